@@ -1,0 +1,11 @@
+import type { ExitCode } from "../errors.ts";
+import type { CliIo } from "./io.ts";
+
+/** One sub-command of `pr-autoscaler`. */
+export interface Command {
+  name: string;
+  summary: string;
+  /** Full help: usage line, arguments and options. */
+  usage: string;
+  run(args: string[], io: CliIo): Promise<ExitCode>;
+}

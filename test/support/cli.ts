@@ -1,0 +1,27 @@
+import type { CliIo } from "../../src/cli/io.ts";
+import { main } from "../../src/cli/main.ts";
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process with captured streams. */
+export async function runCli(argv: string[], cwd = process.cwd()): Promise<CliRun> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    cwd,
+    env: {},
+    isTty: false,
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
