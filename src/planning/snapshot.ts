@@ -1,0 +1,236 @@
+/**
+ * The one picture of a cluster that every decision rests on. The cluster readers produce it;
+ * `pr-autoscaler snapshot` saves it as JSON and `plan --snapshot` reads it back.
+ *
+ * Units everywhere: cpu in millicores, memory and storage in bytes, both as integers.
+ * Unknown is never zero: a value that was not observed is absent (`undefined`), and the
+ * snapshot's `warnings` say why.
+ */
+export interface Snapshot {
+  /** Format version of the saved JSON. */
+  version: 1;
+  /** When the reads finished (ISO 8601). */
+  takenAt: string;
+  source: SnapshotSource;
+  /** False when a list could not be read completely; the planner takes no action on it. */
+  complete: boolean;
+  warnings: SnapshotWarning[];
+  nodes: NodeInfo[];
+  pods: PodInfo[];
+  pdbs: PodDisruptionBudgetInfo[];
+  vpas: VpaInfo[];
+  hpas: HpaInfo[];
+  metrics: MetricsAvailability;
+}
+
+export interface SnapshotSource {
+  kind: "kubernetes" | "file" | "simulation";
+  /** API server URL, without credentials. */
+  server?: string;
+  context?: string;
+  prometheus?: string;
+}
+
+export interface SnapshotWarning {
+  /** Stable machine-readable code, e.g. `metrics-unavailable`, `list-partial`. */
+  code: string;
+  message: string;
+  /** What it concerns, e.g. `node/worker-3`, `pods`, `vpa/media/plex`. */
+  subject?: string;
+}
+
+/** Whether usage numbers are present, and where they came from. */
+export interface MetricsAvailability {
+  nodes: "available" | "partial" | "unavailable";
+  pods: "available" | "partial" | "unavailable";
+  source: "metrics-server" | "prometheus" | "none";
+  /** Prometheus window over which usage was aggregated, seconds. */
+  windowSeconds?: number;
+  /** Percentile reported in `peak` values (e.g. 95), when Prometheus was used. */
+  percentile?: number;
+}
+
+/** Amounts of resources. Extended resources (`nvidia.com/gpu`) keep their names. */
+export interface Resources {
+  cpu?: number;
+  memory?: number;
+  pods?: number;
+  ephemeralStorage?: number;
+  extended?: Record<string, number>;
+}
+
+/** Observed usage. Each number is absent when it was not observed. */
+export interface Usage {
+  cpu?: number;
+  memory?: number;
+  /** Length of the measurement window in seconds (metrics-server reports its own). */
+  windowSeconds?: number;
+  /** End of the window (ISO 8601). */
+  timestamp?: string;
+  source: "metrics-server" | "prometheus";
+  /** A high percentile over the window, when the source can give one. */
+  peak?: { cpu?: number; memory?: number; percentile: number };
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+export interface NodeInfo {
+  name: string;
+  /** Pool name: the repo config's selectors decide; the reader's default is a label or role. */
+  pool: string;
+  labels: Record<string, string>;
+  taints: Taint[];
+  unschedulable: boolean;
+  ready: boolean;
+  /** When the Ready condition last changed (ISO 8601). */
+  readySince?: string;
+  createdAt: string;
+  controlPlane: boolean;
+  capacity: Resources;
+  allocatable: Resources;
+  usage?: Usage;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: "Exists" | "Equal";
+  value?: string;
+  effect?: Taint["effect"];
+}
+
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt";
+  values?: string[];
+}
+
+/** Terms are ORed; the expressions inside a term are ANDed (Kubernetes semantics). */
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+  matchFields?: NodeSelectorRequirement[];
+}
+
+export interface ContainerInfo {
+  name: string;
+  requests: Resources;
+  limits: Resources;
+  /** Sidecar init containers (restartPolicy Always) run beside the app containers. */
+  sidecar?: boolean;
+  usage?: Usage;
+}
+
+export interface OwnerRef {
+  kind: string;
+  name: string;
+}
+
+/** A volume whose data would be lost or that ties the pod to its node. */
+export interface BlockingVolume {
+  name: string;
+  type: "emptyDir" | "hostPath" | "local";
+}
+
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  phase: "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
+  nodeName?: string;
+  labels: Record<string, string>;
+  /** The controller, with ReplicaSets resolved to their Deployment. Absent for bare pods. */
+  owner?: OwnerRef;
+  /** Effective request used for scheduling: max(init) vs sum(app + sidecars), plus overhead. */
+  requests: Resources;
+  containers: ContainerInfo[];
+  initContainers: ContainerInfo[];
+  overhead?: Resources;
+  nodeSelector: Record<string, string>;
+  requiredNodeAffinity?: NodeSelectorTerm[];
+  tolerations: Toleration[];
+  priority?: number;
+  /** Set when PodScheduled is False with reason Unschedulable. */
+  unschedulable?: { message: string; since?: string };
+  blockingVolumes: BlockingVolume[];
+  /** `cluster-autoscaler.kubernetes.io/safe-to-evict`: true, false, or absent. */
+  safeToEvict?: boolean;
+  /** `karpenter.sh/do-not-disrupt: "true"`. */
+  doNotDisrupt: boolean;
+  daemonSet: boolean;
+  mirror: boolean;
+  /** Recent OOMKilled terminations (last state), newest first. */
+  oomKills: { container: string; at?: string }[];
+  createdAt: string;
+  usage?: Usage;
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: {
+    key: string;
+    operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+    values?: string[];
+  }[];
+}
+
+export interface PodDisruptionBudgetInfo {
+  namespace: string;
+  name: string;
+  selector?: LabelSelector;
+  disruptionsAllowed: number;
+}
+
+export interface WorkloadRef {
+  kind: string;
+  name: string;
+  apiVersion?: string;
+}
+
+export interface ContainerRecommendation {
+  containerName: string;
+  target: Resources;
+  lowerBound?: Resources;
+  upperBound?: Resources;
+  uncappedTarget?: Resources;
+}
+
+export interface ContainerResourcePolicy {
+  containerName: string;
+  mode?: "Auto" | "Off";
+  minAllowed?: Resources;
+  maxAllowed?: Resources;
+  controlledResources?: string[];
+  controlledValues?: "RequestsAndLimits" | "RequestsOnly";
+}
+
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface VpaInfo {
+  namespace: string;
+  name: string;
+  target: WorkloadRef;
+  updateMode: string;
+  resourcePolicy: ContainerResourcePolicy[];
+  recommendations: ContainerRecommendation[];
+  conditions: Condition[];
+  createdAt: string;
+}
+
+export interface HpaInfo {
+  namespace: string;
+  name: string;
+  target: WorkloadRef;
+  /** Resource metrics (`cpu`, `memory`) the HPA scales on, from Resource and ContainerResource metrics. */
+  resourceMetrics: string[];
+  minReplicas?: number;
+  maxReplicas: number;
+  currentReplicas?: number;
+}
