@@ -1,0 +1,81 @@
+/**
+ * PromQL giving one instant vector of current usage: CPU in cores (CPU-seconds per second),
+ * memory in bytes. Node queries return one series per node labelled `node` (the Kubernetes
+ * node name); container queries one series per container labelled `namespace`, `pod` and
+ * `container`. Each is evaluated at every step of the window through a subquery, so it must
+ * not contain a subquery window of its own. `$rate` stands for the rate range (e.g. `120s`).
+ */
+export interface PrometheusQueries {
+  nodeCpu: string;
+  nodeMemory: string;
+  containerCpu: string;
+  containerMemory: string;
+}
+
+export type PrometheusQueryName = keyof PrometheusQueries;
+
+export const prometheusQueryNames: readonly PrometheusQueryName[] = [
+  "nodeCpu",
+  "nodeMemory",
+  "containerCpu",
+  "containerMemory",
+];
+
+/**
+ * Node name for node-exporter series, which prometheus-operator labels with the exporter's
+ * `namespace` and `pod`: kube-state-metrics' `kube_pod_info` says which node that pod runs on.
+ * `topk` keeps one node per pod when kube-state-metrics runs more than one replica.
+ */
+const onExporterNode =
+  "* on (namespace, pod) group_left (node) " +
+  'topk by (namespace, pod) (1, max by (namespace, pod, node) (kube_pod_info{node!=""}))';
+
+/**
+ * The defaults read the kubelet's cAdvisor root cgroup (`id="/"`) where it is kept: the same
+ * quantity metrics-server reports, labelled `node` by prometheus-operator's kubelet targets.
+ * kube-prometheus-stack drops cgroup series without a pod, root included, so for nodes without
+ * them `or` falls back to node-exporter, mapped to node names through `kube_pod_info`.
+ * Several series for one container are the same cgroup seen twice (a second scrape of the
+ * kubelet, a restarted container still inside the rate range), hence `max`, never `sum`.
+ */
+export const defaultPrometheusQueries: PrometheusQueries = {
+  nodeCpu:
+    'max by (node) (rate(container_cpu_usage_seconds_total{id="/", node!=""}[$rate])) or ' +
+    'max by (node) (sum by (namespace, pod) (rate(node_cpu_seconds_total{mode!~"idle|iowait|steal"}[$rate])) ' +
+    `${onExporterNode})`,
+  nodeMemory:
+    'max by (node) (container_memory_working_set_bytes{id="/", node!=""}) or ' +
+    "max by (node) (max by (namespace, pod) (node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes) " +
+    `${onExporterNode})`,
+  containerCpu:
+    "max by (namespace, pod, container) " +
+    '(rate(container_cpu_usage_seconds_total{container!="", container!="POD"}[$rate]))',
+  containerMemory:
+    "max by (namespace, pod, container) " +
+    '(container_memory_working_set_bytes{container!="", container!="POD"})',
+};
+
+export interface WindowSettings {
+  windowSeconds: number;
+  stepSeconds: number;
+  rateSeconds: number;
+  /** 0 < percentile <= 100. */
+  percentile: number;
+}
+
+export interface WindowQueries {
+  /** Mean of the query's values at each step of the window. */
+  average: string;
+  /** The percentile of those values (Prometheus interpolates between neighbours). */
+  peak: string;
+}
+
+/** Wraps one usage query into the two window statistics sent to Prometheus. */
+export function windowQueries(query: string, settings: WindowSettings): WindowQueries {
+  const inner = query.replaceAll(/\$rate\b/g, `${settings.rateSeconds}s`);
+  const range = `[${settings.windowSeconds}s:${settings.stepSeconds}s]`;
+  return {
+    average: `avg_over_time((${inner})${range})`,
+    peak: `quantile_over_time(${settings.percentile / 100}, (${inner})${range})`,
+  };
+}

@@ -1,0 +1,369 @@
+import { InputError } from "../errors.ts";
+import type { SnapshotWarning, Usage } from "../planning/snapshot.ts";
+import { type InstantResult, prometheusEndpoint, queryInstant } from "./prometheus-client.ts";
+import {
+  defaultPrometheusQueries,
+  type PrometheusQueries,
+  type PrometheusQueryName,
+  prometheusQueryNames,
+  type WindowSettings,
+  windowQueries,
+} from "./prometheus-queries.ts";
+
+export { PrometheusError } from "./prometheus-error.ts";
+export { defaultPrometheusQueries, type PrometheusQueries } from "./prometheus-queries.ts";
+
+export interface PrometheusOptions {
+  /** Server base URL, with its path prefix if any (`https://host/prometheus`). */
+  url: string;
+  /** Length of the window the statistics cover. Default 600. */
+  windowSeconds?: number;
+  /** Percentile reported as `peak`, 0 < p <= 100. Default 95. */
+  percentile?: number;
+  /** Distance between the points of the window the statistics are taken over. Default 60. */
+  stepSeconds?: number;
+  /** Range of `rate()` in the CPU queries (`$rate`); at least 4 scrape intervals. Default 120. */
+  rateSeconds?: number;
+  /** End of the window. Default: now. */
+  at?: Date;
+  /** Per query. Default 30000. */
+  timeoutMs?: number;
+  /** Sent with every query, e.g. `{ Authorization: "Bearer …" }`. */
+  headers?: Record<string, string>;
+  /** Replacements for the default PromQL, for other label layouts. */
+  queries?: Partial<PrometheusQueries>;
+  /** Names the caller will look up; each one Prometheus has nothing for gets a warning. */
+  expect?: {
+    /** Kubernetes node names. */
+    nodes?: Iterable<string>;
+    /** `namespace/pod/container`. */
+    containers?: Iterable<string>;
+  };
+}
+
+export interface PrometheusUsage {
+  /** By Kubernetes node name. A node Prometheus has nothing for is absent. */
+  nodes: Map<string, Usage>;
+  /** By `namespace/pod/container`. */
+  containers: Map<string, Usage>;
+  warnings: SnapshotWarning[];
+  windowSeconds: number;
+  percentile: number;
+  /** End of the window (ISO 8601). */
+  at: string;
+  /** Server URL without credentials. */
+  url: string;
+}
+
+type Scope = "node" | "container";
+type Resource = "cpu" | "memory";
+type Statistic = "average" | "peak";
+
+const measured: Record<PrometheusQueryName, { scope: Scope; resource: Resource }> = {
+  nodeCpu: { scope: "node", resource: "cpu" },
+  nodeMemory: { scope: "node", resource: "memory" },
+  containerCpu: { scope: "container", resource: "cpu" },
+  containerMemory: { scope: "container", resource: "memory" },
+};
+
+interface Settings extends WindowSettings {
+  at: Date;
+}
+
+/** What one node or container got from the queries, in our units. */
+interface Observed {
+  cpu: Partial<Record<Statistic, number>>;
+  memory: Partial<Record<Statistic, number>>;
+  /** Resources for which Prometheus returned NaN, ±Inf or a negative value, with that value. */
+  unusable: Map<Resource, string>;
+}
+
+interface Answer {
+  name: PrometheusQueryName;
+  statistic: Statistic;
+  query: string;
+  result: InstantResult;
+}
+
+interface Context {
+  settings: Settings;
+  url: string;
+  queries: PrometheusQueries;
+  warnings: SnapshotWarning[];
+}
+
+/**
+ * Reads windowed usage from Prometheus: per node and per container, the average and a
+ * percentile over the window of CPU used (millicores) and memory working set (bytes). Missing
+ * or non-finite data stays unknown (absent) and is explained in `warnings`; an unreachable
+ * server, an HTTP error or an error body throws a PrometheusError naming the URL and the query.
+ */
+export async function readPrometheusUsage(options: PrometheusOptions): Promise<PrometheusUsage> {
+  const settings = resolveSettings(options);
+  const endpoint = prometheusEndpoint(options.url, options.headers, options.timeoutMs);
+  const queries = resolveQueries(options.queries);
+  const answers = await Promise.all(
+    prometheusQueryNames.flatMap((name) => {
+      const window = windowQueries(queries[name], settings);
+      return (["average", "peak"] as const).map(async (statistic): Promise<Answer> => {
+        const query = window[statistic];
+        return { name, statistic, query, result: await queryInstant(endpoint, query, settings.at) };
+      });
+    }),
+  );
+  const context: Context = { settings, url: endpoint.url, queries, warnings: [] };
+  reportServerWarnings(answers, context);
+  const observed = { node: new Map<string, Observed>(), container: new Map<string, Observed>() };
+  for (const answer of answers) collect(answer, observed[measured[answer.name].scope], context);
+  const nodes = toUsage("node", observed.node, answers, context);
+  const containers = toUsage("container", observed.container, answers, context);
+  warnMissing("node", options.expect?.nodes, observed.node, answers, context);
+  warnMissing("container", options.expect?.containers, observed.container, answers, context);
+  return {
+    nodes,
+    containers,
+    warnings: context.warnings,
+    windowSeconds: settings.windowSeconds,
+    percentile: settings.percentile,
+    at: settings.at.toISOString(),
+    url: endpoint.url,
+  };
+}
+
+function resolveSettings(options: PrometheusOptions): Settings {
+  const stepSeconds = wholeSeconds("step", options.stepSeconds ?? 60);
+  const windowSeconds = wholeSeconds("window", options.windowSeconds ?? 600);
+  const rateSeconds = wholeSeconds("rate range", options.rateSeconds ?? 120);
+  if (windowSeconds < stepSeconds) {
+    throw new InputError(
+      `Prometheus window (${windowSeconds} s) must be at least one step (${stepSeconds} s) long`,
+    );
+  }
+  const percentile = options.percentile ?? 95;
+  if (!Number.isFinite(percentile) || percentile <= 0 || percentile > 100) {
+    throw new InputError(
+      `Prometheus percentile must be above 0 and at most 100 (e.g. 95); got ${percentile}`,
+    );
+  }
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new InputError(`Prometheus timeout must be a positive number of ms; got ${timeoutMs}`);
+  }
+  const at = options.at ?? new Date();
+  if (Number.isNaN(at.getTime())) throw new InputError("Prometheus query time is not a valid date");
+  return { windowSeconds, stepSeconds, rateSeconds, percentile, at };
+}
+
+function wholeSeconds(what: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InputError(
+      `Prometheus ${what} must be a whole number of seconds (1 or more); got ${value}`,
+    );
+  }
+  return value;
+}
+
+function resolveQueries(overrides: Partial<PrometheusQueries> = {}): PrometheusQueries {
+  const queries = { ...defaultPrometheusQueries };
+  for (const name of prometheusQueryNames) {
+    const query = overrides[name];
+    if (query === undefined) continue;
+    if (query.trim() === "") throw new InputError(`Prometheus query ${name} is empty`);
+    queries[name] = query;
+  }
+  return queries;
+}
+
+function reportServerWarnings(answers: Answer[], context: Context): void {
+  const seen = new Set<string>();
+  for (const answer of answers) {
+    for (const text of answer.result.warnings) {
+      if (seen.has(text)) continue;
+      seen.add(text);
+      context.warnings.push({
+        code: "prometheus-partial",
+        message: `Prometheus at ${context.url} warned that its answer may be incomplete: ${text}`,
+        subject: "prometheus",
+      });
+    }
+  }
+}
+
+/** Files one answer's series under their node or container, in millicores and bytes. */
+function collect(answer: Answer, into: Map<string, Observed>, context: Context): void {
+  const { scope, resource } = measured[answer.name];
+  let unlabelled = 0;
+  const repeated = new Set<string>();
+  const seen = new Set<string>();
+  for (const sample of answer.result.samples) {
+    const key = keyOf(scope, sample.labels);
+    if (key === undefined) {
+      unlabelled++;
+      continue;
+    }
+    if (seen.has(key)) repeated.add(key);
+    seen.add(key);
+    const observed = observedFor(into, key);
+    if (!Number.isFinite(sample.value) || sample.value < 0) {
+      observed.unusable.set(resource, sample.raw);
+      continue;
+    }
+    const value = resource === "cpu" ? Math.round(sample.value * 1000) : Math.round(sample.value);
+    const previous = observed[resource][answer.statistic];
+    observed[resource][answer.statistic] = Math.max(value, previous ?? value);
+  }
+  if (answer.statistic === "peak") return;
+  if (unlabelled > 0) warnUnlabelled(answer, scope, unlabelled, context);
+  if (repeated.size > 0) warnRepeated(answer, scope, [...repeated], context);
+}
+
+function keyOf(scope: Scope, labels: Record<string, string>): string | undefined {
+  if (scope === "node") return labels.node || undefined;
+  const { namespace, pod, container } = labels;
+  return namespace && pod && container ? `${namespace}/${pod}/${container}` : undefined;
+}
+
+function observedFor(into: Map<string, Observed>, key: string): Observed {
+  let observed = into.get(key);
+  if (!observed) {
+    observed = { cpu: {}, memory: {}, unusable: new Map() };
+    into.set(key, observed);
+  }
+  return observed;
+}
+
+function warnUnlabelled(answer: Answer, scope: Scope, count: number, context: Context): void {
+  const labels = scope === "node" ? "a node label" : "namespace, pod and container labels";
+  const by = scope === "node" ? "node" : "namespace, pod, container";
+  context.warnings.push({
+    code: "prometheus-series-unlabelled",
+    message:
+      `${count} series of the ${answer.name} query lack ${labels} and were ignored; ` +
+      `the query must aggregate by (${by}). Query: ${context.queries[answer.name]}`,
+    subject: "prometheus",
+  });
+}
+
+function warnRepeated(answer: Answer, scope: Scope, keys: string[], context: Context): void {
+  const by = scope === "node" ? "node" : "namespace, pod, container";
+  context.warnings.push({
+    code: "prometheus-series-repeated",
+    message:
+      `The ${answer.name} query returned several series for ${keys.map((k) => `${scope}/${k}`).join(", ")}; ` +
+      `the largest value was used. Aggregate with max by (${by}) to say which one counts. ` +
+      `Query: ${context.queries[answer.name]}`,
+    subject: "prometheus",
+  });
+}
+
+function toUsage(
+  scope: Scope,
+  observed: Map<string, Observed>,
+  answers: Answer[],
+  context: Context,
+): Map<string, Usage> {
+  const usage = new Map<string, Usage>();
+  for (const [key, entry] of [...observed].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const resource of ["cpu", "memory"] as const) {
+      warnUnknown(scope, key, resource, entry, answers, context);
+    }
+    const built = buildUsage(entry, context.settings);
+    if (built) usage.set(key, built);
+  }
+  return usage;
+}
+
+function buildUsage(entry: Observed, settings: Settings): Usage | undefined {
+  const { cpu, memory } = entry;
+  if ([cpu.average, cpu.peak, memory.average, memory.peak].every((v) => v === undefined)) {
+    return undefined;
+  }
+  const usage: Usage = {
+    windowSeconds: settings.windowSeconds,
+    timestamp: settings.at.toISOString(),
+    source: "prometheus",
+  };
+  if (cpu.average !== undefined) usage.cpu = cpu.average;
+  if (memory.average !== undefined) usage.memory = memory.average;
+  if (cpu.peak !== undefined || memory.peak !== undefined) {
+    usage.peak = { percentile: settings.percentile };
+    if (cpu.peak !== undefined) usage.peak.cpu = cpu.peak;
+    if (memory.peak !== undefined) usage.peak.memory = memory.peak;
+  }
+  return usage;
+}
+
+/** Says why a resource of a node or container that has other series stayed unknown. */
+function warnUnknown(
+  scope: Scope,
+  key: string,
+  resource: Resource,
+  entry: Observed,
+  answers: Answer[],
+  context: Context,
+): void {
+  const what = resource === "cpu" ? "CPU" : "memory";
+  if (entry[resource].average !== undefined) return;
+  const raw = entry.unusable.get(resource);
+  if (raw !== undefined) {
+    context.warnings.push({
+      code: "prometheus-value-unusable",
+      message: `Prometheus at ${context.url} gave ${raw} for the ${what} usage of ${scope} ${key} ${windowText(context)}; its ${what} usage is unknown`,
+      subject: `${scope}/${key}`,
+    });
+    return;
+  }
+  // A query with no series at all gets one warning of its own, not one per name.
+  if (!returnedSeries(answers, queryFor(scope, resource))) return;
+  context.warnings.push({
+    code: "prometheus-no-series",
+    message: `Prometheus at ${context.url} has no ${what} series for ${scope} ${key} ${windowText(context)}; its ${what} usage is unknown`,
+    subject: `${scope}/${key}`,
+  });
+}
+
+/** Warns about each expected name with no series at all, and about queries that found nothing. */
+function warnMissing(
+  scope: Scope,
+  expected: Iterable<string> | undefined,
+  observed: Map<string, Observed>,
+  answers: Answer[],
+  context: Context,
+): void {
+  const names = [queryFor(scope, "cpu"), queryFor(scope, "memory")];
+  const empty = names.filter((name) => !returnedSeries(answers, name));
+  for (const name of empty) {
+    context.warnings.push({
+      code: "prometheus-query-empty",
+      message:
+        `The ${name} query found no series at all in Prometheus at ${context.url} ${windowText(context)}, ` +
+        `so every ${scope}'s ${measured[name].resource === "cpu" ? "CPU" : "memory"} usage is unknown; ` +
+        `if your metrics are labelled differently, override the query (see docs/prometheus.md). ` +
+        `Query: ${context.queries[name]}`,
+      subject: "prometheus",
+    });
+  }
+  if (empty.length === names.length) return;
+  for (const key of new Set(expected ?? [])) {
+    if (observed.has(key)) continue;
+    context.warnings.push({
+      code: "prometheus-no-series",
+      message: `Prometheus at ${context.url} has no usage series for ${scope} ${key} ${windowText(context)}; its usage is unknown`,
+      subject: `${scope}/${key}`,
+    });
+  }
+}
+
+function queryFor(scope: Scope, resource: Resource): PrometheusQueryName {
+  if (scope === "node") return resource === "cpu" ? "nodeCpu" : "nodeMemory";
+  return resource === "cpu" ? "containerCpu" : "containerMemory";
+}
+
+function returnedSeries(answers: Answer[], name: PrometheusQueryName): boolean {
+  return answers.some((a) => a.name === name && a.result.samples.length > 0);
+}
+
+function windowText(context: Context): string {
+  const { windowSeconds, at } = context.settings;
+  return `over the ${windowSeconds} s window ending ${at.toISOString()}`;
+}

@@ -1,0 +1,274 @@
+import { afterEach, describe, expect, it } from "@jest/globals";
+import {
+  PrometheusError,
+  type PrometheusOptions,
+  readPrometheusUsage,
+} from "../../src/cluster/prometheus.ts";
+import { InputError } from "../../src/errors.ts";
+import {
+  type PrometheusStub,
+  type StubAnswer,
+  type StubRequest,
+  startPrometheusStub,
+  vectorAnswer,
+} from "../support/prometheus-stub.ts";
+
+const at = new Date("2025-03-01T12:00:30Z");
+const empty = vectorAnswer([]);
+
+let stubs: PrometheusStub[] = [];
+
+afterEach(async () => {
+  await Promise.all(stubs.map((stub) => stub.stop()));
+  stubs = [];
+});
+
+async function stub(answer: (request: StubRequest) => StubAnswer | undefined) {
+  const started = await startPrometheusStub(answer);
+  stubs.push(started);
+  return started;
+}
+
+type Measure = "nodeCpu" | "nodeMemory" | "containerCpu" | "containerMemory";
+
+/** Which default query a request carries, and whether it asks for the average or the peak. */
+function measureOf(request: StubRequest): { measure: Measure; peak: boolean } {
+  const query = request.form.get("query") ?? "";
+  const peak = query.startsWith("quantile_over_time(");
+  if (query.includes("node_cpu_seconds_total")) return { measure: "nodeCpu", peak };
+  if (query.includes("node_memory_MemAvailable_bytes")) return { measure: "nodeMemory", peak };
+  if (query.includes("container_cpu_usage_seconds_total")) return { measure: "containerCpu", peak };
+  return { measure: "containerMemory", peak };
+}
+
+async function failureOf(options: PrometheusOptions): Promise<PrometheusError> {
+  const error = await readPrometheusUsage(options).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PrometheusError);
+  return error as PrometheusError;
+}
+
+describe("readPrometheusUsage over HTTP", () => {
+  it("POSTs instant queries under the URL's path prefix with the window's end and the given headers", async () => {
+    const server = await stub(() => empty);
+
+    await readPrometheusUsage({
+      url: `${server.url}/prometheus/`,
+      at,
+      headers: { Authorization: "Bearer t0ken" },
+    });
+
+    expect(server.requests).toHaveLength(8);
+    for (const request of server.requests) {
+      expect(request).toMatchObject({ method: "POST", path: "/prometheus/api/v1/query" });
+      expect(request.headers.authorization).toBe("Bearer t0ken");
+      expect(request.form.get("time")).toBe(String(at.getTime() / 1000));
+      expect(request.form.get("query")).toMatch(
+        /^(avg_over_time\(|quantile_over_time\(0\.95, )\(.*\)\[600s:60s\]\)$/,
+      );
+    }
+    const queries = server.requests.map((r) => r.form.get("query") ?? "");
+    expect(queries.filter((q) => q.includes("[120s]"))).toHaveLength(4);
+    expect(queries.some((q) => q.includes("$rate"))).toBe(false);
+  });
+
+  it("rounds CPU to whole millicores and memory to whole bytes, average and peak apart", async () => {
+    const values: Record<Measure, [string, string]> = {
+      nodeCpu: ["0.2504", "0.7496"],
+      nodeMemory: ["1073741824.4", "2147483647.6"],
+      containerCpu: ["0.0004", "0.0006"],
+      containerMemory: ["1e6", "2.5e6"],
+    };
+    const server = await stub((request) => {
+      const { measure, peak } = measureOf(request);
+      const metric: Record<string, string> = measure.startsWith("node")
+        ? { node: "n1" }
+        : { namespace: "ns", pod: "p", container: "c" };
+      return vectorAnswer([{ metric, value: values[measure][peak ? 1 : 0] }]);
+    });
+
+    const result = await readPrometheusUsage({ url: server.url, at });
+
+    expect(result.nodes.get("n1")).toEqual({
+      cpu: 250,
+      memory: 1073741824,
+      windowSeconds: 600,
+      timestamp: at.toISOString(),
+      source: "prometheus",
+      peak: { cpu: 750, memory: 2147483648, percentile: 95 },
+    });
+    expect(result.containers.get("ns/p/c")).toMatchObject({
+      cpu: 0,
+      memory: 1_000_000,
+      peak: { cpu: 1, memory: 2_500_000, percentile: 95 },
+    });
+    expect(result.warnings).toEqual([]);
+  });
+
+  it("treats +Inf and negative values as unknown, with a warning", async () => {
+    const server = await stub((request) => {
+      const { measure } = measureOf(request);
+      if (measure === "nodeCpu") return vectorAnswer([{ metric: { node: "n1" }, value: "+Inf" }]);
+      if (measure === "nodeMemory") return vectorAnswer([{ metric: { node: "n1" }, value: "-5" }]);
+      return empty;
+    });
+
+    const result = await readPrometheusUsage({ url: server.url, at });
+
+    expect(result.nodes.has("n1")).toBe(false);
+    const about = result.warnings.filter((w) => w.subject === "node/n1");
+    expect(about.map((w) => w.code)).toEqual([
+      "prometheus-value-unusable",
+      "prometheus-value-unusable",
+    ]);
+    expect(about[0]!.message).toContain("gave +Inf for the CPU usage of node n1");
+    expect(about[1]!.message).toContain("gave -5 for the memory usage of node n1");
+  });
+
+  it("passes on Prometheus' warnings about partial answers, once each", async () => {
+    const server = await stub(() =>
+      vectorAnswer([{ metric: { node: "n1" }, value: "1" }], ["remote read failed: store-1"]),
+    );
+
+    const result = await readPrometheusUsage({ url: server.url, at });
+
+    const partial = result.warnings.filter((w) => w.code === "prometheus-partial");
+    expect(partial).toEqual([
+      {
+        code: "prometheus-partial",
+        subject: "prometheus",
+        message: `Prometheus at ${server.url} warned that its answer may be incomplete: remote read failed: store-1`,
+      },
+    ]);
+  });
+
+  it("uses the larger of repeated series for one node and says the query should aggregate", async () => {
+    const server = await stub((request) =>
+      measureOf(request).measure === "nodeCpu"
+        ? vectorAnswer([
+            { metric: { node: "n1", job: "a" }, value: "0.5" },
+            { metric: { node: "n1", job: "b" }, value: "0.3" },
+          ])
+        : empty,
+    );
+
+    const result = await readPrometheusUsage({ url: server.url, at });
+
+    expect(result.nodes.get("n1")?.cpu).toBe(500);
+    expect(result.warnings).toContainEqual(
+      expect.objectContaining({
+        code: "prometheus-series-repeated",
+        message: expect.stringContaining("several series for node/n1"),
+      }),
+    );
+  });
+
+  it("fails naming the URL and the query when nothing listens there", async () => {
+    const server = await stub(() => empty);
+    const url = server.url;
+    await server.stop();
+    stubs = [];
+
+    const error = await failureOf({ url, at });
+
+    expect(error.message).toContain(`Prometheus at ${url} could not be reached (ECONNREFUSED)`);
+    expect(error.message).toMatch(/Query: (avg|quantile)_over_time\(/);
+    expect(error.url).toBe(url);
+    expect(error.exitCode).toBe(1);
+  });
+
+  it("fails with the status and an excerpt when a proxy answers with an HTML error page", async () => {
+    const server = await stub(() => ({
+      status: 502,
+      contentType: "text/html",
+      body: "<html><body><h1>502 Bad Gateway</h1></body></html>",
+    }));
+
+    const error = await failureOf({ url: server.url, at });
+
+    expect(error.status).toBe(502);
+    expect(error.message).toContain(
+      "answered HTTP 502 with a body that is not a Prometheus API response (text/html:",
+    );
+    expect(error.message).toContain("502 Bad Gateway");
+  });
+
+  it("fails with Prometheus' error type and message from an error body", async () => {
+    const server = await stub(() => ({
+      status: 503,
+      body: JSON.stringify({ status: "error", errorType: "timeout", error: "query timed out" }),
+    }));
+
+    const error = await failureOf({ url: server.url, at });
+
+    expect(error.status).toBe(503);
+    expect(error.message).toContain(
+      `Prometheus at ${server.url} rejected the query (HTTP 503, timeout): query timed out`,
+    );
+  });
+
+  it("fails when Prometheus does not answer within the timeout", async () => {
+    const server = await stub(() => undefined);
+
+    const error = await failureOf({ url: server.url, at, timeoutMs: 300 });
+
+    expect(error.message).toContain(`Prometheus at ${server.url} did not answer within 300 ms`);
+    expect(server.requests[0]?.form.get("timeout")).toBe("0.3");
+  });
+
+  it("sends credentials from the URL as Basic auth and keeps them out of messages", async () => {
+    const server = await stub(() => ({
+      status: 401,
+      contentType: "text/plain",
+      body: "Unauthorized",
+    }));
+    const withCredentials = server.url.replace("http://", "http://reader:hunter%202@");
+
+    const error = await failureOf({ url: withCredentials, at });
+
+    expect(server.requests[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from("reader:hunter 2").toString("base64")}`,
+    );
+    expect(error.message).toContain(`Prometheus at ${server.url} answered HTTP 401`);
+    expect(error.message).toContain("check the credentials");
+    expect(error.message).not.toContain("hunter");
+    expect(error.url).toBe(server.url);
+  });
+
+  it("fails when a query returns something other than an instant vector", async () => {
+    const server = await stub(() => ({
+      status: 200,
+      body: JSON.stringify({ status: "success", data: { resultType: "scalar", result: [1, "2"] } }),
+    }));
+
+    const error = await failureOf({ url: server.url, at });
+
+    expect(error.message).toContain('answered with a result of type "scalar"');
+  });
+
+  it.each<[string, Partial<PrometheusOptions>, string]>([
+    ["a percentile of 0", { percentile: 0 }, "percentile must be above 0 and at most 100"],
+    ["a percentile over 100", { percentile: 101 }, "percentile must be above 0 and at most 100"],
+    [
+      "a window shorter than a step",
+      { windowSeconds: 30 },
+      "window (30 s) must be at least one step",
+    ],
+    ["a fractional window", { windowSeconds: 90.5 }, "window must be a whole number of seconds"],
+    ["a zero rate range", { rateSeconds: 0 }, "rate range must be a whole number of seconds"],
+    ["an empty query", { queries: { nodeCpu: " " } }, "query nodeCpu is empty"],
+    ["a URL that is not one", { url: "not a url" }, "is not a valid URL"],
+    ["a URL without a scheme", { url: "prometheus.monitoring:9090" }, "must start with http://"],
+    ["a URL with a query string", { url: "http://p:9090/?x=1" }, "must not have a ?query"],
+  ])("refuses %s before asking Prometheus", async (_, options, message) => {
+    const server = await stub(() => empty);
+
+    const failure = readPrometheusUsage({ url: server.url, at, ...options });
+
+    await expect(failure).rejects.toThrow(InputError);
+    await expect(failure).rejects.toThrow(message);
+    expect(server.requests).toEqual([]);
+  });
+});
