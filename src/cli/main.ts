@@ -1,8 +1,9 @@
 import { type ExitCode, formatLocated, InputError } from "../errors.ts";
 import type { Command } from "./command.ts";
+import { guardCommand } from "./guard-command.ts";
 import { type CliIo, processIo } from "./io.ts";
 
-const commands: Command[] = [];
+const commands: Command[] = [guardCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 4);

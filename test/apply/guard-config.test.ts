@@ -1,0 +1,110 @@
+import { describe, expect, it } from "@jest/globals";
+import { parseGuardConfig, selectGuardPool } from "../../src/apply/guard-config.ts";
+import { InputError } from "../../src/errors.ts";
+
+const valid = `drift: warn
+pools:
+  workers:
+    vmAddress: "module.workers.proxmox_virtual_environment_vm.worker[*]"
+    companions:
+      - "module.workers.talos_machine_configuration_apply.worker[*]"
+    nameTemplate: "talos-worker-{index+1}"
+    countVariable: worker_count
+  gpu:
+    vmAddress:
+      - "proxmox_virtual_environment_vm.gpu[*]"
+    allowedUpdateAttributes: [tags]
+`;
+
+function configError(text: string): InputError {
+  try {
+    parseGuardConfig(text, "guard.yml");
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error("expected an InputError");
+}
+
+describe("guard config", () => {
+  it("turns a pool into guard rules", () => {
+    const config = parseGuardConfig(valid, "guard.yml");
+    expect(selectGuardPool(config, "workers")).toEqual({
+      name: "workers",
+      countVariable: "worker_count",
+      rules: {
+        vmAddresses: ["module.workers.proxmox_virtual_environment_vm.worker[*]"],
+        companionAddresses: ["module.workers.talos_machine_configuration_apply.worker[*]"],
+        nameTemplate: "talos-worker-{index+1}",
+        allowedUpdateAttributes: [],
+        drift: "warn",
+      },
+    });
+    expect(selectGuardPool(config, "gpu").rules).toEqual({
+      vmAddresses: ["proxmox_virtual_environment_vm.gpu[*]"],
+      companionAddresses: [],
+      allowedUpdateAttributes: ["tags"],
+      drift: "warn",
+    });
+  });
+
+  it("reads JSON too and defaults drift to refuse", () => {
+    const config = parseGuardConfig(
+      '{"pools": {"w": {"vmAddress": "terraform_data.worker[*]"}}}',
+      "guard.json",
+    );
+    expect(selectGuardPool(config, undefined).rules.drift).toBe("refuse");
+  });
+
+  it("needs --pool when there are several and knows the names", () => {
+    const config = parseGuardConfig(valid, "guard.yml");
+    expect(() => selectGuardPool(config, undefined)).toThrow(
+      "the config has several pools (workers, gpu): choose one with --pool",
+    );
+    expect(() => selectGuardPool(config, "arm")).toThrow(
+      'no pool "arm" in the config (pools: workers, gpu)',
+    );
+  });
+
+  it("locates unknown fields and bad values by line", () => {
+    const typo = configError(valid.replace("nameTemplate", "nameTemplat"));
+    expect(typo.message).toContain("pools.workers");
+    expect(typo.message).toContain("nameTemplat");
+    expect(typo.location).toMatchObject({ file: "guard.yml", line: 4 });
+
+    const drift = configError(valid.replace("drift: warn", "drift: ignore"));
+    expect(drift.message).toMatch(/^drift: /);
+    expect(drift.location).toMatchObject({ line: 1 });
+
+    expect(configError("pools: {}\n").message).toContain("name at least one pool");
+  });
+
+  it("checks patterns and templates when loading", () => {
+    const noWildcard = configError(
+      valid.replace('worker[*]"\n    companions', 'worker"\n    companions'),
+    );
+    expect(noWildcard.message).toContain("pools.workers.vmAddress");
+    expect(noWildcard.message).toContain("needs exactly one [*]");
+    expect(noWildcard.location).toMatchObject({ line: 4 });
+
+    const unparsable = configError(
+      valid.replace("talos_machine_configuration_apply.worker[*]", "talos..worker[*]"),
+    );
+    expect(unparsable.message).toBe(
+      'pools.workers.companions: address "module.workers.talos..worker[*]": expected a name at character 22',
+    );
+    expect(unparsable.location).toMatchObject({ line: 6 });
+
+    const template = configError(valid.replace("{index+1}", "{n}"));
+    expect(template.message).toContain("unknown placeholder {n}");
+    expect(template.location).toMatchObject({ line: 7 });
+  });
+
+  it("explains unquoted patterns in YAML flow lists", () => {
+    const error = configError(
+      "pools:\n  w:\n    vmAddress: a.b[*]\n    companions: [talos_machine_configuration_apply.worker[*]]\n",
+    );
+    expect(error.message).toMatch(/^not valid YAML: .*quote address patterns/);
+    expect(error.location).toMatchObject({ file: "guard.yml", line: 4 });
+  });
+});

@@ -1,0 +1,400 @@
+/**
+ * The plan guard over real `terraform show -json` output: small configurations of built-in
+ * terraform_data resources (no provider download) shaped like a Talos-on-Proxmox infra repo.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { type ExpectedChange, type GuardRules, guardPlan } from "../../src/apply/guard.ts";
+import { expectedChangeFromTfvars } from "../../src/apply/guard-expected.ts";
+import { parseTerraformPlan, type TerraformPlan } from "../../src/apply/terraform-plan.ts";
+import { InputError } from "../../src/errors.ts";
+import { requireTerraform, type TerraformWorkdir, terraformWorkdir } from "../support/terraform.ts";
+
+const TIMEOUT = 120_000;
+
+const rules: GuardRules = {
+  vmAddresses: ["module.workers.terraform_data.worker[*]"],
+  companionAddresses: ["module.workers.terraform_data.machine_config[*]"],
+  allowedUpdateAttributes: [],
+  drift: "refuse",
+};
+
+const worker = (i: number) => `module.workers.terraform_data.worker[${i}]`;
+const machineConfig = (i: number) => `module.workers.terraform_data.machine_config[${i}]`;
+
+/** Plans `tfvars` on a copy of `base` and returns the JSON text. */
+async function planText(base: TerraformWorkdir, tfvars: string, args: string[] = []) {
+  const copy = await base.clone();
+  try {
+    await copy.write("terraform.tfvars", tfvars);
+    return await copy.planJson(args);
+  } finally {
+    await copy.remove();
+  }
+}
+
+async function plan(base: TerraformWorkdir, tfvars: string, args: string[] = []) {
+  return parseTerraformPlan(await planText(base, tfvars, args), "plan.json");
+}
+
+function offendingAddresses(verdict: ReturnType<typeof guardPlan>): string[] {
+  return verdict.offending.map((o) => o.address).sort();
+}
+
+describe("plan guard on real terraform plans (count)", () => {
+  let three: TerraformWorkdir;
+  let four: TerraformWorkdir;
+  const threeTfvars = "worker_count = 3\n";
+
+  beforeAll(async () => {
+    await requireTerraform();
+    three = await terraformWorkdir("cluster");
+    await three.apply();
+    four = await three.clone();
+    await four.write("terraform.tfvars", "worker_count = 4\n");
+    await four.apply();
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await three?.remove();
+    await four?.remove();
+  });
+
+  it(
+    "passes a scale-up 3 → 4 read from the tfvars diff, naming the new VM",
+    async () => {
+      const after = "worker_count = 4\n";
+      const expected = expectedChangeFromTfvars(
+        { text: threeTfvars, file: "before.tfvars" },
+        { text: after, file: "after.tfvars" },
+        "worker_count",
+      );
+      expect(expected).toEqual({ from: 3, to: 4 });
+      const verdict = guardPlan(await plan(three, after), rules, expected);
+      expect(verdict.offending).toEqual([]);
+      expect(verdict.verdict).toBe("pass");
+      expect(verdict.creates).toEqual([{ address: worker(3), name: "talos-worker-4" }]);
+      expect(verdict.destroys).toEqual([]);
+      expect(verdict.alsoAllowed).toEqual([{ address: machineConfig(3), actions: ["create"] }]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "passes a scale-down 4 → 3 and names the node to drain",
+    async () => {
+      const verdict = guardPlan(await plan(four, threeTfvars), rules, { from: 4, to: 3 });
+      expect(verdict.offending).toEqual([]);
+      expect(verdict.verdict).toBe("pass");
+      expect(verdict.creates).toEqual([]);
+      expect(verdict.destroys).toEqual([
+        { address: worker(3), name: "talos-worker-4", node: "talos-worker-4" },
+      ]);
+      expect(verdict.alsoAllowed).toEqual([{ address: machineConfig(3), actions: ["delete"] }]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses 3 → 5 when the merged change was 3 → 4",
+    async () => {
+      const verdict = guardPlan(await plan(three, "worker_count = 5\n"), rules, { from: 3, to: 4 });
+      expect(verdict.verdict).toBe("refuse");
+      expect(offendingAddresses(verdict)).toEqual([machineConfig(4), worker(4)]);
+      const vm = verdict.offending.find((o) => o.address === worker(4))!;
+      expect(vm.actions).toEqual(["create"]);
+      expect(vm.reason).toContain("3 → 4 adds only index 3");
+      expect(verdict.creates).toEqual([{ address: worker(3), name: "talos-worker-4" }]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses a scale-down that removes more than expected",
+    async () => {
+      const verdict = guardPlan(await plan(four, "worker_count = 2\n"), rules, { from: 4, to: 3 });
+      expect(verdict.verdict).toBe("refuse");
+      expect(offendingAddresses(verdict)).toEqual([machineConfig(2), worker(2)]);
+      expect(verdict.offending.find((o) => o.address === worker(2))!.reason).toContain(
+        "may destroy only the highest index 3",
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses a change to the control plane",
+    async () => {
+      const tfvars = `${threeTfvars}control_plane_cores = 8\n`;
+      const verdict = guardPlan(await plan(three, tfvars), rules, { from: 3, to: 3 });
+      expect(verdict.verdict).toBe("refuse");
+      expect(offendingAddresses(verdict)).toEqual(
+        [0, 1, 2].map((i) => `terraform_data.control_plane[${i}]`),
+      );
+      for (const offence of verdict.offending) {
+        expect(offence.actions).toEqual(["update"]);
+        expect(offence.reason).toContain("not a worker VM of the pool");
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses a change to the network",
+    async () => {
+      const tfvars = `${threeTfvars}network_cidr = "10.0.20.0/24"\n`;
+      const verdict = guardPlan(await plan(three, tfvars), rules, { from: 3, to: 3 });
+      expect(verdict.verdict).toBe("refuse");
+      expect(verdict.offending).toEqual([
+        {
+          address: "terraform_data.network",
+          actions: ["update"],
+          reason: expect.stringContaining("changes: input, output"),
+        },
+      ]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses the replacement of workers even when the count is as expected",
+    async () => {
+      const tfvars = `${threeTfvars}worker_generation = 2\n`;
+      const verdict = guardPlan(await plan(three, tfvars), rules, { from: 3, to: 3 });
+      expect(verdict.verdict).toBe("refuse");
+      const replaced = verdict.offending.filter((o) => o.address.includes(".worker["));
+      expect(replaced.map((o) => o.address)).toEqual([worker(0), worker(1), worker(2)]);
+      for (const offence of replaced) {
+        expect(offence.actions).toEqual(["delete", "create"]);
+        expect(offence.reason).toContain("replaced");
+        expect(offence.reason).toContain("triggers_replace");
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses an in-place update of workers unless its attributes are allowed",
+    async () => {
+      const planned = await plan(three, `${threeTfvars}worker_cores = 8\n`);
+      const refused = guardPlan(planned, rules, { from: 3, to: 3 });
+      expect(refused.verdict).toBe("refuse");
+      expect(refused.offending.map((o) => o.address)).toContain(worker(1));
+      expect(refused.offending[0]!.reason).toContain("allowed in-place changes: none");
+
+      const allowing = { ...rules, allowedUpdateAttributes: ["input", "output"] };
+      const passed = guardPlan(planned, allowing, { from: 3, to: 3 });
+      expect(passed.offending).toEqual([]);
+      expect(passed.alsoAllowed.map((c) => c.address)).toContain(worker(0));
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "passes a plan with no changes, with nothing to do",
+    async () => {
+      const planned = await plan(three, threeTfvars);
+      for (const expected of [{ from: 3, to: 3 }, undefined] as (ExpectedChange | undefined)[]) {
+        const verdict = guardPlan(planned, rules, expected);
+        expect(verdict).toEqual({
+          verdict: "pass",
+          expected: expected ?? null,
+          creates: [],
+          destroys: [],
+          alsoAllowed: [],
+          offending: [],
+          warnings: [],
+        });
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses a scale-up when no expected change is given",
+    async () => {
+      const verdict = guardPlan(await plan(three, "worker_count = 4\n"), rules, undefined);
+      expect(verdict.verdict).toBe("refuse");
+      expect(verdict.offending.map((o) => o.reason)).toContain(
+        "creates a worker VM, but no expected change was given (--expect-from/--expect-to)",
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses a targeted plan, which Terraform marks incomplete",
+    async () => {
+      const planned = await plan(three, "worker_count = 4\n", [`-target=${worker(3)}`]);
+      expect(planned.complete).toBe(false);
+      const verdict = guardPlan(planned, rules, { from: 3, to: 4 });
+      expect(verdict.verdict).toBe("refuse");
+      expect(verdict.offending[0]).toEqual({
+        address: "(plan)",
+        actions: [],
+        reason: expect.stringContaining("incomplete"),
+      });
+    },
+    TIMEOUT,
+  );
+
+  describe("drift", () => {
+    // terraform_data never drifts (its state is all it has), so a real no-change plan gets a
+    // resource_drift entry added in the documented shape.
+    async function planWithDrift(address: string): Promise<TerraformPlan> {
+      const json = JSON.parse(await planText(three, threeTfvars)) as {
+        resource_changes: { address: string; change: { before: Record<string, unknown> } }[];
+        resource_drift?: unknown[];
+        relevant_attributes?: unknown[];
+      };
+      const current = json.resource_changes.find((c) => c.address === address)!;
+      const before = current.change.before;
+      const input = before.input as Record<string, unknown>;
+      const after = { ...before, input: { ...input, drifted: "by hand" } };
+      json.resource_drift = [
+        { ...current, change: { ...current.change, actions: ["update"], before, after } },
+      ];
+      json.relevant_attributes = [{ resource: address, attribute: ["input"] }];
+      return parseTerraformPlan(JSON.stringify(json), "plan.json");
+    }
+
+    it(
+      "refuses drift outside the pool by default, and warns with drift: warn",
+      async () => {
+        const planned = await planWithDrift("terraform_data.network");
+        const refused = guardPlan(planned, rules, { from: 3, to: 3 });
+        expect(refused.verdict).toBe("refuse");
+        expect(refused.offending).toEqual([
+          {
+            address: "terraform_data.network",
+            actions: ["update"],
+            reason: expect.stringContaining(
+              "changed outside Terraform since the last apply (input); the planned changes depend on input",
+            ),
+          },
+        ]);
+        const warned = guardPlan(planned, { ...rules, drift: "warn" }, { from: 3, to: 3 });
+        expect(warned.verdict).toBe("pass");
+        expect(warned.warnings).toEqual([
+          "terraform_data.network changed outside Terraform since the last apply (input); the planned changes depend on input",
+        ]);
+      },
+      TIMEOUT,
+    );
+
+    it(
+      "only warns about drift of the pool's own VMs",
+      async () => {
+        const verdict = guardPlan(await planWithDrift(worker(1)), rules, { from: 3, to: 3 });
+        expect(verdict.verdict).toBe("pass");
+        expect(verdict.warnings).toHaveLength(1);
+        expect(verdict.warnings[0]).toContain(worker(1));
+      },
+      TIMEOUT,
+    );
+  });
+
+  describe("bad input", () => {
+    it(
+      "rejects the JSON of a state, which is not a plan",
+      async () => {
+        const state = await three.terraform(["show", "-json", "-no-color"]);
+        expect(() => parseTerraformPlan(state, "state.json")).toThrow(
+          /this is a state \(`terraform show -json` without a plan file\)/,
+        );
+      },
+      TIMEOUT,
+    );
+
+    it(
+      "rejects a plan of another format_version and truncated JSON",
+      async () => {
+        const text = await planText(three, threeTfvars);
+        const future = text.replace(/"format_version":"1\.\d+"/, '"format_version":"2.0"');
+        expect(() => parseTerraformPlan(future, "plan.json")).toThrow(
+          'format_version "2.0" is not supported',
+        );
+        let error: unknown;
+        try {
+          parseTerraformPlan(text.slice(0, 200), "plan.json");
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toBeInstanceOf(InputError);
+        expect((error as InputError).message).toMatch(/^not valid JSON/);
+        expect((error as InputError).location).toMatchObject({ file: "plan.json", line: 1 });
+        expect((error as InputError).exitCode).toBe(2);
+      },
+      TIMEOUT,
+    );
+  });
+});
+
+describe("plan guard on real terraform plans (for_each)", () => {
+  let base: TerraformWorkdir;
+  const forEachRules: GuardRules = {
+    vmAddresses: ["terraform_data.worker[*]"],
+    companionAddresses: ["terraform_data.machine_config[*]"],
+    allowedUpdateAttributes: [],
+    drift: "refuse",
+  };
+  const withoutSecond = `workers = {
+  "talos-worker-1" = { cores = 4 }
+  "talos-worker-3" = { cores = 4 }
+  "talos-worker-4" = { cores = 4 }
+}
+`;
+
+  beforeAll(async () => {
+    await requireTerraform();
+    base = await terraformWorkdir("cluster-for-each");
+    await base.apply();
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await base?.remove();
+  });
+
+  it(
+    "passes the removal of the worker the tfvars change names, and names its node",
+    async () => {
+      const expected = expectedChangeFromTfvars(
+        { text: await base.read("terraform.tfvars"), file: "before.tfvars" },
+        { text: withoutSecond, file: "after.tfvars" },
+        "workers",
+      );
+      expect(expected).toEqual({ from: 4, to: 3, addedKeys: [], removedKeys: ["talos-worker-2"] });
+      const verdict = guardPlan(await plan(base, withoutSecond), forEachRules, expected);
+      expect(verdict.offending).toEqual([]);
+      expect(verdict.destroys).toEqual([
+        {
+          address: 'terraform_data.worker["talos-worker-2"]',
+          name: "talos-worker-2",
+          node: "talos-worker-2",
+        },
+      ]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses to delete a worker that is not the one the change removes",
+    async () => {
+      const planned = await plan(base, withoutSecond);
+      const wrongKey = guardPlan(planned, forEachRules, {
+        from: 4,
+        to: 3,
+        removedKeys: ["talos-worker-4"],
+      });
+      expect(wrongKey.verdict).toBe("refuse");
+      expect(offendingAddresses(wrongKey)).toEqual([
+        'terraform_data.machine_config["talos-worker-2"]',
+        'terraform_data.worker["talos-worker-2"]',
+        "terraform_data.worker[*]",
+      ]);
+      const unnamed = guardPlan(planned, forEachRules, { from: 4, to: 3 });
+      expect(unnamed.verdict).toBe("refuse");
+      expect(unnamed.offending[0]!.reason).toContain("does not name which for_each keys go");
+    },
+    TIMEOUT,
+  );
+});
