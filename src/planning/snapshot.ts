@@ -132,6 +132,8 @@ export interface OwnerRef {
 export interface BlockingVolume {
   name: string;
   type: "emptyDir" | "hostPath" | "local";
+  /** For `local`: the PersistentVolumeClaim bound to a node-local PersistentVolume. */
+  claim?: string;
 }
 
 export interface PodInfo {

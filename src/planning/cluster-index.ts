@@ -1,0 +1,103 @@
+import { addTo, emptyRoom, podDemand, type Room } from "./room.ts";
+import { matchesLabelSelector } from "./scheduling.ts";
+import type { NodeInfo, PodDisruptionBudgetInfo, PodInfo, Snapshot } from "./snapshot.ts";
+
+/** Lookups built once per snapshot so each pool's evaluation stays linear. */
+export interface ClusterIndex {
+  nodes: Map<string, NodeInfo>;
+  /** Pods that hold resources on each node (not Succeeded or Failed). */
+  podsByNode: Map<string, PodInfo[]>;
+  /** Sum of the requests of `podsByNode`, per node. */
+  usedByNode: Map<string, Room>;
+  /** Pods the scheduler reported Unschedulable, DaemonSet and mirror pods left out. */
+  pending: PodInfo[];
+  pdbs: PdbIndex;
+}
+
+/**
+ * PDBs found by one of their matchLabels pairs, so matching a pod costs a lookup per pod label
+ * rather than a scan of every budget in its namespace. Budgets without matchLabels are scanned.
+ */
+export interface PdbIndex {
+  byLabel: Map<string, PodDisruptionBudgetInfo[]>;
+  scanned: Map<string, PodDisruptionBudgetInfo[]>;
+}
+
+export function indexCluster(snapshot: Snapshot): ClusterIndex {
+  const index: ClusterIndex = {
+    nodes: new Map(snapshot.nodes.map((node) => [node.name, node])),
+    podsByNode: new Map(),
+    usedByNode: new Map(),
+    pending: [],
+    pdbs: indexPdbs(snapshot.pdbs),
+  };
+  for (const pod of snapshot.pods) {
+    if (pod.phase === "Succeeded" || pod.phase === "Failed") continue;
+    if (pod.nodeName) {
+      addPod(index, pod.nodeName, pod);
+      continue;
+    }
+    if (isPendingForCapacity(pod)) index.pending.push(pod);
+  }
+  return index;
+}
+
+function indexPdbs(pdbs: readonly PodDisruptionBudgetInfo[]): PdbIndex {
+  const index: PdbIndex = { byLabel: new Map(), scanned: new Map() };
+  for (const pdb of pdbs) {
+    // A budget without a selector selects no pods (policy/v1).
+    if (!pdb.selector) continue;
+    const first = Object.entries(pdb.selector.matchLabels ?? {})[0];
+    if (first) push(index.byLabel, labelKey(pdb.namespace, first[0], first[1]), pdb);
+    else push(index.scanned, pdb.namespace, pdb);
+  }
+  return index;
+}
+
+/** The PDBs whose selector matches `pod`. */
+export function pdbsOf(index: PdbIndex, pod: PodInfo): PodDisruptionBudgetInfo[] {
+  const found: PodDisruptionBudgetInfo[] = [];
+  const consider = (pdb: PodDisruptionBudgetInfo) => {
+    if (pdb.selector && matchesLabelSelector(pdb.selector, pod.labels) && !found.includes(pdb))
+      found.push(pdb);
+  };
+  for (const key in pod.labels)
+    for (const pdb of index.byLabel.get(labelKey(pod.namespace, key, pod.labels[key] ?? "")) ?? [])
+      consider(pdb);
+  for (const pdb of index.scanned.get(pod.namespace) ?? []) consider(pdb);
+  return found;
+}
+
+function labelKey(namespace: string, key: string, value: string): string {
+  return `${namespace}\u0000${key}\u0000${value}`;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function addPod(index: ClusterIndex, nodeName: string, pod: PodInfo): void {
+  const pods = index.podsByNode.get(nodeName);
+  if (pods) pods.push(pod);
+  else index.podsByNode.set(nodeName, [pod]);
+  let used = index.usedByNode.get(nodeName);
+  if (!used) {
+    used = emptyRoom();
+    index.usedByNode.set(nodeName, used);
+  }
+  addTo(used, podDemand(pod));
+}
+
+/** DaemonSet pods follow nodes rather than cause them; mirror pods are tied to one node. */
+function isPendingForCapacity(pod: PodInfo): boolean {
+  return (
+    pod.phase === "Pending" && pod.unschedulable !== undefined && !pod.daemonSet && !pod.mirror
+  );
+}
+
+/** `namespace/name`, the way pods are named in every explanation. */
+export function podKey(pod: { namespace: string; name: string }): string {
+  return `${pod.namespace}/${pod.name}`;
+}

@@ -1,0 +1,264 @@
+import type { PodBlocker } from "./blockers.ts";
+import { formatCpu, formatDuration, formatMemory, formatPercent } from "./format.ts";
+import type {
+  BoundsReport,
+  Hold,
+  NodeDecision,
+  ScaleDownCondition,
+  Trigger,
+} from "./node-decision.ts";
+import type { NodeShape } from "./node-shape.ts";
+import type { NeverFitPod, PendingPod } from "./packing.ts";
+import type { ResourceUtilisation, SustainedCheck } from "./utilisation.ts";
+
+/**
+ * The decision as text lines: a headline, then indented lines for the pull request, nodes,
+ * bounds, new node shape, utilisation, triggers, pending pods, holds, scale-down conditions and
+ * blockers. The PR body, the CLI and the logs all render these same lines.
+ */
+export function explainNodeDecision(decision: NodeDecision): string[] {
+  const lines = [headline(decision)];
+  const add = (text: string) => lines.push(`  ${text}`);
+  const pr = pullRequestLine(decision);
+  if (pr) add(pr);
+  add(nodesLine(decision));
+  add(boundsLine(decision.bounds));
+  if (decision.nodes.shape) add(shapeLine(decision.nodes.shape));
+  add(utilisationLine(decision.utilisation.cpu, decision.utilisation.memory));
+  for (const trigger of decision.triggers) add(`trigger: ${triggerText(trigger)}`);
+  for (const line of pendingLines(decision)) add(line);
+  for (const hold of decision.holds) add(`hold: ${holdText(hold)}`);
+  for (const check of decision.utilisation.checks.filter((c) => c.direction === "above"))
+    add(`scale-up check: ${checkText(check)}`);
+  // While nodes are added, why none could be removed is beside the point.
+  if (decision.action !== "scale-up")
+    for (const condition of decision.scaleDown.conditions)
+      add(`scale-down: ${conditionText(condition)}`);
+  for (const entry of decision.blockers)
+    if (entry.blockers.length > 0)
+      add(`blockers on ${entry.node}: ${entry.blockers.map(blockerText).join("; ")}`);
+  return lines;
+}
+
+function headline(decision: NodeDecision): string {
+  const where = `${decision.target.file} ${decision.target.path}`;
+  const head = `pool ${decision.pool} (${where})`;
+  if (decision.current === undefined) return `${head}: no change (current count unknown)`;
+  if (decision.action === "scale-up")
+    return `${head}: scale up ${decision.current} → ${decision.desired}`;
+  if (decision.action === "scale-down")
+    return `${head}: scale down ${decision.current} → ${decision.desired}, removing ${decision.removes}`;
+  return `${head}: no change at ${decision.current}`;
+}
+
+function pullRequestLine(decision: NodeDecision): string | undefined {
+  const { action, number } = decision.pullRequest;
+  switch (action) {
+    case "open":
+      return "pull request: open a new one";
+    case "update":
+      return `pull request: update #${number} to ${decision.desired}`;
+    case "close":
+      return `pull request: close #${number}, no change is wanted any more`;
+    case "leave":
+      return `pull request: leave #${number} as it is while held`;
+    case "none":
+      return undefined;
+  }
+}
+
+function nodesLine(decision: NodeDecision): string {
+  const { members, ready, unready, cordoned } = decision.nodes;
+  let text = `nodes: ${members} in the pool, ${ready} Ready`;
+  if (unready.length > 0) text += `; not Ready: ${unready.join(", ")}`;
+  if (cordoned.length > 0) text += `; cordoned: ${cordoned.join(", ")}`;
+  return text;
+}
+
+function boundsLine(bounds: BoundsReport): string {
+  let text = `bounds: min ${bounds.min}, max ${bounds.max}`;
+  if (bounds.hostCap !== undefined) {
+    const parts = bounds.hostCapParts.map((part) =>
+      part.kind === "max-nodes"
+        ? `maxNodes ${part.nodes}`
+        : `${part.kind} ${amount(part.kind, part.host ?? 0)} - ${amount(part.kind, part.reserved ?? 0)} reserved = ${part.nodes} × ${amount(part.kind, part.perNode ?? 0)}`,
+    );
+    text += `, host cap ${bounds.hostCap} (${parts.join("; ")})`;
+  }
+  for (const schedule of bounds.schedules.filter((s) => s.active))
+    text += `; schedule ${schedule.name} active until ${schedule.endsAt}: min ${schedule.min}`;
+  if (bounds.effectiveMin !== bounds.min || bounds.effectiveMax !== bounds.max)
+    text += `; in effect ${bounds.effectiveMin}..${bounds.effectiveMax}`;
+  return text;
+}
+
+function shapeLine(shape: NodeShape): string {
+  const a = shape.allocatable;
+  let text = `new node: ${formatCpu(a.cpu ?? 0)} cpu, ${formatMemory(a.memory ?? 0)} memory, ${a.pods} pods`;
+  if (shape.learnedFrom)
+    text += ` (${shape.source}, ${shape.learnedFrom.rule} allocatable, like ${shape.learnedFrom.node} and ${shape.learnedFrom.alike - 1} other(s))`;
+  else text += ` (${shape.source})`;
+  const ds = shape.daemonSetOverhead;
+  if (ds.pods > 0)
+    text += `; DaemonSets take ${formatCpu(ds.cpu)} cpu, ${formatMemory(ds.memory)}, ${ds.pods} pods`;
+  return text;
+}
+
+function utilisationLine(cpu: ResourceUtilisation, memory: ResourceUtilisation): string {
+  return `utilisation: ${resourceText(cpu)}; ${resourceText(memory)}`;
+}
+
+function resourceText(u: ResourceUtilisation): string {
+  const requests = u.requestsPercent === undefined ? "unknown" : formatPercent(u.requestsPercent);
+  if (u.percent === undefined)
+    return `${u.resource} usage unknown (${u.unknownNodes.join(", ") || "no Ready node"}), requests ${requests}`;
+  let text = `${u.resource} ${formatPercent(u.percent)}`;
+  if (u.windowSeconds) text += ` (${u.source} over ${formatDuration(u.windowSeconds * 1000)}`;
+  if (u.windowSeconds && u.peakPercent !== undefined)
+    text += `, p${u.percentile} ${formatPercent(u.peakPercent)}`;
+  if (u.windowSeconds) text += ")";
+  return `${text}, requests ${requests}`;
+}
+
+function triggerText(trigger: Trigger): string {
+  switch (trigger.kind) {
+    case "below-min":
+      return `${trigger.current} nodes is below the min of ${trigger.min}${trigger.schedule ? ` set by schedule ${trigger.schedule}` : ""}`;
+    case "pending-pods":
+      return `${trigger.pods} pending pod(s) need ${trigger.newNodes} new node(s)`;
+    case "utilisation":
+      return `${trigger.resource} ${formatPercent(trigger.percent)} ≥ ${trigger.threshold} % for ${formatDuration(trigger.windowMs)} (${trigger.basis}): ${trigger.newNodes} new node(s)`;
+    case "requests":
+      return `${trigger.resource} requests ${formatPercent(trigger.percent)} ≥ ${trigger.threshold} %: ${trigger.newNodes} new node(s)`;
+    case "above-max":
+      return `${trigger.current} nodes is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
+    case "underutilised":
+      return "usage and requests stayed below the scale-down thresholds";
+  }
+}
+
+function pendingLines(decision: NodeDecision): string[] {
+  const pending = decision.pending;
+  if (!pending.enabled) return ["pending pods: not considered (scaleUp.pendingPods is false)"];
+  if (pending.considered === 0) return [];
+  const lines = [
+    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} fit free room on existing nodes, ${pending.onNew.length} go on ${pending.newNodes} new node(s)`,
+  ];
+  for (const placed of pending.onExisting)
+    lines.push(`pending: ${podText(placed)} fits on ${placed.node}`);
+  for (const placed of pending.onNew) lines.push(`pending: ${podText(placed)} → ${placed.node}`);
+  for (const pod of pending.neverFit)
+    lines.push(`never fits: ${podText(pod)}: ${neverFitText(pod)}`);
+  if (pending.overMax.length > 0)
+    lines.push(
+      `beyond max: ${pending.neededNewNodes} new node(s) needed, ${pending.newNodes} allowed; left pending: ${pending.overMax.map((pod) => pod.pod).join(", ")}`,
+    );
+  return lines;
+}
+
+function podText(pod: PendingPod): string {
+  return `${pod.pod} (cpu ${formatCpu(pod.cpu)}, memory ${formatMemory(pod.memory)})`;
+}
+
+function neverFitText(pod: NeverFitPod): string {
+  switch (pod.reason) {
+    case "too-large":
+      return `needs more ${pod.resource} than a new node has`;
+    case "node-selector":
+      return "its nodeSelector asks for labels a new node of this pool would not have";
+    case "node-affinity":
+      return "its required node affinity does not match a new node of this pool";
+    case "taints":
+      return "it does not tolerate the taints a new node of this pool would have";
+    case "shape-unknown":
+      return "the size of a new node is unknown";
+  }
+}
+
+function holdText(hold: Hold): string {
+  switch (hold.kind) {
+    case "snapshot-incomplete":
+      return `the cluster snapshot is incomplete (${hold.warnings.join("; ") || "no detail"}); no action`;
+    case "too-many-unready":
+      return `${hold.unready.length} of ${hold.total} nodes not Ready (${formatPercent(hold.percent)} > ${hold.limit} %): ${hold.unready.join(", ")}; no action`;
+    case "usage-unknown":
+      return `${hold.resources.join(" and ")} usage unknown on ${hold.nodes.join(", ")}; nothing rests on it (unknown is not zero)`;
+    case "target-unknown":
+      return `the current count in the repo is unknown${hold.problem ? `: ${hold.problem}` : ""}; no action`;
+    case "provisioning":
+      return `${provisioningText(hold.state, hold.expected, hold.present)}${hold.deadline ? `, waiting until ${hold.deadline}` : " (time of the change unknown)"}; nothing new meanwhile`;
+    case "provisioning-failed":
+      return `${provisioningText(hold.state, hold.expected, hold.present)} ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: provisioning failed; nothing new until it is resolved`;
+    case "cooldown":
+      return `cooldown after the change of ${hold.since}, until ${hold.until}`;
+    case "scale-down-delay":
+      return `no scale-down until ${hold.until} (nodes of the last scale-up Ready at ${hold.since})`;
+    case "at-max":
+      return `wanted ${hold.wanted} nodes, the ${hold.bound === "host-cap" ? "host cap" : "max"} allows ${hold.allowed}`;
+    case "shape-unknown":
+      return "the size of a new node is unknown: set newNode.cpu and newNode.memory";
+  }
+}
+
+function provisioningText(state: "joining" | "leaving", expected: number, present: number): string {
+  return state === "joining"
+    ? `the repo asks for ${expected} nodes, ${present} are Ready`
+    : `the repo asks for ${expected} nodes, ${present} are still there`;
+}
+
+function checkText(check: SustainedCheck): string {
+  const relation = check.direction === "above" ? "≥" : "<";
+  const goal = `${check.resource} ${relation} ${check.threshold} % for ${formatDuration(check.windowMs)}`;
+  const value = check.percent === undefined ? "" : `, ${formatPercent(check.percent)}`;
+  switch (check.outcome) {
+    case "met":
+      return `${goal}: met (${check.basis}${value})`;
+    case "not-met":
+      return `${goal}: not met (${check.basis}${value})`;
+    case "unknown":
+      return `${goal}: unknown, usage not observed`;
+    case "no-evidence":
+      return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${check.samples} history sample(s)` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`})`;
+  }
+}
+
+function conditionText(condition: ScaleDownCondition): string {
+  const mark = condition.met ? "met" : "not met";
+  switch (condition.kind) {
+    case "utilisation":
+      return checkText(condition.check);
+    case "requests":
+      return `${condition.resource} requests ${condition.percent === undefined ? "unknown" : formatPercent(condition.percent)} < ${condition.threshold} %: ${mark}`;
+    case "above-min":
+      return `count ${condition.current ?? "unknown"} above the min of ${condition.min}: ${mark}`;
+    case "candidate":
+      return condition.node
+        ? `the decrease removes ${condition.node}`
+        : `no node to remove: ${condition.problem}`;
+    case "no-blockers":
+      return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : `${condition.blockers.length} blocker(s)`}: ${mark}`;
+    case "pods-fit":
+      return `${condition.pods} pod(s) of ${condition.node} fit on the other nodes: ${mark}${condition.unplaced.length > 0 ? ` (no room for ${condition.unplaced.join(", ")})` : ""}`;
+    case "projection":
+      return `${condition.resource} after removal ${condition.projected === undefined ? "unknown" : formatPercent(condition.projected)} < ${condition.limit} %: ${mark}`;
+  }
+}
+
+function blockerText(blocker: PodBlocker): string {
+  switch (blocker.kind) {
+    case "pdb":
+      return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb?.disruptionsAllowed} disruption(s), ${blocker.pdb?.podsOnNode} of its pods are here`;
+    case "local-storage":
+      return `${blocker.pod}: local storage ${blocker.volumes?.join(", ")}`;
+    case "safe-to-evict-false":
+      return `${blocker.pod}: safe-to-evict is "false"`;
+    case "do-not-disrupt":
+      return `${blocker.pod}: do-not-disrupt`;
+    case "bare-pod":
+      return `${blocker.pod}: no controller would recreate it`;
+  }
+}
+
+function amount(kind: "cpu" | "memory" | "max-nodes", value: number): string {
+  return kind === "memory" ? formatMemory(value) : formatCpu(value);
+}

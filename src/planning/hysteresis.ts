@@ -1,0 +1,94 @@
+import type { PoolConfig } from "../policy/repo-config.ts";
+import type { Hold } from "./node-decision.ts";
+import type { PoolRepoFacts } from "./node-plan-input.ts";
+import type { NodeInfo } from "./snapshot.ts";
+
+/** Holds that come from the repo's history and the nodes' readiness, never from local state. */
+export interface HysteresisHolds {
+  /** Stop any new change. */
+  all: Hold[];
+  /** Stop a scale-down only. */
+  scaleDown: Hold[];
+}
+
+/**
+ * - provisioning: the repo asks for more nodes than are Ready (joining) or fewer than exist
+ *   (leaving); within `provisionTimeout` of the last change it is awaited, after that it is
+ *   reported as failed. Either way nothing new is proposed on top of it.
+ * - cooldown: nothing new within `cooldown` of the last merged change.
+ * - scale-down delay: no scale-down until `delayAfterScaleUp` after the nodes of the last
+ *   scale-up became Ready (a change of unknown direction counts as a scale-up).
+ */
+export function hysteresisHolds(
+  pool: PoolConfig,
+  facts: PoolRepoFacts | undefined,
+  members: readonly NodeInfo[],
+  now: Date,
+): HysteresisHolds {
+  const holds: HysteresisHolds = { all: [], scaleDown: [] };
+  const provisioning = provisioningHold(pool, facts, members, now);
+  if (provisioning) holds.all.push(provisioning);
+  const change = facts?.lastChange;
+  if (!change) return holds;
+  const changedAt = Date.parse(change.at);
+  if (Number.isNaN(changedAt)) return holds;
+  if (now.getTime() < changedAt + pool.cooldown)
+    holds.all.push({ kind: "cooldown", since: change.at, until: iso(changedAt + pool.cooldown) });
+  if (change.direction !== "down") {
+    const readyAt = readyAfter(members, changedAt);
+    const until = readyAt + pool.scaleDown.delayAfterScaleUp;
+    if (now.getTime() < until)
+      holds.scaleDown.push({ kind: "scale-down-delay", since: iso(readyAt), until: iso(until) });
+  }
+  return holds;
+}
+
+function provisioningHold(
+  pool: PoolConfig,
+  facts: PoolRepoFacts | undefined,
+  members: readonly NodeInfo[],
+  now: Date,
+): Hold | undefined {
+  const expected = facts?.currentValue;
+  if (expected === undefined) return undefined;
+  const ready = members.filter((node) => node.ready).length;
+  const state = ready < expected ? "joining" : members.length > expected ? "leaving" : undefined;
+  if (!state) return undefined;
+  const present = state === "joining" ? ready : members.length;
+  const since = facts?.lastChange?.at;
+  const changedAt = since === undefined ? Number.NaN : Date.parse(since);
+  // Without the time of the change there is no deadline: keep waiting and say so.
+  if (since === undefined || Number.isNaN(changedAt))
+    return { kind: "provisioning", state, expected, present };
+  const deadline = changedAt + pool.provisionTimeout;
+  if (now.getTime() >= deadline)
+    return {
+      kind: "provisioning-failed",
+      state,
+      expected,
+      present,
+      since,
+      timeoutMs: pool.provisionTimeout,
+    };
+  return { kind: "provisioning", state, expected, present, since, deadline: iso(deadline) };
+}
+
+/**
+ * When the nodes added by a change were all Ready: the latest Ready time among nodes created
+ * since the change, or the change itself when none were. A node without a Ready time counts
+ * from its creation.
+ */
+function readyAfter(members: readonly NodeInfo[], changedAt: number): number {
+  let latest = changedAt;
+  for (const node of members) {
+    const created = Date.parse(node.createdAt);
+    if (Number.isNaN(created) || created < changedAt) continue;
+    const readySince = node.readySince ? Date.parse(node.readySince) : created;
+    if (!Number.isNaN(readySince)) latest = Math.max(latest, readySince);
+  }
+  return latest;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

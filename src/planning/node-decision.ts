@@ -1,0 +1,138 @@
+import type { HostCapPart } from "../policy/host-cap.ts";
+import type { PodBlocker } from "./blockers.ts";
+import type { NodeShape } from "./node-shape.ts";
+import type { PendingReport } from "./packing.ts";
+import type { ScheduleState } from "./schedules.ts";
+import type { ResourceUtilisation, SustainedCheck } from "./utilisation.ts";
+
+export type NodeAction = "scale-up" | "scale-down" | "none";
+
+/**
+ * What to do with the pool's scaling pull request: open a new one, update the open one to the
+ * new count, close the open one (the evaluation no longer wants a change), leave the open one
+ * as it is (something holds the evaluation back), or nothing.
+ */
+export type PullRequestAction = "open" | "update" | "close" | "leave" | "none";
+
+/** The plan for one pool: the action and every reason for it or against it, as data. */
+export interface NodeDecision {
+  pool: string;
+  target: { file: string; path: string };
+  action: NodeAction;
+  /** The target's value in the repo; absent when unknown. */
+  current?: number;
+  /** The value the target should have; equal to `current` when the action is none. */
+  desired?: number;
+  /** The node a decrease removes (scale-down only). */
+  removes?: string;
+  pullRequest: { action: PullRequestAction; number?: number };
+  /** Why a change is wanted. */
+  triggers: Trigger[];
+  /** What stops or limits the wanted change. */
+  holds: Hold[];
+  bounds: BoundsReport;
+  nodes: PoolNodesReport;
+  utilisation: UtilisationReport;
+  pending: PendingReport;
+  scaleDown: ScaleDownReport;
+  /** Scale-down blockers of every node in the pool, for dashboards; empty lists included. */
+  blockers: NodeBlockers[];
+}
+
+export type Resource = "cpu" | "memory";
+
+export type Trigger =
+  | { kind: "below-min"; current: number; min: number; schedule?: string }
+  | { kind: "pending-pods"; pods: number; newNodes: number }
+  | {
+      kind: "utilisation";
+      resource: Resource;
+      percent: number;
+      threshold: number;
+      windowMs: number;
+      basis: SustainedCheck["basis"];
+      newNodes: number;
+    }
+  | { kind: "requests"; resource: Resource; percent: number; threshold: number; newNodes: number }
+  | { kind: "above-max"; current: number; max: number; bound: "max" | "host-cap" }
+  | { kind: "underutilised" };
+
+export type Hold =
+  | { kind: "snapshot-incomplete"; warnings: string[] }
+  | { kind: "too-many-unready"; unready: string[]; total: number; percent: number; limit: number }
+  | { kind: "usage-unknown"; nodes: string[]; resources: Resource[] }
+  | { kind: "target-unknown"; problem?: string }
+  | {
+      kind: "provisioning";
+      state: "joining" | "leaving";
+      expected: number;
+      present: number;
+      since?: string;
+      deadline?: string;
+    }
+  | {
+      kind: "provisioning-failed";
+      state: "joining" | "leaving";
+      expected: number;
+      present: number;
+      since?: string;
+      timeoutMs: number;
+    }
+  | { kind: "cooldown"; since: string; until: string }
+  | { kind: "scale-down-delay"; since: string; until: string }
+  | { kind: "at-max"; wanted: number; allowed: number; bound: "max" | "host-cap" }
+  | { kind: "shape-unknown" };
+
+export interface BoundsReport {
+  min: number;
+  max: number;
+  /** `min` raised by active schedules, never above `effectiveMax`. */
+  effectiveMin: number;
+  /** `max` lowered by the host cap. */
+  effectiveMax: number;
+  hostCap?: number;
+  hostCapParts: HostCapPart[];
+  schedules: ScheduleState[];
+}
+
+export interface PoolNodesReport {
+  /** Nodes the pool's selector recognises (control plane never included). */
+  members: number;
+  ready: number;
+  unready: string[];
+  cordoned: string[];
+  /** Shape of a node added to the pool; absent when nothing configures or shows it. */
+  shape?: NodeShape;
+}
+
+export interface UtilisationReport {
+  cpu: ResourceUtilisation;
+  memory: ResourceUtilisation;
+  checks: SustainedCheck[];
+}
+
+export interface NodeBlockers {
+  node: string;
+  blockers: PodBlocker[];
+}
+
+export type ScaleDownCondition =
+  | { kind: "utilisation"; met: boolean; check: SustainedCheck }
+  | { kind: "requests"; met: boolean; resource: Resource; percent?: number; threshold: number }
+  | { kind: "above-min"; met: boolean; current?: number; min: number }
+  | { kind: "candidate"; met: boolean; node?: string; problem?: string }
+  | { kind: "no-blockers"; met: boolean; node: string; blockers: PodBlocker[] }
+  | { kind: "pods-fit"; met: boolean; node: string; pods: number; unplaced: string[] }
+  | {
+      kind: "projection";
+      met: boolean;
+      resource: Resource | "requests";
+      projected?: number;
+      limit: number;
+    };
+
+export interface ScaleDownReport {
+  enabled: boolean;
+  /** Every condition evaluated, in order; the pool scales down only when all are met. */
+  conditions: ScaleDownCondition[];
+}

@@ -1,0 +1,57 @@
+import type { RepoConfig } from "../policy/repo-config.ts";
+import type { Snapshot } from "./snapshot.ts";
+
+/** What the infra repo says about one pool, read by the forge from the default branch. */
+export interface PoolRepoFacts {
+  pool: string;
+  /** The target's current value as a number; absent when it could not be read. */
+  currentValue?: number;
+  /** Why the value could not be read (missing file, PATH not found, not a number). */
+  currentValueProblem?: string;
+  /** The last merged change to the target's file, from git history. */
+  lastChange?: LastChange;
+  /** An open scaling pull request for this pool. */
+  openPullRequest?: { number: number; desired?: number };
+}
+
+export interface LastChange {
+  /** When it reached the default branch (ISO 8601). */
+  at: string;
+  /** Whether it raised or lowered the count, when known; unknown is treated as a raise. */
+  direction?: "up" | "down";
+}
+
+/** Utilisation of a whole pool at one moment, in percent of allocatable (Ready workers). */
+export interface PoolUtilisationSample {
+  pool: string;
+  at: string;
+  cpu?: number;
+  memory?: number;
+}
+
+/** Usage of one node at one moment: cpu in millicores, memory in bytes. */
+export interface NodeUsageSample {
+  node: string;
+  at: string;
+  cpu?: number;
+  memory?: number;
+}
+
+/**
+ * Earlier observations: pool samples (e.g. kept in memory from earlier reconciles via
+ * `poolUtilisationSamples`) and node samples (e.g. a Prometheus range query, one sample per
+ * node per step, with equal timestamps across nodes).
+ */
+export interface UsageHistory {
+  pools?: PoolUtilisationSample[];
+  nodes?: NodeUsageSample[];
+}
+
+export interface NodePlanInput {
+  snapshot: Snapshot;
+  config: RepoConfig;
+  /** One entry per configured pool; a pool without one has an unknown current value. */
+  repo: PoolRepoFacts[];
+  now: Date;
+  history?: UsageHistory;
+}

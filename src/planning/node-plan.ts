@@ -1,0 +1,203 @@
+import type { PoolConfig } from "../policy/repo-config.ts";
+import { nodeBlockers, type PodBlocker } from "./blockers.ts";
+import { maxBound, poolBounds } from "./bounds.ts";
+import { type ClusterIndex, indexCluster } from "./cluster-index.ts";
+import { hysteresisHolds } from "./hysteresis.ts";
+import type {
+  Hold,
+  NodeAction,
+  NodeDecision,
+  PullRequestAction,
+  Trigger,
+} from "./node-decision.ts";
+import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
+import { newNodeShape } from "./node-shape.ts";
+import type { PoolContext } from "./pool-context.ts";
+import { poolMembers } from "./pool-members.ts";
+import { safetyHolds } from "./safety.ts";
+import { evaluateScaleDown, type ScaleDownEvaluation } from "./scale-down.ts";
+import { evaluateScaleUp, type ScaleUpEvaluation } from "./scale-up.ts";
+import type { PodInfo } from "./snapshot.ts";
+import { poolHistory } from "./usage-history.ts";
+import { poolUtilisation } from "./utilisation.ts";
+
+/**
+ * Decides, for every configured pool, whether its node count should go up, down by one, or
+ * stay, with every reason for and against as data. Pure: reads only its input. Pools are
+ * planned in config order; a pending pod that an earlier pool places is not counted again.
+ */
+export function planNodes(input: NodePlanInput): NodeDecision[] {
+  const index = indexCluster(input.snapshot);
+  let pending: readonly PodInfo[] = index.pending;
+  const decisions: NodeDecision[] = [];
+  for (const pool of input.config.pools) {
+    const facts = input.repo.find((entry) => entry.pool === pool.name);
+    const { decision, claimed } = planPool(input, pool, facts, index, pending);
+    if (claimed.size > 0) pending = pending.filter((pod) => !claimed.has(pod));
+    decisions.push(decision);
+  }
+  return decisions;
+}
+
+function planPool(
+  input: NodePlanInput,
+  pool: PoolConfig,
+  facts: PoolRepoFacts | undefined,
+  index: ClusterIndex,
+  pending: readonly PodInfo[],
+): { decision: NodeDecision; claimed: Set<PodInfo> } {
+  const context = poolContext(input, pool, facts, index);
+  const blockers = new Map<string, PodBlocker[]>(
+    context.members.map((node) => [
+      node.name,
+      nodeBlockers(index.podsByNode.get(node.name) ?? [], index.pdbs),
+    ]),
+  );
+  const up = evaluateScaleUp(context, pending);
+  const down = evaluateScaleDown(context, blockers, up.pending.placedOnExisting);
+  const outcome = decide(context, input, up, down);
+  const decision: NodeDecision = {
+    pool: pool.name,
+    target: { file: pool.target.file, path: pool.target.path },
+    action: outcome.action,
+    pullRequest: pullRequestAction(outcome.action, outcome.holds, facts),
+    triggers: outcome.triggers,
+    holds: outcome.holds,
+    bounds: context.bounds,
+    nodes: {
+      members: context.members.length,
+      ready: context.ready.length,
+      unready: context.members.filter((node) => !node.ready).map((node) => node.name),
+      cordoned: context.members.filter((node) => node.unschedulable).map((node) => node.name),
+      ...(context.shape ? { shape: context.shape } : {}),
+    },
+    utilisation: { ...context.utilisation, checks: [...up.checks, ...down.checks] },
+    pending: withoutInternals(up.pending),
+    scaleDown: down.report,
+    blockers: context.members.map((node) => ({
+      node: node.name,
+      blockers: blockers.get(node.name) ?? [],
+    })),
+  };
+  if (context.current !== undefined) decision.current = context.current;
+  if (outcome.desired !== undefined) decision.desired = outcome.desired;
+  if (outcome.action === "scale-down" && down.candidate) decision.removes = down.candidate;
+  return { decision, claimed: up.pending.claimed };
+}
+
+function poolContext(
+  input: NodePlanInput,
+  pool: PoolConfig,
+  facts: PoolRepoFacts | undefined,
+  index: ClusterIndex,
+): PoolContext {
+  const members = poolMembers(input.snapshot.nodes, pool.selector);
+  const ready = members.filter((node) => node.ready);
+  const context: PoolContext = {
+    pool,
+    now: input.now,
+    index,
+    members,
+    ready,
+    bounds: poolBounds(pool, input.now),
+    utilisation: {
+      cpu: poolUtilisation(ready, "cpu", index),
+      memory: poolUtilisation(ready, "memory", index),
+    },
+    history: {
+      cpu: poolHistory(pool.name, input.history, ready, "cpu"),
+      memory: poolHistory(pool.name, input.history, ready, "memory"),
+    },
+  };
+  if (facts) context.facts = facts;
+  if (facts?.currentValue !== undefined) context.current = facts.currentValue;
+  const shape = newNodeShape(members, pool.newNode, pool.selector, index);
+  if (shape) context.shape = shape;
+  return context;
+}
+
+interface Outcome {
+  action: NodeAction;
+  desired?: number;
+  triggers: Trigger[];
+  holds: Hold[];
+}
+
+/**
+ * Scale-up reasons win over scale-down; a safety stop or a hysteresis hold turns the wanted
+ * change into no action, with the hold saying why.
+ */
+function decide(
+  context: PoolContext,
+  input: NodePlanInput,
+  up: ScaleUpEvaluation,
+  down: ScaleDownEvaluation,
+): Outcome {
+  const { pool, bounds, current } = context;
+  const hysteresis = hysteresisHolds(pool, context.facts, context.members, context.now);
+  const stops = [...safetyHolds(input.snapshot, context), ...hysteresis.all];
+  const holds: Hold[] = [...stops, ...usageUnknownHolds(context)];
+  if (up.pending.neverFit.some((pod) => pod.reason === "shape-unknown"))
+    holds.push({ kind: "shape-unknown" });
+  const triggers = [...up.triggers];
+  if (current === undefined) return { action: "none", triggers, holds };
+  let wanted: { action: NodeAction; desired: number } = { action: "none", desired: current };
+  if (up.newNodes > 0) {
+    const allowed = Math.max(current, Math.min(bounds.effectiveMax, current + up.newNodes));
+    if (allowed < current + up.newNodes)
+      holds.push({
+        kind: "at-max",
+        wanted: current + up.newNodes,
+        allowed,
+        bound: maxBound(bounds),
+      });
+    if (allowed > current) wanted = { action: "scale-up", desired: allowed };
+  } else if (pool.scaleDown.enabled && current > bounds.effectiveMax) {
+    triggers.push({
+      kind: "above-max",
+      current,
+      max: bounds.effectiveMax,
+      bound: maxBound(bounds),
+    });
+    if (down.removable) wanted = { action: "scale-down", desired: current - 1 };
+  } else if (pool.scaleDown.enabled && down.underutilised && current > bounds.effectiveMin) {
+    triggers.push({ kind: "underutilised" });
+    if (down.removable && down.projectionMet)
+      wanted = { action: "scale-down", desired: current - 1 };
+  }
+  const downWanted = triggers.some((t) => t.kind === "above-max" || t.kind === "underutilised");
+  if (downWanted) holds.push(...hysteresis.scaleDown);
+  const heldDown = wanted.action === "scale-down" && hysteresis.scaleDown.length > 0;
+  if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
+  return { ...wanted, triggers, holds };
+}
+
+function usageUnknownHolds(context: PoolContext): Hold[] {
+  const nodes = new Set<string>();
+  const resources: ("cpu" | "memory")[] = [];
+  for (const resource of ["cpu", "memory"] as const) {
+    const unknown = context.utilisation[resource].unknownNodes;
+    if (unknown.length === 0) continue;
+    resources.push(resource);
+    for (const name of unknown) nodes.add(name);
+  }
+  return resources.length === 0 ? [] : [{ kind: "usage-unknown", nodes: [...nodes], resources }];
+}
+
+function pullRequestAction(
+  action: NodeAction,
+  holds: readonly Hold[],
+  facts: PoolRepoFacts | undefined,
+): NodeDecision["pullRequest"] {
+  const open = facts?.openPullRequest;
+  if (!open) return { action: action === "none" ? "none" : "open" };
+  let prAction: PullRequestAction = "close";
+  if (action !== "none") prAction = "update";
+  else if (holds.length > 0) prAction = "leave";
+  return { action: prAction, number: open.number };
+}
+
+function withoutInternals(pending: ScaleUpEvaluation["pending"]): NodeDecision["pending"] {
+  const { claimed: _claimed, placedOnExisting: _placed, ...report } = pending;
+  return report;
+}

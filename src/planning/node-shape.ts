@@ -1,0 +1,157 @@
+import type { NewNodeConfig, NodeSelectorConfig } from "../policy/repo-config.ts";
+import type { ClusterIndex } from "./cluster-index.ts";
+import { freeRoom, type Room } from "./room.ts";
+import type { NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
+
+/** Kubelet's default pod capacity, used when neither the config nor any node tells. */
+export const DEFAULT_MAX_PODS = 110;
+
+/** Labels that name one machine and so never carry over to a new node. */
+const INSTANCE_LABELS = new Set(["kubernetes.io/hostname"]);
+/** Taints the node lifecycle controller sets and clears; a new node ends up without them. */
+const TRANSIENT_TAINT_PREFIXES = ["node.kubernetes.io/", "node.cloudprovider.kubernetes.io/"];
+
+/** What a node added to the pool will look like, and where each part came from. */
+export interface NodeShape {
+  allocatable: Resources;
+  /** What the DaemonSets running on every Ready pool node will take on a new node too. */
+  daemonSetOverhead: { cpu: number; memory: number; pods: number };
+  labels: Record<string, string>;
+  taints: Taint[];
+  source: "configured" | "learned" | "configured+learned";
+  /** The node whose allocatable was copied, and how many pool nodes share it. */
+  learnedFrom?: { node: string; alike: number; rule: NewNodeConfig["from"] };
+}
+
+/**
+ * The shape of a new node: configured cpu/memory/pods win, the rest is learned from the pool's
+ * nodes (the most common allocatable or the smallest). `undefined` when cpu or memory is known
+ * from neither.
+ */
+export function newNodeShape(
+  members: readonly NodeInfo[],
+  config: NewNodeConfig,
+  selector: NodeSelectorConfig | undefined,
+  index: ClusterIndex,
+): NodeShape | undefined {
+  const learned = learnAllocatable(members, config.from);
+  const allocatable: Resources = { ...learned?.node.allocatable };
+  if (config.cpu !== undefined) allocatable.cpu = config.cpu;
+  if (config.memory !== undefined) allocatable.memory = config.memory;
+  if (config.pods !== undefined) allocatable.pods = config.pods;
+  if (allocatable.cpu === undefined || allocatable.memory === undefined) return undefined;
+  allocatable.pods ??= DEFAULT_MAX_PODS;
+  const configured = config.cpu !== undefined || config.memory !== undefined;
+  const shape: NodeShape = {
+    allocatable,
+    daemonSetOverhead: daemonSetOverhead(members, index),
+    labels: { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels },
+    taints: [...sharedTaints(members), ...config.taints],
+    source: !learned ? "configured" : configured ? "configured+learned" : "learned",
+  };
+  if (learned)
+    shape.learnedFrom = { node: learned.node.name, alike: learned.alike, rule: config.from };
+  return shape;
+}
+
+/** Room a new node offers to pending pods once its DaemonSet pods run. */
+export function newNodeRoom(shape: NodeShape): Room {
+  const room = freeRoom(shape.allocatable, undefined) as Room;
+  room.cpu -= shape.daemonSetOverhead.cpu;
+  room.memory -= shape.daemonSetOverhead.memory;
+  room.pods -= shape.daemonSetOverhead.pods;
+  return room;
+}
+
+function learnAllocatable(
+  members: readonly NodeInfo[],
+  rule: NewNodeConfig["from"],
+): { node: NodeInfo; alike: number } | undefined {
+  const known = members.filter(
+    (node) => node.allocatable.cpu !== undefined && node.allocatable.memory !== undefined,
+  );
+  const ready = known.filter((node) => node.ready);
+  const pool = ready.length > 0 ? ready : known;
+  if (pool.length === 0) return undefined;
+  const groups = new Map<string, NodeInfo[]>();
+  for (const node of pool) {
+    const key = `${node.allocatable.cpu}/${node.allocatable.memory}/${node.allocatable.pods}`;
+    const group = groups.get(key);
+    if (group) group.push(node);
+    else groups.set(key, [node]);
+  }
+  const ranked = [...groups.values()].sort((a, b) =>
+    rule === "most-common" ? b.length - a.length || smaller(a, b) : smaller(a, b),
+  );
+  const best = ranked[0];
+  if (!best) return undefined;
+  const node = [...best].sort((a, b) => a.name.localeCompare(b.name))[0] as NodeInfo;
+  return { node, alike: best.length };
+}
+
+function smaller(a: NodeInfo[], b: NodeInfo[]): number {
+  const x = a[0]?.allocatable;
+  const y = b[0]?.allocatable;
+  return (x?.memory ?? 0) - (y?.memory ?? 0) || (x?.cpu ?? 0) - (y?.cpu ?? 0);
+}
+
+function sharedLabels(members: readonly NodeInfo[]): Record<string, string> {
+  const [first, ...rest] = members;
+  if (!first) return {};
+  const shared: Record<string, string> = {};
+  for (const [key, value] of Object.entries(first.labels)) {
+    if (INSTANCE_LABELS.has(key) || value === first.name) continue;
+    if (rest.every((node) => node.labels[key] === value)) shared[key] = value;
+  }
+  return shared;
+}
+
+function sharedTaints(members: readonly NodeInfo[]): Taint[] {
+  const [first, ...rest] = members;
+  if (!first) return [];
+  const same = (a: Taint, b: Taint) =>
+    a.key === b.key && (a.value ?? "") === (b.value ?? "") && a.effect === b.effect;
+  return first.taints.filter(
+    (taint) =>
+      !TRANSIENT_TAINT_PREFIXES.some((prefix) => taint.key.startsWith(prefix)) &&
+      rest.every((node) => node.taints.some((other) => same(taint, other))),
+  );
+}
+
+/**
+ * DaemonSets with a pod on every Ready pool node will start one on a new node as well; each
+ * counts with the largest request among its pods.
+ */
+function daemonSetOverhead(
+  members: readonly NodeInfo[],
+  index: ClusterIndex,
+): NodeShape["daemonSetOverhead"] {
+  const ready = members.filter((node) => node.ready);
+  const overhead = { cpu: 0, memory: 0, pods: 0 };
+  if (ready.length === 0) return overhead;
+  const perDaemonSet = new Map<string, { nodes: number; cpu: number; memory: number }>();
+  for (const node of ready) {
+    const seen = new Set<string>();
+    for (const pod of index.podsByNode.get(node.name) ?? []) {
+      if (!pod.daemonSet) continue;
+      const key = daemonSetKey(pod);
+      const entry = perDaemonSet.get(key) ?? { nodes: 0, cpu: 0, memory: 0 };
+      if (!seen.has(key)) entry.nodes += 1;
+      seen.add(key);
+      entry.cpu = Math.max(entry.cpu, pod.requests.cpu ?? 0);
+      entry.memory = Math.max(entry.memory, pod.requests.memory ?? 0);
+      perDaemonSet.set(key, entry);
+    }
+  }
+  for (const entry of perDaemonSet.values()) {
+    if (entry.nodes < ready.length) continue;
+    overhead.cpu += entry.cpu;
+    overhead.memory += entry.memory;
+    overhead.pods += 1;
+  }
+  return overhead;
+}
+
+function daemonSetKey(pod: PodInfo): string {
+  return `${pod.namespace}/${pod.owner?.name ?? pod.name}`;
+}

@@ -1,0 +1,211 @@
+import { podKey } from "./cluster-index.ts";
+import { copyRoom, fitsIn, podDemand, type Room, shortfall, takeFrom } from "./room.ts";
+import { type NodeTraits, type PlacementConflict, placementConflict } from "./scheduling.ts";
+import type { PodInfo } from "./snapshot.ts";
+
+/** A node pods can be placed on, with the room still free on it. */
+export interface Bin {
+  name: string;
+  traits: NodeTraits;
+  room: Room;
+}
+
+/** The node to add, as far as placing pods goes. */
+export interface NewBinTemplate {
+  traits: NodeTraits;
+  /** Room on an empty new node once its DaemonSet pods run. */
+  room: Room;
+}
+
+export interface PendingPod {
+  pod: string;
+  cpu: number;
+  memory: number;
+  /** The scheduler's message, e.g. `0/4 nodes are available: 4 Insufficient cpu.` */
+  message?: string;
+}
+
+export interface PodPlacement extends PendingPod {
+  /** An existing node's name, or `new-1`, `new-2`… for nodes to add. */
+  node: string;
+}
+
+export type NeverFitReason = PlacementConflict | "too-large" | "shape-unknown";
+
+export interface NeverFitPod extends PendingPod {
+  reason: NeverFitReason;
+  /** For `too-large`: the resource a new node has too little of. */
+  resource?: string;
+}
+
+/** Where pending pods go: free room on existing nodes first, then as few new nodes as packing needs. */
+export interface PendingReport {
+  enabled: boolean;
+  /** Pending pods offered to this pool (after earlier pools took theirs). */
+  considered: number;
+  onExisting: PodPlacement[];
+  onNew: PodPlacement[];
+  /** New nodes within what the pool may add. */
+  newNodes: number;
+  /** New nodes the pods would need without the pool's max. */
+  neededNewNodes: number;
+  /** Pods no new node of this pool could ever hold; they do not add nodes. */
+  neverFit: NeverFitPod[];
+  /** Pods that would need more nodes than the pool's max (or host cap) allows. */
+  overMax: PendingPod[];
+}
+
+export interface PackResult extends PendingReport {
+  /** Pods this pool accounts for (placed somewhere), so later pools do not add nodes for them. */
+  claimed: Set<PodInfo>;
+  /** The pods placed in free room of existing nodes. */
+  placedOnExisting: PodInfo[];
+}
+
+/**
+ * First-fit decreasing: pods in decreasing order of their largest share of a new node; each goes
+ * to the first existing node with room that admits it, else the first new node with room, else
+ * a further new node. Never places a pod where its requests exceed the free room, nor against
+ * its nodeSelector, required node affinity or untolerated taints. Nodes opened beyond
+ * `maxNewNodes` are not added: their pods are reported as over max. `existing` bins are used up
+ * in place.
+ */
+export function packPendingPods(
+  pods: readonly PodInfo[],
+  existing: Bin[],
+  template: NewBinTemplate | undefined,
+  maxNewNodes: number,
+): PackResult {
+  const result: PackResult = {
+    enabled: true,
+    considered: pods.length,
+    onExisting: [],
+    onNew: [],
+    newNodes: 0,
+    neededNewNodes: 0,
+    neverFit: [],
+    overMax: [],
+    claimed: new Set(),
+    placedOnExisting: [],
+  };
+  const opened: Bin[] = [];
+  const onOpened: { pod: PodInfo; placement: PodPlacement; bin: number }[] = [];
+  for (const { pod, demand } of decreasing(pods, template)) {
+    const info = pendingPod(pod);
+    const onExisting = firstFit(pod, demand, existing);
+    if (onExisting) {
+      takeFrom(onExisting.room, demand);
+      result.onExisting.push({ ...info, node: onExisting.name });
+      result.claimed.add(pod);
+      result.placedOnExisting.push(pod);
+      continue;
+    }
+    const never = neverFits(pod, demand, template);
+    if (never) {
+      result.neverFit.push({ ...info, ...never });
+      continue;
+    }
+    const bin = firstFit(pod, demand, opened) ?? openBin(opened, template as NewBinTemplate);
+    takeFrom(bin.room, demand);
+    onOpened.push({ pod, placement: { ...info, node: bin.name }, bin: opened.indexOf(bin) });
+  }
+  result.neededNewNodes = opened.length;
+  result.newNodes = Math.min(opened.length, Math.max(0, maxNewNodes));
+  for (const { pod, placement, bin } of onOpened) {
+    if (bin >= result.newNodes) {
+      const { node: _, ...over } = placement;
+      result.overMax.push(over);
+      continue;
+    }
+    result.onNew.push(placement);
+    result.claimed.add(pod);
+  }
+  return result;
+}
+
+/**
+ * Places `pods` on `bins` first-fit decreasing, without adding nodes: whether the pods of a node
+ * to remove fit on the others. Returns the pods that found no room. `bins` are used up in place.
+ */
+export function packOntoNodes(pods: readonly PodInfo[], bins: Bin[]): PodInfo[] {
+  const unplaced: PodInfo[] = [];
+  for (const { pod, demand } of decreasing(pods, undefined)) {
+    const bin = firstFit(pod, demand, bins);
+    if (bin) takeFrom(bin.room, demand);
+    else unplaced.push(pod);
+  }
+  return unplaced;
+}
+
+/** The result for a pool that does not add nodes for pending pods: it places and claims none. */
+export function disabledPendingReport(): PackResult {
+  return {
+    enabled: false,
+    considered: 0,
+    onExisting: [],
+    onNew: [],
+    newNodes: 0,
+    neededNewNodes: 0,
+    neverFit: [],
+    overMax: [],
+    claimed: new Set(),
+    placedOnExisting: [],
+  };
+}
+
+function decreasing(
+  pods: readonly PodInfo[],
+  template: NewBinTemplate | undefined,
+): { pod: PodInfo; demand: Room; size: number }[] {
+  const scale = template?.room;
+  const cpuScale = scale && scale.cpu > 0 ? scale.cpu : 1000;
+  const memoryScale = scale && scale.memory > 0 ? scale.memory : 2 ** 30;
+  return pods
+    .map((pod) => {
+      const demand = podDemand(pod);
+      const size = Math.max(demand.cpu / cpuScale, demand.memory / memoryScale);
+      return { pod, demand, size };
+    })
+    .sort((a, b) => b.size - a.size || podKey(a.pod).localeCompare(podKey(b.pod)));
+}
+
+function firstFit(pod: PodInfo, demand: Room, bins: readonly Bin[]): Bin | undefined {
+  for (const bin of bins) {
+    if (!fitsIn(demand, bin.room)) continue;
+    if (placementConflict(pod, bin.traits)) continue;
+    return bin;
+  }
+  return undefined;
+}
+
+function openBin(opened: Bin[], template: NewBinTemplate): Bin {
+  const bin = {
+    name: `new-${opened.length + 1}`,
+    traits: template.traits,
+    room: copyRoom(template.room),
+  };
+  opened.push(bin);
+  return bin;
+}
+
+function neverFits(
+  pod: PodInfo,
+  demand: Room,
+  template: NewBinTemplate | undefined,
+): { reason: NeverFitReason; resource?: string } | undefined {
+  if (!template) return { reason: "shape-unknown" };
+  const conflict = placementConflict(pod, template.traits);
+  if (conflict) return { reason: conflict };
+  const resource = shortfall(demand, template.room);
+  return resource ? { reason: "too-large", resource } : undefined;
+}
+
+function pendingPod(pod: PodInfo): PendingPod {
+  const info: PendingPod = {
+    pod: podKey(pod),
+    cpu: pod.requests.cpu ?? 0,
+    memory: pod.requests.memory ?? 0,
+  };
+  if (pod.unschedulable?.message) info.message = pod.unschedulable.message;
+  return info;
+}

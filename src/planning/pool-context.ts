@@ -1,0 +1,39 @@
+import type { PoolConfig } from "../policy/repo-config.ts";
+import type { ClusterIndex } from "./cluster-index.ts";
+import type { BoundsReport, Resource } from "./node-decision.ts";
+import type { PoolRepoFacts } from "./node-plan-input.ts";
+import type { NodeShape } from "./node-shape.ts";
+import type { Bin } from "./packing.ts";
+import { freeRoom } from "./room.ts";
+import type { NodeInfo } from "./snapshot.ts";
+import type { ResourceUtilisation, TimedPercent } from "./utilisation.ts";
+
+/** Everything one pool's evaluation reads, gathered once. */
+export interface PoolContext {
+  pool: PoolConfig;
+  facts?: PoolRepoFacts;
+  now: Date;
+  index: ClusterIndex;
+  members: NodeInfo[];
+  ready: NodeInfo[];
+  bounds: BoundsReport;
+  /** The target's value in the repo; absent when unknown. */
+  current?: number;
+  shape?: NodeShape;
+  utilisation: Record<Resource, ResourceUtilisation>;
+  history: Record<Resource, TimedPercent[]>;
+}
+
+/**
+ * Nodes of the pool that can take pods now (Ready, not cordoned, capacity known), with their
+ * free room; `except` leaves one out.
+ */
+export function schedulableBins(context: PoolContext, except?: string): Bin[] {
+  const bins: Bin[] = [];
+  for (const node of context.ready) {
+    if (node.unschedulable || node.name === except) continue;
+    const room = freeRoom(node.allocatable, context.index.usedByNode.get(node.name));
+    if (room) bins.push({ name: node.name, traits: node, room });
+  }
+  return bins;
+}

@@ -1,0 +1,47 @@
+import type { RemovalConfig } from "../policy/repo-config.ts";
+
+const NUMERIC_SUFFIX = /(\d+)$/;
+
+/** The node a decrease of the count removes, or why it cannot be told. */
+export type RemovalPick = { node: string } | { problem: string };
+
+/**
+ * Which node goes when the count drops from `current` to `current - 1`. With a name template the
+ * node at count index `current - 1`; by default the node with the highest numeric suffix, which
+ * is the one Terraform `count` destroys. Refuses when the node is not in the pool, when no name
+ * has a number, or when two names share the highest number.
+ */
+export function nodeToRemove(
+  memberNames: readonly string[],
+  current: number,
+  removal: RemovalConfig,
+): RemovalPick {
+  if (removal.nameTemplate !== undefined) return byTemplate(memberNames, current, removal);
+  return byHighestSuffix(memberNames);
+}
+
+function byTemplate(memberNames: readonly string[], current: number, removal: RemovalConfig) {
+  const index = current - 1 + removal.indexBase;
+  const name = (removal.nameTemplate ?? "").replaceAll("{index}", String(index));
+  if (memberNames.includes(name)) return { node: name };
+  return { problem: `node ${name} (count index ${current - 1}) is not among the pool's nodes` };
+}
+
+function byHighestSuffix(memberNames: readonly string[]): RemovalPick {
+  let best: { name: string; number: number }[] = [];
+  for (const name of memberNames) {
+    const digits = NUMERIC_SUFFIX.exec(name)?.[1];
+    if (digits === undefined) continue;
+    const number = Number(digits);
+    const top = best[0]?.number ?? -1;
+    if (number > top) best = [{ name, number }];
+    else if (number === top) best.push({ name, number });
+  }
+  const [first, second] = best;
+  if (!first) return { problem: "no node name ends in a number; set removal.nameTemplate" };
+  if (second)
+    return {
+      problem: `${first.name} and ${second.name} share the highest number; set removal.nameTemplate`,
+    };
+  return { node: first.name };
+}

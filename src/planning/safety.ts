@@ -1,0 +1,35 @@
+import type { Hold } from "./node-decision.ts";
+import type { PoolContext } from "./pool-context.ts";
+import type { Snapshot } from "./snapshot.ts";
+
+/**
+ * Stops that keep the pool as it is whatever the evaluation says: the snapshot is incomplete,
+ * too many of the pool's nodes are not Ready (something bigger than load is going on), or the
+ * target's current value is unknown.
+ */
+export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
+  const holds: Hold[] = [];
+  if (!snapshot.complete)
+    holds.push({
+      kind: "snapshot-incomplete",
+      warnings: snapshot.warnings.map((warning) =>
+        warning.subject ? `${warning.subject}: ${warning.message}` : warning.message,
+      ),
+    });
+  const total = context.members.length;
+  const unready = context.members.filter((node) => !node.ready).map((node) => node.name);
+  const percent = total === 0 ? 0 : (unready.length / total) * 100;
+  if (percent > context.pool.maxUnready)
+    holds.push({
+      kind: "too-many-unready",
+      unready,
+      total,
+      percent,
+      limit: context.pool.maxUnready,
+    });
+  if (context.current === undefined) {
+    const problem = context.facts?.currentValueProblem;
+    holds.push({ kind: "target-unknown", ...(problem ? { problem } : {}) });
+  }
+  return holds;
+}

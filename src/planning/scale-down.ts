@@ -1,0 +1,208 @@
+import { evictablePods, type PodBlocker } from "./blockers.ts";
+import { podKey } from "./cluster-index.ts";
+import type { Resource, ScaleDownCondition, ScaleDownReport } from "./node-decision.ts";
+import { packOntoNodes } from "./packing.ts";
+import { type PoolContext, schedulableBins } from "./pool-context.ts";
+import { nodeToRemove } from "./removal.ts";
+import type { NodeInfo, PodInfo } from "./snapshot.ts";
+import { percentOf, type SustainedCheck, sustainedCheck } from "./utilisation.ts";
+
+const RESOURCES: readonly Resource[] = ["cpu", "memory"];
+
+export interface ScaleDownEvaluation {
+  report: ScaleDownReport;
+  checks: SustainedCheck[];
+  /** Usage and requests stayed below their thresholds: a node is not needed. */
+  underutilised: boolean;
+  /** The node the naming rule picks can go: known, no blockers, its pods fit elsewhere. */
+  removable: boolean;
+  /** Removable, and the utilisation projected without it stays below scale-up minus margin. */
+  projectionMet: boolean;
+  candidate?: string;
+}
+
+/**
+ * The conditions for removing one node, all evaluated so the explanation lists each: usage
+ * below the thresholds for the unneeded time, requests below theirs, the count above the min,
+ * the node the naming rule picks, no blockers on it, its pods (and pending pods counted on
+ * existing room) fitting on the other nodes, and the projected utilisation clearly below the
+ * scale-up thresholds.
+ */
+export function evaluateScaleDown(
+  context: PoolContext,
+  blockers: ReadonlyMap<string, PodBlocker[]>,
+  pendingOnExisting: readonly PodInfo[],
+): ScaleDownEvaluation {
+  const { pool } = context;
+  const conditions: ScaleDownCondition[] = [];
+  const checks = RESOURCES.map((resource) =>
+    sustainedCheck({
+      resource,
+      direction: "below",
+      threshold: pool.scaleDown[resource],
+      windowMs: pool.scaleDown.unneededTime,
+      utilisation: context.utilisation[resource],
+      history: context.history[resource],
+      now: context.now,
+    }),
+  );
+  for (const check of checks)
+    conditions.push({ kind: "utilisation", met: check.outcome === "met", check });
+  for (const resource of RESOURCES) {
+    const percent = context.utilisation[resource].requestsPercent;
+    const threshold = pool.scaleDown.requests;
+    const met = percent !== undefined && percent < threshold;
+    conditions.push({
+      kind: "requests",
+      met,
+      resource,
+      threshold,
+      ...(percent !== undefined ? { percent } : {}),
+    });
+  }
+  const underutilised = conditions.every((condition) => condition.met);
+  const aboveMin = {
+    kind: "above-min" as const,
+    met: context.current !== undefined && context.current > context.bounds.effectiveMin,
+    min: context.bounds.effectiveMin,
+    ...(context.current !== undefined ? { current: context.current } : {}),
+  };
+  conditions.push(aboveMin);
+  const removal = removalConditions(context, blockers, pendingOnExisting, checks);
+  conditions.push(...removal.conditions);
+  const report: ScaleDownReport = { enabled: pool.scaleDown.enabled, conditions };
+  const evaluation: ScaleDownEvaluation = {
+    report,
+    checks,
+    underutilised,
+    removable: removal.removable,
+    projectionMet: removal.projectionMet,
+  };
+  if (removal.candidate) evaluation.candidate = removal.candidate;
+  return evaluation;
+}
+
+function removalConditions(
+  context: PoolContext,
+  blockers: ReadonlyMap<string, PodBlocker[]>,
+  pendingOnExisting: readonly PodInfo[],
+  checks: readonly SustainedCheck[],
+): {
+  conditions: ScaleDownCondition[];
+  removable: boolean;
+  projectionMet: boolean;
+  candidate?: string;
+} {
+  if (context.current === undefined)
+    return {
+      conditions: [
+        { kind: "candidate", met: false, problem: "the target's current value is unknown" },
+      ],
+      removable: false,
+      projectionMet: false,
+    };
+  const pick = nodeToRemove(
+    context.members.map((node) => node.name),
+    context.current,
+    context.pool.removal,
+  );
+  if ("problem" in pick)
+    return {
+      conditions: [{ kind: "candidate", met: false, problem: pick.problem }],
+      removable: false,
+      projectionMet: false,
+    };
+  const node = context.members.find((member) => member.name === pick.node) as NodeInfo;
+  const nodeBlockers = blockers.get(node.name) ?? [];
+  const pods = evictablePods(context.index.podsByNode.get(node.name) ?? []);
+  const unplaced = packOntoNodes(
+    [...pods, ...pendingOnExisting],
+    schedulableBins(context, node.name),
+  );
+  const projections = projectionConditions(context, node, checks);
+  const conditions: ScaleDownCondition[] = [
+    { kind: "candidate", met: true, node: node.name },
+    {
+      kind: "no-blockers",
+      met: nodeBlockers.length === 0,
+      node: node.name,
+      blockers: nodeBlockers,
+    },
+    {
+      kind: "pods-fit",
+      met: unplaced.length === 0,
+      node: node.name,
+      pods: pods.length,
+      unplaced: unplaced.map(podKey),
+    },
+    ...projections,
+  ];
+  return {
+    conditions,
+    removable: nodeBlockers.length === 0 && unplaced.length === 0,
+    projectionMet: projections.every((condition) => condition.met),
+    candidate: node.name,
+  };
+}
+
+/**
+ * Utilisation once the node is gone: the value the scale-down check compared (the window's
+ * highest, or the percentile) spread over the remaining allocatable, which must stay below the
+ * scale-up threshold by the margin so the next plan does not add the node back.
+ */
+function projectionConditions(
+  context: PoolContext,
+  node: NodeInfo,
+  checks: readonly SustainedCheck[],
+): ScaleDownCondition[] {
+  const { pool } = context;
+  const conditions: ScaleDownCondition[] = [];
+  for (const check of checks) {
+    const resource = check.resource;
+    const limit = pool.scaleUp[resource] - pool.scaleDown.margin;
+    const percent = check.percent ?? context.utilisation[resource].percent;
+    const projected =
+      percent === undefined ? undefined : projectPercent(context, node, resource, percent);
+    conditions.push({
+      kind: "projection",
+      met: projected !== undefined && projected < limit,
+      resource,
+      limit,
+      ...(projected !== undefined ? { projected } : {}),
+    });
+  }
+  const requestsThreshold = pool.scaleUp.requests;
+  if (requestsThreshold !== undefined) {
+    const limit = requestsThreshold - pool.scaleDown.margin;
+    const projected = Math.max(
+      ...RESOURCES.map((resource) => {
+        const percent = context.utilisation[resource].requestsPercent;
+        return percent === undefined
+          ? Number.NaN
+          : (projectPercent(context, node, resource, percent) ?? Number.NaN);
+      }),
+    );
+    const known = !Number.isNaN(projected);
+    conditions.push({
+      kind: "projection",
+      met: known && projected < limit,
+      resource: "requests",
+      limit,
+      ...(known ? { projected } : {}),
+    });
+  }
+  return conditions;
+}
+
+function projectPercent(
+  context: PoolContext,
+  node: NodeInfo,
+  resource: Resource,
+  percent: number,
+): number | undefined {
+  const allocatable = context.utilisation[resource].allocatable;
+  if (allocatable === undefined) return undefined;
+  const removed = node.ready ? (node.allocatable[resource] ?? 0) : 0;
+  const load = (percent / 100) * allocatable;
+  return percentOf(load, allocatable - removed);
+}

@@ -1,0 +1,123 @@
+import { raisingSchedule } from "./bounds.ts";
+import type { Resource, Trigger } from "./node-decision.ts";
+import { newNodeRoom } from "./node-shape.ts";
+import { disabledPendingReport, type PackResult, packPendingPods } from "./packing.ts";
+import { type PoolContext, schedulableBins } from "./pool-context.ts";
+import type { PodInfo } from "./snapshot.ts";
+import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
+
+const RESOURCES: readonly Resource[] = ["cpu", "memory"];
+
+export interface ScaleUpEvaluation {
+  triggers: Trigger[];
+  checks: SustainedCheck[];
+  /** Nodes wanted on top of the current count, before clamping to the bounds. */
+  newNodes: number;
+  pending: PackResult;
+}
+
+/**
+ * Every reason to add nodes, each with how many it needs: the min (or a schedule's min) not
+ * reached, pending pods that pack onto new nodes, utilisation that stayed above its threshold
+ * for the window, and (when configured) requests above their threshold.
+ */
+export function evaluateScaleUp(
+  context: PoolContext,
+  pendingPods: readonly PodInfo[],
+): ScaleUpEvaluation {
+  const { pool, bounds } = context;
+  const base = context.current ?? context.members.length;
+  const triggers: Trigger[] = [];
+  let newNodes = 0;
+  if (context.current !== undefined && context.current < bounds.effectiveMin) {
+    const schedule = raisingSchedule(bounds);
+    triggers.push({
+      kind: "below-min",
+      current: context.current,
+      min: bounds.effectiveMin,
+      ...(schedule ? { schedule } : {}),
+    });
+    newNodes = bounds.effectiveMin - context.current;
+  }
+  const pending = packPending(context, pendingPods, Math.max(0, bounds.effectiveMax - base));
+  if (pending.neededNewNodes > 0) {
+    triggers.push({
+      kind: "pending-pods",
+      pods: pending.onNew.length + pending.overMax.length,
+      newNodes: pending.neededNewNodes,
+    });
+    newNodes = Math.max(newNodes, pending.neededNewNodes);
+  }
+  const checks: SustainedCheck[] = [];
+  for (const resource of RESOURCES) {
+    const check = sustainedCheck({
+      resource,
+      direction: "above",
+      threshold: pool.scaleUp[resource],
+      windowMs: pool.scaleUp.window,
+      utilisation: context.utilisation[resource],
+      history: context.history[resource],
+      now: context.now,
+    });
+    checks.push(check);
+    if (check.outcome !== "met" || check.percent === undefined) continue;
+    const nodes = nodesToBringBelow(context, resource, check.percent, pool.scaleUp[resource]);
+    triggers.push({
+      kind: "utilisation",
+      resource,
+      percent: check.percent,
+      threshold: check.threshold,
+      windowMs: check.windowMs,
+      basis: check.basis,
+      newNodes: nodes,
+    });
+    newNodes = Math.max(newNodes, nodes);
+  }
+  const requestsThreshold = pool.scaleUp.requests;
+  if (requestsThreshold !== undefined) {
+    for (const resource of RESOURCES) {
+      const percent = context.utilisation[resource].requestsPercent;
+      if (percent === undefined || percent < requestsThreshold) continue;
+      const nodes = nodesToBringBelow(context, resource, percent, requestsThreshold);
+      triggers.push({
+        kind: "requests",
+        resource,
+        percent,
+        threshold: requestsThreshold,
+        newNodes: nodes,
+      });
+      newNodes = Math.max(newNodes, nodes);
+    }
+  }
+  return { triggers, checks, newNodes, pending };
+}
+
+function packPending(
+  context: PoolContext,
+  pods: readonly PodInfo[],
+  maxNewNodes: number,
+): PackResult {
+  if (!context.pool.scaleUp.pendingPods) return disabledPendingReport();
+  const template = context.shape
+    ? { traits: context.shape, room: newNodeRoom(context.shape) }
+    : undefined;
+  return packPendingPods(pods, schedulableBins(context), template, maxNewNodes);
+}
+
+/**
+ * New nodes that bring `percent` of today's allocatable below `threshold`, each adding a new
+ * node's allocatable; one when the new node's size is unknown.
+ */
+function nodesToBringBelow(
+  context: PoolContext,
+  resource: Resource,
+  percent: number,
+  threshold: number,
+): number {
+  const allocatable = context.utilisation[resource].allocatable;
+  const perNode = context.shape?.allocatable[resource];
+  if (allocatable === undefined || !perNode) return 1;
+  const load = (percent / 100) * allocatable;
+  const needed = (load * 100) / threshold - allocatable;
+  return Math.max(1, Math.floor(needed / perNode) + 1);
+}

@@ -1,0 +1,196 @@
+import type { ClusterIndex } from "./cluster-index.ts";
+import type { Resource } from "./node-decision.ts";
+import type { NodeInfo } from "./snapshot.ts";
+
+/** Usage and requests of a pool's Ready workers against their allocatable. */
+export interface ResourceUtilisation {
+  resource: Resource;
+  /** Ready worker nodes counted. */
+  nodes: number;
+  /** Sum of allocatable; absent when a Ready node does not report it, or there is none. */
+  allocatable?: number;
+  /** Sum of average usage; absent when any Ready node's usage is unknown. */
+  usage?: number;
+  percent?: number;
+  /** Sum of the nodes' high percentile over the usage window, when every node has one. */
+  peak?: number;
+  peakPercent?: number;
+  percentile?: number;
+  requests: number;
+  requestsPercent?: number;
+  /** Shortest usage window among the nodes, seconds. */
+  windowSeconds?: number;
+  source?: "metrics-server" | "prometheus" | "mixed";
+  /** Ready nodes whose usage or allocatable is unknown (never counted as zero). */
+  unknownNodes: string[];
+}
+
+/** Sums usage, peaks and requests over `ready` nodes for one resource. */
+export function poolUtilisation(
+  ready: readonly NodeInfo[],
+  resource: Resource,
+  index: ClusterIndex,
+): ResourceUtilisation {
+  const result: ResourceUtilisation = {
+    resource,
+    nodes: ready.length,
+    requests: 0,
+    unknownNodes: [],
+  };
+  let allocatable: number | undefined = ready.length > 0 ? 0 : undefined;
+  const usage = { sum: 0, peak: 0, allPeaks: true, window: Infinity, percentile: Infinity };
+  const sources = new Set<"metrics-server" | "prometheus">();
+  for (const node of ready) {
+    const capacity = node.allocatable[resource];
+    result.requests += index.usedByNode.get(node.name)?.[resource] ?? 0;
+    allocatable =
+      capacity === undefined || allocatable === undefined ? undefined : allocatable + capacity;
+    const used = node.usage?.[resource];
+    if (capacity === undefined || used === undefined || !node.usage) {
+      result.unknownNodes.push(node.name);
+      continue;
+    }
+    usage.sum += used;
+    sources.add(node.usage.source);
+    usage.window = Math.min(usage.window, node.usage.windowSeconds ?? 0);
+    const peak = node.usage.peak;
+    if (peak?.[resource] === undefined) usage.allPeaks = false;
+    else {
+      usage.peak += peak[resource];
+      usage.percentile = Math.min(usage.percentile, peak.percentile);
+    }
+  }
+  if (allocatable === undefined) return result;
+  result.allocatable = allocatable;
+  result.requestsPercent = percentOf(result.requests, allocatable);
+  if (result.unknownNodes.length > 0) return result;
+  result.usage = usage.sum;
+  result.percent = percentOf(usage.sum, allocatable);
+  result.windowSeconds = usage.window;
+  result.source = sources.size > 1 ? "mixed" : [...sources][0];
+  if (usage.allPeaks) {
+    result.peak = usage.peak;
+    result.peakPercent = percentOf(usage.peak, allocatable);
+    result.percentile = usage.percentile;
+  }
+  return result;
+}
+
+export function percentOf(part: number, whole: number): number | undefined {
+  return whole > 0 ? (part / whole) * 100 : undefined;
+}
+
+/** A pool utilisation value at a moment (percent), from history. */
+export interface TimedPercent {
+  at: number;
+  percent: number;
+}
+
+/**
+ * Whether utilisation stayed above (or below) a threshold for a window, and on what evidence.
+ * - `unknown`: the current usage is unknown; unknown is never zero, so nothing follows from it.
+ * - `not-met`: the current value, or one within the window, is on the wrong side.
+ * - `no-evidence`: the current value is on the right side but nothing shows it stayed there.
+ * - `met`: history covers the window and every value in it is on the right side; or the usage
+ *   source's own window is long enough (its average for "above", its percentile for "below",
+ *   since an average can hide peaks that a smaller pool would not absorb).
+ */
+export interface SustainedCheck {
+  resource: Resource;
+  direction: "above" | "below";
+  threshold: number;
+  windowMs: number;
+  outcome: "met" | "not-met" | "no-evidence" | "unknown";
+  basis?: "current" | "history" | "usage-window";
+  /** The value compared: the lowest in the window for "above", the highest for "below". */
+  percent?: number;
+  /** How much of the window the evidence spans, ms. */
+  coveredMs?: number;
+  /** History samples in the window. */
+  samples?: number;
+}
+
+/** Samples may be this far apart, and this far from the window's ends, and still cover it. */
+export function maxSampleGap(windowMs: number): number {
+  return Math.max(120_000, windowMs / 2);
+}
+
+export function sustainedCheck(options: {
+  resource: Resource;
+  direction: "above" | "below";
+  threshold: number;
+  windowMs: number;
+  utilisation: ResourceUtilisation;
+  history: readonly TimedPercent[];
+  now: Date;
+}): SustainedCheck {
+  const { resource, direction, threshold, windowMs, utilisation } = options;
+  const check: SustainedCheck = { resource, direction, threshold, windowMs, outcome: "unknown" };
+  const current = utilisation.percent;
+  if (current === undefined) return check;
+  const beyond = (value: number) =>
+    direction === "above" ? value >= threshold : value < threshold;
+  if (!beyond(current))
+    return { ...check, outcome: "not-met", basis: "current", percent: current, coveredMs: 0 };
+  if (windowMs === 0)
+    return { ...check, outcome: "met", basis: "current", percent: current, coveredMs: 0 };
+  const fromHistory = historyEvidence(options.history, options.now, windowMs);
+  if (fromHistory.covered) {
+    const values = [...fromHistory.values, current];
+    const extreme = direction === "above" ? Math.min(...values) : Math.max(...values);
+    return {
+      ...check,
+      outcome: beyond(extreme) ? "met" : "not-met",
+      basis: "history",
+      percent: extreme,
+      coveredMs: fromHistory.coveredMs,
+      samples: fromHistory.values.length,
+    };
+  }
+  return usageWindowEvidence(check, utilisation, beyond, fromHistory);
+}
+
+function usageWindowEvidence(
+  check: SustainedCheck,
+  utilisation: ResourceUtilisation,
+  beyond: (value: number) => boolean,
+  fromHistory: { coveredMs: number; values: number[] },
+): SustainedCheck {
+  const windowMs = (utilisation.windowSeconds ?? 0) * 1000;
+  const value = check.direction === "above" ? utilisation.percent : utilisation.peakPercent;
+  if (windowMs >= check.windowMs && value !== undefined)
+    return {
+      ...check,
+      outcome: beyond(value) ? "met" : "not-met",
+      basis: "usage-window",
+      percent: value,
+      coveredMs: windowMs,
+    };
+  return {
+    ...check,
+    outcome: "no-evidence",
+    percent: utilisation.percent,
+    coveredMs: Math.max(windowMs, fromHistory.coveredMs),
+    samples: fromHistory.values.length,
+  };
+}
+
+function historyEvidence(
+  history: readonly TimedPercent[],
+  now: Date,
+  windowMs: number,
+): { covered: boolean; coveredMs: number; values: number[] } {
+  const end = now.getTime();
+  const start = end - windowMs;
+  const inWindow = history.filter((sample) => sample.at >= start && sample.at <= end);
+  inWindow.sort((a, b) => a.at - b.at);
+  const first = inWindow[0];
+  const last = inWindow.at(-1);
+  const values = inWindow.map((sample) => sample.percent);
+  if (!first || !last) return { covered: false, coveredMs: 0, values };
+  const gap = maxSampleGap(windowMs);
+  let covered = first.at - start <= gap && end - last.at <= gap;
+  for (let i = 1; covered && i < inWindow.length; i++)
+    covered = (inWindow[i]?.at ?? 0) - (inWindow[i - 1]?.at ?? 0) <= gap;
+  return { covered, coveredMs: end - first.at, values };
+}

@@ -1,0 +1,43 @@
+/** How many nodes of a pool fit on the host(s) under it, as configured. All parts optional. */
+export interface HostCapacity {
+  /** A plain cap on the number of nodes. */
+  maxNodes?: number;
+  /** Host CPU in millicores. */
+  cpu?: number;
+  /** Host memory in bytes. */
+  memory?: number;
+  /** What the host keeps for itself and for other machines (control plane VMs, other guests). */
+  reserved?: { cpu?: number; memory?: number };
+  /** Size of one node's machine (VM size, not its allocatable). */
+  node?: { cpu?: number; memory?: number };
+}
+
+/** One limit that makes up the cap, with the numbers behind it. */
+export interface HostCapPart {
+  kind: "max-nodes" | "cpu" | "memory";
+  nodes: number;
+  host?: number;
+  reserved?: number;
+  perNode?: number;
+}
+
+/**
+ * The largest node count the host allows, and which limits produce it. `undefined` cap when
+ * nothing is configured. A dimension without a per-node size contributes nothing (validation
+ * insists on one).
+ */
+export function hostCap(host: HostCapacity | undefined): { cap?: number; parts: HostCapPart[] } {
+  if (!host) return { parts: [] };
+  const parts: HostCapPart[] = [];
+  if (host.maxNodes !== undefined) parts.push({ kind: "max-nodes", nodes: host.maxNodes });
+  for (const kind of ["cpu", "memory"] as const) {
+    const total = host[kind];
+    const perNode = host.node?.[kind];
+    if (total === undefined || perNode === undefined || perNode <= 0) continue;
+    const reserved = host.reserved?.[kind] ?? 0;
+    const nodes = Math.max(0, Math.floor((total - reserved) / perNode));
+    parts.push({ kind, nodes, host: total, reserved, perNode });
+  }
+  if (parts.length === 0) return { parts };
+  return { cap: Math.min(...parts.map((part) => part.nodes)), parts };
+}

@@ -1,0 +1,95 @@
+import { type Document, LineCounter, parseDocument } from "yaml";
+import { formatPath, type PathSegment } from "../editors/path.ts";
+import { formatLocated } from "../errors.ts";
+import { configIssueMessage } from "./config-issue-message.ts";
+import { didYouMean } from "./did-you-mean.ts";
+import { REPO_CONFIG_PATH, RepoConfig } from "./repo-config.ts";
+import { knownKeysAt } from "./schema-keys.ts";
+import { locateInYaml } from "./yaml-locations.ts";
+
+/** One problem in the config file, at a 1-based line and column, with the config path it concerns. */
+export interface ConfigIssue {
+  file: string;
+  line: number;
+  column: number;
+  /** Config path in PATH syntax, e.g. `pools[0].scaleUp.cpu`; empty for the whole file. */
+  path: string;
+  message: string;
+}
+
+export type LoadRepoConfigResult =
+  | { ok: true; config: RepoConfig }
+  | { ok: false; issues: ConfigIssue[] };
+
+/**
+ * Reads and validates the repo config from its YAML text. Every problem is reported with its
+ * line and column (YAML syntax errors, wrong types, unknown keys with a did-you-mean, values out
+ * of range); nothing is returned half-valid.
+ */
+export function loadRepoConfig(text: string, file = REPO_CONFIG_PATH): LoadRepoConfigResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((error) => {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      return { file, line, column: col, path: "", message: `YAML syntax: ${error.message}` };
+    });
+    return { ok: false, issues };
+  }
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (data === null || data === undefined) {
+    const message = "the file is empty: add a `pools:` list (see docs/configuration.md)";
+    return { ok: false, issues: [{ file, line: 1, column: 1, path: "", message }] };
+  }
+  const parsed = RepoConfig.safeParse(data, { error: configIssueMessage });
+  if (parsed.success) return { ok: true, config: parsed.data };
+  const issues = parsed.error.issues.flatMap((issue) =>
+    toConfigIssues(issue, doc, lineCounter, file),
+  );
+  issues.sort((a, b) => a.line - b.line || a.column - b.column);
+  return { ok: false, issues };
+}
+
+/** Renders issues one per line as `file:line:column: path: message`. */
+export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
+  return issues
+    .map((issue) => {
+      const where = { file: issue.file, line: issue.line, column: issue.column };
+      return formatLocated(issue.path ? `${issue.path}: ${issue.message}` : issue.message, where);
+    })
+    .join("\n");
+}
+
+function toConfigIssues(
+  issue: { code: string; path: PropertyKey[]; message: string; keys?: string[] },
+  doc: Document,
+  lineCounter: LineCounter,
+  file: string,
+): ConfigIssue[] {
+  if (issue.code === "unrecognized_keys" && issue.keys) {
+    const known = knownKeysAt(RepoConfig, issue.path);
+    return issue.keys.map((key) => {
+      const path = [...issue.path, key];
+      const position = locateInYaml(doc, lineCounter, path, { key: true });
+      return { file, ...position, path: configPath(path), message: unknownKey(key, known) };
+    });
+  }
+  const position = locateInYaml(doc, lineCounter, issue.path);
+  return [{ file, ...position, path: configPath(issue.path), message: issue.message }];
+}
+
+function unknownKey(key: string, known: readonly string[]): string {
+  const suggestion = didYouMean(key, known);
+  if (suggestion) return `unknown key "${key}"; did you mean "${suggestion}"?`;
+  return `unknown key "${key}"; allowed keys: ${known.join(", ")}`;
+}
+
+function configPath(path: readonly PropertyKey[]): string {
+  const segments = path.map(
+    (segment): PathSegment =>
+      typeof segment === "number"
+        ? { kind: "index", index: segment }
+        : { kind: "key", key: String(segment) },
+  );
+  return formatPath(segments);
+}

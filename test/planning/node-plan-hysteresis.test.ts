@@ -1,0 +1,235 @@
+import { describe, expect, it } from "@jest/globals";
+import {
+  buildSnapshot,
+  type NodeSpec,
+  node,
+  nodes,
+  pendingPod,
+  pod,
+} from "../support/snapshot-builder.ts";
+import { kinds, NOW, planOne } from "./plan-helpers.ts";
+
+const BUSY: NodeSpec = { usage: { cpu: "2", memory: "8Gi" } };
+const QUIET: NodeSpec = { usage: { cpu: "400m", memory: "2Gi" } };
+const minutesAgo = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
+
+/** Two full workers and a pending pod: wants one more node. */
+function wantsOneMore() {
+  const workers = nodes(2, BUSY);
+  return buildSnapshot({
+    nodes: workers,
+    pods: [
+      ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+      pendingPod("web/a", { cpu: "2" }),
+    ],
+  });
+}
+
+describe("cooldown after a change", () => {
+  it("proposes nothing new within the cooldown of the last merged change", () => {
+    const decision = planOne(
+      wantsOneMore(),
+      {},
+      { facts: { lastChange: { at: minutesAgo(2), direction: "down" } } },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.triggers.map((t) => t.kind)).toEqual(["pending-pods"]);
+    expect(decision.holds).toEqual([
+      {
+        kind: "cooldown",
+        since: minutesAgo(2),
+        until: new Date(NOW.getTime() + 3 * 60_000).toISOString(),
+      },
+    ]);
+  });
+
+  it("acts once the cooldown has passed", () => {
+    const decision = planOne(
+      wantsOneMore(),
+      {},
+      { facts: { lastChange: { at: minutesAgo(6), direction: "down" } } },
+    );
+    expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
+  });
+
+  it("follows the configured cooldown", () => {
+    const facts = { lastChange: { at: minutesAgo(6), direction: "down" as const } };
+    expect(planOne(wantsOneMore(), { cooldown: "10m" }, { facts }).action).toBe("none");
+  });
+});
+
+describe("no scale-down soon after a scale-up", () => {
+  it("waits the delay after the new nodes became Ready", () => {
+    const workers = [
+      ...nodes(3, QUIET),
+      node("worker-4", { ...QUIET, createdAt: minutesAgo(14), readySince: minutesAgo(8) }),
+    ];
+    const decision = planOne(
+      buildSnapshot({ nodes: workers }),
+      {},
+      {
+        facts: { lastChange: { at: minutesAgo(15), direction: "up" } },
+      },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toEqual([
+      {
+        kind: "scale-down-delay",
+        since: minutesAgo(8),
+        until: new Date(NOW.getTime() + 2 * 60_000).toISOString(),
+      },
+    ]);
+  });
+
+  it("counts a change of unknown direction as a scale-up", () => {
+    const decision = planOne(
+      buildSnapshot({ nodes: nodes(4, QUIET) }),
+      {},
+      {
+        facts: { lastChange: { at: minutesAgo(7) } },
+      },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toEqual(["scale-down-delay"]);
+  });
+
+  it("does not delay a scale-down after a scale-down", () => {
+    const decision = planOne(
+      buildSnapshot({ nodes: nodes(4, QUIET) }),
+      {},
+      {
+        facts: { lastChange: { at: minutesAgo(7), direction: "down" } },
+      },
+    );
+    expect(decision.action).toBe("scale-down");
+  });
+
+  it("does not hold back a scale-up", () => {
+    const decision = planOne(
+      wantsOneMore(),
+      {},
+      { facts: { lastChange: { at: minutesAgo(7), direction: "up" } } },
+    );
+    expect(decision.action).toBe("scale-up");
+  });
+});
+
+describe("nodes joining or leaving", () => {
+  it("waits for the nodes of a merged scale-up to join, until the provision timeout", () => {
+    const decision = planOne(
+      wantsOneMore(),
+      {},
+      {
+        facts: { currentValue: 3, lastChange: { at: minutesAgo(6), direction: "up" } },
+      },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toEqual([
+      {
+        kind: "provisioning",
+        state: "joining",
+        expected: 3,
+        present: 2,
+        since: minutesAgo(6),
+        deadline: new Date(NOW.getTime() + 9 * 60_000).toISOString(),
+      },
+    ]);
+  });
+
+  it("reports the change as failed after the provision timeout, and still adds nothing", () => {
+    const decision = planOne(
+      wantsOneMore(),
+      {},
+      {
+        facts: { currentValue: 3, lastChange: { at: minutesAgo(20), direction: "up" } },
+      },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toEqual([
+      {
+        kind: "provisioning-failed",
+        state: "joining",
+        expected: 3,
+        present: 2,
+        since: minutesAgo(20),
+        timeoutMs: 900_000,
+      },
+    ]);
+  });
+
+  it("counts a node that is there but not Ready as not joined", () => {
+    const workers = [...nodes(2, BUSY), node("worker-3", { ready: false })];
+    const decision = planOne(
+      buildSnapshot({ nodes: workers }),
+      {},
+      {
+        facts: { lastChange: { at: minutesAgo(3), direction: "up" } },
+      },
+    );
+    expect(decision.holds[0]).toMatchObject({
+      kind: "provisioning",
+      state: "joining",
+      expected: 3,
+      present: 2,
+    });
+  });
+
+  it("waits for a removed node to leave", () => {
+    const decision = planOne(
+      buildSnapshot({ nodes: nodes(4, QUIET) }),
+      {},
+      {
+        facts: { currentValue: 3, lastChange: { at: minutesAgo(6), direction: "down" } },
+      },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.holds[0]).toMatchObject({
+      kind: "provisioning",
+      state: "leaving",
+      expected: 3,
+      present: 4,
+    });
+  });
+
+  it("waits without a deadline when the time of the change is unknown", () => {
+    const decision = planOne(wantsOneMore(), {}, { facts: { currentValue: 3 } });
+    expect(decision.holds).toEqual([
+      { kind: "provisioning", state: "joining", expected: 3, present: 2 },
+    ]);
+  });
+});
+
+describe("an open scaling pull request", () => {
+  it("is updated with the new decision", () => {
+    const decision = planOne(
+      wantsOneMore(),
+      {},
+      { facts: { openPullRequest: { number: 12, desired: 3 } } },
+    );
+    expect(decision).toMatchObject({
+      action: "scale-up",
+      desired: 3,
+      pullRequest: { action: "update", number: 12 },
+    });
+  });
+
+  it("is closed when nothing is wanted any more and nothing holds the evaluation", () => {
+    const snapshot = buildSnapshot({ nodes: nodes(2, BUSY) });
+    const decision = planOne(snapshot, {}, { facts: { openPullRequest: { number: 12 } } });
+    expect(decision.pullRequest).toEqual({ action: "close", number: 12 });
+  });
+
+  it("is left as it is while something holds the evaluation", () => {
+    const decision = planOne(
+      wantsOneMore(),
+      {},
+      {
+        facts: {
+          openPullRequest: { number: 12 },
+          lastChange: { at: minutesAgo(1), direction: "down" },
+        },
+      },
+    );
+    expect(decision.pullRequest).toEqual({ action: "leave", number: 12 });
+  });
+});

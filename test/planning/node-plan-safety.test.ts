@@ -1,0 +1,196 @@
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import { clampCount, poolBounds } from "../../src/planning/bounds.ts";
+import { planNodes } from "../../src/planning/node-plan.ts";
+import {
+  buildSnapshot,
+  type NodeSpec,
+  node,
+  nodes,
+  pendingPod,
+  pod,
+} from "../support/snapshot-builder.ts";
+import { kinds, NOW, planOne, poolInput, repoConfig } from "./plan-helpers.ts";
+
+const BUSY: NodeSpec = { usage: { cpu: "2", memory: "8Gi" } };
+const QUIET: NodeSpec = { usage: { cpu: "400m", memory: "2Gi" } };
+
+function fullWithPending(count: number, pending = 1, spec: NodeSpec = BUSY) {
+  const workers = nodes(count, spec);
+  return buildSnapshot({
+    nodes: workers,
+    pods: [
+      ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+      ...Array.from({ length: pending }, (_, i) => pendingPod(`web/p${i}`, { cpu: "3" })),
+    ],
+  });
+}
+
+describe("a repo without pools", () => {
+  it("plans nothing", () => {
+    const snapshot = fullWithPending(2);
+    expect(planNodes({ snapshot, config: repoConfig(), repo: [], now: NOW })).toEqual([]);
+  });
+});
+
+describe("safety stops", () => {
+  it("takes no action when more than 45 % of the pool's nodes are not Ready", () => {
+    const workers = [
+      ...nodes(2, BUSY),
+      node("worker-3", { ready: false }),
+      node("worker-4", { ready: false }),
+    ];
+    const snapshot = buildSnapshot({ nodes: workers, pods: [pendingPod("web/a", { cpu: "3" })] });
+    const decision = planOne(snapshot, {}, { facts: { currentValue: 2 } });
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toContainEqual({
+      kind: "too-many-unready",
+      unready: ["worker-3", "worker-4"],
+      total: 4,
+      percent: 50,
+      limit: 45,
+    });
+  });
+
+  it("does not stop at 45 % or below", () => {
+    const workers = [...nodes(3, BUSY), node("worker-4", { ready: false })];
+    const decision = planOne(buildSnapshot({ nodes: workers }));
+    expect(kinds(decision.holds)).not.toContain("too-many-unready");
+  });
+
+  it("takes no action on a partial snapshot", () => {
+    const snapshot = {
+      ...fullWithPending(2),
+      complete: false,
+      warnings: [
+        { code: "list-partial", message: "pods list stopped after 2 pages", subject: "pods" },
+      ],
+    };
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("none");
+    expect(decision.triggers.map((t) => t.kind)).toEqual(["pending-pods"]);
+    expect(decision.holds).toEqual([
+      { kind: "snapshot-incomplete", warnings: ["pods: pods list stopped after 2 pages"] },
+    ]);
+  });
+
+  it("takes no action when the repo's current count is unknown", () => {
+    const decision = planOne(
+      fullWithPending(2),
+      {},
+      {
+        facts: { currentValue: undefined, currentValueProblem: "worker_count is not a number" },
+      },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.current).toBeUndefined();
+    expect(decision.holds).toContainEqual({
+      kind: "target-unknown",
+      problem: "worker_count is not a number",
+    });
+  });
+
+  it("does not let unknown usage stop a scale-up for pending pods, which rests on requests", () => {
+    const decision = planOne(fullWithPending(2, 1, {}));
+    expect(decision.action).toBe("scale-up");
+    expect(kinds(decision.holds)).toEqual(["usage-unknown"]);
+  });
+});
+
+describe("clamping", () => {
+  it("limits a scale-up to max and says so", () => {
+    const decision = planOne(fullWithPending(2, 5), { max: 4 });
+    expect(decision).toMatchObject({ action: "scale-up", current: 2, desired: 4 });
+    expect(decision.holds).toContainEqual({ kind: "at-max", wanted: 7, allowed: 4, bound: "max" });
+    expect(decision.pending.overMax.map((p) => p.pod)).toEqual(["web/p2", "web/p3", "web/p4"]);
+  });
+
+  it("limits a scale-up to the host cap", () => {
+    const decision = planOne(fullWithPending(2, 5), {
+      host: { memory: "64Gi", reserved: { memory: "8Gi" }, node: { memory: "16Gi" } },
+    });
+    expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
+    expect(decision.bounds).toMatchObject({ hostCap: 3, effectiveMax: 3 });
+    expect(decision.holds).toContainEqual({
+      kind: "at-max",
+      wanted: 7,
+      allowed: 3,
+      bound: "host-cap",
+    });
+  });
+
+  it("wants nothing when at max already, and says a node was wanted", () => {
+    const decision = planOne(fullWithPending(2, 1), { max: 2 });
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toContainEqual({ kind: "at-max", wanted: 3, allowed: 2, bound: "max" });
+  });
+
+  it("clampCount stays within the bounds", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: -10, max: 100 }),
+        (a, b, count) => {
+          const bounds = { effectiveMin: Math.min(a, b), effectiveMax: Math.max(a, b) };
+          const clamped = clampCount(count, bounds);
+          expect(clamped).toBeGreaterThanOrEqual(bounds.effectiveMin);
+          expect(clamped).toBeLessThanOrEqual(bounds.effectiveMax);
+        },
+      ),
+    );
+  });
+
+  it("never proposes a count below min or above max", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.integer({ min: 0, max: 12 }),
+        fc.boolean(),
+        fc.option(fc.integer({ min: 0, max: 8 }), { nil: undefined }),
+        (min, span, workers, pending, quiet, hostMax) => {
+          const max = min + span;
+          if (hostMax !== undefined && hostMax < min) return;
+          const snapshot = fullWithPending(
+            workers,
+            pending,
+            quiet ? QUIET : { usage: { cpu: "3900m", memory: "15Gi" } },
+          );
+          const pool = {
+            min,
+            max,
+            ...(hostMax !== undefined ? { host: { maxNodes: hostMax } } : {}),
+          };
+          const decision = planOne(snapshot, pool);
+          const upper = Math.min(max, hostMax ?? max);
+          if (decision.action === "scale-up") {
+            expect(decision.desired).toBeLessThanOrEqual(upper);
+            expect(decision.desired).toBeGreaterThan(workers);
+          }
+          if (decision.action === "scale-down") {
+            expect(decision.desired).toBeGreaterThanOrEqual(min);
+            expect(decision.desired).toBe(workers - 1);
+          }
+          if (workers < min && decision.holds.length === 0)
+            expect(decision.desired).toBeGreaterThanOrEqual(min);
+        },
+      ),
+    );
+  });
+});
+
+describe("poolBounds", () => {
+  it("keeps a schedule's min within the host cap", () => {
+    const [pool] = repoConfig(
+      poolInput({
+        max: 6,
+        host: { maxNodes: 3 },
+        schedules: [{ cron: "0 * * * *", duration: "2h", min: 3 }],
+      }),
+    ).pools;
+    const bounds = poolBounds(pool as NonNullable<typeof pool>, NOW);
+    expect(bounds).toMatchObject({ min: 1, max: 6, effectiveMin: 3, effectiveMax: 3, hostCap: 3 });
+  });
+});

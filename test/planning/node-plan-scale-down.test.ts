@@ -1,0 +1,356 @@
+import { describe, expect, it } from "@jest/globals";
+import type { ScaleDownCondition } from "../../src/planning/node-decision.ts";
+import type { PodInfo } from "../../src/planning/snapshot.ts";
+import {
+  buildSnapshot,
+  type NodeSpec,
+  node,
+  nodes,
+  pdb,
+  pod,
+} from "../support/snapshot-builder.ts";
+import { kinds, NOW, planOne } from "./plan-helpers.ts";
+
+/** Workers far below every scale-down threshold, measured by Prometheus over an hour. */
+const QUIET: NodeSpec = { usage: { cpu: "400m", memory: "2Gi" } };
+
+function quietPool(extraPods: PodInfo[] = [], count = 4) {
+  return buildSnapshot({ nodes: nodes(count, QUIET), pods: extraPods });
+}
+
+function condition<K extends ScaleDownCondition["kind"]>(
+  conditions: ScaleDownCondition[],
+  kind: K,
+): Extract<ScaleDownCondition, { kind: K }>[] {
+  return conditions.filter((c): c is Extract<ScaleDownCondition, { kind: K }> => c.kind === kind);
+}
+
+describe("scale down", () => {
+  it("removes one node, the one with the highest number, when the pool is underutilised", () => {
+    const decision = planOne(
+      quietPool([pod("web/a", { node: "worker-4", cpu: "500m", memory: "1Gi" })]),
+    );
+    expect(decision).toMatchObject({
+      action: "scale-down",
+      current: 4,
+      desired: 3,
+      removes: "worker-4",
+      pullRequest: { action: "open" },
+    });
+    expect(decision.triggers).toEqual([{ kind: "underutilised" }]);
+    expect(decision.scaleDown.conditions.every((c) => c.met)).toBe(true);
+  });
+
+  it("removes the node a name template picks", () => {
+    const snapshot = buildSnapshot({ nodes: nodes(3, QUIET, "talos-worker-", 0) });
+    const decision = planOne(snapshot, { removal: { nameTemplate: "talos-worker-{index}" } });
+    expect(decision).toMatchObject({ action: "scale-down", removes: "talos-worker-2" });
+    const oneBased = buildSnapshot({ nodes: nodes(3, QUIET, "w", 1) });
+    expect(planOne(oneBased, { removal: { nameTemplate: "w{index}", indexBase: 1 } }).removes).toBe(
+      "w3",
+    );
+  });
+
+  it("refuses when the node the template names is not in the pool", () => {
+    const snapshot = buildSnapshot({ nodes: nodes(3, QUIET, "worker-", 1) });
+    const decision = planOne(snapshot, { removal: { nameTemplate: "talos-worker-{index}" } });
+    expect(decision.action).toBe("none");
+    expect(condition(decision.scaleDown.conditions, "candidate")).toEqual([
+      {
+        kind: "candidate",
+        met: false,
+        problem: "node talos-worker-2 (count index 2) is not among the pool's nodes",
+      },
+    ]);
+  });
+
+  it("stays at the min", () => {
+    const decision = planOne(quietPool([], 2), { min: 2 });
+    expect(decision.action).toBe("none");
+    expect(condition(decision.scaleDown.conditions, "above-min")[0]).toMatchObject({ met: false });
+  });
+
+  it("does nothing when scale-down is disabled", () => {
+    expect(planOne(quietPool(), { scaleDown: { enabled: false } }).action).toBe("none");
+  });
+
+  it("keeps the pool when requests are at the requests threshold", () => {
+    const heavy = nodes(4, QUIET).map((w) => pod(`web/${w.name}`, { node: w.name, memory: "8Gi" }));
+    const decision = planOne(quietPool(heavy));
+    expect(decision.action).toBe("none");
+    expect(condition(decision.scaleDown.conditions, "requests")).toEqual([
+      { kind: "requests", met: true, resource: "cpu", percent: 0, threshold: 50 },
+      { kind: "requests", met: false, resource: "memory", percent: 50, threshold: 50 },
+    ]);
+  });
+
+  it("keeps the pool when one resource is above its scale-down threshold", () => {
+    const snapshot = buildSnapshot({ nodes: nodes(4, { usage: { cpu: "400m", memory: "7Gi" } }) });
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("none");
+    expect(decision.triggers).toEqual([]);
+  });
+
+  it("uses the window's percentile, not its average, to decide usage stayed low", () => {
+    const spiky = { usage: { cpu: "400m", memory: "2Gi", peak: { cpu: "1600m", memory: "2Gi" } } };
+    const decision = planOne(buildSnapshot({ nodes: nodes(4, spiky) }));
+    expect(decision.action).toBe("none");
+    expect(condition(decision.scaleDown.conditions, "utilisation")[0]?.check).toMatchObject({
+      outcome: "not-met",
+      basis: "usage-window",
+      percent: 40,
+    });
+  });
+});
+
+describe("scale down needs a sustained window", () => {
+  it("never scales down on a single metrics-server sample", () => {
+    const sample = { usage: { cpu: "400m", memory: "2Gi", source: "metrics-server" as const } };
+    const decision = planOne(buildSnapshot({ nodes: nodes(4, sample) }));
+    expect(decision.action).toBe("none");
+    expect(
+      condition(decision.scaleDown.conditions, "utilisation").map((c) => c.check.outcome),
+    ).toEqual(["no-evidence", "no-evidence"]);
+  });
+
+  it("does not scale down on a Prometheus average without its percentile", () => {
+    const averageOnly = { usage: { cpu: "400m", memory: "2Gi", peak: false as const } };
+    expect(planOne(buildSnapshot({ nodes: nodes(4, averageOnly) })).action).toBe("none");
+  });
+
+  it("does not scale down when the Prometheus window is shorter than the unneeded time", () => {
+    const short = { usage: { cpu: "400m", memory: "2Gi", windowSeconds: 300 } };
+    expect(planOne(buildSnapshot({ nodes: nodes(4, short) })).action).toBe("none");
+  });
+
+  it("scales down on history that covers the unneeded time, every sample below", () => {
+    const sample = { usage: { cpu: "400m", memory: "2Gi", source: "metrics-server" as const } };
+    const at = (s: number) => new Date(NOW.getTime() + s * 1000).toISOString();
+    const pools = [-600, -420, -240, -60].map((s) => ({
+      pool: "workers",
+      at: at(s),
+      cpu: 12,
+      memory: 15,
+    }));
+    const decision = planOne(
+      buildSnapshot({ nodes: nodes(4, sample) }),
+      {},
+      { history: { pools } },
+    );
+    expect(decision.action).toBe("scale-down");
+    const [cpu] = condition(decision.scaleDown.conditions, "utilisation");
+    expect(cpu?.check).toMatchObject({ outcome: "met", basis: "history", percent: 12, samples: 4 });
+  });
+
+  it("reads node samples (a Prometheus range) summed per timestamp", () => {
+    const sample = { usage: { cpu: "400m", memory: "2Gi", source: "metrics-server" as const } };
+    const at = (s: number) => new Date(NOW.getTime() + s * 1000).toISOString();
+    const nodeSamples = [-600, -300, 0].flatMap((s) =>
+      [1, 2, 3, 4].map((i) => ({ node: `worker-${i}`, at: at(s), cpu: 500, memory: 2 * 2 ** 30 })),
+    );
+    const decision = planOne(
+      buildSnapshot({ nodes: nodes(4, sample) }),
+      {},
+      { history: { nodes: nodeSamples } },
+    );
+    expect(decision.action).toBe("scale-down");
+    expect(condition(decision.scaleDown.conditions, "utilisation")[0]?.check.percent).toBeCloseTo(
+      12.5,
+    );
+  });
+
+  it("does not scale down when history has a gap in the window", () => {
+    const sample = { usage: { cpu: "400m", memory: "2Gi", source: "metrics-server" as const } };
+    const at = (s: number) => new Date(NOW.getTime() + s * 1000).toISOString();
+    const pools = [-600, -60].map((s) => ({ pool: "workers", at: at(s), cpu: 12, memory: 15 }));
+    const decision = planOne(
+      buildSnapshot({ nodes: nodes(4, sample) }),
+      {},
+      { history: { pools } },
+    );
+    expect(decision.action).toBe("none");
+  });
+
+  it("never scales down when a node's usage is unknown", () => {
+    const snapshot = buildSnapshot({ nodes: [...nodes(3, QUIET), node("worker-4")] });
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toContainEqual({
+      kind: "usage-unknown",
+      nodes: ["worker-4"],
+      resources: ["cpu", "memory"],
+    });
+    expect(condition(decision.scaleDown.conditions, "utilisation")[0]?.check.outcome).toBe(
+      "unknown",
+    );
+  });
+});
+
+describe("scale-down blockers", () => {
+  const onNode4 = (key: string, spec: Parameters<typeof pod>[1] = {}) =>
+    pod(key, { node: "worker-4", cpu: "100m", memory: "128Mi", ...spec });
+
+  it.each<[string, PodInfo[], string]>([
+    ["a PDB that allows no disruption", [onNode4("db/pg-0", { labels: { app: "pg" } })], "pdb"],
+    [
+      "local storage",
+      [onNode4("db/cache", { volumes: [{ name: "scratch", type: "emptyDir" }] })],
+      "local-storage",
+    ],
+    ["safe-to-evict false", [onNode4("web/a", { safeToEvict: false })], "safe-to-evict-false"],
+    ["do-not-disrupt", [onNode4("web/b", { doNotDisrupt: true })], "do-not-disrupt"],
+    ["a bare pod", [onNode4("debug/shell", { owner: null })], "bare-pod"],
+  ])("blocks removal for %s", (_, pods, kind) => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(4, QUIET),
+      pods,
+      pdbs: [pdb("db/pg", { app: "pg" }, 0)],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("none");
+    expect(decision.triggers).toEqual([{ kind: "underutilised" }]);
+    const [noBlockers] = condition(decision.scaleDown.conditions, "no-blockers");
+    expect(noBlockers?.met).toBe(false);
+    expect(noBlockers?.blockers.map((b) => b.kind)).toEqual([kind]);
+  });
+
+  it("blocks when a PDB allows fewer disruptions than its pods on the node", () => {
+    const pods = ["web/a", "web/b"].map((key) => onNode4(key, { labels: { app: "web" } }));
+    const blocked = buildSnapshot({
+      nodes: nodes(4, QUIET),
+      pods,
+      pdbs: [pdb("web/web", { app: "web" }, 1)],
+    });
+    const decision = planOne(blocked);
+    expect(decision.action).toBe("none");
+    expect(decision.blockers.find((b) => b.node === "worker-4")?.blockers[0]).toEqual({
+      kind: "pdb",
+      pod: "web/a",
+      pdb: { name: "web/web", disruptionsAllowed: 1, podsOnNode: 2 },
+    });
+    const allowed = buildSnapshot({
+      nodes: nodes(4, QUIET),
+      pods,
+      pdbs: [pdb("web/web", { app: "web" }, 2)],
+    });
+    expect(planOne(allowed).action).toBe("scale-down");
+  });
+
+  it("lets safe-to-evict true lift local storage and bare-pod blockers", () => {
+    const pods = [
+      onNode4("web/a", {
+        owner: null,
+        safeToEvict: true,
+        volumes: [{ name: "tmp", type: "emptyDir" }],
+      }),
+    ];
+    expect(planOne(quietPool(pods)).action).toBe("scale-down");
+  });
+
+  it("ignores DaemonSet and mirror pods, as cluster-autoscaler does", () => {
+    const pods = [
+      onNode4("kube-system/cilium-x", {
+        daemonSet: true,
+        volumes: [{ name: "bpf", type: "hostPath" }],
+      }),
+      onNode4("kube-system/static-x", { mirror: true, owner: null }),
+    ];
+    expect(planOne(quietPool(pods)).action).toBe("scale-down");
+  });
+
+  it("lists the blockers of every node, not only the one to remove", () => {
+    const pods = [
+      pod("db/pg-0", { node: "worker-1", volumes: [{ name: "data", type: "local" }] }),
+      pod("web/x", { node: "worker-2", doNotDisrupt: true }),
+    ];
+    const decision = planOne(quietPool(pods));
+    expect(decision.action).toBe("scale-down");
+    expect(decision.blockers.map((b) => [b.node, b.blockers.map((x) => x.kind)])).toEqual([
+      ["worker-1", ["local-storage"]],
+      ["worker-2", ["do-not-disrupt"]],
+      ["worker-3", []],
+      ["worker-4", []],
+    ]);
+  });
+
+  it("blocks when the node's pods do not fit on the remaining nodes", () => {
+    const workers = nodes(3, QUIET);
+    const pods = [
+      pod("web/big-1", { node: "worker-1", cpu: "3" }),
+      pod("web/big-2", { node: "worker-2", cpu: "3" }),
+      pod("web/big-3", { node: "worker-3", cpu: "1500m" }),
+    ];
+    const decision = planOne(buildSnapshot({ nodes: workers, pods }), {
+      scaleDown: { requests: 70 },
+    });
+    expect(decision.action).toBe("none");
+    expect(condition(decision.scaleDown.conditions, "pods-fit")).toEqual([
+      { kind: "pods-fit", met: false, node: "worker-3", pods: 1, unplaced: ["web/big-3"] },
+    ]);
+  });
+
+  it("respects selectors and taints when moving pods elsewhere", () => {
+    const workers = [...nodes(3, QUIET), node("worker-4", { ...QUIET, labels: { disk: "ssd" } })];
+    const pods = [pod("db/ssd", { node: "worker-4", cpu: "100m", nodeSelector: { disk: "ssd" } })];
+    const decision = planOne(buildSnapshot({ nodes: workers, pods }));
+    expect(decision.action).toBe("none");
+    expect(condition(decision.scaleDown.conditions, "pods-fit")[0]?.unplaced).toEqual(["db/ssd"]);
+  });
+});
+
+describe("projection after removal", () => {
+  it("keeps the node when utilisation without it would come near the scale-up threshold", () => {
+    // 2 nodes at 25 % cpu: one node would run at 50 %, not below 50 - 10.
+    const snapshot = buildSnapshot({ nodes: nodes(2, { usage: { cpu: "1", memory: "2Gi" } }) });
+    const decision = planOne(snapshot, { scaleUp: { cpu: 50 }, scaleDown: { cpu: 30 } });
+    expect(decision.action).toBe("none");
+    expect(condition(decision.scaleDown.conditions, "projection")).toEqual([
+      { kind: "projection", met: false, resource: "cpu", projected: 50, limit: 40 },
+      { kind: "projection", met: true, resource: "memory", projected: 25, limit: 75 },
+    ]);
+  });
+
+  it("projects requests too when a requests scale-up threshold is set", () => {
+    const workers = nodes(2, QUIET);
+    const pods = workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1900m" }));
+    const decision = planOne(buildSnapshot({ nodes: workers, pods }), {
+      scaleUp: { requests: 90 },
+      scaleDown: { requests: 50 },
+    });
+    expect(condition(decision.scaleDown.conditions, "projection").at(-1)).toEqual({
+      kind: "projection",
+      met: false,
+      resource: "requests",
+      projected: 95,
+      limit: 80,
+    });
+    expect(decision.action).toBe("none");
+  });
+});
+
+describe("above max", () => {
+  it("removes one node when the count is above max, whatever the usage", () => {
+    const snapshot = buildSnapshot({ nodes: nodes(4, { usage: { cpu: "3", memory: "12Gi" } }) });
+    const decision = planOne(snapshot, { max: 3 });
+    expect(decision).toMatchObject({ action: "scale-down", desired: 3, removes: "worker-4" });
+    expect(decision.triggers).toEqual([{ kind: "above-max", current: 4, max: 3, bound: "max" }]);
+  });
+
+  it("still respects blockers when above max", () => {
+    const pods = [pod("db/pg", { node: "worker-4", volumes: [{ name: "d", type: "emptyDir" }] })];
+    const decision = planOne(quietPool(pods), { max: 3 });
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.triggers)).toEqual(["above-max"]);
+  });
+
+  it("treats the host cap like max", () => {
+    const decision = planOne(quietPool([], 4), { host: { maxNodes: 3 } });
+    expect(decision.triggers[0]).toEqual({
+      kind: "above-max",
+      current: 4,
+      max: 3,
+      bound: "host-cap",
+    });
+    expect(decision.action).toBe("scale-down");
+  });
+});

@@ -1,0 +1,391 @@
+import { describe, expect, it } from "@jest/globals";
+import { planNodes } from "../../src/planning/node-plan.ts";
+import {
+  buildSnapshot,
+  type NodeSpec,
+  node,
+  nodes,
+  pendingPod,
+  pod,
+} from "../support/snapshot-builder.ts";
+import { kinds, NOW, planOne, poolInput, repoConfig } from "./plan-helpers.ts";
+
+/** Workers at half their cpu and memory: no utilisation trigger either way. */
+const BUSY: NodeSpec = { usage: { cpu: "2", memory: "8Gi" } };
+
+/** Fills a 4-cpu, 16Gi node's requests up to 3.5 cpu and 14Gi. */
+function filler(nodeName: string) {
+  return pod(`default/fill-${nodeName}`, { node: nodeName, cpu: "3500m", memory: "14Gi" });
+}
+
+describe("scale up for pending pods", () => {
+  it("adds the nodes first-fit decreasing packing needs", () => {
+    const workers = nodes(3, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => filler(w.name)),
+        pendingPod("web/a", { cpu: "3", memory: "2Gi" }),
+        pendingPod("web/b", { cpu: "3", memory: "2Gi" }),
+        pendingPod("web/c", { cpu: "1", memory: "2Gi" }),
+      ],
+    });
+    const decision = planOne(snapshot);
+    expect(decision).toMatchObject({ action: "scale-up", current: 3, desired: 5 });
+    expect(decision.triggers).toEqual([{ kind: "pending-pods", pods: 3, newNodes: 2 }]);
+    expect(decision.pending.onNew.map((p) => [p.pod, p.node])).toEqual([
+      ["web/a", "new-1"],
+      ["web/b", "new-2"],
+      ["web/c", "new-1"],
+    ]);
+  });
+
+  it("uses free room on existing nodes before counting new nodes", () => {
+    const workers = nodes(2, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        filler("worker-1"),
+        pendingPod("web/small", { cpu: "1", memory: "2Gi" }),
+        pendingPod("web/big", { cpu: "3", memory: "8Gi" }),
+        pendingPod("web/big2", { cpu: "3", memory: "8Gi" }),
+      ],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.pending.onExisting.map((p) => [p.pod, p.node])).toEqual([
+      ["web/big", "worker-2"],
+      ["web/small", "worker-2"],
+    ]);
+    expect(decision.pending.onNew.map((p) => p.pod)).toEqual(["web/big2"]);
+    expect(decision).toMatchObject({ action: "scale-up", current: 2, desired: 3 });
+  });
+
+  it("adds nothing when every pending pod fits existing free room", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(2, BUSY),
+      pods: [pendingPod("web/a", { cpu: "1", memory: "1Gi" })],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("none");
+    expect(decision.pending.onExisting).toHaveLength(1);
+    expect(decision.triggers).toEqual([]);
+  });
+
+  it("ignores pods that can never fit and says why", () => {
+    const workers = nodes(2, { ...BUSY, labels: { pool: "workers" } });
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => filler(w.name)),
+        pendingPod("ml/train", { cpu: "1", memory: "64Gi" }),
+        pendingPod("db/ssd-only", { cpu: "1", nodeSelector: { disk: "ssd" } }),
+        pendingPod("db/other-pool", {
+          affinity: [{ matchExpressions: [{ key: "pool", operator: "In", values: ["gpu"] }] }],
+        }),
+      ],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("none");
+    expect(decision.pending.neverFit.map((p) => [p.pod, p.reason])).toEqual([
+      ["ml/train", "too-large"],
+      ["db/ssd-only", "node-selector"],
+      ["db/other-pool", "node-affinity"],
+    ]);
+  });
+
+  it("fits a pod whose selector and affinity match labels every pool node has", () => {
+    const workers = nodes(2, { ...BUSY, labels: { pool: "workers", disk: "ssd" } });
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => filler(w.name)),
+        pendingPod("db/ssd", {
+          cpu: "2",
+          nodeSelector: { disk: "ssd" },
+          affinity: [{ matchExpressions: [{ key: "pool", operator: "NotIn", values: ["gpu"] }] }],
+        }),
+      ],
+    });
+    expect(planOne(snapshot)).toMatchObject({ action: "scale-up", desired: 3 });
+  });
+
+  it("respects taints the pool's nodes share: only tolerating pods add nodes", () => {
+    const taints = [{ key: "dedicated", value: "batch", effect: "NoSchedule" as const }];
+    const workers = nodes(2, { ...BUSY, taints });
+    const pods = [...workers.map((w) => filler(w.name))];
+    const intolerant = buildSnapshot({
+      nodes: workers,
+      pods: [...pods, pendingPod("web/a", { cpu: "2" })],
+    });
+    const decision = planOne(intolerant);
+    expect(decision.action).toBe("none");
+    expect(decision.pending.neverFit.map((p) => p.reason)).toEqual(["taints"]);
+    const tolerations = [{ key: "dedicated", operator: "Equal" as const, value: "batch" }];
+    const tolerant = buildSnapshot({
+      nodes: workers,
+      pods: [...pods, pendingPod("batch/a", { cpu: "2", tolerations })],
+    });
+    expect(planOne(tolerant)).toMatchObject({ action: "scale-up", desired: 3 });
+  });
+
+  it("keeps room on a new node for the DaemonSets every node runs", () => {
+    const workers = nodes(2, BUSY);
+    const daemons = workers.map((w) =>
+      pod(`kube-system/cilium-${w.name}`, {
+        node: w.name,
+        cpu: "300m",
+        memory: "512Mi",
+        daemonSet: true,
+        owner: { kind: "DaemonSet", name: "cilium" },
+      }),
+    );
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...daemons,
+        ...workers.map((w) => filler(w.name)),
+        pendingPod("web/a", { cpu: "3800m" }),
+      ],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.nodes.shape?.daemonSetOverhead).toEqual({
+      cpu: 300,
+      memory: 512 * 2 ** 20,
+      pods: 1,
+    });
+    expect(decision.pending.neverFit).toEqual([
+      expect.objectContaining({ pod: "web/a", reason: "too-large", resource: "cpu" }),
+    ]);
+  });
+
+  it("does not count pending DaemonSet or mirror pods, nor pods never reported Unschedulable", () => {
+    const workers = nodes(1, BUSY);
+    const justCreated = { ...pendingPod("web/new", { cpu: "3" }) };
+    delete justCreated.unschedulable;
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        filler("worker-1"),
+        pendingPod("kube-system/ds", { cpu: "3", daemonSet: true }),
+        pendingPod("kube-system/mirror", { cpu: "3", mirror: true }),
+        justCreated,
+      ],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("none");
+    expect(decision.pending.considered).toBe(0);
+  });
+
+  it("leaves pending pods alone when the pool does not scale for them", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1, BUSY),
+      pods: [filler("worker-1"), pendingPod("web/a", { cpu: "3" })],
+    });
+    const decision = planOne(snapshot, { scaleUp: { pendingPods: false } });
+    expect(decision.action).toBe("none");
+    expect(decision.pending.enabled).toBe(false);
+  });
+
+  it("lets an earlier pool take a pending pod so a later pool does not add a node for it too", () => {
+    const general = nodes(1, { ...BUSY, labels: { pool: "general" } }, "general-");
+    const batch = nodes(1, { ...BUSY, labels: { pool: "batch" } }, "batch-");
+    const snapshot = buildSnapshot({
+      nodes: [...general, ...batch],
+      pods: [filler("general-1"), filler("batch-1"), pendingPod("web/a", { cpu: "2" })],
+    });
+    const config = repoConfig(
+      poolInput({ name: "general", selector: { matchLabels: { pool: "general" } } }),
+      poolInput({
+        name: "batch",
+        target: { file: "terraform/terraform.tfvars", path: "batch_count" },
+        selector: { matchLabels: { pool: "batch" } },
+      }),
+    );
+    const repo = [
+      { pool: "general", currentValue: 1 },
+      { pool: "batch", currentValue: 1 },
+    ];
+    const [first, second] = planNodes({ snapshot, config, repo, now: NOW });
+    expect(first).toMatchObject({ pool: "general", action: "scale-up", desired: 2 });
+    expect(second).toMatchObject({ pool: "batch", action: "none" });
+    expect(second?.pending.considered).toBe(0);
+  });
+
+  it("offers pods an earlier pool could not hold to the next pool", () => {
+    const general = nodes(1, { ...BUSY, labels: { pool: "general" } }, "general-");
+    const gpu = nodes(1, { ...BUSY, labels: { pool: "gpu", gpu: "yes" } }, "gpu-");
+    const snapshot = buildSnapshot({
+      nodes: [...general, ...gpu],
+      pods: [
+        filler("general-1"),
+        filler("gpu-1"),
+        pendingPod("ml/a", { cpu: "2", nodeSelector: { gpu: "yes" } }),
+      ],
+    });
+    const config = repoConfig(
+      poolInput({ name: "general", selector: { matchLabels: { pool: "general" } } }),
+      poolInput({
+        name: "gpu",
+        target: { file: "terraform/terraform.tfvars", path: "gpu_count" },
+        selector: { matchLabels: { pool: "gpu" } },
+      }),
+    );
+    const repo = [
+      { pool: "general", currentValue: 1 },
+      { pool: "gpu", currentValue: 1 },
+    ];
+    const [first, second] = planNodes({ snapshot, config, repo, now: NOW });
+    expect(first?.pending.neverFit.map((p) => p.pod)).toEqual(["ml/a"]);
+    expect(second).toMatchObject({ action: "scale-up", desired: 2 });
+  });
+
+  it("uses a configured node shape when the pool has no nodes yet", () => {
+    const snapshot = buildSnapshot({ pods: [pendingPod("ml/a", { cpu: "6", memory: "20Gi" })] });
+    const decision = planOne(snapshot, {
+      min: 0,
+      newNode: { cpu: "8", memory: "32Gi", labels: { pool: "gpu" } },
+    });
+    expect(decision).toMatchObject({ action: "scale-up", current: 0, desired: 1 });
+    expect(decision.nodes.shape).toMatchObject({
+      allocatable: { cpu: 8000, memory: 32 * 2 ** 30, pods: 110 },
+      source: "configured",
+    });
+  });
+
+  it("holds when the size of a new node is unknown", () => {
+    const snapshot = buildSnapshot({ pods: [pendingPod("ml/a", { cpu: "1" })] });
+    const decision = planOne(snapshot, { min: 0 });
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toContain("shape-unknown");
+    expect(decision.pending.neverFit.map((p) => p.reason)).toEqual(["shape-unknown"]);
+  });
+});
+
+describe("scale up on utilisation", () => {
+  it("adds nodes when usage over the Prometheus window is above the threshold", () => {
+    const snapshot = buildSnapshot({ nodes: nodes(3, { usage: { cpu: "3600m", memory: "8Gi" } }) });
+    const decision = planOne(snapshot);
+    expect(decision).toMatchObject({ action: "scale-up", current: 3, desired: 4 });
+    expect(decision.triggers).toEqual([
+      {
+        kind: "utilisation",
+        resource: "cpu",
+        percent: 90,
+        threshold: 80,
+        windowMs: 300_000,
+        basis: "usage-window",
+        newNodes: 1,
+      },
+    ]);
+  });
+
+  it("adds as many nodes as bring utilisation below the threshold", () => {
+    // 3 × 15.5Gi of 16Gi used: 46.5Gi needs 46.5 / 0.85 = 54.7Gi, 4 nodes are 64Gi: one more.
+    const busy = buildSnapshot({ nodes: nodes(3, { usage: { cpu: "1", memory: "15.5Gi" } }) });
+    expect(planOne(busy)).toMatchObject({ action: "scale-up", desired: 4 });
+    const heavy = buildSnapshot({ nodes: nodes(2, { usage: { cpu: "4", memory: "8Gi" } }) });
+    // 8 cpu at 80 % needs more than 10 cpu: 3 nodes (12 cpu) → 1 more.
+    expect(planOne(heavy)).toMatchObject({ desired: 3 });
+  });
+
+  it("does not treat a single metrics-server sample as a window", () => {
+    const hot = { usage: { cpu: "3600m", memory: "8Gi", source: "metrics-server" as const } };
+    const decision = planOne(buildSnapshot({ nodes: nodes(3, hot) }));
+    expect(decision.action).toBe("none");
+    const cpuUp = decision.utilisation.checks.find(
+      (c) => c.resource === "cpu" && c.direction === "above",
+    );
+    expect(cpuUp).toMatchObject({ outcome: "no-evidence", coveredMs: 30_000 });
+  });
+
+  it("acts on a single sample when the window is set to 0", () => {
+    const hot = { usage: { cpu: "3600m", memory: "8Gi", source: "metrics-server" as const } };
+    const decision = planOne(buildSnapshot({ nodes: nodes(3, hot) }), {
+      scaleUp: { window: "0s" },
+    });
+    expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
+  });
+
+  it("rests on history that covers the window", () => {
+    const hot = { usage: { cpu: "3600m", memory: "8Gi", source: "metrics-server" as const } };
+    const samples = [-300, -180, -60].map((s) => ({
+      pool: "workers",
+      at: new Date(NOW.getTime() + s * 1000).toISOString(),
+      cpu: 88,
+    }));
+    const decision = planOne(
+      buildSnapshot({ nodes: nodes(3, hot) }),
+      {},
+      { history: { pools: samples } },
+    );
+    expect(decision.action).toBe("scale-up");
+    expect(decision.triggers[0]).toMatchObject({
+      kind: "utilisation",
+      basis: "history",
+      percent: 88,
+    });
+  });
+
+  it("does not scale up when history shows usage dipped below the threshold in the window", () => {
+    const hot = { usage: { cpu: "3600m", memory: "8Gi", source: "metrics-server" as const } };
+    const samples = [-300, -180, -60].map((s, i) => ({
+      pool: "workers",
+      at: new Date(NOW.getTime() + s * 1000).toISOString(),
+      cpu: i === 1 ? 60 : 88,
+    }));
+    const decision = planOne(
+      buildSnapshot({ nodes: nodes(3, hot) }),
+      {},
+      { history: { pools: samples } },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.utilisation.checks[0]).toMatchObject({
+      outcome: "not-met",
+      basis: "history",
+      percent: 60,
+    });
+  });
+
+  it("leaves the control plane out of the pool and its utilisation", () => {
+    const snapshot = buildSnapshot({
+      nodes: [
+        node("cp-1", { controlPlane: true, usage: { cpu: "3900m", memory: "15Gi" } }),
+        ...nodes(2, BUSY),
+      ],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.nodes.members).toBe(2);
+    expect(decision.utilisation.cpu.percent).toBe(50);
+    expect(decision.action).toBe("none");
+  });
+});
+
+describe("scale up on requests", () => {
+  const requested = (cpu: string) => {
+    const workers = nodes(2, BUSY);
+    return buildSnapshot({
+      nodes: workers,
+      pods: workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu, memory: "1Gi" })),
+    });
+  };
+
+  it("adds a node when requests pass the headroom threshold", () => {
+    const decision = planOne(requested("3700m"), { scaleUp: { requests: 90 } });
+    expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
+    expect(decision.triggers).toEqual([
+      { kind: "requests", resource: "cpu", percent: 92.5, threshold: 90, newNodes: 1 },
+    ]);
+  });
+
+  it("is off unless configured", () => {
+    expect(planOne(requested("3700m")).action).toBe("none");
+  });
+});
+
+describe("scale up to the min", () => {
+  it("raises the count to min", () => {
+    const decision = planOne(buildSnapshot({ nodes: nodes(1, BUSY) }), { min: 3 });
+    expect(decision).toMatchObject({ action: "scale-up", current: 1, desired: 3 });
+    expect(decision.triggers).toEqual([{ kind: "below-min", current: 1, min: 3 }]);
+  });
+});

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "@jest/globals";
+import { indexCluster } from "../../src/planning/cluster-index.ts";
+import { newNodeRoom, newNodeShape } from "../../src/planning/node-shape.ts";
+import type { NodeInfo } from "../../src/planning/snapshot.ts";
+import { NewNodeConfig } from "../../src/policy/repo-config.ts";
+import { buildSnapshot, node, pod } from "../support/snapshot-builder.ts";
+
+const GI = 2 ** 30;
+
+function shapeOf(
+  members: NodeInfo[],
+  config: Parameters<typeof NewNodeConfig.parse>[0] = {},
+  pods = buildSnapshot({ nodes: members }),
+) {
+  return newNodeShape(members, NewNodeConfig.parse(config), undefined, indexCluster(pods));
+}
+
+const mixed = [
+  node("w1", { cpu: "4", memory: "16Gi" }),
+  node("w2", { cpu: "4", memory: "16Gi" }),
+  node("w3", { cpu: "2", memory: "8Gi" }),
+];
+
+describe("newNodeShape", () => {
+  it("copies the most common allocatable by default", () => {
+    expect(shapeOf(mixed)).toMatchObject({
+      allocatable: { cpu: 4000, memory: 16 * GI, pods: 110 },
+      source: "learned",
+      learnedFrom: { node: "w1", alike: 2, rule: "most-common" },
+    });
+  });
+
+  it("copies the smallest when asked", () => {
+    expect(shapeOf(mixed, { from: "smallest" })?.learnedFrom).toEqual({
+      node: "w3",
+      alike: 1,
+      rule: "smallest",
+    });
+  });
+
+  it("prefers Ready nodes to learn from", () => {
+    const members = [node("w1", { cpu: "8", ready: false }), node("w2", { cpu: "4" })];
+    expect(shapeOf(members)?.allocatable.cpu).toBe(4000);
+  });
+
+  it("lets configured values win over learned ones", () => {
+    expect(shapeOf(mixed, { memory: "15Gi" })).toMatchObject({
+      allocatable: { cpu: 4000, memory: 15 * GI, pods: 110 },
+      source: "configured+learned",
+    });
+  });
+
+  it("is unknown without nodes or configuration, and assumes kubelet's 110 pods otherwise", () => {
+    expect(shapeOf([])).toBeUndefined();
+    expect(shapeOf([], { cpu: "4", memory: "8Gi" })?.allocatable).toEqual({
+      cpu: 4000,
+      memory: 8 * GI,
+      pods: 110,
+    });
+  });
+
+  it("carries the labels and taints every pool node shares, not per-machine ones", () => {
+    const members = [
+      node("w1", {
+        labels: { pool: "general", disk: "ssd" },
+        taints: [
+          { key: "dedicated", value: "general", effect: "NoSchedule" },
+          { key: "node.kubernetes.io/not-ready", effect: "NoExecute" },
+        ],
+      }),
+      node("w2", {
+        labels: { pool: "general", disk: "hdd" },
+        taints: [
+          { key: "dedicated", value: "general", effect: "NoSchedule" },
+          { key: "node.kubernetes.io/not-ready", effect: "NoExecute" },
+        ],
+      }),
+    ];
+    const shape = shapeOf(members, { labels: { extra: "yes" } });
+    expect(shape?.labels).toEqual({ pool: "general", extra: "yes" });
+    expect(shape?.taints).toEqual([{ key: "dedicated", value: "general", effect: "NoSchedule" }]);
+  });
+
+  it("reserves room for DaemonSets that run on every Ready node", () => {
+    const members = [node("w1"), node("w2")];
+    const ds = (name: string, on: string, cpu: string) =>
+      pod(`kube-system/${name}-${on}`, {
+        node: on,
+        cpu,
+        memory: "100Mi",
+        daemonSet: true,
+        owner: { kind: "DaemonSet", name },
+      });
+    const snapshot = buildSnapshot({
+      nodes: members,
+      pods: [ds("cilium", "w1", "100m"), ds("cilium", "w2", "200m"), ds("gpu-plugin", "w1", "1")],
+    });
+    const shape = shapeOf(members, {}, snapshot);
+    expect(shape?.daemonSetOverhead).toEqual({ cpu: 200, memory: 100 * 2 ** 20, pods: 1 });
+    expect(shape && newNodeRoom(shape)).toMatchObject({ cpu: 3800, pods: 109 });
+  });
+});

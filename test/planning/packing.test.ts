@@ -1,0 +1,231 @@
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import { podKey } from "../../src/planning/cluster-index.ts";
+import {
+  type Bin,
+  type NewBinTemplate,
+  packOntoNodes,
+  packPendingPods,
+} from "../../src/planning/packing.ts";
+import type { Room } from "../../src/planning/room.ts";
+import type { PodInfo } from "../../src/planning/snapshot.ts";
+import { pendingPod } from "../support/snapshot-builder.ts";
+
+const GI = 2 ** 30;
+
+function room(cpu: number, memory: number, pods = 110): Room {
+  return { cpu, memory, pods, extended: {} };
+}
+
+function bin(name: string, free: Room, labels: Record<string, string> = {}): Bin {
+  return {
+    name,
+    traits: { name, labels, taints: [] },
+    room: { ...free, extended: { ...free.extended } },
+  };
+}
+
+const template: NewBinTemplate = {
+  traits: { labels: { pool: "workers" }, taints: [] },
+  room: room(4000, 16 * GI),
+};
+
+describe("packPendingPods", () => {
+  it("uses free room on existing nodes before adding nodes", () => {
+    const pods = [
+      pendingPod("a", { cpu: "1", memory: "1Gi" }),
+      pendingPod("b", { cpu: "3", memory: "1Gi" }),
+    ];
+    const result = packPendingPods(pods, [bin("worker-1", room(1500, 8 * GI))], template, 5);
+    expect(result.onExisting.map((p) => [p.pod, p.node])).toEqual([["default/a", "worker-1"]]);
+    expect(result.onNew.map((p) => [p.pod, p.node])).toEqual([["default/b", "new-1"]]);
+    expect(result.newNodes).toBe(1);
+  });
+
+  it("packs largest first so fewer nodes are needed", () => {
+    // 3 + 1 and 3 + 1 fit two 4-cpu nodes only when the big pods go first.
+    const pods = ["1", "1", "3", "3"].map((cpu, i) => pendingPod(`p${i}`, { cpu, memory: "1Gi" }));
+    const result = packPendingPods(pods, [], template, 10);
+    expect(result.newNodes).toBe(2);
+    expect(result.onNew.map((p) => p.node).sort()).toEqual(["new-1", "new-1", "new-2", "new-2"]);
+  });
+
+  it("lists pods that can never fit a new node, with why, and adds no node for them", () => {
+    const pods = [
+      pendingPod("huge", { cpu: "1", memory: "64Gi" }),
+      pendingPod("ssd", { cpu: "1", nodeSelector: { disk: "ssd" } }),
+      pendingPod("zone", {
+        affinity: [{ matchExpressions: [{ key: "pool", operator: "In", values: ["gpu"] }] }],
+      }),
+      pendingPod("gpu", { extended: { "nvidia.com/gpu": 1 } }),
+    ];
+    const result = packPendingPods(pods, [], template, 10);
+    expect(result.newNodes).toBe(0);
+    expect(result.neverFit.map((p) => [p.pod, p.reason, p.resource])).toEqual([
+      ["default/huge", "too-large", "memory"],
+      ["default/ssd", "node-selector", undefined],
+      ["default/gpu", "too-large", "nvidia.com/gpu"],
+      ["default/zone", "node-affinity", undefined],
+    ]);
+  });
+
+  it("places a pod that only an existing node admits there, not on a new node", () => {
+    const pods = [pendingPod("ssd", { cpu: "1", nodeSelector: { disk: "ssd" } })];
+    const existing = [
+      bin("worker-1", room(4000, 8 * GI)),
+      bin("worker-2", room(4000, 8 * GI), { disk: "ssd" }),
+    ];
+    const result = packPendingPods(pods, existing, template, 10);
+    expect(result.onExisting).toEqual([
+      expect.objectContaining({ pod: "default/ssd", node: "worker-2" }),
+    ]);
+  });
+
+  it("stops at the allowed number of new nodes and reports the rest", () => {
+    const pods = ["3", "3", "3"].map((cpu, i) => pendingPod(`p${i}`, { cpu }));
+    const result = packPendingPods(pods, [], template, 2);
+    expect(result.newNodes).toBe(2);
+    expect(result.overMax.map((p) => p.pod)).toEqual(["default/p2"]);
+  });
+
+  it("counts the pod slots of a node", () => {
+    const tiny: NewBinTemplate = { ...template, room: room(4000, 16 * GI, 2) };
+    const pods = ["a", "b", "c"].map((name) => pendingPod(name, { cpu: "10m" }));
+    expect(packPendingPods(pods, [], tiny, 10).newNodes).toBe(2);
+  });
+
+  it("says the shape is unknown when there is no template", () => {
+    const result = packPendingPods([pendingPod("a", { cpu: "1" })], [], undefined, 10);
+    expect(result.neverFit.map((p) => p.reason)).toEqual(["shape-unknown"]);
+  });
+});
+
+describe("packOntoNodes", () => {
+  it("returns the pods that find no room", () => {
+    const pods = [
+      pendingPod("a", { cpu: "2" }),
+      pendingPod("b", { cpu: "2" }),
+      pendingPod("c", { cpu: "1" }),
+    ];
+    const unplaced = packOntoNodes(pods, [bin("w1", room(2500, GI)), bin("w2", room(2000, GI))]);
+    expect(unplaced.map(podKey)).toEqual(["default/c"]);
+  });
+});
+
+const podArb = fc.record({
+  cpu: fc.integer({ min: 0, max: 5000 }),
+  memoryMi: fc.integer({ min: 0, max: 20 * 1024 }),
+  ssd: fc.boolean(),
+});
+const binArb = fc.record({
+  cpu: fc.integer({ min: 0, max: 8000 }),
+  memoryMi: fc.integer({ min: 0, max: 32 * 1024 }),
+  pods: fc.integer({ min: 0, max: 20 }),
+  ssd: fc.boolean(),
+});
+
+function toPods(specs: { cpu: number; memoryMi: number; ssd: boolean }[]): PodInfo[] {
+  return specs.map((spec, i) =>
+    pendingPod(`p${i}`, {
+      cpu: `${spec.cpu}m`,
+      memory: `${spec.memoryMi}Mi`,
+      ...(spec.ssd ? { nodeSelector: { disk: "ssd" } } : {}),
+    }),
+  );
+}
+
+function toBins(specs: { cpu: number; memoryMi: number; pods: number; ssd: boolean }[]): Bin[] {
+  return specs.map((spec, i) =>
+    bin(
+      `worker-${i}`,
+      room(spec.cpu, spec.memoryMi * 2 ** 20, spec.pods),
+      spec.ssd ? { disk: "ssd" } : {},
+    ),
+  );
+}
+
+/** Sums of cpu, memory and pod slots placed on each node. */
+function loads(pods: PodInfo[], placements: { pod: string; node: string }[]): Map<string, Room> {
+  const byKey = new Map(pods.map((pod) => [podKey(pod), pod]));
+  const result = new Map<string, Room>();
+  for (const placement of placements) {
+    const pod = byKey.get(placement.pod) as PodInfo;
+    const load = result.get(placement.node) ?? room(0, 0, 0);
+    load.cpu += pod.requests.cpu ?? 0;
+    load.memory += pod.requests.memory ?? 0;
+    load.pods += 1;
+    result.set(placement.node, load);
+  }
+  return result;
+}
+
+describe("packPendingPods properties", () => {
+  it("never over-commits a node, existing or new, and respects selectors", () => {
+    fc.assert(
+      fc.property(
+        fc.array(podArb, { maxLength: 40 }),
+        fc.array(binArb, { maxLength: 6 }),
+        fc.integer({ min: 0, max: 30 }),
+        (podSpecs, binSpecs, maxNew) => {
+          const pods = toPods(podSpecs);
+          const bins = toBins(binSpecs);
+          const before = new Map(bins.map((b) => [b.name, { ...b.room }]));
+          const result = packPendingPods(pods, bins, template, maxNew);
+          for (const [name, load] of loads(pods, [...result.onExisting, ...result.onNew])) {
+            const capacity = before.get(name) ?? template.room;
+            expect(load.cpu).toBeLessThanOrEqual(capacity.cpu);
+            expect(load.memory).toBeLessThanOrEqual(capacity.memory);
+            expect(load.pods).toBeLessThanOrEqual(capacity.pods);
+          }
+          for (const placed of result.onExisting) {
+            const wantsSsd = podSpecs[Number(placed.pod.slice("default/p".length))]?.ssd;
+            if (wantsSsd)
+              expect(bins.find((b) => b.name === placed.node)?.traits.labels.disk).toBe("ssd");
+          }
+          // Pods selecting disk=ssd can never go on the template's new nodes.
+          expect(
+            result.onNew.every((p) => !podSpecs[Number(p.pod.slice("default/p".length))]?.ssd),
+          ).toBe(true);
+          const accounted =
+            result.onExisting.length +
+            result.onNew.length +
+            result.neverFit.length +
+            result.overMax.length;
+          expect(accounted).toBe(pods.length);
+          expect(result.newNodes).toBeLessThanOrEqual(maxNew);
+          if (result.overMax.length > 0) expect(result.newNodes).toBe(maxNew);
+        },
+      ),
+    );
+  });
+
+  it("adds no more nodes than needed: no two new nodes could be merged, and never fewer than the totals need", () => {
+    fc.assert(
+      fc.property(fc.array(podArb, { maxLength: 60 }), (podSpecs) => {
+        const pods = toPods(podSpecs);
+        const result = packPendingPods(pods, [], template, 1000);
+        const perNode = [...loads(pods, result.onNew).values()];
+        expect(perNode).toHaveLength(result.newNodes);
+        for (let i = 0; i < perNode.length; i++)
+          for (let j = i + 1; j < perNode.length; j++) {
+            const a = perNode[i] as Room;
+            const b = perNode[j] as Room;
+            const mergeable =
+              a.cpu + b.cpu <= template.room.cpu &&
+              a.memory + b.memory <= template.room.memory &&
+              a.pods + b.pods <= template.room.pods;
+            expect(mergeable).toBe(false);
+          }
+        const total = perNode.reduce(
+          (sum, load) => ({ cpu: sum.cpu + load.cpu, memory: sum.memory + load.memory }),
+          { cpu: 0, memory: 0 },
+        );
+        const lowerBound = Math.max(
+          Math.ceil(total.cpu / template.room.cpu),
+          Math.ceil(total.memory / template.room.memory),
+        );
+        expect(result.newNodes).toBeGreaterThanOrEqual(lowerBound);
+      }),
+    );
+  });
+});

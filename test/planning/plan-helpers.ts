@@ -1,0 +1,55 @@
+import type { NodeDecision } from "../../src/planning/node-decision.ts";
+import { planNodes } from "../../src/planning/node-plan.ts";
+import type { PoolRepoFacts, UsageHistory } from "../../src/planning/node-plan-input.ts";
+import type { Snapshot } from "../../src/planning/snapshot.ts";
+import { type PoolConfigInput, RepoConfig } from "../../src/policy/repo-config.ts";
+import { TAKEN_AT } from "../support/snapshot-builder.ts";
+
+export const NOW = new Date(TAKEN_AT);
+
+/** A pool named `workers` scaling terraform/terraform.tfvars worker_count, min 1, max 10. */
+export function poolInput(overrides: Partial<PoolConfigInput> = {}): PoolConfigInput {
+  return {
+    name: "workers",
+    target: { file: "terraform/terraform.tfvars", path: "worker_count" },
+    min: 1,
+    max: 10,
+    ...overrides,
+  };
+}
+
+export function repoConfig(...pools: PoolConfigInput[]): RepoConfig {
+  return RepoConfig.parse({ pools });
+}
+
+export interface PlanOptions {
+  /** The repo facts; `currentValue` defaults to the number of worker nodes in the snapshot. */
+  facts?: Partial<PoolRepoFacts>;
+  now?: Date;
+  history?: UsageHistory;
+}
+
+/** Plans a single pool and returns its decision. */
+export function planOne(
+  snapshot: Snapshot,
+  pool: Partial<PoolConfigInput> = {},
+  options: PlanOptions = {},
+): NodeDecision {
+  const config = repoConfig(poolInput(pool));
+  const workers = snapshot.nodes.filter((node) => !node.controlPlane).length;
+  const facts: PoolRepoFacts = { pool: "workers", currentValue: workers, ...options.facts };
+  const [decision] = planNodes({
+    snapshot,
+    config,
+    repo: [facts],
+    now: options.now ?? NOW,
+    ...(options.history ? { history: options.history } : {}),
+  });
+  if (!decision) throw new Error("no decision for the pool");
+  return decision;
+}
+
+/** Kinds of the triggers and holds, for compact assertions. */
+export function kinds(items: readonly { kind: string }[]): string[] {
+  return items.map((item) => item.kind);
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "@jest/globals";
+import { nodeToRemove } from "../../src/planning/removal.ts";
+
+const byDefault = { indexBase: 0 };
+
+describe("nodeToRemove", () => {
+  it("picks the highest numeric suffix by default, as Terraform count destroys the highest index", () => {
+    const names = ["talos-worker-0", "talos-worker-10", "talos-worker-2", "talos-cp-0x"];
+    expect(nodeToRemove(names, 3, byDefault)).toEqual({ node: "talos-worker-10" });
+  });
+
+  it("refuses when no name ends in a number", () => {
+    expect(nodeToRemove(["alpha", "beta"], 2, byDefault)).toEqual({
+      problem: "no node name ends in a number; set removal.nameTemplate",
+    });
+  });
+
+  it("refuses when two names share the highest number", () => {
+    const pick = nodeToRemove(["a-3", "b-3", "a-1"], 3, byDefault);
+    expect(pick).toEqual({
+      problem: "a-3 and b-3 share the highest number; set removal.nameTemplate",
+    });
+  });
+
+  it("names the node at count index current - 1 with a template", () => {
+    const names = ["talos-worker-0", "talos-worker-1", "talos-worker-2"];
+    expect(nodeToRemove(names, 3, { nameTemplate: "talos-worker-{index}", indexBase: 0 })).toEqual({
+      node: "talos-worker-2",
+    });
+    const oneBased = ["k3s-worker-1", "k3s-worker-2"];
+    expect(nodeToRemove(oneBased, 2, { nameTemplate: "k3s-worker-{index}", indexBase: 1 })).toEqual(
+      {
+        node: "k3s-worker-2",
+      },
+    );
+  });
+
+  it("refuses when the templated node is not in the pool", () => {
+    expect(nodeToRemove(["w-0", "w-1"], 3, { nameTemplate: "w-{index}", indexBase: 0 })).toEqual({
+      problem: "node w-2 (count index 2) is not among the pool's nodes",
+    });
+  });
+});

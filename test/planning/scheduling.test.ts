@@ -1,0 +1,122 @@
+import { describe, expect, it } from "@jest/globals";
+import {
+  matchesLabelSelector,
+  matchesRequiredAffinity,
+  placementConflict,
+  requirementMatches,
+  toleratesTaints,
+} from "../../src/planning/scheduling.ts";
+import type { Taint } from "../../src/planning/snapshot.ts";
+import { pendingPod } from "../support/snapshot-builder.ts";
+
+const ssdNode = { name: "worker-1", labels: { disk: "ssd", zone: "a", cores: "8" }, taints: [] };
+
+describe("requirementMatches", () => {
+  it.each<[string, string[] | undefined, string | undefined, boolean]>([
+    ["In", ["ssd", "nvme"], "ssd", true],
+    ["In", ["nvme"], "ssd", false],
+    ["In", ["ssd"], undefined, false],
+    ["NotIn", ["hdd"], "ssd", true],
+    ["NotIn", ["ssd"], "ssd", false],
+    ["NotIn", ["ssd"], undefined, true],
+    ["Exists", undefined, "", true],
+    ["Exists", undefined, undefined, false],
+    ["DoesNotExist", undefined, undefined, true],
+    ["DoesNotExist", undefined, "x", false],
+    ["Gt", ["4"], "8", true],
+    ["Gt", ["8"], "8", false],
+    ["Lt", ["16"], "8", true],
+    ["Gt", ["4"], "eight", false],
+    ["Lt", ["4"], undefined, false],
+  ])("%s %p against %p is %p", (operator, values, value, expected) => {
+    const requirement = { operator: operator as "In", ...(values ? { values } : {}) };
+    expect(requirementMatches(requirement, value)).toBe(expected);
+  });
+});
+
+describe("matchesRequiredAffinity", () => {
+  it("ORs the terms and ANDs the expressions inside a term", () => {
+    const terms = [
+      {
+        matchExpressions: [
+          { key: "disk", operator: "In" as const, values: ["nvme"] },
+          { key: "zone", operator: "In" as const, values: ["a"] },
+        ],
+      },
+      { matchExpressions: [{ key: "cores", operator: "Gt" as const, values: ["4"] }] },
+    ];
+    expect(matchesRequiredAffinity(terms, ssdNode)).toBe(true);
+    expect(matchesRequiredAffinity(terms.slice(0, 1), ssdNode)).toBe(false);
+  });
+
+  it("treats an empty term as matching nothing and no terms as no constraint", () => {
+    expect(matchesRequiredAffinity([{}], ssdNode)).toBe(false);
+    expect(matchesRequiredAffinity([], ssdNode)).toBe(true);
+    expect(matchesRequiredAffinity(undefined, ssdNode)).toBe(true);
+  });
+
+  it("matches metadata.name fields against the node's name, which a new node does not have", () => {
+    const terms = [
+      { matchFields: [{ key: "metadata.name", operator: "In" as const, values: ["worker-1"] }] },
+    ];
+    expect(matchesRequiredAffinity(terms, ssdNode)).toBe(true);
+    expect(matchesRequiredAffinity(terms, { labels: ssdNode.labels, taints: [] })).toBe(false);
+  });
+});
+
+describe("toleratesTaints", () => {
+  const gpu: Taint = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" };
+  it("needs every NoSchedule and NoExecute taint tolerated", () => {
+    expect(toleratesTaints([], [gpu])).toBe(false);
+    expect(toleratesTaints([{ key: "nvidia.com/gpu", operator: "Exists" }], [gpu])).toBe(true);
+    expect(toleratesTaints([{ key: "nvidia.com/gpu", value: "true" }], [gpu])).toBe(true);
+    expect(toleratesTaints([{ key: "nvidia.com/gpu", value: "false" }], [gpu])).toBe(false);
+    expect(
+      toleratesTaints([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoExecute" }], [gpu]),
+    ).toBe(false);
+  });
+
+  it("lets an Exists toleration without a key tolerate everything", () => {
+    expect(
+      toleratesTaints([{ operator: "Exists" }], [gpu, { key: "x", effect: "NoExecute" }]),
+    ).toBe(true);
+  });
+
+  it("ignores PreferNoSchedule", () => {
+    expect(toleratesTaints([], [{ key: "spot", effect: "PreferNoSchedule" }])).toBe(true);
+  });
+});
+
+describe("placementConflict", () => {
+  it("names the first rule that keeps a pod off a node", () => {
+    expect(placementConflict(pendingPod("a", { nodeSelector: { disk: "hdd" } }), ssdNode)).toBe(
+      "node-selector",
+    );
+    const affinity = [
+      { matchExpressions: [{ key: "zone", operator: "NotIn" as const, values: ["a"] }] },
+    ];
+    expect(placementConflict(pendingPod("b", { affinity }), ssdNode)).toBe("node-affinity");
+    const tainted = { ...ssdNode, taints: [{ key: "dedicated", effect: "NoSchedule" as const }] };
+    expect(placementConflict(pendingPod("c"), tainted)).toBe("taints");
+    expect(placementConflict(pendingPod("d", { nodeSelector: { disk: "ssd" } }), ssdNode)).toBe(
+      undefined,
+    );
+  });
+});
+
+describe("matchesLabelSelector", () => {
+  it("ANDs matchLabels and matchExpressions, and an empty selector matches all", () => {
+    const labels = { app: "web", tier: "front" };
+    expect(matchesLabelSelector({}, labels)).toBe(true);
+    expect(matchesLabelSelector({ matchLabels: { app: "web" } }, labels)).toBe(true);
+    expect(
+      matchesLabelSelector(
+        {
+          matchLabels: { app: "web" },
+          matchExpressions: [{ key: "tier", operator: "NotIn", values: ["front"] }],
+        },
+        labels,
+      ),
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,194 @@
+import { describe, expect, it } from "@jest/globals";
+import { indexCluster } from "../../src/planning/cluster-index.ts";
+import { poolHistory, poolUtilisationSamples } from "../../src/planning/usage-history.ts";
+import {
+  maxSampleGap,
+  poolUtilisation,
+  type ResourceUtilisation,
+  sustainedCheck,
+} from "../../src/planning/utilisation.ts";
+import { buildSnapshot, node, nodes, pod, TAKEN_AT } from "../support/snapshot-builder.ts";
+import { poolInput, repoConfig } from "./plan-helpers.ts";
+
+const NOW = new Date(TAKEN_AT);
+const at = (secondsAgo: number) => NOW.getTime() - secondsAgo * 1000;
+
+function measured(percent: number, extra: Partial<ResourceUtilisation> = {}): ResourceUtilisation {
+  return {
+    resource: "cpu",
+    nodes: 2,
+    allocatable: 8000,
+    usage: percent * 80,
+    percent,
+    requests: 0,
+    unknownNodes: [],
+    ...extra,
+  };
+}
+
+function check(
+  direction: "above" | "below",
+  utilisation: ResourceUtilisation,
+  history: { at: number; percent: number }[] = [],
+  windowMs = 600_000,
+) {
+  return sustainedCheck({
+    resource: "cpu",
+    direction,
+    threshold: direction === "above" ? 80 : 30,
+    windowMs,
+    utilisation,
+    history,
+    now: NOW,
+  });
+}
+
+describe("poolUtilisation", () => {
+  it("sums usage, peaks and requests of the Ready nodes", () => {
+    const workers = [
+      node("w1", { usage: { cpu: "1", memory: "4Gi", peak: { cpu: "2", memory: "6Gi" } } }),
+      node("w2", { usage: { cpu: "3", memory: "4Gi", peak: { cpu: "3", memory: "5Gi" } } }),
+    ];
+    const snapshot = buildSnapshot({ nodes: workers, pods: [pod("a", { node: "w1", cpu: "2" })] });
+    const cpu = poolUtilisation(workers, "cpu", indexCluster(snapshot));
+    expect(cpu).toEqual({
+      resource: "cpu",
+      nodes: 2,
+      allocatable: 8000,
+      usage: 4000,
+      percent: 50,
+      peak: 5000,
+      peakPercent: 62.5,
+      percentile: 95,
+      requests: 2000,
+      requestsPercent: 25,
+      windowSeconds: 3600,
+      source: "prometheus",
+      unknownNodes: [],
+    });
+  });
+
+  it("leaves usage unknown, never zero, when a node's usage is missing, but keeps requests", () => {
+    const workers = [node("w1", { usage: { cpu: "1", memory: "1Gi" } }), node("w2")];
+    const cpu = poolUtilisation(workers, "cpu", indexCluster(buildSnapshot({ nodes: workers })));
+    expect(cpu.percent).toBeUndefined();
+    expect(cpu.usage).toBeUndefined();
+    expect(cpu.unknownNodes).toEqual(["w2"]);
+    expect(cpu.requestsPercent).toBe(0);
+  });
+
+  it("has nothing to say about a pool without Ready nodes", () => {
+    const cpu = poolUtilisation([], "cpu", indexCluster(buildSnapshot({})));
+    expect(cpu.allocatable).toBeUndefined();
+    expect(cpu.percent).toBeUndefined();
+  });
+});
+
+describe("sustainedCheck", () => {
+  it("is unknown when usage is unknown", () => {
+    expect(check("below", measured(10, { percent: undefined })).outcome).toBe("unknown");
+  });
+
+  it("is not met at once when the current value is on the wrong side", () => {
+    expect(check("above", measured(50))).toMatchObject({
+      outcome: "not-met",
+      basis: "current",
+      percent: 50,
+    });
+  });
+
+  it("takes history covering the window, with its lowest value for above", () => {
+    const history = [540, 300, 60].map((s, i) => ({ at: at(s), percent: 85 + i }));
+    expect(check("above", measured(90), history)).toMatchObject({
+      outcome: "met",
+      basis: "history",
+      percent: 85,
+      samples: 3,
+      coveredMs: 540_000,
+    });
+  });
+
+  it("takes the highest value in the window for below", () => {
+    const history = [540, 300, 60].map((s, i) => ({ at: at(s), percent: i === 1 ? 31 : 10 }));
+    expect(check("below", measured(10), history)).toMatchObject({
+      outcome: "not-met",
+      basis: "history",
+      percent: 31,
+    });
+  });
+
+  it("ignores samples older than the window", () => {
+    const history = [900, 540, 300, 60].map((s, i) => ({ at: at(s), percent: i === 0 ? 99 : 10 }));
+    expect(check("below", measured(10), history)).toMatchObject({ outcome: "met", percent: 10 });
+  });
+
+  it("wants samples no further apart than half the window (at least 2 minutes)", () => {
+    expect(maxSampleGap(600_000)).toBe(300_000);
+    expect(maxSampleGap(60_000)).toBe(120_000);
+    const gappy = [580, 60].map((s) => ({ at: at(s), percent: 10 }));
+    expect(check("below", measured(10, { windowSeconds: 30 }), gappy)).toMatchObject({
+      outcome: "no-evidence",
+      samples: 2,
+    });
+    const late = [250, 60].map((s) => ({ at: at(s), percent: 10 }));
+    expect(check("below", measured(10, { windowSeconds: 30 }), late).outcome).toBe("no-evidence");
+  });
+
+  it("falls back to the usage source's own window: its average above, its percentile below", () => {
+    const prometheus = measured(85, { windowSeconds: 3600, peakPercent: 95 });
+    expect(check("above", prometheus)).toMatchObject({
+      outcome: "met",
+      basis: "usage-window",
+      percent: 85,
+    });
+    const quiet = measured(10, { windowSeconds: 3600, peakPercent: 35 });
+    expect(check("below", quiet)).toMatchObject({
+      outcome: "not-met",
+      basis: "usage-window",
+      percent: 35,
+    });
+    const noPeak = measured(10, { windowSeconds: 3600 });
+    expect(check("below", noPeak).outcome).toBe("no-evidence");
+  });
+
+  it("does not take a short usage window for a long one", () => {
+    const metricsServer = measured(10, { windowSeconds: 30, peakPercent: 10 });
+    expect(check("below", metricsServer)).toMatchObject({
+      outcome: "no-evidence",
+      coveredMs: 30_000,
+    });
+  });
+});
+
+describe("usage history", () => {
+  it("makes one sample per pool from a snapshot", () => {
+    const snapshot = buildSnapshot({ nodes: nodes(2, { usage: { cpu: "1", memory: "8Gi" } }) });
+    expect(poolUtilisationSamples(snapshot, repoConfig(poolInput()))).toEqual([
+      { pool: "workers", at: TAKEN_AT, cpu: 25, memory: 50 },
+    ]);
+    const unknown = buildSnapshot({ nodes: nodes(2) });
+    expect(poolUtilisationSamples(unknown, repoConfig(poolInput()))).toEqual([
+      { pool: "workers", at: TAKEN_AT },
+    ]);
+  });
+
+  it("sums node samples at timestamps where every Ready node has one", () => {
+    const ready = nodes(2);
+    const history = {
+      nodes: [
+        { node: "worker-1", at: "2025-06-06T11:50:00Z", cpu: 1000 },
+        { node: "worker-2", at: "2025-06-06T11:50:00Z", cpu: 3000 },
+        { node: "worker-1", at: "2025-06-06T11:55:00Z", cpu: 1000 },
+        { node: "other", at: "2025-06-06T11:55:00Z", cpu: 9000 },
+      ],
+      pools: [
+        { pool: "workers", at: "2025-06-06T11:58:00Z", cpu: 40 },
+        { pool: "batch", at: "2025-06-06T11:58:00Z", cpu: 99 },
+      ],
+    };
+    expect(poolHistory("workers", history, ready, "cpu")).toEqual([
+      { at: Date.parse("2025-06-06T11:58:00Z"), percent: 40 },
+      { at: Date.parse("2025-06-06T11:50:00Z"), percent: 50 },
+    ]);
+  });
+});

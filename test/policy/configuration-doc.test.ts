@@ -1,0 +1,49 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "@jest/globals";
+import { formatConfigIssues, loadRepoConfig } from "../../src/policy/load-repo-config.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const doc = readFileSync(join(ROOT, "docs", "configuration.md"), "utf8");
+
+/** The fenced blocks of a language in the doc, in order. */
+function blocks(language: string): string[] {
+  const fence = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, "g");
+  return [...doc.matchAll(fence)].map((match) => match[1] ?? "");
+}
+
+describe("docs/configuration.md", () => {
+  it("shows the full example fixture as it is, and it loads", () => {
+    const fixture = readFileSync(join(ROOT, "test", "fixtures", "config", "full.yml"), "utf8");
+    expect(blocks("yaml")).toContain(fixture);
+    expect(loadRepoConfig(fixture).ok).toBe(true);
+  });
+
+  it("shows examples that load", () => {
+    const pools = blocks("yaml").filter((block) => block.startsWith("pools:"));
+    expect(pools.length).toBeGreaterThanOrEqual(2);
+    for (const block of pools) expect(loadRepoConfig(block)).toMatchObject({ ok: true });
+  });
+
+  it("shows error messages the loader really gives", () => {
+    const text = [
+      "pools:",
+      "  - name: workers",
+      "    target:",
+      "      file: terraform/terraform.tfvars",
+      "      path: worker_count",
+      "    max: 6",
+      '    min: "2"',
+      "    scaleDown:",
+      "      unneded: 10m",
+      "    schedules:",
+      "      - duration: 6h",
+      '        cron: "0 25 * * 5"',
+      "        min: 2",
+    ].join("\n");
+    const result = loadRepoConfig(text);
+    if (result.ok) throw new Error("expected errors");
+    const [shown] = blocks("text");
+    expect(`${formatConfigIssues(result.issues)}\n`).toBe(shown);
+  });
+});

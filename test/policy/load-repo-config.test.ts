@@ -1,0 +1,334 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "@jest/globals";
+import {
+  type ConfigIssue,
+  formatConfigIssues,
+  loadRepoConfig,
+} from "../../src/policy/load-repo-config.ts";
+import type { RepoConfig } from "../../src/policy/repo-config.ts";
+
+const FIXTURES = join(import.meta.dirname, "..", "fixtures", "config");
+const fixture = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
+
+function valid(text: string): RepoConfig {
+  const result = loadRepoConfig(text);
+  if (!result.ok) throw new Error(formatConfigIssues(result.issues));
+  return result.config;
+}
+
+function issues(text: string): ConfigIssue[] {
+  const result = loadRepoConfig(text, "infra/.github/pr-autoscaler.yml");
+  if (result.ok) throw new Error("expected the config to be refused");
+  return result.issues;
+}
+
+/** A pool with the given extra lines, indented under the list item. */
+function pool(extra: string): string {
+  return [
+    "pools:",
+    "  - name: workers",
+    "    target:",
+    "      file: terraform/terraform.tfvars",
+    "      path: worker_count",
+    "    max: 6",
+    ...extra.split("\n").map((line) => (line ? `    ${line}` : line)),
+  ].join("\n");
+}
+
+describe("loadRepoConfig: valid configs", () => {
+  it("fills every default for a minimal pool", () => {
+    const config = valid(fixture("minimal.yml"));
+    expect(config.pools).toHaveLength(1);
+    const [workers] = config.pools;
+    expect(workers).toMatchObject({
+      name: "workers",
+      target: { file: "terraform/terraform.tfvars", path: "worker_count" },
+      min: 1,
+      max: 5,
+      newNode: { from: "most-common", labels: {}, taints: [] },
+      removal: { indexBase: 0 },
+      scaleUp: { pendingPods: true, cpu: 80, memory: 85, window: 300_000 },
+      scaleDown: {
+        enabled: true,
+        cpu: 30,
+        memory: 40,
+        requests: 50,
+        unneededTime: 600_000,
+        delayAfterScaleUp: 600_000,
+        margin: 10,
+      },
+      cooldown: 300_000,
+      provisionTimeout: 900_000,
+      maxUnready: 45,
+      schedules: [],
+    });
+    expect(workers?.selector).toBeUndefined();
+    expect(workers?.scaleUp.requests).toBeUndefined();
+    expect(workers?.removal.nameTemplate).toBeUndefined();
+  });
+
+  it("reads the full example with quantities and durations converted", () => {
+    const [workers] = valid(fixture("full.yml")).pools;
+    expect(workers?.newNode.memory).toBe(15 * 2 ** 30);
+    expect(workers?.host).toEqual({
+      memory: 64 * 2 ** 30,
+      reserved: { memory: 8 * 2 ** 30 },
+      node: { memory: 16 * 2 ** 30 },
+    });
+    expect(workers?.removal).toEqual({ nameTemplate: "talos-worker-{index}", indexBase: 0 });
+    expect(workers?.scaleUp.requests).toBe(90);
+    expect(workers?.schedules).toEqual([
+      {
+        name: "friday-evening",
+        cron: "0 18 * * 5",
+        timezone: "Europe/Berlin",
+        duration: 6 * 3_600_000,
+        min: 3,
+      },
+    ]);
+    expect(workers?.selector?.matchExpressions).toEqual([
+      { key: "node-role.kubernetes.io/control-plane", operator: "DoesNotExist" },
+    ]);
+  });
+
+  it("reads two pools of one Pulumi stack file with configured node shapes", () => {
+    const [general, gpu] = valid(fixture("pulumi-two-pools.yml")).pools;
+    expect(general?.target.path).toBe('config."talos:workerCount"');
+    expect(general?.host).toEqual({ maxNodes: 4 });
+    expect(gpu?.newNode).toMatchObject({
+      cpu: 7800,
+      memory: 30 * 2 ** 30,
+      pods: 110,
+      labels: { "nvidia.com/gpu.present": "true" },
+      taints: [{ key: "nvidia.com/gpu", effect: "NoSchedule" }],
+    });
+    expect(gpu?.scaleDown.enabled).toBe(false);
+    expect(gpu?.min).toBe(0);
+  });
+
+  it("accepts a file with an empty pools list, and one without pools", () => {
+    expect(valid("pools: []\n").pools).toEqual([]);
+    expect(valid("{}\n").pools).toEqual([]);
+  });
+
+  it("accepts cpu as a number of cores and memory as plain bytes", () => {
+    const [workers] = valid(pool("newNode:\n  cpu: 3.5\n  memory: 1073741824")).pools;
+    expect(workers?.newNode.cpu).toBe(3500);
+    expect(workers?.newNode.memory).toBe(2 ** 30);
+  });
+});
+
+describe("loadRepoConfig: refused configs say what and where", () => {
+  it("reports a wrong type at the value's line and column", () => {
+    const text = pool('min: "2"');
+    expect(issues(text)).toEqual([
+      {
+        file: "infra/.github/pr-autoscaler.yml",
+        line: 7,
+        column: 10,
+        path: "pools[0].min",
+        message: 'expected a number, got the string "2"',
+      },
+    ]);
+  });
+
+  it("reports a whole number where a fraction was given", () => {
+    const [issue] = issues(pool("maxUnready: 45\nmin: 1.5"));
+    expect(issue).toMatchObject({ line: 8, path: "pools[0].min" });
+    expect(issue?.message).toBe("expected a whole number, got 1.5");
+  });
+
+  it("points at an unknown key and suggests the key that was meant", () => {
+    const [issue] = issues(pool("scaleDown:\n  unneded: 10m"));
+    expect(issue).toMatchObject({ line: 8, column: 7, path: "pools[0].scaleDown.unneded" });
+    expect(issue?.message).toBe('unknown key "unneded"; did you mean "unneededTime"?');
+  });
+
+  it("lists the allowed keys when nothing is close", () => {
+    const [issue] = issues(pool("colour: blue"));
+    expect(issue?.line).toBe(7);
+    expect(issue?.message).toMatch(
+      /^unknown key "colour"; allowed keys: name, target, selector, min, max/,
+    );
+  });
+
+  it("reports an unknown top-level section", () => {
+    const [issue] = issues("pool:\n  - name: workers\n");
+    expect(issue).toMatchObject({ line: 1, column: 1, path: "pool" });
+    expect(issue?.message).toBe('unknown key "pool"; did you mean "pools"?');
+  });
+
+  it("reports a missing required key at its mapping", () => {
+    const text = "pools:\n  - name: workers\n    max: 3\n";
+    const [issue] = issues(text);
+    expect(issue).toMatchObject({ line: 2, column: 5, path: "pools[0].target" });
+    expect(issue?.message).toBe('missing required key "target"');
+  });
+
+  it("refuses min greater than max", () => {
+    const [issue] = issues(pool("min: 7"));
+    expect(issue).toMatchObject({ line: 7, path: "pools[0].min" });
+    expect(issue?.message).toBe("min (7) is greater than max (6)");
+  });
+
+  it("refuses a bad cron expression", () => {
+    const text = pool('schedules:\n  - cron: "0 25 * * 5"\n    duration: 6h\n    min: 2');
+    const [issue] = issues(text);
+    expect(issue).toMatchObject({ line: 8, column: 15, path: "pools[0].schedules[0].cron" });
+    expect(issue?.message).toMatch(/^"0 25 \* \* 5" is not a valid cron expression .*hour/);
+  });
+
+  it("refuses a six-field cron expression: seconds are not part of the syntax", () => {
+    const text = pool('schedules:\n  - cron: "0 0 18 * * 5"\n    duration: 6h\n    min: 2');
+    expect(issues(text)[0]?.path).toBe("pools[0].schedules[0].cron");
+  });
+
+  it("refuses an unknown time zone and suggests the closest", () => {
+    const text = pool(
+      'schedules:\n  - cron: "0 18 * * 5"\n    timezone: Europe/Berln\n    duration: 6h\n    min: 2',
+    );
+    const [issue] = issues(text);
+    expect(issue).toMatchObject({ line: 9, column: 19, path: "pools[0].schedules[0].timezone" });
+    expect(issue?.message).toContain(
+      'unknown time zone "Europe/Berln" (did you mean "Europe/Berlin"?)',
+    );
+  });
+
+  it("refuses a bad quantity", () => {
+    const [issue] = issues(pool("newNode:\n  memory: 16GB"));
+    expect(issue).toMatchObject({ line: 8, column: 15, path: "pools[0].newNode.memory" });
+    expect(issue?.message).toMatch(
+      /^"16GB" is not a positive memory quantity \(unknown suffix "GB".*\): write it like 16Gi, 512Mi or 8G$/,
+    );
+  });
+
+  it("refuses a zero or negative size", () => {
+    expect(issues(pool("newNode:\n  cpu: 0"))[0]?.message).toBe(
+      "0 is not a positive CPU quantity: write it like 4, 3.5 or 3500m",
+    );
+    expect(issues(pool("newNode:\n  memory: -1Gi"))[0]?.path).toBe("pools[0].newNode.memory");
+  });
+
+  it("refuses a bad duration", () => {
+    const [issue] = issues(pool("cooldown: 5 minutes"));
+    expect(issue).toMatchObject({ line: 7, path: "pools[0].cooldown" });
+    expect(issue?.message).toContain("is not a duration");
+  });
+
+  it("refuses an unneeded time under a minute: one sample is no window", () => {
+    const [issue] = issues(pool("scaleDown:\n  unneededTime: 30s"));
+    expect(issue).toMatchObject({ line: 8, path: "pools[0].scaleDown.unneededTime" });
+    expect(issue?.message).toContain("at least 1m");
+  });
+
+  it("refuses a bad PATH with the editors' own message", () => {
+    const text = pool("").replace("path: worker_count", 'path: nodes["w-1"');
+    const [issue] = issues(text);
+    expect(issue).toMatchObject({ line: 5, column: 13, path: "pools[0].target.path" });
+    expect(issue?.message).toBe('PATH "nodes[\\"w-1\\"" at character 12: expected \']\'');
+  });
+
+  it("refuses a target file outside the repository", () => {
+    const text = pool("").replace("file: terraform/terraform.tfvars", "file: ../secrets.tfvars");
+    expect(issues(text)[0]).toMatchObject({ line: 4, path: "pools[0].target.file" });
+  });
+
+  it("refuses an enum value and suggests the one meant", () => {
+    const [issue] = issues(pool("newNode:\n  from: smalest"));
+    expect(issue?.message).toBe(
+      'the string "smalest" is not allowed: use one of "most-common", "smallest"; did you mean "smallest"?',
+    );
+  });
+
+  it("refuses scale-down thresholds at or above the scale-up ones", () => {
+    const [issue] = issues(pool("scaleUp:\n  cpu: 50\nscaleDown:\n  cpu: 60"));
+    expect(issue).toMatchObject({ line: 10, path: "pools[0].scaleDown.cpu" });
+    expect(issue?.message).toContain("must be below the scale-up threshold (50 %)");
+  });
+
+  it("refuses a percentage above 100", () => {
+    const [issue] = issues(pool("scaleUp:\n  memory: 120"));
+    expect(issue).toMatchObject({ line: 8, path: "pools[0].scaleUp.memory" });
+    expect(issue?.message).toBe("must be at most 100 %");
+  });
+
+  it("refuses a host cap below min, and host memory without a node size", () => {
+    expect(issues(pool("min: 3\nhost:\n  maxNodes: 2"))[0]?.message).toBe(
+      "the host holds at most 2 node(s), fewer than min (3)",
+    );
+    const [issue] = issues(pool("host:\n  memory: 64Gi"));
+    expect(issue).toMatchObject({ line: 8, path: "pools[0].host.memory" });
+    expect(issue?.message).toContain("needs node.memory");
+  });
+
+  it("refuses a schedule min above max", () => {
+    const text = pool('schedules:\n  - cron: "0 18 * * 5"\n    duration: 6h\n    min: 9');
+    expect(issues(text)[0]).toMatchObject({ line: 10, path: "pools[0].schedules[0].min" });
+  });
+
+  it("refuses In without values in a selector", () => {
+    const text = pool("selector:\n  matchExpressions:\n    - key: pool\n      operator: In");
+    expect(issues(text)[0]).toMatchObject({
+      path: "pools[0].selector.matchExpressions[0].values",
+      message: "operator In needs a non-empty values list",
+    });
+  });
+
+  it("refuses two pools with one name or one target", () => {
+    const one = pool("");
+    const text = `${one}\n${one.split("\n").slice(1).join("\n")}\n`;
+    const found = issues(text);
+    expect(found.map((issue) => issue.path)).toEqual(["pools[1].name", "pools[1].target"]);
+    expect(found[0]?.line).toBe(8);
+  });
+
+  it("refuses an empty file and a file of comments only", () => {
+    for (const text of ["", "# nothing yet\n"]) {
+      expect(issues(text)).toEqual([
+        {
+          file: "infra/.github/pr-autoscaler.yml",
+          line: 1,
+          column: 1,
+          path: "",
+          message: "the file is empty: add a `pools:` list (see docs/configuration.md)",
+        },
+      ]);
+    }
+  });
+
+  it("refuses a top level that is not a mapping", () => {
+    expect(issues("- workers\n")[0]?.message).toBe("expected a mapping, got a list");
+  });
+
+  it("reports YAML syntax errors with their position", () => {
+    const [issue] = issues("pools:\n  - name: workers\n    max: [1, 2\n");
+    expect(issue?.line).toBeGreaterThanOrEqual(3);
+    expect(issue?.message).toMatch(/^YAML syntax: /);
+  });
+
+  it("reports duplicate keys as YAML errors", () => {
+    const [issue] = issues("pools:\n  - name: a\n    name: b\n");
+    expect(issue).toMatchObject({ line: 3, column: 5 });
+    expect(issue?.message).toContain("unique");
+  });
+
+  it("reports every problem at once, in file order", () => {
+    const found = issues(pool("min: -1\nscaleUp:\n  window: soon\n  cpuu: 80"));
+    expect(found.map((issue) => [issue.line, issue.path])).toEqual([
+      [7, "pools[0].min"],
+      [9, "pools[0].scaleUp.window"],
+      [10, "pools[0].scaleUp.cpuu"],
+    ]);
+  });
+});
+
+describe("formatConfigIssues", () => {
+  it("renders file:line:column: path: message, one per line", () => {
+    const text = formatConfigIssues([
+      { file: "a.yml", line: 3, column: 5, path: "pools[0].max", message: "must be at least 1" },
+      { file: "a.yml", line: 1, column: 1, path: "", message: "the file is empty" },
+    ]);
+    expect(text).toBe("a.yml:3:5: pools[0].max: must be at least 1\na.yml:1:1: the file is empty");
+  });
+});
