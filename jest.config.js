@@ -11,6 +11,6 @@ export default {
       { jsc: { parser: { syntax: "typescript" }, target: "es2023" }, module: { type: "es6" } },
     ],
   },
-  setupFilesAfterEnv: [],
+  setupFilesAfterEnv: ["<rootDir>/test/support/nock-setup.ts"],
   testTimeout: 30000,
 };

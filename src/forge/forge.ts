@@ -1,0 +1,211 @@
+/**
+ * The forge: where the bot's pull requests, branches, issues and checks live. The reconcile loop
+ * reads a `RepoState`, decides, and asks the forge to converge on what it wants; every method is
+ * safe to call again after a failure or from a second replica.
+ */
+
+/** A pull request the plan wants, for one stable target (one branch per key). */
+export interface DesiredPullRequest {
+  /** Stable target key, e.g. "nodes-workers"; the branch is `pr-autoscaler/<key>`. */
+  key: string;
+  title: string;
+  /** Markdown; the forge appends a hidden marker (key, fingerprint, the bot's commit). */
+  body: string;
+  /** Labels the bot sets, e.g. ["autoscaling", "scale-up"]. */
+  labels: string[];
+  /** Hash of the plan: an unchanged fingerprint on an up-to-date branch causes no update. */
+  fingerprint: string;
+  /**
+   * Builds the new contents of the files the plan changes, reading the default branch's current
+   * files through `read` (undefined for a file that does not exist).
+   */
+  build(read: FileReader): Promise<FileChange[]>;
+}
+
+/** Reads a file of the base commit; undefined when it does not exist. */
+export type FileReader = (path: string) => Promise<string | undefined>;
+
+/** The new full contents of one file, by its path from the repository root. */
+export interface FileChange {
+  path: string;
+  content: string;
+}
+
+/** What the forge knows about the repository at one moment. */
+export interface RepoState {
+  defaultBranch: string;
+  /** The default branch's head commit and its tree. */
+  head: { sha: string; treeSha: string };
+  /** Open pull requests from `pr-autoscaler/…` branches, oldest first. */
+  pullRequests: BotPullRequest[];
+  /** The bot's most recently closed pull requests (merged or not), newest first. */
+  recentlyClosed: ClosedBotPullRequest[];
+  /** `pr-autoscaler/…` branches with no open pull request (left by a merge, a close or a failure). */
+  strayBranches: StrayBranch[];
+}
+
+/** Who may change a bot pull request: the bot, or people (the bot then leaves it alone). */
+export type PullRequestControl = "bot" | "human";
+
+/** An open pull request whose head is a `pr-autoscaler/<key>` branch of the repository. */
+export interface BotPullRequest {
+  number: number;
+  key: string;
+  branch: string;
+  title: string;
+  /** The current body, hidden marker included. */
+  body: string;
+  url: string;
+  headSha: string;
+  labels: string[];
+  /** ISO time the pull request was opened (for limits on pull requests per hour). */
+  createdAt: string;
+  /** The plan fingerprint recorded by the bot, when its marker is readable. */
+  fingerprint: string | undefined;
+  /** "human" when someone pushed to the branch, retargeted it or removed the marker. */
+  control: PullRequestControl;
+  /** Why people own it now (set when `control` is "human"). */
+  handsOffReason: string | undefined;
+  /** The branch holds the bot's latest commit and that commit sits on the default branch head. */
+  upToDate: boolean;
+  /** The bot has already said, once, that it leaves this pull request to people. */
+  handsOffNoticed: boolean;
+}
+
+/** A bot pull request that was closed or merged. */
+export interface ClosedBotPullRequest {
+  number: number;
+  key: string;
+  title: string;
+  labels: string[];
+  createdAt: string;
+  closedAt: string;
+  /** Set when it was merged. */
+  mergedAt: string | undefined;
+}
+
+/** A `pr-autoscaler/<key>` branch without an open pull request. */
+export interface StrayBranch {
+  key: string;
+  branch: string;
+  sha: string;
+}
+
+/** What `ensurePullRequest` did. */
+export type EnsureAction =
+  /** Opened a new pull request (on a new branch, or on a stray branch of the bot's). */
+  | "created"
+  /** The plan changed: a new commit from the default branch head, title, body and labels refreshed. */
+  | "updated"
+  /** Same plan, but the branch was behind the default branch or half-updated: rebuilt on the head. */
+  | "rebuilt"
+  /** Nothing to do, or another run already opened this pull request. */
+  | "unchanged"
+  /** People changed the branch or the pull request: left alone (said once in a comment). */
+  | "human-edited"
+  /** The default branch already has these contents: nothing opened, an open one closed. */
+  | "already-applied"
+  /** A branch the bot did not make holds the name `pr-autoscaler/<key>` without a pull request. */
+  | "blocked";
+
+export interface EnsureResult {
+  action: EnsureAction;
+  key: string;
+  /** The pull request concerned, when there is one. */
+  number?: number;
+  url?: string;
+  /** Why, in a sentence, for logs and the dashboard. */
+  note?: string;
+}
+
+/** What `closePullRequest` or `deleteStrayBranch` did. */
+export interface CloseResult {
+  action: "closed" | "deleted" | "left-alone";
+  note?: string;
+}
+
+/** An issue the bot keeps (the dashboard, a configuration error), found again by its key. */
+export interface DesiredIssue {
+  key: string;
+  title: string;
+  body: string;
+  /** Default true; false closes the issue if it exists (e.g. the configuration is fixed). */
+  open?: boolean;
+}
+
+export interface IssueResult {
+  action: "created" | "updated" | "unchanged" | "absent";
+  number?: number;
+}
+
+export interface FileHistoryOptions {
+  /** How many of the latest changes to return (default 10, at most 100). */
+  limit?: number;
+  /** Keep only changes at or after this ISO time. */
+  since?: string;
+}
+
+/** One commit on the default branch that changed a file. */
+export interface FileHistoryEntry {
+  sha: string;
+  /** ISO time the commit was made on the branch (committer date). */
+  date: string;
+  message: string;
+  /** The pull request it came from, when the merge or squash message names it. */
+  prNumber?: number;
+}
+
+/** A check run result with file:line annotations (for configuration errors). */
+export interface CheckReport {
+  name: string;
+  headSha: string;
+  conclusion: "success" | "failure" | "neutral";
+  title: string;
+  summary: string;
+  annotations: CheckAnnotation[];
+}
+
+export interface CheckAnnotation {
+  path: string;
+  startLine: number;
+  endLine?: number;
+  level: "notice" | "warning" | "failure";
+  message: string;
+  title?: string;
+}
+
+/** A commit status, for tokens that cannot create check runs (not a GitHub App). */
+export interface CommitStatusReport {
+  sha: string;
+  context: string;
+  state: "success" | "failure" | "error" | "pending";
+  description: string;
+  targetUrl?: string;
+}
+
+export interface ReportResult {
+  action: "created" | "unchanged";
+}
+
+/** The operations the reconcile loop uses. Implemented for GitHub and as a dry run. */
+export interface Forge {
+  /** Reads the default branch head, the open bot pull requests and the stray bot branches. */
+  readState(): Promise<RepoState>;
+  /** Opens, updates, rebuilds or leaves alone the pull request for `desired.key`. */
+  ensurePullRequest(desired: DesiredPullRequest, state: RepoState): Promise<EnsureResult>;
+  /** Says why in a comment, closes the pull request and deletes its branch. */
+  closePullRequest(pr: BotPullRequest, reason: string, state: RepoState): Promise<CloseResult>;
+  /** Deletes a stray branch when it holds only the bot's commit. */
+  deleteStrayBranch(branch: StrayBranch, state: RepoState): Promise<CloseResult>;
+  /** A file's text at `ref` (default: the default branch head); undefined when absent. */
+  readFile(path: string, ref?: string): Promise<string | undefined>;
+  /** The latest commits on the default branch that changed `path`, newest first. */
+  fileHistory(path: string, options?: FileHistoryOptions): Promise<FileHistoryEntry[]>;
+  /** Creates the issue for `issue.key`, or updates it in place when its title, body or state differ. */
+  ensureIssue(issue: DesiredIssue): Promise<IssueResult>;
+  comment(issueNumber: number, body: string): Promise<void>;
+  /** Reports a check run on a commit, unless the same report is already there. */
+  reportCheck(check: CheckReport): Promise<ReportResult>;
+  /** Sets a commit status, unless the same status is already there. */
+  setCommitStatus(status: CommitStatusReport): Promise<ReportResult>;
+}

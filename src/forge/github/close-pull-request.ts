@@ -1,0 +1,96 @@
+import { readBotTrailers } from "../commit-message.ts";
+import type { BotPullRequest, CloseResult, StrayBranch } from "../forge.ts";
+import {
+  commentTag,
+  hasCommentTag,
+  readPullRequestMarker,
+  replacePullRequestMarker,
+} from "../marker.ts";
+import type { ForgeContext } from "./forge-context.ts";
+import { GitHubPullRequest } from "./github-types.ts";
+import {
+  deleteBranch,
+  findOpenPullRequest,
+  listCommentBodies,
+  postComment,
+  readBranchSha,
+  readCommit,
+} from "./pull-request-steps.ts";
+
+/**
+ * Says why in a comment (once, even when a step after it failed and this runs again), closes the
+ * pull request and deletes its branch. A pull request people took over is left alone.
+ */
+export async function closeBotPullRequest(
+  context: ForgeContext,
+  pr: BotPullRequest,
+  reason: string,
+): Promise<CloseResult> {
+  if (pr.control === "human") {
+    return { action: "left-alone", note: pr.handsOffReason ?? "people have changed it" };
+  }
+  const tag = { sha: pr.headSha };
+  const comments = await listCommentBodies(context, pr.number);
+  if (!comments.some((body) => hasCommentTag(body, "closing", tag))) {
+    await postComment(context, pr.number, `${reason}\n\n${commentTag("closing", tag)}`);
+  }
+  await context.client.call(
+    `close pull request #${pr.number}`,
+    "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
+    { pull_number: pr.number, state: "closed" },
+    GitHubPullRequest,
+  );
+  await deleteBranch(context, pr.branch);
+  return { action: "closed" };
+}
+
+/**
+ * Tells people, once, that the bot no longer touches this pull request, and records that in its
+ * hidden marker so later runs need no request to know it.
+ */
+export async function leaveToPeople(context: ForgeContext, pr: BotPullRequest): Promise<void> {
+  if (pr.handsOffNoticed) return;
+  const tag = { key: pr.key };
+  const comments = await listCommentBodies(context, pr.number);
+  if (!comments.some((body) => hasCommentTag(body, "hands-off", tag))) {
+    await postComment(context, pr.number, handsOffMessage(pr, commentTag("hands-off", tag)));
+  }
+  const marker = readPullRequestMarker(pr.body) ?? { key: pr.key };
+  await context.client.call(
+    `mark pull request #${pr.number} as left to people`,
+    "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
+    {
+      pull_number: pr.number,
+      body: replacePullRequestMarker(pr.body, { ...marker, handsOff: pr.headSha }),
+    },
+    GitHubPullRequest,
+  );
+}
+
+function handsOffMessage(pr: BotPullRequest, tag: string): string {
+  const why = pr.handsOffReason ? ` because ${pr.handsOffReason}` : "";
+  return [
+    `pr-autoscaler leaves this pull request to you${why}.`,
+    "It will not update, rebuild or close it. To have pr-autoscaler propose this change again, close this pull request and delete its branch.",
+    "",
+    tag,
+  ].join("\n");
+}
+
+/**
+ * Deletes a stray bot branch, after checking (fresh) that its head is the bot's commit for that
+ * key and that no pull request is open on it. Anything else is left alone.
+ */
+export async function deleteStray(context: ForgeContext, stray: StrayBranch): Promise<CloseResult> {
+  const sha = await readBranchSha(context, stray.branch);
+  if (sha === undefined) return { action: "deleted", note: "the branch was already gone" };
+  const head = await readCommit(context, stray.branch, sha);
+  if (readBotTrailers(head.message)?.key !== stray.key) {
+    return { action: "left-alone", note: `its head ${sha.slice(0, 7)} is not pr-autoscaler's` };
+  }
+  if (await findOpenPullRequest(context, stray.branch)) {
+    return { action: "left-alone", note: "a pull request is open on it" };
+  }
+  await deleteBranch(context, stray.branch);
+  return { action: "deleted" };
+}

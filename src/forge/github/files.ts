@@ -1,0 +1,122 @@
+import { pullRequestNumberOf } from "../commit-message.ts";
+import type { FileHistoryEntry, FileHistoryOptions } from "../forge.ts";
+import { ForgeError } from "../forge-error.ts";
+import { normalizeRepoPath } from "../repo-path.ts";
+import { type ForgeContext, isCommitSha } from "./forge-context.ts";
+import { failedWith } from "./github-client.ts";
+import { GitHubBlob, GitHubCommitSummaries, GitHubContent } from "./github-types.ts";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A file's text at `ref` (a sha, a branch; default the head seen by the last readState, else the
+ * default branch). Undefined when the file does not exist. Reads at a commit sha are cached: the
+ * planner and the pull request builder reading the same file cost one request.
+ */
+export async function readFileAt(
+  context: ForgeContext,
+  path: string,
+  ref?: string,
+): Promise<string | undefined> {
+  const file = normalizeRepoPath(path);
+  const at = ref ?? context.memory.headSha;
+  const cacheKey = at !== undefined && isCommitSha(at) ? `${at}:${file}` : undefined;
+  const cached = cacheKey ? context.memory.files.get(cacheKey) : undefined;
+  if (cached) return cached.text;
+  const text = await fetchFile(context, file, at);
+  if (cacheKey) context.memory.files.set(cacheKey, { text });
+  return text;
+}
+
+async function fetchFile(
+  context: ForgeContext,
+  path: string,
+  ref: string | undefined,
+): Promise<string | undefined> {
+  const step = `read ${path}${ref ? ` at ${ref}` : ""}`;
+  let content: GitHubContent;
+  try {
+    content = await context.client.call(
+      step,
+      "GET /repos/{owner}/{repo}/contents/{path}",
+      { path, ...(ref ? { ref } : {}) },
+      GitHubContent,
+    );
+  } catch (error) {
+    if (failedWith(error, 404)) return undefined;
+    throw error;
+  }
+  if (Array.isArray(content)) throw new ForgeError(step, `${path} is a directory, not a file`);
+  if (content.type !== "file")
+    throw new ForgeError(step, `${path} is a ${content.type}, not a file`);
+  // Over 1 MB the contents API leaves the text out ("none"); the blob API still has it.
+  if (content.encoding === "base64" && content.content !== undefined) {
+    return decode(step, content.content);
+  }
+  const blob = await context.client.call(
+    step,
+    "GET /repos/{owner}/{repo}/git/blobs/{file_sha}",
+    { file_sha: content.sha },
+    GitHubBlob,
+  );
+  if (blob.encoding !== "base64") {
+    throw new ForgeError(step, `unexpected blob encoding ${JSON.stringify(blob.encoding)}`);
+  }
+  return decode(step, blob.content);
+}
+
+function decode(step: string, base64: string): string {
+  try {
+    return utf8.decode(Buffer.from(base64, "base64"));
+  } catch {
+    throw new ForgeError(step, "the file is not UTF-8 text");
+  }
+}
+
+const DEFAULT_HISTORY = 10;
+const MAX_HISTORY = 100;
+
+/**
+ * The latest commits on the default branch that changed `path`, newest first (for cooldowns).
+ * Cached by the head sha: when the branch did not move, asking again costs nothing.
+ */
+export async function readFileHistory(
+  context: ForgeContext,
+  defaultBranch: string,
+  path: string,
+  options: FileHistoryOptions = {},
+): Promise<FileHistoryEntry[]> {
+  const file = normalizeRepoPath(path);
+  const limit = Math.min(Math.max(Math.trunc(options.limit ?? DEFAULT_HISTORY), 1), MAX_HISTORY);
+  const at = context.memory.headSha ?? defaultBranch;
+  const cacheKey = isCommitSha(at) ? `${at}:${file}:${limit}` : undefined;
+  const entries =
+    (cacheKey ? context.memory.histories.get(cacheKey) : undefined) ??
+    (await fetchHistory(context, file, at, limit));
+  if (cacheKey) context.memory.histories.set(cacheKey, entries);
+  if (options.since === undefined) return entries;
+  const since = Date.parse(options.since);
+  if (Number.isNaN(since)) throw new Error(`invalid time ${JSON.stringify(options.since)}`);
+  return entries.filter((entry) => Date.parse(entry.date) >= since);
+}
+
+async function fetchHistory(
+  context: ForgeContext,
+  path: string,
+  at: string,
+  limit: number,
+): Promise<FileHistoryEntry[]> {
+  const step = `read the history of ${path}`;
+  const commits = await context.client.call(
+    step,
+    "GET /repos/{owner}/{repo}/commits",
+    { sha: at, path, per_page: limit },
+    GitHubCommitSummaries,
+  );
+  return commits.map(({ sha, commit }) => {
+    const date = commit.committer?.date ?? commit.author?.date;
+    if (!date) throw new ForgeError(step, `commit ${sha} has no date`);
+    const prNumber = pullRequestNumberOf(commit.message);
+    return { sha, date, message: commit.message, ...(prNumber ? { prNumber } : {}) };
+  });
+}

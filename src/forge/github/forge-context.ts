@@ -1,0 +1,54 @@
+import type { FileHistoryEntry } from "../forge.ts";
+import { type BoundedCache, createBoundedCache } from "./bounded-cache.ts";
+import type { GitHubClient } from "./github-client.ts";
+import type { GitHubPullRequest } from "./github-types.ts";
+
+/** What one GitHub forge instance remembers between reconciles; losing it only costs requests. */
+export interface ForgeMemory {
+  defaultBranch: string | undefined;
+  /** The default branch head seen by the last readState: reads default to it (and cache by it). */
+  headSha: string | undefined;
+  /** Re-read closed pull requests and bot branches on the next readState (after a failure). */
+  sweepDue: boolean;
+  /** Closed pull requests and bot branch refs from the last sweep. */
+  sweep: SweepResult | undefined;
+  /** File texts by commit sha and path: immutable, so never re-read. */
+  files: BoundedCache<{ text: string | undefined }>;
+  /** File histories by head sha, path and limit: immutable for a given head. */
+  histories: BoundedCache<FileHistoryEntry[]>;
+}
+
+export interface SweepResult {
+  closed: GitHubPullRequest[];
+  /** Full names of the `pr-autoscaler/…` branches with their head shas. */
+  branches: { branch: string; sha: string }[];
+}
+
+/** Shared by the GitHub forge's modules. */
+export interface ForgeContext {
+  client: GitHubClient;
+  /** The label that finds the bot's issues again (issues only; pull requests have their own). */
+  issueLabel: string;
+  /** The default branch name, when the caller knows it (saves one request per instance). */
+  defaultBranch: string | undefined;
+  memory: ForgeMemory;
+}
+
+const FILE_CACHE_ENTRIES = 500;
+const HISTORY_CACHE_ENTRIES = 200;
+
+export function createForgeMemory(): ForgeMemory {
+  return {
+    defaultBranch: undefined,
+    headSha: undefined,
+    sweepDue: true,
+    sweep: undefined,
+    files: createBoundedCache(FILE_CACHE_ENTRIES),
+    histories: createBoundedCache(HISTORY_CACHE_ENTRIES),
+  };
+}
+
+/** Whether `ref` is a full commit sha (content at it never changes). */
+export function isCommitSha(ref: string): boolean {
+  return /^[0-9a-f]{40}$/i.test(ref);
+}

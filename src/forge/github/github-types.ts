@@ -1,0 +1,107 @@
+import { z } from "zod";
+
+/**
+ * The fields of GitHub's answers the forge reads, and nothing more (zod drops the rest). Lenient:
+ * these describe data we only read.
+ */
+
+export const GitHubRepositoryInfo = z.object({ default_branch: z.string() });
+
+export const GitHubBranch = z.object({
+  commit: z.object({
+    sha: z.string(),
+    commit: z.object({ tree: z.object({ sha: z.string() }) }),
+  }),
+});
+export type GitHubBranch = z.infer<typeof GitHubBranch>;
+
+const Label = z.object({ name: z.string() });
+
+export const GitHubPullRequest = z.object({
+  number: z.number(),
+  title: z.string(),
+  body: z.string().nullable(),
+  html_url: z.string(),
+  created_at: z.string(),
+  closed_at: z.string().nullable(),
+  merged_at: z.string().nullable(),
+  labels: z.array(Label),
+  head: z.object({
+    ref: z.string(),
+    sha: z.string(),
+    repo: z.object({ full_name: z.string() }).nullable(),
+  }),
+  base: z.object({ ref: z.string(), repo: z.object({ full_name: z.string() }) }),
+});
+export type GitHubPullRequest = z.infer<typeof GitHubPullRequest>;
+
+export const GitHubPullRequests = z.array(GitHubPullRequest);
+
+export const GitHubRef = z.object({ ref: z.string(), object: z.object({ sha: z.string() }) });
+export const GitHubRefs = z.array(GitHubRef);
+
+export const GitHubGitCommit = z.object({
+  sha: z.string(),
+  message: z.string(),
+  tree: z.object({ sha: z.string() }),
+  parents: z.array(z.object({ sha: z.string() })),
+});
+export type GitHubGitCommit = z.infer<typeof GitHubGitCommit>;
+
+export const GitHubTree = z.object({ sha: z.string() });
+
+export const GitHubFileContent = z.object({
+  type: z.string(),
+  sha: z.string(),
+  encoding: z.string().optional(),
+  content: z.string().optional(),
+});
+/** The contents API answers a directory with an array. */
+export const GitHubContent = z.union([GitHubFileContent, z.array(z.unknown())]);
+export type GitHubContent = z.infer<typeof GitHubContent>;
+
+export const GitHubBlob = z.object({ content: z.string(), encoding: z.string() });
+
+export const GitHubIssue = z.object({
+  number: z.number(),
+  title: z.string(),
+  body: z.string().nullable().optional(),
+  state: z.string(),
+  html_url: z.string(),
+  pull_request: z.unknown().optional(),
+});
+export type GitHubIssue = z.infer<typeof GitHubIssue>;
+export const GitHubIssues = z.array(GitHubIssue);
+
+export const GitHubComment = z.object({ id: z.number(), body: z.string().optional() });
+export const GitHubComments = z.array(GitHubComment);
+
+export const GitHubCommitSummaries = z.array(
+  z.object({
+    sha: z.string(),
+    commit: z.object({
+      message: z.string(),
+      committer: z.object({ date: z.string().optional() }).nullable(),
+      author: z.object({ date: z.string().optional() }).nullable(),
+    }),
+  }),
+);
+
+export const GitHubCheckRuns = z.object({
+  check_runs: z.array(
+    z.object({ id: z.number(), status: z.string(), external_id: z.string().nullable() }),
+  ),
+});
+
+export const GitHubCheckRun = z.object({ id: z.number() });
+
+export const GitHubCombinedStatus = z.object({
+  statuses: z.array(
+    z.object({
+      context: z.string(),
+      state: z.string(),
+      description: z.string().nullable(),
+      target_url: z.string().nullable(),
+    }),
+  ),
+});

@@ -1,0 +1,90 @@
+import type { DesiredIssue, IssueResult } from "../forge.ts";
+import { readIssueMarker, withIssueMarker } from "../marker.ts";
+import type { ForgeContext } from "./forge-context.ts";
+import { GitHubIssue, GitHubIssues } from "./github-types.ts";
+
+const MAX_PAGES = 5;
+
+/**
+ * Keeps one issue per key, found again by the issue label and a hidden marker. It is updated in
+ * place only when its title or body changed: an unchanged issue costs the (conditional) list
+ * read alone. An issue people closed stays closed until its text changes. Duplicates (two
+ * replicas creating at once) are closed in favour of the oldest.
+ */
+export async function ensureBotIssue(
+  context: ForgeContext,
+  desired: DesiredIssue,
+): Promise<IssueResult> {
+  const [issue, ...duplicates] = await findIssues(context, desired.key);
+  for (const duplicate of duplicates) await closeDuplicate(context, duplicate, issue);
+  const wantOpen = desired.open ?? true;
+  // GitHub trims titles; comparing untrimmed ones would update the issue on every run.
+  const title = desired.title.trim();
+  const body = withIssueMarker(desired.body, { key: desired.key });
+  if (!issue) {
+    if (!wantOpen) return { action: "absent" };
+    const created = await context.client.call(
+      `open issue ${desired.key}`,
+      "POST /repos/{owner}/{repo}/issues",
+      { title, body, labels: [context.issueLabel] },
+      GitHubIssue,
+    );
+    return { action: "created", number: created.number };
+  }
+  const sameText = issue.title === title && (issue.body ?? "") === body;
+  const unchanged = wantOpen ? sameText : issue.state === "closed";
+  if (unchanged) return { action: "unchanged", number: issue.number };
+  await context.client.call(
+    `update issue #${issue.number}`,
+    "PATCH /repos/{owner}/{repo}/issues/{issue_number}",
+    {
+      issue_number: issue.number,
+      title,
+      body,
+      state: wantOpen ? "open" : "closed",
+    },
+    GitHubIssue,
+  );
+  return { action: "updated", number: issue.number };
+}
+
+/** The bot's issues for `key`, oldest first (pull requests, which the issues API also lists, skipped). */
+async function findIssues(context: ForgeContext, key: string): Promise<GitHubIssue[]> {
+  const found: GitHubIssue[] = [];
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const answer = await context.client.conditional(
+      "list pr-autoscaler issues",
+      "GET /repos/{owner}/{repo}/issues",
+      {
+        labels: context.issueLabel,
+        state: "all",
+        sort: "created",
+        direction: "asc",
+        per_page: 100,
+        ...(page > 1 ? { page } : {}),
+      },
+      GitHubIssues,
+    );
+    found.push(
+      ...answer.data.filter(
+        (issue) => issue.pull_request === undefined && readIssueMarker(issue.body)?.key === key,
+      ),
+    );
+    if (!answer.hasNextPage) break;
+  }
+  return found.sort((a, b) => a.number - b.number);
+}
+
+async function closeDuplicate(
+  context: ForgeContext,
+  duplicate: GitHubIssue,
+  kept: GitHubIssue | undefined,
+) {
+  if (duplicate.state === "closed" || !kept) return;
+  await context.client.call(
+    `close duplicate issue #${duplicate.number}`,
+    "PATCH /repos/{owner}/{repo}/issues/{issue_number}",
+    { issue_number: duplicate.number, state: "closed", state_reason: "duplicate" },
+    GitHubIssue,
+  );
+}

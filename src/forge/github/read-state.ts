@@ -1,0 +1,197 @@
+import { keyOfBranch } from "../branch-name.ts";
+import type { BotPullRequest, ClosedBotPullRequest, RepoState, StrayBranch } from "../forge.ts";
+import { readPullRequestMarker } from "../marker.ts";
+import type { ForgeContext, SweepResult } from "./forge-context.ts";
+import {
+  GitHubBranch,
+  type GitHubPullRequest,
+  GitHubPullRequests,
+  GitHubRefs,
+  GitHubRepositoryInfo,
+} from "./github-types.ts";
+
+/** Open pull requests beyond this many pages (of 100) are not read. */
+const MAX_PAGES = 10;
+/** How many recently closed pull requests of the repository are looked through. */
+const CLOSED_PAGE_SIZE = 50;
+
+/**
+ * Reads the repository's state. When nothing changed this is two conditional requests that
+ * GitHub answers 304 (no rate limit): the default branch and the open pull requests. Closed pull
+ * requests and bot branches change only when one of those does (a merge or close changes the
+ * open list), so they are re-read only then, on the first read, or after a failed step.
+ */
+export async function readRepoState(context: ForgeContext): Promise<RepoState> {
+  const defaultBranch = await resolveDefaultBranch(context);
+  const head = await readHead(context, defaultBranch);
+  const open = await listOpenPullRequests(context);
+  const sweep =
+    open.changed || context.memory.sweepDue || !context.memory.sweep
+      ? await readSweep(context)
+      : context.memory.sweep;
+  context.memory.sweep = sweep;
+  context.memory.sweepDue = false;
+  context.memory.headSha = head.sha;
+
+  const fullName = repositoryName(context);
+  const pullRequests = open.pulls
+    .filter((pr) => isBotPullRequest(pr, fullName))
+    .map((pr) => toBotPullRequest(pr, defaultBranch, head.sha))
+    .sort((a, b) => a.number - b.number);
+  return {
+    defaultBranch,
+    head,
+    pullRequests,
+    recentlyClosed: sweep.closed
+      .filter((pr) => isBotPullRequest(pr, fullName))
+      .flatMap(toClosedBotPullRequest)
+      .sort((a, b) => b.closedAt.localeCompare(a.closedAt)),
+    strayBranches: strayBranches(sweep, pullRequests),
+  };
+}
+
+/** The default branch name: given, remembered, or read once. */
+export async function resolveDefaultBranch(context: ForgeContext): Promise<string> {
+  const known = context.defaultBranch ?? context.memory.defaultBranch;
+  if (known) return known;
+  const info = await context.client.call(
+    "read the repository's default branch",
+    "GET /repos/{owner}/{repo}",
+    {},
+    GitHubRepositoryInfo,
+  );
+  context.memory.defaultBranch = info.default_branch;
+  return info.default_branch;
+}
+
+async function readHead(context: ForgeContext, branch: string): Promise<RepoState["head"]> {
+  const answer = await context.client.conditional(
+    `read the default branch ${branch}`,
+    "GET /repos/{owner}/{repo}/branches/{branch}",
+    { branch },
+    GitHubBranch,
+  );
+  return { sha: answer.data.commit.sha, treeSha: answer.data.commit.commit.tree.sha };
+}
+
+async function listOpenPullRequests(
+  context: ForgeContext,
+): Promise<{ pulls: GitHubPullRequest[]; changed: boolean }> {
+  const pulls: GitHubPullRequest[] = [];
+  let changed = false;
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const answer = await context.client.conditional(
+      "list open pull requests",
+      "GET /repos/{owner}/{repo}/pulls",
+      { state: "open", per_page: 100, ...(page > 1 ? { page } : {}) },
+      GitHubPullRequests,
+    );
+    pulls.push(...answer.data);
+    changed ||= answer.changed;
+    if (!answer.hasNextPage) break;
+  }
+  return { pulls, changed };
+}
+
+async function readSweep(context: ForgeContext): Promise<SweepResult> {
+  const closed = await context.client.conditional(
+    "list recently closed pull requests",
+    "GET /repos/{owner}/{repo}/pulls",
+    { state: "closed", sort: "updated", direction: "desc", per_page: CLOSED_PAGE_SIZE },
+    GitHubPullRequests,
+  );
+  const refs = await context.client.conditional(
+    "list pr-autoscaler branches",
+    "GET /repos/{owner}/{repo}/git/matching-refs/{ref}",
+    { ref: "heads/pr-autoscaler" },
+    GitHubRefs,
+  );
+  const branches = refs.data.flatMap((ref) => {
+    const branch = ref.ref.replace(/^refs\/heads\//, "");
+    return keyOfBranch(branch) ? [{ branch, sha: ref.object.sha }] : [];
+  });
+  return { closed: closed.data, branches };
+}
+
+function repositoryName(context: ForgeContext): string {
+  const { owner, repo } = context.client.repository;
+  return `${owner}/${repo}`.toLowerCase();
+}
+
+/** Head on a `pr-autoscaler/<key>` branch of this repository (a fork's branch is never ours). */
+function isBotPullRequest(pr: GitHubPullRequest, fullName: string): boolean {
+  return (
+    keyOfBranch(pr.head.ref) !== undefined && pr.head.repo?.full_name.toLowerCase() === fullName
+  );
+}
+
+function toBotPullRequest(
+  pr: GitHubPullRequest,
+  defaultBranch: string,
+  headSha: string,
+): BotPullRequest {
+  const key = keyOfBranch(pr.head.ref) ?? "";
+  const body = pr.body ?? "";
+  const marker = readPullRequestMarker(body);
+  const handsOffReason = reasonForPeople(pr, key, defaultBranch);
+  return {
+    number: pr.number,
+    key,
+    branch: pr.head.ref,
+    title: pr.title,
+    body,
+    url: pr.html_url,
+    headSha: pr.head.sha,
+    labels: pr.labels.map((label) => label.name),
+    createdAt: pr.created_at,
+    fingerprint: marker?.fingerprint,
+    control: handsOffReason === undefined ? "bot" : "human",
+    handsOffReason,
+    upToDate:
+      handsOffReason === undefined && pr.head.sha === marker?.sha && marker.base === headSha,
+    handsOffNoticed: marker?.handsOff !== undefined,
+  };
+}
+
+/**
+ * Why people now own the pull request, or undefined while it is still the bot's: its head is the
+ * commit the marker names (or the one before, when the bot's last update stopped half-way).
+ */
+function reasonForPeople(
+  pr: GitHubPullRequest,
+  key: string,
+  defaultBranch: string,
+): string | undefined {
+  const marker = readPullRequestMarker(pr.body);
+  if (!marker || marker.key !== key) return "its description no longer carries the bot's marker";
+  if (marker.handsOff !== undefined) return "people took it over earlier";
+  if (pr.base.ref !== defaultBranch) return `it now targets ${pr.base.ref}`;
+  if (pr.head.sha !== marker.sha && pr.head.sha !== marker.previous) {
+    return `its branch has commit ${pr.head.sha.slice(0, 7)}, which pr-autoscaler did not make`;
+  }
+  return undefined;
+}
+
+/** A closed pull request without a closing time is not usable for limits: left out. */
+function toClosedBotPullRequest(pr: GitHubPullRequest): ClosedBotPullRequest[] {
+  const closedAt = pr.closed_at ?? pr.merged_at;
+  if (!closedAt) return [];
+  return [
+    {
+      number: pr.number,
+      key: keyOfBranch(pr.head.ref) ?? "",
+      title: pr.title,
+      labels: pr.labels.map((label) => label.name),
+      createdAt: pr.created_at,
+      closedAt,
+      mergedAt: pr.merged_at ?? undefined,
+    },
+  ];
+}
+
+function strayBranches(sweep: SweepResult, open: BotPullRequest[]): StrayBranch[] {
+  const withPullRequest = new Set(open.map((pr) => pr.branch));
+  return sweep.branches
+    .filter(({ branch }) => !withPullRequest.has(branch))
+    .map(({ branch, sha }) => ({ key: keyOfBranch(branch) ?? "", branch, sha }));
+}

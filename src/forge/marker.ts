@@ -1,0 +1,114 @@
+import { z } from "zod";
+
+/**
+ * What the bot records in a pull request body, hidden in an HTML comment. The repository is the
+ * bot's only memory: a restarted replica reads this back to tell its own commits from people's.
+ */
+export const PullRequestMarker = z.object({
+  key: z.string(),
+  fingerprint: z.string().optional(),
+  /** The commit the bot put on the branch. */
+  sha: z.string().optional(),
+  /** The default-branch head that commit was built on. */
+  base: z.string().optional(),
+  /** The branch head before the bot's last update; equal to the head when that update stopped
+   * before moving the branch, which is still the bot's own state. */
+  previous: z.string().optional(),
+  /** Labels the bot set, so it removes only its own when the plan changes. */
+  labels: z.array(z.string()).optional(),
+  /** Set once the bot has said it leaves the pull request to people (the head it saw then). */
+  handsOff: z.string().optional(),
+});
+export type PullRequestMarker = z.infer<typeof PullRequestMarker>;
+
+export const IssueMarker = z.object({ key: z.string() });
+export type IssueMarker = z.infer<typeof IssueMarker>;
+
+/** GitHub refuses issue and pull request bodies longer than this many characters. */
+export const MAX_BODY_LENGTH = 65_536;
+
+const PR_TAG = "pr-autoscaler:pull-request";
+const ISSUE_TAG = "pr-autoscaler:issue";
+const TRUNCATED = "\n\n… (shortened: the full text is longer than GitHub allows)";
+
+/** The body followed by the hidden marker, shortened if GitHub would refuse it. */
+export function withPullRequestMarker(body: string, marker: PullRequestMarker): string {
+  return appendHidden(body, PR_TAG, marker);
+}
+
+export function withIssueMarker(body: string, marker: IssueMarker): string {
+  return appendHidden(body, ISSUE_TAG, marker);
+}
+
+/** The marker of a pull request body; undefined when it is missing or unreadable. */
+export function readPullRequestMarker(
+  body: string | null | undefined,
+): PullRequestMarker | undefined {
+  return readHidden(body, PR_TAG, PullRequestMarker);
+}
+
+export function readIssueMarker(body: string | null | undefined): IssueMarker | undefined {
+  return readHidden(body, ISSUE_TAG, IssueMarker);
+}
+
+/** The body with its pull request marker (if any) replaced by `marker`. */
+export function replacePullRequestMarker(body: string, marker: PullRequestMarker): string {
+  return withPullRequestMarker(withoutHidden(body, PR_TAG), marker);
+}
+
+/** The body as the author wrote it, without the bot's marker. */
+export function visibleBody(body: string): string {
+  return withoutHidden(body, PR_TAG);
+}
+
+/** A hidden tag for comments, so the bot can find what it already said. */
+export function commentTag(name: string, data: Record<string, string>): string {
+  return hiddenComment(`pr-autoscaler:${name}`, data);
+}
+
+/** Whether `body` carries the comment tag `name` with exactly `data`. */
+export function hasCommentTag(
+  body: string | null | undefined,
+  name: string,
+  data: Record<string, string>,
+): boolean {
+  return body?.includes(commentTag(name, data)) ?? false;
+}
+
+function appendHidden(body: string, tag: string, data: object): string {
+  const hidden = `\n\n${hiddenComment(tag, data)}`;
+  const room = MAX_BODY_LENGTH - hidden.length;
+  const text = body.length > room ? body.slice(0, room - TRUNCATED.length) + TRUNCATED : body;
+  return `${text}${hidden}`;
+}
+
+/** `<!-- tag {json} -->`, with < and > escaped so no value can end the comment early. */
+function hiddenComment(tag: string, data: object): string {
+  const json = JSON.stringify(data).replaceAll("<", "\\u003c").replaceAll(">", "\\u003e");
+  return `<!-- ${tag} ${json} -->`;
+}
+
+function hiddenPattern(tag: string): RegExp {
+  return new RegExp(`\\n*<!-- ${tag} (\\{[^\\n]*?\\}) -->`, "g");
+}
+
+function readHidden<T>(
+  body: string | null | undefined,
+  tag: string,
+  schema: z.ZodType<T>,
+): T | undefined {
+  if (!body) return undefined;
+  const matches = [...body.matchAll(hiddenPattern(tag))];
+  const json = matches.at(-1)?.[1];
+  if (json === undefined) return undefined;
+  try {
+    const parsed = schema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function withoutHidden(body: string, tag: string): string {
+  return body.replace(hiddenPattern(tag), "");
+}

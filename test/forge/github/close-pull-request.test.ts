@@ -1,0 +1,114 @@
+import { describe, expect, it } from "@jest/globals";
+import { ForgeError } from "../../../src/forge/forge-error.ts";
+import { hasCommentTag } from "../../../src/forge/marker.ts";
+import { mockGitHub, REPO_PATH } from "../../support/github.ts";
+import { comment, sha } from "../../support/github-responses.ts";
+import { BRANCH, botPull, HEAD1, LABELS, newForge, TREE1 } from "../../support/github-scenario.ts";
+import { githubSteps } from "../../support/github-steps.ts";
+
+const C1 = sha("commit1");
+const REASON =
+  "The workers pool has room again: pods fit on 3 nodes, so scaling to 4 is no longer needed.";
+
+async function stateWith(github: ReturnType<typeof mockGitHub>, headSha = C1) {
+  const steps = githubSteps(github);
+  steps.defaultBranch(HEAD1, TREE1, '"b1"');
+  steps.openPulls(
+    [
+      botPull({
+        number: 7,
+        headSha,
+        marker: { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS },
+      }),
+    ],
+    '"p1"',
+  );
+  steps.closedPulls([]);
+  steps.botBranches([{ name: BRANCH, sha: headSha }]);
+  const forge = newForge();
+  const state = await forge.readState();
+  github.reset();
+  const pr = state.pullRequests[0];
+  if (!pr) throw new Error("expected the bot's pull request");
+  return { forge, state, steps, pr };
+}
+
+describe("closing a pull request the plan no longer wants", () => {
+  it("comments why, closes it and deletes its branch", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps, pr } = await stateWith(github);
+    steps.comments(7, []);
+    steps.postComment(7, comment(3, REASON));
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "", state: "closed" });
+    steps.deleteRef(BRANCH);
+
+    const result = await forge.closePullRequest(pr, REASON, state);
+
+    expect(result).toEqual({ action: "closed" });
+    expect(github.calls()).toEqual([
+      "GET /issues/7/comments",
+      "POST /issues/7/comments",
+      "PATCH /pulls/7",
+      `DELETE /git/refs/heads/${BRANCH}`,
+    ]);
+    const said = String(github.bodyAt(1).body);
+    expect(said.startsWith(REASON)).toBe(true);
+    expect(hasCommentTag(said, "closing", { sha: C1 })).toBe(true);
+    expect(github.requests[2]?.body).toEqual({ state: "closed" });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("does not repeat the comment when closing failed after it and runs again", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps, pr } = await stateWith(github);
+    steps.comments(7, []);
+    steps.postComment(7, comment(3, REASON));
+    github.scope.patch(`${REPO_PATH}/pulls/7`).reply(502, { message: "Server Error" });
+
+    const failure = await forge
+      .closePullRequest(pr, REASON, state)
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ForgeError);
+    expect(failure).toMatchObject({ step: "close pull request #7", status: 502 });
+
+    github.reset();
+    const posted = `${REASON}\n\n<!-- pr-autoscaler:closing {"sha":"${C1}"} -->`;
+    steps.comments(7, [comment(3, posted)]);
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "", state: "closed" });
+    steps.deleteRef(BRANCH);
+
+    const result = await forge.closePullRequest(pr, REASON, state);
+
+    expect(result.action).toBe("closed");
+    expect(github.calls()).toEqual([
+      "GET /issues/7/comments",
+      "PATCH /pulls/7",
+      `DELETE /git/refs/heads/${BRANCH}`,
+    ]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("counts a branch someone already deleted as deleted", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps, pr } = await stateWith(github);
+    steps.comments(7, []);
+    steps.postComment(7, comment(3, REASON));
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "", state: "closed" });
+    github.scope
+      .delete(`${REPO_PATH}/git/refs/heads%2F${encodeURIComponent(BRANCH)}`)
+      .reply(422, { message: "Reference does not exist" });
+
+    await expect(forge.closePullRequest(pr, REASON, state)).resolves.toEqual({ action: "closed" });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("leaves a pull request people took over alone", async () => {
+    const github = mockGitHub();
+    const { forge, state, pr } = await stateWith(github, sha("human"));
+
+    const result = await forge.closePullRequest(pr, REASON, state);
+
+    expect(result.action).toBe("left-alone");
+    expect(github.requests).toEqual([]);
+  });
+});

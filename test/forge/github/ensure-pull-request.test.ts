@@ -1,0 +1,610 @@
+import { describe, expect, it } from "@jest/globals";
+import { readBotTrailers } from "../../../src/forge/commit-message.ts";
+import { ForgeError } from "../../../src/forge/forge-error.ts";
+import { readPullRequestMarker } from "../../../src/forge/marker.ts";
+import { mockGitHub } from "../../support/github.ts";
+import {
+  comment,
+  pullRequest,
+  pullRequestExists,
+  referenceExists,
+  sha,
+} from "../../support/github-responses.ts";
+import {
+  BRANCH,
+  botPull,
+  HEAD1,
+  HEAD2,
+  KEY,
+  LABELS,
+  newForge,
+  scaleWorkers,
+  TFVARS,
+  TREE1,
+  TREE2,
+  tfvars,
+} from "../../support/github-scenario.ts";
+import { githubSteps } from "../../support/github-steps.ts";
+
+const C1 = sha("commit1");
+const C2 = sha("commit2");
+const NEW_TREE = sha("newtree");
+
+/** A forge that has read the state: default branch at `head`, these open pulls, these branches. */
+async function forgeWithState(
+  github: ReturnType<typeof mockGitHub>,
+  options: {
+    head?: [string, string];
+    pulls?: object[];
+    branches?: { name: string; sha: string }[];
+  } = {},
+) {
+  const steps = githubSteps(github);
+  const [head, tree] = options.head ?? [HEAD1, TREE1];
+  steps.defaultBranch(head, tree, `"b-${head}"`);
+  steps.openPulls(options.pulls ?? [], '"p1"');
+  steps.closedPulls([]);
+  steps.botBranches(options.branches ?? []);
+  const forge = newForge();
+  const state = await forge.readState();
+  github.reset();
+  return { forge, state, steps };
+}
+
+function bodyOf(github: ReturnType<typeof mockGitHub>, call: string): Record<string, unknown> {
+  const index = github.calls().indexOf(call);
+  expect(index).toBeGreaterThanOrEqual(0);
+  return github.requests[index]?.body as Record<string, unknown>;
+}
+
+describe("opening a pull request", () => {
+  it("builds the commit from the default branch head and opens it with exactly six requests", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github);
+    steps.file(TFVARS, HEAD1, tfvars(3));
+    steps.createTree(NEW_TREE);
+    steps.createCommit(C1, { tree: NEW_TREE, parents: [HEAD1] });
+    steps.createRef(BRANCH, C1);
+    steps.createPull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
+    steps.addLabels(7, LABELS);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result).toEqual({
+      action: "created",
+      key: KEY,
+      number: 7,
+      url: "https://github.com/octocat/Hello-World/pull/7",
+    });
+    expect(github.calls()).toEqual([
+      `GET /contents/${TFVARS}`,
+      "POST /git/trees",
+      "POST /git/commits",
+      "POST /git/refs",
+      "POST /pulls",
+      "POST /issues/7/labels",
+    ]);
+    expect(github.requests[0]?.query).toEqual({ ref: HEAD1 });
+    expect(bodyOf(github, "POST /git/trees")).toEqual({
+      base_tree: TREE1,
+      tree: [{ path: TFVARS, mode: "100644", type: "blob", content: tfvars(4) }],
+    });
+    const commit = bodyOf(github, "POST /git/commits");
+    expect(commit).toMatchObject({ tree: NEW_TREE, parents: [HEAD1] });
+    expect(readBotTrailers(String(commit.message))).toEqual({ key: KEY, fingerprint: "workers-4" });
+    expect(bodyOf(github, "POST /git/refs")).toEqual({ ref: `refs/heads/${BRANCH}`, sha: C1 });
+    const pull = bodyOf(github, "POST /pulls");
+    expect(pull).toMatchObject({ title: "Scale worker nodes to 4", head: BRANCH, base: "main" });
+    expect(String(pull.body)).toMatch(
+      /^Pods are waiting for room: the workers pool goes to 4 nodes\./,
+    );
+    expect(readPullRequestMarker(String(pull.body))).toEqual({
+      key: KEY,
+      fingerprint: "workers-4",
+      sha: C1,
+      base: HEAD1,
+      labels: LABELS,
+    });
+    expect(bodyOf(github, "POST /issues/7/labels")).toEqual({ labels: LABELS });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("opens nothing when the default branch already has the change", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github);
+    steps.file(TFVARS, HEAD1, tfvars(4));
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result.action).toBe("already-applied");
+    expect(github.calls()).toEqual([`GET /contents/${TFVARS}`]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+});
+
+describe("a pull request that is already open", () => {
+  const open = (marker: { fingerprint: string; base: string }, headSha = C1) =>
+    botPull({ number: 7, headSha, marker: { sha: C1, labels: LABELS, ...marker } });
+
+  it("is left as it is when the plan and the default branch did not change", async () => {
+    const github = mockGitHub();
+    const { forge, state } = await forgeWithState(github, {
+      pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
+    });
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result).toMatchObject({ action: "unchanged", number: 7 });
+    expect(github.requests).toEqual([]);
+  });
+
+  it("is updated with a new commit, title and body when the plan changed", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github, {
+      pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
+    });
+    steps.file(TFVARS, HEAD1, tfvars(3));
+    steps.createTree(NEW_TREE);
+    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
+    steps.moveRef(BRANCH, C2);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(5), state);
+
+    expect(result).toMatchObject({ action: "updated", number: 7 });
+    expect(github.calls()).toEqual([
+      `GET /contents/${TFVARS}`,
+      "POST /git/trees",
+      "POST /git/commits",
+      "PATCH /pulls/7",
+      `PATCH /git/refs/heads/${BRANCH}`,
+    ]);
+    expect(bodyOf(github, "POST /git/trees").tree).toEqual([
+      { path: TFVARS, mode: "100644", type: "blob", content: tfvars(5) },
+    ]);
+    const update = bodyOf(github, "PATCH /pulls/7");
+    expect(update.title).toBe("Scale worker nodes to 5");
+    expect(readPullRequestMarker(String(update.body))).toEqual({
+      key: KEY,
+      fingerprint: "workers-5",
+      sha: C2,
+      base: HEAD1,
+      previous: C1,
+      labels: LABELS,
+    });
+    expect(bodyOf(github, `PATCH /git/refs/heads/${BRANCH}`)).toEqual({ sha: C2, force: true });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("moves the bot's labels to the new plan's and keeps labels people added", async () => {
+    const github = mockGitHub();
+    const pull = botPull({
+      number: 7,
+      headSha: C1,
+      labels: [...LABELS, "needs-review"],
+      marker: { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS },
+    });
+    const { forge, state, steps } = await forgeWithState(github, { pulls: [pull] });
+    steps.file(TFVARS, HEAD1, tfvars(4));
+    steps.createTree(NEW_TREE);
+    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
+    steps.moveRef(BRANCH, C2);
+    steps.setLabels(7, ["autoscaling", "needs-review", "scale-down"]);
+
+    const result = await forge.ensurePullRequest(
+      scaleWorkers(3, { labels: ["autoscaling", "scale-down"], fingerprint: "workers-3" }),
+      state,
+    );
+
+    expect(result.action).toBe("updated");
+    expect(bodyOf(github, "PUT /issues/7/labels")).toEqual({
+      labels: ["autoscaling", "needs-review", "scale-down"],
+    });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("is rebuilt on the new head when the default branch moved", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github, {
+      head: [HEAD2, TREE2],
+      pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
+    });
+    expect(state.pullRequests[0]?.upToDate).toBe(false);
+    steps.file(TFVARS, HEAD2, tfvars(3));
+    steps.createTree(NEW_TREE);
+    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
+    steps.moveRef(BRANCH, C2);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result).toMatchObject({ action: "rebuilt", number: 7 });
+    expect(bodyOf(github, "POST /git/trees").base_tree).toBe(TREE2);
+    expect(bodyOf(github, "POST /git/commits").parents).toEqual([HEAD2]);
+    expect(readPullRequestMarker(String(bodyOf(github, "PATCH /pulls/7").body))).toMatchObject({
+      sha: C2,
+      base: HEAD2,
+      previous: C1,
+    });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("is rebuilt from the changed file when the default branch changed the same lines (a conflict)", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github, {
+      head: [HEAD2, TREE2],
+      pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
+    });
+    // Someone edited the worker count line on the default branch: the old commit conflicts.
+    steps.file(TFVARS, HEAD2, tfvars(3, " # raised by hand for the backup window"));
+    steps.createTree(NEW_TREE);
+    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
+    steps.moveRef(BRANCH, C2);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result.action).toBe("rebuilt");
+    expect(bodyOf(github, "POST /git/trees").tree).toEqual([
+      {
+        path: TFVARS,
+        mode: "100644",
+        type: "blob",
+        content: tfvars(4, " # raised by hand for the backup window"),
+      },
+    ]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("finishes an update that stopped before the branch moved (head is the marker's previous)", async () => {
+    const github = mockGitHub();
+    const interrupted = botPull({
+      number: 7,
+      headSha: C1,
+      marker: { sha: C2, previous: C1, fingerprint: "workers-5", base: HEAD1, labels: LABELS },
+    });
+    const { forge, state, steps } = await forgeWithState(github, { pulls: [interrupted] });
+    expect(state.pullRequests[0]).toMatchObject({ control: "bot", upToDate: false });
+    const C3 = sha("commit3");
+    steps.file(TFVARS, HEAD1, tfvars(3));
+    steps.createTree(NEW_TREE);
+    steps.createCommit(C3, { tree: NEW_TREE, parents: [HEAD1] });
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
+    steps.moveRef(BRANCH, C3);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(5), state);
+
+    expect(result.action).toBe("rebuilt");
+    expect(readPullRequestMarker(String(bodyOf(github, "PATCH /pulls/7").body))).toMatchObject({
+      sha: C3,
+      previous: C1,
+    });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("is closed when the default branch already has the change", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github, {
+      head: [HEAD2, TREE2],
+      pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
+    });
+    steps.file(TFVARS, HEAD2, tfvars(4));
+    steps.comments(7, []);
+    steps.postComment(7, comment(1, "closing"));
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "", state: "closed" });
+    steps.deleteRef(BRANCH);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result).toMatchObject({ action: "already-applied", number: 7 });
+    expect(bodyOf(github, "PATCH /pulls/7")).toEqual({ state: "closed" });
+    expect(github.scope.isDone()).toBe(true);
+  });
+});
+
+describe("a pull request people changed", () => {
+  const HUMAN = sha("human");
+
+  it("is left alone, with one comment, and the next run says nothing again", async () => {
+    const github = mockGitHub();
+    const pushedTo = botPull({
+      number: 7,
+      headSha: HUMAN,
+      marker: { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS },
+    });
+    const { forge, state, steps } = await forgeWithState(github, { pulls: [pushedTo] });
+    expect(state.pullRequests[0]).toMatchObject({ control: "human", handsOffNoticed: false });
+    steps.comments(7, [comment(1, "I pushed a fix for the memory size.")]);
+    steps.postComment(7, comment(2, "left alone"));
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: HUMAN, body: "" });
+
+    const first = await forge.ensurePullRequest(scaleWorkers(5), state);
+
+    expect(first).toMatchObject({ action: "human-edited", number: 7 });
+    expect(github.calls()).toEqual([
+      "GET /issues/7/comments",
+      "POST /issues/7/comments",
+      "PATCH /pulls/7",
+    ]);
+    const said = String(bodyOf(github, "POST /issues/7/comments").body);
+    expect(said).toContain(
+      "pr-autoscaler leaves this pull request to you because its branch has commit",
+    );
+    const patched = String(bodyOf(github, "PATCH /pulls/7").body);
+    expect(patched.startsWith("Pods are waiting for room.")).toBe(true);
+    expect(readPullRequestMarker(patched)).toMatchObject({ sha: C1, handsOff: HUMAN });
+
+    // Next reconcile: the list now carries the hands-off marker; nothing is sent.
+    github.reset();
+    steps.defaultBranchNotModified(`"b-${HEAD1}"`);
+    steps.openPulls(
+      [pullRequest({ number: 7, branch: BRANCH, headSha: HUMAN, body: patched })],
+      '"p2"',
+    );
+    steps.closedPulls([]);
+    steps.botBranches([{ name: BRANCH, sha: HUMAN }]);
+    const next = await forge.readState();
+    expect(next.pullRequests[0]).toMatchObject({ control: "human", handsOffNoticed: true });
+    github.reset();
+
+    const second = await forge.ensurePullRequest(scaleWorkers(6), next);
+
+    expect(second.action).toBe("human-edited");
+    expect(github.requests).toEqual([]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("does not comment twice when recording the notice failed the first time", async () => {
+    const github = mockGitHub();
+    const pushedTo = botPull({
+      number: 7,
+      headSha: HUMAN,
+      marker: { sha: C1, fingerprint: "workers-4", base: HEAD1 },
+    });
+    const { forge, state, steps } = await forgeWithState(github, { pulls: [pushedTo] });
+    steps.comments(7, [
+      comment(2, 'earlier notice <!-- pr-autoscaler:hands-off {"key":"nodes-workers"} -->'),
+    ]);
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: HUMAN, body: "" });
+
+    const result = await forge.ensurePullRequest(scaleWorkers(5), state);
+
+    expect(result.action).toBe("human-edited");
+    expect(github.calls()).toEqual(["GET /issues/7/comments", "PATCH /pulls/7"]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("counts a pull request without the bot's marker as people's", async () => {
+    const github = mockGitHub();
+    const handMade = pullRequest({ number: 9, branch: BRANCH, headSha: C1, body: "By hand." });
+    const { state } = await forgeWithState(github, { pulls: [handMade] });
+    expect(state.pullRequests[0]).toMatchObject({
+      control: "human",
+      handsOffReason: "its description no longer carries the bot's marker",
+    });
+  });
+});
+
+describe("two runs opening the same pull request at once", () => {
+  async function builtUntilBranch(github: ReturnType<typeof mockGitHub>) {
+    const setup = await forgeWithState(github);
+    setup.steps.file(TFVARS, HEAD1, tfvars(3));
+    setup.steps.createTree(NEW_TREE);
+    setup.steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    setup.steps.createRefFails(422, referenceExists());
+    return setup;
+  }
+
+  it("converges on the pull request the other run opened", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await builtUntilBranch(github);
+    steps.findPull(BRANCH, [pullRequest({ number: 8, branch: BRANCH, headSha: C1, body: "" })]);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result).toMatchObject({ action: "unchanged", number: 8 });
+    expect(github.calls().filter((call) => call === "POST /pulls")).toEqual([]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("opens the pull request on the other run's branch when that run has not yet", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await builtUntilBranch(github);
+    steps.findPull(BRANCH, []);
+    steps.readRef(BRANCH, C1);
+    steps.readCommit(C1, {
+      tree: NEW_TREE,
+      parents: [HEAD1],
+      message:
+        "Scale worker nodes to 4\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
+    });
+    steps.createPull({ number: 8, branch: BRANCH, headSha: C1, body: "" });
+    steps.addLabels(8, LABELS);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result).toMatchObject({ action: "created", number: 8 });
+    // The other run's commit is used as it is: its marker will match the branch head.
+    expect(readPullRequestMarker(String(bodyOf(github, "POST /pulls").body))?.sha).toBe(C1);
+    expect(github.calls()).not.toContain(`PATCH /git/refs/heads/${BRANCH}`);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("converges when both runs ask GitHub to open the pull request", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await builtUntilBranch(github);
+    steps.findPull(BRANCH, []);
+    steps.readRef(BRANCH, C1);
+    steps.readCommit(C1, {
+      tree: NEW_TREE,
+      parents: [HEAD1],
+      message: "Scale\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
+    });
+    steps.createPullFails(422, pullRequestExists(BRANCH));
+    steps.findPull(BRANCH, [pullRequest({ number: 8, branch: BRANCH, headSha: C1, body: "" })]);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result).toMatchObject({ action: "unchanged", number: 8 });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("leaves a branch alone that holds a commit the bot did not make", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await builtUntilBranch(github);
+    steps.findPull(BRANCH, []);
+    steps.readRef(BRANCH, sha("human"));
+    steps.readCommit(sha("human"), { tree: NEW_TREE, parents: [HEAD1], message: "Try 6 workers" });
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result.action).toBe("blocked");
+    expect(result.note).toContain("which pr-autoscaler did not make");
+    expect(github.scope.isDone()).toBe(true);
+  });
+});
+
+describe("a bot branch without a pull request", () => {
+  const OLD = sha("old");
+
+  it("is rebuilt on the head and gets its pull request when the plan wants it", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github, {
+      head: [HEAD2, TREE2],
+      branches: [{ name: BRANCH, sha: OLD }],
+    });
+    expect(state.strayBranches).toEqual([{ key: KEY, branch: BRANCH, sha: OLD }]);
+    steps.readCommit(OLD, {
+      tree: TREE1,
+      parents: [HEAD1],
+      message: "Scale\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
+    });
+    steps.file(TFVARS, HEAD2, tfvars(3));
+    steps.createTree(NEW_TREE);
+    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
+    steps.moveRef(BRANCH, C2);
+    steps.createPull({ number: 9, branch: BRANCH, headSha: C2, body: "" });
+    steps.addLabels(9, LABELS);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result).toMatchObject({ action: "created", number: 9 });
+    expect(github.calls()).toEqual([
+      `GET /git/commits/${OLD}`,
+      `GET /contents/${TFVARS}`,
+      "POST /git/trees",
+      "POST /git/commits",
+      `PATCH /git/refs/heads/${BRANCH}`,
+      "POST /pulls",
+      "POST /issues/9/labels",
+    ]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("is deleted when it holds only the bot's commit and no pull request is open on it", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github, {
+      branches: [{ name: BRANCH, sha: OLD }],
+    });
+    steps.readRef(BRANCH, OLD);
+    steps.readCommit(OLD, {
+      tree: TREE1,
+      parents: [HEAD1],
+      message: "Scale\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
+    });
+    steps.findPull(BRANCH, []);
+    steps.deleteRef(BRANCH);
+
+    const stray = state.strayBranches[0];
+    if (!stray) throw new Error("expected a stray branch");
+    const result = await forge.deleteStrayBranch(stray, state);
+
+    expect(result.action).toBe("deleted");
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("is kept when someone pushed to it", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github, {
+      branches: [{ name: BRANCH, sha: OLD }],
+    });
+    steps.readRef(BRANCH, OLD);
+    steps.readCommit(OLD, {
+      tree: TREE1,
+      parents: [HEAD1],
+      message: "Pin workers at 5 for the migration",
+    });
+
+    const stray = state.strayBranches[0];
+    if (!stray) throw new Error("expected a stray branch");
+    const result = await forge.deleteStrayBranch(stray, state);
+
+    expect(result.action).toBe("left-alone");
+    expect(github.calls()).not.toContain(`DELETE /git/refs/heads/${BRANCH}`);
+    expect(github.scope.isDone()).toBe(true);
+  });
+});
+
+describe("a GitHub failure in the middle of opening a pull request", () => {
+  it("names the failed step, and the next run finishes without a duplicate or a leftover", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github);
+    steps.file(TFVARS, HEAD1, tfvars(3));
+    steps.createTree(NEW_TREE);
+    steps.createCommit(C1, { tree: NEW_TREE, parents: [HEAD1] });
+    steps.createRef(BRANCH, C1);
+    steps.createPullFails(500, { message: "Server Error" });
+
+    const failure = await forge.ensurePullRequest(scaleWorkers(4), state).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ForgeError);
+    expect(failure).toMatchObject({ step: `open the pull request for ${BRANCH}`, status: 500 });
+
+    // Next run: nothing changed on GitHub's lists, but the failure makes the forge look for
+    // branches again; it finds its own and opens the pull request on it.
+    github.reset();
+    steps.defaultBranchNotModified(`"b-${HEAD1}"`);
+    steps.openPullsNotModified('"p1"');
+    steps.closedPulls([]);
+    steps.botBranches([{ name: BRANCH, sha: C1 }]);
+    const next = await forge.readState();
+    expect(next.strayBranches).toEqual([{ key: KEY, branch: BRANCH, sha: C1 }]);
+    steps.readCommit(C1, {
+      tree: NEW_TREE,
+      parents: [HEAD1],
+      message:
+        "Scale worker nodes to 4\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
+    });
+    steps.createPull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
+    steps.addLabels(7, LABELS);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), next);
+
+    expect(result).toMatchObject({ action: "created", number: 7 });
+    expect(github.calls().filter((call) => call.startsWith("POST /git/"))).toEqual([]);
+    expect(github.calls().filter((call) => call === "POST /pulls")).toHaveLength(1);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("adds the labels on the next run when labelling failed after the pull request opened", async () => {
+    const github = mockGitHub();
+    const opened = botPull({
+      number: 7,
+      headSha: C1,
+      labels: [],
+      marker: { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS },
+    });
+    const { forge, state, steps } = await forgeWithState(github, { pulls: [opened] });
+    steps.addLabels(7, LABELS);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result.action).toBe("unchanged");
+    expect(github.calls()).toEqual(["POST /issues/7/labels"]);
+    expect(bodyOf(github, "POST /issues/7/labels")).toEqual({ labels: LABELS });
+    expect(github.scope.isDone()).toBe(true);
+  });
+});

@@ -1,0 +1,215 @@
+import { describe, expect, it } from "@jest/globals";
+import { createGitHubForge } from "../../../src/forge/github/github-forge.ts";
+import { mockGitHub, REPO_PATH, testOctokit } from "../../support/github.ts";
+import { branch, pullRequest, repository, sha } from "../../support/github-responses.ts";
+import {
+  BRANCH,
+  botPull,
+  HEAD1,
+  HEAD2,
+  LABELS,
+  newForge,
+  TREE1,
+  TREE2,
+} from "../../support/github-scenario.ts";
+import { githubSteps } from "../../support/github-steps.ts";
+
+const C1 = sha("commit1");
+
+function openPulls() {
+  return [
+    botPull({
+      number: 12,
+      headSha: C1,
+      createdAt: "2025-03-01T11:00:00Z",
+      marker: { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS },
+    }),
+    pullRequest({ number: 11, branch: "renovate/helm-charts", headSha: sha("r"), body: "Update" }),
+    pullRequest({
+      number: 10,
+      branch: "pr-autoscaler/resources-media-plex",
+      headSha: sha("fork"),
+      body: "From a fork",
+      headRepo: "someone/Hello-World",
+    }),
+  ];
+}
+
+describe("reading the repository state", () => {
+  it("reads the default branch, the bot's open and closed pull requests and its stray branches", async () => {
+    const github = mockGitHub();
+    const steps = githubSteps(github);
+    steps.defaultBranch(HEAD1, TREE1, '"b1"');
+    steps.openPulls(openPulls(), '"p1"');
+    steps.closedPulls([
+      pullRequest({
+        number: 5,
+        branch: "pr-autoscaler/resources-media-plex",
+        headSha: sha("c5"),
+        body: "",
+        labels: ["autoscaling", "rightsizing"],
+        state: "closed",
+        createdAt: "2025-02-27T08:00:00Z",
+        closedAt: "2025-02-28T09:00:00Z",
+        mergedAt: "2025-02-28T09:00:00Z",
+      }),
+      pullRequest({
+        number: 4,
+        branch: "feature/docs",
+        headSha: sha("c4"),
+        body: "",
+        state: "closed",
+        closedAt: "2025-02-28T08:00:00Z",
+      }),
+    ]);
+    steps.botBranches([
+      { name: BRANCH, sha: C1 },
+      { name: "pr-autoscaler/resources-media-plex", sha: sha("c5") },
+    ]);
+
+    const state = await newForge().readState();
+
+    expect(github.calls()).toEqual([
+      "GET /branches/main",
+      "GET /pulls",
+      "GET /pulls",
+      "GET /git/matching-refs/heads/pr-autoscaler",
+    ]);
+    expect(state).toEqual({
+      defaultBranch: "main",
+      head: { sha: HEAD1, treeSha: TREE1 },
+      pullRequests: [
+        {
+          number: 12,
+          key: "nodes-workers",
+          branch: BRANCH,
+          title: "Scale worker nodes to 4",
+          body: expect.stringContaining("Pods are waiting for room."),
+          url: "https://github.com/octocat/Hello-World/pull/12",
+          headSha: C1,
+          labels: LABELS,
+          createdAt: "2025-03-01T11:00:00Z",
+          fingerprint: "workers-4",
+          control: "bot",
+          handsOffReason: undefined,
+          upToDate: true,
+          handsOffNoticed: false,
+        },
+      ],
+      recentlyClosed: [
+        {
+          number: 5,
+          key: "resources-media-plex",
+          title: "Pull request 5",
+          labels: ["autoscaling", "rightsizing"],
+          createdAt: "2025-02-27T08:00:00Z",
+          closedAt: "2025-02-28T09:00:00Z",
+          mergedAt: "2025-02-28T09:00:00Z",
+        },
+      ],
+      strayBranches: [
+        {
+          key: "resources-media-plex",
+          branch: "pr-autoscaler/resources-media-plex",
+          sha: sha("c5"),
+        },
+      ],
+    });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("costs two conditional requests answered 304 when nothing changed", async () => {
+    const github = mockGitHub();
+    const steps = githubSteps(github);
+    steps.defaultBranch(HEAD1, TREE1, 'W/"b1"');
+    steps.openPulls(openPulls(), 'W/"p1"');
+    steps.closedPulls([]);
+    steps.botBranches([{ name: BRANCH, sha: C1 }]);
+    const forge = newForge();
+    const first = await forge.readState();
+    github.reset();
+    steps.defaultBranchNotModified('W/"b1"');
+    steps.openPullsNotModified('W/"p1"');
+
+    const second = await forge.readState();
+
+    expect(github.calls()).toEqual(["GET /branches/main", "GET /pulls"]);
+    expect(github.requests.map((request) => request.ifNoneMatch)).toEqual(['W/"b1"', 'W/"p1"']);
+    expect(second).toEqual(first);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("sees the default branch move without re-reading closed pull requests or branches", async () => {
+    const github = mockGitHub();
+    const steps = githubSteps(github);
+    steps.defaultBranch(HEAD1, TREE1, '"b1"');
+    steps.openPulls(openPulls(), '"p1"');
+    steps.closedPulls([]);
+    steps.botBranches([{ name: BRANCH, sha: C1 }]);
+    const forge = newForge();
+    await forge.readState();
+    github.reset();
+    github.scope
+      .get(`${REPO_PATH}/branches/main`)
+      .matchHeader("if-none-match", '"b1"')
+      .reply(200, branch("main", HEAD2, TREE2), { etag: '"b2"' });
+    steps.openPullsNotModified('"p1"');
+
+    const state = await forge.readState();
+
+    expect(github.calls()).toEqual(["GET /branches/main", "GET /pulls"]);
+    expect(state.head).toEqual({ sha: HEAD2, treeSha: TREE2 });
+    expect(state.pullRequests[0]).toMatchObject({ number: 12, control: "bot", upToDate: false });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("reads the default branch's name once when it is not given", async () => {
+    const github = mockGitHub();
+    const steps = githubSteps(github);
+    github.scope.get(REPO_PATH).reply(200, repository("main"));
+    steps.defaultBranch(HEAD1, TREE1, '"b1"');
+    steps.openPulls([], '"p1"');
+    steps.closedPulls([]);
+    steps.botBranches([]);
+    steps.defaultBranchNotModified('"b1"');
+    steps.openPullsNotModified('"p1"');
+    const forge = createGitHubForge({
+      octokit: testOctokit(),
+      owner: "octocat",
+      repo: "Hello-World",
+    });
+
+    await forge.readState();
+    await forge.readState();
+
+    expect(github.calls().filter((call) => call === "GET ")).toHaveLength(1);
+    expect(github.calls()).toHaveLength(7);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("reads further pages of open pull requests", async () => {
+    const github = mockGitHub();
+    const steps = githubSteps(github);
+    steps.defaultBranch(HEAD1, TREE1, '"b1"');
+    const link = `<https://api.github.com/repositories/1296269/pulls?state=open&per_page=100&page=2>; rel="next"`;
+    github.scope
+      .get(`${REPO_PATH}/pulls`)
+      .query({ state: "open", per_page: "100" })
+      .reply(200, [pullRequest({ number: 30, branch: "feature/x", headSha: sha("x"), body: "" })], {
+        etag: '"p1"',
+        link,
+      });
+    github.scope
+      .get(`${REPO_PATH}/pulls`)
+      .query({ state: "open", per_page: "100", page: "2" })
+      .reply(200, openPulls().slice(0, 1), { etag: '"p2"' });
+    steps.closedPulls([]);
+    steps.botBranches([{ name: BRANCH, sha: C1 }]);
+
+    const state = await newForge().readState();
+
+    expect(state.pullRequests.map((pr) => pr.number)).toEqual([12]);
+    expect(state.strayBranches).toEqual([]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+});

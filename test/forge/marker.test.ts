@@ -1,0 +1,78 @@
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import {
+  commentTag,
+  hasCommentTag,
+  MAX_BODY_LENGTH,
+  readIssueMarker,
+  readPullRequestMarker,
+  replacePullRequestMarker,
+  visibleBody,
+  withIssueMarker,
+  withPullRequestMarker,
+} from "../../src/forge/marker.ts";
+
+const marker = {
+  key: "nodes-workers",
+  fingerprint: "workers-4",
+  sha: "c1",
+  base: "h1",
+  labels: ["scale-up"],
+};
+
+describe("the hidden pull request marker", () => {
+  it("is read back from the body it was appended to", () => {
+    const body = withPullRequestMarker("## Why\n\nPods are pending.", marker);
+    expect(
+      body.startsWith("## Why\n\nPods are pending.\n\n<!-- pr-autoscaler:pull-request {"),
+    ).toBe(true);
+    expect(readPullRequestMarker(body)).toEqual(marker);
+    expect(visibleBody(body)).toBe("## Why\n\nPods are pending.");
+  });
+
+  it("survives any label text, and no value can close the HTML comment early", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string()), fc.string(), (labels, text) => {
+        const body = withPullRequestMarker(text, { ...marker, labels });
+        expect(readPullRequestMarker(body)).toEqual({ ...marker, labels });
+        const hidden = body.slice(body.lastIndexOf("<!-- pr-autoscaler:pull-request"));
+        expect(hidden.indexOf("-->")).toBe(hidden.length - 3);
+      }),
+    );
+  });
+
+  it("is replaced without touching what people wrote", () => {
+    const body = `${withPullRequestMarker("Plan", marker)}\n\nEdited by a human.`;
+    const replaced = replacePullRequestMarker(body, { ...marker, handsOff: "h2" });
+    expect(visibleBody(replaced)).toBe("Plan\n\nEdited by a human.");
+    expect(readPullRequestMarker(replaced)).toEqual({ ...marker, handsOff: "h2" });
+  });
+
+  it("is undefined when missing or unreadable", () => {
+    expect(readPullRequestMarker(null)).toBeUndefined();
+    expect(readPullRequestMarker("No marker here")).toBeUndefined();
+    expect(readPullRequestMarker("<!-- pr-autoscaler:pull-request {not json} -->")).toBeUndefined();
+    expect(
+      readPullRequestMarker('<!-- pr-autoscaler:pull-request {"fingerprint":"x"} -->'),
+    ).toBeUndefined();
+  });
+
+  it("keeps the body within GitHub's limit", () => {
+    const body = withPullRequestMarker("x".repeat(70_000), marker);
+    expect(body.length).toBeLessThanOrEqual(MAX_BODY_LENGTH);
+    expect(body).toContain("… (shortened: the full text is longer than GitHub allows)");
+    expect(readPullRequestMarker(body)).toEqual(marker);
+  });
+});
+
+describe("issue markers and comment tags", () => {
+  it("finds an issue's key and a comment's tag", () => {
+    expect(readIssueMarker(withIssueMarker("Dashboard", { key: "dashboard" }))).toEqual({
+      key: "dashboard",
+    });
+    const said = `Closing.\n\n${commentTag("closing", { sha: "c1" })}`;
+    expect(hasCommentTag(said, "closing", { sha: "c1" })).toBe(true);
+    expect(hasCommentTag(said, "closing", { sha: "c2" })).toBe(false);
+    expect(hasCommentTag(undefined, "closing", { sha: "c1" })).toBe(false);
+  });
+});
