@@ -1,9 +1,10 @@
 import { type ExitCode, formatLocated, InputError } from "../errors.ts";
 import type { Command } from "./command.ts";
+import { editCommand, getCommand } from "./edit-commands.ts";
 import { guardCommand } from "./guard-command.ts";
 import { type CliIo, processIo } from "./io.ts";
 
-const commands: Command[] = [guardCommand];
+const commands: Command[] = [getCommand, editCommand, guardCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 4);

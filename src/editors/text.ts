@@ -1,0 +1,13 @@
+import { InputError } from "../errors.ts";
+
+/**
+ * Decodes a file strictly, keeping a byte-order mark: a file that is not UTF-8 would otherwise
+ * come back with replacement characters, changing bytes an edit did not mean to touch.
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new InputError(`${file} is not valid UTF-8 text; convert it to UTF-8 first`, { file });
+  }
+}

@@ -1,0 +1,56 @@
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { decodeUtf8 } from "../editors/text.ts";
+import type { FileCommit, RepoReader } from "./repo-reader.ts";
+
+const run = promisify(execFile);
+
+/**
+ * The infra repo as a local checkout: files from the working tree, history from `git log`.
+ * A directory that is not a git repository still works; its files have no history.
+ */
+export function localRepo(dir: string): RepoReader {
+  return {
+    async readFile(path) {
+      try {
+        return decodeUtf8(await readFile(join(dir, path)), path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw error;
+      }
+    },
+    async readFileAt(path, sha) {
+      return git(dir, ["show", `${sha}:${path}`]);
+    },
+    async fileCommits(path, limit) {
+      const out = await git(dir, ["log", `-n${limit}`, "--format=%H %P%x09%cI", "--", path]);
+      if (out === undefined) return [];
+      return out
+        .split("\n")
+        .filter((line) => line.trim() !== "")
+        .map(parseLogLine);
+    },
+  };
+}
+
+function parseLogLine(line: string): FileCommit {
+  const [hashes = "", at = ""] = line.split("\t");
+  const [sha = "", parent] = hashes.trim().split(" ");
+  const iso = new Date(at).toISOString();
+  return parent ? { sha, parent, at: iso } : { sha, at: iso };
+}
+
+/** Runs git; a failure (not a repository, a path absent from a commit) is `undefined`. */
+async function git(dir: string, args: string[]): Promise<string | undefined> {
+  try {
+    const { stdout } = await run("git", ["-C", dir, ...args], {
+      maxBuffer: 64 * 1024 * 1024,
+      encoding: "utf8",
+    });
+    return stdout;
+  } catch {
+    return undefined;
+  }
+}

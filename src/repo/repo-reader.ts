@@ -1,0 +1,21 @@
+/** One commit that touched a file on the default branch, newest first. */
+export interface FileCommit {
+  sha: string;
+  /** Its first parent, absent for a root commit. */
+  parent?: string;
+  /** When it was committed (ISO 8601): the moment the change reached the branch. */
+  at: string;
+}
+
+/**
+ * Read access to the infra repo's default branch: the local checkout in CLI mode, the GitHub
+ * API in app mode. Paths are relative to the repo root, with forward slashes.
+ */
+export interface RepoReader {
+  /** The file's text on the default branch head; `undefined` when it does not exist. */
+  readFile(path: string): Promise<string | undefined>;
+  /** The file's text at a commit; `undefined` when it did not exist there. */
+  readFileAt(path: string, sha: string): Promise<string | undefined>;
+  /** The latest commits that touched the file, newest first, at most `limit`. */
+  fileCommits(path: string, limit: number): Promise<FileCommit[]>;
+}

@@ -1,0 +1,140 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "@jest/globals";
+import { RepoConfig } from "../../src/policy/repo-config.ts";
+import { localRepo } from "../../src/repo/local-repo.ts";
+import { readPoolFacts } from "../../src/repo/pool-facts.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function repoWith(commits: { at: string; files: Record<string, string> }[]): string {
+  const dir = mkdtempSync(join(tmpdir(), "pool-facts-"));
+  dirs.push(dir);
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-C", dir, ...args], {
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.com",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.com",
+      },
+    });
+  git("init", "-q", "-b", "main");
+  for (const commit of commits) {
+    for (const [path, text] of Object.entries(commit.files)) {
+      mkdirSync(join(dir, path, ".."), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    git("add", "-A");
+    execFileSync("git", ["-C", dir, "commit", "-q", "-m", "change"], {
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.com",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.com",
+        GIT_AUTHOR_DATE: commit.at,
+        GIT_COMMITTER_DATE: commit.at,
+      },
+    });
+  }
+  return dir;
+}
+
+const config = RepoConfig.parse({
+  pools: [
+    {
+      name: "workers",
+      target: { file: "terraform/terraform.tfvars", path: "worker_count" },
+      max: 6,
+    },
+    { name: "gpu", target: { file: "Pulumi.prod.yaml", path: 'config."talos:gpuCount"' }, max: 2 },
+  ],
+});
+
+describe("readPoolFacts", () => {
+  it("reads current counts, numeric strings included, and the last change of each value with its direction", async () => {
+    const dir = repoWith([
+      {
+        at: "2026-11-01T10:00:00.000Z",
+        files: {
+          "terraform/terraform.tfvars": "worker_count = 3 # workers\n",
+          "Pulumi.prod.yaml": 'config:\n  talos:gpuCount: "1"\n',
+        },
+      },
+      {
+        at: "2026-11-02T10:00:00.000Z",
+        files: { "terraform/terraform.tfvars": "worker_count = 4 # workers\n" },
+      },
+      // A later edit of the file that leaves the count alone is not a change of the count.
+      {
+        at: "2026-11-03T10:00:00Z",
+        files: { "terraform/terraform.tfvars": "worker_count = 4 # more workers\n" },
+      },
+      {
+        at: "2026-11-04T10:00:00.000Z",
+        files: { "Pulumi.prod.yaml": 'config:\n  talos:gpuCount: "0"\n' },
+      },
+    ]);
+    const { facts, files } = await readPoolFacts(localRepo(dir), config);
+    expect(facts).toEqual([
+      {
+        pool: "workers",
+        currentValue: 4,
+        lastChange: { at: "2026-11-02T10:00:00.000Z", direction: "up" },
+      },
+      {
+        pool: "gpu",
+        currentValue: 0,
+        lastChange: { at: "2026-11-04T10:00:00.000Z", direction: "down" },
+      },
+    ]);
+    expect(files.get("terraform/terraform.tfvars")).toBe("worker_count = 4 # more workers\n");
+  });
+
+  it("dates a value that was there from the file's first commit without a direction", async () => {
+    const dir = repoWith([
+      {
+        at: "2026-11-01T10:00:00.000Z",
+        files: { "terraform/terraform.tfvars": "worker_count = 3\n" },
+      },
+    ]);
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 3,
+      lastChange: { at: "2026-11-01T10:00:00.000Z" },
+    });
+  });
+
+  it("says why a count cannot be read instead of guessing one", async () => {
+    const dir = repoWith([
+      {
+        at: "2026-11-01T10:00:00.000Z",
+        files: { "terraform/terraform.tfvars": "worker_count = var.x\n" },
+      },
+    ]);
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    expect(facts[0]?.currentValue).toBeUndefined();
+    expect(facts[0]?.currentValueProblem).toMatch(/terraform\/terraform\.tfvars worker_count/);
+    expect(facts[1]).toEqual({
+      pool: "gpu",
+      currentValueProblem: "Pulumi.prod.yaml does not exist in the repo",
+    });
+  });
+
+  it("works on a directory that is not a git repository, with no history", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pool-facts-"));
+    dirs.push(dir);
+    mkdirSync(join(dir, "terraform"));
+    writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 2\n");
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    expect(facts[0]).toEqual({ pool: "workers", currentValue: 2 });
+  });
+});
