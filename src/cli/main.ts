@@ -1,10 +1,11 @@
 import { type ExitCode, formatLocated, InputError } from "../errors.ts";
+import { backtestCommand } from "./backtest-command.ts";
 import type { Command } from "./command.ts";
 import { editCommand, getCommand } from "./edit-commands.ts";
 import { guardCommand } from "./guard-command.ts";
 import { type CliIo, processIo } from "./io.ts";
 
-const commands: Command[] = [getCommand, editCommand, guardCommand];
+const commands: Command[] = [getCommand, editCommand, guardCommand, backtestCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 4);

@@ -1,0 +1,93 @@
+import type { RepoConfig } from "../policy/repo-config.ts";
+import { baselineAutoscaler } from "./baseline-autoscaler.ts";
+import { type OracleResult, oracle } from "./oracle.ts";
+import { plannerAutoscaler } from "./planner-autoscaler.ts";
+import {
+  DEFAULT_SIMULATION,
+  type RunResult,
+  type SimulationOptions,
+  simulate,
+} from "./simulate.ts";
+import type { Trace } from "./trace.ts";
+
+export interface BacktestOptions extends SimulationOptions {
+  /** How often the planner is asked. */
+  intervalMs: number;
+}
+
+export const DEFAULT_BACKTEST: BacktestOptions = { ...DEFAULT_SIMULATION, intervalMs: 60_000 };
+
+/** One goal the planner should meet against the baseline or the oracle. */
+export interface Goal {
+  name: string;
+  unit: "node-hours" | "pod-minutes" | "pull requests";
+  /** The planner's figure. */
+  value: number;
+  /** What it must not exceed. */
+  limit: number;
+  met: boolean;
+}
+
+export interface BacktestReport {
+  trace: { name: string; file: string; description?: string; durationMs: number; pools: string[] };
+  options: BacktestOptions;
+  planner: RunResult;
+  baseline: RunResult;
+  oracle: OracleResult;
+  goals: Goal[];
+}
+
+/**
+ * Replays the trace against the planner (with the repo config), the seed baseline and the
+ * oracle, and checks the planner's goals: pending pod-minutes at most 25 % of the baseline's,
+ * node-hours at most 1.10 × the oracle's, no more pull requests than the baseline.
+ */
+export function runBacktest(
+  trace: Trace,
+  config: RepoConfig,
+  options: BacktestOptions = DEFAULT_BACKTEST,
+): BacktestReport {
+  const planner = simulate(trace, plannerAutoscaler(config, options.intervalMs), options);
+  const baseline = simulate(trace, baselineAutoscaler(), options);
+  const bound = oracle(trace, options);
+  const report: BacktestReport = {
+    trace: {
+      name: trace.name,
+      file: trace.file,
+      durationMs: trace.durationMs,
+      pools: trace.pools.map((pool) => pool.name),
+    },
+    options,
+    planner,
+    baseline,
+    oracle: bound,
+    goals: goals(planner, baseline, bound),
+  };
+  if (trace.description !== undefined) report.trace.description = trace.description;
+  return report;
+}
+
+function goals(planner: RunResult, baseline: RunResult, bound: OracleResult): Goal[] {
+  const p = planner.metrics;
+  const b = baseline.metrics;
+  return [
+    goal(
+      "pending pod-minutes ≤ 25 % of the baseline's",
+      "pod-minutes",
+      p.pendingPodMinutes,
+      0.25 * b.pendingPodMinutes,
+    ),
+    goal("node-hours ≤ 1.10 × the oracle's", "node-hours", p.nodeHours, 1.1 * bound.nodeHours),
+    goal(
+      "PRs opened ≤ the baseline's",
+      "pull requests",
+      p.pullRequestsOpened,
+      b.pullRequestsOpened,
+    ),
+  ];
+}
+
+function goal(name: string, unit: Goal["unit"], value: number, limit: number): Goal {
+  // Sums of floating-point steps may differ in the last bits from an equal limit.
+  return { name, unit, value, limit, met: value <= limit + 1e-9 };
+}

@@ -1,0 +1,150 @@
+import { formatDuration } from "../planning/format.ts";
+import type { BacktestReport, Goal } from "./backtest.ts";
+import type { OracleResult } from "./oracle.ts";
+import type { SimPullRequest } from "./sim-repo.ts";
+import type { RunMetrics, RunResult } from "./simulate.ts";
+
+interface Column {
+  title: string;
+  run: (metrics: RunMetrics) => string;
+  oracle?: (result: OracleResult) => string;
+}
+
+const COLUMNS: Column[] = [
+  {
+    title: "node-hours",
+    run: (m) => m.nodeHours.toFixed(1),
+    oracle: (o) => o.nodeHours.toFixed(1),
+  },
+  { title: "pending pod-min", run: (m) => m.pendingPodMinutes.toFixed(1), oracle: () => "0.0" },
+  { title: "PRs opened", run: (m) => String(m.pullRequestsOpened) },
+  { title: "merged", run: (m) => String(m.pullRequestsMerged) },
+  { title: "closed", run: (m) => String(m.pullRequestsClosed) },
+  { title: "direction changes", run: (m) => String(m.directionChanges) },
+  { title: "pods disrupted", run: (m) => String(m.podsDisrupted) },
+  { title: "peak nodes", run: (m) => String(m.peakNodes), oracle: (o) => String(o.peakNodes) },
+];
+
+const ROW_NAMES = {
+  planner: "planner (repo config)",
+  baseline: "baseline (seed rules)",
+  oracle: "oracle (lower bound)",
+};
+
+/** The comparison as text: what ran, the table of the three, and the planner's goals. */
+export function formatBacktest(report: BacktestReport, configFile: string): string {
+  const { options, trace } = report;
+  const lines = [
+    `Backtest of ${trace.name} (${trace.file}) with ${configFile}`,
+    `${formatDuration(trace.durationMs)} in ${formatDuration(options.stepMs)} steps; planner every ${formatDuration(options.intervalMs)}; merge+apply ${formatDuration(options.mergeDelayMs)}; boot ${formatDuration(options.bootDelayMs)}`,
+    "",
+    ...comparisonTable(report),
+    "",
+    "Goals for the planner:",
+    ...report.goals.map(
+      (goal) =>
+        `  ${(goal.met ? "met" : "not met").padEnd(8)} ${goal.name}: ${figure(goal.value, goal.unit)} vs ${figure(goal.limit, goal.unit)}`,
+    ),
+  ];
+  if (report.oracle.unplaceablePods > 0)
+    lines.push(
+      "",
+      `${report.oracle.unplaceablePods} pod(s) fit no node of any pool: they stay pending whatever the autoscaler does.`,
+    );
+  return `${lines.join("\n")}\n`;
+}
+
+/** Pull requests as whole numbers, hours and minutes to one decimal as in the table. */
+function figure(value: number, unit: Goal["unit"]): string {
+  return unit === "pull requests" ? String(value) : value.toFixed(1);
+}
+
+/** The three rows of figures with a header line, columns aligned. */
+export function comparisonTable(report: BacktestReport): string[] {
+  const rows: string[][] = [
+    ["", ...COLUMNS.map((column) => column.title)],
+    [ROW_NAMES.planner, ...COLUMNS.map((column) => column.run(report.planner.metrics))],
+    [ROW_NAMES.baseline, ...COLUMNS.map((column) => column.run(report.baseline.metrics))],
+    [ROW_NAMES.oracle, ...COLUMNS.map((column) => column.oracle?.(report.oracle) ?? "-")],
+  ];
+  return alignRows(rows);
+}
+
+/** Left-aligns the first column and right-aligns the others. */
+export function alignRows(rows: readonly string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+/** Every pull request of both runs, one a line, times from the trace's start. */
+export function formatTimeline(report: BacktestReport): string {
+  const lines: string[] = [];
+  for (const run of [report.planner, report.baseline]) {
+    lines.push(
+      "",
+      `${run === report.planner ? ROW_NAMES.planner : ROW_NAMES.baseline} pull requests:`,
+    );
+    if (run.pullRequests.length === 0) lines.push("  none");
+    for (const pr of run.pullRequests) lines.push(`  ${pullRequestLine(pr)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function pullRequestLine(pr: SimPullRequest): string {
+  const end =
+    pr.state === "merged"
+      ? `merged ${clock(pr.mergedAt ?? 0)}`
+      : pr.state === "closed"
+        ? `closed ${clock(pr.closedAt ?? 0)}`
+        : "still open";
+  const updates = pr.updates > 0 ? `, updated ${pr.updates}×` : "";
+  return `#${pr.number} ${clock(pr.openedAt)} ${pr.pool} ${pr.from} → ${pr.desired}, ${end}${updates} (${pr.reason})`;
+}
+
+/** Milliseconds from the start as hh:mm:ss (hours go past 24 on longer traces). */
+export function clock(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
+}
+
+/** The report as plain data for `--json`: times in seconds, figures unrounded. */
+export function backtestJson(report: BacktestReport, configFile: string): unknown {
+  const seconds = (ms: number) => ms / 1000;
+  const run = (result: RunResult) => ({
+    metrics: result.metrics,
+    pullRequests: result.pullRequests.map(
+      ({ mergeAt: _due, openedAt, mergedAt, closedAt, ...pr }) => ({
+        ...pr,
+        openedAt: seconds(openedAt),
+        ...(mergedAt !== undefined ? { mergedAt: seconds(mergedAt) } : {}),
+        ...(closedAt !== undefined ? { closedAt: seconds(closedAt) } : {}),
+      }),
+    ),
+    changes: result.changes.map((change) => ({ ...change, at: seconds(change.at) })),
+  });
+  const { durationMs, ...trace } = report.trace;
+  return {
+    trace: { ...trace, durationSeconds: seconds(durationMs) },
+    config: configFile,
+    options: {
+      stepSeconds: seconds(report.options.stepMs),
+      intervalSeconds: seconds(report.options.intervalMs),
+      bootDelaySeconds: seconds(report.options.bootDelayMs),
+      mergeDelaySeconds: seconds(report.options.mergeDelayMs),
+    },
+    planner: run(report.planner),
+    baseline: run(report.baseline),
+    oracle: report.oracle,
+    goals: report.goals,
+  };
+}

@@ -1,0 +1,163 @@
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { formatPath, type PathSegment } from "../editors/path.ts";
+import { InputError } from "../errors.ts";
+import { matchesLabelSelector } from "../planning/scheduling.ts";
+import {
+  type ConfigIssue,
+  formatConfigIssues,
+  loadRepoConfig,
+} from "../policy/load-repo-config.ts";
+import type { RepoConfig } from "../policy/repo-config.ts";
+import { locateInYaml } from "../policy/yaml-locations.ts";
+import { parseTrace, poolNodeName } from "./parse-trace.ts";
+import type { Trace, TracePool } from "./trace.ts";
+
+export interface BacktestInputs {
+  trace: Trace;
+  config: RepoConfig;
+  /** The config file as shown in messages. */
+  configFile: string;
+}
+
+/**
+ * Reads the trace and the repo config it is replayed with: `configFile` when given, else the
+ * header's `config` (relative to the trace). Either file being wrong, or the config not
+ * fitting the trace's pools, is an InputError (exit 2) with file:line.
+ */
+export async function loadBacktestInputs(
+  traceFile: string,
+  configFile: string | undefined,
+  cwd: string,
+): Promise<BacktestInputs> {
+  const trace = parseTrace(await readText(resolve(cwd, traceFile), traceFile), traceFile);
+  const shown = configFile ?? (trace.config ? join(dirname(traceFile), trace.config) : undefined);
+  if (shown === undefined)
+    throw new InputError('no repo config: give --config FILE, or "config" in the trace header', {
+      file: traceFile,
+      line: 1,
+    });
+  const text = await readText(resolve(cwd, shown), shown);
+  const loaded = loadRepoConfig(text, shown);
+  if (!loaded.ok) throw configError(loaded.issues);
+  const issues = configTraceIssues(loaded.config, text, shown, trace);
+  if (issues.length > 0) throw configError(issues);
+  return { trace, config: loaded.config, configFile: shown };
+}
+
+/**
+ * Where the config does not fit the trace: each config pool must be a trace pool, recognise
+ * exactly that pool's nodes, and pick the node a decrease removes the way Terraform `count`
+ * does (the highest index), and each trace pool must be in the config.
+ */
+export function configTraceIssues(
+  config: RepoConfig,
+  text: string,
+  file: string,
+  trace: Trace,
+): ConfigIssue[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const at = (path: PropertyKey[], message: string): ConfigIssue => ({
+    file,
+    ...locateInYaml(doc, lineCounter, path),
+    path: configPath(path),
+    message,
+  });
+  const issues: ConfigIssue[] = [];
+  config.pools.forEach((pool, i) => {
+    const tracePool = trace.pools.find((candidate) => candidate.name === pool.name);
+    if (!tracePool) {
+      const names = trace.pools.map((candidate) => candidate.name).join(", ");
+      issues.push(
+        at(
+          ["pools", i, "name"],
+          `the trace has no pool ${JSON.stringify(pool.name)} (its pools: ${names})`,
+        ),
+      );
+      return;
+    }
+    const selectorProblem = selectorIssue(pool.selector, tracePool, trace);
+    if (selectorProblem)
+      issues.push(at(["pools", i, pool.selector ? "selector" : "name"], selectorProblem));
+    const removalProblem = removalIssue(pool.removal, tracePool);
+    if (removalProblem)
+      issues.push(at(["pools", i, pool.removal.nameTemplate ? "removal" : "name"], removalProblem));
+  });
+  for (const tracePool of trace.pools)
+    if (!config.pools.some((pool) => pool.name === tracePool.name))
+      issues.push(
+        at(
+          ["pools"],
+          `no pool ${JSON.stringify(tracePool.name)}: every pool of the trace needs one (set min = max to keep it fixed)`,
+        ),
+      );
+  return issues;
+}
+
+function selectorIssue(
+  selector: RepoConfig["pools"][number]["selector"],
+  pool: TracePool,
+  trace: Trace,
+): string | undefined {
+  const matches = (labels: Record<string, string>) =>
+    !selector || matchesLabelSelector(selector, labels);
+  const sample = poolNodeName(pool, 0);
+  if (!matches({ "kubernetes.io/hostname": sample, ...pool.labels }))
+    return `the selector does not recognise the trace's ${pool.name} nodes (labels ${JSON.stringify(pool.labels)})`;
+  for (const other of trace.pools)
+    if (
+      other !== pool &&
+      matches({ "kubernetes.io/hostname": poolNodeName(other, 0), ...other.labels })
+    )
+      return `the selector also recognises the trace's ${other.name} nodes; give it labels only ${pool.name} nodes carry`;
+  for (const node of trace.nodes)
+    if (!node.controlPlane && matches(node.labels))
+      return `the selector also recognises the trace's fixed node ${node.name}; give it labels only ${pool.name} nodes carry`;
+  return undefined;
+}
+
+function removalIssue(
+  removal: RepoConfig["pools"][number]["removal"],
+  pool: TracePool,
+): string | undefined {
+  if (removal.nameTemplate !== undefined) {
+    if (removal.nameTemplate === pool.nodeName && removal.indexBase === pool.indexBase)
+      return undefined;
+    return `removal names nodes ${removal.nameTemplate} from ${removal.indexBase}, the trace ${pool.nodeName} from ${pool.indexBase}`;
+  }
+  if (pool.nodeName.endsWith("{index}")) return undefined;
+  return `the trace's node names (${pool.nodeName}) do not end in the index: set removal.nameTemplate: ${pool.nodeName}`;
+}
+
+function configError(issues: readonly ConfigIssue[]): InputError {
+  const [first, ...rest] = issues as [ConfigIssue, ...ConfigIssue[]];
+  const head = first.path ? `${first.path}: ${first.message}` : first.message;
+  const tail = rest.length > 0 ? `\n${formatConfigIssues(rest)}` : "";
+  return new InputError(`${head}${tail}`, {
+    file: first.file,
+    line: first.line,
+    column: first.column,
+  });
+}
+
+function configPath(path: readonly PropertyKey[]): string {
+  return formatPath(
+    path.map(
+      (segment): PathSegment =>
+        typeof segment === "number"
+          ? { kind: "index", index: segment }
+          : { kind: "key", key: String(segment) },
+    ),
+  );
+}
+
+async function readText(path: string, shown: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new InputError(`cannot read ${shown}: ${code}`, { file: shown });
+  }
+}

@@ -1,0 +1,385 @@
+import type { z } from "zod";
+import { formatPath, type PathSegment } from "../editors/path.ts";
+import { InputError } from "../errors.ts";
+import type { OwnerRef } from "../planning/snapshot.ts";
+import { configIssueMessage } from "../policy/config-issue-message.ts";
+import { didYouMean } from "../policy/did-you-mean.ts";
+import { knownKeysAt } from "../policy/schema-keys.ts";
+import {
+  arrivalKey,
+  type PodArrival,
+  type Trace,
+  type TraceEvent,
+  type TracePool,
+  type UsageProfile,
+} from "./trace.ts";
+import { EVENT_LINES, HeaderLine, type PodLine, type UsageLine } from "./trace-schema.ts";
+
+/** One problem in a trace file, at a 1-based line. */
+export interface TraceIssue {
+  file: string;
+  line: number;
+  /** Where inside the line's object, in PATH syntax; empty for the whole line. */
+  path: string;
+  message: string;
+}
+
+export type ReadTraceResult = { ok: true; trace: Trace } | { ok: false; issues: TraceIssue[] };
+
+/** Stop collecting after this many problems: a wrong file would otherwise print thousands. */
+const MAX_ISSUES = 20;
+
+/**
+ * Reads and validates a JSON-lines trace (docs/backtest.md): a header line, then events in time
+ * order. Every problem comes with its line; nothing is returned half-valid.
+ */
+export function readTrace(text: string, file: string): ReadTraceResult {
+  const reader = new TraceReader(file);
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length && reader.issues.length < MAX_ISSUES; i++) {
+    const source = lines[i] ?? "";
+    if (source.trim() === "") continue;
+    const first = !reader.started;
+    reader.readLine(source, i + 1);
+    // Events cannot be checked against a header that is not valid.
+    if (first && !reader.header) break;
+  }
+  if (!reader.started) reader.issue(1, "", "the trace is empty: its first line must be the header");
+  if (reader.issues.length > 0 || !reader.header) return { ok: false, issues: reader.issues };
+  return { ok: true, trace: reader.trace(reader.header) };
+}
+
+/** Like {@link readTrace}, throwing an InputError (exit 2) that lists every problem. */
+export function parseTrace(text: string, file: string): Trace {
+  const result = readTrace(text, file);
+  if (result.ok) return result.trace;
+  const [first, ...rest] = result.issues as [TraceIssue, ...TraceIssue[]];
+  const more = rest.map((issue) => `\n${formatTraceIssue(issue)}`).join("");
+  const tail = result.issues.length >= MAX_ISSUES ? "\n(stopped after 20 problems)" : "";
+  throw new InputError(`${issueText(first)}${more}${tail}`, { file, line: first.line });
+}
+
+/** `file:line: path: message`. */
+export function formatTraceIssue(issue: TraceIssue): string {
+  return `${issue.file}:${issue.line}: ${issueText(issue)}`;
+}
+
+function issueText(issue: TraceIssue): string {
+  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
+}
+
+interface PodRecord {
+  arrival: PodArrival;
+  deletedAt?: number;
+}
+
+class TraceReader {
+  readonly file: string;
+  readonly issues: TraceIssue[] = [];
+  header: HeaderLine | undefined;
+  readonly events: TraceEvent[] = [];
+  readonly pods = new Map<string, PodRecord>();
+  lastAt = 0;
+  /** The first non-empty line was read (as the header, valid or not). */
+  started = false;
+
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  issue(line: number, path: string, message: string): void {
+    this.issues.push({ file: this.file, line, path, message });
+  }
+
+  readLine(source: string, line: number): void {
+    let data: unknown;
+    try {
+      data = JSON.parse(source);
+    } catch (error) {
+      this.started = true;
+      this.issue(line, "", `not valid JSON: ${(error as Error).message}`);
+      return;
+    }
+    if (typeof data !== "object" || data === null || Array.isArray(data)) {
+      this.started = true;
+      this.issue(line, "", "expected a JSON object with a type");
+      return;
+    }
+    const type = (data as { type?: unknown }).type;
+    if (!this.started) {
+      this.started = true;
+      this.readHeader(data, type, line);
+      return;
+    }
+    if (type === "header") {
+      this.issue(line, "type", "only the first line may be the header");
+      return;
+    }
+    this.readEvent(data, type, line);
+  }
+
+  readHeader(data: unknown, type: unknown, line: number): void {
+    if (type !== "header") {
+      this.issue(line, "type", 'the first line must be the header ({"type":"header", ...})');
+      return;
+    }
+    const header = this.validate(HeaderLine, data, line);
+    if (header && this.checkHeader(header, line)) this.header = header;
+  }
+
+  checkHeader(header: HeaderLine, line: number): boolean {
+    const before = this.issues.length;
+    const names = new Set<string>();
+    header.pools.forEach((pool, i) => {
+      if (names.has(pool.name))
+        this.issue(line, `pools[${i}].name`, `pool ${JSON.stringify(pool.name)} appears twice`);
+      names.add(pool.name);
+      const clash = header.pools.findIndex((other) => other.nodeName === pool.nodeName);
+      if (clash < i)
+        this.issue(line, `pools[${i}].nodeName`, `pools[${clash}] already names its nodes so`);
+    });
+    const nodeNames = new Set<string>();
+    header.nodes.forEach((node, i) => {
+      if (nodeNames.has(node.name))
+        this.issue(line, `nodes[${i}].name`, `node ${JSON.stringify(node.name)} appears twice`);
+      nodeNames.add(node.name);
+      const owner = header.pools.find((pool) => namedByPool(pool, node.name));
+      if (owner)
+        this.issue(
+          line,
+          `nodes[${i}].name`,
+          `${node.name} is a name of pool ${owner.name}'s nodes (${owner.nodeName})`,
+        );
+    });
+    if (Number.isNaN(Date.parse(header.start)))
+      this.issue(line, "start", `${JSON.stringify(header.start)} is not a valid time`);
+    return this.issues.length === before;
+  }
+
+  readEvent(data: unknown, type: unknown, line: number): void {
+    if (!this.header) return;
+    const schema =
+      typeof type === "string" ? EVENT_LINES[type as keyof typeof EVENT_LINES] : undefined;
+    if (!schema) {
+      const known = Object.keys(EVENT_LINES);
+      const hint = typeof type === "string" ? didYouMean(type, known) : undefined;
+      const got = type === undefined ? "no type" : `type ${JSON.stringify(type)}`;
+      const suggestion = hint ? `; did you mean "${hint}"?` : "";
+      this.issue(line, "type", `${got}: an event is one of ${known.join(", ")}${suggestion}`);
+      return;
+    }
+    const event = this.validate(schema as z.ZodType, data, line) as
+      | z.output<(typeof EVENT_LINES)[keyof typeof EVENT_LINES]>
+      | undefined;
+    if (!event || !this.checkTime(event.at, line)) return;
+    if (event.type === "pod") this.addArrivals(event, line);
+    else this.addPodEvent(event, line);
+  }
+
+  checkTime(at: number, line: number): boolean {
+    const duration = (this.header as HeaderLine).duration;
+    if (at < this.lastAt) {
+      this.issue(
+        line,
+        "at",
+        `events must be in time order: this one is before the line above (${at / 1000}s < ${this.lastAt / 1000}s)`,
+      );
+      return false;
+    }
+    if (at >= duration) {
+      this.issue(
+        line,
+        "at",
+        `at ${at / 1000}s is not before the trace's end (${duration / 1000}s)`,
+      );
+      return false;
+    }
+    this.lastAt = at;
+    return true;
+  }
+
+  addArrivals(event: PodLine, line: number): void {
+    if (event.count === undefined && event.name.includes("{i}")) {
+      this.issue(line, "name", "{i} numbers the pods of a count: give count, or leave {i} out");
+      return;
+    }
+    const count = event.count ?? 1;
+    for (let i = 0; i < count; i++) {
+      const name = podName(event.name, event.count === undefined ? undefined : i);
+      const [namespace, short] = name.includes("/") ? splitKey(name) : ["default", name];
+      const arrival = toArrival(event, namespace, short, line);
+      const key = arrivalKey(arrival);
+      const earlier = this.pods.get(key);
+      if (earlier) {
+        this.issue(
+          line,
+          "name",
+          `pod ${key} already arrived on line ${earlier.arrival.line}; pod names are unique in a trace`,
+        );
+        return;
+      }
+      this.pods.set(key, { arrival });
+      this.events.push(arrival);
+    }
+  }
+
+  addPodEvent(
+    event: { type: "usage" | "delete"; at: number; pod: string; usage?: UsageLine },
+    line: number,
+  ): void {
+    const key = event.pod.includes("/") ? event.pod : `default/${event.pod}`;
+    const record = this.pods.get(key);
+    if (!record) {
+      this.issue(line, "pod", `no pod ${key} arrived before this line`);
+      return;
+    }
+    if (record.deletedAt !== undefined) {
+      this.issue(line, "pod", `pod ${key} was deleted before this line`);
+      return;
+    }
+    if (event.type === "delete") {
+      record.deletedAt = event.at;
+      this.events.push({ kind: "delete", at: event.at, line, pod: key });
+      return;
+    }
+    const usage = toProfile(event.usage, record.arrival.requests);
+    this.events.push({ kind: "usage", at: event.at, line, pod: key, usage });
+  }
+
+  validate<T extends z.ZodType>(schema: T, data: unknown, line: number): z.output<T> | undefined {
+    const parsed = schema.safeParse(data, { error: configIssueMessage });
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        const known = knownKeysAt(schema, issue.path);
+        for (const key of issue.keys)
+          this.issue(line, pathText([...issue.path, key]), unknownKey(key, known));
+      } else this.issue(line, pathText(issue.path), issue.message);
+    }
+    return undefined;
+  }
+
+  trace(header: HeaderLine): Trace {
+    const trace: Trace = {
+      file: this.file,
+      name: header.name,
+      start: Date.parse(header.start),
+      durationMs: header.duration,
+      pools: header.pools.map(
+        (pool): TracePool => ({
+          name: pool.name,
+          count: pool.count,
+          min: pool.min,
+          nodeName: pool.nodeName,
+          indexBase: pool.indexBase,
+          allocatable: { cpu: pool.node.cpu, memory: pool.node.memory, pods: pool.node.pods },
+          labels: pool.node.labels,
+          taints: pool.node.taints,
+        }),
+      ),
+      nodes: header.nodes.map((node) => ({
+        name: node.name,
+        controlPlane: node.controlPlane,
+        allocatable: { cpu: node.cpu, memory: node.memory, pods: node.pods },
+        labels: node.labels,
+        taints: node.taints,
+      })),
+      events: this.events,
+    };
+    if (header.description !== undefined) trace.description = header.description;
+    if (header.config !== undefined) trace.config = header.config;
+    return trace;
+  }
+}
+
+/** The name of node `i` of a pool (Terraform count index `i`). */
+export function poolNodeName(pool: { nodeName: string; indexBase: number }, i: number): string {
+  return pool.nodeName.replaceAll("{index}", String(pool.indexBase + i));
+}
+
+function namedByPool(pool: { nodeName: string; indexBase: number }, name: string): boolean {
+  const [prefix, ...rest] = pool.nodeName.split("{index}");
+  const suffix = rest.join("{index}");
+  if (!name.startsWith(prefix ?? "") || !name.endsWith(suffix)) return false;
+  const middle = name.slice((prefix ?? "").length, name.length - suffix.length);
+  return /^\d+$/.test(middle) && Number(middle) >= pool.indexBase;
+}
+
+function podName(template: string, i: number | undefined): string {
+  if (i === undefined) return template;
+  return template.includes("{i}") ? template.replaceAll("{i}", String(i)) : `${template}-${i}`;
+}
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf("/");
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+function toArrival(event: PodLine, namespace: string, name: string, line: number): PodArrival {
+  const requests = { cpu: event.requests.cpu ?? 0, memory: event.requests.memory ?? 0 };
+  const arrival: PodArrival = {
+    kind: "pod",
+    at: event.at,
+    line,
+    namespace,
+    name,
+    requests,
+    usage: toProfile(event.usage, requests),
+    labels: { app: name, ...event.labels },
+    nodeSelector: event.nodeSelector,
+    tolerations: event.tolerations,
+    priority: event.priority,
+    localStorage: event.localStorage,
+  };
+  const owner = ownerOf(event, name);
+  if (owner) arrival.owner = owner;
+  if (event.duration !== undefined) arrival.durationMs = event.duration;
+  if (event.safeToEvict !== undefined) arrival.safeToEvict = event.safeToEvict;
+  return arrival;
+}
+
+/** Pods that finish belong to a Job, the rest to a Deployment, unless the line says. */
+function ownerOf(event: PodLine, name: string): OwnerRef | undefined {
+  const kind = event.owner ?? (event.duration !== undefined ? "Job" : "Deployment");
+  return kind === "none" ? undefined : { kind, name };
+}
+
+/** A resource a usage value leaves out is the pod's request. */
+function toProfile(
+  usage: UsageLine | undefined,
+  requests: { cpu: number; memory: number },
+): UsageProfile {
+  if (!usage?.points)
+    return {
+      kind: "constant",
+      cpu: usage?.cpu ?? requests.cpu,
+      memory: usage?.memory ?? requests.memory,
+    };
+  const profile: UsageProfile = {
+    kind: "points",
+    shape: usage.shape ?? "step",
+    points: usage.points.map((point) => ({
+      at: point.at,
+      cpu: point.cpu ?? requests.cpu,
+      memory: point.memory ?? requests.memory,
+    })),
+  };
+  if (usage.period !== undefined) profile.periodMs = usage.period;
+  return profile;
+}
+
+function unknownKey(key: string, known: readonly string[]): string {
+  const suggestion = didYouMean(key, known);
+  if (suggestion) return `unknown key "${key}"; did you mean "${suggestion}"?`;
+  return `unknown key "${key}"; allowed keys: ${known.join(", ")}`;
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  const segments = path.map(
+    (segment): PathSegment =>
+      typeof segment === "number"
+        ? { kind: "index", index: segment }
+        : { kind: "key", key: String(segment) },
+  );
+  return formatPath(segments);
+}

@@ -1,0 +1,220 @@
+import { placementConflict } from "../planning/scheduling.ts";
+import type { PodInfo, Taint } from "../planning/snapshot.ts";
+import type { NodeResources, PodArrival, UsageProfile } from "./trace.ts";
+import { arrivalKey } from "./trace.ts";
+import { usageAt } from "./usage-profile.ts";
+
+/** A node of the simulated cluster, from the moment its machine is created. */
+export interface SimNode {
+  name: string;
+  /** Trace pool it belongs to; absent for the trace's fixed nodes. */
+  pool?: string;
+  /** Terraform count index within the pool. */
+  index?: number;
+  controlPlane: boolean;
+  allocatable: NodeResources;
+  labels: Record<string, string>;
+  taints: Taint[];
+  /** Simulation time (ms from the trace's start) the machine was created. */
+  createdAt: number;
+  /** When it joined the cluster Ready; before that it is no node of the cluster yet. */
+  readyAt: number;
+  ready: boolean;
+  used: NodeResources;
+  pods: Set<SimPod>;
+}
+
+/** A pod of the trace, pending or running, with what the scheduler and snapshot read. */
+export interface SimPod {
+  key: string;
+  /** Arrival order: the scheduling queue's tie-breaker. */
+  seq: number;
+  arrival: PodArrival;
+  /** Its scheduling-relevant fields, in the planner's shape; phase and node are set per snapshot. */
+  info: PodInfo;
+  profile: UsageProfile;
+  profileSince: number;
+  node?: SimNode;
+  startedAt?: number;
+  endsAt?: number;
+}
+
+/**
+ * The cluster's nodes and pods, and a first-fit scheduler by requests that honours
+ * nodeSelector, required node affinity, taints and tolerations (the planner's predicates).
+ */
+export class SimCluster {
+  /** In creation order, which is the order first-fit tries them. */
+  nodes: SimNode[] = [];
+  readonly pods = new Map<string, SimPod>();
+  /** Pods waiting for a node, in queue order (priority, then arrival). */
+  pending: SimPod[] = [];
+  /** Pods evicted by a scale-down (each eviction counts). */
+  disrupted = 0;
+  private seq = 0;
+  /** Something changed that could let a pending pod fit. */
+  private dirty = false;
+
+  addNode(node: SimNode): void {
+    this.nodes.push(node);
+  }
+
+  /** Marks nodes whose boot finished by `now` Ready. */
+  updateReadiness(now: number): void {
+    for (const node of this.nodes)
+      if (!node.ready && node.readyAt <= now) {
+        node.ready = true;
+        this.dirty = true;
+      }
+  }
+
+  /** Drains and deletes a node: its pods are evicted back to the queue and counted. */
+  removeNode(node: SimNode): void {
+    for (const pod of [...node.pods]) {
+      this.unbind(pod);
+      this.disrupted += 1;
+      this.enqueue(pod);
+    }
+    this.nodes = this.nodes.filter((other) => other !== node);
+  }
+
+  /** A pod joins the queue; its usage profile starts at `since`. */
+  arrive(arrival: PodArrival, since: number): void {
+    const key = arrivalKey(arrival);
+    const pod: SimPod = {
+      key,
+      seq: this.seq++,
+      arrival,
+      info: podInfo(arrival),
+      profile: arrival.usage,
+      profileSince: since,
+    };
+    this.pods.set(key, pod);
+    this.enqueue(pod);
+  }
+
+  setUsage(key: string, profile: UsageProfile, since: number): void {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    pod.profile = profile;
+    pod.profileSince = since;
+  }
+
+  deletePod(key: string): void {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    this.pods.delete(key);
+    if (pod.node) this.unbind(pod);
+    else this.pending = this.pending.filter((other) => other !== pod);
+  }
+
+  /** Removes pods whose run ended by `now`. */
+  completeFinished(now: number): void {
+    for (const pod of this.pods.values())
+      if (pod.endsAt !== undefined && pod.endsAt <= now) this.deletePod(pod.key);
+  }
+
+  /** Binds pending pods, in queue order, to the first Ready node where they fit. */
+  schedule(now: number): void {
+    if (!this.dirty || this.pending.length === 0) return;
+    this.dirty = false;
+    const still: SimPod[] = [];
+    for (const pod of this.pending) {
+      const node = this.nodes.find((candidate) => fits(pod, candidate));
+      if (node) this.bind(pod, node, now);
+      else still.push(pod);
+    }
+    this.pending = still;
+  }
+
+  /** Usage of a pod now: zero while it waits for a node. */
+  podUsage(pod: SimPod, now: number): { cpu: number; memory: number } {
+    if (!pod.node) return { cpu: 0, memory: 0 };
+    return usageAt(pod.profile, now - pod.profileSince);
+  }
+
+  /** Sum of the usage of the node's pods; cpu cannot exceed what the node has. */
+  nodeUsage(node: SimNode, now: number): { cpu: number; memory: number } {
+    let cpu = 0;
+    let memory = 0;
+    for (const pod of node.pods) {
+      const usage = this.podUsage(pod, now);
+      cpu += usage.cpu;
+      memory += usage.memory;
+    }
+    return { cpu: Math.min(cpu, node.allocatable.cpu), memory };
+  }
+
+  private bind(pod: SimPod, node: SimNode, now: number): void {
+    pod.node = node;
+    pod.startedAt = now;
+    if (pod.arrival.durationMs !== undefined) pod.endsAt = now + pod.arrival.durationMs;
+    node.pods.add(pod);
+    node.used.cpu += pod.arrival.requests.cpu;
+    node.used.memory += pod.arrival.requests.memory;
+    node.used.pods += 1;
+  }
+
+  /** Takes a pod off its node; a batch pod that runs again starts its work over. */
+  private unbind(pod: SimPod): void {
+    const node = pod.node;
+    if (!node) return;
+    node.pods.delete(pod);
+    node.used.cpu -= pod.arrival.requests.cpu;
+    node.used.memory -= pod.arrival.requests.memory;
+    node.used.pods -= 1;
+    pod.node = undefined;
+    pod.startedAt = undefined;
+    pod.endsAt = undefined;
+    this.dirty = true;
+  }
+
+  private enqueue(pod: SimPod): void {
+    const at = this.pending.findIndex((other) => before(pod, other));
+    if (at === -1) this.pending.push(pod);
+    else this.pending.splice(at, 0, pod);
+    this.dirty = true;
+  }
+}
+
+function before(a: SimPod, b: SimPod): boolean {
+  const pa = a.arrival.priority;
+  const pb = b.arrival.priority;
+  return pa > pb || (pa === pb && a.seq < b.seq);
+}
+
+function fits(pod: SimPod, node: SimNode): boolean {
+  if (!node.ready) return false;
+  const { requests } = pod.arrival;
+  const { used, allocatable } = node;
+  if (used.cpu + requests.cpu > allocatable.cpu) return false;
+  if (used.memory + requests.memory > allocatable.memory) return false;
+  if (used.pods + 1 > allocatable.pods) return false;
+  return placementConflict(pod.info, node) === undefined;
+}
+
+/** The planner's view of a pod, without phase, node and usage (set per snapshot). */
+export function podInfo(arrival: PodArrival): PodInfo {
+  const requests = { cpu: arrival.requests.cpu, memory: arrival.requests.memory };
+  const info: PodInfo = {
+    namespace: arrival.namespace,
+    name: arrival.name,
+    phase: "Pending",
+    labels: arrival.labels,
+    requests,
+    containers: [{ name: "app", requests, limits: {} }],
+    initContainers: [],
+    nodeSelector: arrival.nodeSelector,
+    tolerations: arrival.tolerations,
+    priority: arrival.priority,
+    blockingVolumes: arrival.localStorage ? [{ name: "data", type: "emptyDir" }] : [],
+    doNotDisrupt: false,
+    daemonSet: false,
+    mirror: false,
+    oomKills: [],
+    createdAt: "",
+  };
+  if (arrival.owner) info.owner = arrival.owner;
+  if (arrival.safeToEvict !== undefined) info.safeToEvict = arrival.safeToEvict;
+  return info;
+}

@@ -1,0 +1,167 @@
+import type { Autoscaler, PullRequestIntent } from "./autoscaler.ts";
+import { SimCluster } from "./sim-cluster.ts";
+import { DAY_MS, type MergedChange, type SimPullRequest, SimRepo } from "./sim-repo.ts";
+import { simulationSnapshot } from "./sim-snapshot.ts";
+import type { Trace, TraceEvent } from "./trace.ts";
+
+/** Timing of the simulated world, in milliseconds. */
+export interface SimulationOptions {
+  /** Length of one simulation step. */
+  stepMs: number;
+  /** From the apply to a new node being Ready. */
+  bootDelayMs: number;
+  /** From opening (or updating) a pull request to its merge and apply. */
+  mergeDelayMs: number;
+}
+
+export const DEFAULT_SIMULATION: SimulationOptions = {
+  stepMs: 10_000,
+  bootDelayMs: 180_000,
+  mergeDelayMs: 120_000,
+};
+
+/** What one autoscaler did to the trace's workload. */
+export interface RunMetrics {
+  /** Pool nodes (booting ones included) integrated over time. */
+  nodeHours: number;
+  /** Pods waiting for a node, integrated over time. */
+  pendingPodMinutes: number;
+  pullRequestsOpened: number;
+  pullRequestsMerged: number;
+  /** Opened, then closed without merging. */
+  pullRequestsClosed: number;
+  /** Merged changes whose direction differs from the pool's previous merged change. */
+  directionChanges: number;
+  /** Pod evictions by scale-downs. */
+  podsDisrupted: number;
+  peakNodes: number;
+}
+
+export interface RunResult {
+  autoscaler: string;
+  metrics: RunMetrics;
+  pullRequests: SimPullRequest[];
+  changes: MergedChange[];
+}
+
+/**
+ * Replays the trace against one autoscaler in discrete steps. Each step, in order: the trace's
+ * events due by then; batch pods that finished; pull requests due are merged and applied (new
+ * machines start booting, removed nodes are drained, their pods back in the queue); nodes
+ * whose boot finished join Ready; the scheduler places pending pods; the autoscaler is asked
+ * when its interval has passed; then the step's node and pending time is counted.
+ */
+export function simulate(
+  trace: Trace,
+  autoscaler: Autoscaler,
+  options: SimulationOptions = DEFAULT_SIMULATION,
+): RunResult {
+  const world = createWorld(trace, options);
+  const totals: Totals = { nodeMs: 0, pendingMs: 0, peakNodes: 0 };
+  let nextCheck = 0;
+  for (let now = 0; now < trace.durationMs; now += options.stepMs) {
+    advance(world, trace, now);
+    if (now >= nextCheck) {
+      ask(world, trace, autoscaler, now);
+      while (nextCheck <= now) nextCheck += autoscaler.intervalMs;
+    }
+    count(totals, world.cluster, Math.min(options.stepMs, trace.durationMs - now));
+  }
+  const { cluster, repo } = world;
+  return {
+    autoscaler: autoscaler.name,
+    metrics: {
+      nodeHours: totals.nodeMs / 3_600_000,
+      pendingPodMinutes: totals.pendingMs / 60_000,
+      pullRequestsOpened: repo.pullRequests.length,
+      pullRequestsMerged: repo.pullRequests.filter((pr) => pr.state === "merged").length,
+      pullRequestsClosed: repo.pullRequests.filter((pr) => pr.state === "closed").length,
+      directionChanges: directionChanges(repo.changes),
+      podsDisrupted: cluster.disrupted,
+      peakNodes: totals.peakNodes,
+    },
+    pullRequests: repo.pullRequests,
+    changes: repo.changes,
+  };
+}
+
+interface World {
+  cluster: SimCluster;
+  repo: SimRepo;
+  /** Index of the next trace event to apply. */
+  nextEvent: number;
+}
+
+interface Totals {
+  nodeMs: number;
+  pendingMs: number;
+  peakNodes: number;
+}
+
+/** The trace's fixed nodes and first pool nodes, Ready since a day before the start. */
+function createWorld(trace: Trace, options: SimulationOptions): World {
+  const cluster = new SimCluster();
+  for (const node of trace.nodes)
+    cluster.addNode({
+      ...node,
+      createdAt: -DAY_MS,
+      readyAt: -DAY_MS,
+      ready: true,
+      used: { cpu: 0, memory: 0, pods: 0 },
+      pods: new Set(),
+    });
+  return { cluster, repo: new SimRepo(trace.pools, cluster, options, trace.start), nextEvent: 0 };
+}
+
+/** Steps 1–5: events, finished batch pods, merges and applies, boots, scheduling. */
+function advance(world: World, trace: Trace, now: number): void {
+  const { cluster, repo } = world;
+  while ((trace.events[world.nextEvent]?.at ?? Infinity) <= now)
+    applyEvent(cluster, trace.events[world.nextEvent++] as TraceEvent);
+  cluster.completeFinished(now);
+  repo.mergeDue(now);
+  cluster.updateReadiness(now);
+  cluster.schedule(now);
+}
+
+function ask(world: World, trace: Trace, autoscaler: Autoscaler, now: number): void {
+  const view = {
+    now: new Date(trace.start + now),
+    snapshot: simulationSnapshot(world.cluster, trace.start, now),
+    repo: world.repo.facts(),
+  };
+  for (const intent of autoscaler.decide(view)) act(world.repo, intent, now);
+}
+
+function count(totals: Totals, cluster: SimCluster, span: number): void {
+  const poolNodes = cluster.nodes.filter((node) => node.pool !== undefined).length;
+  totals.nodeMs += poolNodes * span;
+  totals.pendingMs += cluster.pending.length * span;
+  totals.peakNodes = Math.max(totals.peakNodes, poolNodes);
+}
+
+function applyEvent(cluster: SimCluster, event: TraceEvent): void {
+  // A profile's clock starts at the event's own time, even when the step comes a little later.
+  if (event.kind === "pod") cluster.arrive(event, event.at);
+  else if (event.kind === "usage") cluster.setUsage(event.pod, event.usage, event.at);
+  else cluster.deletePod(event.pod);
+}
+
+function act(repo: SimRepo, intent: PullRequestIntent, now: number): void {
+  if (intent.action === "close") repo.close(intent.pool, now);
+  else if (intent.action === "update") repo.update(intent.pool, intent.desired, intent.reason, now);
+  else repo.open(intent.pool, intent.desired, intent.reason, now);
+}
+
+/** Per pool, how often a merged change went the other way from the one before it. */
+export function directionChanges(changes: readonly MergedChange[]): number {
+  const last = new Map<string, number>();
+  let count = 0;
+  for (const change of changes) {
+    const sign = Math.sign(change.to - change.from);
+    const previous = last.get(change.pool);
+    if (previous !== undefined && previous !== sign) count += 1;
+    last.set(change.pool, sign);
+  }
+  return count;
+}

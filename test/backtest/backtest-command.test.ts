@@ -1,0 +1,187 @@
+import { describe, expect, it } from "@jest/globals";
+import { backtestCommand } from "../../src/cli/backtest-command.ts";
+import type { CliIo } from "../../src/cli/io.ts";
+import { formatLocated, InputError } from "../../src/errors.ts";
+
+const TINY = "test/fixtures/backtest/tiny.jsonl";
+
+/** Runs the command as `pr-autoscaler backtest …` would, with captured streams. */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    cwd: process.cwd(),
+    env: {},
+    isTty: false,
+  };
+  try {
+    const code = await backtestCommand.run(args, io);
+    return { code, stdout, stderr };
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    stderr += `pr-autoscaler backtest: ${formatLocated(error.message, error.location)}\n`;
+    return { code: error.exitCode, stdout, stderr };
+  }
+}
+
+describe("pr-autoscaler backtest", () => {
+  it("prints the comparison table and the goals", async () => {
+    const { code, stdout, stderr } = await run(["--trace", TINY]);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    const lines = stdout.split("\n");
+    expect(lines[0]).toBe(`Backtest of tiny (${TINY}) with test/fixtures/backtest/tiny.yml`);
+    expect(lines[1]).toBe("1h in 10s steps; planner every 1m; merge+apply 2m; boot 3m");
+    const row = (name: string) =>
+      lines
+        .find((line) => line.startsWith(name))
+        ?.slice(name.length)
+        .trim()
+        .split(/\s+/);
+    expect(row("planner (repo config)")).toEqual(["1.6", "5.0", "2", "2", "0", "1", "0", "2"]);
+    expect(row("baseline (seed rules)")).toEqual(["2.0", "0.0", "1", "1", "0", "0", "0", "2"]);
+    expect(row("oracle (lower bound)")).toEqual(["1.4", "0.0", "-", "-", "-", "-", "-", "2"]);
+    expect(stdout).toContain("  not met  PRs opened ≤ the baseline's: 2 vs 1\n");
+  });
+
+  it("lists every pull request with --timeline", async () => {
+    const { stdout } = await run(["--trace", TINY, "--timeline"]);
+    expect(stdout).toContain(
+      "planner (repo config) pull requests:\n" +
+        "  #1 00:10:00 workers 1 → 2, merged 00:12:00 (1 pending pod(s))\n" +
+        "  #2 00:45:00 workers 2 → 1, merged 00:47:00 (underutilised)\n",
+    );
+    expect(stdout).toContain(
+      "baseline (seed rules) pull requests:\n  #1 00:00:00 workers 1 → 2, merged 00:02:00 (below min 2)\n",
+    );
+  });
+
+  it("prints JSON with --json, times in seconds", async () => {
+    const { code, stdout } = await run(["--trace", TINY, "--json"]);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.trace).toEqual({
+      name: "tiny",
+      file: TINY,
+      pools: ["workers"],
+      durationSeconds: 3600,
+    });
+    expect(report.options).toEqual({
+      stepSeconds: 10,
+      intervalSeconds: 60,
+      bootDelaySeconds: 180,
+      mergeDelaySeconds: 120,
+    });
+    expect(report.planner.metrics).toMatchObject({ pullRequestsOpened: 2, pendingPodMinutes: 5 });
+    expect(report.planner.pullRequests[0]).toEqual({
+      number: 1,
+      pool: "workers",
+      from: 1,
+      desired: 2,
+      reason: "1 pending pod(s)",
+      openedAt: 600,
+      mergedAt: 720,
+      updates: 0,
+      state: "merged",
+    });
+    expect(report.planner.changes).toEqual([
+      { pool: "workers", at: 720, from: 1, to: 2 },
+      { pool: "workers", at: 2820, from: 2, to: 1 },
+    ]);
+    expect(report.oracle).toMatchObject({ peakNodes: 2, unplaceablePods: 0 });
+    expect(report.goals).toHaveLength(3);
+  });
+
+  it("takes the delays and step from flags, in seconds or as durations", async () => {
+    const fast = JSON.parse(
+      (
+        await run([
+          "--trace",
+          TINY,
+          "--json",
+          "--boot-delay",
+          "60",
+          "--merge-delay",
+          "30s",
+          "--step",
+          "5",
+        ])
+      ).stdout,
+    );
+    expect(fast.options).toMatchObject({
+      stepSeconds: 5,
+      bootDelaySeconds: 60,
+      mergeDelaySeconds: 30,
+    });
+    expect(fast.planner.metrics.pendingPodMinutes).toBeCloseTo(1.5, 10);
+    const reviewed = await run([
+      "--trace",
+      TINY,
+      "--timeline",
+      "--merge-delay",
+      "4h",
+      "--interval",
+      "2m",
+    ]);
+    expect(reviewed.stdout).toContain("planner every 2m; merge+apply 4h;");
+    // The planner's pull request waits for review until job-0 ends and job-1 takes its room.
+    expect(reviewed.stdout).toContain(
+      "#1 00:10:00 workers 1 → 2, closed 00:30:00 (1 pending pod(s))",
+    );
+    expect(reviewed.stdout).toContain("#1 00:00:00 workers 1 → 2, still open (below min 2)");
+  });
+
+  it("exits 2 with file:line for a bad trace", async () => {
+    const { code, stdout, stderr } = await run([
+      "--trace",
+      "test/fixtures/backtest/bad-trace.jsonl",
+    ]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(
+      'pr-autoscaler backtest: test/fixtures/backtest/bad-trace.jsonl:3: requests.cpu: "two" is not a cpu quantity: write it like 2, 0.5 or 500m\n',
+    );
+  });
+
+  it("exits 2 with file:line:column for a bad config", async () => {
+    const { code, stderr } = await run([
+      "--trace",
+      TINY,
+      "--config",
+      "test/fixtures/backtest/bad-config.yml",
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      'pr-autoscaler backtest: test/fixtures/backtest/bad-config.yml:6:10: pools[0].min: expected a number, got the string "2"\n',
+    );
+  });
+
+  it("exits 2 on usage errors", async () => {
+    const cases: [string[], string][] = [
+      [[], "--trace FILE is required"],
+      [
+        ["--trace", TINY, "--step", "fast"],
+        '--step expects seconds or a duration such as 90s or 3m, got "fast"',
+      ],
+      [["--trace", TINY, "--step", "0"], "--step must be at least 1s"],
+      [["--trace", TINY, "--speed", "9"], "Unknown option '--speed'"],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = await run(args);
+      expect({ args, code }).toEqual({ args, code: 2 });
+      expect(stderr).toContain(message);
+    }
+  });
+
+  it("describes itself for the command list and --help", () => {
+    expect(backtestCommand.name).toBe("backtest");
+    expect(backtestCommand.usage).toContain("--trace TRACE.jsonl");
+    expect(backtestCommand.usage).toContain("docs/backtest.md");
+  });
+});

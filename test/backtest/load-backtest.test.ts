@@ -1,0 +1,130 @@
+import { describe, expect, it } from "@jest/globals";
+import { configTraceIssues, loadBacktestInputs } from "../../src/backtest/load-backtest.ts";
+import { InputError } from "../../src/errors.ts";
+import { loadRepoConfig } from "../../src/policy/load-repo-config.ts";
+import { header, trace } from "./trace-helpers.ts";
+
+const FIXTURES = "test/fixtures/backtest";
+
+async function refusal(traceFile: string, configFile?: string): Promise<InputError> {
+  try {
+    await loadBacktestInputs(traceFile, configFile, process.cwd());
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error("expected the inputs to be refused");
+}
+
+describe("loadBacktestInputs", () => {
+  it("finds the config the header names, beside the trace", async () => {
+    const inputs = await loadBacktestInputs(`${FIXTURES}/tiny.jsonl`, undefined, process.cwd());
+    expect(inputs.configFile).toBe(`${FIXTURES}/tiny.yml`);
+    expect(inputs.trace.name).toBe("tiny");
+    expect(inputs.config.pools[0]?.max).toBe(4);
+  });
+
+  it("reports a bad trace at its line", async () => {
+    const error = await refusal(`${FIXTURES}/bad-trace.jsonl`);
+    expect(error.location).toEqual({ file: `${FIXTURES}/bad-trace.jsonl`, line: 3 });
+    expect(error.exitCode).toBe(2);
+  });
+
+  it("reports a bad config at its line and column", async () => {
+    const error = await refusal(`${FIXTURES}/tiny.jsonl`, `${FIXTURES}/bad-config.yml`);
+    expect(error.location).toEqual({ file: `${FIXTURES}/bad-config.yml`, line: 6, column: 10 });
+    expect(error.message).toBe('pools[0].min: expected a number, got the string "2"');
+  });
+
+  it("reports every way the config does not fit the trace, each at its line", async () => {
+    const error = await refusal(`${FIXTURES}/tiny.jsonl`, `${FIXTURES}/wrong-pool.yml`);
+    expect(error.location).toEqual({ file: `${FIXTURES}/wrong-pool.yml`, line: 7, column: 7 });
+    expect(error.message).toBe(
+      `pools[0].selector: the selector does not recognise the trace's workers nodes (labels {"pool":"workers"})\n` +
+        `${FIXTURES}/wrong-pool.yml:10:11: pools[1].name: the trace has no pool "gpu" (its pools: workers)`,
+    );
+  });
+
+  it("says where a file could not be read", async () => {
+    expect((await refusal(`${FIXTURES}/missing.jsonl`)).message).toBe(
+      `cannot read ${FIXTURES}/missing.jsonl: ENOENT`,
+    );
+    const error = await refusal(`${FIXTURES}/tiny.jsonl`, `${FIXTURES}/none.yml`);
+    expect(error.location).toEqual({ file: `${FIXTURES}/none.yml` });
+  });
+
+  it("asks for a config when neither the flag nor the header names one", async () => {
+    const error = await refusal(`${FIXTURES}/no-config.jsonl`);
+    expect(error.message).toBe(
+      'no repo config: give --config FILE, or "config" in the trace header',
+    );
+    expect(error.location).toEqual({ file: `${FIXTURES}/no-config.jsonl`, line: 1 });
+  });
+});
+
+describe("configTraceIssues", () => {
+  const twoPools = trace(
+    header({
+      pools: [
+        { ...header().pools[0] },
+        {
+          name: "gpu",
+          count: 1,
+          nodeName: "gpu-{index}-vm",
+          node: { cpu: "8", memory: "32Gi", labels: { pool: "gpu" } },
+        },
+      ],
+      nodes: [{ name: "spare", cpu: "2", memory: "4Gi", labels: { pool: "workers" } }],
+    }),
+  );
+
+  function check(yaml: string): string[] {
+    const loaded = loadRepoConfig(yaml, "c.yml");
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    return configTraceIssues(loaded.config, yaml, "c.yml", twoPools).map(
+      (issue) => `${issue.line}: ${issue.path}: ${issue.message}`,
+    );
+  }
+
+  it("wants a selector for each pool that recognises its nodes only", () => {
+    const yaml = [
+      "pools:",
+      "  - name: workers",
+      "    target: { file: t.tfvars, path: a }",
+      "    max: 3",
+      "  - name: gpu",
+      "    target: { file: t.tfvars, path: b }",
+      "    selector: { matchLabels: { pool: gpu } }",
+      "    removal: { nameTemplate: 'gpu-{index}-vm', indexBase: 1 }",
+      "    max: 3",
+      "",
+    ].join("\n");
+    expect(check(yaml)).toEqual([
+      "2: pools[0].name: the selector also recognises the trace's gpu nodes; give it labels only workers nodes carry",
+      "8: pools[1].removal: removal names nodes gpu-{index}-vm from 1, the trace gpu-{index}-vm from 0",
+    ]);
+  });
+
+  it("wants the fixed nodes left out, node names ending in the index, and every pool", () => {
+    const yaml = [
+      "pools:",
+      "  - name: workers",
+      "    target: { file: t.tfvars, path: a }",
+      "    selector: { matchLabels: { pool: workers } }",
+      "    max: 3",
+      "  - name: gpu",
+      "    target: { file: t.tfvars, path: b }",
+      "    selector: { matchLabels: { pool: gpu } }",
+      "    max: 3",
+      "",
+    ].join("\n");
+    expect(check(yaml)).toEqual([
+      "4: pools[0].selector: the selector also recognises the trace's fixed node spare; give it labels only workers nodes carry",
+      "6: pools[1].name: the trace's node names (gpu-{index}-vm) do not end in the index: set removal.nameTemplate: gpu-{index}-vm",
+    ]);
+    const onlyWorkers = yaml.split("\n").slice(0, 5).join("\n");
+    expect(check(onlyWorkers)).toContain(
+      '2: pools: no pool "gpu": every pool of the trace needs one (set min = max to keep it fixed)',
+    );
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "@jest/globals";
+import { oracle } from "../../src/backtest/oracle.ts";
+import { header, pod, trace } from "./trace-helpers.ts";
+
+const options = { stepMs: 10_000, bootDelayMs: 180_000 };
+
+describe("oracle", () => {
+  // a (3 cpu) all hour; b (3 cpu) from 20 to 40 min. One 4-cpu node holds one of them, so
+  // the need is 1, 2 from 20 to 40 min, then 1.
+  const day = trace(
+    header(),
+    pod(0, "a", { requests: { cpu: "3" } }),
+    pod("20m", "b", { requests: { cpu: "3" }, duration: "20m" }),
+  );
+
+  it("pays for the second node from a boot delay before it is needed until it is not", () => {
+    const result = oracle(day, options);
+    // Two nodes from 17 to 40 min: 1 h + 23 min.
+    expect(result.nodeHours).toBeCloseTo(1 + 23 / 60, 10);
+    expect(result.peakNodes).toBe(2);
+    expect(result.unplaceablePods).toBe(0);
+  });
+
+  it("pays only for the need itself without a boot delay", () => {
+    expect(oracle(day, { stepMs: 10_000, bootDelayMs: 0 }).nodeHours).toBeCloseTo(1 + 20 / 60, 10);
+  });
+
+  it("takes usage above the request as demand", () => {
+    // c asks for 1 cpu but uses 3.5: with a's 3 cpu that is two nodes all hour.
+    const busy = trace(
+      header(),
+      pod(0, "a", { requests: { cpu: "3" } }),
+      pod(0, "c", { requests: { cpu: "1" }, usage: { cpu: "3500m" } }),
+    );
+    expect(oracle(busy, options).nodeHours).toBeCloseTo(2, 10);
+  });
+
+  it("packs first-fit decreasing: small pods fill the room big ones leave", () => {
+    // 3 + 1 and 3 + 1 fit two 4-cpu nodes; in arrival order first-fit would need three.
+    const mixed = trace(
+      header(),
+      pod(0, "s1", { requests: { cpu: "1" } }),
+      pod(0, "s2", { requests: { cpu: "1" } }),
+      pod(0, "b1", { requests: { cpu: "3" } }),
+      pod(0, "b2", { requests: { cpu: "3" } }),
+    );
+    expect(oracle(mixed, options).peakNodes).toBe(2);
+  });
+
+  it("never goes below the pool's min", () => {
+    expect(oracle(trace(header({}, { min: 2 })), options).nodeHours).toBeCloseTo(2, 10);
+  });
+
+  it("uses the fixed nodes first and respects selectors and taints", () => {
+    const fixed = {
+      name: "big-1",
+      cpu: "8",
+      memory: "32Gi",
+      labels: { size: "big" },
+      taints: [{ key: "dedicated", effect: "NoSchedule" }],
+    };
+    const mixed = trace(
+      header({ nodes: [fixed] }, { min: 0 }),
+      pod(0, "tolerant", {
+        requests: { cpu: "6" },
+        tolerations: [{ key: "dedicated", operator: "Exists" }],
+      }),
+      pod(0, "plain", { requests: { cpu: "2" } }),
+      pod(0, "nowhere", { nodeSelector: { size: "huge" } }),
+    );
+    const result = oracle(mixed, options);
+    expect(result.nodeHours).toBeCloseTo(1, 10);
+    expect(result.unplaceablePods).toBe(1);
+  });
+
+  it("ends a pod's demand at its deletion", () => {
+    const short = trace(header({}, { min: 0 }), pod(0, "a", { requests: { cpu: "3" } }), {
+      type: "delete",
+      at: "30m",
+      pod: "a",
+    });
+    expect(oracle(short, { stepMs: 10_000, bootDelayMs: 0 }).nodeHours).toBeCloseTo(0.5, 10);
+  });
+});

@@ -1,0 +1,305 @@
+import { describe, expect, it } from "@jest/globals";
+import { directionChanges, simulate } from "../../src/backtest/simulate.ts";
+import { header, openTo, pod, scriptedAutoscaler, trace } from "./trace-helpers.ts";
+
+const HOUR = 3_600_000;
+
+function podNames(view: {
+  snapshot: { pods: { name: string; phase: string; nodeName?: string }[] };
+}) {
+  return view.snapshot.pods.map((p) => `${p.name}:${p.phase}:${p.nodeName ?? "-"}`);
+}
+
+describe("simulate: a scale-up", () => {
+  // One 4-cpu node; two 3-cpu pods, so one waits. A pull request to 2 nodes opens at 0 s,
+  // merges at 120 s (merge delay) and its node is Ready at 300 s (boot delay).
+  const day = trace(
+    header(),
+    pod(0, "a", { requests: { cpu: "3" } }),
+    pod(0, "b", { requests: { cpu: "3" } }),
+  );
+  const autoscaler = scriptedAutoscaler({ 0: [openTo(2)] });
+  const result = simulate(day, autoscaler);
+  const at = (seconds: number) => autoscaler.views[seconds / 60];
+
+  it("merges after the merge delay and records the change", () => {
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({
+        number: 1,
+        from: 1,
+        desired: 2,
+        openedAt: 0,
+        mergedAt: 120_000,
+        state: "merged",
+      }),
+    ]);
+    expect(result.changes).toEqual([{ pool: "workers", at: 120_000, from: 1, to: 2 }]);
+  });
+
+  it("shows the repo's value, last change and open pull request as the forge would", () => {
+    expect(at(60)?.repo).toEqual([
+      { pool: "workers", currentValue: 1, openPullRequest: { number: 1, desired: 2 } },
+    ]);
+    expect(at(180)?.repo).toEqual([
+      {
+        pool: "workers",
+        currentValue: 2,
+        lastChange: { at: "2025-06-06T00:02:00.000Z", direction: "up" },
+      },
+    ]);
+  });
+
+  it("adds the node to the cluster only once it is Ready, boot delay after the apply", () => {
+    expect(at(240)?.snapshot.nodes.map((node) => node.name)).toEqual(["worker-1"]);
+    const joined = at(300)?.snapshot.nodes[1];
+    expect(joined).toMatchObject({
+      name: "worker-2",
+      pool: "workers",
+      ready: true,
+      createdAt: "2025-06-06T00:02:00.000Z",
+      readySince: "2025-06-06T00:05:00.000Z",
+      labels: { "kubernetes.io/hostname": "worker-2", pool: "workers" },
+      allocatable: { cpu: 4000, memory: 16 * 2 ** 30, pods: 110 },
+    });
+  });
+
+  it("keeps the pod pending, marked Unschedulable, until the node is Ready", () => {
+    expect(podNames(at(240) as never)).toEqual(["a:Running:worker-1", "b:Pending:-"]);
+    expect(at(240)?.snapshot.pods[1]?.unschedulable).toBeDefined();
+    expect(podNames(at(300) as never)).toEqual(["a:Running:worker-1", "b:Running:worker-2"]);
+  });
+
+  it("counts pending time and node time, booting nodes included", () => {
+    expect(result.metrics.pendingPodMinutes).toBeCloseTo(5, 10);
+    // worker-1 for the hour, worker-2 from the apply at 120 s.
+    expect(result.metrics.nodeHours).toBeCloseTo((3600 + 3480) / 3600, 10);
+    expect(result.metrics).toMatchObject({
+      pullRequestsOpened: 1,
+      pullRequestsMerged: 1,
+      pullRequestsClosed: 0,
+      directionChanges: 0,
+      podsDisrupted: 0,
+      peakNodes: 2,
+    });
+  });
+});
+
+describe("simulate: pull requests updated and closed", () => {
+  const quiet = trace(header());
+
+  it("starts the merge delay over when an update changes the count", () => {
+    const result = simulate(
+      quiet,
+      scriptedAutoscaler({
+        0: [openTo(2)],
+        60: [{ pool: "workers", action: "update", desired: 3, reason: "more" }],
+        120: [{ pool: "workers", action: "update", desired: 3, reason: "same" }],
+      }),
+    );
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({ desired: 3, updates: 1, mergedAt: 180_000, reason: "more" }),
+    ]);
+    expect(result.changes).toEqual([{ pool: "workers", at: 180_000, from: 1, to: 3 }]);
+  });
+
+  it("counts a closed pull request as opened and not merged", () => {
+    const result = simulate(
+      quiet,
+      scriptedAutoscaler({
+        0: [openTo(2)],
+        60: [{ pool: "workers", action: "close", reason: "no" }],
+      }),
+    );
+    expect(result.metrics).toMatchObject({
+      pullRequestsOpened: 1,
+      pullRequestsMerged: 0,
+      pullRequestsClosed: 1,
+      peakNodes: 1,
+    });
+    expect(result.pullRequests[0]).toMatchObject({ state: "closed", closedAt: 60_000 });
+    expect(result.metrics.nodeHours).toBeCloseTo(1, 10);
+  });
+
+  it("opens no second pull request while one is open", () => {
+    const result = simulate(quiet, scriptedAutoscaler({ 0: [openTo(2)], 60: [openTo(3)] }));
+    expect(result.pullRequests).toHaveLength(1);
+    expect(result.changes).toEqual([{ pool: "workers", at: 120_000, from: 1, to: 2 }]);
+  });
+});
+
+describe("simulate: a scale-down drains the node", () => {
+  // a and x fill worker-1, so b (3 cpu) and c (1 cpu) go to worker-2; x leaves at 30 s.
+  // Cutting to one node destroys worker-2 (the highest index): c fits on worker-1, b does not.
+  const day = trace(
+    header({}, { count: 2 }),
+    pod(0, "a", { requests: { cpu: "3" } }),
+    pod(0, "x", { requests: { cpu: "1" } }),
+    pod(0, "b", { requests: { cpu: "3" } }),
+    pod(0, "c", { requests: { cpu: "1" } }),
+    { type: "delete", at: 30, pod: "x" },
+  );
+  const autoscaler = scriptedAutoscaler({ 0: [openTo(1)] });
+  const result = simulate(day, autoscaler);
+
+  it("evicts its pods, counts them disrupted and reschedules those that fit", () => {
+    expect(podNames(autoscaler.views[0] as never)).toEqual([
+      "a:Running:worker-1",
+      "x:Running:worker-1",
+      "b:Running:worker-2",
+      "c:Running:worker-2",
+    ]);
+    expect(podNames(autoscaler.views[2] as never)).toEqual([
+      "a:Running:worker-1",
+      "c:Running:worker-1",
+      "b:Pending:-",
+    ]);
+    expect(result.metrics.podsDisrupted).toBe(2);
+  });
+
+  it("counts the evicted pod pending from the apply to the end", () => {
+    expect(result.metrics.pendingPodMinutes).toBeCloseTo((3600 - 120) / 60, 10);
+    expect(result.metrics.nodeHours).toBeCloseTo((3600 + 120) / 3600, 10);
+    expect(result.changes).toEqual([{ pool: "workers", at: 120_000, from: 2, to: 1 }]);
+  });
+});
+
+describe("simulate: batch pods", () => {
+  it("finish their duration after they start and start over when evicted", () => {
+    // job runs on worker-2 from 0 s; the cut at 180 s evicts it; a leaves at 20 min, so the
+    // job starts again on worker-1 at 1200 s and, 10 minutes later, is gone.
+    const day = trace(
+      header({}, { count: 2 }),
+      pod(0, "a", { requests: { cpu: "3" } }),
+      pod(0, "job", { requests: { cpu: "3" }, duration: "10m" }),
+      { type: "delete", at: "20m", pod: "a" },
+    );
+    const autoscaler = scriptedAutoscaler({ 60: [openTo(1)] });
+    const result = simulate(day, autoscaler);
+    expect(podNames(autoscaler.views[1] as never)).toContain("job:Running:worker-2");
+    expect(podNames(autoscaler.views[4] as never)).toEqual(["a:Running:worker-1", "job:Pending:-"]);
+    expect(podNames(autoscaler.views[20] as never)).toEqual(["job:Running:worker-1"]);
+    expect(podNames(autoscaler.views[29] as never)).toEqual(["job:Running:worker-1"]);
+    expect(podNames(autoscaler.views[30] as never)).toEqual([]);
+    expect(result.metrics.pendingPodMinutes).toBeCloseTo((1200 - 180) / 60, 10);
+    expect(result.metrics.podsDisrupted).toBe(1);
+  });
+
+  it("complete without an autoscaler doing anything", () => {
+    const day = trace(header(), pod(0, "job", { duration: "90s" }));
+    const autoscaler = scriptedAutoscaler({});
+    simulate(day, autoscaler);
+    expect(podNames(autoscaler.views[1] as never)).toEqual(["job:Running:worker-1"]);
+    expect(podNames(autoscaler.views[2] as never)).toEqual([]);
+  });
+});
+
+describe("simulate: scheduling", () => {
+  const gpuNode = {
+    name: "gpu-1",
+    cpu: "8",
+    memory: "32Gi",
+    labels: { gpu: "true" },
+    taints: [{ key: "gpu", effect: "NoSchedule" }],
+  };
+  const toleration = [{ key: "gpu", operator: "Exists" }];
+
+  it("places pods first-fit by requests, honouring selectors, taints and tolerations", () => {
+    const day = trace(
+      header({ nodes: [gpuNode] }, { count: 2 }),
+      pod(0, "web", { requests: { cpu: "2" } }),
+      pod(0, "ml", {
+        requests: { cpu: "6" },
+        nodeSelector: { gpu: "true" },
+        tolerations: toleration,
+      }),
+      pod(0, "untolerated", { nodeSelector: { gpu: "true" } }),
+      pod(0, "api", { requests: { cpu: "2" } }),
+      pod(0, "db", { requests: { cpu: "1" } }),
+      pod(0, "pinned", { nodeSelector: { pool: "workers" }, requests: { cpu: "500m" } }),
+    );
+    const autoscaler = scriptedAutoscaler({});
+    simulate(day, autoscaler);
+    expect(podNames(autoscaler.views[0] as never)).toEqual([
+      "ml:Running:gpu-1",
+      "web:Running:worker-1",
+      "api:Running:worker-1",
+      "db:Running:worker-2",
+      "pinned:Running:worker-2",
+      "untolerated:Pending:-",
+    ]);
+  });
+
+  it("gives room to the higher priority first, then to the earlier arrival", () => {
+    const day = trace(
+      header(),
+      pod(0, "big", { requests: { cpu: "4" } }),
+      pod(10, "early", { requests: { cpu: "2" } }),
+      pod(20, "late-important", { requests: { cpu: "3" }, priority: 100 }),
+      pod(30, "later", { requests: { cpu: "2" } }),
+      { type: "delete", at: 120, pod: "big" },
+    );
+    const autoscaler = scriptedAutoscaler({});
+    simulate(day, autoscaler);
+    expect(podNames(autoscaler.views[2] as never)).toEqual([
+      "late-important:Running:worker-1",
+      "early:Pending:-",
+      "later:Pending:-",
+    ]);
+  });
+});
+
+describe("simulate: usage", () => {
+  it("reports node usage as the sum of its pods', cpu capped at allocatable, none for pending pods", () => {
+    const day = trace(
+      header(),
+      pod(0, "a", { requests: { cpu: "1" }, usage: { cpu: "1500m", memory: "3Gi" } }),
+      pod(0, "b", { requests: { cpu: "1" }, usage: { cpu: "2", memory: "1Gi" } }),
+      pod(0, "c", { requests: { cpu: "3" } }),
+      { type: "usage", at: "2m", pod: "b", usage: { cpu: "3", memory: "2Gi" } },
+    );
+    const autoscaler = scriptedAutoscaler({});
+    simulate(day, autoscaler);
+    const before = autoscaler.views[1]?.snapshot;
+    expect(before?.nodes[0]?.usage).toMatchObject({
+      cpu: 3500,
+      memory: 4 * 2 ** 30,
+      source: "metrics-server",
+    });
+    expect(before?.pods.find((p) => p.name === "c")?.usage).toBeUndefined();
+    expect(before?.pods.find((p) => p.name === "b")?.usage).toMatchObject({ cpu: 2000 });
+    const after = autoscaler.views[2]?.snapshot;
+    expect(after?.nodes[0]?.usage).toMatchObject({ cpu: 4000, memory: 5 * 2 ** 30 });
+  });
+});
+
+describe("simulate: accounting", () => {
+  it("counts the last, shorter step only for its length", () => {
+    const day = trace(header({ duration: 95 }), pod(0, "big", { requests: { cpu: "5" } }));
+    const result = simulate(day, scriptedAutoscaler({}));
+    expect(result.metrics.nodeHours).toBeCloseTo(95 / 3600, 12);
+    expect(result.metrics.pendingPodMinutes).toBeCloseTo(95 / 60, 12);
+  });
+
+  it("counts each change of direction per pool", () => {
+    const change = (pool: string, from: number, to: number) => ({ pool, at: 0, from, to });
+    expect(
+      directionChanges([
+        change("a", 2, 3),
+        change("b", 2, 1),
+        change("a", 3, 4),
+        change("a", 4, 3),
+        change("b", 1, 2),
+        change("a", 3, 4),
+      ]),
+    ).toBe(3);
+  });
+
+  it("takes the trace duration and step from the options", () => {
+    const result = simulate(trace(header({ duration: "2h" })), scriptedAutoscaler({}), {
+      stepMs: 60_000,
+      bootDelayMs: 0,
+      mergeDelayMs: 0,
+    });
+    expect(result.metrics.nodeHours * HOUR).toBeCloseTo(2 * HOUR, 6);
+  });
+});
