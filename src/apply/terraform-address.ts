@@ -230,7 +230,8 @@ function quoteHcl(value: string): string {
     else if (ch === "\t") out += "\\t";
     else out += ch;
   }
-  return `${out.replaceAll("${", "$${").replaceAll("%{", "%%{")}"`;
+  // A replacer function: in a replacement string, `$$` would stand for a single `$`.
+  return `${out.replaceAll("${", () => "$${").replaceAll("%{", () => "%%{")}"`;
 }
 
 function addressError(text: string, reason: string): InputError {

@@ -71,6 +71,12 @@ describe("parseResourceAddress", () => {
     expect(() => parseResourceAddress("a..b")).toThrow("expected a name at character 3");
   });
 
+  it("escapes a literal ${ in a key as HCL does, even next to another $", () => {
+    const address = parseResourceAddress('module.a["$$${"]._.a');
+    expect(address.modules).toEqual([{ name: "a", key: "$${" }]);
+    expect(formatResourceAddress(address)).toBe('module.a["$$${"]._.a');
+  });
+
   it("renders what it parses back to the same text (property)", () => {
     const identifier = fc
       .stringMatching(/^[a-z_][a-z0-9_-]{0,8}$/)
