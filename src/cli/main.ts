@@ -4,8 +4,17 @@ import type { Command } from "./command.ts";
 import { editCommand, getCommand } from "./edit-commands.ts";
 import { guardCommand } from "./guard-command.ts";
 import { type CliIo, processIo } from "./io.ts";
+import { planCommand } from "./plan-command.ts";
+import { snapshotCommand } from "./snapshot-command.ts";
 
-const commands: Command[] = [getCommand, editCommand, guardCommand, backtestCommand];
+const commands: Command[] = [
+  getCommand,
+  editCommand,
+  snapshotCommand,
+  planCommand,
+  backtestCommand,
+  guardCommand,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 4);

@@ -1,0 +1,166 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { ClusterReadError, readSnapshot } from "../cluster/read-snapshot.ts";
+import { loadSnapshot } from "../cluster/snapshot-file.ts";
+import { decodeUtf8 } from "../editors/text.ts";
+import { type ExitCode, InputError, UsageError } from "../errors.ts";
+import { unifiedDiff } from "../forge/dry-run/unified-diff.ts";
+import type { Proposal } from "../planning/proposal.ts";
+import type { Snapshot } from "../planning/snapshot.ts";
+import { formatConfigIssues } from "../policy/load-repo-config.ts";
+import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
+import { type PlanRepoResult, planRepo, readRepoConfig } from "../reconcile/plan-repo.ts";
+import { localRepo } from "../repo/local-repo.ts";
+import { parseCommandArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+import type { CliIo } from "./io.ts";
+
+const usage = `Usage: pr-autoscaler plan [--repo DIR] [--kubeconfig F [--context C] | --snapshot F]
+                          [--config F] [--now ISO] [--json]
+
+Decides what the infra repo in DIR should change for the cluster, and explains why (or why
+not). Nothing is written: proposals are printed with the diff the pull request would carry.
+
+Options:
+  --repo DIR         the infra repo checkout (default: the current directory)
+  --snapshot F       plan from a saved snapshot (pr-autoscaler snapshot --out F)
+  --kubeconfig F     read the cluster with this kubeconfig (default: $KUBECONFIG, ~/.kube/config,
+                     in-cluster); --context C picks a context
+  --config F         the repo config to use instead of DIR/${REPO_CONFIG_PATH}
+  --now ISO          plan as if it were this time (cooldowns, schedules), e.g. 2026-11-20T18:00:00Z
+  --json             print {"proposals":[…],"notes":[…]}
+
+Exit codes: 0 planned (with or without proposals), 1 the cluster could not be read,
+2 bad flags, snapshot or config.
+`;
+
+export const planCommand: Command = {
+  name: "plan",
+  summary: "decide the changes the cluster needs and print them (writes nothing)",
+  usage,
+  async run(args, io) {
+    const { values } = parseCommandArgs(
+      args,
+      {
+        repo: { type: "string" },
+        snapshot: { type: "string" },
+        kubeconfig: { type: "string" },
+        context: { type: "string" },
+        config: { type: "string" },
+        now: { type: "string" },
+        json: { type: "boolean" },
+      },
+      { min: 0, max: 0, names: "no arguments" },
+    );
+    if (values.snapshot !== undefined && (values.kubeconfig ?? values.context) !== undefined) {
+      throw new UsageError("give either --snapshot or --kubeconfig/--context, not both");
+    }
+    const now = parseNow(values.now);
+    const dir = resolve(io.cwd, values.repo ?? ".");
+    const repo = localRepo(dir);
+    const override =
+      values.config === undefined ? undefined : await readConfigFile(io, values.config);
+    const configState = await readRepoConfig(repo, override);
+    if (configState.status === "absent") {
+      return report(
+        io,
+        values.json,
+        emptyResult(`no ${REPO_CONFIG_PATH} in ${dir}: the repo is left alone`),
+      );
+    }
+    if (configState.status === "invalid")
+      throw new InputError(formatConfigIssues(configState.issues));
+    const snapshot = await loadPlanSnapshot(io, values);
+    const result = await planRepo({ repo, config: configState.config, snapshot, now });
+    return report(io, values.json, result);
+  },
+};
+
+function parseNow(text: string | undefined): Date {
+  if (text === undefined) return new Date();
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(text)) {
+    throw new UsageError(
+      `--now expects an ISO 8601 time such as 2026-11-20T18:00:00Z, got ${JSON.stringify(text)}`,
+    );
+  }
+  return date;
+}
+
+async function readConfigFile(io: CliIo, file: string): Promise<{ text: string; file: string }> {
+  try {
+    return { text: decodeUtf8(await readFile(resolve(io.cwd, file)), file), file };
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`, {
+      file,
+    });
+  }
+}
+
+async function loadPlanSnapshot(
+  io: CliIo,
+  values: { snapshot?: string; kubeconfig?: string; context?: string },
+): Promise<Snapshot> {
+  if (values.snapshot !== undefined) {
+    const { text } = await readConfigFile(io, values.snapshot);
+    return loadSnapshot(text, values.snapshot);
+  }
+  try {
+    return await readSnapshot({
+      ...(values.kubeconfig === undefined
+        ? {}
+        : { kubeconfig: resolve(io.cwd, values.kubeconfig) }),
+      ...(values.context === undefined ? {} : { context: values.context }),
+    });
+  } catch (error) {
+    if (error instanceof ClusterReadError) throw new InputError(error.message, undefined, 1);
+    throw error;
+  }
+}
+
+function emptyResult(message: string): PlanRepoResult {
+  return { proposals: [], notes: [{ level: "info", message }], decisions: [] };
+}
+
+function report(io: CliIo, json: boolean | undefined, result: PlanRepoResult): ExitCode {
+  io.stdout(json ? `${JSON.stringify(planJson(result), null, 2)}\n` : planText(result));
+  return 0;
+}
+
+/** The JSON form: proposals with their changes and reasons, and the notes. */
+export function planJson(result: PlanRepoResult): unknown {
+  return {
+    proposals: result.proposals.map((proposal) => ({
+      kind: proposal.kind,
+      key: proposal.key,
+      pool: proposal.pool,
+      from: proposal.from,
+      to: proposal.to,
+      direction: proposal.direction,
+      changes: proposal.changes,
+      reasons: proposal.reasons,
+      triggers: proposal.decision.triggers,
+      holds: proposal.decision.holds,
+    })),
+    notes: result.notes,
+  };
+}
+
+function planText(result: PlanRepoResult): string {
+  const sections = [
+    ...result.proposals.map(proposalText),
+    ...result.notes.map((note) => `${note.subject ? `${note.subject}: ` : ""}${note.message}\n`),
+  ];
+  if (result.proposals.length === 0) sections.push("No changes proposed.\n");
+  return sections.join("\n");
+}
+
+function proposalText(proposal: Proposal): string {
+  const arrow = proposal.direction === "up" ? "scale up" : "scale down";
+  const lines = [`pool/${proposal.pool}: ${arrow} ${proposal.from} → ${proposal.to} nodes`];
+  lines.push(...proposal.reasons.map((reason) => `  ${reason}`));
+  for (const edit of proposal.edits)
+    lines.push("", unifiedDiff(edit.file, edit.before, edit.after).trimEnd());
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,199 @@
+import type {
+  Condition,
+  ContainerRecommendation,
+  ContainerResourcePolicy,
+  HpaInfo,
+  LabelSelector,
+  PodDisruptionBudgetInfo,
+  Resources,
+  VpaInfo,
+  WorkloadRef,
+} from "../planning/snapshot.ts";
+import { list, number, oneOf, type Raw, record, string, stringList, stringMap } from "./raw.ts";
+import { readResources } from "./resources.ts";
+import type { WarningCollector } from "./warnings.ts";
+
+const selectorOperators = ["In", "NotIn", "Exists", "DoesNotExist"] as const;
+const conditionStatuses = ["True", "False", "Unknown"] as const;
+
+function namespaced(raw: Raw): { namespace: string; name: string; createdAt: string } {
+  const metadata = record(raw.metadata);
+  return {
+    namespace: string(metadata.namespace) ?? "",
+    name: string(metadata.name) ?? "",
+    createdAt: string(metadata.creationTimestamp) ?? "",
+  };
+}
+
+/**
+ * Translates a policy/v1 PodDisruptionBudget. A PDB whose status the disruption controller
+ * has not written yet allows no disruption, which is how the eviction API treats it too.
+ */
+export function toPdbInfo(raw: Raw, warnings: WarningCollector): PodDisruptionBudgetInfo {
+  const { namespace, name } = namespaced(raw);
+  const allowed = number(record(raw.status).disruptionsAllowed);
+  if (allowed === undefined) {
+    warnings.add(
+      "pdb-status-missing",
+      "status.disruptionsAllowed is not set yet; counted as 0 (no eviction allowed)",
+      `pdb/${namespace}/${name}`,
+    );
+  }
+  const pdb: PodDisruptionBudgetInfo = { namespace, name, disruptionsAllowed: allowed ?? 0 };
+  const selector = readLabelSelector(record(raw.spec).selector);
+  if (selector) pdb.selector = selector;
+  return pdb;
+}
+
+function readLabelSelector(value: unknown): LabelSelector | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const source = record(value);
+  const selector: LabelSelector = {};
+  if (source.matchLabels !== undefined) selector.matchLabels = stringMap(source.matchLabels);
+  const expressions: NonNullable<LabelSelector["matchExpressions"]> = [];
+  for (const item of list(source.matchExpressions)) {
+    const entry = record(item);
+    const key = string(entry.key);
+    const operator = oneOf(entry.operator, selectorOperators);
+    if (key === undefined || operator === undefined) continue;
+    expressions.push(
+      Array.isArray(entry.values)
+        ? { key, operator, values: stringList(entry.values) }
+        : { key, operator },
+    );
+  }
+  if (expressions.length > 0) selector.matchExpressions = expressions;
+  return selector;
+}
+
+function readWorkloadRef(value: unknown): WorkloadRef {
+  const source = record(value);
+  const ref: WorkloadRef = { kind: string(source.kind) ?? "", name: string(source.name) ?? "" };
+  const apiVersion = string(source.apiVersion);
+  if (apiVersion) ref.apiVersion = apiVersion;
+  return ref;
+}
+
+function readConditions(value: unknown): Condition[] {
+  const result: Condition[] = [];
+  for (const item of list(value)) {
+    const entry = record(item);
+    const type = string(entry.type);
+    const status = oneOf(entry.status, conditionStatuses);
+    if (type === undefined || status === undefined) continue;
+    const condition: Condition = { type, status };
+    const reason = string(entry.reason);
+    if (reason) condition.reason = reason;
+    const message = string(entry.message);
+    if (message) condition.message = message;
+    const at = string(entry.lastTransitionTime);
+    if (at) condition.lastTransitionTime = at;
+    result.push(condition);
+  }
+  return result;
+}
+
+/** The default update mode of the VPA API when `spec.updatePolicy.updateMode` is unset. */
+const defaultUpdateMode = "Auto";
+
+/** Translates an autoscaling.k8s.io/v1 VerticalPodAutoscaler. */
+export function toVpaInfo(raw: Raw, warnings: WarningCollector): VpaInfo {
+  const { namespace, name, createdAt } = namespaced(raw);
+  const subject = `vpa/${namespace}/${name}`;
+  const spec = record(raw.spec);
+  const status = record(raw.status);
+  const resources = (value: unknown, field: string): Resources =>
+    readResources(value, { subject, field, warnings });
+  const policies = list(record(spec.resourcePolicy).containerPolicies).map((item, index) =>
+    readContainerPolicy(record(item), `spec.resourcePolicy.containerPolicies[${index}]`, resources),
+  );
+  const recommendations = list(record(status.recommendation).containerRecommendations).map(
+    (item, index) =>
+      readRecommendation(
+        record(item),
+        `status.recommendation.containerRecommendations[${index}]`,
+        resources,
+      ),
+  );
+  return {
+    namespace,
+    name,
+    target: readWorkloadRef(spec.targetRef),
+    updateMode: string(record(spec.updatePolicy).updateMode) ?? defaultUpdateMode,
+    resourcePolicy: policies,
+    recommendations,
+    conditions: readConditions(status.conditions),
+    createdAt,
+  };
+}
+
+function readContainerPolicy(
+  entry: Raw,
+  field: string,
+  resources: (value: unknown, field: string) => Resources,
+): ContainerResourcePolicy {
+  const policy: ContainerResourcePolicy = { containerName: string(entry.containerName) ?? "*" };
+  const mode = oneOf(entry.mode, ["Auto", "Off"] as const);
+  if (mode) policy.mode = mode;
+  if (entry.minAllowed !== undefined)
+    policy.minAllowed = resources(entry.minAllowed, `${field}.minAllowed`);
+  if (entry.maxAllowed !== undefined)
+    policy.maxAllowed = resources(entry.maxAllowed, `${field}.maxAllowed`);
+  if (Array.isArray(entry.controlledResources)) {
+    policy.controlledResources = stringList(entry.controlledResources);
+  }
+  const values = oneOf(entry.controlledValues, ["RequestsAndLimits", "RequestsOnly"] as const);
+  if (values) policy.controlledValues = values;
+  return policy;
+}
+
+function readRecommendation(
+  entry: Raw,
+  field: string,
+  resources: (value: unknown, field: string) => Resources,
+): ContainerRecommendation {
+  const recommendation: ContainerRecommendation = {
+    containerName: string(entry.containerName) ?? "",
+    target: resources(entry.target, `${field}.target`),
+  };
+  if (entry.lowerBound !== undefined) {
+    recommendation.lowerBound = resources(entry.lowerBound, `${field}.lowerBound`);
+  }
+  if (entry.upperBound !== undefined) {
+    recommendation.upperBound = resources(entry.upperBound, `${field}.upperBound`);
+  }
+  if (entry.uncappedTarget !== undefined) {
+    recommendation.uncappedTarget = resources(entry.uncappedTarget, `${field}.uncappedTarget`);
+  }
+  return recommendation;
+}
+
+/** Translates an autoscaling/v2 HorizontalPodAutoscaler. */
+export function toHpaInfo(raw: Raw): HpaInfo {
+  const { namespace, name } = namespaced(raw);
+  const spec = record(raw.spec);
+  const resourceMetrics = new Set<string>();
+  for (const item of list(spec.metrics)) {
+    const metric = record(item);
+    const source =
+      metric.type === "Resource"
+        ? record(metric.resource)
+        : metric.type === "ContainerResource"
+          ? record(metric.containerResource)
+          : undefined;
+    const resource = string(source?.name);
+    if (resource) resourceMetrics.add(resource);
+  }
+  const hpa: HpaInfo = {
+    namespace,
+    name,
+    target: readWorkloadRef(spec.scaleTargetRef),
+    resourceMetrics: [...resourceMetrics].sort(),
+    maxReplicas: number(spec.maxReplicas) ?? 0,
+  };
+  const min = number(spec.minReplicas);
+  if (min !== undefined) hpa.minReplicas = min;
+  const current = number(record(raw.status).currentReplicas);
+  if (current !== undefined) hpa.currentReplicas = current;
+  return hpa;
+}

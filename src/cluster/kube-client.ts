@@ -1,0 +1,149 @@
+import http from "node:http";
+import https from "node:https";
+import type { LoadedKubeConfig } from "./kube-config.ts";
+
+/** A request to the API server that failed: an HTTP error status or no response at all. */
+export class KubeApiError extends Error {
+  /** HTTP status; undefined when the server could not be reached or the body was unreadable. */
+  readonly status: number | undefined;
+  /** `reason` of the Kubernetes Status object (`NotFound`, `Expired`, `Forbidden`…). */
+  readonly reason: string | undefined;
+  readonly path: string;
+
+  constructor(message: string, path: string, status?: number, reason?: string) {
+    super(message);
+    this.name = "KubeApiError";
+    this.path = path;
+    this.status = status;
+    this.reason = reason;
+  }
+
+  /** Worth trying again: no response, throttled, or a server-side failure. */
+  get retryable(): boolean {
+    return (
+      this.status === undefined ||
+      this.status === 429 ||
+      (this.status >= 500 && this.status !== 501)
+    );
+  }
+}
+
+export interface KubeClientOptions {
+  /** Per-request inactivity timeout. */
+  timeoutMs?: number;
+  userAgent?: string;
+}
+
+/** Minimal JSON-over-HTTP access to the API server with the kubeconfig's credentials. */
+export interface KubeClient {
+  /** Server URL without credentials. */
+  readonly server: string;
+  /** GETs `path` and returns the body text; non-2xx statuses throw {@link KubeApiError}. */
+  getText(path: string, query?: Record<string, string | number | undefined>): Promise<string>;
+  /** Releases pooled connections. */
+  close(): void;
+}
+
+/**
+ * Creates a client that lets @kubernetes/client-node resolve credentials (tokens, exec
+ * plugins, client certificates, CA, proxies) and performs the requests itself, so response
+ * bodies can be decoded straight into our own small types.
+ */
+export function createKubeClient(
+  loaded: LoadedKubeConfig,
+  options: KubeClientOptions = {},
+): KubeClient {
+  const base = new URL(loaded.server);
+  const secure = base.protocol === "https:";
+  const proxied = Boolean(loaded.kubeConfig.getCurrentCluster()?.proxyUrl);
+  // client-node's own agents do not keep connections alive; a paginated list makes hundreds
+  // of requests, so ours do (TLS material travels with each request's options).
+  const agent = secure
+    ? new https.Agent({ keepAlive: true, maxSockets: 8 })
+    : new http.Agent({ keepAlive: true, maxSockets: 8 });
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const userAgent = options.userAgent ?? "pr-autoscaler";
+  const prefix = base.pathname.replace(/\/$/, "");
+
+  async function getText(
+    path: string,
+    query: Record<string, string | number | undefined> = {},
+  ): Promise<string> {
+    const url = new URL(base.origin + prefix + path);
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== "") url.searchParams.set(key, String(value));
+    }
+    const requestOptions: https.RequestOptions = {
+      method: "GET",
+      headers: { Accept: "application/json", "User-Agent": userAgent },
+    };
+    await loaded.kubeConfig.applyToHTTPSOptions(requestOptions);
+    if (!proxied) requestOptions.agent = agent;
+    return send(url, requestOptions, secure, timeoutMs, path);
+  }
+
+  return { server: loaded.server, getText, close: () => agent.destroy() };
+}
+
+function send(
+  url: URL,
+  options: https.RequestOptions,
+  secure: boolean,
+  timeoutMs: number,
+  path: string,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = (secure ? https : http).request(url, options, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("error", (error) => reject(networkError(error, url, path)));
+      response.on("aborted", () =>
+        reject(new KubeApiError(`${describe(url)}: the response was cut short`, path)),
+      );
+      response.on("end", () => {
+        const body =
+          chunks.length === 1
+            ? (chunks[0] as Buffer).toString("utf8")
+            : Buffer.concat(chunks).toString("utf8");
+        const status = response.statusCode ?? 0;
+        if (status >= 200 && status < 300) resolve(body);
+        else reject(statusError(status, body, url, path));
+      });
+    });
+    request.setTimeout(timeoutMs, () =>
+      request.destroy(new Error(`no response within ${Math.round(timeoutMs / 1000)}s`)),
+    );
+    request.on("error", (error) => reject(networkError(error, url, path)));
+    request.end();
+  });
+}
+
+function describe(url: URL): string {
+  return `GET ${url.origin}${url.pathname}`;
+}
+
+function networkError(error: Error, url: URL, path: string): KubeApiError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new KubeApiError(`${describe(url)}: ${code ? `${code} ` : ""}${error.message}`, path);
+}
+
+function statusError(status: number, body: string, url: URL, path: string): KubeApiError {
+  let reason: string | undefined;
+  let message: string | undefined;
+  try {
+    const parsed = JSON.parse(body) as { kind?: string; reason?: unknown; message?: unknown };
+    if (parsed.kind === "Status") {
+      reason = typeof parsed.reason === "string" ? parsed.reason : undefined;
+      message = typeof parsed.message === "string" ? parsed.message : undefined;
+    }
+  } catch {
+    // Not a Status object (an aggregated API that is down answers with plain text).
+  }
+  const detail = message ?? body.trim().slice(0, 200);
+  return new KubeApiError(
+    `${describe(url)}: HTTP ${status}${reason ? ` ${reason}` : ""}${detail ? `: ${detail}` : ""}`,
+    path,
+    status,
+    reason,
+  );
+}

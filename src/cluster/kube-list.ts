@@ -1,0 +1,107 @@
+import { KubeApiError, type KubeClient } from "./kube-client.ts";
+import { readListPage } from "./list-page.ts";
+import type { Raw } from "./raw.ts";
+
+export interface ListOptions<T> {
+  /** Collection path, e.g. `/api/v1/pods`. */
+  path: string;
+  /** `limit` per page; 0 asks for everything at once. */
+  pageSize: number;
+  /** Converts one raw item; undefined drops it. */
+  convert: (item: Raw) => T | undefined;
+  /** Attempts per page after the first, for errors worth retrying. */
+  retries: number;
+  /** Delay before the n-th retry: n × this. */
+  retryDelayMs: number;
+  /** How many times an expired continue token (410 Gone) may restart the list. */
+  maxRestarts: number;
+  /** Called after each page's items are converted. */
+  afterPage?: () => void;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  /** False when the list stopped before its last page. */
+  complete: boolean;
+  /** Why it stopped, when it did. */
+  error?: KubeApiError;
+  /** Pages read in the final attempt. */
+  pages: number;
+  /** Times the list was started again from scratch after a 410. */
+  restarts: number;
+}
+
+/**
+ * Reads a whole collection page by page (`limit`/`continue`). When the server says the
+ * continue token expired (410 Gone), the list starts again from scratch, as client-go's
+ * pager does, and the items read so far are discarded: mixing pages from two snapshots
+ * could count a pod twice or not at all.
+ */
+export async function listAll<T>(
+  client: KubeClient,
+  options: ListOptions<T>,
+): Promise<ListResult<T>> {
+  let restarts = 0;
+  for (;;) {
+    const items: T[] = [];
+    let pages = 0;
+    let token: string | undefined;
+    try {
+      const collect = (item: unknown) => {
+        if (typeof item !== "object" || item === null) return;
+        const converted = options.convert(item as Raw);
+        if (converted !== undefined) items.push(converted);
+      };
+      do {
+        token = await fetchPage(client, options, token, collect);
+        pages++;
+        options.afterPage?.();
+      } while (token !== undefined);
+      return { items, complete: true, pages, restarts };
+    } catch (error) {
+      if (!(error instanceof KubeApiError)) throw error;
+      if (error.status === 410 && token !== undefined && restarts < options.maxRestarts) {
+        restarts++;
+        continue;
+      }
+      return { items, complete: false, error, pages, restarts };
+    }
+  }
+}
+
+/**
+ * Fetches and decodes one page, retrying requests that failed in a way worth retrying;
+ * returns the next continue token. Items reach `collect` only after the whole response has
+ * arrived, so a retried request never delivers an item twice; a complete response that does
+ * not decode is not retried and ends the list there.
+ */
+async function fetchPage<T>(
+  client: KubeClient,
+  options: ListOptions<T>,
+  token: string | undefined,
+  collect: (item: unknown) => void,
+): Promise<string | undefined> {
+  const query = { limit: options.pageSize > 0 ? options.pageSize : undefined, continue: token };
+  for (let attempt = 0; ; attempt++) {
+    let text: string;
+    try {
+      text = await client.getText(options.path, query);
+    } catch (error) {
+      if (!(error instanceof KubeApiError) || !error.retryable || attempt >= options.retries) {
+        throw error;
+      }
+      if (options.retryDelayMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs * (attempt + 1)));
+      }
+      continue;
+    }
+    try {
+      return readListPage(text, collect).continue;
+    } catch (error) {
+      throw new KubeApiError(
+        `GET ${options.path}: the response is not a list (${(error as Error).message})`,
+        options.path,
+      );
+    }
+  }
+}

@@ -1,0 +1,199 @@
+import { parseCpu, parseUnits, QuantityError } from "../planning/quantity.ts";
+import type { PodInfo, Usage } from "../planning/snapshot.ts";
+import { type Intern, list, type Raw, record, string } from "./raw.ts";
+import type { WarningCollector } from "./warnings.ts";
+
+export interface MetricsContext {
+  now: Date;
+  /** Samples older than this are stale: their usage is unknown. */
+  maxAgeSeconds: number;
+  warnings: WarningCollector;
+  /** Shares timestamps and names (metrics-server stamps all pods of a node alike). */
+  intern?: Intern;
+}
+
+/** Usage of one pod from metrics.k8s.io, and of each of its containers by name. */
+export interface PodUsage {
+  usage: Usage;
+  containers: Map<string, Usage>;
+}
+
+const durationUnits: Record<string, number> = {
+  ns: 1e-9,
+  us: 1e-6,
+  µs: 1e-6,
+  ms: 1e-3,
+  s: 1,
+  m: 60,
+  h: 3600,
+};
+
+/** Parses a Go duration as metrics-server writes it (`30s`, `20.035s`, `1m0s`) into seconds. */
+export function parseGoDuration(text: string): number | undefined {
+  if (text === "0") return 0;
+  const pattern = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (const match of text.matchAll(pattern)) {
+    total += Number(match[1]) * (durationUnits[match[2] as string] as number);
+    consumed += match[0].length;
+  }
+  return consumed > 0 && consumed === text.length ? total : undefined;
+}
+
+/**
+ * The common part of NodeMetrics and PodMetrics: when and over what window. Undefined, with a
+ * warning, when the sample is stale or has no readable timestamp.
+ */
+function readSample(raw: Raw, subject: string, context: MetricsContext): Usage | undefined {
+  const timestamp = string(raw.timestamp);
+  const at = timestamp === undefined ? Number.NaN : Date.parse(timestamp);
+  if (Number.isNaN(at)) {
+    context.warnings.add(
+      "metrics-invalid",
+      "the metrics sample has no readable timestamp",
+      subject,
+    );
+    return undefined;
+  }
+  const age = (context.now.getTime() - at) / 1000;
+  if (age > context.maxAgeSeconds) {
+    context.warnings.add(
+      "metrics-stale",
+      `metrics are ${Math.round(age)}s old (more than ${context.maxAgeSeconds}s); usage treated as unknown`,
+      subject,
+    );
+    return undefined;
+  }
+  const usage: Usage = {
+    source: "metrics-server",
+    timestamp: context.intern ? context.intern(timestamp as string) : (timestamp as string),
+  };
+  const window = parseGoDuration(string(raw.window) ?? "");
+  if (window !== undefined) usage.windowSeconds = window;
+  return usage;
+}
+
+function readUsageValues(
+  value: unknown,
+  usage: Usage,
+  subject: string,
+  field: string,
+  context: MetricsContext,
+): void {
+  const source = record(value);
+  for (const [name, parse] of [
+    ["cpu", parseCpu],
+    ["memory", parseUnits],
+  ] as const) {
+    const text = source[name];
+    if (text === undefined) continue;
+    try {
+      if (typeof text !== "string") throw new QuantityError(String(text), "not a string");
+      usage[name] = parse(text);
+    } catch (error) {
+      if (!(error instanceof QuantityError)) throw error;
+      context.warnings.add(
+        "quantity-invalid",
+        `${field}.${name}: ${error.message}; treated as unknown`,
+        subject,
+      );
+    }
+  }
+}
+
+/** A NodeMetrics object → [node name, usage], or undefined when stale or unreadable. */
+export function toNodeUsage(raw: Raw, context: MetricsContext): [string, Usage] | undefined {
+  const name = string(record(raw.metadata).name);
+  if (name === undefined) return undefined;
+  const subject = `node/${name}`;
+  const usage = readSample(raw, subject, context);
+  if (!usage) return undefined;
+  readUsageValues(raw.usage, usage, subject, "usage", context);
+  return [name, usage];
+}
+
+/**
+ * A PodMetrics object → [`namespace/name`, usage]. The pod's usage is the sum of its
+ * containers'; a resource unknown for any container is unknown for the pod.
+ */
+export function toPodUsage(raw: Raw, context: MetricsContext): [string, PodUsage] | undefined {
+  const metadata = record(raw.metadata);
+  const namespace = string(metadata.namespace) ?? "";
+  const name = string(metadata.name);
+  if (name === undefined) return undefined;
+  const subject = `pod/${namespace}/${name}`;
+  const sample = readSample(raw, subject, context);
+  if (!sample) return undefined;
+  const containers = new Map<string, Usage>();
+  const items = list(raw.containers);
+  for (let index = 0; index < items.length; index++) {
+    const item = record(items[index]);
+    const usage: Usage = { ...sample };
+    readUsageValues(item.usage, usage, subject, `containers[${index}].usage`, context);
+    containers.set(string(item.name) ?? "", usage);
+  }
+  return [
+    `${namespace}/${name}`,
+    { usage: sumUsage(sample, [...containers.values()]), containers },
+  ];
+}
+
+/** Adds container usages into a pod usage; a resource missing anywhere stays unknown. */
+export function sumUsage(sample: Usage, parts: readonly Usage[]): Usage {
+  const total: Usage = { ...sample };
+  if (parts.length === 0) return total;
+  for (const resource of ["cpu", "memory"] as const) {
+    let sum = 0;
+    let known = true;
+    for (const part of parts) {
+      const value = part[resource];
+      if (value === undefined) {
+        known = false;
+        break;
+      }
+      sum += value;
+    }
+    if (known) total[resource] = sum;
+  }
+  return total;
+}
+
+/** Pods by namespace, then name, keyed by the strings the pods already hold. */
+export class PodIndex {
+  readonly #byNamespace = new Map<string, Map<string, PodInfo>>();
+
+  add(pod: PodInfo): void {
+    let names = this.#byNamespace.get(pod.namespace);
+    if (!names) {
+      names = new Map();
+      this.#byNamespace.set(pod.namespace, names);
+    }
+    names.set(pod.name, pod);
+  }
+
+  /** By `namespace/name`. */
+  get(key: string): PodInfo | undefined {
+    const slash = key.indexOf("/");
+    return this.#byNamespace.get(key.slice(0, slash))?.get(key.slice(slash + 1));
+  }
+}
+
+export function indexPods(pods: readonly PodInfo[]): PodIndex {
+  const index = new PodIndex();
+  for (const pod of pods) index.add(pod);
+  return index;
+}
+
+/** Puts a pod's usage on it and on its containers (app, init and sidecar) by name. */
+export function applyPodUsage(pod: PodInfo, usage: PodUsage): void {
+  pod.usage = usage.usage;
+  for (const container of pod.containers) {
+    const found = usage.containers.get(container.name);
+    if (found) container.usage = found;
+  }
+  for (const container of pod.initContainers) {
+    const found = usage.containers.get(container.name);
+    if (found) container.usage = found;
+  }
+}

@@ -1,0 +1,277 @@
+import type {
+  BlockingVolume,
+  ContainerInfo,
+  NodeSelectorRequirement,
+  NodeSelectorTerm,
+  OwnerRef,
+  PodInfo,
+  Toleration,
+} from "../planning/snapshot.ts";
+import { type ContainerRequests, effectiveRequests } from "./pod-requests.ts";
+import {
+  type Intern,
+  list,
+  number,
+  oneOf,
+  type Raw,
+  record,
+  string,
+  stringList,
+  stringMap,
+} from "./raw.ts";
+import { readResourceList, toResources } from "./resources.ts";
+import type { WarningCollector } from "./warnings.ts";
+
+export const safeToEvictAnnotation = "cluster-autoscaler.kubernetes.io/safe-to-evict";
+export const doNotDisruptAnnotation = "karpenter.sh/do-not-disrupt";
+export const mirrorAnnotation = "kubernetes.io/config.mirror";
+
+/** A pod volume backed by a PersistentVolumeClaim, resolved once PVCs and PVs are read. */
+export interface PendingClaim {
+  pod: PodInfo;
+  volume: string;
+  claim: string;
+}
+
+const phases = ["Pending", "Running", "Succeeded", "Failed", "Unknown"] as const;
+const tolerationOperators = ["Exists", "Equal"] as const;
+const taintEffects = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
+const selectorOperators = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] as const;
+
+/** What converting pods needs besides the pod: where to warn, where to queue claims. */
+export interface PodContext {
+  warnings: WarningCollector;
+  /** Volumes backed by claims, for the caller to resolve against PVCs and PVs. */
+  claims: PendingClaim[];
+  intern: Intern;
+}
+
+/** Translates a core/v1 Pod into PodInfo. */
+export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
+  const { warnings, claims, intern } = context;
+  const metadata = record(raw.metadata);
+  const spec = record(raw.spec);
+  const status = record(raw.status);
+  const namespace = intern(string(metadata.namespace) ?? "");
+  const name = string(metadata.name) ?? "";
+  const subject = `pod/${namespace}/${name}`;
+  const labels = stringMap(metadata.labels, intern);
+  const annotations = record(metadata.annotations);
+  const owner = controllerOf(metadata, labels, intern);
+
+  const appRequests: ContainerRequests[] = [];
+  const initRequests: ContainerRequests[] = [];
+  const containers = readContainers(
+    spec.containers,
+    "spec.containers",
+    false,
+    subject,
+    context,
+    appRequests,
+  );
+  const initContainers = readContainers(
+    spec.initContainers,
+    "spec.initContainers",
+    true,
+    subject,
+    context,
+    initRequests,
+  );
+  const overheadList =
+    spec.overhead === undefined
+      ? undefined
+      : readResourceList(spec.overhead, { subject, field: "spec.overhead", warnings });
+  const effective = effectiveRequests(appRequests, initRequests, overheadList);
+
+  const pod: PodInfo = {
+    namespace,
+    name,
+    phase: oneOf(status.phase, phases) ?? "Unknown",
+    labels,
+    requests: toResources(effective.amounts),
+    containers,
+    initContainers,
+    nodeSelector: stringMap(spec.nodeSelector, intern),
+    tolerations: readTolerations(spec.tolerations, intern),
+    blockingVolumes: [],
+    doNotDisrupt: annotations[doNotDisruptAnnotation] === "true",
+    daemonSet: owner?.kind === "DaemonSet",
+    mirror: typeof annotations[mirrorAnnotation] === "string",
+    oomKills: readOomKills(status),
+    createdAt: string(metadata.creationTimestamp) ?? "",
+  };
+  const nodeName = string(spec.nodeName);
+  if (nodeName) pod.nodeName = intern(nodeName);
+  if (owner) pod.owner = owner;
+  if (overheadList) pod.overhead = toResources(overheadList.amounts);
+  const affinity = requiredNodeAffinity(spec);
+  if (affinity) pod.requiredNodeAffinity = affinity;
+  const priority = number(spec.priority);
+  if (priority !== undefined) pod.priority = priority;
+  const unschedulable = unschedulableCondition(status);
+  if (unschedulable) pod.unschedulable = unschedulable;
+  const safeToEvict = annotations[safeToEvictAnnotation];
+  if (safeToEvict === "true" || safeToEvict === "false") pod.safeToEvict = safeToEvict === "true";
+  readVolumes(spec.volumes, pod, claims);
+  return pod;
+}
+
+/**
+ * The pod's controller. A ReplicaSet is reported as its Deployment when the pod's
+ * `pod-template-hash` label shows the ReplicaSet was made by one (its name is the
+ * Deployment's name, a dash and that hash), which avoids listing ReplicaSets.
+ */
+function controllerOf(
+  metadata: Raw,
+  labels: Record<string, string>,
+  intern: Intern,
+): OwnerRef | undefined {
+  const references = list(metadata.ownerReferences).map(record);
+  const controller = references.find((ref) => ref.controller === true) ?? references[0];
+  if (!controller) return undefined;
+  const kind = string(controller.kind);
+  const name = string(controller.name);
+  if (kind === undefined || name === undefined) return undefined;
+  const hash = labels["pod-template-hash"];
+  if (kind === "ReplicaSet" && hash && name.length > hash.length + 1 && name.endsWith(`-${hash}`)) {
+    return { kind: "Deployment", name: intern(name.slice(0, -(hash.length + 1))) };
+  }
+  return { kind: intern(kind), name: intern(name) };
+}
+
+function readContainers(
+  value: unknown,
+  field: string,
+  init: boolean,
+  subject: string,
+  { warnings, intern }: PodContext,
+  requests: ContainerRequests[],
+): ContainerInfo[] {
+  const result: ContainerInfo[] = [];
+  const items = list(value);
+  for (let index = 0; index < items.length; index++) {
+    const container = record(items[index]);
+    const resources = record(container.resources);
+    const at = `${field}[${index}].resources`;
+    const requestList = readResourceList(resources.requests, {
+      subject,
+      field: `${at}.requests`,
+      warnings,
+    });
+    const limitList = readResourceList(resources.limits, {
+      subject,
+      field: `${at}.limits`,
+      warnings,
+    });
+    const info: ContainerInfo = {
+      name: intern(string(container.name) ?? ""),
+      requests: toResources(requestList.amounts),
+      limits: toResources(limitList.amounts),
+    };
+    const sidecar = init && container.restartPolicy === "Always";
+    if (sidecar) info.sidecar = true;
+    result.push(info);
+    requests.push({ amounts: requestList.amounts, invalid: requestList.invalid, sidecar });
+  }
+  return result;
+}
+
+function readTolerations(value: unknown, intern: Intern): Toleration[] {
+  const result: Toleration[] = [];
+  for (const item of list(value)) {
+    const entry = record(item);
+    const toleration: Toleration = {};
+    const key = string(entry.key);
+    if (key) toleration.key = intern(key);
+    const operator = oneOf(entry.operator, tolerationOperators);
+    if (operator) toleration.operator = operator;
+    const tolerated = string(entry.value);
+    if (tolerated) toleration.value = intern(tolerated);
+    const effect = oneOf(entry.effect, taintEffects);
+    if (effect) toleration.effect = effect;
+    result.push(toleration);
+  }
+  return result;
+}
+
+function requiredNodeAffinity(spec: Raw): NodeSelectorTerm[] | undefined {
+  const required = record(
+    record(record(spec.affinity).nodeAffinity).requiredDuringSchedulingIgnoredDuringExecution,
+  );
+  const terms = list(required.nodeSelectorTerms);
+  if (terms.length === 0) return undefined;
+  return terms.map((item) => {
+    const term = record(item);
+    const result: NodeSelectorTerm = {};
+    const expressions = readRequirements(term.matchExpressions);
+    if (expressions.length > 0) result.matchExpressions = expressions;
+    const fields = readRequirements(term.matchFields);
+    if (fields.length > 0) result.matchFields = fields;
+    return result;
+  });
+}
+
+function readRequirements(value: unknown): NodeSelectorRequirement[] {
+  const result: NodeSelectorRequirement[] = [];
+  for (const item of list(value)) {
+    const entry = record(item);
+    const key = string(entry.key);
+    const operator = oneOf(entry.operator, selectorOperators);
+    if (key === undefined || operator === undefined) continue;
+    const requirement: NodeSelectorRequirement = { key, operator };
+    if (Array.isArray(entry.values)) requirement.values = stringList(entry.values);
+    result.push(requirement);
+  }
+  return result;
+}
+
+function unschedulableCondition(status: Raw): PodInfo["unschedulable"] {
+  for (const item of list(status.conditions)) {
+    const condition = record(item);
+    if (condition.type !== "PodScheduled") continue;
+    if (condition.status !== "False" || condition.reason !== "Unschedulable") return undefined;
+    const result: { message: string; since?: string } = {
+      message: string(condition.message) ?? "",
+    };
+    const since = string(condition.lastTransitionTime);
+    if (since) result.since = since;
+    return result;
+  }
+  return undefined;
+}
+
+function readVolumes(value: unknown, pod: PodInfo, claims: PendingClaim[]): void {
+  for (const item of list(value)) {
+    const volume = record(item);
+    const name = string(volume.name) ?? "";
+    if (volume.emptyDir !== undefined) {
+      pod.blockingVolumes.push({ name, type: "emptyDir" } satisfies BlockingVolume);
+    } else if (volume.hostPath !== undefined) {
+      pod.blockingVolumes.push({ name, type: "hostPath" });
+    } else if (volume.persistentVolumeClaim !== undefined) {
+      const claim = string(record(volume.persistentVolumeClaim).claimName);
+      if (claim) claims.push({ pod, volume: name, claim });
+    } else if (volume.ephemeral !== undefined) {
+      // A generic ephemeral volume's claim is named after the pod and the volume.
+      claims.push({ pod, volume: name, claim: `${pod.name}-${name}` });
+    }
+  }
+}
+
+function readOomKills(status: Raw): PodInfo["oomKills"] {
+  const kills: PodInfo["oomKills"] = [];
+  for (const field of [status.initContainerStatuses, status.containerStatuses]) {
+    for (const item of list(field)) {
+      const container = record(item);
+      const name = string(container.name) ?? "";
+      for (const state of [record(container.state), record(container.lastState)]) {
+        const terminated = record(state.terminated);
+        if (terminated.reason !== "OOMKilled") continue;
+        const at = string(terminated.finishedAt);
+        kills.push(at ? { container: name, at } : { container: name });
+      }
+    }
+  }
+  // ISO 8601 UTC timestamps sort as text; kills without a time go last.
+  return kills.sort((a, b) => (b.at ?? "").localeCompare(a.at ?? ""));
+}

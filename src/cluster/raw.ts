@@ -1,0 +1,78 @@
+/**
+ * Lenient accessors for objects decoded from the Kubernetes API. The adapters read only the
+ * fields they use and never trust a field's type: a wrong type reads as absent.
+ *
+ * These replace zod on the hot path on purpose: a snapshot of a large cluster converts
+ * hundreds of thousands of pods, and schema validation of each would cost more than the
+ * JSON parsing itself (see docs/performance.md).
+ */
+
+export type Raw = Record<string, unknown>;
+
+const emptyRecord: Raw = Object.freeze({}) as Raw;
+const emptyArray: readonly unknown[] = Object.freeze([]);
+
+/** The value when it is a plain object, else an empty one. */
+export function record(value: unknown): Raw {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Raw)
+    : emptyRecord;
+}
+
+/** The value when it is an array, else an empty one. */
+export function list(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : emptyArray;
+}
+
+export function string(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+export function number(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** A map of string values (labels, annotations, nodeSelector); other values are dropped. */
+export function stringMap(value: unknown, intern: Intern = same): Record<string, string> {
+  const source = record(value);
+  const result: Record<string, string> = {};
+  for (const key in source) {
+    const item = source[key];
+    if (typeof item === "string") result[key] = intern(item);
+  }
+  return result;
+}
+
+/** Returns one shared copy of equal strings. */
+export type Intern = (text: string) => string;
+
+function same(text: string): string {
+  return text;
+}
+
+/**
+ * An interner for one read. JSON.parse gives every occurrence of a value its own string, so
+ * 150,000 pods would hold 150,000 copies of their namespaces, node names and label values;
+ * sharing them is a large part of what keeps a big snapshot small.
+ */
+export function createInterner(): Intern {
+  const strings = new Map<string, string>();
+  return (text) => {
+    const known = strings.get(text);
+    if (known !== undefined) return known;
+    strings.set(text, text);
+    return text;
+  };
+}
+
+/** Only the string entries of a list. */
+export function stringList(value: unknown): string[] {
+  return list(value).filter((item): item is string => typeof item === "string");
+}
+
+/** The entry of `allowed` equal to `value` (a shared string), else undefined. */
+export function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {
+  if (typeof value !== "string") return undefined;
+  const index = (allowed as readonly string[]).indexOf(value);
+  return index === -1 ? undefined : allowed[index];
+}

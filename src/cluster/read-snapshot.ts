@@ -1,0 +1,445 @@
+import type {
+  MetricsAvailability,
+  NodeInfo,
+  PodInfo,
+  Snapshot,
+  SnapshotSource,
+  Usage,
+} from "../planning/snapshot.ts";
+import { toHpaInfo, toPdbInfo, toVpaInfo } from "./autoscaler-info.ts";
+import { createKubeClient, type KubeApiError, type KubeClient } from "./kube-client.ts";
+import { type KubeConfigOptions, type LoadedKubeConfig, loadKubeConfig } from "./kube-config.ts";
+import { type ListResult, listAll } from "./kube-list.ts";
+import { claimBinding, isNodeLocalVolume, resolveLocalClaims } from "./local-volumes.ts";
+import {
+  applyPodUsage,
+  indexPods,
+  type MetricsContext,
+  type PodIndex,
+  type PodUsage,
+  sumUsage,
+  toNodeUsage,
+  toPodUsage,
+} from "./metrics-usage.ts";
+import { toNodeInfo } from "./node-info.ts";
+import { type PodContext, toPodInfo } from "./pod-info.ts";
+import { createInterner, type Raw } from "./raw.ts";
+import { containerKey, type UsageReport, type UsageSource } from "./usage-source.ts";
+import { WarningCollector } from "./warnings.ts";
+import { collectYoungGarbage } from "./young-gc.ts";
+
+export interface ReadSnapshotOptions extends KubeConfigOptions {
+  /** An already loaded configuration; otherwise it is found from the options above. */
+  loadedConfig?: LoadedKubeConfig;
+  /** Items per page for paginated lists (default 500, as kubectl). */
+  pageSize?: number;
+  /** The clock (default: the system clock). */
+  now?: () => Date;
+  /** metrics-server samples older than this many seconds are stale (default 300). */
+  metricsMaxAgeSeconds?: number;
+  /** Retries per request for errors worth retrying (default 2). */
+  retries?: number;
+  /** Base delay between retries in ms (default 500). */
+  retryDelayMs?: number;
+  /** Restarts of a list whose continue token expired (default 3). */
+  maxRestarts?: number;
+  /** Per-request inactivity timeout in ms (default 60 s). */
+  timeoutMs?: number;
+  /** Usage from elsewhere (Prometheus) instead of metrics-server. */
+  usageSource?: UsageSource;
+}
+
+/** The cluster could not be read at all (unreachable, unauthorised, nodes or pods unreadable). */
+export class ClusterReadError extends Error {
+  constructor(message: string, cause?: KubeApiError) {
+    super(message, { cause });
+    this.name = "ClusterReadError";
+  }
+}
+
+export const defaultPageSize = 500;
+export const defaultMetricsMaxAgeSeconds = 300;
+
+/**
+ * Reads nodes, pods, PDBs, VPAs, HPAs, local volumes and usage from the cluster into a
+ * Snapshot. Data that could not be read is absent and explained in `warnings`; a list that
+ * stopped part way makes `complete` false.
+ * @throws ClusterReadError when nodes or pods cannot be read at all.
+ * @throws InputError when no usable kubeconfig is found.
+ */
+export async function readSnapshot(options: ReadSnapshotOptions = {}): Promise<Snapshot> {
+  const loaded = options.loadedConfig ?? loadKubeConfig(options);
+  const client = createKubeClient(loaded, { timeoutMs: options.timeoutMs });
+  try {
+    return await readWith(client, loaded, options);
+  } finally {
+    client.close();
+  }
+}
+
+async function readWith(
+  client: KubeClient,
+  loaded: LoadedKubeConfig,
+  options: ReadSnapshotOptions,
+): Promise<Snapshot> {
+  const now = options.now ?? (() => new Date());
+  const warnings = new WarningCollector();
+  const lister = makeLister(client, options);
+  const podContext: PodContext = { warnings, claims: [], intern: createInterner() };
+  const metricsContext: MetricsContext = {
+    now: now(),
+    maxAgeSeconds: options.metricsMaxAgeSeconds ?? defaultMetricsMaxAgeSeconds,
+    warnings,
+    intern: podContext.intern,
+  };
+
+  // Everything but pods first, concurrently; then pods alone, then pod metrics, so that the
+  // largest responses are never decoded at the same time and each page is collected young.
+  const [nodes, volumes, claims, pdbs, hpas, vpas, nodeMetrics] = await Promise.all([
+    lister("/api/v1/nodes", (raw) => toNodeInfo(raw, warnings)),
+    lister("/api/v1/persistentvolumes", (raw) =>
+      isNodeLocalVolume(raw) ? recordName(raw) : undefined,
+    ),
+    lister("/api/v1/persistentvolumeclaims", claimBinding),
+    lister("/apis/policy/v1/poddisruptionbudgets", (raw) => toPdbInfo(raw, warnings)),
+    lister("/apis/autoscaling/v2/horizontalpodautoscalers", toHpaInfo),
+    lister("/apis/autoscaling.k8s.io/v1/verticalpodautoscalers", (raw) => toVpaInfo(raw, warnings)),
+    options.usageSource ? undefined : readNodeMetrics(lister, metricsContext),
+  ]);
+  requireReadable("nodes", nodes);
+  const pods = await lister(
+    "/api/v1/pods",
+    (raw) => toPodInfo(raw, podContext),
+    collectYoungGarbage,
+  );
+  requireReadable("pods", pods);
+
+  const completeness = new Completeness(warnings);
+  completeness.require("nodes", nodes);
+  completeness.require("pods", pods);
+  completeness.require("poddisruptionbudgets", pdbs);
+  if (
+    completeness.require("persistentvolumes", volumes, localVolumesNote) &&
+    completeness.require("persistentvolumeclaims", claims, localVolumesNote)
+  ) {
+    resolveLocalClaims(podContext.claims, new Map(claims.items), new Set(volumes.items));
+  }
+  completeness.optional("horizontalpodautoscalers", hpas, "hpa-unavailable");
+  completeness.optional("verticalpodautoscalers", vpas, "vpa-not-installed");
+
+  const metrics = await readUsage(
+    nodes.items,
+    pods.items,
+    options.usageSource,
+    nodeMetrics,
+    lister,
+    metricsContext,
+  );
+  const source: SnapshotSource = { kind: "kubernetes", server: stripCredentials(loaded.server) };
+  if (loaded.context !== undefined) source.context = loaded.context;
+  if (metrics.origin) source.prometheus = metrics.origin;
+  return {
+    version: 1,
+    takenAt: now().toISOString(),
+    source,
+    complete: completeness.complete,
+    warnings: warnings.finish(),
+    nodes: nodes.items,
+    pods: pods.items,
+    pdbs: pdbs.items,
+    vpas: vpas.items,
+    hpas: hpas.items,
+    metrics: metrics.availability,
+  };
+}
+
+const localVolumesNote = "; pods on node-local volumes cannot be told apart";
+
+/** Tracks whether every list needed for safe decisions was read in full. */
+class Completeness {
+  complete = true;
+  readonly #warnings: WarningCollector;
+
+  constructor(warnings: WarningCollector) {
+    this.#warnings = warnings;
+  }
+
+  /** A list the planner cannot do without: any failure makes the snapshot incomplete. */
+  require(what: string, result: ListResult<unknown>, note = ""): boolean {
+    if (result.complete) return true;
+    this.complete = false;
+    this.#warnings.add(
+      result.pages > 0 ? "list-partial" : "list-failed",
+      `${what}: ${result.error?.message ?? "not read"}${note}`,
+      what,
+    );
+    return false;
+  }
+
+  /** An API that may be absent (a CRD, an old cluster): 404 is a warning, not a gap. */
+  optional(what: string, result: ListResult<unknown>, missingCode: string): void {
+    if (result.complete) return;
+    if (result.error?.status === 404 && result.pages === 0) {
+      this.#warnings.add(
+        missingCode,
+        `${what}: the API is not served by this cluster (404); none are considered`,
+        what,
+      );
+    } else {
+      this.require(what, result);
+    }
+  }
+}
+
+type Lister = <T>(
+  path: string,
+  convert: (raw: Raw) => T | undefined,
+  afterPage?: () => void,
+  pageSize?: number,
+) => Promise<ListResult<T>>;
+
+function makeLister(client: KubeClient, options: ReadSnapshotOptions): Lister {
+  return (path, convert, afterPage, pageSize = options.pageSize ?? defaultPageSize) =>
+    listAll(client, {
+      path,
+      pageSize,
+      convert,
+      afterPage,
+      retries: options.retries ?? 2,
+      retryDelayMs: options.retryDelayMs ?? 500,
+      maxRestarts: options.maxRestarts ?? 3,
+    });
+}
+
+function recordName(raw: Raw): string | undefined {
+  const metadata = raw.metadata as { name?: unknown } | undefined;
+  return typeof metadata?.name === "string" ? metadata.name : undefined;
+}
+
+function requireReadable(what: string, result: ListResult<unknown>): void {
+  if (result.complete || result.pages > 0) return;
+  const error = result.error;
+  const hint =
+    error?.status === 401
+      ? " (the credentials were refused: check the kubeconfig's user)"
+      : error?.status === 403
+        ? ` (forbidden: the account needs permission to list ${what} in all namespaces)`
+        : "";
+  throw new ClusterReadError(
+    `cannot list ${what}: ${error?.message ?? "unknown error"}${hint}`,
+    error,
+  );
+}
+
+function stripCredentials(server: string): string {
+  try {
+    const url = new URL(server);
+    url.username = "";
+    url.password = "";
+    return url.toString().replace(/\/$/, "");
+  } catch {
+    return server;
+  }
+}
+
+/** metrics-server ignores `limit`, so its lists are asked for whole. */
+const unpaginated = 0;
+
+function metricsUnavailable(
+  what: string,
+  result: ListResult<unknown>,
+  context: MetricsContext,
+): boolean {
+  if (result.complete) return false;
+  const status = result.error?.status;
+  const why =
+    status === 404
+      ? "the metrics API (metrics.k8s.io) is not installed; install metrics-server"
+      : status === 503
+        ? "the metrics API is registered but unavailable (is metrics-server running?)"
+        : (result.error?.message ?? "not read");
+  context.warnings.add(
+    "metrics-unavailable",
+    `${what} metrics: ${why}; usage unknown`,
+    `metrics/${what}`,
+  );
+  return true;
+}
+
+/** NodeMetrics by node name; undefined (with a warning) when the metrics API is unusable. */
+async function readNodeMetrics(
+  lister: Lister,
+  context: MetricsContext,
+): Promise<Map<string, Usage> | undefined> {
+  const result = await lister(
+    "/apis/metrics.k8s.io/v1beta1/nodes",
+    (raw) => toNodeUsage(raw, context),
+    undefined,
+    unpaginated,
+  );
+  return metricsUnavailable("nodes", result, context) ? undefined : new Map(result.items);
+}
+
+/**
+ * Streams PodMetrics onto the pods as they are decoded, keeping nothing else; false (with a
+ * warning) when the metrics API is unusable.
+ */
+async function readPodMetrics(
+  lister: Lister,
+  pods: PodIndex,
+  context: MetricsContext,
+): Promise<boolean> {
+  const result = await lister(
+    "/apis/metrics.k8s.io/v1beta1/pods",
+    (raw) => {
+      const entry = toPodUsage(raw, context);
+      const pod = entry && pods.get(entry[0]);
+      if (entry && pod) applyPodUsage(pod, entry[1]);
+      return undefined;
+    },
+    collectYoungGarbage,
+    unpaginated,
+  );
+  return !metricsUnavailable("pods", result, context);
+}
+
+interface UsageOutcome {
+  availability: MetricsAvailability;
+  origin?: string;
+}
+
+async function readUsage(
+  nodes: NodeInfo[],
+  pods: PodInfo[],
+  usageSource: UsageSource | undefined,
+  nodeMetrics: Map<string, Usage> | undefined,
+  lister: Lister,
+  context: MetricsContext,
+): Promise<UsageOutcome> {
+  if (usageSource) {
+    const report = await readUsageSource(usageSource, nodes, pods, context);
+    if (report) {
+      const podUsage = podUsageFromReport(pods, report);
+      for (const pod of pods) {
+        const usage = podUsage.get(`${pod.namespace}/${pod.name}`);
+        if (usage) applyPodUsage(pod, usage);
+      }
+      const availability = coverage(nodes, report.nodes, pods, true, context.warnings);
+      availability.source = "prometheus";
+      availability.windowSeconds = report.windowSeconds;
+      if (report.percentile !== undefined) availability.percentile = report.percentile;
+      return report.origin ? { availability, origin: report.origin } : { availability };
+    }
+    nodeMetrics = await readNodeMetrics(lister, context);
+  }
+  const podsRead = await readPodMetrics(lister, indexPods(pods), context);
+  const availability = coverage(nodes, nodeMetrics, pods, podsRead, context.warnings);
+  availability.source = nodeMetrics || podsRead ? "metrics-server" : "none";
+  return { availability };
+}
+
+async function readUsageSource(
+  usageSource: UsageSource,
+  nodes: NodeInfo[],
+  pods: PodInfo[],
+  context: MetricsContext,
+): Promise<UsageReport | undefined> {
+  try {
+    const report = await usageSource.read({
+      now: context.now,
+      nodes: nodes.map((node) => node.name),
+      pods: pods.map(({ namespace, name }) => ({ namespace, name })),
+    });
+    for (const warning of report.warnings) {
+      context.warnings.add(warning.code, warning.message, warning.subject);
+    }
+    return report;
+  } catch (error) {
+    context.warnings.add(
+      "usage-source-failed",
+      `${usageSource.name}: ${(error as Error).message}; using metrics-server instead`,
+      usageSource.name,
+    );
+    return undefined;
+  }
+}
+
+function podUsageFromReport(pods: readonly PodInfo[], report: UsageReport): Map<string, PodUsage> {
+  const result = new Map<string, PodUsage>();
+  for (const pod of pods) {
+    const key = `${pod.namespace}/${pod.name}`;
+    const containers = new Map<string, Usage>();
+    for (const container of [...pod.containers, ...pod.initContainers]) {
+      const usage = report.containers.get(containerKey(pod.namespace, pod.name, container.name));
+      if (usage) containers.set(container.name, usage);
+    }
+    const podUsage =
+      report.pods?.get(key) ??
+      (containers.size > 0
+        ? sumUsage(firstSample(containers), [...containers.values()])
+        : undefined);
+    if (podUsage) result.set(key, { usage: podUsage, containers });
+  }
+  return result;
+}
+
+function firstSample(containers: Map<string, Usage>): Usage {
+  const [first] = containers.values();
+  const { cpu: _cpu, memory: _memory, peak: _peak, ...sample } = first as Usage;
+  return sample;
+}
+
+/**
+ * Sets node usage, and says how much of the cluster has usage: every node, and every
+ * running pod (pending and finished pods have none to report).
+ */
+function coverage(
+  nodes: NodeInfo[],
+  nodeUsage: ReadonlyMap<string, Usage> | undefined,
+  pods: PodInfo[],
+  podsRead: boolean,
+  warnings: WarningCollector,
+): MetricsAvailability {
+  let nodesWith = 0;
+  if (nodeUsage) {
+    for (const node of nodes) {
+      const found = nodeUsage.get(node.name);
+      if (found) {
+        node.usage = found;
+        nodesWith++;
+      } else {
+        warnings.add(
+          "metrics-missing",
+          "no usable metrics for this node; usage unknown",
+          `node/${node.name}`,
+        );
+      }
+    }
+  }
+  let running = 0;
+  let runningWith = 0;
+  if (podsRead) {
+    for (const pod of pods) {
+      if (pod.phase !== "Running") continue;
+      running++;
+      if (pod.usage) runningWith++;
+      else {
+        warnings.add(
+          "metrics-missing",
+          "no usable metrics for this running pod; usage unknown",
+          `pod/${pod.namespace}/${pod.name}`,
+        );
+      }
+    }
+  }
+  return {
+    nodes: nodeUsage ? share(nodesWith, nodes.length) : "unavailable",
+    pods: podsRead ? share(runningWith, running) : "unavailable",
+    source: "none",
+  };
+}
+
+function share(withUsage: number, total: number): MetricsAvailability["nodes"] {
+  if (withUsage === total) return "available";
+  return withUsage === 0 ? "unavailable" : "partial";
+}

@@ -1,0 +1,294 @@
+import { LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+import { InputError } from "../errors.ts";
+import type { Snapshot } from "../planning/snapshot.ts";
+
+// Lenient where it costs nothing: unknown keys are ignored (a newer writer may add fields),
+// but every field the planner reads must have the right type, so a damaged file is refused
+// instead of being planned on.
+
+const count = z.number().int();
+const timestamp = z.string();
+
+const Resources = z.object({
+  cpu: count.optional(),
+  memory: count.optional(),
+  pods: count.optional(),
+  ephemeralStorage: count.optional(),
+  extended: z.record(z.string(), count).optional(),
+});
+
+const Usage = z.object({
+  cpu: count.optional(),
+  memory: count.optional(),
+  windowSeconds: z.number().optional(),
+  timestamp: timestamp.optional(),
+  source: z.enum(["metrics-server", "prometheus"]),
+  peak: z
+    .object({ cpu: count.optional(), memory: count.optional(), percentile: z.number() })
+    .optional(),
+});
+
+const TaintEffect = z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]);
+
+const NodeInfo = z.object({
+  name: z.string(),
+  pool: z.string(),
+  labels: z.record(z.string(), z.string()),
+  taints: z.array(z.object({ key: z.string(), value: z.string().optional(), effect: TaintEffect })),
+  unschedulable: z.boolean(),
+  ready: z.boolean(),
+  readySince: timestamp.optional(),
+  createdAt: timestamp,
+  controlPlane: z.boolean(),
+  capacity: Resources,
+  allocatable: Resources,
+  usage: Usage.optional(),
+});
+
+const NodeSelectorRequirement = z.object({
+  key: z.string(),
+  operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]),
+  values: z.array(z.string()).optional(),
+});
+
+const ContainerInfo = z.object({
+  name: z.string(),
+  requests: Resources,
+  limits: Resources,
+  sidecar: z.boolean().optional(),
+  usage: Usage.optional(),
+});
+
+const PodInfo = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  phase: z.enum(["Pending", "Running", "Succeeded", "Failed", "Unknown"]),
+  nodeName: z.string().optional(),
+  labels: z.record(z.string(), z.string()),
+  owner: z.object({ kind: z.string(), name: z.string() }).optional(),
+  requests: Resources,
+  containers: z.array(ContainerInfo),
+  initContainers: z.array(ContainerInfo),
+  overhead: Resources.optional(),
+  nodeSelector: z.record(z.string(), z.string()),
+  requiredNodeAffinity: z
+    .array(
+      z.object({
+        matchExpressions: z.array(NodeSelectorRequirement).optional(),
+        matchFields: z.array(NodeSelectorRequirement).optional(),
+      }),
+    )
+    .optional(),
+  tolerations: z.array(
+    z.object({
+      key: z.string().optional(),
+      operator: z.enum(["Exists", "Equal"]).optional(),
+      value: z.string().optional(),
+      effect: TaintEffect.optional(),
+    }),
+  ),
+  priority: z.number().int().optional(),
+  unschedulable: z.object({ message: z.string(), since: timestamp.optional() }).optional(),
+  blockingVolumes: z.array(
+    z.object({
+      name: z.string(),
+      type: z.enum(["emptyDir", "hostPath", "local"]),
+      claim: z.string().optional(),
+    }),
+  ),
+  safeToEvict: z.boolean().optional(),
+  doNotDisrupt: z.boolean(),
+  daemonSet: z.boolean(),
+  mirror: z.boolean(),
+  oomKills: z.array(z.object({ container: z.string(), at: timestamp.optional() })),
+  createdAt: timestamp,
+  usage: Usage.optional(),
+});
+
+const LabelSelector = z.object({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z
+    .array(
+      z.object({
+        key: z.string(),
+        operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
+        values: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+});
+
+const WorkloadRef = z.object({
+  kind: z.string(),
+  name: z.string(),
+  apiVersion: z.string().optional(),
+});
+
+const VpaInfo = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  target: WorkloadRef,
+  updateMode: z.string(),
+  resourcePolicy: z.array(
+    z.object({
+      containerName: z.string(),
+      mode: z.enum(["Auto", "Off"]).optional(),
+      minAllowed: Resources.optional(),
+      maxAllowed: Resources.optional(),
+      controlledResources: z.array(z.string()).optional(),
+      controlledValues: z.enum(["RequestsAndLimits", "RequestsOnly"]).optional(),
+    }),
+  ),
+  recommendations: z.array(
+    z.object({
+      containerName: z.string(),
+      target: Resources,
+      lowerBound: Resources.optional(),
+      upperBound: Resources.optional(),
+      uncappedTarget: Resources.optional(),
+    }),
+  ),
+  conditions: z.array(
+    z.object({
+      type: z.string(),
+      status: z.enum(["True", "False", "Unknown"]),
+      reason: z.string().optional(),
+      message: z.string().optional(),
+      lastTransitionTime: timestamp.optional(),
+    }),
+  ),
+  createdAt: timestamp,
+});
+
+const Availability = z.enum(["available", "partial", "unavailable"]);
+
+/** The saved snapshot file (`pr-autoscaler snapshot --out`), version 1. */
+export const SnapshotSchema = z.object({
+  version: z.literal(1),
+  takenAt: timestamp,
+  source: z.object({
+    kind: z.enum(["kubernetes", "file", "simulation"]),
+    server: z.string().optional(),
+    context: z.string().optional(),
+    prometheus: z.string().optional(),
+  }),
+  complete: z.boolean(),
+  warnings: z.array(
+    z.object({ code: z.string(), message: z.string(), subject: z.string().optional() }),
+  ),
+  nodes: z.array(NodeInfo),
+  pods: z.array(PodInfo),
+  pdbs: z.array(
+    z.object({
+      namespace: z.string(),
+      name: z.string(),
+      selector: LabelSelector.optional(),
+      disruptionsAllowed: count,
+    }),
+  ),
+  vpas: z.array(VpaInfo),
+  hpas: z.array(
+    z.object({
+      namespace: z.string(),
+      name: z.string(),
+      target: WorkloadRef,
+      resourceMetrics: z.array(z.string()),
+      minReplicas: count.optional(),
+      maxReplicas: count,
+      currentReplicas: count.optional(),
+    }),
+  ),
+  metrics: z.object({
+    nodes: Availability,
+    pods: Availability,
+    source: z.enum(["metrics-server", "prometheus", "none"]),
+    windowSeconds: z.number().optional(),
+    percentile: z.number().optional(),
+  }),
+}) satisfies z.ZodType<Snapshot>;
+
+/**
+ * Parses and validates a saved snapshot.
+ * @throws InputError naming the file, the line and the path of the first problem
+ *   (`nodes[3].capacity.cpu: expected number, received string`).
+ */
+export function loadSnapshot(text: string, file: string): Snapshot {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new InputError(`not a JSON snapshot: ${message}`, {
+      file,
+      ...jsonErrorPosition(text, message),
+    });
+  }
+  const result = SnapshotSchema.safeParse(data);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0] as z.core.$ZodIssue;
+  const path = formatIssuePath(issue.path);
+  const more =
+    result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problems)` : "";
+  throw new InputError(
+    `invalid snapshot: ${path || "(top level)"}: ${issue.message.replace(/^Invalid input: /, "")}${more}`,
+    { file, ...locatePath(text, issue.path) },
+  );
+}
+
+function formatIssuePath(path: readonly PropertyKey[]): string {
+  let text = "";
+  for (const key of path) {
+    if (typeof key === "number") text += `[${key}]`;
+    else {
+      const name = String(key);
+      text += /^[A-Za-z_$][\w$]*$/.test(name)
+        ? `${text ? "." : ""}${name}`
+        : `[${JSON.stringify(name)}]`;
+    }
+  }
+  return text;
+}
+
+function jsonErrorPosition(text: string, message: string): { line?: number; column?: number } {
+  const explicit = /line (\d+) column (\d+)/.exec(message);
+  if (explicit) return { line: Number(explicit[1]), column: Number(explicit[2]) };
+  const position = /position (\d+)/.exec(message);
+  if (!position) return {};
+  return lineAndColumn(text, Number(position[1]));
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (
+    let index = text.indexOf("\n");
+    index !== -1 && index < offset;
+    index = text.indexOf("\n", index + 1)
+  ) {
+    line++;
+    start = index + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
+
+/** The line of the value at `path` (or of its nearest existing parent), for error messages. */
+function locatePath(
+  text: string,
+  path: readonly PropertyKey[],
+): { line?: number; column?: number } {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter });
+  for (let length = path.length; length >= 0; length--) {
+    const node = document.getIn(path.slice(0, length) as unknown[], true) as
+      | { range?: [number, number, number] }
+      | undefined;
+    if (node?.range) {
+      const { line, col } = lineCounter.linePos(node.range[0]);
+      return { line, column: col };
+    }
+  }
+  return {};
+}
+
+export { snapshotToJson, writeSnapshotJson } from "./snapshot-json.ts";

@@ -1,0 +1,46 @@
+import type { SnapshotWarning, Usage } from "../planning/snapshot.ts";
+
+/** What the snapshot reader asks a usage source for. */
+export interface UsageRequest {
+  /** The snapshot's clock; samples are judged fresh or stale against it. */
+  now: Date;
+  /** Nodes and pods the snapshot holds, so a source can limit its queries. */
+  nodes: readonly string[];
+  pods: readonly { namespace: string; name: string }[];
+}
+
+/**
+ * Usage observed by a source other than metrics-server (Prometheus). Every map may miss
+ * entries: a missing entry is unknown usage, never zero.
+ */
+export interface UsageReport {
+  source: "prometheus";
+  /** Where it came from (a URL without credentials), shown as `source.prometheus`. */
+  origin?: string;
+  /** Window the usage was aggregated over, seconds. */
+  windowSeconds: number;
+  /** Percentile reported in `peak`, when the source gives peaks. */
+  percentile?: number;
+  /** By node name. */
+  nodes: ReadonlyMap<string, Usage>;
+  /** By `namespace/pod/container`. */
+  containers: ReadonlyMap<string, Usage>;
+  /** By `namespace/pod`; when absent, a pod's usage is the sum of its containers'. */
+  pods?: ReadonlyMap<string, Usage>;
+  warnings: SnapshotWarning[];
+}
+
+/**
+ * A pluggable usage reader. When `readSnapshot` is given one, its usage is used instead of
+ * metrics-server's; if it fails, the reader falls back to metrics-server and says so in a
+ * `usage-source-failed` warning.
+ */
+export interface UsageSource {
+  readonly name: string;
+  read(request: UsageRequest): Promise<UsageReport>;
+}
+
+/** Key of a container in {@link UsageReport.containers}. */
+export function containerKey(namespace: string, pod: string, container: string): string {
+  return `${namespace}/${pod}/${container}`;
+}

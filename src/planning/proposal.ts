@@ -1,0 +1,112 @@
+import { editValue, readValue } from "../editors/edit-file.ts";
+import type { ScalarValue } from "../editors/value.ts";
+import { explainNodeDecision } from "./explain-node-decision.ts";
+import type { NodeDecision } from "./node-decision.ts";
+
+/** One value changed in one file of the infra repo. */
+export interface FileChange {
+  file: string;
+  path: string;
+  before: unknown;
+  after: ScalarValue;
+}
+
+/** A file's whole text before and after the proposal's changes (made and verified by the editors). */
+export interface FileEdit {
+  file: string;
+  before: string;
+  after: string;
+}
+
+export interface NodeProposal {
+  kind: "nodes";
+  /** Stable target key: one pull request per key (`nodes-<pool>`). */
+  key: string;
+  pool: string;
+  from: number;
+  to: number;
+  direction: "up" | "down";
+  changes: FileChange[];
+  edits: FileEdit[];
+  /** The explanation, rendered from `decision`. */
+  reasons: string[];
+  decision: NodeDecision;
+}
+
+export type Proposal = NodeProposal;
+
+/** Something the plan wants a person to know that is not a change: a hold, a problem, a no-op. */
+export interface PlanNote {
+  level: "info" | "warning";
+  /** What it concerns, e.g. `pool/workers`. */
+  subject?: string;
+  message: string;
+}
+
+export interface PlanOutput {
+  proposals: Proposal[];
+  notes: PlanNote[];
+}
+
+/**
+ * Turns node decisions into proposals: the new count written into the target file by the
+ * editors, which verify that nothing else in the file changed. Pools with no change become notes.
+ */
+export function nodeProposals(
+  decisions: readonly NodeDecision[],
+  files: ReadonlyMap<string, string>,
+): PlanOutput {
+  const output: PlanOutput = { proposals: [], notes: [] };
+  for (const decision of decisions) {
+    const subject = `pool/${decision.pool}`;
+    const { current, desired } = decision;
+    if (
+      decision.action === "none" ||
+      current === undefined ||
+      desired === undefined ||
+      current === desired
+    ) {
+      output.notes.push({
+        level: "info",
+        subject,
+        message: explainNodeDecision(decision).join("\n"),
+      });
+      continue;
+    }
+    const text = files.get(decision.target.file);
+    if (text === undefined) {
+      output.notes.push({
+        level: "warning",
+        subject,
+        message: `${decision.target.file} could not be read`,
+      });
+      continue;
+    }
+    output.proposals.push(nodeProposal(decision, text, current, desired));
+  }
+  return output;
+}
+
+function nodeProposal(
+  decision: NodeDecision,
+  text: string,
+  from: number,
+  to: number,
+): NodeProposal {
+  const { file, path } = decision.target;
+  const before = readValue(text, path, file);
+  // Pulumi config keeps numbers as strings: write the new count in the type the file holds.
+  const after = typeof before === "string" ? String(to) : to;
+  return {
+    kind: "nodes",
+    key: `nodes-${decision.pool}`,
+    pool: decision.pool,
+    from,
+    to,
+    direction: to > from ? "up" : "down",
+    changes: [{ file, path, before, after }],
+    edits: [{ file, before: text, after: editValue(text, path, after, file) }],
+    reasons: explainNodeDecision(decision),
+    decision,
+  };
+}

@@ -1,0 +1,217 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { snapshotToJson } from "../../src/cluster/snapshot-file.ts";
+import { runCli } from "../support/cli.ts";
+import { type Homelab, startHomelab } from "../support/kube-homelab.ts";
+import { buildSnapshot, nodes, pendingPod, TAKEN_AT } from "../support/snapshot-builder.ts";
+
+const root = mkdtempSync(join(tmpdir(), "plan-cli-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const TFVARS = "# Workers\nworker_count  = 2 # grows with the cluster\nworker_cores  = 4\n";
+const CONFIG = `pools:
+  - name: workers
+    target:
+      file: terraform/terraform.tfvars
+      path: worker_count
+    min: 1
+    max: 5
+`;
+
+/** An infra repo whose count was last changed long before the snapshot. */
+function infraRepo(name: string, files: Record<string, string>): string {
+  const dir = join(root, name);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "ops",
+    GIT_AUTHOR_EMAIL: "ops@example.com",
+    GIT_COMMITTER_NAME: "ops",
+    GIT_COMMITTER_EMAIL: "ops@example.com",
+    GIT_AUTHOR_DATE: "2025-05-01T00:00:00Z",
+    GIT_COMMITTER_DATE: "2025-05-01T00:00:00Z",
+  };
+  execFileSync("git", ["-C", dir, "init", "-q", "-b", "main"], { env });
+  execFileSync("git", ["-C", dir, "add", "-A"], { env });
+  execFileSync("git", ["-C", dir, "commit", "-q", "-m", "initial"], { env });
+  return dir;
+}
+
+/** Two full workers and pending pods that need a third. */
+function snapshotFile(): string {
+  const snapshot = buildSnapshot({
+    nodes: nodes(2, { usage: { cpu: "3", memory: "8Gi" } }),
+    pods: [
+      pendingPod("media/plex-0", { cpu: "3", memory: "4Gi" }),
+      pendingPod("media/tdarr-0", { cpu: "500m", memory: "1Gi" }),
+    ],
+  });
+  // The pending pods cannot use the running nodes: their requests fill them.
+  snapshot.pods.push(
+    ...["worker-1", "worker-2"].map((node, i) => ({
+      ...pendingPod(`apps/filler-${i}`, { cpu: "3800m", memory: "2Gi" }),
+      phase: "Running" as const,
+      nodeName: node,
+      unschedulable: undefined,
+    })),
+  );
+  const file = join(root, `snapshot-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, snapshotToJson(snapshot));
+  return file;
+}
+
+describe("pr-autoscaler plan", () => {
+  it("proposes the count the pending pods need, with the verified file change, as JSON", async () => {
+    const repo = infraRepo("up-json", {
+      "terraform/terraform.tfvars": TFVARS,
+      ".github/pr-autoscaler.yml": CONFIG,
+    });
+    const run = await runCli([
+      "plan",
+      "--repo",
+      repo,
+      "--snapshot",
+      snapshotFile(),
+      "--now",
+      TAKEN_AT,
+      "--json",
+    ]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout);
+    expect(output.proposals).toHaveLength(1);
+    expect(output.proposals[0]).toMatchObject({
+      kind: "nodes",
+      pool: "workers",
+      from: 2,
+      to: 3,
+      changes: [{ file: "terraform/terraform.tfvars", path: "worker_count", before: 2, after: 3 }],
+    });
+    expect(output.proposals[0].reasons.join("\n")).toMatch(/pending/i);
+    expect(output.notes).toEqual([]);
+  });
+
+  it("explains in text and shows the diff the pull request would carry", async () => {
+    const repo = infraRepo("up-text", {
+      "terraform/terraform.tfvars": TFVARS,
+      ".github/pr-autoscaler.yml": CONFIG,
+    });
+    const run = await runCli([
+      "plan",
+      "--repo",
+      repo,
+      "--snapshot",
+      snapshotFile(),
+      "--now",
+      TAKEN_AT,
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("pool/workers: scale up 2 → 3 nodes");
+    expect(run.stdout).toContain("-worker_count  = 2 # grows with the cluster");
+    expect(run.stdout).toContain("+worker_count  = 3 # grows with the cluster");
+  });
+
+  it("uses --config instead of the repo's file", async () => {
+    const repo = infraRepo("override", { "terraform/terraform.tfvars": TFVARS });
+    const config = join(root, "override.yml");
+    writeFileSync(config, CONFIG.replace("max: 5", "max: 2"));
+    const run = await runCli([
+      "plan",
+      "--repo",
+      repo,
+      "--config",
+      config,
+      "--snapshot",
+      snapshotFile(),
+      "--now",
+      TAKEN_AT,
+      "--json",
+    ]);
+    const output = JSON.parse(run.stdout);
+    expect(output.proposals).toEqual([]);
+    expect(JSON.stringify(output.notes)).toMatch(/max/);
+  });
+
+  it("leaves a repo without a config alone", async () => {
+    const repo = infraRepo("no-config", { "terraform/terraform.tfvars": TFVARS });
+    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile(), "--json"]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      proposals: [],
+      notes: [{ level: "info", message: expect.stringContaining("the repo is left alone") }],
+    });
+  });
+
+  it("reports an invalid config with file and line, exit 2", async () => {
+    const repo = infraRepo("bad-config", {
+      "terraform/terraform.tfvars": TFVARS,
+      ".github/pr-autoscaler.yml": CONFIG.replace("max: 5", "maxx: 5"),
+    });
+    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/\.github\/pr-autoscaler\.yml:\d+:\d+/);
+  });
+
+  it("refuses conflicting or malformed flags with exit 2", async () => {
+    expect((await runCli(["plan", "--snapshot", "a.json", "--kubeconfig", "k"])).code).toBe(2);
+    expect((await runCli(["plan", "--now", "yesterday"])).code).toBe(2);
+    const bad = join(root, "bad-snapshot.json");
+    writeFileSync(bad, '{"version": 1}');
+    const repo = infraRepo("bad-snapshot", { ".github/pr-autoscaler.yml": CONFIG });
+    const run = await runCli(["plan", "--repo", repo, "--snapshot", bad]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("bad-snapshot.json");
+  });
+
+  describe("against a Kubernetes API server", () => {
+    let homelab: Homelab;
+    beforeAll(async () => {
+      homelab = await startHomelab();
+    });
+    afterAll(async () => homelab.close());
+
+    it("reads the cluster through the kubeconfig and explains the pool", async () => {
+      const repo = infraRepo("live", {
+        "terraform/terraform.tfvars": TFVARS.replace("= 2", "= 3"),
+        ".github/pr-autoscaler.yml": CONFIG,
+      });
+      const run = await runCli([
+        "plan",
+        "--repo",
+        repo,
+        "--kubeconfig",
+        homelab.kubeconfig,
+        "--json",
+      ]);
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      const output = JSON.parse(run.stdout);
+      const text = JSON.stringify(output);
+      expect(text).toContain("workers");
+      expect(
+        homelab.fake.requests.some((request) => request.path.startsWith("/api/v1/nodes")),
+      ).toBe(true);
+    });
+
+    it("exits 1 when the cluster cannot be read", async () => {
+      const repo = infraRepo("down", {
+        "terraform/terraform.tfvars": TFVARS,
+        ".github/pr-autoscaler.yml": CONFIG,
+      });
+      const kubeconfig = join(root, "down.kubeconfig");
+      writeFileSync(
+        kubeconfig,
+        `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:9\n    insecure-skip-tls-verify: true\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user:\n    token: t\n`,
+      );
+      const run = await runCli(["plan", "--repo", repo, "--kubeconfig", kubeconfig]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/127\.0\.0\.1:9/);
+    });
+  });
+});

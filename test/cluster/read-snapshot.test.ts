@@ -1,0 +1,654 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import {
+  ClusterReadError,
+  type ReadSnapshotOptions,
+  readSnapshot,
+} from "../../src/cluster/read-snapshot.ts";
+import type { UsageSource } from "../../src/cluster/usage-source.ts";
+import type { PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
+import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import { loadKubeObjects } from "../support/kube-fixtures.ts";
+import { type Homelab, homelabNow, startHomelab } from "../support/kube-homelab.ts";
+
+const Mi = 1024 ** 2;
+const Gi = 1024 ** 3;
+
+let lab: Homelab;
+
+function options(extra: Partial<ReadSnapshotOptions> = {}): ReadSnapshotOptions {
+  return { kubeconfig: lab.kubeconfig, env: {}, now: () => homelabNow, retryDelayMs: 0, ...extra };
+}
+
+function pod(snapshot: Snapshot, namespace: string, name: string): PodInfo {
+  const found = snapshot.pods.find((p) => p.namespace === namespace && p.name === name);
+  if (!found) throw new Error(`no pod ${namespace}/${name}`);
+  return found;
+}
+
+function node(snapshot: Snapshot, name: string) {
+  const found = snapshot.nodes.find((n) => n.name === name);
+  if (!found) throw new Error(`no node ${name}`);
+  return found;
+}
+
+function codes(snapshot: Snapshot): string[] {
+  return snapshot.warnings.map((w) => w.code);
+}
+
+beforeAll(async () => {
+  lab = await startHomelab();
+});
+
+afterAll(async () => {
+  await lab.close();
+});
+
+describe("readSnapshot against the homelab", () => {
+  let snapshot: Snapshot;
+
+  beforeAll(async () => {
+    snapshot = await readSnapshot(options());
+  });
+
+  it("describes where and when it read", () => {
+    expect(snapshot.version).toBe(1);
+    expect(snapshot.takenAt).toBe(homelabNow.toISOString());
+    expect(snapshot.source).toEqual({ kind: "kubernetes", server: lab.fake.url, context: "fake" });
+    expect(snapshot.complete).toBe(true);
+  });
+
+  it("reads nodes: role, pool, readiness, taints, capacity and allocatable", () => {
+    expect(node(snapshot, "talos-cp-1")).toEqual({
+      name: "talos-cp-1",
+      pool: "control-plane",
+      labels: {
+        "kubernetes.io/hostname": "talos-cp-1",
+        "kubernetes.io/os": "linux",
+        "node-role.kubernetes.io/control-plane": "",
+      },
+      taints: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }],
+      unschedulable: false,
+      ready: true,
+      readySince: "2025-01-10T08:05:00Z",
+      createdAt: "2025-01-10T08:00:00Z",
+      controlPlane: true,
+      capacity: { cpu: 4000, memory: 8148340 * 1024, pods: 110, ephemeralStorage: 30412 * Mi },
+      allocatable: { cpu: 3950, memory: 7521652 * 1024, pods: 110, ephemeralStorage: 28590940102 },
+      usage: {
+        source: "metrics-server",
+        cpu: 488,
+        memory: 2748180 * 1024,
+        timestamp: "2025-01-11T23:59:40Z",
+        windowSeconds: 20.035,
+      },
+    });
+    expect(node(snapshot, "talos-worker-1").pool).toBe("general");
+    const gpu = node(snapshot, "talos-worker-2");
+    expect(gpu).toMatchObject({
+      pool: "workers",
+      controlPlane: false,
+      unschedulable: true,
+      ready: true,
+      taints: [
+        { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" },
+        { key: "gpu", value: "true", effect: "PreferNoSchedule" },
+      ],
+      capacity: {
+        cpu: 8000,
+        memory: 32 * Gi,
+        pods: 110,
+        extended: { "nvidia.com/gpu": 1, "hugepages-2Mi": 0 },
+      },
+    });
+    const down = node(snapshot, "talos-worker-3");
+    expect(down.ready).toBe(false);
+    expect(down.readySince).toBe("2025-01-11T22:00:00Z");
+    expect(node(snapshot, "legacy-master")).toMatchObject({
+      controlPlane: true,
+      pool: "control-plane",
+    });
+  });
+
+  it("reads the effective pod request as the scheduler computes it", () => {
+    const plex = pod(snapshot, "media", "plex-7d9c65958-ghrmp");
+    // Steady: plex 500m/1Gi + sidecar 100m/128Mi. Init: init-config 1/64Mi beside the sidecar
+    // started before it = 1100m/192Mi. Max per resource, plus overhead 250m/120Mi.
+    expect(plex.requests).toEqual({ cpu: 1350, memory: 1152 * Mi + 120 * Mi });
+    expect(plex.overhead).toEqual({ cpu: 250, memory: 120 * Mi });
+    expect(plex.containers).toEqual([
+      {
+        name: "plex",
+        requests: { cpu: 500, memory: Gi },
+        limits: { memory: 2 * Gi },
+        usage: {
+          source: "metrics-server",
+          cpu: 1200,
+          memory: 900 * Mi,
+          timestamp: "2025-01-11T23:59:40Z",
+          windowSeconds: 15.107,
+        },
+      },
+    ]);
+    expect(plex.initContainers.map((c) => [c.name, c.sidecar ?? false, c.requests])).toEqual([
+      ["log-shipper", true, { cpu: 100, memory: 128 * Mi }],
+      ["init-config", false, { cpu: 1000, memory: 64 * Mi }],
+    ]);
+    expect(plex.initContainers[0]?.usage?.memory).toBe(40 * Mi);
+    expect(plex.usage).toMatchObject({ cpu: 1205, memory: 940 * Mi, source: "metrics-server" });
+  });
+
+  it("reads scheduling constraints, ownership and eviction blockers", () => {
+    const plex = pod(snapshot, "media", "plex-7d9c65958-ghrmp");
+    expect(plex).toMatchObject({
+      phase: "Running",
+      nodeName: "talos-worker-1",
+      owner: { kind: "Deployment", name: "plex" },
+      nodeSelector: { "kubernetes.io/arch": "amd64" },
+      requiredNodeAffinity: [
+        {
+          matchExpressions: [{ key: "pr-autoscaler.io/pool", operator: "In", values: ["general"] }],
+        },
+        { matchFields: [{ key: "metadata.name", operator: "In", values: ["talos-worker-2"] }] },
+      ],
+      tolerations: [
+        { key: "dedicated", operator: "Equal", value: "media", effect: "NoSchedule" },
+        { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" },
+        { operator: "Exists" },
+      ],
+      priority: 1000,
+      safeToEvict: false,
+      doNotDisrupt: false,
+      daemonSet: false,
+      mirror: false,
+      createdAt: "2025-01-11T02:00:00Z",
+    });
+    expect(plex.unschedulable).toBeUndefined();
+    expect(plex.blockingVolumes).toEqual([
+      { name: "transcode", type: "emptyDir" },
+      { name: "config", type: "local", claim: "plex-config" },
+    ]);
+    expect(plex.oomKills).toEqual([
+      { container: "log-shipper", at: "2025-01-11T05:00:00Z" },
+      { container: "plex", at: "2025-01-11T03:12:00Z" },
+    ]);
+  });
+
+  it("recognises DaemonSet, mirror, bare and Job pods", () => {
+    const cilium = pod(snapshot, "kube-system", "cilium-x7k2p");
+    expect(cilium).toMatchObject({
+      daemonSet: true,
+      mirror: false,
+      owner: { kind: "DaemonSet", name: "cilium" },
+    });
+    expect(cilium.blockingVolumes).toEqual([{ name: "bpf-maps", type: "hostPath" }]);
+    const apiserver = pod(snapshot, "kube-system", "kube-apiserver-talos-cp-1");
+    expect(apiserver).toMatchObject({
+      mirror: true,
+      daemonSet: false,
+      owner: { kind: "Node", name: "talos-cp-1" },
+    });
+    const bare = pod(snapshot, "apps", "bare-pod");
+    expect(bare.owner).toBeUndefined();
+    expect(bare.requests).toEqual({ cpu: 0, memory: 0 });
+    expect(bare.blockingVolumes).toEqual([
+      { name: "scratch", type: "local", claim: "bare-pod-scratch" },
+    ]);
+    expect(pod(snapshot, "apps", "standalone-rs-abcde").owner).toEqual({
+      kind: "ReplicaSet",
+      name: "standalone-rs",
+    });
+    const gpu = pod(snapshot, "apps", "gpu-job-q9z8");
+    expect(gpu.phase).toBe("Succeeded");
+    expect(gpu.requests).toEqual({
+      cpu: 1000,
+      memory: 4 * Gi,
+      ephemeralStorage: 10 * Gi,
+      extended: { "nvidia.com/gpu": 1 },
+    });
+  });
+
+  it("reports unschedulable pods with the scheduler's message", () => {
+    const batch = pod(snapshot, "apps", "big-batch-x1");
+    expect(batch.phase).toBe("Pending");
+    expect(batch.nodeName).toBeUndefined();
+    expect(batch.unschedulable?.since).toBe("2025-01-11T23:30:01Z");
+    expect(batch.unschedulable?.message).toContain("3 Insufficient memory");
+    expect(batch).toMatchObject({
+      doNotDisrupt: true,
+      safeToEvict: true,
+      owner: { kind: "Job", name: "big-batch" },
+    });
+  });
+
+  it("keeps a malformed quantity unknown, never zero, and says where it was", () => {
+    const broken = pod(snapshot, "apps", "broken-requests");
+    expect(broken.requests).toEqual({ memory: 256 * Mi });
+    expect("cpu" in broken.requests).toBe(false);
+    expect(broken.containers[0]?.requests).toEqual({ memory: 256 * Mi });
+    expect(snapshot.warnings).toContainEqual({
+      code: "quantity-invalid",
+      subject: "pod/apps/broken-requests",
+      message: expect.stringContaining(
+        'spec.containers[0].resources.requests.cpu: invalid quantity "2 cores"',
+      ),
+    });
+    const legacy = node(snapshot, "legacy-master");
+    expect(legacy.allocatable).toEqual({ cpu: 1900, pods: 110 });
+    expect(snapshot.warnings).toContainEqual({
+      code: "quantity-invalid",
+      subject: "node/legacy-master",
+      message: expect.stringContaining("status.allocatable.memory"),
+    });
+    expect(snapshot.complete).toBe(true);
+  });
+
+  it("reads PodDisruptionBudgets, counting a PDB without status as allowing nothing", () => {
+    expect(snapshot.pdbs).toEqual([
+      {
+        namespace: "apps",
+        name: "fresh",
+        selector: { matchLabels: { app: "standalone" } },
+        disruptionsAllowed: 0,
+      },
+      {
+        namespace: "kube-system",
+        name: "coredns",
+        selector: { matchExpressions: [{ key: "k8s-app", operator: "In", values: ["kube-dns"] }] },
+        disruptionsAllowed: 1,
+      },
+      {
+        namespace: "media",
+        name: "plex",
+        selector: { matchLabels: { app: "plex" } },
+        disruptionsAllowed: 0,
+      },
+    ]);
+    expect(snapshot.warnings).toContainEqual(
+      expect.objectContaining({ code: "pdb-status-missing", subject: "pdb/apps/fresh" }),
+    );
+  });
+
+  it("reads HPAs and the resource metrics they scale on", () => {
+    expect(snapshot.hpas).toEqual([
+      {
+        namespace: "apps",
+        name: "web",
+        target: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
+        resourceMetrics: ["cpu", "memory"],
+        minReplicas: 2,
+        maxReplicas: 10,
+        currentReplicas: 3,
+      },
+    ]);
+  });
+
+  it("reads VPAs from published examples", () => {
+    const byName = new Map(snapshot.vpas.map((v) => [v.name, v]));
+    expect(byName.get("cache-vpa")).toEqual({
+      namespace: "caching",
+      name: "cache-vpa",
+      target: { apiVersion: "apps/v1", kind: "StatefulSet", name: "cache-statefulset" },
+      updateMode: "Initial",
+      resourcePolicy: [],
+      recommendations: [
+        {
+          containerName: "cache-container",
+          lowerBound: { cpu: 25, memory: 262144000 },
+          target: { cpu: 25, memory: 262144000 },
+          uncappedTarget: { cpu: 25, memory: 262144000 },
+          upperBound: { cpu: 2284, memory: 2388533492 },
+        },
+      ],
+      conditions: [
+        {
+          type: "RecommendationProvided",
+          status: "True",
+          lastTransitionTime: "2025-09-14T14:34:14Z",
+        },
+      ],
+      createdAt: "2025-09-14T14:33:59Z",
+    });
+    expect(byName.get("api-vpa")?.resourcePolicy).toEqual([
+      {
+        containerName: "api-container",
+        minAllowed: { cpu: 600, memory: 600 * Mi },
+        maxAllowed: { cpu: 1000, memory: Gi },
+        controlledResources: ["cpu", "memory"],
+      },
+    ]);
+    expect(byName.get("api-vpa")?.updateMode).toBe("Auto");
+    // The example leaves the update mode unset, which means Auto.
+    expect(byName.get("hamster-vpa")).toMatchObject({
+      namespace: "default",
+      updateMode: "Auto",
+      recommendations: [],
+    });
+  });
+
+  it("keeps missing and stale metrics unknown, and zero usage zero", () => {
+    expect(snapshot.metrics).toEqual({
+      nodes: "partial",
+      pods: "partial",
+      source: "metrics-server",
+    });
+    expect(node(snapshot, "talos-worker-3").usage).toBeUndefined();
+    expect(node(snapshot, "talos-worker-2").usage).toBeUndefined();
+    expect(snapshot.warnings).toContainEqual(
+      expect.objectContaining({ code: "metrics-stale", subject: "node/talos-worker-2" }),
+    );
+    expect(snapshot.warnings).toContainEqual(
+      expect.objectContaining({ code: "metrics-missing", subject: "node/talos-worker-3" }),
+    );
+    // cilium reports exactly zero: known zero, not unknown.
+    const cilium = pod(snapshot, "kube-system", "cilium-x7k2p");
+    expect(cilium.usage?.cpu).toBe(0);
+    expect(cilium.usage?.memory).toBe(0);
+    expect(cilium.containers[0]?.usage?.cpu).toBe(0);
+    // bare-pod has no metrics at all: unknown.
+    const bare = pod(snapshot, "apps", "bare-pod");
+    expect(bare.usage).toBeUndefined();
+    expect(bare.containers[0]?.usage).toBeUndefined();
+    expect(snapshot.warnings).toContainEqual(
+      expect.objectContaining({ code: "metrics-missing", subject: "pod/apps/bare-pod" }),
+    );
+    // Pending and finished pods are not expected to have metrics.
+    expect(snapshot.warnings.some((w) => w.subject === "pod/apps/big-batch-x1")).toBe(false);
+  });
+
+  it("treats every sample as stale under a short --metrics-max-age", async () => {
+    const strict = await readSnapshot(options({ metricsMaxAgeSeconds: 10 }));
+    expect(strict.metrics.nodes).toBe("unavailable");
+    expect(strict.nodes.every((n) => n.usage === undefined)).toBe(true);
+    expect(strict.pods.every((p) => p.usage === undefined)).toBe(true);
+  });
+});
+
+describe("pagination", () => {
+  it("reads every pod exactly once across pages", async () => {
+    lab.fake.requests.length = 0;
+    const snapshot = await readSnapshot(options({ pageSize: 2 }));
+    const names = snapshot.pods.map((p) => `${p.namespace}/${p.name}`);
+    expect(names).toHaveLength(lab.fake.count("pods"));
+    expect(new Set(names).size).toBe(names.length);
+    const podRequests = lab.fake.requests.filter((r) => r.path === "/api/v1/pods");
+    expect(podRequests).toHaveLength(Math.ceil(lab.fake.count("pods") / 2));
+    expect(podRequests.every((r) => r.query.limit === "2")).toBe(true);
+    expect(podRequests.filter((r) => r.query.continue).length).toBe(podRequests.length - 1);
+    // metrics-server does not paginate, so the reader does not ask it to.
+    expect(
+      lab.fake.requests.find((r) => r.path === "/apis/metrics.k8s.io/v1beta1/pods")?.query.limit,
+    ).toBeUndefined();
+  });
+
+  it("starts the list again from scratch when the continue token expires (410)", async () => {
+    let expired = 0;
+    lab.fake.requests.length = 0;
+    lab.fake.onRequest = (request) => {
+      if (request.path === "/api/v1/pods" && request.query.continue && expired === 0) {
+        expired++;
+        lab.fake.expireContinueTokens();
+      }
+    };
+    try {
+      const snapshot = await readSnapshot(options({ pageSize: 3 }));
+      expect(snapshot.complete).toBe(true);
+      const names = snapshot.pods.map((p) => p.name);
+      expect(names).toHaveLength(lab.fake.count("pods"));
+      expect(new Set(names).size).toBe(names.length);
+      const podRequests = lab.fake.requests.filter((r) => r.path === "/api/v1/pods");
+      const fresh = podRequests.filter((r) => !r.query.continue);
+      expect(fresh).toHaveLength(2);
+    } finally {
+      lab.fake.onRequest = undefined;
+    }
+  });
+
+  it("gives up after repeated expiries with complete: false and the pods read so far", async () => {
+    lab.fake.onRequest = (request) => {
+      if (request.path === "/api/v1/pods" && request.query.continue)
+        lab.fake.expireContinueTokens();
+    };
+    try {
+      const snapshot = await readSnapshot(options({ pageSize: 3, maxRestarts: 2 }));
+      expect(snapshot.complete).toBe(false);
+      expect(snapshot.pods).toHaveLength(3);
+      expect(snapshot.warnings).toContainEqual(
+        expect.objectContaining({
+          code: "list-partial",
+          subject: "pods",
+          message: expect.stringContaining("HTTP 410 Expired"),
+        }),
+      );
+    } finally {
+      lab.fake.onRequest = undefined;
+    }
+  });
+
+  it("retries a page cut short, and marks the snapshot incomplete when it keeps failing", async () => {
+    lab.fake.injectFault({ path: "/api/v1/pods", continued: true, truncate: true, times: 1 });
+    const retried = await readSnapshot(options({ pageSize: 3 }));
+    expect(retried.complete).toBe(true);
+    expect(retried.pods).toHaveLength(lab.fake.count("pods"));
+    lab.fake.clearFaults();
+
+    lab.fake.injectFault({
+      path: "/api/v1/pods",
+      continued: true,
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    try {
+      const partial = await readSnapshot(options({ pageSize: 3 }));
+      expect(partial.complete).toBe(false);
+      expect(partial.pods).toHaveLength(3);
+      expect(partial.warnings).toContainEqual(
+        expect.objectContaining({ code: "list-partial", subject: "pods" }),
+      );
+    } finally {
+      lab.fake.clearFaults();
+    }
+  });
+});
+
+describe("missing APIs and failures", () => {
+  it("warns when metrics-server is not installed and reads no usage", async () => {
+    lab.fake.uninstall("metrics.k8s.io");
+    try {
+      const snapshot = await readSnapshot(options());
+      expect(snapshot.metrics).toEqual({
+        nodes: "unavailable",
+        pods: "unavailable",
+        source: "none",
+      });
+      expect(snapshot.nodes.every((n) => n.usage === undefined)).toBe(true);
+      expect(
+        snapshot.pods.every(
+          (p) => p.usage === undefined && p.containers.every((c) => c.usage === undefined),
+        ),
+      ).toBe(true);
+      expect(snapshot.warnings).toContainEqual(
+        expect.objectContaining({
+          code: "metrics-unavailable",
+          message: expect.stringContaining("not installed"),
+        }),
+      );
+      expect(snapshot.complete).toBe(true);
+    } finally {
+      lab.fake.install("metrics.k8s.io");
+    }
+  });
+
+  it("warns when the metrics API answers 503", async () => {
+    lab.fake.injectFault({
+      path: /^\/apis\/metrics\.k8s\.io\//,
+      status: 503,
+      body: "service unavailable\n",
+      times: Number.POSITIVE_INFINITY,
+    });
+    try {
+      const snapshot = await readSnapshot(options());
+      expect(snapshot.metrics.nodes).toBe("unavailable");
+      expect(snapshot.metrics.pods).toBe("unavailable");
+      expect(snapshot.warnings).toContainEqual(
+        expect.objectContaining({
+          code: "metrics-unavailable",
+          message: expect.stringContaining("is metrics-server running"),
+        }),
+      );
+    } finally {
+      lab.fake.clearFaults();
+    }
+  });
+
+  it("warns when the VPA CRD is not installed, and stays complete", async () => {
+    lab.fake.uninstall("autoscaling.k8s.io");
+    try {
+      const snapshot = await readSnapshot(options());
+      expect(snapshot.vpas).toEqual([]);
+      expect(snapshot.complete).toBe(true);
+      expect(codes(snapshot)).toContain("vpa-not-installed");
+    } finally {
+      lab.fake.install("autoscaling.k8s.io");
+    }
+  });
+
+  it("is incomplete when PDBs cannot be read", async () => {
+    lab.fake.injectFault({ path: "/apis/policy/v1/poddisruptionbudgets", status: 403, times: 1 });
+    const snapshot = await readSnapshot(options());
+    expect(snapshot.complete).toBe(false);
+    expect(snapshot.warnings).toContainEqual(
+      expect.objectContaining({ code: "list-failed", subject: "poddisruptionbudgets" }),
+    );
+  });
+
+  it("throws ClusterReadError when nodes cannot be listed", async () => {
+    lab.fake.injectFault({
+      path: "/api/v1/nodes",
+      status: 403,
+      message: 'nodes is forbidden: User "x" cannot list resource "nodes"',
+    });
+    await expect(readSnapshot(options())).rejects.toThrow(ClusterReadError);
+    lab.fake.injectFault({ path: "/api/v1/nodes", status: 403 });
+    await expect(readSnapshot(options())).rejects.toThrow(
+      /cannot list nodes: .*HTTP 403 Forbidden.*permission to list nodes/,
+    );
+  });
+
+  it("throws ClusterReadError when the server cannot be reached", async () => {
+    const gone = await FakeKubeApiserver.start();
+    const file = await gone.writeKubeconfig(`${lab.dir}/gone.kubeconfig`);
+    await gone.close();
+    await expect(readSnapshot({ kubeconfig: file, env: {}, retryDelayMs: 0 })).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
+  });
+});
+
+describe("published metrics-server responses", () => {
+  it("reads the Kubernetes documentation's NodeMetrics and PodMetrics samples", async () => {
+    const fake = await FakeKubeApiserver.start();
+    try {
+      fake.add(
+        {
+          kind: "Node",
+          metadata: { name: "minikube" },
+          status: { conditions: [{ type: "Ready", status: "True" }] },
+        },
+        {
+          kind: "Pod",
+          metadata: { name: "kube-scheduler-minikube", namespace: "kube-system" },
+          spec: { nodeName: "minikube", containers: [{ name: "kube-scheduler" }] },
+          status: { phase: "Running" },
+        },
+        ...loadKubeObjects("metrics/node-minikube.json"),
+        ...loadKubeObjects("metrics/pod-kube-scheduler-minikube.json"),
+      );
+      const file = await fake.writeKubeconfig(`${lab.dir}/minikube.kubeconfig`);
+      const snapshot = await readSnapshot({
+        kubeconfig: file,
+        env: {},
+        now: () => new Date("2022-01-27T19:25:00Z"),
+        metricsMaxAgeSeconds: 3600,
+      });
+      expect(snapshot.nodes[0]?.usage).toEqual({
+        source: "metrics-server",
+        cpu: 488,
+        memory: 732212 * 1024,
+        timestamp: "2022-01-27T18:48:33Z",
+        windowSeconds: 30,
+      });
+      expect(snapshot.pods[0]?.usage).toMatchObject({ cpu: 10, memory: 22244 * 1024 });
+      expect(snapshot.pods[0]?.containers[0]?.usage).toMatchObject({
+        cpu: 10,
+        memory: 22244 * 1024,
+      });
+      expect(snapshot.metrics).toEqual({
+        nodes: "available",
+        pods: "available",
+        source: "metrics-server",
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe("usage source seam", () => {
+  it("uses another source's usage instead of metrics-server", async () => {
+    lab.fake.requests.length = 0;
+    const source: UsageSource = {
+      name: "prometheus",
+      async read(request) {
+        expect(request.nodes).toContain("talos-worker-1");
+        expect(request.pods).toContainEqual({ namespace: "media", name: "plex-7d9c65958-ghrmp" });
+        const usage = {
+          source: "prometheus" as const,
+          windowSeconds: 86400,
+          cpu: 700,
+          memory: Gi,
+          peak: { cpu: 900, memory: Gi, percentile: 95 },
+        };
+        return {
+          source: "prometheus",
+          origin: "http://prometheus.monitoring:9090",
+          windowSeconds: 86400,
+          percentile: 95,
+          nodes: new Map([["talos-worker-1", usage]]),
+          containers: new Map([["media/plex-7d9c65958-ghrmp/plex", usage]]),
+          warnings: [{ code: "prometheus-gap", message: "series gaps" }],
+        };
+      },
+    };
+    const snapshot = await readSnapshot(options({ usageSource: source }));
+    expect(snapshot.metrics).toMatchObject({
+      source: "prometheus",
+      windowSeconds: 86400,
+      percentile: 95,
+      nodes: "partial",
+    });
+    expect(snapshot.source.prometheus).toBe("http://prometheus.monitoring:9090");
+    expect(node(snapshot, "talos-worker-1").usage?.source).toBe("prometheus");
+    expect(node(snapshot, "talos-cp-1").usage).toBeUndefined();
+    const plex = pod(snapshot, "media", "plex-7d9c65958-ghrmp");
+    expect(plex.containers[0]?.usage?.peak).toEqual({ cpu: 900, memory: Gi, percentile: 95 });
+    expect(plex.usage).toMatchObject({ cpu: 700, memory: Gi, source: "prometheus" });
+    expect(codes(snapshot)).toContain("prometheus-gap");
+    expect(lab.fake.requestCount({ path: /metrics\.k8s\.io/ })).toBe(0);
+  });
+
+  it("falls back to metrics-server when the source fails", async () => {
+    const source: UsageSource = {
+      name: "prometheus",
+      read: () => Promise.reject(new Error("connection refused")),
+    };
+    const snapshot = await readSnapshot(options({ usageSource: source }));
+    expect(snapshot.metrics.source).toBe("metrics-server");
+    expect(node(snapshot, "talos-cp-1").usage?.cpu).toBe(488);
+    expect(snapshot.warnings).toContainEqual(
+      expect.objectContaining({
+        code: "usage-source-failed",
+        message: expect.stringContaining("connection refused"),
+      }),
+    );
+  });
+});

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { readSnapshot } from "../../src/cluster/read-snapshot.ts";
+import {
+  loadSnapshot,
+  snapshotToJson,
+  writeSnapshotJson,
+} from "../../src/cluster/snapshot-file.ts";
+import { InputError } from "../../src/errors.ts";
+import type { Snapshot } from "../../src/planning/snapshot.ts";
+import { type Homelab, homelabNow, startHomelab } from "../support/kube-homelab.ts";
+
+let lab: Homelab;
+let snapshot: Snapshot;
+
+beforeAll(async () => {
+  lab = await startHomelab();
+  snapshot = await readSnapshot({ kubeconfig: lab.kubeconfig, env: {}, now: () => homelabNow });
+});
+
+afterAll(async () => {
+  await lab.close();
+});
+
+function loadError(text: string): InputError {
+  try {
+    loadSnapshot(text, "snap.json");
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error("expected an InputError");
+}
+
+describe("snapshot JSON", () => {
+  it("round-trips: what is written loads back equal", () => {
+    const text = snapshotToJson(snapshot);
+    expect(loadSnapshot(text, "snap.json")).toEqual(snapshot);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(snapshot)));
+  });
+
+  it("writes one array element per line, in chunks", () => {
+    const chunks: string[] = [];
+    writeSnapshotJson(snapshot, (chunk) => chunks.push(chunk));
+    const lines = chunks.join("").split("\n");
+    expect(lines[0]).toBe("{");
+    expect(lines[1]).toBe('  "version": 1,');
+    const podLines = lines.filter(
+      (line) => line.startsWith('    {"namespace":') && line.includes('"phase":'),
+    );
+    expect(podLines).toHaveLength(snapshot.pods.length);
+  });
+
+  it("writes empty arrays compactly", () => {
+    const empty: Snapshot = { ...snapshot, pods: [], nodes: [], warnings: [] };
+    const text = snapshotToJson(empty);
+    expect(text).toContain('  "pods": [],\n');
+    expect(loadSnapshot(text, "x.json").pods).toEqual([]);
+  });
+
+  it("ignores fields it does not know (a newer writer)", () => {
+    const data = JSON.parse(snapshotToJson(snapshot)) as Record<string, unknown>;
+    data.futureField = { anything: true };
+    expect(loadSnapshot(JSON.stringify(data), "x.json")).toEqual(snapshot);
+  });
+
+  it("names the line of a JSON syntax error", () => {
+    const text = snapshotToJson(snapshot).replace('"complete": true,', '"complete": true');
+    const error = loadError(text);
+    expect(error.message).toMatch(/^not a JSON snapshot/);
+    expect(error.location?.file).toBe("snap.json");
+    expect(error.location?.line).toBe(6);
+  });
+
+  it("names the path and line of a wrong value", () => {
+    const text = snapshotToJson(snapshot);
+    const data = JSON.parse(text) as Snapshot;
+    const nodeIndex = 2;
+    (data.nodes[nodeIndex] as unknown as { capacity: { cpu: unknown } }).capacity.cpu = "8";
+    const broken = snapshotToJson(data);
+    const error = loadError(broken);
+    expect(error.message).toBe(
+      `invalid snapshot: nodes[${nodeIndex}].capacity.cpu: expected number, received string`,
+    );
+    const line =
+      broken.split("\n").findIndex((l) => l.includes(`"name":"${data.nodes[nodeIndex]?.name}"`)) +
+      1;
+    expect(error.location).toMatchObject({ file: "snap.json", line });
+  });
+
+  it("refuses an unknown version and a missing field", () => {
+    const data = JSON.parse(snapshotToJson(snapshot)) as Record<string, unknown>;
+    expect(loadError(JSON.stringify({ ...data, version: 2 })).message).toContain("version: ");
+    delete data.pods;
+    expect(loadError(JSON.stringify(data)).message).toBe(
+      "invalid snapshot: pods: expected array, received undefined",
+    );
+  });
+});
