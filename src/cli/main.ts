@@ -5,6 +5,7 @@ import { editCommand, getCommand } from "./edit-commands.ts";
 import { guardCommand } from "./guard-command.ts";
 import { type CliIo, processIo } from "./io.ts";
 import { planCommand } from "./plan-command.ts";
+import { reportCommand } from "./report-command.ts";
 import { snapshotCommand } from "./snapshot-command.ts";
 
 const commands: Command[] = [
@@ -14,6 +15,7 @@ const commands: Command[] = [
   planCommand,
   backtestCommand,
   guardCommand,
+  reportCommand,
 ];
 
 function overview(): string {

@@ -1,0 +1,315 @@
+import { code, count, listing, table } from "./report-markdown.ts";
+import type { GuardVerdict } from "./report-verdict.ts";
+import {
+  alsoAllowedLine,
+  type CommitStatus,
+  drainedNodes,
+  logSection,
+  nothingToApply,
+  offendingTable,
+  originLine,
+  poolLine,
+  type RenderedReport,
+  type ReportOrigin,
+  sections,
+  statusDescription,
+  vmSummary,
+  vmTable,
+  warningList,
+  workerChange,
+} from "./report-vms.ts";
+
+/** The commit status the apply job sets on the merged commit. */
+export const APPLY_STATUS_CONTEXT = "pr-autoscaler/apply";
+
+/** Steps of the apply job, in the order they run, as the workflow names a failed one. */
+export const APPLY_FAILED_STEPS = [
+  "setup",
+  "init",
+  "plan",
+  "guard",
+  "drain",
+  "apply",
+  "nodes",
+] as const;
+export type ApplyFailedStep = (typeof APPLY_FAILED_STEPS)[number];
+
+export interface ApplyReportInput extends ReportOrigin {
+  result: "ok" | "failed";
+  /** The guard's verdict on the merged plan, when the guard gave one. */
+  verdict: GuardVerdict | undefined;
+  /** The step that failed; undefined for a failure the workflow could not place. */
+  failedStep: ApplyFailedStep | undefined;
+  /** How uncordoning the drained nodes went after a failed apply, when it was tried. */
+  uncordon: "ok" | "failed" | undefined;
+  context: string;
+  log: string | undefined;
+}
+
+/** What is wrong with a combination of results, or undefined when it makes sense. */
+export function applyInputProblem(input: ApplyReportInput): string | undefined {
+  if (input.result === "ok") {
+    if (input.failedStep !== undefined) return "--failed-step goes with --result failed";
+    if (input.verdict === undefined) return "--result ok needs --verdict: what was applied";
+    if (input.verdict.verdict !== "pass") return "--result ok with a verdict that refused";
+  }
+  if (input.uncordon !== undefined && input.failedStep !== "apply") {
+    return "--uncordon reports the uncordon after a failed apply: it needs --failed-step apply";
+  }
+  return undefined;
+}
+
+/** The pending status set when the apply job starts, before anything is known. */
+export function applyStartedStatus(context: string, runUrl: string | undefined): CommitStatus {
+  return {
+    state: "pending",
+    context,
+    description: "Planning, guarding and applying the merged change",
+    targetUrl: runUrl,
+  };
+}
+
+/** The comment on the merged pull request and the commit status of the merged commit. */
+export function renderApplyReport(input: ApplyReportInput): RenderedReport {
+  const { verdict } = input;
+  if (input.result === "ok" && verdict) return renderApplied(input, verdict);
+  if (verdict?.verdict === "refuse") return renderRefused(input, verdict);
+  return renderFailed(input);
+}
+
+type Stage = "plan" | "guard" | "drain" | "apply" | "nodes";
+const STAGES: { stage: Stage; label: string }[] = [
+  { stage: "plan", label: "Plan" },
+  { stage: "guard", label: "Plan guard" },
+  { stage: "drain", label: "Drain" },
+  { stage: "apply", label: "terraform apply" },
+  { stage: "nodes", label: "Nodes" },
+];
+const STAGE_OF: Record<ApplyFailedStep, Stage> = {
+  setup: "plan",
+  init: "plan",
+  plan: "plan",
+  guard: "guard",
+  drain: "drain",
+  apply: "apply",
+  nodes: "nodes",
+};
+
+function renderApplied(input: ApplyReportInput, verdict: GuardVerdict): RenderedReport {
+  const nothing = nothingToApply(verdict);
+  const body = sections(
+    nothing ? "### ✅ pr-autoscaler apply: nothing to apply" : "### ✅ pr-autoscaler apply: done",
+    poolLine(input.pool, verdict),
+    stageTable(input, verdict, undefined),
+    vmTable(verdict),
+    alsoAllowedLine(verdict),
+    warningList(verdict),
+    nothing ? "The infrastructure already matches the merged change." : undefined,
+    logSection(input.log),
+    originLine(input, "Applied"),
+  );
+  const change = workerChange(verdict);
+  const description = nothing
+    ? "Nothing to apply: the infrastructure already matches"
+    : `Applied${change ? `: ${change}` : ""}, ${vmSummary(verdict)}`;
+  return { body, status: status(input, "success", description) };
+}
+
+function renderRefused(input: ApplyReportInput, verdict: GuardVerdict): RenderedReport {
+  const problems = count(verdict.offending.length, "problem");
+  const body = sections(
+    "### 🛑 pr-autoscaler apply: refused, nothing applied",
+    poolLine(input.pool, verdict),
+    stageTable(input, verdict, "guard"),
+    `The plan of the merged commit is not only the expected worker change (${problems}), so the guard stopped it. Nothing was drained and nothing was applied.`,
+    offendingTable(verdict),
+    warningList(verdict),
+    "**What to do:** look at the refused changes, then apply by hand after review (`terraform plan`, `pr-autoscaler drain`, `terraform apply`), or revert the pull request.",
+    logSection(input.log),
+    originLine(input, "Refused"),
+  );
+  return {
+    body,
+    status: status(input, "failure", `Refused by the plan guard (${problems}): nothing applied`),
+  };
+}
+
+function renderFailed(input: ApplyReportInput): RenderedReport {
+  const { verdict, failedStep } = input;
+  const effect = failureEffect(input);
+  const body = sections(
+    "### ❌ pr-autoscaler apply: failed",
+    poolLine(input.pool, verdict),
+    failedStep === undefined ? undefined : stageTable(input, verdict, STAGE_OF[failedStep]),
+    verdict ? vmTable(verdict) : undefined,
+    `**What changed:** ${effect.changed}`,
+    `**What to do:** ${effect.next}`,
+    logSection(input.log),
+    originLine(input, "Tried"),
+  );
+  return { body, status: status(input, "failure", effect.status) };
+}
+
+interface FailureEffect {
+  changed: string;
+  next: string;
+  status: string;
+}
+
+function failureEffect(input: ApplyReportInput): FailureEffect {
+  const nodes = input.verdict ? drainedNodes(input.verdict) : [];
+  switch (input.failedStep) {
+    case "setup":
+    case "init":
+    case "plan":
+    case "guard":
+      return {
+        changed: "nothing. No node was drained and nothing was applied.",
+        next: `the workflow run's log says why ${stepName(input.failedStep)} failed. Fix that, then re-run the workflow: it plans and guards again.`,
+        status: `Failed at ${stepName(input.failedStep)}: nothing changed`,
+      };
+    case "drain":
+      return {
+        changed: `nothing was applied. Draining ${listing(nodes)} stopped (a PodDisruptionBudget that allows no eviction, or the timeout); \`pr-autoscaler drain\` uncordoned the nodes it had cordoned, and pods it had already evicted run elsewhere.`,
+        next: "find the pod that could not be evicted in the log, make room for it (or relax its budget), then re-run the workflow.",
+        status: "Failed at drain: nothing applied, nodes uncordoned",
+      };
+    case "apply":
+      return applyFailureEffect(input, nodes);
+    case "nodes":
+      return {
+        changed: `the plan was applied (the VMs in the table were created or destroyed), but ${input.verdict?.expected ? `the pool did not reach ${input.verdict.expected.to} Ready nodes` : "the nodes did not reach the expected state"} within the timeout, or a destroyed VM's Node object could not be deleted. Nothing is rolled back.`,
+        next: "check the new VMs' consoles in Proxmox and `kubectl get nodes`. A node that joins late needs nothing more; a Node object left behind can be deleted with `kubectl delete node NAME`.",
+        status: "Failed waiting for nodes: applied, not Ready in time",
+      };
+    default:
+      return {
+        changed:
+          "unknown: the job failed in a step the report cannot place. Drained nodes may still be cordoned, and the plan may have been applied in part.",
+        next: "read the workflow run's log, check `kubectl get nodes` and `terraform plan`, and uncordon any node left cordoned.",
+        status: "Failed: see the workflow run",
+      };
+  }
+}
+
+function applyFailureEffect(input: ApplyReportInput, nodes: string[]): FailureEffect {
+  const uncordon = uncordonOutcome(input, nodes);
+  return {
+    changed: `\`terraform apply\` failed. Terraform may have changed part of the plan before it stopped.${uncordon.sentence}`,
+    next: "read the log, run `terraform plan` to see what is left, fix the cause, then re-run the workflow: the guard passes the rest of the change only if it is still the merged one.",
+    status: `Failed at terraform apply${uncordon.status}`,
+  };
+}
+
+/** What became of the drained nodes after a failed apply, for the comment and the status. */
+function uncordonOutcome(
+  input: ApplyReportInput,
+  nodes: string[],
+): { sentence: string; status: string } {
+  if (nodes.length === 0) return { sentence: "", status: "" };
+  const one = nodes.length === 1;
+  if (input.uncordon === "ok") {
+    return {
+      sentence: ` The drained ${one ? "node" : "nodes"} ${listing(nodes)} ${one ? "was" : "were"} uncordoned.`,
+      status: ": nodes uncordoned",
+    };
+  }
+  if (input.uncordon === "failed") {
+    const names =
+      input.verdict?.destroys.flatMap((vm) => (vm.node === null ? [] : [vm.node])) ?? [];
+    return {
+      sentence: ` Uncordoning ${listing(nodes)} failed: run ${code(`kubectl uncordon ${names.join(" ")}`)}.`,
+      status: ": uncordon failed",
+    };
+  }
+  return {
+    sentence: ` ${listing(nodes)} may still be cordoned: check \`kubectl get nodes\`.`,
+    status: "",
+  };
+}
+
+function stepName(step: "setup" | "init" | "plan" | "guard"): string {
+  return {
+    setup: "setting up the job",
+    init: "terraform init",
+    plan: "terraform plan",
+    guard: "the plan guard",
+  }[step];
+}
+
+/** One row per stage: done, failed (the given stage) or not run. */
+function stageTable(
+  input: ApplyReportInput,
+  verdict: GuardVerdict | undefined,
+  failed: Stage | undefined,
+): string {
+  const failedIndex =
+    failed === undefined ? STAGES.length : STAGES.findIndex((s) => s.stage === failed);
+  const rows = STAGES.map(({ stage, label }, index) => {
+    if (index < failedIndex) return [label, `✅ ${doneText(stage, verdict)}`];
+    if (index === failedIndex) return [label, `❌ ${failedText(stage, input, verdict)}`];
+    return [label, "— not run"];
+  });
+  return table(["Step", "Result"], rows);
+}
+
+function doneText(stage: Stage, verdict: GuardVerdict | undefined): string {
+  const nothing = verdict ? nothingToApply(verdict) : false;
+  const nodes = verdict ? drainedNodes(verdict) : [];
+  switch (stage) {
+    case "plan":
+      return nothing ? "planned: no changes" : "planned";
+    case "guard":
+      return "passed";
+    case "drain":
+      return nodes.length > 0 ? `drained ${listing(nodes)}` : "nothing to drain";
+    case "apply":
+      return nothing || !verdict
+        ? "nothing to apply"
+        : `applied: ${count(verdict.creates.length, "VM")} created, ${count(verdict.destroys.length, "VM")} destroyed`;
+    case "nodes":
+      return nodesDoneText(verdict, nothing);
+  }
+}
+
+function nodesDoneText(verdict: GuardVerdict | undefined, nothing: boolean): string {
+  if (!verdict || nothing) return "nothing to wait for";
+  const parts: string[] = [];
+  if (verdict.destroys.length > 0) parts.push("deleted the Node objects of the destroyed VMs");
+  if (verdict.expected) parts.push(`the pool has ${verdict.expected.to} Ready nodes`);
+  return parts.join("; ") || "done";
+}
+
+function failedText(
+  stage: Stage,
+  input: ApplyReportInput,
+  verdict: GuardVerdict | undefined,
+): string {
+  if (stage === "guard" && verdict?.verdict === "refuse") {
+    return `refused: ${count(verdict.offending.length, "problem")}`;
+  }
+  if (input.failedStep === "setup" || input.failedStep === "init") {
+    return `failed: ${stepName(input.failedStep)}`;
+  }
+  if (stage === "guard" && verdict === undefined)
+    return "failed: the guard could not read its input";
+  return "failed";
+}
+
+function status(
+  input: ApplyReportInput,
+  state: "success" | "failure",
+  description: string,
+): CommitStatus {
+  return {
+    state,
+    context: input.context,
+    description: statusDescription(description),
+    targetUrl: input.runUrl,
+  };
+}
+
+/** The hidden marker of the apply comment: one per merged commit and pool, updated on re-runs. */
+export function applyCommentKey(pool: string | undefined, sha: string): Record<string, string> {
+  return { pool: pool ?? "", sha };
+}

@@ -1,0 +1,97 @@
+import { z } from "zod";
+import { InputError } from "../errors.ts";
+import type { GuardVerdict as GuardVerdictShape } from "./guard.ts";
+
+/**
+ * The verdict file `pr-autoscaler guard --json` writes, read back by `report`. Lenient about
+ * fields it does not use (a newer guard may add some), strict about the ones it renders.
+ */
+export const GuardVerdict = z.object({
+  verdict: z.enum(["pass", "refuse"]),
+  expected: z.object({ from: z.number(), to: z.number() }).nullable(),
+  creates: z.array(z.object({ address: z.string(), name: z.string().nullable() })),
+  destroys: z.array(
+    z.object({ address: z.string(), name: z.string().nullable(), node: z.string().nullable() }),
+  ),
+  alsoAllowed: z.array(z.object({ address: z.string(), actions: z.array(z.string()) })).default([]),
+  offending: z.array(
+    z.object({ address: z.string(), actions: z.array(z.string()), reason: z.string() }),
+  ),
+  warnings: z.array(z.string()),
+}) satisfies z.ZodType<GuardVerdictShape>;
+export type GuardVerdict = GuardVerdictShape;
+
+/**
+ * Parses a verdict file. Throws an InputError naming the file (and the line, for JSON syntax
+ * errors) when it is not a verdict of `pr-autoscaler guard --json`.
+ */
+export function parseGuardVerdict(text: string, file: string): GuardVerdict {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(
+      `not a guard verdict: the file is not JSON (${(error as Error).message}). Write it with \`pr-autoscaler guard --json > FILE\`.`,
+      { file, line: jsonErrorLine(text, error) },
+    );
+  }
+  const parsed = GuardVerdict.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length > 0 ? ` at ${formatIssuePath(issue.path)}` : "";
+  throw new InputError(
+    `not a guard verdict${where}: ${issue?.message ?? "unexpected shape"}. Write it with \`pr-autoscaler guard --json > FILE\`.`,
+    { file },
+  );
+}
+
+function formatIssuePath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, index) =>
+      typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`,
+    )
+    .join("");
+}
+
+/** The 1-based line of a JSON.parse error, when its message gives a position. */
+function jsonErrorLine(text: string, error: unknown): number | undefined {
+  const message = (error as Error).message;
+  const line = /\(line (\d+) column \d+\)/.exec(message);
+  if (line?.[1]) return Number(line[1]);
+  const position = /at position (\d+)/.exec(message);
+  if (!position?.[1]) return undefined;
+  return text.slice(0, Number(position[1])).split("\n").length;
+}
+
+/** A Kubernetes node name: a DNS-1123 subdomain (lower case, digits, `-` and `.`). */
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** The step outputs `report outputs` writes, in order. */
+export const VERDICT_STEP_OUTPUTS = ["drain-nodes", "worker-count"] as const;
+
+/**
+ * What the apply job needs from a passing verdict, as GitHub step outputs (`name=value` lines):
+ * the nodes to drain before the VMs go, and the pool size to wait for afterwards. Refuses a
+ * verdict that is not a pass, or whose node names are not Kubernetes node names (they are handed
+ * to drain and kubectl as arguments, and a newline would forge another output).
+ */
+export function verdictStepOutputs(verdict: GuardVerdict, file: string): string {
+  if (verdict.verdict !== "pass") {
+    throw new InputError("the verdict is not a pass: nothing may be drained or applied", { file });
+  }
+  const nodes = verdict.destroys.map((destroy) => {
+    const node = destroy.node;
+    if (node === null || node.length > 253 || !NODE_NAME.test(node)) {
+      throw new InputError(
+        `${destroy.address}: ${node === null ? "no node name" : `node name ${JSON.stringify(node)} is not a Kubernetes node name`}; it cannot be drained`,
+        { file },
+      );
+    }
+    return node;
+  });
+  const values: Record<(typeof VERDICT_STEP_OUTPUTS)[number], string> = {
+    "drain-nodes": nodes.join(" "),
+    "worker-count": verdict.expected === null ? "" : String(verdict.expected.to),
+  };
+  return VERDICT_STEP_OUTPUTS.map((name) => `${name}=${values[name]}\n`).join("");
+}

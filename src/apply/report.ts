@@ -1,0 +1,152 @@
+import { commentTag, hasCommentTag, MAX_BODY_LENGTH } from "../forge/marker.ts";
+import {
+  type ApplyReportInput,
+  applyCommentKey,
+  applyStartedStatus,
+  renderApplyReport,
+} from "./report-apply.ts";
+import type { ReportGitHub } from "./report-github.ts";
+import { type PlanReportInput, planCommentKey, renderPlanReport } from "./report-plan.ts";
+import { redactSecrets } from "./report-redact.ts";
+import type { CommitStatus, RenderedReport } from "./report-vms.ts";
+
+/** What one comment upsert did. */
+export interface CommentResult {
+  pr: number;
+  action: "created" | "updated" | "unchanged";
+  id: number;
+  url: string;
+}
+
+/** Everything a report did on GitHub, for the command's output. */
+export interface ReportResult {
+  comments: CommentResult[];
+  status: { sha: string; state: CommitStatus["state"]; context: string };
+  /** Said when the report could not comment (no pull request for the commit). */
+  note: string | undefined;
+}
+
+const PLAN_TAG = "plan-guard";
+const APPLY_TAG = "apply-result";
+const SHORTENED = "\n\n… (shortened: the full report is longer than GitHub allows)";
+
+/** A rendered report ready to send: secrets removed, the hidden marker appended. */
+export interface PreparedReport {
+  body: string;
+  status: CommitStatus;
+}
+
+/** The plan report as it will be posted. */
+export function preparePlanReport(
+  input: PlanReportInput,
+  env: Record<string, string | undefined>,
+): PreparedReport {
+  return prepare(renderPlanReport(input), commentTag(PLAN_TAG, planCommentKey(input.pool)), env);
+}
+
+/** The apply report as it will be posted. */
+export function prepareApplyReport(
+  input: ApplyReportInput,
+  env: Record<string, string | undefined>,
+): PreparedReport {
+  const tag = commentTag(APPLY_TAG, applyCommentKey(input.pool, input.sha));
+  return prepare(renderApplyReport(input), tag, env);
+}
+
+function prepare(
+  rendered: RenderedReport,
+  tag: string,
+  env: Record<string, string | undefined>,
+): PreparedReport {
+  const body = redactSecrets(rendered.body, env);
+  const room = MAX_BODY_LENGTH - tag.length - 2;
+  const fitted = body.length > room ? body.slice(0, room - SHORTENED.length) + SHORTENED : body;
+  const description = redactSecrets(rendered.status.description, env);
+  return { body: `${fitted}\n\n${tag}`, status: { ...rendered.status, description } };
+}
+
+/**
+ * Posts the plan guard's result on a pull request: updates the one comment with this pool's
+ * marker (or creates it), then sets the commit status on the pull request's head.
+ */
+export async function reportPlan(
+  github: ReportGitHub,
+  pr: number,
+  input: PlanReportInput,
+  env: Record<string, string | undefined>,
+): Promise<ReportResult> {
+  const report = preparePlanReport(input, env);
+  const key = planCommentKey(input.pool);
+  const comment = await upsertComment(github, pr, report.body, (body) =>
+    hasCommentTag(body, PLAN_TAG, key),
+  );
+  await github.setStatus(input.sha, report.status);
+  return {
+    comments: [comment],
+    status: { sha: input.sha, state: report.status.state, context: report.status.context },
+    note: undefined,
+  };
+}
+
+/**
+ * Posts the apply result: a comment on the merged pull request(s) of the commit (one per commit
+ * and pool, updated when the workflow is re-run) and the commit status of the merged commit.
+ * `pr` overrides the lookup.
+ */
+export async function reportApply(
+  github: ReportGitHub,
+  pr: number | undefined,
+  input: ApplyReportInput,
+  env: Record<string, string | undefined>,
+): Promise<ReportResult> {
+  const report = prepareApplyReport(input, env);
+  const key = applyCommentKey(input.pool, input.sha);
+  const pulls = pr === undefined ? await github.mergedPullRequests(input.sha) : [pr];
+  const comments: CommentResult[] = [];
+  for (const number of pulls) {
+    comments.push(
+      await upsertComment(github, number, report.body, (body) =>
+        hasCommentTag(body, APPLY_TAG, key),
+      ),
+    );
+  }
+  await github.setStatus(input.sha, report.status);
+  return {
+    comments,
+    status: { sha: input.sha, state: report.status.state, context: report.status.context },
+    note:
+      pulls.length === 0
+        ? `no merged pull request brought ${input.sha.slice(0, 12)}: the result is only in the commit status`
+        : undefined,
+  };
+}
+
+/** Marks the merged commit as being applied (a pending status); comments come at the end. */
+export async function reportApplyStarted(
+  github: ReportGitHub,
+  sha: string,
+  context: string,
+  runUrl: string | undefined,
+): Promise<ReportResult> {
+  const status = applyStartedStatus(context, runUrl);
+  await github.setStatus(sha, status);
+  return { comments: [], status: { sha, state: status.state, context }, note: undefined };
+}
+
+async function upsertComment(
+  github: ReportGitHub,
+  pr: number,
+  body: string,
+  isOurs: (body: string) => boolean,
+): Promise<CommentResult> {
+  const existing = await github.findBotComment(pr, isOurs);
+  if (!existing) {
+    const created = await github.createComment(pr, body);
+    return { pr, action: "created", ...created };
+  }
+  if (existing.body === body) {
+    return { pr, action: "unchanged", id: existing.id, url: existing.url };
+  }
+  const updated = await github.updateComment(existing.id, body);
+  return { pr, action: "updated", ...updated };
+}

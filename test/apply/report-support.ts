@@ -1,0 +1,115 @@
+/**
+ * Helpers for the `report` tests: real guard verdicts of the example infra repo's plans, written
+ * to files the way the workflow writes them, and the command run in-process like `main` runs it.
+ */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CliIo } from "../../src/cli/io.ts";
+import { main } from "../../src/cli/main.ts";
+import { reportCommand } from "../../src/cli/report-command.ts";
+import { formatLocated, InputError } from "../../src/errors.ts";
+import type { CliRun } from "../support/cli.ts";
+import { OWNER, REPO } from "../support/github-responses.ts";
+
+const example = fileURLToPath(new URL("../../examples/talos-proxmox/", import.meta.url));
+const plans = fileURLToPath(new URL("../fixtures/terraform/talos-proxmox-plans/", import.meta.url));
+
+export const TOKEN = "ghs_16C7e42F292c6912E7710c838347Ae178B4a";
+
+/** The environment of a workflow step that reports. */
+export const WORKFLOW_ENV: Record<string, string> = {
+  GITHUB_TOKEN: TOKEN,
+  GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
+  GITHUB_API_URL: "https://api.github.com",
+  GITHUB_SERVER_URL: "https://github.com",
+  GITHUB_RUN_ID: "7001",
+};
+
+export const RUN_URL = `https://github.com/${OWNER}/${REPO}/actions/runs/7001`;
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "pr-autoscaler-report-"));
+}
+
+/**
+ * Runs `pr-autoscaler guard --json` on one of the example's fixture plans with tfvars counts
+ * `from` → `to`, and writes its verdict to DIR/NAME.json (as the workflow does). Returns the path.
+ */
+export async function guardVerdictFile(
+  dir: string,
+  name: string,
+  plan: "scale-down-4-to-3.json" | "scale-up-3-to-4.json",
+  from: number,
+  to: number,
+): Promise<string> {
+  const before = join(dir, `${name}-before.tfvars`);
+  const after = join(dir, `${name}-after.tfvars`);
+  await writeFile(before, `worker_count = ${from}\n`);
+  await writeFile(after, `worker_count = ${to}\n`);
+  const run = await capture((io) =>
+    main(
+      [
+        "guard",
+        "--plan",
+        join(plans, plan),
+        "--config",
+        join(example, ".github/pr-autoscaler-guard.yml"),
+        "--tfvars-before",
+        before,
+        "--tfvars-after",
+        after,
+        "--json",
+      ],
+      io,
+    ),
+  );
+  if (run.code > 1) throw new Error(`guard failed: ${run.stderr}`);
+  const file = join(dir, `${name}.json`);
+  await writeFile(file, run.stdout);
+  return file;
+}
+
+/** `pr-autoscaler report ARGS` in-process, with usage errors turned into exit codes as main does. */
+export async function runReport(
+  args: string[],
+  env: Record<string, string> = WORKFLOW_ENV,
+  cwd = process.cwd(),
+): Promise<CliRun> {
+  return capture(
+    async (io) => {
+      try {
+        return await reportCommand.run(args, io);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        io.stderr(`pr-autoscaler report: ${formatLocated(error.message, error.location)}\n`);
+        return error.exitCode;
+      }
+    },
+    env,
+    cwd,
+  );
+}
+
+async function capture(
+  run: (io: CliIo) => Promise<number>,
+  env: Record<string, string> = {},
+  cwd = process.cwd(),
+): Promise<CliRun> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    cwd,
+    env,
+    isTty: false,
+  };
+  const code = await run(io);
+  return { code, stdout, stderr };
+}

@@ -1,0 +1,469 @@
+/**
+ * The reusable workflow's jobs, run step by step as a GitHub runner would (bash with
+ * `-eo pipefail`, `if:` conditions, step outputs and outcomes), with the example caller's inputs
+ * and secrets. The real `pr-autoscaler guard` and `report` run (report in --dry-run); terraform,
+ * kubectl, drain and wait-nodes are stand-ins whose results each scenario chooses.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "@jest/globals";
+import {
+  type Call,
+  createSandbox,
+  REPO_SECRETS,
+  type Sandbox,
+} from "./support/workflow-sandbox.ts";
+
+const plans = fileURLToPath(new URL("../fixtures/terraform/talos-proxmox-plans/", import.meta.url));
+
+async function plan(name: "scale-down-4-to-3.json" | "scale-up-3-to-4.json"): Promise<string> {
+  return readFile(join(plans, name), "utf8");
+}
+
+/** The scale-up plan without its creates: three workers, nothing to do. */
+async function noChangePlan(): Promise<string> {
+  const json = JSON.parse(await plan("scale-up-3-to-4.json")) as {
+    resource_changes: { change: { actions: string[] } }[];
+  };
+  json.resource_changes = json.resource_changes.filter((c) => c.change.actions[0] === "no-op");
+  return JSON.stringify(json);
+}
+
+function pullRequestEvent(sandbox: Sandbox) {
+  return {
+    event_name: "pull_request",
+    event: { pull_request: { number: 12, head: { sha: sandbox.headSha } } },
+  };
+}
+
+function pushEvent(sandbox: Sandbox) {
+  return { event_name: "push", event: { before: sandbox.baseSha } };
+}
+
+function callsOf(calls: Call[], tool: string, first?: string): Call[] {
+  return calls.filter(
+    (call) => call.tool === tool && (first === undefined || call.args[0] === first),
+  );
+}
+
+/** The arguments of the one `pr-autoscaler report MODE` call with --result (or the plan one). */
+function reportArgs(calls: Call[], mode: "plan" | "apply", result?: string): string[] {
+  const matching = callsOf(calls, "pr-autoscaler", "report").filter(
+    (call) => call.args[1] === mode && (result === undefined || call.args.includes(result)),
+  );
+  expect(matching).toHaveLength(1);
+  return matching[0]?.args ?? [];
+}
+
+/** The value after `flag` in `args`. */
+function flag(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at < 0 ? undefined : args[at + 1];
+}
+
+describe("the pull request job", () => {
+  it("plans with the read-only token, guards, and reports a passing scale-up", async () => {
+    const sandbox = await createSandbox({
+      before: 3,
+      after: 4,
+      planJson: await plan("scale-up-3-to-4.json"),
+    });
+    const job = await sandbox.runJob("plan", { event: pullRequestEvent(sandbox) });
+    const calls = await sandbox.calls();
+
+    expect(job.ran).toBe(true);
+    expect(job.status).toBe("success");
+    expect(job.steps.map((s) => `${s.id ?? s.name}: ${s.outcome}`)).toEqual([
+      "Check out the pull request merged into its base: success",
+      "Check out pr-autoscaler: success",
+      "Set up Node.js: success",
+      "tool: success",
+      "Set up Terraform: success",
+      "prepare: success",
+      "init: success",
+      "plan: success",
+      "guard: success",
+      "Report on the pull request: success",
+    ]);
+    // The base's tfvars came from the merge commit's first parent.
+    expect(await readFile(join(sandbox.runnerTemp, "pr-autoscaler/tfvars-before"), "utf8")).toMatch(
+      /^worker_count\s+= 3$/m,
+    );
+    const [planCall] = callsOf(calls, "terraform", "plan");
+    expect(planCall?.env.TF_VAR_proxmox_api_token).toBe(REPO_SECRETS.PROXMOX_PLAN_API_TOKEN);
+    expect(planCall?.env.PROXMOX_VE_API_TOKEN).toBe(REPO_SECRETS.PROXMOX_PLAN_API_TOKEN);
+    // The pull request job never holds the drain identity nor the apply token.
+    for (const call of calls) {
+      expect(JSON.stringify(call.env)).not.toContain(REPO_SECRETS.PROXMOX_API_TOKEN);
+      expect(call.env.KUBECONFIG).toBeUndefined();
+    }
+    expect(callsOf(calls, "terraform", "apply")).toEqual([]);
+    expect(job.step("guard").outputs).toEqual({ "exit-code": "0" });
+
+    const args = reportArgs(calls, "plan");
+    expect(flag(args, "--pr")).toBe("12");
+    expect(flag(args, "--sha")).toBe(sandbox.headSha);
+    expect(flag(args, "--pool")).toBe("workers");
+    expect(flag(args, "--failed-step")).toBe("");
+    expect(flag(args, "--verdict")).toBe(join(sandbox.runnerTemp, "pr-autoscaler/verdict.json"));
+    const report = job.step("Report on the pull request").stdout;
+    expect(report).toContain("### ✅ pr-autoscaler plan guard: passed");
+    expect(report).toContain("Pool `workers`: **3 → 4 workers**.");
+    expect(report).toContain(
+      `status pr-autoscaler/plan-guard = success on ${sandbox.headSha.slice(0, 12)}: Passed: 3 → 4 workers, create talos-worker-4`,
+    );
+    expect(report).toContain("[workflow run](https://github.com/homelab/infra/actions/runs/4242)");
+  });
+
+  it("fails the job and reports the refusal when the plan is not the merged change", async () => {
+    // The tfvars file does not change, but the plan creates a worker.
+    const sandbox = await createSandbox({
+      before: 3,
+      after: 3,
+      planJson: await plan("scale-up-3-to-4.json"),
+    });
+    const job = await sandbox.runJob("plan", { event: pullRequestEvent(sandbox) });
+
+    expect(job.status).toBe("failure");
+    expect(job.step("guard").outcome).toBe("failure");
+    expect(job.step("guard").outputs).toEqual({ "exit-code": "1" });
+    const report = job.step("Report on the pull request");
+    expect(report.outcome).toBe("success");
+    expect(report.stdout).toContain("### ❌ pr-autoscaler plan guard: refused");
+    expect(report.stdout).toContain("= failure on");
+  });
+
+  it("reports a failed terraform plan as an error, with no verdict", async () => {
+    const sandbox = await createSandbox({
+      before: 3,
+      after: 4,
+      planJson: await plan("scale-up-3-to-4.json"),
+    });
+    const job = await sandbox.runJob("plan", {
+      event: pullRequestEvent(sandbox),
+      env: { STUB_TF_PLAN_FAIL: "1" },
+    });
+    const calls = await sandbox.calls();
+
+    expect(job.step("plan").outcome).toBe("failure");
+    expect(job.step("guard").outcome).toBe("skipped");
+    const args = reportArgs(calls, "plan");
+    expect(flag(args, "--failed-step")).toBe("plan");
+    expect(args).not.toContain("--verdict");
+    expect(job.step("Report on the pull request").stdout).toContain(
+      "Could not check the plan: terraform plan failed",
+    );
+  });
+
+  it("plans with the apply token when there is no read-only one", async () => {
+    const sandbox = await createSandbox({
+      before: 3,
+      after: 4,
+      planJson: await plan("scale-up-3-to-4.json"),
+    });
+    const { PROXMOX_PLAN_API_TOKEN: _, ...secrets } = REPO_SECRETS;
+    await sandbox.runJob("plan", { event: pullRequestEvent(sandbox), secrets });
+    const [planCall] = callsOf(await sandbox.calls(), "terraform", "plan");
+    expect(planCall?.env.TF_VAR_proxmox_api_token).toBe(REPO_SECRETS.PROXMOX_API_TOKEN);
+  });
+
+  it("does not run on a push", async () => {
+    const sandbox = await createSandbox({
+      before: 3,
+      after: 4,
+      planJson: await plan("scale-up-3-to-4.json"),
+    });
+    const job = await sandbox.runJob("plan", { event: pushEvent(sandbox) });
+    expect(job.ran).toBe(false);
+    expect(await sandbox.calls()).toEqual([]);
+  });
+});
+
+describe("the apply job", () => {
+  it("drains, applies the guarded plan file, removes the Node object and waits, in that order", async () => {
+    const sandbox = await createSandbox({
+      before: 4,
+      after: 3,
+      planJson: await plan("scale-down-4-to-3.json"),
+    });
+    const job = await sandbox.runJob("apply", { event: pushEvent(sandbox) });
+    const calls = await sandbox.calls();
+    const temp = join(sandbox.runnerTemp, "pr-autoscaler");
+
+    expect(job.status).toBe("success");
+    expect(
+      calls
+        .filter((call) => call.tool !== "ssh-add" && call.tool !== "npm")
+        .map((call) => [call.tool, ...call.args.slice(0, 2)].join(" ")),
+    ).toEqual([
+      "pr-autoscaler --version",
+      "pr-autoscaler report apply",
+      "ssh-agent -s",
+      "terraform init -input=false",
+      "terraform plan -input=false",
+      "terraform show -json",
+      "pr-autoscaler guard --plan",
+      "pr-autoscaler report outputs",
+      "pr-autoscaler drain talos-worker-4",
+      "terraform apply -input=false",
+      `kubectl --kubeconfig ${join(temp, "kubeconfig")}`,
+      "pr-autoscaler wait-nodes --pool",
+      "pr-autoscaler report apply",
+      "ssh-agent -k",
+    ]);
+    expect(callsOf(calls, "pr-autoscaler", "drain")[0]?.args).toEqual([
+      "drain",
+      "talos-worker-4",
+      "--kubeconfig",
+      join(temp, "kubeconfig"),
+      "--timeout",
+      "10m",
+    ]);
+    const [apply] = callsOf(calls, "terraform", "apply");
+    expect(apply?.args).toEqual([
+      "apply",
+      "-input=false",
+      "-lock-timeout=10m",
+      join(temp, "tfplan"),
+    ]);
+    expect(apply?.env.PROXMOX_VE_API_TOKEN).toBe(REPO_SECRETS.PROXMOX_API_TOKEN);
+    expect(apply?.env.SSH_AUTH_SOCK).toBe(join(sandbox.runnerTemp, "agent.sock"));
+    const [planCall] = callsOf(calls, "terraform", "plan");
+    expect(planCall?.env.TF_VAR_proxmox_api_token).toBe(REPO_SECRETS.PROXMOX_API_TOKEN);
+    expect(planCall?.args).toContain("-detailed-exitcode");
+    const [init] = callsOf(calls, "terraform", "init");
+    expect(init?.args).toEqual([
+      "init",
+      "-input=false",
+      `-backend-config=${join(temp, "backend.tfbackend")}`,
+    ]);
+    expect(callsOf(calls, "kubectl")[0]?.args).toEqual([
+      "--kubeconfig",
+      join(temp, "kubeconfig"),
+      "delete",
+      "node",
+      "talos-worker-4",
+      "--ignore-not-found",
+      "--wait=true",
+    ]);
+    expect(callsOf(calls, "pr-autoscaler", "wait-nodes")[0]?.args).toEqual([
+      "wait-nodes",
+      "--pool",
+      "workers",
+      "--count",
+      "3",
+      "--timeout",
+      "15m",
+      "--kubeconfig",
+      join(temp, "kubeconfig"),
+    ]);
+    expect(job.step("uncordon").outcome).toBe("skipped");
+
+    // Credentials: written for this job only, readable by the runner's user alone.
+    expect(await readFile(join(temp, "kubeconfig"), "utf8")).toBe(
+      `${REPO_SECRETS.PR_AUTOSCALER_DRAIN_KUBECONFIG}\n`,
+    );
+    expect((await stat(join(temp, "kubeconfig"))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(temp, "backend.tfbackend"))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(sandbox.root, "stubs/ssh-add.stdin"), "utf8")).toBe(
+      `${REPO_SECRETS.PROXMOX_SSH_PRIVATE_KEY}\n`,
+    );
+
+    const started = reportArgs(calls, "apply", "started");
+    expect(started).toEqual([
+      "report",
+      "apply",
+      "--sha",
+      sandbox.headSha,
+      "--result",
+      "started",
+      "--context",
+      "pr-autoscaler/apply",
+    ]);
+    const final = reportArgs(calls, "apply", "ok");
+    expect(flag(final, "--failed-step")).toBe("");
+    expect(flag(final, "--uncordon")).toBe("");
+    const report = job.step("Report on the merged pull request").stdout;
+    expect(report).toContain("### ✅ pr-autoscaler apply: done");
+    expect(report).toContain("| Drain | ✅ drained `talos-worker-4` |");
+    expect(report).toContain(
+      `status pr-autoscaler/apply = success on ${sandbox.headSha.slice(0, 12)}`,
+    );
+  });
+
+  it("uncordons the drained node and says so when terraform apply fails", async () => {
+    const sandbox = await createSandbox({
+      before: 4,
+      after: 3,
+      planJson: await plan("scale-down-4-to-3.json"),
+    });
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_TF_APPLY_EXIT: "1" },
+    });
+    const calls = await sandbox.calls();
+
+    expect(job.status).toBe("failure");
+    expect(job.step("apply").outcome).toBe("failure");
+    expect(job.step("uncordon").outcome).toBe("success");
+    expect(job.step("removenodes").outcome).toBe("skipped");
+    expect(job.step("wait").outcome).toBe("skipped");
+    expect(callsOf(calls, "kubectl").map((call) => call.args.slice(2))).toEqual([
+      ["uncordon", "talos-worker-4"],
+    ]);
+    const final = reportArgs(calls, "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("apply");
+    expect(flag(final, "--uncordon")).toBe("ok");
+    const report = job.step("Report on the merged pull request").stdout;
+    expect(report).toContain("The drained node `talos-worker-4` was uncordoned.");
+    expect(report).toContain("Failed at terraform apply: nodes uncordoned");
+  });
+
+  it("says so when the uncordon after a failed apply fails too", async () => {
+    const sandbox = await createSandbox({
+      before: 4,
+      after: 3,
+      planJson: await plan("scale-down-4-to-3.json"),
+    });
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_TF_APPLY_EXIT: "1", STUB_KUBECTL_EXIT: "1" },
+    });
+    expect(job.step("uncordon").outcome).toBe("failure");
+    expect(flag(reportArgs(await sandbox.calls(), "apply", "failed"), "--uncordon")).toBe("failed");
+    expect(job.step("Report on the merged pull request").stdout).toContain(
+      "Uncordoning `talos-worker-4` failed: run `kubectl uncordon talos-worker-4`.",
+    );
+  });
+
+  it("applies nothing when the drain fails, and leaves the uncordon to drain", async () => {
+    const sandbox = await createSandbox({
+      before: 4,
+      after: 3,
+      planJson: await plan("scale-down-4-to-3.json"),
+    });
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_DRAIN_EXIT: "1" },
+    });
+    const calls = await sandbox.calls();
+
+    expect(job.step("drain").outcome).toBe("failure");
+    expect(job.step("apply").outcome).toBe("skipped");
+    expect(job.step("uncordon").outcome).toBe("skipped");
+    expect(callsOf(calls, "terraform", "apply")).toEqual([]);
+    expect(callsOf(calls, "kubectl")).toEqual([]);
+    expect(flag(reportArgs(calls, "apply", "failed"), "--failed-step")).toBe("drain");
+    expect(job.step("Report on the merged pull request").stdout).toContain(
+      "Failed at drain: nothing applied, nodes uncordoned",
+    );
+  });
+
+  it("drains nothing and applies nothing when the guard refuses the merged plan", async () => {
+    const sandbox = await createSandbox({
+      before: 3,
+      after: 3,
+      planJson: await plan("scale-up-3-to-4.json"),
+    });
+    const job = await sandbox.runJob("apply", { event: pushEvent(sandbox) });
+    const calls = await sandbox.calls();
+
+    expect(job.step("guard").outcome).toBe("failure");
+    for (const id of ["drain", "apply", "uncordon", "removenodes", "wait"]) {
+      expect(job.step(id).outcome).toBe("skipped");
+    }
+    expect(callsOf(calls, "pr-autoscaler", "drain")).toEqual([]);
+    expect(callsOf(calls, "terraform", "apply")).toEqual([]);
+    const final = reportArgs(calls, "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("guard");
+    expect(flag(final, "--verdict")).toBe(join(sandbox.runnerTemp, "pr-autoscaler/verdict.json"));
+    expect(job.step("Report on the merged pull request").stdout).toContain(
+      "### 🛑 pr-autoscaler apply: refused, nothing applied",
+    );
+  });
+
+  it("creates a worker without draining anything and waits for the bigger pool", async () => {
+    const sandbox = await createSandbox({
+      before: 3,
+      after: 4,
+      planJson: await plan("scale-up-3-to-4.json"),
+    });
+    const job = await sandbox.runJob("apply", { event: pushEvent(sandbox) });
+    const calls = await sandbox.calls();
+
+    expect(job.status).toBe("success");
+    expect(job.step("guard").outputs).toEqual({ "drain-nodes": "", "worker-count": "4" });
+    expect(job.step("drain").outcome).toBe("skipped");
+    expect(job.step("removenodes").outcome).toBe("skipped");
+    expect(flag(callsOf(calls, "pr-autoscaler", "wait-nodes")[0]?.args ?? [], "--count")).toBe("4");
+    expect(job.step("Report on the merged pull request").stdout).toContain(
+      "| Drain | ✅ nothing to drain |",
+    );
+  });
+
+  it("applies nothing when the plan has no changes", async () => {
+    const sandbox = await createSandbox({ before: 3, after: 3, planJson: await noChangePlan() });
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_TF_CHANGES: "false" },
+    });
+    const calls = await sandbox.calls();
+
+    expect(job.status).toBe("success");
+    expect(job.step("plan").outputs).toEqual({ changes: "false" });
+    for (const id of ["drain", "apply", "removenodes", "wait"])
+      expect(job.step(id).outcome).toBe("skipped");
+    expect(callsOf(calls, "terraform", "apply")).toEqual([]);
+    expect(job.step("Report on the merged pull request").stdout).toContain(
+      "### ✅ pr-autoscaler apply: nothing to apply",
+    );
+  });
+
+  it("reports nodes that never became Ready after a successful apply", async () => {
+    const sandbox = await createSandbox({
+      before: 3,
+      after: 4,
+      planJson: await plan("scale-up-3-to-4.json"),
+    });
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_WAIT_EXIT: "1" },
+    });
+    expect(job.step("apply").outcome).toBe("success");
+    expect(job.step("wait").outcome).toBe("failure");
+    expect(flag(reportArgs(await sandbox.calls(), "apply", "failed"), "--failed-step")).toBe(
+      "nodes",
+    );
+  });
+
+  it("stops before touching anything without the drain identity's kubeconfig", async () => {
+    const sandbox = await createSandbox({
+      before: 4,
+      after: 3,
+      planJson: await plan("scale-down-4-to-3.json"),
+    });
+    const { PR_AUTOSCALER_DRAIN_KUBECONFIG: _, ...secrets } = REPO_SECRETS;
+    const job = await sandbox.runJob("apply", { event: pushEvent(sandbox), secrets });
+    const calls = await sandbox.calls();
+
+    expect(job.step("prepare").outcome).toBe("failure");
+    expect(job.step("prepare").stdout).toContain("::error::the kubeconfig secret is empty");
+    expect(callsOf(calls, "terraform")).toEqual([]);
+    expect(flag(reportArgs(calls, "apply", "failed"), "--failed-step")).toBe("setup");
+  });
+
+  it("refuses a push without a previous commit to compare with", async () => {
+    const sandbox = await createSandbox({
+      before: 4,
+      after: 3,
+      planJson: await plan("scale-down-4-to-3.json"),
+    });
+    const job = await sandbox.runJob("apply", {
+      event: { event_name: "push", event: { before: "0".repeat(40) } },
+    });
+    expect(job.step("prepare").outcome).toBe("failure");
+    expect(job.step("prepare").stdout).toContain("::error::the push has no previous commit");
+    expect(callsOf(await sandbox.calls(), "terraform")).toEqual([]);
+  });
+});

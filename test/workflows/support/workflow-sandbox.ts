@@ -1,0 +1,255 @@
+/**
+ * A machine for running the apply workflow's jobs in tests: a workspace with the example infra
+ * repo as a git repository (a commit before and after a worker_count change), a checkout of
+ * pr-autoscaler whose CLI is the real one (see cli-entry.ts), and stand-ins for the tools that
+ * would reach real systems (terraform, kubectl, npm, ssh-agent), each recording its calls.
+ */
+import { execFile } from "node:child_process";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { parse } from "yaml";
+import { interpolate, type Value } from "./expressions.ts";
+import { type JobRun, runJob, type Workflow, type WorkflowStep } from "./workflow-runner.ts";
+
+const exec = promisify(execFile);
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const example = join(repoRoot, "examples/talos-proxmox");
+
+export const APPLY_WORKFLOW = join(repoRoot, ".github/workflows/apply.yml");
+export const EXAMPLE_CALLER = join(example, ".github/workflows/terraform.yml");
+
+/** The infra repo's secrets, as the example caller reads them. */
+export const REPO_SECRETS = {
+  PROXMOX_API_TOKEN: "terraform@pve!apply=11111111-2222-3333-4444-555555555555",
+  PROXMOX_PLAN_API_TOKEN: "terraform@pve!plan=66666666-7777-8888-9999-000000000000",
+  PROXMOX_SSH_PRIVATE_KEY:
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----",
+  PR_AUTOSCALER_DRAIN_KUBECONFIG: "apiVersion: v1\nkind: Config\ncurrent-context: drain\n",
+  TERRAFORM_BACKEND_CONFIG: 'conn_str = "postgres://state@db.home.arpa/terraform"',
+};
+
+export interface Call {
+  tool: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export interface Sandbox {
+  root: string;
+  workspace: string;
+  runnerTemp: string;
+  baseSha: string;
+  headSha: string;
+  calls(): Promise<Call[]>;
+  runJob(
+    job: "plan" | "apply",
+    options: {
+      event: Record<string, Value>;
+      secrets?: Record<string, string>;
+      env?: Record<string, string>;
+    },
+  ): Promise<JobRun>;
+}
+
+export interface SandboxOptions {
+  /** worker_count in terraform.tfvars before the change (the base) and after it (the head). */
+  before: number;
+  after: number;
+  /** The `terraform show -json` the terraform stand-in prints. */
+  planJson: string;
+}
+
+/** Builds the workspace, the stand-ins and the runner's temporary directory. */
+export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const root = await mkdtemp(join(tmpdir(), "pr-autoscaler-workflow-"));
+  const workspace = join(root, "workspace");
+  const runnerTemp = join(root, "runner-temp");
+  const stubs = join(root, "stubs");
+  const callsFile = join(root, "calls.jsonl");
+  for (const dir of [workspace, runnerTemp, stubs, join(root, "home")])
+    await mkdir(dir, { recursive: true });
+  await writeFile(callsFile, "");
+  await writeFile(join(root, "plan.json"), options.planJson);
+  const { baseSha, headSha } = await createInfraRepo(join(workspace, "infra"), options, root);
+  await createToolCheckout(join(workspace, "pr-autoscaler"));
+  await createStubs(stubs);
+
+  const baseEnv = {
+    PATH: [stubs, join(repoRoot, "node_modules/.bin"), "/usr/local/bin", "/usr/bin", "/bin"].join(
+      ":",
+    ),
+    HOME: join(root, "home"),
+    LANG: "C.UTF-8",
+    STUB_CALLS: callsFile,
+    STUB_DIR: stubs,
+    STUB_PLAN_JSON: join(root, "plan.json"),
+    GITHUB_SHA: headSha,
+    GITHUB_REPOSITORY: "homelab/infra",
+    GITHUB_SERVER_URL: "https://github.com",
+    GITHUB_API_URL: "https://api.github.com",
+    GITHUB_RUN_ID: "4242",
+  };
+
+  return {
+    root,
+    workspace,
+    runnerTemp,
+    baseSha,
+    headSha,
+    async calls() {
+      const text = await readFile(callsFile, "utf8");
+      return text
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as Call);
+    },
+    async runJob(job, { event, secrets = REPO_SECRETS, env = {} }) {
+      const workflow = parse(await readFile(APPLY_WORKFLOW, "utf8")) as Workflow;
+      const caller = parse(await readFile(EXAMPLE_CALLER, "utf8")) as CallerWorkflow;
+      const github = {
+        ...event,
+        repository: "homelab/infra",
+        sha: headSha,
+        token: "ghs_workflowtoken0123456789",
+      };
+      const call = Object.values(caller.jobs)[0];
+      if (!call) throw new Error("the example caller has no job");
+      return runJob({
+        workflow,
+        job,
+        inputs: callerInputs(workflow, call.with ?? {}),
+        secrets: callerSecrets(call.secrets ?? {}, secrets, github),
+        github,
+        workspace,
+        runnerTemp,
+        baseEnv: { ...baseEnv, ...env },
+        uses: async (step: WorkflowStep) => usesStep(step),
+      });
+    },
+  };
+}
+
+interface CallerWorkflow {
+  jobs: Record<string, { with?: Record<string, Value>; secrets?: Record<string, string> }>;
+}
+
+/** The called workflow's inputs: its defaults, overridden by what the caller passes. */
+function callerInputs(workflow: Workflow, given: Record<string, Value>): Record<string, Value> {
+  const declared = (workflow.on.workflow_call as { inputs: Record<string, { default?: Value }> })
+    .inputs;
+  const inputs: Record<string, Value> = {};
+  for (const [name, spec] of Object.entries(declared)) inputs[name] = spec.default ?? "";
+  return { ...inputs, ...given };
+}
+
+/** The called workflow's secrets: the caller's `secrets:` map evaluated against the repo's. */
+function callerSecrets(
+  mapping: Record<string, string>,
+  repoSecrets: Record<string, string>,
+  github: Record<string, Value>,
+): Record<string, string> {
+  const scope = { contexts: { secrets: repoSecrets, github }, functions: {} };
+  return Object.fromEntries(
+    Object.entries(mapping).map(([name, value]) => [name, interpolate(value, scope)]),
+  );
+}
+
+/** The marketplace actions: the checkouts are prepared already, the set-ups have nothing to do. */
+function usesStep(step: WorkflowStep): "success" {
+  const action = (step.uses ?? "").split("@")[0];
+  const known = ["actions/checkout", "actions/setup-node", "hashicorp/setup-terraform"];
+  if (!known.includes(action ?? "")) throw new Error(`the sandbox cannot run ${step.uses}`);
+  return "success";
+}
+
+async function git(cwd: string, args: string[], home: string): Promise<string> {
+  const env = {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: home,
+    GIT_AUTHOR_NAME: "pr-autoscaler",
+    GIT_AUTHOR_EMAIL: "bot@example.invalid",
+    GIT_COMMITTER_NAME: "pr-autoscaler",
+    GIT_COMMITTER_EMAIL: "bot@example.invalid",
+  };
+  return (await exec("git", args, { cwd, env })).stdout.trim();
+}
+
+/** The example infra repo with two commits: worker_count = before, then = after. */
+async function createInfraRepo(dir: string, options: SandboxOptions, root: string) {
+  const home = join(root, "home");
+  await mkdir(join(dir, "terraform"), { recursive: true });
+  await mkdir(join(dir, ".github"), { recursive: true });
+  await copyFile(
+    join(example, ".github/pr-autoscaler-guard.yml"),
+    join(dir, ".github/pr-autoscaler-guard.yml"),
+  );
+  const tfvars = await readFile(join(example, "terraform/terraform.tfvars"), "utf8");
+  const line = /^(worker_count\s*=\s*)\d+/m;
+  if (!line.test(tfvars)) throw new Error("the example tfvars has no worker_count line");
+  const withCount = (count: number) => tfvars.replace(line, `$1${count}`);
+  await git(dir, ["init", "-q", "-b", "main"], home);
+  await writeFile(join(dir, "terraform/terraform.tfvars"), withCount(options.before));
+  await git(dir, ["add", "-A"], home);
+  await git(dir, ["commit", "-q", "-m", "base"], home);
+  const baseSha = await git(dir, ["rev-parse", "HEAD"], home);
+  await writeFile(join(dir, "terraform/terraform.tfvars"), withCount(options.after));
+  const message = `worker_count ${options.before} -> ${options.after}`;
+  await git(dir, ["commit", "-q", "--allow-empty", "-am", message], home);
+  const headSha = await git(dir, ["rev-parse", "HEAD"], home);
+  return { baseSha, headSha };
+}
+
+/** A pr-autoscaler checkout whose bin runs the real CLI through cli-entry.ts. */
+async function createToolCheckout(dir: string): Promise<void> {
+  await mkdir(join(dir, "bin"), { recursive: true });
+  const entry = fileURLToPath(new URL("./cli-entry.ts", import.meta.url));
+  await writeFile(join(dir, "bin/pr-autoscaler.js"), `await import(${JSON.stringify(entry)});\n`);
+}
+
+/** Records a call as a JSON line: the tool, its arguments, and the environment it was given. */
+const RECORD = `import { appendFileSync } from "node:fs";
+const [tool, ...args] = process.argv.slice(2);
+const names = ["TF_VAR_proxmox_api_token", "PROXMOX_VE_API_TOKEN", "SSH_AUTH_SOCK", "KUBECONFIG", "GITHUB_TOKEN", "KUBECONFIG_CONTENT"];
+const env = Object.fromEntries(names.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n]]));
+appendFileSync(process.env.STUB_CALLS, JSON.stringify({ tool, args, cwd: process.cwd(), env }) + "\\n");
+`;
+
+const STUBS: Record<string, string> = {
+  npm: `node "$STUB_DIR/record.mjs" npm "$@"`,
+  terraform: `node "$STUB_DIR/record.mjs" terraform "$@"
+case "$1" in
+  init) exit "\${STUB_TF_INIT_EXIT:-0}" ;;
+  plan)
+    for arg in "$@"; do case "$arg" in -out=*) echo "saved plan" > "\${arg#-out=}" ;; esac; done
+    if [ "\${STUB_TF_PLAN_FAIL:-}" = 1 ]; then echo "Error: 401 authentication failure" >&2; exit 1; fi
+    for arg in "$@"; do
+      if [ "$arg" = -detailed-exitcode ]; then [ "\${STUB_TF_CHANGES:-true}" = true ] && exit 2; exit 0; fi
+    done
+    exit 0 ;;
+  show) cat "$STUB_PLAN_JSON" ;;
+  apply) exit "\${STUB_TF_APPLY_EXIT:-0}" ;;
+  *) echo "terraform stand-in: unexpected $1" >&2; exit 3 ;;
+esac`,
+  kubectl: `node "$STUB_DIR/record.mjs" kubectl "$@"
+exit "\${STUB_KUBECTL_EXIT:-0}"`,
+  "ssh-agent": `node "$STUB_DIR/record.mjs" ssh-agent "$@"
+if [ "$1" = -s ]; then
+  echo "SSH_AUTH_SOCK=$RUNNER_TEMP/agent.sock; export SSH_AUTH_SOCK;"
+  echo "SSH_AGENT_PID=4242; export SSH_AGENT_PID;"
+  echo "echo Agent pid 4242;"
+fi`,
+  "ssh-add": `node "$STUB_DIR/record.mjs" ssh-add "$@"
+cat > "$STUB_DIR/ssh-add.stdin"`,
+};
+
+async function createStubs(dir: string): Promise<void> {
+  await writeFile(join(dir, "record.mjs"), RECORD);
+  for (const [name, body] of Object.entries(STUBS)) {
+    await writeFile(join(dir, name), `#!/bin/bash\nset -e\n${body}\n`);
+    await chmod(join(dir, name), 0o755);
+  }
+}
