@@ -1,6 +1,5 @@
 /**
- * `pr-autoscaler guard` end to end: files in, verdict and exit code out. Runs the command the
- * way src/cli/main.ts does (an InputError becomes its message on stderr and its exit code).
+ * `pr-autoscaler guard` end to end: files in, verdict and exit code out.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,43 +7,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { GuardVerdict } from "../../src/apply/guard.ts";
-import { guardCommand } from "../../src/cli/guard-command.ts";
-import type { CliIo } from "../../src/cli/io.ts";
-import { formatLocated, InputError } from "../../src/errors.ts";
+import { type CliRun, runCli } from "../support/cli.ts";
 import { requireTerraform, terraformFixture, terraformWorkdir } from "../support/terraform.ts";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 const example = fileURLToPath(new URL("../../examples/talos-proxmox/", import.meta.url));
 const plans = terraformFixture("talos-proxmox-plans");
 const config = `${example}.github/pr-autoscaler-guard.yml`;
 
-async function guard(args: string[], cwd = plans): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    cwd,
-    env: {},
-    isTty: false,
-  };
-  try {
-    const code = await guardCommand.run(args, io);
-    return { code, stdout, stderr };
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    stderr += `pr-autoscaler guard: ${formatLocated(error.message, error.location)}\n`;
-    return { code: error.exitCode, stdout, stderr };
-  }
+function guard(args: string[], cwd = plans): Promise<CliRun> {
+  return runCli(["guard", ...args], cwd);
 }
 
 describe("pr-autoscaler guard", () => {

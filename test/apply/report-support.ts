@@ -6,11 +6,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CliIo } from "../../src/cli/io.ts";
-import { main } from "../../src/cli/main.ts";
-import { reportCommand } from "../../src/cli/report-command.ts";
-import { formatLocated, InputError } from "../../src/errors.ts";
-import type { CliRun } from "../support/cli.ts";
+import { type CliRun, runCli } from "../support/cli.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
 
 const example = fileURLToPath(new URL("../../examples/talos-proxmox/", import.meta.url));
@@ -48,68 +44,29 @@ export async function guardVerdictFile(
   const after = join(dir, `${name}-after.tfvars`);
   await writeFile(before, `worker_count = ${from}\n`);
   await writeFile(after, `worker_count = ${to}\n`);
-  const run = await capture((io) =>
-    main(
-      [
-        "guard",
-        "--plan",
-        join(plans, plan),
-        "--config",
-        join(example, ".github/pr-autoscaler-guard.yml"),
-        "--tfvars-before",
-        before,
-        "--tfvars-after",
-        after,
-        "--json",
-      ],
-      io,
-    ),
-  );
+  const run = await runCli([
+    "guard",
+    "--plan",
+    join(plans, plan),
+    "--config",
+    join(example, ".github/pr-autoscaler-guard.yml"),
+    "--tfvars-before",
+    before,
+    "--tfvars-after",
+    after,
+    "--json",
+  ]);
   if (run.code > 1) throw new Error(`guard failed: ${run.stderr}`);
   const file = join(dir, `${name}.json`);
   await writeFile(file, run.stdout);
   return file;
 }
 
-/** `pr-autoscaler report ARGS` in-process, with usage errors turned into exit codes as main does. */
+/** `pr-autoscaler report ARGS` in-process, as the workflow runs it. */
 export async function runReport(
   args: string[],
   env: Record<string, string> = WORKFLOW_ENV,
   cwd = process.cwd(),
 ): Promise<CliRun> {
-  return capture(
-    async (io) => {
-      try {
-        return await reportCommand.run(args, io);
-      } catch (error) {
-        if (!(error instanceof InputError)) throw error;
-        io.stderr(`pr-autoscaler report: ${formatLocated(error.message, error.location)}\n`);
-        return error.exitCode;
-      }
-    },
-    env,
-    cwd,
-  );
-}
-
-async function capture(
-  run: (io: CliIo) => Promise<number>,
-  env: Record<string, string> = {},
-  cwd = process.cwd(),
-): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    cwd,
-    env,
-    isTty: false,
-  };
-  const code = await run(io);
-  return { code, stdout, stderr };
+  return runCli(["report", ...args], cwd, env);
 }

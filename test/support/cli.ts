@@ -7,8 +7,12 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the CLI in-process with captured streams. */
-export async function runCli(argv: string[], cwd = process.cwd()): Promise<CliRun> {
+/** Runs the CLI in-process, as `main` does for the real process, with captured streams. */
+export async function runCli(
+  argv: string[],
+  cwd = process.cwd(),
+  env: Record<string, string | undefined> = {},
+): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const io: CliIo = {
@@ -19,7 +23,7 @@ export async function runCli(argv: string[], cwd = process.cwd()): Promise<CliRu
       stderr += text;
     },
     cwd,
-    env: {},
+    env,
     isTty: false,
   };
   const code = await main(argv, io);
