@@ -25,6 +25,7 @@ COPY --from=production-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json app.yml ./
 COPY bin ./bin
+COPY policies ./policies
 USER node
 ENTRYPOINT ["node", "bin/pr-autoscaler.js"]
 CMD ["--help"]

@@ -7,12 +7,14 @@ import { type CliIo, processIo } from "./io.ts";
 import { planCommand } from "./plan-command.ts";
 import { reportCommand } from "./report-command.ts";
 import { snapshotCommand } from "./snapshot-command.ts";
+import { validateCommand } from "./validate-command.ts";
 
 const commands: Command[] = [
   getCommand,
   editCommand,
   snapshotCommand,
   planCommand,
+  validateCommand,
   backtestCommand,
   guardCommand,
   reportCommand,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AutomergeConfig } from "./automerge-config.ts";
 import {
   CpuQuantity,
   CronExpression,
@@ -10,6 +11,7 @@ import {
   ValuePath,
 } from "./config-values.ts";
 import { hostCap } from "./host-cap.ts";
+import { RightsizingConfig } from "./rightsizing-config.ts";
 
 /** Where the infra repo keeps this app's configuration. */
 export const REPO_CONFIG_PATH = ".github/pr-autoscaler.yml";
@@ -248,6 +250,8 @@ export const RepoConfig = z
       .array(PoolConfig)
       .default([])
       .meta({ description: "Node pools to scale. None: nothing is planned for nodes." }),
+    automerge: AutomergeConfig.optional(),
+    rightsizing: RightsizingConfig.optional(),
   })
   .superRefine(checkUniquePools)
   .meta({

@@ -1,0 +1,108 @@
+import { readFile, stat } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { type ExitCode, InputError } from "../errors.ts";
+import { formatConfigIssues } from "../policy/load-repo-config.ts";
+import { describePolicy } from "../policy/policy-describe.ts";
+import type { PolicyFileReader } from "../policy/policy-resolve.ts";
+import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
+import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
+import { parseCommandArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+import type { CliIo } from "./io.ts";
+
+const USAGE = `Usage: pr-autoscaler validate [DIR] [--json]
+
+Checks DIR's ${REPO_CONFIG_PATH} (default DIR: the current directory): its pools and its
+auto-merge policy, following extends into files of DIR and the presets bundled with
+pr-autoscaler. Files in other repositories are not read (the app reads them).
+
+Each problem is printed as file:line:column: path: message. When the configuration is valid,
+a short summary of the pools and of the auto-merge rules, in the order they apply, is printed.
+
+Options:
+  --json    print the result as JSON: { ok, issues, notes, rules }
+
+Exit codes: 0 valid, 2 problems found or no configuration in DIR.
+`;
+
+const OPTIONS = { json: { type: "boolean" } } as const;
+
+/** `pr-autoscaler validate`: the same validation the app runs on the default branch. */
+export const validateCommand: Command = {
+  name: "validate",
+  summary: "Check .github/pr-autoscaler.yml and the auto-merge policies it extends",
+  usage: USAGE,
+  run: runValidate,
+};
+
+async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
+  const parsed = parseCommandArgs(args, OPTIONS, { min: 0, max: 1, names: "[DIR]" });
+  const dir = resolve(io.cwd, parsed.positionals[0] ?? ".");
+  await requireDirectory(dir, parsed.positionals[0] ?? ".");
+  const result = await validateRepoConfiguration({
+    read: directoryReader(dir),
+    otherRepos: "skip",
+  });
+  if (!result.found)
+    throw new InputError(`${join(dir, REPO_CONFIG_PATH)} does not exist: nothing to check`);
+  if (parsed.values.json) {
+    io.stdout(`${JSON.stringify(jsonResult(result), null, 2)}\n`);
+    return result.ok ? 0 : 2;
+  }
+  if (!result.ok) {
+    io.stderr(`${formatConfigIssues(result.issues)}\n`);
+    io.stderr(`${result.issues.length} problem(s): until they are fixed nothing merges itself.\n`);
+    for (const note of result.notes) io.stderr(`note: ${note}\n`);
+    return 2;
+  }
+  io.stdout(`${summary(result).join("\n")}\n`);
+  return 0;
+}
+
+async function requireDirectory(dir: string, shown: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new InputError(`${shown} is not a directory`);
+}
+
+/** Reads files of `dir` (this repository); other repositories are never asked for (skipped). */
+function directoryReader(dir: string): PolicyFileReader {
+  return async (repo, path) => {
+    if (repo !== undefined) return undefined;
+    const file = resolve(dir, path);
+    if (relative(dir, file).startsWith("..")) return undefined;
+    try {
+      return await readFile(file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+  };
+}
+
+function summary(result: RepoConfiguration): string[] {
+  const lines = [`${REPO_CONFIG_PATH} is valid.`, describePools(result.config)];
+  lines.push(...describePolicy(result.policy));
+  for (const note of result.notes) lines.push(`note: ${note}`);
+  return lines;
+}
+
+function describePools(config: RepoConfig | undefined): string {
+  const pools = config?.pools ?? [];
+  if (pools.length === 0) return "pools: none (nothing is planned for nodes)";
+  return `pools: ${pools.map((pool) => `${pool.name} (${pool.min}-${pool.max} nodes)`).join(", ")}`;
+}
+
+function jsonResult(result: RepoConfiguration) {
+  return {
+    ok: result.ok,
+    issues: result.issues,
+    notes: result.notes,
+    rules: result.ok
+      ? result.policy.rules.map((rule) => ({
+          name: rule.name,
+          source: rule.source,
+          action: rule.action,
+        }))
+      : [],
+  };
+}

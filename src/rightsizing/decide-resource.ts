@@ -1,0 +1,241 @@
+import type { LimitMode } from "../policy/rightsizing-config.ts";
+import type {
+  DerivationStep,
+  Recommendation,
+  ResourceDecision,
+  ResourceName,
+  RightsizeHold,
+  RightsizeTrigger,
+} from "./resources-proposal.ts";
+
+/** A min/max pair; either side may be unset. */
+export interface Range {
+  min?: number;
+  max?: number;
+}
+
+/** Everything one resource of one container is decided on. Pure data, snapshot units. */
+export interface ResourceInput {
+  resource: ResourceName;
+  /** The request in the file; absent when the file sets none. */
+  current?: number;
+  currentLimit?: number;
+  /** A value in the file that is not a quantity (a template, a typo). */
+  unreadable?: { field: string; value: unknown };
+  recommendation: Recommendation;
+  /** The VPA's resourcePolicy minAllowed/maxAllowed for the container. */
+  vpaRange: Range;
+  /** The config's min/max for this container. */
+  configRange: Range;
+  step: number;
+  /** Percent. */
+  tolerance: number;
+  limitMode: LimitMode;
+  aboveLimit: "raise" | "refuse";
+  /** False when the VPA's controlledResources leaves this resource out. */
+  controlled: boolean;
+  /** An HPA that scales the workload on this resource. */
+  hpa?: string;
+  /** Why the VPA's history is not enough yet; empty when it is. */
+  historyProblems: string[];
+  /** Recent OOM kills of the container (memory only) and the margin to add, in %. */
+  oom?: { kills: number; last?: string; margin: number };
+  /** `increase`: a stateful workload whose requests may only go up. */
+  onlyIncrease?: boolean;
+  usage?: number;
+  /** Distinct requests of the running pods. */
+  running?: number[];
+  /** True when the VPA itself rewrites pod requests (any mode but Off), so pods differ from the file. */
+  vpaApplies: boolean;
+}
+
+/** Rounds up to a multiple of STEP (a step of 0 or less leaves the value as it is). */
+export function roundUp(value: number, step: number): number {
+  return step > 0 ? Math.ceil(value / step) * step : Math.ceil(value);
+}
+
+/** |to − from| / from in %, one decimal. */
+export function relativeChange(from: number, to: number): number {
+  return Math.round((Math.abs(to - from) / from) * 1000) / 10;
+}
+
+/**
+ * Decides one resource: the proposed request derived from the VPA target (rounded, clamped,
+ * floored for memory), whether the change matters, and what happens to the limit. Every
+ * number and reason is kept in the result.
+ */
+export function decideResource(input: ResourceInput): ResourceDecision {
+  const base = baseDecision(input);
+  const hold = precondition(input);
+  if (hold) return { ...base, hold };
+  const oomFloor = oomFloorStep(input);
+  let steps: DerivationStep[];
+  if (input.historyProblems.length > 0 || input.recommendation.target === undefined) {
+    // Without a usable recommendation only an OOM kill, itself a measurement, moves memory.
+    if (!oomFloor)
+      return {
+        ...base,
+        hold:
+          input.historyProblems.length > 0
+            ? { kind: "history", problems: input.historyProblems }
+            : { kind: "no-recommendation" },
+      };
+    steps = [oomFloor];
+  } else {
+    steps = deriveFromTarget(input, input.recommendation.target, oomFloor);
+  }
+  const proposed = (steps[steps.length - 1] as DerivationStep).value;
+  return withProposal(input, { ...base, steps }, proposed);
+}
+
+function baseDecision(input: ResourceInput): ResourceDecision {
+  const decision: ResourceDecision = {
+    resource: input.resource,
+    action: "keep",
+    recommendation: input.recommendation,
+    steps: [],
+    triggers: [],
+  };
+  if (input.current !== undefined) decision.current = input.current;
+  if (input.currentLimit !== undefined) decision.currentLimit = input.currentLimit;
+  if (input.usage !== undefined) decision.usage = input.usage;
+  if (input.running && input.running.length > 0) decision.running = input.running;
+  return decision;
+}
+
+function precondition(input: ResourceInput): RightsizeHold | undefined {
+  if (input.unreadable) return { kind: "unreadable", ...input.unreadable };
+  if (!input.controlled) return { kind: "not-controlled", reason: "vpa-controlled-resources" };
+  if (input.hpa) return { kind: "hpa", hpa: input.hpa, metric: input.resource };
+  const running = input.running ?? [];
+  const differs = running.some((value) => value !== input.current);
+  // Pods built from this file must request what it says; otherwise the file is not what
+  // runs (not deployed yet, or it is not this workload's file after all).
+  if (!input.vpaApplies && input.current !== undefined && differs)
+    return { kind: "cluster-differs", running };
+  return undefined;
+}
+
+function oomFloorStep(input: ResourceInput): DerivationStep | undefined {
+  if (input.resource !== "memory" || !input.oom || input.oom.kills === 0) return undefined;
+  const basis = input.currentLimit !== undefined ? "limit" : "request";
+  const base = input.currentLimit ?? input.current;
+  if (base === undefined) return undefined;
+  const value = roundUp(base * (1 + input.oom.margin / 100), input.step);
+  return { kind: "oom-floor", base, basis, margin: input.oom.margin, value };
+}
+
+function deriveFromTarget(
+  input: ResourceInput,
+  target: number,
+  oomFloor: DerivationStep | undefined,
+): DerivationStep[] {
+  const steps: DerivationStep[] = [{ kind: "target", value: target }];
+  let value = roundUp(target, input.step);
+  if (value !== target) steps.push({ kind: "rounded", step: input.step, value });
+  for (const [by, range] of [
+    ["vpa", input.vpaRange],
+    ["config", input.configRange],
+  ] as const) {
+    if (range.min !== undefined && value < range.min) {
+      value = range.min;
+      steps.push({ kind: "clamped", by: `${by}-min`, bound: range.min, value });
+    }
+    if (range.max !== undefined && value > range.max) {
+      value = range.max;
+      steps.push({ kind: "clamped", by: `${by}-max`, bound: range.max, value });
+    }
+  }
+  const lower = input.recommendation.lowerBound;
+  if (input.resource === "memory" && lower !== undefined && value < lower) {
+    value = roundUp(lower, input.step);
+    steps.push({ kind: "lower-bound", bound: lower, value });
+  }
+  if (oomFloor && oomFloor.value > value) steps.push(oomFloor);
+  return steps;
+}
+
+function withProposal(
+  input: ResourceInput,
+  decision: ResourceDecision,
+  proposed: number,
+): ResourceDecision {
+  const { current } = input;
+  if (current === proposed) return { ...decision, hold: { kind: "unchanged" } };
+  const triggers = triggersFor(input, decision.steps, proposed);
+  if (triggers.length === 0) {
+    const percent = current === undefined ? 0 : relativeChange(current, proposed);
+    return { ...decision, hold: { kind: "within-tolerance", percent, tolerance: input.tolerance } };
+  }
+  if (input.onlyIncrease && current !== undefined && proposed < current)
+    return { ...decision, triggers, hold: { kind: "stateful", proposed } };
+  const limit = decideLimit(input, proposed);
+  if ("refuse" in limit)
+    return {
+      ...decision,
+      triggers,
+      hold: { kind: "limit", limit: limit.refuse, mode: limit.mode },
+    };
+  const changed: ResourceDecision = { ...decision, action: "change", proposed, triggers };
+  if (limit.limit !== undefined) {
+    changed.proposedLimit = limit.limit;
+    changed.limitReason = limit.reason;
+  }
+  return changed;
+}
+
+function triggersFor(
+  input: ResourceInput,
+  steps: DerivationStep[],
+  proposed: number,
+): RightsizeTrigger[] {
+  const { current, recommendation } = input;
+  const triggers: RightsizeTrigger[] = [];
+  // Recent OOM kills make any memory increase urgent, whether the floor or the target set it.
+  if (
+    input.resource === "memory" &&
+    input.oom &&
+    input.oom.kills > 0 &&
+    (current === undefined || proposed > current)
+  ) {
+    triggers.push(
+      input.oom.last === undefined
+        ? { kind: "oom", kills: input.oom.kills }
+        : { kind: "oom", kills: input.oom.kills, last: input.oom.last },
+    );
+  }
+  if (current === undefined || current === 0) return [{ kind: "no-request" }, ...triggers];
+  const fromTarget = steps[0]?.kind === "target";
+  if (fromTarget && recommendation.lowerBound !== undefined && current < recommendation.lowerBound)
+    triggers.push({ kind: "below-lower-bound", bound: recommendation.lowerBound });
+  if (fromTarget && recommendation.upperBound !== undefined && current > recommendation.upperBound)
+    triggers.push({ kind: "above-upper-bound", bound: recommendation.upperBound });
+  const percent = relativeChange(current, proposed);
+  if (fromTarget && percent > input.tolerance)
+    triggers.push({ kind: "beyond-tolerance", percent, tolerance: input.tolerance });
+  return triggers;
+}
+
+type LimitOutcome =
+  | { limit?: number; reason?: "raised" | "ratio" }
+  | { refuse: number; mode: "keep" | "none" };
+
+/**
+ * keep: the limit stays, unless the request would exceed it (raise it to the request, or
+ * refuse, per `aboveLimit`); none: limits are never written, so a request above the limit is
+ * refused; ratio: the limit follows the request at the current limit/request ratio, as the
+ * VPA does (a container with no request has its limit as request: ratio 1).
+ */
+function decideLimit(input: ResourceInput, proposed: number): LimitOutcome {
+  const { currentLimit, current } = input;
+  if (currentLimit === undefined) return {};
+  if (input.limitMode === "ratio") {
+    const ratio = currentLimit / (current ?? currentLimit);
+    const limit = Math.max(proposed, roundUp(proposed * ratio, input.step));
+    return limit === currentLimit ? {} : { limit, reason: "ratio" };
+  }
+  if (proposed <= currentLimit) return {};
+  if (input.limitMode === "keep" && input.aboveLimit === "raise")
+    return { limit: proposed, reason: "raised" };
+  return { refuse: currentLimit, mode: input.limitMode === "none" ? "none" : "keep" };
+}

@@ -1,0 +1,161 @@
+import { formatCpu, formatMemory } from "../planning/quantity.ts";
+import { relativeChange } from "./decide-resource.ts";
+import type {
+  ContainerRightsizing,
+  DerivationStep,
+  ResourceDecision,
+  ResourceName,
+  RightsizeHold,
+  RightsizeTrigger,
+  WorkloadRightsizing,
+} from "./resources-proposal.ts";
+import { formatDuration } from "./workload-facts.ts";
+
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+
+/** A quantity for people: `450m`, `2`, `1344Mi`, `1.3Gi` (memory rounded to 0.01Gi or 0.1Mi). */
+export function displayAmount(resource: ResourceName, amount: number): string {
+  if (resource === "cpu") return formatCpu(Math.round(amount));
+  const exact = formatMemory(Math.round(amount));
+  if (/[KMGTPE]i$/.test(exact)) return exact;
+  if (amount >= GiB) return `${trim((amount / GiB).toFixed(2))}Gi`;
+  if (amount >= MiB) return `${trim((amount / MiB).toFixed(1))}Mi`;
+  return exact;
+}
+
+function trim(text: string): string {
+  return text.replace(/\.?0+$/, "");
+}
+
+/** The explanation of one workload's decisions, one line per fact, the same in PRs, CLI and logs. */
+export function explainWorkload(workload: WorkloadRightsizing): string[] {
+  const { namespace, kind, name } = workload.workload;
+  const age =
+    workload.historyMs === undefined
+      ? "history length unknown"
+      : `recording for ${formatDuration(workload.historyMs)}`;
+  const lines = [
+    `${kind} ${namespace}/${name}: VPA ${workload.vpa.name} (updateMode ${workload.vpa.updateMode}, ${age})`,
+  ];
+  for (const container of workload.containers) lines.push(...explainContainer(container));
+  return lines;
+}
+
+function explainContainer(container: ContainerRightsizing): string[] {
+  const { location } = container;
+  const lines = [
+    `  container ${container.name}: ${location.file} ${location.path} (${location.confidence}: ${location.how})`,
+  ];
+  if (container.oomKills > 0) lines.push(`    ${container.oomKills} recent OOM kill(s)`);
+  for (const decision of container.resources) lines.push(`    ${explainResource(decision)}`);
+  return lines;
+}
+
+/** One line: what changes (or not), from what data, and why. */
+export function explainResource(decision: ResourceDecision): string {
+  const show = (amount: number) => displayAmount(decision.resource, amount);
+  const current = decision.current === undefined ? "unset" : show(decision.current);
+  const data = dataText(decision);
+  if (decision.action === "change" && decision.proposed !== undefined) {
+    const change =
+      decision.current === undefined ? "" : ` (${signed(decision.current, decision.proposed)})`;
+    const limit =
+      decision.proposedLimit === undefined
+        ? ""
+        : `; limit ${decision.currentLimit === undefined ? "unset" : show(decision.currentLimit)} → ${show(decision.proposedLimit)} (${decision.limitReason === "ratio" ? "keeps the limit/request ratio" : "raised to the request"})`;
+    const how = decision.steps.map((step) => stepText(step, show)).join(", ");
+    const why = decision.triggers.map((trigger) => triggerText(trigger, show)).join("; ");
+    return `${decision.resource} request ${current} → ${show(decision.proposed)}${change}: ${how}${data}; because ${why}${limit}`;
+  }
+  const hold = decision.hold ? holdText(decision.hold, show, decision) : "no change";
+  return `${decision.resource} request ${current} kept: ${hold}${data}`;
+}
+
+function signed(from: number, to: number): string {
+  const percent = from === 0 ? 0 : relativeChange(from, to);
+  return `${to >= from ? "+" : "−"}${percent} %`;
+}
+
+function dataText(decision: ResourceDecision): string {
+  const show = (amount: number) => displayAmount(decision.resource, amount);
+  const parts: string[] = [];
+  const { lowerBound, upperBound, uncappedTarget } = decision.recommendation;
+  if (lowerBound !== undefined && upperBound !== undefined)
+    parts.push(`VPA bounds ${show(lowerBound)}–${show(upperBound)}`);
+  if (uncappedTarget !== undefined) parts.push(`uncapped target ${show(uncappedTarget)}`);
+  if (decision.usage !== undefined) parts.push(`usage up to ${show(decision.usage)}`);
+  if (decision.currentLimit !== undefined && decision.proposedLimit === undefined)
+    parts.push(`limit ${show(decision.currentLimit)}`);
+  return parts.length === 0 ? "" : ` [${parts.join(", ")}]`;
+}
+
+function stepText(step: DerivationStep, show: (amount: number) => string): string {
+  switch (step.kind) {
+    case "target":
+      return `VPA target ${show(step.value)}`;
+    case "rounded":
+      return `rounded up to a multiple of ${show(step.step)} → ${show(step.value)}`;
+    case "clamped": {
+      const by = {
+        "vpa-min": "the VPA's minAllowed",
+        "vpa-max": "the VPA's maxAllowed",
+        "config-min": "the configured min",
+        "config-max": "the configured max",
+      }[step.by];
+      return `held to ${by} ${show(step.bound)}`;
+    }
+    case "lower-bound":
+      return `raised to the VPA lower bound ${show(step.bound)} → ${show(step.value)}`;
+    case "oom-floor":
+      return `after OOM kills at least the current ${step.basis} ${show(step.base)} + ${step.margin} % → ${show(step.value)}`;
+  }
+}
+
+function triggerText(trigger: RightsizeTrigger, show: (amount: number) => string): string {
+  switch (trigger.kind) {
+    case "no-request":
+      return "the file sets no request";
+    case "below-lower-bound":
+      return `the request is below the VPA lower bound ${show(trigger.bound)}`;
+    case "above-upper-bound":
+      return `the request is above the VPA upper bound ${show(trigger.bound)}`;
+    case "beyond-tolerance":
+      return `it differs by ${trigger.percent} % (tolerance ${trigger.tolerance} %)`;
+    case "oom":
+      return `the container was OOM-killed ${trigger.kills} time(s)${trigger.last ? `, last at ${trigger.last}` : ""}`;
+  }
+}
+
+function holdText(
+  hold: RightsizeHold,
+  show: (amount: number) => string,
+  decision: ResourceDecision,
+): string {
+  switch (hold.kind) {
+    case "not-controlled":
+      return "the VPA's controlledResources leave it out";
+    case "hpa":
+      return `HPA ${hold.hpa} scales this workload on ${hold.metric}; a changed request would change what the HPA measures, so the two would fight`;
+    case "no-recommendation":
+      return "the VPA gives no target for it";
+    case "history":
+      return `not enough history: ${hold.problems.join("; ")}`;
+    case "within-tolerance":
+      return `the target ${show(lastValue(decision))} differs by ${hold.percent} %, within the tolerance of ${hold.tolerance} %, and the request is inside the VPA bounds`;
+    case "unchanged":
+      return "it already equals the proposed value";
+    case "limit":
+      return `the new request ${show(lastValue(decision))} would exceed the limit ${show(hold.limit)}, and limits.${hold.mode === "none" ? `${decision.resource} is none` : "aboveLimit is refuse"}`;
+    case "stateful":
+      return `the workload is stateful and only increases are allowed (the target would lower it to ${show(hold.proposed)})`;
+    case "cluster-differs":
+      return `the running pods request ${hold.running.map(show).join(", ")}, not what the file says: the file may not be deployed yet, or it is not this workload's`;
+    case "unreadable":
+      return `${hold.field} is ${JSON.stringify(hold.value)}, not a quantity`;
+  }
+}
+
+function lastValue(decision: ResourceDecision): number {
+  return decision.steps[decision.steps.length - 1]?.value ?? decision.current ?? 0;
+}

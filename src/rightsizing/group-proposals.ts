@@ -1,0 +1,123 @@
+import { InputError } from "../errors.ts";
+import type { PlanNote } from "../planning/proposal.ts";
+import { relativeChange } from "./decide-resource.ts";
+import { explainWorkload } from "./explain-rightsizing.ts";
+import type { RepoIndex } from "./repo-index.ts";
+import type {
+  ResourceChange,
+  ResourcesProposal,
+  RightsizingImportance,
+  WorkloadRightsizing,
+} from "./resources-proposal.ts";
+import { applyChanges } from "./write-resources.ts";
+
+/** A workload's decisions with the changes they write, each already verified alone. */
+export interface WorkloadChanges {
+  workload: WorkloadRightsizing;
+  changes: ResourceChange[];
+}
+
+export type Grouping = "workload" | "namespace" | "repo";
+
+/** How urgent the workloads' changes are: any OOM-driven memory raise, then the largest change. */
+export function importanceOf(workloads: readonly WorkloadRightsizing[]): RightsizingImportance {
+  let oom = false;
+  let change = 0;
+  for (const decision of workloads.flatMap((w) => w.containers.flatMap((c) => c.resources))) {
+    if (decision.action !== "change" || decision.proposed === undefined) continue;
+    if (decision.triggers.some((trigger) => trigger.kind === "oom")) oom = true;
+    const percent =
+      decision.current === undefined || decision.current === 0
+        ? Number.POSITIVE_INFINITY
+        : relativeChange(decision.current, decision.proposed);
+    change = Math.max(change, percent);
+  }
+  return { oom, change };
+}
+
+/** Orders by importance, most important first; ties by key so the order is stable. */
+export function compareImportance(
+  a: { importance: RightsizingImportance; key: string },
+  b: { importance: RightsizingImportance; key: string },
+): number {
+  if (a.importance.oom !== b.importance.oom) return a.importance.oom ? -1 : 1;
+  if (a.importance.change !== b.importance.change) return b.importance.change - a.importance.change;
+  return a.key.localeCompare(b.key);
+}
+
+/** The pull request key of a workload under a grouping. */
+export function groupKey(workload: WorkloadRightsizing, grouping: Grouping): string {
+  const { namespace, name } = workload.workload;
+  if (grouping === "repo") return "resources";
+  if (grouping === "namespace") return `resources-${namespace}`;
+  return `resources-${namespace}-${name}`;
+}
+
+/**
+ * Puts the workloads' changes into proposals (one per workload, namespace or repo), each
+ * with the whole-file edits of all its changes, ordered by importance. A workload whose
+ * changes cannot be combined with the others of its group is left out with a note.
+ */
+export function groupProposals(
+  changed: readonly WorkloadChanges[],
+  index: RepoIndex,
+  grouping: Grouping,
+  notes: PlanNote[],
+): ResourcesProposal[] {
+  const ordered = [...changed].sort((a, b) =>
+    compareImportance(
+      { importance: importanceOf([a.workload]), key: groupKey(a.workload, "workload") },
+      { importance: importanceOf([b.workload]), key: groupKey(b.workload, "workload") },
+    ),
+  );
+  const groups = new Map<string, WorkloadChanges[]>();
+  for (const entry of ordered) {
+    const key = groupKey(entry.workload, grouping);
+    groups.set(key, [...(groups.get(key) ?? []), entry]);
+  }
+  const proposals = [...groups.entries()].flatMap(([key, members]) => {
+    const proposal = buildProposal(key, members, index, grouping, notes);
+    return proposal ? [proposal] : [];
+  });
+  return proposals.sort(compareImportance);
+}
+
+function buildProposal(
+  key: string,
+  members: WorkloadChanges[],
+  index: RepoIndex,
+  grouping: Grouping,
+  notes: PlanNote[],
+): ResourcesProposal | undefined {
+  const included: WorkloadChanges[] = [];
+  let edits: ResourcesProposal["edits"] = [];
+  for (const member of members) {
+    const changes = [...included.flatMap((m) => m.changes), ...member.changes];
+    try {
+      edits = applyChanges(index.texts, changes);
+      included.push(member);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      const { kind, namespace, name } = member.workload.workload;
+      notes.push({
+        level: "warning",
+        subject: `${kind.toLowerCase()}/${namespace}/${name}`,
+        message: `its changes cannot be combined with the others of ${key}: ${error.message}`,
+      });
+    }
+  }
+  if (included.length === 0) return undefined;
+  const workloads = included.map((m) => m.workload);
+  const proposal: ResourcesProposal = {
+    kind: "resources",
+    key,
+    workloads,
+    changes: included.flatMap((m) => m.changes),
+    edits,
+    reasons: workloads.flatMap(explainWorkload),
+    importance: importanceOf(workloads),
+  };
+  if (grouping !== "repo")
+    proposal.namespace = (workloads[0] as WorkloadRightsizing).workload.namespace;
+  return proposal;
+}

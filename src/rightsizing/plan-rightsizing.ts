@@ -1,0 +1,227 @@
+import { InputError } from "../errors.ts";
+import type { PlanNote } from "../planning/proposal.ts";
+import type { Snapshot, VpaInfo } from "../planning/snapshot.ts";
+import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
+import {
+  type DecideWorkloadInput,
+  decideWorkload,
+  type LocatedContainer,
+} from "./decide-workload.ts";
+import { explainWorkload } from "./explain-rightsizing.ts";
+import {
+  compareImportance,
+  groupKey,
+  groupProposals,
+  importanceOf,
+  type WorkloadChanges,
+} from "./group-proposals.ts";
+import { locateContainer, workloadKey } from "./locate-container.ts";
+import type { RepoFile } from "./repo-files.ts";
+import { indexRepo, type RepoIndex } from "./repo-index.ts";
+import type { ResourcesProposal, WorkloadRightsizing } from "./resources-proposal.ts";
+import { exclusionOf, policyFor, type VpaWithMetadata, workloadFacts } from "./workload-facts.ts";
+import { applyChanges, resourceChanges } from "./write-resources.ts";
+
+export interface PlanRightsizingInput {
+  snapshot: Snapshot;
+  /** The `rightsizing` section; absent means right-sizing is off. */
+  config: RightsizingConfig | undefined;
+  /** The infra repo's YAML files, or an index already built from them. */
+  files: readonly RepoFile[] | RepoIndex;
+  now: Date;
+}
+
+export interface RightsizingPlan {
+  /** Most important first: OOM kills, then the largest relative change. */
+  proposals: ResourcesProposal[];
+  notes: PlanNote[];
+}
+
+const SUPPORTED_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
+
+/**
+ * Plans request changes from the snapshot's VPA recommendations: for each VPA, finds where
+ * its workload's containers set their resources, decides each request (and limit), and has
+ * the editors write the changes. Pure: the files' texts are given. Anything not changed and
+ * not obvious (ambiguous files, holds, exclusions) becomes a note.
+ */
+export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
+  const { config, snapshot } = input;
+  if (!config?.enabled) return { proposals: [], notes: [] };
+  if (!snapshot.complete)
+    return {
+      proposals: [],
+      notes: [
+        {
+          level: "warning",
+          subject: "rightsizing",
+          message:
+            "the cluster snapshot is incomplete (see its warnings); no request is changed on partial data",
+        },
+      ],
+    };
+  const index = "documents" in input.files ? input.files : indexRepo(input.files);
+  const notes: PlanNote[] = [];
+  const changed: WorkloadChanges[] = [];
+  for (const vpa of usableVpas(snapshot.vpas, notes)) {
+    const decided = planWorkload(vpa, { snapshot, index, config, now: input.now }, notes);
+    if (!decided) continue;
+    const changes = withEdits(decided, index, notes);
+    if (changes) changed.push(changes);
+  }
+  const proposals = groupProposals(dropConflicts(changed, notes), index, config.group, notes);
+  return { proposals, notes };
+}
+
+/** VPAs sorted by workload; two VPAs on one workload are undefined behaviour for the VPA too. */
+function usableVpas(vpas: readonly VpaInfo[], notes: PlanNote[]): VpaInfo[] {
+  const byWorkload = new Map<string, VpaInfo[]>();
+  for (const vpa of vpas) {
+    const id = `${vpa.namespace}/${vpa.target.kind}/${vpa.target.name}`;
+    byWorkload.set(id, [...(byWorkload.get(id) ?? []), vpa]);
+  }
+  const usable: VpaInfo[] = [];
+  for (const group of byWorkload.values()) {
+    const [first] = group;
+    if (!first) continue;
+    if (group.length > 1) {
+      notes.push({
+        level: "warning",
+        subject: subjectOf(first),
+        message: `several VPAs target it (${group.map((vpa) => vpa.name).join(", ")}); none is used`,
+      });
+      continue;
+    }
+    usable.push(first);
+  }
+  return usable.sort((a, b) => subjectOf(a).localeCompare(subjectOf(b)));
+}
+
+function subjectOf(vpa: VpaInfo): string {
+  return `${vpa.target.kind.toLowerCase()}/${vpa.namespace}/${vpa.target.name}`;
+}
+
+interface PlanContext {
+  snapshot: Snapshot;
+  index: RepoIndex;
+  config: RightsizingConfig;
+  now: Date;
+}
+
+function planWorkload(
+  vpa: VpaInfo,
+  context: PlanContext,
+  notes: PlanNote[],
+): WorkloadRightsizing | undefined {
+  const subject = subjectOf(vpa);
+  const info = (message: string) => notes.push({ level: "info", subject, message });
+  if (!SUPPORTED_KINDS.has(vpa.target.kind)) {
+    info(
+      `the VPA ${vpa.name} targets a ${vpa.target.kind || "resource of unknown kind"}; only Deployments, StatefulSets and DaemonSets are right-sized`,
+    );
+    return undefined;
+  }
+  const facts = workloadFacts(context.snapshot, vpa);
+  const excluded = exclusionOf(context.config, vpa as VpaWithMetadata, facts);
+  if (excluded) {
+    info(`left alone: ${excluded}`);
+    return undefined;
+  }
+  if (vpa.recommendations.length === 0) {
+    info(`the VPA ${vpa.name} has no recommendation yet`);
+    return undefined;
+  }
+  const containers = locateAll(vpa, context, notes);
+  if (containers.length === 0) return undefined;
+  const input: DecideWorkloadInput = { vpa, facts, containers, ...context };
+  const decided = decideWorkload(input);
+  if (!hasChange(decided)) info(explainWorkload(decided).join("\n"));
+  return decided;
+}
+
+function locateAll(vpa: VpaInfo, context: PlanContext, notes: PlanNote[]): LocatedContainer[] {
+  const subject = subjectOf(vpa);
+  const names = vpa.recommendations.map((r) => r.containerName);
+  const located: LocatedContainer[] = [];
+  for (const name of names) {
+    if (policyFor(vpa, name)?.mode === "Off") {
+      notes.push({
+        level: "info",
+        subject,
+        message: `container ${name}: the VPA's policy for it is mode Off`,
+      });
+      continue;
+    }
+    const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
+    const result = locateContainer(context.index, context.config, {
+      workload,
+      container: name,
+      containerCount: names.length,
+    });
+    if (result.ok) located.push({ name, location: result.location });
+    else
+      notes.push({
+        level:
+          result.problem === "not-found" || result.problem === "not-targeted" ? "info" : "warning",
+        subject,
+        message: `container ${name}: ${result.message}; set rightsizing.targets for ${workloadKey(workload)} to choose`,
+      });
+  }
+  return located;
+}
+
+function hasChange(workload: WorkloadRightsizing): boolean {
+  return workload.containers.some((c) => c.resources.some((r) => r.action === "change"));
+}
+
+/** The workload's changes, made and verified by the editors; an edit refused becomes a note. */
+function withEdits(
+  workload: WorkloadRightsizing,
+  index: RepoIndex,
+  notes: PlanNote[],
+): WorkloadChanges | undefined {
+  if (!hasChange(workload)) return undefined;
+  const changes = resourceChanges(workload, index);
+  try {
+    applyChanges(index.texts, changes);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    const { namespace, kind, name } = workload.workload;
+    notes.push({
+      level: "warning",
+      subject: `${kind.toLowerCase()}/${namespace}/${name}`,
+      message: `the change cannot be written: ${error.message}${error.location?.line ? ` (${error.location.file}:${error.location.line})` : ""}`,
+    });
+    return undefined;
+  }
+  return { workload, changes };
+}
+
+/** Two workloads writing the same value means a wrong match: the less important one is dropped. */
+function dropConflicts(changed: WorkloadChanges[], notes: PlanNote[]): WorkloadChanges[] {
+  const owners = new Map<string, string>();
+  const kept: WorkloadChanges[] = [];
+  const rank = (entry: WorkloadChanges) => ({
+    importance: importanceOf([entry.workload]),
+    key: groupKey(entry.workload, "workload"),
+  });
+  for (const entry of [...changed].sort((a, b) => compareImportance(rank(a), rank(b)))) {
+    const key = workloadKey(entry.workload.workload);
+    const clash = entry.changes
+      .map((change) => `${change.file}\u0000${change.document}\u0000${change.path}`)
+      .find((id) => owners.has(id) && owners.get(id) !== key);
+    if (clash) {
+      const [file, , path] = clash.split("\u0000");
+      notes.push({
+        level: "warning",
+        subject: `${entry.workload.workload.kind.toLowerCase()}/${key}`,
+        message: `${file} ${path} is also where ${owners.get(clash)} was matched; neither match can be trusted for both, so ${key} is left out (set rightsizing.targets)`,
+      });
+      continue;
+    }
+    for (const change of entry.changes)
+      owners.set(`${change.file}\u0000${change.document}\u0000${change.path}`, key);
+    kept.push(entry);
+  }
+  return kept;
+}

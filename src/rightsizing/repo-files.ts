@@ -1,0 +1,54 @@
+import type { RepoReader } from "../repo/repo-reader.ts";
+
+/** One file of the infra repo, with its path relative to the root (forward slashes). */
+export interface RepoFile {
+  path: string;
+  text: string;
+}
+
+/** What discovery needs from the repo: its file list and their texts. */
+export interface RepoFileSource extends Pick<RepoReader, "readFile"> {
+  /** Every file path in the repo, relative to its root. */
+  listFiles(): Promise<string[]>;
+}
+
+export interface ReadRepoFilesOptions {
+  /** Larger files are skipped: no values file or manifest is this big. Default 1 MiB. */
+  maxChars?: number;
+  /** Files read at once. Default 8. */
+  concurrency?: number;
+}
+
+const SKIPPED_DIRS = new Set([".git", "node_modules", ".terraform", "vendor"]);
+
+/** True for files discovery reads: YAML outside VCS, dependency and chart template folders. */
+export function isDiscoverable(path: string): boolean {
+  if (!/\.ya?ml$/i.test(path)) return false;
+  const parts = path.split("/");
+  // Chart templates are Go templates, not YAML: what they render comes from values files.
+  return !parts.slice(0, -1).some((part) => SKIPPED_DIRS.has(part) || part === "templates");
+}
+
+/**
+ * Reads the repo's YAML files for discovery. Files that vanish between listing and reading
+ * are left out; read errors propagate (the caller decides whether to plan without them).
+ */
+export async function readRepoFiles(
+  source: RepoFileSource,
+  options: ReadRepoFilesOptions = {},
+): Promise<RepoFile[]> {
+  const maxChars = options.maxChars ?? 1024 * 1024;
+  const paths = (await source.listFiles()).filter(isDiscoverable).sort();
+  const files: RepoFile[] = [];
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < paths.length) {
+      const path = paths[next++] as string;
+      const text = await source.readFile(path);
+      if (text !== undefined && text.length <= maxChars) files.push({ path, text });
+    }
+  }
+  const workers = Math.max(1, options.concurrency ?? 8);
+  await Promise.all(Array.from({ length: workers }, worker));
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

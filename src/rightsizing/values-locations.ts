@@ -1,0 +1,230 @@
+import type { PathSegment } from "../editors/path.ts";
+import { isPlainObject } from "../editors/verify.ts";
+import type { WorkloadId } from "./resources-proposal.ts";
+
+/** What is known of the Helm release a values object feeds. */
+export interface ReleaseContext {
+  /** Names the release may have (HelmRelease, Application, or folder names for a values file). */
+  releases: string[];
+  /** The chart's name, when known. */
+  chart?: string;
+}
+
+/** A place in a values object where one container's `resources` mapping is (or would be). */
+export interface ValuesMatch {
+  /** Path from the values root to `resources`. */
+  segments: PathSegment[];
+  /** What matched, e.g. `controllers.plex.containers.app`. */
+  how: string;
+  /**
+   * True when the chart's own naming rules tie the values to the workload (bjw-s app-template
+   * controllers); false for layout guesses (top-level `resources`, a component key).
+   */
+  structured: boolean;
+}
+
+/** The container of the workload being looked for, and how many containers it has. */
+export interface ContainerQuery {
+  workload: WorkloadId;
+  container: string;
+  containerCount: number;
+}
+
+const CONTROLLER_KINDS: Record<string, string> = {
+  deployment: "Deployment",
+  statefulset: "StatefulSet",
+  daemonset: "DaemonSet",
+  cronjob: "CronJob",
+  job: "Job",
+};
+
+/** Component keys that charts commonly use for their main workload. */
+const PRIMARY_KEYS = ["primary", "master", "server", "controller", "deployment", "app", "main"];
+
+const key = (name: string | number): PathSegment =>
+  typeof name === "number" ? { kind: "index", index: name } : { kind: "key", key: name };
+
+/** Every place in VALUES that may set the container's resources. */
+export function valuesMatches(
+  values: Record<string, unknown>,
+  release: ReleaseContext,
+  query: ContainerQuery,
+): ValuesMatch[] {
+  const appTemplate = appTemplateRoots(values);
+  if (appTemplate.length > 0)
+    return appTemplate.flatMap((root) => appTemplateMatches(root, release, query));
+  return [...topLevelMatch(values, release, query), ...componentMatches(values, release, query)];
+}
+
+interface AppTemplateRoot {
+  prefix: PathSegment[];
+  values: Record<string, unknown>;
+  controllers: Record<string, unknown>;
+}
+
+/** `controllers:` at the root, or under a chart alias (`app-template:`) in an umbrella chart. */
+function appTemplateRoots(values: Record<string, unknown>): AppTemplateRoot[] {
+  if (isPlainObject(values.controllers))
+    return [{ prefix: [], values, controllers: values.controllers }];
+  const roots: AppTemplateRoot[] = [];
+  for (const [alias, nested] of Object.entries(values)) {
+    if (isPlainObject(nested) && isPlainObject(nested.controllers))
+      roots.push({ prefix: [key(alias)], values: nested, controllers: nested.controllers });
+  }
+  return roots;
+}
+
+function appTemplateMatches(
+  root: AppTemplateRoot,
+  release: ReleaseContext,
+  query: ContainerQuery,
+): ValuesMatch[] {
+  const enabled = Object.entries(root.controllers).filter(
+    ([, controller]) => isPlainObject(controller) && controller.enabled !== false,
+  ) as [string, Record<string, unknown>][];
+  const fullnames = appTemplateFullnames(root.values, release);
+  const matches: ValuesMatch[] = [];
+  for (const [id, controller] of enabled) {
+    const type = typeof controller.type === "string" ? controller.type.toLowerCase() : "deployment";
+    if (CONTROLLER_KINDS[type] !== query.workload.kind) continue;
+    const names = controllerNames(id, controller, fullnames, enabled.length);
+    if (!names.includes(query.workload.name)) continue;
+    for (const list of ["containers", "initContainers"]) {
+      const containers = controller[list];
+      if (!isPlainObject(containers) || !isPlainObject(containers[query.container])) continue;
+      const local = ["controllers", id, list, query.container];
+      matches.push({
+        segments: [...root.prefix, ...local.map(key), key("resources")],
+        how: [...root.prefix.map(describeSegment), ...local].join("."),
+        structured: true,
+      });
+      break;
+    }
+  }
+  return matches;
+}
+
+/** The common library names everything after `global.fullnameOverride`, else the release. */
+function appTemplateFullnames(values: Record<string, unknown>, release: ReleaseContext): string[] {
+  const global = isPlainObject(values.global) ? values.global : {};
+  if (typeof global.fullnameOverride === "string" && !global.fullnameOverride.includes("{{"))
+    return [global.fullnameOverride];
+  return release.releases;
+}
+
+/**
+ * Names a controller's workload can have: `forceRename` as written; else the fullname with
+ * `prefix`, and a suffix that defaults to the controller's key when there are several
+ * controllers (never doubled: `vaultwarden` stays `vaultwarden`). A controller keyed `main`
+ * also matches the bare fullname, as app-template 2.x named it.
+ */
+function controllerNames(
+  id: string,
+  controller: Record<string, unknown>,
+  fullnames: readonly string[],
+  enabledCount: number,
+): string[] {
+  if (typeof controller.forceRename === "string") return [controller.forceRename];
+  const names = new Set<string>();
+  for (const fullname of fullnames) {
+    const prefix = typeof controller.prefix === "string" ? controller.prefix : "";
+    let name = prefix && !fullname.startsWith(prefix) ? `${prefix}${fullname}` : fullname;
+    const suffix =
+      typeof controller.suffix === "string" ? controller.suffix : enabledCount > 1 ? id : "";
+    if (suffix && name !== suffix && !name.endsWith(`-${suffix}`)) name = `${name}-${suffix}`;
+    names.add(name);
+    if (id === "main") names.add(fullname);
+  }
+  return [...names];
+}
+
+/** Names a conventional chart gives its main workload: fullnameOverride, release, release-chart. */
+function chartFullnames(values: Record<string, unknown>, release: ReleaseContext): string[] {
+  if (typeof values.fullnameOverride === "string" && values.fullnameOverride !== "")
+    return [values.fullnameOverride];
+  const names = new Set<string>();
+  for (const name of release.releases) {
+    names.add(name);
+    const chart = typeof values.nameOverride === "string" ? values.nameOverride : release.chart;
+    if (chart && !name.includes(chart)) names.add(`${name}-${chart}`);
+  }
+  return [...names];
+}
+
+/** `resources:` at the root: the chart's main container, when the pod has one container. */
+function topLevelMatch(
+  values: Record<string, unknown>,
+  release: ReleaseContext,
+  query: ContainerQuery,
+): ValuesMatch[] {
+  if (!Object.hasOwn(values, "resources")) return [];
+  if (!(isPlainObject(values.resources) || values.resources === null)) return [];
+  if (!chartFullnames(values, release).includes(query.workload.name)) return [];
+  const single =
+    query.containerCount === 1 ||
+    query.container === release.chart ||
+    release.releases.includes(query.container);
+  if (!single) return [];
+  return [
+    {
+      segments: [key("resources")],
+      how: "resources (the chart's main container)",
+      structured: false,
+    },
+  ];
+}
+
+/** `<component>.resources`, for charts that deploy several workloads (`primary`, `server`…). */
+function componentMatches(
+  values: Record<string, unknown>,
+  release: ReleaseContext,
+  query: ContainerQuery,
+): ValuesMatch[] {
+  const components = Object.entries(values).filter(
+    ([name, value]) =>
+      name !== "global" && isPlainObject(value) && Object.hasOwn(value, "resources"),
+  );
+  const fullnames = chartFullnames(values, release);
+  const { workload, container } = query;
+  const related =
+    fullnames.includes(workload.name) ||
+    fullnames.some((fullname) => workload.name.startsWith(`${fullname}-`));
+  if (!related) return [];
+  const named = components.filter(
+    ([name]) =>
+      container === name ||
+      fullnames.some((fullname) => workload.name === `${fullname}-${name}`) ||
+      workload.name === name,
+  );
+  const chosen = named.length > 0 ? named : primaryComponent(components, release, query);
+  return chosen.map(([name]) => ({
+    segments: [key(name), key("resources")],
+    how: `${name}.resources`,
+    structured: false,
+  }));
+}
+
+/**
+ * The one well-known main component (`primary`, `server`…), for the pod's main container: its
+ * only container, or the one named like the chart or the release.
+ */
+function primaryComponent(
+  components: [string, unknown][],
+  release: ReleaseContext,
+  query: ContainerQuery,
+): [string, unknown][] {
+  const main =
+    query.containerCount === 1 ||
+    query.container === release.chart ||
+    release.releases.includes(query.container);
+  const primary = components.filter(([name]) => PRIMARY_KEYS.includes(name));
+  return main && primary.length === 1 ? primary : [];
+}
+
+function describeSegment(segment: PathSegment): string {
+  return segment.kind === "key"
+    ? segment.key
+    : segment.kind === "index"
+      ? `[${segment.index}]`
+      : "";
+}

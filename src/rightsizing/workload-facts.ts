@@ -1,0 +1,237 @@
+import type {
+  ContainerResourcePolicy,
+  HpaInfo,
+  PodInfo,
+  Resources,
+  Snapshot,
+  VpaInfo,
+} from "../planning/snapshot.ts";
+import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
+import type { Range } from "./decide-resource.ts";
+import type { ResourceName, WorkloadId } from "./resources-proposal.ts";
+
+/** Opt-out marker, on the VPA (annotation or label) or on the workload's pods (label). */
+export const OPT_OUT_KEY = "pr-autoscaler.io/rightsizing";
+
+/** The VPA as the snapshot may carry it: annotations and labels are read when present. */
+export type VpaWithMetadata = VpaInfo & {
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+};
+
+/** What the cluster says about one workload's containers. */
+export interface WorkloadFacts {
+  workload: WorkloadId;
+  pods: PodInfo[];
+  hpas: HpaInfo[];
+}
+
+export function workloadOf(vpa: VpaInfo): WorkloadId {
+  return { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
+}
+
+export function workloadFacts(snapshot: Snapshot, vpa: VpaInfo): WorkloadFacts {
+  const workload = workloadOf(vpa);
+  const pods = snapshot.pods.filter(
+    (pod) =>
+      pod.namespace === workload.namespace &&
+      pod.owner?.kind === workload.kind &&
+      pod.owner.name === workload.name,
+  );
+  const hpas = snapshot.hpas.filter(
+    (hpa) =>
+      hpa.namespace === workload.namespace &&
+      hpa.target.kind === workload.kind &&
+      hpa.target.name === workload.name,
+  );
+  return { workload, pods, hpas };
+}
+
+/** The HPA that scales the workload on this resource, by name. */
+export function hpaOn(facts: WorkloadFacts, resource: ResourceName): string | undefined {
+  return facts.hpas.find((hpa) => hpa.resourceMetrics.includes(resource))?.name;
+}
+
+function amountOf(resources: Resources | undefined, resource: ResourceName): number | undefined {
+  return resources?.[resource];
+}
+
+/** Highest usage of the container across running pods: the percentile when known, else the average. */
+export function usageOf(
+  facts: WorkloadFacts,
+  container: string,
+  resource: ResourceName,
+): number | undefined {
+  let highest: number | undefined;
+  for (const pod of running(facts)) {
+    const usage = containerOf(pod, container)?.usage;
+    const value = usage?.peak?.[resource] ?? usage?.[resource];
+    if (value !== undefined && (highest === undefined || value > highest)) highest = value;
+  }
+  return highest;
+}
+
+/** The distinct requests the running pods carry for the container. */
+export function runningRequests(
+  facts: WorkloadFacts,
+  container: string,
+  resource: ResourceName,
+): number[] {
+  const values = new Set<number>();
+  for (const pod of running(facts)) {
+    const value = amountOf(containerOf(pod, container)?.requests, resource);
+    if (value !== undefined) values.add(value);
+  }
+  return [...values].sort((a, b) => a - b);
+}
+
+/** OOM kills of the container within the window; kills with no time count as recent. */
+export function oomKillsOf(
+  facts: WorkloadFacts,
+  container: string,
+  now: Date,
+  windowMs: number,
+): { kills: number; last?: string } {
+  const since = now.getTime() - windowMs;
+  const kills = facts.pods
+    .flatMap((pod) => pod.oomKills)
+    .filter((kill) => kill.container === container)
+    .filter((kill) => kill.at === undefined || Date.parse(kill.at) >= since);
+  const times = kills.flatMap((kill) => (kill.at ? [kill.at] : [])).sort();
+  const last = times[times.length - 1];
+  return last === undefined ? { kills: kills.length } : { kills: kills.length, last };
+}
+
+function running(facts: WorkloadFacts): PodInfo[] {
+  return facts.pods.filter((pod) => pod.phase === "Running");
+}
+
+function containerOf(pod: PodInfo, name: string) {
+  return (
+    pod.containers.find((c) => c.name === name) ?? pod.initContainers.find((c) => c.name === name)
+  );
+}
+
+/** The VPA's container policy: the container's own, else the `*` default. */
+export function policyFor(vpa: VpaInfo, container: string): ContainerResourcePolicy | undefined {
+  return (
+    vpa.resourcePolicy.find((policy) => policy.containerName === container) ??
+    vpa.resourcePolicy.find((policy) => policy.containerName === "*")
+  );
+}
+
+export function vpaRange(
+  policy: ContainerResourcePolicy | undefined,
+  resource: ResourceName,
+): Range {
+  const range: Range = {};
+  const min = amountOf(policy?.minAllowed, resource);
+  const max = amountOf(policy?.maxAllowed, resource);
+  if (min !== undefined) range.min = min;
+  if (max !== undefined) range.max = max;
+  return range;
+}
+
+/**
+ * The config's min/max for a container: for each value, the most specific `bounds` entry that
+ * sets it (container, then workload, then namespace), else the section's own min/max.
+ */
+export function configRange(
+  config: RightsizingConfig,
+  workload: WorkloadId,
+  container: string,
+  resource: ResourceName,
+): Range {
+  const key = `${workload.namespace}/${workload.name}`;
+  const matching = config.bounds
+    .filter(
+      (bounds) =>
+        (bounds.namespace === undefined || bounds.namespace === workload.namespace) &&
+        (bounds.workload === undefined || bounds.workload === key) &&
+        (bounds.container === undefined || bounds.container === container),
+    )
+    .map((bounds) => ({
+      bounds,
+      rank: (bounds.container ? 4 : 0) + (bounds.workload ? 2 : 0) + (bounds.namespace ? 1 : 0),
+    }))
+    .sort((a, b) => b.rank - a.rank)
+    .map((entry) => entry.bounds);
+  const range: Range = {};
+  const min =
+    matching.find((b) => b.min?.[resource] !== undefined)?.min?.[resource] ?? config.min[resource];
+  const max =
+    matching.find((b) => b.max?.[resource] !== undefined)?.max?.[resource] ?? config.max[resource];
+  if (min !== undefined) range.min = min;
+  if (max !== undefined) range.max = max;
+  return range;
+}
+
+/** Why the VPA's recommendation cannot be trusted yet; empty when it can. */
+export function historyProblems(
+  vpa: VpaInfo,
+  now: Date,
+  minHistoryMs: number,
+): {
+  problems: string[];
+  ageMs?: number;
+} {
+  const problems: string[] = [];
+  const condition = (type: string) => vpa.conditions.find((c) => c.type === type);
+  const provided = condition("RecommendationProvided");
+  if (provided?.status !== "True")
+    problems.push(
+      `the VPA has not provided a recommendation (RecommendationProvided ${provided?.status ?? "absent"})`,
+    );
+  for (const type of ["LowConfidence", "NoPodsMatched", "FetchingHistory"]) {
+    const found = condition(type);
+    if (found?.status === "True")
+      problems.push(`the VPA reports ${type}${found.message ? `: ${found.message}` : ""}`);
+  }
+  const created = Date.parse(vpa.createdAt);
+  if (Number.isNaN(created)) {
+    problems.push("the VPA's creation time is unknown, so the length of its history is too");
+    return { problems };
+  }
+  const ageMs = now.getTime() - created;
+  if (ageMs < minHistoryMs)
+    problems.push(
+      `the VPA has recorded for ${formatDuration(ageMs)}, less than minHistory ${formatDuration(minHistoryMs)}`,
+    );
+  return { problems, ageMs };
+}
+
+/** `12d`, `5h`, `42m`: the largest whole unit. */
+export function formatDuration(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes >= 1440) return `${Math.floor(minutes / 1440)}d`;
+  if (minutes >= 60) return `${Math.floor(minutes / 60)}h`;
+  return `${minutes}m`;
+}
+
+/** Why a workload is left out entirely by the config or an opt-out marker; undefined when it is not. */
+export function exclusionOf(
+  config: RightsizingConfig,
+  vpa: VpaWithMetadata,
+  facts: WorkloadFacts,
+): string | undefined {
+  const { workload } = facts;
+  const key = `${workload.namespace}/${workload.name}`;
+  const { include, exclude } = config.namespaces;
+  if (include.length > 0 && !include.includes(workload.namespace))
+    return `namespace ${workload.namespace} is not in rightsizing.namespaces.include`;
+  if (exclude.includes(workload.namespace))
+    return `namespace ${workload.namespace} is in rightsizing.namespaces.exclude`;
+  if (config.exclude.includes(key)) return `${key} is in rightsizing.exclude`;
+  if (config.stateful.changes === "none" && config.stateful.workloads.includes(key))
+    return `${key} is marked stateful (rightsizing.stateful) and stateful workloads are left alone`;
+  const marker = optOut(vpa, facts);
+  if (marker) return `${marker} has ${OPT_OUT_KEY}: "false"`;
+  return undefined;
+}
+
+function optOut(vpa: VpaWithMetadata, facts: WorkloadFacts): string | undefined {
+  const off = (map: Record<string, string> | undefined) => map?.[OPT_OUT_KEY] === "false";
+  if (off(vpa.annotations) || off(vpa.labels)) return `the VPA ${vpa.name}`;
+  const pod = facts.pods.find((candidate) => off(candidate.labels));
+  return pod ? `pod ${pod.name}` : undefined;
+}

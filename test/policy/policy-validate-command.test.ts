@@ -1,0 +1,101 @@
+import { join } from "node:path";
+import { describe, expect, it } from "@jest/globals";
+import type { CliIo } from "../../src/cli/io.ts";
+import { validateCommand } from "../../src/cli/validate-command.ts";
+import { InputError } from "../../src/errors.ts";
+
+const FIXTURES = join(import.meta.dirname, "..", "fixtures", "policy");
+
+async function validate(args: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    cwd: FIXTURES,
+    env: {},
+    isTty: false,
+  };
+  const code = await validateCommand.run(args, io);
+  return { code, stdout, stderr };
+}
+
+describe("pr-autoscaler validate", () => {
+  it("prints a short summary of a valid configuration, rules in the order they apply", async () => {
+    const run = await validate(["homelab-repo"]);
+    expect(run).toEqual({
+      code: 0,
+      stderr: "",
+      stdout: [
+        ".github/pr-autoscaler.yml is valid.",
+        "pools: workers (2-5 nodes)",
+        "auto-merge (.github/pr-autoscaler.yml → .github/autoscaler/quiet-hours.yml → preset:homelab), time zone Europe/Berlin:",
+        '  never during: movie night: cron "0 19 * * 5" for 4h (Europe/Berlin)',
+        "  1. gpu-pool-needs-review [.github/pr-autoscaler.yml]: nodes, pool gpu-* → review, asking @octocat",
+        "  2. add-one-node [preset:homelab]: nodes, up, step ≤ 1 → merge (squash), after 10m, needs pr-autoscaler/plan-guard",
+        "  3. raise-memory [preset:homelab]: resources, up, memory, change ≤ 100 % → merge (squash), after 30m",
+        "  4. review-the-rest [preset:homelab]: any change → review",
+        "  5. otherwise: review",
+        "",
+      ].join("\n"),
+    });
+  });
+
+  it("reports a problem in an extended file with its file and line, and exits 2", async () => {
+    const run = await validate([join(FIXTURES, "broken-repo")]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      [
+        '.github/autoscaler/policy.yml:7:16: rules[0].during[0].hours: "22:00-30:00" is not a range of hours: write it like 08:00-18:00 or 22:00-06:00',
+        "1 problem(s): until they are fixed nothing merges itself.",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("says which extended repositories it could not check", async () => {
+    const run = await validate(["org-repo"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "note: not checked: my-org/.github (another repository; the app reads it)\n",
+    );
+    expect(run.stdout).toContain(
+      "1. local-first [.github/pr-autoscaler.yml]: resources, up, memory → merge (squash)",
+    );
+  });
+
+  it("prints JSON on request", async () => {
+    const run = await validate(["broken-repo", "--json"]);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toEqual({
+      ok: false,
+      issues: [
+        {
+          file: ".github/autoscaler/policy.yml",
+          line: 7,
+          column: 16,
+          path: "rules[0].during[0].hours",
+          message: expect.stringContaining("is not a range of hours"),
+        },
+      ],
+      notes: [],
+      rules: [],
+    });
+  });
+
+  it("refuses a directory without a configuration, a missing directory and extra arguments", async () => {
+    await expect(validate(["empty-repo"])).rejects.toThrow(
+      new InputError(
+        `${join(FIXTURES, "empty-repo", ".github/pr-autoscaler.yml")} does not exist: nothing to check`,
+      ),
+    );
+    await expect(validate(["no-such-dir"])).rejects.toThrow("no-such-dir is not a directory");
+    await expect(validate(["a", "b"])).rejects.toMatchObject({ exitCode: 2 });
+    await expect(validate(["--strict"])).rejects.toMatchObject({ exitCode: 2 });
+  });
+});

@@ -1,0 +1,235 @@
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import {
+  decideResource,
+  type ResourceInput,
+  roundUp,
+} from "../../src/rightsizing/decide-resource.ts";
+import { explainResource } from "../../src/rightsizing/explain-rightsizing.ts";
+
+const Mi = 2 ** 20;
+const Gi = 2 ** 30;
+
+function cpu(overrides: Partial<ResourceInput> = {}): ResourceInput {
+  return {
+    resource: "cpu",
+    current: 2000,
+    recommendation: { target: 450, lowerBound: 300, upperBound: 1200, uncappedTarget: 450 },
+    vpaRange: {},
+    configRange: {},
+    step: 10,
+    tolerance: 20,
+    limitMode: "keep",
+    aboveLimit: "raise",
+    controlled: true,
+    historyProblems: [],
+    vpaApplies: false,
+    ...overrides,
+  };
+}
+
+function memory(overrides: Partial<ResourceInput> = {}): ResourceInput {
+  return cpu({
+    resource: "memory",
+    current: 4 * Gi,
+    recommendation: { target: 1395864371, lowerBound: 1181116006, upperBound: 2.5 * Gi },
+    step: 16 * Mi,
+    ...overrides,
+  });
+}
+
+describe("decideResource: the proposed request", () => {
+  it("rounds the VPA target up to the step", () => {
+    expect(decideResource(cpu({ recommendation: { target: 443 } }))).toMatchObject({
+      action: "change",
+      proposed: 450,
+      steps: [
+        { kind: "target", value: 443 },
+        { kind: "rounded", step: 10, value: 450 },
+      ],
+    });
+  });
+
+  it("holds it inside the VPA's minAllowed/maxAllowed and the configured min/max", () => {
+    expect(decideResource(cpu({ vpaRange: { min: 500 } })).proposed).toBe(500);
+    expect(decideResource(cpu({ configRange: { max: 400 } })).proposed).toBe(400);
+    const both = decideResource(cpu({ vpaRange: { max: 1000 }, configRange: { min: 600 } }));
+    expect(both.steps.at(-1)).toEqual({
+      kind: "clamped",
+      by: "config-min",
+      bound: 600,
+      value: 600,
+    });
+  });
+
+  it("never puts memory below the VPA lower bound, even under a configured max", () => {
+    const decision = decideResource(memory({ configRange: { max: 512 * Mi } }));
+    expect(decision.proposed).toBe(1136 * Mi);
+    expect(decision.steps.at(-1)).toEqual({
+      kind: "lower-bound",
+      bound: 1181116006,
+      value: 1136 * Mi,
+    });
+  });
+
+  it("after OOM kills gives memory at least the current limit plus the margin, whatever the target", () => {
+    const decision = decideResource(
+      memory({
+        current: 256 * Mi,
+        currentLimit: 512 * Mi,
+        recommendation: { target: 300 * Mi, lowerBound: 200 * Mi, upperBound: 600 * Mi },
+        oom: { kills: 2, last: "2025-06-05T08:00:00Z", margin: 20 },
+      }),
+    );
+    expect(decision).toMatchObject({
+      action: "change",
+      proposed: 624 * Mi,
+      proposedLimit: 624 * Mi,
+      limitReason: "raised",
+    });
+    expect(decision.steps.at(-1)).toEqual({
+      kind: "oom-floor",
+      base: 512 * Mi,
+      basis: "limit",
+      margin: 20,
+      value: 624 * Mi,
+    });
+    expect(decision.triggers[0]).toEqual({ kind: "oom", kills: 2, last: "2025-06-05T08:00:00Z" });
+  });
+
+  it("an OOM kill raises memory even while the VPA history is too short; cpu waits", () => {
+    const history = { historyProblems: ["the VPA has recorded for 3h, less than minHistory 7d"] };
+    const oom = { oom: { kills: 1, margin: 20 } };
+    expect(decideResource(memory({ current: 1 * Gi, ...history, ...oom }))).toMatchObject({
+      action: "change",
+      proposed: 1232 * Mi,
+    });
+    expect(decideResource(memory({ ...history }))).toMatchObject({
+      action: "keep",
+      hold: { kind: "history" },
+    });
+    expect(decideResource(cpu({ ...history }))).toMatchObject({
+      action: "keep",
+      hold: { kind: "history" },
+    });
+  });
+});
+
+describe("decideResource: whether it matters", () => {
+  it("keeps a request within the tolerance and inside the bounds", () => {
+    const decision = decideResource(cpu({ current: 500 }));
+    expect(decision).toMatchObject({
+      action: "keep",
+      hold: { kind: "within-tolerance", percent: 10 },
+    });
+    expect(explainResource(decision)).toBe(
+      "cpu request 500m kept: the target 450m differs by 10 %, within the tolerance of 20 %, and the request is inside the VPA bounds [VPA bounds 300m–1200m, uncapped target 450m]",
+    );
+  });
+
+  it("changes a request outside the VPA bounds even within the tolerance", () => {
+    const decision = decideResource(
+      cpu({ current: 290, recommendation: { target: 320, lowerBound: 300, upperBound: 900 } }),
+    );
+    expect(decision).toMatchObject({ action: "change", proposed: 320 });
+    expect(decision.triggers).toEqual([{ kind: "below-lower-bound", bound: 300 }]);
+  });
+
+  it("adds a request the file does not set", () => {
+    const { current: _, ...input } = cpu();
+    expect(decideResource(input)).toMatchObject({
+      action: "change",
+      proposed: 450,
+      triggers: [{ kind: "no-request" }],
+    });
+  });
+
+  it("holds for an HPA on the same resource, a resource the VPA does not control, a value that is not a quantity", () => {
+    expect(decideResource(cpu({ hpa: "plex" })).hold).toEqual({
+      kind: "hpa",
+      hpa: "plex",
+      metric: "cpu",
+    });
+    expect(decideResource(cpu({ controlled: false })).hold?.kind).toBe("not-controlled");
+    const unreadable = { field: "requests.cpu", value: "{{ .Values.cpu }}" };
+    expect(decideResource(cpu({ unreadable })).hold).toEqual({ kind: "unreadable", ...unreadable });
+  });
+
+  it("only raises a stateful workload allowed increases", () => {
+    expect(decideResource(cpu({ onlyIncrease: true })).hold).toEqual({
+      kind: "stateful",
+      proposed: 450,
+    });
+    expect(decideResource(cpu({ current: 100, onlyIncrease: true })).proposed).toBe(450);
+  });
+});
+
+describe("decideResource: limits", () => {
+  const raise = { current: 250 * Mi, recommendation: { target: 700 * Mi } };
+
+  it("keep: leaves the limit, raises it to a request above it, or refuses per aboveLimit", () => {
+    expect(
+      decideResource(memory({ ...raise, currentLimit: 2 * Gi })).proposedLimit,
+    ).toBeUndefined();
+    expect(decideResource(memory({ ...raise, currentLimit: 512 * Mi }))).toMatchObject({
+      proposed: 704 * Mi,
+      proposedLimit: 704 * Mi,
+    });
+    expect(
+      decideResource(memory({ ...raise, currentLimit: 512 * Mi, aboveLimit: "refuse" })),
+    ).toMatchObject({
+      action: "keep",
+      hold: { kind: "limit", limit: 512 * Mi, mode: "keep" },
+    });
+  });
+
+  it("none: never writes a limit, so a request above it is refused", () => {
+    expect(
+      decideResource(memory({ ...raise, currentLimit: 512 * Mi, limitMode: "none" })),
+    ).toMatchObject({
+      action: "keep",
+      hold: { kind: "limit", mode: "none" },
+    });
+    expect(decideResource(memory({ ...raise, limitMode: "none" })).proposedLimit).toBeUndefined();
+  });
+
+  it("ratio: keeps limit/request as the VPA does, and adds no limit where there was none", () => {
+    expect(
+      decideResource(cpu({ current: 1000, currentLimit: 2000, limitMode: "ratio" })),
+    ).toMatchObject({
+      proposed: 450,
+      proposedLimit: 900,
+      limitReason: "ratio",
+    });
+    expect(decideResource(cpu({ limitMode: "ratio" })).proposedLimit).toBeUndefined();
+  });
+});
+
+describe("decideResource: properties", () => {
+  it("a proposal is on the step or a bound, within the ranges, and memory never below the lower bound", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 * Gi }),
+        fc.integer({ min: 1, max: 64 * Gi }),
+        fc.integer({ min: 0, max: 64 * Gi }),
+        fc.integer({ min: 1, max: 256 * Mi }),
+        fc.option(fc.integer({ min: 1, max: 64 * Gi }), { nil: undefined }),
+        (target, current, lowerBound, step, max) => {
+          const input = memory({
+            current,
+            recommendation: { target, lowerBound: Math.min(lowerBound, target) },
+            step,
+            configRange: max === undefined ? {} : { max },
+          });
+          const decision = decideResource(input);
+          if (decision.action !== "change") return;
+          const proposed = decision.proposed as number;
+          const floor = roundUp(Math.min(lowerBound, target), step);
+          expect(proposed).toBeGreaterThanOrEqual(Math.min(lowerBound, target));
+          expect(proposed % step === 0 || proposed === max).toBe(true);
+          if (max !== undefined) expect(proposed <= max || proposed === floor).toBe(true);
+        },
+      ),
+    );
+  });
+});

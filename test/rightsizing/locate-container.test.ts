@@ -1,0 +1,231 @@
+import { describe, expect, it } from "@jest/globals";
+import { releasesFromPath } from "../../src/rightsizing/discover-locations.ts";
+import { locateContainer } from "../../src/rightsizing/locate-container.ts";
+import type { RepoFile } from "../../src/rightsizing/repo-files.ts";
+import { indexRepo } from "../../src/rightsizing/repo-index.ts";
+import type { WorkloadId } from "../../src/rightsizing/resources-proposal.ts";
+import { fixtureRepo, rightsizingConfig } from "./rightsizing-helpers.ts";
+
+const repo = fixtureRepo("repo");
+const index = indexRepo(repo);
+
+function locate(
+  workload: WorkloadId,
+  container: string,
+  options: {
+    files?: RepoFile[];
+    config?: Parameters<typeof rightsizingConfig>[0];
+    containerCount?: number;
+  } = {},
+) {
+  return locateContainer(
+    options.files ? indexRepo(options.files) : index,
+    rightsizingConfig(options.config ?? {}),
+    { workload, container, containerCount: options.containerCount ?? 1 },
+  );
+}
+
+const deployment = (namespace: string, name: string): WorkloadId => ({
+  namespace,
+  kind: "Deployment",
+  name,
+});
+
+describe("locateContainer: discovery in real layouts", () => {
+  it("finds an app-template container in a Flux HelmRelease; the kustomization gives the namespace: exact", () => {
+    expect(locate(deployment("default", "plex"), "app")).toEqual({
+      ok: true,
+      location: {
+        file: "kubernetes/apps/default/plex/app/helmrelease.yaml",
+        document: 0,
+        path: "spec.values.controllers.plex.containers.app.resources",
+        confidence: "exact",
+        how: "HelmRelease plex (namespace default from kubernetes/apps/default/plex/app/kustomization.yaml), controllers.plex.containers.app",
+      },
+    });
+  });
+
+  it("rules out a HelmRelease whose declared namespace differs", () => {
+    const result = locate(deployment("media", "plex"), "app");
+    expect(result).toMatchObject({ ok: false, problem: "not-found" });
+  });
+
+  it("takes a HelmRelease with no namespace anywhere as likely", () => {
+    const result = locate(deployment("default", "atuin"), "app");
+    expect(result).toMatchObject({
+      ok: true,
+      location: {
+        path: "spec.values.controllers.atuin.containers.app.resources",
+        confidence: "likely",
+        how: "HelmRelease atuin (no namespace declared), controllers.atuin.containers.app",
+      },
+    });
+  });
+
+  it("finds Bitnami's primary.resources in a values file named by its folder", () => {
+    const workload = { namespace: "immich", kind: "StatefulSet", name: "postgresql" };
+    expect(locate(workload, "postgresql")).toMatchObject({
+      ok: true,
+      location: {
+        file: "argocd-apps/postgresql/values.yaml",
+        path: "primary.resources",
+        confidence: "likely",
+      },
+    });
+  });
+
+  it("finds a component's resources in an Argo CD Application's valuesObject", () => {
+    expect(locate(deployment("reloader", "reloader"), "reloader")).toMatchObject({
+      ok: true,
+      location: {
+        file: "argocd-application-reloader.yaml",
+        path: "spec.source.helm.valuesObject.deployment.resources",
+        confidence: "likely",
+        how: "Application reloader (namespace reloader), deployment.resources",
+      },
+    });
+  });
+
+  it("finds a plain manifest's container in the right document of a stream", () => {
+    expect(locate(deployment("guestbook", "redis-slave"), "slave")).toMatchObject({
+      ok: true,
+      location: {
+        file: "guestbook/guestbook-all-in-one.yaml",
+        document: 3,
+        path: "spec.template.spec.containers[name=slave].resources",
+        confidence: "likely",
+      },
+    });
+  });
+
+  it("prefers the kustomize patch that sets resources over its base; a patch without resources is no candidate", () => {
+    expect(locate(deployment("directory", "ldap"), "ldap")).toMatchObject({
+      ok: true,
+      location: {
+        file: "ldap/overlays/homelab/resources.yaml",
+        path: "spec.template.spec.containers[name=ldap].resources",
+        confidence: "exact",
+        how: "kustomize patch of Deployment ldap (namespace directory from ldap/overlays/homelab/kustomization.yaml), containers ldap",
+      },
+    });
+  });
+
+  it("calls two equally likely places ambiguous instead of guessing", () => {
+    const files = [
+      ...repo,
+      {
+        path: "apps/atuin/values.yaml",
+        text: "controllers:\n  atuin:\n    containers:\n      app:\n        resources: {}\n",
+      },
+    ];
+    const result = locate(deployment("default", "atuin"), "app", { files });
+    expect(result).toMatchObject({ ok: false, problem: "ambiguous" });
+    if (result.ok) return;
+    expect(result.candidates.map((c) => c.file).sort()).toEqual([
+      "apps/atuin/values.yaml",
+      "kubernetes/apps/default/atuin/app/helmrelease.yaml",
+    ]);
+  });
+
+  it("uses app-template naming: a second controller's Deployment is <release>-<controller>", () => {
+    const files: RepoFile[] = [
+      {
+        path: "apps/paperless/values.yaml",
+        text: [
+          "controllers:",
+          "  main:",
+          "    containers:",
+          "      app: {}",
+          "  worker:",
+          "    type: statefulset",
+          "    containers:",
+          "      app:",
+          "        resources:",
+          "          requests:",
+          "            cpu: 1",
+          "",
+        ].join("\n"),
+      },
+    ];
+    const worker = { namespace: "docs", kind: "StatefulSet", name: "paperless-worker" };
+    expect(locate(worker, "app", { files })).toMatchObject({
+      ok: true,
+      location: { path: "controllers.worker.containers.app.resources" },
+    });
+    expect(locate(deployment("docs", "paperless"), "app", { files })).toMatchObject({
+      ok: true,
+      location: { path: "controllers.main.containers.app.resources" },
+    });
+    expect(locate(deployment("docs", "paperless-worker"), "app", { files })).toMatchObject({
+      ok: false,
+    });
+  });
+});
+
+describe("locateContainer: configured targets", () => {
+  it("a target wins over discovery, and is checked against the file", () => {
+    const target = {
+      workload: "default/plex",
+      file: "argocd-apps/postgresql/values.yaml",
+      path: "primary.resources",
+    };
+    expect(
+      locate(deployment("default", "plex"), "app", { config: { targets: [target] } }),
+    ).toMatchObject({
+      ok: true,
+      location: { file: target.file, path: target.path, confidence: "explicit", document: 0 },
+    });
+    const missing = { ...target, file: "nowhere.yaml" };
+    expect(
+      locate(deployment("default", "plex"), "app", { config: { targets: [missing] } }),
+    ).toMatchObject({
+      ok: false,
+      problem: "target-invalid",
+      message: "the configured target nowhere.yaml does not exist",
+    });
+    const wrongPath = { ...target, path: "secondary.resources" };
+    expect(
+      locate(deployment("default", "plex"), "app", { config: { targets: [wrongPath] } }),
+    ).toMatchObject({
+      ok: false,
+      problem: "target-invalid",
+      message: "argocd-apps/postgresql/values.yaml has no secondary",
+    });
+  });
+
+  it("a workload with targets is not discovered for containers the targets leave out", () => {
+    const target = {
+      workload: "default/plex",
+      container: "app",
+      file: "argocd-apps/postgresql/values.yaml",
+      path: "primary.resources",
+    };
+    expect(
+      locate(deployment("default", "plex"), "sidecar", {
+        config: { targets: [target] },
+        containerCount: 2,
+      }),
+    ).toMatchObject({ ok: false, problem: "not-targeted" });
+  });
+
+  it("with discovery off, nothing but targets is used", () => {
+    expect(
+      locate(deployment("default", "plex"), "app", { config: { discovery: { enabled: false } } }),
+    ).toMatchObject({
+      ok: false,
+      problem: "not-found",
+    });
+  });
+});
+
+describe("releasesFromPath", () => {
+  it("reads release names from common homelab layouts", () => {
+    expect(releasesFromPath("apps/plex/values.yaml")).toEqual(["plex"]);
+    expect(releasesFromPath("charts/plex/values.yaml")).toEqual(["plex"]);
+    expect(releasesFromPath("kubernetes/apps/media/plex/app/values.yaml")).toEqual(["plex"]);
+    expect(releasesFromPath("helm/plex-values.yaml")).toEqual(["plex"]);
+    expect(releasesFromPath("values/plex.yaml")).toEqual(["plex"]);
+    expect(releasesFromPath("apps/plex/values-prod.yaml")).toEqual(["plex"]);
+    expect(releasesFromPath("apps/plex/deployment.yaml")).toEqual([]);
+  });
+});

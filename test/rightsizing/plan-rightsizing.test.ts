@@ -1,0 +1,388 @@
+import { describe, expect, it } from "@jest/globals";
+import { planRightsizing } from "../../src/rightsizing/plan-rightsizing.ts";
+import type { RepoFile } from "../../src/rightsizing/repo-files.ts";
+import {
+  fixtureRepo,
+  fixtureVpa,
+  hpa,
+  replaced,
+  rightsizingConfig,
+  snapshot,
+  workloadPod,
+} from "./rightsizing-helpers.ts";
+
+const PLEX_FILE = "kubernetes/apps/media/plex/app/helmrelease.yaml";
+const NOW = new Date("2025-06-06T12:00:00Z");
+
+function plexPods(overrides: Parameters<typeof workloadPod>[2] = {}) {
+  return [
+    workloadPod("media/plex", "plex-7d9c65958-ghrmp", {
+      requests: { cpu: "2", memory: "4Gi" },
+      limits: { memory: "8Gi" },
+      usage: { cpu: "380m", memory: "1100Mi" },
+      ...overrides,
+    }),
+  ];
+}
+
+function fileText(files: RepoFile[], path: string): string {
+  const file = files.find((f) => f.path === path);
+  if (!file) throw new Error(`no ${path}`);
+  return file.text;
+}
+
+describe("planRightsizing: the documented Plex example", () => {
+  const files = fixtureRepo("worked-example");
+  const plan = planRightsizing({
+    snapshot: snapshot({ vpas: [fixtureVpa("plex-worked-example.yaml")], pods: plexPods() }),
+    config: rightsizingConfig({}),
+    files,
+    now: NOW,
+  });
+
+  it("proposes 450m and 1344Mi in the HelmRelease, changing only those two values", () => {
+    expect(plan.notes).toEqual([]);
+    expect(plan.proposals).toHaveLength(1);
+    const [proposal] = plan.proposals;
+    expect(proposal?.key).toBe("resources-media-plex");
+    expect(proposal?.changes).toEqual([
+      {
+        file: PLEX_FILE,
+        document: 0,
+        path: "spec.values.controllers.plex.containers.app.resources.requests.cpu",
+        before: 2,
+        after: "450m",
+      },
+      {
+        file: PLEX_FILE,
+        document: 0,
+        path: "spec.values.controllers.plex.containers.app.resources.requests.memory",
+        before: "4Gi",
+        after: "1344Mi",
+      },
+    ]);
+    const before = fileText(files, PLEX_FILE);
+    const expected = replaced(
+      replaced(before, "                cpu: 2\n", "                cpu: 450m\n"),
+      "                memory: 4Gi\n",
+      "                memory: 1344Mi\n",
+    );
+    expect(proposal?.edits).toEqual([{ file: PLEX_FILE, before, after: expected }]);
+  });
+
+  it("explains every number: target, bounds, usage, rounding and the reason", () => {
+    const reasons = plan.proposals[0]?.reasons ?? [];
+    expect(reasons[0]).toBe("Deployment media/plex: VPA plex (updateMode Off, recording for 17d)");
+    expect(reasons[1]).toContain(
+      `container app: ${PLEX_FILE} spec.values.controllers.plex.containers.app.resources (exact: HelmRelease plex (namespace media from kubernetes/apps/media/plex/app/kustomization.yaml), controllers.plex.containers.app)`,
+    );
+    expect(reasons[2]).toBe(
+      "    cpu request 2 → 450m (−77.5 %): VPA target 450m [VPA bounds 300m–1200m, uncapped target 450m, usage up to 380m]; because the request is above the VPA upper bound 1200m; it differs by 77.5 % (tolerance 20 %)",
+    );
+    expect(reasons[3]).toBe(
+      "    memory request 4Gi → 1344Mi (−67.2 %): VPA target 1.3Gi, rounded up to a multiple of 16Mi → 1344Mi [VPA bounds 1.1Gi–2560Mi, uncapped target 1.3Gi, usage up to 1100Mi, limit 8Gi]; because the request is above the VPA upper bound 2560Mi; it differs by 67.2 % (tolerance 20 %)",
+    );
+  });
+
+  it("keeps the per-container data for the pull request body", () => {
+    const memory = plan.proposals[0]?.workloads[0]?.containers[0]?.resources[1];
+    expect(memory).toMatchObject({
+      resource: "memory",
+      action: "change",
+      current: 4 * 2 ** 30,
+      currentLimit: 8 * 2 ** 30,
+      proposed: 1344 * 2 ** 20,
+      recommendation: { target: 1395864371, lowerBound: 1181116006, upperBound: 2684354560 },
+      usage: 1100 * 2 ** 20,
+    });
+    expect(plan.proposals[0]?.importance).toEqual({ oom: false, change: 77.5 });
+  });
+});
+
+describe("planRightsizing: holds and notes", () => {
+  const files = fixtureRepo("worked-example");
+  const vpa = fixtureVpa("plex-worked-example.yaml");
+
+  it("plans nothing without a rightsizing section, and nothing on an incomplete snapshot", () => {
+    const input = { snapshot: snapshot({ vpas: [vpa], pods: plexPods() }), files, now: NOW };
+    expect(planRightsizing({ ...input, config: undefined })).toEqual({ proposals: [], notes: [] });
+    const partial = planRightsizing({
+      ...input,
+      snapshot: snapshot({ vpas: [vpa], pods: plexPods(), complete: false }),
+      config: rightsizingConfig(),
+    });
+    expect(partial.proposals).toEqual([]);
+    expect(partial.notes[0]?.level).toBe("warning");
+    expect(partial.notes[0]?.message).toContain("incomplete");
+  });
+
+  it("leaves cpu alone when an HPA scales the workload on cpu, and says why", () => {
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [vpa], pods: plexPods(), hpas: [hpa("media/plex", ["cpu"])] }),
+      config: rightsizingConfig(),
+      files,
+      now: NOW,
+    });
+    expect(plan.proposals[0]?.changes.map((c) => c.path.split(".").pop())).toEqual(["memory"]);
+    expect(plan.proposals[0]?.reasons.join("\n")).toContain(
+      "cpu request 2 kept: HPA plex scales this workload on cpu",
+    );
+  });
+
+  it("waits for history: a VPA younger than minHistory changes nothing", () => {
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [vpa], pods: plexPods() }),
+      config: rightsizingConfig({ minHistory: "30d" }),
+      files,
+      now: NOW,
+    });
+    expect(plan.proposals).toEqual([]);
+    expect(plan.notes).toHaveLength(1);
+    expect(plan.notes[0]).toMatchObject({ level: "info", subject: "deployment/media/plex" });
+    expect(plan.notes[0]?.message).toContain(
+      "cpu request 2 kept: not enough history: the VPA has recorded for 17d, less than minHistory 30d",
+    );
+  });
+
+  it("skips workloads opted out by a pod label, excluded namespaces and listed workloads", () => {
+    const cases = [
+      { pods: plexPods({ labels: { "pr-autoscaler.io/rightsizing": "false" } }), config: {} },
+      { pods: plexPods(), config: { namespaces: { exclude: ["media"] } } },
+      { pods: plexPods(), config: { namespaces: { include: ["default"] } } },
+      { pods: plexPods(), config: { exclude: ["media/plex"] } },
+      { pods: plexPods(), config: { stateful: { workloads: ["media/plex"] } } },
+    ];
+    for (const { pods, config } of cases) {
+      const plan = planRightsizing({
+        snapshot: snapshot({ vpas: [vpa], pods }),
+        config: rightsizingConfig(config),
+        files,
+        now: NOW,
+      });
+      expect(plan.proposals).toEqual([]);
+      expect(plan.notes[0]?.message).toMatch(/^left alone: /);
+    }
+  });
+
+  it("reads the opt-out annotation on the VPA when the snapshot carries VPA annotations", () => {
+    const annotated = { ...vpa, annotations: { "pr-autoscaler.io/rightsizing": "false" } };
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [annotated], pods: plexPods() }),
+      config: rightsizingConfig(),
+      files,
+      now: NOW,
+    });
+    expect(plan.proposals).toEqual([]);
+    expect(plan.notes[0]?.message).toBe(
+      'left alone: the VPA plex has pr-autoscaler.io/rightsizing: "false"',
+    );
+  });
+
+  it("refuses to act when the running pods do not request what the file says (VPA mode Off)", () => {
+    const plan = planRightsizing({
+      snapshot: snapshot({
+        vpas: [vpa],
+        pods: plexPods({ requests: { cpu: "1", memory: "4Gi" } }),
+      }),
+      config: rightsizingConfig(),
+      files,
+      now: NOW,
+    });
+    const cpu = plan.proposals[0]?.workloads[0]?.containers[0]?.resources[0];
+    expect(cpu).toMatchObject({
+      action: "keep",
+      hold: { kind: "cluster-differs", running: [1000] },
+    });
+    expect(plan.proposals[0]?.changes.map((c) => c.path.split(".").pop())).toEqual(["memory"]);
+  });
+
+  it("with a VPA that applies its own values, pods may differ from the file", () => {
+    const applying = { ...vpa, updateMode: "InPlaceOrRecreate" };
+    const plan = planRightsizing({
+      snapshot: snapshot({
+        vpas: [applying],
+        pods: plexPods({ requests: { cpu: "450m", memory: "1344Mi" } }),
+      }),
+      config: rightsizingConfig(),
+      files,
+      now: NOW,
+    });
+    expect(plan.proposals[0]?.changes).toHaveLength(2);
+  });
+
+  it("notes two VPAs on one workload instead of picking one", () => {
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [vpa, { ...vpa, name: "plex-2" }], pods: plexPods() }),
+      config: rightsizingConfig(),
+      files,
+      now: NOW,
+    });
+    expect(plan.proposals).toEqual([]);
+    expect(plan.notes).toEqual([
+      {
+        level: "warning",
+        subject: "deployment/media/plex",
+        message: "several VPAs target it (plex, plex-2); none is used",
+      },
+    ]);
+  });
+});
+
+describe("planRightsizing: real VPA objects", () => {
+  it("does not mistake a fresh VPA's floor values (25m, 262144k) for measurements", () => {
+    const files: RepoFile[] = [
+      {
+        path: "shop/cart.yaml",
+        text: [
+          "apiVersion: apps/v1",
+          "kind: Deployment",
+          "metadata:",
+          "  name: cart",
+          "  namespace: shop",
+          "spec:",
+          "  template:",
+          "    spec:",
+          "      containers:",
+          "        - name: nginx",
+          "        - name: cart",
+          "          resources:",
+          "            requests:",
+          "              cpu: 500m",
+          "              memory: 512Mi",
+          "        - name: pgbouncer",
+          "",
+        ].join("\n"),
+      },
+    ];
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [fixtureVpa("cart-fresh.yaml")] }),
+      config: rightsizingConfig(),
+      files,
+      now: new Date("2020-03-21T09:30:00Z"),
+    });
+    expect(plan.proposals).toEqual([]);
+    const text = plan.notes.map((note) => note.message).join("\n");
+    expect(text).toContain("the VPA has recorded for 32m, less than minHistory 7d");
+    expect(plan.notes.every((note) => note.subject === "deployment/shop/cart")).toBe(true);
+  });
+
+  it("right-sizes the guestbook frontend from a real recommendation, in a six-document manifest", () => {
+    const files = fixtureRepo("repo");
+    const vpa = fixtureVpa("kvm-operator-as-frontend.yaml");
+    const pods = [
+      workloadPod("guestbook/frontend", "frontend-1", {
+        container: "php-redis",
+        requests: { cpu: "100m", memory: "100Mi" },
+      }),
+    ];
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [vpa], pods }),
+      config: rightsizingConfig(),
+      files,
+      now: new Date("2021-01-20T00:00:00Z"),
+    });
+    expect(plan.notes).toEqual([]);
+    const [proposal] = plan.proposals;
+    expect(proposal?.changes).toEqual([
+      {
+        file: "guestbook/guestbook-all-in-one.yaml",
+        document: 5,
+        path: "spec.template.spec.containers[name=php-redis].resources.requests.cpu",
+        before: "100m",
+        after: "70m",
+      },
+      {
+        file: "guestbook/guestbook-all-in-one.yaml",
+        document: 5,
+        path: "spec.template.spec.containers[name=php-redis].resources.requests.memory",
+        before: "100Mi",
+        after: "272Mi",
+      },
+    ]);
+    const edit = proposal?.edits[0];
+    const lines = (text: string) => text.split("\n");
+    const changed = lines(edit?.after ?? "").filter(
+      (line, i) => line !== lines(edit?.before ?? "")[i],
+    );
+    expect(changed).toEqual(["            cpu: 70m", "            memory: 272Mi"]);
+    expect(proposal?.workloads[0]?.containers[0]?.location.confidence).toBe("likely");
+  });
+});
+
+describe("planRightsizing: grouping and order", () => {
+  const files = fixtureRepo("repo");
+  const atuinVpa = {
+    ...fixtureVpa("plex-worked-example.yaml"),
+    name: "atuin",
+    namespace: "default",
+    target: { kind: "Deployment", name: "atuin", apiVersion: "apps/v1" },
+  };
+  const plexVpa = { ...fixtureVpa("plex-worked-example.yaml"), namespace: "default" };
+  const pods = [
+    workloadPod("default/plex", "plex-1", {
+      requests: { cpu: "100m" },
+      limits: { memory: "16Gi" },
+    }),
+    workloadPod("default/atuin", "atuin-1", {
+      requests: { cpu: "10m" },
+      limits: { memory: "256Mi" },
+      oomKills: [{ at: "2025-06-05T08:00:00Z" }],
+    }),
+  ];
+
+  it("puts the OOM-killed workload first, and raises its memory limit with the request", () => {
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [plexVpa, atuinVpa], pods }),
+      config: rightsizingConfig({ discovery: { accept: "likely" } }),
+      files,
+      now: NOW,
+    });
+    expect(plan.proposals.map((p) => p.key)).toEqual([
+      "resources-default-atuin",
+      "resources-default-plex",
+    ]);
+    expect(plan.proposals[0]?.importance.oom).toBe(true);
+    const atuin = plan.proposals[0]?.changes.map((c) => [
+      c.path.split(".").slice(-2).join("."),
+      c.after,
+    ]);
+    expect(atuin).toEqual([
+      ["requests.cpu", "450m"],
+      ["requests.memory", "1344Mi"],
+      ["limits.memory", "1344Mi"],
+    ]);
+  });
+
+  it("groups by namespace into one proposal with one edit per file", () => {
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [plexVpa, atuinVpa], pods }),
+      config: rightsizingConfig({ group: "namespace" }),
+      files,
+      now: NOW,
+    });
+    expect(plan.proposals).toHaveLength(1);
+    expect(plan.proposals[0]?.key).toBe("resources-default");
+    expect(plan.proposals[0]?.workloads.map((w) => w.workload.name)).toEqual(["atuin", "plex"]);
+    expect(plan.proposals[0]?.edits.map((e) => e.file)).toEqual([
+      "kubernetes/apps/default/atuin/app/helmrelease.yaml",
+      "kubernetes/apps/default/plex/app/helmrelease.yaml",
+    ]);
+  });
+
+  it("with discovery.accept exact, a likely match is a note, never a change", () => {
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [plexVpa, atuinVpa], pods }),
+      config: rightsizingConfig({ discovery: { accept: "exact" } }),
+      files,
+      now: NOW,
+    });
+    expect(plan.proposals.map((p) => p.key)).toEqual(["resources-default-plex"]);
+    expect(plan.notes).toEqual([
+      expect.objectContaining({
+        level: "warning",
+        subject: "deployment/default/atuin",
+        message: expect.stringContaining("only a likely match"),
+      }),
+    ]);
+  });
+});
