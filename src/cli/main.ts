@@ -1,6 +1,7 @@
 import { type ExitCode, formatLocated, InputError } from "../errors.ts";
 import { backtestCommand } from "./backtest-command.ts";
 import type { Command } from "./command.ts";
+import { drainCommand } from "./drain-command.ts";
 import { editCommand, getCommand } from "./edit-commands.ts";
 import { guardCommand } from "./guard-command.ts";
 import { type CliIo, processIo } from "./io.ts";
@@ -8,6 +9,7 @@ import { planCommand } from "./plan-command.ts";
 import { reportCommand } from "./report-command.ts";
 import { snapshotCommand } from "./snapshot-command.ts";
 import { validateCommand } from "./validate-command.ts";
+import { waitNodesCommand } from "./wait-nodes-command.ts";
 
 const commands: Command[] = [
   getCommand,
@@ -18,6 +20,8 @@ const commands: Command[] = [
   backtestCommand,
   guardCommand,
   reportCommand,
+  drainCommand,
+  waitNodesCommand,
 ];
 
 function overview(): string {

@@ -1,0 +1,240 @@
+import { createKubeClient, KubeApiError, type KubeClient } from "../cluster/kube-client.ts";
+import type { LoadedKubeConfig } from "../cluster/kube-config.ts";
+import { isNodeLocalVolume } from "../cluster/local-volumes.ts";
+import { list, number, type Raw, record, string, stringMap } from "../cluster/raw.ts";
+import type { LabelSelector } from "../planning/snapshot.ts";
+import type { ClaimVolume } from "./drain-decide.ts";
+import { type DrainPod, toDrainPod } from "./drain-pod.ts";
+import { type KubeRequest, kubeRequest, responseError } from "./drain-request.ts";
+
+/** A node as draining sees it. */
+export interface DrainNode {
+  name: string;
+  unschedulable: boolean;
+}
+
+/** What one eviction request came to. */
+export type EvictionOutcome =
+  | { kind: "evicted" }
+  /** 404, or 409 for a UID precondition: the pod that was meant no longer exists. */
+  | { kind: "gone" }
+  /** 429 from a PodDisruptionBudget: try again later. */
+  | { kind: "blocked"; budget?: string; message: string }
+  /** 429 without a budget (API throttling), 5xx, or no answer: try again later. */
+  | { kind: "transient"; message: string }
+  /** 500 because several budgets select the pod: the API server never evicts such a pod. */
+  | { kind: "multiple-budgets"; message: string }
+  /** Anything else (403, 400…): retrying will not help. */
+  | { kind: "failed"; message: string };
+
+/** A PodDisruptionBudget as the dry run reports it. */
+export interface BudgetInfo {
+  namespace: string;
+  name: string;
+  selector: LabelSelector | undefined;
+  disruptionsAllowed: number | undefined;
+}
+
+/** The API calls draining makes; the only place that speaks HTTP for it. */
+export interface DrainApi {
+  /** Undefined when the node does not exist. */
+  getNode(name: string): Promise<DrainNode | undefined>;
+  setUnschedulable(name: string, unschedulable: boolean): Promise<void>;
+  listPods(node: string): Promise<DrainPod[]>;
+  claimVolume(namespace: string, claim: string): Promise<ClaimVolume>;
+  evict(pod: DrainPod, gracePeriodSeconds?: number): Promise<EvictionOutcome>;
+  /** True when the pod is deleted or its name now belongs to another pod (another UID). */
+  podGone(pod: DrainPod): Promise<boolean>;
+  listBudgets(namespace: string): Promise<BudgetInfo[]>;
+  close(): void;
+}
+
+/**
+ * The drain's API access with the kubeconfig's credentials: reads through the shared
+ * {@link KubeClient}, writes (PATCH node, POST eviction) through {@link kubeRequest}.
+ * Pods are never deleted: they leave only through the Eviction API, which honours
+ * PodDisruptionBudgets.
+ */
+export function createDrainApi(loaded: LoadedKubeConfig): DrainApi {
+  const client = createKubeClient(loaded, { timeoutMs: 30_000 });
+  return {
+    getNode: (name) => getNode(client, name),
+    setUnschedulable: (name, unschedulable) => setUnschedulable(loaded, name, unschedulable),
+    listPods: (node) => listPods(client, node),
+    claimVolume: (namespace, claim) => claimVolume(client, namespace, claim),
+    evict: (pod, grace) => evict(loaded, pod, grace),
+    podGone: (pod) => podGone(client, pod),
+    listBudgets: (namespace) => listBudgets(client, namespace),
+    close: () => client.close(),
+  };
+}
+
+function segment(text: string): string {
+  return encodeURIComponent(text);
+}
+
+async function getJson(client: KubeClient, path: string, query = {}): Promise<Raw | undefined> {
+  try {
+    return record(JSON.parse(await client.getText(path, query)));
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 404) return undefined;
+    if (error instanceof SyntaxError) {
+      throw new KubeApiError(`GET ${path}: the answer is not JSON`, path);
+    }
+    throw error;
+  }
+}
+
+async function getNode(client: KubeClient, name: string): Promise<DrainNode | undefined> {
+  const raw = await getJson(client, `/api/v1/nodes/${segment(name)}`);
+  if (raw === undefined) return undefined;
+  return { name, unschedulable: record(raw.spec).unschedulable === true };
+}
+
+async function setUnschedulable(
+  loaded: LoadedKubeConfig,
+  name: string,
+  unschedulable: boolean,
+): Promise<void> {
+  const request: KubeRequest = {
+    method: "PATCH",
+    path: `/api/v1/nodes/${segment(name)}`,
+    contentType: "application/merge-patch+json",
+    // null removes the field, which is how an uncordoned node looks.
+    body: { spec: { unschedulable: unschedulable ? true : null } },
+  };
+  const response = await kubeRequest(loaded, request);
+  if (response.status < 200 || response.status >= 300) throw responseError(request, response);
+}
+
+async function listPods(client: KubeClient, node: string): Promise<DrainPod[]> {
+  const raw = await getJson(client, "/api/v1/pods", { fieldSelector: `spec.nodeName=${node}` });
+  if (raw === undefined) throw new KubeApiError("GET /api/v1/pods: 404", "/api/v1/pods", 404);
+  return list(raw.items).map((item) => toDrainPod(record(item)));
+}
+
+async function claimVolume(
+  client: KubeClient,
+  namespace: string,
+  claim: string,
+): Promise<ClaimVolume> {
+  try {
+    const pvc = await getJson(
+      client,
+      `/api/v1/namespaces/${segment(namespace)}/persistentvolumeclaims/${segment(claim)}`,
+    );
+    if (pvc === undefined) return { kind: "unknown", why: "the claim does not exist" };
+    const volume = string(record(pvc.spec).volumeName);
+    // An unbound claim holds no data on any node.
+    if (!volume) return { kind: "elsewhere" };
+    const pv = await getJson(client, `/api/v1/persistentvolumes/${segment(volume)}`);
+    if (pv === undefined) return { kind: "unknown", why: `its volume ${volume} does not exist` };
+    return isNodeLocalVolume(pv) ? { kind: "node-local", volume } : { kind: "elsewhere" };
+  } catch (error) {
+    if (!(error instanceof KubeApiError)) throw error;
+    return { kind: "unknown", why: error.message };
+  }
+}
+
+/** `The disruption budget NAME needs…` / `…is still being processed…`, as the API server words it. */
+const budgetName = /disruption budget (\S+)/;
+
+async function evict(
+  loaded: LoadedKubeConfig,
+  pod: DrainPod,
+  gracePeriodSeconds: number | undefined,
+): Promise<EvictionOutcome> {
+  const deleteOptions: Raw = { preconditions: { uid: pod.uid } };
+  if (gracePeriodSeconds !== undefined) deleteOptions.gracePeriodSeconds = gracePeriodSeconds;
+  const request: KubeRequest = {
+    method: "POST",
+    path: `/api/v1/namespaces/${segment(pod.namespace)}/pods/${segment(pod.name)}/eviction`,
+    body: {
+      apiVersion: "policy/v1",
+      kind: "Eviction",
+      metadata: { name: pod.name, namespace: pod.namespace },
+      deleteOptions,
+    },
+  };
+  let response: Awaited<ReturnType<typeof kubeRequest>>;
+  try {
+    response = await kubeRequest(loaded, request);
+  } catch (error) {
+    if (!(error instanceof KubeApiError)) throw error;
+    return { kind: "transient", message: error.message };
+  }
+  const { status } = response;
+  if (status >= 200 && status < 300) return { kind: "evicted" };
+  if (status === 404 || status === 409) return { kind: "gone" };
+  const message = responseError(request, response).message;
+  if (status === 429) {
+    const cause = response.causes.find(
+      (c) => c.message !== undefined && budgetName.test(c.message),
+    );
+    if (cause?.message) {
+      const name = budgetName.exec(cause.message)?.[1];
+      return { kind: "blocked", ...(name ? { budget: name } : {}), message: cause.message };
+    }
+    return { kind: "transient", message };
+  }
+  if (status === 500 && /more than one PodDisruptionBudget/i.test(response.message ?? "")) {
+    return { kind: "multiple-budgets", message: response.message ?? message };
+  }
+  if (status >= 500 && status !== 501) return { kind: "transient", message };
+  return { kind: "failed", message };
+}
+
+async function podGone(client: KubeClient, pod: DrainPod): Promise<boolean> {
+  const raw = await getJson(
+    client,
+    `/api/v1/namespaces/${segment(pod.namespace)}/pods/${segment(pod.name)}`,
+  );
+  return raw === undefined || string(record(raw.metadata).uid) !== pod.uid;
+}
+
+async function listBudgets(client: KubeClient, namespace: string): Promise<BudgetInfo[]> {
+  const raw = await getJson(
+    client,
+    `/apis/policy/v1/namespaces/${segment(namespace)}/poddisruptionbudgets`,
+  );
+  if (raw === undefined) return [];
+  return list(raw.items).map((item) => {
+    const budget = record(item);
+    const metadata = record(budget.metadata);
+    return {
+      namespace,
+      name: string(metadata.name) ?? "",
+      selector: readSelector(record(budget.spec).selector),
+      disruptionsAllowed: number(record(budget.status).disruptionsAllowed),
+    };
+  });
+}
+
+type SelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist";
+const selectorOperators: readonly string[] = ["In", "NotIn", "Exists", "DoesNotExist"];
+
+function isSelectorOperator(value: string | undefined): value is SelectorOperator {
+  return value !== undefined && selectorOperators.includes(value);
+}
+
+/** A PDB without a selector selects nothing in policy/v1 (an empty one selects everything). */
+function readSelector(value: unknown): LabelSelector | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const raw = record(value);
+  const selector: LabelSelector = {};
+  if (raw.matchLabels !== undefined) selector.matchLabels = stringMap(raw.matchLabels);
+  const expressions: NonNullable<LabelSelector["matchExpressions"]> = [];
+  for (const item of list(raw.matchExpressions)) {
+    const entry = record(item);
+    const key = string(entry.key);
+    const operator = string(entry.operator);
+    if (key === undefined || !isSelectorOperator(operator)) continue;
+    expressions.push({
+      key,
+      operator,
+      values: list(entry.values).filter((v): v is string => typeof v === "string"),
+    });
+  }
+  if (expressions.length > 0) selector.matchExpressions = expressions;
+  return selector;
+}

@@ -1,0 +1,182 @@
+import { type DrainPod, podKey } from "./drain-pod.ts";
+
+/** The flags that let the drain move pods it refuses by default. */
+export interface DrainFlags {
+  /** `--delete-emptydir-data`: evict pods whose emptyDir volumes are lost with them. */
+  deleteEmptyDirData: boolean;
+  /** `--force-bare-pods`: evict pods no controller recreates (they are gone for good). */
+  forceBarePods: boolean;
+}
+
+export type SkipReason = "daemonset" | "mirror";
+export type RefusalReason = "do-not-disrupt" | "safe-to-evict" | "bare-pod" | "emptydir";
+
+/** Why one pod may not be evicted, and the flag that would allow it (none for annotations). */
+export interface Refusal {
+  reason: RefusalReason;
+  message: string;
+  flag?: string;
+}
+
+export interface RefusedPod {
+  pod: DrainPod;
+  refusals: Refusal[];
+}
+
+export interface SkippedPod {
+  pod: DrainPod;
+  reason: SkipReason;
+  message: string;
+}
+
+export interface PodWarning {
+  pod: DrainPod;
+  message: string;
+}
+
+/** Where a PersistentVolumeClaim's data lives, as far as the API told. */
+export type ClaimVolume =
+  | { kind: "node-local"; volume: string }
+  | { kind: "elsewhere" }
+  | { kind: "unknown"; why: string };
+
+/** What draining one node means for each of its pods. */
+export interface NodeDrainPlan {
+  /** Pods to evict through the Eviction API. */
+  evict: DrainPod[];
+  /** Pods already being deleted: nothing to evict, but the node is not drained until they go. */
+  terminating: DrainPod[];
+  /** DaemonSet and mirror pods: left alone, they go with the node. */
+  skipped: SkippedPod[];
+  /** Pods that block the drain unless a flag allows them. */
+  refused: RefusedPod[];
+  /** Evictable pods whose data does not follow them (hostPath, node-local volumes). */
+  warnings: PodWarning[];
+}
+
+/** `namespace/claim` → what its volume is; claims absent from the map were not checked. */
+export type ClaimVolumes = ReadonlyMap<string, ClaimVolume>;
+
+/**
+ * Decides, for the pods on a node, which to evict, which to leave and which block the
+ * drain. Pure: the caller lists the pods and resolves their claims.
+ *
+ * Finished pods (Succeeded, Failed) are evicted whatever their volumes, owner or
+ * annotations: there is nothing left to disrupt, as for kubectl and Karpenter.
+ */
+export function planNodeDrain(
+  pods: readonly DrainPod[],
+  flags: DrainFlags,
+  claims: ClaimVolumes = new Map(),
+): NodeDrainPlan {
+  const plan: NodeDrainPlan = {
+    evict: [],
+    terminating: [],
+    skipped: [],
+    refused: [],
+    warnings: [],
+  };
+  const sorted = [...pods].sort((a, b) => podKey(a).localeCompare(podKey(b)));
+  for (const pod of sorted) {
+    const skip = skipReason(pod);
+    if (skip) {
+      plan.skipped.push(skip);
+      continue;
+    }
+    if (pod.deletionTimestamp !== undefined) {
+      plan.terminating.push(pod);
+      continue;
+    }
+    const refusals = finished(pod) ? [] : refusalsOf(pod, flags);
+    if (refusals.length > 0) {
+      plan.refused.push({ pod, refusals });
+      continue;
+    }
+    plan.evict.push(pod);
+    if (!finished(pod)) plan.warnings.push(...volumeWarnings(pod, claims));
+  }
+  return plan;
+}
+
+/** True when the plan cannot go ahead. */
+export function isRefused(plan: NodeDrainPlan): boolean {
+  return plan.refused.length > 0;
+}
+
+function finished(pod: DrainPod): boolean {
+  return pod.phase === "Succeeded" || pod.phase === "Failed";
+}
+
+function skipReason(pod: DrainPod): SkippedPod | undefined {
+  if (pod.mirror) {
+    return { pod, reason: "mirror", message: "static pod run by the kubelet from a file" };
+  }
+  if (pod.controller?.kind === "DaemonSet") {
+    return {
+      pod,
+      reason: "daemonset",
+      message: `managed by DaemonSet ${pod.controller.name}, which runs it on every node`,
+    };
+  }
+  return undefined;
+}
+
+function refusalsOf(pod: DrainPod, flags: DrainFlags): Refusal[] {
+  const refusals: Refusal[] = [];
+  if (pod.doNotDisrupt) {
+    refusals.push({
+      reason: "do-not-disrupt",
+      message: 'annotated karpenter.sh/do-not-disrupt: "true"',
+    });
+  }
+  if (pod.safeToEvict === "false") {
+    refusals.push({
+      reason: "safe-to-evict",
+      message: 'annotated cluster-autoscaler.kubernetes.io/safe-to-evict: "false"',
+    });
+  }
+  if (pod.controller === undefined && !flags.forceBarePods) {
+    refusals.push({
+      reason: "bare-pod",
+      message: "no controller would recreate it: evicting it deletes it for good",
+      flag: "--force-bare-pods",
+    });
+  }
+  if (pod.emptyDirs.length > 0 && !flags.deleteEmptyDirData) {
+    refusals.push({
+      reason: "emptydir",
+      message: `emptyDir ${quoteList(pod.emptyDirs)} would be deleted with it`,
+      flag: "--delete-emptydir-data",
+    });
+  }
+  return refusals;
+}
+
+function volumeWarnings(pod: DrainPod, claims: ClaimVolumes): PodWarning[] {
+  const warnings: PodWarning[] = [];
+  if (pod.hostPaths.length > 0) {
+    warnings.push({
+      pod,
+      message: `hostPath ${quoteList(pod.hostPaths)}: what it wrote stays on this node and goes with its VM`,
+    });
+  }
+  for (const { volume, claim } of pod.claims) {
+    const found = claims.get(`${pod.namespace}/${claim}`);
+    if (found?.kind === "node-local") {
+      warnings.push({
+        pod,
+        message: `volume "${volume}" (claim ${claim}) is node-local volume ${found.volume}: the pod cannot start on another node and the data goes with this node's VM`,
+      });
+    } else if (found === undefined || found.kind === "unknown") {
+      warnings.push({
+        pod,
+        message: `cannot tell whether claim ${claim} is on a node-local volume: ${found?.why ?? "not checked"}`,
+      });
+    }
+  }
+  return warnings;
+}
+
+function quoteList(names: readonly string[]): string {
+  return names.map((name) => `"${name}"`).join(", ");
+}

@@ -1,0 +1,92 @@
+import {
+  doNotDisruptAnnotation,
+  mirrorAnnotation,
+  safeToEvictAnnotation,
+} from "../cluster/pod-info.ts";
+import { list, type Raw, record, string, stringMap } from "../cluster/raw.ts";
+
+/** What draining needs to know about one pod on the node. */
+export interface DrainPod {
+  namespace: string;
+  name: string;
+  /** Tells an evicted pod from a new pod of the same name (a StatefulSet's replacement). */
+  uid: string;
+  phase: string;
+  labels: Record<string, string>;
+  /** The owner reference marked `controller: true`: who recreates the pod elsewhere. */
+  controller?: { kind: string; name: string };
+  /** A static pod's API copy: the kubelet runs it from a file, evicting it does nothing. */
+  mirror: boolean;
+  /** `cluster-autoscaler.kubernetes.io/safe-to-evict`, when set. */
+  safeToEvict?: string;
+  /** `karpenter.sh/do-not-disrupt: "true"`. */
+  doNotDisrupt: boolean;
+  /** Names of emptyDir volumes: their data is deleted with the pod. */
+  emptyDirs: string[];
+  /** Names of hostPath volumes: their data stays on the node. */
+  hostPaths: string[];
+  /** Volumes backed by a PersistentVolumeClaim (generic ephemeral volumes included). */
+  claims: { volume: string; claim: string }[];
+  /** Set when the pod is already being deleted. */
+  deletionTimestamp?: string;
+}
+
+/** `namespace/name`, the pod's name in messages and maps. */
+export function podKey(pod: { namespace: string; name: string }): string {
+  return `${pod.namespace}/${pod.name}`;
+}
+
+/** Translates a core/v1 Pod into the fields draining uses. */
+export function toDrainPod(raw: Raw): DrainPod {
+  const metadata = record(raw.metadata);
+  const annotations = record(metadata.annotations);
+  const name = string(metadata.name) ?? "";
+  const pod: DrainPod = {
+    namespace: string(metadata.namespace) ?? "",
+    name,
+    uid: string(metadata.uid) ?? "",
+    phase: string(record(raw.status).phase) ?? "Unknown",
+    labels: stringMap(metadata.labels),
+    mirror: typeof annotations[mirrorAnnotation] === "string",
+    doNotDisrupt: annotations[doNotDisruptAnnotation] === "true",
+    emptyDirs: [],
+    hostPaths: [],
+    claims: [],
+  };
+  const controller = controllerOf(metadata);
+  if (controller) pod.controller = controller;
+  const safeToEvict = string(annotations[safeToEvictAnnotation]);
+  if (safeToEvict !== undefined) pod.safeToEvict = safeToEvict;
+  const deletion = string(metadata.deletionTimestamp);
+  if (deletion) pod.deletionTimestamp = deletion;
+  readVolumes(record(raw.spec).volumes, pod);
+  return pod;
+}
+
+/** Only a `controller: true` reference counts, as for kubectl: other owners recreate nothing. */
+function controllerOf(metadata: Raw): DrainPod["controller"] {
+  for (const item of list(metadata.ownerReferences)) {
+    const reference = record(item);
+    if (reference.controller !== true) continue;
+    const kind = string(reference.kind);
+    const name = string(reference.name);
+    if (kind && name) return { kind, name };
+  }
+  return undefined;
+}
+
+function readVolumes(value: unknown, pod: DrainPod): void {
+  for (const item of list(value)) {
+    const volume = record(item);
+    const name = string(volume.name) ?? "";
+    if (volume.emptyDir !== undefined) pod.emptyDirs.push(name);
+    else if (volume.hostPath !== undefined) pod.hostPaths.push(name);
+    else if (volume.persistentVolumeClaim !== undefined) {
+      const claim = string(record(volume.persistentVolumeClaim).claimName);
+      if (claim) pod.claims.push({ volume: name, claim });
+    } else if (volume.ephemeral !== undefined) {
+      // A generic ephemeral volume's claim is named after the pod and the volume.
+      pod.claims.push({ volume: name, claim: `${pod.name}-${name}` });
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import { formatDuration, type Progress } from "./drain-progress.ts";
+import type {
+  DrainEvent,
+  DrainResult,
+  NodeReport,
+  RefusedPodReport,
+  StuckPod,
+} from "./drain-result.ts";
+
+/** Shows one drain event on the progress output. */
+export function showDrainEvent(progress: Progress, event: DrainEvent): void {
+  switch (event.type) {
+    case "cordoned":
+      progress.log(
+        event.already ? `node/${event.node} was already cordoned` : `node/${event.node} cordoned`,
+      );
+      return;
+    case "evicted":
+      progress.log(`pod/${event.pod} evicted from ${event.node}`);
+      return;
+    case "waiting":
+      progress.status(waitingLine(event));
+      return;
+    case "drained":
+      progress.end();
+      progress.log(`node/${event.node} drained`);
+      return;
+    case "uncordoned":
+      progress.end();
+      progress.log(`node/${event.node} uncordoned`);
+      return;
+  }
+}
+
+function waitingLine(event: Extract<DrainEvent, { type: "waiting" }>): string {
+  const parts = [`${event.node}: ${count(event.left, "pod")} left`];
+  if (event.terminating > 0) parts[0] += ` (${event.terminating} terminating)`;
+  const shown = event.blocked.slice(0, 2).map(blockedText);
+  if (shown.length > 0) {
+    const more = event.blocked.length - shown.length;
+    parts.push(`waiting: ${shown.join("; ")}${more > 0 ? `; ${more} more` : ""}`);
+  }
+  return parts.join(", ");
+}
+
+function blockedText(stuck: StuckPod): string {
+  return stuck.budget
+    ? `${stuck.pod} blocked by PDB ${stuck.budget}`
+    : `${stuck.pod}: ${stuck.reason}`;
+}
+
+/** The drain's outcome for people: per node what happened, then one line that sums it up. */
+export function formatDrainResult(result: DrainResult): string {
+  const lines: string[] = [];
+  for (const node of result.nodes) lines.push(...nodeLines(node, result.dryRun));
+  lines.push("", summary(result));
+  for (const error of result.uncordonErrors) lines.push(`could not uncordon ${error}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function nodeLines(node: NodeReport, dryRun: boolean): string[] {
+  const lines = [`node ${node.name}: ${stateText(node, dryRun)}`];
+  if (dryRun && node.state === "checked") {
+    for (const pod of node.wouldEvict) lines.push(`  would evict ${pod}${budgetNote(node, pod)}`);
+  }
+  for (const refused of node.refused) lines.push(...refusedLines(refused));
+  for (const stuck of node.stuck) lines.push(`  ${stuck.pod}: ${stuckText(stuck)}`);
+  for (const skipped of node.skipped) {
+    lines.push(`  left alone ${skipped.pod}: ${skipped.message}`);
+  }
+  for (const warning of node.warnings) {
+    lines.push(`  warning: ${warning.pod ? `${warning.pod}: ` : ""}${warning.message}`);
+  }
+  return lines;
+}
+
+function stateText(node: NodeReport, dryRun: boolean): string {
+  switch (node.state) {
+    case "not-found":
+      return "does not exist";
+    case "not-started":
+      return "not drained (the drain stopped before it)";
+    case "checked":
+      return dryRun
+        ? `would ${node.wasCordoned ? "stay cordoned" : "be cordoned"} and have ${count(node.wouldEvict.length, "pod")} evicted`
+        : "not drained (the drain stopped before it)";
+    case "drained":
+      return `drained, ${count(node.evicted.length, "pod")} evicted`;
+    case "refused":
+      return "refused";
+    case "timed-out":
+      return `timed out, ${count(node.evicted.length, "pod")} evicted`;
+    case "failed":
+      return `failed, ${count(node.evicted.length, "pod")} evicted`;
+  }
+}
+
+function budgetNote(node: NodeReport, pod: string): string {
+  const budgets = node.budgets.filter((b) => b.pod === pod);
+  if (budgets.length > 1) {
+    return ` (selected by several PodDisruptionBudgets: ${budgets.map((b) => b.budget).join(", ")}; the API server will not evict it)`;
+  }
+  const [budget] = budgets;
+  if (budget === undefined) return "";
+  if (budget.disruptionsAllowed === 0) {
+    return ` (PDB ${budget.budget} allows no disruption now: the drain would wait for it)`;
+  }
+  return ` (PDB ${budget.budget}${budget.disruptionsAllowed === undefined ? "" : ` allows ${budget.disruptionsAllowed} now`})`;
+}
+
+function refusedLines(refused: RefusedPodReport): string[] {
+  return refused.reasons.map(
+    (reason) =>
+      `  ${refused.pod}: ${reason.message} (${reason.flag ? `allow with ${reason.flag}` : "remove the annotation, or move the pod by hand"})`,
+  );
+}
+
+function stuckText(stuck: StuckPod): string {
+  if (stuck.budget) return `blocked by PodDisruptionBudget ${stuck.budget}: ${stuck.reason}`;
+  return stuck.reason;
+}
+
+function summary(result: DrainResult): string {
+  const names = result.nodes.map((n) => n.name).join(", ");
+  const elapsed = formatDuration(result.elapsedMs);
+  switch (result.outcome) {
+    case "drained":
+      return `Drained ${names} in ${elapsed}. The nodes stay cordoned until their VMs are destroyed.`;
+    case "would-drain":
+      return `Dry run: the drain would go ahead (a PodDisruptionBudget may still make it wait). Nothing was changed.`;
+    default:
+      return `${result.dryRun ? "Dry run: the drain would stop" : `Drain ${outcomeWord(result.outcome)}`}: ${result.message ?? "see above"}. ${afterwards(result)}`;
+  }
+}
+
+function outcomeWord(outcome: DrainResult["outcome"]): string {
+  if (outcome === "timed-out") return "timed out";
+  return outcome;
+}
+
+function afterwards(result: DrainResult): string {
+  if (result.dryRun) return "Nothing was changed.";
+  const cordonedBefore = result.nodes.filter((n) => n.wasCordoned).map((n) => n.name);
+  const uncordoned = result.nodes.filter((n) => n.uncordoned).map((n) => n.name);
+  const parts: string[] = [];
+  if (uncordoned.length > 0) parts.push(`Uncordoned ${uncordoned.join(", ")}.`);
+  if (result.leftCordoned.length > 0)
+    parts.push(`Left cordoned: ${result.leftCordoned.join(", ")}.`);
+  if (cordonedBefore.length > 0) {
+    parts.push(`Cordoned before the drain, and still: ${cordonedBefore.join(", ")}.`);
+  }
+  if (!result.nodes.some((n) => n.cordoned)) parts.push("Nothing was cordoned.");
+  return parts.join(" ");
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}

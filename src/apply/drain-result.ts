@@ -1,0 +1,123 @@
+import type { RefusalReason, SkipReason } from "./drain-decide.ts";
+
+/** How the drain reads the time and waits; tests pass a clock that does not wait. */
+export interface DrainClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** The real clock. */
+export const systemClock: DrainClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * - drained: every node is cordoned and empty (DaemonSet and mirror pods aside);
+ * - would-drain: dry run, nothing refuses (PDBs may still make the real drain wait);
+ * - refused: a pod may not be moved (or would not be, in a dry run); nothing was cordoned
+ *   unless the pod appeared after the nodes were cordoned;
+ * - timed-out: pods were still there at the deadline;
+ * - failed: a node does not exist, or the API said no in a way retrying cannot fix.
+ */
+export type DrainOutcome = "drained" | "would-drain" | "refused" | "timed-out" | "failed";
+
+export type NodeState =
+  | "not-found"
+  | "not-started"
+  | "checked"
+  | "drained"
+  | "refused"
+  | "timed-out"
+  | "failed";
+
+/** A pod that would not move, and why. */
+export interface StuckPod {
+  pod: string;
+  /** Why it is still there, in words. */
+  reason: string;
+  /** The PodDisruptionBudget that refused its eviction, when one did. */
+  budget?: string;
+  /** The pod was evicted and is still terminating. */
+  terminating?: boolean;
+}
+
+export interface RefusedPodReport {
+  pod: string;
+  reasons: { reason: RefusalReason; message: string; flag?: string }[];
+}
+
+/** A PodDisruptionBudget that selects a pod to evict (dry run). */
+export interface BudgetReport {
+  pod: string;
+  budget: string;
+  disruptionsAllowed?: number;
+}
+
+export interface NodeReport {
+  name: string;
+  state: NodeState;
+  /** The node was unschedulable before the drain began (it stays so). */
+  wasCordoned: boolean;
+  /** This drain cordoned it. */
+  cordoned: boolean;
+  /** This drain uncordoned it again after a failure. */
+  uncordoned: boolean;
+  evicted: string[];
+  skipped: { pod: string; reason: SkipReason; message: string }[];
+  refused: RefusedPodReport[];
+  /** Pods still on the node when the drain stopped. */
+  stuck: StuckPod[];
+  /** About a pod when `pod` is set, else about the node. */
+  warnings: { pod?: string; message: string }[];
+  /** Dry run: the budgets over the pods to evict; several over one pod are an error. */
+  budgets: BudgetReport[];
+  /** Dry run: pods the drain would evict. */
+  wouldEvict: string[];
+}
+
+export interface DrainResult {
+  outcome: DrainOutcome;
+  dryRun: boolean;
+  nodes: NodeReport[];
+  /** What stopped the drain, in one sentence; absent when it drained. */
+  message?: string;
+  /** Nodes this drain cordoned and left cordoned after a failure (--keep-cordoned). */
+  leftCordoned: string[];
+  /** Uncordoning that failed, so a person knows what to fix. */
+  uncordonErrors: string[];
+  elapsedMs: number;
+}
+
+/** Something worth telling while the drain runs. */
+export type DrainEvent =
+  | { type: "cordoned"; node: string; already: boolean }
+  | { type: "evicted"; node: string; pod: string }
+  | {
+      type: "waiting";
+      node: string;
+      /** Pods not yet evicted plus pods evicted and still terminating. */
+      left: number;
+      terminating: number;
+      blocked: StuckPod[];
+    }
+  | { type: "drained"; node: string }
+  | { type: "uncordoned"; node: string };
+
+export function emptyNodeReport(name: string): NodeReport {
+  return {
+    name,
+    state: "not-started",
+    wasCordoned: false,
+    cordoned: false,
+    uncordoned: false,
+    evicted: [],
+    skipped: [],
+    refused: [],
+    stuck: [],
+    warnings: [],
+    budgets: [],
+    wouldEvict: [],
+  };
+}

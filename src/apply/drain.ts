@@ -1,0 +1,229 @@
+import { KubeApiError } from "../cluster/kube-client.ts";
+import { matchesLabelSelector } from "../planning/scheduling.ts";
+import type { DrainApi } from "./drain-api.ts";
+import type { DrainFlags, NodeDrainPlan } from "./drain-decide.ts";
+import { drainNode, type NodeDrainContext, planNode, recordPlan } from "./drain-node.ts";
+import { podKey } from "./drain-pod.ts";
+import { formatDuration } from "./drain-progress.ts";
+import {
+  type DrainClock,
+  type DrainEvent,
+  type DrainOutcome,
+  type DrainResult,
+  emptyNodeReport,
+  type NodeReport,
+  systemClock,
+} from "./drain-result.ts";
+
+export interface DrainOptions {
+  /** Node names, drained in this order. */
+  nodes: readonly string[];
+  flags: DrainFlags;
+  /** For the whole drain, all nodes together. */
+  timeoutMs: number;
+  /** Passed to each eviction; the pod's own terminationGracePeriodSeconds otherwise. */
+  gracePeriodSeconds?: number;
+  /** Leave the nodes this drain cordoned cordoned when it fails. */
+  keepCordoned: boolean;
+  /** Check and report only: no cordon, no eviction. */
+  dryRun: boolean;
+  clock?: DrainClock;
+  /** First wait after a refused eviction (default 5 s), doubled up to maxRetryDelayMs (30 s). */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** Wait between checks of evicted pods still terminating (default 2 s). */
+  pollMs?: number;
+  onEvent?: (event: DrainEvent) => void;
+}
+
+/**
+ * Drains nodes as `kubectl drain` does, more cautiously:
+ * 1. checks every node first (it exists; no pod on it refuses) and changes nothing if one
+ *    fails the check;
+ * 2. cordons all of them, so pods evicted from one are not scheduled onto the next;
+ * 3. drains them one after another (see {@link drainNode});
+ * 4. when anything stops it, uncordons the nodes it cordoned (not those that were cordoned
+ *    before), unless `keepCordoned`.
+ * Pods only ever leave through the Eviction API; on success the nodes stay cordoned.
+ */
+export async function drainNodes(api: DrainApi, options: DrainOptions): Promise<DrainResult> {
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  const reports = [...new Set(options.nodes)].map((name) => emptyNodeReport(name));
+  const run: Run = { api, options, clock, started, reports };
+  try {
+    const stop = await check(run);
+    if (stop) return finish(run, stop.outcome, stop.message);
+    if (options.dryRun) return finish(run, "would-drain");
+    await cordonAll(run);
+    return await drainAll(run);
+  } catch (error) {
+    if (!(error instanceof KubeApiError)) throw error;
+    return await stopAndUncordon(run, "failed", error.message);
+  }
+}
+
+interface Run {
+  api: DrainApi;
+  options: DrainOptions;
+  clock: DrainClock;
+  started: number;
+  reports: NodeReport[];
+}
+
+interface Stop {
+  outcome: DrainOutcome;
+  message: string;
+}
+
+/** The check before anything changes: every node exists and none holds a pod that refuses. */
+async function check(run: Run): Promise<Stop | undefined> {
+  const { api, options } = run;
+  for (const report of run.reports) {
+    const node = await api.getNode(report.name);
+    if (node === undefined) {
+      report.state = "not-found";
+      continue;
+    }
+    report.wasCordoned = node.unschedulable;
+    const plan = await planNode(api, report.name, options.flags);
+    recordPlan(report, plan);
+    report.state = plan.refused.length > 0 ? "refused" : "checked";
+    if (options.dryRun) await describeDryRun(api, report, plan);
+  }
+  const missing = run.reports.filter((r) => r.state === "not-found").map((r) => r.name);
+  if (missing.length > 0) {
+    return {
+      outcome: "failed",
+      message: `${missing.length === 1 ? "node" : "nodes"} ${missing.join(", ")} ${missing.length === 1 ? "does" : "do"} not exist; check the node names (the guard's node name template)`,
+    };
+  }
+  const refused = run.reports.flatMap((r) => r.refused);
+  if (refused.length > 0) {
+    return {
+      outcome: "refused",
+      message: `${plural(refused.length, "pod")} may not be moved`,
+    };
+  }
+  return undefined;
+}
+
+/** What the dry run adds: the pods it would evict and the budgets over them. */
+async function describeDryRun(api: DrainApi, report: NodeReport, plan: NodeDrainPlan) {
+  report.wouldEvict = plan.evict.map(podKey);
+  const namespaces = [...new Set(plan.evict.map((pod) => pod.namespace))];
+  for (const namespace of namespaces) {
+    let budgets: Awaited<ReturnType<DrainApi["listBudgets"]>>;
+    try {
+      budgets = await api.listBudgets(namespace);
+    } catch (error) {
+      if (!(error instanceof KubeApiError)) throw error;
+      report.warnings.push({
+        message: `cannot read the PodDisruptionBudgets of namespace ${namespace}: ${error.message}`,
+      });
+      continue;
+    }
+    for (const pod of plan.evict.filter((p) => p.namespace === namespace)) {
+      for (const budget of budgets) {
+        if (budget.selector === undefined || !matchesLabelSelector(budget.selector, pod.labels))
+          continue;
+        report.budgets.push({
+          pod: podKey(pod),
+          budget: budget.name,
+          ...(budget.disruptionsAllowed === undefined
+            ? {}
+            : { disruptionsAllowed: budget.disruptionsAllowed }),
+        });
+      }
+    }
+  }
+}
+
+async function cordonAll(run: Run): Promise<void> {
+  for (const report of run.reports) {
+    if (!report.wasCordoned) {
+      await run.api.setUnschedulable(report.name, true);
+      report.cordoned = true;
+    }
+    run.options.onEvent?.({ type: "cordoned", node: report.name, already: report.wasCordoned });
+  }
+}
+
+async function drainAll(run: Run): Promise<DrainResult> {
+  const { options } = run;
+  const context: NodeDrainContext = {
+    api: run.api,
+    flags: options.flags,
+    clock: run.clock,
+    deadline: run.started + options.timeoutMs,
+    retryDelayMs: options.retryDelayMs ?? 5_000,
+    maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
+    pollMs: options.pollMs ?? 2_000,
+    emit: (event) => options.onEvent?.(event),
+  };
+  if (options.gracePeriodSeconds !== undefined)
+    context.gracePeriodSeconds = options.gracePeriodSeconds;
+  for (const report of run.reports) {
+    const failure = await drainNode(context, report);
+    if (report.state === "drained") continue;
+    return stopAndUncordon(run, outcomeOf(report), failure ?? stopMessage(report, options));
+  }
+  return finish(run, "drained");
+}
+
+function outcomeOf(report: NodeReport): DrainOutcome {
+  if (report.state === "refused") return "refused";
+  if (report.state === "timed-out") return "timed-out";
+  return "failed";
+}
+
+function stopMessage(report: NodeReport, options: DrainOptions): string {
+  if (report.state === "refused") {
+    return `${plural(report.refused.length, "pod")} on ${report.name} may not be moved`;
+  }
+  return `${plural(report.stuck.length, "pod")} still on ${report.name} after the ${formatDuration(options.timeoutMs)} timeout`;
+}
+
+async function stopAndUncordon(
+  run: Run,
+  outcome: DrainOutcome,
+  message: string,
+): Promise<DrainResult> {
+  const errors: string[] = [];
+  if (!run.options.keepCordoned) {
+    for (const report of run.reports) {
+      if (!report.cordoned) continue;
+      try {
+        await run.api.setUnschedulable(report.name, false);
+        report.uncordoned = true;
+        run.options.onEvent?.({ type: "uncordoned", node: report.name });
+      } catch (error) {
+        if (!(error instanceof KubeApiError)) throw error;
+        errors.push(`${report.name}: ${error.message}`);
+      }
+    }
+  }
+  return finish(run, outcome, message, errors);
+}
+
+function finish(
+  run: Run,
+  outcome: DrainOutcome,
+  message?: string,
+  uncordonErrors: string[] = [],
+): DrainResult {
+  const result: DrainResult = {
+    outcome,
+    dryRun: run.options.dryRun,
+    nodes: run.reports,
+    leftCordoned: run.reports.filter((r) => r.cordoned && !r.uncordoned).map((r) => r.name),
+    uncordonErrors,
+    elapsedMs: run.clock.now() - run.started,
+  };
+  if (message !== undefined) result.message = message;
+  return result;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}

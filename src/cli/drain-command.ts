@@ -1,0 +1,154 @@
+import { parseArgs } from "node:util";
+import { drainNodes } from "../apply/drain.ts";
+import { createDrainApi } from "../apply/drain-api.ts";
+import { createProgress } from "../apply/drain-progress.ts";
+import { formatDrainResult, showDrainEvent } from "../apply/drain-report.ts";
+import type { DrainClock } from "../apply/drain-result.ts";
+import { loadKubeConfig } from "../cluster/kube-config.ts";
+import { type ExitCode, UsageError } from "../errors.ts";
+import { parseDuration } from "../policy/parse-duration.ts";
+import type { Command } from "./command.ts";
+import type { CliIo } from "./io.ts";
+
+const usage = `Usage: pr-autoscaler drain NODE... [--kubeconfig F] [--context C] [--timeout 10m]
+                           [--grace-period S] [--delete-emptydir-data] [--force-bare-pods]
+                           [--keep-cordoned] [--dry-run] [--json]
+
+Empties the nodes whose VMs are about to be destroyed: checks every node first, cordons them
+all, then evicts their pods node by node through the Eviction API, which honours
+PodDisruptionBudgets (a refused eviction is tried again until the timeout). Pods are never
+deleted. DaemonSet and static (mirror) pods are left alone. See docs/drain.md.
+
+Refused unless a flag allows it (nothing is cordoned then):
+  pods with emptyDir volumes                                   --delete-emptydir-data
+  pods no controller recreates (bare pods)                      --force-bare-pods
+  pods annotated cluster-autoscaler.kubernetes.io/safe-to-evict: "false" or
+  karpenter.sh/do-not-disrupt: "true"                           (no flag: they asked to stay)
+
+Options:
+  --kubeconfig FILE     kubeconfig of the drain identity (default: $KUBECONFIG, ~/.kube/config,
+                        in-cluster)
+  --context NAME        context to use instead of the current one
+  --timeout DURATION    for the whole drain, all nodes together (default 10m)
+  --grace-period SECS   termination grace period for evicted pods, at least 1 (default: each
+                        pod's own)
+  --delete-emptydir-data  evict pods with emptyDir volumes (their data is lost)
+  --force-bare-pods     evict pods without a controller (they are not recreated)
+  --keep-cordoned       when the drain fails, leave the nodes it cordoned cordoned
+  --dry-run             check and print what would happen; cordon and evict nothing
+  --json                print the result as JSON (progress goes to stderr)
+  -h, --help            show this help
+
+Exit codes: 0 drained (the nodes stay cordoned) or, with --dry-run, would drain;
+1 refused, timed out or failed (the nodes it cordoned are uncordoned); 2 bad flags or
+kubeconfig.
+`;
+
+const options = {
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
+  timeout: { type: "string" },
+  "grace-period": { type: "string" },
+  "delete-emptydir-data": { type: "boolean" },
+  "force-bare-pods": { type: "boolean" },
+  "keep-cordoned": { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  json: { type: "boolean" },
+} as const;
+
+/** What the command takes from its surroundings besides the CLI streams; tests pass a clock. */
+export interface DrainCommandDeps {
+  clock?: DrainClock;
+  retryDelayMs?: number;
+  pollMs?: number;
+}
+
+/** Builds the `drain` command; {@link drainCommand} is the one with the real clock. */
+export function createDrainCommand(deps: DrainCommandDeps = {}): Command {
+  return {
+    name: "drain",
+    summary:
+      "cordon nodes and evict their pods (honouring PodDisruptionBudgets) before their VMs go",
+    usage,
+    run: (args, io) => runDrain(args, io, deps),
+  };
+}
+
+/** `pr-autoscaler drain`. */
+export const drainCommand: Command = createDrainCommand();
+
+async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Promise<ExitCode> {
+  const { values, positionals } = parse(args);
+  if (positionals.length === 0) throw new UsageError("name at least one NODE to drain");
+  for (const node of positionals) checkNodeName(node);
+  const timeoutMs = durationFlag(values.timeout ?? "10m", "--timeout");
+  const grace = gracePeriod(values["grace-period"]);
+  const loaded = loadKubeConfig({
+    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values.context !== undefined ? { context: values.context } : {}),
+    env: io.env,
+    cwd: io.cwd,
+  });
+  const json = values.json === true;
+  const progress = json ? createProgress(io.stderr, false) : createProgress(io.stdout, io.isTty);
+  const api = createDrainApi(loaded);
+  try {
+    const result = await drainNodes(api, {
+      nodes: positionals,
+      flags: {
+        deleteEmptyDirData: values["delete-emptydir-data"] === true,
+        forceBarePods: values["force-bare-pods"] === true,
+      },
+      timeoutMs,
+      ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
+      keepCordoned: values["keep-cordoned"] === true,
+      dryRun: values["dry-run"] === true,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.retryDelayMs !== undefined ? { retryDelayMs: deps.retryDelayMs } : {}),
+      ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}),
+      onEvent: (event) => showDrainEvent(progress, event),
+    });
+    progress.end();
+    io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : formatDrainResult(result));
+    return result.outcome === "drained" || result.outcome === "would-drain" ? 0 : 1;
+  } finally {
+    api.close();
+  }
+}
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** A Kubernetes node name is a DNS subdomain; anything else is a typo or a shell accident. */
+function checkNodeName(name: string): void {
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+    throw new UsageError(`${JSON.stringify(name)} is not a node name`);
+  }
+}
+
+/** A positive duration such as 90s, 10m or 1h30m. */
+export function durationFlag(value: string, flag: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) {
+    throw new UsageError(
+      `${flag} expects a duration such as 90s, 10m or 1h30m, got ${JSON.stringify(value)}`,
+    );
+  }
+  return ms;
+}
+
+/** 0 would delete pods without waiting for the kubelet (a force delete): not allowed. */
+function gracePeriod(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new UsageError(
+      `--grace-period expects whole seconds, at least 1, got ${JSON.stringify(value)}`,
+    );
+  }
+  return Number(value);
+}

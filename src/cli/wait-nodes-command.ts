@@ -1,0 +1,183 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { createProgress } from "../apply/drain-progress.ts";
+import type { DrainClock } from "../apply/drain-result.ts";
+import { waitForNodes } from "../apply/wait-nodes.ts";
+import { createWaitNodesApi } from "../apply/wait-nodes-api.ts";
+import { formatWaitResult, showWaitEvent } from "../apply/wait-nodes-report.ts";
+import { parseSelectorFlag } from "../apply/wait-nodes-selector.ts";
+import { loadKubeConfig } from "../cluster/kube-config.ts";
+import { type ExitCode, InputError, UsageError } from "../errors.ts";
+import type { LabelSelector } from "../planning/snapshot.ts";
+import { formatConfigIssues, loadRepoConfig } from "../policy/load-repo-config.ts";
+import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
+import type { Command } from "./command.ts";
+import { durationFlag } from "./drain-command.ts";
+import type { CliIo } from "./io.ts";
+
+const defaultTimeout = "15m";
+
+const usage = `Usage: pr-autoscaler wait-nodes --pool P --count N [--selector k=v,... | --config F]
+                                [--timeout 15m] [--interval 10s] [--gone NODE]...
+                                [--delete-gone] [--kubeconfig F] [--context C] [--json]
+
+Waits until the pool has N Ready nodes and the nodes named with --gone have no Node object
+any more, or until the timeout. The pool's nodes are those its label selector matches, never
+control plane nodes; a node counts when it is Ready and not cordoned. See docs/drain.md.
+
+Options:
+  --pool NAME           the pool (its selector and provisionTimeout come from the config)
+  --count N             Ready nodes wanted
+  --selector SELECTOR   the pool's nodes, in kubectl's syntax (pool=workers,tier!=gpu)
+  --config FILE         repo config with the pool's selector (default: ${REPO_CONFIG_PATH}
+                        when it exists and --selector is not given; without either, every
+                        node that is not control plane is the pool's)
+  --timeout DURATION    how long to wait (default: the pool's provisionTimeout, else ${defaultTimeout})
+  --interval DURATION   between two looks at the nodes (default 10s)
+  --gone NODE           a node whose VM was destroyed: wait until its Node object is gone
+                        (repeatable)
+  --delete-gone         delete the Node object of a --gone node once it is cordoned and
+                        NotReady (its kubelet stopped); needs the drain identity
+  --kubeconfig FILE     kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)
+  --context NAME        context to use instead of the current one
+  --json                print the result as JSON (progress goes to stderr)
+  -h, --help            show this help
+
+Exit codes: 0 the pool is ready; 1 timed out or the API refused (what was seen is printed);
+2 bad flags, config or kubeconfig.
+`;
+
+const options = {
+  pool: { type: "string" },
+  count: { type: "string" },
+  selector: { type: "string" },
+  config: { type: "string" },
+  timeout: { type: "string" },
+  interval: { type: "string" },
+  gone: { type: "string", multiple: true },
+  "delete-gone": { type: "boolean" },
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+export interface WaitNodesCommandDeps {
+  clock?: DrainClock;
+}
+
+/** Builds the `wait-nodes` command; {@link waitNodesCommand} is the one with the real clock. */
+export function createWaitNodesCommand(deps: WaitNodesCommandDeps = {}): Command {
+  return {
+    name: "wait-nodes",
+    summary: "wait until a pool has N Ready nodes and removed nodes are gone",
+    usage,
+    run: (args, io) => runWaitNodes(args, io, deps),
+  };
+}
+
+/** `pr-autoscaler wait-nodes`. */
+export const waitNodesCommand: Command = createWaitNodesCommand();
+
+type Values = ReturnType<typeof parse>["values"];
+
+async function runWaitNodes(
+  args: string[],
+  io: CliIo,
+  deps: WaitNodesCommandDeps,
+): Promise<ExitCode> {
+  const { values, positionals } = parse(args);
+  if (positionals.length > 0) {
+    throw new UsageError(`wait-nodes takes no arguments, got ${JSON.stringify(positionals[0])}`);
+  }
+  if (values.pool === undefined || values.pool === "")
+    throw new UsageError("--pool NAME is required");
+  const count = countFlag(values.count);
+  const pool = await poolSettings(values, values.pool, io);
+  const timeoutMs =
+    values.timeout !== undefined
+      ? durationFlag(values.timeout, "--timeout")
+      : (pool.timeoutMs ?? durationFlag(defaultTimeout, "--timeout"));
+  const intervalMs = durationFlag(values.interval ?? "10s", "--interval");
+  const gone = values.gone ?? [];
+  if (values["delete-gone"] === true && gone.length === 0) {
+    throw new UsageError("--delete-gone needs the nodes to delete: --gone NODE");
+  }
+  const loaded = loadKubeConfig({
+    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values.context !== undefined ? { context: values.context } : {}),
+    env: io.env,
+    cwd: io.cwd,
+  });
+  const json = values.json === true;
+  const progress = json ? createProgress(io.stderr, false) : createProgress(io.stdout, io.isTty);
+  const api = createWaitNodesApi(loaded);
+  try {
+    const result = await waitForNodes(api, {
+      pool: values.pool,
+      target: { selector: pool.selector, count, gone },
+      timeoutMs,
+      intervalMs,
+      deleteGone: values["delete-gone"] === true,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      onEvent: (event) => showWaitEvent(progress, event),
+    });
+    progress.end();
+    io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : formatWaitResult(result));
+    return result.outcome === "ready" ? 0 : 1;
+  } finally {
+    api.close();
+  }
+}
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function countFlag(value: string | undefined): number {
+  if (value === undefined) throw new UsageError("--count N is required");
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(`--count expects a whole number, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+interface PoolSettings {
+  selector: LabelSelector | undefined;
+  timeoutMs?: number;
+}
+
+/** The selector from --selector, or the pool's entry in the repo config, or none. */
+async function poolSettings(values: Values, pool: string, io: CliIo): Promise<PoolSettings> {
+  if (values.selector !== undefined) {
+    if (values.config !== undefined) {
+      throw new UsageError("give either --selector or --config, not both");
+    }
+    return { selector: parseSelectorFlag(values.selector) };
+  }
+  const shown = values.config ?? REPO_CONFIG_PATH;
+  const file = resolve(io.cwd, shown);
+  if (values.config === undefined && !existsSync(file)) return { selector: undefined };
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new InputError(`cannot read the config: ${(error as Error).message}`, { file: shown });
+  }
+  const loaded = loadRepoConfig(text, shown);
+  if (!loaded.ok) throw new InputError(formatConfigIssues(loaded.issues));
+  const entry = loaded.config.pools.find((p) => p.name === pool);
+  if (entry === undefined) {
+    const names = loaded.config.pools.map((p) => p.name);
+    throw new InputError(
+      `pool ${JSON.stringify(pool)} is not in the config (pools: ${names.join(", ") || "none"}); pass --selector to name its nodes`,
+      { file: shown },
+    );
+  }
+  return { selector: entry.selector, timeoutMs: entry.provisionTimeout };
+}

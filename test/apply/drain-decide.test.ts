@@ -1,0 +1,217 @@
+import { describe, expect, it } from "@jest/globals";
+import { type ClaimVolume, planNodeDrain } from "../../src/apply/drain-decide.ts";
+import { type DrainPod, toDrainPod } from "../../src/apply/drain-pod.ts";
+
+type Raw = Record<string, unknown>;
+
+interface PodSpec {
+  owner?: [kind: string, name: string] | null;
+  phase?: string;
+  annotations?: Record<string, string>;
+  volumes?: Raw[];
+  deletionTimestamp?: string;
+}
+
+function pod(name: string, spec: PodSpec = {}): DrainPod {
+  const owner = spec.owner === undefined ? ["ReplicaSet", `${name}-rs`] : spec.owner;
+  return toDrainPod({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name,
+      namespace: "apps",
+      uid: `uid-${name}`,
+      ...(spec.annotations ? { annotations: spec.annotations } : {}),
+      ...(spec.deletionTimestamp ? { deletionTimestamp: spec.deletionTimestamp } : {}),
+      ...(owner
+        ? {
+            ownerReferences: [
+              { apiVersion: "apps/v1", kind: owner[0], name: owner[1], uid: "x", controller: true },
+            ],
+          }
+        : {}),
+    },
+    spec: { nodeName: "worker-1", containers: [{ name: "c" }], volumes: spec.volumes ?? [] },
+    status: { phase: spec.phase ?? "Running" },
+  });
+}
+
+const noFlags = { deleteEmptyDirData: false, forceBarePods: false };
+const allFlags = { deleteEmptyDirData: true, forceBarePods: true };
+const names = (pods: { name: string }[]) => pods.map((p) => p.name);
+
+describe("toDrainPod", () => {
+  it("reads the controller, annotations and volumes a drain cares about", () => {
+    const read = pod("db-0", {
+      owner: ["StatefulSet", "db"],
+      annotations: {
+        "cluster-autoscaler.kubernetes.io/safe-to-evict": "true",
+        "kubernetes.io/config.mirror": "abc",
+      },
+      volumes: [
+        { name: "scratch", emptyDir: {} },
+        { name: "logs", hostPath: { path: "/var/log" } },
+        { name: "data", persistentVolumeClaim: { claimName: "data-db-0" } },
+        { name: "cache", ephemeral: { volumeClaimTemplate: { spec: {} } } },
+        { name: "config", configMap: { name: "db" } },
+      ],
+    });
+    expect(read).toMatchObject({
+      namespace: "apps",
+      name: "db-0",
+      uid: "uid-db-0",
+      controller: { kind: "StatefulSet", name: "db" },
+      mirror: true,
+      safeToEvict: "true",
+      doNotDisrupt: false,
+      emptyDirs: ["scratch"],
+      hostPaths: ["logs"],
+      claims: [
+        { volume: "data", claim: "data-db-0" },
+        { volume: "cache", claim: "db-0-cache" },
+      ],
+    });
+  });
+
+  it("counts only an owner reference marked controller", () => {
+    const read = toDrainPod({
+      metadata: {
+        name: "p",
+        namespace: "apps",
+        ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "owner-only" }],
+      },
+    });
+    expect(read.controller).toBeUndefined();
+  });
+});
+
+describe("planNodeDrain", () => {
+  it("evicts controlled pods and leaves DaemonSet and mirror pods alone", () => {
+    const plan = planNodeDrain(
+      [
+        pod("web-1"),
+        pod("cilium-abc", { owner: ["DaemonSet", "cilium"] }),
+        pod("kube-proxy-w1", {
+          owner: ["Node", "worker-1"],
+          annotations: { "kubernetes.io/config.mirror": "hash" },
+        }),
+        pod("db-0", { owner: ["StatefulSet", "db"] }),
+      ],
+      noFlags,
+    );
+    expect(names(plan.evict)).toEqual(["db-0", "web-1"]);
+    expect(plan.skipped.map((s) => [s.pod.name, s.reason])).toEqual([
+      ["cilium-abc", "daemonset"],
+      ["kube-proxy-w1", "mirror"],
+    ]);
+    expect(plan.refused).toEqual([]);
+  });
+
+  it("refuses emptyDir and bare pods unless their flags are given, and names the flag", () => {
+    const pods = [
+      pod("cache", { volumes: [{ name: "tmp", emptyDir: {} }] }),
+      pod("debug", { owner: null }),
+    ];
+    const refused = planNodeDrain(pods, noFlags);
+    expect(refused.evict).toEqual([]);
+    expect(
+      refused.refused.map((r) => [r.pod.name, r.refusals.map((x) => [x.reason, x.flag])]),
+    ).toEqual([
+      ["cache", [["emptydir", "--delete-emptydir-data"]]],
+      ["debug", [["bare-pod", "--force-bare-pods"]]],
+    ]);
+    expect(refused.refused[0]?.refusals[0]?.message).toContain('"tmp"');
+    const allowed = planNodeDrain(pods, allFlags);
+    expect(names(allowed.evict)).toEqual(["cache", "debug"]);
+    expect(allowed.refused).toEqual([]);
+  });
+
+  it("refuses pods that asked not to be moved, whatever the flags, and lists every reason", () => {
+    const plan = planNodeDrain(
+      [
+        pod("batch", { annotations: { "karpenter.sh/do-not-disrupt": "true" } }),
+        pod("legacy", {
+          owner: null,
+          annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
+        }),
+        pod("fine", { annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "true" } }),
+        pod("also-fine", { annotations: { "karpenter.sh/do-not-disrupt": "false" } }),
+      ],
+      allFlags,
+    );
+    expect(names(plan.evict)).toEqual(["also-fine", "fine"]);
+    expect(plan.refused.map((r) => [r.pod.name, r.refusals.map((x) => x.reason)])).toEqual([
+      ["batch", ["do-not-disrupt"]],
+      ["legacy", ["safe-to-evict"]],
+    ]);
+    expect(plan.refused.every((r) => r.refusals.every((x) => x.flag === undefined))).toBe(true);
+    const bare = planNodeDrain(
+      [
+        pod("legacy", {
+          owner: null,
+          annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
+        }),
+      ],
+      noFlags,
+    );
+    expect(bare.refused[0]?.refusals.map((x) => x.reason)).toEqual(["safe-to-evict", "bare-pod"]);
+  });
+
+  it("evicts finished pods whatever their owner, volumes or annotations", () => {
+    const plan = planNodeDrain(
+      [
+        pod("job-done", {
+          owner: null,
+          phase: "Succeeded",
+          volumes: [{ name: "tmp", emptyDir: {} }],
+          annotations: { "karpenter.sh/do-not-disrupt": "true" },
+        }),
+        pod("crashed", { owner: null, phase: "Failed" }),
+      ],
+      noFlags,
+    );
+    expect(names(plan.evict)).toEqual(["crashed", "job-done"]);
+    expect(plan.refused).toEqual([]);
+  });
+
+  it("waits for pods already being deleted instead of evicting them", () => {
+    const plan = planNodeDrain(
+      [pod("leaving", { owner: null, deletionTimestamp: "2025-01-12T00:00:00Z" })],
+      noFlags,
+    );
+    expect(plan.evict).toEqual([]);
+    expect(plan.refused).toEqual([]);
+    expect(names(plan.terminating)).toEqual(["leaving"]);
+  });
+
+  it("warns about data that does not follow the pod: hostPath and node-local volumes", () => {
+    const claims = new Map<string, ClaimVolume>([
+      ["apps/data-db-0", { kind: "node-local", volume: "pvc-123" }],
+      ["apps/data-db-1", { kind: "elsewhere" }],
+      ["apps/data-db-2", { kind: "unknown", why: "HTTP 403 Forbidden" }],
+    ]);
+    const withClaim = (name: string, claim: string) =>
+      pod(name, {
+        owner: ["StatefulSet", "db"],
+        volumes: [{ name: "data", persistentVolumeClaim: { claimName: claim } }],
+      });
+    const plan = planNodeDrain(
+      [
+        pod("logger", { volumes: [{ name: "logs", hostPath: { path: "/var/log" } }] }),
+        withClaim("db-0", "data-db-0"),
+        withClaim("db-1", "data-db-1"),
+        withClaim("db-2", "data-db-2"),
+        withClaim("db-3", "data-db-3"),
+      ],
+      noFlags,
+      claims,
+    );
+    expect(names(plan.evict)).toEqual(["db-0", "db-1", "db-2", "db-3", "logger"]);
+    expect(plan.warnings.map((w) => [w.pod.name, w.message])).toEqual([
+      ["db-0", expect.stringContaining("node-local volume pvc-123")],
+      ["db-2", expect.stringContaining("HTTP 403 Forbidden")],
+      ["db-3", expect.stringContaining("not checked")],
+      ["logger", expect.stringContaining('hostPath "logs"')],
+    ]);
+  });
+});

@@ -1,0 +1,658 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import type { DrainResult } from "../../src/apply/drain-result.ts";
+import { createDrainCommand } from "../../src/cli/drain-command.ts";
+import type { CliIo } from "../../src/cli/io.ts";
+import { InputError } from "../../src/errors.ts";
+import { FakeKubeApiserver, type RecordedRequest } from "../support/fake-kube-apiserver.ts";
+
+type Raw = Record<string, unknown>;
+
+const TOKEN = "drain-identity-token";
+let fake: FakeKubeApiserver;
+let dir: string;
+let kubeconfig: string;
+
+beforeEach(async () => {
+  fake = await FakeKubeApiserver.start({ token: TOKEN });
+  dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-drain-"));
+  kubeconfig = await fake.writeKubeconfig(join(dir, "kubeconfig"));
+});
+
+afterEach(async () => {
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+// ---- cluster objects ----------------------------------------------------------------------
+
+function node(name: string, options: { unschedulable?: boolean } = {}): Raw {
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels: { "kubernetes.io/hostname": name } },
+    spec: options.unschedulable ? { unschedulable: true } : {},
+    status: { conditions: [{ type: "Ready", status: "True" }] },
+  };
+}
+
+interface PodOptions {
+  namespace?: string;
+  owner?: [kind: string, name: string] | null;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  volumes?: Raw[];
+  phase?: string;
+}
+
+function pod(name: string, nodeName: string, options: PodOptions = {}): Raw {
+  const owner = options.owner === undefined ? ["ReplicaSet", `${name}-7d9c6`] : options.owner;
+  const metadata: Raw = {
+    name,
+    namespace: options.namespace ?? "apps",
+    labels: options.labels ?? { app: name },
+  };
+  if (options.annotations) metadata.annotations = options.annotations;
+  if (owner) {
+    metadata.ownerReferences = [
+      {
+        apiVersion: owner[0] === "Node" ? "v1" : "apps/v1",
+        kind: owner[0],
+        name: owner[1],
+        uid: `uid-${owner[1]}`,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
+  }
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata,
+    spec: {
+      nodeName,
+      containers: [{ name: "main", image: "registry.example/app:1" }],
+      volumes: options.volumes ?? [],
+    },
+    status: { phase: options.phase ?? "Running" },
+  };
+}
+
+function daemonPod(name: string, nodeName: string): Raw {
+  return pod(name, nodeName, { namespace: "kube-system", owner: ["DaemonSet", "cilium"] });
+}
+
+function mirrorPod(name: string, nodeName: string): Raw {
+  return pod(name, nodeName, {
+    namespace: "kube-system",
+    owner: ["Node", nodeName],
+    annotations: {
+      "kubernetes.io/config.mirror": "0f1e2d3c4b5a",
+      "kubernetes.io/config.source": "file",
+    },
+  });
+}
+
+function budget(name: string, app: string, disruptionsAllowed: number): Raw {
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name, namespace: "apps" },
+    spec: { minAvailable: 2, selector: { matchLabels: { app } } },
+    status: { disruptionsAllowed, currentHealthy: 2, desiredHealthy: 2, expectedPods: 2 },
+  };
+}
+
+// ---- running the command --------------------------------------------------------------------
+
+/** A clock that moves only when the drain sleeps, so waits take no real time. */
+function virtualClock() {
+  let now = Date.parse("2025-01-12T00:00:00Z");
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => now,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  sleeps: number[];
+}
+
+async function drain(args: string[], options: { tty?: boolean; withKubeconfig?: boolean } = {}) {
+  const clock = virtualClock();
+  const command = createDrainCommand({ clock });
+  const run: Run = { code: -1, stdout: "", stderr: "", sleeps: clock.sleeps };
+  const io: CliIo = {
+    stdout: (text) => {
+      run.stdout += text;
+    },
+    stderr: (text) => {
+      run.stderr += text;
+    },
+    cwd: dir,
+    env: {},
+    isTty: options.tty ?? false,
+  };
+  const extra = options.withKubeconfig === false ? [] : ["--kubeconfig", kubeconfig];
+  try {
+    run.code = await command.run([...args, ...extra], io);
+  } catch (error) {
+    // What main() does with a user's mistake.
+    if (!(error instanceof InputError)) throw error;
+    run.stderr += `${error.message}\n`;
+    run.code = error.exitCode;
+  }
+  return run;
+}
+
+function jsonResult(run: Run): DrainResult {
+  return JSON.parse(run.stdout) as DrainResult;
+}
+
+const writes = (requests: RecordedRequest[]) =>
+  requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);
+
+function unschedulable(name: string): boolean {
+  return (fake.get("nodes", name)?.spec as Raw | undefined)?.unschedulable === true;
+}
+
+function podNames(): string[] {
+  return fake.list("pods").map((p) => String((p.metadata as Raw).name));
+}
+
+interface ProxiedRequest {
+  method: string;
+  path: string;
+  contentType: string | undefined;
+  body: string;
+}
+
+/**
+ * A pass-through proxy on 127.0.0.1 in front of the fake that keeps request bodies, which the
+ * fake's request log leaves out.
+ */
+async function startRecordingProxy(target: string) {
+  const seen: ProxiedRequest[] = [];
+  const server = http.createServer((incoming, outgoing) => {
+    const chunks: Buffer[] = [];
+    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+    incoming.on("end", () => {
+      const body = Buffer.concat(chunks);
+      seen.push({
+        method: incoming.method ?? "",
+        path: incoming.url ?? "",
+        contentType: incoming.headers["content-type"],
+        body: body.toString("utf8"),
+      });
+      const forward = http.request(
+        `${target}${incoming.url ?? "/"}`,
+        { method: incoming.method, headers: incoming.headers },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ---- tests ----------------------------------------------------------------------------------
+
+describe("pr-autoscaler drain", () => {
+  it("cordons first, then evicts only the pods that must go, never deleting one", async () => {
+    fake.add(
+      node("worker-1"),
+      node("worker-2"),
+      pod("web-1", "worker-1"),
+      pod("db-0", "worker-1", { owner: ["StatefulSet", "db"] }),
+      pod("report-28aa1", "worker-1", { owner: null, phase: "Succeeded" }),
+      daemonPod("cilium-x7k2p", "worker-1"),
+      mirrorPod("kube-proxy-worker-1", "worker-1"),
+      pod("web-2", "worker-2"),
+    );
+    const run = await drain(["worker-1", "--grace-period", "45"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(writes(fake.requests)).toEqual([
+      "PATCH /api/v1/nodes/worker-1",
+      "POST /api/v1/namespaces/apps/pods/db-0/eviction",
+      "POST /api/v1/namespaces/apps/pods/report-28aa1/eviction",
+      "POST /api/v1/namespaces/apps/pods/web-1/eviction",
+    ]);
+    expect(fake.requestCount({ method: "DELETE" })).toBe(0);
+    expect(podNames().sort()).toEqual(["cilium-x7k2p", "kube-proxy-worker-1", "web-2"]);
+    expect(unschedulable("worker-1")).toBe(true);
+    expect(unschedulable("worker-2")).toBe(false);
+    expect(run.stdout).toContain("node worker-1: drained, 3 pods evicted");
+    expect(run.stdout).toContain(
+      "left alone kube-system/cilium-x7k2p: managed by DaemonSet cilium",
+    );
+    expect(run.stdout).toContain("left alone kube-system/kube-proxy-worker-1: static pod");
+    expect(run.stdout).toMatch(/Drained worker-1 in \d+s\. The nodes stay cordoned/);
+  });
+
+  it("posts a policy/v1 Eviction naming the pod, its UID and the grace period, with the token", async () => {
+    fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    const stored = fake.get("pods", "web-1", "apps") as Raw;
+    const uid = String((stored.metadata as Raw).uid);
+    const proxy = await startRecordingProxy(fake.url);
+    try {
+      await writeFile(kubeconfig, fake.kubeconfig().replace(fake.url, proxy.url));
+      const run = await drain(["worker-1", "--grace-period", "45"]);
+      expect(run.code).toBe(0);
+      const sent = proxy.seen.filter((r) => r.method !== "GET");
+      expect(sent.map((r) => [r.method, r.path, r.contentType])).toEqual([
+        ["PATCH", "/api/v1/nodes/worker-1", "application/merge-patch+json"],
+        ["POST", "/api/v1/namespaces/apps/pods/web-1/eviction", "application/json"],
+      ]);
+      expect(JSON.parse(sent[0]?.body ?? "")).toEqual({ spec: { unschedulable: true } });
+      expect(JSON.parse(sent[1]?.body ?? "")).toEqual({
+        apiVersion: "policy/v1",
+        kind: "Eviction",
+        metadata: { name: "web-1", namespace: "apps" },
+        deleteOptions: { preconditions: { uid }, gracePeriodSeconds: 45 },
+      });
+      expect(fake.requests.every((r) => r.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("retries an eviction a PodDisruptionBudget refuses (429) until the budget allows it", async () => {
+    fake.add(
+      node("worker-1"),
+      pod("web-1", "worker-1", { labels: { app: "web" } }),
+      budget("web-pdb", "web", 0),
+    );
+    let attempts = 0;
+    fake.onRequest = (request) => {
+      if (request.method !== "POST" || !request.path.endsWith("/web-1/eviction")) return;
+      attempts++;
+      // The replacement pod elsewhere became Ready: the disruption controller allows one.
+      if (attempts === 3) fake.add(budget("web-pdb", "web", 1));
+    };
+    const run = await drain(["worker-1"]);
+    expect(run.code).toBe(0);
+    expect(attempts).toBe(3);
+    expect(run.sleeps).toEqual([5_000, 10_000]);
+    expect(run.stdout).toContain(
+      "worker-1: 1 pod left, waiting: apps/web-1 blocked by PDB web-pdb",
+    );
+    expect(podNames()).toEqual([]);
+    expect(unschedulable("worker-1")).toBe(true);
+  });
+
+  it("times out when the budget never allows, uncordons the node and names the budget", async () => {
+    fake.add(
+      node("worker-1"),
+      pod("web-1", "worker-1", { labels: { app: "web" } }),
+      pod("api-1", "worker-1"),
+      budget("web-pdb", "web", 0),
+    );
+    const run = await drain(["worker-1", "--timeout", "2m"]);
+    expect(run.code).toBe(1);
+    expect(podNames()).toEqual(["web-1"]);
+    expect(unschedulable("worker-1")).toBe(false);
+    // 5 s doubling to 30 s, never past the deadline.
+    expect(run.sleeps).toEqual([5_000, 10_000, 20_000, 30_000, 30_000, 25_000]);
+    expect(run.stdout).toContain(
+      "apps/web-1: blocked by PodDisruptionBudget web-pdb: The disruption budget web-pdb allows no more disruptions right now",
+    );
+    expect(run.stdout).toContain(
+      "Drain timed out: 1 pod still on worker-1 after the 2m timeout. Uncordoned worker-1.",
+    );
+    expect(writes(fake.requests).at(-1)).toBe("PATCH /api/v1/nodes/worker-1");
+  });
+
+  it("leaves a node that was cordoned before cordoned when the drain fails", async () => {
+    fake.add(
+      node("worker-1", { unschedulable: true }),
+      pod("web-1", "worker-1", { labels: { app: "web" } }),
+      budget("web-pdb", "web", 0),
+    );
+    const run = await drain(["worker-1", "--timeout", "30s", "--json"]);
+    expect(run.code).toBe(1);
+    expect(fake.requestCount({ method: "PATCH" })).toBe(0);
+    expect(unschedulable("worker-1")).toBe(true);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("timed-out");
+    expect(result.nodes[0]).toMatchObject({
+      name: "worker-1",
+      state: "timed-out",
+      wasCordoned: true,
+      cordoned: false,
+      uncordoned: false,
+      stuck: [{ pod: "apps/web-1", budget: "web-pdb" }],
+    });
+  });
+
+  it("with --keep-cordoned leaves the nodes it cordoned cordoned after a failure", async () => {
+    fake.add(
+      node("worker-1"),
+      pod("web-1", "worker-1", { labels: { app: "web" } }),
+      budget("web-pdb", "web", 0),
+    );
+    const run = await drain(["worker-1", "--timeout", "30s", "--keep-cordoned"]);
+    expect(run.code).toBe(1);
+    expect(unschedulable("worker-1")).toBe(true);
+    expect(run.stdout).toContain("Left cordoned: worker-1.");
+  });
+
+  it("refuses a pod with emptyDir data without --delete-emptydir-data, changing nothing", async () => {
+    fake.add(
+      node("worker-1"),
+      pod("web-1", "worker-1"),
+      pod("cache-1", "worker-1", { volumes: [{ name: "scratch", emptyDir: {} }] }),
+    );
+    const refused = await drain(["worker-1"]);
+    expect(refused.code).toBe(1);
+    expect(writes(fake.requests)).toEqual([]);
+    expect(refused.stdout).toContain(
+      'apps/cache-1: emptyDir "scratch" would be deleted with it (allow with --delete-emptydir-data)',
+    );
+    expect(refused.stdout).toContain(
+      "Drain refused: 1 pod may not be moved. Nothing was cordoned.",
+    );
+
+    const allowed = await drain(["worker-1", "--delete-emptydir-data"]);
+    expect(allowed.code).toBe(0);
+    expect(podNames()).toEqual([]);
+  });
+
+  it("refuses pods annotated safe-to-evict false or do-not-disrupt true, even with every flag", async () => {
+    fake.add(
+      node("worker-1"),
+      pod("backup-1", "worker-1", {
+        annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
+      }),
+      pod("train-1", "worker-1", { annotations: { "karpenter.sh/do-not-disrupt": "true" } }),
+    );
+    const run = await drain(["worker-1", "--delete-emptydir-data", "--force-bare-pods", "--json"]);
+    expect(run.code).toBe(1);
+    expect(writes(fake.requests)).toEqual([]);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("refused");
+    expect(result.nodes[0]?.refused).toEqual([
+      {
+        pod: "apps/backup-1",
+        reasons: [
+          {
+            reason: "safe-to-evict",
+            message: 'annotated cluster-autoscaler.kubernetes.io/safe-to-evict: "false"',
+          },
+        ],
+      },
+      {
+        pod: "apps/train-1",
+        reasons: [
+          { reason: "do-not-disrupt", message: 'annotated karpenter.sh/do-not-disrupt: "true"' },
+        ],
+      },
+    ]);
+  });
+
+  it("refuses a bare pod unless --force-bare-pods", async () => {
+    fake.add(node("worker-1"), pod("debug-shell", "worker-1", { owner: null }));
+    const refused = await drain(["worker-1"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(
+      "apps/debug-shell: no controller would recreate it: evicting it deletes it for good (allow with --force-bare-pods)",
+    );
+    expect(writes(fake.requests)).toEqual([]);
+    const forced = await drain(["worker-1", "--force-bare-pods"]);
+    expect(forced.code).toBe(0);
+    expect(podNames()).toEqual([]);
+  });
+
+  it("--dry-run reports what it would do and writes nothing", async () => {
+    fake.add(
+      node("worker-1"),
+      pod("web-1", "worker-1", { labels: { app: "web" } }),
+      pod("api-1", "worker-1", { labels: { app: "api" } }),
+      daemonPod("cilium-x7k2p", "worker-1"),
+      budget("web-pdb", "web", 0),
+      budget("api-pdb", "api", 1),
+    );
+    const run = await drain(["worker-1", "--dry-run"]);
+    expect(run.code).toBe(0);
+    expect(fake.requests.every((r) => r.method === "GET")).toBe(true);
+    expect(unschedulable("worker-1")).toBe(false);
+    expect(podNames()).toHaveLength(3);
+    expect(run.stdout).toContain("node worker-1: would be cordoned and have 2 pods evicted");
+    expect(run.stdout).toContain("would evict apps/api-1 (PDB api-pdb allows 1 now)");
+    expect(run.stdout).toContain(
+      "would evict apps/web-1 (PDB web-pdb allows no disruption now: the drain would wait for it)",
+    );
+    expect(run.stdout).toContain("Dry run: the drain would go ahead");
+  });
+
+  it("--dry-run exits 1 when the drain would be refused", async () => {
+    fake.add(node("worker-1"), pod("debug-shell", "worker-1", { owner: null }));
+    const run = await drain(["worker-1", "--dry-run", "--json"]);
+    expect(run.code).toBe(1);
+    expect(fake.requests.every((r) => r.method === "GET")).toBe(true);
+    const result = jsonResult(run);
+    expect(result).toMatchObject({ outcome: "refused", dryRun: true });
+    expect(result.nodes[0]?.refused[0]?.reasons[0]?.flag).toBe("--force-bare-pods");
+  });
+
+  it("cordons every node before evicting, then drains them one after another", async () => {
+    fake.add(
+      node("worker-1"),
+      node("worker-2"),
+      pod("web-1", "worker-1"),
+      pod("api-1", "worker-1"),
+      pod("web-2", "worker-2"),
+    );
+    const run = await drain(["worker-2", "worker-1", "--json"]);
+    expect(run.code).toBe(0);
+    expect(writes(fake.requests)).toEqual([
+      "PATCH /api/v1/nodes/worker-2",
+      "PATCH /api/v1/nodes/worker-1",
+      "POST /api/v1/namespaces/apps/pods/web-2/eviction",
+      "POST /api/v1/namespaces/apps/pods/api-1/eviction",
+      "POST /api/v1/namespaces/apps/pods/web-1/eviction",
+    ]);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("drained");
+    expect(result.nodes.map((n) => [n.name, n.state, n.evicted])).toEqual([
+      ["worker-2", "drained", ["apps/web-2"]],
+      ["worker-1", "drained", ["apps/api-1", "apps/web-1"]],
+    ]);
+    expect(run.stderr).toContain("node/worker-2 cordoned\nnode/worker-1 cordoned\n");
+  });
+
+  it("uncordons the first node when the second cannot be drained", async () => {
+    fake.add(
+      node("worker-1"),
+      node("worker-2"),
+      pod("web-1", "worker-1"),
+      pod("db-0", "worker-2", { owner: ["StatefulSet", "db"], labels: { app: "db" } }),
+      budget("db-pdb", "db", 0),
+    );
+    const run = await drain(["worker-1", "worker-2", "--timeout", "1m"]);
+    expect(run.code).toBe(1);
+    expect(unschedulable("worker-1")).toBe(false);
+    expect(unschedulable("worker-2")).toBe(false);
+    expect(run.stdout).toContain("node worker-1: drained, 1 pod evicted");
+    expect(run.stdout).toContain("node worker-2: timed out, 0 pods evicted");
+    expect(run.stdout).toContain("Uncordoned worker-1, worker-2.");
+  });
+
+  it("fails without changing anything when a node does not exist", async () => {
+    fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    const run = await drain(["worker-1", "worker-9"]);
+    expect(run.code).toBe(1);
+    expect(writes(fake.requests)).toEqual([]);
+    expect(run.stdout).toContain("node worker-9: does not exist");
+    expect(run.stdout).toContain(
+      "Drain failed: node worker-9 does not exist; check the node names (the guard's node name template). Nothing was cordoned.",
+    );
+  });
+
+  it("stops at once when several budgets select a pod (HTTP 500), and uncordons", async () => {
+    fake.add(
+      node("worker-1"),
+      pod("web-1", "worker-1", { labels: { app: "web" } }),
+      budget("web-pdb", "web", 1),
+      budget("web-pdb-old", "web", 1),
+    );
+    const run = await drain(["worker-1", "--json"]);
+    expect(run.code).toBe(1);
+    expect(run.sleeps).toEqual([]);
+    expect(unschedulable("worker-1")).toBe(false);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("failed");
+    expect(result.message).toContain("more than one PodDisruptionBudget");
+    expect(result.nodes[0]?.stuck.map((s) => s.pod)).toEqual(["apps/web-1"]);
+  });
+
+  it("stops when the identity may not evict (403) and says so", async () => {
+    fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    fake.injectFault({
+      method: "POST",
+      path: "/api/v1/namespaces/apps/pods/web-1/eviction",
+      status: 403,
+      message:
+        'pods "web-1" is forbidden: User "pr-autoscaler" cannot create resource "pods/eviction" in API group "" in the namespace "apps"',
+    });
+    const run = await drain(["worker-1"]);
+    expect(run.code).toBe(1);
+    expect(unschedulable("worker-1")).toBe(false);
+    expect(run.stdout).toContain('cannot create resource "pods/eviction"');
+    expect(run.stdout).toContain("HTTP 403 Forbidden");
+  });
+
+  it("lists the node's pods again after an API hiccup instead of giving up", async () => {
+    fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    // The check's list passes; the first list of the drain itself gets a 503.
+    fake.injectFault({ method: "GET", path: "/api/v1/pods", status: 503, after: 1 });
+    const run = await drain(["worker-1"]);
+    expect(run.code).toBe(0);
+    expect(run.sleeps).toEqual([2_000]);
+    expect(podNames()).toEqual([]);
+  });
+
+  it("waits for an evicted pod that takes time to terminate", async () => {
+    fake.add(node("worker-1"), pod("db-0", "worker-1", { owner: ["StatefulSet", "db"] }));
+    const terminating = fake.get("pods", "db-0", "apps") as Raw;
+    let checks = 0;
+    fake.onRequest = (request) => {
+      if (request.method !== "GET" || request.path !== "/api/v1/namespaces/apps/pods/db-0") return;
+      checks++;
+      // The kubelet is still stopping it: the API keeps it, with a deletion timestamp.
+      if (checks < 3) {
+        fake.put("pods", {
+          ...terminating,
+          metadata: {
+            ...(terminating.metadata as Raw),
+            deletionTimestamp: "2025-01-12T00:00:30Z",
+          },
+        });
+      } else fake.remove("pods", "db-0", "apps");
+    };
+    const run = await drain(["worker-1"]);
+    expect(run.code).toBe(0);
+    expect(checks).toBe(3);
+    expect(run.sleeps).toEqual([2_000, 2_000]);
+    expect(run.stdout).toContain("worker-1: 1 pod left (1 terminating)");
+  });
+
+  it("counts an evicted pod whose name now belongs to a new pod (another UID) as gone", async () => {
+    fake.add(
+      node("worker-1"),
+      node("worker-2"),
+      pod("db-0", "worker-1", { owner: ["StatefulSet", "db"] }),
+    );
+    fake.onRequest = (request) => {
+      if (request.method === "GET" && request.path === "/api/v1/namespaces/apps/pods/db-0") {
+        if (!fake.get("pods", "db-0", "apps")) {
+          fake.add(pod("db-0", "worker-2", { owner: ["StatefulSet", "db"] }));
+        }
+      }
+    };
+    const run = await drain(["worker-1"]);
+    expect(run.code).toBe(0);
+    expect(run.sleeps).toEqual([]);
+    expect(fake.get("pods", "db-0", "apps")?.spec).toMatchObject({ nodeName: "worker-2" });
+  });
+
+  it("evicts a pod that lands on the node during the drain before calling it drained", async () => {
+    fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    let added = false;
+    fake.onRequest = (request) => {
+      if (!added && request.method === "POST") {
+        added = true;
+        // A pod created with spec.nodeName set skips the scheduler, so cordoning does not stop it.
+        fake.add(pod("pinned-1", "worker-1"));
+      }
+    };
+    const run = await drain(["worker-1", "--json"]);
+    expect(run.code).toBe(0);
+    expect(podNames()).toEqual([]);
+    expect(jsonResult(run).nodes[0]?.evicted).toEqual(["apps/web-1", "apps/pinned-1"]);
+  });
+
+  it("shows progress as one updating line on a terminal", async () => {
+    fake.add(
+      node("worker-1"),
+      pod("web-1", "worker-1", { labels: { app: "web" } }),
+      budget("web-pdb", "web", 0),
+    );
+    const run = await drain(["worker-1", "--timeout", "20s"], { tty: true });
+    expect(run.code).toBe(1);
+    const updates = run.stdout.split("\r\u001b[2K").length - 1;
+    expect(updates).toBeGreaterThanOrEqual(3);
+    expect(run.stdout).toContain(
+      "\r\u001b[2Kworker-1: 1 pod left, waiting: apps/web-1 blocked by PDB web-pdb",
+    );
+  });
+
+  it("exits 2 on bad flags and on a kubeconfig that does not exist", async () => {
+    expect((await drain([])).code).toBe(2);
+    expect((await drain(["worker-1", "--timeout", "soon"])).stderr).toContain(
+      '--timeout expects a duration such as 90s, 10m or 1h30m, got "soon"',
+    );
+    expect((await drain(["worker-1", "--grace-period", "0"])).code).toBe(2);
+    expect((await drain(["Worker_1"])).code).toBe(2);
+    const missing = await drain(["worker-1", "--kubeconfig", join(dir, "nope")], {
+      withKubeconfig: false,
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("kubeconfig file not found");
+    expect(fake.requests).toEqual([]);
+  });
+
+  it("fails with exit 1 when the API server cannot be reached", async () => {
+    await fake.close();
+    const run = await drain(["worker-1"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/Drain failed: .*ECONNREFUSED/);
+    fake = await FakeKubeApiserver.start();
+  });
+});

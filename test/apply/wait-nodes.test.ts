@@ -1,0 +1,410 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import type { WaitResult } from "../../src/apply/wait-nodes.ts";
+import type { CliIo } from "../../src/cli/io.ts";
+import { createWaitNodesCommand } from "../../src/cli/wait-nodes-command.ts";
+import { InputError } from "../../src/errors.ts";
+import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+
+type Raw = Record<string, unknown>;
+
+const start = Date.parse("2025-01-12T00:00:00Z");
+let fake: FakeKubeApiserver;
+let dir: string;
+let kubeconfig: string;
+
+beforeEach(async () => {
+  fake = await FakeKubeApiserver.start();
+  dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-wait-"));
+  kubeconfig = await fake.writeKubeconfig(join(dir, "kubeconfig"));
+});
+
+afterEach(async () => {
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface NodeOptions {
+  pool?: string;
+  ready?: boolean | "none";
+  unschedulable?: boolean;
+  controlPlane?: boolean;
+  /** Minutes before the test's start. */
+  ageMinutes?: number;
+}
+
+function node(name: string, options: NodeOptions = {}): Raw {
+  const labels: Record<string, string> = { "kubernetes.io/hostname": name };
+  if (options.pool) labels["pr-autoscaler.io/pool"] = options.pool;
+  if (options.controlPlane) labels["node-role.kubernetes.io/control-plane"] = "";
+  const ready = options.ready ?? true;
+  const conditions =
+    ready === "none"
+      ? []
+      : [
+          ready
+            ? {
+                type: "Ready",
+                status: "True",
+                reason: "KubeletReady",
+                message: "kubelet is posting ready status",
+              }
+            : {
+                type: "Ready",
+                status: "Unknown",
+                reason: "NodeStatusUnknown",
+                message: "Kubelet stopped posting node status.",
+              },
+        ];
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name,
+      labels,
+      creationTimestamp: new Date(start - (options.ageMinutes ?? 60 * 24) * 60_000).toISOString(),
+    },
+    spec: options.unschedulable ? { unschedulable: true } : {},
+    status: { conditions },
+  };
+}
+
+function virtualClock() {
+  let now = start;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => now,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  sleeps: number[];
+}
+
+async function wait(args: string[], options: { cwd?: string; kubeconfig?: boolean } = {}) {
+  const clock = virtualClock();
+  const run: Run = { code: -1, stdout: "", stderr: "", sleeps: clock.sleeps };
+  const io: CliIo = {
+    stdout: (text) => {
+      run.stdout += text;
+    },
+    stderr: (text) => {
+      run.stderr += text;
+    },
+    cwd: options.cwd ?? dir,
+    env: {},
+    isTty: false,
+  };
+  const extra = options.kubeconfig === false ? [] : ["--kubeconfig", kubeconfig];
+  try {
+    run.code = await createWaitNodesCommand({ clock }).run([...args, ...extra], io);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    run.stderr += `${error.message}\n`;
+    run.code = error.exitCode;
+  }
+  return run;
+}
+
+const json = (run: Run) => JSON.parse(run.stdout) as WaitResult;
+
+/** Runs `change` when the wait lists the nodes for the `n`-th time, before the answer. */
+function onNthList(n: number, change: () => void): void {
+  let lists = 0;
+  fake.onRequest = (request) => {
+    if (request.method === "GET" && request.path === "/api/v1/nodes" && ++lists === n) change();
+  };
+}
+
+async function writeRepoConfig(root: string, file: string, poolExtra = ""): Promise<void> {
+  await mkdir(join(root, ".github"), { recursive: true });
+  await writeFile(
+    join(root, file),
+    [
+      "pools:",
+      "  - name: workers",
+      "    target: { file: terraform/terraform.tfvars, path: worker_count }",
+      "    max: 6",
+      "    selector:",
+      "      matchLabels: { pr-autoscaler.io/pool: workers }",
+      poolExtra,
+      "  - name: gpu",
+      "    target: { file: terraform/terraform.tfvars, path: gpu_count }",
+      "    max: 2",
+      "    selector:",
+      "      matchExpressions:",
+      "        - { key: pr-autoscaler.io/pool, operator: In, values: [gpu] }",
+      "",
+    ].join("\n"),
+  );
+}
+
+describe("pr-autoscaler wait-nodes", () => {
+  it("waits until a new node joins and is Ready", async () => {
+    fake.add(
+      node("talos-cp-1", { controlPlane: true }),
+      node("talos-worker-1"),
+      node("talos-worker-2"),
+    );
+    onNthList(3, () => fake.add(node("talos-worker-3", { ageMinutes: 0 })));
+    const run = await wait(["--pool", "workers", "--count", "3", "--interval", "10s"]);
+    expect(run.code).toBe(0);
+    expect(run.sleeps).toEqual([10_000, 10_000]);
+    expect(run.stdout).toContain("pool workers: 2/3 Ready\n");
+    expect(run.stdout).toContain(
+      "Pool workers has 3 Ready nodes (wanted 3), after 20s.\n  selector: every node that is not control plane",
+    );
+    expect(run.stdout).toContain("talos-worker-3: Ready, age 20s");
+    expect(run.stdout).toContain("talos-worker-1: Ready, age 1d");
+    expect(run.stdout).not.toContain("talos-cp-1");
+  });
+
+  it("times out with what it saw: Ready and NotReady nodes, their ages, how many are missing", async () => {
+    fake.add(
+      node("talos-worker-1"),
+      node("talos-worker-2", { unschedulable: true }),
+      node("talos-worker-3", { ready: false, ageMinutes: 4 }),
+    );
+    const run = await wait(["--pool", "workers", "--count", "3", "--timeout", "1m", "--json"]);
+    expect(run.code).toBe(1);
+    expect(run.sleeps.reduce((a, b) => a + b, 0)).toBe(60_000);
+    const result = json(run);
+    expect(result).toMatchObject({
+      outcome: "timed-out",
+      ready: 2,
+      missing: 1,
+      message: "the pool has 2 of 3 nodes Ready (1 missing)",
+    });
+    expect(result.members).toEqual([
+      { name: "talos-worker-1", state: "ready", createdAt: expect.any(String), ageSeconds: 86_460 },
+      {
+        name: "talos-worker-2",
+        state: "cordoned",
+        createdAt: expect.any(String),
+        ageSeconds: 86_460,
+      },
+      {
+        name: "talos-worker-3",
+        state: "not-ready",
+        createdAt: expect.any(String),
+        ageSeconds: 300,
+        notReadyReason: "Ready=Unknown: NodeStatusUnknown: Kubelet stopped posting node status.",
+      },
+    ]);
+    // Progress went to stderr, one line per change only.
+    expect(run.stderr).toBe(
+      "pool workers: 2/3 Ready; NotReady: talos-worker-3; cordoned: talos-worker-2\n",
+    );
+  });
+
+  it("prints the timeout report for people", async () => {
+    fake.add(node("talos-worker-1"), node("talos-worker-2", { ready: "none", ageMinutes: 2 }));
+    const run = await wait(["--pool", "workers", "--count", "2", "--timeout", "30s"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      "Timed out after 30s waiting for pool workers: the pool has 1 of 2 nodes Ready (1 missing).",
+    );
+    expect(run.stdout).toContain("talos-worker-2: NotReady, age 2m30s (no Ready condition yet)");
+    expect(run.stdout).toContain("missing: 1 more Ready node");
+  });
+
+  it("counts only the nodes the --selector matches", async () => {
+    fake.add(
+      node("talos-cp-1", { controlPlane: true, pool: "workers" }),
+      node("worker-a", { pool: "workers" }),
+      node("worker-b", { pool: "workers" }),
+      node("gpu-a", { pool: "gpu" }),
+    );
+    const two = await wait([
+      "--pool",
+      "workers",
+      "--count",
+      "2",
+      "--selector",
+      "pr-autoscaler.io/pool=workers",
+      "--json",
+    ]);
+    expect(two.code).toBe(0);
+    expect(json(two).members.map((m) => m.name)).toEqual(["worker-a", "worker-b"]);
+    expect(json(two).selector).toBe("pr-autoscaler.io/pool=workers");
+    const three = await wait([
+      "--pool",
+      "workers",
+      "--count",
+      "3",
+      "--selector",
+      "pr-autoscaler.io/pool in (workers)",
+      "--timeout",
+      "20s",
+    ]);
+    expect(three.code).toBe(1);
+  });
+
+  it("takes the pool's selector and provisionTimeout from --config", async () => {
+    await writeRepoConfig(dir, "infra.yml", "    provisionTimeout: 3m");
+    fake.add(
+      node("worker-a", { pool: "workers" }),
+      node("gpu-a", { pool: "gpu" }),
+      node("gpu-b", { pool: "gpu" }),
+    );
+    const gpu = await wait(["--pool", "gpu", "--count", "2", "--config", "infra.yml", "--json"]);
+    expect(gpu.code).toBe(0);
+    expect(json(gpu).selector).toBe("pr-autoscaler.io/pool in (gpu)");
+    const workers = await wait(["--pool", "workers", "--count", "2", "--config", "infra.yml"]);
+    expect(workers.code).toBe(1);
+    expect(workers.sleeps.reduce((a, b) => a + b, 0)).toBe(180_000);
+    expect(workers.stdout).toContain("selector: pr-autoscaler.io/pool=workers");
+  });
+
+  it(`reads .github/pr-autoscaler.yml of the current directory by default`, async () => {
+    await writeRepoConfig(dir, ".github/pr-autoscaler.yml");
+    fake.add(node("worker-a", { pool: "workers" }), node("gpu-a", { pool: "gpu" }));
+    const run = await wait(["--pool", "workers", "--count", "1", "--json"]);
+    expect(run.code).toBe(0);
+    expect(json(run).members.map((m) => m.name)).toEqual(["worker-a"]);
+    const unknown = await wait(["--pool", "storage", "--count", "1"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('pool "storage" is not in the config (pools: workers, gpu)');
+  });
+
+  it("with --gone waits until the removed node's Node object is gone", async () => {
+    fake.add(
+      node("talos-worker-1"),
+      node("talos-worker-2"),
+      node("talos-worker-3", { ready: false, unschedulable: true }),
+    );
+    onNthList(2, () => fake.remove("nodes", "talos-worker-3"));
+    const run = await wait(["--pool", "workers", "--count", "2", "--gone", "talos-worker-3"]);
+    expect(run.code).toBe(0);
+    expect(run.sleeps).toEqual([10_000]);
+    expect(run.stdout).toContain("pool workers: 2/2 Ready; waiting for talos-worker-3 to go\n");
+    expect(run.stdout).toContain("talos-worker-3: gone");
+    expect(fake.requestCount({ method: "DELETE" })).toBe(0);
+  });
+
+  it("times out when a --gone node stays, and says why", async () => {
+    fake.add(node("talos-worker-1"), node("talos-worker-3", { ready: false, unschedulable: true }));
+    const run = await wait([
+      "--pool",
+      "workers",
+      "--count",
+      "1",
+      "--gone",
+      "talos-worker-3",
+      "--timeout",
+      "30s",
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      "Timed out after 30s waiting for pool workers: talos-worker-3 still there.",
+    );
+    expect(run.stdout).toContain(
+      "talos-worker-3: still there (NotReady, cordoned); pass --delete-gone to delete its Node object",
+    );
+  });
+
+  it("--delete-gone deletes a removed node's Node object only once it is cordoned and NotReady", async () => {
+    fake.add(
+      node("talos-worker-1"),
+      // The VM is still shutting down: its kubelet reports Ready.
+      node("talos-worker-3", { unschedulable: true }),
+      // Never drained: left alone.
+      node("talos-worker-4", { ready: false }),
+    );
+    onNthList(3, () => fake.add(node("talos-worker-3", { ready: false, unschedulable: true })));
+    const run = await wait([
+      "--pool",
+      "workers",
+      "--count",
+      "1",
+      "--gone",
+      "talos-worker-3",
+      "--gone",
+      "talos-worker-4",
+      "--delete-gone",
+      "--timeout",
+      "1m",
+      "--json",
+    ]);
+    expect(run.code).toBe(1);
+    expect(fake.requests.filter((r) => r.method === "DELETE").map((r) => r.path)).toEqual([
+      "/api/v1/nodes/talos-worker-3",
+    ]);
+    const deleteAt = fake.requests.findIndex((r) => r.method === "DELETE");
+    expect(fake.requests.slice(0, deleteAt).filter((r) => r.path === "/api/v1/nodes")).toHaveLength(
+      3,
+    );
+    expect(fake.get("nodes", "talos-worker-3")).toBeUndefined();
+    expect(fake.get("nodes", "talos-worker-4")).toBeDefined();
+    expect(json(run).gone).toEqual([
+      { name: "talos-worker-3", state: "deleted" },
+      { name: "talos-worker-4", state: "present", ready: false, unschedulable: false },
+    ]);
+    expect(run.stderr).toContain("node/talos-worker-3 deleted\n");
+  });
+
+  it("tries again after an API error worth retrying, and stops at once when refused", async () => {
+    fake.add(node("talos-worker-1"));
+    fake.injectFault({ method: "GET", path: "/api/v1/nodes", status: 503 });
+    const retried = await wait(["--pool", "workers", "--count", "1"]);
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toContain("could not read the nodes (trying again):");
+    expect(retried.sleeps).toEqual([10_000]);
+
+    fake.injectFault({
+      method: "GET",
+      path: "/api/v1/nodes",
+      status: 403,
+      message: 'nodes is forbidden: User "system:anonymous" cannot list resource "nodes"',
+    });
+    const refused = await wait(["--pool", "workers", "--count", "1"]);
+    expect(refused.code).toBe(1);
+    expect(refused.sleeps).toEqual([]);
+    expect(refused.stdout).toContain("Stopped waiting for pool workers:");
+    expect(refused.stdout).toContain("HTTP 403 Forbidden");
+  });
+
+  it("exits 2 on bad flags, selectors and configs", async () => {
+    const cases: [string[], string][] = [
+      [["--count", "1"], "--pool NAME is required"],
+      [["--pool", "workers"], "--count N is required"],
+      [["--pool", "workers", "--count", "three"], "--count expects a whole number"],
+      [
+        ["--pool", "workers", "--count", "1", "--selector", "a=b", "--config", "x.yml"],
+        "give either --selector or --config",
+      ],
+      [["--pool", "workers", "--count", "1", "--selector", "a=b,,c"], "has an empty term"],
+      [
+        ["--pool", "workers", "--count", "1", "--selector", "a=b=c"],
+        "does not start with a label key",
+      ],
+      [["--pool", "workers", "--count", "1", "--delete-gone"], "--delete-gone needs"],
+      [["--pool", "workers", "--count", "1", "--interval", "0"], "--interval expects a duration"],
+      [["--pool", "workers", "--count", "1", "--config", "missing.yml"], "cannot read the config"],
+    ];
+    for (const [args, message] of cases) {
+      const run = await wait(args);
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({
+        args,
+        code: 2,
+        stderr: expect.stringContaining(message),
+      });
+    }
+    await writeFile(join(dir, "bad.yml"), "pools:\n  - name: workers\n    max: two\n");
+    const bad = await wait(["--pool", "workers", "--count", "1", "--config", "bad.yml"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^bad\.yml:3:/m);
+    expect(fake.requests).toEqual([]);
+  });
+});
