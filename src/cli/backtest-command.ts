@@ -46,7 +46,6 @@ Exit codes: 0 ok (goals met or not), 2 usage, or a bad trace or config (file:lin
 /** `pr-autoscaler backtest`: how a repo config would have scaled a recorded or made-up day. */
 export const backtestCommand: Command = {
   name: "backtest",
-  summary: "Replay a workload trace against the planner, the seed baseline and an oracle",
   usage: USAGE,
   run: runBacktestCommand,
 };

@@ -67,8 +67,6 @@ export interface DrainCommandDeps {
 export function createDrainCommand(deps: DrainCommandDeps = {}): Command {
   return {
     name: "drain",
-    summary:
-      "cordon nodes and evict their pods (honouring PodDisruptionBudgets) before their VMs go",
     usage,
     run: (args, io) => runDrain(args, io, deps),
   };

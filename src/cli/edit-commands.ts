@@ -32,7 +32,6 @@ const PATH_HELP = `PATH syntax (the same for tfvars and YAML):
 
 export const getCommand: Command = {
   name: "get",
-  summary: "print the value at PATH in a tfvars or YAML file",
   usage: `Usage: pr-autoscaler get FILE PATH [--format tfvars|yaml] [--document N]
 
 Prints the current value at PATH: scalars as they read, maps and lists as JSON.
@@ -60,7 +59,6 @@ ${PATH_HELP}`,
 
 export const editCommand: Command = {
   name: "edit",
-  summary: "set the value at PATH, changing no other byte of the file",
   usage: `Usage: pr-autoscaler edit FILE PATH VALUE [--write] [--format tfvars|yaml] [--document N]
 
 Prints the whole edited file to stdout, or with --write replaces FILE atomically and prints

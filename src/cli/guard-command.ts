@@ -66,7 +66,6 @@ Exit codes: 0 pass, 1 refused (every offending change is listed), 2 usage or bad
 /** `pr-autoscaler guard`: the plan guard in front of `terraform apply`. */
 export const guardCommand: Command = {
   name: "guard",
-  summary: "Check a terraform plan is only the expected worker VM change before applying it",
   usage: USAGE,
   run: runGuard,
 };

@@ -1,27 +1,65 @@
 import { type ExitCode, formatLocated, InputError } from "../errors.ts";
-import { backtestCommand } from "./backtest-command.ts";
 import type { Command } from "./command.ts";
-import { drainCommand } from "./drain-command.ts";
-import { editCommand, getCommand } from "./edit-commands.ts";
-import { guardCommand } from "./guard-command.ts";
 import { type CliIo, processIo } from "./io.ts";
-import { planCommand } from "./plan-command.ts";
-import { reportCommand } from "./report-command.ts";
-import { snapshotCommand } from "./snapshot-command.ts";
-import { validateCommand } from "./validate-command.ts";
-import { waitNodesCommand } from "./wait-nodes-command.ts";
 
-const commands: Command[] = [
-  getCommand,
-  editCommand,
-  snapshotCommand,
-  planCommand,
-  validateCommand,
-  backtestCommand,
-  guardCommand,
-  reportCommand,
-  drainCommand,
-  waitNodesCommand,
+interface CommandEntry {
+  name: string;
+  summary: string;
+  /** Loaded only when the command runs: each command's dependencies stay off the others' path. */
+  load(): Promise<Command>;
+}
+
+const commands: CommandEntry[] = [
+  {
+    name: "get",
+    summary: "print the value at PATH in a tfvars or YAML file",
+    load: async () => (await import("./edit-commands.ts")).getCommand,
+  },
+  {
+    name: "edit",
+    summary: "set the value at PATH, changing no other byte of the file",
+    load: async () => (await import("./edit-commands.ts")).editCommand,
+  },
+  {
+    name: "snapshot",
+    summary: "read the cluster (nodes, pods, PDBs, VPAs, HPAs, usage) into a JSON snapshot",
+    load: async () => (await import("./snapshot-command.ts")).snapshotCommand,
+  },
+  {
+    name: "plan",
+    summary: "decide the changes the cluster needs and print them (writes nothing)",
+    load: async () => (await import("./plan-command.ts")).planCommand,
+  },
+  {
+    name: "validate",
+    summary: "check .github/pr-autoscaler.yml and the auto-merge policies it extends",
+    load: async () => (await import("./validate-command.ts")).validateCommand,
+  },
+  {
+    name: "backtest",
+    summary: "replay a workload trace against the planner, the seed baseline and an oracle",
+    load: async () => (await import("./backtest-command.ts")).backtestCommand,
+  },
+  {
+    name: "guard",
+    summary: "check a terraform plan changes only the expected worker VMs (before apply)",
+    load: async () => (await import("./guard-command.ts")).guardCommand,
+  },
+  {
+    name: "report",
+    summary: "report the plan guard's and the apply's results on the pull request (for CI)",
+    load: async () => (await import("./report-command.ts")).reportCommand,
+  },
+  {
+    name: "drain",
+    summary: "cordon nodes and evict their pods, honouring PodDisruptionBudgets",
+    load: async () => (await import("./drain-command.ts")).drainCommand,
+  },
+  {
+    name: "wait-nodes",
+    summary: "wait until a pool has N Ready nodes and removed nodes are gone",
+    load: async () => (await import("./wait-nodes-command.ts")).waitNodesCommand,
+  },
 ];
 
 function overview(): string {
@@ -46,18 +84,19 @@ export async function main(argv: string[], io: CliIo): Promise<ExitCode> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     const topic = name === "help" ? commands.find((c) => c.name === rest[0]) : undefined;
-    io.stdout(topic ? topic.usage : overview());
+    io.stdout(topic ? (await topic.load()).usage : overview());
     return 0;
   }
   if (name === "--version" || name === "-V") {
     io.stdout(`${await packageVersion()}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     io.stderr(`pr-autoscaler: unknown command ${JSON.stringify(name)}\n\n${overview()}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout(command.usage);
     return 0;

@@ -36,7 +36,6 @@ Exit codes: 0 planned (with or without proposals), 1 the cluster could not be re
 
 export const planCommand: Command = {
   name: "plan",
-  summary: "decide the changes the cluster needs and print them (writes nothing)",
   usage,
   async run(args, io) {
     const { values } = parseCommandArgs(

@@ -103,7 +103,6 @@ Exit codes: 0 reported, 1 GitHub refused the report or could not be reached, 2 u
 /** `pr-autoscaler report`: the apply workflow's pull request comments and commit statuses. */
 export const reportCommand: Command = {
   name: "report",
-  summary: "Report the plan guard's and the apply's results on the pull request (for CI)",
   usage: USAGE,
   run: runReport,
 };

@@ -164,7 +164,6 @@ async function run(args: string[], io: CliIo): Promise<ExitCode> {
 /** `pr-autoscaler snapshot`: reads the cluster and prints or saves the Snapshot. */
 export const snapshotCommand: Command = {
   name: "snapshot",
-  summary: "read the cluster (nodes, pods, PDBs, VPAs, HPAs, usage) into a JSON snapshot",
   usage,
   run,
 };

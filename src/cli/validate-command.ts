@@ -30,7 +30,6 @@ const OPTIONS = { json: { type: "boolean" } } as const;
 /** `pr-autoscaler validate`: the same validation the app runs on the default branch. */
 export const validateCommand: Command = {
   name: "validate",
-  summary: "Check .github/pr-autoscaler.yml and the auto-merge policies it extends",
   usage: USAGE,
   run: runValidate,
 };

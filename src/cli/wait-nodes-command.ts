@@ -71,7 +71,6 @@ export interface WaitNodesCommandDeps {
 export function createWaitNodesCommand(deps: WaitNodesCommandDeps = {}): Command {
   return {
     name: "wait-nodes",
-    summary: "wait until a pool has N Ready nodes and removed nodes are gone",
     usage,
     run: (args, io) => runWaitNodes(args, io, deps),
   };

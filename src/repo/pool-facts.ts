@@ -17,14 +17,19 @@ export interface PoolFacts {
  * Reads what the repo says about each pool: the target's current value, and when (and in which
  * direction) the value last changed, from the history of its file. The time of a change is
  * when its commit reached the branch, so cooldowns survive restarts: they live in git.
+ * Commits dated after `asOf` are not changes yet for a plan made as of that time.
  */
-export async function readPoolFacts(repo: RepoReader, config: RepoConfig): Promise<PoolFacts> {
+export async function readPoolFacts(
+  repo: RepoReader,
+  config: RepoConfig,
+  asOf?: Date,
+): Promise<PoolFacts> {
   const files = new Map<string, string>();
   const facts: PoolRepoFacts[] = [];
   for (const pool of config.pools) {
     const text = files.get(pool.target.file) ?? (await repo.readFile(pool.target.file));
     if (text !== undefined) files.set(pool.target.file, text);
-    facts.push(await poolFacts(repo, pool, text));
+    facts.push(await poolFacts(repo, pool, text, asOf));
   }
   return { facts, files };
 }
@@ -33,13 +38,14 @@ async function poolFacts(
   repo: RepoReader,
   pool: PoolConfig,
   text: string | undefined,
+  asOf: Date | undefined,
 ): Promise<PoolRepoFacts> {
   const { file, path } = pool.target;
   if (text === undefined) {
     return { pool: pool.name, currentValueProblem: `${file} does not exist in the repo` };
   }
   const current = countAt(text, pool);
-  const lastChange = await lastValueChange(repo, pool);
+  const lastChange = await lastValueChange(repo, pool, asOf);
   const facts: PoolRepoFacts = { pool: pool.name };
   if (typeof current === "number") facts.currentValue = current;
   else facts.currentValueProblem = `${file} ${path}: ${current.problem}`;
@@ -65,9 +71,11 @@ export function countAt(text: string, pool: PoolConfig): number | { problem: str
 async function lastValueChange(
   repo: RepoReader,
   pool: PoolConfig,
+  asOf: Date | undefined,
 ): Promise<LastChange | undefined> {
   const commits = await repo.fileCommits(pool.target.file, HISTORY_DEPTH);
   for (const commit of commits) {
+    if (asOf && Date.parse(commit.at) > asOf.getTime()) continue;
     const after = await countAtCommit(repo, pool, commit.sha);
     const before = commit.parent ? await countAtCommit(repo, pool, commit.parent) : undefined;
     if (after === before) continue;

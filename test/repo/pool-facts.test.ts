@@ -98,6 +98,15 @@ describe("readPoolFacts", () => {
     expect(files.get("terraform/terraform.tfvars")).toBe("worker_count = 4 # more workers\n");
   });
 
+  it("plans as of a time: commits dated after it are not changes yet", async () => {
+    const dir = repoWith([
+      { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },
+      { at: "2026-11-05T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 2\n" } },
+    ]);
+    const { facts } = await readPoolFacts(localRepo(dir), config, new Date("2026-11-03T00:00:00Z"));
+    expect(facts[0]?.lastChange).toEqual({ at: "2026-11-01T10:00:00.000Z" });
+  });
+
   it("dates a value that was there from the file's first commit without a direction", async () => {
     const dir = repoWith([
       {

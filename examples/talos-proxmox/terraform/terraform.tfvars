@@ -23,8 +23,9 @@ control_plane_cores      = 2
 control_plane_memory_mib = 4096 # 4 GiB
 control_plane_disk_gib   = 32
 
-# Workers: pr-autoscaler opens pull requests that change worker_count.
+# Workers: pr-autoscaler opens pull requests that change worker_count. With 12 GiB each, the
+# 64 GiB host holds four of them beside the control plane (host cap in .github/pr-autoscaler.yml).
 worker_count      = 3
 worker_cores      = 4
-worker_memory_mib = 16384 # 16 GiB
+worker_memory_mib = 12288 # 12 GiB
 worker_disk_gib   = 64

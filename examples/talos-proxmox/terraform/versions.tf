@@ -1,6 +1,11 @@
 terraform {
   required_version = ">= 1.6.0"
 
+  # State in PostgreSQL, so that CI and people share it and its lock. The connection comes from
+  # `terraform init -backend-config=FILE` (in CI, the TERRAFORM_BACKEND_CONFIG secret holds the
+  # file's text), e.g. conn_str = "postgres://terraform:PASSWORD@db.home.arpa/terraform_state".
+  backend "pg" {}
+
   required_providers {
     proxmox = {
       source  = "bpg/proxmox"

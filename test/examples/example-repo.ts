@@ -1,0 +1,31 @@
+/**
+ * The example infra repo's files, for tests: as RepoFiles for right-sizing, and as a copy
+ * without git history for the CLI (inside this project's checkout, `git log` would report the
+ * project's own commits of terraform.tfvars, which say nothing about the example's cluster).
+ */
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import type { RepoFile } from "../../src/rightsizing/repo-files.ts";
+import { EXAMPLE_DIR } from "./example-cluster.ts";
+
+/** Every file of the example repo, paths relative to its root with forward slashes, sorted. */
+export async function exampleFiles(): Promise<RepoFile[]> {
+  const entries = await readdir(EXAMPLE_DIR, { recursive: true, withFileTypes: true });
+  const files: RepoFile[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const absolute = join(entry.parentPath, entry.name);
+    const path = relative(EXAMPLE_DIR, absolute).split("\\").join("/");
+    files.push({ path, text: await readFile(absolute, "utf8") });
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** A copy of the example repo in a temporary directory; `remove` deletes it. */
+export async function copyExample(): Promise<{ dir: string; remove(): Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), "pr-autoscaler-example-repo-"));
+  const dir = join(root, "talos-proxmox");
+  await cp(EXAMPLE_DIR, dir, { recursive: true });
+  return { dir, remove: () => rm(root, { recursive: true, force: true }) };
+}
