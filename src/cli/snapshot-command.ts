@@ -8,15 +8,17 @@ import {
   readSnapshot,
 } from "../cluster/read-snapshot.ts";
 import { writeSnapshotJson } from "../cluster/snapshot-json.ts";
+import type { UsageSource } from "../cluster/usage-source.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
+import { PROMETHEUS_HELP, prometheusOptions, usageSourceFromFlags } from "./prometheus-flags.ts";
 
 const usage = `Usage: pr-autoscaler snapshot [options]
 
-Reads nodes, pods, PodDisruptionBudgets, VPAs, HPAs and metrics-server usage from the
-cluster and prints the snapshot as JSON (see docs/snapshot.md).
+Reads nodes, pods, PodDisruptionBudgets, VPAs, HPAs and usage (metrics-server, or Prometheus
+with --prometheus) from the cluster and prints the snapshot as JSON (see docs/snapshot.md).
 
 Options:
   --kubeconfig FILE       kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, in-cluster)
@@ -24,7 +26,7 @@ Options:
   --out FILE              write the snapshot to FILE (atomically) instead of stdout
   --metrics-max-age SECS  metrics older than this are treated as unknown (default ${defaultMetricsMaxAgeSeconds})
   --page-size N           items per list request (default 500)
-  -h, --help              show this help
+${PROMETHEUS_HELP}  -h, --help              show this help
 
 Exit codes: 0 snapshot written (warnings go to stderr), 1 the cluster could not be read,
 2 bad flags or kubeconfig.
@@ -34,6 +36,7 @@ Exit codes: 0 snapshot written (warnings go to stderr), 1 the cluster could not 
 const printedWarnings = 20;
 
 interface SnapshotFlags {
+  usageSource?: UsageSource;
   kubeconfig?: string;
   context?: string;
   out?: string;
@@ -41,7 +44,7 @@ interface SnapshotFlags {
   pageSize?: number;
 }
 
-function parseFlags(args: string[]): SnapshotFlags {
+function parseFlags(args: string[], env: CliIo["env"]): SnapshotFlags {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(args);
@@ -53,6 +56,8 @@ function parseFlags(args: string[]): SnapshotFlags {
     throw new UsageError(`snapshot takes no arguments, got ${JSON.stringify(positionals[0])}`);
   }
   const flags: SnapshotFlags = {};
+  const usageSource = usageSourceFromFlags(values, env);
+  if (usageSource) flags.usageSource = usageSource;
   if (values.kubeconfig !== undefined)
     flags.kubeconfig = nonEmpty(values.kubeconfig, "--kubeconfig");
   if (values.context !== undefined) flags.context = nonEmpty(values.context, "--context");
@@ -77,6 +82,7 @@ function parse(args: string[]) {
       out: { type: "string" },
       "metrics-max-age": { type: "string" },
       "page-size": { type: "string" },
+      ...prometheusOptions,
     },
   });
 }
@@ -139,7 +145,7 @@ function reportWarnings(snapshot: Snapshot, io: CliIo): void {
 }
 
 async function run(args: string[], io: CliIo): Promise<ExitCode> {
-  const flags = parseFlags(args);
+  const flags = parseFlags(args, io.env);
   let snapshot: Snapshot;
   try {
     snapshot = await readSnapshot({
@@ -149,6 +155,7 @@ async function run(args: string[], io: CliIo): Promise<ExitCode> {
       cwd: io.cwd,
       metricsMaxAgeSeconds: flags.metricsMaxAge,
       pageSize: flags.pageSize,
+      usageSource: flags.usageSource,
     });
   } catch (error) {
     if (!(error instanceof ClusterReadError)) throw error;

@@ -1,0 +1,69 @@
+import { prometheusUsageSource } from "../cluster/prometheus-usage-source.ts";
+import type { UsageSource } from "../cluster/usage-source.ts";
+import { UsageError } from "../errors.ts";
+import { parseDuration } from "../policy/parse-duration.ts";
+
+/** The flags that take usage from Prometheus, shared by `snapshot` and `plan`. */
+export const prometheusOptions = {
+  prometheus: { type: "string" },
+  "prometheus-window": { type: "string" },
+  "prometheus-percentile": { type: "string" },
+} as const;
+
+export const PROMETHEUS_HELP = `  --prometheus URL        take usage from Prometheus (windowed average and percentile per node
+                          and container) instead of one metrics-server sample; a bearer token
+                          is read from $PROMETHEUS_TOKEN
+  --prometheus-window D   the window, e.g. 10m (default 10m)
+  --prometheus-percentile N  the percentile reported as peak (default 95)
+`;
+
+interface PrometheusFlagValues {
+  prometheus?: string;
+  "prometheus-window"?: string;
+  "prometheus-percentile"?: string;
+}
+
+/** The usage source the flags ask for, or `undefined` when `--prometheus` is not given. */
+export function usageSourceFromFlags(
+  values: PrometheusFlagValues,
+  env: Record<string, string | undefined>,
+): UsageSource | undefined {
+  const url = values.prometheus;
+  if (url === undefined) {
+    const stray = values["prometheus-window"] ?? values["prometheus-percentile"];
+    if (stray !== undefined)
+      throw new UsageError("--prometheus-window and --prometheus-percentile need --prometheus URL");
+    return undefined;
+  }
+  if (!/^https?:\/\/\S+$/.test(url))
+    throw new UsageError(`--prometheus expects an http(s) URL, got ${JSON.stringify(url)}`);
+  const token = env.PROMETHEUS_TOKEN;
+  return prometheusUsageSource({
+    url,
+    windowSeconds: windowSeconds(values["prometheus-window"]),
+    percentile: percentile(values["prometheus-percentile"]),
+    ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+  });
+}
+
+function windowSeconds(text: string | undefined): number {
+  if (text === undefined) return 600;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 60_000) {
+    throw new UsageError(
+      `--prometheus-window expects a duration of at least 1m such as 10m, got ${JSON.stringify(text)}`,
+    );
+  }
+  return Math.round(ms / 1000);
+}
+
+function percentile(text: string | undefined): number {
+  if (text === undefined) return 95;
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || value <= 0 || value > 100) {
+    throw new UsageError(
+      `--prometheus-percentile expects a number in (0, 100], got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,31 @@
+import { type PrometheusOptions, readPrometheusUsage } from "./prometheus.ts";
+import type { UsageSource } from "./usage-source.ts";
+
+/**
+ * Prometheus as the snapshot's usage source: windowed averages and a percentile per node and
+ * container, evaluated at the snapshot's clock. Nodes Prometheus has no series for get a
+ * warning naming them and stay unknown.
+ */
+export function prometheusUsageSource(
+  options: Omit<PrometheusOptions, "at" | "expect">,
+): UsageSource {
+  return {
+    name: "prometheus",
+    async read(request) {
+      const usage = await readPrometheusUsage({
+        ...options,
+        at: request.now,
+        expect: { nodes: request.nodes },
+      });
+      return {
+        source: "prometheus",
+        origin: usage.url,
+        windowSeconds: usage.windowSeconds,
+        percentile: usage.percentile,
+        nodes: usage.nodes,
+        containers: usage.containers,
+        warnings: usage.warnings,
+      };
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { readPrometheusUsage } from "../../src/cluster/prometheus.ts";
+import { loadSnapshot } from "../../src/cluster/snapshot-file.ts";
+import { runCli } from "../support/cli.ts";
+import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
+import { prometheusCluster } from "../support/prometheus-cluster.ts";
+
+// Prometheus holds an hour of generated series ending two minutes ago (test/support/prometheus-cluster.ts).
+const end = Math.floor(Date.now() / 60_000) * 60 - 120;
+const cluster = prometheusCluster(end);
+const dir = mkdtempSync(join(tmpdir(), "snapshot-prometheus-"));
+let prometheus: RunningPrometheus;
+let fake: FakeKubeApiserver;
+let kubeconfig: string;
+
+function node(name: string) {
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name,
+      creationTimestamp: "2025-01-10T08:00:00Z",
+      labels: { "kubernetes.io/hostname": name },
+    },
+    spec: {},
+    status: {
+      capacity: { cpu: "4", memory: "16Gi", pods: "110" },
+      allocatable: { cpu: "4", memory: "16Gi", pods: "110" },
+      conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2025-01-10T08:02:00Z" }],
+    },
+  };
+}
+
+beforeAll(async () => {
+  prometheus = await startPrometheus(cluster.openMetrics);
+  fake = await FakeKubeApiserver.start();
+  // worker-9 has no series in Prometheus: its usage must stay unknown, with a warning.
+  fake.add(...["cp-1", "worker-1", "worker-2", "worker-9"].map(node));
+  kubeconfig = await fake.writeKubeconfig(join(dir, "kubeconfig"));
+}, 120_000);
+
+afterAll(async () => {
+  await prometheus?.stop();
+  await fake?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("pr-autoscaler snapshot --prometheus", () => {
+  it("takes node usage from Prometheus' window instead of one metrics-server sample", async () => {
+    const out = join(dir, "snapshot.json");
+    const run = await runCli([
+      "snapshot",
+      "--kubeconfig",
+      kubeconfig,
+      "--out",
+      out,
+      "--prometheus",
+      prometheus.url,
+      "--prometheus-window",
+      "10m",
+      "--prometheus-percentile",
+      "90",
+    ]);
+    expect(run.code).toBe(0);
+    const snapshot = loadSnapshot(readFileSync(out, "utf8"), out);
+    expect(snapshot.metrics).toMatchObject({
+      source: "prometheus",
+      windowSeconds: 600,
+      percentile: 90,
+    });
+    expect(snapshot.source.prometheus).toBe(prometheus.url);
+
+    const at = snapshot.nodes.find((n) => n.name === "worker-1")?.usage?.timestamp;
+    expect(at).toBeDefined();
+    const direct = await readPrometheusUsage({
+      url: prometheus.url,
+      windowSeconds: 600,
+      percentile: 90,
+      at: new Date(at as string),
+    });
+    for (const name of ["cp-1", "worker-1", "worker-2"]) {
+      const usage = snapshot.nodes.find((n) => n.name === name)?.usage;
+      expect(usage).toEqual(direct.nodes.get(name));
+      expect(usage?.source).toBe("prometheus");
+      expect(usage?.cpu).toBeGreaterThan(0);
+    }
+    expect(snapshot.nodes.find((n) => n.name === "worker-9")?.usage).toBeUndefined();
+    expect(JSON.stringify(snapshot.warnings)).toContain("worker-9");
+  });
+
+  it("refuses a malformed URL or window with exit 2", async () => {
+    expect(
+      (await runCli(["snapshot", "--kubeconfig", kubeconfig, "--prometheus", "localhost:9090"]))
+        .code,
+    ).toBe(2);
+    const window = await runCli([
+      "snapshot",
+      "--kubeconfig",
+      kubeconfig,
+      "--prometheus",
+      prometheus.url,
+      "--prometheus-window",
+      "10x",
+    ]);
+    expect(window.code).toBe(2);
+    expect(window.stderr).toContain("--prometheus-window");
+    expect(
+      (await runCli(["snapshot", "--kubeconfig", kubeconfig, "--prometheus-percentile", "95"]))
+        .code,
+    ).toBe(2);
+  });
+});
