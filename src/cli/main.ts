@@ -11,6 +11,26 @@ interface CommandEntry {
 
 const commands: CommandEntry[] = [
   {
+    name: "start",
+    summary: "what npm start runs: the GitHub App when APP_ID is set, else the demo",
+    load: async () => (await import("./serve-command.ts")).startCommand,
+  },
+  {
+    name: "serve",
+    summary: "run the GitHub App: the reconcile loop and the webhook endpoint",
+    load: async () => (await import("./serve-command.ts")).serveCommand,
+  },
+  {
+    name: "demo",
+    summary: "show the pull requests pr-autoscaler would open for the example repo (dry run)",
+    load: async () => (await import("./demo-command.ts")).demoCommand,
+  },
+  {
+    name: "register",
+    summary: "register pr-autoscaler as a GitHub App from app.yml (GitHub's manifest flow)",
+    load: async () => (await import("./serve-command.ts")).registerCommand,
+  },
+  {
     name: "get",
     summary: "print the value at PATH in a tfvars or YAML file",
     load: async () => (await import("./edit-commands.ts")).getCommand,

@@ -5,11 +5,11 @@ import { loadSnapshot } from "../cluster/snapshot-file.ts";
 import { decodeUtf8 } from "../editors/text.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import { unifiedDiff } from "../forge/dry-run/unified-diff.ts";
-import type { Proposal } from "../planning/proposal.ts";
+import type { PlanNote, Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { formatConfigIssues } from "../policy/load-repo-config.ts";
 import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
-import { type PlanRepoResult, planRepo, readRepoConfig } from "../reconcile/plan-repo.ts";
+import { planChanges, readRepoConfig } from "../reconcile/plan-repo.ts";
 import { localRepo } from "../repo/local-repo.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -70,7 +70,7 @@ export const planCommand: Command = {
     if (configState.status === "invalid")
       throw new InputError(formatConfigIssues(configState.issues));
     const snapshot = await loadPlanSnapshot(io, values);
-    const result = await planRepo({ repo, config: configState.config, snapshot, now });
+    const result = await planChanges({ repo, config: configState.config, snapshot, now });
     return report(io, values.json, result);
   },
 };
@@ -118,35 +118,51 @@ async function loadPlanSnapshot(
   }
 }
 
-function emptyResult(message: string): PlanRepoResult {
-  return { proposals: [], notes: [{ level: "info", message }], decisions: [] };
+interface PlanResult {
+  proposals: Proposal[];
+  notes: PlanNote[];
 }
 
-function report(io: CliIo, json: boolean | undefined, result: PlanRepoResult): ExitCode {
+function emptyResult(message: string): PlanResult {
+  return { proposals: [], notes: [{ level: "info", message }] };
+}
+
+function report(io: CliIo, json: boolean | undefined, result: PlanResult): ExitCode {
   io.stdout(json ? `${JSON.stringify(planJson(result), null, 2)}\n` : planText(result));
   return 0;
 }
 
 /** The JSON form: proposals with their changes and reasons, and the notes. */
-export function planJson(result: PlanRepoResult): unknown {
-  return {
-    proposals: result.proposals.map((proposal) => ({
+export function planJson(result: PlanResult): unknown {
+  return { proposals: result.proposals.map(proposalJson), notes: result.notes };
+}
+
+function proposalJson(proposal: Proposal): unknown {
+  if (proposal.kind === "resources") {
+    return {
       kind: proposal.kind,
       key: proposal.key,
-      pool: proposal.pool,
-      from: proposal.from,
-      to: proposal.to,
-      direction: proposal.direction,
+      ...(proposal.namespace === undefined ? {} : { namespace: proposal.namespace }),
+      workloads: proposal.workloads,
       changes: proposal.changes,
       reasons: proposal.reasons,
-      triggers: proposal.decision.triggers,
-      holds: proposal.decision.holds,
-    })),
-    notes: result.notes,
+    };
+  }
+  return {
+    kind: proposal.kind,
+    key: proposal.key,
+    pool: proposal.pool,
+    from: proposal.from,
+    to: proposal.to,
+    direction: proposal.direction,
+    changes: proposal.changes,
+    reasons: proposal.reasons,
+    triggers: proposal.decision.triggers,
+    holds: proposal.decision.holds,
   };
 }
 
-function planText(result: PlanRepoResult): string {
+function planText(result: PlanResult): string {
   const sections = [
     ...result.proposals.map(proposalText),
     ...result.notes.map((note) => `${note.subject ? `${note.subject}: ` : ""}${note.message}\n`),
@@ -156,10 +172,15 @@ function planText(result: PlanRepoResult): string {
 }
 
 function proposalText(proposal: Proposal): string {
-  const arrow = proposal.direction === "up" ? "scale up" : "scale down";
-  const lines = [`pool/${proposal.pool}: ${arrow} ${proposal.from} → ${proposal.to} nodes`];
+  const lines = [proposalHeading(proposal)];
   lines.push(...proposal.reasons.map((reason) => `  ${reason}`));
   for (const edit of proposal.edits)
     lines.push("", unifiedDiff(edit.file, edit.before, edit.after).trimEnd());
   return `${lines.join("\n")}\n`;
+}
+
+function proposalHeading(proposal: Proposal): string {
+  if (proposal.kind === "resources") return `${proposal.key}: right-size container requests`;
+  const arrow = proposal.direction === "up" ? "scale up" : "scale down";
+  return `pool/${proposal.pool}: ${arrow} ${proposal.from} → ${proposal.to} nodes`;
 }

@@ -1,5 +1,6 @@
 import { editValue, readValue } from "../editors/edit-file.ts";
 import type { ScalarValue } from "../editors/value.ts";
+import type { ResourcesProposal } from "../rightsizing/resources-proposal.ts";
 import { explainNodeDecision } from "./explain-node-decision.ts";
 import type { NodeDecision } from "./node-decision.ts";
 
@@ -33,7 +34,8 @@ export interface NodeProposal {
   decision: NodeDecision;
 }
 
-export type Proposal = NodeProposal;
+/** A change the plan wants, one pull request each: a pool's node count or containers' requests. */
+export type Proposal = NodeProposal | ResourcesProposal;
 
 /** Something the plan wants a person to know that is not a change: a hold, a problem, a no-op. */
 export interface PlanNote {
@@ -43,8 +45,8 @@ export interface PlanNote {
   message: string;
 }
 
-export interface PlanOutput {
-  proposals: Proposal[];
+export interface PlanOutput<P extends Proposal = Proposal> {
+  proposals: P[];
   notes: PlanNote[];
 }
 
@@ -55,8 +57,8 @@ export interface PlanOutput {
 export function nodeProposals(
   decisions: readonly NodeDecision[],
   files: ReadonlyMap<string, string>,
-): PlanOutput {
-  const output: PlanOutput = { proposals: [], notes: [] };
+): PlanOutput<NodeProposal> {
+  const output: PlanOutput<NodeProposal> = { proposals: [], notes: [] };
   for (const decision of decisions) {
     const subject = `pool/${decision.pool}`;
     const { current, desired } = decision;

@@ -1,12 +1,21 @@
 import type { NodeDecision } from "../planning/node-decision.ts";
 import { planNodes } from "../planning/node-plan.ts";
 import type { UsageHistory } from "../planning/node-plan-input.ts";
-import { nodeProposals, type PlanOutput } from "../planning/proposal.ts";
+import {
+  type NodeProposal,
+  nodeProposals,
+  type PlanNote,
+  type PlanOutput,
+  type Proposal,
+} from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { type ConfigIssue, loadRepoConfig } from "../policy/load-repo-config.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { readPoolFacts } from "../repo/pool-facts.ts";
 import type { RepoReader } from "../repo/repo-reader.ts";
+import { planRightsizing, type RightsizingPlan } from "../rightsizing/plan-rightsizing.ts";
+import { type RepoFile, readRepoFiles } from "../rightsizing/repo-files.ts";
+import type { RepoIndex } from "../rightsizing/repo-index.ts";
 
 export type RepoConfigState =
   | { status: "absent" }
@@ -39,13 +48,15 @@ export interface PlanRepoInput {
   openPullRequests?: ReadonlyMap<string, { number: number; desired?: number }>;
 }
 
-export interface PlanRepoResult extends PlanOutput {
+export interface PlanRepoResult extends PlanOutput<NodeProposal> {
   decisions: NodeDecision[];
+  /** The pools' target files as read from the default branch, by path. */
+  files?: ReadonlyMap<string, string>;
 }
 
 /** Observe the repo, decide, and edit: every proposal's files are made and verified by the editors. */
 export async function planRepo(input: PlanRepoInput): Promise<PlanRepoResult> {
-  const { facts, files } = await readPoolFacts(input.repo, input.config);
+  const { facts, files } = await readPoolFacts(input.repo, input.config, input.now);
   for (const fact of facts) {
     const open = input.openPullRequests?.get(fact.pool);
     if (open) fact.openPullRequest = open;
@@ -57,5 +68,47 @@ export async function planRepo(input: PlanRepoInput): Promise<PlanRepoResult> {
     now: input.now,
     ...(input.history ? { history: input.history } : {}),
   });
-  return { ...nodeProposals(decisions, files), decisions };
+  return { ...nodeProposals(decisions, files), decisions, files };
+}
+
+export interface PlanChangesInput extends PlanRepoInput {
+  /**
+   * The repo's YAML files for right-sizing discovery, or an index built from them earlier (the
+   * app keeps one per tree). Absent: read through `repo.listFiles` when right-sizing is on.
+   */
+  rightsizingFiles?: readonly RepoFile[] | RepoIndex;
+}
+
+/** Everything the plan wants: node counts first (they unblock pods), then request changes. */
+export interface ChangePlan {
+  proposals: Proposal[];
+  notes: PlanNote[];
+  decisions: NodeDecision[];
+  /** The pools' target files as read from the default branch, by path. */
+  files: ReadonlyMap<string, string>;
+  rightsizing: RightsizingPlan;
+}
+
+/**
+ * Plans node counts (`planRepo`) and container requests (`planRightsizing`) for the repo, as
+ * one list of proposals with their notes. Every proposal's files are made and verified by the
+ * editors; nothing is written.
+ */
+export async function planChanges(input: PlanChangesInput): Promise<ChangePlan> {
+  const nodes = await planRepo(input);
+  const rightsizing = await planResources(input);
+  return {
+    proposals: [...nodes.proposals, ...rightsizing.proposals],
+    notes: [...nodes.notes, ...rightsizing.notes],
+    decisions: nodes.decisions,
+    files: nodes.files ?? new Map(),
+    rightsizing,
+  };
+}
+
+async function planResources(input: PlanChangesInput): Promise<RightsizingPlan> {
+  const config = input.config.rightsizing;
+  if (!config?.enabled) return { proposals: [], notes: [] };
+  const files = input.rightsizingFiles ?? (await readRepoFiles(input.repo));
+  return planRightsizing({ snapshot: input.snapshot, config, files, now: input.now });
 }

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { decodeUtf8 } from "../editors/text.ts";
@@ -9,7 +9,8 @@ const run = promisify(execFile);
 
 /**
  * The infra repo as a local checkout: files from the working tree, history from `git log`.
- * A directory that is not a git repository still works; its files have no history.
+ * A directory that is not a git repository still works; its files have no history, and its file
+ * list is the directory tree.
  */
 export function localRepo(dir: string): RepoReader {
   return {
@@ -32,7 +33,34 @@ export function localRepo(dir: string): RepoReader {
         .filter((line) => line.trim() !== "")
         .map(parseLogLine);
     },
+    async listFiles() {
+      // Tracked and untracked files, without what .gitignore excludes: what a push would hold.
+      const out = await git(dir, [
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        ".",
+      ]);
+      if (out === undefined) return walk(dir, "");
+      const paths = out.split("\0").filter((path) => path !== "");
+      return [...new Set(paths)].sort();
+    },
   };
+}
+
+/** Every file under `root`, for a directory that is not a git checkout (.git never descended). */
+async function walk(root: string, prefix: string): Promise<string[]> {
+  const entries = await readdir(join(root, prefix), { withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const path = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) {
+      if (entry.name !== ".git") files.push(...(await walk(root, path)));
+    } else if (entry.isFile()) files.push(path);
+  }
+  return files;
 }
 
 function parseLogLine(line: string): FileCommit {

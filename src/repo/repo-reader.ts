@@ -18,4 +18,6 @@ export interface RepoReader {
   readFileAt(path: string, sha: string): Promise<string | undefined>;
   /** The latest commits that touched the file, newest first, at most `limit`. */
   fileCommits(path: string, limit: number): Promise<FileCommit[]>;
+  /** Every file path on the default branch head, relative to the root (for discovery). */
+  listFiles(): Promise<string[]>;
 }

@@ -1,0 +1,70 @@
+import { createCommandGitHub } from "../control/command-github.ts";
+import { createGitHubClient } from "../forge/github/github-client.ts";
+import { createGitHubForge } from "../forge/github/github-forge.ts";
+import { githubPolicyReader } from "../merge/load-branch-policy.ts";
+import type { MergeOctokit } from "../merge/merge-octokit.ts";
+import { mergeWhenReady } from "../merge/merge-when-ready.ts";
+import type { Snapshot } from "../planning/snapshot.ts";
+import { githubRepoFiles } from "../reconcile/github-repo-files.ts";
+import type { ReconcileSettings, ReconcileTarget } from "../reconcile/reconcile-types.ts";
+import { createRepoMemory } from "../reconcile/repo-memory.ts";
+
+export interface GitHubTargetOptions {
+  /** An installation's Octokit (Probot's, with its retry and throttling plugins). */
+  octokit: MergeOctokit;
+  owner: string;
+  repo: string;
+  /** Known from the webhook or the installation's repository list; else read once. */
+  defaultBranch?: string;
+  /** The app's bot account, `<slug>[bot]`: auto-merge it turned on is its own to turn off. */
+  botLogin: string;
+  observe: () => Promise<Snapshot>;
+  settings: ReconcileSettings;
+  now?: () => Date;
+}
+
+/**
+ * Everything the reconcile needs for one repository on GitHub: the forge, the commands, merging,
+ * the file tree for right-sizing and a reader for policies other repositories hold. Keep one per
+ * repository for the life of the process: it holds the ETag and file caches.
+ */
+export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarget {
+  const { octokit, owner, repo } = options;
+  const client = createGitHubClient(octokit, { owner, repo });
+  const otherRepos = githubPolicyReader(octokit, {
+    owner,
+    repo,
+    ref: options.defaultBranch ?? "HEAD",
+  });
+  return {
+    owner,
+    repo,
+    forge: createGitHubForge({
+      octokit,
+      owner,
+      repo,
+      ...(options.defaultBranch ? { defaultBranch: options.defaultBranch } : {}),
+    }),
+    observe: options.observe,
+    repoFiles: githubRepoFiles(client),
+    github: {
+      commands: createCommandGitHub(client),
+      merge: (request) =>
+        mergeWhenReady({
+          octokit,
+          owner,
+          repo,
+          pullNumber: request.pullNumber,
+          branchPolicy: { branch: request.defaultBranch, policy: request.policy },
+          subject: request.subject,
+          recentlyClosed: request.recentlyClosed,
+          botLogin: options.botLogin,
+          now: request.now,
+        }),
+      readOtherRepo: (other, path) => otherRepos(other, path),
+    },
+    memory: createRepoMemory(),
+    settings: options.settings,
+    ...(options.now ? { now: options.now } : {}),
+  };
+}

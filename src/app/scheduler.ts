@@ -1,0 +1,99 @@
+import type { TriggerReason } from "../reconcile/reconcile-types.ts";
+
+export interface SchedulerOptions {
+  /** Reconciles one repository; it never runs twice at once for the same repository. */
+  run: (repository: string, reasons: TriggerReason[]) => Promise<void>;
+  /** The repositories the timer goes through. */
+  repositories: () => readonly string[];
+  intervalMs: number;
+  /** Up to this fraction of the interval is added or removed at random, so replicas drift apart. */
+  jitter?: number;
+  random?: () => number;
+}
+
+export interface Scheduler {
+  /** Asks for a reconcile soon: coalesced with one running (at most one more is queued). */
+  trigger(repository: string, reason: TriggerReason): void;
+  /** Starts the timer: a reconcile of every repository now, then every interval (± jitter). */
+  start(): void;
+  /** Stops the timer and waits for running reconciles to end. */
+  stop(): Promise<void>;
+  /** Resolves when nothing runs or waits (for tests and shutdown). */
+  idle(): Promise<void>;
+}
+
+interface Lane {
+  running: Promise<void> | undefined;
+  queued: Set<TriggerReason> | undefined;
+}
+
+/**
+ * Runs reconciles: one at a time per repository, with triggers that arrive meanwhile merged
+ * into one follow-up run (webhooks only make a run come sooner; the timer alone is enough).
+ */
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const lanes = new Map<string, Lane>();
+  const jitter = options.jitter ?? 0.1;
+  const random = options.random ?? Math.random;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  function lane(repository: string): Lane {
+    let found = lanes.get(repository);
+    if (!found) {
+      found = { running: undefined, queued: undefined };
+      lanes.set(repository, found);
+    }
+    return found;
+  }
+
+  function launch(repository: string, reasons: TriggerReason[]): void {
+    const current = lane(repository);
+    current.running = options
+      .run(repository, reasons)
+      .catch(() => {
+        // The runner reports its own failures; the next trigger simply tries again.
+      })
+      .finally(() => {
+        current.running = undefined;
+        const next = current.queued;
+        current.queued = undefined;
+        if (next && !stopped) launch(repository, [...next]);
+      });
+  }
+
+  function trigger(repository: string, reason: TriggerReason): void {
+    if (stopped) return;
+    const current = lane(repository);
+    if (current.running) {
+      current.queued = new Set([...(current.queued ?? []), reason]);
+      return;
+    }
+    launch(repository, [reason]);
+  }
+
+  function tick(reason: TriggerReason): void {
+    for (const repository of options.repositories()) trigger(repository, reason);
+    const spread = options.intervalMs * jitter * (2 * random() - 1);
+    timer = setTimeout(() => tick("timer"), Math.max(1000, options.intervalMs + spread));
+  }
+
+  async function idle(): Promise<void> {
+    for (;;) {
+      const running = [...lanes.values()].flatMap((l) => (l.running ? [l.running] : []));
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
+  }
+
+  return {
+    trigger,
+    start: () => tick("start"),
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await idle();
+    },
+    idle,
+  };
+}

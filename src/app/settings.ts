@@ -1,0 +1,173 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { UsageError } from "../errors.ts";
+import { parseDuration } from "../policy/parse-duration.ts";
+import { DEFAULT_SETTINGS, type ReconcileSettings } from "../reconcile/reconcile-types.ts";
+
+/** Everything the server reads from its environment, checked once at start. */
+export interface AppSettings {
+  appId: number;
+  privateKey: string;
+  /** Undefined: no webhook endpoint; the reconcile loop alone keeps the repositories in step. */
+  webhookSecret: string | undefined;
+  webhookPath: string;
+  port: number;
+  host: string | undefined;
+  /** GitHub Enterprise Server API URL; undefined for github.com. */
+  baseUrl: string | undefined;
+  /** `owner/name` of each repository to manage; undefined: every repository of every installation. */
+  repositories: string[] | undefined;
+  intervalMs: number;
+  reconcile: ReconcileSettings;
+  /** A kubeconfig file given on the command line; undefined: found as kubectl finds it. */
+  kubeconfig: string | undefined;
+  kubeContext: string | undefined;
+  prometheusUrl: string | undefined;
+  /** Sent as a bearer token to Prometheus (PROMETHEUS_TOKEN), as the command line does. */
+  prometheusToken: string | undefined;
+  /** Window of the Prometheus statistics, seconds. */
+  prometheusWindowSeconds: number | undefined;
+  logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+}
+
+const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+const Env = z.object({
+  APP_ID: z.string().regex(/^\d+$/, { error: "must be the GitHub App's numeric id" }),
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+  WEBHOOK_PATH: z.string().startsWith("/").default("/api/github/webhooks"),
+  PORT: z.string().regex(/^\d+$/, { error: "must be a port number" }).default("3000"),
+  HOST: z.string().min(1).optional(),
+  GHE_HOST: z.string().min(1).optional(),
+  GHE_PROTOCOL: z.enum(["https", "http"]).default("https"),
+  PR_AUTOSCALER_REPOS: z.string().optional(),
+  PR_AUTOSCALER_INTERVAL: z.string().default("60s"),
+  PR_AUTOSCALER_MAX_OPEN: z.string().optional(),
+  PR_AUTOSCALER_MAX_PER_HOUR: z.string().optional(),
+  PR_AUTOSCALER_COMMAND_POLL: z.string().optional(),
+  PR_AUTOSCALER_MERGE_POLL: z.string().optional(),
+  KUBE_CONTEXT: z.string().optional(),
+  PROMETHEUS_URL: z
+    .url({ error: "must be a URL, e.g. http://prometheus.monitoring:9090" })
+    .optional(),
+  PROMETHEUS_WINDOW: z.string().optional(),
+  PROMETHEUS_TOKEN: z.string().optional(),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+});
+
+/** Whether the environment names a GitHub App at all (else `npm start` shows the demo). */
+export function hasAppCredentials(env: Record<string, string | undefined>): boolean {
+  return Boolean(env.APP_ID);
+}
+
+/**
+ * Reads the server's settings from the environment. A wrong or missing value is a UsageError
+ * naming the variable and what it should hold; nothing starts half-configured.
+ */
+export function readAppSettings(env: Record<string, string | undefined>, cwd: string): AppSettings {
+  const parsed = Env.safeParse(withoutEmpty(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? "environment");
+    const message =
+      issue?.code === "invalid_type" ? "is not set" : (issue?.message ?? "is invalid");
+    throw new UsageError(`${name} ${message}`);
+  }
+  const values = parsed.data;
+  return {
+    appId: Number(values.APP_ID),
+    privateKey: privateKey(env, cwd),
+    webhookSecret: values.WEBHOOK_SECRET,
+    webhookPath: values.WEBHOOK_PATH,
+    port: Number(values.PORT),
+    host: values.HOST,
+    baseUrl: values.GHE_HOST ? `${values.GHE_PROTOCOL}://${values.GHE_HOST}/api/v3` : undefined,
+    repositories: repositories(values.PR_AUTOSCALER_REPOS),
+    intervalMs: duration("PR_AUTOSCALER_INTERVAL", values.PR_AUTOSCALER_INTERVAL, 10_000),
+    reconcile: {
+      maxOpen: count(
+        "PR_AUTOSCALER_MAX_OPEN",
+        values.PR_AUTOSCALER_MAX_OPEN,
+        DEFAULT_SETTINGS.maxOpen,
+      ),
+      maxPerHour: count(
+        "PR_AUTOSCALER_MAX_PER_HOUR",
+        values.PR_AUTOSCALER_MAX_PER_HOUR,
+        DEFAULT_SETTINGS.maxPerHour,
+      ),
+      commandPollMs: values.PR_AUTOSCALER_COMMAND_POLL
+        ? duration("PR_AUTOSCALER_COMMAND_POLL", values.PR_AUTOSCALER_COMMAND_POLL, 0)
+        : DEFAULT_SETTINGS.commandPollMs,
+      mergePollMs: values.PR_AUTOSCALER_MERGE_POLL
+        ? duration("PR_AUTOSCALER_MERGE_POLL", values.PR_AUTOSCALER_MERGE_POLL, 0)
+        : DEFAULT_SETTINGS.mergePollMs,
+    },
+    // KUBECONFIG, ~/.kube/config or the in-cluster service account, as kubectl finds them.
+    kubeconfig: undefined,
+    kubeContext: values.KUBE_CONTEXT,
+    prometheusUrl: values.PROMETHEUS_URL,
+    prometheusToken: values.PROMETHEUS_TOKEN,
+    prometheusWindowSeconds: values.PROMETHEUS_WINDOW
+      ? duration("PROMETHEUS_WINDOW", values.PROMETHEUS_WINDOW, 60_000) / 1000
+      : undefined,
+    logLevel: values.LOG_LEVEL,
+  };
+}
+
+function withoutEmpty(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== "",
+    ),
+  );
+}
+
+/** PRIVATE_KEY (the PEM text, or base64 of it) or PRIVATE_KEY_PATH. */
+function privateKey(env: Record<string, string | undefined>, cwd: string): string {
+  const inline = env.PRIVATE_KEY;
+  if (inline?.trim()) {
+    if (inline.includes("-----BEGIN")) return inline.replaceAll("\\n", "\n");
+    const decoded = Buffer.from(inline.trim(), "base64").toString("utf8");
+    if (decoded.includes("-----BEGIN")) return decoded;
+    throw new UsageError("PRIVATE_KEY is neither a PEM private key nor base64 of one");
+  }
+  const path = env.PRIVATE_KEY_PATH?.trim();
+  if (!path)
+    throw new UsageError(
+      "PRIVATE_KEY or PRIVATE_KEY_PATH must be set to the GitHub App's private key",
+    );
+  try {
+    return readFileSync(resolve(cwd, path), "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `PRIVATE_KEY_PATH: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? error})`,
+    );
+  }
+}
+
+function repositories(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const names = text.split(/[\s,]+/).filter((name) => name !== "");
+  const wrong = names.find((name) => !REPOSITORY.test(name));
+  if (wrong)
+    throw new UsageError(`PR_AUTOSCALER_REPOS: ${JSON.stringify(wrong)} is not owner/name`);
+  return names.length > 0 ? names : undefined;
+}
+
+function duration(name: string, text: string, minimum: number): number {
+  const ms = parseDuration(text);
+  if (ms === undefined)
+    throw new UsageError(
+      `${name} must be a duration such as 60s, 5m or 1h, not ${JSON.stringify(text)}`,
+    );
+  if (ms < minimum) throw new UsageError(`${name} must be at least ${minimum / 1000}s`);
+  return ms;
+}
+
+function count(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new UsageError(`${name} must be a whole number of at least 1`);
+  return Number(text);
+}

@@ -1,0 +1,244 @@
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { createNodeMiddleware, createProbot } from "probot";
+import { z } from "zod";
+import { prometheusUsageSource } from "../cluster/prometheus-usage-source.ts";
+import { InputError } from "../errors.ts";
+import type { MergeOctokit } from "../merge/merge-octokit.ts";
+import type { Snapshot } from "../planning/snapshot.ts";
+import { checkPullRequestConfig } from "../reconcile/config-check.ts";
+import { reconcile } from "../reconcile/reconcile.ts";
+import type { ReconcileResult, TriggerReason } from "../reconcile/reconcile-types.ts";
+import { createClusterObserver } from "./cluster-observer.ts";
+import { createAppMetrics } from "./metrics.ts";
+import { createRepositoryRegistry } from "./repositories.ts";
+import { createScheduler } from "./scheduler.ts";
+import { createAppServer } from "./server.ts";
+import type { AppSettings } from "./settings.ts";
+import { webhookApp } from "./webhooks.ts";
+
+export interface StartAppOptions {
+  settings: AppSettings;
+  log: Logger;
+  /** How the cluster is read (tests give their own); default the Kubernetes API. */
+  observe?: () => Promise<Snapshot>;
+  /** Called after every reconcile (tests wait on it; the server only logs). */
+  onReconciled?: (result: ReconcileResult) => void;
+  /** Do not start the timer (tests trigger reconciles themselves). */
+  timer?: boolean;
+}
+
+export interface RunningApp {
+  /** `http://host:port` the server listens on. */
+  url: string;
+  trigger(repository: string, reason: TriggerReason): void;
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** How often the list of installed repositories is read again besides installation events. */
+const REFRESH_MS = 60 * 60 * 1000;
+const GitHubApp = z.object({ slug: z.string() });
+
+/**
+ * Runs the GitHub App: the reconcile loop over every managed repository, and (with a webhook
+ * secret) Probot's webhook endpoint, which only makes reconciles come sooner. `/healthz`, `/readyz` and
+ * `/metrics` are served either way.
+ */
+export async function startApp(options: StartAppOptions): Promise<RunningApp> {
+  const { settings, log } = options;
+  const probot = createProbot({
+    env: {},
+    overrides: {
+      appId: settings.appId,
+      privateKey: settings.privateKey,
+      // Without a secret no webhook endpoint is served; Probot still wants one.
+      secret: settings.webhookSecret ?? crypto.randomUUID(),
+      log,
+      ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
+    },
+  });
+  const auth = async (installationId?: number) =>
+    (await probot.auth(installationId)) as unknown as MergeOctokit;
+  const slug = await appSlug(auth);
+  const observe =
+    options.observe ??
+    createClusterObserver({
+      ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
+      ...(settings.kubeContext ? { context: settings.kubeContext } : {}),
+      ...(settings.prometheusUrl
+        ? {
+            usageSource: prometheusUsageSource({
+              url: settings.prometheusUrl,
+              ...(settings.prometheusToken
+                ? { headers: { authorization: `Bearer ${settings.prometheusToken}` } }
+                : {}),
+              ...(settings.prometheusWindowSeconds
+                ? { windowSeconds: settings.prometheusWindowSeconds }
+                : {}),
+            }),
+          }
+        : {}),
+    });
+  const registry = createRepositoryRegistry({
+    auth,
+    repositories: settings.repositories,
+    botLogin: `${slug}[bot]`,
+    observe,
+    settings: settings.reconcile,
+    log,
+  });
+  const metrics = createAppMetrics();
+  let refreshed = false;
+  let refreshedAt = 0;
+  const refresh = async () => {
+    try {
+      await registry.refresh();
+      refreshed = true;
+      refreshedAt = Date.now();
+    } catch (error) {
+      log.error({ err: error }, "could not list the repositories the app is installed on");
+    }
+  };
+  await refresh();
+
+  const scheduler = createScheduler({
+    repositories: () => registry.names(),
+    intervalMs: settings.intervalMs,
+    run: async (repository, reasons) => {
+      const target = registry.target(repository);
+      if (!target) return;
+      const started = performance.now();
+      try {
+        const result = await reconcile(target, reasons);
+        metrics.observe(result, (performance.now() - started) / 1000);
+        logResult(log, result, reasons);
+        options.onReconciled?.(result);
+      } catch (error) {
+        metrics.failed(repository, (performance.now() - started) / 1000);
+        log.error(
+          { repository, reasons, err: error },
+          "reconcile failed; the next one tries again",
+        );
+      }
+    },
+  });
+
+  const actions = {
+    trigger: (repository: string, reason: TriggerReason) => {
+      if (registry.target(repository)) scheduler.trigger(repository, reason);
+    },
+    async checkPullRequest(
+      repository: string,
+      pull: { number: number; headSha: string; fromFork: boolean },
+    ) {
+      const target = registry.target(repository);
+      if (!target?.github) return;
+      try {
+        const files = await target.github.commands.pullRequestFiles(pull.number);
+        const action = await checkPullRequestConfig({
+          forge: target.forge,
+          owner: target.owner,
+          repo: target.repo,
+          number: pull.number,
+          headSha: pull.headSha,
+          ...(pull.fromFork ? { ref: `refs/pull/${pull.number}/head` } : {}),
+          files,
+          ...(target.github.readOtherRepo ? { readOtherRepo: target.github.readOtherRepo } : {}),
+        });
+        log.info(
+          { repository, pull: pull.number, check: action },
+          "checked the configuration of a pull request",
+        );
+      } catch (error) {
+        log.error(
+          { repository, pull: pull.number, err: error },
+          "could not check the configuration of a pull request",
+        );
+      }
+    },
+    async installationChanged() {
+      await refresh();
+      for (const repository of registry.names()) scheduler.trigger(repository, "installation");
+    },
+  };
+  const webhooks = settings.webhookSecret
+    ? await createNodeMiddleware(webhookApp(actions), {
+        probot,
+        webhooksPath: settings.webhookPath,
+      })
+    : undefined;
+  const server = createAppServer({
+    registry: metrics.registry,
+    ...(webhooks ? { webhooks } : {}),
+    ready: () => refreshed,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(settings.port, settings.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+  log.info(
+    {
+      url,
+      webhooks: webhooks ? settings.webhookPath : "off (no WEBHOOK_SECRET)",
+      repositories: registry.names(),
+    },
+    "pr-autoscaler is running",
+  );
+  // Hourly, and at every interval while the first listing has not succeeded.
+  const refresher = setInterval(() => {
+    if (!refreshed || Date.now() - refreshedAt >= REFRESH_MS) void refresh();
+  }, settings.intervalMs);
+  refresher.unref();
+  if (options.timer !== false) scheduler.start();
+  return {
+    url,
+    trigger: actions.trigger,
+    idle: () => scheduler.idle(),
+    async stop() {
+      clearInterval(refresher);
+      await scheduler.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The app's slug (its bot is `<slug>[bot]`); a failure here means the credentials are wrong. */
+async function appSlug(auth: (installationId?: number) => Promise<MergeOctokit>): Promise<string> {
+  try {
+    const app = await auth();
+    return GitHubApp.parse((await app.request("GET /app")).data).slug;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InputError(
+      `cannot authenticate as the GitHub App (check APP_ID and the private key): ${message}`,
+      undefined,
+      1,
+    );
+  }
+}
+
+/** One line per reconcile that did something; idle ones at debug level. */
+function logResult(log: Logger, result: ReconcileResult, reasons: TriggerReason[]): void {
+  const changed = result.pullRequests.filter((outcome) => outcome.action !== "unchanged");
+  const summary = {
+    repository: result.repository,
+    reasons,
+    status: result.status,
+    head: result.head.slice(0, 7),
+    pullRequests: changed.map((o) => `${o.key}: ${o.action}${o.number ? ` #${o.number}` : ""}`),
+    merges: result.merges.map((m) => `#${m.number}: ${m.action}`),
+    commands: result.commands.map((c) => `${c.login}: ${c.outcome}`),
+    dashboard: result.dashboard,
+  };
+  if (result.errors.length > 0)
+    log.warn({ ...summary, errors: result.errors }, "reconciled with errors");
+  else if (
+    changed.length + result.merges.length + result.commands.length > 0 ||
+    result.dashboard !== "unchanged"
+  )
+    log.info(summary, "reconciled");
+  else log.debug(summary, "reconciled, nothing to do");
+}

@@ -1,0 +1,129 @@
+import type { BotPullRequest } from "../forge/forge.ts";
+import type { RepoConfig } from "../policy/repo-config.ts";
+import { type Command, USAGE } from "./command.ts";
+import type { ControlState } from "./control-state.ts";
+
+/** Where a command was written. */
+export type CommandPlace = { kind: "dashboard" } | { kind: "pull-request"; pr: BotPullRequest };
+
+export interface CommandContext {
+  config: RepoConfig;
+  place: CommandPlace;
+  /** The commenter's login. */
+  by: string;
+  /** When the comment was made (ISO). */
+  at: string;
+}
+
+/** What a command does besides changing the state. */
+export type CommandEffect =
+  | { kind: "recheck" }
+  | { kind: "hold"; on: boolean; pr: BotPullRequest }
+  | { kind: "close"; pr: BotPullRequest; reason: string };
+
+export interface CommandOutcome {
+  state: ControlState;
+  effects: CommandEffect[];
+  /** False when the command could not be obeyed: `reply` says why. */
+  ok: boolean;
+  /** Text for a reply (a refusal, or help). */
+  reply?: string;
+}
+
+/**
+ * Applies one command to the state. Pure, and idempotent: every command sets a value rather
+ * than toggling one, so a command applied twice (two replicas, a retried run) ends the same.
+ */
+export function applyCommand(
+  state: ControlState,
+  command: Command,
+  context: CommandContext,
+): CommandOutcome {
+  const done = (next: ControlState, effects: CommandEffect[] = []): CommandOutcome => ({
+    state: next,
+    effects,
+    ok: true,
+  });
+  const refuse = (reply: string): CommandOutcome => ({ state, effects: [], ok: false, reply });
+  const record = { by: context.by, at: context.at };
+  switch (command.verb) {
+    case "pause":
+    case "resume": {
+      const problem = unknownPool(command.pool, context.config);
+      if (problem) return refuse(problem);
+      return done(
+        command.verb === "pause" ? pause(state, command.pool, record) : resume(state, command.pool),
+      );
+    }
+    case "scale":
+      return scale(state, command, context, record, refuse, done);
+    case "recheck":
+      return done(state, [{ kind: "recheck" }]);
+    case "ignore": {
+      const pr = context.place.kind === "pull-request" ? context.place.pr : undefined;
+      if (!pr?.key.startsWith("resources"))
+        return refuse(
+          "`/autoscaler ignore` works on a right-sizing pull request of pr-autoscaler.",
+        );
+      const next = { ...state, ignored: { ...state.ignored, [pr.key]: record } };
+      const reason = `@${context.by} asked to ignore this change: it is not proposed again until the recommendation moves by more than the tolerance.`;
+      return done(next, [{ kind: "close", pr, reason }]);
+    }
+    case "hold":
+    case "unhold": {
+      if (context.place.kind !== "pull-request")
+        return refuse(`\`/autoscaler ${command.verb}\` works on a pull request of pr-autoscaler.`);
+      return done(state, [{ kind: "hold", on: command.verb === "hold", pr: context.place.pr }]);
+    }
+    case "help":
+      return { state, effects: [], ok: true, reply: `pr-autoscaler understands:\n\n${USAGE}` };
+  }
+}
+
+function unknownPool(pool: string | undefined, config: RepoConfig): string | undefined {
+  if (pool === undefined || config.pools.some((p) => p.name === pool)) return undefined;
+  const names = config.pools.map((p) => `\`${p.name}\``).join(", ") || "none";
+  return `There is no pool named \`${pool}\` in .github/pr-autoscaler.yml (pools: ${names}).`;
+}
+
+function pause(
+  state: ControlState,
+  pool: string | undefined,
+  record: { by: string; at: string },
+): ControlState {
+  if (pool === undefined) return { ...state, paused: { ...state.paused, all: record } };
+  if (state.paused.pools[pool]) return state;
+  return {
+    ...state,
+    paused: { ...state.paused, pools: { ...state.paused.pools, [pool]: record } },
+  };
+}
+
+function resume(state: ControlState, pool: string | undefined): ControlState {
+  if (pool === undefined) return { ...state, paused: { pools: {} } };
+  const { [pool]: _, ...pools } = state.paused.pools;
+  return { ...state, paused: { ...state.paused, pools } };
+}
+
+function scale(
+  state: ControlState,
+  command: Extract<Command, { verb: "scale" }>,
+  context: CommandContext,
+  record: { by: string; at: string },
+  refuse: (reply: string) => CommandOutcome,
+  done: (next: ControlState) => CommandOutcome,
+): CommandOutcome {
+  const problem = unknownPool(command.pool, context.config);
+  if (problem) return refuse(problem);
+  const { [command.pool]: _, ...others } = state.scale;
+  if (command.count === "auto") return done({ ...state, scale: others });
+  const pool = context.config.pools.find((p) => p.name === command.pool);
+  if (pool && (command.count < pool.min || command.count > pool.max))
+    return refuse(
+      `Pool \`${pool.name}\` may have ${pool.min} to ${pool.max} nodes (min and max in .github/pr-autoscaler.yml); ${command.count} is outside.`,
+    );
+  return done({
+    ...state,
+    scale: { ...others, [command.pool]: { ...record, count: command.count } },
+  });
+}

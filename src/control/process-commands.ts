@@ -1,0 +1,174 @@
+import type { BotPullRequest, Forge, RepoState } from "../forge/forge.ts";
+import type { RepoConfig } from "../policy/repo-config.ts";
+import { applyCommand, type CommandEffect, type CommandPlace } from "./apply-command.ts";
+import { parseCommands, USAGE } from "./command.ts";
+import type { CommandGitHub, CommentRecord } from "./command-github.ts";
+import { type ControlState, emptyControlState } from "./control-state.ts";
+
+/** Comments without commands may pile up this far behind before the recorded id moves on. */
+const QUIET_LAG = 50;
+
+export interface ProcessCommandsInput {
+  github: CommandGitHub;
+  /** The state as last recorded; undefined when none was ever recorded (first run). */
+  state: ControlState | undefined;
+  config: RepoConfig;
+  repoState: RepoState;
+  /** The dashboard issue, where commands are also taken. */
+  dashboardNumber: number | undefined;
+  forge: Pick<Forge, "closePullRequest">;
+}
+
+/** How one command comment was answered. */
+export interface CommandReport {
+  commentId: number;
+  issueNumber: number;
+  login: string;
+  /** The command lines. */
+  commands: string[];
+  outcome: "obeyed" | "refused" | "not-allowed";
+  note?: string;
+}
+
+export interface ProcessCommandsResult {
+  state: ControlState;
+  reports: CommandReport[];
+  /** Someone asked to look again: caches are bypassed in this run. */
+  recheck: boolean;
+  /** Pull requests closed by `/autoscaler ignore`. */
+  closed: number[];
+  /** Pull requests whose hold changed (their auto-merge is looked at again now). */
+  held: number[];
+  /** Set when a comment could not be processed: it and later ones are retried next run. */
+  error?: unknown;
+}
+
+/**
+ * Takes the comments made since the last processed one, in order, on the dashboard and on the
+ * bot's open pull requests, and obeys the commands of people with write access. Each comment is
+ * acknowledged once: a 👍 reaction when obeyed (GitHub keeps one reaction per person and kind),
+ * or one reply saying why not (a reply already there for that comment is not repeated). Comments
+ * of bots, the app's own included, are never obeyed or answered.
+ */
+export async function processCommands(input: ProcessCommandsInput): Promise<ProcessCommandsResult> {
+  const after = input.state?.lastComment ?? 0;
+  const { comments, newest } = await input.github.newComments(after);
+  const result: ProcessCommandsResult = {
+    state: input.state ?? emptyControlState(newest ?? 0),
+    reports: [],
+    recheck: false,
+    closed: [],
+    held: [],
+  };
+  // The first run starts from now: comments written before the bot kept any state are history.
+  if (!input.state) return result;
+  const permissions = new Map<string, { allowed: boolean; permission: string }>();
+  for (const comment of comments) {
+    try {
+      await processComment(input, comment, result, permissions);
+    } catch (error) {
+      result.error = error;
+      return result;
+    }
+    result.state = { ...result.state, lastComment: Math.max(result.state.lastComment, comment.id) };
+  }
+  if (result.reports.length === 0 && comments.length < QUIET_LAG) {
+    // Only other talk (the bot's own comments among it): keeping the recorded id saves a
+    // dashboard write; those comments are read again next time and skipped again, for free.
+    return { ...result, state: { ...result.state, lastComment: input.state.lastComment } };
+  }
+  if (newest !== undefined)
+    result.state = { ...result.state, lastComment: Math.max(result.state.lastComment, newest) };
+  return result;
+}
+
+async function processComment(
+  input: ProcessCommandsInput,
+  comment: CommentRecord,
+  result: ProcessCommandsResult,
+  permissions: Map<string, { allowed: boolean; permission: string }>,
+): Promise<void> {
+  if (comment.isBot) return;
+  const place = placeOf(input, comment.issueNumber);
+  if (!place) return;
+  const lines = parseCommands(comment.body);
+  if (lines.length === 0) return;
+  const report: CommandReport = {
+    commentId: comment.id,
+    issueNumber: comment.issueNumber,
+    login: comment.login,
+    commands: lines.map((line) => line.text),
+    outcome: "obeyed",
+  };
+  let access = permissions.get(comment.login);
+  if (!access) {
+    access = await input.github.permission(comment.login);
+    permissions.set(comment.login, access);
+  }
+  if (!access.allowed) {
+    const note = `Thank you, @${comment.login}. pr-autoscaler takes commands only from people with write access to this repository (yours: ${access.permission}), so it leaves this one alone.`;
+    await input.github.reply(comment.issueNumber, comment.id, note);
+    result.reports.push({ ...report, outcome: "not-allowed", note });
+    return;
+  }
+  const replies: string[] = [];
+  let refused = false;
+  for (const line of lines) {
+    if (!line.ok) {
+      refused = true;
+      replies.push(`\`${line.text}\`: ${line.problem}.\n\n${USAGE}`);
+      continue;
+    }
+    const outcome = applyCommand(result.state, line.command, {
+      config: input.config,
+      place,
+      by: comment.login,
+      at: comment.createdAt,
+    });
+    result.state = outcome.state;
+    if (!outcome.ok) refused = true;
+    if (outcome.reply) replies.push(outcome.reply);
+    for (const effect of outcome.effects) await runEffect(input, effect, result);
+  }
+  if (replies.length > 0)
+    await input.github.reply(
+      comment.issueNumber,
+      comment.id,
+      `@${comment.login} ${replies.join("\n\n")}`,
+    );
+  if (!refused) await input.github.react(comment.id, "+1");
+  result.reports.push({
+    ...report,
+    outcome: refused ? "refused" : "obeyed",
+    ...(replies.length > 0 ? { note: replies.join("\n\n") } : {}),
+  });
+}
+
+function placeOf(input: ProcessCommandsInput, issueNumber: number): CommandPlace | undefined {
+  if (issueNumber === input.dashboardNumber) return { kind: "dashboard" };
+  const pr = input.repoState.pullRequests.find(
+    (open: BotPullRequest) => open.number === issueNumber,
+  );
+  return pr ? { kind: "pull-request", pr } : undefined;
+}
+
+async function runEffect(
+  input: ProcessCommandsInput,
+  effect: CommandEffect,
+  result: ProcessCommandsResult,
+): Promise<void> {
+  switch (effect.kind) {
+    case "recheck":
+      result.recheck = true;
+      return;
+    case "hold":
+      await input.github.setHold(effect.pr.number, effect.on);
+      result.held.push(effect.pr.number);
+      return;
+    case "close":
+      if (result.closed.includes(effect.pr.number)) return;
+      await input.forge.closePullRequest(effect.pr, effect.reason, input.repoState);
+      result.closed.push(effect.pr.number);
+      return;
+  }
+}

@@ -1,0 +1,117 @@
+import type { CheckAnnotation, CheckReport, Forge } from "../forge/forge.ts";
+import { formatConfigIssues } from "../policy/load-repo-config.ts";
+import type { PolicyFileReader } from "../policy/policy-resolve.ts";
+import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
+import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
+
+/** The check run that reports the configuration's problems. */
+export const CONFIG_CHECK_NAME = "pr-autoscaler/config";
+
+/** GitHub shows annotations only for files of the commit; other places go on the config file. */
+function annotationsOf(configuration: RepoConfiguration): CheckAnnotation[] {
+  return configuration.issues.map((issue) => {
+    const local = !issue.file.includes(":");
+    const where = issue.path ? `${issue.path}: ` : "";
+    return {
+      path: local ? issue.file : REPO_CONFIG_PATH,
+      startLine: local ? Math.max(1, issue.line) : 1,
+      level: "failure",
+      title: "pr-autoscaler configuration",
+      message: local
+        ? `${where}${issue.message}`
+        : `${issue.file}:${issue.line}: ${where}${issue.message}`,
+    };
+  });
+}
+
+/** The check report for a configuration: failing with file:line annotations, or passing. */
+export function configCheckReport(headSha: string, configuration: RepoConfiguration): CheckReport {
+  if (configuration.ok)
+    return {
+      name: CONFIG_CHECK_NAME,
+      headSha,
+      conclusion: "success",
+      title: `${REPO_CONFIG_PATH} is valid`,
+      summary: [
+        `Pools: ${configuration.config?.pools.map((pool) => `${pool.name} (${pool.min}–${pool.max})`).join(", ") || "none"}.`,
+        ...configuration.notes,
+      ].join("\n\n"),
+      annotations: [],
+    };
+  const count = configuration.issues.length;
+  return {
+    name: CONFIG_CHECK_NAME,
+    headSha,
+    conclusion: "failure",
+    title: `${count} problem${count === 1 ? "" : "s"} in the pr-autoscaler configuration`,
+    summary: [
+      "pr-autoscaler does not act on this repository while its configuration has errors:",
+      "",
+      "```text",
+      formatConfigIssues(configuration.issues),
+      "```",
+      "",
+      `Run \`npx pr-autoscaler validate\` in a checkout to see the same list.`,
+    ].join("\n"),
+    annotations: annotationsOf(configuration),
+  };
+}
+
+export interface ReadConfigurationInput {
+  forge: Pick<Forge, "readFile">;
+  owner: string;
+  repo: string;
+  /** The commit whose files are read (the default branch head, or a pull request's head). */
+  sha: string;
+  readOtherRepo?: PolicyFileReader;
+}
+
+/**
+ * Validates `.github/pr-autoscaler.yml` at a commit with everything it extends: files of the
+ * repository at the same commit, presets, and other repositories when a reader is given (else
+ * they are noted as not checked).
+ */
+export function readConfiguration(input: ReadConfigurationInput): Promise<RepoConfiguration> {
+  const read: PolicyFileReader = async (repo, path) => {
+    if (repo === undefined) return input.forge.readFile(path, input.sha);
+    if (!input.readOtherRepo) return undefined;
+    return input.readOtherRepo(repo, path);
+  };
+  return validateRepoConfiguration({
+    read,
+    owner: input.owner,
+    repository: `${input.owner}/${input.repo}`,
+    otherRepos: input.readOtherRepo ? "read" : "skip",
+  });
+}
+
+export interface PullRequestConfigInput extends Omit<ReadConfigurationInput, "sha"> {
+  forge: Pick<Forge, "readFile" | "reportCheck">;
+  number: number;
+  headSha: string;
+  /** Where to read the files (default the head sha; `refs/pull/N/head` for a fork's). */
+  ref?: string;
+  /** The files the pull request changes. */
+  files: readonly string[];
+}
+
+/**
+ * On a pull request that changes the configuration (or a YAML file under `.github/` other than
+ * workflows, where policy files live), reports
+ * whether the configuration at its head is valid, as a check with file:line annotations, so the
+ * error is seen before it merges. Other pull requests are skipped (no request).
+ */
+export async function checkPullRequestConfig(
+  input: PullRequestConfigInput,
+): Promise<"skipped" | "created" | "unchanged"> {
+  const touches = input.files.some(
+    (file) =>
+      file === REPO_CONFIG_PATH ||
+      (/^\.github\/.*\.ya?ml$/.test(file) && !file.startsWith(".github/workflows/")),
+  );
+  if (!touches) return "skipped";
+  const configuration = await readConfiguration({ ...input, sha: input.ref ?? input.headSha });
+  if (!configuration.found) return "skipped";
+  const result = await input.forge.reportCheck(configCheckReport(input.headSha, configuration));
+  return result.action;
+}

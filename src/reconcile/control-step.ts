@@ -1,0 +1,84 @@
+import {
+  type ControlState,
+  emptyControlState,
+  readControlMarker,
+} from "../control/control-state.ts";
+import { type CommandReport, processCommands } from "../control/process-commands.ts";
+import type { RepoState } from "../forge/forge.ts";
+import type { RepoConfig } from "../policy/repo-config.ts";
+import { DASHBOARD_KEY } from "./dashboard.ts";
+import type { ReconcileTarget, TriggerReason } from "./reconcile-types.ts";
+
+export interface ControlStepResult {
+  state: ControlState;
+  reports: CommandReport[];
+  recheck: boolean;
+  closed: number[];
+  held: number[];
+  errors: string[];
+}
+
+/**
+ * The command state and the commands given since the last run. The state lives in the dashboard
+ * issue: it is read once per process, then kept in memory, because only the reconcile writes it.
+ * New comments are looked for when a comment webhook came, or every `commandPollMs` without one.
+ */
+export async function controlStep(
+  target: ReconcileTarget,
+  state: RepoState,
+  config: RepoConfig | undefined,
+  reasons: readonly TriggerReason[],
+  now: Date,
+): Promise<ControlStepResult> {
+  const memory = target.memory;
+  const github = target.github;
+  const current = (): ControlStepResult => ({
+    state: memory.control?.state ?? emptyControlState(),
+    reports: [],
+    recheck: false,
+    closed: [],
+    held: [],
+    errors: [],
+  });
+  if (!github) return current();
+  if (!memory.control) {
+    const issue = await github.commands.findIssue(
+      DASHBOARD_KEY,
+      target.issueLabel ?? "pr-autoscaler",
+    );
+    memory.control = { state: readControlMarker(issue?.body) };
+    if (issue) memory.dashboard = { number: issue.number, body: issue.body };
+  }
+  // Commands name pools: they wait while the configuration cannot be read.
+  if (!config) return current();
+  const due =
+    reasons.includes("comment") ||
+    memory.control.state === undefined ||
+    memory.commandsPolledAt === undefined ||
+    now.getTime() - memory.commandsPolledAt >= target.settings.commandPollMs;
+  if (!due) return current();
+  const processed = await processCommands({
+    github: github.commands,
+    state: memory.control.state,
+    config,
+    repoState: state,
+    dashboardNumber: memory.dashboard?.number,
+    forge: target.forge,
+  });
+  memory.commandsPolledAt = now.getTime();
+  memory.control = { state: processed.state };
+  const errors =
+    processed.error === undefined
+      ? []
+      : [
+          `commands: ${processed.error instanceof Error ? processed.error.message : String(processed.error)}`,
+        ];
+  return {
+    state: processed.state,
+    reports: processed.reports,
+    recheck: processed.recheck,
+    closed: processed.closed,
+    held: processed.held,
+    errors,
+  };
+}

@@ -1,0 +1,237 @@
+import { USAGE } from "../control/command.ts";
+import { type ControlState, controlMarker } from "../control/control-state.ts";
+import type { ClosedBotPullRequest } from "../forge/forge.ts";
+import { explainNodeDecision } from "../planning/explain-node-decision.ts";
+import type { NodeDecision, ScaleDownCondition } from "../planning/node-decision.ts";
+import type { PlanNote } from "../planning/proposal.ts";
+import type { ResourceUtilisation } from "../planning/utilisation.ts";
+import type { ConfigIssue } from "../policy/load-repo-config.ts";
+import { bullets, code, details, sections, table } from "./markdown.ts";
+
+export const DASHBOARD_KEY = "dashboard";
+export const DASHBOARD_TITLE = "pr-autoscaler dashboard";
+
+/** A proposal that waits, and why (a limit, a pause). */
+export interface WaitingProposal {
+  key: string;
+  title: string;
+  reason: string;
+}
+
+/** An open pull request of the bot as the dashboard lists it. */
+export interface OpenLine {
+  /** Undefined for one a dry run would open. */
+  number: number | undefined;
+  title: string;
+  /** People took it over: the bot leaves it alone. */
+  leftToPeople: boolean;
+}
+
+export interface DashboardInput {
+  control: ControlState;
+  configIssues?: readonly ConfigIssue[];
+  /** Why the cluster could not be read, when it could not. */
+  clusterError?: string;
+  decisions: readonly NodeDecision[];
+  open: readonly OpenLine[];
+  recentlyClosed: readonly ClosedBotPullRequest[];
+  waiting: readonly WaitingProposal[];
+  /** Notes of the plan (right-sizing candidates and holds, requests, ignores). */
+  notes: readonly PlanNote[];
+  /** Snapshot warnings, when it was incomplete. */
+  snapshotWarnings?: readonly string[];
+}
+
+/**
+ * The dashboard issue's body. It holds only what changes slowly (counts, decisions, reasons,
+ * usage rounded to 5 %), so it is rewritten only when something a person would notice changed.
+ * The command state comes first, hidden, so shortening a long body never cuts it.
+ */
+export function renderDashboard(input: DashboardInput): string {
+  return sections(
+    controlMarker(input.control),
+    "pr-autoscaler keeps this issue up to date with what it sees and decides. Comment commands here or on its pull requests (see the end).",
+    pausedSection(input.control),
+    configSection(input.configIssues),
+    clusterErrorSection(input.clusterError, input.snapshotWarnings),
+    poolsSection(input.decisions),
+    decisionsSection(input.decisions),
+    scaleDownSection(input.decisions),
+    pullRequestsSection(input),
+    notesSection(input.notes),
+    activitySection(input.recentlyClosed),
+    `## Commands\n\n${USAGE.split("\n")
+      .map((line) => `- ${line}`)
+      .join("\n")}\n\nOnly people with write access are obeyed.`,
+  );
+}
+
+function pausedSection(control: ControlState): string {
+  const lines: string[] = [];
+  if (control.paused.all)
+    lines.push(
+      `**Paused** by @${control.paused.all.by} (${control.paused.all.at}): no pull request is opened, updated, closed or merged. \`/autoscaler resume\` undoes it.`,
+    );
+  for (const [pool, record] of Object.entries(control.paused.pools).sort())
+    lines.push(`Pool ${code(pool)} **paused** by @${record.by} (${record.at}).`);
+  for (const [pool, request] of Object.entries(control.scale).sort())
+    lines.push(
+      `Pool ${code(pool)}: @${request.by} asked for ${request.count} nodes (${request.at}).`,
+    );
+  for (const [key, record] of Object.entries(control.ignored).sort())
+    lines.push(`${code(key)} ignored at the request of @${record.by} (${record.at}).`);
+  return lines.length === 0 ? "" : lines.map((line) => `> ${line}`).join("\n>\n");
+}
+
+function configSection(issues: readonly ConfigIssue[] | undefined): string {
+  if (!issues?.length) return "";
+  const items = issues.map((issue) => {
+    const where = `${issue.file}:${issue.line}:${issue.column}`;
+    return `${code(where)} ${issue.path ? `${code(issue.path)}: ` : ""}${issue.message}`;
+  });
+  return `## Configuration errors\n\nNothing changes until these are fixed; pull requests stay as they are.\n\n${bullets(items)}`;
+}
+
+function clusterErrorSection(
+  error: string | undefined,
+  warnings: readonly string[] | undefined,
+): string {
+  const parts: string[] = [];
+  if (error)
+    parts.push(`## Cluster\n\nThe cluster could not be read, so nothing changes: ${error}`);
+  if (warnings?.length)
+    parts.push(
+      `The snapshot is incomplete, so no node is added or removed:\n\n${bullets(warnings)}`,
+    );
+  return parts.join("\n\n");
+}
+
+function poolsSection(decisions: readonly NodeDecision[]): string {
+  if (decisions.length === 0) return "";
+  const rows = decisions.map((decision) => [
+    decision.pool,
+    `${decision.nodes.members} (${decision.nodes.ready} Ready)`,
+    decision.current === undefined ? "unknown" : String(decision.current),
+    `${decision.bounds.effectiveMin}–${decision.bounds.effectiveMax}`,
+    `${rounded(decision.utilisation.cpu.percent)} / ${rounded(decision.utilisation.memory.percent)}`,
+    `${rounded(decision.utilisation.cpu.requestsPercent)} / ${rounded(decision.utilisation.memory.requestsPercent)}`,
+    action(decision),
+  ]);
+  return `## Pools\n\n${table(["Pool", "Nodes", "In the repo", "Bounds", "Used cpu / memory", "Requested cpu / memory", "Decision"], rows)}`;
+}
+
+/** Usage to the nearest 5 %, so the dashboard is not rewritten for every small move. */
+function rounded(percent: ResourceUtilisation["percent"]): string {
+  return percent === undefined ? "unknown" : `~${Math.round(percent / 5) * 5} %`;
+}
+
+function action(decision: NodeDecision): string {
+  if (decision.action === "none" || decision.desired === decision.current) return "no change";
+  const verb = decision.action === "scale-up" ? "add" : "remove";
+  const count = Math.abs((decision.desired ?? 0) - (decision.current ?? 0));
+  return `${verb} ${count} (→ ${decision.desired})`;
+}
+
+function decisionsSection(decisions: readonly NodeDecision[]): string {
+  const items = decisions.flatMap((decision) =>
+    explainNodeDecision(decision)
+      .filter((line) => /^\s+(hold|never fits|beyond max|trigger): /.test(line))
+      .map((line) => `${code(decision.pool)} ${stable(line.trim())}`),
+  );
+  return items.length === 0 ? "" : `## Why\n\n${bullets(items)}`;
+}
+
+/** Percentages in a reason, rounded like the table's. */
+function stable(line: string): string {
+  return line.replace(
+    /(\d+(?:\.\d+)?) %/g,
+    (_, value: string) => `~${Math.round(Number(value) / 5) * 5} %`,
+  );
+}
+
+function scaleDownSection(decisions: readonly NodeDecision[]): string {
+  const parts: string[] = [];
+  for (const decision of decisions) {
+    if (!decision.scaleDown.enabled || decision.action !== "none") continue;
+    const unmet = decision.scaleDown.conditions
+      .filter((condition) => !condition.met)
+      .map(conditionText);
+    const blockers = decision.blockers
+      .filter((entry) => entry.blockers.length > 0)
+      .map((entry) => [entry.node, entry.blockers.map((b) => `${b.pod} (${b.kind})`).join(", ")]);
+    if (unmet.length === 0 && blockers.length === 0) continue;
+    parts.push(
+      sections(
+        `### ${decision.pool}`,
+        unmet.length > 0 ? `No node is removed because:\n\n${bullets(unmet)}` : "",
+        blockers.length > 0 ? table(["Node", "Pods that keep it"], blockers) : "",
+      ),
+    );
+  }
+  return parts.length === 0 ? "" : `## Scale-down\n\n${parts.join("\n\n")}`;
+}
+
+function conditionText(condition: ScaleDownCondition): string {
+  switch (condition.kind) {
+    case "utilisation":
+      return `${condition.check.resource} usage has not stayed below ${condition.check.threshold} % for ${Math.round(condition.check.windowMs / 60_000)}m`;
+    case "requests":
+      return `${condition.resource} requests are not below ${condition.threshold} %`;
+    case "above-min":
+      return `the count is not above the min of ${condition.min}`;
+    case "candidate":
+      return `no node to remove: ${condition.problem ?? "unknown"}`;
+    case "no-blockers":
+      return `${condition.node} has ${condition.blockers.length} pod(s) that cannot be moved`;
+    case "pods-fit":
+      return `the pods of ${condition.node} would not fit on the other nodes`;
+    case "projection":
+      return `without a node, ${condition.resource} would be at or above ${condition.limit} %`;
+  }
+}
+
+function pullRequestsSection(input: DashboardInput): string {
+  const open = input.open.map((pr) => {
+    if (pr.number === undefined) return `${pr.title} (opened now)`;
+    return `#${pr.number} ${pr.title}${pr.leftToPeople ? " (left to people)" : ""}`;
+  });
+  const waiting = input.waiting.map(
+    (entry) => `${entry.title} (${code(entry.key)}): waits, ${entry.reason}`,
+  );
+  if (open.length === 0 && waiting.length === 0) return "## Pull requests\n\nNone open.";
+  return sections(
+    "## Pull requests",
+    bullets(open),
+    waiting.length > 0 ? `Not opened yet:\n\n${bullets(waiting)}` : "",
+  );
+}
+
+function notesSection(notes: readonly PlanNote[]): string {
+  const warnings = notes.filter((note) => note.level === "warning").map(noteText);
+  const infos = notes
+    .filter((note) => note.level === "info" && !note.subject?.startsWith("pool/"))
+    .map(noteText);
+  if (warnings.length === 0 && infos.length === 0) return "";
+  return sections(
+    "## Right-sizing and other notes",
+    bullets(warnings),
+    infos.length > 0
+      ? details(`${infos.length} note(s) on changes not proposed`, bullets(infos))
+      : "",
+  );
+}
+
+function noteText(note: PlanNote): string {
+  return `${note.subject ? `${code(note.subject)}: ` : ""}${stable(note.message.split("\n").join("; "))}`;
+}
+
+function activitySection(closed: readonly ClosedBotPullRequest[]): string {
+  if (closed.length === 0) return "";
+  const items = closed
+    .slice(0, 10)
+    .map(
+      (pr) =>
+        `#${pr.number} ${pr.title}: ${pr.mergedAt ? `merged ${pr.mergedAt.slice(0, 10)}` : `closed ${pr.closedAt.slice(0, 10)}`}`,
+    );
+  return `## Recent pull requests\n\n${bullets(items)}`;
+}

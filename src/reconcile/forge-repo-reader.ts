@@ -1,0 +1,36 @@
+import type { Forge } from "../forge/forge.ts";
+import type { FileCommit, RepoReader } from "../repo/repo-reader.ts";
+
+export interface ForgeRepoReaderOptions {
+  forge: Pick<Forge, "readFile" | "fileHistory">;
+  /** The default branch head the reconcile read: every read is at this commit. */
+  headSha: string;
+  /** The file list at the head (a git tree on GitHub); absent: an empty list. */
+  listFiles?: () => Promise<string[]>;
+}
+
+/**
+ * The infra repo's default branch as the planner reads it, through the forge. Reads at the
+ * head's sha are cached by the GitHub forge, so a reconcile whose head did not move reads
+ * nothing again.
+ */
+export function forgeRepoReader(options: ForgeRepoReaderOptions): RepoReader {
+  const { forge, headSha } = options;
+  return {
+    readFile: (path) => forge.readFile(path, headSha),
+    readFileAt: (path, sha) => forge.readFile(path, sha),
+    async fileCommits(path, limit) {
+      // One entry more than asked: its sha is the previous version of the file for the last one.
+      const history = await forge.fileHistory(path, { limit: limit + 1 });
+      return history.slice(0, limit).map((entry, index): FileCommit => {
+        const previous = history[index + 1];
+        // The file at the commit that touched it before holds what the change's parent held:
+        // reading it costs nothing more than the history already did.
+        return previous
+          ? { sha: entry.sha, parent: previous.sha, at: entry.date }
+          : { sha: entry.sha, at: entry.date };
+      });
+    },
+    listFiles: async () => (options.listFiles ? options.listFiles() : []),
+  };
+}

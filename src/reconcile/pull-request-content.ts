@@ -1,0 +1,111 @@
+import type { BotPullRequest, ClosedBotPullRequest, DesiredPullRequest } from "../forge/forge.ts";
+import { mergeRecords } from "../merge/daily-cap.ts";
+import { evaluatePolicy } from "../merge/evaluate-policy.ts";
+import {
+  type PolicySubject,
+  relativeChange,
+  type SubjectResourceChange,
+  subjectFromNodeProposal,
+  subjectFromResourceChanges,
+} from "../merge/policy-subject.ts";
+import type { Verdict } from "../merge/verdict.ts";
+import { renderVerdictSection } from "../merge/verdict-markdown.ts";
+import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
+import type { Proposal } from "../planning/proposal.ts";
+import type { AutomergePolicy } from "../policy/automerge-policy.ts";
+import type { RepoConfig } from "../policy/repo-config.ts";
+import type { ResourcesProposal } from "../rightsizing/resources-proposal.ts";
+import { desiredPullRequest } from "./desired-pull-request.ts";
+import { sections } from "./markdown.ts";
+import { type ManualRequest, nodePullRequestBody } from "./node-pull-request-body.ts";
+import { resourcesPullRequestBody } from "./resources-pull-request-body.ts";
+
+export interface PullRequestContentInput {
+  proposal: Proposal;
+  config: RepoConfig;
+  policy: AutomergePolicy;
+  /** The open pull request for the key, when there is one (its age counts for grace periods). */
+  existing: BotPullRequest | undefined;
+  recentlyClosed: readonly ClosedBotPullRequest[];
+  history: readonly PoolUtilisationSample[];
+  manual: ManualRequest | undefined;
+  now: Date;
+}
+
+/** A proposal made into the pull request the forge converges on, with its policy facts. */
+export interface PlannedPullRequest {
+  proposal: Proposal;
+  desired: DesiredPullRequest;
+  subject: PolicySubject;
+  verdict: Verdict;
+}
+
+const FOOTER =
+  "<sub>Opened by pr-autoscaler. Comment `/autoscaler hold` to stop it merging by itself, `/autoscaler help` for the other commands. Pushing to this branch hands the pull request over to you.</sub>";
+
+/**
+ * The pull request for a proposal: title, labels, body (what and why, as tables, and the
+ * policy's verdict) and a fingerprint that changes only when the values written or the verdict
+ * change, so an unchanged plan makes no request.
+ */
+export function plannedPullRequest(input: PullRequestContentInput): PlannedPullRequest {
+  const { proposal } = input;
+  const subject = policySubject(proposal, input.config);
+  const verdict = evaluatePolicy(input.policy, subject, {
+    now: input.now,
+    openedAt: input.existing?.createdAt ?? input.now.toISOString(),
+    merges: mergeRecords(input.recentlyClosed),
+  });
+  const body = sections(
+    proposal.kind === "nodes"
+      ? nodePullRequestBody(proposal, {
+          history: input.history,
+          ...(input.manual ? { manual: input.manual } : {}),
+        })
+      : resourcesPullRequestBody(proposal),
+    renderVerdictSection(verdict),
+    `---\n${FOOTER}`,
+  );
+  const desired = desiredPullRequest({
+    proposal,
+    body,
+    fingerprintExtra: {
+      verdict: `${verdict.action}:${verdict.rule?.name ?? ""}`,
+      ...(input.manual ? { manual: `${input.manual.by}:${input.manual.count}` } : {}),
+    },
+  });
+  return { proposal, desired, subject, verdict };
+}
+
+/** The facts auto-merge rules match on. */
+export function policySubject(proposal: Proposal, config: RepoConfig): PolicySubject {
+  if (proposal.kind === "nodes") {
+    const pool = config.pools.find((p) => p.name === proposal.pool);
+    return subjectFromNodeProposal(proposal, pool?.selector?.matchLabels ?? {});
+  }
+  return resourcesSubject(proposal);
+}
+
+function resourcesSubject(proposal: ResourcesProposal): PolicySubject {
+  const changes: SubjectResourceChange[] = [];
+  for (const workload of proposal.workloads) {
+    for (const container of workload.containers) {
+      for (const decision of container.resources) {
+        if (decision.action !== "change" || decision.proposed === undefined) continue;
+        changes.push({
+          resource: decision.resource,
+          direction:
+            decision.current !== undefined && decision.proposed < decision.current ? "down" : "up",
+          relativeChange: relativeChange(decision.current, decision.proposed),
+          container: `${workload.workload.name}/${container.name}`,
+        });
+      }
+    }
+  }
+  const first = proposal.workloads[0]?.workload;
+  return subjectFromResourceChanges({
+    namespace: first?.namespace ?? proposal.namespace ?? "",
+    workload: proposal.workloads.length === 1 ? (first?.name ?? "") : "",
+    changes,
+  });
+}

@@ -1,0 +1,239 @@
+import type { ScaleRequest } from "../control/control-state.ts";
+import { type ControlState, isPaused } from "../control/control-state.ts";
+import type { BotPullRequest, Forge, RepoState } from "../forge/forge.ts";
+import { explainNodeDecision } from "../planning/explain-node-decision.ts";
+import type { NodeDecision } from "../planning/node-decision.ts";
+import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
+import type { Proposal } from "../planning/proposal.ts";
+import type { Snapshot } from "../planning/snapshot.ts";
+import type { AutomergePolicy } from "../policy/automerge-policy.ts";
+import type { RepoConfig } from "../policy/repo-config.ts";
+import type { WaitingProposal } from "./dashboard.ts";
+import { pullRequestTitle } from "./desired-pull-request.ts";
+import { limitNewPullRequests } from "./limits.ts";
+import { type PlannedPullRequest, plannedPullRequest } from "./pull-request-content.ts";
+import type { KeyOutcome, ReconcileSettings } from "./reconcile-types.ts";
+
+export interface PullRequestStepInput {
+  forge: Forge;
+  state: RepoState;
+  proposals: readonly Proposal[];
+  decisions: readonly NodeDecision[];
+  manual: ReadonlyMap<string, ScaleRequest>;
+  config: RepoConfig;
+  policy: AutomergePolicy;
+  control: ControlState;
+  snapshot: Snapshot;
+  history: readonly PoolUtilisationSample[];
+  settings: ReconcileSettings;
+  now: Date;
+}
+
+export interface PullRequestStepResult {
+  outcomes: KeyOutcome[];
+  waiting: WaitingProposal[];
+  /** Pull requests that are the bot's after this step, with what they carry, by number. */
+  planned: Map<number, PlannedPullRequest>;
+  /** Every pull request the plan wants that was made for the forge, in order. */
+  made: PlannedPullRequest[];
+  errors: string[];
+}
+
+/**
+ * Converges the bot's pull requests on the plan: updates those it still wants, opens new ones
+ * within the limits, closes those the plan no longer wants (unless a hold on the decision says
+ * to leave them), and deletes the bot's branches left without a pull request. A paused key is
+ * left exactly as it is. One key failing does not stop the others; the next run retries it.
+ */
+export async function ensurePullRequests(
+  input: PullRequestStepInput,
+): Promise<PullRequestStepResult> {
+  const result: PullRequestStepResult = {
+    outcomes: [],
+    waiting: [],
+    planned: new Map(),
+    made: [],
+    errors: [],
+  };
+  const wanted = new Set<string>();
+  const candidates: Proposal[] = [];
+  for (const proposal of ordered(input.proposals)) {
+    wanted.add(proposal.key);
+    if (paused(input.control, proposal.key)) {
+      result.outcomes.push({
+        key: proposal.key,
+        action: "paused",
+        title: pullRequestTitle(proposal),
+      });
+      result.waiting.push({
+        key: proposal.key,
+        title: pullRequestTitle(proposal),
+        reason: "paused",
+      });
+      continue;
+    }
+    const existing = input.state.pullRequests.find((pr) => pr.key === proposal.key);
+    if (existing) await ensure(input, proposal, existing, result);
+    else candidates.push(proposal);
+  }
+  const staying = input.state.pullRequests.filter(
+    (pr) => wanted.has(pr.key) || !closable(input, pr),
+  );
+  const { allowed, deferred } = limitNewPullRequests(candidates, {
+    maxOpen: input.settings.maxOpen,
+    maxPerHour: input.settings.maxPerHour,
+    maxOpenResources: input.config.rightsizing?.maxOpenPullRequests,
+    open: staying,
+    recentlyClosed: input.state.recentlyClosed,
+    now: input.now,
+  });
+  for (const proposal of allowed) await ensure(input, proposal, undefined, result);
+  for (const { proposal, reason } of deferred) {
+    result.outcomes.push({
+      key: proposal.key,
+      action: "deferred",
+      title: pullRequestTitle(proposal),
+      note: reason,
+    });
+    result.waiting.push({ key: proposal.key, title: pullRequestTitle(proposal), reason });
+  }
+  for (const pr of input.state.pullRequests) {
+    if (!wanted.has(pr.key)) await closeUnwanted(input, pr, result);
+  }
+  for (const stray of input.state.strayBranches) {
+    if (wanted.has(stray.key) || paused(input.control, stray.key)) continue;
+    await attempt(result, stray.key, async () => {
+      const done = await input.forge.deleteStrayBranch(stray, input.state);
+      if (done.action === "deleted")
+        result.outcomes.push({ key: stray.key, action: "branch-deleted", note: stray.branch });
+    });
+  }
+  return result;
+}
+
+/** Node changes first (scale-ups before scale-downs: they unblock pods), then requests. */
+function ordered(proposals: readonly Proposal[]): Proposal[] {
+  const rank = (p: Proposal) => (p.kind === "nodes" ? (p.direction === "up" ? 0 : 1) : 2);
+  return [...proposals].sort((a, b) => rank(a) - rank(b));
+}
+
+function paused(control: ControlState, key: string): boolean {
+  const pool = key.startsWith("nodes-") ? key.slice("nodes-".length) : undefined;
+  return isPaused(control, pool);
+}
+
+async function ensure(
+  input: PullRequestStepInput,
+  proposal: Proposal,
+  existing: BotPullRequest | undefined,
+  result: PullRequestStepResult,
+): Promise<void> {
+  await attempt(result, proposal.key, async () => {
+    const manual = input.manual.get(proposal.key);
+    const planned = plannedPullRequest({
+      proposal,
+      config: input.config,
+      policy: input.policy,
+      existing,
+      recentlyClosed: input.state.recentlyClosed,
+      history: input.history,
+      manual: manual ? { by: manual.by, count: manual.count } : undefined,
+      now: input.now,
+    });
+    result.made.push(planned);
+    const ensured = await input.forge.ensurePullRequest(planned.desired, input.state);
+    result.outcomes.push({
+      key: proposal.key,
+      action: ensured.action,
+      title: planned.desired.title,
+      ...(ensured.number !== undefined ? { number: ensured.number } : {}),
+      ...(ensured.url !== undefined ? { url: ensured.url } : {}),
+      ...(ensured.note !== undefined ? { note: ensured.note } : {}),
+    });
+    const open = ["created", "updated", "rebuilt", "unchanged"].includes(ensured.action);
+    if (open && ensured.number !== undefined) result.planned.set(ensured.number, planned);
+  });
+}
+
+/** Whether the bot may close this open pull request now when the plan does not want it. */
+function closable(input: PullRequestStepInput, pr: BotPullRequest): boolean {
+  return (
+    pr.control === "bot" && !paused(input.control, pr.key) && closeReason(input, pr) !== undefined
+  );
+}
+
+async function closeUnwanted(
+  input: PullRequestStepInput,
+  pr: BotPullRequest,
+  result: PullRequestStepResult,
+): Promise<void> {
+  const reason =
+    pr.control === "bot" && !paused(input.control, pr.key) ? closeReason(input, pr) : undefined;
+  if (reason === undefined) {
+    result.outcomes.push({
+      key: pr.key,
+      action: "left-alone",
+      number: pr.number,
+      note: leaveNote(input, pr),
+    });
+    return;
+  }
+  await attempt(result, pr.key, async () => {
+    const closed = await input.forge.closePullRequest(pr, reason, input.state);
+    result.outcomes.push({
+      key: pr.key,
+      action: closed.action === "closed" ? "closed" : "left-alone",
+      number: pr.number,
+      note: closed.note ?? reason,
+    });
+  });
+}
+
+/**
+ * Why an open pull request the plan does not want should close; undefined to leave it: a hold
+ * on the pool's decision, an unreadable cluster, a key the bot does not plan.
+ */
+function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | undefined {
+  if (pr.key.startsWith("nodes-")) {
+    const pool = pr.key.slice("nodes-".length);
+    if (!input.config.pools.some((p) => p.name === pool))
+      return `Pool \`${pool}\` is no longer in .github/pr-autoscaler.yml, so this change is not wanted any more.`;
+    const decision = input.decisions.find((d) => d.pool === pool);
+    if (decision?.pullRequest.action !== "close" || decision.holds.length > 0) return undefined;
+    if (input.manual.has(pr.key)) return undefined;
+    return `The plan no longer wants this change: ${explainNodeDecision(decision)[0] ?? "no change"}.`;
+  }
+  if (pr.key.startsWith("resources")) {
+    if (!input.config.rightsizing?.enabled)
+      return "Right-sizing is off in .github/pr-autoscaler.yml, so this change is not wanted any more.";
+    if (!input.snapshot.complete) return undefined;
+    if (pr.key in input.control.ignored) return "This change is ignored at someone's request.";
+    return "The VerticalPodAutoscaler's recommendation no longer calls for this change (the requests are within the tolerance, or the workload is gone).";
+  }
+  return undefined;
+}
+
+function leaveNote(input: PullRequestStepInput, pr: BotPullRequest): string {
+  if (pr.control === "human") return pr.handsOffReason ?? "people own it";
+  if (paused(input.control, pr.key)) return "paused";
+  const pool = pr.key.startsWith("nodes-") ? pr.key.slice("nodes-".length) : undefined;
+  const decision = pool ? input.decisions.find((d) => d.pool === pool) : undefined;
+  if (decision && decision.holds.length > 0)
+    return `held: ${decision.holds.map((hold) => hold.kind).join(", ")}`;
+  if (!input.snapshot.complete) return "the cluster snapshot is incomplete";
+  return "kept";
+}
+
+async function attempt(
+  result: PullRequestStepResult,
+  key: string,
+  run: () => Promise<void>,
+): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    result.outcomes.push({ key, action: "failed", note: message });
+    result.errors.push(`${key}: ${message}`);
+  }
+}

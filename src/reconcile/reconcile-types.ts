@@ -1,0 +1,120 @@
+import type { CommandGitHub } from "../control/command-github.ts";
+import type { CommandReport } from "../control/process-commands.ts";
+import type { ClosedBotPullRequest, EnsureAction, Forge } from "../forge/forge.ts";
+import type { MergeOutcome } from "../merge/merge-when-ready.ts";
+import type { PolicySubject } from "../merge/policy-subject.ts";
+import type { NodeDecision } from "../planning/node-decision.ts";
+import type { PlanNote } from "../planning/proposal.ts";
+import type { Snapshot } from "../planning/snapshot.ts";
+import type { AutomergePolicy } from "../policy/automerge-policy.ts";
+import type { PolicyFileReader } from "../policy/policy-resolve.ts";
+import type { RepoFile } from "../rightsizing/repo-files.ts";
+import type { PlannedPullRequest } from "./pull-request-content.ts";
+import type { RepoMemory } from "./repo-memory.ts";
+
+/** Why a reconcile runs; several triggers that arrive while one runs are merged into the next. */
+export type TriggerReason =
+  | "start"
+  | "timer"
+  | "push"
+  | "pull-request"
+  | "comment"
+  | "checks"
+  | "installation"
+  | "demo";
+
+/** App-level limits against noise, and how often slow things are looked at again. */
+export interface ReconcileSettings {
+  /** At most this many of the bot's pull requests open at once (new ones wait). */
+  maxOpen: number;
+  /** At most this many new pull requests per rolling hour. */
+  maxPerHour: number;
+  /** Without a comment webhook, new comments are looked for this often (ms). */
+  commandPollMs: number;
+  /** A pull request waiting for checks has its auto-merge looked at again this often (ms). */
+  mergePollMs: number;
+}
+
+export const DEFAULT_SETTINGS: ReconcileSettings = {
+  maxOpen: 5,
+  maxPerHour: 3,
+  commandPollMs: 5 * 60_000,
+  mergePollMs: 5 * 60_000,
+};
+
+/** The merge input the reconcile knows; the GitHub side adds its client and login. */
+export interface MergeRequest {
+  pullNumber: number;
+  subject: PolicySubject;
+  policy: AutomergePolicy;
+  defaultBranch: string;
+  recentlyClosed: readonly ClosedBotPullRequest[];
+  now: Date;
+}
+
+/** What only GitHub offers: comments, permissions, merging, a file tree. Absent in a dry run. */
+export interface GitHubSide {
+  commands: CommandGitHub;
+  /** Merges the pull request when its policy says so (absent: the verdict is only shown). */
+  merge?: (request: MergeRequest) => Promise<MergeOutcome>;
+  /** Reads policy files of other repositories for `extends`. */
+  readOtherRepo?: PolicyFileReader;
+}
+
+/** One repository to reconcile, with everything it needs. */
+export interface ReconcileTarget {
+  owner: string;
+  repo: string;
+  forge: Forge;
+  /** Reads the cluster (throws when it cannot be read at all). */
+  observe: () => Promise<Snapshot>;
+  /** The repo's YAML files at a head, for right-sizing discovery. */
+  repoFiles?: (head: { sha: string; treeSha: string }) => Promise<RepoFile[]>;
+  github?: GitHubSide;
+  memory: RepoMemory;
+  settings: ReconcileSettings;
+  now?: () => Date;
+  /** The label of the bot's issues (the forge's `issueLabel`). */
+  issueLabel?: string;
+}
+
+export type KeyAction =
+  | EnsureAction
+  | "closed"
+  | "left-alone"
+  | "deferred"
+  | "paused"
+  | "failed"
+  | "branch-deleted";
+
+/** What happened to one pull request key in this reconcile. */
+export interface KeyOutcome {
+  key: string;
+  action: KeyAction;
+  /** The pull request's title, when the plan made one. */
+  title?: string;
+  number?: number;
+  url?: string;
+  note?: string;
+}
+
+export type ReconcileStatus = "ok" | "no-config" | "config-error" | "cluster-error";
+
+export interface ReconcileResult {
+  repository: string;
+  status: ReconcileStatus;
+  /** The default branch head that was read. */
+  head: string;
+  pullRequests: KeyOutcome[];
+  merges: { number: number; action: MergeOutcome["action"] | "failed"; note: string }[];
+  commands: CommandReport[];
+  dashboard: "created" | "updated" | "unchanged" | "skipped" | "failed";
+  notes: PlanNote[];
+  /** Failures that did not stop the run (each step is retried on the next). */
+  errors: string[];
+  paused: boolean;
+  /** The pools' decisions (empty when the run stopped before planning). */
+  decisions: NodeDecision[];
+  /** Every pull request the plan wants, as made for the forge (with its policy verdict). */
+  planned: PlannedPullRequest[];
+}

@@ -1,0 +1,196 @@
+import { applyControl } from "../control/apply-control.ts";
+import type { RepoState } from "../forge/forge.ts";
+import type { Snapshot } from "../planning/snapshot.ts";
+import { poolUtilisationSamples } from "../planning/usage-history.ts";
+import type { RepoConfiguration } from "../policy/policy-validate.ts";
+import type { RepoConfig } from "../policy/repo-config.ts";
+import { indexRepo, type RepoIndex } from "../rightsizing/repo-index.ts";
+import { configCheckReport, readConfiguration } from "./config-check.ts";
+import { controlStep } from "./control-step.ts";
+import { afterRun, baseDashboard, writeDashboard } from "./dashboard-step.ts";
+import { forgeRepoReader } from "./forge-repo-reader.ts";
+import { mergeReady } from "./merge-step.ts";
+import { planChanges } from "./plan-repo.ts";
+import { ensurePullRequests } from "./pull-request-step.ts";
+import type { ReconcileResult, ReconcileTarget, TriggerReason } from "./reconcile-types.ts";
+import { rememberSamples } from "./repo-memory.ts";
+
+/**
+ * One idempotent pass over a repository, level-triggered like a Kubernetes controller: read the
+ * repository and the cluster as they are now, plan, and converge the bot's pull requests and
+ * dashboard on the plan. It keeps nothing a restart would lose: the memory only saves requests.
+ * Every entry point calls it: the timer, each webhook, the demo.
+ */
+export async function reconcile(
+  target: ReconcileTarget,
+  reasons: readonly TriggerReason[] = ["timer"],
+): Promise<ReconcileResult> {
+  const now = target.now?.() ?? new Date();
+  const state = await target.forge.readState();
+  const result: ReconcileResult = {
+    repository: `${target.owner}/${target.repo}`,
+    status: "ok",
+    head: state.head.sha,
+    pullRequests: [],
+    merges: [],
+    commands: [],
+    dashboard: "skipped",
+    notes: [],
+    errors: [],
+    paused: false,
+    decisions: [],
+    planned: [],
+  };
+  let configuration = await configurationAt(target, state, false);
+  if (!configuration.found) return { ...result, status: "no-config" };
+  const control = await controlStep(target, state, configuration.config, reasons, now);
+  result.commands = control.reports;
+  result.errors.push(...control.errors);
+  if (control.recheck) configuration = await configurationAt(target, state, true);
+  result.paused = control.state.paused.all !== undefined;
+  const open = withoutClosed(state, control.closed);
+  const dashboard = baseDashboard(control.state, open);
+  if (!configuration.ok || !configuration.config) {
+    await reportConfigErrors(target, state, configuration, result);
+    await writeDashboard(target, { ...dashboard, configIssues: configuration.issues }, result);
+    return { ...result, status: "config-error" };
+  }
+  const config = configuration.config;
+  let snapshot: Snapshot;
+  try {
+    snapshot = await target.observe();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    result.errors.push(`cluster: ${message}`);
+    await writeDashboard(target, { ...dashboard, clusterError: message }, result);
+    return { ...result, status: "cluster-error" };
+  }
+  rememberSamples(target.memory, poolUtilisationSamples(snapshot, config), now);
+  const plan = await planChanges({
+    repo: forgeRepoReader({ forge: target.forge, headSha: state.head.sha }),
+    config,
+    snapshot,
+    now,
+    history: { pools: target.memory.samples },
+    openPullRequests: openNodePullRequests(open),
+    ...(await rightsizingFiles(target, state, config)),
+  });
+  const controlled = applyControl({
+    proposals: plan.proposals,
+    decisions: plan.decisions,
+    files: plan.files,
+    state: control.state,
+    recentlyClosed: open.recentlyClosed,
+    tolerance: config.rightsizing?.tolerance ?? 0,
+  });
+  if (target.memory.control) target.memory.control = { state: controlled.state };
+  const step = await ensurePullRequests({
+    forge: target.forge,
+    state: open,
+    proposals: controlled.proposals,
+    decisions: plan.decisions,
+    manual: controlled.manual,
+    config,
+    policy: configuration.policy,
+    control: controlled.state,
+    snapshot,
+    history: target.memory.samples,
+    settings: target.settings,
+    now,
+  });
+  result.pullRequests = step.outcomes;
+  result.decisions = plan.decisions;
+  result.planned = step.made;
+  result.errors.push(...step.errors);
+  result.notes = [...plan.notes, ...controlled.notes];
+  if (target.github?.merge && !result.paused) {
+    result.merges = await mergeReady({
+      merge: target.github.merge,
+      state: open,
+      planned: step.planned,
+      outcomes: step.outcomes,
+      policy: configuration.policy,
+      memo: target.memory.merges,
+      settings: target.settings,
+      force: control.recheck,
+      checks: reasons.includes("checks"),
+      held: control.held,
+      now,
+    });
+  }
+  await writeDashboard(
+    target,
+    {
+      ...afterRun(dashboard, open, result, now),
+      control: controlled.state,
+      decisions: plan.decisions,
+      waiting: step.waiting,
+      notes: result.notes,
+      ...(snapshot.complete ? {} : { snapshotWarnings: snapshot.warnings.map((w) => w.message) }),
+    },
+    result,
+  );
+  return result;
+}
+
+/** The configuration at the head, validated once per head (or again when someone asks). */
+async function configurationAt(
+  target: ReconcileTarget,
+  state: RepoState,
+  force: boolean,
+): Promise<RepoConfiguration> {
+  const cached = target.memory.configuration;
+  if (!force && cached?.headSha === state.head.sha) return cached.value;
+  const value = await readConfiguration({
+    forge: target.forge,
+    owner: target.owner,
+    repo: target.repo,
+    sha: state.head.sha,
+    ...(target.github?.readOtherRepo ? { readOtherRepo: target.github.readOtherRepo } : {}),
+  });
+  target.memory.configuration = { headSha: state.head.sha, value };
+  return value;
+}
+
+/** A failing check on the default branch head, once per head (the dashboard says it too). */
+async function reportConfigErrors(
+  target: ReconcileTarget,
+  state: RepoState,
+  configuration: RepoConfiguration,
+  result: ReconcileResult,
+): Promise<void> {
+  if (target.memory.configCheckedHead === state.head.sha) return;
+  try {
+    await target.forge.reportCheck(configCheckReport(state.head.sha, configuration));
+    target.memory.configCheckedHead = state.head.sha;
+  } catch (error) {
+    result.errors.push(`config check: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function withoutClosed(state: RepoState, closed: readonly number[]): RepoState {
+  if (closed.length === 0) return state;
+  return { ...state, pullRequests: state.pullRequests.filter((pr) => !closed.includes(pr.number)) };
+}
+
+function openNodePullRequests(state: RepoState): Map<string, { number: number }> {
+  const open = new Map<string, { number: number }>();
+  for (const pr of state.pullRequests) {
+    if (pr.key.startsWith("nodes-")) open.set(pr.key.slice("nodes-".length), { number: pr.number });
+  }
+  return open;
+}
+
+/** The right-sizing file index at the head's tree, built once per tree. */
+async function rightsizingFiles(
+  target: ReconcileTarget,
+  state: RepoState,
+  config: RepoConfig,
+): Promise<{ rightsizingFiles?: RepoIndex }> {
+  if (!config.rightsizing?.enabled || !target.repoFiles) return {};
+  const cached = target.memory.rightsizingIndex;
+  if (cached?.treeSha === state.head.treeSha) return { rightsizingFiles: cached.index };
+  const index = indexRepo(await target.repoFiles(state.head));
+  target.memory.rightsizingIndex = { treeSha: state.head.treeSha, index };
+  return { rightsizingFiles: index };
+}

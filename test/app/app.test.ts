@@ -1,0 +1,265 @@
+import { createHmac, generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import nock from "nock";
+import { pino } from "pino";
+import type { AppSettings } from "../../src/app/settings.ts";
+import { type RunningApp, startApp } from "../../src/app/start-app.ts";
+import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
+import { DEFAULT_SETTINGS } from "../../src/reconcile/reconcile-types.ts";
+import { BOT_LOGIN, FakeGitHub } from "../reconcile/support/fake-github.ts";
+import { CONFIG_PATH, cluster, infraFiles, NOW } from "../reconcile/support/infra.ts";
+import { mockGitHub } from "../support/github.ts";
+import { OWNER, REPO } from "../support/github-responses.ts";
+
+const SECRET = "It's a Secret to Everybody";
+const { privateKey } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: "pkcs1", format: "pem" },
+  publicKeyEncoding: { type: "spki", format: "pem" },
+});
+
+function settings(overrides: Partial<AppSettings> = {}): AppSettings {
+  return {
+    appId: 1,
+    privateKey,
+    webhookSecret: SECRET,
+    webhookPath: "/api/github/webhooks",
+    port: 0,
+    host: "127.0.0.1",
+    baseUrl: undefined,
+    repositories: undefined,
+    intervalMs: 60_000,
+    reconcile: DEFAULT_SETTINGS,
+    kubeconfig: undefined,
+    kubeContext: undefined,
+    prometheusUrl: undefined,
+    prometheusToken: undefined,
+    prometheusWindowSeconds: undefined,
+    logLevel: "info",
+    ...overrides,
+  };
+}
+
+/** A webhook payload as JSON, changed freely by the tests (its shape is GitHub's). */
+// biome-ignore lint/suspicious/noExplicitAny: payloads are GitHub's JSON, edited field by field.
+type Payload = Record<string, any>;
+
+/** A payload GitHub published for the event (test/fixtures/webhooks), moved to the test repository. */
+function payload(file: string, change: (event: Payload) => void = () => {}): string {
+  const event = JSON.parse(
+    readFileSync(new URL(`../fixtures/webhooks/${file}`, import.meta.url), "utf8"),
+  );
+  event.repository = {
+    ...event.repository,
+    name: REPO,
+    full_name: `${OWNER}/${REPO}`,
+    default_branch: "main",
+  };
+  event.repository.owner = { ...event.repository.owner, login: OWNER };
+  event.installation = { id: 42, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI=" };
+  change(event);
+  return JSON.stringify(event);
+}
+
+function signature(body: string, secret = SECRET): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/** Posts a delivery; `sign` null sends it without a signature. */
+async function deliver(
+  app: RunningApp,
+  event: string,
+  body: string,
+  sign: string | null = signature(body),
+) {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "x-github-event": event,
+    "x-github-delivery": crypto.randomUUID(),
+  };
+  if (sign !== null) headers["x-hub-signature-256"] = sign;
+  return fetch(`${app.url}/api/github/webhooks`, { method: "POST", headers, body });
+}
+
+interface Running {
+  app: RunningApp;
+  github: FakeGitHub;
+  results: ReconcileResult[];
+}
+
+let running: Running | undefined;
+
+async function start(
+  options: { settings?: Partial<AppSettings>; pending?: number; timer?: boolean } = {},
+): Promise<Running> {
+  const github = new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
+  github.permissions.set("alice", "write");
+  const results: ReconcileResult[] = [];
+  const app = await startApp({
+    settings: settings(options.settings),
+    log: pino({ level: process.env.TEST_LOG ?? "silent" }),
+    observe: async () => cluster({ pending: options.pending ?? 0, plex: false }),
+    onReconciled: (result) => results.push(result),
+    timer: options.timer ?? false,
+  });
+  running = { app, github, results };
+  return running;
+}
+
+beforeAll(() => {
+  // The app's own HTTP server; GitHub stays behind nock.
+  nock.enableNetConnect("127.0.0.1");
+});
+
+afterEach(async () => {
+  await running?.app.stop();
+  running = undefined;
+});
+
+describe("webhooks through Probot's middleware on a real HTTP server", () => {
+  it("refuses a delivery without a signature, or with a wrong one, and does nothing", async () => {
+    const { app, github, results } = await start({ pending: 1 });
+    const body = payload("push.json", (event) => {
+      event.ref = "refs/heads/main";
+    });
+    const unsigned = await deliver(app, "push", body, null);
+    expect(unsigned.status).toBe(400);
+    expect(await unsigned.text()).toContain("Required headers missing: x-hub-signature-256");
+    const wrong = await deliver(app, "push", body, signature(body, "not the secret"));
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain("signature does not match event payload and secret");
+    await app.idle();
+    expect(results).toEqual([]);
+    expect(github.pulls.size).toBe(0);
+  });
+
+  it("reconciles soon after a signed push to the default branch", async () => {
+    const { app, github, results } = await start({ pending: 1 });
+    const body = payload("push.json", (event) => {
+      event.ref = "refs/heads/main";
+    });
+    const answer = await deliver(app, "push", body);
+    expect(answer.status).toBe(200);
+    await app.idle();
+    expect(results.map((result) => result.pullRequests.map((o) => o.action))).toEqual([
+      ["created"],
+    ]);
+    expect(github.openPulls().map((pull) => pull.title)).toEqual([
+      "Scale workers from 3 to 4 nodes",
+    ]);
+  });
+
+  it("ignores a push to another branch", async () => {
+    const { app, results } = await start({ pending: 1 });
+    const body = payload("push.json", (event) => {
+      event.ref = "refs/heads/feature";
+    });
+    expect((await deliver(app, "push", body)).status).toBe(200);
+    await app.idle();
+    expect(results).toEqual([]);
+  });
+
+  it("reacts to a command comment from a person, never to a bot's", async () => {
+    const { app, github, results } = await start();
+    app.trigger(`${OWNER}/${REPO}`, "start");
+    await app.idle();
+    const dashboard = github.botIssue("dashboard")?.number ?? 0;
+    github.comment(dashboard, "/autoscaler pause", BOT_LOGIN, true);
+    const fromBot = payload("issue_comment.created.json", (event) => {
+      event.comment.body = "/autoscaler pause";
+      event.sender = { ...event.sender, login: BOT_LOGIN, type: "Bot" };
+    });
+    expect((await deliver(app, "issue_comment", fromBot)).status).toBe(200);
+    await app.idle();
+    expect(results).toHaveLength(1);
+    const id = github.comment(dashboard, "/autoscaler pause");
+    const fromPerson = payload("issue_comment.created.json", (event) => {
+      event.comment.body = "/autoscaler pause";
+      event.sender = { ...event.sender, login: "alice", type: "User" };
+    });
+    expect((await deliver(app, "issue_comment", fromPerson)).status).toBe(200);
+    await app.idle();
+    expect(results).toHaveLength(2);
+    expect(results[1]?.paused).toBe(true);
+    expect(github.reactions).toEqual([{ commentId: id, content: "+1", login: BOT_LOGIN }]);
+  });
+
+  it("checks the configuration of a person's pull request that changes it", async () => {
+    const { app, github } = await start();
+    github.branch("tune");
+    const head = github.push({ [CONFIG_PATH]: "pools:\n  - name: workers\n" }, { branch: "tune" });
+    const pull = github.openPull("tune", "Tune the autoscaler");
+    const body = payload("pull_request.opened.json", (event) => {
+      event.number = pull.number;
+      event.pull_request.number = pull.number;
+      event.pull_request.head = {
+        ...event.pull_request.head,
+        ref: "tune",
+        sha: head,
+        repo: { ...event.repository },
+      };
+    });
+    expect((await deliver(app, "pull_request", body)).status).toBe(200);
+    expect(github.checkRuns).toEqual([
+      expect.objectContaining({
+        name: "pr-autoscaler/config",
+        headSha: head,
+        conclusion: "failure",
+      }),
+    ]);
+    expect(github.checkRuns[0]?.annotations[0]).toMatchObject({ path: CONFIG_PATH, start_line: 2 });
+  });
+
+  it("serves health and metrics", async () => {
+    const { app } = await start();
+    app.trigger(`${OWNER}/${REPO}`, "start");
+    await app.idle();
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toContain(
+      'pr_autoscaler_reconciles_total{repository="octocat/Hello-World",status="ok"} 1',
+    );
+    expect(metrics).toContain(
+      'pr_autoscaler_reconcile_duration_seconds_count{repository="octocat/Hello-World"} 1',
+    );
+    expect(metrics).toContain("pr_autoscaler_process_cpu_seconds_total");
+  });
+});
+
+describe("without webhooks", () => {
+  it("serves no webhook endpoint and keeps the repository in step with the loop alone", async () => {
+    const { app, github, results } = await start({
+      settings: { webhookSecret: undefined },
+      timer: true,
+    });
+    const body = payload("push.json");
+    expect((await deliver(app, "push", body)).status).toBe(404);
+    await app.idle();
+    expect(results.map((result) => result.dashboard)).toEqual(["created"]);
+    expect(github.botIssue("dashboard")).toBeDefined();
+  });
+
+  it("finds the listed repositories through their installation", async () => {
+    const { app, github, results } = await start({
+      settings: { repositories: [`${OWNER}/${REPO}`] },
+      timer: true,
+    });
+    await app.idle();
+    expect(results.map((result) => result.repository)).toEqual([`${OWNER}/${REPO}`]);
+    expect(github.calls()).toContain("GET /installation");
+  });
+});
+
+describe("starting", () => {
+  it("says plainly when GitHub does not accept the app's credentials", async () => {
+    const github = new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
+    github.fail("GET", /^\/app$/, 401, "A JSON web token could not be decoded");
+    await expect(
+      startApp({ settings: settings(), log: pino({ level: "silent" }), timer: false }),
+    ).rejects.toThrow(
+      "cannot authenticate as the GitHub App (check APP_ID and the private key): A JSON web token could not be decoded",
+    );
+  });
+});

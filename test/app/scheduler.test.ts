@@ -1,0 +1,83 @@
+import { describe, expect, it } from "@jest/globals";
+import { createScheduler } from "../../src/app/scheduler.ts";
+import type { TriggerReason } from "../../src/reconcile/reconcile-types.ts";
+
+function deferred() {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+/** A scheduler whose runs wait until the test releases them. */
+function harness() {
+  const runs: { repository: string; reasons: TriggerReason[]; release: () => void }[] = [];
+  const scheduler = createScheduler({
+    repositories: () => ["a/one", "a/two"],
+    intervalMs: 60_000,
+    run: async (repository, reasons) => {
+      const gate = deferred();
+      runs.push({ repository, reasons, release: gate.resolve });
+      await gate.promise;
+    },
+  });
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  return { scheduler, runs, settle };
+}
+
+describe("createScheduler", () => {
+  it("runs one reconcile per repository at a time and merges what arrives meanwhile into one", async () => {
+    const { scheduler, runs, settle } = harness();
+    scheduler.trigger("a/one", "push");
+    scheduler.trigger("a/one", "comment");
+    scheduler.trigger("a/one", "checks");
+    scheduler.trigger("a/one", "comment");
+    expect(runs.map((run) => run.reasons)).toEqual([["push"]]);
+    runs[0]?.release();
+    await settle();
+    expect(runs.map((run) => run.reasons)).toEqual([["push"], ["comment", "checks"]]);
+    runs[1]?.release();
+    await scheduler.idle();
+    expect(runs).toHaveLength(2);
+  });
+
+  it("runs different repositories side by side", () => {
+    const { scheduler, runs } = harness();
+    scheduler.trigger("a/one", "push");
+    scheduler.trigger("a/two", "push");
+    expect(runs.map((run) => run.repository)).toEqual(["a/one", "a/two"]);
+    for (const run of runs) run.release();
+  });
+
+  it("starts with every repository, and after stop takes no more triggers", async () => {
+    const { scheduler, runs } = harness();
+    scheduler.start();
+    expect(runs.map((run) => [run.repository, run.reasons])).toEqual([
+      ["a/one", ["start"]],
+      ["a/two", ["start"]],
+    ]);
+    const stopped = scheduler.stop();
+    for (const run of runs) run.release();
+    await stopped;
+    scheduler.trigger("a/one", "push");
+    expect(runs).toHaveLength(2);
+  });
+
+  it("keeps going after a run fails", async () => {
+    let calls = 0;
+    const scheduler = createScheduler({
+      repositories: () => [],
+      intervalMs: 60_000,
+      run: async () => {
+        calls++;
+        throw new Error("GitHub is down");
+      },
+    });
+    scheduler.trigger("a/one", "push");
+    await scheduler.idle();
+    scheduler.trigger("a/one", "push");
+    await scheduler.idle();
+    expect(calls).toBe(2);
+  });
+});

@@ -1,0 +1,134 @@
+import { describe, expect, it } from "@jest/globals";
+import { checkPullRequestConfig } from "../../src/reconcile/config-check.ts";
+import { OWNER, REPO } from "../support/github-responses.ts";
+import { CONFIG, CONFIG_PATH, cluster, infraFiles } from "./support/infra.ts";
+import { scenario } from "./support/scenario.ts";
+
+/** Two mistakes a person makes: a max below the min, and a percentage above 100. */
+const BROKEN = `pools:
+  - name: workers
+    target:
+      file: terraform/terraform.tfvars
+      path: worker_count
+    min: 4
+    max: 2
+    scaleUp:
+      cpu: 180
+`;
+
+describe("an invalid configuration on the default branch", () => {
+  it("is reported on the dashboard and as a failing check with file:line annotations", async () => {
+    const world = scenario({
+      files: infraFiles({ config: BROKEN }),
+      cluster: cluster({ pending: 1 }),
+    });
+    const result = await world.run();
+    expect(result.status).toBe("config-error");
+    expect(result.pullRequests).toEqual([]);
+    const body = world.github.botIssue("dashboard")?.body ?? "";
+    expect(body).toContain("## Configuration errors");
+    expect(body).toContain(
+      "`.github/pr-autoscaler.yml:6:10` `pools[0].min`: min (4) is greater than max (2)",
+    );
+    expect(body).toContain(
+      "`.github/pr-autoscaler.yml:9:12` `pools[0].scaleUp.cpu`: must be at most 100",
+    );
+    const [check] = world.github.checkRuns;
+    expect(check).toMatchObject({
+      name: "pr-autoscaler/config",
+      headSha: world.github.head(),
+      conclusion: "failure",
+    });
+    expect(check?.title).toBe("2 problems in the pr-autoscaler configuration");
+    expect(check?.annotations).toEqual([
+      expect.objectContaining({
+        path: CONFIG_PATH,
+        start_line: 6,
+        annotation_level: "failure",
+        message: "pools[0].min: min (4) is greater than max (2)",
+      }),
+      expect.objectContaining({
+        path: CONFIG_PATH,
+        start_line: 9,
+        message: "pools[0].scaleUp.cpu: must be at most 100 %",
+      }),
+    ]);
+  });
+
+  it("leaves open pull requests alone, reports once per commit, and recovers when fixed", async () => {
+    const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
+    await world.run();
+    world.github.push({ [CONFIG_PATH]: BROKEN });
+    expect((await world.run()).status).toBe("config-error");
+    expect(world.github.pull(1).state).toBe("open");
+    await world.run();
+    world.github.reset();
+    const again = await world.run();
+    expect(again.status).toBe("config-error");
+    expect(world.github.calls()).toEqual(["GET /branches/main", "GET /pulls"]);
+    expect(world.github.checkRuns).toHaveLength(1);
+    world.github.push({ [CONFIG_PATH]: CONFIG });
+    const fixed = await world.run();
+    expect(fixed.status).toBe("ok");
+    expect(world.github.botIssue("dashboard")?.body).not.toContain("Configuration errors");
+  });
+
+  it("leaves a repository without the file alone", async () => {
+    const files = infraFiles();
+    files.delete(CONFIG_PATH);
+    const world = scenario({ files, cluster: cluster({ pending: 1 }) });
+    const result = await world.run();
+    expect(result.status).toBe("no-config");
+    expect(world.github.pulls.size + world.github.issues.size).toBe(0);
+  });
+});
+
+describe("a pull request that changes the configuration", () => {
+  it("gets a failing check on its head before it merges, and a passing one once fixed", async () => {
+    const world = scenario();
+    const target = world.replica();
+    world.github.branch("tune-autoscaler");
+    const head = world.github.push({ [CONFIG_PATH]: BROKEN }, { branch: "tune-autoscaler" });
+    const pull = world.github.openPull("tune-autoscaler", "Tune the autoscaler");
+    const check = () =>
+      checkPullRequestConfig({
+        forge: target.forge,
+        owner: OWNER,
+        repo: REPO,
+        number: pull.number,
+        headSha: world.github.pull(pull.number).headSha,
+        files: [CONFIG_PATH],
+      });
+    expect(await check()).toBe("created");
+    expect(world.github.checkRuns).toEqual([
+      expect.objectContaining({
+        headSha: head,
+        conclusion: "failure",
+        annotations: [
+          expect.objectContaining({ start_line: 6 }),
+          expect.objectContaining({ start_line: 9 }),
+        ],
+      }),
+    ]);
+    expect(await check()).toBe("unchanged");
+    const fixed = world.github.push({ [CONFIG_PATH]: CONFIG }, { branch: "tune-autoscaler" });
+    expect(await check()).toBe("created");
+    expect(world.github.checkRuns.at(-1)).toMatchObject({ headSha: fixed, conclusion: "success" });
+  });
+
+  it("skips pull requests that do not touch it, without a request", async () => {
+    const world = scenario();
+    const target = world.replica();
+    world.github.reset();
+    const result = await checkPullRequestConfig({
+      forge: target.forge,
+      owner: OWNER,
+      repo: REPO,
+      number: 7,
+      headSha: world.github.head(),
+      files: ["README.md", ".github/workflows/terraform.yml"],
+    });
+    expect(result).toBe("skipped");
+    expect(world.github.calls()).toEqual([]);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "@jest/globals";
+import { loadRepoConfig } from "../../src/policy/load-repo-config.ts";
+import {
+  desiredPullRequest,
+  planFingerprint,
+  pullRequestLabels,
+  pullRequestTitle,
+} from "../../src/reconcile/desired-pull-request.ts";
+import { forgeRepoReader } from "../../src/reconcile/forge-repo-reader.ts";
+import { planChanges } from "../../src/reconcile/plan-repo.ts";
+import { CONFIG, cluster, infraFiles, NOW, PLEX_FILE, TFVARS, tfvars } from "./support/infra.ts";
+
+async function plan(options: { pending?: number; cpu?: string } = {}) {
+  const files = infraFiles();
+  const loaded = loadRepoConfig(CONFIG);
+  if (!loaded.ok) throw new Error("config");
+  return planChanges({
+    repo: forgeRepoReader({
+      forge: { readFile: async (path) => files.get(path), fileHistory: async () => [] },
+      headSha: "head",
+    }),
+    config: loaded.config,
+    snapshot: cluster({ pending: options.pending ?? 1, cpuPerNode: options.cpu ?? "2" }),
+    now: NOW,
+    rightsizingFiles: [...files].map(([path, text]) => ({ path, text })),
+  });
+}
+
+describe("a proposal made into a pull request", () => {
+  it("has Renovate-like titles and the bot's labels", async () => {
+    const { proposals } = await plan();
+    expect(proposals.map(pullRequestTitle)).toEqual([
+      "Scale workers from 3 to 4 nodes",
+      "Right-size media/plex: cpu 2 → 450m, memory 4Gi → 1344Mi",
+    ]);
+    expect(proposals.map(pullRequestLabels)).toEqual([
+      ["autoscaling", "scale-up"],
+      ["autoscaling", "rightsizing"],
+    ]);
+  });
+
+  it("keeps its fingerprint while only usage moves, and changes it with the values written", async () => {
+    const before = (await plan({ cpu: "2" })).proposals.map((p) => planFingerprint(p));
+    const busier = (await plan({ cpu: "2100m" })).proposals.map((p) => planFingerprint(p));
+    const more = (await plan({ pending: 2 })).proposals.map((p) => planFingerprint(p));
+    expect(busier).toEqual(before);
+    expect(more[0]).not.toBe(before[0]);
+    expect(more[1]).toBe(before[1]);
+    const [nodes] = (await plan()).proposals;
+    if (!nodes) throw new Error("no proposal");
+    expect(planFingerprint(nodes, { verdict: "merge:add-one-node" })).not.toBe(
+      planFingerprint(nodes),
+    );
+  });
+
+  it("builds its files from the branch it is built on, keeping people's edits there", async () => {
+    const { proposals } = await plan();
+    const [nodes, resources] = proposals;
+    if (!nodes || !resources) throw new Error("no proposals");
+    const moved = tfvars(3).replace("worker_cores      = 4", "worker_cores      = 6");
+    const built = await desiredPullRequest({ proposal: nodes, body: "" }).build(async (path) =>
+      path === TFVARS ? moved : undefined,
+    );
+    expect(built).toEqual([
+      { path: TFVARS, content: moved.replace("worker_count      = 3", "worker_count      = 4") },
+    ]);
+    const plex = infraFiles().get(PLEX_FILE);
+    const [file] = await desiredPullRequest({ proposal: resources, body: "" }).build(
+      async (path) => (path === PLEX_FILE ? plex : undefined),
+    );
+    expect(file?.path).toBe(PLEX_FILE);
+    expect(file?.content).toContain("                cpu: 450m\n                memory: 1344Mi\n");
+    await expect(
+      desiredPullRequest({ proposal: nodes, body: "" }).build(async () => undefined),
+    ).rejects.toThrow("terraform/terraform.tfvars no longer exists on the default branch");
+  });
+});

@@ -1,0 +1,212 @@
+import { describe, expect, it } from "@jest/globals";
+import { cluster, TFVARS, tfvars } from "./support/infra.ts";
+import { scenario } from "./support/scenario.ts";
+
+const BRANCH = "pr-autoscaler/nodes-workers";
+
+/** The scenarios' node pull request: one pending pod of 3 cpu needs a fourth worker. */
+function opened() {
+  const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
+  return { world, first: world.run() };
+}
+
+describe("the first pull request", () => {
+  it("opens one pull request with a Renovate-like title, labels, tables and the edited file", async () => {
+    const { world, first } = opened();
+    const result = await first;
+    expect(result.status).toBe("ok");
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "created", number: 1 }),
+    ]);
+    const pull = world.github.pull(1);
+    expect(pull.title).toBe("Scale workers from 3 to 4 nodes");
+    expect(pull.labels).toEqual(["autoscaling", "scale-up"]);
+    expect(pull.branch).toBe(BRANCH);
+    expect(pull.body).toContain(
+      "Pool **workers** needs more room: 1 pending pod(s) need 1 new node(s).",
+    );
+    expect(pull.body).toContain("| workers | 3 (3 Ready) | 3 → **4** | 1–6 |");
+    expect(pull.body).toContain("| apps/batch-0 | 3 | 2 GiB | new node 1 |");
+    expect(pull.body).toContain(
+      "Sets `worker_count` in `terraform/terraform.tfvars` from `3` to `4`.",
+    );
+    expect(pull.body).toContain(
+      "**Merges itself** under rule `add-one-node` from `preset:homelab`",
+    );
+    expect(pull.body).toMatch(/<!-- pr-autoscaler:pull-request \{"key":"nodes-workers",/);
+    expect(world.github.file(TFVARS, BRANCH)).toBe(
+      tfvars(3).replace("worker_count      = 3", "worker_count      = 4"),
+    );
+    expect(world.github.file(TFVARS)).toBe(tfvars(3));
+  });
+
+  it("creates the dashboard with the pools, the decision and the command state", async () => {
+    const { world, first } = opened();
+    expect((await first).dashboard).toBe("created");
+    const dashboard = world.github.botIssue("dashboard");
+    expect(dashboard?.title).toBe("pr-autoscaler dashboard");
+    expect(dashboard?.labels).toEqual(["pr-autoscaler"]);
+    expect(dashboard?.body).toMatch(/^<!-- pr-autoscaler:control \{"version":1,"lastComment":0,/);
+    expect(dashboard?.body).toContain(
+      "| workers | 3 (3 Ready) | 3 | 1–6 | ~50 % / ~45 % | ~75 % / ~40 % | add 1 (→ 4) |",
+    );
+    expect(dashboard?.body).toContain("- #1 Scale workers from 3 to 4 nodes");
+  });
+
+  it("asks GitHub nothing about merging while the grace period runs", async () => {
+    const { world, first } = opened();
+    expect((await first).merges).toEqual([]);
+    expect(world.github.calls().filter((call) => call.startsWith("GET /pulls/1"))).toEqual([]);
+  });
+});
+
+describe("an open pull request when the plan changes", () => {
+  it("supersedes 3 → 4 with 3 → 5 in the same pull request", async () => {
+    const { world, first } = opened();
+    await first;
+    world.cluster = cluster({ pending: 2, plex: false });
+    const result = await world.run();
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "updated", number: 1 }),
+    ]);
+    expect(world.github.openPulls()).toHaveLength(1);
+    const pull = world.github.pull(1);
+    expect(pull.title).toBe("Scale workers from 3 to 5 nodes");
+    expect(pull.body).toContain("3 → **5**");
+    expect(world.github.file(TFVARS, BRANCH)).toContain("worker_count      = 5");
+    expect(world.github.file(TFVARS)).toContain("worker_count      = 3");
+  });
+
+  it("closes the pull request, with the reason, when the plan no longer wants a change", async () => {
+    const { world, first } = opened();
+    await first;
+    world.cluster = cluster({ pending: 0, plex: false });
+    const result = await world.run();
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "closed", number: 1 }),
+    ]);
+    expect(world.github.pull(1).state).toBe("closed");
+    expect(world.github.git.branches.has(BRANCH)).toBe(false);
+    const [comment] = world.github.commentsOn(1);
+    expect(comment?.body).toContain("The plan no longer wants this change: pool workers");
+    expect(comment?.body).toContain("no change at 3");
+  });
+
+  it("leaves the pull request open while the pool's decision is held", async () => {
+    const { world, first } = opened();
+    await first;
+    world.cluster = cluster({ pending: 0, plex: false, complete: false });
+    const result = await world.run();
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({
+        key: "nodes-workers",
+        action: "left-alone",
+        note: "held: snapshot-incomplete",
+      }),
+    ]);
+    expect(world.github.pull(1).state).toBe("open");
+  });
+
+  it("rebuilds on the moved default branch, keeping what people changed there", async () => {
+    const { world, first } = opened();
+    await first;
+    const moved = world.github.push({
+      [TFVARS]: tfvars(3).replace("worker_cores      = 4", "worker_cores      = 6"),
+    });
+    const result = await world.run();
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({ action: "rebuilt", number: 1 }),
+    ]);
+    const head = world.github.git.commits.get(world.github.pull(1).headSha);
+    expect(head?.parents).toEqual([moved]);
+    const built = world.github.file(TFVARS, BRANCH);
+    expect(built).toContain("worker_cores      = 6");
+    expect(built).toContain("worker_count      = 4");
+  });
+
+  it("leaves a pull request someone pushed to, saying so once", async () => {
+    const { world, first } = opened();
+    await first;
+    world.github.push({ "notes.md": "why we need five\n" }, { branch: BRANCH });
+    const result = await world.run();
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({ action: "human-edited", number: 1 }),
+    ]);
+    world.cluster = cluster({ pending: 0, plex: false });
+    const later = await world.run();
+    expect(later.pullRequests).toEqual([
+      expect.objectContaining({ action: "left-alone", number: 1 }),
+    ]);
+    expect(world.github.pull(1).state).toBe("open");
+    const notices = world.github
+      .commentsOn(1)
+      .filter((c) => c.body.includes("leaves this pull request to you"));
+    expect(notices).toHaveLength(1);
+  });
+
+  it("deletes the branch a merge left behind once the plan is done with it", async () => {
+    const { world, first } = opened();
+    await first;
+    world.github.mergePull(1);
+    world.cluster = cluster({ workers: 4, pending: 0, plex: false });
+    const result = await world.run();
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "branch-deleted" }),
+    ]);
+    expect(world.github.git.branches.has(BRANCH)).toBe(false);
+    expect(world.github.file(TFVARS)).toContain("worker_count      = 4");
+  });
+});
+
+describe("concurrency and failures", () => {
+  it("opens one pull request when the same event is handled twice, by two processes", async () => {
+    const { world, first } = opened();
+    await first;
+    const second = await world.run(world.replica());
+    expect(second.pullRequests).toEqual([
+      expect.objectContaining({ action: "unchanged", number: 1 }),
+    ]);
+    expect(world.github.pulls.size).toBe(1);
+  });
+
+  it("opens one pull request when two replicas reconcile the same state at once", async () => {
+    const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
+    const [a, b] = await Promise.all([world.run(world.replica()), world.run(world.replica())]);
+    expect(world.github.pulls.size).toBe(1);
+    const actions = [a, b].map((result) => result.pullRequests[0]?.action).sort();
+    expect(actions).toEqual(["created", "unchanged"]);
+    expect(
+      [...world.github.git.branches.keys()].filter((name) => name.startsWith("pr-autoscaler/")),
+    ).toEqual([BRANCH]);
+    // Both may have created a dashboard; the next write closes the newer as a duplicate.
+    world.cluster = cluster({ pending: 2, plex: false });
+    await world.run(world.replica());
+    const dashboards = [...world.github.issues.values()].filter((issue) => issue.state === "open");
+    expect(dashboards).toHaveLength(1);
+    expect(world.github.openPulls()).toHaveLength(1);
+  });
+
+  it("leaves no half-made pull request when opening fails: the next run adopts the branch", async () => {
+    const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
+    world.github.fail("POST", /^\/pulls$/, 502, "Bad Gateway");
+    const failed = await world.run();
+    expect(failed.pullRequests).toEqual([expect.objectContaining({ action: "failed" })]);
+    expect(failed.errors[0]).toContain("open the pull request for pr-autoscaler/nodes-workers");
+    expect(world.github.pulls.size).toBe(0);
+    const retried = await world.run();
+    expect(retried.pullRequests).toEqual([
+      expect.objectContaining({ action: "created", number: 2 }),
+    ]);
+    expect(world.github.openPulls().map((pull) => pull.branch)).toEqual([BRANCH]);
+    expect(world.github.file(TFVARS, BRANCH)).toContain("worker_count      = 4");
+  });
+
+  it("keeps going with the other steps when one fails, and reports it", async () => {
+    const world = scenario({ cluster: cluster({ pending: 1 }) });
+    world.github.fail("POST", /^\/git\/refs$/, 500);
+    const result = await world.run();
+    const actions = Object.fromEntries(result.pullRequests.map((o) => [o.key, o.action]));
+    expect(actions).toEqual({ "nodes-workers": "failed", "resources-media-plex": "created" });
+    expect(result.dashboard).toBe("created");
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * The git objects of the fake GitHub repository: blobs, trees (flat maps of path → blob), commits
+ * and branches. Shas are content hashes, like git's, so equal contents give equal shas.
+ */
+import { createHash } from "node:crypto";
+
+export interface FakeCommit {
+  sha: string;
+  tree: string;
+  parents: string[];
+  message: string;
+  date: string;
+}
+
+function hash(kind: string, content: string): string {
+  return createHash("sha1").update(`${kind}\u0000${content}`).digest("hex");
+}
+
+export class FakeGit {
+  readonly blobs = new Map<string, string>();
+  readonly trees = new Map<string, Map<string, string>>();
+  readonly commits = new Map<string, FakeCommit>();
+  /** Branch name → commit sha. */
+  readonly branches = new Map<string, string>();
+
+  blob(text: string): string {
+    const sha = hash("blob", text);
+    this.blobs.set(sha, text);
+    return sha;
+  }
+
+  /** A tree from files (text, or null to remove), on top of `base`. */
+  tree(files: Iterable<[string, string | null]>, base?: string): string {
+    const entries = new Map(base ? this.trees.get(base) : []);
+    for (const [path, text] of files) {
+      if (text === null) entries.delete(path);
+      else entries.set(path, this.blob(text));
+    }
+    const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : 1));
+    const sha = hash("tree", JSON.stringify(sorted));
+    this.trees.set(sha, new Map(sorted));
+    return sha;
+  }
+
+  commit(fields: Omit<FakeCommit, "sha">): FakeCommit {
+    const sha = hash("commit", JSON.stringify(fields));
+    const commit = { ...fields, sha };
+    this.commits.set(sha, commit);
+    return commit;
+  }
+
+  /** A file's text at a commit sha or branch name; undefined when absent. */
+  fileAt(ref: string, path: string): string | undefined {
+    const commit = this.commits.get(this.branches.get(ref) ?? ref);
+    const blob = commit ? this.trees.get(commit.tree)?.get(path) : undefined;
+    return blob === undefined ? undefined : this.blobs.get(blob);
+  }
+
+  /** Commits reachable from `sha` by first parents, newest first. */
+  history(sha: string): FakeCommit[] {
+    const list: FakeCommit[] = [];
+    let current = this.commits.get(sha);
+    while (current) {
+      list.push(current);
+      current = current.parents[0] ? this.commits.get(current.parents[0]) : undefined;
+    }
+    return list;
+  }
+
+  /** Whether `path` differs between a commit and its first parent. */
+  touches(commit: FakeCommit, path: string): boolean {
+    const parent = commit.parents[0];
+    return this.fileAt(commit.sha, path) !== (parent ? this.fileAt(parent, path) : undefined);
+  }
+}

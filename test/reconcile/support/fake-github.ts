@@ -1,0 +1,940 @@
+/**
+ * A GitHub repository that keeps state, behind nock: branches, commits, pull requests, issues,
+ * comments, reactions, labels, check runs and statuses, and the few app endpoints the server
+ * uses. In tests it is served on the checked mock of test/support/github.ts, so every request
+ * must be an operation of GitHub's REST API description with a valid body. Answers are built from
+ * GitHub's published examples (test/support/github-responses.ts); GETs carry ETags and answer
+ * 304 to a matching If-None-Match, as GitHub does. Scenario tests act as people through the
+ * helpers (push, merge, comment) and assert on the state and on the requests made.
+ */
+import { createHash } from "node:crypto";
+import type nock from "nock";
+import { responseExample } from "../../support/github-openapi.ts";
+import {
+  blob as blobAnswer,
+  branch,
+  commitSummary,
+  fileContent,
+  fullPullRequest,
+  gitCommit,
+  issue as issueAnswer,
+  labels as labelAnswers,
+  OWNER,
+  pullRequest,
+  REPO,
+  ref as refAnswer,
+  repository as repositoryAnswer,
+  tree as treeAnswer,
+} from "../../support/github-responses.ts";
+import { FakeGit } from "./fake-git.ts";
+
+type Json = Record<string, unknown>;
+type Answer = [number, unknown, Record<string, string>?];
+type Handler = (params: string[], query: Record<string, string>, body: Json) => Answer;
+
+function example(method: string, template: string, status = 200): Json {
+  return responseExample(method, template, status) as Json;
+}
+
+function exampleList(method: string, template: string): Json {
+  return (responseExample(method, template, 200) as Json[])[0] as Json;
+}
+
+export interface FakePull {
+  number: number;
+  title: string;
+  body: string;
+  branch: string;
+  headSha: string;
+  base: string;
+  state: "open" | "closed";
+  labels: string[];
+  createdAt: string;
+  closedAt: string | null;
+  mergedAt: string | null;
+  user: string;
+}
+
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: "open" | "closed";
+  labels: string[];
+  createdAt: string;
+}
+
+export interface FakeComment {
+  id: number;
+  issueNumber: number;
+  body: string;
+  login: string;
+  bot: boolean;
+  createdAt: string;
+}
+
+export interface FakeCheckRun {
+  id: number;
+  headSha: string;
+  name: string;
+  conclusion: string;
+  externalId: string | null;
+  title: string;
+  annotations: Json[];
+}
+
+interface Fault {
+  method: string;
+  path: RegExp;
+  status: number;
+  message: string;
+  times: number;
+}
+
+export const BOT_LOGIN = "pr-autoscaler[bot]";
+export const INSTALLATION_ID = 42;
+const FULL_NAME = `${OWNER}/${REPO}`;
+const REPO_PREFIX = `/repos/${OWNER}/${REPO}`;
+
+export class FakeGitHub {
+  readonly git = new FakeGit();
+  readonly pulls = new Map<number, FakePull>();
+  readonly issues = new Map<number, FakeIssue>();
+  readonly comments: FakeComment[] = [];
+  readonly reactions: { commentId: number; content: string; login: string }[] = [];
+  readonly checkRuns: FakeCheckRun[] = [];
+  readonly statuses: { sha: string; context: string; state: string; description: string }[] = [];
+  readonly permissions = new Map<string, string>();
+  /** Every request as `METHOD /path?query` with the status answered, in order (paths relative
+   * to the repository). */
+  readonly log: { call: string; status: number }[] = [];
+  private readonly faults: Fault[] = [];
+  private nextNumber = 1;
+  private nextId = 1000;
+  private clock: Date;
+
+  /**
+   * The repository with `files` on its default branch, served on `scope` (a nock scope on
+   * https://api.github.com; tests pass the checked one of test/support/github.ts).
+   */
+  constructor(files: Map<string, string>, now: Date, scope: nock.Scope) {
+    this.clock = now;
+    const tree = this.git.tree(files);
+    // The repository is older than the scenario: its first commit starts no cooldown.
+    const date = new Date(now.getTime() - 24 * 60 * 60 * 1000).toISOString();
+    const root = this.git.commit({ tree, parents: [], message: "Initial commit", date });
+    this.git.branches.set("main", root.sha);
+    scope.persist();
+    for (const method of ["GET", "POST", "PATCH", "PUT", "DELETE"]) {
+      scope
+        .intercept(() => true, method)
+        .optionally()
+        .reply(async (request: Request) => this.handle(request));
+    }
+  }
+
+  // ---- the world, as people change it -------------------------------------------------------
+
+  now(): Date {
+    return this.clock;
+  }
+
+  /** Moves the clock (every timestamp GitHub writes comes from it). */
+  advance(ms: number): void {
+    this.clock = new Date(this.clock.getTime() + ms);
+  }
+
+  head(): string {
+    return this.git.branches.get("main") as string;
+  }
+
+  file(path: string, ref = "main"): string | undefined {
+    return this.git.fileAt(ref, path);
+  }
+
+  /** A person's commit on a branch (default: the default branch); null removes a file. */
+  push(
+    files: Record<string, string | null>,
+    options: { branch?: string; message?: string } = {},
+  ): string {
+    const name = options.branch ?? "main";
+    const parent = this.git.branches.get(name) as string;
+    const base = this.git.commits.get(parent)?.tree;
+    const tree = this.git.tree(Object.entries(files), base);
+    const commit = this.git.commit({
+      tree,
+      parents: [parent],
+      message: options.message ?? "Edit by a person",
+      date: this.iso(),
+    });
+    this.git.branches.set(name, commit.sha);
+    for (const pull of this.pulls.values()) {
+      if (pull.state === "open" && pull.branch === name) pull.headSha = commit.sha;
+    }
+    return commit.sha;
+  }
+
+  /** A person's pull request from `branch` (which must exist) into the default branch. */
+  openPull(branch: string, title: string, login = "alice"): FakePull {
+    const pull: FakePull = {
+      number: this.nextNumber++,
+      title,
+      body: "",
+      branch,
+      headSha: this.git.branches.get(branch) as string,
+      base: "main",
+      state: "open",
+      labels: [],
+      createdAt: this.iso(),
+      closedAt: null,
+      mergedAt: null,
+      user: login,
+    };
+    this.pulls.set(pull.number, pull);
+    return pull;
+  }
+
+  /** A new branch at the default branch's head. */
+  branch(name: string): void {
+    this.git.branches.set(name, this.head());
+  }
+
+  openPulls(): FakePull[] {
+    return [...this.pulls.values()].filter((pull) => pull.state === "open");
+  }
+
+  pull(number: number): FakePull {
+    const found = this.pulls.get(number);
+    if (!found) throw new Error(`no pull request #${number}`);
+    return found;
+  }
+
+  /** Squash-merges a pull request onto the default branch, as the merge button does. */
+  mergePull(number: number): string {
+    const pull = this.pull(number);
+    const head = this.git.commits.get(pull.headSha);
+    const parent = head?.parents[0];
+    if (!head || !parent) throw new Error(`#${number} has no mergeable head`);
+    const headTree = this.git.trees.get(head.tree) ?? new Map();
+    const parentTree = this.git.trees.get(this.git.commits.get(parent)?.tree ?? "") ?? new Map();
+    const changed: [string, string | null][] = [];
+    for (const [path, sha] of headTree) {
+      if (parentTree.get(path) !== sha) changed.push([path, this.git.blobs.get(sha) ?? ""]);
+    }
+    for (const path of parentTree.keys()) if (!headTree.has(path)) changed.push([path, null]);
+    const sha = this.push(Object.fromEntries(changed), { message: `${pull.title} (#${number})` });
+    pull.state = "closed";
+    pull.closedAt = this.iso();
+    pull.mergedAt = this.iso();
+    return sha;
+  }
+
+  closePull(number: number): void {
+    const pull = this.pull(number);
+    pull.state = "closed";
+    pull.closedAt = this.iso();
+  }
+
+  deleteBranch(name: string): void {
+    this.git.branches.delete(name);
+  }
+
+  /** A comment by a person (or a bot, with `bot: true`); returns its id. */
+  comment(issueNumber: number, body: string, login = "alice", bot = false): number {
+    const id = this.nextId++;
+    this.comments.push({ id, issueNumber, body, login, bot, createdAt: this.iso() });
+    return id;
+  }
+
+  commentsOn(issueNumber: number): FakeComment[] {
+    return this.comments.filter((comment) => comment.issueNumber === issueNumber);
+  }
+
+  /** The bot's issue with the hidden key `key`, when it exists. */
+  botIssue(key: string): FakeIssue | undefined {
+    return [...this.issues.values()].find((issue) =>
+      issue.body.includes(`<!-- pr-autoscaler:issue {"key":"${key}"} -->`),
+    );
+  }
+
+  /** The next request matching `method` and `path` fails (`times` times) with `status`. */
+  fail(method: string, path: RegExp, status: number, message = "Server Error", times = 1): void {
+    this.faults.push({ method, path, status, message, times });
+  }
+
+  /** Requests since the last `reset`, as `METHOD /path` without the query. */
+  calls(): string[] {
+    return this.log.map((entry) => entry.call.split("?")[0] as string);
+  }
+
+  /** Requests since the last `reset` that GitHub counts against the rate limit (not 304s). */
+  charged(): string[] {
+    return this.log
+      .filter((entry) => entry.status !== 304)
+      .map((entry) => entry.call.split("?")[0] as string);
+  }
+
+  reset(): void {
+    this.log.length = 0;
+  }
+
+  private iso(): string {
+    return this.clock.toISOString();
+  }
+
+  // ---- routing -------------------------------------------------------------------------------
+
+  private async handle(request: Request): Promise<[number, unknown, Record<string, string>?]> {
+    const url = new URL(request.url);
+    const path = decodeURIComponent(url.pathname);
+    const relative = path.startsWith(REPO_PREFIX) ? path.slice(REPO_PREFIX.length) : path;
+    const query = Object.fromEntries(url.searchParams);
+    const text = await request.clone().text();
+    const body = (text === "" ? {} : JSON.parse(text)) as Json;
+    const method = request.method.toUpperCase();
+    const entry = { call: `${method} ${relative}${url.search}`, status: 0 };
+    this.log.push(entry);
+    const answer = this.answer(request, method, relative, query, body);
+    entry.status = answer[0];
+    return answer;
+  }
+
+  private answer(
+    request: Request,
+    method: string,
+    relative: string,
+    query: Record<string, string>,
+    body: Json,
+  ): Answer {
+    const fault = this.faults.find(
+      (f) => f.method === method && f.path.test(relative) && f.times > 0,
+    );
+    if (fault) {
+      fault.times--;
+      return [
+        fault.status,
+        { message: fault.message, documentation_url: "https://docs.github.com/rest" },
+      ];
+    }
+    const answer = this.route(method, relative, query, body);
+    if (method !== "GET" || answer[0] !== 200) return answer;
+    const etag = `W/"${createHash("sha1").update(JSON.stringify(answer[1])).digest("hex")}"`;
+    if (request.headers.get("if-none-match") === etag) return [304, "", { etag }];
+    return [200, answer[1], { etag, ...(answer[2] ?? {}) }];
+  }
+
+  private route(
+    method: string,
+    path: string,
+    query: Record<string, string>,
+    body: Json,
+  ): [number, unknown, Record<string, string>?] {
+    for (const [verb, pattern, handler] of this.routes()) {
+      const found = verb === method ? pattern.exec(path) : null;
+      if (found) return handler(found.slice(1) as string[], query, body);
+    }
+    return [404, { message: `the fake GitHub has no route for ${method} ${path}` }];
+  }
+
+  private routes(): [string, RegExp, Handler][] {
+    const n = (text: string | undefined) => Number(text);
+    const s = (text: string | undefined) => text as string;
+    return [
+      ["GET", /^\/app$/, () => [200, { ...example("GET", "/app"), slug: "pr-autoscaler" }]],
+      [
+        "GET",
+        /^\/app\/installations$/,
+        () => [200, [{ ...exampleList("GET", "/app/installations"), id: INSTALLATION_ID }]],
+      ],
+      [
+        "POST",
+        /^\/app\/installations\/(\d+)\/access_tokens$/,
+        ([id]) => [
+          201,
+          {
+            token: `ghs_test${id}`,
+            expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+            permissions: {},
+          },
+        ],
+      ],
+      ["GET", /^\/installation\/repositories$/, () => [200, this.installationRepositories()]],
+      [
+        "GET",
+        /^\/installation$/,
+        () => [
+          200,
+          { ...example("GET", "/repos/{owner}/{repo}/installation"), id: INSTALLATION_ID },
+        ],
+      ],
+      ["GET", /^$/, () => [200, repositoryAnswer("main")]],
+      ["GET", /^\/branches\/(.+)$/, ([name]) => this.getBranch(s(name))],
+      ["GET", /^\/rules\/branches\/(.+)$/, () => [200, []]],
+      ["GET", /^\/pulls$/, (_, query) => [200, this.listPulls(query)]],
+      ["POST", /^\/pulls$/, (_, __, body) => this.createPull(body)],
+      ["GET", /^\/pulls\/(\d+)$/, ([number]) => this.getPull(n(number))],
+      ["PATCH", /^\/pulls\/(\d+)$/, ([number], _, body) => this.updatePull(n(number), body)],
+      ["GET", /^\/pulls\/(\d+)\/files$/, ([number]) => [200, this.pullFiles(n(number))]],
+      ["PUT", /^\/pulls\/(\d+)\/merge$/, ([number], _, body) => this.mergeByApi(n(number), body)],
+      ["GET", /^\/git\/matching-refs\/(.+)$/, ([prefix]) => [200, this.matchingRefs(s(prefix))]],
+      ["GET", /^\/git\/ref\/heads\/(.+)$/, ([name]) => this.getRef(s(name))],
+      ["POST", /^\/git\/refs$/, (_, __, body) => this.createRef(body)],
+      ["PATCH", /^\/git\/refs\/heads\/(.+)$/, ([name], _, body) => this.moveRef(s(name), body)],
+      ["DELETE", /^\/git\/refs\/heads\/(.+)$/, ([name]) => this.deleteRef(s(name))],
+      ["POST", /^\/git\/trees$/, (_, __, body) => this.createTree(body)],
+      ["GET", /^\/git\/trees\/([0-9a-f]+)$/, ([sha]) => this.getTree(s(sha))],
+      ["POST", /^\/git\/commits$/, (_, __, body) => this.createCommit(body)],
+      ["GET", /^\/git\/commits\/([0-9a-f]+)$/, ([sha]) => this.getCommit(s(sha))],
+      [
+        "GET",
+        /^\/git\/blobs\/([0-9a-f]+)$/,
+        ([sha]) => [200, blobAnswer(s(sha), this.git.blobs.get(s(sha)) ?? "")],
+      ],
+      ["GET", /^\/contents\/(.+)$/, ([path], query) => this.getContents(s(path), query.ref)],
+      ["GET", /^\/commits$/, (_, query) => [200, this.history(query)]],
+      [
+        "GET",
+        /^\/commits\/([^/]+)\/check-runs$/,
+        ([ref], query) => [200, this.listCheckRuns(s(ref), query)],
+      ],
+      ["GET", /^\/commits\/([^/]+)\/status$/, ([ref]) => [200, this.combinedStatus(s(ref))]],
+      ["POST", /^\/check-runs$/, (_, __, body) => this.createCheckRun(body)],
+      ["PATCH", /^\/check-runs\/(\d+)$/, ([id], _, body) => this.updateCheckRun(n(id), body)],
+      ["POST", /^\/statuses\/([0-9a-f]+)$/, ([sha], _, body) => this.createStatus(s(sha), body)],
+      ["GET", /^\/issues$/, (_, query) => [200, this.listIssues(query)]],
+      ["POST", /^\/issues$/, (_, __, body) => this.createIssue(body)],
+      ["PATCH", /^\/issues\/(\d+)$/, ([number], _, body) => this.updateIssue(n(number), body)],
+      ["GET", /^\/issues\/comments$/, (_, query) => [200, this.listRepoComments(query)]],
+      [
+        "POST",
+        /^\/issues\/comments\/(\d+)\/reactions$/,
+        ([id], _, body) => this.react(n(id), body),
+      ],
+      [
+        "GET",
+        /^\/issues\/(\d+)\/comments$/,
+        ([number], query) => [200, this.listComments(n(number), query)],
+      ],
+      [
+        "POST",
+        /^\/issues\/(\d+)\/comments$/,
+        ([number], _, body) => this.postComment(n(number), body),
+      ],
+      [
+        "DELETE",
+        /^\/issues\/(\d+)\/labels\/(.+)$/,
+        ([number, name]) => this.removeLabel(n(number), s(name)),
+      ],
+      [
+        "POST",
+        /^\/issues\/(\d+)\/labels$/,
+        ([number], _, body) => this.labels("POST", n(number), body),
+      ],
+      [
+        "PUT",
+        /^\/issues\/(\d+)\/labels$/,
+        ([number], _, body) => this.labels("PUT", n(number), body),
+      ],
+      [
+        "DELETE",
+        /^\/issues\/(\d+)\/labels$/,
+        ([number], _, body) => this.labels("DELETE", n(number), body),
+      ],
+      ["GET", /^\/collaborators\/([^/]+)\/permission$/, ([login]) => this.permission(s(login))],
+    ];
+  }
+
+  // ---- git -----------------------------------------------------------------------------------
+
+  private getBranch(name: string): [number, unknown] {
+    const sha = this.git.branches.get(name);
+    const commit = sha ? this.git.commits.get(sha) : undefined;
+    if (!commit) return [404, { message: "Branch not found" }];
+    return [200, { ...branch(name, commit.sha, commit.tree), protected: false }];
+  }
+
+  private matchingRefs(prefix: string): Json[] {
+    const wanted = prefix.replace(/^heads\//, "");
+    return [...this.git.branches]
+      .filter(([name]) => name.startsWith(wanted))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, sha]) => refAnswer(name, sha));
+  }
+
+  private getRef(name: string): [number, unknown] {
+    const sha = this.git.branches.get(name);
+    return sha ? [200, refAnswer(name, sha)] : [404, { message: "Not Found" }];
+  }
+
+  private createRef(body: Json): [number, unknown] {
+    const name = String(body.ref).replace(/^refs\/heads\//, "");
+    if (this.git.branches.has(name))
+      return [
+        422,
+        {
+          message: "Reference already exists",
+          documentation_url: "https://docs.github.com/rest/git/refs#create-a-reference",
+          status: "422",
+        },
+      ];
+    this.git.branches.set(name, String(body.sha));
+    return [201, refAnswer(name, String(body.sha))];
+  }
+
+  private moveRef(name: string, body: Json): [number, unknown] {
+    if (!this.git.branches.has(name)) return [422, { message: "Reference does not exist" }];
+    this.git.branches.set(name, String(body.sha));
+    for (const pull of this.pulls.values()) {
+      if (pull.state === "open" && pull.branch === name) pull.headSha = String(body.sha);
+    }
+    return [200, refAnswer(name, String(body.sha))];
+  }
+
+  private deleteRef(name: string): [number, unknown] {
+    if (!this.git.branches.delete(name)) return [422, { message: "Reference does not exist" }];
+    for (const pull of this.pulls.values()) {
+      if (pull.state === "open" && pull.branch === name) {
+        pull.state = "closed";
+        pull.closedAt = this.iso();
+      }
+    }
+    return [204, ""];
+  }
+
+  private createTree(body: Json): [number, unknown] {
+    const entries = (body.tree as { path: string; content: string }[]).map(
+      (entry): [string, string] => [entry.path, entry.content],
+    );
+    const sha = this.git.tree(entries, body.base_tree as string | undefined);
+    return [201, treeAnswer(sha)];
+  }
+
+  private getTree(sha: string): [number, unknown] {
+    const entries = this.git.trees.get(sha);
+    if (!entries) return [404, { message: "Not Found" }];
+    const example = responseExample(
+      "GET",
+      "/repos/{owner}/{repo}/git/trees/{tree_sha}",
+      200,
+    ) as Json;
+    const template = (example.tree as Json[])[0] as Json;
+    return [
+      200,
+      {
+        ...example,
+        sha,
+        truncated: false,
+        tree: [...entries].map(([path, blob]) => ({
+          ...template,
+          path,
+          sha: blob,
+          type: "blob",
+          mode: "100644",
+          size: this.git.blobs.get(blob)?.length ?? 0,
+        })),
+      },
+    ];
+  }
+
+  private createCommit(body: Json): [number, unknown] {
+    const commit = this.git.commit({
+      tree: String(body.tree),
+      parents: body.parents as string[],
+      message: String(body.message),
+      date: this.iso(),
+    });
+    return [201, gitCommit(commit.sha, commit)];
+  }
+
+  private getCommit(sha: string): [number, unknown] {
+    const commit = this.git.commits.get(sha);
+    return commit ? [200, gitCommit(sha, commit)] : [404, { message: "Not Found" }];
+  }
+
+  private getContents(path: string, ref = "main"): [number, unknown] {
+    const text = this.git.fileAt(ref, path);
+    return text === undefined ? [404, { message: "Not Found" }] : [200, fileContent(path, text)];
+  }
+
+  private history(query: Record<string, string>): Json[] {
+    const start = this.git.branches.get(query.sha ?? "main") ?? query.sha ?? "";
+    const path = query.path;
+    return this.git
+      .history(start)
+      .filter((commit) => path === undefined || this.git.touches(commit, path))
+      .slice(0, Number(query.per_page ?? 30))
+      .map((commit) => commitSummary(commit.sha, commit.message, commit.date));
+  }
+
+  // ---- pull requests -------------------------------------------------------------------------
+
+  private pullAnswer(pull: FakePull, full: boolean): Json {
+    const fields = {
+      number: pull.number,
+      branch: pull.branch,
+      headSha: pull.headSha,
+      body: pull.body,
+      title: pull.title,
+      labels: pull.labels,
+      createdAt: pull.createdAt,
+      base: pull.base,
+      state: pull.state,
+      closedAt: pull.closedAt,
+      mergedAt: pull.mergedAt,
+    };
+    return full ? fullPullRequest(fields) : pullRequest(fields);
+  }
+
+  private listPulls(query: Record<string, string>): Json[] {
+    const state = query.state ?? "open";
+    let list = [...this.pulls.values()].filter((pull) => state === "all" || pull.state === state);
+    if (query.head) list = list.filter((pull) => `${OWNER}:${pull.branch}` === query.head);
+    list.sort((a, b) =>
+      query.sort === "updated"
+        ? (b.closedAt ?? "").localeCompare(a.closedAt ?? "") || b.number - a.number
+        : a.number - b.number,
+    );
+    return this.page(list, query).map((pull) => this.pullAnswer(pull, false));
+  }
+
+  private createPull(body: Json): [number, unknown] {
+    const head = String(body.head);
+    const sha = this.git.branches.get(head);
+    if (!sha)
+      return [
+        422,
+        {
+          message: "Validation Failed",
+          errors: [{ resource: "PullRequest", field: "head", code: "invalid" }],
+        },
+      ];
+    if (this.openPulls().some((pull) => pull.branch === head))
+      return [
+        422,
+        {
+          message: "Validation Failed",
+          errors: [
+            {
+              resource: "PullRequest",
+              code: "custom",
+              message: `A pull request already exists for ${OWNER}:${head}.`,
+            },
+          ],
+        },
+      ];
+    const pull: FakePull = {
+      number: this.nextNumber++,
+      title: String(body.title),
+      body: String(body.body ?? ""),
+      branch: head,
+      headSha: sha,
+      base: String(body.base),
+      state: "open",
+      labels: [],
+      createdAt: this.iso(),
+      closedAt: null,
+      mergedAt: null,
+      user: BOT_LOGIN,
+    };
+    this.pulls.set(pull.number, pull);
+    return [201, this.pullAnswer(pull, true)];
+  }
+
+  private getPull(number: number): [number, unknown] {
+    const pull = this.pulls.get(number);
+    if (!pull) return [404, { message: "Not Found" }];
+    return [
+      200,
+      {
+        ...this.pullAnswer(pull, true),
+        merged: pull.mergedAt !== null,
+        draft: false,
+        auto_merge: null,
+        mergeable_state: "clean",
+      },
+    ];
+  }
+
+  private updatePull(number: number, body: Json): [number, unknown] {
+    const pull = this.pulls.get(number);
+    if (!pull) return [404, { message: "Not Found" }];
+    if (typeof body.title === "string") pull.title = body.title;
+    if (typeof body.body === "string") pull.body = body.body;
+    if (body.state === "closed" && pull.state === "open") {
+      pull.state = "closed";
+      pull.closedAt = this.iso();
+    }
+    return [200, this.pullAnswer(pull, true)];
+  }
+
+  private pullFiles(number: number): Json[] {
+    const pull = this.pull(number);
+    const head = this.git.commits.get(pull.headSha);
+    const base = this.git.commits.get(this.git.branches.get(pull.base) ?? "");
+    const headTree = this.git.trees.get(head?.tree ?? "") ?? new Map();
+    const baseTree = this.git.trees.get(base?.tree ?? "") ?? new Map();
+    const template = (
+      responseExample("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", 200) as Json[]
+    )[0] as Json;
+    const names = new Set([...headTree.keys(), ...baseTree.keys()]);
+    return [...names]
+      .filter((name) => headTree.get(name) !== baseTree.get(name))
+      .map((filename) => ({ ...template, filename }));
+  }
+
+  private mergeByApi(number: number, body: Json): [number, unknown] {
+    const pull = this.pulls.get(number);
+    if (pull?.state !== "open") return [405, { message: "Pull Request is not mergeable" }];
+    if (body.sha !== undefined && body.sha !== pull.headSha)
+      return [409, { message: "Head branch was modified. Review and try the merge again." }];
+    const sha = this.mergePull(number);
+    return [200, { sha, merged: true, message: "Pull Request successfully merged" }];
+  }
+
+  // ---- checks and statuses -------------------------------------------------------------------
+
+  private listCheckRuns(ref: string, query: Record<string, string>): Json {
+    const example = responseExample(
+      "GET",
+      "/repos/{owner}/{repo}/commits/{ref}/check-runs",
+      200,
+    ) as Json;
+    const template = (example.check_runs as Json[])[0] as Json;
+    const runs = this.checkRuns
+      .filter((run) => run.headSha === ref && (!query.check_name || run.name === query.check_name))
+      .map((run) => ({
+        ...template,
+        id: run.id,
+        head_sha: run.headSha,
+        name: run.name,
+        status: "completed",
+        conclusion: run.conclusion,
+        external_id: run.externalId,
+      }));
+    return { ...example, total_count: runs.length, check_runs: runs };
+  }
+
+  private createCheckRun(body: Json): [number, unknown] {
+    const output = (body.output ?? {}) as Json;
+    const run: FakeCheckRun = {
+      id: this.nextId++,
+      headSha: String(body.head_sha),
+      name: String(body.name),
+      conclusion: String(body.conclusion),
+      externalId: (body.external_id as string | undefined) ?? null,
+      title: String(output.title ?? ""),
+      annotations: (output.annotations as Json[] | undefined) ?? [],
+    };
+    this.checkRuns.push(run);
+    const example = responseExample(
+      "POST",
+      "/repos/{owner}/{repo}/check-runs",
+      201,
+      "example-of-completed-conclusion",
+    ) as Json;
+    return [
+      201,
+      { ...example, id: run.id, name: run.name, head_sha: run.headSha, conclusion: run.conclusion },
+    ];
+  }
+
+  private updateCheckRun(id: number, body: Json): [number, unknown] {
+    const run = this.checkRuns.find((entry) => entry.id === id);
+    if (!run) return [404, { message: "Not Found" }];
+    const output = (body.output ?? {}) as Json;
+    run.annotations.push(...((output.annotations as Json[] | undefined) ?? []));
+    const example = responseExample(
+      "POST",
+      "/repos/{owner}/{repo}/check-runs",
+      201,
+      "example-of-completed-conclusion",
+    ) as Json;
+    return [200, { ...example, id }];
+  }
+
+  private combinedStatus(ref: string): Json {
+    const example = responseExample(
+      "GET",
+      "/repos/{owner}/{repo}/commits/{ref}/status",
+      200,
+    ) as Json;
+    const template = (example.statuses as Json[])[0] as Json;
+    const statuses = this.statuses
+      .filter((status) => status.sha === ref)
+      .reverse()
+      .map((status) => ({
+        ...template,
+        context: status.context,
+        state: status.state,
+        description: status.description,
+        target_url: null,
+      }));
+    return { ...example, sha: ref, statuses };
+  }
+
+  private createStatus(sha: string, body: Json): [number, unknown] {
+    this.statuses.push({
+      sha,
+      context: String(body.context ?? "default"),
+      state: String(body.state),
+      description: String(body.description ?? ""),
+    });
+    return [201, responseExample("POST", "/repos/{owner}/{repo}/statuses/{sha}", 201)];
+  }
+
+  /** A commit status on a commit, as an apply workflow would set it. */
+  setStatus(sha: string, context: string, state: string): void {
+    this.statuses.push({ sha, context, state, description: state });
+  }
+
+  // ---- issues, comments, labels ---------------------------------------------------------------
+
+  private issueAnswer(issue: FakeIssue): Json {
+    return {
+      ...issueAnswer({
+        number: issue.number,
+        title: issue.title,
+        body: issue.body,
+        state: issue.state,
+      }),
+      labels: labelAnswers(issue.labels),
+      created_at: issue.createdAt,
+    };
+  }
+
+  private listIssues(query: Record<string, string>): Json[] {
+    const wanted = query.labels ? query.labels.split(",") : [];
+    const state = query.state ?? "open";
+    const list = [...this.issues.values()]
+      .filter((issue) => state === "all" || issue.state === state)
+      .filter((issue) => wanted.every((label) => issue.labels.includes(label)))
+      .sort((a, b) => (query.direction === "asc" ? a.number - b.number : b.number - a.number));
+    return this.page(list, query).map((issue) => this.issueAnswer(issue));
+  }
+
+  private createIssue(body: Json): [number, unknown] {
+    const issue: FakeIssue = {
+      number: this.nextNumber++,
+      title: String(body.title),
+      body: String(body.body ?? ""),
+      state: "open",
+      labels: (body.labels as string[] | undefined) ?? [],
+      createdAt: this.iso(),
+    };
+    this.issues.set(issue.number, issue);
+    return [201, this.issueAnswer(issue)];
+  }
+
+  private updateIssue(number: number, body: Json): [number, unknown] {
+    const issue = this.issues.get(number);
+    if (!issue) return [404, { message: "Not Found" }];
+    if (typeof body.title === "string") issue.title = body.title;
+    if (typeof body.body === "string") issue.body = body.body;
+    if (body.state === "open" || body.state === "closed") issue.state = body.state;
+    return [200, this.issueAnswer(issue)];
+  }
+
+  private commentAnswer(comment: FakeComment): Json {
+    const template = (
+      responseExample("GET", "/repos/{owner}/{repo}/issues/comments", 200) as Json[]
+    )[0] as Json;
+    return {
+      ...template,
+      id: comment.id,
+      body: comment.body,
+      created_at: comment.createdAt,
+      updated_at: comment.createdAt,
+      issue_url: `https://api.github.com/repos/${FULL_NAME}/issues/${comment.issueNumber}`,
+      html_url: `https://github.com/${FULL_NAME}/issues/${comment.issueNumber}#issuecomment-${comment.id}`,
+      user: {
+        ...(template.user as Json),
+        login: comment.login,
+        type: comment.bot ? "Bot" : "User",
+      },
+    };
+  }
+
+  private listRepoComments(query: Record<string, string>): Json[] {
+    const list = [...this.comments].sort((a, b) =>
+      query.direction === "desc" ? b.id - a.id : a.id - b.id,
+    );
+    return this.page(list, query).map((comment) => this.commentAnswer(comment));
+  }
+
+  private listComments(number: number, query: Record<string, string>): Json[] {
+    return this.page(this.commentsOn(number), query).map((comment) => this.commentAnswer(comment));
+  }
+
+  private postComment(number: number, body: Json): [number, unknown] {
+    const id = this.comment(number, String(body.body), BOT_LOGIN, true);
+    const comment = this.comments.find((entry) => entry.id === id) as FakeComment;
+    return [201, this.commentAnswer(comment)];
+  }
+
+  private react(commentId: number, body: Json): [number, unknown] {
+    const example = responseExample(
+      "POST",
+      "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+      201,
+    ) as Json;
+    const content = String(body.content);
+    const existing = this.reactions.find(
+      (r) => r.commentId === commentId && r.content === content && r.login === BOT_LOGIN,
+    );
+    if (existing) return [200, { ...example, content }];
+    this.reactions.push({ commentId, content, login: BOT_LOGIN });
+    return [201, { ...example, content }];
+  }
+
+  private labelsOf(number: number): string[] | undefined {
+    return this.pulls.get(number)?.labels ?? this.issues.get(number)?.labels;
+  }
+
+  private labels(method: string, number: number, body: Json): [number, unknown] {
+    const current = this.labelsOf(number);
+    if (!current) return [404, { message: "Not Found" }];
+    const names = (body.labels as string[] | undefined) ?? [];
+    if (method === "POST")
+      for (const name of names) if (!current.includes(name)) current.push(name);
+    if (method === "PUT") current.splice(0, current.length, ...names);
+    if (method === "DELETE") current.splice(0, current.length);
+    return [method === "DELETE" ? 204 : 200, method === "DELETE" ? "" : labelAnswers(current)];
+  }
+
+  private removeLabel(number: number, name: string): [number, unknown] {
+    const current = this.labelsOf(number);
+    const index = current?.indexOf(name) ?? -1;
+    if (!current || index < 0) return [404, { message: "Label does not exist" }];
+    current.splice(index, 1);
+    return [200, labelAnswers(current)];
+  }
+
+  private permission(login: string): [number, unknown] {
+    const permission = this.permissions.get(login);
+    if (permission === undefined) return [404, { message: "Not Found" }];
+    const example = responseExample(
+      "GET",
+      "/repos/{owner}/{repo}/collaborators/{username}/permission",
+      200,
+    ) as Json;
+    const legacy =
+      permission === "maintain" ? "write" : permission === "triage" ? "read" : permission;
+    return [200, { ...example, permission: legacy, role_name: permission }];
+  }
+
+  private installationRepositories(): Json {
+    const example = responseExample("GET", "/installation/repositories", 200) as Json;
+    const repo = (example.repositories as Json[])[0] as Json;
+    return {
+      ...example,
+      total_count: 1,
+      repositories: [{ ...repo, name: REPO, full_name: FULL_NAME, default_branch: "main" }],
+    };
+  }
+
+  private page<T>(list: T[], query: Record<string, string>): T[] {
+    const size = Number(query.per_page ?? 30);
+    const page = Number(query.page ?? 1);
+    return list.slice((page - 1) * size, page * size);
+  }
+}

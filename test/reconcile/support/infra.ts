@@ -1,0 +1,110 @@
+/**
+ * The infra repository and the cluster the reconcile scenarios run against: a Talos-on-Proxmox
+ * style terraform.tfvars with a worker count, the Plex HelmRelease of the right-sizing worked
+ * example (test/fixtures/rightsizing, sources noted there), and snapshots of the cluster.
+ */
+import { readFileSync } from "node:fs";
+import type { Snapshot } from "../../../src/planning/snapshot.ts";
+import { fixtureVpa, workloadPod } from "../../rightsizing/rightsizing-helpers.ts";
+import { buildSnapshot, node, nodes, pendingPod, pod } from "../../support/snapshot-builder.ts";
+
+export const CONFIG_PATH = ".github/pr-autoscaler.yml";
+export const TFVARS = "terraform/terraform.tfvars";
+export const PLEX_FILE = "kubernetes/apps/media/plex/app/helmrelease.yaml";
+const PLEX_KUSTOMIZATION = "kubernetes/apps/media/plex/app/kustomization.yaml";
+
+/** Snapshot time of every scenario; the Plex VPA has recorded for 17 days by then. */
+export const NOW = new Date("2025-06-06T12:00:00Z");
+
+export const CONFIG = `pools:
+  - name: workers
+    target:
+      file: ${TFVARS}
+      path: worker_count
+    min: 1
+    max: 6
+rightsizing: {}
+automerge:
+  extends: preset:homelab
+`;
+
+export function tfvars(count: number): string {
+  return [
+    'proxmox_node  = "pve"',
+    'talos_version = "v1.10.5"',
+    "",
+    "# Workers: pr-autoscaler opens pull requests that change worker_count.",
+    `worker_count      = ${count}`,
+    "worker_cores      = 4",
+    "worker_memory_mib = 16384 # 16 GiB",
+    "",
+  ].join("\n");
+}
+
+function fixture(relative: string): string {
+  return readFileSync(
+    new URL(`../../fixtures/rightsizing/worked-example/${relative}`, import.meta.url),
+    "utf8",
+  );
+}
+
+/** The repository's files on its default branch. */
+export function infraFiles(
+  options: { workers?: number; config?: string } = {},
+): Map<string, string> {
+  return new Map([
+    [CONFIG_PATH, options.config ?? CONFIG],
+    [TFVARS, tfvars(options.workers ?? 3)],
+    [PLEX_FILE, fixture(PLEX_FILE)],
+    [PLEX_KUSTOMIZATION, fixture(PLEX_KUSTOMIZATION)],
+  ]);
+}
+
+function plexPods() {
+  const plex = workloadPod("media/plex", "plex-7d9c65958-ghrmp", {
+    requests: { cpu: "2", memory: "4Gi" },
+    limits: { memory: "8Gi" },
+    usage: { cpu: "380m", memory: "1100Mi" },
+  });
+  return [{ ...plex, nodeName: "talos-worker-0" }];
+}
+
+export interface ClusterSpec {
+  /** Worker nodes in the cluster (Ready). */
+  workers?: number;
+  /** Unschedulable pods of 3 cpu each. */
+  pending?: number;
+  /** Usage of every worker, in cpu cores. */
+  cpuPerNode?: string;
+  /** Include the Plex VPA and pod. */
+  plex?: boolean;
+  complete?: boolean;
+}
+
+/**
+ * Workers of 4 cpu and 16Gi, each running a 3-cpu pod, and `pending` pods of 3 cpu that need
+ * a new node each. Usage comes from Prometheus over an hour.
+ */
+export function cluster(spec: ClusterSpec = {}): Snapshot {
+  const count = spec.workers ?? 3;
+  const usage = { cpu: spec.cpuPerNode ?? "2", memory: "7Gi" };
+  const workers = nodes(count, { usage }, "talos-worker-", 0);
+  const busy = workers.map((worker, i) =>
+    pod(`apps/busy-${i}`, { node: worker.name, cpu: "3", memory: "6Gi" }),
+  );
+  const pending = Array.from({ length: spec.pending ?? 0 }, (_, i) =>
+    pendingPod(`apps/batch-${i}`, { cpu: "3", memory: "2Gi" }),
+  );
+  const snapshot = buildSnapshot({
+    nodes: [...workers, node("talos-cp-0", { controlPlane: true })],
+    pods: [...busy, ...pending, ...(spec.plex === false ? [] : plexPods())],
+    takenAt: NOW.toISOString(),
+    complete: spec.complete ?? true,
+    ...(spec.complete === false
+      ? { warnings: [{ code: "list-partial", message: "pods: the list stopped part way" }] }
+      : {}),
+  });
+  return spec.plex === false
+    ? snapshot
+    : { ...snapshot, vpas: [fixtureVpa("plex-worked-example.yaml")] };
+}
