@@ -90,15 +90,18 @@ describe("pr-autoscaler plan on the example", () => {
     );
   });
 
-  it("has no notes and no other proposals than the right-sizing ones", () => {
-    expect(plan.notes).toEqual([]);
+  it("right-sizes Plex, Radarr and Sonarr and says why the other apps are left alone", () => {
     const others = plan.proposals.filter((proposal) => proposal.kind !== "nodes");
-    for (const proposal of others) {
-      expect([proposal.kind, proposal.key]).toEqual([
-        "resources",
-        expect.stringMatching(/^resources-media-(plex|radarr|sonarr)$/),
-      ]);
-    }
+    expect(others.map((proposal) => [proposal.kind, proposal.key]).sort()).toEqual([
+      ["resources", "resources-media-plex"],
+      ["resources", "resources-media-radarr"],
+      ["resources", "resources-media-sonarr"],
+    ]);
+    expect(plan.notes.map((note) => note.subject).sort()).toEqual([
+      "deployment/default/echo-server",
+      "deployment/media/prowlarr",
+      "deployment/media/tautulli",
+    ]);
   });
 });
 
