@@ -2,6 +2,8 @@ import type { PodBlocker } from "./blockers.ts";
 import { formatCpu, formatDuration, formatMemory, formatPercent } from "./format.ts";
 import type {
   BoundsReport,
+  BulkRemovalReport,
+  BulkStop,
   Hold,
   NodeDecision,
   ScaleDownCondition,
@@ -34,6 +36,8 @@ export function explainNodeDecision(decision: NodeDecision): string[] {
   if (decision.action !== "scale-up")
     for (const condition of decision.scaleDown.conditions)
       add(`scale-down: ${conditionText(condition)}`);
+  if (decision.action !== "scale-up" && decision.scaleDown.bulk)
+    add(`scale-down: ${bulkText(decision.scaleDown.bulk)}`);
   for (const entry of decision.blockers)
     if (entry.blockers.length > 0)
       add(`blockers on ${entry.node}: ${entry.blockers.map(blockerText).join("; ")}`);
@@ -47,7 +51,7 @@ function headline(decision: NodeDecision): string {
   if (decision.action === "scale-up")
     return `${head}: scale up ${decision.current} → ${decision.desired}`;
   if (decision.action === "scale-down")
-    return `${head}: scale down ${decision.current} → ${decision.desired}, removing ${decision.removes}`;
+    return `${head}: scale down ${decision.current} → ${decision.desired}, removing ${(decision.removing ?? [decision.removes]).join(", ")}`;
   return `${head}: no change at ${decision.current}`;
 }
 
@@ -193,6 +197,8 @@ function holdText(hold: Hold): string {
       return `cooldown after the change of ${hold.since}, until ${hold.until}`;
     case "scale-down-delay":
       return `no scale-down until ${hold.until} (nodes of the last scale-up Ready at ${hold.since})`;
+    case "pending-wait":
+      return `${hold.pods} pending pod(s) need new nodes but have waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor); nodes are added for them from ${hold.until} if they still wait, and none is removed meanwhile`;
     case "at-max":
       return `wanted ${hold.wanted} nodes, the ${hold.bound === "host-cap" ? "host cap" : "max"} allows ${hold.allowed}`;
     case "shape-unknown":
@@ -241,6 +247,37 @@ function conditionText(condition: ScaleDownCondition): string {
       return `${condition.pods} pod(s) of ${condition.node} fit on the other nodes: ${mark}${condition.unplaced.length > 0 ? ` (no room for ${condition.unplaced.join(", ")})` : ""}`;
     case "projection":
       return `${condition.resource} after removal ${condition.projected === undefined ? "unknown" : formatPercent(condition.projected)} < ${condition.limit} %: ${mark}`;
+  }
+}
+
+function bulkText(bulk: BulkRemovalReport): string {
+  const [first] = bulk.nodes;
+  const { stop } = bulk;
+  if (bulk.nodes.length > 1)
+    return `${bulk.nodes.length} empty nodes go together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}; ${bulkStopText(stop)}`;
+  if (stop.kind === "not-empty" && stop.node === first)
+    return `${first} goes alone: it runs ${stop.pods} pod(s), and only empty nodes go together`;
+  return `${first} goes alone; ${bulkStopText(stop)}`;
+}
+
+function bulkStopText(stop: BulkStop): string {
+  switch (stop.kind) {
+    case "max-empty-bulk":
+      return `no more at once: scaleDown.maxEmptyBulk is ${stop.max}`;
+    case "min":
+      return `no more: the min is ${stop.min}`;
+    case "candidate":
+      return `no more: ${stop.problem}`;
+    case "blockers":
+      return `not ${stop.node} too: it has ${stop.blockers.length} blocker(s)`;
+    case "not-empty":
+      return `not ${stop.node} too: it runs ${stop.pods} pod(s), and a node with pods goes alone`;
+    case "needed":
+      return `not ${stop.node} too: without the nodes before it, ${stop.resource} would be at ${stop.projected === undefined ? "an unknown level" : formatPercent(stop.projected)}, not below the scale-down threshold of ${stop.threshold} %`;
+    case "projection":
+      return `not ${stop.node} too: ${stop.resource} after removal ${stop.projected === undefined ? "unknown" : formatPercent(stop.projected)}, not below ${stop.limit} %`;
+    case "pods-fit":
+      return `not ${stop.node} too: no room would be left for ${stop.unplaced.join(", ")}`;
   }
 }
 

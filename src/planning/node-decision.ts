@@ -23,8 +23,13 @@ export interface NodeDecision {
   current?: number;
   /** The value the target should have; equal to `current` when the action is none. */
   desired?: number;
-  /** The node a decrease removes (scale-down only). */
+  /** The first node a decrease removes, the one at count index `current - 1` (scale-down only). */
   removes?: string;
+  /**
+   * Every node the decrease removes, in the order Terraform destroys them (scale-down only):
+   * one, or several empty ones at once (`scaleDown.maxEmptyBulk`).
+   */
+  removing?: string[];
   pullRequest: { action: PullRequestAction; number?: number };
   /** Why a change is wanted. */
   triggers: Trigger[];
@@ -80,6 +85,8 @@ export type Hold =
     }
   | { kind: "cooldown"; since: string; until: string }
   | { kind: "scale-down-delay"; since: string; until: string }
+  /** Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes meanwhile. */
+  | { kind: "pending-wait"; pods: number; pendingForMs: number; until: string }
   | { kind: "at-max"; wanted: number; allowed: number; bound: "max" | "host-cap" }
   | { kind: "shape-unknown" };
 
@@ -135,4 +142,44 @@ export interface ScaleDownReport {
   enabled: boolean;
   /** Every condition evaluated, in order; the pool scales down only when all are met. */
   conditions: ScaleDownCondition[];
+  /** How many nodes the decrease takes at once; present when the conditions allow one. */
+  bulk?: BulkRemovalReport;
 }
+
+/**
+ * Empty nodes removed together: the nodes a decrease by one, two, … removes, taken while each
+ * is empty and every condition still holds with all of them gone.
+ */
+export interface BulkRemovalReport {
+  /** `scaleDown.maxEmptyBulk`. */
+  maxEmptyBulk: number;
+  /** The nodes the decrease removes, in the order Terraform destroys them. */
+  nodes: string[];
+  /** Why the decrease takes no more. */
+  stop: BulkStop;
+}
+
+export type BulkStop =
+  | { kind: "max-empty-bulk"; max: number }
+  | { kind: "min"; min: number }
+  | { kind: "candidate"; problem: string }
+  | { kind: "blockers"; node: string; blockers: PodBlocker[] }
+  | { kind: "not-empty"; node: string; pods: number }
+  /** Without the nodes before it the pool would no longer be below a scale-down threshold. */
+  | {
+      kind: "needed";
+      node: string;
+      resource: Resource | "requests";
+      projected?: number;
+      threshold: number;
+    }
+  /** Without it too, utilisation would come within the margin of a scale-up threshold. */
+  | {
+      kind: "projection";
+      node: string;
+      resource: Resource | "requests";
+      projected?: number;
+      limit: number;
+    }
+  /** Without it too, pending pods counted on existing room would have none. */
+  | { kind: "pods-fit"; node: string; unplaced: string[] };

@@ -22,9 +22,10 @@ import { poolHistory } from "./usage-history.ts";
 import { poolUtilisation } from "./utilisation.ts";
 
 /**
- * Decides, for every configured pool, whether its node count should go up, down by one, or
- * stay, with every reason for and against as data. Pure: reads only its input. Pools are
- * planned in config order; a pending pod that an earlier pool places is not counted again.
+ * Decides, for every configured pool, whether its node count should go up, down (by one node,
+ * or by several empty ones at once), or stay, with every reason for and against as data. Pure:
+ * reads only its input. Pools are planned in config order; a pending pod that an earlier pool
+ * places is not counted again.
  */
 export function planNodes(input: NodePlanInput): NodeDecision[] {
   const index = indexCluster(input.snapshot);
@@ -60,7 +61,7 @@ function planPool(
     pool: pool.name,
     target: { file: pool.target.file, path: pool.target.path },
     action: outcome.action,
-    pullRequest: pullRequestAction(outcome.action, outcome.holds, facts),
+    pullRequest: pullRequestAction(outcome, facts, up.waiting !== undefined),
     triggers: outcome.triggers,
     holds: outcome.holds,
     bounds: context.bounds,
@@ -81,7 +82,10 @@ function planPool(
   };
   if (context.current !== undefined) decision.current = context.current;
   if (outcome.desired !== undefined) decision.desired = outcome.desired;
-  if (outcome.action === "scale-down" && down.candidate) decision.removes = down.candidate;
+  if (outcome.action === "scale-down" && outcome.removing) {
+    decision.removes = outcome.removing[0];
+    decision.removing = outcome.removing;
+  }
   return { decision, claimed: up.pending.claimed };
 }
 
@@ -119,6 +123,8 @@ function poolContext(
 interface Outcome {
   action: NodeAction;
   desired?: number;
+  /** The nodes a scale-down removes, in the order Terraform destroys them. */
+  removing?: string[];
   triggers: Trigger[];
   holds: Hold[];
 }
@@ -133,15 +139,38 @@ function decide(
   up: ScaleUpEvaluation,
   down: ScaleDownEvaluation,
 ): Outcome {
-  const { pool, bounds, current } = context;
+  const { pool, current } = context;
   const hysteresis = hysteresisHolds(pool, context.facts, context.members, context.now);
   const stops = [...safetyHolds(input.snapshot, context), ...hysteresis.all];
-  const holds: Hold[] = [...stops, ...usageUnknownHolds(context)];
-  if (up.pending.neverFit.some((pod) => pod.reason === "shape-unknown"))
-    holds.push({ kind: "shape-unknown" });
+  const holds: Hold[] = [...stops, ...usageUnknownHolds(context), ...pendingHolds(context, up)];
   const triggers = [...up.triggers];
   if (current === undefined) return { action: "none", triggers, holds };
-  let wanted: { action: NodeAction; desired: number } = { action: "none", desired: current };
+  let wanted = wantedChange(context, current, up, down, triggers, holds);
+  const downWanted = triggers.some((t) => t.kind === "above-max" || t.kind === "underutilised");
+  if (downWanted) holds.push(...hysteresis.scaleDown);
+  // Pods waiting for room: removing a node now would only make them wait longer.
+  const heldDown =
+    wanted.action === "scale-down" && (hysteresis.scaleDown.length > 0 || up.waiting !== undefined);
+  if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
+  return { ...wanted, triggers, holds };
+}
+
+interface Wanted {
+  action: NodeAction;
+  desired: number;
+  removing?: string[];
+}
+
+/** The change the evaluations ask for, before stops; adds its trigger or at-max hold. */
+function wantedChange(
+  context: PoolContext,
+  current: number,
+  up: ScaleUpEvaluation,
+  down: ScaleDownEvaluation,
+  triggers: Trigger[],
+  holds: Hold[],
+): Wanted {
+  const { pool, bounds } = context;
   if (up.newNodes > 0) {
     const allowed = Math.max(current, Math.min(bounds.effectiveMax, current + up.newNodes));
     if (allowed < current + up.newNodes)
@@ -151,25 +180,43 @@ function decide(
         allowed,
         bound: maxBound(bounds),
       });
-    if (allowed > current) wanted = { action: "scale-up", desired: allowed };
-  } else if (pool.scaleDown.enabled && current > bounds.effectiveMax) {
+    return allowed > current
+      ? { action: "scale-up", desired: allowed }
+      : { action: "none", desired: current };
+  }
+  if (pool.scaleDown.enabled && current > bounds.effectiveMax) {
     triggers.push({
       kind: "above-max",
       current,
       max: bounds.effectiveMax,
       bound: maxBound(bounds),
     });
-    if (down.removable) wanted = { action: "scale-down", desired: current - 1 };
+    // Forced down whatever the usage; several at once only when every condition allows it.
+    if (down.removable && down.candidate)
+      return scaleDown(current, down.removals.length > 0 ? down.removals : [down.candidate]);
   } else if (pool.scaleDown.enabled && down.underutilised && current > bounds.effectiveMin) {
     triggers.push({ kind: "underutilised" });
-    if (down.removable && down.projectionMet)
-      wanted = { action: "scale-down", desired: current - 1 };
+    if (down.removals.length > 0) return scaleDown(current, down.removals);
   }
-  const downWanted = triggers.some((t) => t.kind === "above-max" || t.kind === "underutilised");
-  if (downWanted) holds.push(...hysteresis.scaleDown);
-  const heldDown = wanted.action === "scale-down" && hysteresis.scaleDown.length > 0;
-  if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
-  return { ...wanted, triggers, holds };
+  return { action: "none", desired: current };
+}
+
+function scaleDown(current: number, removing: string[]): Wanted {
+  return { action: "scale-down", desired: current - removing.length, removing };
+}
+
+function pendingHolds(context: PoolContext, up: ScaleUpEvaluation): Hold[] {
+  const holds: Hold[] = [];
+  if (up.pending.neverFit.some((pod) => pod.reason === "shape-unknown"))
+    holds.push({ kind: "shape-unknown" });
+  if (up.waiting)
+    holds.push({
+      kind: "pending-wait",
+      pods: up.waiting.pods,
+      pendingForMs: context.pool.scaleUp.pendingFor,
+      until: up.waiting.until,
+    });
+  return holds;
 }
 
 function usageUnknownHolds(context: PoolContext): Hold[] {
@@ -184,16 +231,25 @@ function usageUnknownHolds(context: PoolContext): Hold[] {
   return resources.length === 0 ? [] : [{ kind: "usage-unknown", nodes: [...nodes], resources }];
 }
 
+/**
+ * What to do with the pool's pull request. A hold leaves an open one as it is, except that an
+ * open decrease is closed while pods wait for room (merged, it would take room they need).
+ */
 function pullRequestAction(
-  action: NodeAction,
-  holds: readonly Hold[],
+  outcome: Outcome,
   facts: PoolRepoFacts | undefined,
+  podsWaiting: boolean,
 ): NodeDecision["pullRequest"] {
+  const { action, holds } = outcome;
   const open = facts?.openPullRequest;
   if (!open) return { action: action === "none" ? "none" : "open" };
+  const openDecrease =
+    open.desired !== undefined &&
+    facts?.currentValue !== undefined &&
+    open.desired < facts.currentValue;
   let prAction: PullRequestAction = "close";
   if (action !== "none") prAction = "update";
-  else if (holds.length > 0) prAction = "leave";
+  else if (holds.length > 0 && !(podsWaiting && openDecrease)) prAction = "leave";
   return { action: prAction, number: open.number };
 }
 

@@ -26,12 +26,12 @@ export interface PoolContext {
 
 /**
  * Nodes of the pool that can take pods now (Ready, not cordoned, capacity known), with their
- * free room; `except` leaves one out.
+ * free room; the nodes named in `except` are left out.
  */
-export function schedulableBins(context: PoolContext, except?: string): Bin[] {
+export function schedulableBins(context: PoolContext, ...except: string[]): Bin[] {
   const bins: Bin[] = [];
   for (const node of context.ready) {
-    if (node.unschedulable || node.name === except) continue;
+    if (node.unschedulable || except.includes(node.name)) continue;
     const room = freeRoom(node.allocatable, context.index.usedByNode.get(node.name));
     if (room) bins.push({ name: node.name, traits: node, room });
   }

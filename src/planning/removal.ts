@@ -20,6 +20,28 @@ export function nodeToRemove(
   return byHighestSuffix(memberNames);
 }
 
+/**
+ * The nodes a decrease of the count by up to `count` removes, in the order Terraform destroys
+ * them (the node `nodeToRemove` names first, then the one after it at `current - 1`, and so
+ * on). Stops at the first decrease whose node cannot be told, ending the list with its problem.
+ */
+export function nodesToRemove(
+  memberNames: readonly string[],
+  current: number,
+  removal: RemovalConfig,
+  count: number,
+): RemovalPick[] {
+  const picks: RemovalPick[] = [];
+  let remaining = [...memberNames];
+  for (let step = 0; step < count && current - step > 0; step++) {
+    const pick = nodeToRemove(remaining, current - step, removal);
+    picks.push(pick);
+    if ("problem" in pick) break;
+    remaining = remaining.filter((name) => name !== pick.node);
+  }
+  return picks;
+}
+
 function byTemplate(memberNames: readonly string[], current: number, removal: RemovalConfig) {
   const index = current - 1 + removal.indexBase;
   const name = (removal.nameTemplate ?? "").replaceAll("{index}", String(index));

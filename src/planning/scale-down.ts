@@ -1,11 +1,13 @@
 import { evictablePods, type PodBlocker } from "./blockers.ts";
+import { bulkRemoval } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import type { Resource, ScaleDownCondition, ScaleDownReport } from "./node-decision.ts";
 import { packOntoNodes } from "./packing.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
+import { projectPercent, projectRequestsPercent } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
-import { percentOf, type SustainedCheck, sustainedCheck } from "./utilisation.ts";
+import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
 
 const RESOURCES: readonly Resource[] = ["cpu", "memory"];
 
@@ -19,6 +21,11 @@ export interface ScaleDownEvaluation {
   /** Removable, and the utilisation projected without it stays below scale-up minus margin. */
   projectionMet: boolean;
   candidate?: string;
+  /**
+   * The nodes a scale-down removes once every condition is met: the candidate alone, or
+   * with the empty nodes after it (`report.bulk`). Empty while any condition is not met.
+   */
+  removals: string[];
 }
 
 /**
@@ -77,8 +84,14 @@ export function evaluateScaleDown(
     underutilised,
     removable: removal.removable,
     projectionMet: removal.projectionMet,
+    removals: [],
   };
   if (removal.candidate) evaluation.candidate = removal.candidate;
+  const first = context.members.find((member) => member.name === removal.candidate);
+  if (pool.scaleDown.enabled && first && conditions.every((condition) => condition.met)) {
+    report.bulk = bulkRemoval({ context, blockers, pendingOnExisting, checks, first });
+    evaluation.removals = report.bulk.nodes;
+  }
   return evaluation;
 }
 
@@ -162,7 +175,7 @@ function projectionConditions(
     const limit = pool.scaleUp[resource] - pool.scaleDown.margin;
     const percent = check.percent ?? context.utilisation[resource].percent;
     const projected =
-      percent === undefined ? undefined : projectPercent(context, node, resource, percent);
+      percent === undefined ? undefined : projectPercent(context, [node], resource, percent);
     conditions.push({
       kind: "projection",
       met: projected !== undefined && projected < limit,
@@ -174,35 +187,14 @@ function projectionConditions(
   const requestsThreshold = pool.scaleUp.requests;
   if (requestsThreshold !== undefined) {
     const limit = requestsThreshold - pool.scaleDown.margin;
-    const projected = Math.max(
-      ...RESOURCES.map((resource) => {
-        const percent = context.utilisation[resource].requestsPercent;
-        return percent === undefined
-          ? Number.NaN
-          : (projectPercent(context, node, resource, percent) ?? Number.NaN);
-      }),
-    );
-    const known = !Number.isNaN(projected);
+    const projected = projectRequestsPercent(context, [node]);
     conditions.push({
       kind: "projection",
-      met: known && projected < limit,
+      met: projected !== undefined && projected < limit,
       resource: "requests",
       limit,
-      ...(known ? { projected } : {}),
+      ...(projected !== undefined ? { projected } : {}),
     });
   }
   return conditions;
-}
-
-function projectPercent(
-  context: PoolContext,
-  node: NodeInfo,
-  resource: Resource,
-  percent: number,
-): number | undefined {
-  const allocatable = context.utilisation[resource].allocatable;
-  if (allocatable === undefined) return undefined;
-  const removed = node.ready ? (node.allocatable[resource] ?? 0) : 0;
-  const load = (percent / 100) * allocatable;
-  return percentOf(load, allocatable - removed);
 }

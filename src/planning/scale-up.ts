@@ -1,4 +1,5 @@
 import { raisingSchedule } from "./bounds.ts";
+import { podKey } from "./cluster-index.ts";
 import type { Resource, Trigger } from "./node-decision.ts";
 import { newNodeRoom } from "./node-shape.ts";
 import { disabledPendingReport, type PackResult, packPendingPods } from "./packing.ts";
@@ -14,6 +15,14 @@ export interface ScaleUpEvaluation {
   /** Nodes wanted on top of the current count, before clamping to the bounds. */
   newNodes: number;
   pending: PackResult;
+  /** Pending pods that need new nodes but have not waited `scaleUp.pendingFor` yet. */
+  waiting?: PendingWait;
+}
+
+export interface PendingWait {
+  pods: number;
+  /** When the first of them will have waited long enough (ISO 8601). */
+  until: string;
 }
 
 /**
@@ -40,7 +49,8 @@ export function evaluateScaleUp(
     newNodes = bounds.effectiveMin - context.current;
   }
   const pending = packPending(context, pendingPods, Math.max(0, bounds.effectiveMax - base));
-  if (pending.neededNewNodes > 0) {
+  const waiting = pendingWait(context, pendingPods, pending);
+  if (pending.neededNewNodes > 0 && !waiting) {
     triggers.push({
       kind: "pending-pods",
       pods: pending.onNew.length + pending.overMax.length,
@@ -89,7 +99,35 @@ export function evaluateScaleUp(
       newNodes = Math.max(newNodes, nodes);
     }
   }
-  return { triggers, checks, newNodes, pending };
+  const evaluation: ScaleUpEvaluation = { triggers, checks, newNodes, pending };
+  if (waiting) evaluation.waiting = waiting;
+  return evaluation;
+}
+
+/**
+ * Set when every pod that needs a new node has been unschedulable for less than
+ * `scaleUp.pendingFor` (counted from its PodScheduled=False transition, else its creation; a
+ * time that cannot be read counts as long ago). One pod that waited long enough adds nodes for
+ * all of them.
+ */
+function pendingWait(
+  context: PoolContext,
+  pods: readonly PodInfo[],
+  pending: PackResult,
+): PendingWait | undefined {
+  const wait = context.pool.scaleUp.pendingFor;
+  const needy = [...pending.onNew, ...pending.overMax];
+  if (wait <= 0 || needy.length === 0) return undefined;
+  const byKey = new Map(pods.map((pod) => [podKey(pod), pod]));
+  const now = context.now.getTime();
+  let until = Number.POSITIVE_INFINITY;
+  for (const entry of needy) {
+    const pod = byKey.get(entry.pod);
+    const since = pod ? Date.parse(pod.unschedulable?.since ?? pod.createdAt) : Number.NaN;
+    if (Number.isNaN(since) || now - since >= wait) return undefined;
+    until = Math.min(until, since + wait);
+  }
+  return { pods: needy.length, until: new Date(until).toISOString() };
 }
 
 function packPending(

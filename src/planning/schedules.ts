@@ -19,6 +19,17 @@ export interface ScheduleState {
 /** Consecutive starts a window may chain over before it is taken as always on. */
 const MAX_CHAINED_STARTS = 10_000;
 
+/** Parsed expressions kept; a repo config holds a handful, so this only bounds a long run. */
+const MAX_CACHED_CRONS = 256;
+
+/**
+ * Parsed cron expressions by time zone and expression. The planner asks every minute with the
+ * same few schedules; parsing one builds tables (croner's year table alone has 10,000 entries),
+ * so each is parsed once. A paused `Cron` is never triggered, and `nextRun(date)` reads nothing
+ * but the pattern and the date, so sharing one is safe.
+ */
+const crons = new Map<string, Cron>();
+
 /**
  * Which schedules are active at `now`. A window is active when one of its cron starts falls in
  * (now - duration, now]; cron times are read in the schedule's time zone, so DST shifts the
@@ -30,11 +41,7 @@ export function scheduleStates(schedules: readonly ScheduleConfig[], now: Date):
 }
 
 function scheduleState(schedule: ScheduleConfig, i: number, now: Date): ScheduleState {
-  const cron = new Cron(schedule.cron, {
-    timezone: schedule.timezone,
-    mode: "5-part",
-    paused: true,
-  });
+  const cron = cachedCron(schedule.cron, schedule.timezone);
   const state: ScheduleState = {
     name: schedule.name ?? `schedules[${i}]`,
     cron: schedule.cron,
@@ -43,23 +50,56 @@ function scheduleState(schedule: ScheduleConfig, i: number, now: Date): Schedule
     durationMs: schedule.duration,
     active: false,
   };
-  const next = cron.nextRun(now);
-  if (next) state.nextStart = next.toISOString();
+  // The first start after the window's reach back from now: after now, it is also the next start.
   const first = cron.nextRun(new Date(now.getTime() - schedule.duration));
-  if (!first || first.getTime() > now.getTime()) return state;
+  if (!first) return state;
+  if (first.getTime() > now.getTime()) {
+    state.nextStart = first.toISOString();
+    return state;
+  }
+  const { last, next } = lastStart(cron, first, now);
   state.active = true;
   state.startedAt = first.toISOString();
-  state.endsAt = new Date(lastStart(cron, first, now).getTime() + schedule.duration).toISOString();
+  state.endsAt = new Date(last.getTime() + schedule.duration).toISOString();
+  if (next) state.nextStart = next.toISOString();
   return state;
 }
 
-/** The latest start at or before `now`, following windows that overlap the running one. */
-function lastStart(cron: Cron, first: Date, now: Date): Date {
+/**
+ * The latest start at or before `now`, following windows that overlap the running one, and the
+ * start after it (the next start after `now`).
+ */
+function lastStart(cron: Cron, first: Date, now: Date): { last: Date; next?: Date } {
   let last = first;
   for (let i = 0; i < MAX_CHAINED_STARTS; i++) {
     const next = cron.nextRun(last);
-    if (!next || next.getTime() > now.getTime()) return last;
+    if (!next) return { last };
+    if (next.getTime() > now.getTime()) return { last, next };
     last = next;
   }
-  return last;
+  const next = cron.nextRun(now);
+  return next ? { last, next } : { last };
+}
+
+function cachedCron(expression: string, timezone: string): Cron {
+  const key = `${timezone}\u0000${expression}`;
+  const cached = crons.get(key);
+  if (cached) return cached;
+  if (crons.size >= MAX_CACHED_CRONS) {
+    const oldest = crons.keys().next().value;
+    if (oldest !== undefined) crons.delete(oldest);
+  }
+  const cron = new Cron(expression, { ...zoneOption(timezone), mode: "5-part", paused: true });
+  crons.set(key, cron);
+  return cron;
+}
+
+/**
+ * UTC (and its aliases) as a fixed offset: croner then reads fields with the Date UTC methods
+ * instead of formatting every candidate time through Intl, the same result several times faster.
+ */
+function zoneOption(timezone: string): { timezone: string } | { utcOffset: number } {
+  const canonical = new Intl.DateTimeFormat("en-US", { timeZone: timezone }).resolvedOptions()
+    .timeZone;
+  return canonical === "UTC" ? { utcOffset: 0 } : { timezone };
 }

@@ -112,8 +112,10 @@ export interface SustainedCheck {
 
 /** Samples may be this far apart, and this far from the window's ends, and still cover it. */
 export function maxSampleGap(windowMs: number): number {
-  return Math.max(120_000, windowMs / 2);
+  return Math.max(MIN_SAMPLE_GAP, windowMs / 2);
 }
+
+const MIN_SAMPLE_GAP = 120_000;
 
 export function sustainedCheck(options: {
   resource: Resource;
@@ -189,8 +191,20 @@ function historyEvidence(
   const values = inWindow.map((sample) => sample.percent);
   if (!first || !last) return { covered: false, coveredMs: 0, values };
   const gap = maxSampleGap(windowMs);
-  let covered = first.at - start <= gap && end - last.at <= gap;
-  for (let i = 1; covered && i < inWindow.length; i++)
-    covered = (inWindow[i]?.at ?? 0) - (inWindow[i - 1]?.at ?? 0) <= gap;
+  let widest = 0;
+  for (let i = 1; i < inWindow.length; i++)
+    widest = Math.max(widest, (inWindow[i]?.at ?? 0) - (inWindow[i - 1]?.at ?? 0));
+  const covered =
+    widest <= gap && end - last.at <= gap && first.at - start <= leadingGap(gap, widest);
   return { covered, coveredMs: end - first.at, values };
+}
+
+/**
+ * How late after the window's start the first sample may come: one sampling interval (the
+ * widest gap seen, at least 2 minutes), never more than `gap`. History younger than the window
+ * (a restart, the first minutes) then does not count as covering it: samples every minute for
+ * 15 minutes are not evidence that usage stayed low for 30.
+ */
+function leadingGap(gap: number, widest: number): number {
+  return Math.min(gap, Math.max(MIN_SAMPLE_GAP, widest));
 }

@@ -167,6 +167,10 @@ export const ScaleUpConfig = z
     pendingPods: z.boolean().default(true).meta({
       description: "Add nodes for pods that are unschedulable and would fit on a new node.",
     }),
+    pendingFor: Duration.prefault("0s").meta({
+      description:
+        "How long a pod must have been unschedulable before it adds nodes; a pod that finds room on its own within it opens no pull request. No node is removed while such a pod waits.",
+    }),
     cpu: Percent.default(80).meta({ description: "CPU usage % of allocatable that adds a node." }),
     memory: Percent.default(85).meta({
       description: "Memory usage % of allocatable that adds a node.",
@@ -200,8 +204,20 @@ export const ScaleDownConfig = z
       description:
         "Percentage points the utilisation projected after removal must stay below the scale-up thresholds.",
     }),
+    maxEmptyBulk: z
+      .number()
+      .int({ error: "expected a whole number of nodes such as 10" })
+      .min(1, { error: "must be at least 1 (1 removes one node at a time)" })
+      .default(10)
+      .meta({
+        description:
+          "Most empty nodes (no pods but DaemonSet and mirror pods) one decrease removes at once; a node with pods always goes alone. 1 removes one node at a time.",
+      }),
   })
-  .meta({ description: "When to remove a node (one at a time)." });
+  .meta({
+    description:
+      "When to remove nodes: one at a time, or several empty ones at once (maxEmptyBulk).",
+  });
 
 export const ScheduleConfig = z
   .strictObject({

@@ -31,7 +31,10 @@ describe("explainNodeDecision", () => {
   });
 
   it("explains a scale-down with the node it removes and each condition", () => {
-    const snapshot = buildSnapshot({ nodes: nodes(3, { usage: { cpu: "400m", memory: "2Gi" } }) });
+    const snapshot = buildSnapshot({
+      nodes: nodes(3, { usage: { cpu: "400m", memory: "2Gi" } }),
+      pods: [pod("web/a", { node: "worker-3", cpu: "100m", memory: "128Mi" })],
+    });
     const lines = explainNodeDecision(planOne(snapshot));
     expect(lines[0]).toBe(
       "pool workers (terraform/terraform.tfvars worker_count): scale down 3 → 2, removing worker-3",
@@ -39,6 +42,42 @@ describe("explainNodeDecision", () => {
     expect(lines).toContain("  scale-down: cpu < 30 % for 10m: met (usage-window, 10 %)");
     expect(lines).toContain("  scale-down: cpu after removal 15 % < 70 %: met");
     expect(lines).toContain("  scale-down: worker-3 has no blockers: met");
+    expect(lines).toContain(
+      "  scale-down: worker-3 goes alone: it runs 1 pod(s), and only empty nodes go together",
+    );
+  });
+
+  it("explains empty nodes removed together and where the bulk stops", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(4, { usage: { cpu: "400m", memory: "2Gi" } }),
+      pods: [pod("web/a", { node: "worker-2", cpu: "100m", memory: "128Mi" })],
+    });
+    const lines = explainNodeDecision(planOne(snapshot));
+    expect(lines[0]).toBe(
+      "pool workers (terraform/terraform.tfvars worker_count): scale down 4 → 2, removing worker-4, worker-3",
+    );
+    expect(lines).toContain(
+      "  scale-down: 2 empty nodes go together (at most 10): worker-4, worker-3; not worker-2 too: it runs 1 pod(s), and a node with pods goes alone",
+    );
+  });
+
+  it("explains pending pods that have not waited long enough to add nodes", () => {
+    const workers = nodes(2, { usage: { cpu: "2", memory: "8Gi" } });
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+        {
+          ...pendingPod("web/a", { cpu: "1" }),
+          createdAt: new Date(NOW.getTime() - 30_000).toISOString(),
+        },
+      ],
+    });
+    const lines = explainNodeDecision(planOne(snapshot, { scaleUp: { pendingFor: "2m" } }));
+    expect(lines[0]).toBe("pool workers (terraform/terraform.tfvars worker_count): no change at 2");
+    expect(lines).toContain(
+      "  hold: 1 pending pod(s) need new nodes but have waited less than 2m (scaleUp.pendingFor); nodes are added for them from 2025-06-06T12:01:30.000Z if they still wait, and none is removed meanwhile",
+    );
   });
 
   it("explains a non-decision: what was wanted, what held it, and the blockers", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { nodeToRemove } from "../../src/planning/removal.ts";
+import { nodesToRemove, nodeToRemove } from "../../src/planning/removal.ts";
 
 const byDefault = { indexBase: 0 };
 
@@ -39,5 +39,40 @@ describe("nodeToRemove", () => {
     expect(nodeToRemove(["w-0", "w-1"], 3, { nameTemplate: "w-{index}", indexBase: 0 })).toEqual({
       problem: "node w-2 (count index 2) is not among the pool's nodes",
     });
+  });
+});
+
+describe("nodesToRemove", () => {
+  it("lists the nodes successive decreases remove, highest suffix first", () => {
+    const names = ["w-1", "w-10", "w-2", "w-3"];
+    expect(nodesToRemove(names, 4, byDefault, 3)).toEqual([
+      { node: "w-10" },
+      { node: "w-3" },
+      { node: "w-2" },
+    ]);
+  });
+
+  it("follows the template down the count indexes", () => {
+    const template = { nameTemplate: "w-{index}", indexBase: 1 };
+    expect(nodesToRemove(["w-1", "w-2", "w-3"], 3, template, 2)).toEqual([
+      { node: "w-3" },
+      { node: "w-2" },
+    ]);
+  });
+
+  it("ends with the problem of the first decrease it cannot tell", () => {
+    expect(nodesToRemove(["a-3", "a-2", "b-2", "a-1"], 4, byDefault, 4)).toEqual([
+      { node: "a-3" },
+      { problem: "a-2 and b-2 share the highest number; set removal.nameTemplate" },
+    ]);
+    const template = { nameTemplate: "w-{index}", indexBase: 0 };
+    expect(nodesToRemove(["w-0", "w-2"], 3, template, 3)).toEqual([
+      { node: "w-2" },
+      { problem: "node w-1 (count index 1) is not among the pool's nodes" },
+    ]);
+  });
+
+  it("never goes below a count of zero", () => {
+    expect(nodesToRemove(["w-1"], 1, byDefault, 5)).toEqual([{ node: "w-1" }]);
   });
 });

@@ -87,6 +87,29 @@ describe("scheduleStates", () => {
   });
 });
 
+describe("scheduleStates with the same expression in several zones", () => {
+  it("reads each zone on its own clock, however often asked", () => {
+    const berlin = schedule("0 18 * * 5", "Europe/Berlin", "1h");
+    const utc = schedule("0 18 * * 5", "UTC", "1h");
+    for (let round = 0; round < 3; round++) {
+      const [inBerlin, inUtc] = scheduleStates([berlin, utc], new Date("2025-06-06T16:30:00Z"));
+      expect(inBerlin).toMatchObject({ active: true, startedAt: "2025-06-06T16:00:00.000Z" });
+      expect(inUtc).toMatchObject({ active: false, nextStart: "2025-06-06T18:00:00.000Z" });
+    }
+  });
+
+  it("reads the names of UTC alike", () => {
+    const at = new Date("2025-06-06T18:10:00Z");
+    for (const zone of ["UTC", "Etc/UTC", "GMT", "Etc/GMT"])
+      expect(stateAt(schedule("0 18 * * 5", zone, "1h"), at.toISOString())).toMatchObject({
+        active: true,
+        startedAt: "2025-06-06T18:00:00.000Z",
+        endsAt: "2025-06-06T19:00:00.000Z",
+        nextStart: "2025-06-13T18:00:00.000Z",
+      });
+  });
+});
+
 describe("schedules in the plan", () => {
   const friday = [
     {

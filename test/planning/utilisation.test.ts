@@ -134,6 +134,27 @@ describe("sustainedCheck", () => {
     expect(check("below", measured(10, { windowSeconds: 30 }), late).outcome).toBe("no-evidence");
   });
 
+  it("does not take history younger than the window for the whole window", () => {
+    // A sample every minute for the last 15 minutes says nothing about the 15 before them.
+    const young = Array.from({ length: 15 }, (_, i) => ({ at: at(900 - i * 60), percent: 10 }));
+    const short = measured(10, { windowSeconds: 30 });
+    expect(check("below", short, young, 1_800_000)).toMatchObject({
+      outcome: "no-evidence",
+      coveredMs: 900_000,
+      samples: 15,
+    });
+    const full = Array.from({ length: 30 }, (_, i) => ({ at: at(1800 - i * 60), percent: 10 }));
+    expect(check("below", short, full, 1_800_000)).toMatchObject({ outcome: "met", samples: 30 });
+  });
+
+  it("lets sparse history start one sampling interval into the window", () => {
+    // Every 5 minutes over a 30-minute window: the first sample 4 minutes in is on time.
+    const sparse = [1560, 1260, 960, 660, 360, 60].map((s) => ({ at: at(s), percent: 10 }));
+    const short = measured(10, { windowSeconds: 30 });
+    expect(check("below", short, sparse, 1_800_000).outcome).toBe("met");
+    expect(check("below", short, sparse.slice(1), 1_800_000).outcome).toBe("no-evidence");
+  });
+
   it("falls back to the usage source's own window: its average above, its percentile below", () => {
     const prometheus = measured(85, { windowSeconds: 3600, peakPercent: 95 });
     expect(check("above", prometheus)).toMatchObject({

@@ -1,0 +1,172 @@
+import { evictablePods, type PodBlocker } from "./blockers.ts";
+import { podKey } from "./cluster-index.ts";
+import type { BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
+import { packOntoNodes } from "./packing.ts";
+import { type PoolContext, schedulableBins } from "./pool-context.ts";
+import { projectPercent, projectRequestsPercent } from "./projection.ts";
+import { nodesToRemove } from "./removal.ts";
+import type { NodeInfo, PodInfo } from "./snapshot.ts";
+import type { SustainedCheck } from "./utilisation.ts";
+
+const RESOURCES: readonly Resource[] = ["cpu", "memory"];
+
+export interface BulkRemovalInput {
+  context: PoolContext;
+  blockers: ReadonlyMap<string, PodBlocker[]>;
+  pendingOnExisting: readonly PodInfo[];
+  /** The scale-down usage checks, met: their values are the usage the removal is judged on. */
+  checks: readonly SustainedCheck[];
+  /** The node a decrease by one removes, which every scale-down condition already allows. */
+  first: NodeInfo;
+}
+
+/**
+ * How many nodes one decrease removes, as cluster-autoscaler's bulk deletion of empty nodes:
+ * the first node, and after it the next ones Terraform would destroy, while each holds no pods
+ * but DaemonSet and mirror pods (finished pods aside), up to `scaleDown.maxEmptyBulk` and never
+ * below the min. A node with pods to evict goes alone. Each further node must also pass what a
+ * later decrease by one would check: the pool still below every scale-down threshold without
+ * the nodes before it (so the bulk reaches no further than removals one at a time would), the
+ * projection after removing all of them still the margin below the scale-up thresholds, and the
+ * pending pods counted on existing room still fitting. A node that is not Ready, or whose usage
+ * is unknown, never gets this far: the pool's holds and usage checks stop any scale-down first.
+ */
+export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
+  const { context, first } = input;
+  const maxEmptyBulk = context.pool.scaleDown.maxEmptyBulk;
+  const removed = [first];
+  const report = (stop: BulkStop): BulkRemovalReport => ({
+    maxEmptyBulk,
+    nodes: removed.map((node) => node.name),
+    stop,
+  });
+  const occupied = occupiedStop(input, first);
+  if (occupied) return report(occupied);
+  const current = context.current ?? 0;
+  const room = current - context.bounds.effectiveMin;
+  const limit = Math.min(maxEmptyBulk, room);
+  const picks = nodesToRemove(
+    context.members.map((node) => node.name),
+    current,
+    context.pool.removal,
+    limit,
+  );
+  for (const pick of picks.slice(1)) {
+    if ("problem" in pick) return report({ kind: "candidate", problem: pick.problem });
+    const node = context.members.find((member) => member.name === pick.node) as NodeInfo;
+    const stop = nodeStop(input, removed, node);
+    if (stop) return report(stop);
+    removed.push(node);
+  }
+  return report(
+    limit < maxEmptyBulk
+      ? { kind: "min", min: context.bounds.effectiveMin }
+      : { kind: "max-empty-bulk", max: maxEmptyBulk },
+  );
+}
+
+function nodeStop(
+  input: BulkRemovalInput,
+  removed: readonly NodeInfo[],
+  node: NodeInfo,
+): BulkStop | undefined {
+  return (
+    occupiedStop(input, node) ??
+    neededStop(input, removed, node) ??
+    projectionStop(input, [...removed, node], node) ??
+    pendingStop(input, [...removed, node], node)
+  );
+}
+
+/** Blockers or pods to evict: the node is not empty, so it is not removed with others. */
+function occupiedStop(input: BulkRemovalInput, node: NodeInfo): BulkStop | undefined {
+  const blockers = input.blockers.get(node.name) ?? [];
+  if (blockers.length > 0) return { kind: "blockers", node: node.name, blockers };
+  const pods = evictablePods(input.context.index.podsByNode.get(node.name) ?? []).length;
+  return pods > 0 ? { kind: "not-empty", node: node.name, pods } : undefined;
+}
+
+/** Without the nodes already taken, the pool must still be below every scale-down threshold. */
+function neededStop(
+  input: BulkRemovalInput,
+  removed: readonly NodeInfo[],
+  node: NodeInfo,
+): BulkStop | undefined {
+  const { context, checks } = input;
+  const scaleDown = context.pool.scaleDown;
+  for (const check of checks) {
+    const percent = check.percent ?? context.utilisation[check.resource].percent;
+    const projected =
+      percent === undefined ? undefined : projectPercent(context, removed, check.resource, percent);
+    if (projected === undefined || projected >= scaleDown[check.resource])
+      return needed(node, check.resource, projected, scaleDown[check.resource]);
+  }
+  const requests = projectRequestsPercent(context, removed);
+  if (requests === undefined || requests >= scaleDown.requests)
+    return needed(node, "requests", requests, scaleDown.requests);
+  return undefined;
+}
+
+function needed(
+  node: NodeInfo,
+  resource: Resource | "requests",
+  projected: number | undefined,
+  threshold: number,
+): BulkStop {
+  return {
+    kind: "needed",
+    node: node.name,
+    resource,
+    threshold,
+    ...(projected !== undefined ? { projected } : {}),
+  };
+}
+
+/** With all of them gone, utilisation must stay the margin below the scale-up thresholds. */
+function projectionStop(
+  input: BulkRemovalInput,
+  removed: readonly NodeInfo[],
+  node: NodeInfo,
+): BulkStop | undefined {
+  const { context, checks } = input;
+  const { scaleUp, scaleDown } = context.pool;
+  const limits: [Resource | "requests", number | undefined, number][] = RESOURCES.map(
+    (resource) => {
+      const check = checks.find((entry) => entry.resource === resource);
+      const percent = check?.percent ?? context.utilisation[resource].percent;
+      const projected =
+        percent === undefined ? undefined : projectPercent(context, removed, resource, percent);
+      return [resource, projected, scaleUp[resource] - scaleDown.margin];
+    },
+  );
+  if (scaleUp.requests !== undefined)
+    limits.push([
+      "requests",
+      projectRequestsPercent(context, removed),
+      scaleUp.requests - scaleDown.margin,
+    ]);
+  for (const [resource, projected, limit] of limits)
+    if (projected === undefined || projected >= limit)
+      return {
+        kind: "projection",
+        node: node.name,
+        resource,
+        limit,
+        ...(projected !== undefined ? { projected } : {}),
+      };
+  return undefined;
+}
+
+/** Pending pods the plan counted on existing room must still find room without all of them. */
+function pendingStop(
+  input: BulkRemovalInput,
+  removed: readonly NodeInfo[],
+  node: NodeInfo,
+): BulkStop | undefined {
+  if (input.pendingOnExisting.length === 0) return undefined;
+  const bins = schedulableBins(input.context, ...removed.map((entry) => entry.name));
+  const unplaced = packOntoNodes(input.pendingOnExisting, bins);
+  return unplaced.length > 0
+    ? { kind: "pods-fit", node: node.name, unplaced: unplaced.map(podKey) }
+    : undefined;
+}

@@ -1,0 +1,41 @@
+import type { Resource } from "./node-decision.ts";
+import type { PoolContext } from "./pool-context.ts";
+import type { NodeInfo } from "./snapshot.ts";
+import { percentOf } from "./utilisation.ts";
+
+const RESOURCES: readonly Resource[] = ["cpu", "memory"];
+
+/**
+ * `percent` of the pool's allocatable spread over what is left once `removed` are gone: the
+ * same load on fewer nodes. Unknown when the pool's allocatable is.
+ */
+export function projectPercent(
+  context: PoolContext,
+  removed: readonly NodeInfo[],
+  resource: Resource,
+  percent: number,
+): number | undefined {
+  const allocatable = context.utilisation[resource].allocatable;
+  if (allocatable === undefined) return undefined;
+  let gone = 0;
+  // Only Ready nodes count in the pool's allocatable, so only they take it away.
+  for (const node of removed) if (node.ready) gone += node.allocatable[resource] ?? 0;
+  const load = (percent / 100) * allocatable;
+  return percentOf(load, allocatable - gone);
+}
+
+/** The higher of cpu and memory requests once `removed` are gone; unknown if either is. */
+export function projectRequestsPercent(
+  context: PoolContext,
+  removed: readonly NodeInfo[],
+): number | undefined {
+  let highest: number | undefined = Number.NEGATIVE_INFINITY;
+  for (const resource of RESOURCES) {
+    const percent = context.utilisation[resource].requestsPercent;
+    const projected =
+      percent === undefined ? undefined : projectPercent(context, removed, resource, percent);
+    highest =
+      projected === undefined || highest === undefined ? undefined : Math.max(highest, projected);
+  }
+  return highest;
+}

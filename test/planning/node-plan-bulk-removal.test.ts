@@ -1,0 +1,258 @@
+import { describe, expect, it } from "@jest/globals";
+import type { PodInfo } from "../../src/planning/snapshot.ts";
+import {
+  buildSnapshot,
+  type NodeSpec,
+  node,
+  nodes,
+  pdb,
+  pendingPod,
+  pod,
+} from "../support/snapshot-builder.ts";
+import { kinds, NOW, planOne } from "./plan-helpers.ts";
+
+/** Workers far below every scale-down threshold (10 % cpu, 12.5 % memory), over an hour. */
+const QUIET: NodeSpec = { usage: { cpu: "400m", memory: "2Gi" } };
+
+function pool(count: number, pods: PodInfo[] = [], spec: NodeSpec = QUIET) {
+  return buildSnapshot({ nodes: nodes(count, spec), pods });
+}
+
+const small = (key: string, node: string, spec: Parameters<typeof pod>[1] = {}) =>
+  pod(key, { node, cpu: "100m", memory: "128Mi", ...spec });
+
+describe("bulk removal of empty nodes", () => {
+  it("removes every empty node the naming rule picks at once, down to the min", () => {
+    const decision = planOne(pool(5), { min: 2 });
+    expect(decision).toMatchObject({
+      action: "scale-down",
+      current: 5,
+      desired: 2,
+      removes: "worker-5",
+      removing: ["worker-5", "worker-4", "worker-3"],
+      pullRequest: { action: "open" },
+    });
+    expect(decision.scaleDown.bulk).toEqual({
+      maxEmptyBulk: 10,
+      nodes: ["worker-5", "worker-4", "worker-3"],
+      stop: { kind: "min", min: 2 },
+    });
+  });
+
+  it("takes at most scaleDown.maxEmptyBulk nodes", () => {
+    const two = planOne(pool(6), { scaleDown: { maxEmptyBulk: 2 } });
+    expect(two).toMatchObject({ desired: 4, removing: ["worker-6", "worker-5"] });
+    expect(two.scaleDown.bulk?.stop).toEqual({ kind: "max-empty-bulk", max: 2 });
+    const one = planOne(pool(6), { scaleDown: { maxEmptyBulk: 1 } });
+    expect(one).toMatchObject({ desired: 5, removing: ["worker-6"] });
+  });
+
+  it("stops at the first node with pods: they go one at a time", () => {
+    const decision = planOne(pool(5, [small("web/a", "worker-3")]));
+    expect(decision).toMatchObject({ desired: 3, removing: ["worker-5", "worker-4"] });
+    expect(decision.scaleDown.bulk?.stop).toEqual({ kind: "not-empty", node: "worker-3", pods: 1 });
+  });
+
+  it("removes a node with pods alone, even when the nodes after it are empty", () => {
+    const decision = planOne(pool(5, [small("web/a", "worker-5")]));
+    expect(decision).toMatchObject({ action: "scale-down", desired: 4, removing: ["worker-5"] });
+    expect(decision.scaleDown.bulk).toEqual({
+      maxEmptyBulk: 10,
+      nodes: ["worker-5"],
+      stop: { kind: "not-empty", node: "worker-5", pods: 1 },
+    });
+  });
+
+  it("respects the min", () => {
+    const decision = planOne(pool(4), { min: 3 });
+    expect(decision).toMatchObject({ desired: 3, removing: ["worker-4"] });
+    expect(decision.scaleDown.bulk?.stop).toEqual({ kind: "min", min: 3 });
+  });
+
+  it("respects a min raised by a schedule", () => {
+    const schedules = [{ cron: "0 11 * * *", timezone: "UTC", duration: "2h", min: 4 }];
+    const decision = planOne(pool(6), { min: 1, schedules });
+    expect(decision).toMatchObject({ desired: 4, removing: ["worker-6", "worker-5"] });
+    expect(decision.scaleDown.bulk?.stop).toEqual({ kind: "min", min: 4 });
+  });
+
+  it("does not count DaemonSet, mirror or finished pods", () => {
+    const pods = [
+      small("kube-system/cilium-5", "worker-5", {
+        daemonSet: true,
+        volumes: [{ name: "bpf", type: "hostPath" }],
+      }),
+      small("kube-system/cilium-4", "worker-4", { daemonSet: true }),
+      small("kube-system/static-4", "worker-4", { mirror: true, owner: null }),
+      small("batch/done-3", "worker-3", { phase: "Succeeded", owner: { kind: "Job", name: "x" } }),
+    ];
+    const decision = planOne(pool(5, pods), { min: 2 });
+    expect(decision).toMatchObject({
+      desired: 2,
+      removing: ["worker-5", "worker-4", "worker-3"],
+    });
+  });
+
+  it("stops where the projection with all of them gone comes within the margin of scale-up", () => {
+    // 5 × 660m = 3.3 cores: on 3 nodes 27.5 %, on 2 nodes 41.25 %, not below 50 - 10.
+    const decision = planOne(pool(5, [], { usage: { cpu: "660m", memory: "2Gi" } }), {
+      scaleUp: { cpu: 50 },
+    });
+    expect(decision).toMatchObject({ desired: 3, removing: ["worker-5", "worker-4"] });
+    expect(decision.scaleDown.bulk?.stop).toEqual({
+      kind: "projection",
+      node: "worker-3",
+      resource: "cpu",
+      projected: 41.25,
+      limit: 40,
+    });
+  });
+
+  it("goes no further than removals one at a time would: the pool must stay underutilised", () => {
+    // 5 × 1 core: 25 % now, 31.25 % on 4 nodes, which is not below the 30 % threshold.
+    const decision = planOne(pool(5, [], { usage: { cpu: "1", memory: "2Gi" } }));
+    expect(decision).toMatchObject({ desired: 4, removing: ["worker-5"] });
+    expect(decision.scaleDown.bulk?.stop).toEqual({
+      kind: "needed",
+      node: "worker-4",
+      resource: "cpu",
+      projected: 31.25,
+      threshold: 30,
+    });
+  });
+
+  it("counts requests in that too", () => {
+    // 2 × 3 cores requested on 6 × 4: 25 %, 30 % on 5 nodes, 37.5 % on 4, not below 35 %.
+    const pods = ["worker-1", "worker-2"].map((name) =>
+      pod(`web/${name}`, { node: name, cpu: "3" }),
+    );
+    const decision = planOne(pool(6, pods), { scaleDown: { requests: 35 } });
+    expect(decision).toMatchObject({ desired: 4, removing: ["worker-6", "worker-5"] });
+    expect(decision.scaleDown.bulk?.stop).toEqual({
+      kind: "needed",
+      node: "worker-4",
+      resource: "requests",
+      projected: 37.5,
+      threshold: 35,
+    });
+  });
+
+  it("stops at a node with blockers", () => {
+    const decision = planOne(pool(5, [small("web/keep", "worker-4", { safeToEvict: false })]));
+    expect(decision).toMatchObject({ desired: 4, removing: ["worker-5"] });
+    expect(decision.scaleDown.bulk?.stop).toEqual({
+      kind: "blockers",
+      node: "worker-4",
+      blockers: [{ kind: "safe-to-evict-false", pod: "web/keep" }],
+    });
+  });
+
+  it("stops at a node whose pods a PDB protects", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(5, QUIET),
+      pods: [small("db/pg-0", "worker-3", { labels: { app: "pg" } })],
+      pdbs: [pdb("db/pg", { app: "pg" }, 0)],
+    });
+    const decision = planOne(snapshot);
+    expect(decision).toMatchObject({ desired: 3, removing: ["worker-5", "worker-4"] });
+    expect(decision.scaleDown.bulk?.stop).toMatchObject({ kind: "blockers", node: "worker-3" });
+  });
+
+  it("removes nothing when the first node has blockers", () => {
+    const decision = planOne(pool(5, [small("web/keep", "worker-5", { doNotDisrupt: true })]));
+    expect(decision.action).toBe("none");
+    expect(decision.scaleDown.bulk).toBeUndefined();
+  });
+
+  it("keeps room for pending pods the plan counts on existing nodes", () => {
+    const pending = [pendingPod("web/p0", { cpu: "3" }), pendingPod("web/p1", { cpu: "3" })];
+    const decision = planOne(pool(4, pending));
+    expect(decision).toMatchObject({ desired: 2, removing: ["worker-4", "worker-3"] });
+    expect(decision.scaleDown.bulk?.stop).toMatchObject({ kind: "pods-fit", node: "worker-2" });
+  });
+
+  it("stops where the node to remove cannot be told", () => {
+    const workers = [...nodes(2, QUIET), node("gpu-2", QUIET), node("worker-3", QUIET)];
+    const decision = planOne(buildSnapshot({ nodes: workers }));
+    expect(decision).toMatchObject({ desired: 3, removing: ["worker-3"] });
+    expect(decision.scaleDown.bulk?.stop).toEqual({
+      kind: "candidate",
+      problem: "worker-2 and gpu-2 share the highest number; set removal.nameTemplate",
+    });
+  });
+
+  it("follows the name template", () => {
+    const snapshot = buildSnapshot({ nodes: nodes(4, QUIET, "talos-worker-", 0) });
+    const decision = planOne(snapshot, {
+      min: 2,
+      removal: { nameTemplate: "talos-worker-{index}" },
+    });
+    expect(decision.removing).toEqual(["talos-worker-3", "talos-worker-2"]);
+  });
+
+  it("takes several empty nodes when above max too, once every condition holds", () => {
+    const decision = planOne(pool(5), { max: 3 });
+    expect(kinds(decision.triggers)).toEqual(["above-max"]);
+    expect(decision).toMatchObject({
+      desired: 1,
+      removing: ["worker-5", "worker-4", "worker-3", "worker-2"],
+    });
+  });
+});
+
+describe("bulk removal keeps every safety rule", () => {
+  it("removes nothing while any node's usage is unknown", () => {
+    const snapshot = buildSnapshot({
+      nodes: [...nodes(2, QUIET), node("worker-3"), ...nodes(2, QUIET, "worker-", 4)],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toContain("usage-unknown");
+  });
+
+  it("removes nothing from a partial snapshot", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(5, QUIET),
+      complete: false,
+      warnings: [{ code: "list-partial", subject: "pods", message: "listing failed" }],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toContain("snapshot-incomplete");
+  });
+
+  it("removes nothing in the cooldown", () => {
+    const lastChange = {
+      at: new Date(NOW.getTime() - 60_000).toISOString(),
+      direction: "down" as const,
+    };
+    const decision = planOne(pool(5), {}, { facts: { lastChange } });
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toContain("cooldown");
+  });
+
+  it("removes nothing while a node is not Ready", () => {
+    const workers = [...nodes(4, QUIET), node("worker-5", { ...QUIET, ready: false })];
+    const decision = planOne(buildSnapshot({ nodes: workers }));
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toContain("provisioning");
+  });
+});
+
+describe("an open scale-down pull request", () => {
+  it("is updated when the plan now takes the pool further down", () => {
+    const facts = { openPullRequest: { number: 7, desired: 4 } };
+    const decision = planOne(pool(5), { min: 3 }, { facts });
+    expect(decision).toMatchObject({
+      action: "scale-down",
+      desired: 3,
+      pullRequest: { action: "update", number: 7 },
+    });
+  });
+
+  it("is updated back when a node it would remove got pods", () => {
+    const facts = { openPullRequest: { number: 7, desired: 3 } };
+    const decision = planOne(pool(5, [small("web/a", "worker-4")]), {}, { facts });
+    expect(decision).toMatchObject({ desired: 4, pullRequest: { action: "update", number: 7 } });
+  });
+});

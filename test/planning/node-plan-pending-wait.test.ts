@@ -1,0 +1,126 @@
+import { describe, expect, it } from "@jest/globals";
+import type { PodInfo } from "../../src/planning/snapshot.ts";
+import {
+  buildSnapshot,
+  type NodeSpec,
+  nodes,
+  pendingPod,
+  pod,
+} from "../support/snapshot-builder.ts";
+import { kinds, NOW, planOne } from "./plan-helpers.ts";
+
+const BUSY: NodeSpec = { usage: { cpu: "2", memory: "8Gi" } };
+const QUIET: NodeSpec = { usage: { cpu: "400m", memory: "2Gi" } };
+
+const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
+
+/** A pod that needs a new node, created `seconds` ago. */
+function waiting(key: string, seconds: number, extra: Partial<PodInfo> = {}): PodInfo {
+  return { ...pendingPod(key, { cpu: "3" }), createdAt: ago(seconds), ...extra };
+}
+
+/** Two full workers (3.5 of 4 cores requested) and the given pending pods. */
+function full(pending: PodInfo[]) {
+  const workers = nodes(2, BUSY);
+  return buildSnapshot({
+    nodes: workers,
+    pods: [
+      ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+      ...pending,
+    ],
+  });
+}
+
+describe("scaleUp.pendingFor", () => {
+  it("adds nodes at once by default", () => {
+    expect(planOne(full([waiting("web/a", 5)]))).toMatchObject({ action: "scale-up", desired: 3 });
+  });
+
+  it("waits until a pod has been unschedulable that long", () => {
+    const snapshot = full([waiting("web/a", 30)]);
+    const early = planOne(snapshot, { scaleUp: { pendingFor: "2m" } });
+    expect(early).toMatchObject({ action: "none", pullRequest: { action: "none" } });
+    expect(early.triggers).toEqual([]);
+    expect(early.holds).toEqual([
+      { kind: "pending-wait", pods: 1, pendingForMs: 120_000, until: "2025-06-06T12:01:30.000Z" },
+    ]);
+    expect(early.pending.onNew.map((placed) => placed.pod)).toEqual(["web/a"]);
+    const later = planOne(
+      snapshot,
+      { scaleUp: { pendingFor: "2m" } },
+      { now: new Date(NOW.getTime() + 90_000) },
+    );
+    expect(later).toMatchObject({ action: "scale-up", desired: 3 });
+  });
+
+  it("counts from the PodScheduled=False transition when the snapshot has it", () => {
+    const pod = waiting("web/a", 3600, {
+      unschedulable: { message: "0/2 nodes are available", since: ago(20) },
+    });
+    const decision = planOne(full([pod]), { scaleUp: { pendingFor: "1m" } });
+    expect(decision.action).toBe("none");
+    expect(decision.holds[0]).toMatchObject({
+      kind: "pending-wait",
+      until: "2025-06-06T12:00:40.000Z",
+    });
+  });
+
+  it("counts a pod whose time cannot be read as having waited", () => {
+    const decision = planOne(full([waiting("web/a", 0, { createdAt: "yesterday" })]), {
+      scaleUp: { pendingFor: "5m" },
+    });
+    expect(decision.action).toBe("scale-up");
+  });
+
+  it("adds nodes for every pod once one of them has waited long enough", () => {
+    const decision = planOne(full([waiting("web/old", 300), waiting("web/new", 10)]), {
+      scaleUp: { pendingFor: "2m" },
+    });
+    expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
+    expect(kinds(decision.holds)).not.toContain("pending-wait");
+  });
+
+  it("leaves other reasons to add nodes alone", () => {
+    const decision = planOne(full([waiting("web/a", 10)]), {
+      min: 3,
+      scaleUp: { pendingFor: "2m" },
+    });
+    expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
+    expect(kinds(decision.triggers)).toEqual(["below-min"]);
+  });
+});
+
+describe("while pods wait for room", () => {
+  /** Four quiet workers, each with 1.5 cores requested: the pool could lose one. */
+  function shrinkable(pending: PodInfo[] = []) {
+    const workers = nodes(4, QUIET);
+    return buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
+        ...pending,
+      ],
+    });
+  }
+
+  it("removes no node", () => {
+    expect(planOne(shrinkable(), { scaleUp: { pendingFor: "2m" } }).action).toBe("scale-down");
+    const decision = planOne(shrinkable([waiting("web/a", 30)]), { scaleUp: { pendingFor: "2m" } });
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.triggers)).toEqual(["underutilised"]);
+    expect(kinds(decision.holds)).toEqual(["pending-wait"]);
+  });
+
+  it("closes an open pull request that lowers the count, and leaves one that raises it", () => {
+    const snapshot = shrinkable([waiting("web/a", 30)]);
+    const pool = { scaleUp: { pendingFor: "2m" } };
+    const lowering = planOne(snapshot, pool, {
+      facts: { openPullRequest: { number: 3, desired: 3 } },
+    });
+    expect(lowering.pullRequest).toEqual({ action: "close", number: 3 });
+    const raising = planOne(snapshot, pool, {
+      facts: { openPullRequest: { number: 4, desired: 5 } },
+    });
+    expect(raising.pullRequest).toEqual({ action: "leave", number: 4 });
+  });
+});
