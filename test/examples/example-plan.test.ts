@@ -29,7 +29,7 @@ interface PlanJson {
     triggers?: unknown[];
     holds?: unknown[];
   }[];
-  notes: unknown[];
+  notes: { level: string; subject?: string; message: string }[];
 }
 
 const media = (app: string) => `kubernetes/apps/media/${app}/app/helmrelease.yaml`;
@@ -97,7 +97,7 @@ describe("pr-autoscaler plan on the example", () => {
       ["resources", "resources-media-radarr"],
       ["resources", "resources-media-sonarr"],
     ]);
-    expect(plan.notes.map((note: { subject?: string }) => note.subject).sort()).toEqual([
+    expect(plan.notes.map((note) => note.subject).sort()).toEqual([
       "deployment/default/echo-server",
       "deployment/media/prowlarr",
       "deployment/media/tautulli",
