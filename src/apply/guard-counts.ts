@@ -61,6 +61,8 @@ export function endStateOffences(
   refused: ReadonlySet<string>,
   pattern: AddressPattern,
 ): Offence[] {
+  const mixed = mixedKeyOffences(after);
+  if (mixed.length > 0) return mixed;
   const byKeys =
     expected.addedKeys !== undefined ||
     expected.removedKeys !== undefined ||
@@ -68,6 +70,23 @@ export function endStateOffences(
   return byKeys
     ? keyedEndState(expected, after, pattern)
     : indexedEndState(expected, after, refused, pattern);
+}
+
+/**
+ * Terraform gives one resource either count indexes or for_each keys, never both: a plan that
+ * shows both cannot be matched to any change, so its keyed VMs are refused.
+ */
+function mixedKeyOffences(after: readonly PoolVm[]): Offence[] {
+  const indexed = after.some((vm) => typeof vm.key === "number");
+  if (!indexed) return [];
+  return after
+    .filter((vm) => typeof vm.key === "string")
+    .map((vm) => ({
+      address: vm.address,
+      actions: [],
+      reason:
+        "this VM has a for_each key while the pool's other VMs have count indexes; a plan that mixes the two matches no change",
+    }));
 }
 
 /** A key's identity in sets and maps: index 3 and key "3" differ. */
@@ -89,12 +108,25 @@ function indexedEndState(
   const wanted = indexRange(0, expected.to);
   const present = new Set(after.map((vm) => keyId(vm.key)));
   const offences: Offence[] = [];
-  for (let index = 0; index < expected.to; index++) {
-    if (present.has(keyId(index)) || refused.has(keyId(index))) continue;
+  // Missing indexes, one offence each up to a few, then one offence for the rest: an expected
+  // count from a typo (worker_count = 1000000) is one refusal, not a million.
+  const covered = new Set([...present, ...refused].filter((id) => isIndexBelow(id, expected.to)));
+  const missing = expected.to - covered.size;
+  let listed = 0;
+  for (let index = 0; index < expected.to && listed < MISSING_LISTED; index++) {
+    if (covered.has(keyId(index))) continue;
+    listed++;
     offences.push({
       address: instantiatePattern(pattern, index),
       actions: [],
       reason: `after this plan the pool would have no VM with index ${index}, but ${change} expects ${wanted}`,
+    });
+  }
+  if (missing > listed) {
+    offences.push({
+      address: instantiatePattern(pattern, expected.to - 1),
+      actions: [],
+      reason: `and ${missing - listed} more indexes below ${expected.to} would have no VM, but ${change} expects ${wanted}`,
     });
   }
   for (const vm of after) {
@@ -135,6 +167,13 @@ function keyList(keys: readonly string[]): string {
 }
 
 /** `[from, to)` in words: "index 3", "indexes 3..4" or "no index". */
+/** How many missing indexes are named one by one before the rest are counted together. */
+const MISSING_LISTED = 10;
+
+function isIndexBelow(id: string, to: number): boolean {
+  return /^\d+$/.test(id) && Number(id) < to;
+}
+
 function indexRange(from: number, to: number): string {
   if (to <= from) return "no index";
   return to - from === 1 ? `index ${from}` : `indexes ${from}..${to - 1}`;

@@ -247,10 +247,15 @@ function oneLine(text: string): string {
   return text.replaceAll(/\s+/g, " ").trim();
 }
 
-/** Prometheus writes non-finite values as `NaN`, `+Inf` and `-Inf`, which Number() misreads. */
+/** A decimal float as Prometheus (Go's strconv) writes sample values: no hex, no blanks. */
+const PROMETHEUS_FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Prometheus writes non-finite values as `NaN`, `+Inf` and `-Inf`, which Number() misreads;
+ * anything that is not a decimal float (`0x10`, `""`, ` 1`) is NaN, so it reads as unknown.
+ */
 export function parsePrometheusFloat(raw: string): number {
   if (raw === "+Inf" || raw === "Inf") return Number.POSITIVE_INFINITY;
   if (raw === "-Inf") return Number.NEGATIVE_INFINITY;
-  const value = Number(raw);
-  return raw.trim() === "" ? Number.NaN : value;
+  return PROMETHEUS_FLOAT.test(raw) ? Number(raw) : Number.NaN;
 }

@@ -6,10 +6,6 @@
  * `node bench/reliability.ts --generated 12 --no-write` shows the ids the test now runs into.
  */
 export const knownFindings: ReadonlyMap<string, string> = new Map([
-  // Unresolved and excessive YAML aliases throw from Document.toJS() (load-repo-config.ts).
-  ["repo-config/alias-bomb", "yaml-alias"],
-  ["repo-config/undefined-alias", "yaml-alias"],
-  ["policy/config-undefined-alias", "yaml-alias"],
   // Negative quantities are read as negative amounts (resources.ts, metrics-usage.ts).
   ["kube-objects/node-capacity-negative", "negative-quantity"],
   ["kube-objects/node-capacity-negative-number", "negative-quantity"],
@@ -27,16 +23,10 @@ export const knownFindings: ReadonlyMap<string, string> = new Map([
   ["kube-objects/hpa-negative", "negative-count"],
   ["kube-objects/hpa-fraction", "negative-count"],
   ["kube-api/pdb-fraction", "negative-count"],
-  // Prometheus values in hexadecimal are read as numbers (prometheus-client.ts).
-  ["prometheus/all-hex-zero", "prometheus-hex"],
   // loadSnapshot accepts negative amounts, windows and out-of-range percentiles (snapshot-file.ts).
   ["snapshot/capacity-negative", "snapshot-negative"],
   ["snapshot/usage-negative", "snapshot-negative"],
   ["snapshot/usage-window-negative", "snapshot-negative"],
   ["snapshot/usage-percentile-absurd", "snapshot-negative"],
   ["snapshot/extended-negative", "snapshot-negative"],
-  // A quoted instance key passes as a count index (guard.ts).
-  ["guard/vm-key-quoted", "guard-quoted-key"],
-  // An expected count of a million overflows the stack (guard-counts.ts, guard.ts).
-  ["guard/expected-million", "guard-huge-count"],
 ]);

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "@jest/globals";
+import { loadRepoConfig } from "../../src/policy/load-repo-config.ts";
+
+describe("loadRepoConfig and YAML aliases", () => {
+  it("reports an alias without an anchor at the alias, instead of throwing", () => {
+    expect(loadRepoConfig("pools: *nothing\n")).toEqual({
+      ok: false,
+      issues: [
+        {
+          file: ".github/pr-autoscaler.yml",
+          line: 1,
+          column: 8,
+          path: "",
+          message: expect.stringContaining("Unresolved alias"),
+        },
+      ],
+    });
+  });
+
+  it("refuses an alias bomb with an issue, not a crash or an exhausted process", () => {
+    const bomb = ["a: &a [x,x,x,x,x,x,x,x,x]"];
+    for (const [name, from] of [
+      ["b", "a"],
+      ["c", "b"],
+      ["d", "c"],
+      ["e", "d"],
+    ]) {
+      bomb.push(`${name}: &${name} [${Array(9).fill(`*${from}`).join(",")}]`);
+    }
+    const result = loadRepoConfig(`${bomb.join("\n")}\n`);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.issues[0]).toMatchObject({
+        line: 2,
+        message: expect.stringContaining("alias"),
+      });
+    }
+  });
+
+  it("still expands ordinary aliases", () => {
+    const text = `defaults: &target {file: t.tfvars, path: worker_count}
+pools:
+  - {name: a, target: *target, max: 3}
+`;
+    const result = loadRepoConfig(text);
+    // The unknown top-level key is the only problem: the alias itself expanded.
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.issues.map((issue) => issue.message).join()).toContain('"defaults"');
+  });
+});
