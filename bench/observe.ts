@@ -6,13 +6,15 @@
  *                         [--bin bin/pr-autoscaler.js]
  *
  * The cluster is served by bench/observe-server.ts in its own process; each client runs as a
- * child process measured by /usr/bin/time (wall time, peak RSS), or by polling /proc when
- * that is not installed. Prints figures; asserts nothing.
+ * child process measured by /usr/bin/time (wall time, peak RSS, CPU time), or by polling
+ * /proc when that is not installed. The load average is printed with each figure: other work
+ * on the machine moves wall times far more than anything measured here. Prints figures;
+ * asserts nothing.
  */
 import { spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -35,6 +37,10 @@ const pageSize = 500;
 interface Measurement {
   seconds: number;
   peakRssMb: number;
+  /** User + system CPU seconds, when /usr/bin/time measured them. */
+  cpuSeconds?: number;
+  /** One-minute load average when the client finished. */
+  load: number;
   code: number | null;
   stderr: string;
 }
@@ -78,7 +84,7 @@ async function measure(command: string, args: string[], stdoutFile: string): Pro
   const timeFile = `${stdoutFile}.time`;
   const useTime = existsSync("/usr/bin/time");
   const [program, argv]: [string, string[]] = useTime
-    ? ["/usr/bin/time", ["-f", "%e %M", "-o", timeFile, command, ...args]]
+    ? ["/usr/bin/time", ["-f", "%e %M %U %S", "-o", timeFile, command, ...args]]
     : [command, args];
   const started = performance.now();
   const child = spawn(program, argv, { stdio: ["ignore", openSync(stdoutFile, "w"), "pipe"] });
@@ -95,13 +101,21 @@ async function measure(command: string, args: string[], stdoutFile: string): Pro
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   if (poll) clearInterval(poll);
   const wall = (performance.now() - started) / 1000;
-  if (!useTime) return { seconds: wall, peakRssMb: peak, code, stderr };
-  const [seconds, kilobytes] = (await readFile(timeFile, "utf8"))
+  const load = loadavg()[0] ?? 0;
+  if (!useTime) return { seconds: wall, peakRssMb: peak, load, code, stderr };
+  const [seconds, kilobytes, user, system] = (await readFile(timeFile, "utf8"))
     .trim()
     .split(/\s+/)
-    .slice(-2)
+    .slice(-4)
     .map(Number);
-  return { seconds: seconds ?? wall, peakRssMb: (kilobytes ?? 0) / 1024, code, stderr };
+  return {
+    seconds: seconds ?? wall,
+    peakRssMb: (kilobytes ?? 0) / 1024,
+    cpuSeconds: (user ?? 0) + (system ?? 0),
+    load,
+    code,
+    stderr,
+  };
 }
 
 function best(runs: Measurement[]): Measurement {
@@ -162,8 +176,9 @@ try {
     }
     const chosen = best(attempts);
     results.set(label, chosen);
+    const cpu = chosen.cpuSeconds === undefined ? "" : `   CPU ${chosen.cpuSeconds.toFixed(1)} s`;
     process.stdout.write(
-      `${label.padEnd(28)} ${chosen.seconds.toFixed(2).padStart(7)} s   peak RSS ${chosen.peakRssMb.toFixed(0).padStart(6)} MB\n`,
+      `${label.padEnd(28)} ${chosen.seconds.toFixed(2).padStart(7)} s   peak RSS ${chosen.peakRssMb.toFixed(0).padStart(6)} MB${cpu}   load ${chosen.load.toFixed(1)}\n`,
     );
   }
 } finally {
@@ -178,7 +193,14 @@ process.stdout.write(
   `\ncluster: ${values.nodes} nodes, ${values.pods} pods, ${values.vpas} VPAs; page size ${pageSize}; best of ${runs}\n`,
 );
 process.stdout.write(
-  `snapshot / floor:   ${(ours.seconds / floor.seconds).toFixed(2)}x time (goal <= 1.5x)\n`,
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}; Node.js ${process.version}\n`,
+);
+process.stdout.write(
+  `snapshot / floor:   ${(ours.seconds / floor.seconds).toFixed(2)}x time (goal <= 1.5x)` +
+    (ours.cpuSeconds && floor.cpuSeconds
+      ? `, ${(ours.cpuSeconds / floor.cpuSeconds).toFixed(2)}x CPU`
+      : "") +
+    "\n",
 );
 if (kubectl) {
   process.stdout.write(

@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
-import type { LoadedKubeConfig } from "./kube-config.ts";
+import { StringDecoder } from "node:string_decoder";
+import { applyKubeCredentials, type LoadedKubeConfig, usesProxy } from "./kube-config.ts";
 
 /** A request to the API server that failed: an HTTP error status or no response at all. */
 export class KubeApiError extends Error {
@@ -40,14 +41,26 @@ export interface KubeClient {
   readonly server: string;
   /** GETs `path` and returns the body text; non-2xx statuses throw {@link KubeApiError}. */
   getText(path: string, query?: Record<string, string | number | undefined>): Promise<string>;
+  /**
+   * GETs `path` and hands a 2xx body to `onText` piece by piece as it arrives (UTF-8
+   * decoded, never splitting a character), so that a large body is never held whole.
+   * Non-2xx statuses throw {@link KubeApiError}; an exception from `onText` aborts the
+   * request and is thrown as it is.
+   */
+  getStream(
+    path: string,
+    query: Record<string, string | number | undefined>,
+    onText: (text: string) => void,
+  ): Promise<void>;
   /** Releases pooled connections. */
   close(): void;
 }
 
 /**
- * Creates a client that lets @kubernetes/client-node resolve credentials (tokens, exec
- * plugins, client certificates, CA, proxies) and performs the requests itself, so response
- * bodies can be decoded straight into our own small types.
+ * Creates a client that performs the requests itself, with the kubeconfig's credentials
+ * (see applyKubeCredentials: @kubernetes/client-node is involved only for exec plugins, auth
+ * providers and proxies), so response bodies can be decoded straight into our own small
+ * types.
  */
 export function createKubeClient(
   loaded: LoadedKubeConfig,
@@ -55,7 +68,7 @@ export function createKubeClient(
 ): KubeClient {
   const base = new URL(loaded.server);
   const secure = base.protocol === "https:";
-  const proxied = Boolean(loaded.kubeConfig.getCurrentCluster()?.proxyUrl);
+  const proxied = usesProxy(loaded);
   // client-node's own agents do not keep connections alive; a paginated list makes hundreds
   // of requests, so ours do (TLS material travels with each request's options).
   const agent = secure
@@ -65,10 +78,10 @@ export function createKubeClient(
   const userAgent = options.userAgent ?? "pr-autoscaler";
   const prefix = base.pathname.replace(/\/$/, "");
 
-  async function getText(
+  async function prepare(
     path: string,
-    query: Record<string, string | number | undefined> = {},
-  ): Promise<string> {
+    query: Record<string, string | number | undefined>,
+  ): Promise<[URL, https.RequestOptions]> {
     const url = new URL(base.origin + prefix + path);
     for (const [key, value] of Object.entries(query)) {
       if (value !== undefined && value !== "") url.searchParams.set(key, String(value));
@@ -77,43 +90,96 @@ export function createKubeClient(
       method: "GET",
       headers: { Accept: "application/json", "User-Agent": userAgent },
     };
-    await loaded.kubeConfig.applyToHTTPSOptions(requestOptions);
+    await applyKubeCredentials(loaded, requestOptions);
     if (!proxied) requestOptions.agent = agent;
-    return send(url, requestOptions, secure, timeoutMs, path);
+    return [url, requestOptions];
   }
 
-  return { server: loaded.server, getText, close: () => agent.destroy() };
+  async function getText(
+    path: string,
+    query: Record<string, string | number | undefined> = {},
+  ): Promise<string> {
+    const [url, requestOptions] = await prepare(path, query);
+    const chunks: Buffer[] = [];
+    await send(url, requestOptions, secure, timeoutMs, path, (chunk) => chunks.push(chunk));
+    return chunks.length === 1
+      ? (chunks[0] as Buffer).toString("utf8")
+      : Buffer.concat(chunks).toString("utf8");
+  }
+
+  async function getStream(
+    path: string,
+    query: Record<string, string | number | undefined>,
+    onText: (text: string) => void,
+  ): Promise<void> {
+    const [url, requestOptions] = await prepare(path, query);
+    const decoder = new StringDecoder("utf8");
+    await send(url, requestOptions, secure, timeoutMs, path, (chunk) => {
+      const text = decoder.write(chunk);
+      if (text !== "") onText(text);
+    });
+    const rest = decoder.end();
+    if (rest !== "") onText(rest);
+  }
+
+  return { server: loaded.server, getText, getStream, close: () => agent.destroy() };
 }
 
+/**
+ * Sends a GET and passes each chunk of a 2xx body to `onChunk`; other statuses reject with
+ * the body's Status message. An exception from `onChunk` destroys the request and rejects.
+ */
 function send(
   url: URL,
   options: https.RequestOptions,
   secure: boolean,
   timeoutMs: number,
   path: string,
-): Promise<string> {
+  onChunk: (chunk: Buffer) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    };
     const request = (secure ? https : http).request(url, options, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("error", (error) => reject(networkError(error, url, path)));
+      const status = response.statusCode ?? 0;
+      const ok = status >= 200 && status < 300;
+      const errorChunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => {
+        if (settled) return;
+        if (!ok) {
+          errorChunks.push(chunk);
+          return;
+        }
+        try {
+          onChunk(chunk);
+        } catch (error) {
+          fail(error as Error);
+          request.destroy();
+        }
+      });
+      response.on("error", (error) => fail(networkError(error, url, path)));
       response.on("aborted", () =>
-        reject(new KubeApiError(`${describe(url)}: the response was cut short`, path)),
+        fail(new KubeApiError(`${describe(url)}: the response was cut short`, path)),
       );
       response.on("end", () => {
-        const body =
-          chunks.length === 1
-            ? (chunks[0] as Buffer).toString("utf8")
-            : Buffer.concat(chunks).toString("utf8");
-        const status = response.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolve(body);
-        else reject(statusError(status, body, url, path));
+        if (ok) {
+          if (!settled) {
+            settled = true;
+            resolve();
+          }
+          return;
+        }
+        fail(statusError(status, Buffer.concat(errorChunks).toString("utf8"), url, path));
       });
     });
     request.setTimeout(timeoutMs, () =>
       request.destroy(new Error(`no response within ${Math.round(timeoutMs / 1000)}s`)),
     );
-    request.on("error", (error) => reject(networkError(error, url, path)));
+    request.on("error", (error) => fail(networkError(error, url, path)));
     request.end();
   });
 }

@@ -1,8 +1,17 @@
 import { existsSync, readFileSync } from "node:fs";
+import type { RequestOptions } from "node:https";
+import { createRequire } from "node:module";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { parseDocument } from "yaml";
 import { InputError } from "../errors.ts";
+import {
+  type KubeCluster,
+  type KubeConfigEntries,
+  type KubeUser,
+  readKubeConfigEntries,
+} from "./kube-config-entries.ts";
+import { type ApplyCredentials, clientNodeFeature, plainCredentials } from "./kube-credentials.ts";
 
 /** Where a pod finds its service account credentials. */
 export const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -21,6 +30,11 @@ export interface KubeConfigOptions {
 }
 
 export interface LoadedKubeConfig {
+  /**
+   * @kubernetes/client-node's view of the same configuration. Reading it loads client-node
+   * (about a second and 85 MB) unless the context needed it already; requests need only
+   * {@link applyKubeCredentials}.
+   */
   kubeConfig: KubeConfig;
   /** API server URL of the selected context. */
   server: string;
@@ -29,6 +43,14 @@ export interface LoadedKubeConfig {
   /** Where the configuration came from. */
   origin: "flag" | "KUBECONFIG" | "home" | "in-cluster";
   files: string[];
+  /**
+   * Applies TLS settings and credentials to a request's options (see
+   * {@link applyKubeCredentials}); absent on configurations built by hand, which then go
+   * through `kubeConfig`.
+   */
+  applyToRequest?: ApplyCredentials;
+  /** The cluster's `proxy-url`, when it has one. */
+  proxyUrl?: string;
 }
 
 /**
@@ -76,13 +98,26 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): LoadedKubeConfi
   );
 }
 
+/** One kubeconfig file: its path and text (kept for client-node, which parses it itself). */
+interface KubeConfigSource {
+  file: string;
+  text: string;
+}
+
+interface MergedEntries extends KubeConfigEntries {
+  sources: KubeConfigSource[];
+}
+
 /** Loads the files, merging them as kubectl does: the first definition of a name wins. */
-function readFiles(files: string[]): KubeConfig {
-  const merged = new KubeConfig();
-  merged.loadFromOptions({ clusters: [], users: [], contexts: [], currentContext: "" });
+function readFiles(files: string[]): MergedEntries {
+  const merged: MergedEntries = { clusters: [], users: [], contexts: [], sources: [] };
   for (const file of files) {
-    const one = parseKubeConfigFile(file);
-    if (!merged.currentContext && one.currentContext) merged.currentContext = one.currentContext;
+    const text = readFileSync(file, "utf8");
+    const one = parseKubeConfigFile(file, text);
+    merged.sources.push({ file, text });
+    if (merged.currentContext === undefined && one.currentContext !== undefined) {
+      merged.currentContext = one.currentContext;
+    }
     addMissing(merged.clusters, one.clusters);
     addMissing(merged.users, one.users);
     addMissing(merged.contexts, one.contexts);
@@ -90,9 +125,9 @@ function readFiles(files: string[]): KubeConfig {
   return merged;
 }
 
-function parseKubeConfigFile(file: string): KubeConfig {
-  const text = readFileSync(file, "utf8");
-  const document = parseDocument(text);
+function parseKubeConfigFile(file: string, text: string): KubeConfigEntries {
+  // Merge keys (`<<:`) as client-node's YAML reader resolves them.
+  const document = parseDocument(text, { merge: true });
   const [syntax] = document.errors;
   if (syntax) {
     const position = syntax.linePos?.[0];
@@ -107,19 +142,17 @@ function parseKubeConfigFile(file: string): KubeConfig {
       file,
     });
   }
-  const one = new KubeConfig();
   try {
-    one.loadFromString(text);
+    return readKubeConfigEntries(data as Record<string, unknown>, dirname(file));
   } catch (error) {
-    throw new InputError(
-      `not a usable kubeconfig: ${firstLine(String((error as Error).message))}`,
-      {
-        file,
-      },
-    );
+    throw unusable(error, file);
   }
-  one.makePathsAbsolute(dirname(file));
-  return one;
+}
+
+function unusable(error: unknown, file: string | undefined): InputError {
+  return new InputError(`not a usable kubeconfig: ${firstLine(String((error as Error).message))}`, {
+    file,
+  });
 }
 
 function firstLine(message: string): string {
@@ -133,42 +166,108 @@ function addMissing<T extends { name: string }>(target: T[], source: readonly T[
 }
 
 function select(
-  kubeConfig: KubeConfig,
+  merged: MergedEntries,
   context: string | undefined,
   origin: LoadedKubeConfig["origin"],
   files: string[],
 ): LoadedKubeConfig {
   const where = { file: files[0] };
-  const names = kubeConfig.contexts.map((c) => c.name);
-  const chosen = context ?? kubeConfig.currentContext;
+  const names = merged.contexts.map((c) => c.name);
+  const chosen = context ?? merged.currentContext;
   if (!chosen) {
     throw new InputError(
       `no current-context is set; pass --context (one of: ${names.join(", ") || "none defined"})`,
       where,
     );
   }
-  if (!names.includes(chosen)) {
+  const selected = merged.contexts.find((c) => c.name === chosen);
+  if (!selected) {
     throw new InputError(
       `context ${JSON.stringify(chosen)} is not defined (defined: ${names.join(", ") || "none"})`,
       where,
     );
   }
-  kubeConfig.setCurrentContext(chosen);
-  const cluster = kubeConfig.getCurrentCluster();
+  const cluster = merged.clusters.find((c) => c.name === selected.cluster);
   if (!cluster?.server) {
     throw new InputError(
       `context ${JSON.stringify(chosen)} has no cluster with a server URL`,
       where,
     );
   }
-  if (!kubeConfig.getCurrentUser()) {
+  const user =
+    selected.user === undefined ? undefined : merged.users.find((u) => u.name === selected.user);
+  if (!user) {
     throw new InputError(
       `context ${JSON.stringify(chosen)} names a user that is not defined`,
       where,
     );
   }
   checkServer(cluster.server, cluster.skipTLSVerify, chosen, where);
-  return { kubeConfig, server: cluster.server, context: chosen, origin, files };
+  const build = () => clientNodeConfig(merged.sources, chosen);
+  const loaded = withLazyClientNode(
+    {
+      server: cluster.server,
+      context: chosen,
+      origin,
+      files,
+      applyToRequest: plainCredentials(cluster, user),
+    },
+    build,
+  );
+  if (cluster.proxyUrl !== undefined) loaded.proxyUrl = cluster.proxyUrl;
+  if (clientNodeFeature(cluster, user) !== undefined) {
+    // Exec plugins, auth providers and proxies: client-node does the work, as it always did.
+    const kubeConfig = loaded.kubeConfig;
+    loaded.applyToRequest = (options) => kubeConfig.applyToHTTPSOptions(options);
+  }
+  return loaded;
+}
+
+/**
+ * Adds `kubeConfig` as a property that loads @kubernetes/client-node when first read. Loading
+ * it costs about a second and 85 MB, which plain configurations never need.
+ */
+function withLazyClientNode(
+  fields: Omit<LoadedKubeConfig, "kubeConfig">,
+  build: () => KubeConfig,
+): LoadedKubeConfig {
+  let built: KubeConfig | undefined;
+  return Object.defineProperty(fields, "kubeConfig", {
+    enumerable: true,
+    get: () => {
+      built ??= build();
+      return built;
+    },
+  }) as LoadedKubeConfig;
+}
+
+type ClientNode = typeof import("@kubernetes/client-node");
+
+/** Loaded synchronously so that `kubeConfig` can stay a plain property. */
+function clientNode(): ClientNode {
+  return createRequire(import.meta.url)("@kubernetes/client-node") as ClientNode;
+}
+
+/** client-node's own reading of the files, merged the same way, on the selected context. */
+function clientNodeConfig(sources: readonly KubeConfigSource[], context: string): KubeConfig {
+  const { KubeConfig } = clientNode();
+  const merged = new KubeConfig();
+  merged.loadFromOptions({ clusters: [], users: [], contexts: [], currentContext: "" });
+  for (const { file, text } of sources) {
+    const one = new KubeConfig();
+    try {
+      one.loadFromString(text);
+    } catch (error) {
+      throw unusable(error, file);
+    }
+    one.makePathsAbsolute(dirname(file));
+    if (!merged.currentContext && one.currentContext) merged.currentContext = one.currentContext;
+    addMissing(merged.clusters, one.clusters);
+    addMissing(merged.users, one.users);
+    addMissing(merged.contexts, one.contexts);
+  }
+  merged.setCurrentContext(context);
+  return merged;
 }
 
 function checkServer(
@@ -215,21 +314,47 @@ function loadInCluster(
   const hostPart = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   const server = `https://${hostPart}:${port}`;
   const caFile = join(directory, "ca.crt");
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [
-      {
-        name: "in-cluster",
-        server,
-        skipTLSVerify: false,
-        ...(existsSync(caFile) ? { caFile: isAbsolute(caFile) ? caFile : resolve(caFile) } : {}),
-      },
-    ],
-    users: [
-      { name: "service-account", authProvider: { name: "tokenFile", config: { tokenFile } } },
-    ],
-    contexts: [{ name: "in-cluster", cluster: "in-cluster", user: "service-account" }],
-    currentContext: "in-cluster",
-  });
-  return { kubeConfig, server, origin: "in-cluster", files: [] };
+  const cluster: KubeCluster = { name: "in-cluster", server, skipTLSVerify: false };
+  if (existsSync(caFile)) cluster.caFile = isAbsolute(caFile) ? caFile : resolve(caFile);
+  const user: KubeUser = { name: "service-account" };
+  const build = () => {
+    const kubeConfig = new (clientNode().KubeConfig)();
+    kubeConfig.loadFromOptions({
+      clusters: [{ ...cluster }],
+      users: [{ name: user.name, authProvider: { name: "tokenFile", config: { tokenFile } } }],
+      contexts: [{ name: "in-cluster", cluster: cluster.name, user: user.name }],
+      currentContext: "in-cluster",
+    });
+    return kubeConfig;
+  };
+  return withLazyClientNode(
+    {
+      server,
+      origin: "in-cluster",
+      files: [],
+      applyToRequest: plainCredentials(cluster, user, tokenFile),
+    },
+    build,
+  );
+}
+
+/**
+ * Applies the selected context's TLS settings and credentials to a request's options, as
+ * `kubeConfig.applyToHTTPSOptions` does, but loading @kubernetes/client-node only when the
+ * context needs it (exec plugins, auth providers, proxies). A plain context sets no agent;
+ * one handled by client-node gets client-node's, which must be kept when it goes through a
+ * proxy ({@link usesProxy}).
+ */
+export function applyKubeCredentials(
+  loaded: LoadedKubeConfig,
+  options: RequestOptions,
+): Promise<void> {
+  if (loaded.applyToRequest) return loaded.applyToRequest(options);
+  return loaded.kubeConfig.applyToHTTPSOptions(options);
+}
+
+/** True when requests must go through client-node's proxy agent. */
+export function usesProxy(loaded: LoadedKubeConfig): boolean {
+  if (loaded.applyToRequest) return loaded.proxyUrl !== undefined;
+  return Boolean(loaded.kubeConfig.getCurrentCluster()?.proxyUrl);
 }

@@ -1,5 +1,5 @@
 import { KubeApiError, type KubeClient } from "./kube-client.ts";
-import { readListPage } from "./list-page.ts";
+import { ListPageReader } from "./list-page.ts";
 import type { Raw } from "./raw.ts";
 
 export interface ListOptions<T> {
@@ -47,13 +47,10 @@ export async function listAll<T>(
     let pages = 0;
     let token: string | undefined;
     try {
-      const collect = (item: unknown) => {
-        if (typeof item !== "object" || item === null) return;
-        const converted = options.convert(item as Raw);
-        if (converted !== undefined) items.push(converted);
-      };
       do {
-        token = await fetchPage(client, options, token, collect);
+        const page = await fetchPage(client, options, token);
+        for (const item of page.items) items.push(item);
+        token = page.continue;
         pages++;
         options.afterPage?.();
       } while (token !== undefined);
@@ -69,39 +66,47 @@ export async function listAll<T>(
   }
 }
 
+interface Page<T> {
+  items: T[];
+  continue: string | undefined;
+}
+
 /**
- * Fetches and decodes one page, retrying requests that failed in a way worth retrying;
- * returns the next continue token. Items reach `collect` only after the whole response has
- * arrived, so a retried request never delivers an item twice; a complete response that does
- * not decode is not retried and ends the list there.
+ * Fetches one page, decoding and converting its items as the body arrives, and retries
+ * requests that failed in a way worth retrying. A page's items are returned only once its
+ * whole response has arrived and decoded, so a retried request never delivers an item twice
+ * and a page cut short delivers none; a complete response that does not decode is not
+ * retried and ends the list there.
  */
 async function fetchPage<T>(
   client: KubeClient,
   options: ListOptions<T>,
   token: string | undefined,
-  collect: (item: unknown) => void,
-): Promise<string | undefined> {
+): Promise<Page<T>> {
   const query = { limit: options.pageSize > 0 ? options.pageSize : undefined, continue: token };
   for (let attempt = 0; ; attempt++) {
-    let text: string;
+    const items: T[] = [];
+    const reader = new ListPageReader((item) => {
+      if (typeof item !== "object" || item === null) return;
+      const converted = options.convert(item as Raw);
+      if (converted !== undefined) items.push(converted);
+    });
     try {
-      text = await client.getText(options.path, query);
+      await client.getStream(options.path, query, (text) => reader.push(text));
+      return { items, continue: reader.end().continue };
     } catch (error) {
-      if (!(error instanceof KubeApiError) || !error.retryable || attempt >= options.retries) {
-        throw error;
-      }
+      if (!(error instanceof KubeApiError)) throw notAList(options.path, error);
+      if (!error.retryable || attempt >= options.retries) throw error;
       if (options.retryDelayMs > 0) {
         await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs * (attempt + 1)));
       }
-      continue;
-    }
-    try {
-      return readListPage(text, collect).continue;
-    } catch (error) {
-      throw new KubeApiError(
-        `GET ${options.path}: the response is not a list (${(error as Error).message})`,
-        options.path,
-      );
     }
   }
+}
+
+function notAList(path: string, error: unknown): KubeApiError {
+  return new KubeApiError(
+    `GET ${path}: the response is not a list (${(error as Error).message})`,
+    path,
+  );
 }

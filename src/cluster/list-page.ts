@@ -1,19 +1,19 @@
 /**
  * Decodes one page of a Kubernetes list (`{"kind":"PodList",…,"metadata":{…},"items":[…]}`)
- * item by item, without `metadata.managedFields`.
+ * item by item as its text arrives, without `metadata.managedFields`.
  *
  * Why not `JSON.parse` on the page: metrics-server ignores `limit`, so the PodMetricsList of
- * a 150,000-pod cluster is one 40 MB response, and decoding it whole would build several
- * times that in objects beside everything already read. Item by item, each item's objects die
- * young. managedFields (about a third of a pod's bytes, never read here) are cut out of the
- * text before decoding. Measured on pages of 500 pods it costs the same CPU as `JSON.parse`
- * of the page (docs/performance.md).
+ * a 150,000-pod cluster is one 40 MB response; holding its bytes, its text and its decoded
+ * tree at once would cost several times that beside everything already read. Item by item,
+ * only one item's text and objects are alive at a time. managedFields (about a third of a
+ * pod's bytes, never read here) are cut out of the text before decoding.
  *
  * Correctness does not rest on guessing: items are split where the text between two splits
- * is itself valid JSON (a wrong split leaves unbalanced brackets, so `JSON.parse` rejects it
- * and the piece is extended), and managedFields are skipped with a string-aware bracket scan.
- * Items that do not split this way are parsed together as an array; a page that is not a list
- * object with `items` last is parsed whole.
+ * is itself valid JSON (a wrong split leaves unbalanced brackets or an open string, so
+ * `JSON.parse` rejects it and the piece is extended), and managedFields are skipped with a
+ * string-aware bracket scan. What does not split this way (items opening differently, text
+ * formatted with spaces) is scanned value by value at the end; a page without an `"items":[`
+ * key is parsed whole.
  */
 
 export interface ListPageHead {
@@ -23,35 +23,193 @@ export interface ListPageHead {
 const itemsKey = '"items":[';
 const managedFieldsKey = ',"managedFields":[';
 
+type OnItem = (item: unknown) => void;
+
 /**
  * Calls `onItem` with each decoded item of the page, in order, and returns the list's
  * `metadata.continue`.
- * @throws SyntaxError when the page is not valid JSON.
+ * @throws SyntaxError when the page is not valid JSON or not a list.
  */
-export function readListPage(text: string, onItem: (item: unknown) => void): ListPageHead {
-  const items = text.indexOf(itemsKey);
-  const close = text.lastIndexOf("]");
-  if (items === -1 || close < items || !/^\s*}\s*$/.test(text.slice(close + 1))) {
-    return readWhole(text, onItem);
+export function readListPage(text: string, onItem: OnItem): ListPageHead {
+  const reader = new ListPageReader(onItem);
+  reader.push(text);
+  return reader.end();
+}
+
+/**
+ * The streaming form of {@link readListPage}: `push` the text in pieces of any size, then
+ * `end`. Items reach `onItem` as soon as they are complete; `end` delivers the rest and
+ * returns the list's `metadata.continue`. A page found invalid at `end` may already have
+ * delivered items: callers that must not keep a partial page buffer what they get.
+ */
+export class ListPageReader {
+  readonly #onItem: OnItem;
+  /**
+   * head: looking for `"items":[`; items: splitting items; rest: items that do not split,
+   * read value by value at the end; whole: not a list of the usual shape, parsed at the end.
+   */
+  #mode: "head" | "items" | "rest" | "whole" = "head";
+  /** The text not consumed yet, in pieces (joined only when there is something to find). */
+  #parts: string[] = [];
+  /** The last characters of the unconsumed text, to find a key cut across two pieces. */
+  #tail = "";
+  /** Where in the joined unconsumed text to look for the next key or separator. */
+  #searchFrom = 0;
+  #head: ListObject | undefined;
+  /** `},` followed by the first item's first key, e.g. `},{"metadata":`. */
+  #separator: string | undefined;
+
+  constructor(onItem: OnItem) {
+    this.#onItem = onItem;
   }
-  let head: { metadata?: { continue?: unknown } };
-  try {
-    head = JSON.parse(`${text.slice(0, items)}"items":[]}`) as typeof head;
-  } catch {
-    return readWhole(text, onItem);
+
+  push(text: string): void {
+    if (text === "") return;
+    const needle = this.#needle();
+    const accumulate = this.#mode === "whole" || this.#mode === "rest";
+    if (accumulate || (needle !== undefined && !this.#mayFind(needle, text))) {
+      this.#parts.push(text);
+      if (needle !== undefined) this.#tail = lastCharacters(this.#tail, text, needle.length - 1);
+      return;
+    }
+    let unconsumed = this.#joined() + text;
+    if (this.#mode === "head") unconsumed = this.#readHead(unconsumed);
+    if (this.#mode === "items") unconsumed = this.#splitItems(unconsumed);
+    this.#parts = unconsumed === "" ? [] : [unconsumed];
+    const next = this.#needle();
+    this.#tail = next === undefined ? "" : unconsumed.slice(-(next.length - 1));
   }
-  const body = text.slice(items + itemsKey.length, close);
-  const start = skipSpace(body, 0);
-  if (start < body.length) {
-    if (body.charCodeAt(start) !== 123 /* { */) return readWhole(text, onItem);
-    splitItems(body, start, onItem);
+
+  end(): ListPageHead {
+    const text = this.#joined();
+    this.#parts = [];
+    if (this.#mode === "head" || this.#mode === "whole") return readWhole(text, this.#onItem);
+    const trailing = this.#readRest(text);
+    return continueToken(trailing?.metadata ?? this.#head?.metadata);
   }
-  const token = head.metadata?.continue;
+
+  #joined(): string {
+    return this.#parts.length === 1 ? (this.#parts[0] as string) : this.#parts.join("");
+  }
+
+  /** What must appear before anything can be done; undefined when anything might do. */
+  #needle(): string | undefined {
+    if (this.#mode === "head") return itemsKey;
+    if (this.#mode === "items") return this.#separator;
+    return undefined;
+  }
+
+  /** Whether `needle` may be found once `text` is added (the pieces alone hold none). */
+  #mayFind(needle: string, text: string): boolean {
+    if (this.#parts.length === 0 || text.includes(needle)) return true;
+    return (this.#tail + text.slice(0, needle.length - 1)).includes(needle);
+  }
+
+  /** Finds `"items":[` and decodes what precedes it; returns the text after it. */
+  #readHead(text: string): string {
+    const at = text.indexOf(itemsKey, this.#searchFrom);
+    if (at === -1) {
+      this.#searchFrom = Math.max(0, text.length - itemsKey.length + 1);
+      return text;
+    }
+    try {
+      this.#head = JSON.parse(`${text.slice(0, at)}"items":[]}`) as ListObject;
+    } catch {
+      // `"items":[` inside a string, or not an object at all: decode the page whole.
+      this.#mode = "whole";
+      return text;
+    }
+    this.#mode = "items";
+    this.#searchFrom = 0;
+    return text.slice(at + itemsKey.length);
+  }
+
+  /**
+   * Delivers every item followed by a separator; returns the text from the first item not
+   * delivered yet.
+   */
+  #splitItems(input: string): string {
+    let text = input;
+    if (this.#separator === undefined) {
+      const start = skipSpace(text, 0);
+      if (start === text.length) return "";
+      // Not an object (or `]`): the rest is read value by value at the end.
+      if (text.charCodeAt(start) !== 123 /* { */) {
+        this.#mode = "rest";
+        return text.slice(start);
+      }
+      const keyEnd = text.indexOf('":', start);
+      if (keyEnd === -1) return text.slice(start);
+      this.#separator = `},${text.slice(start, keyEnd + 2)}`;
+      text = text.slice(start);
+      this.#searchFrom = 0;
+    }
+    const separator = this.#separator;
+    for (;;) {
+      const found = text.indexOf(separator, this.#searchFrom);
+      if (found === -1) {
+        this.#searchFrom = Math.max(0, text.length - separator.length + 1);
+        return text;
+      }
+      const item = decodeItem(text.slice(0, found + 1));
+      if (item === invalid) {
+        this.#searchFrom = found + 1;
+        continue;
+      }
+      this.#onItem(item);
+      text = text.slice(found + 2);
+      this.#searchFrom = 0;
+    }
+  }
+
+  /**
+   * The items left at the end, value by value up to the array's `]`, and what follows it:
+   * `}`, or more keys (custom resource lists put `kind` and `metadata` after `items`).
+   */
+  #readRest(text: string): ListObject | undefined {
+    let index = skipSpace(text, 0);
+    if (text.charCodeAt(index) !== 93 /* ] */) {
+      for (;;) {
+        const end = skipValue(text, index);
+        const item = end === -1 ? invalid : decodeItem(text.slice(index, end));
+        if (item === invalid) throw new SyntaxError("a list item is not valid JSON");
+        this.#onItem(item);
+        index = skipSpace(text, end);
+        const next = text.charCodeAt(index);
+        if (next === 93 /* ] */) break;
+        if (next !== 44 /* , */) throw new SyntaxError("the items array is not valid JSON");
+        index = skipSpace(text, index + 1);
+      }
+    }
+    const after = text.slice(index + 1);
+    if (/^\s*}\s*$/.test(after)) return undefined;
+    const comma = /^\s*,/.exec(after);
+    if (!comma) throw new SyntaxError("the list does not end after its items");
+    const trailing = JSON.parse(`{${after.slice(comma[0].length)}`) as unknown;
+    if (typeof trailing !== "object" || trailing === null || Array.isArray(trailing)) {
+      throw new SyntaxError("not a Kubernetes list");
+    }
+    return trailing as ListObject;
+  }
+}
+
+/** The last `count` characters of `before + text`, without joining them whole. */
+function lastCharacters(before: string, text: string, count: number): string {
+  return text.length >= count ? text.slice(-count) : (before + text).slice(-count);
+}
+
+interface ListObject {
+  metadata?: { continue?: unknown };
+  items?: unknown;
+}
+
+function continueToken(metadata: ListObject["metadata"]): ListPageHead {
+  const token = metadata?.continue;
   return typeof token === "string" && token !== "" ? { continue: token } : {};
 }
 
-function readWhole(text: string, onItem: (item: unknown) => void): ListPageHead {
-  const page = JSON.parse(text) as { metadata?: { continue?: unknown }; items?: unknown };
+function readWhole(text: string, onItem: OnItem): ListPageHead {
+  const page = JSON.parse(text) as ListObject;
   if (
     typeof page !== "object" ||
     page === null ||
@@ -61,42 +219,7 @@ function readWhole(text: string, onItem: (item: unknown) => void): ListPageHead 
     throw new SyntaxError("not a Kubernetes list: expected an object with an items array");
   }
   for (const item of (page.items as unknown[] | undefined) ?? []) onItem(dropManagedFields(item));
-  const token = page.metadata?.continue;
-  return typeof token === "string" && token !== "" ? { continue: token } : {};
-}
-
-/**
- * Splits the text between `[` and `]` into items. The separator is `},` followed by the
- * first item's opening (`{"metadata":` for built-in types, `{"apiVersion":` for custom
- * resources). Each piece starts where an item starts, so a piece that parses is exactly one
- * item; one that does not spans a false separator and is extended to the next one. What
- * does not split this way (items opening differently) is parsed as an array at the end.
- */
-function splitItems(body: string, start: number, onItem: (item: unknown) => void): void {
-  const keyEnd = body.indexOf('":', start);
-  const separator = keyEnd === -1 ? undefined : `},${body.slice(start, keyEnd + 2)}`;
-  const cuts = new CutFinder(body);
-  let pieceStart = start;
-  let searchFrom = start;
-  while (separator !== undefined) {
-    const found = body.indexOf(separator, searchFrom);
-    if (found === -1) break;
-    const item = decodeItem(body, pieceStart, found + 1, cuts);
-    if (item === invalid) {
-      searchFrom = found + 1;
-      continue;
-    }
-    onItem(item);
-    pieceStart = found + 2;
-    searchFrom = pieceStart;
-  }
-  const last = decodeItem(body, pieceStart, body.length, cuts);
-  if (last !== invalid) {
-    onItem(last);
-    return;
-  }
-  const rest = JSON.parse(`[${body.slice(pieceStart)}]`) as unknown[];
-  for (const item of rest) onItem(dropManagedFields(item));
+  return continueToken(page.metadata);
 }
 
 /** The slow paths drop managedFields too, so callers see the same shape either way. */
@@ -110,45 +233,24 @@ function dropManagedFields(item: unknown): unknown {
 
 const invalid = Symbol("invalid");
 
-/**
- * Finds managedFields keys in order. Searching afresh from each item would rescan the rest
- * of the page whenever items have none (metrics), which is quadratic in the page size.
- */
-class CutFinder {
-  readonly #text: string;
-  #next = -2;
-
-  constructor(text: string) {
-    this.#text = text;
-  }
-
-  /** The first managedFields key at or after `start`, or -1. */
-  at(start: number): number {
-    if (this.#next === -1) return -1;
-    if (this.#next < start) this.#next = this.#text.indexOf(managedFieldsKey, start);
-    return this.#next;
-  }
-}
-
-function decodeItem(body: string, start: number, end: number, cuts: CutFinder): unknown {
-  const cut = cuts.at(start);
-  let text: string;
-  if (cut !== -1 && cut < end) {
-    const after = skipArray(body, cut + managedFieldsKey.length - 1, end);
-    text = after === -1 ? body.slice(start, end) : body.slice(start, cut) + body.slice(after, end);
-  } else {
-    text = body.slice(start, end);
+/** One item's text → its value without managedFields, or `invalid` when it is not one value. */
+function decodeItem(piece: string): unknown {
+  const cut = piece.indexOf(managedFieldsKey);
+  let text = piece;
+  if (cut !== -1) {
+    const after = skipArray(piece, cut + managedFieldsKey.length - 1, piece.length);
+    if (after !== -1) text = piece.slice(0, cut) + piece.slice(after);
   }
   try {
-    return JSON.parse(text);
+    return dropManagedFields(JSON.parse(text));
   } catch {
     return invalid;
   }
 }
 
 /**
- * Given the index of a `[`, returns the index just after its matching `]`, skipping over
- * strings (with their escapes); -1 if it does not close before `limit`.
+ * Given the index of a `[` (or `{`), returns the index just after its matching bracket,
+ * skipping over strings (with their escapes); -1 if it does not close before `limit`.
  */
 export function skipArray(text: string, open: number, limit: number): number {
   let depth = 0;
@@ -170,6 +272,24 @@ export function skipArray(text: string, open: number, limit: number): number {
     }
   }
   return -1;
+}
+
+/** The index just after the JSON value starting at `start` (not validated), or -1. */
+function skipValue(text: string, start: number): number {
+  const code = text.charCodeAt(start);
+  if (code === 123 /* { */ || code === 91 /* [ */) return skipArray(text, start, text.length);
+  if (code === 34 /* " */) {
+    for (let index = start + 1; index < text.length; index++) {
+      const inner = text.charCodeAt(index);
+      if (inner === 92 /* \ */) index++;
+      else if (inner === 34) return index + 1;
+    }
+    return -1;
+  }
+  const end = /[\s,\]}]/g;
+  end.lastIndex = start;
+  const found = end.exec(text);
+  return found === null || found.index === start ? -1 : found.index;
 }
 
 function skipSpace(text: string, index: number): number {

@@ -40,7 +40,8 @@ export function resolveLocalClaims(
   for (const { pod, volume, claim } of pending) {
     const bound = bindings.get(`${pod.namespace}/${claim}`);
     if (bound !== undefined && localVolumes.has(bound)) {
-      pod.blockingVolumes.push({ name: volume, type: "local", claim });
+      // Replaced, not pushed to: a pod without blocking volumes shares one frozen empty list.
+      pod.blockingVolumes = [...pod.blockingVolumes, { name: volume, type: "local", claim }];
     }
   }
 }

@@ -1,5 +1,5 @@
 import { parseCpu, parseUnits, QuantityError } from "../planning/quantity.ts";
-import type { PodInfo, Usage } from "../planning/snapshot.ts";
+import type { ContainerInfo, PodInfo, Usage } from "../planning/snapshot.ts";
 import { type Intern, list, type Raw, record, string } from "./raw.ts";
 import type { WarningCollector } from "./warnings.ts";
 
@@ -139,6 +139,100 @@ export function toPodUsage(raw: Raw, context: MetricsContext): [string, PodUsage
   ];
 }
 
+/** A pod's usage, ready to be put on it and on its containers (see {@link podUsageUpdate}). */
+export interface PodUsageUpdate {
+  pod: PodInfo;
+  usage: Usage;
+  /**
+   * By position in the pod's containers, then its init containers. Absent when the pod has
+   * one container and `usage` is that container's (most pods; it saves a list per pod).
+   */
+  containers?: (Usage | undefined)[];
+}
+
+/**
+ * A PodMetrics object → the usage of a pod in `pods`, matched to its containers by name;
+ * undefined when the pod is unknown, the sample stale or unreadable. Nothing is changed
+ * until {@link applyPodUsageUpdate}, so a list that fails half way changes nothing.
+ * A pod with one container shares that container's usage object (they are equal).
+ */
+export function podUsageUpdate(
+  raw: Raw,
+  pods: PodIndex,
+  context: MetricsContext,
+): PodUsageUpdate | undefined {
+  const metadata = record(raw.metadata);
+  const namespace = string(metadata.namespace) ?? "";
+  const name = string(metadata.name);
+  if (name === undefined) return undefined;
+  const pod = pods.find(namespace, name);
+  if (!pod) return undefined;
+  const subject = `pod/${namespace}/${name}`;
+  const sample = readSample(raw, subject, context);
+  if (!sample) return undefined;
+  const byName = new Map<string, Usage>();
+  const items = list(raw.containers);
+  for (let index = 0; index < items.length; index++) {
+    const item = record(items[index]);
+    const values: Usage = { source: sample.source };
+    readUsageValues(item.usage, values, subject, `containers[${index}].usage`, context);
+    byName.set(string(item.name) ?? "", withSample(sample, values.cpu, values.memory));
+  }
+  const parts = [...byName.values()];
+  const usage = parts.length === 1 ? (parts[0] as Usage) : sumUsage(sample, parts);
+  const [only] = pod.containers;
+  if (pod.containers.length === 1 && pod.initContainers.length === 0) {
+    const own = byName.get((only as ContainerInfo).name);
+    if (own === usage) return { pod, usage };
+  }
+  const find = (container: ContainerInfo) => byName.get(container.name);
+  const containers = pod.containers.map(find);
+  return {
+    pod,
+    usage,
+    containers:
+      pod.initContainers.length === 0
+        ? containers
+        : containers.concat(pod.initContainers.map(find)),
+  };
+}
+
+/** Puts an update's usage on its pod and containers. */
+export function applyPodUsageUpdate({ pod, usage, containers }: PodUsageUpdate): void {
+  pod.usage = usage;
+  if (containers === undefined) {
+    (pod.containers[0] as ContainerInfo).usage = usage;
+    return;
+  }
+  let index = 0;
+  const put = (container: ContainerInfo) => {
+    const found = containers[index++];
+    if (found) container.usage = found;
+  };
+  pod.containers.forEach(put);
+  pod.initContainers.forEach(put);
+}
+
+/**
+ * The sample's fields and the given amounts in one object literal when all are known (the
+ * usual case), which keeps the object in one piece in memory.
+ */
+function withSample(sample: Usage, cpu: number | undefined, memory: number | undefined): Usage {
+  const { source, timestamp, windowSeconds } = sample;
+  if (
+    timestamp !== undefined &&
+    windowSeconds !== undefined &&
+    cpu !== undefined &&
+    memory !== undefined
+  ) {
+    return { source, timestamp, windowSeconds, cpu, memory };
+  }
+  const usage: Usage = { ...sample };
+  if (cpu !== undefined) usage.cpu = cpu;
+  if (memory !== undefined) usage.memory = memory;
+  return usage;
+}
+
 /** Adds container usages into a pod usage; a resource missing anywhere stays unknown. */
 export function sumUsage(sample: Usage, parts: readonly Usage[]): Usage {
   const total: Usage = { ...sample };
@@ -175,7 +269,11 @@ export class PodIndex {
   /** By `namespace/name`. */
   get(key: string): PodInfo | undefined {
     const slash = key.indexOf("/");
-    return this.#byNamespace.get(key.slice(0, slash))?.get(key.slice(slash + 1));
+    return this.find(key.slice(0, slash), key.slice(slash + 1));
+  }
+
+  find(namespace: string, name: string): PodInfo | undefined {
+    return this.#byNamespace.get(namespace)?.get(name);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { NodeInfo, Taint } from "../planning/snapshot.ts";
 import { list, oneOf, type Raw, record, string, stringMap } from "./raw.ts";
 import { readResources } from "./resources.ts";
+import type { ValueSharing } from "./value-sharing.ts";
 import type { WarningCollector } from "./warnings.ts";
 
 /** Label that puts a node in a pool by name; the repo config's selectors may reassign it. */
@@ -13,14 +14,14 @@ const controlPlaneLabels = [
 
 const taintEffects = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
 
-/** Translates a core/v1 Node into NodeInfo. */
-export function toNodeInfo(raw: Raw, warnings: WarningCollector): NodeInfo {
+/** Translates a core/v1 Node into NodeInfo; `sharing` shares its label strings with the read's. */
+export function toNodeInfo(raw: Raw, warnings: WarningCollector, sharing?: ValueSharing): NodeInfo {
   const metadata = record(raw.metadata);
   const spec = record(raw.spec);
   const status = record(raw.status);
   const name = string(metadata.name) ?? "";
   const subject = `node/${name}`;
-  const labels = stringMap(metadata.labels);
+  const labels = sharing ? sharing.stringRecord(metadata.labels) : stringMap(metadata.labels);
   const controlPlane = controlPlaneLabels.some((label) => label in labels);
   const ready = readyCondition(status);
   const node: NodeInfo = {

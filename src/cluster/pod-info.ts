@@ -20,6 +20,7 @@ import {
   stringMap,
 } from "./raw.ts";
 import { readResourceList, toResources } from "./resources.ts";
+import { noItems, ValueSharing } from "./value-sharing.ts";
 import type { WarningCollector } from "./warnings.ts";
 
 export const safeToEvictAnnotation = "cluster-autoscaler.kubernetes.io/safe-to-evict";
@@ -44,20 +45,32 @@ export interface PodContext {
   /** Volumes backed by claims, for the caller to resolve against PVCs and PVs. */
   claims: PendingClaim[];
   intern: Intern;
+  /**
+   * Shares equal labels, selectors, tolerations, owners and amounts between pods (and
+   * `intern` should be its `string`). Without it each pod gets its own copies.
+   */
+  sharing?: ValueSharing;
 }
 
-/** Translates a core/v1 Pod into PodInfo. */
+/**
+ * Translates a core/v1 Pod into PodInfo. With `context.sharing`, the pod's labels,
+ * nodeSelector, tolerations (the objects in its list), owner, requests and limits, and its
+ * empty lists, are shared frozen values: replace them, never change them in place.
+ */
 export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
-  const { warnings, claims, intern } = context;
+  const { warnings, intern } = context;
+  const sharing = context.sharing ?? new ValueSharing();
   const metadata = record(raw.metadata);
   const spec = record(raw.spec);
   const status = record(raw.status);
   const namespace = intern(string(metadata.namespace) ?? "");
   const name = string(metadata.name) ?? "";
   const subject = `pod/${namespace}/${name}`;
-  const labels = stringMap(metadata.labels, intern);
+  const labels = context.sharing
+    ? sharing.stringRecord(metadata.labels)
+    : stringMap(metadata.labels, intern);
   const annotations = record(metadata.annotations);
-  const owner = controllerOf(metadata, labels, intern);
+  const owner = controllerOf(metadata, labels, sharing);
 
   const appRequests: ContainerRequests[] = [];
   const initRequests: ContainerRequests[] = [];
@@ -67,6 +80,7 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
     false,
     subject,
     context,
+    sharing,
     appRequests,
   );
   const initContainers = readContainers(
@@ -75,6 +89,7 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
     true,
     subject,
     context,
+    sharing,
     initRequests,
   );
   const overheadList =
@@ -88,22 +103,25 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
     name,
     phase: oneOf(status.phase, phases) ?? "Unknown",
     labels,
-    requests: toResources(effective.amounts),
+    requests: sharing.resources(toResources(effective.amounts)),
     containers,
     initContainers,
-    nodeSelector: stringMap(spec.nodeSelector, intern),
-    tolerations: readTolerations(spec.tolerations, intern),
-    blockingVolumes: [],
+    nodeSelector: context.sharing
+      ? sharing.stringRecord(spec.nodeSelector)
+      : stringMap(spec.nodeSelector, intern),
+    tolerations: sharing.tolerations(readTolerations(spec.tolerations)),
+    blockingVolumes: noItems(),
     doNotDisrupt: annotations[doNotDisruptAnnotation] === "true",
     daemonSet: owner?.kind === "DaemonSet",
     mirror: typeof annotations[mirrorAnnotation] === "string",
     oomKills: readOomKills(status),
-    createdAt: string(metadata.creationTimestamp) ?? "",
+    // Replicas started together share their creation second.
+    createdAt: intern(string(metadata.creationTimestamp) ?? ""),
   };
   const nodeName = string(spec.nodeName);
   if (nodeName) pod.nodeName = intern(nodeName);
   if (owner) pod.owner = owner;
-  if (overheadList) pod.overhead = toResources(overheadList.amounts);
+  if (overheadList) pod.overhead = sharing.resources(toResources(overheadList.amounts));
   const affinity = requiredNodeAffinity(spec);
   if (affinity) pod.requiredNodeAffinity = affinity;
   const priority = number(spec.priority);
@@ -112,7 +130,7 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (unschedulable) pod.unschedulable = unschedulable;
   const safeToEvict = annotations[safeToEvictAnnotation];
   if (safeToEvict === "true" || safeToEvict === "false") pod.safeToEvict = safeToEvict === "true";
-  readVolumes(spec.volumes, pod, claims);
+  readVolumes(spec.volumes, pod, context.claims);
   return pod;
 }
 
@@ -123,8 +141,8 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
  */
 function controllerOf(
   metadata: Raw,
-  labels: Record<string, string>,
-  intern: Intern,
+  labels: Readonly<Record<string, string>>,
+  sharing: ValueSharing,
 ): OwnerRef | undefined {
   const references = list(metadata.ownerReferences).map(record);
   const controller = references.find((ref) => ref.controller === true) ?? references[0];
@@ -134,9 +152,9 @@ function controllerOf(
   if (kind === undefined || name === undefined) return undefined;
   const hash = labels["pod-template-hash"];
   if (kind === "ReplicaSet" && hash && name.length > hash.length + 1 && name.endsWith(`-${hash}`)) {
-    return { kind: "Deployment", name: intern(name.slice(0, -(hash.length + 1))) };
+    return sharing.owner("Deployment", name.slice(0, -(hash.length + 1)));
   }
-  return { kind: intern(kind), name: intern(name) };
+  return sharing.owner(kind, name);
 }
 
 function readContainers(
@@ -145,12 +163,14 @@ function readContainers(
   init: boolean,
   subject: string,
   { warnings, intern }: PodContext,
+  sharing: ValueSharing,
   requests: ContainerRequests[],
 ): ContainerInfo[] {
-  const result: ContainerInfo[] = [];
   const items = list(value);
-  for (let index = 0; index < items.length; index++) {
-    const container = record(items[index]);
+  if (items.length === 0) return noItems();
+  // map, not push: the list is allocated at its final length, not with room to grow.
+  return items.map((item, index) => {
+    const container = record(item);
     const resources = record(container.resources);
     const at = `${field}[${index}].resources`;
     const requestList = readResourceList(resources.requests, {
@@ -165,28 +185,27 @@ function readContainers(
     });
     const info: ContainerInfo = {
       name: intern(string(container.name) ?? ""),
-      requests: toResources(requestList.amounts),
-      limits: toResources(limitList.amounts),
+      requests: sharing.resources(toResources(requestList.amounts)),
+      limits: sharing.resources(toResources(limitList.amounts)),
     };
     const sidecar = init && container.restartPolicy === "Always";
     if (sidecar) info.sidecar = true;
-    result.push(info);
     requests.push({ amounts: requestList.amounts, invalid: requestList.invalid, sidecar });
-  }
-  return result;
+    return info;
+  });
 }
 
-function readTolerations(value: unknown, intern: Intern): Toleration[] {
+function readTolerations(value: unknown): Toleration[] {
   const result: Toleration[] = [];
   for (const item of list(value)) {
     const entry = record(item);
     const toleration: Toleration = {};
     const key = string(entry.key);
-    if (key) toleration.key = intern(key);
+    if (key) toleration.key = key;
     const operator = oneOf(entry.operator, tolerationOperators);
     if (operator) toleration.operator = operator;
     const tolerated = string(entry.value);
-    if (tolerated) toleration.value = intern(tolerated);
+    if (tolerated) toleration.value = tolerated;
     const effect = oneOf(entry.effect, taintEffects);
     if (effect) toleration.effect = effect;
     result.push(toleration);
@@ -241,13 +260,14 @@ function unschedulableCondition(status: Raw): PodInfo["unschedulable"] {
 }
 
 function readVolumes(value: unknown, pod: PodInfo, claims: PendingClaim[]): void {
+  const blocking: BlockingVolume[] = [];
   for (const item of list(value)) {
     const volume = record(item);
     const name = string(volume.name) ?? "";
     if (volume.emptyDir !== undefined) {
-      pod.blockingVolumes.push({ name, type: "emptyDir" } satisfies BlockingVolume);
+      blocking.push({ name, type: "emptyDir" });
     } else if (volume.hostPath !== undefined) {
-      pod.blockingVolumes.push({ name, type: "hostPath" });
+      blocking.push({ name, type: "hostPath" });
     } else if (volume.persistentVolumeClaim !== undefined) {
       const claim = string(record(volume.persistentVolumeClaim).claimName);
       if (claim) claims.push({ pod, volume: name, claim });
@@ -256,6 +276,7 @@ function readVolumes(value: unknown, pod: PodInfo, claims: PendingClaim[]): void
       claims.push({ pod, volume: name, claim: `${pod.name}-${name}` });
     }
   }
+  if (blocking.length > 0) pod.blockingVolumes = blocking;
 }
 
 function readOomKills(status: Raw): PodInfo["oomKills"] {
@@ -272,6 +293,7 @@ function readOomKills(status: Raw): PodInfo["oomKills"] {
       }
     }
   }
+  if (kills.length === 0) return noItems();
   // ISO 8601 UTC timestamps sort as text; kills without a time go last.
   return kills.sort((a, b) => (b.at ?? "").localeCompare(a.at ?? ""));
 }

@@ -48,30 +48,28 @@ export function readResourceList(value: unknown, context: FieldContext): Resourc
   return { amounts, invalid };
 }
 
-/** Converts amounts keyed by Kubernetes names into the snapshot's Resources shape. */
+/**
+ * Converts amounts keyed by Kubernetes names into the snapshot's Resources shape, always in
+ * the same key order (cpu, memory, pods, ephemeralStorage, extended), so that equal amounts
+ * look equal in JSON and can be shared.
+ */
 export function toResources(amounts: Record<string, number>): Resources {
   const resources: Resources = {};
+  const { cpu, memory, pods } = amounts;
+  const ephemeralStorage = amounts["ephemeral-storage"];
+  if (cpu !== undefined) resources.cpu = cpu;
+  if (memory !== undefined) resources.memory = memory;
+  if (pods !== undefined) resources.pods = pods;
+  if (ephemeralStorage !== undefined) resources.ephemeralStorage = ephemeralStorage;
   for (const name in amounts) {
-    const amount = amounts[name] as number;
-    switch (name) {
-      case "cpu":
-        resources.cpu = amount;
-        break;
-      case "memory":
-        resources.memory = amount;
-        break;
-      case "pods":
-        resources.pods = amount;
-        break;
-      case "ephemeral-storage":
-        resources.ephemeralStorage = amount;
-        break;
-      default:
-        resources.extended = { ...resources.extended, [name]: amount };
-    }
+    if (knownNames.has(name)) continue;
+    resources.extended ??= {};
+    resources.extended[name] = amounts[name] as number;
   }
   return resources;
 }
+
+const knownNames = new Set(["cpu", "memory", "pods", "ephemeral-storage"]);
 
 /** Reads a ResourceList straight into Resources, dropping invalid entries (with warnings). */
 export function readResources(value: unknown, context: FieldContext): Resources {

@@ -1,8 +1,12 @@
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import type { RequestOptions } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { loadKubeConfig } from "../../src/cluster/kube-config.ts";
+import { applyKubeCredentials, loadKubeConfig } from "../../src/cluster/kube-config.ts";
 import { ClusterReadError, readSnapshot } from "../../src/cluster/read-snapshot.ts";
 import { InputError } from "../../src/errors.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
@@ -189,5 +193,191 @@ describe("kubeconfig errors (exit 2)", () => {
     expect(inputError(() => loadKubeConfig({ kubeconfig: file, env: {} })).message).toContain(
       "set insecure-skip-tls-verify: true",
     );
+  });
+});
+
+describe("credentials without @kubernetes/client-node", () => {
+  const caPem = () => readFile(kubeFixturePath("tls/ca.crt"));
+  const certPem = () => readFile(kubeFixturePath("tls/server.crt"));
+  const keyPem = () => readFile(kubeFixturePath("tls/server.key"));
+
+  /** A kubeconfig with one context `c` on cluster `k` and user `u`. */
+  function kubeconfig(cluster: string[], user: string[]): string {
+    return [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters:",
+      "- name: k",
+      "  cluster:",
+      ...cluster.map((line) => `    ${line}`),
+      "users:",
+      "- name: u",
+      "  user:",
+      ...(user.length > 0 ? user.map((line) => `    ${line}`) : ["    {}"]),
+      "contexts:",
+      "- name: c",
+      "  context: {cluster: k, user: u}",
+      "current-context: c",
+      "",
+    ].join("\n");
+  }
+
+  /** The options our request gets, and the ones client-node's applyToHTTPSOptions gives. */
+  async function bothWays(loaded: ReturnType<typeof loadKubeConfig>) {
+    const ours: RequestOptions = { method: "GET", headers: { Accept: "application/json" } };
+    await applyKubeCredentials(loaded, ours);
+    const theirs: RequestOptions = { method: "GET", headers: { Accept: "application/json" } };
+    await loaded.kubeConfig.applyToHTTPSOptions(theirs);
+    // client-node also creates an agent; ours brings its own keep-alive one.
+    delete theirs.agent;
+    return { ours, theirs };
+  }
+
+  async function fromFile(name: string, text: string) {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    return bothWays(loadKubeConfig({ kubeconfig: file, env: {} }));
+  }
+
+  it("applies a token and insecure-skip-tls-verify as client-node does", async () => {
+    const { ours, theirs } = await fromFile(
+      "plain-token.yaml",
+      kubeconfig(
+        ["server: https://127.0.0.1:6443", "insecure-skip-tls-verify: true"],
+        ["token: abc"],
+      ),
+    );
+    expect(ours).toEqual(theirs);
+    expect(ours).toMatchObject({
+      rejectUnauthorized: false,
+      headers: { Accept: "application/json", Authorization: "Bearer abc" },
+    });
+  });
+
+  it("applies CA, client certificate and key files (relative to the kubeconfig) and tls-server-name", async () => {
+    const tls = join(dir, "tls-files");
+    await mkdir(tls, { recursive: true });
+    await writeFile(join(tls, "ca.crt"), await caPem());
+    await writeFile(join(tls, "client.crt"), await certPem());
+    await writeFile(join(tls, "client.key"), await keyPem());
+    const { ours, theirs } = await fromFile(
+      "tls-files/config",
+      kubeconfig(
+        [
+          "server: https://10.0.0.1:6443",
+          "certificate-authority: ca.crt",
+          "tls-server-name: kube.lan",
+        ],
+        ["client-certificate: client.crt", "client-key: ./client.key"],
+      ),
+    );
+    expect(ours).toEqual(theirs);
+    expect(ours.ca).toEqual(await caPem());
+    expect(ours.cert).toEqual(await certPem());
+    expect(ours.key).toEqual(await keyPem());
+    expect(ours.servername).toBe("kube.lan");
+    expect(ours.headers).toEqual({ Accept: "application/json" });
+  });
+
+  it("applies inline CA, certificate and key data", async () => {
+    const base64 = async (read: () => Promise<Buffer>) => (await read()).toString("base64");
+    const { ours, theirs } = await fromFile(
+      "inline.yaml",
+      kubeconfig(
+        ["server: https://10.0.0.1:6443", `certificate-authority-data: ${await base64(caPem)}`],
+        [
+          `client-certificate-data: ${await base64(certPem)}`,
+          `client-key-data: ${await base64(keyPem)}`,
+        ],
+      ),
+    );
+    expect(ours).toEqual(theirs);
+    expect(ours.key).toEqual(await keyPem());
+  });
+
+  it("applies basic auth, impersonation and a token file as client-node does", async () => {
+    const tokenFile = join(dir, "token.txt");
+    await writeFile(tokenFile, "from-file");
+    const basic = await fromFile(
+      "basic.yaml",
+      kubeconfig(["server: https://10.0.0.1:6443"], ["username: admin", "password: s3cret"]),
+    );
+    expect(basic.ours).toEqual(basic.theirs);
+    expect(basic.ours.auth).toBe("admin:s3cret");
+    const impersonating = await fromFile(
+      "as.yaml",
+      kubeconfig(["server: https://10.0.0.1:6443"], [`token-file: ${tokenFile}`, "as: alice"]),
+    );
+    expect(impersonating.ours).toEqual(impersonating.theirs);
+    expect(impersonating.ours.headers).toEqual({
+      Accept: "application/json",
+      Authorization: "Bearer from-file",
+      "Impersonate-User": "alice",
+    });
+  });
+
+  it("applies the in-cluster service account as client-node does", async () => {
+    const accountDir = join(dir, "account-compare");
+    await mkdir(accountDir, { recursive: true });
+    await writeFile(join(accountDir, "token"), "sa-token");
+    await writeFile(join(accountDir, "ca.crt"), await caPem());
+    const loaded = loadKubeConfig({
+      env: { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" },
+      serviceAccountDir: accountDir,
+    });
+    const { ours, theirs } = await bothWays(loaded);
+    expect(ours).toEqual(theirs);
+    expect(ours.headers).toMatchObject({ Authorization: "Bearer sa-token" });
+  });
+
+  it("leaves client-node unloaded for a plain configuration", async () => {
+    // A separate process, so that nothing another test loaded counts: it records every
+    // module resolved while a snapshot is read through a token kubeconfig.
+    const file = await one.writeKubeconfig(join(dir, "unloaded.yaml"));
+    const readSnapshotModule = fileURLToPath(
+      new URL("../../src/cluster/read-snapshot.ts", import.meta.url),
+    );
+    const script = [
+      'import { registerHooks } from "node:module";',
+      "const resolved = [];",
+      "registerHooks({ resolve: (specifier, context, next) => { resolved.push(specifier); return next(specifier, context); } });",
+      `const { readSnapshot } = await import(${JSON.stringify(readSnapshotModule)});`,
+      `const snapshot = await readSnapshot({ kubeconfig: ${JSON.stringify(file)}, env: {}, retries: 0, timeoutMs: 10000 });`,
+      "console.log(JSON.stringify({ nodes: snapshot.nodes.length, clientNode: resolved.some((s) => s.includes('client-node')) }));",
+    ].join("\n");
+    // Asynchronously: the fake API server answers from this process.
+    const child = await promisify(execFile)(
+      process.execPath,
+      ["--input-type=module", "-e", script],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(child.stderr).toBe("");
+    expect(JSON.parse(child.stdout)).toEqual({ nodes: 1, clientNode: false });
+  });
+
+  it("uses client-node for an exec credential plugin", async () => {
+    const plugin = join(dir, "credential-plugin.mjs");
+    await writeFile(
+      plugin,
+      `process.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: { token: "token-one" } }));\n`,
+    );
+    const file = join(dir, "exec.yaml");
+    await writeFile(
+      file,
+      kubeconfig(
+        [`server: ${one.url}`, "insecure-skip-tls-verify: true"],
+        [
+          "exec:",
+          "  apiVersion: client.authentication.k8s.io/v1",
+          `  command: ${JSON.stringify(process.execPath)}`,
+          `  args: [${JSON.stringify(plugin)}]`,
+          "  interactiveMode: Never",
+        ],
+      ),
+    );
+    expect(await nodeNames({ kubeconfig: file, env: {} })).toEqual(["from-one"]);
+    expect(one.requests.at(-1)?.headers.authorization).toBe("Bearer token-one");
   });
 });

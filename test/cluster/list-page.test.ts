@@ -1,11 +1,21 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { readListPage, skipArray } from "../../src/cluster/list-page.ts";
+import { ListPageReader, readListPage, skipArray } from "../../src/cluster/list-page.ts";
 
 function decode(text: string): { items: unknown[]; continue?: string } {
   const items: unknown[] = [];
   const head = readListPage(text, (item) => items.push(item));
   return { items, ...head };
+}
+
+/**
+ * Object keys for generated JSON, without backslashes. Node.js 24's JSON.parse can decode an
+ * escaped key wrongly once a key containing a backslash has been parsed before (`"]\\"` then
+ * `"]\""` gives `]\` twice: V8 bug, nodejs/node#63785), which would fail these tests for the
+ * engine's sake, at random. Kubernetes keys (labels, annotations, field names) have none.
+ */
+function keys(text: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  return text.filter((key) => !key.includes("\\"));
 }
 
 function withoutManagedFields(item: unknown): unknown {
@@ -106,7 +116,7 @@ describe("readListPage", () => {
         fc.boolean(),
         fc.constant(null),
         fc.array(tie("value"), { maxLength: 3 }),
-        fc.dictionary(text, tie("value"), { maxKeys: 3 }),
+        fc.dictionary(keys(text), tie("value"), { maxKeys: 3 }),
       ),
     })).value;
     const item = fc.record(
@@ -115,7 +125,7 @@ describe("readListPage", () => {
         metadata: fc.record(
           {
             name: text,
-            labels: fc.dictionary(text, text),
+            labels: fc.dictionary(keys(text), text),
             managedFields: fc.array(value, { maxLength: 3 }),
           },
           { requiredKeys: ["name"] },
@@ -144,6 +154,107 @@ describe("readListPage", () => {
     expect(
       decode(JSON.stringify({ kind: "PodMetricsList", metadata: {}, items })).items,
     ).toHaveLength(20000);
+  });
+});
+
+/** Reads `text` pushed in pieces that end at the given offsets. */
+function decodeInPieces(text: string, cuts: number[]): { items: unknown[]; continue?: string } {
+  const items: unknown[] = [];
+  const reader = new ListPageReader((item) => items.push(item));
+  let from = 0;
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    reader.push(text.slice(from, cut));
+    from = cut;
+  }
+  reader.push(text.slice(from));
+  return { items, ...reader.end() };
+}
+
+describe("ListPageReader", () => {
+  const pods = [0, 1, 2, 3].map((i) => ({
+    metadata: { name: `p${i}`, namespace: "n", managedFields, labels: { x: '},{"metadata":' } },
+    spec: { nodeName: `w${i}` },
+  }));
+
+  it("decodes a page pushed one character at a time", () => {
+    const text = JSON.stringify({ kind: "PodList", metadata: { continue: "tok" }, items: pods });
+    const cuts = Array.from({ length: text.length - 1 }, (_, i) => i + 1);
+    expect(decodeInPieces(text, cuts)).toEqual({
+      items: pods.map(withoutManagedFields),
+      continue: "tok",
+    });
+  });
+
+  it("hands out items before the page has ended", () => {
+    const text = JSON.stringify({ kind: "PodList", metadata: {}, items: pods });
+    const seen: unknown[] = [];
+    const reader = new ListPageReader((item) => seen.push(item));
+    reader.push(text.slice(0, Math.floor(text.length * 0.8)));
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    reader.push(text.slice(Math.floor(text.length * 0.8)));
+    reader.end();
+    expect(seen).toEqual(pods.map(withoutManagedFields));
+  });
+
+  it("reads custom resource lists, whose keys come sorted (items before metadata)", () => {
+    // How the API server writes an UnstructuredList: apiVersion, items, kind, metadata.
+    const items = pods.map((pod) => ({ apiVersion: "autoscaling.k8s.io/v1", ...pod }));
+    const text = `{"apiVersion":"autoscaling.k8s.io/v1","items":${JSON.stringify(items)},"kind":"VerticalPodAutoscalerList","metadata":{"continue":"next","resourceVersion":"9"}}\n`;
+    expect(decodeInPieces(text, [10, 200, 700])).toEqual({
+      items: items.map(withoutManagedFields),
+      continue: "next",
+    });
+  });
+
+  it("reads indented JSON, which never splits, at the end", () => {
+    const text = JSON.stringify(
+      { kind: "PodList", metadata: { continue: "t" }, items: pods },
+      null,
+      2,
+    );
+    expect(decodeInPieces(text, [50, 51, 400])).toEqual({
+      items: pods.map(withoutManagedFields),
+      continue: "t",
+    });
+  });
+
+  it("rejects a page that ends too early or goes on after its items", () => {
+    const text = JSON.stringify({ kind: "PodList", metadata: {}, items: pods });
+    expect(() => decodeInPieces(text.slice(0, -30), [100])).toThrow(SyntaxError);
+    expect(() => decodeInPieces(`${text.slice(0, -1)},]}`, [100])).toThrow(SyntaxError);
+    expect(() => decodeInPieces(`${text.slice(0, -2)}]]}`, [100])).toThrow(SyntaxError);
+  });
+
+  it("decodes any page pushed in any pieces exactly as JSON.parse does, less managedFields", () => {
+    const text = fc.string({
+      unit: fc.constantFrom("a", "]", "[", "}", "{", '"', "\\", ",", ":", "é", " "),
+    });
+    const item = fc.record({
+      metadata: fc.record(
+        { name: text, labels: fc.dictionary(keys(text), text), managedFields: fc.array(text) },
+        { requiredKeys: ["name"] },
+      ),
+      spec: fc.dictionary(keys(text), fc.oneof(text, fc.integer(), fc.constant(null))),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(item, { maxLength: 6 }),
+        fc.option(fc.string()),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (items, token, indented, offsets) => {
+          const page = { kind: "List", metadata: token === null ? {} : { continue: token }, items };
+          const json = JSON.stringify(page, null, indented ? 1 : undefined);
+          const decoded = decodeInPieces(
+            json,
+            offsets.map((offset) => offset % (json.length + 1)),
+          );
+          expect(decoded.items).toEqual(items.map(withoutManagedFields));
+          expect(decoded.continue).toBe(token ? token : undefined);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

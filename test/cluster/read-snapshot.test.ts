@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
   ClusterReadError,
@@ -7,7 +10,7 @@ import {
 import type { UsageSource } from "../../src/cluster/usage-source.ts";
 import type { PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
-import { loadKubeObjects } from "../support/kube-fixtures.ts";
+import { loadKubeObjects, podMetrics } from "../support/kube-fixtures.ts";
 import { type Homelab, homelabNow, startHomelab } from "../support/kube-homelab.ts";
 
 const Mi = 1024 ** 2;
@@ -650,5 +653,133 @@ describe("usage source seam", () => {
         message: expect.stringContaining("connection refused"),
       }),
     );
+  });
+});
+
+describe("replicas share what they have in common", () => {
+  const stamp = "2025-01-11T23:59:40Z";
+  let fake: FakeKubeApiserver;
+  let dir: string;
+  let kubeconfig: string;
+
+  /** A Deployment's pod as the API server returns it (managedFields and defaults included). */
+  function replica(
+    workload: string,
+    hash: string,
+    suffix: string,
+    cpu: string,
+  ): Record<string, unknown> {
+    return {
+      kind: "Pod",
+      metadata: {
+        name: `${workload}-${hash}-${suffix}`,
+        namespace: "shop",
+        creationTimestamp: "2025-01-11T20:00:00Z",
+        labels: { app: workload, "pod-template-hash": hash },
+        ownerReferences: [
+          {
+            apiVersion: "apps/v1",
+            kind: "ReplicaSet",
+            name: `${workload}-${hash}`,
+            controller: true,
+          },
+        ],
+        managedFields: [{ manager: "kube-controller-manager", operation: "Update" }],
+      },
+      spec: {
+        nodeName: "worker-1",
+        containers: [
+          {
+            name: workload,
+            resources: { requests: { cpu, memory: "128Mi" }, limits: { memory: "128Mi" } },
+          },
+        ],
+        tolerations: [
+          {
+            key: "node.kubernetes.io/not-ready",
+            operator: "Exists",
+            effect: "NoExecute",
+            tolerationSeconds: 300,
+          },
+        ],
+      },
+      status: { phase: "Running" },
+    };
+  }
+
+  beforeAll(async () => {
+    fake = await FakeKubeApiserver.start();
+    fake.add(
+      {
+        kind: "Node",
+        metadata: { name: "worker-1" },
+        status: { conditions: [{ type: "Ready", status: "True" }] },
+      },
+      replica("web", "5d8f9c7b6", "a1b2c", "100m"),
+      replica("web", "5d8f9c7b6", "d3e4f", "100m"),
+      replica("api", "7c6b5a4d3", "g5h6j", "250m"),
+      podMetrics("shop", "web-5d8f9c7b6-a1b2c", { web: { cpu: "5m", memory: "20Mi" } }, stamp),
+      podMetrics("shop", "web-5d8f9c7b6-d3e4f", { web: { cpu: "7m", memory: "30Mi" } }, stamp),
+      podMetrics("shop", "api-7c6b5a4d3-g5h6j", { api: { cpu: "9m", memory: "40Mi" } }, stamp),
+    );
+    dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-share-"));
+    kubeconfig = await fake.writeKubeconfig(join(dir, "kubeconfig"));
+  });
+
+  afterAll(async () => {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function read(extra: Partial<ReadSnapshotOptions> = {}) {
+    return readSnapshot({ kubeconfig, env: {}, now: () => homelabNow, retryDelayMs: 0, ...extra });
+  }
+
+  it("shares labels, owner, tolerations and amounts between replicas, frozen", async () => {
+    const snapshot = await read();
+    const [first, second] = snapshot.pods.filter((p) => p.owner?.name === "web");
+    const other = snapshot.pods.find((p) => p.owner?.name === "api");
+    if (!first || !second || !other) throw new Error("replicas missing");
+    expect(second.labels).toBe(first.labels);
+    expect(second.owner).toBe(first.owner);
+    expect(second.tolerations[0]).toBe(first.tolerations[0]);
+    expect(second.requests).toBe(first.requests);
+    expect(second.containers[0]?.limits).toBe(first.containers[0]?.limits);
+    expect(other.labels).not.toBe(first.labels);
+    expect(other.tolerations[0]).toBe(first.tolerations[0]);
+    expect(first.labels).toEqual({ app: "web", "pod-template-hash": "5d8f9c7b6" });
+    expect(first.tolerations).toEqual([
+      { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" },
+    ]);
+    for (const shared of [
+      first.labels,
+      first.owner,
+      first.tolerations[0],
+      first.requests,
+      first.initContainers,
+    ]) {
+      expect(Object.isFrozen(shared)).toBe(true);
+    }
+    // Each replica still has its own usage, on the pod and on its container.
+    expect(first.usage).toMatchObject({ cpu: 5, memory: 20 * Mi });
+    expect(second.usage).toMatchObject({ cpu: 7, memory: 30 * Mi });
+    expect(first.containers[0]?.usage).toEqual(first.usage);
+    expect(Object.isFrozen(first)).toBe(false);
+  });
+
+  it("puts no usage on any pod when the pod metrics list fails half way", async () => {
+    fake.injectFault({ path: /metrics\.k8s\.io\/v1beta1\/pods$/, truncate: true, times: 3 });
+    try {
+      const snapshot = await read({ retries: 2 });
+      expect(snapshot.metrics.pods).toBe("unavailable");
+      expect(
+        snapshot.pods.every((p) => p.usage === undefined && p.containers.every((c) => !c.usage)),
+      ).toBe(true);
+      expect(snapshot.warnings).toContainEqual(
+        expect.objectContaining({ code: "metrics-unavailable", subject: "metrics/pods" }),
+      );
+    } finally {
+      fake.clearFaults();
+    }
   });
 });
