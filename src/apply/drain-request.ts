@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { KubeApiError } from "../cluster/kube-client.ts";
-import type { LoadedKubeConfig } from "../cluster/kube-config.ts";
+import { applyKubeCredentials, type LoadedKubeConfig } from "../cluster/kube-config.ts";
 
 export type KubeMethod = "GET" | "POST" | "PATCH" | "DELETE";
 
@@ -53,7 +53,7 @@ export async function kubeRequest(
     headers["Content-Length"] = String(Buffer.byteLength(body));
   }
   const options: https.RequestOptions = { method: request.method, headers };
-  await loaded.kubeConfig.applyToHTTPSOptions(options);
+  await applyKubeCredentials(loaded, options);
   const text = await send(url, options, body, request, request.timeoutMs ?? 30_000);
   return { ...text, ...readStatus(text.text) };
 }

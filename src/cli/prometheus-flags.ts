@@ -1,4 +1,3 @@
-import { prometheusUsageSource } from "../cluster/prometheus-usage-source.ts";
 import type { UsageSource } from "../cluster/usage-source.ts";
 import { UsageError } from "../errors.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
@@ -38,12 +37,20 @@ export function usageSourceFromFlags(
   if (!/^https?:\/\/\S+$/.test(url))
     throw new UsageError(`--prometheus expects an http(s) URL, got ${JSON.stringify(url)}`);
   const token = env.PROMETHEUS_TOKEN;
-  return prometheusUsageSource({
+  const options = {
     url,
     windowSeconds: windowSeconds(values["prometheus-window"]),
     percentile: percentile(values["prometheus-percentile"]),
     ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
-  });
+  };
+  // Loaded on use: a snapshot without --prometheus never pays for the Prometheus client.
+  return {
+    name: "prometheus",
+    async read(request) {
+      const { prometheusUsageSource } = await import("../cluster/prometheus-usage-source.ts");
+      return prometheusUsageSource(options).read(request);
+    },
+  };
 }
 
 function windowSeconds(text: string | undefined): number {

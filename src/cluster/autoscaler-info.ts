@@ -9,7 +9,7 @@ import type {
   VpaInfo,
   WorkloadRef,
 } from "../planning/snapshot.ts";
-import { list, number, oneOf, type Raw, record, string, stringList, stringMap } from "./raw.ts";
+import { count, list, oneOf, type Raw, record, string, stringList, stringMap } from "./raw.ts";
 import { readResources } from "./resources.ts";
 import type { WarningCollector } from "./warnings.ts";
 
@@ -31,11 +31,14 @@ function namespaced(raw: Raw): { namespace: string; name: string; createdAt: str
  */
 export function toPdbInfo(raw: Raw, warnings: WarningCollector): PodDisruptionBudgetInfo {
   const { namespace, name } = namespaced(raw);
-  const allowed = number(record(raw.status).disruptionsAllowed);
+  const given = record(raw.status).disruptionsAllowed;
+  const allowed = count(given);
   if (allowed === undefined) {
     warnings.add(
-      "pdb-status-missing",
-      "status.disruptionsAllowed is not set yet; counted as 0 (no eviction allowed)",
+      given === undefined ? "pdb-status-missing" : "pdb-status-invalid",
+      given === undefined
+        ? "status.disruptionsAllowed is not set yet; counted as 0 (no eviction allowed)"
+        : `status.disruptionsAllowed is ${JSON.stringify(given)}, not a whole number ≥ 0; counted as 0 (no eviction allowed)`,
       `pdb/${namespace}/${name}`,
     );
   }
@@ -189,11 +192,11 @@ export function toHpaInfo(raw: Raw): HpaInfo {
     name,
     target: readWorkloadRef(spec.scaleTargetRef),
     resourceMetrics: [...resourceMetrics].sort(),
-    maxReplicas: number(spec.maxReplicas) ?? 0,
+    maxReplicas: count(spec.maxReplicas) ?? 0,
   };
-  const min = number(spec.minReplicas);
+  const min = count(spec.minReplicas);
   if (min !== undefined) hpa.minReplicas = min;
-  const current = number(record(raw.status).currentReplicas);
+  const current = count(record(raw.status).currentReplicas);
   if (current !== undefined) hpa.currentReplicas = current;
   return hpa;
 }

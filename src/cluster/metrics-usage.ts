@@ -1,6 +1,7 @@
 import { parseCpu, parseUnits, QuantityError } from "../planning/quantity.ts";
 import type { ContainerInfo, PodInfo, Usage } from "../planning/snapshot.ts";
 import { type Intern, list, type Raw, record, string } from "./raw.ts";
+import { nonNegative } from "./resources.ts";
 import type { WarningCollector } from "./warnings.ts";
 
 export interface MetricsContext {
@@ -90,7 +91,7 @@ function readUsageValues(
     if (text === undefined) continue;
     try {
       if (typeof text !== "string") throw new QuantityError(String(text), "not a string");
-      usage[name] = parse(text);
+      usage[name] = nonNegative(parse(text), text);
     } catch (error) {
       if (!(error instanceof QuantityError)) throw error;
       context.warnings.add(

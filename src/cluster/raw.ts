@@ -32,6 +32,11 @@ export function number(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
 
+/** A count (replicas, allowed disruptions): a whole number ≥ 0, or undefined. */
+export function count(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
 /** A map of string values (labels, annotations, nodeSelector); other values are dropped. */
 export function stringMap(value: unknown, intern: Intern = same): Record<string, string> {
   const source = record(value);

@@ -34,7 +34,7 @@ export function readResourceList(value: unknown, context: FieldContext): Resourc
     const text = typeof raw === "number" ? String(raw) : raw;
     try {
       if (typeof text !== "string") throw new QuantityError(String(text), "not a string");
-      amounts[name] = parseResourceQuantity(name, text);
+      amounts[name] = nonNegative(parseResourceQuantity(name, text), text);
     } catch (error) {
       if (!(error instanceof QuantityError)) throw error;
       invalid = [...(invalid ?? []), name];
@@ -46,6 +46,16 @@ export function readResourceList(value: unknown, context: FieldContext): Resourc
     }
   }
   return { amounts, invalid };
+}
+
+/**
+ * An amount of a resource is never below zero. Kubernetes validates pod requests, but CRDs
+ * (the VPA), metrics and unvalidated JSON can carry a minus sign, which must read as unknown.
+ */
+export function nonNegative(amount: number, text: string): number {
+  if (amount < 0)
+    throw new QuantityError(text, "negative: an amount of a resource cannot be below zero");
+  return amount;
 }
 
 /**

@@ -7,7 +7,10 @@ import type { Snapshot } from "../planning/snapshot.ts";
 // but every field the planner reads must have the right type, so a damaged file is refused
 // instead of being planned on.
 
-const count = z.number().int();
+/** Amounts and counts: whole numbers, never below zero. */
+const count = z.number().int().nonnegative();
+/** A signed whole number (pod priority may be negative). */
+const integer = z.number().int();
 const timestamp = z.string();
 
 const Resources = z.object({
@@ -21,11 +24,15 @@ const Resources = z.object({
 const Usage = z.object({
   cpu: count.optional(),
   memory: count.optional(),
-  windowSeconds: z.number().optional(),
+  windowSeconds: z.number().nonnegative().optional(),
   timestamp: timestamp.optional(),
   source: z.enum(["metrics-server", "prometheus"]),
   peak: z
-    .object({ cpu: count.optional(), memory: count.optional(), percentile: z.number() })
+    .object({
+      cpu: count.optional(),
+      memory: count.optional(),
+      percentile: z.number().gt(0).max(100),
+    })
     .optional(),
 });
 
@@ -88,7 +95,7 @@ const PodInfo = z.object({
       effect: TaintEffect.optional(),
     }),
   ),
-  priority: z.number().int().optional(),
+  priority: integer.optional(),
   unschedulable: z.object({ message: z.string(), since: timestamp.optional() }).optional(),
   blockingVolumes: z.array(
     z.object({
@@ -203,8 +210,8 @@ export const SnapshotSchema = z.object({
     nodes: Availability,
     pods: Availability,
     source: z.enum(["metrics-server", "prometheus", "none"]),
-    windowSeconds: z.number().optional(),
-    percentile: z.number().optional(),
+    windowSeconds: z.number().nonnegative().optional(),
+    percentile: z.number().gt(0).max(100).optional(),
   }),
 }) satisfies z.ZodType<Snapshot>;
 
