@@ -118,7 +118,7 @@ export function toVpaInfo(raw: Raw, warnings: WarningCollector): VpaInfo {
         resources,
       ),
   );
-  return {
+  const vpa: VpaInfo = {
     namespace,
     name,
     target: readWorkloadRef(spec.targetRef),
@@ -128,7 +128,24 @@ export function toVpaInfo(raw: Raw, warnings: WarningCollector): VpaInfo {
     conditions: readConditions(status.conditions),
     createdAt,
   };
+  const metadata = record(raw.metadata);
+  const labels = ownKeys(metadata.labels);
+  const annotations = ownKeys(metadata.annotations);
+  if (labels) vpa.labels = labels;
+  if (annotations) vpa.annotations = annotations;
+  return vpa;
 }
+
+/**
+ * The `pr-autoscaler.io/` entries of a label or annotation map, or undefined when none: other
+ * annotations (kubectl's last-applied configuration among them) would only weigh the snapshot.
+ */
+function ownKeys(value: unknown): Record<string, string> | undefined {
+  const own = Object.entries(stringMap(value)).filter(([key]) => key.startsWith(OWN_PREFIX));
+  return own.length > 0 ? Object.fromEntries(own) : undefined;
+}
+
+const OWN_PREFIX = "pr-autoscaler.io/";
 
 function readContainerPolicy(
   entry: Raw,

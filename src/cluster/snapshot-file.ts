@@ -135,6 +135,8 @@ const WorkloadRef = z.object({
 const VpaInfo = z.object({
   namespace: z.string(),
   name: z.string(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
   target: WorkloadRef,
   updateMode: z.string(),
   resourcePolicy: z.array(

@@ -218,6 +218,9 @@ export interface Condition {
 export interface VpaInfo {
   namespace: string;
   name: string;
+  /** The VPA's labels and annotations under `pr-autoscaler.io/` (e.g. the right-sizing opt-out); others are not kept. */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   target: WorkloadRef;
   updateMode: string;
   resourcePolicy: ContainerResourcePolicy[];

@@ -19,7 +19,7 @@ import { locateContainer, workloadKey } from "./locate-container.ts";
 import type { RepoFile } from "./repo-files.ts";
 import { indexRepo, type RepoIndex } from "./repo-index.ts";
 import type { ResourcesProposal, WorkloadRightsizing } from "./resources-proposal.ts";
-import { exclusionOf, policyFor, type VpaWithMetadata, workloadFacts } from "./workload-facts.ts";
+import { exclusionOf, policyFor, workloadFacts } from "./workload-facts.ts";
 import { applyChanges, resourceChanges } from "./write-resources.ts";
 
 export interface PlanRightsizingInput {
@@ -122,7 +122,7 @@ function planWorkload(
     return undefined;
   }
   const facts = workloadFacts(context.snapshot, vpa);
-  const excluded = exclusionOf(context.config, vpa as VpaWithMetadata, facts);
+  const excluded = exclusionOf(context.config, vpa, facts);
   if (excluded) {
     info(`left alone: ${excluded}`);
     return undefined;

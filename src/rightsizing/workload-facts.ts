@@ -13,12 +13,6 @@ import type { ResourceName, WorkloadId } from "./resources-proposal.ts";
 /** Opt-out marker, on the VPA (annotation or label) or on the workload's pods (label). */
 export const OPT_OUT_KEY = "pr-autoscaler.io/rightsizing";
 
-/** The VPA as the snapshot may carry it: annotations and labels are read when present. */
-export type VpaWithMetadata = VpaInfo & {
-  annotations?: Record<string, string>;
-  labels?: Record<string, string>;
-};
-
 /** What the cluster says about one workload's containers. */
 export interface WorkloadFacts {
   workload: WorkloadId;
@@ -211,7 +205,7 @@ export function formatDuration(ms: number): string {
 /** Why a workload is left out entirely by the config or an opt-out marker; undefined when it is not. */
 export function exclusionOf(
   config: RightsizingConfig,
-  vpa: VpaWithMetadata,
+  vpa: VpaInfo,
   facts: WorkloadFacts,
 ): string | undefined {
   const { workload } = facts;
@@ -229,7 +223,7 @@ export function exclusionOf(
   return undefined;
 }
 
-function optOut(vpa: VpaWithMetadata, facts: WorkloadFacts): string | undefined {
+function optOut(vpa: VpaInfo, facts: WorkloadFacts): string | undefined {
   const off = (map: Record<string, string> | undefined) => map?.[OPT_OUT_KEY] === "false";
   if (off(vpa.annotations) || off(vpa.labels)) return `the VPA ${vpa.name}`;
   const pod = facts.pods.find((candidate) => off(candidate.labels));

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
+import { toVpaInfo } from "../../src/cluster/autoscaler-info.ts";
+import { WarningCollector } from "../../src/cluster/warnings.ts";
 import { planRightsizing } from "../../src/rightsizing/plan-rightsizing.ts";
 import type { RepoFile } from "../../src/rightsizing/repo-files.ts";
 import {
   fixtureRepo,
   fixtureVpa,
+  fixtureVpaObject,
   hpa,
   replaced,
   rightsizingConfig,
@@ -164,8 +167,14 @@ describe("planRightsizing: holds and notes", () => {
     }
   });
 
-  it("reads the opt-out annotation on the VPA when the snapshot carries VPA annotations", () => {
-    const annotated = { ...vpa, annotations: { "pr-autoscaler.io/rightsizing": "false" } };
+  it("reads the opt-out annotation on the VPA object as the cluster reader translates it", () => {
+    const raw = fixtureVpaObject("plex-worked-example.yaml");
+    raw.metadata.annotations = {
+      "pr-autoscaler.io/rightsizing": "false",
+      "kubectl.kubernetes.io/last-applied-configuration": "{}",
+    };
+    const annotated = toVpaInfo(raw, new WarningCollector());
+    expect(annotated.annotations).toEqual({ "pr-autoscaler.io/rightsizing": "false" });
     const plan = planRightsizing({
       snapshot: snapshot({ vpas: [annotated], pods: plexPods() }),
       config: rightsizingConfig(),

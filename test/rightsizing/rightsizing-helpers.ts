@@ -34,9 +34,14 @@ export function fixtureRepo(folder: string): RepoFile[] {
   return files;
 }
 
+/** A fixture VPA object as the API serves it, before translation. */
+export function fixtureVpaObject(name: string) {
+  return parseDocument(readFileSync(join(FIXTURES, "vpa", name), "utf8")).toJS();
+}
+
 /** A fixture VPA object, translated by the cluster reader's own adapter. */
 export function fixtureVpa(name: string): VpaInfo {
-  const raw = parseDocument(readFileSync(join(FIXTURES, "vpa", name), "utf8")).toJS();
+  const raw = fixtureVpaObject(name);
   const warnings = new WarningCollector();
   const vpa = toVpaInfo(raw, warnings);
   const problems = warnings.finish();
