@@ -60,9 +60,12 @@ function summary(
   const first = lines.get("trigger")?.[0];
   const because = first ? `: ${first}` : "";
   if (proposal.direction === "up") return `Pool ${pool} needs more room${because}.`;
-  const removes = proposal.decision.removes
-    ? `; the change removes **${proposal.decision.removes}**`
-    : "";
+  const removing =
+    proposal.decision.removing ?? (proposal.decision.removes ? [proposal.decision.removes] : []);
+  const removes =
+    removing.length > 0
+      ? `; the change removes ${removing.map((name) => `**${name}**`).join(", ")}`
+      : "";
   return `Pool ${pool} has more room than it needs${because}${removes}.`;
 }
 

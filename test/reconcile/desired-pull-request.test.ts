@@ -7,7 +7,9 @@ import {
   pullRequestTitle,
 } from "../../src/reconcile/desired-pull-request.ts";
 import { forgeRepoReader } from "../../src/reconcile/forge-repo-reader.ts";
+import { nodePullRequestBody } from "../../src/reconcile/node-pull-request-body.ts";
 import { planChanges } from "../../src/reconcile/plan-repo.ts";
+import { buildSnapshot, node, nodes, pod } from "../support/snapshot-builder.ts";
 import { CONFIG, cluster, infraFiles, NOW, PLEX_FILE, TFVARS, tfvars } from "./support/infra.ts";
 
 async function plan(options: { pending?: number; cpu?: string } = {}) {
@@ -73,5 +75,37 @@ describe("a proposal made into a pull request", () => {
     await expect(
       desiredPullRequest({ proposal: nodes, body: "" }).build(async () => undefined),
     ).rejects.toThrow("terraform/terraform.tfvars no longer exists on the default branch");
+  });
+});
+
+describe("a scale-down pull request", () => {
+  it("names every node the change removes when several empty ones go at once", async () => {
+    const files = infraFiles();
+    files.set(TFVARS, tfvars(5));
+    const loaded = loadRepoConfig(CONFIG);
+    if (!loaded.ok) throw new Error("config");
+    const workers = nodes(5, { usage: { cpu: "200m", memory: "1Gi" } }, "talos-worker-", 0);
+    const snapshot = buildSnapshot({
+      nodes: [...workers, node("talos-cp-0", { controlPlane: true })],
+      pods: [0, 1, 2].map((i) =>
+        pod(`apps/small-${i}`, { node: `talos-worker-${i}`, cpu: "500m", memory: "1Gi" }),
+      ),
+      takenAt: NOW.toISOString(),
+    });
+    const { proposals } = await planChanges({
+      repo: forgeRepoReader({
+        forge: { readFile: async (path) => files.get(path), fileHistory: async () => [] },
+        headSha: "head",
+      }),
+      config: loaded.config,
+      snapshot,
+      now: NOW,
+    });
+    const down = proposals.find((p) => p.kind === "nodes");
+    if (down?.kind !== "nodes") throw new Error("no node proposal");
+    expect(down.decision.removing).toEqual(["talos-worker-4", "talos-worker-3"]);
+    expect(nodePullRequestBody(down)).toContain(
+      "the change removes **talos-worker-4**, **talos-worker-3**.",
+    );
   });
 });
