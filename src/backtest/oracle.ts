@@ -16,6 +16,16 @@ export interface OracleResult {
   peakNodes: number;
   /** Pods that fit no node of any pool even alone; no capacity helps them. */
   unplaceablePods: number;
+  series: OracleSeries;
+}
+
+/** Per step (step `k` starts at `k × stepMs`), summed over the pools. */
+export interface OracleSeries {
+  stepMs: number;
+  /** Nodes the step's demand needs. */
+  needed: number[];
+  /** Nodes paid for: the largest need over the next boot delay. */
+  paid: number[];
 }
 
 /** A pod as the oracle sees it: alive from its arrival for its duration, never waiting. */
@@ -42,15 +52,27 @@ interface Bin {
 export function oracle(trace: Trace, options: OracleOptions): OracleResult {
   const { needs, unplaceable } = needPerStep(trace, options.stepMs);
   const ahead = Math.floor(options.bootDelayMs / options.stepMs);
+  const series: OracleSeries = { stepMs: options.stepMs, needed: [], paid: [] };
   let nodeMs = 0;
   let peak = 0;
   for (let k = 0; k < (needs[0]?.length ?? 0); k++) {
     let paid = 0;
-    for (const need of needs) paid += Math.max(...need.slice(k, k + ahead + 1));
+    let needed = 0;
+    for (const need of needs) {
+      paid += Math.max(...need.slice(k, k + ahead + 1));
+      needed += need[k] ?? 0;
+    }
     nodeMs += paid * Math.min(options.stepMs, trace.durationMs - k * options.stepMs);
     peak = Math.max(peak, paid);
+    series.needed.push(needed);
+    series.paid.push(paid);
   }
-  return { nodeHours: nodeMs / 3_600_000, peakNodes: peak, unplaceablePods: unplaceable };
+  return {
+    nodeHours: nodeMs / 3_600_000,
+    peakNodes: peak,
+    unplaceablePods: unplaceable,
+    series,
+  };
 }
 
 /** Nodes each pool needs at each step (trace pool order), and the pods no node can hold. */

@@ -37,11 +37,23 @@ export interface RunMetrics {
   peakNodes: number;
 }
 
+/** What one step ended with, for the timeline: step `k` starts at `k × stepMs`. */
+export interface RunSeries {
+  stepMs: number;
+  /** Pool nodes, booting ones included. */
+  nodes: number[];
+  /** Pool nodes that are Ready and run no pod. */
+  emptyNodes: number[];
+  /** Pods waiting for a node. */
+  pending: number[];
+}
+
 export interface RunResult {
   autoscaler: string;
   metrics: RunMetrics;
   pullRequests: SimPullRequest[];
   changes: MergedChange[];
+  series: RunSeries;
 }
 
 /**
@@ -58,6 +70,7 @@ export function simulate(
 ): RunResult {
   const world = createWorld(trace, options);
   const totals: Totals = { nodeMs: 0, pendingMs: 0, peakNodes: 0 };
+  const series: RunSeries = { stepMs: options.stepMs, nodes: [], emptyNodes: [], pending: [] };
   let nextCheck = 0;
   for (let now = 0; now < trace.durationMs; now += options.stepMs) {
     advance(world, trace, now);
@@ -66,6 +79,7 @@ export function simulate(
       while (nextCheck <= now) nextCheck += autoscaler.intervalMs;
     }
     count(totals, world.cluster, Math.min(options.stepMs, trace.durationMs - now));
+    record(series, world.cluster);
   }
   const { cluster, repo } = world;
   return {
@@ -82,6 +96,7 @@ export function simulate(
     },
     pullRequests: repo.pullRequests,
     changes: repo.changes,
+    series,
   };
 }
 
@@ -138,6 +153,19 @@ function count(totals: Totals, cluster: SimCluster, span: number): void {
   totals.nodeMs += poolNodes * span;
   totals.pendingMs += cluster.pending.length * span;
   totals.peakNodes = Math.max(totals.peakNodes, poolNodes);
+}
+
+function record(series: RunSeries, cluster: SimCluster): void {
+  let nodes = 0;
+  let empty = 0;
+  for (const node of cluster.nodes) {
+    if (node.pool === undefined) continue;
+    nodes += 1;
+    if (node.ready && node.pods.size === 0) empty += 1;
+  }
+  series.nodes.push(nodes);
+  series.emptyNodes.push(empty);
+  series.pending.push(cluster.pending.length);
 }
 
 function applyEvent(cluster: SimCluster, event: TraceEvent): void {
