@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
+import { parseCommands } from "../../src/control/command.ts";
 import { evaluatePolicy } from "../../src/merge/evaluate-policy.ts";
-import { HOLD_LABEL, holdCommandIn, isHeld } from "../../src/merge/hold.ts";
+import { HOLD_LABEL, isHeld } from "../../src/merge/hold.ts";
 import {
   relativeChange,
   subjectFromNodeProposal,
@@ -100,12 +101,14 @@ rules:
 });
 
 describe("hold", () => {
-  it("reads /autoscaler hold and unhold on a line of their own", () => {
-    expect(holdCommandIn("/autoscaler hold")).toBe("hold");
-    expect(holdCommandIn("Wait, the NAS is rebooting.\n/autoscaler HOLD\n")).toBe("hold");
-    expect(holdCommandIn("/autoscaler unhold")).toBe("unhold");
-    expect(holdCommandIn("please do not /autoscaler hold this")).toBeUndefined();
-    expect(holdCommandIn("/autoscaler holdings")).toBeUndefined();
+  it("reads /autoscaler hold and unhold on a line of their own, through the command parser", () => {
+    const verbs = (body: string) =>
+      parseCommands(body).map((line) => (line.ok ? line.command.verb : line.problem));
+    expect(verbs("/autoscaler hold")).toEqual(["hold"]);
+    expect(verbs("Wait, the NAS is rebooting.\n/autoscaler HOLD\n")).toEqual(["hold"]);
+    expect(verbs("/autoscaler unhold")).toEqual(["unhold"]);
+    expect(verbs("please do not /autoscaler hold this")).toEqual([]);
+    expect(verbs("/autoscaler holdings")).toEqual(["unknown command `holdings`"]);
     expect(isHeld(["autoscaling", HOLD_LABEL])).toBe(true);
     expect(isHeld(["autoscaling"])).toBe(false);
   });
