@@ -36,6 +36,7 @@ export function formatDemo(run: DemoRun, options: DemoReportOptions): string {
     `${style.bold(`Pull requests it would open: ${opened.length}`)}\n`,
     ...opened.map((action, index) => pullRequest(run, action, index + 1, options)),
     waiting(run, options),
+    leftAlone(run, options),
     dashboard(run, options),
     problems(run, options),
     next(options),
@@ -189,6 +190,24 @@ function waiting(run: DemoRun, options: DemoReportOptions): string {
     lines.push(wrap(`  ${title}: ${outcome.note ?? "limit reached"}`, options.width, "    "));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Workloads the right-sizing looked at and kept as they are, one line per resource with the
+ * reason (the numbers behind it are in `plan` and on the dashboard): the "why not" of the run.
+ */
+function leftAlone(run: DemoRun, options: DemoReportOptions): string {
+  const lines: string[] = [];
+  for (const note of run.result.notes) {
+    if (note.level !== "info" || !note.subject?.includes("/")) continue;
+    const workload = note.subject.split("/").slice(1).join("/");
+    for (const line of note.message.split("\n")) {
+      const kept = /^\s+((?:cpu|memory) request \S+ kept: .*?)(?: \[[^\]]*\])?$/.exec(line);
+      if (kept?.[1]) lines.push(wrap(`  ${workload}: ${kept[1]}`, options.width, "    "));
+    }
+  }
+  if (lines.length === 0) return "";
+  return `${options.style.bold("Left alone")}\n${lines.join("\n")}\n`;
 }
 
 function dashboard(run: DemoRun, options: DemoReportOptions): string {

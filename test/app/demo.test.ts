@@ -52,6 +52,13 @@ describe("pr-autoscaler demo (what npm start shows without a GitHub App)", () =>
       /Right-size media\/\w+: cpu .* → .*, memory .* → .*\n {4}pr-autoscaler\/resources-media-\w+ · autoscaling, rightsizing/,
     );
     expect(text).toContain("waits for review under rule review-the-rest (preset:homelab)");
+    expect(text).toContain("Left alone\n");
+    expect(prose).toContain(
+      "media/prowlarr: cpu request 500m kept: not enough history: the VPA has recorded for 3d, less than minHistory 7d",
+    );
+    expect(prose).toContain(
+      "default/echo-server: cpu request 10m kept: HPA echo-server scales this workload on cpu",
+    );
     expect(prose).toContain(
       'Install pr-autoscaler as a GitHub App on your infra repo: README.md, "Installing the GitHub App"',
     );
