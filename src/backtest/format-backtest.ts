@@ -1,5 +1,6 @@
 import { formatDuration } from "../planning/format.ts";
 import type { BacktestReport, Goal } from "./backtest.ts";
+import { type ExcessOverOracle, nodeTimeline, type TimelineRow } from "./node-timeline.ts";
 import type { OracleResult } from "./oracle.ts";
 import type { SimPullRequest } from "./sim-repo.ts";
 import type { RunMetrics, RunResult } from "./simulate.ts";
@@ -85,7 +86,11 @@ export function alignRows(rows: readonly string[][]): string[] {
   );
 }
 
-/** Every pull request of both runs, one a line, times from the trace's start. */
+/**
+ * Every pull request of both runs, one a line, times from the trace's start; then the planner's
+ * pool nodes against the oracle's over the trace, and where its node-hours differ from the
+ * oracle's.
+ */
 export function formatTimeline(report: BacktestReport): string {
   const lines: string[] = [];
   for (const run of [report.planner, report.baseline]) {
@@ -96,7 +101,67 @@ export function formatTimeline(report: BacktestReport): string {
     if (run.pullRequests.length === 0) lines.push("  none");
     for (const pr of run.pullRequests) lines.push(`  ${pullRequestLine(pr)}`);
   }
+  const timeline = nodeTimeline(
+    report.planner.series,
+    report.oracle.series,
+    report.trace.durationMs,
+  );
+  lines.push(
+    "",
+    `Pool nodes over time, planner against oracle (booting machines included; per ${formatDuration(timeline.bucketMs)}):`,
+    ...alignRows([TIMELINE_HEADER, ...timeline.rows.map(timelineRow)]).map((line) => `  ${line}`),
+    "",
+    ...formatExcess(timeline.excess),
+  );
   return `${lines.join("\n")}\n`;
+}
+
+const TIMELINE_HEADER = [
+  "from",
+  "planner nodes",
+  "node-hours",
+  "oracle nodes",
+  "node-hours",
+  "difference",
+  "pending pod-min",
+];
+
+function timelineRow(row: TimelineRow): string[] {
+  const range = (span: { min: number; max: number }) =>
+    span.min === span.max ? String(span.min) : `${span.min}–${span.max}`;
+  return [
+    clock(row.from),
+    range(row.run),
+    row.run.nodeHours.toFixed(2),
+    range(row.oracle),
+    row.oracle.nodeHours.toFixed(2),
+    signed(row.run.nodeHours - row.oracle.nodeHours),
+    row.run.pendingPodMinutes.toFixed(1),
+  ];
+}
+
+/**
+ * The planner's node-hours over (or under) the oracle's, split by what the surplus nodes were
+ * doing: one line for the total and one for each part.
+ */
+export function formatExcess(excess: ExcessOverOracle): string[] {
+  const parts: [number, string][] = [
+    [excess.emptyNodes, "Ready nodes without pods (scale-down not due yet, or not allowed)"],
+    [excess.bootingNodes, "machines still booting"],
+    [excess.occupiedNodes, "nodes running pods that the oracle packs onto fewer nodes"],
+    [excess.belowOracle, "fewer nodes than the oracle (pods waited for nodes instead)"],
+  ];
+  const width = Math.max(...parts.map(([value]) => signed(value).length));
+  return [
+    `Planner minus oracle: ${signed(excess.total)} node-hours`,
+    ...parts.map(([value, text]) => `  ${signed(value).padStart(width)}  ${text}`),
+  ];
+}
+
+/** Node-hours to two decimals with their sign; a zero that rounds from below shows as +0.00. */
+function signed(value: number): string {
+  const text = value.toFixed(2);
+  return text.startsWith("-") && Number(text) !== 0 ? text : `+${text.replace("-", "")}`;
 }
 
 function pullRequestLine(pr: SimPullRequest): string {
@@ -144,7 +209,31 @@ export function backtestJson(report: BacktestReport, configFile: string): unknow
     },
     planner: run(report.planner),
     baseline: run(report.baseline),
-    oracle: report.oracle,
+    oracle: {
+      nodeHours: report.oracle.nodeHours,
+      peakNodes: report.oracle.peakNodes,
+      unplaceablePods: report.oracle.unplaceablePods,
+    },
+    timeline: timelineJson(report),
     goals: report.goals,
+  };
+}
+
+/** The node timeline for `--json`: spans and their start in seconds, figures unrounded. */
+function timelineJson(report: BacktestReport): unknown {
+  const timeline = nodeTimeline(
+    report.planner.series,
+    report.oracle.series,
+    report.trace.durationMs,
+  );
+  return {
+    spanSeconds: timeline.bucketMs / 1000,
+    rows: timeline.rows.map(({ from, to, run, oracle }) => ({
+      fromSeconds: from / 1000,
+      toSeconds: to / 1000,
+      planner: run,
+      oracle,
+    })),
+    plannerMinusOracle: timeline.excess,
   };
 }

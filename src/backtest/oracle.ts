@@ -19,13 +19,10 @@ export interface OracleResult {
   series: OracleSeries;
 }
 
-/** Per step (step `k` starts at `k × stepMs`), summed over the pools. */
+/** Pool nodes paid for at each step (entry `k` from `k × stepMs`), summed over the pools. */
 export interface OracleSeries {
   stepMs: number;
-  /** Nodes the step's demand needs. */
-  needed: number[];
-  /** Nodes paid for: the largest need over the next boot delay. */
-  paid: number[];
+  nodes: number[];
 }
 
 /** A pod as the oracle sees it: alive from its arrival for its duration, never waiting. */
@@ -52,20 +49,15 @@ interface Bin {
 export function oracle(trace: Trace, options: OracleOptions): OracleResult {
   const { needs, unplaceable } = needPerStep(trace, options.stepMs);
   const ahead = Math.floor(options.bootDelayMs / options.stepMs);
-  const series: OracleSeries = { stepMs: options.stepMs, needed: [], paid: [] };
+  const series: OracleSeries = { stepMs: options.stepMs, nodes: [] };
   let nodeMs = 0;
   let peak = 0;
   for (let k = 0; k < (needs[0]?.length ?? 0); k++) {
     let paid = 0;
-    let needed = 0;
-    for (const need of needs) {
-      paid += Math.max(...need.slice(k, k + ahead + 1));
-      needed += need[k] ?? 0;
-    }
+    for (const need of needs) paid += Math.max(...need.slice(k, k + ahead + 1));
     nodeMs += paid * Math.min(options.stepMs, trace.durationMs - k * options.stepMs);
     peak = Math.max(peak, paid);
-    series.needed.push(needed);
-    series.paid.push(paid);
+    series.nodes.push(paid);
   }
   return {
     nodeHours: nodeMs / 3_600_000,

@@ -37,13 +37,18 @@ export interface RunMetrics {
   peakNodes: number;
 }
 
-/** What one step ended with, for the timeline: step `k` starts at `k × stepMs`. */
+/**
+ * What each step ended with, for the timeline: entry `k` holds from `k × stepMs` for one step
+ * (the last one only to the trace's end).
+ */
 export interface RunSeries {
   stepMs: number;
   /** Pool nodes, booting ones included. */
   nodes: number[];
-  /** Pool nodes that are Ready and run no pod. */
-  emptyNodes: number[];
+  /** Pool machines created and not Ready yet. */
+  booting: number[];
+  /** Ready pool nodes that run no pod. */
+  empty: number[];
   /** Pods waiting for a node. */
   pending: number[];
 }
@@ -70,7 +75,13 @@ export function simulate(
 ): RunResult {
   const world = createWorld(trace, options);
   const totals: Totals = { nodeMs: 0, pendingMs: 0, peakNodes: 0 };
-  const series: RunSeries = { stepMs: options.stepMs, nodes: [], emptyNodes: [], pending: [] };
+  const series: RunSeries = {
+    stepMs: options.stepMs,
+    nodes: [],
+    booting: [],
+    empty: [],
+    pending: [],
+  };
   let nextCheck = 0;
   for (let now = 0; now < trace.durationMs; now += options.stepMs) {
     advance(world, trace, now);
@@ -157,14 +168,17 @@ function count(totals: Totals, cluster: SimCluster, span: number): void {
 
 function record(series: RunSeries, cluster: SimCluster): void {
   let nodes = 0;
+  let booting = 0;
   let empty = 0;
   for (const node of cluster.nodes) {
     if (node.pool === undefined) continue;
     nodes += 1;
-    if (node.ready && node.pods.size === 0) empty += 1;
+    if (!node.ready) booting += 1;
+    else if (node.pods.size === 0) empty += 1;
   }
   series.nodes.push(nodes);
-  series.emptyNodes.push(empty);
+  series.booting.push(booting);
+  series.empty.push(empty);
   series.pending.push(cluster.pending.length);
 }
 

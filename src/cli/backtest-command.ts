@@ -31,7 +31,8 @@ Options:
   --config FILE       repo config (.github/pr-autoscaler.yml format); default: the trace
                       header's "config", relative to the trace
   --json              print the report as JSON (with every pull request and merged change)
-  --timeline          also list every pull request of the planner and the baseline
+  --timeline          also list every pull request of the planner and the baseline, and the
+                      planner's pool nodes against the oracle's over time
   --step S            simulation step (default 10s)
   --interval S        how often the planner is asked (default 60s)
   --boot-delay S      apply to new node Ready (default 180s)

@@ -62,6 +62,38 @@ describe("pr-autoscaler backtest", () => {
     );
   });
 
+  it("prints the pool's nodes against the oracle's over time with --timeline", async () => {
+    const { stdout } = await run(["--trace", TINY, "--timeline"]);
+    const lines = stdout.split("\n");
+    const title = lines.indexOf(
+      "Pool nodes over time, planner against oracle (booting machines included; per 5m):",
+    );
+    expect(title).toBeGreaterThan(0);
+    expect(lines[title + 1]?.trim().split(/\s{2,}/)).toEqual([
+      "from",
+      "planner nodes",
+      "node-hours",
+      "oracle nodes",
+      "node-hours",
+      "difference",
+      "pending pod-min",
+    ]);
+    const row = (from: string) =>
+      lines
+        .find((line) => line.trim().startsWith(from))
+        ?.trim()
+        .split(/\s+/);
+    expect(row("00:10:00")).toEqual(["00:10:00", "1–2", "0.13", "2", "0.17", "-0.03", "5.0"]);
+    expect(row("00:35:00")).toEqual(["00:35:00", "2", "0.17", "1", "0.08", "+0.08", "0.0"]);
+    expect(stdout).toContain(
+      "Planner minus oracle: +0.20 node-hours\n" +
+        "  +0.20  Ready nodes without pods (scale-down not due yet, or not allowed)\n" +
+        "  +0.00  machines still booting\n" +
+        "  +0.08  nodes running pods that the oracle packs onto fewer nodes\n" +
+        "  -0.08  fewer nodes than the oracle (pods waited for nodes instead)\n",
+    );
+  });
+
   it("prints JSON with --json, times in seconds", async () => {
     const { code, stdout } = await run(["--trace", TINY, "--json"]);
     expect(code).toBe(0);
@@ -94,7 +126,21 @@ describe("pr-autoscaler backtest", () => {
       { pool: "workers", at: 720, from: 1, to: 2 },
       { pool: "workers", at: 2820, from: 2, to: 1 },
     ]);
+    expect(Object.keys(report.oracle).sort()).toEqual([
+      "nodeHours",
+      "peakNodes",
+      "unplaceablePods",
+    ]);
     expect(report.oracle).toMatchObject({ peakNodes: 2, unplaceablePods: 0 });
+    expect(report.timeline.spanSeconds).toBe(300);
+    expect(report.timeline.rows).toHaveLength(12);
+    expect(report.timeline.rows[2]).toMatchObject({
+      fromSeconds: 600,
+      toSeconds: 900,
+      planner: { min: 1, max: 2 },
+      oracle: { min: 2, max: 2 },
+    });
+    expect(report.timeline.plannerMinusOracle.emptyNodes).toBeCloseTo(0.2, 10);
     expect(report.goals).toHaveLength(3);
   });
 

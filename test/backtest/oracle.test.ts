@@ -21,6 +21,18 @@ describe("oracle", () => {
     expect(result.unplaceablePods).toBe(0);
   });
 
+  it("records the nodes paid for at each step, which add up to its node-hours", () => {
+    const { series, nodeHours } = oracle(day, options);
+    expect(series.stepMs).toBe(10_000);
+    expect(series.nodes).toHaveLength(360);
+    // 17 min is step 102, 40 min step 240.
+    expect([series.nodes[101], series.nodes[102], series.nodes[239], series.nodes[240]]).toEqual([
+      1, 2, 2, 1,
+    ]);
+    const sum = series.nodes.reduce((total, nodes) => total + nodes, 0);
+    expect((sum * 10) / 3600).toBeCloseTo(nodeHours, 10);
+  });
+
   it("pays only for the need itself without a boot delay", () => {
     expect(oracle(day, { stepMs: 10_000, bootDelayMs: 0 }).nodeHours).toBeCloseTo(1 + 20 / 60, 10);
   });

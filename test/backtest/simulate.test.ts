@@ -82,6 +82,23 @@ describe("simulate: a scale-up", () => {
       peakNodes: 2,
     });
   });
+  it("records each step's nodes, booting machines, empty nodes and pending pods", () => {
+    const { series } = result;
+    expect(series.stepMs).toBe(10_000);
+    expect(series.nodes).toHaveLength(360);
+    // Steps of 10 s: the apply at 120 s is step 12, Ready (and b placed) at 300 s is step 30.
+    const at = (k: number) => [
+      series.nodes[k],
+      series.booting[k],
+      series.empty[k],
+      series.pending[k],
+    ];
+    expect(at(11)).toEqual([1, 0, 0, 1]);
+    expect(at(12)).toEqual([2, 1, 0, 1]);
+    expect(at(29)).toEqual([2, 1, 0, 1]);
+    expect(at(30)).toEqual([2, 0, 0, 0]);
+    expect(at(359)).toEqual([2, 0, 0, 0]);
+  });
 });
 
 describe("simulate: pull requests updated and closed", () => {
