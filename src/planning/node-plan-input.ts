@@ -25,8 +25,15 @@ export interface LastChange {
 export interface PoolUtilisationSample {
   pool: string;
   at: string;
+  /** Percent of the pool's Ready allocatable at that moment. */
   cpu?: number;
   memory?: number;
+  /**
+   * The Ready allocatable the percentages were taken of (millicores, bytes): a sample from
+   * before the pool changed size is read against today's allocatable, not its own.
+   */
+  cpuAllocatable?: number;
+  memoryAllocatable?: number;
 }
 
 /** Usage of one node at one moment: cpu in millicores, memory in bytes. */

@@ -19,17 +19,21 @@ export function poolUtilisationSamples(
     const ready = poolMembers(snapshot.nodes, pool.selector).filter((node) => node.ready);
     const sample: PoolUtilisationSample = { pool: pool.name, at: snapshot.takenAt };
     for (const resource of ["cpu", "memory"] as const) {
-      const percent = poolUtilisation(ready, resource, index).percent;
-      if (percent !== undefined) sample[resource] = percent;
+      const { percent, allocatable } = poolUtilisation(ready, resource, index);
+      if (percent === undefined || allocatable === undefined) continue;
+      sample[resource] = percent;
+      sample[`${resource}Allocatable`] = allocatable;
     }
     return sample;
   });
 }
 
 /**
- * The pool's utilisation over time for one resource: its own samples, plus node samples summed
- * at each timestamp where every Ready node of the pool has one (against today's allocatable).
- * A timestamp missing a node is skipped rather than counted as zero.
+ * The pool's utilisation over time for one resource, against today's Ready allocatable: its
+ * own samples (rescaled from the allocatable they were taken of, so that a sample from a bigger
+ * pool does not make a smaller one look idle), plus node samples summed at each timestamp where
+ * every Ready node of the pool has one. A timestamp missing a node is skipped rather than
+ * counted as zero.
  */
 export function poolHistory(
   pool: string,
@@ -38,14 +42,32 @@ export function poolHistory(
   resource: Resource,
 ): TimedPercent[] {
   const result: TimedPercent[] = [];
+  const today = readyAllocatable(ready, resource);
   for (const sample of history?.pools ?? []) {
     const percent = sample[resource];
+    const then = sample[`${resource}Allocatable`];
     const at = Date.parse(sample.at);
-    if (sample.pool === pool && percent !== undefined && !Number.isNaN(at))
-      result.push({ at, percent });
+    if (sample.pool !== pool || percent === undefined || Number.isNaN(at)) continue;
+    // Without the sample's own allocatable there is nothing to rescale by: it is taken as is.
+    const rescaled =
+      then !== undefined && today !== undefined
+        ? percentOf((percent * then) / 100, today)
+        : percent;
+    if (rescaled !== undefined) result.push({ at, percent: rescaled });
   }
   result.push(...fromNodeSamples(history, ready, resource));
   return result;
+}
+
+/** The Ready nodes' allocatable of a resource; undefined when a node's is unknown or none is Ready. */
+function readyAllocatable(ready: readonly NodeInfo[], resource: Resource): number | undefined {
+  let sum = 0;
+  for (const node of ready) {
+    const capacity = node.allocatable[resource];
+    if (capacity === undefined) return undefined;
+    sum += capacity;
+  }
+  return ready.length > 0 ? sum : undefined;
 }
 
 function fromNodeSamples(
@@ -53,13 +75,8 @@ function fromNodeSamples(
   ready: readonly NodeInfo[],
   resource: Resource,
 ): TimedPercent[] {
-  if (!history?.nodes?.length || ready.length === 0) return [];
-  let allocatable = 0;
-  for (const node of ready) {
-    const capacity = node.allocatable[resource];
-    if (capacity === undefined) return [];
-    allocatable += capacity;
-  }
+  const allocatable = readyAllocatable(ready, resource);
+  if (!history?.nodes?.length || allocatable === undefined) return [];
   const names = new Set(ready.map((node) => node.name));
   const byTime = new Map<string, { nodes: Set<string>; sum: number }>();
   for (const sample of history.nodes) {

@@ -195,16 +195,19 @@ function historyEvidence(
   for (let i = 1; i < inWindow.length; i++)
     widest = Math.max(widest, (inWindow[i]?.at ?? 0) - (inWindow[i - 1]?.at ?? 0));
   const covered =
-    widest <= gap && end - last.at <= gap && first.at - start <= leadingGap(gap, widest);
+    widest <= gap &&
+    end - last.at <= gap &&
+    first.at - start <= leadingGap(gap, widest, windowMs);
   return { covered, coveredMs: end - first.at, values };
 }
 
 /**
  * How late after the window's start the first sample may come: one sampling interval (the
- * widest gap seen, at least 2 minutes), never more than `gap`. History younger than the window
- * (a restart, the first minutes) then does not count as covering it: samples every minute for
- * 15 minutes are not evidence that usage stayed low for 30.
+ * widest gap seen, at least 2 minutes), never more than `gap`, nor more than half the window.
+ * History younger than the window (a restart, the first minutes) then does not count as
+ * covering it: samples every minute for 15 minutes are not evidence that usage stayed low for
+ * 30, and the sample of this very moment alone is no evidence for a window of 2 minutes.
  */
-function leadingGap(gap: number, widest: number): number {
-  return Math.min(gap, Math.max(MIN_SAMPLE_GAP, widest));
+function leadingGap(gap: number, widest: number, windowMs: number): number {
+  return Math.min(gap, Math.max(MIN_SAMPLE_GAP, widest), windowMs / 2);
 }

@@ -185,7 +185,14 @@ describe("usage history", () => {
   it("makes one sample per pool from a snapshot", () => {
     const snapshot = buildSnapshot({ nodes: nodes(2, { usage: { cpu: "1", memory: "8Gi" } }) });
     expect(poolUtilisationSamples(snapshot, repoConfig(poolInput()))).toEqual([
-      { pool: "workers", at: TAKEN_AT, cpu: 25, memory: 50 },
+      {
+        pool: "workers",
+        at: TAKEN_AT,
+        cpu: 25,
+        memory: 50,
+        cpuAllocatable: 8000,
+        memoryAllocatable: 32 * 1024 ** 3,
+      },
     ]);
     const unknown = buildSnapshot({ nodes: nodes(2) });
     expect(poolUtilisationSamples(unknown, repoConfig(poolInput()))).toEqual([
@@ -211,5 +218,20 @@ describe("usage history", () => {
       { at: Date.parse("2025-06-06T11:58:00Z"), percent: 40 },
       { at: Date.parse("2025-06-06T11:50:00Z"), percent: 50 },
     ]);
+  });
+
+  it("reads a sample from a bigger pool against today's allocatable, so it does not look idle", () => {
+    // Four 4-core workers at 20 % cpu (3.2 cores in use) before one was removed: the same load
+    // on today's three is 26.7 %, not 20 %.
+    const ready = nodes(3);
+    const history = {
+      pools: [
+        { pool: "workers", at: "2025-06-06T11:50:00Z", cpu: 20, cpuAllocatable: 16_000 },
+        { pool: "workers", at: "2025-06-06T11:55:00Z", cpu: 30 },
+      ],
+    };
+    const [bigger, legacy] = poolHistory("workers", history, ready, "cpu");
+    expect(bigger?.percent).toBeCloseTo((3200 / 12_000) * 100, 6);
+    expect(legacy?.percent).toBe(30);
   });
 });
