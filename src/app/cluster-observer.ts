@@ -1,5 +1,7 @@
-import { readSnapshot } from "../cluster/read-snapshot.ts";
+import { KubeApiError } from "../cluster/kube-client.ts";
+import { ClusterReadError, readSnapshot } from "../cluster/read-snapshot.ts";
 import type { UsageSource } from "../cluster/usage-source.ts";
+import { InputError } from "../errors.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 
 export interface ClusterObserverOptions {
@@ -42,4 +44,75 @@ export function createClusterObserver(options: ClusterObserverOptions): () => Pr
       });
     return pending;
   };
+}
+
+/** Why a read of the cluster did not give a complete snapshot. */
+export type ClusterReadErrorKind =
+  | "partial"
+  | "unauthorized"
+  | "forbidden"
+  | "unreachable"
+  | "server"
+  | "config"
+  | "other";
+
+export interface TrackedObserver {
+  /** Reads the cluster through the wrapped observer, recording the outcome. */
+  observe(): Promise<Snapshot>;
+  /** When the last complete snapshot was first seen (ms since the epoch); undefined: never. */
+  lastSuccessAt(): number | undefined;
+}
+
+export interface TrackOptions {
+  /** Called once per read: `error` undefined for a complete snapshot. */
+  onRead?: (error: ClusterReadErrorKind | undefined, atMs: number) => void;
+  now?: () => number;
+}
+
+/**
+ * Records how reads of the cluster go. The wrapped observer shares reads between callers, so a
+ * snapshot (or an error) handed to several callers counts once, when first seen. A snapshot
+ * with `complete` false counts as an error (`partial`): the planner takes no action on it.
+ */
+export function trackObservations(
+  observe: () => Promise<Snapshot>,
+  options: TrackOptions = {},
+): TrackedObserver {
+  const now = options.now ?? Date.now;
+  const seen = new WeakSet<object>();
+  let okAt: number | undefined;
+  const record = (item: unknown, error: ClusterReadErrorKind | undefined) => {
+    if (typeof item === "object" && item !== null) {
+      if (seen.has(item)) return;
+      seen.add(item);
+    }
+    const at = now();
+    if (error === undefined) okAt = at;
+    options.onRead?.(error, at);
+  };
+  return {
+    async observe() {
+      let snapshot: Snapshot;
+      try {
+        snapshot = await observe();
+      } catch (error) {
+        record(error, clusterErrorKind(error));
+        throw error;
+      }
+      record(snapshot, snapshot.complete ? undefined : "partial");
+      return snapshot;
+    },
+    lastSuccessAt: () => okAt,
+  };
+}
+
+/** The kind of a failed cluster read, from the Kubernetes API's answer when there was one. */
+export function clusterErrorKind(error: unknown): ClusterReadErrorKind {
+  if (error instanceof InputError) return "config";
+  const cause = error instanceof ClusterReadError ? error.cause : error;
+  if (!(cause instanceof KubeApiError)) return "other";
+  if (cause.status === undefined) return "unreachable";
+  if (cause.status === 401) return "unauthorized";
+  if (cause.status === 403) return "forbidden";
+  return "server";
 }

@@ -14,8 +14,18 @@ export interface SchedulerOptions {
 export interface Scheduler {
   /** Asks for a reconcile soon: coalesced with one running (at most one more is queued). */
   trigger(repository: string, reason: TriggerReason): void;
-  /** Starts the timer: a reconcile of every repository now, then every interval (± jitter). */
+  /**
+   * Starts the timer: a reconcile of every repository now, then every interval (± jitter).
+   * Starting it while it runs changes nothing; after {@link pause} it starts afresh.
+   */
   start(): void;
+  /**
+   * Stops the timer only (a replica that stopped leading): triggers are still taken and
+   * running reconciles go on.
+   */
+  pause(): void;
+  /** Whether the timer runs (started, not paused or stopped). */
+  timerRunning(): boolean;
   /** Stops the timer and waits for running reconciles to end. */
   stop(): Promise<void>;
   /** Resolves when nothing runs or waits (for tests and shutdown). */
@@ -86,12 +96,21 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
   }
 
+  function pause(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  }
+
   return {
     trigger,
-    start: () => tick("start"),
+    start() {
+      if (!stopped && !timer) tick("start");
+    },
+    pause,
+    timerRunning: () => timer !== undefined,
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      pause();
       await idle();
     },
     idle,

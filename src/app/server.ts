@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
+import type { Readiness } from "./readiness.ts";
 
 /** A webhook handler: resolves to true when it answered the request. */
 export type Middleware = (request: IncomingMessage, response: ServerResponse) => unknown;
@@ -8,14 +9,14 @@ export interface AppServerOptions {
   registry: Registry;
   /** Probot's middleware for the webhook path; absent without a webhook secret. */
   webhooks?: Middleware;
-  /** Answers /readyz: false until the app can work (it has listed its repositories). */
-  ready?: () => boolean;
+  /** Answers /readyz (see readinessOf); absent: always ready. */
+  ready?: () => Readiness;
 }
 
 /**
  * The HTTP server: GitHub's webhooks (signature checked by Probot's middleware), `/healthz`
- * (the process serves), `/readyz` (it has listed its repositories) and `/metrics` for
- * Prometheus. Everything else is 404.
+ * (the process serves), `/readyz` (it listed its repositories, and read the cluster and GitHub
+ * recently: 503 says what is missing) and `/metrics` for Prometheus. Everything else is 404.
  */
 export function createAppServer(options: AppServerOptions): Server {
   return createServer((request, response) => {
@@ -37,10 +38,10 @@ async function handle(
     return;
   }
   if (request.method === "GET" && path === "/readyz") {
-    const ready = options.ready?.() ?? true;
+    const readiness = options.ready?.() ?? { ready: true, problems: [] };
     response
-      .writeHead(ready ? 200 : 503, { "content-type": "text/plain" })
-      .end(ready ? "ready\n" : "not ready: the repositories are not listed yet\n");
+      .writeHead(readiness.ready ? 200 : 503, { "content-type": "text/plain" })
+      .end(readiness.ready ? "ready\n" : `not ready\n${readiness.problems.join("\n")}\n`);
     return;
   }
   if (request.method === "GET" && path === "/metrics") {

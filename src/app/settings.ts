@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
@@ -28,7 +29,20 @@ export interface AppSettings {
   prometheusToken: string | undefined;
   /** Window of the Prometheus statistics, seconds. */
   prometheusWindowSeconds: number | undefined;
+  /** Slack-compatible incoming webhook for notifications (NOTIFY_WEBHOOK_URL); a secret. */
+  notifyWebhookUrl?: string | undefined;
   logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+  /** Undefined: no leader election; this replica runs the reconcile loop by itself. */
+  leaderElection?: LeaderElectionSettings | undefined;
+}
+
+/** The Lease that picks the one replica running the reconcile loop. */
+export interface LeaderElectionSettings {
+  /** The Lease's name (LEADER_ELECTION_LEASE, default `pr-autoscaler`). */
+  lease: string;
+  namespace: string;
+  /** This replica's name in the Lease: POD_NAME, else the host name. */
+  identity: string;
 }
 
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
@@ -53,6 +67,10 @@ const Env = z.object({
     .optional(),
   PROMETHEUS_WINDOW: z.string().optional(),
   PROMETHEUS_TOKEN: z.string().optional(),
+  // The message never repeats the value: the URL holds the webhook's token.
+  NOTIFY_WEBHOOK_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL (a Slack-compatible webhook)" })
+    .optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
 });
 
@@ -111,8 +129,52 @@ export function readAppSettings(env: Record<string, string | undefined>, cwd: st
     prometheusWindowSeconds: values.PROMETHEUS_WINDOW
       ? duration("PROMETHEUS_WINDOW", values.PROMETHEUS_WINDOW, 60_000) / 1000
       : undefined,
+    notifyWebhookUrl: values.NOTIFY_WEBHOOK_URL,
     logLevel: values.LOG_LEVEL,
+    leaderElection: leaderElection(env),
   };
+}
+
+/** RFC 1123 names, as the API server checks them: a namespace is a label, a Lease a subdomain. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Leader election is on when LEADER_ELECTION says so, or, unset, when the pod's name and
+ * namespace come from the downward API (POD_NAME and POD_NAMESPACE, as deploy/ sets them).
+ */
+function leaderElection(
+  env: Record<string, string | undefined>,
+): LeaderElectionSettings | undefined {
+  const value = (name: string) => env[name]?.trim() || undefined;
+  const switched = value("LEADER_ELECTION")?.toLowerCase();
+  if (switched !== undefined && switched !== "true" && switched !== "false")
+    throw new UsageError(
+      `LEADER_ELECTION must be true or false, not ${JSON.stringify(value("LEADER_ELECTION"))}`,
+    );
+  const on =
+    switched === undefined
+      ? Boolean(value("POD_NAME") && value("POD_NAMESPACE"))
+      : switched === "true";
+  if (!on) return undefined;
+  const namespace = value("LEADER_ELECTION_NAMESPACE") ?? value("POD_NAMESPACE");
+  if (namespace === undefined)
+    throw new UsageError(
+      "leader election needs the Lease's namespace: set POD_NAMESPACE (from the downward API, as deploy/base/deployment.yaml does) or LEADER_ELECTION_NAMESPACE",
+    );
+  const variable = value("LEADER_ELECTION_NAMESPACE")
+    ? "LEADER_ELECTION_NAMESPACE"
+    : "POD_NAMESPACE";
+  if (namespace.length > 63 || !DNS_LABEL.test(namespace))
+    throw new UsageError(
+      `${variable} must be a namespace name (lower-case letters, digits and '-'), not ${JSON.stringify(namespace)}`,
+    );
+  const lease = value("LEADER_ELECTION_LEASE") ?? "pr-autoscaler";
+  if (lease.length > 253 || !DNS_SUBDOMAIN.test(lease))
+    throw new UsageError(
+      `LEADER_ELECTION_LEASE must be a Kubernetes object name (lower-case letters, digits, '-' and '.'), not ${JSON.stringify(lease)}`,
+    );
+  return { lease, namespace, identity: value("POD_NAME") ?? hostname() };
 }
 
 function withoutEmpty(env: Record<string, string | undefined>): Record<string, string> {

@@ -9,8 +9,11 @@ import type { Snapshot } from "../planning/snapshot.ts";
 import { checkPullRequestConfig } from "../reconcile/config-check.ts";
 import { reconcile } from "../reconcile/reconcile.ts";
 import type { ReconcileResult, TriggerReason } from "../reconcile/reconcile-types.ts";
-import { createClusterObserver } from "./cluster-observer.ts";
-import { createAppMetrics } from "./metrics.ts";
+import { createClusterObserver, trackObservations } from "./cluster-observer.ts";
+import { createKubeLeaderElector, type LeaderElectionTiming } from "./leader-election.ts";
+import { createAppMetrics, createGitHubWatch, type HookedOctokit } from "./metrics.ts";
+import { createNotifier } from "./notify.ts";
+import { keepFresh, readinessOf } from "./readiness.ts";
 import { createRepositoryRegistry } from "./repositories.ts";
 import { createScheduler } from "./scheduler.ts";
 import { createAppServer } from "./server.ts";
@@ -26,12 +29,16 @@ export interface StartAppOptions {
   onReconciled?: (result: ReconcileResult) => void;
   /** Do not start the timer (tests trigger reconciles themselves). */
   timer?: boolean;
+  /** Leader election's timing (default client-go's: 15 s, 10 s, 2 s; tests shorten it). */
+  election?: LeaderElectionTiming;
 }
 
 export interface RunningApp {
   /** `http://host:port` the server listens on. */
   url: string;
   trigger(repository: string, reason: TriggerReason): void;
+  /** Whether this replica runs the reconcile loop: it holds the Lease, or there is no election. */
+  leader(): boolean;
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -58,37 +65,55 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
     },
   });
+  const metrics = createAppMetrics();
+  const github = createGitHubWatch(metrics);
   const auth = async (installationId?: number) =>
-    (await probot.auth(installationId)) as unknown as MergeOctokit;
+    github.watch(
+      (await probot.auth(installationId)) as unknown as MergeOctokit & HookedOctokit,
+      installationId,
+    );
   const slug = await appSlug(auth);
-  const observe =
+  const cluster = trackObservations(
     options.observe ??
-    createClusterObserver({
-      ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
-      ...(settings.kubeContext ? { context: settings.kubeContext } : {}),
-      ...(settings.prometheusUrl
-        ? {
-            usageSource: prometheusUsageSource({
-              url: settings.prometheusUrl,
-              ...(settings.prometheusToken
-                ? { headers: { authorization: `Bearer ${settings.prometheusToken}` } }
-                : {}),
-              ...(settings.prometheusWindowSeconds
-                ? { windowSeconds: settings.prometheusWindowSeconds }
-                : {}),
-            }),
-          }
-        : {}),
-    });
+      createClusterObserver({
+        ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
+        ...(settings.kubeContext ? { context: settings.kubeContext } : {}),
+        ...(settings.prometheusUrl
+          ? {
+              usageSource: prometheusUsageSource({
+                url: settings.prometheusUrl,
+                ...(settings.prometheusToken
+                  ? { headers: { authorization: `Bearer ${settings.prometheusToken}` } }
+                  : {}),
+                ...(settings.prometheusWindowSeconds
+                  ? { windowSeconds: settings.prometheusWindowSeconds }
+                  : {}),
+              }),
+            }
+          : {}),
+      }),
+    { onRead: (error, at) => metrics.clusterRead(error, at) },
+  );
   const registry = createRepositoryRegistry({
     auth,
     repositories: settings.repositories,
     botLogin: `${slug}[bot]`,
-    observe,
+    observe: cluster.observe,
     settings: settings.reconcile,
     log,
   });
-  const metrics = createAppMetrics();
+  const notifier = settings.notifyWebhookUrl
+    ? createNotifier({
+        url: settings.notifyWebhookUrl,
+        log,
+        secrets: [
+          settings.privateKey,
+          settings.webhookSecret ?? "",
+          settings.prometheusToken ?? "",
+        ],
+        onDelivery: (event, outcome) => metrics.notified(event, outcome),
+      })
+    : undefined;
   let refreshed = false;
   let refreshedAt = 0;
   const refresh = async () => {
@@ -113,9 +138,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         const result = await reconcile(target, reasons);
         metrics.observe(result, (performance.now() - started) / 1000);
         logResult(log, result, reasons);
+        void notifier?.reconciled(result);
         options.onReconciled?.(result);
       } catch (error) {
         metrics.failed(repository, (performance.now() - started) / 1000);
+        void notifier?.failed(repository, error);
         log.error(
           { repository, reasons, err: error },
           "reconcile failed; the next one tries again",
@@ -123,6 +150,26 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       }
     },
   });
+  // With several replicas, the Lease's holder alone runs the timer; every replica takes
+  // webhooks and triggers (a reconcile is idempotent, and creating a branch is the lock).
+  const timer = options.timer !== false;
+  const elector = settings.leaderElection
+    ? createKubeLeaderElector({
+        ...options.election,
+        settings: settings.leaderElection,
+        ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
+        ...(settings.kubeContext ? { context: settings.kubeContext } : {}),
+        log,
+        onStartedLeading: () => {
+          metrics.leader(true);
+          if (timer) scheduler.start();
+        },
+        onStoppedLeading: () => {
+          metrics.leader(false);
+          scheduler.pause();
+        },
+      })
+    : undefined;
 
   const actions = {
     trigger: (repository: string, reason: TriggerReason) => {
@@ -171,7 +218,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const server = createAppServer({
     registry: metrics.registry,
     ...(webhooks ? { webhooks } : {}),
-    ready: () => refreshed,
+    ready: () =>
+      readinessOf({
+        intervalMs: settings.intervalMs,
+        listed: () => refreshed,
+        lastObservation: cluster.lastSuccessAt,
+        lastGitHubSuccess: github.lastSuccessAt,
+      }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -192,14 +245,33 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     if (!refreshed || Date.now() - refreshedAt >= REFRESH_MS) void refresh();
   }, settings.intervalMs);
   refresher.unref();
-  if (options.timer !== false) scheduler.start();
+  // On every replica, leader or not: readiness rests on recent reads, not on reconciles.
+  const freshness = keepFresh({
+    intervalMs: settings.intervalMs,
+    lastObservation: cluster.lastSuccessAt,
+    lastGitHubSuccess: github.lastSuccessAt,
+    observe: cluster.observe,
+    probeGitHub: async () => (await auth()).request("GET /app"),
+    log,
+  });
+  metrics.leader(!elector);
+  if (elector) elector.start();
+  else if (timer) scheduler.start();
   return {
     url,
     trigger: actions.trigger,
-    idle: () => scheduler.idle(),
+    leader: () => elector?.isLeader() ?? true,
+    async idle() {
+      await scheduler.idle();
+      await notifier?.idle();
+    },
     async stop() {
       clearInterval(refresher);
+      await freshness.stop();
       await scheduler.stop();
+      // Released after the last reconcile ended, so the next leader starts on its own.
+      await elector?.stop();
+      await notifier?.idle();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -1,3 +1,4 @@
+import { postNotification } from "../app/notify.ts";
 import { commentTag, hasCommentTag, MAX_BODY_LENGTH } from "../forge/marker.ts";
 import {
   type ApplyReportInput,
@@ -24,6 +25,8 @@ export interface ReportResult {
   status: { sha: string; state: CommitStatus["state"]; context: string };
   /** Said when the report could not comment (no pull request for the commit). */
   note: string | undefined;
+  /** How telling the chat went (NOTIFY_WEBHOOK_URL); undefined when none is set. */
+  notification?: string;
 }
 
 const PLAN_TAG = "plan-guard";
@@ -111,6 +114,7 @@ export async function reportApply(
     );
   }
   await github.setStatus(input.sha, report.status);
+  const notification = await notifyApply(github, input, report.status, comments, env);
   return {
     comments,
     status: { sha: input.sha, state: report.status.state, context: report.status.context },
@@ -118,7 +122,41 @@ export async function reportApply(
       pulls.length === 0
         ? `no merged pull request brought ${input.sha.slice(0, 12)}: the result is only in the commit status`
         : undefined,
+    ...(notification === undefined ? {} : { notification }),
   };
+}
+
+/**
+ * Tells the chat behind NOTIFY_WEBHOOK_URL (a Slack-compatible incoming webhook) that the
+ * merged change was applied, or that applying it failed, in one line with a link to the
+ * pull request's comment (else the run). A failed delivery is said, never an error: the
+ * report itself is done. The URL is a secret and is never printed.
+ */
+async function notifyApply(
+  github: ReportGitHub,
+  input: ApplyReportInput,
+  status: CommitStatus,
+  comments: CommentResult[],
+  env: Record<string, string | undefined>,
+): Promise<string | undefined> {
+  const url = env.NOTIFY_WEBHOOK_URL?.trim();
+  if (!url) return undefined;
+  const { owner, repo } = github.repository;
+  const what = status.state === "success" ? "apply done" : "apply failed";
+  const link = comments[0]?.url ?? input.runUrl;
+  const text = [
+    `${owner}/${repo}: ${what}${input.pool ? ` (pool ${input.pool})` : ""}: ${status.description}`,
+    `(${input.sha.slice(0, 7)})`,
+    link,
+  ]
+    .filter((part) => part !== undefined)
+    .join(" ");
+  try {
+    await postNotification(url, redactSecrets(text, env));
+    return "told the chat (NOTIFY_WEBHOOK_URL)";
+  } catch (error) {
+    return `could not tell the chat: ${(error as Error).message}`;
+  }
 }
 
 /** Marks the merged commit as being applied (a pending status); comments come at the end. */

@@ -93,6 +93,10 @@ Common options:
   --api-url URL          GitHub's REST API (default: GITHUB_API_URL, else https://api.github.com)
   --dry-run              print the comment and the status instead of sending them
 
+With NOTIFY_WEBHOOK_URL set (a Slack-compatible incoming webhook, e.g. from a secret), report
+apply also tells that chat in one line that the change was applied or that applying it failed;
+a failed delivery is printed and does not fail the report.
+
 The token comes from the environment variable GITHUB_TOKEN, never from a flag. A flag given an
 empty value counts as not given, so a workflow can pass expressions that may be empty. Values of
 secret-looking environment variables and secret-shaped strings are removed from everything sent.
@@ -414,6 +418,7 @@ function printResult(io: CliIo, mode: Mode, result: ReportResult): void {
     `report ${mode}: set status ${status.context} = ${status.state} on ${status.sha.slice(0, 12)}\n`,
   );
   if (result.note !== undefined) io.stdout(`report ${mode}: ${result.note}\n`);
+  if (result.notification !== undefined) io.stdout(`report ${mode}: ${result.notification}\n`);
 }
 
 function printDryRun(io: CliIo, target: string, body: string, status: CommitStatus, sha: string) {

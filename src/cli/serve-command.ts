@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
-import { pino } from "pino";
+import { createAppLogger, settingsSecrets } from "../app/app-logger.ts";
 import { registerApp } from "../app/register-app.ts";
 import { hasAppCredentials, readAppSettings } from "../app/settings.ts";
 import { startApp } from "../app/start-app.ts";
@@ -21,14 +21,17 @@ const environment = `Environment:
   PR_AUTOSCALER_COMMAND_POLL, PR_AUTOSCALER_MERGE_POLL  looks without webhooks (5m, 5m)
   KUBECONFIG, KUBE_CONTEXT  the cluster (default: ~/.kube/config, or in-cluster)
   PROMETHEUS_URL, PROMETHEUS_WINDOW   usage from Prometheus instead of metrics-server
+  NOTIFY_WEBHOOK_URL      Slack-compatible incoming webhook: pull requests opened and merged,
+                          repeated failures (docs/observability.md)
   PORT (3000), HOST, WEBHOOK_PATH (/api/github/webhooks), GHE_HOST, LOG_LEVEL (info)
 `;
 
 const serveUsage = `Usage: pr-autoscaler serve [--kubeconfig F] [--context C]
 
 Runs the GitHub App: a reconcile of every managed repository every PR_AUTOSCALER_INTERVAL, and
-GitHub's webhooks at WEBHOOK_PATH, which make a reconcile come sooner. /healthz and /metrics are
-served on the same port. Stops cleanly on SIGINT or SIGTERM. See docs/app.md.
+GitHub's webhooks at WEBHOOK_PATH, which make a reconcile come sooner. /healthz, /readyz and
+/metrics are served on the same port. Stops cleanly on SIGINT or SIGTERM. See docs/app.md and
+docs/observability.md.
 
 ${environment}`;
 
@@ -140,7 +143,7 @@ async function serve(io: CliIo, flags: { kubeconfig?: string; context?: string }
   const settings = readAppSettings(io.env, io.cwd);
   if (flags.kubeconfig) settings.kubeconfig = flags.kubeconfig;
   if (flags.context) settings.kubeContext = flags.context;
-  const log = pino({ level: settings.logLevel, base: { app: "pr-autoscaler" } });
+  const log = createAppLogger({ level: settings.logLevel, secrets: settingsSecrets(settings) });
   const app = await startApp({ settings, log });
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

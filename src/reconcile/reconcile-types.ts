@@ -117,4 +117,17 @@ export interface ReconcileResult {
   decisions: NodeDecision[];
   /** Every pull request the plan wants, as made for the forge (with its policy verdict). */
   planned: PlannedPullRequest[];
+  /**
+   * Every change the plan wants after people's commands, including those paused or held back
+   * by the limits (empty when the run stopped before planning).
+   */
+  proposals: ProposalSummary[];
+}
+
+/** One change the plan wants, as the metrics count it. */
+export interface ProposalSummary {
+  key: string;
+  kind: "nodes" | "resources";
+  /** Resources: `mixed` when some values go up and others down. */
+  direction: "up" | "down" | "mixed";
 }

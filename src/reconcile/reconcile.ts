@@ -11,6 +11,7 @@ import { afterRun, baseDashboard, writeDashboard } from "./dashboard-step.ts";
 import { forgeRepoReader } from "./forge-repo-reader.ts";
 import { mergeReady } from "./merge-step.ts";
 import { planChanges } from "./plan-repo.ts";
+import { policySubject } from "./pull-request-content.ts";
 import { ensurePullRequests } from "./pull-request-step.ts";
 import type { ReconcileResult, ReconcileTarget, TriggerReason } from "./reconcile-types.ts";
 import { rememberSamples } from "./repo-memory.ts";
@@ -40,6 +41,7 @@ export async function reconcile(
     paused: false,
     decisions: [],
     planned: [],
+    proposals: [],
   };
   let configuration = await configurationAt(target, state, false);
   if (!configuration.found) return { ...result, status: "no-config" };
@@ -98,6 +100,11 @@ export async function reconcile(
     settings: target.settings,
     now,
   });
+  result.proposals = controlled.proposals.map((proposal) => ({
+    key: proposal.key,
+    kind: proposal.kind,
+    direction: policySubject(proposal, config).direction,
+  }));
   result.pullRequests = step.outcomes;
   result.decisions = plan.decisions;
   result.planned = step.made;

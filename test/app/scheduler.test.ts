@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@jest/globals";
+import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import { createScheduler } from "../../src/app/scheduler.ts";
 import type { TriggerReason } from "../../src/reconcile/reconcile-types.ts";
 
@@ -62,6 +62,63 @@ describe("createScheduler", () => {
     await stopped;
     scheduler.trigger("a/one", "push");
     expect(runs).toHaveLength(2);
+  });
+
+  describe("pausing the timer (a replica that stopped leading)", () => {
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    /** Releases every run so far and lets their follow-ups start. */
+    async function releaseAll(runs: { release: () => void }[]) {
+      for (const run of runs) run.release();
+      await Promise.resolve();
+      await Promise.resolve();
+    }
+
+    it("stops the timer without stopping triggers, and starts afresh on start", async () => {
+      jest.useFakeTimers();
+      const runs: { repository: string; reasons: TriggerReason[]; release: () => void }[] = [];
+      const scheduler = createScheduler({
+        repositories: () => ["a/one"],
+        intervalMs: 60_000,
+        jitter: 0,
+        run: async (repository, reasons) => {
+          const gate = deferred();
+          runs.push({ repository, reasons, release: gate.resolve });
+          await gate.promise;
+        },
+      });
+      const reasons = () => runs.map((run) => run.reasons.join(","));
+      scheduler.start();
+      scheduler.start();
+      expect(reasons()).toEqual(["start"]);
+      expect(scheduler.timerRunning()).toBe(true);
+      await releaseAll(runs);
+      jest.advanceTimersByTime(60_000);
+      expect(reasons()).toEqual(["start", "timer"]);
+      await releaseAll(runs);
+
+      scheduler.pause();
+      expect(scheduler.timerRunning()).toBe(false);
+      jest.advanceTimersByTime(10 * 60_000);
+      expect(reasons()).toEqual(["start", "timer"]);
+      scheduler.trigger("a/one", "push");
+      expect(reasons()).toEqual(["start", "timer", "push"]);
+      await releaseAll(runs);
+
+      scheduler.start();
+      expect(reasons()).toEqual(["start", "timer", "push", "start"]);
+      await releaseAll(runs);
+      jest.advanceTimersByTime(60_000);
+      expect(reasons()).toEqual(["start", "timer", "push", "start", "timer"]);
+      await releaseAll(runs);
+      await scheduler.stop();
+      expect(scheduler.timerRunning()).toBe(false);
+      scheduler.start();
+      jest.advanceTimersByTime(10 * 60_000);
+      expect(reasons()).toHaveLength(5);
+    });
   });
 
   it("keeps going after a run fails", async () => {

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { hasAppCredentials, readAppSettings } from "../../src/app/settings.ts";
@@ -70,6 +70,66 @@ describe("readAppSettings", () => {
     expect(() => readAppSettings({ APP_ID: "1" }, "/")).toThrow(
       "PRIVATE_KEY or PRIVATE_KEY_PATH must be set",
     );
+  });
+
+  describe("leader election", () => {
+    const election = (env: Record<string, string>) =>
+      readAppSettings({ ...base, ...env }, "/").leaderElection;
+
+    it("is on in a pod that knows its name and namespace, as deploy/ sets them", () => {
+      expect(
+        election({ POD_NAME: "pr-autoscaler-7d9f-x2", POD_NAMESPACE: "pr-autoscaler" }),
+      ).toEqual({
+        lease: "pr-autoscaler",
+        namespace: "pr-autoscaler",
+        identity: "pr-autoscaler-7d9f-x2",
+      });
+    });
+
+    it("is off without them, or when switched off", () => {
+      expect(election({})).toBeUndefined();
+      expect(election({ POD_NAME: "p" })).toBeUndefined();
+      expect(election({ POD_NAMESPACE: "ns" })).toBeUndefined();
+      expect(election({ POD_NAME: "p", POD_NAMESPACE: "ns", LEADER_ELECTION: "false" })).toBe(
+        undefined,
+      );
+    });
+
+    it("when switched on, takes the Lease's name and namespace, and the host name as identity", () => {
+      expect(
+        election({
+          LEADER_ELECTION: "TRUE",
+          LEADER_ELECTION_NAMESPACE: "ops",
+          LEADER_ELECTION_LEASE: "pr-autoscaler.lab",
+          POD_NAMESPACE: "ignored",
+        }),
+      ).toEqual({ lease: "pr-autoscaler.lab", namespace: "ops", identity: hostname() });
+      expect(election({ LEADER_ELECTION: "true", POD_NAMESPACE: "ns", POD_NAME: "" })).toEqual({
+        lease: "pr-autoscaler",
+        namespace: "ns",
+        identity: hostname(),
+      });
+    });
+
+    it("names the variable that is wrong", () => {
+      expect(() => election({ LEADER_ELECTION: "yes" })).toThrow(
+        new UsageError('LEADER_ELECTION must be true or false, not "yes"'),
+      );
+      expect(() => election({ LEADER_ELECTION: "true" })).toThrow(
+        "leader election needs the Lease's namespace: set POD_NAMESPACE",
+      );
+      expect(() => election({ LEADER_ELECTION: "true", LEADER_ELECTION_NAMESPACE: "Ops" })).toThrow(
+        "LEADER_ELECTION_NAMESPACE must be a namespace name (lower-case letters, digits and '-'), not \"Ops\"",
+      );
+      expect(() => election({ POD_NAME: "p", POD_NAMESPACE: "a".repeat(64) })).toThrow(
+        "POD_NAMESPACE must be a namespace name",
+      );
+      expect(() =>
+        election({ POD_NAME: "p", POD_NAMESPACE: "ns", LEADER_ELECTION_LEASE: "my_lease" }),
+      ).toThrow(
+        "LEADER_ELECTION_LEASE must be a Kubernetes object name (lower-case letters, digits, '-' and '.'), not \"my_lease\"",
+      );
+    });
   });
 
   it("tells whether an app is configured at all", () => {

@@ -7,7 +7,8 @@
  *
  * Slow (two `npm ci` from the local npm cache and a `tsc` build): everything is prepared once.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import {
   cp,
   lstat,
@@ -387,6 +388,62 @@ describe("running the image", () => {
     expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it("serves the GitHub App with its CMD, on a read-only filesystem, and stops on SIGTERM", async () => {
+    // GitHub as far as starting needs it: the app's slug, and no installation yet.
+    const github = createServer((request, response) => {
+      const answers: Record<string, unknown> = {
+        "/api/v3/app": { id: 1, slug: "pr-autoscaler", name: "pr-autoscaler" },
+        "/api/v3/app/installations": [],
+      };
+      const answer = answers[(request.url ?? "").split("?")[0] ?? ""];
+      response.writeHead(answer === undefined ? 404 : 200, { "content-type": "application/json" });
+      response.end(JSON.stringify(answer ?? { message: "Not Found" }));
+    });
+    await new Promise<void>((done) => github.listen(0, "127.0.0.1", done));
+    const port = await freePort();
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const [command, ...entryArgs] = lastArgs(final(), "ENTRYPOINT") as string[];
+    const server = spawn(
+      command as string,
+      [...readOnly(), ...entryArgs, ...(lastArgs(final(), "CMD") ?? [])],
+      {
+        cwd: imageDir,
+        env: {
+          PATH: `${nodeBin}:/usr/bin:/bin`,
+          HOME: home,
+          TMPDIR: tmp,
+          ...imageEnv,
+          APP_ID: "1",
+          PRIVATE_KEY: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+          GHE_HOST: `127.0.0.1:${(github.address() as AddressInfo).port}`,
+          GHE_PROTOCOL: "http",
+          HOST: "127.0.0.1",
+          PORT: String(port),
+        },
+      },
+    );
+    let output = "";
+    server.stdout.on("data", (chunk) => {
+      output += chunk;
+    });
+    server.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    const exited = new Promise<number | null>((done) => server.once("exit", (code) => done(code)));
+    try {
+      const health = await poll(`http://127.0.0.1:${port}/healthz`, () => output);
+      expect(health).toBe(200);
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(await metrics.text()).toContain("pr_autoscaler_");
+      expect(output).toContain("pr-autoscaler is running");
+      server.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      server.kill("SIGKILL");
+      await new Promise<void>((done) => github.close(() => done()));
+    }
+  });
+
   describe("its HEALTHCHECK", () => {
     let server: Server;
     let status = 200;
@@ -428,3 +485,24 @@ describe("running the image", () => {
     });
   });
 });
+
+/** A port nothing listens on at the moment. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, "127.0.0.1", done));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((done) => probe.close(() => done()));
+  return port;
+}
+
+/** The status of `url` once something answers there (the server is starting); its output if never. */
+async function poll(url: string, output: () => string): Promise<number> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    try {
+      return (await fetch(url)).status;
+    } catch {
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
+  throw new Error(`nothing answered at ${url}; the server said:\n${output()}`);
+}

@@ -7,7 +7,9 @@
  * and client-node; list with `limit`/`continue` (410 Gone with reason Expired for an expired
  * token), `labelSelector` and `fieldSelector`; GET, DELETE and PATCH (merge and
  * strategic-merge, which coincide for maps such as `spec.unschedulable`) of single objects;
- * the policy/v1 eviction subresource, which honours PodDisruptionBudgets (429 when none is
+ * create (POST, 409 AlreadyExists) and update (PUT, 409 Conflict when the body's
+ * resourceVersion is not the stored one), as leader election uses on coordination.k8s.io
+ * Leases; a new resourceVersion on every write; the policy/v1 eviction subresource, which honours PodDisruptionBudgets (429 when none is
  * allowed, 500 when several PDBs match); 404 for API groups that are not installed; Status
  * objects for errors; bearer-token authentication when asked for.
  *
@@ -35,6 +37,7 @@ export type FakeResource =
   | "poddisruptionbudgets"
   | "horizontalpodautoscalers"
   | "verticalpodautoscalers"
+  | "leases"
   | "nodemetrics"
   | "podmetrics";
 
@@ -132,6 +135,16 @@ export const resourceTypes: Record<FakeResource, ResourceType> = {
     shortNames: ["vpa"],
     verbs: allVerbs,
   },
+  leases: {
+    group: "coordination.k8s.io",
+    version: "v1",
+    plural: "leases",
+    singular: "lease",
+    kind: "Lease",
+    namespaced: true,
+    paginated: true,
+    verbs: allVerbs,
+  },
   nodemetrics: {
     group: "metrics.k8s.io",
     version: "v1beta1",
@@ -188,6 +201,11 @@ export interface FakeFault {
   body?: string;
   /** Or send the real response's headers and half its body, then cut the connection. */
   truncate?: boolean;
+  /**
+   * Answer only after this many ms (a slow server): with the fields above, that answer; with
+   * none of them, the real one. A client that gave up meanwhile gets nothing.
+   */
+  delayMs?: number;
 }
 
 interface ActiveFault extends FakeFault {
@@ -594,7 +612,13 @@ export class FakeKubeApiserver {
       return;
     }
     const fault = this.#matchFault(recorded);
-    if (fault && !fault.truncate) {
+    if (fault?.delayMs !== undefined) {
+      await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      if (request.socket.destroyed) return;
+    }
+    const onlyLate =
+      fault?.delayMs !== undefined && fault.status === undefined && fault.body === undefined;
+    if (fault && !fault.truncate && !onlyLate) {
       const code = fault.status ?? 500;
       const text =
         fault.body ??
@@ -705,6 +729,7 @@ export class FakeKubeApiserver {
     const type = resourceTypes[resource];
     if (namespace && !type.namespaced) throw notFoundPage();
     if (name === undefined) {
+      if (request.method === "POST") return this.#create(resource, namespace, body, contentType);
       if (request.method !== "GET")
         throw new HttpError(405, `${request.method} is not supported on a collection here`);
       return { code: 200, body: this.#listResponse(resource, namespace, request.query) };
@@ -723,6 +748,8 @@ export class FakeKubeApiserver {
       }
       case "PATCH":
         return ok(JSON.stringify(this.#patch(resource, namespace, name, body, contentType)));
+      case "PUT":
+        return ok(JSON.stringify(this.#update(resource, namespace, name, body, contentType)));
       default:
         throw new HttpError(405, `${request.method} is not supported here`);
     }
@@ -928,6 +955,74 @@ export class FakeKubeApiserver {
     return this.put(resource, patched);
   }
 
+  /** POST on a collection: 201 with the stored object, 409 AlreadyExists for a taken name. */
+  #create(
+    resource: FakeResource,
+    namespace: string,
+    body: string,
+    contentType: string,
+  ): { code: number; body: string } {
+    const type = resourceTypes[resource];
+    const object = writtenObject(type, body, contentType);
+    const metadata = object.metadata as Raw;
+    const name = metadata.name;
+    if (typeof name !== "string" || name === "")
+      throw new HttpError(
+        422,
+        `${type.kind} is invalid: metadata.name: Required value: name is required`,
+      );
+    checkNamespace(type, namespace, metadata);
+    if (this.#collection(resource).entries.has(key(namespace, name))) {
+      throw new HttpError(
+        409,
+        `${qualified(type)} "${name}" already exists`,
+        { name, group: type.group, kind: type.plural },
+        "AlreadyExists",
+      );
+    }
+    delete metadata.resourceVersion;
+    delete metadata.uid;
+    metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    return { code: 201, body: JSON.stringify(this.put(resource, object)) };
+  }
+
+  /**
+   * PUT of one object: replaces it whole. A resourceVersion in the body must be the stored one
+   * (409 Conflict otherwise, as optimistic concurrency wants); without one the update is
+   * unconditional. uid and creationTimestamp stay the stored ones.
+   */
+  #update(
+    resource: FakeResource,
+    namespace: string,
+    name: string,
+    body: string,
+    contentType: string,
+  ): Raw {
+    const type = resourceTypes[resource];
+    const object = writtenObject(type, body, contentType);
+    const metadata = object.metadata as Raw;
+    if (metadata.name !== name) {
+      throw new HttpError(
+        400,
+        `the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`,
+      );
+    }
+    checkNamespace(type, namespace, metadata);
+    const stored = this.#object(this.#entry(resource, namespace, name)).metadata as Raw;
+    const expected = metadata.resourceVersion;
+    if (expected !== undefined && expected !== "" && expected !== stored.resourceVersion) {
+      throw new HttpError(
+        409,
+        `Operation cannot be fulfilled on ${qualified(type)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        { name, group: type.group, kind: type.plural },
+        "Conflict",
+      );
+    }
+    metadata.uid = stored.uid;
+    metadata.creationTimestamp = stored.creationTimestamp;
+    return this.put(resource, object);
+  }
+
   #evict(namespace: string, name: string, body: string): { code: number; body: string } {
     let eviction: Raw;
     try {
@@ -990,6 +1085,52 @@ export class FakeKubeApiserver {
       }),
     };
   }
+}
+
+/** `leases.coordination.k8s.io`, as the API server names a resource in its messages. */
+function qualified(type: ResourceType): string {
+  return type.group ? `${type.plural}.${type.group}` : type.plural;
+}
+
+/** The JSON body of a create or update, checked to be an object of the right kind. */
+function writtenObject(type: ResourceType, body: string, contentType: string): Raw {
+  const media = contentType.split(";")[0]?.trim();
+  if (media !== "application/json") {
+    throw new HttpError(
+      415,
+      `the body of the request was in an unknown format - accepted media types include: application/json`,
+    );
+  }
+  let object: unknown;
+  try {
+    object = JSON.parse(body);
+  } catch (error) {
+    throw new HttpError(400, `the body is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof object !== "object" || object === null || Array.isArray(object))
+    throw new HttpError(400, "the body is not a JSON object");
+  const raw = object as Raw;
+  if (raw.kind !== type.kind || raw.apiVersion !== apiVersionOf(type)) {
+    throw new HttpError(
+      400,
+      `expected ${apiVersionOf(type)} ${type.kind}, got ${String(raw.apiVersion)} ${String(raw.kind)}`,
+    );
+  }
+  if (typeof raw.metadata !== "object" || raw.metadata === null) raw.metadata = {};
+  return raw;
+}
+
+/** A namespaced object's namespace is the URL's; one in the body must agree with it. */
+function checkNamespace(type: ResourceType, namespace: string, metadata: Raw): void {
+  if (!type.namespaced) return;
+  if (!namespace) throw new HttpError(405, `${type.plural} are written through a namespace`);
+  if (metadata.namespace !== undefined && metadata.namespace !== namespace) {
+    throw new HttpError(
+      400,
+      `the namespace of the provided object does not match the namespace sent on the request`,
+    );
+  }
+  metadata.namespace = namespace;
 }
 
 function ok(body: string): { code: number; body: string } {

@@ -1,0 +1,216 @@
+import type { Logger } from "pino";
+import { redactSecrets } from "../apply/report-redact.ts";
+import type { ReconcileResult } from "../reconcile/reconcile-types.ts";
+
+/** What a chat message is about. */
+export type NotificationEvent =
+  | "opened"
+  | "merged"
+  | "failing"
+  | "recovered"
+  | "applied"
+  | "apply-failed";
+
+export interface Notification {
+  event: NotificationEvent;
+  /** One line, with the pull request's address at the end when there is one. */
+  text: string;
+}
+
+/** A delivery gives up after this long, so a hung webhook cannot hold anything up. */
+export const NOTIFY_TIMEOUT_MS = 10_000;
+/** Reconciles that fail in a row before people are told (a single blip says nothing). */
+export const FAILURES_BEFORE_NOTIFYING = 3;
+const MAX_REASON = 300;
+
+export interface PostOptions {
+  timeoutMs?: number;
+}
+
+/**
+ * Posts `{"text": …}` to a Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat,
+ * Discord's `/slack` endpoint). Throws when the webhook does not answer 2xx in time; the
+ * error never contains the URL, which is itself a secret.
+ */
+export async function postNotification(
+  url: string,
+  text: string,
+  options: PostOptions = {},
+): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text }),
+      signal: AbortSignal.timeout(options.timeoutMs ?? NOTIFY_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new Error(`the notification webhook could not be reached: ${describeFailure(error)}`);
+  }
+  const answer = (await response.text().catch(() => "")).trim().slice(0, 200);
+  if (!response.ok)
+    throw new Error(
+      `the notification webhook answered ${response.status}${answer ? `: ${answer}` : ""}`,
+    );
+}
+
+/** Why a fetch failed, from its message and its cause's code, without the address asked. */
+function describeFailure(error: unknown): string {
+  // Duck-typed: fetch's errors may come from another realm than this module's Error.
+  const failure = error as { name?: unknown; cause?: { code?: unknown } } | undefined;
+  if (failure?.name === "TimeoutError") return "no answer in time";
+  const code = failure?.cause?.code;
+  if (typeof code === "string") return code;
+  return typeof failure?.name === "string" ? failure.name : "unknown error";
+}
+
+/** The label of a pull request key for people: scale-up, scale-down or right-sizing. */
+function changeName(result: ReconcileResult, key: string): string {
+  const proposal = result.proposals.find((p) => p.key === key);
+  if (key.startsWith("nodes-")) {
+    if (proposal?.direction === "up") return "scale-up";
+    if (proposal?.direction === "down") return "scale-down";
+    return "node count";
+  }
+  return "right-sizing";
+}
+
+/** The messages a reconcile's result calls for: pull requests the bot opened and merged. */
+export function reconcileNotifications(result: ReconcileResult): Notification[] {
+  const messages: Notification[] = [];
+  const line = (
+    what: string,
+    title: string | undefined,
+    number: number | undefined,
+    url?: string,
+  ) =>
+    [
+      `${result.repository}: ${what}`,
+      number === undefined ? undefined : `#${number}`,
+      title === undefined ? undefined : `"${title}"`,
+      url,
+    ]
+      .filter((part) => part !== undefined)
+      .join(" ");
+  for (const outcome of result.pullRequests) {
+    if (outcome.action !== "created") continue;
+    messages.push({
+      event: "opened",
+      text: line(
+        `${changeName(result, outcome.key)} pull request opened`,
+        outcome.title,
+        outcome.number,
+        outcome.url,
+      ),
+    });
+  }
+  for (const merge of result.merges) {
+    if (merge.action !== "merged") continue;
+    const outcome = result.pullRequests.find((o) => o.number === merge.number);
+    const name = outcome ? changeName(result, outcome.key) : "pull request";
+    messages.push({
+      event: "merged",
+      text: line(
+        `${outcome ? `${name} pull request` : name} merged`,
+        outcome?.title,
+        merge.number,
+        outcome?.url,
+      ),
+    });
+  }
+  return messages;
+}
+
+export interface NotifierOptions {
+  /** The incoming webhook's URL (a secret: it is never logged). */
+  url: string;
+  log: Logger;
+  /** Values never to send (the private key, tokens); secret-shaped strings are removed too. */
+  secrets?: readonly string[];
+  timeoutMs?: number;
+  failuresBeforeNotifying?: number;
+  /** Counts each delivery (the app's metrics). */
+  onDelivery?: (event: NotificationEvent, outcome: "sent" | "failed") => void;
+}
+
+export interface Notifier {
+  /** Sends what a finished reconcile calls for; never throws. */
+  reconciled(result: ReconcileResult): Promise<void>;
+  /** A reconcile that threw; never throws. */
+  failed(repository: string, error: unknown): Promise<void>;
+  /** Resolves when every delivery so far has ended. */
+  idle(): Promise<void>;
+}
+
+/**
+ * Tells a chat what the app did: pull requests opened and merged, and a repository whose
+ * reconciles keep failing (once, after several in a row, and once when it recovers).
+ * Deliveries go one after the other; a failed one is logged and dropped.
+ */
+export function createNotifier(options: NotifierOptions): Notifier {
+  const after = options.failuresBeforeNotifying ?? FAILURES_BEFORE_NOTIFYING;
+  const streaks = new Map<string, number>();
+  let queue: Promise<void> = Promise.resolve();
+
+  const clean = (text: string) => {
+    let out = text;
+    for (const secret of options.secrets ?? []) if (secret) out = out.replaceAll(secret, "***");
+    return redactSecrets(out, {});
+  };
+
+  function send(notification: Notification): Promise<void> {
+    queue = queue.then(async () => {
+      try {
+        await postNotification(
+          options.url,
+          clean(notification.text),
+          options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
+        );
+        options.onDelivery?.(notification.event, "sent");
+      } catch (error) {
+        options.onDelivery?.(notification.event, "failed");
+        options.log.warn(
+          { event: notification.event, reason: (error as Error).message },
+          "could not deliver a notification",
+        );
+      }
+    });
+    return queue;
+  }
+
+  function streak(repository: string, failure: string | undefined): Notification | undefined {
+    const before = streaks.get(repository) ?? 0;
+    if (failure === undefined) {
+      streaks.delete(repository);
+      return before >= after
+        ? { event: "recovered", text: `${repository}: reconciles work again` }
+        : undefined;
+    }
+    streaks.set(repository, before + 1);
+    if (before + 1 !== after) return undefined;
+    const reason = failure.length > MAX_REASON ? `${failure.slice(0, MAX_REASON)}…` : failure;
+    return {
+      event: "failing",
+      text: `${repository}: reconcile failed ${after} times in a row: ${reason}`,
+    };
+  }
+
+  return {
+    async reconciled(result) {
+      const failure =
+        result.status === "cluster-error" || result.errors.length > 0
+          ? (result.errors[0] ?? result.status)
+          : undefined;
+      const messages = reconcileNotifications(result);
+      const health = streak(result.repository, failure);
+      if (health) messages.push(health);
+      await Promise.all(messages.map(send));
+    },
+    async failed(repository, error) {
+      const health = streak(repository, error instanceof Error ? error.message : String(error));
+      if (health) await send(health);
+    },
+    idle: () => queue,
+  };
+}
