@@ -7,5 +7,7 @@
  * as a clear error, a handled result, a crash or a file written broken.
  */
 import type { InputFamily } from "./reliability-case.ts";
+import { commandsFamily } from "./reliability-commands.ts";
+import { webhooksFamily } from "./reliability-webhooks.ts";
 
-export const appInputFamilies: InputFamily[] = [];
+export const appInputFamilies: InputFamily[] = [webhooksFamily, commandsFamily];

@@ -1,5 +1,7 @@
-import type { ApplicationFunction, Context, Probot } from "probot";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApplicationFunction, ApplicationFunctionOptions, Context, Probot } from "probot";
 import { z } from "zod";
+import { parseCommands } from "../control/command.ts";
 import { keyOfBranch } from "../forge/branch-name.ts";
 import type { TriggerReason } from "../reconcile/reconcile-types.ts";
 
@@ -16,17 +18,31 @@ export interface WebhookActions {
   installationChanged(): Promise<void>;
 }
 
+/**
+ * `owner/name` as GitHub allows them (an owner of letters, digits, '-' and, for managed users,
+ * '_'; a name of letters, digits, '.', '_' and '-', never "." or ".."): anything else is not a
+ * repository the app could manage, so no reconcile is ever asked for it.
+ */
+const REPOSITORY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
+const FullName = z.string().regex(REPOSITORY_NAME, { error: "expected owner/name" });
+/** A commit id: SHA-1, or SHA-256 in repositories that use it. */
+const CommitSha = z
+  .string()
+  .regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, { error: "expected a commit id" });
+
 // The few fields each event's handler reads; the rest of GitHub's payload is ignored.
-const Repository = z.object({ full_name: z.string(), default_branch: z.string() });
-const Push = z.object({ ref: z.string(), repository: Repository });
+const Repository = z.object({ full_name: FullName });
+const Push = z.object({
+  ref: z.string(),
+  repository: Repository.extend({ default_branch: z.string() }),
+});
 const PullRequestEvent = z.object({
-  action: z.string(),
   repository: Repository,
   pull_request: z.object({
-    number: z.number(),
+    number: z.number().int().positive(),
     head: z.object({
       ref: z.string(),
-      sha: z.string(),
+      sha: CommitSha,
       repo: z.object({ full_name: z.string() }).nullable(),
     }),
   }),
@@ -37,15 +53,22 @@ const CommentEvent = z.object({
   sender: z.object({ login: z.string(), type: z.string().optional() }),
 });
 const RepositoryEvent = z.object({ repository: Repository });
+const Installation = z
+  .object({ id: z.number().int().positive() }, { error: "expected an object with an id" })
+  .nullable()
+  .optional();
 
-const COMMAND = /^\s*\/autoscaler\b/m;
+/** GitHub caps webhook payloads at 25 MB; a larger body is not GitHub's and is not read. */
+export const MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 
 /**
  * The Probot app: each event turns into a reconcile trigger (or a configuration check), never
  * into work done here. Events for repositories the app does not manage are ignored by `trigger`.
  */
 export function webhookApp(actions: WebhookActions): ApplicationFunction {
-  return (app: Probot) => {
+  return (app: Probot, options?: ApplicationFunctionOptions) => {
+    // Runs before Probot's middleware: what Probot itself cannot take is answered 4xx here.
+    options?.addHandler((request, response) => screenDelivery(app, request, response));
     app.on("push", async (context) => onPush(actions, context));
     app.on(
       [
@@ -64,20 +87,104 @@ export function webhookApp(actions: WebhookActions): ApplicationFunction {
   };
 }
 
+/**
+ * Reads a delivery's body (at most MAX_PAYLOAD_BYTES) and answers 413 or 400 for one that no
+ * handler could take: too large, JSON that is not an object, or an `installation` without a
+ * numeric id (Probot authenticates with it before any handler runs). Everything else goes on to
+ * Probot's middleware, which checks the signature and parses the JSON itself; the body is left
+ * for it as `request.body`.
+ */
+async function screenDelivery(
+  app: Probot,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<boolean> {
+  const event = request.headers["x-github-event"];
+  if (request.method !== "POST" || typeof event !== "string") return false;
+  const body = await readBody(request);
+  if (body === undefined) {
+    refuse(response, 413, `the payload is larger than ${MAX_PAYLOAD_BYTES / 1024 / 1024} MB`);
+    return true;
+  }
+  (request as IncomingMessage & { body?: string }).body = body;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body);
+  } catch {
+    return false; // Probot answers 400 "Invalid JSON", after the signature check.
+  }
+  const problem =
+    typeof payload !== "object" || payload === null || Array.isArray(payload)
+      ? "the payload is not a JSON object"
+      : installationProblem(payload);
+  if (problem === undefined) return false;
+  app.log.warn(
+    { event, delivery: request.headers["x-github-delivery"] },
+    `refused a ${event} webhook: ${problem}`,
+  );
+  refuse(response, 400, `${event} webhook: ${problem}`);
+  return true;
+}
+
+function installationProblem(payload: object): string | undefined {
+  const parsed = Installation.safeParse((payload as { installation?: unknown }).installation);
+  return parsed.success ? undefined : `installation.id: ${parsed.error.issues[0]?.message}`;
+}
+
+/** The body as text, or undefined when it is larger than MAX_PAYLOAD_BYTES. */
+async function readBody(request: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // Leaving the loop stops reading: the rest is never buffered.
+    if (size > MAX_PAYLOAD_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function refuse(response: ServerResponse, status: number, error: string): void {
+  // A body left unread ends the connection: the client must not send its next request on it.
+  const close = status === 413 ? { connection: "close" } : {};
+  response
+    .writeHead(status, { "content-type": "application/json", ...close })
+    .end(JSON.stringify({ error }));
+}
+
+/**
+ * The fields a handler reads, or undefined (and a warning naming the event and the fields) when
+ * they are not GitHub's shape: such a delivery is acknowledged and does nothing.
+ */
+function read<T>(schema: z.ZodType<T>, context: Context): T | undefined {
+  const parsed = schema.safeParse(context.payload);
+  if (parsed.success) return parsed.data;
+  const fields = parsed.error.issues.map(
+    (issue) => `${issue.path.join(".") || "(payload)"}: ${issue.message}`,
+  );
+  context.log.warn(
+    { event: context.name, fields },
+    `ignored a ${context.name} webhook whose payload is not GitHub's: ${fields.join("; ")}`,
+  );
+  return undefined;
+}
+
 function onPush(actions: WebhookActions, context: Context): void {
-  const push = Push.parse(context.payload);
+  const push = read(Push, context);
+  if (!push) return;
   // Only the default branch matters: the configuration and the files the plan reads live there.
   if (push.ref === `refs/heads/${push.repository.default_branch}`)
     actions.trigger(push.repository.full_name, "push");
 }
 
 async function onPullRequest(actions: WebhookActions, context: Context): Promise<void> {
-  const event = PullRequestEvent.parse(context.payload);
+  const event = read(PullRequestEvent, context);
+  if (!event) return;
   const repository = event.repository.full_name;
   const { head, number } = event.pull_request;
   const fromFork = head.repo?.full_name.toLowerCase() !== repository.toLowerCase();
   const ours = !fromFork && keyOfBranch(head.ref) !== undefined;
-  if (event.action === "closed") {
+  if ((context.payload as { action?: unknown }).action === "closed") {
     // A merge or close changes cooldowns, limits and what is open: plan again now.
     actions.trigger(repository, "pull-request");
     return;
@@ -86,13 +193,15 @@ async function onPullRequest(actions: WebhookActions, context: Context): Promise
 }
 
 function onComment(actions: WebhookActions, context: Context): void {
-  const event = CommentEvent.parse(context.payload);
+  const event = read(CommentEvent, context);
+  if (!event) return;
   const bot = event.sender.type === "Bot" || event.sender.login.endsWith("[bot]");
-  if (bot || !COMMAND.test(event.comment.body ?? "")) return;
+  // The reconcile takes the commands; a comment without one (or only quoting one) is talk.
+  if (bot || parseCommands(event.comment.body ?? "").length === 0) return;
   actions.trigger(event.repository.full_name, "comment");
 }
 
 function onChecks(actions: WebhookActions, context: Context): void {
-  const event = RepositoryEvent.parse(context.payload);
-  actions.trigger(event.repository.full_name, "checks");
+  const event = read(RepositoryEvent, context);
+  if (event) actions.trigger(event.repository.full_name, "checks");
 }

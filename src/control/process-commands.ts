@@ -1,7 +1,7 @@
 import type { BotPullRequest, Forge, RepoState } from "../forge/forge.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import { applyCommand, type CommandEffect, type CommandPlace } from "./apply-command.ts";
-import { parseCommands, USAGE } from "./command.ts";
+import { inlineCode, parseCommands, USAGE } from "./command.ts";
 import type { CommandGitHub, CommentRecord } from "./command-github.ts";
 import { type ControlState, emptyControlState } from "./control-state.ts";
 
@@ -116,7 +116,7 @@ async function processComment(
   for (const line of lines) {
     if (!line.ok) {
       refused = true;
-      replies.push(`\`${line.text}\`: ${line.problem}.\n\n${USAGE}`);
+      replies.push(`${inlineCode(line.text)}: ${line.problem}.`);
       continue;
     }
     const outcome = applyCommand(result.state, line.command, {
@@ -130,6 +130,8 @@ async function processComment(
     if (outcome.reply) replies.push(outcome.reply);
     for (const effect of outcome.effects) await runEffect(input, effect, result);
   }
+  // One list of the commands after every line that could not be read, however many there were.
+  if (lines.some((line) => !line.ok)) replies.push(USAGE);
   if (replies.length > 0)
     await input.github.reply(
       comment.issueNumber,

@@ -1,0 +1,168 @@
+import { createHmac, generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
+import { pino } from "pino";
+import { createNodeMiddleware, createProbot } from "probot";
+import { Registry } from "prom-client";
+import { createAppServer } from "../../src/app/server.ts";
+import { MAX_PAYLOAD_BYTES, webhookApp } from "../../src/app/webhooks.ts";
+
+const SECRET = "It's a Secret to Everybody";
+const PATH = "/api/github/webhooks";
+
+/** A payload GitHub published for the event (test/fixtures/webhooks), changed by `change`. */
+// biome-ignore lint/suspicious/noExplicitAny: payloads are GitHub's JSON, edited field by field.
+function payload(file: string, change: (event: Record<string, any>) => void = () => {}): string {
+  const event = JSON.parse(
+    readFileSync(new URL(`../fixtures/webhooks/${file}`, import.meta.url), "utf8"),
+  );
+  change(event);
+  return JSON.stringify(event);
+}
+
+function signature(body: string, secret = SECRET): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+const asked: unknown[] = [];
+const warnings: string[] = [];
+let server: ReturnType<typeof createAppServer>;
+let url = "";
+
+beforeAll(async () => {
+  const { privateKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs1", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
+  const log = pino({ level: "warn" }, { write: (line: string) => void warnings.push(line) });
+  const probot = createProbot({
+    env: {},
+    overrides: { appId: 1, privateKey, secret: SECRET, log },
+  });
+  // The composition start-app.ts makes, with actions that only record what they are asked.
+  const webhooks = await createNodeMiddleware(
+    webhookApp({
+      trigger: (repository, reason) => void asked.push({ trigger: repository, reason }),
+      checkPullRequest: async (repository, pull) => void asked.push({ check: repository, pull }),
+      installationChanged: async () => void asked.push("installation"),
+    }),
+    { probot, webhooksPath: PATH },
+  );
+  server = createAppServer({ registry: new Registry(), webhooks });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${PATH}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+beforeEach(() => {
+  asked.length = 0;
+  warnings.length = 0;
+});
+
+async function deliver(event: string, body: string, sign = signature(body)) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-github-event": event,
+      "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+      "x-hub-signature-256": sign,
+    },
+    body,
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+const defaultPush = payload("push.json", (event) => {
+  event.ref = `refs/heads/${event.repository.default_branch}`;
+});
+
+describe("deliveries the app must not act on", () => {
+  it("refuses a push signed with another secret, and asks for no reconcile", async () => {
+    const answer = await deliver("push", defaultPush, signature(defaultPush, "not the secret"));
+    expect(answer.status).toBe(400);
+    expect(answer.text).toContain("signature does not match");
+    expect(asked).toEqual([]);
+    // The same delivery signed rightly does: the refusal was the signature's.
+    expect((await deliver("push", defaultPush)).status).toBe(200);
+    expect(asked).toEqual([{ trigger: "Codertocat/Hello-World", reason: "push" }]);
+  });
+
+  it("refuses a signed body that is JSON but not an object, instead of failing with 500", async () => {
+    for (const body of ["null", "5", '"push"', "[]"]) {
+      const answer = await deliver("push", body);
+      expect(answer).toEqual({
+        status: 400,
+        text: JSON.stringify({ error: "push webhook: the payload is not a JSON object" }),
+      });
+    }
+    expect(asked).toEqual([]);
+  });
+
+  it("refuses an installation whose id is not a number, which Probot would fail on", async () => {
+    const body = payload("push.json", (event) => {
+      event.installation = { id: "957387" };
+    });
+    const answer = await deliver("push", body);
+    expect(answer.status).toBe(400);
+    expect(answer.text).toContain("installation.id");
+    expect(asked).toEqual([]);
+  });
+
+  it("refuses a body larger than GitHub ever sends, and serves the next delivery", async () => {
+    const body = payload("issue_comment.created.json", (event) => {
+      event.comment.body = "x".repeat(MAX_PAYLOAD_BYTES);
+    });
+    const answer = await deliver("issue_comment", body);
+    expect(answer.status).toBe(413);
+    expect(answer.text).toContain("larger than 25 MB");
+    expect((await deliver("push", defaultPush)).status).toBe(200);
+    expect(asked).toEqual([{ trigger: "Codertocat/Hello-World", reason: "push" }]);
+  });
+});
+
+describe("payloads that are not GitHub's shape", () => {
+  it("are acknowledged, do nothing, and a warning names the event and the field", async () => {
+    const body = payload("pull_request.opened.json", (event) => {
+      event.pull_request.number = -1;
+    });
+    expect((await deliver("pull_request", body)).status).toBe(200);
+    expect(asked).toEqual([]);
+    expect(warnings.join("\n")).toContain(
+      "ignored a pull_request webhook whose payload is not GitHub's: pull_request.number:",
+    );
+  });
+
+  it("never ask for a reconcile of something that is not owner/name", async () => {
+    for (const name of ["../../etc/passwd", "octocat/hello/world", "octocat/..", "octocat"]) {
+      const body = payload("push.json", (event) => {
+        event.ref = `refs/heads/${event.repository.default_branch}`;
+        event.repository.full_name = name;
+      });
+      expect((await deliver("push", body)).status).toBe(200);
+    }
+    expect(asked).toEqual([]);
+    expect(warnings.filter((line) => line.includes("repository.full_name"))).toHaveLength(4);
+  });
+});
+
+describe("comments", () => {
+  it("ask for a reconcile only when they hold a command that is not quoted or shown as code", async () => {
+    const comment = (text: string) =>
+      payload("issue_comment.created.json", (event) => {
+        event.comment.body = text;
+      });
+    for (const text of ["> /autoscaler pause", "```\n/autoscaler pause\n```", "run /autoscaler"])
+      expect((await deliver("issue_comment", comment(text))).status).toBe(200);
+    expect(asked).toEqual([]);
+    expect((await deliver("issue_comment", comment("Later.\r\n/Autoscaler pause"))).status).toBe(
+      200,
+    );
+    expect(asked).toEqual([{ trigger: "Codertocat/Hello-World", reason: "comment" }]);
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "@jest/globals";
+import { inlineCode, MAX_COMMANDS_PER_COMMENT, parseCommands } from "../../src/control/command.ts";
+
+function verbs(body: string): string[] {
+  return parseCommands(body).map((line) => (line.ok ? line.command.verb : `!${line.problem}`));
+}
+
+describe("parseCommands reads a comment as GitHub renders it", () => {
+  it("ends lines at a lone CR, as Markdown does", () => {
+    expect(verbs("/autoscaler pause\r/autoscaler scale workers=3")).toEqual(["pause", "scale"]);
+  });
+
+  it("takes the prefix in any case, as phone keyboards capitalise it", () => {
+    expect(verbs("/Autoscaler pause\n/AUTOSCALER resume ALL")).toEqual(["pause", "resume"]);
+  });
+
+  it("closes a fence only with the same character, at least as long", () => {
+    const body = "~~~\n```\n/autoscaler pause\n```\n~~~\n/autoscaler resume";
+    expect(verbs(body)).toEqual(["resume"]);
+    expect(verbs("````\n```\n/autoscaler pause\n````\n/autoscaler hold")).toEqual(["hold"]);
+  });
+
+  it("keeps a fence open whatever its info string holds", () => {
+    expect(verbs("```sh\u2028x\n/autoscaler pause\n")).toEqual([]);
+  });
+
+  it("skips indented code after a blank line, not an indented line of a paragraph", () => {
+    expect(verbs("Try this:\n\n    /autoscaler pause")).toEqual([]);
+    expect(verbs("\t/autoscaler pause")).toEqual([]);
+    expect(verbs("Pausing for the night\n    /autoscaler pause")).toEqual(["pause"]);
+  });
+
+  it("skips HTML comments, which GitHub does not show", () => {
+    expect(verbs("<!--\n/autoscaler pause\n-->\n/autoscaler resume")).toEqual(["resume"]);
+  });
+
+  it("indents with spaces and tabs only: a no-break space does not start a block", () => {
+    expect(verbs("\u00a0<!--\n/autoscaler pause")).toEqual(["pause"]);
+  });
+});
+
+describe("parseCommands' arguments", () => {
+  it("refuses a pool name the configuration could not hold, naming it", () => {
+    expect(verbs("/autoscaler pause ../../etc")).toEqual([
+      "!`../../etc` is not a pool name (letters, digits, '.', '_' and '-', at most 63)",
+    ]);
+  });
+
+  it("allows spaces around '=' in scale, never inside the pool name", () => {
+    expect(parseCommands("/autoscaler scale workers = 3")[0]).toMatchObject({
+      ok: true,
+      command: { verb: "scale", pool: "workers", count: 3 },
+    });
+    expect(verbs("/autoscaler scale work ers=3")).toEqual([
+      "!write `/autoscaler scale POOL=N`, e.g. `/autoscaler scale workers=5`",
+    ]);
+  });
+
+  it("takes at most a few commands from one comment and says so once", () => {
+    const lines = parseCommands("/autoscaler scale workers=3\n".repeat(1000));
+    expect(lines).toHaveLength(MAX_COMMANDS_PER_COMMENT + 1);
+    expect(lines.at(-1)).toMatchObject({
+      ok: false,
+      problem: `a comment takes at most ${MAX_COMMANDS_PER_COMMENT} commands; this one and any after it are left alone`,
+    });
+  });
+});
+
+describe("inlineCode", () => {
+  it("quotes text holding backticks so that none ends the span", () => {
+    expect(inlineCode("fro`b` @someone")).toBe("``fro`b` @someone``");
+    expect(inlineCode("`x`")).toBe("`` `x` ``");
+  });
+
+  it("shortens long text", () => {
+    expect(inlineCode("x".repeat(100), 10)).toBe(`\`${"x".repeat(10)}…\``);
+  });
+});
