@@ -341,7 +341,7 @@ describe("the Deployment", () => {
     expect(Object.keys(resources?.limits ?? {}).sort()).toEqual(["cpu", "memory"]);
   });
 
-  it("reads the GitHub App's credentials from the Secret, the webhook secret optionally", () => {
+  it("reads the GitHub App's credentials from the Secret, the webhook secret and chat URL optionally", () => {
     const fromSecret = (container().env ?? []).filter((entry) => entry.valueFrom?.secretKeyRef);
     expect(fromSecret).toEqual([
       { name: "APP_ID", valueFrom: { secretKeyRef: { name: secretName, key: "APP_ID" } } },
@@ -352,6 +352,12 @@ describe("the Deployment", () => {
       {
         name: "WEBHOOK_SECRET",
         valueFrom: { secretKeyRef: { name: secretName, key: "WEBHOOK_SECRET", optional: true } },
+      },
+      {
+        name: "NOTIFY_WEBHOOK_URL",
+        valueFrom: {
+          secretKeyRef: { name: secretName, key: "NOTIFY_WEBHOOK_URL", optional: true },
+        },
       },
     ]);
     const configMap = one("ConfigMap");
@@ -389,7 +395,12 @@ describe("credentials", () => {
     expect(rest).toEqual([]);
     expect(secret?.metadata).toEqual({ name: secretName, namespace });
     const stringData = secret?.stringData as Record<string, string>;
-    expect(Object.keys(stringData).sort()).toEqual(["APP_ID", "PRIVATE_KEY", "WEBHOOK_SECRET"]);
+    expect(Object.keys(stringData).sort()).toEqual([
+      "APP_ID",
+      "NOTIFY_WEBHOOK_URL",
+      "PRIVATE_KEY",
+      "WEBHOOK_SECRET",
+    ]);
     for (const value of Object.values(stringData)) expect(value.trim()).toMatch(/^<[^<>]+>$/);
     expect(await schemaProblem(secret as KubeObject)).toBeUndefined();
   });
