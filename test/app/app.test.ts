@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import nock from "nock";
@@ -6,40 +6,14 @@ import { pino } from "pino";
 import type { AppSettings } from "../../src/app/settings.ts";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
-import { DEFAULT_SETTINGS } from "../../src/reconcile/reconcile-types.ts";
 import { BOT_LOGIN, FakeGitHub } from "../reconcile/support/fake-github.ts";
 import { CONFIG_PATH, cluster, infraFiles, NOW } from "../reconcile/support/infra.ts";
 import { mockGitHub } from "../support/github.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
+import { testAppSettings, WEBHOOK_SECRET } from "./support/app-settings.ts";
 
-const SECRET = "It's a Secret to Everybody";
-const { privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
-
-function settings(overrides: Partial<AppSettings> = {}): AppSettings {
-  return {
-    appId: 1,
-    privateKey,
-    webhookSecret: SECRET,
-    webhookPath: "/api/github/webhooks",
-    port: 0,
-    host: "127.0.0.1",
-    baseUrl: undefined,
-    repositories: undefined,
-    intervalMs: 60_000,
-    reconcile: DEFAULT_SETTINGS,
-    kubeconfig: undefined,
-    kubeContext: undefined,
-    prometheusUrl: undefined,
-    prometheusToken: undefined,
-    prometheusWindowSeconds: undefined,
-    logLevel: "info",
-    ...overrides,
-  };
-}
+const SECRET = WEBHOOK_SECRET;
+const settings = testAppSettings;
 
 /** A webhook payload as JSON, changed freely by the tests (its shape is GitHub's). */
 // biome-ignore lint/suspicious/noExplicitAny: payloads are GitHub's JSON, edited field by field.

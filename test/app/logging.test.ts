@@ -1,10 +1,3 @@
-/**
- * The server's log lines never carry a secret: the private key, the webhook secret, GitHub
- * tokens, the Prometheus bearer token, the notification webhook's URL. Each test logs realistic
- * events (errors as Octokit and fetch make them, a settings object) into a stream and searches
- * the whole output for every secret value.
- */
-import { generateKeyPairSync } from "node:crypto";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { RequestError } from "@octokit/request-error";
@@ -12,42 +5,26 @@ import nock from "nock";
 import { createAppLogger, settingsSecrets } from "../../src/app/app-logger.ts";
 import type { AppSettings } from "../../src/app/settings.ts";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
-import { DEFAULT_SETTINGS } from "../../src/reconcile/reconcile-types.ts";
 import { FakeGitHub } from "../reconcile/support/fake-github.ts";
 import { infraFiles, NOW } from "../reconcile/support/infra.ts";
 import { mockGitHub } from "../support/github.ts";
+import { PRIVATE_KEY, testAppSettings } from "./support/app-settings.ts";
 
-const { privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
+const privateKey = PRIVATE_KEY;
 const WEBHOOK_SECRET = "whsec-It's a Secret to Everybody";
 const PROMETHEUS_TOKEN = "prom-bearer-7f3a9c1e5b2d4f60";
 const NOTIFY_URL = "https://hooks.slack.com/services/T0001/B0002/hooksecretZZZZZZZZZZZZZZ";
 const INSTALLATION_TOKEN = "ghs_16C7e42F292c6912E7710c838347Ae178B4a";
 
 function settings(overrides: Partial<AppSettings> = {}): AppSettings {
-  return {
-    appId: 1,
-    privateKey,
+  return testAppSettings({
     webhookSecret: WEBHOOK_SECRET,
-    webhookPath: "/api/github/webhooks",
-    port: 0,
-    host: "127.0.0.1",
-    baseUrl: undefined,
-    repositories: undefined,
-    intervalMs: 60_000,
-    reconcile: DEFAULT_SETTINGS,
-    kubeconfig: undefined,
-    kubeContext: undefined,
     prometheusUrl: "http://prometheus.monitoring:9090",
     prometheusToken: PROMETHEUS_TOKEN,
-    prometheusWindowSeconds: undefined,
     notifyWebhookUrl: NOTIFY_URL,
     logLevel: "trace",
     ...overrides,
-  };
+  });
 }
 
 /** Every secret value, and each line of the private key on its own. */

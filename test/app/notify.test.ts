@@ -1,8 +1,3 @@
-/**
- * Notifications to a Slack-compatible incoming webhook, received by a real HTTP server on
- * 127.0.0.1 that answers as the test says.
- */
-import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
@@ -10,14 +5,14 @@ import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import nock from "nock";
 import { pino } from "pino";
 import { createNotifier, postNotification, reconcileNotifications } from "../../src/app/notify.ts";
-import { type AppSettings, readAppSettings } from "../../src/app/settings.ts";
+import { readAppSettings } from "../../src/app/settings.ts";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
-import { DEFAULT_SETTINGS } from "../../src/reconcile/reconcile-types.ts";
 import { FakeGitHub } from "../reconcile/support/fake-github.ts";
 import { cluster, infraFiles, NOW } from "../reconcile/support/infra.ts";
 import { mockGitHub } from "../support/github.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
+import { testAppSettings } from "./support/app-settings.ts";
 
 /** The path of a Slack incoming webhook holds its secret. */
 const HOOK_PATH = "/services/T0001/B0002/hooktokenXXXXXXXXXXXXXXXX";
@@ -307,34 +302,10 @@ describe("NOTIFY_WEBHOOK_URL", () => {
 });
 
 describe("the running app", () => {
-  const { privateKey } = generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: "pkcs1", format: "pem" },
-    publicKeyEncoding: { type: "spki", format: "pem" },
-  });
-
   it("tells the chat when it opens a scale-up pull request", async () => {
     const hook = await receiver();
     const github = new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
-    const settings: AppSettings = {
-      appId: 1,
-      privateKey,
-      webhookSecret: undefined,
-      webhookPath: "/api/github/webhooks",
-      port: 0,
-      host: "127.0.0.1",
-      baseUrl: undefined,
-      repositories: undefined,
-      intervalMs: 60_000,
-      reconcile: DEFAULT_SETTINGS,
-      kubeconfig: undefined,
-      kubeContext: undefined,
-      prometheusUrl: undefined,
-      prometheusToken: undefined,
-      prometheusWindowSeconds: undefined,
-      notifyWebhookUrl: hook.url,
-      logLevel: "info",
-    };
+    const settings = testAppSettings({ webhookSecret: undefined, notifyWebhookUrl: hook.url });
     running = await startApp({
       settings,
       log: pino({ level: "silent" }),

@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from "node:crypto";
 import { Writable } from "node:stream";
 import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import nock from "nock";
@@ -9,10 +8,10 @@ import { type RunningApp, startApp } from "../../src/app/start-app.ts";
 import { KubeApiError } from "../../src/cluster/kube-client.ts";
 import { ClusterReadError } from "../../src/cluster/read-snapshot.ts";
 import type { Snapshot } from "../../src/planning/snapshot.ts";
-import { DEFAULT_SETTINGS } from "../../src/reconcile/reconcile-types.ts";
 import { FakeGitHub } from "../reconcile/support/fake-github.ts";
 import { cluster, infraFiles, NOW } from "../reconcile/support/infra.ts";
 import { mockGitHub } from "../support/github.ts";
+import { testAppSettings } from "./support/app-settings.ts";
 import { scrape } from "./support/scrape.ts";
 
 const MINUTE = 60_000;
@@ -138,31 +137,8 @@ describe("keeping readiness fresh on a replica that does not reconcile", () => {
   });
 });
 
-const { privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
-
 function settings(): AppSettings {
-  return {
-    appId: 1,
-    privateKey,
-    webhookSecret: undefined,
-    webhookPath: "/api/github/webhooks",
-    port: 0,
-    host: "127.0.0.1",
-    baseUrl: undefined,
-    repositories: undefined,
-    intervalMs: MINUTE,
-    reconcile: DEFAULT_SETTINGS,
-    kubeconfig: undefined,
-    kubeContext: undefined,
-    prometheusUrl: undefined,
-    prometheusToken: undefined,
-    prometheusWindowSeconds: undefined,
-    logLevel: "info",
-  };
+  return testAppSettings({ webhookSecret: undefined, intervalMs: MINUTE });
 }
 
 let running: RunningApp | undefined;

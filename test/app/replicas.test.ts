@@ -3,7 +3,7 @@
  * (nock) and one Kubernetes API (the fake API server on 127.0.0.1): the Lease's holder alone
  * runs the timer; webhooks work on either.
  */
-import { createHmac, generateKeyPairSync } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,19 +14,14 @@ import { pino } from "pino";
 import type { AppSettings } from "../../src/app/settings.ts";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
-import { DEFAULT_SETTINGS } from "../../src/reconcile/reconcile-types.ts";
 import { FakeGitHub } from "../reconcile/support/fake-github.ts";
 import { cluster, infraFiles, NOW } from "../reconcile/support/infra.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { mockGitHub } from "../support/github.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
+import { testAppSettings, WEBHOOK_SECRET } from "./support/app-settings.ts";
 
-const SECRET = "It's a Secret to Everybody";
-const { privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
+const SECRET = WEBHOOK_SECRET;
 const namespace = "pr-autoscaler";
 
 let dir: string;
@@ -52,25 +47,10 @@ afterAll(async () => {
 });
 
 function settings(identity: string): AppSettings {
-  return {
-    appId: 1,
-    privateKey,
-    webhookSecret: SECRET,
-    webhookPath: "/api/github/webhooks",
-    port: 0,
-    host: "127.0.0.1",
-    baseUrl: undefined,
-    repositories: undefined,
-    intervalMs: 60_000,
-    reconcile: DEFAULT_SETTINGS,
+  return testAppSettings({
     kubeconfig,
-    kubeContext: undefined,
-    prometheusUrl: undefined,
-    prometheusToken: undefined,
-    prometheusWindowSeconds: undefined,
-    logLevel: "info",
     leaderElection: { lease: "pr-autoscaler", namespace, identity },
-  };
+  });
 }
 
 async function replica(identity: string, results: ReconcileResult[]): Promise<RunningApp> {
