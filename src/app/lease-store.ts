@@ -2,7 +2,8 @@ import http from "node:http";
 import https from "node:https";
 import { z } from "zod";
 import { KubeApiError } from "../cluster/kube-client.ts";
-import { applyKubeCredentials, type LoadedKubeConfig, usesProxy } from "../cluster/kube-config.ts";
+import type { LoadedKubeConfig } from "../cluster/kube-config.ts";
+import { type KubeResponse, kubeRequest } from "../cluster/kube-request.ts";
 
 /** The leader-election fields of a coordination.k8s.io/v1 Lease's spec. */
 export interface LeaseRecord {
@@ -65,7 +66,7 @@ const apiVersion = "coordination.k8s.io/v1";
 
 /**
  * A {@link LeaseStore} on the Kubernetes API with the kubeconfig's credentials. It sends its
- * own requests (as the cluster reader does) so that the server does not load
+ * own requests (src/cluster/kube-request.ts, as drain does) so that the server does not load
  * @kubernetes/client-node, about 85 MB, for three verbs: get, create and update (PUT), the
  * ones deploy/base/role.yaml grants.
  */
@@ -79,23 +80,10 @@ export function kubeLeaseStore(options: KubeLeaseStoreOptions): LeaseStore {
   const agent = secure
     ? new https.Agent({ keepAlive: true, maxSockets: 2 })
     : new http.Agent({ keepAlive: true, maxSockets: 2 });
-  const proxied = usesProxy(loaded);
   const timeoutMs = options.timeoutMs ?? 5_000;
 
-  async function call(method: "GET" | "POST" | "PUT", path: string, body?: unknown) {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = {
-      Accept: "application/json",
-      "User-Agent": "pr-autoscaler",
-    };
-    if (text !== undefined) {
-      headers["Content-Type"] = "application/json";
-      headers["Content-Length"] = String(Buffer.byteLength(text));
-    }
-    const requestOptions: https.RequestOptions = { method, headers };
-    await applyKubeCredentials(loaded, requestOptions);
-    if (!proxied) requestOptions.agent = agent;
-    return send(new URL(loaded.server.replace(/\/$/, "") + path), requestOptions, text, timeoutMs);
+  function call(method: "GET" | "POST" | "PUT", path: string, body?: unknown) {
+    return kubeRequest(loaded, { method, path, body, timeoutMs, agent });
   }
 
   function stored(method: string, path: string, status: number, text: string): StoredLease {
@@ -172,62 +160,8 @@ function specOf(record: LeaseRecord): Record<string, unknown> {
   };
 }
 
-interface Answer {
-  status: number;
-  text: string;
-  reason: string | undefined;
-  message: string | undefined;
-}
-
-function send(
-  url: URL,
-  options: https.RequestOptions,
-  body: string | undefined,
-  timeoutMs: number,
-): Promise<Answer> {
-  const what = `${options.method} ${url.pathname}`;
-  return new Promise((resolve, reject) => {
-    const request = (url.protocol === "https:" ? https : http).request(url, options, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("error", (error) => reject(networkError(what, error, url.pathname)));
-      response.on("aborted", () =>
-        reject(new KubeApiError(`${what}: the response was cut short`, url.pathname)),
-      );
-      response.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        resolve({ status: response.statusCode ?? 0, text, ...statusOf(text) });
-      });
-    });
-    request.setTimeout(timeoutMs, () =>
-      request.destroy(new Error(`no response within ${Math.round(timeoutMs / 1000)}s`)),
-    );
-    request.on("error", (error) => reject(networkError(what, error, url.pathname)));
-    request.end(body);
-  });
-}
-
-function networkError(what: string, error: Error, path: string): KubeApiError {
-  const code = (error as NodeJS.ErrnoException).code;
-  return new KubeApiError(`${what}: ${code ? `${code} ` : ""}${error.message}`, path);
-}
-
-function statusOf(text: string): Pick<Answer, "reason" | "message"> {
-  try {
-    const parsed = JSON.parse(text) as { kind?: unknown; reason?: unknown; message?: unknown };
-    if (parsed.kind !== "Status") return { reason: undefined, message: undefined };
-    return {
-      reason: typeof parsed.reason === "string" ? parsed.reason : undefined,
-      message: typeof parsed.message === "string" ? parsed.message : undefined,
-    };
-  } catch {
-    // A proxy's or a plain 404 page's text.
-    return { reason: undefined, message: undefined };
-  }
-}
-
 /** What went wrong, with what to do for the usual causes. */
-function failure(method: string, path: string, answer: Answer): KubeApiError {
+function failure(method: string, path: string, answer: KubeResponse): KubeApiError {
   const detail = answer.message ?? answer.text.trim().slice(0, 200);
   const hint =
     answer.status === 403

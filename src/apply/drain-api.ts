@@ -1,11 +1,11 @@
 import { createKubeClient, KubeApiError, type KubeClient } from "../cluster/kube-client.ts";
 import type { LoadedKubeConfig } from "../cluster/kube-config.ts";
+import { type KubeRequest, kubeRequest, responseError } from "../cluster/kube-request.ts";
 import { isNodeLocalVolume } from "../cluster/local-volumes.ts";
 import { list, number, type Raw, record, string, stringMap } from "../cluster/raw.ts";
 import type { LabelSelector } from "../planning/snapshot.ts";
 import type { ClaimVolume } from "./drain-decide.ts";
 import { type DrainPod, toDrainPod } from "./drain-pod.ts";
-import { type KubeRequest, kubeRequest, responseError } from "./drain-request.ts";
 
 /** A node as draining sees it. */
 export interface DrainNode {

@@ -1,7 +1,7 @@
 import { createKubeClient, KubeApiError } from "../cluster/kube-client.ts";
 import type { LoadedKubeConfig } from "../cluster/kube-config.ts";
 import { listAll } from "../cluster/kube-list.ts";
-import { type KubeRequest, kubeRequest, responseError } from "./drain-request.ts";
+import { type KubeRequest, kubeRequest, responseError } from "../cluster/kube-request.ts";
 import { type LingeringNode, type PoolNode, toPoolNode } from "./wait-nodes-state.ts";
 
 /** The API calls the wait makes. */

@@ -1,9 +1,9 @@
 import http from "node:http";
 import https from "node:https";
-import { KubeApiError } from "../cluster/kube-client.ts";
-import { applyKubeCredentials, type LoadedKubeConfig } from "../cluster/kube-config.ts";
+import { KubeApiError } from "./kube-client.ts";
+import { applyKubeCredentials, type LoadedKubeConfig, usesProxy } from "./kube-config.ts";
 
-export type KubeMethod = "GET" | "POST" | "PATCH" | "DELETE";
+export type KubeMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export interface KubeRequest {
   method: KubeMethod;
@@ -15,6 +15,11 @@ export interface KubeRequest {
   /** Default `application/json` when there is a body. */
   contentType?: string;
   timeoutMs?: number;
+  /**
+   * Connections to reuse (keep-alive) for a caller that asks often, such as a Lease renewal
+   * every two seconds; not used through a proxy, whose own agent the credentials set.
+   */
+  agent?: http.Agent;
 }
 
 /** An API answer of any status: callers decide what 404, 409 or 429 mean for them. */
@@ -54,6 +59,7 @@ export async function kubeRequest(
   }
   const options: https.RequestOptions = { method: request.method, headers };
   await applyKubeCredentials(loaded, options);
+  if (request.agent && !usesProxy(loaded)) options.agent = request.agent;
   const text = await send(url, options, body, request, request.timeoutMs ?? 30_000);
   return { ...text, ...readStatus(text.text) };
 }
