@@ -195,9 +195,7 @@ function historyEvidence(
   for (let i = 1; i < inWindow.length; i++)
     widest = Math.max(widest, (inWindow[i]?.at ?? 0) - (inWindow[i - 1]?.at ?? 0));
   const covered =
-    widest <= gap &&
-    end - last.at <= gap &&
-    first.at - start <= leadingGap(gap, widest, windowMs);
+    widest <= gap && end - last.at <= gap && first.at - start <= leadingGap(gap, widest, windowMs);
   return { covered, coveredMs: end - first.at, values };
 }
 
