@@ -1,6 +1,7 @@
 /**
  * Reliability run: feeds malformed and hostile inputs to pr-autoscaler's readers and editors
- * and counts the outcomes (clear errors, handled results, crashes, files written broken).
+ * and counts the outcomes (clear errors, handled results, crashes, files written broken); then
+ * runs the fault and concurrency scenarios (bench/reliability-faults.ts).
  * Prints the figures and the findings, and rewrites their sections of docs/reliability.md.
  *
  *   node bench/reliability.ts [--generated 80] [--seed 20261127] [--family NAME]...
@@ -14,6 +15,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultSeed, reliabilityFamilies } from "./reliability-families.ts";
+import { renderFaultTable, runReliabilityFaults } from "./reliability-faults.ts";
 import {
   type FamilyReport,
   formatFindings,
@@ -74,6 +76,10 @@ const table = formatTable(reports, {
 const findings = formatFindings(reports);
 process.stdout.write(`\n${table}\n\nFindings:\n${findings}\n`);
 
+// Faults and concurrency (bench/reliability-faults.ts) run with the whole set, not with --family.
+const faults = names.length === 0 ? renderFaultTable(await runReliabilityFaults()) : undefined;
+if (faults) process.stdout.write(`\nFaults and concurrency:\n${faults}\n`);
+
 if (values.dump) {
   await mkdir(values.dump, { recursive: true });
   for (const report of reports) {
@@ -95,6 +101,7 @@ if (!values["no-write"] && names.length === 0) {
   let text = await readFile(doc, "utf8");
   text = replaceSection(text, "reliability-table", table);
   text = replaceSection(text, "reliability-findings", findings);
+  if (faults) text = replaceSection(text, "reliability-faults", faults);
   await writeFile(doc, text);
   process.stdout.write("\nUpdated docs/reliability.md.\n");
 }

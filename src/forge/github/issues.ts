@@ -9,28 +9,54 @@ const MAX_PAGES = 5;
  * Keeps one issue per key, found again by the issue label and a hidden marker. It is updated in
  * place only when its title or body changed: an unchanged issue costs the (conditional) list
  * read alone. An issue people closed stays closed until its text changes. Duplicates (two
- * replicas creating at once) are closed in favour of the oldest.
+ * replicas creating at once) are closed in favour of the oldest, when found and right after
+ * creating one: GitHub cannot create an issue only if none exists, so the creator looks again.
  */
 export async function ensureBotIssue(
   context: ForgeContext,
   desired: DesiredIssue,
 ): Promise<IssueResult> {
-  const [issue, ...duplicates] = await findIssues(context, desired.key);
+  const issue = await oldestClosingOthers(context, desired.key);
+  const wantOpen = desired.open ?? true;
+  if (issue) return converge(context, issue, desired);
+  if (!wantOpen) return { action: "absent" };
+  const created = await context.client.call(
+    `open issue ${desired.key}`,
+    "POST /repos/{owner}/{repo}/issues",
+    {
+      title: desired.title.trim(),
+      body: withIssueMarker(desired.body, { key: desired.key }),
+      labels: [context.issueLabel],
+    },
+    GitHubIssue,
+  );
+  // Of two created at once, each creator sees both here (its own exists by now): both keep
+  // the older. The other's text may differ from this run's, so it is brought up to date.
+  const kept = await oldestClosingOthers(context, desired.key);
+  if (!kept || kept.number === created.number) return { action: "created", number: created.number };
+  return converge(context, kept, desired);
+}
+
+/** The oldest issue for `key`, after closing the others as duplicates. */
+async function oldestClosingOthers(
+  context: ForgeContext,
+  key: string,
+): Promise<GitHubIssue | undefined> {
+  const [issue, ...duplicates] = await findIssues(context, key);
   for (const duplicate of duplicates) await closeDuplicate(context, duplicate, issue);
+  return issue;
+}
+
+/** Updates the issue when its text or state is not the wanted one. */
+async function converge(
+  context: ForgeContext,
+  issue: GitHubIssue,
+  desired: DesiredIssue,
+): Promise<IssueResult> {
   const wantOpen = desired.open ?? true;
   // GitHub trims titles; comparing untrimmed ones would update the issue on every run.
   const title = desired.title.trim();
   const body = withIssueMarker(desired.body, { key: desired.key });
-  if (!issue) {
-    if (!wantOpen) return { action: "absent" };
-    const created = await context.client.call(
-      `open issue ${desired.key}`,
-      "POST /repos/{owner}/{repo}/issues",
-      { title, body, labels: [context.issueLabel] },
-      GitHubIssue,
-    );
-    return { action: "created", number: created.number };
-  }
   const sameText = issue.title === title && (issue.body ?? "") === body;
   const unchanged = wantOpen ? sameText : issue.state === "closed";
   if (unchanged) return { action: "unchanged", number: issue.number };

@@ -36,10 +36,18 @@ describe("the dashboard issue", () => {
     github.scope
       .post(`${REPO_PATH}/issues`)
       .reply(201, issue({ number: 40, title: DASHBOARD.title, body: marked(BODY_1) }));
+    // Created: looked for again, in case another replica created one at the same moment.
+    listIssues(
+      github,
+      [issue({ number: 40, title: DASHBOARD.title, body: marked(BODY_1) })],
+      '"i2"',
+      '"i1"',
+    );
     expect(await forge.ensureIssue({ ...DASHBOARD, body: BODY_1 })).toEqual({
       action: "created",
       number: 40,
     });
+    expect(github.calls()).toEqual(["GET /issues", "POST /issues", "GET /issues"]);
     expect(github.requests[1]?.body).toEqual({
       title: DASHBOARD.title,
       body: marked(BODY_1),
@@ -52,7 +60,7 @@ describe("the dashboard issue", () => {
       github,
       [issue({ number: 40, title: DASHBOARD.title, body: marked(BODY_1) })],
       '"i2"',
-      '"i1"',
+      '"i2"',
     );
     github.scope
       .patch(`${REPO_PATH}/issues/40`)
@@ -171,6 +179,43 @@ describe("the dashboard issue", () => {
 
     expect(result).toEqual({ action: "unchanged", number: 40 });
     expect(github.requests[1]?.body).toEqual({ state: "closed", state_reason: "duplicate" });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("closes its own new issue when another replica created one just before, and keeps that", async () => {
+    const github = mockGitHub();
+    listIssues(github, [], '"i1"');
+    github.scope
+      .post(`${REPO_PATH}/issues`)
+      .reply(201, issue({ number: 41, title: DASHBOARD.title, body: marked(BODY_2) }));
+    listIssues(
+      github,
+      [
+        issue({ number: 40, title: DASHBOARD.title, body: marked(BODY_1) }),
+        issue({ number: 41, title: DASHBOARD.title, body: marked(BODY_2) }),
+      ],
+      '"i2"',
+      '"i1"',
+    );
+    github.scope
+      .patch(`${REPO_PATH}/issues/41`)
+      .reply(200, issue({ number: 41, title: DASHBOARD.title, body: "", state: "closed" }));
+    github.scope
+      .patch(`${REPO_PATH}/issues/40`)
+      .reply(200, issue({ number: 40, title: DASHBOARD.title, body: marked(BODY_2) }));
+
+    const result = await newForge().ensureIssue({ ...DASHBOARD, body: BODY_2 });
+
+    expect(result).toEqual({ action: "updated", number: 40 });
+    expect(github.calls()).toEqual([
+      "GET /issues",
+      "POST /issues",
+      "GET /issues",
+      "PATCH /issues/41",
+      "PATCH /issues/40",
+    ]);
+    expect(github.requests[3]?.body).toEqual({ state: "closed", state_reason: "duplicate" });
+    expect(github.requests[4]?.body).toMatchObject({ body: marked(BODY_2), state: "open" });
     expect(github.scope.isDone()).toBe(true);
   });
 

@@ -91,6 +91,16 @@ interface Fault {
   times: number;
 }
 
+/**
+ * One request that goes wrong, whatever it is: GitHub may carry it out before the answer goes
+ * wrong (a proxy's 502 after the backend acted, an answer lost on the way), and the answer is an
+ * error status with GitHub's error body and headers, or none at all (the request hangs).
+ */
+export interface RequestFault {
+  acts: boolean;
+  answer: { status: number; message: string; headers?: Record<string, string> } | "none";
+}
+
 export const BOT_LOGIN = "pr-autoscaler[bot]";
 export const INSTALLATION_ID = 42;
 const FULL_NAME = `${OWNER}/${REPO}`;
@@ -109,6 +119,9 @@ export class FakeGitHub {
    * to the repository). */
   readonly log: { call: string; status: number }[] = [];
   private readonly faults: Fault[] = [];
+  /** Request faults by the request's number (1 = the first request the fake served). */
+  private readonly requestFaults = new Map<number, RequestFault>();
+  private served = 0;
   private nextNumber = 1;
   private nextId = 1000;
   private clock: Date;
@@ -262,6 +275,11 @@ export class FakeGitHub {
     this.faults.push({ method, path, status, message, times });
   }
 
+  /** The `nth` request from now (1: the next one) goes wrong as `fault` says. */
+  failRequest(nth: number, fault: RequestFault): void {
+    this.requestFaults.set(this.served + nth, fault);
+  }
+
   /** Requests since the last `reset`, as `METHOD /path` without the query. */
   calls(): string[] {
     return this.log.map((entry) => entry.call.split("?")[0] as string);
@@ -294,6 +312,19 @@ export class FakeGitHub {
     const method = request.method.toUpperCase();
     const entry = { call: `${method} ${relative}${url.search}`, status: 0 };
     this.log.push(entry);
+    const fault = this.requestFaults.get(++this.served);
+    if (fault) {
+      this.requestFaults.delete(this.served);
+      if (fault.acts) this.answer(request, method, relative, query, body);
+      // No answer: the request stays open until the client gives up (status 0 in the log).
+      if (fault.answer === "none") return new Promise<Answer>(() => {});
+      entry.status = fault.answer.status;
+      return [
+        fault.answer.status,
+        { message: fault.answer.message, documentation_url: "https://docs.github.com/rest" },
+        fault.answer.headers ?? {},
+      ];
+    }
     const answer = this.answer(request, method, relative, query, body);
     entry.status = answer[0];
     return answer;
