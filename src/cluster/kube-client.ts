@@ -177,7 +177,7 @@ function send(
       });
     });
     request.setTimeout(timeoutMs, () =>
-      request.destroy(new Error(`no response within ${Math.round(timeoutMs / 1000)}s`)),
+      request.destroy(new Error(`no response within ${formatTimeout(timeoutMs)}`)),
     );
     request.on("error", (error) => fail(networkError(error, url, path)));
     request.end();
@@ -212,4 +212,10 @@ function statusError(status: number, body: string, url: URL, path: string): Kube
     status,
     reason,
   );
+}
+
+/** A request timeout for messages: `250 ms`, `5 s`, `1.5 s` (never "0s"). */
+export function formatTimeout(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }

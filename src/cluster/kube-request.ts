@@ -1,6 +1,6 @@
 import http from "node:http";
 import https from "node:https";
-import { KubeApiError } from "./kube-client.ts";
+import { formatTimeout, KubeApiError } from "./kube-client.ts";
 import { applyKubeCredentials, type LoadedKubeConfig, usesProxy } from "./kube-config.ts";
 
 export type KubeMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -91,7 +91,7 @@ function send(
       );
     });
     outgoing.setTimeout(timeoutMs, () =>
-      outgoing.destroy(new Error(`no response within ${Math.round(timeoutMs / 1000)}s`)),
+      outgoing.destroy(new Error(`no response within ${formatTimeout(timeoutMs)}`)),
     );
     outgoing.on("error", (error) => reject(networkError(what, error, request.path)));
     outgoing.end(body);
