@@ -192,7 +192,9 @@ function holdText(hold: Hold): string {
     case "provisioning":
       return `${provisioningText(hold.state, hold.expected, hold.present)}${hold.deadline ? `, waiting until ${hold.deadline}` : " (time of the change unknown)"}; nothing new meanwhile`;
     case "provisioning-failed":
-      return `${provisioningText(hold.state, hold.expected, hold.present)} ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: provisioning failed; nothing new until it is resolved`;
+      return hold.state === "joining"
+        ? `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: a node failed to join or stopped being Ready; nothing new until it is resolved`
+        : `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: a removed node did not go; nothing new until it is resolved`;
     case "cooldown":
       return `cooldown after the change of ${hold.since}, until ${hold.until}`;
     case "scale-down-delay":

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import {
   buildSnapshot,
   type NodeSpec,
@@ -155,6 +156,9 @@ describe("nodes joining or leaving", () => {
         timeoutMs: 900_000,
       },
     ]);
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      `hold: the repo asks for 3 nodes, 2 are Ready, more than 15m after the change of ${minutesAgo(20)}: a node failed to join or stopped being Ready; nothing new until it is resolved`,
+    );
   });
 
   it("counts a node that is there but not Ready as not joined", () => {
