@@ -11,6 +11,12 @@ import type { LeaderElectionSettings } from "./settings.ts";
 export interface Clock {
   /** Milliseconds since the epoch (also written into the Lease's times). */
   now(): number;
+  /**
+   * Milliseconds from a fixed point that never goes back nor jumps (performance.now()): every
+   * duration is measured on it, so stepping the wall clock cannot stretch the renew deadline or
+   * cut a Lease short. Absent: `now()` is used.
+   */
+  monotonic?(): number;
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
@@ -72,6 +78,7 @@ const jitterFactor = 1.2;
 
 const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (callback, ms) => {
     const timer = setTimeout(callback, ms);
     timer.unref();
@@ -98,6 +105,7 @@ type Outcome = "held" | "held-by-other" | "failed";
 export function createLeaderElector(options: LeaderElectorOptions): LeaderElector {
   const { store, identity, log } = options;
   const clock = options.clock ?? systemClock;
+  const elapsedClock = clock.monotonic?.bind(clock) ?? (() => clock.now());
   const random = options.random ?? Math.random;
   const leaseSeconds = options.leaseDurationSeconds ?? defaultTiming.leaseDurationSeconds;
   const renewDeadline = options.renewDeadlineMs ?? defaultTiming.renewDeadlineMs;
@@ -108,7 +116,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   let started = false;
   let stopped = false;
   let leading = false;
-  /** The Lease as last read or written, and when (our clock) its record was first seen. */
+  /** The Lease as last read or written, and when (monotonic) its record was first seen. */
   let observed: { lease: StoredLease; at: number } | undefined;
   let lastError: string | undefined;
   let retryTimer: unknown;
@@ -118,7 +126,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   function observe(lease: StoredLease): void {
     if (observed?.lease.resourceVersion === lease.resourceVersion) return;
     const before = observed?.lease.record.holderIdentity;
-    observed = { lease, at: clock.now() };
+    observed = { lease, at: elapsedClock() };
     const holder = lease.record.holderIdentity;
     if (holder !== before && holder !== identity)
       log.info({ ...context, holder: holder || "(released)" }, "the Lease has a new holder");
@@ -130,9 +138,9 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     return observed.at + record.leaseDurationSeconds * 1000 <= now;
   }
 
-  async function tryAcquireOrRenew(now: number): Promise<Outcome> {
+  async function tryAcquireOrRenew(begun: number): Promise<Outcome> {
+    const time = microTime(clock.now());
     const current = await store.get();
-    const time = microTime(now);
     if (!current) {
       const created = await store.create({
         holderIdentity: identity,
@@ -148,7 +156,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     observe(current);
     const old = current.record;
     const mine = old.holderIdentity === identity;
-    if (!mine && old.holderIdentity !== "" && !expired(now)) return "held-by-other";
+    if (!mine && old.holderIdentity !== "" && !expired(begun)) return "held-by-other";
     const record: LeaseRecord = {
       holderIdentity: identity,
       leaseDurationSeconds: leaseSeconds,
@@ -163,7 +171,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   }
 
   async function run(): Promise<void> {
-    const begun = clock.now();
+    const begun = elapsedClock();
     let outcome: Outcome;
     try {
       outcome = await tryAcquireOrRenew(begun);
@@ -176,7 +184,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     if (stopped) return;
     // A renewal that took longer than the deadline came too late to count: the deadline
     // timer may have stepped down already, and the next attempt renews again.
-    if (outcome === "held" && clock.now() - begun < renewDeadline) renewed(begun);
+    if (outcome === "held" && elapsedClock() - begun < renewDeadline) renewed(begun);
     else if (outcome === "held-by-other" && leading)
       stepDown("another replica holds the Lease now");
     schedule(leading ? retryPeriod : retryPeriod * (1 + jitterFactor * random()));
@@ -204,7 +212,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
         deadlineTimer = undefined;
         stepDown(`the Lease was not renewed within ${renewDeadline / 1000}s`);
       },
-      Math.max(0, at + renewDeadline - clock.now()),
+      Math.max(0, at + renewDeadline - elapsedClock()),
     );
     if (leading) return;
     leading = true;

@@ -21,6 +21,11 @@ export interface AppMetrics {
   notified(event: string, outcome: "sent" | "failed"): void;
   /** Whether this replica runs the reconcile loop (it holds the Lease, or there is no election). */
   leader(leading: boolean): void;
+  /**
+   * The repositories managed now: the gauges of any other (uninstalled, or dropped from
+   * PR_AUTOSCALER_REPOS) are removed, not left saying what its last reconcile said.
+   */
+  managed(repositories: readonly string[]): void;
 }
 
 /** Response headers as Octokit gives them (names in lower case). */
@@ -162,6 +167,9 @@ export function createAppMetrics(now: () => number = Date.now): AppMetrics {
     }
   }
 
+  /** Repositories with gauge samples, so that those no longer managed can be removed. */
+  const gauged = new Set<string>();
+
   function setProposals(result: ReconcileResult) {
     const repository = result.repository;
     for (const series of PROPOSAL_SERIES) {
@@ -201,12 +209,23 @@ export function createAppMetrics(now: () => number = Date.now): AppMetrics {
       setProposals(result);
       if (result.errors.length > 0) errors.inc({ repository }, result.errors.length);
       last.set({ repository }, now() / 1000);
+      gauged.add(repository);
     },
     failed(repository, seconds) {
       reconciles.inc({ repository, status: "failed" });
       duration.observe({ repository }, seconds);
       for (const series of PROPOSAL_SERIES) proposals.remove({ repository, ...series });
       last.set({ repository }, now() / 1000);
+      gauged.add(repository);
+    },
+    managed(repositories) {
+      const kept = new Set(repositories.map((name) => name.toLowerCase()));
+      for (const repository of [...gauged]) {
+        if (kept.has(repository.toLowerCase())) continue;
+        for (const series of PROPOSAL_SERIES) proposals.remove({ repository, ...series });
+        last.remove({ repository });
+        gauged.delete(repository);
+      }
     },
     clusterRead(error, atMs) {
       if (error === undefined) observedAt = atMs;

@@ -29,8 +29,9 @@ export interface PostOptions {
 
 /**
  * Posts `{"text": …}` to a Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat,
- * Discord's `/slack` endpoint). Throws when the webhook does not answer 2xx in time; the
- * error never contains the URL, which is itself a secret.
+ * Discord's `/slack` endpoint), `text` escaped as Slack asks (see {@link escapeChatText}).
+ * Throws when the webhook does not answer 2xx in time; the error never contains the URL,
+ * which is itself a secret.
  */
 export async function postNotification(
   url: string,
@@ -42,7 +43,7 @@ export async function postNotification(
     response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ text }),
+      body: JSON.stringify({ text: escapeChatText(text) }),
       signal: AbortSignal.timeout(options.timeoutMs ?? NOTIFY_TIMEOUT_MS),
     });
   } catch (error) {
@@ -53,6 +54,15 @@ export async function postNotification(
     throw new Error(
       `the notification webhook answered ${response.status}${answer ? `: ${answer}` : ""}`,
     );
+}
+
+/**
+ * `text` with `&`, `<` and `>` written `&amp;`, `&lt;` and `&gt;`, Slack's escaping for message
+ * text: what comes from a repository or an error (a title, a reason) then shows as written, and
+ * cannot mention everyone (`<!channel>`) or hide a link behind other words (`<https://…|click>`).
+ */
+export function escapeChatText(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
 /** Why a fetch failed, from its message and its cause's code, without the address asked. */
@@ -130,6 +140,12 @@ export interface NotifierOptions {
   secrets?: readonly string[];
   timeoutMs?: number;
   failuresBeforeNotifying?: number;
+  /**
+   * Whether this replica tells of failing and recovered streaks (default: yes). Every replica
+   * reconciles on the webhooks it receives, so under leader election only the leader should,
+   * or each replica would tell its own streak of the same failure.
+   */
+  tellsHealth?: () => boolean;
   /** Counts each delivery (the app's metrics). */
   onDelivery?: (event: NotificationEvent, outcome: "sent" | "failed") => void;
 }
@@ -204,12 +220,12 @@ export function createNotifier(options: NotifierOptions): Notifier {
           : undefined;
       const messages = reconcileNotifications(result);
       const health = streak(result.repository, failure);
-      if (health) messages.push(health);
+      if (health && (options.tellsHealth?.() ?? true)) messages.push(health);
       await Promise.all(messages.map(send));
     },
     async failed(repository, error) {
       const health = streak(repository, error instanceof Error ? error.message : String(error));
-      if (health) await send(health);
+      if (health && (options.tellsHealth?.() ?? true)) await send(health);
     },
     idle: () => queue,
   };

@@ -112,6 +112,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           settings.prometheusToken ?? "",
         ],
         onDelivery: (event, outcome) => metrics.notified(event, outcome),
+        // Followers reconcile on webhooks too: the leader alone tells of failure streaks.
+        tellsHealth: () => elector?.isLeader() ?? true,
       })
     : undefined;
   let refreshed = false;
@@ -119,6 +121,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const refresh = async () => {
     try {
       await registry.refresh();
+      metrics.managed(registry.names());
       refreshed = true;
       refreshedAt = Date.now();
     } catch (error) {

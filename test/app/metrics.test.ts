@@ -156,6 +156,24 @@ describe("reconcile metrics", () => {
   });
 });
 
+describe("repositories no longer managed", () => {
+  it("lose their gauges; the repositories still managed keep theirs", async () => {
+    const metrics = createAppMetrics();
+    const read = await served(metrics);
+    const proposals: ReconcileResult["proposals"] = [
+      { key: "nodes-workers", kind: "nodes", direction: "up" },
+    ];
+    metrics.observe(result({ proposals }), 1);
+    metrics.observe(result({ proposals, repository: "octocat/lab" }), 1);
+    metrics.managed(["Octocat/Infra"]);
+    const after = await read();
+    const repositories = (name: string) =>
+      after.all(name).map((sample) => sample.labels.repository);
+    expect(new Set(repositories("pr_autoscaler_proposals"))).toEqual(new Set([REPOSITORY]));
+    expect(repositories("pr_autoscaler_last_reconcile_timestamp_seconds")).toEqual([REPOSITORY]);
+  });
+});
+
 describe("cluster read metrics", () => {
   it("records the last complete observation and its age, and counts failed and partial reads by kind", async () => {
     let clock = 1_750_000_000_000;

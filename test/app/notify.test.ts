@@ -106,6 +106,17 @@ describe("posting to an incoming webhook", () => {
     ]);
   });
 
+  it("escapes &, < and > as Slack asks, so text cannot mention everyone or hide a link", async () => {
+    const hook = await receiver();
+    await postNotification(
+      hook.url,
+      'octocat/infra: right-sizing pull request opened #9 "Right-size <!channel> & <https://evil.example|the plan>" https://github.com/octocat/infra/pull/9',
+    );
+    expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
+      'octocat/infra: right-sizing pull request opened #9 "Right-size &lt;!channel&gt; &amp; &lt;https://evil.example|the plan&gt;" https://github.com/octocat/infra/pull/9',
+    ]);
+  });
+
   it("fails with the answer, never the URL, when the webhook refuses", async () => {
     const hook = await receiver();
     hook.answer = 400;
@@ -222,6 +233,28 @@ describe("the notifier", () => {
     expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
       "octocat/infra: reconcile failed 3 times in a row: GitHub answered 502",
       "octocat/infra: reconciles work again",
+    ]);
+  });
+
+  it("leaves failure streaks to the leader, and still tells what this replica did", async () => {
+    const hook = await receiver();
+    const { log } = captured();
+    let leader = false;
+    const notifier = createNotifier({ url: hook.url, log, tellsHealth: () => leader });
+    const clusterError = result({ status: "cluster-error", errors: ["cluster: unreachable"] });
+    for (let i = 0; i < 3; i++) await notifier.reconciled(clusterError);
+    await notifier.reconciled(result());
+    await notifier.reconciled(
+      result({
+        pullRequests: [{ key: "nodes-workers", action: "created", number: 7, url: `${PULL}/7` }],
+      }),
+    );
+    leader = true;
+    for (let i = 0; i < 3; i++) await notifier.failed("octocat/infra", new Error("GitHub 502"));
+    await notifier.idle();
+    expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
+      `octocat/infra: node count pull request opened #7 ${PULL}/7`,
+      "octocat/infra: reconcile failed 3 times in a row: GitHub 502",
     ]);
   });
 
