@@ -71,12 +71,12 @@ function parseServerUrl(url: string): URL {
     parsed = new URL(url);
   } catch {
     throw new InputError(
-      `Prometheus URL ${JSON.stringify(url)} is not a valid URL; give one like http://prometheus.monitoring:9090`,
+      `Prometheus URL ${JSON.stringify(hidePassword(url))} is not a valid URL; give one like http://prometheus.monitoring:9090`,
     );
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new InputError(
-      `Prometheus URL ${JSON.stringify(url)} must start with http:// or https://, e.g. http://prometheus.monitoring:9090`,
+      `Prometheus URL ${JSON.stringify(redact(parsed))} must start with http:// or https://, e.g. http://prometheus.monitoring:9090`,
     );
   }
   if (parsed.search || parsed.hash) {
@@ -85,6 +85,11 @@ function parseServerUrl(url: string): URL {
     );
   }
   return parsed;
+}
+
+/** A URL that does not parse, with what looks like a password (`//user:password@`) hidden. */
+function hidePassword(url: string): string {
+  return url.replace(/(\/\/[^/?#@\s]*?:)[^/?#@]*@/, "$1***@");
 }
 
 function redact(url: URL): string {

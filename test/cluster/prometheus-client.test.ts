@@ -271,4 +271,14 @@ describe("readPrometheusUsage over HTTP", () => {
     await expect(failure).rejects.toThrow(message);
     expect(server.requests).toEqual([]);
   });
+
+  it.each([
+    ["another scheme", "ftp://monitor:hunter2@prometheus.monitoring:9090"],
+    ["a URL that does not parse", "http://monitor:hunter2@prometheus monitoring:9090"],
+  ])("never repeats a password of %s in its error", async (_, url) => {
+    const failure = readPrometheusUsage({ url, at });
+    await expect(failure).rejects.toThrow(InputError);
+    await expect(failure).rejects.not.toThrow(/hunter2/);
+    await expect(failure).rejects.toThrow(/prometheus.monitoring/);
+  });
 });
