@@ -43,6 +43,50 @@ function indentOf(line: string): number {
   return width;
 }
 
+/**
+ * Whether a line (of a paragraph) starts a block of its own, ending the paragraph: a fence, a
+ * quote, a heading, a thematic break or setext underline, a list item with content, an HTML
+ * block (CommonMark 0.31's blocks that may interrupt a paragraph).
+ */
+function startsBlock(line: string): boolean {
+  if (indentOf(line) > 3) return false;
+  const content = line.replace(/^[ \t]+/, "");
+  return (
+    opensFence(content) !== undefined ||
+    content.startsWith(">") ||
+    /^#{1,6}(?:[ \t]|$)/.test(content) ||
+    /^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|=+[ \t]*)$/.test(content) ||
+    /^(?:[-*+]|1[.)])[ \t]+\S/.test(content) ||
+    content.startsWith("<!--") ||
+    /^<(?:pre|script|style|textarea)(?:[ \t>]|$)/i.test(content)
+  );
+}
+
+/** The fence a line (without its indent) opens, if it opens one. */
+function opensFence(content: string): { char: string; length: number } | undefined {
+  const run = /^(`{3,}|~{3,})/.exec(content)?.[1];
+  if (run === undefined) return undefined;
+  // A backtick fence's info string holds no backtick (the line is inline code then).
+  if (run[0] === "`" && content.slice(run.length).includes("`")) return undefined;
+  return { char: run[0] as string, length: run.length };
+}
+
+/**
+ * Whether a paragraph line leaves an HTML comment open (code spans aside) that a later line of
+ * the same paragraph closes: the lines between are hidden.
+ */
+function hidesFollowing(lines: string[], index: number): number | undefined {
+  const text = (lines[index] ?? "").replace(/(`+)[^`]*?\1/g, "");
+  const open = text.lastIndexOf("<!--");
+  if (open === -1 || text.includes("-->", open + 4)) return undefined;
+  for (let next = index + 1; next < lines.length; next++) {
+    const line = lines[next] as string;
+    if (/^[ \t]*$/.test(line) || startsBlock(line)) return undefined;
+    if (line.includes("-->")) return next;
+  }
+  return undefined;
+}
+
 /** The command lines of a comment, by the documented grammar. */
 export function expectedCommands(body: string): ExpectedLine[] {
   const expected: ExpectedLine[] = [];
@@ -51,9 +95,15 @@ export function expectedCommands(body: string): ExpectedLine[] {
   let state: { in: "text" | "indented" | "html" } | { in: "fence"; char: string; length: number } =
     { in: "text" };
   let afterBlank = true;
-  for (const line of lines) {
+  // A quote's paragraph goes on over lines without `>` until a blank line (CommonMark's lazy
+  // continuation): GitHub shows them inside the quote.
+  let quoted = false;
+  // Lines up to this index are inside a comment opened in a paragraph.
+  let hiddenUntil = -1;
+  for (const [index, line] of lines.entries()) {
     const indent = indentOf(line);
     const content = line.slice(line.length - line.replace(/^[ \t]+/, "").length);
+    if (index <= hiddenUntil) continue;
     if (state.in === "fence") {
       const run = /^(`+|~+)[ \t]*$/.exec(content)?.[1];
       if (
@@ -77,6 +127,7 @@ export function expectedCommands(body: string): ExpectedLine[] {
     }
     if (/^[ \t]*$/.test(line)) {
       afterBlank = true;
+      quoted = false;
       continue;
     }
     if (indent >= 4 && (afterBlank || state.in === "indented")) {
@@ -87,21 +138,47 @@ export function expectedCommands(body: string): ExpectedLine[] {
     state = { in: "text" };
     afterBlank = false;
     if (indent <= 3) {
-      const fence = /^(`{3,}|~{3,})/.exec(content)?.[1];
+      let item = content;
+      while (/^(?:[-*+]|\d{1,9}[.)])[ \t]+/.test(item))
+        item = item.replace(/^(?:[-*+]|\d{1,9}[.)])[ \t]+/, "");
+      const fence = opensFence(item);
       if (fence !== undefined) {
-        const info = content.slice(fence.length);
-        if (fence[0] === "~" || !info.includes("`")) {
-          state = { in: "fence", char: fence[0] as string, length: fence.length };
-          continue;
-        }
+        state = { in: "fence", ...fence };
+        quoted = false;
+        continue;
       }
       if (content.startsWith("<!--")) {
+        quoted = false;
         if (content.indexOf("-->", 4) === -1) state = { in: "html" };
         else afterBlank = true;
         continue;
       }
-      if (content.startsWith(">")) continue;
+      if (/^<(?:pre|script|style|textarea)(?:[ \t>]|$)/i.test(content)) {
+        quoted = false;
+        const end = lines.findIndex(
+          (later, at) => at >= index && /<\/(?:pre|script|style|textarea)>/i.test(later),
+        );
+        hiddenUntil = end === -1 ? lines.length : end;
+        afterBlank = true;
+        continue;
+      }
+      if (content.startsWith(">")) {
+        const inner = content.replace(/^(?:>[ \t]?[ \t]*)+/, "");
+        quoted = inner !== "" && opensFence(inner) === undefined;
+        if (quoted) hiddenUntil = hidesFollowing(lines, index) ?? hiddenUntil;
+        continue;
+      }
+      if (
+        /^#{1,6}(?:[ \t]|$)/.test(content) ||
+        /^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|=+[ \t]*)$/.test(content)
+      ) {
+        quoted = false;
+        afterBlank = true;
+        continue;
+      }
     }
+    hiddenUntil = hidesFollowing(lines, index) ?? hiddenUntil;
+    if (quoted) continue;
     const text = line.trim();
     if (text.slice(0, 11).toLowerCase() !== "/autoscaler") continue;
     const after = text.slice(11);

@@ -104,6 +104,10 @@ async function screenDelivery(
   const body = await readBody(request);
   if (body === undefined) {
     refuse(response, 413, `the payload is larger than ${MAX_PAYLOAD_BYTES / 1024 / 1024} MB`);
+    // The rest is read and dropped, never kept: closing with it unread would reset the
+    // connection and lose the answer; the server's request timeout bounds a client that never
+    // stops. Read to its end, the connection serves the client's next request.
+    request.resume();
     return true;
   }
   (request as IncomingMessage & { body?: string }).body = body;
@@ -131,25 +135,34 @@ function installationProblem(payload: object): string | undefined {
   return parsed.success ? undefined : `installation.id: ${parsed.error.issues[0]?.message}`;
 }
 
-/** The body as text, or undefined when it is larger than MAX_PAYLOAD_BYTES. */
-async function readBody(request: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    // Leaving the loop stops reading: the rest is never buffered.
-    if (size > MAX_PAYLOAD_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/**
+ * The body as text, or undefined when it is (or says it is) larger than MAX_PAYLOAD_BYTES. Past
+ * the limit reading stops, and the request is paused rather than destroyed: destroying it would
+ * reset the connection before the 413 is sent.
+ */
+function readBody(request: IncomingMessage): Promise<string | undefined> {
+  if (Number(request.headers["content-length"]) > MAX_PAYLOAD_BYTES)
+    return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_PAYLOAD_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      request.off("data", onData).pause();
+      resolve(undefined);
+    };
+    request.on("data", onData);
+    request.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.once("error", reject);
+  });
 }
 
 function refuse(response: ServerResponse, status: number, error: string): void {
-  // A body left unread ends the connection: the client must not send its next request on it.
-  const close = status === 413 ? { connection: "close" } : {};
-  response
-    .writeHead(status, { "content-type": "application/json", ...close })
-    .end(JSON.stringify({ error }));
+  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error }));
 }
 
 /**

@@ -35,21 +35,31 @@ const SCALE = new RegExp(`^(${POOL})\\s*=\\s*(\\d{1,4}|auto)$`, "i");
 /**
  * The commands in a comment, in order: each line that starts with `/autoscaler` (in any case)
  * and is not shown as code, quoted or hidden, the way GitHub's Markdown renders it: fenced code
- * (``` or ~~~, closed only by a fence of the same character at least as long), indented code (4
- * columns, after a blank line), block quotes (`>`) and HTML comments are skipped. Lines end at
- * LF, CRLF or a lone CR. Lines that do not parse come back with the problem; past
- * MAX_COMMANDS_PER_COMMENT command lines, one more line says the rest are left alone.
+ * (``` or ~~~, closed only by a fence of the same character at least as long, also when it
+ * opens a list item), indented code (4 columns, after a blank line, a heading or a rule), block
+ * quotes (`>`, with the lines that continue their paragraph without one), HTML comments (also
+ * one opened within a paragraph and closed on a later line of it) and `<pre>`, `<script>`,
+ * `<style>` and `<textarea>` blocks are skipped; a list item's line (`- /autoscaler pause`) does
+ * not start with the prefix. Lines end at LF, CRLF or a lone CR. Lines that do not parse come
+ * back with the problem; past MAX_COMMANDS_PER_COMMENT command lines, one more line says the
+ * rest are left alone.
  */
 export function parseCommands(body: string): ParsedLine[] {
   const lines: ParsedLine[] = [];
-  let block: "text" | "fence" | "indented" | "html" = "text";
+  let block: Block = "text";
   let fence = "";
   let blankBefore = true;
-  for (const raw of body.split(/\r\n|\r|\n/)) {
+  const rows = body.split(/\r\n|\r|\n/);
+  for (const [index, raw] of rows.entries()) {
     const kind = classify(raw, block, fence, blankBefore);
     block = kind.block;
     fence = kind.fence;
     blankBefore = kind.blank;
+    // The paragraph's text runs on in a comment that a later line of it closes: hidden.
+    if (kind.paragraph && opensComment(raw) && closesInParagraph(rows, index + 1)) {
+      fence = block === "quote" ? IN_QUOTE_COMMENT : INLINE_COMMENT;
+      block = "html";
+    }
     if (!kind.command) continue;
     const line = raw.trim();
     const match = PREFIX.exec(line);
@@ -67,29 +77,52 @@ export function parseCommands(body: string): ParsedLine[] {
   return lines;
 }
 
+/** Where a line stands: `quote` is a quote's paragraph, which lines without `>` may continue. */
+type Block = "text" | "fence" | "indented" | "html" | "quote";
+
 interface LineKind {
-  block: "text" | "fence" | "indented" | "html";
+  block: Block;
+  /** The open fence, or the text that ends the HTML block. */
   fence: string;
   /** The line is blank or ends a block: an indented line after it is code. */
   blank: boolean;
   /** The line is ordinary text, where a command may stand. */
   command: boolean;
+  /** The line is paragraph text (quoted or not), whose inline HTML may run on to later lines. */
+  paragraph: boolean;
 }
 
-function classify(
-  raw: string,
-  block: LineKind["block"],
-  fence: string,
-  blankBefore: boolean,
-): LineKind {
+/** HTML blocks that run to their end tag, blank lines included (CommonMark's first kind). */
+const RAW_HTML = /^<(pre|script|style|textarea)(?:[ \t>]|$)/i;
+/** The end markers of a comment opened inside a paragraph, plain or quoted (parseCommands). */
+const INLINE_COMMENT = "inline -->";
+const IN_QUOTE_COMMENT = "quoted -->";
+/** A list item with content: it starts a block even right after a paragraph line. */
+const LIST_ITEM = /^(?:[-*+]|1[.)])[ \t]+\S/;
+const RAW_HTML_END = /<\/(?:pre|script|style|textarea)>/i;
+const LIST_MARKER = /^(?:[-*+]|\d{1,9}[.)])[ \t]+/;
+const HEADING_OR_RULE =
+  /^(?:#{1,6}(?:[ \t].*)?|(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|=+[ \t]*)$/;
+
+function classify(raw: string, block: Block, fence: string, blankBefore: boolean): LineKind {
+  const kind = classifyAlone(raw, block, fence, blankBefore);
+  // Text after a quote's paragraph, with no `>`, continues it (lazily): it is shown quoted.
+  if (block === "quote" && (kind.command || kind.block === "indented"))
+    return { block: "quote", fence: "", blank: false, command: false, paragraph: true };
+  return kind;
+}
+
+function classifyAlone(raw: string, block: Block, fence: string, blankBefore: boolean): LineKind {
   const indent = columns(raw);
   // Markdown indents with spaces and tabs only: a line led by another space is text.
   const rest = raw.replace(/^[ \t]+/, "");
+  const other = { fence: "", paragraph: false };
   if (block === "fence") {
     const close = indent < 4 ? /^(`{3,}|~{3,})[ \t]*$/.exec(rest) : null;
     const closed =
       close?.[1] !== undefined && close[1][0] === fence[0] && close[1].length >= fence.length;
     return {
+      ...other,
       block: closed ? "text" : "fence",
       fence: closed ? "" : fence,
       blank: closed,
@@ -97,30 +130,98 @@ function classify(
     };
   }
   if (block === "html") {
-    const ended = raw.includes("-->");
-    return { block: ended ? "text" : "html", fence: "", blank: ended, command: false };
+    const ended = fence === "</" ? RAW_HTML_END.test(raw) : raw.includes("-->");
+    // An HTML block ends its block; a comment inside a paragraph leaves the paragraph going,
+    // quoted if it was.
+    const inline = fence === INLINE_COMMENT || fence === IN_QUOTE_COMMENT;
+    return {
+      ...other,
+      block: !ended ? "html" : fence === IN_QUOTE_COMMENT ? "quote" : "text",
+      fence: ended ? "" : fence,
+      blank: ended && !inline,
+      command: false,
+    };
   }
   if (rest === "")
     return {
+      ...other,
       block: block === "indented" ? "indented" : "text",
-      fence: "",
       blank: true,
       command: false,
     };
   if (indent >= 4 && (blankBefore || block === "indented"))
-    return { block: "indented", fence: "", blank: false, command: false };
+    return { ...other, block: "indented", blank: false, command: false };
   if (indent < 4) {
-    const open = /^(`{3,}|~{3,})/.exec(rest)?.[1];
+    // A fence may open a list item: `- ```` starts code as a fence on its own line does.
+    let item = rest;
+    while (LIST_MARKER.test(item)) item = item.replace(LIST_MARKER, "");
+    const open = /^(`{3,}|~{3,})/.exec(item)?.[1];
     // A backtick fence's info string may not hold a backtick (it is inline code then).
-    if (open !== undefined && !(open[0] === "`" && rest.slice(open.length).includes("`")))
-      return { block: "fence", fence: open, blank: false, command: false };
+    if (open !== undefined && !(open[0] === "`" && item.slice(open.length).includes("`")))
+      return { ...other, block: "fence", fence: open, blank: false, command: false };
     if (rest.startsWith("<!--")) {
       const ended = rest.includes("-->", 4);
-      return { block: ended ? "text" : "html", fence: "", blank: ended, command: false };
+      return {
+        ...other,
+        block: ended ? "text" : "html",
+        fence: ended ? "" : "-->",
+        blank: ended,
+        command: false,
+      };
     }
-    if (rest.startsWith(">")) return { block: "text", fence: "", blank: false, command: false };
+    if (RAW_HTML.test(rest)) {
+      const ended = RAW_HTML_END.test(rest);
+      return {
+        ...other,
+        block: ended ? "text" : "html",
+        fence: ended ? "" : "</",
+        blank: ended,
+        command: false,
+      };
+    }
+    if (rest.startsWith(">")) return quoteLine(rest);
+    if (HEADING_OR_RULE.test(rest)) return { ...other, block: "text", blank: true, command: false };
   }
-  return { block: "text", fence: "", blank: false, command: true };
+  return { block: "text", fence: "", blank: false, command: true, paragraph: true };
+}
+
+/** A `>` line: its paragraph stays open for lazy lines unless it is empty or opens a fence. */
+function quoteLine(rest: string): LineKind {
+  const inner = rest.replace(/^(?:>[ \t]?[ \t]*)+/, "");
+  const paragraph = inner !== "" && !/^(?:`{3,}|~{3,})/.test(inner);
+  return {
+    block: paragraph ? "quote" : "text",
+    fence: "",
+    blank: !paragraph,
+    command: false,
+    paragraph,
+  };
+}
+
+/** The line opens an HTML comment that it does not close (inline code aside). */
+function opensComment(raw: string): boolean {
+  const text = raw.replace(/(`+)[\s\S]*?\1/g, "");
+  const open = text.lastIndexOf("<!--");
+  return open >= 0 && !text.includes("-->", open + 4);
+}
+
+/**
+ * A line from `from` on closes the comment before the paragraph ends: at a blank line, or at a
+ * line that starts a block of its own (a fence, a quote, a heading or rule, an HTML block).
+ */
+function closesInParagraph(rows: string[], from: number): boolean {
+  for (const row of rows.slice(from)) {
+    if (row.trim() === "" || interruptsParagraph(row)) return false;
+    if (row.includes("-->")) return true;
+  }
+  return false;
+}
+
+function interruptsParagraph(row: string): boolean {
+  const rest = row.replace(/^[ \t]+/, "");
+  if (columns(row) < 4 && (LIST_ITEM.test(rest) || rest.startsWith(">"))) return true;
+  const kind = classifyAlone(row, "text", "", false);
+  return !kind.paragraph && kind.block !== "indented";
 }
 
 /** Columns of leading spaces and tabs (a tab reaches the next multiple of 4). */

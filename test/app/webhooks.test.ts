@@ -1,6 +1,7 @@
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import { createRequire } from "node:module";
+import { type AddressInfo, connect } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import { pino } from "pino";
 import { createNodeMiddleware, createProbot } from "probot";
@@ -123,6 +124,72 @@ describe("deliveries the app must not act on", () => {
     expect(answer.text).toContain("larger than 25 MB");
     expect((await deliver("push", defaultPush)).status).toBe(200);
     expect(asked).toEqual([{ trigger: "Codertocat/Hello-World", reason: "push" }]);
+  });
+
+  it("answers 413 to a client still sending a body over the limit, instead of resetting", async () => {
+    const { port } = new URL(url);
+    const socket = connect(Number(port), "127.0.0.1");
+    const received: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => void received.push(chunk));
+    const closed = new Promise<void>((resolve) => {
+      socket.on("error", () => resolve());
+      socket.on("close", () => resolve());
+    });
+    socket.write(
+      `POST ${PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-github-event: issue_comment\r\n` +
+        "content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+    );
+    // A client that sends in pieces, as a slow link does, still has most of its body to send
+    // when the server has read past the limit.
+    const piece = Buffer.alloc(1024 * 1024, "x");
+    for (let sent = 0; sent <= MAX_PAYLOAD_BYTES + 8 * piece.length && !socket.destroyed; ) {
+      const flushed = socket.write(`${piece.length.toString(16)}\r\n`);
+      socket.write(piece);
+      socket.write("\r\n");
+      sent += piece.length;
+      if (!flushed)
+        await Promise.race([new Promise((resolve) => socket.once("drain", resolve)), closed]);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (!socket.destroyed) socket.end("0\r\n\r\n");
+    await closed;
+    const answer = Buffer.concat(received).toString("utf8");
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toContain("larger than 25 MB");
+  });
+});
+
+describe("every payload GitHub publishes for the events the app takes", () => {
+  const events = [
+    "push",
+    "pull_request",
+    "issue_comment",
+    "check_suite",
+    "status",
+    "installation",
+    "installation_repositories",
+  ];
+  const published = (
+    createRequire(import.meta.url)("@octokit/webhooks-examples/api.github.com/index.json") as {
+      name: string;
+      examples: Record<string, unknown>[];
+    }[]
+  ).filter((entry) => events.includes(entry.name));
+
+  it("is accepted and read without a warning", async () => {
+    expect(published.map((entry) => entry.name).sort()).toEqual([...events].sort());
+    for (const { name, examples } of published)
+      for (const example of examples) {
+        const answer = await deliver(name, JSON.stringify(example));
+        expect({ name, action: example.action, status: answer.status }).toEqual({
+          name,
+          action: example.action,
+          status: 200,
+        });
+      }
+    expect(warnings).toEqual([]);
+    expect(asked).toContainEqual({ trigger: "Codertocat/Hello-World", reason: "checks" });
+    expect(asked).toContain("installation");
   });
 });
 

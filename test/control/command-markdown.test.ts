@@ -6,6 +6,19 @@ function verbs(body: string): string[] {
 }
 
 describe("parseCommands reads a comment as GitHub renders it", () => {
+  it("lets a fence end a paragraph whose comment is still open: the comment never closes", () => {
+    // The fence interrupts the paragraph, so `-->` is inside the (never closed) code block.
+    expect(verbs("Later <!-- note\n```\n-->\n\n /autoscaler pause")).toEqual([]);
+  });
+
+  it("goes on with the paragraph after a comment closes inside it", () => {
+    expect(verbs("Later <!-- note\nhidden -->\n    /autoscaler pause")).toEqual(["pause"]);
+  });
+
+  it("keeps a quote's paragraph quoted after a comment inside it", () => {
+    expect(verbs("> Wait <!-- note\nhidden -->\n/autoscaler pause")).toEqual([]);
+  });
+
   it("ends lines at a lone CR, as Markdown does", () => {
     expect(verbs("/autoscaler pause\r/autoscaler scale workers=3")).toEqual(["pause", "scale"]);
   });
@@ -32,6 +45,45 @@ describe("parseCommands reads a comment as GitHub renders it", () => {
 
   it("skips HTML comments, which GitHub does not show", () => {
     expect(verbs("<!--\n/autoscaler pause\n-->\n/autoscaler resume")).toEqual(["resume"]);
+  });
+
+  it("skips an HTML comment opened inside a paragraph and closed on a later line", () => {
+    expect(verbs("Not yet <!-- maybe\n/autoscaler pause\n--> thanks\n/autoscaler hold")).toEqual([
+      "hold",
+    ]);
+    // Never closed before the paragraph ends: GitHub shows it, so the command stands.
+    expect(verbs("Not yet <!-- maybe\n/autoscaler pause\n\n-->")).toEqual(["pause"]);
+    // Inside inline code, `<!--` is text.
+    expect(verbs("Write `<!--` to hide a line\n/autoscaler pause\n-->")).toEqual(["pause"]);
+  });
+
+  it("skips a line that continues a quote lazily, as GitHub shows it inside the quote", () => {
+    expect(verbs("> Can we wait?\n/autoscaler pause")).toEqual([]);
+    expect(verbs("> Can we wait?\n    /autoscaler pause")).toEqual([]);
+    expect(verbs("> Can we wait?\n\n/autoscaler pause")).toEqual(["pause"]);
+    expect(verbs("> Can we wait?\n>\n/autoscaler pause")).toEqual(["pause"]);
+    expect(verbs("> ```\n/autoscaler pause")).toEqual(["pause"]);
+  });
+
+  it("skips code fenced inside a list item", () => {
+    expect(verbs("- run:\n- ```\n  /autoscaler pause\n  ```\n/autoscaler hold")).toEqual(["hold"]);
+  });
+
+  it("skips indented code after a heading or a rule, which end a paragraph as a blank does", () => {
+    expect(verbs("## Tonight\n    /autoscaler pause")).toEqual([]);
+    expect(verbs("---\n    /autoscaler pause")).toEqual([]);
+  });
+
+  it("skips <pre>, <script>, <style> and <textarea> blocks up to their end tag", () => {
+    expect(
+      verbs("<pre>\n/autoscaler pause\n\n/autoscaler hold\n</pre>\n/autoscaler recheck"),
+    ).toEqual(["recheck"]);
+    expect(verbs("<SCRIPT type=x>\n/autoscaler pause\n</script>")).toEqual([]);
+    expect(verbs("<pre>x</pre>\n/autoscaler pause")).toEqual(["pause"]);
+  });
+
+  it("takes a list item's line as text, never as a command", () => {
+    expect(verbs("- /autoscaler pause\n1. /autoscaler hold")).toEqual([]);
   });
 
   it("indents with spaces and tabs only: a no-break space does not start a block", () => {

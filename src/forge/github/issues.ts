@@ -30,19 +30,23 @@ export async function ensureBotIssue(
     },
     GitHubIssue,
   );
-  // Of two created at once, each creator sees both here (its own exists by now): both keep
-  // the older. The other's text may differ from this run's, so it is brought up to date.
-  const kept = await oldestClosingOthers(context, desired.key);
+  // Of two created at once, both creators keep the older. The list may not show this run's own
+  // issue yet: it counts as listed, else a creator that sees only the other's newer issue would
+  // keep that one while the other keeps this. The kept one's text may differ from this run's.
+  const kept = await oldestClosingOthers(context, desired.key, created);
   if (!kept || kept.number === created.number) return { action: "created", number: created.number };
   return converge(context, kept, desired);
 }
 
-/** The oldest issue for `key`, after closing the others as duplicates. */
+/** The oldest issue for `key` (with `created` among them), after closing the others as duplicates. */
 async function oldestClosingOthers(
   context: ForgeContext,
   key: string,
+  created?: GitHubIssue,
 ): Promise<GitHubIssue | undefined> {
-  const [issue, ...duplicates] = await findIssues(context, key);
+  const found = await findIssues(context, key);
+  if (created && !found.some((issue) => issue.number === created.number)) found.push(created);
+  const [issue, ...duplicates] = found.sort((a, b) => a.number - b.number);
   for (const duplicate of duplicates) await closeDuplicate(context, duplicate, issue);
   return issue;
 }
@@ -74,7 +78,7 @@ async function converge(
   return { action: "updated", number: issue.number };
 }
 
-/** The bot's issues for `key`, oldest first (pull requests, which the issues API also lists, skipped). */
+/** The bot's issues for `key` (pull requests, which the issues API also lists, skipped). */
 async function findIssues(context: ForgeContext, key: string): Promise<GitHubIssue[]> {
   const found: GitHubIssue[] = [];
   for (let page = 1; page <= MAX_PAGES; page++) {
@@ -98,7 +102,7 @@ async function findIssues(context: ForgeContext, key: string): Promise<GitHubIss
     );
     if (!answer.hasNextPage) break;
   }
-  return found.sort((a, b) => a.number - b.number);
+  return found;
 }
 
 async function closeDuplicate(
