@@ -1,4 +1,5 @@
 import { loadKubeConfig } from "../cluster/kube-config.ts";
+import { defaultTiming, jitterFactor, type LeaderElectionTiming } from "./election-timing.ts";
 import {
   kubeLeaseStore,
   type LeaseRecord,
@@ -6,6 +7,8 @@ import {
   type StoredLease,
 } from "./lease-store.ts";
 import type { LeaderElectionSettings } from "./settings.ts";
+
+export { defaultTiming, type LeaderElectionTiming };
 
 /** Time and timers, injectable so tests can drive them. */
 export interface Clock {
@@ -27,15 +30,6 @@ export interface ElectionLog {
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
   debug(fields: object, message: string): void;
-}
-
-export interface LeaderElectionTiming {
-  /** How long a holder that stopped renewing keeps the Lease (default 15 s). */
-  leaseDurationSeconds?: number;
-  /** A leader that could not renew for this long steps down (default 10 s). */
-  renewDeadlineMs?: number;
-  /** Time between attempts; a follower waits up to 2.2 times it, at random (default 2 s). */
-  retryPeriodMs?: number;
 }
 
 export interface LeaderElectorOptions extends LeaderElectionTiming {
@@ -65,16 +59,6 @@ export interface LeaderElector {
    */
   stop(options?: { release?: boolean }): Promise<void>;
 }
-
-/** client-go's defaults (LeaseDuration 15 s, RenewDeadline 10 s, RetryPeriod 2 s). */
-export const defaultTiming = {
-  leaseDurationSeconds: 15,
-  renewDeadlineMs: 10_000,
-  retryPeriodMs: 2_000,
-} as const satisfies Required<LeaderElectionTiming>;
-
-/** client-go's JitterFactor: a follower waits retryPeriod × (1 + up to 1.2). */
-const jitterFactor = 1.2;
 
 const systemClock: Clock = {
   now: () => Date.now(),

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
 import { DEFAULT_SETTINGS, type ReconcileSettings } from "../reconcile/reconcile-types.ts";
+import { defaultTiming, jitterFactor, type LeaderElectionTiming } from "./election-timing.ts";
 
 /** Everything the server reads from its environment, checked once at start. */
 export interface AppSettings {
@@ -43,6 +44,8 @@ export interface LeaderElectionSettings {
   namespace: string;
   /** This replica's name in the Lease: POD_NAME, else the host name. */
   identity: string;
+  /** LEADER_ELECTION_LEASE_DURATION, _RENEW_DEADLINE, _RETRY_PERIOD when set (else client-go's). */
+  timing?: LeaderElectionTiming;
 }
 
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
@@ -174,7 +177,45 @@ function leaderElection(
     throw new UsageError(
       `LEADER_ELECTION_LEASE must be a Kubernetes object name (lower-case letters, digits, '-' and '.'), not ${JSON.stringify(lease)}`,
     );
-  return { lease, namespace, identity: value("POD_NAME") ?? hostname() };
+  const timing = electionTiming(value);
+  return {
+    lease,
+    namespace,
+    identity: value("POD_NAME") ?? hostname(),
+    ...(Object.keys(timing).length > 0 ? { timing } : {}),
+  };
+}
+
+/**
+ * The election's timing from the environment, checked as client-go checks it: the Lease lasts
+ * longer than the renew deadline, which is longer than a retry with its jitter (1.2 × period).
+ */
+function electionTiming(value: (name: string) => string | undefined): LeaderElectionTiming {
+  const read = (name: string) => {
+    const text = value(name);
+    return text === undefined ? undefined : duration(name, text, 1000);
+  };
+  const lease = read("LEADER_ELECTION_LEASE_DURATION");
+  const renew = read("LEADER_ELECTION_RENEW_DEADLINE");
+  const retry = read("LEADER_ELECTION_RETRY_PERIOD");
+  const leaseMs = lease ?? defaultTiming.leaseDurationSeconds * 1000;
+  const renewMs = renew ?? defaultTiming.renewDeadlineMs;
+  const retryMs = retry ?? defaultTiming.retryPeriodMs;
+  if (leaseMs % 1000 !== 0)
+    throw new UsageError("LEADER_ELECTION_LEASE_DURATION must be a whole number of seconds");
+  if (leaseMs <= renewMs)
+    throw new UsageError(
+      `the Lease duration (${leaseMs / 1000}s) must be longer than the renew deadline (${renewMs / 1000}s): LEADER_ELECTION_LEASE_DURATION, LEADER_ELECTION_RENEW_DEADLINE`,
+    );
+  if (renewMs <= jitterFactor * retryMs)
+    throw new UsageError(
+      `the renew deadline (${renewMs / 1000}s) must be longer than 1.2 × the retry period (${retryMs / 1000}s): LEADER_ELECTION_RENEW_DEADLINE, LEADER_ELECTION_RETRY_PERIOD`,
+    );
+  return {
+    ...(lease !== undefined ? { leaseDurationSeconds: lease / 1000 } : {}),
+    ...(renew !== undefined ? { renewDeadlineMs: renew } : {}),
+    ...(retry !== undefined ? { retryPeriodMs: retry } : {}),
+  };
 }
 
 function withoutEmpty(env: Record<string, string | undefined>): Record<string, string> {

@@ -158,6 +158,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const timer = options.timer !== false;
   const elector = settings.leaderElection
     ? createKubeLeaderElector({
+        ...settings.leaderElection.timing,
         ...options.election,
         settings: settings.leaderElection,
         ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),

@@ -130,6 +130,33 @@ describe("readAppSettings", () => {
         "LEADER_ELECTION_LEASE must be a Kubernetes object name (lower-case letters, digits, '-' and '.'), not \"my_lease\"",
       );
     });
+
+    it("takes the Lease's timing from the environment, checked as client-go checks it", () => {
+      const pod = { POD_NAME: "p", POD_NAMESPACE: "ns" };
+      expect(election(pod)?.timing).toBeUndefined();
+      expect(
+        election({
+          ...pod,
+          LEADER_ELECTION_LEASE_DURATION: "60s",
+          LEADER_ELECTION_RENEW_DEADLINE: "40s",
+          LEADER_ELECTION_RETRY_PERIOD: "5s",
+        })?.timing,
+      ).toEqual({ leaseDurationSeconds: 60, renewDeadlineMs: 40_000, retryPeriodMs: 5_000 });
+      expect(election({ ...pod, LEADER_ELECTION_LEASE_DURATION: "1m" })?.timing).toEqual({
+        leaseDurationSeconds: 60,
+      });
+      expect(() => election({ ...pod, LEADER_ELECTION_LEASE_DURATION: "10s" })).toThrow(
+        new UsageError(
+          "the Lease duration (10s) must be longer than the renew deadline (10s): LEADER_ELECTION_LEASE_DURATION, LEADER_ELECTION_RENEW_DEADLINE",
+        ),
+      );
+      expect(() => election({ ...pod, LEADER_ELECTION_RETRY_PERIOD: "9s" })).toThrow(
+        "the renew deadline (10s) must be longer than 1.2 × the retry period (9s)",
+      );
+      expect(() => election({ ...pod, LEADER_ELECTION_RENEW_DEADLINE: "soon" })).toThrow(
+        'LEADER_ELECTION_RENEW_DEADLINE must be a duration such as 60s, 5m or 1h, not "soon"',
+      );
+    });
   });
 
   it("tells whether an app is configured at all", () => {
