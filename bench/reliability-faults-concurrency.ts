@@ -7,13 +7,12 @@
  * must then be as one replica alone leaves it after one reconcile: exactly one pull request
  * per key, one branch each, one dashboard, no comment twice.
  */
-import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { pino } from "pino";
-import type { AppSettings } from "../src/app/settings.ts";
 import { type RunningApp, startApp } from "../src/app/start-app.ts";
 import { reconcile } from "../src/reconcile/reconcile.ts";
-import { DEFAULT_SETTINGS } from "../src/reconcile/reconcile-types.ts";
+import { testAppSettings, WEBHOOK_SECRET } from "../test/app/support/app-settings.ts";
 import { cluster, infraFiles } from "../test/reconcile/support/infra.ts";
 import { OWNER, REPO } from "../test/support/github-responses.ts";
 import type { FaultRow } from "./reliability-faults-github.ts";
@@ -25,29 +24,8 @@ import {
   type RepoPicture,
 } from "./reliability-faults-world.ts";
 
-const SECRET = "reliability-webhook-secret";
+const SECRET = WEBHOOK_SECRET;
 export const DELIVERIES = 50;
-
-function settings(privateKey: string): AppSettings {
-  return {
-    appId: 1,
-    privateKey,
-    webhookSecret: SECRET,
-    webhookPath: "/api/github/webhooks",
-    port: 0,
-    host: "127.0.0.1",
-    baseUrl: undefined,
-    repositories: undefined,
-    intervalMs: 60_000,
-    reconcile: DEFAULT_SETTINGS,
-    kubeconfig: undefined,
-    kubeContext: undefined,
-    prometheusUrl: undefined,
-    prometheusToken: undefined,
-    prometheusWindowSeconds: undefined,
-    logLevel: "info",
-  };
-}
 
 /** GitHub's published push payload (test/fixtures/webhooks), moved to the test repository. */
 function pushPayload(): string {
@@ -103,18 +81,13 @@ async function expectedPicture() {
 export async function runConcurrency(): Promise<FaultRow> {
   const expected = await expectedPicture();
   const world = gitHubWorld(infraFiles(), async () => cluster({ pending: 1 }));
-  const { privateKey } = generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: "pkcs1", format: "pem" },
-    publicKeyEncoding: { type: "spki", format: "pem" },
-  });
   const replicas: RunningApp[] = [];
   const notes: string[] = [];
   try {
     for (let i = 0; i < 2; i++) {
       replicas.push(
         await startApp({
-          settings: settings(privateKey),
+          settings: testAppSettings(),
           log: pino({ level: "silent" }),
           observe: async () => cluster({ pending: 1 }),
           timer: false,
