@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
@@ -86,7 +86,11 @@ export function hasAppCredentials(env: Record<string, string | undefined>): bool
  * Reads the server's settings from the environment. A wrong or missing value is a UsageError
  * naming the variable and what it should hold; nothing starts half-configured.
  */
-export function readAppSettings(env: Record<string, string | undefined>, cwd: string): AppSettings {
+export function readAppSettings(
+  env: Record<string, string | undefined>,
+  cwd: string,
+  options: { serviceAccountDir?: string } = {},
+): AppSettings {
   const parsed = Env.safeParse(withoutEmpty(env));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -134,7 +138,7 @@ export function readAppSettings(env: Record<string, string | undefined>, cwd: st
       : undefined,
     notifyWebhookUrl: values.NOTIFY_WEBHOOK_URL,
     logLevel: values.LOG_LEVEL,
-    leaderElection: leaderElection(env),
+    leaderElection: leaderElection(env, options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR),
   };
 }
 
@@ -148,6 +152,7 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
  */
 function leaderElection(
   env: Record<string, string | undefined>,
+  serviceAccountDir: string,
 ): LeaderElectionSettings | undefined {
   const value = (name: string) => env[name]?.trim() || undefined;
   const switched = value("LEADER_ELECTION")?.toLowerCase();
@@ -160,14 +165,18 @@ function leaderElection(
       ? Boolean(value("POD_NAME") && value("POD_NAMESPACE"))
       : switched === "true";
   if (!on) return undefined;
-  const namespace = value("LEADER_ELECTION_NAMESPACE") ?? value("POD_NAMESPACE");
+  const namespaceFile = join(serviceAccountDir, "namespace");
+  const namespace =
+    value("LEADER_ELECTION_NAMESPACE") ?? value("POD_NAMESPACE") ?? podNamespace(namespaceFile);
   if (namespace === undefined)
     throw new UsageError(
       "leader election needs the Lease's namespace: set POD_NAMESPACE (from the downward API, as deploy/base/deployment.yaml does) or LEADER_ELECTION_NAMESPACE",
     );
   const variable = value("LEADER_ELECTION_NAMESPACE")
     ? "LEADER_ELECTION_NAMESPACE"
-    : "POD_NAMESPACE";
+    : value("POD_NAMESPACE")
+      ? "POD_NAMESPACE"
+      : namespaceFile;
   if (namespace.length > 63 || !DNS_LABEL.test(namespace))
     throw new UsageError(
       `${variable} must be a namespace name (lower-case letters, digits and '-'), not ${JSON.stringify(namespace)}`,
@@ -184,6 +193,15 @@ function leaderElection(
     identity: value("POD_NAME") ?? hostname(),
     ...(Object.keys(timing).length > 0 ? { timing } : {}),
   };
+}
+
+/** Where a pod's service account token and namespace are mounted. */
+const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/** The namespace of the pod this runs in, from its service account mount; undefined outside one. */
+function podNamespace(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  return readFileSync(file, "utf8").trim() || undefined;
 }
 
 /**

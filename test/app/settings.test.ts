@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
@@ -73,8 +73,25 @@ describe("readAppSettings", () => {
   });
 
   describe("leader election", () => {
-    const election = (env: Record<string, string>) =>
-      readAppSettings({ ...base, ...env }, "/").leaderElection;
+    // No service account mount: the machine running the tests might be a pod.
+    const election = (env: Record<string, string>, serviceAccountDir = "/nonexistent/sa") =>
+      readAppSettings({ ...base, ...env }, "/", { serviceAccountDir }).leaderElection;
+
+    it("finds the namespace in the pod's service account mount when no variable gives it", () => {
+      const dir = mkdtempSync(join(tmpdir(), "sa-"));
+      writeFileSync(join(dir, "namespace"), "autoscaling\n");
+      expect(election({ LEADER_ELECTION: "true", POD_NAME: "p" }, dir)).toEqual({
+        lease: "pr-autoscaler",
+        namespace: "autoscaling",
+        identity: "p",
+      });
+      expect(election({ LEADER_ELECTION: "true", POD_NAMESPACE: "ns" }, dir)?.namespace).toBe("ns");
+      writeFileSync(join(dir, "namespace"), "Not_A_Namespace");
+      expect(() => election({ LEADER_ELECTION: "true" }, dir)).toThrow(
+        `${join(dir, "namespace")} must be a namespace name`,
+      );
+      rmSync(dir, { recursive: true, force: true });
+    });
 
     it("is on in a pod that knows its name and namespace, as deploy/ sets them", () => {
       expect(
