@@ -176,6 +176,8 @@ function neverFitText(pod: NeverFitPod): string {
       return "it does not tolerate the taints a new node of this pool would have";
     case "shape-unknown":
       return "the size of a new node is unknown";
+    case "volumes":
+      return `its volumes keep it pending, which a new node does not change (scheduler: ${pod.volume})`;
   }
 }
 

@@ -2,6 +2,7 @@ import { podKey } from "./cluster-index.ts";
 import { copyRoom, fitsIn, podDemand, type Room, shortfall, takeFrom } from "./room.ts";
 import { type NodeTraits, type PlacementConflict, placementConflict } from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
+import { volumeWait } from "./volume-wait.ts";
 
 /** A node pods can be placed on, with the room still free on it. */
 export interface Bin {
@@ -30,12 +31,14 @@ export interface PodPlacement extends PendingPod {
   node: string;
 }
 
-export type NeverFitReason = PlacementConflict | "too-large" | "shape-unknown";
+export type NeverFitReason = PlacementConflict | "too-large" | "shape-unknown" | "volumes";
 
 export interface NeverFitPod extends PendingPod {
   reason: NeverFitReason;
   /** For `too-large`: the resource a new node has too little of. */
   resource?: string;
+  /** For `volumes`: the scheduler's words about the volume that keeps the pod pending. */
+  volume?: string;
 }
 
 /** Where pending pods go: free room on existing nodes first, then as few new nodes as packing needs. */
@@ -66,7 +69,9 @@ export interface PackResult extends PendingReport {
  * First-fit decreasing: pods in decreasing order of their largest share of a new node; each goes
  * to the first existing node with room that admits it, else the first new node with room, else
  * a further new node. Never places a pod where its requests exceed the free room, nor against
- * its nodeSelector, required node affinity or untolerated taints. Nodes opened beyond
+ * its nodeSelector, required node affinity or untolerated taints. Pods the scheduler reports
+ * waiting on their volumes (an unbound claim, a volume node affinity conflict) go nowhere and
+ * are reported as never fitting: room is not what they lack. Nodes opened beyond
  * `maxNewNodes` are not added: their pods are reported as over max. `existing` bins are used up
  * in place.
  */
@@ -92,6 +97,12 @@ export function packPendingPods(
   const onOpened: { pod: PodInfo; placement: PodPlacement; bin: number }[] = [];
   for (const { pod, demand } of decreasing(pods, template)) {
     const info = pendingPod(pod);
+    // Waiting on its volumes, the pod takes no room: a node with room is not what it lacks.
+    const volume = volumeWait(pod);
+    if (volume) {
+      result.neverFit.push({ ...info, reason: "volumes", volume });
+      continue;
+    }
     const onExisting = firstFit(pod, demand, existing);
     if (onExisting) {
       takeFrom(onExisting.room, demand);

@@ -1,0 +1,572 @@
+/**
+ * `pr-autoscaler plan --json` against a Kubernetes API server on 127.0.0.1 serving Talos
+ * cluster states: each scenario asserts the proposal (or its absence) and that the
+ * explanation names the cause.
+ */
+import { afterEach, describe, expect, it } from "@jest/globals";
+import {
+  CONFIG,
+  ciliumAgent,
+  controlPlane,
+  freshNodeMetrics,
+  type NodeOptions,
+  type PlanJson,
+  pdb,
+  pod,
+  type Raw,
+  type Served,
+  serve,
+  TFVARS,
+  worker,
+} from "./served-cluster.ts";
+
+const WORKERS = ["talos-worker-1", "talos-worker-2", "talos-worker-3"];
+
+let served: Served | undefined;
+afterEach(async () => {
+  await served?.close();
+  served = undefined;
+});
+
+async function plan(
+  objects: Raw[],
+  files: { tfvars?: string; config?: string } = {},
+  now?: string,
+): Promise<PlanJson> {
+  served = await serve(objects);
+  return served.plan(files, now);
+}
+
+/** Workers with Cilium on each, fresh metrics, and the control plane. */
+function cluster(
+  names: readonly string[] = WORKERS,
+  options: Record<string, NodeOptions> = {},
+  usage = { cpu: "600m", memory: "2Gi" },
+): Raw[] {
+  return [
+    controlPlane("talos-cp-1"),
+    freshNodeMetrics("talos-cp-1", "487558164n", "2748180Ki"),
+    ...names.flatMap((name, index) => [
+      worker(name, options[name]),
+      ciliumAgent(name, index),
+      freshNodeMetrics(name, usage.cpu, usage.memory),
+    ]),
+  ];
+}
+
+/** A Running app pod on `node` filling most of its cpu, so pending pods need new nodes. */
+function filler(node: string, index: number): Raw {
+  return pod("media", `plex-7d9c65958-fil${index}x`, {
+    node,
+    owner: { kind: "ReplicaSet", name: "plex-7d9c65958" },
+    cpu: "3",
+    memory: "4Gi",
+  });
+}
+
+function tfvars(count: number): string {
+  return TFVARS.replace("worker_count      = 3", `worker_count      = ${count}`);
+}
+
+function config(replace: Record<string, string> = {}): string {
+  let text = CONFIG;
+  for (const [from, to] of Object.entries(replace)) text = text.replace(from, to);
+  return text;
+}
+
+/** The pool's explanation when it holds no proposal. */
+function poolNote(output: PlanJson): string {
+  const note = output.notes.find((entry) => entry.subject === "pool/workers");
+  if (!note) throw new Error(`no note for the pool: ${JSON.stringify(output)}`);
+  return note.message;
+}
+
+function tdarr(suffix: string, options: Parameters<typeof pod>[2] = {}): Raw {
+  return pod("media", `tdarr-node-6d8c7f5b49-${suffix}`, {
+    owner: { kind: "ReplicaSet", name: "tdarr-node-6d8c7f5b49" },
+    cpu: "1500m",
+    memory: "2Gi",
+    ...options,
+  });
+}
+
+describe("plan against a served cluster: pending pods", () => {
+  it("adds exactly the nodes first-fit-decreasing packing needs", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...WORKERS.map(filler),
+      tdarr("2kq9v"),
+      tdarr("n7wzs"),
+      tdarr("x4dpl"),
+      // A finished Job pod and a pending DaemonSet pod add nothing.
+      pod("media", "library-scan-29122800-q8w2n", {
+        owner: { kind: "Job", name: "library-scan-29122800" },
+        phase: "Succeeded",
+        cpu: "2",
+        memory: "1Gi",
+      }),
+      pod("kube-system", "cilium-pending", {
+        owner: { kind: "DaemonSet", name: "cilium" },
+        cpu: "3",
+        memory: "1Gi",
+      }),
+    ]);
+    expect(output.proposals).toHaveLength(1);
+    const [proposal] = output.proposals;
+    // A new node offers 3800m - 100m (Cilium) = 3700m: two 1500m pods per node, three → 2.
+    expect(proposal).toMatchObject({
+      kind: "nodes",
+      pool: "workers",
+      from: 3,
+      to: 5,
+      direction: "up",
+      changes: [{ file: "terraform/terraform.tfvars", path: "worker_count", before: 3, after: 5 }],
+      triggers: [{ kind: "pending-pods", pods: 3, newNodes: 2 }],
+      holds: [],
+    });
+    expect(proposal?.reasons).toEqual(
+      expect.arrayContaining([
+        "  new node: 3800m cpu, 15.2 GiB memory, 110 pods (learned, most-common allocatable, like talos-worker-1 and 2 other(s)); DaemonSets take 100m cpu, 128 MiB, 1 pods",
+        "  pending pods: 3 considered, 0 fit free room on existing nodes, 3 go on 2 new node(s)",
+      ]),
+    );
+  });
+
+  it("puts pending pods in free room first and adds nothing when they fit", async () => {
+    const output = await plan([...cluster(), tdarr("2kq9v"), tdarr("n7wzs")]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain("2 considered, 2 fit free room on existing nodes");
+  });
+
+  it("adds nothing for pods no node of the pool could ever run, and says why", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...WORKERS.map(filler),
+      tdarr("gpu01", { nodeSelector: { "nvidia.com/gpu.present": "true" } }),
+      tdarr("arm01", {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    { key: "kubernetes.io/arch", operator: "In", values: ["arm64"] },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      }),
+      tdarr("huge1", { cpu: "6", memory: "8Gi" }),
+    ]);
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toMatch(/never fits: media\/tdarr-node-6d8c7f5b49-gpu01/);
+    expect(note).toMatch(/never fits: media\/tdarr-node-6d8c7f5b49-arm01/);
+    expect(note).toMatch(/never fits: media\/tdarr-node-6d8c7f5b49-huge1/);
+    expect(note).toMatch(/huge1[^\n]*needs more cpu than a new node has/);
+    expect(note).toMatch(/gpu01[^\n]*nodeSelector/);
+    expect(note).toMatch(/arm01[^\n]*node affinity/);
+  });
+
+  it("does not add a node for pods that only tolerate a taint the pool's nodes lack", async () => {
+    const dedicated = { key: "dedicated", value: "media", effect: "NoSchedule" };
+    const tainted = Object.fromEntries(WORKERS.map((name) => [name, { taints: [dedicated] }]));
+    const output = await plan([
+      ...cluster(WORKERS, tainted),
+      ...WORKERS.map(filler),
+      tdarr("plain", {}),
+      tdarr("toler", {
+        tolerations: [
+          { key: "dedicated", operator: "Equal", value: "media", effect: "NoSchedule" },
+        ],
+      }),
+    ]);
+    // The tolerating pod goes on a new node (which carries the taint every pool node shares);
+    // the other one never fits.
+    expect(output.proposals).toHaveLength(1);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(output.proposals[0]?.reasons.join("\n")).toMatch(
+      /never fits: media\/tdarr-node-6d8c7f5b49-plain[^\n]*tolerate/,
+    );
+  });
+
+  it("does not count pods pending for reasons a new node does not cure", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...WORKERS.map(filler),
+      tdarr("pvc01", {
+        owner: { kind: "StatefulSet", name: "tdarr" },
+        scheduled: {
+          reason: "Unschedulable",
+          message:
+            "0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
+        },
+        volumes: [{ name: "config", persistentVolumeClaim: { claimName: "config-tdarr-0" } }],
+      }),
+      tdarr("vnaff", {
+        scheduled: {
+          reason: "Unschedulable",
+          message:
+            "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 node(s) had volume node affinity conflict. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
+        },
+      }),
+      tdarr("gated", {
+        schedulingGates: [{ name: "example.com/quota" }],
+        scheduled: {
+          reason: "SchedulingGated",
+          message: "Scheduling is blocked due to non-empty scheduling gates",
+        },
+      }),
+      tdarr("fresh", { scheduled: null }),
+    ]);
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).not.toMatch(/trigger: .*pending/);
+    expect(note).toMatch(
+      /tdarr-node-6d8c7f5b49-pvc01[^\n]*unbound immediate PersistentVolumeClaims/,
+    );
+    expect(note).toMatch(/tdarr-node-6d8c7f5b49-vnaff[^\n]*volume node affinity conflict/);
+    expect(note).not.toContain("gated");
+    expect(note).not.toContain("fresh");
+  });
+});
+
+const FOUR = [...WORKERS, "talos-worker-4"];
+/** Four workers where the repo allows three: the highest one goes, whatever the usage. */
+const OVER_MAX = { tfvars: tfvars(4), config: config({ "max: 6": "max: 3" }) };
+
+/** Light app pods spread over the four workers, so each node has something to evict. */
+function apps(): Raw[] {
+  return FOUR.map((node, index) =>
+    pod("default", `echo-server-5d8f7c9b6-ap${index}xx`, {
+      node,
+      owner: { kind: "ReplicaSet", name: "echo-server-5d8f7c9b6" },
+      cpu: "100m",
+      memory: "128Mi",
+    }),
+  );
+}
+
+describe("plan against a served cluster: removing a node", () => {
+  it("removes the highest-index node; DaemonSet and mirror pods do not hold it", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...apps(),
+        pod("kube-system", "kube-vip-talos-worker-4", {
+          node: "talos-worker-4",
+          owner: { kind: "Node", name: "talos-worker-4" },
+          annotations: { "kubernetes.io/config.mirror": "4b8d2f0c9e1a7b3d" },
+          volumes: [{ hostPath: { path: "/etc/kubernetes", type: "" }, name: "kubeconfig" }],
+        }),
+      ],
+      OVER_MAX,
+    );
+    expect(output.proposals).toHaveLength(1);
+    expect(output.proposals[0]).toMatchObject({
+      from: 4,
+      to: 3,
+      direction: "down",
+      changes: [{ file: "terraform/terraform.tfvars", path: "worker_count", before: 4, after: 3 }],
+    });
+    const reasons = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(reasons).toContain("talos-worker-4");
+    expect(reasons).toMatch(/talos-worker-4 has no blockers: met/);
+  });
+
+  it("explains that metrics-server's single sample is no evidence for removing a node", async () => {
+    const output = await plan([...cluster(FOUR), ...apps()], { tfvars: tfvars(4) });
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toMatch(/scale-down: cpu < 30 % for 10m: no evidence over the window/);
+    expect(note).toContain("scale-down: the decrease removes talos-worker-4");
+  });
+
+  const onWorker4 = { node: "talos-worker-4", cpu: "100m", memory: "128Mi" };
+  const blockers: [string, Raw[], RegExp][] = [
+    [
+      "a PDB that allows no disruption",
+      [
+        pod("default", "home-assistant-0", {
+          ...onWorker4,
+          owner: { kind: "StatefulSet", name: "home-assistant" },
+          labels: { "app.kubernetes.io/name": "home-assistant" },
+        }),
+        pdb("default", "home-assistant", { "app.kubernetes.io/name": "home-assistant" }, 0),
+      ],
+      /default\/home-assistant-0[^\n]*default\/home-assistant[^\n]*0/,
+    ],
+    [
+      "an emptyDir volume",
+      [
+        pod("media", "tautulli-6b7f9d8c5-k2x9p", {
+          ...onWorker4,
+          volumes: [{ emptyDir: {}, name: "cache" }],
+        }),
+      ],
+      /media\/tautulli-6b7f9d8c5-k2x9p[^\n]*cache \(emptyDir\)/,
+    ],
+    [
+      "a hostPath volume",
+      [
+        pod("media", "jellyfin-7c9d6f5b8-m3q8r", {
+          ...onWorker4,
+          volumes: [{ hostPath: { path: "/dev/dri", type: "" }, name: "dri" }],
+        }),
+      ],
+      /media\/jellyfin-7c9d6f5b8-m3q8r[^\n]*dri \(hostPath\)/,
+    ],
+    [
+      'safe-to-evict: "false"',
+      [
+        pod("media", "sonarr-5f6d7c8b9-p4n2w", {
+          ...onWorker4,
+          annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
+        }),
+      ],
+      /media\/sonarr-5f6d7c8b9-p4n2w[^\n]*safe-to-evict/,
+    ],
+    [
+      "karpenter.sh/do-not-disrupt",
+      [
+        pod("media", "radarr-6c7d8e9f0-r5t6y", {
+          ...onWorker4,
+          annotations: { "karpenter.sh/do-not-disrupt": "true" },
+        }),
+      ],
+      /media\/radarr-6c7d8e9f0-r5t6y[^\n]*do-not-disrupt/,
+    ],
+    [
+      "a bare pod",
+      [pod("default", "debug-shell", { ...onWorker4, owner: null })],
+      /default\/debug-shell[^\n]*(controller|bare)/,
+    ],
+  ];
+
+  it.each(blockers)(
+    "keeps the node when %s holds it, and names the blocker",
+    async (_, objects, named) => {
+      const output = await plan([...cluster(FOUR), ...apps(), ...objects], OVER_MAX);
+      expect(output.proposals).toEqual([]);
+      const note = poolNote(output);
+      expect(note).toContain("talos-worker-4 has 1 blocker(s): not met");
+      expect(note).toMatch(/blockers on talos-worker-4: /);
+      expect(note).toMatch(named);
+    },
+  );
+});
+
+/** Full workers and three pending pods that need two new nodes. */
+function needsTwo(): Raw[] {
+  return [...WORKERS.map(filler), tdarr("2kq9v"), tdarr("n7wzs"), tdarr("x4dpl")];
+}
+
+describe("plan against a served cluster: safety stops", () => {
+  it("takes no action while more than 45 % of the pool's nodes are not Ready", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR, {
+          "talos-worker-3": { ready: false },
+          "talos-worker-4": { ready: false },
+        }),
+        ...needsTwo(),
+      ],
+      { tfvars: tfvars(4) },
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "hold: 2 of 4 nodes not Ready (50 % > 45 %): talos-worker-3, talos-worker-4; no action",
+    );
+  });
+
+  it("with metrics-server not installed: usage unknown, pending pods still add nodes", async () => {
+    served = await serve([...cluster(), ...needsTwo()]);
+    served.fake.uninstall("metrics.k8s.io");
+    const output = await served.plan();
+    expect(output.proposals).toHaveLength(1);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
+    expect(output.proposals[0]?.reasons.join("\n")).toMatch(/unknown/);
+  });
+
+  it("with metrics-server not installed, a low-request pool removes no node", async () => {
+    served = await serve([...cluster(FOUR), ...apps()]);
+    served.fake.uninstall("metrics.k8s.io");
+    const output = await served.plan({ tfvars: tfvars(4) });
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/unknown/);
+  });
+
+  it("takes a node without metrics as unknown, not as idle", async () => {
+    const objects = [...cluster(FOUR), ...apps()].filter(
+      (object) => !(object.kind === "NodeMetrics" && nameOf(object) === "talos-worker-2"),
+    );
+    const output = await plan(objects, { tfvars: tfvars(4) });
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "hold: cpu and memory usage unknown on talos-worker-2; nothing rests on it (unknown is not zero)",
+    );
+    expect(poolNote(output)).toContain(
+      "scale-down: cpu < 30 % for 10m: unknown, usage not observed",
+    );
+  });
+
+  it("clamps pending-pod growth to max and says which pods are left", async () => {
+    const output = await plan([...cluster(), ...needsTwo()], {
+      config: config({ "max: 6": "max: 4" }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(output.proposals[0]?.reasons.join("\n")).toMatch(
+      /beyond max: 2 new node\(s\) needed, 1 allowed/,
+    );
+  });
+
+  it("clamps to the host cap", async () => {
+    const host = "    host:\n      maxNodes: 4\n    removal:";
+    const output = await plan([...cluster(), ...needsTwo()], {
+      config: config({ "    removal:": host }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(output.proposals[0]?.reasons.join("\n")).toMatch(/host cap 4/);
+  });
+
+  it("raises to the min when the repo asks for fewer nodes", async () => {
+    const output = await plan([...cluster(["talos-worker-1"])], {
+      tfvars: tfvars(1),
+      config: config({ "min: 1": "min: 2" }),
+    });
+    expect(output.proposals[0]).toMatchObject({
+      from: 1,
+      to: 2,
+      changes: [{ before: 1, after: 2 }],
+    });
+  });
+
+  it("does not use the room of a cordoned node or one being deleted", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR, {
+          "talos-worker-3": { unschedulable: true },
+          "talos-worker-4": {
+            taints: [
+              { key: "ToBeDeletedByClusterAutoscaler", value: "1732265100", effect: "NoSchedule" },
+            ],
+          },
+        }),
+        ...[WORKERS[0], WORKERS[1]].map((node, index) => filler(node as string, index)),
+        tdarr("2kq9v"),
+      ],
+      { tfvars: tfvars(4) },
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 5 });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "tdarr-node-6d8c7f5b49-2kq9v (cpu 1500m, memory 2 GiB) → new-1",
+    );
+  });
+
+  it("ignores nodes the pool's selector does not pick", async () => {
+    const gpu = worker("talos-gpu-1", {
+      labels: {
+        "node.kubernetes.io/instance-type": "8VCPU-32GB-GPU",
+        "nvidia.com/gpu.present": "true",
+      },
+      allocatable: { cpu: "7800m", memory: "32567188Ki", pods: "110" },
+    });
+    const selector = `    selector:
+      matchLabels:
+        node.kubernetes.io/instance-type: 4VCPU-16GB
+`;
+    const output = await plan(
+      [...cluster(), gpu, freshNodeMetrics("talos-gpu-1", "100m", "1Gi"), ...needsTwo()],
+      {
+        config: config({
+          "    selector:\n      matchExpressions:\n        - key: node-role.kubernetes.io/control-plane\n          operator: DoesNotExist\n":
+            selector,
+        }),
+      },
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
+    const reasons = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(reasons).toContain("nodes: 3 in the pool, 3 Ready");
+    expect(reasons).not.toContain("talos-gpu-1");
+  });
+});
+
+function nameOf(object: Raw): unknown {
+  return (object.metadata as Raw | undefined)?.name;
+}
+
+describe("plan against a served cluster: schedules", () => {
+  const friday = `    schedules:
+      - name: friday-evening
+        cron: "0 18 * * 5"
+        timezone: Europe/Berlin
+        duration: 6h
+        min: 4
+    removal:`;
+
+  it("raises the min while the window is open on the zone's wall clock", async () => {
+    served = await serve(cluster());
+    const files = { config: config({ "    removal:": friday }) };
+    // 18:30 in Berlin (CET, UTC+1) on Friday 2026-11-27.
+    const open = await served.plan(files, "2026-11-27T17:30:00Z");
+    expect(open.proposals[0]).toMatchObject({
+      from: 3,
+      to: 4,
+      changes: [{ file: "terraform/terraform.tfvars", path: "worker_count", before: 3, after: 4 }],
+    });
+    expect(open.proposals[0]?.reasons.join("\n")).toContain("friday-evening");
+    // 17:30 in Berlin: 17:30 UTC would be inside, but the window opens on Berlin's clock.
+    const before = await served.plan(files, "2026-11-27T16:30:00Z");
+    expect(before.proposals).toEqual([]);
+    // Saturday 00:30 in Berlin: six hours have passed.
+    const after = await served.plan(files, "2026-11-27T23:30:00Z");
+    expect(after.proposals).toEqual([]);
+  });
+});
+
+describe("plan against a served cluster: long lists", () => {
+  /** 1,200 running pods: three pages of 500; the pending pod sorts last, on the last page. */
+  function crowded(): Raw[] {
+    const many = Array.from({ length: 1200 }, (_, index) =>
+      pod("batch", `worker-5c6d7e8f9-${index.toString(36).padStart(5, "0")}`, {
+        node: WORKERS[index % 3],
+        owner: { kind: "ReplicaSet", name: "worker-5c6d7e8f9" },
+        cpu: "1m",
+        memory: "1Mi",
+      }),
+    );
+    return [
+      ...cluster(),
+      ...WORKERS.map(filler),
+      ...many,
+      pod("zz-late", "tdarr-node-6d8c7f5b49-zzzzz", { cpu: "1500m", memory: "2Gi" }),
+    ];
+  }
+
+  it("reads every page and counts the pending pod on the last one", async () => {
+    served = await serve(crowded());
+    const output = await served.plan();
+    expect(
+      served.fake.requests.filter((r) => r.path === "/api/v1/pods" && r.query.continue).length,
+    ).toBeGreaterThanOrEqual(2);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "zz-late/tdarr-node-6d8c7f5b49-zzzzz",
+    );
+  });
+
+  it("takes no action when the pod list's continue token keeps expiring", async () => {
+    served = await serve(crowded());
+    served.fake.injectFault({
+      path: "/api/v1/pods",
+      continued: true,
+      status: 410,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const output = await served.plan();
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/incomplete[^\n]*pods/);
+  });
+});

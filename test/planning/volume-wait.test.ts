@@ -1,0 +1,69 @@
+import { describe, expect, it } from "@jest/globals";
+import { type Bin, packPendingPods } from "../../src/planning/packing.ts";
+import type { PodInfo } from "../../src/planning/snapshot.ts";
+import { volumeWait } from "../../src/planning/volume-wait.ts";
+import { pendingPod } from "../support/snapshot-builder.ts";
+
+const GI = 2 ** 30;
+
+function waiting(key: string, message: string): PodInfo {
+  return { ...pendingPod(key, { cpu: "1", memory: "1Gi" }), unschedulable: { message } };
+}
+
+const unbound = waiting(
+  "media/tdarr-0",
+  "0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
+);
+const conflict = waiting(
+  "media/sonarr-0",
+  "0/4 nodes are available: 1 Insufficient cpu, 3 node(s) had volume node affinity conflict. preemption: 0/4 nodes are available: 1 No preemption victims found for incoming pod, 3 Preemption is not helpful for scheduling.",
+);
+
+describe("volumeWait", () => {
+  it("names the volume cause in the scheduler's message", () => {
+    expect(volumeWait(unbound)).toBe("pod has unbound immediate PersistentVolumeClaims");
+    expect(volumeWait(conflict)).toBe("node(s) had volume node affinity conflict");
+    expect(
+      volumeWait(
+        waiting("a/b", '0/3 nodes are available: persistentvolumeclaim "data-b" not found.'),
+      ),
+    ).toBe('persistentvolumeclaim "data-b" not found');
+  });
+
+  it("leaves pods short of room, and the preemption part of a message, alone", () => {
+    expect(volumeWait(pendingPod("a/b"))).toBeUndefined();
+    expect(
+      volumeWait(
+        waiting(
+          "a/b",
+          "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 node(s) had volume node affinity conflict.",
+        ),
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe("packPendingPods with pods waiting on volumes", () => {
+  it("places them nowhere, adds no node for them, and says why", () => {
+    const existing: Bin[] = [
+      {
+        name: "worker-1",
+        traits: { name: "worker-1", labels: {}, taints: [] },
+        room: { cpu: 4000, memory: 8 * GI, pods: 100, extended: {} },
+      },
+    ];
+    const template = {
+      traits: { labels: {}, taints: [] },
+      room: { cpu: 4000, memory: 16 * GI, pods: 110, extended: {} },
+    };
+    const result = packPendingPods([unbound, conflict], existing, template, 5);
+    expect(result.onExisting).toEqual([]);
+    expect(result.neededNewNodes).toBe(0);
+    expect(result.claimed.size).toBe(0);
+    expect(result.neverFit.map((pod) => [pod.pod, pod.reason, pod.volume])).toEqual([
+      ["media/sonarr-0", "volumes", "node(s) had volume node affinity conflict"],
+      ["media/tdarr-0", "volumes", "pod has unbound immediate PersistentVolumeClaims"],
+    ]);
+    expect(existing[0]?.room.cpu).toBe(4000);
+  });
+});
