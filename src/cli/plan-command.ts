@@ -27,7 +27,8 @@ Options:
   --kubeconfig F     read the cluster with this kubeconfig (default: $KUBECONFIG, ~/.kube/config,
                      in-cluster); --context C picks a context
   --config F         the repo config to use instead of DIR/${REPO_CONFIG_PATH}
-  --now ISO          plan as if it were this time (cooldowns, schedules), e.g. 2026-11-20T18:00:00Z
+  --now ISO          plan as if it were this time (cooldowns, schedules), e.g. 2026-11-20T18:00:00Z;
+                     metrics-server samples near it count as fresh, as well as ones near the read
   --json             print {"proposals":[…],"notes":[…]}
 
 Exit codes: 0 planned (with or without proposals), 1 the cluster could not be read,
@@ -69,7 +70,7 @@ export const planCommand: Command = {
     }
     if (configState.status === "invalid")
       throw new InputError(formatConfigIssues(configState.issues));
-    const snapshot = await loadPlanSnapshot(io, values);
+    const snapshot = await loadPlanSnapshot(io, values, values.now === undefined ? undefined : now);
     const result = await planChanges({ repo, config: configState.config, snapshot, now });
     return report(io, values.json, result);
   },
@@ -100,6 +101,7 @@ async function readConfigFile(io: CliIo, file: string): Promise<{ text: string; 
 async function loadPlanSnapshot(
   io: CliIo,
   values: { snapshot?: string; kubeconfig?: string; context?: string },
+  planningTime: Date | undefined,
 ): Promise<Snapshot> {
   if (values.snapshot !== undefined) {
     const { text } = await readConfigFile(io, values.snapshot);
@@ -111,6 +113,7 @@ async function loadPlanSnapshot(
         ? {}
         : { kubeconfig: resolve(io.cwd, values.kubeconfig) }),
       ...(values.context === undefined ? {} : { context: values.context }),
+      ...(planningTime ? { planningTime } : {}),
     });
   } catch (error) {
     if (error instanceof ClusterReadError) throw new InputError(error.message, undefined, 1);

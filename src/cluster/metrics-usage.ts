@@ -6,6 +6,8 @@ import type { WarningCollector } from "./warnings.ts";
 
 export interface MetricsContext {
   now: Date;
+  /** The time planned for, when not now: a sample within maxAgeSeconds of it is fresh too. */
+  planningTime?: Date;
   /** Samples older than this are stale: their usage is unknown. */
   maxAgeSeconds: number;
   warnings: WarningCollector;
@@ -57,11 +59,17 @@ function readSample(raw: Raw, subject: string, context: MetricsContext): Usage |
     );
     return undefined;
   }
+  // A sample is fresh within maxAgeSeconds of the read, either way (a little ahead is clock
+  // skew; days ahead is not a measurement of now), or of the time planned for.
   const age = (context.now.getTime() - at) / 1000;
-  if (age > context.maxAgeSeconds) {
+  const near = (seconds: number) => Math.abs(seconds) <= context.maxAgeSeconds;
+  const planned = context.planningTime ? (context.planningTime.getTime() - at) / 1000 : undefined;
+  if (!near(age) && !(planned !== undefined && near(planned))) {
     context.warnings.add(
       "metrics-stale",
-      `metrics are ${Math.round(age)}s old (more than ${context.maxAgeSeconds}s); usage treated as unknown`,
+      age > 0
+        ? `metrics are ${Math.round(age)}s old (more than ${context.maxAgeSeconds}s); usage treated as unknown`
+        : `metrics are stamped ${Math.round(-age)}s in the future (more than ${context.maxAgeSeconds}s); usage treated as unknown`,
       subject,
     );
     return undefined;

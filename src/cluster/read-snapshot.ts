@@ -39,6 +39,11 @@ export interface ReadSnapshotOptions extends KubeConfigOptions {
   now?: () => Date;
   /** metrics-server samples older than this many seconds are stale (default 300). */
   metricsMaxAgeSeconds?: number;
+  /**
+   * The time a plan is made for when it is not now (`plan --now`): a metrics sample recent to
+   * it, as a recorded or served cluster's are, is fresh as well as one recent to the read.
+   */
+  planningTime?: Date;
   /** Retries per request for errors worth retrying (default 2). */
   retries?: number;
   /** Base delay between retries in ms (default 500). */
@@ -99,6 +104,7 @@ async function readWith(
   const podContext: PodContext = { warnings, claims: [], intern: sharing.string, sharing };
   const metricsContext: MetricsContext = {
     now: now(),
+    ...(options.planningTime ? { planningTime: options.planningTime } : {}),
     maxAgeSeconds: options.metricsMaxAgeSeconds ?? defaultMetricsMaxAgeSeconds,
     warnings,
     intern: podContext.intern,

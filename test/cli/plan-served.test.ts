@@ -398,6 +398,22 @@ describe("plan against a served cluster: safety stops", () => {
     expect(poolNote(output)).toMatch(/unknown/);
   });
 
+  it("takes metrics recorded with the cluster as fresh when --now is the recording's time", async () => {
+    // A served recording: every sample stamped 15 s before the time it was taken.
+    const recordedAt = "2026-11-20T14:30:00Z";
+    const objects = [...cluster(FOUR), ...apps()].map((object) =>
+      object.kind === "NodeMetrics" || object.kind === "PodMetrics"
+        ? { ...object, timestamp: "2026-11-20T14:29:45Z" }
+        : object,
+    );
+    const stale = await plan(objects, { tfvars: tfvars(4) });
+    expect(poolNote(stale)).toContain("usage unknown on");
+    await served?.close();
+    const recorded = await plan(objects, { tfvars: tfvars(4) }, recordedAt);
+    expect(poolNote(recorded)).not.toContain("usage unknown on");
+    expect(poolNote(recorded)).toMatch(/utilisation: cpu \d+(\.\d+)? % \(metrics-server/);
+  });
+
   it("takes a node without metrics as unknown, not as idle", async () => {
     const objects = [...cluster(FOUR), ...apps()].filter(
       (object) => !(object.kind === "NodeMetrics" && nameOf(object) === "talos-worker-2"),
