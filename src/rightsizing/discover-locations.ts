@@ -1,19 +1,32 @@
 import { posix } from "node:path";
+import { parse } from "yaml";
 import { formatPath, type PathSegment } from "../editors/path.ts";
-import { isPlainObject } from "../editors/verify.ts";
+import { isPlainObject, valueAt } from "../editors/verify.ts";
 import {
   type IndexedDocument,
+  kustomizationsAbove,
   type NamespaceSource,
   namespaceOf,
   type RepoIndex,
 } from "./repo-index.ts";
 import type { Confidence, ResourcesLocation } from "./resources-proposal.ts";
-import { type ContainerQuery, type ReleaseContext, valuesMatches } from "./values-locations.ts";
+import {
+  type ContainerQuery,
+  type ReleaseContext,
+  type ValuesMatch,
+  valuesMatches,
+} from "./values-locations.ts";
 
 /** A candidate place, before one is chosen. */
 export interface LocationCandidate extends ResourcesLocation {
   /** What kind of file it is; a kustomize `patch` overrides what its base `manifest` sets. */
   source: "manifest" | "patch" | "helm-release" | "application" | "values-file";
+  /**
+   * Why this place cannot be edited although it (or something over it) sets the container's
+   * resources: values in a YAML string, values from an object outside the repo, a patch that
+   * discovery cannot follow. Such a match is reported, never written.
+   */
+  blocked?: string;
 }
 
 const key = (name: string | number): PathSegment =>
@@ -47,14 +60,45 @@ const ENVIRONMENTS = new Set([
 export function discoverCandidates(index: RepoIndex, query: ContainerQuery): LocationCandidate[] {
   const found: LocationCandidate[] = [];
   for (const document of index.documents) {
-    found.push(
+    const candidates = [
       ...manifestCandidates(index, document, query),
       ...helmReleaseCandidates(index, document, query),
       ...applicationCandidates(document, query),
       ...valuesFileCandidates(document, query),
+    ];
+    const patched = opaquePatchOver(index, document);
+    found.push(
+      ...candidates.map((candidate) =>
+        patched && !candidate.blocked ? { ...candidate, blocked: patched } : candidate,
+      ),
     );
   }
   return dedupe(found);
+}
+
+/**
+ * A JSON 6902 or inline kustomize patch that targets the document's kind and name and may set
+ * resources: what the file says is then not what is deployed. Namespaces are not compared,
+ * so a same-named object elsewhere is held back too (safe side).
+ */
+function opaquePatchOver(index: RepoIndex, document: IndexedDocument): string | undefined {
+  if (!document.kind || !document.name) return undefined;
+  for (const kustomization of index.kustomizations.values()) {
+    for (const patch of kustomization.opaquePatches) {
+      const { kind, name } = patch.target;
+      if (!patch.touchesResources || (kind === undefined && name === undefined)) continue;
+      if ((kind ?? document.kind) !== document.kind || (name ?? document.name) !== document.name)
+        continue;
+      const what =
+        patch.form === "json6902"
+          ? `the JSON 6902 patch ${patch.file ?? "written inline"}`
+          : patch.form === "inline"
+            ? "an inline patch"
+            : `the patch ${patch.file}, which could not be read`;
+      return `${what} in ${kustomization.file} patches ${document.kind} ${document.name} and may set its resources; such patches are not edited`;
+    }
+  }
+  return undefined;
 }
 
 const POD_SPEC: PathSegment[] = ["spec", "template", "spec"].map(key);
@@ -114,7 +158,8 @@ function helmReleaseCandidates(
   if (document.kind !== "HelmRelease" || !document.apiVersion?.startsWith("helm.toolkit.fluxcd.io"))
     return [];
   const spec = isPlainObject(document.data.spec) ? document.data.spec : {};
-  if (!isPlainObject(spec.values) || !document.name) return [];
+  if (!document.name) return [];
+  if (!isPlainObject(spec.values) && !Array.isArray(spec.valuesFrom)) return [];
   const targetNamespace =
     typeof spec.targetNamespace === "string" ? spec.targetNamespace : undefined;
   const namespace: NamespaceSource | undefined = targetNamespace
@@ -137,18 +182,137 @@ function helmReleaseCandidates(
         ? chartRef.name
         : undefined;
   const context: ReleaseContext = chart ? { releases: [release], chart } : { releases: [release] };
-  return fromValues(
-    document,
-    spec.values,
-    [key("spec"), key("values")],
-    context,
-    namespace,
-    query,
-    {
-      source: "helm-release",
-      what: `HelmRelease ${document.name}`,
-    },
+  const what = `HelmRelease ${document.name}`;
+  const inlineValues = isPlainObject(spec.values) ? spec.values : {};
+  const valuesFrom = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
+  if (valuesFrom.length === 0)
+    return fromValues(
+      document,
+      inlineValues,
+      [key("spec"), key("values")],
+      context,
+      namespace,
+      query,
+      {
+        source: "helm-release",
+        what,
+      },
+    );
+  // Flux merges valuesFrom in order, then spec.values over them: match on the merged values
+  // (app-template names controllers by how many there are), then find who sets each match.
+  const sources: { document: IndexedDocument; label: string }[] = [];
+  const unresolved: string[] = [];
+  for (const entry of valuesFrom) {
+    const file = isPlainObject(entry) ? generatedValuesFile(index, document, entry) : undefined;
+    const values = file
+      ? index.documents.find((d) => d.file === file && d.kind === undefined)
+      : undefined;
+    if (values)
+      sources.push({
+        document: values,
+        label: `${file} (valuesFrom ${describeValuesFrom(entry)} of ${what})`,
+      });
+    else unresolved.push(describeValuesFrom(entry));
+  }
+  const merged = [...sources.map((source) => source.document.data), inlineValues].reduce(
+    (into, values) => mergeValues(into, values),
+    {} as Record<string, unknown>,
   );
+  const blocked =
+    unresolved.length === 0
+      ? undefined
+      : `${what} also takes values from ${unresolved.join(", ")} (valuesFrom), which ${unresolved.length === 1 ? "is" : "are"} not in the repo and may set these resources`;
+  const candidates = valuesMatches(merged, context, query).flatMap((match) => {
+    const confidence = confidenceFor(namespace, query.workload.namespace, match.structured);
+    if (!confidence) return [];
+    const inline = valueAt(inlineValues, match.segments);
+    // Inline values win over every valuesFrom entry, known or not.
+    if (isPlainObject(inline)) return [atInline(match, confidence)];
+    const setting =
+      [...sources]
+        .reverse()
+        .find((source) => isPlainObject(valueAt(source.document.data, match.segments))) ??
+      [...sources]
+        .reverse()
+        .find((source) => valueAt(source.document.data, match.segments.slice(0, -1)) !== undefined);
+    const candidate: LocationCandidate = setting
+      ? {
+          file: setting.document.file,
+          document: setting.document.index,
+          path: formatPath(match.segments),
+          confidence,
+          how: `${setting.label}${describeNamespace(namespace)}, ${match.how}`,
+          source: "helm-release",
+        }
+      : atInline(match, confidence);
+    return [blocked ? { ...candidate, blocked } : candidate];
+  });
+  function atInline(match: ValuesMatch, confidence: Confidence): LocationCandidate {
+    return {
+      file: document.file,
+      document: document.index,
+      path: formatPath([key("spec"), key("values"), ...match.segments]),
+      confidence,
+      how: `${what}${describeNamespace(namespace)}, ${match.how}`,
+      source: "helm-release",
+    };
+  }
+  if (candidates.length > 0 || !blocked) return candidates;
+  // Nothing inline names the container; still say why when the release plainly is the workload.
+  const name = query.workload.name;
+  const confidence = confidenceFor(namespace, query.workload.namespace, false);
+  if (!confidence || (name !== release && !name.startsWith(`${release}-`))) return [];
+  return [
+    {
+      file: document.file,
+      document: document.index,
+      path: "spec.valuesFrom",
+      confidence,
+      how: `${what}${describeNamespace(namespace)}, valuesFrom`,
+      source: "helm-release",
+      blocked,
+    },
+  ];
+}
+
+/** Helm's merge of values: mappings merge key by key, anything else is replaced. */
+function mergeValues(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [name, value] of Object.entries(over)) {
+    const under = merged[name];
+    merged[name] = isPlainObject(under) && isPlainObject(value) ? mergeValues(under, value) : value;
+  }
+  return merged;
+}
+
+/**
+ * The repo file behind a `valuesFrom` ConfigMap that a kustomization at or above the
+ * HelmRelease generates (`configMapGenerator`), for the entry's `valuesKey`. Undefined for
+ * Secrets, `targetPath` entries and ConfigMaps made elsewhere.
+ */
+function generatedValuesFile(
+  index: RepoIndex,
+  document: IndexedDocument,
+  entry: Record<string, unknown>,
+): string | undefined {
+  if (entry.kind !== "ConfigMap" || typeof entry.name !== "string") return undefined;
+  if (entry.targetPath !== undefined) return undefined;
+  const valuesKey = typeof entry.valuesKey === "string" ? entry.valuesKey : "values.yaml";
+  for (const kustomization of kustomizationsAbove(index, document.file)) {
+    const files = kustomization.configMapFiles.get(entry.name);
+    if (files) return files.get(valuesKey);
+  }
+  return undefined;
+}
+
+function describeValuesFrom(entry: unknown): string {
+  if (!isPlainObject(entry)) return "an entry that is not a mapping";
+  const kind = typeof entry.kind === "string" ? entry.kind : "object";
+  const name = typeof entry.name === "string" ? entry.name : "(unnamed)";
+  return `${kind} ${name}`;
 }
 
 /** An Argo CD Application with `helm.valuesObject` in `spec.source` or `spec.sources[i]`. */
@@ -171,23 +335,49 @@ function applicationCandidates(
   return sources.flatMap(([prefix, source]) => {
     if (!isPlainObject(source) || !isPlainObject(source.helm)) return [];
     const helm = source.helm;
-    if (!isPlainObject(helm.valuesObject)) return [];
     const release = typeof helm.releaseName === "string" ? helm.releaseName : document.name;
     if (!release) return [];
     const context: ReleaseContext =
       typeof source.chart === "string"
         ? { releases: [release], chart: source.chart }
         : { releases: [release] };
-    return fromValues(
-      document,
-      helm.valuesObject,
-      [...prefix, key("helm"), key("valuesObject")],
-      context,
-      namespace,
-      query,
-      { source: "application", what: `Application ${document.name}` },
-    );
+    const what = `Application ${document.name}`;
+    const fromObject = isPlainObject(helm.valuesObject)
+      ? fromValues(
+          document,
+          helm.valuesObject,
+          [...prefix, key("helm"), key("valuesObject")],
+          context,
+          namespace,
+          query,
+          { source: "application", what },
+        )
+      : [];
+    // Argo CD merges valuesObject over the `values` string: the object decides when it matches.
+    if (fromObject.length > 0 || typeof helm.values !== "string") return fromObject;
+    const inner = parseValuesString(helm.values);
+    if (!inner) return [];
+    const path = formatPath([...prefix, key("helm"), key("values")]);
+    return fromValues(document, inner, [], context, namespace, query, {
+      source: "application",
+      what,
+    }).map((candidate) => ({
+      ...candidate,
+      path,
+      how: `${candidate.how} inside the string ${path}`,
+      blocked: `${what} gives its Helm values as a YAML string (${path}: |) and text inside a string is not edited; move the values to helm.valuesObject, or set rightsizing.targets to a values file`,
+    }));
   });
+}
+
+/** The values an Argo CD `helm.values` string holds, when it is a YAML mapping. */
+function parseValuesString(text: string): Record<string, unknown> | undefined {
+  try {
+    const data: unknown = parse(text, { logLevel: "error" });
+    return isPlainObject(data) ? data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -282,12 +472,19 @@ function valueAtKeys(data: unknown, keys: string[]): unknown {
   return current;
 }
 
+/** One candidate per place: the surest reading of it (a values file a HelmRelease names wins over a folder guess). */
 function dedupe(candidates: LocationCandidate[]): LocationCandidate[] {
-  const seen = new Set<string>();
-  return candidates.filter((candidate) => {
+  const best = new Map<string, LocationCandidate>();
+  for (const candidate of candidates) {
     const id = `${candidate.file}\u0000${candidate.document}\u0000${candidate.path}`;
-    if (seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  });
+    const seen = best.get(id);
+    if (!seen || (seen.confidence === "likely" && candidate.confidence === "exact"))
+      best.set(
+        id,
+        seen?.blocked && !candidate.blocked ? { ...candidate, blocked: seen.blocked } : candidate,
+      );
+    else if (candidate.blocked && !seen.blocked)
+      best.set(id, { ...seen, blocked: candidate.blocked });
+  }
+  return [...best.values()];
 }

@@ -1,7 +1,12 @@
+import { posix } from "node:path";
 import { formatPath, parsePath } from "../editors/path.ts";
 import { valueAt } from "../editors/verify.ts";
 import type { RightsizingConfig, RightsizingTargetConfig } from "../policy/rightsizing-config.ts";
-import { discoverCandidates, type LocationCandidate } from "./discover-locations.ts";
+import {
+  discoverCandidates,
+  type LocationCandidate,
+  releasesFromPath,
+} from "./discover-locations.ts";
 import type { RepoIndex } from "./repo-index.ts";
 import type { ResourcesLocation, WorkloadId } from "./resources-proposal.ts";
 import type { ContainerQuery } from "./values-locations.ts";
@@ -11,7 +16,13 @@ export type LocateResult =
   | { ok: true; location: ResourcesLocation }
   | {
       ok: false;
-      problem: "not-found" | "ambiguous" | "not-accepted" | "target-invalid" | "not-targeted";
+      problem:
+        | "not-found"
+        | "ambiguous"
+        | "not-accepted"
+        | "target-invalid"
+        | "not-targeted"
+        | "not-editable";
       message: string;
       candidates: LocationCandidate[];
     };
@@ -40,7 +51,26 @@ export function locateContainer(
   if (targets.length > 0) return fromTargets(index, targets, query);
   if (!config.discovery.enabled)
     return failure("not-found", "discovery is off and no target is configured for it", []);
-  return choose(discoverCandidates(index, query), config.discovery.accept);
+  const chosen = choose(discoverCandidates(index, query), config.discovery.accept);
+  if (chosen.ok || chosen.problem !== "not-found") return chosen;
+  const unreadable = unreadableNear(index, query.workload.name);
+  return unreadable.length === 0
+    ? chosen
+    : failure(
+        "not-found",
+        `${chosen.message}; ${unreadable.map((u) => `${u.file} may, but it is not YAML that can be read (${u.reason})`).join("; ")}`,
+        [],
+      );
+}
+
+/** Unreadable YAML files whose path names the workload, e.g. a values file with Helm `{{ }}`. */
+function unreadableNear(index: RepoIndex, name: string): RepoIndex["unreadable"] {
+  return index.unreadable.filter(
+    (entry) =>
+      entry.file.split("/").includes(name) ||
+      releasesFromPath(entry.file).includes(name) ||
+      posix.basename(entry.file).replace(/\.ya?ml$/i, "") === name,
+  );
 }
 
 function fromTargets(
@@ -99,6 +129,16 @@ function choose(candidates: LocationCandidate[], accept: "exact" | "likely"): Lo
     patches.length > 0
       ? candidates.filter((candidate) => candidate.source !== "manifest")
       : candidates;
+  // Something that sets the resources out of reach would override any edit: say so, edit nothing.
+  const blocked = considered.filter((candidate) => candidate.blocked);
+  if (blocked.length > 0)
+    return failure(
+      "not-editable",
+      [...new Set(blocked.map((candidate) => `${candidate.file}: ${candidate.blocked}`))].join(
+        "; ",
+      ),
+      blocked,
+    );
   const exact = considered.filter((candidate) => candidate.confidence === "exact");
   if (exact.length === 1) return { ok: true, location: strip(exact[0] as LocationCandidate) };
   if (exact.length > 1)
@@ -122,7 +162,7 @@ function choose(candidates: LocationCandidate[], accept: "exact" | "likely"): Lo
 }
 
 function strip(candidate: LocationCandidate): ResourcesLocation {
-  const { source: _source, ...location } = candidate;
+  const { source: _source, blocked: _blocked, ...location } = candidate;
   return location;
 }
 

@@ -1,3 +1,5 @@
+import { parsePath } from "../editors/path.ts";
+import { isPlainObject, valueAt } from "../editors/verify.ts";
 import { InputError } from "../errors.ts";
 import type { PlanNote } from "../planning/proposal.ts";
 import type { Snapshot, VpaInfo } from "../planning/snapshot.ts";
@@ -18,7 +20,11 @@ import {
 import { locateContainer, workloadKey } from "./locate-container.ts";
 import type { RepoFile } from "./repo-files.ts";
 import { indexRepo, type RepoIndex } from "./repo-index.ts";
-import type { ResourcesProposal, WorkloadRightsizing } from "./resources-proposal.ts";
+import type {
+  ResourcesLocation,
+  ResourcesProposal,
+  WorkloadRightsizing,
+} from "./resources-proposal.ts";
 import { exclusionOf, policyFor, workloadFacts } from "./workload-facts.ts";
 import { applyChanges, resourceChanges } from "./write-resources.ts";
 
@@ -158,8 +164,16 @@ function locateAll(vpa: VpaInfo, context: PlanContext, notes: PlanNote[]): Locat
       container: name,
       containerCount: names.length,
     });
-    if (result.ok) located.push({ name, location: result.location });
-    else
+    if (result.ok) {
+      const template = templateIn(context.index, result.location);
+      if (template)
+        notes.push({
+          level: "info",
+          subject,
+          message: `container ${name}: ${result.location.file} ${result.location.path} holds a template (${template}); it is rendered by something else, so none of its values is changed`,
+        });
+      else located.push({ name, location: result.location });
+    } else
       notes.push({
         level:
           result.problem === "not-found" || result.problem === "not-targeted" ? "info" : "warning",
@@ -168,6 +182,32 @@ function locateAll(vpa: VpaInfo, context: PlanContext, notes: PlanNote[]): Locat
       });
   }
   return located;
+}
+
+/**
+ * The first templated text in the resources mapping (`{{ .Values.cpu }}`), which YAML reads
+ * as a string or, unquoted, as a mapping with a stringified key. Such values are filled in
+ * before deployment: changing the mapping's other values would mix edited and rendered data.
+ */
+function templateIn(index: RepoIndex, location: ResourcesLocation): string | undefined {
+  const document = index.documents.find(
+    (d) => d.file === location.file && d.index === location.document,
+  );
+  if (!document) return undefined;
+  const found: string[] = [];
+  const walk = (value: unknown): void => {
+    if (found.length > 0) return;
+    if (typeof value === "string") {
+      if (value.includes("{{")) found.push(value);
+    } else if (Array.isArray(value)) value.forEach(walk);
+    else if (isPlainObject(value))
+      for (const [key, inner] of Object.entries(value)) {
+        if (key.includes("{{") || key.includes("{ .")) found.push(key);
+        walk(inner);
+      }
+  };
+  walk(valueAt(document.data, parsePath(location.path)));
+  return found[0];
 }
 
 function hasChange(workload: WorkloadRightsizing): boolean {

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { isPlainObject } from "../editors/verify.ts";
 import { isDiscoverable, type RepoFile } from "./repo-files.ts";
 
@@ -27,6 +27,27 @@ export interface KustomizeInfo {
   patchFiles: string[];
   /** Patches written inline as text, which cannot be edited in place. */
   inlinePatches: number;
+  /** Patches discovery cannot follow (JSON 6902, inline), with what they target. */
+  opaquePatches: OpaquePatch[];
+  /** `configMapGenerator` entries: generated name → key → repo path of the file. */
+  configMapFiles: Map<string, Map<string, string>>;
+}
+
+/**
+ * A kustomize patch that discovery cannot follow into a file and PATH: a JSON 6902 patch
+ * (file or inline) or an inline strategic-merge patch. When it may set a container's
+ * resources, an edit of its target would be overridden, so the target is not edited.
+ */
+export interface OpaquePatch {
+  /** The kustomization that applies it. */
+  kustomization: string;
+  /** The patch file; absent for an inline patch. */
+  file?: string;
+  form: "json6902" | "inline" | "unread";
+  /** What the patch applies to; an absent field matches anything. */
+  target: { kind?: string; name?: string };
+  /** True when the patch may set resources (or replace what holds them). */
+  touchesResources: boolean;
 }
 
 /** A Flux `Kustomization` that deploys a folder into a namespace. */
@@ -78,13 +99,14 @@ export function indexRepo(files: readonly RepoFile[]): RepoIndex {
     if (flux) fluxKustomizations.push(flux);
   }
   const patchFiles = new Set([...kustomizations.values()].flatMap((k) => k.patchFiles));
+  for (const info of kustomizations.values()) resolvePatchForms(info, texts);
   return { texts, documents, kustomizations, fluxKustomizations, patchFiles, unreadable };
 }
 
 function parseFile(file: RepoFile): { documents: IndexedDocument[] } | { reason: string } {
   let parsed: ReturnType<typeof parseAllDocuments>;
   try {
-    parsed = parseAllDocuments(file.text, { merge: true, prettyErrors: false });
+    parsed = parseAllDocuments(file.text, { merge: true, prettyErrors: false, logLevel: "error" });
   } catch (error) {
     return { reason: (error as Error).message };
   }
@@ -129,7 +151,9 @@ function kustomizeInfo(document: IndexedDocument): KustomizeInfo {
     Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
   const resources = [...strings(data.resources), ...strings(data.components)].map(resolve);
   const patchFiles: string[] = [];
+  const opaquePatches: OpaquePatch[] = [];
   let inlinePatches = 0;
+  const json6902 = new Set(listOf(data.patchesJson6902));
   for (const entry of [
     ...listOf(data.patches),
     ...listOf(data.patchesStrategicMerge),
@@ -137,16 +161,142 @@ function kustomizeInfo(document: IndexedDocument): KustomizeInfo {
   ]) {
     if (typeof entry === "string") {
       // patchesStrategicMerge entries are file paths, or whole patches written inline.
-      if (entry.includes("\n")) inlinePatches++;
-      else patchFiles.push(resolve(entry));
+      if (entry.includes("\n")) {
+        inlinePatches++;
+        opaquePatches.push(inlinePatch(document.file, entry, {}));
+      } else patchFiles.push(resolve(entry));
     } else if (isPlainObject(entry)) {
-      if (typeof entry.path === "string") patchFiles.push(resolve(entry.path));
-      else if (typeof entry.patch === "string") inlinePatches++;
+      const target = patchTarget(entry.target);
+      if (typeof entry.path === "string") {
+        patchFiles.push(resolve(entry.path));
+        // A file patch's form is known once its text is read (resolvePatchForms).
+        opaquePatches.push({
+          kustomization: document.file,
+          file: resolve(entry.path),
+          form: json6902.has(entry) ? "json6902" : "unread",
+          target,
+          touchesResources: true,
+        });
+      } else if (typeof entry.patch === "string") {
+        inlinePatches++;
+        opaquePatches.push(inlinePatch(document.file, entry.patch, target));
+      }
     }
   }
-  const info: KustomizeInfo = { file: document.file, dir, resources, patchFiles, inlinePatches };
+  const info: KustomizeInfo = {
+    file: document.file,
+    dir,
+    resources,
+    patchFiles,
+    inlinePatches,
+    opaquePatches,
+    configMapFiles: configMapFiles(data.configMapGenerator, resolve),
+  };
   if (typeof data.namespace === "string") info.namespace = data.namespace;
   return info;
+}
+
+function patchTarget(value: unknown): OpaquePatch["target"] {
+  const target: OpaquePatch["target"] = {};
+  if (!isPlainObject(value)) return target;
+  if (typeof value.kind === "string") target.kind = value.kind;
+  if (typeof value.name === "string") target.name = value.name;
+  return target;
+}
+
+/** An inline patch: a JSON 6902 list of operations, or a strategic-merge object. */
+function inlinePatch(
+  kustomization: string,
+  text: string,
+  target: OpaquePatch["target"],
+): OpaquePatch {
+  const data = parseQuietly(text);
+  if (Array.isArray(data))
+    return { kustomization, form: "inline", target, touchesResources: opsTouchResources(data) };
+  const patchTarget = { ...target };
+  if (isPlainObject(data)) {
+    const metadata = isPlainObject(data.metadata) ? data.metadata : {};
+    if (patchTarget.kind === undefined && typeof data.kind === "string")
+      patchTarget.kind = data.kind;
+    if (patchTarget.name === undefined && typeof metadata.name === "string")
+      patchTarget.name = metadata.name;
+  }
+  return {
+    kustomization,
+    form: "inline",
+    target: patchTarget,
+    touchesResources: /resources|containers|values/.test(text),
+  };
+}
+
+/**
+ * Sorts the file patches: a strategic-merge patch is an ordinary document discovery reads
+ * (and edits); a list of operations is JSON 6902; an unread file may be either.
+ */
+function resolvePatchForms(info: KustomizeInfo, texts: ReadonlyMap<string, string>): void {
+  info.opaquePatches = info.opaquePatches.flatMap((patch) => {
+    if (!patch.file) return [patch];
+    const text = texts.get(patch.file);
+    // An unread file without a target (a strategic-merge file) names nothing to hold back.
+    if (text === undefined)
+      return patch.target.kind || patch.target.name ? [{ ...patch, form: "unread" as const }] : [];
+    const data = parseQuietly(text);
+    if (Array.isArray(data))
+      return [{ ...patch, form: "json6902" as const, touchesResources: opsTouchResources(data) }];
+    return patch.form === "json6902" ? [{ ...patch, touchesResources: true }] : [];
+  });
+}
+
+/** Whether JSON 6902 operations may set resources: a path naming them, or one above them. */
+function opsTouchResources(ops: unknown[]): boolean {
+  return ops.some((op) => {
+    if (!isPlainObject(op) || typeof op.path !== "string") return true;
+    const path = op.path;
+    return (
+      /resources|containers|values/i.test(path) || "/spec/template/spec/containers".startsWith(path)
+    );
+  });
+}
+
+function parseQuietly(text: string): unknown {
+  try {
+    return parse(text, { logLevel: "error" });
+  } catch {
+    return undefined;
+  }
+}
+
+/** `configMapGenerator[].files`: `key=path` or `path` (the key is then the file name). */
+function configMapFiles(
+  value: unknown,
+  resolve: (path: string) => string,
+): Map<string, Map<string, string>> {
+  const generated = new Map<string, Map<string, string>>();
+  for (const generator of listOf(value)) {
+    if (!isPlainObject(generator) || typeof generator.name !== "string") continue;
+    const files = new Map<string, string>();
+    for (const entry of listOf(generator.files)) {
+      if (typeof entry !== "string") continue;
+      const at = entry.indexOf("=");
+      const path = at >= 0 ? entry.slice(at + 1) : entry;
+      files.set(at >= 0 ? entry.slice(0, at) : posix.basename(path), resolve(path));
+    }
+    generated.set(generator.name, files);
+  }
+  return generated;
+}
+
+/** The kustomizations at or above the file's folder, nearest first. */
+export function kustomizationsAbove(index: RepoIndex, file: string): KustomizeInfo[] {
+  const found: KustomizeInfo[] = [];
+  let dir = posix.dirname(file);
+  for (;;) {
+    const kustomization = index.kustomizations.get(dir);
+    if (kustomization) found.push(kustomization);
+    if (dir === "." || dir === "" || dir === "/") return found;
+    const parent = posix.dirname(dir);
+    dir = parent === dir ? "." : parent;
+  }
 }
 
 function listOf(value: unknown): unknown[] {

@@ -53,7 +53,42 @@ export function valuesMatches(
   const appTemplate = appTemplateRoots(values);
   if (appTemplate.length > 0)
     return appTemplate.flatMap((root) => appTemplateMatches(root, release, query));
-  return [...topLevelMatch(values, release, query), ...componentMatches(values, release, query)];
+  return [
+    ...topLevelMatch(values, release, query),
+    ...componentMatches(values, release, query),
+    ...extraContainerMatches(values, release, query),
+  ];
+}
+
+/** Maps of extra containers keyed by name, as app-template v1 and common charts write them. */
+const EXTRA_CONTAINER_MAPS = ["sidecars", "additionalContainers", "initContainers"];
+
+/**
+ * `sidecars.<name>.resources` (also `additionalContainers`, `initContainers`) in the values of
+ * the chart's main workload: the entry's `name:`, else its key, names the container.
+ */
+function extraContainerMatches(
+  values: Record<string, unknown>,
+  release: ReleaseContext,
+  query: ContainerQuery,
+): ValuesMatch[] {
+  if (!chartFullnames(values, release).includes(query.workload.name)) return [];
+  const matches: ValuesMatch[] = [];
+  for (const field of EXTRA_CONTAINER_MAPS) {
+    const entries = values[field];
+    if (!isPlainObject(entries)) continue;
+    for (const [id, entry] of Object.entries(entries)) {
+      if (!isPlainObject(entry)) continue;
+      const name = typeof entry.name === "string" ? entry.name : id;
+      if (name !== query.container) continue;
+      matches.push({
+        segments: [key(field), key(id), key("resources")],
+        how: `${field}.${id}.resources`,
+        structured: false,
+      });
+    }
+  }
+  return matches;
 }
 
 interface AppTemplateRoot {

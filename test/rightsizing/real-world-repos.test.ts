@@ -1,0 +1,414 @@
+import { describe, expect, it } from "@jest/globals";
+import { parseAllDocuments } from "yaml";
+import { toVpaInfo } from "../../src/cluster/autoscaler-info.ts";
+import { WarningCollector } from "../../src/cluster/warnings.ts";
+import type { VpaInfo } from "../../src/planning/snapshot.ts";
+import { locateContainer } from "../../src/rightsizing/locate-container.ts";
+import { planRightsizing, type RightsizingPlan } from "../../src/rightsizing/plan-rightsizing.ts";
+import type { RepoFile } from "../../src/rightsizing/repo-files.ts";
+import { indexRepo } from "../../src/rightsizing/repo-index.ts";
+import type { WorkloadId } from "../../src/rightsizing/resources-proposal.ts";
+import {
+  fixtureRepo,
+  fixtureVpa,
+  fixtureVpaObject,
+  replaced,
+  rightsizingConfig,
+  snapshot,
+} from "./rightsizing-helpers.ts";
+
+const NOW = new Date("2025-06-06T12:00:00Z");
+
+function locate(files: RepoFile[], workload: WorkloadId, container: string, containerCount = 1) {
+  return locateContainer(indexRepo(files), rightsizingConfig({}), {
+    workload,
+    container,
+    containerCount,
+  });
+}
+
+function plan(files: RepoFile[], vpas: VpaInfo[]): RightsizingPlan {
+  return planRightsizing({
+    snapshot: snapshot({ vpas }),
+    config: rightsizingConfig({}),
+    files,
+    now: NOW,
+  });
+}
+
+/** A fixture VPA pointed at another workload (same recorded numbers). */
+function vpaFor(file: string, target: { namespace: string; kind: string; name: string }) {
+  const raw = fixtureVpaObject(file);
+  raw.metadata.name = target.name;
+  raw.metadata.namespace = target.namespace;
+  raw.spec.targetRef.kind = target.kind;
+  raw.spec.targetRef.name = target.name;
+  const warnings = new WarningCollector();
+  const vpa = toVpaInfo(raw, warnings);
+  expect(warnings.finish()).toEqual([]);
+  return vpa;
+}
+
+function withText(files: RepoFile[], path: string, edit: (text: string) => string): RepoFile[] {
+  expect(files.some((file) => file.path === path)).toBe(true);
+  return files.map((file) => (file.path === path ? { path, text: edit(file.text) } : file));
+}
+
+function textOf(files: RepoFile[], path: string): string {
+  const file = files.find((f) => f.path === path);
+  if (!file) throw new Error(`no ${path}`);
+  return file.text;
+}
+
+/** Replaces FROM by TO at its first occurrence after MARKER; fails when either is absent. */
+function replacedAfter(text: string, marker: string, from: string, to: string): string {
+  const start = text.indexOf(marker);
+  if (start < 0) throw new Error(`no ${JSON.stringify(marker)}`);
+  const at = text.indexOf(from, start);
+  if (at < 0) throw new Error(`no ${JSON.stringify(from)} after ${JSON.stringify(marker)}`);
+  return text.slice(0, at) + to + text.slice(at + from.length);
+}
+
+/** The lines of AFTER that are not in BEFORE, checking BEFORE's lines all stay, in order. */
+function addedLines(before: string, after: string): string[] {
+  const kept = before.split("\n");
+  const added: string[] = [];
+  let next = 0;
+  for (const line of after.split("\n")) {
+    if (next < kept.length && line === kept[next]) next++;
+    else added.push(line);
+  }
+  expect(next).toBe(kept.length);
+  return added;
+}
+
+function parses(text: string): void {
+  for (const document of parseAllDocuments(text)) expect(document.errors).toEqual([]);
+}
+
+const statefulSet = (namespace: string, name: string): WorkloadId => ({
+  namespace,
+  kind: "StatefulSet",
+  name,
+});
+const deployment = (namespace: string, name: string): WorkloadId => ({
+  namespace,
+  kind: "Deployment",
+  name,
+});
+
+describe("bjw-s-labs piped: app-template v3, several controllers, namespace from a Flux Kustomization", () => {
+  const files = fixtureRepo("real/piped");
+  const HR = "kubernetes/apps/media/piped/app/helmrelease.yaml";
+
+  it("maps each controller's Deployment <release>-<controller> to its own container", () => {
+    expect(locate(files, deployment("media", "piped-frontend"), "app")).toEqual({
+      ok: true,
+      location: {
+        file: HR,
+        document: 0,
+        path: "spec.values.controllers.frontend.containers.app.resources",
+        confidence: "exact",
+        how: "HelmRelease piped (namespace media from kubernetes/apps/media/piped/ks.yaml), controllers.frontend.containers.app",
+      },
+    });
+    expect(locate(files, deployment("media", "piped-backend"), "app")).toMatchObject({
+      ok: true,
+      location: { path: "spec.values.controllers.backend.containers.app.resources" },
+    });
+    // With several controllers no Deployment is named after the release alone.
+    expect(locate(files, deployment("media", "piped"), "app")).toMatchObject({
+      ok: false,
+      problem: "not-found",
+    });
+    // The CronJob controller is no Deployment.
+    expect(locate(files, deployment("media", "piped-update-subscriptions"), "app")).toMatchObject({
+      ok: false,
+      problem: "not-found",
+    });
+  });
+
+  it("edits only the frontend's lines; the file still parses", () => {
+    const result = plan(files, [fixtureVpa("piped-frontend.yaml")]);
+    expect(result.notes).toEqual([]);
+    const [proposal] = result.proposals;
+    const before = textOf(files, HR);
+    let expected = replacedAfter(before, "      frontend:\n", "cpu: 10m", "cpu: 70m");
+    expected = replacedAfter(expected, "      frontend:\n", "memory: 32Mi", "memory: 272Mi");
+    expected = replacedAfter(expected, "      frontend:\n", "memory: 256Mi", "memory: 272Mi");
+    expect(proposal?.edits).toEqual([{ file: HR, before, after: expected }]);
+    parses(expected);
+  });
+
+  it("refuses to edit resources shared through an anchor, from either side", () => {
+    const anchored = withText(files, HR, (text) =>
+      replacedAfter(
+        replacedAfter(
+          text,
+          "      backend:\n",
+          "            resources:\n",
+          "            resources: &resources\n",
+        ),
+        "      frontend:\n",
+        "            resources:\n              requests:\n                cpu: 10m\n                memory: 32Mi\n              limits:\n                memory: 256Mi\n",
+        "            resources: *resources\n",
+      ),
+    );
+    const frontend = plan(anchored, [fixtureVpa("piped-frontend.yaml")]);
+    expect(frontend.proposals).toEqual([]);
+    expect(frontend.notes).toEqual([
+      expect.objectContaining({
+        level: "warning",
+        subject: "deployment/media/piped-frontend",
+        message: expect.stringContaining("alias (*resources)"),
+      }),
+    ]);
+    const backend = plan(anchored, [
+      vpaFor("piped-frontend.yaml", {
+        namespace: "media",
+        kind: "Deployment",
+        name: "piped-backend",
+      }),
+    ]);
+    expect(backend.proposals).toEqual([]);
+    expect(backend.notes).toEqual([
+      expect.objectContaining({
+        level: "warning",
+        message: expect.stringContaining("the anchor &resources"),
+      }),
+    ]);
+  });
+});
+
+describe("onedr0p bazarr and changedetection: app-template v1 (one controller, sidecars)", () => {
+  const bazarr = fixtureRepo("real/bazarr");
+  const HR = "kubernetes/apps/default/bazarr/app/helmrelease.yaml";
+
+  it("finds the main container at top-level resources and a sidecar under sidecars.<name>", () => {
+    expect(locate(bazarr, statefulSet("default", "bazarr"), "bazarr", 2)).toMatchObject({
+      ok: true,
+      location: { file: HR, path: "spec.values.resources", confidence: "likely" },
+    });
+    expect(locate(bazarr, statefulSet("default", "bazarr"), "subcleaner", 2)).toMatchObject({
+      ok: true,
+      location: { file: HR, path: "spec.values.sidecars.subcleaner.resources" },
+    });
+  });
+
+  it("changes the main container's values in place and adds the sidecar's resources; nothing else moves", () => {
+    const result = plan(bazarr, [fixtureVpa("bazarr.yaml")]);
+    const [proposal] = result.proposals;
+    const edit = proposal?.edits[0];
+    expect(edit?.file).toBe(HR);
+    const before = textOf(bazarr, HR);
+    const after = edit?.after ?? "";
+    parses(after);
+    // 250Mi is within the VPA bounds and 8.8 % from 272Mi: the main container's memory stays.
+    const inPlace = replacedAfter(before, "    resources:\n", "cpu: 10m", "cpu: 70m");
+    expect(addedLines(inPlace, after)).toEqual([
+      "        resources:",
+      "          requests:",
+      "            cpu: 70m",
+      "            memory: 272Mi",
+    ]);
+  });
+
+  it("a container no values name (a sidecar added by a patch elsewhere) is not found, not guessed", () => {
+    const files = fixtureRepo("real/changedetection");
+    const workload = statefulSet("default", "changedetection");
+    expect(locate(files, workload, "changedetection", 2)).toMatchObject({
+      ok: true,
+      location: { path: "spec.values.resources" },
+    });
+    expect(locate(files, workload, "browser", 2)).toMatchObject({
+      ok: false,
+      problem: "not-found",
+    });
+  });
+});
+
+describe("khuedoan headscale: a plain StatefulSet under kustomize", () => {
+  const all = fixtureRepo("real/headscale");
+  const base = all.filter((file) => !file.path.startsWith("overlays/"));
+  const FILE = "apps/headscale/statefulset.yaml";
+
+  it("adds resources to the container that has none, leaving every other line", () => {
+    expect(locate(base, statefulSet("vpn", "headscale"), "headscale")).toMatchObject({
+      ok: true,
+      location: {
+        file: FILE,
+        path: "spec.template.spec.containers[name=headscale].resources",
+        confidence: "likely",
+      },
+    });
+    const result = plan(base, [fixtureVpa("headscale.yaml")]);
+    const after = result.proposals[0]?.edits[0]?.after ?? "";
+    parses(after);
+    expect(addedLines(textOf(base, FILE), after)).toEqual([
+      "          resources:",
+      "            requests:",
+      "              cpu: 70m",
+      "              memory: 272Mi",
+    ]);
+  });
+
+  it("a JSON 6902 patch that sets the resources holds the StatefulSet back, with a note", () => {
+    const result = locate(all, statefulSet("vpn", "headscale"), "headscale");
+    expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+    if (result.ok) return;
+    expect(result.message).toBe(
+      "apps/headscale/statefulset.yaml: the JSON 6902 patch overlays/homelab/resources.yaml in overlays/homelab/kustomization.yaml patches StatefulSet headscale and may set its resources; such patches are not edited",
+    );
+    const planned = plan(all, [fixtureVpa("headscale.yaml")]);
+    expect(planned.proposals).toEqual([]);
+    expect(planned.notes).toEqual([
+      expect.objectContaining({ level: "warning", subject: "statefulset/vpn/headscale" }),
+    ]);
+  });
+
+  it("an inline JSON 6902 patch does the same; one that leaves resources alone does not", () => {
+    const KUST = "overlays/homelab/kustomization.yaml";
+    const inline = (op: string) =>
+      withText(all, KUST, (text) =>
+        replaced(
+          text,
+          "  - path: resources.yaml\n",
+          `  - patch: |-\n      - op: replace\n        path: ${op}\n        value: 2\n`,
+        ),
+      ).filter((file) => file.path !== "overlays/homelab/resources.yaml");
+    expect(
+      locate(
+        inline("/spec/template/spec/containers/0/resources/requests/cpu"),
+        statefulSet("vpn", "headscale"),
+        "headscale",
+      ),
+    ).toMatchObject({ ok: false, problem: "not-editable" });
+    expect(
+      locate(inline("/spec/replicas"), statefulSet("vpn", "headscale"), "headscale"),
+    ).toMatchObject({
+      ok: true,
+      location: { file: FILE },
+    });
+  });
+});
+
+describe("Argo CD Application with helm.values as a YAML string", () => {
+  const files = fixtureRepo("real/argocd-string-values");
+  const FILE = "apps/gitea.yaml";
+
+  it("is reported, not edited: text inside a string is never rewritten", () => {
+    const result = locate(files, statefulSet("gitea", "gitea"), "gitea");
+    expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+    if (result.ok) return;
+    expect(result.message).toContain(
+      "gives its Helm values as a YAML string (spec.source.helm.values: |)",
+    );
+    const planned = plan(files, [fixtureVpa("gitea.yaml")]);
+    expect(planned.proposals).toEqual([]);
+    expect(planned.notes).toEqual([
+      expect.objectContaining({ level: "warning", subject: "statefulset/gitea/gitea" }),
+    ]);
+  });
+
+  it("the same values as valuesObject are edited in place", () => {
+    const object = withText(files, FILE, (text) => replaced(text, "values: |", "valuesObject:"));
+    expect(locate(object, statefulSet("gitea", "gitea"), "gitea")).toMatchObject({
+      ok: true,
+      location: { path: "spec.source.helm.valuesObject.resources" },
+    });
+    const planned = plan(object, [fixtureVpa("gitea.yaml")]);
+    const edit = planned.proposals[0]?.edits[0];
+    const before = textOf(object, FILE);
+    expect(edit?.after).toBe(
+      replaced(replaced(before, "cpu: 500m", "cpu: 70m"), "memory: 1Gi", "memory: 272Mi"),
+    );
+  });
+});
+
+describe("Flux valuesFrom: values in a ConfigMap that kustomize generates from values.yaml", () => {
+  const files = fixtureRepo("real/values-from");
+  const APP = "kubernetes/apps/media/piped/app";
+
+  it("follows valuesFrom to the generated file and edits it there", () => {
+    expect(locate(files, deployment("media", "piped-frontend"), "app")).toEqual({
+      ok: true,
+      location: {
+        file: `${APP}/values.yaml`,
+        document: 0,
+        path: "controllers.frontend.containers.app.resources",
+        confidence: "exact",
+        how: `${APP}/values.yaml (valuesFrom ConfigMap piped-values of HelmRelease piped) (namespace media from kubernetes/apps/media/piped/ks.yaml), controllers.frontend.containers.app`,
+      },
+    });
+    const planned = plan(files, [fixtureVpa("piped-frontend.yaml")]);
+    expect(planned.proposals[0]?.edits.map((edit) => edit.file)).toEqual([`${APP}/values.yaml`]);
+  });
+
+  it("inline spec.values that set the resources win over valuesFrom", () => {
+    const inline = withText(
+      files,
+      `${APP}/helmrelease.yaml`,
+      (text) =>
+        `${text}  values:\n    controllers:\n      frontend:\n        containers:\n          app:\n            resources:\n              requests:\n                cpu: 20m\n`,
+    );
+    expect(locate(inline, deployment("media", "piped-frontend"), "app")).toMatchObject({
+      ok: true,
+      location: {
+        file: `${APP}/helmrelease.yaml`,
+        path: "spec.values.controllers.frontend.containers.app.resources",
+      },
+    });
+  });
+
+  it("values from a Secret or a ConfigMap made elsewhere may set them: a note, no edit", () => {
+    for (const source of [
+      (text: string) => replaced(text, "kind: ConfigMap", "kind: Secret"),
+      (text: string) => replaced(text, "name: piped-values", "name: piped-settings"),
+    ]) {
+      const changed = withText(files, `${APP}/helmrelease.yaml`, source);
+      const result = locate(changed, deployment("media", "piped-frontend"), "app");
+      expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+      if (result.ok) continue;
+      expect(result.message).toContain("(valuesFrom), which is not in the repo");
+    }
+  });
+});
+
+describe("values with Helm templates", () => {
+  const files = fixtureRepo("real/templated");
+
+  it("a templated value in the resources leaves the whole container alone", () => {
+    expect(locate(files, deployment("web", "whoami"), "whoami")).toMatchObject({
+      ok: true,
+      location: { path: "resources" },
+    });
+    const planned = plan(
+      files,
+      [vpaFor("headscale.yaml", { namespace: "web", kind: "Deployment", name: "whoami" })].map(
+        (vpa) => ({
+          ...vpa,
+          recommendations: vpa.recommendations.map((r) => ({ ...r, containerName: "whoami" })),
+        }),
+      ),
+    );
+    expect(planned.proposals).toEqual([]);
+    expect(planned.notes).toEqual([
+      expect.objectContaining({
+        level: "info",
+        message: expect.stringContaining("holds a template"),
+      }),
+    ]);
+  });
+
+  it("a values file that is not YAML is named in the note when nothing else is found", () => {
+    const broken = withText(files, "apps/whoami/values.yaml", (text) =>
+      replaced(text, '{{ .Values.cpu | default "100m" }}', "{{ .Values.cpu }}m"),
+    );
+    const result = locate(broken, deployment("web", "whoami"), "whoami");
+    expect(result).toMatchObject({ ok: false, problem: "not-found" });
+    if (result.ok) return;
+    expect(result.message).toContain(
+      "apps/whoami/values.yaml may, but it is not YAML that can be read",
+    );
+  });
+});
