@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ClusterReadError, readSnapshot } from "../cluster/read-snapshot.ts";
 import { loadSnapshot } from "../cluster/snapshot-file.ts";
+import type { UsageSource } from "../cluster/usage-source.ts";
 import { decodeUtf8 } from "../editors/text.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import { unifiedDiff } from "../forge/dry-run/unified-diff.ts";
@@ -14,9 +15,10 @@ import { localRepo } from "../repo/local-repo.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
+import { PROMETHEUS_HELP, prometheusOptions, usageSourceFromFlags } from "./prometheus-flags.ts";
 
 const usage = `Usage: pr-autoscaler plan [--repo DIR] [--kubeconfig F [--context C] | --snapshot F]
-                          [--config F] [--now ISO] [--json]
+                          [--config F] [--now ISO] [--json] [--prometheus URL]
 
 Decides what the infra repo in DIR should change for the cluster, and explains why (or why
 not). Nothing is written: proposals are printed with the diff the pull request would carry.
@@ -30,7 +32,7 @@ Options:
   --now ISO          plan as if it were this time (cooldowns, schedules), e.g. 2026-11-20T18:00:00Z;
                      metrics-server samples near it count as fresh, as well as ones near the read
   --json             print {"proposals":[…],"notes":[…]}
-
+${PROMETHEUS_HELP}
 Exit codes: 0 planned (with or without proposals), 1 the cluster could not be read,
 2 bad flags, snapshot or config.
 `;
@@ -49,11 +51,18 @@ export const planCommand: Command = {
         config: { type: "string" },
         now: { type: "string" },
         json: { type: "boolean" },
+        ...prometheusOptions,
       },
       { min: 0, max: 0, names: "no arguments" },
     );
     if (values.snapshot !== undefined && (values.kubeconfig ?? values.context) !== undefined) {
       throw new UsageError("give either --snapshot or --kubeconfig/--context, not both");
+    }
+    const usageSource = usageSourceFromFlags(values, io.env);
+    if (values.snapshot !== undefined && usageSource !== undefined) {
+      throw new UsageError(
+        "--prometheus reads usage while reading the cluster; a saved snapshot already holds its usage (take it with snapshot --prometheus)",
+      );
     }
     const now = parseNow(values.now);
     const dir = resolve(io.cwd, values.repo ?? ".");
@@ -70,7 +79,10 @@ export const planCommand: Command = {
     }
     if (configState.status === "invalid")
       throw new InputError(formatConfigIssues(configState.issues));
-    const snapshot = await loadPlanSnapshot(io, values, values.now === undefined ? undefined : now);
+    const snapshot = await loadPlanSnapshot(io, values, {
+      ...(values.now === undefined ? {} : { planningTime: now }),
+      ...(usageSource ? { usageSource } : {}),
+    });
     const result = await planChanges({ repo, config: configState.config, snapshot, now });
     return report(io, values.json, result);
   },
@@ -101,7 +113,7 @@ async function readConfigFile(io: CliIo, file: string): Promise<{ text: string; 
 async function loadPlanSnapshot(
   io: CliIo,
   values: { snapshot?: string; kubeconfig?: string; context?: string },
-  planningTime: Date | undefined,
+  reading: { planningTime?: Date; usageSource?: UsageSource },
 ): Promise<Snapshot> {
   if (values.snapshot !== undefined) {
     const { text } = await readConfigFile(io, values.snapshot);
@@ -113,7 +125,7 @@ async function loadPlanSnapshot(
         ? {}
         : { kubeconfig: resolve(io.cwd, values.kubeconfig) }),
       ...(values.context === undefined ? {} : { context: values.context }),
-      ...(planningTime ? { planningTime } : {}),
+      ...reading,
     });
   } catch (error) {
     if (error instanceof ClusterReadError) throw new InputError(error.message, undefined, 1);

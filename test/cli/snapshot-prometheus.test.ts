@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
@@ -112,5 +112,63 @@ describe("pr-autoscaler snapshot --prometheus", () => {
       (await runCli(["snapshot", "--kubeconfig", kubeconfig, "--prometheus-percentile", "95"]))
         .code,
     ).toBe(2);
+  });
+});
+
+describe("pr-autoscaler plan --prometheus", () => {
+  function repo(): string {
+    const root = mkdtempSync(join(dir, "repo-"));
+    mkdirSync(join(root, "terraform"));
+    mkdirSync(join(root, ".github"));
+    writeFileSync(join(root, "terraform/terraform.tfvars"), "worker_count = 2\n");
+    writeFileSync(
+      join(root, ".github/pr-autoscaler.yml"),
+      [
+        "pools:",
+        "  - name: workers",
+        "    target: { file: terraform/terraform.tfvars, path: worker_count }",
+        "    selector:",
+        "      matchExpressions:",
+        "        - { key: kubernetes.io/hostname, operator: In, values: [worker-1, worker-2] }",
+        "    min: 1",
+        "    max: 4",
+      ].join("\n"),
+    );
+    return root;
+  }
+
+  it("judges the pool over Prometheus' window, so an idle pool shrinks from one plan", async () => {
+    const run = await runCli([
+      "plan",
+      "--repo",
+      repo(),
+      "--kubeconfig",
+      kubeconfig,
+      "--prometheus",
+      prometheus.url,
+      "--prometheus-window",
+      "15m",
+    ]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout).toMatch(/utilisation: cpu [\d.]+ % \(prometheus over 15m, p95/);
+    // The scale-down window (10m) lies inside Prometheus' 15m: usage is evidence enough, so
+    // the idle pool shrinks, which one metrics-server sample could never show.
+    expect(run.stdout).toMatch(/scale-down: cpu < 30 % for 10m: met \(usage-window, [\d.]+ %\)/);
+    expect(run.stdout).toContain("pool/workers: scale down 2 → 1 nodes");
+    expect(run.stdout).toContain("-worker_count = 2\n+worker_count = 1");
+  });
+
+  it("refuses --prometheus with a saved snapshot", async () => {
+    const run = await runCli([
+      "plan",
+      "--repo",
+      repo(),
+      "--snapshot",
+      join(dir, "snapshot.json"),
+      "--prometheus",
+      prometheus.url,
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("a saved snapshot already holds its usage");
   });
 });
