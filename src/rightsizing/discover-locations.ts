@@ -85,20 +85,34 @@ function opaquePatchOver(index: RepoIndex, document: IndexedDocument): string | 
   if (!document.kind || !document.name) return undefined;
   for (const kustomization of index.kustomizations.values()) {
     for (const patch of kustomization.opaquePatches) {
-      const { kind, name } = patch.target;
-      if (!patch.touchesResources || (kind === undefined && name === undefined)) continue;
-      if ((kind ?? document.kind) !== document.kind || (name ?? document.name) !== document.name)
+      const { kind, name, selector } = patch.target;
+      if (!patch.touchesResources || (kind === undefined && name === undefined && !selector))
         continue;
+      // Labels are not compared: a selector may pick the document (safe side).
+      if (!matchesPattern(kind, document.kind) || !matchesPattern(name, document.name)) continue;
       const what =
         patch.form === "json6902"
           ? `the JSON 6902 patch ${patch.file ?? "written inline"}`
           : patch.form === "inline"
             ? "an inline patch"
-            : `the patch ${patch.file}, which could not be read`;
+            : patch.form === "targeted"
+              ? `the patch ${patch.file}, applied through its target,`
+              : `the patch ${patch.file}, which could not be read`;
       return `${what} in ${kustomization.file} patches ${document.kind} ${document.name} and may set its resources; such patches are not edited`;
     }
   }
   return undefined;
+}
+
+/** Kustomize reads a target's kind and name as whole-value regular expressions. */
+function matchesPattern(pattern: string | undefined, value: string): boolean {
+  if (pattern === undefined || pattern === value) return true;
+  try {
+    return new RegExp(`^(?:${pattern})$`).test(value);
+  } catch {
+    // A pattern JavaScript cannot read may still match in kustomize (safe side).
+    return true;
+  }
 }
 
 const POD_SPEC: PathSegment[] = ["spec", "template", "spec"].map(key);
@@ -131,15 +145,35 @@ function manifestCandidates(
     key("resources"),
   ];
   const what = patch ? "kustomize patch of" : "manifest of";
+  const candidate: LocationCandidate = {
+    file: document.file,
+    document: document.index,
+    path: formatPath(segments),
+    confidence,
+    how: `${what} ${workload.kind} ${workload.name}${describeNamespace(namespace)}, ${list} ${container}`,
+    source: patch ? "patch" : "manifest",
+  };
+  if (!patch) return [candidate];
+  // A strategic merge keeps what the base sets and the patch does not (a limit under a request).
+  const layers = [
+    ...index.documents
+      .filter(
+        (base) =>
+          base.kind === document.kind &&
+          base.name === document.name &&
+          !index.patchFiles.has(base.file),
+      )
+      .map((base) => ({ data: base.data, label: base.file })),
+    { data: document.data, label: document.file },
+  ];
+  const hidden = hiddenAmounts(layers, layers.length - 1, segments);
   return [
-    {
-      file: document.file,
-      document: document.index,
-      path: formatPath(segments),
-      confidence,
-      how: `${what} ${workload.kind} ${workload.name}${describeNamespace(namespace)}, ${list} ${container}`,
-      source: patch ? "patch" : "manifest",
-    },
+    hidden
+      ? {
+          ...candidate,
+          blocked: `the base ${hidden.label} also sets ${hidden.fields.join(", ")} of these resources, which the patch does not: an edit of the patch would be decided without it; set them in one place`,
+        }
+      : candidate,
   ];
 }
 
@@ -200,41 +234,63 @@ function helmReleaseCandidates(
     );
   // Flux merges valuesFrom in order, then spec.values over them: match on the merged values
   // (app-template names controllers by how many there are), then find who sets each match.
-  const sources: { document: IndexedDocument; label: string }[] = [];
+  const sources: { document: IndexedDocument; label: string; shared?: string }[] = [];
   const unresolved: string[] = [];
+  const problems: string[] = [];
   for (const entry of valuesFrom) {
-    const file = isPlainObject(entry) ? generatedValuesFile(index, document, entry) : undefined;
+    const generated = isPlainObject(entry)
+      ? generatedValuesFile(index, document, entry)
+      : undefined;
+    const file = generated?.file;
     const values = file
       ? index.documents.find((d) => d.file === file && d.kind === undefined)
       : undefined;
-    if (values)
+    if (generated?.overriddenBy)
+      problems.push(
+        `${generated.overriddenBy} generates ${describeValuesFrom(entry)} again with behavior merge or replace, so what ${what} reads may not be ${file}`,
+      );
+    if (values) {
+      const others = otherReleasesReading(index, document, values.file);
       sources.push({
         document: values,
         label: `${file} (valuesFrom ${describeValuesFrom(entry)} of ${what})`,
+        ...(others.length > 0
+          ? {
+              shared: `${values.file} is also the values of ${others.join(", ")}, which an edit would change too`,
+            }
+          : {}),
       });
-    else unresolved.push(describeValuesFrom(entry));
+    } else unresolved.push(describeValuesFrom(entry));
   }
   const merged = [...sources.map((source) => source.document.data), inlineValues].reduce(
     (into, values) => mergeValues(into, values),
     {} as Record<string, unknown>,
   );
-  const blocked =
-    unresolved.length === 0
-      ? undefined
-      : `${what} also takes values from ${unresolved.join(", ")} (valuesFrom), which ${unresolved.length === 1 ? "is" : "are"} not in the repo and may set these resources`;
+  if (unresolved.length > 0)
+    problems.unshift(
+      `${what} also takes values from ${unresolved.join(", ")} (valuesFrom), which ${unresolved.length === 1 ? "is" : "are"} not in the repo and may set these resources`,
+    );
+  const blocked = problems.length === 0 ? undefined : problems.join("; ");
+  // Every layer, in the order Flux merges them: the valuesFrom files, then spec.values.
+  const layers = [
+    ...sources.map((source) => ({ data: source.document.data, label: source.document.file })),
+    { data: inlineValues, label: `${document.file} spec.values` },
+  ];
   const candidates = valuesMatches(merged, context, query).flatMap((match) => {
     const confidence = confidenceFor(namespace, query.workload.namespace, match.structured);
     if (!confidence) return [];
     const inline = valueAt(inlineValues, match.segments);
     // Inline values win over every valuesFrom entry, known or not.
-    if (isPlainObject(inline)) return [atInline(match, confidence)];
-    const setting =
-      [...sources]
-        .reverse()
-        .find((source) => isPlainObject(valueAt(source.document.data, match.segments))) ??
-      [...sources]
-        .reverse()
-        .find((source) => valueAt(source.document.data, match.segments.slice(0, -1)) !== undefined);
+    const setting = isPlainObject(inline)
+      ? undefined
+      : ([...sources]
+          .reverse()
+          .find((source) => isPlainObject(valueAt(source.document.data, match.segments))) ??
+        [...sources]
+          .reverse()
+          .find(
+            (source) => valueAt(source.document.data, match.segments.slice(0, -1)) !== undefined,
+          ));
     const candidate: LocationCandidate = setting
       ? {
           file: setting.document.file,
@@ -245,7 +301,20 @@ function helmReleaseCandidates(
           source: "helm-release",
         }
       : atInline(match, confidence);
-    return [blocked ? { ...candidate, blocked } : candidate];
+    const top = setting
+      ? layers.findIndex((layer) => layer.data === setting.document.data)
+      : layers.length - 1;
+    const hidden = hiddenAmounts(layers, top, match.segments);
+    const reasons = [
+      ...(blocked ? [blocked] : []),
+      ...(setting?.shared ? [setting.shared] : []),
+      ...(hidden
+        ? [
+            `${hidden.label} also sets ${hidden.fields.join(", ")} of these resources, which ${layers[top]?.label} does not: an edit of one would be decided without the other; set them in one place`,
+          ]
+        : []),
+    ];
+    return [reasons.length > 0 ? { ...candidate, blocked: reasons.join("; ") } : candidate];
   });
   function atInline(match: ValuesMatch, confidence: Confidence): LocationCandidate {
     return {
@@ -275,6 +344,48 @@ function helmReleaseCandidates(
   ];
 }
 
+const AMOUNTS = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"];
+
+/**
+ * A request or limit that a layer under the edited one sets and the edited one does not: the
+ * merged value comes from below, unseen by the decision (a limit below a raised request).
+ */
+function hiddenAmounts(
+  layers: { data: Record<string, unknown>; label: string }[],
+  top: number,
+  segments: PathSegment[],
+): { label: string; fields: string[] } | undefined {
+  const amounts = (data: Record<string, unknown>) => {
+    const resources = valueAt(data, segments);
+    return AMOUNTS.filter((field) => {
+      const [section, name] = field.split(".") as [string, string];
+      const values = isPlainObject(resources) ? resources[section] : undefined;
+      return isPlainObject(values) && values[name] !== undefined && values[name] !== null;
+    });
+  };
+  const edited = new Set(top >= 0 && layers[top] ? amounts(layers[top].data) : []);
+  for (const layer of layers.slice(0, Math.max(top, 0)).reverse()) {
+    const fields = amounts(layer.data).filter((field) => !edited.has(field));
+    if (fields.length > 0) return { label: layer.label, fields };
+  }
+  return undefined;
+}
+
+/** The other Flux HelmReleases whose valuesFrom reads FILE through a generated ConfigMap. */
+function otherReleasesReading(index: RepoIndex, self: IndexedDocument, file: string): string[] {
+  const names: string[] = [];
+  for (const document of index.documents) {
+    if (document === self || document.kind !== "HelmRelease") continue;
+    if (!document.apiVersion?.startsWith("helm.toolkit.fluxcd.io")) continue;
+    const spec = isPlainObject(document.data.spec) ? document.data.spec : {};
+    const reads = (Array.isArray(spec.valuesFrom) ? spec.valuesFrom : []).some(
+      (entry) => isPlainObject(entry) && generatedValuesFile(index, document, entry)?.file === file,
+    );
+    if (reads) names.push(`HelmRelease ${document.name ?? "(unnamed)"} (${document.file})`);
+  }
+  return names;
+}
+
 /** Helm's merge of values: mappings merge key by key, anything else is replaced. */
 function mergeValues(
   base: Record<string, unknown>,
@@ -297,13 +408,20 @@ function generatedValuesFile(
   index: RepoIndex,
   document: IndexedDocument,
   entry: Record<string, unknown>,
-): string | undefined {
+): { file?: string; overriddenBy?: string } | undefined {
   if (entry.kind !== "ConfigMap" || typeof entry.name !== "string") return undefined;
   if (entry.targetPath !== undefined) return undefined;
+  const name = entry.name;
   const valuesKey = typeof entry.valuesKey === "string" ? entry.valuesKey : "values.yaml";
   for (const kustomization of kustomizationsAbove(index, document.file)) {
-    const files = kustomization.configMapFiles.get(entry.name);
-    if (files) return files.get(valuesKey);
+    const files = kustomization.configMapFiles.get(name);
+    if (!files) continue;
+    const file = files.get(valuesKey);
+    // An overlay may regenerate the ConfigMap over this one: the file is then not what is read.
+    const overriddenBy = [...index.kustomizations.values()].find(
+      (other) => other !== kustomization && other.configMapOverrides.has(name),
+    )?.file;
+    return { ...(file ? { file } : {}), ...(overriddenBy ? { overriddenBy } : {}) };
   }
   return undefined;
 }

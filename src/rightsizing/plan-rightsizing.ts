@@ -202,7 +202,8 @@ function templateIn(index: RepoIndex, location: ResourcesLocation): string | und
     } else if (Array.isArray(value)) value.forEach(walk);
     else if (isPlainObject(value))
       for (const [key, inner] of Object.entries(value)) {
-        if (key.includes("{{") || key.includes("{ .")) found.push(key);
+        // An unquoted `{{ … }}` is a flow mapping: its key reads back as `{ … }`.
+        if (key.includes("{{") || key.startsWith("{")) found.push(key);
         walk(inner);
       }
   };

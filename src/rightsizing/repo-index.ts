@@ -31,6 +31,8 @@ export interface KustomizeInfo {
   opaquePatches: OpaquePatch[];
   /** `configMapGenerator` entries: generated name → key → repo path of the file. */
   configMapFiles: Map<string, Map<string, string>>;
+  /** Generated names with `behavior: merge` or `replace`: they change a ConfigMap made elsewhere. */
+  configMapOverrides: Set<string>;
 }
 
 /**
@@ -43,9 +45,12 @@ export interface OpaquePatch {
   kustomization: string;
   /** The patch file; absent for an inline patch. */
   file?: string;
-  form: "json6902" | "inline" | "unread";
-  /** What the patch applies to; an absent field matches anything. */
-  target: { kind?: string; name?: string };
+  form: "json6902" | "inline" | "unread" | "targeted";
+  /**
+   * What the patch applies to; an absent field matches anything. Kind and name are patterns,
+   * as kustomize reads them; `selector` is set when labels or annotations also choose.
+   */
+  target: { kind?: string; name?: string; selector?: boolean };
   /** True when the patch may set resources (or replace what holds them). */
   touchesResources: boolean;
 }
@@ -191,6 +196,15 @@ function kustomizeInfo(document: IndexedDocument): KustomizeInfo {
     inlinePatches,
     opaquePatches,
     configMapFiles: configMapFiles(data.configMapGenerator, resolve),
+    configMapOverrides: new Set(
+      listOf(data.configMapGenerator).flatMap((generator) =>
+        isPlainObject(generator) &&
+        typeof generator.name === "string" &&
+        (generator.behavior === "merge" || generator.behavior === "replace")
+          ? [generator.name]
+          : [],
+      ),
+    ),
   };
   if (typeof data.namespace === "string") info.namespace = data.namespace;
   return info;
@@ -201,6 +215,8 @@ function patchTarget(value: unknown): OpaquePatch["target"] {
   if (!isPlainObject(value)) return target;
   if (typeof value.kind === "string") target.kind = value.kind;
   if (typeof value.name === "string") target.name = value.name;
+  if (value.labelSelector !== undefined || value.annotationSelector !== undefined)
+    target.selector = true;
   return target;
 }
 
@@ -239,12 +255,36 @@ function resolvePatchForms(info: KustomizeInfo, texts: ReadonlyMap<string, strin
     const text = texts.get(patch.file);
     // An unread file without a target (a strategic-merge file) names nothing to hold back.
     if (text === undefined)
-      return patch.target.kind || patch.target.name ? [{ ...patch, form: "unread" as const }] : [];
+      return patch.target.kind || patch.target.name || patch.target.selector
+        ? [{ ...patch, form: "unread" as const }]
+        : [];
     const data = parseQuietly(text);
     if (Array.isArray(data))
       return [{ ...patch, form: "json6902" as const, touchesResources: opsTouchResources(data) }];
-    return patch.form === "json6902" ? [{ ...patch, touchesResources: true }] : [];
+    if (patch.form === "json6902") return [{ ...patch, touchesResources: true }];
+    // A strategic-merge file that its target applies under another name (or to whatever a
+    // pattern or selector picks) is not read as a patch of its target.
+    return followedByName(patch.target, data)
+      ? []
+      : [
+          {
+            ...patch,
+            form: "targeted" as const,
+            touchesResources: /resources|containers|values/.test(text),
+          },
+        ];
   });
+}
+
+/** True when a strategic-merge patch applies to the object its own kind and name say. */
+function followedByName(target: OpaquePatch["target"], data: unknown): boolean {
+  if (target.kind === undefined && target.name === undefined && !target.selector) return true;
+  if (target.selector || !isPlainObject(data)) return false;
+  const metadata = isPlainObject(data.metadata) ? data.metadata : {};
+  return (
+    (target.kind === undefined || target.kind === data.kind) &&
+    (target.name === undefined || target.name === metadata.name)
+  );
 }
 
 /** Whether JSON 6902 operations may set resources: a path naming them, or one above them. */

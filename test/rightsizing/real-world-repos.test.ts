@@ -349,7 +349,7 @@ describe("Flux valuesFrom: values in a ConfigMap that kustomize generates from v
       files,
       `${APP}/helmrelease.yaml`,
       (text) =>
-        `${text}  values:\n    controllers:\n      frontend:\n        containers:\n          app:\n            resources:\n              requests:\n                cpu: 20m\n`,
+        `${text}  values:\n    controllers:\n      frontend:\n        containers:\n          app:\n            resources:\n              requests:\n                cpu: 20m\n                memory: 64Mi\n              limits:\n                memory: 512Mi\n`,
     );
     expect(locate(inline, deployment("media", "piped-frontend"), "app")).toMatchObject({
       ok: true,
@@ -410,5 +410,204 @@ describe("values with Helm templates", () => {
     expect(result.message).toContain(
       "apps/whoami/values.yaml may, but it is not YAML that can be read",
     );
+  });
+});
+
+describe("valuesFrom and inline values that both set the resources", () => {
+  const files = fixtureRepo("real/values-from");
+  const APP = "kubernetes/apps/media/piped/app";
+  const withInline = (resources: string) =>
+    withText(
+      files,
+      `${APP}/helmrelease.yaml`,
+      (text) =>
+        `${text}  values:\n    controllers:\n      frontend:\n        containers:\n          app:\n            resources:\n${resources}`,
+    );
+
+  it("inline values that leave a limit to the values file are not edited: the limit would be missed", () => {
+    // values.yaml limits memory to 256Mi; a 272Mi request written inline would exceed it.
+    const partial = withInline("              requests:\n                cpu: 20m\n");
+    const result = locate(partial, deployment("media", "piped-frontend"), "app");
+    expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+    if (result.ok) return;
+    expect(result.message).toContain("limits.memory");
+    const planned = plan(partial, [fixtureVpa("piped-frontend.yaml")]);
+    expect(planned.proposals).toEqual([]);
+  });
+
+  it("inline values that set everything the values file sets are edited, and win", () => {
+    const full = withInline(
+      "              requests:\n                cpu: 20m\n                memory: 32Mi\n              limits:\n                memory: 256Mi\n",
+    );
+    const planned = plan(full, [fixtureVpa("piped-frontend.yaml")]);
+    expect(planned.proposals[0]?.edits.map((edit) => edit.file)).toEqual([
+      `${APP}/helmrelease.yaml`,
+    ]);
+  });
+
+  it("two values files that each set part of the resources: the later one is not edited alone", () => {
+    const KUST = `${APP}/kustomization.yaml`;
+    const split = withText(
+      withText(
+        withText(files, KUST, (text) =>
+          replaced(
+            text,
+            "      - values.yaml=./values.yaml\n",
+            "      - values.yaml=./values.yaml\n  - name: piped-overrides\n    files:\n      - values.yaml=./overrides.yaml\n",
+          ),
+        ),
+        `${APP}/helmrelease.yaml`,
+        (text) => `${text}    - kind: ConfigMap\n      name: piped-overrides\n`,
+      ),
+      `${APP}/values.yaml`,
+      (text) => text,
+    ).concat({
+      path: `${APP}/overrides.yaml`,
+      text: "controllers:\n  frontend:\n    containers:\n      app:\n        resources:\n          requests:\n            cpu: 20m\n",
+    });
+    const result = locate(split, deployment("media", "piped-frontend"), "app");
+    expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+  });
+});
+
+describe("a values file that is not the workload's alone", () => {
+  const files = fixtureRepo("real/values-from");
+  const APP = "kubernetes/apps/media/piped/app";
+
+  it("a generated values file that two HelmReleases read is not edited for one of them", () => {
+    const shared = withText(files, `${APP}/kustomization.yaml`, (text) =>
+      replaced(text, "  - ./helmrelease.yaml\n", "  - ./helmrelease.yaml\n  - ./canary.yaml\n"),
+    ).concat({
+      path: `${APP}/canary.yaml`,
+      text: replaced(textOf(files, `${APP}/helmrelease.yaml`), "name: piped\n", "name: canary\n"),
+    });
+    const result = locate(shared, deployment("media", "piped-frontend"), "app");
+    expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+    if (result.ok) return;
+    expect(result.message).toContain("HelmRelease canary");
+    // Inline values that set them all are the canary's own: they are edited.
+    const inline = withText(
+      shared,
+      `${APP}/helmrelease.yaml`,
+      (text) =>
+        `${text}  values:\n    controllers:\n      frontend:\n        containers:\n          app:\n            resources:\n              requests:\n                cpu: 20m\n                memory: 64Mi\n              limits:\n                memory: 512Mi\n`,
+    );
+    expect(locate(inline, deployment("media", "piped-frontend"), "app")).toMatchObject({
+      ok: true,
+      location: { file: `${APP}/helmrelease.yaml` },
+    });
+  });
+
+  it("an overlay that regenerates the ConfigMap (behavior: replace) holds the base file back", () => {
+    const overlay = files.concat(
+      {
+        path: "kubernetes/overlays/prod/kustomization.yaml",
+        text: "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../apps/media/piped/app\nconfigMapGenerator:\n  - name: piped-values\n    behavior: replace\n    files:\n      - values.yaml=./piped-values.yaml\n",
+      },
+      {
+        path: "kubernetes/overlays/prod/piped-values.yaml",
+        text: "controllers:\n  frontend:\n    containers:\n      app:\n        resources:\n          requests:\n            cpu: 1\n",
+      },
+    );
+    const result = locate(overlay, deployment("media", "piped-frontend"), "app");
+    expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+  });
+});
+
+describe("kustomize patches the index cannot follow by name", () => {
+  const all = fixtureRepo("real/headscale");
+  const KUST = "overlays/homelab/kustomization.yaml";
+  const PATCH = "overlays/homelab/resources.yaml";
+  const smp = (name: string) =>
+    `apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: ${name}\nspec:\n  template:\n    spec:\n      containers:\n        - name: headscale\n          resources:\n            requests:\n              cpu: 50m\n`;
+
+  it("a strategic-merge file applied through a target, under another name, holds the base back", () => {
+    const files = withText(all, PATCH, () => smp("not-used"));
+    expect(locate(files, statefulSet("vpn", "headscale"), "headscale")).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+    });
+  });
+
+  it("a strategic-merge file with a target naming it by its own name is edited", () => {
+    const files = withText(all, PATCH, () => smp("headscale"));
+    expect(locate(files, statefulSet("vpn", "headscale"), "headscale")).toMatchObject({
+      ok: true,
+      location: { file: PATCH },
+    });
+  });
+
+  it("a strategic-merge patch that leaves a limit to its base is not edited alone", () => {
+    const base = withText(all, "apps/headscale/statefulset.yaml", (text) =>
+      replaced(
+        text,
+        "          volumeMounts:\n",
+        "          resources:\n            limits:\n              memory: 64Mi\n          volumeMounts:\n",
+      ),
+    );
+    const files = withText(base, PATCH, () => smp("headscale"));
+    const result = locate(files, statefulSet("vpn", "headscale"), "headscale");
+    expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+    if (result.ok) return;
+    expect(result.message).toContain("limits.memory");
+  });
+
+  it("a target chosen by a name pattern or a label selector holds the base back", () => {
+    for (const target of [
+      "    target:\n      kind: StatefulSet\n      name: head.*\n",
+      "    target:\n      labelSelector: app=headscale\n",
+    ]) {
+      const files = withText(all, KUST, (text) =>
+        replaced(text, "    target:\n      kind: StatefulSet\n      name: headscale\n", target),
+      );
+      expect(locate(files, statefulSet("vpn", "headscale"), "headscale")).toMatchObject({
+        ok: false,
+        problem: "not-editable",
+      });
+    }
+  });
+});
+
+describe("Helm templates in the resources, in every form YAML reads them", () => {
+  const files = fixtureRepo("real/templated");
+  const vpa = [
+    vpaFor("headscale.yaml", { namespace: "web", kind: "Deployment", name: "whoami" }),
+  ].map((info) => ({
+    ...info,
+    recommendations: info.recommendations.map((r) => ({ ...r, containerName: "whoami" })),
+  }));
+
+  it("a variable, an include or a whole templated mapping is a template", () => {
+    for (const template of ["{{ $cpu }}", '{{ include "cpu" . }}', "{{.Values.cpu}}"]) {
+      const changed = withText(files, "apps/whoami/values.yaml", (text) =>
+        replaced(text, '{{ .Values.cpu | default "100m" }}', template),
+      );
+      const planned = plan(changed, vpa);
+      expect(planned.proposals).toEqual([]);
+      expect(planned.notes).toEqual([
+        expect.objectContaining({ message: expect.stringContaining("holds a template") }),
+      ]);
+    }
+    const whole = withText(
+      files,
+      "apps/whoami/values.yaml",
+      () => "resources: {{ toYaml .Values.resources | nindent 2 }}\n",
+    );
+    const planned = plan(whole, vpa);
+    expect(planned.proposals).toEqual([]);
+    expect(planned.notes).toEqual([
+      expect.objectContaining({ message: expect.stringContaining("holds a template") }),
+    ]);
+  });
+
+  it("a template elsewhere in the values does not hold the container back", () => {
+    const changed = withText(
+      files,
+      "apps/whoami/values.yaml",
+      () =>
+        'ingress:\n  host: "{{ .Release.Name }}.example.com"\nresources:\n  requests:\n    cpu: 100m\n    memory: 64Mi\n',
+    );
+    const planned = plan(changed, vpa);
+    expect(planned.proposals).toHaveLength(1);
   });
 });
