@@ -433,7 +433,7 @@ function describeValuesFrom(entry: unknown): string {
   return `${kind} ${name}`;
 }
 
-/** An Argo CD Application with `helm.valuesObject` in `spec.source` or `spec.sources[i]`. */
+/** An Argo CD Application with `helm.valuesObject` in `spec.sources[i]`, else in `spec.source`. */
 function applicationCandidates(
   document: IndexedDocument,
   query: ContainerQuery,
@@ -445,11 +445,10 @@ function applicationCandidates(
     typeof destination.namespace === "string"
       ? { namespace: destination.namespace, from: "metadata" }
       : undefined;
-  const sources: [PathSegment[], unknown][] = [[[key("spec"), key("source")], spec.source]];
-  if (Array.isArray(spec.sources))
-    spec.sources.forEach((source, i) => {
-      sources.push([[key("spec"), key("sources"), key(i)], source]);
-    });
+  // With `spec.sources`, Argo CD ignores `spec.source`: an edit there would change nothing.
+  const sources: [PathSegment[], unknown][] = Array.isArray(spec.sources)
+    ? spec.sources.map((source, i) => [[key("spec"), key("sources"), key(i)], source])
+    : [[[key("spec"), key("source")], spec.source]];
   return sources.flatMap(([prefix, source]) => {
     if (!isPlainObject(source) || !isPlainObject(source.helm)) return [];
     const helm = source.helm;

@@ -86,6 +86,38 @@ describe("locateContainer: discovery in real layouts", () => {
     });
   });
 
+  it("reads an Application's spec.sources only, as Argo CD does when both are given", () => {
+    const file = repo.find((entry) => entry.path === "argocd-application-reloader.yaml");
+    if (!file) throw new Error("fixture missing");
+    // The same Application moved to spec.sources, its old spec.source left behind: Argo CD
+    // ignores the latter, so only the entry under sources may be edited.
+    const both = file.text.replace(
+      "  source:\n",
+      [
+        "  sources:",
+        "    - repoURL: https://stakater.github.io/stakater-charts",
+        "      targetRevision: 2.2.3",
+        "      chart: reloader",
+        "      helm:",
+        "        valuesObject:",
+        "          deployment:",
+        "            resources:",
+        "              requests:",
+        "                cpu: 20m",
+        "  source:",
+        "",
+      ].join("\n"),
+    );
+    expect(
+      locate(deployment("reloader", "reloader"), "reloader", {
+        files: [{ path: file.path, text: both }],
+      }),
+    ).toMatchObject({
+      ok: true,
+      location: { path: "spec.sources[0].helm.valuesObject.deployment.resources" },
+    });
+  });
+
   it("finds a plain manifest's container in the right document of a stream", () => {
     expect(locate(deployment("guestbook", "redis-slave"), "slave")).toMatchObject({
       ok: true,
