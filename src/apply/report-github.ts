@@ -1,5 +1,6 @@
 import type { Octokit } from "@octokit/rest";
 import { z } from "zod";
+import { githubMessage } from "../forge/github/github-client.ts";
 import type { CommitStatus } from "./report-vms.ts";
 
 /** A GitHub request of `report` that failed, with what was being done and what to check. */
@@ -197,24 +198,6 @@ function parse<T>(step: Step, schema: z.ZodType<T>, data: unknown): T {
 function statusOf(error: unknown): number | undefined {
   if (typeof error !== "object" || error === null || !("status" in error)) return undefined;
   return typeof error.status === "number" ? error.status : undefined;
-}
-
-/** GitHub's message plus its validation errors' messages, when it gave them. */
-function githubMessage(error: unknown): string {
-  const data = (error as { response?: { data?: unknown } }).response?.data;
-  const parts: string[] = [];
-  if (typeof data === "object" && data !== null) {
-    const { message, errors } = data as { message?: unknown; errors?: unknown };
-    if (typeof message === "string") parts.push(message);
-    if (Array.isArray(errors)) {
-      for (const item of errors) {
-        const text = (item as { message?: unknown }).message;
-        if (typeof text === "string") parts.push(text);
-      }
-    }
-  }
-  if (parts.length === 0 && error instanceof Error) parts.push(error.message);
-  return parts.join("; ");
 }
 
 function toReportError(step: Step, repository: string, error: unknown): ReportError {

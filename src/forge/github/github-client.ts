@@ -150,7 +150,7 @@ function toForgeError(step: string, error: unknown): ForgeError {
 }
 
 /** GitHub's own message plus the messages of its validation errors, when it gave them. */
-function githubMessage(error: unknown): string {
+export function githubMessage(error: unknown): string {
   const data = (error as { response?: { data?: unknown } }).response?.data;
   const parts: string[] = [];
   if (typeof data === "object" && data !== null) {
