@@ -14,6 +14,15 @@ const controlPlaneLabels = [
 
 const taintEffects = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
 
+/**
+ * Node annotations that keep a node out of scale-down when `"true"`: cluster-autoscaler's and
+ * Karpenter's, honoured so a node an operator has marked for either stays.
+ */
+export const scaleDownDisabledAnnotations = [
+  "cluster-autoscaler.kubernetes.io/scale-down-disabled",
+  "karpenter.sh/do-not-disrupt",
+] as const;
+
 /** Translates a core/v1 Node into NodeInfo; `sharing` shares its label strings with the read's. */
 export function toNodeInfo(raw: Raw, warnings: WarningCollector, sharing?: ValueSharing): NodeInfo {
   const metadata = record(raw.metadata);
@@ -40,6 +49,9 @@ export function toNodeInfo(raw: Raw, warnings: WarningCollector, sharing?: Value
       warnings,
     }),
   };
+  const annotations = record(metadata.annotations);
+  const disabledBy = scaleDownDisabledAnnotations.find((key) => annotations[key] === "true");
+  if (disabledBy) node.scaleDownDisabled = disabledBy;
   const since = string(ready?.lastTransitionTime);
   if (since !== undefined) node.readySince = since;
   if (ready === undefined) {

@@ -128,6 +128,10 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (priority !== undefined) pod.priority = priority;
   const unschedulable = unschedulableCondition(status);
   if (unschedulable) pod.unschedulable = unschedulable;
+  const nominated = string(status.nominatedNodeName);
+  if (nominated) pod.nominatedNode = intern(nominated);
+  const deleting = string(metadata.deletionTimestamp);
+  if (deleting) pod.deletingSince = deleting;
   const safeToEvict = annotations[safeToEvictAnnotation];
   if (safeToEvict === "true" || safeToEvict === "false") pod.safeToEvict = safeToEvict === "true";
   readVolumes(spec.volumes, pod, context.claims);

@@ -48,6 +48,7 @@ const NodeInfo = z.object({
   readySince: timestamp.optional(),
   createdAt: timestamp,
   controlPlane: z.boolean(),
+  scaleDownDisabled: z.string().optional(),
   capacity: Resources,
   allocatable: Resources,
   usage: Usage.optional(),
@@ -97,6 +98,8 @@ const PodInfo = z.object({
   ),
   priority: integer.optional(),
   unschedulable: z.object({ message: z.string(), since: timestamp.optional() }).optional(),
+  nominatedNode: z.string().optional(),
+  deletingSince: timestamp.optional(),
   blockingVolumes: z.array(
     z.object({
       name: z.string(),

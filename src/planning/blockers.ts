@@ -1,17 +1,24 @@
 import { type PdbIndex, pdbsOf, podKey } from "./cluster-index.ts";
-import type { PodDisruptionBudgetInfo, PodInfo } from "./snapshot.ts";
+import type { NodeInfo, PodDisruptionBudgetInfo, PodInfo } from "./snapshot.ts";
 
-export type PodBlockerKind =
+export type DrainBlockerKind =
+  | "scale-down-disabled"
   | "pdb"
   | "local-storage"
   | "safe-to-evict-false"
   | "do-not-disrupt"
   | "bare-pod";
 
-/** One reason a node cannot be drained, tied to the pod that causes it. */
-export interface PodBlocker {
-  kind: PodBlockerKind;
-  pod: string;
+/**
+ * One reason a node cannot be drained, tied to the pod that causes it, or for
+ * `scale-down-disabled` to the node's own annotation.
+ */
+export interface DrainBlocker {
+  kind: DrainBlockerKind;
+  /** The pod, `namespace/name`; absent for `scale-down-disabled`. */
+  pod?: string;
+  /** For `scale-down-disabled`: the node annotation set to "true". */
+  annotation?: string;
   /** For `pdb`: the budget, its allowed disruptions and how many of its pods the node holds. */
   pdb?: { name: string; disruptionsAllowed: number; podsOnNode: number };
   /** For `local-storage`: the volumes whose data would be lost. */
@@ -20,32 +27,45 @@ export interface PodBlocker {
 
 /**
  * Pods a drain would evict: running pods that are neither DaemonSet nor mirror pods (those stay
- * with the node, as cluster-autoscaler treats them).
+ * with the node, as cluster-autoscaler treats them), nor already being deleted (they are leaving
+ * whatever happens to the node, and their controller has already asked for a replacement).
  */
 export function evictablePods(pods: readonly PodInfo[]): PodInfo[] {
   return pods.filter(
-    (pod) => !pod.daemonSet && !pod.mirror && pod.phase !== "Succeeded" && pod.phase !== "Failed",
+    (pod) =>
+      !pod.daemonSet &&
+      !pod.mirror &&
+      pod.deletingSince === undefined &&
+      pod.phase !== "Succeeded" &&
+      pod.phase !== "Failed",
   );
 }
 
 /**
- * Everything that stops the node holding `pods` from being drained: a PDB whose allowed
- * disruptions are fewer than its pods on the node, local storage (emptyDir/hostPath/local),
- * `safe-to-evict: "false"`, `do-not-disrupt`, and pods without a controller. As in
- * cluster-autoscaler, `safe-to-evict: "true"` lifts the local-storage and bare-pod blockers
- * (never a PDB or do-not-disrupt).
+ * Everything that stops `node`, holding `pods`, from being drained: the node's own
+ * scale-down-disabled or do-not-disrupt annotation, a PDB whose allowed disruptions are fewer
+ * than its pods on the node, local storage (emptyDir/hostPath/local), `safe-to-evict: "false"`,
+ * `do-not-disrupt`, and pods without a controller. As in cluster-autoscaler,
+ * `safe-to-evict: "true"` lifts the local-storage and bare-pod blockers (never a PDB or
+ * do-not-disrupt).
  */
-export function nodeBlockers(pods: readonly PodInfo[], pdbs: PdbIndex): PodBlocker[] {
+export function nodeBlockers(
+  node: NodeInfo,
+  pods: readonly PodInfo[],
+  pdbs: PdbIndex,
+): DrainBlocker[] {
   const evictable = evictablePods(pods);
-  const blockers: PodBlocker[] = [];
+  const blockers: DrainBlocker[] = [];
+  if (node.scaleDownDisabled)
+    blockers.push({ kind: "scale-down-disabled", annotation: node.scaleDownDisabled });
   for (const pod of evictable) blockers.push(...podOwnBlockers(pod));
   blockers.push(...pdbBlockers(evictable, pdbs));
   return blockers;
 }
 
-function podOwnBlockers(pod: PodInfo): PodBlocker[] {
+function podOwnBlockers(pod: PodInfo): DrainBlocker[] {
   const key = podKey(pod);
-  const blockers: PodBlocker[] = [];
+  const blockers: DrainBlocker[] = [];
   const allowedToEvict = pod.safeToEvict === true;
   if (pod.safeToEvict === false) blockers.push({ kind: "safe-to-evict-false", pod: key });
   if (pod.doNotDisrupt) blockers.push({ kind: "do-not-disrupt", pod: key });
@@ -60,7 +80,7 @@ function podOwnBlockers(pod: PodInfo): PodBlocker[] {
 }
 
 /** Evicting every pod of a budget from this node must stay within its allowed disruptions. */
-function pdbBlockers(pods: readonly PodInfo[], pdbs: PdbIndex): PodBlocker[] {
+function pdbBlockers(pods: readonly PodInfo[], pdbs: PdbIndex): DrainBlocker[] {
   const covered = new Map<PodDisruptionBudgetInfo, PodInfo[]>();
   for (const pod of pods) {
     for (const pdb of pdbsOf(pdbs, pod)) {
@@ -69,7 +89,7 @@ function pdbBlockers(pods: readonly PodInfo[], pdbs: PdbIndex): PodBlocker[] {
       else covered.set(pdb, [pod]);
     }
   }
-  const blockers: PodBlocker[] = [];
+  const blockers: DrainBlocker[] = [];
   for (const [pdb, matched] of covered) {
     if (matched.length <= pdb.disruptionsAllowed) continue;
     const info = {

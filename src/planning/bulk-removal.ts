@@ -1,4 +1,4 @@
-import { evictablePods, type PodBlocker } from "./blockers.ts";
+import { type DrainBlocker, evictablePods } from "./blockers.ts";
 import { podKey } from "./cluster-index.ts";
 import type { BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
 import { packOntoNodes } from "./packing.ts";
@@ -12,7 +12,7 @@ const RESOURCES: readonly Resource[] = ["cpu", "memory"];
 
 export interface BulkRemovalInput {
   context: PoolContext;
-  blockers: ReadonlyMap<string, PodBlocker[]>;
+  blockers: ReadonlyMap<string, DrainBlocker[]>;
   pendingOnExisting: readonly PodInfo[];
   /** The scale-down usage checks, met: their values are the usage the removal is judged on. */
   checks: readonly SustainedCheck[];

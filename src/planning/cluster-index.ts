@@ -37,7 +37,7 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
       addPod(index, pod.nodeName, pod);
       continue;
     }
-    if (isPendingForCapacity(pod)) index.pending.push(pod);
+    if (isPendingForCapacity(pod, index.nodes)) index.pending.push(pod);
   }
   return index;
 }
@@ -90,11 +90,17 @@ function addPod(index: ClusterIndex, nodeName: string, pod: PodInfo): void {
   addTo(used, podDemand(pod));
 }
 
-/** DaemonSet pods follow nodes rather than cause them; mirror pods are tied to one node. */
-function isPendingForCapacity(pod: PodInfo): boolean {
-  return (
-    pod.phase === "Pending" && pod.unschedulable !== undefined && !pod.daemonSet && !pod.mirror
-  );
+/**
+ * DaemonSet pods follow nodes rather than cause them; mirror pods are tied to one node. A pod
+ * being deleted needs no node, and one the scheduler has nominated a Ready node for (it
+ * preempted pods there) runs there once they are gone: the pods it displaced are the ones that
+ * may need room.
+ */
+function isPendingForCapacity(pod: PodInfo, nodes: ReadonlyMap<string, NodeInfo>): boolean {
+  if (pod.phase !== "Pending" || pod.unschedulable === undefined) return false;
+  if (pod.daemonSet || pod.mirror || pod.deletingSince !== undefined) return false;
+  const nominated = pod.nominatedNode === undefined ? undefined : nodes.get(pod.nominatedNode);
+  return !nominated?.ready;
 }
 
 /** `namespace/name`, the way pods are named in every explanation. */

@@ -1,4 +1,4 @@
-import type { PodBlocker } from "./blockers.ts";
+import type { DrainBlocker } from "./blockers.ts";
 import { formatCpu, formatDuration, formatMemory, formatPercent } from "./format.ts";
 import type {
   BoundsReport,
@@ -285,8 +285,10 @@ function bulkStopText(stop: BulkStop): string {
   }
 }
 
-function blockerText(blocker: PodBlocker): string {
+function blockerText(blocker: DrainBlocker): string {
   switch (blocker.kind) {
+    case "scale-down-disabled":
+      return `the node is annotated ${blocker.annotation}: "true"`;
     case "pdb":
       return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb?.disruptionsAllowed} disruption(s), ${blocker.pdb?.podsOnNode} of its pods are here`;
     case "local-storage":

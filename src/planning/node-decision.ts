@@ -1,5 +1,5 @@
 import type { HostCapPart } from "../policy/host-cap.ts";
-import type { PodBlocker } from "./blockers.ts";
+import type { DrainBlocker } from "./blockers.ts";
 import type { NodeShape } from "./node-shape.ts";
 import type { PendingReport } from "./packing.ts";
 import type { ScheduleState } from "./schedules.ts";
@@ -120,7 +120,7 @@ export interface UtilisationReport {
 
 export interface NodeBlockers {
   node: string;
-  blockers: PodBlocker[];
+  blockers: DrainBlocker[];
 }
 
 export type ScaleDownCondition =
@@ -128,7 +128,7 @@ export type ScaleDownCondition =
   | { kind: "requests"; met: boolean; resource: Resource; percent?: number; threshold: number }
   | { kind: "above-min"; met: boolean; current?: number; min: number }
   | { kind: "candidate"; met: boolean; node?: string; problem?: string }
-  | { kind: "no-blockers"; met: boolean; node: string; blockers: PodBlocker[] }
+  | { kind: "no-blockers"; met: boolean; node: string; blockers: DrainBlocker[] }
   | { kind: "pods-fit"; met: boolean; node: string; pods: number; unplaced: string[] }
   | {
       kind: "projection";
@@ -163,7 +163,7 @@ export type BulkStop =
   | { kind: "max-empty-bulk"; max: number }
   | { kind: "min"; min: number }
   | { kind: "candidate"; problem: string }
-  | { kind: "blockers"; node: string; blockers: PodBlocker[] }
+  | { kind: "blockers"; node: string; blockers: DrainBlocker[] }
   | { kind: "not-empty"; node: string; pods: number }
   /** Without the nodes before it the pool would no longer be below a scale-down threshold. */
   | {

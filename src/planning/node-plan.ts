@@ -1,5 +1,5 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
-import { nodeBlockers, type PodBlocker } from "./blockers.ts";
+import { type DrainBlocker, nodeBlockers } from "./blockers.ts";
 import { maxBound, poolBounds } from "./bounds.ts";
 import { type ClusterIndex, indexCluster } from "./cluster-index.ts";
 import { hysteresisHolds } from "./hysteresis.ts";
@@ -48,10 +48,10 @@ function planPool(
   pending: readonly PodInfo[],
 ): { decision: NodeDecision; claimed: Set<PodInfo> } {
   const context = poolContext(input, pool, facts, index);
-  const blockers = new Map<string, PodBlocker[]>(
+  const blockers = new Map<string, DrainBlocker[]>(
     context.members.map((node) => [
       node.name,
-      nodeBlockers(index.podsByNode.get(node.name) ?? [], index.pdbs),
+      nodeBlockers(node, index.podsByNode.get(node.name) ?? [], index.pdbs),
     ]),
   );
   const up = evaluateScaleUp(context, pending);

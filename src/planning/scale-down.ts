@@ -1,4 +1,4 @@
-import { evictablePods, type PodBlocker } from "./blockers.ts";
+import { type DrainBlocker, evictablePods } from "./blockers.ts";
 import { bulkRemoval } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import type { Resource, ScaleDownCondition, ScaleDownReport } from "./node-decision.ts";
@@ -37,7 +37,7 @@ export interface ScaleDownEvaluation {
  */
 export function evaluateScaleDown(
   context: PoolContext,
-  blockers: ReadonlyMap<string, PodBlocker[]>,
+  blockers: ReadonlyMap<string, DrainBlocker[]>,
   pendingOnExisting: readonly PodInfo[],
 ): ScaleDownEvaluation {
   const { pool } = context;
@@ -97,7 +97,7 @@ export function evaluateScaleDown(
 
 function removalConditions(
   context: PoolContext,
-  blockers: ReadonlyMap<string, PodBlocker[]>,
+  blockers: ReadonlyMap<string, DrainBlocker[]>,
   pendingOnExisting: readonly PodInfo[],
   checks: readonly SustainedCheck[],
 ): {

@@ -90,6 +90,12 @@ export interface NodeInfo {
   readySince?: string;
   createdAt: string;
   controlPlane: boolean;
+  /**
+   * The annotation that takes the node out of scale-down:
+   * `cluster-autoscaler.kubernetes.io/scale-down-disabled` or `karpenter.sh/do-not-disrupt`
+   * set to `"true"`.
+   */
+  scaleDownDisabled?: string;
   capacity: Resources;
   allocatable: Resources;
   usage?: Usage;
@@ -155,6 +161,13 @@ export interface PodInfo {
   priority?: number;
   /** Set when PodScheduled is False with reason Unschedulable. */
   unschedulable?: { message: string; since?: string };
+  /**
+   * `status.nominatedNodeName`: the scheduler preempted pods on that node for this one, which
+   * runs there once they are gone.
+   */
+  nominatedNode?: string;
+  /** `metadata.deletionTimestamp`: the pod is being deleted (ISO 8601). */
+  deletingSince?: string;
   blockingVolumes: BlockingVolume[];
   /** `cluster-autoscaler.kubernetes.io/safe-to-evict`: true, false, or absent. */
   safeToEvict?: boolean;

@@ -158,13 +158,18 @@ function scaleDownSection(decisions: readonly NodeDecision[]): string {
       .map(conditionText);
     const blockers = decision.blockers
       .filter((entry) => entry.blockers.length > 0)
-      .map((entry) => [entry.node, entry.blockers.map((b) => `${b.pod} (${b.kind})`).join(", ")]);
+      .map((entry) => [
+        entry.node,
+        entry.blockers
+          .map((b) => (b.pod === undefined ? `the node (${b.annotation})` : `${b.pod} (${b.kind})`))
+          .join(", "),
+      ]);
     if (unmet.length === 0 && blockers.length === 0) continue;
     parts.push(
       sections(
         `### ${decision.pool}`,
         unmet.length > 0 ? `No node is removed because:\n\n${bullets(unmet)}` : "",
-        blockers.length > 0 ? table(["Node", "Pods that keep it"], blockers) : "",
+        blockers.length > 0 ? table(["Node", "What keeps it"], blockers) : "",
       ),
     );
   }
@@ -182,7 +187,7 @@ function conditionText(condition: ScaleDownCondition): string {
     case "candidate":
       return `no node to remove: ${condition.problem ?? "unknown"}`;
     case "no-blockers":
-      return `${condition.node} has ${condition.blockers.length} pod(s) that cannot be moved`;
+      return `${condition.node} has ${condition.blockers.length} blocker(s)`;
     case "pods-fit":
       return `the pods of ${condition.node} would not fit on the other nodes`;
     case "projection":

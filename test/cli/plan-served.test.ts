@@ -231,6 +231,37 @@ describe("plan against a served cluster: pending pods", () => {
     expect(note).not.toContain("gated");
     expect(note).not.toContain("fresh");
   });
+
+  it("does not add a node for a pod being deleted, nor for one the scheduler nominated a node for", async () => {
+    const job = { kind: "Job" as const, name: "tdarr-transcode-29123400" };
+    const output = await plan([
+      ...cluster(),
+      ...WORKERS.map(filler),
+      tdarr("delet", { owner: job, deletionTimestamp: "2026-11-22T09:40:00Z" }),
+      tdarr("nomin", {
+        nominatedNodeName: "talos-worker-2",
+        scheduled: {
+          reason: "Unschedulable",
+          message:
+            "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod.",
+        },
+      }),
+    ]);
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).not.toContain("delet");
+    expect(note).not.toContain("nomin");
+  });
+
+  it("adds a node for a pod nominated to a node that has since gone", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...WORKERS.map(filler),
+      tdarr("nomin", { nominatedNodeName: "talos-worker-9" }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain("tdarr-node-6d8c7f5b49-nomin");
+  });
 });
 
 const FOUR = [...WORKERS, "talos-worker-4"];
@@ -344,6 +375,42 @@ describe("plan against a served cluster: removing a node", () => {
       /default\/debug-shell[^\n]*(controller|bare)/,
     ],
   ];
+
+  it.each(["cluster-autoscaler.kubernetes.io/scale-down-disabled", "karpenter.sh/do-not-disrupt"])(
+    "keeps a node annotated %s, and says so",
+    async (annotation) => {
+      const output = await plan(
+        [
+          ...cluster(FOUR, { "talos-worker-4": { annotations: { [annotation]: "true" } } }),
+          ...apps(),
+        ],
+        OVER_MAX,
+      );
+      expect(output.proposals).toEqual([]);
+      const note = poolNote(output);
+      expect(note).toContain("talos-worker-4 has 1 blocker(s): not met");
+      expect(note).toContain(
+        `blockers on talos-worker-4: the node is annotated ${annotation}: "true"`,
+      );
+    },
+  );
+
+  it("removes a node whose only unmovable pod is already being deleted", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...apps(),
+        pod("default", "debug-shell", {
+          ...onWorker4,
+          owner: null,
+          deletionTimestamp: "2026-11-22T09:40:00Z",
+        }),
+      ],
+      OVER_MAX,
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons.join("\n")).toMatch(/talos-worker-4 has no blockers: met/);
+  });
 
   it.each(blockers)(
     "keeps the node when %s holds it, and names the blocker",

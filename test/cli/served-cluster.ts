@@ -23,6 +23,7 @@ export interface NodeOptions {
   unschedulable?: boolean;
   taints?: { key: string; value?: string; effect: string }[];
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   allocatable?: { cpu: string; memory: string; pods: string };
 }
 
@@ -106,6 +107,7 @@ function node(name: string, role: "control-plane" | "worker", options: NodeOptio
           "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515",
         "node.alpha.kubernetes.io/ttl": "0",
         "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+        ...options.annotations,
       },
       creationTimestamp: CREATED,
       labels,
@@ -184,6 +186,10 @@ export interface PodOptions {
   /** Pending: the PodScheduled condition the scheduler wrote (none for a gated pod). */
   scheduled?: { reason: string; message: string } | null;
   phase?: "Running" | "Pending" | "Succeeded";
+  /** `metadata.deletionTimestamp` (with the finalizer that keeps the pod while it is set). */
+  deletionTimestamp?: string;
+  /** `status.nominatedNodeName`, set by the scheduler when it preempted pods there. */
+  nominatedNodeName?: string;
 }
 
 const apiVersions: Record<Owner["kind"], string> = {
@@ -317,6 +323,12 @@ export function pod(namespace: string, name: string, options: PodOptions = {}): 
     namespace,
   };
   if (options.annotations) metadata.annotations = options.annotations;
+  if (options.deletionTimestamp) {
+    metadata.deletionTimestamp = options.deletionTimestamp;
+    metadata.deletionGracePeriodSeconds = 30;
+    metadata.finalizers = ["batch.kubernetes.io/job-tracking"];
+  }
+  if (options.nominatedNodeName) status.nominatedNodeName = options.nominatedNodeName;
   if (owner) {
     metadata.ownerReferences = [
       {
