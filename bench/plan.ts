@@ -4,7 +4,9 @@
  * that need new nodes (so every pending pod is tried against every node). Then a homelab-sized
  * pool (3 workers with 30 pods each) with two schedules, one in UTC and one in Europe/Berlin, planned once
  * a minute for a day as the app and the backtest ask: there schedule evaluation is a large part
- * of each plan. Prints milliseconds per plan.
+ * of each plan. The large clusters are planned again with required pod anti-affinity: one
+ * replica per node that no other replica of its app may share a node with, and every tenth
+ * pending pod shunning the nodes of the others. Prints milliseconds per plan.
  * Run: node_modules/.bin/node bench/plan.ts
  */
 import { planNodes } from "../src/planning/node-plan.ts";
@@ -21,7 +23,7 @@ const TAKEN_AT = "2025-06-06T12:00:00.000Z";
 const PODS_PER_NODE = 30;
 const PENDING = 300;
 
-function generate(nodeCount: number): Snapshot {
+function generate(nodeCount: number, antiAffinity = false): Snapshot {
   const nodes: NodeInfo[] = [];
   const pods: PodInfo[] = [];
   for (let i = 0; i < nodeCount; i++) {
@@ -46,9 +48,17 @@ function generate(nodeCount: number): Snapshot {
         peak: { cpu: 5_000, memory: 30 * GIB, percentile: 95 },
       },
     });
-    for (let j = 0; j < PODS_PER_NODE; j++) pods.push(runningPod(i, j, name));
+    for (let j = 0; j < PODS_PER_NODE; j++) {
+      const pod = runningPod(i, j, name);
+      if (antiAffinity && j === 1) pod.podAntiAffinity = [spreadOver(pod.labels)];
+      pods.push(pod);
+    }
   }
-  for (let k = 0; k < PENDING; k++) pods.push(pendingPod(k));
+  for (let k = 0; k < PENDING; k++) {
+    const pod = pendingPod(k);
+    if (antiAffinity && k % 10 === 0) pod.podAntiAffinity = [spreadOver(pod.labels)];
+    pods.push(pod);
+  }
   const pdbs: PodDisruptionBudgetInfo[] = [];
   for (let d = 0; d < nodeCount / 2; d++)
     pdbs.push({
@@ -69,6 +79,15 @@ function generate(nodeCount: number): Snapshot {
     vpas: [],
     hpas: [],
     metrics: { nodes: "available", pods: "available", source: "prometheus", windowSeconds: 3600 },
+  };
+}
+
+/** A hostname anti-affinity term selecting pods with the same `app` label, in any namespace. */
+function spreadOver(labels: Record<string, string>): NonNullable<PodInfo["podAntiAffinity"]>[0] {
+  return {
+    selector: { matchLabels: { app: labels.app ?? "" } },
+    allNamespaces: true,
+    topologyKey: "kubernetes.io/hostname",
   };
 }
 
@@ -124,8 +143,15 @@ const config = RepoConfig.parse({
   })),
 });
 
-for (const count of [500, 1_000, 5_000]) {
-  const snapshot = generate(count);
+for (const [count, antiAffinity] of [
+  [500, false],
+  [1_000, false],
+  [5_000, false],
+  [500, true],
+  [1_000, true],
+  [5_000, true],
+] as const) {
+  const snapshot = generate(count, antiAffinity);
   const repo = config.pools.map((pool) => ({ pool: pool.name, currentValue: count / 2 }));
   const input = { snapshot, config, repo, now: new Date(TAKEN_AT) };
   planNodes(input);
@@ -138,7 +164,7 @@ for (const count of [500, 1_000, 5_000]) {
     .map((d) => `${d.pool} ${d.action} ${d.current}→${d.desired}`)
     .join(", ");
   process.stdout.write(
-    `${count} nodes, ${snapshot.pods.length} pods (${PENDING} pending): ${ms.toFixed(0)} ms per plan [${summary}]\n`,
+    `${count} nodes, ${snapshot.pods.length} pods (${PENDING} pending)${antiAffinity ? ", with anti-affinity" : ""}: ${ms.toFixed(0)} ms per plan [${summary}]\n`,
   );
 }
 

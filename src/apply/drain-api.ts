@@ -1,8 +1,9 @@
 import { createKubeClient, KubeApiError, type KubeClient } from "../cluster/kube-client.ts";
 import type { LoadedKubeConfig } from "../cluster/kube-config.ts";
 import { type KubeRequest, kubeRequest, responseError } from "../cluster/kube-request.ts";
+import { readLabelSelector } from "../cluster/label-selector.ts";
 import { isNodeLocalVolume } from "../cluster/local-volumes.ts";
-import { list, number, type Raw, record, string, stringMap } from "../cluster/raw.ts";
+import { list, number, type Raw, record, string } from "../cluster/raw.ts";
 import type { LabelSelector } from "../planning/snapshot.ts";
 import type { ClaimVolume } from "./drain-decide.ts";
 import { type DrainPod, toDrainPod } from "./drain-pod.ts";
@@ -204,37 +205,8 @@ async function listBudgets(client: KubeClient, namespace: string): Promise<Budge
     return {
       namespace,
       name: string(metadata.name) ?? "",
-      selector: readSelector(record(budget.spec).selector),
+      selector: readLabelSelector(record(budget.spec).selector),
       disruptionsAllowed: number(record(budget.status).disruptionsAllowed),
     };
   });
-}
-
-type SelectorOperator = "In" | "NotIn" | "Exists" | "DoesNotExist";
-const selectorOperators: readonly string[] = ["In", "NotIn", "Exists", "DoesNotExist"];
-
-function isSelectorOperator(value: string | undefined): value is SelectorOperator {
-  return value !== undefined && selectorOperators.includes(value);
-}
-
-/** A PDB without a selector selects nothing in policy/v1 (an empty one selects everything). */
-function readSelector(value: unknown): LabelSelector | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const raw = record(value);
-  const selector: LabelSelector = {};
-  if (raw.matchLabels !== undefined) selector.matchLabels = stringMap(raw.matchLabels);
-  const expressions: NonNullable<LabelSelector["matchExpressions"]> = [];
-  for (const item of list(raw.matchExpressions)) {
-    const entry = record(item);
-    const key = string(entry.key);
-    const operator = string(entry.operator);
-    if (key === undefined || !isSelectorOperator(operator)) continue;
-    expressions.push({
-      key,
-      operator,
-      values: list(entry.values).filter((v): v is string => typeof v === "string"),
-    });
-  }
-  if (expressions.length > 0) selector.matchExpressions = expressions;
-  return selector;
 }

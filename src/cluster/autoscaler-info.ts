@@ -3,17 +3,16 @@ import type {
   ContainerRecommendation,
   ContainerResourcePolicy,
   HpaInfo,
-  LabelSelector,
   PodDisruptionBudgetInfo,
   Resources,
   VpaInfo,
   WorkloadRef,
 } from "../planning/snapshot.ts";
+import { readLabelSelector } from "./label-selector.ts";
 import { count, list, oneOf, type Raw, record, string, stringList, stringMap } from "./raw.ts";
 import { readResources } from "./resources.ts";
 import type { WarningCollector } from "./warnings.ts";
 
-const selectorOperators = ["In", "NotIn", "Exists", "DoesNotExist"] as const;
 const conditionStatuses = ["True", "False", "Unknown"] as const;
 
 function namespaced(raw: Raw): { namespace: string; name: string; createdAt: string } {
@@ -46,27 +45,6 @@ export function toPdbInfo(raw: Raw, warnings: WarningCollector): PodDisruptionBu
   const selector = readLabelSelector(record(raw.spec).selector);
   if (selector) pdb.selector = selector;
   return pdb;
-}
-
-function readLabelSelector(value: unknown): LabelSelector | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const source = record(value);
-  const selector: LabelSelector = {};
-  if (source.matchLabels !== undefined) selector.matchLabels = stringMap(source.matchLabels);
-  const expressions: NonNullable<LabelSelector["matchExpressions"]> = [];
-  for (const item of list(source.matchExpressions)) {
-    const entry = record(item);
-    const key = string(entry.key);
-    const operator = oneOf(entry.operator, selectorOperators);
-    if (key === undefined || operator === undefined) continue;
-    expressions.push(
-      Array.isArray(entry.values)
-        ? { key, operator, values: stringList(entry.values) }
-        : { key, operator },
-    );
-  }
-  if (expressions.length > 0) selector.matchExpressions = expressions;
-  return selector;
 }
 
 function readWorkloadRef(value: unknown): WorkloadRef {

@@ -1,12 +1,15 @@
 import type {
   BlockingVolume,
   ContainerInfo,
+  LabelSelector,
   NodeSelectorRequirement,
   NodeSelectorTerm,
   OwnerRef,
+  PodAffinityTerm,
   PodInfo,
   Toleration,
 } from "../planning/snapshot.ts";
+import { readLabelSelector } from "./label-selector.ts";
 import { type ContainerRequests, effectiveRequests } from "./pod-requests.ts";
 import {
   type Intern,
@@ -124,6 +127,10 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (overheadList) pod.overhead = sharing.resources(toResources(overheadList.amounts));
   const affinity = requiredNodeAffinity(spec);
   if (affinity) pod.requiredNodeAffinity = affinity;
+  const podAffinity = requiredPodTerms(spec, "podAffinity", labels);
+  if (podAffinity) pod.podAffinity = podAffinity;
+  const podAntiAffinity = requiredPodTerms(spec, "podAntiAffinity", labels);
+  if (podAntiAffinity) pod.podAntiAffinity = podAntiAffinity;
   const priority = number(spec.priority);
   if (priority !== undefined) pod.priority = priority;
   const unschedulable = unschedulableCondition(status);
@@ -232,6 +239,55 @@ function requiredNodeAffinity(spec: Raw): NodeSelectorTerm[] | undefined {
     if (fields.length > 0) result.matchFields = fields;
     return result;
   });
+}
+
+/**
+ * The required terms of `spec.affinity.podAffinity` or `.podAntiAffinity`. `matchLabelKeys`
+ * and `mismatchLabelKeys` become `In` / `NotIn` requirements on the pod's own values of those
+ * labels, as the API server merges them into the selector.
+ */
+function requiredPodTerms(
+  spec: Raw,
+  field: "podAffinity" | "podAntiAffinity",
+  labels: Readonly<Record<string, string>>,
+): PodAffinityTerm[] | undefined {
+  const terms = list(
+    record(record(spec.affinity)[field]).requiredDuringSchedulingIgnoredDuringExecution,
+  );
+  const result: PodAffinityTerm[] = [];
+  for (const item of terms) {
+    const term = record(item);
+    const topologyKey = string(term.topologyKey);
+    if (!topologyKey) continue;
+    const entry: PodAffinityTerm = { topologyKey };
+    const selector = readLabelSelector(term.labelSelector);
+    if (selector) entry.selector = withLabelKeys(selector, term, labels);
+    if (Array.isArray(term.namespaces) && term.namespaces.length > 0)
+      entry.namespaces = stringList(term.namespaces);
+    if (typeof term.namespaceSelector === "object" && term.namespaceSelector !== null)
+      entry.allNamespaces = true;
+    result.push(entry);
+  }
+  return result.length > 0 ? result : undefined;
+}
+
+function withLabelKeys(
+  selector: LabelSelector,
+  term: Raw,
+  labels: Readonly<Record<string, string>>,
+): LabelSelector {
+  const added: NonNullable<LabelSelector["matchExpressions"]> = [];
+  for (const [field, operator] of [
+    ["matchLabelKeys", "In"],
+    ["mismatchLabelKeys", "NotIn"],
+  ] as const) {
+    for (const key of stringList(term[field])) {
+      const value = labels[key];
+      if (value !== undefined) added.push({ key, operator, values: [value] });
+    }
+  }
+  if (added.length === 0) return selector;
+  return { ...selector, matchExpressions: [...(selector.matchExpressions ?? []), ...added] };
 }
 
 function readRequirements(value: unknown): NodeSelectorRequirement[] {

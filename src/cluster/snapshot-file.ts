@@ -68,6 +68,26 @@ const ContainerInfo = z.object({
   usage: Usage.optional(),
 });
 
+const LabelSelector = z.object({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z
+    .array(
+      z.object({
+        key: z.string(),
+        operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
+        values: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+});
+
+const PodAffinityTerm = z.object({
+  selector: LabelSelector.optional(),
+  namespaces: z.array(z.string()).optional(),
+  allNamespaces: z.boolean().optional(),
+  topologyKey: z.string(),
+});
+
 const PodInfo = z.object({
   namespace: z.string(),
   name: z.string(),
@@ -88,6 +108,8 @@ const PodInfo = z.object({
       }),
     )
     .optional(),
+  podAffinity: z.array(PodAffinityTerm).optional(),
+  podAntiAffinity: z.array(PodAffinityTerm).optional(),
   tolerations: z.array(
     z.object({
       key: z.string().optional(),
@@ -114,19 +136,6 @@ const PodInfo = z.object({
   oomKills: z.array(z.object({ container: z.string(), at: timestamp.optional() })),
   createdAt: timestamp,
   usage: Usage.optional(),
-});
-
-const LabelSelector = z.object({
-  matchLabels: z.record(z.string(), z.string()).optional(),
-  matchExpressions: z
-    .array(
-      z.object({
-        key: z.string(),
-        operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
-        values: z.array(z.string()).optional(),
-      }),
-    )
-    .optional(),
 });
 
 const WorkloadRef = z.object({

@@ -2,6 +2,7 @@ import { type DrainBlocker, evictablePods } from "./blockers.ts";
 import { podKey } from "./cluster-index.ts";
 import type { BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
 import { packOntoNodes } from "./packing.ts";
+import { affinityPlacement } from "./pod-affinity.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
 import { projectPercent, projectRequestsPercent } from "./projection.ts";
 import { nodesToRemove } from "./removal.ts";
@@ -164,8 +165,13 @@ function pendingStop(
   node: NodeInfo,
 ): BulkStop | undefined {
   if (input.pendingOnExisting.length === 0) return undefined;
-  const bins = schedulableBins(input.context, ...removed.map((entry) => entry.name));
-  const unplaced = packOntoNodes(input.pendingOnExisting, bins);
+  const names = removed.map((entry) => entry.name);
+  const bins = schedulableBins(input.context, ...names);
+  const unplaced = packOntoNodes(
+    input.pendingOnExisting,
+    bins,
+    affinityPlacement(input.context.index, input.pendingOnExisting, names),
+  );
   return unplaced.length > 0
     ? { kind: "pods-fit", node: node.name, unplaced: unplaced.map(podKey) }
     : undefined;

@@ -11,6 +11,8 @@ export interface ClusterIndex {
   usedByNode: Map<string, Room>;
   /** Pods the scheduler reported Unschedulable, DaemonSet and mirror pods left out. */
   pending: PodInfo[];
+  /** Pods on nodes with required pod anti-affinity: they keep matching pods off their domain. */
+  antiAffinityHolders: PodInfo[];
   pdbs: PdbIndex;
 }
 
@@ -29,12 +31,15 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
     podsByNode: new Map(),
     usedByNode: new Map(),
     pending: [],
+    antiAffinityHolders: [],
     pdbs: indexPdbs(snapshot.pdbs),
   };
   for (const pod of snapshot.pods) {
     if (pod.phase === "Succeeded" || pod.phase === "Failed") continue;
     if (pod.nodeName) {
       addPod(index, pod.nodeName, pod);
+      if (pod.podAntiAffinity && pod.deletingSince === undefined)
+        index.antiAffinityHolders.push(pod);
       continue;
     }
     if (isPendingForCapacity(pod, index.nodes)) index.pending.push(pod);

@@ -178,6 +178,10 @@ function neverFitText(pod: NeverFitPod): string {
       return "the size of a new node is unknown";
     case "volumes":
       return `its volumes keep it pending, which a new node does not change (scheduler: ${pod.volume})`;
+    case "pod-affinity":
+      return "its required pod affinity asks for pods that a new node of this pool would not run";
+    case "pod-anti-affinity":
+      return "required pod anti-affinity keeps it away from the domain a new node of this pool would join";
   }
 }
 

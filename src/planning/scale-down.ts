@@ -3,6 +3,7 @@ import { bulkRemoval } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import type { Resource, ScaleDownCondition, ScaleDownReport } from "./node-decision.ts";
 import { packOntoNodes } from "./packing.ts";
+import { affinityPlacement } from "./pod-affinity.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
 import { projectPercent, projectRequestsPercent } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
@@ -128,9 +129,11 @@ function removalConditions(
   const node = context.members.find((member) => member.name === pick.node) as NodeInfo;
   const nodeBlockers = blockers.get(node.name) ?? [];
   const pods = evictablePods(context.index.podsByNode.get(node.name) ?? []);
+  const moving = [...pods, ...pendingOnExisting];
   const unplaced = packOntoNodes(
-    [...pods, ...pendingOnExisting],
+    moving,
     schedulableBins(context, node.name),
+    affinityPlacement(context.index, moving, [node.name]),
   );
   const projections = projectionConditions(context, node, checks);
   const conditions: ScaleDownCondition[] = [

@@ -3,6 +3,7 @@ import { podKey } from "./cluster-index.ts";
 import type { Resource, Trigger } from "./node-decision.ts";
 import { newNodeRoom } from "./node-shape.ts";
 import { disabledPendingReport, type PackResult, packPendingPods } from "./packing.ts";
+import { affinityPlacement } from "./pod-affinity.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
 import type { PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
@@ -139,7 +140,13 @@ function packPending(
   const template = context.shape
     ? { traits: context.shape, room: newNodeRoom(context.shape) }
     : undefined;
-  return packPendingPods(pods, schedulableBins(context), template, maxNewNodes);
+  return packPendingPods(
+    pods,
+    schedulableBins(context),
+    template,
+    maxNewNodes,
+    affinityPlacement(context.index, pods),
+  );
 }
 
 /**

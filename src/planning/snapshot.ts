@@ -120,6 +120,25 @@ export interface NodeSelectorTerm {
   matchFields?: NodeSelectorRequirement[];
 }
 
+/**
+ * A required pod (anti-)affinity term: the pods `selector` picks in `namespaces`, counted over
+ * the nodes that share the value of label `topologyKey` (one node for
+ * `kubernetes.io/hostname`). `matchLabelKeys` and `mismatchLabelKeys` are already folded into
+ * `selector` with the pod's own label values.
+ */
+export interface PodAffinityTerm {
+  /** Absent: the term selects no pod (a null labelSelector). */
+  selector?: LabelSelector;
+  /** Namespaces the selector looks in; absent: the pod's own. */
+  namespaces?: string[];
+  /**
+   * A `namespaceSelector` was given: every namespace is taken (namespace labels are not read;
+   * `{}` means every namespace in Kubernetes too).
+   */
+  allNamespaces?: boolean;
+  topologyKey: string;
+}
+
 export interface ContainerInfo {
   name: string;
   requests: Resources;
@@ -157,6 +176,10 @@ export interface PodInfo {
   overhead?: Resources;
   nodeSelector: Record<string, string>;
   requiredNodeAffinity?: NodeSelectorTerm[];
+  /** Required pod affinity terms: the pod goes only where pods they select run. */
+  podAffinity?: PodAffinityTerm[];
+  /** Required pod anti-affinity terms: the pod never goes where pods they select run. */
+  podAntiAffinity?: PodAffinityTerm[];
   tolerations: Toleration[];
   priority?: number;
   /** Set when PodScheduled is False with reason Unschedulable. */

@@ -253,6 +253,43 @@ describe("plan against a served cluster: pending pods", () => {
     expect(note).not.toContain("nomin");
   });
 
+  it("adds a node for a replica that required anti-affinity keeps off every worker", async () => {
+    const blocky = (suffix: string, node?: string) =>
+      pod("dns", `blocky-5c8d7f6b9-${suffix}`, {
+        ...(node ? { node } : {}),
+        cpu: "100m",
+        memory: "128Mi",
+        labels: { "app.kubernetes.io/name": "blocky", "pod-template-hash": "5c8d7f6b9" },
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              {
+                labelSelector: { matchLabels: { "app.kubernetes.io/name": "blocky" } },
+                matchLabelKeys: ["pod-template-hash"],
+                topologyKey: "kubernetes.io/hostname",
+              },
+            ],
+          },
+        },
+        ...(node
+          ? {}
+          : {
+              scheduled: {
+                reason: "Unschedulable",
+                message:
+                  "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 node(s) didn't match pod anti-affinity rules. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod.",
+              },
+            }),
+      });
+    const output = await plan([
+      ...cluster(),
+      ...WORKERS.map((node, index) => blocky(`r${index}abc`, node)),
+      blocky("r3abc"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain("dns/blocky-5c8d7f6b9-r3abc");
+  });
+
   it("adds a node for a pod nominated to a node that has since gone", async () => {
     const output = await plan([
       ...cluster(),

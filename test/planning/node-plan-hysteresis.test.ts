@@ -1,17 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
-import {
-  buildSnapshot,
-  type NodeSpec,
-  node,
-  nodes,
-  pendingPod,
-  pod,
-} from "../support/snapshot-builder.ts";
-import { kinds, NOW, planOne } from "./plan-helpers.ts";
+import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
+import { BUSY, kinds, NOW, planOne, QUIET } from "./plan-helpers.ts";
 
-const BUSY: NodeSpec = { usage: { cpu: "2", memory: "8Gi" } };
-const QUIET: NodeSpec = { usage: { cpu: "400m", memory: "2Gi" } };
 const minutesAgo = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
 
 /** Two full workers and a pending pod: wants one more node. */

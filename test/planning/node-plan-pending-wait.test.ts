@@ -1,16 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
-import {
-  buildSnapshot,
-  type NodeSpec,
-  nodes,
-  pendingPod,
-  pod,
-} from "../support/snapshot-builder.ts";
-import { kinds, NOW, planOne } from "./plan-helpers.ts";
-
-const BUSY: NodeSpec = { usage: { cpu: "2", memory: "8Gi" } };
-const QUIET: NodeSpec = { usage: { cpu: "400m", memory: "2Gi" } };
+import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
+import { BUSY, kinds, NOW, planOne, QUIET } from "./plan-helpers.ts";
 
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
 

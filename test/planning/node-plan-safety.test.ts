@@ -10,10 +10,7 @@ import {
   pendingPod,
   pod,
 } from "../support/snapshot-builder.ts";
-import { kinds, NOW, planOne, poolInput, repoConfig } from "./plan-helpers.ts";
-
-const BUSY: NodeSpec = { usage: { cpu: "2", memory: "8Gi" } };
-const QUIET: NodeSpec = { usage: { cpu: "400m", memory: "2Gi" } };
+import { BUSY, kinds, NOW, planOne, poolInput, QUIET, repoConfig } from "./plan-helpers.ts";
 
 function fullWithPending(count: number, pending = 1, spec: NodeSpec = BUSY) {
   const workers = nodes(count, spec);

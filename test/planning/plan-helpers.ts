@@ -3,9 +3,14 @@ import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PoolRepoFacts, UsageHistory } from "../../src/planning/node-plan-input.ts";
 import type { Snapshot } from "../../src/planning/snapshot.ts";
 import { type PoolConfigInput, RepoConfig } from "../../src/policy/repo-config.ts";
-import { TAKEN_AT } from "../support/snapshot-builder.ts";
+import { type NodeSpec, TAKEN_AT } from "../support/snapshot-builder.ts";
 
 export const NOW = new Date(TAKEN_AT);
+
+/** Workers at half their cpu and memory: no utilisation trigger either way. */
+export const BUSY: NodeSpec = { usage: { cpu: "2", memory: "8Gi" } };
+/** Workers far below every scale-down threshold, measured by Prometheus over an hour. */
+export const QUIET: NodeSpec = { usage: { cpu: "400m", memory: "2Gi" } };
 
 /** A pool named `workers` scaling terraform/terraform.tfvars worker_count, min 1, max 10. */
 export function poolInput(overrides: Partial<PoolConfigInput> = {}): PoolConfigInput {

@@ -3,6 +3,7 @@ import type {
   BlockingVolume,
   NodeInfo,
   NodeSelectorTerm,
+  PodAffinityTerm,
   PodDisruptionBudgetInfo,
   PodInfo,
   Snapshot,
@@ -110,6 +111,9 @@ export interface PodSpec {
   mirror?: boolean;
   nodeSelector?: Record<string, string>;
   affinity?: NodeSelectorTerm[];
+  /** Required pod affinity / anti-affinity terms. */
+  podAffinity?: PodAffinityTerm[];
+  podAntiAffinity?: PodAffinityTerm[];
   tolerations?: Toleration[];
   volumes?: BlockingVolume[];
   safeToEvict?: boolean;
@@ -150,6 +154,8 @@ export function pod(key: string, spec: PodSpec = {}): PodInfo {
       : spec.owner;
   if (owner) info.owner = owner;
   if (spec.affinity) info.requiredNodeAffinity = spec.affinity;
+  if (spec.podAffinity) info.podAffinity = spec.podAffinity;
+  if (spec.podAntiAffinity) info.podAntiAffinity = spec.podAntiAffinity;
   if (spec.safeToEvict !== undefined) info.safeToEvict = spec.safeToEvict;
   return info;
 }

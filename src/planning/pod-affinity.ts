@@ -1,0 +1,155 @@
+import type { ClusterIndex } from "./cluster-index.ts";
+import { matchesLabelSelector } from "./scheduling.ts";
+import type { PodAffinityTerm, PodInfo } from "./snapshot.ts";
+
+/** Every node carries it with its own name: a topology domain of one node. */
+export const HOSTNAME_LABEL = "kubernetes.io/hostname";
+
+/** Why required pod (anti-)affinity keeps a pod off a node. */
+export type AffinityConflict = "pod-affinity" | "pod-anti-affinity";
+
+/** A node as affinity sees it: a new node (no `name` in its traits) is its own hostname domain. */
+export interface AffinityBin {
+  name: string;
+  traits: { name?: string; labels: Record<string, string> };
+}
+
+/**
+ * Where the pods that required pod (anti-)affinity looks at are, per topology domain, kept up to
+ * date while pods are placed. Only the topology keys some term uses are indexed.
+ */
+export interface AffinityPlacement {
+  /** Topology key → domain value → the pods running (or placed) there. */
+  domains: Map<string, Map<string, PodInfo[]>>;
+  /**
+   * Topology key → domain value → the pods there with an anti-affinity term on that key, which
+   * keep the pods the term selects out of the domain.
+   */
+  holders: Map<string, Map<string, PodInfo[]>>;
+}
+
+/**
+ * The affinity view for placing `moving` pods (pending pods, or the pods of nodes to remove),
+ * with the pods of the nodes in `except` left out as they are leaving. `undefined` when no pod
+ * involved has a required pod (anti-)affinity term, so placement needs no check.
+ */
+export function affinityPlacement(
+  index: ClusterIndex,
+  moving: readonly PodInfo[],
+  except: readonly string[] = [],
+): AffinityPlacement | undefined {
+  const keys = new Set<string>();
+  for (const pod of moving) for (const term of termsOf(pod)) keys.add(term.topologyKey);
+  for (const pod of index.antiAffinityHolders)
+    if (pod.nodeName !== undefined && !except.includes(pod.nodeName))
+      for (const term of pod.podAntiAffinity ?? []) keys.add(term.topologyKey);
+  if (keys.size === 0) return undefined;
+  const leaving = new Set(moving);
+  const placement: AffinityPlacement = { domains: new Map(), holders: new Map() };
+  for (const key of keys) placement.domains.set(key, new Map());
+  for (const [name, node] of index.nodes) {
+    if (except.includes(name)) continue;
+    const bin: AffinityBin = { name, traits: node };
+    for (const pod of index.podsByNode.get(name) ?? [])
+      if (pod.deletingSince === undefined && !leaving.has(pod)) addToDomains(placement, pod, bin);
+  }
+  return placement;
+}
+
+/**
+ * The required pod affinity or anti-affinity rule that keeps `pod` off `bin`: its own
+ * anti-affinity terms (a selected pod runs in the bin's domain), the anti-affinity terms of pods
+ * already there that select it, and its affinity terms (no selected pod in the domain; the first
+ * pod of a group that selects itself may go anywhere the topology key exists, as in the
+ * scheduler).
+ */
+export function affinityConflict(
+  placement: AffinityPlacement,
+  pod: PodInfo,
+  bin: AffinityBin,
+): AffinityConflict | undefined {
+  for (const term of pod.podAntiAffinity ?? []) {
+    const value = domainOf(bin, term.topologyKey);
+    if (value === undefined) continue;
+    if (podsIn(placement, term.topologyKey, value).some((other) => selects(term, pod, other)))
+      return "pod-anti-affinity";
+  }
+  for (const [key, byValue] of placement.holders) {
+    const value = domainOf(bin, key);
+    if (value === undefined) continue;
+    for (const holder of byValue.get(value) ?? [])
+      for (const term of holder.podAntiAffinity ?? [])
+        if (term.topologyKey === key && selects(term, holder, pod)) return "pod-anti-affinity";
+  }
+  for (const term of pod.podAffinity ?? []) {
+    const value = domainOf(bin, term.topologyKey);
+    if (value === undefined) return "pod-affinity";
+    if (podsIn(placement, term.topologyKey, value).some((other) => selects(term, pod, other)))
+      continue;
+    if (selects(term, pod, pod) && !anySelected(placement, term, pod)) continue;
+    return "pod-affinity";
+  }
+  return undefined;
+}
+
+/** Records `pod` as placed on `bin`, so later placements see it. */
+export function placeInDomains(placement: AffinityPlacement, pod: PodInfo, bin: AffinityBin): void {
+  addToDomains(placement, pod, bin);
+}
+
+function addToDomains(placement: AffinityPlacement, pod: PodInfo, bin: AffinityBin): void {
+  for (const [key, byValue] of placement.domains) {
+    const value = domainOf(bin, key);
+    if (value !== undefined) push(byValue, value, pod);
+  }
+  for (const term of pod.podAntiAffinity ?? []) {
+    const value = domainOf(bin, term.topologyKey);
+    if (value === undefined) continue;
+    let byValue = placement.holders.get(term.topologyKey);
+    if (!byValue) {
+      byValue = new Map();
+      placement.holders.set(term.topologyKey, byValue);
+    }
+    // A pod with two terms on one key is listed once (its terms come one after the other).
+    const listed = byValue.get(value);
+    if (listed?.[listed.length - 1] !== pod) push(byValue, value, pod);
+  }
+}
+
+function push(map: Map<string, PodInfo[]>, key: string, pod: PodInfo): void {
+  const list = map.get(key);
+  if (list) list.push(pod);
+  else map.set(key, [pod]);
+}
+
+/** The bin's value of `key`; a node still to be added is a hostname domain of its own. */
+function domainOf(bin: AffinityBin, key: string): string | undefined {
+  const value = bin.traits.labels[key];
+  if (value !== undefined) return value;
+  // A new node's name is not known yet; the NUL keeps it apart from any real hostname.
+  return key === HOSTNAME_LABEL && bin.traits.name === undefined ? `\u0000${bin.name}` : undefined;
+}
+
+function podsIn(placement: AffinityPlacement, key: string, value: string): PodInfo[] {
+  return placement.domains.get(key)?.get(value) ?? [];
+}
+
+function anySelected(placement: AffinityPlacement, term: PodAffinityTerm, owner: PodInfo): boolean {
+  for (const pods of placement.domains.get(term.topologyKey)?.values() ?? [])
+    if (pods.some((other) => selects(term, owner, other))) return true;
+  return false;
+}
+
+/** Whether `term` of `owner` selects `other`: in one of its namespaces, matching its selector. */
+function selects(term: PodAffinityTerm, owner: PodInfo, other: PodInfo): boolean {
+  if (!term.selector) return false;
+  if (!term.allNamespaces && !(term.namespaces ?? [owner.namespace]).includes(other.namespace))
+    return false;
+  return matchesLabelSelector(term.selector, other.labels);
+}
+
+function termsOf(pod: PodInfo): PodAffinityTerm[] {
+  if (!pod.podAffinity) return pod.podAntiAffinity ?? [];
+  if (!pod.podAntiAffinity) return pod.podAffinity;
+  return [...pod.podAffinity, ...pod.podAntiAffinity];
+}

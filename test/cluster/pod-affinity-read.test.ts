@@ -1,0 +1,97 @@
+import { describe, expect, it } from "@jest/globals";
+import { toPodInfo } from "../../src/cluster/pod-info.ts";
+import { createInterner, type Raw } from "../../src/cluster/raw.ts";
+import { WarningCollector } from "../../src/cluster/warnings.ts";
+
+function read(affinity: Raw, labels: Record<string, string> = {}) {
+  const raw = {
+    metadata: { namespace: "dns", name: "blocky-5c8d7f6b9-x2k9p", labels },
+    spec: { containers: [{ name: "blocky" }], affinity },
+    status: { phase: "Pending" },
+  };
+  return toPodInfo(raw, { warnings: new WarningCollector(), claims: [], intern: createInterner() });
+}
+
+describe("reading required pod affinity and anti-affinity", () => {
+  it("keeps the required terms with their selector, namespaces and topology key", () => {
+    const pod = read({
+      podAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            labelSelector: { matchExpressions: [{ key: "app", operator: "In", values: ["db"] }] },
+            namespaces: ["data"],
+            topologyKey: "topology.kubernetes.io/zone",
+          },
+        ],
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 50,
+            podAffinityTerm: { labelSelector: {}, topologyKey: "kubernetes.io/hostname" },
+          },
+        ],
+      },
+    });
+    expect(pod.podAffinity).toEqual([
+      {
+        selector: { matchExpressions: [{ key: "app", operator: "In", values: ["db"] }] },
+        namespaces: ["data"],
+        topologyKey: "topology.kubernetes.io/zone",
+      },
+    ]);
+    expect(pod.podAntiAffinity).toBeUndefined();
+  });
+
+  it("folds matchLabelKeys and mismatchLabelKeys into the selector with the pod's own values", () => {
+    const pod = read(
+      {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            {
+              labelSelector: { matchLabels: { app: "blocky" } },
+              matchLabelKeys: ["pod-template-hash", "absent"],
+              mismatchLabelKeys: ["tenant"],
+              topologyKey: "kubernetes.io/hostname",
+            },
+          ],
+        },
+      },
+      { app: "blocky", "pod-template-hash": "5c8d7f6b9", tenant: "home" },
+    );
+    expect(pod.podAntiAffinity).toEqual([
+      {
+        selector: {
+          matchLabels: { app: "blocky" },
+          matchExpressions: [
+            { key: "pod-template-hash", operator: "In", values: ["5c8d7f6b9"] },
+            { key: "tenant", operator: "NotIn", values: ["home"] },
+          ],
+        },
+        topologyKey: "kubernetes.io/hostname",
+      },
+    ]);
+  });
+
+  it("takes a namespaceSelector as every namespace and a null selector as selecting nothing", () => {
+    const pod = read({
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            labelSelector: { matchLabels: { app: "x" } },
+            namespaceSelector: {},
+            topologyKey: "kubernetes.io/hostname",
+          },
+          { labelSelector: null, topologyKey: "kubernetes.io/hostname" },
+          { labelSelector: { matchLabels: { app: "x" } } },
+        ],
+      },
+    });
+    expect(pod.podAntiAffinity).toEqual([
+      {
+        selector: { matchLabels: { app: "x" } },
+        allNamespaces: true,
+        topologyKey: "kubernetes.io/hostname",
+      },
+      { topologyKey: "kubernetes.io/hostname" },
+    ]);
+  });
+});

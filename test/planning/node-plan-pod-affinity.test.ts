@@ -1,0 +1,195 @@
+import { describe, expect, it } from "@jest/globals";
+import type { PodAffinityTerm, PodInfo } from "../../src/planning/snapshot.ts";
+import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
+import { BUSY, planOne, QUIET } from "./plan-helpers.ts";
+
+function term(labels: Record<string, string>, topologyKey = "kubernetes.io/hostname") {
+  return { selector: { matchLabels: labels }, topologyKey } satisfies PodAffinityTerm;
+}
+
+/** A DNS replica that no other replica may share a node with; running on `node` or pending. */
+function dns(name: string, node?: string): PodInfo {
+  const spec = {
+    cpu: "100m",
+    memory: "128Mi",
+    labels: { app: "blocky" },
+    podAntiAffinity: [term({ app: "blocky" })],
+  };
+  return node ? pod(`dns/${name}`, { ...spec, node }) : pendingPod(`dns/${name}`, spec);
+}
+
+describe("scale up with required pod anti-affinity", () => {
+  it("adds a node for a replica that every existing node already runs one of", () => {
+    const workers = nodes(3, BUSY);
+    const decision = planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: [...workers.map((w, i) => dns(`blocky-${i}`, w.name)), dns("blocky-3")],
+      }),
+    );
+    expect(decision).toMatchObject({ action: "scale-up", current: 3, desired: 4 });
+    expect(decision.pending.onExisting).toEqual([]);
+    expect(decision.pending.onNew.map((p) => [p.pod, p.node])).toEqual([["dns/blocky-3", "new-1"]]);
+  });
+
+  it("puts two pending replicas on two new nodes, not one", () => {
+    const workers = nodes(3, BUSY);
+    const decision = planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: [
+          ...workers.map((w, i) => dns(`blocky-${i}`, w.name)),
+          dns("blocky-3"),
+          dns("blocky-4"),
+        ],
+      }),
+    );
+    expect(decision).toMatchObject({ action: "scale-up", desired: 5 });
+    expect(decision.pending.onNew.map((p) => p.node).sort()).toEqual(["new-1", "new-2"]);
+  });
+
+  it("keeps a pod off nodes whose pods' anti-affinity selects it", () => {
+    const workers = nodes(2, BUSY);
+    const noisy = (node: string) =>
+      pod(`db/postgres-${node}`, {
+        node,
+        cpu: "500m",
+        memory: "1Gi",
+        labels: { app: "postgres" },
+        podAntiAffinity: [
+          {
+            selector: { matchLabels: { tier: "batch" } },
+            namespaces: ["jobs"],
+            topologyKey: "kubernetes.io/hostname",
+          },
+        ],
+      });
+    const batch = pendingPod("jobs/import", { cpu: "1", memory: "1Gi", labels: { tier: "batch" } });
+    const decision = planOne(
+      buildSnapshot({ nodes: workers, pods: [...workers.map((w) => noisy(w.name)), batch] }),
+    );
+    expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
+    // The same pod in another namespace than the term names is not selected by it.
+    const elsewhere = pendingPod("web/import", {
+      cpu: "1",
+      memory: "1Gi",
+      labels: { tier: "batch" },
+    });
+    const placed = planOne(
+      buildSnapshot({ nodes: workers, pods: [...workers.map((w) => noisy(w.name)), elsewhere] }),
+    );
+    expect(placed.action).toBe("none");
+    expect(placed.pending.onExisting.map((p) => p.node)).toEqual(["worker-1"]);
+  });
+
+  it("says a pod that shuns the zone every new node would join never fits", () => {
+    const zone = { labels: { "topology.kubernetes.io/zone": "rack-1" }, ...BUSY };
+    const workers = nodes(2, zone);
+    const decision = planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: [
+          pod("media/plex-a", {
+            node: "worker-1",
+            cpu: "3500m",
+            memory: "1Gi",
+            labels: { app: "plex" },
+          }),
+          pod("media/fill", { node: "worker-2", cpu: "3500m", memory: "1Gi" }),
+          pendingPod("media/tdarr", {
+            cpu: "1",
+            memory: "1Gi",
+            podAntiAffinity: [term({ app: "plex" }, "topology.kubernetes.io/zone")],
+          }),
+        ],
+      }),
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.pending.neverFit).toEqual([
+      expect.objectContaining({ pod: "media/tdarr", reason: "pod-anti-affinity" }),
+    ]);
+  });
+});
+
+describe("scale up with required pod affinity", () => {
+  const cache = (extra = {}) =>
+    pendingPod("apps/cache", {
+      cpu: "1",
+      memory: "1Gi",
+      podAffinity: [term({ app: "postgres" })],
+      ...extra,
+    });
+
+  /** Two workers, postgres on the second using `cpu` of its 4 cores, and the cache pending. */
+  const withPostgres = (cpu: string) =>
+    planOne(
+      buildSnapshot({
+        nodes: nodes(2, BUSY),
+        pods: [
+          pod("apps/postgres-0", {
+            node: "worker-2",
+            cpu,
+            memory: "1Gi",
+            labels: { app: "postgres" },
+          }),
+          cache(),
+        ],
+      }),
+    );
+
+  it("places a pod beside the pod it must run with", () => {
+    const decision = withPostgres("1");
+    expect(decision.pending.onExisting.map((p) => [p.pod, p.node])).toEqual([
+      ["apps/cache", "worker-2"],
+    ]);
+  });
+
+  it("adds no node for a pod whose partner's node is full: a new node would not run it", () => {
+    const decision = withPostgres("3500m");
+    expect(decision.action).toBe("none");
+    expect(decision.pending.neverFit).toEqual([
+      expect.objectContaining({ pod: "apps/cache", reason: "pod-affinity" }),
+    ]);
+  });
+
+  it("lets the first pod of a group that selects itself go anywhere", () => {
+    const workers = nodes(1, BUSY);
+    const decision = planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: [
+          pod("apps/fill", { node: "worker-1", cpu: "3500m", memory: "1Gi" }),
+          cache({ labels: { app: "postgres" } }),
+        ],
+      }),
+    );
+    expect(decision).toMatchObject({ action: "scale-up", desired: 2 });
+  });
+});
+
+describe("scale down with required pod anti-affinity", () => {
+  it("keeps a node whose replica could go to no other node", () => {
+    const workers = nodes(4, QUIET);
+    const decision = planOne(
+      buildSnapshot({ nodes: workers, pods: workers.map((w, i) => dns(`blocky-${i}`, w.name)) }),
+    );
+    expect(decision.action).toBe("none");
+    const fit = decision.scaleDown.conditions.find((c) => c.kind === "pods-fit");
+    expect(fit).toMatchObject({ met: false, node: "worker-4", unplaced: ["dns/blocky-3"] });
+  });
+
+  it("removes the node when another node has no replica yet", () => {
+    const workers = nodes(4, QUIET);
+    const decision = planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: [
+          dns("blocky-0", "worker-1"),
+          dns("blocky-1", "worker-2"),
+          dns("blocky-3", "worker-4"),
+        ],
+      }),
+    );
+    expect(decision).toMatchObject({ action: "scale-down", removes: "worker-4" });
+  });
+});
