@@ -163,16 +163,29 @@ export function createCommandGitHub(client: GitHubClient): CommandGitHub {
       }
     },
     async findIssue(key, label) {
-      const answer = await client.conditional(
-        "list pr-autoscaler issues",
-        "GET /repos/{owner}/{repo}/issues",
-        { labels: label, state: "all", sort: "created", direction: "asc", per_page: PAGE },
-        GitHubIssueList,
-      );
-      const found = answer.data.find(
-        (issue) => issue.pull_request === undefined && readIssueMarker(issue.body)?.key === key,
-      );
-      return found ? { number: found.number, body: found.body ?? "" } : undefined;
+      // Oldest first, as the forge keeps the oldest of duplicates; other issues carrying the
+      // label can push it past the first page.
+      for (let page = 1; page <= MAX_PAGES; page++) {
+        const answer = await client.conditional(
+          "list pr-autoscaler issues",
+          "GET /repos/{owner}/{repo}/issues",
+          {
+            labels: label,
+            state: "all",
+            sort: "created",
+            direction: "asc",
+            per_page: PAGE,
+            ...(page > 1 ? { page } : {}),
+          },
+          GitHubIssueList,
+        );
+        const found = answer.data.find(
+          (issue) => issue.pull_request === undefined && readIssueMarker(issue.body)?.key === key,
+        );
+        if (found) return { number: found.number, body: found.body ?? "" };
+        if (!answer.hasNextPage) break;
+      }
+      return undefined;
     },
     async pullRequestFiles(number) {
       const files: string[] = [];

@@ -83,6 +83,21 @@ describe("/autoscaler pause and resume", () => {
     expect(world.github.openPulls()).toEqual([]);
   });
 
+  it("survives a restart when other issues with the label come before the dashboard", async () => {
+    const world = scenario({ cluster: cluster({ plex: false }) });
+    world.github.permissions.set("alice", "write");
+    for (let i = 0; i < 130; i++) world.github.openIssue(`Old request ${i}`, ["pr-autoscaler"]);
+    await world.run();
+    const dashboard = world.github.botIssue("dashboard")?.number;
+    expect(dashboard).toBe(131);
+    world.github.comment(dashboard as number, "/autoscaler pause");
+    await world.run(undefined, ["comment"]);
+    world.cluster = cluster({ pending: 1, plex: false });
+    const restarted = await world.run(world.replica());
+    expect(restarted.paused).toBe(true);
+    expect(world.github.openPulls()).toEqual([]);
+  });
+
   it("is seen without webhooks at the next poll", async () => {
     const { world, dashboard } = await ready();
     const id = world.github.comment(dashboard, "/autoscaler pause");

@@ -259,6 +259,12 @@ export class FakeGitHub {
     return id;
   }
 
+  /** An issue opened by a person; returns its number. */
+  openIssue(title: string, labels: string[] = []): number {
+    const [, answer] = this.createIssue({ title, body: "", labels });
+    return (answer as { number: number }).number;
+  }
+
   commentsOn(issueNumber: number): FakeComment[] {
     return this.comments.filter((comment) => comment.issueNumber === issueNumber);
   }
@@ -432,7 +438,7 @@ export class FakeGitHub {
       ["POST", /^\/check-runs$/, (_, __, body) => this.createCheckRun(body)],
       ["PATCH", /^\/check-runs\/(\d+)$/, ([id], _, body) => this.updateCheckRun(n(id), body)],
       ["POST", /^\/statuses\/([0-9a-f]+)$/, ([sha], _, body) => this.createStatus(s(sha), body)],
-      ["GET", /^\/issues$/, (_, query) => [200, this.listIssues(query)]],
+      ["GET", /^\/issues$/, (_, query) => this.listIssues(query)],
       ["POST", /^\/issues$/, (_, __, body) => this.createIssue(body)],
       ["PATCH", /^\/issues\/(\d+)$/, ([number], _, body) => this.updateIssue(n(number), body)],
       ["GET", /^\/issues\/comments$/, (_, query) => [200, this.listRepoComments(query)]],
@@ -833,14 +839,22 @@ export class FakeGitHub {
     };
   }
 
-  private listIssues(query: Record<string, string>): Json[] {
+  /** A page of issues, with GitHub's `Link` header naming the next page when there is one. */
+  private listIssues(query: Record<string, string>): [number, Json[], Record<string, string>] {
     const wanted = query.labels ? query.labels.split(",") : [];
     const state = query.state ?? "open";
     const list = [...this.issues.values()]
       .filter((issue) => state === "all" || issue.state === state)
       .filter((issue) => wanted.every((label) => issue.labels.includes(label)))
       .sort((a, b) => (query.direction === "asc" ? a.number - b.number : b.number - a.number));
-    return this.page(list, query).map((issue) => this.issueAnswer(issue));
+    const size = Number(query.per_page ?? 30);
+    const page = Number(query.page ?? 1);
+    const headers: Record<string, string> = {};
+    if (page * size < list.length) {
+      const next = new URLSearchParams({ ...query, page: String(page + 1) });
+      headers.link = `<https://api.github.com/repos/${FULL_NAME}/issues?${next}>; rel="next"`;
+    }
+    return [200, this.page(list, query).map((issue) => this.issueAnswer(issue)), headers];
   }
 
   private createIssue(body: Json): [number, unknown] {
