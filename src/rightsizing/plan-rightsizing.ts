@@ -185,9 +185,10 @@ function locateAll(vpa: VpaInfo, context: PlanContext, notes: PlanNote[]): Locat
 }
 
 /**
- * The first templated text in the resources mapping (`{{ .Values.cpu }}`), which YAML reads
- * as a string or, unquoted, as a mapping with a stringified key. Such values are filled in
- * before deployment: changing the mapping's other values would mix edited and rendered data.
+ * The first templated text in the resources mapping: a Helm template (`{{ .Values.cpu }}`),
+ * which YAML reads as a string or, unquoted, as a mapping with a stringified key, or a Flux
+ * post-build variable (`${APP_CPU}`, `${APP_CPU:=100m}`). Such values are filled in before
+ * deployment: changing the mapping's other values would mix edited and rendered data.
  */
 function templateIn(index: RepoIndex, location: ResourcesLocation): string | undefined {
   const document = index.documents.find(
@@ -198,7 +199,7 @@ function templateIn(index: RepoIndex, location: ResourcesLocation): string | und
   const walk = (value: unknown): void => {
     if (found.length > 0) return;
     if (typeof value === "string") {
-      if (value.includes("{{")) found.push(value);
+      if (value.includes("{{") || /\$\{[^}]*\}/.test(value)) found.push(value);
     } else if (Array.isArray(value)) value.forEach(walk);
     else if (isPlainObject(value))
       for (const [key, inner] of Object.entries(value)) {

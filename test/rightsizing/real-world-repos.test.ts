@@ -600,6 +600,22 @@ describe("Helm templates in the resources, in every form YAML reads them", () =>
     ]);
   });
 
+  it("a Flux post-build variable is a template", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux variables are written so
+    for (const variable of ['"${WHOAMI_CPU}"', '"${WHOAMI_CPU:=100m}"', "${WHOAMI_CPU:-100m}"]) {
+      const changed = withText(files, "apps/whoami/values.yaml", (text) =>
+        replaced(text, '{{ .Values.cpu | default "100m" }}', variable),
+      );
+      const planned = plan(changed, vpa);
+      expect(planned.proposals).toEqual([]);
+      expect(planned.notes).toEqual([
+        expect.objectContaining({
+          message: expect.stringContaining("holds a template (${WHOAMI_CPU"),
+        }),
+      ]);
+    }
+  });
+
   it("a template elsewhere in the values does not hold the container back", () => {
     const changed = withText(
       files,
