@@ -4,9 +4,11 @@
  * that need new nodes (so every pending pod is tried against every node). Then a homelab-sized
  * pool (3 workers with 30 pods each) with two schedules, one in UTC and one in Europe/Berlin, planned once
  * a minute for a day as the app and the backtest ask: there schedule evaluation is a large part
- * of each plan. The large clusters are planned again with required pod anti-affinity: one
- * replica per node that no other replica of its app may share a node with, and every tenth
- * pending pod shunning the nodes of the others. Prints milliseconds per plan.
+ * of each plan. The large clusters are planned again with the rules that depend on other pods:
+ * on every node one replica that no other replica of its app may share a node with (required
+ * anti-affinity), on every other node a pod holding host port 8443; of the pending pods every
+ * tenth shuns the nodes of the others, every tenth is spread over nodes (DoNotSchedule, skew 1)
+ * and every tenth wants host port 8443. Prints milliseconds per plan.
  * Run: node_modules/.bin/node bench/plan.ts
  */
 import { planNodes } from "../src/planning/node-plan.ts";
@@ -51,12 +53,24 @@ function generate(nodeCount: number, antiAffinity = false): Snapshot {
     for (let j = 0; j < PODS_PER_NODE; j++) {
       const pod = runningPod(i, j, name);
       if (antiAffinity && j === 1) pod.podAntiAffinity = [spreadOver(pod.labels)];
+      if (antiAffinity && j === 2 && i % 2 === 0) pod.hostPorts = [{ port: 8443, protocol: "TCP" }];
       pods.push(pod);
     }
   }
   for (let k = 0; k < PENDING; k++) {
     const pod = pendingPod(k);
     if (antiAffinity && k % 10 === 0) pod.podAntiAffinity = [spreadOver(pod.labels)];
+    if (antiAffinity && k % 10 === 1)
+      pod.topologySpread = [
+        {
+          maxSkew: 1,
+          topologyKey: "kubernetes.io/hostname",
+          selector: { matchLabels: { app: pod.labels.app ?? "" } },
+          honorNodeAffinity: true,
+          honorTaints: false,
+        },
+      ];
+    if (antiAffinity && k % 10 === 2) pod.hostPorts = [{ port: 8443, protocol: "TCP" }];
     pods.push(pod);
   }
   const pdbs: PodDisruptionBudgetInfo[] = [];
@@ -164,7 +178,7 @@ for (const [count, antiAffinity] of [
     .map((d) => `${d.pool} ${d.action} ${d.current}→${d.desired}`)
     .join(", ");
   process.stdout.write(
-    `${count} nodes, ${snapshot.pods.length} pods (${PENDING} pending)${antiAffinity ? ", with anti-affinity" : ""}: ${ms.toFixed(0)} ms per plan [${summary}]\n`,
+    `${count} nodes, ${snapshot.pods.length} pods (${PENDING} pending)${antiAffinity ? ", with pod rules" : ""}: ${ms.toFixed(0)} ms per plan [${summary}]\n`,
   );
 }
 

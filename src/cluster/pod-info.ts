@@ -1,6 +1,7 @@
 import type {
   BlockingVolume,
   ContainerInfo,
+  HostPort,
   LabelSelector,
   NodeSelectorRequirement,
   NodeSelectorTerm,
@@ -8,6 +9,7 @@ import type {
   PodAffinityTerm,
   PodInfo,
   Toleration,
+  TopologySpreadConstraint,
 } from "../planning/snapshot.ts";
 import { readLabelSelector } from "./label-selector.ts";
 import { type ContainerRequests, effectiveRequests } from "./pod-requests.ts";
@@ -131,6 +133,10 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (podAffinity) pod.podAffinity = podAffinity;
   const podAntiAffinity = requiredPodTerms(spec, "podAntiAffinity", labels);
   if (podAntiAffinity) pod.podAntiAffinity = podAntiAffinity;
+  const spread = topologySpread(spec, labels);
+  if (spread) pod.topologySpread = spread;
+  const hostPorts = readHostPorts(spec);
+  if (hostPorts) pod.hostPorts = hostPorts;
   const priority = number(spec.priority);
   if (priority !== undefined) pod.priority = priority;
   const unschedulable = unschedulableCondition(status);
@@ -267,6 +273,63 @@ function requiredPodTerms(
     if (typeof term.namespaceSelector === "object" && term.namespaceSelector !== null)
       entry.allNamespaces = true;
     result.push(entry);
+  }
+  return result.length > 0 ? result : undefined;
+}
+
+/**
+ * The `DoNotSchedule` topology spread constraints; `ScheduleAnyway` ones only prefer and are
+ * left out. `matchLabelKeys` becomes `In` requirements on the pod's own values.
+ */
+function topologySpread(
+  spec: Raw,
+  labels: Readonly<Record<string, string>>,
+): TopologySpreadConstraint[] | undefined {
+  const result: TopologySpreadConstraint[] = [];
+  for (const item of list(spec.topologySpreadConstraints)) {
+    const entry = record(item);
+    if (entry.whenUnsatisfiable !== "DoNotSchedule") continue;
+    const topologyKey = string(entry.topologyKey);
+    const maxSkew = number(entry.maxSkew);
+    if (!topologyKey || maxSkew === undefined || !Number.isInteger(maxSkew) || maxSkew < 1)
+      continue;
+    const constraint: TopologySpreadConstraint = {
+      maxSkew,
+      topologyKey,
+      honorNodeAffinity: entry.nodeAffinityPolicy !== "Ignore",
+      honorTaints: entry.nodeTaintsPolicy === "Honor",
+    };
+    const selector = readLabelSelector(entry.labelSelector);
+    if (selector) constraint.selector = withLabelKeys(selector, entry, labels);
+    const minDomains = number(entry.minDomains);
+    if (minDomains !== undefined && Number.isInteger(minDomains) && minDomains >= 1)
+      constraint.minDomains = minDomains;
+    result.push(constraint);
+  }
+  return result.length > 0 ? result : undefined;
+}
+
+const portProtocols = ["TCP", "UDP", "SCTP"] as const;
+
+/** The host ports of the app containers and sidecars (`restartPolicy: Always` init containers). */
+function readHostPorts(spec: Raw): HostPort[] | undefined {
+  const result: HostPort[] = [];
+  const sidecars = list(spec.initContainers).filter(
+    (item) => record(item).restartPolicy === "Always",
+  );
+  for (const item of [...list(spec.containers), ...sidecars]) {
+    for (const entry of list(record(item).ports).map(record)) {
+      const port = number(entry.hostPort);
+      if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) continue;
+      const hostPort: HostPort = {
+        port,
+        protocol:
+          entry.protocol === undefined ? "TCP" : (oneOf(entry.protocol, portProtocols) ?? "TCP"),
+      };
+      const hostIP = string(entry.hostIP);
+      if (hostIP && hostIP !== "0.0.0.0" && hostIP !== "::") hostPort.hostIP = hostIP;
+      result.push(hostPort);
+    }
   }
   return result.length > 0 ? result : undefined;
 }

@@ -88,6 +88,21 @@ const PodAffinityTerm = z.object({
   topologyKey: z.string(),
 });
 
+const TopologySpreadConstraint = z.object({
+  maxSkew: z.number().int().min(1),
+  topologyKey: z.string(),
+  selector: LabelSelector.optional(),
+  minDomains: z.number().int().min(1).optional(),
+  honorNodeAffinity: z.boolean(),
+  honorTaints: z.boolean(),
+});
+
+const HostPort = z.object({
+  port: z.number().int().min(1).max(65_535),
+  protocol: z.enum(["TCP", "UDP", "SCTP"]),
+  hostIP: z.string().optional(),
+});
+
 const PodInfo = z.object({
   namespace: z.string(),
   name: z.string(),
@@ -110,6 +125,8 @@ const PodInfo = z.object({
     .optional(),
   podAffinity: z.array(PodAffinityTerm).optional(),
   podAntiAffinity: z.array(PodAffinityTerm).optional(),
+  topologySpread: z.array(TopologySpreadConstraint).optional(),
+  hostPorts: z.array(HostPort).optional(),
   tolerations: z.array(
     z.object({
       key: z.string().optional(),

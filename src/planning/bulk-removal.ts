@@ -2,7 +2,7 @@ import { type DrainBlocker, evictablePods } from "./blockers.ts";
 import { podKey } from "./cluster-index.ts";
 import type { BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
 import { packOntoNodes } from "./packing.ts";
-import { affinityPlacement } from "./pod-affinity.ts";
+import { peerRules } from "./peer-rules.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
 import { projectPercent, projectRequestsPercent } from "./projection.ts";
 import { nodesToRemove } from "./removal.ts";
@@ -170,7 +170,7 @@ function pendingStop(
   const unplaced = packOntoNodes(
     input.pendingOnExisting,
     bins,
-    affinityPlacement(input.context.index, input.pendingOnExisting, names),
+    peerRules(input.context.index, input.pendingOnExisting, names),
   );
   return unplaced.length > 0
     ? { kind: "pods-fit", node: node.name, unplaced: unplaced.map(podKey) }

@@ -182,6 +182,10 @@ function neverFitText(pod: NeverFitPod): string {
       return "its required pod affinity asks for pods that a new node of this pool would not run";
     case "pod-anti-affinity":
       return "required pod anti-affinity keeps it away from the domain a new node of this pool would join";
+    case "topology-spread":
+      return "a topology spread constraint (DoNotSchedule) would not allow it on a new node of this pool, which lacks the topology key or joins a domain that already has the most";
+    case "host-ports":
+      return "a host port it asks for would already be taken on a new node of this pool";
   }
 }
 

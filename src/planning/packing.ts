@@ -1,10 +1,5 @@
 import { podKey } from "./cluster-index.ts";
-import {
-  type AffinityConflict,
-  type AffinityPlacement,
-  affinityConflict,
-  placeInDomains,
-} from "./pod-affinity.ts";
+import { type PeerConflict, type PeerRules, peerConflict, placePeer } from "./peer-rules.ts";
 import { copyRoom, fitsIn, podDemand, type Room, shortfall, takeFrom } from "./room.ts";
 import { type NodeTraits, type PlacementConflict, placementConflict } from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
@@ -39,7 +34,7 @@ export interface PodPlacement extends PendingPod {
 
 export type NeverFitReason =
   | PlacementConflict
-  | AffinityConflict
+  | PeerConflict
   | "too-large"
   | "shape-unknown"
   | "volumes";
@@ -80,8 +75,8 @@ export interface PackResult extends PendingReport {
  * First-fit decreasing: pods in decreasing order of their largest share of a new node; each goes
  * to the first existing node with room that admits it, else the first new node with room, else
  * a further new node. Never places a pod where its requests exceed the free room, nor against
- * its nodeSelector, required node affinity, untolerated taints or (with `affinity`) required
- * pod affinity and anti-affinity, its own or that of pods already there. Pods the scheduler reports
+ * its nodeSelector, required node affinity, untolerated taints or (with `rules`) the rules that
+ * depend on other pods: required pod affinity and anti-affinity, topology spread, host ports. Pods the scheduler reports
  * waiting on their volumes (an unbound claim, a volume node affinity conflict) go nowhere and
  * are reported as never fitting: room is not what they lack. Nodes opened beyond
  * `maxNewNodes` are not added: their pods are reported as over max. `existing` bins are used up
@@ -92,7 +87,7 @@ export function packPendingPods(
   existing: Bin[],
   template: NewBinTemplate | undefined,
   maxNewNodes: number,
-  affinity?: AffinityPlacement,
+  rules?: PeerRules,
 ): PackResult {
   const result: PackResult = {
     enabled: true,
@@ -116,24 +111,24 @@ export function packPendingPods(
       result.neverFit.push({ ...info, reason: "volumes", volume });
       continue;
     }
-    const onExisting = firstFit(pod, demand, existing, affinity);
+    const onExisting = firstFit(pod, demand, existing, rules);
     if (onExisting) {
-      take(onExisting, pod, demand, affinity);
+      take(onExisting, pod, demand, rules);
       result.onExisting.push({ ...info, node: onExisting.name });
       result.claimed.add(pod);
       result.placedOnExisting.push(pod);
       continue;
     }
-    let bin = firstFit(pod, demand, opened, affinity);
+    let bin = firstFit(pod, demand, opened, rules);
     if (!bin) {
-      const never = neverFits(pod, demand, template, affinity, opened.length);
+      const never = neverFits(pod, demand, template, rules, opened.length);
       if (never) {
         result.neverFit.push({ ...info, ...never });
         continue;
       }
       bin = openBin(opened, template as NewBinTemplate);
     }
-    take(bin, pod, demand, affinity);
+    take(bin, pod, demand, rules);
     onOpened.push({ pod, placement: { ...info, node: bin.name }, bin: opened.indexOf(bin) });
   }
   result.neededNewNodes = opened.length;
@@ -154,15 +149,11 @@ export function packPendingPods(
  * Places `pods` on `bins` first-fit decreasing, without adding nodes: whether the pods of a node
  * to remove fit on the others. Returns the pods that found no room. `bins` are used up in place.
  */
-export function packOntoNodes(
-  pods: readonly PodInfo[],
-  bins: Bin[],
-  affinity?: AffinityPlacement,
-): PodInfo[] {
+export function packOntoNodes(pods: readonly PodInfo[], bins: Bin[], rules?: PeerRules): PodInfo[] {
   const unplaced: PodInfo[] = [];
   for (const { pod, demand } of decreasing(pods, undefined)) {
-    const bin = firstFit(pod, demand, bins, affinity);
-    if (bin) take(bin, pod, demand, affinity);
+    const bin = firstFit(pod, demand, bins, rules);
+    if (bin) take(bin, pod, demand, rules);
     else unplaced.push(pod);
   }
   return unplaced;
@@ -204,20 +195,20 @@ function firstFit(
   pod: PodInfo,
   demand: Room,
   bins: readonly Bin[],
-  affinity: AffinityPlacement | undefined,
+  rules: PeerRules | undefined,
 ): Bin | undefined {
   for (const bin of bins) {
     if (!fitsIn(demand, bin.room)) continue;
     if (placementConflict(pod, bin.traits)) continue;
-    if (affinity && affinityConflict(affinity, pod, bin)) continue;
+    if (rules && peerConflict(rules, pod, bin)) continue;
     return bin;
   }
   return undefined;
 }
 
-function take(bin: Bin, pod: PodInfo, demand: Room, affinity: AffinityPlacement | undefined): void {
+function take(bin: Bin, pod: PodInfo, demand: Room, rules: PeerRules | undefined): void {
   takeFrom(bin.room, demand);
-  if (affinity) placeInDomains(affinity, pod, bin);
+  if (rules) placePeer(rules, pod, bin);
 }
 
 function openBin(opened: Bin[], template: NewBinTemplate): Bin {
@@ -232,21 +223,21 @@ function openBin(opened: Bin[], template: NewBinTemplate): Bin {
 
 /**
  * Why no new node could take the pod, checked on an empty one: its shape is unknown, a
- * placement rule, required pod (anti-)affinity (a pod it must be with runs only on existing
+ * placement rule, a rule that depends on other pods (a pod it must be with runs only on existing
  * nodes, or one it must avoid shares the new node's zone), or its size.
  */
 function neverFits(
   pod: PodInfo,
   demand: Room,
   template: NewBinTemplate | undefined,
-  affinity: AffinityPlacement | undefined,
+  rules: PeerRules | undefined,
   opened: number,
 ): { reason: NeverFitReason; resource?: string } | undefined {
   if (!template) return { reason: "shape-unknown" };
   const conflict = placementConflict(pod, template.traits);
   if (conflict) return { reason: conflict };
   const fresh = { name: `new-${opened + 1}`, traits: template.traits };
-  const podConflict = affinity && affinityConflict(affinity, pod, fresh);
+  const podConflict = rules && peerConflict(rules, pod, fresh);
   if (podConflict) return { reason: podConflict };
   const resource = shortfall(demand, template.room);
   return resource ? { reason: "too-large", resource } : undefined;

@@ -1,18 +1,10 @@
 import type { ClusterIndex } from "./cluster-index.ts";
 import { matchesLabelSelector } from "./scheduling.ts";
 import type { PodAffinityTerm, PodInfo } from "./snapshot.ts";
-
-/** Every node carries it with its own name: a topology domain of one node. */
-export const HOSTNAME_LABEL = "kubernetes.io/hostname";
+import { domainOf, type PeerBin } from "./topology-domain.ts";
 
 /** Why required pod (anti-)affinity keeps a pod off a node. */
 export type AffinityConflict = "pod-affinity" | "pod-anti-affinity";
-
-/** A node as affinity sees it: a new node (no `name` in its traits) is its own hostname domain. */
-export interface AffinityBin {
-  name: string;
-  traits: { name?: string; labels: Record<string, string> };
-}
 
 /**
  * Where the pods that required pod (anti-)affinity looks at are, per topology domain, kept up to
@@ -49,7 +41,7 @@ export function affinityPlacement(
   for (const key of keys) placement.domains.set(key, new Map());
   for (const [name, node] of index.nodes) {
     if (except.includes(name)) continue;
-    const bin: AffinityBin = { name, traits: node };
+    const bin: PeerBin = { name, traits: node };
     for (const pod of index.podsByNode.get(name) ?? [])
       if (pod.deletingSince === undefined && !leaving.has(pod)) addToDomains(placement, pod, bin);
   }
@@ -66,7 +58,7 @@ export function affinityPlacement(
 export function affinityConflict(
   placement: AffinityPlacement,
   pod: PodInfo,
-  bin: AffinityBin,
+  bin: PeerBin,
 ): AffinityConflict | undefined {
   for (const term of pod.podAntiAffinity ?? []) {
     const value = domainOf(bin, term.topologyKey);
@@ -93,11 +85,11 @@ export function affinityConflict(
 }
 
 /** Records `pod` as placed on `bin`, so later placements see it. */
-export function placeInDomains(placement: AffinityPlacement, pod: PodInfo, bin: AffinityBin): void {
+export function placeInDomains(placement: AffinityPlacement, pod: PodInfo, bin: PeerBin): void {
   addToDomains(placement, pod, bin);
 }
 
-function addToDomains(placement: AffinityPlacement, pod: PodInfo, bin: AffinityBin): void {
+function addToDomains(placement: AffinityPlacement, pod: PodInfo, bin: PeerBin): void {
   for (const [key, byValue] of placement.domains) {
     const value = domainOf(bin, key);
     if (value !== undefined) push(byValue, value, pod);
@@ -120,14 +112,6 @@ function push(map: Map<string, PodInfo[]>, key: string, pod: PodInfo): void {
   const list = map.get(key);
   if (list) list.push(pod);
   else map.set(key, [pod]);
-}
-
-/** The bin's value of `key`; a node still to be added is a hostname domain of its own. */
-function domainOf(bin: AffinityBin, key: string): string | undefined {
-  const value = bin.traits.labels[key];
-  if (value !== undefined) return value;
-  // A new node's name is not known yet; the NUL keeps it apart from any real hostname.
-  return key === HOSTNAME_LABEL && bin.traits.name === undefined ? `\u0000${bin.name}` : undefined;
 }
 
 function podsIn(placement: AffinityPlacement, key: string, value: string): PodInfo[] {

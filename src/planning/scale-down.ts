@@ -3,7 +3,7 @@ import { bulkRemoval } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import type { Resource, ScaleDownCondition, ScaleDownReport } from "./node-decision.ts";
 import { packOntoNodes } from "./packing.ts";
-import { affinityPlacement } from "./pod-affinity.ts";
+import { peerRules } from "./peer-rules.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
 import { projectPercent, projectRequestsPercent } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
@@ -133,7 +133,7 @@ function removalConditions(
   const unplaced = packOntoNodes(
     moving,
     schedulableBins(context, node.name),
-    affinityPlacement(context.index, moving, [node.name]),
+    peerRules(context.index, moving, [node.name]),
   );
   const projections = projectionConditions(context, node, checks);
   const conditions: ScaleDownCondition[] = [

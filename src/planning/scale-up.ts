@@ -3,7 +3,7 @@ import { podKey } from "./cluster-index.ts";
 import type { Resource, Trigger } from "./node-decision.ts";
 import { newNodeRoom } from "./node-shape.ts";
 import { disabledPendingReport, type PackResult, packPendingPods } from "./packing.ts";
-import { affinityPlacement } from "./pod-affinity.ts";
+import { peerRules } from "./peer-rules.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
 import type { PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
@@ -145,7 +145,7 @@ function packPending(
     schedulableBins(context),
     template,
     maxNewNodes,
-    affinityPlacement(context.index, pods),
+    peerRules(context.index, pods),
   );
 }
 

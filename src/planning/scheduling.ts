@@ -20,8 +20,8 @@ export type PlacementConflict = "node-selector" | "node-affinity" | "taints";
 /**
  * The first rule that keeps `pod` off `node` (nodeSelector, required node affinity, taints
  * with NoSchedule/NoExecute), or `undefined` when the pod may go there. Required pod affinity
- * and anti-affinity depend on the other pods placed and are checked by pod-affinity.ts; topology
- * spread constraints are not in the snapshot and not checked.
+ * and anti-affinity, topology spread and host ports depend on the other pods placed and are
+ * checked by peer-rules.ts.
  */
 export function placementConflict(pod: PodInfo, node: NodeTraits): PlacementConflict | undefined {
   if (!matchesNodeSelector(pod.nodeSelector, node.labels)) return "node-selector";

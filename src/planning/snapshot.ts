@@ -139,6 +139,31 @@ export interface PodAffinityTerm {
   topologyKey: string;
 }
 
+/**
+ * A `DoNotSchedule` topology spread constraint: the pods `selector` picks in the pod's namespace
+ * may differ by at most `maxSkew` between the domains of `topologyKey`, counted over the nodes
+ * the policies make eligible. `matchLabelKeys` is already folded into `selector`.
+ */
+export interface TopologySpreadConstraint {
+  maxSkew: number;
+  topologyKey: string;
+  /** Absent: selects no pod (a null labelSelector). */
+  selector?: LabelSelector;
+  /** Fewer eligible domains than this count the smallest as 0. */
+  minDomains?: number;
+  /** `nodeAffinityPolicy: Honor` (the default): only nodes the pod's selector and affinity allow count. */
+  honorNodeAffinity: boolean;
+  /** `nodeTaintsPolicy: Honor` (default Ignore): only nodes whose taints the pod tolerates count. */
+  honorTaints: boolean;
+}
+
+/** A container port bound on the node (`hostPort`); `hostIP` absent means every address. */
+export interface HostPort {
+  port: number;
+  protocol: "TCP" | "UDP" | "SCTP";
+  hostIP?: string;
+}
+
 export interface ContainerInfo {
   name: string;
   requests: Resources;
@@ -180,6 +205,10 @@ export interface PodInfo {
   podAffinity?: PodAffinityTerm[];
   /** Required pod anti-affinity terms: the pod never goes where pods they select run. */
   podAntiAffinity?: PodAffinityTerm[];
+  /** Topology spread constraints with `whenUnsatisfiable: DoNotSchedule` (the others only prefer). */
+  topologySpread?: TopologySpreadConstraint[];
+  /** Ports the pod's containers take on their node's network (`hostPort`). */
+  hostPorts?: HostPort[];
   tolerations: Toleration[];
   priority?: number;
   /** Set when PodScheduled is False with reason Unschedulable. */

@@ -290,6 +290,79 @@ describe("plan against a served cluster: pending pods", () => {
     expect(output.proposals[0]?.reasons.join("\n")).toContain("dns/blocky-5c8d7f6b9-r3abc");
   });
 
+  it("adds a node for a replica that topology spread keeps off the workers with room", async () => {
+    const spread = [
+      {
+        labelSelector: { matchLabels: { "app.kubernetes.io/name": "searxng" } },
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "DoNotSchedule",
+      },
+    ];
+    const searxng = (suffix: string, node?: string) =>
+      pod("web", `searxng-7f9c8d6b5-${suffix}`, {
+        ...(node ? { node } : {}),
+        cpu: "250m",
+        memory: "256Mi",
+        labels: { "app.kubernetes.io/name": "searxng" },
+        topologySpreadConstraints: spread,
+        ...(node
+          ? {}
+          : {
+              scheduled: {
+                reason: "Unschedulable",
+                message:
+                  "0/4 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match pod topology spread constraints. preemption: 0/4 nodes are available: 1 No preemption victims found for incoming pod, 3 Preemption is not helpful for scheduling.",
+              },
+            }),
+      });
+    const output = await plan([
+      ...cluster(),
+      searxng("aaaaa", "talos-worker-1"),
+      searxng("bbbbb", "talos-worker-1"),
+      searxng("ccccc", "talos-worker-2"),
+      searxng("ddddd", "talos-worker-2"),
+      searxng("eeeee", "talos-worker-3"),
+      pod("media", "plex-7d9c65958-fullx", {
+        node: "talos-worker-3",
+        owner: { kind: "ReplicaSet", name: "plex-7d9c65958" },
+        cpu: "3300m",
+        memory: "4Gi",
+      }),
+      searxng("fffff"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain("web/searxng-7f9c8d6b5-fffff");
+  });
+
+  it("adds a node for an ingress replica whose host ports every worker has taken", async () => {
+    const traefik = (suffix: string, node?: string) =>
+      pod("network", `traefik-6d5f8c7b9-${suffix}`, {
+        ...(node ? { node } : {}),
+        cpu: "100m",
+        memory: "128Mi",
+        ports: [
+          { containerPort: 8000, hostPort: 80, name: "web", protocol: "TCP" },
+          { containerPort: 8443, hostPort: 443, name: "websecure", protocol: "TCP" },
+        ],
+        ...(node
+          ? {}
+          : {
+              scheduled: {
+                reason: "Unschedulable",
+                message:
+                  "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 node(s) didn't have free ports for the requested pod ports. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod.",
+              },
+            }),
+      });
+    const output = await plan([
+      ...cluster(),
+      ...WORKERS.map((node, index) => traefik(`h${index}abc`, node)),
+      traefik("h3abc"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+
   it("adds a node for a pod nominated to a node that has since gone", async () => {
     const output = await plan([
       ...cluster(),

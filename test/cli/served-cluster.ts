@@ -190,6 +190,9 @@ export interface PodOptions {
   deletionTimestamp?: string;
   /** `status.nominatedNodeName`, set by the scheduler when it preempted pods there. */
   nominatedNodeName?: string;
+  topologySpreadConstraints?: Raw[];
+  /** The app container's ports. */
+  ports?: Raw[];
 }
 
 const apiVersions: Record<Owner["kind"], string> = {
@@ -217,6 +220,7 @@ export function pod(namespace: string, name: string, options: PodOptions = {}): 
         name: "app",
         image: `ghcr.io/home-operations/${app}:1.0.0`,
         resources: Object.keys(requests).length > 0 ? { requests } : {},
+        ...(options.ports ? { ports: options.ports } : {}),
         volumeMounts: [
           {
             mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
@@ -272,6 +276,8 @@ export function pod(namespace: string, name: string, options: PodOptions = {}): 
   if (options.nodeSelector) spec.nodeSelector = options.nodeSelector;
   if (options.affinity) spec.affinity = options.affinity;
   if (options.schedulingGates) spec.schedulingGates = options.schedulingGates;
+  if (options.topologySpreadConstraints)
+    spec.topologySpreadConstraints = options.topologySpreadConstraints;
   const status: Raw = { phase, qosClass: "Burstable" };
   if (phase === "Running") {
     status.conditions = [

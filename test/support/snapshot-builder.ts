@@ -1,6 +1,7 @@
 import { parseBytes, parseCpu } from "../../src/planning/quantity.ts";
 import type {
   BlockingVolume,
+  HostPort,
   NodeInfo,
   NodeSelectorTerm,
   PodAffinityTerm,
@@ -9,6 +10,7 @@ import type {
   Snapshot,
   Taint,
   Toleration,
+  TopologySpreadConstraint,
   Usage,
 } from "../../src/planning/snapshot.ts";
 
@@ -114,6 +116,8 @@ export interface PodSpec {
   /** Required pod affinity / anti-affinity terms. */
   podAffinity?: PodAffinityTerm[];
   podAntiAffinity?: PodAffinityTerm[];
+  topologySpread?: TopologySpreadConstraint[];
+  hostPorts?: HostPort[];
   tolerations?: Toleration[];
   volumes?: BlockingVolume[];
   safeToEvict?: boolean;
@@ -156,6 +160,8 @@ export function pod(key: string, spec: PodSpec = {}): PodInfo {
   if (spec.affinity) info.requiredNodeAffinity = spec.affinity;
   if (spec.podAffinity) info.podAffinity = spec.podAffinity;
   if (spec.podAntiAffinity) info.podAntiAffinity = spec.podAntiAffinity;
+  if (spec.topologySpread) info.topologySpread = spec.topologySpread;
+  if (spec.hostPorts) info.hostPorts = spec.hostPorts;
   if (spec.safeToEvict !== undefined) info.safeToEvict = spec.safeToEvict;
   return info;
 }

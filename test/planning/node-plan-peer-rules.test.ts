@@ -1,6 +1,10 @@
 import { describe, expect, it } from "@jest/globals";
-import type { PodAffinityTerm, PodInfo } from "../../src/planning/snapshot.ts";
-import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
+import type {
+  PodAffinityTerm,
+  PodInfo,
+  TopologySpreadConstraint,
+} from "../../src/planning/snapshot.ts";
+import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
 import { BUSY, planOne, QUIET } from "./plan-helpers.ts";
 
 function term(labels: Record<string, string>, topologyKey = "kubernetes.io/hostname") {
@@ -191,5 +195,118 @@ describe("scale down with required pod anti-affinity", () => {
       }),
     );
     expect(decision).toMatchObject({ action: "scale-down", removes: "worker-4" });
+  });
+});
+
+/** A web replica spread over nodes (DoNotSchedule, skew at most 1); running on `node` or pending. */
+function web(name: string, node?: string, constraint: Partial<TopologySpreadConstraint> = {}) {
+  const spec = {
+    cpu: "250m",
+    memory: "256Mi",
+    labels: { app: "web" },
+    topologySpread: [
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        selector: { matchLabels: { app: "web" } },
+        honorNodeAffinity: true,
+        honorTaints: false,
+        ...constraint,
+      },
+    ],
+  };
+  return node ? pod(`web/${name}`, { ...spec, node }) : pendingPod(`web/${name}`, spec);
+}
+
+describe("scale up with topology spread constraints", () => {
+  /** worker-1 and -2 run two replicas each and have room; worker-3 runs one and is full. */
+  function skewed(pending: PodInfo) {
+    const workers = nodes(3, BUSY);
+    return planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: [
+          web("web-a", "worker-1"),
+          web("web-b", "worker-1"),
+          web("web-c", "worker-2"),
+          web("web-d", "worker-2"),
+          web("web-e", "worker-3"),
+          pod("web/fill", { node: "worker-3", cpu: "3800m", memory: "1Gi" }),
+          pending,
+        ],
+      }),
+    );
+  }
+
+  it("adds a node when only the full node would keep the skew", () => {
+    const decision = skewed(web("web-f"));
+    expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
+    expect(decision.pending.onNew.map((p) => p.pod)).toEqual(["web/web-f"]);
+  });
+
+  it("uses existing room for the same pod without the constraint", () => {
+    const decision = skewed(
+      pendingPod("web/web-f", { cpu: "250m", memory: "256Mi", labels: { app: "web" } }),
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.pending.onExisting.map((p) => p.node)).toEqual(["worker-1"]);
+  });
+
+  it("says a pod spread over zones never fits a pool whose nodes span zones", () => {
+    const zoned = (name: string, zone: string) =>
+      node(name, { ...BUSY, labels: { "topology.kubernetes.io/zone": zone } });
+    const decision = planOne(
+      buildSnapshot({
+        nodes: [zoned("worker-1", "a"), zoned("worker-2", "b")],
+        pods: [
+          web("web-a", "worker-1", { topologyKey: "topology.kubernetes.io/zone" }),
+          pod("web/fill-1", { node: "worker-1", cpu: "3500m", memory: "1Gi" }),
+          pod("web/fill-2", { node: "worker-2", cpu: "3800m", memory: "1Gi" }),
+          web("web-b", undefined, { topologyKey: "topology.kubernetes.io/zone" }),
+        ],
+      }),
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.pending.neverFit).toEqual([
+      expect.objectContaining({ pod: "web/web-b", reason: "topology-spread" }),
+    ]);
+  });
+});
+
+describe("host ports", () => {
+  /** An ingress replica taking port 443 on its node; running on `node` or pending. */
+  function ingress(name: string, node?: string) {
+    const spec = {
+      cpu: "100m",
+      memory: "128Mi",
+      hostPorts: [{ port: 443, protocol: "TCP" as const }],
+    };
+    return node ? pod(`ingress/${name}`, { ...spec, node }) : pendingPod(`ingress/${name}`, spec);
+  }
+
+  it("adds a node for a pod whose host port every node has taken", () => {
+    const workers = nodes(3, BUSY);
+    const decision = planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: [...workers.map((w, i) => ingress(`traefik-${i}`, w.name)), ingress("traefik-3")],
+      }),
+    );
+    expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
+  });
+
+  it("keeps a node whose host-port pod would find the port taken everywhere else", () => {
+    const workers = nodes(4, QUIET);
+    const decision = planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: workers.map((w, i) => ingress(`traefik-${i}`, w.name)),
+      }),
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.scaleDown.conditions.find((c) => c.kind === "pods-fit")).toMatchObject({
+      met: false,
+      unplaced: ["ingress/traefik-3"],
+    });
   });
 });

@@ -3,10 +3,10 @@ import { toPodInfo } from "../../src/cluster/pod-info.ts";
 import { createInterner, type Raw } from "../../src/cluster/raw.ts";
 import { WarningCollector } from "../../src/cluster/warnings.ts";
 
-function read(affinity: Raw, labels: Record<string, string> = {}) {
+function read(affinity: Raw, labels: Record<string, string> = {}, spec: Raw = {}) {
   const raw = {
     metadata: { namespace: "dns", name: "blocky-5c8d7f6b9-x2k9p", labels },
-    spec: { containers: [{ name: "blocky" }], affinity },
+    spec: { containers: [{ name: "blocky" }], affinity, ...spec },
     status: { phase: "Pending" },
   };
   return toPodInfo(raw, { warnings: new WarningCollector(), claims: [], intern: createInterner() });
@@ -92,6 +92,93 @@ describe("reading required pod affinity and anti-affinity", () => {
         topologyKey: "kubernetes.io/hostname",
       },
       { topologyKey: "kubernetes.io/hostname" },
+    ]);
+  });
+});
+
+describe("reading topology spread constraints and host ports", () => {
+  it("keeps DoNotSchedule constraints with their policies, and drops ScheduleAnyway ones", () => {
+    const pod = read(
+      {},
+      { app: "blocky", "pod-template-hash": "5c8d7f6b9" },
+      {
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            topologyKey: "kubernetes.io/hostname",
+            whenUnsatisfiable: "DoNotSchedule",
+            labelSelector: { matchLabels: { app: "blocky" } },
+            matchLabelKeys: ["pod-template-hash"],
+          },
+          {
+            maxSkew: 2,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: "DoNotSchedule",
+            labelSelector: { matchLabels: { app: "blocky" } },
+            minDomains: 3,
+            nodeAffinityPolicy: "Ignore",
+            nodeTaintsPolicy: "Honor",
+          },
+          {
+            maxSkew: 1,
+            topologyKey: "kubernetes.io/hostname",
+            whenUnsatisfiable: "ScheduleAnyway",
+            labelSelector: { matchLabels: { app: "blocky" } },
+          },
+        ],
+      },
+    );
+    expect(pod.topologySpread).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        selector: {
+          matchLabels: { app: "blocky" },
+          matchExpressions: [{ key: "pod-template-hash", operator: "In", values: ["5c8d7f6b9"] }],
+        },
+        honorNodeAffinity: true,
+        honorTaints: false,
+      },
+      {
+        maxSkew: 2,
+        topologyKey: "topology.kubernetes.io/zone",
+        selector: { matchLabels: { app: "blocky" } },
+        minDomains: 3,
+        honorNodeAffinity: false,
+        honorTaints: true,
+      },
+    ]);
+  });
+
+  it("reads host ports of app containers and sidecars, TCP by default", () => {
+    const pod = read(
+      {},
+      {},
+      {
+        containers: [
+          {
+            name: "blocky",
+            ports: [
+              { containerPort: 53, hostPort: 53, protocol: "UDP" },
+              { containerPort: 4000, hostPort: 4000 },
+              { containerPort: 8080 },
+            ],
+          },
+        ],
+        initContainers: [
+          { name: "setup", ports: [{ containerPort: 9000, hostPort: 9000 }] },
+          {
+            name: "exporter",
+            restartPolicy: "Always",
+            ports: [{ containerPort: 9100, hostPort: 9100, hostIP: "192.168.50.21" }],
+          },
+        ],
+      },
+    );
+    expect(pod.hostPorts).toEqual([
+      { port: 53, protocol: "UDP" },
+      { port: 4000, protocol: "TCP" },
+      { port: 9100, protocol: "TCP", hostIP: "192.168.50.21" },
     ]);
   });
 });

@@ -1,0 +1,74 @@
+import type { ClusterIndex } from "./cluster-index.ts";
+import { type PortPlacement, placePorts, portConflict, portPlacement } from "./host-ports.ts";
+import {
+  type AffinityConflict,
+  type AffinityPlacement,
+  affinityConflict,
+  affinityPlacement,
+  placeInDomains,
+} from "./pod-affinity.ts";
+import type { PodInfo, Taint } from "./snapshot.ts";
+import type { PeerBin } from "./topology-domain.ts";
+import {
+  placeSpread,
+  type SpreadPlacement,
+  spreadConflict,
+  spreadPlacement,
+} from "./topology-spread.ts";
+
+/** Why a rule that depends on the other pods keeps a pod off a node. */
+export type PeerConflict = AffinityConflict | "topology-spread" | "host-ports";
+
+/** A bin as these rules see it: its name, labels and taints. */
+export interface RuleBin extends PeerBin {
+  traits: PeerBin["traits"] & { taints: readonly Taint[] };
+}
+
+/**
+ * The scheduling rules whose answer depends on the pods already on a node or in its topology
+ * domain: required pod affinity and anti-affinity, `DoNotSchedule` topology spread, host ports.
+ * Each part is present only when some pod involved uses it.
+ */
+export interface PeerRules {
+  affinity?: AffinityPlacement;
+  spread?: SpreadPlacement;
+  ports?: PortPlacement;
+}
+
+/**
+ * The rules for placing `moving` pods (pending pods, or the pods of nodes to remove) with the pods
+ * of the nodes in `except` gone; `undefined` when none applies, so placement needs no check.
+ */
+export function peerRules(
+  index: ClusterIndex,
+  moving: readonly PodInfo[],
+  except: readonly string[] = [],
+): PeerRules | undefined {
+  const rules: PeerRules = {};
+  const affinity = affinityPlacement(index, moving, except);
+  if (affinity) rules.affinity = affinity;
+  if (moving.some((pod) => pod.topologySpread))
+    rules.spread = spreadPlacement(index, moving, except);
+  if (moving.some((pod) => pod.hostPorts)) rules.ports = portPlacement(index, moving);
+  return rules.affinity || rules.spread || rules.ports ? rules : undefined;
+}
+
+/** The first of these rules that keeps `pod` off `bin`, or `undefined`. */
+export function peerConflict(
+  rules: PeerRules,
+  pod: PodInfo,
+  bin: RuleBin,
+): PeerConflict | undefined {
+  const affinity = rules.affinity && affinityConflict(rules.affinity, pod, bin);
+  if (affinity) return affinity;
+  if (rules.ports && portConflict(rules.ports, pod, bin)) return "host-ports";
+  if (rules.spread && spreadConflict(rules.spread, pod, bin)) return "topology-spread";
+  return undefined;
+}
+
+/** Records `pod` as placed on `bin`, so the next placements see it. */
+export function placePeer(rules: PeerRules, pod: PodInfo, bin: RuleBin): void {
+  if (rules.affinity) placeInDomains(rules.affinity, pod, bin);
+  if (rules.spread) placeSpread(rules.spread, pod, bin);
+  if (rules.ports) placePorts(rules.ports, pod, bin);
+}

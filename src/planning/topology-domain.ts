@@ -1,0 +1,23 @@
+/** Every node carries it with its own name: a topology domain of one node. */
+export const HOSTNAME_LABEL = "kubernetes.io/hostname";
+
+/**
+ * A node as the rules that depend on other pods see it: an existing node (its traits carry its
+ * name), or a node still to be added (`new-1`, … with the pool's traits and no name yet).
+ */
+export interface PeerBin {
+  name: string;
+  traits: { name?: string; labels: Record<string, string> };
+}
+
+/** The bin's value of `key`; a node still to be added is a hostname domain of its own. */
+export function domainOf(bin: PeerBin, key: string): string | undefined {
+  const value = bin.traits.labels[key];
+  if (value !== undefined) return value;
+  return key === HOSTNAME_LABEL && bin.traits.name === undefined ? binKey(bin) : undefined;
+}
+
+/** Tells bins apart: a new node's name (`new-1`) is marked so no real node name can equal it. */
+export function binKey(bin: PeerBin): string {
+  return bin.traits.name === undefined ? `\u0000${bin.name}` : bin.name;
+}
