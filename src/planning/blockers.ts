@@ -26,26 +26,36 @@ export interface DrainBlocker {
 }
 
 /**
- * Pods a drain would evict: running pods that are neither DaemonSet nor mirror pods (those stay
- * with the node, as cluster-autoscaler treats them), nor already being deleted (they are leaving
- * whatever happens to the node, and their controller has already asked for a replacement).
+ * Pods a drain would evict that must find room elsewhere: running pods that are neither
+ * DaemonSet nor mirror pods (those stay with the node, as cluster-autoscaler treats them), nor
+ * already being deleted (they are leaving whatever happens to the node, and their controller has
+ * already asked for a replacement), nor expendable (priority below `expendableBelow`).
  */
-export function evictablePods(pods: readonly PodInfo[]): PodInfo[] {
+export function evictablePods(
+  pods: readonly PodInfo[],
+  expendableBelow = Number.NEGATIVE_INFINITY,
+): PodInfo[] {
   return pods.filter(
     (pod) =>
       !pod.daemonSet &&
       !pod.mirror &&
       pod.deletingSince === undefined &&
       pod.phase !== "Succeeded" &&
-      pod.phase !== "Failed",
+      pod.phase !== "Failed" &&
+      !isExpendable(pod, expendableBelow),
   );
+}
+
+/** A pod whose priority is below the cutoff: it adds no node and holds none. */
+export function isExpendable(pod: PodInfo, expendableBelow: number): boolean {
+  return (pod.priority ?? 0) < expendableBelow;
 }
 
 /**
  * Everything that stops `node`, holding `pods`, from being drained: the node's own
  * scale-down-disabled or do-not-disrupt annotation, a PDB whose allowed disruptions are fewer
  * than its pods on the node, local storage (emptyDir/hostPath/local), `safe-to-evict: "false"`,
- * `do-not-disrupt`, and pods without a controller. As in cluster-autoscaler,
+ * `do-not-disrupt`, and pods without a controller; expendable pods hold nothing. As in cluster-autoscaler,
  * `safe-to-evict: "true"` lifts the local-storage and bare-pod blockers (never a PDB or
  * do-not-disrupt).
  */
@@ -53,8 +63,9 @@ export function nodeBlockers(
   node: NodeInfo,
   pods: readonly PodInfo[],
   pdbs: PdbIndex,
+  expendableBelow = Number.NEGATIVE_INFINITY,
 ): DrainBlocker[] {
-  const evictable = evictablePods(pods);
+  const evictable = evictablePods(pods, expendableBelow);
   const blockers: DrainBlocker[] = [];
   if (node.scaleDownDisabled)
     blockers.push({ kind: "scale-down-disabled", annotation: node.scaleDownDisabled });

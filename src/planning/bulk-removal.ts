@@ -83,7 +83,10 @@ function nodeStop(
 function occupiedStop(input: BulkRemovalInput, node: NodeInfo): BulkStop | undefined {
   const blockers = input.blockers.get(node.name) ?? [];
   if (blockers.length > 0) return { kind: "blockers", node: node.name, blockers };
-  const pods = evictablePods(input.context.index.podsByNode.get(node.name) ?? []).length;
+  const pods = evictablePods(
+    input.context.index.podsByNode.get(node.name) ?? [],
+    input.context.pool.expendablePriority,
+  ).length;
   return pods > 0 ? { kind: "not-empty", node: node.name, pods } : undefined;
 }
 

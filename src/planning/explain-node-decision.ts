@@ -153,6 +153,10 @@ function pendingLines(decision: NodeDecision): string[] {
   for (const placed of pending.onNew) lines.push(`pending: ${podText(placed)} → ${placed.node}`);
   for (const pod of pending.neverFit)
     lines.push(`never fits: ${podText(pod)}: ${neverFitText(pod)}`);
+  for (const pod of pending.expendable)
+    lines.push(
+      `expendable: ${podText(pod)}: priority ${pod.priority} is below the pool's expendablePriority of ${pod.below}, so it waits for room and adds no node`,
+    );
   if (pending.overMax.length > 0)
     lines.push(
       `beyond max: ${pending.neededNewNodes} new node(s) needed, ${pending.newNodes} allowed; left pending: ${pending.overMax.map((pod) => pod.pod).join(", ")}`,

@@ -51,7 +51,12 @@ function planPool(
   const blockers = new Map<string, DrainBlocker[]>(
     context.members.map((node) => [
       node.name,
-      nodeBlockers(node, index.podsByNode.get(node.name) ?? [], index.pdbs),
+      nodeBlockers(
+        node,
+        index.podsByNode.get(node.name) ?? [],
+        index.pdbs,
+        pool.expendablePriority,
+      ),
     ]),
   );
   const up = evaluateScaleUp(context, pending);

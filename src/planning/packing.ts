@@ -62,6 +62,8 @@ export interface PendingReport {
   neverFit: NeverFitPod[];
   /** Pods that would need more nodes than the pool's max (or host cap) allows. */
   overMax: PendingPod[];
+  /** Pods below the pool's `expendablePriority`: they wait for room and add no node. */
+  expendable: (PendingPod & { priority: number; below: number })[];
 }
 
 export interface PackResult extends PendingReport {
@@ -98,6 +100,7 @@ export function packPendingPods(
     neededNewNodes: 0,
     neverFit: [],
     overMax: [],
+    expendable: [],
     claimed: new Set(),
     placedOnExisting: [],
   };
@@ -170,6 +173,7 @@ export function disabledPendingReport(): PackResult {
     neededNewNodes: 0,
     neverFit: [],
     overMax: [],
+    expendable: [],
     claimed: new Set(),
     placedOnExisting: [],
   };

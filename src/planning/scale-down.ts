@@ -128,7 +128,10 @@ function removalConditions(
     };
   const node = context.members.find((member) => member.name === pick.node) as NodeInfo;
   const nodeBlockers = blockers.get(node.name) ?? [];
-  const pods = evictablePods(context.index.podsByNode.get(node.name) ?? []);
+  const pods = evictablePods(
+    context.index.podsByNode.get(node.name) ?? [],
+    context.pool.expendablePriority,
+  );
   const moving = [...pods, ...pendingOnExisting];
   const unplaced = packOntoNodes(
     moving,

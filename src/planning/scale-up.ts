@@ -1,3 +1,4 @@
+import { isExpendable } from "./blockers.ts";
 import { raisingSchedule } from "./bounds.ts";
 import { podKey } from "./cluster-index.ts";
 import type { Resource, Trigger } from "./node-decision.ts";
@@ -140,13 +141,26 @@ function packPending(
   const template = context.shape
     ? { traits: context.shape, room: newNodeRoom(context.shape) }
     : undefined;
-  return packPendingPods(
-    pods,
+  const cutoff = context.pool.expendablePriority;
+  const counted = pods.filter((pod) => !isExpendable(pod, cutoff));
+  const result = packPendingPods(
+    counted,
     schedulableBins(context),
     template,
     maxNewNodes,
-    peerRules(context.index, pods),
+    peerRules(context.index, counted),
   );
+  result.considered = pods.length;
+  result.expendable = pods
+    .filter((pod) => isExpendable(pod, cutoff))
+    .map((pod) => ({
+      pod: podKey(pod),
+      cpu: pod.requests.cpu ?? 0,
+      memory: pod.requests.memory ?? 0,
+      priority: pod.priority ?? 0,
+      below: cutoff,
+    }));
+  return result;
 }
 
 /**

@@ -253,6 +253,14 @@ const PoolFields = z.strictObject({
   maxUnready: Percent.default(45).meta({
     description: "No action while more than this % of the pool's nodes are not Ready.",
   }),
+  expendablePriority: z
+    .number()
+    .int({ error: "expected a whole number such as -10" })
+    .default(-10)
+    .meta({
+      description:
+        "Pods whose priority is below this are expendable: they add no node, and they neither hold a node nor need room elsewhere when it goes (cluster-autoscaler's expendable-pods-priority-cutoff).",
+    }),
   schedules: z.array(ScheduleConfig).default([]),
 });
 
