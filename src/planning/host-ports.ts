@@ -34,8 +34,8 @@ function usedOn(placement: PortPlacement, bin: PeerBin): HostPort[] {
   const key = binKey(bin);
   let used = placement.used.get(key);
   if (!used) {
-    used = [];
-    // A node still to be added has nothing on it yet.
+    // A node still to be added has only its DaemonSet pods on it.
+    used = bin.traits.name === undefined ? [...(bin.traits.daemonSetHostPorts ?? [])] : [];
     if (bin.traits.name !== undefined)
       for (const pod of placement.index.podsByNode.get(bin.name) ?? [])
         if (pod.hostPorts && pod.deletingSince === undefined && !placement.leaving.has(pod))

@@ -1,7 +1,7 @@
 import type { NewNodeConfig, NodeSelectorConfig } from "../policy/repo-config.ts";
 import type { ClusterIndex } from "./cluster-index.ts";
 import { freeRoom, type Room } from "./room.ts";
-import type { NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
+import type { HostPort, NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
 
 /** Kubelet's default pod capacity, used when neither the config nor any node tells. */
 export const DEFAULT_MAX_PODS = 110;
@@ -16,6 +16,8 @@ export interface NodeShape {
   allocatable: Resources;
   /** What the DaemonSets running on every Ready pool node will take on a new node too. */
   daemonSetOverhead: { cpu: number; memory: number; pods: number };
+  /** The host ports those DaemonSets' pods take, which a new node will have in use too. */
+  daemonSetHostPorts: HostPort[];
   labels: Record<string, string>;
   taints: Taint[];
   source: "configured" | "learned" | "configured+learned";
@@ -44,7 +46,7 @@ export function newNodeShape(
   const configured = config.cpu !== undefined || config.memory !== undefined;
   const shape: NodeShape = {
     allocatable,
-    daemonSetOverhead: daemonSetOverhead(members, index),
+    ...daemonSetLoad(members, index),
     labels: { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels },
     taints: [...sharedTaints(members), ...config.taints],
     source: !learned ? "configured" : configured ? "configured+learned" : "learned",
@@ -120,26 +122,32 @@ function sharedTaints(members: readonly NodeInfo[]): Taint[] {
 
 /**
  * DaemonSets with a pod on every Ready pool node will start one on a new node as well; each
- * counts with the largest request among its pods.
+ * counts with the largest request among its pods, and with the host ports its pods take.
  */
-function daemonSetOverhead(
+function daemonSetLoad(
   members: readonly NodeInfo[],
   index: ClusterIndex,
-): NodeShape["daemonSetOverhead"] {
+): Pick<NodeShape, "daemonSetOverhead" | "daemonSetHostPorts"> {
   const ready = members.filter((node) => node.ready);
   const overhead = { cpu: 0, memory: 0, pods: 0 };
-  if (ready.length === 0) return overhead;
-  const perDaemonSet = new Map<string, { nodes: number; cpu: number; memory: number }>();
+  const hostPorts: HostPort[] = [];
+  if (ready.length === 0) return { daemonSetOverhead: overhead, daemonSetHostPorts: hostPorts };
+  const perDaemonSet = new Map<
+    string,
+    { nodes: number; cpu: number; memory: number; hostPorts: readonly HostPort[] }
+  >();
   for (const node of ready) {
     const seen = new Set<string>();
     for (const pod of index.podsByNode.get(node.name) ?? []) {
       if (!pod.daemonSet) continue;
       const key = daemonSetKey(pod);
-      const entry = perDaemonSet.get(key) ?? { nodes: 0, cpu: 0, memory: 0 };
+      const entry = perDaemonSet.get(key) ?? { nodes: 0, cpu: 0, memory: 0, hostPorts: [] };
       if (!seen.has(key)) entry.nodes += 1;
       seen.add(key);
       entry.cpu = Math.max(entry.cpu, pod.requests.cpu ?? 0);
       entry.memory = Math.max(entry.memory, pod.requests.memory ?? 0);
+      if (pod.hostPorts && pod.hostPorts.length > entry.hostPorts.length)
+        entry.hostPorts = pod.hostPorts;
       perDaemonSet.set(key, entry);
     }
   }
@@ -148,8 +156,9 @@ function daemonSetOverhead(
     overhead.cpu += entry.cpu;
     overhead.memory += entry.memory;
     overhead.pods += 1;
+    hostPorts.push(...entry.hostPorts);
   }
-  return overhead;
+  return { daemonSetOverhead: overhead, daemonSetHostPorts: hostPorts };
 }
 
 function daemonSetKey(pod: PodInfo): string {

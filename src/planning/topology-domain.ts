@@ -1,3 +1,5 @@
+import type { HostPort } from "./snapshot.ts";
+
 /** Every node carries it with its own name: a topology domain of one node. */
 export const HOSTNAME_LABEL = "kubernetes.io/hostname";
 
@@ -7,7 +9,12 @@ export const HOSTNAME_LABEL = "kubernetes.io/hostname";
  */
 export interface PeerBin {
   name: string;
-  traits: { name?: string; labels: Record<string, string> };
+  traits: {
+    name?: string;
+    labels: Record<string, string>;
+    /** For a node still to be added: the host ports its DaemonSet pods will take. */
+    daemonSetHostPorts?: readonly HostPort[];
+  };
 }
 
 /** The bin's value of `key`; a node still to be added is a hostname domain of its own. */

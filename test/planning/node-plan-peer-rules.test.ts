@@ -295,6 +295,34 @@ describe("host ports", () => {
     expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
   });
 
+  it("adds no node for a port a DaemonSet on every node holds: a new node would run it too", () => {
+    const workers = nodes(2, BUSY);
+    const exporter = (node: string) =>
+      pod(`monitoring/node-exporter-${node}`, {
+        node,
+        cpu: "50m",
+        daemonSet: true,
+        owner: { kind: "DaemonSet", name: "node-exporter" },
+        hostPorts: [{ port: 9100, protocol: "TCP" }],
+      });
+    const decision = planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: [
+          ...workers.map((w) => exporter(w.name)),
+          pendingPod("monitoring/other-exporter", {
+            cpu: "50m",
+            hostPorts: [{ port: 9100, protocol: "TCP" }],
+          }),
+        ],
+      }),
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.pending.neverFit).toEqual([
+      expect.objectContaining({ pod: "monitoring/other-exporter", reason: "host-ports" }),
+    ]);
+  });
+
   it("keeps a node whose host-port pod would find the port taken everywhere else", () => {
     const workers = nodes(4, QUIET);
     const decision = planOne(
