@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import { parse } from "yaml";
-import { formatPath, type PathSegment } from "../editors/path.ts";
+import { formatPath, type PathSegment, parsePath } from "../editors/path.ts";
 import { isPlainObject, valueAt } from "../editors/verify.ts";
 import {
   type IndexedDocument,
@@ -68,9 +68,10 @@ export function discoverCandidates(index: RepoIndex, query: ContainerQuery): Loc
     ];
     const patched = opaquePatchOver(index, document);
     found.push(
-      ...candidates.map((candidate) =>
-        patched && !candidate.blocked ? { ...candidate, blocked: patched } : candidate,
-      ),
+      ...candidates.map((candidate) => {
+        const over = patched ?? releasePatchOver(index, document, candidate);
+        return over && !candidate.blocked ? { ...candidate, blocked: over } : candidate;
+      }),
     );
   }
   return dedupe(found);
@@ -100,6 +101,28 @@ function opaquePatchOver(index: RepoIndex, document: IndexedDocument): string | 
               : `the patch ${patch.file}, which could not be read`;
       return `${what} in ${kustomization.file} patches ${document.kind} ${document.name} and may set its resources; such patches are not edited`;
     }
+  }
+  return undefined;
+}
+
+/**
+ * A kustomize patch file of the same HelmRelease that sets something at the candidate's place
+ * (`spec.values.…resources`): the merged release is not what the base says, and the patch may
+ * not be recognised on its own (it lacks the chart, or some controllers), so the base is not
+ * edited.
+ */
+function releasePatchOver(
+  index: RepoIndex,
+  document: IndexedDocument,
+  candidate: LocationCandidate,
+): string | undefined {
+  if (candidate.source !== "helm-release" || index.patchFiles.has(document.file)) return undefined;
+  const path = parsePath(candidate.path);
+  for (const other of index.documents) {
+    if (other === document || other.kind !== "HelmRelease" || other.name !== document.name)
+      continue;
+    if (!index.patchFiles.has(other.file) || valueAt(other.data, path) === undefined) continue;
+    return `the kustomize patch ${other.file} of HelmRelease ${document.name} also sets ${candidate.path}; edit it there or set rightsizing.targets`;
   }
   return undefined;
 }

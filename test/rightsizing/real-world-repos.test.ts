@@ -213,6 +213,42 @@ describe("onedr0p bazarr and changedetection: app-template v1 (one controller, s
     ]);
   });
 
+  it("a kustomize patch of the HelmRelease that sets the same resources holds the base back", () => {
+    const APP = "kubernetes/apps/default/bazarr/app";
+    const patched = [
+      ...withText(bazarr, `${APP}/kustomization.yaml`, (text) =>
+        text.replace(
+          "  - ./volsync.yaml\n",
+          "  - ./volsync.yaml\npatches:\n  - path: ./resources.yaml\n",
+        ),
+      ),
+      {
+        path: `${APP}/resources.yaml`,
+        text: [
+          "apiVersion: helm.toolkit.fluxcd.io/v2beta1",
+          "kind: HelmRelease",
+          "metadata:",
+          "  name: bazarr",
+          "spec:",
+          "  values:",
+          "    resources:",
+          "      requests:",
+          "        memory: 512Mi",
+          "",
+        ].join("\n"),
+      },
+    ];
+    const result = locate(patched, statefulSet("default", "bazarr"), "bazarr", 2);
+    expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+    if (result.ok) return;
+    expect(result.message).toContain(`${APP}/resources.yaml`);
+    // The sidecar's resources are set by the base alone: still found there.
+    expect(locate(patched, statefulSet("default", "bazarr"), "subcleaner", 2)).toMatchObject({
+      ok: true,
+      location: { file: HR, path: "spec.values.sidecars.subcleaner.resources" },
+    });
+  });
+
   it("a container no values name (a sidecar added by a patch elsewhere) is not found, not guessed", () => {
     const files = fixtureRepo("real/changedetection");
     const workload = statefulSet("default", "changedetection");
