@@ -82,6 +82,8 @@ export interface ClosedBotPullRequest {
   closedAt: string;
   /** Set when it was merged. */
   mergedAt: string | undefined;
+  /** The last commit of its branch (what a merge commit brings onto the default branch). */
+  headSha: string;
 }
 
 /** A `pr-autoscaler/<key>` branch without an open pull request. */

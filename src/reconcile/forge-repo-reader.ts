@@ -7,6 +7,12 @@ export interface ForgeRepoReaderOptions {
   headSha: string;
   /** The file list at the head (a git tree on GitHub); absent: an empty list. */
   listFiles?: () => Promise<string[]>;
+  /**
+   * When the commits of merged pull requests reached the default branch, by commit sha. A pull
+   * request merged with a merge commit leaves its branch commit in the file's history with the
+   * date it was written; the change landed at the merge.
+   */
+  landedAt?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -24,13 +30,16 @@ export function forgeRepoReader(options: ForgeRepoReaderOptions): RepoReader {
       const history = await forge.fileHistory(path, { limit: limit + 1 });
       return history.slice(0, limit).map((entry, index): FileCommit => {
         const previous = history[index + 1];
+        const at = later(entry.date, options.landedAt?.get(entry.sha));
         // The file at the commit that touched it before holds what the change's parent held:
         // reading it costs nothing more than the history already did.
-        return previous
-          ? { sha: entry.sha, parent: previous.sha, at: entry.date }
-          : { sha: entry.sha, at: entry.date };
+        return previous ? { sha: entry.sha, parent: previous.sha, at } : { sha: entry.sha, at };
       });
     },
     listFiles: async () => (options.listFiles ? options.listFiles() : []),
   };
+}
+
+function later(date: string, other: string | undefined): string {
+  return other !== undefined && Date.parse(other) > Date.parse(date) ? other : date;
 }

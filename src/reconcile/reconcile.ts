@@ -69,7 +69,11 @@ export async function reconcile(
   }
   rememberSamples(target.memory, poolUtilisationSamples(snapshot, config), now);
   const plan = await planChanges({
-    repo: forgeRepoReader({ forge: target.forge, headSha: state.head.sha }),
+    repo: forgeRepoReader({
+      forge: target.forge,
+      headSha: state.head.sha,
+      landedAt: landedAt(state.recentlyClosed),
+    }),
     config,
     snapshot,
     now,
@@ -200,4 +204,11 @@ async function rightsizingFiles(
   const index = indexRepo(await target.repoFiles(state.head));
   target.memory.rightsizingIndex = { treeSha: state.head.treeSha, index };
   return { rightsizingFiles: index };
+}
+
+/** When each merged bot pull request's branch commit reached the default branch. */
+function landedAt(closed: RepoState["recentlyClosed"]): Map<string, string> {
+  const landed = new Map<string, string>();
+  for (const pr of closed) if (pr.mergedAt) landed.set(pr.headSha, pr.mergedAt);
+  return landed;
 }

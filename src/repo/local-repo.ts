@@ -26,7 +26,16 @@ export function localRepo(dir: string): RepoReader {
       return git(dir, ["show", `${sha}:${path}`]);
     },
     async fileCommits(path, limit) {
-      const out = await git(dir, ["log", `-n${limit}`, "--format=%H %P%x09%cI", "--", path]);
+      // First parents only: a change merged with a merge commit reached the branch when it was
+      // merged, which is the merge commit's date, not the date of the commit on the PR branch.
+      const out = await git(dir, [
+        "log",
+        "--first-parent",
+        `-n${limit}`,
+        "--format=%H %P%x09%cI",
+        "--",
+        path,
+      ]);
       if (out === undefined) return [];
       return out
         .split("\n")

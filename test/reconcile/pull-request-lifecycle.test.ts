@@ -144,6 +144,21 @@ describe("an open pull request when the plan changes", () => {
     expect(notices).toHaveLength(1);
   });
 
+  it("dates a change merged with a merge commit from the merge: its nodes are still joining", async () => {
+    const { world, first } = opened();
+    await first;
+    // Reviewed for two hours, then merged with a merge commit: the branch commit keeps its date.
+    world.github.advance(2 * 60 * 60_000);
+    world.github.mergePullWithCommit(1);
+    const mergedAt = world.github.now().toISOString();
+    world.github.advance(5 * 60_000);
+    const result = await world.run();
+    const holds = result.decisions[0]?.holds ?? [];
+    expect(holds).toEqual([
+      expect.objectContaining({ kind: "provisioning", state: "joining", since: mergedAt }),
+    ]);
+  });
+
   it("deletes the branch a merge left behind once the plan is done with it", async () => {
     const { world, first } = opened();
     await first;

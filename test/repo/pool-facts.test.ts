@@ -98,6 +98,45 @@ describe("readPoolFacts", () => {
     expect(files.get("terraform/terraform.tfvars")).toBe("worker_count = 4 # more workers\n");
   });
 
+  it("dates a change merged with a merge commit from the merge, not from the branch commit", async () => {
+    const dir = repoWith([
+      {
+        at: "2026-11-22T07:00:00Z",
+        files: { "terraform/terraform.tfvars": "worker_count = 3\n" },
+      },
+    ]);
+    const env = (at: string) => ({
+      ...process.env,
+      GIT_AUTHOR_NAME: "t",
+      GIT_AUTHOR_EMAIL: "t@example.com",
+      GIT_COMMITTER_NAME: "t",
+      GIT_COMMITTER_EMAIL: "t@example.com",
+      GIT_AUTHOR_DATE: at,
+      GIT_COMMITTER_DATE: at,
+    });
+    const git = (at: string, ...args: string[]) =>
+      execFileSync("git", ["-C", dir, ...args], { env: env(at) });
+    git("2026-11-22T08:00:00Z", "checkout", "-q", "-b", "pr-autoscaler/nodes-workers");
+    writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 4\n");
+    git("2026-11-22T08:00:00Z", "commit", "-q", "-am", "Scale workers from 3 to 4 nodes");
+    git("2026-11-22T09:58:00Z", "checkout", "-q", "main");
+    git(
+      "2026-11-22T09:58:00Z",
+      "merge",
+      "-q",
+      "--no-ff",
+      "-m",
+      "Merge pull request #7",
+      "pr-autoscaler/nodes-workers",
+    );
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 4,
+      lastChange: { at: "2026-11-22T09:58:00.000Z", direction: "up" },
+    });
+  });
+
   it("plans as of a time: commits dated after it are not changes yet", async () => {
     const dir = repoWith([
       { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },

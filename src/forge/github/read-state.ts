@@ -185,6 +185,7 @@ function toClosedBotPullRequest(pr: GitHubPullRequest): ClosedBotPullRequest[] {
       createdAt: pr.created_at,
       closedAt,
       mergedAt: pr.merged_at ?? undefined,
+      headSha: pr.head.sha,
     },
   ];
 }

@@ -105,6 +105,7 @@ describe("reading the repository state", () => {
           createdAt: "2025-02-27T08:00:00Z",
           closedAt: "2025-02-28T09:00:00Z",
           mergedAt: "2025-02-28T09:00:00Z",
+          headSha: sha("c5"),
         },
       ],
       strayBranches: [

@@ -67,6 +67,38 @@ export class FakeGit {
     return list;
   }
 
+  /**
+   * The commits that changed `path`, newest first, as `git log -- path` (and GitHub's list of
+   * commits with `path`) give them: history simplification follows a merge whose file matches
+   * one parent through that parent alone and does not list the merge.
+   */
+  pathHistory(sha: string, path: string): FakeCommit[] {
+    const listed: FakeCommit[] = [];
+    const seen = new Set<string>();
+    const start = this.commits.get(sha);
+    const frontier = start ? [start] : [];
+    while (frontier.length > 0) {
+      frontier.sort((a, b) => Date.parse(b.date) - Date.parse(a.date));
+      const commit = frontier.shift() as FakeCommit;
+      if (seen.has(commit.sha)) continue;
+      seen.add(commit.sha);
+      const parents = commit.parents
+        .map((parent) => this.commits.get(parent))
+        .filter((parent): parent is FakeCommit => parent !== undefined);
+      const same = parents.find(
+        (parent) => this.fileAt(parent.sha, path) === this.fileAt(commit.sha, path),
+      );
+      if (parents.length > 1 && same) {
+        frontier.push(same);
+        continue;
+      }
+      if (parents.length === 0 ? this.fileAt(commit.sha, path) !== undefined : !same)
+        listed.push(commit);
+      frontier.push(...parents);
+    }
+    return listed;
+  }
+
   /** Whether `path` differs between a commit and its first parent. */
   touches(commit: FakeCommit, path: string): boolean {
     const parent = commit.parents[0];

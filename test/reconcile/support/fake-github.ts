@@ -242,6 +242,28 @@ export class FakeGitHub {
     return sha;
   }
 
+  /**
+   * Merges a pull request with a merge commit (the "Create a merge commit" button): the branch's
+   * commits keep their dates and the merge commit, dated now, joins them to the default branch.
+   */
+  mergePullWithCommit(number: number): string {
+    const pull = this.pull(number);
+    const head = this.git.commits.get(pull.headSha);
+    const main = this.git.branches.get(pull.base) as string;
+    if (!head) throw new Error(`#${number} has no mergeable head`);
+    const commit = this.git.commit({
+      tree: head.tree,
+      parents: [main, head.sha],
+      message: `Merge pull request #${number} from octocat/${pull.branch}`,
+      date: this.iso(),
+    });
+    this.git.branches.set(pull.base, commit.sha);
+    pull.state = "closed";
+    pull.closedAt = this.iso();
+    pull.mergedAt = this.iso();
+    return commit.sha;
+  }
+
   closePull(number: number): void {
     const pull = this.pull(number);
     pull.state = "closed";
@@ -596,9 +618,7 @@ export class FakeGitHub {
   private history(query: Record<string, string>): Json[] {
     const start = this.git.branches.get(query.sha ?? "main") ?? query.sha ?? "";
     const path = query.path;
-    return this.git
-      .history(start)
-      .filter((commit) => path === undefined || this.git.touches(commit, path))
+    return (path === undefined ? this.git.history(start) : this.git.pathHistory(start, path))
       .slice(0, Number(query.per_page ?? 30))
       .map((commit) => commitSummary(commit.sha, commit.message, commit.date));
   }
