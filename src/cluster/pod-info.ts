@@ -161,8 +161,11 @@ function controllerOf(
   labels: Readonly<Record<string, string>>,
   sharing: ValueSharing,
 ): OwnerRef | undefined {
-  const references = list(metadata.ownerReferences).map(record);
-  const controller = references.find((ref) => ref.controller === true) ?? references[0];
+  // Only a controller reference says something recreates the pod (as cluster-autoscaler and
+  // kubectl drain read it); other owners (a ConfigMap, a custom object) only garbage-collect it.
+  const controller = list(metadata.ownerReferences)
+    .map(record)
+    .find((ref) => ref.controller === true);
   if (!controller) return undefined;
   const kind = string(controller.kind);
   const name = string(controller.name);

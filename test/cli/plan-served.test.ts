@@ -484,6 +484,23 @@ describe("plan against a served cluster: removing a node", () => {
       [pod("default", "debug-shell", { ...onWorker4, owner: null })],
       /default\/debug-shell[^\n]*(controller|bare)/,
     ],
+    [
+      "a pod whose only owner is not a controller",
+      [
+        pod("default", "adhoc-migrate", {
+          ...onWorker4,
+          ownerReferences: [
+            {
+              apiVersion: "v1",
+              kind: "ConfigMap",
+              name: "migration-plan",
+              uid: "0b6f3c1e-2d4a-4e8f-9a7b-5c3d2e1f0a9b",
+            },
+          ],
+        }),
+      ],
+      /default\/adhoc-migrate[^\n]*(controller|bare)/,
+    ],
   ];
 
   it.each(["cluster-autoscaler.kubernetes.io/scale-down-disabled", "karpenter.sh/do-not-disrupt"])(

@@ -193,6 +193,8 @@ export interface PodOptions {
   topologySpreadConstraints?: Raw[];
   /** The app container's ports. */
   ports?: Raw[];
+  /** Owner references as given, instead of the one `owner` makes. */
+  ownerReferences?: Raw[];
 }
 
 const apiVersions: Record<Owner["kind"], string> = {
@@ -335,7 +337,8 @@ export function pod(namespace: string, name: string, options: PodOptions = {}): 
     metadata.finalizers = ["batch.kubernetes.io/job-tracking"];
   }
   if (options.nominatedNodeName) status.nominatedNodeName = options.nominatedNodeName;
-  if (owner) {
+  if (options.ownerReferences) metadata.ownerReferences = options.ownerReferences;
+  else if (owner) {
     metadata.ownerReferences = [
       {
         apiVersion: apiVersions[owner.kind],
