@@ -101,7 +101,12 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
     spec.overhead === undefined
       ? undefined
       : readResourceList(spec.overhead, { subject, field: "spec.overhead", warnings });
-  const effective = effectiveRequests(appRequests, initRequests, overheadList);
+  const podLevel = record(record(spec.resources).requests);
+  const podLevelList =
+    Object.keys(podLevel).length === 0
+      ? undefined
+      : readResourceList(podLevel, { subject, field: "spec.resources.requests", warnings });
+  const effective = effectiveRequests(appRequests, initRequests, overheadList, podLevelList);
 
   const pod: PodInfo = {
     namespace,

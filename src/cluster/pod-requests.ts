@@ -6,6 +6,9 @@ export interface ContainerRequests {
   sidecar?: boolean;
 }
 
+/** The resources a pod may request as a whole (`spec.resources`). */
+const POD_LEVEL = /^(?:cpu|memory|hugepages-.+)$/;
+
 export interface EffectiveRequests {
   amounts: Record<string, number>;
   /** Resources left unknown because some container's quantity could not be read. */
@@ -16,6 +19,8 @@ export interface EffectiveRequests {
  * The pod's request as the scheduler computes it (k8s.io/component-helpers resource.PodRequests):
  * app containers and sidecars add up; each regular init container runs alone beside the
  * sidecars started before it; the pod needs the larger of the two, plus its overhead.
+ * Pod-level resources (`spec.resources.requests`, cpu, memory and huge pages) replace what the
+ * containers add up to for those resources, before the overhead.
  * cpu and memory are always present (zero when nothing is requested, which the scheduler
  * counts as zero); other resources only when something requests them.
  */
@@ -23,6 +28,7 @@ export function effectiveRequests(
   containers: readonly ContainerRequests[],
   initContainers: readonly ContainerRequests[],
   overhead: ContainerRequests | undefined,
+  podLevel?: ContainerRequests,
 ): EffectiveRequests {
   const unknown = new Set<string>();
   const steady: Record<string, number> = { cpu: 0, memory: 0 };
@@ -45,6 +51,11 @@ export function effectiveRequests(
     }
   }
   maxInto(steady, initPeak);
+  if (podLevel) {
+    for (const name in podLevel.amounts)
+      if (POD_LEVEL.test(name)) steady[name] = podLevel.amounts[name] as number;
+    markUnknown(unknown, podLevel);
+  }
   if (overhead) {
     addInto(steady, overhead.amounts);
     markUnknown(unknown, overhead);

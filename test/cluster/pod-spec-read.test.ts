@@ -182,3 +182,33 @@ describe("reading topology spread constraints and host ports", () => {
     ]);
   });
 });
+
+describe("reading pod-level resources", () => {
+  it("takes spec.resources.requests over what the containers add up to, then adds the overhead", () => {
+    const pod = read(
+      {},
+      {},
+      {
+        containers: [
+          { name: "app", resources: { requests: { cpu: "250m", memory: "256Mi" } } },
+          { name: "sidecar" },
+        ],
+        resources: { requests: { cpu: "2", memory: "2Gi" }, limits: { memory: "4Gi" } },
+        overhead: { cpu: "100m", memory: "64Mi" },
+      },
+    );
+    expect(pod.requests).toEqual({ cpu: 2100, memory: 2 * 2 ** 30 + 64 * 2 ** 20 });
+  });
+
+  it("keeps the containers' sum for a resource the pod level leaves out", () => {
+    const pod = read(
+      {},
+      {},
+      {
+        containers: [{ name: "app", resources: { requests: { cpu: "250m", memory: "256Mi" } } }],
+        resources: { requests: { memory: "1Gi" } },
+      },
+    );
+    expect(pod.requests).toEqual({ cpu: 250, memory: 2 ** 30 });
+  });
+});
