@@ -1,6 +1,16 @@
 import { podKey } from "./cluster-index.ts";
 import { type PeerConflict, type PeerRules, peerConflict, placePeer } from "./peer-rules.ts";
-import { copyRoom, fitsIn, podDemand, type Room, shortfall, takeFrom } from "./room.ts";
+import { affinitySelects } from "./pod-affinity.ts";
+import {
+  addTo,
+  copyRoom,
+  emptyRoom,
+  fitsIn,
+  podDemand,
+  type Room,
+  shortfall,
+  takeFrom,
+} from "./room.ts";
 import { type NodeTraits, type PlacementConflict, placementConflict } from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
 import { volumeWait } from "./volume-wait.ts";
@@ -106,33 +116,83 @@ export function packPendingPods(
   };
   const opened: Bin[] = [];
   const onOpened: { pod: PodInfo; placement: PodPlacement; bin: number }[] = [];
-  for (const { pod, demand } of decreasing(pods, template)) {
-    const info = pendingPod(pod);
-    // Waiting on its volumes, the pod takes no room: a node with room is not what it lacks.
-    const volume = volumeWait(pod);
-    if (volume) {
-      result.neverFit.push({ ...info, reason: "volumes", volume });
-      continue;
+  const placed = new Set<PodInfo>();
+  /** Pods whose required affinity selects pods still to be placed: they go with those. */
+  const riders: Sized[] = [];
+  const record = (entry: Sized, bin: Bin, isNew: boolean) => {
+    const info = pendingPod(entry.pod);
+    take(bin, entry.pod, entry.demand, rules);
+    placed.add(entry.pod);
+    if (isNew) {
+      onOpened.push({
+        pod: entry.pod,
+        placement: { ...info, node: bin.name },
+        bin: opened.indexOf(bin),
+      });
+      return;
     }
-    const onExisting = firstFit(pod, demand, existing, rules);
-    if (onExisting) {
-      take(onExisting, pod, demand, rules);
-      result.onExisting.push({ ...info, node: onExisting.name });
-      result.claimed.add(pod);
-      result.placedOnExisting.push(pod);
-      continue;
-    }
-    let bin = firstFit(pod, demand, opened, rules);
-    if (!bin) {
-      const never = neverFits(pod, demand, template, rules, opened.length);
-      if (never) {
-        result.neverFit.push({ ...info, ...never });
-        continue;
+    result.onExisting.push({ ...info, node: bin.name });
+    result.claimed.add(entry.pod);
+    result.placedOnExisting.push(entry.pod);
+  };
+  /** Places `entry` (with the riders that must go beside it, when one bin holds them all). */
+  const place = (entry: Sized): NeverFitPod | undefined => {
+    const company = riders.filter((rider) => affinitySelects(rider.pod, entry.pod));
+    if (company.length > 0) {
+      const bundle = [entry, ...company];
+      const together = bundleBin(bundle, existing, opened, template, rules);
+      if (together) {
+        const bin = together === "new" ? openBin(opened, template as NewBinTemplate) : together;
+        const isNew = together === "new" || opened.includes(bin);
+        record(entry, bin, isNew);
+        for (const rider of company)
+          if (!(rules && peerConflict(rules, rider.pod, bin))) {
+            record(rider, bin, isNew);
+            riders.splice(riders.indexOf(rider), 1);
+          }
+        return undefined;
       }
+    }
+    const onExisting = firstFit(entry.pod, entry.demand, existing, rules);
+    if (onExisting) {
+      record(entry, onExisting, false);
+      return undefined;
+    }
+    let bin = firstFit(entry.pod, entry.demand, opened, rules);
+    if (!bin) {
+      const never = neverFits(entry.pod, entry.demand, template, rules, opened.length);
+      if (never) return { ...pendingPod(entry.pod), ...never };
       bin = openBin(opened, template as NewBinTemplate);
     }
-    take(bin, pod, demand, rules);
-    onOpened.push({ pod, placement: { ...info, node: bin.name }, bin: opened.indexOf(bin) });
+    record(entry, bin, true);
+    return undefined;
+  };
+  const sized = decreasing(pods, template);
+  for (const entry of sized) {
+    if (placed.has(entry.pod)) continue;
+    // Waiting on its volumes, the pod takes no room: a node with room is not what it lacks.
+    const volume = volumeWait(entry.pod);
+    if (volume) {
+      result.neverFit.push({ ...pendingPod(entry.pod), reason: "volumes", volume });
+      continue;
+    }
+    const never = place(entry);
+    if (!never) continue;
+    // Its partner is pending too: it goes beside the partner once that is placed.
+    const waitsForPartner =
+      never.reason === "pod-affinity" &&
+      sized.some(
+        (other) =>
+          other !== entry && !placed.has(other.pod) && affinitySelects(entry.pod, other.pod),
+      );
+    if (waitsForPartner) riders.push(entry);
+    else result.neverFit.push(never);
+  }
+  // Riders whose partners went where they could not follow: one more try on their own.
+  for (const rider of [...riders]) {
+    riders.splice(riders.indexOf(rider), 1);
+    const never = place(rider);
+    if (never) result.neverFit.push(never);
   }
   result.neededNewNodes = opened.length;
   result.newNodes = Math.min(opened.length, Math.max(0, maxNewNodes));
@@ -153,13 +213,16 @@ export function packPendingPods(
  * to remove fit on the others. Returns the pods that found no room. `bins` are used up in place.
  */
 export function packOntoNodes(pods: readonly PodInfo[], bins: Bin[], rules?: PeerRules): PodInfo[] {
-  const unplaced: PodInfo[] = [];
-  for (const { pod, demand } of decreasing(pods, undefined)) {
-    const bin = firstFit(pod, demand, bins, rules);
-    if (bin) take(bin, pod, demand, rules);
-    else unplaced.push(pod);
-  }
-  return unplaced;
+  const unplaced: Sized[] = [];
+  const tryPlace = (entry: Sized) => {
+    const bin = firstFit(entry.pod, entry.demand, bins, rules);
+    if (bin) take(bin, entry.pod, entry.demand, rules);
+    return bin !== undefined;
+  };
+  for (const entry of decreasing(pods, undefined)) if (!tryPlace(entry)) unplaced.push(entry);
+  // A pod that must run beside another one being moved can follow it once that one is placed.
+  const retried = unplaced.filter((entry) => !(entry.pod.podAffinity && tryPlace(entry)));
+  return retried.map((entry) => entry.pod);
 }
 
 /** The result for a pool that does not add nodes for pending pods: it places and claims none. */
@@ -179,10 +242,14 @@ export function disabledPendingReport(): PackResult {
   };
 }
 
-function decreasing(
-  pods: readonly PodInfo[],
-  template: NewBinTemplate | undefined,
-): { pod: PodInfo; demand: Room; size: number }[] {
+/** A pod with its demand and its size relative to a new node, for ordering. */
+interface Sized {
+  pod: PodInfo;
+  demand: Room;
+  size: number;
+}
+
+function decreasing(pods: readonly PodInfo[], template: NewBinTemplate | undefined): Sized[] {
   const scale = template?.room;
   const cpuScale = scale && scale.cpu > 0 ? scale.cpu : 1000;
   const memoryScale = scale && scale.memory > 0 ? scale.memory : 2 ** 30;
@@ -208,6 +275,32 @@ function firstFit(
     return bin;
   }
   return undefined;
+}
+
+/**
+ * A bin where a pod and the pods that must run beside it all fit: an existing or already opened
+ * node with room for the lot that admits each of them, or `"new"` when an empty new node would.
+ */
+function bundleBin(
+  bundle: readonly Sized[],
+  existing: readonly Bin[],
+  opened: readonly Bin[],
+  template: NewBinTemplate | undefined,
+  rules: PeerRules | undefined,
+): Bin | "new" | undefined {
+  const total = copyRoom(emptyRoom());
+  for (const entry of bundle) addTo(total, entry.demand);
+  const [first] = bundle;
+  if (!first) return undefined;
+  const admits = (bin: Bin) =>
+    fitsIn(total, bin.room) &&
+    bundle.every((entry) => !placementConflict(entry.pod, bin.traits)) &&
+    !(rules && peerConflict(rules, first.pod, bin));
+  const found = existing.find(admits) ?? opened.find(admits);
+  if (found) return found;
+  if (!template) return undefined;
+  const fresh = { name: `new-${opened.length + 1}`, traits: template.traits, room: template.room };
+  return admits(fresh) ? "new" : undefined;
 }
 
 function take(bin: Bin, pod: PodInfo, demand: Room, rules: PeerRules | undefined): void {

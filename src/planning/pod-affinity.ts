@@ -124,6 +124,11 @@ function anySelected(placement: AffinityPlacement, term: PodAffinityTerm, owner:
   return false;
 }
 
+/** Whether a required pod affinity term of `pod` selects `other` (a pod it must run beside). */
+export function affinitySelects(pod: PodInfo, other: PodInfo): boolean {
+  return (pod.podAffinity ?? []).some((term) => selects(term, pod, other));
+}
+
 /** Whether `term` of `owner` selects `other`: in one of its namespaces, matching its selector. */
 function selects(term: PodAffinityTerm, owner: PodInfo, other: PodInfo): boolean {
   if (!term.selector) return false;

@@ -171,6 +171,54 @@ describe("scale up with required pod affinity", () => {
   });
 });
 
+describe("a pod and the pending or moving pod its affinity needs", () => {
+  const server = (node?: string) => {
+    const spec = { cpu: "2", memory: "1Gi", podAffinity: [term({ role: "cache" })] };
+    return node
+      ? pod("apps/immich-server", { ...spec, node })
+      : pendingPod("apps/immich-server", spec);
+  };
+  const redis = (node?: string) => {
+    const spec = { cpu: "1", memory: "128Mi", labels: { role: "cache" } };
+    return node
+      ? pod("apps/immich-redis", { ...spec, node })
+      : pendingPod("apps/immich-redis", spec);
+  };
+  const full = (count: number) =>
+    nodes(count, BUSY).map((w) => pod(`default/fill-${w.name}`, { node: w.name, cpu: "3800m" }));
+
+  it("go on one new node together", () => {
+    const decision = planOne(
+      buildSnapshot({ nodes: nodes(2, BUSY), pods: [...full(2), server(), redis()] }),
+    );
+    expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
+    expect(decision.pending.neverFit).toEqual([]);
+    expect(decision.pending.onNew.map((p) => [p.pod, p.node]).sort()).toEqual([
+      ["apps/immich-redis", "new-1"],
+      ["apps/immich-server", "new-1"],
+    ]);
+  });
+
+  it("go together on a node of their own when a larger pod took the first one", () => {
+    const big = pendingPod("batch/import", { cpu: "2500m", memory: "1Gi" });
+    const decision = planOne(
+      buildSnapshot({ nodes: nodes(2, BUSY), pods: [...full(2), big, server(), redis()] }),
+    );
+    expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
+    const where = Object.fromEntries(decision.pending.onNew.map((p) => [p.pod, p.node]));
+    expect(where["apps/immich-server"]).toBe(where["apps/immich-redis"]);
+    expect(where["batch/import"]).not.toBe(where["apps/immich-redis"]);
+  });
+
+  it("move together off a node being removed", () => {
+    const workers = nodes(4, QUIET);
+    const decision = planOne(
+      buildSnapshot({ nodes: workers, pods: [server("worker-4"), redis("worker-4")] }),
+    );
+    expect(decision).toMatchObject({ action: "scale-down", removes: "worker-4" });
+  });
+});
+
 describe("scale down with required pod anti-affinity", () => {
   it("keeps a node whose replica could go to no other node", () => {
     const workers = nodes(4, QUIET);
