@@ -42,6 +42,12 @@ export interface RepoState {
   recentlyClosed: ClosedBotPullRequest[];
   /** `pr-autoscaler/…` branches with no open pull request (left by a merge, a close or a failure). */
   strayBranches: StrayBranch[];
+  /**
+   * Recently merged pull requests into the default branch, anyone's: the last commit of each
+   * branch and when it was merged. A pull request merged with a merge commit leaves its branch
+   * commit in a file's history with the date it was written; the change landed at the merge.
+   */
+  mergedHeads?: { sha: string; mergedAt: string }[];
 }
 
 /** Who may change a bot pull request: the bot, or people (the bot then leaves it alone). */
@@ -82,8 +88,6 @@ export interface ClosedBotPullRequest {
   closedAt: string;
   /** Set when it was merged. */
   mergedAt: string | undefined;
-  /** The last commit of its branch (what a merge commit brings onto the default branch). */
-  headSha: string;
 }
 
 /** A `pr-autoscaler/<key>` branch without an open pull request. */

@@ -90,7 +90,6 @@ function closedAfter(
       createdAt: pr.createdAt,
       closedAt: now.toISOString(),
       mergedAt: done.has(pr.number) ? now.toISOString() : undefined,
-      headSha: pr.headSha,
     }));
   const numbers = new Set(fresh.map((pr) => pr.number));
   return [...fresh, ...state.recentlyClosed.filter((pr) => !numbers.has(pr.number))];

@@ -72,7 +72,7 @@ export async function reconcile(
     repo: forgeRepoReader({
       forge: target.forge,
       headSha: state.head.sha,
-      landedAt: landedAt(state.recentlyClosed),
+      landedAt: new Map((state.mergedHeads ?? []).map((pr) => [pr.sha, pr.mergedAt])),
     }),
     config,
     snapshot,
@@ -204,11 +204,4 @@ async function rightsizingFiles(
   const index = indexRepo(await target.repoFiles(state.head));
   target.memory.rightsizingIndex = { treeSha: state.head.treeSha, index };
   return { rightsizingFiles: index };
-}
-
-/** When each merged bot pull request's branch commit reached the default branch. */
-function landedAt(closed: RepoState["recentlyClosed"]): Map<string, string> {
-  const landed = new Map<string, string>();
-  for (const pr of closed) if (pr.mergedAt) landed.set(pr.headSha, pr.mergedAt);
-  return landed;
 }

@@ -317,7 +317,6 @@ describe("mergeWhenReady never merges", () => {
       createdAt: "2025-03-28T06:00:00Z",
       closedAt: "2025-03-28T07:00:00Z",
       mergedAt: "2025-03-28T07:00:00Z",
-      headSha: "5b1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d",
     };
     const capped = await (await run("2025-03-28T10:00:00Z", [merged])).outcome();
     expect(capped.verdict?.blockedBy.map((b) => b.kind)).toEqual(["cap"]);

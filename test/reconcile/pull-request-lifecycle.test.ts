@@ -159,6 +159,24 @@ describe("an open pull request when the plan changes", () => {
     ]);
   });
 
+  it("dates a person's change merged with a merge commit from the merge too", async () => {
+    const world = scenario({ cluster: cluster({ plex: false }) });
+    world.github.branch("more-workers");
+    world.github.push(
+      { [TFVARS]: tfvars(3).replace("worker_count      = 3", "worker_count      = 4") },
+      { branch: "more-workers", message: "Four workers for the import" },
+    );
+    const pull = world.github.openPull("more-workers", "Four workers");
+    world.github.advance(3 * 60 * 60_000);
+    world.github.mergePullWithCommit(pull.number);
+    const mergedAt = world.github.now().toISOString();
+    world.github.advance(5 * 60_000);
+    const result = await world.run();
+    expect(result.decisions[0]?.holds).toEqual([
+      expect.objectContaining({ kind: "provisioning", state: "joining", since: mergedAt }),
+    ]);
+  });
+
   it("deletes the branch a merge left behind once the plan is done with it", async () => {
     const { world, first } = opened();
     await first;

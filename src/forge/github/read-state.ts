@@ -47,6 +47,11 @@ export async function readRepoState(context: ForgeContext): Promise<RepoState> {
       .flatMap(toClosedBotPullRequest)
       .sort((a, b) => b.closedAt.localeCompare(a.closedAt)),
     strayBranches: strayBranches(sweep, pullRequests),
+    mergedHeads: sweep.closed.flatMap((pr) =>
+      pr.merged_at && pr.base.ref === defaultBranch
+        ? [{ sha: pr.head.sha, mergedAt: pr.merged_at }]
+        : [],
+    ),
   };
 }
 
@@ -185,7 +190,6 @@ function toClosedBotPullRequest(pr: GitHubPullRequest): ClosedBotPullRequest[] {
       createdAt: pr.created_at,
       closedAt,
       mergedAt: pr.merged_at ?? undefined,
-      headSha: pr.head.sha,
     },
   ];
 }

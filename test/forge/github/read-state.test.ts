@@ -105,7 +105,6 @@ describe("reading the repository state", () => {
           createdAt: "2025-02-27T08:00:00Z",
           closedAt: "2025-02-28T09:00:00Z",
           mergedAt: "2025-02-28T09:00:00Z",
-          headSha: sha("c5"),
         },
       ],
       strayBranches: [
@@ -115,6 +114,8 @@ describe("reading the repository state", () => {
           sha: sha("c5"),
         },
       ],
+      // Anyone's merged pull requests, for when their commits reached the default branch.
+      mergedHeads: [{ sha: sha("c5"), mergedAt: "2025-02-28T09:00:00Z" }],
     });
     expect(github.scope.isDone()).toBe(true);
   });
