@@ -3,98 +3,32 @@
  * cluster states: each scenario asserts the proposal (or its absence) and that the
  * explanation names the cause.
  */
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
+import { freshNodeMetrics, pdb, pod, type Raw, worker } from "./served-cluster.ts";
 import {
-  CONFIG,
-  ciliumAgent,
-  controlPlane,
-  freshNodeMetrics,
-  type NodeOptions,
-  type PlanJson,
-  pdb,
-  pod,
-  type Raw,
-  type Served,
-  serve,
-  TFVARS,
-  worker,
-} from "./served-cluster.ts";
-
-const WORKERS = ["talos-worker-1", "talos-worker-2", "talos-worker-3"];
-
-let served: Served | undefined;
-afterEach(async () => {
-  await served?.close();
-  served = undefined;
-});
-
-async function plan(
-  objects: Raw[],
-  files: { tfvars?: string; config?: string } = {},
-  now?: string,
-): Promise<PlanJson> {
-  served = await serve(objects);
-  return served.plan(files, now);
-}
-
-/** Workers with Cilium on each, fresh metrics, and the control plane. */
-function cluster(
-  names: readonly string[] = WORKERS,
-  options: Record<string, NodeOptions> = {},
-  usage = { cpu: "600m", memory: "2Gi" },
-): Raw[] {
-  return [
-    controlPlane("talos-cp-1"),
-    freshNodeMetrics("talos-cp-1", "487558164n", "2748180Ki"),
-    ...names.flatMap((name, index) => [
-      worker(name, options[name]),
-      ciliumAgent(name, index),
-      freshNodeMetrics(name, usage.cpu, usage.memory),
-    ]),
-  ];
-}
-
-/** A Running app pod on `node` filling most of its cpu, so pending pods need new nodes. */
-function filler(node: string, index: number): Raw {
-  return pod("media", `plex-7d9c65958-fil${index}x`, {
-    node,
-    owner: { kind: "ReplicaSet", name: "plex-7d9c65958" },
-    cpu: "3",
-    memory: "4Gi",
-  });
-}
-
-function tfvars(count: number): string {
-  return TFVARS.replace("worker_count      = 3", `worker_count      = ${count}`);
-}
-
-function config(replace: Record<string, string> = {}): string {
-  let text = CONFIG;
-  for (const [from, to] of Object.entries(replace)) text = text.replace(from, to);
-  return text;
-}
-
-/** The pool's explanation when it holds no proposal. */
-function poolNote(output: PlanJson): string {
-  const note = output.notes.find((entry) => entry.subject === "pool/workers");
-  if (!note) throw new Error(`no note for the pool: ${JSON.stringify(output)}`);
-  return note.message;
-}
-
-function tdarr(suffix: string, options: Parameters<typeof pod>[2] = {}): Raw {
-  return pod("media", `tdarr-node-6d8c7f5b49-${suffix}`, {
-    owner: { kind: "ReplicaSet", name: "tdarr-node-6d8c7f5b49" },
-    cpu: "1500m",
-    memory: "2Gi",
-    ...options,
-  });
-}
+  apps,
+  cluster,
+  config,
+  FOUR,
+  filler,
+  fillers,
+  manyPods,
+  nameOf,
+  OVER_MAX,
+  onWorker4,
+  plan,
+  poolNote,
+  serveForTest,
+  tdarr,
+  tfvars,
+  WORKERS,
+} from "./served-plan.ts";
 
 describe("plan against a served cluster: pending pods", () => {
   it("adds exactly the nodes first-fit-decreasing packing needs", async () => {
     const output = await plan([
       ...cluster(),
-      ...WORKERS.map(filler),
+      ...fillers(),
       tdarr("2kq9v"),
       tdarr("n7wzs"),
       tdarr("x4dpl"),
@@ -141,7 +75,7 @@ describe("plan against a served cluster: pending pods", () => {
   it("adds nothing for pods no node of the pool could ever run, and says why", async () => {
     const output = await plan([
       ...cluster(),
-      ...WORKERS.map(filler),
+      ...fillers(),
       tdarr("gpu01", { nodeSelector: { "nvidia.com/gpu.present": "true" } }),
       tdarr("arm01", {
         affinity: {
@@ -175,7 +109,7 @@ describe("plan against a served cluster: pending pods", () => {
     const tainted = Object.fromEntries(WORKERS.map((name) => [name, { taints: [dedicated] }]));
     const output = await plan([
       ...cluster(WORKERS, tainted),
-      ...WORKERS.map(filler),
+      ...fillers(),
       tdarr("plain", {}),
       tdarr("toler", {
         tolerations: [
@@ -195,7 +129,7 @@ describe("plan against a served cluster: pending pods", () => {
   it("does not count pods pending for reasons a new node does not cure", async () => {
     const output = await plan([
       ...cluster(),
-      ...WORKERS.map(filler),
+      ...fillers(),
       tdarr("pvc01", {
         owner: { kind: "StatefulSet", name: "tdarr" },
         scheduled: {
@@ -236,7 +170,7 @@ describe("plan against a served cluster: pending pods", () => {
     const job = { kind: "Job" as const, name: "tdarr-transcode-29123400" };
     const output = await plan([
       ...cluster(),
-      ...WORKERS.map(filler),
+      ...fillers(),
       tdarr("delet", { owner: job, deletionTimestamp: "2026-11-22T09:40:00Z" }),
       tdarr("nomin", {
         nominatedNodeName: "talos-worker-2",
@@ -366,29 +300,13 @@ describe("plan against a served cluster: pending pods", () => {
   it("adds a node for a pod nominated to a node that has since gone", async () => {
     const output = await plan([
       ...cluster(),
-      ...WORKERS.map(filler),
+      ...fillers(),
       tdarr("nomin", { nominatedNodeName: "talos-worker-9" }),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     expect(output.proposals[0]?.reasons.join("\n")).toContain("tdarr-node-6d8c7f5b49-nomin");
   });
 });
-
-const FOUR = [...WORKERS, "talos-worker-4"];
-/** Four workers where the repo allows three: the highest one goes, whatever the usage. */
-const OVER_MAX = { tfvars: tfvars(4), config: config({ "max: 6": "max: 3" }) };
-
-/** Light app pods spread over the four workers, so each node has something to evict. */
-function apps(): Raw[] {
-  return FOUR.map((node, index) =>
-    pod("default", `echo-server-5d8f7c9b6-ap${index}xx`, {
-      node,
-      owner: { kind: "ReplicaSet", name: "echo-server-5d8f7c9b6" },
-      cpu: "100m",
-      memory: "128Mi",
-    }),
-  );
-}
 
 describe("plan against a served cluster: removing a node", () => {
   it("removes the highest-index node; DaemonSet and mirror pods do not hold it", async () => {
@@ -425,7 +343,6 @@ describe("plan against a served cluster: removing a node", () => {
     expect(note).toContain("scale-down: the decrease removes talos-worker-4");
   });
 
-  const onWorker4 = { node: "talos-worker-4", cpu: "100m", memory: "128Mi" };
   const blockers: [string, Raw[], RegExp][] = [
     [
       "a PDB that allows no disruption",
@@ -554,7 +471,7 @@ describe("plan against a served cluster: removing a node", () => {
 
 /** Full workers and three pending pods that need two new nodes. */
 function needsTwo(): Raw[] {
-  return [...WORKERS.map(filler), tdarr("2kq9v"), tdarr("n7wzs"), tdarr("x4dpl")];
+  return [...fillers(), tdarr("2kq9v"), tdarr("n7wzs"), tdarr("x4dpl")];
 }
 
 describe("plan against a served cluster: safety stops", () => {
@@ -576,7 +493,7 @@ describe("plan against a served cluster: safety stops", () => {
   });
 
   it("with metrics-server not installed: usage unknown, pending pods still add nodes", async () => {
-    served = await serve([...cluster(), ...needsTwo()]);
+    const served = await serveForTest([...cluster(), ...needsTwo()]);
     served.fake.uninstall("metrics.k8s.io");
     const output = await served.plan();
     expect(output.proposals).toHaveLength(1);
@@ -585,7 +502,7 @@ describe("plan against a served cluster: safety stops", () => {
   });
 
   it("with metrics-server not installed, a low-request pool removes no node", async () => {
-    served = await serve([...cluster(FOUR), ...apps()]);
+    const served = await serveForTest([...cluster(FOUR), ...apps()]);
     served.fake.uninstall("metrics.k8s.io");
     const output = await served.plan({ tfvars: tfvars(4) });
     expect(output.proposals).toEqual([]);
@@ -602,7 +519,6 @@ describe("plan against a served cluster: safety stops", () => {
     );
     const stale = await plan(objects, { tfvars: tfvars(4) });
     expect(poolNote(stale)).toContain("usage unknown on");
-    await served?.close();
     const recorded = await plan(objects, { tfvars: tfvars(4) }, recordedAt);
     expect(poolNote(recorded)).not.toContain("usage unknown on");
     expect(poolNote(recorded)).toMatch(/utilisation: cpu \d+(\.\d+)? % \(metrics-server/);
@@ -703,10 +619,6 @@ describe("plan against a served cluster: safety stops", () => {
   });
 });
 
-function nameOf(object: Raw): unknown {
-  return (object.metadata as Raw | undefined)?.name;
-}
-
 describe("plan against a served cluster: schedules", () => {
   const friday = `    schedules:
       - name: friday-evening
@@ -717,7 +629,7 @@ describe("plan against a served cluster: schedules", () => {
     removal:`;
 
   it("raises the min while the window is open on the zone's wall clock", async () => {
-    served = await serve(cluster());
+    const served = await serveForTest(cluster());
     const files = { config: config({ "    removal:": friday }) };
     // 18:30 in Berlin (CET, UTC+1) on Friday 2026-11-27.
     const open = await served.plan(files, "2026-11-27T17:30:00Z");
@@ -739,24 +651,16 @@ describe("plan against a served cluster: schedules", () => {
 describe("plan against a served cluster: long lists", () => {
   /** 1,200 running pods: three pages of 500; the pending pod sorts last, on the last page. */
   function crowded(): Raw[] {
-    const many = Array.from({ length: 1200 }, (_, index) =>
-      pod("batch", `worker-5c6d7e8f9-${index.toString(36).padStart(5, "0")}`, {
-        node: WORKERS[index % 3],
-        owner: { kind: "ReplicaSet", name: "worker-5c6d7e8f9" },
-        cpu: "1m",
-        memory: "1Mi",
-      }),
-    );
     return [
       ...cluster(),
-      ...WORKERS.map(filler),
-      ...many,
+      ...fillers(),
+      ...manyPods(1200),
       pod("zz-late", "tdarr-node-6d8c7f5b49-zzzzz", { cpu: "1500m", memory: "2Gi" }),
     ];
   }
 
   it("reads every page and counts the pending pod on the last one", async () => {
-    served = await serve(crowded());
+    const served = await serveForTest(crowded());
     const output = await served.plan();
     expect(
       served.fake.requests.filter((r) => r.path === "/api/v1/pods" && r.query.continue).length,
@@ -768,7 +672,7 @@ describe("plan against a served cluster: long lists", () => {
   });
 
   it("takes no action when the pod list's continue token keeps expiring", async () => {
-    served = await serve(crowded());
+    const served = await serveForTest(crowded());
     served.fake.injectFault({
       path: "/api/v1/pods",
       continued: true,

@@ -5,8 +5,8 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { runCli } from "../support/cli.ts";
+import { dirname, join } from "node:path";
+import { type CliRun, runCli } from "../support/cli.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { nodeMetrics, podMetrics } from "../support/kube-fixtures.ts";
 
@@ -205,6 +205,17 @@ const apiVersions: Record<Owner["kind"], string> = {
   Node: "v1",
 };
 
+/**
+ * The PodScheduled condition the scheduler writes when no worker fits a pod for `why` (and the
+ * control plane's taint keeps it off there).
+ */
+export function unschedulable(why: string): { reason: string; message: string } {
+  return {
+    reason: "Unschedulable",
+    message: `0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 ${why}. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod.`,
+  };
+}
+
 /** A pod owned by a ReplicaSet unless told otherwise; Running on `node`, else Pending. */
 export function pod(namespace: string, name: string, options: PodOptions = {}): Raw {
   const owner =
@@ -304,13 +315,7 @@ export function pod(namespace: string, name: string, options: PodOptions = {}): 
     ];
   } else if (phase === "Pending") {
     const scheduled =
-      options.scheduled === undefined
-        ? {
-            reason: "Unschedulable",
-            message:
-              "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod.",
-          }
-        : options.scheduled;
+      options.scheduled === undefined ? unschedulable("Insufficient cpu") : options.scheduled;
     if (scheduled) {
       status.conditions = [
         {
@@ -448,10 +453,41 @@ export interface PlanJson {
   notes: { level: string; subject?: string; message: string }[];
 }
 
+/** The infra repo's files: `null` leaves one out, `other` adds more by path. */
+export interface InfraFiles {
+  tfvars?: string | null;
+  config?: string | null;
+  other?: Record<string, string>;
+}
+
+/** Writes an infra repo into `dir`: the tfvars and the config unless left out, and the others. */
+export function writeInfraRepo(dir: string, files: InfraFiles = {}): string {
+  const texts: Record<string, string | null> = {
+    "terraform/terraform.tfvars": files.tfvars === undefined ? TFVARS : files.tfvars,
+    ".github/pr-autoscaler.yml": files.config === undefined ? CONFIG : files.config,
+    ...files.other,
+  };
+  for (const [path, text] of Object.entries(texts)) {
+    if (text === null) continue;
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+/** Runs `plan` for the infra repo at `repo` against the cluster `kubeconfig` names. */
+export function runPlan(repo: string, kubeconfig: string, args: string[] = []): Promise<CliRun> {
+  return runCli(["plan", "--repo", repo, "--kubeconfig", kubeconfig, ...args]);
+}
+
 export interface Served {
   fake: FakeKubeApiserver;
   /** Runs `plan --json` against the server for an infra repo with these files. */
-  plan(files?: { tfvars?: string; config?: string }, now?: string): Promise<PlanJson>;
+  plan(files?: InfraFiles, now?: string): Promise<PlanJson>;
+  /** Runs `plan --json` against the server for the infra repo already at `repo`. */
+  planRepo(repo: string, now?: string): Promise<PlanJson>;
+  /** Runs `plan` with `args` for an infra repo with these files; the run whatever its end. */
+  run(args: string[], files?: InfraFiles): Promise<CliRun>;
   close(): Promise<void>;
 }
 
@@ -462,20 +498,17 @@ export async function serve(objects: Raw[]): Promise<Served> {
   const root = mkdtempSync(join(tmpdir(), "pr-autoscaler-served-"));
   const kubeconfig = await fake.writeKubeconfig(join(root, "kubeconfig"));
   let repos = 0;
+  const newRepo = (files: InfraFiles) => writeInfraRepo(join(root, `repo-${++repos}`), files);
+  async function planRepo(repo: string, now?: string): Promise<PlanJson> {
+    const run = await runPlan(repo, kubeconfig, ["--json", ...(now ? ["--now", now] : [])]);
+    if (run.code !== 0) throw new Error(`plan exited ${run.code}: ${run.stderr}`);
+    return JSON.parse(run.stdout) as PlanJson;
+  }
   return {
     fake,
-    async plan(files = {}, now) {
-      const dir = join(root, `repo-${++repos}`);
-      mkdirSync(join(dir, "terraform"), { recursive: true });
-      mkdirSync(join(dir, ".github"), { recursive: true });
-      writeFileSync(join(dir, "terraform/terraform.tfvars"), files.tfvars ?? TFVARS);
-      writeFileSync(join(dir, ".github/pr-autoscaler.yml"), files.config ?? CONFIG);
-      const args = ["plan", "--repo", dir, "--kubeconfig", kubeconfig, "--json"];
-      if (now) args.push("--now", now);
-      const run = await runCli(args);
-      if (run.code !== 0) throw new Error(`plan exited ${run.code}: ${run.stderr}`);
-      return JSON.parse(run.stdout) as PlanJson;
-    },
+    plan: (files = {}, now) => planRepo(newRepo(files), now),
+    planRepo,
+    run: (args, files = {}) => runPlan(newRepo(files), kubeconfig, args),
     async close() {
       await fake.close();
       rmSync(root, { recursive: true, force: true });

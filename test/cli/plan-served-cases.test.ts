@@ -1,0 +1,1385 @@
+/**
+ * More cluster states for `plan` against a Kubernetes API server on 127.0.0.1: packing pending
+ * pods (init containers, overhead, DaemonSets, tolerations, affinity, quantities, new-node
+ * shapes), growth triggers and bounds, schedule windows, what holds or frees a node above max,
+ * lists that fail, the command's output and errors, and changes read from the infra repo's git
+ * history. Each scenario asserts the proposal or its absence and that the explanation names
+ * the cause.
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "@jest/globals";
+import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import {
+  CONFIG,
+  ciliumAgent,
+  freshNodeMetrics,
+  type InfraFiles,
+  type PlanJson,
+  type PodOptions,
+  pdb,
+  pod,
+  type Raw,
+  runPlan,
+  TFVARS,
+  unschedulable,
+  worker,
+  writeInfraRepo,
+} from "./served-cluster.ts";
+import {
+  afterTest,
+  apps,
+  cluster,
+  config,
+  everyWorker,
+  FOUR,
+  filler,
+  fillers,
+  manyPods,
+  nameOf,
+  OVER_MAX,
+  onWorker4,
+  plan,
+  poolNote,
+  serveForTest,
+  tempDir,
+  tfvars,
+  WORKERS,
+} from "./served-plan.ts";
+
+/** The reasons of the plan's proposal at `index`, one per line. */
+function reasons(output: PlanJson, index = 0): string {
+  return output.proposals[index]?.reasons.join("\n") ?? "";
+}
+
+/** A Pending transcode Job pod (1500m, 1 GiB) unless `options` say otherwise. */
+function job(suffix: string, options: PodOptions = {}): Raw {
+  return pod("batch", `transcode-29123400-${suffix}`, {
+    owner: { kind: "Job", name: "transcode-29123400" },
+    cpu: "1500m",
+    memory: "1Gi",
+    ...options,
+  });
+}
+
+/** Edits the pod's spec in place (init containers, overhead, extra resources). */
+function withSpec(raw: Raw, edit: (spec: Raw) => void): Raw {
+  edit(raw.spec as Raw);
+  return raw;
+}
+
+function appContainer(spec: Raw): Raw {
+  return (spec.containers as Raw[])[0] as Raw;
+}
+
+/** The pod with its app container asking for one GPU (request and limit). */
+function askingForGpu(raw: Raw): Raw {
+  return withSpec(raw, (spec) => {
+    const resources = appContainer(spec).resources as Raw;
+    (resources.requests as Raw)["nvidia.com/gpu"] = "1";
+    resources.limits = { "nvidia.com/gpu": "1" };
+  });
+}
+
+/** The config with `text` inserted before the pool's `removal:` block. */
+function configBeforeRemoval(text: string, replace: Record<string, string> = {}): string {
+  return config({ ...replace, "    removal:": `${text}    removal:` });
+}
+
+describe("plan against a served cluster: packing pending pods", () => {
+  it("uses free room first, then packs mixed cpu and memory pods first-fit decreasing", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      job("c2000a", { cpu: "2000m", memory: "1Gi" }),
+      job("c2000b", { cpu: "2000m", memory: "1Gi" }),
+      job("c1700a", { cpu: "1700m", memory: "1Gi" }),
+      job("c1700b", { cpu: "1700m", memory: "1Gi" }),
+      job("m12gib", { cpu: "200m", memory: "12Gi" }),
+      job("small1", { cpu: "600m", memory: "1Gi" }),
+    ]);
+    // Free room: 700m on each worker; small1 takes it. Rest: 7600m cpu > 2 × 3700m → 3 nodes.
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 6 });
+    expect(reasons(output)).toMatch(/transcode-29123400-small1 [^\n]*fits on talos-worker-/);
+    expect(output.proposals[0]?.triggers).toEqual([
+      expect.objectContaining({ kind: "pending-pods", pods: 5, newNodes: 3 }),
+    ]);
+  });
+
+  it("counts init containers and sidecars in the effective request", async () => {
+    const proxy = {
+      name: "proxy",
+      image: "envoy",
+      restartPolicy: "Always",
+      resources: { requests: { cpu: "200m", memory: "64Mi" } },
+    };
+    const initHeavy = withSpec(job("init01", { cpu: "100m", memory: "128Mi" }), (spec) => {
+      spec.initContainers = [
+        { name: "migrate", image: "busybox", resources: { requests: { cpu: "3", memory: "1Gi" } } },
+      ];
+    });
+    const sidecarFits = withSpec(job("side01", { cpu: "500m", memory: "128Mi" }), (spec) => {
+      spec.initContainers = [proxy];
+    });
+    // Regular init after a sidecar: max(100 + 200, 200 + 600) = 800m > 700m free.
+    const initAfterSidecar = withSpec(job("side02", { cpu: "100m", memory: "128Mi" }), (spec) => {
+      spec.initContainers = [
+        proxy,
+        { name: "seed", image: "busybox", resources: { requests: { cpu: "600m" } } },
+      ];
+    });
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      initHeavy,
+      sidecarFits,
+      initAfterSidecar,
+    ]);
+    // 3000m + 800m > 3700m: two new nodes; side01 (700m) fits existing room.
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
+    const text = reasons(output);
+    expect(text).toMatch(/transcode-29123400-side01 \(cpu 700m[^\n]*fits on talos-worker/);
+    expect(text).toMatch(/transcode-29123400-init01 \(cpu 3,[^\n]*→ new-/);
+    expect(text).toMatch(/transcode-29123400-side02 \(cpu 800m[^\n]*→ new-/);
+  });
+
+  it("adds the RuntimeClass overhead, so a pod that fits only without it never fits", async () => {
+    const kata = withSpec(job("kata01", { cpu: "3500m", memory: "1Gi" }), (spec) => {
+      spec.runtimeClassName = "kata";
+      spec.overhead = { cpu: "250m", memory: "160Mi" };
+    });
+    const output = await plan([...cluster(), ...fillers(), kata]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/never fits: batch\/transcode-29123400-kata01[^\n]*cpu/);
+  });
+
+  it("takes from a new node the DaemonSets on every pool node, not those on some", async () => {
+    const daemon = (name: string, cpu: string) => (node: string, i: number) =>
+      pod("monitoring", `${name}-${i}abcd`, {
+        node,
+        owner: { kind: "DaemonSet", name },
+        cpu,
+        memory: "128Mi",
+      });
+    const exporter = daemon("gpu-exporter", "500m");
+    const output = await plan([
+      ...cluster(),
+      ...fillers(WORKERS, "2500m"),
+      ...WORKERS.map(daemon("promtail", "200m")),
+      exporter("talos-worker-1", 0),
+      exporter("talos-worker-2", 1),
+      job("fit350", { cpu: "3500m", memory: "1Gi" }),
+      job("no3600", { cpu: "3600m", memory: "1Gi" }),
+    ]);
+    // New node: 3800 - 100 (cilium) - 200 (promtail) = 3500m.
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const text = reasons(output);
+    expect(text).toContain("DaemonSets take 300m cpu");
+    expect(text).toMatch(/never fits: batch\/transcode-29123400-no3600[^\n]*cpu/);
+    expect(text).toMatch(/transcode-29123400-fit350[^\n]*→ new-1/);
+  });
+
+  it("places pods tolerating the pool's taint by Exists, Equal without effect or the default operator", async () => {
+    const dedicated = { key: "dedicated", value: "media", effect: "NoSchedule" };
+    const output = await plan([
+      ...cluster(WORKERS, everyWorker({ taints: [dedicated] })),
+      ...fillers(),
+      job("tolall", { tolerations: [{ operator: "Exists" }] }),
+      job("noeff", { tolerations: [{ key: "dedicated", operator: "Equal", value: "media" }] }),
+      job("defop", { tolerations: [{ key: "dedicated", value: "media", effect: "NoSchedule" }] }),
+      job("wrong", {
+        tolerations: [{ key: "dedicated", operator: "Exists", effect: "NoExecute" }],
+      }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
+    const text = reasons(output);
+    expect(text).toMatch(/never fits: batch\/transcode-29123400-wrong[^\n]*tolerate/);
+    for (const name of ["tolall", "noeff", "defop"])
+      expect(text).toMatch(new RegExp(`transcode-29123400-${name}[^\\n]*→ new-`));
+  });
+
+  it("adds a node for a pod that does not tolerate the pool's PreferNoSchedule taint", async () => {
+    const soft = { key: "homelab.dev/spot", value: "true", effect: "PreferNoSchedule" };
+    const output = await plan([
+      ...cluster(WORKERS, everyWorker({ taints: [soft] })),
+      ...fillers(),
+      job("soft01"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+
+  it("matches required node affinity with every operator, ORed terms and matchFields", async () => {
+    const labels = { "homelab.dev/gen": "3", "topology.kubernetes.io/zone": "pve" };
+    const req = (...terms: Raw[]) => ({
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms },
+        },
+      },
+    });
+    const expression = (key: string, operator: string, values?: string[]) => ({
+      matchExpressions: [{ key, operator, ...(values ? { values } : {}) }],
+    });
+    const field = (operator: string, name: string) => ({
+      matchFields: [{ key: "metadata.name", operator, values: [name] }],
+    });
+    const output = await plan([
+      ...cluster(WORKERS, everyWorker({ labels })),
+      ...fillers(),
+      job("gt0001", req(expression("homelab.dev/gen", "Gt", ["2"]))),
+      job("lt0001", req(expression("homelab.dev/gen", "Lt", ["2"]))),
+      job("notin1", req(expression("topology.kubernetes.io/zone", "NotIn", ["other"]))),
+      job("dne001", req(expression("nvidia.com/gpu.present", "DoesNotExist"))),
+      job(
+        "orterm",
+        req(
+          expression("kubernetes.io/arch", "In", ["arm64"]),
+          expression("homelab.dev/gen", "Exists"),
+        ),
+      ),
+      job("fldpin", req(field("In", "talos-worker-2"))),
+      job("fldnot", req(field("NotIn", "talos-worker-1"))),
+    ]);
+    // gt, notin, dne, orterm, fldnot: five 1500m pods, two per new node → 3.
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 6 });
+    const text = reasons(output);
+    expect(text).toMatch(/never fits: batch\/transcode-29123400-lt0001[^\n]*affinity/);
+    expect(text).toMatch(/never fits: batch\/transcode-29123400-fldpin[^\n]*affinity/);
+    for (const name of ["gt0001", "notin1", "dne001", "orterm", "fldnot"])
+      expect(text).toMatch(new RegExp(`transcode-29123400-${name}[^\\n]*→ new-`));
+  });
+
+  it("adds nodes when the pool's nodes are full by pod count", async () => {
+    const allocatable = { cpu: "3800m", memory: "15986572Ki", pods: "4" };
+    const tiny = (suffix: string, node?: string) =>
+      pod("default", `echo-5d8f7c9b6-${suffix}`, {
+        node,
+        owner: { kind: "ReplicaSet", name: "echo-5d8f7c9b6" },
+        cpu: "10m",
+        memory: "16Mi",
+        scheduled: unschedulable("Too many pods"),
+      });
+    const running = WORKERS.flatMap((node, n) => [0, 1, 2].map((i) => tiny(`r${n}${i}xx`, node)));
+    const output = await plan([
+      ...cluster(WORKERS, everyWorker({ allocatable })),
+      ...running,
+      tiny("p0xxx"),
+      tiny("p1xxx"),
+      tiny("p2xxx"),
+      tiny("p3xxx"),
+    ]);
+    // A new node holds 4 pods minus Cilium: 3 → four pending pods need 2.
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
+  });
+
+  it("adds no node for pods larger than a node in memory or asking for a GPU the pool lacks", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      job("mem016", { cpu: "500m", memory: "16Gi" }),
+      askingForGpu(job("gpu001", { cpu: "500m", memory: "1Gi" })),
+    ]);
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toMatch(/never fits: batch\/transcode-29123400-mem016[^\n]*memory/);
+    expect(note).toMatch(/never fits: batch\/transcode-29123400-gpu001[^\n]*nvidia.com\/gpu/);
+  });
+
+  it("adds no node for a pod asking for more ephemeral storage than a node has", async () => {
+    const disk = withSpec(job("disk01", { cpu: "500m", memory: "1Gi" }), (spec) => {
+      ((appContainer(spec).resources as Raw).requests as Raw)["ephemeral-storage"] = "80Gi";
+    });
+    const output = await plan([...cluster(), ...fillers(), disk]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/never fits: batch\/transcode-29123400-disk01[^\n]*ephemeral/);
+  });
+
+  it("does not add a node for an expendable pending pod", async () => {
+    const low = withSpec(job("low001"), (spec) => {
+      spec.priority = -100;
+      spec.priorityClassName = "overprovisioning";
+    });
+    const output = await plan([...cluster(), ...fillers(), low]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/expendable: batch\/transcode-29123400-low001/);
+  });
+
+  it("reads fractional and exponent quantities exactly when packing", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      job("frac01", { cpu: "1.85", memory: "7.5Gi" }),
+      job("frac02", { cpu: "1850m", memory: "7680Mi" }),
+      job("frac03", { cpu: "0.1", memory: "1e8" }),
+    ]);
+    // frac03 (100m) fits existing room; the two 1.85 pods fill exactly one new node (3700m).
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+
+  it("places two pending pods wanting the same host port on different nodes", async () => {
+    const exporter = (suffix: string) =>
+      job(suffix, {
+        cpu: "100m",
+        memory: "64Mi",
+        ports: [{ containerPort: 9999, hostPort: 9999, protocol: "TCP" }],
+      });
+    const output = await plan([...cluster(), ...fillers(), exporter("port01"), exporter("port02")]);
+    // Each worker has 700m free: room alone would put both on talos-worker-1.
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toMatch(/port01 [^\n]*fits on talos-worker-1/);
+    expect(note).toMatch(/port02 [^\n]*fits on talos-worker-2/);
+  });
+
+  it("puts each pending replica with hostname anti-affinity on a new node of its own", async () => {
+    const replica = (suffix: string) =>
+      pod("dns", `blocky-5c8d7f6b9-${suffix}`, {
+        cpu: "1",
+        memory: "256Mi",
+        labels: { "app.kubernetes.io/name": "blocky", "pod-template-hash": "5c8d7f6b9" },
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              {
+                labelSelector: { matchLabels: { "app.kubernetes.io/name": "blocky" } },
+                topologyKey: "kubernetes.io/hostname",
+              },
+            ],
+          },
+        },
+      });
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      replica("aaaaa"),
+      replica("bbbbb"),
+      replica("ccccc"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 6 });
+  });
+
+  it("adds a node for a pod waiting for a GPU when the pool's nodes have GPUs", async () => {
+    const gpuWorkers = cluster().map((object) => {
+      if (object.kind !== "Node" || !String(nameOf(object)).startsWith("talos-worker"))
+        return object;
+      const status = object.status as Raw;
+      (status.allocatable as Raw)["nvidia.com/gpu"] = "1";
+      (status.capacity as Raw)["nvidia.com/gpu"] = "1";
+      return object;
+    });
+    const gpuPod = (suffix: string, node?: string) =>
+      askingForGpu(
+        pod("ai", `ollama-6c5d4e3f2-${suffix}`, {
+          node,
+          cpu: "500m",
+          memory: "2Gi",
+          scheduled: unschedulable("Insufficient nvidia.com/gpu"),
+        }),
+      );
+    const output = await plan([
+      ...gpuWorkers,
+      ...WORKERS.map((node, i) => gpuPod(`run${i}x`, node)),
+      gpuPod("pend1"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+
+  it("places a pod selecting a newNode.labels label on a new node", async () => {
+    const output = await plan(
+      [
+        ...cluster(),
+        ...fillers(),
+        job("lbl001", { nodeSelector: { "homelab.dev/tier": "burst" } }),
+      ],
+      {
+        config: configBeforeRemoval(
+          "    newNode:\n      labels:\n        homelab.dev/tier: burst\n",
+        ),
+      },
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+
+  it("does not place a pod on a new node whose newNode.taints it does not tolerate", async () => {
+    const output = await plan([...cluster(), ...fillers(), job("tnt001")], {
+      config: configBeforeRemoval(
+        "    newNode:\n      taints:\n        - key: homelab.dev/burst\n          effect: NoSchedule\n",
+      ),
+    });
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/never fits: batch\/transcode-29123400-tnt001[^\n]*taint/);
+  });
+
+  const cacheLabels = { "app.kubernetes.io/name": "redis", role: "cache" };
+  const besideCache = {
+    podAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        {
+          labelSelector: { matchLabels: { role: "cache" } },
+          topologyKey: "kubernetes.io/hostname",
+        },
+      ],
+    },
+  };
+
+  it("adds one node for a pending pod and the pending pod its affinity needs beside it", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      pod("web", "immich-server-6c7d8e9f0-ccccc", {
+        cpu: "1200m",
+        memory: "1Gi",
+        affinity: besideCache,
+      }),
+      pod("web", "immich-redis-5b6c7d8e9-ddddd", {
+        cpu: "800m",
+        memory: "128Mi",
+        labels: cacheLabels,
+      }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(reasons(output)).not.toMatch(/never fits: web\/immich-server/);
+  });
+
+  it("adds a second node for an affinity pair when other pending pods fill the first", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      job("big025", { cpu: "2500m", memory: "1Gi" }),
+      pod("web", "immich-server-6c7d8e9f0-eeeee", {
+        cpu: "2",
+        memory: "1Gi",
+        affinity: besideCache,
+      }),
+      pod("web", "immich-redis-5b6c7d8e9-fffff", {
+        cpu: "1",
+        memory: "128Mi",
+        labels: cacheLabels,
+      }),
+    ]);
+    // big025 on one node; the server needs the cache beside it: 2000m + 1000m on a second.
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
+  });
+
+  it("removes a node when a pod and the pod its required affinity needs fit elsewhere together", async () => {
+    const output = await planAboveMax(
+      pod("web", "immich-server-6c7d8e9f0-aaaaa", {
+        node: "talos-worker-4",
+        cpu: "800m",
+        memory: "1Gi",
+        affinity: besideCache,
+      }),
+      pod("web", "immich-redis-5b6c7d8e9-bbbbb", {
+        node: "talos-worker-4",
+        cpu: "100m",
+        memory: "128Mi",
+        labels: cacheLabels,
+      }),
+    );
+    // Both fit on talos-worker-1 (3600m free) together.
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  });
+
+  it("counts pod-level resources (spec.resources) as the scheduler does", async () => {
+    const podLevel = withSpec(job("podlvl", { cpu: undefined, memory: undefined }), (spec) => {
+      appContainer(spec).resources = {};
+      spec.resources = { requests: { cpu: "2", memory: "2Gi" } };
+    });
+    const output = await plan([...cluster(), ...fillers(), podLevel]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+});
+
+/**
+ * CONFIG with the workers pool picked by instance type, and a pool "big" of 8-core nodes
+ * counted by big_count, its settings ending with `big`.
+ */
+function withBigPool(big: string, replace: Record<string, string> = {}): string {
+  const byInstanceType = config({
+    "    selector:\n      matchExpressions:\n        - key: node-role.kubernetes.io/control-plane\n          operator: DoesNotExist\n":
+      "    selector:\n      matchLabels:\n        node.kubernetes.io/instance-type: 4VCPU-16GB\n",
+    ...replace,
+  });
+  return `${byInstanceType}  - name: big
+    target:
+      file: terraform/terraform.tfvars
+      path: big_count
+    selector:
+      matchLabels:
+        node.kubernetes.io/instance-type: 8VCPU-32GB
+    min: 0
+${big}`;
+}
+
+describe("plan against a served cluster: growth triggers and bounds", () => {
+  it("adds no node until a pod has been pending scaleUp.pendingFor since PodScheduled turned False", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("wait01")]);
+    const files = { config: configBeforeRemoval("    scaleUp:\n      pendingFor: 10m\n") };
+    // The pod's PodScheduled condition turned False at 08:00.
+    const early = await served.plan(files, "2026-11-20T08:05:00Z");
+    expect(early.proposals).toEqual([]);
+    expect(poolNote(early)).toMatch(
+      /waited less than 10m \(scaleUp\.pendingFor\); nodes are added for them from 2026-11-20T08:10:00/,
+    );
+    const late = await served.plan(files, "2026-11-20T08:15:00Z");
+    expect(late.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+
+  it("gives a pod only the second pool can take to the second pool, in file order", async () => {
+    const big = worker("talos-big-1", {
+      labels: { "node.kubernetes.io/instance-type": "8VCPU-32GB" },
+      allocatable: { cpu: "7800m", memory: "32567188Ki", pods: "110" },
+    });
+    const output = await plan(
+      [
+        ...cluster(),
+        big,
+        ciliumAgent("talos-big-1", 7),
+        freshNodeMetrics("talos-big-1", "1", "4Gi"),
+        ...fillers(),
+        filler("talos-big-1", 7, "7"),
+        job("big001", { cpu: "6", memory: "8Gi" }),
+        job("sml001", { cpu: "1500m", memory: "1Gi" }),
+      ],
+      { tfvars: `${TFVARS}big_count         = 1\n`, config: withBigPool("    max: 3\n") },
+    );
+    const byPool = Object.fromEntries(output.proposals.map((p) => [p.pool, p]));
+    expect(byPool.workers).toMatchObject({ from: 3, to: 4 });
+    expect(byPool.big).toMatchObject({
+      from: 1,
+      to: 2,
+      changes: [{ file: "terraform/terraform.tfvars", path: "big_count", before: 1, after: 2 }],
+    });
+    expect(byPool.big?.reasons.join("\n")).toContain("transcode-29123400-big001");
+    expect(byPool.big?.reasons.join("\n")).not.toMatch(/sml001[^\n]*→ new/);
+  });
+
+  it("adds the first node of an empty pool from its configured newNode shape", async () => {
+    const output = await plan(
+      [
+        ...cluster(),
+        ...fillers(),
+        job("big002", {
+          cpu: "6",
+          memory: "8Gi",
+          nodeSelector: { "node.kubernetes.io/instance-type": "8VCPU-32GB" },
+        }),
+      ],
+      {
+        tfvars: `${TFVARS}big_count         = 0\n`,
+        config: withBigPool('    max: 2\n    newNode:\n      cpu: "7800m"\n      memory: 31Gi\n', {
+          "    removal:\n      nameTemplate: talos-worker-{index}\n      indexBase: 1\n": "",
+        }),
+      },
+    );
+    expect(output.proposals).toHaveLength(1);
+    expect(output.proposals[0]).toMatchObject({ pool: "big", from: 0, to: 1 });
+  });
+
+  it("adds no node beyond a host cap computed from host memory, and says so", async () => {
+    const host =
+      "    host:\n      memory: 64Gi\n      reserved:\n        memory: 8Gi\n      node:\n        memory: 16Gi\n";
+    const output = await plan([...cluster(), ...fillers(), job("cap001")], {
+      config: configBeforeRemoval(host),
+    });
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/wanted 4 nodes, the host cap allows 3/);
+  });
+
+  it("adds the larger of the nodes min asks for and the nodes pending pods need", async () => {
+    const output = await plan(
+      [...cluster(), ...fillers(), job("a00001"), job("a00002"), job("a00003")],
+      { config: config({ "min: 1": "min: 4" }) },
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
+  });
+
+  it("scales up on utilisation when scaleUp.window is 0s, and not with the default window", async () => {
+    const hot = cluster(WORKERS, {}, { cpu: "3400m", memory: "4Gi" });
+    const served = await serveForTest([...hot, ...fillers()]);
+    const zero = await served.plan({
+      config: configBeforeRemoval("    scaleUp:\n      window: 0s\n"),
+    });
+    expect(zero.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(zero.proposals[0]?.triggers).toEqual([
+      expect.objectContaining({ kind: "utilisation", resource: "cpu", newNodes: 1 }),
+    ]);
+    const windowed = await served.plan();
+    expect(windowed.proposals).toEqual([]);
+  });
+
+  it("scales up when requests exceed scaleUp.requests", async () => {
+    const output = await plan([...cluster(), ...fillers(WORKERS, "3500m")], {
+      config: configBeforeRemoval("    scaleUp:\n      requests: 90\n"),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(output.proposals[0]?.triggers).toEqual([
+      expect.objectContaining({ kind: "requests", resource: "cpu" }),
+    ]);
+  });
+});
+
+describe("plan against a served cluster: schedule windows", () => {
+  const window = (cron: string, timezone: string, duration: string) =>
+    configBeforeRemoval(`    schedules:
+      - name: window
+        cron: "${cron}"
+        timezone: ${timezone}
+        duration: ${duration}
+        min: 4
+`);
+
+  it("never raises the min above the host cap", async () => {
+    const schedule = `    host:
+      maxNodes: 4
+    schedules:
+      - cron: "0 0 * * *"
+        duration: 24h
+        min: 6
+`;
+    const output = await plan(cluster(), { config: configBeforeRemoval(schedule) });
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+
+  it.each([
+    // Friday 22:30 EST is Saturday 03:30 UTC; Friday 21:30 EST is before the window.
+    [
+      "on New York's wall clock when UTC is already the next day",
+      window("0 22 * * 5", "America/New_York", "4h"),
+      "2026-11-28T03:30:00Z",
+      "2026-11-28T02:30:00Z",
+    ],
+    [
+      "at its cron time and closes it when its duration ends",
+      window("0 18 * * 5", "Europe/Berlin", "6h"),
+      "2026-11-27T17:00:00Z",
+      "2026-11-27T23:00:00Z",
+    ],
+  ])("opens a window %s", async (_, schedule, openAt, closedAt) => {
+    const served = await serveForTest(cluster());
+    const open = await served.plan({ config: schedule }, openAt);
+    expect(open.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const closed = await served.plan({ config: schedule }, closedAt);
+    expect(closed.proposals).toEqual([]);
+  });
+
+  it.each([
+    // The 13th of each month, or any Friday: Friday 2026-11-27 18:30 UTC is inside.
+    [
+      "when either day-of-month or day-of-week matches, as cron does",
+      window("0 18 13 * 5", "UTC", "2h"),
+      "2026-11-27T18:30:00Z",
+    ],
+    // Berlin skips 02:00–03:00 on 2027-03-28; 02:30 runs at 03:00 CEST = 01:00 UTC.
+    [
+      "whose time falls in the skipped DST hour at the first time after it",
+      window("30 2 * * *", "Europe/Berlin", "1h"),
+      "2027-03-28T01:10:00Z",
+    ],
+  ])("opens a window %s", async (_, schedule, now) => {
+    const output = await plan(cluster(), { config: schedule }, now);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+});
+
+/** Plans for FOUR workers running apps() and `extra`, in a repo that allows three. */
+function planAboveMax(...extra: Raw[]): Promise<PlanJson> {
+  return plan([...cluster(FOUR), ...apps(), ...extra], OVER_MAX);
+}
+
+/** A PDB selecting its pods by `selector` as given (matchExpressions, or empty for all). */
+function pdbWith(namespace: string, name: string, selector: Raw, allowed: number): Raw {
+  const base = pdb(namespace, name, {}, allowed);
+  (base.spec as Raw).selector = selector;
+  return base;
+}
+
+/** The zigbee2mqtt StatefulSet pod on talos-worker-4 with its data on the claim `claim`. */
+function zigbee(claim: string): Raw {
+  return pod("home", "zigbee2mqtt-0", {
+    ...onWorker4,
+    owner: { kind: "StatefulSet", name: "zigbee2mqtt" },
+    volumes: [{ name: "data", persistentVolumeClaim: { claimName: claim } }],
+  });
+}
+
+/** A claim bound to the volume `volume`. */
+function pvc(namespace: string, name: string, volume: string): Raw {
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name, namespace },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: "1Gi" } },
+      storageClassName: "standard",
+      volumeMode: "Filesystem",
+      volumeName: volume,
+    },
+    status: { phase: "Bound", accessModes: ["ReadWriteOnce"], capacity: { storage: "1Gi" } },
+  };
+}
+
+/** A bound volume whose storage is `source` (local with node affinity, nfs, …). */
+function pv(name: string, source: Raw): Raw {
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      capacity: { storage: "1Gi" },
+      persistentVolumeReclaimPolicy: "Delete",
+      storageClassName: "standard",
+      volumeMode: "Filesystem",
+      ...source,
+    },
+    status: { phase: "Bound" },
+  };
+}
+
+describe("plan against a served cluster: removing a node above max", () => {
+  it("keeps the node when a PDB selecting by matchExpressions allows no disruption", async () => {
+    const output = await planAboveMax(
+      pod("home", "mosquitto-0", {
+        ...onWorker4,
+        owner: { kind: "StatefulSet", name: "mosquitto" },
+        labels: { "app.kubernetes.io/name": "mosquitto", tier: "broker" },
+      }),
+      pdbWith(
+        "home",
+        "brokers",
+        { matchExpressions: [{ key: "tier", operator: "In", values: ["broker", "queue"] }] },
+        0,
+      ),
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/home\/mosquitto-0: PDB home\/brokers allows 0/);
+  });
+
+  it("keeps the node when a PDB allows fewer disruptions than its pods on the node", async () => {
+    const replica = (suffix: string) =>
+      pod("web", `nextcloud-6f7d8c9b5-${suffix}`, {
+        ...onWorker4,
+        labels: { "app.kubernetes.io/name": "nextcloud" },
+      });
+    const output = await planAboveMax(
+      replica("aaaaa"),
+      replica("bbbbb"),
+      pdb("web", "nextcloud", { "app.kubernetes.io/name": "nextcloud" }, 1),
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/PDB web\/nextcloud allows 1 disruption\(s\), 2 of its pods/);
+  });
+
+  it("removes the node when only a PDB of another namespace selects its pod's labels", async () => {
+    const output = await planAboveMax(
+      pod("web", "nextcloud-6f7d8c9b5-ccccc", {
+        ...onWorker4,
+        labels: { "app.kubernetes.io/name": "nextcloud" },
+      }),
+      pdb("other", "nextcloud", { "app.kubernetes.io/name": "nextcloud" }, 0),
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  });
+
+  it("keeps the node when a PDB with an empty selector covers every pod of its namespace", async () => {
+    const output = await planAboveMax(
+      pod("home", "esphome-5c6d7e8f9-ddddd", onWorker4),
+      pdbWith("home", "everything", {}, 0),
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/home\/esphome-5c6d7e8f9-ddddd: PDB home\/everything/);
+  });
+
+  it('removes the node when safe-to-evict: "true" lifts emptyDir and bare-pod blockers', async () => {
+    const safe = { "cluster-autoscaler.kubernetes.io/safe-to-evict": "true" };
+    const output = await planAboveMax(
+      pod("media", "tautulli-6b7f9d8c5-k2x9p", {
+        ...onWorker4,
+        annotations: safe,
+        volumes: [{ emptyDir: {}, name: "cache" }],
+      }),
+      pod("default", "debug-shell", { ...onWorker4, owner: null, annotations: safe }),
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  });
+
+  it("keeps the node for a claim bound to a node-local PV, not for one bound to NFS", async () => {
+    const localPv = pv("pvc-local-1", {
+      local: { path: "/var/mnt/local/zigbee" },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [
+                { key: "kubernetes.io/hostname", operator: "In", values: ["talos-worker-4"] },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    const nfsPv = pv("pvc-nfs-1", { nfs: { server: "192.168.50.5", path: "/export/zigbee" } });
+    const local = await planAboveMax(
+      zigbee("data-local"),
+      pvc("home", "data-local", "pvc-local-1"),
+      localPv,
+    );
+    expect(local.proposals).toEqual([]);
+    expect(poolNote(local)).toMatch(/home\/zigbee2mqtt-0: local storage data \(local\)/);
+    const nfs = await planAboveMax(zigbee("data-nfs"), pvc("home", "data-nfs", "pvc-nfs-1"), nfsPv);
+    expect(nfs.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  });
+
+  it("keeps the node when its pods do not fit on the others", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...fillers(),
+        pod("media", "tdarr-server-6d8c7f5b49-big01", {
+          node: "talos-worker-4",
+          cpu: "3",
+          memory: "2Gi",
+        }),
+      ],
+      OVER_MAX,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(
+      /pod\(s\) of talos-worker-4 fit on the other nodes: not met \(no room for media\/tdarr-server-6d8c7f5b49-big01\)/,
+    );
+  });
+
+  it("keeps the node when a pod is pinned to it by nodeSelector", async () => {
+    const output = await planAboveMax(
+      pod("home", "usb-proxy-7b8c9d6f5-pin01", {
+        ...onWorker4,
+        nodeSelector: { "kubernetes.io/hostname": "talos-worker-4" },
+      }),
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/no room for home\/usb-proxy-7b8c9d6f5-pin01/);
+  });
+
+  it("keeps the node whose room a pending pod is counted on", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...fillers(),
+        // talos-worker-4 has 3700m free; the pending pod fits only there.
+        job("room04", { cpu: "2", memory: "1Gi" }),
+      ],
+      OVER_MAX,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/room04[^\n]*fits on talos-worker-4/);
+    expect(poolNote(output)).toMatch(/fit on the other nodes: not met/);
+  });
+
+  it("removes the node at index count - 1 when indexBase is 0", async () => {
+    const zeroBased = ["talos-worker-0", "talos-worker-1", "talos-worker-2", "talos-worker-3"];
+    const output = await plan([...cluster(zeroBased), ...apps(zeroBased)], {
+      tfvars: tfvars(4),
+      config: config({ "max: 6": "max: 3", "indexBase: 1": "indexBase: 0" }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(reasons(output)).toContain("removing talos-worker-3");
+  });
+
+  it("without a removal template removes the node with the highest number, compared as numbers", async () => {
+    const names = ["worker-2", "worker-9", "worker-10"];
+    const output = await plan([...cluster(names), ...apps(names)], {
+      tfvars: tfvars(3),
+      config: config({
+        "max: 6": "max: 2",
+        "    removal:\n      nameTemplate: talos-worker-{index}\n      indexBase: 1\n": "",
+      }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 2 });
+    expect(reasons(output)).toContain("removing worker-10");
+  });
+
+  it("removes one node per plan when two are above max and usage gives no evidence", async () => {
+    const five = [...FOUR, "talos-worker-5"];
+    const output = await plan([...cluster(five), ...apps(WORKERS)], {
+      tfvars: tfvars(5),
+      config: config({ "max: 6": "max: 3" }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 5, to: 4 });
+    expect(reasons(output)).toContain("removing talos-worker-5");
+  });
+
+  it("removes a node above max even when a node's usage is unknown", async () => {
+    const objects = [...cluster(FOUR), ...apps()].filter(
+      (object) => !(object.kind === "NodeMetrics" && nameOf(object) === "talos-worker-2"),
+    );
+    const output = await plan(objects, OVER_MAX);
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  });
+
+  it("removes the node when only Job, finished or expendable pods are on it", async () => {
+    const low = withSpec(
+      pod("default", "balloon-7d6c5b4a3-exp01", {
+        ...onWorker4,
+        annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
+      }),
+      (spec) => {
+        spec.priority = -100;
+      },
+    );
+    const output = await planAboveMax(
+      pod("batch", "backup-29123400-jjjjj", {
+        ...onWorker4,
+        owner: { kind: "Job", name: "backup-29123400" },
+      }),
+      pod("batch", "report-29123300-fffff", {
+        ...onWorker4,
+        owner: { kind: "Job", name: "report-29123300" },
+        phase: "Succeeded",
+        volumes: [{ emptyDir: {}, name: "scratch" }],
+      }),
+      low,
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  });
+
+  it('removes a node whose scale-down-disabled annotation is "false"', async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR, {
+          "talos-worker-4": {
+            annotations: { "cluster-autoscaler.kubernetes.io/scale-down-disabled": "false" },
+          },
+        }),
+        ...apps(),
+      ],
+      OVER_MAX,
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  });
+
+  it("removes a cordoned highest-index node above max", async () => {
+    const output = await plan(
+      [...cluster(FOUR, { "talos-worker-4": { unschedulable: true } }), ...apps()],
+      OVER_MAX,
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  });
+
+  it("removes one node when the count is above the host cap, naming the host cap", async () => {
+    const output = await plan([...cluster(FOUR), ...apps()], {
+      tfvars: tfvars(4),
+      config: configBeforeRemoval("    host:\n      maxNodes: 3\n"),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(reasons(output)).toMatch(/above the host cap of 3/);
+  });
+
+  it("removes no node with scaleDown.enabled false, even above max", async () => {
+    const output = await plan([...cluster(FOUR), ...apps()], {
+      tfvars: tfvars(4),
+      config: configBeforeRemoval("    scaleDown:\n      enabled: false\n", { "max: 6": "max: 3" }),
+    });
+    expect(output.proposals).toEqual([]);
+  });
+
+  it("removes no node while a pod waits out scaleUp.pendingFor, even above max", async () => {
+    const output = await plan(
+      [...cluster(FOUR), ...fillers(FOUR), job("wait02")],
+      {
+        tfvars: tfvars(4),
+        config: configBeforeRemoval("    scaleUp:\n      pendingFor: 10m\n", {
+          "max: 6": "max: 3",
+        }),
+      },
+      "2026-11-20T08:05:00Z",
+    );
+    expect(output.proposals).toEqual([]);
+  });
+});
+
+/** Serves `objects` with every request `fault` matches failing, and plans once. */
+async function planWhileFailing(
+  objects: Raw[],
+  fault: { path: string; status: number; continued?: boolean },
+  files: InfraFiles = {},
+): Promise<PlanJson> {
+  const served = await serveForTest(objects);
+  served.fake.injectFault({ ...fault, times: Number.POSITIVE_INFINITY });
+  return served.plan(files);
+}
+
+describe("plan against a served cluster: failing lists and unknown usage", () => {
+  it("takes no action when the PDB list is forbidden", async () => {
+    const output = await planWhileFailing([...cluster(), ...fillers(), job("pdb403")], {
+      path: "/apis/policy/v1/poddisruptionbudgets",
+      status: 403,
+    });
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/incomplete/);
+  });
+
+  it("takes no action when the PV list fails, as local storage is then unknown", async () => {
+    const output = await planWhileFailing(
+      [...cluster(FOUR), ...apps()],
+      { path: "/api/v1/persistentvolumes", status: 500 },
+      OVER_MAX,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/incomplete/);
+  });
+
+  it("takes no action when a later page of pods keeps failing", async () => {
+    const output = await planWhileFailing(
+      [...cluster(), ...fillers(), ...manyPods(700), job("page01")],
+      { path: "/api/v1/pods", continued: true, status: 500 },
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/incomplete/);
+  });
+
+  it("retries a transient 500 on the pods list and then plans", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("r50001")]);
+    served.fake.injectFault({ path: "/api/v1/pods", status: 500, times: 1 });
+    const output = await served.plan();
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+
+  it("still adds nodes for pending pods when one node has no metrics, calling usage unknown", async () => {
+    const objects = [...cluster(), ...fillers(), job("nomet1")].filter(
+      (object) => !(object.kind === "NodeMetrics" && nameOf(object) === "talos-worker-2"),
+    );
+    const output = await plan(objects);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(reasons(output)).toMatch(/unknown/);
+  });
+
+  it("takes metrics older than 5 minutes as unknown and scales up on none", async () => {
+    const objects = cluster(WORKERS, {}, { cpu: "3400m", memory: "4Gi" }).map((object) =>
+      object.kind === "NodeMetrics"
+        ? { ...object, timestamp: new Date(Date.now() - 20 * 60_000).toISOString() }
+        : object,
+    );
+    const output = await plan([...objects, ...fillers()], {
+      config: configBeforeRemoval("    scaleUp:\n      window: 0s\n"),
+    });
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/usage unknown/);
+  });
+
+  it("holds while 1 of 3 nodes is not Ready, counting 2 Ready", async () => {
+    const output = await plan([
+      ...cluster(WORKERS, { "talos-worker-3": { ready: false } }),
+      ...fillers(),
+      job("nrdy01"),
+    ]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/2 are Ready/);
+  });
+});
+
+describe("plan against a served cluster: output and errors", () => {
+  it("prints the headline and the diff as text without --json", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("text01")]);
+    const run = await served.run([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("pool/workers: scale up 3 → 4 nodes");
+    expect(run.stdout).toMatch(/^-worker_count {6}= 3$/m);
+    expect(run.stdout).toMatch(/^\+worker_count {6}= 4$/m);
+  });
+
+  it("prints one JSON document: proposals with their key, change and reasons, and notes", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("json01")]);
+    const run = await served.run(["--json"]);
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as PlanJson;
+    expect(Object.keys(output)).toEqual(["proposals", "notes"]);
+    expect(output.proposals).toHaveLength(1);
+    expect(output.proposals[0]).toMatchObject({
+      key: "nodes-workers",
+      triggers: [expect.objectContaining({ kind: "pending-pods" })],
+      holds: [],
+    });
+    expect(output.proposals[0]?.reasons.every((line) => typeof line === "string")).toBe(true);
+    for (const note of output.notes) expect(typeof note.message).toBe("string");
+  });
+
+  it("refuses a bad config with every error at its file:line:column, exit 2", async () => {
+    const served = await serveForTest(cluster());
+    const bad = config({ "min: 1": 'min: "2"', "max: 6": "max: 6\n    cooldwn: 5m" });
+    const run = await served.run(["--json"], { config: bad });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/\.github\/pr-autoscaler\.yml:\d+:\d+: pools\[0\]\.min/);
+    expect(run.stderr).toMatch(
+      /\.github\/pr-autoscaler\.yml:\d+:\d+: pools\[0\]\.cooldwn[^\n]*cooldown/,
+    );
+    expect(run.stdout).toBe("");
+  });
+
+  it("refuses a config that is not valid YAML, naming its line", async () => {
+    const served = await serveForTest(cluster());
+    const run = await served.run(["--json"], {
+      config: CONFIG.replace("    min: 1\n", "    min: 1\n   max: [6\n"),
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/\.github\/pr-autoscaler\.yml:\d+(:\d+)?:/);
+  });
+
+  it("refuses an unknown schedule time zone, naming its line", async () => {
+    const served = await serveForTest(cluster());
+    const run = await served.run(["--json"], {
+      config: configBeforeRemoval(
+        '    schedules:\n      - cron: "0 18 * * 5"\n        timezone: Europe/Berlim\n        duration: 6h\n        min: 4\n',
+      ),
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /\.github\/pr-autoscaler\.yml:\d+:\d+: pools\[0\]\.schedules\[0\]\.timezone/,
+    );
+  });
+
+  it("names the --config file in its errors", async () => {
+    const served = await serveForTest(cluster());
+    const file = join(tempDir(), "alt.yml");
+    writeFileSync(file, config({ "max: 6": "max: -1" }));
+    const run = await served.run(["--config", file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/alt\.yml:\d+:\d+: pools\[0\]\.max/);
+  });
+
+  it("exits 2 on a --now that is not ISO 8601", async () => {
+    const served = await serveForTest(cluster());
+    const run = await served.run(["--now", "friday"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--now");
+  });
+
+  it("exits 2 naming a kubeconfig that does not exist", async () => {
+    const repo = writeInfraRepo(tempDir());
+    const run = await runPlan(repo, join(repo, "no-such-kubeconfig"), ["--json"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("no-such-kubeconfig");
+  });
+
+  it("exits 2 naming a kubeconfig that is not YAML", async () => {
+    const repo = writeInfraRepo(tempDir());
+    const kubeconfig = join(repo, "broken-kubeconfig");
+    writeFileSync(kubeconfig, "clusters: [\n  - name: x\n   server: :::\n");
+    const run = await runPlan(repo, kubeconfig, ["--json"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("broken-kubeconfig");
+  });
+
+  it("exits 1 naming the API server when it is unreachable", async () => {
+    const fake = await FakeKubeApiserver.start();
+    const repo = writeInfraRepo(tempDir());
+    const kubeconfig = await fake.writeKubeconfig(join(repo, "kubeconfig"));
+    await fake.close();
+    const run = await runPlan(repo, kubeconfig, ["--json"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(fake.url.replace("http://", ""));
+  });
+
+  it("exits 1 saying the credentials were refused on 401, without printing the token", async () => {
+    const fake = await FakeKubeApiserver.start({ token: "right-token" });
+    afterTest(() => fake.close());
+    fake.add(...cluster());
+    const repo = writeInfraRepo(tempDir());
+    const kubeconfig = await fake.writeKubeconfig(join(repo, "kubeconfig"), {
+      token: "not-the-right-token",
+    });
+    const run = await runPlan(repo, kubeconfig, ["--json"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("HTTP 401 Unauthorized");
+    expect(run.stderr).toContain("the credentials were refused");
+    expect(run.stderr).not.toContain("not-the-right-token");
+  });
+
+  it("exits 1 saying it cannot list nodes when the list is forbidden", async () => {
+    const served = await serveForTest(cluster());
+    served.fake.injectFault({
+      path: "/api/v1/nodes",
+      status: 403,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const run = await served.run([]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("cannot list nodes");
+    expect(run.stderr).toContain("HTTP 403 Forbidden");
+  });
+
+  it("proposes nothing when the count in the repo is unreadable, and says so", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("cnt001")]);
+    const output = await served.plan({ tfvars: TFVARS.replace("= 3", '= "three"') });
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/current count in the repo is unknown/);
+  });
+
+  it("leaves a repo without a config alone", async () => {
+    const served = await serveForTest(cluster());
+    const run = await served.run(["--json"], { config: null });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ proposals: [] });
+  });
+
+  it("writes a Pulumi stack's count back as a string", async () => {
+    const output = await plan([...cluster(), ...fillers(), job("plm001")], {
+      tfvars: null,
+      config: config({
+        "file: terraform/terraform.tfvars": "file: infra/Pulumi.prod.yaml",
+        "path: worker_count": 'path: config."talos:workerCount"',
+      }),
+      other: {
+        "infra/Pulumi.prod.yaml":
+          'config:\n  talos:workerCount: "3"\n  talos:workerMemory: "16384"\n',
+      },
+    });
+    expect(output.proposals[0]?.changes).toEqual([
+      {
+        file: "infra/Pulumi.prod.yaml",
+        path: 'config."talos:workerCount"',
+        before: "3",
+        after: "4",
+      },
+    ]);
+  });
+});
+
+/** Runs git in `dir` as the operator; `at` dates the commit it makes. */
+function git(dir: string, args: string[], at?: string): void {
+  execFileSync("git", ["-C", dir, ...args], {
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "ops",
+      GIT_AUTHOR_EMAIL: "ops@example.invalid",
+      GIT_COMMITTER_NAME: "ops",
+      GIT_COMMITTER_EMAIL: "ops@example.invalid",
+      ...(at ? { GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at } : {}),
+    },
+    stdio: "pipe",
+  });
+}
+
+/** An infra repo whose tfvars history is real git commits at the given committer times. */
+function gitRepo(commits: { count: number; at: string }[], configText = CONFIG): string {
+  const dir = tempDir("pr-autoscaler-served-git-");
+  git(dir, ["init", "-q", "-b", "main"]);
+  for (const commit of commits) {
+    writeInfraRepo(dir, { tfvars: tfvars(commit.count), config: configText });
+    git(dir, ["add", "-A"]);
+    git(dir, ["commit", "-q", "-m", `worker_count ${commit.count}`], commit.at);
+  }
+  return dir;
+}
+
+/** An infra repo whose count went from `from`, long ago, to `to` at `at`. */
+function changedAt(from: number, to: number, at: string, configText?: string): string {
+  return gitRepo(
+    [
+      { count: from, at: "2026-11-01T10:00:00Z" },
+      { count: to, at },
+    ],
+    configText,
+  );
+}
+
+/** The node created at `created` that became Ready at `readySince`. */
+function joinedAt(raw: Raw, created: string, readySince: string): Raw {
+  (raw.metadata as Raw).creationTimestamp = created;
+  for (const condition of (raw.status as Raw).conditions as Raw[])
+    if (condition.type === "Ready") condition.lastTransitionTime = readySince;
+  return raw;
+}
+
+describe("plan against a served cluster: changes in the repo's git history", () => {
+  const NOW = "2026-11-22T10:00:00Z";
+
+  it("holds a scale-up within the cooldown of the last merged change, then adds the node", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("cool01")]);
+    const dir = changedAt(2, 3, "2026-11-22T09:57:00Z");
+    const output = await served.planRepo(dir, NOW);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/cooldown/);
+    const later = await served.planRepo(dir, "2026-11-22T10:03:00Z");
+    expect(later.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+
+  it("dates a change merged with a merge commit from the merge, not the branch commit", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("merge1")]);
+    const dir = gitRepo([{ count: 3, at: "2026-11-01T10:00:00Z" }]);
+    // The pull request's commit was made two hours before it was merged (review took a while).
+    git(dir, ["checkout", "-q", "-b", "pr-autoscaler/nodes-workers"]);
+    writeFileSync(join(dir, "terraform/terraform.tfvars"), tfvars(4));
+    git(dir, ["commit", "-q", "-am", "workers: 3 → 4"], "2026-11-22T08:00:00Z");
+    git(dir, ["checkout", "-q", "main"]);
+    git(
+      dir,
+      ["merge", "-q", "--no-ff", "-m", "Merge pull request #12", "pr-autoscaler/nodes-workers"],
+      "2026-11-22T09:58:00Z",
+    );
+    const output = await served.planRepo(dir, NOW);
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    // Merged 2 minutes ago: the new node is still expected to join; not "failed".
+    expect(note).not.toMatch(/failed to join/);
+    expect(note).toMatch(/cooldown after the change of 2026-11-22T09:58:00/);
+  });
+
+  it("holds a forced removal within delayAfterScaleUp of the last scale-up", async () => {
+    const served = await serveForTest([...cluster(FOUR), ...apps()]);
+    const dir = changedAt(3, 4, "2026-11-22T09:52:00Z", OVER_MAX.config);
+    const output = await served.planRepo(dir, NOW);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/no scale-down until/);
+  });
+
+  it("holds a removal until delayAfterScaleUp after the new node became Ready", async () => {
+    const objects = [...cluster(FOUR), ...apps()].map((object) =>
+      object.kind === "Node" && nameOf(object) === "talos-worker-4"
+        ? joinedAt(object, "2026-11-22T09:35:00Z", "2026-11-22T09:55:00Z")
+        : object,
+    );
+    const served = await serveForTest(objects);
+    const dir = changedAt(3, 4, "2026-11-22T09:30:00Z", OVER_MAX.config);
+    const held = await served.planRepo(dir, NOW);
+    expect(held.proposals).toEqual([]);
+    expect(poolNote(held)).toMatch(/no scale-down until 2026-11-22T10:05:00/);
+    const after = await served.planRepo(dir, "2026-11-22T10:06:00Z");
+    expect(after.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  });
+
+  it("says a node stopped being Ready when the last change is long past", async () => {
+    const served = await serveForTest([
+      ...cluster(WORKERS, { "talos-worker-3": { ready: false } }),
+      ...fillers(),
+      job("nrdy02"),
+    ]);
+    const dir = gitRepo([{ count: 3, at: "2026-10-01T10:00:00Z" }]);
+    const output = await served.planRepo(dir, NOW);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/failed to join or stopped being Ready/);
+  });
+
+  it("waits for a node joining, then reports it failed after provisionTimeout", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("join01")]);
+    const dir = changedAt(3, 4, "2026-11-22T09:57:00Z");
+    const waiting = await served.planRepo(dir, NOW);
+    expect(waiting.proposals).toEqual([]);
+    expect(poolNote(waiting)).toMatch(
+      /asks for 4 nodes, 3 are Ready, waiting until 2026-11-22T10:12:00/,
+    );
+    const failed = await served.planRepo(dir, "2026-11-22T10:20:00Z");
+    expect(failed.proposals).toEqual([]);
+    expect(poolNote(failed)).toMatch(/failed to join/);
+  });
+
+  it("proposes nothing while a removed node is still there", async () => {
+    const served = await serveForTest([...cluster(FOUR), ...fillers(FOUR), job("leav01")]);
+    const dir = changedAt(4, 3, "2026-11-22T09:50:00Z");
+    const output = await served.planRepo(dir, NOW);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/asks for 3 nodes, 4 are still there/);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * What the `plan` tests against a served cluster share: the cluster they start from, the infra
+ * repo's files, reading the explanation, and closing what a test served once it ends.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach } from "@jest/globals";
+import {
+  CONFIG,
+  ciliumAgent,
+  controlPlane,
+  freshNodeMetrics,
+  type InfraFiles,
+  type NodeOptions,
+  type PlanJson,
+  type PodOptions,
+  pod,
+  type Raw,
+  type Served,
+  serve,
+  TFVARS,
+  worker,
+} from "./served-cluster.ts";
+
+/** The three workers of the pool that TFVARS counts. */
+export const WORKERS = ["talos-worker-1", "talos-worker-2", "talos-worker-3"];
+
+/** Four workers: one more than TFVARS counts. */
+export const FOUR = [...WORKERS, "talos-worker-4"];
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+/** Runs `cleanup` once the current test has ended, whatever its outcome. */
+export function afterTest(cleanup: () => Promise<void> | void): void {
+  cleanups.push(cleanup);
+}
+
+// Every file that imports this module closes what its tests served and wrote, last first.
+afterEach(async () => {
+  const failures: unknown[] = [];
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, "cleaning up after the test failed");
+});
+
+/** A temporary folder removed once the current test has ended. */
+export function tempDir(prefix = "pr-autoscaler-served-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterTest(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Serves `objects` on 127.0.0.1 until the current test has ended. */
+export async function serveForTest(objects: Raw[]): Promise<Served> {
+  const served = await serve(objects);
+  afterTest(() => served.close());
+  return served;
+}
+
+/** Serves `objects` and runs `plan --json` once for an infra repo with these files. */
+export async function plan(
+  objects: Raw[],
+  files: InfraFiles = {},
+  now?: string,
+): Promise<PlanJson> {
+  const served = await serveForTest(objects);
+  return served.plan(files, now);
+}
+
+/** Workers with Cilium on each, fresh metrics, and the control plane. */
+export function cluster(
+  names: readonly string[] = WORKERS,
+  options: Record<string, NodeOptions> = {},
+  usage = { cpu: "600m", memory: "2Gi" },
+): Raw[] {
+  return [
+    controlPlane("talos-cp-1"),
+    freshNodeMetrics("talos-cp-1", "487558164n", "2748180Ki"),
+    ...names.flatMap((name, index) => [
+      worker(name, options[name]),
+      ciliumAgent(name, index),
+      freshNodeMetrics(name, usage.cpu, usage.memory),
+    ]),
+  ];
+}
+
+/** The same options for each named worker, for `cluster`. */
+export function everyWorker(
+  options: NodeOptions,
+  names: readonly string[] = WORKERS,
+): Record<string, NodeOptions> {
+  return Object.fromEntries(names.map((name) => [name, options]));
+}
+
+/** A Running app pod on `node` filling most of its cpu, so pending pods need new nodes. */
+export function filler(node: string, index: number, cpu = "3"): Raw {
+  return pod("media", `plex-7d9c65958-fil${index}x`, {
+    node,
+    owner: { kind: "ReplicaSet", name: "plex-7d9c65958" },
+    cpu,
+    memory: "4Gi",
+  });
+}
+
+/** A filler on each named worker: pending pods of 1500m or more then need new nodes. */
+export function fillers(names: readonly string[] = WORKERS, cpu = "3"): Raw[] {
+  return names.map((node, index) => filler(node, index, cpu));
+}
+
+/** `count` tiny Running pods spread over WORKERS: enough for the pod list to come in pages. */
+export function manyPods(count: number): Raw[] {
+  return Array.from({ length: count }, (_, index) =>
+    pod("batch", `worker-5c6d7e8f9-${index.toString(36).padStart(5, "0")}`, {
+      node: WORKERS[index % 3],
+      owner: { kind: "ReplicaSet", name: "worker-5c6d7e8f9" },
+      cpu: "1m",
+      memory: "1Mi",
+    }),
+  );
+}
+
+/** Light app pods, one on each named worker, so each node has something to evict. */
+export function apps(names: readonly string[] = FOUR): Raw[] {
+  return names.map((node, index) =>
+    pod("default", `echo-server-5d8f7c9b6-ap${index}xx`, {
+      node,
+      owner: { kind: "ReplicaSet", name: "echo-server-5d8f7c9b6" },
+      cpu: "100m",
+      memory: "128Mi",
+    }),
+  );
+}
+
+/** A tdarr transcode node pod (1500m, 2 GiB), Pending unless `options` place it. */
+export function tdarr(suffix: string, options: PodOptions = {}): Raw {
+  return pod("media", `tdarr-node-6d8c7f5b49-${suffix}`, {
+    owner: { kind: "ReplicaSet", name: "tdarr-node-6d8c7f5b49" },
+    cpu: "1500m",
+    memory: "2Gi",
+    ...options,
+  });
+}
+
+/** A small pod on talos-worker-4, the node that goes first when FOUR is above max. */
+export const onWorker4 = { node: "talos-worker-4", cpu: "100m", memory: "128Mi" };
+
+/** TFVARS with `count` workers. */
+export function tfvars(count: number): string {
+  return TFVARS.replace("worker_count      = 3", `worker_count      = ${count}`);
+}
+
+/** CONFIG with each `from` replaced by its `to`; a `from` it lacks is an error in the test. */
+export function config(replace: Record<string, string> = {}): string {
+  let text = CONFIG;
+  for (const [from, to] of Object.entries(replace)) {
+    if (!text.includes(from)) throw new Error(`config has no ${JSON.stringify(from)}`);
+    text = text.replace(from, to);
+  }
+  return text;
+}
+
+/** Four workers where the repo allows three: the highest one goes, whatever the usage. */
+export const OVER_MAX = { tfvars: tfvars(4), config: config({ "max: 6": "max: 3" }) };
+
+/** The pool's explanation when it holds no proposal. */
+export function poolNote(output: PlanJson, pool = "workers"): string {
+  const note = output.notes.find((entry) => entry.subject === `pool/${pool}`);
+  if (!note) throw new Error(`no note for the pool: ${JSON.stringify(output)}`);
+  return note.message;
+}
+
+/** An object's `metadata.name`. */
+export function nameOf(object: Raw): unknown {
+  return (object.metadata as Raw | undefined)?.name;
+}
