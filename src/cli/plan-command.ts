@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ClusterReadError, readSnapshot } from "../cluster/read-snapshot.ts";
+import { usageAt } from "../cluster/snapshot-age.ts";
 import { loadSnapshot } from "../cluster/snapshot-file.ts";
 import type { UsageSource } from "../cluster/usage-source.ts";
 import { decodeUtf8 } from "../editors/text.ts";
@@ -66,7 +67,13 @@ export const planCommand: Command = {
     }
     const now = parseNow(values.now);
     const dir = resolve(io.cwd, values.repo ?? ".");
+    await mustBeDirectory(dir, values.repo ?? ".");
     const repo = localRepo(dir);
+    // A saved snapshot is read first: a bad file is an error even where nothing is planned.
+    const saved =
+      values.snapshot === undefined
+        ? undefined
+        : usageAt(await loadSnapshotFile(io, values.snapshot), now);
     const override =
       values.config === undefined ? undefined : await readConfigFile(io, values.config);
     const configState = await readRepoConfig(repo, override);
@@ -79,10 +86,12 @@ export const planCommand: Command = {
     }
     if (configState.status === "invalid")
       throw new InputError(formatConfigIssues(configState.issues));
-    const snapshot = await loadPlanSnapshot(io, values, {
-      ...(values.now === undefined ? {} : { planningTime: now }),
-      ...(usageSource ? { usageSource } : {}),
-    });
+    const snapshot =
+      saved ??
+      (await readClusterSnapshot(io, values, {
+        ...(values.now === undefined ? {} : { planningTime: now }),
+        ...(usageSource ? { usageSource } : {}),
+      }));
     const result = await planChanges({ repo, config: configState.config, snapshot, now });
     return report(io, values.json, result);
   },
@@ -110,15 +119,25 @@ async function readConfigFile(io: CliIo, file: string): Promise<{ text: string; 
   }
 }
 
-async function loadPlanSnapshot(
+async function loadSnapshotFile(io: CliIo, file: string): Promise<Snapshot> {
+  const { text } = await readConfigFile(io, file);
+  return loadSnapshot(text, file);
+}
+
+async function mustBeDirectory(dir: string, given: string): Promise<void> {
+  try {
+    if ((await stat(dir)).isDirectory()) return;
+  } catch {
+    // Reported below.
+  }
+  throw new UsageError(`--repo ${given}: no such directory`);
+}
+
+async function readClusterSnapshot(
   io: CliIo,
-  values: { snapshot?: string; kubeconfig?: string; context?: string },
+  values: { kubeconfig?: string; context?: string },
   reading: { planningTime?: Date; usageSource?: UsageSource },
 ): Promise<Snapshot> {
-  if (values.snapshot !== undefined) {
-    const { text } = await readConfigFile(io, values.snapshot);
-    return loadSnapshot(text, values.snapshot);
-  }
   try {
     return await readSnapshot({
       ...(values.kubeconfig === undefined

@@ -1,5 +1,6 @@
 import { editValue, readValue } from "../editors/edit-file.ts";
 import type { ScalarValue } from "../editors/value.ts";
+import { InputError } from "../errors.ts";
 import type { ResourcesProposal } from "../rightsizing/resources-proposal.ts";
 import { explainNodeDecision } from "./explain-node-decision.ts";
 import type { NodeDecision } from "./node-decision.ts";
@@ -68,8 +69,10 @@ export function nodeProposals(
       desired === undefined ||
       current === desired
     ) {
+      // A count that cannot be read is a mistake to fix, not a quiet "no change".
+      const broken = decision.holds.some((hold) => hold.kind === "target-unknown");
       output.notes.push({
-        level: "info",
+        level: broken ? "warning" : "info",
         subject,
         message: explainNodeDecision(decision).join("\n"),
       });
@@ -84,7 +87,18 @@ export function nodeProposals(
       });
       continue;
     }
-    output.proposals.push(nodeProposal(decision, text, current, desired));
+    try {
+      output.proposals.push(nodeProposal(decision, text, current, desired));
+    } catch (error) {
+      // One pool's file the editors refuse leaves the other pools' proposals standing.
+      if (!(error instanceof InputError)) throw error;
+      const where = error.location?.line ? ` (${error.location.file}:${error.location.line})` : "";
+      output.notes.push({
+        level: "warning",
+        subject,
+        message: `${decision.pool} wants ${current} → ${desired}, but the change cannot be written: ${error.message}${where}`,
+      });
+    }
   }
   return output;
 }

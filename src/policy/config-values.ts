@@ -11,10 +11,22 @@ export const Percent = z
   .gt(0, { error: "must be more than 0 %" })
   .lte(100, { error: "must be at most 100 %" });
 
-/** A duration written like `90s`, `10m`, `1h30m`, `2d`; parsed to milliseconds. */
+/**
+ * A duration written like `90s`, `10m`, `1h30m`, `2d`, or `0`; parsed to milliseconds. A bare
+ * number other than 0 is refused: seconds or minutes would be a guess.
+ */
 export const Duration = z
-  .string({ error: "expected a duration such as 10m or 1h30m" })
-  .transform((text, ctx) => {
+  .union([z.string(), z.number()], { error: "expected a duration such as 10m or 1h30m" })
+  .transform((value, ctx) => {
+    if (typeof value === "number") {
+      if (value === 0) return 0;
+      ctx.addIssue({
+        code: "custom",
+        message: `${value} has no unit: write it like ${value}s or ${value}m`,
+      });
+      return z.NEVER;
+    }
+    const text = value;
     const ms = parseDuration(text);
     if (ms === undefined) {
       ctx.addIssue({

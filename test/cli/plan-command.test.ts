@@ -43,6 +43,11 @@ function infraRepo(name: string, files: Record<string, string>): string {
   return dir;
 }
 
+/** `plan --json` of `repo` on a saved snapshot, planned for `now`. */
+function planJson(repo: string, snapshot: string, now = TAKEN_AT) {
+  return runCli(["plan", "--repo", repo, "--snapshot", snapshot, "--now", now, "--json"]);
+}
+
 /** Two full workers and pending pods that need a third. */
 function snapshotFile(): string {
   const snapshot = buildSnapshot({
@@ -72,16 +77,7 @@ describe("pr-autoscaler plan", () => {
       "terraform/terraform.tfvars": TFVARS,
       ".github/pr-autoscaler.yml": CONFIG,
     });
-    const run = await runCli([
-      "plan",
-      "--repo",
-      repo,
-      "--snapshot",
-      snapshotFile(),
-      "--now",
-      TAKEN_AT,
-      "--json",
-    ]);
+    const run = await planJson(repo, snapshotFile());
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const output = JSON.parse(run.stdout);
@@ -167,6 +163,108 @@ describe("pr-autoscaler plan", () => {
     const run = await runCli(["plan", "--repo", repo, "--snapshot", bad]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("bad-snapshot.json");
+  });
+
+  /** Three idle workers measured over an hour by Prometheus: a pool that may shrink. */
+  function quietSnapshot(): string {
+    const snapshot = buildSnapshot({
+      nodes: nodes(3, { usage: { cpu: "300m", memory: "1Gi" } }),
+    });
+    const file = join(root, `quiet-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, snapshotToJson(snapshot));
+    return file;
+  }
+  const QUIET_REPO = {
+    "terraform/terraform.tfvars": TFVARS.replace("worker_count  = 2", "worker_count  = 3"),
+    ".github/pr-autoscaler.yml": CONFIG,
+  };
+
+  it("takes a saved snapshot's usage as unknown when planned for long after it was measured", async () => {
+    const repo = infraRepo("stale-usage", QUIET_REPO);
+    const file = quietSnapshot();
+    const then = await planJson(repo, file);
+    // Planned for when it was measured, the idle pool shrinks.
+    expect(JSON.parse(then.stdout).proposals[0]).toMatchObject({ from: 3, direction: "down" });
+    const dayLater = "2025-06-07T12:00:00Z";
+    const later = await planJson(repo, file, dayLater);
+    expect(later.code).toBe(0);
+    const output = JSON.parse(later.stdout);
+    expect(output.proposals).toEqual([]);
+    expect(output.notes[0].message).toMatch(/usage unknown \(worker-1, worker-2, worker-3\)/);
+  });
+
+  it("writes the other pools' proposals when one pool's file cannot be edited", async () => {
+    const repo = infraRepo("one-broken", {
+      "terraform/terraform.tfvars": TFVARS,
+      "counts.yaml": "gpu: &n 0\nspare: *n\n",
+      ".github/pr-autoscaler.yml": `${CONFIG}  - name: gpu
+    target:
+      file: counts.yaml
+      path: gpu
+    selector:
+      matchLabels:
+        gpu: "true"
+    min: 2
+    max: 3
+    newNode:
+      cpu: "8"
+      memory: 32Gi
+`,
+    });
+    const run = await planJson(repo, snapshotFile());
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout);
+    expect(output.proposals).toEqual([
+      expect.objectContaining({ pool: "workers", from: 2, to: 3 }),
+    ]);
+    expect(output.notes).toEqual([
+      expect.objectContaining({
+        level: "warning",
+        subject: "pool/gpu",
+        message: expect.stringMatching(
+          /gpu wants 0 → 2, but the change cannot be written: .*anchor/,
+        ),
+      }),
+    ]);
+  });
+
+  it("warns when the pool's count cannot be read, and accepts a duration written 0", async () => {
+    const repo = infraRepo("missing-count", {
+      "terraform/terraform.tfvars": TFVARS,
+      ".github/pr-autoscaler.yml": CONFIG.replace(
+        "path: worker_count",
+        "path: workers_count",
+      ).concat("    scaleUp:\n      window: 0\n      pendingFor: 0\n"),
+    });
+    const run = await planJson(repo, snapshotFile());
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const note = JSON.parse(run.stdout).notes[0];
+    expect(note).toMatchObject({ level: "warning", subject: "pool/workers" });
+    expect(note.message).toContain("workers_count");
+    const unitless = infraRepo("unitless", {
+      "terraform/terraform.tfvars": TFVARS,
+      ".github/pr-autoscaler.yml": `${CONFIG}    cooldown: 5\n`,
+    });
+    const refused = await runCli(["plan", "--repo", unitless, "--snapshot", snapshotFile()]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/pools\[0\]\.cooldown: 5 has no unit: write it like 5s or 5m/);
+  });
+
+  it("refuses a --repo that is no directory, and a bad snapshot even without a config", async () => {
+    const missing = await runCli([
+      "plan",
+      "--repo",
+      join(root, "no-such-repo"),
+      "--snapshot",
+      snapshotFile(),
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("no-such-repo: no such directory");
+    const repo = infraRepo("no-config-bad-snapshot", { "terraform/terraform.tfvars": TFVARS });
+    const run = await runCli(["plan", "--repo", repo, "--snapshot", join(root, "missing.json")]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("missing.json");
   });
 
   describe("against a Kubernetes API server", () => {

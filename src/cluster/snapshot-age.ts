@@ -1,0 +1,73 @@
+import type { NodeInfo, PodInfo, Snapshot, SnapshotWarning } from "../planning/snapshot.ts";
+import { defaultMetricsMaxAgeSeconds } from "./read-snapshot.ts";
+
+/**
+ * A saved snapshot as it stands at `planningTime`: node and pod usage measured further than
+ * `maxAgeSeconds` from that time (before or after) is removed, with a warning, as the cluster
+ * reader treats stale metrics. Usage is what the pods use now; a snapshot planned on an hour
+ * after it was taken says nothing about that hour, and unknown usage is never read as any
+ * number. The rest (nodes, pods, requests) is kept as it was recorded.
+ */
+export function usageAt(
+  snapshot: Snapshot,
+  planningTime: Date,
+  maxAgeSeconds = defaultMetricsMaxAgeSeconds,
+): Snapshot {
+  const warnings: SnapshotWarning[] = [];
+  const stale = (timestamp: string | undefined): number | undefined => {
+    if (timestamp === undefined) return undefined;
+    const age = (planningTime.getTime() - Date.parse(timestamp)) / 1000;
+    return Math.abs(age) > maxAgeSeconds ? age : undefined;
+  };
+  const nodes = snapshot.nodes.map((node): NodeInfo => {
+    const age = stale(node.usage?.timestamp);
+    if (age === undefined) return node;
+    warnings.push({
+      code: "metrics-stale",
+      message: `usage measured ${describeAge(age)} the time planned for (more than ${maxAgeSeconds}s); treated as unknown`,
+      subject: `node/${node.name}`,
+    });
+    const { usage: _, ...rest } = node;
+    return rest;
+  });
+  let podsAged = 0;
+  const pods = snapshot.pods.map((pod): PodInfo => {
+    if (stale(pod.usage?.timestamp) === undefined) return pod;
+    podsAged++;
+    const { usage: _, ...rest } = pod;
+    return { ...rest, containers: rest.containers.map(({ usage: __, ...c }) => c) };
+  });
+  if (podsAged > 0)
+    warnings.push({
+      code: "metrics-stale",
+      message: `usage of ${podsAged} pod(s) measured more than ${maxAgeSeconds}s from the time planned for; treated as unknown`,
+      subject: "pods",
+    });
+  if (warnings.length === 0) return snapshot;
+  return {
+    ...snapshot,
+    nodes,
+    pods,
+    warnings: [...snapshot.warnings, ...warnings],
+    metrics: {
+      ...snapshot.metrics,
+      nodes: availability(nodes.filter((node) => node.usage).length, nodes.length),
+      pods:
+        podsAged > 0
+          ? availability(pods.filter((pod) => pod.usage).length, podsAged + 1) === "unavailable"
+            ? "unavailable"
+            : "partial"
+          : snapshot.metrics.pods,
+    },
+  };
+}
+
+function describeAge(age: number): string {
+  const seconds = Math.round(Math.abs(age));
+  return age > 0 ? `${seconds}s before` : `${seconds}s after`;
+}
+
+function availability(withUsage: number, all: number): Snapshot["metrics"]["nodes"] {
+  if (withUsage === 0) return "unavailable";
+  return withUsage === all ? "available" : "partial";
+}
