@@ -11,7 +11,15 @@ import type { Snapshot } from "../planning/snapshot.ts";
 const count = z.number().int().nonnegative();
 /** A signed whole number (pod priority may be negative). */
 const integer = z.number().int();
-const timestamp = z.string();
+/** An ISO 8601 time as the API writes them; empty where the object had none. */
+const timestamp = z
+  .string()
+  .refine(
+    (text) => text === "" || (/^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(Date.parse(text))),
+    {
+      error: "expected an ISO 8601 time such as 2026-11-20T08:00:00Z",
+    },
+  );
 
 const Resources = z.object({
   cpu: count.optional(),

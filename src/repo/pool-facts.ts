@@ -45,11 +45,19 @@ async function poolFacts(
     return { pool: pool.name, currentValueProblem: `${file} does not exist in the repo` };
   }
   const current = countAt(text, pool);
-  const lastChange = await lastValueChange(repo, pool, asOf);
+  const commits = await repo.fileCommits(pool.target.file, HISTORY_DEPTH);
+  const lastChange = await lastValueChange(repo, pool, commits, asOf);
   const facts: PoolRepoFacts = { pool: pool.name };
   if (typeof current === "number") facts.currentValue = current;
   else facts.currentValueProblem = `${file} ${path}: ${current.problem}`;
   if (lastChange) facts.lastChange = lastChange;
+  // A checkout whose file says another count than its last commit: the change is not in the
+  // branch yet, so nothing has applied it and no time can be put on it.
+  const committed = commits[0] ? await countAtCommit(repo, pool, commits[0].sha) : undefined;
+  if (typeof current === "number" && committed !== undefined && committed !== current) {
+    delete facts.currentValue;
+    facts.currentValueProblem = `${file} ${path} is ${current} in the working tree but ${committed} in its last commit: commit the change, or plan from a clean checkout`;
+  }
   return facts;
 }
 
@@ -67,21 +75,28 @@ export function countAt(text: string, pool: PoolConfig): number | { problem: str
   return { problem: `expected a whole number of nodes, found ${JSON.stringify(value)}` };
 }
 
-/** The newest commit that changed the pool's count, with the change's direction. */
+/**
+ * The newest commit that changed the pool's count, with the change's direction. When the
+ * history searched is full and none of it changed the count, the change is older than its
+ * oldest commit: that commit's time is used (the latest the change can have been, so cooldowns
+ * and deadlines err on the late side), without a direction.
+ */
 async function lastValueChange(
   repo: RepoReader,
   pool: PoolConfig,
+  commits: readonly FileCommit[],
   asOf: Date | undefined,
 ): Promise<LastChange | undefined> {
-  const commits = await repo.fileCommits(pool.target.file, HISTORY_DEPTH);
+  let oldest: FileCommit | undefined;
   for (const commit of commits) {
     if (asOf && Date.parse(commit.at) > asOf.getTime()) continue;
+    oldest = commit;
     const after = await countAtCommit(repo, pool, commit.sha);
     const before = commit.parent ? await countAtCommit(repo, pool, commit.parent) : undefined;
     if (after === before) continue;
     return changeOf(commit, before, after);
   }
-  return undefined;
+  return commits.length >= HISTORY_DEPTH && oldest ? { at: oldest.at } : undefined;
 }
 
 function changeOf(commit: FileCommit, before?: number, after?: number): LastChange {

@@ -87,6 +87,17 @@ describe("snapshot JSON", () => {
     expect(error.location).toMatchObject({ file: "snap.json", line });
   });
 
+  it("refuses a time that is not ISO 8601, naming where", () => {
+    const data = JSON.parse(snapshotToJson(snapshot)) as Snapshot;
+    expect(loadError(JSON.stringify({ ...data, takenAt: "yesterday" })).message).toBe(
+      "invalid snapshot: takenAt: expected an ISO 8601 time such as 2026-11-20T08:00:00Z",
+    );
+    (data.nodes[0] as { readySince?: string }).readySince = "soon";
+    expect(loadError(JSON.stringify(data)).message).toBe(
+      "invalid snapshot: nodes[0].readySince: expected an ISO 8601 time such as 2026-11-20T08:00:00Z",
+    );
+  });
+
   it("refuses an unknown version and a missing field", () => {
     const data = JSON.parse(snapshotToJson(snapshot)) as Record<string, unknown>;
     expect(loadError(JSON.stringify({ ...data, version: 2 })).message).toContain("version: ");

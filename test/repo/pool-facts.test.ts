@@ -137,6 +137,42 @@ describe("readPoolFacts", () => {
     });
   });
 
+  it("dates a change older than the history searched at its oldest commit, without a direction", async () => {
+    const edits = Array.from({ length: 21 }, (_, i) => ({
+      at: `2026-11-${String(i + 2).padStart(2, "0")}T10:00:00.000Z`,
+      files: { "terraform/terraform.tfvars": `worker_count = 4 # edit ${i}\n` },
+    }));
+    const dir = repoWith([
+      {
+        at: "2026-11-01T10:00:00.000Z",
+        files: { "terraform/terraform.tfvars": "worker_count = 3\n" },
+      },
+      ...edits,
+    ]);
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    // Twenty commits searched (the 3rd to the 22nd): the change is at or before the 3rd.
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 4,
+      lastChange: { at: "2026-11-03T10:00:00.000Z" },
+    });
+  });
+
+  it("refuses a count changed in the working tree but not committed", async () => {
+    const dir = repoWith([
+      {
+        at: "2026-11-01T10:00:00.000Z",
+        files: { "terraform/terraform.tfvars": "worker_count = 3\n" },
+      },
+    ]);
+    writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 4\n");
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    expect(facts[0]?.currentValue).toBeUndefined();
+    expect(facts[0]?.currentValueProblem).toBe(
+      "terraform/terraform.tfvars worker_count is 4 in the working tree but 3 in its last commit: commit the change, or plan from a clean checkout",
+    );
+  });
+
   it("plans as of a time: commits dated after it are not changes yet", async () => {
     const dir = repoWith([
       { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },
