@@ -1,3 +1,5 @@
+import { formatDuration } from "../planning/format.ts";
+import { maxSampleGap } from "../planning/utilisation.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import { baselineAutoscaler } from "./baseline-autoscaler.ts";
 import { type OracleResult, oracle } from "./oracle.ts";
@@ -35,6 +37,8 @@ export interface BacktestReport {
   baseline: RunResult;
   oracle: OracleResult;
   goals: Goal[];
+  /** What makes this run say less than it seems to (a check interval too wide for a window). */
+  warnings: string[];
 }
 
 /**
@@ -62,9 +66,32 @@ export function runBacktest(
     baseline,
     oracle: bound,
     goals: goals(planner, baseline, bound),
+    warnings: intervalWarnings(config, options.intervalMs),
   };
   if (trace.description !== undefined) report.trace.description = trace.description;
   return report;
+}
+
+/**
+ * The planner judges "stayed above/below for a window" on the samples of its earlier checks,
+ * which must be close enough together; checks further apart than that never make a window,
+ * so utilisation would never add or remove a node in the run.
+ */
+function intervalWarnings(config: RepoConfig, intervalMs: number): string[] {
+  const warnings: string[] = [];
+  for (const pool of config.pools) {
+    const windows = [
+      ["scaleUp.window", pool.scaleUp.window],
+      ["scaleDown.unneededTime", pool.scaleDown.unneededTime],
+    ] as const;
+    for (const [key, windowMs] of windows) {
+      if (windowMs === 0 || intervalMs <= maxSampleGap(windowMs)) continue;
+      warnings.push(
+        `${pool.name}: with the planner asked every ${formatDuration(intervalMs)}, its samples are too far apart to show usage staying the same for ${key} ${formatDuration(windowMs)} (at most ${formatDuration(maxSampleGap(windowMs))} apart): in this run utilisation never ${key === "scaleUp.window" ? "adds" : "removes"} a node; use --interval ${formatDuration(maxSampleGap(windowMs))} or less`,
+      );
+    }
+  }
+  return warnings;
 }
 
 function goals(planner: RunResult, baseline: RunResult, bound: OracleResult): Goal[] {

@@ -47,6 +47,7 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
         `  ${(goal.met ? "met" : "not met").padEnd(8)} ${goal.name}: ${figure(goal.value, goal.unit)} vs ${figure(goal.limit, goal.unit)}`,
     ),
   ];
+  for (const warning of report.warnings) lines.push("", `Note: ${warning}.`);
   if (report.oracle.unplaceablePods > 0)
     lines.push(
       "",
@@ -216,6 +217,7 @@ export function backtestJson(report: BacktestReport, configFile: string): unknow
     },
     timeline: timelineJson(report),
     goals: report.goals,
+    warnings: report.warnings,
   };
 }
 

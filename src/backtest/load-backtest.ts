@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { formatPath, type PathSegment } from "../editors/path.ts";
 import { InputError } from "../errors.ts";
@@ -32,7 +32,9 @@ export async function loadBacktestInputs(
   cwd: string,
 ): Promise<BacktestInputs> {
   const trace = parseTrace(await readText(resolve(cwd, traceFile), traceFile), traceFile);
-  const shown = configFile ?? (trace.config ? join(dirname(traceFile), trace.config) : undefined);
+  // The header's config is relative to the trace; an absolute one stays as it is.
+  const shown =
+    configFile ?? (trace.config ? resolveFrom(dirname(traceFile), trace.config) : undefined);
   if (shown === undefined)
     throw new InputError('no repo config: give --config FILE, or "config" in the trace header', {
       file: traceFile,
@@ -84,6 +86,8 @@ export function configTraceIssues(
     const removalProblem = removalIssue(pool.removal, tracePool);
     if (removalProblem)
       issues.push(at(["pools", i, pool.removal.nameTemplate ? "removal" : "name"], removalProblem));
+    for (const [field, problem] of newNodeIssues(pool.newNode, tracePool))
+      issues.push(at(["pools", i, ...(field ? ["newNode", field] : ["name"])], problem));
   });
   for (const tracePool of trace.pools)
     if (!config.pools.some((pool) => pool.name === tracePool.name))
@@ -94,6 +98,10 @@ export function configTraceIssues(
         ),
       );
   return issues;
+}
+
+function resolveFrom(dir: string, path: string): string {
+  return isAbsolute(path) ? path : join(dir, path);
 }
 
 function selectorIssue(
@@ -113,9 +121,44 @@ function selectorIssue(
     )
       return `the selector also recognises the trace's ${other.name} nodes; give it labels only ${pool.name} nodes carry`;
   for (const node of trace.nodes)
-    if (!node.controlPlane && matches(node.labels))
+    if (!node.controlPlane && matches({ "kubernetes.io/hostname": node.name, ...node.labels }))
       return `the selector also recognises the trace's fixed node ${node.name}; give it labels only ${pool.name} nodes carry`;
   return undefined;
+}
+
+/**
+ * A new node's size is the trace's (the simulation adds nodes of that size): a configured size
+ * that differs would have the planner pack for nodes that never come, and a pool that starts
+ * with no node gives the planner nothing to learn the size from.
+ */
+function newNodeIssues(
+  newNode: RepoConfig["pools"][number]["newNode"],
+  pool: TracePool,
+): [field: "cpu" | "memory" | "pods" | undefined, problem: string][] {
+  const issues: [field: "cpu" | "memory" | "pods" | undefined, problem: string][] = [];
+  for (const field of ["cpu", "memory", "pods"] as const) {
+    const configured = newNode[field];
+    const traced = pool.allocatable[field];
+    if (configured !== undefined && configured !== traced)
+      issues.push([
+        field,
+        `${quantity(field, configured)} is not the size of the trace's ${pool.name} nodes (${quantity(field, traced)}): leave newNode.${field} out, or set ${quantity(field, traced)}`,
+      ]);
+  }
+  if (pool.count === 0 && (newNode.cpu === undefined || newNode.memory === undefined))
+    issues.push([
+      undefined,
+      `the trace's ${pool.name} pool starts with no node, so the planner cannot learn a new node's size: set newNode.cpu: ${quantity("cpu", pool.allocatable.cpu)} and newNode.memory: ${quantity("memory", pool.allocatable.memory)}`,
+    ]);
+  return issues;
+}
+
+/** An amount written as the config takes it: cpu in millicores, memory in Gi or Mi. */
+function quantity(field: "cpu" | "memory" | "pods", amount: number): string {
+  if (field === "cpu") return `${amount}m`;
+  if (field === "pods") return String(amount);
+  if (amount % 2 ** 30 === 0) return `${amount / 2 ** 30}Gi`;
+  return amount % 2 ** 20 === 0 ? `${amount / 2 ** 20}Mi` : String(amount);
 }
 
 function removalIssue(

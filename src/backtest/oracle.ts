@@ -1,5 +1,6 @@
 import { type NodeTraits, placementConflict } from "../planning/scheduling.ts";
 import type { PodInfo } from "../planning/snapshot.ts";
+import { poolNodeName } from "./parse-trace.ts";
 import { podInfo } from "./sim-cluster.ts";
 import type { NodeResources, PodArrival, Trace, TracePool, UsageProfile } from "./trace.ts";
 import { arrivalKey } from "./trace.ts";
@@ -108,17 +109,30 @@ function oraclePods(trace: Trace): OraclePod[] {
   return pods;
 }
 
-function demand(pod: OraclePod, now: number): { cpu: number; memory: number } {
+/**
+ * What a live pod needs now: max(request, usage), usage capped at the largest node, as the
+ * simulation caps a node's usage at its allocatable (a pod cannot use more than a node has).
+ */
+function demand(
+  pod: OraclePod,
+  now: number,
+  largest: { cpu: number; memory: number },
+): { cpu: number; memory: number } {
   let current = pod.profiles[0] as OraclePod["profiles"][number];
   for (const entry of pod.profiles) if (entry.from <= now) current = entry;
   const usage = usageAt(current.profile, now - current.from);
   return {
-    cpu: Math.max(pod.arrival.requests.cpu, usage.cpu),
-    memory: Math.max(pod.arrival.requests.memory, usage.memory),
+    cpu: Math.max(pod.arrival.requests.cpu, Math.min(usage.cpu, largest.cpu)),
+    memory: Math.max(pod.arrival.requests.memory, Math.min(usage.memory, largest.memory)),
   };
 }
 
-/** First-fit decreasing; returns the number of nodes opened per pool (trace order). */
+/**
+ * First-fit decreasing; returns the number of nodes opened per pool (trace order). Pods that
+ * only fixed nodes can take go first, so a pod that could use a pool node does not take their
+ * room. A pod left over that would fit some node alone is not counted unplaceable: only one
+ * that no empty node could hold is.
+ */
 function pack(
   trace: Trace,
   live: readonly OraclePod[],
@@ -126,28 +140,38 @@ function pack(
   unplaceable: Set<OraclePod>,
 ): number[] {
   const scale = largestNode(trace);
-  const items = live.map((pod) => ({ pod, need: demand(pod, now) }));
+  const items = live.map((pod) => {
+    const need = demand(pod, now, scale);
+    const poolable = trace.pools.some((pool) => fitsBin(pod.info, need, emptyBin(pool, 0)));
+    return { pod, need, poolable };
+  });
   const size = (need: { cpu: number; memory: number }) =>
     Math.max(need.cpu / scale.cpu, need.memory / scale.memory);
-  items.sort((a, b) => size(b.need) - size(a.need) || a.pod.arrival.line - b.pod.arrival.line);
-  const bins: Bin[] = trace.nodes.map((node) => ({
-    traits: { name: node.name, labels: node.labels, taints: node.taints },
-    free: { ...node.allocatable },
-  }));
+  items.sort(
+    (a, b) =>
+      Number(a.poolable) - Number(b.poolable) ||
+      size(b.need) - size(a.need) ||
+      a.pod.arrival.line - b.pod.arrival.line,
+  );
+  const bins: Bin[] = trace.nodes.map(fixedBin);
   const opened = trace.pools.map(() => 0);
-  for (const { pod, need } of items) {
+  for (const { pod, need, poolable } of items) {
     const bin = bins.find((candidate) => fitsBin(pod.info, need, candidate));
     if (bin) {
       take(bin, need);
       continue;
     }
-    const p = trace.pools.findIndex((pool) => fitsBin(pod.info, need, emptyBin(pool)));
+    const p = trace.pools.findIndex((pool, i) =>
+      fitsBin(pod.info, need, emptyBin(pool, opened[i] ?? 0)),
+    );
     const pool = trace.pools[p];
     if (!pool) {
-      unplaceable.add(pod);
+      const alone =
+        !poolable && trace.nodes.some((node) => fitsBin(pod.info, need, fixedBin(node)));
+      if (!alone) unplaceable.add(pod);
       continue;
     }
-    const fresh = emptyBin(pool);
+    const fresh = emptyBin(pool, opened[p] ?? 0);
     take(fresh, need);
     bins.push(fresh);
     opened[p] = (opened[p] ?? 0) + 1;
@@ -155,10 +179,27 @@ function pack(
   return opened;
 }
 
-function emptyBin(pool: TracePool): Bin {
+function fixedBin(node: Trace["nodes"][number]): Bin {
+  return {
+    traits: {
+      name: node.name,
+      labels: { "kubernetes.io/hostname": node.name, ...node.labels },
+      taints: node.taints,
+    },
+    free: { ...node.allocatable },
+  };
+}
+
+/** The pool's `index`-th node to add, named as Terraform `count` would name it. */
+function emptyBin(pool: TracePool, index: number): Bin {
+  const name = poolNodeName(pool, index);
   return {
     pool,
-    traits: { labels: pool.labels, taints: pool.taints },
+    traits: {
+      name,
+      labels: { "kubernetes.io/hostname": name, ...pool.labels },
+      taints: pool.taints,
+    },
     free: { ...pool.allocatable },
   };
 }

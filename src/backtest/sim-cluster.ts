@@ -34,6 +34,8 @@ export interface SimPod {
   info: PodInfo;
   profile: UsageProfile;
   profileSince: number;
+  /** When it last joined the queue: its arrival, or its eviction (a new pod in Kubernetes). */
+  queuedAt: number;
   node?: SimNode;
   startedAt?: number;
   endsAt?: number;
@@ -68,11 +70,15 @@ export class SimCluster {
       }
   }
 
-  /** Drains and deletes a node: its pods are evicted back to the queue and counted. */
-  removeNode(node: SimNode): void {
+  /**
+   * Drains and deletes a node at `now`: its pods are evicted back to the queue and counted. Each
+   * comes back as its controller's new pod, created now.
+   */
+  removeNode(node: SimNode, now: number): void {
     for (const pod of [...node.pods]) {
       this.unbind(pod);
       this.disrupted += 1;
+      pod.queuedAt = now;
       this.enqueue(pod);
     }
     this.nodes = this.nodes.filter((other) => other !== node);
@@ -88,6 +94,7 @@ export class SimCluster {
       info: podInfo(arrival),
       profile: arrival.usage,
       profileSince: since,
+      queuedAt: arrival.at,
     };
     this.pods.set(key, pod);
     this.enqueue(pod);

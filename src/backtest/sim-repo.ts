@@ -147,7 +147,7 @@ export class SimRepo {
     }
     const doomed = members.filter((node) => (node.index ?? 0) >= desired);
     doomed.sort((a, b) => (b.index ?? 0) - (a.index ?? 0));
-    for (const node of doomed) this.cluster.removeNode(node);
+    for (const node of doomed) this.cluster.removeNode(node, now);
   }
 
   private poolState(pool: string): PoolRepo {

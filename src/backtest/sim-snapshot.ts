@@ -103,13 +103,15 @@ function runningPod(
   return info;
 }
 
+/** A waiting pod, created when it joined the queue (an evicted pod's replacement is new). */
 function pendingPod(pod: SimPod, iso: (ms: number) => string): PodInfo {
   return {
     ...pod.info,
     phase: "Pending",
-    createdAt: iso(pod.arrival.at),
+    createdAt: iso(pod.queuedAt),
     unschedulable: {
       message: "0 nodes are available: Insufficient resources or no matching node.",
+      since: iso(pod.queuedAt),
     },
   };
 }

@@ -130,6 +130,8 @@ function createWorld(trace: Trace, options: SimulationOptions): World {
   for (const node of trace.nodes)
     cluster.addNode({
       ...node,
+      // Every node carries its name as its hostname label, fixed ones too.
+      labels: { "kubernetes.io/hostname": node.name, ...node.labels },
       createdAt: -DAY_MS,
       readyAt: -DAY_MS,
       ready: true,

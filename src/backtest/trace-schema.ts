@@ -144,14 +144,26 @@ export const UsageLine = z
     });
   });
 
-const PodName = z.string().regex(/^(?:[a-z0-9{}][a-z0-9.{}-]*\/)?[a-z0-9{}][a-z0-9.{}-]*$/, {
+/** A pod's `namespace/name` in lower case. */
+const PodName = z.string().regex(/^(?:[a-z0-9][a-z0-9.-]*\/)?[a-z0-9][a-z0-9.-]*$/, {
   error: "expected namespace/name in lower case, e.g. media/plex",
 });
+
+/** A pod arrival's name: as PodName, where `{i}` may stand for the index of each of `count`. */
+const ArrivalName = z
+  .string()
+  .regex(
+    /^(?:(?:[a-z0-9]|\{i\})(?:[a-z0-9.-]|\{i\})*\/)?(?:[a-z0-9]|\{i\})(?:[a-z0-9.-]|\{i\})*$/,
+    {
+      error:
+        "expected namespace/name in lower case, e.g. media/plex ({i} for the index with count)",
+    },
+  );
 
 export const PodLine = z.strictObject({
   type: z.literal("pod"),
   at: TraceTime,
-  name: PodName,
+  name: ArrivalName,
   count: z.number().int().min(1).max(MAX_COUNT).optional(),
   requests: z
     .strictObject({ cpu: CpuAmount.optional(), memory: MemoryAmount.optional() })

@@ -183,6 +183,16 @@ describe("pr-autoscaler backtest", () => {
     expect(reviewed.stdout).toContain("#1 00:00:00 workers 1 → 2, still open (below min 2)");
   });
 
+  it("says when the planner's checks are too far apart for a window to show", async () => {
+    const quiet = await run(["--trace", TINY, "--json"]);
+    expect(JSON.parse(quiet.stdout).warnings).toEqual([]);
+    const { code, stdout } = await run(["--trace", TINY, "--interval", "6m"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      "Note: workers: with the planner asked every 6m, its samples are too far apart to show usage staying the same for scaleUp.window 5m (at most 2m30s apart): in this run utilisation never adds a node; use --interval 2m30s or less.",
+    );
+  });
+
   it("exits 2 with file:line for a bad trace", async () => {
     const { code, stdout, stderr } = await run([
       "--trace",

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { configTraceIssues, loadBacktestInputs } from "../../src/backtest/load-backtest.ts";
 import { InputError } from "../../src/errors.ts";
@@ -22,6 +25,21 @@ describe("loadBacktestInputs", () => {
     expect(inputs.configFile).toBe(`${FIXTURES}/tiny.yml`);
     expect(inputs.trace.name).toBe("tiny");
     expect(inputs.config.pools[0]?.max).toBe(4);
+  });
+
+  it("takes an absolute config path in the header as it is", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "backtest-config-"));
+    try {
+      const config = resolve(FIXTURES, "tiny.yml");
+      const [first, ...rest] = readFileSync(`${FIXTURES}/tiny.jsonl`, "utf8").split("\n");
+      const headerLine = JSON.parse(first as string) as Record<string, unknown>;
+      const file = join(dir, "moved.jsonl");
+      writeFileSync(file, [JSON.stringify({ ...headerLine, config }), ...rest].join("\n"));
+      const inputs = await loadBacktestInputs(file, undefined, process.cwd());
+      expect(inputs.configFile).toBe(config);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reports a bad trace at its line", async () => {
@@ -126,5 +144,52 @@ describe("configTraceIssues", () => {
     expect(check(onlyWorkers)).toContain(
       '2: pools: no pool "gpu": every pool of the trace needs one (set min = max to keep it fixed)',
     );
+  });
+
+  it("wants a new node's size to be the trace's, and given when a pool starts empty", () => {
+    const gpu = [
+      "  - name: gpu",
+      "    target: { file: t.tfvars, path: b }",
+      "    selector: { matchLabels: { pool: gpu } }",
+      "    removal: { nameTemplate: 'gpu-{index}-vm' }",
+      "    max: 3",
+    ];
+    const workers = (extra: string[]) => [
+      "pools:",
+      "  - name: workers",
+      "    target: { file: t.tfvars, path: a }",
+      "    selector: { matchExpressions: [{ key: pool, operator: In, values: [workers] }, { key: kubernetes.io/hostname, operator: NotIn, values: [spare] }] }",
+      "    max: 3",
+      ...extra,
+      ...gpu,
+      "",
+    ];
+    expect(check(workers(["    newNode: { cpu: 16, memory: 16Gi }"]).join("\n"))).toEqual([
+      `6: pools[0].newNode.cpu: 16000m is not the size of the trace's workers nodes (${twoPools.pools[0]?.allocatable.cpu}m): leave newNode.cpu out, or set ${twoPools.pools[0]?.allocatable.cpu}m`,
+    ]);
+    const empty = trace(
+      header({
+        pools: [
+          { ...header().pools[0], count: 0 },
+          {
+            name: "gpu",
+            count: 1,
+            nodeName: "gpu-{index}-vm",
+            node: { cpu: "8", memory: "32Gi", labels: { pool: "gpu" } },
+          },
+        ],
+      }),
+    );
+    const loaded = loadRepoConfig(workers([]).join("\n"), "c.yml");
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    expect(
+      configTraceIssues(loaded.config, workers([]).join("\n"), "c.yml", empty).map(
+        (i) => i.message,
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^the trace's workers pool starts with no node, so the planner cannot learn a new node's size: set newNode\.cpu: \d+m and newNode\.memory: \d+(Gi|Mi)$/,
+      ),
+    ]);
   });
 });

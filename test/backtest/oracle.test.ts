@@ -47,6 +47,33 @@ describe("oracle", () => {
     expect(oracle(busy, options).nodeHours).toBeCloseTo(2, 10);
   });
 
+  it("counts usage up to a node's size, as the simulation caps it", () => {
+    const hog = trace(header(), pod(0, "hog", { requests: { cpu: "1" }, usage: { cpu: "6" } }));
+    const result = oracle(hog, options);
+    expect(result.unplaceablePods).toBe(0);
+    expect(result.nodeHours).toBeCloseTo(1, 10);
+  });
+
+  it("names new pool nodes as Terraform would, so a pod pinned by hostname is placeable", () => {
+    const pinned = trace(
+      header({}, { min: 0 }),
+      pod(0, "a", { nodeSelector: { "kubernetes.io/hostname": "worker-1" } }),
+    );
+    expect(oracle(pinned, options)).toMatchObject({ unplaceablePods: 0 });
+  });
+
+  it("packs the pods only a fixed node can take before those a pool node could", () => {
+    const nas = trace(
+      header({ nodes: [{ name: "nas", cpu: "4", memory: "16Gi", labels: { role: "nas" } }] }),
+      pod(0, "pinned", { requests: { cpu: "2" }, nodeSelector: { role: "nas" } }),
+      pod(0, "flex", { requests: { cpu: "3" } }),
+    );
+    const result = oracle(nas, options);
+    expect(result.unplaceablePods).toBe(0);
+    // flex goes on a pool node, pinned on the nas.
+    expect(result.nodeHours).toBeCloseTo(1, 10);
+  });
+
   it("packs first-fit decreasing: small pods fill the room big ones leave", () => {
     // 3 + 1 and 3 + 1 fit two 4-cpu nodes; in arrival order first-fit would need three.
     const mixed = trace(

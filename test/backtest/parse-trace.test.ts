@@ -185,9 +185,12 @@ describe("readTrace: errors name the line", () => {
     ]);
   });
 
-  it("wants count beside {i} in a pod name", () => {
+  it("wants count beside {i} in a pod name, and no other braces", () => {
     expect(located(jsonLines(header(), pod(0, "job-{i}")))).toEqual([
       "2: name: {i} numbers the pods of a count: give count, or leave {i} out",
+    ]);
+    expect(located(jsonLines(header(), pod(0, "we{b}")))).toEqual([
+      "2: name: expected namespace/name in lower case, e.g. media/plex ({i} for the index with count)",
     ]);
   });
 

@@ -173,10 +173,31 @@ describe("simulate: a scale-down drains the node", () => {
     expect(result.metrics.podsDisrupted).toBe(2);
   });
 
+  it("shows an evicted pod as a new pod, waiting since the drain", () => {
+    const evicted = autoscaler.views[2]?.snapshot.pods.find((pod) => pod.name === "b");
+    expect(evicted).toMatchObject({
+      phase: "Pending",
+      createdAt: "2025-06-06T00:02:00.000Z",
+      unschedulable: { since: "2025-06-06T00:02:00.000Z" },
+    });
+  });
+
   it("counts the evicted pod pending from the apply to the end", () => {
     expect(result.metrics.pendingPodMinutes).toBeCloseTo((3600 - 120) / 60, 10);
     expect(result.metrics.nodeHours).toBeCloseTo((3600 + 120) / 3600, 10);
     expect(result.changes).toEqual([{ pool: "workers", at: 120_000, from: 2, to: 1 }]);
+  });
+});
+
+describe("simulate: fixed nodes", () => {
+  it("carry their name as kubernetes.io/hostname, so a pod pinned to one runs there", () => {
+    const pinned = trace(
+      header({ nodes: [{ name: "nas", cpu: "4", memory: "16Gi", labels: { role: "nas" } }] }),
+      pod(0, "backup", { nodeSelector: { "kubernetes.io/hostname": "nas" } }),
+    );
+    const autoscaler = scriptedAutoscaler({});
+    simulate(pinned, autoscaler);
+    expect(podNames(autoscaler.views[1] as never)).toEqual(["backup:Running:nas"]);
   });
 });
 
