@@ -248,7 +248,9 @@ describe("pr-autoscaler plan", () => {
     });
     const refused = await runCli(["plan", "--repo", unitless, "--snapshot", snapshotFile()]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/pools\[0\]\.cooldown: 5 has no unit: write it like 5s or 5m/);
+    expect(refused.stderr).toMatch(
+      /pools\[0\]\.cooldown: expected a duration such as 10m or 1h30m/,
+    );
   });
 
   it("refuses a --repo that is no directory, and a bad snapshot even without a config", async () => {

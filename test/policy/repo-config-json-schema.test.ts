@@ -18,6 +18,7 @@ describe("repoConfigJsonSchema", () => {
   it("describes the config as users write it: strict objects, durations and quantities as text", () => {
     interface Node {
       type?: string | string[];
+      anyOf?: unknown[];
       default?: unknown;
       maximum?: number;
       required?: string[];
@@ -32,7 +33,11 @@ describe("repoConfigJsonSchema", () => {
     expect(schema.additionalProperties).toBe(false);
     const pool = schema.properties.pools.items;
     expect(pool.required).toEqual(["name", "target", "max"]);
-    expect(pool.properties.cooldown).toMatchObject({ type: "string", default: "5m" });
+    // A duration is text, or the number 0.
+    expect(pool.properties.cooldown).toMatchObject({
+      anyOf: [{ type: "string" }, { type: "number", const: 0 }],
+      default: "5m",
+    });
     expect(pool.properties.newNode?.properties.memory?.type).toEqual(["string", "number"]);
     expect(pool.properties.scaleUp?.properties.cpu).toMatchObject({ default: 80, maximum: 100 });
     expect(pool.properties.newNode?.additionalProperties).toBe(false);
