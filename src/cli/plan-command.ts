@@ -26,7 +26,8 @@ not). Nothing is written: proposals are printed with the diff the pull request w
 
 Options:
   --repo DIR         the infra repo checkout (default: the current directory)
-  --snapshot F       plan from a saved snapshot (pr-autoscaler snapshot --out F)
+  --snapshot F       plan from a saved snapshot (pr-autoscaler snapshot --out F), as of the
+                     time it was taken unless --now is given
   --kubeconfig F     read the cluster with this kubeconfig (default: $KUBECONFIG, ~/.kube/config,
                      in-cluster); --context C picks a context
   --config F         the repo config to use instead of DIR/${REPO_CONFIG_PATH}
@@ -65,15 +66,15 @@ export const planCommand: Command = {
         "--prometheus reads usage while reading the cluster; a saved snapshot already holds its usage (take it with snapshot --prometheus)",
       );
     }
-    const now = parseNow(values.now);
     const dir = resolve(io.cwd, values.repo ?? ".");
     await mustBeDirectory(dir, values.repo ?? ".");
     const repo = localRepo(dir);
     // A saved snapshot is read first: a bad file is an error even where nothing is planned.
-    const saved =
-      values.snapshot === undefined
-        ? undefined
-        : usageAt(await loadSnapshotFile(io, values.snapshot), now);
+    const file =
+      values.snapshot === undefined ? undefined : await loadSnapshotFile(io, values.snapshot);
+    // A saved snapshot is planned as of when it was taken, unless --now says otherwise.
+    const now = values.now === undefined && file ? takenAt(file) : parseNow(values.now);
+    const saved = file ? usageAt(file, now) : undefined;
     const override =
       values.config === undefined ? undefined : await readConfigFile(io, values.config);
     const configState = await readRepoConfig(repo, override);
@@ -96,6 +97,11 @@ export const planCommand: Command = {
     return report(io, values.json, result);
   },
 };
+
+function takenAt(snapshot: Snapshot): Date {
+  const at = Date.parse(snapshot.takenAt);
+  return Number.isNaN(at) ? new Date() : new Date(at);
+}
 
 function parseNow(text: string | undefined): Date {
   if (text === undefined) return new Date();

@@ -191,6 +191,9 @@ describe("pr-autoscaler plan", () => {
     const output = JSON.parse(later.stdout);
     expect(output.proposals).toEqual([]);
     expect(output.notes[0].message).toMatch(/usage unknown \(worker-1, worker-2, worker-3\)/);
+    // Without --now, a saved snapshot is planned as of when it was taken.
+    const replay = await runCli(["plan", "--repo", repo, "--snapshot", file, "--json"]);
+    expect(JSON.parse(replay.stdout).proposals[0]).toMatchObject({ from: 3, direction: "down" });
   });
 
   it("writes the other pools' proposals when one pool's file cannot be edited", async () => {
