@@ -45,6 +45,16 @@ export function parseGoDuration(text: string): number | undefined {
 }
 
 /**
+ * How many seconds a sample taken at `at` (ms) lies before `time` (negative: after), when that
+ * is more than `maxAgeSeconds` either way; undefined while it is fresh. A little ahead is clock
+ * skew; days ahead is not a measurement of that time.
+ */
+export function staleBy(at: number, time: Date, maxAgeSeconds: number): number | undefined {
+  const age = (time.getTime() - at) / 1000;
+  return Math.abs(age) > maxAgeSeconds ? age : undefined;
+}
+
+/**
  * The common part of NodeMetrics and PodMetrics: when and over what window. Undefined, with a
  * warning, when the sample is stale or has no readable timestamp.
  */
@@ -59,12 +69,12 @@ function readSample(raw: Raw, subject: string, context: MetricsContext): Usage |
     );
     return undefined;
   }
-  // A sample is fresh within maxAgeSeconds of the read, either way (a little ahead is clock
-  // skew; days ahead is not a measurement of now), or of the time planned for.
-  const age = (context.now.getTime() - at) / 1000;
-  const near = (seconds: number) => Math.abs(seconds) <= context.maxAgeSeconds;
-  const planned = context.planningTime ? (context.planningTime.getTime() - at) / 1000 : undefined;
-  if (!near(age) && !(planned !== undefined && near(planned))) {
+  // A sample is fresh within maxAgeSeconds of the read, or of the time planned for.
+  const age = staleBy(at, context.now, context.maxAgeSeconds);
+  const planned = context.planningTime
+    ? staleBy(at, context.planningTime, context.maxAgeSeconds)
+    : age;
+  if (age !== undefined && planned !== undefined) {
     context.warnings.add(
       "metrics-stale",
       age > 0

@@ -1,4 +1,5 @@
 import type { NodeInfo, PodInfo, Snapshot, SnapshotWarning } from "../planning/snapshot.ts";
+import { staleBy } from "./metrics-usage.ts";
 import { defaultMetricsMaxAgeSeconds } from "./read-snapshot.ts";
 
 /**
@@ -14,11 +15,10 @@ export function usageAt(
   maxAgeSeconds = defaultMetricsMaxAgeSeconds,
 ): Snapshot {
   const warnings: SnapshotWarning[] = [];
-  const stale = (timestamp: string | undefined): number | undefined => {
-    if (timestamp === undefined) return undefined;
-    const age = (planningTime.getTime() - Date.parse(timestamp)) / 1000;
-    return Math.abs(age) > maxAgeSeconds ? age : undefined;
-  };
+  const stale = (timestamp: string | undefined): number | undefined =>
+    timestamp === undefined
+      ? undefined
+      : staleBy(Date.parse(timestamp), planningTime, maxAgeSeconds);
   const nodes = snapshot.nodes.map((node): NodeInfo => {
     const age = stale(node.usage?.timestamp);
     if (age === undefined) return node;
@@ -53,11 +53,11 @@ export function usageAt(
       ...snapshot.metrics,
       nodes: availability(nodes.filter((node) => node.usage).length, nodes.length),
       pods:
-        podsAged > 0
-          ? availability(pods.filter((pod) => pod.usage).length, podsAged + 1) === "unavailable"
-            ? "unavailable"
-            : "partial"
-          : snapshot.metrics.pods,
+        podsAged === 0
+          ? snapshot.metrics.pods
+          : pods.some((pod) => pod.usage)
+            ? "partial"
+            : "unavailable",
     },
   };
 }

@@ -340,7 +340,8 @@ function neverFits(
   return resource ? { reason: "too-large", resource } : undefined;
 }
 
-function pendingPod(pod: PodInfo): PendingPod {
+/** A pending pod as the report lists it: its key, requests and the scheduler's message. */
+export function pendingPod(pod: PodInfo): PendingPod {
   const info: PendingPod = {
     pod: podKey(pod),
     cpu: pod.requests.cpu ?? 0,

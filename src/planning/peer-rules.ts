@@ -7,8 +7,8 @@ import {
   affinityPlacement,
   placeInDomains,
 } from "./pod-affinity.ts";
-import type { PodInfo, Taint } from "./snapshot.ts";
-import type { PeerBin } from "./topology-domain.ts";
+import type { PodInfo } from "./snapshot.ts";
+import type { RuleBin } from "./topology-domain.ts";
 import {
   placeSpread,
   type SpreadPlacement,
@@ -18,11 +18,6 @@ import {
 
 /** Why a rule that depends on the other pods keeps a pod off a node. */
 export type PeerConflict = AffinityConflict | "topology-spread" | "host-ports";
-
-/** A bin as these rules see it: its name, labels and taints. */
-export interface RuleBin extends PeerBin {
-  traits: PeerBin["traits"] & { taints: readonly Taint[] };
-}
 
 /**
  * The scheduling rules whose answer depends on the pods already on a node or in its topology

@@ -43,7 +43,7 @@ export function affinityPlacement(
     if (except.includes(name)) continue;
     const bin: PeerBin = { name, traits: node };
     for (const pod of index.podsByNode.get(name) ?? [])
-      if (pod.deletingSince === undefined && !leaving.has(pod)) addToDomains(placement, pod, bin);
+      if (pod.deletingSince === undefined && !leaving.has(pod)) placeInDomains(placement, pod, bin);
   }
   return placement;
 }
@@ -84,12 +84,8 @@ export function affinityConflict(
   return undefined;
 }
 
-/** Records `pod` as placed on `bin`, so later placements see it. */
+/** Records `pod` as on `bin` (running there, or placed), so later placements see it. */
 export function placeInDomains(placement: AffinityPlacement, pod: PodInfo, bin: PeerBin): void {
-  addToDomains(placement, pod, bin);
-}
-
-function addToDomains(placement: AffinityPlacement, pod: PodInfo, bin: PeerBin): void {
   for (const [key, byValue] of placement.domains) {
     const value = domainOf(bin, key);
     if (value !== undefined) push(byValue, value, pod);

@@ -3,7 +3,7 @@ import { raisingSchedule } from "./bounds.ts";
 import { podKey } from "./cluster-index.ts";
 import type { Resource, Trigger } from "./node-decision.ts";
 import { newNodeRoom } from "./node-shape.ts";
-import { disabledPendingReport, type PackResult, packPendingPods } from "./packing.ts";
+import { disabledPendingReport, type PackResult, packPendingPods, pendingPod } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
 import type { PodInfo } from "./snapshot.ts";
@@ -153,13 +153,7 @@ function packPending(
   result.considered = pods.length;
   result.expendable = pods
     .filter((pod) => isExpendable(pod, cutoff))
-    .map((pod) => ({
-      pod: podKey(pod),
-      cpu: pod.requests.cpu ?? 0,
-      memory: pod.requests.memory ?? 0,
-      priority: pod.priority ?? 0,
-      below: cutoff,
-    }));
+    .map((pod) => ({ ...pendingPod(pod), priority: pod.priority ?? 0, below: cutoff }));
   return result;
 }
 

@@ -1,4 +1,4 @@
-import type { HostPort } from "./snapshot.ts";
+import type { HostPort, Taint } from "./snapshot.ts";
 
 /** Every node carries it with its own name: a topology domain of one node. */
 export const HOSTNAME_LABEL = "kubernetes.io/hostname";
@@ -15,6 +15,11 @@ export interface PeerBin {
     /** For a node still to be added: the host ports its DaemonSet pods will take. */
     daemonSetHostPorts?: readonly HostPort[];
   };
+}
+
+/** A bin with the taints the topology spread taint policy may look at. */
+export interface RuleBin extends PeerBin {
+  traits: PeerBin["traits"] & { taints: readonly Taint[] };
 }
 
 /** The bin's value of `key`; a node still to be added is a hostname domain of its own. */

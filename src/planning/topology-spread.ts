@@ -5,19 +5,14 @@ import {
   matchesRequiredAffinity,
   toleratesTaints,
 } from "./scheduling.ts";
-import type { PodInfo, Taint, TopologySpreadConstraint } from "./snapshot.ts";
-import { binKey, domainOf, type PeerBin } from "./topology-domain.ts";
-
-/** A bin with the taints the taint policy may look at. */
-interface SpreadBin extends PeerBin {
-  traits: PeerBin["traits"] & { taints: readonly Taint[] };
-}
+import type { PodInfo, TopologySpreadConstraint } from "./snapshot.ts";
+import { binKey, domainOf, type RuleBin } from "./topology-domain.ts";
 
 /** The matching pods per eligible domain for one constraint of one kind of pod. */
 interface SpreadCount {
   constraint: TopologySpreadConstraint;
   /** Whether a bin's node counts for the constraint (the node affinity and taint policies). */
-  eligible: (bin: SpreadBin) => boolean;
+  eligible: (bin: RuleBin) => boolean;
   /** Whether a pod is one the constraint counts. */
   counts: (pod: PodInfo) => boolean;
   perDomain: Map<string, number>;
@@ -31,7 +26,7 @@ interface SpreadCount {
  * built per constraint and pod kind on first use and kept up to date.
  */
 export interface SpreadPlacement {
-  bins: SpreadBin[];
+  bins: RuleBin[];
   /** Pods per bin (by `binKey`), the leaving ones left out. */
   pods: Map<string, PodInfo[]>;
   entries: Map<string, SpreadCount>;
@@ -63,7 +58,7 @@ export function spreadPlacement(
  * topology key, or its domain would then hold more than `maxSkew` matching pods above the
  * emptiest eligible domain (taken as 0 while there are fewer domains than `minDomains`).
  */
-export function spreadConflict(placement: SpreadPlacement, pod: PodInfo, bin: SpreadBin): boolean {
+export function spreadConflict(placement: SpreadPlacement, pod: PodInfo, bin: RuleBin): boolean {
   for (const constraint of pod.topologySpread ?? []) {
     const domain = domainOf(bin, constraint.topologyKey);
     if (domain === undefined) return true;
@@ -79,7 +74,7 @@ export function spreadConflict(placement: SpreadPlacement, pod: PodInfo, bin: Sp
 }
 
 /** Records `pod` as placed on `bin` in every count it belongs to. */
-export function placeSpread(placement: SpreadPlacement, pod: PodInfo, bin: SpreadBin): void {
+export function placeSpread(placement: SpreadPlacement, pod: PodInfo, bin: RuleBin): void {
   let pods = placement.pods.get(binKey(bin));
   if (!pods) {
     pods = [];
@@ -121,7 +116,7 @@ function entryFor(
   return entry;
 }
 
-function add(entry: SpreadCount, bin: SpreadBin, pods: readonly PodInfo[]): void {
+function add(entry: SpreadCount, bin: RuleBin, pods: readonly PodInfo[]): void {
   if (!entry.eligible(bin)) return;
   const domain = domainOf(bin, entry.constraint.topologyKey);
   if (domain === undefined) return;

@@ -94,20 +94,26 @@ class MemoryLeaseStore implements LeaseStore {
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
+/** An elector `identity` on a manual clock and an in-memory Lease: 15 s lease, 10 s deadline. */
+function electorOn(identity: string) {
+  const clock = new ManualClock();
+  const store = new MemoryLeaseStore();
+  const elector = createLeaderElector({
+    store,
+    identity,
+    log: silent,
+    clock,
+    random: () => 0,
+    leaseDurationSeconds: 15,
+    renewDeadlineMs: 10_000,
+    retryPeriodMs: 2_000,
+  });
+  return { clock, store, elector };
+}
+
 describe("leader election and the wall clock", () => {
   it("a wall clock stepped back during a renewal does not stretch the renew deadline", async () => {
-    const clock = new ManualClock();
-    const store = new MemoryLeaseStore();
-    const elector = createLeaderElector({
-      store,
-      identity: "a",
-      log: silent,
-      clock,
-      random: () => 0,
-      leaseDurationSeconds: 15,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
-    });
+    const { clock, store, elector } = electorOn("a");
     elector.start();
     await clock.advance(0);
     expect(elector.isLeader()).toBe(true);
@@ -130,18 +136,7 @@ describe("leader election and the wall clock", () => {
   });
 
   it("a wall clock stepped forward does not make a renewed Lease look expired", async () => {
-    const clock = new ManualClock();
-    const store = new MemoryLeaseStore();
-    const follower = createLeaderElector({
-      store,
-      identity: "b",
-      log: silent,
-      clock,
-      random: () => 0,
-      leaseDurationSeconds: 15,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
-    });
+    const { clock, store, elector: follower } = electorOn("b");
     const time = "2026-01-01T00:00:00.000000Z";
     store.lease = {
       record: {

@@ -19,6 +19,7 @@ import { ClusterReadError } from "../../src/cluster/read-snapshot.ts";
 import { InputError } from "../../src/errors.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { cluster } from "../reconcile/support/infra.ts";
+import { reconcileResult } from "./support/reconcile-result.ts";
 import { type Scrape, scrape } from "./support/scrape.ts";
 
 const REPOSITORY = "octocat/infra";
@@ -42,31 +43,12 @@ async function served(metrics: AppMetrics): Promise<() => Promise<Scrape>> {
   return () => scrape(url);
 }
 
-function result(overrides: Partial<ReconcileResult> = {}): ReconcileResult {
-  return {
-    repository: REPOSITORY,
-    status: "ok",
-    head: "0123456789abcdef0123456789abcdef01234567",
-    pullRequests: [],
-    merges: [],
-    commands: [],
-    dashboard: "unchanged",
-    notes: [],
-    errors: [],
-    paused: false,
-    decisions: [],
-    planned: [],
-    proposals: [],
-    ...overrides,
-  };
-}
-
 describe("reconcile metrics", () => {
   it("counts the bot's pull requests opened, updated, closed and merged, by kind", async () => {
     const metrics = createAppMetrics();
     const read = await served(metrics);
     metrics.observe(
-      result({
+      reconcileResult({
         pullRequests: [
           { key: "nodes-workers", action: "created", number: 7 },
           { key: "resources-media-plex", action: "updated", number: 8 },
@@ -107,7 +89,7 @@ describe("reconcile metrics", () => {
     const metrics = createAppMetrics();
     const read = await served(metrics);
     metrics.observe(
-      result({
+      reconcileResult({
         proposals: [
           { key: "nodes-workers", kind: "nodes", direction: "up" },
           { key: "resources-media-plex", kind: "resources", direction: "down" },
@@ -129,7 +111,7 @@ describe("reconcile metrics", () => {
 
     // The next plan wants less: the gauge follows it.
     metrics.observe(
-      result({ proposals: [{ key: "nodes-workers", kind: "nodes", direction: "down" }] }),
+      reconcileResult({ proposals: [{ key: "nodes-workers", kind: "nodes", direction: "down" }] }),
       1,
     );
     const second = await read();
@@ -138,10 +120,10 @@ describe("reconcile metrics", () => {
     expect(proposals(second, "resources", "down")).toBe(0);
 
     // A run that stopped before planning: unknown, so no sample rather than zero.
-    metrics.observe(result({ status: "cluster-error" }), 1);
+    metrics.observe(reconcileResult({ status: "cluster-error" }), 1);
     expect((await read()).all("pr_autoscaler_proposals")).toEqual([]);
     metrics.observe(
-      result({ proposals: [{ key: "nodes-workers", kind: "nodes", direction: "up" }] }),
+      reconcileResult({ proposals: [{ key: "nodes-workers", kind: "nodes", direction: "up" }] }),
       1,
     );
     metrics.failed(REPOSITORY, 2);
@@ -163,8 +145,8 @@ describe("repositories no longer managed", () => {
     const proposals: ReconcileResult["proposals"] = [
       { key: "nodes-workers", kind: "nodes", direction: "up" },
     ];
-    metrics.observe(result({ proposals }), 1);
-    metrics.observe(result({ proposals, repository: "octocat/lab" }), 1);
+    metrics.observe(reconcileResult({ proposals }), 1);
+    metrics.observe(reconcileResult({ proposals, repository: "octocat/lab" }), 1);
     metrics.managed(["Octocat/Infra"]);
     const after = await read();
     const repositories = (name: string) =>

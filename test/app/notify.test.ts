@@ -7,12 +7,12 @@ import { pino } from "pino";
 import { createNotifier, postNotification, reconcileNotifications } from "../../src/app/notify.ts";
 import { readAppSettings } from "../../src/app/settings.ts";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
-import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { FakeGitHub } from "../reconcile/support/fake-github.ts";
 import { cluster, infraFiles, NOW } from "../reconcile/support/infra.ts";
 import { mockGitHub } from "../support/github.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
 import { testAppSettings } from "./support/app-settings.ts";
+import { reconcileResult } from "./support/reconcile-result.ts";
 
 /** The path of a Slack incoming webhook holds its secret. */
 const HOOK_PATH = "/services/T0001/B0002/hooktokenXXXXXXXXXXXXXXXX";
@@ -76,25 +76,6 @@ function captured(): { log: pino.Logger; text: () => string } {
   return { log: pino({ level: "debug" }, stream), text: () => chunks.join("") };
 }
 
-function result(overrides: Partial<ReconcileResult> = {}): ReconcileResult {
-  return {
-    repository: "octocat/infra",
-    status: "ok",
-    head: "0123456789abcdef0123456789abcdef01234567",
-    pullRequests: [],
-    merges: [],
-    commands: [],
-    dashboard: "unchanged",
-    notes: [],
-    errors: [],
-    paused: false,
-    decisions: [],
-    planned: [],
-    proposals: [],
-    ...overrides,
-  };
-}
-
 const PULL = "https://github.com/octocat/infra/pull";
 
 describe("posting to an incoming webhook", () => {
@@ -148,7 +129,7 @@ describe("posting to an incoming webhook", () => {
 describe("what a reconcile tells", () => {
   it("names scale-up, scale-down and right-sizing pull requests opened, and those merged", () => {
     const texts = reconcileNotifications(
-      result({
+      reconcileResult({
         proposals: [
           { key: "nodes-workers", kind: "nodes", direction: "up" },
           { key: "nodes-gpu", kind: "nodes", direction: "down" },
@@ -203,7 +184,9 @@ describe("what a reconcile tells", () => {
   it("tells nothing for a reconcile that changed nothing", () => {
     expect(
       reconcileNotifications(
-        result({ pullRequests: [{ key: "nodes-workers", action: "unchanged", number: 7 }] }),
+        reconcileResult({
+          pullRequests: [{ key: "nodes-workers", action: "unchanged", number: 7 }],
+        }),
       ),
     ).toEqual([]);
   });
@@ -214,21 +197,21 @@ describe("the notifier", () => {
     const hook = await receiver();
     const { log } = captured();
     const notifier = createNotifier({ url: hook.url, log });
-    const clusterError = result({
+    const clusterError = reconcileResult({
       status: "cluster-error",
       errors: ["cluster: cannot list nodes: connect ECONNREFUSED 10.0.0.1:6443"],
     });
     await notifier.reconciled(clusterError);
     await notifier.failed("octocat/infra", new Error("GitHub answered 502"));
     // A success in between: the count starts again.
-    await notifier.reconciled(result());
+    await notifier.reconciled(reconcileResult());
     await notifier.reconciled(clusterError);
     await notifier.reconciled(clusterError);
     expect(hook.posts).toEqual([]);
     await notifier.failed("octocat/infra", new Error("GitHub answered 502"));
     await notifier.reconciled(clusterError);
-    await notifier.reconciled(result());
-    await notifier.reconciled(result());
+    await notifier.reconciled(reconcileResult());
+    await notifier.reconciled(reconcileResult());
     await notifier.idle();
     expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
       "octocat/infra: reconcile failed 3 times in a row: GitHub answered 502",
@@ -241,11 +224,14 @@ describe("the notifier", () => {
     const { log } = captured();
     let leader = false;
     const notifier = createNotifier({ url: hook.url, log, tellsHealth: () => leader });
-    const clusterError = result({ status: "cluster-error", errors: ["cluster: unreachable"] });
+    const clusterError = reconcileResult({
+      status: "cluster-error",
+      errors: ["cluster: unreachable"],
+    });
     for (let i = 0; i < 3; i++) await notifier.reconciled(clusterError);
-    await notifier.reconciled(result());
+    await notifier.reconciled(reconcileResult());
     await notifier.reconciled(
-      result({
+      reconcileResult({
         pullRequests: [{ key: "nodes-workers", action: "created", number: 7, url: `${PULL}/7` }],
       }),
     );
@@ -270,7 +256,7 @@ describe("the notifier", () => {
     });
     await expect(
       notifier.reconciled(
-        result({
+        reconcileResult({
           pullRequests: [{ key: "nodes-workers", action: "created", number: 7, url: `${PULL}/7` }],
         }),
       ),

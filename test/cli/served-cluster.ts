@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { type CliRun, runCli } from "../support/cli.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { nodeMetrics, podMetrics } from "../support/kube-fixtures.ts";
+import type { PlanJson } from "../support/plan-json.ts";
 
 export type Raw = Record<string, unknown>;
 
@@ -437,21 +438,7 @@ export const CONFIG = `pools:
       indexBase: 1
 `;
 
-export interface PlanJson {
-  proposals: {
-    kind: string;
-    key: string;
-    pool?: string;
-    from?: number;
-    to?: number;
-    direction?: string;
-    changes: { file: string; path: string; before: unknown; after: unknown }[];
-    reasons: string[];
-    triggers?: Raw[];
-    holds?: Raw[];
-  }[];
-  notes: { level: string; subject?: string; message: string }[];
-}
+export type { PlanJson };
 
 /** The infra repo's files: `null` leaves one out, `other` adds more by path. */
 export interface InfraFiles {

@@ -13,24 +13,9 @@ import { loadRepoConfig } from "../../src/policy/load-repo-config.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../../src/policy/repo-config.ts";
 import { planRightsizing, type RightsizingPlan } from "../../src/rightsizing/plan-rightsizing.ts";
 import { runCli } from "../support/cli.ts";
+import type { PlanJson } from "../support/plan-json.ts";
 import { EXAMPLE_DIR, RECORDED_AT, SNAPSHOT_FILE } from "./example-cluster.ts";
 import { copyExample, exampleFiles } from "./example-repo.ts";
-
-interface PlanJson {
-  proposals: {
-    kind: string;
-    key: string;
-    pool?: string;
-    from?: number;
-    to?: number;
-    direction?: string;
-    changes: unknown[];
-    reasons: string[];
-    triggers?: unknown[];
-    holds?: unknown[];
-  }[];
-  notes: { level: string; subject?: string; message: string }[];
-}
 
 const media = (app: string) => `kubernetes/apps/media/${app}/app/helmrelease.yaml`;
 const requestsPath = (app: string) => `spec.values.controllers.${app}.containers.app.resources`;

@@ -219,64 +219,45 @@ describe("the dashboard issue", () => {
     expect(github.scope.isDone()).toBe(true);
   });
 
+  /**
+   * This replica creates `created`; the list looked at again lacks it and shows `seen` instead
+   * (another replica's). Whichever is newer, #41, is closed as a duplicate.
+   */
+  async function createdBesideAnother(created: number, seen: number, seenBody: string) {
+    const github = mockGitHub();
+    listIssues(github, [], '"i1"');
+    github.scope
+      .post(`${REPO_PATH}/issues`)
+      .reply(201, issue({ number: created, title: DASHBOARD.title, body: marked(BODY_1) }));
+    listIssues(
+      github,
+      [issue({ number: seen, title: DASHBOARD.title, body: marked(seenBody) })],
+      '"i2"',
+      '"i1"',
+    );
+    github.scope
+      .patch(`${REPO_PATH}/issues/41`)
+      .reply(200, issue({ number: 41, title: DASHBOARD.title, body: "", state: "closed" }));
+    const result = await newForge().ensureIssue({ ...DASHBOARD, body: BODY_1 });
+    expect(github.calls()).toEqual([
+      "GET /issues",
+      "POST /issues",
+      "GET /issues",
+      "PATCH /issues/41",
+    ]);
+    expect(github.requests[3]?.body).toEqual({ state: "closed", state_reason: "duplicate" });
+    expect(github.scope.isDone()).toBe(true);
+    return result;
+  }
+
   it("keeps its own new issue when the list looked at again lacks it but shows a newer one", async () => {
     // Two replicas create #40 and #41 at once; GitHub's list does not show #40 to its creator
     // yet. Both must keep #40, the older: the other replica, which sees both, closes #41.
-    const github = mockGitHub();
-    listIssues(github, [], '"i1"');
-    github.scope
-      .post(`${REPO_PATH}/issues`)
-      .reply(201, issue({ number: 40, title: DASHBOARD.title, body: marked(BODY_1) }));
-    listIssues(
-      github,
-      [issue({ number: 41, title: DASHBOARD.title, body: marked(BODY_2) })],
-      '"i2"',
-      '"i1"',
-    );
-    github.scope
-      .patch(`${REPO_PATH}/issues/41`)
-      .reply(200, issue({ number: 41, title: DASHBOARD.title, body: "", state: "closed" }));
-
-    const result = await newForge().ensureIssue({ ...DASHBOARD, body: BODY_1 });
-
-    expect(result).toEqual({ action: "created", number: 40 });
-    expect(github.calls()).toEqual([
-      "GET /issues",
-      "POST /issues",
-      "GET /issues",
-      "PATCH /issues/41",
-    ]);
-    expect(github.requests[3]?.body).toEqual({ state: "closed", state_reason: "duplicate" });
-    expect(github.scope.isDone()).toBe(true);
+    expect(await createdBesideAnother(40, 41, BODY_2)).toEqual({ action: "created", number: 40 });
   });
 
   it("closes its own new issue when the list looked at again lacks it but shows an older one", async () => {
-    const github = mockGitHub();
-    listIssues(github, [], '"i1"');
-    github.scope
-      .post(`${REPO_PATH}/issues`)
-      .reply(201, issue({ number: 41, title: DASHBOARD.title, body: marked(BODY_1) }));
-    listIssues(
-      github,
-      [issue({ number: 40, title: DASHBOARD.title, body: marked(BODY_1) })],
-      '"i2"',
-      '"i1"',
-    );
-    github.scope
-      .patch(`${REPO_PATH}/issues/41`)
-      .reply(200, issue({ number: 41, title: DASHBOARD.title, body: "", state: "closed" }));
-
-    const result = await newForge().ensureIssue({ ...DASHBOARD, body: BODY_1 });
-
-    expect(result).toEqual({ action: "unchanged", number: 40 });
-    expect(github.calls()).toEqual([
-      "GET /issues",
-      "POST /issues",
-      "GET /issues",
-      "PATCH /issues/41",
-    ]);
-    expect(github.requests[3]?.body).toEqual({ state: "closed", state_reason: "duplicate" });
-    expect(github.scope.isDone()).toBe(true);
+    expect(await createdBesideAnother(41, 40, BODY_1)).toEqual({ action: "unchanged", number: 40 });
   });
 
   it("posts a comment", async () => {

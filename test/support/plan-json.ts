@@ -1,0 +1,16 @@
+/** What `pr-autoscaler plan --json` prints, as the tests read it. */
+export interface PlanJson {
+  proposals: {
+    kind: string;
+    key: string;
+    pool?: string;
+    from?: number;
+    to?: number;
+    direction?: string;
+    changes: { file: string; path: string; before: unknown; after: unknown }[];
+    reasons: string[];
+    triggers?: Record<string, unknown>[];
+    holds?: Record<string, unknown>[];
+  }[];
+  notes: { level: string; subject?: string; message: string }[];
+}
