@@ -135,17 +135,21 @@ function refusalsOf(pod: DrainPod, flags: DrainFlags): Refusal[] {
       message: 'annotated cluster-autoscaler.kubernetes.io/safe-to-evict: "false"',
     });
   }
-  if (pod.controller === undefined && !flags.forceBarePods) {
+  // Annotated safe to evict, the pod's owner has said losing it (and its local data) is fine,
+  // as cluster-autoscaler reads it: the planner counted on that when it chose this node.
+  const safe = pod.safeToEvict === "true";
+  if (pod.controller === undefined && !flags.forceBarePods && !safe) {
     refusals.push({
       reason: "bare-pod",
       message: "no controller would recreate it: evicting it deletes it for good",
       flag: "--force-bare-pods",
     });
   }
-  if (pod.emptyDirs.length > 0 && !flags.deleteEmptyDirData) {
+  const kept = pod.emptyDirs.filter((name) => !pod.evictableLocalVolumes.includes(name));
+  if (kept.length > 0 && !flags.deleteEmptyDirData && !safe) {
     refusals.push({
       reason: "emptydir",
-      message: `emptyDir ${quoteList(pod.emptyDirs)} would be deleted with it`,
+      message: `emptyDir ${quoteList(kept)} would be deleted with it`,
       flag: "--delete-emptydir-data",
     });
   }

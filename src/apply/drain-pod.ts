@@ -1,5 +1,6 @@
 import {
   doNotDisruptAnnotation,
+  evictableLocalVolumes,
   mirrorAnnotation,
   safeToEvictAnnotation,
 } from "../cluster/pod-info.ts";
@@ -23,6 +24,8 @@ export interface DrainPod {
   doNotDisrupt: boolean;
   /** Names of emptyDir volumes: their data is deleted with the pod. */
   emptyDirs: string[];
+  /** Volumes `cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes` lists. */
+  evictableLocalVolumes: string[];
   /** Names of hostPath volumes: their data stays on the node. */
   hostPaths: string[];
   /** Volumes backed by a PersistentVolumeClaim (generic ephemeral volumes included). */
@@ -50,6 +53,7 @@ export function toDrainPod(raw: Raw): DrainPod {
     mirror: typeof annotations[mirrorAnnotation] === "string",
     doNotDisrupt: annotations[doNotDisruptAnnotation] === "true",
     emptyDirs: [],
+    evictableLocalVolumes: [...evictableLocalVolumes(annotations)],
     hostPaths: [],
     claims: [],
   };

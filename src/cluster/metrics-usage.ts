@@ -6,7 +6,7 @@ import type { WarningCollector } from "./warnings.ts";
 
 export interface MetricsContext {
   now: Date;
-  /** The time planned for, when not now: a sample within maxAgeSeconds of it is fresh too. */
+  /** The time planned for, when not now: samples are fresh within maxAgeSeconds of it instead. */
   planningTime?: Date;
   /** Samples older than this are stale: their usage is unknown. */
   maxAgeSeconds: number;
@@ -69,12 +69,10 @@ function readSample(raw: Raw, subject: string, context: MetricsContext): Usage |
     );
     return undefined;
   }
-  // A sample is fresh within maxAgeSeconds of the read, or of the time planned for.
-  const age = staleBy(at, context.now, context.maxAgeSeconds);
-  const planned = context.planningTime
-    ? staleBy(at, context.planningTime, context.maxAgeSeconds)
-    : age;
-  if (age !== undefined && planned !== undefined) {
+  // A sample stands for the time it was taken: fresh within maxAgeSeconds of the time planned
+  // for (the read, unless the caller plans for another time), as a saved snapshot's is.
+  const age = staleBy(at, context.planningTime ?? context.now, context.maxAgeSeconds);
+  if (age !== undefined) {
     context.warnings.add(
       "metrics-stale",
       age > 0

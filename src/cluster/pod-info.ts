@@ -29,6 +29,21 @@ import { noItems, ValueSharing } from "./value-sharing.ts";
 import type { WarningCollector } from "./warnings.ts";
 
 export const safeToEvictAnnotation = "cluster-autoscaler.kubernetes.io/safe-to-evict";
+/** Names the pod's local volumes whose data may be lost when it is evicted (comma-separated). */
+export const safeToEvictLocalVolumesAnnotation =
+  "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes";
+
+/** The volume names `safe-to-evict-local-volumes` lists. */
+export function evictableLocalVolumes(annotations: Raw): Set<string> {
+  const text = annotations[safeToEvictLocalVolumesAnnotation];
+  if (typeof text !== "string") return new Set();
+  return new Set(
+    text
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name !== ""),
+  );
+}
 export const doNotDisruptAnnotation = "karpenter.sh/do-not-disrupt";
 export const mirrorAnnotation = "kubernetes.io/config.mirror";
 
@@ -152,7 +167,7 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (deleting) pod.deletingSince = deleting;
   const safeToEvict = annotations[safeToEvictAnnotation];
   if (safeToEvict === "true" || safeToEvict === "false") pod.safeToEvict = safeToEvict === "true";
-  readVolumes(spec.volumes, pod, context.claims);
+  readVolumes(spec.volumes, pod, context.claims, evictableLocalVolumes(annotations));
   return pod;
 }
 
@@ -390,11 +405,22 @@ function unschedulableCondition(status: Raw): PodInfo["unschedulable"] {
   return undefined;
 }
 
-function readVolumes(value: unknown, pod: PodInfo, claims: PendingClaim[]): void {
+/**
+ * The pod's volumes that tie it to its node: emptyDir and hostPath now, claims once their
+ * volumes are known to be node-local. Volumes the pod lists in `safe-to-evict-local-volumes`
+ * may be lost, as cluster-autoscaler reads it: they tie nothing.
+ */
+function readVolumes(
+  value: unknown,
+  pod: PodInfo,
+  claims: PendingClaim[],
+  evictable: ReadonlySet<string>,
+): void {
   const blocking: BlockingVolume[] = [];
   for (const item of list(value)) {
     const volume = record(item);
     const name = string(volume.name) ?? "";
+    if (evictable.has(name)) continue;
     if (volume.emptyDir !== undefined) {
       blocking.push({ name, type: "emptyDir" });
     } else if (volume.hostPath !== undefined) {

@@ -5,7 +5,10 @@ import type { NodeInfo, PodDisruptionBudgetInfo, PodInfo, Snapshot } from "./sna
 /** Lookups built once per snapshot so each pool's evaluation stays linear. */
 export interface ClusterIndex {
   nodes: Map<string, NodeInfo>;
-  /** Pods that hold resources on each node (not Succeeded or Failed). */
+  /**
+   * Pods that hold resources on each node (not Succeeded or Failed), with the pods nominated to
+   * it by preemption.
+   */
   podsByNode: Map<string, PodInfo[]>;
   /** Sum of the requests of `podsByNode`, per node. */
   usedByNode: Map<string, Room>;
@@ -43,6 +46,13 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
       continue;
     }
     if (isPendingForCapacity(pod, index.nodes)) index.pending.push(pod);
+    else if (nominatedTo(pod, index.nodes)) {
+      // The scheduler keeps the room of the node it nominated for the pod, which runs there
+      // once the pods it preempts are gone: its requests are that node's, and removing the
+      // node would leave it to find room elsewhere.
+      addPod(index, pod.nominatedNode as string, pod);
+      if (pod.podAntiAffinity) index.antiAffinityHolders.push(pod);
+    }
   }
   return index;
 }
@@ -104,8 +114,19 @@ function addPod(index: ClusterIndex, nodeName: string, pod: PodInfo): void {
 function isPendingForCapacity(pod: PodInfo, nodes: ReadonlyMap<string, NodeInfo>): boolean {
   if (pod.phase !== "Pending" || pod.unschedulable === undefined) return false;
   if (pod.daemonSet || pod.mirror || pod.deletingSince !== undefined) return false;
-  const nominated = pod.nominatedNode === undefined ? undefined : nodes.get(pod.nominatedNode);
-  return !nominated?.ready;
+  return !nominatedTo(pod, nodes);
+}
+
+/** An unbound pod, not being deleted, that the scheduler nominated a Ready node for. */
+function nominatedTo(pod: PodInfo, nodes: ReadonlyMap<string, NodeInfo>): boolean {
+  if (pod.phase !== "Pending" || pod.deletingSince !== undefined) return false;
+  if (pod.nominatedNode === undefined || pod.daemonSet || pod.mirror) return false;
+  return nodes.get(pod.nominatedNode)?.ready === true;
+}
+
+/** The node a pod runs on, or will once the scheduler's nomination is carried out. */
+export function nodeOfPod(pod: PodInfo): string | undefined {
+  return pod.nodeName ?? pod.nominatedNode;
 }
 
 /** `namespace/name`, the way pods are named in every explanation. */

@@ -99,6 +99,8 @@ function boundsLine(bounds: BoundsReport): string {
 function shapeLine(shape: NodeShape): string {
   const a = shape.allocatable;
   let text = `new node: ${formatCpu(a.cpu ?? 0)} cpu, ${formatMemory(a.memory ?? 0)} memory, ${a.pods} pods`;
+  for (const [name, amount] of Object.entries(a.extended ?? {}))
+    if (amount > 0) text += `, ${amount} ${name}`;
   if (shape.learnedFrom)
     text += ` (${shape.source}, ${shape.learnedFrom.rule} allocatable, like ${shape.learnedFrom.node} and ${shape.learnedFrom.alike - 1} other(s))`;
   else text += ` (${shape.source})`;
@@ -199,6 +201,8 @@ function holdText(hold: Hold): string {
       return `the cluster snapshot is incomplete (${hold.warnings.join("; ") || "no detail"}); no action`;
     case "too-many-unready":
       return `${hold.unready.length} of ${hold.total} nodes not Ready (${formatPercent(hold.percent)} > ${hold.limit} %): ${hold.unready.join(", ")}; no action`;
+    case "pools-overlap":
+      return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} also in pool ${hold.pools.join(", ")}: make the pools' selectors exclusive, each node in one pool; no action`;
     case "usage-unknown":
       return `${hold.resources.join(" and ")} usage unknown on ${hold.nodes.join(", ")}; nothing rests on it (unknown is not zero)`;
     case "target-unknown":

@@ -65,6 +65,8 @@ export type Trigger =
 export type Hold =
   | { kind: "snapshot-incomplete"; warnings: string[] }
   | { kind: "too-many-unready"; unready: string[]; total: number; percent: number; limit: number }
+  /** Nodes other pools' selectors match too: which pool's VMs they are is not known. */
+  | { kind: "pools-overlap"; nodes: string[]; pools: string[] }
   | { kind: "usage-unknown"; nodes: string[]; resources: Resource[] }
   | { kind: "target-unknown"; problem?: string }
   | {

@@ -12,12 +12,13 @@ import type {
 } from "./node-decision.ts";
 import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
 import { newNodeShape } from "./node-shape.ts";
-import type { PoolContext } from "./pool-context.ts";
+import type { Bin } from "./packing.ts";
+import { clusterBins, type PoolContext } from "./pool-context.ts";
 import { poolMembers } from "./pool-members.ts";
 import { safetyHolds } from "./safety.ts";
 import { evaluateScaleDown, type ScaleDownEvaluation } from "./scale-down.ts";
 import { evaluateScaleUp, type ScaleUpEvaluation } from "./scale-up.ts";
-import type { PodInfo } from "./snapshot.ts";
+import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { poolHistory } from "./usage-history.ts";
 import { poolUtilisation } from "./utilisation.ts";
 
@@ -25,29 +26,87 @@ import { poolUtilisation } from "./utilisation.ts";
  * Decides, for every configured pool, whether its node count should go up, down (by one node,
  * or by several empty ones at once), or stay, with every reason for and against as data. Pure:
  * reads only its input. Pools are planned in config order; a pending pod that an earlier pool
- * places is not counted again.
+ * places is not counted again. A pending pod takes free room on any node that admits it, in the
+ * pool or not, before a pool adds a node for it.
  */
 export function planNodes(input: NodePlanInput): NodeDecision[] {
   const index = indexCluster(input.snapshot);
+  const { pools } = input.config;
+  const members = new Map(
+    pools.map((pool) => [pool.name, poolMembers(input.snapshot.nodes, pool.selector)]),
+  );
+  const bins = clusterBins(input.snapshot.nodes, index);
   let pending: readonly PodInfo[] = index.pending;
-  const decisions: NodeDecision[] = [];
-  for (const pool of input.config.pools) {
+  const evaluated: Evaluated[] = [];
+  for (const pool of pools) {
     const facts = input.repo.find((entry) => entry.pool === pool.name);
-    const { decision, claimed } = planPool(input, pool, facts, index, pending);
+    const own = members.get(pool.name) ?? [];
+    const context = poolContext(input, pool, facts, index, own, sharedBins(bins, own));
+    const overlap = overlapping(pool, own, members);
+    if (overlap) context.overlap = overlap;
+    const up = evaluateScaleUp(context, pending);
+    const { claimed } = up.pending;
     if (claimed.size > 0) pending = pending.filter((pod) => !claimed.has(pod));
-    decisions.push(decision);
+    evaluated.push({ context, up });
   }
-  return decisions;
+  // Pending pods counted on a node's room, whichever pool's packing put them there: removing
+  // the node must leave them room elsewhere.
+  const placedOn = new Map<string, PodInfo[]>();
+  for (const { up } of evaluated)
+    for (const { pod, node } of up.pending.placedOnExisting) {
+      const list = placedOn.get(node);
+      if (list) list.push(pod);
+      else placedOn.set(node, [pod]);
+    }
+  return evaluated.map(({ context, up }) =>
+    planPool(
+      input,
+      context,
+      up,
+      context.members.flatMap((node) => placedOn.get(node.name) ?? []),
+    ),
+  );
+}
+
+interface Evaluated {
+  context: PoolContext;
+  up: ScaleUpEvaluation;
+}
+
+/** The cluster's bins with the pool's own nodes first, so its pending pods fill them first. */
+function sharedBins(bins: ReadonlyMap<string, Bin>, own: readonly NodeInfo[]): Bin[] {
+  const names = new Set(own.map((node) => node.name));
+  const first: Bin[] = [];
+  const rest: Bin[] = [];
+  for (const bin of bins.values()) (names.has(bin.name) ? first : rest).push(bin);
+  return [...first, ...rest];
+}
+
+/** The pool's nodes that other pools' selectors also match, and those pools. */
+function overlapping(
+  pool: PoolConfig,
+  own: readonly NodeInfo[],
+  members: ReadonlyMap<string, readonly NodeInfo[]>,
+): PoolContext["overlap"] {
+  const nodes = new Set<string>();
+  const pools: string[] = [];
+  for (const [name, theirs] of members) {
+    if (name === pool.name) continue;
+    const shared = theirs.filter((node) => own.includes(node));
+    if (shared.length === 0) continue;
+    pools.push(name);
+    for (const node of shared) nodes.add(node.name);
+  }
+  return pools.length > 0 ? { nodes: [...nodes], pools } : undefined;
 }
 
 function planPool(
   input: NodePlanInput,
-  pool: PoolConfig,
-  facts: PoolRepoFacts | undefined,
-  index: ClusterIndex,
-  pending: readonly PodInfo[],
-): { decision: NodeDecision; claimed: Set<PodInfo> } {
-  const context = poolContext(input, pool, facts, index);
+  context: PoolContext,
+  up: ScaleUpEvaluation,
+  pendingOnMembers: readonly PodInfo[],
+): NodeDecision {
+  const { pool, index, facts } = context;
   const blockers = new Map<string, DrainBlocker[]>(
     context.members.map((node) => [
       node.name,
@@ -59,8 +118,7 @@ function planPool(
       ),
     ]),
   );
-  const up = evaluateScaleUp(context, pending);
-  const down = evaluateScaleDown(context, blockers, up.pending.placedOnExisting);
+  const down = evaluateScaleDown(context, blockers, pendingOnMembers);
   const outcome = decide(context, input, up, down);
   const decision: NodeDecision = {
     pool: pool.name,
@@ -91,7 +149,7 @@ function planPool(
     decision.removes = outcome.removing[0];
     decision.removing = outcome.removing;
   }
-  return { decision, claimed: up.pending.claimed };
+  return decision;
 }
 
 function poolContext(
@@ -99,8 +157,9 @@ function poolContext(
   pool: PoolConfig,
   facts: PoolRepoFacts | undefined,
   index: ClusterIndex,
+  members: NodeInfo[],
+  existingBins: Bin[],
 ): PoolContext {
-  const members = poolMembers(input.snapshot.nodes, pool.selector);
   const ready = members.filter((node) => node.ready);
   const context: PoolContext = {
     pool,
@@ -117,6 +176,7 @@ function poolContext(
       cpu: poolHistory(pool.name, input.history, ready, "cpu"),
       memory: poolHistory(pool.name, input.history, ready, "memory"),
     },
+    existingBins,
   };
   if (facts) context.facts = facts;
   if (facts?.currentValue !== undefined) context.current = facts.currentValue;
@@ -177,17 +237,12 @@ function wantedChange(
 ): Wanted {
   const { pool, bounds } = context;
   if (up.newNodes > 0) {
-    const allowed = Math.max(current, Math.min(bounds.effectiveMax, current + up.newNodes));
-    if (allowed < current + up.newNodes)
-      holds.push({
-        kind: "at-max",
-        wanted: current + up.newNodes,
-        allowed,
-        bound: maxBound(bounds),
-      });
-    return allowed > current
-      ? { action: "scale-up", desired: allowed }
-      : { action: "none", desired: current };
+    const wanted = current + up.newNodes;
+    const allowed = Math.min(bounds.effectiveMax, wanted);
+    if (allowed < wanted) holds.push({ kind: "at-max", wanted, allowed, bound: maxBound(bounds) });
+    if (allowed > current) return { action: "scale-up", desired: allowed };
+    // Above the max already, the count comes down whatever asks for more (below).
+    if (current <= bounds.effectiveMax) return { action: "none", desired: current };
   }
   if (pool.scaleDown.enabled && current > bounds.effectiveMax) {
     triggers.push({

@@ -37,13 +37,18 @@ export function newNodeShape(
   index: ClusterIndex,
 ): NodeShape | undefined {
   const learned = learnAllocatable(members, config.from);
-  const allocatable: Resources = { ...learned?.node.allocatable };
+  const allocatable: Resources = { ...learned?.allocatable };
   if (config.cpu !== undefined) allocatable.cpu = config.cpu;
   if (config.memory !== undefined) allocatable.memory = config.memory;
   if (config.pods !== undefined) allocatable.pods = config.pods;
   if (allocatable.cpu === undefined || allocatable.memory === undefined) return undefined;
   allocatable.pods ??= DEFAULT_MAX_PODS;
-  const configured = config.cpu !== undefined || config.memory !== undefined;
+  const configured =
+    config.cpu !== undefined ||
+    config.memory !== undefined ||
+    config.pods !== undefined ||
+    Object.keys(config.labels).length > 0 ||
+    config.taints.length > 0;
   const shape: NodeShape = {
     allocatable,
     ...daemonSetLoad(members, index),
@@ -68,7 +73,7 @@ export function newNodeRoom(shape: NodeShape): Room {
 function learnAllocatable(
   members: readonly NodeInfo[],
   rule: NewNodeConfig["from"],
-): { node: NodeInfo; alike: number } | undefined {
+): { node: NodeInfo; alike: number; allocatable: Resources } | undefined {
   const known = members.filter(
     (node) => node.allocatable.cpu !== undefined && node.allocatable.memory !== undefined,
   );
@@ -77,7 +82,18 @@ function learnAllocatable(
   if (pool.length === 0) return undefined;
   const groups = new Map<string, NodeInfo[]>();
   for (const node of pool) {
-    const key = `${node.allocatable.cpu}/${node.allocatable.memory}/${node.allocatable.pods}`;
+    // Extended resources (a GPU passed through to one VM) set a node apart: a new VM has them
+    // only if it is like the nodes that do.
+    const extended = Object.entries(node.allocatable.extended ?? {})
+      .filter(([, amount]) => amount > 0)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, amount]) => `${name}=${amount}`);
+    const key = [
+      node.allocatable.cpu,
+      node.allocatable.memory,
+      node.allocatable.pods,
+      ...extended,
+    ].join("/");
     const group = groups.get(key);
     if (group) group.push(node);
     else groups.set(key, [node]);
@@ -88,13 +104,28 @@ function learnAllocatable(
   const best = ranked[0];
   if (!best) return undefined;
   const node = [...best].sort((a, b) => a.name.localeCompare(b.name))[0] as NodeInfo;
-  return { node, alike: best.length };
+  const allocatable: Resources = { ...node.allocatable };
+  // Disks of alike VMs differ by a few blocks: a new one is counted on for the least of them.
+  const disks = best.flatMap((alike) => alike.allocatable.ephemeralStorage ?? []);
+  if (disks.length > 0) allocatable.ephemeralStorage = Math.min(...disks);
+  return { node, alike: best.length, allocatable };
 }
 
+/** Less memory, then less cpu, then fewer extended resources (no GPU before a GPU). */
 function smaller(a: NodeInfo[], b: NodeInfo[]): number {
   const x = a[0]?.allocatable;
   const y = b[0]?.allocatable;
-  return (x?.memory ?? 0) - (y?.memory ?? 0) || (x?.cpu ?? 0) - (y?.cpu ?? 0);
+  return (
+    (x?.memory ?? 0) - (y?.memory ?? 0) ||
+    (x?.cpu ?? 0) - (y?.cpu ?? 0) ||
+    extendedTotal(x) - extendedTotal(y)
+  );
+}
+
+function extendedTotal(allocatable: Resources | undefined): number {
+  let total = 0;
+  for (const amount of Object.values(allocatable?.extended ?? {})) total += amount;
+  return total;
 }
 
 function sharedLabels(members: readonly NodeInfo[]): Record<string, string> {

@@ -79,8 +79,8 @@ export interface PendingReport {
 export interface PackResult extends PendingReport {
   /** Pods this pool accounts for (placed somewhere), so later pools do not add nodes for them. */
   claimed: Set<PodInfo>;
-  /** The pods placed in free room of existing nodes. */
-  placedOnExisting: PodInfo[];
+  /** The pods placed in free room of existing nodes, with the node each went to. */
+  placedOnExisting: { pod: PodInfo; node: string }[];
 }
 
 /**
@@ -133,7 +133,7 @@ export function packPendingPods(
     }
     result.onExisting.push({ ...info, node: bin.name });
     result.claimed.add(entry.pod);
-    result.placedOnExisting.push(entry.pod);
+    result.placedOnExisting.push({ pod: entry.pod, node: bin.name });
   };
   /** Places `entry` (with the riders that must go beside it, when one bin holds them all). */
   const place = (entry: Sized): NeverFitPod | undefined => {

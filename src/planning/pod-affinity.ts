@@ -1,4 +1,4 @@
-import type { ClusterIndex } from "./cluster-index.ts";
+import { type ClusterIndex, nodeOfPod } from "./cluster-index.ts";
 import { matchesLabelSelector } from "./scheduling.ts";
 import type { PodAffinityTerm, PodInfo } from "./snapshot.ts";
 import { domainOf, type PeerBin } from "./topology-domain.ts";
@@ -32,9 +32,11 @@ export function affinityPlacement(
 ): AffinityPlacement | undefined {
   const keys = new Set<string>();
   for (const pod of moving) for (const term of termsOf(pod)) keys.add(term.topologyKey);
-  for (const pod of index.antiAffinityHolders)
-    if (pod.nodeName !== undefined && !except.includes(pod.nodeName))
+  for (const pod of index.antiAffinityHolders) {
+    const node = nodeOfPod(pod);
+    if (node !== undefined && !except.includes(node))
       for (const term of pod.podAntiAffinity ?? []) keys.add(term.topologyKey);
+  }
   if (keys.size === 0) return undefined;
   const leaving = new Set(moving);
   const placement: AffinityPlacement = { domains: new Map(), holders: new Map() };

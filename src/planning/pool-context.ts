@@ -22,6 +22,29 @@ export interface PoolContext {
   shape?: NodeShape;
   utilisation: Record<Resource, ResourceUtilisation>;
   history: Record<Resource, TimedPercent[]>;
+  /**
+   * Free room pending pods may take on existing nodes: every Ready, schedulable node of the
+   * cluster, this pool's first. The bins are shared by the pools of one plan, so room one pool's
+   * pending pods take is gone for the next.
+   */
+  existingBins: Bin[];
+  /** Nodes of this pool that other pools' selectors match too, and those pools. */
+  overlap?: { nodes: string[]; pools: string[] };
+}
+
+/**
+ * Bins for every node that can take pods now (Ready, not cordoned, capacity known), by name:
+ * the scheduler places a pending pod on any node that admits it, in a pool or not (an untainted
+ * control plane, a node no pool selects).
+ */
+export function clusterBins(nodes: readonly NodeInfo[], index: ClusterIndex): Map<string, Bin> {
+  const bins = new Map<string, Bin>();
+  for (const node of nodes) {
+    if (!node.ready || node.unschedulable) continue;
+    const room = freeRoom(node.allocatable, index.usedByNode.get(node.name));
+    if (room) bins.set(node.name, { name: node.name, traits: node, room });
+  }
+  return bins;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ScalarValue } from "../editors/value.ts";
 import { InputError } from "../errors.ts";
 import type { ResourcesProposal } from "../rightsizing/resources-proposal.ts";
 import { explainNodeDecision } from "./explain-node-decision.ts";
-import type { NodeDecision } from "./node-decision.ts";
+import type { Hold, NodeDecision, Trigger } from "./node-decision.ts";
 
 /** One value changed in one file of the infra repo. */
 export interface FileChange {
@@ -44,6 +44,12 @@ export interface PlanNote {
   /** What it concerns, e.g. `pool/workers`. */
   subject?: string;
   message: string;
+  /** For a pool that does not change: the decision's reasons as data, as a proposal has them. */
+  pool?: string;
+  current?: number;
+  reasons?: string[];
+  triggers?: Trigger[];
+  holds?: Hold[];
 }
 
 export interface PlanOutput<P extends Proposal = Proposal> {
@@ -69,12 +75,16 @@ export function nodeProposals(
       desired === undefined ||
       current === desired
     ) {
-      // A count that cannot be read is a mistake to fix, not a quiet "no change".
-      const broken = decision.holds.some((hold) => hold.kind === "target-unknown");
+      const reasons = explainNodeDecision(decision);
       output.notes.push({
-        level: broken ? "warning" : "info",
+        level: decision.holds.some((hold) => NEEDS_A_PERSON.has(hold.kind)) ? "warning" : "info",
         subject,
-        message: explainNodeDecision(decision).join("\n"),
+        message: reasons.join("\n"),
+        pool: decision.pool,
+        ...(current === undefined ? {} : { current }),
+        reasons,
+        triggers: decision.triggers,
+        holds: decision.holds,
       });
       continue;
     }
@@ -102,6 +112,19 @@ export function nodeProposals(
   }
   return output;
 }
+
+/**
+ * Holds that something is wrong rather than waiting: a count that cannot be read, nodes that
+ * failed to join or to go, too many nodes not Ready, a cluster read only in part, pools that
+ * claim the same nodes. A note about them is a warning, not a quiet "no change".
+ */
+const NEEDS_A_PERSON = new Set<Hold["kind"]>([
+  "target-unknown",
+  "provisioning-failed",
+  "too-many-unready",
+  "snapshot-incomplete",
+  "pools-overlap",
+]);
 
 function nodeProposal(
   decision: NodeDecision,

@@ -4,8 +4,8 @@ import type { Snapshot } from "./snapshot.ts";
 
 /**
  * Stops that keep the pool as it is whatever the evaluation says: the snapshot is incomplete,
- * too many of the pool's nodes are not Ready (something bigger than load is going on), or the
- * target's current value is unknown.
+ * too many of the pool's nodes are not Ready (something bigger than load is going on), nodes
+ * belong to other pools too, or the target's current value is unknown.
  */
 export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
   const holds: Hold[] = [];
@@ -18,15 +18,16 @@ export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
     });
   const total = context.members.length;
   const unready = context.members.filter((node) => !node.ready).map((node) => node.name);
-  const percent = total === 0 ? 0 : (unready.length / total) * 100;
-  if (percent > context.pool.maxUnready)
+  // Compared in whole numbers: 11 of 20 is 55 %, not 55.000000000000001 % > 55 %.
+  if (unready.length * 100 > context.pool.maxUnready * total)
     holds.push({
       kind: "too-many-unready",
       unready,
       total,
-      percent,
+      percent: (unready.length / total) * 100,
       limit: context.pool.maxUnready,
     });
+  if (context.overlap) holds.push({ kind: "pools-overlap", ...context.overlap });
   if (context.current === undefined) {
     const problem = context.facts?.currentValueProblem;
     holds.push({ kind: "target-unknown", ...(problem ? { problem } : {}) });

@@ -5,7 +5,7 @@ import type { Resource, Trigger } from "./node-decision.ts";
 import { newNodeRoom } from "./node-shape.ts";
 import { disabledPendingReport, type PackResult, packPendingPods, pendingPod } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
-import { type PoolContext, schedulableBins } from "./pool-context.ts";
+import type { PoolContext } from "./pool-context.ts";
 import type { PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
 
@@ -145,7 +145,7 @@ function packPending(
   const counted = pods.filter((pod) => !isExpendable(pod, cutoff));
   const result = packPendingPods(
     counted,
-    schedulableBins(context),
+    context.existingBins,
     template,
     maxNewNodes,
     peerRules(context.index, counted),

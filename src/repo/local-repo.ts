@@ -42,6 +42,12 @@ export function localRepo(dir: string): RepoReader {
         .filter((line) => line.trim() !== "")
         .map(parseLogLine);
     },
+    async untracked(path) {
+      // Outside a git work tree there is no branch to compare with: nothing is "untracked".
+      if ((await git(dir, ["rev-parse", "--is-inside-work-tree"]))?.trim() !== "true") return false;
+      const tracked = await git(dir, ["ls-files", "--", path]);
+      return tracked !== undefined && tracked.trim() === "";
+    },
     async listFiles() {
       // Tracked and untracked files, without what .gitignore excludes: what a push would hold.
       const out = await git(dir, [

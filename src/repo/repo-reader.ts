@@ -20,4 +20,9 @@ export interface RepoReader {
   fileCommits(path: string, limit: number): Promise<FileCommit[]>;
   /** Every file path on the default branch head, relative to the root (for discovery). */
   listFiles(): Promise<string[]>;
+  /**
+   * A checkout's file that git does not track: it exists in the working tree only, not on the
+   * branch. Readers of a branch itself (the GitHub API) have no such files and leave it out.
+   */
+  untracked?(path: string): Promise<boolean>;
 }

@@ -597,6 +597,8 @@ describe("plan against a served cluster: safety stops", () => {
         "node.kubernetes.io/instance-type": "8VCPU-32GB-GPU",
         "nvidia.com/gpu.present": "true",
       },
+      // Tainted, so the pending pods cannot take its room either.
+      taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" }],
       allocatable: { cpu: "7800m", memory: "32567188Ki", pods: "110" },
     });
     const selector = `    selector:

@@ -56,8 +56,18 @@ export function node(name: string, spec: NodeSpec = {}): NodeInfo {
   const info: NodeInfo = {
     name,
     pool: "default",
-    labels: { "kubernetes.io/hostname": name, ...spec.labels },
-    taints: spec.taints ?? [],
+    labels: {
+      "kubernetes.io/hostname": name,
+      ...(spec.controlPlane ? { "node-role.kubernetes.io/control-plane": "" } : {}),
+      ...spec.labels,
+    },
+    // A control plane carries its NoSchedule taint unless the spec says otherwise, as Talos and
+    // kubeadm set it up (Talos drops it with allowSchedulingOnControlPlanes).
+    taints:
+      spec.taints ??
+      (spec.controlPlane
+        ? [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]
+        : []),
     unschedulable: spec.unschedulable ?? false,
     ready: spec.ready ?? true,
     createdAt: spec.createdAt ?? "2025-06-05T12:00:00.000Z",
