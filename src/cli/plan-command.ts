@@ -17,6 +17,7 @@ import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { PROMETHEUS_HELP, prometheusOptions, usageSourceFromFlags } from "./prometheus-flags.ts";
+import { reportSnapshotWarnings } from "./snapshot-warnings.ts";
 
 const usage = `Usage: pr-autoscaler plan [--repo DIR] [--kubeconfig F [--context C] | --snapshot F]
                           [--config F] [--now ISO] [--json] [--prometheus URL]
@@ -93,6 +94,7 @@ export const planCommand: Command = {
         ...(values.now === undefined ? {} : { planningTime: now }),
         ...(usageSource ? { usageSource } : {}),
       }));
+    reportSnapshotWarnings(snapshot, io);
     const result = await planChanges({ repo, config: configState.config, snapshot, now });
     return report(io, values.json, result);
   },

@@ -14,6 +14,7 @@ import type { Snapshot } from "../planning/snapshot.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { PROMETHEUS_HELP, prometheusOptions, usageSourceFromFlags } from "./prometheus-flags.ts";
+import { reportSnapshotWarnings } from "./snapshot-warnings.ts";
 
 const usage = `Usage: pr-autoscaler snapshot [options]
 
@@ -31,9 +32,6 @@ ${PROMETHEUS_HELP}  -h, --help              show this help
 Exit codes: 0 snapshot written (warnings go to stderr), 1 the cluster could not be read,
 2 bad flags or kubeconfig.
 `;
-
-/** Warnings printed to stderr before the rest are only counted. */
-const printedWarnings = 20;
 
 interface SnapshotFlags {
   usageSource?: UsageSource;
@@ -130,13 +128,7 @@ export function writeSnapshotFile(file: string, snapshot: Snapshot): void {
 }
 
 function reportWarnings(snapshot: Snapshot, io: CliIo): void {
-  const shown = snapshot.warnings.slice(0, printedWarnings);
-  for (const warning of shown) {
-    const subject = warning.subject ? `${warning.subject}: ` : "";
-    io.stderr(`warning: ${subject}${warning.message} [${warning.code}]\n`);
-  }
-  const rest = snapshot.warnings.length - shown.length;
-  if (rest > 0) io.stderr(`warning: ${rest} more warnings are listed in the snapshot\n`);
+  reportSnapshotWarnings(snapshot, io);
   if (!snapshot.complete) {
     io.stderr(
       "warning: the snapshot is incomplete (complete: false); the planner will not act on it\n",

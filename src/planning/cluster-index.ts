@@ -1,4 +1,4 @@
-import { addTo, emptyRoom, podDemand, type Room } from "./room.ts";
+import { addTo, emptyRoom, podDemand, type Room, unknownRequests } from "./room.ts";
 import { matchesLabelSelector } from "./scheduling.ts";
 import type { NodeInfo, PodDisruptionBudgetInfo, PodInfo, Snapshot } from "./snapshot.ts";
 
@@ -12,6 +12,8 @@ export interface ClusterIndex {
   podsByNode: Map<string, PodInfo[]>;
   /** Sum of the requests of `podsByNode`, per node. */
   usedByNode: Map<string, Room>;
+  /** Nodes running a pod whose cpu or memory request could not be read: their room is unknown. */
+  requestsUnknown: Map<string, Set<"cpu" | "memory">>;
   /** Pods the scheduler reported Unschedulable, DaemonSet and mirror pods left out. */
   pending: PodInfo[];
   /** Pods on nodes with required pod anti-affinity: they keep matching pods off their domain. */
@@ -33,6 +35,7 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
     nodes: new Map(snapshot.nodes.map((node) => [node.name, node])),
     podsByNode: new Map(),
     usedByNode: new Map(),
+    requestsUnknown: new Map(),
     pending: [],
     antiAffinityHolders: [],
     pdbs: indexPdbs(snapshot.pdbs),
@@ -103,6 +106,11 @@ function addPod(index: ClusterIndex, nodeName: string, pod: PodInfo): void {
     index.usedByNode.set(nodeName, used);
   }
   addTo(used, podDemand(pod));
+  for (const resource of unknownRequests(pod)) {
+    const unknown = index.requestsUnknown.get(nodeName) ?? new Set();
+    unknown.add(resource);
+    index.requestsUnknown.set(nodeName, unknown);
+  }
 }
 
 /**

@@ -182,6 +182,8 @@ function neverFitText(pod: NeverFitPod): string {
       return "it does not tolerate the taints a new node of this pool would have";
     case "shape-unknown":
       return "the size of a new node is unknown";
+    case "requests-unknown":
+      return `its ${pod.resource} request could not be read (see the snapshot's warnings): what it needs is unknown, not zero`;
     case "volumes":
       return `its volumes keep it pending, which a new node does not change (scheduler: ${pod.volume})`;
     case "pod-affinity":

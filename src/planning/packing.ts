@@ -10,6 +10,7 @@ import {
   type Room,
   shortfall,
   takeFrom,
+  unknownRequests,
 } from "./room.ts";
 import { type NodeTraits, type PlacementConflict, placementConflict } from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
@@ -47,11 +48,12 @@ export type NeverFitReason =
   | PeerConflict
   | "too-large"
   | "shape-unknown"
-  | "volumes";
+  | "volumes"
+  | "requests-unknown";
 
 export interface NeverFitPod extends PendingPod {
   reason: NeverFitReason;
-  /** For `too-large`: the resource a new node has too little of. */
+  /** For `too-large`: the resource a new node has too little of; for `requests-unknown`, the unread one. */
   resource?: string;
   /** For `volumes`: the scheduler's words about the volume that keeps the pod pending. */
   volume?: string;
@@ -176,6 +178,16 @@ export function packPendingPods(
       result.neverFit.push({ ...pendingPod(entry.pod), reason: "volumes", volume });
       continue;
     }
+    // What it needs is unknown: no room can be said to hold it, and no node is added on a guess.
+    const [unread] = unknownRequests(entry.pod);
+    if (unread) {
+      result.neverFit.push({
+        ...pendingPod(entry.pod),
+        reason: "requests-unknown",
+        resource: unread,
+      });
+      continue;
+    }
     const never = place(entry);
     if (!never) continue;
     // Its partner is pending too: it goes beside the partner once that is placed.
@@ -219,9 +231,13 @@ export function packOntoNodes(pods: readonly PodInfo[], bins: Bin[], rules?: Pee
     if (bin) take(bin, entry.pod, entry.demand, rules);
     return bin !== undefined;
   };
-  for (const entry of decreasing(pods, undefined)) if (!tryPlace(entry)) unplaced.push(entry);
+  for (const entry of decreasing(pods, undefined))
+    if (unknownRequests(entry.pod).length > 0 || !tryPlace(entry)) unplaced.push(entry);
   // A pod that must run beside another one being moved can follow it once that one is placed.
-  const retried = unplaced.filter((entry) => !(entry.pod.podAffinity && tryPlace(entry)));
+  const retried = unplaced.filter(
+    (entry) =>
+      !(entry.pod.podAffinity && unknownRequests(entry.pod).length === 0 && tryPlace(entry)),
+  );
   return retried.map((entry) => entry.pod);
 }
 

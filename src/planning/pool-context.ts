@@ -33,14 +33,14 @@ export interface PoolContext {
 }
 
 /**
- * Bins for every node that can take pods now (Ready, not cordoned, capacity known), by name:
+ * Bins for every node that can take pods now (Ready, not cordoned, room known), by name:
  * the scheduler places a pending pod on any node that admits it, in a pool or not (an untainted
  * control plane, a node no pool selects).
  */
 export function clusterBins(nodes: readonly NodeInfo[], index: ClusterIndex): Map<string, Bin> {
   const bins = new Map<string, Bin>();
   for (const node of nodes) {
-    if (!node.ready || node.unschedulable) continue;
+    if (!node.ready || node.unschedulable || index.requestsUnknown.has(node.name)) continue;
     const room = freeRoom(node.allocatable, index.usedByNode.get(node.name));
     if (room) bins.set(node.name, { name: node.name, traits: node, room });
   }
@@ -48,13 +48,14 @@ export function clusterBins(nodes: readonly NodeInfo[], index: ClusterIndex): Ma
 }
 
 /**
- * Nodes of the pool that can take pods now (Ready, not cordoned, capacity known), with their
+ * Nodes of the pool that can take pods now (Ready, not cordoned, room known), with their
  * free room; the nodes named in `except` are left out.
  */
 export function schedulableBins(context: PoolContext, ...except: string[]): Bin[] {
   const bins: Bin[] = [];
   for (const node of context.ready) {
     if (node.unschedulable || except.includes(node.name)) continue;
+    if (context.index.requestsUnknown.has(node.name)) continue;
     const room = freeRoom(node.allocatable, context.index.usedByNode.get(node.name));
     if (room) bins.push({ name: node.name, traits: node, room });
   }

@@ -13,6 +13,17 @@ export interface Room {
   extended: Record<string, number>;
 }
 
+/**
+ * The resources (cpu, memory) whose request the snapshot could not read for the pod: what it
+ * takes from a node is then unknown, never zero.
+ */
+export function unknownRequests(pod: PodInfo): ("cpu" | "memory")[] {
+  const unknown: ("cpu" | "memory")[] = [];
+  if (pod.requests.cpu === undefined) unknown.push("cpu");
+  if (pod.requests.memory === undefined) unknown.push("memory");
+  return unknown;
+}
+
 /** What a pod takes from a node: its effective requests and one pod slot. */
 export function podDemand(pod: PodInfo): Room {
   const demand: Room = {

@@ -40,9 +40,11 @@ export function poolUtilisation(
   let allocatable: number | undefined = ready.length > 0 ? 0 : undefined;
   const usage = { sum: 0, peak: 0, allPeaks: true, window: Infinity, percentile: Infinity };
   const sources = new Set<"metrics-server" | "prometheus">();
+  let requestsKnown = true;
   for (const node of ready) {
     const capacity = node.allocatable[resource];
     result.requests += index.usedByNode.get(node.name)?.[resource] ?? 0;
+    if (index.requestsUnknown.get(node.name)?.has(resource)) requestsKnown = false;
     allocatable =
       capacity === undefined || allocatable === undefined ? undefined : allocatable + capacity;
     const used = node.usage?.[resource];
@@ -62,7 +64,8 @@ export function poolUtilisation(
   }
   if (allocatable === undefined) return result;
   result.allocatable = allocatable;
-  result.requestsPercent = percentOf(result.requests, allocatable);
+  // A request that could not be read leaves the pool's requests unknown, never short.
+  if (requestsKnown) result.requestsPercent = percentOf(result.requests, allocatable);
   if (result.unknownNodes.length > 0) return result;
   result.usage = usage.sum;
   result.percent = percentOf(usage.sum, allocatable);

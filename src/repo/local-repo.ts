@@ -42,11 +42,13 @@ export function localRepo(dir: string): RepoReader {
         .filter((line) => line.trim() !== "")
         .map(parseLogLine);
     },
-    async untracked(path) {
-      // Outside a git work tree there is no branch to compare with: nothing is "untracked".
+    async uncommitted(path) {
+      // Outside a git work tree there is no branch to compare with: nothing is "uncommitted".
       if ((await git(dir, ["rev-parse", "--is-inside-work-tree"]))?.trim() !== "true") return false;
-      const tracked = await git(dir, ["ls-files", "--", path]);
-      return tracked !== undefined && tracked.trim() === "";
+      // In HEAD's tree, not the index: a file only staged is not on the branch either. Without
+      // a commit at all, git fails and nothing is on the branch.
+      const inHead = await git(dir, ["ls-tree", "--name-only", "HEAD", "--", path]);
+      return inHead === undefined || inHead.trim() === "";
     },
     async listFiles() {
       // Tracked and untracked files, without what .gitignore excludes: what a push would hold.

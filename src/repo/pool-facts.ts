@@ -57,9 +57,9 @@ async function poolFacts(
   if (typeof current === "number" && committed !== undefined && committed !== current) {
     delete facts.currentValue;
     facts.currentValueProblem = `${file} ${path} is ${current} in the working tree but ${committed} in its last commit: commit the change, or plan from a clean checkout`;
-  } else if (commits.length === 0 && (await repo.untracked?.(file))) {
+  } else if (commits.length === 0 && (await repo.uncommitted?.(file))) {
     delete facts.currentValue;
-    facts.currentValueProblem = `${file} is not committed (git does not track it): commit it, or plan from a clean checkout`;
+    facts.currentValueProblem = `${file} is not committed (no commit of the branch has it): commit it, or plan from a clean checkout`;
   }
   return facts;
 }

@@ -21,8 +21,9 @@ export interface RepoReader {
   /** Every file path on the default branch head, relative to the root (for discovery). */
   listFiles(): Promise<string[]>;
   /**
-   * A checkout's file that git does not track: it exists in the working tree only, not on the
-   * branch. Readers of a branch itself (the GitHub API) have no such files and leave it out.
+   * A checkout's file that no commit of the branch holds (untracked, or only staged): it exists
+   * in the working tree only. Readers of a branch itself (the GitHub API) have no such files
+   * and leave it out.
    */
-  untracked?(path: string): Promise<boolean>;
+  uncommitted?(path: string): Promise<boolean>;
 }

@@ -36,6 +36,9 @@ function pod(name: string, spec: PodSpec = {}): DrainPod {
   });
 }
 
+const safeToEvict = "cluster-autoscaler.kubernetes.io/safe-to-evict";
+const localVolumes = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes";
+
 const noFlags = { deleteEmptyDirData: false, forceBarePods: false };
 const allFlags = { deleteEmptyDirData: true, forceBarePods: true };
 const names = (pods: { name: string }[]) => pods.map((p) => p.name);
@@ -71,6 +74,19 @@ describe("toDrainPod", () => {
         { volume: "cache", claim: "db-0-cache" },
       ],
     });
+  });
+
+  it("reads the volumes safe-to-evict-local-volumes names, spaces trimmed", () => {
+    const read = pod("jellyfin-0", {
+      annotations: { [localVolumes]: " cache, transcode ,," },
+      volumes: [
+        { name: "cache", emptyDir: {} },
+        { name: "transcode", emptyDir: {} },
+      ],
+    });
+    expect(read.evictableLocalVolumes).toEqual(["cache", "transcode"]);
+    expect(read.emptyDirs).toEqual(["cache", "transcode"]);
+    expect(pod("web-1").evictableLocalVolumes).toEqual([]);
   });
 
   it("counts only an owner reference marked controller", () => {
@@ -155,6 +171,105 @@ describe("planNodeDrain", () => {
       noFlags,
     );
     expect(bare.refused[0]?.refusals.map((x) => x.reason)).toEqual(["safe-to-evict", "bare-pod"]);
+  });
+
+  it("evicts a pod whose emptyDirs safe-to-evict-local-volumes all names, without the flag", () => {
+    const plan = planNodeDrain(
+      [
+        pod("jellyfin-0", {
+          owner: ["StatefulSet", "jellyfin"],
+          annotations: { [localVolumes]: "cache, transcode" },
+          volumes: [
+            { name: "cache", emptyDir: {} },
+            { name: "transcode", emptyDir: { medium: "Memory" } },
+          ],
+        }),
+      ],
+      noFlags,
+    );
+    expect(names(plan.evict)).toEqual(["jellyfin-0"]);
+    expect(plan.refused).toEqual([]);
+  });
+
+  it("still refuses a pod whose annotation leaves an emptyDir out, naming only that one", () => {
+    const plan = planNodeDrain(
+      [
+        pod("jellyfin-0", {
+          annotations: { [localVolumes]: "cache" },
+          volumes: [
+            { name: "cache", emptyDir: {} },
+            { name: "transcode", emptyDir: {} },
+            { name: "scratch", emptyDir: {} },
+          ],
+        }),
+      ],
+      noFlags,
+    );
+    expect(plan.evict).toEqual([]);
+    expect(plan.refused.map((r) => [r.pod.name, r.refusals])).toEqual([
+      [
+        "jellyfin-0",
+        [
+          {
+            reason: "emptydir",
+            message: 'emptyDir "transcode", "scratch" would be deleted with it',
+            flag: "--delete-emptydir-data",
+          },
+        ],
+      ],
+    ]);
+    expect(
+      planNodeDrain(
+        plan.refused.map((r) => r.pod),
+        allFlags,
+      ).refused,
+    ).toEqual([]);
+  });
+
+  it('lets safe-to-evict "true" lift the emptyDir and bare-pod refusals, never do-not-disrupt', () => {
+    const safe = { [safeToEvict]: "true" };
+    const plan = planNodeDrain(
+      [
+        pod("cache", { annotations: safe, volumes: [{ name: "tmp", emptyDir: {} }] }),
+        pod("debug", { owner: null, annotations: safe }),
+        pod("both", { owner: null, annotations: safe, volumes: [{ name: "tmp", emptyDir: {} }] }),
+        pod("batch", {
+          annotations: { ...safe, "karpenter.sh/do-not-disrupt": "true" },
+          volumes: [{ name: "tmp", emptyDir: {} }],
+        }),
+      ],
+      noFlags,
+    );
+    expect(names(plan.evict)).toEqual(["both", "cache", "debug"]);
+    expect(plan.refused.map((r) => [r.pod.name, r.refusals.map((x) => x.reason)])).toEqual([
+      ["batch", ["do-not-disrupt"]],
+    ]);
+  });
+
+  it('still refuses safe-to-evict "false", whatever else the pod or the flags say', () => {
+    const plan = planNodeDrain(
+      [
+        pod("backup-1", {
+          annotations: { [safeToEvict]: "false", [localVolumes]: "tmp" },
+          volumes: [{ name: "tmp", emptyDir: {} }],
+        }),
+      ],
+      allFlags,
+    );
+    expect(plan.evict).toEqual([]);
+    expect(plan.refused.map((r) => r.refusals.map((x) => x.reason))).toEqual([["safe-to-evict"]]);
+    const unflagged = planNodeDrain(
+      [
+        pod("backup-2", {
+          annotations: { [safeToEvict]: "false" },
+          volumes: [{ name: "tmp", emptyDir: {} }],
+        }),
+      ],
+      noFlags,
+    );
+    expect(unflagged.refused.map((r) => r.refusals.map((x) => x.reason))).toEqual([
+      ["safe-to-evict", "emptydir"],
+    ]);
   });
 
   it("evicts finished pods whatever their owner, volumes or annotations", () => {

@@ -384,6 +384,44 @@ describe("pr-autoscaler drain", () => {
     expect(podNames()).toEqual([]);
   });
 
+  it("evicts without --delete-emptydir-data a pod whose owner named its emptyDirs evictable", async () => {
+    fake.add(
+      node("worker-1"),
+      pod("jellyfin-0", "worker-1", {
+        namespace: "media",
+        owner: ["StatefulSet", "jellyfin"],
+        annotations: {
+          "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes": "cache, transcode",
+        },
+        volumes: [
+          { name: "cache", emptyDir: {} },
+          { name: "transcode", emptyDir: { medium: "Memory" } },
+        ],
+      }),
+      pod("sonarr-1", "worker-1", {
+        namespace: "media",
+        owner: null,
+        annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "true" },
+        volumes: [{ name: "tmp", emptyDir: {} }],
+      }),
+    );
+    const run = await drain(["worker-1", "--json"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("pod/media/jellyfin-0 evicted from worker-1");
+    expect(writes(fake.requests)).toEqual([
+      "PATCH /api/v1/nodes/worker-1",
+      "POST /api/v1/namespaces/media/pods/jellyfin-0/eviction",
+      "POST /api/v1/namespaces/media/pods/sonarr-1/eviction",
+    ]);
+    expect(fake.requestCount({ method: "DELETE" })).toBe(0);
+    expect(podNames()).toEqual([]);
+    expect(jsonResult(run).nodes[0]).toMatchObject({
+      state: "drained",
+      evicted: ["media/jellyfin-0", "media/sonarr-1"],
+      refused: [],
+    });
+  });
+
   it("refuses pods annotated safe-to-evict false or do-not-disrupt true, even with every flag", async () => {
     fake.add(
       node("worker-1"),

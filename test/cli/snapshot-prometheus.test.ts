@@ -149,7 +149,10 @@ describe("pr-autoscaler plan --prometheus", () => {
       "--prometheus-window",
       "15m",
     ]);
-    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.code).toBe(0);
+    // Nodes and containers Prometheus has no usable series for are said on stderr.
+    expect(run.stderr).toContain("warning: node/worker-9: Prometheus at http://127.0.0.1:");
+    expect(run.stderr).toContain("[prometheus-no-series]");
     expect(run.stdout).toMatch(/utilisation: cpu [\d.]+ % \(prometheus over 15m, p95/);
     // The scale-down window (10m) lies inside Prometheus' 15m: usage is evidence enough, so
     // the idle pool shrinks, which one metrics-server sample could never show.

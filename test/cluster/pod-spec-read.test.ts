@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { toPodInfo } from "../../src/cluster/pod-info.ts";
+import { resolveLocalClaims } from "../../src/cluster/local-volumes.ts";
+import { evictableLocalVolumes, type PendingClaim, toPodInfo } from "../../src/cluster/pod-info.ts";
 import { createInterner, type Raw } from "../../src/cluster/raw.ts";
 import { WarningCollector } from "../../src/cluster/warnings.ts";
 
@@ -210,5 +211,85 @@ describe("reading pod-level resources", () => {
       },
     );
     expect(pod.requests).toEqual({ cpu: 250, memory: 2 ** 30 });
+  });
+});
+
+const localVolumesAnnotation = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes";
+
+/** Reads a running pod with these volumes and annotations, keeping the claims it queues. */
+function readWithVolumes(volumes: Raw[], annotations: Record<string, string> = {}) {
+  const claims: PendingClaim[] = [];
+  const pod = toPodInfo(
+    {
+      metadata: { namespace: "media", name: "jellyfin-0", annotations },
+      spec: { nodeName: "worker-2", containers: [{ name: "jellyfin" }], volumes },
+      status: { phase: "Running" },
+    },
+    { warnings: new WarningCollector(), claims, intern: createInterner() },
+  );
+  return { pod, claims };
+}
+
+describe("reading safe-to-evict-local-volumes", () => {
+  it("splits the annotation on commas, trimming spaces and dropping empty names", () => {
+    expect([
+      ...evictableLocalVolumes({ [localVolumesAnnotation]: " cache, tmp ,,transcode, " }),
+    ]).toEqual(["cache", "tmp", "transcode"]);
+    expect(evictableLocalVolumes({}).size).toBe(0);
+    expect(evictableLocalVolumes({ [localVolumesAnnotation]: "" }).size).toBe(0);
+    expect(evictableLocalVolumes({ [localVolumesAnnotation]: 3 }).size).toBe(0);
+  });
+
+  it("leaves the volumes it names out of the blocking volumes, and keeps the others", () => {
+    const volumes = [
+      { name: "cache", emptyDir: {} },
+      { name: "transcode", emptyDir: { medium: "Memory" } },
+      { name: "tmp", hostPath: { path: "/tmp/jellyfin" } },
+      { name: "media", hostPath: { path: "/mnt/media" } },
+      { name: "config", configMap: { name: "jellyfin" } },
+    ];
+    expect(readWithVolumes(volumes).pod.blockingVolumes).toEqual([
+      { name: "cache", type: "emptyDir" },
+      { name: "transcode", type: "emptyDir" },
+      { name: "tmp", type: "hostPath" },
+      { name: "media", type: "hostPath" },
+    ]);
+    const named = readWithVolumes(volumes, { [localVolumesAnnotation]: "cache, tmp" });
+    expect(named.pod.blockingVolumes).toEqual([
+      { name: "transcode", type: "emptyDir" },
+      { name: "media", type: "hostPath" },
+    ]);
+    const all = readWithVolumes(volumes, {
+      [localVolumesAnnotation]: "cache,transcode, tmp,media",
+    });
+    expect(all.pod.blockingVolumes).toEqual([]);
+  });
+
+  it("does not make a claim it names local, even when bound to a node-local volume", () => {
+    const volumes = [
+      { name: "config", persistentVolumeClaim: { claimName: "config-jellyfin-0" } },
+      { name: "scratch", ephemeral: { volumeClaimTemplate: { spec: {} } } },
+      { name: "metadata", persistentVolumeClaim: { claimName: "metadata-jellyfin-0" } },
+    ];
+    const bindings = new Map([
+      ["media/config-jellyfin-0", "pvc-0a1"],
+      ["media/jellyfin-0-scratch", "pvc-0b2"],
+      ["media/metadata-jellyfin-0", "pvc-0c3"],
+    ]);
+    const local = new Set(["pvc-0a1", "pvc-0b2", "pvc-0c3"]);
+
+    const plain = readWithVolumes(volumes);
+    resolveLocalClaims(plain.claims, bindings, local);
+    expect(plain.pod.blockingVolumes.map((volume) => volume.name)).toEqual([
+      "config",
+      "scratch",
+      "metadata",
+    ]);
+
+    const named = readWithVolumes(volumes, { [localVolumesAnnotation]: "scratch, config" });
+    resolveLocalClaims(named.claims, bindings, local);
+    expect(named.pod.blockingVolumes).toEqual([
+      { name: "metadata", type: "local", claim: "metadata-jellyfin-0" },
+    ]);
   });
 });

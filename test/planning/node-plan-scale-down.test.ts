@@ -1,4 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
+import { toPodInfo } from "../../src/cluster/pod-info.ts";
+import { createInterner } from "../../src/cluster/raw.ts";
+import { WarningCollector } from "../../src/cluster/warnings.ts";
 import type { ScaleDownCondition } from "../../src/planning/node-decision.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import {
@@ -245,6 +248,51 @@ describe("scale-down blockers", () => {
       }),
     ];
     expect(planOne(quietPool(pods)).action).toBe("scale-down");
+  });
+
+  it("lets safe-to-evict-local-volumes lift local storage for the volumes it names only", () => {
+    // Read from the pod's manifest, as the snapshot reads it: the annotation is not kept on
+    // PodInfo, only its effect on the blocking volumes.
+    const annotated = (names: string) =>
+      toPodInfo(
+        {
+          metadata: {
+            namespace: "media",
+            name: "jellyfin-0",
+            creationTimestamp: "2025-06-06T11:00:00Z",
+            annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes": names },
+            ownerReferences: [
+              { apiVersion: "apps/v1", kind: "StatefulSet", name: "jellyfin", controller: true },
+            ],
+          },
+          spec: {
+            nodeName: "worker-4",
+            containers: [
+              { name: "jellyfin", resources: { requests: { cpu: "100m", memory: "128Mi" } } },
+            ],
+            volumes: [
+              { name: "cache", emptyDir: {} },
+              { name: "transcode", emptyDir: { medium: "Memory" } },
+              { name: "tmp", hostPath: { path: "/tmp/jellyfin" } },
+            ],
+          },
+          status: { phase: "Running" },
+        },
+        { warnings: new WarningCollector(), claims: [], intern: createInterner() },
+      );
+    const blockersOf4 = (decision: ReturnType<typeof planOne>) =>
+      decision.blockers.find((b) => b.node === "worker-4")?.blockers;
+
+    const allNamed = planOne(quietPool([annotated("cache, transcode, tmp")]));
+    expect(blockersOf4(allNamed)).toEqual([]);
+    expect(allNamed.action).toBe("scale-down");
+
+    const oneLeftOut = planOne(quietPool([annotated("cache,tmp")]));
+    expect(oneLeftOut.action).toBe("none");
+    expect(blockersOf4(oneLeftOut)).toEqual([
+      { kind: "local-storage", pod: "media/jellyfin-0", volumes: ["transcode (emptyDir)"] },
+    ]);
+    expect(condition(oneLeftOut.scaleDown.conditions, "no-blockers")[0]?.met).toBe(false);
   });
 
   it("ignores DaemonSet and mirror pods, as cluster-autoscaler does", () => {

@@ -221,4 +221,77 @@ describe("readPoolFacts", () => {
     const { facts } = await readPoolFacts(localRepo(dir), config);
     expect(facts[0]).toEqual({ pool: "workers", currentValue: 2 });
   });
+
+  describe("a target file no commit holds", () => {
+    const problem =
+      "terraform/terraform.tfvars is not committed (no commit of the branch has it): commit it, or plan from a clean checkout";
+
+    it("holds the count of a file that is only in the working tree", async () => {
+      const dir = repoWith([
+        {
+          at: "2026-11-01T10:00:00Z",
+          files: { "Pulumi.prod.yaml": "config:\n  talos:gpuCount: 1\n" },
+        },
+      ]);
+      mkdirSync(join(dir, "terraform"));
+      writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 3\n");
+      expect(await localRepo(dir).uncommitted?.("terraform/terraform.tfvars")).toBe(true);
+      const { facts } = await readPoolFacts(localRepo(dir), config);
+      expect(facts[0]).toEqual({ pool: "workers", currentValueProblem: problem });
+      expect(facts[0]?.currentValueProblem).toContain("is not committed");
+      // The other pool's file is committed: it keeps its count.
+      expect(facts[1]).toMatchObject({ pool: "gpu", currentValue: 1 });
+    });
+
+    it("holds a file that is staged but not committed", async () => {
+      const dir = repoWith([
+        {
+          at: "2026-11-01T10:00:00Z",
+          files: { "Pulumi.prod.yaml": "config:\n  talos:gpuCount: 1\n" },
+        },
+      ]);
+      mkdirSync(join(dir, "terraform"));
+      writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 3\n");
+      execFileSync("git", ["-C", dir, "add", "terraform/terraform.tfvars"]);
+      expect(await localRepo(dir).uncommitted?.("terraform/terraform.tfvars")).toBe(true);
+      const { facts } = await readPoolFacts(localRepo(dir), config);
+      expect(facts[0]).toEqual({ pool: "workers", currentValueProblem: problem });
+    });
+
+    it("holds it in a repository with no commit yet", async () => {
+      const dir = repoWith([]);
+      mkdirSync(join(dir, "terraform"));
+      writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 3\n");
+      const { facts } = await readPoolFacts(localRepo(dir), config);
+      expect(facts[0]?.currentValue).toBeUndefined();
+      expect(facts[0]?.currentValueProblem).toBe(problem);
+    });
+
+    it("reads the count of the same file once it is committed", async () => {
+      const dir = repoWith([
+        {
+          at: "2026-11-01T10:00:00Z",
+          files: { "terraform/terraform.tfvars": "worker_count = 3\n" },
+        },
+      ]);
+      expect(await localRepo(dir).uncommitted?.("terraform/terraform.tfvars")).toBe(false);
+      const { facts } = await readPoolFacts(localRepo(dir), config);
+      expect(facts[0]).toEqual({
+        pool: "workers",
+        currentValue: 3,
+        lastChange: { at: "2026-11-01T10:00:00.000Z" },
+      });
+    });
+
+    it("reads it in a plain directory, where there is no branch to miss it", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "pool-facts-"));
+      dirs.push(dir);
+      mkdirSync(join(dir, "terraform"));
+      writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 3\n");
+      expect(await localRepo(dir).uncommitted?.("terraform/terraform.tfvars")).toBe(false);
+      const { facts } = await readPoolFacts(localRepo(dir), config);
+      expect(facts[0]?.currentValue).toBe(3);
+      expect(facts[0]?.currentValueProblem).toBeUndefined();
+    });
+  });
 });

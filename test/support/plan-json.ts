@@ -12,5 +12,17 @@ export interface PlanJson {
     triggers?: Record<string, unknown>[];
     holds?: Record<string, unknown>[];
   }[];
-  notes: { level: string; subject?: string; message: string }[];
+  notes: NoteJson[];
+}
+
+/** A note of `plan --json`; a held pool's note carries its decision's data as well. */
+export interface NoteJson {
+  level: string;
+  subject?: string;
+  message: string;
+  pool?: string;
+  current?: number;
+  reasons?: string[];
+  triggers?: Record<string, unknown>[];
+  holds?: Record<string, unknown>[];
 }

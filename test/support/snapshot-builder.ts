@@ -111,6 +111,8 @@ export function usage(spec: UsageSpec): Usage {
 }
 
 export interface PodSpec {
+  /** Requests the reader could not read (an invalid quantity): absent, not 0. */
+  unknownRequests?: ("cpu" | "memory")[];
   /** The node it runs on; absent for a pending pod. */
   node?: string;
   cpu?: Quantity;
@@ -139,9 +141,10 @@ export interface PodSpec {
 /** A running pod `namespace/name`, owned by a Deployment unless told otherwise. */
 export function pod(key: string, spec: PodSpec = {}): PodInfo {
   const [namespace, name] = key.includes("/") ? key.split("/", 2) : ["default", key];
+  // As the reader gives them: cpu and memory 0 when nothing is requested, absent when unknown.
   const requests: PodInfo["requests"] = {};
-  if (spec.cpu !== undefined) requests.cpu = millis(spec.cpu);
-  if (spec.memory !== undefined) requests.memory = bytes(spec.memory);
+  if (!spec.unknownRequests?.includes("cpu")) requests.cpu = millis(spec.cpu ?? 0);
+  if (!spec.unknownRequests?.includes("memory")) requests.memory = bytes(spec.memory ?? 0);
   if (spec.extended) requests.extended = spec.extended;
   if (spec.ephemeralStorage !== undefined) requests.ephemeralStorage = bytes(spec.ephemeralStorage);
   const info: PodInfo = {

@@ -1,0 +1,702 @@
+/**
+ * `plan --json` against a Kubernetes API server on 127.0.0.1 for the planner's review fixes:
+ * pending pods taking room on any node that admits them, pools that share nodes, nominated
+ * pods keeping their node's room, the new-node shape with extended resources, the max as a
+ * bound, the maxUnready boundary, held pools' notes as data, usage judged against the time
+ * planned for, and a count file git does not track. Each scenario asserts the proposal (or its
+ * absence) and the explanation line that names the cause.
+ */
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "@jest/globals";
+import type { NoteJson } from "../support/plan-json.ts";
+import {
+  CONFIG,
+  ciliumAgent,
+  freshNodeMetrics,
+  type InfraFiles,
+  type PlanJson,
+  type PodOptions,
+  pod,
+  type Raw,
+  TFVARS,
+  worker,
+  writeInfraRepo,
+} from "./served-cluster.ts";
+import {
+  apps,
+  cluster,
+  config,
+  FOUR,
+  filler,
+  fillers,
+  nameOf,
+  OVER_MAX,
+  onWorker4,
+  plan,
+  poolNote,
+  serveForTest,
+  tdarr,
+  tempDir,
+  tfvars,
+  WORKERS,
+} from "./served-plan.ts";
+
+/** The note of `pool` as data; the test fails when the pool has none. */
+function noteOf(output: PlanJson, pool = "workers"): NoteJson {
+  const note = output.notes.find((entry) => entry.subject === `pool/${pool}`);
+  if (!note) throw new Error(`no note for pool ${pool}: ${JSON.stringify(output)}`);
+  return note;
+}
+
+/** The kinds of the holds in the pool's note. */
+function holdKinds(output: PlanJson, pool = "workers"): unknown[] {
+  return (noteOf(output, pool).holds ?? []).map((hold) => hold.kind);
+}
+
+/** The reasons of the plan's proposal at `index`, one per line. */
+function reasons(output: PlanJson, index = 0): string {
+  return output.proposals[index]?.reasons.join("\n") ?? "";
+}
+
+/** The proposal for `pool`, if any. */
+function proposalOf(output: PlanJson, pool: string): PlanJson["proposals"][number] | undefined {
+  return output.proposals.find((proposal) => proposal.pool === pool);
+}
+
+/** A Pending transcode Job pod (1500m, 1 GiB) unless `options` say otherwise. */
+function job(suffix: string, options: PodOptions = {}): Raw {
+  return pod("batch", `transcode-29123400-${suffix}`, {
+    owner: { kind: "Job", name: "transcode-29123400" },
+    cpu: "1500m",
+    memory: "1Gi",
+    ...options,
+  });
+}
+
+/** The pod's app container requests, created when it asks for nothing yet. */
+function requestsOf(raw: Raw): Raw {
+  const container = ((raw.spec as Raw).containers as Raw[])[0] as Raw;
+  const resources = container.resources as Raw;
+  resources.requests ??= {};
+  return resources.requests as Raw;
+}
+
+/** The pod asking for one NVIDIA GPU (request and limit, as the device plugin wants). */
+function askingForGpu(raw: Raw): Raw {
+  requestsOf(raw)["nvidia.com/gpu"] = "1";
+  const container = ((raw.spec as Raw).containers as Raw[])[0] as Raw;
+  (container.resources as Raw).limits = { "nvidia.com/gpu": "1" };
+  return raw;
+}
+
+/** The node with one GPU passed through, as the NVIDIA device plugin reports it. */
+function withGpu(node: Raw): Raw {
+  const status = node.status as Raw;
+  (status.allocatable as Raw)["nvidia.com/gpu"] = "1";
+  (status.capacity as Raw)["nvidia.com/gpu"] = "1";
+  return node;
+}
+
+/** `objects` with the Nodes named in `names` edited by `edit`. */
+function editNodes(objects: Raw[], names: readonly string[], edit: (node: Raw) => Raw): Raw[] {
+  return objects.map((object) =>
+    object.kind === "Node" && names.includes(nameOf(object) as string) ? edit(object) : object,
+  );
+}
+
+/** The pod at a priority above the pods it preempts. */
+function highPriority(raw: Raw): Raw {
+  const spec = raw.spec as Raw;
+  spec.priority = 1000;
+  spec.priorityClassName = "media-high";
+  return raw;
+}
+
+/** The config with `text` inserted before the pool's `removal:` block. */
+function configBeforeRemoval(text: string, replace: Record<string, string> = {}): string {
+  return config({ ...replace, "    removal:": `${text}    removal:` });
+}
+
+const DEFAULT_SELECTOR = `    selector:
+      matchExpressions:
+        - key: node-role.kubernetes.io/control-plane
+          operator: DoesNotExist
+`;
+
+/** A second pool, `big`, of 8-core VMs counted by `big_count`, after the workers pool. */
+function bigPool(rest: string): string {
+  return `  - name: big
+    target:
+      file: terraform/terraform.tfvars
+      path: big_count
+    selector:
+      matchLabels:
+        node.kubernetes.io/instance-type: 8VCPU-32GB
+    min: 0
+${rest}`;
+}
+
+/** Workers selected by their 4-core instance type, and the big pool beside them. */
+function withBigPool(rest: string, replace: Record<string, string> = {}): string {
+  const workers = config({
+    [DEFAULT_SELECTOR]: `    selector:
+      matchLabels:
+        node.kubernetes.io/instance-type: 4VCPU-16GB
+`,
+    ...replace,
+  });
+  return `${workers}${bigPool(rest)}`;
+}
+
+/** TFVARS with `count` big nodes as well. */
+function bigTfvars(count: number): string {
+  return `${TFVARS}big_count         = ${count}\n`;
+}
+
+/** An 8-core, 32 GiB VM of the big pool with Cilium, fresh metrics, and a filler of `fill`. */
+function bigNode(name: string, index: number, fill?: string): Raw[] {
+  return [
+    worker(name, {
+      labels: { "node.kubernetes.io/instance-type": "8VCPU-32GB" },
+      allocatable: { cpu: "7800m", memory: "32567188Ki", pods: "110" },
+    }),
+    ciliumAgent(name, index),
+    freshNodeMetrics(name, "1", "4Gi"),
+    ...(fill ? [filler(name, index, fill)] : []),
+  ];
+}
+
+/** The cluster with the control plane's NoSchedule taint gone (allowSchedulingOnControlPlanes). */
+function untaintedControlPlane(objects: Raw[]): Raw[] {
+  return editNodes(objects, ["talos-cp-1"], (node) => {
+    delete (node.spec as Raw).taints;
+    return node;
+  });
+}
+
+/** `talos-worker-1` … `talos-worker-{count}`. */
+function workerNames(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `talos-worker-${index + 1}`);
+}
+
+/** Runs git in `dir` as the operator; `at` dates the commit it makes. */
+function git(dir: string, args: string[], at?: string): void {
+  execFileSync("git", ["-C", dir, ...args], {
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "ops",
+      GIT_AUTHOR_EMAIL: "ops@example.invalid",
+      GIT_COMMITTER_NAME: "ops",
+      GIT_COMMITTER_EMAIL: "ops@example.invalid",
+      ...(at ? { GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at } : {}),
+    },
+    stdio: "pipe",
+  });
+}
+
+/** An infra repo whose count went from `from`, long ago, to `to` at `at`, in real commits. */
+function changedAt(from: number, to: number, at: string): string {
+  const dir = tempDir("pr-autoscaler-review-git-");
+  git(dir, ["init", "-q", "-b", "main"]);
+  for (const commit of [
+    { count: from, at: "2026-11-01T10:00:00Z" },
+    { count: to, at },
+  ]) {
+    writeInfraRepo(dir, { tfvars: tfvars(commit.count), config: CONFIG });
+    git(dir, ["add", "-A"]);
+    git(dir, ["commit", "-q", "-m", `worker_count ${commit.count}`], commit.at);
+  }
+  return dir;
+}
+
+/** Serves `objects` with every request to `path` failing with `status`, and plans once. */
+async function planWhileFailing(
+  objects: Raw[],
+  fault: { path: string; status: number },
+  files: InfraFiles = {},
+): Promise<PlanJson> {
+  const served = await serveForTest(objects);
+  served.fake.injectFault({ ...fault, times: Number.POSITIVE_INFINITY });
+  return served.plan(files);
+}
+
+describe("plan review: pending pods take free room outside the pool first", () => {
+  it("places a pending pod on another pool's node with room and adds no node", async () => {
+    const output = await plan(
+      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "2"), job("any001")],
+      { tfvars: bigTfvars(1), config: withBigPool("    max: 3\n") },
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output, "workers")).toMatch(
+      /transcode-29123400-any001 [^\n]*fits on talos-big-1/,
+    );
+    expect(holdKinds(output, "workers")).toEqual([]);
+  });
+
+  it("adds a node when the other pool's node has no room either", async () => {
+    const output = await plan(
+      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), job("any002")],
+      { tfvars: bigTfvars(1), config: withBigPool("    max: 3\n") },
+    );
+    expect(proposalOf(output, "workers")).toMatchObject({ from: 3, to: 4 });
+    expect(proposalOf(output, "big")).toBeUndefined();
+    expect(reasons(output)).toMatch(/transcode-29123400-any002 [^\n]*→ new-1/);
+  });
+
+  it("places a pending pod on an untainted control plane with room", async () => {
+    const output = await plan([
+      ...untaintedControlPlane(cluster()),
+      ...fillers(),
+      job("cproom", { cpu: "1", memory: "1Gi" }),
+    ]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/transcode-29123400-cproom [^\n]*fits on talos-cp-1/);
+  });
+
+  it("does not use a control plane that keeps its NoSchedule taint", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      job("cptnt", { cpu: "1", memory: "1Gi" }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ pool: "workers", from: 3, to: 4 });
+    const text = reasons(output);
+    expect(text).toMatch(/transcode-29123400-cptnt [^\n]*→ new-1/);
+    expect(text).not.toMatch(/fits on talos-cp-1/);
+  });
+
+  it("keeps the second pool's node that a pending pod of the first pool is counted on", async () => {
+    // talos-big-1 is full; the pending pod's only room is talos-big-2, the node the big pool,
+    // above its max of 1, would remove.
+    const output = await plan(
+      [
+        ...cluster(),
+        ...fillers(),
+        ...bigNode("talos-big-1", 7, "7"),
+        ...bigNode("talos-big-2", 8),
+        job("onbig2", { cpu: "2", memory: "1Gi" }),
+      ],
+      { tfvars: bigTfvars(2), config: withBigPool("    max: 1\n") },
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output, "workers")).toMatch(
+      /transcode-29123400-onbig2 [^\n]*fits on talos-big-2/,
+    );
+    expect(poolNote(output, "big")).toMatch(
+      /pod\(s\) of talos-big-2 fit on the other nodes: not met \(no room for batch\/transcode-29123400-onbig2\)/,
+    );
+  });
+
+  it("removes the second pool's node when the pending pod has room on its other node", async () => {
+    const output = await plan(
+      [
+        ...cluster(),
+        ...fillers(),
+        ...bigNode("talos-big-1", 7, "2"),
+        ...bigNode("talos-big-2", 8),
+        job("onbig1", { cpu: "2", memory: "1Gi" }),
+      ],
+      { tfvars: bigTfvars(2), config: withBigPool("    max: 1\n") },
+    );
+    expect(output.proposals).toHaveLength(1);
+    expect(proposalOf(output, "big")).toMatchObject({ from: 2, to: 1, direction: "down" });
+    expect(reasons(output)).toContain("removing talos-big-2");
+    expect(poolNote(output, "workers")).toMatch(
+      /transcode-29123400-onbig1 [^\n]*fits on talos-big-/,
+    );
+  });
+});
+
+describe("plan review: pools whose selectors match the same node", () => {
+  it("holds both pools with a warning naming the node and the other pool", async () => {
+    // The workers' default selector (not control plane) also matches the big pool's node.
+    const output = await plan(
+      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), job("ovl001")],
+      { tfvars: bigTfvars(1), config: `${CONFIG}${bigPool("    max: 3\n")}` },
+    );
+    expect(output.proposals).toEqual([]);
+    const workers = noteOf(output, "workers");
+    const big = noteOf(output, "big");
+    expect(workers.level).toBe("warning");
+    expect(big.level).toBe("warning");
+    expect(workers.message).toContain(
+      "talos-big-1 is also in pool big: make the pools' selectors exclusive",
+    );
+    expect(big.message).toContain(
+      "talos-big-1 is also in pool workers: make the pools' selectors exclusive",
+    );
+    expect(workers.holds).toContainEqual({
+      kind: "pools-overlap",
+      nodes: ["talos-big-1"],
+      pools: ["big"],
+    });
+    expect(big.holds).toContainEqual({
+      kind: "pools-overlap",
+      nodes: ["talos-big-1"],
+      pools: ["workers"],
+    });
+  });
+
+  it("plans both pools when the selectors are exclusive", async () => {
+    const output = await plan(
+      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), job("ovl002")],
+      { tfvars: bigTfvars(1), config: withBigPool("    max: 3\n") },
+    );
+    expect(proposalOf(output, "workers")).toMatchObject({ from: 3, to: 4 });
+    expect(holdKinds(output, "big")).not.toContain("pools-overlap");
+  });
+});
+
+describe("plan review: a pod the scheduler nominated a node for", () => {
+  /** The high-priority pod nominated to `node` after preempting a 3-core pod there. */
+  function nominated(node: string, cpu = "3"): Raw {
+    return highPriority(tdarr("nomin", { cpu, nominatedNodeName: node }));
+  }
+
+  /** The pod it preempted on talos-worker-4, still terminating. */
+  const victim = pod("media", "plex-7d9c65958-victm", {
+    ...onWorker4,
+    cpu: "3",
+    deletionTimestamp: "2026-11-22T09:59:30Z",
+  });
+
+  it("keeps its node above max when the pod would have no room elsewhere", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...apps(),
+        ...fillers(WORKERS, "3500m"),
+        victim,
+        nominated("talos-worker-4"),
+      ],
+      OVER_MAX,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(
+      /pod\(s\) of talos-worker-4 fit on the other nodes: not met \(no room for media\/tdarr-node-6d8c7f5b49-nomin\)/,
+    );
+  });
+
+  it("removes its node above max when the pod has room on another node", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...apps(),
+        ...fillers(WORKERS, "500m"),
+        victim,
+        nominated("talos-worker-4"),
+      ],
+      OVER_MAX,
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+    expect(reasons(output)).toContain("removing talos-worker-4");
+  });
+
+  it("keeps its node's room from another pending pod, so that pod adds a node", async () => {
+    const output = await plan([
+      ...cluster(),
+      filler("talos-worker-1", 1),
+      filler("talos-worker-3", 3),
+      nominated("talos-worker-2"),
+      tdarr("other"),
+    ]);
+    // talos-worker-2: 3700m free less the nominated pod's 3 cores leaves 700m.
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const text = reasons(output);
+    expect(text).toMatch(/tdarr-node-6d8c7f5b49-other [^\n]*→ new-1/);
+    expect(text).not.toMatch(/tdarr-node-6d8c7f5b49-nomin/);
+  });
+
+  it("lets another pending pod take what the nominated pod leaves free", async () => {
+    const output = await plan([
+      ...cluster(),
+      filler("talos-worker-1", 1),
+      filler("talos-worker-3", 3),
+      nominated("talos-worker-2", "1"),
+      tdarr("other"),
+    ]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/tdarr-node-6d8c7f5b49-other [^\n]*fits on talos-worker-2/);
+  });
+});
+
+describe("plan review: a new node's shape with extended resources", () => {
+  for (const gpuNode of WORKERS)
+    it(`does not make a new node a GPU node when only ${gpuNode} has a GPU`, async () => {
+      const output = await plan([
+        ...editNodes(cluster(), [gpuNode], withGpu),
+        ...fillers(),
+        askingForGpu(job("gpu01")),
+      ]);
+      expect(output.proposals).toEqual([]);
+      const note = poolNote(output);
+      expect(note).toMatch(/never fits: batch\/transcode-29123400-gpu01/);
+      const shape = note.split("\n").find((line) => line.includes("new node:"));
+      expect(shape).toBeDefined();
+      expect(shape).not.toContain("nvidia.com/gpu");
+      expect(shape).toMatch(/like talos-worker-\d and 1 other\(s\)/);
+    });
+
+  it("gives a new node a GPU when every pool node has one", async () => {
+    const output = await plan([
+      ...editNodes(cluster(), WORKERS, withGpu),
+      ...fillers(),
+      askingForGpu(job("gpu02")),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const text = reasons(output);
+    expect(text).toMatch(
+      /new node: 3800m cpu, 15\.2 GiB memory, 110 pods, 1 nvidia\.com\/gpu \(learned, most-common allocatable, like talos-worker-1 and 2 other\(s\)\)/,
+    );
+    expect(text).toMatch(/transcode-29123400-gpu02 [^\n]*→ new-1/);
+  });
+});
+
+describe("plan review: above max the count comes down whatever asks for more", () => {
+  it("removes a node though a pending pod needs a new one, and the max allows 3", async () => {
+    // 3700m fits no existing node (3600m free each) but a new one.
+    const output = await plan(
+      [...cluster(FOUR), ...apps(), job("fx0001", { cpu: "3700m" })],
+      OVER_MAX,
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+    const text = reasons(output);
+    expect(text).toContain("removing talos-worker-4");
+    expect(text).toContain("wanted 5 nodes, the max allows 3");
+    expect(text).not.toMatch(/the max allows 4/);
+    expect(output.proposals[0]?.holds).toContainEqual({
+      kind: "at-max",
+      wanted: 5,
+      allowed: 3,
+      bound: "max",
+    });
+  });
+
+  it("removes a node though utilisation asks for more (scaleUp.window 0s)", async () => {
+    const output = await plan([...cluster(FOUR, {}, { cpu: "3500m", memory: "4Gi" }), ...apps()], {
+      tfvars: tfvars(4),
+      config: configBeforeRemoval("    scaleUp:\n      window: 0s\n", { "max: 6": "max: 3" }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+    const text = reasons(output);
+    expect(text).toContain("removing talos-worker-4");
+    expect(text).toMatch(/wanted \d+ nodes, the max allows 3/);
+    expect(output.proposals[0]?.triggers).toContainEqual(
+      expect.objectContaining({ kind: "utilisation", resource: "cpu" }),
+    );
+  });
+});
+
+describe("plan review: maxUnready compared in whole numbers", () => {
+  const twenty = workerNames(20);
+  const files = {
+    tfvars: tfvars(20),
+    config: config({ "max: 6": "max: 30\n    maxUnready: 55" }),
+  };
+  const unready = (names: string[]) =>
+    Object.fromEntries(names.map((name) => [name, { ready: false }]));
+
+  it("is not a stop at 11 of 20 not Ready with maxUnready 55", async () => {
+    const output = await plan(
+      [...cluster(twenty, unready(twenty.slice(9))), ...apps(twenty)],
+      files,
+    );
+    expect(holdKinds(output)).not.toContain("too-many-unready");
+    expect(poolNote(output)).not.toMatch(/nodes not Ready \(/);
+  });
+
+  it("is a stop at 12 of 20", async () => {
+    const output = await plan(
+      [...cluster(twenty, unready(twenty.slice(8))), ...apps(twenty)],
+      files,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/12 of 20 nodes not Ready \(60 % > 55 %\)/);
+    expect(noteOf(output).holds).toContainEqual(
+      expect.objectContaining({ kind: "too-many-unready", total: 20, limit: 55 }),
+    );
+  });
+});
+
+describe("plan review: a configured pods count alone", () => {
+  it("calls the new node configured+learned", async () => {
+    const tiny = (suffix: string) =>
+      pod("default", `echo-5d8f7c9b6-${suffix}`, {
+        owner: { kind: "ReplicaSet", name: "echo-5d8f7c9b6" },
+        cpu: "1",
+        memory: "16Mi",
+      });
+    const output = await plan(
+      [...cluster(), ...fillers(), tiny("a0000"), tiny("b0000"), tiny("c0000")],
+      { config: configBeforeRemoval("    newNode:\n      pods: 2\n") },
+    );
+    // A new node holds 2 pods, one of them Cilium: one pending pod per new node.
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 6 });
+    expect(reasons(output)).toMatch(
+      /new node: 3800m cpu, 15\.2 GiB memory, 2 pods \(configured\+learned/,
+    );
+  });
+});
+
+describe("plan review: held pools' notes carry their reasons as data", () => {
+  const NOW = "2026-11-22T10:00:00Z";
+
+  /** Asserts the note's data matches its message and returns it. */
+  function heldNote(output: PlanJson, current: number): NoteJson {
+    expect(output.proposals).toEqual([]);
+    const note = noteOf(output);
+    expect(note.pool).toBe("workers");
+    expect(note.current).toBe(current);
+    expect(note.reasons).toEqual(note.message.split("\n"));
+    expect(Array.isArray(note.triggers)).toBe(true);
+    expect(Array.isArray(note.holds)).toBe(true);
+    return note;
+  }
+
+  it("gives a plain cooldown as info, with the cooldown hold and the pending-pod trigger", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("cool01")]);
+    const output = await served.planRepo(changedAt(2, 3, "2026-11-22T09:57:00Z"), NOW);
+    const note = heldNote(output, 3);
+    expect(note.level).toBe("info");
+    expect(note.message).toMatch(/cooldown after the change of 2026-11-22T09:57:00/);
+    expect(note.holds).toContainEqual({
+      kind: "cooldown",
+      since: expect.stringMatching(/^2026-11-22T09:57:00/),
+      until: expect.stringMatching(/^2026-11-22T10:02:00/),
+    });
+    expect(note.triggers).toContainEqual(
+      expect.objectContaining({ kind: "pending-pods", pods: 1, newNodes: 1 }),
+    );
+  });
+
+  it("gives no change as info, with no holds", async () => {
+    const output = await plan(cluster());
+    const note = heldNote(output, 3);
+    expect(note.level).toBe("info");
+    expect(note.holds).toEqual([]);
+  });
+
+  it("gives a node still joining as info and one that failed to join as a warning", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("join01")]);
+    const dir = changedAt(3, 4, "2026-11-22T09:57:00Z");
+    const waiting = heldNote(await served.planRepo(dir, NOW), 4);
+    expect(waiting.level).toBe("info");
+    expect(waiting.holds).toContainEqual(
+      expect.objectContaining({ kind: "provisioning", state: "joining", expected: 4, present: 3 }),
+    );
+    const failed = heldNote(await served.planRepo(dir, "2026-11-22T10:20:00Z"), 4);
+    expect(failed.level).toBe("warning");
+    expect(failed.message).toMatch(/a node failed to join or stopped being Ready/);
+    expect(failed.holds).toContainEqual(
+      expect.objectContaining({ kind: "provisioning-failed", state: "joining", expected: 4 }),
+    );
+  });
+
+  it("gives too many nodes not Ready as a warning", async () => {
+    const output = await plan([
+      ...cluster(WORKERS, {
+        "talos-worker-2": { ready: false },
+        "talos-worker-3": { ready: false },
+      }),
+      ...fillers(),
+    ]);
+    const note = heldNote(output, 3);
+    expect(note.level).toBe("warning");
+    expect(note.message).toMatch(/2 of 3 nodes not Ready/);
+    expect(note.holds).toContainEqual(
+      expect.objectContaining({
+        kind: "too-many-unready",
+        unready: ["talos-worker-2", "talos-worker-3"],
+        total: 3,
+      }),
+    );
+  });
+
+  it("gives an incomplete snapshot (the PV list failing with 500) as a warning", async () => {
+    const output = await planWhileFailing([...cluster(), ...fillers(), job("pv5001")], {
+      path: "/api/v1/persistentvolumes",
+      status: 500,
+    });
+    const note = heldNote(output, 3);
+    expect(note.level).toBe("warning");
+    expect(note.message).toMatch(/the cluster snapshot is incomplete \([^\n]*persistentvolumes/);
+    expect(note.holds).toContainEqual(expect.objectContaining({ kind: "snapshot-incomplete" }));
+  });
+
+  it("gives pools sharing a node as a warning", async () => {
+    const output = await plan([...cluster(), ...bigNode("talos-big-1", 7)], {
+      tfvars: bigTfvars(1),
+      config: `${CONFIG}${bigPool("    max: 3\n")}`,
+    });
+    const note = heldNote(output, 3);
+    expect(note.level).toBe("warning");
+    expect(note.holds).toContainEqual({
+      kind: "pools-overlap",
+      nodes: ["talos-big-1"],
+      pools: ["big"],
+    });
+  });
+});
+
+describe("plan review: usage judged against the time planned for", () => {
+  const hot = { cpu: "3500m", memory: "4Gi" };
+  const files = { config: configBeforeRemoval("    scaleUp:\n      window: 0s\n") };
+
+  it("takes metrics of the read as unknown when --now is two hours earlier", async () => {
+    const served = await serveForTest(cluster(WORKERS, {}, hot));
+    const now = new Date(Date.now() - 2 * 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+    const output = await served.plan(files, now);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(
+      /usage unknown on talos-worker-1, talos-worker-2, talos-worker-3/,
+    );
+    expect(holdKinds(output)).toContain("usage-unknown");
+  });
+
+  it("scales up on the same metrics planned for the time of the read", async () => {
+    const output = await plan(cluster(WORKERS, {}, hot), files);
+    expect(output.proposals[0]).toMatchObject({ from: 3, direction: "up" });
+    expect(output.proposals[0]?.triggers).toContainEqual(
+      expect.objectContaining({ kind: "utilisation", resource: "cpu" }),
+    );
+  });
+
+  it("counts a served recording's metrics stamped near --now", async () => {
+    const recordedAt = "2026-11-20T14:30:00Z";
+    const objects = cluster(WORKERS, {}, hot).map((object) =>
+      object.kind === "NodeMetrics" ? { ...object, timestamp: "2026-11-20T14:29:45Z" } : object,
+    );
+    const output = await plan(objects, files, recordedAt);
+    expect(output.proposals[0]).toMatchObject({ from: 3, direction: "up" });
+    expect(output.proposals[0]?.triggers).toContainEqual(
+      expect.objectContaining({ kind: "utilisation", resource: "cpu" }),
+    );
+    expect(reasons(output)).not.toMatch(/usage unknown/);
+  });
+});
+
+describe("plan review: a count file git does not track", () => {
+  it("holds the pool with a warning in a checkout where the tfvars is untracked", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("untr01")]);
+    const dir = tempDir("pr-autoscaler-review-untracked-");
+    writeInfraRepo(dir);
+    git(dir, ["init", "-q", "-b", "main"]);
+    git(dir, ["add", ".github/pr-autoscaler.yml"]);
+    git(dir, ["commit", "-q", "-m", "autoscaler config"], "2026-11-01T10:00:00Z");
+    const output = await served.planRepo(dir);
+    expect(output.proposals).toEqual([]);
+    const note = noteOf(output);
+    expect(note.level).toBe("warning");
+    expect(note.message).toContain(
+      "terraform/terraform.tfvars is not committed (no commit of the branch has it)",
+    );
+    expect(note.holds).toContainEqual(expect.objectContaining({ kind: "target-unknown" }));
+  });
+
+  it("plans as before from a plain folder outside git", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("plain1")]);
+    const output = await served.plan();
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(reasons(output)).not.toMatch(/not committed/);
+  });
+});
