@@ -48,11 +48,16 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
     ),
   ];
   for (const warning of report.warnings) lines.push("", `Note: ${warning}.`);
-  if (report.oracle.unplaceablePods > 0)
+  if (report.oracle.unplaceablePods > 0) {
+    const shown = report.oracle.unplaceable.slice(0, 10);
+    const more = report.oracle.unplaceablePods - shown.length;
     lines.push(
       "",
-      `${report.oracle.unplaceablePods} pod(s) fit no node of any pool: they stay pending whatever the autoscaler does.`,
+      `${report.oracle.unplaceablePods} pod(s) fit no node of any pool: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike:`,
+      ...shown.map((entry) => `  ${entry.pod} (trace line ${entry.line})`),
+      ...(more > 0 ? [`  and ${more} more (--json lists them all)`] : []),
     );
+  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -214,6 +219,7 @@ export function backtestJson(report: BacktestReport, configFile: string): unknow
       nodeHours: report.oracle.nodeHours,
       peakNodes: report.oracle.peakNodes,
       unplaceablePods: report.oracle.unplaceablePods,
+      unplaceable: report.oracle.unplaceable,
     },
     timeline: timelineJson(report),
     goals: report.goals,

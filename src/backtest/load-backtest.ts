@@ -134,8 +134,8 @@ function selectorIssue(
 function newNodeIssues(
   newNode: RepoConfig["pools"][number]["newNode"],
   pool: TracePool,
-): [field: "cpu" | "memory" | "pods" | undefined, problem: string][] {
-  const issues: [field: "cpu" | "memory" | "pods" | undefined, problem: string][] = [];
+): [field: NewNodeField | undefined, problem: string][] {
+  const issues: [field: NewNodeField | undefined, problem: string][] = [];
   for (const field of ["cpu", "memory", "pods"] as const) {
     const configured = newNode[field];
     const traced = pool.allocatable[field];
@@ -145,6 +145,30 @@ function newNodeIssues(
         `${quantity(field, configured)} is not the size of the trace's ${pool.name} nodes (${quantity(field, traced)}): leave newNode.${field} out, or set ${quantity(field, traced)}`,
       ]);
   }
+  // The simulation's new nodes carry the trace's labels and taints: configured ones they lack
+  // would have the planner place pods on nodes that never come.
+  const missing = Object.entries(newNode.labels).filter(
+    ([key, value]) => pool.labels[key] !== value,
+  );
+  if (missing.length > 0)
+    issues.push([
+      "labels",
+      `the trace's ${pool.name} nodes do not carry ${missing.map(([key, value]) => `${key}=${value}`).join(", ")}: leave them out of newNode.labels, or give the trace's pool node those labels`,
+    ]);
+  const untraced = newNode.taints.filter(
+    (taint) =>
+      !pool.taints.some(
+        (other) =>
+          other.key === taint.key &&
+          (other.value ?? "") === (taint.value ?? "") &&
+          other.effect === taint.effect,
+      ),
+  );
+  if (untraced.length > 0)
+    issues.push([
+      "taints",
+      `the trace's ${pool.name} nodes do not carry the taint ${untraced.map((taint) => `${taint.key}${taint.value ? `=${taint.value}` : ""}:${taint.effect}`).join(", ")}: leave it out of newNode.taints, or give the trace's pool node that taint`,
+    ]);
   if (pool.count === 0 && (newNode.cpu === undefined || newNode.memory === undefined))
     issues.push([
       undefined,
@@ -152,6 +176,8 @@ function newNodeIssues(
     ]);
   return issues;
 }
+
+type NewNodeField = "cpu" | "memory" | "pods" | "labels" | "taints";
 
 /** An amount written as the config takes it: cpu in millicores, memory in Gi or Mi. */
 function quantity(field: "cpu" | "memory" | "pods", amount: number): string {

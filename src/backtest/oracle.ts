@@ -17,6 +17,8 @@ export interface OracleResult {
   peakNodes: number;
   /** Pods that fit no node of any pool even alone; no capacity helps them. */
   unplaceablePods: number;
+  /** Those pods, `namespace/name`, with the trace line that brought each, in trace order. */
+  unplaceable: { pod: string; line: number }[];
   series: OracleSeries;
 }
 
@@ -63,13 +65,17 @@ export function oracle(trace: Trace, options: OracleOptions): OracleResult {
   return {
     nodeHours: nodeMs / 3_600_000,
     peakNodes: peak,
-    unplaceablePods: unplaceable,
+    unplaceablePods: unplaceable.length,
+    unplaceable,
     series,
   };
 }
 
 /** Nodes each pool needs at each step (trace pool order), and the pods no node can hold. */
-function needPerStep(trace: Trace, stepMs: number): { needs: number[][]; unplaceable: number } {
+function needPerStep(
+  trace: Trace,
+  stepMs: number,
+): { needs: number[][]; unplaceable: OracleResult["unplaceable"] } {
   const pods = oraclePods(trace);
   const steps = Math.ceil(trace.durationMs / stepMs);
   const needs = trace.pools.map(() => new Array<number>(steps).fill(0));
@@ -82,7 +88,13 @@ function needPerStep(trace: Trace, stepMs: number): { needs: number[][]; unplace
       (needs[p] as number[])[k] = Math.max(pool.min, opened[p] ?? 0);
     });
   }
-  return { needs, unplaceable: unplaceable.size };
+  const listed = pods
+    .filter((pod) => unplaceable.has(pod))
+    .map((pod) => ({
+      pod: `${pod.arrival.namespace}/${pod.arrival.name}`,
+      line: pod.arrival.line,
+    }));
+  return { needs, unplaceable: listed };
 }
 
 function oraclePods(trace: Trace): OraclePod[] {

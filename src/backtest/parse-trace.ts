@@ -35,7 +35,8 @@ const MAX_ISSUES = 20;
  */
 export function readTrace(text: string, file: string): ReadTraceResult {
   const reader = new TraceReader(file);
-  const lines = text.split(/\r?\n/);
+  // A byte-order mark (a file saved by Notepad) is not part of the first line's JSON.
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   for (let i = 0; i < lines.length && reader.issues.length < MAX_ISSUES; i++) {
     const source = lines[i] ?? "";
     if (source.trim() === "") continue;
@@ -269,7 +270,7 @@ class TraceReader {
         (pool): TracePool => ({
           name: pool.name,
           count: pool.count,
-          min: pool.min,
+          min: pool.min ?? Math.min(1, pool.count),
           nodeName: pool.nodeName,
           indexBase: pool.indexBase,
           allocatable: { cpu: pool.node.cpu, memory: pool.node.memory, pods: pool.node.pods },

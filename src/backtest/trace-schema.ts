@@ -7,7 +7,12 @@ const MAX_COUNT = 10_000;
 
 /** A time from the trace's start: seconds as a number, or a duration such as `18h30m`. */
 export const TraceTime = z
-  .union([z.number(), z.string()], { error: "expected seconds or a duration such as 18h30m" })
+  .union([z.number(), z.string()], {
+    error: (issue) =>
+      issue.input === undefined
+        ? "missing required key: give seconds (90) or a duration (90s, 10m, 1h30m)"
+        : "expected seconds or a duration such as 18h30m",
+  })
   .transform((value, ctx) => {
     const ms = typeof value === "number" ? value * 1000 : parseDuration(value);
     if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
@@ -71,7 +76,8 @@ const NodeShapeFields = {
 export const PoolLine = z.strictObject({
   name: z.string().min(1),
   count: z.number().int().min(0).max(MAX_COUNT),
-  min: z.number().int().min(0).default(1),
+  /** Absent: 1, or 0 for a pool that starts empty (a GPU pool raised only when needed). */
+  min: z.number().int().min(0).optional(),
   nodeName: z
     .string()
     .includes("{index}", { error: "must contain {index}, e.g. talos-worker-{index}" }),

@@ -1,4 +1,4 @@
-import { editValue, readValue } from "../editors/edit-file.ts";
+import { editValue, readValue, targetEditOptions } from "../editors/edit-file.ts";
 import type { ClosedBotPullRequest } from "../forge/forge.ts";
 import { explainNodeDecision } from "../planning/explain-node-decision.ts";
 import type { NodeDecision } from "../planning/node-decision.ts";
@@ -106,7 +106,8 @@ function manualProposal(
   request: ScaleRequest,
 ): NodeProposal {
   const { file, path } = decision.target;
-  const before = readValue(text, path, file);
+  const options = targetEditOptions(decision.target);
+  const before = readValue(text, path, file, options);
   const after = typeof before === "string" ? String(request.count) : request.count;
   const direction = request.count > from ? "up" : "down";
   const manual: NodeDecision = {
@@ -122,8 +123,8 @@ function manualProposal(
     from,
     to: request.count,
     direction,
-    changes: [{ file, path, before, after }],
-    edits: [{ file, before: text, after: editValue(text, path, after, file) }],
+    changes: [{ ...decision.target, before, after }],
+    edits: [{ file, before: text, after: editValue(text, path, after, file, options) }],
     reasons: [
       `pool ${decision.pool} (${file} ${path}): ${from} → ${request.count}, asked for by @${request.by} (/autoscaler scale ${decision.pool}=${request.count})`,
       ...details,

@@ -14,13 +14,16 @@ export interface EditOptions {
   document?: number;
 }
 
-/** Picks the editor from the file name: `*.tfvars` (also `*.auto.tfvars`), `*.yaml`, `*.yml`. */
-export function detectFormat(file: string): FileFormat {
+/**
+ * Picks the editor from the file name: `*.tfvars` (also `*.auto.tfvars`), `*.yaml`, `*.yml`, and
+ * `*.json` (`terraform.tfvars.json`), which the YAML editor reads and edits as the JSON it is.
+ */
+export function detectFormat(file: string, how = "pass --format tfvars|yaml"): FileFormat {
   const name = file.toLowerCase();
   if (name.endsWith(".tfvars")) return "tfvars";
-  if (name.endsWith(".yaml") || name.endsWith(".yml")) return "yaml";
+  if (name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json")) return "yaml";
   throw new InputError(
-    `cannot tell the format of ${file} from its name (expected *.tfvars, *.yaml or *.yml); pass --format tfvars|yaml`,
+    `cannot tell the format of ${file} from its name (expected *.tfvars, *.yaml, *.yml or *.json); ${how}`,
   );
 }
 
@@ -58,6 +61,26 @@ export function editValue(
     return editTfvars(text, segments, value, file);
   }
   return editYaml(text, segments, value, file, documentOption(options));
+}
+
+/** Where a configured count lives: its file, PATH, and how the file is read when it must be said. */
+export interface CountTarget {
+  file: string;
+  path: string;
+  format?: FileFormat;
+  document?: number;
+}
+
+/**
+ * How a configured target's file is read and edited: its format (from the config, else the
+ * file name, refused with what to set) and document.
+ */
+export function targetEditOptions(target: CountTarget): EditOptions {
+  const options: EditOptions = {
+    format: target.format ?? detectFormat(target.file, "set the target's format: tfvars or yaml"),
+  };
+  if (target.document !== undefined) options.document = target.document;
+  return options;
 }
 
 function documentOption(options: EditOptions): { document?: number } {

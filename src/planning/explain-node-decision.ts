@@ -256,7 +256,7 @@ function conditionText(condition: ScaleDownCondition): string {
     case "utilisation":
       return checkText(condition.check);
     case "requests":
-      return `${condition.resource} requests ${condition.percent === undefined ? "unknown" : formatPercent(condition.percent)} < ${condition.threshold} %: ${mark}`;
+      return `${condition.resource} requests ${condition.percent === undefined ? "unknown" : formatPercent(condition.percent)} < ${condition.threshold} %${condition.basis === "history" ? " (the highest over the unneeded time)" : ""}: ${mark}`;
     case "above-min":
       return `count ${condition.current ?? "unknown"} above the min of ${condition.min}: ${mark}`;
     case "candidate":

@@ -1,3 +1,4 @@
+import type { CountTarget } from "../editors/edit-file.ts";
 import type { HostCapPart } from "../policy/host-cap.ts";
 import type { DrainBlocker } from "./blockers.ts";
 import type { NodeShape } from "./node-shape.ts";
@@ -17,7 +18,7 @@ export type PullRequestAction = "open" | "update" | "close" | "leave" | "none";
 /** The plan for one pool: the action and every reason for it or against it, as data. */
 export interface NodeDecision {
   pool: string;
-  target: { file: string; path: string };
+  target: CountTarget;
   action: NodeAction;
   /** The target's value in the repo; absent when unknown. */
   current?: number;
@@ -127,7 +128,16 @@ export interface NodeBlockers {
 
 export type ScaleDownCondition =
   | { kind: "utilisation"; met: boolean; check: SustainedCheck }
-  | { kind: "requests"; met: boolean; resource: Resource; percent?: number; threshold: number }
+  | {
+      kind: "requests";
+      met: boolean;
+      resource: Resource;
+      /** The highest over `unneededTime` when history covers it, else the current value. */
+      percent?: number;
+      threshold: number;
+      /** `history`: held below over the whole window; `current`: as it is now (no history). */
+      basis?: "current" | "history";
+    }
   | { kind: "above-min"; met: boolean; current?: number; min: number }
   | { kind: "candidate"; met: boolean; node?: string; problem?: string }
   | { kind: "no-blockers"; met: boolean; node: string; blockers: DrainBlocker[] }

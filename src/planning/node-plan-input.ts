@@ -34,6 +34,9 @@ export interface PoolUtilisationSample {
    */
   cpuAllocatable?: number;
   memoryAllocatable?: number;
+  /** Requests of the pool's Ready nodes (millicores, bytes), when every one was known. */
+  cpuRequests?: number;
+  memoryRequests?: number;
 }
 
 /** Usage of one node at one moment: cpu in millicores, memory in bytes. */

@@ -19,7 +19,7 @@ import { safetyHolds } from "./safety.ts";
 import { evaluateScaleDown, type ScaleDownEvaluation } from "./scale-down.ts";
 import { evaluateScaleUp, type ScaleUpEvaluation } from "./scale-up.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
-import { poolHistory } from "./usage-history.ts";
+import { poolHistory, poolRequestsHistory } from "./usage-history.ts";
 import { poolUtilisation } from "./utilisation.ts";
 
 /**
@@ -122,7 +122,7 @@ function planPool(
   const outcome = decide(context, input, up, down);
   const decision: NodeDecision = {
     pool: pool.name,
-    target: { file: pool.target.file, path: pool.target.path },
+    target: pool.target,
     action: outcome.action,
     pullRequest: pullRequestAction(outcome, facts, up.waiting !== undefined),
     triggers: outcome.triggers,
@@ -175,6 +175,10 @@ function poolContext(
     history: {
       cpu: poolHistory(pool.name, input.history, ready, "cpu"),
       memory: poolHistory(pool.name, input.history, ready, "memory"),
+    },
+    requestsHistory: {
+      cpu: poolRequestsHistory(pool.name, input.history, ready, "cpu"),
+      memory: poolRequestsHistory(pool.name, input.history, ready, "memory"),
     },
     existingBins,
   };

@@ -14,7 +14,7 @@ import {
 } from "./room.ts";
 import { type NodeTraits, type PlacementConflict, placementConflict } from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
-import { volumeWait } from "./volume-wait.ts";
+import { volumeLimitReached, volumeWait } from "./volume-wait.ts";
 
 /** A node pods can be placed on, with the room still free on it. */
 export interface Bin {
@@ -142,7 +142,8 @@ export function packPendingPods(
     const company = riders.filter((rider) => affinitySelects(rider.pod, entry.pod));
     if (company.length > 0) {
       const bundle = [entry, ...company];
-      const together = bundleBin(bundle, existing, opened, template, rules);
+      const onlyNew = bundle.some((member) => volumeLimitReached(member.pod));
+      const together = bundleBin(bundle, onlyNew ? [] : existing, opened, template, rules);
       if (together) {
         const bin = together === "new" ? openBin(opened, template as NewBinTemplate) : together;
         const isNew = together === "new" || opened.includes(bin);
@@ -155,7 +156,9 @@ export function packPendingPods(
         return undefined;
       }
     }
-    const onExisting = firstFit(entry.pod, entry.demand, existing, rules);
+    const onExisting = volumeLimitReached(entry.pod)
+      ? undefined
+      : firstFit(entry.pod, entry.demand, existing, rules);
     if (onExisting) {
       record(entry, onExisting, false);
       return undefined;

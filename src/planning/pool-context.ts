@@ -22,6 +22,8 @@ export interface PoolContext {
   shape?: NodeShape;
   utilisation: Record<Resource, ResourceUtilisation>;
   history: Record<Resource, TimedPercent[]>;
+  /** The pool's requests over time, as percentages of today's allocatable. */
+  requestsHistory: Record<Resource, TimedPercent[]>;
   /**
    * Free room pending pods may take on existing nodes: every Ready, schedulable node of the
    * cluster, this pool's first. The bins are shared by the pools of one plan, so room one pool's

@@ -1,4 +1,4 @@
-import { editValue, readValue } from "../editors/edit-file.ts";
+import { editValue, type FileFormat, readValue, targetEditOptions } from "../editors/edit-file.ts";
 import type { ScalarValue } from "../editors/value.ts";
 import { InputError } from "../errors.ts";
 import type { ResourcesProposal } from "../rightsizing/resources-proposal.ts";
@@ -11,6 +11,9 @@ export interface FileChange {
   path: string;
   before: unknown;
   after: ScalarValue;
+  /** How the file is read, when the pool's target says it (see `CountTarget`). */
+  format?: FileFormat;
+  document?: number;
 }
 
 /** A file's whole text before and after the proposal's changes (made and verified by the editors). */
@@ -133,7 +136,8 @@ function nodeProposal(
   to: number,
 ): NodeProposal {
   const { file, path } = decision.target;
-  const before = readValue(text, path, file);
+  const options = targetEditOptions(decision.target);
+  const before = readValue(text, path, file, options);
   // Pulumi config keeps numbers as strings: write the new count in the type the file holds.
   const after = typeof before === "string" ? String(to) : to;
   return {
@@ -143,8 +147,8 @@ function nodeProposal(
     from,
     to,
     direction: to > from ? "up" : "down",
-    changes: [{ file, path, before, after }],
-    edits: [{ file, before: text, after: editValue(text, path, after, file) }],
+    changes: [{ ...decision.target, before, after }],
+    edits: [{ file, before: text, after: editValue(text, path, after, file, options) }],
     reasons: explainNodeDecision(decision),
     decision,
   };

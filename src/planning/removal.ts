@@ -42,10 +42,34 @@ export function nodesToRemove(
   return picks;
 }
 
-function byTemplate(memberNames: readonly string[], current: number, removal: RemovalConfig) {
+/**
+ * The member the template names at the count index, its number written with or without leading
+ * zeros (`format("talos-worker-%02d", count.index + 1)` names `talos-worker-09`).
+ */
+function byTemplate(
+  memberNames: readonly string[],
+  current: number,
+  removal: RemovalConfig,
+): RemovalPick {
   const index = current - 1 + removal.indexBase;
-  const name = (removal.nameTemplate ?? "").replaceAll("{index}", String(index));
-  if (memberNames.includes(name)) return { node: name };
+  const template = removal.nameTemplate ?? "";
+  const name = template.replaceAll("{index}", String(index));
+  const pattern = new RegExp(
+    `^${template
+      .split("{index}")
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join("(\\d+)")}$`,
+  );
+  const matches = memberNames.filter((member) => {
+    const numbers = pattern.exec(member)?.slice(1);
+    return numbers?.every((digits) => Number(digits) === index) === true;
+  });
+  const [first, second] = matches;
+  if (first && !second) return { node: first };
+  if (first && second)
+    return {
+      problem: `${first} and ${second} both match ${template} at count index ${current - 1}; keep one naming`,
+    };
   return { problem: `node ${name} (count index ${current - 1}) is not among the pool's nodes` };
 }
 

@@ -1,6 +1,6 @@
 import type { Hold } from "./node-decision.ts";
 import type { PoolContext } from "./pool-context.ts";
-import type { Snapshot } from "./snapshot.ts";
+import type { NodeInfo, Snapshot } from "./snapshot.ts";
 
 /**
  * Stops that keep the pool as it is whatever the evaluation says: the snapshot is incomplete,
@@ -16,8 +16,11 @@ export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
         warning.subject ? `${warning.subject}: ${warning.message}` : warning.message,
       ),
     });
-  const total = context.members.length;
-  const unready = context.members.filter((node) => !node.ready).map((node) => node.name);
+  // Nodes still joining after the last change are awaited (the provisioning hold says so), not
+  // unready: a pool going from 2 to 4 is not half broken while its new VMs boot.
+  const counted = context.members.filter((node) => !isJoining(node, context));
+  const total = counted.length;
+  const unready = counted.filter((node) => !node.ready).map((node) => node.name);
   // Compared in whole numbers: 11 of 20 is 55 %, not 55.000000000000001 % > 55 %.
   if (unready.length * 100 > context.pool.maxUnready * total)
     holds.push({
@@ -33,4 +36,17 @@ export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
     holds.push({ kind: "target-unknown", ...(problem ? { problem } : {}) });
   }
   return holds;
+}
+
+/**
+ * A node not Ready yet that was created at or after the last change to the count, within
+ * `provisionTimeout` of it: one of the nodes that change is adding.
+ */
+function isJoining(node: NodeInfo, context: PoolContext): boolean {
+  if (node.ready) return false;
+  const since = context.facts?.lastChange?.at;
+  const changedAt = since === undefined ? Number.NaN : Date.parse(since);
+  const created = Date.parse(node.createdAt);
+  if (Number.isNaN(changedAt) || Number.isNaN(created) || created < changedAt) return false;
+  return context.now.getTime() < changedAt + context.pool.provisionTimeout;
 }

@@ -56,18 +56,7 @@ export function evaluateScaleDown(
   );
   for (const check of checks)
     conditions.push({ kind: "utilisation", met: check.outcome === "met", check });
-  for (const resource of RESOURCES) {
-    const percent = context.utilisation[resource].requestsPercent;
-    const threshold = pool.scaleDown.requests;
-    const met = percent !== undefined && percent < threshold;
-    conditions.push({
-      kind: "requests",
-      met,
-      resource,
-      threshold,
-      ...(percent !== undefined ? { percent } : {}),
-    });
-  }
+  for (const resource of RESOURCES) conditions.push(requestsCondition(context, resource));
   const underutilised = conditions.every((condition) => condition.met);
   const aboveMin = {
     kind: "above-min" as const,
@@ -94,6 +83,32 @@ export function evaluateScaleDown(
     evaluation.removals = report.bulk.nodes;
   }
   return evaluation;
+}
+
+/**
+ * Requests below `scaleDown.requests` for `unneededTime`, as usage: when the caller keeps
+ * history that covers the window (the app, the backtest), the highest value in it must be
+ * below too, so a node that emptied a minute ago (a rollout between two pods, a job that just
+ * ended) is not removed at once. Without such history (a one-off plan) requests are judged as
+ * they are now.
+ */
+function requestsCondition(context: PoolContext, resource: Resource): ScaleDownCondition {
+  const current = context.utilisation[resource].requestsPercent;
+  const threshold = context.pool.scaleDown.requests;
+  if (current === undefined) return { kind: "requests", met: false, resource, threshold };
+  const check = sustainedCheck({
+    resource,
+    direction: "below",
+    threshold,
+    windowMs: context.pool.scaleDown.unneededTime,
+    utilisation: { resource, nodes: 0, requests: 0, unknownNodes: [], percent: current },
+    history: context.requestsHistory[resource],
+    now: context.now,
+  });
+  const basis = check.basis === "history" ? "history" : "current";
+  const percent = basis === "history" ? (check.percent ?? current) : current;
+  const met = basis === "history" ? check.outcome === "met" : current < threshold;
+  return { kind: "requests", met, resource, percent, threshold, basis };
 }
 
 function removalConditions(

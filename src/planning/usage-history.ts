@@ -19,10 +19,15 @@ export function poolUtilisationSamples(
     const ready = poolMembers(snapshot.nodes, pool.selector).filter((node) => node.ready);
     const sample: PoolUtilisationSample = { pool: pool.name, at: snapshot.takenAt };
     for (const resource of ["cpu", "memory"] as const) {
-      const { percent, allocatable } = poolUtilisation(ready, resource, index);
-      if (percent === undefined || allocatable === undefined) continue;
-      sample[resource] = percent;
+      const { percent, allocatable, requests, requestsPercent } = poolUtilisation(
+        ready,
+        resource,
+        index,
+      );
+      if (allocatable === undefined) continue;
       sample[`${resource}Allocatable`] = allocatable;
+      if (percent !== undefined) sample[resource] = percent;
+      if (requestsPercent !== undefined) sample[`${resource}Requests`] = requests;
     }
     return sample;
   });
@@ -56,6 +61,29 @@ export function poolHistory(
     if (rescaled !== undefined) result.push({ at, percent: rescaled });
   }
   result.push(...fromNodeSamples(history, ready, resource));
+  return result;
+}
+
+/**
+ * The pool's requests over time for one resource, as a percentage of today's Ready allocatable
+ * (what the pods asked for then, on the nodes there are now).
+ */
+export function poolRequestsHistory(
+  pool: string,
+  history: UsageHistory | undefined,
+  ready: readonly NodeInfo[],
+  resource: Resource,
+): TimedPercent[] {
+  const today = readyAllocatable(ready, resource);
+  if (today === undefined) return [];
+  const result: TimedPercent[] = [];
+  for (const sample of history?.pools ?? []) {
+    const requests = sample[`${resource}Requests`];
+    const at = Date.parse(sample.at);
+    if (sample.pool !== pool || requests === undefined || Number.isNaN(at)) continue;
+    const percent = percentOf(requests, today);
+    if (percent !== undefined) result.push({ at, percent });
+  }
   return result;
 }
 

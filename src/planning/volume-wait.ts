@@ -29,3 +29,15 @@ export function volumeWait(pod: PodInfo): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * True when the scheduler found the pod's node(s) at their limit of attached volumes (a CSI
+ * driver's max volumes per node): room that frees on an existing node does not help it, while
+ * a new node, with nothing attached, does.
+ */
+export function volumeLimitReached(pod: PodInfo): boolean {
+  const message = pod.unschedulable?.message;
+  if (!message) return false;
+  const [placement = ""] = message.split(/\s*preemption:/i);
+  return /node\(s\) exceed max volume count/i.test(placement);
+}

@@ -61,6 +61,32 @@ export const TargetConfig = z
       description:
         'PATH of the count inside the file, e.g. worker_count or nodes["workers"].count.',
     }),
+    format: z.enum(["tfvars", "yaml"]).optional().meta({
+      description:
+        "How the file is read when its name does not tell (*.tfvars; *.yaml, *.yml and *.json are read as YAML).",
+    }),
+    document: z.number().int().min(0).optional().meta({
+      description:
+        "0-based document of a multi-document YAML file holding the count, when PATH could mean several.",
+    }),
+  })
+  .superRefine((target, ctx) => {
+    const name = target.file.toLowerCase();
+    const known = [".tfvars", ".yaml", ".yml", ".json"].some((end) => name.endsWith(end));
+    if (target.format === undefined && !known)
+      ctx.addIssue({
+        code: "custom",
+        path: ["file"],
+        message: `cannot tell the format of ${target.file} from its name (expected *.tfvars, *.yaml, *.yml or *.json); set format: tfvars or yaml`,
+      });
+    const tfvars =
+      target.format === "tfvars" || (target.format === undefined && name.endsWith(".tfvars"));
+    if (target.document !== undefined && tfvars)
+      ctx.addIssue({
+        code: "custom",
+        path: ["document"],
+        message: "document applies to YAML files only; a tfvars file holds one",
+      });
   })
   .meta({ description: "The value in the infra repo that sets this pool's node count." });
 

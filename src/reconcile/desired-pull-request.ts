@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { editValue } from "../editors/edit-file.ts";
+import { editValue, targetEditOptions } from "../editors/edit-file.ts";
 import type {
   DesiredPullRequest,
   FileReader,
@@ -104,7 +104,10 @@ async function buildNodes(proposal: NodeProposal, read: FileReader): Promise<For
   const contents = new Map<string, string>();
   for (const change of proposal.changes) {
     const text = contents.get(change.file) ?? (await readExisting(read, change.file));
-    contents.set(change.file, editValue(text, change.path, change.after, change.file));
+    contents.set(
+      change.file,
+      editValue(text, change.path, change.after, change.file, targetEditOptions(change)),
+    );
   }
   return [...contents].map(([path, content]) => ({ path, content }));
 }

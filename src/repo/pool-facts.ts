@@ -1,4 +1,4 @@
-import { readValue } from "../editors/edit-file.ts";
+import { readValue, targetEditOptions } from "../editors/edit-file.ts";
 import { InputError } from "../errors.ts";
 import type { LastChange, PoolRepoFacts } from "../planning/node-plan-input.ts";
 import type { PoolConfig, RepoConfig } from "../policy/repo-config.ts";
@@ -68,7 +68,7 @@ async function poolFacts(
 export function countAt(text: string, pool: PoolConfig): number | { problem: string } {
   let value: unknown;
   try {
-    value = readValue(text, pool.target.path, pool.target.file);
+    value = readValue(text, pool.target.path, pool.target.file, targetEditOptions(pool.target));
   } catch (error) {
     if (error instanceof InputError) return { problem: error.message };
     throw error;

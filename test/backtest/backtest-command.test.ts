@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { backtestCommand } from "../../src/cli/backtest-command.ts";
 import type { CliIo } from "../../src/cli/io.ts";
@@ -48,6 +51,34 @@ describe("pr-autoscaler backtest", () => {
     expect(row("baseline (seed rules)")).toEqual(["2.0", "0.0", "1", "1", "0", "0", "0", "2"]);
     expect(row("oracle (lower bound)")).toEqual(["1.4", "0.0", "-", "-", "-", "-", "-", "2"]);
     expect(stdout).toContain("  not met  PRs opened ≤ the baseline's: 2 vs 1\n");
+  });
+
+  it("names the pods no node of any pool could hold, with their trace lines", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "backtest-unplaceable-"));
+    try {
+      const lines = readFileSync(TINY, "utf8").trimEnd().split("\n");
+      const trace = join(dir, "typo.jsonl");
+      writeFileSync(
+        trace,
+        `${[
+          ...lines,
+          '{"type":"pod","at":"15m","name":"apps/typo","nodeSelector":{"pool":"wokers"},"requests":{"cpu":"100m","memory":"64Mi"}}',
+        ].join("\n")}\n`,
+      );
+      const { code, stdout, stderr } = await run([
+        "--trace",
+        trace,
+        "--config",
+        "test/fixtures/backtest/tiny.yml",
+      ]);
+      expect(stderr).toBe("");
+      expect(code).toBe(0);
+      expect(stdout).toContain(
+        "1 pod(s) fit no node of any pool: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike:\n  apps/typo (trace line 4)\n",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("lists every pull request with --timeline", async () => {
@@ -129,6 +160,7 @@ describe("pr-autoscaler backtest", () => {
     expect(Object.keys(report.oracle).sort()).toEqual([
       "nodeHours",
       "peakNodes",
+      "unplaceable",
       "unplaceablePods",
     ]);
     expect(report.oracle).toMatchObject({ peakNodes: 2, unplaceablePods: 0 });

@@ -167,6 +167,18 @@ describe("configTraceIssues", () => {
     expect(check(workers(["    newNode: { cpu: 16, memory: 16Gi }"]).join("\n"))).toEqual([
       `6: pools[0].newNode.cpu: 16000m is not the size of the trace's workers nodes (${twoPools.pools[0]?.allocatable.cpu}m): leave newNode.cpu out, or set ${twoPools.pools[0]?.allocatable.cpu}m`,
     ]);
+    // Labels and taints a new node would carry that the trace's nodes do not: pods would be
+    // placed on nodes that never come.
+    expect(
+      check(
+        workers([
+          "    newNode: { labels: { pool: workers, disk: ssd }, taints: [{ key: media, effect: NoSchedule }] }",
+        ]).join("\n"),
+      ),
+    ).toEqual([
+      "6: pools[0].newNode.labels: the trace's workers nodes do not carry disk=ssd: leave them out of newNode.labels, or give the trace's pool node those labels",
+      "6: pools[0].newNode.taints: the trace's workers nodes do not carry the taint media:NoSchedule: leave it out of newNode.taints, or give the trace's pool node that taint",
+    ]);
     const empty = trace(
       header({
         pools: [

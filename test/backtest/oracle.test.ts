@@ -110,6 +110,8 @@ describe("oracle", () => {
     const result = oracle(mixed, options);
     expect(result.nodeHours).toBeCloseTo(1, 10);
     expect(result.unplaceablePods).toBe(1);
+    // Named with the line of the trace that brought it (the header is line 1).
+    expect(result.unplaceable).toEqual([{ pod: "default/nowhere", line: 4 }]);
   });
 
   it("ends a pod's demand at its deletion", () => {

@@ -67,6 +67,17 @@ describe("readTrace: a valid trace", () => {
     ]);
   });
 
+  it("keeps a min of 1 by default, and of 0 for a pool that starts empty", () => {
+    const minOf = (count: number) => {
+      const { min: _, ...pool } = header({}, { count }).pools[0] as Record<string, unknown>;
+      const read = readTrace(jsonLines(header({ pools: [pool] })), "t.jsonl");
+      if (!read.ok) throw new Error(JSON.stringify(read.issues));
+      return read.trace.pools[0]?.min;
+    };
+    expect(minOf(2)).toBe(1);
+    expect(minOf(0)).toBe(0);
+  });
+
   it("expands counted pods, numbering them or filling {i}", () => {
     const names = trace.events.flatMap((event) =>
       event.kind === "pod" ? [`${event.namespace}/${event.name}`] : [],
@@ -159,6 +170,18 @@ describe("readTrace: errors name the line", () => {
       '2: requests.cpu: "lots" is not a cpu quantity: write it like 2, 0.5 or 500m',
       '3: at: "soon" is not a time: give seconds (90) or a duration (90s, 10m, 1h30m)',
     ]);
+  });
+
+  it("says a missing time is missing", () => {
+    const { at: _, ...untimed } = pod(0, "a") as Record<string, unknown>;
+    expect(located(jsonLines(header(), untimed))).toEqual([
+      "2: at: missing required key: give seconds (90) or a duration (90s, 10m, 1h30m)",
+    ]);
+  });
+
+  it("reads a file that starts with a byte-order mark", () => {
+    const result = readTrace(`\uFEFF${jsonLines(header(), pod(0, "a"))}`, "t.jsonl");
+    expect(result.ok).toBe(true);
   });
 
   it("wants events in time order and before the end", () => {

@@ -592,6 +592,31 @@ describe("plan review: held pools' notes carry their reasons as data", () => {
     );
   });
 
+  it("counts new nodes still booting after a raise as joining, not as unready, until the timeout", async () => {
+    // 2 → 4 at 09:56: the two new VMs exist since 09:58 and are not Ready yet.
+    const booting = (node: Raw): Raw => {
+      (node.metadata as Raw).creationTimestamp = "2026-11-22T09:58:00Z";
+      return node;
+    };
+    const objects = editNodes(
+      cluster(FOUR, { "talos-worker-3": { ready: false }, "talos-worker-4": { ready: false } }),
+      ["talos-worker-3", "talos-worker-4"],
+      booting,
+    );
+    const served = await serveForTest(objects);
+    const dir = changedAt(2, 4, "2026-11-22T09:56:00Z");
+    const waiting = heldNote(await served.planRepo(dir, NOW), 4);
+    expect(waiting.level).toBe("info");
+    expect(waiting.holds?.map((hold) => hold.kind)).not.toContain("too-many-unready");
+    expect(waiting.message).toMatch(/the repo asks for 4 nodes, 2 are Ready, waiting until/);
+    // Past provisionTimeout (15m) they are no longer awaited: half the pool is not Ready.
+    const failed = heldNote(await served.planRepo(dir, "2026-11-22T10:12:00Z"), 4);
+    expect(failed.level).toBe("warning");
+    expect(failed.holds?.map((hold) => hold.kind)).toEqual(
+      expect.arrayContaining(["too-many-unready", "provisioning-failed"]),
+    );
+  });
+
   it("gives too many nodes not Ready as a warning", async () => {
     const output = await plan([
       ...cluster(WORKERS, {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { toPodInfo } from "../../src/cluster/pod-info.ts";
 import { createInterner } from "../../src/cluster/raw.ts";
 import { WarningCollector } from "../../src/cluster/warnings.ts";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import type { ScaleDownCondition } from "../../src/planning/node-decision.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import {
@@ -82,8 +83,15 @@ describe("scale down", () => {
     const decision = planOne(quietPool(heavy));
     expect(decision.action).toBe("none");
     expect(condition(decision.scaleDown.conditions, "requests")).toEqual([
-      { kind: "requests", met: true, resource: "cpu", percent: 0, threshold: 50 },
-      { kind: "requests", met: false, resource: "memory", percent: 50, threshold: 50 },
+      { kind: "requests", met: true, resource: "cpu", percent: 0, threshold: 50, basis: "current" },
+      {
+        kind: "requests",
+        met: false,
+        resource: "memory",
+        percent: 50,
+        threshold: 50,
+        basis: "current",
+      },
     ]);
   });
 
@@ -143,6 +151,73 @@ describe("scale down needs a sustained window", () => {
     expect(decision.action).toBe("scale-down");
     const [cpu] = condition(decision.scaleDown.conditions, "utilisation");
     expect(cpu?.check).toMatchObject({ outcome: "met", basis: "history", percent: 12, samples: 4 });
+  });
+
+  describe("requests over the unneeded time", () => {
+    const sample = { usage: { cpu: "400m", memory: "2Gi", source: "metrics-server" as const } };
+    const at = (s: number) => new Date(NOW.getTime() + s * 1000).toISOString();
+    const GI = 2 ** 30;
+    /** Four quiet samples over the last 10 minutes; the one at `busyAt` with 12 GiB requested. */
+    const history = (busyAt?: number) =>
+      [-600, -420, -240, -60].map((s) => ({
+        pool: "workers",
+        at: at(s),
+        cpu: 12,
+        memory: 15,
+        cpuRequests: 500,
+        memoryRequests: (s === busyAt ? 40 : 1) * GI,
+      }));
+
+    it("keeps a node that held requests above the threshold minutes ago (a rollout, a job that ended)", () => {
+      const decision = planOne(
+        buildSnapshot({ nodes: nodes(4, sample) }),
+        {},
+        { history: { pools: history(-240) } },
+      );
+      expect(decision.action).toBe("none");
+      // 40 GiB of today's 64 GiB: 62.5 %, four minutes ago.
+      expect(condition(decision.scaleDown.conditions, "requests")[1]).toEqual({
+        kind: "requests",
+        met: false,
+        resource: "memory",
+        percent: 62.5,
+        threshold: 50,
+        basis: "history",
+      });
+      expect(
+        explainNodeDecision(decision).some((line) =>
+          line.includes(
+            "memory requests 63 % < 50 % (the highest over the unneeded time): not met",
+          ),
+        ),
+      ).toBe(true);
+    });
+
+    it("removes it once requests stayed below over the whole unneeded time", () => {
+      const decision = planOne(
+        buildSnapshot({ nodes: nodes(4, sample) }),
+        {},
+        { history: { pools: history() } },
+      );
+      expect(decision.action).toBe("scale-down");
+      expect(condition(decision.scaleDown.conditions, "requests")[1]).toMatchObject({
+        met: true,
+        basis: "history",
+      });
+    });
+
+    it("judges requests as they are now when no history covers the window", () => {
+      const pools = history(-240).slice(2);
+      const decision = planOne(
+        buildSnapshot({ nodes: nodes(4, QUIET) }),
+        {},
+        { history: { pools } },
+      );
+      expect(condition(decision.scaleDown.conditions, "requests")[1]).toMatchObject({
+        met: true,
+        basis: "current",
+      });
+    });
   });
 
   it("reads node samples (a Prometheus range) summed per timestamp", () => {

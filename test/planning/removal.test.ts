@@ -35,6 +35,27 @@ describe("nodeToRemove", () => {
     );
   });
 
+  it('finds a templated name written with leading zeros, as format("%02d") writes it', () => {
+    const padded = Array.from({ length: 9 }, (_, i) => `talos-worker-0${i + 1}`);
+    const template = { nameTemplate: "talos-worker-{index}", indexBase: 1 };
+    expect(nodeToRemove(padded, 9, template)).toEqual({ node: "talos-worker-09" });
+    expect(nodeToRemove([...padded, "talos-worker-10"], 10, template)).toEqual({
+      node: "talos-worker-10",
+    });
+    // Characters the template holds are literal, not a pattern.
+    expect(
+      nodeToRemove(["w.x-1", "wax-2"], 2, { nameTemplate: "w.x-{index}", indexBase: 1 }),
+    ).toEqual({ problem: "node w.x-2 (count index 1) is not among the pool's nodes" });
+  });
+
+  it("refuses when two names stand for the same count index", () => {
+    expect(
+      nodeToRemove(["w-1", "w-2", "w-02"], 2, { nameTemplate: "w-{index}", indexBase: 1 }),
+    ).toEqual({
+      problem: "w-2 and w-02 both match w-{index} at count index 1; keep one naming",
+    });
+  });
+
   it("refuses when the templated node is not in the pool", () => {
     expect(nodeToRemove(["w-0", "w-1"], 3, { nameTemplate: "w-{index}", indexBase: 0 })).toEqual({
       problem: "node w-2 (count index 2) is not among the pool's nodes",

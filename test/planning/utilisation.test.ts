@@ -183,7 +183,11 @@ describe("sustainedCheck", () => {
 
 describe("usage history", () => {
   it("makes one sample per pool from a snapshot", () => {
-    const snapshot = buildSnapshot({ nodes: nodes(2, { usage: { cpu: "1", memory: "8Gi" } }) });
+    const pods = [pod("web/a", { node: "worker-1", cpu: "1500m", memory: "2Gi" })];
+    const snapshot = buildSnapshot({
+      nodes: nodes(2, { usage: { cpu: "1", memory: "8Gi" } }),
+      pods,
+    });
     expect(poolUtilisationSamples(snapshot, repoConfig(poolInput()))).toEqual([
       {
         pool: "workers",
@@ -192,11 +196,21 @@ describe("usage history", () => {
         memory: 50,
         cpuAllocatable: 8000,
         memoryAllocatable: 32 * 1024 ** 3,
+        cpuRequests: 1500,
+        memoryRequests: 2 * 1024 ** 3,
       },
     ]);
-    const unknown = buildSnapshot({ nodes: nodes(2) });
+    // Usage unknown: the sample keeps what is known, the requests.
+    const unknown = buildSnapshot({ nodes: nodes(2), pods });
     expect(poolUtilisationSamples(unknown, repoConfig(poolInput()))).toEqual([
-      { pool: "workers", at: TAKEN_AT },
+      {
+        pool: "workers",
+        at: TAKEN_AT,
+        cpuAllocatable: 8000,
+        memoryAllocatable: 32 * 1024 ** 3,
+        cpuRequests: 1500,
+        memoryRequests: 2 * 1024 ** 3,
+      },
     ]);
   });
 

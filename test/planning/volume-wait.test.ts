@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { type Bin, packPendingPods } from "../../src/planning/packing.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
-import { volumeWait } from "../../src/planning/volume-wait.ts";
+import { volumeLimitReached, volumeWait } from "../../src/planning/volume-wait.ts";
 import { pendingPod } from "../support/snapshot-builder.ts";
 
 const GI = 2 ** 30;
@@ -65,5 +65,53 @@ describe("packPendingPods with pods waiting on volumes", () => {
       ["media/tdarr-0", "volumes", "pod has unbound immediate PersistentVolumeClaims"],
     ]);
     expect(existing[0]?.room.cpu).toBe(4000);
+  });
+});
+
+describe("pods at their nodes' limit of attached volumes", () => {
+  const atLimit = waiting(
+    "media/radarr-0",
+    "0/3 nodes are available: 3 node(s) exceed max volume count. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+  );
+  const existing = (): Bin[] => [
+    {
+      name: "worker-1",
+      traits: { name: "worker-1", labels: {}, taints: [] },
+      room: { cpu: 4000, memory: 8 * GI, pods: 100, extended: {} },
+    },
+  ];
+  const template = {
+    traits: { labels: {}, taints: [] },
+    room: { cpu: 4000, memory: 16 * GI, pods: 110, extended: {} },
+  };
+
+  it("are told from the scheduler's message, the preemption part left out", () => {
+    expect(volumeLimitReached(atLimit)).toBe(true);
+    expect(volumeLimitReached(unbound)).toBe(false);
+    expect(
+      volumeLimitReached(
+        waiting(
+          "a/b",
+          "0/3 nodes are available: 3 Insufficient cpu. preemption: 3 node(s) exceed max volume count.",
+        ),
+      ),
+    ).toBe(false);
+  });
+
+  it("go on a new node, which has nothing attached, even where an existing node has room", () => {
+    const bins = existing();
+    const result = packPendingPods([atLimit], bins, template, 5);
+    expect(result.onExisting).toEqual([]);
+    expect(result.onNew).toEqual([
+      expect.objectContaining({ pod: "media/radarr-0", node: "new-1" }),
+    ]);
+    expect(bins[0]?.room.cpu).toBe(4000);
+  });
+
+  it("leave room on existing nodes to pods that only lacked room", () => {
+    const short = waiting("media/sonarr-1", "0/3 nodes are available: 3 Insufficient cpu.");
+    const result = packPendingPods([atLimit, short], existing(), template, 5);
+    expect(result.onExisting.map((pod) => pod.pod)).toEqual(["media/sonarr-1"]);
+    expect(result.onNew.map((pod) => pod.pod)).toEqual(["media/radarr-0"]);
   });
 });

@@ -54,7 +54,7 @@ function ambiguousUnlessOne(
       : `${formatPath(path) || "the root"} could mean document ${candidates.map((i) => describeDocument(file, i)).join(" or ")}`;
   const first = file.documents[candidates[0] ?? 0];
   throw new InputError(
-    `${reason}; choose one with --document N (0 to ${count - 1})`,
+    `${reason}; choose one (0 to ${count - 1}) with --document N, or with the target's document in the config`,
     locationAt(file.lineStarts, first ? documentStart(first) : 0, file.file),
   );
 }

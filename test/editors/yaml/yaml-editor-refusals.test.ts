@@ -235,7 +235,7 @@ describe("editYaml in multi-document streams", () => {
       file,
       line: 18,
       message:
-        /spec\.replicas could mean document 1 \(line 18, Deployment redis-master\) or 3 \(line 62, Deployment redis-slave\) or 5 \(line 115, Deployment frontend\); choose one with --document N \(0 to 5\)/,
+        /spec\.replicas could mean document 1 \(line 18, Deployment redis-master\) or 3 \(line 62, Deployment redis-slave\) or 5 \(line 115, Deployment frontend\); choose one \(0 to 5\) with --document N, or with the target.s document in the config/,
     });
   });
 
@@ -243,7 +243,7 @@ describe("editYaml in multi-document streams", () => {
     expectRefused(guestbook, "values.resources.requests.cpu", "1", {
       file,
       line: 1,
-      message: /none of the 6 documents holds values; choose one with --document N/,
+      message: /none of the 6 documents holds values; choose one \(0 to 5\) with --document N/,
     });
   });
 
