@@ -217,7 +217,8 @@ function proposalText(proposal: Proposal): string {
   const lines = [proposalHeading(proposal)];
   lines.push(...proposal.reasons.map((reason) => `  ${reason}`));
   for (const edit of proposal.edits)
-    lines.push("", unifiedDiff(edit.file, edit.before, edit.after).trimEnd());
+    // Only the final newline goes: a line's trailing spaces are part of what changed.
+    lines.push("", unifiedDiff(edit.file, edit.before, edit.after).replace(/\n$/, ""));
   return `${lines.join("\n")}\n`;
 }
 

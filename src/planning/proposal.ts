@@ -80,7 +80,7 @@ export function nodeProposals(
     ) {
       const reasons = explainNodeDecision(decision);
       output.notes.push({
-        level: decision.holds.some((hold) => NEEDS_A_PERSON.has(hold.kind)) ? "warning" : "info",
+        level: needsAPerson(decision) ? "warning" : "info",
         subject,
         message: reasons.join("\n"),
         pool: decision.pool,
@@ -128,6 +128,19 @@ const NEEDS_A_PERSON = new Set<Hold["kind"]>([
   "snapshot-incomplete",
   "pools-overlap",
 ]);
+
+/**
+ * Whether the decision waits on a person: a hold of that kind, or a pool above its max whose
+ * node to remove cannot be told (a name template that names no node), which no time resolves.
+ */
+function needsAPerson(decision: NodeDecision): boolean {
+  if (decision.holds.some((hold) => NEEDS_A_PERSON.has(hold.kind))) return true;
+  const aboveMax = decision.triggers.some((trigger) => trigger.kind === "above-max");
+  const noCandidate = decision.scaleDown.conditions.some(
+    (condition) => condition.kind === "candidate" && !condition.met,
+  );
+  return aboveMax && noCandidate;
+}
 
 function nodeProposal(
   decision: NodeDecision,

@@ -113,6 +113,25 @@ describe("pr-autoscaler plan", () => {
     expect(run.stdout).toContain("+worker_count  = 3 # grows with the cluster");
   });
 
+  it("keeps the trailing spaces of the changed line in the diff", async () => {
+    const repo = infraRepo("up-trailing", {
+      "terraform/terraform.tfvars": "worker_count\t=\t  2   ",
+      ".github/pr-autoscaler.yml": CONFIG,
+    });
+    const run = await runCli([
+      "plan",
+      "--repo",
+      repo,
+      "--snapshot",
+      snapshotFile(),
+      "--now",
+      TAKEN_AT,
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("-worker_count\t=\t  2   \n");
+    expect(run.stdout).toContain("+worker_count\t=\t  3   \n");
+  });
+
   it("uses --config instead of the repo's file", async () => {
     const repo = infraRepo("override", { "terraform/terraform.tfvars": TFVARS });
     const config = join(root, "override.yml");

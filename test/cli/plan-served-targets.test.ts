@@ -1,0 +1,184 @@
+/**
+ * Where a pool's count lives, against a served cluster: a JSON tfvars file, a YAML file of
+ * several documents with the target's `document`, a file whose name does not tell its format,
+ * and node names a name template writes with leading zeros.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { freshNodeMetrics, type Raw, worker } from "./served-cluster.ts";
+import {
+  apps,
+  cluster,
+  config,
+  FOUR,
+  fillers,
+  plan,
+  poolNote,
+  serveForTest,
+  tdarr,
+} from "./served-plan.ts";
+
+/** The pool's target block replaced by `target`. */
+function withTarget(target: string, replace: Record<string, string> = {}): string {
+  return config({
+    "    target:\n      file: terraform/terraform.tfvars\n      path: worker_count\n": target,
+    ...replace,
+  });
+}
+
+/** Two Cluster API MachineDeployments, workers second: `spec.replicas` could mean either. */
+const MACHINE_DEPLOYMENTS = `apiVersion: cluster.x-k8s.io/v1beta1
+kind: MachineDeployment
+metadata:
+  name: control-plane-spares
+spec:
+  replicas: 0
+---
+apiVersion: cluster.x-k8s.io/v1beta1
+kind: MachineDeployment
+metadata:
+  name: workers
+spec:
+  replicas: 3 # raised by pr-autoscaler
+`;
+
+describe("plan against a served cluster: where the count lives", () => {
+  it("edits a terraform.tfvars.json count in place, read as the JSON it is", async () => {
+    const json = '{\n  "worker_count": 3,\n  "worker_cores": 4\n}\n';
+    const output = await plan([...cluster(), ...fillers(), tdarr("json1")], {
+      tfvars: null,
+      config: withTarget(
+        "    target:\n      file: terraform/terraform.tfvars.json\n      path: worker_count\n",
+      ),
+      other: { "terraform/terraform.tfvars.json": json },
+    });
+    expect(output.proposals[0]).toMatchObject({
+      from: 3,
+      to: 4,
+      changes: [
+        { file: "terraform/terraform.tfvars.json", path: "worker_count", before: 3, after: 4 },
+      ],
+    });
+  });
+
+  it("reads the document a multi-document target names, and says so in the change", async () => {
+    const output = await plan([...cluster(), ...fillers(), tdarr("doc1")], {
+      tfvars: null,
+      config: withTarget(
+        "    target:\n      file: clusters/homelab/workers.yaml\n      path: spec.replicas\n      document: 1\n",
+      ),
+      other: { "clusters/homelab/workers.yaml": MACHINE_DEPLOYMENTS },
+    });
+    expect(output.proposals[0]).toMatchObject({
+      from: 3,
+      to: 4,
+      changes: [
+        {
+          file: "clusters/homelab/workers.yaml",
+          path: "spec.replicas",
+          document: 1,
+          before: 3,
+          after: 4,
+        },
+      ],
+    });
+  });
+
+  it("holds the pool, naming the config key to set, when the document is not said", async () => {
+    const output = await plan([...cluster(), ...fillers(), tdarr("doc2")], {
+      tfvars: null,
+      config: withTarget(
+        "    target:\n      file: clusters/homelab/workers.yaml\n      path: spec.replicas\n",
+      ),
+      other: { "clusters/homelab/workers.yaml": MACHINE_DEPLOYMENTS },
+    });
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain(
+      "spec.replicas could mean document 0 (line 1, MachineDeployment control-plane-spares) or 1 (line 8, MachineDeployment workers); choose one (0 to 1) with --document N, or with the target's document in the config",
+    );
+  });
+
+  it("reads a file whose name does not tell its format once the target says it", async () => {
+    const output = await plan([...cluster(), ...fillers(), tdarr("fmt1")], {
+      tfvars: null,
+      config: withTarget(
+        "    target:\n      file: terraform/workers.auto.vars\n      path: worker_count\n      format: tfvars\n",
+      ),
+      other: { "terraform/workers.auto.vars": "worker_count = 3 # workers\n" },
+    });
+    expect(output.proposals[0]).toMatchObject({
+      from: 3,
+      to: 4,
+      changes: [{ file: "terraform/workers.auto.vars", format: "tfvars", before: 3, after: 4 }],
+    });
+  });
+
+  it("refuses a config whose target's format cannot be told, at its line", async () => {
+    const served = await serveForTest(cluster());
+    const run = await served.run(["--json"], {
+      config: withTarget(
+        "    target:\n      file: terraform/workers.auto.vars\n      path: worker_count\n",
+      ),
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      ".github/pr-autoscaler.yml:4:13: pools[0].target.file: cannot tell the format of terraform/workers.auto.vars from its name (expected *.tfvars, *.yaml, *.yml or *.json); set format: tfvars or yaml",
+    );
+  });
+
+  it("refuses a document for a tfvars target", async () => {
+    const served = await serveForTest(cluster());
+    const run = await served.run(["--json"], {
+      config: withTarget(
+        "    target:\n      file: terraform/terraform.tfvars\n      path: worker_count\n      document: 1\n",
+      ),
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "pools[0].target.document: document applies to YAML files only; a tfvars file holds one",
+    );
+  });
+});
+
+describe("plan against a served cluster: node names with leading zeros", () => {
+  /** talos-worker-01 … talos-worker-0N, as format("talos-worker-%02d", count.index + 1) names them. */
+  function padded(count: number): Raw[] {
+    const names = Array.from({ length: count }, (_, i) => `talos-worker-0${i + 1}`);
+    return [
+      ...cluster([]),
+      ...names.flatMap((name) => [worker(name), freshNodeMetrics(name, "600m", "2Gi")]),
+    ];
+  }
+
+  it("removes the node the template names at the count index, zeros and all", async () => {
+    const output = await plan(padded(4), {
+      tfvars: "worker_count = 4\n",
+      config: config({ "max: 6": "max: 3" }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain("removing talos-worker-04");
+  });
+
+  it("warns when above max and the template names no node of the pool", async () => {
+    const output = await plan(padded(4), {
+      tfvars: "worker_count = 4\n",
+      config: config({ "max: 6": "max: 3", "talos-worker-{index}": "talos-{index}" }),
+    });
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
+    expect(poolNote(output)).toContain(
+      "node talos-4 (count index 3) is not among the pool's nodes",
+    );
+  });
+
+  it("leaves a pool at its max that merely cannot name a node as information", async () => {
+    const output = await plan([...cluster(FOUR), ...apps()], {
+      tfvars: "worker_count = 4\n",
+      config: config({ "talos-worker-{index}": "talos-{index}" }),
+    });
+    expect(output.proposals).toEqual([]);
+    expect(output.notes.find((entry) => entry.subject === "pool/workers")?.level).toBe("info");
+  });
+});
