@@ -216,8 +216,8 @@ function planText(result: PlanResult): string {
 function proposalText(proposal: Proposal): string {
   const lines = [proposalHeading(proposal)];
   lines.push(...proposal.reasons.map((reason) => `  ${reason}`));
+  // Only the final newline goes: a line's trailing spaces are part of what changed.
   for (const edit of proposal.edits)
-    // Only the final newline goes: a line's trailing spaces are part of what changed.
     lines.push("", unifiedDiff(edit.file, edit.before, edit.after).replace(/\n$/, ""));
   return `${lines.join("\n")}\n`;
 }

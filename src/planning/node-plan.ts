@@ -90,9 +90,10 @@ function overlapping(
 ): PoolContext["overlap"] {
   const nodes = new Set<string>();
   const pools: string[] = [];
+  const mine = new Set(own);
   for (const [name, theirs] of members) {
     if (name === pool.name) continue;
-    const shared = theirs.filter((node) => own.includes(node));
+    const shared = theirs.filter((node) => mine.has(node));
     if (shared.length === 0) continue;
     pools.push(name);
     for (const node of shared) nodes.add(node.name);
