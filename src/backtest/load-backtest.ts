@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { formatPath, type PathSegment } from "../editors/path.ts";
 import { InputError } from "../errors.ts";
 import { matchesLabelSelector } from "../planning/scheduling.ts";
+import { CONFIG_YAML_OPTIONS } from "../policy/config-yaml.ts";
 import {
   type ConfigIssue,
   formatConfigIssues,
@@ -60,7 +61,7 @@ export function configTraceIssues(
   trace: Trace,
 ): ConfigIssue[] {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
+  const doc = parseDocument(text, { ...CONFIG_YAML_OPTIONS, lineCounter });
   const at = (path: PropertyKey[], message: string): ConfigIssue => ({
     file,
     ...locateInYaml(doc, lineCounter, path),

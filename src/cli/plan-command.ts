@@ -33,7 +33,7 @@ Options:
                      in-cluster); --context C picks a context
   --config F         the repo config to use instead of DIR/${REPO_CONFIG_PATH}
   --now ISO          plan as if it were this time (cooldowns, schedules), e.g. 2026-11-20T18:00:00Z;
-                     metrics-server samples near it count as fresh, as well as ones near the read
+                     usage measured more than 300 s from it is unknown
   --json             print {"proposals":[…],"notes":[…]}
 ${PROMETHEUS_HELP}
 Exit codes: 0 planned (with or without proposals), 1 the cluster could not be read,
@@ -201,6 +201,7 @@ function proposalJson(proposal: Proposal): unknown {
     reasons: proposal.reasons,
     triggers: proposal.decision.triggers,
     holds: proposal.decision.holds,
+    decision: proposal.decision,
   };
 }
 

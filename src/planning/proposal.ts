@@ -53,6 +53,8 @@ export interface PlanNote {
   reasons?: string[];
   triggers?: Trigger[];
   holds?: Hold[];
+  /** The whole decision as data: bounds, utilisation and checks, packing, blockers. */
+  decision?: NodeDecision;
 }
 
 export interface PlanOutput<P extends Proposal = Proposal> {
@@ -88,6 +90,7 @@ export function nodeProposals(
         reasons,
         triggers: decision.triggers,
         holds: decision.holds,
+        decision,
       });
       continue;
     }

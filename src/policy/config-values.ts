@@ -12,11 +12,34 @@ export const Percent = z
   .lte(100, { error: "must be at most 100 %" });
 
 /**
+ * The duration texts {@link parseDuration} reads, for the JSON Schema: `0`, or days, hours,
+ * minutes and seconds in that order, each at most once, with whitespace around (it trims).
+ */
+export const DURATION_PATTERN =
+  /^\s*(?:0|\d+d(?:\d+h)?(?:\d+m)?(?:\d+s)?|\d+h(?:\d+m)?(?:\d+s)?|\d+m(?:\d+s)?|\d+s)\s*$/.source;
+
+/**
+ * The positive quantity texts the loader reads, for the JSON Schema: an unsigned (or `+`) number
+ * with a non-zero digit, then an exponent (`e3`) or one suffix (`m`, `k`, `Gi`…), with whitespace
+ * around. The loader also refuses values too large to hold exactly (`1e400`, `8Ei` bytes), which
+ * the pattern leaves to it.
+ */
+export const QUANTITY_PATTERN =
+  /^\s*\+?(?:\d*[1-9]\d*(?:\.\d*)?|\d*\.\d*[1-9]\d*)(?:[eE][+-]?\d+|[numkMGTPE]|[KMGTPE]i)?\s*$/
+    .source;
+
+// The patterns and the minimum below only reach the JSON Schema, for editors: the loader checks
+// the text itself, with a message that says more than a pattern mismatch would.
+const DurationText = z.string().meta({ pattern: DURATION_PATTERN });
+const QuantityText = z.string().meta({ pattern: QUANTITY_PATTERN });
+const QuantityNumber = z.number().meta({ exclusiveMinimum: 0 });
+
+/**
  * A duration written like `90s`, `10m`, `1h30m`, `2d`, or `0`; parsed to milliseconds. A bare
  * number other than 0 is refused: seconds or minutes would be a guess.
  */
 export const Duration = z
-  .union([z.string(), z.literal(0)], { error: "expected a duration such as 10m or 1h30m" })
+  .union([DurationText, z.literal(0)], { error: "expected a duration such as 10m or 1h30m" })
   .transform((value, ctx) => {
     if (value === 0) return 0;
     const text = value;
@@ -33,12 +56,12 @@ export const Duration = z
 
 /** CPU as a Kubernetes quantity (`4`, `3500m`, `0.5`); parsed to millicores. */
 export const CpuQuantity = z
-  .union([z.string(), z.number()], { error: "expected a CPU quantity such as 4 or 3500m" })
+  .union([QuantityText, QuantityNumber], { error: "expected a CPU quantity such as 4 or 3500m" })
   .transform((text, ctx) => positiveQuantity(text, "CPU", "4, 3.5 or 3500m", parseCpu, ctx));
 
 /** Memory as a Kubernetes quantity (`16Gi`, `512Mi`, `8G`); parsed to bytes. */
 export const MemoryQuantity = z
-  .union([z.string(), z.number()], { error: "expected a memory quantity such as 16Gi" })
+  .union([QuantityText, QuantityNumber], { error: "expected a memory quantity such as 16Gi" })
   .transform((text, ctx) => positiveQuantity(text, "memory", "16Gi, 512Mi or 8G", parseBytes, ctx));
 
 function positiveQuantity(

@@ -1,7 +1,8 @@
-import { type Document, LineCounter, parseDocument, visit } from "yaml";
+import type { Document, LineCounter } from "yaml";
 import { formatPath, type PathSegment } from "../editors/path.ts";
 import { formatLocated } from "../errors.ts";
 import { configIssueMessage } from "./config-issue-message.ts";
+import { readConfigYaml } from "./config-yaml.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { REPO_CONFIG_PATH, RepoConfig } from "./repo-config.ts";
 import { knownKeysAt } from "./schema-keys.ts";
@@ -24,21 +25,12 @@ export type LoadRepoConfigResult =
 /**
  * Reads and validates the repo config from its YAML text. Every problem is reported with its
  * line and column (YAML syntax errors, wrong types, unknown keys with a did-you-mean, values out
- * of range); nothing is returned half-valid.
+ * of range); nothing is returned half-valid. Merge keys (`<<: *defaults`) merge.
  */
 export function loadRepoConfig(text: string, file = REPO_CONFIG_PATH): LoadRepoConfigResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const issues = doc.errors.map((error) => {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      return { file, line, column: col, path: "", message: `YAML syntax: ${error.message}` };
-    });
-    return { ok: false, issues };
-  }
-  const converted = toData(doc, lineCounter, file);
-  if ("issue" in converted) return { ok: false, issues: [converted.issue] };
-  const { data } = converted;
+  const read = readConfigYaml(text, file);
+  if (!read.ok) return read;
+  const { doc, lineCounter, data } = read.yaml;
   if (data === null || data === undefined) {
     const message = "the file is empty: add a `pools:` list (see docs/configuration.md)";
     return { ok: false, issues: [{ file, line: 1, column: 1, path: "", message }] };
@@ -50,40 +42,6 @@ export function loadRepoConfig(text: string, file = REPO_CONFIG_PATH): LoadRepoC
   );
   issues.sort((a, b) => a.line - b.line || a.column - b.column);
   return { ok: false, issues };
-}
-
-/**
- * The document's data, or an issue at the alias that stops it: the yaml package throws a
- * ReferenceError for an alias without an anchor before it, and for aliases that expand beyond
- * `maxAliasCount` (a "billion laughs" file).
- */
-function toData(
-  doc: Document,
-  lineCounter: LineCounter,
-  file: string,
-): { data: unknown } | { issue: ConfigIssue } {
-  try {
-    return { data: doc.toJS({ maxAliasCount: 100 }) };
-  } catch (error) {
-    if (!(error instanceof ReferenceError)) throw error;
-    const { line, col } = lineCounter.linePos(blamedAliasOffset(doc));
-    const message = `YAML aliases: ${error.message}`;
-    return { issue: { file, line, column: col, path: "", message } };
-  }
-}
-
-/** Where the first unresolved alias starts, else the first alias (the expansion's start). */
-function blamedAliasOffset(doc: Document): number {
-  let first: number | undefined;
-  let unresolved: number | undefined;
-  visit(doc, {
-    Alias(_, alias) {
-      const offset = alias.range?.[0] ?? 0;
-      first ??= offset;
-      if (unresolved === undefined && alias.resolve(doc) === undefined) unresolved = offset;
-    },
-  });
-  return unresolved ?? first ?? 0;
 }
 
 /** Renders issues one per line as `file:line:column: path: message`. */

@@ -1,7 +1,8 @@
-import { type Document, LineCounter, parseDocument } from "yaml";
+import type { Document, LineCounter } from "yaml";
 import type { z } from "zod";
 import { formatPath, type PathSegment } from "../editors/path.ts";
 import { configIssueMessage } from "./config-issue-message.ts";
+import { readConfigYaml } from "./config-yaml.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import type { ConfigIssue } from "./load-repo-config.ts";
 import { knownKeysAt } from "./schema-keys.ts";
@@ -18,24 +19,14 @@ export interface YamlSource {
 
 export type ParsedYaml = { ok: true; source: YamlSource } | { ok: false; issues: ConfigIssue[] };
 
-/** Parses YAML text, reporting syntax errors with their line and column; nothing half-read. */
+/**
+ * Parses YAML text, reporting syntax errors with their line and column; nothing half-read. Parsed
+ * like the repo config: one document, merge keys merge.
+ */
 export function parseYamlSource(text: string, file: string): ParsedYaml {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const issues = doc.errors.map((error) => {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      return { file, line, column: col, path: "", message: `YAML syntax: ${error.message}` };
-    });
-    return { ok: false, issues };
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    const message = `YAML: ${(error as Error).message}`;
-    return { ok: false, issues: [{ file, line: 1, column: 1, path: "", message }] };
-  }
+  const read = readConfigYaml(text, file);
+  if (!read.ok) return read;
+  const { doc, lineCounter, data } = read.yaml;
   return { ok: true, source: yamlSource(doc, lineCounter, file, data ?? undefined) };
 }
 

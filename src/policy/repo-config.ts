@@ -173,7 +173,7 @@ export const RemovalConfig = z
   .strictObject({
     nameTemplate: z
       .string()
-      .includes("{index}", { error: "must contain {index}, e.g. talos-worker-{index}" })
+      .regex(/\{index\}/, { error: "must contain {index}, e.g. talos-worker-{index}" })
       .optional()
       .meta({
         description:
@@ -252,7 +252,10 @@ export const ScheduleConfig = z
       description: "When the window starts (5 fields), e.g. 0 18 * * 5 for Fridays 18:00.",
     }),
     timezone: TimeZone.default("UTC").meta({ description: "IANA time zone of the cron fields." }),
-    duration: Duration.meta({ description: "How long the window lasts, e.g. 6h." }),
+    duration: Duration.refine((ms) => ms >= 60_000, {
+      error:
+        "must be at least 1m: the app reconciles once a minute by default, so a shorter window could open and close between two reconciles",
+    }).meta({ description: "How long the window lasts, at least 1m, e.g. 6h." }),
     min: z.number().int().min(0).meta({ description: "Minimum node count during the window." }),
   })
   .meta({ description: "A time window that raises the minimum node count." });
@@ -320,21 +323,23 @@ export type RemovalConfig = z.output<typeof RemovalConfig>;
 export type NewNodeConfig = z.output<typeof NewNodeConfig>;
 
 function checkPoolBounds(pool: z.output<typeof PoolFields>, ctx: z.RefinementCtx): void {
-  if (pool.min > pool.max)
+  // A comparison with a value already refused would only repeat that error in other words.
+  const valid = (...paths: PropertyKey[][]) => paths.every((path) => !refused(ctx, path));
+  if (valid(["min"], ["max"]) && pool.min > pool.max)
     ctx.addIssue({
       code: "custom",
       path: ["min"],
       message: `min (${pool.min}) is greater than max (${pool.max})`,
     });
   const { cap } = hostCap(pool.host);
-  if (cap !== undefined && cap < pool.min)
+  if (valid(["min"], ["host"]) && cap !== undefined && cap < pool.min)
     ctx.addIssue({
       code: "custom",
       path: ["host"],
       message: `the host holds at most ${cap} node(s), fewer than min (${pool.min})`,
     });
   pool.schedules.forEach((schedule, i) => {
-    if (schedule.min > pool.max)
+    if (valid(["schedules", i, "min"], ["max"]) && schedule.min > pool.max)
       ctx.addIssue({
         code: "custom",
         path: ["schedules", i, "min"],
@@ -342,13 +347,19 @@ function checkPoolBounds(pool: z.output<typeof PoolFields>, ctx: z.RefinementCtx
       });
   });
   for (const kind of ["cpu", "memory"] as const) {
-    if (pool.scaleDown[kind] >= pool.scaleUp[kind])
+    const ordered = pool.scaleDown[kind] < pool.scaleUp[kind];
+    if (valid(["scaleDown", kind], ["scaleUp", kind]) && !ordered)
       ctx.addIssue({
         code: "custom",
         path: ["scaleDown", kind],
         message: `scale-down threshold (${pool.scaleDown[kind]} %) must be below the scale-up threshold (${pool.scaleUp[kind]} %)`,
       });
   }
+}
+
+/** Whether an issue was already raised for the value at `path` or anything inside it. */
+function refused(ctx: z.RefinementCtx, path: readonly PropertyKey[]): boolean {
+  return ctx.issues.some((issue) => path.every((segment, i) => issue.path?.[i] === segment));
 }
 
 function checkUniquePools(config: { pools: z.output<typeof PoolFields>[] }, ctx: z.RefinementCtx) {

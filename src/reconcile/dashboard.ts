@@ -212,7 +212,11 @@ function pullRequestsSection(input: DashboardInput): string {
 }
 
 function notesSection(notes: readonly PlanNote[]): string {
-  const warnings = notes.filter((note) => note.level === "warning").map(noteText);
+  // A held pool's note is its whole explanation: its holds are under "Why" already, and its
+  // usage figures would rewrite the issue at every reconcile.
+  const warnings = notes
+    .filter((note) => note.level === "warning" && note.decision === undefined)
+    .map(noteText);
   const infos = notes
     .filter((note) => note.level === "info" && !note.subject?.startsWith("pool/"))
     .map(noteText);

@@ -569,6 +569,28 @@ describe("plan review: held pools' notes carry their reasons as data", () => {
     );
   });
 
+  it("carries the whole decision as data, for a proposal and for a held pool", async () => {
+    const proposed = await plan([...cluster(), ...fillers(), job("data01")]);
+    expect(proposed.proposals[0]?.decision).toMatchObject({
+      pool: "workers",
+      action: "scale-up",
+      current: 3,
+      desired: 4,
+      bounds: { min: 1, max: 6 },
+      pending: { onNew: [expect.objectContaining({ node: "new-1" })] },
+      blockers: expect.arrayContaining([{ node: "talos-worker-1", blockers: [] }]),
+    });
+    const held = noteOf(await plan(cluster()));
+    expect(held.decision).toMatchObject({
+      pool: "workers",
+      action: "none",
+      utilisation: { cpu: { nodes: 3 }, memory: { nodes: 3 } },
+      scaleDown: {
+        conditions: expect.arrayContaining([expect.objectContaining({ kind: "requests" })]),
+      },
+    });
+  });
+
   it("gives no change as info, with no holds", async () => {
     const output = await plan(cluster());
     const note = heldNote(output, 3);

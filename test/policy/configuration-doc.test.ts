@@ -19,6 +19,22 @@ describe("docs/configuration.md", () => {
     expect(loadRepoConfig(fixture).ok).toBe(true);
   });
 
+  it("introduces the full example as example values, since they are not all defaults", () => {
+    const fixture = readFileSync(join(ROOT, "test", "fixtures", "config", "full.yml"), "utf8");
+    const full = loadRepoConfig(fixture);
+    const bare = loadRepoConfig(
+      "pools:\n  - {name: w, target: {file: t.tfvars, path: n}, max: 6}\n",
+    );
+    if (!full.ok || !bare.ok) throw new Error("expected both configs to load");
+    // The example sets values a pool does not get by default (min 2, scaleUp.requests 90, …).
+    expect(full.config.pools[0]?.min).not.toBe(bare.config.pools[0]?.min);
+    expect(full.config.pools[0]?.scaleUp.requests).not.toBe(bare.config.pools[0]?.scaleUp.requests);
+    const intro = doc.slice(doc.indexOf("## Full example"), doc.indexOf("```yaml\npools:"));
+    expect(intro).not.toMatch(/with the defaults/);
+    expect(intro).toMatch(/example values/);
+    expect(intro).toMatch(/\[Pool keys\]\(#pool-keys\) lists every\s+key and its default/);
+  });
+
   it("shows examples that load", () => {
     const pools = blocks("yaml").filter((block) => block.startsWith("pools:"));
     expect(pools.length).toBeGreaterThanOrEqual(2);

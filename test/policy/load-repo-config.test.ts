@@ -267,6 +267,53 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     expect(issues(text)[0]).toMatchObject({ line: 10, path: "pools[0].schedules[0].min" });
   });
 
+  it.each(["0", "0s", "30s"])(
+    "refuses a schedule lasting %p: it could open and close between two reconciles",
+    (duration) => {
+      const text = pool(
+        `schedules:\n  - cron: "0 18 * * 5"\n    duration: ${duration}\n    min: 2`,
+      );
+      expect(issues(text)).toEqual([
+        {
+          file: "infra/.github/pr-autoscaler.yml",
+          line: 9,
+          column: 19,
+          path: "pools[0].schedules[0].duration",
+          message:
+            "must be at least 1m: the app reconciles once a minute by default, so a shorter window could open and close between two reconciles",
+        },
+      ]);
+    },
+  );
+
+  it("accepts a schedule of one minute", () => {
+    const text = pool('schedules:\n  - cron: "0 18 * * 5"\n    duration: 1m\n    min: 2');
+    expect(valid(text).pools[0]?.schedules[0]?.duration).toBe(60_000);
+  });
+
+  // Each text also breaks a cross-field rule (min ≤ max, host cap ≥ min, schedule min ≤ max,
+  // scale-down below scale-up) through the value that is wrong on its own.
+  it.each<[string, string, string]>([
+    ["a scale-up threshold of 0", pool("scaleUp:\n  cpu: 0"), "pools[0].scaleUp.cpu"],
+    [
+      "a scale-down threshold of 150",
+      pool("scaleDown:\n  memory: 150"),
+      "pools[0].scaleDown.memory",
+    ],
+    ["a host cap below 0", pool("host:\n  maxNodes: -1"), "pools[0].host.maxNodes"],
+    ["a max of 0", pool("").replace("max: 6", "max: 0"), "pools[0].max"],
+    [
+      "a max of 0 under a schedule",
+      pool('min: 0\nschedules:\n  - {cron: "0 18 * * 5", duration: 1h, min: 1}').replace(
+        "max: 6",
+        "max: 0",
+      ),
+      "pools[0].max",
+    ],
+  ])("reports %s once, not again in a comparison built on it", (_, text, path) => {
+    expect(issues(text).map((issue) => issue.path)).toEqual([path]);
+  });
+
   it("refuses In without values in a selector", () => {
     const text = pool("selector:\n  matchExpressions:\n    - key: pool\n      operator: In");
     expect(issues(text)[0]).toMatchObject({
@@ -311,6 +358,20 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     const [issue] = issues("pools:\n  - name: a\n    name: b\n");
     expect(issue).toMatchObject({ line: 3, column: 5 });
     expect(issue?.message).toContain("unique");
+  });
+
+  it("refuses a second YAML document at the line where it starts", () => {
+    const refusal = (line: number) => ({
+      file: "infra/.github/pr-autoscaler.yml",
+      line,
+      column: 1,
+      path: "",
+      message: "the file must hold one YAML document, but a second one starts here",
+    });
+    expect(issues(`${pool("")}\n---\npools: []\n`)).toEqual([refusal(8)]);
+    expect(issues("pools: []\n...\n# more\npools: []\n")).toEqual([refusal(4)]);
+    // A document marker before the only document is fine.
+    expect(valid(`---\n${pool("")}\n`).pools).toHaveLength(1);
   });
 
   it("reports every problem at once, in file order", () => {

@@ -11,6 +11,7 @@ export interface PlanJson {
     reasons: string[];
     triggers?: Record<string, unknown>[];
     holds?: Record<string, unknown>[];
+    decision?: Record<string, unknown>;
   }[];
   notes: NoteJson[];
 }
@@ -25,4 +26,5 @@ export interface NoteJson {
   reasons?: string[];
   triggers?: Record<string, unknown>[];
   holds?: Record<string, unknown>[];
+  decision?: Record<string, unknown>;
 }

@@ -1,0 +1,120 @@
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from "yaml";
+import type { ConfigIssue } from "./load-repo-config.ts";
+import { isMergeKey } from "./yaml-locations.ts";
+
+/**
+ * How config files (the repo config, policy files) are parsed: duplicate keys are errors, and
+ * merge keys (`<<: *defaults`) merge, so one pool or rule can build on another.
+ */
+export const CONFIG_YAML_OPTIONS = { prettyErrors: false, uniqueKeys: true, merge: true } as const;
+
+/** A config file's YAML: the document and its line counter (for positions) and its data. */
+export interface ConfigYaml {
+  doc: Document;
+  lineCounter: LineCounter;
+  /** The data; `null` for an empty file or one of comments only. */
+  data: unknown;
+}
+
+export type ReadConfigYamlResult =
+  | { ok: true; yaml: ConfigYaml }
+  | { ok: false; issues: ConfigIssue[] };
+
+/** Most aliases a file may expand: a config needs a handful; a "billion laughs" file, millions. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Reads a config file's YAML text. Syntax errors, a second document, an alias without its anchor,
+ * an alias bomb and a merge key that merges no mapping come back as issues at their line and
+ * column, never as an exception.
+ */
+export function readConfigYaml(text: string, file: string): ReadConfigYamlResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { ...CONFIG_YAML_OPTIONS, lineCounter });
+  const at = (offset: number, message: string): ConfigIssue => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, column: col, path: "", message };
+  };
+  if (doc.errors.length > 0)
+    return { ok: false, issues: doc.errors.map((error) => at(error.pos[0], syntaxMessage(error))) };
+  const badMerge = badMergeSource(doc);
+  if (badMerge) return { ok: false, issues: [at(badMerge.offset, badMerge.message)] };
+  try {
+    return {
+      ok: true,
+      yaml: { doc, lineCounter, data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) },
+    };
+  } catch (error) {
+    // The yaml package throws a ReferenceError for an alias without an anchor before it, and for
+    // aliases that expand beyond maxAliasCount.
+    if (!(error instanceof ReferenceError)) throw error;
+    return { ok: false, issues: [at(blamedAliasOffset(doc), `YAML aliases: ${error.message}`)] };
+  }
+}
+
+function syntaxMessage(error: YAMLError): string {
+  // The yaml package's own text points at its API (parseAllDocuments), not at the file.
+  if (error.code === "MULTIPLE_DOCS")
+    return "the file must hold one YAML document, but a second one starts here";
+  return `YAML syntax: ${error.message}`;
+}
+
+/**
+ * The first merge key whose value is not a mapping, an alias of one, or a list of those; the
+ * yaml package would throw a plain Error for it while converting.
+ */
+function badMergeSource(doc: Document): { offset: number; message: string } | undefined {
+  let found: { offset: number; message: string } | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isMergeKey(pair.key)) return undefined;
+      const value = pair.value as Node | null;
+      // The value may be a list of sources, or an alias of such a list.
+      const list = isAlias(value) ? value.resolve(doc) : value;
+      const sources = isSeq(list) ? (list.items as (Node | null)[]) : [value];
+      for (const source of sources) {
+        const problem = mergeSourceProblem(doc, source);
+        if (problem === undefined) continue;
+        const offset = source?.range?.[0] ?? (pair.key as Node).range?.[0] ?? 0;
+        found = { offset, message: problem };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+function mergeSourceProblem(doc: Document, source: Node | null): string | undefined {
+  if (isAlias(source)) {
+    const target = source.resolve(doc);
+    if (target === undefined)
+      return `YAML aliases: Unresolved alias (the anchor must be set before the alias): ${source.source}`;
+    if (isMap(target)) return undefined;
+  } else if (isMap(source)) return undefined;
+  return "a merge key (<<) takes a mapping, an alias of one such as *defaults, or a list of them";
+}
+
+/** Where the first unresolved alias starts, else the first alias (the expansion's start). */
+function blamedAliasOffset(doc: Document): number {
+  let first: number | undefined;
+  let unresolved: number | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      const offset = alias.range?.[0] ?? 0;
+      first ??= offset;
+      if (unresolved === undefined && alias.resolve(doc) === undefined) unresolved = offset;
+    },
+  });
+  return unresolved ?? first ?? 0;
+}
