@@ -217,6 +217,8 @@ function holdText(hold: Hold): string {
         : `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: a removed node did not go; nothing new until it is resolved`;
     case "cooldown":
       return `cooldown after the change of ${hold.since}, until ${hold.until}`;
+    case "schedule-soon":
+      return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at ${hold.min} or more`;
     case "scale-down-delay":
       return `no scale-down until ${hold.until} (nodes of the last scale-up Ready at ${hold.since})`;
     case "pending-wait":

@@ -87,6 +87,8 @@ export type Hold =
       timeoutMs: number;
     }
   | { kind: "cooldown"; since: string; until: string }
+  /** A schedule opens before a node removed now could be back: the count stays at its min. */
+  | { kind: "schedule-soon"; schedule: string; opensAt: string; min: number }
   | { kind: "scale-down-delay"; since: string; until: string }
   /** Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes meanwhile. */
   | { kind: "pending-wait"; pods: number; pendingForMs: number; until: string }

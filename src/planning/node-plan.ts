@@ -1,7 +1,7 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
 import { type DrainBlocker, nodeBlockers } from "./blockers.ts";
 import { maxBound, poolBounds } from "./bounds.ts";
-import { type ClusterIndex, indexCluster } from "./cluster-index.ts";
+import { type ClusterIndex, indexCluster, podKey } from "./cluster-index.ts";
 import { hysteresisHolds } from "./hysteresis.ts";
 import type {
   Hold,
@@ -49,6 +49,11 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
     if (claimed.size > 0) pending = pending.filter((pod) => !claimed.has(pod));
     evaluated.push({ context, up });
   }
+  // A pod a later pool takes is that pool's: an earlier one does not list it as never fitting.
+  const taken = new Set<string>();
+  for (const { up } of evaluated) for (const pod of up.pending.claimed) taken.add(podKey(pod));
+  for (const { up } of evaluated)
+    up.pending.neverFit = up.pending.neverFit.filter((pod) => !taken.has(pod.pod));
   // Pending pods counted on a node's room, whichever pool's packing put them there: removing
   // the node must leave them room elsewhere.
   const placedOn = new Map<string, PodInfo[]>();
@@ -185,7 +190,7 @@ function poolContext(
   };
   if (facts) context.facts = facts;
   if (facts?.currentValue !== undefined) context.current = facts.currentValue;
-  const shape = newNodeShape(members, pool.newNode, pool.selector, index);
+  const shape = newNodeShape(members, pool.newNode, pool.selector, index, input.now);
   if (shape) context.shape = shape;
   return context;
 }
@@ -222,7 +227,36 @@ function decide(
   const heldDown =
     wanted.action === "scale-down" && (hysteresis.scaleDown.length > 0 || up.waiting !== undefined);
   if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
+  if (wanted.action === "scale-down") wanted = beforeSchedule(context, current, wanted, holds);
   return { ...wanted, triggers, holds };
+}
+
+/**
+ * A scale-down kept at the min of a schedule window that opens before a node removed now could
+ * be back (a cooldown, then a merge and a boot within `provisionTimeout`): removing it would
+ * destroy a VM only to create it again, late for the load the window is there for.
+ */
+function beforeSchedule(
+  context: PoolContext,
+  current: number,
+  wanted: Wanted,
+  holds: Hold[],
+): Wanted {
+  const horizon = context.now.getTime() + context.pool.cooldown + context.pool.provisionTimeout;
+  let soon: { schedule: string; opensAt: string; min: number } | undefined;
+  for (const schedule of context.bounds.schedules) {
+    if (schedule.active || schedule.nextStart === undefined) continue;
+    if (Date.parse(schedule.nextStart) > horizon) continue;
+    const min = Math.min(schedule.min, context.bounds.effectiveMax);
+    if (!soon || min > soon.min)
+      soon = { schedule: schedule.name, opensAt: schedule.nextStart, min };
+  }
+  if (!soon || wanted.desired >= soon.min) return wanted;
+  holds.push({ kind: "schedule-soon", ...soon });
+  const keep = current - soon.min;
+  return keep > 0 && wanted.removing
+    ? scaleDown(current, wanted.removing.slice(0, keep))
+    : { action: "none", desired: current };
 }
 
 interface Wanted {

@@ -35,6 +35,7 @@ export function newNodeShape(
   config: NewNodeConfig,
   selector: NodeSelectorConfig | undefined,
   index: ClusterIndex,
+  now?: Date,
 ): NodeShape | undefined {
   const learned = learnAllocatable(members, config.from);
   const allocatable: Resources = { ...learned?.allocatable };
@@ -51,7 +52,7 @@ export function newNodeShape(
     config.taints.length > 0;
   const shape: NodeShape = {
     allocatable,
-    ...daemonSetLoad(members, index),
+    ...daemonSetLoad(members, index, now),
     labels: { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels },
     taints: [...sharedTaints(members), ...config.taints],
     source: !learned ? "configured" : configured ? "configured+learned" : "learned",
@@ -158,8 +159,12 @@ function sharedTaints(members: readonly NodeInfo[]): Taint[] {
 function daemonSetLoad(
   members: readonly NodeInfo[],
   index: ClusterIndex,
+  now: Date | undefined,
 ): Pick<NodeShape, "daemonSetOverhead" | "daemonSetHostPorts"> {
-  const ready = members.filter((node) => node.ready);
+  const ready = settled(
+    members.filter((node) => node.ready),
+    now,
+  );
   const overhead = { cpu: 0, memory: 0, pods: 0 };
   const hostPorts: HostPort[] = [];
   if (ready.length === 0) return { daemonSetOverhead: overhead, daemonSetHostPorts: hostPorts };
@@ -190,6 +195,23 @@ function daemonSetLoad(
     hostPorts.push(...entry.hostPorts);
   }
   return { daemonSetOverhead: overhead, daemonSetHostPorts: hostPorts };
+}
+
+/** A node Ready for less than this may not run all its DaemonSets' pods yet. */
+const DAEMONSETS_SETTLE_MS = 10 * 60_000;
+
+/**
+ * The Ready nodes whose DaemonSet pods tell which DaemonSets a new node will run: those Ready
+ * for a while (a node that joined a minute ago has not started them all), or every Ready node
+ * when none has settled yet.
+ */
+function settled(ready: readonly NodeInfo[], now: Date | undefined): readonly NodeInfo[] {
+  if (now === undefined) return ready;
+  const old = ready.filter((node) => {
+    const since = node.readySince === undefined ? Number.NaN : Date.parse(node.readySince);
+    return Number.isNaN(since) || now.getTime() - since >= DAEMONSETS_SETTLE_MS;
+  });
+  return old.length > 0 ? old : ready;
 }
 
 function daemonSetKey(pod: PodInfo): string {

@@ -6,7 +6,6 @@
  * history. Each scenario asserts the proposal or its absence and that the explanation names
  * the cause.
  */
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
@@ -30,12 +29,15 @@ import {
 import {
   afterTest,
   apps,
+  changedAt,
   cluster,
   config,
   everyWorker,
   FOUR,
   filler,
   fillers,
+  git,
+  gitRepo,
   manyPods,
   nameOf,
   OVER_MAX,
@@ -1248,44 +1250,6 @@ describe("plan against a served cluster: output and errors", () => {
     ]);
   });
 });
-
-/** Runs git in `dir` as the operator; `at` dates the commit it makes. */
-function git(dir: string, args: string[], at?: string): void {
-  execFileSync("git", ["-C", dir, ...args], {
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "ops",
-      GIT_AUTHOR_EMAIL: "ops@example.invalid",
-      GIT_COMMITTER_NAME: "ops",
-      GIT_COMMITTER_EMAIL: "ops@example.invalid",
-      ...(at ? { GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at } : {}),
-    },
-    stdio: "pipe",
-  });
-}
-
-/** An infra repo whose tfvars history is real git commits at the given committer times. */
-function gitRepo(commits: { count: number; at: string }[], configText = CONFIG): string {
-  const dir = tempDir("pr-autoscaler-served-git-");
-  git(dir, ["init", "-q", "-b", "main"]);
-  for (const commit of commits) {
-    writeInfraRepo(dir, { tfvars: tfvars(commit.count), config: configText });
-    git(dir, ["add", "-A"]);
-    git(dir, ["commit", "-q", "-m", `worker_count ${commit.count}`], commit.at);
-  }
-  return dir;
-}
-
-/** An infra repo whose count went from `from`, long ago, to `to` at `at`. */
-function changedAt(from: number, to: number, at: string, configText?: string): string {
-  return gitRepo(
-    [
-      { count: from, at: "2026-11-01T10:00:00Z" },
-      { count: to, at },
-    ],
-    configText,
-  );
-}
 
 /** The node created at `created` that became Ready at `readySince`. */
 function joinedAt(raw: Raw, created: string, readySince: string): Raw {

@@ -6,7 +6,6 @@
  * planned for, and a count file git does not track. Each scenario asserts the proposal (or its
  * absence) and the explanation line that names the cause.
  */
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "@jest/globals";
 import type { NoteJson } from "../support/plan-json.ts";
 import {
@@ -24,11 +23,13 @@ import {
 } from "./served-cluster.ts";
 import {
   apps,
+  changedAt,
   cluster,
   config,
   FOUR,
   filler,
   fillers,
+  git,
   nameOf,
   OVER_MAX,
   onWorker4,
@@ -177,36 +178,6 @@ function untaintedControlPlane(objects: Raw[]): Raw[] {
 /** `talos-worker-1` … `talos-worker-{count}`. */
 function workerNames(count: number): string[] {
   return Array.from({ length: count }, (_, index) => `talos-worker-${index + 1}`);
-}
-
-/** Runs git in `dir` as the operator; `at` dates the commit it makes. */
-function git(dir: string, args: string[], at?: string): void {
-  execFileSync("git", ["-C", dir, ...args], {
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "ops",
-      GIT_AUTHOR_EMAIL: "ops@example.invalid",
-      GIT_COMMITTER_NAME: "ops",
-      GIT_COMMITTER_EMAIL: "ops@example.invalid",
-      ...(at ? { GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at } : {}),
-    },
-    stdio: "pipe",
-  });
-}
-
-/** An infra repo whose count went from `from`, long ago, to `to` at `at`, in real commits. */
-function changedAt(from: number, to: number, at: string): string {
-  const dir = tempDir("pr-autoscaler-review-git-");
-  git(dir, ["init", "-q", "-b", "main"]);
-  for (const commit of [
-    { count: from, at: "2026-11-01T10:00:00Z" },
-    { count: to, at },
-  ]) {
-    writeInfraRepo(dir, { tfvars: tfvars(commit.count), config: CONFIG });
-    git(dir, ["add", "-A"]);
-    git(dir, ["commit", "-q", "-m", `worker_count ${commit.count}`], commit.at);
-  }
-  return dir;
 }
 
 /** Serves `objects` with every request to `path` failing with `status`, and plans once. */

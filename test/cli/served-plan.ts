@@ -2,6 +2,7 @@
  * What the `plan` tests against a served cluster share: the cluster they start from, the infra
  * repo's files, reading the explanation, and closing what a test served once it ends.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ import {
   serve,
   TFVARS,
   worker,
+  writeInfraRepo,
 } from "./served-cluster.ts";
 
 /** The three workers of the pool that TFVARS counts. */
@@ -178,4 +180,42 @@ export function poolNote(output: PlanJson, pool = "workers"): string {
 /** An object's `metadata.name`. */
 export function nameOf(object: Raw): unknown {
   return (object.metadata as Raw | undefined)?.name;
+}
+
+/** Runs git in `dir` as the operator; `at` dates the commit it makes. */
+export function git(dir: string, args: string[], at?: string): void {
+  execFileSync("git", ["-C", dir, ...args], {
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "ops",
+      GIT_AUTHOR_EMAIL: "ops@example.invalid",
+      GIT_COMMITTER_NAME: "ops",
+      GIT_COMMITTER_EMAIL: "ops@example.invalid",
+      ...(at ? { GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at } : {}),
+    },
+    stdio: "pipe",
+  });
+}
+
+/** An infra repo whose tfvars history is real git commits at the given committer times. */
+export function gitRepo(commits: { count: number; at: string }[], configText = CONFIG): string {
+  const dir = tempDir("pr-autoscaler-served-git-");
+  git(dir, ["init", "-q", "-b", "main"]);
+  for (const commit of commits) {
+    writeInfraRepo(dir, { tfvars: tfvars(commit.count), config: configText });
+    git(dir, ["add", "-A"]);
+    git(dir, ["commit", "-q", "-m", `worker_count ${commit.count}`], commit.at);
+  }
+  return dir;
+}
+
+/** An infra repo whose count went from `from`, long ago, to `to` at `at`. */
+export function changedAt(from: number, to: number, at: string, configText?: string): string {
+  return gitRepo(
+    [
+      { count: from, at: "2026-11-01T10:00:00Z" },
+      { count: to, at },
+    ],
+    configText,
+  );
 }

@@ -74,6 +74,41 @@ describe("scale down", () => {
     expect(condition(decision.scaleDown.conditions, "above-min")[0]).toMatchObject({ met: false });
   });
 
+  describe("before a schedule window", () => {
+    // NOW is Friday 12:00 UTC; a node removed now could be back after cooldown (5m) and
+    // provisionTimeout (15m), at 12:20.
+    const friday = (cron: string, min = 4) => ({
+      schedules: [{ name: "noon-batch", cron, timezone: "UTC", duration: "2h", min }],
+    });
+
+    it("keeps a node a window opening sooner than it could be back will need", () => {
+      const decision = planOne(quietPool(), friday("10 12 * * 5"));
+      expect(decision.action).toBe("none");
+      expect(decision.holds).toContainEqual({
+        kind: "schedule-soon",
+        schedule: "noon-batch",
+        opensAt: "2025-06-06T12:10:00.000Z",
+        min: 4,
+      });
+      expect(explainNodeDecision(decision)).toContain(
+        "  hold: schedule noon-batch opens at 2025-06-06T12:10:00.000Z with min 4, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 4 or more",
+      );
+    });
+
+    it("removes it when the window opens later than that", () => {
+      // The empty nodes go together, as without a schedule.
+      const decision = planOne(quietPool(), friday("30 12 * * 5"));
+      expect(decision).toMatchObject({ action: "scale-down", desired: 1 });
+      expect(kinds(decision.holds)).not.toContain("schedule-soon");
+    });
+
+    it("removes empty nodes down to the window's min, not below", () => {
+      const decision = planOne(quietPool([], 6), friday("10 12 * * 5"));
+      expect(decision).toMatchObject({ action: "scale-down", current: 6, desired: 4 });
+      expect(decision.removing).toEqual(["worker-6", "worker-5"]);
+    });
+  });
+
   it("does nothing when scale-down is disabled", () => {
     expect(planOne(quietPool(), { scaleDown: { enabled: false } }).action).toBe("none");
   });

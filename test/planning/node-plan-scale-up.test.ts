@@ -235,8 +235,10 @@ describe("scale up for pending pods", () => {
       { pool: "gpu", currentValue: 1 },
     ];
     const [first, second] = planNodes({ snapshot, config, repo, now: NOW });
-    expect(first?.pending.neverFit.map((p) => p.pod)).toEqual(["ml/a"]);
+    // The first pool does not list as never fitting a pod the second one takes.
+    expect(first?.pending.neverFit).toEqual([]);
     expect(second).toMatchObject({ action: "scale-up", desired: 2 });
+    expect(second?.pending.onNew.map((p) => p.pod)).toEqual(["ml/a"]);
   });
 
   it("uses a configured node shape when the pool has no nodes yet", () => {

@@ -99,4 +99,32 @@ describe("newNodeShape", () => {
     expect(shape?.daemonSetOverhead).toEqual({ cpu: 200, memory: 100 * 2 ** 20, pods: 1 });
     expect(shape && newNodeRoom(shape)).toMatchObject({ cpu: 3800, pods: 109 });
   });
+
+  it("does not let a node that joined minutes ago, without all its DaemonSet pods yet, drop them", () => {
+    const now = new Date("2026-11-22T10:00:00Z");
+    const members = [
+      node("w1", { readySince: "2026-11-01T10:00:00Z" }),
+      node("w2", { readySince: "2026-11-01T10:00:00Z" }),
+      node("w3", { readySince: "2026-11-22T09:58:00Z" }),
+    ];
+    const ds = (name: string, on: string) =>
+      pod(`longhorn-system/${name}-${on}`, {
+        node: on,
+        cpu: "200m",
+        memory: "256Mi",
+        daemonSet: true,
+        owner: { kind: "DaemonSet", name },
+      });
+    const snapshot = buildSnapshot({
+      nodes: members,
+      pods: [ds("longhorn-manager", "w1"), ds("longhorn-manager", "w2")],
+    });
+    const shape = (at?: Date) =>
+      newNodeShape(members, NewNodeConfig.parse({}), undefined, indexCluster(snapshot), at);
+    expect(shape(now)?.daemonSetOverhead).toEqual({ cpu: 200, memory: 256 * 2 ** 20, pods: 1 });
+    // Ten minutes after it joined, a node still without the DaemonSet's pod says it does not
+    // run there (a nodeSelector leaves it out).
+    const later = new Date("2026-11-22T10:08:00Z");
+    expect(shape(later)?.daemonSetOverhead).toEqual({ cpu: 0, memory: 0, pods: 0 });
+  });
 });

@@ -10,6 +10,23 @@ function waiting(key: string, message: string): PodInfo {
   return { ...pendingPod(key, { cpu: "1", memory: "1Gi" }), unschedulable: { message } };
 }
 
+/** One existing node with 4 cpu and 8 GiB free. */
+function oneNode(): Bin[] {
+  return [
+    {
+      name: "worker-1",
+      traits: { name: "worker-1", labels: {}, taints: [] },
+      room: { cpu: 4000, memory: 8 * GI, pods: 100, extended: {} },
+    },
+  ];
+}
+
+/** A new node: 4 cpu, 16 GiB. */
+const TEMPLATE = {
+  traits: { labels: {}, taints: [] },
+  room: { cpu: 4000, memory: 16 * GI, pods: 110, extended: {} },
+};
+
 const unbound = waiting(
   "media/tdarr-0",
   "0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
@@ -45,18 +62,8 @@ describe("volumeWait", () => {
 
 describe("packPendingPods with pods waiting on volumes", () => {
   it("places them nowhere, adds no node for them, and says why", () => {
-    const existing: Bin[] = [
-      {
-        name: "worker-1",
-        traits: { name: "worker-1", labels: {}, taints: [] },
-        room: { cpu: 4000, memory: 8 * GI, pods: 100, extended: {} },
-      },
-    ];
-    const template = {
-      traits: { labels: {}, taints: [] },
-      room: { cpu: 4000, memory: 16 * GI, pods: 110, extended: {} },
-    };
-    const result = packPendingPods([unbound, conflict], existing, template, 5);
+    const existing = oneNode();
+    const result = packPendingPods([unbound, conflict], existing, TEMPLATE, 5);
     expect(result.onExisting).toEqual([]);
     expect(result.neededNewNodes).toBe(0);
     expect(result.claimed.size).toBe(0);
@@ -73,17 +80,6 @@ describe("pods at their nodes' limit of attached volumes", () => {
     "media/radarr-0",
     "0/3 nodes are available: 3 node(s) exceed max volume count. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
   );
-  const existing = (): Bin[] => [
-    {
-      name: "worker-1",
-      traits: { name: "worker-1", labels: {}, taints: [] },
-      room: { cpu: 4000, memory: 8 * GI, pods: 100, extended: {} },
-    },
-  ];
-  const template = {
-    traits: { labels: {}, taints: [] },
-    room: { cpu: 4000, memory: 16 * GI, pods: 110, extended: {} },
-  };
 
   it("are told from the scheduler's message, the preemption part left out", () => {
     expect(volumeLimitReached(atLimit)).toBe(true);
@@ -99,8 +95,8 @@ describe("pods at their nodes' limit of attached volumes", () => {
   });
 
   it("go on a new node, which has nothing attached, even where an existing node has room", () => {
-    const bins = existing();
-    const result = packPendingPods([atLimit], bins, template, 5);
+    const bins = oneNode();
+    const result = packPendingPods([atLimit], bins, TEMPLATE, 5);
     expect(result.onExisting).toEqual([]);
     expect(result.onNew).toEqual([
       expect.objectContaining({ pod: "media/radarr-0", node: "new-1" }),
@@ -110,7 +106,7 @@ describe("pods at their nodes' limit of attached volumes", () => {
 
   it("leave room on existing nodes to pods that only lacked room", () => {
     const short = waiting("media/sonarr-1", "0/3 nodes are available: 3 Insufficient cpu.");
-    const result = packPendingPods([atLimit, short], existing(), template, 5);
+    const result = packPendingPods([atLimit, short], oneNode(), TEMPLATE, 5);
     expect(result.onExisting.map((pod) => pod.pod)).toEqual(["media/sonarr-1"]);
     expect(result.onNew.map((pod) => pod.pod)).toEqual(["media/radarr-0"]);
   });
