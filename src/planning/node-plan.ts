@@ -332,7 +332,8 @@ function usageUnknownHolds(context: PoolContext): Hold[] {
 
 /**
  * What to do with the pool's pull request. A hold leaves an open one as it is, except that an
- * open decrease is closed while pods wait for room (merged, it would take room they need).
+ * open decrease is closed while pods wait for room (merged, it would take room they need) or
+ * when it goes below the min of a window about to open.
  */
 function pullRequestAction(
   outcome: Outcome,
@@ -346,9 +347,18 @@ function pullRequestAction(
     open.desired !== undefined &&
     facts?.currentValue !== undefined &&
     open.desired < facts.currentValue;
+  // An open decrease that would take room pods wait for, or nodes a window about to open needs,
+  // is closed rather than left to be merged.
+  const decreaseUnwanted =
+    openDecrease &&
+    (podsWaiting ||
+      holds.some(
+        (hold) =>
+          hold.kind === "schedule-soon" && (open.desired ?? Number.POSITIVE_INFINITY) < hold.min,
+      ));
   let prAction: PullRequestAction = "close";
   if (action !== "none") prAction = "update";
-  else if (holds.length > 0 && !(podsWaiting && openDecrease)) prAction = "leave";
+  else if (holds.length > 0 && !decreaseUnwanted) prAction = "leave";
   return { action: prAction, number: open.number };
 }
 

@@ -95,6 +95,16 @@ describe("scale down", () => {
       );
     });
 
+    it("closes an open decrease below the window's min rather than leave it to be merged", () => {
+      const open = (desired: number) =>
+        planOne(quietPool(), friday("10 12 * * 5"), {
+          facts: { openPullRequest: { number: 9, desired } },
+        }).pullRequest;
+      expect(open(3)).toEqual({ action: "close", number: 9 });
+      // A pull request that raises the count is not the window's business.
+      expect(open(5)).toEqual({ action: "leave", number: 9 });
+    });
+
     it("removes it when the window opens later than that", () => {
       // The empty nodes go together, as without a schedule.
       const decision = planOne(quietPool(), friday("30 12 * * 5"));
