@@ -230,9 +230,39 @@ function readContainers(
     };
     const sidecar = init && container.restartPolicy === "Always";
     if (sidecar) info.sidecar = true;
-    requests.push({ amounts: requestList.amounts, invalid: requestList.invalid, sidecar });
+    // A limit that could not be read, standing in for a missing request, leaves it unknown.
+    const unreadLimits = (limitList.invalid ?? []).filter(
+      (name) => !(name in requestList.amounts) && !requestList.invalid?.includes(name),
+    );
+    requests.push({
+      amounts: defaultedRequests(requestList.amounts, limitList.amounts, requestList.invalid),
+      invalid:
+        unreadLimits.length > 0
+          ? [...(requestList.invalid ?? []), ...unreadLimits]
+          : requestList.invalid,
+      sidecar,
+    });
     return info;
   });
+}
+
+/**
+ * What the scheduler counts for a container: its requests, and for a resource with a limit but
+ * no request, the limit, as the API server fills it in when the pod is created. A pod object
+ * served without that defaulting (a manifest as written) is counted as the scheduler would.
+ */
+function defaultedRequests(
+  requests: Record<string, number>,
+  limits: Record<string, number>,
+  invalid: readonly string[] | undefined,
+): Record<string, number> {
+  let result = requests;
+  for (const name in limits) {
+    if (name in requests || invalid?.includes(name)) continue;
+    if (result === requests) result = { ...requests };
+    result[name] = limits[name] as number;
+  }
+  return result;
 }
 
 function readTolerations(value: unknown): Toleration[] {

@@ -214,6 +214,33 @@ describe("reading pod-level resources", () => {
   });
 });
 
+describe("reading a container with limits and no requests", () => {
+  it("counts the limit as the request, as the API server fills it in", () => {
+    const pod = read(
+      {},
+      {},
+      {
+        containers: [
+          { name: "app", resources: { limits: { cpu: "1", memory: "512Mi" } } },
+          { name: "sidecar", resources: { requests: { cpu: "100m" }, limits: { cpu: "500m" } } },
+        ],
+      },
+    );
+    // The request the sidecar gives is kept; only a missing one takes the limit.
+    expect(pod.requests).toEqual({ cpu: 1100, memory: 512 * 2 ** 20 });
+  });
+
+  it("leaves the request unknown when the limit standing in for it cannot be read", () => {
+    const pod = read(
+      {},
+      {},
+      { containers: [{ name: "app", resources: { limits: { cpu: "2 cores", memory: "1Gi" } } }] },
+    );
+    expect(pod.requests.cpu).toBeUndefined();
+    expect(pod.requests.memory).toBe(2 ** 30);
+  });
+});
+
 const localVolumesAnnotation = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes";
 
 /** Reads a running pod with these volumes and annotations, keeping the claims it queues. */
