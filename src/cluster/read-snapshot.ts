@@ -130,8 +130,14 @@ async function readWith(
   const completeness = new Completeness(warnings);
   completeness.require("nodes", nodes);
   completeness.require("pods", pods);
-  completeness.require("poddisruptionbudgets", pdbs);
-  if (
+  // A server without the policy/v1 API has no budgets to miss; the drain's evictions go
+  // through the eviction API, which enforces any budget there is whatever the plan thought.
+  completeness.optional("poddisruptionbudgets", pdbs, "pdb-api-missing");
+  if (podContext.claims.length === 0) {
+    // No pod has a claim: what the volumes are changes nothing, a server without them included.
+    completeness.optional("persistentvolumes", volumes, "volumes-api-missing");
+    completeness.optional("persistentvolumeclaims", claims, "volumes-api-missing");
+  } else if (
     completeness.require("persistentvolumes", volumes, localVolumesNote) &&
     completeness.require("persistentvolumeclaims", claims, localVolumesNote)
   ) {

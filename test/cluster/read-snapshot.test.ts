@@ -524,6 +524,90 @@ describe("missing APIs and failures", () => {
     );
   });
 
+  it("takes a server without the policy/v1 API as one with no budgets, and says so", async () => {
+    lab.fake.injectFault({
+      path: "/apis/policy/v1/poddisruptionbudgets",
+      status: 404,
+      reason: "NotFound",
+      times: Number.POSITIVE_INFINITY,
+    });
+    try {
+      const snapshot = await readSnapshot(options());
+      expect(snapshot.complete).toBe(true);
+      expect(snapshot.pdbs).toEqual([]);
+      expect(snapshot.warnings).toContainEqual(
+        expect.objectContaining({ code: "pdb-api-missing", subject: "poddisruptionbudgets" }),
+      );
+    } finally {
+      lab.fake.clearFaults();
+    }
+  });
+
+  it("needs the volume lists only when some pod has a claim", async () => {
+    const fake = await FakeKubeApiserver.start();
+    try {
+      fake.add(
+        {
+          kind: "Node",
+          metadata: { name: "talos-worker-1" },
+          status: {
+            allocatable: { cpu: "4", memory: "16Gi", pods: "110" },
+            conditions: [{ type: "Ready", status: "True" }],
+          },
+        },
+        {
+          kind: "Pod",
+          metadata: { namespace: "media", name: "sonarr-0", uid: "uid-sonarr-0" },
+          spec: { nodeName: "talos-worker-1", containers: [{ name: "sonarr" }] },
+          status: { phase: "Running" },
+        },
+      );
+      for (const path of ["/api/v1/persistentvolumes", "/api/v1/persistentvolumeclaims"])
+        fake.injectFault({
+          path,
+          status: 404,
+          reason: "NotFound",
+          times: Number.POSITIVE_INFINITY,
+        });
+      const kubeconfig = await fake.writeKubeconfig(`${lab.dir}/volumes.kubeconfig`);
+      const read = () => readSnapshot({ kubeconfig, env: {}, retryDelayMs: 0 });
+      const withoutClaims = await read();
+      expect(withoutClaims.complete).toBe(true);
+      expect(codes(withoutClaims)).toContain("volumes-api-missing");
+      fake.add({
+        kind: "Pod",
+        metadata: { namespace: "media", name: "jellyfin-0", uid: "uid-jellyfin-0" },
+        spec: {
+          nodeName: "talos-worker-1",
+          containers: [{ name: "jellyfin" }],
+          volumes: [{ name: "config", persistentVolumeClaim: { claimName: "config-jellyfin-0" } }],
+        },
+        status: { phase: "Running" },
+      });
+      const withClaims = await read();
+      expect(withClaims.complete).toBe(false);
+      expect(withClaims.warnings).toContainEqual(
+        expect.objectContaining({ code: "list-failed", subject: "persistentvolumes" }),
+      );
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("is incomplete when the volume lists fail for another reason, claims or not", async () => {
+    lab.fake.injectFault({
+      path: "/api/v1/persistentvolumes",
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    try {
+      const snapshot = await readSnapshot(options());
+      expect(snapshot.complete).toBe(false);
+    } finally {
+      lab.fake.clearFaults();
+    }
+  });
+
   it("throws ClusterReadError when nodes cannot be listed", async () => {
     lab.fake.injectFault({
       path: "/api/v1/nodes",
