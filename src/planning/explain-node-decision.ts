@@ -148,7 +148,7 @@ function pendingLines(decision: NodeDecision): string[] {
   if (!pending.enabled) return ["pending pods: not considered (scaleUp.pendingPods is false)"];
   if (pending.considered === 0) return [];
   const lines = [
-    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} fit free room on existing nodes, ${pending.onNew.length} go on ${pending.newNodes} new node(s)`,
+    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} fit free room on existing nodes, ${pending.onNew.length} go on ${pending.awaited ? `${pending.newNodes} node(s) to come (${pending.awaited} joining, ${pending.newNodes - pending.awaited} new)` : `${pending.newNodes} new node(s)`}`,
   ];
   for (const placed of pending.onExisting)
     lines.push(`pending: ${podText(placed)} fits on ${placed.node}`);
@@ -248,7 +248,7 @@ function checkText(check: SustainedCheck): string {
     case "unknown":
       return `${goal}: unknown, usage not observed`;
     case "no-evidence":
-      return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${check.samples} history sample(s)` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`})`;
+      return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${check.samples} history sample(s)` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`}; a window needs Prometheus over it or samples kept across it)`;
   }
 }
 

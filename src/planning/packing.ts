@@ -70,6 +70,8 @@ export interface PendingReport {
   newNodes: number;
   /** New nodes the pods would need without the pool's max. */
   neededNewNodes: number;
+  /** Of those, nodes the repo already asks for that are not Ready yet (joining). */
+  awaited?: number;
   /** Pods no new node of this pool could ever hold; they do not add nodes. */
   neverFit: NeverFitPod[];
   /** Pods that would need more nodes than the pool's max (or host cap) allows. */

@@ -50,15 +50,25 @@ export function evaluateScaleUp(
     });
     newNodes = bounds.effectiveMin - context.current;
   }
-  const pending = packPending(context, pendingPods, Math.max(0, bounds.effectiveMax - base));
+  // Nodes the repo already asks for that are not Ready yet take pending pods too: the first
+  // nodes the packing opens are theirs, and only the rest are more than the count.
+  const awaited =
+    context.current === undefined ? 0 : Math.max(0, context.current - context.ready.length);
+  const pending = packPending(
+    context,
+    pendingPods,
+    Math.max(0, bounds.effectiveMax - base + awaited),
+  );
+  if (awaited > 0) pending.awaited = Math.min(awaited, pending.neededNewNodes);
   const waiting = pendingWait(context, pendingPods, pending);
-  if (pending.neededNewNodes > 0 && !waiting) {
+  const beyondCount = Math.max(0, pending.neededNewNodes - awaited);
+  if (beyondCount > 0 && !waiting) {
     triggers.push({
       kind: "pending-pods",
       pods: pending.onNew.length + pending.overMax.length,
-      newNodes: pending.neededNewNodes,
+      newNodes: beyondCount,
     });
-    newNodes = Math.max(newNodes, pending.neededNewNodes);
+    newNodes = Math.max(newNodes, beyondCount);
   }
   const checks: SustainedCheck[] = [];
   for (const resource of RESOURCES) {

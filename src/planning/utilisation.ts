@@ -135,8 +135,17 @@ export function sustainedCheck(options: {
   if (current === undefined) return check;
   const beyond = (value: number) =>
     direction === "above" ? value >= threshold : value < threshold;
-  if (!beyond(current))
+  if (!beyond(current)) {
+    // A windowed source's value is its window's average, not a sample: say so.
+    if ((utilisation.windowSeconds ?? 0) * 1000 >= windowMs && windowMs > 0) {
+      const windowed = usageWindowEvidence(check, utilisation, beyond, {
+        coveredMs: 0,
+        values: [],
+      });
+      if (windowed.outcome === "not-met") return windowed;
+    }
     return { ...check, outcome: "not-met", basis: "current", percent: current, coveredMs: 0 };
+  }
   if (windowMs === 0)
     return { ...check, outcome: "met", basis: "current", percent: current, coveredMs: 0 };
   const fromHistory = historyEvidence(options.history, options.now, windowMs);

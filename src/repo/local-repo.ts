@@ -23,7 +23,8 @@ export function localRepo(dir: string): RepoReader {
       }
     },
     async readFileAt(path, sha) {
-      return git(dir, ["show", `${sha}:${path}`]);
+      // `./`: the path is the checkout folder's, which may be a subfolder of the git repository.
+      return git(dir, ["show", `${sha}:./${path}`]);
     },
     async fileCommits(path, limit) {
       // First parents only: a change merged with a merge commit reached the branch when it was

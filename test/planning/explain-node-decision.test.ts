@@ -113,7 +113,7 @@ describe("explainNodeDecision", () => {
     const sample = { usage: { cpu: "3900m", memory: "2Gi", source: "metrics-server" as const } };
     const lines = explainNodeDecision(planOne(buildSnapshot({ nodes: nodes(2, sample) })));
     expect(lines).toContain(
-      "  scale-up check: cpu ≥ 80 % for 5m: no evidence over the window (usage covers 30s, no history, now 98 %)",
+      "  scale-up check: cpu ≥ 80 % for 5m: no evidence over the window (usage covers 30s, no history, now 98 %; a window needs Prometheus over it or samples kept across it)",
     );
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import {
   buildSnapshot,
@@ -260,6 +261,35 @@ describe("scale up for pending pods", () => {
     expect(decision.action).toBe("none");
     expect(kinds(decision.holds)).toContain("shape-unknown");
     expect(decision.pending.neverFit.map((p) => p.reason)).toEqual(["shape-unknown"]);
+  });
+});
+
+describe("pending pods while nodes join", () => {
+  it("counts the nodes on their way before any more, so the max is not said to be in the way", () => {
+    // The repo asks for 5 since five minutes ago; 3 are Ready and full; 6 pods of 1.5 cpu wait.
+    const workers = nodes(3, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => filler(w.name)),
+        ...Array.from({ length: 6 }, (_, i) => pendingPod(`batch/job-${i}`, { cpu: "1500m" })),
+      ],
+    });
+    const changed = new Date(NOW.getTime() - 5 * 60_000).toISOString();
+    const decision = planOne(
+      snapshot,
+      { max: 6 },
+      { facts: { currentValue: 5, lastChange: { at: changed, direction: "up" } } },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toContain("provisioning");
+    expect(kinds(decision.holds)).not.toContain("at-max");
+    // Three nodes hold the six pods: the two joining and one more.
+    expect(decision.triggers).toContainEqual({ kind: "pending-pods", pods: 6, newNodes: 1 });
+    expect(decision.pending).toMatchObject({ neededNewNodes: 3, awaited: 2 });
+    expect(explainNodeDecision(decision)).toContain(
+      "  pending pods: 6 considered, 0 fit free room on existing nodes, 6 go on 3 node(s) to come (2 joining, 1 new)",
+    );
   });
 });
 

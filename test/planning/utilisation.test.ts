@@ -97,6 +97,27 @@ describe("sustainedCheck", () => {
     });
   });
 
+  it("says a windowed source's value on the wrong side is the window's, not a sample", () => {
+    // Prometheus over 15 minutes, the check over 10: the 50 % is the window's average.
+    expect(check("above", measured(50, { windowSeconds: 900 }))).toMatchObject({
+      outcome: "not-met",
+      basis: "usage-window",
+      percent: 50,
+    });
+    // Below: the window's percentile is the value compared.
+    expect(check("below", measured(35, { windowSeconds: 900, peakPercent: 60 }))).toMatchObject({
+      outcome: "not-met",
+      basis: "usage-window",
+      percent: 60,
+    });
+    // Without the percentile the average is all there is, and it is already too high.
+    expect(check("below", measured(35, { windowSeconds: 900 }))).toMatchObject({
+      outcome: "not-met",
+      basis: "current",
+      percent: 35,
+    });
+  });
+
   it("takes history covering the window, with its lowest value for above", () => {
     const history = [540, 300, 60].map((s, i) => ({ at: at(s), percent: 85 + i }));
     expect(check("above", measured(90), history)).toMatchObject({

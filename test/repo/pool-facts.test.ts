@@ -98,6 +98,28 @@ describe("readPoolFacts", () => {
     expect(files.get("terraform/terraform.tfvars")).toBe("worker_count = 4 # more workers\n");
   });
 
+  it("reads the history of an infra repo kept in a subfolder of the git repository", async () => {
+    const root = repoWith([
+      {
+        at: "2026-11-01T10:00:00Z",
+        files: { "infra/terraform/terraform.tfvars": "worker_count = 3\n" },
+      },
+      {
+        at: "2026-11-22T09:58:00Z",
+        files: { "infra/terraform/terraform.tfvars": "worker_count = 4\n" },
+      },
+    ]);
+    const { facts } = await readPoolFacts(localRepo(join(root, "infra")), config);
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 4,
+      lastChange: { at: "2026-11-22T09:58:00.000Z", direction: "up" },
+    });
+    expect(await localRepo(join(root, "infra")).uncommitted?.("terraform/terraform.tfvars")).toBe(
+      false,
+    );
+  });
+
   it("dates a change merged with a merge commit from the merge, not from the branch commit", async () => {
     const dir = repoWith([
       {
