@@ -105,10 +105,33 @@ function requestsCondition(context: PoolContext, resource: Resource): ScaleDownC
     history: context.requestsHistory[resource],
     now: context.now,
   });
-  const basis = check.basis === "history" ? "history" : "current";
-  const percent = basis === "history" ? (check.percent ?? current) : current;
-  const met = basis === "history" ? check.outcome === "met" : current < threshold;
-  return { kind: "requests", met, resource, percent, threshold, basis };
+  if (check.basis === "history") {
+    const percent = check.percent ?? current;
+    return {
+      kind: "requests",
+      met: check.outcome === "met",
+      resource,
+      percent,
+      threshold,
+      basis: "history",
+    };
+  }
+  // History too short to cover the window still counts against: a sample in it at or above the
+  // threshold (a job that ended a minute ago) is reason enough to keep the node.
+  const since = context.now.getTime() - context.pool.scaleDown.unneededTime;
+  let highest = current;
+  for (const sample of context.requestsHistory[resource])
+    if (sample.at >= since && sample.at <= context.now.getTime())
+      highest = Math.max(highest, sample.percent);
+  const basis = highest > current ? "history" : "current";
+  return {
+    kind: "requests",
+    met: highest < threshold,
+    resource,
+    percent: highest,
+    threshold,
+    basis,
+  };
 }
 
 function removalConditions(

@@ -28,6 +28,15 @@ export function pullRequestTitle(proposal: Proposal): string {
   return resourcesTitle(proposal);
 }
 
+/**
+ * The count a node pull request of the bot's asks for, read back from its title; undefined
+ * when the title is not the bot's (someone retitled it).
+ */
+export function countInTitle(title: string): number | undefined {
+  const match = /^Scale \S+ from \d+ to (\d+) nodes?$/.exec(title);
+  return match ? Number(match[1]) : undefined;
+}
+
 function resourcesTitle(proposal: ResourcesProposal): string {
   const [first, ...others] = proposal.workloads;
   if (!first) return "Right-size container requests";

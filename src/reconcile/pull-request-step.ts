@@ -199,7 +199,9 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
     if (!input.config.pools.some((p) => p.name === pool))
       return `Pool \`${pool}\` is no longer in .github/pr-autoscaler.yml, so this change is not wanted any more.`;
     const decision = input.decisions.find((d) => d.pool === pool);
-    if (decision?.pullRequest.action !== "close" || decision.holds.length > 0) return undefined;
+    // The planner closes despite holds only an open decrease they make unwanted (pods waiting
+    // for room, a window about to open); any other hold leaves the pull request as it is.
+    if (decision?.pullRequest.action !== "close") return undefined;
     if (input.manual.has(pr.key)) return undefined;
     return `The plan no longer wants this change: ${explainNodeDecision(decision)[0] ?? "no change"}.`;
   }

@@ -8,6 +8,7 @@ import { indexRepo, type RepoIndex } from "../rightsizing/repo-index.ts";
 import { configCheckReport, readConfiguration } from "./config-check.ts";
 import { controlStep } from "./control-step.ts";
 import { afterRun, baseDashboard, writeDashboard } from "./dashboard-step.ts";
+import { countInTitle } from "./desired-pull-request.ts";
 import { forgeRepoReader } from "./forge-repo-reader.ts";
 import { mergeReady } from "./merge-step.ts";
 import { planChanges } from "./plan-repo.ts";
@@ -184,10 +185,19 @@ function withoutClosed(state: RepoState, closed: readonly number[]): RepoState {
   return { ...state, pullRequests: state.pullRequests.filter((pr) => !closed.includes(pr.number)) };
 }
 
-function openNodePullRequests(state: RepoState): Map<string, { number: number }> {
-  const open = new Map<string, { number: number }>();
+/**
+ * The open node pull requests by pool, with the count each asks for: the planner closes an
+ * open decrease that pods waiting for room, or a window about to open, no longer allow.
+ */
+function openNodePullRequests(state: RepoState): Map<string, { number: number; desired?: number }> {
+  const open = new Map<string, { number: number; desired?: number }>();
   for (const pr of state.pullRequests) {
-    if (pr.key.startsWith("nodes-")) open.set(pr.key.slice("nodes-".length), { number: pr.number });
+    if (!pr.key.startsWith("nodes-")) continue;
+    const desired = countInTitle(pr.title);
+    open.set(
+      pr.key.slice("nodes-".length),
+      desired === undefined ? { number: pr.number } : { number: pr.number, desired },
+    );
   }
   return open;
 }

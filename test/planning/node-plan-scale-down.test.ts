@@ -251,16 +251,42 @@ describe("scale down needs a sustained window", () => {
       });
     });
 
-    it("judges requests as they are now when no history covers the window", () => {
+    it("lets history too short for the window pass when all of it is below", () => {
+      const pools = history().slice(2);
+      const decision = planOne(
+        buildSnapshot({ nodes: nodes(4, QUIET) }),
+        {},
+        { history: { pools } },
+      );
+      // The highest known value, 1 GiB of 64 GiB, four minutes ago.
+      expect(condition(decision.scaleDown.conditions, "requests")[1]).toMatchObject({
+        met: true,
+        percent: 1.5625,
+      });
+    });
+
+    it("judges requests as they are now without any history", () => {
+      const decision = planOne(buildSnapshot({ nodes: nodes(4, QUIET) }));
+      expect(condition(decision.scaleDown.conditions, "requests")[1]).toMatchObject({
+        met: true,
+        percent: 0,
+        basis: "current",
+      });
+    });
+
+    it("keeps the node on a high sample in history too short to cover the window (after a restart)", () => {
+      // Only the last four minutes are known, and a job held 62.5 % of the memory then.
       const pools = history(-240).slice(2);
       const decision = planOne(
         buildSnapshot({ nodes: nodes(4, QUIET) }),
         {},
         { history: { pools } },
       );
+      expect(decision.action).toBe("none");
       expect(condition(decision.scaleDown.conditions, "requests")[1]).toMatchObject({
-        met: true,
-        basis: "current",
+        met: false,
+        percent: 62.5,
+        basis: "history",
       });
     });
   });

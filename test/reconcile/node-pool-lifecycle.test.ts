@@ -1,0 +1,133 @@
+/**
+ * A node pool's pull request over reconciles a minute apart, against the stateful fake GitHub:
+ * an open decrease closed when pods start waiting or a schedule window comes near, and a node
+ * kept after a job ends even when the samples of its requests do not cover the unneeded time.
+ */
+import { describe, expect, it } from "@jest/globals";
+import type { PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
+import { buildSnapshot, node, pendingPod, pod } from "../support/snapshot-builder.ts";
+import { CONFIG_PATH, TFVARS, tfvars } from "./support/infra.ts";
+import { type Scenario, scenario } from "./support/scenario.ts";
+
+const MINUTE = 60_000;
+
+const CONFIG = `pools:
+  - name: workers
+    target:
+      file: ${TFVARS}
+      path: worker_count
+    min: 1
+    max: 6
+`;
+
+/** Three quiet workers (a small app on each) and the control plane, measured at `at`. */
+function quiet(
+  at: Date,
+  options: { extraPods?: PodInfo[]; source?: "metrics-server" | "prometheus" } = {},
+): Snapshot {
+  const source = options.source ?? "metrics-server";
+  const workers = [0, 1, 2].map((i) => {
+    const worker = node(`talos-worker-${i}`, { usage: { cpu: "400m", memory: "2Gi", source } });
+    if (worker.usage) worker.usage.timestamp = at.toISOString();
+    return worker;
+  });
+  return buildSnapshot({
+    nodes: [...workers, node("talos-cp-0", { controlPlane: true })],
+    pods: [
+      ...workers.map((w, i) => pod(`apps/app-${i}`, { node: w.name, cpu: "500m", memory: "1Gi" })),
+      ...(options.extraPods ?? []),
+    ],
+    takenAt: at.toISOString(),
+  });
+}
+
+/** A 3-cpu job pod on `node`: two of them hold 62.5 % of the pool's cpu. */
+function job(node: string): PodInfo {
+  return pod(`batch/job-${node}`, {
+    node,
+    cpu: "3",
+    memory: "1Gi",
+    owner: { kind: "Job", name: node },
+  });
+}
+
+function world(config = CONFIG): Scenario {
+  return scenario({
+    files: new Map([
+      [CONFIG_PATH, config],
+      [TFVARS, tfvars(3)],
+    ]),
+  });
+}
+
+/** Reconciles once a minute for `minutes`, the cluster as `state` gives it at each time. */
+async function runFor(w: Scenario, minutes: number, state: (at: Date) => Snapshot): Promise<void> {
+  for (let i = 0; i < minutes; i++) {
+    w.cluster = state(w.github.now());
+    await w.run();
+    w.github.advance(MINUTE);
+  }
+}
+
+/** The titles of the open pull requests. */
+function openTitles(w: Scenario): string[] {
+  return w.github.openPulls().map((pull) => pull.title);
+}
+
+describe("an open decrease over reconciles", () => {
+  it("is closed when a pod starts waiting for room it would take", async () => {
+    const w = world(`${CONFIG}    scaleUp:\n      pendingFor: 5m\n`);
+    await runFor(w, 10, (at) => quiet(at));
+    expect(openTitles(w)).toEqual(["Scale workers from 3 to 2 nodes"]);
+    // A pod that needs a new node has just become Unschedulable: it waits pendingFor first.
+    const big = pendingPod("apps/big", { cpu: "3800m", memory: "1Gi" });
+    big.unschedulable = {
+      message: "0/4 nodes are available: 3 Insufficient cpu.",
+      since: w.github.now().toISOString(),
+    };
+    big.createdAt = w.github.now().toISOString();
+    w.cluster = quiet(w.github.now(), { extraPods: [big] });
+    const result = await w.run();
+    expect(result.decisions[0]?.holds.map((hold) => hold.kind)).toContain("pending-wait");
+    expect(openTitles(w)).toEqual([]);
+  });
+
+  it("is closed when a schedule window that needs the nodes is about to open", async () => {
+    // The fake clock starts on Friday 12:00 UTC; the window opens at 12:35 with min 3.
+    const w = world(
+      `${CONFIG}    schedules:\n      - name: noon\n        cron: "35 12 * * 5"\n        duration: 1h\n        min: 3\n`,
+    );
+    await runFor(w, 10, (at) => quiet(at));
+    expect(openTitles(w)).toEqual(["Scale workers from 3 to 2 nodes"]);
+    // From 12:15 the window is nearer than cooldown + provisionTimeout (20 minutes).
+    await runFor(w, 10, (at) => quiet(at));
+    expect(openTitles(w)).toEqual([]);
+  });
+});
+
+describe("requests of a job that has just ended", () => {
+  it("keep the node when the samples since a restart do not cover the unneeded time", async () => {
+    const w = world();
+    // A new replica starts: two minutes with the jobs running, then they end.
+    const replica = w.replica();
+    const prometheus = { source: "prometheus" as const };
+    for (let i = 0; i < 2; i++) {
+      w.cluster = quiet(w.github.now(), {
+        ...prometheus,
+        extraPods: [job("talos-worker-0"), job("talos-worker-1")],
+      });
+      await w.run(replica);
+      w.github.advance(MINUTE);
+    }
+    for (let i = 0; i < 3; i++) {
+      w.cluster = quiet(w.github.now(), prometheus);
+      const result = await w.run(replica);
+      const requests = result.decisions[0]?.scaleDown.conditions.find(
+        (condition) => condition.kind === "requests" && condition.resource === "cpu",
+      );
+      expect(requests).toMatchObject({ met: false, basis: "history" });
+      w.github.advance(MINUTE);
+    }
+    expect(openTitles(w)).toEqual([]);
+  });
+});
