@@ -106,7 +106,8 @@ export async function writeDashboard(
 ): Promise<void> {
   const body = renderDashboard(input);
   const full = withIssueMarker(body, { key: DASHBOARD_KEY });
-  if (target.memory.dashboard?.body === full) {
+  const last = target.memory.dashboard?.body;
+  if (last !== undefined && (last === full || withinOneBand(last, full))) {
     result.dashboard = "unchanged";
     return;
   }
@@ -122,4 +123,18 @@ export async function writeDashboard(
     result.dashboard = "failed";
     result.errors.push(`dashboard: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** A rounded figure of the dashboard: `~75 %`. */
+const FIGURE = /~(\d+) %/g;
+
+/**
+ * The same text but for rounded figures that each moved by one 5 % band at most: usage that
+ * hovers at a band's edge (77.25 %, 77.75 %) would otherwise rewrite the issue at every run.
+ */
+function withinOneBand(before: string, after: string): boolean {
+  if (before.replace(FIGURE, "~ %") !== after.replace(FIGURE, "~ %")) return false;
+  const old = [...before.matchAll(FIGURE)].map((match) => Number(match[1]));
+  const now = [...after.matchAll(FIGURE)].map((match) => Number(match[1]));
+  return old.every((value, i) => Math.abs(value - (now[i] ?? value)) <= 5);
 }

@@ -23,11 +23,12 @@ const CONFIG = `pools:
 /** Three quiet workers (a small app on each) and the control plane, measured at `at`. */
 function quiet(
   at: Date,
-  options: { extraPods?: PodInfo[]; source?: "metrics-server" | "prometheus" } = {},
+  options: { extraPods?: PodInfo[]; source?: "metrics-server" | "prometheus"; cpu?: string } = {},
 ): Snapshot {
   const source = options.source ?? "metrics-server";
+  const cpu = options.cpu ?? "400m";
   const workers = [0, 1, 2].map((i) => {
-    const worker = node(`talos-worker-${i}`, { usage: { cpu: "400m", memory: "2Gi", source } });
+    const worker = node(`talos-worker-${i}`, { usage: { cpu, memory: "2Gi", source } });
     if (worker.usage) worker.usage.timestamp = at.toISOString();
     return worker;
   });
@@ -129,5 +130,22 @@ describe("requests of a job that has just ended", () => {
       w.github.advance(MINUTE);
     }
     expect(openTitles(w)).toEqual([]);
+  });
+});
+
+describe("the dashboard over reconciles", () => {
+  it("is not rewritten while usage hovers at the edge of a 5 % band, and is when it moves on", async () => {
+    const w = world();
+    const states: (string | undefined)[] = [];
+    // 3090m and 3110m of 4 cpu: 77.25 % (~75 %) and 77.75 % (~80 %), turn about.
+    for (let i = 0; i < 8; i++) {
+      w.cluster = quiet(w.github.now(), { cpu: i % 2 === 0 ? "3090m" : "3110m" });
+      states.push((await w.run()).dashboard);
+      w.github.advance(MINUTE);
+    }
+    expect(states.filter((state) => state !== "unchanged")).toHaveLength(1);
+    // Two bands away from what the issue shows (~75 %): written again.
+    w.cluster = quiet(w.github.now(), { cpu: "3420m" });
+    expect((await w.run()).dashboard).toBe("updated");
   });
 });
