@@ -19,13 +19,26 @@ export interface EditOptions {
  * `*.json` (`terraform.tfvars.json`), which the YAML editor reads and edits as the JSON it is.
  */
 export function detectFormat(file: string, how = "pass --format tfvars|yaml"): FileFormat {
+  const format = formatFromName(file);
+  if (format) return format;
+  throw new InputError(unknownFormatMessage(file, how));
+}
+
+/** The editor a file's name tells, if it tells one. */
+export function formatFromName(file: string): FileFormat | undefined {
   const name = file.toLowerCase();
   if (name.endsWith(".tfvars")) return "tfvars";
   if (name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json")) return "yaml";
-  throw new InputError(
-    `cannot tell the format of ${file} from its name (expected *.tfvars, *.yaml, *.yml or *.json); ${how}`,
-  );
+  return undefined;
 }
+
+/** Why a file's format cannot be told, and `how` to say it. */
+export function unknownFormatMessage(file: string, how: string): string {
+  return `cannot tell the format of ${file} from its name (expected *.tfvars, *.yaml, *.yml or *.json); ${how}`;
+}
+
+/** What a pool's target sets to say its file's format. */
+export const TARGET_FORMAT_HINT = "set the target's format: tfvars or yaml";
 
 /** The value at PATH in a file's text. */
 export function readValue(
@@ -77,7 +90,7 @@ export interface CountTarget {
  */
 export function targetEditOptions(target: CountTarget): EditOptions {
   const options: EditOptions = {
-    format: target.format ?? detectFormat(target.file, "set the target's format: tfvars or yaml"),
+    format: target.format ?? detectFormat(target.file, TARGET_FORMAT_HINT),
   };
   if (target.document !== undefined) options.document = target.document;
   return options;

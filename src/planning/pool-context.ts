@@ -42,9 +42,8 @@ export interface PoolContext {
 export function clusterBins(nodes: readonly NodeInfo[], index: ClusterIndex): Map<string, Bin> {
   const bins = new Map<string, Bin>();
   for (const node of nodes) {
-    if (!node.ready || node.unschedulable || index.requestsUnknown.has(node.name)) continue;
-    const room = freeRoom(node.allocatable, index.usedByNode.get(node.name));
-    if (room) bins.set(node.name, { name: node.name, traits: node, room });
+    const bin = binOf(node, index);
+    if (bin) bins.set(node.name, bin);
   }
   return bins;
 }
@@ -56,10 +55,15 @@ export function clusterBins(nodes: readonly NodeInfo[], index: ClusterIndex): Ma
 export function schedulableBins(context: PoolContext, ...except: string[]): Bin[] {
   const bins: Bin[] = [];
   for (const node of context.ready) {
-    if (node.unschedulable || except.includes(node.name)) continue;
-    if (context.index.requestsUnknown.has(node.name)) continue;
-    const room = freeRoom(node.allocatable, context.index.usedByNode.get(node.name));
-    if (room) bins.push({ name: node.name, traits: node, room });
+    const bin = except.includes(node.name) ? undefined : binOf(node, context.index);
+    if (bin) bins.push(bin);
   }
   return bins;
+}
+
+/** The node's free room, when it can take pods now: Ready, not cordoned, room known. */
+function binOf(node: NodeInfo, index: ClusterIndex): Bin | undefined {
+  if (!node.ready || node.unschedulable || index.requestsUnknown.has(node.name)) return undefined;
+  const room = freeRoom(node.allocatable, index.usedByNode.get(node.name));
+  return room ? { name: node.name, traits: node, room } : undefined;
 }

@@ -86,52 +86,24 @@ export function evaluateScaleDown(
 }
 
 /**
- * Requests below `scaleDown.requests` for `unneededTime`, as usage: when the caller keeps
- * history that covers the window (the app, the backtest), the highest value in it must be
- * below too, so a node that emptied a minute ago (a rollout between two pods, a job that just
- * ended) is not removed at once. Without such history (a one-off plan) requests are judged as
- * they are now.
+ * Requests below `scaleDown.requests` for `unneededTime`, as far as the caller's history shows
+ * (the app's samples, the backtest's): the highest of the samples within the window and the
+ * current value must be below, so a node that emptied a minute ago (a rollout between two pods,
+ * a job that just ended) is not removed at once, even when the samples since a restart cover
+ * only part of the window. Without samples (a one-off plan) requests are judged as they are now.
  */
 function requestsCondition(context: PoolContext, resource: Resource): ScaleDownCondition {
   const current = context.utilisation[resource].requestsPercent;
   const threshold = context.pool.scaleDown.requests;
   if (current === undefined) return { kind: "requests", met: false, resource, threshold };
-  const check = sustainedCheck({
-    resource,
-    direction: "below",
-    threshold,
-    windowMs: context.pool.scaleDown.unneededTime,
-    utilisation: { resource, nodes: 0, requests: 0, unknownNodes: [], percent: current },
-    history: context.requestsHistory[resource],
-    now: context.now,
-  });
-  if (check.basis === "history") {
-    const percent = check.percent ?? current;
-    return {
-      kind: "requests",
-      met: check.outcome === "met",
-      resource,
-      percent,
-      threshold,
-      basis: "history",
-    };
-  }
-  // History too short to cover the window still counts against: a sample in it at or above the
-  // threshold (a job that ended a minute ago) is reason enough to keep the node.
-  const since = context.now.getTime() - context.pool.scaleDown.unneededTime;
-  let highest = current;
-  for (const sample of context.requestsHistory[resource])
-    if (sample.at >= since && sample.at <= context.now.getTime())
-      highest = Math.max(highest, sample.percent);
-  const basis = highest > current ? "history" : "current";
-  return {
-    kind: "requests",
-    met: highest < threshold,
-    resource,
-    percent: highest,
-    threshold,
-    basis,
-  };
+  const now = context.now.getTime();
+  const since = now - context.pool.scaleDown.unneededTime;
+  const window = context.requestsHistory[resource].filter(
+    (sample) => sample.at >= since && sample.at <= now,
+  );
+  const percent = Math.max(current, ...window.map((sample) => sample.percent));
+  const basis = window.length > 0 ? "history" : "current";
+  return { kind: "requests", met: percent < threshold, resource, percent, threshold, basis };
 }
 
 function removalConditions(

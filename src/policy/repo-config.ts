@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { formatFromName, TARGET_FORMAT_HINT, unknownFormatMessage } from "../editors/edit-file.ts";
 import { AutomergeConfig } from "./automerge-config.ts";
 import {
   CpuQuantity,
@@ -71,17 +72,14 @@ export const TargetConfig = z
     }),
   })
   .superRefine((target, ctx) => {
-    const name = target.file.toLowerCase();
-    const known = [".tfvars", ".yaml", ".yml", ".json"].some((end) => name.endsWith(end));
-    if (target.format === undefined && !known)
+    const format = target.format ?? formatFromName(target.file);
+    if (format === undefined)
       ctx.addIssue({
         code: "custom",
         path: ["file"],
-        message: `cannot tell the format of ${target.file} from its name (expected *.tfvars, *.yaml, *.yml or *.json); set format: tfvars or yaml`,
+        message: unknownFormatMessage(target.file, TARGET_FORMAT_HINT),
       });
-    const tfvars =
-      target.format === "tfvars" || (target.format === undefined && name.endsWith(".tfvars"));
-    if (target.document !== undefined && tfvars)
+    if (target.document !== undefined && format === "tfvars")
       ctx.addIssue({
         code: "custom",
         path: ["document"],

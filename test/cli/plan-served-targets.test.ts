@@ -123,7 +123,7 @@ describe("plan against a served cluster: where the count lives", () => {
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      ".github/pr-autoscaler.yml:4:13: pools[0].target.file: cannot tell the format of terraform/workers.auto.vars from its name (expected *.tfvars, *.yaml, *.yml or *.json); set format: tfvars or yaml",
+      ".github/pr-autoscaler.yml:4:13: pools[0].target.file: cannot tell the format of terraform/workers.auto.vars from its name (expected *.tfvars, *.yaml, *.yml or *.json); set the target's format: tfvars or yaml",
     );
   });
 
