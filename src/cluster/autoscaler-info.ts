@@ -14,6 +14,7 @@ import { readResources } from "./resources.ts";
 import type { WarningCollector } from "./warnings.ts";
 
 const conditionStatuses = ["True", "False", "Unknown"] as const;
+const unhealthyPodEvictionPolicies = ["IfHealthyBudget", "AlwaysAllow"] as const;
 
 function namespaced(raw: Raw): { namespace: string; name: string; createdAt: string } {
   const metadata = record(raw.metadata);
@@ -42,8 +43,18 @@ export function toPdbInfo(raw: Raw, warnings: WarningCollector): PodDisruptionBu
     );
   }
   const pdb: PodDisruptionBudgetInfo = { namespace, name, disruptionsAllowed: allowed ?? 0 };
-  const selector = readLabelSelector(record(raw.spec).selector);
+  const spec = record(raw.spec);
+  const selector = readLabelSelector(spec.selector);
   if (selector) pdb.selector = selector;
+  const policy = oneOf(spec.unhealthyPodEvictionPolicy, unhealthyPodEvictionPolicies);
+  if (policy) pdb.unhealthyPodEvictionPolicy = policy;
+  // Only a status whose allowance could be read is trusted for its health counts too.
+  const currentHealthy = count(record(raw.status).currentHealthy);
+  const desiredHealthy = count(record(raw.status).desiredHealthy);
+  if (allowed !== undefined && currentHealthy !== undefined && desiredHealthy !== undefined) {
+    pdb.currentHealthy = currentHealthy;
+    pdb.desiredHealthy = desiredHealthy;
+  }
   return pdb;
 }
 

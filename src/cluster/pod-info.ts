@@ -161,6 +161,8 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (priority !== undefined) pod.priority = priority;
   const unschedulable = unschedulableCondition(status);
   if (unschedulable) pod.unschedulable = unschedulable;
+  const ready = readyCondition(status);
+  if (ready !== undefined) pod.ready = ready;
   const nominated = string(status.nominatedNodeName);
   if (nominated) pod.nominatedNode = intern(nominated);
   const deleting = string(metadata.deletionTimestamp);
@@ -418,6 +420,17 @@ function readRequirements(value: unknown): NodeSelectorRequirement[] {
     result.push(requirement);
   }
   return result;
+}
+
+/** The Ready condition: True is ready, False or Unknown is not; absent when there is none. */
+function readyCondition(status: Raw): boolean | undefined {
+  for (const item of list(status.conditions)) {
+    const condition = record(item);
+    if (condition.type !== "Ready") continue;
+    if (condition.status === "True") return true;
+    if (condition.status === "False" || condition.status === "Unknown") return false;
+  }
+  return undefined;
 }
 
 function unschedulableCondition(status: Raw): PodInfo["unschedulable"] {

@@ -4,6 +4,7 @@ import type { NodeInfo, PodDisruptionBudgetInfo, PodInfo } from "./snapshot.ts";
 export type DrainBlockerKind =
   | "scale-down-disabled"
   | "pdb"
+  | "pdbs-overlap"
   | "local-storage"
   | "safe-to-evict-false"
   | "do-not-disrupt"
@@ -21,6 +22,8 @@ export interface DrainBlocker {
   annotation?: string;
   /** For `pdb`: the budget, its allowed disruptions and how many of its pods the node holds. */
   pdb?: { name: string; disruptionsAllowed: number; podsOnNode: number };
+  /** For `pdbs-overlap`: the budgets selecting the pod (the eviction API refuses such a pod). */
+  pdbs?: string[];
   /** For `local-storage`: the volumes whose data would be lost. */
   volumes?: string[];
 }
@@ -90,17 +93,35 @@ function podOwnBlockers(pod: PodInfo): DrainBlocker[] {
   return blockers;
 }
 
-/** Evicting every pod of a budget from this node must stay within its allowed disruptions. */
+/**
+ * Evicting every pod of a budget from this node must stay within its allowed disruptions. As
+ * the eviction API decides: a pod not yet running (phase Pending) is evicted whatever its
+ * budget says, and a running pod that is not Ready is evicted without spending an allowed
+ * disruption when the budget's `unhealthyPodEvictionPolicy` is `AlwaysAllow`, or under the
+ * default `IfHealthyBudget` while the budget's healthy pods are at least its desired number.
+ * A running pod two budgets select is never evicted (the API answers 500), so it blocks.
+ */
 function pdbBlockers(pods: readonly PodInfo[], pdbs: PdbIndex): DrainBlocker[] {
   const covered = new Map<PodDisruptionBudgetInfo, PodInfo[]>();
+  const blockers: DrainBlocker[] = [];
   for (const pod of pods) {
-    for (const pdb of pdbsOf(pdbs, pod)) {
+    if (pod.phase === "Pending") continue;
+    const budgets = pdbsOf(pdbs, pod);
+    if (budgets.length > 1) {
+      blockers.push({
+        kind: "pdbs-overlap",
+        pod: podKey(pod),
+        pdbs: budgets.map((pdb) => `${pdb.namespace}/${pdb.name}`),
+      });
+      continue;
+    }
+    for (const pdb of budgets) {
+      if (evictedOutsideBudget(pod, pdb)) continue;
       const list = covered.get(pdb);
       if (list) list.push(pod);
       else covered.set(pdb, [pod]);
     }
   }
-  const blockers: DrainBlocker[] = [];
   for (const [pdb, matched] of covered) {
     if (matched.length <= pdb.disruptionsAllowed) continue;
     const info = {
@@ -111,4 +132,14 @@ function pdbBlockers(pods: readonly PodInfo[], pdbs: PdbIndex): DrainBlocker[] {
     for (const pod of matched) blockers.push({ kind: "pdb", pod: podKey(pod), pdb: info });
   }
   return blockers;
+}
+
+function evictedOutsideBudget(pod: PodInfo, pdb: PodDisruptionBudgetInfo): boolean {
+  if (pod.phase !== "Running" || pod.ready !== false) return false;
+  if (pdb.unhealthyPodEvictionPolicy === "AlwaysAllow") return true;
+  return (
+    pdb.currentHealthy !== undefined &&
+    pdb.desiredHealthy !== undefined &&
+    pdb.currentHealthy >= pdb.desiredHealthy
+  );
 }

@@ -311,6 +311,8 @@ function blockerText(blocker: DrainBlocker): string {
       return `the node is annotated ${blocker.annotation}: "true"`;
     case "pdb":
       return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb?.disruptionsAllowed} disruption(s), ${blocker.pdb?.podsOnNode} of its pods are here`;
+    case "pdbs-overlap":
+      return `${blocker.pod}: PDBs ${blocker.pdbs?.join(" and ")} both select it, and the eviction API refuses a pod with more than one`;
     case "local-storage":
       return `${blocker.pod}: local storage ${blocker.volumes?.join(", ")}`;
     case "safe-to-evict-false":

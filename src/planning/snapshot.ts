@@ -190,6 +190,11 @@ export interface PodInfo {
   namespace: string;
   name: string;
   phase: "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
+  /**
+   * The pod's Ready condition: true when it is True, false when it is False or Unknown; absent
+   * when the pod has no Ready condition (read as healthy where a budget is concerned).
+   */
+  ready?: boolean;
   nodeName?: string;
   labels: Record<string, string>;
   /** The controller, with ReplicaSets resolved to their Deployment. Absent for bare pods. */
@@ -247,6 +252,11 @@ export interface PodDisruptionBudgetInfo {
   name: string;
   selector?: LabelSelector;
   disruptionsAllowed: number;
+  /** `spec.unhealthyPodEvictionPolicy`; absent means the API's default, `IfHealthyBudget`. */
+  unhealthyPodEvictionPolicy?: "IfHealthyBudget" | "AlwaysAllow";
+  /** `status.currentHealthy` and `status.desiredHealthy`, when the controller has written them. */
+  currentHealthy?: number;
+  desiredHealthy?: number;
 }
 
 export interface WorkloadRef {

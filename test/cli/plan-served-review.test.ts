@@ -458,6 +458,80 @@ describe("plan review: above max the count comes down whatever asks for more", (
   });
 });
 
+describe("plan review: a budget over the node to remove, as the eviction API applies it", () => {
+  /** A Postgres replica on talos-worker-4, Ready or crash-looping (Running, not Ready). */
+  function replica(ready: boolean, labels: Record<string, string> = {}): Raw {
+    const object = pod("db", "postgres-1", {
+      ...onWorker4,
+      owner: { kind: "StatefulSet", name: "postgres" },
+      labels: { "app.kubernetes.io/name": "postgres", ...labels },
+    });
+    const status = object.status as { conditions: Raw[] };
+    status.conditions = status.conditions.map((condition) =>
+      condition.type === "Ready"
+        ? { ...condition, status: ready ? "True" : "False", reason: "ContainersNotReady" }
+        : condition,
+    );
+    return object;
+  }
+
+  /** A PDB over the replicas as the disruption controller reports it with one of three down. */
+  function budget(name: string, spec: Raw, currentHealthy: number, desiredHealthy: number): Raw {
+    return {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name, namespace: "db", generation: 1 },
+      spec: { selector: { matchLabels: { "app.kubernetes.io/name": "postgres" } }, ...spec },
+      status: {
+        currentHealthy,
+        desiredHealthy,
+        disruptionsAllowed: Math.max(0, currentHealthy - desiredHealthy),
+        expectedPods: 3,
+        observedGeneration: 1,
+      },
+    };
+  }
+
+  const served = (extra: Raw[]) => plan([...cluster(FOUR), ...apps(), ...extra], OVER_MAX);
+
+  it("removes the node of a crash-looping replica when the budget is still met (IfHealthyBudget)", async () => {
+    const output = await served([replica(false), budget("postgres", { maxUnavailable: 1 }, 2, 2)]);
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+  });
+
+  it("keeps it while the budget is short, unless the policy is AlwaysAllow", async () => {
+    const short = await served([replica(false), budget("postgres", { minAvailable: 3 }, 2, 3)]);
+    expect(short.proposals).toEqual([]);
+    expect(poolNote(short)).toContain("db/postgres-1: PDB db/postgres allows 0 disruption(s)");
+    const always = await served([
+      replica(false),
+      budget("postgres", { minAvailable: 3, unhealthyPodEvictionPolicy: "AlwaysAllow" }, 2, 3),
+    ]);
+    expect(always.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+  });
+
+  it("keeps the node of a Ready replica under AlwaysAllow", async () => {
+    const output = await served([
+      replica(true),
+      budget("postgres", { maxUnavailable: 0, unhealthyPodEvictionPolicy: "AlwaysAllow" }, 3, 3),
+    ]);
+    expect(output.proposals).toEqual([]);
+  });
+
+  it("keeps the node of a pod two budgets select, and says the eviction API refuses it", async () => {
+    const second = budget("postgres-all", { maxUnavailable: 3 }, 3, 0);
+    const output = await served([
+      replica(true),
+      budget("postgres", { maxUnavailable: 3 }, 3, 0),
+      second,
+    ]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "db/postgres-1: PDBs db/postgres and db/postgres-all both select it, and the eviction API refuses a pod with more than one",
+    );
+  });
+});
+
 describe("plan review: maxUnready compared in whole numbers", () => {
   const twenty = workerNames(20);
   const files = {

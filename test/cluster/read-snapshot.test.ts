@@ -245,7 +245,7 @@ describe("readSnapshot against the homelab", () => {
     expect(snapshot.complete).toBe(true);
   });
 
-  it("reads PodDisruptionBudgets, counting a PDB without status as allowing nothing", () => {
+  it("reads PodDisruptionBudgets with their health counts, counting a PDB without status as allowing nothing", () => {
     expect(snapshot.pdbs).toEqual([
       {
         namespace: "apps",
@@ -258,12 +258,16 @@ describe("readSnapshot against the homelab", () => {
         name: "coredns",
         selector: { matchExpressions: [{ key: "k8s-app", operator: "In", values: ["kube-dns"] }] },
         disruptionsAllowed: 1,
+        currentHealthy: 2,
+        desiredHealthy: 1,
       },
       {
         namespace: "media",
         name: "plex",
         selector: { matchLabels: { app: "plex" } },
         disruptionsAllowed: 0,
+        currentHealthy: 1,
+        desiredHealthy: 1,
       },
     ]);
     expect(snapshot.warnings).toContainEqual(

@@ -4,7 +4,7 @@ import { createInterner } from "../../src/cluster/raw.ts";
 import { WarningCollector } from "../../src/cluster/warnings.ts";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import type { ScaleDownCondition } from "../../src/planning/node-decision.ts";
-import type { PodInfo } from "../../src/planning/snapshot.ts";
+import type { PodDisruptionBudgetInfo, PodInfo } from "../../src/planning/snapshot.ts";
 import {
   buildSnapshot,
   type NodeSpec,
@@ -383,6 +383,76 @@ describe("scale-down blockers", () => {
       pdbs: [pdb("web/web", { app: "web" }, 2)],
     });
     expect(planOne(allowed).action).toBe("scale-down");
+  });
+
+  describe("as the eviction API applies a budget", () => {
+    const replica = (key: string, extra: Partial<PodInfo>) => ({
+      ...onNode4(key, { labels: { app: "pg" } }),
+      ...extra,
+    });
+    const budget = (extra: Partial<PodDisruptionBudgetInfo> = {}) => ({
+      ...pdb("db/pg", { app: "pg" }, 0),
+      ...extra,
+    });
+    const plan = (pods: PodInfo[], budgets: PodDisruptionBudgetInfo[]) =>
+      planOne(buildSnapshot({ nodes: nodes(4, QUIET), pods, pdbs: budgets }));
+    const blockerKinds = (decision: ReturnType<typeof planOne>) =>
+      decision.blockers.find((b) => b.node === "worker-4")?.blockers.map((b) => b.kind) ?? [];
+
+    it("does not hold a node for a pod not yet running there (phase Pending)", () => {
+      const starting = replica("db/pg-1", { phase: "Pending" });
+      expect(plan([starting], [budget()]).action).toBe("scale-down");
+    });
+
+    it("lets AlwaysAllow evict a running pod that is not Ready, and only that pod", () => {
+      const unready = replica("db/pg-1", { ready: false });
+      const always = budget({ unhealthyPodEvictionPolicy: "AlwaysAllow" });
+      expect(plan([unready], [always]).action).toBe("scale-down");
+      const healthy = replica("db/pg-2", { ready: true });
+      const decision = plan([unready, healthy], [always]);
+      expect(decision.action).toBe("none");
+      expect(decision.blockers.find((b) => b.node === "worker-4")?.blockers).toEqual([
+        {
+          kind: "pdb",
+          pod: "db/pg-2",
+          pdb: { name: "db/pg", disruptionsAllowed: 0, podsOnNode: 1 },
+        },
+      ]);
+    });
+
+    it("under IfHealthyBudget evicts a not-Ready pod only while the budget is healthy", () => {
+      const unready = replica("db/pg-1", { ready: false });
+      const healthy = budget({ currentHealthy: 2, desiredHealthy: 2 });
+      expect(plan([unready], [healthy]).action).toBe("scale-down");
+      const explicit = budget({
+        unhealthyPodEvictionPolicy: "IfHealthyBudget",
+        currentHealthy: 2,
+        desiredHealthy: 2,
+      });
+      expect(plan([unready], [explicit]).action).toBe("scale-down");
+      const disrupted = budget({ currentHealthy: 1, desiredHealthy: 2 });
+      expect(blockerKinds(plan([unready], [disrupted]))).toEqual(["pdb"]);
+      // Health counts the controller has not written leave the budget in charge.
+      expect(blockerKinds(plan([unready], [budget()]))).toEqual(["pdb"]);
+    });
+
+    it("keeps the budget over a pod with no Ready condition and over a Ready one", () => {
+      const always = budget({ unhealthyPodEvictionPolicy: "AlwaysAllow" });
+      expect(blockerKinds(plan([replica("db/pg-1", {})], [always]))).toEqual(["pdb"]);
+      expect(blockerKinds(plan([replica("db/pg-1", { ready: true })], [always]))).toEqual(["pdb"]);
+    });
+
+    it("blocks a running pod that two budgets select, whatever they allow", () => {
+      const pods = [replica("db/pg-1", { labels: { app: "pg", tier: "db" } })];
+      const budgets = [pdb("db/pg", { app: "pg" }, 5), pdb("db/tier", { tier: "db" }, 5)];
+      const decision = plan(pods, budgets);
+      expect(decision.action).toBe("none");
+      expect(decision.blockers.find((b) => b.node === "worker-4")?.blockers).toEqual([
+        { kind: "pdbs-overlap", pod: "db/pg-1", pdbs: ["db/pg", "db/tier"] },
+      ]);
+      const starting = [{ ...pods[0], phase: "Pending" } as PodInfo];
+      expect(plan(starting, budgets).action).toBe("scale-down");
+    });
   });
 
   it("lets safe-to-evict true lift local storage and bare-pod blockers", () => {
