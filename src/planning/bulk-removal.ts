@@ -176,6 +176,11 @@ function pendingStop(
     peerRules(input.context.index, input.pendingOnExisting, names),
   );
   return unplaced.length > 0
-    ? { kind: "pods-fit", node: node.name, unplaced: unplaced.map(podKey) }
+    ? {
+        kind: "pods-fit",
+        node: node.name,
+        unplaced: unplaced.map((entry) => podKey(entry.pod)),
+        causes: unplaced.map((entry) => ({ pod: podKey(entry.pod), cause: entry.cause })),
+      }
     : undefined;
 }

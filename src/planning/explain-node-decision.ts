@@ -10,7 +10,7 @@ import type {
   Trigger,
 } from "./node-decision.ts";
 import type { NodeShape } from "./node-shape.ts";
-import type { NeverFitPod, PendingPod } from "./packing.ts";
+import type { NeverFitPod, PendingPod, UnplacedCause } from "./packing.ts";
 import type { ResourceUtilisation, SustainedCheck } from "./utilisation.ts";
 
 /**
@@ -194,6 +194,8 @@ function neverFitText(pod: NeverFitPod): string {
       return "a topology spread constraint (DoNotSchedule) would not allow it on a new node of this pool, which lacks the topology key or joins a domain that already has the most";
     case "host-ports":
       return "a host port it asks for would already be taken on a new node of this pool";
+    case "topology-unknown":
+      return `its required pod (anti-)affinity or topology spread depends on ${pod.topologyKey}, which the pool's nodes carry with different values, so a new node's is not known and it may join a domain the rule keeps the pod out of (set newNode.labels when every new node gets the same value)`;
   }
 }
 
@@ -268,7 +270,7 @@ function conditionText(condition: ScaleDownCondition): string {
     case "no-blockers":
       return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : `${condition.blockers.length} blocker(s)`}: ${mark}`;
     case "pods-fit":
-      return `${condition.pods} pod(s) of ${condition.node} fit on the other nodes: ${mark}${condition.unplaced.length > 0 ? ` (no room for ${condition.unplaced.join(", ")})` : ""}`;
+      return `${condition.pods} pod(s) of ${condition.node} fit on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
     case "projection":
       return `${condition.resource} after removal ${condition.projected === undefined ? "unknown" : formatPercent(condition.projected)} < ${condition.limit} %: ${mark}`;
   }
@@ -301,7 +303,38 @@ function bulkStopText(stop: BulkStop): string {
     case "projection":
       return `not ${stop.node} too: ${stop.resource} after removal ${stop.projected === undefined ? "unknown" : formatPercent(stop.projected)}, not below ${stop.limit} %`;
     case "pods-fit":
-      return `not ${stop.node} too: no room would be left for ${stop.unplaced.join(", ")}`;
+      return `not ${stop.node} too: ${unplacedText(stop.causes).replace(/^no room for/, "no room would be left for")}`;
+  }
+}
+
+/** Pods that found no node: those without room first, then each kept off by a rule, and which. */
+function unplacedText(causes: readonly { pod: string; cause: UnplacedCause }[]): string {
+  const parts: string[] = [];
+  const roomless = causes.filter((entry) => entry.cause === "room").map((entry) => entry.pod);
+  if (roomless.length > 0) parts.push(`no room for ${roomless.join(", ")}`);
+  for (const entry of causes)
+    if (entry.cause !== "room") parts.push(`${entry.pod}: ${unplacedCauseText(entry.cause)}`);
+  return parts.join("; ");
+}
+
+function unplacedCauseText(cause: Exclude<UnplacedCause, "room">): string {
+  switch (cause) {
+    case "requests-unknown":
+      return "its requests could not be read, so where it fits is unknown";
+    case "node-selector":
+      return "its nodeSelector matches none of the nodes with room";
+    case "node-affinity":
+      return "its required node affinity matches none of the nodes with room";
+    case "taints":
+      return "it does not tolerate the taints of the nodes with room";
+    case "pod-affinity":
+      return "its required pod affinity asks for pods that the nodes with room do not run";
+    case "pod-anti-affinity":
+      return "required pod anti-affinity keeps it off the nodes with room";
+    case "topology-spread":
+      return "a topology spread constraint (DoNotSchedule) keeps it off the nodes with room";
+    case "host-ports":
+      return "a host port it takes is in use on the nodes with room";
   }
 }
 

@@ -2,7 +2,7 @@ import type { CountTarget } from "../editors/edit-file.ts";
 import type { HostCapPart } from "../policy/host-cap.ts";
 import type { DrainBlocker } from "./blockers.ts";
 import type { NodeShape } from "./node-shape.ts";
-import type { PendingReport } from "./packing.ts";
+import type { PendingReport, UnplacedCause } from "./packing.ts";
 import type { ScheduleState } from "./schedules.ts";
 import type { ResourceUtilisation, SustainedCheck } from "./utilisation.ts";
 
@@ -143,7 +143,15 @@ export type ScaleDownCondition =
   | { kind: "above-min"; met: boolean; current?: number; min: number }
   | { kind: "candidate"; met: boolean; node?: string; problem?: string }
   | { kind: "no-blockers"; met: boolean; node: string; blockers: DrainBlocker[] }
-  | { kind: "pods-fit"; met: boolean; node: string; pods: number; unplaced: string[] }
+  | {
+      kind: "pods-fit";
+      met: boolean;
+      node: string;
+      pods: number;
+      unplaced: string[];
+      /** For each pod of `unplaced`: why it found no node. */
+      causes: { pod: string; cause: UnplacedCause }[];
+    }
   | {
       kind: "projection";
       met: boolean;
@@ -196,4 +204,9 @@ export type BulkStop =
       limit: number;
     }
   /** Without it too, pending pods counted on existing room would have none. */
-  | { kind: "pods-fit"; node: string; unplaced: string[] };
+  | {
+      kind: "pods-fit";
+      node: string;
+      unplaced: string[];
+      causes: { pod: string; cause: UnplacedCause }[];
+    };

@@ -19,6 +19,12 @@ export interface NodeShape {
   /** The host ports those DaemonSets' pods take, which a new node will have in use too. */
   daemonSetHostPorts: HostPort[];
   labels: Record<string, string>;
+  /**
+   * Label keys the pool's nodes carry with different values (or only some of them carry) and
+   * neither the selector nor `newNode.labels` sets: which value a new node gets is not known
+   * (a zone per Proxmox host, for example).
+   */
+  unknownLabels: string[];
   taints: Taint[];
   source: "configured" | "learned" | "configured+learned";
   /** The node whose allocatable was copied, and how many pool nodes share it. */
@@ -50,10 +56,12 @@ export function newNodeShape(
     config.pods !== undefined ||
     Object.keys(config.labels).length > 0 ||
     config.taints.length > 0;
+  const labels = { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels };
   const shape: NodeShape = {
     allocatable,
     ...daemonSetLoad(members, index, now),
-    labels: { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels },
+    labels,
+    unknownLabels: varyingLabels(members, labels),
     taints: [...sharedTaints(members), ...config.taints],
     source: !learned ? "configured" : configured ? "configured+learned" : "learned",
   };
@@ -138,6 +146,14 @@ function sharedLabels(members: readonly NodeInfo[]): Record<string, string> {
     if (rest.every((node) => node.labels[key] === value)) shared[key] = value;
   }
   return shared;
+}
+
+function varyingLabels(members: readonly NodeInfo[], known: Record<string, string>): string[] {
+  const keys = new Set<string>();
+  for (const node of members)
+    for (const [key, value] of Object.entries(node.labels))
+      if (!(key in known) && !INSTANCE_LABELS.has(key) && value !== node.name) keys.add(key);
+  return [...keys].sort();
 }
 
 function sharedTaints(members: readonly NodeInfo[]): Taint[] {

@@ -1,6 +1,6 @@
 import { podKey } from "./cluster-index.ts";
 import { type PeerConflict, type PeerRules, peerConflict, placePeer } from "./peer-rules.ts";
-import { affinitySelects } from "./pod-affinity.ts";
+import { affinitySelects, unknownAntiAffinityKey } from "./pod-affinity.ts";
 import {
   addTo,
   copyRoom,
@@ -14,6 +14,7 @@ import {
 } from "./room.ts";
 import { type NodeTraits, type PlacementConflict, placementConflict } from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
+import { domainUnknown, type PeerBin } from "./topology-domain.ts";
 import { volumeLimitReached, volumeWait } from "./volume-wait.ts";
 
 /** A node pods can be placed on, with the room still free on it. */
@@ -49,7 +50,8 @@ export type NeverFitReason =
   | "too-large"
   | "shape-unknown"
   | "volumes"
-  | "requests-unknown";
+  | "requests-unknown"
+  | "topology-unknown";
 
 export interface NeverFitPod extends PendingPod {
   reason: NeverFitReason;
@@ -57,6 +59,11 @@ export interface NeverFitPod extends PendingPod {
   resource?: string;
   /** For `volumes`: the scheduler's words about the volume that keeps the pod pending. */
   volume?: string;
+  /**
+   * For `topology-unknown`: the topology key of a pod (anti-)affinity or spread rule whose value
+   * on a new node is not known, because the pool's nodes differ in it.
+   */
+  topologyKey?: string;
 }
 
 /** Where pending pods go: free room on existing nodes first, then as few new nodes as packing needs. */
@@ -225,11 +232,24 @@ export function packPendingPods(
   return result;
 }
 
+/** Why a pod found no node: no node has room for it, or the rule that keeps it off those that do. */
+export type UnplacedCause = "room" | "requests-unknown" | PlacementConflict | PeerConflict;
+
+export interface UnplacedPod {
+  pod: PodInfo;
+  cause: UnplacedCause;
+}
+
 /**
  * Places `pods` on `bins` first-fit decreasing, without adding nodes: whether the pods of a node
- * to remove fit on the others. Returns the pods that found no room. `bins` are used up in place.
+ * to remove fit on the others. Returns the pods that found no node, each with why (judged on the
+ * bins as the others left them). `bins` are used up in place.
  */
-export function packOntoNodes(pods: readonly PodInfo[], bins: Bin[], rules?: PeerRules): PodInfo[] {
+export function packOntoNodes(
+  pods: readonly PodInfo[],
+  bins: Bin[],
+  rules?: PeerRules,
+): UnplacedPod[] {
   const unplaced: Sized[] = [];
   const tryPlace = (entry: Sized) => {
     const bin = firstFit(entry.pod, entry.demand, bins, rules);
@@ -243,7 +263,22 @@ export function packOntoNodes(pods: readonly PodInfo[], bins: Bin[], rules?: Pee
     (entry) =>
       !(entry.pod.podAffinity && unknownRequests(entry.pod).length === 0 && tryPlace(entry)),
   );
-  return retried.map((entry) => entry.pod);
+  return retried.map((entry) => ({ pod: entry.pod, cause: unplacedCause(entry, bins, rules) }));
+}
+
+function unplacedCause(
+  entry: Sized,
+  bins: readonly Bin[],
+  rules: PeerRules | undefined,
+): UnplacedCause {
+  if (unknownRequests(entry.pod).length > 0) return "requests-unknown";
+  for (const bin of bins) {
+    if (!fitsIn(entry.demand, bin.room)) continue;
+    const conflict =
+      placementConflict(entry.pod, bin.traits) ?? (rules && peerConflict(rules, entry.pod, bin));
+    if (conflict) return conflict;
+  }
+  return "room";
 }
 
 /** The result for a pool that does not add nodes for pending pods: it places and claims none. */
@@ -350,15 +385,33 @@ function neverFits(
   template: NewBinTemplate | undefined,
   rules: PeerRules | undefined,
   opened: number,
-): { reason: NeverFitReason; resource?: string } | undefined {
+): { reason: NeverFitReason; resource?: string; topologyKey?: string } | undefined {
   if (!template) return { reason: "shape-unknown" };
   const conflict = placementConflict(pod, template.traits);
   if (conflict) return { reason: conflict };
   const fresh = { name: `new-${opened + 1}`, traits: template.traits };
   const podConflict = rules && peerConflict(rules, pod, fresh);
-  if (podConflict) return { reason: podConflict };
+  if (podConflict) {
+    const topologyKey = podConflict === "host-ports" ? undefined : unknownKey(rules, pod, fresh);
+    return topologyKey ? { reason: "topology-unknown", topologyKey } : { reason: podConflict };
+  }
   const resource = shortfall(demand, template.room);
   return resource ? { reason: "too-large", resource } : undefined;
+}
+
+/**
+ * The topology key, among those of the pod's own rules and of the anti-affinity of pods already
+ * placed, whose value a new node would get is not known.
+ */
+function unknownKey(rules: PeerRules, pod: PodInfo, bin: PeerBin): string | undefined {
+  const avoided = rules.affinity && unknownAntiAffinityKey(rules.affinity, pod, bin);
+  if (avoided) return avoided;
+  // A key a new node lacks already rules it out for affinity and spread; say why it lacks it.
+  const keys = [
+    ...(pod.podAffinity ?? []).map((term) => term.topologyKey),
+    ...(pod.topologySpread ?? []).map((constraint) => constraint.topologyKey),
+  ];
+  return keys.find((key) => domainUnknown(bin, key));
 }
 
 /** A pending pod as the report lists it: its key, requests and the scheduler's message. */

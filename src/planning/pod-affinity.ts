@@ -1,7 +1,7 @@
 import { type ClusterIndex, nodeOfPod } from "./cluster-index.ts";
 import { matchesLabelSelector } from "./scheduling.ts";
 import type { PodAffinityTerm, PodInfo } from "./snapshot.ts";
-import { domainOf, type PeerBin } from "./topology-domain.ts";
+import { domainOf, domainUnknown, type PeerBin } from "./topology-domain.ts";
 
 /** Why required pod (anti-)affinity keeps a pod off a node. */
 export type AffinityConflict = "pod-affinity" | "pod-anti-affinity";
@@ -55,13 +55,15 @@ export function affinityPlacement(
  * anti-affinity terms (a selected pod runs in the bin's domain), the anti-affinity terms of pods
  * already there that select it, and its affinity terms (no selected pod in the domain; the first
  * pod of a group that selects itself may go anywhere the topology key exists, as in the
- * scheduler).
+ * scheduler). A new node whose domain for an anti-affinity key is not known may join the domain
+ * of any pod the term avoids, so it is ruled out as soon as one runs anywhere.
  */
 export function affinityConflict(
   placement: AffinityPlacement,
   pod: PodInfo,
   bin: PeerBin,
 ): AffinityConflict | undefined {
+  if (unknownAntiAffinityKey(placement, pod, bin) !== undefined) return "pod-anti-affinity";
   for (const term of pod.podAntiAffinity ?? []) {
     const value = domainOf(bin, term.topologyKey);
     if (value === undefined) continue;
@@ -75,13 +77,57 @@ export function affinityConflict(
       for (const term of holder.podAntiAffinity ?? [])
         if (term.topologyKey === key && selects(term, holder, pod)) return "pod-anti-affinity";
   }
-  for (const term of pod.podAffinity ?? []) {
+  return pod.podAffinity && !affinityMet(placement, pod, pod.podAffinity, bin)
+    ? "pod-affinity"
+    : undefined;
+}
+
+/**
+ * Required pod affinity as the scheduler reads several terms: only a pod that every term selects
+ * counts, and each term's domain of the bin must run one. The first pod of a group (none runs
+ * anywhere yet) may go wherever every term's topology key exists, if its terms select itself.
+ */
+function affinityMet(
+  placement: AffinityPlacement,
+  pod: PodInfo,
+  terms: readonly PodAffinityTerm[],
+  bin: PeerBin,
+): boolean {
+  const partner = (other: PodInfo) => terms.every((term) => selects(term, pod, other));
+  let met = true;
+  for (const term of terms) {
     const value = domainOf(bin, term.topologyKey);
-    if (value === undefined) return "pod-affinity";
-    if (podsIn(placement, term.topologyKey, value).some((other) => selects(term, pod, other)))
-      continue;
-    if (selects(term, pod, pod) && !anySelected(placement, term, pod)) continue;
-    return "pod-affinity";
+    if (value === undefined) return false;
+    if (!podsIn(placement, term.topologyKey, value).some(partner)) met = false;
+  }
+  if (met) return true;
+  if (!partner(pod)) return false;
+  return !terms.some((term) =>
+    [...(placement.domains.get(term.topologyKey)?.values() ?? [])].some((pods) =>
+      pods.some(partner),
+    ),
+  );
+}
+
+/**
+ * The anti-affinity topology key for which `bin`, a node still to be added, may join a domain
+ * the pod must stay out of: its domain for the key is not known, and a pod the rule concerns (one
+ * the pod's term avoids, or one whose term avoids the pod) runs in some domain of that key.
+ */
+export function unknownAntiAffinityKey(
+  placement: AffinityPlacement,
+  pod: PodInfo,
+  bin: PeerBin,
+): string | undefined {
+  for (const term of pod.podAntiAffinity ?? [])
+    if (domainUnknown(bin, term.topologyKey) && anySelected(placement, term, pod))
+      return term.topologyKey;
+  for (const [key, byValue] of placement.holders) {
+    if (!domainUnknown(bin, key)) continue;
+    for (const holders of byValue.values())
+      for (const holder of holders)
+        for (const term of holder.podAntiAffinity ?? [])
+          if (term.topologyKey === key && selects(term, holder, pod)) return key;
   }
   return undefined;
 }
@@ -122,9 +168,13 @@ function anySelected(placement: AffinityPlacement, term: PodAffinityTerm, owner:
   return false;
 }
 
-/** Whether a required pod affinity term of `pod` selects `other` (a pod it must run beside). */
+/**
+ * Whether `other` is a pod `pod` must run beside: one that every required pod affinity term of
+ * `pod` selects (the scheduler counts only such a pod).
+ */
 export function affinitySelects(pod: PodInfo, other: PodInfo): boolean {
-  return (pod.podAffinity ?? []).some((term) => selects(term, pod, other));
+  const terms = pod.podAffinity ?? [];
+  return terms.length > 0 && terms.every((term) => selects(term, pod, other));
 }
 
 /** Whether `term` of `owner` selects `other`: in one of its namespaces, matching its selector. */

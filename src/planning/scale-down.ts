@@ -162,7 +162,8 @@ function removalConditions(
       met: unplaced.length === 0,
       node: node.name,
       pods: pods.length,
-      unplaced: unplaced.map(podKey),
+      unplaced: unplaced.map((entry) => podKey(entry.pod)),
+      causes: unplaced.map((entry) => ({ pod: podKey(entry.pod), cause: entry.cause })),
     },
     ...projections,
   ];

@@ -14,6 +14,8 @@ export interface PeerBin {
     labels: Record<string, string>;
     /** For a node still to be added: the host ports its DaemonSet pods will take. */
     daemonSetHostPorts?: readonly HostPort[];
+    /** For a node still to be added: label keys whose value it will get is not known. */
+    unknownLabels?: readonly string[];
   };
 }
 
@@ -27,6 +29,14 @@ export function domainOf(bin: PeerBin, key: string): string | undefined {
   const value = bin.traits.labels[key];
   if (value !== undefined) return value;
   return key === HOSTNAME_LABEL && bin.traits.name === undefined ? binKey(bin) : undefined;
+}
+
+/**
+ * Whether the bin's domain for `key` is not known: a node still to be added, in a pool whose
+ * nodes differ in that label. Such a node may join any of their domains, or none.
+ */
+export function domainUnknown(bin: PeerBin, key: string): boolean {
+  return bin.traits.labels[key] === undefined && (bin.traits.unknownLabels?.includes(key) ?? false);
 }
 
 /** Tells bins apart: a new node's name (`new-1`) is marked so no real node name can equal it. */

@@ -864,7 +864,9 @@ describe("plan against a served cluster: removing a node above max", () => {
       }),
     );
     expect(output.proposals).toEqual([]);
-    expect(poolNote(output)).toMatch(/no room for home\/usb-proxy-7b8c9d6f5-pin01/);
+    expect(poolNote(output)).toContain(
+      "(home/usb-proxy-7b8c9d6f5-pin01: its nodeSelector matches none of the nodes with room)",
+    );
   });
 
   it("keeps the node whose room a pending pod is counted on", async () => {

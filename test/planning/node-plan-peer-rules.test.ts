@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import type {
   PodAffinityTerm,
   PodInfo,
@@ -113,6 +114,107 @@ describe("scale up with required pod anti-affinity", () => {
       expect.objectContaining({ pod: "media/tdarr", reason: "pod-anti-affinity" }),
     ]);
   });
+
+  describe("in a pool whose nodes are in different zones (one per Proxmox host)", () => {
+    const ZONE = "topology.kubernetes.io/zone";
+    const zoned = (name: string, zone: string) => node(name, { ...BUSY, labels: { [ZONE]: zone } });
+    const replica = (name: string, where?: string) => {
+      const spec = {
+        cpu: "100m",
+        memory: "128Mi",
+        labels: { app: "blocky" },
+        podAntiAffinity: [term({ app: "blocky" }, ZONE)],
+      };
+      return where ? pod(`dns/${name}`, { ...spec, node: where }) : pendingPod(`dns/${name}`, spec);
+    };
+    const workers = [
+      zoned("worker-1", "pve1"),
+      zoned("worker-2", "pve2"),
+      zoned("worker-3", "pve3"),
+    ];
+
+    it("adds no node for a replica every zone already runs one of: a new node joins one of them", () => {
+      const decision = planOne(
+        buildSnapshot({
+          nodes: workers,
+          pods: [...workers.map((w, i) => replica(`blocky-${i}`, w.name)), replica("blocky-3")],
+        }),
+      );
+      expect(decision.action).toBe("none");
+      expect(decision.pending.onNew).toEqual([]);
+      expect(decision.pending.neverFit).toEqual([
+        expect.objectContaining({
+          pod: "dns/blocky-3",
+          reason: "topology-unknown",
+          topologyKey: ZONE,
+        }),
+      ]);
+      const text = explainNodeDecision(decision).join("\n");
+      expect(text).toContain(
+        `depends on ${ZONE}, which the pool's nodes carry with different values`,
+      );
+    });
+
+    it("rules out a new node for a pod whose zone is avoided by a running pod's anti-affinity", () => {
+      const guard = pod("db/pg-0", {
+        node: "worker-1",
+        cpu: "100m",
+        memory: "128Mi",
+        labels: { app: "pg" },
+        podAntiAffinity: [term({ tier: "batch" }, ZONE)],
+      });
+      const fill = workers.map((w, i) =>
+        pod(`db/fill-${i}`, { node: w.name, cpu: "3700m", memory: "1Gi" }),
+      );
+      const batch = pendingPod("db/import", { cpu: "1", memory: "1Gi", labels: { tier: "batch" } });
+      const decision = planOne(buildSnapshot({ nodes: workers, pods: [guard, ...fill, batch] }));
+      expect(decision.pending.neverFit).toEqual([
+        expect.objectContaining({
+          pod: "db/import",
+          reason: "topology-unknown",
+          topologyKey: ZONE,
+        }),
+      ]);
+      // A pod the guard does not select still gets a new node.
+      const other = pendingPod("db/web", { cpu: "1", memory: "1Gi", labels: { tier: "web" } });
+      const adds = planOne(buildSnapshot({ nodes: workers, pods: [guard, ...fill, other] }));
+      expect(adds).toMatchObject({ action: "scale-up", desired: 4 });
+    });
+
+    it("adds a node when newNode.labels says which zone new nodes join, and it is free", () => {
+      const pods = [replica("blocky-0", "worker-1"), replica("blocky-1", "worker-2")];
+      const fill = workers.map((w, i) =>
+        pod(`dns/fill-${i}`, { node: w.name, cpu: "3950m", memory: "1Gi" }),
+      );
+      const snapshot = buildSnapshot({
+        nodes: workers,
+        pods: [...pods, ...fill, replica("blocky-2")],
+      });
+      const known = planOne(snapshot, { newNode: { labels: { [ZONE]: "pve3" } } });
+      expect(known).toMatchObject({ action: "scale-up", desired: 4 });
+      const taken = planOne(snapshot, { newNode: { labels: { [ZONE]: "pve1" } } });
+      expect(taken.pending.neverFit).toEqual([
+        expect.objectContaining({ pod: "dns/blocky-2", reason: "pod-anti-affinity" }),
+      ]);
+    });
+
+    it("still adds a node when no pool node carries the key (the rule does not apply there)", () => {
+      const plain = nodes(3, BUSY);
+      const decision = planOne(
+        buildSnapshot({
+          nodes: plain,
+          pods: [
+            ...plain.map((w, i) =>
+              pod(`dns/fill-${i}`, { node: w.name, cpu: "3950m", memory: "1Gi" }),
+            ),
+            replica("blocky-0", "worker-1"),
+            replica("blocky-1"),
+          ],
+        }),
+      );
+      expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
+    });
+  });
 });
 
 describe("scale up with required pod affinity", () => {
@@ -140,6 +242,33 @@ describe("scale up with required pod affinity", () => {
         ],
       }),
     );
+
+  it("needs one pod that all its terms select, not one pod per term", () => {
+    const web = pendingPod("apps/web", {
+      cpu: "1",
+      memory: "1Gi",
+      podAffinity: [term({ role: "cache" }), term({ team: "home" })],
+    });
+    const running = (name: string, labels: Record<string, string>) =>
+      pod(`apps/${name}`, { node: "worker-1", cpu: "500m", memory: "1Gi", labels });
+    const split = planOne(
+      buildSnapshot({
+        nodes: nodes(2, BUSY),
+        pods: [running("redis-0", { role: "cache" }), running("grafana-0", { team: "home" }), web],
+      }),
+    );
+    expect(split.pending.onExisting).toEqual([]);
+    expect(split.pending.neverFit).toEqual([
+      expect.objectContaining({ pod: "apps/web", reason: "pod-affinity" }),
+    ]);
+    const both = planOne(
+      buildSnapshot({
+        nodes: nodes(2, BUSY),
+        pods: [running("redis-0", { role: "cache", team: "home" }), web],
+      }),
+    );
+    expect(both.pending.onExisting.map((p) => [p.pod, p.node])).toEqual([["apps/web", "worker-1"]]);
+  });
 
   it("places a pod beside the pod it must run with", () => {
     const decision = withPostgres("1");
@@ -227,7 +356,15 @@ describe("scale down with required pod anti-affinity", () => {
     );
     expect(decision.action).toBe("none");
     const fit = decision.scaleDown.conditions.find((c) => c.kind === "pods-fit");
-    expect(fit).toMatchObject({ met: false, node: "worker-4", unplaced: ["dns/blocky-3"] });
+    expect(fit).toMatchObject({
+      met: false,
+      node: "worker-4",
+      unplaced: ["dns/blocky-3"],
+      causes: [{ pod: "dns/blocky-3", cause: "pod-anti-affinity" }],
+    });
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "1 pod(s) of worker-4 fit on the other nodes: not met (dns/blocky-3: required pod anti-affinity keeps it off the nodes with room)",
+    );
   });
 
   it("removes the node when another node has no replica yet", () => {
@@ -315,8 +452,13 @@ describe("scale up with topology spread constraints", () => {
       }),
     );
     expect(decision.action).toBe("none");
+    // The zone a new node would join is not known: the pool's nodes differ in it.
     expect(decision.pending.neverFit).toEqual([
-      expect.objectContaining({ pod: "web/web-b", reason: "topology-spread" }),
+      expect.objectContaining({
+        pod: "web/web-b",
+        reason: "topology-unknown",
+        topologyKey: "topology.kubernetes.io/zone",
+      }),
     ]);
   });
 });
@@ -383,6 +525,7 @@ describe("host ports", () => {
     expect(decision.scaleDown.conditions.find((c) => c.kind === "pods-fit")).toMatchObject({
       met: false,
       unplaced: ["ingress/traefik-3"],
+      causes: [{ pod: "ingress/traefik-3", cause: "host-ports" }],
     });
   });
 });

@@ -549,7 +549,14 @@ describe("scale-down blockers", () => {
     });
     expect(decision.action).toBe("none");
     expect(condition(decision.scaleDown.conditions, "pods-fit")).toEqual([
-      { kind: "pods-fit", met: false, node: "worker-3", pods: 1, unplaced: ["web/big-3"] },
+      {
+        kind: "pods-fit",
+        met: false,
+        node: "worker-3",
+        pods: 1,
+        unplaced: ["web/big-3"],
+        causes: [{ pod: "web/big-3", cause: "room" }],
+      },
     ]);
   });
 

@@ -108,7 +108,22 @@ describe("packOntoNodes", () => {
       pendingPod("c", { cpu: "1" }),
     ];
     const unplaced = packOntoNodes(pods, [bin("w1", room(2500, GI)), bin("w2", room(2000, GI))]);
-    expect(unplaced.map(podKey)).toEqual(["default/c"]);
+    expect(unplaced.map((entry) => [podKey(entry.pod), entry.cause])).toEqual([
+      ["default/c", "room"],
+    ]);
+  });
+
+  it("names the rule that keeps a pod off the nodes with room", () => {
+    const tainted = bin("w2", room(4000, GI));
+    tainted.traits = {
+      ...tainted.traits,
+      taints: [{ key: "dedicated", value: "media", effect: "NoSchedule" }],
+    };
+    const pods = [pendingPod("a", { cpu: "2" }), pendingPod("b", { cpu: "1" })];
+    const unplaced = packOntoNodes(pods, [bin("w1", room(2500, GI)), tainted]);
+    expect(unplaced.map((entry) => [podKey(entry.pod), entry.cause])).toEqual([
+      ["default/b", "taints"],
+    ]);
   });
 });
 
