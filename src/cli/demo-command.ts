@@ -2,10 +2,10 @@ import { resolve } from "node:path";
 import { runDemo } from "../app/demo.ts";
 import { formatDemo } from "../app/demo-report.ts";
 import { terminalStyle } from "../app/terminal-style.ts";
-import { UsageError } from "../errors.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
+import { parseNowOption } from "./now-option.ts";
 
 const usage = `Usage: pr-autoscaler demo [--example DIR] [--now ISO] [--body] [--dashboard]
 
@@ -40,7 +40,7 @@ export const demoCommand: Command = {
     );
     return showDemo(io, {
       ...(values.example === undefined ? {} : { exampleDir: resolve(io.cwd, values.example) }),
-      ...(values.now === undefined ? {} : { now: parseNow(values.now) }),
+      ...(values.now === undefined ? {} : { now: parseNowOption(values.now) }),
       bodies: values.body ?? false,
       dashboard: values.dashboard ?? false,
     });
@@ -66,13 +66,4 @@ export async function showDemo(
     }),
   );
   return 0;
-}
-
-function parseNow(text: string): Date {
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(text))
-    throw new UsageError(
-      `--now expects an ISO 8601 time such as 2026-11-27T18:30:00Z, got ${JSON.stringify(text)}`,
-    );
-  return date;
 }

@@ -8,8 +8,6 @@ interface Occurrence {
   end: number;
 }
 
-/** Starts of a cron window followed at most this far when a window runs into the next one. */
-const MAX_CHAINED_STARTS = 10_000;
 /** How far ahead the search for an open moment looks before giving up. */
 const HORIZON_MS = 62 * 86_400_000;
 /** And how many times it may step (windows that chain into each other step often). */
@@ -74,17 +72,20 @@ function cronOccurrence(window: CronWindow, t: number): Occurrence | undefined {
   const cron = cronOf(window);
   const first = cron.nextRun(new Date(t - window.durationMs));
   if (!first || first.getTime() > t) return undefined;
-  let last = first;
-  for (let i = 0; i < MAX_CHAINED_STARTS; i++) {
-    const next = cron.nextRun(last);
-    if (!next || next.getTime() > t) break;
-    last = next;
-  }
-  return { start: first.getTime(), end: last.getTime() + window.durationMs };
+  // The latest start at or before t (previousRuns looks strictly before its reference).
+  const [latest] = cron.previousRuns(1, new Date(t + 1));
+  const last = latest && latest.getTime() > first.getTime() ? latest.getTime() : first.getTime();
+  return { start: first.getTime(), end: last + window.durationMs };
 }
 
 function cronOf(window: CronWindow): Cron {
-  return new Cron(window.cron, { timezone: window.timezone, mode: "5-part", paused: true });
+  return new Cron(window.cron, {
+    timezone: window.timezone,
+    mode: "5-part",
+    paused: true,
+    // Fixed hours and minutes (lists and ranges too) keep a start in a skipped or repeated hour.
+    fixedTimeRule: "no-wildcard",
+  });
 }
 
 /**

@@ -16,9 +16,6 @@ export interface ScheduleState {
   nextStart?: string;
 }
 
-/** Consecutive starts a window may chain over before it is taken as always on. */
-const MAX_CHAINED_STARTS = 10_000;
-
 /** Parsed expressions kept; a repo config holds a handful, so this only bounds a long run. */
 const MAX_CACHED_CRONS = 256;
 
@@ -33,8 +30,10 @@ const crons = new Map<string, Cron>();
 /**
  * Which schedules are active at `now`. A window is active when one of its cron starts falls in
  * (now - duration, now]; cron times are read in the schedule's time zone, so DST shifts the
- * window in UTC with the wall clock (croner runs a start in a skipped hour at the first valid
- * time after it, and a repeated hour once).
+ * window in UTC with the wall clock: a start at fixed hours and minutes (single values, lists
+ * or ranges) in a skipped hour happens at the first valid time after it, and once in a repeated
+ * hour; a pattern with `*` or a step in its minute or hour follows the clock (no start in a
+ * skipped hour, one in each pass of a repeated one).
  */
 export function scheduleStates(schedules: readonly ScheduleConfig[], now: Date): ScheduleState[] {
   return schedules.map((schedule, i) => scheduleState(schedule, i, now));
@@ -66,17 +65,13 @@ function scheduleState(schedule: ScheduleConfig, i: number, now: Date): Schedule
 }
 
 /**
- * The latest start at or before `now`, following windows that overlap the running one, and the
- * start after it (the next start after `now`).
+ * The latest start at or before `now` (the running window ends a duration after it, however many
+ * overlapping windows came before), and the start after `now`.
  */
 function lastStart(cron: Cron, first: Date, now: Date): { last: Date; next?: Date } {
-  let last = first;
-  for (let i = 0; i < MAX_CHAINED_STARTS; i++) {
-    const next = cron.nextRun(last);
-    if (!next) return { last };
-    if (next.getTime() > now.getTime()) return { last, next };
-    last = next;
-  }
+  // previousRuns looks strictly before its reference: a millisecond later includes `now`.
+  const [latest] = cron.previousRuns(1, new Date(now.getTime() + 1));
+  const last = latest && latest.getTime() > first.getTime() ? latest : first;
   const next = cron.nextRun(now);
   return next ? { last, next } : { last };
 }
@@ -89,7 +84,14 @@ function cachedCron(expression: string, timezone: string): Cron {
     const oldest = crons.keys().next().value;
     if (oldest !== undefined) crons.delete(oldest);
   }
-  const cron = new Cron(expression, { ...zoneOption(timezone), mode: "5-part", paused: true });
+  const cron = new Cron(expression, {
+    ...zoneOption(timezone),
+    mode: "5-part",
+    paused: true,
+    // A start at fixed hours and minutes (lists and ranges too, as in classic cron) falls at the
+    // first time after a skipped hour and once in a repeated one; `*` and steps follow the clock.
+    fixedTimeRule: "no-wildcard",
+  });
   crons.set(key, cron);
   return cron;
 }

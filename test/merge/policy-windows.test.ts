@@ -149,6 +149,19 @@ describe("cron windows", () => {
     );
   });
 
+  it("keeps a start in the skipped hour for fixed hours given as a list", () => {
+    const nightly: PolicyWindow = {
+      type: "cron",
+      name: undefined,
+      cron: "30 2,14 * * *",
+      durationMs: 3_600_000,
+      timezone: "Europe/Berlin",
+    };
+    // 2025-03-30 02:30 does not exist in Berlin: the window opens at 03:00 CEST (01:00 UTC).
+    expect(windowContains(nightly, t("2025-03-30T01:30:00Z"))).toBe(true);
+    expect(iso(windowEnd(nightly, t("2025-03-30T01:30:00Z")))).toBe("2025-03-30T02:00:00.000Z");
+  });
+
   it("combines merge windows with no-merge windows", () => {
     const weekdays = weekly(MON_FRI, "08:00", "20:00", "Europe/Berlin");
     // 18:30 CET on Friday: open.

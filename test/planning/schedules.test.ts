@@ -70,6 +70,35 @@ describe("scheduleStates", () => {
     expect(stateAt(sunday, "2025-10-26T01:45:00Z").active).toBe(false);
   });
 
+  it("treats fixed hours given as a list like a single hour across DST, as classic cron does", () => {
+    // 2027-03-28: 02:00 does not exist in Berlin; the 02:00 start happens at 03:00 CEST (01:00 UTC).
+    const twice = schedule("0 2,14 * * *", "Europe/Berlin", "1h");
+    expect(stateAt(twice, "2027-03-28T01:10:00Z")).toMatchObject({
+      active: true,
+      startedAt: "2027-03-28T01:00:00.000Z",
+      endsAt: "2027-03-28T02:00:00.000Z",
+    });
+    // 2026-10-25: 02:30 happens twice; the window opens at the first only.
+    const halves = schedule("0,30 2 * * *", "Europe/Berlin", "10m");
+    expect(stateAt(halves, "2026-10-25T00:35:00Z").active).toBe(true);
+    expect(stateAt(halves, "2026-10-25T01:35:00Z").active).toBe(false);
+  });
+
+  it("lets a pattern with a step follow the clock: no start in the skipped hour", () => {
+    const stepped = schedule("*/30 2 * * *", "Europe/Berlin", "10m");
+    expect(stateAt(stepped, "2027-03-28T01:05:00Z").active).toBe(false);
+    expect(stateAt(stepped, "2027-03-27T01:05:00Z").active).toBe(true);
+  });
+
+  it("ends a window chained over many starts a duration after the latest one", () => {
+    const everyMinute = schedule("* * * * *", "Europe/Berlin", "30d");
+    expect(stateAt(everyMinute, "2026-11-27T17:30:00Z")).toMatchObject({
+      active: true,
+      endsAt: "2026-12-27T17:30:00.000Z",
+      nextStart: "2026-11-27T17:31:00.000Z",
+    });
+  });
+
   it("counts the duration in elapsed time across a DST change", () => {
     // Saturday 23:00 CET = 22:00 UTC; six hours later is 04:00 UTC, 06:00 CEST on the wall clock.
     const overnight = schedule("0 23 * * 6", "Europe/Berlin", "6h");
