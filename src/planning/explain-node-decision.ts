@@ -187,16 +187,22 @@ function neverFitText(pod: NeverFitPod): string {
     case "volumes":
       return `its volumes keep it pending, which a new node does not change (scheduler: ${pod.volume})`;
     case "pod-affinity":
-      return "its required pod affinity asks for pods that a new node of this pool would not run";
+      return `its required pod affinity${onKey(pod)} asks for pods that a new node of this pool would not run`;
     case "pod-anti-affinity":
-      return "required pod anti-affinity keeps it away from the domain a new node of this pool would join";
+      return pod.topologyKey
+        ? `its required pod anti-affinity on ${pod.topologyKey} keeps it away from the domain a new node of this pool would join`
+        : "the required pod anti-affinity of pods already running keeps it away from the domain a new node of this pool would join";
     case "topology-spread":
-      return "a topology spread constraint (DoNotSchedule) would not allow it on a new node of this pool, which lacks the topology key or joins a domain that already has the most";
+      return `a topology spread constraint (DoNotSchedule${onKey(pod)}) would not allow it on a new node of this pool, which lacks the topology key or joins a domain that already has the most`;
     case "host-ports":
-      return "a host port it asks for would already be taken on a new node of this pool";
+      return `a host port it asks for${pod.ports ? ` (${pod.ports.join(", ")})` : ""} would already be taken on a new node of this pool by the pool's DaemonSets`;
     case "topology-unknown":
       return `its required pod (anti-)affinity or topology spread depends on ${pod.topologyKey}, which the pool's nodes carry with different values, so a new node's is not known and it may join a domain the rule keeps the pod out of (set newNode.labels when every new node gets the same value)`;
   }
+}
+
+function onKey(pod: NeverFitPod): string {
+  return pod.topologyKey ? ` on ${pod.topologyKey}` : "";
 }
 
 function holdText(hold: Hold): string {

@@ -14,7 +14,7 @@ import {
 } from "./room.ts";
 import { type NodeTraits, type PlacementConflict, placementConflict } from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
-import { domainUnknown, type PeerBin } from "./topology-domain.ts";
+import { domainUnknown, type PeerBin, type RuleBin } from "./topology-domain.ts";
 import { volumeLimitReached, volumeWait } from "./volume-wait.ts";
 
 /** A node pods can be placed on, with the room still free on it. */
@@ -64,6 +64,8 @@ export interface NeverFitPod extends PendingPod {
    * on a new node is not known, because the pool's nodes differ in it.
    */
   topologyKey?: string;
+  /** For `host-ports`: the ports (`443/TCP`) the new node's DaemonSets already take. */
+  ports?: string[];
 }
 
 /** Where pending pods go: free room on existing nodes first, then as few new nodes as packing needs. */
@@ -385,18 +387,56 @@ function neverFits(
   template: NewBinTemplate | undefined,
   rules: PeerRules | undefined,
   opened: number,
-): { reason: NeverFitReason; resource?: string; topologyKey?: string } | undefined {
+): NeverFitDetail | undefined {
   if (!template) return { reason: "shape-unknown" };
   const conflict = placementConflict(pod, template.traits);
   if (conflict) return { reason: conflict };
   const fresh = { name: `new-${opened + 1}`, traits: template.traits };
   const podConflict = rules && peerConflict(rules, pod, fresh);
   if (podConflict) {
-    const topologyKey = podConflict === "host-ports" ? undefined : unknownKey(rules, pod, fresh);
-    return topologyKey ? { reason: "topology-unknown", topologyKey } : { reason: podConflict };
+    const unknown = podConflict === "host-ports" ? undefined : unknownKey(rules, pod, fresh);
+    if (unknown) return { reason: "topology-unknown", topologyKey: unknown };
+    return conflictDetail(rules, pod, fresh, podConflict);
   }
   const resource = shortfall(demand, template.room);
   return resource ? { reason: "too-large", resource } : undefined;
+}
+
+type NeverFitDetail = Pick<NeverFitPod, "reason" | "resource" | "topologyKey" | "ports">;
+
+/**
+ * A rule that depends on other pods, with what it is about: the topology key of the pod's own
+ * term or constraint that rules the new node out (none when a running pod's anti-affinity does),
+ * or the host ports already taken there.
+ */
+function conflictDetail(
+  rules: PeerRules,
+  pod: PodInfo,
+  bin: RuleBin,
+  reason: PeerConflict,
+): NeverFitDetail {
+  if (reason === "host-ports") {
+    const taken = bin.traits.daemonSetHostPorts ?? [];
+    const ports = (pod.hostPorts ?? [])
+      .filter((port) =>
+        taken.some((other) => other.port === port.port && other.protocol === port.protocol),
+      )
+      .map((port) => `${port.port}/${port.protocol}`);
+    return ports.length > 0 ? { reason, ports } : { reason };
+  }
+  const { podAffinity, podAntiAffinity, topologySpread, hostPorts, ...bare } = pod;
+  const alone = (patch: Partial<PodInfo>) =>
+    peerConflict(rules, { ...bare, ...patch }, bin) === reason;
+  // A running pod's anti-affinity rules it out whatever the pod's own terms say.
+  if (reason === "pod-anti-affinity" && alone({})) return { reason };
+  const terms =
+    reason === "pod-anti-affinity"
+      ? (podAntiAffinity ?? []).filter((term) => alone({ podAntiAffinity: [term] }))
+      : reason === "topology-spread"
+        ? (topologySpread ?? []).filter((constraint) => alone({ topologySpread: [constraint] }))
+        : (podAffinity ?? []);
+  const [first] = terms;
+  return first ? { reason, topologyKey: first.topologyKey } : { reason };
 }
 
 /**

@@ -111,8 +111,42 @@ describe("scale up with required pod anti-affinity", () => {
     );
     expect(decision.action).toBe("none");
     expect(decision.pending.neverFit).toEqual([
-      expect.objectContaining({ pod: "media/tdarr", reason: "pod-anti-affinity" }),
+      expect.objectContaining({
+        pod: "media/tdarr",
+        reason: "pod-anti-affinity",
+        topologyKey: "topology.kubernetes.io/zone",
+      }),
     ]);
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "its required pod anti-affinity on topology.kubernetes.io/zone keeps it away",
+    );
+  });
+
+  it("says when it is a running pod's anti-affinity that keeps a new node out", () => {
+    const zone = { labels: { "topology.kubernetes.io/zone": "rack-1" }, ...BUSY };
+    const workers = nodes(2, zone);
+    const decision = planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: [
+          pod("db/pg-0", {
+            node: "worker-1",
+            cpu: "3900m",
+            memory: "1Gi",
+            labels: { app: "pg" },
+            podAntiAffinity: [term({ tier: "batch" }, "topology.kubernetes.io/zone")],
+          }),
+          pod("db/fill", { node: "worker-2", cpu: "3900m", memory: "1Gi" }),
+          pendingPod("db/import", { cpu: "1", memory: "1Gi", labels: { tier: "batch" } }),
+        ],
+      }),
+    );
+    const [never] = decision.pending.neverFit;
+    expect(never).toMatchObject({ pod: "db/import", reason: "pod-anti-affinity" });
+    expect(never?.topologyKey).toBeUndefined();
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "the required pod anti-affinity of pods already running keeps it away",
+    );
   });
 
   describe("in a pool whose nodes are in different zones (one per Proxmox host)", () => {
@@ -259,7 +293,11 @@ describe("scale up with required pod affinity", () => {
     );
     expect(split.pending.onExisting).toEqual([]);
     expect(split.pending.neverFit).toEqual([
-      expect.objectContaining({ pod: "apps/web", reason: "pod-affinity" }),
+      expect.objectContaining({
+        pod: "apps/web",
+        reason: "pod-affinity",
+        topologyKey: "kubernetes.io/hostname",
+      }),
     ]);
     const both = planOne(
       buildSnapshot({
@@ -509,8 +547,15 @@ describe("host ports", () => {
     );
     expect(decision.action).toBe("none");
     expect(decision.pending.neverFit).toEqual([
-      expect.objectContaining({ pod: "monitoring/other-exporter", reason: "host-ports" }),
+      expect.objectContaining({
+        pod: "monitoring/other-exporter",
+        reason: "host-ports",
+        ports: ["9100/TCP"],
+      }),
     ]);
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "a host port it asks for (9100/TCP) would already be taken on a new node of this pool by the pool's DaemonSets",
+    );
   });
 
   it("keeps a node whose host-port pod would find the port taken everywhere else", () => {
