@@ -111,6 +111,11 @@ export function clusterErrorKind(error: unknown): ClusterReadErrorKind {
   if (error instanceof InputError) return "config";
   const cause = error instanceof ClusterReadError ? error.cause : error;
   if (!(cause instanceof KubeApiError)) return "other";
+  // Credentials that could not be had (a failing exec plugin, an empty token file) are the
+  // client's configuration; a request that could not be built or an answer that is not the
+  // API's (a proxy's login page) are neither the network nor the API server.
+  if (cause.stage === "credentials") return "config";
+  if (cause.stage !== undefined) return "other";
   if (cause.status === undefined) return "unreachable";
   if (cause.status === 401) return "unauthorized";
   if (cause.status === 403) return "forbidden";

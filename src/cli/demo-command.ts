@@ -16,7 +16,8 @@ auto-merge verdict, why, diff) and writes nothing anywhere.
 
 Options:
   --example DIR   another infra repo with a recorded cluster in DIR/cluster/snapshot.json
-  --now ISO       decide as if it were this time (default: when the cluster was recorded)
+  --now ISO       decide as if it were this time, with its offset (Z or +01:00)
+                  (default: when the cluster was recorded)
   --body          also print each pull request's description (the Markdown GitHub shows)
   --dashboard     also print the dashboard issue's text
 

@@ -16,6 +16,7 @@ import { localRepo } from "../repo/local-repo.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
+import { parseNowOption } from "./now-option.ts";
 import { PROMETHEUS_HELP, prometheusOptions, usageSourceFromFlags } from "./prometheus-flags.ts";
 import { reportSnapshotWarnings } from "./snapshot-warnings.ts";
 
@@ -33,7 +34,8 @@ Options:
                      in-cluster); --context C picks a context
   --config F         the repo config to use instead of DIR/${REPO_CONFIG_PATH}
   --now ISO          plan as if it were this time (cooldowns, schedules), e.g. 2026-11-20T18:00:00Z;
-                     usage measured more than 300 s from it is unknown
+                     the offset (Z or +01:00) is required; usage measured more than 300 s from it
+                     is unknown
   --json             print {"proposals":[…],"notes":[…]}
 ${PROMETHEUS_HELP}
 Exit codes: 0 planned (with or without proposals), 1 the cluster could not be read,
@@ -74,7 +76,8 @@ export const planCommand: Command = {
     const file =
       values.snapshot === undefined ? undefined : await loadSnapshotFile(io, values.snapshot);
     // A saved snapshot is planned as of when it was taken, unless --now says otherwise.
-    const now = values.now === undefined && file ? takenAt(file) : parseNow(values.now);
+    const now =
+      values.now !== undefined ? parseNowOption(values.now) : file ? takenAt(file) : new Date();
     const saved = file ? usageAt(file, now) : undefined;
     const override =
       values.config === undefined ? undefined : await readConfigFile(io, values.config);
@@ -103,17 +106,6 @@ export const planCommand: Command = {
 function takenAt(snapshot: Snapshot): Date {
   const at = Date.parse(snapshot.takenAt);
   return Number.isNaN(at) ? new Date() : new Date(at);
-}
-
-function parseNow(text: string | undefined): Date {
-  if (text === undefined) return new Date();
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(text)) {
-    throw new UsageError(
-      `--now expects an ISO 8601 time such as 2026-11-20T18:00:00Z, got ${JSON.stringify(text)}`,
-    );
-  }
-  return date;
 }
 
 async function readConfigFile(io: CliIo, file: string): Promise<{ text: string; file: string }> {
@@ -148,6 +140,8 @@ async function readClusterSnapshot(
 ): Promise<Snapshot> {
   try {
     return await readSnapshot({
+      env: io.env,
+      cwd: io.cwd,
       ...(values.kubeconfig === undefined
         ? {}
         : { kubeconfig: resolve(io.cwd, values.kubeconfig) }),

@@ -2,25 +2,49 @@ import http from "node:http";
 import https from "node:https";
 import { StringDecoder } from "node:string_decoder";
 import { applyKubeCredentials, type LoadedKubeConfig, usesProxy } from "./kube-config.ts";
+import { CredentialsError, messageOf } from "./kube-credentials.ts";
 
-/** A request to the API server that failed: an HTTP error status or no response at all. */
+/**
+ * Where a request failed when it was not in the exchange with the server: its credentials
+ * could not be had (a credential plugin failed, a token file went missing), the request could
+ * not be built (a header Node refuses), or a complete answer could not be decoded.
+ */
+export type KubeFailureStage = "credentials" | "request" | "decode";
+
+/**
+ * A request to the API server that failed: an HTTP error status, no response at all, or a
+ * failure before the request went out or after its answer arrived ({@link KubeFailureStage}).
+ */
 export class KubeApiError extends Error {
-  /** HTTP status; undefined when the server could not be reached or the body was unreadable. */
+  /** HTTP status; undefined when there was no answer, or the failure has a {@link stage}. */
   readonly status: number | undefined;
   /** `reason` of the Kubernetes Status object (`NotFound`, `Expired`, `Forbidden`…). */
   readonly reason: string | undefined;
   readonly path: string;
+  /** Set when the failure was not in the exchange itself. */
+  readonly stage: KubeFailureStage | undefined;
 
-  constructor(message: string, path: string, status?: number, reason?: string) {
+  constructor(
+    message: string,
+    path: string,
+    status?: number,
+    reason?: string,
+    stage?: KubeFailureStage,
+  ) {
     super(message);
     this.name = "KubeApiError";
     this.path = path;
     this.status = status;
     this.reason = reason;
+    this.stage = stage;
   }
 
-  /** Worth trying again: no response, throttled, or a server-side failure. */
+  /**
+   * Worth trying again: no response, throttled, or a server-side failure. Not a failure
+   * before the request went out or in decoding a complete answer: it would fail the same way.
+   */
   get retryable(): boolean {
+    if (this.stage !== undefined) return false;
     return (
       this.status === undefined ||
       this.status === 429 ||
@@ -39,6 +63,8 @@ export interface KubeClientOptions {
 export interface KubeClient {
   /** Server URL without credentials. */
   readonly server: string;
+  /** `GET <origin><prefix><path>`, as failures name a request (no credentials, no query). */
+  describe(path: string): string;
   /** GETs `path` and returns the body text; non-2xx statuses throw {@link KubeApiError}. */
   getText(path: string, query?: Record<string, string | number | undefined>): Promise<string>;
   /**
@@ -77,6 +103,7 @@ export function createKubeClient(
   const timeoutMs = options.timeoutMs ?? 60_000;
   const userAgent = options.userAgent ?? "pr-autoscaler";
   const prefix = base.pathname.replace(/\/$/, "");
+  const trust = trustHint(loaded);
 
   async function prepare(
     path: string,
@@ -90,7 +117,11 @@ export function createKubeClient(
       method: "GET",
       headers: { Accept: "application/json", "User-Agent": userAgent },
     };
-    await applyKubeCredentials(loaded, requestOptions);
+    try {
+      await applyKubeCredentials(loaded, requestOptions);
+    } catch (error) {
+      throw credentialsError(describe(url), error, path);
+    }
     if (!proxied) requestOptions.agent = agent;
     return [url, requestOptions];
   }
@@ -101,7 +132,7 @@ export function createKubeClient(
   ): Promise<string> {
     const [url, requestOptions] = await prepare(path, query);
     const chunks: Buffer[] = [];
-    await send(url, requestOptions, secure, timeoutMs, path, (chunk) => chunks.push(chunk));
+    await send(url, requestOptions, secure, timeoutMs, path, trust, (chunk) => chunks.push(chunk));
     return chunks.length === 1
       ? (chunks[0] as Buffer).toString("utf8")
       : Buffer.concat(chunks).toString("utf8");
@@ -114,7 +145,7 @@ export function createKubeClient(
   ): Promise<void> {
     const [url, requestOptions] = await prepare(path, query);
     const decoder = new StringDecoder("utf8");
-    await send(url, requestOptions, secure, timeoutMs, path, (chunk) => {
+    await send(url, requestOptions, secure, timeoutMs, path, trust, (chunk) => {
       const text = decoder.write(chunk);
       if (text !== "") onText(text);
     });
@@ -122,12 +153,88 @@ export function createKubeClient(
     if (rest !== "") onText(rest);
   }
 
-  return { server: loaded.server, getText, getStream, close: () => agent.destroy() };
+  return {
+    server: loaded.server,
+    describe: (path) => describe(new URL(base.origin + prefix + path)),
+    getText,
+    getStream,
+    close: () => agent.destroy(),
+  };
+}
+
+/**
+ * A {@link KubeApiError} for credentials that could not be had before a request (`what` names
+ * the request): a {@link CredentialsError} says which plugin or file failed; anything else
+ * thrown while applying them is reported as such.
+ */
+export function credentialsError(what: string, error: unknown, path: string): KubeApiError {
+  const message =
+    error instanceof CredentialsError
+      ? error.message
+      : `the kubeconfig's credentials could not be applied: ${firstLine(error)}`;
+  return new KubeApiError(`${what}: ${message}`, path, undefined, undefined, "credentials");
+}
+
+/** A {@link KubeApiError} for a request Node refused to build (an invalid header value). */
+export function requestBuildError(what: string, error: unknown, path: string): KubeApiError {
+  return new KubeApiError(
+    `${what}: the request could not be built: ${firstLine(error)}`,
+    path,
+    undefined,
+    undefined,
+    "request",
+  );
+}
+
+function firstLine(error: unknown): string {
+  const message = messageOf(error);
+  return message.trim().split("\n")[0] ?? "";
+}
+
+/**
+ * What to check when the server's certificate is not trusted: where the trusted CA comes from
+ * (the kubeconfig's cluster entry, or the service account's ca.crt in a pod).
+ */
+export function trustHint(loaded: Pick<LoadedKubeConfig, "origin">): string {
+  return loaded.origin === "in-cluster"
+    ? "check the service account's ca.crt"
+    : "check certificate-authority or certificate-authority-data on the kubeconfig's cluster entry (or set insecure-skip-tls-verify: true on it for a test server)";
+}
+
+/** Node's codes for a server certificate that does not verify against the trusted CAs. */
+const untrustedCodes = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+]);
+
+/**
+ * The message of a failed connection, with a hint for TLS verification failures in place of
+ * Node's own (`try running Node.js with --use-system-ca`), which points away from the
+ * kubeconfig, where the trusted CA is set.
+ */
+export function connectionMessage(error: Error, trust: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = error.message.replace(/; if the root CA is installed locally.*$/s, "");
+  const prefix = code ? `${code} ` : "";
+  if (code !== undefined && untrustedCodes.has(code)) {
+    return `${prefix}${message}: the server's certificate is not signed by a CA this context trusts; ${trust}`;
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return `${prefix}${message}: check the server URL, or tls-server-name on the kubeconfig's cluster entry`;
+  }
+  return `${prefix}${message}`;
 }
 
 /**
  * Sends a GET and passes each chunk of a 2xx body to `onChunk`; other statuses reject with
  * the body's Status message. An exception from `onChunk` destroys the request and rejects.
+ * A request Node refuses to build (it throws at once, e.g. for a header with a newline)
+ * rejects as such.
  */
 function send(
   url: URL,
@@ -135,6 +242,7 @@ function send(
   secure: boolean,
   timeoutMs: number,
   path: string,
+  trust: string,
   onChunk: (chunk: Buffer) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -144,7 +252,8 @@ function send(
       settled = true;
       reject(error);
     };
-    const request = (secure ? https : http).request(url, options, (response) => {
+    let request: http.ClientRequest | undefined;
+    const onResponse = (response: http.IncomingMessage) => {
       const status = response.statusCode ?? 0;
       const ok = status >= 200 && status < 300;
       const errorChunks: Buffer[] = [];
@@ -158,10 +267,10 @@ function send(
           onChunk(chunk);
         } catch (error) {
           fail(error as Error);
-          request.destroy();
+          request?.destroy();
         }
       });
-      response.on("error", (error) => fail(networkError(error, url, path)));
+      response.on("error", (error) => fail(networkError(error, url, path, trust)));
       response.on("aborted", () =>
         fail(new KubeApiError(`${describe(url)}: the response was cut short`, path)),
       );
@@ -175,12 +284,19 @@ function send(
         }
         fail(statusError(status, Buffer.concat(errorChunks).toString("utf8"), url, path));
       });
-    });
-    request.setTimeout(timeoutMs, () =>
-      request.destroy(new Error(`no response within ${formatTimeout(timeoutMs)}`)),
+    };
+    try {
+      request = (secure ? https : http).request(url, options, onResponse);
+    } catch (error) {
+      fail(requestBuildError(describe(url), error, path));
+      return;
+    }
+    const sent = request;
+    sent.setTimeout(timeoutMs, () =>
+      sent.destroy(new Error(`no response within ${formatTimeout(timeoutMs)}`)),
     );
-    request.on("error", (error) => fail(networkError(error, url, path)));
-    request.end();
+    sent.on("error", (error) => fail(networkError(error, url, path, trust)));
+    sent.end();
   });
 }
 
@@ -188,9 +304,8 @@ function describe(url: URL): string {
   return `GET ${url.origin}${url.pathname}`;
 }
 
-function networkError(error: Error, url: URL, path: string): KubeApiError {
-  const code = (error as NodeJS.ErrnoException).code;
-  return new KubeApiError(`${describe(url)}: ${code ? `${code} ` : ""}${error.message}`, path);
+function networkError(error: Error, url: URL, path: string, trust: string): KubeApiError {
+  return new KubeApiError(`${describe(url)}: ${connectionMessage(error, trust)}`, path);
 }
 
 function statusError(status: number, body: string, url: URL, path: string): KubeApiError {

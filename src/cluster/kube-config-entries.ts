@@ -1,10 +1,12 @@
-import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 
 // The kubeconfig's clusters, users and contexts as @kubernetes/client-node reads them
 // (config_types.js: the same field names, the same checks and messages, relative paths made
 // absolute the same way), so that the common configurations can be used without loading
-// client-node while behaving exactly as it would.
+// client-node while behaving as it would. Where client-node departs from kubectl, kubectl is
+// followed: a `token-file` is resolved against the kubeconfig's folder like the certificate
+// files (client-node reads it from the working directory) and only the selected user's is
+// read, when requests are made; inline certificate data that is not base64 is refused.
 
 /** A `clusters[]` entry. */
 export interface KubeCluster {
@@ -27,6 +29,8 @@ export interface KubeUser {
   keyData?: unknown;
   keyFile?: string;
   token?: unknown;
+  /** `token-file`, made absolute; read when requests are made (see plainCredentials). */
+  tokenFile?: string;
   password?: unknown;
   username?: unknown;
   impersonateUser?: unknown;
@@ -116,7 +120,13 @@ function readCluster(entry: Entry, index: number, directory: string): KubeCluste
     skipTLSVerify: cluster["insecure-skip-tls-verify"] === true,
   };
   const caData = text(cluster["certificate-authority-data"]);
-  if (caData !== undefined) result.caData = caData;
+  if (caData !== undefined) {
+    checkBase64(
+      caData,
+      `clusters[${index}].cluster.certificate-authority-data (cluster ${JSON.stringify(name)})`,
+    );
+    result.caData = caData;
+  }
   const caFile = absolute(directory, text(cluster["certificate-authority"]));
   if (caFile !== undefined) result.caFile = caFile;
   const tlsServerName = text(cluster["tls-server-name"]);
@@ -145,23 +155,35 @@ function readUser(entry: Entry, index: number, directory: string): KubeUser {
   const set = (key: keyof KubeUser, value: unknown) => {
     if (value !== undefined && value !== null) (result as unknown as Entry)[key] = value;
   };
+  for (const key of ["client-certificate-data", "client-key-data"]) {
+    const data = user[key];
+    if (typeof data === "string" && data !== "") {
+      checkBase64(data, `users[${index}].user.${key} (user ${JSON.stringify(name)})`);
+    }
+  }
   set("authProvider", user["auth-provider"]);
   set("exec", user.exec);
   set("certData", user["client-certificate-data"]);
   set("certFile", absolute(directory, text(user["client-certificate"])));
   set("keyData", user["client-key-data"]);
   set("keyFile", absolute(directory, text(user["client-key"])));
-  set("token", findToken(user));
+  set("token", user.token || undefined);
+  if (!user.token && user["token-file"]) {
+    set("tokenFile", absolute(directory, String(user["token-file"])));
+  }
   set("password", user.password);
   set("username", user.username);
   set("impersonateUser", user.as);
   return result;
 }
 
-/** `token`, else the contents of `token-file` (read once, relative to the working directory). */
-function findToken(user: Entry): unknown {
-  if (user.token) return user.token;
-  const file = user["token-file"];
-  if (file) return readFileSync(String(file)).toString();
-  return undefined;
+/**
+ * Refuses inline data that is not standard base64 (line breaks allowed), as kubectl does;
+ * decoding it anyway would hand TLS a few stray bytes and fail far from the cause.
+ */
+function checkBase64(data: string, where: string): void {
+  const compact = data.replace(/[\r\n]/g, "");
+  if (compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) {
+    throw new Error(`${where} is not base64`);
+  }
 }

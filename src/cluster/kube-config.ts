@@ -11,7 +11,14 @@ import {
   type KubeUser,
   readKubeConfigEntries,
 } from "./kube-config-entries.ts";
-import { type ApplyCredentials, clientNodeFeature, plainCredentials } from "./kube-credentials.ts";
+import {
+  type ApplyCredentials,
+  CredentialsError,
+  clientNodeFeature,
+  messageOf,
+  plainCredentials,
+  readTokenFile,
+} from "./kube-credentials.ts";
 
 /** Where a pod finds its service account credentials. */
 export const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -194,15 +201,18 @@ function select(
       where,
     );
   }
+  // A context without a user reads anonymously, as kubectl does (behind `kubectl proxy`, say).
   const user =
-    selected.user === undefined ? undefined : merged.users.find((u) => u.name === selected.user);
+    selected.user === undefined ? anonymous : merged.users.find((u) => u.name === selected.user);
   if (!user) {
     throw new InputError(
-      `context ${JSON.stringify(chosen)} names a user that is not defined`,
+      `context ${JSON.stringify(chosen)} names user ${JSON.stringify(selected.user)}, which is not defined`,
       where,
     );
   }
   checkServer(cluster.server, cluster.skipTLSVerify, chosen, where);
+  checkCaData(cluster, where);
+  checkTokenFile(user, where);
   const build = () => clientNodeConfig(merged.sources, chosen);
   const loaded = withLazyClientNode(
     {
@@ -218,9 +228,66 @@ function select(
   if (clientNodeFeature(cluster, user) !== undefined) {
     // Exec plugins, auth providers and proxies: client-node does the work, as it always did.
     const kubeConfig = loaded.kubeConfig;
-    loaded.applyToRequest = (options) => kubeConfig.applyToHTTPSOptions(options);
+    const source = credentialSource(user);
+    loaded.applyToRequest = async (options) => {
+      try {
+        await kubeConfig.applyToHTTPSOptions(options);
+      } catch (error) {
+        throw new CredentialsError(`${source} failed: ${failureText(error)}`, error);
+      }
+    };
   }
   return loaded;
+}
+
+/** The user of a context that names none: no credentials, the cluster's TLS settings only. */
+const anonymous: KubeUser = { name: "" };
+
+/**
+ * The selected cluster's inline CA must hold a PEM certificate, as kubectl requires; TLS
+ * would otherwise fail on every request with a message that does not point here.
+ */
+function checkCaData(cluster: KubeCluster, where: { file?: string | undefined }): void {
+  if (cluster.caData === undefined) return;
+  const decoded = Buffer.from(cluster.caData, "base64").toString("latin1");
+  if (!decoded.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new InputError(
+      `cluster ${JSON.stringify(cluster.name)}: certificate-authority-data holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+      where,
+    );
+  }
+}
+
+/**
+ * Reads the selected user's token file once, so that a missing or empty one is a kubeconfig
+ * error (exit 2) naming it rather than a failed read; requests read it again as it rotates.
+ */
+function checkTokenFile(user: KubeUser, where: { file?: string | undefined }): void {
+  if (user.tokenFile === undefined || user.token) return;
+  try {
+    readTokenFile(user.tokenFile);
+  } catch (error) {
+    throw new InputError(`user ${JSON.stringify(user.name)}: ${(error as Error).message}`, where);
+  }
+}
+
+/** What supplies a client-node context's credentials, for messages. */
+function credentialSource(user: KubeUser): string {
+  const exec = user.exec as { command?: unknown } | undefined;
+  if (exec !== undefined) {
+    return `the credential plugin ${JSON.stringify(String(exec.command ?? ""))} of user ${JSON.stringify(user.name)}`;
+  }
+  const provider = user.authProvider as { name?: unknown } | undefined;
+  if (provider !== undefined) {
+    return `the auth provider ${JSON.stringify(String(provider.name ?? ""))} of user ${JSON.stringify(user.name)}`;
+  }
+  return "applying the kubeconfig's credentials";
+}
+
+/** A failure's message without the plugin's trailing newline, on one line. */
+function failureText(error: unknown): string {
+  const message = messageOf(error).trim();
+  return message === "" ? "no message" : message.replace(/\s*\n\s*/g, " / ");
 }
 
 /**
@@ -256,7 +323,7 @@ function clientNodeConfig(sources: readonly KubeConfigSource[], context: string)
   for (const { file, text } of sources) {
     const one = new KubeConfig();
     try {
-      one.loadFromString(text);
+      one.loadFromString(withTokenFilesRead(text, dirname(file)));
     } catch (error) {
       throw unusable(error, file);
     }
@@ -267,7 +334,46 @@ function clientNodeConfig(sources: readonly KubeConfigSource[], context: string)
     addMissing(merged.contexts, one.contexts);
   }
   merged.setCurrentContext(context);
+  withAnonymousUser(merged);
   return merged;
+}
+
+/**
+ * Gives a selected context that names no user an empty one: client-node applies a cluster's
+ * CA and TLS settings only when there is a user, kubectl (and {@link plainCredentials}) always.
+ */
+function withAnonymousUser(config: KubeConfig): void {
+  const current = config.getContextObject(config.getCurrentContext()) as { user?: string } | null;
+  if (!current || current.user) return;
+  // No user of a kubeconfig has an empty name (readKubeConfigEntries refuses it).
+  config.users.push({ name: anonymous.name });
+  current.user = anonymous.name;
+}
+
+/**
+ * The file's text with each user's `token-file` replaced by the token it holds, read as
+ * {@link plainCredentials} reads it (relative to the kubeconfig's folder, trimmed): client-node
+ * would read every user's file at once, relative to the working directory, and keep its
+ * newline. A file that cannot be read is dropped: the selected user's was checked already.
+ */
+function withTokenFilesRead(text: string, directory: string): string {
+  if (!text.includes("token-file")) return text;
+  const data = parseDocument(text, { merge: true }).toJS() as { users?: unknown };
+  if (!Array.isArray(data.users)) return text;
+  for (const entry of data.users as { user?: Record<string, unknown> }[]) {
+    const user = entry?.user;
+    if (typeof user !== "object" || user === null || !user["token-file"]) continue;
+    const file = String(user["token-file"]);
+    delete user["token-file"];
+    if (user.token) continue;
+    try {
+      user.token = readTokenFile(isAbsolute(file) ? file : join(directory, file));
+    } catch {
+      // Not this context's user (its file was read when the context was selected).
+    }
+  }
+  // JSON is YAML: client-node reads it as it would the file.
+  return JSON.stringify(data);
 }
 
 function checkServer(
@@ -316,7 +422,7 @@ function loadInCluster(
   const caFile = join(directory, "ca.crt");
   const cluster: KubeCluster = { name: "in-cluster", server, skipTLSVerify: false };
   if (existsSync(caFile)) cluster.caFile = isAbsolute(caFile) ? caFile : resolve(caFile);
-  const user: KubeUser = { name: "service-account" };
+  const user: KubeUser = { name: "service-account", tokenFile };
   const build = () => {
     const kubeConfig = new (clientNode().KubeConfig)();
     kubeConfig.loadFromOptions({
@@ -332,7 +438,7 @@ function loadInCluster(
       server,
       origin: "in-cluster",
       files: [],
-      applyToRequest: plainCredentials(cluster, user, tokenFile),
+      applyToRequest: plainCredentials(cluster, user),
     },
     build,
   );

@@ -6,6 +6,23 @@ import type { KubeCluster, KubeUser } from "./kube-config-entries.ts";
 export type ApplyCredentials = (options: RequestOptions) => Promise<void>;
 
 /**
+ * Credentials that could not be had for a request: a credential plugin or auth provider
+ * failed, or a token file could not be read. The message says which.
+ */
+export class CredentialsError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = "CredentialsError";
+  }
+}
+
+/** An error's message; Node's own errors may come from another realm, so no instanceof. */
+export function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === "string" ? message : String(error);
+}
+
+/**
  * What in a context only @kubernetes/client-node can handle, or undefined when the context
  * is plain: a token, a token file, a client certificate, basic auth, a CA, TLS settings.
  */
@@ -16,21 +33,21 @@ export function clientNodeFeature(cluster: KubeCluster, user: KubeUser): string 
   return undefined;
 }
 
-/** How long a service account token read from its file is used before it is read again. */
+/** How long a token read from its file is used before it is read again. */
 const tokenFileSeconds = 60;
 
 /**
  * Credentials for a plain context, applied as @kubernetes/client-node's
  * `KubeConfig.applyToHTTPSOptions` applies them (the same options, in the same order, files
- * read at each request), without its agent: the caller brings a keep-alive one.
- * `tokenFile` is the in-cluster service account token, re-read every minute as the kubelet
- * rotates it (as client-node and client-go do).
+ * read at each request), without its agent: the caller brings a keep-alive one. Unlike
+ * client-node, a context without a user still gets its cluster's TLS settings (as kubectl),
+ * and a token file (`user.tokenFile`: a kubeconfig's `token-file` or the in-cluster service
+ * account token) is read without surrounding whitespace (as client-go), re-read every minute
+ * as the kubelet rotates it; a `token` takes precedence over it.
+ * @throws CredentialsError (from the returned function) when the token file cannot be read
+ * or is empty.
  */
-export function plainCredentials(
-  cluster: KubeCluster,
-  user: KubeUser,
-  tokenFile?: string,
-): ApplyCredentials {
+export function plainCredentials(cluster: KubeCluster, user: KubeUser): ApplyCredentials {
   let fileToken: string | undefined;
   let readAt = 0;
   return async (options) => {
@@ -46,16 +63,36 @@ export function plainCredentials(
     const headers = options.headers as Record<string, string>;
     if (user.impersonateUser !== undefined)
       headers["Impersonate-User"] = String(user.impersonateUser);
-    if (tokenFile !== undefined) {
+    if (user.tokenFile !== undefined && !user.token) {
       if (fileToken === undefined || Date.now() - readAt > tokenFileSeconds * 1000) {
-        fileToken = readFileSync(tokenFile).toString("utf-8");
+        fileToken = readTokenFile(user.tokenFile);
         readAt = Date.now();
       }
-      if (fileToken) headers.Authorization = `Bearer ${fileToken}`;
+      headers.Authorization = `Bearer ${fileToken}`;
     }
     if (user.token) headers.Authorization = `Bearer ${String(user.token)}`;
     if (user.username) options.auth = `${String(user.username)}:${String(user.password)}`;
   };
+}
+
+/**
+ * The token in `file`, without the whitespace around it (`kubectl create token … > file`
+ * ends it with a newline, which no header may carry).
+ * @throws CredentialsError naming the file when it cannot be read or holds no token.
+ */
+export function readTokenFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CredentialsError(
+      `cannot read the token file ${file}: ${messageOf(error).split("\n")[0]}`,
+      error,
+    );
+  }
+  const token = text.trim();
+  if (token === "") throw new CredentialsError(`the token file ${file} is empty`);
+  return token;
 }
 
 function fileOrData(file: string | undefined, data: unknown): Buffer | undefined {

@@ -91,11 +91,18 @@ async function fetchPage<T>(
       const converted = options.convert(item as Raw);
       if (converted !== undefined) items.push(converted);
     });
+    // The start of the body, to say what came instead of a list when it does not decode.
+    let start = "";
     try {
-      await client.getStream(options.path, query, (text) => reader.push(text));
+      await client.getStream(options.path, query, (text) => {
+        if (start.length < bodyStartLength) start += text.slice(0, bodyStartLength - start.length);
+        reader.push(text);
+      });
       return { items, continue: reader.end().continue };
     } catch (error) {
-      if (!(error instanceof KubeApiError)) throw notAList(options.path, error);
+      // Everything before and during the exchange is a KubeApiError already (credentials,
+      // building the request, the network, a status); what is left is the decoding.
+      if (!(error instanceof KubeApiError)) throw undecodable(client, options.path, start, error);
       if (!error.retryable || attempt >= options.retries) throw error;
       if (options.retryDelayMs > 0) {
         await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs * (attempt + 1)));
@@ -104,9 +111,28 @@ async function fetchPage<T>(
   }
 }
 
-function notAList(path: string, error: unknown): KubeApiError {
-  return new KubeApiError(
-    `GET ${path}: the response is not a list (${(error as Error).message})`,
-    path,
-  );
+const bodyStartLength = 60;
+
+/**
+ * A complete 2xx answer that is not a Kubernetes list: not JSON at all (an authenticating
+ * proxy's login page, a compressed body), or JSON of another shape.
+ */
+function undecodable(
+  client: KubeClient,
+  path: string,
+  start: string,
+  error: unknown,
+): KubeApiError {
+  const what = client.describe(path);
+  const body = start.trimStart();
+  const message =
+    body === ""
+      ? "the response is empty, not a list"
+      : /^[{[]/.test(body)
+        ? `the response is not a list (${(error as Error).message})`
+        : // biome-ignore lint/suspicious/noControlCharactersInRegex: binary data is what is looked for
+          /[\u0000-\u0008\u000e-\u001f\ufffd]/.test(body)
+          ? "the response is not JSON but binary data (a compressed body that was not asked for?)"
+          : `the response is not JSON (it starts ${JSON.stringify(body.slice(0, 40))}): is the server URL a Kubernetes API server, and not a proxy's login page?`;
+  return new KubeApiError(`${what}: ${message}`, path, undefined, undefined, "decode");
 }

@@ -1,6 +1,13 @@
 import http from "node:http";
 import https from "node:https";
-import { formatTimeout, KubeApiError } from "./kube-client.ts";
+import {
+  connectionMessage,
+  credentialsError,
+  formatTimeout,
+  KubeApiError,
+  requestBuildError,
+  trustHint,
+} from "./kube-client.ts";
 import { applyKubeCredentials, type LoadedKubeConfig, usesProxy } from "./kube-config.ts";
 
 export type KubeMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -37,7 +44,8 @@ export interface KubeResponse {
 /**
  * One request with the kubeconfig's credentials (tokens, exec plugins, client certificates,
  * CA, proxy), which client-node applies to the request options. Any HTTP status resolves;
- * only a request that got no complete answer throws {@link KubeApiError}.
+ * a request that got no complete answer, or could not be sent (its credentials could not be
+ * had, Node refused to build it), throws {@link KubeApiError}.
  */
 export async function kubeRequest(
   loaded: LoadedKubeConfig,
@@ -58,9 +66,14 @@ export async function kubeRequest(
     headers["Content-Length"] = String(Buffer.byteLength(body));
   }
   const options: https.RequestOptions = { method: request.method, headers };
-  await applyKubeCredentials(loaded, options);
+  try {
+    await applyKubeCredentials(loaded, options);
+  } catch (error) {
+    throw credentialsError(describeRequest(request), error, request.path);
+  }
   if (request.agent && !usesProxy(loaded)) options.agent = request.agent;
-  const text = await send(url, options, body, request, request.timeoutMs ?? 30_000);
+  const trust = trustHint(loaded);
+  const text = await send(url, options, body, request, request.timeoutMs ?? 30_000, trust);
   return { ...text, ...readStatus(text.text) };
 }
 
@@ -75,32 +88,40 @@ function send(
   body: string | undefined,
   request: KubeRequest,
   timeoutMs: number,
+  trust: string,
 ): Promise<{ status: number; text: string }> {
   const what = describeRequest(request);
+  const failed = (error: Error) =>
+    new KubeApiError(`${what}: ${connectionMessage(error, trust)}`, request.path);
   return new Promise((resolve, reject) => {
     const transport = url.protocol === "https:" ? https : http;
-    const outgoing = transport.request(url, options, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("error", (error) => reject(networkError(what, error, request.path)));
-      response.on("aborted", () =>
-        reject(new KubeApiError(`${what}: the response was cut short`, request.path)),
-      );
-      response.on("end", () =>
-        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
-      );
-    });
+    let outgoing: http.ClientRequest;
+    try {
+      outgoing = transport.request(url, options, (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("error", (error) => reject(failed(error)));
+        response.on("aborted", () =>
+          reject(new KubeApiError(`${what}: the response was cut short`, request.path)),
+        );
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+      });
+    } catch (error) {
+      // Node throws at once for a request it cannot build (a header with a newline).
+      reject(requestBuildError(what, error, request.path));
+      return;
+    }
     outgoing.setTimeout(timeoutMs, () =>
       outgoing.destroy(new Error(`no response within ${formatTimeout(timeoutMs)}`)),
     );
-    outgoing.on("error", (error) => reject(networkError(what, error, request.path)));
+    outgoing.on("error", (error) => reject(failed(error)));
     outgoing.end(body);
   });
-}
-
-function networkError(what: string, error: Error, path: string): KubeApiError {
-  const code = (error as NodeJS.ErrnoException).code;
-  return new KubeApiError(`${what}: ${code ? `${code} ` : ""}${error.message}`, path);
 }
 
 function readStatus(text: string): Pick<KubeResponse, "reason" | "message" | "causes"> {

@@ -13,6 +13,11 @@ export interface MetricsContext {
   warnings: WarningCollector;
   /** Shares timestamps and names (metrics-server stamps all pods of a node alike). */
   intern?: Intern;
+  /**
+   * Where samples refused with a warning (stale, or without a readable timestamp) are noted,
+   * so that the object is not warned about again as having no metrics: node names, and pods.
+   */
+  refused?: { nodes: Set<string>; pods: Set<PodInfo> };
 }
 
 /** Usage of one pod from metrics.k8s.io, and of each of its containers by name. */
@@ -125,7 +130,10 @@ export function toNodeUsage(raw: Raw, context: MetricsContext): [string, Usage] 
   if (name === undefined) return undefined;
   const subject = `node/${name}`;
   const usage = readSample(raw, subject, context);
-  if (!usage) return undefined;
+  if (!usage) {
+    context.refused?.nodes.add(name);
+    return undefined;
+  }
   readUsageValues(raw.usage, usage, subject, "usage", context);
   return [name, usage];
 }
@@ -186,7 +194,10 @@ export function podUsageUpdate(
   if (!pod) return undefined;
   const subject = `pod/${namespace}/${name}`;
   const sample = readSample(raw, subject, context);
-  if (!sample) return undefined;
+  if (!sample) {
+    context.refused?.pods.add(pod);
+    return undefined;
+  }
   const byName = new Map<string, Usage>();
   const items = list(raw.containers);
   for (let index = 0; index < items.length; index++) {

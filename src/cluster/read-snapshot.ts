@@ -108,6 +108,7 @@ async function readWith(
     maxAgeSeconds: options.metricsMaxAgeSeconds ?? defaultMetricsMaxAgeSeconds,
     warnings,
     intern: podContext.intern,
+    refused: { nodes: new Set(), pods: new Set() },
   };
 
   // Everything but pods first, concurrently; then pods alone, then pod metrics, so that the
@@ -340,7 +341,7 @@ async function readUsage(
         const usage = podUsage.get(`${pod.namespace}/${pod.name}`);
         if (usage) applyPodUsage(pod, usage);
       }
-      const availability = coverage(nodes, report.nodes, pods, true, context.warnings);
+      const availability = coverage(nodes, report.nodes, pods, true, context);
       availability.source = "prometheus";
       availability.windowSeconds = report.windowSeconds;
       if (report.percentile !== undefined) availability.percentile = report.percentile;
@@ -349,7 +350,7 @@ async function readUsage(
     nodeMetrics = await readNodeMetrics(lister, context);
   }
   const podsRead = await readPodMetrics(lister, indexPods(pods), context);
-  const availability = coverage(nodes, nodeMetrics, pods, podsRead, context.warnings);
+  const availability = coverage(nodes, nodeMetrics, pods, podsRead, context);
   availability.source = nodeMetrics || podsRead ? "metrics-server" : "none";
   return { availability };
 }
@@ -407,15 +408,17 @@ function firstSample(containers: Map<string, Usage>): Usage {
 
 /**
  * Sets node usage, and says how much of the cluster has usage: every node, and every
- * running pod (pending and finished pods have none to report).
+ * running pod (pending and finished pods have none to report). An object whose sample was
+ * refused with its own warning (`metrics-stale`, `metrics-invalid`) gets no second one.
  */
 function coverage(
   nodes: NodeInfo[],
   nodeUsage: ReadonlyMap<string, Usage> | undefined,
   pods: PodInfo[],
   podsRead: boolean,
-  warnings: WarningCollector,
+  context: MetricsContext,
 ): MetricsAvailability {
+  const { warnings, refused } = context;
   let nodesWith = 0;
   if (nodeUsage) {
     for (const node of nodes) {
@@ -423,7 +426,7 @@ function coverage(
       if (found) {
         node.usage = found;
         nodesWith++;
-      } else {
+      } else if (!refused?.nodes.has(node.name)) {
         warnings.add(
           "metrics-missing",
           "no usable metrics for this node; usage unknown",
@@ -439,7 +442,7 @@ function coverage(
       if (pod.phase !== "Running") continue;
       running++;
       if (pod.usage) runningWith++;
-      else {
+      else if (!refused?.pods.has(pod)) {
         warnings.add(
           "metrics-missing",
           "no usable metrics for this running pod; usage unknown",

@@ -197,6 +197,18 @@ describe("cluster read metrics", () => {
     await expect(tracked.observe()).rejects.toThrow("ECONNREFUSED");
     answers.push(() => new InputError("no kubeconfig found"));
     await expect(tracked.observe()).rejects.toThrow("no kubeconfig");
+    const plugin = new KubeApiError(
+      'the credential plugin "kubelogin" failed',
+      "/api/v1/nodes",
+      undefined,
+      undefined,
+      "credentials",
+    );
+    answers.push(() => new ClusterReadError("cannot list nodes: plugin", plugin));
+    await expect(tracked.observe()).rejects.toThrow("plugin");
+    const login = new KubeApiError("not JSON", "/api/v1/nodes", undefined, undefined, "decode");
+    answers.push(() => new ClusterReadError("cannot list nodes: login page", login));
+    await expect(tracked.observe()).rejects.toThrow("login page");
 
     const after = await read();
     expect(after.value("pr_autoscaler_last_observation_timestamp_seconds")).toBe(observedAt / 1000);
@@ -206,7 +218,8 @@ describe("cluster read metrics", () => {
     expect(errors("partial")).toBe(1);
     expect(errors("forbidden")).toBe(1);
     expect(errors("unreachable")).toBe(1);
-    expect(errors("config")).toBe(1);
+    expect(errors("config")).toBe(2);
+    expect(errors("other")).toBe(1);
     expect(tracked.lastSuccessAt()).toBe(observedAt);
   });
 

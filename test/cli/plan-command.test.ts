@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { snapshotToJson } from "../../src/cluster/snapshot-file.ts";
 import { runCli } from "../support/cli.ts";
@@ -176,6 +176,19 @@ describe("pr-autoscaler plan", () => {
   it("refuses conflicting or malformed flags with exit 2", async () => {
     expect((await runCli(["plan", "--snapshot", "a.json", "--kubeconfig", "k"])).code).toBe(2);
     expect((await runCli(["plan", "--now", "yesterday"])).code).toBe(2);
+    const noOffset = infraRepo("no-offset", { ".github/pr-autoscaler.yml": CONFIG });
+    const local = await runCli([
+      "plan",
+      "--repo",
+      noOffset,
+      "--snapshot",
+      snapshotFile(),
+      "--now",
+      "2025-06-06T12:00:00",
+    ]);
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain("with its offset");
+    expect(local.stdout).toBe("");
     const bad = join(root, "bad-snapshot.json");
     writeFileSync(bad, '{"version": 1}');
     const repo = infraRepo("bad-snapshot", { ".github/pr-autoscaler.yml": CONFIG });
@@ -323,6 +336,20 @@ describe("pr-autoscaler plan", () => {
       expect(
         homelab.fake.requests.some((request) => request.path.startsWith("/api/v1/nodes")),
       ).toBe(true);
+    });
+
+    it("finds the kubeconfig through KUBECONFIG in its environment, relative to its directory", async () => {
+      const repo = infraRepo("env-kubeconfig", {
+        "terraform/terraform.tfvars": TFVARS.replace("= 2", "= 3"),
+        ".github/pr-autoscaler.yml": CONFIG,
+      });
+      const before = homelab.fake.requests.length;
+      const run = await runCli(["plan", "--repo", repo, "--json"], dirname(homelab.kubeconfig), {
+        KUBECONFIG: basename(homelab.kubeconfig),
+      });
+      expect(run.code).toBe(0);
+      expect(JSON.stringify(JSON.parse(run.stdout))).toContain("workers");
+      expect(homelab.fake.requests.length).toBeGreaterThan(before);
     });
 
     it("exits 1 when the cluster cannot be read", async () => {

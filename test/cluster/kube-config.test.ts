@@ -316,6 +316,39 @@ describe("credentials without @kubernetes/client-node", () => {
     });
   });
 
+  it("gives client-node a token file as it is read here: trimmed, relative to the kubeconfig", async () => {
+    const folder = join(dir, "token-compare");
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, "token"), "from-file\n");
+    const { ours, theirs } = await fromFile(
+      "token-compare/config",
+      kubeconfig(["server: https://10.0.0.1:6443"], ["token-file: token"]),
+    );
+    expect(ours).toEqual(theirs);
+    expect(ours.headers).toEqual({ Accept: "application/json", Authorization: "Bearer from-file" });
+  });
+
+  it("applies the cluster's CA to a context without a user, client-node too", async () => {
+    const ca = (await caPem()).toString("base64");
+    const { ours, theirs } = await fromFile(
+      "anonymous-compare.yaml",
+      [
+        "apiVersion: v1",
+        "clusters:",
+        "- name: k",
+        `  cluster: {server: "https://10.0.0.1:6443", certificate-authority-data: ${ca}}`,
+        "contexts:",
+        "- name: c",
+        "  context: {cluster: k}",
+        "current-context: c",
+        "",
+      ].join("\n"),
+    );
+    expect(ours).toEqual(theirs);
+    expect(ours.ca).toEqual(await caPem());
+    expect(ours.headers).toEqual({ Accept: "application/json" });
+  });
+
   it("applies the in-cluster service account as client-node does", async () => {
     const accountDir = join(dir, "account-compare");
     await mkdir(accountDir, { recursive: true });
@@ -379,5 +412,189 @@ describe("credentials without @kubernetes/client-node", () => {
     );
     expect(await nodeNames({ kubeconfig: file, env: {} })).toEqual(["from-one"]);
     expect(one.requests.at(-1)?.headers.authorization).toBe("Bearer token-one");
+  });
+});
+
+describe("connecting as kubectl does", () => {
+  /** A kubeconfig with context `c` on cluster `k`; the context names `contextUser` if given. */
+  function config(cluster: string[], users: string, contextUser?: string): string {
+    return [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters:",
+      "- name: k",
+      "  cluster:",
+      ...cluster.map((line) => `    ${line}`),
+      users,
+      "contexts:",
+      "- name: c",
+      "  context:",
+      "    cluster: k",
+      ...(contextUser === undefined ? [] : [`    user: ${contextUser}`]),
+      "current-context: c",
+      "",
+    ].join("\n");
+  }
+
+  function withUser(lines: string[]): string {
+    return ["users:", "- name: u", "  user:", ...lines.map((line) => `    ${line}`)].join("\n");
+  }
+
+  const plainHttp = () => [`server: ${one.url}`, "insecure-skip-tls-verify: true"];
+
+  async function secureServer(token?: string): Promise<FakeKubeApiserver> {
+    const cert = await readFile(kubeFixturePath("tls/server.crt"), "utf8");
+    const key = await readFile(kubeFixturePath("tls/server.key"), "utf8");
+    const ca = await readFile(kubeFixturePath("tls/ca.crt"), "utf8");
+    const secure = await FakeKubeApiserver.start({ tls: { cert, key, ca }, token });
+    secure.add(nodeNamed("secure"));
+    return secure;
+  }
+
+  function inputError(run: () => unknown): InputError {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof InputError) return error;
+      throw error;
+    }
+    throw new Error("expected an InputError");
+  }
+
+  it("reads a token file written with a trailing newline (kubectl create token > file)", async () => {
+    const tokenFile = join(dir, "created-token");
+    await writeFile(tokenFile, "token-one\n");
+    const file = join(dir, "token-newline.yaml");
+    await writeFile(file, config(plainHttp(), withUser([`token-file: ${tokenFile}`]), "u"));
+    expect(await nodeNames({ kubeconfig: file, env: {} })).toEqual(["from-one"]);
+    expect(one.requests.at(-1)?.headers.authorization).toBe("Bearer token-one");
+  });
+
+  it("resolves a relative token file against the kubeconfig's folder, not the working directory", async () => {
+    const folder = join(dir, "relative-token");
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, "sa-token"), "token-one");
+    const file = join(folder, "config");
+    await writeFile(file, config(plainHttp(), withUser(["token-file: sa-token"]), "u"));
+    expect(await nodeNames({ kubeconfig: file, cwd: dir, env: {} })).toEqual(["from-one"]);
+    expect(one.requests.at(-1)?.headers.authorization).toBe("Bearer token-one");
+  });
+
+  it("refuses an empty or missing token file, naming it and the kubeconfig (exit 2)", async () => {
+    const empty = join(dir, "empty-token");
+    await writeFile(empty, " \n");
+    const file = join(dir, "empty-token.yaml");
+    await writeFile(file, config(plainHttp(), withUser([`token-file: ${empty}`]), "u"));
+    const error = inputError(() => loadKubeConfig({ kubeconfig: file, env: {} }));
+    expect(error.message).toBe(`user "u": the token file ${empty} is empty`);
+    expect(error.location?.file).toBe(file);
+    expect(error.exitCode).toBe(2);
+    await writeFile(file, config(plainHttp(), withUser(["token-file: gone"]), "u"));
+    expect(inputError(() => loadKubeConfig({ kubeconfig: file, env: {} })).message).toContain(
+      `cannot read the token file ${join(dir, "gone")}`,
+    );
+  });
+
+  it("reads anonymously through a context that names no user, with the cluster's CA", async () => {
+    const open = await FakeKubeApiserver.start();
+    open.add(nodeNamed("open"));
+    const secure = await secureServer();
+    try {
+      const file = join(dir, "anonymous.yaml");
+      await writeFile(
+        file,
+        config([`server: ${open.url}`, "insecure-skip-tls-verify: true"], "users: []"),
+      );
+      expect(await nodeNames({ kubeconfig: file, env: {} })).toEqual(["open"]);
+      expect(open.requests.at(-1)?.headers.authorization).toBeUndefined();
+      // Over HTTPS, the cluster's CA is trusted although there is no user.
+      const ca = (await readFile(kubeFixturePath("tls/ca.crt"))).toString("base64");
+      await writeFile(
+        file,
+        config([`server: ${secure.url}`, `certificate-authority-data: ${ca}`], "users: []"),
+      );
+      expect(await nodeNames({ kubeconfig: file, env: {} })).toEqual(["secure"]);
+      // A user the context names must exist.
+      await writeFile(file, config(plainHttp(), "users: []", "ghost"));
+      expect(inputError(() => loadKubeConfig({ kubeconfig: file, env: {} })).message).toBe(
+        'context "c" names user "ghost", which is not defined',
+      );
+    } finally {
+      await open.close();
+      await secure.close();
+    }
+  });
+
+  it("refuses certificate-authority-data that is not base64 or holds no certificate", async () => {
+    const file = join(dir, "bad-ca.yaml");
+    await writeFile(
+      file,
+      config(
+        ["server: https://127.0.0.1:6443", "certificate-authority-data: 'not base64!!'"],
+        withUser(["token: t"]),
+        "u",
+      ),
+    );
+    const error = inputError(() => loadKubeConfig({ kubeconfig: file, env: {} }));
+    expect(error.message).toBe(
+      'not a usable kubeconfig: clusters[0].cluster.certificate-authority-data (cluster "k") is not base64',
+    );
+    expect(error.location?.file).toBe(file);
+    await writeFile(
+      file,
+      config(
+        ["server: https://127.0.0.1:6443", "certificate-authority-data: aGVsbG8="],
+        withUser(["token: t"]),
+        "u",
+      ),
+    );
+    expect(inputError(() => loadKubeConfig({ kubeconfig: file, env: {} })).message).toBe(
+      'cluster "k": certificate-authority-data holds no PEM certificate (-----BEGIN CERTIFICATE-----)',
+    );
+  });
+
+  it("says which kubeconfig setting to check when the server's certificate is not trusted", async () => {
+    const secure = await secureServer("token-one");
+    try {
+      const file = join(dir, "untrusted.yaml");
+      await writeFile(file, config([`server: ${secure.url}`], withUser(["token: token-one"]), "u"));
+      const error = await readSnapshot({ kubeconfig: file, env: {}, retries: 0 }).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(ClusterReadError);
+      const message = (error as ClusterReadError).message;
+      expect(message).toContain(`GET ${secure.url}/api/v1/nodes: UNABLE_TO_VERIFY_LEAF_SIGNATURE`);
+      expect(message).toContain(
+        "the server's certificate is not signed by a CA this context trusts; check certificate-authority or certificate-authority-data",
+      );
+      expect(message).not.toContain("--use-system-ca");
+    } finally {
+      await secure.close();
+    }
+  });
+
+  it("reads the service account token without its trailing newline, and names its CA when untrusted", async () => {
+    const secure = await secureServer("sa-token");
+    try {
+      const accountDir = join(dir, "serviceaccount-newline");
+      await mkdir(accountDir, { recursive: true });
+      await writeFile(join(accountDir, "token"), "sa-token\n");
+      await writeFile(
+        join(accountDir, "ca.crt"),
+        await readFile(kubeFixturePath("tls/ca.crt"), "utf8"),
+      );
+      const env = {
+        KUBERNETES_SERVICE_HOST: "127.0.0.1",
+        KUBERNETES_SERVICE_PORT: String(secure.port),
+      };
+      const read = () => readSnapshot({ env, serviceAccountDir: accountDir, retries: 0 });
+      expect((await read()).nodes.map((n) => n.name)).toEqual(["secure"]);
+      expect(secure.requests.at(-1)?.headers.authorization).toBe("Bearer sa-token");
+      await rm(join(accountDir, "ca.crt"));
+      await expect(read()).rejects.toThrow("check the service account's ca.crt");
+    } finally {
+      await secure.close();
+    }
   });
 });

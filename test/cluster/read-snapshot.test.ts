@@ -340,9 +340,10 @@ describe("readSnapshot against the homelab", () => {
     });
     expect(node(snapshot, "talos-worker-3").usage).toBeUndefined();
     expect(node(snapshot, "talos-worker-2").usage).toBeUndefined();
-    expect(snapshot.warnings).toContainEqual(
-      expect.objectContaining({ code: "metrics-stale", subject: "node/talos-worker-2" }),
-    );
+    // A stale sample is said once, as stale, not a second time as missing.
+    expect(snapshot.warnings.filter((w) => w.subject === "node/talos-worker-2")).toEqual([
+      expect.objectContaining({ code: "metrics-stale" }),
+    ]);
     expect(snapshot.warnings).toContainEqual(
       expect.objectContaining({ code: "metrics-missing", subject: "node/talos-worker-3" }),
     );
@@ -367,6 +368,14 @@ describe("readSnapshot against the homelab", () => {
     expect(strict.metrics.nodes).toBe("unavailable");
     expect(strict.nodes.every((n) => n.usage === undefined)).toBe(true);
     expect(strict.pods.every((p) => p.usage === undefined)).toBe(true);
+    // Each node and running pod is warned about once: stale when it had a sample, else missing.
+    const subjects = (code: string) =>
+      strict.warnings.filter((w) => w.code === code).map((w) => w.subject);
+    const stale = subjects("metrics-stale");
+    expect(stale).toContain("node/talos-worker-1");
+    expect(stale).toContain("pod/kube-system/cilium-x7k2p");
+    expect(subjects("metrics-missing").filter((s) => stale.includes(s))).toEqual([]);
+    expect(subjects("metrics-missing")).toContain("node/talos-worker-3");
   });
 });
 
@@ -678,6 +687,34 @@ describe("published metrics-server responses", () => {
         pods: "available",
         source: "metrics-server",
       });
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe("samples refused with a warning of their own", () => {
+  it("warns once about a sample without a timestamp, not again as missing", async () => {
+    const fake = await FakeKubeApiserver.start();
+    try {
+      const minikube = loadKubeObjects("metrics/node-minikube.json").map((object) => {
+        const { timestamp: _timestamp, ...rest } = object as Record<string, unknown>;
+        return rest;
+      });
+      fake.add(
+        {
+          kind: "Node",
+          metadata: { name: "minikube" },
+          status: { conditions: [{ type: "Ready", status: "True" }] },
+        },
+        ...minikube,
+      );
+      const file = await fake.writeKubeconfig(`${lab.dir}/untimed.kubeconfig`);
+      const snapshot = await readSnapshot({ kubeconfig: file, env: {}, retryDelayMs: 0 });
+      expect(snapshot.nodes[0]?.usage).toBeUndefined();
+      expect(snapshot.warnings.filter((w) => w.subject === "node/minikube")).toEqual([
+        expect.objectContaining({ code: "metrics-invalid" }),
+      ]);
     } finally {
       await fake.close();
     }
