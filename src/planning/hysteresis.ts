@@ -12,9 +12,9 @@ export interface HysteresisHolds {
 }
 
 /**
- * - provisioning: the repo asks for more nodes than are Ready (joining) or fewer than exist
- *   (leaving); within `provisionTimeout` of the last change it is awaited, after that it is
- *   reported as failed. Either way nothing new is proposed on top of it.
+ * - provisioning: the repo asks for more nodes than are Ready or stopped being Ready (joining),
+ *   or fewer than exist (leaving); within `provisionTimeout` of the last change it is awaited,
+ *   after that it is reported as failed. Either way nothing new is proposed on top of it.
  * - cooldown: nothing new within `cooldown` of the last merged change.
  * - scale-down delay: no scale-down until `delayAfterScaleUp` after the nodes of the last
  *   scale-up became Ready (a change of unknown direction counts as a scale-up).
@@ -52,7 +52,10 @@ function provisioningHold(
   const expected = facts?.currentValue;
   if (expected === undefined) return undefined;
   const ready = members.filter((node) => node.ready).length;
-  const state = ready < expected ? "joining" : members.length > expected ? "leaving" : undefined;
+  // Nodes that were there before the change and are not Ready now stopped being Ready: they are
+  // unready (the maxUnready stop counts them), not nodes the change is still adding.
+  const settled = members.length - joiningNodes(members, pool, facts, now).length;
+  const state = settled < expected ? "joining" : members.length > expected ? "leaving" : undefined;
   if (!state) return undefined;
   const present = state === "joining" ? ready : members.length;
   const since = facts?.lastChange?.at;
@@ -71,6 +74,28 @@ function provisioningHold(
       timeoutMs: pool.provisionTimeout,
     };
   return { kind: "provisioning", state, expected, present, since, deadline: iso(deadline) };
+}
+
+/**
+ * The pool's nodes not Ready that the last change to the count may still be adding: created at
+ * or after it or, when its time is unknown, within `provisionTimeout` of now. A node that was
+ * there before and is not Ready now is not one of them: it stopped being Ready (a VM that died).
+ */
+export function joiningNodes(
+  members: readonly NodeInfo[],
+  pool: PoolConfig,
+  facts: PoolRepoFacts | undefined,
+  now: Date,
+): NodeInfo[] {
+  const since = facts?.lastChange?.at;
+  const changedAt = since === undefined ? Number.NaN : Date.parse(since);
+  const from = Number.isNaN(changedAt) ? now.getTime() - pool.provisionTimeout : changedAt;
+  return members.filter((node) => {
+    if (node.ready) return false;
+    const created = Date.parse(node.createdAt);
+    // A node whose creation time cannot be read may be a new one: it is awaited, not unready.
+    return Number.isNaN(created) || created >= from;
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { joiningNodes } from "./hysteresis.ts";
 import type { Hold } from "./node-decision.ts";
 import type { PoolContext } from "./pool-context.ts";
 import type { NodeInfo, Snapshot } from "./snapshot.ts";
@@ -39,14 +40,13 @@ export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
 }
 
 /**
- * A node not Ready yet that was created at or after the last change to the count, within
- * `provisionTimeout` of it: one of the nodes that change is adding.
+ * A node not Ready yet that the last change is adding, within `provisionTimeout` of it; once the
+ * change has timed out, its nodes count as unready (and the provisioning hold says it failed).
  */
 function isJoining(node: NodeInfo, context: PoolContext): boolean {
-  if (node.ready) return false;
   const since = context.facts?.lastChange?.at;
   const changedAt = since === undefined ? Number.NaN : Date.parse(since);
-  const created = Date.parse(node.createdAt);
-  if (Number.isNaN(changedAt) || Number.isNaN(created) || created < changedAt) return false;
-  return context.now.getTime() < changedAt + context.pool.provisionTimeout;
+  if (Number.isNaN(changedAt) || context.now.getTime() >= changedAt + context.pool.provisionTimeout)
+    return false;
+  return joiningNodes([node], context.pool, context.facts, context.now).length > 0;
 }

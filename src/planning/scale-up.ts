@@ -1,6 +1,7 @@
 import { isExpendable } from "./blockers.ts";
 import { raisingSchedule } from "./bounds.ts";
 import { podKey } from "./cluster-index.ts";
+import { joiningNodes } from "./hysteresis.ts";
 import type { Resource, Trigger } from "./node-decision.ts";
 import { newNodeRoom } from "./node-shape.ts";
 import { disabledPendingReport, type PackResult, packPendingPods, pendingPod } from "./packing.ts";
@@ -53,7 +54,7 @@ export function evaluateScaleUp(
   // Nodes the repo already asks for that are not Ready yet take pending pods too: the first
   // nodes the packing opens are theirs, and only the rest are more than the count.
   const awaited =
-    context.current === undefined ? 0 : Math.max(0, context.current - context.ready.length);
+    context.current === undefined ? 0 : Math.max(0, context.current - settledCount(context));
   const pending = packPending(
     context,
     pendingPods,
@@ -183,4 +184,10 @@ function nodesToBringBelow(
   const load = (percent / 100) * allocatable;
   const needed = (load * 100) / threshold - allocatable;
   return Math.max(1, Math.floor(needed / perNode) + 1);
+}
+
+/** The pool's nodes that are not on their way: Ready, or there before the change and not Ready. */
+function settledCount(context: PoolContext): number {
+  const joining = joiningNodes(context.members, context.pool, context.facts, context.now);
+  return context.members.length - joining.length;
 }

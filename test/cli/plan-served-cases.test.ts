@@ -1075,14 +1075,15 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
     expect(poolNote(output)).toMatch(/usage unknown/);
   });
 
-  it("holds while 1 of 3 nodes is not Ready, counting 2 Ready", async () => {
+  it("plans around 1 of 3 nodes not Ready for long (below maxUnready): adds a node for a pending pod", async () => {
     const output = await plan([
       ...cluster(WORKERS, { "talos-worker-3": { ready: false } }),
       ...fillers(),
       job("nrdy01"),
     ]);
-    expect(output.proposals).toEqual([]);
-    expect(poolNote(output)).toMatch(/2 are Ready/);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up" });
+    expect(output.proposals[0]?.holds).toEqual([]);
+    expect(reasons(output)).toContain("nodes: 3 in the pool, 2 Ready; not Ready: talos-worker-3");
   });
 });
 
@@ -1318,7 +1319,7 @@ describe("plan against a served cluster: changes in the repo's git history", () 
     expect(after.proposals[0]).toMatchObject({ from: 4, to: 3 });
   });
 
-  it("says a node stopped being Ready when the last change is long past", async () => {
+  it("takes a node that stopped being Ready long after the last change as unready, not as joining", async () => {
     const served = await serveForTest([
       ...cluster(WORKERS, { "talos-worker-3": { ready: false } }),
       ...fillers(),
@@ -1326,8 +1327,22 @@ describe("plan against a served cluster: changes in the repo's git history", () 
     ]);
     const dir = gitRepo([{ count: 3, at: "2026-10-01T10:00:00Z" }]);
     const output = await served.planRepo(dir, NOW);
-    expect(output.proposals).toEqual([]);
-    expect(poolNote(output)).toMatch(/failed to join or stopped being Ready/);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up" });
+    const text = reasons(output);
+    expect(text).toContain("not Ready: talos-worker-3");
+    expect(text).not.toMatch(/failed to join|joining/);
+    // Two of three not Ready is more than maxUnready (45 %): a stop, as before.
+    const two = await serveForTest([
+      ...cluster(WORKERS, {
+        "talos-worker-2": { ready: false },
+        "talos-worker-3": { ready: false },
+      }),
+      ...fillers(),
+      job("nrdy03"),
+    ]);
+    const held = await two.planRepo(dir, NOW);
+    expect(held.proposals).toEqual([]);
+    expect(poolNote(held)).toMatch(/2 of 3 nodes not Ready/);
   });
 
   it("waits for a node joining, then reports it failed after provisionTimeout", async () => {

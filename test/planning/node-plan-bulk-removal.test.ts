@@ -231,9 +231,13 @@ describe("bulk removal keeps every safety rule", () => {
     expect(kinds(decision.holds)).toContain("cooldown");
   });
 
-  it("removes nothing while a node is not Ready", () => {
-    const workers = [...nodes(4, QUIET), node("worker-5", { ...QUIET, ready: false })];
-    const decision = planOne(buildSnapshot({ nodes: workers }));
+  it("removes nothing while a node is still joining", () => {
+    const joining = node("worker-5", {
+      ...QUIET,
+      ready: false,
+      createdAt: "2025-06-06T11:55:00.000Z",
+    });
+    const decision = planOne(buildSnapshot({ nodes: [...nodes(4, QUIET), joining] }));
     expect(decision.action).toBe("none");
     expect(kinds(decision.holds)).toContain("provisioning");
   });

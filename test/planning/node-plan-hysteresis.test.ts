@@ -152,8 +152,11 @@ describe("nodes joining or leaving", () => {
     );
   });
 
-  it("counts a node that is there but not Ready as not joined", () => {
-    const workers = [...nodes(2, BUSY), node("worker-3", { ready: false })];
+  it("counts a node the change created that is there but not Ready as not joined", () => {
+    const workers = [
+      ...nodes(2, BUSY),
+      node("worker-3", { ready: false, createdAt: minutesAgo(2) }),
+    ];
     const decision = planOne(
       buildSnapshot({ nodes: workers }),
       {},
@@ -167,6 +170,31 @@ describe("nodes joining or leaving", () => {
       expected: 3,
       present: 2,
     });
+  });
+
+  it("takes a node there before the change that is not Ready now as unready, not joining", () => {
+    // A VM that died: pods wait for room, and a node is added for them.
+    const workers = [...nodes(2, BUSY), node("worker-3", { ready: false })];
+    const fill = ["worker-1", "worker-2"].map((name) =>
+      pod(`web/fill-${name}`, { node: name, cpu: "3900m", memory: "1Gi" }),
+    );
+    const waiting = pendingPod("web/a", { cpu: "1", memory: "1Gi" });
+    const decision = planOne(
+      buildSnapshot({ nodes: workers, pods: [...fill, waiting] }),
+      {},
+      { facts: { lastChange: { at: minutesAgo(120), direction: "up" } } },
+    );
+    expect(decision.holds).toEqual([]);
+    expect(decision).toMatchObject({ action: "scale-up", current: 3, desired: 4 });
+    expect(decision.pending.awaited).toBeUndefined();
+    // Without the time of the change, a node created more than provisionTimeout ago is not
+    // joining either; one created a minute ago is.
+    const unknown = planOne(buildSnapshot({ nodes: workers, pods: [...fill, waiting] }));
+    expect(unknown.action).toBe("scale-up");
+    const fresh = [...nodes(2, BUSY), node("worker-3", { ready: false, createdAt: minutesAgo(1) })];
+    const booting = planOne(buildSnapshot({ nodes: fresh, pods: [...fill, waiting] }));
+    expect(booting.action).toBe("none");
+    expect(booting.holds[0]).toMatchObject({ kind: "provisioning", state: "joining" });
   });
 
   it("waits for a removed node to leave", () => {
