@@ -41,7 +41,8 @@ const onExporterNode =
 export const defaultPrometheusQueries: PrometheusQueries = {
   nodeCpu:
     'max by (node) (rate(container_cpu_usage_seconds_total{id="/", node!=""}[$rate])) or ' +
-    'max by (node) (sum by (namespace, pod) (rate(node_cpu_seconds_total{mode!~"idle|iowait|steal"}[$rate])) ' +
+    "max by (node) (sum by (namespace, pod) (max by (namespace, pod, cpu, mode) " +
+    '(rate(node_cpu_seconds_total{mode!~"idle|iowait|steal"}[$rate]))) ' +
     `${onExporterNode})`,
   nodeMemory:
     'max by (node) (container_memory_working_set_bytes{id="/", node!=""}) or ' +
@@ -68,6 +69,10 @@ export interface WindowQueries {
   average: string;
   /** The percentile of those values (Prometheus interpolates between neighbours). */
   peak: string;
+  /** How many steps of the window the query has a value at. */
+  points: string;
+  /** When the first of those steps is, Unix seconds. */
+  first: string;
 }
 
 /** Wraps one usage query into the two window statistics sent to Prometheus. */
@@ -77,5 +82,9 @@ export function windowQueries(query: string, settings: WindowSettings): WindowQu
   return {
     average: `avg_over_time((${inner})${range})`,
     peak: `quantile_over_time(${settings.percentile / 100}, (${inner})${range})`,
+    points: `count_over_time((${inner})${range})`,
+    // `* 0` makes every value a computed one, which timestamp() stamps with the step's time;
+    // a bare selector would give its raw sample's time, up to the lookback before the step.
+    first: `min_over_time(timestamp((${inner}) * 0)${range})`,
   };
 }

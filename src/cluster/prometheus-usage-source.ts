@@ -3,8 +3,8 @@ import type { UsageSource } from "./usage-source.ts";
 
 /**
  * Prometheus as the snapshot's usage source: windowed averages and a percentile per node and
- * container, evaluated at the snapshot's clock. Nodes Prometheus has no series for get a
- * warning naming them and stay unknown.
+ * container, for the window ending at the time the reader asks for (the time planned for, when
+ * that is past). Nodes Prometheus has no series for get a warning naming them and stay unknown.
  */
 export function prometheusUsageSource(
   options: Omit<PrometheusOptions, "at" | "expect">,

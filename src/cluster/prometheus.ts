@@ -1,5 +1,6 @@
 import { InputError } from "../errors.ts";
 import type { SnapshotWarning, Usage } from "../planning/snapshot.ts";
+import { usageWindowCovers } from "../planning/utilisation.ts";
 import { type InstantResult, prometheusEndpoint, queryInstant } from "./prometheus-client.ts";
 import {
   defaultPrometheusQueries,
@@ -57,7 +58,9 @@ export interface PrometheusUsage {
 
 type Scope = "node" | "container";
 type Resource = "cpu" | "memory";
-type Statistic = "average" | "peak";
+/** The two statistics, and how the window's points cover it: their count and the first's time. */
+type Statistic = "average" | "peak" | "points" | "first";
+const statistics: readonly Statistic[] = ["average", "peak", "points", "first"];
 
 const measured: Record<PrometheusQueryName, { scope: Scope; resource: Resource }> = {
   nodeCpu: { scope: "node", resource: "cpu" },
@@ -70,7 +73,10 @@ interface Settings extends WindowSettings {
   at: Date;
 }
 
-/** What one node or container got from the queries, in our units. */
+/**
+ * What one node or container got from the queries: averages and peaks in our units, points as
+ * counted, the first point's time in Unix seconds.
+ */
 interface Observed {
   cpu: Partial<Record<Statistic, number>>;
   memory: Partial<Record<Statistic, number>>;
@@ -94,9 +100,11 @@ interface Context {
 
 /**
  * Reads windowed usage from Prometheus: per node and per container, the average and a
- * percentile over the window of CPU used (millicores) and memory working set (bytes). Missing
- * or non-finite data stays unknown (absent) and is explained in `warnings`; an unreachable
- * server, an HTTP error or an error body throws a PrometheusError naming the URL and the query.
+ * percentile over the window of CPU used (millicores) and memory working set (bytes), and how
+ * much of the window the points behind them cover (`windowSeconds`, `gapSeconds`). Missing
+ * or non-finite data stays unknown (absent) and is explained in `warnings`, as is a node whose
+ * points do not cover the window; an unreachable server, an HTTP error or an error body throws
+ * a PrometheusError naming the URL and the query.
  */
 export async function readPrometheusUsage(options: PrometheusOptions): Promise<PrometheusUsage> {
   const settings = resolveSettings(options);
@@ -105,7 +113,7 @@ export async function readPrometheusUsage(options: PrometheusOptions): Promise<P
   const answers = await Promise.all(
     prometheusQueryNames.flatMap((name) => {
       const window = windowQueries(queries[name], settings);
-      return (["average", "peak"] as const).map(async (statistic): Promise<Answer> => {
+      return statistics.map(async (statistic): Promise<Answer> => {
         const query = window[statistic];
         return { name, statistic, query, result: await queryInstant(endpoint, query, settings.at) };
       });
@@ -204,6 +212,14 @@ function collect(answer: Answer, into: Map<string, Observed>, context: Context):
     if (seen.has(key)) repeated.add(key);
     seen.add(key);
     const observed = observedFor(into, key);
+    if (answer.statistic === "points" || answer.statistic === "first") {
+      // Of repeated series the largest is kept: fewer points covered, a later start.
+      if (Number.isFinite(sample.value)) {
+        const previous = observed[resource][answer.statistic];
+        observed[resource][answer.statistic] = Math.max(sample.value, previous ?? sample.value);
+      }
+      continue;
+    }
     if (!Number.isFinite(sample.value) || sample.value < 0) {
       observed.unusable.set(resource, sample.raw);
       continue;
@@ -212,7 +228,7 @@ function collect(answer: Answer, into: Map<string, Observed>, context: Context):
     const previous = observed[resource][answer.statistic];
     observed[resource][answer.statistic] = Math.max(value, previous ?? value);
   }
-  if (answer.statistic === "peak") return;
+  if (answer.statistic !== "average") return;
   if (unlabelled > 0) warnUnlabelled(answer, scope, unlabelled, context);
   if (repeated.size > 0) warnRepeated(answer, scope, [...repeated], context);
 }
@@ -268,9 +284,50 @@ function toUsage(
       warnUnknown(scope, key, resource, entry, answers, context);
     }
     const built = buildUsage(entry, context.settings);
-    if (built) usage.set(key, built);
+    if (!built) continue;
+    usage.set(key, built);
+    // A container younger than the window is usual; a node's partial window is worth a word.
+    if (scope === "node") warnPartial(key, entry, built, context);
   }
   return usage;
+}
+
+/** How much of the window one resource's points cover, seconds. */
+interface Coverage {
+  seconds: number;
+  gapSeconds: number;
+  points: number;
+  /** Steps from the first point to the window's end. */
+  steps: number;
+  /** The first point, Unix seconds. */
+  first: number;
+}
+
+/**
+ * Coverage from the number of points and the first one's time. Where the missing points lie
+ * is not known, so they are taken as one gap: the longest they can make.
+ */
+function coverageOf(
+  measured: Partial<Record<Statistic, number>>,
+  settings: Settings,
+): Coverage | undefined {
+  const { points, first: firstPoint } = measured;
+  if (points === undefined || firstPoint === undefined || points < 1) return undefined;
+  const { windowSeconds, stepSeconds } = settings;
+  const end = settings.at.getTime() / 1000;
+  // The window's first step: a point stamped earlier than that is counted from there.
+  const first = Math.max(firstPoint, Math.ceil((end - windowSeconds) / stepSeconds) * stepSeconds);
+  // Each point stands for the step up to it, so a full window's points cover it exactly
+  // whether or not it starts on a step (10 points; 11 when it does, on Prometheus 2).
+  const steps = Math.max(1, Math.floor((end - first) / stepSeconds + 1e-9) + 1);
+  const missing = Math.max(0, steps - points);
+  return {
+    seconds: Math.min(windowSeconds, steps * stepSeconds),
+    gapSeconds: (missing + 1) * stepSeconds,
+    points,
+    steps,
+    first: firstPoint,
+  };
 }
 
 function buildUsage(entry: Observed, settings: Settings): Usage | undefined {
@@ -278,11 +335,13 @@ function buildUsage(entry: Observed, settings: Settings): Usage | undefined {
   if ([cpu.average, cpu.peak, memory.average, memory.peak].every((v) => v === undefined)) {
     return undefined;
   }
-  const usage: Usage = {
-    windowSeconds: settings.windowSeconds,
-    timestamp: settings.at.toISOString(),
-    source: "prometheus",
-  };
+  const usage: Usage = { timestamp: settings.at.toISOString(), source: "prometheus" };
+  // The resources' points cover what the less covered one does; unknown coverage, nothing.
+  const covered = measuredResources(entry).map((resource) => coverageOf(entry[resource], settings));
+  if (covered.length > 0 && covered.every((c) => c !== undefined)) {
+    usage.windowSeconds = Math.min(...covered.map((c) => c.seconds));
+    usage.gapSeconds = Math.max(...covered.map((c) => c.gapSeconds));
+  }
   if (cpu.average !== undefined) usage.cpu = cpu.average;
   if (memory.average !== undefined) usage.memory = memory.average;
   if (cpu.peak !== undefined || memory.peak !== undefined) {
@@ -291,6 +350,44 @@ function buildUsage(entry: Observed, settings: Settings): Usage | undefined {
     if (memory.peak !== undefined) usage.peak.memory = memory.peak;
   }
   return usage;
+}
+
+/** The resources with a value in the usage: their points are what the usage stands on. */
+function measuredResources(entry: Observed): Resource[] {
+  return (["cpu", "memory"] as const).filter(
+    (resource) => entry[resource].average !== undefined || entry[resource].peak !== undefined,
+  );
+}
+
+/**
+ * Warns about a node whose points do not cover the window, by the rule history follows: a
+ * start later than the first history sample may be, or a gap longer than samples may leave.
+ * Its usage is then the level over what they cover, which is no evidence for the window.
+ */
+function warnPartial(key: string, entry: Observed, usage: Usage, context: Context): void {
+  const { windowSeconds } = context.settings;
+  const { windowSeconds: covered, gapSeconds } = usage;
+  const windowMs = windowSeconds * 1000;
+  if (covered !== undefined && gapSeconds !== undefined) {
+    if (usageWindowCovers(covered * 1000, gapSeconds * 1000, windowMs)) return;
+  }
+  const parts = measuredResources(entry).map((resource) => {
+    const what = resource === "cpu" ? "CPU" : "memory";
+    const coverage = coverageOf(entry[resource], context.settings);
+    if (!coverage) return `how much of it its ${what} points cover is unknown`;
+    const from = new Date(coverage.first * 1000).toISOString();
+    const missing = coverage.steps - Math.min(coverage.points, coverage.steps);
+    const gaps =
+      missing === 0 ? "none missing" : `${missing} missing, gaps up to ${coverage.gapSeconds} s`;
+    return `its ${what} points cover ${coverage.seconds} s of it, from ${from} (${coverage.points} points, ${gaps})`;
+  });
+  context.warnings.push({
+    code: "prometheus-window-partial",
+    message:
+      `Prometheus at ${context.url} has usage for node ${key} ${windowText(context)}, but ` +
+      `${parts.join(", and ")}; its usage is no evidence of a level held over the window`,
+    subject: `node/${key}`,
+  });
 }
 
 /** Says why a resource of a node or container that has other series stayed unknown. */

@@ -19,6 +19,7 @@ import {
   type PodIndex,
   type PodUsage,
   podUsageUpdate,
+  staleBy,
   sumUsage,
   toNodeUsage,
 } from "./metrics-usage.ts";
@@ -334,7 +335,8 @@ async function readUsage(
   context: MetricsContext,
 ): Promise<UsageOutcome> {
   if (usageSource) {
-    const report = await readUsageSource(usageSource, nodes, pods, context);
+    const read = await readUsageSource(usageSource, nodes, pods, context);
+    const report = read && withoutStale(read, pods, context);
     if (report) {
       const podUsage = podUsageFromReport(pods, report);
       for (const pod of pods) {
@@ -363,7 +365,7 @@ async function readUsageSource(
 ): Promise<UsageReport | undefined> {
   try {
     const report = await usageSource.read({
-      now: context.now,
+      now: usageTime(context),
       nodes: nodes.map((node) => node.name),
       pods: pods.map(({ namespace, name }) => ({ namespace, name })),
     });
@@ -379,6 +381,84 @@ async function readUsageSource(
     );
     return undefined;
   }
+}
+
+/**
+ * When usage is wanted for: the time planned for when that is past (Prometheus keeps history,
+ * so `plan --now` an hour ago judges the window ending then), else the read. A time ahead of
+ * the read has not been measured yet: the read's usage is judged stale against it below.
+ */
+function usageTime(context: MetricsContext): Date {
+  const { now, planningTime } = context;
+  return planningTime && planningTime.getTime() < now.getTime() ? planningTime : now;
+}
+
+/**
+ * The report without usage measured more than `maxAgeSeconds` from the time planned for, each
+ * node and the pods together said in a `metrics-stale` warning, as metrics-server's samples are.
+ */
+function withoutStale(
+  report: UsageReport,
+  pods: readonly PodInfo[],
+  context: MetricsContext,
+): UsageReport {
+  const time = context.planningTime ?? context.now;
+  const stale = (usage: Usage): number | undefined =>
+    usage.timestamp === undefined
+      ? undefined
+      : staleBy(Date.parse(usage.timestamp), time, context.maxAgeSeconds);
+  const nodes = new Map<string, Usage>();
+  for (const [name, usage] of report.nodes) {
+    const age = stale(usage);
+    if (age === undefined) {
+      nodes.set(name, usage);
+      continue;
+    }
+    context.refused?.nodes.add(name);
+    context.warnings.add("metrics-stale", staleMessage(age, context), `node/${name}`);
+  }
+  const containers = new Map<string, Usage>();
+  const stalePods = new Set<string>();
+  for (const [key, usage] of report.containers) {
+    if (stale(usage) === undefined) containers.set(key, usage);
+    else stalePods.add(key.split("/").slice(0, 2).join("/"));
+  }
+  const podUsage = new Map<string, Usage>();
+  for (const [key, usage] of report.pods ?? []) {
+    if (stale(usage) === undefined) podUsage.set(key, usage);
+    else stalePods.add(key);
+  }
+  if (stalePods.size === 0 && nodes.size === report.nodes.size) return report;
+  let podsAged = 0;
+  for (const pod of pods) {
+    if (!stalePods.has(`${pod.namespace}/${pod.name}`)) continue;
+    podsAged++;
+    context.refused?.pods.add(pod);
+  }
+  if (podsAged > 0) {
+    context.warnings.add(
+      "metrics-stale",
+      `usage of ${podsAged} pod(s) ${staleMessage(undefined, context)}`,
+      "pods",
+    );
+  }
+  return {
+    ...report,
+    nodes,
+    containers,
+    ...(report.pods ? { pods: podUsage } : {}),
+  };
+}
+
+function staleMessage(age: number | undefined, context: MetricsContext): string {
+  const limit = `more than ${context.maxAgeSeconds}s`;
+  const measured =
+    age === undefined
+      ? `measured ${limit} from the time planned for`
+      : age > 0
+        ? `measured ${Math.round(age)}s before the time planned for (${limit})`
+        : `measured ${Math.round(-age)}s after the time planned for (${limit})`;
+  return `${measured}; usage treated as unknown`;
 }
 
 function podUsageFromReport(pods: readonly PodInfo[], report: UsageReport): Map<string, PodUsage> {
@@ -400,9 +480,18 @@ function podUsageFromReport(pods: readonly PodInfo[], report: UsageReport): Map<
   return result;
 }
 
+/** What a pod's summed usage stands on: its least covered container's window. */
 function firstSample(containers: Map<string, Usage>): Usage {
-  const [first] = containers.values();
-  const { cpu: _cpu, memory: _memory, peak: _peak, ...sample } = first as Usage;
+  const all = [...containers.values()];
+  const { cpu: _cpu, memory: _memory, peak: _peak, ...sample } = all[0] as Usage;
+  for (const usage of all) {
+    if (sample.windowSeconds !== undefined) {
+      if (usage.windowSeconds === undefined) delete sample.windowSeconds;
+      else sample.windowSeconds = Math.min(sample.windowSeconds, usage.windowSeconds);
+    }
+    if (usage.gapSeconds !== undefined)
+      sample.gapSeconds = Math.max(sample.gapSeconds ?? 0, usage.gapSeconds);
+  }
   return sample;
 }
 

@@ -33,6 +33,7 @@ const Usage = z.object({
   cpu: count.optional(),
   memory: count.optional(),
   windowSeconds: z.number().nonnegative().optional(),
+  gapSeconds: z.number().nonnegative().optional(),
   timestamp: timestamp.optional(),
   source: z.enum(["metrics-server", "prometheus"]),
   peak: z

@@ -2,7 +2,11 @@ import type { SnapshotWarning, Usage } from "../planning/snapshot.ts";
 
 /** What the snapshot reader asks a usage source for. */
 export interface UsageRequest {
-  /** The snapshot's clock; samples are judged fresh or stale against it. */
+  /**
+   * The time usage is wanted for: the read's clock, or the time planned for when that is
+   * earlier (`plan --now` in the past). Usage is judged fresh or stale against the time
+   * planned for, so a source measures at this time.
+   */
   now: Date;
   /** Nodes and pods the snapshot holds, so a source can limit its queries. */
   nodes: readonly string[];
@@ -17,7 +21,7 @@ export interface UsageReport {
   source: "prometheus";
   /** Where it came from (a URL without credentials), shown as `source.prometheus`. */
   origin?: string;
-  /** Window the usage was aggregated over, seconds. */
+  /** Window the usage was aggregated over, seconds (each Usage says how much of it is covered). */
   windowSeconds: number;
   /** Percentile reported in `peak`, when the source gives peaks. */
   percentile?: number;

@@ -63,8 +63,17 @@ export interface Resources {
 export interface Usage {
   cpu?: number;
   memory?: number;
-  /** Length of the measurement window in seconds (metrics-server reports its own). */
+  /**
+   * Length of the measurement window in seconds (metrics-server reports its own). From
+   * Prometheus, the part of the window its points cover: the steps from the first point to the
+   * window's end, never more than the window asked for.
+   */
   windowSeconds?: number;
+  /**
+   * Prometheus: the longest time, at most, between two points of the window or from the last
+   * one to the window's end, seconds; one step when no point is missing.
+   */
+  gapSeconds?: number;
   /** End of the window (ISO 8601). */
   timestamp?: string;
   source: "metrics-server" | "prometheus";

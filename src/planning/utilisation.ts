@@ -18,8 +18,10 @@ export interface ResourceUtilisation {
   percentile?: number;
   requests: number;
   requestsPercent?: number;
-  /** Shortest usage window among the nodes, seconds. */
+  /** Shortest usage window among the nodes, seconds (for Prometheus, the part its points cover). */
   windowSeconds?: number;
+  /** Longest gap between the usage window's points among the nodes, when the source says. */
+  gapSeconds?: number;
   source?: "metrics-server" | "prometheus" | "mixed";
   /** Ready nodes whose usage or allocatable is unknown (never counted as zero). */
   unknownNodes: string[];
@@ -38,7 +40,14 @@ export function poolUtilisation(
     unknownNodes: [],
   };
   let allocatable: number | undefined = ready.length > 0 ? 0 : undefined;
-  const usage = { sum: 0, peak: 0, allPeaks: true, window: Infinity, percentile: Infinity };
+  const usage = {
+    sum: 0,
+    peak: 0,
+    allPeaks: true,
+    window: Infinity,
+    gap: undefined as number | undefined,
+    percentile: Infinity,
+  };
   const sources = new Set<"metrics-server" | "prometheus">();
   let requestsKnown = true;
   for (const node of ready) {
@@ -55,6 +64,8 @@ export function poolUtilisation(
     usage.sum += used;
     sources.add(node.usage.source);
     usage.window = Math.min(usage.window, node.usage.windowSeconds ?? 0);
+    const gap = node.usage.gapSeconds;
+    if (gap !== undefined) usage.gap = Math.max(usage.gap ?? 0, gap);
     const peak = node.usage.peak;
     if (peak?.[resource] === undefined) usage.allPeaks = false;
     else {
@@ -70,6 +81,7 @@ export function poolUtilisation(
   result.usage = usage.sum;
   result.percent = percentOf(usage.sum, allocatable);
   result.windowSeconds = usage.window;
+  if (usage.gap !== undefined) result.gapSeconds = usage.gap;
   result.source = sources.size > 1 ? "mixed" : [...sources][0];
   if (usage.allPeaks) {
     result.peak = usage.peak;
@@ -137,7 +149,7 @@ export function sustainedCheck(options: {
     direction === "above" ? value >= threshold : value < threshold;
   if (!beyond(current)) {
     // A windowed source's value is its window's average, not a sample: say so.
-    if ((utilisation.windowSeconds ?? 0) * 1000 >= windowMs && windowMs > 0) {
+    if (windowMs > 0 && windowCovers(utilisation, windowMs)) {
       const windowed = usageWindowEvidence(check, utilisation, beyond, {
         coveredMs: 0,
         values: [],
@@ -172,7 +184,7 @@ function usageWindowEvidence(
 ): SustainedCheck {
   const windowMs = (utilisation.windowSeconds ?? 0) * 1000;
   const value = check.direction === "above" ? utilisation.percent : utilisation.peakPercent;
-  if (windowMs >= check.windowMs && value !== undefined)
+  if (value !== undefined && windowCovers(utilisation, check.windowMs))
     return {
       ...check,
       outcome: beyond(value) ? "met" : "not-met",
@@ -187,6 +199,34 @@ function usageWindowEvidence(
     coveredMs: Math.max(windowMs, fromHistory.coveredMs),
     samples: fromHistory.values.length,
   };
+}
+
+/**
+ * Whether a usage source's window is evidence for `windowMs`. A source that says how its points
+ * cover its window (`gapMs`: Prometheus) is judged as history is: no gap longer than
+ * maxSampleGap, and a start no later than history's first sample may be when sampled every
+ * minute or two (2 minutes into 10, at most half the window). Prometheus' window
+ * then holds a level over the part its points cover, not over the window asked for: 3 minutes
+ * of points are no evidence of 10 idle minutes, nor are points 8 minutes apart. A source that
+ * does not (metrics-server) must span the whole window.
+ */
+export function usageWindowCovers(
+  coveredMs: number,
+  gapMs: number | undefined,
+  windowMs: number,
+): boolean {
+  if (coveredMs <= 0) return false;
+  if (gapMs === undefined) return coveredMs >= windowMs;
+  const gap = maxSampleGap(windowMs);
+  // The gap is a bound from points missing: it must not buy a later start, as a wide sampling
+  // interval does for history.
+  return gapMs <= gap && windowMs - coveredMs <= leadingGap(gap, 0, windowMs);
+}
+
+function windowCovers(utilisation: ResourceUtilisation, windowMs: number): boolean {
+  const { windowSeconds, gapSeconds } = utilisation;
+  const gapMs = gapSeconds === undefined ? undefined : gapSeconds * 1000;
+  return usageWindowCovers((windowSeconds ?? 0) * 1000, gapMs, windowMs);
 }
 
 function historyEvidence(

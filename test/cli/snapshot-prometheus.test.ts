@@ -6,6 +6,7 @@ import { readPrometheusUsage } from "../../src/cluster/prometheus.ts";
 import { loadSnapshot } from "../../src/cluster/snapshot-file.ts";
 import { runCli } from "../support/cli.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import type { PlanJson } from "../support/plan-json.ts";
 import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
 import { prometheusCluster } from "../support/prometheus-cluster.ts";
 
@@ -159,6 +160,71 @@ describe("pr-autoscaler plan --prometheus", () => {
     expect(run.stdout).toMatch(/scale-down: cpu < 30 % for 10m: met \(usage-window, [\d.]+ %\)/);
     expect(run.stdout).toContain("pool/workers: scale down 2 → 1 nodes");
     expect(run.stdout).toContain("-worker_count = 2\n+worker_count = 1");
+  });
+
+  /** The workers pool's utilisation of one resource, from a plan's proposal or its note. */
+  function poolUtilisation(stdout: string, resource: "cpu" | "memory") {
+    const json = JSON.parse(stdout) as PlanJson;
+    const decision =
+      json.proposals.find((p) => p.pool === "workers")?.decision ??
+      json.notes.find((n) => n.subject === "pool/workers")?.decision;
+    const utilisation = decision?.utilisation as Record<string, Record<string, unknown>>;
+    return utilisation[resource] as { usage?: number; unknownNodes: string[] };
+  }
+
+  function plan(...args: string[]) {
+    return runCli([
+      "plan",
+      "--repo",
+      repo(),
+      "--kubeconfig",
+      kubeconfig,
+      "--prometheus",
+      prometheus.url,
+      ...args,
+    ]);
+  }
+
+  it("reads Prometheus' window ending at --now when that is past", async () => {
+    const now = new Date((end - 1230) * 1000);
+    const then = await plan("--json", "--now", now.toISOString());
+    const today = await plan("--json");
+    expect(then.code).toBe(0);
+    expect(today.code).toBe(0);
+
+    const direct = await readPrometheusUsage({ url: prometheus.url, at: now });
+    const workers = ["worker-1", "worker-2"].map((name) => direct.nodes.get(name)?.cpu ?? NaN);
+    const usage = poolUtilisation(then.stdout, "cpu").usage;
+    expect(usage).toBe(workers[0]! + workers[1]!);
+    // The window ending now holds other values: the plan did not read the present.
+    expect(poolUtilisation(today.stdout, "cpu").usage).not.toBe(usage);
+  });
+
+  it("takes usage as unknown, with metrics-stale, for a --now beyond 300 s ahead", async () => {
+    const later = new Date(Date.now() + 3600_000);
+    const run = await plan("--json", "--now", later.toISOString());
+    expect(run.code).toBe(0);
+
+    expect(poolUtilisation(run.stdout, "cpu").unknownNodes).toEqual(["worker-1", "worker-2"]);
+    expect(run.stderr).toMatch(
+      /warning: node\/worker-1: measured \d+s before the time planned for/,
+    );
+    expect(run.stderr).toContain("[metrics-stale]");
+    // Said once: stale, not missing as well.
+    expect(run.stderr).not.toMatch(/node\/worker-1: no usable metrics/);
+    expect(JSON.parse(run.stdout).proposals).toEqual([]);
+  });
+
+  it("does not shrink the pool on a window Prometheus holds only 3 minutes of", async () => {
+    // Three minutes after the first samples: the 10 minute window is mostly before them.
+    const run = await plan("--now", new Date((cluster.start + 180) * 1000).toISOString());
+    expect(run.code).toBe(0);
+
+    expect(run.stderr).toMatch(
+      /warning: node\/worker-1: .* its CPU points cover 180 s of it.*\[prometheus-window-partial\]/,
+    );
+    expect(run.stdout).toMatch(/scale-down: cpu < 30 % for 10m: no evidence/);
+    expect(run.stdout).not.toContain("scale down");
   });
 
   it("refuses --prometheus with a saved snapshot", async () => {

@@ -31,14 +31,23 @@ async function stub(answer: (request: StubRequest) => StubAnswer | undefined) {
 
 type Measure = "nodeCpu" | "nodeMemory" | "containerCpu" | "containerMemory";
 
-/** Which default query a request carries, and whether it asks for the average or the peak. */
-function measureOf(request: StubRequest): { measure: Measure; peak: boolean } {
+type Statistic = "average" | "peak" | "points" | "first";
+
+/** Which default query a request carries, and which statistic of the window it asks for. */
+function measureOf(request: StubRequest): { measure: Measure; statistic: Statistic } {
   const query = request.form.get("query") ?? "";
-  const peak = query.startsWith("quantile_over_time(");
-  if (query.includes("node_cpu_seconds_total")) return { measure: "nodeCpu", peak };
-  if (query.includes("node_memory_MemAvailable_bytes")) return { measure: "nodeMemory", peak };
-  if (query.includes("container_cpu_usage_seconds_total")) return { measure: "containerCpu", peak };
-  return { measure: "containerMemory", peak };
+  const statistic: Statistic = query.startsWith("quantile_over_time(")
+    ? "peak"
+    : query.startsWith("count_over_time(")
+      ? "points"
+      : query.startsWith("min_over_time(timestamp(")
+        ? "first"
+        : "average";
+  if (query.includes("node_cpu_seconds_total")) return { measure: "nodeCpu", statistic };
+  if (query.includes("node_memory_MemAvailable_bytes")) return { measure: "nodeMemory", statistic };
+  if (query.includes("container_cpu_usage_seconds_total"))
+    return { measure: "containerCpu", statistic };
+  return { measure: "containerMemory", statistic };
 }
 
 async function failureOf(options: PrometheusOptions): Promise<PrometheusError> {
@@ -60,17 +69,18 @@ describe("readPrometheusUsage over HTTP", () => {
       headers: { Authorization: "Bearer t0ken" },
     });
 
-    expect(server.requests).toHaveLength(8);
+    // Per query: average, percentile, and how many points there are and when the first is.
+    expect(server.requests).toHaveLength(16);
     for (const request of server.requests) {
       expect(request).toMatchObject({ method: "POST", path: "/prometheus/api/v1/query" });
       expect(request.headers.authorization).toBe("Bearer t0ken");
       expect(request.form.get("time")).toBe(String(at.getTime() / 1000));
       expect(request.form.get("query")).toMatch(
-        /^(avg_over_time\(|quantile_over_time\(0\.95, )\(.*\)\[600s:60s\]\)$/,
+        /^(avg_over_time\(|quantile_over_time\(0\.95, |count_over_time\()\(.*\)\[600s:60s\]\)$|^min_over_time\(timestamp\(\(.*\) \* 0\)\[600s:60s\]\)$/,
       );
     }
     const queries = server.requests.map((r) => r.form.get("query") ?? "");
-    expect(queries.filter((q) => q.includes("[120s]"))).toHaveLength(4);
+    expect(queries.filter((q) => q.includes("[120s]"))).toHaveLength(8);
     expect(queries.some((q) => q.includes("$rate"))).toBe(false);
   });
 
@@ -81,12 +91,18 @@ describe("readPrometheusUsage over HTTP", () => {
       containerCpu: ["0.0004", "0.0006"],
       containerMemory: ["1e6", "2.5e6"],
     };
+    // The window's 10 steps, from 11:51:00 to 12:00:00, all have a point.
+    const coverage = { points: "10", first: String(at.getTime() / 1000 - 570) };
     const server = await stub((request) => {
-      const { measure, peak } = measureOf(request);
+      const { measure, statistic } = measureOf(request);
       const metric: Record<string, string> = measure.startsWith("node")
         ? { node: "n1" }
         : { namespace: "ns", pod: "p", container: "c" };
-      return vectorAnswer([{ metric, value: values[measure][peak ? 1 : 0] }]);
+      const value =
+        statistic === "points" || statistic === "first"
+          ? coverage[statistic]
+          : values[measure][statistic === "peak" ? 1 : 0];
+      return vectorAnswer([{ metric, value }]);
     });
 
     const result = await readPrometheusUsage({ url: server.url, at });
@@ -95,6 +111,7 @@ describe("readPrometheusUsage over HTTP", () => {
       cpu: 250,
       memory: 1073741824,
       windowSeconds: 600,
+      gapSeconds: 60,
       timestamp: at.toISOString(),
       source: "prometheus",
       peak: { cpu: 750, memory: 2147483648, percentile: 95 },

@@ -55,8 +55,10 @@ const defaults: Window = {
 function expectedUsage(truth: Truth, window: Window = defaults): Usage {
   const points = windowPoints(window.at.getTime() / 1000, window.windowSeconds, window.stepSeconds);
   const phi = window.percentile / 100;
+  // Every step of these windows has a point: they cover the window, a step apart.
   const usage: Usage = {
     windowSeconds: window.windowSeconds,
+    gapSeconds: window.stepSeconds,
     timestamp: window.at.toISOString(),
     source: "prometheus",
     peak: { percentile: window.percentile },

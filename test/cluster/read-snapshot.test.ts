@@ -764,6 +764,57 @@ describe("usage source seam", () => {
     expect(lab.fake.requestCount({ path: /metrics\.k8s\.io/ })).toBe(0);
   });
 
+  it("asks for usage at a past time planned for, and takes usage as stale for a later one", async () => {
+    const asked: Date[] = [];
+    const source: UsageSource = {
+      name: "prometheus",
+      async read(request) {
+        asked.push(request.now);
+        const usage = {
+          source: "prometheus" as const,
+          windowSeconds: 600,
+          timestamp: request.now.toISOString(),
+          cpu: 700,
+          memory: Gi,
+        };
+        return {
+          source: "prometheus",
+          windowSeconds: 600,
+          nodes: new Map([["talos-worker-1", usage]]),
+          containers: new Map([["media/plex-7d9c65958-ghrmp/plex", usage]]),
+          warnings: [],
+        };
+      },
+    };
+    const hourBefore = new Date(homelabNow.getTime() - 3600_000);
+    const past = await readSnapshot(options({ usageSource: source, planningTime: hourBefore }));
+    expect(asked).toEqual([hourBefore]);
+    expect(node(past, "talos-worker-1").usage?.timestamp).toBe(hourBefore.toISOString());
+    expect(pod(past, "media", "plex-7d9c65958-ghrmp").usage?.cpu).toBe(700);
+    expect(codes(past)).not.toContain("metrics-stale");
+
+    // An hour ahead has not been measured: the usage read now does not stand for it.
+    const hourAfter = new Date(homelabNow.getTime() + 3600_000);
+    const future = await readSnapshot(options({ usageSource: source, planningTime: hourAfter }));
+    expect(asked[1]).toEqual(homelabNow);
+    expect(node(future, "talos-worker-1").usage).toBeUndefined();
+    expect(pod(future, "media", "plex-7d9c65958-ghrmp").usage).toBeUndefined();
+    const about = (subject: string) => future.warnings.filter((w) => w.subject === subject);
+    expect(about("node/talos-worker-1")).toEqual([
+      expect.objectContaining({
+        code: "metrics-stale",
+        message: expect.stringContaining("measured 3600s before the time planned for"),
+      }),
+    ]);
+    expect(about("pods")).toEqual([
+      expect.objectContaining({
+        code: "metrics-stale",
+        message: expect.stringContaining("1 pod(s)"),
+      }),
+    ]);
+    expect(about("pod/media/plex-7d9c65958-ghrmp")).toEqual([]);
+  });
+
   it("falls back to metrics-server when the source fails", async () => {
     const source: UsageSource = {
       name: "prometheus",

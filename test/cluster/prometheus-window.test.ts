@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { type PrometheusUsage, readPrometheusUsage } from "../../src/cluster/prometheus.ts";
+import type { Usage } from "../../src/planning/snapshot.ts";
+import { usageWindowCovers } from "../../src/planning/utilisation.ts";
+import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
+import {
+  containerCgroup,
+  nodeExporter,
+  openMetricsOf,
+  rootCgroup,
+  type Series,
+} from "../support/prometheus-series.ts";
+
+// An hour of series ending two minutes ago on a minute boundary. Queries are anchored with
+// `at`: on the boundary, where Prometheus 2 evaluates the window's first step as well, or off it.
+const end = Math.floor(Date.now() / 60_000) * 60 - 120;
+const start = end - 3600;
+const onStep = new Date(end * 1000);
+const offStep = new Date((end - 30) * 1000);
+const GiB = 2 ** 30;
+const replica = (n: number) => ({ prometheus_replica: `prometheus-kube-prometheus-stack-${n}` });
+
+const series: Series[] = [
+  // Every sample of the hour, written by two Prometheus replicas into one store.
+  ...rootCgroup(
+    { node: "full", ip: "10.0.0.11", cores: 0.5, bytes: 2 * GiB, extra: replica(0) },
+    start,
+  ),
+  ...rootCgroup(
+    { node: "full", ip: "10.0.0.11", cores: 0.5, bytes: 2 * GiB, extra: replica(1) },
+    start,
+  ),
+  // Scraped for the last 3 minutes only (Prometheus started, or the node joined, then).
+  ...rootCgroup(
+    { node: "late", ip: "10.0.0.12", cores: 0.25, bytes: GiB, present: (t) => t >= end - 180 },
+    start,
+  ),
+  // Scrapes failed for 7 minutes, from 8 minutes before the end until the last minute.
+  ...rootCgroup(
+    {
+      node: "gappy",
+      ip: "10.0.0.13",
+      cores: 0.25,
+      bytes: GiB,
+      present: (t) => t <= end - 480 || t >= end - 60,
+    },
+    start,
+  ),
+  // node-exporter alone (no root cgroup), scraped by two jobs and stored by two replicas.
+  ...nodeExporter(
+    {
+      node: "exported",
+      ip: "10.0.0.14",
+      cores: 1.5,
+      usedBytes: 4 * GiB,
+      scrapes: [{}, { job: "node-exporter-extra", service: "node-exporter-extra" }, replica(1)],
+    },
+    start,
+  ),
+  ...[0, 1].flatMap((n) =>
+    containerCgroup(
+      {
+        namespace: "default",
+        pod: "web-0",
+        container: "app",
+        node: "full",
+        ip: "10.0.0.11",
+        cores: 0.125,
+        bytes: 256 * 2 ** 20,
+        extra: replica(n),
+      },
+      start,
+    ),
+  ),
+];
+
+let prometheus: RunningPrometheus | undefined;
+
+beforeAll(async () => {
+  prometheus = await startPrometheus(openMetricsOf(series, start, end));
+}, 120_000);
+
+afterAll(async () => {
+  await prometheus?.stop();
+});
+
+function url(): string {
+  if (!prometheus) throw new Error("Prometheus did not start");
+  return prometheus.url;
+}
+
+function partial(result: PrometheusUsage, node: string) {
+  return result.warnings.filter(
+    (w) => w.code === "prometheus-window-partial" && w.subject === `node/${node}`,
+  );
+}
+
+async function instant(query: string, at: Date): Promise<string[]> {
+  const body = new URLSearchParams({ query, time: String(at.getTime() / 1000) });
+  const answer = (await (
+    await fetch(`${url()}/api/v1/query`, { method: "POST", body })
+  ).json()) as {
+    data: { result: { value: [number, string] }[] };
+  };
+  return answer.data.result.map((r) => r.value[1]);
+}
+
+describe("how much of the window Prometheus' points cover", () => {
+  it("counts a full window as the window, also when Prometheus 2 adds a point at its start", async () => {
+    // The premise: on a step boundary the 10 minute window has 11 points.
+    expect(
+      await instant(
+        'count_over_time(max by (node) (container_memory_working_set_bytes{node="full"})[600s:60s])',
+        onStep,
+      ),
+    ).toEqual(["11"]);
+
+    for (const at of [onStep, offStep]) {
+      const result = await readPrometheusUsage({ url: url(), at });
+      expect(result.nodes.get("full")).toMatchObject({ windowSeconds: 600, gapSeconds: 60 });
+      expect(result.nodes.get("exported")).toMatchObject({ windowSeconds: 600, gapSeconds: 60 });
+      expect(partial(result, "full")).toEqual([]);
+      expect(partial(result, "exported")).toEqual([]);
+      expect(result.containers.get("default/web-0/app")).toMatchObject({ windowSeconds: 600 });
+    }
+  });
+
+  it("says a node with 3 minutes of points covers 3 minutes of the 10, and warns naming it", async () => {
+    const result = await readPrometheusUsage({ url: url(), at: onStep });
+
+    // CPU points at -120, -60 and 0 s (a rate needs two samples); memory from -180 s.
+    expect(result.nodes.get("late")).toMatchObject({
+      memory: GiB,
+      windowSeconds: 180,
+      gapSeconds: 60,
+    });
+    const warnings = partial(result, "late");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain("node late over the 600 s window ending");
+    expect(warnings[0]!.message).toContain("its CPU points cover 180 s of it");
+    expect(warnings[0]!.message).toContain("its memory points cover 240 s of it");
+  });
+
+  it("bounds the longest gap between points by the points missing", async () => {
+    const result = await readPrometheusUsage({ url: url(), at: onStep });
+
+    // CPU has points up to 7 minutes before the end (a rate still holding two samples of
+    // -480 s and before), then none until the end: 5 of 11, the 6 missing one gap of 7 minutes.
+    expect(result.nodes.get("gappy")).toMatchObject({ windowSeconds: 600, gapSeconds: 420 });
+    const warnings = partial(result, "gappy");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain("6 missing, gaps up to 420 s");
+  });
+
+  it("says a 2 hour window over an hour of data covers the hour", async () => {
+    const result = await readPrometheusUsage({ url: url(), at: offStep, windowSeconds: 7200 });
+
+    expect(result.windowSeconds).toBe(7200);
+    // The first CPU point is a minute into the data (a rate needs two samples); from it to
+    // the window's last step, a minute before the end, 59 points of a minute each.
+    expect(result.nodes.get("full")).toMatchObject({ windowSeconds: 3540, gapSeconds: 60 });
+    expect(partial(result, "full")[0]?.message).toContain("its CPU points cover 3540 s of it");
+  });
+
+  it("makes a usage evidence of a level over 10 minutes only where its points cover them", async () => {
+    const covers = (usage: Usage | undefined, windowMs: number) =>
+      usageWindowCovers(
+        (usage?.windowSeconds ?? 0) * 1000,
+        usage?.gapSeconds === undefined ? undefined : usage.gapSeconds * 1000,
+        windowMs,
+      );
+    const tenMinutes = await readPrometheusUsage({ url: url(), at: onStep });
+    expect(covers(tenMinutes.nodes.get("full"), 600_000)).toBe(true);
+    expect(covers(tenMinutes.nodes.get("late"), 600_000)).toBe(false);
+    // Every step has a point but the gap: 7 minutes without one is not 10 minutes held.
+    expect(covers(tenMinutes.nodes.get("gappy"), 600_000)).toBe(false);
+    // 3 minutes of points do hold a level over 2 minutes.
+    expect(covers(tenMinutes.nodes.get("late"), 120_000)).toBe(true);
+
+    const twoHours = await readPrometheusUsage({ url: url(), at: offStep, windowSeconds: 7200 });
+    expect(covers(twoHours.nodes.get("full"), 600_000)).toBe(true);
+    expect(covers(twoHours.nodes.get("full"), 7200_000)).toBe(false);
+  });
+
+  it("counts a node-exporter scraped by two jobs and stored by two replicas once", async () => {
+    const result = await readPrometheusUsage({ url: url(), at: offStep });
+
+    expect(result.nodes.get("exported")).toMatchObject({
+      cpu: 1500,
+      memory: 4 * GiB,
+      peak: { cpu: 1500, memory: 4 * GiB },
+    });
+    expect(result.nodes.get("full")).toMatchObject({ cpu: 500, memory: 2 * GiB });
+    expect(result.containers.get("default/web-0/app")).toMatchObject({
+      cpu: 125,
+      memory: 256 * 2 ** 20,
+    });
+    expect(result.warnings.filter((w) => w.code === "prometheus-series-repeated")).toEqual([]);
+  });
+});

@@ -1,0 +1,206 @@
+/**
+ * Hand-made usage series for `promtool tsdb create-blocks-from openmetrics`, in the label
+ * layout kube-prometheus-stack stores (kubelet cAdvisor root cgroup, node-exporter joined to
+ * its node through kube-state-metrics' `kube_pod_info`), with samples left out where a test
+ * wants a gap. CPU runs at a constant rate, so every rate Prometheus computes is exact.
+ */
+
+/** Seconds between samples, as a 15 s scrape interval. */
+export const scrapeSeconds = 15;
+
+type Labels = Record<string, string>;
+
+/** Sample times (Unix seconds) at which a series has a sample. */
+export type Presence = (t: number) => boolean;
+
+const always: Presence = () => true;
+
+export interface Series {
+  name: string;
+  kind: "counter" | "gauge" | "info";
+  labels: Labels;
+  /** The value at t, or undefined for no sample. */
+  value: (t: number) => number | undefined;
+}
+
+/** A CPU-seconds counter growing by `cores` per second from a large value at `start`. */
+function cpuCounter(cores: number, start: number): (t: number) => number {
+  return (t) => 1_000_000 + cores * (t - start);
+}
+
+export interface RootCgroup {
+  node: string;
+  ip: string;
+  cores: number;
+  bytes: number;
+  present?: Presence;
+  /** Extra labels, e.g. another Prometheus replica's `prometheus_replica`. */
+  extra?: Labels;
+}
+
+/** The kubelet's cAdvisor root cgroup (`id="/"`) of one node. */
+export function rootCgroup(spec: RootCgroup, start: number): Series[] {
+  const labels: Labels = {
+    endpoint: "https-metrics",
+    id: "/",
+    instance: `${spec.ip}:10250`,
+    job: "kubelet",
+    metrics_path: "/metrics/cadvisor",
+    node: spec.node,
+    service: "kube-prometheus-stack-kubelet",
+    ...spec.extra,
+  };
+  const present = spec.present ?? always;
+  const cpu = cpuCounter(spec.cores, start);
+  return [
+    {
+      name: "container_cpu_usage_seconds_total",
+      kind: "counter",
+      labels,
+      value: (t) => (present(t) ? cpu(t) : undefined),
+    },
+    {
+      name: "container_memory_working_set_bytes",
+      kind: "gauge",
+      labels,
+      value: (t) => (present(t) ? spec.bytes : undefined),
+    },
+  ];
+}
+
+export interface Container {
+  namespace: string;
+  pod: string;
+  container: string;
+  node: string;
+  ip: string;
+  cores: number;
+  bytes: number;
+  extra?: Labels;
+}
+
+/** One container's cgroup as the kubelet's cAdvisor reports it. */
+export function containerCgroup(spec: Container, start: number): Series[] {
+  const labels: Labels = {
+    container: spec.container,
+    endpoint: "https-metrics",
+    id: `/kubepods.slice/kubepods-pod-${spec.pod}/cri-containerd-${spec.container}.scope`,
+    instance: `${spec.ip}:10250`,
+    job: "kubelet",
+    metrics_path: "/metrics/cadvisor",
+    namespace: spec.namespace,
+    node: spec.node,
+    pod: spec.pod,
+    ...spec.extra,
+  };
+  const cpu = cpuCounter(spec.cores, start);
+  return [
+    { name: "container_cpu_usage_seconds_total", kind: "counter", labels, value: cpu },
+    { name: "container_memory_working_set_bytes", kind: "gauge", labels, value: () => spec.bytes },
+  ];
+}
+
+export interface Exporter {
+  node: string;
+  ip: string;
+  /** Busy cores over the machine's 4 CPUs, split evenly between user and system. */
+  cores: number;
+  usedBytes: number;
+  /** One set of series per scrape: extra labels for each (another job, another replica). */
+  scrapes: Labels[];
+}
+
+/**
+ * node-exporter with prometheus-operator's labels, once per scrape, and kube-state-metrics'
+ * `kube_pod_info` for its pod, once per scrape as well.
+ */
+export function nodeExporter(spec: Exporter, start: number): Series[] {
+  const pod = `prometheus-node-exporter-${spec.node}`;
+  const series: Series[] = [];
+  const total = 16 * 2 ** 30;
+  for (const extra of spec.scrapes) {
+    const labels: Labels = {
+      container: "node-exporter",
+      endpoint: "http-metrics",
+      instance: `${spec.ip}:9100`,
+      job: "node-exporter",
+      namespace: "monitoring",
+      pod,
+      service: "kube-prometheus-stack-prometheus-node-exporter",
+      ...extra,
+    };
+    for (let cpu = 0; cpu < 4; cpu++) {
+      const modes: Record<string, number> = {
+        user: spec.cores / 8,
+        system: spec.cores / 8,
+        idle: 1 - spec.cores / 4,
+      };
+      for (const [mode, cores] of Object.entries(modes)) {
+        series.push({
+          name: "node_cpu_seconds_total",
+          kind: "counter",
+          labels: { ...labels, cpu: String(cpu), mode },
+          value: cpuCounter(cores, start),
+        });
+      }
+    }
+    series.push(
+      { name: "node_memory_MemTotal_bytes", kind: "gauge", labels, value: () => total },
+      {
+        name: "node_memory_MemAvailable_bytes",
+        kind: "gauge",
+        labels,
+        value: () => total - spec.usedBytes,
+      },
+      {
+        name: "kube_pod_info",
+        kind: "info",
+        labels: {
+          container: "kube-state-metrics",
+          instance: "10.244.0.20:8080",
+          job: "kube-state-metrics",
+          namespace: "monitoring",
+          pod,
+          node: spec.node,
+          created_by_kind: "DaemonSet",
+          host_network: "true",
+          ...(extra.prometheus_replica ? { prometheus_replica: extra.prometheus_replica } : {}),
+        },
+        value: () => 1,
+      },
+    );
+  }
+  return series;
+}
+
+/** The series as OpenMetrics, one family per metric name, samples from start to end. */
+export function openMetricsOf(series: Series[], start: number, end: number): string {
+  const families = new Map<string, Series[]>();
+  for (const one of series) families.set(one.name, [...(families.get(one.name) ?? []), one]);
+  const lines: string[] = [];
+  const written = new Set<string>();
+  for (const [name, members] of families) {
+    const kind = members[0]!.kind;
+    const family =
+      kind === "counter"
+        ? name.replace(/_total$/, "")
+        : kind === "info"
+          ? name.replace(/_info$/, "")
+          : name;
+    lines.push(`# TYPE ${family} ${kind}`);
+    for (const one of members) {
+      const labels = Object.entries(one.labels)
+        .map(([key, value]) => `${key}="${value}"`)
+        .join(",");
+      // The same series twice (kube_pod_info of one pod per scrape job) is written once.
+      if (written.has(`${name}{${labels}}`)) continue;
+      written.add(`${name}{${labels}}`);
+      for (let t = start; t <= end; t += scrapeSeconds) {
+        const value = one.value(t);
+        if (value !== undefined) lines.push(`${name}{${labels}} ${value} ${t}`);
+      }
+    }
+  }
+  lines.push("# EOF", "");
+  return lines.join("\n");
+}
