@@ -202,7 +202,11 @@ function proposalJson(proposal: Proposal): unknown {
 function planText(result: PlanResult): string {
   const sections = [
     ...result.proposals.map(proposalText),
-    ...result.notes.map((note) => `${note.subject ? `${note.subject}: ` : ""}${note.message}\n`),
+    // A pool's note starts with the pool's name already.
+    ...result.notes.map(
+      (note) =>
+        `${note.subject && note.pool === undefined ? `${note.subject}: ` : ""}${note.message}\n`,
+    ),
   ];
   if (result.proposals.length === 0) sections.push("No changes proposed.\n");
   return sections.join("\n");

@@ -1,22 +1,32 @@
 import type { DrainBlocker } from "./blockers.ts";
-import { formatCpu, formatDuration, formatMemory, formatPercent } from "./format.ts";
+import { maxBound } from "./bounds.ts";
+import {
+  formatCompared,
+  formatCpu,
+  formatDuration,
+  formatMemory,
+  formatPercent,
+} from "./format.ts";
 import type {
   BoundsReport,
   BulkRemovalReport,
   BulkStop,
   Hold,
   NodeDecision,
+  RequestsCheck,
   ScaleDownCondition,
   Trigger,
 } from "./node-decision.ts";
 import type { NodeShape } from "./node-shape.ts";
 import type { NeverFitPod, PendingPod, UnplacedCause } from "./packing.ts";
+import { scaleDownConsidered } from "./scale-down-refusal.ts";
 import type { ResourceUtilisation, SustainedCheck } from "./utilisation.ts";
 
 /**
  * The decision as text lines: a headline, then indented lines for the pull request, nodes,
- * bounds, new node shape, utilisation, triggers, pending pods, holds, scale-down conditions and
- * blockers. The PR body, the CLI and the logs all render these same lines.
+ * bounds, new node shape, utilisation, triggers, what refused a wanted scale-down, pending pods,
+ * holds, scale-up checks, scale-down conditions and blockers. The PR body, the CLI and the logs
+ * all render these same lines.
  */
 export function explainNodeDecision(decision: NodeDecision): string[] {
   const lines = [headline(decision)];
@@ -28,21 +38,38 @@ export function explainNodeDecision(decision: NodeDecision): string[] {
   if (decision.nodes.shape) add(shapeLine(decision.nodes.shape));
   add(utilisationLine(decision.utilisation.cpu, decision.utilisation.memory));
   for (const trigger of decision.triggers) add(`trigger: ${triggerText(trigger)}`);
+  const refusedBy = decision.scaleDown.refusedBy ?? [];
+  if (refusedBy.length > 0) add(`not removed: ${refusedBy.map(refusalText).join("; ")}`);
   for (const line of pendingLines(decision)) add(line);
   for (const hold of decision.holds) add(`hold: ${holdText(hold)}`);
   for (const check of decision.utilisation.checks.filter((c) => c.direction === "above"))
     add(`scale-up check: ${checkText(check)}`);
-  // While nodes are added, why none could be removed is beside the point.
-  if (decision.action !== "scale-up")
-    for (const condition of decision.scaleDown.conditions)
-      add(`scale-down: ${conditionText(condition)}`);
-  if (decision.action !== "scale-up" && decision.scaleDown.bulk)
-    add(`scale-down: ${bulkText(decision.scaleDown.bulk)}`);
+  for (const check of decision.utilisation.requestsChecks ?? [])
+    add(`scale-up check: ${requestsCheckText(check)}`);
+  // While more nodes are wanted, why none could be removed is beside the point.
+  if (scaleDownConsidered(decision)) for (const line of scaleDownLines(decision)) add(line);
   for (const entry of decision.blockers)
     if (entry.blockers.length > 0)
       add(`blockers on ${entry.node}: ${entry.blockers.map(blockerText).join("; ")}`);
   return lines;
 }
+
+function scaleDownLines(decision: NodeDecision): string[] {
+  const lines: string[] = [];
+  const aboveMax = decision.triggers.find((trigger) => trigger.kind === "above-max");
+  if (aboveMax?.kind === "above-max")
+    lines.push(
+      `scale-down: above the ${aboveMax.bound === "host-cap" ? "host cap" : "max"} ${FORCED_REMOVAL}`,
+    );
+  for (const condition of decision.scaleDown.conditions)
+    lines.push(`scale-down: ${conditionText(condition, decision.action)}`);
+  if (decision.scaleDown.bulk) lines.push(`scale-down: ${bulkText(decision.scaleDown.bulk)}`);
+  return lines;
+}
+
+/** Said of a removal above the max or the host cap, which usage neither asks for nor stops. */
+const FORCED_REMOVAL =
+  "the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere (usage and requests only let more than one empty node go at once)";
 
 function headline(decision: NodeDecision): string {
   const where = `${decision.target.file} ${decision.target.path}`;
@@ -83,9 +110,7 @@ function boundsLine(bounds: BoundsReport): string {
   let text = `bounds: min ${bounds.min}, max ${bounds.max}`;
   if (bounds.hostCap !== undefined) {
     const parts = bounds.hostCapParts.map((part) =>
-      part.kind === "max-nodes"
-        ? `maxNodes ${part.nodes}`
-        : `${part.kind} ${amount(part.kind, part.host ?? 0)} - ${amount(part.kind, part.reserved ?? 0)} reserved = ${part.nodes} × ${amount(part.kind, part.perNode ?? 0)}`,
+      part.kind === "max-nodes" ? `maxNodes ${part.nodes}` : hostCapPartText(part),
     );
     text += `, host cap ${bounds.hostCap} (${parts.join("; ")})`;
   }
@@ -96,9 +121,17 @@ function boundsLine(bounds: BoundsReport): string {
   return text;
 }
 
+/** `memory ⌊(64 GiB − 8 GiB reserved) / 16 GiB⌋ = 3`: nodes of that size the host holds. */
+function hostCapPartText(part: BoundsReport["hostCapParts"][number]): string {
+  const kind = part.kind === "memory" ? "memory" : "cpu";
+  const host = amount(kind, part.host ?? 0);
+  const free = part.reserved ? `(${host} − ${amount(kind, part.reserved)} reserved)` : host;
+  return `${kind} ⌊${free} / ${amount(kind, part.perNode ?? 0)}⌋ = ${part.nodes}`;
+}
+
 function shapeLine(shape: NodeShape): string {
   const a = shape.allocatable;
-  let text = `new node: ${formatCpu(a.cpu ?? 0)} cpu, ${formatMemory(a.memory ?? 0)} memory, ${a.pods} pods`;
+  let text = `new node: ${formatCpu(a.cpu ?? 0)} cpu, ${formatMemory(a.memory ?? 0)} memory, ${a.pods === undefined ? "pods unknown" : count(a.pods, "pod")}`;
   for (const [name, amount] of Object.entries(a.extended ?? {}))
     if (amount > 0) text += `, ${amount} ${name}`;
   if (shape.learnedFrom)
@@ -106,7 +139,7 @@ function shapeLine(shape: NodeShape): string {
   else text += ` (${shape.source})`;
   const ds = shape.daemonSetOverhead;
   if (ds.pods > 0)
-    text += `; DaemonSets take ${formatCpu(ds.cpu)} cpu, ${formatMemory(ds.memory)}, ${ds.pods} pods`;
+    text += `; DaemonSets take ${formatCpu(ds.cpu)} cpu, ${formatMemory(ds.memory)}, ${count(ds.pods, "pod")}`;
   return text;
 }
 
@@ -126,16 +159,17 @@ function resourceText(u: ResourceUtilisation): string {
   return `${text}, requests ${requests}`;
 }
 
-function triggerText(trigger: Trigger): string {
+/** A trigger as the explanation words it. */
+export function triggerText(trigger: Trigger): string {
   switch (trigger.kind) {
     case "below-min":
       return `${trigger.current} nodes is below the min of ${trigger.min}${trigger.schedule ? ` set by schedule ${trigger.schedule}` : ""}`;
     case "pending-pods":
       return `${trigger.pods} pending pod(s) need ${trigger.newNodes} new node(s)`;
     case "utilisation":
-      return `${trigger.resource} ${formatPercent(trigger.percent)} ≥ ${trigger.threshold} % for ${formatDuration(trigger.windowMs)} (${trigger.basis}): ${trigger.newNodes} new node(s)`;
+      return `${trigger.resource} ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} % for ${formatDuration(trigger.windowMs)} (${trigger.basis}): ${trigger.newNodes} new node(s)`;
     case "requests":
-      return `${trigger.resource} requests ${formatPercent(trigger.percent)} ≥ ${trigger.threshold} %: ${trigger.newNodes} new node(s)`;
+      return `${trigger.resource} requests ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} %: ${trigger.newNodes} new node(s)`;
     case "above-max":
       return `${trigger.current} nodes is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
     case "underutilised":
@@ -159,11 +193,25 @@ function pendingLines(decision: NodeDecision): string[] {
     lines.push(
       `expendable: ${podText(pod)}: priority ${pod.priority} is below the pool's expendablePriority of ${pod.below}, so it waits for room and adds no node`,
     );
-  if (pending.overMax.length > 0)
+  if (pending.overMax.length > 0) {
+    const bound = boundReached(decision);
     lines.push(
-      `beyond max: ${pending.neededNewNodes} new node(s) needed, ${pending.newNodes} allowed; left pending: ${pending.overMax.map((pod) => pod.pod).join(", ")}`,
+      `beyond ${bound.name}: ${pending.neededNewNodes} new node(s) needed, ${pending.newNodes} allowed (the ${bound.name} is ${bound.value}); left pending: ${pending.overMax.map((pod) => pod.pod).join(", ")}`,
     );
+  }
   return lines;
+}
+
+/**
+ * The bound that stops the count, `max` or `host cap`, and its value: the at-max hold's when
+ * there is one, else whichever of the two is lower.
+ */
+export function boundReached(decision: NodeDecision): { name: "max" | "host cap"; value: number } {
+  const hold = decision.holds.find((h) => h.kind === "at-max");
+  const bound = hold?.kind === "at-max" ? hold.bound : maxBound(decision.bounds);
+  return bound === "host-cap"
+    ? { name: "host cap", value: decision.bounds.hostCap ?? decision.bounds.effectiveMax }
+    : { name: "max", value: decision.bounds.max };
 }
 
 function podText(pod: PendingPod): string {
@@ -205,12 +253,13 @@ function onKey(pod: NeverFitPod): string {
   return pod.topologyKey ? ` on ${pod.topologyKey}` : "";
 }
 
-function holdText(hold: Hold): string {
+/** A hold as the explanation words it. */
+export function holdText(hold: Hold): string {
   switch (hold.kind) {
     case "snapshot-incomplete":
-      return `the cluster snapshot is incomplete (${hold.warnings.join("; ") || "no detail"}); no action`;
+      return `the cluster snapshot is incomplete (${hold.warnings.join("; ") || "no list read failed; see the snapshot's warnings"}); no action`;
     case "too-many-unready":
-      return `${hold.unready.length} of ${hold.total} nodes not Ready (${formatPercent(hold.percent)} > ${hold.limit} %): ${hold.unready.join(", ")}; no action`;
+      return `${hold.unready.length} of ${hold.total} nodes not Ready (${formatCompared(hold.percent, hold.limit, ">")} > ${hold.limit} %): ${hold.unready.join(", ")}; no action`;
     case "pools-overlap":
       return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} also in pool ${hold.pools.join(", ")}: make the pools' selectors exclusive, each node in one pool; no action`;
     case "usage-unknown":
@@ -247,7 +296,10 @@ function provisioningText(state: "joining" | "leaving", expected: number, presen
 function checkText(check: SustainedCheck): string {
   const relation = check.direction === "above" ? "≥" : "<";
   const goal = `${check.resource} ${relation} ${check.threshold} % for ${formatDuration(check.windowMs)}`;
-  const value = check.percent === undefined ? "" : `, ${formatPercent(check.percent)}`;
+  const value =
+    check.percent === undefined
+      ? ""
+      : `, ${formatCompared(check.percent, check.threshold, relation)}`;
   switch (check.outcome) {
     case "met":
       return `${goal}: met (${check.basis}${value})`;
@@ -260,25 +312,60 @@ function checkText(check: SustainedCheck): string {
   }
 }
 
-function conditionText(condition: ScaleDownCondition): string {
+function requestsCheckText(check: RequestsCheck): string {
+  const value =
+    check.percent === undefined ? "unknown" : formatCompared(check.percent, check.threshold, "≥");
+  return `${check.resource} requests ${value} ≥ ${check.threshold} %: ${check.met ? "met" : "not met"}`;
+}
+
+/**
+ * A scale-down condition as the explanation words it; the node to remove is named as the one
+ * the decrease removes only when the decision makes one.
+ */
+export function conditionText(
+  condition: ScaleDownCondition,
+  action: NodeDecision["action"] = "scale-down",
+): string {
   const mark = condition.met ? "met" : "not met";
   switch (condition.kind) {
     case "utilisation":
       return checkText(condition.check);
     case "requests":
-      return `${condition.resource} requests ${condition.percent === undefined ? "unknown" : formatPercent(condition.percent)} < ${condition.threshold} %${condition.basis === "history" ? " (the highest over the unneeded time)" : ""}: ${mark}`;
+      return `${condition.resource} requests ${condition.percent === undefined ? "unknown" : formatCompared(condition.percent, condition.threshold, "<")} < ${condition.threshold} %${condition.basis === "history" ? " (the highest over the unneeded time)" : ""}: ${mark}`;
     case "above-min":
       return `count ${condition.current ?? "unknown"} above the min of ${condition.min}: ${mark}`;
     case "candidate":
-      return condition.node
+      if (!condition.node) return `no node to remove: ${condition.problem}`;
+      return action === "scale-down"
         ? `the decrease removes ${condition.node}`
-        : `no node to remove: ${condition.problem}`;
+        : `a decrease would remove ${condition.node}`;
     case "no-blockers":
       return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : `${condition.blockers.length} blocker(s)`}: ${mark}`;
     case "pods-fit":
       return `${condition.pods} pod(s) of ${condition.node} fit on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
     case "projection":
-      return `${condition.resource} after removal ${condition.projected === undefined ? "unknown" : formatPercent(condition.projected)} < ${condition.limit} %: ${mark}`;
+      return `${condition.resource} after removal ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")} < ${condition.limit} %: ${mark}`;
+  }
+}
+
+/** An unmet condition as the reason a wanted scale-down was refused. */
+export function refusalText(condition: ScaleDownCondition): string {
+  switch (condition.kind) {
+    case "utilisation":
+    case "requests":
+      return conditionText(condition);
+    case "above-min":
+      return condition.current === undefined
+        ? `the count is unknown (min ${condition.min})`
+        : `count ${condition.current} is not above the min of ${condition.min}`;
+    case "candidate":
+      return `no node to remove: ${condition.problem}`;
+    case "no-blockers":
+      return `${condition.node} has ${condition.blockers.length} blocker(s)`;
+    case "pods-fit":
+      return `not every pod of ${condition.node} fits on the other nodes (${unplacedText(condition.causes)})`;
+    case "projection":
+      return `${condition.resource} after removal would be ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")}, not below ${condition.limit} %`;
   }
 }
 
@@ -305,9 +392,9 @@ function bulkStopText(stop: BulkStop): string {
     case "not-empty":
       return `not ${stop.node} too: it runs ${stop.pods} pod(s), and a node with pods goes alone`;
     case "needed":
-      return `not ${stop.node} too: without the nodes before it, ${stop.resource} would be at ${stop.projected === undefined ? "an unknown level" : formatPercent(stop.projected)}, not below the scale-down threshold of ${stop.threshold} %`;
+      return `not ${stop.node} too: without the nodes before it, ${stop.resource} would be at ${stop.projected === undefined ? "an unknown level" : formatCompared(stop.projected, stop.threshold, "<")}, not below the scale-down threshold of ${stop.threshold} %`;
     case "projection":
-      return `not ${stop.node} too: ${stop.resource} after removal ${stop.projected === undefined ? "unknown" : formatPercent(stop.projected)}, not below ${stop.limit} %`;
+      return `not ${stop.node} too: ${stop.resource} after removal ${stop.projected === undefined ? "unknown" : formatCompared(stop.projected, stop.limit, "<")}, not below ${stop.limit} %`;
     case "pods-fit":
       return `not ${stop.node} too: ${unplacedText(stop.causes).replace(/^no room for/, "no room would be left for")}`;
   }
@@ -349,7 +436,7 @@ function blockerText(blocker: DrainBlocker): string {
     case "scale-down-disabled":
       return `the node is annotated ${blocker.annotation}: "true"`;
     case "pdb":
-      return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb?.disruptionsAllowed} disruption(s), ${blocker.pdb?.podsOnNode} of its pods are here`;
+      return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb?.disruptionsAllowed} disruption(s), ${blocker.pdb?.podsOnNode} of its pods ${blocker.pdb?.podsOnNode === 1 ? "is" : "are"} here`;
     case "pdbs-overlap":
       return `${blocker.pod}: PDBs ${blocker.pdbs?.join(" and ")} both select it, and the eviction API refuses a pod with more than one`;
     case "local-storage":
@@ -363,6 +450,11 @@ function blockerText(blocker: DrainBlocker): string {
   }
 }
 
-function amount(kind: "cpu" | "memory" | "max-nodes", value: number): string {
+function amount(kind: "cpu" | "memory", value: number): string {
   return kind === "memory" ? formatMemory(value) : formatCpu(value);
+}
+
+/** `1 pod`, `3 pods`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

@@ -19,7 +19,45 @@ export function formatMemory(bytes: number): string {
 /** Whole percents, with one decimal below 10 so small values do not read as zero. */
 export function formatPercent(percent: number): string {
   if (percent === 0) return "0 %";
-  return `${percent.toFixed(percent < 10 ? 1 : 0)} %`;
+  return `${percent.toFixed(decimals(percent))} %`;
+}
+
+/**
+ * A percent compared with a threshold, with as many decimals as it takes for the printed value
+ * to stand on the same side of the threshold as the value itself: 49.7 against 50 reads
+ * `49.7 %`, not `50 %` (which would not be below 50). A value equal to the threshold prints as
+ * it; one that no six decimals tell apart from it is rounded toward its own side.
+ */
+export function formatCompared(
+  percent: number,
+  threshold: number,
+  relation: "≥" | "<" | ">",
+): string {
+  const holds = (value: number) =>
+    relation === "≥"
+      ? value >= threshold
+      : relation === ">"
+        ? value > threshold
+        : value < threshold;
+  const fits = (value: number) =>
+    holds(value) === holds(percent) && (value !== threshold || percent === threshold);
+  const plain = formatPercent(percent);
+  if (fits(Number.parseFloat(plain))) return plain;
+  for (let digits = decimals(percent) + 1; digits <= 6; digits += 1) {
+    const text = percent.toFixed(digits);
+    if (fits(Number(text))) return `${trimZeros(text)} %`;
+  }
+  const scale = 10 ** 6;
+  const toward = holds(percent) === (relation === "<") ? Math.floor : Math.ceil;
+  return `${trimZeros(String(toward(percent * scale) / scale))} %`;
+}
+
+function decimals(percent: number): number {
+  return percent !== 0 && percent < 10 ? 1 : 0;
+}
+
+function trimZeros(text: string): string {
+  return text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
 }
 
 /** Milliseconds as `1h30m`, `10m`, `45s`, `0s`. */

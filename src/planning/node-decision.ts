@@ -121,6 +121,18 @@ export interface UtilisationReport {
   cpu: ResourceUtilisation;
   memory: ResourceUtilisation;
   checks: SustainedCheck[];
+  /** The scale-up checks of cpu and memory requests; present when `scaleUp.requests` is set. */
+  requestsChecks?: RequestsCheck[];
+}
+
+/** Requests against `scaleUp.requests`, as they are now (requests need no window). */
+export interface RequestsCheck {
+  resource: Resource;
+  threshold: number;
+  /** The pool's requests as a percent of its allocatable; absent when unknown. */
+  percent?: number;
+  /** At or above the threshold: the check adds nodes. Unknown requests are not met. */
+  met: boolean;
 }
 
 export interface NodeBlockers {
@@ -166,6 +178,13 @@ export interface ScaleDownReport {
   conditions: ScaleDownCondition[];
   /** How many nodes the decrease takes at once; present when the conditions allow one. */
   bulk?: BulkRemovalReport;
+  /**
+   * The conditions that refused a scale-down that was wanted (usage and requests below their
+   * thresholds, or the count above its max), each as in `conditions`; absent when none was
+   * wanted, one is made, or only holds stopped it. Above the max only the node to remove, its
+   * blockers and where its pods go can refuse it.
+   */
+  refusedBy?: ScaleDownCondition[];
 }
 
 /**

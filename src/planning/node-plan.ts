@@ -17,6 +17,7 @@ import { clusterBins, type PoolContext } from "./pool-context.ts";
 import { poolMembers } from "./pool-members.ts";
 import { safetyHolds } from "./safety.ts";
 import { evaluateScaleDown, type ScaleDownEvaluation } from "./scale-down.ts";
+import { scaleDownRefusal } from "./scale-down-refusal.ts";
 import { evaluateScaleUp, type ScaleUpEvaluation } from "./scale-up.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { poolHistory, poolRequestsHistory } from "./usage-history.ts";
@@ -141,7 +142,11 @@ function planPool(
       cordoned: context.members.filter((node) => node.unschedulable).map((node) => node.name),
       ...(context.shape ? { shape: context.shape } : {}),
     },
-    utilisation: { ...context.utilisation, checks: [...up.checks, ...down.checks] },
+    utilisation: {
+      ...context.utilisation,
+      checks: [...up.checks, ...down.checks],
+      ...(pool.scaleUp.requests === undefined ? {} : { requestsChecks: up.requestsChecks }),
+    },
     pending: withoutInternals(up.pending),
     scaleDown: down.report,
     blockers: context.members.map((node) => ({
@@ -155,6 +160,8 @@ function planPool(
     decision.removes = outcome.removing[0];
     decision.removing = outcome.removing;
   }
+  const refusedBy = scaleDownRefusal(decision);
+  if (refusedBy) decision.scaleDown.refusedBy = refusedBy;
   return decision;
 }
 
@@ -228,7 +235,11 @@ function decide(
     wanted.action === "scale-down" && (hysteresis.scaleDown.length > 0 || up.waiting !== undefined);
   if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
   if (wanted.action === "scale-down") wanted = beforeSchedule(context, current, wanted, holds);
-  return { ...wanted, triggers, holds };
+  // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending
+  // pods, the min, the max) did not rest on it, and the utilisation report names the nodes.
+  const kept =
+    wanted.action === "none" ? holds : holds.filter((hold) => hold.kind !== "usage-unknown");
+  return { ...wanted, triggers, holds: kept };
 }
 
 /**

@@ -10,13 +10,7 @@ import type { NodeInfo, Snapshot } from "./snapshot.ts";
  */
 export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
   const holds: Hold[] = [];
-  if (!snapshot.complete)
-    holds.push({
-      kind: "snapshot-incomplete",
-      warnings: snapshot.warnings.map((warning) =>
-        warning.subject ? `${warning.subject}: ${warning.message}` : warning.message,
-      ),
-    });
+  if (!snapshot.complete) holds.push({ kind: "snapshot-incomplete", warnings: gaps(snapshot) });
   // Nodes still joining after the last change are awaited (the provisioning hold says so), not
   // unready: a pool going from 2 to 4 is not half broken while its new VMs boot.
   const counted = context.members.filter((node) => !isJoining(node, context));
@@ -37,6 +31,23 @@ export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
     holds.push({ kind: "target-unknown", ...(problem ? { problem } : {}) });
   }
   return holds;
+}
+
+/** Codes of the warnings that make a read incomplete: a list that failed or stopped part way. */
+const INCOMPLETE_CODES = new Set(["list-failed", "list-partial"]);
+
+/**
+ * The warnings that made the snapshot incomplete, each once with what it concerns; a missing
+ * metric or an API the cluster does not serve leaves the read complete and is not among them.
+ */
+function gaps(snapshot: Snapshot): string[] {
+  return snapshot.warnings
+    .filter((warning) => INCOMPLETE_CODES.has(warning.code))
+    .map(({ subject, message }) =>
+      subject === undefined || message.startsWith(`${subject}:`)
+        ? message
+        : `${subject}: ${message}`,
+    );
 }
 
 /**

@@ -2,7 +2,7 @@ import { isExpendable } from "./blockers.ts";
 import { raisingSchedule } from "./bounds.ts";
 import { podKey } from "./cluster-index.ts";
 import { joiningNodes } from "./hysteresis.ts";
-import type { Resource, Trigger } from "./node-decision.ts";
+import type { RequestsCheck, Resource, Trigger } from "./node-decision.ts";
 import { newNodeRoom } from "./node-shape.ts";
 import { disabledPendingReport, type PackResult, packPendingPods, pendingPod } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
@@ -15,6 +15,8 @@ const RESOURCES: readonly Resource[] = ["cpu", "memory"];
 export interface ScaleUpEvaluation {
   triggers: Trigger[];
   checks: SustainedCheck[];
+  /** Requests against `scaleUp.requests`, met or not; empty when it is not set. */
+  requestsChecks: RequestsCheck[];
   /** Nodes wanted on top of the current count, before clamping to the bounds. */
   newNodes: number;
   pending: PackResult;
@@ -64,9 +66,11 @@ export function evaluateScaleUp(
   const waiting = pendingWait(context, pendingPods, pending);
   const beyondCount = Math.max(0, pending.neededNewNodes - awaited);
   if (beyondCount > 0 && !waiting) {
+    // Pods the nodes on their way take are not counted: only those beyond the count are.
+    const beyondAwaited = pending.onNew.filter((pod) => newNodeNumber(pod.node) > awaited);
     triggers.push({
       kind: "pending-pods",
-      pods: pending.onNew.length + pending.overMax.length,
+      pods: beyondAwaited.length + pending.overMax.length,
       newNodes: beyondCount,
     });
     newNodes = Math.max(newNodes, beyondCount);
@@ -96,11 +100,19 @@ export function evaluateScaleUp(
     });
     newNodes = Math.max(newNodes, nodes);
   }
+  const requestsChecks: RequestsCheck[] = [];
   const requestsThreshold = pool.scaleUp.requests;
   if (requestsThreshold !== undefined) {
     for (const resource of RESOURCES) {
       const percent = context.utilisation[resource].requestsPercent;
-      if (percent === undefined || percent < requestsThreshold) continue;
+      const met = percent !== undefined && percent >= requestsThreshold;
+      requestsChecks.push({
+        resource,
+        threshold: requestsThreshold,
+        ...(percent === undefined ? {} : { percent }),
+        met,
+      });
+      if (percent === undefined || !met) continue;
       const nodes = nodesToBringBelow(context, resource, percent, requestsThreshold);
       triggers.push({
         kind: "requests",
@@ -112,7 +124,7 @@ export function evaluateScaleUp(
       newNodes = Math.max(newNodes, nodes);
     }
   }
-  const evaluation: ScaleUpEvaluation = { triggers, checks, newNodes, pending };
+  const evaluation: ScaleUpEvaluation = { triggers, checks, requestsChecks, newNodes, pending };
   if (waiting) evaluation.waiting = waiting;
   return evaluation;
 }
@@ -184,6 +196,12 @@ function nodesToBringBelow(
   const load = (percent / 100) * allocatable;
   const needed = (load * 100) / threshold - allocatable;
   return Math.max(1, Math.floor(needed / perNode) + 1);
+}
+
+/** `3` for `new-3`, the third node the packing opens; 0 for an existing node's name. */
+function newNodeNumber(node: string): number {
+  const match = /^new-(\d+)$/.exec(node);
+  return match ? Number(match[1]) : 0;
 }
 
 /** The pool's nodes that are not on their way: Ready, or there before the change and not Ready. */

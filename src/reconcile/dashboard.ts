@@ -135,7 +135,9 @@ function action(decision: NodeDecision): string {
 function decisionsSection(decisions: readonly NodeDecision[]): string {
   const items = decisions.flatMap((decision) =>
     explainNodeDecision(decision)
-      .filter((line) => /^\s+(hold|never fits|beyond max|trigger): /.test(line))
+      .filter((line) =>
+        /^\s+(hold|never fits|beyond max|beyond host cap|not removed|trigger): /.test(line),
+      )
       .map((line) => `${code(decision.pool)} ${stable(line.trim())}`),
   );
   return items.length === 0 ? "" : `## Why\n\n${bullets(items)}`;

@@ -1,4 +1,12 @@
+import {
+  boundReached,
+  conditionText,
+  holdText,
+  refusalText,
+  triggerText,
+} from "../planning/explain-node-decision.ts";
 import { formatCpu, formatMemory, formatPercent } from "../planning/format.ts";
+import type { Hold, NodeDecision, Trigger } from "../planning/node-decision.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
 import type { NodeProposal } from "../planning/proposal.ts";
 import type { ResourceUtilisation } from "../planning/utilisation.ts";
@@ -25,10 +33,10 @@ export interface NodeBodyContext {
 export function nodePullRequestBody(proposal: NodeProposal, context: NodeBodyContext = {}): string {
   const lines = explanationOf(proposal);
   return sections(
-    summary(proposal, lines, context.manual),
+    summary(proposal, context.manual),
     poolTable(proposal),
     changeLine(proposal),
-    why(lines, context.manual),
+    why(proposal, context.manual),
     pendingSection(proposal),
     scaleDownSection(proposal, lines),
     blockerSection(proposal),
@@ -49,24 +57,59 @@ function explanationOf(proposal: NodeProposal): Map<string, string[]> {
   return byLabel;
 }
 
-function summary(
-  proposal: NodeProposal,
-  lines: Map<string, string[]>,
-  manual: ManualRequest | undefined,
-): string {
+/**
+ * One sentence on what decided: the bound the count is beyond, the min it is below, else the
+ * trigger that asks for the most nodes (or says the pool is underused).
+ */
+function summary(proposal: NodeProposal, manual: ManualRequest | undefined): string {
   const pool = `**${proposal.pool}**`;
   if (manual)
     return `@${manual.by} asked for ${manual.count} nodes in pool ${pool} with ${code(`/autoscaler scale ${proposal.pool}=${manual.count}`)}.`;
-  const first = lines.get("trigger")?.[0];
-  const because = first ? `: ${first}` : "";
-  if (proposal.direction === "up") return `Pool ${pool} needs more room${because}.`;
-  const removing =
-    proposal.decision.removing ?? (proposal.decision.removes ? [proposal.decision.removes] : []);
+  const { decision } = proposal;
+  if (proposal.direction === "up") {
+    const decisive = decidingScaleUp(decision.triggers);
+    if (decisive?.kind === "below-min")
+      return `Pool ${pool} is below its min of ${decisive.min}${decisive.schedule ? ` (set by schedule ${decisive.schedule})` : ""}: it has ${decisive.current} nodes.`;
+    return `Pool ${pool} needs more room${decisive ? `: ${triggerText(decisive)}` : ""}.`;
+  }
+  const removing = decision.removing ?? (decision.removes ? [decision.removes] : []);
   const removes =
     removing.length > 0
       ? `; the change removes ${removing.map((name) => `**${name}**`).join(", ")}`
       : "";
-  return `Pool ${pool} has more room than it needs${because}${removes}.`;
+  const aboveMax = decision.triggers.find((trigger) => trigger.kind === "above-max");
+  if (aboveMax?.kind === "above-max")
+    return `Pool ${pool} is above its ${boundName(aboveMax.bound)} of ${aboveMax.max} with ${aboveMax.current} nodes: the bounds decide, not usage${removes}.`;
+  const underused = decision.triggers.find((trigger) => trigger.kind === "underutilised");
+  return `Pool ${pool} has more room than it needs${underused ? `: ${triggerText(underused)}` : ""}${removes}.`;
+}
+
+/** The scale-up trigger that asks for the most nodes; the first of equals. */
+function decidingScaleUp(triggers: readonly Trigger[]): Trigger | undefined {
+  let best: { trigger: Trigger; nodes: number } | undefined;
+  for (const trigger of triggers) {
+    const nodes = nodesAskedFor(trigger);
+    if (nodes !== undefined && (!best || nodes > best.nodes)) best = { trigger, nodes };
+  }
+  return best?.trigger;
+}
+
+function nodesAskedFor(trigger: Trigger): number | undefined {
+  switch (trigger.kind) {
+    case "below-min":
+      return trigger.min - trigger.current;
+    case "pending-pods":
+    case "utilisation":
+    case "requests":
+      return trigger.newNodes;
+    case "above-max":
+    case "underutilised":
+      return undefined;
+  }
+}
+
+function boundName(bound: "max" | "host-cap"): string {
+  return bound === "host-cap" ? "host cap" : "max";
 }
 
 function poolTable(proposal: NodeProposal): string {
@@ -126,14 +169,50 @@ function changeLine(proposal: NodeProposal): string {
     .join("\n");
 }
 
-function why(lines: Map<string, string[]>, manual: ManualRequest | undefined): string {
+/**
+ * The triggers, what refused a wanted scale-down, and the holds. Above the max, what asks for
+ * more nodes is listed as overruled by the bound; unknown usage is a note, not a hold.
+ */
+function why(proposal: NodeProposal, manual: ManualRequest | undefined): string {
+  const { decision } = proposal;
+  const forced = proposal.direction === "down" ? aboveMax(decision) : undefined;
+  const refusedBy = decision.scaleDown.refusedBy ?? [];
   const items = [
     ...(manual ? [`requested by @${manual.by}; the bounds allow it`] : []),
-    ...(lines.get("trigger") ?? []),
-    ...(lines.get("hold") ?? []).map((hold) => `held back: ${hold}`),
+    // Above the max the bound decides: it comes first, and what asks for more is overruled.
+    ...(forced ? byBoundFirst(decision.triggers) : decision.triggers).map((trigger) =>
+      forced && trigger.kind !== "above-max"
+        ? `overruled by the ${boundName(forced)}: ${triggerText(trigger)}`
+        : triggerText(trigger),
+    ),
+    ...(refusedBy.length > 0
+      ? [
+          `${manual ? "without the request, no node would go" : "not removed"}: ${refusedBy.map(refusalText).join("; ")}`,
+        ]
+      : []),
+    ...decision.holds
+      .filter((hold) => !(forced && hold.kind === "at-max"))
+      .map((hold) => `${holdLabel(hold)}: ${holdText(hold)}`),
   ];
   if (items.length === 0) return "";
   return `### Why\n\n${bullets(items)}`;
+}
+
+function byBoundFirst(triggers: readonly Trigger[]): Trigger[] {
+  return [
+    ...triggers.filter((trigger) => trigger.kind === "above-max"),
+    ...triggers.filter((trigger) => trigger.kind !== "above-max"),
+  ];
+}
+
+function aboveMax(decision: NodeDecision): "max" | "host-cap" | undefined {
+  const trigger = decision.triggers.find((t) => t.kind === "above-max");
+  return trigger?.kind === "above-max" ? trigger.bound : undefined;
+}
+
+/** Unknown usage holds nothing back in a change made on other grounds: it is a caveat. */
+function holdLabel(hold: Hold): string {
+  return hold.kind === "usage-unknown" ? "note" : "held back";
 }
 
 function pendingSection(proposal: NodeProposal): string {
@@ -141,6 +220,8 @@ function pendingSection(proposal: NodeProposal): string {
   const placed = [...pending.onExisting, ...pending.onNew];
   if (placed.length === 0 && pending.neverFit.length === 0 && pending.overMax.length === 0)
     return "";
+  const bound = boundReached(proposal.decision);
+  const beyond = `stays pending: beyond the pool's ${bound.name} of ${bound.value}`;
   const rows = [
     ...placed.map((pod) => [
       pod.pod,
@@ -152,7 +233,7 @@ function pendingSection(proposal: NodeProposal): string {
       pod.pod,
       formatCpu(pod.cpu),
       formatMemory(pod.memory),
-      "stays pending: beyond the pool's max",
+      beyond,
     ]),
   ];
   const neverFit = explanationOf(proposal).get("never fits") ?? [];
@@ -169,9 +250,34 @@ function where(node: string): string {
 
 function scaleDownSection(proposal: NodeProposal, lines: Map<string, string[]>): string {
   if (proposal.direction !== "down") return "";
+  const forced = aboveMax(proposal.decision);
+  if (forced) return forcedConditions(proposal.decision, forced);
   const conditions = lines.get("scale-down") ?? [];
   if (conditions.length === 0) return "";
   return `### Scale-down conditions\n\n${bullets(conditions)}`;
+}
+
+/**
+ * Above a bound the node goes whatever the usage: what decides it comes first, and usage and
+ * requests (which only let several empty nodes go together) are folded away.
+ */
+function forcedConditions(decision: NodeDecision, bound: "max" | "host-cap"): string {
+  const deciding = new Set(["candidate", "no-blockers", "pods-fit"]);
+  const { conditions } = decision.scaleDown;
+  const text = (condition: (typeof conditions)[number]) =>
+    conditionText(condition, decision.action);
+  const first = conditions.filter((condition) => deciding.has(condition.kind)).map(text);
+  const rest = conditions.filter((condition) => !deciding.has(condition.kind)).map(text);
+  return sections(
+    `### Scale-down conditions\n\nAbove its ${boundName(bound)} the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere.`,
+    bullets(first),
+    rest.length > 0
+      ? details(
+          "Usage and requests: they decide only whether more than one empty node goes at once",
+          bullets(rest),
+        )
+      : "",
+  );
 }
 
 function blockerSection(proposal: NodeProposal): string {

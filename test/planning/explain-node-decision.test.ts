@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import { buildSnapshot, nodes, pdb, pendingPod, pod } from "../support/snapshot-builder.ts";
-import { NOW, planOne } from "./plan-helpers.ts";
+import { BUSY, kinds, NOW, planOne } from "./plan-helpers.ts";
 
 describe("explainNodeDecision", () => {
   it("explains a scale-up with its packing, and pods that never fit", () => {
@@ -105,7 +105,7 @@ describe("explainNodeDecision", () => {
       true,
     );
     expect(lines).toContain(
-      "  blockers on worker-3: db/pg-0: local storage data (emptyDir); db/pg-0: PDB db/pg allows 0 disruption(s), 1 of its pods are here",
+      "  blockers on worker-3: db/pg-0: local storage data (emptyDir); db/pg-0: PDB db/pg allows 0 disruption(s), 1 of its pods is here",
     );
   });
 
@@ -115,5 +115,171 @@ describe("explainNodeDecision", () => {
     expect(lines).toContain(
       "  scale-up check: cpu ≥ 80 % for 5m: no evidence over the window (usage covers 30s, no history, now 98 %; a window needs Prometheus over it or samples kept across it)",
     );
+  });
+});
+
+describe("explainNodeDecision: a wanted scale-down that its conditions refuse", () => {
+  const quiet = { usage: { cpu: "400m", memory: "2Gi" } };
+
+  it("leads with what refused it, right after the trigger, and gives it as data", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(3, quiet),
+      pods: [pod("tools/debug", { node: "worker-3", owner: null })],
+    });
+    const decision = planOne(snapshot);
+    expect(decision).toMatchObject({ action: "none", holds: [] });
+    expect(decision.scaleDown.refusedBy).toEqual([
+      {
+        kind: "no-blockers",
+        met: false,
+        node: "worker-3",
+        blockers: [{ kind: "bare-pod", pod: "tools/debug" }],
+      },
+    ]);
+    const lines = explainNodeDecision(decision);
+    const trigger = lines.indexOf(
+      "  trigger: usage and requests stayed below the scale-down thresholds",
+    );
+    expect(trigger).toBeGreaterThan(0);
+    expect(lines[trigger + 1]).toBe("  not removed: worker-3 has 1 blocker(s)");
+  });
+
+  it("names the min when the pool is quiet at its min", () => {
+    const decision = planOne(buildSnapshot({ nodes: nodes(3, quiet) }), { min: 3 });
+    expect(decision.scaleDown.refusedBy).toEqual([
+      { kind: "above-min", met: false, current: 3, min: 3 },
+    ]);
+    expect(explainNodeDecision(decision)).toContain(
+      "  not removed: count 3 is not above the min of 3",
+    );
+  });
+
+  it("names the projection that would bring the node back", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(3, { usage: { cpu: "1480m", memory: "2Gi" } }),
+    });
+    const decision = planOne(snapshot, { scaleUp: { cpu: 55 }, scaleDown: { cpu: 40 } });
+    expect(decision.scaleDown.refusedBy).toEqual([
+      expect.objectContaining({ kind: "projection", resource: "cpu", met: false, limit: 45 }),
+    ]);
+    expect(explainNodeDecision(decision)).toContain(
+      "  not removed: cpu after removal would be 56 %, not below 45 %",
+    );
+  });
+
+  it("says above the host cap that the bounds decide, and refuses only on the node itself", () => {
+    const sampled = { usage: { cpu: "400m", memory: "2Gi", source: "metrics-server" as const } };
+    const snapshot = buildSnapshot({
+      nodes: nodes(4, sampled),
+      pods: [pod("tools/debug", { node: "worker-4", owner: null })],
+    });
+    const decision = planOne(snapshot, { host: { maxNodes: 3 } });
+    expect(decision.action).toBe("none");
+    // Usage has no evidence over its window, and is not among the reasons the node stays.
+    expect(kinds(decision.scaleDown.refusedBy ?? [])).toEqual(["no-blockers"]);
+    const lines = explainNodeDecision(decision);
+    expect(lines).toContain("  not removed: worker-4 has 1 blocker(s)");
+    expect(lines).toContain(
+      "  scale-down: above the host cap the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere (usage and requests only let more than one empty node go at once)",
+    );
+  });
+
+  it("says nothing was refused when no scale-down was wanted", () => {
+    const decision = planOne(buildSnapshot({ nodes: nodes(3, BUSY) }));
+    expect(decision.scaleDown.refusedBy).toBeUndefined();
+    expect(explainNodeDecision(decision).some((line) => line.includes("not removed"))).toBe(false);
+  });
+
+  it("leaves out the scale-down conditions while more nodes are wanted and held back", () => {
+    const workers = nodes(2, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+        pendingPod("web/a", { cpu: "3" }),
+      ],
+    });
+    const cooling = {
+      lastChange: { at: new Date(NOW.getTime() - 60_000).toISOString(), direction: "up" as const },
+    };
+    const decision = planOne(snapshot, {}, { facts: cooling });
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toEqual(["cooldown"]);
+    const lines = explainNodeDecision(decision);
+    expect(lines).toContain("  trigger: 1 pending pod(s) need 1 new node(s)");
+    expect(lines.filter((line) => line.startsWith("  scale-down:"))).toEqual([]);
+  });
+});
+
+describe("explainNodeDecision: the scale-up check of requests", () => {
+  const requested = (cpu: string) => {
+    const workers = nodes(2, BUSY);
+    return buildSnapshot({
+      nodes: workers,
+      pods: workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu, memory: "1Gi" })),
+    });
+  };
+
+  it("shows requests below `scaleUp.requests` with their value and threshold", () => {
+    const decision = planOne(requested("3472m"), { scaleUp: { requests: 90 } });
+    expect(decision.action).toBe("none");
+    expect(decision.utilisation.requestsChecks).toEqual([
+      { resource: "cpu", threshold: 90, percent: expect.closeTo(86.8, 6), met: false },
+      { resource: "memory", threshold: 90, percent: 6.25, met: false },
+    ]);
+    const lines = explainNodeDecision(decision);
+    expect(lines).toContain("  scale-up check: cpu requests 87 % ≥ 90 %: not met");
+    expect(lines).toContain("  scale-up check: memory requests 6.3 % ≥ 90 %: not met");
+  });
+
+  it("shows a met check beside its trigger, and none when `scaleUp.requests` is not set", () => {
+    const met = planOne(requested("3800m"), { scaleUp: { requests: 90 } });
+    expect(explainNodeDecision(met)).toContain("  scale-up check: cpu requests 95 % ≥ 90 %: met");
+    const unset = planOne(requested("3800m"));
+    expect(unset.utilisation.requestsChecks).toBeUndefined();
+    expect(explainNodeDecision(unset).some((line) => line.includes("check: cpu requests"))).toBe(
+      false,
+    );
+  });
+});
+
+describe("explainNodeDecision: numbers that agree with their verdicts", () => {
+  it("prints requests of 49.7 % against 50 % as 49.7 %, not as 50 % < 50 %", () => {
+    const workers = nodes(4, { usage: { cpu: "400m", memory: "2Gi" } });
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1988m" })),
+    });
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("scale-down");
+    const lines = explainNodeDecision(decision);
+    expect(lines).toContain("  scale-down: cpu requests 49.7 % < 50 %: met");
+    expect(lines.join("\n")).toContain("requests 50 %;");
+  });
+});
+
+describe("explainNodeDecision: the host cap", () => {
+  const host = { memory: "64Gi", reserved: { memory: "8Gi" }, node: { memory: "16Gi" } };
+
+  it("names the host cap as what leaves pods pending, and writes its arithmetic truly", () => {
+    const workers = nodes(3, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+        pendingPod("web/p0", { cpu: "3" }),
+        pendingPod("web/p1", { cpu: "3" }),
+      ],
+    });
+    const decision = planOne(snapshot, { host });
+    expect(decision.holds).toEqual([{ kind: "at-max", wanted: 5, allowed: 3, bound: "host-cap" }]);
+    const lines = explainNodeDecision(decision);
+    expect(lines).toContain(
+      "  bounds: min 1, max 10, host cap 3 (memory ⌊(64 GiB − 8 GiB reserved) / 16 GiB⌋ = 3); in effect 1..3",
+    );
+    expect(lines).toContain(
+      "  beyond host cap: 2 new node(s) needed, 0 allowed (the host cap is 3); left pending: web/p0, web/p1",
+    );
+    expect(lines.join("\n")).not.toContain("beyond max");
   });
 });

@@ -71,6 +71,29 @@ describe("safety stops", () => {
     ]);
   });
 
+  it("gives as the reason only the lists that failed, each named once", () => {
+    const denied =
+      "poddisruptionbudgets: GET https://127.0.0.1:6443/apis/policy/v1/poddisruptionbudgets?limit=500 failed: HTTP 403";
+    const snapshot = {
+      ...fullWithPending(2),
+      complete: false,
+      warnings: [
+        {
+          code: "metrics-missing",
+          message: "no usable metrics for this running pod; usage unknown",
+          subject: "pod/web/a",
+        },
+        { code: "list-failed", message: denied, subject: "poddisruptionbudgets" },
+        {
+          code: "vpa-not-installed",
+          message: "verticalpodautoscalers: the API is not served by this cluster (404)",
+          subject: "verticalpodautoscalers",
+        },
+      ],
+    };
+    expect(planOne(snapshot).holds).toEqual([{ kind: "snapshot-incomplete", warnings: [denied] }]);
+  });
+
   it("takes no action when the repo's current count is unknown", () => {
     const decision = planOne(
       fullWithPending(2),
@@ -90,7 +113,17 @@ describe("safety stops", () => {
   it("does not let unknown usage stop a scale-up for pending pods, which rests on requests", () => {
     const decision = planOne(fullWithPending(2, 1, {}));
     expect(decision.action).toBe("scale-up");
-    expect(kinds(decision.holds)).toEqual(["usage-unknown"]);
+    // Nothing held the scale-up back: the unknown usage is in the utilisation report, not a hold.
+    expect(decision.holds).toEqual([]);
+    expect(decision.utilisation.cpu.unknownNodes).toEqual(["worker-1", "worker-2"]);
+  });
+
+  it("holds a pool left as it is with unknown usage, naming the nodes", () => {
+    const decision = planOne(buildSnapshot({ nodes: nodes(2, {}) }));
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toEqual([
+      { kind: "usage-unknown", nodes: ["worker-1", "worker-2"], resources: ["cpu", "memory"] },
+    ]);
   });
 });
 

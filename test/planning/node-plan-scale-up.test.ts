@@ -284,8 +284,8 @@ describe("pending pods while nodes join", () => {
     expect(decision.action).toBe("none");
     expect(kinds(decision.holds)).toContain("provisioning");
     expect(kinds(decision.holds)).not.toContain("at-max");
-    // Three nodes hold the six pods: the two joining and one more.
-    expect(decision.triggers).toContainEqual({ kind: "pending-pods", pods: 6, newNodes: 1 });
+    // Three nodes hold the six pods: the two joining take four, the one more the other two.
+    expect(decision.triggers).toContainEqual({ kind: "pending-pods", pods: 2, newNodes: 1 });
     expect(decision.pending).toMatchObject({ neededNewNodes: 3, awaited: 2 });
     expect(explainNodeDecision(decision)).toContain(
       "  pending pods: 6 considered, 0 fit free room on existing nodes, 6 go on 3 node(s) to come (2 joining, 1 new)",

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "@jest/globals";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
+import type { NodeDecision } from "../../src/planning/node-decision.ts";
+import { type NodeProposal, nodeProposals } from "../../src/planning/proposal.ts";
+import type { PoolConfigInput } from "../../src/policy/repo-config.ts";
+import { nodePullRequestBody } from "../../src/reconcile/node-pull-request-body.ts";
+import { planOne } from "../planning/plan-helpers.ts";
+import {
+  buildSnapshot,
+  type NodeSpec,
+  node,
+  nodes,
+  pendingPod,
+  pod,
+} from "../support/snapshot-builder.ts";
+
+const TFVARS = "terraform/terraform.tfvars";
+
+/** The pool's proposal, as the app makes it into a pull request. */
+function proposalOf(decision: NodeDecision): NodeProposal {
+  const files = new Map([[TFVARS, `worker_count = ${decision.current}\n`]]);
+  const [proposal] = nodeProposals([decision], files).proposals;
+  if (!proposal) throw new Error(`no proposal: ${explainNodeDecision(decision).join("\n")}`);
+  return proposal;
+}
+
+function body(
+  snapshotNodes: ReturnType<typeof nodes>,
+  pool: Partial<PoolConfigInput>,
+  pods = [pod("web/a", { node: snapshotNodes.at(-1)?.name ?? "", cpu: "100m" })],
+): string {
+  const decision = planOne(buildSnapshot({ nodes: snapshotNodes, pods }), pool);
+  return nodePullRequestBody(proposalOf(decision));
+}
+
+/** Usage from one metrics-server sample: no evidence over any window. */
+const SAMPLED: NodeSpec = { usage: { cpu: "400m", memory: "2Gi", source: "metrics-server" } };
+
+describe("the pull request of a pool above its bounds", () => {
+  it("says the pool is above its max and that the bounds decide, not usage", () => {
+    const text = body(nodes(4, SAMPLED), { max: 3 });
+    expect(text).toContain(
+      "Pool **workers** is above its max of 3 with 4 nodes: the bounds decide, not usage; the change removes **worker-4**.",
+    );
+    expect(text).not.toContain("more room than it needs");
+    expect(text).toContain(
+      "Above its max the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere.\n\n- the decrease removes worker-4\n- worker-4 has no blockers: met\n- 1 pod(s) of worker-4 fit on the other nodes: met",
+    );
+    // Usage that has no evidence is folded away under what it decides, not listed as a condition.
+    const folded = text.indexOf(
+      "<summary>Usage and requests: they decide only whether more than one empty node goes at once</summary>",
+    );
+    expect(folded).toBeGreaterThan(0);
+    expect(text.indexOf("cpu < 30 % for 10m: no evidence")).toBeGreaterThan(folded);
+  });
+
+  it("names the host cap when it is the bound", () => {
+    const text = body(nodes(4, SAMPLED), { host: { maxNodes: 3 } });
+    expect(text).toContain("Pool **workers** is above its host cap of 3 with 4 nodes");
+  });
+
+  it("lists what asks for more nodes as overruled by the max, not as the reason", () => {
+    const workers = nodes(4, SAMPLED);
+    const pods = [
+      ...workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "300m" })),
+      pendingPod("big/a", { cpu: "3800m" }),
+    ];
+    const text = body(workers, { max: 3 }, pods);
+    expect(text).toMatch(/^Pool \*\*workers\*\* is above its max of 3 with 4 nodes/);
+    expect(text).toContain(
+      "### Why\n\n- 4 nodes is above the max of 3\n- overruled by the max: 1 pending pod(s) need 1 new node(s)\n",
+    );
+    expect(text).not.toContain("held back: wanted");
+    expect(text).toContain("| big/a | 3800m | 0 B | stays pending: beyond the pool's max of 3 |");
+  });
+});
+
+describe("the pull request of a scale-up", () => {
+  const full = (count: number, spec: NodeSpec, pending: number) => {
+    const workers = nodes(count, spec);
+    return {
+      workers,
+      pods: [
+        ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+        ...Array.from({ length: pending }, (_, i) => pendingPod(`web/p${i}`, { cpu: "3" })),
+      ],
+    };
+  };
+
+  it("does not call unknown usage on a node 'held back'", () => {
+    const { pods } = full(2, {}, 1);
+    const workers = [...nodes(1, { usage: { cpu: "1", memory: "4Gi" } }), node("worker-2")];
+    const text = body(workers, {}, pods);
+    expect(text).toMatch(
+      /^Pool \*\*workers\*\* needs more room: 1 pending pod\(s\) need 1 new node\(s\)\./,
+    );
+    expect(text).not.toContain("held back");
+    expect(text).not.toContain("usage unknown on");
+  });
+
+  it("names the host cap for pods left pending beyond it", () => {
+    const { workers, pods } = full(2, { usage: { cpu: "1", memory: "4Gi" } }, 2);
+    const text = body(workers, { host: { maxNodes: 3 } }, pods);
+    expect(text).toContain("| web/p1 | 3 | 0 B | stays pending: beyond the pool's host cap of 3 |");
+    expect(text).toContain("- held back: wanted 4 nodes, the host cap allows 3");
+  });
+
+  it("says a min raised the count", () => {
+    const text = body(nodes(1, { usage: { cpu: "1", memory: "4Gi" } }), { min: 2 }, []);
+    expect(text).toMatch(/^Pool \*\*workers\*\* is below its min of 2: it has 1 nodes\./);
+  });
+});
+
+describe("the pull request of a decrease asked for by hand", () => {
+  it("says what would have kept the node without the request", () => {
+    const workers = nodes(3, { usage: { cpu: "400m", memory: "2Gi" } });
+    const pods = [pod("tools/debug", { node: "worker-3", owner: null })];
+    const decision = planOne(buildSnapshot({ nodes: workers, pods }));
+    expect(decision.action).toBe("none");
+    const proposal: NodeProposal = {
+      kind: "nodes",
+      key: "nodes-workers",
+      pool: "workers",
+      from: 3,
+      to: 2,
+      direction: "down",
+      changes: [{ ...decision.target, before: 3, after: 2 }],
+      edits: [],
+      reasons: explainNodeDecision(decision),
+      decision: { ...decision, action: "scale-down", desired: 2 },
+    };
+    const text = nodePullRequestBody(proposal, { manual: { by: "alice", count: 2 } });
+    expect(text).toContain("- without the request, no node would go: worker-3 has 1 blocker(s)");
+  });
+});
