@@ -117,3 +117,32 @@ function readyAfter(members: readonly NodeInfo[], changedAt: number): number {
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/**
+ * What keeps a decrease removing `removing` while pool nodes are not Ready (and not joining):
+ * their pods, evicted soon if not yet, will need room that the Ready nodes' figures do not show.
+ * A decrease that removes exactly those nodes is let through once each has not been Ready for
+ * `scaleDown.unreadyTime` (cluster-autoscaler removes unready nodes after the same time), as
+ * with nothing on them the pool loses no room. Undefined when no such node is in the way.
+ */
+export function unreadyHold(
+  pool: PoolConfig,
+  facts: PoolRepoFacts | undefined,
+  members: readonly NodeInfo[],
+  removing: readonly string[],
+  now: Date,
+): Hold | undefined {
+  const joining = new Set(joiningNodes(members, pool, facts, now));
+  const unready = members.filter((node) => !node.ready && !joining.has(node));
+  if (unready.length === 0) return undefined;
+  const since = unready.map((node) => Date.parse(node.readySince ?? ""));
+  const known = since.every((at) => !Number.isNaN(at));
+  const until = known ? Math.max(...since) + pool.scaleDown.unreadyTime : undefined;
+  const onlyThem = unready.every((node) => removing.includes(node.name));
+  if (onlyThem && until !== undefined && now.getTime() >= until) return undefined;
+  return {
+    kind: "nodes-unready",
+    nodes: unready.map((node) => node.name),
+    ...(until === undefined || !onlyThem ? {} : { until: iso(until) }),
+  };
+}

@@ -90,6 +90,12 @@ export type Hold =
   /** A schedule opens before a node removed now could be back: the count stays at its min. */
   | { kind: "schedule-soon"; schedule: string; opensAt: string; min: number }
   | { kind: "scale-down-delay"; since: string; until: string }
+  /**
+   * Pool nodes not Ready (not ones a change is adding): their pods will need room the pool's
+   * figures do not show, so no Ready node goes; the not-Ready nodes themselves may, once they
+   * have been so for `scaleDown.unreadyTime` (`until`, when known).
+   */
+  | { kind: "nodes-unready"; nodes: string[]; until?: string }
   /** Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes meanwhile. */
   | { kind: "pending-wait"; pods: number; pendingForMs: number; until: string }
   | { kind: "at-max"; wanted: number; allowed: number; bound: "max" | "host-cap" }

@@ -2,7 +2,7 @@ import type { PoolConfig } from "../policy/repo-config.ts";
 import { type DrainBlocker, nodeBlockers } from "./blockers.ts";
 import { maxBound, poolBounds } from "./bounds.ts";
 import { type ClusterIndex, indexCluster, podKey } from "./cluster-index.ts";
-import { hysteresisHolds } from "./hysteresis.ts";
+import { hysteresisHolds, unreadyHold } from "./hysteresis.ts";
 import type {
   Hold,
   NodeAction,
@@ -231,8 +231,14 @@ function decide(
   const downWanted = triggers.some((t) => t.kind === "above-max" || t.kind === "underutilised");
   if (downWanted) holds.push(...hysteresis.scaleDown);
   // Pods waiting for room: removing a node now would only make them wait longer.
+  const unready =
+    wanted.action === "scale-down"
+      ? unreadyHold(pool, context.facts, context.members, wanted.removing ?? [], context.now)
+      : undefined;
+  if (unready) holds.push(unready);
   const heldDown =
-    wanted.action === "scale-down" && (hysteresis.scaleDown.length > 0 || up.waiting !== undefined);
+    wanted.action === "scale-down" &&
+    (hysteresis.scaleDown.length > 0 || up.waiting !== undefined || unready !== undefined);
   if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
   if (wanted.action === "scale-down") wanted = beforeSchedule(context, current, wanted, holds);
   // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending

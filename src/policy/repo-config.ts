@@ -224,6 +224,10 @@ export const ScaleDownConfig = z
     delayAfterScaleUp: Duration.prefault("10m").meta({
       description: "No scale-down until this long after the nodes of the last scale-up are Ready.",
     }),
+    unreadyTime: Duration.prefault("20m").meta({
+      description:
+        "While a pool node is not Ready, no node is removed, except not-Ready nodes themselves once they have been so this long.",
+    }),
     margin: z.number().min(0).lt(100).default(10).meta({
       description:
         "Percentage points the utilisation projected after removal must stay below the scale-up thresholds.",

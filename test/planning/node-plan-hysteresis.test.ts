@@ -197,6 +197,54 @@ describe("nodes joining or leaving", () => {
     expect(booting.holds[0]).toMatchObject({ kind: "provisioning", state: "joining" });
   });
 
+  describe("a node that stopped being Ready, for a scale-down", () => {
+    const dead = (since: number) =>
+      node("worker-4", { ...QUIET, ready: false, readySince: minutesAgo(since) });
+    const facts = { lastChange: { at: minutesAgo(600), direction: "up" as const } };
+
+    it("removes no Ready node while it is not Ready: its pods will need the room", () => {
+      const lower = [...nodes(4, QUIET)];
+      lower[1] = {
+        ...lower[1],
+        ready: false,
+        readySince: minutesAgo(60),
+      } as (typeof lower)[number];
+      const held = planOne(buildSnapshot({ nodes: lower }), {}, { facts });
+      expect(held.action).toBe("none");
+      expect(held.holds).toContainEqual({ kind: "nodes-unready", nodes: ["worker-2"] });
+      expect(explainNodeDecision(held).join("\n")).toContain(
+        "worker-2 is not Ready: no Ready node is removed while their pods may need the room",
+      );
+      // The highest-numbered node, not Ready for an hour, goes (with the empty nodes before it).
+      const highest = planOne(
+        buildSnapshot({ nodes: [...nodes(3, QUIET), dead(60)] }),
+        {},
+        { facts },
+      );
+      expect(highest.action).toBe("scale-down");
+      expect(highest.removing?.[0]).toBe("worker-4");
+    });
+
+    it("removes the not-Ready node itself only once it has been so for unreadyTime", () => {
+      const early = planOne(buildSnapshot({ nodes: [...nodes(3, QUIET), dead(5)] }), {}, { facts });
+      expect(early.action).toBe("none");
+      expect(early.holds).toContainEqual({
+        kind: "nodes-unready",
+        nodes: ["worker-4"],
+        until: new Date(NOW.getTime() + 15 * 60_000).toISOString(),
+      });
+      const late = planOne(buildSnapshot({ nodes: [...nodes(3, QUIET), dead(20)] }), {}, { facts });
+      expect(late.action).toBe("scale-down");
+      expect(late.removing?.[0]).toBe("worker-4");
+      const configured = planOne(
+        buildSnapshot({ nodes: [...nodes(3, QUIET), dead(20)] }),
+        { scaleDown: { unreadyTime: "30m" } },
+        { facts },
+      );
+      expect(configured.action).toBe("none");
+    });
+  });
+
   it("waits for a removed node to leave", () => {
     const decision = planOne(
       buildSnapshot({ nodes: nodes(4, QUIET) }),
