@@ -191,7 +191,7 @@ class Completeness {
     this.complete = false;
     this.#warnings.add(
       result.pages > 0 ? "list-partial" : "list-failed",
-      `${what}: ${result.error?.message ?? "not read"}${note}`,
+      `${result.error?.message ?? "not read"}${note}`,
       what,
     );
     return false;
