@@ -202,25 +202,22 @@ function usageWindowEvidence(
 }
 
 /**
- * Whether a usage source's window is evidence for `windowMs`. A source that says how its points
- * cover its window (`gapMs`: Prometheus) is judged as history is: no gap longer than
- * maxSampleGap, and a start no later than history's first sample may be when sampled every
- * minute or two (2 minutes into 10, at most half the window). Prometheus' window
- * then holds a level over the part its points cover, not over the window asked for: 3 minutes
- * of points are no evidence of 10 idle minutes, nor are points 8 minutes apart. A source that
- * does not (metrics-server) must span the whole window.
+ * Whether a usage source's window is evidence for `windowMs`: the part its points cover spans
+ * the whole of it, and (for a source that says how its points lie: Prometheus) no gap between
+ * them is longer than maxSampleGap. 3 minutes of points are no evidence of 10 idle minutes, nor
+ * are points 8 minutes apart, nor a 3-minute window asked of Prometheus for a 5-minute check.
  */
 export function usageWindowCovers(
   coveredMs: number,
   gapMs: number | undefined,
   windowMs: number,
 ): boolean {
-  if (coveredMs <= 0) return false;
-  if (gapMs === undefined) return coveredMs >= windowMs;
-  const gap = maxSampleGap(windowMs);
-  // The gap is a bound from points missing: it must not buy a later start, as a wide sampling
-  // interval does for history.
-  return gapMs <= gap && windowMs - coveredMs <= leadingGap(gap, 0, windowMs);
+  if (coveredMs <= 0 || coveredMs < windowMs) return false;
+  // Each point stands for the step up to it, so a window whose points are all there is covered
+  // in full: unlike history's first sample, no late start is allowed (a window asked of
+  // Prometheus shorter than the check's is no evidence for it). Points missing inside it are
+  // judged as history's gaps are.
+  return gapMs === undefined || gapMs <= maxSampleGap(windowMs);
 }
 
 function windowCovers(utilisation: ResourceUtilisation, windowMs: number): boolean {

@@ -6,6 +6,7 @@ import {
   poolUtilisation,
   type ResourceUtilisation,
   sustainedCheck,
+  usageWindowCovers,
 } from "../../src/planning/utilisation.ts";
 import { buildSnapshot, node, nodes, pod, TAKEN_AT } from "../support/snapshot-builder.ts";
 import { poolInput, repoConfig } from "./plan-helpers.ts";
@@ -268,5 +269,24 @@ describe("usage history", () => {
     const [bigger, legacy] = poolHistory("workers", history, ready, "cpu");
     expect(bigger?.percent).toBeCloseTo((3200 / 12_000) * 100, 6);
     expect(legacy?.percent).toBe(30);
+  });
+});
+
+describe("usageWindowCovers (a windowed source that says how its points lie)", () => {
+  const minutes = (n: number) => n * 60_000;
+
+  it("takes a window whose points are all there as covering a check as long or shorter", () => {
+    expect(usageWindowCovers(minutes(10), minutes(1), minutes(10))).toBe(true);
+    expect(usageWindowCovers(minutes(10), minutes(1), minutes(5))).toBe(true);
+  });
+
+  it("allows no late start: a shorter window asked of Prometheus is no evidence", () => {
+    expect(usageWindowCovers(minutes(3), minutes(1), minutes(5))).toBe(false);
+    expect(usageWindowCovers(minutes(9), minutes(1), minutes(10))).toBe(false);
+  });
+
+  it("judges points missing inside the window as history's gaps", () => {
+    expect(usageWindowCovers(minutes(10), minutes(5), minutes(10))).toBe(true);
+    expect(usageWindowCovers(minutes(10), minutes(6), minutes(10))).toBe(false);
   });
 });
