@@ -9,7 +9,17 @@ import type {
   WorkloadRef,
 } from "../planning/snapshot.ts";
 import { readLabelSelector } from "./label-selector.ts";
-import { count, list, oneOf, type Raw, record, string, stringList, stringMap } from "./raw.ts";
+import {
+  count,
+  list,
+  oneOf,
+  type Raw,
+  record,
+  string,
+  stringList,
+  stringMap,
+  time,
+} from "./raw.ts";
 import { readResources } from "./resources.ts";
 import type { WarningCollector } from "./warnings.ts";
 
@@ -21,7 +31,7 @@ function namespaced(raw: Raw): { namespace: string; name: string; createdAt: str
   return {
     namespace: string(metadata.namespace) ?? "",
     name: string(metadata.name) ?? "",
-    createdAt: string(metadata.creationTimestamp) ?? "",
+    createdAt: time(metadata.creationTimestamp) ?? "",
   };
 }
 
@@ -78,7 +88,7 @@ function readConditions(value: unknown): Condition[] {
     if (reason) condition.reason = reason;
     const message = string(entry.message);
     if (message) condition.message = message;
-    const at = string(entry.lastTransitionTime);
+    const at = time(entry.lastTransitionTime);
     if (at) condition.lastTransitionTime = at;
     result.push(condition);
   }

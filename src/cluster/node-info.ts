@@ -1,5 +1,5 @@
 import type { NodeInfo, Taint } from "../planning/snapshot.ts";
-import { list, oneOf, type Raw, record, string, stringMap } from "./raw.ts";
+import { list, oneOf, type Raw, record, string, stringMap, time } from "./raw.ts";
 import { readResources } from "./resources.ts";
 import type { ValueSharing } from "./value-sharing.ts";
 import type { WarningCollector } from "./warnings.ts";
@@ -40,7 +40,7 @@ export function toNodeInfo(raw: Raw, warnings: WarningCollector, sharing?: Value
     taints: readTaints(spec.taints),
     unschedulable: spec.unschedulable === true,
     ready: ready?.status === "True",
-    createdAt: string(metadata.creationTimestamp) ?? "",
+    createdAt: time(metadata.creationTimestamp) ?? "",
     controlPlane,
     capacity: readResources(status.capacity, { subject, field: "status.capacity", warnings }),
     allocatable: readResources(status.allocatable, {
@@ -52,7 +52,7 @@ export function toNodeInfo(raw: Raw, warnings: WarningCollector, sharing?: Value
   const annotations = record(metadata.annotations);
   const disabledBy = scaleDownDisabledAnnotations.find((key) => annotations[key] === "true");
   if (disabledBy) node.scaleDownDisabled = disabledBy;
-  const since = string(ready?.lastTransitionTime);
+  const since = time(ready?.lastTransitionTime);
   if (since !== undefined) node.readySince = since;
   if (ready === undefined) {
     warnings.add("node-ready-unknown", "the node reports no Ready condition", subject);

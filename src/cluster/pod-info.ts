@@ -23,6 +23,7 @@ import {
   string,
   stringList,
   stringMap,
+  time,
 } from "./raw.ts";
 import { readResourceList, toResources } from "./resources.ts";
 import { noItems, ValueSharing } from "./value-sharing.ts";
@@ -141,7 +142,7 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
     mirror: typeof annotations[mirrorAnnotation] === "string",
     oomKills: readOomKills(status),
     // Replicas started together share their creation second.
-    createdAt: intern(string(metadata.creationTimestamp) ?? ""),
+    createdAt: intern(time(metadata.creationTimestamp) ?? ""),
   };
   const nodeName = string(spec.nodeName);
   if (nodeName) pod.nodeName = intern(nodeName);
@@ -165,8 +166,9 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (ready !== undefined) pod.ready = ready;
   const nominated = string(status.nominatedNodeName);
   if (nominated) pod.nominatedNode = intern(nominated);
-  const deleting = string(metadata.deletionTimestamp);
-  if (deleting) pod.deletingSince = deleting;
+  // Being deleted even when the time cannot be read (then it is unknown: empty).
+  if (metadata.deletionTimestamp !== undefined && metadata.deletionTimestamp !== null)
+    pod.deletingSince = time(metadata.deletionTimestamp) ?? "";
   const safeToEvict = annotations[safeToEvictAnnotation];
   if (safeToEvict === "true" || safeToEvict === "false") pod.safeToEvict = safeToEvict === "true";
   readVolumes(spec.volumes, pod, context.claims, evictableLocalVolumes(annotations));
@@ -441,7 +443,7 @@ function unschedulableCondition(status: Raw): PodInfo["unschedulable"] {
     const result: { message: string; since?: string } = {
       message: string(condition.message) ?? "",
     };
-    const since = string(condition.lastTransitionTime);
+    const since = time(condition.lastTransitionTime);
     if (since) result.since = since;
     return result;
   }
@@ -488,7 +490,7 @@ function readOomKills(status: Raw): PodInfo["oomKills"] {
       for (const state of [record(container.state), record(container.lastState)]) {
         const terminated = record(state.terminated);
         if (terminated.reason !== "OOMKilled") continue;
-        const at = string(terminated.finishedAt);
+        const at = time(terminated.finishedAt);
         kills.push(at ? { container: name, at } : { container: name });
       }
     }

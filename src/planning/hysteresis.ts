@@ -79,7 +79,8 @@ function provisioningHold(
 /**
  * The pool's nodes not Ready that the last change to the count may still be adding: created at
  * or after it or, when its time is unknown, within `provisionTimeout` of now. A node that was
- * there before and is not Ready now is not one of them: it stopped being Ready (a VM that died).
+ * there before, or whose Ready condition changed more than `provisionTimeout` after it was
+ * created, is not one of them: it stopped being Ready (a VM that died).
  */
 export function joiningNodes(
   members: readonly NodeInfo[],
@@ -94,7 +95,12 @@ export function joiningNodes(
     if (node.ready) return false;
     const created = Date.parse(node.createdAt);
     // A node whose creation time cannot be read may be a new one: it is awaited, not unready.
-    return Number.isNaN(created) || created >= from;
+    if (Number.isNaN(created)) return true;
+    if (created < from) return false;
+    // A Ready condition that last changed longer after the node's creation than a node takes to
+    // join: the node was Ready and stopped being so (its VM died), it is not still joining.
+    const changed = node.readySince === undefined ? Number.NaN : Date.parse(node.readySince);
+    return Number.isNaN(changed) || changed - created <= pool.provisionTimeout;
   });
 }
 
@@ -106,6 +112,8 @@ export function joiningNodes(
 function readyAfter(members: readonly NodeInfo[], changedAt: number): number {
   let latest = changedAt;
   for (const node of members) {
+    // A node not Ready now (one that died since) says nothing of when the change's nodes were.
+    if (!node.ready) continue;
     const created = Date.parse(node.createdAt);
     if (Number.isNaN(created) || created < changedAt) continue;
     const readySince = node.readySince ? Date.parse(node.readySince) : created;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { toHpaInfo, toPdbInfo } from "../../src/cluster/autoscaler-info.ts";
 import { toNodeInfo } from "../../src/cluster/node-info.ts";
+import { toPodInfo } from "../../src/cluster/pod-info.ts";
+import { createInterner } from "../../src/cluster/raw.ts";
 import { loadSnapshot } from "../../src/cluster/snapshot-file.ts";
 import { WarningCollector } from "../../src/cluster/warnings.ts";
 
@@ -82,5 +84,35 @@ describe("values below zero read as unknown, never as amounts", () => {
         expect.objectContaining({ location: expect.objectContaining({ file: "s.json" }) }),
       );
     }
+  });
+});
+
+describe("times that are not ISO 8601 are unknown, never a date made up from them", () => {
+  it("reads a node's garbage creation and Ready times as unknown", () => {
+    const node = toNodeInfo(
+      {
+        metadata: { name: "w-1", creationTimestamp: "1 " },
+        status: {
+          allocatable: { cpu: "4", memory: "8Gi" },
+          conditions: [{ type: "Ready", status: "True", lastTransitionTime: "yesterday" }],
+        },
+      },
+      new WarningCollector(),
+    );
+    expect(node.createdAt).toBe("");
+    expect(node.readySince).toBeUndefined();
+  });
+
+  it("keeps a pod with a garbage deletion time as being deleted, at an unknown time", () => {
+    const pod = toPodInfo(
+      {
+        metadata: { namespace: "a", name: "p", creationTimestamp: "1 ", deletionTimestamp: "soon" },
+        spec: { containers: [{ name: "c" }], nodeName: "w-1" },
+        status: { phase: "Running" },
+      },
+      { warnings: new WarningCollector(), claims: [], intern: createInterner() },
+    );
+    expect(pod.createdAt).toBe("");
+    expect(pod.deletingSince).toBe("");
   });
 });

@@ -197,6 +197,56 @@ describe("nodes joining or leaving", () => {
     expect(booting.holds[0]).toMatchObject({ kind: "provisioning", state: "joining" });
   });
 
+  it("takes a node the change created that was Ready and stopped as unready, not as failed to join", () => {
+    // The count was set a day ago and the VMs created after it, as Terraform does.
+    const facts = { lastChange: { at: minutesAgo(24 * 60), direction: "up" as const } };
+    const created = minutesAgo(24 * 60 - 5);
+    const workers = [
+      node("worker-1", { ...BUSY, createdAt: created, ready: false, readySince: minutesAgo(6) }),
+      ...nodes(2, { ...BUSY, createdAt: created }, "worker-", 2),
+    ];
+    const fill = ["worker-2", "worker-3"].map((name) =>
+      pod(`web/fill-${name}`, { node: name, cpu: "3900m", memory: "1Gi" }),
+    );
+    const waiting = pendingPod("web/a", { cpu: "1", memory: "1Gi" });
+    const decision = planOne(
+      buildSnapshot({ nodes: workers, pods: [...fill, waiting] }),
+      {},
+      { facts },
+    );
+    expect(decision.holds).toEqual([]);
+    expect(decision).toMatchObject({ action: "scale-up", current: 3, desired: 4 });
+    // One that never became Ready (its condition changed when it registered) failed to join.
+    const never = [
+      node("worker-1", { ...BUSY, createdAt: created, ready: false, readySince: created }),
+      ...nodes(2, { ...BUSY, createdAt: created }, "worker-", 2),
+    ];
+    const failed = planOne(
+      buildSnapshot({ nodes: never, pods: [...fill, waiting] }),
+      {},
+      { facts },
+    );
+    expect(failed.action).toBe("none");
+    expect(failed.holds[0]).toMatchObject({ kind: "provisioning-failed", state: "joining" });
+  });
+
+  it("counts the delay after a scale-up from its nodes that are Ready, not from one that died since", () => {
+    const facts = { lastChange: { at: minutesAgo(60), direction: "up" as const } };
+    const joined = minutesAgo(55);
+    const workers = [
+      ...nodes(3, { ...QUIET, createdAt: minutesAgo(600) }),
+      node("worker-4", { ...QUIET, createdAt: minutesAgo(58), readySince: joined }),
+      node("worker-5", {
+        ...QUIET,
+        createdAt: minutesAgo(58),
+        ready: false,
+        readySince: minutesAgo(2),
+      }),
+    ];
+    const decision = planOne(buildSnapshot({ nodes: workers }), {}, { facts });
+    expect(kinds(decision.holds)).not.toContain("scale-down-delay");
+  });
+
   describe("a node that stopped being Ready, for a scale-down", () => {
     const dead = (since: number) =>
       node("worker-4", { ...QUIET, ready: false, readySince: minutesAgo(since) });
