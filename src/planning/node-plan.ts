@@ -15,6 +15,7 @@ import { newNodeShape } from "./node-shape.ts";
 import type { Bin } from "./packing.ts";
 import { clusterBins, type PoolContext } from "./pool-context.ts";
 import { poolMembers } from "./pool-members.ts";
+import { nodesToRemove } from "./removal.ts";
 import { safetyHolds } from "./safety.ts";
 import { evaluateScaleDown, type ScaleDownEvaluation } from "./scale-down.ts";
 import { scaleDownRefusal } from "./scale-down-refusal.ts";
@@ -131,7 +132,10 @@ function planPool(
     pool: pool.name,
     target: pool.target,
     action: outcome.action,
-    pullRequest: pullRequestAction(outcome, facts, up.waiting !== undefined),
+    pullRequest: pullRequestAction(outcome, facts, {
+      podsWaiting: up.waiting !== undefined,
+      unreadyInTheWay: openDecreaseMeetsUnready(context),
+    }),
     triggers: outcome.triggers,
     holds: outcome.holds,
     bounds: context.bounds,
@@ -352,11 +356,30 @@ function usageUnknownHolds(context: PoolContext): Hold[] {
  * open decrease is closed while pods wait for room (merged, it would take room they need) or
  * when it goes below the min of a window about to open.
  */
+/**
+ * Whether the decrease an open pull request asks for would, merged now, remove a Ready node
+ * while a pool node is not Ready: the pods of the not-Ready nodes will need that room. One that
+ * removes only the not-Ready nodes stays open (it is what will be wanted once they have been so
+ * for `scaleDown.unreadyTime`).
+ */
+function openDecreaseMeetsUnready(context: PoolContext): boolean {
+  const { facts, pool, members, now, current } = context;
+  const desired = facts?.openPullRequest?.desired;
+  if (desired === undefined || current === undefined || desired >= current) return false;
+  const names = members.map((node) => node.name);
+  const removing = nodesToRemove(names, current, pool.removal, current - desired).flatMap((pick) =>
+    "node" in pick ? [pick.node] : [],
+  );
+  if (unreadyHold(pool, facts, members, removing, now) === undefined) return false;
+  return members.some((node) => node.ready && removing.includes(node.name));
+}
+
 function pullRequestAction(
   outcome: Outcome,
   facts: PoolRepoFacts | undefined,
-  podsWaiting: boolean,
+  state: { podsWaiting: boolean; unreadyInTheWay: boolean },
 ): NodeDecision["pullRequest"] {
+  const { podsWaiting, unreadyInTheWay } = state;
   const { action, holds } = outcome;
   const open = facts?.openPullRequest;
   if (!open) return { action: action === "none" ? "none" : "open" };
@@ -364,11 +387,12 @@ function pullRequestAction(
     open.desired !== undefined &&
     facts?.currentValue !== undefined &&
     open.desired < facts.currentValue;
-  // An open decrease that would take room pods wait for, or nodes a window about to open needs,
-  // is closed rather than left to be merged.
+  // An open decrease that would take room pods wait for (or will, off a node not Ready), or
+  // nodes a window about to open needs, is closed rather than left to be merged.
   const decreaseUnwanted =
     openDecrease &&
     (podsWaiting ||
+      unreadyInTheWay ||
       holds.some(
         (hold) =>
           hold.kind === "schedule-soon" && (open.desired ?? Number.POSITIVE_INFINITY) < hold.min,

@@ -340,6 +340,27 @@ describe("an open scaling pull request", () => {
     expect(decision.pullRequest).toEqual({ action: "close", number: 12 });
   });
 
+  it("is closed when it would remove a Ready node while another is not Ready; kept when it removes only that one", () => {
+    const facts = { lastChange: { at: minutesAgo(600), direction: "up" as const } };
+    const dying = (name: string) =>
+      node(name, { ...QUIET, ready: false, readySince: minutesAgo(3) });
+    const second = [node("worker-1", QUIET), dying("worker-2"), ...nodes(2, QUIET, "worker-", 3)];
+    const open = { number: 12, desired: 3 };
+    const closed = planOne(
+      buildSnapshot({ nodes: second }),
+      {},
+      { facts: { ...facts, openPullRequest: open } },
+    );
+    expect(closed.pullRequest).toEqual({ action: "close", number: 12 });
+    const highest = [...nodes(3, QUIET), dying("worker-4")];
+    const kept = planOne(
+      buildSnapshot({ nodes: highest }),
+      {},
+      { facts: { ...facts, openPullRequest: open } },
+    );
+    expect(kept.pullRequest).toEqual({ action: "leave", number: 12 });
+  });
+
   it("is left as it is while something holds the evaluation", () => {
     const decision = planOne(
       wantsOneMore(),
