@@ -59,6 +59,8 @@ function triggerText(trigger: Trigger): string {
       return `below min ${trigger.min}`;
     case "above-max":
       return `above max ${trigger.max}`;
+    case "unready-node":
+      return `${trigger.node} not Ready`;
     case "underutilised":
       return "underutilised";
   }

@@ -172,6 +172,8 @@ export function triggerText(trigger: Trigger): string {
       return `${trigger.resource} requests ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} %: ${trigger.newNodes} new node(s)`;
     case "above-max":
       return `${trigger.current} nodes is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
+    case "unready-node":
+      return `${trigger.node} has not been Ready since ${trigger.since}, more than ${formatDuration(trigger.unreadyMs)} (scaleDown.unreadyTime): it goes whatever the usage`;
     case "underutilised":
       return "usage and requests stayed below the scale-down thresholds";
   }

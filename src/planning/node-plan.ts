@@ -2,7 +2,7 @@ import type { PoolConfig } from "../policy/repo-config.ts";
 import { type DrainBlocker, nodeBlockers } from "./blockers.ts";
 import { maxBound, poolBounds } from "./bounds.ts";
 import { type ClusterIndex, indexCluster, podKey } from "./cluster-index.ts";
-import { hysteresisHolds, unreadyHold } from "./hysteresis.ts";
+import { hysteresisHolds, joiningNodes, unreadyHold } from "./hysteresis.ts";
 import type {
   Hold,
   NodeAction,
@@ -232,7 +232,9 @@ function decide(
   const triggers = [...up.triggers];
   if (current === undefined) return { action: "none", triggers, holds };
   let wanted = wantedChange(context, current, up, down, triggers, holds);
-  const downWanted = triggers.some((t) => t.kind === "above-max" || t.kind === "underutilised");
+  const downWanted = triggers.some(
+    (t) => t.kind === "above-max" || t.kind === "underutilised" || t.kind === "unready-node",
+  );
   if (downWanted) holds.push(...hysteresis.scaleDown);
   // Pods waiting for room: removing a node now would only make them wait longer.
   const unready =
@@ -314,11 +316,37 @@ function wantedChange(
     // Forced down whatever the usage; several at once only when every condition allows it.
     if (down.removable && down.candidate)
       return scaleDown(current, down.removals.length > 0 ? down.removals : [down.candidate]);
+  } else if (
+    pool.scaleDown.enabled &&
+    current > bounds.effectiveMin &&
+    longUnready(context, down)
+  ) {
+    const node = context.members.find((member) => member.name === down.candidate) as NodeInfo;
+    triggers.push({
+      kind: "unready-node",
+      node: node.name,
+      since: node.readySince as string,
+      unreadyMs: pool.scaleDown.unreadyTime,
+    });
+    if (down.removable) return scaleDown(current, [node.name]);
   } else if (pool.scaleDown.enabled && down.underutilised && current > bounds.effectiveMin) {
     triggers.push({ kind: "underutilised" });
     if (down.removals.length > 0) return scaleDown(current, down.removals);
   }
   return { action: "none", desired: current };
+}
+
+/**
+ * Whether the node a decrease would remove has not been Ready for `scaleDown.unreadyTime`
+ * (and is not one a change is still adding): an unready node is removed whatever the usage.
+ */
+function longUnready(context: PoolContext, down: ScaleDownEvaluation): boolean {
+  const node = context.members.find((member) => member.name === down.candidate);
+  if (!node || node.ready || node.readySince === undefined) return false;
+  const since = Date.parse(node.readySince);
+  if (Number.isNaN(since)) return false;
+  if (joiningNodes([node], context.pool, context.facts, context.now).length > 0) return false;
+  return context.now.getTime() >= since + context.pool.scaleDown.unreadyTime;
 }
 
 function scaleDown(current: number, removing: string[]): Wanted {

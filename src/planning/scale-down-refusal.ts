@@ -21,7 +21,8 @@ const FORCED_CONDITIONS = new Set<ScaleDownCondition["kind"]>([
 export function scaleDownConsidered(decision: Pick<NodeDecision, "action" | "triggers">): boolean {
   if (decision.action === "scale-up") return false;
   const { triggers } = decision;
-  if (triggers.some((trigger) => trigger.kind === "above-max")) return true;
+  if (triggers.some((trigger) => trigger.kind === "above-max" || trigger.kind === "unready-node"))
+    return true;
   return !triggers.some((trigger) => SCALE_UP_TRIGGERS.has(trigger.kind));
 }
 
@@ -37,7 +38,9 @@ export function scaleDownRefusal(
   const { scaleDown } = decision;
   if (decision.action === "scale-down" || decision.current === undefined) return undefined;
   if (!scaleDown.enabled || !scaleDownConsidered(decision)) return undefined;
-  const forced = decision.triggers.some((trigger) => trigger.kind === "above-max");
+  const forced = decision.triggers.some(
+    (trigger) => trigger.kind === "above-max" || trigger.kind === "unready-node",
+  );
   const wanted =
     forced ||
     scaleDown.conditions

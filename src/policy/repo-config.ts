@@ -226,7 +226,7 @@ export const ScaleDownConfig = z
     }),
     unreadyTime: Duration.prefault("20m").meta({
       description:
-        "While a pool node is not Ready, no node is removed, except not-Ready nodes themselves once they have been so this long.",
+        "While a pool node is not Ready, no Ready node is removed; the highest-numbered node not Ready this long is removed whatever the usage.",
     }),
     margin: z.number().min(0).lt(100).default(10).meta({
       description:

@@ -5,7 +5,7 @@ import {
   refusalText,
   triggerText,
 } from "../planning/explain-node-decision.ts";
-import { formatCpu, formatMemory, formatPercent } from "../planning/format.ts";
+import { formatCpu, formatDuration, formatMemory, formatPercent } from "../planning/format.ts";
 import type { Hold, NodeDecision, Trigger } from "../planning/node-decision.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
 import type { NodeProposal } from "../planning/proposal.ts";
@@ -80,6 +80,9 @@ function summary(proposal: NodeProposal, manual: ManualRequest | undefined): str
   const aboveMax = decision.triggers.find((trigger) => trigger.kind === "above-max");
   if (aboveMax?.kind === "above-max")
     return `Pool ${pool} is above its ${boundName(aboveMax.bound)} of ${aboveMax.max} with ${aboveMax.current} nodes: the bounds decide, not usage${removes}.`;
+  const unready = decision.triggers.find((trigger) => trigger.kind === "unready-node");
+  if (unready?.kind === "unready-node")
+    return `Pool ${pool}: ${unready.node} has not been Ready since ${unready.since}, longer than ${formatDuration(unready.unreadyMs)}: it goes whatever the usage${removes}.`;
   const underused = decision.triggers.find((trigger) => trigger.kind === "underutilised");
   return `Pool ${pool} has more room than it needs${underused ? `: ${triggerText(underused)}` : ""}${removes}.`;
 }
@@ -103,6 +106,7 @@ function nodesAskedFor(trigger: Trigger): number | undefined {
     case "requests":
       return trigger.newNodes;
     case "above-max":
+    case "unready-node":
     case "underutilised":
       return undefined;
   }

@@ -275,6 +275,47 @@ describe("nodes joining or leaving", () => {
       expect(highest.removing?.[0]).toBe("worker-4");
     });
 
+    it("removes the highest-numbered node not Ready for unreadyTime whatever the usage", () => {
+      const busyDead = (since: number) =>
+        node("worker-4", { ...BUSY, ready: false, readySince: minutesAgo(since) });
+      const decision = planOne(
+        buildSnapshot({ nodes: [...nodes(3, BUSY), busyDead(25)] }),
+        {},
+        { facts },
+      );
+      expect(decision).toMatchObject({ action: "scale-down", desired: 3, removing: ["worker-4"] });
+      expect(decision.triggers).toEqual([
+        { kind: "unready-node", node: "worker-4", since: minutesAgo(25), unreadyMs: 1_200_000 },
+      ]);
+      expect(explainNodeDecision(decision).join("\n")).toContain(
+        `worker-4 has not been Ready since ${minutesAgo(25)}, more than 20m (scaleDown.unreadyTime): it goes whatever the usage`,
+      );
+      const early = planOne(
+        buildSnapshot({ nodes: [...nodes(3, BUSY), busyDead(10)] }),
+        {},
+        { facts },
+      );
+      expect(early.action).toBe("none");
+      expect(early.triggers).toEqual([]);
+      // Never below the min, and not while something on it blocks its removal.
+      const atMin = planOne(
+        buildSnapshot({ nodes: [...nodes(3, BUSY), busyDead(25)] }),
+        { min: 4 },
+        { facts },
+      );
+      expect(atMin.action).toBe("none");
+      const bare = pod("debug/shell", { node: "worker-4", cpu: "100m", owner: null });
+      const blocked = planOne(
+        buildSnapshot({ nodes: [...nodes(3, BUSY), busyDead(25)], pods: [bare] }),
+        {},
+        { facts },
+      );
+      expect(blocked.action).toBe("none");
+      expect(blocked.scaleDown.refusedBy?.map((condition) => condition.kind)).toContain(
+        "no-blockers",
+      );
+    });
+
     it("removes the not-Ready node itself only once it has been so for unreadyTime", () => {
       const early = planOne(buildSnapshot({ nodes: [...nodes(3, QUIET), dead(5)] }), {}, { facts });
       expect(early.action).toBe("none");
