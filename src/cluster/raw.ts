@@ -29,13 +29,14 @@ export function string(value: unknown): string | undefined {
 }
 
 /**
- * An ISO 8601 time as the API server writes them (`2026-11-20T08:00:00Z`), else undefined: a
- * value that is not one is unknown, never a date a lenient parser makes of it (`"1 "` is not
+ * An ISO 8601 time with its offset, as the API server writes them (`2026-11-20T08:00:00Z`),
+ * else undefined: a value that is not one is unknown (without an offset it would be read in the
+ * machine's own time zone), never a date a lenient parser makes of it (`"1 "` is not
  * the year 2001), and a saved snapshot would refuse it.
  */
 export function time(value: unknown): string | undefined {
   return typeof value === "string" &&
-    /^\d{4}-\d{2}-\d{2}T/.test(value) &&
+    /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/i.test(value) &&
     !Number.isNaN(Date.parse(value))
     ? value
     : undefined;

@@ -15,12 +15,12 @@ export function usageAt(
   maxAgeSeconds = defaultMetricsMaxAgeSeconds,
 ): Snapshot {
   const warnings: SnapshotWarning[] = [];
+  // Usage that does not say when it was measured is taken as measured when the snapshot was.
   const stale = (timestamp: string | undefined): number | undefined =>
-    timestamp === undefined
-      ? undefined
-      : staleBy(Date.parse(timestamp), planningTime, maxAgeSeconds);
+    staleBy(Date.parse(timestamp || snapshot.takenAt), planningTime, maxAgeSeconds);
   const nodes = snapshot.nodes.map((node): NodeInfo => {
-    const age = stale(node.usage?.timestamp);
+    if (!node.usage) return node;
+    const age = stale(node.usage.timestamp);
     if (age === undefined) return node;
     warnings.push({
       code: "metrics-stale",
@@ -32,7 +32,7 @@ export function usageAt(
   });
   let podsAged = 0;
   const pods = snapshot.pods.map((pod): PodInfo => {
-    if (stale(pod.usage?.timestamp) === undefined) return pod;
+    if (!pod.usage || stale(pod.usage.timestamp) === undefined) return pod;
     podsAged++;
     const { usage: _, ...rest } = pod;
     return { ...rest, containers: rest.containers.map(({ usage: __, ...c }) => c) };

@@ -2,6 +2,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
+import { time } from "./raw.ts";
 
 // Lenient where it costs nothing: unknown keys are ignored (a newer writer may add fields),
 // but every field the planner reads must have the right type, so a damaged file is refused
@@ -11,15 +12,17 @@ import type { Snapshot } from "../planning/snapshot.ts";
 const count = z.number().int().nonnegative();
 /** A signed whole number (pod priority may be negative). */
 const integer = z.number().int();
-/** An ISO 8601 time as the API writes them; empty where the object had none. */
-const timestamp = z
-  .string()
-  .refine(
-    (text) => text === "" || (/^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(Date.parse(text))),
-    {
-      error: "expected an ISO 8601 time such as 2026-11-20T08:00:00Z",
-    },
-  );
+/**
+ * An ISO 8601 time with its offset, as the API writes them; empty where the object had none. A
+ * time without an offset would be read in the machine's own time zone.
+ */
+const timestamp = z.string().refine((text) => text === "" || time(text) !== undefined, {
+  error: "expected an ISO 8601 time with its offset, such as 2026-11-20T08:00:00Z",
+});
+/** The time a snapshot was taken: never empty, everything is judged against it. */
+const takenAtTime = z.string().refine((text) => time(text) !== undefined, {
+  error: "expected an ISO 8601 time with its offset, such as 2026-11-20T08:00:00Z",
+});
 
 const Resources = z.object({
   cpu: count.optional(),
@@ -212,52 +215,77 @@ const VpaInfo = z.object({
 const Availability = z.enum(["available", "partial", "unavailable"]);
 
 /** The saved snapshot file (`pr-autoscaler snapshot --out`), version 1. */
-export const SnapshotSchema = z.object({
-  version: z.literal(1),
-  takenAt: timestamp,
-  source: z.object({
-    kind: z.enum(["kubernetes", "file", "simulation"]),
-    server: z.string().optional(),
-    context: z.string().optional(),
-    prometheus: z.string().optional(),
-  }),
-  complete: z.boolean(),
-  warnings: z.array(
-    z.object({ code: z.string(), message: z.string(), subject: z.string().optional() }),
-  ),
-  nodes: z.array(NodeInfo),
-  pods: z.array(PodInfo),
-  pdbs: z.array(
-    z.object({
-      namespace: z.string(),
-      name: z.string(),
-      selector: LabelSelector.optional(),
-      disruptionsAllowed: count,
-      unhealthyPodEvictionPolicy: z.enum(["IfHealthyBudget", "AlwaysAllow"]).optional(),
-      currentHealthy: count.optional(),
-      desiredHealthy: count.optional(),
+export const SnapshotSchema = z
+  .object({
+    version: z.literal(1),
+    takenAt: takenAtTime,
+    source: z.object({
+      kind: z.enum(["kubernetes", "file", "simulation"]),
+      server: z.string().optional(),
+      context: z.string().optional(),
+      prometheus: z.string().optional(),
     }),
-  ),
-  vpas: z.array(VpaInfo),
-  hpas: z.array(
-    z.object({
-      namespace: z.string(),
-      name: z.string(),
-      target: WorkloadRef,
-      resourceMetrics: z.array(z.string()),
-      minReplicas: count.optional(),
-      maxReplicas: count,
-      currentReplicas: count.optional(),
+    complete: z.boolean(),
+    warnings: z.array(
+      z.object({ code: z.string(), message: z.string(), subject: z.string().optional() }),
+    ),
+    nodes: z.array(NodeInfo),
+    pods: z.array(PodInfo),
+    pdbs: z.array(
+      z.object({
+        namespace: z.string(),
+        name: z.string(),
+        selector: LabelSelector.optional(),
+        disruptionsAllowed: count,
+        unhealthyPodEvictionPolicy: z.enum(["IfHealthyBudget", "AlwaysAllow"]).optional(),
+        currentHealthy: count.optional(),
+        desiredHealthy: count.optional(),
+      }),
+    ),
+    vpas: z.array(VpaInfo),
+    hpas: z.array(
+      z.object({
+        namespace: z.string(),
+        name: z.string(),
+        target: WorkloadRef,
+        resourceMetrics: z.array(z.string()),
+        minReplicas: count.optional(),
+        maxReplicas: count,
+        currentReplicas: count.optional(),
+      }),
+    ),
+    metrics: z.object({
+      nodes: Availability,
+      pods: Availability,
+      source: z.enum(["metrics-server", "prometheus", "none"]),
+      windowSeconds: z.number().nonnegative().optional(),
+      percentile: z.number().gt(0).max(100).optional(),
     }),
-  ),
-  metrics: z.object({
-    nodes: Availability,
-    pods: Availability,
-    source: z.enum(["metrics-server", "prometheus", "none"]),
-    windowSeconds: z.number().nonnegative().optional(),
-    percentile: z.number().gt(0).max(100).optional(),
-  }),
-}) satisfies z.ZodType<Snapshot>;
+  })
+  .superRefine((snapshot, context) => {
+    // Objects are told apart by name: a second one of a name would be counted twice.
+    const nodes = new Set<string>();
+    snapshot.nodes.forEach((node, i) => {
+      if (nodes.has(node.name))
+        context.addIssue({
+          code: "custom",
+          message: `a second node named ${node.name}`,
+          path: ["nodes", i, "name"],
+        });
+      nodes.add(node.name);
+    });
+    const pods = new Set<string>();
+    snapshot.pods.forEach((pod, i) => {
+      const key = `${pod.namespace}/${pod.name}`;
+      if (pods.has(key))
+        context.addIssue({
+          code: "custom",
+          message: `a second pod ${key}`,
+          path: ["pods", i, "name"],
+        });
+      pods.add(key);
+    });
+  }) satisfies z.ZodType<Snapshot>;
 
 /**
  * Parses and validates a saved snapshot.
@@ -279,8 +307,16 @@ export function loadSnapshot(text: string, file: string): Snapshot {
   if (result.success) return result.data;
   const issue = result.error.issues[0] as z.core.$ZodIssue;
   const path = formatIssuePath(issue.path);
+  const others = result.error.issues.slice(1);
+  const listed = others
+    .slice(0, 5)
+    .map(
+      (other) => `${formatIssuePath(other.path)}: ${other.message.replace(/^Invalid input: /, "")}`,
+    );
   const more =
-    result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problems)` : "";
+    others.length === 0
+      ? ""
+      : ` (and ${others.length} more problem${others.length === 1 ? "" : "s"}: ${listed.join("; ")}${others.length > listed.length ? "; …" : ""})`;
   throw new InputError(
     `invalid snapshot: ${path || "(top level)"}: ${issue.message.replace(/^Invalid input: /, "")}${more}`,
     { file, ...locatePath(text, issue.path) },

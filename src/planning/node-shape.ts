@@ -34,7 +34,7 @@ export interface NodeShape {
 /**
  * The shape of a new node: configured cpu/memory/pods win, the rest is learned from the pool's
  * nodes (the most common allocatable or the smallest). `undefined` when cpu or memory is known
- * from neither.
+ * from neither, or when a DaemonSet every node runs has a request that could not be read.
  */
 export function newNodeShape(
   members: readonly NodeInfo[],
@@ -57,9 +57,11 @@ export function newNodeShape(
     Object.keys(config.labels).length > 0 ||
     config.taints.length > 0;
   const labels = { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels };
+  const daemonSets = daemonSetLoad(members, index, now);
+  if (!daemonSets) return undefined;
   const shape: NodeShape = {
     allocatable,
-    ...daemonSetLoad(members, index, now),
+    ...daemonSets,
     labels,
     unknownLabels: varyingLabels(members, labels),
     taints: [...sharedTaints(members), ...config.taints],
@@ -176,7 +178,7 @@ function daemonSetLoad(
   members: readonly NodeInfo[],
   index: ClusterIndex,
   now: Date | undefined,
-): Pick<NodeShape, "daemonSetOverhead" | "daemonSetHostPorts"> {
+): Pick<NodeShape, "daemonSetOverhead" | "daemonSetHostPorts"> | undefined {
   const ready = settled(
     members.filter((node) => node.ready),
     now,
@@ -186,16 +188,29 @@ function daemonSetLoad(
   if (ready.length === 0) return { daemonSetOverhead: overhead, daemonSetHostPorts: hostPorts };
   const perDaemonSet = new Map<
     string,
-    { nodes: number; cpu: number; memory: number; hostPorts: readonly HostPort[] }
+    {
+      nodes: number;
+      cpu: number;
+      memory: number;
+      unknown: boolean;
+      hostPorts: readonly HostPort[];
+    }
   >();
   for (const node of ready) {
     const seen = new Set<string>();
     for (const pod of index.podsByNode.get(node.name) ?? []) {
       if (!pod.daemonSet) continue;
       const key = daemonSetKey(pod);
-      const entry = perDaemonSet.get(key) ?? { nodes: 0, cpu: 0, memory: 0, hostPorts: [] };
+      const entry = perDaemonSet.get(key) ?? {
+        nodes: 0,
+        cpu: 0,
+        memory: 0,
+        unknown: false,
+        hostPorts: [],
+      };
       if (!seen.has(key)) entry.nodes += 1;
       seen.add(key);
+      if (pod.requests.cpu === undefined || pod.requests.memory === undefined) entry.unknown = true;
       entry.cpu = Math.max(entry.cpu, pod.requests.cpu ?? 0);
       entry.memory = Math.max(entry.memory, pod.requests.memory ?? 0);
       if (pod.hostPorts && pod.hostPorts.length > entry.hostPorts.length)
@@ -205,6 +220,9 @@ function daemonSetLoad(
   }
   for (const entry of perDaemonSet.values()) {
     if (entry.nodes < ready.length) continue;
+    // What a DaemonSet whose request could not be read takes is unknown, and so is the room it
+    // leaves on a new node: never taken as zero.
+    if (entry.unknown) return undefined;
     overhead.cpu += entry.cpu;
     overhead.memory += entry.memory;
     overhead.pods += 1;

@@ -221,7 +221,9 @@ export function usageWindowCovers(
 }
 
 function windowCovers(utilisation: ResourceUtilisation, windowMs: number): boolean {
-  const { windowSeconds, gapSeconds } = utilisation;
+  const { windowSeconds, gapSeconds, source } = utilisation;
+  // metrics-server's usage is one sample whatever window it claims; only Prometheus' is a window.
+  if (source !== "prometheus") return false;
   const gapMs = gapSeconds === undefined ? undefined : gapSeconds * 1000;
   return usageWindowCovers((windowSeconds ?? 0) * 1000, gapMs, windowMs);
 }

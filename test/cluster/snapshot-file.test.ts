@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { readSnapshot } from "../../src/cluster/read-snapshot.ts";
+import { usageAt } from "../../src/cluster/snapshot-age.ts";
 import {
   loadSnapshot,
   snapshotToJson,
@@ -87,14 +88,42 @@ describe("snapshot JSON", () => {
     expect(error.location).toMatchObject({ file: "snap.json", line });
   });
 
-  it("refuses a time that is not ISO 8601, naming where", () => {
+  it("refuses a time that is not ISO 8601 with its offset, naming where", () => {
     const data = JSON.parse(snapshotToJson(snapshot)) as Snapshot;
-    expect(loadError(JSON.stringify({ ...data, takenAt: "yesterday" })).message).toBe(
-      "invalid snapshot: takenAt: expected an ISO 8601 time such as 2026-11-20T08:00:00Z",
-    );
+    const expected = "expected an ISO 8601 time with its offset, such as 2026-11-20T08:00:00Z";
+    for (const takenAt of ["yesterday", "", "2025-06-06T12:00:00"])
+      expect(loadError(JSON.stringify({ ...data, takenAt })).message).toBe(
+        `invalid snapshot: takenAt: ${expected}`,
+      );
     (data.nodes[0] as { readySince?: string }).readySince = "soon";
     expect(loadError(JSON.stringify(data)).message).toBe(
-      "invalid snapshot: nodes[0].readySince: expected an ISO 8601 time such as 2026-11-20T08:00:00Z",
+      `invalid snapshot: nodes[0].readySince: ${expected}`,
+    );
+  });
+
+  it("refuses a second node or pod of one name, and lists further problems", () => {
+    const data = JSON.parse(snapshotToJson(snapshot)) as Snapshot;
+    const twice = { ...data, nodes: [...data.nodes, data.nodes[0]] };
+    expect(loadError(JSON.stringify(twice)).message).toBe(
+      `invalid snapshot: nodes[${data.nodes.length}].name: a second node named ${data.nodes[0]?.name}`,
+    );
+    const broken = { ...data, takenAt: "soon", pods: [...data.pods, data.pods[0]] };
+    expect(loadError(JSON.stringify(broken)).message).toMatch(
+      /^invalid snapshot: takenAt: .*\(and 1 more problem: pods\[\d+\]\.name: a second pod /,
+    );
+  });
+
+  it("takes usage without a time as measured when the snapshot was taken", () => {
+    const data = JSON.parse(snapshotToJson(snapshot)) as Snapshot;
+    const measured = data.nodes.find((node) => node.usage);
+    if (!measured?.usage) throw new Error("the fixture has no node usage");
+    delete (measured.usage as { timestamp?: string }).timestamp;
+    const loaded = loadSnapshot(JSON.stringify(data), "s.json");
+    const later = new Date(Date.parse(data.takenAt) + 3_600_000);
+    const aged = usageAt(loaded, later);
+    expect(aged.nodes.find((node) => node.name === measured.name)?.usage).toBeUndefined();
+    expect(aged.warnings).toContainEqual(
+      expect.objectContaining({ code: "metrics-stale", subject: `node/${measured.name}` }),
     );
   });
 

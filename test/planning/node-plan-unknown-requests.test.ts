@@ -26,6 +26,42 @@ describe("requests that could not be read", () => {
     ]);
   });
 
+  it("leave a new node's room unknown when a DaemonSet every node runs has an unread request", () => {
+    const agent = (node: string, unknown: boolean) =>
+      pod(`kube-system/agent-${node}`, {
+        node,
+        memory: "256Mi",
+        cpu: "500m",
+        daemonSet: true,
+        owner: { kind: "DaemonSet", name: "agent" },
+        ...(unknown ? { unknownRequests: ["cpu" as const] } : {}),
+      });
+    const fill = ["worker-1", "worker-2"].map((node) =>
+      pod(`fill/${node}`, { node, cpu: "3400m", memory: "1Gi" }),
+    );
+    const waiting = pendingPod("batch/big", { cpu: "3700m", memory: "1Gi" });
+    const unread = planOne(
+      buildSnapshot({
+        nodes: nodes(2, BUSY),
+        pods: [agent("worker-1", true), agent("worker-2", false), ...fill, waiting],
+      }),
+    );
+    expect(unread.action).toBe("none");
+    expect(unread.pending.neverFit).toEqual([
+      expect.objectContaining({ pod: "batch/big", reason: "shape-unknown" }),
+    ]);
+    // Read, the DaemonSet's 500m leaves 3500m on a new node: the pod never fits one.
+    const known = planOne(
+      buildSnapshot({
+        nodes: nodes(2, BUSY),
+        pods: [agent("worker-1", false), agent("worker-2", false), ...fill, waiting],
+      }),
+    );
+    expect(known.pending.neverFit).toEqual([
+      expect.objectContaining({ pod: "batch/big", reason: "too-large" }),
+    ]);
+  });
+
   it("still pack the pending pods whose requests are known", () => {
     const snapshot = buildSnapshot({
       nodes: nodes(2, BUSY),

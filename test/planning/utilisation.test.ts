@@ -100,19 +100,22 @@ describe("sustainedCheck", () => {
 
   it("says a windowed source's value on the wrong side is the window's, not a sample", () => {
     // Prometheus over 15 minutes, the check over 10: the 50 % is the window's average.
-    expect(check("above", measured(50, { windowSeconds: 900 }))).toMatchObject({
+    expect(
+      check("above", measured(50, { windowSeconds: 900, source: "prometheus" })),
+    ).toMatchObject({
       outcome: "not-met",
       basis: "usage-window",
       percent: 50,
     });
     // Below: the window's percentile is the value compared.
-    expect(check("below", measured(35, { windowSeconds: 900, peakPercent: 60 }))).toMatchObject({
+    const windowed = { windowSeconds: 900, source: "prometheus" as const };
+    expect(check("below", measured(35, { ...windowed, peakPercent: 60 }))).toMatchObject({
       outcome: "not-met",
       basis: "usage-window",
       percent: 60,
     });
     // Without the percentile the average is all there is, and it is already too high.
-    expect(check("below", measured(35, { windowSeconds: 900 }))).toMatchObject({
+    expect(check("below", measured(35, windowed))).toMatchObject({
       outcome: "not-met",
       basis: "current",
       percent: 35,
@@ -178,19 +181,22 @@ describe("sustainedCheck", () => {
   });
 
   it("falls back to the usage source's own window: its average above, its percentile below", () => {
-    const prometheus = measured(85, { windowSeconds: 3600, peakPercent: 95 });
+    const prometheus = measured(85, { windowSeconds: 3600, peakPercent: 95, source: "prometheus" });
+    // metrics-server's usage is one sample, whatever window it claims.
+    const sample = measured(85, { windowSeconds: 3600, peakPercent: 95, source: "metrics-server" });
+    expect(check("above", sample).outcome).toBe("no-evidence");
     expect(check("above", prometheus)).toMatchObject({
       outcome: "met",
       basis: "usage-window",
       percent: 85,
     });
-    const quiet = measured(10, { windowSeconds: 3600, peakPercent: 35 });
+    const quiet = measured(10, { windowSeconds: 3600, peakPercent: 35, source: "prometheus" });
     expect(check("below", quiet)).toMatchObject({
       outcome: "not-met",
       basis: "usage-window",
       percent: 35,
     });
-    const noPeak = measured(10, { windowSeconds: 3600 });
+    const noPeak = measured(10, { windowSeconds: 3600, source: "prometheus" });
     expect(check("below", noPeak).outcome).toBe("no-evidence");
   });
 
