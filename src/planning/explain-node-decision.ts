@@ -217,7 +217,9 @@ export function boundReached(decision: NodeDecision): { name: "max" | "host cap"
 }
 
 function podText(pod: PendingPod): string {
-  return `${pod.pod} (cpu ${formatCpu(pod.cpu)}, memory ${formatMemory(pod.memory)})`;
+  const cpu = pod.unknown?.includes("cpu") ? "unknown" : formatCpu(pod.cpu);
+  const memory = pod.unknown?.includes("memory") ? "unknown" : formatMemory(pod.memory);
+  return `${pod.pod} (cpu ${cpu}, memory ${memory})`;
 }
 
 function neverFitText(pod: NeverFitPod): string {

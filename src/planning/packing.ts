@@ -33,8 +33,11 @@ export interface NewBinTemplate {
 
 export interface PendingPod {
   pod: string;
+  /** Its requests; 0 stands in for a request that could not be read, which `unknown` names. */
   cpu: number;
   memory: number;
+  /** The requests that could not be read: what the pod needs of them is unknown, not zero. */
+  unknown?: ("cpu" | "memory")[];
   /** The scheduler's message, e.g. `0/4 nodes are available: 4 Insufficient cpu.` */
   message?: string;
 }
@@ -461,6 +464,8 @@ export function pendingPod(pod: PodInfo): PendingPod {
     cpu: pod.requests.cpu ?? 0,
     memory: pod.requests.memory ?? 0,
   };
+  const unknown = (["cpu", "memory"] as const).filter((name) => pod.requests[name] === undefined);
+  if (unknown.length > 0) info.unknown = [...unknown];
   if (pod.unschedulable?.message) info.message = pod.unschedulable.message;
   return info;
 }

@@ -4,6 +4,7 @@
  * the pool's requests are unknown, and a node running it is not removed on a guess either.
  */
 import { describe, expect, it } from "@jest/globals";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import type { ScaleDownCondition } from "../../src/planning/node-decision.ts";
 import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
 import { BUSY, kinds, planOne, QUIET } from "./plan-helpers.ts";
@@ -22,8 +23,16 @@ describe("requests that could not be read", () => {
     expect(decision.action).toBe("none");
     expect(decision.pending.onExisting).toEqual([]);
     expect(decision.pending.neverFit).toEqual([
-      expect.objectContaining({ pod: "batch/odd", reason: "requests-unknown", resource: "cpu" }),
+      expect.objectContaining({
+        pod: "batch/odd",
+        reason: "requests-unknown",
+        resource: "cpu",
+        unknown: ["cpu"],
+      }),
     ]);
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "never fits: batch/odd (cpu unknown, memory 1 GiB)",
+    );
   });
 
   it("leave a new node's room unknown when a DaemonSet every node runs has an unread request", () => {
