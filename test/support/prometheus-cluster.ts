@@ -9,8 +9,10 @@
  * over 5 or 10 points and Prometheus' interpolated quantiles at 0.5 and 0.95 need no rounding.
  */
 
-/** Seconds between samples, as a 15 s scrape interval. */
-export const sampleSeconds = 15;
+import { openMetricsOf, scrapeSeconds } from "./prometheus-series.ts";
+
+/** Seconds between samples, as a 15 s scrape interval (the one openMetricsOf writes at). */
+export const sampleSeconds = scrapeSeconds;
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -335,29 +337,16 @@ export function prometheusCluster(end: number): PrometheusCluster {
 
 /** Renders the series as OpenMetrics, one family per metric name, samples in time order. */
 function openMetrics(series: Sampled[], start: number, end: number): string {
-  const families = new Map<string, Sampled[]>();
-  for (const one of series) families.set(one.name, [...(families.get(one.name) ?? []), one]);
-  const lines: string[] = [];
-  for (const [name, members] of families) {
-    const kind = members[0]!.kind;
-    const family =
-      kind === "counter"
-        ? name.replace(/_total$/, "")
-        : kind === "info"
-          ? name.replace(/_info$/, "")
-          : name;
-    lines.push(`# TYPE ${family} ${kind}`);
-    for (const one of members) {
-      const labels = Object.entries(one.labels)
-        .map(([key, value]) => `${key}="${value}"`)
-        .join(",");
-      for (let t = start; t <= end; t += sampleSeconds) {
-        lines.push(`${one.name}{${labels}} ${sampleValue(one, start, t)} ${t}`);
-      }
-    }
-  }
-  lines.push("# EOF", "");
-  return lines.join("\n");
+  return openMetricsOf(
+    series.map((one) => ({
+      name: one.name,
+      kind: one.kind,
+      labels: one.labels,
+      value: (t: number) => sampleValue(one, start, t),
+    })),
+    start,
+    end,
+  );
 }
 
 function sampleValue(one: Sampled, start: number, t: number): string {

@@ -19,8 +19,8 @@ export interface Series {
   name: string;
   kind: "counter" | "gauge" | "info";
   labels: Labels;
-  /** The value at t, or undefined for no sample. */
-  value: (t: number) => number | undefined;
+  /** The value at t (a number, or its exact text), or undefined for no sample. */
+  value: (t: number) => number | string | undefined;
 }
 
 /** A CPU-seconds counter growing by `cores` per second from a large value at `start`. */
