@@ -20,7 +20,7 @@ import type {
 import type { NodeShape } from "./node-shape.ts";
 import type { NeverFitPod, PendingPod, UnplacedCause } from "./packing.ts";
 import { scaleDownConsidered } from "./scale-down-refusal.ts";
-import type { ResourceUtilisation, SustainedCheck } from "./utilisation.ts";
+import type { ResourceUtilisation, SustainedCheck, WindowShortfall } from "./utilisation.ts";
 
 /**
  * The decision as text lines: a headline, then indented lines for the pull request, nodes,
@@ -150,7 +150,7 @@ function utilisationLine(cpu: ResourceUtilisation, memory: ResourceUtilisation):
 function resourceText(u: ResourceUtilisation): string {
   const requests = u.requestsPercent === undefined ? "unknown" : formatPercent(u.requestsPercent);
   if (u.percent === undefined)
-    return `${u.resource} usage unknown (${u.unknownNodes.join(", ") || "no Ready node"}), requests ${requests}`;
+    return `${u.resource} ${unknownText(u.unknownNodes, u.unknownAllocatable)}, requests ${requests}`;
   let text = `${u.resource} ${formatPercent(u.percent)}`;
   if (u.windowSeconds) text += ` (${u.source} over ${formatDuration(u.windowSeconds * 1000)}`;
   if (u.windowSeconds && u.peakPercent !== undefined)
@@ -267,7 +267,7 @@ export function holdText(hold: Hold): string {
     case "pools-overlap":
       return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} also in pool ${hold.pools.join(", ")}: make the pools' selectors exclusive, each node in one pool; no action`;
     case "usage-unknown":
-      return `${hold.resources.join(" and ")} usage unknown on ${hold.nodes.join(", ")}; nothing rests on it (unknown is not zero)`;
+      return `${hold.resources.join(" and ")} ${unknownText(hold.nodes, hold.allocatable, "on ")}; nothing rests on it (unknown is not zero)`;
     case "target-unknown":
       return `the current count in the repo is unknown${hold.problem ? `: ${hold.problem}` : ""}; no action`;
     case "provisioning":
@@ -293,6 +293,29 @@ export function holdText(hold: Hold): string {
   }
 }
 
+/**
+ * Which nodes' usage is unknown, naming apart those whose allocatable is what is missing (their
+ * usage may be known, but there is nothing to measure it against).
+ */
+function unknownText(
+  nodes: readonly string[],
+  allocatable: readonly string[] = [],
+  on = "",
+): string {
+  if (nodes.length === 0) return "usage unknown (no Ready node)";
+  const usage = nodes.filter((name) => !allocatable.includes(name));
+  const parts: string[] = [];
+  if (usage.length > 0)
+    parts.push(on ? `usage unknown on ${usage.join(", ")}` : `usage unknown (${usage.join(", ")})`);
+  if (allocatable.length > 0)
+    parts.push(
+      on
+        ? `allocatable unknown on ${allocatable.join(", ")}`
+        : `allocatable unknown (${allocatable.join(", ")})`,
+    );
+  return parts.join(", ");
+}
+
 function provisioningText(state: "joining" | "leaving", expected: number, present: number): string {
   return state === "joining"
     ? `the repo asks for ${expected} nodes, ${present} are Ready`
@@ -314,7 +337,21 @@ function checkText(check: SustainedCheck): string {
     case "unknown":
       return `${goal}: unknown, usage not observed`;
     case "no-evidence":
-      return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${check.samples} history sample(s)` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`}; a window needs Prometheus over it or samples kept across it)`;
+      return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${check.samples} history sample(s)` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`}; ${shortfallText(check.shortfall)})`;
+  }
+}
+
+/** Why the usage source's own window did not count, in the words of the check. */
+function shortfallText(shortfall: WindowShortfall | undefined): string {
+  switch (shortfall?.kind) {
+    case "short":
+      return "Prometheus' points do not reach back over the whole window";
+    case "gap":
+      return `Prometheus' points leave a gap of ${formatDuration(shortfall.gapMs ?? 0)}, more than ${formatDuration(shortfall.maxGapMs ?? 0)}`;
+    case "no-percentile":
+      return "Prometheus gave no percentile over its window, which staying below is judged by";
+    default:
+      return "a window needs Prometheus over it or samples kept across it";
   }
 }
 

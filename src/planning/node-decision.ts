@@ -74,7 +74,8 @@ export type Hold =
   | { kind: "too-many-unready"; unready: string[]; total: number; percent: number; limit: number }
   /** Nodes other pools' selectors match too: which pool's VMs they are is not known. */
   | { kind: "pools-overlap"; nodes: string[]; pools: string[] }
-  | { kind: "usage-unknown"; nodes: string[]; resources: Resource[] }
+  /** `allocatable`: those of `nodes` whose allocatable, not usage, is what is unknown. */
+  | { kind: "usage-unknown"; nodes: string[]; resources: Resource[]; allocatable?: string[] }
   | { kind: "target-unknown"; problem?: string }
   | {
       kind: "provisioning";

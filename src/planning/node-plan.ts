@@ -369,14 +369,19 @@ function pendingHolds(context: PoolContext, up: ScaleUpEvaluation): Hold[] {
 
 function usageUnknownHolds(context: PoolContext): Hold[] {
   const nodes = new Set<string>();
+  const allocatable = new Set<string>();
   const resources: ("cpu" | "memory")[] = [];
   for (const resource of ["cpu", "memory"] as const) {
-    const unknown = context.utilisation[resource].unknownNodes;
-    if (unknown.length === 0) continue;
+    const utilisation = context.utilisation[resource];
+    if (utilisation.unknownNodes.length === 0) continue;
     resources.push(resource);
-    for (const name of unknown) nodes.add(name);
+    for (const name of utilisation.unknownNodes) nodes.add(name);
+    for (const name of utilisation.unknownAllocatable ?? []) allocatable.add(name);
   }
-  return resources.length === 0 ? [] : [{ kind: "usage-unknown", nodes: [...nodes], resources }];
+  if (resources.length === 0) return [];
+  const hold: Hold = { kind: "usage-unknown", nodes: [...nodes], resources };
+  if (allocatable.size > 0) hold.allocatable = [...allocatable];
+  return [hold];
 }
 
 /**

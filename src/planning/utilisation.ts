@@ -25,6 +25,8 @@ export interface ResourceUtilisation {
   source?: "metrics-server" | "prometheus" | "mixed";
   /** Ready nodes whose usage or allocatable is unknown (never counted as zero). */
   unknownNodes: string[];
+  /** Those of `unknownNodes` whose allocatable is unknown (usage is measured against it). */
+  unknownAllocatable?: string[];
 }
 
 /** Sums usage, peaks and requests over `ready` nodes for one resource. */
@@ -59,6 +61,8 @@ export function poolUtilisation(
     const used = node.usage?.[resource];
     if (capacity === undefined || used === undefined || !node.usage) {
       result.unknownNodes.push(node.name);
+      if (capacity === undefined)
+        result.unknownAllocatable = [...(result.unknownAllocatable ?? []), node.name];
       continue;
     }
     usage.sum += used;
@@ -123,6 +127,20 @@ export interface SustainedCheck {
   coveredMs?: number;
   /** History samples in the window. */
   samples?: number;
+  /** For `no-evidence`: why the usage source's own window does not count. */
+  shortfall?: WindowShortfall;
+}
+
+/**
+ * Why a usage source's window is no evidence for a check: its usage is one sample
+ * (metrics-server, or nodes read from different sources), its points cover less than the
+ * window, a gap between them is too long (`gapMs`, at most `maxGapMs`), or it has no percentile
+ * for a "stayed below" check.
+ */
+export interface WindowShortfall {
+  kind: "single-sample" | "short" | "gap" | "no-percentile";
+  gapMs?: number;
+  maxGapMs?: number;
 }
 
 /** Samples may be this far apart, and this far from the window's ends, and still cover it. */
@@ -198,7 +216,17 @@ function usageWindowEvidence(
     percent: utilisation.percent,
     coveredMs: Math.max(windowMs, fromHistory.coveredMs),
     samples: fromHistory.values.length,
+    shortfall: windowShortfall(utilisation, check.windowMs),
   };
+}
+
+function windowShortfall(utilisation: ResourceUtilisation, windowMs: number): WindowShortfall {
+  if (utilisation.source !== "prometheus") return { kind: "single-sample" };
+  if ((utilisation.windowSeconds ?? 0) * 1000 < windowMs) return { kind: "short" };
+  const gapMs = (utilisation.gapSeconds ?? 0) * 1000;
+  const maxGapMs = maxSampleGap(windowMs);
+  if (gapMs > maxGapMs) return { kind: "gap", gapMs, maxGapMs };
+  return { kind: "no-percentile" };
 }
 
 /**

@@ -118,6 +118,58 @@ describe("explainNodeDecision", () => {
   });
 });
 
+describe("explainNodeDecision: why a Prometheus window is no evidence", () => {
+  const quietCheck = (lines: string[]) =>
+    lines.find((line) => line.startsWith("  scale-down: cpu < 30 % for 10m:"));
+
+  it("names a window Prometheus covers only part of", () => {
+    const idle = { usage: { cpu: "400m", memory: "2Gi", windowSeconds: 180 } };
+    const lines = explainNodeDecision(planOne(buildSnapshot({ nodes: nodes(3, idle) })));
+    expect(quietCheck(lines)).toBe(
+      "  scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 3m, no history, now 10 %; Prometheus' points do not reach back over the whole window)",
+    );
+  });
+
+  it("names the gap between Prometheus' points and the longest it may be", () => {
+    const idle = { usage: { cpu: "400m", memory: "2Gi" } };
+    const snapshot = buildSnapshot({ nodes: nodes(3, idle) });
+    for (const node of snapshot.nodes) if (node.usage) node.usage.gapSeconds = 480;
+    const lines = explainNodeDecision(planOne(snapshot));
+    expect(quietCheck(lines)).toBe(
+      "  scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 1h, no history, now 10 %; Prometheus' points leave a gap of 8m, more than 5m)",
+    );
+  });
+
+  it("names the missing percentile, which staying below is judged by", () => {
+    const idle = { usage: { cpu: "400m", memory: "2Gi", peak: false as const } };
+    const lines = explainNodeDecision(planOne(buildSnapshot({ nodes: nodes(3, idle) })));
+    expect(quietCheck(lines)).toBe(
+      "  scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 1h, no history, now 10 %; Prometheus gave no percentile over its window, which staying below is judged by)",
+    );
+  });
+});
+
+describe("explainNodeDecision: a node whose allocatable is unknown", () => {
+  it("says its allocatable, not its usage, is what is unknown", () => {
+    const idle = { usage: { cpu: "400m", memory: "2Gi" } };
+    const snapshot = buildSnapshot({
+      nodes: [...nodes(2, idle), ...nodes(1, { usage: { memory: "2Gi" } }, "worker-", 3)],
+    });
+    const second = snapshot.nodes[1];
+    if (!second) throw new Error("no second node");
+    delete second.allocatable.cpu;
+    const decision = planOne(snapshot);
+    expect(decision.utilisation.cpu.unknownAllocatable).toEqual(["worker-2"]);
+    const lines = explainNodeDecision(decision);
+    expect(lines).toContain(
+      "  utilisation: cpu usage unknown (worker-3), allocatable unknown (worker-2), requests unknown; memory 13 % (prometheus over 1h, p95 13 %), requests 0 %",
+    );
+    expect(lines).toContain(
+      "  hold: cpu usage unknown on worker-3, allocatable unknown on worker-2; nothing rests on it (unknown is not zero)",
+    );
+  });
+});
+
 describe("explainNodeDecision: a wanted scale-down that its conditions refuse", () => {
   const quiet = { usage: { cpu: "400m", memory: "2Gi" } };
 
