@@ -1,5 +1,5 @@
-import { Cron } from "croner";
 import type { CronWindow, PolicyWindow, WeeklyWindow } from "../policy/automerge-policy.ts";
+import { cronOccurrenceAt, cronSchedule } from "../util/cron-window.ts";
 import { addDays, instantAt, type LocalDate, localTime, weekdayOf } from "./zoned-time.ts";
 
 /** One stretch of time a window covers, [start, end) in ms. */
@@ -26,7 +26,7 @@ export function windowEnd(window: PolicyWindow, t: number): number | undefined {
 /** The first start of `window` at or after `t`. */
 export function windowNextStart(window: PolicyWindow, t: number): number | undefined {
   if (window.type === "cron")
-    return cronOf(window)
+    return cronSchedule(window.cron, window.timezone)
       .nextRun(new Date(t - 1))
       ?.getTime();
   const starts = weeklyOccurrences(window, t)
@@ -69,23 +69,7 @@ function openOccurrence(window: PolicyWindow, t: number): Occurrence | undefined
  * in the window's time zone, so it follows the wall clock across DST changes.
  */
 function cronOccurrence(window: CronWindow, t: number): Occurrence | undefined {
-  const cron = cronOf(window);
-  const first = cron.nextRun(new Date(t - window.durationMs));
-  if (!first || first.getTime() > t) return undefined;
-  // The latest start at or before t (previousRuns looks strictly before its reference).
-  const [latest] = cron.previousRuns(1, new Date(t + 1));
-  const last = latest && latest.getTime() > first.getTime() ? latest.getTime() : first.getTime();
-  return { start: first.getTime(), end: last + window.durationMs };
-}
-
-function cronOf(window: CronWindow): Cron {
-  return new Cron(window.cron, {
-    timezone: window.timezone,
-    mode: "5-part",
-    paused: true,
-    // Fixed hours and minutes (lists and ranges too) keep a start in a skipped or repeated hour.
-    fixedTimeRule: "no-wildcard",
-  });
+  return cronOccurrenceAt(cronSchedule(window.cron, window.timezone), window.durationMs, t);
 }
 
 /**
