@@ -55,8 +55,15 @@ export function explainNodeDecision(decision: NodeDecision): string[] {
 }
 
 function scaleDownLines(decision: NodeDecision): string[] {
-  const lines: string[] = [];
   const aboveMax = decision.triggers.find((trigger) => trigger.kind === "above-max");
+  // Conditions read "met" though nothing will act on them: say only that removal is off.
+  if (!decision.scaleDown.enabled)
+    return [
+      aboveMax
+        ? `scale-down: off (scaleDown.enabled is false): no node is removed, so the count stays above the ${aboveMax.kind === "above-max" && aboveMax.bound === "host-cap" ? "host cap" : "max"} until it is lowered by hand`
+        : "scale-down: off (scaleDown.enabled is false): no node is removed",
+    ];
+  const lines: string[] = [];
   if (aboveMax?.kind === "above-max")
     lines.push(
       `scale-down: above the ${aboveMax.bound === "host-cap" ? "host cap" : "max"} ${FORCED_REMOVAL}`,

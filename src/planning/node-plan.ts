@@ -306,7 +306,7 @@ function wantedChange(
     // Above the max already, the count comes down whatever asks for more (below).
     if (current <= bounds.effectiveMax) return { action: "none", desired: current };
   }
-  if (pool.scaleDown.enabled && current > bounds.effectiveMax) {
+  if (current > bounds.effectiveMax) {
     triggers.push({
       kind: "above-max",
       current,
@@ -314,7 +314,8 @@ function wantedChange(
       bound: maxBound(bounds),
     });
     // Forced down whatever the usage; several at once only when every condition allows it.
-    if (down.removable && down.candidate)
+    // With scale-down off the count stays above the bound: a person has to lower it.
+    if (pool.scaleDown.enabled && down.removable && down.candidate)
       return scaleDown(current, down.removals.length > 0 ? down.removals : [down.candidate]);
   } else if (
     pool.scaleDown.enabled &&

@@ -142,7 +142,8 @@ function needsAPerson(decision: NodeDecision): boolean {
   const noCandidate = decision.scaleDown.conditions.some(
     (condition) => condition.kind === "candidate" && !condition.met,
   );
-  return aboveMax && noCandidate;
+  // Above the max with scale-down off, nothing will ever lower the count but a person.
+  return aboveMax && (noCandidate || !decision.scaleDown.enabled);
 }
 
 function nodeProposal(

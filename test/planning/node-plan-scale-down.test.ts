@@ -4,6 +4,7 @@ import { createInterner } from "../../src/cluster/raw.ts";
 import { WarningCollector } from "../../src/cluster/warnings.ts";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import type { ScaleDownCondition } from "../../src/planning/node-decision.ts";
+import { nodeProposals } from "../../src/planning/proposal.ts";
 import type { PodDisruptionBudgetInfo, PodInfo } from "../../src/planning/snapshot.ts";
 import {
   buildSnapshot,
@@ -119,8 +120,27 @@ describe("scale down", () => {
     });
   });
 
-  it("does nothing when scale-down is disabled", () => {
-    expect(planOne(quietPool(), { scaleDown: { enabled: false } }).action).toBe("none");
+  it("does nothing when scale-down is disabled, and says so instead of listing conditions", () => {
+    const decision = planOne(quietPool(), { scaleDown: { enabled: false } });
+    expect(decision.action).toBe("none");
+    const lines = explainNodeDecision(decision);
+    expect(lines.filter((line) => line.startsWith("  scale-down:"))).toEqual([
+      "  scale-down: off (scaleDown.enabled is false): no node is removed",
+    ]);
+    expect(nodeProposals([decision], new Map()).notes[0]?.level).toBe("info");
+  });
+
+  it("keeps a pool above its max when scale-down is disabled, as a warning for a person", () => {
+    const decision = planOne(quietPool(), { max: 3, scaleDown: { enabled: false } });
+    expect(decision).toMatchObject({ action: "none", desired: 4 });
+    expect(kinds(decision.triggers)).toEqual(["above-max"]);
+    expect(decision.scaleDown.refusedBy).toBeUndefined();
+    const lines = explainNodeDecision(decision);
+    expect(lines).toContain("  trigger: 4 nodes is above the max of 3");
+    expect(lines.filter((line) => line.startsWith("  scale-down:"))).toEqual([
+      "  scale-down: off (scaleDown.enabled is false): no node is removed, so the count stays above the max until it is lowered by hand",
+    ]);
+    expect(nodeProposals([decision], new Map()).notes[0]?.level).toBe("warning");
   });
 
   it("keeps the pool when requests are at the requests threshold", () => {
