@@ -97,7 +97,8 @@ export const planCommand: Command = {
         ...(values.now === undefined ? {} : { planningTime: now }),
         ...(usageSource ? { usageSource } : {}),
       }));
-    reportSnapshotWarnings(snapshot, io);
+    // A saved file holds the warnings not printed; a live read keeps none (`snapshot` would).
+    reportSnapshotWarnings(snapshot, io, values.snapshot);
     const result = await planChanges({ repo, config: configState.config, snapshot, now });
     return report(io, values.json, result);
   },

@@ -127,8 +127,8 @@ export function writeSnapshotFile(file: string, snapshot: Snapshot): void {
   }
 }
 
-function reportWarnings(snapshot: Snapshot, io: CliIo): void {
-  reportSnapshotWarnings(snapshot, io);
+function reportWarnings(snapshot: Snapshot, io: CliIo, kept: string): void {
+  reportSnapshotWarnings(snapshot, io, kept);
   if (!snapshot.complete) {
     io.stderr(
       "warning: the snapshot is incomplete (complete: false); the planner will not act on it\n",
@@ -156,7 +156,7 @@ async function run(args: string[], io: CliIo): Promise<ExitCode> {
   }
   if (flags.out !== undefined) writeSnapshotFile(resolve(io.cwd, flags.out), snapshot);
   else writeSnapshotJson(snapshot, io.stdout);
-  reportWarnings(snapshot, io);
+  reportWarnings(snapshot, io, flags.out ?? "the snapshot on stdout");
   return 0;
 }
 

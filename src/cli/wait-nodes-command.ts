@@ -25,7 +25,7 @@ const usage = `Usage: pr-autoscaler wait-nodes --pool P --count N [--selector k=
 
 Waits until the pool has N Ready nodes and the nodes named with --gone have no Node object
 any more, or until the timeout. The pool's nodes are those its label selector matches, never
-control plane nodes; a node counts when it is Ready and not cordoned. See docs/drain.md.
+control plane nodes; a node counts when it is Ready, cordoned or not. See docs/drain.md.
 
 Options:
   --pool NAME           the pool (its selector and provisionTimeout come from the config)

@@ -376,7 +376,7 @@ async function readUsageSource(
   } catch (error) {
     context.warnings.add(
       "usage-source-failed",
-      `${usageSource.name}: ${(error as Error).message}; using metrics-server instead`,
+      `${(error as Error).message}; using metrics-server instead`,
       usageSource.name,
     );
     return undefined;

@@ -227,7 +227,12 @@ export const SnapshotSchema = z
     }),
     complete: z.boolean(),
     warnings: z.array(
-      z.object({ code: z.string(), message: z.string(), subject: z.string().optional() }),
+      z.object({
+        code: z.string(),
+        message: z.string(),
+        subject: z.string().optional(),
+        omitted: count.optional(),
+      }),
     ),
     nodes: z.array(NodeInfo),
     pods: z.array(PodInfo),

@@ -37,6 +37,7 @@ export class WarningCollector {
         result.push({
           code,
           message: `${count - this.#limit} more warnings with code ${code} were left out (${count} in all)`,
+          omitted: count - this.#limit,
         });
       }
     }

@@ -37,6 +37,8 @@ export interface SnapshotWarning {
   message: string;
   /** What it concerns, e.g. `node/worker-3`, `pods`, `vpa/media/plex`. */
   subject?: string;
+  /** On the summary of a code that went over its limit: how many of its warnings were left out. */
+  omitted?: number;
 }
 
 /** Whether usage numbers are present, and where they came from. */
