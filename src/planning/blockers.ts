@@ -58,17 +58,17 @@ export function isExpendable(pod: PodInfo, expendableBelow: number): boolean {
  * Everything that stops `node`, holding `pods`, from being drained: the node's own
  * scale-down-disabled or do-not-disrupt annotation, a PDB whose allowed disruptions are fewer
  * than its pods on the node, local storage (emptyDir/hostPath/local), `safe-to-evict: "false"`,
- * `do-not-disrupt`, and pods without a controller; expendable pods hold nothing. As in cluster-autoscaler,
- * `safe-to-evict: "true"` lifts the local-storage and bare-pod blockers (never a PDB or
- * do-not-disrupt).
+ * `do-not-disrupt`, and pods without a controller. Expendable pods need no room elsewhere, but
+ * the drain evicts them like any other pod, so what would stop their eviction blocks the node
+ * too. As in cluster-autoscaler, `safe-to-evict: "true"` lifts the local-storage and bare-pod
+ * blockers (never a PDB or do-not-disrupt).
  */
 export function nodeBlockers(
   node: NodeInfo,
   pods: readonly PodInfo[],
   pdbs: PdbIndex,
-  expendableBelow = Number.NEGATIVE_INFINITY,
 ): DrainBlocker[] {
-  const evictable = evictablePods(pods, expendableBelow);
+  const evictable = evictablePods(pods);
   const blockers: DrainBlocker[] = [];
   if (node.scaleDownDisabled)
     blockers.push({ kind: "scale-down-disabled", annotation: node.scaleDownDisabled });

@@ -118,12 +118,7 @@ function planPool(
   const blockers = new Map<string, DrainBlocker[]>(
     context.members.map((node) => [
       node.name,
-      nodeBlockers(
-        node,
-        index.podsByNode.get(node.name) ?? [],
-        index.pdbs,
-        pool.expendablePriority,
-      ),
+      nodeBlockers(node, index.podsByNode.get(node.name) ?? [], index.pdbs),
     ]),
   );
   const down = evaluateScaleDown(context, blockers, pendingOnMembers);

@@ -8,8 +8,9 @@ export type RemovalPick = { node: string } | { problem: string };
 /**
  * Which node goes when the count drops from `current` to `current - 1`. With a name template the
  * node at count index `current - 1`; by default the node with the highest numeric suffix, which
- * is the one Terraform `count` destroys. Refuses when the node is not in the pool, when no name
- * has a number, or when two names share the highest number.
+ * is the one Terraform `count` destroys. Refuses when the node is not in the pool, when a node
+ * the template names lies outside the count, when (by default) the pool's nodes are not as many
+ * as the count, when no name has a number, or when two names share the highest number.
  */
 export function nodeToRemove(
   memberNames: readonly string[],
@@ -17,6 +18,12 @@ export function nodeToRemove(
   removal: RemovalConfig,
 ): RemovalPick {
   if (removal.nameTemplate !== undefined) return byTemplate(memberNames, current, removal);
+  // The highest number is the highest count index only while every VM of the count is a node:
+  // with count 5 and nodes 1 to 4 (the fifth never joined), Terraform destroys the fifth VM.
+  if (memberNames.length !== current)
+    return {
+      problem: `${memberNames.length} node(s) for a count of ${current}: which node a decrease removes is known once they match (or set removal.nameTemplate)`,
+    };
   return byHighestSuffix(memberNames);
 }
 
@@ -60,6 +67,17 @@ function byTemplate(
       .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
       .join("(\\d+)")}$`,
   );
+  // A node the template places outside the count means the template or indexBase does not
+  // match the names (or the node is still going): then index `current - 1` may not be the
+  // node Terraform destroys, so none is named.
+  for (const member of memberNames) {
+    const numbers = pattern.exec(member)?.slice(1);
+    const at = numbers?.length ? Number(numbers[0]) - removal.indexBase : undefined;
+    if (at !== undefined && (at < 0 || at >= current))
+      return {
+        problem: `${member} is at count index ${at} by ${template} (indexBase ${removal.indexBase}), outside the count of ${current}: either it is still going, or removal.indexBase does not match the names`,
+      };
+  }
   const matches = memberNames.filter((member) => {
     const numbers = pattern.exec(member)?.slice(1);
     return numbers?.every((digits) => Number(digits) === index) === true;

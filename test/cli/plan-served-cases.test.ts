@@ -926,15 +926,9 @@ describe("plan against a served cluster: removing a node above max", () => {
   });
 
   it("removes the node when only Job, finished or expendable pods are on it", async () => {
-    const low = withSpec(
-      pod("default", "balloon-7d6c5b4a3-exp01", {
-        ...onWorker4,
-        annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
-      }),
-      (spec) => {
-        spec.priority = -100;
-      },
-    );
+    const low = withSpec(pod("default", "balloon-7d6c5b4a3-exp01", onWorker4), (spec) => {
+      spec.priority = -100;
+    });
     const output = await planAboveMax(
       pod("batch", "backup-29123400-jjjjj", {
         ...onWorker4,
@@ -949,6 +943,21 @@ describe("plan against a served cluster: removing a node above max", () => {
       low,
     );
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  });
+
+  it('keeps the node for an expendable pod the drain would not evict (safe-to-evict: "false")', async () => {
+    const low = withSpec(
+      pod("default", "balloon-7d6c5b4a3-exp02", {
+        ...onWorker4,
+        annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
+      }),
+      (spec) => {
+        spec.priority = -100;
+      },
+    );
+    const output = await planAboveMax(low);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/default\/balloon-7d6c5b4a3-exp02: safe-to-evict/);
   });
 
   it('removes a node whose scale-down-disabled annotation is "false"', async () => {

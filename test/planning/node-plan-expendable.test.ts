@@ -41,13 +41,13 @@ describe("expendable pods (priority below expendablePriority)", () => {
     });
   });
 
-  it("neither hold a node nor need room when it goes", () => {
+  it("need no room elsewhere when their node goes", () => {
     const workers = nodes(4, QUIET);
     const snapshot = buildSnapshot({
       nodes: workers,
       pods: [
-        // A bare pod too big for the other nodes' room would block the drain twice over.
-        withPriority(pod("batch/miner", { node: "worker-4", cpu: "3", owner: null }), -100),
+        // Too big for the other nodes' room: only an expendable pod may be left to wait.
+        withPriority(pod("batch/miner", { node: "worker-4", cpu: "3" }), -100),
         ...workers
           .slice(0, 3)
           .map((w) => pod(`default/fill-${w.name}`, { node: w.name, cpu: "1500m" })),
@@ -55,6 +55,21 @@ describe("expendable pods (priority below expendablePriority)", () => {
     });
     expect(planOne(snapshot)).toMatchObject({ action: "scale-down", removes: "worker-4" });
     const decision = planOne(snapshot, { expendablePriority: -1000 });
+    expect(decision.action).toBe("none");
+    expect(decision.scaleDown.conditions).toContainEqual(
+      expect.objectContaining({ kind: "pods-fit", met: false, unplaced: ["batch/miner"] }),
+    );
+  });
+
+  it("still block their node by what would stop the drain evicting them", () => {
+    const workers = nodes(4, QUIET);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        withPriority(pod("batch/miner", { node: "worker-4", cpu: "100m", owner: null }), -100),
+      ],
+    });
+    const decision = planOne(snapshot);
     expect(decision.action).toBe("none");
     expect(decision.blockers.find((entry) => entry.node === "worker-4")?.blockers).toEqual([
       { kind: "bare-pod", pod: "batch/miner" },

@@ -6,7 +6,35 @@ const byDefault = { indexBase: 0 };
 describe("nodeToRemove", () => {
   it("picks the highest numeric suffix by default, as Terraform count destroys the highest index", () => {
     const names = ["talos-worker-0", "talos-worker-10", "talos-worker-2", "talos-cp-0x"];
-    expect(nodeToRemove(names, 3, byDefault)).toEqual({ node: "talos-worker-10" });
+    expect(nodeToRemove(names, 4, byDefault)).toEqual({ node: "talos-worker-10" });
+  });
+
+  it("names no node by default while the pool's nodes are not as many as the count", () => {
+    // Count 5 and nodes 1 to 4: the fifth VM never joined, and it is the one Terraform destroys.
+    const names = ["talos-worker-1", "talos-worker-2", "talos-worker-3", "talos-worker-4"];
+    expect(nodeToRemove(names, 5, byDefault)).toEqual({
+      problem:
+        "4 node(s) for a count of 5: which node a decrease removes is known once they match (or set removal.nameTemplate)",
+    });
+  });
+
+  it("names no node when the template places one outside the count (indexBase wrong)", () => {
+    // VMs named count.index + 1, template read with the default indexBase 0: talos-worker-5 is
+    // index 5 of a count of 5, so index 4 (talos-worker-4) is not the VM Terraform destroys.
+    const names = Array.from({ length: 5 }, (_, i) => `talos-worker-${i + 1}`);
+    expect(nodeToRemove(names, 5, { nameTemplate: "talos-worker-{index}", indexBase: 0 })).toEqual({
+      problem:
+        "talos-worker-5 is at count index 5 by talos-worker-{index} (indexBase 0), outside the count of 5: either it is still going, or removal.indexBase does not match the names",
+    });
+    expect(nodeToRemove(names, 5, { nameTemplate: "talos-worker-{index}", indexBase: 1 })).toEqual({
+      node: "talos-worker-5",
+    });
+    // Index 0 read with indexBase 1 lies below the count's first index.
+    const fromZero = ["w-0", "w-1"];
+    expect(nodeToRemove(fromZero, 2, { nameTemplate: "w-{index}", indexBase: 1 })).toEqual({
+      problem:
+        "w-0 is at count index -1 by w-{index} (indexBase 1), outside the count of 2: either it is still going, or removal.indexBase does not match the names",
+    });
   });
 
   it("refuses when no name ends in a number", () => {
