@@ -5,6 +5,7 @@ import type { NodeDecision } from "../planning/node-decision.ts";
 import type { NodeProposal, PlanNote, Proposal } from "../planning/proposal.ts";
 import type { ResourcesProposal } from "../rightsizing/resources-proposal.ts";
 import type { ControlState, IgnoreRecord, ScaleRequest } from "./control-state.ts";
+import { applyRejections } from "./rejections.ts";
 
 export interface ControlInput {
   proposals: readonly Proposal[];
@@ -12,7 +13,10 @@ export interface ControlInput {
   /** The pools' target files on the default branch. */
   files: ReadonlyMap<string, string>;
   state: ControlState;
+  /** The bot's recently closed pull requests, each node one with the change it proposed. */
   recentlyClosed: readonly ClosedBotPullRequest[];
+  /** The numbers of the bot's open pull requests. */
+  open: readonly number[];
   /** `rightsizing.tolerance` in %: how far an ignored recommendation may move. */
   tolerance: number;
 }
@@ -22,14 +26,18 @@ export interface ControlledPlan {
   /** Manual requests behind node proposals, by key. */
   manual: Map<string, ScaleRequest>;
   notes: PlanNote[];
-  /** The state with fulfilled or cancelled requests removed and ignored targets recorded. */
+  /**
+   * The state with fulfilled or cancelled requests removed, ignored targets recorded, and
+   * rejections taken or lapsed.
+   */
   state: ControlState;
 }
 
 /**
  * Applies what people asked for to the plan: a requested count replaces the planner's for its
- * pool until the default branch has it (or its pull request is closed without merging), and an
- * ignored right-sizing change stays out until its recommendation moves beyond the tolerance.
+ * pool until the default branch has it (or its pull request is closed without merging), an
+ * ignored right-sizing change stays out until its recommendation moves beyond the tolerance, and
+ * a node change people closed without merging stays out while that "no" stands (rejections.ts).
  * Pauses are not applied here: a paused pull request is left as it is, not dropped.
  */
 export function applyControl(input: ControlInput): ControlledPlan {
@@ -43,6 +51,19 @@ export function applyControl(input: ControlInput): ControlledPlan {
     applyScale(input, result, pool, request);
   for (const [key, record] of Object.entries(input.state.ignored))
     applyIgnore(input, result, key, record);
+  const rejections = applyRejections(
+    {
+      state: result.state,
+      recentlyClosed: input.recentlyClosed,
+      decisions: input.decisions,
+      open: input.open,
+    },
+    result.proposals,
+    result.manual,
+  );
+  result.state = rejections.state;
+  result.proposals = rejections.proposals;
+  result.notes.push(...rejections.notes);
   return result;
 }
 

@@ -21,6 +21,30 @@ export const IgnoreRecord = Record_.extend({
 });
 export type IgnoreRecord = z.infer<typeof IgnoreRecord>;
 
+/**
+ * A node pull request of the bot's that people closed without merging: a "no" to changing the
+ * pool from `from` to `to`, kept until the plan or the count moves on.
+ */
+export const RejectRecord = z.object({
+  /** The closed pull request. */
+  number: z.number().int().positive(),
+  from: z.number().int().nonnegative(),
+  to: z.number().int().nonnegative(),
+  /** When it was closed. */
+  at: z.string(),
+});
+export type RejectRecord = z.infer<typeof RejectRecord>;
+
+/**
+ * The latest closing time among the bot's closed pull requests already looked at for
+ * rejections, and the pull requests closed at that very time (GitHub's times are to the second).
+ */
+export const ClosedSeen = z.object({
+  at: z.string(),
+  numbers: z.array(z.number().int().positive()),
+});
+export type ClosedSeen = z.infer<typeof ClosedSeen>;
+
 export const ControlState = z.object({
   version: z.literal(1),
   /** The highest comment id already processed: later ones are new. */
@@ -33,11 +57,15 @@ export const ControlState = z.object({
   scale: z.record(z.string(), ScaleRequest).default({}),
   /** Right-sizing changes not to propose again, by pull request key. */
   ignored: z.record(z.string(), IgnoreRecord).default({}),
+  /** Node changes people closed without merging, not proposed again while they stand, by pool. */
+  rejected: z.record(z.string(), RejectRecord).default({}),
+  /** How far the bot's closed pull requests were looked at for rejections; absent before. */
+  closedSeen: ClosedSeen.optional(),
 });
 export type ControlState = z.infer<typeof ControlState>;
 
 export function emptyControlState(lastComment = 0): ControlState {
-  return { version: 1, lastComment, paused: { pools: {} }, scale: {}, ignored: {} };
+  return { version: 1, lastComment, paused: { pools: {} }, scale: {}, ignored: {}, rejected: {} };
 }
 
 const TAG = "pr-autoscaler:control";

@@ -15,6 +15,8 @@ export interface DesiredPullRequest {
   labels: string[];
   /** Hash of the plan: an unchanged fingerprint on an up-to-date branch causes no update. */
   fingerprint: string;
+  /** A node count change: recorded in the marker, so a closed pull request still says it. */
+  change?: CountChange;
   /**
    * Builds the new contents of the files the plan changes, reading the default branch's current
    * files through `read` (undefined for a file that does not exist).
@@ -53,6 +55,12 @@ export interface RepoState {
 /** Who may change a bot pull request: the bot, or people (the bot then leaves it alone). */
 export type PullRequestControl = "bot" | "human";
 
+/** The node count a pull request changes, from the default branch's value to the new one. */
+export interface CountChange {
+  from: number;
+  to: number;
+}
+
 /** An open pull request whose head is a `pr-autoscaler/<key>` branch of the repository. */
 export interface BotPullRequest {
   number: number;
@@ -76,6 +84,8 @@ export interface BotPullRequest {
   upToDate: boolean;
   /** The bot has already said, once, that it leaves this pull request to people. */
   handsOffNoticed: boolean;
+  /** The count change its marker records; absent in pull requests written before it did. */
+  change?: CountChange;
 }
 
 /** A bot pull request that was closed or merged. */
@@ -88,6 +98,15 @@ export interface ClosedBotPullRequest {
   closedAt: string;
   /** Set when it was merged. */
   mergedAt: string | undefined;
+  /**
+   * Who closed it: "bot" when the bot's own close marked it so (in the same request), else
+   * "people" (a merge is told by `mergedAt`). Absent when not known.
+   */
+  closedBy?: "bot" | "people";
+  /** Whether the bot still controlled it when it was closed ("human": left to people). */
+  control?: PullRequestControl;
+  /** The count change its marker records; absent in pull requests written before it did. */
+  change?: CountChange;
 }
 
 /** A `pr-autoscaler/<key>` branch without an open pull request. */

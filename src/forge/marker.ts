@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { CountChange } from "./forge.ts";
 
 /**
  * What the bot records in a pull request body, hidden in an HTML comment. The repository is the
@@ -18,6 +19,14 @@ export const PullRequestMarker = z.object({
   labels: z.array(z.string()).optional(),
   /** Set once the bot has said it leaves the pull request to people (the head it saw then). */
   handsOff: z.string().optional(),
+  /** A node pull request's count change: the default branch's count and the one proposed. */
+  from: z.number().int().nonnegative().optional(),
+  to: z.number().int().nonnegative().optional(),
+  /**
+   * Written by the request that closes it when the bot closes the pull request itself: a closed
+   * pull request without it was closed by people, which needs no extra request to tell.
+   */
+  closedBy: z.literal("bot").optional(),
 });
 export type PullRequestMarker = z.infer<typeof PullRequestMarker>;
 
@@ -49,6 +58,12 @@ export function readPullRequestMarker(
 
 export function readIssueMarker(body: string | null | undefined): IssueMarker | undefined {
   return readHidden(body, ISSUE_TAG, IssueMarker);
+}
+
+/** The count change a marker records, when it records both ends. */
+export function markedChange(marker: PullRequestMarker | undefined): CountChange | undefined {
+  if (marker?.from === undefined || marker.to === undefined) return undefined;
+  return { from: marker.from, to: marker.to };
 }
 
 /** The body with its pull request marker (if any) replaced by `marker`. */

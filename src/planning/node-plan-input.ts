@@ -10,8 +10,11 @@ export interface PoolRepoFacts {
   currentValueProblem?: string;
   /** The last merged change to the target's file, from git history. */
   lastChange?: LastChange;
-  /** An open scaling pull request for this pool. */
-  openPullRequest?: { number: number; desired?: number };
+  /**
+   * An open scaling pull request for this pool: the count it writes (`desired`) and the count it
+   * changes (`from`), when known.
+   */
+  openPullRequest?: { number: number; desired?: number; from?: number };
 }
 
 export interface LastChange {

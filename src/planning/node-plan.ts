@@ -426,9 +426,15 @@ function pullRequestAction(
         (hold) =>
           hold.kind === "schedule-soon" && (open.desired ?? Number.POSITIVE_INFINITY) < hold.min,
       ));
+  // Someone changed the count under it (3 → 5 on the default branch while it says 3 → 4): its
+  // change no longer applies, and a hold (nodes joining for that change) is no reason to keep it.
+  const overtaken =
+    open.from !== undefined &&
+    facts?.currentValue !== undefined &&
+    open.from !== facts.currentValue;
   let prAction: PullRequestAction = "close";
   if (action !== "none") prAction = "update";
-  else if (holds.length > 0 && !decreaseUnwanted) prAction = "leave";
+  else if (holds.length > 0 && !decreaseUnwanted && !overtaken) prAction = "leave";
   return { action: prAction, number: open.number };
 }
 

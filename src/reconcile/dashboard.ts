@@ -1,5 +1,6 @@
 import { USAGE } from "../control/command.ts";
 import { type ControlState, controlMarker } from "../control/control-state.ts";
+import { rejectionText } from "../control/rejections.ts";
 import type { ClosedBotPullRequest } from "../forge/forge.ts";
 import { explainNodeDecision } from "../planning/explain-node-decision.ts";
 import type { NodeDecision, ScaleDownCondition } from "../planning/node-decision.ts";
@@ -80,6 +81,8 @@ function pausedSection(control: ControlState): string {
     );
   for (const [key, record] of Object.entries(control.ignored).sort())
     lines.push(`${code(key)} ignored at the request of @${record.by} (${record.at}).`);
+  for (const [pool, record] of Object.entries(control.rejected).sort())
+    lines.push(`${rejectionText(pool, record)}.`);
   return lines.length === 0 ? "" : lines.map((line) => `> ${line}`).join("\n>\n");
 }
 

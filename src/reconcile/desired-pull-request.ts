@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { editValue, targetEditOptions } from "../editors/edit-file.ts";
 import type {
+  CountChange,
   DesiredPullRequest,
   FileReader,
   FileChange as ForgeFileChange,
@@ -29,12 +30,19 @@ export function pullRequestTitle(proposal: Proposal): string {
 }
 
 /**
- * The count a node pull request of the bot's asks for, read back from its title; undefined
- * when the title is not the bot's (someone retitled it).
+ * The count change of a node pull request of the bot's: as its marker records it, or, for one
+ * written before the marker did, read back from its title; undefined when neither says (someone
+ * retitled an old one).
  */
-export function countInTitle(title: string): number | undefined {
-  const match = /^Scale \S+ from \d+ to (\d+) nodes?$/.exec(title);
-  return match ? Number(match[1]) : undefined;
+export function nodeChange(pr: {
+  key: string;
+  title: string;
+  change?: CountChange;
+}): CountChange | undefined {
+  if (!pr.key.startsWith("nodes-")) return undefined;
+  if (pr.change) return pr.change;
+  const match = /^Scale \S+ from (\d+) to (\d+) nodes?$/.exec(pr.title);
+  return match ? { from: Number(match[1]), to: Number(match[2]) } : undefined;
 }
 
 function resourcesTitle(proposal: ResourcesProposal): string {
@@ -104,6 +112,7 @@ export function desiredPullRequest(input: DesiredPullRequestInput): DesiredPullR
     body: input.body,
     labels: pullRequestLabels(proposal),
     fingerprint: planFingerprint(proposal, input.fingerprintExtra),
+    ...(proposal.kind === "nodes" ? { change: { from: proposal.from, to: proposal.to } } : {}),
     build: (read) =>
       proposal.kind === "nodes" ? buildNodes(proposal, read) : buildResources(proposal, read),
   };

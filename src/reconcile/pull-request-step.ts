@@ -9,7 +9,7 @@ import type { Snapshot } from "../planning/snapshot.ts";
 import type { AutomergePolicy } from "../policy/automerge-policy.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import type { WaitingProposal } from "./dashboard.ts";
-import { pullRequestTitle } from "./desired-pull-request.ts";
+import { nodeChange, pullRequestTitle } from "./desired-pull-request.ts";
 import { limitNewPullRequests } from "./limits.ts";
 import { type PlannedPullRequest, plannedPullRequest } from "./pull-request-content.ts";
 import type { KeyOutcome, ReconcileSettings } from "./reconcile-types.ts";
@@ -203,6 +203,9 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
     // for room, a window about to open); any other hold leaves the pull request as it is.
     if (decision?.pullRequest.action !== "close") return undefined;
     if (input.manual.has(pr.key)) return undefined;
+    const change = nodeChange(pr);
+    if (change && decision.current !== undefined && change.from !== decision.current)
+      return `The count on the default branch is ${decision.current} now, not the ${change.from} this pull request changes, so its ${change.from} → ${change.to} no longer applies: ${explainNodeDecision(decision)[0] ?? "no change"}.`;
     return `The plan no longer wants this change: ${explainNodeDecision(decision)[0] ?? "no change"}.`;
   }
   if (pr.key.startsWith("resources")) {

@@ -1,5 +1,5 @@
 import { applyControl } from "../control/apply-control.ts";
-import type { RepoState } from "../forge/forge.ts";
+import type { ClosedBotPullRequest, RepoState } from "../forge/forge.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { poolUtilisationSamples } from "../planning/usage-history.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
@@ -8,7 +8,7 @@ import { indexRepo, type RepoIndex } from "../rightsizing/repo-index.ts";
 import { configCheckReport, readConfiguration } from "./config-check.ts";
 import { controlStep } from "./control-step.ts";
 import { afterRun, baseDashboard, writeDashboard } from "./dashboard-step.ts";
-import { countInTitle } from "./desired-pull-request.ts";
+import { nodeChange } from "./desired-pull-request.ts";
 import { forgeRepoReader } from "./forge-repo-reader.ts";
 import { mergeReady } from "./merge-step.ts";
 import { planChanges } from "./plan-repo.ts";
@@ -87,7 +87,8 @@ export async function reconcile(
     decisions: plan.decisions,
     files: plan.files,
     state: control.state,
-    recentlyClosed: open.recentlyClosed,
+    recentlyClosed: open.recentlyClosed.map(withNodeChange),
+    open: open.pullRequests.map((pr) => pr.number),
     tolerance: config.rightsizing?.tolerance ?? 0,
   });
   if (target.memory.control) target.memory.control = { state: controlled.state };
@@ -189,17 +190,27 @@ function withoutClosed(state: RepoState, closed: readonly number[]): RepoState {
  * The open node pull requests by pool, with the count each asks for: the planner closes an
  * open decrease that pods waiting for room, or a window about to open, no longer allow.
  */
-function openNodePullRequests(state: RepoState): Map<string, { number: number; desired?: number }> {
-  const open = new Map<string, { number: number; desired?: number }>();
+function openNodePullRequests(
+  state: RepoState,
+): Map<string, { number: number; desired?: number; from?: number }> {
+  const open = new Map<string, { number: number; desired?: number; from?: number }>();
   for (const pr of state.pullRequests) {
     if (!pr.key.startsWith("nodes-")) continue;
-    const desired = countInTitle(pr.title);
+    const change = nodeChange(pr);
     open.set(
       pr.key.slice("nodes-".length),
-      desired === undefined ? { number: pr.number } : { number: pr.number, desired },
+      change === undefined
+        ? { number: pr.number }
+        : { number: pr.number, desired: change.to, from: change.from },
     );
   }
   return open;
+}
+
+/** A closed node pull request with its change, read from the title when the marker lacks it. */
+function withNodeChange(pr: ClosedBotPullRequest): ClosedBotPullRequest {
+  const change = nodeChange(pr);
+  return change ? { ...pr, change } : pr;
 }
 
 /** The right-sizing file index at the head's tree, built once per tree. */

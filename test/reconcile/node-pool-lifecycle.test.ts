@@ -106,6 +106,26 @@ describe("an open decrease over reconciles", () => {
   });
 });
 
+describe("an open increase whose count someone changed on the default branch", () => {
+  it("is closed, saying so, though the pool is held while the new count's nodes join", async () => {
+    const w = world();
+    const waiting = pendingPod("apps/big", { cpu: "3800m", memory: "1Gi" });
+    await runFor(w, 2, (at) => quiet(at, { extraPods: [waiting] }));
+    expect(openTitles(w)).toEqual(["Scale workers from 3 to 4 nodes"]);
+    const [increase] = w.github.openPulls();
+    // A person sets 5 by hand; the two new VMs are still booting.
+    w.github.push({ [TFVARS]: tfvars(5) });
+    w.cluster = quiet(w.github.now(), { extraPods: [waiting] });
+    const result = await w.run();
+    expect(result.decisions[0]?.holds.map((hold) => hold.kind)).toContain("provisioning");
+    expect(openTitles(w)).toEqual([]);
+    const closing = w.github.commentsOn(increase?.number ?? 0).at(-1)?.body ?? "";
+    expect(closing).toMatch(
+      /^The count on the default branch is 5 now, not the 3 this pull request changes, so its 3 → 4 no longer applies/,
+    );
+  });
+});
+
 describe("requests of a job that has just ended", () => {
   it("keep the node when the samples since a restart do not cover the unneeded time", async () => {
     const w = world();

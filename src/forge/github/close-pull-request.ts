@@ -19,7 +19,8 @@ import {
 
 /**
  * Says why in a comment (once, even when a step after it failed and this runs again), closes the
- * pull request and deletes its branch. A pull request people took over is left alone.
+ * pull request, marking it closed by the bot in its hidden marker, and deletes its branch. A pull
+ * request people took over is left alone.
  */
 export async function closeBotPullRequest(
   context: ForgeContext,
@@ -34,10 +35,17 @@ export async function closeBotPullRequest(
   if (!comments.some((body) => hasCommentTag(body, "closing", tag))) {
     await postComment(context, pr.number, `${reason}\n\n${commentTag("closing", tag)}`);
   }
+  // The same request says the bot closed it: a pull request closed without this mark was closed
+  // by people, which later runs tell from the list of closed pull requests alone.
+  const marker = readPullRequestMarker(pr.body) ?? { key: pr.key };
   await context.client.call(
     `close pull request #${pr.number}`,
     "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
-    { pull_number: pr.number, state: "closed" },
+    {
+      pull_number: pr.number,
+      state: "closed",
+      body: replacePullRequestMarker(pr.body, { ...marker, closedBy: "bot" }),
+    },
     GitHubPullRequest,
   );
   await deleteBranch(context, pr.branch);

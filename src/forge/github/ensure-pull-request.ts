@@ -215,5 +215,6 @@ function markedBody(
     base: state.head.sha,
     ...(previous ? { previous } : {}),
     labels: desired.labels,
+    ...(desired.change ? { from: desired.change.from, to: desired.change.to } : {}),
   });
 }

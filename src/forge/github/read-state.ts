@@ -1,6 +1,12 @@
 import { keyOfBranch } from "../branch-name.ts";
-import type { BotPullRequest, ClosedBotPullRequest, RepoState, StrayBranch } from "../forge.ts";
-import { readPullRequestMarker } from "../marker.ts";
+import type {
+  BotPullRequest,
+  ClosedBotPullRequest,
+  CountChange,
+  RepoState,
+  StrayBranch,
+} from "../forge.ts";
+import { markedChange, readPullRequestMarker } from "../marker.ts";
 import type { ForgeContext, SweepResult } from "./forge-context.ts";
 import {
   GitHubBranch,
@@ -44,7 +50,7 @@ export async function readRepoState(context: ForgeContext): Promise<RepoState> {
     pullRequests,
     recentlyClosed: sweep.closed
       .filter((pr) => isBotPullRequest(pr, fullName))
-      .flatMap(toClosedBotPullRequest)
+      .flatMap((pr) => toClosedBotPullRequest(pr, defaultBranch))
       .sort((a, b) => b.closedAt.localeCompare(a.closedAt)),
     strayBranches: strayBranches(sweep, pullRequests),
     mergedHeads: sweep.closed.flatMap((pr) =>
@@ -155,6 +161,7 @@ function toBotPullRequest(
     upToDate:
       handsOffReason === undefined && pr.head.sha === marker?.sha && marker.base === headSha,
     handsOffNoticed: marker?.handsOff !== undefined,
+    ...withChange(markedChange(marker)),
   };
 }
 
@@ -177,21 +184,37 @@ function reasonForPeople(
   return undefined;
 }
 
-/** A closed pull request without a closing time is not usable for limits: left out. */
-function toClosedBotPullRequest(pr: GitHubPullRequest): ClosedBotPullRequest[] {
+/**
+ * A closed pull request without a closing time is not usable for limits: left out. Who closed it
+ * comes from its marker, which the bot's own close marks: the list says no more without a
+ * request per pull request.
+ */
+function toClosedBotPullRequest(
+  pr: GitHubPullRequest,
+  defaultBranch: string,
+): ClosedBotPullRequest[] {
   const closedAt = pr.closed_at ?? pr.merged_at;
   if (!closedAt) return [];
+  const key = keyOfBranch(pr.head.ref) ?? "";
+  const marker = readPullRequestMarker(pr.body);
   return [
     {
       number: pr.number,
-      key: keyOfBranch(pr.head.ref) ?? "",
+      key,
       title: pr.title,
       labels: pr.labels.map((label) => label.name),
       createdAt: pr.created_at,
       closedAt,
       mergedAt: pr.merged_at ?? undefined,
+      closedBy: marker?.closedBy === "bot" ? "bot" : "people",
+      control: reasonForPeople(pr, key, defaultBranch) === undefined ? "bot" : "human",
+      ...withChange(markedChange(marker)),
     },
   ];
+}
+
+function withChange(change: CountChange | undefined): { change?: CountChange } {
+  return change ? { change } : {};
 }
 
 function strayBranches(sweep: SweepResult, open: BotPullRequest[]): StrayBranch[] {

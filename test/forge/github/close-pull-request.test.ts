@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { ForgeError } from "../../../src/forge/forge-error.ts";
-import { hasCommentTag } from "../../../src/forge/marker.ts";
+import { hasCommentTag, readPullRequestMarker, visibleBody } from "../../../src/forge/marker.ts";
 import { mockGitHub, REPO_PATH } from "../../support/github.ts";
 import { comment, sha } from "../../support/github-responses.ts";
 import { BRANCH, botPull, HEAD1, LABELS, newForge, TREE1 } from "../../support/github-scenario.ts";
@@ -54,7 +54,15 @@ describe("closing a pull request the plan no longer wants", () => {
     const said = String(github.bodyAt(1).body);
     expect(said.startsWith(REASON)).toBe(true);
     expect(hasCommentTag(said, "closing", { sha: C1 })).toBe(true);
-    expect(github.requests[2]?.body).toEqual({ state: "closed" });
+    // The one request that closes it also says, in the marker, that the bot closed it.
+    const close = github.requests[2]?.body as { state: string; body: string } | undefined;
+    expect(close?.state).toBe("closed");
+    const body = String(close?.body);
+    expect(visibleBody(body)).toBe(visibleBody(pr.body));
+    expect(readPullRequestMarker(body)).toEqual({
+      ...readPullRequestMarker(pr.body),
+      closedBy: "bot",
+    });
     expect(github.scope.isDone()).toBe(true);
   });
 

@@ -68,7 +68,10 @@ describe("opening a pull request", () => {
     steps.createPull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.addLabels(7, LABELS);
 
-    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+    const result = await forge.ensurePullRequest(
+      scaleWorkers(4, { change: { from: 3, to: 4 } }),
+      state,
+    );
 
     expect(result).toEqual({
       action: "created",
@@ -104,6 +107,8 @@ describe("opening a pull request", () => {
       sha: C1,
       base: HEAD1,
       labels: LABELS,
+      from: 3,
+      to: 4,
     });
     expect(bodyOf(github, "POST /issues/7/labels")).toEqual({ labels: LABELS });
     expect(github.scope.isDone()).toBe(true);
@@ -298,7 +303,9 @@ describe("a pull request that is already open", () => {
     const result = await forge.ensurePullRequest(scaleWorkers(4), state);
 
     expect(result).toMatchObject({ action: "already-applied", number: 7 });
-    expect(bodyOf(github, "PATCH /pulls/7")).toEqual({ state: "closed" });
+    const close = bodyOf(github, "PATCH /pulls/7");
+    expect(close.state).toBe("closed");
+    expect(readPullRequestMarker(String(close.body))?.closedBy).toBe("bot");
     expect(github.scope.isDone()).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { createGitHubForge } from "../../../src/forge/github/github-forge.ts";
+import { withPullRequestMarker } from "../../../src/forge/marker.ts";
 import { mockGitHub, REPO_PATH, testOctokit } from "../../support/github.ts";
 import { branch, pullRequest, repository, sha } from "../../support/github-responses.ts";
 import {
@@ -105,6 +106,9 @@ describe("reading the repository state", () => {
           createdAt: "2025-02-27T08:00:00Z",
           closedAt: "2025-02-28T09:00:00Z",
           mergedAt: "2025-02-28T09:00:00Z",
+          // No marker: not closed by the bot's own close, and not the bot's to control.
+          closedBy: "people",
+          control: "human",
         },
       ],
       strayBranches: [
@@ -186,6 +190,59 @@ describe("reading the repository state", () => {
 
     expect(github.calls().filter((call) => call === "GET ")).toHaveLength(1);
     expect(github.calls()).toHaveLength(7);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("tells from the markers of closed pull requests who closed them and what they changed", async () => {
+    const github = mockGitHub();
+    const steps = githubSteps(github);
+    const marker = { key: "nodes-workers", fingerprint: "workers-4", base: HEAD1, labels: LABELS };
+    const closed = (number: number, fields: Record<string, unknown>, headSha = sha(`c${number}`)) =>
+      pullRequest({
+        number,
+        branch: BRANCH,
+        headSha,
+        title: "Scale workers from 3 to 4 nodes",
+        body: withPullRequestMarker("Pods are waiting for room.", {
+          ...marker,
+          sha: sha(`c${number}`),
+          ...fields,
+        }),
+        state: "closed",
+        closedAt: `2025-02-28T0${number}:00:00Z`,
+      });
+    steps.defaultBranch(HEAD1, TREE1, '"b1"');
+    steps.openPulls(
+      [botPull({ number: 12, headSha: C1, marker: { ...marker, sha: C1, from: 3, to: 5 } })],
+      '"p1"',
+    );
+    steps.closedPulls([
+      closed(5, { from: 3, to: 4 }),
+      closed(4, { from: 3, to: 4, closedBy: "bot" }),
+      closed(3, { from: 3, to: 4, handsOff: sha("human") }, sha("human")),
+      closed(2, { from: 3, to: 4 }, sha("pushed")),
+      closed(1, {}),
+    ]);
+    steps.botBranches([{ name: BRANCH, sha: C1 }]);
+
+    const state = await newForge().readState();
+
+    expect(state.pullRequests[0]?.change).toEqual({ from: 3, to: 5 });
+    const seen = state.recentlyClosed.map(({ number, closedBy, control, change }) => ({
+      number,
+      closedBy,
+      control,
+      change,
+    }));
+    expect(seen).toEqual([
+      { number: 5, closedBy: "people", control: "bot", change: { from: 3, to: 4 } },
+      { number: 4, closedBy: "bot", control: "bot", change: { from: 3, to: 4 } },
+      { number: 3, closedBy: "people", control: "human", change: { from: 3, to: 4 } },
+      { number: 2, closedBy: "people", control: "human", change: { from: 3, to: 4 } },
+      // Written before the marker recorded the change: the caller reads the title.
+      { number: 1, closedBy: "people", control: "bot", change: undefined },
+    ]);
+    expect(github.calls()).toHaveLength(4);
     expect(github.scope.isDone()).toBe(true);
   });
 
