@@ -7,9 +7,10 @@ import { list, number, type Raw, record, string } from "../cluster/raw.ts";
 import type { LabelSelector } from "../planning/snapshot.ts";
 import type { ClaimVolume } from "./drain-decide.ts";
 import { type DrainPod, toDrainPod } from "./drain-pod.ts";
+import { type NodeReadiness, readReadiness } from "./drain-readiness.ts";
 
 /** A node as draining sees it. */
-export interface DrainNode {
+export interface DrainNode extends NodeReadiness {
   name: string;
   unschedulable: boolean;
 }
@@ -44,8 +45,11 @@ export interface DrainApi {
   listPods(node: string): Promise<DrainPod[]>;
   claimVolume(namespace: string, claim: string): Promise<ClaimVolume>;
   evict(pod: DrainPod, gracePeriodSeconds?: number): Promise<EvictionOutcome>;
-  /** True when the pod is deleted or its name now belongs to another pod (another UID). */
-  podGone(pod: DrainPod): Promise<boolean>;
+  /**
+   * The pod as it is now; undefined when it is deleted or its name now belongs to another pod
+   * (another UID).
+   */
+  currentPod(pod: DrainPod): Promise<DrainPod | undefined>;
   listBudgets(namespace: string): Promise<BudgetInfo[]>;
   close(): void;
 }
@@ -64,7 +68,7 @@ export function createDrainApi(loaded: LoadedKubeConfig): DrainApi {
     listPods: (node) => listPods(client, node),
     claimVolume: (namespace, claim) => claimVolume(client, namespace, claim),
     evict: (pod, grace) => evict(loaded, pod, grace),
-    podGone: (pod) => podGone(client, pod),
+    currentPod: (pod) => currentPod(client, pod),
     listBudgets: (namespace) => listBudgets(client, namespace),
     close: () => client.close(),
   };
@@ -89,7 +93,7 @@ async function getJson(client: KubeClient, path: string, query = {}): Promise<Ra
 async function getNode(client: KubeClient, name: string): Promise<DrainNode | undefined> {
   const raw = await getJson(client, `/api/v1/nodes/${segment(name)}`);
   if (raw === undefined) return undefined;
-  return { name, unschedulable: record(raw.spec).unschedulable === true };
+  return { name, unschedulable: record(raw.spec).unschedulable === true, ...readReadiness(raw) };
 }
 
 async function setUnschedulable(
@@ -185,12 +189,13 @@ async function evict(
   return { kind: "failed", message };
 }
 
-async function podGone(client: KubeClient, pod: DrainPod): Promise<boolean> {
+async function currentPod(client: KubeClient, pod: DrainPod): Promise<DrainPod | undefined> {
   const raw = await getJson(
     client,
     `/api/v1/namespaces/${segment(pod.namespace)}/pods/${segment(pod.name)}`,
   );
-  return raw === undefined || string(record(raw.metadata).uid) !== pod.uid;
+  if (raw === undefined || string(record(raw.metadata).uid) !== pod.uid) return undefined;
+  return toDrainPod(raw);
 }
 
 async function listBudgets(client: KubeClient, namespace: string): Promise<BudgetInfo[]> {

@@ -8,6 +8,7 @@ import {
 } from "./drain-decide.ts";
 import { type DrainPod, podKey } from "./drain-pod.ts";
 import type { DrainClock, DrainEvent, NodeReport, StuckPod } from "./drain-result.ts";
+import { graceEnds, notWaitedFor, type PodNode } from "./drain-terminating.ts";
 
 /** What draining one node needs besides the node. */
 export interface NodeDrainContext {
@@ -22,6 +23,8 @@ export interface NodeDrainContext {
   maxRetryDelayMs: number;
   /** Wait between checks of evicted pods that are still terminating. */
   pollMs: number;
+  /** `--skip-wait-for-delete-timeout`: pods deleted longer ago are not waited for (0: never). */
+  skipWaitSeconds: number;
   emit(event: DrainEvent): void;
 }
 
@@ -68,6 +71,10 @@ interface Flight {
   seen: Set<string>;
   /** UIDs of pods seen gone after their eviction. */
   confirmed: Set<string>;
+  /** UIDs of pods being deleted that the drain no longer waits for (see drain-terminating). */
+  abandoned: Set<string>;
+  /** The node's readiness at the last look. */
+  node: PodNode;
 }
 
 /**
@@ -87,6 +94,8 @@ export async function drainNode(
     blocked: new Map(),
     seen: new Set(),
     confirmed: new Set(),
+    abandoned: new Set(),
+    node: readinessOf(report),
   };
   let delay = context.retryDelayMs;
   for (;;) {
@@ -101,13 +110,14 @@ export async function drainNode(
         return undefined;
       }
     }
-    const before = report.evicted.length + flight.confirmed.size;
+    const before = settled(report, flight);
     const failure =
-      (await evictPending(context, report, flight)) ?? (await checkTerminating(context, flight));
+      (await evictPending(context, report, flight)) ??
+      (await checkTerminating(context, report, flight));
     if (failure !== undefined) return fail(report, flight, failure);
     // Something new happened: list again at once. Otherwise wait first, so that a list that
     // lags behind (showing a pod already gone) cannot make this loop spin.
-    const progressed = report.evicted.length + flight.confirmed.size > before;
+    const progressed = settled(report, flight) > before;
     if (flight.pending.size === 0 && flight.terminating.size === 0 && progressed) continue;
     emitWaiting(context, report.name, flight);
     const now = context.clock.now();
@@ -141,12 +151,26 @@ async function planPatiently(context: NodeDrainContext, node: string): Promise<N
   }
 }
 
+/** Pods evicted, seen gone, or no longer waited for: what counts as progress. */
+function settled(report: NodeReport, flight: Flight): number {
+  return report.evicted.length + flight.confirmed.size + flight.abandoned.size;
+}
+
+/** The node's readiness as the report last saw it; never read counts as Ready (wait). */
+export function readinessOf(report: NodeReport): PodNode {
+  const node: PodNode = { name: report.name, ready: report.ready ?? true };
+  if (report.notReadyReason !== undefined) node.notReadyReason = report.notReadyReason;
+  return node;
+}
+
 function add(flight: Flight, plan: NodeDrainPlan): void {
   for (const pod of plan.evict) {
     if (flight.seen.has(pod.uid)) flight.terminating.set(podKey(pod), pod);
     else flight.pending.set(podKey(pod), pod);
   }
-  for (const pod of plan.terminating) flight.terminating.set(podKey(pod), pod);
+  for (const pod of plan.terminating) {
+    if (!flight.abandoned.has(pod.uid)) flight.terminating.set(podKey(pod), pod);
+  }
 }
 
 /** The pods that refuse are in `report.refused`, with their reasons. */
@@ -210,23 +234,61 @@ function applyOutcome(
   }
 }
 
-/** Drops evicted pods that are gone; a check that failed in passing is tried next round. */
+/**
+ * Drops pods being deleted that are gone, and those the drain need not wait for (see
+ * {@link notWaitedFor}); a check that failed in passing is tried next round.
+ */
 async function checkTerminating(
   context: NodeDrainContext,
+  report: NodeReport,
   flight: Flight,
 ): Promise<string | undefined> {
+  let refreshed = false;
   for (const [key, pod] of flight.terminating) {
     try {
-      if (await context.api.podGone(pod)) {
+      const current = await context.api.currentPod(pod);
+      if (current === undefined) {
         flight.terminating.delete(key);
         flight.confirmed.add(pod.uid);
+        continue;
       }
+      const now = context.clock.now();
+      // A node may die during the drain: look at it again, once a round, before waiting on
+      // for a pod whose grace period has passed.
+      const ends = graceEnds(current);
+      if (!refreshed && flight.node.ready && ends !== undefined && now >= ends) {
+        refreshed = true;
+        await refreshReadiness(context, report, flight);
+      }
+      const skip = notWaitedFor(current, key, flight.node, now, context.skipWaitSeconds);
+      if (skip === undefined) continue;
+      flight.terminating.delete(key);
+      flight.abandoned.add(pod.uid);
+      if (!report.notWaitedFor.some((item) => item.pod === key)) report.notWaitedFor.push(skip);
+      context.emit({ type: "not-waited-for", node: report.name, pod: key, rule: skip.rule });
     } catch (error) {
       if (!(error instanceof KubeApiError)) throw error;
       if (!error.retryable) return error.message;
     }
   }
   return undefined;
+}
+
+/** Reads the node's Ready condition again; a node whose object is gone is not Ready. */
+async function refreshReadiness(
+  context: NodeDrainContext,
+  report: NodeReport,
+  flight: Flight,
+): Promise<void> {
+  const node = await context.api.getNode(report.name);
+  const readiness = node ?? { ready: false, notReadyReason: "its Node object was deleted" };
+  flight.node = { name: report.name, ready: readiness.ready };
+  report.ready = readiness.ready;
+  delete report.notReadyReason;
+  if (readiness.notReadyReason !== undefined) {
+    flight.node.notReadyReason = readiness.notReadyReason;
+    report.notReadyReason = readiness.notReadyReason;
+  }
 }
 
 function emitWaiting(context: NodeDrainContext, node: string, flight: Flight): void {

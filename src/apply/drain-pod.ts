@@ -4,7 +4,7 @@ import {
   mirrorAnnotation,
   safeToEvictAnnotation,
 } from "../cluster/pod-info.ts";
-import { list, type Raw, record, string, stringMap } from "../cluster/raw.ts";
+import { count, list, type Raw, record, string, stringMap } from "../cluster/raw.ts";
 
 /** What draining needs to know about one pod on the node. */
 export interface DrainPod {
@@ -32,6 +32,10 @@ export interface DrainPod {
   claims: { volume: string; claim: string }[];
   /** Set when the pod is already being deleted. */
   deletionTimestamp?: string;
+  /** The grace period its deletion gave it (`metadata.deletionGracePeriodSeconds`). */
+  deletionGracePeriodSeconds?: number;
+  /** `spec.terminationGracePeriodSeconds`, when set. */
+  terminationGracePeriodSeconds?: number;
 }
 
 /** `namespace/name`, the pod's name in messages and maps. */
@@ -63,6 +67,10 @@ export function toDrainPod(raw: Raw): DrainPod {
   if (safeToEvict !== undefined) pod.safeToEvict = safeToEvict;
   const deletion = string(metadata.deletionTimestamp);
   if (deletion) pod.deletionTimestamp = deletion;
+  const deletionGrace = count(metadata.deletionGracePeriodSeconds);
+  if (deletionGrace !== undefined) pod.deletionGracePeriodSeconds = deletionGrace;
+  const terminationGrace = count(record(raw.spec).terminationGracePeriodSeconds);
+  if (terminationGrace !== undefined) pod.terminationGracePeriodSeconds = terminationGrace;
   readVolumes(record(raw.spec).volumes, pod);
   return pod;
 }

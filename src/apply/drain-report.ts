@@ -21,6 +21,11 @@ export function showDrainEvent(progress: Progress, event: DrainEvent): void {
     case "waiting":
       progress.status(waitingLine(event));
       return;
+    case "not-waited-for":
+      progress.log(
+        `pod/${event.pod} on ${event.node} is being deleted: not waiting for it (${event.rule})`,
+      );
+      return;
     case "drained":
       progress.end();
       progress.log(`node/${event.node} drained`);
@@ -60,11 +65,17 @@ export function formatDrainResult(result: DrainResult): string {
 
 function nodeLines(node: NodeReport, dryRun: boolean): string[] {
   const lines = [`node ${node.name}: ${stateText(node, dryRun)}`];
+  if (node.ready === false) lines.push(`  not Ready: ${node.notReadyReason ?? "Ready not True"}`);
   if (dryRun && node.state === "checked") {
     for (const pod of node.wouldEvict) lines.push(`  would evict ${pod}${budgetNote(node, pod)}`);
   }
   for (const refused of node.refused) lines.push(...refusedLines(refused));
   for (const stuck of node.stuck) lines.push(`  ${stuck.pod}: ${stuckText(stuck)}`);
+  for (const item of node.notWaitedFor) {
+    lines.push(
+      `  ${dryRun ? "would not wait for" : "not waited for"} ${item.pod}: ${item.message}`,
+    );
+  }
   for (const skipped of node.skipped) {
     lines.push(`  left alone ${skipped.pod}: ${skipped.message}`);
   }
@@ -85,7 +96,7 @@ function stateText(node: NodeReport, dryRun: boolean): string {
         ? `would ${node.wasCordoned ? "stay cordoned" : "be cordoned"} and have ${count(node.wouldEvict.length, "pod")} evicted`
         : "not drained (the drain stopped before it)";
     case "drained":
-      return `drained, ${count(node.evicted.length, "pod")} evicted`;
+      return `drained, ${count(node.evicted.length, "pod")} evicted${notWaitedText(node)}`;
     case "refused":
       return "refused";
     case "timed-out":
@@ -93,6 +104,11 @@ function stateText(node: NodeReport, dryRun: boolean): string {
     case "failed":
       return `failed, ${count(node.evicted.length, "pod")} evicted`;
   }
+}
+
+function notWaitedText(node: NodeReport): string {
+  const n = node.notWaitedFor.length;
+  return n === 0 ? "" : `, ${count(n, "pod")} being deleted not waited for`;
 }
 
 function budgetNote(node: NodeReport, pod: string): string {

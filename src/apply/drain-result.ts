@@ -1,4 +1,5 @@
 import type { RefusalReason, SkipReason } from "./drain-decide.ts";
+import type { NotWaitedFor } from "./drain-terminating.ts";
 
 /** How the drain reads the time and waits; tests pass a clock that does not wait. */
 export interface DrainClock {
@@ -64,11 +65,20 @@ export interface NodeReport {
   cordoned: boolean;
   /** This drain uncordoned it again after a failure. */
   uncordoned: boolean;
+  /** The node's Ready condition was True at the last look; absent when never read. */
+  ready?: boolean;
+  /** Why it is not Ready, when it is not. */
+  notReadyReason?: string;
   evicted: string[];
   skipped: { pod: string; reason: SkipReason; message: string }[];
   refused: RefusedPodReport[];
   /** Pods still on the node when the drain stopped. */
   stuck: StuckPod[];
+  /**
+   * Pods being deleted that the drain did not wait for (dry run: would not wait for), with
+   * the rule that let it.
+   */
+  notWaitedFor: NotWaitedFor[];
   /** About a pod when `pod` is set, else about the node. */
   warnings: { pod?: string; message: string }[];
   /** Dry run: the budgets over the pods to evict; several over one pod are an error. */
@@ -102,6 +112,7 @@ export type DrainEvent =
       terminating: number;
       blocked: StuckPod[];
     }
+  | { type: "not-waited-for"; node: string; pod: string; rule: NotWaitedFor["rule"] }
   | { type: "drained"; node: string }
   | { type: "uncordoned"; node: string };
 
@@ -116,6 +127,7 @@ export function emptyNodeReport(name: string): NodeReport {
     skipped: [],
     refused: [],
     stuck: [],
+    notWaitedFor: [],
     warnings: [],
     budgets: [],
     wouldEvict: [],

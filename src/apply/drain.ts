@@ -2,7 +2,13 @@ import { KubeApiError } from "../cluster/kube-client.ts";
 import { matchesLabelSelector } from "../planning/scheduling.ts";
 import type { DrainApi } from "./drain-api.ts";
 import type { DrainFlags, NodeDrainPlan } from "./drain-decide.ts";
-import { drainNode, type NodeDrainContext, planNode, recordPlan } from "./drain-node.ts";
+import {
+  drainNode,
+  type NodeDrainContext,
+  planNode,
+  readinessOf,
+  recordPlan,
+} from "./drain-node.ts";
 import { podKey } from "./drain-pod.ts";
 import { formatDuration } from "./drain-progress.ts";
 import {
@@ -14,6 +20,7 @@ import {
   type NodeReport,
   systemClock,
 } from "./drain-result.ts";
+import { notWaitedFor } from "./drain-terminating.ts";
 
 export interface DrainOptions {
   /** Node names, drained in this order. */
@@ -23,6 +30,12 @@ export interface DrainOptions {
   timeoutMs: number;
   /** Passed to each eviction; the pod's own terminationGracePeriodSeconds otherwise. */
   gracePeriodSeconds?: number;
+  /**
+   * As kubectl drain's `--skip-wait-for-delete-timeout`: pods whose deletionTimestamp is more
+   * than this many seconds old are not waited for. 0 or absent: never, except on a node that
+   * is not Ready (see {@link notWaitedFor}).
+   */
+  skipWaitForDeleteTimeoutSeconds?: number;
   /** Leave the nodes this drain cordoned cordoned when it fails. */
   keepCordoned: boolean;
   /** Check and report only: no cordon, no eviction. */
@@ -86,10 +99,15 @@ async function check(run: Run): Promise<Stop | undefined> {
       continue;
     }
     report.wasCordoned = node.unschedulable;
+    report.ready = node.ready;
+    if (node.notReadyReason !== undefined) report.notReadyReason = node.notReadyReason;
     const plan = await planNode(api, report.name, options.flags);
     recordPlan(report, plan);
     report.state = plan.refused.length > 0 ? "refused" : "checked";
-    if (options.dryRun) await describeDryRun(api, report, plan);
+    if (options.dryRun) {
+      await describeDryRun(api, report, plan);
+      describeTerminating(run, report, plan);
+    }
   }
   const missing = run.reports.filter((r) => r.state === "not-found").map((r) => r.name);
   if (missing.length > 0) {
@@ -139,6 +157,17 @@ async function describeDryRun(api: DrainApi, report: NodeReport, plan: NodeDrain
   }
 }
 
+/** What the dry run adds for pods already being deleted: which the drain would not wait for. */
+function describeTerminating(run: Run, report: NodeReport, plan: NodeDrainPlan): void {
+  const node = readinessOf(report);
+  const now = run.clock.now();
+  const skipWait = run.options.skipWaitForDeleteTimeoutSeconds ?? 0;
+  for (const pod of plan.terminating) {
+    const skip = notWaitedFor(pod, podKey(pod), node, now, skipWait);
+    if (skip !== undefined) report.notWaitedFor.push(skip);
+  }
+}
+
 async function cordonAll(run: Run): Promise<void> {
   for (const report of run.reports) {
     if (!report.wasCordoned) {
@@ -159,6 +188,7 @@ async function drainAll(run: Run): Promise<DrainResult> {
     retryDelayMs: options.retryDelayMs ?? 5_000,
     maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
     pollMs: options.pollMs ?? 2_000,
+    skipWaitSeconds: options.skipWaitForDeleteTimeoutSeconds ?? 0,
     emit: (event) => options.onEvent?.(event),
   };
   if (options.gracePeriodSeconds !== undefined)

@@ -18,9 +18,15 @@ export function showWaitEvent(progress: Progress, event: WaitEvent): void {
 }
 
 function statusLine(pool: string, count: number, assessment: PoolAssessment): string {
-  const parts = [`pool ${pool}: ${assessment.ready}/${count} Ready`];
-  const notReady = assessment.members.filter((m) => m.state === "not-ready").map((m) => m.name);
-  if (notReady.length > 0) parts.push(`NotReady: ${notReady.join(", ")}`);
+  const excused = assessment.notReadyBefore;
+  const parts =
+    excused.length === 0
+      ? [`pool ${pool}: ${assessment.ready}/${count} Ready`]
+      : [
+          `pool ${pool}: ${assessment.ready + excused.length}/${count} nodes, ${assessment.ready} Ready`,
+          `not Ready before the apply (not waited for): ${excused.join(", ")}`,
+        ];
+  if (assessment.waitingFor.length > 0) parts.push(`NotReady: ${assessment.waitingFor.join(", ")}`);
   const cordoned = assessment.members.filter((m) => m.state === "cordoned").map((m) => m.name);
   if (cordoned.length > 0) parts.push(`cordoned: ${cordoned.join(", ")}`);
   if (assessment.lingering.length > 0) {
@@ -33,6 +39,11 @@ function statusLine(pool: string, count: number, assessment: PoolAssessment): st
 export function formatWaitResult(result: WaitResult): string {
   const lines = [headline(result), `  selector: ${result.selector}`];
   for (const member of result.members) lines.push(`  ${memberLine(member)}`);
+  if (result.notReadyBefore.length > 0) {
+    lines.push(
+      `  not Ready before the apply: ${result.notReadyBefore.join(", ")} (counted, not waited for; since ${result.since})`,
+    );
+  }
   if (result.missing > 0) {
     lines.push(
       `  missing: ${result.missing} more Ready ${result.missing === 1 ? "node" : "nodes"}`,
@@ -47,12 +58,19 @@ function headline(result: WaitResult): string {
   const elapsed = formatDuration(result.elapsedMs);
   switch (result.outcome) {
     case "ready":
-      return `Pool ${result.pool} has ${result.ready} Ready ${result.ready === 1 ? "node" : "nodes"} (wanted ${result.count})${result.gone.length > 0 ? " and the removed nodes are gone" : ""}, after ${elapsed}.`;
+      return `Pool ${result.pool} has ${readyText(result)} (wanted ${result.count})${result.gone.length > 0 ? " and the removed nodes are gone" : ""}, after ${elapsed}.`;
     case "timed-out":
       return `Timed out after ${elapsed} waiting for pool ${result.pool}: ${result.message ?? ""}.`;
     case "failed":
       return `Stopped waiting for pool ${result.pool}: ${result.message ?? ""}`;
   }
+}
+
+function readyText(result: WaitResult): string {
+  const ready = `${result.ready} Ready ${result.ready === 1 ? "node" : "nodes"}`;
+  const excused = result.notReadyBefore.length;
+  if (excused === 0) return ready;
+  return `${ready} and ${excused} not Ready before the apply`;
 }
 
 function memberLine(member: WaitMember): string {
@@ -65,7 +83,14 @@ function memberLine(member: WaitMember): string {
   const age =
     member.ageSeconds === undefined ? "" : `, age ${formatDuration(member.ageSeconds * 1000)}`;
   const reason = member.notReadyReason ? ` (${member.notReadyReason})` : "";
-  return `${member.name}: ${state}${age}${reason}`;
+  return `${member.name}: ${state}${age}${reason}${memberNote(member)}`;
+}
+
+function memberNote(member: WaitMember): string {
+  if (member.notReadyBefore) return "; not Ready before the apply: not waited for";
+  if (member.stoppedReady) return "; was Ready earlier in this wait";
+  if (member.state === "not-ready") return "; waited for";
+  return "";
 }
 
 function goneLine(gone: WaitResult["gone"][number]): string {

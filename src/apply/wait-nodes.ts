@@ -4,15 +4,26 @@ import type { WaitNodesApi } from "./wait-nodes-api.ts";
 import { formatSelector } from "./wait-nodes-selector.ts";
 import {
   assessPool,
+  emptyMemory,
+  notReadyBefore,
   type PoolAssessment,
   type PoolMember,
+  type PoolNode,
   type PoolTarget,
+  remember,
+  type WaitMemory,
 } from "./wait-nodes-state.ts";
 
 export interface WaitNodesOptions {
   pool: string;
   target: PoolTarget;
   timeoutMs: number;
+  /**
+   * When the apply began (epoch ms): pool nodes not Ready since before then are not waited
+   * for. Default: the wait's start less `timeoutMs`, so that a VM the apply created and that
+   * registered before the wait began (it has `timeoutMs` to become Ready) is always waited for.
+   */
+  since?: number;
   /** Between two looks at the nodes. */
   intervalMs: number;
   /** Delete the Node objects of `target.gone` once they are cordoned and NotReady. */
@@ -42,9 +53,18 @@ export interface WaitResult {
   /** The selector in kubectl's syntax, or "every node that is not control plane". */
   selector: string;
   count: number;
+  /** Pool nodes not Ready since before this time are not waited for (ISO 8601). */
+  since: string;
   /** Pool members at the last look; absent members are not listed (see `missing`). */
   members: WaitMember[];
   ready: number;
+  /** Members not Ready since before `since`: counted toward `count`, not waited for. */
+  notReadyBefore: string[];
+  /** Members not Ready that must become Ready: new nodes, nodes that were Ready. */
+  waitingFor: string[];
+  /** Of `waitingFor`, those seen Ready earlier in this wait. */
+  stoppedReady: string[];
+  /** Nodes the pool lacks: `count` less the Ready members and those in `notReadyBefore`. */
   missing: number;
   gone: GoneReport[];
   message?: string;
@@ -59,9 +79,11 @@ export type WaitEvent =
   | { type: "error"; message: string };
 
 /**
- * Looks at the nodes every `intervalMs` until the pool has `count` Ready nodes and the nodes
- * to be gone are gone, or until the timeout. Failed looks that may succeed later (no answer,
- * 5xx, throttling) are retried; a refusal (401, 403) ends the wait at once.
+ * Looks at the nodes every `intervalMs` until the pool is what the apply made it, or until
+ * the timeout: `count` nodes, each Ready except those that were not Ready since before the
+ * apply (decided at the first look, see {@link notReadyBefore}), and the nodes to be gone
+ * gone. Failed looks that may succeed later (no answer, 5xx, throttling) are retried; a
+ * refusal (401, 403) ends the wait at once.
  */
 export async function waitForNodes(
   api: WaitNodesApi,
@@ -70,15 +92,28 @@ export async function waitForNodes(
   const clock = options.clock ?? systemClock;
   const started = clock.now();
   const deadline = started + options.timeoutMs;
+  const since = options.since ?? started - options.timeoutMs;
   /** Name → UID of the Node objects this wait deleted. */
   const deleted = new Map<string, string>();
+  let memory: WaitMemory | undefined;
   let last: PoolAssessment | undefined;
   let lastError: string | undefined;
   const finish = (outcome: WaitOutcome, message?: string) =>
-    result(options, { outcome, last, deleted, lastError, now: clock.now(), started, message });
+    result(options, {
+      outcome,
+      last,
+      deleted,
+      lastError,
+      now: clock.now(),
+      started,
+      since,
+      message,
+    });
   for (;;) {
     try {
-      last = await look(api, options, deleted);
+      const nodes = await api.listNodes();
+      memory ??= { ...emptyMemory(), excused: notReadyBefore(nodes, options.target, since) };
+      last = await look(api, options, nodes, memory, deleted);
       lastError = undefined;
     } catch (error) {
       if (!(error instanceof KubeApiError)) throw error;
@@ -93,13 +128,16 @@ export async function waitForNodes(
   }
 }
 
-/** One look: list, assess, delete what may be deleted, and tell. */
+/** One look: assess, delete what may be deleted, and tell. */
 async function look(
   api: WaitNodesApi,
   options: WaitNodesOptions,
+  nodes: readonly PoolNode[],
+  memory: WaitMemory,
   deleted: Map<string, string>,
 ): Promise<PoolAssessment> {
-  const assessment = assessPool(await api.listNodes(), options.target);
+  remember(memory, nodes);
+  const assessment = assessPool(nodes, options.target, memory);
   if (options.deleteGone) {
     for (const node of assessment.lingering.filter((n) => n.deletable)) {
       if (!(await api.deleteNode(node))) continue;
@@ -109,7 +147,8 @@ async function look(
     // A Node object of the same name with another UID is a node that joined again.
     const remaining = assessment.lingering.filter((n) => deleted.get(n.name) !== n.uid);
     assessment.lingering = remaining;
-    assessment.done = assessment.missing === 0 && remaining.length === 0;
+    assessment.done =
+      assessment.missing === 0 && assessment.waitingFor.length === 0 && remaining.length === 0;
   }
   options.onEvent?.({
     type: "status",
@@ -127,16 +166,26 @@ function timeoutMessage(
 ): string {
   if (last === undefined) return `could not read the nodes: ${lastError ?? "no answer"}`;
   const parts: string[] = [];
-  if (last.missing > 0) {
-    parts.push(
-      `the pool has ${last.ready} of ${options.target.count} nodes Ready (${last.missing} missing)`,
-    );
+  if (last.missing > 0) parts.push(countMessage(options.target.count, last));
+  const stopped = new Set(last.stoppedReady);
+  const pending = last.waitingFor.filter((name) => !stopped.has(name));
+  if (pending.length > 0) parts.push(`waiting for ${pending.join(", ")} to be Ready`);
+  if (stopped.size > 0) {
+    parts.push(`${last.stoppedReady.join(", ")} stopped being Ready during the wait`);
   }
   if (last.lingering.length > 0) {
     parts.push(`${last.lingering.map((n) => n.name).join(", ")} still there`);
   }
   if (lastError !== undefined) parts.push(`the last look failed: ${lastError}`);
   return parts.join("; ");
+}
+
+function countMessage(count: number, last: PoolAssessment): string {
+  const excused = last.notReadyBefore;
+  if (excused.length === 0) {
+    return `the pool has ${last.ready} of ${count} nodes Ready (${last.missing} missing)`;
+  }
+  return `the pool has ${last.ready + excused.length} of ${count} nodes (${last.ready} Ready, not Ready before the apply: ${excused.join(", ")}; ${last.missing} missing)`;
 }
 
 interface Finish {
@@ -146,6 +195,7 @@ interface Finish {
   lastError: string | undefined;
   now: number;
   started: number;
+  since: number;
   message: string | undefined;
 }
 
@@ -157,8 +207,12 @@ function result(options: WaitNodesOptions, finish: Finish): WaitResult {
     pool: options.pool,
     selector: formatSelector(options.target.selector),
     count: options.target.count,
+    since: new Date(finish.since).toISOString(),
     members: (last?.members ?? []).map((member) => withAge(member, now)),
     ready: last?.ready ?? 0,
+    notReadyBefore: last?.notReadyBefore ?? [],
+    waitingFor: last?.waitingFor ?? [],
+    stoppedReady: last?.stoppedReady ?? [],
     missing: last?.missing ?? options.target.count,
     gone: options.target.gone.map((name): GoneReport => {
       const node = lingering.get(name);

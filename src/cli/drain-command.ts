@@ -11,13 +11,16 @@ import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 
 const usage = `Usage: pr-autoscaler drain NODE... [--kubeconfig F] [--context C] [--timeout 10m]
-                           [--grace-period S] [--delete-emptydir-data] [--force-bare-pods]
-                           [--keep-cordoned] [--dry-run] [--json]
+                           [--grace-period S] [--skip-wait-for-delete-timeout S]
+                           [--delete-emptydir-data] [--force-bare-pods] [--keep-cordoned]
+                           [--dry-run] [--json]
 
 Empties the nodes whose VMs are about to be destroyed: checks every node first, cordons them
 all, then evicts their pods node by node through the Eviction API, which honours
 PodDisruptionBudgets (a refused eviction is tried again until the timeout). Pods are never
-deleted. DaemonSet and static (mirror) pods are left alone. See docs/drain.md.
+deleted. DaemonSet and static (mirror) pods are left alone. On a node that is not Ready (its
+kubelet stopped), pods being deleted are not waited for once their grace period has passed:
+no kubelet will confirm their deletion. See docs/drain.md.
 
 Refused unless a flag allows it (nothing is cordoned then):
   pods with emptyDir volumes                                   --delete-emptydir-data
@@ -32,6 +35,9 @@ Options:
   --timeout DURATION    for the whole drain, all nodes together (default 10m)
   --grace-period SECS   termination grace period for evicted pods, at least 1 (default: each
                         pod's own)
+  --skip-wait-for-delete-timeout SECS
+                        do not wait for pods whose deletionTimestamp is more than SECS seconds
+                        old, on any node (default 0: wait, except on a node that is not Ready)
   --delete-emptydir-data  evict pods with emptyDir volumes (their data is lost)
   --force-bare-pods     evict pods without a controller (they are not recreated)
   --keep-cordoned       when the drain fails, leave the nodes it cordoned cordoned
@@ -49,6 +55,7 @@ const options = {
   context: { type: "string" },
   timeout: { type: "string" },
   "grace-period": { type: "string" },
+  "skip-wait-for-delete-timeout": { type: "string" },
   "delete-emptydir-data": { type: "boolean" },
   "force-bare-pods": { type: "boolean" },
   "keep-cordoned": { type: "boolean" },
@@ -81,6 +88,7 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Prom
   for (const node of positionals) checkNodeName(node);
   const timeoutMs = durationFlag(values.timeout ?? "10m", "--timeout");
   const grace = gracePeriod(values["grace-period"]);
+  const skipWait = skipWaitFlag(values["skip-wait-for-delete-timeout"]);
   const loaded = loadKubeConfig({
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     ...(values.context !== undefined ? { context: values.context } : {}),
@@ -99,6 +107,7 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Prom
       },
       timeoutMs,
       ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
+      skipWaitForDeleteTimeoutSeconds: skipWait,
       keepCordoned: values["keep-cordoned"] === true,
       dryRun: values["dry-run"] === true,
       ...(deps.clock ? { clock: deps.clock } : {}),
@@ -138,6 +147,17 @@ export function durationFlag(value: string, flag: string): number {
     );
   }
   return ms;
+}
+
+/** Whole seconds; 0 (the default) never skips, as for kubectl. */
+function skipWaitFlag(value: string | undefined): number {
+  if (value === undefined) return 0;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(
+      `--skip-wait-for-delete-timeout expects whole seconds, got ${JSON.stringify(value)}`,
+    );
+  }
+  return Number(value);
 }
 
 /** 0 would delete pods without waiting for the kubelet (a force delete): not allowed. */

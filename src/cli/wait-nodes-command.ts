@@ -3,12 +3,13 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createProgress } from "../apply/drain-progress.ts";
-import type { DrainClock } from "../apply/drain-result.ts";
+import { type DrainClock, systemClock } from "../apply/drain-result.ts";
 import { waitForNodes } from "../apply/wait-nodes.ts";
 import { createWaitNodesApi } from "../apply/wait-nodes-api.ts";
 import { formatWaitResult, showWaitEvent } from "../apply/wait-nodes-report.ts";
 import { parseSelectorFlag } from "../apply/wait-nodes-selector.ts";
 import { loadKubeConfig } from "../cluster/kube-config.ts";
+import { time } from "../cluster/raw.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import type { LabelSelector } from "../planning/snapshot.ts";
 import { formatConfigIssues, loadRepoConfig } from "../policy/load-repo-config.ts";
@@ -20,12 +21,13 @@ import type { CliIo } from "./io.ts";
 const defaultTimeout = "15m";
 
 const usage = `Usage: pr-autoscaler wait-nodes --pool P --count N [--selector k=v,... | --config F]
-                                [--timeout 15m] [--interval 10s] [--gone NODE]...
+                                [--timeout 15m] [--interval 10s] [--since TIME] [--gone NODE]...
                                 [--delete-gone] [--kubeconfig F] [--context C] [--json]
 
-Waits until the pool has N Ready nodes and the nodes named with --gone have no Node object
-any more, or until the timeout. The pool's nodes are those its label selector matches, never
-control plane nodes; a node counts when it is Ready, cordoned or not. See docs/drain.md.
+Waits until the pool has N nodes, every one Ready except those not Ready since before the
+apply, and the nodes named with --gone have no Node object any more, or until the timeout.
+The pool's nodes are those its label selector matches, never control plane nodes; a Ready
+node counts, cordoned or not. See docs/drain.md.
 
 Options:
   --pool NAME           the pool (its selector and provisionTimeout come from the config)
@@ -36,6 +38,10 @@ Options:
                         node that is not control plane is the pool's)
   --timeout DURATION    how long to wait (default: the pool's provisionTimeout, else ${defaultTimeout})
   --interval DURATION   between two looks at the nodes (default 10s)
+  --since TIME          when the apply began (RFC 3339, 2026-11-22T18:01:05Z): a pool node
+                        not Ready since before then (created and gone not Ready before it)
+                        is reported and not waited for (default: the wait's start less the
+                        timeout)
   --gone NODE           a node whose VM was destroyed: wait until its Node object is gone
                         (repeatable)
   --delete-gone         delete the Node object of a --gone node once it is cordoned and
@@ -56,6 +62,7 @@ const options = {
   config: { type: "string" },
   timeout: { type: "string" },
   interval: { type: "string" },
+  since: { type: "string" },
   gone: { type: "string", multiple: true },
   "delete-gone": { type: "boolean" },
   kubeconfig: { type: "string" },
@@ -99,6 +106,7 @@ async function runWaitNodes(
       ? durationFlag(values.timeout, "--timeout")
       : (pool.timeoutMs ?? durationFlag(defaultTimeout, "--timeout"));
   const intervalMs = durationFlag(values.interval ?? "10s", "--interval");
+  const since = sinceFlag(values.since, (deps.clock ?? systemClock).now());
   const gone = values.gone ?? [];
   if (values["delete-gone"] === true && gone.length === 0) {
     throw new UsageError("--delete-gone needs the nodes to delete: --gone NODE");
@@ -117,6 +125,7 @@ async function runWaitNodes(
       pool: values.pool,
       target: { selector: pool.selector, count, gone },
       timeoutMs,
+      ...(since !== undefined ? { since } : {}),
       intervalMs,
       deleteGone: values["delete-gone"] === true,
       ...(deps.clock ? { clock: deps.clock } : {}),
@@ -144,6 +153,24 @@ function countFlag(value: string | undefined): number {
     throw new UsageError(`--count expects a whole number, got ${JSON.stringify(value)}`);
   }
   return Number(value);
+}
+
+/**
+ * An RFC 3339 time with its offset, not in the future: a later time would excuse a node that
+ * stopped being Ready after the apply began.
+ */
+function sinceFlag(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (time(value) === undefined) {
+    throw new UsageError(
+      `--since expects a time with its offset such as 2026-11-22T18:01:05Z, got ${JSON.stringify(value)}`,
+    );
+  }
+  const since = Date.parse(value);
+  if (since > now) {
+    throw new UsageError(`--since ${value} is in the future: pass the time the apply began`);
+  }
+  return since;
 }
 
 interface PoolSettings {

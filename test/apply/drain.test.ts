@@ -4,13 +4,17 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import type { DrainResult } from "../../src/apply/drain-result.ts";
-import { createDrainCommand } from "../../src/cli/drain-command.ts";
-import type { CliIo } from "../../src/cli/io.ts";
-import { InputError } from "../../src/errors.ts";
 import { FakeKubeApiserver, type RecordedRequest } from "../support/fake-kube-apiserver.ts";
-
-type Raw = Record<string, unknown>;
+import {
+  budget,
+  daemonPod,
+  jsonResult,
+  mirrorPod,
+  node,
+  pod,
+  type Raw,
+  runDrain,
+} from "./drain-support.ts";
 
 const TOKEN = "drain-identity-token";
 let fake: FakeKubeApiserver;
@@ -28,138 +32,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-// ---- cluster objects ----------------------------------------------------------------------
-
-function node(name: string, options: { unschedulable?: boolean } = {}): Raw {
-  return {
-    apiVersion: "v1",
-    kind: "Node",
-    metadata: { name, labels: { "kubernetes.io/hostname": name } },
-    spec: options.unschedulable ? { unschedulable: true } : {},
-    status: { conditions: [{ type: "Ready", status: "True" }] },
-  };
-}
-
-interface PodOptions {
-  namespace?: string;
-  owner?: [kind: string, name: string] | null;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  volumes?: Raw[];
-  phase?: string;
-}
-
-function pod(name: string, nodeName: string, options: PodOptions = {}): Raw {
-  const owner = options.owner === undefined ? ["ReplicaSet", `${name}-7d9c6`] : options.owner;
-  const metadata: Raw = {
-    name,
-    namespace: options.namespace ?? "apps",
-    labels: options.labels ?? { app: name },
-  };
-  if (options.annotations) metadata.annotations = options.annotations;
-  if (owner) {
-    metadata.ownerReferences = [
-      {
-        apiVersion: owner[0] === "Node" ? "v1" : "apps/v1",
-        kind: owner[0],
-        name: owner[1],
-        uid: `uid-${owner[1]}`,
-        controller: true,
-        blockOwnerDeletion: true,
-      },
-    ];
-  }
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata,
-    spec: {
-      nodeName,
-      containers: [{ name: "main", image: "registry.example/app:1" }],
-      volumes: options.volumes ?? [],
-    },
-    status: { phase: options.phase ?? "Running" },
-  };
-}
-
-function daemonPod(name: string, nodeName: string): Raw {
-  return pod(name, nodeName, { namespace: "kube-system", owner: ["DaemonSet", "cilium"] });
-}
-
-function mirrorPod(name: string, nodeName: string): Raw {
-  return pod(name, nodeName, {
-    namespace: "kube-system",
-    owner: ["Node", nodeName],
-    annotations: {
-      "kubernetes.io/config.mirror": "0f1e2d3c4b5a",
-      "kubernetes.io/config.source": "file",
-    },
-  });
-}
-
-function budget(name: string, app: string, disruptionsAllowed: number): Raw {
-  return {
-    apiVersion: "policy/v1",
-    kind: "PodDisruptionBudget",
-    metadata: { name, namespace: "apps" },
-    spec: { minAvailable: 2, selector: { matchLabels: { app } } },
-    status: { disruptionsAllowed, currentHealthy: 2, desiredHealthy: 2, expectedPods: 2 },
-  };
-}
-
-// ---- running the command --------------------------------------------------------------------
-
-/** A clock that moves only when the drain sleeps, so waits take no real time. */
-function virtualClock() {
-  let now = Date.parse("2025-01-12T00:00:00Z");
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => now,
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-      now += ms;
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  sleeps: number[];
-}
-
 async function drain(args: string[], options: { tty?: boolean; withKubeconfig?: boolean } = {}) {
-  const clock = virtualClock();
-  const command = createDrainCommand({ clock });
-  const run: Run = { code: -1, stdout: "", stderr: "", sleeps: clock.sleeps };
-  const io: CliIo = {
-    stdout: (text) => {
-      run.stdout += text;
-    },
-    stderr: (text) => {
-      run.stderr += text;
-    },
+  return runDrain(args, {
+    kubeconfig: options.withKubeconfig === false ? undefined : kubeconfig,
     cwd: dir,
-    env: {},
-    isTty: options.tty ?? false,
-  };
-  const extra = options.withKubeconfig === false ? [] : ["--kubeconfig", kubeconfig];
-  try {
-    run.code = await command.run([...args, ...extra], io);
-  } catch (error) {
-    // What main() does with a user's mistake.
-    if (!(error instanceof InputError)) throw error;
-    run.stderr += `${error.message}\n`;
-    run.code = error.exitCode;
-  }
-  return run;
-}
-
-function jsonResult(run: Run): DrainResult {
-  return JSON.parse(run.stdout) as DrainResult;
+    ...(options.tty !== undefined ? { tty: options.tty } : {}),
+  });
 }
 
 const writes = (requests: RecordedRequest[]) =>

@@ -7,6 +7,7 @@ import type { CliIo } from "../../src/cli/io.ts";
 import { createWaitNodesCommand } from "../../src/cli/wait-nodes-command.ts";
 import { InputError } from "../../src/errors.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import { virtualClock } from "./drain-support.ts";
 
 type Raw = Record<string, unknown>;
 
@@ -28,60 +29,49 @@ afterEach(async () => {
 
 interface NodeOptions {
   pool?: string;
-  ready?: boolean | "none";
+  /** false: the kubelet stopped posting status; "joining": a new VM's kubelet not Ready yet. */
+  ready?: boolean | "joining" | "none";
   unschedulable?: boolean;
   controlPlane?: boolean;
   /** Minutes before the test's start. */
   ageMinutes?: number;
+  /** Minutes before the test's start that the Ready condition last changed (default: at creation). */
+  readyChangedMinutes?: number;
+}
+
+const minutesBefore = (minutes: number) => new Date(start - minutes * 60_000).toISOString();
+
+function readyCondition(options: NodeOptions, age: number): Raw[] {
+  const ready = options.ready ?? true;
+  if (ready === "none") return [];
+  const lastTransitionTime = minutesBefore(options.readyChangedMinutes ?? age);
+  if (ready === true) {
+    const message = "kubelet is posting ready status";
+    return [{ type: "Ready", status: "True", reason: "KubeletReady", message, lastTransitionTime }];
+  }
+  if (ready === "joining") {
+    const message = "container runtime network not ready: NetworkReady=false";
+    return [
+      { type: "Ready", status: "False", reason: "KubeletNotReady", message, lastTransitionTime },
+    ];
+  }
+  const message = "Kubelet stopped posting node status.";
+  return [
+    { type: "Ready", status: "Unknown", reason: "NodeStatusUnknown", message, lastTransitionTime },
+  ];
 }
 
 function node(name: string, options: NodeOptions = {}): Raw {
   const labels: Record<string, string> = { "kubernetes.io/hostname": name };
   if (options.pool) labels["pr-autoscaler.io/pool"] = options.pool;
   if (options.controlPlane) labels["node-role.kubernetes.io/control-plane"] = "";
-  const ready = options.ready ?? true;
-  const conditions =
-    ready === "none"
-      ? []
-      : [
-          ready
-            ? {
-                type: "Ready",
-                status: "True",
-                reason: "KubeletReady",
-                message: "kubelet is posting ready status",
-              }
-            : {
-                type: "Ready",
-                status: "Unknown",
-                reason: "NodeStatusUnknown",
-                message: "Kubelet stopped posting node status.",
-              },
-        ];
+  const age = options.ageMinutes ?? 60 * 24;
   return {
     apiVersion: "v1",
     kind: "Node",
-    metadata: {
-      name,
-      labels,
-      creationTimestamp: new Date(start - (options.ageMinutes ?? 60 * 24) * 60_000).toISOString(),
-    },
+    metadata: { name, labels, creationTimestamp: minutesBefore(age) },
     spec: options.unschedulable ? { unschedulable: true } : {},
-    status: { conditions },
-  };
-}
-
-function virtualClock() {
-  let now = start;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => now,
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-      now += ms;
-      await new Promise((resolve) => setImmediate(resolve));
-    },
+    status: { conditions: readyCondition(options, age) },
   };
 }
 
@@ -93,7 +83,7 @@ interface Run {
 }
 
 async function wait(args: string[], options: { cwd?: string; kubeconfig?: boolean } = {}) {
-  const clock = virtualClock();
+  const clock = virtualClock(start);
   const run: Run = { code: -1, stdout: "", stderr: "", sleeps: clock.sleeps };
   const io: CliIo = {
     stdout: (text) => {
@@ -174,17 +164,34 @@ describe("pr-autoscaler wait-nodes", () => {
     fake.add(
       node("talos-worker-1"),
       node("talos-worker-2", { unschedulable: true }),
-      node("talos-worker-3", { ready: false, ageMinutes: 4 }),
+      // The apply's new VM: created after the apply began, its kubelet not Ready yet.
+      node("talos-worker-3", { ready: "joining", ageMinutes: 4 }),
     );
-    const run = await wait(["--pool", "workers", "--count", "3", "--timeout", "1m", "--json"]);
+    const since = minutesBefore(10);
+    const run = await wait([
+      "--pool",
+      "workers",
+      "--count",
+      "3",
+      "--timeout",
+      "1m",
+      "--since",
+      since,
+      "--json",
+    ]);
     expect(run.code).toBe(1);
     expect(run.sleeps.reduce((a, b) => a + b, 0)).toBe(60_000);
     const result = json(run);
     expect(result).toMatchObject({
       outcome: "timed-out",
+      since,
       ready: 2,
       missing: 1,
-      message: "the pool has 2 of 3 nodes Ready (1 missing)",
+      notReadyBefore: [],
+      waitingFor: ["talos-worker-3"],
+      stoppedReady: [],
+      message:
+        "the pool has 2 of 3 nodes Ready (1 missing); waiting for talos-worker-3 to be Ready",
     });
     expect(result.members).toEqual([
       { name: "talos-worker-1", state: "ready", createdAt: expect.any(String), ageSeconds: 86_460 },
@@ -199,7 +206,8 @@ describe("pr-autoscaler wait-nodes", () => {
         state: "not-ready",
         createdAt: expect.any(String),
         ageSeconds: 300,
-        notReadyReason: "Ready=Unknown: NodeStatusUnknown: Kubelet stopped posting node status.",
+        notReadyReason:
+          "Ready=False: KubeletNotReady: container runtime network not ready: NetworkReady=false",
       },
     ]);
     // Progress went to stderr, one line per change only.
@@ -213,9 +221,11 @@ describe("pr-autoscaler wait-nodes", () => {
     const run = await wait(["--pool", "workers", "--count", "2", "--timeout", "30s"]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(
-      "Timed out after 30s waiting for pool workers: the pool has 1 of 2 nodes Ready (1 missing).",
+      "Timed out after 30s waiting for pool workers: the pool has 1 of 2 nodes Ready (1 missing); waiting for talos-worker-2 to be Ready.",
     );
-    expect(run.stdout).toContain("talos-worker-2: NotReady, age 2m30s (no Ready condition yet)");
+    expect(run.stdout).toContain(
+      "talos-worker-2: NotReady, age 2m30s (no Ready condition yet); waited for",
+    );
     expect(run.stdout).toContain("missing: 1 more Ready node");
   });
 
@@ -405,6 +415,173 @@ describe("pr-autoscaler wait-nodes", () => {
     const bad = await wait(["--pool", "workers", "--count", "1", "--config", "bad.yml"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^bad\.yml:3:/m);
+    expect(fake.requests).toEqual([]);
+  });
+});
+
+describe("wait-nodes and nodes that were not Ready before the apply", () => {
+  /** A VM that died two days ago, in the pool for months: the planner planned around it. */
+  const dead = () =>
+    node("talos-worker-3", { ready: false, ageMinutes: 90 * 24 * 60, readyChangedMinutes: 2880 });
+
+  it("counts a node dead since before the apply, reports it, and does not wait for it", async () => {
+    fake.add(node("talos-worker-1"), node("talos-worker-2"), dead());
+    onNthList(2, () => fake.add(node("talos-worker-4", { ageMinutes: 0 })));
+    const run = await wait(["--pool", "workers", "--count", "4", "--json"]);
+    expect(run.code).toBe(0);
+    expect(run.sleeps).toEqual([10_000]);
+    const result = json(run);
+    expect(result).toMatchObject({
+      outcome: "ready",
+      since: minutesBefore(15),
+      ready: 3,
+      notReadyBefore: ["talos-worker-3"],
+      waitingFor: [],
+      missing: 0,
+    });
+    expect(result.members.find((m) => m.name === "talos-worker-3")).toMatchObject({
+      state: "not-ready",
+      notReadyBefore: true,
+    });
+    expect(run.stderr).toContain(
+      "pool workers: 3/4 nodes, 2 Ready; not Ready before the apply (not waited for): talos-worker-3\n",
+    );
+  });
+
+  it("says so for people", async () => {
+    fake.add(node("talos-worker-1"), node("talos-worker-2"), dead(), node("talos-worker-4"));
+    const run = await wait(["--pool", "workers", "--count", "4"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "Pool workers has 3 Ready nodes and 1 not Ready before the apply (wanted 4), after 0s.",
+    );
+    expect(run.stdout).toContain(
+      "talos-worker-3: NotReady, age 90d (Ready=Unknown: NodeStatusUnknown: Kubelet stopped posting node status.); not Ready before the apply: not waited for",
+    );
+    expect(run.stdout).toContain(
+      `not Ready before the apply: talos-worker-3 (counted, not waited for; since ${minutesBefore(15)})`,
+    );
+  });
+
+  it("still needs the count: a dead node does not stand in for a VM that never joined", async () => {
+    fake.add(node("talos-worker-1"), node("talos-worker-2"), dead());
+    const run = await wait(["--pool", "workers", "--count", "4", "--timeout", "1m", "--json"]);
+    expect(run.code).toBe(1);
+    expect(json(run).message).toBe(
+      "the pool has 3 of 4 nodes (2 Ready, not Ready before the apply: talos-worker-3; 1 missing)",
+    );
+  });
+
+  it("fails when a new VM never becomes Ready, though the pool has the count in Node objects", async () => {
+    fake.add(node("talos-worker-1"), node("talos-worker-2"), dead());
+    onNthList(2, () => fake.add(node("talos-worker-4", { ready: "joining", ageMinutes: 0 })));
+    const run = await wait(["--pool", "workers", "--count", "4", "--timeout", "2m", "--json"]);
+    expect(run.code).toBe(1);
+    expect(json(run)).toMatchObject({
+      outcome: "timed-out",
+      notReadyBefore: ["talos-worker-3"],
+      waitingFor: ["talos-worker-4"],
+      ready: 2,
+      missing: 1,
+      message:
+        "the pool has 3 of 4 nodes (2 Ready, not Ready before the apply: talos-worker-3; 1 missing); waiting for talos-worker-4 to be Ready",
+    });
+  });
+
+  it("waits for a VM the apply created that registered before the wait began", async () => {
+    // terraform apply began 12 minutes ago; the new VM registered 3 minutes ago and is booting.
+    fake.add(
+      node("talos-worker-1"),
+      node("talos-worker-2"),
+      node("talos-worker-4", { ready: "joining", ageMinutes: 3 }),
+    );
+    const byDefault = await wait(["--pool", "workers", "--count", "3", "--json"]);
+    expect(byDefault.code).toBe(1);
+    expect(json(byDefault).waitingFor).toEqual(["talos-worker-4"]);
+    // A timeout shorter than the VM's age needs --since: by default the apply is taken to have
+    // begun one timeout before the wait.
+    const since = minutesBefore(12);
+    const exact = await wait([
+      "--pool",
+      "workers",
+      "--count",
+      "3",
+      "--timeout",
+      "1m",
+      "--since",
+      since,
+      "--json",
+    ]);
+    expect(exact.code).toBe(1);
+    expect(json(exact)).toMatchObject({
+      since,
+      notReadyBefore: [],
+      waitingFor: ["talos-worker-4"],
+    });
+  });
+
+  it("with --since, a node that stopped being Ready after the apply began is waited for", async () => {
+    fake.add(
+      node("talos-worker-1"),
+      node("talos-worker-2", { ready: false, readyChangedMinutes: 5 }),
+      dead(),
+    );
+    const since = minutesBefore(8);
+    const run = await wait([
+      "--pool",
+      "workers",
+      "--count",
+      "3",
+      "--timeout",
+      "1m",
+      "--since",
+      since,
+      "--json",
+    ]);
+    expect(run.code).toBe(1);
+    expect(json(run)).toMatchObject({
+      notReadyBefore: ["talos-worker-3"],
+      waitingFor: ["talos-worker-2"],
+    });
+  });
+
+  it("fails when a node Ready at the start stops being Ready during the wait", async () => {
+    fake.add(node("talos-worker-1"), node("talos-worker-2"), node("talos-worker-3"));
+    onNthList(2, () => {
+      fake.add(node("talos-worker-4", { ageMinutes: 0 }));
+      // The same Node object (same UID): its kubelet stopped posting status.
+      const stopped = node("talos-worker-2", { ready: false, readyChangedMinutes: 0 });
+      const uid = (fake.get("nodes", "talos-worker-2")?.metadata as Raw | undefined)?.uid;
+      fake.put("nodes", { ...stopped, metadata: { ...(stopped.metadata as Raw), uid } });
+    });
+    const run = await wait(["--pool", "workers", "--count", "4", "--timeout", "1m", "--json"]);
+    expect(run.code).toBe(1);
+    const result = json(run);
+    expect(result).toMatchObject({
+      waitingFor: ["talos-worker-2"],
+      stoppedReady: ["talos-worker-2"],
+      message:
+        "the pool has 3 of 4 nodes Ready (1 missing); talos-worker-2 stopped being Ready during the wait",
+    });
+    expect(result.members.find((m) => m.name === "talos-worker-2")).toMatchObject({
+      stoppedReady: true,
+    });
+  });
+
+  it("exits 2 on a --since that is not a time with its offset, or is in the future", async () => {
+    const cases: [string, string][] = [
+      ["yesterday", "--since expects a time with its offset"],
+      ["2025-01-11T20:00:00", "--since expects a time with its offset"],
+      ["2025-01-12T00:05:00Z", "is in the future"],
+    ];
+    for (const [since, message] of cases) {
+      const run = await wait(["--pool", "workers", "--count", "1", "--since", since]);
+      expect({ since, code: run.code, stderr: run.stderr }).toEqual({
+        since,
+        code: 2,
+        stderr: expect.stringContaining(message),
+      });
+    }
     expect(fake.requests).toEqual([]);
   });
 });

@@ -1,0 +1,181 @@
+/**
+ * Cluster objects and a command runner for the `drain` tests: nodes and pods shaped as the API
+ * server serves them, and the command run in-process with a clock that moves only when the
+ * drain sleeps.
+ */
+import type { DrainResult } from "../../src/apply/drain-result.ts";
+import { createDrainCommand } from "../../src/cli/drain-command.ts";
+import type { CliIo } from "../../src/cli/io.ts";
+import { InputError } from "../../src/errors.ts";
+
+export type Raw = Record<string, unknown>;
+
+/** Where the virtual clock starts. */
+export const START = Date.parse("2025-01-12T00:00:00Z");
+
+export interface NodeOptions {
+  unschedulable?: boolean;
+  /** False: the kubelet stopped posting status (Ready Unknown, as the node controller sets it). */
+  ready?: boolean;
+}
+
+export function node(name: string, options: NodeOptions = {}): Raw {
+  const ready =
+    options.ready === false
+      ? {
+          type: "Ready",
+          status: "Unknown",
+          reason: "NodeStatusUnknown",
+          message: "Kubelet stopped posting node status.",
+          lastHeartbeatTime: "2025-01-11T23:40:12Z",
+          lastTransitionTime: "2025-01-11T23:40:53Z",
+        }
+      : { type: "Ready", status: "True", reason: "KubeletReady" };
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels: { "kubernetes.io/hostname": name } },
+    spec: options.unschedulable ? { unschedulable: true } : {},
+    status: { conditions: [ready] },
+  };
+}
+
+export interface PodOptions {
+  namespace?: string;
+  owner?: [kind: string, name: string] | null;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  volumes?: Raw[];
+  phase?: string;
+  terminationGracePeriodSeconds?: number;
+  /** Being deleted: the deletion time and grace period the API server set. */
+  deleted?: { at: string; grace?: number };
+}
+
+export function pod(name: string, nodeName: string, options: PodOptions = {}): Raw {
+  const owner = options.owner === undefined ? ["ReplicaSet", `${name}-7d9c6`] : options.owner;
+  const metadata: Raw = {
+    name,
+    namespace: options.namespace ?? "apps",
+    labels: options.labels ?? { app: name },
+  };
+  if (options.annotations) metadata.annotations = options.annotations;
+  if (options.deleted) {
+    metadata.deletionTimestamp = options.deleted.at;
+    if (options.deleted.grace !== undefined) {
+      metadata.deletionGracePeriodSeconds = options.deleted.grace;
+    }
+  }
+  if (owner) {
+    metadata.ownerReferences = [
+      {
+        apiVersion: owner[0] === "Node" ? "v1" : "apps/v1",
+        kind: owner[0],
+        name: owner[1],
+        uid: `uid-${owner[1]}`,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
+  }
+  const spec: Raw = {
+    nodeName,
+    containers: [{ name: "main", image: "registry.example/app:1" }],
+    volumes: options.volumes ?? [],
+  };
+  if (options.terminationGracePeriodSeconds !== undefined) {
+    spec.terminationGracePeriodSeconds = options.terminationGracePeriodSeconds;
+  }
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata,
+    spec,
+    status: { phase: options.phase ?? "Running" },
+  };
+}
+
+export function daemonPod(name: string, nodeName: string): Raw {
+  return pod(name, nodeName, { namespace: "kube-system", owner: ["DaemonSet", "cilium"] });
+}
+
+export function mirrorPod(name: string, nodeName: string): Raw {
+  return pod(name, nodeName, {
+    namespace: "kube-system",
+    owner: ["Node", nodeName],
+    annotations: {
+      "kubernetes.io/config.mirror": "0f1e2d3c4b5a",
+      "kubernetes.io/config.source": "file",
+    },
+  });
+}
+
+export function budget(name: string, app: string, disruptionsAllowed: number): Raw {
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name, namespace: "apps" },
+    spec: { minAvailable: 2, selector: { matchLabels: { app } } },
+    status: { disruptionsAllowed, currentHealthy: 2, desiredHealthy: 2, expectedPods: 2 },
+  };
+}
+
+/** A clock that moves only when the drain sleeps, so waits take no real time. */
+export function virtualClock(start = START) {
+  let now = start;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => now,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+export interface DrainRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  sleeps: number[];
+}
+
+export interface DrainRunOptions {
+  kubeconfig: string | undefined;
+  cwd: string;
+  tty?: boolean;
+  clock?: ReturnType<typeof virtualClock>;
+}
+
+/** Runs `drain` as main() does, turning a user's mistake into its exit code and message. */
+export async function runDrain(args: string[], options: DrainRunOptions): Promise<DrainRun> {
+  const clock = options.clock ?? virtualClock();
+  const command = createDrainCommand({ clock });
+  const run: DrainRun = { code: -1, stdout: "", stderr: "", sleeps: clock.sleeps };
+  const io: CliIo = {
+    stdout: (text) => {
+      run.stdout += text;
+    },
+    stderr: (text) => {
+      run.stderr += text;
+    },
+    cwd: options.cwd,
+    env: {},
+    isTty: options.tty ?? false,
+  };
+  const extra = options.kubeconfig === undefined ? [] : ["--kubeconfig", options.kubeconfig];
+  try {
+    run.code = await command.run([...args, ...extra], io);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    run.stderr += `${error.message}\n`;
+    run.code = error.exitCode;
+  }
+  return run;
+}
+
+export function jsonResult(run: DrainRun): DrainResult {
+  return JSON.parse(run.stdout) as DrainResult;
+}
