@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { CronExpression, Duration, TimeZone } from "./config-values.ts";
+import { CronExpression, Duration, TimeZone, ZERO_DURATION } from "./config-values.ts";
 import { didYouMean } from "./did-you-mean.ts";
-import { parsePolicyReference } from "./policy-reference.ts";
+import { POLICY_REFERENCE_PATTERN, parsePolicyReference } from "./policy-reference.ts";
 import { HoursRange, WeekDays } from "./policy-window-values.ts";
+import { conditional, hasAnyKey, hasKeys } from "./schema-rules.ts";
 
 export const POLICY_KINDS = ["nodes", "resources"] as const;
 export const POLICY_DIRECTIONS = ["up", "down"] as const;
@@ -66,25 +67,43 @@ const DailyCap = z
   .int({ error: "expected a whole number of merges per day" })
   .min(1, { error: "must be at least 1 (a rule that must never merge is action: review)" });
 
+/** For editors, as the loader checks it: a window has one form, whole. */
+const WINDOW_FORMS = conditional(
+  hasAnyKey(["cron", "duration"]),
+  { ...hasKeys("cron", "duration"), not: hasAnyKey(["days", "hours"]) },
+  hasAnyKey(["days", "hours"]),
+);
+
 /**
  * A time window: either a cron expression that starts it and a duration (`cron: "0 19 * * 5"`,
  * `duration: 4h`), or week days and/or hours of the day (`days: mon-fri`, `hours: 08:00-18:00`).
  */
 export const PolicyWindowConfig = z
   .strictObject({
-    name: z.string().min(1, { error: "must not be empty" }).optional(),
+    name: z
+      .string()
+      .min(1, { error: "must not be empty" })
+      .optional()
+      .meta({ description: "Names the window in explanations." }),
     cron: CronExpression.optional().meta({
-      description: "When the window starts (5 fields), e.g. 0 19 * * 5 for Fridays 19:00.",
+      description:
+        "When the window starts (5 fields or a macro such as @daily), e.g. 0 19 * * 5 for Fridays 19:00; with duration, without days and hours.",
     }),
-    duration: Duration.optional().meta({ description: "How long it lasts, e.g. 4h." }),
+    duration: Duration.optional().meta({
+      description: "How long it lasts, more than 0, e.g. 4h; with cron.",
+      not: ZERO_DURATION,
+    }),
     days: WeekDays.optional().meta({
-      description: "Week days, e.g. mon-fri, sat,sun or [mon, wed]. Default: every day.",
+      description:
+        "Week days, e.g. mon-fri, sat,sun or [mon, wed]. Default: every day. Not with cron.",
     }),
     hours: HoursRange.optional().meta({
-      description: "Hours of the day, e.g. 08:00-18:00 or 22:00-06:00. Default: the whole day.",
+      description:
+        "Hours of the day, e.g. 08:00-18:00 or 22:00-06:00. Default: the whole day. Not with cron.",
     }),
     timezone: TimeZone.optional().meta({
-      description: "IANA time zone; default: the policy's timezone.",
+      description:
+        "IANA time zone, e.g. Europe/Berlin (the app checks the name); default: the policy's timezone.",
     }),
   })
   .superRefine((window, ctx) => {
@@ -104,7 +123,10 @@ export const PolicyWindowConfig = z
       say("duration needs a cron expression that starts the window", ["duration"]);
     else if (window.duration === 0) say("must be longer than 0", ["duration"]);
   })
-  .meta({ description: "A time window." });
+  .meta({
+    description: "A time window: cron and duration, or days and/or hours.",
+    ...WINDOW_FORMS,
+  });
 
 const Windows = z.array(PolicyWindowConfig, { error: "expected a list of windows" });
 
@@ -150,14 +172,45 @@ const REVIEW_ONLY = ["reviewers", "teamReviewers", "assignees"];
 const NODES_ONLY = ["maxStep", "pool"];
 const RESOURCES_ONLY = ["maxChange", "resource", "namespace", "workload"];
 
+/** A rule whose `action` is `action` leaves out the keys of the other action. */
+function keysOfOtherAction(action: string, others: readonly string[]) {
+  return conditional(
+    { required: ["action"], properties: { action: { const: action } } },
+    { not: hasAnyKey(others) },
+  );
+}
+
+/** A rule that matches `kind` only leaves out the match keys of the other kind. */
+function matchKeysOfOtherKind(kind: string, others: readonly string[]) {
+  const only = {
+    anyOf: [{ const: kind }, { type: "array", items: { const: kind }, minItems: 1, maxItems: 1 }],
+  };
+  const matching = { type: "object", required: ["kind"], properties: { kind: only } };
+  return conditional(
+    { required: ["match"], properties: { match: matching } },
+    { properties: { match: { type: "object", not: hasAnyKey(others) } } },
+  );
+}
+
+/** For editors, as the loader checks it: a rule has only the keys of its action and kind. */
+const RULE_KEYS = {
+  allOf: [
+    keysOfOtherAction("merge", REVIEW_ONLY),
+    keysOfOtherAction("review", MERGE_ONLY),
+    matchKeysOfOtherKind("nodes", RESOURCES_ONLY),
+    matchKeysOfOtherKind("resources", NODES_ONLY),
+  ],
+};
+
 /** One rule: what it matches, and whether such a change merges itself or waits for review. */
 export const PolicyRuleConfig = z
   .strictObject({
     name: z
       .string({ error: "expected a rule name" })
       .min(1, { error: "must not be empty" })
-      .optional(),
-    description: z.string().optional(),
+      .optional()
+      .meta({ description: "Names the rule in explanations; unique. Default: rules[N]." }),
+    description: z.string().optional().meta({ description: "What the rule is for." }),
     match: PolicyMatchConfig.optional(),
     action: z
       .enum(POLICY_ACTIONS, {
@@ -204,13 +257,17 @@ export const PolicyRuleConfig = z
         message: `${key} concerns ${only === "nodes" ? "resource" : "node"} changes, but this rule matches kind ${only}`,
       });
   })
-  .meta({ description: "A rule; the first rule that matches a change decides." });
+  .meta({ description: "A rule; the first rule that matches a change decides.", ...RULE_KEYS });
 
 /** Merge caps per day over all merge rules, per kind. */
 export const PolicyDailyCaps = z
   .strictObject({
-    nodes: DailyCap.optional(),
-    resources: DailyCap.optional(),
+    nodes: DailyCap.optional().meta({
+      description: "Merged pull requests that change node counts, per day.",
+    }),
+    resources: DailyCap.optional().meta({
+      description: "Merged pull requests that change container requests, per day.",
+    }),
   })
   .meta({ description: "At most this many merged pull requests per day, per kind." });
 
@@ -222,7 +279,8 @@ const PolicyReferenceText = z
   .superRefine((text, ctx) => {
     const parsed = parsePolicyReference(text);
     if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
-  });
+  })
+  .meta({ pattern: POLICY_REFERENCE_PATTERN });
 
 /**
  * The auto-merge policy: the `automerge:` section of `.github/pr-autoscaler.yml`, and the whole
@@ -237,7 +295,8 @@ export const AutomergeConfig = z
     }),
     description: z.string().optional().meta({ description: "What this policy is for." }),
     timezone: TimeZone.optional().meta({
-      description: "Time zone of windows and of the day the daily caps count. Default: UTC.",
+      description:
+        "IANA time zone, e.g. Europe/Berlin (the app checks the name), of windows and of the day the daily caps count. Default: UTC.",
     }),
     method: z.enum(MERGE_METHODS).optional().meta({
       description: "Merge method of merge rules that set none. Default: squash.",
@@ -254,7 +313,10 @@ export const AutomergeConfig = z
       description:
         "Use GitHub's auto-merge for rules without windows or caps. Default: true. false: the bot merges itself.",
     }),
-    rules: z.array(PolicyRuleConfig, { error: "expected a list of rules" }).optional(),
+    rules: z.array(PolicyRuleConfig, { error: "expected a list of rules" }).optional().meta({
+      description:
+        "Rules in order, before those of what it extends; the first that matches a change decides.",
+    }),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

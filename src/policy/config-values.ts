@@ -2,7 +2,9 @@ import { Cron } from "croner";
 import { z } from "zod";
 import { parsePath } from "../editors/path.ts";
 import { parseBytes, parseCpu } from "../planning/quantity.ts";
+import { CRON_PATTERN } from "./cron-pattern.ts";
 import { didYouMean } from "./did-you-mean.ts";
+import { numberPattern } from "./number-pattern.ts";
 import { parseDuration } from "./parse-duration.ts";
 
 /** A percentage of allocatable, 0 < p ≤ 100. */
@@ -11,12 +13,40 @@ export const Percent = z
   .gt(0, { error: "must be more than 0 %" })
   .lte(100, { error: "must be at most 100 %" });
 
+/** The longest duration any key takes: a year is more than any wait the app could mean. */
+export const MAX_DURATION_MS = 365 * 86_400_000;
+const MAX_DURATION_TEXT = "365d";
+
 /**
- * The duration texts {@link parseDuration} reads, for the JSON Schema: `0`, or days, hours,
- * minutes and seconds in that order, each at most once, with whitespace around (it trims).
+ * The duration texts {@link Duration} takes, for the JSON Schema: `0`, or days, hours, minutes
+ * and seconds in that order, each at most once and each at most 365d on its own (`365d`,
+ * `8760h`), with whitespace around (it trims). A sum over 365d (`365d1h`) is left to the loader.
  */
-export const DURATION_PATTERN =
-  /^\s*(?:0|\d+d(?:\d+h)?(?:\d+m)?(?:\d+s)?|\d+h(?:\d+m)?(?:\d+s)?|\d+m(?:\d+s)?|\d+s)\s*$/.source;
+export const DURATION_PATTERN = durationPattern([
+  numberPattern(0, 365),
+  numberPattern(0, 365 * 24),
+  numberPattern(0, 365 * 24 * 60),
+  numberPattern(0, 365 * 24 * 60 * 60),
+]);
+
+/** Duration texts (and the number 0) under a minute, which keys of at least 1m refuse. */
+const UNDER_A_MINUTE = {
+  anyOf: [
+    { const: 0 },
+    { type: "string", pattern: durationPattern(["0+", "0+", "0+", "0*[1-5]?\\d"]) },
+  ],
+};
+
+/** Duration texts (and the number 0) that are zero, which keys longer than 0 refuse. */
+export const ZERO_DURATION = {
+  anyOf: [{ const: 0 }, { type: "string", pattern: durationPattern(["0+", "0+", "0+", "0+"]) }],
+};
+
+function durationPattern(parts: readonly [string, string, string, string]): string {
+  const [d, h, m, s] = parts.map((part, i) => `(?:${part})${"dhms"[i]}`);
+  const forms = [`${d}(?:${h})?(?:${m})?(?:${s})?`, `${h}(?:${m})?(?:${s})?`, `${m}(?:${s})?`, s];
+  return `^\\s*(?:0|${forms.join("|")})\\s*$`;
+}
 
 /**
  * The positive quantity texts the loader reads, for the JSON Schema: an unsigned (or `+`) number
@@ -35,8 +65,8 @@ const QuantityText = z.string().meta({ pattern: QUANTITY_PATTERN });
 const QuantityNumber = z.number().meta({ exclusiveMinimum: 0 });
 
 /**
- * A duration written like `90s`, `10m`, `1h30m`, `2d`, or `0`; parsed to milliseconds. A bare
- * number other than 0 is refused: seconds or minutes would be a guess.
+ * A duration written like `90s`, `10m`, `1h30m`, `2d`, or `0`, at most 365d; parsed to
+ * milliseconds. A bare number other than 0 is refused: seconds or minutes would be a guess.
  */
 export const Duration = z
   .union([DurationText, z.literal(0)], { error: "expected a duration such as 10m or 1h30m" })
@@ -51,8 +81,22 @@ export const Duration = z
       });
       return z.NEVER;
     }
+    if (ms > MAX_DURATION_MS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${JSON.stringify(text)} is too long: must be at most ${MAX_DURATION_TEXT}`,
+      });
+      return z.NEVER;
+    }
     return ms;
   });
+
+/** A {@link Duration} of at least a minute; `reason` says why in the refusal of a shorter one. */
+export function minuteDuration(reason: string) {
+  return Duration.refine((ms) => ms >= 60_000, { error: `must be at least 1m: ${reason}` }).meta({
+    not: UNDER_A_MINUTE,
+  });
+}
 
 /** CPU as a Kubernetes quantity (`4`, `3500m`, `0.5`); parsed to millicores. */
 export const CpuQuantity = z
@@ -86,6 +130,15 @@ function positiveQuantity(
   return z.NEVER;
 }
 
+/** A key of a PATH in double quotes: a JSON string, escapes and all. */
+const QUOTED_KEY = String.raw`"(?:[^"\\\u0000-\u001F]|\\(?:["\\/bfnrt]|u[0-9A-Fa-f]{4}))*"`;
+const PATH_KEY = String.raw`(?:[^.[\]"\s]+|${QUOTED_KEY})`;
+/** `[0]`, `["key"]`, or `[field=value]` with the value bare or quoted. */
+const PATH_BRACKET = String.raw`\[(?:\d+|${QUOTED_KEY}|(?!")[^=\]]*[^=\]\s][^=\]]*=(?:\s*${QUOTED_KEY}|(?!\s*")[^\]]*))\]`;
+
+/** The texts {@link parsePath} reads, for the JSON Schema; a `.` may also precede a bracket. */
+export const VALUE_PATH_PATTERN = `^(?:${PATH_KEY}|${PATH_BRACKET})(?:\\.${PATH_KEY}|\\.?${PATH_BRACKET})*$`;
+
 /** A value PATH in the editors' syntax (`worker_count`, `nodes["w-1"].count`). */
 export const ValuePath = z
   .string({ error: "expected a PATH such as worker_count" })
@@ -95,7 +148,11 @@ export const ValuePath = z
     } catch (error) {
       ctx.addIssue({ code: "custom", message: (error as Error).message });
     }
-  });
+  })
+  .meta({ pattern: VALUE_PATH_PATTERN });
+
+/** Repository paths the loader takes: not absolute, no `\\`, no `..` part. */
+export const REPO_FILE_PATTERN = String.raw`^(?!/)(?!(?:[\s\S]*/)?\.\.(?:/|$))[^\\]+$`;
 
 /** A path inside the repository, relative to its root. */
 export const RepoFilePath = z
@@ -108,9 +165,13 @@ export const RepoFilePath = z
         code: "custom",
         message: `${JSON.stringify(text)} must be relative to the repository root, with '/' and no '..'`,
       });
-  });
+  })
+  .meta({ pattern: REPO_FILE_PATTERN });
 
-/** An IANA time zone name such as `Europe/Berlin`. */
+/**
+ * An IANA time zone name such as `Europe/Berlin`. The JSON Schema leaves the name to the loader
+ * (the list runs to hundreds and differs between runtimes); each key's description says so.
+ */
 export const TimeZone = z
   .string({ error: "expected a time zone such as Europe/Berlin" })
   .superRefine((text, ctx) => {
@@ -134,7 +195,8 @@ export const CronExpression = z
         message: `${JSON.stringify(text)} is not a valid cron expression (${(error as Error).message}); write five fields: minute hour day-of-month month day-of-week`,
       });
     }
-  });
+  })
+  .meta({ pattern: CRON_PATTERN });
 
 function isTimeZone(name: string): boolean {
   try {

@@ -13,10 +13,27 @@ export type PolicyReference =
 /** The repo config's place, which another repository's reference means by default. */
 export const DEFAULT_EXTENDS_PATH = ".github/pr-autoscaler.yml";
 
-const PRESET = /^preset:([a-z0-9][a-z0-9-]*)$/;
-const LOCAL_FILE = /^\.github\/[A-Za-z0-9_./-]+\.ya?ml$/;
-const OTHER_REPO =
-  /^(?:([A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})\/)?([A-Za-z0-9._-]+)(?::([A-Za-z0-9_./-]+\.ya?ml))?$/;
+const PRESET_NAME = "[a-z0-9][a-z0-9-]*";
+const OWNER = "[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}";
+const REPO = "[A-Za-z0-9._-]+";
+const POLICY_PATH = String.raw`[A-Za-z0-9_./-]+\.ya?ml`;
+const PRESET = new RegExp(`^preset:(${PRESET_NAME})$`);
+const LOCAL_FILE = new RegExp(String.raw`^\.github\/${POLICY_PATH}$`);
+const OTHER_REPO = new RegExp(String.raw`^(?:(${OWNER})\/)?(${REPO})(?::(${POLICY_PATH}))?$`);
+
+/**
+ * The references {@link parsePolicyReference} takes, for the JSON Schema: a preset, a file under
+ * `.github/`, or another repository with an optional path, none with a `..` part.
+ */
+export const POLICY_REFERENCE_PATTERN = policyReferencePattern();
+
+function policyReferencePattern(): string {
+  // Looking from the start of a path: no part of it is `..` (a path here never ends in one).
+  const noParent = String.raw`(?!(?:[^/]*/)*\.\./)`;
+  const local = String.raw`\.github/${noParent}${POLICY_PATH}`;
+  const other = String.raw`(?!preset:)(?:${OWNER}/)?(?!\.\.)${REPO}(?::${noParent}${POLICY_PATH})?`;
+  return String.raw`^\s*(?:preset:${PRESET_NAME}|${local}|${other})\s*$`;
+}
 
 const FORMS =
   "write preset:NAME, .github/FILE.yml (this repository), REPO or OWNER/REPO (its .github/pr-autoscaler.yml), or REPO:PATH.yml";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { didYouMean } from "./did-you-mean.ts";
+import { caseless } from "./number-pattern.ts";
 
 /** Day numbers as JavaScript counts them: 0 is Sunday, 6 is Saturday. */
 const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
@@ -15,6 +16,31 @@ const LONG_DAY_NAMES = [
 /** Spellings of "every day". */
 const EVERY_DAY = new Set(["daily", "every day", "everyday", "all", "*"]);
 
+/**
+ * The days texts {@link WeekDays} reads, for the JSON Schema: comma-separated parts, each a day
+ * (`mon`, `Monday`), a range of days (`fri-mon`) or a word for every day, any letter case.
+ */
+export const WEEK_DAYS_PATTERN = weekDaysPattern();
+
+function weekDaysPattern(): string {
+  const day = `(?:${[...LONG_DAY_NAMES, ...DAY_NAMES].map(caseless).join("|")})`;
+  const every = [...EVERY_DAY].map(caseless).join("|");
+  const part = String.raw`\s*(?:${every}|${day}(?:\s*-\s*${day})?)\s*`;
+  return `^${part}(?:,${part})*$`;
+}
+
+/**
+ * The hours texts {@link HoursRange} reads, for the JSON Schema: `H[:MM]-H[:MM]`, hours to 23
+ * (24:00 may end a range), with whitespace around the parts. A range that starts where it ends
+ * (`08:00-8`) is left to the loader.
+ */
+export const HOURS_RANGE_PATTERN = hoursRangePattern();
+
+function hoursRangePattern(): string {
+  const time = String.raw`(?:[01]?\d|2[0-3])(?::[0-5]\d)?`;
+  return String.raw`^\s*${time}\s*-\s*(?:${time}|24(?::00)?)\s*$`;
+}
+
 /** A time of day range in minutes after midnight; `end` ≤ `start` means it runs past midnight. */
 export interface HourRange {
   start: number;
@@ -26,9 +52,15 @@ export interface HourRange {
  * wrap (`fri-mon`). Parsed to sorted day numbers, 0 = Sunday.
  */
 export const WeekDays = z
-  .union([z.string(), z.array(z.string())], {
-    error: "expected week days such as mon-fri, sat,sun or a list [mon, wed]",
-  })
+  .union(
+    [
+      z.string().meta({ pattern: WEEK_DAYS_PATTERN }),
+      z.array(z.string().meta({ pattern: WEEK_DAYS_PATTERN })).meta({ minItems: 1 }),
+    ],
+    {
+      error: "expected week days such as mon-fri, sat,sun or a list [mon, wed]",
+    },
+  )
   .transform((input, ctx) => {
     const parts = (Array.isArray(input) ? input : [input]).flatMap((item) => item.split(","));
     const days = new Set<number>();
@@ -53,6 +85,7 @@ export const WeekDays = z
  */
 export const HoursRange = z
   .string({ error: "expected hours such as 08:00-18:00" })
+  .meta({ pattern: HOURS_RANGE_PATTERN })
   .transform((text, ctx): HourRange => {
     const parsed = parseHourRange(text);
     if (typeof parsed === "string") {

@@ -6,24 +6,52 @@ import {
   CronExpression,
   Duration,
   MemoryQuantity,
+  minuteDuration,
   Percent,
   RepoFilePath,
   TimeZone,
   ValuePath,
 } from "./config-values.ts";
 import { hostCap } from "./host-cap.ts";
+import { caseless } from "./number-pattern.ts";
 import { RightsizingConfig } from "./rightsizing-config.ts";
+import { conditional, hasAnyKey, hasKeys } from "./schema-rules.ts";
 
 /** Where the infra repo keeps this app's configuration. */
 export const REPO_CONFIG_PATH = ".github/pr-autoscaler.yml";
 
 const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
+/**
+ * Defaults of the pool keys that cross-checks compare. They are filled in after the checks, so a
+ * check knows which values the operator wrote and puts its issue on one of those.
+ */
+export const POOL_DEFAULTS = {
+  min: 1,
+  scaleUp: { cpu: 80, memory: 85 },
+  scaleDown: { cpu: 30, memory: 40, requests: 50, margin: 10 },
+} as const;
+
+/** For editors, as the loader checks it: In/NotIn need values, Exists/DoesNotExist take none. */
+const VALUES_BY_OPERATOR = conditional(
+  { required: ["operator"], properties: { operator: { enum: ["In", "NotIn"] } } },
+  { required: ["values"], properties: { values: { type: "array", minItems: 1 } } },
+  { properties: { values: { type: "array", maxItems: 0 } } },
+);
+
 export const LabelSelectorRequirementConfig = z
   .strictObject({
-    key: z.string().min(1, { error: "must not be empty" }),
-    operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
-    values: z.array(z.string()).optional(),
+    key: z
+      .string()
+      .min(1, { error: "must not be empty" })
+      .meta({ description: "Node label key, e.g. node.kubernetes.io/pool." }),
+    operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]).meta({
+      description:
+        "In/NotIn: the label's value is (not) one of values; Exists/DoesNotExist: the node has (not) the label.",
+    }),
+    values: z.array(z.string()).optional().meta({
+      description: "Label values: at least one for In and NotIn, none for Exists and DoesNotExist.",
+    }),
   })
   .superRefine((requirement, ctx) => {
     const needsValues = requirement.operator === "In" || requirement.operator === "NotIn";
@@ -40,17 +68,48 @@ export const LabelSelectorRequirementConfig = z
         path: ["values"],
         message: `operator ${requirement.operator} takes no values`,
       });
-  });
+  })
+  .meta({ description: "A requirement on one node label.", ...VALUES_BY_OPERATOR });
 
 export const NodeSelectorConfig = z
   .strictObject({
-    matchLabels: z.record(z.string(), z.string()).optional(),
-    matchExpressions: z.array(LabelSelectorRequirementConfig).optional(),
+    matchLabels: z.record(z.string(), z.string()).optional().meta({
+      description: "Labels a pool node carries, each with exactly this value.",
+    }),
+    matchExpressions: z.array(LabelSelectorRequirementConfig).optional().meta({
+      description: "Requirements a pool node's labels meet, all of them.",
+    }),
   })
   .meta({
     description:
       "Labels that recognise the pool's nodes (Kubernetes label selector). Default: every node that is not control plane.",
   });
+
+/** File names whose format the name tells, as `formatFromName` reads them (any letter case). */
+const NAMED_FORMAT = `\\.(?:${["yaml", "yml", "json"].map(caseless).join("|")})$`;
+const TFVARS_NAME = `\\.${caseless("tfvars")}$`;
+const WITHOUT_FORMAT = { not: hasKeys("format") };
+
+/**
+ * For editors, as the loader checks it: a file whose name does not tell its format needs
+ * `format`, and a tfvars file (by format or by name) takes no `document`.
+ */
+const TARGET_FORMAT_RULES = {
+  allOf: [
+    conditional(WITHOUT_FORMAT, {
+      properties: { file: { type: "string", pattern: `(?:${TFVARS_NAME})|(?:${NAMED_FORMAT})` } },
+    }),
+    conditional(
+      {
+        anyOf: [
+          { required: ["format"], properties: { format: { const: "tfvars" } } },
+          { ...WITHOUT_FORMAT, properties: { file: { type: "string", pattern: TFVARS_NAME } } },
+        ],
+      },
+      { not: hasKeys("document") },
+    ),
+  ],
+};
 
 export const TargetConfig = z
   .strictObject({
@@ -86,13 +145,23 @@ export const TargetConfig = z
         message: "document applies to YAML files only; a tfvars file holds one",
       });
   })
-  .meta({ description: "The value in the infra repo that sets this pool's node count." });
+  .meta({
+    description: "The value in the infra repo that sets this pool's node count.",
+    ...TARGET_FORMAT_RULES,
+  });
 
-export const TaintConfig = z.strictObject({
-  key: z.string().min(1, { error: "must not be empty" }),
-  value: z.string().optional(),
-  effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
-});
+export const TaintConfig = z
+  .strictObject({
+    key: z
+      .string()
+      .min(1, { error: "must not be empty" })
+      .meta({ description: "Taint key, e.g. nvidia.com/gpu." }),
+    value: z.string().optional().meta({ description: "Taint value; none: the key alone." }),
+    effect: z
+      .enum(["NoSchedule", "PreferNoSchedule", "NoExecute"])
+      .meta({ description: "What the taint does to pods that do not tolerate it." }),
+  })
+  .meta({ description: "A taint, as on a Kubernetes node." });
 
 export const NewNodeConfig = z
   .strictObject({
@@ -121,6 +190,17 @@ export const NewNodeConfig = z
   })
   .meta({ description: "The shape of a node added to the pool." });
 
+/** For editors, as the loader checks it: some limit is set; a host size comes with a node size. */
+const HOST_RULES = {
+  ...hasAnyKey(["maxNodes", "cpu", "memory"]),
+  dependencies: Object.fromEntries(
+    ["cpu", "memory"].map((kind) => [
+      kind,
+      { required: ["node"], properties: { node: { type: "object", ...hasKeys(kind) } } },
+    ]),
+  ),
+};
+
 export const HostConfig = z
   .strictObject({
     maxNodes: z
@@ -132,11 +212,26 @@ export const HostConfig = z
     cpu: CpuQuantity.optional().meta({ description: "Host CPU, e.g. 16." }),
     memory: MemoryQuantity.optional().meta({ description: "Host memory, e.g. 64Gi." }),
     reserved: z
-      .strictObject({ cpu: CpuQuantity.optional(), memory: MemoryQuantity.optional() })
+      .strictObject({
+        cpu: CpuQuantity.optional().meta({
+          description: "Host CPU kept for the hypervisor and other machines, e.g. 2.",
+        }),
+        memory: MemoryQuantity.optional().meta({
+          description: "Host memory kept for the hypervisor and other machines, e.g. 8Gi.",
+        }),
+      })
       .optional()
       .meta({ description: "Host resources kept for the hypervisor and other machines." }),
     node: z
-      .strictObject({ cpu: CpuQuantity.optional(), memory: MemoryQuantity.optional() })
+      .strictObject({
+        cpu: CpuQuantity.optional().meta({
+          description: "CPU of one pool node's machine (VM cores), e.g. 4; needed with host cpu.",
+        }),
+        memory: MemoryQuantity.optional().meta({
+          description:
+            "Memory of one pool node's machine (VM memory), e.g. 16Gi; needed with host memory.",
+        }),
+      })
       .optional()
       .meta({ description: "Machine size of one pool node (VM cores and memory)." }),
   })
@@ -165,6 +260,7 @@ export const HostConfig = z
   })
   .meta({
     description: "Capacity of the host(s) the pool's machines run on; caps the node count.",
+    ...HOST_RULES,
   });
 
 export const RemovalConfig = z
@@ -195,12 +291,17 @@ export const ScaleUpConfig = z
       description:
         "How long a pod must have been unschedulable before it adds nodes; a pod that finds room on its own within it opens no pull request. No node is removed while such a pod waits.",
     }),
-    cpu: Percent.default(80).meta({ description: "CPU usage % of allocatable that adds a node." }),
-    memory: Percent.default(85).meta({
-      description: "Memory usage % of allocatable that adds a node.",
+    cpu: Percent.optional().meta({
+      default: POOL_DEFAULTS.scaleUp.cpu,
+      description: "CPU usage % of allocatable that adds a node; above scaleDown.cpu.",
+    }),
+    memory: Percent.optional().meta({
+      default: POOL_DEFAULTS.scaleUp.memory,
+      description: "Memory usage % of allocatable that adds a node; above scaleDown.memory.",
     }),
     requests: Percent.optional().meta({
-      description: "Requests % of allocatable that adds a node (off unless set).",
+      description:
+        "Requests % of allocatable that adds a node (off unless set); above scaleDown.requests.",
     }),
     window: Duration.prefault("5m").meta({
       description: "How long usage must stay above the threshold.",
@@ -210,17 +311,26 @@ export const ScaleUpConfig = z
 
 export const ScaleDownConfig = z
   .strictObject({
-    enabled: z.boolean().default(true),
-    cpu: Percent.default(30).meta({ description: "CPU usage % below which the pool is unneeded." }),
-    memory: Percent.default(40).meta({
-      description: "Memory usage % below which the pool is unneeded.",
+    enabled: z
+      .boolean()
+      .default(true)
+      .meta({ description: "false: never remove nodes, not even above max or the host cap." }),
+    cpu: Percent.optional().meta({
+      default: POOL_DEFAULTS.scaleDown.cpu,
+      description: "CPU usage % below which the pool is unneeded; below scaleUp.cpu.",
     }),
-    requests: Percent.default(50).meta({
-      description: "Requests % (cpu and memory) below which the pool is unneeded.",
+    memory: Percent.optional().meta({
+      default: POOL_DEFAULTS.scaleDown.memory,
+      description: "Memory usage % below which the pool is unneeded; below scaleUp.memory.",
     }),
-    unneededTime: Duration.prefault("10m")
-      .refine((ms) => ms >= 60_000, { error: "must be at least 1m: one sample is not a window" })
-      .meta({ description: "How long usage must stay below the thresholds." }),
+    requests: Percent.optional().meta({
+      default: POOL_DEFAULTS.scaleDown.requests,
+      description:
+        "Requests % (cpu and memory) below which the pool is unneeded; below scaleUp.requests when that is set.",
+    }),
+    unneededTime: minuteDuration("one sample is not a window")
+      .prefault("10m")
+      .meta({ description: "How long usage must stay below the thresholds; at least 1m." }),
     delayAfterScaleUp: Duration.prefault("10m").meta({
       description: "No scale-down until this long after the nodes of the last scale-up are Ready.",
     }),
@@ -228,9 +338,10 @@ export const ScaleDownConfig = z
       description:
         "While a pool node is not Ready, no Ready node is removed; the highest-numbered node not Ready this long is removed whatever the usage.",
     }),
-    margin: z.number().min(0).lt(100).default(10).meta({
+    margin: z.number().min(0).lt(100).optional().meta({
+      default: POOL_DEFAULTS.scaleDown.margin,
       description:
-        "Percentage points the utilisation projected after removal must stay below the scale-up thresholds.",
+        "Percentage points the utilisation projected after removal must stay below the scale-up thresholds; less than each of them.",
     }),
     maxEmptyBulk: z
       .number()
@@ -249,15 +360,20 @@ export const ScaleDownConfig = z
 
 export const ScheduleConfig = z
   .strictObject({
-    name: z.string().optional(),
-    cron: CronExpression.meta({
-      description: "When the window starts (5 fields), e.g. 0 18 * * 5 for Fridays 18:00.",
+    name: z.string().optional().meta({
+      description: "Names the window in explanations. Default: schedules[N].",
     }),
-    timezone: TimeZone.default("UTC").meta({ description: "IANA time zone of the cron fields." }),
-    duration: Duration.refine((ms) => ms >= 60_000, {
-      error:
-        "must be at least 1m: the app reconciles once a minute by default, so a shorter window could open and close between two reconciles",
-    }).meta({ description: "How long the window lasts, at least 1m, e.g. 6h." }),
+    cron: CronExpression.meta({
+      description:
+        "When the window starts: 5 fields (minute hour day-of-month month day-of-week) or a macro such as @daily, e.g. 0 18 * * 5 for Fridays 18:00.",
+    }),
+    timezone: TimeZone.default("UTC").meta({
+      description:
+        "IANA time zone of the cron fields, e.g. Europe/Berlin (the app checks the name).",
+    }),
+    duration: minuteDuration(
+      "the app reconciles once a minute by default, so a shorter window could open and close between two reconciles",
+    ).meta({ description: "How long the window lasts, at least 1m, e.g. 6h." }),
     min: z.number().int().min(0).meta({ description: "Minimum node count during the window." }),
   })
   .meta({ description: "A time window that raises the minimum node count." });
@@ -265,10 +381,19 @@ export const ScheduleConfig = z
 const PoolFields = z.strictObject({
   name: z
     .string({ error: "expected a pool name" })
-    .regex(POOL_NAME, { error: "use letters, digits, '.', '_' and '-' (at most 63)" }),
+    .regex(POOL_NAME, { error: "use letters, digits, '.', '_' and '-' (at most 63)" })
+    .meta({
+      description:
+        "Names the pool in pull requests and explanations: letters, digits, '.', '_' and '-'; unique.",
+    }),
   target: TargetConfig,
   selector: NodeSelectorConfig.optional(),
-  min: z.number().int().min(0).default(1).meta({ description: "Fewest nodes." }),
+  min: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .meta({ default: POOL_DEFAULTS.min, description: "Fewest nodes; at most max." }),
   max: z.number().int().min(1).meta({ description: "Most nodes." }),
   newNode: NewNodeConfig.prefault({}),
   host: HostConfig.optional(),
@@ -292,12 +417,14 @@ const PoolFields = z.strictObject({
       description:
         "Pods whose priority is below this are expendable: they add no node, and they neither hold a node nor need room elsewhere when it goes (cluster-autoscaler's expendable-pods-priority-cutoff).",
     }),
-  schedules: z.array(ScheduleConfig).default([]),
+  schedules: z.array(ScheduleConfig).default([]).meta({
+    description: "Time windows that raise the minimum node count, e.g. before a known load.",
+  }),
 });
 
-export const PoolConfig = PoolFields.superRefine(checkPoolBounds).meta({
-  description: "A group of worker nodes whose count is one value in the infra repo.",
-});
+export const PoolConfig = PoolFields.superRefine(checkPoolBounds)
+  .transform(withPoolDefaults)
+  .meta({ description: "A group of worker nodes whose count is one value in the infra repo." });
 
 export const RepoConfig = z
   .strictObject({
@@ -324,21 +451,40 @@ export type NodeSelectorConfig = z.output<typeof NodeSelectorConfig>;
 export type RemovalConfig = z.output<typeof RemovalConfig>;
 export type NewNodeConfig = z.output<typeof NewNodeConfig>;
 
-function checkPoolBounds(pool: z.output<typeof PoolFields>, ctx: z.RefinementCtx): void {
+type PoolFieldsOutput = z.output<typeof PoolFields>;
+
+/** A value a cross-check compares: where it sits, and whether the operator wrote it. */
+interface Setting {
+  path: PropertyKey[];
+  value: number;
+  written: boolean;
+}
+
+function setting(path: PropertyKey[], value: number | undefined, fallback: number): Setting {
+  return { path, value: value ?? fallback, written: value !== undefined };
+}
+
+/** The value for a message, marked when it is the default: `30 %, default`. */
+function shown(value: Setting, unit = ""): string {
+  return `${value.value}${unit}${value.written ? "" : ", default"}`;
+}
+
+function checkPoolBounds(pool: PoolFieldsOutput, ctx: z.RefinementCtx): void {
   // A comparison with a value already refused would only repeat that error in other words.
   const valid = (...paths: PropertyKey[][]) => paths.every((path) => !refused(ctx, path));
-  if (valid(["min"], ["max"]) && pool.min > pool.max)
+  const min = setting(["min"], pool.min, POOL_DEFAULTS.min);
+  if (valid(["min"], ["max"]) && min.value > pool.max)
     ctx.addIssue({
       code: "custom",
       path: ["min"],
-      message: `min (${pool.min}) is greater than max (${pool.max})`,
+      message: `min (${shown(min)}) is greater than max (${pool.max})`,
     });
   const { cap } = hostCap(pool.host);
-  if (valid(["min"], ["host"]) && cap !== undefined && cap < pool.min)
+  if (valid(["min"], ["host"]) && cap !== undefined && cap < min.value)
     ctx.addIssue({
       code: "custom",
       path: ["host"],
-      message: `the host holds at most ${cap} node(s), fewer than min (${pool.min})`,
+      message: `the host holds at most ${cap} node(s), fewer than min (${shown(min)})`,
     });
   pool.schedules.forEach((schedule, i) => {
     if (valid(["schedules", i, "min"], ["max"]) && schedule.min > pool.max)
@@ -348,15 +494,94 @@ function checkPoolBounds(pool: z.output<typeof PoolFields>, ctx: z.RefinementCtx
         message: `schedule min (${schedule.min}) is greater than the pool's max (${pool.max})`,
       });
   });
-  for (const kind of ["cpu", "memory"] as const) {
-    const ordered = pool.scaleDown[kind] < pool.scaleUp[kind];
-    if (valid(["scaleDown", kind], ["scaleUp", kind]) && !ordered)
-      ctx.addIssue({
-        code: "custom",
-        path: ["scaleDown", kind],
-        message: `scale-down threshold (${pool.scaleDown[kind]} %) must be below the scale-up threshold (${pool.scaleUp[kind]} %)`,
-      });
+  checkThresholds(pool, ctx, valid);
+}
+
+/**
+ * Each scale-down threshold below its scale-up threshold, and the margin below every scale-up
+ * threshold (the projection after a removal must stay under threshold − margin, which nothing
+ * does at 0 or less). The issue goes on a key the operator wrote, where they can fix it, and
+ * names a default as such.
+ */
+function checkThresholds(
+  pool: PoolFieldsOutput,
+  ctx: z.RefinementCtx,
+  valid: (...paths: PropertyKey[][]) => boolean,
+): void {
+  const { scaleUp, scaleDown } = pool;
+  const margin = setting(["scaleDown", "margin"], scaleDown.margin, POOL_DEFAULTS.scaleDown.margin);
+  const tight: Setting[] = [];
+  for (const kind of ["cpu", "memory", "requests"] as const) {
+    // scaleUp.requests has no default: unless it is set, requests add no node.
+    const upDefault = kind === "requests" ? undefined : POOL_DEFAULTS.scaleUp[kind];
+    const upValue = scaleUp[kind] ?? upDefault;
+    if (upValue === undefined) continue;
+    const up = setting(["scaleUp", kind], scaleUp[kind], upValue);
+    const down = setting(["scaleDown", kind], scaleDown[kind], POOL_DEFAULTS.scaleDown[kind]);
+    if (!valid(up.path, down.path)) continue;
+    if (down.value >= up.value) ctx.addIssue(orderIssue(down, up, kind));
+    else if (valid(margin.path) && margin.value >= up.value) tight.push(up);
   }
+  if (tight.length === 0) return;
+  if (margin.written) ctx.addIssue(marginIssue(margin, tight));
+  else for (const up of tight) ctx.addIssue(marginIssue(margin, [up]));
+}
+
+function orderIssue(down: Setting, up: Setting, kind: string): z.core.$ZodRawIssue {
+  if (down.written || !up.written)
+    return {
+      code: "custom",
+      path: down.path,
+      input: down.value,
+      message: `scale-down threshold (${shown(down, " %")}) must be below the scale-up threshold (${shown(up, " %")})`,
+    };
+  return {
+    code: "custom",
+    path: up.path,
+    input: up.value,
+    message: `scale-up threshold (${shown(up, " %")}) must be above the scale-down threshold (${shown(down, " %")}): raise it, or set scaleDown.${kind} below it`,
+  };
+}
+
+/** `ups` are the scale-up thresholds at or below the margin (at least one); names the lowest. */
+function marginIssue(margin: Setting, ups: Setting[]): z.core.$ZodRawIssue {
+  const up = ups.reduce((lowest, each) => (each.value < lowest.value ? each : lowest));
+  const name = String(up.path.at(-1));
+  const never = "no node could ever be removed";
+  if (margin.written)
+    return {
+      code: "custom",
+      path: margin.path,
+      input: margin.value,
+      message: `margin (${margin.value} points) must be below the scale-up ${name} threshold (${shown(up, " %")}): the usage after a removal would have to stay below ${up.value - margin.value} %, so ${never}`,
+    };
+  return {
+    code: "custom",
+    path: up.path,
+    input: up.value,
+    message: `scale-up threshold (${up.value} %) must be above scaleDown.margin (${shown(margin, " points")}): the usage after a removal would have to stay below ${up.value - margin.value} %, so ${never}; raise it, or lower the margin`,
+  };
+}
+
+/** The pool with the defaults of {@link POOL_DEFAULTS} filled in, once the checks are done. */
+function withPoolDefaults(pool: PoolFieldsOutput) {
+  const { scaleUp, scaleDown } = pool;
+  return {
+    ...pool,
+    min: pool.min ?? POOL_DEFAULTS.min,
+    scaleUp: {
+      ...scaleUp,
+      cpu: scaleUp.cpu ?? POOL_DEFAULTS.scaleUp.cpu,
+      memory: scaleUp.memory ?? POOL_DEFAULTS.scaleUp.memory,
+    },
+    scaleDown: {
+      ...scaleDown,
+      cpu: scaleDown.cpu ?? POOL_DEFAULTS.scaleDown.cpu,
+      memory: scaleDown.memory ?? POOL_DEFAULTS.scaleDown.memory,
+      requests: scaleDown.requests ?? POOL_DEFAULTS.scaleDown.requests,
+      margin: scaleDown.margin ?? POOL_DEFAULTS.scaleDown.margin,
+    },
+  };
 }
 
 /** Whether an issue was already raised for the value at `path` or anything inside it. */
@@ -364,7 +589,7 @@ function refused(ctx: z.RefinementCtx, path: readonly PropertyKey[]): boolean {
   return ctx.issues.some((issue) => path.every((segment, i) => issue.path?.[i] === segment));
 }
 
-function checkUniquePools(config: { pools: z.output<typeof PoolFields>[] }, ctx: z.RefinementCtx) {
+function checkUniquePools(config: { pools: PoolConfig[] }, ctx: z.RefinementCtx) {
   const names = new Map<string, number>();
   const targets = new Map<string, number>();
   config.pools.forEach((pool, i) => {

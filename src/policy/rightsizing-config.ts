@@ -121,7 +121,8 @@ export const RightsizingConfig = z
           description: "Memory requests are rounded up to this step.",
         }),
       })
-      .prefault({}),
+      .prefault({})
+      .meta({ description: "Proposed requests are rounded up to these steps." }),
     resources: z
       .array(z.enum(["cpu", "memory"]))
       .min(1, { error: "name at least one resource, or set enabled: false" })
@@ -129,7 +130,10 @@ export const RightsizingConfig = z
       .meta({ description: "Which requests may change." }),
     min: ResourceAmounts.prefault({}).meta({ description: "Requests never go below these." }),
     max: ResourceAmounts.prefault({}).meta({ description: "Requests never go above these." }),
-    bounds: z.array(RightsizingBoundsConfig).default([]),
+    bounds: z.array(RightsizingBoundsConfig).default([]).meta({
+      description:
+        "Min/max requests per namespace, workload or container; the most specific entry that sets a value wins.",
+    }),
     limits: RightsizingLimitsConfig.prefault({}),
     oom: z
       .strictObject({
@@ -141,7 +145,8 @@ export const RightsizingConfig = z
           description: "How recent an OOM kill must be to count.",
         }),
       })
-      .prefault({}),
+      .prefault({})
+      .meta({ description: "Memory for a container OOM-killed recently." }),
     namespaces: z
       .strictObject({
         include: z.array(NamespaceName).default([]).meta({
@@ -152,7 +157,8 @@ export const RightsizingConfig = z
           .default([])
           .meta({ description: "Never these namespaces." }),
       })
-      .prefault({}),
+      .prefault({})
+      .meta({ description: "Which namespaces are right-sized." }),
     exclude: z.array(WorkloadKey).default([]).meta({
       description: "Workloads never right-sized (namespace/name).",
     }),
@@ -165,7 +171,8 @@ export const RightsizingConfig = z
           description: "none: leave them alone; increase: only raise their requests.",
         }),
       })
-      .prefault({}),
+      .prefault({})
+      .meta({ description: "Workloads whose restarts are costly, and what may change for them." }),
     group: z.enum(["workload", "namespace", "repo"]).default("workload").meta({
       description: "One pull request per workload, per namespace or for the whole repo.",
     }),
@@ -182,8 +189,14 @@ export const RightsizingConfig = z
           description: "The least certain match that may become a pull request.",
         }),
       })
-      .prefault({}),
-    targets: z.array(RightsizingTargetConfig).default([]),
+      .prefault({})
+      .meta({
+        description: "Finding the file that sets a container's resources when no target maps it.",
+      }),
+    targets: z.array(RightsizingTargetConfig).default([]).meta({
+      description:
+        "Where containers' resources are written, for workloads discovery does not find or gets wrong.",
+    }),
   })
   .superRefine(checkRightsizing)
   .meta({

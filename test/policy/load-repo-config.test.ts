@@ -7,6 +7,7 @@ import {
   loadRepoConfig,
 } from "../../src/policy/load-repo-config.ts";
 import type { RepoConfig } from "../../src/policy/repo-config.ts";
+import { poolWith } from "./support/minimal-pool.ts";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures", "config");
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
@@ -24,17 +25,7 @@ function issues(text: string): ConfigIssue[] {
 }
 
 /** A pool with the given extra lines, indented under the list item. */
-function pool(extra: string): string {
-  return [
-    "pools:",
-    "  - name: workers",
-    "    target:",
-    "      file: terraform/terraform.tfvars",
-    "      path: worker_count",
-    "    max: 6",
-    ...extra.split("\n").map((line) => (line ? `    ${line}` : line)),
-  ].join("\n");
-}
+const pool = poolWith;
 
 describe("loadRepoConfig: valid configs", () => {
   it("fills every default for a minimal pool", () => {
@@ -76,7 +67,7 @@ describe("loadRepoConfig: valid configs", () => {
       reserved: { memory: 8 * 2 ** 30 },
       node: { memory: 16 * 2 ** 30 },
     });
-    expect(workers?.removal).toEqual({ nameTemplate: "talos-worker-{index}", indexBase: 0 });
+    expect(workers?.removal).toEqual({ nameTemplate: "talos-worker-{index}", indexBase: 1 });
     expect(workers?.scaleUp.requests).toBe(90);
     expect(workers?.schedules).toEqual([
       {
