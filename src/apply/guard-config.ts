@@ -28,11 +28,24 @@ export interface GuardPool {
   countVariable?: string;
 }
 
+/** A checked guard config that can still say where each of its values is written. */
+export interface LoadedGuardConfig {
+  config: GuardConfig;
+  file: string;
+  /** The file and line of the value at `path` (e.g. `["pools", "gpu", "nameTemplate"]`). */
+  locate(path: readonly PropertyKey[]): SourceLocation;
+}
+
 /**
  * Reads and checks a guard config file. Throws an InputError with file:line for YAML that does
  * not parse, unknown or missing fields, and address patterns or templates that cannot be used.
  */
 export function parseGuardConfig(text: string, file: string): GuardConfig {
+  return loadGuardConfig(text, file).config;
+}
+
+/** Like parseGuardConfig, keeping the lines of the config's values for later messages. */
+export function loadGuardConfig(text: string, file: string): LoadedGuardConfig {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   const [yamlError] = document.errors;
@@ -68,7 +81,11 @@ export function parseGuardConfig(text: string, file: string): GuardConfig {
       );
     }
   }
-  return parsed.data;
+  return {
+    config: parsed.data,
+    file,
+    locate: (path) => locate(document, lineCounter, path, file),
+  };
 }
 
 /**
@@ -92,6 +109,11 @@ export function selectGuardPool(config: GuardConfig, name: string | undefined): 
   const selected: GuardPool = { name: chosen, rules: poolRules(config, chosen) };
   if (pool.countVariable !== undefined) selected.countVariable = pool.countVariable;
   return selected;
+}
+
+/** Every pool of the config, in its order, for guarding them all at once. */
+export function allGuardPools(config: GuardConfig): GuardPool[] {
+  return Object.keys(config.pools).map((name) => selectGuardPool(config, name));
 }
 
 function poolRules(config: GuardConfig, name: string): GuardRules {

@@ -10,19 +10,26 @@ export interface NamingContext {
 }
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
-const INDEX = /^index(?:\s*([+-])\s*(\d+))?$/;
+/** `index`, `index+N`, `index-N`, each optionally with a zero-padded width `:0W`. */
+const INDEX = /^index(?:\s*([+-])\s*(\d+))?(?:\s*:\s*0(\d{1,2}))?$/;
+const KNOWN = "{index}, {index+N}, {index-N}, {index+N:0W}, {key}";
 
 /**
  * Checks a naming template such as `talos-worker-{index+1}`: placeholders are `{index}`,
- * `{index+N}`, `{index-N}` (count index), `{key}` (the instance key as text) and, when
- * `allowName`, `{name}` (the VM's name). Returns what is wrong, or undefined when it is fine.
+ * `{index+N}`, `{index-N}` (count index), each with an optional width `:0W` that writes the
+ * number with leading zeros (`{index+1:02}` gives `09`, as `format("%02d", …)` does), `{key}`
+ * (the instance key as text) and, when `allowName`, `{name}` (the VM's name). Returns what is
+ * wrong, or undefined when it is fine.
  */
 export function checkNamingTemplate(template: string, allowName: boolean): string | undefined {
   for (const match of template.matchAll(PLACEHOLDER)) {
     const inner = match[1]!.trim();
     if (INDEX.test(inner) || inner === "key") continue;
     if (inner === "name" && allowName) continue;
-    const known = allowName ? "{index}, {index+N}, {key}, {name}" : "{index}, {index+N}, {key}";
+    if (/^index\b.*:/.test(inner)) {
+      return `placeholder {${match[1]}}: write a width as :0W, zero and digit count, e.g. {index+1:02}`;
+    }
+    const known = allowName ? `${KNOWN}, {name}` : KNOWN;
     return `unknown placeholder {${match[1]}} (known: ${known})`;
   }
   if (/[{}]/.test(template.replace(PLACEHOLDER, ""))) return "unbalanced '{' or '}'";
@@ -49,7 +56,13 @@ function placeholderValue(inner: string, context: NamingContext): string | undef
   const index = INDEX.exec(inner);
   if (!index || typeof context.key !== "number") return undefined;
   const offset = index[2] === undefined ? 0 : Number(index[2]) * (index[1] === "-" ? -1 : 1);
-  return String(context.key + offset);
+  return padded(context.key + offset, index[3] === undefined ? 0 : Number(index[3]));
+}
+
+/** `n` with leading zeros up to `width` digits, the sign in front: -1 at width 2 is `-01`. */
+function padded(n: number, width: number): string {
+  const digits = String(Math.abs(n)).padStart(width, "0");
+  return n < 0 ? `-${digits}` : digits;
 }
 
 /**
@@ -86,4 +99,15 @@ export function kubernetesNodeName(
 ): string | null {
   if (rules.nodeTemplate === undefined) return name;
   return renderNamingTemplate(rules.nodeTemplate, { key, name }) ?? null;
+}
+
+/**
+ * The Kubernetes node the pool's templates give for a count index, without a plan: the
+ * nodeTemplate over the nameTemplate's VM name. Undefined when the templates cannot tell it
+ * (no nameTemplate and a nodeTemplate that needs `{name}`, or no templates at all).
+ */
+export function templateNodeName(rules: GuardRules, index: number): string | undefined {
+  const name = templateVmName(rules, index);
+  if (rules.nodeTemplate === undefined) return name ?? undefined;
+  return renderNamingTemplate(rules.nodeTemplate, { key: index, name }) ?? undefined;
 }

@@ -1,17 +1,21 @@
-import type { GuardVerdict } from "./guard.ts";
+import type { GuardVerdict, PoolExpectation } from "./guard.ts";
 
-/** The verdict for people: what would happen, or every reason it may not. */
+/**
+ * The verdict for people: what would happen, or every reason it may not. `pool` names the pool
+ * of a one-pool verdict; a verdict over several pools names its own.
+ */
 export function formatGuardVerdict(verdict: GuardVerdict, pool: string): string {
-  const expected = verdict.expected
-    ? `${verdict.expected.from} → ${verdict.expected.to} workers`
-    : "no worker change expected";
+  const subject =
+    verdict.pools === undefined
+      ? `pool ${pool} (${expectedText(verdict.expected)})`
+      : `pools ${verdict.pools.map(poolText).join(", ")}`;
   const lines: string[] = [];
   if (verdict.verdict === "pass") {
-    lines.push(`Plan guard: PASS for pool ${pool} (${expected}).`);
+    lines.push(`Plan guard: PASS for ${subject}.`);
   } else {
     const count = verdict.offending.length;
     lines.push(
-      `Plan guard: REFUSED for pool ${pool} (${expected}): ${count} ${count === 1 ? "problem" : "problems"}.`,
+      `Plan guard: REFUSED for ${subject}: ${count} ${count === 1 ? "problem" : "problems"}.`,
       "",
       "Refused:",
       ...verdict.offending.map(
@@ -32,17 +36,34 @@ export function formatGuardVerdict(verdict: GuardVerdict, pool: string): string 
   return `${lines.join("\n")}\n`;
 }
 
+function expectedText(expected: GuardVerdict["expected"]): string {
+  if (!expected) return "no worker change expected";
+  if (expected.from === expected.to) return `${expected.to} workers, unchanged`;
+  return `${expected.from} → ${expected.to} workers`;
+}
+
+function poolText(pool: PoolExpectation): string {
+  return `${pool.name} (${expectedText(pool.expected)})`;
+}
+
+/** ` (pool gpu)` for a VM of a verdict over several pools. */
+function poolTag(vm: { pool?: string }): string {
+  return vm.pool === undefined ? "" : `  pool: ${vm.pool}`;
+}
+
 function vmLines(verdict: GuardVerdict): string[] {
   const lines: string[] = [];
   if (verdict.creates.length > 0) {
     lines.push("", "VMs to create:");
-    for (const c of verdict.creates) lines.push(`  + ${c.address}  name: ${c.name ?? "(unknown)"}`);
+    for (const c of verdict.creates) {
+      lines.push(`  + ${c.address}  name: ${c.name ?? "(unknown)"}${poolTag(c)}`);
+    }
   }
   if (verdict.destroys.length > 0) {
     lines.push("", "VMs to destroy (drain their nodes first):");
     for (const d of verdict.destroys) {
       lines.push(
-        `  - ${d.address}  name: ${d.name ?? "(unknown)"}  node: ${d.node ?? "(unknown)"}`,
+        `  - ${d.address}  name: ${d.name ?? "(unknown)"}  node: ${d.node ?? "(unknown)"}${poolTag(d)}`,
       );
     }
   }

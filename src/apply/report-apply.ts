@@ -11,6 +11,8 @@ import {
   poolLine,
   type RenderedReport,
   type ReportOrigin,
+  readyTargets,
+  readyText,
   sections,
   statusDescription,
   vmSummary,
@@ -178,7 +180,7 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
       return applyFailureEffect(input, nodes);
     case "nodes":
       return {
-        changed: `the plan was applied (the VMs in the table were created or destroyed), but ${input.verdict?.expected ? `the pool did not reach ${input.verdict.expected.to} Ready nodes` : "the nodes did not reach the expected state"} within the timeout, or a destroyed VM's Node object could not be deleted. Nothing is rolled back.`,
+        changed: `the plan was applied (the VMs in the table were created or destroyed), but ${notReady(input.verdict)} within the timeout, or a destroyed VM's Node object could not be deleted. Nothing is rolled back.`,
         next: "check the new VMs' consoles in Proxmox and `kubectl get nodes`. A node that joins late needs nothing more; a Node object left behind can be deleted with `kubectl delete node NAME`.",
         status: "Failed waiting for nodes: applied, not Ready in time",
       };
@@ -190,6 +192,16 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
         status: "Failed: see the workflow run",
       };
   }
+}
+
+/** What did not happen in time: "the pool did not reach 3 Ready nodes". */
+function notReady(verdict: GuardVerdict | undefined): string {
+  const targets = verdict ? readyTargets(verdict) : [];
+  const [only] = targets;
+  if (only === undefined) return "the nodes did not reach the expected state";
+  if (only.pool === undefined) return `the pool did not reach ${only.count} Ready nodes`;
+  const sizes = targets.map((t) => `${code(t.pool ?? "")}: ${t.count}`);
+  return `not every pool reached its Ready nodes (${listing(sizes)})`;
 }
 
 function applyFailureEffect(input: ApplyReportInput, nodes: string[]): FailureEffect {
@@ -276,7 +288,7 @@ function nodesDoneText(verdict: GuardVerdict | undefined, nothing: boolean): str
   if (!verdict || nothing) return "nothing to wait for";
   const parts: string[] = [];
   if (verdict.destroys.length > 0) parts.push("deleted the Node objects of the destroyed VMs");
-  if (verdict.expected) parts.push(`the pool has ${verdict.expected.to} Ready nodes`);
+  parts.push(...readyTargets(verdict).map(readyText));
   return parts.join("; ") || "done";
 }
 

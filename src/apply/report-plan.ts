@@ -10,6 +10,8 @@ import {
   poolLine,
   type RenderedReport,
   type ReportOrigin,
+  readyTargets,
+  readyText,
   sections,
   statusDescription,
   vmSummary,
@@ -42,7 +44,7 @@ const FAILED_STEP_TEXT: Record<PlanFailedStep, string> = {
   init: "`terraform init` failed",
   plan: "`terraform plan` failed",
   guard:
-    "`pr-autoscaler guard` could not read its input (the plan, the guard config or a tfvars file)",
+    "`pr-autoscaler guard` could not read its input (the plan, the guard config or a tfvars file), or found that the guard config and the repo config name different nodes",
 };
 
 const FAILED_STEP_STATUS: Record<PlanFailedStep, string> = {
@@ -87,11 +89,12 @@ function renderPassed(input: PlanReportInput, verdict: GuardVerdict): RenderedRe
 
 function afterMerge(verdict: GuardVerdict): string {
   const nodes = drainedNodes(verdict);
+  const targets = readyTargets(verdict).map(readyText);
   const steps = [
     ...(nodes.length > 0 ? [`drains ${listing(nodes)}`] : []),
     "applies the plan",
     ...(nodes.length > 0 ? [`deletes the Node ${nodes.length === 1 ? "object" : "objects"}`] : []),
-    ...(verdict.expected ? [`waits until the pool has ${verdict.expected.to} Ready nodes`] : []),
+    ...(targets.length > 0 ? [`waits until ${listing(targets)}`] : []),
   ];
   return `**After merge** the apply workflow plans again and goes on only if the guard passes that plan too: it ${listing(steps)}.`;
 }

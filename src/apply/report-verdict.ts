@@ -6,18 +6,28 @@ import type { GuardVerdict as GuardVerdictShape } from "./guard.ts";
  * The verdict file `pr-autoscaler guard --json` writes, read back by `report`. Lenient about
  * fields it does not use (a newer guard may add some), strict about the ones it renders.
  */
+const Counts = z.object({ from: z.number(), to: z.number() });
+
 export const GuardVerdict = z.object({
   verdict: z.enum(["pass", "refuse"]),
-  expected: z.object({ from: z.number(), to: z.number() }).nullable(),
-  creates: z.array(z.object({ address: z.string(), name: z.string().nullable() })),
+  expected: Counts.nullable(),
+  creates: z.array(
+    z.object({ address: z.string(), name: z.string().nullable(), pool: z.string().optional() }),
+  ),
   destroys: z.array(
-    z.object({ address: z.string(), name: z.string().nullable(), node: z.string().nullable() }),
+    z.object({
+      address: z.string(),
+      name: z.string().nullable(),
+      node: z.string().nullable(),
+      pool: z.string().optional(),
+    }),
   ),
   alsoAllowed: z.array(z.object({ address: z.string(), actions: z.array(z.string()) })).default([]),
   offending: z.array(
     z.object({ address: z.string(), actions: z.array(z.string()), reason: z.string() }),
   ),
   warnings: z.array(z.string()),
+  pools: z.array(z.object({ name: z.string(), expected: Counts.nullable() })).optional(),
 }) satisfies z.ZodType<GuardVerdictShape>;
 export type GuardVerdict = GuardVerdictShape;
 
@@ -66,32 +76,63 @@ function jsonErrorLine(text: string, error: unknown): number | undefined {
 /** A Kubernetes node name: a DNS-1123 subdomain (lower case, digits, `-` and `.`). */
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/** A pool name as it may appear in step outputs and on wait-nodes' command line. */
+const POOL_NAME = /^[A-Za-z0-9._-]{1,63}$/;
+
 /** The step outputs `report outputs` writes, in order. */
-export const VERDICT_STEP_OUTPUTS = ["drain-nodes", "worker-count"] as const;
+export const VERDICT_STEP_OUTPUTS = [
+  "drain-nodes",
+  "worker-count",
+  "pool-counts",
+  "pool-drain-nodes",
+] as const;
 
 /**
  * What the apply job needs from a passing verdict, as GitHub step outputs (`name=value` lines):
- * the nodes to drain before the VMs go, and the pool size to wait for afterwards. Refuses a
- * verdict that is not a pass, or whose node names are not Kubernetes node names (they are handed
- * to drain and kubectl as arguments, and a newline would forge another output).
+ * - `drain-nodes`: every node to drain before the VMs go, space-separated;
+ * - `worker-count`: the pool size to wait for afterwards (a verdict over several pools gives it
+ *   only when it has one pool);
+ * - `pool-counts`: over several pools, `NAME=COUNT` for each pool whose count changes;
+ * - `pool-drain-nodes`: over several pools, `NAME=NODE,NODE` for each pool with nodes to drain.
+ * Refuses a verdict that is not a pass, node names that are not Kubernetes node names and pool
+ * names that are not plain words: they are handed to drain, kubectl and wait-nodes as arguments,
+ * and a newline would forge another output.
  */
 export function verdictStepOutputs(verdict: GuardVerdict, file: string): string {
   if (verdict.verdict !== "pass") {
     throw new InputError("the verdict is not a pass: nothing may be drained or applied", { file });
   }
-  const nodes = verdict.destroys.map((destroy) => {
-    const node = destroy.node;
-    if (node === null || node.length > 253 || !NODE_NAME.test(node)) {
+  const nodes = verdict.destroys.map((destroy) => checkedNode(destroy, file));
+  const pools = verdict.pools ?? [];
+  for (const pool of pools) {
+    if (!POOL_NAME.test(pool.name)) {
       throw new InputError(
-        `${destroy.address}: ${node === null ? "no node name" : `node name ${JSON.stringify(node)} is not a Kubernetes node name`}; it cannot be drained`,
+        `pool name ${JSON.stringify(pool.name)} is not a pool name (letters, digits, '.', '_' and '-'); it cannot be waited for`,
         { file },
       );
     }
-    return node;
+  }
+  const changed = pools.filter((p) => p.expected !== null && p.expected.from !== p.expected.to);
+  const drained = pools.flatMap((pool) => {
+    const own = verdict.destroys.filter((d) => d.pool === pool.name).map((d) => d.node);
+    return own.length === 0 ? [] : [`${pool.name}=${own.join(",")}`];
   });
   const values: Record<(typeof VERDICT_STEP_OUTPUTS)[number], string> = {
     "drain-nodes": nodes.join(" "),
     "worker-count": verdict.expected === null ? "" : String(verdict.expected.to),
+    "pool-counts": changed.map((pool) => `${pool.name}=${pool.expected!.to}`).join(" "),
+    "pool-drain-nodes": drained.join(" "),
   };
   return VERDICT_STEP_OUTPUTS.map((name) => `${name}=${values[name]}\n`).join("");
+}
+
+function checkedNode(destroy: GuardVerdict["destroys"][number], file: string): string {
+  const node = destroy.node;
+  if (node === null || node.length > 253 || !NODE_NAME.test(node)) {
+    throw new InputError(
+      `${destroy.address}: ${node === null ? "no node name" : `node name ${JSON.stringify(node)} is not a Kubernetes node name`}; it cannot be drained`,
+      { file },
+    );
+  }
+  return node;
 }

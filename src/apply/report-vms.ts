@@ -28,15 +28,32 @@ export interface ReportOrigin {
 
 /** `3 → 4 workers` (or `3 workers, unchanged`), or undefined when the change is not known. */
 export function workerChange(verdict: GuardVerdict | undefined): string | undefined {
+  if (verdict?.pools !== undefined) return poolsChange(verdict.pools);
   const expected = verdict?.expected;
-  if (!expected) return undefined;
+  return expected ? countChange(expected) : undefined;
+}
+
+function countChange(expected: { from: number; to: number }): string {
   const workers = expected.to === 1 ? "worker" : "workers";
   if (expected.from === expected.to) return `${expected.to} ${workers}, unchanged`;
   return `${expected.from} → ${expected.to} ${workers}`;
 }
 
+/**
+ * Over several pools, the pools whose count changes (`gpu 3 → 2 workers`); all pools unchanged
+ * when none does; undefined when no pool's change is known.
+ */
+function poolsChange(pools: NonNullable<GuardVerdict["pools"]>): string | undefined {
+  const known = pools.filter((pool) => pool.expected !== null);
+  if (known.length === 0) return undefined;
+  const changed = known.filter((pool) => pool.expected!.from !== pool.expected!.to);
+  if (changed.length === 0) return "no pool changes size";
+  return changed.map((pool) => `${pool.name} ${countChange(pool.expected!)}`).join(", ");
+}
+
 /** The line under a heading: pool and worker change, each when known. */
 export function poolLine(pool: string | undefined, verdict: GuardVerdict | undefined): string {
+  if (verdict?.pools !== undefined) return poolsLine(verdict.pools);
   const parts: string[] = [];
   if (pool !== undefined) parts.push(`Pool ${code(pool)}`);
   const change = workerChange(verdict);
@@ -44,24 +61,67 @@ export function poolLine(pool: string | undefined, verdict: GuardVerdict | undef
   return parts.join(": ");
 }
 
+/** "Pools: `workers` 3 workers, unchanged; `gpu` **3 → 2 workers**" */
+function poolsLine(pools: NonNullable<GuardVerdict["pools"]>): string {
+  const items = pools.map((pool) => {
+    if (pool.expected === null) return code(pool.name);
+    const change = countChange(pool.expected);
+    const changed = pool.expected.from !== pool.expected.to;
+    return `${code(pool.name)} ${changed ? `**${change}**` : change}`;
+  });
+  return `Pools: ${items.join("; ")}`;
+}
+
+/** A pool size the apply job waits for; `pool` is set over several pools. */
+export interface ReadyTarget {
+  pool: string | undefined;
+  count: number;
+}
+
+/**
+ * The pool sizes waited for after the apply: the pool's expected size, or over several pools
+ * the size of each pool whose count changes.
+ */
+export function readyTargets(verdict: GuardVerdict): ReadyTarget[] {
+  if (verdict.pools === undefined) {
+    return verdict.expected ? [{ pool: undefined, count: verdict.expected.to }] : [];
+  }
+  return verdict.pools.flatMap((pool) =>
+    pool.expected !== null && pool.expected.from !== pool.expected.to
+      ? [{ pool: pool.name, count: pool.expected.to }]
+      : [],
+  );
+}
+
+/** "the pool has 3 Ready nodes", "pool `gpu` has 2 Ready nodes". */
+export function readyText(target: ReadyTarget): string {
+  const subject = target.pool === undefined ? "the pool" : `pool ${code(target.pool)}`;
+  return `${subject} has ${target.count} Ready nodes`;
+}
+
 /** One row per VM the plan creates or destroys, with the node each one is or becomes. */
 export function vmTable(verdict: GuardVerdict): string | undefined {
+  const pooled = verdict.pools !== undefined;
+  const poolCell = (vm: { pool?: string }) => (pooled ? [code(vm.pool ?? "")] : []);
   const rows = [
     ...verdict.creates.map((vm) => [
       "create",
+      ...poolCell(vm),
       vm.name === null ? "(name not in the plan)" : code(vm.name),
       code(vm.address),
       "joins the pool once Ready",
     ]),
     ...verdict.destroys.map((vm) => [
       "destroy",
+      ...poolCell(vm),
       vm.name === null ? "(name not in the plan)" : code(vm.name),
       code(vm.address),
       vm.node === null ? "unknown: cannot be drained" : `${code(vm.node)}, drained first`,
     ]),
   ];
   if (rows.length === 0) return undefined;
-  return table(["Change", "VM", "Terraform address", "Kubernetes node"], rows);
+  const header = ["Change", ...(pooled ? ["Pool"] : []), "VM", "Terraform address"];
+  return table([...header, "Kubernetes node"], rows);
 }
 
 /** The companions and allowed updates, on one line. */

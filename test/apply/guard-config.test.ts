@@ -1,5 +1,10 @@
 import { describe, expect, it } from "@jest/globals";
-import { parseGuardConfig, selectGuardPool } from "../../src/apply/guard-config.ts";
+import {
+  allGuardPools,
+  loadGuardConfig,
+  parseGuardConfig,
+  selectGuardPool,
+} from "../../src/apply/guard-config.ts";
 import { InputError } from "../../src/errors.ts";
 
 const valid = `drift: warn
@@ -106,5 +111,25 @@ describe("guard config", () => {
     );
     expect(error.message).toMatch(/^not valid YAML: .*quote address patterns/);
     expect(error.location).toMatchObject({ file: "guard.yml", line: 4 });
+  });
+
+  it("gives every pool in the config's order, for guarding them all at once", () => {
+    const pools = allGuardPools(parseGuardConfig(valid, "guard.yml"));
+    expect(pools.map((pool) => [pool.name, pool.countVariable])).toEqual([
+      ["workers", "worker_count"],
+      ["gpu", undefined],
+    ]);
+    expect(pools[1]?.rules.allowedUpdateAttributes).toEqual(["tags"]);
+  });
+
+  it("still knows where each value is written once loaded", () => {
+    const loaded = loadGuardConfig(valid, "guard.yml");
+    expect(loaded.locate(["pools", "workers", "nameTemplate"])).toEqual({
+      file: "guard.yml",
+      line: 7,
+      column: 19,
+    });
+    // A field the pool lacks is located at the pool's block.
+    expect(loaded.locate(["pools", "gpu", "countVariable"])).toMatchObject({ line: 10 });
   });
 });

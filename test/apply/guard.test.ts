@@ -205,6 +205,25 @@ describe("guardPlan", () => {
     ]);
   });
 
+  it("warns once when the plan names a VM otherwise than the nameTemplate would", () => {
+    const padded = { ...rules, nameTemplate: "talos-worker-{index+1:02}" };
+    const verdict = guardPlan(plan(existing(3)), padded, { from: 3, to: 3 });
+    expect(verdict.verdict).toBe("pass");
+    expect(verdict.warnings).toEqual([
+      `nameTemplate "talos-worker-{index+1:02}" names ${vm(0)} talos-worker-01, but the plan names it talos-worker-1: correct the template (a zero-padded number is written {index+1:02}); a plan that shows no VM name would drain the template's node`,
+    ]);
+    expect(guardPlan(plan(existing(3)), rules, { from: 3, to: 3 }).warnings).toEqual([]);
+  });
+
+  it("drains the zero-padded node a padded template names when the plan shows no name", () => {
+    const destroy = change(vm(8), ["delete"]);
+    destroy.change.before = { vm_id: 8208 };
+    const nine = [...existing(8), destroy];
+    const padded = { ...rules, nameTemplate: "worker-{index+1:02}" };
+    const down = guardPlan(plan(nine), padded, { from: 9, to: 8 });
+    expect(down.destroys).toEqual([{ address: vm(8), name: "worker-09", node: "worker-09" }]);
+  });
+
   it("refuses two VM patterns that give the same key", () => {
     const both = {
       ...rules,
@@ -285,7 +304,7 @@ describe("guard rules", () => {
     expect(() =>
       guardPlan(plan([]), { ...rules, nameTemplate: "worker-{idx}" }, undefined),
     ).toThrow(
-      'nameTemplate: "worker-{idx}": unknown placeholder {idx} (known: {index}, {index+N}, {key})',
+      'nameTemplate: "worker-{idx}": unknown placeholder {idx} (known: {index}, {index+N}, {index-N}, {index+N:0W}, {key})',
     );
     expect(() =>
       guardPlan(plan([]), { ...rules, nameTemplate: "worker-{name}" }, undefined),

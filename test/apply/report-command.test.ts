@@ -678,11 +678,11 @@ describe("report outputs", () => {
     const run = await runReport(["outputs", "--verdict", scaleDown], {});
     expect(run).toEqual({
       code: 0,
-      stdout: "drain-nodes=talos-worker-4\nworker-count=3\n",
+      stdout: "drain-nodes=talos-worker-4\nworker-count=3\npool-counts=\npool-drain-nodes=\n",
       stderr: "",
     });
     const up = await runReport(["outputs", "--verdict", scaleUp], {});
-    expect(up.stdout).toBe("drain-nodes=\nworker-count=4\n");
+    expect(up.stdout).toBe("drain-nodes=\nworker-count=4\npool-counts=\npool-drain-nodes=\n");
   });
 
   it("refuses a verdict that did not pass", async () => {

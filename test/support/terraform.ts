@@ -121,3 +121,26 @@ function workdirAt(dir: string): TerraformWorkdir {
   };
   return workdir;
 }
+
+/**
+ * The plan JSON of `base` with its `terraform.tfvars` replaced by each text asked for, made once
+ * per text in a throw-away copy (a plan takes seconds; `base` keeps its files and state).
+ */
+export function tfvarsPlans(base: () => TerraformWorkdir): (tfvars: string) => Promise<string> {
+  const plans = new Map<string, Promise<string>>();
+  return (tfvars) => {
+    const known = plans.get(tfvars);
+    if (known) return known;
+    const plan = (async () => {
+      const copy = await base().clone();
+      try {
+        await copy.write("terraform.tfvars", tfvars);
+        return await copy.planJson();
+      } finally {
+        await copy.remove();
+      }
+    })();
+    plans.set(tfvars, plan);
+    return plan;
+  };
+}

@@ -8,12 +8,8 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "@jest/globals";
-import {
-  type Call,
-  createSandbox,
-  REPO_SECRETS,
-  type Sandbox,
-} from "./support/workflow-sandbox.ts";
+import { callsOf, flag, reportArgs } from "./support/calls.ts";
+import { createSandbox, REPO_SECRETS, type Sandbox } from "./support/workflow-sandbox.ts";
 
 const plans = fileURLToPath(new URL("../fixtures/terraform/talos-proxmox-plans/", import.meta.url));
 
@@ -39,27 +35,6 @@ function pullRequestEvent(sandbox: Sandbox) {
 
 function pushEvent(sandbox: Sandbox) {
   return { event_name: "push", event: { before: sandbox.baseSha } };
-}
-
-function callsOf(calls: Call[], tool: string, first?: string): Call[] {
-  return calls.filter(
-    (call) => call.tool === tool && (first === undefined || call.args[0] === first),
-  );
-}
-
-/** The arguments of the one `pr-autoscaler report MODE` call with --result (or the plan one). */
-function reportArgs(calls: Call[], mode: "plan" | "apply", result?: string): string[] {
-  const matching = callsOf(calls, "pr-autoscaler", "report").filter(
-    (call) => call.args[1] === mode && (result === undefined || call.args.includes(result)),
-  );
-  expect(matching).toHaveLength(1);
-  return matching[0]?.args ?? [];
-}
-
-/** The value after `flag` in `args`. */
-function flag(args: string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  return at < 0 ? undefined : args[at + 1];
 }
 
 describe("the pull request job", () => {
@@ -255,6 +230,9 @@ describe("the apply job", () => {
       "3",
       "--timeout",
       "15m",
+      // When the apply began: nodes not Ready before it are not waited for.
+      "--since",
+      expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       "--kubeconfig",
       join(temp, "kubeconfig"),
     ]);
@@ -393,7 +371,12 @@ describe("the apply job", () => {
     const calls = await sandbox.calls();
 
     expect(job.status).toBe("success");
-    expect(job.step("guard").outputs).toEqual({ "drain-nodes": "", "worker-count": "4" });
+    expect(job.step("guard").outputs).toEqual({
+      "drain-nodes": "",
+      "worker-count": "4",
+      "pool-counts": "",
+      "pool-drain-nodes": "",
+    });
     expect(job.step("drain").outcome).toBe("skipped");
     expect(job.step("removenodes").outcome).toBe("skipped");
     expect(flag(callsOf(calls, "pr-autoscaler", "wait-nodes")[0]?.args ?? [], "--count")).toBe("4");

@@ -7,8 +7,10 @@ import { beforeAll, describe, expect, it } from "@jest/globals";
 import { APPLY_FAILED_STEPS } from "../../src/apply/report-apply.ts";
 import { PLAN_FAILED_STEPS } from "../../src/apply/report-plan.ts";
 import { VERDICT_STEP_OUTPUTS } from "../../src/apply/report-verdict.ts";
+import { drainCommand } from "../../src/cli/drain-command.ts";
 import { guardCommand } from "../../src/cli/guard-command.ts";
 import { reportCommand } from "../../src/cli/report-command.ts";
+import { waitNodesCommand } from "../../src/cli/wait-nodes-command.ts";
 import {
   type CommandContract,
   type LintOptions,
@@ -27,8 +29,8 @@ function usageFlags(usage: string): string[] {
 }
 
 /**
- * pr-autoscaler's commands as the workflow may call them: guard and report from their own usage
- * text; drain and wait-nodes from their documented command lines (built alongside this workflow).
+ * pr-autoscaler's commands as the workflow may call them, each with the flags of its own usage
+ * text.
  */
 const COMMANDS: Record<string, CommandContract> = {
   guard: { flags: usageFlags(guardCommand.usage) },
@@ -37,8 +39,8 @@ const COMMANDS: Record<string, CommandContract> = {
     failedSteps: { plan: PLAN_FAILED_STEPS, apply: APPLY_FAILED_STEPS },
     outputs: VERDICT_STEP_OUTPUTS,
   },
-  drain: { flags: ["--kubeconfig", "--timeout", "--grace-period", "--dry-run"] },
-  "wait-nodes": { flags: ["--pool", "--count", "--timeout", "--kubeconfig"] },
+  drain: { flags: usageFlags(drainCommand.usage) },
+  "wait-nodes": { flags: usageFlags(waitNodesCommand.usage) },
 };
 
 let applyText: string;
@@ -95,7 +97,7 @@ describe("each check finds its mistake", () => {
       "an output the step does not write",
       `DRAIN_NODES: ${expr("steps.guard.outputs.drain-nodes")}`,
       `DRAIN_NODES: ${expr("steps.guard.outputs.nodes")}`,
-      'step "guard" writes no output "nodes" (it writes: drain-nodes, worker-count)',
+      'step "guard" writes no output "nodes" (it writes: drain-nodes, worker-count, pool-counts, pool-drain-nodes)',
     ],
     [
       "a step read before it runs",

@@ -56,9 +56,17 @@ export interface Sandbox {
 }
 
 export interface SandboxOptions {
-  /** worker_count in terraform.tfvars before the change (the base) and after it (the head). */
-  before: number;
-  after: number;
+  /** worker_count in the example's terraform.tfvars before the change (the base) and after it. */
+  before?: number;
+  after?: number;
+  /** Instead of before/after: the whole tfvars file at the base and at the head. */
+  tfvars?: { before: string; after: string };
+  /** The guard config instead of the example's. */
+  guardConfig?: string;
+  /** The repo config (.github/pr-autoscaler.yml); without it the infra repo has none. */
+  repoConfig?: string;
+  /** Inputs that replace the example caller's, e.g. `{ pool: "" }` to guard every pool. */
+  inputs?: Record<string, Value>;
   /** The `terraform show -json` the terraform stand-in prints. */
   planJson: string;
 }
@@ -121,7 +129,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       return runJob({
         workflow,
         job,
-        inputs: callerInputs(workflow, call.with ?? {}),
+        inputs: callerInputs(workflow, { ...call.with, ...options.inputs }),
         secrets: callerSecrets(call.secrets ?? {}, secrets, github),
         github,
         workspace,
@@ -178,29 +186,42 @@ async function git(cwd: string, args: string[], home: string): Promise<string> {
   return (await exec("git", args, { cwd, env })).stdout.trim();
 }
 
-/** The example infra repo with two commits: worker_count = before, then = after. */
+/** The example infra repo with two commits: the tfvars before the change, then after it. */
 async function createInfraRepo(dir: string, options: SandboxOptions, root: string) {
   const home = join(root, "home");
   await mkdir(join(dir, "terraform"), { recursive: true });
   await mkdir(join(dir, ".github"), { recursive: true });
-  await copyFile(
-    join(example, ".github/pr-autoscaler-guard.yml"),
-    join(dir, ".github/pr-autoscaler-guard.yml"),
-  );
+  const guardFile = join(dir, ".github/pr-autoscaler-guard.yml");
+  if (options.guardConfig === undefined) {
+    await copyFile(join(example, ".github/pr-autoscaler-guard.yml"), guardFile);
+  } else {
+    await writeFile(guardFile, options.guardConfig);
+  }
+  if (options.repoConfig !== undefined) {
+    await writeFile(join(dir, ".github/pr-autoscaler.yml"), options.repoConfig);
+  }
+  const { before, after } = options.tfvars ?? (await exampleTfvars(options));
+  await git(dir, ["init", "-q", "-b", "main"], home);
+  await writeFile(join(dir, "terraform/terraform.tfvars"), before);
+  await git(dir, ["add", "-A"], home);
+  await git(dir, ["commit", "-q", "-m", "base"], home);
+  const baseSha = await git(dir, ["rev-parse", "HEAD"], home);
+  await writeFile(join(dir, "terraform/terraform.tfvars"), after);
+  await git(dir, ["commit", "-q", "--allow-empty", "-am", "scale"], home);
+  const headSha = await git(dir, ["rev-parse", "HEAD"], home);
+  return { baseSha, headSha };
+}
+
+/** The example's terraform.tfvars with worker_count = before, then = after. */
+async function exampleTfvars(options: SandboxOptions): Promise<{ before: string; after: string }> {
+  if (options.before === undefined || options.after === undefined) {
+    throw new Error("give the sandbox before and after counts, or the tfvars texts");
+  }
   const tfvars = await readFile(join(example, "terraform/terraform.tfvars"), "utf8");
   const line = /^(worker_count\s*=\s*)\d+/m;
   if (!line.test(tfvars)) throw new Error("the example tfvars has no worker_count line");
   const withCount = (count: number) => tfvars.replace(line, `$1${count}`);
-  await git(dir, ["init", "-q", "-b", "main"], home);
-  await writeFile(join(dir, "terraform/terraform.tfvars"), withCount(options.before));
-  await git(dir, ["add", "-A"], home);
-  await git(dir, ["commit", "-q", "-m", "base"], home);
-  const baseSha = await git(dir, ["rev-parse", "HEAD"], home);
-  await writeFile(join(dir, "terraform/terraform.tfvars"), withCount(options.after));
-  const message = `worker_count ${options.before} -> ${options.after}`;
-  await git(dir, ["commit", "-q", "--allow-empty", "-am", message], home);
-  const headSha = await git(dir, ["rev-parse", "HEAD"], home);
-  return { baseSha, headSha };
+  return { before: withCount(options.before), after: withCount(options.after) };
 }
 
 /** A pr-autoscaler checkout whose bin runs the real CLI through cli-entry.ts. */

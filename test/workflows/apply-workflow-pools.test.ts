@@ -1,0 +1,209 @@
+/**
+ * The reusable workflow with two pools in one Terraform root (worker_count and gpu_count), run
+ * as a runner would with the `pool` input left empty: one guard over every pool, one comment and
+ * one status per event, the changed pools' nodes drained and waited for. The plans are real
+ * `terraform show -json` output of test/fixtures/terraform/cluster-pools.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import {
+  requireTerraform,
+  type TerraformWorkdir,
+  terraformWorkdir,
+  tfvarsPlans,
+} from "../support/terraform.ts";
+import { callsOf, flag, reportArgs } from "./support/calls.ts";
+import { createSandbox, type Sandbox } from "./support/workflow-sandbox.ts";
+
+const TIMEOUT = 120_000;
+
+/** The guard config of the two-pool Terraform fixture. */
+const GUARD_CONFIG = readFileSync(
+  join(import.meta.dirname, "..", "fixtures", "terraform", "cluster-pools", "guard.yml"),
+  "utf8",
+);
+
+function repoConfig(gpuIndexBase: number): string {
+  return `pools:
+  - name: workers
+    target: { file: terraform/terraform.tfvars, path: worker_count }
+    selector:
+      matchExpressions:
+        - { key: node.kubernetes.io/pool, operator: DoesNotExist }
+    max: 6
+  - name: gpu
+    target: { file: terraform/terraform.tfvars, path: gpu_count }
+    selector:
+      matchLabels: { node.kubernetes.io/pool: gpu }
+    max: 3
+    removal:
+      nameTemplate: talos-gpu-{index}
+      indexBase: ${gpuIndexBase}
+`;
+}
+
+function tfvars(workers: number, gpus: number): string {
+  return `worker_count = ${workers}\ngpu_count    = ${gpus}\n`;
+}
+
+const BEFORE = tfvars(3, 3);
+
+describe("the workflow over every pool of the guard config", () => {
+  let base: TerraformWorkdir;
+  /** The real plan JSON of `after` against the applied BEFORE state. */
+  const planJson = tfvarsPlans(() => base);
+
+  async function sandbox(after: string, gpuIndexBase = 1): Promise<Sandbox> {
+    return createSandbox({
+      tfvars: { before: BEFORE, after },
+      guardConfig: GUARD_CONFIG,
+      repoConfig: repoConfig(gpuIndexBase),
+      inputs: { pool: "" },
+      planJson: await planJson(after),
+    });
+  }
+
+  beforeAll(async () => {
+    await requireTerraform();
+    base = await terraformWorkdir("cluster-pools");
+    await base.write("terraform.tfvars", BEFORE);
+    await base.apply();
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await base?.remove();
+  });
+
+  it(
+    "passes a pull request that lowers gpu_count, reporting every pool in one comment",
+    async () => {
+      const box = await sandbox(tfvars(3, 2));
+      const job = await box.runJob("plan", {
+        event: {
+          event_name: "pull_request",
+          event: { pull_request: { number: 7, head: { sha: box.headSha } } },
+        },
+      });
+      const calls = await box.calls();
+
+      expect(job.status).toBe("success");
+      const [guard] = callsOf(calls, "pr-autoscaler", "guard");
+      expect(guard?.args).toContain("--all-pools");
+      expect(guard?.args).not.toContain("--pool");
+      expect(flag(guard?.args ?? [], "--repo-config")).toBe("infra/.github/pr-autoscaler.yml");
+      const report = reportArgs(calls, "plan");
+      expect(flag(report, "--pool")).toBe("");
+      const text = job.step("Report on the pull request").stdout;
+      expect(text).toContain("Pools: `workers` 3 workers, unchanged; `gpu` **3 → 2 workers**.");
+      expect(text).toContain("waits until pool `gpu` has 2 Ready nodes");
+      expect(text).toContain(
+        `status pr-autoscaler/plan-guard = success on ${box.headSha.slice(0, 12)}: Passed: gpu 3 → 2 workers, destroy talos-gpu-03`,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "stops a pull request whose guard config and repo config name different GPU nodes",
+    async () => {
+      const box = await sandbox(tfvars(3, 2), 0);
+      const job = await box.runJob("plan", {
+        event: {
+          event_name: "pull_request",
+          event: { pull_request: { number: 7, head: { sha: box.headSha } } },
+        },
+      });
+      expect(job.step("guard").outputs).toEqual({ "exit-code": "2" });
+      expect(job.step("guard").stderr).toContain(
+        'pools.gpu: count index 0: the guard\'s nameTemplate "talos-gpu-{index+1:02}" names node talos-gpu-01, but removal.nameTemplate "talos-gpu-{index}" with indexBase 0 names talos-gpu-0 there',
+      );
+      expect(flag(reportArgs(await box.calls(), "plan"), "--failed-step")).toBe("guard");
+      expect(job.step("Report on the pull request").stdout).toContain("= error on");
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "after the merge drains the GPU node, applies, and waits for the GPU pool only",
+    async () => {
+      const box = await sandbox(tfvars(3, 2));
+      const job = await box.runJob("apply", {
+        event: { event_name: "push", event: { before: box.baseSha } },
+      });
+      const calls = await box.calls();
+
+      expect(job.status).toBe("success");
+      expect(job.step("guard").outputs).toEqual({
+        "drain-nodes": "talos-gpu-03",
+        "worker-count": "",
+        "pool-counts": "gpu=2",
+        "pool-drain-nodes": "gpu=talos-gpu-03",
+      });
+      expect(callsOf(calls, "pr-autoscaler", "drain").map((c) => c.args.slice(0, 2))).toEqual([
+        ["drain", "talos-gpu-03"],
+      ]);
+      expect(callsOf(calls, "kubectl")[0]?.args.slice(2, 5)).toEqual([
+        "delete",
+        "node",
+        "talos-gpu-03",
+      ]);
+      expect(callsOf(calls, "pr-autoscaler", "wait-nodes").map((c) => c.args.slice(0, 5))).toEqual([
+        ["wait-nodes", "--pool", "gpu", "--count", "2"],
+      ]);
+      // One pending and one final status for the merged commit, whichever pools changed.
+      const applyReports = callsOf(calls, "pr-autoscaler", "report").filter(
+        (call) => call.args[1] === "apply",
+      );
+      expect(applyReports.map((call) => flag(call.args, "--result"))).toEqual(["started", "ok"]);
+      expect(job.step("Report on the merged pull request").stdout).toContain(
+        "| Nodes | ✅ deleted the Node objects of the destroyed VMs; pool `gpu` has 2 Ready nodes |",
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "waits for each changed pool, and fails the nodes step when one of them is not Ready",
+    async () => {
+      const box = await sandbox(tfvars(4, 2));
+      const job = await box.runJob("apply", {
+        event: { event_name: "push", event: { before: box.baseSha } },
+        env: { STUB_WAIT_EXIT: "1" },
+      });
+      const calls = await box.calls();
+
+      expect(job.step("apply").outcome).toBe("success");
+      expect(job.step("wait").outcome).toBe("failure");
+      expect(callsOf(calls, "pr-autoscaler", "wait-nodes").map((c) => c.args.slice(0, 5))).toEqual([
+        ["wait-nodes", "--pool", "workers", "--count", "4"],
+        ["wait-nodes", "--pool", "gpu", "--count", "2"],
+      ]);
+      expect(flag(reportArgs(calls, "apply", "failed"), "--failed-step")).toBe("nodes");
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "with one pool named, refuses the other pool's change as before",
+    async () => {
+      const box = await createSandbox({
+        tfvars: { before: BEFORE, after: tfvars(3, 2) },
+        guardConfig: GUARD_CONFIG,
+        inputs: { pool: "workers" },
+        planJson: await planJson(tfvars(3, 2)),
+      });
+      const job = await box.runJob("apply", {
+        event: { event_name: "push", event: { before: box.baseSha } },
+      });
+      const calls = await box.calls();
+      expect(flag(callsOf(calls, "pr-autoscaler", "guard")[0]?.args ?? [], "--pool")).toBe(
+        "workers",
+      );
+      expect(job.step("guard").outcome).toBe("failure");
+      expect(callsOf(calls, "pr-autoscaler", "drain")).toEqual([]);
+      expect(callsOf(calls, "terraform", "apply")).toEqual([]);
+    },
+    TIMEOUT,
+  );
+});
