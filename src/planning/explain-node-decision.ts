@@ -297,7 +297,25 @@ export function holdText(hold: Hold): string {
       return `wanted ${hold.wanted} nodes, the ${hold.bound === "host-cap" ? "host cap" : "max"} allows ${hold.allowed}`;
     case "shape-unknown":
       return "the size of a new node is unknown: set newNode.cpu and newNode.memory";
+    case "window-uncovered":
+      return uncoveredText(hold.direction, hold.checks);
   }
+}
+
+/** Usage past a threshold now, not shown over its window yet: what it leads to is not known. */
+function uncoveredText(
+  direction: "up" | "down",
+  checks: readonly { resource: string; threshold: number; windowMs: number; coveredMs: number }[],
+): string {
+  const relation = direction === "up" ? "≥" : "<";
+  const what = checks
+    .map(
+      (check) =>
+        `${check.resource} ${relation} ${check.threshold} % (shown for ${formatDuration(check.coveredMs)} of ${formatDuration(check.windowMs)})`,
+    )
+    .join(", ");
+  const then = direction === "up" ? "no node is added on it" : "no node is removed";
+  return `${what} now, not yet over the window: ${then} until it is, and an open pull request is left as it is`;
 }
 
 /**

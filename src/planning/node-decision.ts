@@ -77,6 +77,16 @@ export type Hold =
   /** `allocatable`: those of `nodes` whose allocatable, not usage, is what is unknown. */
   | { kind: "usage-unknown"; nodes: string[]; resources: Resource[]; allocatable?: string[] }
   | { kind: "target-unknown"; problem?: string }
+  /**
+   * Usage is past a threshold now, but nothing shows it stayed there for the window yet (after
+   * a restart, in the first minutes, with metrics-server alone): what it would lead to is not
+   * known, so an open pull request is left as it is rather than closed.
+   */
+  | {
+      kind: "window-uncovered";
+      direction: "up" | "down";
+      checks: { resource: Resource; threshold: number; windowMs: number; coveredMs: number }[];
+    }
   | {
       kind: "provisioning";
       state: "joining" | "leaving";

@@ -8,6 +8,7 @@ import type {
   NodeAction,
   NodeDecision,
   PullRequestAction,
+  Resource,
   Trigger,
 } from "./node-decision.ts";
 import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
@@ -22,7 +23,7 @@ import { scaleDownRefusal } from "./scale-down-refusal.ts";
 import { evaluateScaleUp, type ScaleUpEvaluation } from "./scale-up.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { poolHistory, poolRequestsHistory } from "./usage-history.ts";
-import { poolUtilisation } from "./utilisation.ts";
+import { poolUtilisation, type SustainedCheck } from "./utilisation.ts";
 
 /**
  * Decides, for every configured pool, whether its node count should go up, down (by one node,
@@ -245,8 +246,70 @@ function decide(
   // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending
   // pods, the min, the max) did not rest on it, and the utilisation report names the nodes.
   const kept =
-    wanted.action === "none" ? holds : holds.filter((hold) => hold.kind !== "usage-unknown");
+    wanted.action === "none"
+      ? [...holds, ...uncoveredHolds(context, up, down)]
+      : holds.filter((hold) => hold.kind !== "usage-unknown");
   return { ...wanted, triggers, holds: kept };
+}
+
+/**
+ * For a pool left as it is: usage past a threshold now that no samples show for the window yet.
+ * Below the scale-down thresholds (and requests below theirs) with a node to spare, or above a
+ * scale-up threshold with room to grow, the change it would lead to is not known yet: not
+ * "no change", so an open pull request is not closed on it (nor a person's "no" lifted).
+ */
+function uncoveredHolds(
+  context: PoolContext,
+  up: ScaleUpEvaluation,
+  down: ScaleDownEvaluation,
+): Hold[] {
+  const { current, bounds, pool } = context;
+  if (current === undefined) return [];
+  const holds: Hold[] = [];
+  const uncovered = (checks: readonly SustainedCheck[]) =>
+    checks.filter((check) => check.outcome === "no-evidence");
+  const belowUnproven = uncovered(down.checks);
+  const downConditions = down.report.conditions.filter(
+    (condition) => condition.kind === "utilisation" || condition.kind === "requests",
+  );
+  const onlyEvidenceMissing = downConditions.every(
+    (condition) =>
+      condition.met ||
+      (condition.kind === "utilisation" && condition.check.outcome === "no-evidence"),
+  );
+  if (
+    pool.scaleDown.enabled &&
+    current > bounds.effectiveMin &&
+    belowUnproven.length > 0 &&
+    onlyEvidenceMissing
+  )
+    holds.push({
+      kind: "window-uncovered",
+      direction: "down",
+      checks: belowUnproven.map(checkWindow),
+    });
+  const aboveUnproven = uncovered(up.checks.filter((check) => check.direction === "above"));
+  if (current < bounds.effectiveMax && aboveUnproven.length > 0)
+    holds.push({
+      kind: "window-uncovered",
+      direction: "up",
+      checks: aboveUnproven.map(checkWindow),
+    });
+  return holds;
+}
+
+function checkWindow(check: SustainedCheck): {
+  resource: Resource;
+  threshold: number;
+  windowMs: number;
+  coveredMs: number;
+} {
+  return {
+    resource: check.resource,
+    threshold: check.threshold,
+    windowMs: check.windowMs,
+    coveredMs: check.coveredMs ?? 0,
+  };
 }
 
 /**

@@ -636,11 +636,24 @@ describe("plan review: held pools' notes carry their reasons as data", () => {
     });
   });
 
-  it("gives no change as info, with no holds", async () => {
+  it("gives no change as info; below the thresholds on one sample, the window is not covered", async () => {
     const output = await plan(cluster());
     const note = heldNote(output, 3);
     expect(note.level).toBe("info");
-    expect(note.holds).toEqual([]);
+    // metrics-server's sample shows usage below the thresholds now, not for unneededTime.
+    expect(note.holds).toEqual([
+      {
+        kind: "window-uncovered",
+        direction: "down",
+        checks: [
+          expect.objectContaining({ resource: "cpu", threshold: 30, windowMs: 600_000 }),
+          expect.objectContaining({ resource: "memory", threshold: 40, windowMs: 600_000 }),
+        ],
+      },
+    ]);
+    expect(note.message).toMatch(
+      /hold: cpu < 30 % \(shown for \d+s of 10m\), memory < 40 % \(shown for \d+s of 10m\) now, not yet over the window: no node is removed until it is/,
+    );
   });
 
   it("gives a node still joining as info and one that failed to join as a warning", async () => {

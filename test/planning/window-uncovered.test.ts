@@ -1,0 +1,71 @@
+import { describe, expect, it } from "@jest/globals";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
+import { buildSnapshot, nodes } from "../support/snapshot-builder.ts";
+import { kinds, planOne } from "./plan-helpers.ts";
+
+/** Four workers measured once by metrics-server: no window behind the figure. */
+function sampled(cpu: string, memory = "2Gi") {
+  return buildSnapshot({
+    nodes: nodes(4, { usage: { cpu, memory, source: "metrics-server" } }),
+  });
+}
+
+describe("usage past a threshold now, not shown over its window yet", () => {
+  it("below the scale-down thresholds: held, and an open decrease is left, not closed", () => {
+    const decision = planOne(
+      sampled("400m"),
+      {},
+      { facts: { openPullRequest: { number: 7, desired: 3, from: 4 } } },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toEqual([
+      {
+        kind: "window-uncovered",
+        direction: "down",
+        checks: [
+          { resource: "cpu", threshold: 30, windowMs: 600_000, coveredMs: 30_000 },
+          { resource: "memory", threshold: 40, windowMs: 600_000, coveredMs: 30_000 },
+        ],
+      },
+    ]);
+    expect(decision.pullRequest).toEqual({ action: "leave", number: 7 });
+    expect(explainNodeDecision(decision)).toContain(
+      "  hold: cpu < 30 % (shown for 30s of 10m), memory < 40 % (shown for 30s of 10m) now, not yet over the window: no node is removed until it is, and an open pull request is left as it is",
+    );
+  });
+
+  it("with usage above a scale-down threshold: no hold, and the open decrease closes", () => {
+    const decision = planOne(
+      sampled("1600m"),
+      {},
+      { facts: { openPullRequest: { number: 7, desired: 3, from: 4 } } },
+    );
+    expect(kinds(decision.holds)).toEqual([]);
+    expect(decision.pullRequest).toEqual({ action: "close", number: 7 });
+  });
+
+  it("at the min there is no node to spare: no hold", () => {
+    expect(kinds(planOne(sampled("400m"), { min: 4 }).holds)).toEqual([]);
+  });
+
+  it("above a scale-up threshold: held, and an open increase is left, not closed", () => {
+    const decision = planOne(
+      sampled("3600m"),
+      {},
+      { facts: { openPullRequest: { number: 8, desired: 5, from: 4 } } },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toEqual([
+      {
+        kind: "window-uncovered",
+        direction: "up",
+        checks: [{ resource: "cpu", threshold: 80, windowMs: 300_000, coveredMs: 30_000 }],
+      },
+    ]);
+    expect(decision.pullRequest).toEqual({ action: "leave", number: 8 });
+  });
+
+  it("at the max there is no room to grow: no hold", () => {
+    expect(kinds(planOne(sampled("3600m"), { max: 4 }).holds)).toEqual([]);
+  });
+});
