@@ -1,7 +1,9 @@
 import { readFile, stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
+import { namingDisagreements, readRepoPoolNaming } from "../apply/guard-agreement.ts";
+import { loadGuardConfig } from "../apply/guard-config.ts";
 import { type ExitCode, InputError } from "../errors.ts";
-import { formatConfigIssues } from "../policy/load-repo-config.ts";
+import { type ConfigIssue, formatConfigIssues } from "../policy/load-repo-config.ts";
 import { describePolicy } from "../policy/policy-describe.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
@@ -10,22 +12,29 @@ import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 
-const USAGE = `Usage: pr-autoscaler validate [DIR] [--json]
+/** Where the apply workflow reads the plan guard's config by default. */
+const GUARD_CONFIG_PATH = ".github/pr-autoscaler-guard.yml";
+
+const USAGE = `Usage: pr-autoscaler validate [DIR] [--guard-config F] [--json]
 
 Checks DIR's ${REPO_CONFIG_PATH} (default DIR: the current directory): its pools and its
 auto-merge policy, following extends into files of DIR and the presets bundled with
-pr-autoscaler. Files in other repositories are not read (the app reads them).
+pr-autoscaler. Files in other repositories are not read (the app reads them). When DIR has the
+plan guard's config (${GUARD_CONFIG_PATH}, or --guard-config F relative to DIR), its node names
+must be those the pools' removal naming gives: the node a pull request removes is the one the
+apply drains.
 
 Each problem is printed as file:line:column: path: message. When the configuration is valid,
 a short summary of the pools and of the auto-merge rules, in the order they apply, is printed.
 
 Options:
-  --json    print the result as JSON: { ok, issues, notes, rules }
+  --guard-config F  the plan guard's config (default ${GUARD_CONFIG_PATH} when it exists)
+  --json            print the result as JSON: { ok, issues, notes, rules }
 
 Exit codes: 0 valid, 2 problems found or no configuration in DIR.
 `;
 
-const OPTIONS = { json: { type: "boolean" } } as const;
+const OPTIONS = { json: { type: "boolean" }, "guard-config": { type: "string" } } as const;
 
 /** `pr-autoscaler validate`: the same validation the app runs on the default branch. */
 export const validateCommand: Command = {
@@ -38,12 +47,11 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   const parsed = parseCommandArgs(args, OPTIONS, { min: 0, max: 1, names: "[DIR]" });
   const dir = resolve(io.cwd, parsed.positionals[0] ?? ".");
   await requireDirectory(dir, parsed.positionals[0] ?? ".");
-  const result = await validateRepoConfiguration({
-    read: directoryReader(dir),
-    otherRepos: "skip",
-  });
-  if (!result.found)
+  const read = directoryReader(dir);
+  const checked = await validateRepoConfiguration({ read, otherRepos: "skip" });
+  if (!checked.found)
     throw new InputError(`${join(dir, REPO_CONFIG_PATH)} does not exist: nothing to check`);
+  const result = await withGuardNaming(checked, read, parsed.values["guard-config"]);
   if (parsed.values.json) {
     io.stdout(`${JSON.stringify(jsonResult(result), null, 2)}\n`);
     return result.ok ? 0 : 2;
@@ -56,6 +64,38 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   }
   io.stdout(`${summary(result).join("\n")}\n`);
   return 0;
+}
+
+/**
+ * The configuration's result with the plan guard's naming checked against the pools' removal
+ * naming, when the guard config is there (a --guard-config that is not there is a problem).
+ */
+async function withGuardNaming(
+  result: RepoConfiguration,
+  read: PolicyFileReader,
+  guardPath: string | undefined,
+): Promise<RepoConfiguration> {
+  const path = guardPath ?? GUARD_CONFIG_PATH;
+  const guardText = await read(undefined, path);
+  const repoText = await read(undefined, REPO_CONFIG_PATH);
+  if (guardText === undefined) {
+    if (guardPath === undefined) return result;
+    throw new InputError(`${guardPath} does not exist`);
+  }
+  if (repoText === undefined || !result.ok) return result;
+  const disagreements = namingDisagreements(
+    loadGuardConfig(guardText, path),
+    readRepoPoolNaming(repoText, REPO_CONFIG_PATH),
+  );
+  if (disagreements.length === 0) return result;
+  const issues: ConfigIssue[] = disagreements.map((disagreement) => ({
+    file: disagreement.guard.file ?? path,
+    line: disagreement.guard.line ?? 1,
+    column: disagreement.guard.column ?? 1,
+    path: `pools.${disagreement.pool}`,
+    message: `${disagreement.message} (the pool's removal naming is at ${REPO_CONFIG_PATH}:${disagreement.repo.line ?? 1}); a zero-padded number is written {index+1:02}`,
+  }));
+  return { ...result, ok: false, issues: [...result.issues, ...issues] };
 }
 
 async function requireDirectory(dir: string, shown: string): Promise<void> {

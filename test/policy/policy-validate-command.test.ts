@@ -1,3 +1,5 @@
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import type { CliIo } from "../../src/cli/io.ts";
@@ -97,5 +99,51 @@ describe("pr-autoscaler validate", () => {
     await expect(validate(["no-such-dir"])).rejects.toThrow("no-such-dir is not a directory");
     await expect(validate(["a", "b"])).rejects.toMatchObject({ exitCode: 2 });
     await expect(validate(["--strict"])).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
+
+describe("pr-autoscaler validate: the plan guard's node names", () => {
+  const EXAMPLE = join(import.meta.dirname, "..", "..", "examples", "talos-proxmox");
+
+  /** A copy of the example infra repo, with the guard config replaced when given. */
+  async function example(guard?: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-validate-"));
+    await cp(join(EXAMPLE, ".github"), join(dir, ".github"), { recursive: true });
+    if (guard !== undefined)
+      await writeFile(join(dir, ".github", "pr-autoscaler-guard.yml"), guard);
+    return dir;
+  }
+
+  it("accepts the example, whose guard names the nodes its removal naming names", async () => {
+    const dir = await example();
+    try {
+      expect((await validate([dir])).code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a guard whose names are not the pool's, at the guard's line", async () => {
+    const guard = [
+      "pools:",
+      "  workers:",
+      '    vmAddress: "proxmox_virtual_environment_vm.worker[*]"',
+      '    nameTemplate: "talos-worker-{index}"',
+      "    countVariable: worker_count",
+      "",
+    ].join("\n");
+    const dir = await example(guard);
+    try {
+      const run = await validate([dir]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        /^\.github\/pr-autoscaler-guard\.yml:4:\d+: pools\.workers: .*talos-worker-0.*talos-worker-1.*\(the pool's removal naming is at \.github\/pr-autoscaler\.yml:\d+\)/m,
+      );
+      await expect(validate([dir, "--guard-config", ".github/missing.yml"])).rejects.toThrow(
+        ".github/missing.yml does not exist",
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
