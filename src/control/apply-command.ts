@@ -122,8 +122,17 @@ function scale(
     return refuse(
       `Pool \`${pool.name}\` may have ${pool.min} to ${pool.max} nodes (min and max in .github/pr-autoscaler.yml); ${command.count} is outside.`,
     );
-  return done({
+  const next = {
     ...state,
     scale: { ...others, [command.pool]: { ...record, count: command.count } },
-  });
+  };
+  const standing = state.rejected[command.pool];
+  if (!standing) return done(next);
+  // A person said yes to the pool: the "no" goes, so that once the request is done or
+  // cancelled the planner owns the pool's pull request again.
+  const { [command.pool]: _no, ...rejected } = state.rejected;
+  return {
+    ...done({ ...next, rejected }),
+    reply: `The "no" to ${command.pool} ${standing.from} → ${standing.to} (#${standing.number}, closed without merging) is dropped: ${command.count} nodes are proposed as asked, and after \`/autoscaler scale ${command.pool}=auto\` the planner proposes what it wants.`,
+  };
 }

@@ -17,6 +17,11 @@ export interface ProcessCommandsInput {
   /** The dashboard issue, where commands are also taken. */
   dashboardNumber: number | undefined;
   forge: Pick<Forge, "closePullRequest">;
+  /**
+   * Called before the first comment that holds a command is taken, so commands act on the
+   * latest state; it may throw to have the caller start over on a newer one.
+   */
+  beforeTaking?: () => Promise<void>;
 }
 
 /** How one command comment was answered. */
@@ -62,6 +67,8 @@ export async function processCommands(input: ProcessCommandsInput): Promise<Proc
   };
   // The first run starts from now: comments written before the bot kept any state are history.
   if (!input.state) return result;
+  if (input.beforeTaking && comments.some((comment) => holdsCommand(input, comment)))
+    await input.beforeTaking();
   const permissions = new Map<string, { allowed: boolean; permission: string }>();
   for (const comment of comments) {
     try {
@@ -144,6 +151,15 @@ async function processComment(
     outcome: refused ? "refused" : "obeyed",
     ...(replies.length > 0 ? { note: replies.join("\n\n") } : {}),
   });
+}
+
+/** Whether the comment is one the commands act on (which may write). */
+function holdsCommand(input: ProcessCommandsInput, comment: CommentRecord): boolean {
+  return (
+    !comment.isBot &&
+    placeOf(input, comment.issueNumber) !== undefined &&
+    parseCommands(comment.body).length > 0
+  );
 }
 
 function placeOf(input: ProcessCommandsInput, issueNumber: number): CommandPlace | undefined {

@@ -6,6 +6,7 @@ import {
 import { type CommandReport, processCommands } from "../control/process-commands.ts";
 import type { RepoState } from "../forge/forge.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
+import type { ControlFreshness } from "./control-freshness.ts";
 import { DASHBOARD_KEY } from "./dashboard.ts";
 import type { ReconcileTarget, TriggerReason } from "./reconcile-types.ts";
 
@@ -20,8 +21,10 @@ export interface ControlStepResult {
 
 /**
  * The command state and the commands given since the last run. The state lives in the dashboard
- * issue: it is read once per process, then kept in memory, because only the reconcile writes it.
- * New comments are looked for when a comment webhook came, or every `commandPollMs` without one.
+ * issue: it is read once per process, then kept in memory, because only the reconcile writes it;
+ * before acting on a command, as before any write, `freshness` takes another process's newer
+ * state. New comments are looked for when a comment webhook came, or every `commandPollMs`
+ * without one.
  */
 export async function controlStep(
   target: ReconcileTarget,
@@ -29,6 +32,7 @@ export async function controlStep(
   config: RepoConfig | undefined,
   reasons: readonly TriggerReason[],
   now: Date,
+  freshness: ControlFreshness,
 ): Promise<ControlStepResult> {
   const memory = target.memory;
   const github = target.github;
@@ -48,6 +52,7 @@ export async function controlStep(
     );
     memory.control = { state: readControlMarker(issue?.body) };
     if (issue) memory.dashboard = { number: issue.number, body: issue.body };
+    freshness.markRead();
   }
   // Commands name pools: they wait while the configuration cannot be read.
   if (!config) return current();
@@ -64,6 +69,7 @@ export async function controlStep(
     repoState: state,
     dashboardNumber: memory.dashboard?.number,
     forge: target.forge,
+    beforeTaking: () => freshness.beforeWrite(),
   });
   memory.commandsPolledAt = now.getTime();
   memory.control = { state: processed.state };

@@ -97,17 +97,23 @@ function closedAfter(
 
 /**
  * Writes the dashboard only when its text changed since this process last wrote or read it: an
- * unchanged dashboard costs no request.
+ * unchanged dashboard costs no request. `beforeWrite` may throw StaleControlState first.
  */
 export async function writeDashboard(
   target: ReconcileTarget,
   input: DashboardInput & { configIssues?: readonly ConfigIssue[] },
   result: ReconcileResult,
+  beforeWrite?: () => Promise<void>,
 ): Promise<void> {
   const body = renderDashboard(input);
   const full = withIssueMarker(body, { key: DASHBOARD_KEY });
-  const last = target.memory.dashboard?.body;
-  if (last !== undefined && (last === full || withinOneBand(last, full))) {
+  if (sameAsLast(target, full)) {
+    result.dashboard = "unchanged";
+    return;
+  }
+  await beforeWrite?.();
+  // Looking may have found the same text written by another process.
+  if (sameAsLast(target, full)) {
     result.dashboard = "unchanged";
     return;
   }
@@ -123,6 +129,11 @@ export async function writeDashboard(
     result.dashboard = "failed";
     result.errors.push(`dashboard: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+function sameAsLast(target: ReconcileTarget, full: string): boolean {
+  const last = target.memory.dashboard?.body;
+  return last !== undefined && (last === full || withinOneBand(last, full));
 }
 
 /** A rounded figure of the dashboard: `~75 %`. */

@@ -1,6 +1,7 @@
 import type { RepoState } from "../forge/forge.ts";
 import type { MergeOutcome } from "../merge/merge-when-ready.ts";
 import type { AutomergePolicy } from "../policy/automerge-policy.ts";
+import { StaleControlState } from "./control-freshness.ts";
 import type { PlannedPullRequest } from "./pull-request-content.ts";
 import type {
   KeyOutcome,
@@ -77,6 +78,7 @@ export async function mergeReady(input: MergeStepInput): Promise<ReconcileResult
       });
       merges.push({ number, action: result.action, note: result.note });
     } catch (error) {
+      if (error instanceof StaleControlState) throw error;
       input.memo.delete(number);
       merges.push({
         number,

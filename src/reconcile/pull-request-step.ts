@@ -1,6 +1,6 @@
 import type { ScaleRequest } from "../control/control-state.ts";
 import { type ControlState, isPaused } from "../control/control-state.ts";
-import type { BotPullRequest, Forge, RepoState } from "../forge/forge.ts";
+import type { BotPullRequest, DesiredPullRequest, Forge, RepoState } from "../forge/forge.ts";
 import { explainNodeDecision } from "../planning/explain-node-decision.ts";
 import type { NodeDecision } from "../planning/node-decision.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
@@ -8,6 +8,7 @@ import type { Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import type { AutomergePolicy } from "../policy/automerge-policy.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
+import { StaleControlState } from "./control-freshness.ts";
 import type { WaitingProposal } from "./dashboard.ts";
 import { nodeChange, pullRequestTitle } from "./desired-pull-request.ts";
 import { limitNewPullRequests } from "./limits.ts";
@@ -27,6 +28,11 @@ export interface PullRequestStepInput {
   history: readonly PoolUtilisationSample[];
   settings: ReconcileSettings;
   now: Date;
+  /**
+   * Called before each step that may write (not before one sure to find its pull request as
+   * planned); it may throw StaleControlState to have the reconcile start over.
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 export interface PullRequestStepResult {
@@ -103,6 +109,7 @@ export async function ensurePullRequests(
   for (const stray of input.state.strayBranches) {
     if (wanted.has(stray.key) || paused(input.control, stray.key)) continue;
     await attempt(result, stray.key, async () => {
+      await input.beforeWrite?.();
       const done = await input.forge.deleteStrayBranch(stray, input.state);
       if (done.action === "deleted")
         result.outcomes.push({ key: stray.key, action: "branch-deleted", note: stray.branch });
@@ -141,6 +148,7 @@ async function ensure(
       now: input.now,
     });
     result.made.push(planned);
+    if (!asPlanned(existing, planned.desired)) await input.beforeWrite?.();
     const ensured = await input.forge.ensurePullRequest(planned.desired, input.state);
     result.outcomes.push({
       key: proposal.key,
@@ -153,6 +161,20 @@ async function ensure(
     const open = ["created", "updated", "rebuilt", "unchanged"].includes(ensured.action);
     if (open && ensured.number !== undefined) result.planned.set(ensured.number, planned);
   });
+}
+
+/**
+ * Whether the forge will find the pull request as planned and write nothing: the bot's, on the
+ * default branch head, with the plan's fingerprint and labels; or people's, already told so.
+ */
+function asPlanned(existing: BotPullRequest | undefined, desired: DesiredPullRequest): boolean {
+  if (!existing) return false;
+  if (existing.control === "human") return existing.handsOffNoticed;
+  return (
+    existing.upToDate &&
+    existing.fingerprint === desired.fingerprint &&
+    desired.labels.every((label) => existing.labels.includes(label))
+  );
 }
 
 /** Whether the bot may close this open pull request now when the plan does not want it. */
@@ -179,6 +201,7 @@ async function closeUnwanted(
     return;
   }
   await attempt(result, pr.key, async () => {
+    await input.beforeWrite?.();
     const closed = await input.forge.closePullRequest(pr, reason, input.state);
     result.outcomes.push({
       key: pr.key,
@@ -237,6 +260,7 @@ async function attempt(
   try {
     await run();
   } catch (error) {
+    if (error instanceof StaleControlState) throw error;
     const message = error instanceof Error ? error.message : String(error);
     result.outcomes.push({ key, action: "failed", note: message });
     result.errors.push(`${key}: ${message}`);

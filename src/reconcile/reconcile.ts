@@ -6,6 +6,7 @@ import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import { indexRepo, type RepoIndex } from "../rightsizing/repo-index.ts";
 import { configCheckReport, readConfiguration } from "./config-check.ts";
+import { type ControlFreshness, controlFreshness, StaleControlState } from "./control-freshness.ts";
 import { controlStep } from "./control-step.ts";
 import { afterRun, baseDashboard, writeDashboard } from "./dashboard-step.ts";
 import { nodeChange } from "./desired-pull-request.ts";
@@ -27,6 +28,29 @@ export async function reconcile(
   target: ReconcileTarget,
   reasons: readonly TriggerReason[] = ["timer"],
 ): Promise<ReconcileResult> {
+  const freshness = controlFreshness(target);
+  try {
+    return await reconcileOnce(target, reasons, freshness);
+  } catch (error) {
+    if (!(error instanceof StaleControlState)) throw error;
+  }
+  // Another process wrote the command state since this one last did: nothing was written yet,
+  // and the run starts over on that state (the dashboard is not looked at again in it).
+  const result = await reconcileOnce(target, reasons, freshness);
+  result.notes.unshift({
+    level: "info",
+    subject: "dashboard",
+    message: "the command state on the dashboard was newer than this process's: taken",
+  });
+  return result;
+}
+
+async function reconcileOnce(
+  target: ReconcileTarget,
+  reasons: readonly TriggerReason[],
+  freshness: ControlFreshness,
+): Promise<ReconcileResult> {
+  const beforeWrite = () => freshness.beforeWrite();
   const now = target.now?.() ?? new Date();
   const state = await target.forge.readState();
   const result: ReconcileResult = {
@@ -46,7 +70,7 @@ export async function reconcile(
   };
   let configuration = await configurationAt(target, state, false);
   if (!configuration.found) return { ...result, status: "no-config" };
-  const control = await controlStep(target, state, configuration.config, reasons, now);
+  const control = await controlStep(target, state, configuration.config, reasons, now, freshness);
   result.commands = control.reports;
   result.errors.push(...control.errors);
   if (control.recheck) configuration = await configurationAt(target, state, true);
@@ -55,7 +79,12 @@ export async function reconcile(
   const dashboard = baseDashboard(control.state, open);
   if (!configuration.ok || !configuration.config) {
     await reportConfigErrors(target, state, configuration, result);
-    await writeDashboard(target, { ...dashboard, configIssues: configuration.issues }, result);
+    await writeDashboard(
+      target,
+      { ...dashboard, configIssues: configuration.issues },
+      result,
+      beforeWrite,
+    );
     return { ...result, status: "config-error" };
   }
   const config = configuration.config;
@@ -65,7 +94,7 @@ export async function reconcile(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     result.errors.push(`cluster: ${message}`);
-    await writeDashboard(target, { ...dashboard, clusterError: message }, result);
+    await writeDashboard(target, { ...dashboard, clusterError: message }, result, beforeWrite);
     return { ...result, status: "cluster-error" };
   }
   rememberSamples(target.memory, poolUtilisationSamples(snapshot, config), now);
@@ -105,6 +134,7 @@ export async function reconcile(
     history: target.memory.samples,
     settings: target.settings,
     now,
+    beforeWrite,
   });
   result.proposals = controlled.proposals.map((proposal) => ({
     key: proposal.key,
@@ -116,9 +146,13 @@ export async function reconcile(
   result.planned = step.made;
   result.errors.push(...step.errors);
   result.notes = [...plan.notes, ...controlled.notes];
-  if (target.github?.merge && !result.paused) {
+  const merge = target.github?.merge;
+  if (merge && !result.paused) {
     result.merges = await mergeReady({
-      merge: target.github.merge,
+      merge: async (request) => {
+        await beforeWrite();
+        return merge(request);
+      },
       state: open,
       planned: step.planned,
       outcomes: step.outcomes,
@@ -142,6 +176,7 @@ export async function reconcile(
       ...(snapshot.complete ? {} : { snapshotWarnings: snapshot.warnings.map((w) => w.message) }),
     },
     result,
+    beforeWrite,
   );
   return result;
 }

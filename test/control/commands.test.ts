@@ -300,11 +300,27 @@ automerge:
     const { world, dashboard } = await ready();
     const second = world.replica();
     await world.run(second);
+    const issue = world.github.botIssue("dashboard");
+    if (!issue) throw new Error("no dashboard");
+    const before = issue.body;
     world.github.comment(dashboard, "/autoscaler scale workers=9");
     await world.run(undefined, ["comment"]);
-    // The second replica's memory still has the old state: it handles the comment again.
+    // As if the first replica's dashboard write had not landed yet: the second replica's state
+    // is GitHub's, so it handles the comment again.
+    issue.body = before;
     const again = await world.run(second, ["comment"]);
     expect(again.commands).toEqual([expect.objectContaining({ outcome: "refused" })]);
+    expect(replies(world, dashboard)).toHaveLength(1);
+  });
+
+  it("a second replica whose memory is behind takes the state the first wrote", async () => {
+    const { world, dashboard } = await ready();
+    const second = world.replica();
+    await world.run(second);
+    world.github.comment(dashboard, "/autoscaler scale workers=9");
+    await world.run(undefined, ["comment"]);
+    const again = await world.run(second, ["comment"]);
+    expect(again.commands).toEqual([]);
     expect(replies(world, dashboard)).toHaveLength(1);
   });
 

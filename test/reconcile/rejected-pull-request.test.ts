@@ -173,6 +173,40 @@ describe("a node pull request a person closed without merging", () => {
   });
 });
 
+describe("a requested count after a no", () => {
+  it("replaces the no: after `scale POOL=auto` the planner owns the pull request", async () => {
+    const world = await closedByPerson();
+    await minutes(world, 1);
+    const dashboardNumber = world.github.botIssue("dashboard")?.number ?? 0;
+    const id = world.github.comment(dashboardNumber, "/autoscaler scale workers=4");
+    world.github.advance(MINUTE);
+    const asked = await world.run(undefined, ["comment"]);
+    expect(asked.commands).toEqual([expect.objectContaining({ outcome: "obeyed" })]);
+    expect(rejected(world)).toEqual({});
+    expect(dashboard(world)).not.toContain(STANDING);
+    const reply = world.github.commentsOn(dashboardNumber).find((c) => c.body.includes(`${id}`));
+    expect(reply?.body).toContain(
+      'The "no" to workers 3 → 4 (#1, closed without merging) is dropped: 4 nodes are proposed as asked',
+    );
+    const [pull] = world.github.openPulls();
+    expect(pull?.body).toContain("@alice asked for 4 nodes in pool **workers**");
+
+    world.github.comment(dashboardNumber, "/autoscaler scale workers=auto");
+    world.github.advance(MINUTE);
+    const auto = await world.run(undefined, ["comment"]);
+    expect(auto.pullRequests).toEqual([
+      expect.objectContaining({ action: "updated", number: pull?.number }),
+    ]);
+    const later = await minutes(world, 2);
+    expect(later.flatMap((r) => r.pullRequests)).toEqual([
+      expect.objectContaining({ action: "unchanged", number: pull?.number }),
+      expect.objectContaining({ action: "unchanged", number: pull?.number }),
+    ]);
+    expect(world.github.pull(pull?.number ?? 0).body).not.toContain("asked for");
+    expect(rejected(world)).toEqual({});
+  });
+});
+
 describe("a node pull request that is not a rejection when closed", () => {
   it("the bot closed it because the plan no longer wanted it: proposed again when wanted", async () => {
     const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
@@ -187,6 +221,31 @@ describe("a node pull request that is not a rejection when closed", () => {
     const results = await minutes(world, 2);
     expect(created(results)).toEqual(["Scale workers from 3 to 4 nodes"]);
     expect(rejected(world)).toEqual({});
+  });
+
+  it("the bot closed it, a person reopened it: their close is a no", async () => {
+    const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
+    await world.run();
+    world.cluster = cluster({ pending: 0, plex: false });
+    await minutes(world, 1);
+    expect(readPullRequestMarker(world.github.pull(1).body)?.closedBy).toBe("bot");
+    world.cluster = cluster({ pending: 1, plex: false });
+    // GitHub's "Restore branch", then "Reopen pull request".
+    const pull = world.github.pull(1);
+    world.github.git.branches.set(BRANCH, pull.headSha);
+    pull.state = "open";
+    pull.closedAt = null;
+    world.github.reset();
+    await minutes(world, 1);
+    expect(world.github.calls()).toContain("PATCH /pulls/1");
+    expect(readPullRequestMarker(world.github.pull(1).body)).toMatchObject({ from: 3, to: 4 });
+    expect(readPullRequestMarker(world.github.pull(1).body)?.closedBy).toBeUndefined();
+    await minutes(world, 1);
+    world.github.advance(MINUTE);
+    world.github.closePull(1);
+    const results = await minutes(world, 3);
+    expect(created(results)).toEqual([]);
+    expect(rejected(world)?.workers).toMatchObject({ number: 1, from: 3, to: 4 });
   });
 
   it("people had taken it over: closing it asks for a fresh proposal", async () => {

@@ -6,11 +6,12 @@ import type {
   RepoState,
   StrayBranch,
 } from "../forge.ts";
-import { markedChange, readPullRequestMarker } from "../marker.ts";
+import { markedChange, readPullRequestMarker, replacePullRequestMarker } from "../marker.ts";
 import type { ForgeContext, SweepResult } from "./forge-context.ts";
 import {
   GitHubBranch,
   type GitHubPullRequest,
+  GitHubPullRequest as GitHubPullRequestSchema,
   GitHubPullRequests,
   GitHubRefs,
   GitHubRepositoryInfo,
@@ -40,8 +41,8 @@ export async function readRepoState(context: ForgeContext): Promise<RepoState> {
   context.memory.headSha = head.sha;
 
   const fullName = repositoryName(context);
-  const pullRequests = open.pulls
-    .filter((pr) => isBotPullRequest(pr, fullName))
+  const bots = open.pulls.filter((pr) => isBotPullRequest(pr, fullName));
+  const pullRequests = (await withoutCloseMarks(context, bots))
     .map((pr) => toBotPullRequest(pr, defaultBranch, head.sha))
     .sort((a, b) => a.number - b.number);
   return {
@@ -59,6 +60,39 @@ export async function readRepoState(context: ForgeContext): Promise<RepoState> {
         : [],
     ),
   };
+}
+
+/**
+ * An open pull request whose marker says the bot closed it was reopened by people: the mark is
+ * taken out (one request, only then), so that a close by people after it counts as theirs.
+ */
+async function withoutCloseMarks(
+  context: ForgeContext,
+  pulls: readonly GitHubPullRequest[],
+): Promise<GitHubPullRequest[]> {
+  const result: GitHubPullRequest[] = [];
+  for (const pr of pulls) {
+    const marker = readPullRequestMarker(pr.body);
+    if (marker?.closedBy === undefined) {
+      result.push(pr);
+      continue;
+    }
+    const { closedBy: _, ...rest } = marker;
+    try {
+      result.push(
+        await context.client.call(
+          `take the close mark off reopened pull request #${pr.number}`,
+          "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
+          { pull_number: pr.number, body: replacePullRequestMarker(pr.body ?? "", rest) },
+          GitHubPullRequestSchema,
+        ),
+      );
+    } catch {
+      // The list still shows the mark: the next read tries again.
+      result.push(pr);
+    }
+  }
+  return result;
 }
 
 /** The default branch name: given, remembered, or read once. */
