@@ -1,4 +1,5 @@
-import { list, type Raw, record, string, time } from "../cluster/raw.ts";
+import { readyCondition } from "../cluster/node-info.ts";
+import { type Raw, record, string, time } from "../cluster/raw.ts";
 
 /** What a Node's Ready condition says, for the drain and the wait. */
 export interface NodeReadiness {
@@ -12,9 +13,7 @@ export interface NodeReadiness {
 
 /** Reads the Ready condition of a core/v1 Node. A node without one is not Ready. */
 export function readReadiness(raw: Raw): NodeReadiness {
-  const condition = list(record(raw.status).conditions)
-    .map(record)
-    .find((entry) => entry.type === "Ready");
+  const condition = readyCondition(record(raw.status));
   const readiness: NodeReadiness = { ready: condition?.status === "True" };
   if (!readiness.ready) readiness.notReadyReason = notReadyReason(condition);
   const changedAt = time(condition?.lastTransitionTime);

@@ -60,7 +60,8 @@ export function toNodeInfo(raw: Raw, warnings: WarningCollector, sharing?: Value
   return node;
 }
 
-function readyCondition(status: Raw): Raw | undefined {
+/** The Ready condition of a Node's status, when it reports one. */
+export function readyCondition(status: Raw): Raw | undefined {
   for (const condition of list(status.conditions)) {
     const entry = record(condition);
     if (entry.type === "Ready") return entry;

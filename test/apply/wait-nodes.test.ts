@@ -82,6 +82,11 @@ interface Run {
   sleeps: number[];
 }
 
+/** Three workers waited for a minute, the apply taken to have begun at `since`, as JSON. */
+function waitOneMinuteSince(since: string) {
+  return wait(["--pool", "workers", "--count", "3", "--timeout", "1m", "--since", since, "--json"]);
+}
+
 async function wait(args: string[], options: { cwd?: string; kubeconfig?: boolean } = {}) {
   const clock = virtualClock(start);
   const run: Run = { code: -1, stdout: "", stderr: "", sleeps: clock.sleeps };
@@ -168,17 +173,7 @@ describe("pr-autoscaler wait-nodes", () => {
       node("talos-worker-3", { ready: "joining", ageMinutes: 4 }),
     );
     const since = minutesBefore(10);
-    const run = await wait([
-      "--pool",
-      "workers",
-      "--count",
-      "3",
-      "--timeout",
-      "1m",
-      "--since",
-      since,
-      "--json",
-    ]);
+    const run = await waitOneMinuteSince(since);
     expect(run.code).toBe(1);
     expect(run.sleeps.reduce((a, b) => a + b, 0)).toBe(60_000);
     const result = json(run);
@@ -501,17 +496,7 @@ describe("wait-nodes and nodes that were not Ready before the apply", () => {
     // A timeout shorter than the VM's age needs --since: by default the apply is taken to have
     // begun one timeout before the wait.
     const since = minutesBefore(12);
-    const exact = await wait([
-      "--pool",
-      "workers",
-      "--count",
-      "3",
-      "--timeout",
-      "1m",
-      "--since",
-      since,
-      "--json",
-    ]);
+    const exact = await waitOneMinuteSince(since);
     expect(exact.code).toBe(1);
     expect(json(exact)).toMatchObject({
       since,
@@ -527,17 +512,7 @@ describe("wait-nodes and nodes that were not Ready before the apply", () => {
       dead(),
     );
     const since = minutesBefore(8);
-    const run = await wait([
-      "--pool",
-      "workers",
-      "--count",
-      "3",
-      "--timeout",
-      "1m",
-      "--since",
-      since,
-      "--json",
-    ]);
+    const run = await waitOneMinuteSince(since);
     expect(run.code).toBe(1);
     expect(json(run)).toMatchObject({
       notReadyBefore: ["talos-worker-3"],

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { formatConfigIssues, loadRepoConfig } from "../../src/policy/load-repo-config.ts";
+import { poolWith } from "./support/minimal-pool.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const doc = readFileSync(join(ROOT, "docs", "configuration.md"), "utf8");
@@ -42,21 +43,17 @@ describe("docs/configuration.md", () => {
   });
 
   it("shows error messages the loader really gives", () => {
-    const text = [
-      "pools:",
-      "  - name: workers",
-      "    target:",
-      "      file: terraform/terraform.tfvars",
-      "      path: worker_count",
-      "    max: 6",
-      '    min: "2"',
-      "    scaleDown:",
-      "      unneded: 10m",
-      "    schedules:",
-      "      - duration: 6h",
-      '        cron: "0 25 * * 5"',
-      "        min: 2",
-    ].join("\n");
+    const text = poolWith(
+      [
+        'min: "2"',
+        "scaleDown:",
+        "  unneded: 10m",
+        "schedules:",
+        "  - duration: 6h",
+        '    cron: "0 25 * * 5"',
+        "    min: 2",
+      ].join("\n"),
+    );
     const result = loadRepoConfig(text);
     if (result.ok) throw new Error("expected errors");
     const [shown] = blocks("text");

@@ -1,20 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
 import { formatConfigIssues, loadRepoConfig } from "../../src/policy/load-repo-config.ts";
+import { poolWith } from "./support/minimal-pool.ts";
 
 const FILE = "infra/.github/pr-autoscaler.yml";
 
 /** A pool whose scaleUp or scaleDown section holds `lines` (from line 8 of the file). */
 function pool(section: "scaleUp" | "scaleDown", ...lines: string[]): string {
-  return [
-    "pools:",
-    "  - name: workers",
-    "    target:",
-    "      file: terraform/terraform.tfvars",
-    "      path: worker_count",
-    "    max: 6",
-    `    ${section}:`,
-    ...lines.map((line) => `      ${line}`),
-  ].join("\n");
+  return poolWith([`${section}:`, ...lines.map((line) => `  ${line}`)].join("\n"));
 }
 
 function loaded(text: string) {
