@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
-import { formatPath, type PathSegment } from "../editors/path.ts";
+import { formatKeyPath } from "../editors/path.ts";
 import { InputError } from "../errors.ts";
 import { matchesLabelSelector } from "../planning/scheduling.ts";
 import { CONFIG_YAML_OPTIONS } from "../policy/config-yaml.ts";
@@ -65,7 +65,7 @@ export function configTraceIssues(
   const at = (path: PropertyKey[], message: string): ConfigIssue => ({
     file,
     ...locateInYaml(doc, lineCounter, path),
-    path: configPath(path),
+    path: formatKeyPath(path),
     message,
   });
   const issues: ConfigIssue[] = [];
@@ -210,17 +210,6 @@ function configError(issues: readonly ConfigIssue[]): InputError {
     line: first.line,
     column: first.column,
   });
-}
-
-function configPath(path: readonly PropertyKey[]): string {
-  return formatPath(
-    path.map(
-      (segment): PathSegment =>
-        typeof segment === "number"
-          ? { kind: "index", index: segment }
-          : { kind: "key", key: String(segment) },
-    ),
-  );
 }
 
 async function readText(path: string, shown: string): Promise<string> {

@@ -1,9 +1,9 @@
 import type { z } from "zod";
-import { formatPath, type PathSegment } from "../editors/path.ts";
+import { formatKeyPath } from "../editors/path.ts";
 import { InputError } from "../errors.ts";
 import type { OwnerRef } from "../planning/snapshot.ts";
 import { configIssueMessage } from "../policy/config-issue-message.ts";
-import { didYouMean } from "../policy/did-you-mean.ts";
+import { didYouMean, unknownKeyMessage } from "../policy/did-you-mean.ts";
 import { knownKeysAt } from "../policy/schema-keys.ts";
 import {
   arrivalKey,
@@ -254,8 +254,8 @@ class TraceReader {
       if (issue.code === "unrecognized_keys") {
         const known = knownKeysAt(schema, issue.path);
         for (const key of issue.keys)
-          this.issue(line, pathText([...issue.path, key]), unknownKey(key, known));
-      } else this.issue(line, pathText(issue.path), issue.message);
+          this.issue(line, formatKeyPath([...issue.path, key]), unknownKeyMessage(key, known));
+      } else this.issue(line, formatKeyPath(issue.path), issue.message);
     }
     return undefined;
   }
@@ -367,20 +367,4 @@ function toProfile(
   };
   if (usage.period !== undefined) profile.periodMs = usage.period;
   return profile;
-}
-
-function unknownKey(key: string, known: readonly string[]): string {
-  const suggestion = didYouMean(key, known);
-  if (suggestion) return `unknown key "${key}"; did you mean "${suggestion}"?`;
-  return `unknown key "${key}"; allowed keys: ${known.join(", ")}`;
-}
-
-function pathText(path: readonly PropertyKey[]): string {
-  const segments = path.map(
-    (segment): PathSegment =>
-      typeof segment === "number"
-        ? { kind: "index", index: segment }
-        : { kind: "key", key: String(segment) },
-  );
-  return formatPath(segments);
 }

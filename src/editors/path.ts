@@ -109,6 +109,18 @@ export function formatPath(segments: readonly PathSegment[]): string {
   return out;
 }
 
+/** A key path as zod and YAML give it (keys and indexes) in the PATH syntax: `pools[0].scaleUp`. */
+export function formatKeyPath(path: readonly PropertyKey[]): string {
+  return formatPath(
+    path.map(
+      (segment): PathSegment =>
+        typeof segment === "number"
+          ? { kind: "index", index: segment }
+          : { kind: "key", key: String(segment) },
+    ),
+  );
+}
+
 function quoteIfNeeded(value: string): string {
   return /^[^\]"=\s]+$/.test(value) ? value : JSON.stringify(value);
 }

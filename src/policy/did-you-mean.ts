@@ -17,6 +17,13 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   return bestDistance <= limit ? best : undefined;
 }
 
+/** The message for a key that is not allowed where it is written, suggesting the likely one. */
+export function unknownKeyMessage(key: string, known: readonly string[]): string {
+  const suggestion = didYouMean(key, known);
+  if (suggestion) return `unknown key "${key}"; did you mean "${suggestion}"?`;
+  return `unknown key "${key}"; allowed keys: ${known.join(", ")}`;
+}
+
 /** Edit distance, or one more than the distance to the candidate's prefix (`unneded` → `unneededTime`). */
 function closeness(word: string, candidate: string): number {
   let best = editDistance(word, candidate);

@@ -1,9 +1,9 @@
 import type { Document, LineCounter } from "yaml";
-import { formatPath, type PathSegment } from "../editors/path.ts";
+import { formatKeyPath } from "../editors/path.ts";
 import { formatLocated } from "../errors.ts";
 import { configIssueMessage } from "./config-issue-message.ts";
 import { readConfigYaml } from "./config-yaml.ts";
-import { didYouMean } from "./did-you-mean.ts";
+import { unknownKeyMessage } from "./did-you-mean.ts";
 import { REPO_CONFIG_PATH, RepoConfig } from "./repo-config.ts";
 import { knownKeysAt } from "./schema-keys.ts";
 import { locateInYaml } from "./yaml-locations.ts";
@@ -65,25 +65,14 @@ function toConfigIssues(
     return issue.keys.map((key) => {
       const path = [...issue.path, key];
       const position = locateInYaml(doc, lineCounter, path, { key: true });
-      return { file, ...position, path: configPath(path), message: unknownKey(key, known) };
+      return {
+        file,
+        ...position,
+        path: formatKeyPath(path),
+        message: unknownKeyMessage(key, known),
+      };
     });
   }
   const position = locateInYaml(doc, lineCounter, issue.path);
-  return [{ file, ...position, path: configPath(issue.path), message: issue.message }];
-}
-
-function unknownKey(key: string, known: readonly string[]): string {
-  const suggestion = didYouMean(key, known);
-  if (suggestion) return `unknown key "${key}"; did you mean "${suggestion}"?`;
-  return `unknown key "${key}"; allowed keys: ${known.join(", ")}`;
-}
-
-function configPath(path: readonly PropertyKey[]): string {
-  const segments = path.map(
-    (segment): PathSegment =>
-      typeof segment === "number"
-        ? { kind: "index", index: segment }
-        : { kind: "key", key: String(segment) },
-  );
-  return formatPath(segments);
+  return [{ file, ...position, path: formatKeyPath(issue.path), message: issue.message }];
 }

@@ -1,9 +1,9 @@
 import type { Document, LineCounter } from "yaml";
 import type { z } from "zod";
-import { formatPath, type PathSegment } from "../editors/path.ts";
+import { formatKeyPath } from "../editors/path.ts";
 import { configIssueMessage } from "./config-issue-message.ts";
 import { readConfigYaml } from "./config-yaml.ts";
-import { didYouMean } from "./did-you-mean.ts";
+import { unknownKeyMessage } from "./did-you-mean.ts";
 import type { ConfigIssue } from "./load-repo-config.ts";
 import { knownKeysAt } from "./schema-keys.ts";
 import { locateInYaml, type YamlPosition } from "./yaml-locations.ts";
@@ -66,7 +66,7 @@ export function issueAt(
   message: string,
   options?: { key?: boolean },
 ): ConfigIssue {
-  return { file: source.file, ...source.locate(path, options), path: configPath(path), message };
+  return { file: source.file, ...source.locate(path, options), path: formatKeyPath(path), message };
 }
 
 /** Issues in file, line, column order. */
@@ -86,25 +86,8 @@ function toIssues(
   if (issue.code === "unrecognized_keys") {
     const known = knownKeysAt(schema, issue.path);
     return issue.keys.map((key) =>
-      issueAt(source, [...path, key], unknownKey(key, known), { key: true }),
+      issueAt(source, [...path, key], unknownKeyMessage(key, known), { key: true }),
     );
   }
   return [issueAt(source, path, issue.message)];
-}
-
-function unknownKey(key: string, known: readonly string[]): string {
-  const suggestion = didYouMean(key, known);
-  if (suggestion) return `unknown key "${key}"; did you mean "${suggestion}"?`;
-  return `unknown key "${key}"; allowed keys: ${known.join(", ")}`;
-}
-
-/** A config path in PATH syntax, e.g. `automerge.rules[0].match.kind`. */
-export function configPath(path: readonly PropertyKey[]): string {
-  const segments = path.map(
-    (segment): PathSegment =>
-      typeof segment === "number"
-        ? { kind: "index", index: segment }
-        : { kind: "key", key: String(segment) },
-  );
-  return formatPath(segments);
 }
