@@ -117,19 +117,7 @@ export function packPendingPods(
   maxNewNodes: number,
   rules?: PeerRules,
 ): PackResult {
-  const result: PackResult = {
-    enabled: true,
-    considered: pods.length,
-    onExisting: [],
-    onNew: [],
-    newNodes: 0,
-    neededNewNodes: 0,
-    neverFit: [],
-    overMax: [],
-    expendable: [],
-    claimed: new Set(),
-    placedOnExisting: [],
-  };
+  const result: PackResult = { ...disabledPendingReport(), enabled: true, considered: pods.length };
   const opened: Bin[] = [];
   const onOpened: { pod: PodInfo; placement: PodPlacement; bin: number }[] = [];
   const placed = new Set<PodInfo>();
