@@ -1,8 +1,8 @@
-import { InputError } from "../errors.ts";
+import { InputError, type SourceLocation } from "../errors.ts";
 import { parsePath } from "./path.ts";
-import { editTfvars, readTfvarsValue } from "./tfvars/tfvars-editor.ts";
+import { editTfvars, readTfvarsValueLocated } from "./tfvars/tfvars-editor.ts";
 import type { ScalarValue } from "./value.ts";
-import { editYaml, readYamlValue } from "./yaml/yaml-editor.ts";
+import { editYaml, readYamlValueLocated } from "./yaml/yaml-editor.ts";
 
 export type FileFormat = "tfvars" | "yaml";
 
@@ -47,13 +47,23 @@ export function readValue(
   file: string,
   options: EditOptions = {},
 ): unknown {
+  return readValueLocated(text, path, file, options).value;
+}
+
+/** The value at PATH in a file's text, and where it is written, for messages about it. */
+export function readValueLocated(
+  text: string,
+  path: string,
+  file: string,
+  options: EditOptions = {},
+): { value: unknown; location: SourceLocation } {
   const segments = parsePath(path);
   const format = options.format ?? detectFormat(file);
   if (format === "tfvars") {
     rejectDocument(options, file);
-    return readTfvarsValue(text, segments, file);
+    return readTfvarsValueLocated(text, segments, file);
   }
-  return readYamlValue(text, segments, file, documentOption(options));
+  return readYamlValueLocated(text, segments, file, documentOption(options));
 }
 
 /**

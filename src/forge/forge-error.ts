@@ -14,3 +14,20 @@ export class ForgeError extends Error {
     this.status = status;
   }
 }
+
+/**
+ * A file that exists but is not a text file of its own: a directory, a symbolic link, a
+ * submodule, bytes that are not UTF-8. Asking again gives the same answer.
+ */
+export class NotATextFileError extends ForgeError {
+  readonly path: string;
+  /** What is wrong, without the step: "terraform/terraform.tfvars is a directory, not a file". */
+  readonly problem: string;
+
+  constructor(step: string, path: string, problem: string) {
+    super(step, problem);
+    this.name = "NotATextFileError";
+    this.path = path;
+    this.problem = problem;
+  }
+}

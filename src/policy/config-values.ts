@@ -151,8 +151,8 @@ export const ValuePath = z
   })
   .meta({ pattern: VALUE_PATH_PATTERN });
 
-/** Repository paths the loader takes: not absolute, no `\\`, no `..` part. */
-export const REPO_FILE_PATTERN = String.raw`^(?!/)(?!(?:[\s\S]*/)?\.\.(?:/|$))[^\\]+$`;
+/** Repository paths the loader takes: not absolute, no `\\`, no empty, `.` or `..` part. */
+export const REPO_FILE_PATTERN = String.raw`^(?!/)(?![\s\S]*//)(?![\s\S]*/$)(?!(?:[\s\S]*/)?\.\.?(?:/|$))[^\\]+$`;
 
 /** A path inside the repository, relative to its root. */
 export const RepoFilePath = z
@@ -164,6 +164,12 @@ export const RepoFilePath = z
       ctx.addIssue({
         code: "custom",
         message: `${JSON.stringify(text)} must be relative to the repository root, with '/' and no '..'`,
+      });
+    // One spelling a file: two pools naming it differently are still caught scaling the same count.
+    else if (parts.some((part) => part === "" || part === "."))
+      ctx.addIssue({
+        code: "custom",
+        message: `${JSON.stringify(text)} must be written from the repository root without '.' or empty parts, like ${JSON.stringify(parts.filter((part) => part !== "" && part !== ".").join("/"))}`,
       });
   })
   .meta({ pattern: REPO_FILE_PATTERN });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { formatFromName, TARGET_FORMAT_HINT, unknownFormatMessage } from "../editors/edit-file.ts";
+import { formatPath, parsePath } from "../editors/path.ts";
 import { AutomergeConfig } from "./automerge-config.ts";
 import {
   CpuQuantity,
@@ -132,7 +133,7 @@ export const TargetConfig = z
   })
   .superRefine((target, ctx) => {
     const format = target.format ?? formatFromName(target.file);
-    if (format === undefined)
+    if (format === undefined && !refused(ctx, ["file"]))
       ctx.addIssue({
         code: "custom",
         path: ["file"],
@@ -589,6 +590,15 @@ function refused(ctx: z.RefinementCtx, path: readonly PropertyKey[]): boolean {
   return ctx.issues.some((issue) => path.every((segment, i) => issue.path?.[i] === segment));
 }
 
+/** One spelling of a PATH (`workers["count"]` is `workers.count`); as written if it does not parse. */
+function canonicalPath(path: string): string {
+  try {
+    return formatPath(parsePath(path));
+  } catch {
+    return path;
+  }
+}
+
 function checkUniquePools(config: { pools: PoolConfig[] }, ctx: z.RefinementCtx) {
   const names = new Map<string, number>();
   const targets = new Map<string, number>();
@@ -601,13 +611,13 @@ function checkUniquePools(config: { pools: PoolConfig[] }, ctx: z.RefinementCtx)
         message: `pool name ${JSON.stringify(pool.name)} is already used by pools[${first}]`,
       });
     else names.set(pool.name, i);
-    const target = `${pool.target.file}\u0000${pool.target.path}`;
+    const target = `${pool.target.file}\u0000${canonicalPath(pool.target.path)}`;
     const sameTarget = targets.get(target);
     if (sameTarget !== undefined)
       ctx.addIssue({
         code: "custom",
         path: ["pools", i, "target"],
-        message: `pools[${sameTarget}] already scales ${pool.target.file} ${pool.target.path}`,
+        message: `pools[${sameTarget}] already scales ${config.pools[sameTarget]?.target.file} ${config.pools[sameTarget]?.target.path}`,
       });
     else targets.set(target, i);
   });

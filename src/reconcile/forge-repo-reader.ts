@@ -1,5 +1,6 @@
 import type { Forge } from "../forge/forge.ts";
-import type { FileCommit, RepoReader } from "../repo/repo-reader.ts";
+import { NotATextFileError } from "../forge/forge-error.ts";
+import { type FileCommit, type RepoReader, UnreadableFileError } from "../repo/repo-reader.ts";
 
 export interface ForgeRepoReaderOptions {
   forge: Pick<Forge, "readFile" | "fileHistory">;
@@ -23,7 +24,7 @@ export interface ForgeRepoReaderOptions {
 export function forgeRepoReader(options: ForgeRepoReaderOptions): RepoReader {
   const { forge, headSha } = options;
   return {
-    readFile: (path) => forge.readFile(path, headSha),
+    readFile: (path) => unreadableAsFileError(forge.readFile(path, headSha)),
     readFileAt: (path, sha) => forge.readFile(path, sha),
     async fileCommits(path, limit) {
       // One entry more than asked: its sha is the previous version of the file for the last one.
@@ -38,6 +39,19 @@ export function forgeRepoReader(options: ForgeRepoReaderOptions): RepoReader {
     },
     listFiles: async () => (options.listFiles ? options.listFiles() : []),
   };
+}
+
+/** A file the forge says is no text file of its own is unreadable for the planner, not a failure. */
+async function unreadableAsFileError(
+  read: Promise<string | undefined>,
+): Promise<string | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof NotATextFileError)
+      throw new UnreadableFileError(error.path, error.problem);
+    throw error;
+  }
 }
 
 function later(date: string, other: string | undefined): string {

@@ -1,9 +1,11 @@
 import { execFile } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { decodeUtf8 } from "../editors/text.ts";
-import type { FileCommit, RepoReader } from "./repo-reader.ts";
+import { InputError } from "../errors.ts";
+import { type FileCommit, type RepoReader, UnreadableFileError } from "./repo-reader.ts";
 
 const run = promisify(execFile);
 
@@ -15,10 +17,14 @@ const run = promisify(execFile);
 export function localRepo(dir: string): RepoReader {
   return {
     async readFile(path) {
+      const found = await lookUp(dir, path);
+      if (found === "missing") return undefined;
+      if (found !== "file") throw new UnreadableFileError(path, `${path} ${found.problem}`);
+      const bytes = await readFile(join(dir, path));
       try {
-        return decodeUtf8(await readFile(join(dir, path)), path);
+        return decodeUtf8(bytes, path);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        if (error instanceof InputError) throw new UnreadableFileError(path, error.message);
         throw error;
       }
     },
@@ -66,6 +72,41 @@ export function localRepo(dir: string): RepoReader {
       return [...new Set(paths)].sort();
     },
   };
+}
+
+/**
+ * What `path` is below `root`, without following links: a link (at the file or at a folder on
+ * the way) would read a file other than the one a pull request edits, perhaps outside the repo,
+ * and its history is the link's, not the file's.
+ */
+async function lookUp(
+  root: string,
+  path: string,
+): Promise<"file" | "missing" | { problem: string }> {
+  const parts = path.split("/");
+  for (let end = 1; end <= parts.length; end++) {
+    const shown = parts.slice(0, end).join("/");
+    let stats: Stats;
+    try {
+      stats = await lstat(join(root, shown));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return "missing";
+      throw error;
+    }
+    if (stats.isSymbolicLink()) {
+      const target = await readlink(join(root, shown));
+      const what =
+        end === parts.length
+          ? `is a symbolic link to ${target}`
+          : `is behind a symbolic link (${shown} → ${target})`;
+      return { problem: `${what}: set the pool's target to the file itself` };
+    }
+    if (end === parts.length && stats.isDirectory())
+      return { problem: "is a directory, not a file" };
+    if (end === parts.length && !stats.isFile()) return { problem: "is not a regular file" };
+  }
+  return "file";
 }
 
 /** Every file under `root`, for a directory that is not a git checkout (.git never descended). */

@@ -1,8 +1,8 @@
-import { readValue, targetEditOptions } from "../editors/edit-file.ts";
-import { InputError } from "../errors.ts";
+import { readValueLocated, targetEditOptions } from "../editors/edit-file.ts";
+import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
 import type { LastChange, PoolRepoFacts } from "../planning/node-plan-input.ts";
 import type { PoolConfig, RepoConfig } from "../policy/repo-config.ts";
-import type { FileCommit, RepoReader } from "./repo-reader.ts";
+import { type FileCommit, type RepoReader, UnreadableFileError } from "./repo-reader.ts";
 
 /** How many commits of a target file are searched for the last change of its value. */
 const HISTORY_DEPTH = 20;
@@ -26,9 +26,23 @@ export async function readPoolFacts(
 ): Promise<PoolFacts> {
   const files = new Map<string, string>();
   const facts: PoolRepoFacts[] = [];
+  const unreadable = new Map<string, string>();
   for (const pool of config.pools) {
-    const text = files.get(pool.target.file) ?? (await repo.readFile(pool.target.file));
-    if (text !== undefined) files.set(pool.target.file, text);
+    const { file } = pool.target;
+    let text = files.get(file);
+    try {
+      if (text === undefined && !unreadable.has(file)) text = await repo.readFile(file);
+    } catch (error) {
+      // A file that can never be read holds its pools only: the others still plan.
+      if (!(error instanceof UnreadableFileError)) throw error;
+      unreadable.set(file, error.message);
+    }
+    const problem = unreadable.get(file);
+    if (problem !== undefined) {
+      facts.push({ pool: pool.name, currentValueProblem: problem });
+      continue;
+    }
+    if (text !== undefined) files.set(file, text);
     facts.push(await poolFacts(repo, pool, text, asOf));
   }
   return { facts, files };
@@ -49,7 +63,7 @@ async function poolFacts(
   const lastChange = await lastValueChange(repo, pool, commits, asOf);
   const facts: PoolRepoFacts = { pool: pool.name };
   if (typeof current === "number") facts.currentValue = current;
-  else facts.currentValueProblem = `${file} ${path}: ${current.problem}`;
+  else facts.currentValueProblem = current.problem;
   if (lastChange) facts.lastChange = lastChange;
   // A checkout whose file says another count than its last commit: the change is not in the
   // branch yet, so nothing has applied it and no time can be put on it.
@@ -64,18 +78,43 @@ async function poolFacts(
   return facts;
 }
 
-/** The count at the pool's PATH: a whole number, or a numeric string (Pulumi config). */
+/**
+ * The count at the pool's PATH: a whole number, or a numeric string (Pulumi config). A problem
+ * says where (`file:line:column`) and what was found.
+ */
 export function countAt(text: string, pool: PoolConfig): number | { problem: string } {
-  let value: unknown;
+  const { file, path } = pool.target;
+  let read: { value: unknown; location: SourceLocation };
   try {
-    value = readValue(text, pool.target.path, pool.target.file, targetEditOptions(pool.target));
+    read = readValueLocated(text, path, file, targetEditOptions(pool.target));
   } catch (error) {
-    if (error instanceof InputError) return { problem: error.message };
-    throw error;
+    if (!(error instanceof InputError)) throw error;
+    return {
+      problem: formatLocated(`reading ${path}: ${error.message}`, error.location ?? { file }),
+    };
   }
+  const { value, location } = read;
   const number = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof number === "number" && Number.isInteger(number) && number >= 0) return number;
-  return { problem: `expected a whole number of nodes, found ${JSON.stringify(value)}` };
+  return {
+    problem: formatLocated(
+      `${path} is ${describeValue(value)}; expected a whole number of nodes`,
+      location,
+    ),
+  };
+}
+
+/** A value read from a file, as its author would recognise it. */
+function describeValue(value: unknown): string {
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  if (typeof value === "number")
+    return Number.isFinite(value) ? `the number ${value}` : "a number out of range";
+  if (value === null) return "null";
+  if (typeof value === "boolean") return `the boolean ${value}`;
+  if (Array.isArray(value)) return "a list";
+  const expression = (value as { expression?: unknown }).expression;
+  if (typeof expression === "string") return `the expression ${expression}`;
+  return "an object";
 }
 
 /**

@@ -1,3 +1,5 @@
+import { InputError } from "../errors.ts";
+
 /** One commit that touched a file on the default branch, newest first. */
 export interface FileCommit {
   sha: string;
@@ -26,4 +28,16 @@ export interface RepoReader {
    * and leave it out.
    */
   uncommitted?(path: string): Promise<boolean>;
+}
+
+/**
+ * A file of the repo that exists but is not a text file the editors can read: a directory, a
+ * symbolic link, a file that is not UTF-8. Reading it again does not help; the pool that targets
+ * it is held with this message, and the other pools go on.
+ */
+export class UnreadableFileError extends InputError {
+  constructor(file: string, message: string) {
+    super(message, { file });
+    this.name = "UnreadableFileError";
+  }
 }

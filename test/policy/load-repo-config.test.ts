@@ -321,6 +321,31 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     expect(found[0]?.line).toBe(8);
   });
 
+  it("refuses a second pool whose target is the first one's spelled otherwise", () => {
+    const one = pool("");
+    const second = one.split("\n").slice(1).join("\n").replace("name: workers", "name: more");
+    const path = `${one}\n${second.replace("path: worker_count", 'path: "[\\"worker_count\\"]"')}\n`;
+    expect(issues(path).map((issue) => [issue.path, issue.message])).toEqual([
+      ["pools[1].target", "pools[0] already scales terraform/terraform.tfvars worker_count"],
+    ]);
+  });
+
+  it.each([
+    ["./terraform/terraform.tfvars", "terraform/terraform.tfvars"],
+    ["terraform//terraform.tfvars", "terraform/terraform.tfvars"],
+    ["terraform/./terraform.tfvars", "terraform/terraform.tfvars"],
+    ["terraform/terraform.tfvars/", "terraform/terraform.tfvars"],
+  ])("refuses the file %j, spelled otherwise than from the root", (file, root) => {
+    const text = pool("").replace("file: terraform/terraform.tfvars", `file: ${file}`);
+    expect(issues(text)).toEqual([
+      expect.objectContaining({
+        line: 4,
+        path: "pools[0].target.file",
+        message: `${JSON.stringify(file)} must be written from the repository root without '.' or empty parts, like ${JSON.stringify(root)}`,
+      }),
+    ]);
+  });
+
   it("refuses an empty file and a file of comments only", () => {
     for (const text of ["", "# nothing yet\n"]) {
       expect(issues(text)).toEqual([

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "@jest/globals";
@@ -228,7 +228,9 @@ describe("readPoolFacts", () => {
     ]);
     const { facts } = await readPoolFacts(localRepo(dir), config);
     expect(facts[0]?.currentValue).toBeUndefined();
-    expect(facts[0]?.currentValueProblem).toMatch(/terraform\/terraform\.tfvars worker_count/);
+    expect(facts[0]?.currentValueProblem).toBe(
+      "terraform/terraform.tfvars:1:16: worker_count is the expression var.x; expected a whole number of nodes",
+    );
     expect(facts[1]).toEqual({
       pool: "gpu",
       currentValueProblem: "Pulumi.prod.yaml does not exist in the repo",
@@ -242,6 +244,143 @@ describe("readPoolFacts", () => {
     writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 2\n");
     const { facts } = await readPoolFacts(localRepo(dir), config);
     expect(facts[0]).toEqual({ pool: "workers", currentValue: 2 });
+  });
+
+  describe("a count that is not one says where it is and what was found", () => {
+    const plain = (tfvars: string) => {
+      const dir = mkdtempSync(join(tmpdir(), "pool-facts-"));
+      dirs.push(dir);
+      mkdirSync(join(dir, "terraform"));
+      writeFileSync(join(dir, "terraform/terraform.tfvars"), tfvars);
+      return dir;
+    };
+    it.each([
+      ['cluster = "lab"\nworker_count = "three"\n', ':2:16: worker_count is the string "three"'],
+      ["worker_count = 3.5\n", ":1:16: worker_count is the number 3.5"],
+      ["worker_count = -1\n", ":1:16: worker_count is the number -1"],
+      ["worker_count = 1e400\n", ":1:16: worker_count is a number out of range"],
+      ["worker_count = null\n", ":1:16: worker_count is null"],
+      ["worker_count = true\n", ":1:16: worker_count is the boolean true"],
+      ["worker_count = { n = 3 }\n", ":1:16: worker_count is an object"],
+      ["worker_count = 2 + 1\n", ":1:16: worker_count is the expression 2 + 1"],
+    ])("%j", async (tfvars, problem) => {
+      const { facts } = await readPoolFacts(localRepo(plain(tfvars)), config);
+      expect(facts[0]).toEqual({
+        pool: "workers",
+        currentValueProblem: `terraform/terraform.tfvars${problem}; expected a whole number of nodes`,
+      });
+    });
+
+    it("places a file the editor refuses at the line it refuses, naming the PATH", async () => {
+      const dir = plain("worker_count = 3\ncluster = 1\nworker_count = 4\n");
+      const { facts } = await readPoolFacts(localRepo(dir), config);
+      expect(facts[0]?.currentValueProblem).toMatch(
+        /^terraform\/terraform\.tfvars:3:1: reading worker_count: not valid HCL: .*worker_count.* twice/,
+      );
+    });
+
+    it("places a duplicate key of a JSON or YAML target, and calls JSON JSON", async () => {
+      const dir = plain("");
+      writeFileSync(
+        join(dir, "Pulumi.prod.yaml"),
+        'config:\n  talos:gpuCount: "1"\n  talos:gpuCount: "2"\n',
+      );
+      writeFileSync(join(dir, "terraform/terraform.tfvars.json"), '{\n  "n": 1,\n  "n": 2\n}\n');
+      const json = RepoConfig.parse({
+        pools: [
+          {
+            name: "workers",
+            target: { file: "terraform/terraform.tfvars.json", path: "n" },
+            max: 3,
+          },
+        ],
+      });
+      const [yamlFacts, jsonFacts] = await Promise.all([
+        readPoolFacts(localRepo(dir), config),
+        readPoolFacts(localRepo(dir), json),
+      ]);
+      expect(yamlFacts.facts[1]?.currentValueProblem).toMatch(
+        /^Pulumi\.prod\.yaml:3:3: reading config\."talos:gpuCount": the file is not valid YAML: /,
+      );
+      expect(jsonFacts.facts[0]?.currentValueProblem).toMatch(
+        /^terraform\/terraform\.tfvars\.json:3:3: reading n: the file is not valid JSON: /,
+      );
+    });
+  });
+
+  describe("a target that is not a text file of the repo holds its pool, and only its pool", () => {
+    function withWorkersFile(make: (dir: string) => void): string {
+      const dir = mkdtempSync(join(tmpdir(), "pool-facts-"));
+      dirs.push(dir);
+      writeFileSync(join(dir, "Pulumi.prod.yaml"), "config:\n  talos:gpuCount: 1\n");
+      make(dir);
+      return dir;
+    }
+
+    it.each([
+      [
+        "a link to a file outside the repo",
+        (dir: string) => {
+          const outside = mkdtempSync(join(tmpdir(), "pool-facts-outside-"));
+          dirs.push(outside);
+          writeFileSync(join(outside, "secret.tfvars"), "worker_count = 3\n");
+          mkdirSync(join(dir, "terraform"));
+          symlinkSync(join(outside, "secret.tfvars"), join(dir, "terraform/terraform.tfvars"));
+        },
+        /^terraform\/terraform\.tfvars is a symbolic link to \/.*secret\.tfvars: set the pool's target to the file itself$/,
+      ],
+      [
+        "a link to another file of the repo",
+        (dir: string) => {
+          mkdirSync(join(dir, "envs"));
+          writeFileSync(join(dir, "envs/prod.tfvars"), "worker_count = 3\n");
+          mkdirSync(join(dir, "terraform"));
+          symlinkSync("../envs/prod.tfvars", join(dir, "terraform/terraform.tfvars"));
+        },
+        /^terraform\/terraform\.tfvars is a symbolic link to \.\.\/envs\/prod\.tfvars: /,
+      ],
+      [
+        "a folder on the way that is a link",
+        (dir: string) => {
+          mkdirSync(join(dir, "envs"));
+          writeFileSync(join(dir, "envs/terraform.tfvars"), "worker_count = 3\n");
+          symlinkSync("envs", join(dir, "terraform"));
+        },
+        /^terraform\/terraform\.tfvars is behind a symbolic link \(terraform → envs\): /,
+      ],
+      [
+        "a directory",
+        (dir: string) => mkdirSync(join(dir, "terraform/terraform.tfvars"), { recursive: true }),
+        /^terraform\/terraform\.tfvars is a directory, not a file$/,
+      ],
+      [
+        "a file that is not UTF-8",
+        (dir: string) => {
+          mkdirSync(join(dir, "terraform"));
+          writeFileSync(
+            join(dir, "terraform/terraform.tfvars"),
+            Buffer.from("# caf\xe9\nworker_count = 3\n", "latin1"),
+          );
+        },
+        /^terraform\/terraform\.tfvars is not valid UTF-8 text; convert it to UTF-8 first$/,
+      ],
+    ])("%s", async (_, make, problem) => {
+      const { facts, files } = await readPoolFacts(localRepo(withWorkersFile(make)), config);
+      expect(facts[0]?.pool).toBe("workers");
+      expect(facts[0]?.currentValue).toBeUndefined();
+      expect(facts[0]?.currentValueProblem).toMatch(problem);
+      expect(files.has("terraform/terraform.tfvars")).toBe(false);
+      expect(facts[1]).toEqual({ pool: "gpu", currentValue: 1 });
+    });
+
+    it("a file below a path that is a file is missing, not unreadable", async () => {
+      const dir = withWorkersFile((d) => writeFileSync(join(d, "terraform"), "not a folder\n"));
+      const { facts } = await readPoolFacts(localRepo(dir), config);
+      expect(facts[0]).toEqual({
+        pool: "workers",
+        currentValueProblem: "terraform/terraform.tfvars does not exist in the repo",
+      });
+    });
   });
 
   describe("a target file no commit holds", () => {

@@ -1,4 +1,4 @@
-import { InputError } from "../../errors.ts";
+import { InputError, type SourceLocation } from "../../errors.ts";
 import { formatPath, type PathSegment } from "../path.ts";
 import type { ScalarValue } from "../value.ts";
 import { formatHclLiteral } from "./hcl-literal.ts";
@@ -19,8 +19,21 @@ export type { TfvarsDocument, TfvarsNode } from "./tfvars-syntax.ts";
  * not parse or PATH does not exist.
  */
 export function readTfvarsValue(text: string, path: PathSegment[], file: string): unknown {
+  return readTfvarsValueLocated(text, path, file).value;
+}
+
+/** {@link readTfvarsValue}, with where the value is written. */
+export function readTfvarsValueLocated(
+  text: string,
+  path: PathSegment[],
+  file: string,
+): { value: unknown; location: SourceLocation } {
   const document = parseTfvars(text, file);
-  return nodeData(text, resolveTfvarsPath(document, path), READ_STYLE);
+  const node = resolveTfvarsPath(document, path);
+  return {
+    value: nodeData(text, node, READ_STYLE),
+    location: locationOf(document.text, file, node.span.start),
+  };
 }
 
 /**

@@ -1,11 +1,11 @@
 import { isAlias, isMap } from "yaml";
-import { InputError } from "../../errors.ts";
+import { InputError, type SourceLocation } from "../../errors.ts";
 import { formatPath, type PathSegment } from "../path.ts";
 import type { ScalarValue } from "../value.ts";
 import { valueAt } from "../verify.ts";
 import { selectDocument } from "./yaml-documents.ts";
 import { planYamlEdit } from "./yaml-edit-plan.ts";
-import { documentData, parseYamlFile, type YamlFile } from "./yaml-file.ts";
+import { documentData, locationAt, parseYamlFile, type YamlFile } from "./yaml-file.ts";
 import { describeNode, nodeStart, refusal, stopRefusal } from "./yaml-messages.ts";
 import { applySplices } from "./yaml-splice.ts";
 import { detectYamlStyle } from "./yaml-style.ts";
@@ -45,12 +45,35 @@ export function readYamlFileValue(
   path: readonly PathSegment[],
   options: YamlEditOptions = {},
 ): unknown {
+  return readYamlFileValueLocated(yaml, path, options).value;
+}
+
+/** {@link readYamlValue}, with where the value is written (the file alone when it has no place). */
+export function readYamlValueLocated(
+  text: string,
+  path: PathSegment[],
+  file: string,
+  options: YamlEditOptions = {},
+): { value: unknown; location: SourceLocation } {
+  return readYamlFileValueLocated(parseYamlFile(text, file), path, options);
+}
+
+function readYamlFileValueLocated(
+  yaml: YamlFile,
+  path: readonly PathSegment[],
+  options: YamlEditOptions,
+): { value: unknown; location: SourceLocation } {
   const index = selectDocument(yaml, path, options.document);
   const document = yaml.documents[index];
   if (!document) throw new InputError("the file holds no document", { file: yaml.file });
   const walk = walkPath(document, path, { follow: true });
   if (walk.stop) throw stopRefusal(yaml, document, path, walk.stop, "read");
-  return valueAt(documentData(document, yaml.file), path);
+  const offset = nodeStart(walk.steps.at(-1)?.node);
+  return {
+    value: valueAt(documentData(document, yaml.file), path),
+    location:
+      offset === undefined ? { file: yaml.file } : locationAt(yaml.lineStarts, offset, yaml.file),
+  };
 }
 
 /** The keys of the mapping at PATH (its own, then those merged in), in file order. */

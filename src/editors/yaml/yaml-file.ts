@@ -69,7 +69,12 @@ function syntaxError(
   const where = locationAt(lineStarts, error.pos[0], file);
   const reason = error.message.split(" at line ")[0] ?? error.message;
   const under = schema === "1.1" ? " when read as YAML 1.1 (as Helm reads it)" : "";
-  return new InputError(`the file is not valid YAML${under}: ${reason}; fix it first`, where);
+  // JSON files (terraform.tfvars.json) are read as the YAML they also are; their authors know JSON.
+  const language = /\.json$/i.test(file) ? "JSON" : "YAML";
+  return new InputError(
+    `the file is not valid ${language}${under}: ${reason}; fix it first`,
+    where,
+  );
 }
 
 /** Offsets where each line of TEXT starts. */

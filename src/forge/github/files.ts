@@ -1,6 +1,6 @@
 import { pullRequestNumberOf } from "../commit-message.ts";
 import type { FileHistoryEntry, FileHistoryOptions } from "../forge.ts";
-import { ForgeError } from "../forge-error.ts";
+import { ForgeError, NotATextFileError } from "../forge-error.ts";
 import { normalizeRepoPath } from "../repo-path.ts";
 import { type ForgeContext, isCommitSha } from "./forge-context.ts";
 import { failedWith } from "./github-client.ts";
@@ -46,12 +46,22 @@ async function fetchFile(
     if (failedWith(error, 404)) return undefined;
     throw error;
   }
-  if (Array.isArray(content)) throw new ForgeError(step, `${path} is a directory, not a file`);
+  if (Array.isArray(content))
+    throw new NotATextFileError(step, path, `${path} is a directory, not a file`);
+  // A symbolic link to a file of the repo is answered with that file, under its own path: the
+  // link's history is not the file's, and a commit to the link's path would replace the link.
+  const linkTarget = content.type === "symlink" ? content.target : content.path;
+  if (linkTarget !== undefined && linkTarget !== path)
+    throw new NotATextFileError(
+      step,
+      path,
+      `${path} is a symbolic link to ${linkTarget}: set the pool's target to the file itself`,
+    );
   if (content.type !== "file")
-    throw new ForgeError(step, `${path} is a ${content.type}, not a file`);
+    throw new NotATextFileError(step, path, `${path} is a ${content.type}, not a file`);
   // Over 1 MB the contents API leaves the text out ("none"); the blob API still has it.
   if (content.encoding === "base64" && content.content !== undefined) {
-    return decode(step, content.content);
+    return decode(step, path, content.content);
   }
   const blob = await context.client.call(
     step,
@@ -62,14 +72,18 @@ async function fetchFile(
   if (blob.encoding !== "base64") {
     throw new ForgeError(step, `unexpected blob encoding ${JSON.stringify(blob.encoding)}`);
   }
-  return decode(step, blob.content);
+  return decode(step, path, blob.content);
 }
 
-function decode(step: string, base64: string): string {
+function decode(step: string, path: string, base64: string): string {
   try {
     return utf8.decode(Buffer.from(base64, "base64"));
   } catch {
-    throw new ForgeError(step, "the file is not UTF-8 text");
+    throw new NotATextFileError(
+      step,
+      path,
+      `${path} is not valid UTF-8 text; convert it to UTF-8 first`,
+    );
   }
 }
 

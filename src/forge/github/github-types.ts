@@ -52,6 +52,10 @@ export const GitHubTree = z.object({ sha: z.string() });
 
 export const GitHubFileContent = z.object({
   type: z.string(),
+  /** The path answered: a symbolic link's target when the link was followed. */
+  path: z.string().optional(),
+  /** Where a symbolic link GitHub did not follow points. */
+  target: z.string().optional(),
   sha: z.string(),
   encoding: z.string().optional(),
   content: z.string().optional(),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
-import { ForgeError } from "../../../src/forge/forge-error.ts";
+import { ForgeError, NotATextFileError } from "../../../src/forge/forge-error.ts";
 import { mockGitHub, REPO_PATH } from "../../support/github.ts";
+import { responseExample } from "../../support/github-openapi.ts";
 import { blob, commitSummary, fileContent, sha } from "../../support/github-responses.ts";
 import { HEAD1, newForge, TFVARS, TREE1, tfvars } from "../../support/github-scenario.ts";
 import { githubSteps } from "../../support/github-steps.ts";
@@ -44,6 +45,42 @@ describe("reading files", () => {
     const failure = await forge.readFile("apps").catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ForgeError);
     expect(String(failure)).toContain("apps is a directory, not a file");
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("refuses a symbolic link, followed or not, and a file that is not UTF-8, as no text file of its own", async () => {
+    const github = mockGitHub();
+    const { forge } = await forgeAtHead(github);
+    const contents = (path: string) =>
+      github.scope.get(`${REPO_PATH}/contents/${encodeURIComponent(path)}`).query({ ref: HEAD1 });
+    // A link to a file of the repo: GitHub answers with that file, under the file's path.
+    contents(TFVARS).reply(200, fileContent("envs/prod.tfvars", tfvars(3)));
+    // A link to something else: GitHub answers with the link (its published example).
+    contents("bin/some-symlink").reply(
+      200,
+      responseExample(
+        "GET",
+        "/repos/{owner}/{repo}/contents/{path}",
+        200,
+        "response-if-content-is-a-symlink",
+      ) as object,
+    );
+    contents("latin1.tfvars").reply(200, {
+      ...fileContent("latin1.tfvars", ""),
+      content: Buffer.from("# caf\xe9\n", "latin1").toString("base64"),
+    });
+
+    const failures = await Promise.all(
+      [TFVARS, "bin/some-symlink", "latin1.tfvars"].map((path) =>
+        forge.readFile(path).catch((error: unknown) => error),
+      ),
+    );
+    for (const failure of failures) expect(failure).toBeInstanceOf(NotATextFileError);
+    expect(failures.map((failure) => (failure as NotATextFileError).problem)).toEqual([
+      `${TFVARS} is a symbolic link to envs/prod.tfvars: set the pool's target to the file itself`,
+      "bin/some-symlink is a symbolic link to /path/to/symlink/target: set the pool's target to the file itself",
+      "latin1.tfvars is not valid UTF-8 text; convert it to UTF-8 first",
+    ]);
     expect(github.scope.isDone()).toBe(true);
   });
 
