@@ -44,5 +44,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "bin/pr-autoscaler.js"]
-# The GitHub App server (`pr-autoscaler start`: the app when APP_ID is set).
-CMD ["start"]
+# The GitHub App server. `serve`, not `start`: a pod whose APP_ID came out empty must stop
+# saying so, not show the demo.
+CMD ["serve"]

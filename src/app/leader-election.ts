@@ -8,6 +8,9 @@ import {
 } from "./lease-store.ts";
 import type { LeaderElectionSettings } from "./settings.ts";
 
+/** The reason a replica gives up the Lease on its way out: a normal event, not a warning. */
+const STOPPING = "stopping";
+
 export { defaultTiming, type LeaderElectionTiming };
 
 /** Time and timers, injectable so tests can drive them. */
@@ -209,10 +212,13 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     deadlineTimer = undefined;
     if (!leading) return;
     leading = false;
-    log.warn(
-      { ...context, reason },
-      "stopped leading: this replica stops its reconcile loop and keeps serving webhooks",
-    );
+    if (reason === STOPPING)
+      log.info({ ...context }, "stopped leading: this replica is stopping and releases the Lease");
+    else
+      log.warn(
+        { ...context, reason },
+        "stopped leading: this replica stops its reconcile loop and keeps serving webhooks",
+      );
     options.onStoppedLeading?.();
   }
 
@@ -261,7 +267,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
       retryTimer = undefined;
       await attempt;
-      stepDown("stopping");
+      stepDown(STOPPING);
       // Also when an acquisition landed just as stopping began, before it made us the leader.
       const holding = observed?.lease.record.holderIdentity === identity;
       if (holding && stopOptions.release !== false) await release();

@@ -53,11 +53,20 @@ const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 const Env = z.object({
   APP_ID: z.string().regex(/^\d+$/, { error: "must be the GitHub App's numeric id" }),
   WEBHOOK_SECRET: z.string().min(1).optional(),
-  WEBHOOK_PATH: z.string().startsWith("/").default("/api/github/webhooks"),
-  PORT: z.string().regex(/^\d+$/, { error: "must be a port number" }).default("3000"),
+  WEBHOOK_PATH: z
+    .string()
+    .startsWith("/", { error: 'must be a path starting with "/", e.g. /api/github/webhooks' })
+    .default("/api/github/webhooks"),
+  PORT: z
+    .string()
+    .regex(/^\d+$/, { error: "must be a port number from 1 to 65535" })
+    .refine((port) => Number(port) >= 1 && Number(port) <= 65535, {
+      error: "must be a port number from 1 to 65535",
+    })
+    .default("3000"),
   HOST: z.string().min(1).optional(),
   GHE_HOST: z.string().min(1).optional(),
-  GHE_PROTOCOL: z.enum(["https", "http"]).default("https"),
+  GHE_PROTOCOL: z.enum(["https", "http"], { error: "must be https or http" }).default("https"),
   PR_AUTOSCALER_REPOS: z.string().optional(),
   PR_AUTOSCALER_INTERVAL: z.string().default("60s"),
   PR_AUTOSCALER_MAX_OPEN: z.string().optional(),
@@ -66,7 +75,10 @@ const Env = z.object({
   PR_AUTOSCALER_MERGE_POLL: z.string().optional(),
   KUBE_CONTEXT: z.string().optional(),
   PROMETHEUS_URL: z
-    .url({ error: "must be a URL, e.g. http://prometheus.monitoring:9090" })
+    .url({
+      protocol: /^https?$/,
+      error: "must be an http(s) URL, e.g. http://prometheus.monitoring:9090",
+    })
     .optional(),
   PROMETHEUS_WINDOW: z.string().optional(),
   PROMETHEUS_TOKEN: z.string().optional(),
@@ -74,7 +86,11 @@ const Env = z.object({
   NOTIFY_WEBHOOK_URL: z
     .url({ protocol: /^https?$/, error: "must be an http(s) URL (a Slack-compatible webhook)" })
     .optional(),
-  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  LOG_LEVEL: z
+    .enum(["trace", "debug", "info", "warn", "error", "fatal"], {
+      error: "must be one of trace, debug, info, warn, error, fatal",
+    })
+    .default("info"),
 });
 
 /** Whether the environment names a GitHub App at all (else `npm start` shows the demo). */
@@ -100,6 +116,9 @@ export function readAppSettings(
     throw new UsageError(`${name} ${message}`);
   }
   const values = parsed.data;
+  // A token with nowhere to go means the URL was forgotten: usage would come from metrics-server.
+  if (values.PROMETHEUS_TOKEN !== undefined && values.PROMETHEUS_URL === undefined)
+    throw new UsageError("PROMETHEUS_TOKEN is set without PROMETHEUS_URL: set the URL it is for");
   return {
     appId: Number(values.APP_ID),
     privateKey: privateKey(env, cwd),

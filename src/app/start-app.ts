@@ -1,15 +1,17 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { createNodeMiddleware, createProbot } from "probot";
-import { z } from "zod";
 import { prometheusUsageSource } from "../cluster/prometheus-usage-source.ts";
-import { InputError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import type { MergeOctokit } from "../merge/merge-octokit.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { checkPullRequestConfig } from "../reconcile/config-check.ts";
 import { reconcile } from "../reconcile/reconcile.ts";
 import type { ReconcileResult, TriggerReason } from "../reconcile/reconcile-types.ts";
+import { appSlug } from "./app-slug.ts";
 import { createClusterObserver, trackObservations } from "./cluster-observer.ts";
+import { fetchWithTimeout } from "./fetch-with-timeout.ts";
 import { createKubeLeaderElector, type LeaderElectionTiming } from "./leader-election.ts";
 import { createAppMetrics, createGitHubWatch, type HookedOctokit } from "./metrics.ts";
 import { createNotifier } from "./notify.ts";
@@ -31,6 +33,10 @@ export interface StartAppOptions {
   timer?: boolean;
   /** Leader election's timing (default client-go's: 15 s, 10 s, 2 s; tests shorten it). */
   election?: LeaderElectionTiming;
+  /** How long one GitHub request may take, answer included (default 30 s). */
+  githubTimeoutMs?: number;
+  /** How long `stop` waits for running reconciles before it lets go anyway (default 40 s). */
+  stopWaitMs?: number;
 }
 
 export interface RunningApp {
@@ -45,7 +51,10 @@ export interface RunningApp {
 
 /** How often the list of installed repositories is read again besides installation events. */
 const REFRESH_MS = 60 * 60 * 1000;
-const GitHubApp = z.object({ slug: z.string() });
+/** GitHub answers in well under a second; a request still open after this will not be answered. */
+const GITHUB_TIMEOUT_MS = 30_000;
+/** Below the Deployment's 60 s grace period, so the Lease is released before the pod is killed. */
+const STOP_WAIT_MS = 40_000;
 
 /**
  * Runs the GitHub App: the reconcile loop over every managed repository, and (with a webhook
@@ -62,6 +71,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       // Without a secret no webhook endpoint is served; Probot still wants one.
       secret: settings.webhookSecret ?? crypto.randomUUID(),
       log,
+      request: { fetch: fetchWithTimeout(options.githubTimeoutMs ?? GITHUB_TIMEOUT_MS) },
       ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
     },
   });
@@ -72,7 +82,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       (await probot.auth(installationId)) as unknown as MergeOctokit & HookedOctokit,
       installationId,
     );
-  const slug = await appSlug(auth);
+  const slug = await appSlug(auth, settings.baseUrl ?? "https://api.github.com");
   const cluster = trackObservations(
     options.observe ??
       createClusterObserver({
@@ -230,10 +240,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         lastGitHubSuccess: github.lastSuccessAt,
       }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(settings.port, settings.host, () => resolve());
-  });
+  await listen(server, settings);
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
   log.info(
@@ -272,8 +279,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     async stop() {
       clearInterval(refresher);
       await freshness.stop();
-      await scheduler.stop();
-      // Released after the last reconcile ended, so the next leader starts on its own.
+      const waitMs = options.stopWaitMs ?? STOP_WAIT_MS;
+      if (!(await settlesWithin(scheduler.stop(), waitMs)))
+        log.warn(
+          { waitedMs: waitMs },
+          "stopping: a reconcile is still running; the Lease is released anyway, and the reconcile ends with the process (the next leader resumes it: every step is safe to repeat)",
+        );
+      // Released after the last reconcile ended (or was given up), so the next leader starts
+      // at once rather than when the Lease expires.
       await elector?.stop();
       await notifier?.idle();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -281,18 +294,40 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   };
 }
 
-/** The app's slug (its bot is `<slug>[bot]`); a failure here means the credentials are wrong. */
-async function appSlug(auth: (installationId?: number) => Promise<MergeOctokit>): Promise<string> {
+/** Listens on PORT and HOST; a port taken or an address this machine lacks names the setting. */
+async function listen(server: Server, settings: AppSettings): Promise<void> {
   try {
-    const app = await auth();
-    return GitHubApp.parse((await app.request("GET /app")).data).slug;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(settings.port, settings.host, () => resolve());
+    });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new InputError(
-      `cannot authenticate as the GitHub App (check APP_ID and the private key): ${message}`,
-      undefined,
-      1,
-    );
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${settings.host ?? "every address"} port ${settings.port}`;
+    if (code === "EADDRINUSE")
+      throw new UsageError(`PORT ${settings.port} is in use on ${where}: set PORT to a free port`);
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN")
+      throw new UsageError(
+        `HOST ${settings.host} is not an address of this machine: set HOST to one of its addresses, or leave it unset to listen on every address`,
+      );
+    if (code === "EACCES")
+      throw new UsageError(
+        `PORT ${settings.port} needs privileges this process lacks: set PORT to 1024 or above`,
+      );
+    throw error;
+  }
+}
+
+/** Whether `work` ends within `ms`; it goes on either way. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

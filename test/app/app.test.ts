@@ -1,10 +1,13 @@
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import nock from "nock";
 import { pino } from "pino";
 import type { AppSettings } from "../../src/app/settings.ts";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
+import { UsageError } from "../../src/errors.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { BOT_LOGIN, FakeGitHub } from "../reconcile/support/fake-github.ts";
 import { CONFIG_PATH, cluster, infraFiles, NOW } from "../reconcile/support/infra.ts";
@@ -226,7 +229,78 @@ describe("without webhooks", () => {
   });
 });
 
+describe("a GitHub that does not answer", () => {
+  it("gives up on a request never answered, and the reconcile goes on", async () => {
+    const github = new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
+    const results: ReconcileResult[] = [];
+    const app = await startApp({
+      settings: settings(),
+      log: pino({ level: "silent" }),
+      observe: async () => cluster({ pending: 1, plex: false }),
+      onReconciled: (result) => results.push(result),
+      timer: false,
+      githubTimeoutMs: 300,
+    });
+    running = { app, github, results };
+    // The reconcile's first request hangs, as on a half-open connection: it is given up and
+    // asked again (a failed request is retried), and the reconcile ends.
+    github.failRequest(1, { acts: false, answer: "none" });
+    app.trigger(`${OWNER}/${REPO}`, "start");
+    await app.idle();
+    expect(github.log.filter((entry) => entry.status === 0)).toHaveLength(1);
+    expect(results.map((result) => result.pullRequests.map((o) => o.action))).toEqual([
+      ["created"],
+    ]);
+  });
+
+  it("does not hold a stopping replica past its wait: stop lets go of a reconcile still running", async () => {
+    const github = new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
+    const lines: { level: number; msg: string }[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const app = await startApp({
+      settings: settings(),
+      log,
+      observe: async () => cluster({ pending: 1, plex: false }),
+      timer: false,
+      githubTimeoutMs: 600_000,
+      stopWaitMs: 200,
+    });
+    github.failRequest(1, { acts: false, answer: "none" });
+    app.trigger(`${OWNER}/${REPO}`, "start");
+    while (!github.log.some((entry) => entry.status === 0))
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    await app.stop();
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: expect.stringMatching(
+          /^stopping: a reconcile is still running; the Lease is released/,
+        ),
+      }),
+    );
+  });
+});
+
 describe("starting", () => {
+  it("names PORT when the port is taken, instead of failing with a stack", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
+    try {
+      const started = startApp({
+        settings: settings({ port }),
+        log: pino({ level: "silent" }),
+        timer: false,
+      });
+      await expect(started).rejects.toThrow(
+        new UsageError(`PORT ${port} is in use on 127.0.0.1 port ${port}: set PORT to a free port`),
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
   it("says plainly when GitHub does not accept the app's credentials", async () => {
     const github = new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
     github.fail("GET", /^\/app$/, 401, "A JSON web token could not be decoded");

@@ -201,6 +201,14 @@ describe("two replicas against the Kubernetes API", () => {
     expect(logs).toContainEqual(
       expect.objectContaining({ message: "released the Lease", fields: expect.anything() }),
     );
+    // Stopping is no warning: alerts on warn lines do not fire at every rollout.
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: "info",
+        message: "stopped leading: this replica is stopping and releases the Lease",
+      }),
+    );
+    expect(logs.filter((line) => line.level === "warn")).toEqual([]);
   });
 });
 

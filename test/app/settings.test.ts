@@ -72,6 +72,28 @@ describe("readAppSettings", () => {
     );
   });
 
+  it.each([
+    [{ PORT: "70000" }, "PORT must be a port number from 1 to 65535"],
+    [{ PORT: "0" }, "PORT must be a port number from 1 to 65535"],
+    [{ PORT: "http" }, "PORT must be a port number from 1 to 65535"],
+    [
+      { WEBHOOK_PATH: "hooks" },
+      'WEBHOOK_PATH must be a path starting with "/", e.g. /api/github/webhooks',
+    ],
+    [{ GHE_PROTOCOL: "ftp" }, "GHE_PROTOCOL must be https or http"],
+    [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL must be one of trace, debug, info, warn, error, fatal"],
+    [
+      { PROMETHEUS_URL: "kube-prometheus-stack-prometheus.monitoring.svc:9090" },
+      "PROMETHEUS_URL must be an http(s) URL, e.g. http://prometheus.monitoring:9090",
+    ],
+    [
+      { PROMETHEUS_TOKEN: "t0ken" },
+      "PROMETHEUS_TOKEN is set without PROMETHEUS_URL: set the URL it is for",
+    ],
+  ])("refuses %j in the operator's words", (env, message) => {
+    expect(() => readAppSettings({ ...base, ...env }, "/")).toThrow(new UsageError(message));
+  });
+
   describe("leader election", () => {
     // No service account mount: the machine running the tests might be a pod.
     const election = (env: Record<string, string>, serviceAccountDir = "/nonexistent/sa") =>

@@ -246,7 +246,7 @@ describe("the Dockerfile", () => {
     expect(Number(user)).toBeGreaterThan(0);
     expect(Number(group)).toBeGreaterThan(0);
     expect(lastArgs(final(), "ENTRYPOINT")).toEqual(["node", "bin/pr-autoscaler.js"]);
-    expect(lastArgs(final(), "CMD")).toEqual(["start"]);
+    expect(lastArgs(final(), "CMD")).toEqual(["serve"]);
     expect(instructions(final(), "CMD")[0]?.exec).toBe(true);
     expect(lastArgs(final(), "EXPOSE")).toEqual(["3000"]);
     const healthcheck = instructions(final(), "HEALTHCHECK")[0];

@@ -292,7 +292,7 @@ describe("RBAC", () => {
 describe("the Deployment", () => {
   it("runs two replicas (the Lease decides which runs the loop) and the server command", () => {
     expect(deployment().spec.replicas).toBe(2);
-    expect(container().args).toEqual(["start"]);
+    expect(container().args).toEqual(["serve"]);
     expect(container().image).toBe("registry.home.arpa/pr-autoscaler:0.1.0");
   });
 
@@ -372,11 +372,18 @@ describe("the Deployment", () => {
     expect(labels).toMatchObject(service.spec.selector);
     expect(service.spec.ports.map((port) => port.targetPort)).toEqual(["http"]);
     const pdb = one("PodDisruptionBudget") as unknown as {
-      spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } };
+      spec: {
+        minAvailable: number;
+        selector: { matchLabels: Record<string, string> };
+        unhealthyPodEvictionPolicy: string;
+      };
     };
     expect(labels).toMatchObject(pdb.spec.selector.matchLabels);
     // One replica may move at a time; a budget of 2 would block every node drain.
     expect(pdb.spec.minAvailable).toBeLessThan(deployment().spec.replicas);
+    // With both replicas unready (GitHub unreachable), the default policy would refuse every
+    // eviction and block the drain.
+    expect(pdb.spec.unhealthyPodEvictionPolicy).toBe("AlwaysAllow");
   });
 });
 
