@@ -11,6 +11,8 @@ import type { PlanNote, Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { formatConfigIssues } from "../policy/load-repo-config.ts";
 import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
+import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
+import { limitNewPullRequests } from "../reconcile/limits.ts";
 import { planChanges, readRepoConfig } from "../reconcile/plan-repo.ts";
 import { localRepo } from "../repo/local-repo.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -100,9 +102,43 @@ export const planCommand: Command = {
     // A saved file holds the warnings not printed; a live read keeps none (`snapshot` would).
     reportSnapshotWarnings(snapshot, io, values.snapshot);
     const result = await planChanges({ repo, config: configState.config, snapshot, now });
-    return report(io, values.json, result);
+    const waiting = waitingNote(result.proposals, configState.config.rightsizing);
+    return report(io, values.json, {
+      proposals: result.proposals,
+      notes: waiting ? [...result.notes, waiting] : result.notes,
+    });
   },
 };
+
+/**
+ * The right-sizing proposals the app would hold back under `rightsizing.maxOpenPullRequests`,
+ * decided by the app's own limit with no pull request open yet. They stay in the proposals:
+ * the app keeps them as waiting, and opens them in this order as others close.
+ */
+function waitingNote(
+  proposals: readonly Proposal[],
+  rightsizing: RightsizingConfig | undefined,
+): PlanNote | undefined {
+  if (!rightsizing?.enabled) return undefined;
+  const limit = rightsizing.maxOpenPullRequests;
+  const { deferred } = limitNewPullRequests(proposals, {
+    maxOpen: Number.POSITIVE_INFINITY,
+    maxPerHour: Number.POSITIVE_INFINITY,
+    maxOpenResources: limit,
+    open: [],
+    recentlyClosed: [],
+    now: new Date(0),
+  });
+  if (deferred.length === 0) return undefined;
+  const keys = deferred.map((waiting) => waiting.proposal.key).join(", ");
+  const open =
+    limit === 1 ? "1 right-sizing pull request is" : `${limit} right-sizing pull requests are`;
+  return {
+    level: "info",
+    subject: "rightsizing",
+    message: `at most ${open} open at once (rightsizing.maxOpenPullRequests): ${keys} would wait, in this order, until fewer are open (counted with none open now; the app also counts those already open)`,
+  };
+}
 
 function takenAt(snapshot: Snapshot): Date {
   const at = Date.parse(snapshot.takenAt);

@@ -3,10 +3,11 @@ import { parse } from "yaml";
 import { formatPath, type PathSegment, parsePath } from "../editors/path.ts";
 import { isPlainObject, valueAt } from "../editors/verify.ts";
 import {
+  type Deployment,
+  deploymentsOf,
   type IndexedDocument,
   kustomizationsAbove,
   type NamespaceSource,
-  namespaceOf,
   type RepoIndex,
 } from "./repo-index.ts";
 import type { Confidence, ResourcesLocation } from "./resources-proposal.ts";
@@ -158,7 +159,9 @@ function manifestCandidates(
   const entry = findContainer(podSpec[list], container) as Record<string, unknown>;
   // A patch that does not mention resources leaves them to the base manifest.
   if (patch && !Object.hasOwn(entry, "resources")) return [];
-  const namespace = namespaceOf(index, document);
+  const placed = placement(index, document, workload.namespace);
+  if (!placed) return [];
+  const { namespace, shared } = placed;
   const confidence = confidenceFor(namespace, workload.namespace, true);
   if (!confidence) return [];
   const segments = [
@@ -175,8 +178,9 @@ function manifestCandidates(
     confidence,
     how: `${what} ${workload.kind} ${workload.name}${describeNamespace(namespace)}, ${list} ${container}`,
     source: patch ? "patch" : "manifest",
+    ...(shared ? { blocked: shared } : {}),
   };
-  if (!patch) return [candidate];
+  if (!patch || shared) return [candidate];
   // A strategic merge keeps what the base sets and the patch does not (a limit under a request).
   const layers = [
     ...index.documents
@@ -219,9 +223,9 @@ function helmReleaseCandidates(
   if (!isPlainObject(spec.values) && !Array.isArray(spec.valuesFrom)) return [];
   const targetNamespace =
     typeof spec.targetNamespace === "string" ? spec.targetNamespace : undefined;
-  const namespace: NamespaceSource | undefined = targetNamespace
-    ? { namespace: targetNamespace, from: "metadata" }
-    : namespaceOf(index, document);
+  const placed = placement(index, document, query.workload.namespace, targetNamespace);
+  if (!placed) return [];
+  const { namespace, shared } = placed;
   // Flux names the release `[<targetNamespace>-]<name>` unless releaseName is set.
   const release =
     typeof spec.releaseName === "string"
@@ -254,12 +258,12 @@ function helmReleaseCandidates(
         source: "helm-release",
         what,
       },
-    );
+    ).map((candidate) => (shared ? { ...candidate, blocked: shared } : candidate));
   // Flux merges valuesFrom in order, then spec.values over them: match on the merged values
   // (app-template names controllers by how many there are), then find who sets each match.
   const sources: { document: IndexedDocument; label: string; shared?: string }[] = [];
   const unresolved: string[] = [];
-  const problems: string[] = [];
+  const problems: string[] = shared ? [shared] : [];
   for (const entry of valuesFrom) {
     const generated = isPlainObject(entry)
       ? generatedValuesFile(index, document, entry)
@@ -585,6 +589,44 @@ function fromValues(
       },
     ];
   });
+}
+
+/**
+ * How the document is deployed for a workload in namespace WANTED: through a deployment in
+ * that namespace (then `namespace` says where it comes from), else through one that declares
+ * none (`namespace` absent: at best a likely match). Undefined when every deployment goes to
+ * another namespace. `shared` names the other deployments, which an edit of the file would
+ * change too. A HelmRelease's `targetNamespace` (FIXED) decides where its workloads go,
+ * whatever namespace the HelmRelease itself is in.
+ */
+function placement(
+  index: RepoIndex,
+  document: IndexedDocument,
+  wanted: string,
+  fixed?: string,
+): { namespace: NamespaceSource | undefined; shared?: string } | undefined {
+  const deployments = deploymentsOf(index, document);
+  const chosen = fixed
+    ? deployments[0]
+    : (deployments.find((d) => d.namespace?.namespace === wanted) ??
+      deployments.find((d) => d.namespace === undefined));
+  if (!chosen) return undefined;
+  const namespace: NamespaceSource | undefined = fixed
+    ? { namespace: fixed, from: "metadata" }
+    : chosen.namespace;
+  const others = deployments.filter((d) => d !== chosen);
+  if (others.length === 0) return { namespace };
+  return {
+    namespace,
+    shared: `${document.file} is also deployed through ${others.map(describeDeployment).join(", ")}, which an edit would change too; set the resources in a patch of ${chosen.root}, or set rightsizing.targets`,
+  };
+}
+
+function describeDeployment(deployment: Deployment): string {
+  const namespace = deployment.namespace
+    ? `namespace ${deployment.namespace.namespace}`
+    : "no namespace declared";
+  return `${deployment.root} (${namespace})`;
 }
 
 /** Exact needs a declared, equal namespace and a structural name match; a different namespace rules out. */

@@ -55,7 +55,12 @@ function explainContainer(container: ContainerRightsizing): string[] {
 /** One line: what changes (or not), from what data, and why. */
 export function explainResource(decision: ResourceDecision): string {
   const show = (amount: number) => displayAmount(decision.resource, amount);
-  const current = decision.current === undefined ? "unset" : show(decision.current);
+  const current =
+    decision.current !== undefined
+      ? show(decision.current)
+      : decision.hold?.kind === "unreadable" && decision.hold.field.startsWith("requests.")
+        ? "unreadable"
+        : "unset";
   const data = dataText(decision);
   if (decision.action === "change" && decision.proposed !== undefined) {
     const change =

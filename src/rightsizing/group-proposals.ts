@@ -7,8 +7,10 @@ import type {
   ResourceChange,
   ResourcesProposal,
   RightsizingImportance,
+  WorkloadId,
   WorkloadRightsizing,
 } from "./resources-proposal.ts";
+import { identityOf, workloadKeys } from "./workload-keys.ts";
 import { applyChanges } from "./write-resources.ts";
 
 /** A workload's decisions with the changes they write, each already verified alone. */
@@ -45,41 +47,75 @@ export function compareImportance(
   return a.key.localeCompare(b.key);
 }
 
-/** The pull request key of a workload under a grouping. */
-export function groupKey(workload: WorkloadRightsizing, grouping: Grouping): string {
-  const { namespace, name } = workload.workload;
+/**
+ * The pull request key of a workload under a grouping: its own key (from `workloadKeys`), its
+ * namespace's, or the repo's.
+ */
+export function groupKey(
+  workload: WorkloadRightsizing,
+  grouping: Grouping,
+  keys: ReadonlyMap<string, string>,
+): string {
   if (grouping === "repo") return "resources";
-  if (grouping === "namespace") return `resources-${namespace}`;
-  return `resources-${namespace}-${name}`;
+  if (grouping === "namespace") return `resources-${workload.workload.namespace}`;
+  return keys.get(identityOf(workload.workload)) ?? plainKey(workload);
+}
+
+function plainKey(workload: WorkloadRightsizing): string {
+  return `resources-${workload.workload.namespace}-${workload.workload.name}`;
 }
 
 /**
  * Puts the workloads' changes into proposals (one per workload, namespace or repo), each
- * with the whole-file edits of all its changes, ordered by importance. A workload whose
- * changes cannot be combined with the others of its group is left out with a note.
+ * with the whole-file edits of all its changes, ordered by importance. Workloads are grouped
+ * by identity (namespace, kind and name), never by their rendered key: two workloads whose
+ * names run together into one text still get a pull request each. KNOWN names every workload
+ * that may get a key (see `workloadKeys`). A workload whose changes cannot be combined with
+ * the others of its group is left out with a note.
  */
 export function groupProposals(
   changed: readonly WorkloadChanges[],
   index: RepoIndex,
   grouping: Grouping,
   notes: PlanNote[],
+  known: readonly WorkloadId[] = [],
 ): ResourcesProposal[] {
-  const ordered = [...changed].sort((a, b) =>
-    compareImportance(
-      { importance: importanceOf([a.workload]), key: groupKey(a.workload, "workload") },
-      { importance: importanceOf([b.workload]), key: groupKey(b.workload, "workload") },
-    ),
-  );
-  const groups = new Map<string, WorkloadChanges[]>();
+  const keys = workloadKeys([...known, ...changed.map((entry) => entry.workload.workload)]);
+  const ordered = [...changed].sort((a, b) => compareWorkloads(a, b, keys));
+  const groups = new Map<string, { key: string; members: WorkloadChanges[] }>();
   for (const entry of ordered) {
-    const key = groupKey(entry.workload, grouping);
-    groups.set(key, [...(groups.get(key) ?? []), entry]);
+    const identity = groupIdentity(entry.workload, grouping);
+    const group = groups.get(identity) ?? {
+      key: groupKey(entry.workload, grouping, keys),
+      members: [],
+    };
+    group.members.push(entry);
+    groups.set(identity, group);
   }
-  const proposals = [...groups.entries()].flatMap(([key, members]) => {
+  const proposals = [...groups.values()].flatMap(({ key, members }) => {
     const proposal = buildProposal(key, members, index, grouping, notes);
     return proposal ? [proposal] : [];
   });
   return proposals.sort(compareImportance);
+}
+
+/** Orders single workloads by importance, ties by their own key. */
+export function compareWorkloads(
+  a: WorkloadChanges,
+  b: WorkloadChanges,
+  keys: ReadonlyMap<string, string>,
+): number {
+  return compareImportance(
+    { importance: importanceOf([a.workload]), key: groupKey(a.workload, "workload", keys) },
+    { importance: importanceOf([b.workload]), key: groupKey(b.workload, "workload", keys) },
+  );
+}
+
+/** What a group is: the workload itself, its namespace, or the whole repo. */
+function groupIdentity(workload: WorkloadRightsizing, grouping: Grouping): string {
+  if (grouping === "repo") return "";
+  if (grouping === "namespace") return workload.workload.namespace;
+  return identityOf(workload.workload);
 }
 
 function buildProposal(

@@ -10,22 +10,18 @@ import {
   type LocatedContainer,
 } from "./decide-workload.ts";
 import { explainWorkload } from "./explain-rightsizing.ts";
-import {
-  compareImportance,
-  groupKey,
-  groupProposals,
-  importanceOf,
-  type WorkloadChanges,
-} from "./group-proposals.ts";
-import { locateContainer, workloadKey } from "./locate-container.ts";
+import { compareWorkloads, groupProposals, type WorkloadChanges } from "./group-proposals.ts";
+import { type LocateResult, locateContainer, workloadKey } from "./locate-container.ts";
 import type { RepoFile } from "./repo-files.ts";
 import { indexRepo, type RepoIndex } from "./repo-index.ts";
 import type {
   ResourcesLocation,
   ResourcesProposal,
+  WorkloadId,
   WorkloadRightsizing,
 } from "./resources-proposal.ts";
 import { exclusionOf, policyFor, workloadFacts } from "./workload-facts.ts";
+import { identityOf, workloadKeys } from "./workload-keys.ts";
 import { applyChanges, resourceChanges } from "./write-resources.ts";
 
 export interface PlanRightsizingInput {
@@ -43,7 +39,17 @@ export interface RightsizingPlan {
   notes: PlanNote[];
 }
 
+type LocateProblem = Extract<LocateResult, { ok: false }>["problem"];
+
 const SUPPORTED_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
+
+/** Right-sizing is configured, yet there are no recommendations to read at all. */
+const VPA_NOT_SERVED: PlanNote = {
+  level: "warning",
+  subject: "rightsizing",
+  message:
+    "the VerticalPodAutoscaler API is not served in the cluster: nothing to right-size; install the VPA recommender",
+};
 
 /**
  * Plans request changes from the snapshot's VPA recommendations: for each VPA, finds where
@@ -66,6 +72,8 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
         },
       ],
     };
+  if (snapshot.warnings.some((warning) => warning.code === "vpa-not-installed"))
+    return { proposals: [], notes: [{ ...VPA_NOT_SERVED }] };
   const index = "documents" in input.files ? input.files : indexRepo(input.files);
   const notes: PlanNote[] = [];
   const changed: WorkloadChanges[] = [];
@@ -75,7 +83,10 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
     const changes = withEdits(decided, index, notes);
     if (changes) changed.push(changes);
   }
-  const proposals = groupProposals(dropConflicts(changed, notes), index, config.group, notes);
+  // Every workload a VPA names may hold a pull request: keys are made unique among all of them.
+  const known = knownWorkloads(snapshot.vpas);
+  const kept = dropConflicts(changed, workloadKeys(known), notes);
+  const proposals = groupProposals(kept, index, config.group, notes, known);
   return { proposals, notes };
 }
 
@@ -101,6 +112,12 @@ function usableVpas(vpas: readonly VpaInfo[], notes: PlanNote[]): VpaInfo[] {
     usable.push(first);
   }
   return usable.sort((a, b) => subjectOf(a).localeCompare(subjectOf(b)));
+}
+
+function knownWorkloads(vpas: readonly VpaInfo[]): WorkloadId[] {
+  return vpas
+    .filter((vpa) => SUPPORTED_KINDS.has(vpa.target.kind))
+    .map((vpa) => ({ namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name }));
 }
 
 function subjectOf(vpa: VpaInfo): string {
@@ -178,10 +195,17 @@ function locateAll(vpa: VpaInfo, context: PlanContext, notes: PlanNote[]): Locat
         level:
           result.problem === "not-found" || result.problem === "not-targeted" ? "info" : "warning",
         subject,
-        message: `container ${name}: ${result.message}; set rightsizing.targets for ${workloadKey(workload)} to choose`,
+        message: `container ${name}: ${result.message}; ${nextStep(result.problem, workloadKey(workload))}`,
       });
   }
   return located;
+}
+
+/** What to do about a container whose resources were not located. */
+function nextStep(problem: LocateProblem, workload: string): string {
+  if (problem === "target-invalid") return `fix rightsizing.targets for ${workload}`;
+  if (problem === "not-targeted") return `add the container to rightsizing.targets for ${workload}`;
+  return `set rightsizing.targets for ${workload} to choose`;
 }
 
 /**
@@ -240,30 +264,40 @@ function withEdits(
 }
 
 /** Two workloads writing the same value means a wrong match: the less important one is dropped. */
-function dropConflicts(changed: WorkloadChanges[], notes: PlanNote[]): WorkloadChanges[] {
-  const owners = new Map<string, string>();
+function dropConflicts(
+  changed: WorkloadChanges[],
+  keys: ReadonlyMap<string, string>,
+  notes: PlanNote[],
+): WorkloadChanges[] {
+  const owners = new Map<string, WorkloadId>();
   const kept: WorkloadChanges[] = [];
-  const rank = (entry: WorkloadChanges) => ({
-    importance: importanceOf([entry.workload]),
-    key: groupKey(entry.workload, "workload"),
-  });
-  for (const entry of [...changed].sort((a, b) => compareImportance(rank(a), rank(b)))) {
-    const key = workloadKey(entry.workload.workload);
-    const clash = entry.changes
-      .map((change) => `${change.file}\u0000${change.document}\u0000${change.path}`)
-      .find((id) => owners.has(id) && owners.get(id) !== key);
+  const place = (change: { file: string; document: number; path: string }) =>
+    `${change.file}\u0000${change.document}\u0000${change.path}`;
+  for (const entry of [...changed].sort((a, b) => compareWorkloads(a, b, keys))) {
+    const self = entry.workload.workload;
+    const clash = entry.changes.map(place).find((id) => {
+      const owner = owners.get(id);
+      return owner !== undefined && identityOf(owner) !== identityOf(self);
+    });
     if (clash) {
       const [file, , path] = clash.split("\u0000");
+      const other = owners.get(clash) as WorkloadId;
+      const [mine, theirs] = distinctNames(self, other);
       notes.push({
         level: "warning",
-        subject: `${entry.workload.workload.kind.toLowerCase()}/${key}`,
-        message: `${file} ${path} is also where ${owners.get(clash)} was matched; neither match can be trusted for both, so ${key} is left out (set rightsizing.targets)`,
+        subject: `${self.kind.toLowerCase()}/${workloadKey(self)}`,
+        message: `${file} ${path} is also where ${theirs} was matched; neither match can be trusted for both, so ${mine} is left out (set rightsizing.targets)`,
       });
       continue;
     }
-    for (const change of entry.changes)
-      owners.set(`${change.file}\u0000${change.document}\u0000${change.path}`, key);
+    for (const change of entry.changes) owners.set(place(change), self);
     kept.push(entry);
   }
   return kept;
+}
+
+/** `namespace/name` of two workloads, with their kinds when that is all that tells them apart. */
+function distinctNames(a: WorkloadId, b: WorkloadId): [string, string] {
+  if (workloadKey(a) !== workloadKey(b)) return [workloadKey(a), workloadKey(b)];
+  return [`${a.kind} ${workloadKey(a)}`, `${b.kind} ${workloadKey(b)}`];
 }

@@ -69,8 +69,25 @@ export interface RepoIndex {
   fluxKustomizations: FluxKustomizationInfo[];
   /** Files referenced as patches by some kustomization. */
   patchFiles: ReadonlySet<string>;
+  /**
+   * The kustomizations that list each repo path (a file, or a folder holding a kustomization)
+   * in their `resources`, `components` or patches.
+   */
+  includers: ReadonlyMap<string, readonly KustomizeInfo[]>;
   /** YAML files that could not be parsed, with the reason. */
   unreadable: { file: string; reason: string }[];
+}
+
+/**
+ * One way a document reaches the cluster: up through the kustomizations that include it, one
+ * by one, to one that nothing includes (or that a Flux Kustomization deploys), or the file
+ * alone when no kustomization lists it.
+ */
+export interface Deployment {
+  /** The outermost file of the chain: that kustomization, or the document's own file. */
+  root: string;
+  /** The namespace it is deployed to; absent when nothing says. */
+  namespace?: NamespaceSource;
 }
 
 /** Where the namespace of a document comes from. */
@@ -105,7 +122,25 @@ export function indexRepo(files: readonly RepoFile[]): RepoIndex {
   }
   const patchFiles = new Set([...kustomizations.values()].flatMap((k) => k.patchFiles));
   for (const info of kustomizations.values()) resolvePatchForms(info, texts);
-  return { texts, documents, kustomizations, fluxKustomizations, patchFiles, unreadable };
+  return {
+    texts,
+    documents,
+    kustomizations,
+    fluxKustomizations,
+    patchFiles,
+    includers: includersOf(kustomizations),
+    unreadable,
+  };
+}
+
+function includersOf(
+  kustomizations: ReadonlyMap<string, KustomizeInfo>,
+): Map<string, KustomizeInfo[]> {
+  const includers = new Map<string, KustomizeInfo[]>();
+  for (const kustomization of kustomizations.values())
+    for (const path of new Set([...kustomization.resources, ...kustomization.patchFiles]))
+      includers.set(path, [...(includers.get(path) ?? []), kustomization]);
+  return includers;
 }
 
 function parseFile(file: RepoFile): { documents: IndexedDocument[] } | { reason: string } {
@@ -357,19 +392,37 @@ function fluxKustomizationInfo(document: IndexedDocument): FluxKustomizationInfo
 }
 
 /**
- * The namespace a document is deployed to, as far as the repo tells: a Flux Kustomization's
- * targetNamespace for its folder, else the `namespace:` of the kustomization that includes the
- * file, else its own `metadata.namespace`. Undefined when nothing says.
+ * Every way the document is deployed, as far as the repo tells, each with its namespace. As
+ * kustomize applies them, the outermost kustomization that sets `namespace:` decides, over
+ * the ones inside it and the document's own `metadata.namespace`; a Flux Kustomization's
+ * `targetNamespace` for the folder deployed decides over all of them. A base that two
+ * overlays include is deployed twice.
  */
-export function namespaceOf(
+export function deploymentsOf(index: RepoIndex, document: IndexedDocument): Deployment[] {
+  const found: Deployment[] = [];
+  const walk = (node: string, chain: KustomizeInfo[]): void => {
+    const outer = chain.at(-1);
+    // Flux deploys its folder from there: what includes the folder is not how it arrives.
+    const deployedByFlux = outer && index.fluxKustomizations.some((f) => f.path === outer.dir);
+    const parents = deployedByFlux
+      ? []
+      : (index.includers.get(node) ?? []).filter((parent) => !chain.includes(parent));
+    if (parents.length === 0) found.push(deployment(index, document, chain));
+    for (const parent of parents) walk(parent.dir, [...chain, parent]);
+  };
+  walk(document.file, []);
+  return found;
+}
+
+function deployment(
   index: RepoIndex,
   document: IndexedDocument,
-): NamespaceSource | undefined {
-  const flux = fluxNamespace(index, document.file);
-  if (flux) return flux;
-  const kustomize = kustomizeNamespace(index, document.file);
-  if (kustomize) return kustomize;
-  return document.namespace ? { namespace: document.namespace, from: "metadata" } : undefined;
+  chain: readonly KustomizeInfo[],
+): Deployment {
+  const root = chain.at(-1)?.file ?? document.file;
+  const namespace =
+    fluxNamespace(index, root) ?? kustomizeNamespace(chain) ?? metadataNamespace(document);
+  return namespace ? { root, namespace } : { root };
 }
 
 function fluxNamespace(index: RepoIndex, file: string): NamespaceSource | undefined {
@@ -381,24 +434,14 @@ function fluxNamespace(index: RepoIndex, file: string): NamespaceSource | undefi
   return best ? { namespace: best.targetNamespace, from: "flux", file: best.file } : undefined;
 }
 
-/** Walks up from the file's folder through kustomizations that include the folder below. */
-function kustomizeNamespace(index: RepoIndex, file: string): NamespaceSource | undefined {
-  let dir = posix.dirname(file);
-  let child = file;
-  for (;;) {
-    const kustomization = index.kustomizations.get(dir);
-    const includes =
-      kustomization &&
-      (kustomization.resources.includes(child) || kustomization.patchFiles.includes(child));
-    if (!includes) return undefined;
-    if (kustomization.namespace)
-      return {
-        namespace: kustomization.namespace,
-        from: "kustomization",
-        file: kustomization.file,
-      };
-    if (dir === "." || dir === "") return undefined;
-    child = dir;
-    dir = posix.dirname(dir);
-  }
+/** The namespace of the outermost kustomization in the chain that sets one. */
+function kustomizeNamespace(chain: readonly KustomizeInfo[]): NamespaceSource | undefined {
+  const outermost = [...chain].reverse().find((kustomization) => kustomization.namespace);
+  return outermost?.namespace
+    ? { namespace: outermost.namespace, from: "kustomization", file: outermost.file }
+    : undefined;
+}
+
+function metadataNamespace(document: IndexedDocument): NamespaceSource | undefined {
+  return document.namespace ? { namespace: document.namespace, from: "metadata" } : undefined;
 }

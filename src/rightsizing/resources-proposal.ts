@@ -125,7 +125,11 @@ export interface RightsizingImportance {
 /** A pull request's worth of request changes: one workload, one namespace or the whole repo. */
 export interface ResourcesProposal {
   kind: "resources";
-  /** Stable key: `resources-<namespace>-<workload>`, `resources-<namespace>` or `resources`. */
+  /**
+   * Stable key: `resources-<namespace>-<workload>` (with the kind, or a hash, when two
+   * workloads would render the same text; see `workloadKeys`), `resources-<namespace>` or
+   * `resources`.
+   */
   key: string;
   /** The namespace, when grouped by workload or namespace. */
   namespace?: string;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { formatConfigIssues, loadRepoConfig } from "../../src/policy/load-repo-config.ts";
+import { defaultRightsizingConfig } from "../../src/policy/rightsizing-config.ts";
 import { planRightsizing } from "../../src/rightsizing/plan-rightsizing.ts";
 import {
   fixtureRepo,
@@ -24,6 +25,35 @@ describe("docs/rightsizing.md", () => {
     const result = loadRepoConfig(config ?? "");
     if (!result.ok) throw new Error(formatConfigIssues(result.issues));
     expect(result.config.rightsizing?.targets).toHaveLength(1);
+  });
+
+  it("marks each setting of the configuration as the default or an example, truthfully", () => {
+    const [config = ""] = blocks("yaml").filter((block) => block.startsWith("rightsizing:"));
+    const result = loadRepoConfig(config);
+    if (!result.ok) throw new Error(formatConfigIssues(result.issues));
+    const shown = result.config.rightsizing as Record<string, unknown>;
+    const defaults = defaultRightsizingConfig() as Record<string, unknown>;
+    const marks = [...config.matchAll(/^ {2}(\w+):[^#\n]*(?:#\s*(\w+))?/gm)].map(
+      ([, key = "", mark]) => ({ key, mark }),
+    );
+    expect(marks.map((m) => m.key).sort()).toEqual(Object.keys(defaults).sort());
+    for (const { key, mark } of marks) {
+      const claim = { key, mark };
+      if (mark === "default")
+        expect({ ...claim, value: shown[key] }).toEqual({ ...claim, value: defaults[key] });
+      else {
+        expect(claim).toEqual({ key, mark: "example" });
+        expect({ ...claim, value: shown[key] }).not.toEqual({ ...claim, value: defaults[key] });
+      }
+    }
+  });
+
+  it("says which settings `rightsizing: {}` leaves unset", () => {
+    const defaults = defaultRightsizingConfig();
+    expect(defaults.min).toEqual({});
+    expect(defaults.max).toEqual({});
+    expect(defaults.namespaces.exclude).toEqual([]);
+    expect(doc).toContain("there is no min, no max and no excluded namespace unless\nconfigured");
   });
 
   it("shows the worked example's explanation exactly as the plan renders it", () => {

@@ -1,0 +1,158 @@
+/**
+ * `plan` with `rightsizing:` against a served cluster: what the app would hold back under
+ * `maxOpenPullRequests`, and a cluster that does not serve the VerticalPodAutoscaler API.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { CONFIG, type InfraFiles, type PlanJson, pod, type Raw } from "./served-cluster.ts";
+import { cluster, serveForTest } from "./served-plan.ts";
+
+const DAY = 86_400_000;
+const HASH = "7d9c65958";
+
+function ago(ms: number): string {
+  return new Date(Date.now() - ms).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+/** A VPA as the recommender leaves it after 17 days, for Deployment NAME's container `app`. */
+function vpa(namespace: string, name: string, target: { cpu: string; memory: string }): Raw {
+  return {
+    apiVersion: "autoscaling.k8s.io/v1",
+    kind: "VerticalPodAutoscaler",
+    metadata: {
+      name,
+      namespace,
+      creationTimestamp: ago(17 * DAY),
+      generation: 1,
+      resourceVersion: "1",
+      uid: `6c0f5b5e-1c1e-4b0e-9a54-${name.padEnd(12, "0").slice(0, 12)}`,
+    },
+    spec: {
+      targetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+      updatePolicy: { updateMode: "Off" },
+    },
+    status: {
+      conditions: [
+        {
+          lastTransitionTime: ago(17 * DAY - 120_000),
+          status: "True",
+          type: "RecommendationProvided",
+        },
+      ],
+      recommendation: {
+        containerRecommendations: [
+          {
+            containerName: "app",
+            lowerBound: { cpu: "50m", memory: "200Mi" },
+            target,
+            uncappedTarget: target,
+            upperBound: { cpu: "2", memory: "4Gi" },
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** A running pod of Deployment NAME requesting what its manifest says (100m, 256Mi). */
+function podOf(namespace: string, name: string): Raw {
+  return pod(namespace, `${name}-${HASH}-q0x0z`, {
+    node: "talos-worker-1",
+    owner: { kind: "ReplicaSet", name: `${name}-${HASH}` },
+    labels: { "pod-template-hash": HASH },
+    cpu: "100m",
+    memory: "256Mi",
+  });
+}
+
+function manifest(namespace: string, name: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: ghcr.io/example/${name}:1.0.0
+          resources:
+            requests:
+              cpu: 100m
+              memory: 256Mi
+`;
+}
+
+const WORKLOADS = [
+  { namespace: "media", name: "sonarr", target: { cpu: "150m", memory: "300Mi" } },
+  { namespace: "media", name: "radarr", target: { cpu: "900m", memory: "1Gi" } },
+  { namespace: "home", name: "hass", target: { cpu: "400m", memory: "600Mi" } },
+];
+
+const objects = (): Raw[] => [
+  ...cluster(),
+  ...WORKLOADS.flatMap((w) => [vpa(w.namespace, w.name, w.target), podOf(w.namespace, w.name)]),
+];
+
+function files(rightsizing: string): InfraFiles {
+  return {
+    config: `${CONFIG}rightsizing: ${rightsizing}\n`,
+    other: Object.fromEntries(
+      WORKLOADS.map((w) => [`apps/${w.namespace}/${w.name}.yaml`, manifest(w.namespace, w.name)]),
+    ),
+  };
+}
+
+const rightsizingNotes = (output: PlanJson) =>
+  output.notes.filter((note) => note.subject === "rightsizing");
+
+describe("plan with rightsizing against a served cluster", () => {
+  it("names the proposals that would wait under maxOpenPullRequests, and keeps them listed", async () => {
+    const served = await serveForTest(objects());
+    const output = await served.plan(files("{ maxOpenPullRequests: 1 }"));
+    const keys = output.proposals.filter((p) => p.kind === "resources").map((p) => p.key);
+    expect(keys).toEqual([
+      "resources-media-radarr",
+      "resources-home-hass",
+      "resources-media-sonarr",
+    ]);
+    expect(rightsizingNotes(output)).toEqual([
+      {
+        level: "info",
+        subject: "rightsizing",
+        message:
+          "at most 1 right-sizing pull request is open at once (rightsizing.maxOpenPullRequests): resources-home-hass, resources-media-sonarr would wait, in this order, until fewer are open (counted with none open now; the app also counts those already open)",
+      },
+    ]);
+    const text = await served.run([], files("{ maxOpenPullRequests: 1 }"));
+    expect(text.stdout).toContain(
+      "rightsizing: at most 1 right-sizing pull request is open at once (rightsizing.maxOpenPullRequests): resources-home-hass, resources-media-sonarr would wait",
+    );
+  });
+
+  it("adds no such note when every proposal fits under the limit", async () => {
+    const served = await serveForTest(objects());
+    const output = await served.plan(files("{}"));
+    expect(output.proposals.filter((p) => p.kind === "resources")).toHaveLength(3);
+    expect(rightsizingNotes(output)).toEqual([]);
+  });
+
+  it("says in the notes, and in the text, that the VPA API is not served", async () => {
+    const served = await serveForTest(objects());
+    served.fake.uninstall("autoscaling.k8s.io");
+    const json = await served.run(["--json"], files("{}"));
+    expect(json.code).toBe(0);
+    const output = JSON.parse(json.stdout) as PlanJson;
+    expect(output.proposals).toEqual([]);
+    const note = {
+      level: "warning",
+      subject: "rightsizing",
+      message:
+        "the VerticalPodAutoscaler API is not served in the cluster: nothing to right-size; install the VPA recommender",
+    };
+    expect(rightsizingNotes(output)).toEqual([note]);
+    expect(json.stderr).toContain("vpa-not-installed");
+    const text = await served.run([], files("{}"));
+    expect(text.stdout).toContain(`rightsizing: ${note.message}\n`);
+  });
+});

@@ -1,0 +1,127 @@
+import { describe, expect, it } from "@jest/globals";
+import { planRightsizing } from "../../src/rightsizing/plan-rightsizing.ts";
+import type { RepoFile } from "../../src/rightsizing/repo-files.ts";
+import {
+  fixtureRepo,
+  fixtureVpa,
+  replaced,
+  rightsizingConfig,
+  snapshot,
+  workloadPod,
+} from "./rightsizing-helpers.ts";
+
+const NOW = new Date("2025-06-06T12:00:00Z");
+const PLEX_HR = "kubernetes/apps/media/plex/app/helmrelease.yaml";
+const PLEX_PATH = "spec.values.controllers.plex.containers.app.resources";
+
+function plexPlan(
+  config: Parameters<typeof rightsizingConfig>[0],
+  files: RepoFile[] = fixtureRepo("worked-example"),
+) {
+  return planRightsizing({
+    snapshot: snapshot({
+      vpas: [fixtureVpa("plex-worked-example.yaml")],
+      pods: [
+        workloadPod("media/plex", "plex-1", {
+          requests: { cpu: "2", memory: "4Gi" },
+          limits: { memory: "8Gi" },
+        }),
+      ],
+    }),
+    config: rightsizingConfig(config),
+    files,
+    now: NOW,
+  });
+}
+
+describe("planRightsizing: notes that say what to do", () => {
+  it("says when the cluster does not serve the VerticalPodAutoscaler API", () => {
+    const plan = planRightsizing({
+      snapshot: {
+        ...snapshot({ vpas: [] }),
+        warnings: [
+          {
+            code: "vpa-not-installed",
+            message:
+              "verticalpodautoscalers: the API is not served by this cluster (404); none are considered",
+            subject: "verticalpodautoscalers",
+          },
+        ],
+      },
+      config: rightsizingConfig(),
+      files: fixtureRepo("worked-example"),
+      now: NOW,
+    });
+    expect(plan).toEqual({
+      proposals: [],
+      notes: [
+        {
+          level: "warning",
+          subject: "rightsizing",
+          message:
+            "the VerticalPodAutoscaler API is not served in the cluster: nothing to right-size; install the VPA recommender",
+        },
+      ],
+    });
+  });
+
+  it("says nothing of the kind when the API is served and no VPA exists", () => {
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [] }),
+      config: rightsizingConfig(),
+      files: fixtureRepo("worked-example"),
+      now: NOW,
+    });
+    expect(plan).toEqual({ proposals: [], notes: [] });
+  });
+
+  it("asks to fix a configured target that is wrong", () => {
+    const plan = plexPlan({
+      targets: [
+        {
+          workload: "media/plex",
+          container: "app",
+          file: PLEX_HR,
+          path: "spec.values.controllers.plex.containers.nope.resources",
+        },
+      ],
+    });
+    expect(plan.proposals).toEqual([]);
+    expect(plan.notes).toEqual([
+      {
+        level: "warning",
+        subject: "deployment/media/plex",
+        message: `container app: ${PLEX_HR} has no spec.values.controllers.plex.containers.nope; fix rightsizing.targets for media/plex`,
+      },
+    ]);
+  });
+
+  it("asks to add a container the configured targets leave out", () => {
+    const plan = plexPlan({
+      targets: [{ workload: "media/plex", container: "other", file: PLEX_HR, path: PLEX_PATH }],
+    });
+    expect(plan.notes).toEqual([
+      {
+        level: "info",
+        subject: "deployment/media/plex",
+        message:
+          "container app: targets map media/plex but not its container app; add the container to rightsizing.targets for media/plex",
+      },
+    ]);
+  });
+
+  it("calls a request that is set but not a quantity unreadable, not unset", () => {
+    const files = fixtureRepo("worked-example").map((file) =>
+      file.path === PLEX_HR
+        ? { ...file, text: replaced(file.text, "cpu: 2\n", 'cpu: "1e3m"\n') }
+        : file,
+    );
+    const plan = plexPlan({}, files);
+    const lines = plan.proposals.flatMap((p) => p.reasons);
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^ {4}cpu request unreadable kept: requests\.cpu is "1e3m", not a quantity/,
+      ),
+    );
+  });
+});
