@@ -1,5 +1,5 @@
-import { readFile, stat } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { stat } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { namingDisagreements, readRepoPoolNaming } from "../apply/guard-agreement.ts";
 import { loadGuardConfig } from "../apply/guard-config.ts";
 import { type ExitCode, InputError } from "../errors.ts";
@@ -8,6 +8,7 @@ import { describePolicy } from "../policy/policy-describe.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
+import { localRepo } from "../repo/local-repo.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -103,18 +104,17 @@ async function requireDirectory(dir: string, shown: string): Promise<void> {
   if (!info?.isDirectory()) throw new InputError(`${shown} is not a directory`);
 }
 
-/** Reads files of `dir` (this repository); other repositories are never asked for (skipped). */
+/**
+ * Reads files of `dir` (this repository) as `plan` does: a link, a directory or a file that is
+ * not UTF-8 is refused, saying which. Other repositories are never asked for (skipped).
+ */
 function directoryReader(dir: string): PolicyFileReader {
+  const files = localRepo(dir);
   return async (repo, path) => {
     if (repo !== undefined) return undefined;
-    const file = resolve(dir, path);
-    if (relative(dir, file).startsWith("..")) return undefined;
-    try {
-      return await readFile(file, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw error;
-    }
+    const inside = relative(dir, resolve(dir, path));
+    if (inside.startsWith("..") || isAbsolute(inside)) return undefined;
+    return files.readFile(inside.split(sep).join("/"));
   };
 }
 

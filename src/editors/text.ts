@@ -8,6 +8,7 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    throw new InputError(`${file} is not valid UTF-8 text; convert it to UTF-8 first`, { file });
+    // Located in FILE, which the message then need not repeat (`FILE: not valid UTF-8 …`).
+    throw new InputError("not valid UTF-8 text; convert the file to UTF-8 first", { file });
   }
 }

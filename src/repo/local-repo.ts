@@ -24,7 +24,8 @@ export function localRepo(dir: string): RepoReader {
       try {
         return decodeUtf8(bytes, path);
       } catch (error) {
-        if (error instanceof InputError) throw new UnreadableFileError(path, error.message);
+        if (error instanceof InputError)
+          throw new UnreadableFileError(path, `${path} is ${error.message}`);
         throw error;
       }
     },

@@ -36,8 +36,12 @@ export interface RepoReader {
  * it is held with this message, and the other pools go on.
  */
 export class UnreadableFileError extends InputError {
+  readonly file: string;
+
+  /** `message` names the file itself: it is also a pool's note, where no location is shown. */
   constructor(file: string, message: string) {
-    super(message, { file });
+    super(message);
     this.name = "UnreadableFileError";
+    this.file = file;
   }
 }

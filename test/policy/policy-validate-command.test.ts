@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
@@ -99,6 +99,28 @@ describe("pr-autoscaler validate", () => {
     await expect(validate(["no-such-dir"])).rejects.toThrow("no-such-dir is not a directory");
     await expect(validate(["a", "b"])).rejects.toMatchObject({ exitCode: 2 });
     await expect(validate(["--strict"])).rejects.toMatchObject({ exitCode: 2 });
+  });
+
+  it("says what is wrong with a configuration that is a directory or not UTF-8, as plan does", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "validate-"));
+    try {
+      await mkdir(join(dir, ".github/pr-autoscaler.yml"), { recursive: true });
+      await expect(validate([dir])).rejects.toThrow(
+        new InputError(".github/pr-autoscaler.yml is a directory, not a file"),
+      );
+      await rm(join(dir, ".github/pr-autoscaler.yml"), { recursive: true });
+      await writeFile(
+        join(dir, ".github/pr-autoscaler.yml"),
+        Buffer.from("pools: [] # caf\xe9\n", "latin1"),
+      );
+      await expect(validate([dir])).rejects.toThrow(
+        new InputError(
+          ".github/pr-autoscaler.yml is not valid UTF-8 text; convert the file to UTF-8 first",
+        ),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -82,7 +82,7 @@ function decode(step: string, path: string, base64: string): string {
     throw new NotATextFileError(
       step,
       path,
-      `${path} is not valid UTF-8 text; convert it to UTF-8 first`,
+      `${path} is not valid UTF-8 text; convert the file to UTF-8 first`,
     );
   }
 }
