@@ -1,6 +1,7 @@
 import type { Document, LineCounter } from "yaml";
 import { formatKeyPath } from "../editors/path.ts";
 import { formatLocated } from "../errors.ts";
+import type { UnreadableFileError } from "../repo/repo-reader.ts";
 import { configIssueMessage } from "./config-issue-message.ts";
 import { readConfigYaml } from "./config-yaml.ts";
 import { unknownKeyMessage } from "./did-you-mean.ts";
@@ -75,4 +76,15 @@ function toConfigIssues(
   }
   const position = locateInYaml(doc, lineCounter, issue.path);
   return [{ file, ...position, path: formatKeyPath(issue.path), message: issue.message }];
+}
+
+/**
+ * The issue for a configuration that is no text file (a directory, a link, not UTF-8): the file
+ * is invalid as a whole, reported as any invalid configuration is.
+ */
+export function unreadableConfigIssue(error: UnreadableFileError): ConfigIssue {
+  const what = error.message.startsWith(`${error.file} `)
+    ? error.message.slice(error.file.length + 1)
+    : error.message;
+  return { file: error.file, line: 1, column: 1, path: "", message: `the file ${what}` };
 }

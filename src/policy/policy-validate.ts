@@ -1,6 +1,12 @@
+import { UnreadableFileError } from "../repo/repo-reader.ts";
 import { AutomergeConfig } from "./automerge-config.ts";
 import { type AutomergePolicy, brokenPolicy, emptyPolicy } from "./automerge-policy.ts";
-import { type ConfigIssue, formatConfigIssues, loadRepoConfig } from "./load-repo-config.ts";
+import {
+  type ConfigIssue,
+  formatConfigIssues,
+  loadRepoConfig,
+  unreadableConfigIssue,
+} from "./load-repo-config.ts";
 import {
   type PolicyFileReader,
   type ResolvePolicyOptions,
@@ -41,7 +47,21 @@ export interface RepoConfiguration {
 export async function validateRepoConfiguration(
   options: RepoConfigurationOptions,
 ): Promise<RepoConfiguration> {
-  const text = await options.read(undefined, REPO_CONFIG_PATH);
+  let text: string | undefined;
+  try {
+    text = await options.read(undefined, REPO_CONFIG_PATH);
+  } catch (error) {
+    if (!(error instanceof UnreadableFileError)) throw error;
+    const issues = [unreadableConfigIssue(error)];
+    return {
+      found: true,
+      ok: false,
+      config: undefined,
+      policy: brokenPolicy(formatConfigIssues(issues).split("\n")),
+      issues,
+      notes: [],
+    };
+  }
   if (text === undefined)
     return {
       found: false,

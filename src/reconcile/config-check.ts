@@ -3,6 +3,7 @@ import { formatConfigIssues } from "../policy/load-repo-config.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
+import { unreadableAsFileError } from "./forge-repo-reader.ts";
 
 /** The check run that reports the configuration's problems. */
 export const CONFIG_CHECK_NAME = "pr-autoscaler/config";
@@ -73,7 +74,7 @@ export interface ReadConfigurationInput {
  */
 export function readConfiguration(input: ReadConfigurationInput): Promise<RepoConfiguration> {
   const read: PolicyFileReader = async (repo, path) => {
-    if (repo === undefined) return input.forge.readFile(path, input.sha);
+    if (repo === undefined) return unreadableAsFileError(input.forge.readFile(path, input.sha));
     if (!input.readOtherRepo) return undefined;
     return input.readOtherRepo(repo, path);
   };

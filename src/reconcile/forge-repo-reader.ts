@@ -42,7 +42,7 @@ export function forgeRepoReader(options: ForgeRepoReaderOptions): RepoReader {
 }
 
 /** A file the forge says is no text file of its own is unreadable for the planner, not a failure. */
-async function unreadableAsFileError(
+export async function unreadableAsFileError(
   read: Promise<string | undefined>,
 ): Promise<string | undefined> {
   try {

@@ -9,10 +9,14 @@ import {
   type Proposal,
 } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
-import { type ConfigIssue, loadRepoConfig } from "../policy/load-repo-config.ts";
+import {
+  type ConfigIssue,
+  loadRepoConfig,
+  unreadableConfigIssue,
+} from "../policy/load-repo-config.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { readPoolFacts } from "../repo/pool-facts.ts";
-import type { RepoReader } from "../repo/repo-reader.ts";
+import { type RepoReader, UnreadableFileError } from "../repo/repo-reader.ts";
 import { planRightsizing, type RightsizingPlan } from "../rightsizing/plan-rightsizing.ts";
 import { type RepoFile, readRepoFiles } from "../rightsizing/repo-files.ts";
 import type { RepoIndex } from "../rightsizing/repo-index.ts";
@@ -30,7 +34,15 @@ export async function readRepoConfig(
   repo: RepoReader,
   override?: { text: string; file: string },
 ): Promise<RepoConfigState> {
-  const text = override?.text ?? (await repo.readFile(REPO_CONFIG_PATH));
+  let text: string | undefined;
+  try {
+    text = override?.text ?? (await repo.readFile(REPO_CONFIG_PATH));
+  } catch (error) {
+    // A config that is no text file (a directory, a link, not UTF-8) is an invalid config,
+    // reported as one, not a reconcile that fails every time.
+    if (!(error instanceof UnreadableFileError)) throw error;
+    return { status: "invalid", issues: [unreadableConfigIssue(error)] };
+  }
   if (text === undefined) return { status: "absent" };
   const loaded = loadRepoConfig(text, override?.file ?? REPO_CONFIG_PATH);
   return loaded.ok
