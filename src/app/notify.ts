@@ -22,6 +22,8 @@ export const NOTIFY_TIMEOUT_MS = 10_000;
 /** Reconciles that fail in a row before people are told (a single blip says nothing). */
 export const FAILURES_BEFORE_NOTIFYING = 3;
 const MAX_REASON = 300;
+/** How much of a webhook's answer to a failed delivery is quoted. */
+const MAX_ANSWER = 200;
 
 export interface PostOptions {
   timeoutMs?: number;
@@ -30,8 +32,8 @@ export interface PostOptions {
 /**
  * Posts `{"text": …}` to a Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat,
  * Discord's `/slack` endpoint), `text` escaped as Slack asks (see {@link escapeChatText}).
- * Throws when the webhook does not answer 2xx in time; the error never contains the URL,
- * which is itself a secret.
+ * Throws when the webhook does not answer 2xx in time; the error never contains the URL, which
+ * is itself a secret, nor the parts of it that hold the token when the answer quotes them.
  */
 export async function postNotification(
   url: string,
@@ -49,11 +51,29 @@ export async function postNotification(
   } catch (error) {
     throw new Error(`the notification webhook could not be reached: ${describeFailure(error)}`);
   }
-  const answer = (await response.text().catch(() => "")).trim().slice(0, 200);
-  if (!response.ok)
-    throw new Error(
-      `the notification webhook answered ${response.status}${answer ? `: ${answer}` : ""}`,
-    );
+  if (response.ok) return;
+  // Secrets out before the cut: a cut first could keep the start of one.
+  const answer = withoutSecrets((await response.text().catch(() => "")).trim(), url, []);
+  throw new Error(
+    `the notification webhook answered ${response.status}${answer ? `: ${cut(answer, MAX_ANSWER)}` : ""}`,
+  );
+}
+
+/**
+ * `text` without the webhook URL and the parts of it that hold its token (the path, the query,
+ * long path segments: a server's error page may repeat them, "Cannot POST /hooks/…"), without
+ * each of `secrets` (whole, and each line of one) and without secret-shaped strings.
+ */
+function withoutSecrets(text: string, url: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.replaceAll(secret, "***");
+  const named = Object.fromEntries(secrets.map((secret, i) => [`SECRET_${i}`, secret]));
+  return redactSecrets(out, { ...named, NOTIFY_WEBHOOK_URL: url });
+}
+
+/** `text` cut to `limit` characters, with an ellipsis when it was longer. */
+function cut(text: string, limit: number): string {
+  return text.length > limit ? `${text.slice(0, limit)}…` : text;
 }
 
 /**
@@ -136,7 +156,10 @@ export interface NotifierOptions {
   /** The incoming webhook's URL (a secret: it is never logged). */
   url: string;
   log: Logger;
-  /** Values never to send (the private key, tokens); secret-shaped strings are removed too. */
+  /**
+   * Values never to send (the private key, tokens); secret-shaped strings and the parts of
+   * `url` that hold its token are removed too.
+   */
   secrets?: readonly string[];
   timeoutMs?: number;
   failuresBeforeNotifying?: number;
@@ -169,11 +192,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const streaks = new Map<string, number>();
   let queue: Promise<void> = Promise.resolve();
 
-  const clean = (text: string) => {
-    let out = text;
-    for (const secret of options.secrets ?? []) if (secret) out = out.replaceAll(secret, "***");
-    return redactSecrets(out, {});
-  };
+  const clean = (text: string) => withoutSecrets(text, options.url, options.secrets ?? []);
 
   function send(notification: Notification): Promise<void> {
     queue = queue.then(async () => {
@@ -205,7 +224,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
     }
     streaks.set(repository, before + 1);
     if (before + 1 !== after) return undefined;
-    const reason = failure.length > MAX_REASON ? `${failure.slice(0, MAX_REASON)}…` : failure;
+    // Secrets out before the cut: a secret the cut halves would not be found afterwards.
+    const reason = cut(clean(failure), MAX_REASON);
     return {
       event: "failing",
       text: `${repository}: reconcile failed ${after} times in a row: ${reason}`,

@@ -34,7 +34,7 @@ export type PlanOutcome =
 export interface PlanReportInput extends ReportOrigin {
   outcome: PlanOutcome;
   context: string;
-  /** Output of the job's pr-autoscaler steps (already free of secrets). */
+  /** Output of the job's pr-autoscaler steps (report.ts redacts it before rendering). */
   log: string | undefined;
 }
 

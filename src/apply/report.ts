@@ -8,7 +8,7 @@ import {
 } from "./report-apply.ts";
 import type { ReportGitHub } from "./report-github.ts";
 import { type PlanReportInput, planCommentKey, renderPlanReport } from "./report-plan.ts";
-import { redactSecrets } from "./report-redact.ts";
+import { redactSecrets, redactStrings } from "./report-redact.ts";
 import type { CommitStatus, RenderedReport } from "./report-vms.ts";
 
 /** What one comment upsert did. */
@@ -44,7 +44,8 @@ export function preparePlanReport(
   input: PlanReportInput,
   env: Record<string, string | undefined>,
 ): PreparedReport {
-  return prepare(renderPlanReport(input), commentTag(PLAN_TAG, planCommentKey(input.pool)), env);
+  const tag = commentTag(PLAN_TAG, planCommentKey(input.pool));
+  return prepare(renderPlanReport(redactStrings(input, env)), tag, env);
 }
 
 /** The apply report as it will be posted. */
@@ -53,9 +54,15 @@ export function prepareApplyReport(
   env: Record<string, string | undefined>,
 ): PreparedReport {
   const tag = commentTag(APPLY_TAG, applyCommentKey(input.pool, input.sha));
-  return prepare(renderApplyReport(input), tag, env);
+  return prepare(renderApplyReport(redactStrings(input, env)), tag, env);
 }
 
+/**
+ * The rendered report, redacted again and fitted to GitHub's limit. Its input was redacted before
+ * rendering, because rendering cuts text (the log to its last lines, the status description to
+ * 140 characters), and a secret cut in half is no longer found; the second pass catches a secret
+ * that only the rendered whole shows.
+ */
 function prepare(
   rendered: RenderedReport,
   tag: string,

@@ -1,5 +1,6 @@
+import { prometheusEndpoint } from "../cluster/prometheus-client.ts";
 import type { UsageSource } from "../cluster/usage-source.ts";
-import { UsageError } from "../errors.ts";
+import { InputError, UsageError } from "../errors.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
 
 /** The flags that take usage from Prometheus, shared by `snapshot` and `plan`. */
@@ -34,8 +35,7 @@ export function usageSourceFromFlags(
       throw new UsageError("--prometheus-window and --prometheus-percentile need --prometheus URL");
     return undefined;
   }
-  if (!/^https?:\/\/\S+$/.test(url))
-    throw new UsageError(`--prometheus expects an http(s) URL, got ${JSON.stringify(url)}`);
+  checkUrl(url);
   const token = env.PROMETHEUS_TOKEN;
   const options = {
     url,
@@ -51,6 +51,19 @@ export function usageSourceFromFlags(
       return prometheusUsageSource(options).read(request);
     },
   };
+}
+
+/**
+ * Refuses a URL the Prometheus client would refuse, before anything is read: a usage error,
+ * not a fallback to metrics-server. The message shows the URL without its credentials or query.
+ */
+function checkUrl(url: string): void {
+  try {
+    prometheusEndpoint(url);
+  } catch (error) {
+    if (error instanceof InputError) throw new UsageError(`--prometheus: ${error.message}`);
+    throw error;
+  }
 }
 
 function windowSeconds(text: string | undefined): number {

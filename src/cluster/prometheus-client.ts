@@ -65,38 +65,57 @@ export function prometheusEndpoint(
   return { url: display, queryUrl, headers: merged, timeoutMs };
 }
 
+const ENCODE_HINT =
+  "; in user:password@, write a /, #, ? or @ of the password percent-encoded (%2F, %23, %3F, %40)";
+
 function parseServerUrl(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new InputError(
-      `Prometheus URL ${JSON.stringify(hidePassword(url))} is not a valid URL; give one like http://prometheus.monitoring:9090`,
+      `Prometheus URL ${JSON.stringify(hideUrlCredentials(url))} is not a valid URL; give one like http://prometheus.monitoring:9090${url.includes("@") ? ENCODE_HINT : ""}`,
     );
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new InputError(
-      `Prometheus URL ${JSON.stringify(redact(parsed))} must start with http:// or https://, e.g. http://prometheus.monitoring:9090`,
+      `Prometheus URL ${JSON.stringify(hideUrlCredentials(url))} must start with http:// or https://, e.g. http://prometheus.monitoring:9090`,
+    );
+  }
+  // Read as a path, "@" says a password held a "/" and the host is not the one meant.
+  if (parsed.pathname.includes("@")) {
+    throw new InputError(
+      `Prometheus URL ${JSON.stringify(hideUrlCredentials(url))} has an "@" after its host${ENCODE_HINT}`,
     );
   }
   if (parsed.search || parsed.hash) {
     throw new InputError(
-      `Prometheus URL ${JSON.stringify(redact(parsed))} must not have a ?query or #fragment; give the server's base URL (with its path prefix, if any)`,
+      `Prometheus URL ${JSON.stringify(hideUrlCredentials(url))} must not have a ?query or #fragment; give the server's base URL (with its path prefix, if any)`,
     );
   }
   return parsed;
 }
 
-/** A URL that does not parse, with what looks like a password (`//user:password@`) hidden. */
-function hidePassword(url: string): string {
-  return url.replace(/(\/\/[^/?#@\s]*?:)[^/?#@]*@/, "$1***@");
-}
-
-function redact(url: URL): string {
-  const copy = new URL(url.href);
-  copy.username = "";
-  copy.password = "";
-  return copy.href;
+/**
+ * A server URL as messages may show it, whether it parses or not: everything between the
+ * scheme's `//` (or the start, without one) and the last `@` is user information, shown as
+ * `user:***@` (`***@` when no user can be told apart), so a password with an unencoded `#`,
+ * `/` or `@` is hidden whole; a query or fragment after that (`?token=…`) becomes `?***`.
+ */
+export function hideUrlCredentials(url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? "";
+  let rest = url.slice(scheme.length);
+  let userInfo = "";
+  const at = rest.lastIndexOf("@");
+  if (at >= 0) {
+    const colon = rest.indexOf(":");
+    const user = colon >= 0 && colon < at ? rest.slice(0, colon) : "";
+    userInfo = user !== "" && !/[\s/?#]/.test(user) ? `${user}:***@` : "***@";
+    rest = rest.slice(at + 1);
+  }
+  const query = rest.search(/[?#]/);
+  if (query >= 0) rest = `${rest.slice(0, query + 1)}***`;
+  return scheme + userInfo + rest;
 }
 
 function hasHeader(headers: Record<string, string>, name: string): boolean {

@@ -4,6 +4,7 @@ import { Writable } from "node:stream";
 import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import nock from "nock";
 import { pino } from "pino";
+import { createAppLogger, settingsSecrets } from "../../src/app/app-logger.ts";
 import { createNotifier, postNotification, reconcileNotifications } from "../../src/app/notify.ts";
 import { readAppSettings } from "../../src/app/settings.ts";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
@@ -65,7 +66,30 @@ async function receiver(): Promise<Receiver> {
   return state;
 }
 
-function captured(): { log: pino.Logger; text: () => string } {
+/**
+ * A webhook server's 404 for a path it does not know that repeats the path, as Express' default
+ * page does ("Cannot POST /hooks/…"): a webhook deleted on the chat's side answers like this.
+ */
+async function echoingReceiver(path: string): Promise<{ url: string; posts: string[] }> {
+  const posts: string[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      posts.push(Buffer.concat(chunks).toString("utf8"));
+      response.writeHead(404, { "content-type": "text/html" });
+      response.end(`<!DOCTYPE html><body><pre>Cannot POST ${request.url}</pre></body>`);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`, posts };
+}
+
+/** The token of a Mattermost-style incoming webhook, the last segment of its path. */
+const ECHOED_TOKEN = "hooksecretQ7w8e9r0t1y2u3i4";
+
+function collected(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -73,7 +97,12 @@ function captured(): { log: pino.Logger; text: () => string } {
       done();
     },
   });
-  return { log: pino({ level: "debug" }, stream), text: () => chunks.join("") };
+  return { stream, text: () => chunks.join("") };
+}
+
+function captured(): { log: pino.Logger; text: () => string } {
+  const { stream, text } = collected();
+  return { log: pino({ level: "debug" }, stream), text };
 }
 
 const PULL = "https://github.com/octocat/infra/pull";
@@ -104,6 +133,17 @@ describe("posting to an incoming webhook", () => {
     const failure = postNotification(hook.url, "hello");
     await expect(failure).rejects.toThrow("the notification webhook answered 400: invalid_payload");
     await expect(failure).rejects.not.toThrow(/hooktoken|127\.0\.0\.1/);
+  });
+
+  it.each([
+    ["its path", `/hooks/${ECHOED_TOKEN}`],
+    ["its query", `/hooks?token=${ECHOED_TOKEN}`],
+  ])("keeps the token out of an answer that repeats %s", async (_, path) => {
+    const hook = await echoingReceiver(path);
+    const failure = postNotification(hook.url, "hello");
+    await expect(failure).rejects.toThrow("the notification webhook answered 404: <!DOCTYPE");
+    await expect(failure).rejects.toThrow("Cannot POST ***");
+    await expect(failure).rejects.not.toThrow(/hooksecret|Q7w8e9/);
   });
 
   it("gives up on a webhook that does not answer", async () => {
@@ -272,6 +312,81 @@ describe("the notifier", () => {
     });
     expect(text()).not.toContain("hooktoken");
     expect(text()).not.toContain(hook.url);
+  });
+
+  it("logs a refused delivery without the token the webhook's answer repeats", async () => {
+    const hook = await echoingReceiver(`/hooks/${ECHOED_TOKEN}`);
+    // A plain logger, and the app's own, which also knows the URL as a secret.
+    const plain = captured();
+    const app = collected();
+    const secrets = settingsSecrets({
+      privateKey: "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----",
+      webhookSecret: undefined,
+      prometheusToken: undefined,
+      notifyWebhookUrl: hook.url,
+    });
+    const appLog = createAppLogger({ level: "debug", secrets }, app.stream);
+    for (const log of [plain.log, appLog]) {
+      const notifier = createNotifier({ url: hook.url, log, failuresBeforeNotifying: 1 });
+      await notifier.failed("octocat/infra", new Error("cluster: connect ECONNREFUSED"));
+      await notifier.idle();
+    }
+    expect(hook.posts).toHaveLength(2);
+    for (const text of [plain.text(), app.text()]) {
+      expect(text).toContain("the notification webhook answered 404");
+      expect(text).toContain("Cannot POST ***");
+      expect(text).not.toContain(ECHOED_TOKEN.slice(0, 12));
+    }
+  });
+
+  it("has the app's logger remove the parts of the webhook's URL that hold its token", () => {
+    const app = collected();
+    const url = `https://chat.example/hooks/${ECHOED_TOKEN}`;
+    const secrets = settingsSecrets({
+      privateKey: "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----",
+      webhookSecret: undefined,
+      prometheusToken: undefined,
+      notifyWebhookUrl: url,
+    });
+    const log = createAppLogger({ level: "debug", secrets }, app.stream);
+    log.warn({ reason: `<pre>Cannot POST /hooks/${ECHOED_TOKEN}</pre>` }, "a failed request");
+    log.warn({ reason: `unknown hook ${ECHOED_TOKEN}` }, "a failed request");
+    expect(app.text()).toContain("Cannot POST ***");
+    expect(app.text()).toContain("unknown hook ***");
+    expect(app.text()).not.toContain(ECHOED_TOKEN.slice(0, 12));
+  });
+
+  it("removes a secret from a long failure before cutting it, so no part of it is sent", async () => {
+    const hook = await receiver();
+    const { log } = captured();
+    const prometheusToken = "prom-bearer-7f3a9c1e5b2d4f60aa11";
+    const notifier = createNotifier({
+      url: hook.url,
+      log,
+      failuresBeforeNotifying: 1,
+      secrets: [prometheusToken],
+    });
+    // The token starts at character 290 of the reason, so a cut at 300 would keep 10 of it.
+    const reason = `cluster: ${"x".repeat(281)}${prometheusToken} end`;
+    await notifier.failed("octocat/infra", new Error(reason));
+    await notifier.idle();
+    const [text] = hook.posts.map((post) => (post.body as { text: string }).text);
+    expect(text).toBe(
+      `octocat/infra: reconcile failed 1 times in a row: cluster: ${"x".repeat(281)}*** end`,
+    );
+    expect(text).not.toContain(prometheusToken.slice(0, 6));
+  });
+
+  it("cuts a long failure at 300 characters", async () => {
+    const hook = await receiver();
+    const { log } = captured();
+    const notifier = createNotifier({ url: hook.url, log, failuresBeforeNotifying: 1 });
+    await notifier.failed("octocat/infra", new Error(`cluster: ${"x".repeat(991)}`));
+    await notifier.idle();
+    const [text] = hook.posts.map((post) => (post.body as { text: string }).text);
+    expect(text).toBe(
+      `octocat/infra: reconcile failed 1 times in a row: cluster: ${"x".repeat(291)}…`,
+    );
   });
 
   it("sends no secret that reached a failure's text", async () => {

@@ -4,6 +4,7 @@ import {
   type PrometheusOptions,
   readPrometheusUsage,
 } from "../../src/cluster/prometheus.ts";
+import { hideUrlCredentials } from "../../src/cluster/prometheus-client.ts";
 import { InputError } from "../../src/errors.ts";
 import {
   type PrometheusStub,
@@ -292,10 +293,31 @@ describe("readPrometheusUsage over HTTP", () => {
   it.each([
     ["another scheme", "ftp://monitor:hunter2@prometheus.monitoring:9090"],
     ["a URL that does not parse", "http://monitor:hunter2@prometheus monitoring:9090"],
-  ])("never repeats a password of %s in its error", async (_, url) => {
+    ["no scheme", "monitor:hunter2@prometheus.monitoring:9090"],
+    ["an unencoded # in the password", "http://monitor:Hash#hunter2@prometheus.monitoring:9090"],
+    ["an unencoded @ and / in the password", "http://monitor:a@b/hunter2@prometheus.monitoring"],
+    ["a port out of range", "http://monitor:hunter2@prometheus.monitoring:99999"],
+    ["a token as the user", "https://hunter2@prometheus.monitoring"],
+    ["a token in the query", "http://prometheus.monitoring:9090/?token=hunter2"],
+    ["a token in the fragment", "http://prometheus.monitoring:9090/#hunter2"],
+  ])("never repeats a password or token of %s in its error", async (_, url) => {
     const failure = readPrometheusUsage({ url, at });
     await expect(failure).rejects.toThrow(InputError);
     await expect(failure).rejects.not.toThrow(/hunter2/);
     await expect(failure).rejects.toThrow(/prometheus.monitoring/);
+  });
+});
+
+describe("hideUrlCredentials", () => {
+  it.each([
+    ["http://monitor:Hash#Pa55@prom.home.arpa:9090", "http://monitor:***@prom.home.arpa:9090"],
+    ["monitor:Pa55@prom.home.arpa:9090", "monitor:***@prom.home.arpa:9090"],
+    ["http://monitor:Pa55@prom home:9090", "http://monitor:***@prom home:9090"],
+    ["https://glpat-0123456789@prom.home.arpa/", "https://***@prom.home.arpa/"],
+    ["http://prom.home.arpa:9090/?token=Pa55&x=1", "http://prom.home.arpa:9090/?***"],
+    ["http://prom.home.arpa:9090/prom", "http://prom.home.arpa:9090/prom"],
+    ["not a url", "not a url"],
+  ])("shows %s as %s", (url, shown) => {
+    expect(hideUrlCredentials(url)).toBe(shown);
   });
 });
