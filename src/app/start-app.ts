@@ -340,7 +340,8 @@ function logResult(log: Logger, result: ReconcileResult, reasons: TriggerReason[
     status: result.status,
     head: result.head.slice(0, 7),
     pullRequests: changed.map((o) => `${o.key}: ${o.action}${o.number ? ` #${o.number}` : ""}`),
-    merges: result.merges.map((m) => `#${m.number}: ${m.action}`),
+    // The note says why: a check still running, GitHub's refusal, a review asked for.
+    merges: result.merges.map((m) => `#${m.number}: ${m.action}${m.note ? ` (${m.note})` : ""}`),
     commands: result.commands.map((c) => `${c.login}: ${c.outcome}`),
     dashboard: result.dashboard,
   };

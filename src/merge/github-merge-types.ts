@@ -14,7 +14,15 @@ export const GitHubPullRequestDetail = z.object({
   head: z.object({ sha: z.string(), ref: z.string() }),
   base: z.object({
     ref: z.string(),
-    repo: z.object({ allow_auto_merge: z.boolean().optional() }).nullable().optional(),
+    repo: z
+      .object({
+        allow_auto_merge: z.boolean().optional(),
+        allow_merge_commit: z.boolean().optional(),
+        allow_squash_merge: z.boolean().optional(),
+        allow_rebase_merge: z.boolean().optional(),
+      })
+      .nullable()
+      .optional(),
   }),
   auto_merge: z
     .object({

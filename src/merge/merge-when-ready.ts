@@ -1,17 +1,24 @@
 import type { ClosedBotPullRequest } from "../forge/forge.ts";
 import { ForgeError } from "../forge/forge-error.ts";
-import { createGitHubClient, type GitHubClient } from "../forge/github/github-client.ts";
+import {
+  createGitHubClient,
+  type GitHubClient,
+  githubMessage,
+} from "../forge/github/github-client.ts";
 import { readPullRequestMarker } from "../forge/marker.ts";
 import type { AutomergePolicy, MergeMethod, PolicyRule } from "../policy/automerge-policy.ts";
 import type { CheckStates } from "./check-states.ts";
 import { mergeRecords } from "./daily-cap.ts";
-import { evaluatePolicy } from "./evaluate-policy.ts";
+import { evaluatePolicy, type PolicyContext } from "./evaluate-policy.ts";
 import { GitHubMergeResult, GitHubPullRequestDetail } from "./github-merge-types.ts";
 import { isHeld } from "./hold.ts";
 import type { MergeOctokit } from "./merge-octokit.ts";
+import { classifyMergeRefusal, type MergeRefusal } from "./merge-refusal.ts";
 import { disableNativeAutoMerge, enableNativeAutoMerge } from "./native-auto-merge.ts";
 import type { PolicySubject } from "./policy-subject.ts";
 import { readCheckStates } from "./read-checks.ts";
+import { commentMergeRefusal } from "./refusal-comment.ts";
+import { requestReview } from "./request-review.ts";
 import { describeBlocker, type Verdict } from "./verdict.ts";
 
 /** A policy together with the branch it was read from (see `loadBranchPolicy`). */
@@ -53,6 +60,12 @@ export type MergeAction =
   | "auto-merge-on"
   /** A merge rule applies, but something blocks it for now (see the verdict). */
   | "waiting"
+  /**
+   * Every condition of the policy holds, but GitHub refused the merge for a reason that does not
+   * clear by itself (a review branch protection requires, a merge method the repository does not
+   * allow): see `refusal`. Tried again when something changes, not at every look.
+   */
+  | "blocked"
   /** The policy says a person decides. */
   | "review"
   /** Someone said `/autoscaler hold`. */
@@ -72,6 +85,8 @@ export interface MergeOutcome {
   disabledAutoMerge: boolean;
   /** The merge commit, when merged. */
   mergeSha?: string;
+  /** For `blocked`: GitHub's refusal and what to do about it. */
+  refusal?: MergeRefusal;
 }
 
 type PullRequest = GitHubPullRequestDetail;
@@ -83,7 +98,9 @@ type PullRequest = GitHubPullRequestDetail;
  * it) or merges directly with the bot's commit as the expected head; when only required checks
  * are still running, leaves the waiting to GitHub's auto-merge where GitHub enforces them; in
  * every other case it does not merge, and turns off auto-merge the bot turned on earlier (any
- * auto-merge, for a hold). Safe to call again at any time.
+ * auto-merge, for a hold). Under a review rule it asks the rule's people once (`requestReview`),
+ * without reading checks. A merge GitHub refuses for good is said once on the pull request.
+ * Safe to call again at any time.
  */
 export async function mergeWhenReady(input: MergeWhenReadyInput): Promise<MergeOutcome> {
   const client = createGitHubClient(input.octokit, { owner: input.owner, repo: input.repo });
@@ -100,24 +117,25 @@ export async function mergeWhenReady(input: MergeWhenReadyInput): Promise<MergeO
     return withOff(ours, input, pr, { action: "refused", verdict: undefined, note: refusal });
 
   const held = input.held === true || isHeld(pr.labels.map((label) => label.name));
-  const checks = await readCheckStates(client, pr.head.sha, pr.base.ref);
   const { policy } = input.branchPolicy;
-  const verdict = evaluatePolicy(policy, input.subject, {
+  const context: PolicyContext = {
     now: input.now ?? new Date(),
     openedAt: pr.created_at,
     merges: mergeRecords(input.recentlyClosed),
-    checks,
     held,
-  });
+  };
+  // Which rule decides does not depend on the checks: a person's decision needs none read.
+  const decided = evaluatePolicy(policy, input.subject, context);
+  const rule = decided.rule ? policy.rules[decided.rule.index] : undefined;
+  if (decided.action === "review" || !rule) return review(client, input, pr, decided, held);
+  const checks = await readCheckStates(client, pr.head.sha, pr.base.ref);
+  const verdict = evaluatePolicy(policy, input.subject, { ...context, checks });
   if (held)
     return withOff(pr.auto_merge != null, input, pr, {
       action: "held",
       verdict,
       note: "on hold: not merging",
     });
-  const rule = verdict.rule ? policy.rules[verdict.rule.index] : undefined;
-  if (verdict.action === "review" || !rule)
-    return withOff(ours, input, pr, { action: "review", verdict, note: verdict.reasons.join(" ") });
   const native = nativeAllowed(policy, rule, input.subject, pr);
   const waitingOn = verdict.blockedBy.filter((blocker) => !onlyRunning(blocker, checks, native));
   if (waitingOn.length > 0)
@@ -138,6 +156,26 @@ export async function mergeWhenReady(input: MergeWhenReadyInput): Promise<MergeO
       disabledAutoMerge: false,
     };
   return mergeDirectly(client, input, pr, rule.method, verdict);
+}
+
+/**
+ * A person decides: the rule's people are asked (once), and GitHub's auto-merge is turned off
+ * where the bot turned it on (anyone's, for a hold).
+ */
+async function review(
+  client: GitHubClient,
+  input: MergeWhenReadyInput,
+  pr: PullRequest,
+  verdict: Verdict,
+  held: boolean,
+): Promise<MergeOutcome> {
+  const asked = await requestReview(client, pr, verdict);
+  const note = [held ? "on hold" : verdict.reasons.join(" "), asked.note]
+    .filter((part) => part !== "")
+    .join("; ");
+  if (held) return withOff(pr.auto_merge != null, input, pr, { action: "held", verdict, note });
+  const ours = pr.auto_merge?.enabled_by?.login === input.botLogin;
+  return withOff(ours, input, pr, { action: "review", verdict, note });
 }
 
 /** Why the bot must not merge this pull request at all, or undefined. */
@@ -223,8 +261,15 @@ async function mergeDirectly(
     const result = await client.call(
       `merge pull request #${pr.number}`,
       "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge",
-      // The expected head: GitHub refuses (409) when the branch moved since it was read.
-      { pull_number: pr.number, sha: pr.head.sha, merge_method: method },
+      {
+        pull_number: pr.number,
+        // The expected head: GitHub refuses (409) when the branch moved since it was read.
+        sha: pr.head.sha,
+        merge_method: method,
+        // A refusal (405, 409) is answered here, by its reason: Octokit's retries would only
+        // repeat it, seconds apart, within this reconcile.
+        request: { retries: 0 },
+      },
       GitHubMergeResult,
     );
     return {
@@ -243,14 +288,50 @@ async function mergeDirectly(
         note: `GitHub refused: the head moved (${error.message})`,
       });
     if (error.status === 405 || error.status === 422)
-      return {
-        action: "waiting",
-        verdict,
-        note: `GitHub did not merge: ${error.message}`,
-        disabledAutoMerge: false,
-      };
+      return refused(client, pr, method, verdict, githubMessage(error.cause));
     throw error;
   }
+}
+
+/**
+ * GitHub refused the merge: a refusal that clears by itself (the base branch moved, checks
+ * still running) waits for the next look; any other is `blocked`, said once on the pull request.
+ */
+async function refused(
+  client: GitHubClient,
+  pr: PullRequest,
+  method: MergeMethod,
+  verdict: Verdict,
+  message: string,
+): Promise<MergeOutcome> {
+  const repo = pr.base.repo;
+  const refusal = classifyMergeRefusal(message, method, {
+    merge: repo?.allow_merge_commit,
+    squash: repo?.allow_squash_merge,
+    rebase: repo?.allow_rebase_merge,
+  });
+  if (!refusal)
+    return {
+      action: "waiting",
+      verdict,
+      note: `GitHub did not merge yet: ${message}`,
+      disabledAutoMerge: false,
+    };
+  let said = "";
+  try {
+    await commentMergeRefusal(client, { number: pr.number, headSha: pr.head.sha }, refusal);
+  } catch (error) {
+    // The refusal stands either way; the comment is tried again with the next refusal.
+    if (!(error instanceof ForgeError)) throw error;
+    said = `; ${error.message}`;
+  }
+  return {
+    action: "blocked",
+    verdict,
+    note: `GitHub refused the merge: ${message}${said}`,
+    disabledAutoMerge: false,
+    refusal,
+  };
 }
 
 function stop(action: MergeAction, note: string): MergeOutcome {

@@ -183,7 +183,7 @@ async function load(
     return `could not read ${target.label}: ${(error as Error).message}`;
   }
   if (text === undefined) {
-    if (reference.kind !== "preset") return `${target.label} does not exist`;
+    if (reference.kind !== "preset") return missingMessage(target);
     const names = await presets.names();
     const suggestion = didYouMean(reference.name, names);
     const hint = suggestion ? `did you mean preset:${suggestion}? ` : "";
@@ -194,6 +194,17 @@ async function load(
     target,
     reference.kind !== "preset" && REPO_CONFIG_FILE.test(target.path),
   );
+}
+
+/**
+ * A file of this repository that is not there, or one of another repository: GitHub answers 404
+ * both for a missing file and for a repository the app cannot read, so the message names both.
+ */
+function missingMessage(target: Target): string {
+  const repo = target.place.repo;
+  if (repo === undefined) return `${target.label} does not exist`;
+  const full = repo.includes("/") || !target.place.owner ? repo : `${target.place.owner}/${repo}`;
+  return `${full} has no ${target.path}, or the app cannot read ${full} (install the app there)`;
 }
 
 function parseLinked(

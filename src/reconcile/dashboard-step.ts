@@ -10,6 +10,7 @@ import {
   renderDashboard,
 } from "./dashboard.ts";
 import type { ReconcileResult, ReconcileTarget } from "./reconcile-types.ts";
+import type { MergeMemo } from "./repo-memory.ts";
 
 /** What the dashboard shows before anything is planned (configuration or cluster errors). */
 export function baseDashboard(control: ControlState, state: RepoState): DashboardInput {
@@ -29,17 +30,23 @@ export function baseDashboard(control: ControlState, state: RepoState): Dashboar
 
 /**
  * The pull requests as GitHub will list them after this run's changes, so the next run finds
- * the dashboard already right and does not write it again.
+ * the dashboard already right and does not write it again; with GitHub's refusal to merge one,
+ * as the last look at its merge (`merges`) found it.
  */
 export function afterRun(
   base: DashboardInput,
   state: RepoState,
   result: ReconcileResult,
   now: Date,
+  merges: ReadonlyMap<number, MergeMemo> = new Map(),
 ): DashboardInput {
+  const open = openAfter(state, result).map((line) => {
+    const refusal = line.number === undefined ? undefined : merges.get(line.number)?.refusal;
+    return refusal ? { ...line, mergeRefusal: refusal } : line;
+  });
   return {
     ...base,
-    open: openAfter(state, result),
+    open,
     recentlyClosed: closedAfter(state, result, now),
   };
 }

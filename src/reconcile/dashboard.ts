@@ -2,6 +2,7 @@ import { USAGE } from "../control/command.ts";
 import { type ControlState, controlMarker } from "../control/control-state.ts";
 import { rejectionText } from "../control/rejections.ts";
 import type { ClosedBotPullRequest } from "../forge/forge.ts";
+import type { MergeRefusal } from "../merge/merge-refusal.ts";
 import { explainNodeDecision } from "../planning/explain-node-decision.ts";
 import type { NodeDecision, ScaleDownCondition } from "../planning/node-decision.ts";
 import type { PlanNote } from "../planning/proposal.ts";
@@ -26,6 +27,8 @@ export interface OpenLine {
   title: string;
   /** People took it over: the bot leaves it alone. */
   leftToPeople: boolean;
+  /** GitHub refused to merge it, for a reason that does not clear by itself. */
+  mergeRefusal?: MergeRefusal;
 }
 
 export interface DashboardInput {
@@ -203,7 +206,8 @@ function conditionText(condition: ScaleDownCondition): string {
 function pullRequestsSection(input: DashboardInput): string {
   const open = input.open.map((pr) => {
     if (pr.number === undefined) return `${pr.title} (opened now)`;
-    return `#${pr.number} ${pr.title}${pr.leftToPeople ? " (left to people)" : ""}`;
+    const line = `#${pr.number} ${pr.title}${pr.leftToPeople ? " (left to people)" : ""}`;
+    return pr.mergeRefusal ? `${line}: ${refusalText(pr.mergeRefusal)}` : line;
   });
   const waiting = input.waiting.map(
     (entry) => `${entry.title} (${code(entry.key)}): waits, ${entry.reason}`,
@@ -214,6 +218,16 @@ function pullRequestsSection(input: DashboardInput): string {
     bullets(open),
     waiting.length > 0 ? `Not opened yet:\n\n${bullets(waiting)}` : "",
   );
+}
+
+/** GitHub's reason on one line (a ruleset's answer spans several), then what to do. */
+function refusalText(refusal: MergeRefusal): string {
+  const reason = refusal.message
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .join(" ");
+  return `**GitHub refuses to merge it**: ${reason} ${refusal.advice}`;
 }
 
 function notesSection(notes: readonly PlanNote[]): string {

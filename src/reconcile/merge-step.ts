@@ -1,5 +1,7 @@
 import type { RepoState } from "../forge/forge.ts";
+import { REFUSED_RETRY_MS } from "../merge/merge-refusal.ts";
 import type { MergeOutcome } from "../merge/merge-when-ready.ts";
+import { reviewRequestDue } from "../merge/review-record.ts";
 import type { AutomergePolicy } from "../policy/automerge-policy.ts";
 import { StaleControlState } from "./control-freshness.ts";
 import type { PlannedPullRequest } from "./pull-request-content.ts";
@@ -21,8 +23,10 @@ export interface MergeStepInput {
   settings: ReconcileSettings;
   /** Look at every pull request now (someone asked). */
   force: boolean;
-  /** A check finished: pull requests that wait for checks are looked at now. */
+  /** A check finished: pull requests that wait for checks, or GitHub refused, are looked at now. */
   checks: boolean;
+  /** A pull request webhook came: pull requests GitHub refused to merge are looked at now. */
+  pullRequestEvent: boolean;
   held: readonly number[];
   now: Date;
 }
@@ -31,10 +35,13 @@ const CHANGED = new Set(["created", "updated", "rebuilt"]);
 
 /**
  * Lets each of the bot's pull requests merge when its policy says so. A pull request is looked
- * at again only when something it depends on may have changed: it was just opened or rebuilt,
- * its labels or the policy's branch moved, a check finished (webhook), a time it waited for has
- * come, someone asked, or, while it waits for checks without webhooks, every `mergePollMs`.
- * GitHub is not asked when the verdict alone says nothing can merge before a later time.
+ * at again only when something it depends on may have changed: it was just opened, updated or
+ * rebuilt, its labels or the policy's branch moved, a check finished (webhook), a time it
+ * waited for has come, someone asked, or, while it waits for checks without webhooks, every
+ * `mergePollMs`. One GitHub refused to merge for a reason that does not clear by itself is looked
+ * at again on such a change, a pull request webhook, or `REFUSED_RETRY_MS` later, not at every
+ * poll. GitHub is not asked when the verdict alone says nothing can merge before a later time,
+ * nor when a review rule's people were asked already (the body records it).
  */
 export async function mergeReady(input: MergeStepInput): Promise<ReconcileResult["merges"]> {
   const merges: ReconcileResult["merges"] = [];
@@ -45,9 +52,11 @@ export async function mergeReady(input: MergeStepInput): Promise<ReconcileResult
     const outcome = input.outcomes.find((entry) => entry.number === number);
     const memo = input.memo.get(number);
     const waiting = memo !== undefined && Number.isFinite(memo.nextAt);
+    const refused = memo?.refusal !== undefined;
     const due =
       input.force ||
       (input.checks && waiting) ||
+      (input.pullRequestEvent && refused) ||
       input.held.includes(number) ||
       !memo ||
       memo.basis !== basis ||
@@ -56,7 +65,7 @@ export async function mergeReady(input: MergeStepInput): Promise<ReconcileResult
     if (!due) continue;
     const asked = input.force || input.held.includes(number);
     const fresh = outcome?.action === "created" || (memo !== undefined && !memo.autoMerge);
-    const waitUntil = asked || !fresh ? undefined : localWait(planned, input.now);
+    const waitUntil = asked || !fresh ? undefined : localWait(planned, open?.body, input.now);
     if (waitUntil !== undefined) {
       // Known without asking GitHub: a person decides, or a time has to come first.
       input.memo.set(number, { basis, nextAt: waitUntil, autoMerge: false });
@@ -75,6 +84,7 @@ export async function mergeReady(input: MergeStepInput): Promise<ReconcileResult
         basis,
         nextAt: nextLook(result, input),
         autoMerge: result.action === "auto-merge-enabled" || result.action === "auto-merge-on",
+        ...(result.refusal ? { refusal: result.refusal } : {}),
       });
       merges.push({ number, action: result.action, note: result.note });
     } catch (error) {
@@ -95,12 +105,17 @@ export async function mergeReady(input: MergeStepInput): Promise<ReconcileResult
 
 /**
  * When the policy's verdict, worked out here without the checks, already says nothing merges
- * before a later time (a person reviews: never by itself), that time; undefined when GitHub must
- * be asked.
+ * before a later time (a person reviews: never by itself, once the review rule's people were
+ * asked), that time; undefined when GitHub must be asked.
  */
-function localWait(planned: PlannedPullRequest, now: Date): number | undefined {
+function localWait(
+  planned: PlannedPullRequest,
+  body: string | undefined,
+  now: Date,
+): number | undefined {
   const { verdict } = planned;
-  if (verdict.action === "review") return Number.POSITIVE_INFINITY;
+  if (verdict.action === "review")
+    return reviewRequestDue(verdict, body) ? undefined : Number.POSITIVE_INFINITY;
   const times = verdict.blockedBy.flatMap((blocker) =>
     blocker.kind !== "checks" && blocker.until ? [Date.parse(blocker.until)] : [],
   );
@@ -123,6 +138,8 @@ function nextLook(outcome: MergeOutcome, input: MergeStepInput): number {
         ? Number.POSITIVE_INFINITY
         : Math.max(now, Math.min(...candidates));
     }
+    case "blocked":
+      return now + Math.max(REFUSED_RETRY_MS, input.settings.mergePollMs);
     case "auto-merge-enabled":
     case "auto-merge-on":
       // GitHub merges by itself; a slow look notices a failure that needs the bot.

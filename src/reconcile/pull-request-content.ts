@@ -8,6 +8,7 @@ import {
   subjectFromNodeProposal,
   subjectFromResourceChanges,
 } from "../merge/policy-subject.ts";
+import { readReviewRecord } from "../merge/review-record.ts";
 import type { Verdict } from "../merge/verdict.ts";
 import { renderVerdictSection } from "../merge/verdict-markdown.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
@@ -63,7 +64,8 @@ export function plannedPullRequest(input: PullRequestContentInput): PlannedPullR
           ...(input.manual ? { manual: input.manual } : {}),
         })
       : resourcesPullRequestBody(proposal),
-    renderVerdictSection(verdict),
+    // The record of asking a review rule's people carries over, so an update does not ask again.
+    renderVerdictSection(verdict, readReviewRecord(input.existing?.body)),
     `---\n${FOOTER}`,
   );
   const desired = desiredPullRequest({

@@ -161,6 +161,7 @@ async function reconcileOnce(
       settings: target.settings,
       force: control.recheck,
       checks: reasons.includes("checks"),
+      pullRequestEvent: reasons.includes("pull-request"),
       held: control.held,
       now,
     });
@@ -168,7 +169,7 @@ async function reconcileOnce(
   await writeDashboard(
     target,
     {
-      ...afterRun(dashboard, open, result, now),
+      ...afterRun(dashboard, open, result, now, target.memory.merges),
       control: controlled.state,
       decisions: plan.decisions,
       waiting: step.waiting,

@@ -1,4 +1,5 @@
 import type { ControlState } from "../control/control-state.ts";
+import type { MergeRefusal } from "../merge/merge-refusal.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import type { RepoIndex } from "../rightsizing/repo-index.ts";
@@ -11,6 +12,8 @@ export interface MergeMemo {
   nextAt: number;
   /** GitHub's auto-merge was on after the last look (it may need turning off later). */
   autoMerge: boolean;
+  /** GitHub refused the merge at the last look for a reason that does not clear by itself. */
+  refusal?: MergeRefusal;
 }
 
 /**

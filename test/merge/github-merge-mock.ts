@@ -37,6 +37,8 @@ export interface PullFields {
   /** Who turned GitHub's auto-merge on, and with which method; undefined: off. */
   autoMerge?: { by: string; method: string };
   allowAutoMerge?: boolean;
+  /** The merge methods the repository allows (default: GitHub's example, all of them). */
+  allowedMethods?: { merge: boolean; squash: boolean; rebase: boolean };
   mergeableState?: string;
   /** The marker's record that people took the pull request over. */
   handsOff?: string;
@@ -72,7 +74,17 @@ export function pullDetail(fields: PullFields = {}): Json {
     base: {
       ...base,
       ref: fields.base ?? "main",
-      repo: { ...(base.repo as Json), allow_auto_merge: fields.allowAutoMerge ?? true },
+      repo: {
+        ...(base.repo as Json),
+        allow_auto_merge: fields.allowAutoMerge ?? true,
+        ...(fields.allowedMethods
+          ? {
+              allow_merge_commit: fields.allowedMethods.merge,
+              allow_squash_merge: fields.allowedMethods.squash,
+              allow_rebase_merge: fields.allowedMethods.rebase,
+            }
+          : {}),
+      },
     },
     auto_merge: fields.autoMerge
       ? {
@@ -184,6 +196,30 @@ export function mergeSteps(github: GitHubMock) {
       scope
         .put(path(`/pulls/${PR}/merge`))
         .reply(status, { message, documentation_url: "https://docs.github.com/rest" });
+    },
+    /** The pull request's comments, one page, with these bodies. */
+    comments(bodies: string[]) {
+      const [template] = responseExample(
+        "GET",
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        200,
+      ) as Json[];
+      scope
+        .get(path(`/issues/${PR}/comments`))
+        .query({ per_page: "100" })
+        .reply(
+          200,
+          bodies.map((body, i) => ({ ...template, id: i + 1, body })),
+        );
+    },
+    /** A comment the bot posts on the pull request. */
+    postComment() {
+      const answer = responseExample(
+        "POST",
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        201,
+      ) as Json;
+      scope.post(path(`/issues/${PR}/comments`)).reply(201, answer);
     },
     contents(file: string, ref: string | undefined, text: string | undefined, repo = REPO_PATH) {
       const interceptor = scope

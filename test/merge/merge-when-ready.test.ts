@@ -269,22 +269,6 @@ describe("mergeWhenReady never merges", () => {
     expect(outcome.note).toContain("Head branch was modified");
   });
 
-  it("when GitHub itself refuses the merge (405), and says why", async () => {
-    const { steps } = setup();
-    steps.pull();
-    steps.protection([GUARD]);
-    steps.rulesets([]);
-    steps.checks({ [GUARD]: "success" });
-    steps.mergeFails(
-      405,
-      "At least 1 approving review is required by reviewers with write access.",
-    );
-    mockGraphql();
-    const outcome = await mergeWhenReady(input(await policyOf(WINDOWED)));
-    expect(outcome.action).toBe("waiting");
-    expect(outcome.note).toContain("At least 1 approving review is required");
-  });
-
   it("outside its window, nor over the daily cap, and merges inside", async () => {
     const policy = await policyOf(
       WINDOWED.replace("action: merge", "action: merge\n    maxPerDay: 1"),
@@ -354,15 +338,14 @@ describe("mergeWhenReady never merges", () => {
     // A hold stops a person's auto-merge even where the policy leaves the decision to people.
     const review = setup();
     review.steps.pull({ labels: [HOLD_LABEL], autoMerge: { by: "octocat", method: "squash" } });
-    review.steps.protection([]);
-    review.steps.rulesets([]);
-    review.steps.checks({});
     review.graphql.expect("disablePullRequestAutoMerge");
     const policy = await policyOf("rules: [{ name: people, action: review }]\n");
     expect(await mergeWhenReady(input(policy))).toMatchObject({
       action: "held",
       disabledAutoMerge: true,
     });
+    // A person decides whatever the checks say, so they are not read.
+    expect(review.github.calls()).toEqual([`GET /pulls/${PR}`]);
   });
 
   it("when the policy says review; a person's auto-merge stays, the bot's goes", async () => {
@@ -373,9 +356,6 @@ describe("mergeWhenReady never merges", () => {
     ] as const) {
       const { steps, graphql } = setup();
       steps.pull({ autoMerge: { by, method: "squash" } });
-      steps.protection([]);
-      steps.rulesets([]);
-      steps.checks({});
       if (disabled) graphql.expect("disablePullRequestAutoMerge");
       const outcome = await mergeWhenReady(input(review));
       expect(outcome).toMatchObject({ action: "review", disabledAutoMerge: disabled });
@@ -415,9 +395,6 @@ describe("the policy comes from the default branch only", () => {
     expect(branchPolicy.policy.sources).toEqual([".github/pr-autoscaler.yml", "preset:cautious"]);
 
     steps.pull();
-    steps.protection([GUARD]);
-    steps.rulesets([]);
-    steps.checks({ [GUARD]: "success" });
     mockGraphql();
     const outcome = await mergeWhenReady({ ...input(branchPolicy.policy), branchPolicy });
     expect(outcome).toMatchObject({
@@ -505,9 +482,6 @@ describe("the policy comes from the default branch only", () => {
       '.github/pr-autoscaler.yml:3:15: automerge.rules[0].action: the string "mrege" is not allowed: use one of "merge", "review"; did you mean "merge"?',
     ]);
     steps.pull();
-    steps.protection([]);
-    steps.rulesets([]);
-    steps.checks({});
     mockGraphql();
     const outcome = await mergeWhenReady({ ...input(loaded.policy), branchPolicy: loaded });
     expect(outcome.action).toBe("review");

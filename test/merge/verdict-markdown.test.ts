@@ -7,6 +7,11 @@ import {
   subjectFromNodeProposal,
   subjectFromResourceChanges,
 } from "../../src/merge/policy-subject.ts";
+import {
+  type ReviewRecord,
+  readReviewRecord,
+  reviewRecordTag,
+} from "../../src/merge/review-record.ts";
 import { renderVerdictSection, withVerdictSection } from "../../src/merge/verdict-markdown.ts";
 import type { NodeProposal } from "../../src/planning/proposal.ts";
 import { brokenPolicy } from "../../src/policy/automerge-policy.ts";
@@ -64,8 +69,46 @@ rules:
     expect(review).toContain(
       "**Waits for review** under rule `big` from `.github/pr-autoscaler.yml`.",
     );
-    expect(review).toContain("Review requested from @alice, team `infra`.");
-    expect(review).toContain("Assigned to @bob.");
+    // Before the bot asked GitHub, nothing is claimed.
+    expect(review).toContain("Review to be requested from @alice, team `infra`.");
+    expect(review).toContain("To be assigned to @bob.");
+    expect(review).not.toContain("Review requested");
+  });
+
+  it("says whom GitHub was asked, and whom it refused, once the record of asking is there", async () => {
+    const policy = await policyOf(`
+rules:
+  - { name: big, action: review, reviewers: [alice, ghost], teamReviewers: [my-org/infra], assignees: [bob] }
+`);
+    const verdict = evaluatePolicy(policy, nodes("up", 3), openContext(NOW));
+    const record: ReviewRecord = {
+      rule: "big",
+      reviewers: ["alice", "ghost"],
+      teamReviewers: ["infra"],
+      assignees: ["bob"],
+      refused: [{ role: "reviewer", name: "ghost", reason: "Review cannot be <b>requested</b>." }],
+    };
+    const section = renderVerdictSection(verdict, record);
+    expect(section.split("\n").slice(6, -1)).toEqual([
+      "",
+      "Review requested from @alice, team `infra`.",
+      "",
+      "Assigned to @bob.",
+      "",
+      "GitHub refused, so these were not asked (fix the rule's names or their access):",
+      "- @ghost: Review cannot be <b>requested</b>.",
+      "",
+      reviewRecordTag(record),
+    ]);
+    // The record is read back from the body; its text cannot end the hidden comment early.
+    expect(reviewRecordTag(record)).not.toContain("<b>");
+    expect(readReviewRecord(withVerdictSection("Text.", section))).toEqual(record);
+    // A record of other people, or of another rule, claims nothing.
+    for (const other of [
+      { ...record, reviewers: ["alice"] },
+      { ...record, rule: "small" },
+    ])
+      expect(renderVerdictSection(verdict, other)).toContain("Review to be requested from");
   });
 
   it("explains the default and a broken policy", async () => {

@@ -53,6 +53,10 @@ export interface FakePull {
   closedAt: string | null;
   mergedAt: string | null;
   user: string;
+  /** Logins and team slugs asked to review, and the assignees, as GitHub lists them. */
+  requestedReviewers: string[];
+  requestedTeams: string[];
+  assignees: string[];
 }
 
 export interface FakeIssue {
@@ -115,6 +119,8 @@ export class FakeGitHub {
   readonly checkRuns: FakeCheckRun[] = [];
   readonly statuses: { sha: string; context: string; state: string; description: string }[] = [];
   readonly permissions = new Map<string, string>();
+  /** Team slugs of the owner's organisation with access to the repository. */
+  readonly teams = new Set<string>();
   /** Every request as `METHOD /path?query` with the status answered, in order (paths relative
    * to the repository). */
   readonly log: { call: string; status: number }[] = [];
@@ -202,6 +208,9 @@ export class FakeGitHub {
       closedAt: null,
       mergedAt: null,
       user: login,
+      requestedReviewers: [],
+      requestedTeams: [],
+      assignees: [],
     };
     this.pulls.set(pull.number, pull);
     return pull;
@@ -435,6 +444,16 @@ export class FakeGitHub {
       ["PATCH", /^\/pulls\/(\d+)$/, ([number], _, body) => this.updatePull(n(number), body)],
       ["GET", /^\/pulls\/(\d+)\/files$/, ([number]) => [200, this.pullFiles(n(number))]],
       ["PUT", /^\/pulls\/(\d+)\/merge$/, ([number], _, body) => this.mergeByApi(n(number), body)],
+      [
+        "POST",
+        /^\/pulls\/(\d+)\/requested_reviewers$/,
+        ([number], _, body) => this.requestReviewers(n(number), body),
+      ],
+      [
+        "POST",
+        /^\/issues\/(\d+)\/assignees$/,
+        ([number], _, body) => this.addAssignees(n(number), body),
+      ],
       ["GET", /^\/git\/matching-refs\/(.+)$/, ([prefix]) => [200, this.matchingRefs(s(prefix))]],
       ["GET", /^\/git\/ref\/heads\/(.+)$/, ([name]) => this.getRef(s(name))],
       ["POST", /^\/git\/refs$/, (_, __, body) => this.createRef(body)],
@@ -626,6 +645,29 @@ export class FakeGitHub {
   // ---- pull requests -------------------------------------------------------------------------
 
   private pullAnswer(pull: FakePull, full: boolean): Json {
+    return { ...this.pullFields(pull, full), ...this.people(pull) };
+  }
+
+  /** Who is asked to review and assigned, in the shapes of GitHub's example. */
+  private people(pull: FakePull): Json {
+    const template = responseExample(
+      "GET",
+      "/repos/{owner}/{repo}/pulls/{pull_number}",
+      200,
+    ) as Json;
+    const user = (template.user ?? {}) as Json;
+    const team = ((template.requested_teams as Json[] | undefined)?.[0] ?? {}) as Json;
+    const users = (logins: string[]) => logins.map((login) => ({ ...user, login }));
+    const assignees = users(pull.assignees);
+    return {
+      assignee: assignees[0] ?? null,
+      assignees,
+      requested_reviewers: users(pull.requestedReviewers),
+      requested_teams: pull.requestedTeams.map((slug) => ({ ...team, slug, name: slug })),
+    };
+  }
+
+  private pullFields(pull: FakePull, full: boolean): Json {
     const fields = {
       number: pull.number,
       branch: pull.branch,
@@ -692,6 +734,9 @@ export class FakeGitHub {
       closedAt: null,
       mergedAt: null,
       user: BOT_LOGIN,
+      requestedReviewers: [],
+      requestedTeams: [],
+      assignees: [],
     };
     this.pulls.set(pull.number, pull);
     return [201, this.pullAnswer(pull, true)];
@@ -737,6 +782,53 @@ export class FakeGitHub {
     return [...names]
       .filter((name) => headTree.get(name) !== baseTree.get(name))
       .map((filename) => ({ ...template, filename }));
+  }
+
+  /**
+   * Asks for reviews as GitHub does: one name it cannot ask (the pull request's author, someone
+   * without access to the repository, a team without it) refuses the whole request with 422.
+   */
+  private requestReviewers(number: number, body: Json): [number, unknown] {
+    const pull = this.pulls.get(number);
+    if (!pull) return [404, { message: "Not Found" }];
+    const reviewers = (body.reviewers as string[] | undefined) ?? [];
+    const teams = (body.team_reviewers as string[] | undefined) ?? [];
+    if (reviewers.includes(pull.user))
+      return [422, { message: "Review cannot be requested from pull request author." }];
+    if (
+      reviewers.some((login) => !this.permissions.has(login)) ||
+      teams.some((slug) => !this.teams.has(slug))
+    )
+      return [
+        422,
+        {
+          message: `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${FULL_NAME} repository.`,
+        },
+      ];
+    for (const login of reviewers)
+      if (!pull.requestedReviewers.includes(login)) pull.requestedReviewers.push(login);
+    for (const slug of teams)
+      if (!pull.requestedTeams.includes(slug)) pull.requestedTeams.push(slug);
+    return [201, this.pullAnswer(pull, false)];
+  }
+
+  /** Adds assignees; like GitHub, it leaves out people without access to the repository. */
+  private addAssignees(number: number, body: Json): [number, unknown] {
+    const pull = this.pulls.get(number);
+    if (!pull) return [404, { message: "Not Found" }];
+    for (const login of (body.assignees as string[] | undefined) ?? [])
+      if (this.permissions.has(login) && !pull.assignees.includes(login))
+        pull.assignees.push(login);
+    const answer = issueAnswer({
+      number,
+      title: pull.title,
+      body: pull.body,
+      state: pull.state,
+      pullRequest: true,
+    });
+    const user = (answer.user ?? {}) as Json;
+    const assignees = pull.assignees.map((login) => ({ ...user, login }));
+    return [201, { ...answer, assignee: assignees[0] ?? null, assignees }];
   }
 
   private mergeByApi(number: number, body: Json): [number, unknown] {
