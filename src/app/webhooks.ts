@@ -79,6 +79,7 @@ export function webhookApp(actions: WebhookActions): ApplicationFunction {
       ],
       async (context) => onPullRequest(actions, context),
     );
+    app.on("pull_request_review.submitted", async (context) => onReview(actions, context));
     app.on("issue_comment.created", async (context) => onComment(actions, context));
     app.on(["check_suite.completed", "status"], async (context) => onChecks(actions, context));
     app.on(["installation", "installation_repositories"], async () =>
@@ -203,6 +204,19 @@ async function onPullRequest(actions: WebhookActions, context: Context): Promise
     return;
   }
   if (!ours) await actions.checkPullRequest(repository, { number, headSha: head.sha, fromFork });
+}
+
+/**
+ * A review of one of the bot's pull requests: an approval may be what a merge GitHub refused was
+ * waiting for, so the pull request is looked at now rather than at the next hourly try.
+ */
+function onReview(actions: WebhookActions, context: Context): void {
+  const event = read(PullRequestEvent, context);
+  if (!event) return;
+  const repository = event.repository.full_name;
+  const { head } = event.pull_request;
+  const fromFork = head.repo?.full_name.toLowerCase() !== repository.toLowerCase();
+  if (!fromFork && keyOfBranch(head.ref) !== undefined) actions.trigger(repository, "pull-request");
 }
 
 function onComment(actions: WebhookActions, context: Context): void {

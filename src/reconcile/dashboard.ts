@@ -1,3 +1,4 @@
+import { redactSecrets } from "../apply/report-redact.ts";
 import { USAGE } from "../control/command.ts";
 import { type ControlState, controlMarker } from "../control/control-state.ts";
 import { rejectionText } from "../control/rejections.ts";
@@ -103,11 +104,13 @@ function clusterErrorSection(
   warnings: readonly string[] | undefined,
 ): string {
   const parts: string[] = [];
+  // Errors quote what servers answered; the dashboard may be public: secret shapes go, as in logs.
+  const clean = (text: string) => redactSecrets(text, {});
   if (error)
-    parts.push(`## Cluster\n\nThe cluster could not be read, so nothing changes: ${error}`);
+    parts.push(`## Cluster\n\nThe cluster could not be read, so nothing changes: ${clean(error)}`);
   if (warnings?.length)
     parts.push(
-      `The snapshot is incomplete, so no node is added or removed:\n\n${bullets(warnings)}`,
+      `The snapshot is incomplete, so no node is added or removed:\n\n${bullets(warnings.map(clean))}`,
     );
   return parts.join("\n\n");
 }

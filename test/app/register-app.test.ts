@@ -67,6 +67,7 @@ describe("registerApp: GitHub's manifest flow", () => {
     });
     expect(manifest.default_events).toEqual([
       "pull_request",
+      "pull_request_review",
       "issue_comment",
       "push",
       "check_suite",

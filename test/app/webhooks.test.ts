@@ -163,6 +163,7 @@ describe("every payload GitHub publishes for the events the app takes", () => {
   const events = [
     "push",
     "pull_request",
+    "pull_request_review",
     "issue_comment",
     "check_suite",
     "status",
@@ -215,6 +216,27 @@ describe("payloads that are not GitHub's shape", () => {
     }
     expect(asked).toEqual([]);
     expect(warnings.filter((line) => line.includes("repository.full_name"))).toHaveLength(4);
+  });
+});
+
+describe("reviews", () => {
+  it("ask for a look at the bot's own pull request, not at people's or a fork's", async () => {
+    const review = (ref: string, fork = false) =>
+      payload("pull_request_review.submitted.json", (event) => {
+        event.review.state = "approved";
+        event.pull_request.head.ref = ref;
+        if (fork) event.pull_request.head.repo.full_name = "someone/Hello-World";
+      });
+    expect((await deliver("pull_request_review", review("changes"))).status).toBe(200);
+    expect(
+      (await deliver("pull_request_review", review("pr-autoscaler/nodes-workers", true))).status,
+    ).toBe(200);
+    expect(asked).toEqual([]);
+    expect(
+      (await deliver("pull_request_review", review("pr-autoscaler/nodes-workers"))).status,
+    ).toBe(200);
+    expect(asked).toEqual([{ trigger: "Codertocat/Hello-World", reason: "pull-request" }]);
+    expect(warnings).toEqual([]);
   });
 });
 

@@ -49,3 +49,23 @@ describe("the dashboard's notes", () => {
     );
   });
 });
+
+describe("the dashboard's cluster section", () => {
+  it("keeps secret shapes that a server's answer quoted out of the issue, which may be public", () => {
+    const body = renderDashboard({
+      control: emptyControlState(),
+      decisions: [],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: [],
+      clusterError:
+        "GET https://admin:kube-Pa55word-9@10.0.0.10:6443/api/v1/nodes: 401 Unauthorized: token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.c2lnbmF0dXJl",
+      snapshotWarnings: ["prometheus: answered 500 for http://monitor:Prom-Pa55w0rd@prom:9090/"],
+    });
+    expect(body).toContain("The cluster could not be read, so nothing changes: GET https://");
+    for (const secret of ["kube-Pa55word-9", "eyJzdWIiOiJzYSJ9", "Prom-Pa55w0rd"])
+      expect(body).not.toContain(secret);
+    expect(body).toContain("401 Unauthorized");
+  });
+});
