@@ -3,7 +3,6 @@
  * a root module with two count pools in one tfvars file: workers (named in the plan) and GPU VMs
  * (named by a zero-padded template), then `report outputs` on the verdict.
  */
-import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +13,8 @@ import { expectedChangeFromTfvars } from "../../src/apply/guard-expected.ts";
 import { parseTerraformPlan } from "../../src/apply/terraform-plan.ts";
 import { type CliRun, runCli } from "../support/cli.ts";
 import {
+  CLUSTER_POOLS_GUARD,
+  clusterPoolsTfvars,
   requireTerraform,
   type TerraformWorkdir,
   terraformWorkdir,
@@ -22,17 +23,7 @@ import {
 
 const TIMEOUT = 120_000;
 
-/** The guard config of the two-pool Terraform fixture. */
-const GUARD_CONFIG = readFileSync(
-  join(import.meta.dirname, "..", "fixtures", "terraform", "cluster-pools", "guard.yml"),
-  "utf8",
-);
-
 const BEFORE = "worker_count = 3\ngpu_count    = 3\n";
-
-function tfvars(workers: number, gpus: number): string {
-  return `worker_count = ${workers}\ngpu_count    = ${gpus}\n`;
-}
 
 describe("the guard over every pool of the config", () => {
   let base: TerraformWorkdir;
@@ -52,7 +43,7 @@ describe("the guard over every pool of the config", () => {
 
   async function verdictOf(after: string, expectedAfter = after): Promise<GuardVerdict> {
     const plan = parseTerraformPlan(await readFile(await planFile(after), "utf8"), "plan.json");
-    const config = parseGuardConfig(GUARD_CONFIG, "guard.yml");
+    const config = parseGuardConfig(CLUSTER_POOLS_GUARD, "guard.yml");
     const pools: GuardedPool[] = allGuardPools(config).map((pool) => ({
       name: pool.name,
       rules: pool.rules,
@@ -87,7 +78,7 @@ describe("the guard over every pool of the config", () => {
   beforeAll(async () => {
     await requireTerraform();
     dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-guard-pools-"));
-    await writeFile(join(dir, "guard.yml"), GUARD_CONFIG);
+    await writeFile(join(dir, "guard.yml"), CLUSTER_POOLS_GUARD);
     await writeFile(join(dir, "before.tfvars"), BEFORE);
     base = await terraformWorkdir("cluster-pools");
     await base.write("terraform.tfvars", BEFORE);
@@ -102,7 +93,7 @@ describe("the guard over every pool of the config", () => {
   it(
     "passes gpu 3 → 2 with workers unchanged, and names the zero-padded GPU node to drain",
     async () => {
-      const verdict = await verdictOf(tfvars(3, 2));
+      const verdict = await verdictOf(clusterPoolsTfvars(3, 2));
       expect(verdict.offending).toEqual([]);
       expect(verdict.verdict).toBe("pass");
       expect(verdict.pools).toEqual([
@@ -129,7 +120,7 @@ describe("the guard over every pool of the config", () => {
   it(
     "passes both pools changing at once, each against its own variable",
     async () => {
-      const verdict = await verdictOf(tfvars(4, 2));
+      const verdict = await verdictOf(clusterPoolsTfvars(4, 2));
       expect(verdict.offending).toEqual([]);
       expect(verdict.creates).toEqual([
         { address: "terraform_data.worker[3]", name: "talos-worker-4", pool: "workers" },
@@ -143,7 +134,7 @@ describe("the guard over every pool of the config", () => {
     "refuses a VM of a pool whose count did not change",
     async () => {
       // The merged change lowers gpu_count only, but the plan lowers worker_count too.
-      const verdict = await verdictOf(tfvars(2, 2), tfvars(3, 2));
+      const verdict = await verdictOf(clusterPoolsTfvars(2, 2), clusterPoolsTfvars(3, 2));
       expect(verdict.verdict).toBe("refuse");
       const vm = verdict.offending.find((o) => o.address === "terraform_data.worker[2]");
       expect(vm).toEqual({
@@ -164,7 +155,7 @@ describe("the guard over every pool of the config", () => {
   it(
     "refuses a change that belongs to no pool, naming every guarded pool",
     async () => {
-      const after = `${tfvars(3, 2)}control_plane_cores = 8\n`;
+      const after = `${clusterPoolsTfvars(3, 2)}control_plane_cores = 8\n`;
       const verdict = await verdictOf(after);
       expect(verdict.verdict).toBe("refuse");
       expect(verdict.offending.map((o) => o.address)).toEqual(
@@ -180,7 +171,7 @@ describe("the guard over every pool of the config", () => {
   it(
     "from the CLI: --all-pools gives the per-pool outputs the apply job waits and drains by",
     async () => {
-      const run = await guardCli(tfvars(4, 2), ["--all-pools", "--json"]);
+      const run = await guardCli(clusterPoolsTfvars(4, 2), ["--all-pools", "--json"]);
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
       await writeFile(join(dir, "verdict.json"), run.stdout);
@@ -196,7 +187,7 @@ describe("the guard over every pool of the config", () => {
         ].join("\n"),
         stderr: "",
       });
-      const text = await guardCli(tfvars(4, 2), ["--all-pools"]);
+      const text = await guardCli(clusterPoolsTfvars(4, 2), ["--all-pools"]);
       expect(text.stdout).toContain(
         "Plan guard: PASS for pools workers (3 → 4 workers), gpu (3 → 2 workers).",
       );
@@ -210,7 +201,7 @@ describe("the guard over every pool of the config", () => {
   it(
     "from the CLI: one --pool refuses the other pool's change, which is why --all-pools exists",
     async () => {
-      const run = await guardCli(tfvars(3, 2), ["--pool", "workers", "--json"]);
+      const run = await guardCli(clusterPoolsTfvars(3, 2), ["--pool", "workers", "--json"]);
       expect(run.code).toBe(1);
       const verdict = JSON.parse(run.stdout) as GuardVerdict;
       expect(verdict.offending.map((o) => o.address).sort()).toEqual([
@@ -227,9 +218,9 @@ describe("pr-autoscaler guard --all-pools, bad input", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-guard-pools-usage-"));
-    await writeFile(join(dir, "guard.yml"), GUARD_CONFIG);
+    await writeFile(join(dir, "guard.yml"), CLUSTER_POOLS_GUARD);
     await writeFile(join(dir, "before.tfvars"), BEFORE);
-    await writeFile(join(dir, "after.tfvars"), tfvars(3, 2));
+    await writeFile(join(dir, "after.tfvars"), clusterPoolsTfvars(3, 2));
     await writeFile(
       join(dir, "plan.json"),
       JSON.stringify({ format_version: "1.2", planned_values: {}, resource_changes: [] }),
@@ -245,7 +236,7 @@ describe("pr-autoscaler guard --all-pools, bad input", () => {
   it("names the pool without a countVariable, at its line", async () => {
     await writeFile(
       join(dir, "no-variable.yml"),
-      GUARD_CONFIG.replace("    countVariable: gpu_count\n", ""),
+      CLUSTER_POOLS_GUARD.replace("    countVariable: gpu_count\n", ""),
     );
     const run = await runCli(
       [

@@ -18,6 +18,19 @@ export const KEY = "nodes-workers";
 export const HEAD = sha("bot-commit");
 export const NODE_ID = "PR_kwDOBnx7aM5pQ2Ze";
 export const BOT = "pr-autoscaler[bot]";
+/** The plan guard's status, which the policies of these tests require. */
+export const GUARD = "pr-autoscaler/plan-guard";
+
+/** A policy with a window: the bot merges itself, never GitHub's auto-merge. */
+export const WINDOWED = `
+timezone: Europe/Berlin
+rules:
+  - name: daytime
+    match: { kind: nodes }
+    action: merge
+    during: [{ days: mon-fri, hours: "08:00-18:00" }]
+    requiredChecks: [${GUARD}]
+`;
 
 const graphqlProblems: string[] = [];
 

@@ -5,7 +5,16 @@ import { classifyMergeRefusal } from "../../src/merge/merge-refusal.ts";
 import { type MergeWhenReadyInput, mergeWhenReady } from "../../src/merge/merge-when-ready.ts";
 import { mockGitHub, testOctokit } from "../support/github.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
-import { BOT, HEAD, mergeSteps, mockGraphql, PR, type PullFields } from "./github-merge-mock.ts";
+import {
+  BOT,
+  GUARD,
+  HEAD,
+  mergeSteps,
+  mockGraphql,
+  PR,
+  type PullFields,
+  WINDOWED,
+} from "./github-merge-mock.ts";
 import { nodes, policyOf } from "./policy-support.ts";
 
 const REFUSALS = JSON.parse(
@@ -19,20 +28,8 @@ const REFUSALS = JSON.parse(
   string
 >;
 
-const GUARD = "pr-autoscaler/plan-guard";
 /** Friday 28 March 2025, 11:00 in Berlin: inside the rule's window. */
 const NOW = new Date("2025-03-28T10:00:00Z");
-
-/** A window: the bot merges itself, never GitHub's auto-merge. */
-const WINDOWED = `
-timezone: Europe/Berlin
-rules:
-  - name: daytime
-    match: { kind: nodes }
-    action: merge
-    during: [{ days: mon-fri, hours: "08:00-18:00" }]
-    requiredChecks: [${GUARD}]
-`;
 
 async function input(): Promise<MergeWhenReadyInput> {
   return {

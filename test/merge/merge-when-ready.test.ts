@@ -8,14 +8,22 @@ import { type MergeWhenReadyInput, mergeWhenReady } from "../../src/merge/merge-
 import type { AutomergePolicy } from "../../src/policy/automerge-policy.ts";
 import { mockGitHub, testOctokit } from "../support/github.ts";
 import { fileContent, OWNER, REPO, sha } from "../support/github-responses.ts";
-import { BOT, HEAD, mergeSteps, mockGraphql, NODE_ID, PR } from "./github-merge-mock.ts";
+import {
+  BOT,
+  GUARD,
+  HEAD,
+  mergeSteps,
+  mockGraphql,
+  NODE_ID,
+  PR,
+  WINDOWED,
+} from "./github-merge-mock.ts";
 import { nodes, policyOf } from "./policy-support.ts";
 
 const MESSAGES = JSON.parse(
   readFileSync(new URL("./fixtures/graphql-errors.json", import.meta.url), "utf8"),
 ) as Record<"clean" | "unstable" | "notAllowed" | "noProtection", string>;
 
-const GUARD = "pr-autoscaler/plan-guard";
 /** Friday 28 March 2025, 11:00 in Berlin; the pull request opened two hours earlier. */
 const NOW = new Date("2025-03-28T10:00:00Z");
 
@@ -25,17 +33,6 @@ rules:
   - name: add-one-node
     match: { kind: nodes, direction: up, maxStep: 1 }
     action: merge
-    requiredChecks: [${GUARD}]
-`;
-
-/** A window: the bot merges itself, never GitHub's auto-merge. */
-const WINDOWED = `
-timezone: Europe/Berlin
-rules:
-  - name: daytime
-    match: { kind: nodes }
-    action: merge
-    during: [{ days: mon-fri, hours: "08:00-18:00" }]
     requiredChecks: [${GUARD}]
 `;
 

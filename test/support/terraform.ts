@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,17 @@ const run = promisify(execFile);
 /** test/fixtures/terraform/<name>. */
 export function terraformFixture(name: string): string {
   return fileURLToPath(new URL(`../fixtures/terraform/${name}`, import.meta.url));
+}
+
+/** The guard config of the two-pool fixture `cluster-pools` (workers and gpu in one root). */
+export const CLUSTER_POOLS_GUARD = readFileSync(
+  join(terraformFixture("cluster-pools"), "guard.yml"),
+  "utf8",
+);
+
+/** The tfvars of the `cluster-pools` fixture with these counts. */
+export function clusterPoolsTfvars(workers: number, gpus: number): string {
+  return `worker_count = ${workers}\ngpu_count    = ${gpus}\n`;
 }
 
 /**

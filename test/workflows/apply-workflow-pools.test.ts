@@ -4,10 +4,10 @@
  * one status per event, the changed pools' nodes drained and waited for. The plans are real
  * `terraform show -json` output of test/fixtures/terraform/cluster-pools.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
+  CLUSTER_POOLS_GUARD,
+  clusterPoolsTfvars,
   requireTerraform,
   type TerraformWorkdir,
   terraformWorkdir,
@@ -17,12 +17,6 @@ import { callsOf, flag, reportArgs } from "./support/calls.ts";
 import { createSandbox, type Sandbox } from "./support/workflow-sandbox.ts";
 
 const TIMEOUT = 120_000;
-
-/** The guard config of the two-pool Terraform fixture. */
-const GUARD_CONFIG = readFileSync(
-  join(import.meta.dirname, "..", "fixtures", "terraform", "cluster-pools", "guard.yml"),
-  "utf8",
-);
 
 function repoConfig(gpuIndexBase: number): string {
   return `pools:
@@ -43,11 +37,7 @@ function repoConfig(gpuIndexBase: number): string {
 `;
 }
 
-function tfvars(workers: number, gpus: number): string {
-  return `worker_count = ${workers}\ngpu_count    = ${gpus}\n`;
-}
-
-const BEFORE = tfvars(3, 3);
+const BEFORE = clusterPoolsTfvars(3, 3);
 
 describe("the workflow over every pool of the guard config", () => {
   let base: TerraformWorkdir;
@@ -57,7 +47,7 @@ describe("the workflow over every pool of the guard config", () => {
   async function sandbox(after: string, gpuIndexBase = 1): Promise<Sandbox> {
     return createSandbox({
       tfvars: { before: BEFORE, after },
-      guardConfig: GUARD_CONFIG,
+      guardConfig: CLUSTER_POOLS_GUARD,
       repoConfig: repoConfig(gpuIndexBase),
       inputs: { pool: "" },
       planJson: await planJson(after),
@@ -78,7 +68,7 @@ describe("the workflow over every pool of the guard config", () => {
   it(
     "passes a pull request that lowers gpu_count, reporting every pool in one comment",
     async () => {
-      const box = await sandbox(tfvars(3, 2));
+      const box = await sandbox(clusterPoolsTfvars(3, 2));
       const job = await box.runJob("plan", {
         event: {
           event_name: "pull_request",
@@ -107,7 +97,7 @@ describe("the workflow over every pool of the guard config", () => {
   it(
     "stops a pull request whose guard config and repo config name different GPU nodes",
     async () => {
-      const box = await sandbox(tfvars(3, 2), 0);
+      const box = await sandbox(clusterPoolsTfvars(3, 2), 0);
       const job = await box.runJob("plan", {
         event: {
           event_name: "pull_request",
@@ -127,7 +117,7 @@ describe("the workflow over every pool of the guard config", () => {
   it(
     "after the merge drains the GPU node, applies, and waits for the GPU pool only",
     async () => {
-      const box = await sandbox(tfvars(3, 2));
+      const box = await sandbox(clusterPoolsTfvars(3, 2));
       const job = await box.runJob("apply", {
         event: { event_name: "push", event: { before: box.baseSha } },
       });
@@ -166,7 +156,7 @@ describe("the workflow over every pool of the guard config", () => {
   it(
     "waits for each changed pool, and fails the nodes step when one of them is not Ready",
     async () => {
-      const box = await sandbox(tfvars(4, 2));
+      const box = await sandbox(clusterPoolsTfvars(4, 2));
       const job = await box.runJob("apply", {
         event: { event_name: "push", event: { before: box.baseSha } },
         env: { STUB_WAIT_EXIT: "1" },
@@ -188,10 +178,10 @@ describe("the workflow over every pool of the guard config", () => {
     "with one pool named, refuses the other pool's change as before",
     async () => {
       const box = await createSandbox({
-        tfvars: { before: BEFORE, after: tfvars(3, 2) },
-        guardConfig: GUARD_CONFIG,
+        tfvars: { before: BEFORE, after: clusterPoolsTfvars(3, 2) },
+        guardConfig: CLUSTER_POOLS_GUARD,
         inputs: { pool: "workers" },
-        planJson: await planJson(tfvars(3, 2)),
+        planJson: await planJson(clusterPoolsTfvars(3, 2)),
       });
       const job = await box.runJob("apply", {
         event: { event_name: "push", event: { before: box.baseSha } },
