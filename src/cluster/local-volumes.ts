@@ -1,13 +1,20 @@
 import type { PendingClaim } from "./pod-info.ts";
 import { list, type Raw, record, string } from "./raw.ts";
 
-/** Node labels whose use in a PV's node affinity pins the volume to one node. */
-const hostnameKeys = new Set(["kubernetes.io/hostname"]);
+/**
+ * The last part of a node label key (after its `/`) that names one node, when a PV's node
+ * affinity uses it: `kubernetes.io/hostname` (local-path-provisioner, `local` volumes),
+ * `topology.topolvm.io/node` (TopoLVM), `topology.lvms.io/node` (LVM Storage),
+ * `openebs.io/nodename` and `openebs.io/nodeid` (OpenEBS LocalPV LVM and ZFS, whose node id is
+ * a label the operator sets), `topology.hostpath.csi/node` (the CSI hostpath driver). Zones,
+ * regions and racks name places that hold several nodes.
+ */
+const NODE_KEY_END = /(?:^|\/)(?:hostname|node|nodename|node-name|nodeid|node-id)$/;
 
 /**
  * True when a PersistentVolume lives on one node: a `local` or `hostPath` volume, or any
- * volume whose node affinity names hosts (local-path-provisioner, OpenEBS LocalPV, TopoLVM).
- * Zone-pinned cloud disks are not node-local: their affinity names zones, not hosts.
+ * volume whose required node affinity names a node by a key NODE_KEY_END matches. Zone-pinned
+ * disks are not node-local: their affinity names zones, not nodes.
  */
 export function isNodeLocalVolume(raw: Raw): boolean {
   const spec = record(raw.spec);
@@ -16,7 +23,7 @@ export function isNodeLocalVolume(raw: Raw): boolean {
   return terms.some((term) =>
     list(record(term).matchExpressions).some((expression) => {
       const key = string(record(expression).key);
-      return key !== undefined && hostnameKeys.has(key);
+      return key !== undefined && NODE_KEY_END.test(key);
     }),
   );
 }
