@@ -4,8 +4,7 @@ import { type KubeRequest, kubeRequest, responseError } from "../cluster/kube-re
 import { readLabelSelector } from "../cluster/label-selector.ts";
 import { isNodeLocalVolume } from "../cluster/local-volumes.ts";
 import { list, number, type Raw, record, string } from "../cluster/raw.ts";
-import type { LabelSelector } from "../planning/snapshot.ts";
-import type { ClaimVolume } from "./drain-decide.ts";
+import type { BudgetSelector, ClaimVolume } from "./drain-decide.ts";
 import { type DrainPod, toDrainPod } from "./drain-pod.ts";
 import { type NodeReadiness, readReadiness } from "./drain-readiness.ts";
 
@@ -18,8 +17,12 @@ export interface DrainNode extends NodeReadiness {
 /** What one eviction request came to. */
 export type EvictionOutcome =
   | { kind: "evicted" }
-  /** 404, or 409 for a UID precondition: the pod that was meant no longer exists. */
-  | { kind: "gone" }
+  /**
+   * 404 or 409: the pod that was meant may be gone (deleted, or its name taken by a pod with
+   * another UID, which fails the UID precondition), or the eviction met a concurrent change to
+   * the pod or its budget ("the object has been modified"). Only a read of the pod tells.
+   */
+  | { kind: "maybe-gone"; message: string }
   /** 429 from a PodDisruptionBudget: try again later. */
   | { kind: "blocked"; budget?: string; message: string }
   /** 429 without a budget (API throttling), 5xx, or no answer: try again later. */
@@ -29,13 +32,24 @@ export type EvictionOutcome =
   /** Anything else (403, 400…): retrying will not help. */
   | { kind: "failed"; message: string };
 
-/** A PodDisruptionBudget as the dry run reports it. */
-export interface BudgetInfo {
-  namespace: string;
-  name: string;
-  selector: LabelSelector | undefined;
+/** A PodDisruptionBudget as the check and the dry run read it. */
+export interface BudgetInfo extends BudgetSelector {
   disruptionsAllowed: number | undefined;
 }
+
+/** How one eviction is sent. */
+export interface EvictOptions {
+  /** `deleteOptions.gracePeriodSeconds`; the pod's own grace period when absent. */
+  gracePeriodSeconds?: number;
+  /**
+   * How long to wait for the answer, at most {@link evictionTimeoutMs}: the drain passes the
+   * time left before its deadline.
+   */
+  timeoutMs?: number;
+}
+
+/** The longest an eviction request waits for its answer. */
+export const evictionTimeoutMs = 30_000;
 
 /** The API calls draining makes; the only place that speaks HTTP for it. */
 export interface DrainApi {
@@ -44,7 +58,7 @@ export interface DrainApi {
   setUnschedulable(name: string, unschedulable: boolean): Promise<void>;
   listPods(node: string): Promise<DrainPod[]>;
   claimVolume(namespace: string, claim: string): Promise<ClaimVolume>;
-  evict(pod: DrainPod, gracePeriodSeconds?: number): Promise<EvictionOutcome>;
+  evict(pod: DrainPod, options?: EvictOptions): Promise<EvictionOutcome>;
   /**
    * The pod as it is now; undefined when it is deleted or its name now belongs to another pod
    * (another UID).
@@ -67,7 +81,7 @@ export function createDrainApi(loaded: LoadedKubeConfig): DrainApi {
     setUnschedulable: (name, unschedulable) => setUnschedulable(loaded, name, unschedulable),
     listPods: (node) => listPods(client, node),
     claimVolume: (namespace, claim) => claimVolume(client, namespace, claim),
-    evict: (pod, grace) => evict(loaded, pod, grace),
+    evict: (pod, options) => evict(loaded, pod, options ?? {}),
     currentPod: (pod) => currentPod(client, pod),
     listBudgets: (namespace) => listBudgets(client, namespace),
     close: () => client.close(),
@@ -147,11 +161,14 @@ const budgetName = /disruption budget (\S+)/;
 async function evict(
   loaded: LoadedKubeConfig,
   pod: DrainPod,
-  gracePeriodSeconds: number | undefined,
+  options: EvictOptions,
 ): Promise<EvictionOutcome> {
   const deleteOptions: Raw = { preconditions: { uid: pod.uid } };
-  if (gracePeriodSeconds !== undefined) deleteOptions.gracePeriodSeconds = gracePeriodSeconds;
+  if (options.gracePeriodSeconds !== undefined) {
+    deleteOptions.gracePeriodSeconds = options.gracePeriodSeconds;
+  }
   const request: KubeRequest = {
+    timeoutMs: Math.max(1, Math.min(options.timeoutMs ?? evictionTimeoutMs, evictionTimeoutMs)),
     method: "POST",
     path: `/api/v1/namespaces/${segment(pod.namespace)}/pods/${segment(pod.name)}/eviction`,
     body: {
@@ -170,8 +187,8 @@ async function evict(
   }
   const { status } = response;
   if (status >= 200 && status < 300) return { kind: "evicted" };
-  if (status === 404 || status === 409) return { kind: "gone" };
   const message = responseError(request, response).message;
+  if (status === 404 || status === 409) return { kind: "maybe-gone", message };
   if (status === 429) {
     const cause = response.causes.find(
       (c) => c.message !== undefined && budgetName.test(c.message),

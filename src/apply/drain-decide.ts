@@ -1,3 +1,5 @@
+import { matchesLabelSelector } from "../planning/scheduling.ts";
+import type { LabelSelector } from "../planning/snapshot.ts";
 import { type DrainPod, podKey } from "./drain-pod.ts";
 
 /** The flags that let the drain move pods it refuses by default. */
@@ -9,13 +11,28 @@ export interface DrainFlags {
 }
 
 export type SkipReason = "daemonset" | "mirror";
-export type RefusalReason = "do-not-disrupt" | "safe-to-evict" | "bare-pod" | "emptydir";
+export type RefusalReason =
+  | "do-not-disrupt"
+  | "safe-to-evict"
+  | "bare-pod"
+  | "emptydir"
+  | "pdbs-overlap";
 
 /** Why one pod may not be evicted, and the flag that would allow it (none for annotations). */
 export interface Refusal {
   reason: RefusalReason;
   message: string;
   flag?: string;
+  /** For `pdbs-overlap`: the names of the PodDisruptionBudgets that select the pod. */
+  budgets?: string[];
+}
+
+/** A PodDisruptionBudget as far as choosing the pods it covers goes. */
+export interface BudgetSelector {
+  namespace: string;
+  name: string;
+  /** Undefined for a `null` selector, which selects no pod; `{}` selects every pod. */
+  selector: LabelSelector | undefined;
 }
 
 export interface RefusedPod {
@@ -96,6 +113,67 @@ export function planNodeDrain(
     if (!finished(pod)) plan.warnings.push(...volumeWarnings(pod, claims));
   }
   return plan;
+}
+
+/**
+ * Moves the pods to evict that several PodDisruptionBudgets select to the refused: the API
+ * server answers their eviction with a 500 ("more than one PodDisruptionBudget") every time,
+ * so a drain that cordoned first could only fail. Pods that do not consult budgets (see
+ * {@link consultsBudgets}) are left. Pure; `budgets` are those of the pods' namespaces.
+ */
+export function refuseOverlappingBudgets(
+  plan: NodeDrainPlan,
+  budgets: readonly BudgetSelector[],
+): NodeDrainPlan {
+  const overlapping = new Map<DrainPod, string[]>();
+  for (const pod of plan.evict) {
+    if (!consultsBudgets(pod)) continue;
+    const names = budgetsOf(pod, budgets);
+    if (names.length > 1) overlapping.set(pod, names);
+  }
+  if (overlapping.size === 0) return plan;
+  const refused = [...overlapping].map(([pod, names]) => ({
+    pod,
+    refusals: [overlapRefusal(names)],
+  }));
+  return {
+    ...plan,
+    evict: plan.evict.filter((pod) => !overlapping.has(pod)),
+    refused: [...plan.refused, ...refused].sort((a, b) =>
+      podKey(a.pod).localeCompare(podKey(b.pod)),
+    ),
+    warnings: plan.warnings.filter((warning) => !overlapping.has(warning.pod)),
+  };
+}
+
+/**
+ * The API server looks at budgets only when it evicts a running (or Unknown) pod: a finished
+ * or Pending pod is deleted whatever they say.
+ */
+export function consultsBudgets(pod: DrainPod): boolean {
+  return !finished(pod) && pod.phase !== "Pending";
+}
+
+/** The names of the budgets of the pod's namespace that select it, sorted. */
+export function budgetsOf(pod: DrainPod, budgets: readonly BudgetSelector[]): string[] {
+  return budgets
+    .filter(
+      (budget) =>
+        budget.namespace === pod.namespace &&
+        budget.selector !== undefined &&
+        matchesLabelSelector(budget.selector, pod.labels),
+    )
+    .map((budget) => budget.name)
+    .sort();
+}
+
+function overlapRefusal(names: string[]): Refusal {
+  const listed = `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return {
+    reason: "pdbs-overlap",
+    message: `selected by PodDisruptionBudgets ${listed}: the eviction API refuses to evict a pod that more than one budget selects`,
+    budgets: names,
+  };
 }
 
 /** True when the plan cannot go ahead. */

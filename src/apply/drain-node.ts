@@ -1,5 +1,5 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
-import type { DrainApi, EvictionOutcome } from "./drain-api.ts";
+import type { DrainApi, EvictionOutcome, EvictOptions } from "./drain-api.ts";
 import {
   type ClaimVolume,
   type DrainFlags,
@@ -8,14 +8,17 @@ import {
 } from "./drain-decide.ts";
 import { type DrainPod, podKey } from "./drain-pod.ts";
 import type { DrainClock, DrainEvent, NodeReport, StuckPod } from "./drain-result.ts";
-import { graceEnds, notWaitedFor, type PodNode } from "./drain-terminating.ts";
+import { graceEnds, notWaitedFor, type PodNode, terminatingReason } from "./drain-terminating.ts";
 
 /** What draining one node needs besides the node. */
 export interface NodeDrainContext {
   api: DrainApi;
   flags: DrainFlags;
   clock: DrainClock;
-  /** Epoch milliseconds after which no more evictions are tried. */
+  /**
+   * Epoch milliseconds after which no more evictions are sent; an eviction sent before waits
+   * for its answer no longer than the time left.
+   */
   deadline: number;
   gracePeriodSeconds?: number;
   /** First wait after an eviction was refused; doubles up to {@link maxRetryDelayMs}. */
@@ -62,14 +65,15 @@ export function recordPlan(report: NodeReport, plan: NodeDrainPlan): void {
   }
 }
 
-/** The node's pods in flight: to evict, and evicted but not gone yet. */
+/** The node's pods in flight: to evict, and being deleted but not gone yet. */
 interface Flight {
   pending: Map<string, DrainPod>;
+  /** Pods being deleted, as last read: evicted by this drain, or deleted otherwise. */
   terminating: Map<string, DrainPod>;
   blocked: Map<string, StuckPod>;
-  /** UIDs of pods evicted or found gone: a list that still shows one is behind. */
-  seen: Set<string>;
-  /** UIDs of pods seen gone after their eviction. */
+  /** UIDs of the pods this drain evicted: each is reported once, however often it was sent. */
+  evicted: Set<string>;
+  /** UIDs of pods seen gone. */
   confirmed: Set<string>;
   /** UIDs of pods being deleted that the drain no longer waits for (see drain-terminating). */
   abandoned: Set<string>;
@@ -92,7 +96,7 @@ export async function drainNode(
     pending: new Map(),
     terminating: new Map(),
     blocked: new Map(),
-    seen: new Set(),
+    evicted: new Set(),
     confirmed: new Set(),
     abandoned: new Set(),
     node: readinessOf(report),
@@ -114,7 +118,7 @@ export async function drainNode(
     const failure =
       (await evictPending(context, report, flight)) ??
       (await checkTerminating(context, report, flight));
-    if (failure !== undefined) return fail(report, flight, failure);
+    if (failure !== undefined) return fail(context, report, flight, failure);
     // Something new happened: list again at once. Otherwise wait first, so that a list that
     // lags behind (showing a pod already gone) cannot make this loop spin.
     const progressed = settled(report, flight) > before;
@@ -123,7 +127,7 @@ export async function drainNode(
     const now = context.clock.now();
     if (now >= context.deadline) {
       report.state = "timed-out";
-      report.stuck = stuckPods(flight);
+      report.stuck = stuckPods(context, flight);
       return undefined;
     }
     if (progressed) delay = context.retryDelayMs;
@@ -163,11 +167,13 @@ export function readinessOf(report: NodeReport): PodNode {
   return node;
 }
 
+/**
+ * Every pod the list shows not being deleted is to evict, even one evicted before: only a pod
+ * the API shows being deleted is waited for (an eviction sent again is harmless: the UID
+ * precondition keeps it to that pod, and a pod being deleted is not evicted twice).
+ */
 function add(flight: Flight, plan: NodeDrainPlan): void {
-  for (const pod of plan.evict) {
-    if (flight.seen.has(pod.uid)) flight.terminating.set(podKey(pod), pod);
-    else flight.pending.set(podKey(pod), pod);
-  }
+  for (const pod of plan.evict) flight.pending.set(podKey(pod), pod);
   for (const pod of plan.terminating) {
     if (!flight.abandoned.has(pod.uid)) flight.terminating.set(podKey(pod), pod);
   }
@@ -179,18 +185,64 @@ function refuse(report: NodeReport): undefined {
   return undefined;
 }
 
-/** Tries each pending eviction once; returns a message when one failed for good. */
+/**
+ * Tries each pending eviction once, while the deadline has not passed; each waits for its
+ * answer no longer than the time left. Returns a message when one failed for good.
+ */
 async function evictPending(
   context: NodeDrainContext,
   report: NodeReport,
   flight: Flight,
 ): Promise<string | undefined> {
   for (const [key, pod] of flight.pending) {
-    const outcome = await context.api.evict(pod, context.gracePeriodSeconds);
+    const left = context.deadline - context.clock.now();
+    if (left <= 0) return undefined;
+    const sent = await context.api.evict(pod, evictOptions(context, left));
+    const outcome = sent.kind === "maybe-gone" ? await readBack(context, pod, sent.message) : sent;
     const failure = applyOutcome(context, report, flight, key, pod, outcome);
     if (failure !== undefined) return failure;
   }
   return undefined;
+}
+
+function evictOptions(context: NodeDrainContext, left: number): EvictOptions {
+  const options: EvictOptions = { timeoutMs: left };
+  if (context.gracePeriodSeconds !== undefined) {
+    options.gracePeriodSeconds = context.gracePeriodSeconds;
+  }
+  return options;
+}
+
+/** An eviction's outcome once a 404 or 409 has been told apart by reading the pod. */
+type Resolved =
+  | Exclude<EvictionOutcome, { kind: "maybe-gone" }>
+  | { kind: "gone" }
+  | { kind: "being-deleted"; current: DrainPod };
+
+/**
+ * A 404 or 409 means the pod is gone only when the API shows it so: deleted, its name taken
+ * by another UID, or being deleted. A pod still there and not being deleted met a conflict
+ * (a concurrent change to it or its budget): its eviction is tried again, as a transient
+ * failure, and so is one whose read failed.
+ */
+async function readBack(
+  context: NodeDrainContext,
+  pod: DrainPod,
+  message: string,
+): Promise<Resolved> {
+  let current: DrainPod | undefined;
+  try {
+    current = await context.api.currentPod(pod);
+  } catch (error) {
+    if (!(error instanceof KubeApiError)) throw error;
+    return {
+      kind: "transient",
+      message: `${message} (reading the pod to tell whether it is gone failed: ${error.message})`,
+    };
+  }
+  if (current === undefined) return { kind: "gone" };
+  if (current.deletionTimestamp !== undefined) return { kind: "being-deleted", current };
+  return { kind: "transient", message: `${message} (the pod is still there, not being deleted)` };
 }
 
 function applyOutcome(
@@ -199,21 +251,25 @@ function applyOutcome(
   flight: Flight,
   key: string,
   pod: DrainPod,
-  outcome: EvictionOutcome,
+  outcome: Resolved,
 ): string | undefined {
   switch (outcome.kind) {
     case "evicted":
-      flight.pending.delete(key);
-      flight.blocked.delete(key);
-      flight.seen.add(pod.uid);
+      settle(flight, key);
       flight.terminating.set(key, pod);
-      report.evicted.push(key);
-      context.emit({ type: "evicted", node: report.name, pod: key });
+      if (!flight.evicted.has(pod.uid)) {
+        flight.evicted.add(pod.uid);
+        report.evicted.push(key);
+        context.emit({ type: "evicted", node: report.name, pod: key });
+      }
       return undefined;
     case "gone":
-      flight.pending.delete(key);
-      flight.blocked.delete(key);
-      flight.seen.add(pod.uid);
+      settle(flight, key);
+      flight.confirmed.add(pod.uid);
+      return undefined;
+    case "being-deleted":
+      settle(flight, key);
+      flight.terminating.set(key, outcome.current);
       return undefined;
     case "blocked":
       flight.blocked.set(key, {
@@ -234,6 +290,12 @@ function applyOutcome(
   }
 }
 
+/** The pod needs no more evictions. */
+function settle(flight: Flight, key: string): void {
+  flight.pending.delete(key);
+  flight.blocked.delete(key);
+}
+
 /**
  * Drops pods being deleted that are gone, and those the drain need not wait for (see
  * {@link notWaitedFor}); a check that failed in passing is tried next round.
@@ -252,6 +314,14 @@ async function checkTerminating(
         flight.confirmed.add(pod.uid);
         continue;
       }
+      // Still there and not being deleted: its eviction did not take, so it is evicted again.
+      if (current.deletionTimestamp === undefined) {
+        flight.terminating.delete(key);
+        flight.pending.set(key, current);
+        continue;
+      }
+      // Kept as last read (its finalizers, its deletion time) for the report.
+      flight.terminating.set(key, current);
       const now = context.clock.now();
       // A node may die during the drain: look at it again, once a round, before waiting on
       // for a pod whose grace period has passed.
@@ -301,19 +371,32 @@ function emitWaiting(context: NodeDrainContext, node: string, flight: Flight): v
   });
 }
 
-function stuckPods(flight: Flight): StuckPod[] {
+function stuckPods(context: NodeDrainContext, flight: Flight): StuckPod[] {
   const stuck: StuckPod[] = [];
   for (const key of flight.pending.keys()) {
     stuck.push(flight.blocked.get(key) ?? { pod: key, reason: "not evicted yet" });
   }
-  for (const key of flight.terminating.keys()) {
-    stuck.push({ pod: key, reason: "evicted, still terminating", terminating: true });
+  for (const [key, pod] of flight.terminating) {
+    const evicted = flight.evicted.has(pod.uid);
+    const item: StuckPod = {
+      pod: key,
+      reason: terminatingReason(pod, evicted, flight.node, context.skipWaitSeconds),
+      terminating: true,
+    };
+    if (pod.deletionTimestamp !== undefined) item.deletionTimestamp = pod.deletionTimestamp;
+    if (pod.finalizers.length > 0) item.finalizers = [...pod.finalizers];
+    stuck.push(item);
   }
   return stuck;
 }
 
-function fail(report: NodeReport, flight: Flight, message: string): string {
+function fail(
+  context: NodeDrainContext,
+  report: NodeReport,
+  flight: Flight,
+  message: string,
+): string {
   report.state = "failed";
-  report.stuck = stuckPods(flight);
+  report.stuck = stuckPods(context, flight);
   return message;
 }

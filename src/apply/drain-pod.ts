@@ -4,7 +4,7 @@ import {
   mirrorAnnotation,
   safeToEvictAnnotation,
 } from "../cluster/pod-info.ts";
-import { count, list, type Raw, record, string, stringMap } from "../cluster/raw.ts";
+import { count, list, type Raw, record, string, stringList, stringMap } from "../cluster/raw.ts";
 
 /** What draining needs to know about one pod on the node. */
 export interface DrainPod {
@@ -32,6 +32,8 @@ export interface DrainPod {
   claims: { volume: string; claim: string }[];
   /** Set when the pod is already being deleted. */
   deletionTimestamp?: string;
+  /** `metadata.finalizers`: a pod being deleted stays in the API until each is removed. */
+  finalizers: string[];
   /** The grace period its deletion gave it (`metadata.deletionGracePeriodSeconds`). */
   deletionGracePeriodSeconds?: number;
   /** `spec.terminationGracePeriodSeconds`, when set. */
@@ -60,6 +62,7 @@ export function toDrainPod(raw: Raw): DrainPod {
     evictableLocalVolumes: [...evictableLocalVolumes(annotations)],
     hostPaths: [],
     claims: [],
+    finalizers: stringList(metadata.finalizers),
   };
   const controller = controllerOf(metadata);
   if (controller) pod.controller = controller;

@@ -111,12 +111,9 @@ function notWaitedText(node: NodeReport): string {
   return n === 0 ? "" : `, ${count(n, "pod")} being deleted not waited for`;
 }
 
+/** A pod several budgets select is refused in the check, so a pod to evict has one at most. */
 function budgetNote(node: NodeReport, pod: string): string {
-  const budgets = node.budgets.filter((b) => b.pod === pod);
-  if (budgets.length > 1) {
-    return ` (selected by several PodDisruptionBudgets: ${budgets.map((b) => b.budget).join(", ")}; the API server will not evict it)`;
-  }
-  const [budget] = budgets;
+  const budget = node.budgets.find((b) => b.pod === pod);
   if (budget === undefined) return "";
   if (budget.disruptionsAllowed === 0) {
     return ` (PDB ${budget.budget} allows no disruption now: the drain would wait for it)`;
@@ -126,9 +123,16 @@ function budgetNote(node: NodeReport, pod: string): string {
 
 function refusedLines(refused: RefusedPodReport): string[] {
   return refused.reasons.map(
-    (reason) =>
-      `  ${refused.pod}: ${reason.message} (${reason.flag ? `allow with ${reason.flag}` : "remove the annotation, or move the pod by hand"})`,
+    (reason) => `  ${refused.pod}: ${reason.message} (${refusalHint(reason)})`,
   );
+}
+
+function refusalHint(reason: RefusedPodReport["reasons"][number]): string {
+  if (reason.flag) return `allow with ${reason.flag}`;
+  if (reason.reason === "pdbs-overlap") {
+    return "change the budgets' selectors so that one at most selects it";
+  }
+  return "remove the annotation, or move the pod by hand";
 }
 
 function stuckText(stuck: StuckPod): string {

@@ -40,13 +40,17 @@ export interface StuckPod {
   reason: string;
   /** The PodDisruptionBudget that refused its eviction, when one did. */
   budget?: string;
-  /** The pod was evicted and is still terminating. */
+  /** The pod is being deleted and still there: evicted by this drain, or deleted otherwise. */
   terminating?: boolean;
+  /** For a pod being deleted: its `metadata.deletionTimestamp`, when read. */
+  deletionTimestamp?: string;
+  /** For a pod being deleted: the finalizers still on it, when there are any. */
+  finalizers?: string[];
 }
 
 export interface RefusedPodReport {
   pod: string;
-  reasons: { reason: RefusalReason; message: string; flag?: string }[];
+  reasons: { reason: RefusalReason; message: string; flag?: string; budgets?: string[] }[];
 }
 
 /** A PodDisruptionBudget that selects a pod to evict (dry run). */
@@ -81,7 +85,7 @@ export interface NodeReport {
   notWaitedFor: NotWaitedFor[];
   /** About a pod when `pod` is set, else about the node. */
   warnings: { pod?: string; message: string }[];
-  /** Dry run: the budgets over the pods to evict; several over one pod are an error. */
+  /** Dry run: the budget over each pod to evict (a pod several select is refused instead). */
   budgets: BudgetReport[];
   /** Dry run: pods the drain would evict. */
   wouldEvict: string[];

@@ -83,3 +83,41 @@ export function notWaitedFor(
   }
   return undefined;
 }
+
+/**
+ * Why a pod being deleted is still on the node when the drain stops, for people: whether this
+ * drain evicted it, the finalizers that hold it, and what would let the drain stop waiting for
+ * it. `evicted`: this drain's eviction started its deletion.
+ */
+export function terminatingReason(
+  pod: DrainPod,
+  evicted: boolean,
+  node: PodNode,
+  skipWaitSeconds: number,
+): string {
+  const parts = [
+    evicted
+      ? "evicted, still terminating"
+      : `being deleted${pod.deletionTimestamp ? ` (deletionTimestamp ${pod.deletionTimestamp})` : ""}, not evicted by this drain, still terminating`,
+  ];
+  if (pod.finalizers.length > 0) {
+    parts.push(
+      `finalizers ${pod.finalizers.join(", ")} keep it until whatever set them removes them`,
+    );
+  }
+  const hint = waitHint(pod, node, skipWaitSeconds);
+  if (hint !== undefined) parts.push(hint);
+  return parts.join("; ");
+}
+
+/** The rule that would end the wait for this pod, when its deletion time is known. */
+function waitHint(pod: DrainPod, node: PodNode, skipWaitSeconds: number): string | undefined {
+  if (graceEnds(pod) === undefined) return undefined;
+  if (!node.ready) {
+    return `${node.name} is not Ready: not waited for once deletionTimestamp plus its ${graceSeconds(pod)}s grace period has passed`;
+  }
+  if (skipWaitSeconds > 0) {
+    return `not waited for once deletionTimestamp is more than ${formatDuration(skipWaitSeconds * 1000)} old (--skip-wait-for-delete-timeout ${skipWaitSeconds})`;
+  }
+  return "--skip-wait-for-delete-timeout SECS stops waiting for pods whose deletionTimestamp is more than SECS seconds old";
+}

@@ -1,7 +1,12 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
-import { matchesLabelSelector } from "../planning/scheduling.ts";
-import type { DrainApi } from "./drain-api.ts";
-import type { DrainFlags, NodeDrainPlan } from "./drain-decide.ts";
+import type { BudgetInfo, DrainApi } from "./drain-api.ts";
+import {
+  budgetsOf,
+  consultsBudgets,
+  type DrainFlags,
+  type NodeDrainPlan,
+  refuseOverlappingBudgets,
+} from "./drain-decide.ts";
 import {
   drainNode,
   type NodeDrainContext,
@@ -51,7 +56,8 @@ export interface DrainOptions {
 
 /**
  * Drains nodes as `kubectl drain` does, more cautiously:
- * 1. checks every node first (it exists; no pod on it refuses) and changes nothing if one
+ * 1. checks every node first (it exists; no pod on it refuses, nor is selected by several
+ *    PodDisruptionBudgets, which the Eviction API never gets past) and changes nothing if one
  *    fails the check;
  * 2. cordons all of them, so pods evicted from one are not scheduled onto the next;
  * 3. drains them one after another (see {@link drainNode});
@@ -89,7 +95,10 @@ interface Stop {
   message: string;
 }
 
-/** The check before anything changes: every node exists and none holds a pod that refuses. */
+/**
+ * The check before anything changes: every node exists and none holds a pod that refuses,
+ * its budgets included. A real drain and a dry run check alike.
+ */
 async function check(run: Run): Promise<Stop | undefined> {
   const { api, options } = run;
   for (const report of run.reports) {
@@ -101,11 +110,13 @@ async function check(run: Run): Promise<Stop | undefined> {
     report.wasCordoned = node.unschedulable;
     report.ready = node.ready;
     if (node.notReadyReason !== undefined) report.notReadyReason = node.notReadyReason;
-    const plan = await planNode(api, report.name, options.flags);
+    const planned = await planNode(api, report.name, options.flags);
+    const budgets = await readBudgets(api, report, planned);
+    const plan = refuseOverlappingBudgets(planned, [...budgets.values()].flat());
     recordPlan(report, plan);
     report.state = plan.refused.length > 0 ? "refused" : "checked";
     if (options.dryRun) {
-      await describeDryRun(api, report, plan);
+      describeDryRun(report, plan, budgets);
       describeTerminating(run, report, plan);
     }
   }
@@ -126,33 +137,49 @@ async function check(run: Run): Promise<Stop | undefined> {
   return undefined;
 }
 
-/** What the dry run adds: the pods it would evict and the budgets over them. */
-async function describeDryRun(api: DrainApi, report: NodeReport, plan: NodeDrainPlan) {
-  report.wouldEvict = plan.evict.map(podKey);
-  const namespaces = [...new Set(plan.evict.map((pod) => pod.namespace))];
+/**
+ * The budgets of each namespace with a pod to evict that consults them, by namespace. Those
+ * that cannot be read are a warning: the Eviction API still enforces them, and a pod that
+ * several select then stops the drain when its eviction is refused.
+ */
+async function readBudgets(
+  api: DrainApi,
+  report: NodeReport,
+  plan: NodeDrainPlan,
+): Promise<Map<string, BudgetInfo[]>> {
+  const budgets = new Map<string, BudgetInfo[]>();
+  const namespaces = new Set(plan.evict.filter(consultsBudgets).map((pod) => pod.namespace));
   for (const namespace of namespaces) {
-    let budgets: Awaited<ReturnType<DrainApi["listBudgets"]>>;
     try {
-      budgets = await api.listBudgets(namespace);
+      budgets.set(namespace, await api.listBudgets(namespace));
     } catch (error) {
       if (!(error instanceof KubeApiError)) throw error;
       report.warnings.push({
         message: `cannot read the PodDisruptionBudgets of namespace ${namespace}: ${error.message}`,
       });
-      continue;
     }
-    for (const pod of plan.evict.filter((p) => p.namespace === namespace)) {
-      for (const budget of budgets) {
-        if (budget.selector === undefined || !matchesLabelSelector(budget.selector, pod.labels))
-          continue;
-        report.budgets.push({
-          pod: podKey(pod),
-          budget: budget.name,
-          ...(budget.disruptionsAllowed === undefined
-            ? {}
-            : { disruptionsAllowed: budget.disruptionsAllowed }),
-        });
-      }
+  }
+  return budgets;
+}
+
+/** What the dry run adds: the pods it would evict and the budget over each. */
+function describeDryRun(
+  report: NodeReport,
+  plan: NodeDrainPlan,
+  budgets: ReadonlyMap<string, BudgetInfo[]>,
+): void {
+  report.wouldEvict = plan.evict.map(podKey);
+  for (const pod of plan.evict.filter(consultsBudgets)) {
+    const inNamespace = budgets.get(pod.namespace) ?? [];
+    for (const name of budgetsOf(pod, inNamespace)) {
+      const budget = inNamespace.find((b) => b.name === name);
+      report.budgets.push({
+        pod: podKey(pod),
+        budget: name,
+        ...(budget?.disruptionsAllowed === undefined
+          ? {}
+          : { disruptionsAllowed: budget.disruptionsAllowed }),
+      });
     }
   }
 }

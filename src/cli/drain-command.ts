@@ -27,12 +27,16 @@ Refused unless a flag allows it (nothing is cordoned then):
   pods no controller recreates (bare pods)                      --force-bare-pods
   pods annotated cluster-autoscaler.kubernetes.io/safe-to-evict: "false" or
   karpenter.sh/do-not-disrupt: "true"                           (no flag: they asked to stay)
+  pods several PodDisruptionBudgets select                      (no flag: the Eviction API
+                                                                 never evicts them; fix the
+                                                                 budgets)
 
 Options:
   --kubeconfig FILE     kubeconfig of the drain identity (default: $KUBECONFIG, ~/.kube/config,
                         in-cluster)
   --context NAME        context to use instead of the current one
-  --timeout DURATION    for the whole drain, all nodes together (default 10m)
+  --timeout DURATION    for the whole drain, all nodes together (default 10m); no eviction
+                        is sent after it, none waits for its answer past it
   --grace-period SECS   termination grace period for evicted pods, at least 1 (default: each
                         pod's own)
   --skip-wait-for-delete-timeout SECS

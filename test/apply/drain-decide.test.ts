@@ -1,5 +1,10 @@
 import { describe, expect, it } from "@jest/globals";
-import { type ClaimVolume, planNodeDrain } from "../../src/apply/drain-decide.ts";
+import {
+  type BudgetSelector,
+  type ClaimVolume,
+  planNodeDrain,
+  refuseOverlappingBudgets,
+} from "../../src/apply/drain-decide.ts";
 import { type DrainPod, toDrainPod } from "../../src/apply/drain-pod.ts";
 
 type Raw = Record<string, unknown>;
@@ -328,5 +333,43 @@ describe("planNodeDrain", () => {
       ["db-3", expect.stringContaining("not checked")],
       ["logger", expect.stringContaining('hostPath "logs"')],
     ]);
+  });
+});
+
+describe("refuseOverlappingBudgets", () => {
+  const budget = (name: string, selector: BudgetSelector["selector"], namespace = "apps") => ({
+    namespace,
+    name,
+    selector,
+  });
+
+  it("refuses a pod that several budgets of its namespace select, naming them", () => {
+    const plan = refuseOverlappingBudgets(planNodeDrain([pod("web-1"), pod("api-1")], noFlags), [
+      budget("web-pdb", { matchLabels: {} }),
+      budget("all-apps", {}),
+      budget("none", undefined),
+      budget("elsewhere", {}, "other"),
+    ]);
+    expect(names(plan.evict)).toEqual([]);
+    expect(plan.refused.map((r) => [r.pod.name, r.refusals])).toEqual([
+      [
+        "api-1",
+        [expect.objectContaining({ reason: "pdbs-overlap", budgets: ["all-apps", "web-pdb"] })],
+      ],
+      [
+        "web-1",
+        [expect.objectContaining({ reason: "pdbs-overlap", budgets: ["all-apps", "web-pdb"] })],
+      ],
+    ]);
+  });
+
+  it("leaves pods one budget at most selects, and those the API server evicts past budgets", () => {
+    const before = planNodeDrain(
+      [pod("web-1"), pod("done-1", { phase: "Succeeded" }), pod("new-1", { phase: "Pending" })],
+      noFlags,
+    );
+    expect(refuseOverlappingBudgets(before, [budget("all-apps", {})])).toBe(before);
+    const both = [budget("a", {}), budget("b", {})];
+    expect(names(refuseOverlappingBudgets(before, both).evict)).toEqual(["done-1", "new-1"]);
   });
 });

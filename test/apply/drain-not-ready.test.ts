@@ -1,13 +1,5 @@
-/**
- * Draining a node whose kubelet stopped (its VM died): pods being deleted there stay
- * Terminating for ever, so the drain stops waiting for them once their grace period has
- * passed, and `--skip-wait-for-delete-timeout` does the same on any node, as kubectl's flag.
- */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import type { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import {
   budget,
   daemonPod,
@@ -17,6 +9,8 @@ import {
   type Raw,
   runDrain,
   START,
+  startDrainCluster,
+  stopDrainCluster,
   virtualClock,
 } from "./drain-support.ts";
 
@@ -25,15 +19,10 @@ let dir: string;
 let kubeconfig: string;
 
 beforeEach(async () => {
-  fake = await FakeKubeApiserver.start();
-  dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-drain-dead-"));
-  kubeconfig = await fake.writeKubeconfig(join(dir, "kubeconfig"));
+  ({ fake, dir, kubeconfig } = await startDrainCluster("drain-dead"));
 });
 
-afterEach(async () => {
-  await fake.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => stopDrainCluster({ fake, dir, kubeconfig }));
 
 function drain(args: string[], clock = virtualClock()) {
   return runDrain(args, { kubeconfig, cwd: dir, clock });
@@ -217,6 +206,27 @@ describe("drain --skip-wait-for-delete-timeout", () => {
       notWaitedFor: [],
       stuck: [{ pod: "apps/web-1", terminating: true }],
     });
+  });
+
+  it("says at the timeout that it did not evict the pod, and names the finalizer and the flag", async () => {
+    const held = stuckPod();
+    (held.metadata as Raw).finalizers = ["example.com/backup-done"];
+    fake.add(node("worker-1"), held);
+    const run = await drain(["worker-1", "--timeout", "1m", "--json"]);
+    expect(run.code).toBe(1);
+    expect(fake.requestCount({ method: "POST" })).toBe(0);
+    const deleted = iso(START - 600_000);
+    expect(jsonResult(run).nodes[0]?.stuck).toEqual([
+      {
+        pod: "apps/web-1",
+        reason: `being deleted (deletionTimestamp ${deleted}), not evicted by this drain, still terminating; finalizers example.com/backup-done keep it until whatever set them removes them; --skip-wait-for-delete-timeout SECS stops waiting for pods whose deletionTimestamp is more than SECS seconds old`,
+        terminating: true,
+        deletionTimestamp: deleted,
+        finalizers: ["example.com/backup-done"],
+      },
+    ]);
+    const text = await drain(["worker-1", "--timeout", "1m"]);
+    expect(text.stdout).toContain(`  apps/web-1: being deleted (deletionTimestamp ${deleted})`);
   });
 
   it("does not wait for a pod whose deletionTimestamp is older than the flag's seconds", async () => {

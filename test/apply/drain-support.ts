@@ -3,10 +3,17 @@
  * server serves them, and the command run in-process with a clock that moves only when the
  * drain sleeps.
  */
-import type { DrainResult } from "../../src/apply/drain-result.ts";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DrainClock, DrainResult } from "../../src/apply/drain-result.ts";
 import { createDrainCommand } from "../../src/cli/drain-command.ts";
 import type { CliIo } from "../../src/cli/io.ts";
 import { InputError } from "../../src/errors.ts";
+import {
+  FakeKubeApiserver,
+  type FakeKubeApiserverOptions,
+} from "../support/fake-kube-apiserver.ts";
 
 export type Raw = Record<string, unknown>;
 
@@ -50,6 +57,7 @@ export interface PodOptions {
   terminationGracePeriodSeconds?: number;
   /** Being deleted: the deletion time and grace period the API server set. */
   deleted?: { at: string; grace?: number };
+  finalizers?: string[];
 }
 
 export function pod(name: string, nodeName: string, options: PodOptions = {}): Raw {
@@ -60,6 +68,7 @@ export function pod(name: string, nodeName: string, options: PodOptions = {}): R
     labels: options.labels ?? { app: name },
   };
   if (options.annotations) metadata.annotations = options.annotations;
+  if (options.finalizers) metadata.finalizers = options.finalizers;
   if (options.deleted) {
     metadata.deletionTimestamp = options.deleted.at;
     if (options.deleted.grace !== undefined) {
@@ -122,15 +131,29 @@ export function budget(name: string, app: string, disruptionsAllowed: number): R
 
 /** A clock that moves only when the drain sleeps, so waits take no real time. */
 export function virtualClock(start = START) {
+  return movableClock(start).clock;
+}
+
+/**
+ * {@link virtualClock}, which the test may also move with `advance`: an answer that took
+ * long, without waiting for one.
+ */
+export function movableClock(start = START) {
   let now = start;
   const sleeps: number[] = [];
-  return {
+  const clock = {
     sleeps,
     now: () => now,
     sleep: async (ms: number) => {
       sleeps.push(ms);
       now += ms;
       await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+  return {
+    clock,
+    advance: (ms: number) => {
+      now += ms;
     },
   };
 }
@@ -146,7 +169,8 @@ export interface DrainRunOptions {
   kubeconfig: string | undefined;
   cwd: string;
   tty?: boolean;
-  clock?: ReturnType<typeof virtualClock>;
+  /** The virtual clock by default; any clock that records its sleeps. */
+  clock?: DrainClock & { sleeps: number[] };
 }
 
 /** Runs `drain` as main() does, turning a user's mistake into its exit code and message. */
@@ -178,4 +202,26 @@ export async function runDrain(args: string[], options: DrainRunOptions): Promis
 
 export function jsonResult(run: DrainRun): DrainResult {
   return JSON.parse(run.stdout) as DrainResult;
+}
+
+/** A served cluster for one test: the fake API server and a kubeconfig for it in a temp dir. */
+export interface DrainCluster {
+  fake: FakeKubeApiserver;
+  dir: string;
+  kubeconfig: string;
+}
+
+/** Starts a {@link DrainCluster}; `name` names its temp dir. */
+export async function startDrainCluster(
+  name: string,
+  options?: FakeKubeApiserverOptions,
+): Promise<DrainCluster> {
+  const fake = await FakeKubeApiserver.start(options);
+  const dir = await mkdtemp(join(tmpdir(), `pr-autoscaler-${name}-`));
+  return { fake, dir, kubeconfig: await fake.writeKubeconfig(join(dir, "kubeconfig")) };
+}
+
+export async function stopDrainCluster(cluster: DrainCluster): Promise<void> {
+  await cluster.fake.close();
+  await rm(cluster.dir, { recursive: true, force: true });
 }

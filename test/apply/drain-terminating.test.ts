@@ -1,6 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
 import { type DrainPod, toDrainPod } from "../../src/apply/drain-pod.ts";
-import { graceEnds, notWaitedFor, type PodNode } from "../../src/apply/drain-terminating.ts";
+import {
+  graceEnds,
+  notWaitedFor,
+  type PodNode,
+  terminatingReason,
+} from "../../src/apply/drain-terminating.ts";
 
 type Raw = Record<string, unknown>;
 
@@ -82,5 +87,36 @@ describe("notWaitedFor", () => {
     expect(notWaitedFor(deletedPod(), "apps/web-1", dead, later, 1)).toBeUndefined();
     const unreadable = deletedPod({ deletionTimestamp: "1 " });
     expect(notWaitedFor(unreadable, "apps/web-1", dead, later, 1)).toBeUndefined();
+  });
+});
+
+describe("terminatingReason", () => {
+  const held = deletedPod({
+    deletionTimestamp: "2026-11-20T06:18:21Z",
+    deletionGracePeriodSeconds: 30,
+    finalizers: ["example.com/backup-done", "foregroundDeletion"],
+  });
+
+  it("says a pod this drain did not evict is being deleted otherwise, and what holds it", () => {
+    expect(terminatingReason(held, false, alive, 0)).toBe(
+      "being deleted (deletionTimestamp 2026-11-20T06:18:21Z), not evicted by this drain, still terminating; finalizers example.com/backup-done, foregroundDeletion keep it until whatever set them removes them; --skip-wait-for-delete-timeout SECS stops waiting for pods whose deletionTimestamp is more than SECS seconds old",
+    );
+  });
+
+  it("says which rule will end the wait as things stand", () => {
+    expect(terminatingReason(held, false, alive, 3600)).toContain(
+      "not waited for once deletionTimestamp is more than 1h old (--skip-wait-for-delete-timeout 3600)",
+    );
+    expect(terminatingReason(held, false, dead, 0)).toContain(
+      "talos-worker-4 is not Ready: not waited for once deletionTimestamp plus its 30s grace period has passed",
+    );
+  });
+
+  it("keeps 'evicted' for the pods this drain evicted, with their finalizers", () => {
+    expect(terminatingReason(held, true, alive, 0)).toMatch(
+      /^evicted, still terminating; finalizers example\.com\/backup-done, foregroundDeletion keep it/,
+    );
+    // Never read since its eviction: nothing more is known.
+    expect(terminatingReason(deletedPod(), true, alive, 0)).toBe("evicted, still terminating");
   });
 });

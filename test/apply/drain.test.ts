@@ -1,7 +1,6 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { FakeKubeApiserver, type RecordedRequest } from "../support/fake-kube-apiserver.ts";
@@ -14,6 +13,8 @@ import {
   pod,
   type Raw,
   runDrain,
+  startDrainCluster,
+  stopDrainCluster,
 } from "./drain-support.ts";
 
 const TOKEN = "drain-identity-token";
@@ -22,15 +23,10 @@ let dir: string;
 let kubeconfig: string;
 
 beforeEach(async () => {
-  fake = await FakeKubeApiserver.start({ token: TOKEN });
-  dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-drain-"));
-  kubeconfig = await fake.writeKubeconfig(join(dir, "kubeconfig"));
+  ({ fake, dir, kubeconfig } = await startDrainCluster("drain", { token: TOKEN }));
 });
 
-afterEach(async () => {
-  await fake.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => stopDrainCluster({ fake, dir, kubeconfig }));
 
 async function drain(args: string[], options: { tty?: boolean; withKubeconfig?: boolean } = {}) {
   return runDrain(args, {
@@ -429,23 +425,6 @@ describe("pr-autoscaler drain", () => {
     expect(run.stdout).toContain(
       "Drain failed: node worker-9 does not exist; check the node names (the guard's node name template). Nothing was cordoned.",
     );
-  });
-
-  it("stops at once when several budgets select a pod (HTTP 500), and uncordons", async () => {
-    fake.add(
-      node("worker-1"),
-      pod("web-1", "worker-1", { labels: { app: "web" } }),
-      budget("web-pdb", "web", 1),
-      budget("web-pdb-old", "web", 1),
-    );
-    const run = await drain(["worker-1", "--json"]);
-    expect(run.code).toBe(1);
-    expect(run.sleeps).toEqual([]);
-    expect(unschedulable("worker-1")).toBe(false);
-    const result = jsonResult(run);
-    expect(result.outcome).toBe("failed");
-    expect(result.message).toContain("more than one PodDisruptionBudget");
-    expect(result.nodes[0]?.stuck.map((s) => s.pod)).toEqual(["apps/web-1"]);
   });
 
   it("stops when the identity may not evict (403) and says so", async () => {

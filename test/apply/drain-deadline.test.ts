@@ -1,0 +1,91 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import type { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import {
+  jsonResult,
+  movableClock,
+  node,
+  pod,
+  type Raw,
+  runDrain,
+  startDrainCluster,
+  stopDrainCluster,
+} from "./drain-support.ts";
+
+let fake: FakeKubeApiserver;
+let dir: string;
+let kubeconfig: string;
+
+beforeEach(async () => {
+  ({ fake, dir, kubeconfig } = await startDrainCluster("drain-deadline"));
+});
+
+afterEach(() => stopDrainCluster({ fake, dir, kubeconfig }));
+
+const evicted = () =>
+  fake.requests
+    .filter((r) => r.method === "POST" && r.path.endsWith("/eviction"))
+    .map((r) => r.path.split("/")[6]);
+
+function unschedulable(name: string): boolean {
+  return (fake.get("nodes", name)?.spec as Raw | undefined)?.unschedulable === true;
+}
+
+describe("drain --timeout with slow evictions", () => {
+  it("sends no eviction once the deadline has passed, and times out", async () => {
+    fake.add(node("worker-1"));
+    for (const name of ["app-0", "app-1", "app-2", "app-3"]) fake.add(pod(name, "worker-1"));
+    const { clock, advance } = movableClock();
+    // Each eviction takes 1.5 s to answer.
+    fake.onRequest = (request) => {
+      if (request.method === "POST" && request.path.endsWith("/eviction")) advance(1_500);
+    };
+    const run = await runDrain(["worker-1", "--timeout", "2s", "--json"], {
+      kubeconfig,
+      cwd: dir,
+      clock,
+    });
+    expect(run.code).toBe(1);
+    // Sent at 0 s and 1.5 s; at 3 s the 2 s deadline has passed.
+    expect(evicted()).toEqual(["app-0", "app-1"]);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("timed-out");
+    expect(result.nodes[0]?.evicted).toEqual(["apps/app-0", "apps/app-1"]);
+    expect(result.nodes[0]?.stuck).toEqual([
+      { pod: "apps/app-2", reason: "not evicted yet" },
+      { pod: "apps/app-3", reason: "not evicted yet" },
+    ]);
+    expect(run.sleeps).toEqual([]);
+    expect(unschedulable("worker-1")).toBe(false);
+  });
+
+  it("waits for an eviction's answer no longer than the time left", async () => {
+    fake.add(node("worker-1"), pod("app-0", "worker-1"), pod("app-1", "worker-1"));
+    const { clock, advance } = movableClock();
+    fake.onRequest = (request) => {
+      if (request.method === "POST" && request.path.endsWith("/app-0/eviction")) advance(1_900);
+    };
+    // app-1's answer comes after a second; 100 ms of the 2 s are left when it is sent.
+    fake.injectFault({
+      method: "POST",
+      path: "/api/v1/namespaces/apps/pods/app-1/eviction",
+      delayMs: 1_000,
+    });
+    const run = await runDrain(["worker-1", "--timeout", "2s", "--json"], {
+      kubeconfig,
+      cwd: dir,
+      clock,
+    });
+    expect(run.code).toBe(1);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("timed-out");
+    expect(result.nodes[0]?.stuck).toEqual([
+      {
+        pod: "apps/app-1",
+        reason: "POST /api/v1/namespaces/apps/pods/app-1/eviction: no response within 100 ms",
+      },
+    ]);
+    // The eviction was sent once; the late answer never came to pass.
+    expect(evicted()).toEqual(["app-0", "app-1"]);
+    expect(fake.get("pods", "app-1", "apps")).toBeDefined();
+  });
+});
