@@ -55,7 +55,12 @@ export const evictionTimeoutMs = 30_000;
 export interface DrainApi {
   /** Undefined when the node does not exist. */
   getNode(name: string): Promise<DrainNode | undefined>;
-  setUnschedulable(name: string, unschedulable: boolean): Promise<void>;
+  /** Cordons (true) or uncordons (false) the node. */
+  setUnschedulable(
+    name: string,
+    unschedulable: boolean,
+    options?: { timeoutMs?: number },
+  ): Promise<void>;
   listPods(node: string): Promise<DrainPod[]>;
   claimVolume(namespace: string, claim: string): Promise<ClaimVolume>;
   evict(pod: DrainPod, options?: EvictOptions): Promise<EvictionOutcome>;
@@ -78,7 +83,8 @@ export function createDrainApi(loaded: LoadedKubeConfig): DrainApi {
   const client = createKubeClient(loaded, { timeoutMs: 30_000 });
   return {
     getNode: (name) => getNode(client, name),
-    setUnschedulable: (name, unschedulable) => setUnschedulable(loaded, name, unschedulable),
+    setUnschedulable: (name, unschedulable, options) =>
+      setUnschedulable(loaded, name, unschedulable, options?.timeoutMs),
     listPods: (node) => listPods(client, node),
     claimVolume: (namespace, claim) => claimVolume(client, namespace, claim),
     evict: (pod, options) => evict(loaded, pod, options ?? {}),
@@ -114,8 +120,10 @@ async function setUnschedulable(
   loaded: LoadedKubeConfig,
   name: string,
   unschedulable: boolean,
+  timeoutMs: number | undefined,
 ): Promise<void> {
   const request: KubeRequest = {
+    ...(timeoutMs === undefined ? {} : { timeoutMs: Math.max(1, timeoutMs) }),
     method: "PATCH",
     path: `/api/v1/nodes/${segment(name)}`,
     contentType: "application/merge-patch+json",

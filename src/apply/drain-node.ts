@@ -1,5 +1,6 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
 import type { DrainApi, EvictionOutcome, EvictOptions } from "./drain-api.ts";
+import { DrainCancelled } from "./drain-cancel.ts";
 import {
   type ClaimVolume,
   type DrainFlags,
@@ -79,6 +80,8 @@ interface Flight {
   abandoned: Set<string>;
   /** The node's readiness at the last look. */
   node: PodNode;
+  /** The pod whose eviction is waiting for its answer. */
+  sending?: string;
 }
 
 /**
@@ -86,7 +89,9 @@ interface Flight {
  * evictions again with a growing delay until the deadline. The node counts as drained only
  * when a fresh list of its pods shows nothing left to evict: a pod that arrived meanwhile is
  * evicted too, or refuses the drain. Sets the report's state to drained, refused, timed-out
- * or failed, and returns what failed when it did.
+ * or failed, and returns what failed when it did. Cancelled ({@link DrainCancelled} out of
+ * the context's API or clock), it sets the state to cancelled, lists the pods still there and
+ * throws on.
  */
 export async function drainNode(
   context: NodeDrainContext,
@@ -101,6 +106,22 @@ export async function drainNode(
     abandoned: new Set(),
     node: readinessOf(report),
   };
+  try {
+    return await drainLoop(context, report, flight);
+  } catch (error) {
+    if (error instanceof DrainCancelled) {
+      report.state = "cancelled";
+      report.stuck = stuckPods(context, flight);
+    }
+    throw error;
+  }
+}
+
+async function drainLoop(
+  context: NodeDrainContext,
+  report: NodeReport,
+  flight: Flight,
+): Promise<string | undefined> {
   let delay = context.retryDelayMs;
   for (;;) {
     if (flight.pending.size === 0 && flight.terminating.size === 0) {
@@ -197,7 +218,9 @@ async function evictPending(
   for (const [key, pod] of flight.pending) {
     const left = context.deadline - context.clock.now();
     if (left <= 0) return undefined;
+    flight.sending = key;
     const sent = await context.api.evict(pod, evictOptions(context, left));
+    delete flight.sending;
     const outcome = sent.kind === "maybe-gone" ? await readBack(context, pod, sent.message) : sent;
     const failure = applyOutcome(context, report, flight, key, pod, outcome);
     if (failure !== undefined) return failure;
@@ -374,7 +397,16 @@ function emitWaiting(context: NodeDrainContext, node: string, flight: Flight): v
 function stuckPods(context: NodeDrainContext, flight: Flight): StuckPod[] {
   const stuck: StuckPod[] = [];
   for (const key of flight.pending.keys()) {
-    stuck.push(flight.blocked.get(key) ?? { pod: key, reason: "not evicted yet" });
+    const blocked = flight.blocked.get(key);
+    if (key === flight.sending) {
+      const before = blocked ? ` (the eviction before was refused: ${blocked.reason})` : "";
+      stuck.push({
+        pod: key,
+        reason: `its eviction was sent and the drain stopped before the answer: it may be evicted${before}`,
+      });
+      continue;
+    }
+    stuck.push(blocked ?? { pod: key, reason: "not evicted yet" });
   }
   for (const [key, pod] of flight.terminating) {
     const evicted = flight.evicted.has(pod.uid);

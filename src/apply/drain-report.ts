@@ -30,11 +30,22 @@ export function showDrainEvent(progress: Progress, event: DrainEvent): void {
       progress.end();
       progress.log(`node/${event.node} drained`);
       return;
+    case "cancelling":
+      progress.end();
+      progress.log(cancellingText(event));
+      return;
     case "uncordoned":
       progress.end();
       progress.log(`node/${event.node} uncordoned`);
       return;
   }
+}
+
+function cancellingText(event: Extract<DrainEvent, { type: "cancelling" }>): string {
+  let then = "no node to uncordon";
+  if (event.keepCordoned) then = "leaving the nodes it cordoned cordoned (--keep-cordoned)";
+  else if (event.uncordoning.length > 0) then = `uncordoning ${event.uncordoning.join(", ")}`;
+  return `${event.reason}: stopping the drain, ${then} (a second SIGINT or SIGTERM exits at once)`;
 }
 
 function waitingLine(event: Extract<DrainEvent, { type: "waiting" }>): string {
@@ -103,6 +114,8 @@ function stateText(node: NodeReport, dryRun: boolean): string {
       return `timed out, ${count(node.evicted.length, "pod")} evicted`;
     case "failed":
       return `failed, ${count(node.evicted.length, "pod")} evicted`;
+    case "cancelled":
+      return `cancelled, ${count(node.evicted.length, "pod")} evicted`;
   }
 }
 

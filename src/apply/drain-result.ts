@@ -20,9 +20,16 @@ export const systemClock: DrainClock = {
  * - refused: a pod may not be moved (or would not be, in a dry run); nothing was cordoned
  *   unless the pod appeared after the nodes were cordoned;
  * - timed-out: pods were still there at the deadline;
- * - failed: a node does not exist, or the API said no in a way retrying cannot fix.
+ * - failed: a node does not exist, or the API said no in a way retrying cannot fix;
+ * - cancelled: stopped from outside (a signal) before it could finish.
  */
-export type DrainOutcome = "drained" | "would-drain" | "refused" | "timed-out" | "failed";
+export type DrainOutcome =
+  | "drained"
+  | "would-drain"
+  | "refused"
+  | "timed-out"
+  | "failed"
+  | "cancelled";
 
 export type NodeState =
   | "not-found"
@@ -31,7 +38,8 @@ export type NodeState =
   | "drained"
   | "refused"
   | "timed-out"
-  | "failed";
+  | "failed"
+  | "cancelled";
 
 /** A pod that would not move, and why. */
 export interface StuckPod {
@@ -67,7 +75,7 @@ export interface NodeReport {
   wasCordoned: boolean;
   /** This drain cordoned it. */
   cordoned: boolean;
-  /** This drain uncordoned it again after a failure. */
+  /** This drain uncordoned it again after a failure or a cancel. */
   uncordoned: boolean;
   /** The node's Ready condition was True at the last look; absent when never read. */
   ready?: boolean;
@@ -97,7 +105,10 @@ export interface DrainResult {
   nodes: NodeReport[];
   /** What stopped the drain, in one sentence; absent when it drained. */
   message?: string;
-  /** Nodes this drain cordoned and left cordoned after a failure (--keep-cordoned). */
+  /**
+   * Nodes this drain cordoned and did not uncordon: all of them after a success; after a
+   * failure or a cancel, with --keep-cordoned or when uncordoning failed or ran out of time.
+   */
   leftCordoned: string[];
   /** Uncordoning that failed, so a person knows what to fix. */
   uncordonErrors: string[];
@@ -118,6 +129,11 @@ export type DrainEvent =
     }
   | { type: "not-waited-for"; node: string; pod: string; rule: NotWaitedFor["rule"] }
   | { type: "drained"; node: string }
+  /**
+   * A signal stopped the drain: it sends nothing more and uncordons `uncordoning` (none with
+   * `keepCordoned`).
+   */
+  | { type: "cancelling"; reason: string; uncordoning: string[]; keepCordoned: boolean }
   | { type: "uncordoned"; node: string };
 
 export function emptyNodeReport(name: string): NodeReport {

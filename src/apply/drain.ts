@@ -1,6 +1,14 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
 import type { BudgetInfo, DrainApi } from "./drain-api.ts";
 import {
+  type CordonInFlight,
+  DrainCancelled,
+  interruptible,
+  interruptibleApi,
+  interruptibleClock,
+  uncordonAfterCancel,
+} from "./drain-cancel.ts";
+import {
   budgetsOf,
   consultsBudgets,
   type DrainFlags,
@@ -51,8 +59,22 @@ export interface DrainOptions {
   maxRetryDelayMs?: number;
   /** Wait between checks of evicted pods still terminating (default 2 s). */
   pollMs?: number;
+  /**
+   * Cancels the drain (a SIGINT or SIGTERM): it sends nothing more, abandons the request in
+   * flight and uncordons the nodes it cordoned (unless `keepCordoned`). The abort reason, in
+   * words, becomes the result's message.
+   */
+  signal?: AbortSignal;
+  /** Real time a cancelled drain may spend uncordoning, all nodes together (default 2 s). */
+  cancelGraceMs?: number;
   onEvent?: (event: DrainEvent) => void;
 }
+
+/**
+ * How long a cancelled drain may take to uncordon: within the 2.5 s a CI runner leaves
+ * between SIGTERM and its kill.
+ */
+export const defaultCancelGraceMs = 2_000;
 
 /**
  * Drains nodes as `kubectl drain` does, more cautiously:
@@ -62,14 +84,24 @@ export interface DrainOptions {
  * 2. cordons all of them, so pods evicted from one are not scheduled onto the next;
  * 3. drains them one after another (see {@link drainNode});
  * 4. when anything stops it, uncordons the nodes it cordoned (not those that were cordoned
- *    before), unless `keepCordoned`.
+ *    before), unless `keepCordoned`;
+ * 5. when `signal` fires, stops where it is and does the same within `cancelGraceMs`
+ *    (outcome `cancelled`).
  * Pods only ever leave through the Eviction API; on success the nodes stay cordoned.
  */
 export async function drainNodes(api: DrainApi, options: DrainOptions): Promise<DrainResult> {
   const clock = options.clock ?? systemClock;
   const started = clock.now();
   const reports = [...new Set(options.nodes)].map((name) => emptyNodeReport(name));
-  const run: Run = { api, options, clock, started, reports };
+  const { signal } = options;
+  const run: Run = {
+    api,
+    live: signal ? interruptibleApi(api, signal) : api,
+    options,
+    clock: signal ? interruptibleClock(clock, signal) : clock,
+    started,
+    reports,
+  };
   try {
     const stop = await check(run);
     if (stop) return finish(run, stop.outcome, stop.message);
@@ -77,17 +109,23 @@ export async function drainNodes(api: DrainApi, options: DrainOptions): Promise<
     await cordonAll(run);
     return await drainAll(run);
   } catch (error) {
+    if (error instanceof DrainCancelled) return await cancel(run, error.message);
     if (!(error instanceof KubeApiError)) throw error;
     return await stopAndUncordon(run, "failed", error.message);
   }
 }
 
 interface Run {
+  /** The API itself: for writes that must finish even when the drain is cancelled. */
   api: DrainApi;
+  /** The API that a cancel interrupts: for everything else. */
+  live: DrainApi;
   options: DrainOptions;
   clock: DrainClock;
   started: number;
   reports: NodeReport[];
+  /** The cordon request in flight, which a cancel waits for before it uncordons. */
+  cordoning?: CordonInFlight;
 }
 
 interface Stop {
@@ -100,7 +138,7 @@ interface Stop {
  * its budgets included. A real drain and a dry run check alike.
  */
 async function check(run: Run): Promise<Stop | undefined> {
-  const { api, options } = run;
+  const { live: api, options } = run;
   for (const report of run.reports) {
     const node = await api.getNode(report.name);
     if (node === undefined) {
@@ -195,20 +233,34 @@ function describeTerminating(run: Run, report: NodeReport, plan: NodeDrainPlan):
   }
 }
 
+/**
+ * Cordons the nodes not cordoned already. A cancel does not abandon a cordon in flight: it
+ * waits for its answer (see {@link cancel}), so that its uncordon cannot overtake it.
+ */
 async function cordonAll(run: Run): Promise<void> {
   for (const report of run.reports) {
     if (!report.wasCordoned) {
-      await run.api.setUnschedulable(report.name, true);
+      const sent = run.api.setUnschedulable(report.name, true);
+      run.cordoning = { report, sent };
+      await interruptibleWait(run, sent);
+      delete run.cordoning;
       report.cordoned = true;
     }
     run.options.onEvent?.({ type: "cordoned", node: report.name, already: report.wasCordoned });
   }
 }
 
+/** Waits for `promise` through the interruptible API's signal, when there is one. */
+function interruptibleWait(run: Run, promise: Promise<void>): Promise<void> {
+  const { signal } = run.options;
+  if (!signal) return promise;
+  return interruptible(signal, () => promise);
+}
+
 async function drainAll(run: Run): Promise<DrainResult> {
   const { options } = run;
   const context: NodeDrainContext = {
-    api: run.api,
+    api: run.live,
     flags: options.flags,
     clock: run.clock,
     deadline: run.started + options.timeoutMs,
@@ -261,6 +313,23 @@ async function stopAndUncordon(
     }
   }
   return finish(run, outcome, message, errors);
+}
+
+/** After a cancel: the nodes this drain cordoned uncordoned, as {@link uncordonAfterCancel}. */
+async function cancel(run: Run, reason: string): Promise<DrainResult> {
+  const { options } = run;
+  const errors = await uncordonAfterCancel(
+    {
+      api: run.api,
+      reports: run.reports,
+      ...(run.cordoning ? { cordoning: run.cordoning } : {}),
+      keepCordoned: options.keepCordoned,
+      graceMs: options.cancelGraceMs ?? defaultCancelGraceMs,
+      emit: (event) => options.onEvent?.(event),
+    },
+    reason,
+  );
+  return finish(run, "cancelled", reason, errors);
 }
 
 function finish(

@@ -10,8 +10,8 @@ export interface TfvarsVersion {
   file: string;
 }
 
-/** A pool size read from tfvars: a count, or the keys of a for_each map/set. */
-type PoolSize = { kind: "count"; count: number } | { kind: "keys"; keys: string[] };
+/** A pool size: a count, or the keys of a for_each map/set. */
+export type PoolSize = { kind: "count"; count: number } | { kind: "keys"; keys: string[] };
 
 /**
  * The expected worker change from the tfvars before and after the merged pull request.
@@ -25,9 +25,29 @@ export function expectedChangeFromTfvars(
   after: TfvarsVersion,
   variable: string,
 ): ExpectedChange {
-  const path = parsePath(variable);
-  const from = poolSize(before, path, variable);
-  const to = poolSize(after, path, variable);
+  const from = tfvarsPoolSize(before, variable);
+  const to = tfvarsPoolSize(after, variable);
+  const change = changeBetween(from, to);
+  if (change !== undefined) return change;
+  throw new InputError(
+    `${variable} is a ${describe(from)} before and a ${describe(to)} after: the guard cannot compare them`,
+    { file: after.file },
+  );
+}
+
+/**
+ * The pool size that `variable` (a name or PATH) gives in one tfvars version. Throws an
+ * InputError (file and line) when the value is missing or of another kind.
+ */
+export function tfvarsPoolSize(version: TfvarsVersion, variable: string): PoolSize {
+  return poolSize(version, parsePath(variable), variable);
+}
+
+/**
+ * The change from one pool size to another, or undefined when one is a count and the other a
+ * set of keys (no change can turn one into the other).
+ */
+export function changeBetween(from: PoolSize, to: PoolSize): ExpectedChange | undefined {
   if (from.kind === "count" && to.kind === "count") return { from: from.count, to: to.count };
   if (from.kind === "keys" && to.kind === "keys") {
     return {
@@ -37,10 +57,16 @@ export function expectedChangeFromTfvars(
       removedKeys: from.keys.filter((k) => !to.keys.includes(k)),
     };
   }
-  throw new InputError(
-    `${variable} is a ${describe(from)} before and a ${describe(to)} after: the guard cannot compare them`,
-    { file: after.file },
-  );
+  return undefined;
+}
+
+/** Whether two pool sizes are the same: equal counts, or the same set of keys. */
+export function samePoolSize(a: PoolSize, b: PoolSize): boolean {
+  if (a.kind === "count" && b.kind === "count") return a.count === b.count;
+  if (a.kind === "keys" && b.kind === "keys") {
+    return a.keys.length === b.keys.length && a.keys.every((k) => b.keys.includes(k));
+  }
+  return false;
 }
 
 function poolSize(version: TfvarsVersion, path: PathSegment[], variable: string): PoolSize {

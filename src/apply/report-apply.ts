@@ -162,6 +162,11 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
   const nodes = input.verdict ? drainedNodes(input.verdict) : [];
   switch (input.failedStep) {
     case "setup":
+      return {
+        changed: "nothing. No node was drained and nothing was applied.",
+        next: "the log says why the job stopped before planning and what to do. A re-run passes only when the cause lay outside the repository (a secret, the runner's tools, GitHub not answering): a cause in the commit or in the workflow's inputs fails a re-run the same way and needs a new commit, and a commit the branch has moved past is applied by the newer commit's run.",
+        status: "Stopped before planning: nothing changed",
+      };
     case "init":
     case "plan":
     case "guard":
@@ -171,11 +176,7 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
         status: `Failed at ${stepName(input.failedStep)}: nothing changed`,
       };
     case "drain":
-      return {
-        changed: `nothing was applied. Draining ${listing(nodes)} stopped (a PodDisruptionBudget that allows no eviction, or the timeout); \`pr-autoscaler drain\` uncordoned the nodes it had cordoned, and pods it had already evicted run elsewhere.`,
-        next: "find the pod that could not be evicted in the log, make room for it (or relax its budget), then re-run the workflow.",
-        status: "Failed at drain: nothing applied, nodes uncordoned",
-      };
+      return drainFailureEffect(nodes);
     case "apply":
       return applyFailureEffect(input, nodes);
     case "nodes":
@@ -192,6 +193,22 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
         status: "Failed: see the workflow run",
       };
   }
+}
+
+/**
+ * The drain stopped: refused, timed out, failed, or cancelled with the job. The workflow
+ * reports all of these as a failed drain, so the report claims no uncordon: the drain does
+ * uncordon what it cordoned when it stops, but a drain killed before it could (the runner
+ * kills a cancelled step a few seconds after asking it to stop), or whose uncordon failed,
+ * leaves its nodes cordoned.
+ */
+function drainFailureEffect(nodes: string[]): FailureEffect {
+  const which = nodes.length > 0 ? listing(nodes) : "the nodes";
+  return {
+    changed: `nothing was applied. Draining ${which} did not finish: a PodDisruptionBudget allowed no eviction, the timeout came, or the run was cancelled. \`pr-autoscaler drain\` uncordons the nodes it cordoned when it stops, a cancel included, and its output in the log ends with what it uncordoned; a drain killed before it could, or whose uncordon failed, leaves them cordoned. Pods it had already evicted run elsewhere.`,
+    next: `check \`kubectl get nodes\` for ${which} shown SchedulingDisabled, and \`kubectl uncordon\` any that was schedulable before the drain. Then find the pod that could not be evicted in the log, make room for it (or relax its budget), and re-run the workflow.`,
+    status: "Failed at drain: nothing applied; check for cordoned nodes",
+  };
 }
 
 /** What did not happen in time: "the pool did not reach 3 Ready nodes". */

@@ -40,7 +40,7 @@ export interface PlanReportInput extends ReportOrigin {
 
 const FAILED_STEP_TEXT: Record<PlanFailedStep, string> = {
   setup:
-    "The job could not be set up (Terraform, pr-autoscaler, or the tfvars file at the pull request's base)",
+    "The job stopped before planning (the workflow's working-directory or tfvars-file input, the tfvars file at the pull request's base, or installing Terraform and pr-autoscaler; the log says which)",
   init: "`terraform init` failed",
   plan: "`terraform plan` failed",
   guard:

@@ -4,6 +4,12 @@ import { createDrainApi } from "../apply/drain-api.ts";
 import { createProgress } from "../apply/drain-progress.ts";
 import { formatDrainResult, showDrainEvent } from "../apply/drain-report.ts";
 import type { DrainClock } from "../apply/drain-result.ts";
+import {
+  type StopSignals,
+  signalExitCode,
+  type WatchSignalsOptions,
+  watchSignals,
+} from "../apply/drain-signals.ts";
 import { loadKubeConfig } from "../cluster/kube-config.ts";
 import { type ExitCode, UsageError } from "../errors.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
@@ -44,14 +50,19 @@ Options:
                         old, on any node (default 0: wait, except on a node that is not Ready)
   --delete-emptydir-data  evict pods with emptyDir volumes (their data is lost)
   --force-bare-pods     evict pods without a controller (they are not recreated)
-  --keep-cordoned       when the drain fails, leave the nodes it cordoned cordoned
+  --keep-cordoned       when the drain fails or is cancelled, leave the nodes it cordoned
+                        cordoned
   --dry-run             check and print what would happen; cordon and evict nothing
   --json                print the result as JSON (progress goes to stderr)
   -h, --help            show this help
 
+SIGINT or SIGTERM cancels the drain: it sends no more evictions and uncordons the nodes it
+cordoned, giving that 2 s at most; a second signal exits at once.
+
 Exit codes: 0 drained (the nodes stay cordoned) or, with --dry-run, would drain;
 1 refused, timed out or failed (the nodes it cordoned are uncordoned); 2 bad flags or
-kubeconfig.
+kubeconfig; 130 or 143 cancelled by SIGINT or SIGTERM (the nodes it cordoned are uncordoned
+unless the result says otherwise).
 `;
 
 const options = {
@@ -72,9 +83,19 @@ export interface DrainCommandDeps {
   clock?: DrainClock;
   retryDelayMs?: number;
   pollMs?: number;
+  /**
+   * Watches for the signals that cancel the drain, for the length of one drain. Without it
+   * SIGINT and SIGTERM keep their default action (the process ends where it is).
+   */
+  signals?: (options: WatchSignalsOptions) => StopSignals;
+  /** Real time a cancelled drain may spend uncordoning (default 2 s). */
+  cancelGraceMs?: number;
 }
 
-/** Builds the `drain` command; {@link drainCommand} is the one with the real clock. */
+/**
+ * Builds the `drain` command; {@link drainCommand} is the one with the real clock and the
+ * process's signals.
+ */
 export function createDrainCommand(deps: DrainCommandDeps = {}): Command {
   return {
     name: "drain",
@@ -84,7 +105,9 @@ export function createDrainCommand(deps: DrainCommandDeps = {}): Command {
 }
 
 /** `pr-autoscaler drain`. */
-export const drainCommand: Command = createDrainCommand();
+export const drainCommand: Command = createDrainCommand({
+  signals: (options) => watchSignals(options),
+});
 
 async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Promise<ExitCode> {
   const { values, positionals } = parse(args);
@@ -102,6 +125,8 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Prom
   const json = values.json === true;
   const progress = json ? createProgress(io.stderr, false) : createProgress(io.stdout, io.isTty);
   const api = createDrainApi(loaded);
+  const keepCordoned = values["keep-cordoned"] === true;
+  const stop = deps.signals?.({ forcedExitNote: forcedExitNote(positionals, keepCordoned) });
   try {
     const result = await drainNodes(api, {
       nodes: positionals,
@@ -112,19 +137,34 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Prom
       timeoutMs,
       ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
       skipWaitForDeleteTimeoutSeconds: skipWait,
-      keepCordoned: values["keep-cordoned"] === true,
+      keepCordoned,
       dryRun: values["dry-run"] === true,
       ...(deps.clock ? { clock: deps.clock } : {}),
       ...(deps.retryDelayMs !== undefined ? { retryDelayMs: deps.retryDelayMs } : {}),
       ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}),
+      ...(stop ? { signal: stop.signal } : {}),
+      ...(deps.cancelGraceMs !== undefined ? { cancelGraceMs: deps.cancelGraceMs } : {}),
       onEvent: (event) => showDrainEvent(progress, event),
     });
     progress.end();
     io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : formatDrainResult(result));
+    const signal = stop?.received();
+    // The status a shell gives a command a signal ended, once the result is out; the exit
+    // also ends the requests the cancel abandoned, which would hold the process open.
+    if (result.outcome === "cancelled" && signal !== undefined) stop?.exit(signalExitCode(signal));
     return result.outcome === "drained" || result.outcome === "would-drain" ? 0 : 1;
   } finally {
+    stop?.dispose();
     api.close();
   }
+}
+
+/** What a second signal leaves behind, for the person who sent it. */
+function forcedExitNote(nodes: string[], keepCordoned: boolean): string {
+  if (keepCordoned) {
+    return "exiting now (--keep-cordoned: the nodes this drain cordoned stay cordoned)";
+  }
+  return `exiting now, without uncordoning: those of ${nodes.join(", ")} that this drain cordoned may still be cordoned. Check \`kubectl get nodes\` for SchedulingDisabled and \`kubectl uncordon\` the ones that were schedulable before the drain`;
 }
 
 function parse(args: string[]) {

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  compileGuardRules,
   type ExpectedChange,
   type GuardedPool,
   type GuardRules,
@@ -17,9 +18,27 @@ import {
   loadGuardConfig,
   selectGuardPool,
 } from "../apply/guard-config.ts";
-import { expectedChangeFromTfvars, type TfvarsVersion } from "../apply/guard-expected.ts";
+import {
+  type BaseJudgement,
+  compareGuardConfigs,
+  type GuardConfigBase,
+  type GuardConfigChange,
+  judgeConfigChange,
+} from "../apply/guard-config-change.ts";
+import {
+  expectedChangeFromTfvars,
+  type TfvarsVersion,
+  tfvarsPoolSize,
+} from "../apply/guard-expected.ts";
 import { formatGuardVerdict } from "../apply/guard-report.ts";
-import { parseTerraformPlan } from "../apply/terraform-plan.ts";
+import {
+  changeFromState,
+  priorStateAddresses,
+  type StateJudgedChange,
+  statePoolSize,
+} from "../apply/guard-state.ts";
+import type { ResourceAddress } from "../apply/terraform-address.ts";
+import { parseTerraformPlan, type TerraformPlan } from "../apply/terraform-plan.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -30,6 +49,9 @@ const OPTIONS = {
   pool: { type: "string" },
   "all-pools": { type: "boolean" },
   "repo-config": { type: "string" },
+  "base-config": { type: "string" },
+  "new-config": { type: "boolean" },
+  "before-from-state": { type: "boolean" },
   "expect-from": { type: "string" },
   "expect-to": { type: "string" },
   "expect-add": { type: "string", multiple: true },
@@ -50,6 +72,7 @@ type Flags = ReturnType<typeof parseFlags>;
 
 const USAGE = `Usage: pr-autoscaler guard --plan PLAN.json [--config FILE [--pool NAME | --all-pools]]
                            [--expect-from N --expect-to M | --tfvars-before F --tfvars-after F]
+                           [--base-config FILE | --new-config] [--before-from-state]
                            [--repo-config FILE] [--json]
 
 Checks \`terraform show -json PLANFILE\` output before an unattended apply: it passes only when
@@ -63,6 +86,13 @@ Plan and rules:
                            its own countVariable between --tfvars-before and --tfvars-after
   --repo-config FILE       with --config: the repo config (.github/pr-autoscaler.yml); stop
                            unless both configs name the same node at each count index
+  --base-config FILE       with --config: the guard config before the change (the pull
+                           request's base, the push's previous commit), which judges the plan.
+                           --config is the change's own version: it must load, and when its
+                           rules differ the plan passes only if both judge it the same (a change
+                           never brings the rules its own plan is judged by)
+  --new-config             with --config: the guard config is new in this change (there is no
+                           earlier version); a plan that changes anything is refused
   --vm-address PATTERN     without --config: the pool's VM addresses, e.g.
                            'module.workers.proxmox_virtual_environment_vm.worker[*]' (repeatable)
   --companion PATTERN      without --config: a resource that belongs to each VM (repeatable)
@@ -77,6 +107,10 @@ Expected change (without one, only plans that create and destroy no worker pass)
   --expect-add KEY, --expect-remove KEY   for_each keys the change adds or removes (repeatable)
   --tfvars-before F --tfvars-after F      read the counts from the tfvars at the PR's base and head
   --variable NAME          the tfvars variable or PATH (default: the pool's countVariable)
+  --before-from-state      with --tfvars-before/--tfvars-after, for an apply: when the plan's
+                           prior state holds another pool size than --tfvars-before (an earlier
+                           run was cancelled or refused), judge the change from the state's VMs
+                           to --tfvars-after; the verdict's warnings say so
 
 Output:
   --json                   print the verdict as JSON for the workflow
@@ -97,19 +131,119 @@ async function runGuard(args: string[], io: CliIo): Promise<ExitCode> {
   if (flags.plan === undefined) throw new UsageError("--plan FILE is required");
   const config = await loadConfig(flags, io);
   if (config !== undefined) await checkAgainstRepoConfig(flags, config, io);
-  else if (flags["repo-config"] !== undefined) throw new UsageError("--repo-config needs --config");
-  if (flags["all-pools"]) {
-    if (config === undefined) throw new UsageError("--all-pools needs --config");
-    return runAllPools(flags, config, io);
+  else {
+    const given = ["repo-config", "base-config", "new-config"].find(
+      (name) => flags[name as keyof Flags] !== undefined,
+    );
+    if (given !== undefined) throw new UsageError(`--${given} needs --config`);
   }
+  const change = await configChange(flags, config, io);
+  const plan = planSource(flags.plan, io, flags["before-from-state"] === true);
+  const { verdict, name } = await judge(flags, config, plan, io);
+  if (change === undefined || config === undefined) return print(flags, io, verdict, name);
+  const base = await judgeWithBase(flags, change, plan, io);
+  const judged = judgeConfigChange(verdict, base, change, (await plan()).plan, config.file);
+  return print(flags, io, judged, name);
+}
+
+function judge(
+  flags: Flags,
+  config: LoadedGuardConfig | undefined,
+  plan: PlanSource,
+  io: CliIo,
+): Promise<Judged> {
+  return flags["all-pools"]
+    ? judgeAllPools(flags, config, plan, io)
+    : judgeOnePool(flags, config, plan, io);
+}
+
+/**
+ * The plan judged by the guard config before the change. A config that cannot judge it (none
+ * before, one that does not load, or one without the pool asked for) is unusable, not an error:
+ * the change's own config has already been checked, and the plan is refused if it changes anything.
+ */
+async function judgeWithBase(
+  flags: Flags,
+  change: GuardConfigChange,
+  plan: PlanSource,
+  io: CliIo,
+): Promise<BaseJudgement> {
+  if (change.base === undefined) return { kind: "unusable" };
+  try {
+    return { kind: "judged", verdict: (await judge(flags, change.base, plan, io)).verdict };
+  } catch (error) {
+    if (!(error instanceof InputError) || change.differences.length === 0) throw error;
+    return { kind: "unusable" };
+  }
+}
+
+/** A plan as the guard reads it, with the state it starts from when that was asked for. */
+interface ReadPlan {
+  plan: TerraformPlan;
+  /** The prior state's resources: undefined when not asked for or the plan has none. */
+  state: ResourceAddress[] | undefined;
+}
+
+/** Reads the plan once, when first needed: flags and tfvars are checked before it. */
+type PlanSource = () => Promise<ReadPlan>;
+
+function planSource(file: string, io: CliIo, withState: boolean): PlanSource {
+  let read: Promise<ReadPlan> | undefined;
+  return () => {
+    read ??= readPlan(file, io, withState);
+    return read;
+  };
+}
+
+interface Judged {
+  verdict: GuardVerdict;
+  name: string;
+}
+
+async function judgeOnePool(
+  flags: Flags,
+  config: LoadedGuardConfig | undefined,
+  plan: PlanSource,
+  io: CliIo,
+): Promise<Judged> {
   const pool = config === undefined ? flagsPool(flags) : selectGuardPool(config.config, flags.pool);
-  const expected = await loadExpected(flags, pool, io);
-  const verdict = guardPlan(await readPlan(flags.plan, io), pool.rules, expected);
-  return print(flags, io, verdict, pool.name);
+  const judged = await loadExpected(flags, pool, plan, io);
+  const verdict = guardPlan((await plan()).plan, pool.rules, judged?.expected);
+  return { verdict: withWarnings(verdict, [judged?.warning]), name: pool.name };
+}
+
+/** The guard config before the change compared with --config's; undefined when not given. */
+async function configChange(
+  flags: Flags,
+  config: LoadedGuardConfig | undefined,
+  io: CliIo,
+): Promise<GuardConfigChange | undefined> {
+  const file = flags["base-config"];
+  if (file !== undefined && flags["new-config"]) {
+    throw new UsageError("give either --base-config FILE or --new-config, not both");
+  }
+  if (config === undefined) return undefined;
+  let base: GuardConfigBase;
+  if (file !== undefined)
+    base = { kind: "file", text: await readText(resolve(io.cwd, file), file), file };
+  else if (flags["new-config"]) base = { kind: "new" };
+  else return undefined;
+  return compareGuardConfigs(base, config.config);
+}
+
+function withWarnings(verdict: GuardVerdict, warnings: (string | undefined)[]): GuardVerdict {
+  const added = warnings.filter((warning) => warning !== undefined);
+  return added.length === 0 ? verdict : { ...verdict, warnings: [...added, ...verdict.warnings] };
 }
 
 /** Every pool of the config, each judged against its own count variable's change. */
-async function runAllPools(flags: Flags, config: LoadedGuardConfig, io: CliIo): Promise<ExitCode> {
+async function judgeAllPools(
+  flags: Flags,
+  config: LoadedGuardConfig | undefined,
+  plan: PlanSource,
+  io: CliIo,
+): Promise<Judged> {
+  if (config === undefined) throw new UsageError("--all-pools needs --config");
   const conflicting = [
     "pool",
     "variable",
@@ -126,27 +260,71 @@ async function runAllPools(flags: Flags, config: LoadedGuardConfig, io: CliIo): 
     );
   }
   const tfvars = await readTfvarsPair(flags, io);
-  const pools: GuardedPool[] = allGuardPools(config.config).map((pool) => ({
-    name: pool.name,
-    rules: pool.rules,
-    expected: tfvars === undefined ? undefined : poolExpected(pool, tfvars, config),
-  }));
-  const verdict = guardPlanPools(await readPlan(flags.plan!, io), pools, config.config.drift);
-  return print(flags, io, verdict, pools.map((pool) => pool.name).join(", "));
+  if (tfvars === undefined) checkStateFlag(flags);
+  const warnings: (string | undefined)[] = [];
+  const pools: GuardedPool[] = [];
+  for (const pool of allGuardPools(config.config)) {
+    const judged =
+      tfvars === undefined ? undefined : await poolExpected(pool, tfvars, config, plan);
+    warnings.push(judged?.warning);
+    pools.push({ name: pool.name, rules: pool.rules, expected: judged?.expected });
+  }
+  const verdict = guardPlanPools((await plan()).plan, pools, config.config.drift);
+  return {
+    verdict: withWarnings(verdict, warnings),
+    name: pools.map((pool) => pool.name).join(", "),
+  };
 }
 
-function poolExpected(
+async function poolExpected(
   pool: GuardPool,
-  tfvars: { before: TfvarsVersion; after: TfvarsVersion },
+  tfvars: TfvarsPair,
   config: LoadedGuardConfig,
-): ExpectedChange {
+  plan: PlanSource,
+): Promise<StateJudgedChange> {
   if (pool.countVariable === undefined) {
     throw new InputError(
       `pools.${pool.name} has no countVariable: --all-pools reads each pool's change from its own count variable in the tfvars (set countVariable, e.g. ${pool.name}_count)`,
       config.locate(["pools", pool.name]),
     );
   }
-  return expectedChangeFromTfvars(tfvars.before, tfvars.after, pool.countVariable);
+  return tfvarsChange(tfvars, pool.countVariable, pool.rules, plan, pool.name);
+}
+
+/**
+ * The change between the tfvars versions; with the state's resources given, judged from the
+ * pool's VMs in the state when they differ from the earlier tfvars.
+ */
+async function tfvarsChange(
+  tfvars: TfvarsPair,
+  variable: string,
+  rules: GuardRules,
+  plan: PlanSource,
+  label: string,
+): Promise<StateJudgedChange> {
+  const expected = expectedChangeFromTfvars(tfvars.before, tfvars.after, variable);
+  const { state } = await plan();
+  if (state === undefined) return { expected };
+  return changeFromState(
+    statePoolSize(state, compileGuardRules(rules).vm),
+    tfvarsPoolSize(tfvars.before, variable),
+    tfvarsPoolSize(tfvars.after, variable),
+    expected,
+    label,
+  );
+}
+
+function checkStateFlag(flags: Flags): void {
+  if (flags["before-from-state"]) {
+    throw new UsageError(
+      "--before-from-state needs --tfvars-before and --tfvars-after: the state replaces the earlier tfvars' size, the later one stays the target",
+    );
+  }
+}
+
+interface TfvarsPair {
+  before: TfvarsVersion;
+  after: TfvarsVersion;
 }
 
 /** With --repo-config: both configs must name the same node at each count index. */
@@ -161,8 +339,10 @@ async function checkAgainstRepoConfig(
   assertNamingAgrees(config, readRepoPoolNaming(text, file));
 }
 
-async function readPlan(file: string, io: CliIo) {
-  return parseTerraformPlan(await readText(resolve(io.cwd, file), file), file);
+async function readPlan(file: string, io: CliIo, withState: boolean): Promise<ReadPlan> {
+  const text = await readText(resolve(io.cwd, file), file);
+  const plan = parseTerraformPlan(text, file);
+  return { plan, state: withState ? priorStateAddresses(text, file) : undefined };
 }
 
 function print(flags: Flags, io: CliIo, verdict: GuardVerdict, pool: string): ExitCode {
@@ -231,8 +411,9 @@ function rulesFromFlags(flags: Flags): GuardRules {
 async function loadExpected(
   flags: Flags,
   pool: GuardPool,
+  plan: PlanSource,
   io: CliIo,
-): Promise<ExpectedChange | undefined> {
+): Promise<StateJudgedChange | undefined> {
   const counts = flags["expect-from"] !== undefined || flags["expect-to"] !== undefined;
   const tfvars = flags["tfvars-before"] !== undefined || flags["tfvars-after"] !== undefined;
   const keys = flags["expect-add"] !== undefined || flags["expect-remove"] !== undefined;
@@ -241,8 +422,9 @@ async function loadExpected(
   }
   if (keys && !counts)
     throw new UsageError("--expect-add/--expect-remove need --expect-from and --expect-to");
-  if (counts) return expectedFromFlags(flags);
-  if (tfvars) return expectedFromTfvarsFlags(flags, pool, io);
+  if (tfvars) return expectedFromTfvarsFlags(flags, pool, plan, io);
+  checkStateFlag(flags);
+  if (counts) return { expected: expectedFromFlags(flags) };
   if (flags.variable !== undefined)
     throw new UsageError("--variable needs --tfvars-before and --tfvars-after");
   return undefined;
@@ -257,7 +439,12 @@ function expectedFromFlags(flags: Flags): ExpectedChange {
   return expected;
 }
 
-async function expectedFromTfvarsFlags(flags: Flags, pool: GuardPool, io: CliIo) {
+async function expectedFromTfvarsFlags(
+  flags: Flags,
+  pool: GuardPool,
+  plan: PlanSource,
+  io: CliIo,
+): Promise<StateJudgedChange> {
   const variable = flags.variable ?? pool.countVariable;
   if (variable === undefined) {
     throw new UsageError(
@@ -266,14 +453,11 @@ async function expectedFromTfvarsFlags(flags: Flags, pool: GuardPool, io: CliIo)
   }
   const tfvars = await readTfvarsPair(flags, io);
   if (tfvars === undefined) throw new UsageError("--tfvars-before and --tfvars-after go together");
-  return expectedChangeFromTfvars(tfvars.before, tfvars.after, variable);
+  return tfvarsChange(tfvars, variable, pool.rules, plan, "");
 }
 
 /** The tfvars files at the pull request's base and head, or undefined when neither is given. */
-async function readTfvarsPair(
-  flags: Flags,
-  io: CliIo,
-): Promise<{ before: TfvarsVersion; after: TfvarsVersion } | undefined> {
+async function readTfvarsPair(flags: Flags, io: CliIo): Promise<TfvarsPair | undefined> {
   const beforeName = flags["tfvars-before"];
   const afterName = flags["tfvars-after"];
   if (beforeName === undefined && afterName === undefined) return undefined;

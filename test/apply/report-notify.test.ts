@@ -121,7 +121,7 @@ describe("report apply with NOTIFY_WEBHOOK_URL", () => {
     expect(run.code).toBe(0);
     expect(posts).toEqual([
       {
-        text: `${OWNER}/${REPO}: apply failed (pool workers): Failed at drain: nothing applied, nodes uncordoned (${MERGE.slice(0, 7)}) ${RUN_URL}`,
+        text: `${OWNER}/${REPO}: apply failed (pool workers): Failed at drain: nothing applied; check for cordoned nodes (${MERGE.slice(0, 7)}) ${RUN_URL}`,
       },
     ]);
     expect(JSON.stringify(posts)).not.toContain(TOKEN);

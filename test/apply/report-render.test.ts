@@ -230,3 +230,55 @@ describe("secrets", () => {
     );
   });
 });
+
+describe("the apply report after a drain that did not finish", () => {
+  function drainFailed(v: GuardVerdict | undefined) {
+    return renderApplyReport({
+      pool: "workers",
+      sha: SHA,
+      runUrl: undefined,
+      result: "failed",
+      verdict: v,
+      failedStep: "drain",
+      uncordon: undefined,
+      context: "pr-autoscaler/apply",
+      log: undefined,
+    });
+  }
+
+  const scaleDown = verdict({
+    expected: { from: 4, to: 3 },
+    destroys: [
+      {
+        address: "proxmox_virtual_environment_vm.worker[3]",
+        name: "talos-worker-4",
+        node: "talos-worker-4",
+      },
+    ],
+  });
+
+  // The workflow passes a cancelled drain as a failed one: neither may be taken for uncordoned.
+  it("claims no uncordon, and says how to find a node left cordoned", () => {
+    const report = drainFailed(scaleDown);
+    expect(report.status).toMatchObject({
+      state: "failure",
+      description: "Failed at drain: nothing applied; check for cordoned nodes",
+    });
+    expect(report.body).toContain("| Drain | ❌ failed |\n| terraform apply | — not run |");
+    expect(report.body).toContain(
+      "**What changed:** nothing was applied. Draining `talos-worker-4` did not finish: a PodDisruptionBudget allowed no eviction, the timeout came, or the run was cancelled. `pr-autoscaler drain` uncordons the nodes it cordoned when it stops, a cancel included, and its output in the log ends with what it uncordoned; a drain killed before it could, or whose uncordon failed, leaves them cordoned.",
+    );
+    expect(report.body).toContain(
+      "**What to do:** check `kubectl get nodes` for `talos-worker-4` shown SchedulingDisabled, and `kubectl uncordon` any that was schedulable before the drain.",
+    );
+    expect(report.body).not.toMatch(/nodes uncordoned|uncordoned the nodes/);
+  });
+
+  it("without the guard's verdict, speaks of the nodes", () => {
+    const report = drainFailed(undefined);
+    expect(report.body).toContain("Draining the nodes did not finish");
+    expect(report.body).toContain(
+      "check `kubectl get nodes` for the nodes shown SchedulingDisabled",
+    );
+  });
+});

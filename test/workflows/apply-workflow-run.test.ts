@@ -334,7 +334,7 @@ describe("the apply job", () => {
     expect(callsOf(calls, "kubectl")).toEqual([]);
     expect(flag(reportArgs(calls, "apply", "failed"), "--failed-step")).toBe("drain");
     expect(job.step("Report on the merged pull request").stdout).toContain(
-      "Failed at drain: nothing applied, nodes uncordoned",
+      "Failed at drain: nothing applied",
     );
   });
 
@@ -434,6 +434,46 @@ describe("the apply job", () => {
     expect(job.step("prepare").stdout).toContain("::error::the kubeconfig secret is empty");
     expect(callsOf(calls, "terraform")).toEqual([]);
     expect(flag(reportArgs(calls, "apply", "failed"), "--failed-step")).toBe("setup");
+  });
+
+  it("stops before planning when the branch cannot be fetched to check the commit is its tip", async () => {
+    const sandbox = await createSandbox({
+      before: 4,
+      after: 3,
+      planJson: await plan("scale-down-4-to-3.json"),
+    });
+    // The branch was deleted since the push: the fetch finds no such ref.
+    const job = await sandbox.runJob("apply", {
+      event: { ...pushEvent(sandbox), ref: "refs/heads/release" },
+    });
+    const calls = await sandbox.calls();
+
+    expect(job.step("prepare").outcome).toBe("success");
+    expect(job.step("current").outcome).toBe("failure");
+    expect(job.step("current").stdout).toContain(
+      "::error::could not fetch release to check that this commit is still what it holds: nothing was drained or applied",
+    );
+    expect(callsOf(calls, "terraform")).toEqual([]);
+    expect(callsOf(calls, "pr-autoscaler", "drain")).toEqual([]);
+    expect(flag(reportArgs(calls, "apply", "failed"), "--failed-step")).toBe("setup");
+    expect(job.step("Report on the merged pull request").stdout).toContain(
+      "could not fetch release",
+    );
+  });
+
+  it("runs only for pushes to a branch", async () => {
+    const sandbox = await createSandbox({
+      before: 3,
+      after: 4,
+      planJson: await plan("scale-up-3-to-4.json"),
+    });
+    const job = await sandbox.runJob("apply", {
+      event: { ...pushEvent(sandbox), ref: "refs/tags/v1.0.0" },
+    });
+    expect(job.step("current").stdout).toContain(
+      "::error::the apply job runs on pushes to a branch, not on refs/tags/v1.0.0",
+    );
+    expect(callsOf(await sandbox.calls(), "terraform")).toEqual([]);
   });
 
   it("refuses a push without a previous commit to compare with", async () => {

@@ -3,6 +3,10 @@
  * repo as a git repository (a commit before and after a worker_count change), a checkout of
  * pr-autoscaler whose CLI is the real one (see cli-entry.ts), and stand-ins for the tools that
  * would reach real systems (terraform, kubectl, npm, ssh-agent), each recording its calls.
+ *
+ * The infra checkout's `origin` is a bare repository standing for GitHub's copy, whose `main`
+ * is where the branch is when a push job runs: the test says so (`branchTip`), or it follows
+ * the push events the test runs, as GitHub's branch would (see `branchAfterPush`).
  */
 import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
@@ -45,14 +49,18 @@ export interface Sandbox {
   baseSha: string;
   headSha: string;
   calls(): Promise<Call[]>;
-  runJob(
-    job: "plan" | "apply",
-    options: {
-      event: Record<string, Value>;
-      secrets?: Record<string, string>;
-      env?: Record<string, string>;
-    },
-  ): Promise<JobRun>;
+  runJob(job: "plan" | "apply", options: RunOptions): Promise<JobRun>;
+}
+
+export interface RunOptions {
+  event: Record<string, Value>;
+  secrets?: Record<string, string>;
+  env?: Record<string, string>;
+  /**
+   * Where `main` is on GitHub while a push job runs (the job fetches it). Without it the branch
+   * follows the push events run so far (see `branchAfterPush`).
+   */
+  branchTip?: string;
 }
 
 export interface SandboxOptions {
@@ -82,7 +90,12 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     await mkdir(dir, { recursive: true });
   await writeFile(callsFile, "");
   await writeFile(join(root, "plan.json"), options.planJson);
-  const { baseSha, headSha } = await createInfraRepo(join(workspace, "infra"), options, root);
+  const infra = join(workspace, "infra");
+  const { baseSha, headSha } = await createInfraRepo(infra, options, root);
+  const origin = join(root, "origin.git");
+  const home = join(root, "home");
+  await git(root, ["init", "-q", "--bare", "-b", "main", origin], home);
+  await git(infra, ["remote", "add", "origin", origin], home);
   await createToolCheckout(join(workspace, "pr-autoscaler"));
   await createStubs(stubs);
 
@@ -96,6 +109,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     STUB_DIR: stubs,
     STUB_PLAN_JSON: join(root, "plan.json"),
     GITHUB_SHA: headSha,
+    GITHUB_REF: "refs/heads/main",
     GITHUB_REPOSITORY: "homelab/infra",
     GITHUB_SERVER_URL: "https://github.com",
     GITHUB_API_URL: "https://api.github.com",
@@ -115,15 +129,21 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
         .filter((line) => line !== "")
         .map((line) => JSON.parse(line) as Call);
     },
-    async runJob(job, { event, secrets = REPO_SECRETS, env = {} }) {
+    async runJob(job, { event, secrets = REPO_SECRETS, env = {}, branchTip }) {
       const workflow = parse(await readFile(APPLY_WORKFLOW, "utf8")) as Workflow;
       const caller = parse(await readFile(EXAMPLE_CALLER, "utf8")) as CallerWorkflow;
       const github = {
+        ref: "refs/heads/main",
         ...event,
         repository: "homelab/infra",
         sha: headSha,
         token: "ghs_workflowtoken0123456789",
       };
+      if (event.event_name === "push") {
+        const after = env.GITHUB_SHA ?? headSha;
+        const tip = branchTip ?? (await branchAfterPush(infra, origin, home, event, after));
+        await git(infra, ["push", "-q", "--force", "origin", `${tip}:refs/heads/main`], home);
+      }
       const call = Object.values(caller.jobs)[0];
       if (!call) throw new Error("the example caller has no job");
       return runJob({
@@ -184,6 +204,35 @@ async function git(cwd: string, args: string[], home: string): Promise<string> {
     GIT_COMMITTER_EMAIL: "bot@example.invalid",
   };
   return (await exec("git", args, { cwd, env })).stdout.trim();
+}
+
+/**
+ * Where GitHub's `main` is when a push job from `before` to `after` runs, given where the last
+ * push job left it: a push moves the branch from where it is (`before` is the tip, a
+ * force-push included) or forward (`after` descends from the tip: pushes in between had their
+ * runs cancelled). Any other event is a re-run of an older push: the branch stays.
+ */
+async function branchAfterPush(
+  infra: string,
+  origin: string,
+  home: string,
+  event: Record<string, Value>,
+  after: string,
+): Promise<string> {
+  const before = (event.event as Record<string, Value> | undefined)?.before;
+  let tip: string;
+  try {
+    tip = await git(origin, ["rev-parse", "-q", "--verify", "refs/heads/main"], home);
+  } catch {
+    return after;
+  }
+  if (before === tip) return after;
+  try {
+    await git(infra, ["merge-base", "--is-ancestor", tip, after], home);
+    return after;
+  } catch {
+    return tip;
+  }
 }
 
 /** The example infra repo with two commits: the tfvars before the change, then after it. */
