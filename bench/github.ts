@@ -26,7 +26,7 @@ import { OWNER, REPO } from "../test/support/github-responses.ts";
 
 const NODES_ONLY = CONFIG.replace("rightsizing: {}\n", "");
 const PULL_REQUEST_STEP =
-  /^(POST \/git\/(trees|commits|refs)|PATCH \/git\/refs|DELETE \/git\/refs|POST \/pulls|PATCH \/pulls|POST \/issues\/\d+\/labels|PUT \/issues\/\d+\/labels|GET \/issues\/\d+\/comments|POST \/issues\/\d+\/comments)/;
+  /^(GET \/git\/ref\/|POST \/git\/(trees|commits|refs)|PATCH \/git\/refs|DELETE \/git\/refs|POST \/pulls|PATCH \/pulls|POST \/issues\/\d+\/labels|PUT \/issues\/\d+\/labels|GET \/issues\/\d+\/comments|POST \/issues\/\d+\/comments)/;
 
 interface Phase {
   name: string;

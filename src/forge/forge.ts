@@ -114,6 +114,12 @@ export interface StrayBranch {
   key: string;
   branch: string;
   sha: string;
+  /**
+   * Set when its head is already known (read before, remembered by commit) not to be the bot's
+   * commit for the key: the branch is people's, and `deleteStrayBranch` would leave it alone.
+   * Absent when unknown or the bot's.
+   */
+  foreignHead?: true;
 }
 
 /** What `ensurePullRequest` did. */
@@ -126,7 +132,11 @@ export type EnsureAction =
   | "rebuilt"
   /** Nothing to do, or another run already opened this pull request. */
   | "unchanged"
-  /** People changed the branch or the pull request: left alone (said once in a comment). */
+  /**
+   * People changed the branch or the pull request: left alone (said once in a comment). Also
+   * when they pushed to, merged or closed it while the bot was updating it: the update stopped
+   * before the branch moved, the title and body as they were (the note says which).
+   */
   | "human-edited"
   /** The default branch already has these contents: nothing opened, an open one closed. */
   | "already-applied"

@@ -108,6 +108,8 @@ export async function ensurePullRequests(
   }
   for (const stray of input.state.strayBranches) {
     if (wanted.has(stray.key) || paused(input.control, stray.key)) continue;
+    // People's branch under the bot's prefix, already read: kept, with no request and no write.
+    if (stray.foreignHead) continue;
     await attempt(result, stray.key, async () => {
       await input.beforeWrite?.();
       const done = await input.forge.deleteStrayBranch(stray, input.state);
@@ -150,10 +152,12 @@ async function ensure(
     result.made.push(planned);
     if (!asPlanned(existing, planned.desired)) await input.beforeWrite?.();
     const ensured = await input.forge.ensurePullRequest(planned.desired, input.state);
+    // A pull request left to people keeps the title it has, not the one the plan would give it.
+    const kept = ensured.action === "human-edited" ? existing?.title : undefined;
     result.outcomes.push({
       key: proposal.key,
       action: ensured.action,
-      title: planned.desired.title,
+      title: kept ?? planned.desired.title,
       ...(ensured.number !== undefined ? { number: ensured.number } : {}),
       ...(ensured.url !== undefined ? { url: ensured.url } : {}),
       ...(ensured.note !== undefined ? { note: ensured.note } : {}),

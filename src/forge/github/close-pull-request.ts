@@ -1,4 +1,3 @@
-import { readBotTrailers } from "../commit-message.ts";
 import type { BotPullRequest, CloseResult, StrayBranch } from "../forge.ts";
 import {
   commentTag,
@@ -11,6 +10,7 @@ import { GitHubPullRequest } from "./github-types.ts";
 import {
   deleteBranch,
   findOpenPullRequest,
+  isBotCommitFor,
   listCommentBodies,
   postComment,
   readBranchSha,
@@ -87,18 +87,24 @@ function handsOffMessage(pr: BotPullRequest, tag: string): string {
 
 /**
  * Deletes a stray bot branch, after checking (fresh) that its head is the bot's commit for that
- * key and that no pull request is open on it. Anything else is left alone.
+ * key and that no pull request is open on it. Anything else is left alone. A head that is not the
+ * bot's is judged from its commit, which is read once: a people's branch costs no request again
+ * until it moves.
  */
 export async function deleteStray(context: ForgeContext, stray: StrayBranch): Promise<CloseResult> {
+  const listed = await readCommit(context, stray.branch, stray.sha);
+  if (!isBotCommitFor(listed, stray.key)) return notTheBots(stray.sha);
   const sha = await readBranchSha(context, stray.branch);
   if (sha === undefined) return { action: "deleted", note: "the branch was already gone" };
-  const head = await readCommit(context, stray.branch, sha);
-  if (readBotTrailers(head.message)?.key !== stray.key) {
-    return { action: "left-alone", note: `its head ${sha.slice(0, 7)} is not pr-autoscaler's` };
-  }
+  if (sha !== stray.sha && !isBotCommitFor(await readCommit(context, stray.branch, sha), stray.key))
+    return notTheBots(sha);
   if (await findOpenPullRequest(context, stray.branch)) {
     return { action: "left-alone", note: "a pull request is open on it" };
   }
   await deleteBranch(context, stray.branch);
   return { action: "deleted" };
+}
+
+function notTheBots(sha: string): CloseResult {
+  return { action: "left-alone", note: `its head ${sha.slice(0, 7)} is not pr-autoscaler's` };
 }

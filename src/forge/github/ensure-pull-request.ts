@@ -19,6 +19,7 @@ import {
   createBranch,
   deleteBranch,
   findOpenPullRequest,
+  isBotCommitFor,
   moveBranch,
   readBranchSha,
   readCommit,
@@ -60,11 +61,7 @@ async function refresh(
   }
   const replanned = pr.fingerprint !== desired.fingerprint;
   if (!replanned && pr.upToDate) {
-    await addLabels(
-      context,
-      pr.number,
-      desired.labels.filter((label) => !pr.labels.includes(label)),
-    );
+    await addLabels(context, pr.number, missingLabels(desired, pr.labels));
     return { action: "unchanged", ...found };
   }
   const commit = await buildBotCommit(context, desired, state);
@@ -72,10 +69,16 @@ async function refresh(
     await closeBotPullRequest(context, pr, ALREADY_APPLIED);
     return { action: "already-applied", ...found, note: ALREADY_APPLIED };
   }
+  // Read just before writing: a push, merge or branch deletion since readState stops the update
+  // before anything people see changes.
+  const head = await readBranchSha(context, pr.branch);
+  if (head !== pr.headSha) {
+    return { action: "human-edited", ...found, note: branchMoved(pr.branch, head) };
+  }
   const previousLabels = readPullRequestMarker(pr.body)?.labels ?? [];
   // The marker names the new commit before the branch moves: if moving fails, the head is still
   // the marker's `previous`, which the next run recognises as the bot's and rebuilds.
-  await context.client.call(
+  const updated = await context.client.call(
     `update pull request #${pr.number}`,
     "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
     {
@@ -85,9 +88,50 @@ async function refresh(
     },
     PullRequestSchema,
   );
+  const interrupted = interruption(pr, updated);
+  if (interrupted) {
+    await restoreText(context, pr);
+    return { action: "human-edited", ...found, note: interrupted };
+  }
   await moveBranch(context, pr.branch, commit.sha);
   await replaceBotLabels(context, pr, previousLabels, desired.labels);
   return { action: replanned ? "updated" : "rebuilt", ...found };
+}
+
+/**
+ * What people did to the pull request while the bot updated it, as GitHub's answer to the update
+ * shows: merged, closed, or its branch moved. Undefined when it is still open at the same head.
+ */
+function interruption(pr: BotPullRequest, updated: GitHubPullRequest): string | undefined {
+  const kept = "its title and description are as they were";
+  if (updated.merged_at !== null)
+    return `it was merged while pr-autoscaler was updating it; ${kept}`;
+  if (updated.state !== "open") return `it was closed while pr-autoscaler was updating it; ${kept}`;
+  if (updated.head.sha !== pr.headSha)
+    return `${branchMoved(pr.branch, updated.head.sha)}; ${kept}`;
+  return undefined;
+}
+
+function branchMoved(branch: string, head: string | undefined): string {
+  const where = head === undefined ? "was deleted" : `moved to ${head.slice(0, 7)}`;
+  return `its branch ${branch} ${where} while pr-autoscaler was updating it, so it was left as it is`;
+}
+
+/**
+ * Puts back the title and body (marker included) the pull request had: a merged one says what was
+ * merged, and a closed one records the change people said no to, not one they never saw.
+ */
+async function restoreText(context: ForgeContext, pr: BotPullRequest): Promise<void> {
+  await context.client.call(
+    `restore the title and description of pull request #${pr.number}`,
+    "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
+    { pull_number: pr.number, title: pr.title, body: pr.body },
+    PullRequestSchema,
+  );
+}
+
+function missingLabels(desired: DesiredPullRequest, present: readonly string[]): string[] {
+  return desired.labels.filter((label) => !present.includes(label));
 }
 
 async function open(
@@ -104,7 +148,7 @@ async function open(
     if (!failedWith(error, 422, /Reference already exists/i)) throw error;
     return converge(context, desired, state, commit);
   }
-  return openPullRequest(context, desired, state, commit.sha);
+  return openPullRequest(context, desired, state, commit.sha, true);
 }
 
 /** The branch exists: another run made it (or a failed one left it). */
@@ -116,7 +160,7 @@ async function converge(
 ): Promise<EnsureResult> {
   const branch = branchForKey(desired.key);
   const existing = await findOpenPullRequest(context, branch);
-  if (existing) return openedElsewhere(desired, existing);
+  if (existing) return openedElsewhere(context, desired, existing);
   const sha = await readBranchSha(context, branch);
   if (sha === undefined) {
     throw new ForgeError(
@@ -140,7 +184,7 @@ async function adopt(
   built: { sha: string } | undefined,
 ): Promise<EnsureResult> {
   const head = await readCommit(context, stray.branch, stray.sha);
-  if (readBotTrailers(head.message)?.key !== desired.key) {
+  if (!isBotCommitFor(head, desired.key)) {
     return {
       action: "blocked",
       key: desired.key,
@@ -151,22 +195,35 @@ async function adopt(
     readBotTrailers(head.message)?.fingerprint === desired.fingerprint &&
     head.parents.length === 1 &&
     head.parents[0]?.sha === state.head.sha;
-  if (current) return openPullRequest(context, desired, state, stray.sha);
+  if (current) return openPullRequest(context, desired, state, stray.sha, false);
   const commit = built ?? (await buildBotCommit(context, desired, state));
   if (!commit) {
     await deleteBranch(context, stray.branch);
     return { action: "already-applied", key: desired.key, note: ALREADY_APPLIED };
   }
+  const now = await readBranchSha(context, stray.branch);
+  if (now !== stray.sha) {
+    // Pushed to, recreated or deleted since it was listed: looked at afresh by the next run.
+    context.memory.sweepDue = true;
+    throw new ForgeError(
+      `move ${stray.branch} to ${commit.sha.slice(0, 7)}`,
+      `the branch ${now === undefined ? "was deleted" : `moved to ${now.slice(0, 7)}`} since it was read; nothing was overwritten, and the next run looks at it again`,
+    );
+  }
   await moveBranch(context, stray.branch, commit.sha);
-  return openPullRequest(context, desired, state, commit.sha);
+  return openPullRequest(context, desired, state, commit.sha, true);
 }
 
-/** Opens the pull request for a branch at `sha`; GitHub allows one open pull request per head. */
+/**
+ * Opens the pull request for a branch at `sha` (a commit this run `pushed`, or one it found);
+ * GitHub allows one open pull request per head.
+ */
 async function openPullRequest(
   context: ForgeContext,
   desired: DesiredPullRequest,
   state: RepoState,
   sha: string,
+  pushed: boolean,
 ): Promise<EnsureResult> {
   const branch = branchForKey(desired.key);
   let pr: GitHubPullRequest;
@@ -186,13 +243,43 @@ async function openPullRequest(
     if (!failedWith(error, 422, /pull request already exists/i)) throw error;
     const existing = await findOpenPullRequest(context, branch);
     if (!existing) throw error;
-    return openedElsewhere(desired, existing);
+    // A request GitHub carried out but answered with an error (a 502 from its proxy), retried:
+    // the pull request found is this run's own when it carries this run's commit and plan.
+    if (pushed && openedBy(existing, desired, sha)) {
+      await addLabels(context, existing.number, missingLabels(desired, labelNames(existing)));
+      return createdResult(desired, existing);
+    }
+    return openedElsewhere(context, desired, existing);
   }
   await addLabels(context, pr.number, desired.labels);
+  return createdResult(desired, pr);
+}
+
+/** Whether `pr` is the one this run asked for: its head and its marker are this run's. */
+function openedBy(pr: GitHubPullRequest, desired: DesiredPullRequest, sha: string): boolean {
+  const marker = readPullRequestMarker(pr.body);
+  return (
+    pr.head.sha === sha &&
+    marker?.key === desired.key &&
+    marker.fingerprint === desired.fingerprint &&
+    marker.sha === sha
+  );
+}
+
+function createdResult(desired: DesiredPullRequest, pr: GitHubPullRequest): EnsureResult {
   return { action: "created", key: desired.key, number: pr.number, url: pr.html_url };
 }
 
-function openedElsewhere(desired: DesiredPullRequest, pr: GitHubPullRequest): EnsureResult {
+/**
+ * Another run opened the pull request: it is returned as found, with the plan's labels that it
+ * lacks (that run may have stopped before labelling it).
+ */
+async function openedElsewhere(
+  context: ForgeContext,
+  desired: DesiredPullRequest,
+  pr: GitHubPullRequest,
+): Promise<EnsureResult> {
+  await addLabels(context, pr.number, missingLabels(desired, labelNames(pr)));
   return {
     action: "unchanged",
     key: desired.key,
@@ -200,6 +287,10 @@ function openedElsewhere(desired: DesiredPullRequest, pr: GitHubPullRequest): En
     url: pr.html_url,
     note: "another run opened this pull request",
   };
+}
+
+function labelNames(pr: GitHubPullRequest): string[] {
+  return pr.labels.map((label) => label.name);
 }
 
 function markedBody(

@@ -1,7 +1,7 @@
 import type { FileHistoryEntry } from "../forge.ts";
 import { type BoundedCache, createBoundedCache } from "./bounded-cache.ts";
 import type { GitHubClient } from "./github-client.ts";
-import type { GitHubPullRequest } from "./github-types.ts";
+import type { GitHubGitCommit, GitHubPullRequest } from "./github-types.ts";
 
 /** What one GitHub forge instance remembers between reconciles; losing it only costs requests. */
 export interface ForgeMemory {
@@ -16,6 +16,11 @@ export interface ForgeMemory {
   files: BoundedCache<{ text: string | undefined }>;
   /** File histories by head sha, path and limit: immutable for a given head. */
   histories: BoundedCache<FileHistoryEntry[]>;
+  /**
+   * Commits read by sha (immutable), to tell whether a branch's head is the bot's: a people's
+   * branch under the bot's prefix is read once per head, not at every reconcile.
+   */
+  commits: BoundedCache<GitHubGitCommit>;
 }
 
 export interface SweepResult {
@@ -36,6 +41,7 @@ export interface ForgeContext {
 
 const FILE_CACHE_ENTRIES = 500;
 const HISTORY_CACHE_ENTRIES = 200;
+const COMMIT_CACHE_ENTRIES = 1000;
 
 export function createForgeMemory(): ForgeMemory {
   return {
@@ -45,6 +51,7 @@ export function createForgeMemory(): ForgeMemory {
     sweep: undefined,
     files: createBoundedCache(FILE_CACHE_ENTRIES),
     histories: createBoundedCache(HISTORY_CACHE_ENTRIES),
+    commits: createBoundedCache(COMMIT_CACHE_ENTRIES),
   };
 }
 

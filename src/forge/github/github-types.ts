@@ -22,6 +22,8 @@ export const GitHubPullRequest = z.object({
   title: z.string(),
   body: z.string().nullable(),
   html_url: z.string(),
+  /** "open" or "closed" (a merged pull request is closed, with `merged_at`). */
+  state: z.string(),
   created_at: z.string(),
   closed_at: z.string().nullable(),
   merged_at: z.string().nullable(),

@@ -1,3 +1,4 @@
+import { readBotTrailers } from "../commit-message.ts";
 import type { BotPullRequest } from "../forge.ts";
 import type { ForgeContext } from "./forge-context.ts";
 import { failedWith } from "./github-client.ts";
@@ -22,7 +23,11 @@ export async function createBranch(context: ForgeContext, branch: string, sha: s
   );
 }
 
-/** Force-moves a bot branch to `sha` (the bot's commits are rebuilt, never stacked). */
+/**
+ * Force-moves a bot branch to `sha` (the bot's commits are rebuilt on the default branch, never
+ * stacked, so the move is not a fast-forward). Callers read the branch just before and move it
+ * only when it is still at the head they know, so that a person's push is not overwritten.
+ */
 export async function moveBranch(context: ForgeContext, branch: string, sha: string) {
   await context.client.call(
     `move ${branch} to ${sha.slice(0, 7)}`,
@@ -67,13 +72,27 @@ export async function readBranchSha(
   }
 }
 
-export async function readCommit(context: ForgeContext, branch: string, sha: string) {
-  return context.client.call(
+/** The commit `sha` (the head of `branch`); a commit never changes, so it is read once. */
+export async function readCommit(
+  context: ForgeContext,
+  branch: string,
+  sha: string,
+): Promise<GitHubGitCommit> {
+  const known = context.memory.commits.get(sha);
+  if (known) return known;
+  const commit = await context.client.call(
     `read the head commit of ${branch}`,
     "GET /repos/{owner}/{repo}/git/commits/{commit_sha}",
     { commit_sha: sha },
     GitHubGitCommit,
   );
+  context.memory.commits.set(sha, commit);
+  return commit;
+}
+
+/** Whether `commit` is one the bot made for `key` (its trailers say so). */
+export function isBotCommitFor(commit: GitHubGitCommit, key: string): boolean {
+  return readBotTrailers(commit.message)?.key === key;
 }
 
 /** The open pull request whose head is `branch` of this repository, if any. */

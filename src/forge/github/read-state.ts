@@ -16,6 +16,7 @@ import {
   GitHubRefs,
   GitHubRepositoryInfo,
 } from "./github-types.ts";
+import { isBotCommitFor } from "./pull-request-steps.ts";
 
 /** Open pull requests beyond this many pages (of 100) are not read. */
 const MAX_PAGES = 10;
@@ -53,7 +54,7 @@ export async function readRepoState(context: ForgeContext): Promise<RepoState> {
       .filter((pr) => isBotPullRequest(pr, fullName))
       .flatMap((pr) => toClosedBotPullRequest(pr, defaultBranch))
       .sort((a, b) => b.closedAt.localeCompare(a.closedAt)),
-    strayBranches: strayBranches(sweep, pullRequests),
+    strayBranches: strayBranches(context, sweep, pullRequests),
     mergedHeads: sweep.closed.flatMap((pr) =>
       pr.merged_at && pr.base.ref === defaultBranch
         ? [{ sha: pr.head.sha, mergedAt: pr.merged_at }]
@@ -251,9 +252,19 @@ function withChange(change: CountChange | undefined): { change?: CountChange } {
   return change ? { change } : {};
 }
 
-function strayBranches(sweep: SweepResult, open: BotPullRequest[]): StrayBranch[] {
+/** Bot branches without an open pull request; those whose head is known to be people's say so. */
+function strayBranches(
+  context: ForgeContext,
+  sweep: SweepResult,
+  open: BotPullRequest[],
+): StrayBranch[] {
   const withPullRequest = new Set(open.map((pr) => pr.branch));
   return sweep.branches
     .filter(({ branch }) => !withPullRequest.has(branch))
-    .map(({ branch, sha }) => ({ key: keyOfBranch(branch) ?? "", branch, sha }));
+    .map(({ branch, sha }) => {
+      const key = keyOfBranch(branch) ?? "";
+      const head = context.memory.commits.get(sha);
+      const foreign = head !== undefined && !isBotCommitFor(head, key);
+      return { key, branch, sha, ...(foreign ? { foreignHead: true as const } : {}) };
+    });
 }

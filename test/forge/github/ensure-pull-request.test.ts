@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { readBotTrailers } from "../../../src/forge/commit-message.ts";
 import { ForgeError } from "../../../src/forge/forge-error.ts";
-import { readPullRequestMarker } from "../../../src/forge/marker.ts";
+import { readPullRequestMarker, withPullRequestMarker } from "../../../src/forge/marker.ts";
 import { mockGitHub } from "../../support/github.ts";
 import {
   comment,
@@ -151,6 +151,7 @@ describe("a pull request that is already open", () => {
     steps.file(TFVARS, HEAD1, tfvars(3));
     steps.createTree(NEW_TREE);
     steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    steps.readRef(BRANCH, C1);
     steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.moveRef(BRANCH, C2);
 
@@ -161,6 +162,7 @@ describe("a pull request that is already open", () => {
       `GET /contents/${TFVARS}`,
       "POST /git/trees",
       "POST /git/commits",
+      `GET /git/ref/heads/${BRANCH}`,
       "PATCH /pulls/7",
       `PATCH /git/refs/heads/${BRANCH}`,
     ]);
@@ -193,6 +195,7 @@ describe("a pull request that is already open", () => {
     steps.file(TFVARS, HEAD1, tfvars(4));
     steps.createTree(NEW_TREE);
     steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    steps.readRef(BRANCH, C1);
     steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.moveRef(BRANCH, C2);
     steps.setLabels(7, ["autoscaling", "needs-review", "scale-down"]);
@@ -219,6 +222,7 @@ describe("a pull request that is already open", () => {
     steps.file(TFVARS, HEAD2, tfvars(3));
     steps.createTree(NEW_TREE);
     steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
+    steps.readRef(BRANCH, C1);
     steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.moveRef(BRANCH, C2);
 
@@ -245,6 +249,7 @@ describe("a pull request that is already open", () => {
     steps.file(TFVARS, HEAD2, tfvars(3, " # raised by hand for the backup window"));
     steps.createTree(NEW_TREE);
     steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
+    steps.readRef(BRANCH, C1);
     steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.moveRef(BRANCH, C2);
 
@@ -275,6 +280,7 @@ describe("a pull request that is already open", () => {
     steps.file(TFVARS, HEAD1, tfvars(3));
     steps.createTree(NEW_TREE);
     steps.createCommit(C3, { tree: NEW_TREE, parents: [HEAD1] });
+    steps.readRef(BRANCH, C1);
     steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.moveRef(BRANCH, C3);
 
@@ -308,6 +314,106 @@ describe("a pull request that is already open", () => {
     expect(readPullRequestMarker(String(close.body))?.closedBy).toBe("bot");
     expect(github.scope.isDone()).toBe(true);
   });
+});
+
+describe("an update people interrupt", () => {
+  const HUMAN = sha("human");
+  const TEXT = "Pods are waiting for room.";
+  const before = () =>
+    botPull({
+      number: 7,
+      headSha: C1,
+      title: "Scale worker nodes to 4",
+      text: TEXT,
+      marker: { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS },
+    });
+
+  /** The open pull request #7 (3 → 4) and the commit for 3 → 5, built; the branch is read next. */
+  async function built(github: ReturnType<typeof mockGitHub>) {
+    const pull = before();
+    const setup = await forgeWithState(github, { pulls: [pull] });
+    setup.steps.file(TFVARS, HEAD1, tfvars(3));
+    setup.steps.createTree(NEW_TREE);
+    setup.steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    return { ...setup, body: String((pull as { body: string }).body) };
+  }
+
+  it("stops before any write when someone pushed to the branch since it was read", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await built(github);
+    steps.readRef(BRANCH, HUMAN);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(5), state);
+
+    expect(result).toEqual({
+      action: "human-edited",
+      key: KEY,
+      number: 7,
+      url: "https://github.com/octocat/Hello-World/pull/7",
+      note: `its branch ${BRANCH} moved to ${HUMAN.slice(0, 7)} while pr-autoscaler was updating it, so it was left as it is`,
+    });
+    expect(
+      github.calls().filter((call) => !call.startsWith("GET ") && !call.includes("/git/t")),
+    ).toEqual(["POST /git/commits"]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("stops before any write when its branch was deleted (merged or closed with the branch)", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await built(github);
+    steps.readRef(BRANCH, undefined);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(5), state);
+
+    expect(result.action).toBe("human-edited");
+    expect(result.note).toContain("was deleted while pr-autoscaler was updating it");
+    expect(github.calls()).not.toContain("PATCH /pulls/7");
+    expect(github.calls()).not.toContain(`PATCH /git/refs/heads/${BRANCH}`);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it.each([
+    [
+      "merged",
+      {
+        state: "closed" as const,
+        closedAt: "2025-03-01T10:05:00Z",
+        mergedAt: "2025-03-01T10:05:00Z",
+      },
+      {},
+    ],
+    ["closed", { state: "closed" as const, closedAt: "2025-03-01T10:05:00Z" }, {}],
+    ["pushed to", {}, { headSha: HUMAN }],
+  ])(
+    "puts the title and description back, and leaves the branch, when GitHub says it was %s meanwhile",
+    async (what, closed, head) => {
+      const github = mockGitHub();
+      const { forge, state, steps, body } = await built(github);
+      steps.readRef(BRANCH, C1);
+      steps.updatePull({
+        number: 7,
+        branch: BRANCH,
+        headSha: C1,
+        body: "",
+        title: "Scale worker nodes to 5",
+        ...closed,
+        ...head,
+      });
+      steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body, ...closed, ...head });
+
+      const result = await forge.ensurePullRequest(scaleWorkers(5), state);
+
+      expect(result.action).toBe("human-edited");
+      expect(result.note).toContain("its title and description are as they were");
+      if (what !== "pushed to") expect(result.note).toContain(`was ${what} while`);
+      const patches = github.requests.filter((request) => request.path === "/pulls/7");
+      expect(patches).toHaveLength(2);
+      expect(patches[1]?.body).toEqual({ title: "Scale worker nodes to 4", body });
+      expect(readPullRequestMarker(body)).toMatchObject({ sha: C1, fingerprint: "workers-4" });
+      expect(github.calls()).not.toContain(`PATCH /git/refs/heads/${BRANCH}`);
+      expect(github.scope.isDone()).toBe(true);
+    },
+  );
 });
 
 describe("a pull request people changed", () => {
@@ -407,11 +513,14 @@ describe("two runs opening the same pull request at once", () => {
     const github = mockGitHub();
     const { forge, state, steps } = await builtUntilBranch(github);
     steps.findPull(BRANCH, [pullRequest({ number: 8, branch: BRANCH, headSha: C1, body: "" })]);
+    // That run may stop before labelling it: the labels it lacks are added.
+    steps.addLabels(8, LABELS);
 
     const result = await forge.ensurePullRequest(scaleWorkers(4), state);
 
     expect(result).toMatchObject({ action: "unchanged", number: 8 });
     expect(github.calls().filter((call) => call === "POST /pulls")).toEqual([]);
+    expect(bodyOf(github, "POST /issues/8/labels")).toEqual({ labels: LABELS });
     expect(github.scope.isDone()).toBe(true);
   });
 
@@ -449,11 +558,65 @@ describe("two runs opening the same pull request at once", () => {
       message: "Scale\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
     });
     steps.createPullFails(422, pullRequestExists(BRANCH));
-    steps.findPull(BRANCH, [pullRequest({ number: 8, branch: BRANCH, headSha: C1, body: "" })]);
+    steps.findPull(BRANCH, [
+      pullRequest({ number: 8, branch: BRANCH, headSha: C1, body: "", labels: LABELS }),
+    ]);
 
     const result = await forge.ensurePullRequest(scaleWorkers(4), state);
 
+    // The commit is the other run's, not this run's: it opened the pull request.
     expect(result).toMatchObject({ action: "unchanged", number: 8 });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("opens the pull request, labelled, when GitHub opened it but answered with an error", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github);
+    steps.file(TFVARS, HEAD1, tfvars(3));
+    steps.createTree(NEW_TREE);
+    steps.createCommit(C1, { tree: NEW_TREE, parents: [HEAD1] });
+    steps.createRef(BRANCH, C1);
+    // The first POST /pulls opened it and answered 502; the client's retry gets 422.
+    steps.createPullFails(422, pullRequestExists(BRANCH));
+    const body = withPullRequestMarker("Pods are waiting for room.", {
+      key: KEY,
+      fingerprint: "workers-4",
+      sha: C1,
+      base: HEAD1,
+      labels: LABELS,
+    });
+    steps.findPull(BRANCH, [pullRequest({ number: 7, branch: BRANCH, headSha: C1, body })]);
+    steps.addLabels(7, LABELS);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result).toEqual({
+      action: "created",
+      key: KEY,
+      number: 7,
+      url: "https://github.com/octocat/Hello-World/pull/7",
+    });
+    expect(bodyOf(github, "POST /issues/7/labels")).toEqual({ labels: LABELS });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("does not count as its own a pull request found on its commit for another plan", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github);
+    steps.file(TFVARS, HEAD1, tfvars(3));
+    steps.createTree(NEW_TREE);
+    steps.createCommit(C1, { tree: NEW_TREE, parents: [HEAD1] });
+    steps.createRef(BRANCH, C1);
+    steps.createPullFails(422, pullRequestExists(BRANCH));
+    const body = withPullRequestMarker("", { key: KEY, fingerprint: "workers-5", sha: C1 });
+    steps.findPull(BRANCH, [
+      pullRequest({ number: 7, branch: BRANCH, headSha: C1, body, labels: ["autoscaling"] }),
+    ]);
+    steps.addLabels(7, ["scale-up"]);
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result).toMatchObject({ action: "unchanged", number: 7 });
     expect(github.scope.isDone()).toBe(true);
   });
 
@@ -490,6 +653,7 @@ describe("a bot branch without a pull request", () => {
     steps.file(TFVARS, HEAD2, tfvars(3));
     steps.createTree(NEW_TREE);
     steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
+    steps.readRef(BRANCH, OLD);
     steps.moveRef(BRANCH, C2);
     steps.createPull({ number: 9, branch: BRANCH, headSha: C2, body: "" });
     steps.addLabels(9, LABELS);
@@ -502,10 +666,39 @@ describe("a bot branch without a pull request", () => {
       `GET /contents/${TFVARS}`,
       "POST /git/trees",
       "POST /git/commits",
+      `GET /git/ref/heads/${BRANCH}`,
       `PATCH /git/refs/heads/${BRANCH}`,
       "POST /pulls",
       "POST /issues/9/labels",
     ]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("is not moved when someone pushed to it since it was listed", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github, {
+      head: [HEAD2, TREE2],
+      branches: [{ name: BRANCH, sha: OLD }],
+    });
+    steps.readCommit(OLD, {
+      tree: TREE1,
+      parents: [HEAD1],
+      message: "Scale\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
+    });
+    steps.file(TFVARS, HEAD2, tfvars(3));
+    steps.createTree(NEW_TREE);
+    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
+    steps.readRef(BRANCH, sha("human"));
+
+    const failure = await forge.ensurePullRequest(scaleWorkers(4), state).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    expect(failure).toBeInstanceOf(ForgeError);
+    expect(String(failure)).toContain("since it was read; nothing was overwritten");
+    expect(github.calls()).not.toContain(`PATCH /git/refs/heads/${BRANCH}`);
+    expect(github.calls()).not.toContain("POST /pulls");
     expect(github.scope.isDone()).toBe(true);
   });
 
@@ -531,12 +724,11 @@ describe("a bot branch without a pull request", () => {
     expect(github.scope.isDone()).toBe(true);
   });
 
-  it("is kept when someone pushed to it", async () => {
+  it("is kept when someone pushed to it, and not read again until it moves", async () => {
     const github = mockGitHub();
     const { forge, state, steps } = await forgeWithState(github, {
       branches: [{ name: BRANCH, sha: OLD }],
     });
-    steps.readRef(BRANCH, OLD);
     steps.readCommit(OLD, {
       tree: TREE1,
       parents: [HEAD1],
@@ -545,10 +737,76 @@ describe("a bot branch without a pull request", () => {
 
     const stray = state.strayBranches[0];
     if (!stray) throw new Error("expected a stray branch");
+    expect(stray.foreignHead).toBeUndefined();
     const result = await forge.deleteStrayBranch(stray, state);
 
     expect(result.action).toBe("left-alone");
+    expect(github.calls()).toEqual([`GET /git/commits/${OLD}`]);
+    expect(github.scope.isDone()).toBe(true);
+
+    // The next read says the branch is people's; asking again costs nothing.
+    github.reset();
+    steps.defaultBranchNotModified(`"b-${HEAD1}"`);
+    steps.openPullsNotModified('"p1"');
+    const next = await forge.readState();
+    expect(next.strayBranches).toEqual([{ key: KEY, branch: BRANCH, sha: OLD, foreignHead: true }]);
+    expect((await forge.deleteStrayBranch(stray, next)).action).toBe("left-alone");
+    expect(github.calls()).toEqual(["GET /branches/main", "GET /pulls"]);
+
+    // Moved to another commit: read again.
+    const MOVED = sha("moved");
+    github.reset();
+    steps.defaultBranch(HEAD1, TREE1, '"b2"');
+    steps.openPulls([], '"p2"');
+    steps.closedPulls([]);
+    steps.botBranches([{ name: BRANCH, sha: MOVED }]);
+    const later = await forge.readState();
+    expect(later.strayBranches).toEqual([{ key: KEY, branch: BRANCH, sha: MOVED }]);
+    steps.readCommit(MOVED, { tree: TREE1, parents: [OLD], message: "Pin workers at 6" });
+    expect((await forge.deleteStrayBranch(later.strayBranches[0] ?? stray, later)).action).toBe(
+      "left-alone",
+    );
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("is kept when someone pushed to it after it was listed", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github, {
+      branches: [{ name: BRANCH, sha: OLD }],
+    });
+    const PUSHED = sha("pushed");
+    steps.readCommit(OLD, {
+      tree: TREE1,
+      parents: [HEAD1],
+      message: "Scale\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
+    });
+    steps.readRef(BRANCH, PUSHED);
+    steps.readCommit(PUSHED, { tree: TREE1, parents: [OLD], message: "Keep the disk size" });
+
+    const stray = state.strayBranches[0];
+    if (!stray) throw new Error("expected a stray branch");
+    const result = await forge.deleteStrayBranch(stray, state);
+
+    expect(result).toEqual({
+      action: "left-alone",
+      note: `its head ${PUSHED.slice(0, 7)} is not pr-autoscaler's`,
+    });
     expect(github.calls()).not.toContain(`DELETE /git/refs/heads/${BRANCH}`);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("costs one commit read for many people's branches at the same commit", async () => {
+    const github = mockGitHub();
+    const branches = [1, 2, 3].map((n) => ({ name: `pr-autoscaler/experiment-${n}`, sha: HEAD1 }));
+    const { forge, state, steps } = await forgeWithState(github, { branches });
+    steps.readCommit(HEAD1, { tree: TREE1, parents: [], message: "Initial commit" });
+
+    const results = [];
+    for (const stray of state.strayBranches)
+      results.push(await forge.deleteStrayBranch(stray, state));
+
+    expect(results.map((r) => r.action)).toEqual(["left-alone", "left-alone", "left-alone"]);
+    expect(github.calls()).toEqual([`GET /git/commits/${HEAD1}`]);
     expect(github.scope.isDone()).toBe(true);
   });
 });

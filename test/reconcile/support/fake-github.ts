@@ -93,6 +93,15 @@ interface Fault {
   status: number;
   message: string;
   times: number;
+  /** GitHub carries the request out before the answer goes wrong (a proxy's 502 after it). */
+  acts: boolean;
+}
+
+/** Something people do while GitHub serves one of the bot's requests. */
+interface Interlude {
+  method: string;
+  path: RegExp;
+  act: () => void;
 }
 
 /**
@@ -125,6 +134,7 @@ export class FakeGitHub {
    * to the repository). */
   readonly log: { call: string; status: number }[] = [];
   private readonly faults: Fault[] = [];
+  private readonly interludes: Interlude[] = [];
   /** Request faults by the request's number (1 = the first request the fake served). */
   private readonly requestFaults = new Map<number, RequestFault>();
   private served = 0;
@@ -307,9 +317,27 @@ export class FakeGitHub {
     );
   }
 
-  /** The next request matching `method` and `path` fails (`times` times) with `status`. */
-  fail(method: string, path: RegExp, status: number, message = "Server Error", times = 1): void {
-    this.faults.push({ method, path, status, message, times });
+  /**
+   * The next request matching `method` and `path` fails (`times` times) with `status`; with
+   * `acts`, GitHub carries it out first and only the answer is an error.
+   */
+  fail(
+    method: string,
+    path: RegExp,
+    status: number,
+    message = "Server Error",
+    times = 1,
+    acts = false,
+  ): void {
+    this.faults.push({ method, path, status, message, times, acts });
+  }
+
+  /**
+   * People act (`act`, through the helpers above) while GitHub serves the next request matching
+   * `method` and `path`, before it answers: a race between the bot's steps.
+   */
+  during(method: string, path: RegExp, act: () => void): void {
+    this.interludes.push({ method, path, act });
   }
 
   /** The `nth` request from now (1: the next one) goes wrong as `fault` says. */
@@ -374,11 +402,16 @@ export class FakeGitHub {
     query: Record<string, string>,
     body: Json,
   ): Answer {
+    const interlude = this.interludes.findIndex(
+      (entry) => entry.method === method && entry.path.test(relative),
+    );
+    if (interlude >= 0) this.interludes.splice(interlude, 1)[0]?.act();
     const fault = this.faults.find(
       (f) => f.method === method && f.path.test(relative) && f.times > 0,
     );
     if (fault) {
       fault.times--;
+      if (fault.acts) this.route(method, relative, query, body);
       return [
         fault.status,
         { message: fault.message, documentation_url: "https://docs.github.com/rest" },
