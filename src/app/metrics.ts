@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { KeyOutcome, ReconcileResult } from "../reconcile/reconcile-types.ts";
 import type { ClusterReadErrorKind } from "./cluster-observer.ts";
+import type { RateLimitKind } from "./github-rate-limit.ts";
 
 export interface AppMetrics {
   registry: Registry;
@@ -17,6 +18,11 @@ export interface AppMetrics {
     headers: ResponseHeaders,
     atMs: number,
   ): void;
+  /**
+   * Records a rate limit GitHub answered to a request of `installation` (or `app`), and until
+   * when its requests are held.
+   */
+  rateLimited(installation: string, kind: RateLimitKind, untilMs: number): void;
   /** Records one notification delivery. */
   notified(event: string, outcome: "sent" | "failed"): void;
   /** Whether this replica runs the reconcile loop (it holds the Lease, or there is no election). */
@@ -133,6 +139,27 @@ export function createAppMetrics(now: () => number = Date.now): AppMetrics {
     labelNames: ["status"],
     registers: [registry],
   });
+  const rateLimits = new Counter({
+    name: "pr_autoscaler_github_rate_limits_total",
+    help: "Requests GitHub refused for a rate limit, by installation and kind (primary: the quota is used up; secondary: too many at once).",
+    labelNames: ["installation", "kind"],
+    registers: [registry],
+  });
+  const heldUntil = new Map<string, number>();
+  new Gauge({
+    name: "pr_autoscaler_github_rate_limited_until_timestamp_seconds",
+    help: "Until when a GitHub rate limit holds the installation's requests and reconciles (absent when none does).",
+    labelNames: ["installation"],
+    registers: [registry],
+    collect() {
+      // A hold that ended is not a time in the past: the series goes away.
+      this.reset();
+      for (const [installation, until] of heldUntil) {
+        if (until > now()) this.set({ installation }, until / 1000);
+        else heldUntil.delete(installation);
+      }
+    },
+  });
   let githubOkAt: number | undefined;
   new Gauge({
     name: "pr_autoscaler_last_github_success_timestamp_seconds",
@@ -239,6 +266,10 @@ export function createAppMetrics(now: () => number = Date.now): AppMetrics {
       const limit = headerNumber(headers["x-ratelimit-limit"]);
       if (remaining !== undefined) rateRemaining.set({ installation, resource }, remaining);
       if (limit !== undefined) rateLimit.set({ installation, resource }, limit);
+    },
+    rateLimited(installation, kind, untilMs) {
+      rateLimits.inc({ installation, kind });
+      heldUntil.set(installation, Math.max(untilMs, heldUntil.get(installation) ?? 0));
     },
     notified(event, outcome) {
       notifications.inc({ event, outcome });

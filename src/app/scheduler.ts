@@ -9,10 +9,21 @@ export interface SchedulerOptions {
   /** Up to this fraction of the interval is added or removed at random, so replicas drift apart. */
   jitter?: number;
   random?: () => number;
+  /**
+   * When the repository may be reconciled again (ms since the epoch; undefined: now). A run asked
+   * for earlier waits until then, its triggers merged as for a running one.
+   */
+  notBefore?: (repository: string) => number | undefined;
+  /** Told when a run is put off until `notBefore`. */
+  onDeferred?: (repository: string, until: number, reasons: readonly TriggerReason[]) => void;
+  now?: () => number;
 }
 
 export interface Scheduler {
-  /** Asks for a reconcile soon: coalesced with one running (at most one more is queued). */
+  /**
+   * Asks for a reconcile soon: coalesced with one running or put off (at most one more is
+   * queued).
+   */
   trigger(repository: string, reason: TriggerReason): void;
   /**
    * Starts the timer: a reconcile of every repository now, then every interval (± jitter).
@@ -28,13 +39,18 @@ export interface Scheduler {
   timerRunning(): boolean;
   /** Stops the timer and waits for running reconciles to end. */
   stop(): Promise<void>;
-  /** Resolves when nothing runs or waits (for tests and shutdown). */
+  /**
+   * Resolves when nothing runs (for tests and shutdown); a run put off until `notBefore` is not
+   * waited for.
+   */
   idle(): Promise<void>;
 }
 
 interface Lane {
   running: Promise<void> | undefined;
   queued: Set<TriggerReason> | undefined;
+  /** Set while the next run waits for the repository's `notBefore`. */
+  wake: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -45,13 +61,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const lanes = new Map<string, Lane>();
   const jitter = options.jitter ?? 0.1;
   const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
   function lane(repository: string): Lane {
     let found = lanes.get(repository);
     if (!found) {
-      found = { running: undefined, queued: undefined };
+      found = { running: undefined, queued: undefined, wake: undefined };
       lanes.set(repository, found);
     }
     return found;
@@ -68,18 +85,37 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         current.running = undefined;
         const next = current.queued;
         current.queued = undefined;
-        if (next && !stopped) launch(repository, [...next]);
+        if (next && !stopped) begin(repository, [...next]);
       });
+  }
+
+  /** Runs now, or at the repository's `notBefore` when that is still to come. */
+  function begin(repository: string, reasons: TriggerReason[]): void {
+    const current = lane(repository);
+    const until = options.notBefore?.(repository);
+    const waitMs = until === undefined ? 0 : until - now();
+    if (until === undefined || waitMs <= 0) {
+      launch(repository, reasons);
+      return;
+    }
+    current.queued = new Set([...(current.queued ?? []), ...reasons]);
+    current.wake = setTimeout(() => {
+      current.wake = undefined;
+      const next = current.queued;
+      current.queued = undefined;
+      if (next && !stopped) begin(repository, [...next]);
+    }, waitMs);
+    options.onDeferred?.(repository, until, [...current.queued]);
   }
 
   function trigger(repository: string, reason: TriggerReason): void {
     if (stopped) return;
     const current = lane(repository);
-    if (current.running) {
+    if (current.running || current.wake) {
       current.queued = new Set([...(current.queued ?? []), reason]);
       return;
     }
-    launch(repository, [reason]);
+    begin(repository, [reason]);
   }
 
   function tick(reason: TriggerReason): void {
@@ -111,6 +147,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     async stop() {
       stopped = true;
       pause();
+      for (const current of lanes.values()) {
+        clearTimeout(current.wake);
+        current.wake = undefined;
+      }
       await idle();
     },
     idle,

@@ -9,12 +9,15 @@ import type { Snapshot } from "../planning/snapshot.ts";
 import { checkPullRequestConfig } from "../reconcile/config-check.ts";
 import { reconcile } from "../reconcile/reconcile.ts";
 import type { ReconcileResult, TriggerReason } from "../reconcile/reconcile-types.ts";
+import { createRepositoryLedger } from "../reconcile/repository-ledger.ts";
+import { AppOctokit } from "./app-octokit.ts";
 import { appSlug } from "./app-slug.ts";
 import { createClusterObserver, trackObservations } from "./cluster-observer.ts";
 import { fetchWithTimeout } from "./fetch-with-timeout.ts";
 import { createKubeLeaderElector, type LeaderElectionTiming } from "./leader-election.ts";
 import { createAppMetrics, createGitHubWatch, type HookedOctokit } from "./metrics.ts";
 import { createNotifier } from "./notify.ts";
+import { createRateLimitGuard, type WrappableOctokit } from "./rate-limit-guard.ts";
 import { keepFresh, readinessOf } from "./readiness.ts";
 import { createRepositoryRegistry } from "./repositories.ts";
 import { createScheduler } from "./scheduler.ts";
@@ -49,6 +52,9 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
+/** Probot's Octokit as the app uses it: requests, and the hooks the metrics and guard add. */
+type GuardedOctokit = MergeOctokit & HookedOctokit & WrappableOctokit;
+
 /** How often the list of installed repositories is read again besides installation events. */
 const REFRESH_MS = 60 * 60 * 1000;
 /** GitHub answers in well under a second; a request still open after this will not be answered. */
@@ -72,14 +78,24 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       secret: settings.webhookSecret ?? crypto.randomUUID(),
       log,
       request: { fetch: fetchWithTimeout(options.githubTimeoutMs ?? GITHUB_TIMEOUT_MS) },
+      Octokit: AppOctokit,
       ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
     },
   });
   const metrics = createAppMetrics();
   const github = createGitHubWatch(metrics);
+  const rateLimits = createRateLimitGuard({
+    log,
+    onLimited: (installation, kind, untilMs) => metrics.rateLimited(installation, kind, untilMs),
+  });
+  // The guard goes on last, around the watch: the metrics see each answer, retries included,
+  // and nothing of the requests the guard holds back.
   const auth = async (installationId?: number) =>
-    github.watch(
-      (await probot.auth(installationId)) as unknown as MergeOctokit & HookedOctokit,
+    rateLimits.guard(
+      github.watch(
+        (await probot.auth(installationId)) as unknown as GuardedOctokit,
+        installationId,
+      ),
       installationId,
     );
   const slug = await appSlug(auth, settings.baseUrl ?? "https://api.github.com");
@@ -112,6 +128,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     settings: settings.reconcile,
     log,
   });
+  // Shared by the reconciles of every repository: app-wide limits, pools claimed by one only.
+  const ledger = createRepositoryLedger({
+    log,
+    // A repository not reconciled yet by this process (a follower, one just installed).
+    request: (repository) => scheduler.trigger(repository, "start"),
+  });
   const notifier = settings.notifyWebhookUrl
     ? createNotifier({
         url: settings.notifyWebhookUrl,
@@ -132,6 +154,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     try {
       await registry.refresh();
       metrics.managed(registry.names());
+      ledger.manage(registry.names());
       refreshed = true;
       refreshedAt = Date.now();
     } catch (error) {
@@ -140,17 +163,28 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   };
   await refresh();
 
+  const quietUntil = (repository: string) => {
+    const installation = registry.installation(repository);
+    return installation === undefined ? undefined : rateLimits.quietUntil(installation);
+  };
   const scheduler = createScheduler({
     repositories: () => registry.names(),
     intervalMs: settings.intervalMs,
+    // GitHub asked for quiet: the installation's repositories wait, whatever asks for them.
+    notBefore: quietUntil,
+    onDeferred: (repository, until, reasons) =>
+      log.debug(
+        { repository, reasons, until: new Date(until).toISOString() },
+        "reconcile put off until GitHub's rate limit ends",
+      ),
     run: async (repository, reasons) => {
       const target = registry.target(repository);
       if (!target) return;
       const started = performance.now();
       try {
-        const result = await reconcile(target, reasons);
+        const result = await reconcile(target, reasons, { ledger });
         metrics.observe(result, (performance.now() - started) / 1000);
-        logResult(log, result, reasons);
+        logResult(log, result, reasons, quietUntil(repository));
         void notifier?.reconciled(result);
         options.onReconciled?.(result);
       } catch (error) {
@@ -278,6 +312,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     },
     async stop() {
       clearInterval(refresher);
+      ledger.close();
       await freshness.stop();
       const waitMs = options.stopWaitMs ?? STOP_WAIT_MS;
       if (!(await settlesWithin(scheduler.stop(), waitMs)))
@@ -332,11 +367,18 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
 }
 
 /** One line per reconcile that did something; idle ones at debug level. */
-function logResult(log: Logger, result: ReconcileResult, reasons: TriggerReason[]): void {
+export function logResult(
+  log: Logger,
+  result: ReconcileResult,
+  reasons: TriggerReason[],
+  quietUntil: number | undefined,
+): void {
   const changed = result.pullRequests.filter((outcome) => outcome.action !== "unchanged");
   const summary = {
     repository: result.repository,
     reasons,
+    // The run ended under a GitHub rate limit: what failed is done by the next, at this time.
+    ...(quietUntil === undefined ? {} : { rateLimitedUntil: new Date(quietUntil).toISOString() }),
     status: result.status,
     head: result.head.slice(0, 7),
     pullRequests: changed.map((o) => `${o.key}: ${o.action}${o.number ? ` #${o.number}` : ""}`),
@@ -349,7 +391,8 @@ function logResult(log: Logger, result: ReconcileResult, reasons: TriggerReason[
     log.warn({ ...summary, errors: result.errors }, "reconciled with errors");
   else if (
     changed.length + result.merges.length + result.commands.length > 0 ||
-    result.dashboard !== "unchanged"
+    // "skipped": no dashboard to write (a repository without configuration).
+    (result.dashboard !== "unchanged" && result.dashboard !== "skipped")
   )
     log.info(summary, "reconciled");
   else log.debug(summary, "reconciled, nothing to do");

@@ -9,7 +9,9 @@ import type { NodeDecision, ScaleDownCondition } from "../planning/node-decision
 import type { PlanNote } from "../planning/proposal.ts";
 import type { ResourceUtilisation } from "../planning/utilisation.ts";
 import type { ConfigIssue } from "../policy/load-repo-config.ts";
+import { heldText } from "./ledger-step.ts";
 import { bullets, code, details, sections, table } from "./markdown.ts";
+import type { HeldPool } from "./repository-ledger.ts";
 
 export const DASHBOARD_KEY = "dashboard";
 export const DASHBOARD_TITLE = "pr-autoscaler dashboard";
@@ -45,6 +47,8 @@ export interface DashboardInput {
   notes: readonly PlanNote[];
   /** Snapshot warnings, when it was incomplete. */
   snapshotWarnings?: readonly string[];
+  /** Pools whose nodes pools of other repositories manage: nothing is proposed for them. */
+  heldPools?: readonly HeldPool[];
 }
 
 /**
@@ -60,6 +64,7 @@ export function renderDashboard(input: DashboardInput): string {
     configSection(input.configIssues),
     clusterErrorSection(input.clusterError, input.snapshotWarnings),
     poolsSection(input.decisions),
+    heldPoolsSection(input.heldPools),
     decisionsSection(input.decisions),
     scaleDownSection(input.decisions),
     pullRequestsSection(input),
@@ -139,6 +144,12 @@ function action(decision: NodeDecision): string {
   const verb = decision.action === "scale-up" ? "add" : "remove";
   const count = Math.abs((decision.desired ?? 0) - (decision.current ?? 0));
   return `${verb} ${count} (→ ${decision.desired})`;
+}
+
+function heldPoolsSection(held: readonly HeldPool[] | undefined): string {
+  if (!held?.length) return "";
+  const items = held.map((hold) => `${code(hold.pool)} is held: ${heldText(hold)}`);
+  return `## Pools another repository manages\n\n${bullets(items)}`;
 }
 
 function decisionsSection(decisions: readonly NodeDecision[]): string {

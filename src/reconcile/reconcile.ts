@@ -6,17 +6,25 @@ import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import { indexRepo, type RepoIndex } from "../rightsizing/repo-index.ts";
 import { configCheckReport, readConfiguration } from "./config-check.ts";
+import { retireRepository } from "./config-removed.ts";
 import { type ControlFreshness, controlFreshness, StaleControlState } from "./control-freshness.ts";
 import { controlStep } from "./control-step.ts";
 import { afterRun, baseDashboard, writeDashboard } from "./dashboard-step.ts";
 import { nodeChange } from "./desired-pull-request.ts";
 import { forgeRepoReader } from "./forge-repo-reader.ts";
+import {
+  factsAfterRun,
+  ledgerFacts,
+  poolNodes,
+  shareWithOtherRepositories,
+} from "./ledger-step.ts";
 import { mergeReady } from "./merge-step.ts";
 import { planChanges } from "./plan-repo.ts";
 import { policySubject } from "./pull-request-content.ts";
 import { ensurePullRequests } from "./pull-request-step.ts";
 import type { ReconcileResult, ReconcileTarget, TriggerReason } from "./reconcile-types.ts";
 import { rememberSamples } from "./repo-memory.ts";
+import type { RepositoryLedger } from "./repository-ledger.ts";
 
 /**
  * One idempotent pass over a repository, level-triggered like a Kubernetes controller: read the
@@ -27,28 +35,46 @@ import { rememberSamples } from "./repo-memory.ts";
 export async function reconcile(
   target: ReconcileTarget,
   reasons: readonly TriggerReason[] = ["timer"],
+  options: ReconcileOptions = {},
 ): Promise<ReconcileResult> {
-  const freshness = controlFreshness(target);
+  const { ledger } = options;
+  const repository = `${target.owner}/${target.repo}`;
+  ledger?.begin(repository);
   try {
-    return await reconcileOnce(target, reasons, freshness);
-  } catch (error) {
-    if (!(error instanceof StaleControlState)) throw error;
+    const freshness = controlFreshness(target);
+    try {
+      return await reconcileOnce(target, reasons, freshness, ledger);
+    } catch (error) {
+      if (!(error instanceof StaleControlState)) throw error;
+    }
+    // Another process wrote the command state since this one last did: nothing was written
+    // yet, and the run starts over on that state (the dashboard is not looked at again in it).
+    const result = await reconcileOnce(target, reasons, freshness, ledger);
+    result.notes.unshift({
+      level: "info",
+      subject: "dashboard",
+      message: "the command state on the dashboard was newer than this process's: taken",
+    });
+    return result;
+  } finally {
+    ledger?.end(repository);
   }
-  // Another process wrote the command state since this one last did: nothing was written yet,
-  // and the run starts over on that state (the dashboard is not looked at again in it).
-  const result = await reconcileOnce(target, reasons, freshness);
-  result.notes.unshift({
-    level: "info",
-    subject: "dashboard",
-    message: "the command state on the dashboard was newer than this process's: taken",
-  });
-  return result;
+}
+
+export interface ReconcileOptions {
+  /**
+   * What every repository the app manages last showed: with it the limits count them all, and
+   * a pool whose nodes another repository's pool claimed first is held. Absent: this
+   * repository alone (the command line, the demo).
+   */
+  ledger?: RepositoryLedger;
 }
 
 async function reconcileOnce(
   target: ReconcileTarget,
   reasons: readonly TriggerReason[],
   freshness: ControlFreshness,
+  ledger: RepositoryLedger | undefined,
 ): Promise<ReconcileResult> {
   const beforeWrite = () => freshness.beforeWrite();
   const now = target.now?.() ?? new Date();
@@ -68,8 +94,13 @@ async function reconcileOnce(
     planned: [],
     proposals: [],
   };
+  const before = target.memory.configuration;
   let configuration = await configurationAt(target, state, false);
-  if (!configuration.found) return { ...result, status: "no-config" };
+  if (!configuration.found) {
+    await retireRepository(target, state, before?.value, result);
+    ledger?.publish(result.repository, factsAfterRun(state, result, now, new Map()));
+    return { ...result, status: "no-config" };
+  }
   const control = await controlStep(target, state, configuration.config, reasons, now, freshness);
   result.commands = control.reports;
   result.errors.push(...control.errors);
@@ -79,6 +110,8 @@ async function reconcileOnce(
   const dashboard = baseDashboard(control.state, open);
   if (!configuration.ok || !configuration.config) {
     await reportConfigErrors(target, state, configuration, result);
+    // Its pull requests stay open, and its pools keep the nodes they claimed.
+    ledger?.publish(result.repository, ledgerFacts(open, now));
     await writeDashboard(
       target,
       { ...dashboard, configIssues: configuration.issues },
@@ -94,6 +127,7 @@ async function reconcileOnce(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     result.errors.push(`cluster: ${message}`);
+    ledger?.publish(result.repository, ledgerFacts(open, now));
     await writeDashboard(target, { ...dashboard, clusterError: message }, result, beforeWrite);
     return { ...result, status: "cluster-error" };
   }
@@ -121,11 +155,25 @@ async function reconcileOnce(
     tolerance: config.rightsizing?.tolerance ?? 0,
   });
   if (target.memory.control) target.memory.control = { state: controlled.state };
-  const step = await ensurePullRequests({
-    forge: target.forge,
+  const shared = await shareWithOtherRepositories({
+    ledger,
+    repository: result.repository,
     state: open,
     proposals: controlled.proposals,
     decisions: plan.decisions,
+    pools: poolNodes(config, snapshot),
+    control: controlled.state,
+    config,
+    settings: target.settings,
+    forge: target.forge,
+    beforeWrite,
+    now,
+  });
+  const step = await ensurePullRequests({
+    forge: target.forge,
+    state: shared.state,
+    proposals: shared.proposals,
+    decisions: shared.decisions,
     manual: controlled.manual,
     config,
     policy: configuration.policy,
@@ -136,16 +184,16 @@ async function reconcileOnce(
     now,
     beforeWrite,
   });
-  result.proposals = controlled.proposals.map((proposal) => ({
+  result.proposals = shared.wanted.map((proposal) => ({
     key: proposal.key,
     kind: proposal.kind,
     direction: policySubject(proposal, config).direction,
   }));
-  result.pullRequests = step.outcomes;
-  result.decisions = plan.decisions;
+  result.pullRequests = [...shared.outcomes, ...step.outcomes, ...shared.deferred];
+  result.decisions = shared.decisions;
   result.planned = step.made;
-  result.errors.push(...step.errors);
-  result.notes = [...plan.notes, ...controlled.notes];
+  result.errors.push(...shared.errors, ...step.errors);
+  result.notes = [...plan.notes, ...controlled.notes, ...shared.notes];
   const merge = target.github?.merge;
   if (merge && !result.paused) {
     result.merges = await mergeReady({
@@ -166,14 +214,16 @@ async function reconcileOnce(
       now,
     });
   }
+  ledger?.publish(result.repository, factsAfterRun(open, result, now, shared.pools));
   await writeDashboard(
     target,
     {
       ...afterRun(dashboard, open, result, now, target.memory.merges),
       control: controlled.state,
-      decisions: plan.decisions,
-      waiting: step.waiting,
+      decisions: shared.decisions,
+      waiting: [...step.waiting, ...shared.waiting],
       notes: result.notes,
+      heldPools: shared.held,
       ...(snapshot.complete ? {} : { snapshotWarnings: snapshot.warnings.map((w) => w.message) }),
     },
     result,

@@ -170,7 +170,9 @@ describe("the server's logger", () => {
     app = undefined;
     const output = out.text();
     const messages = out.lines().map((line) => line.msg);
-    expect(messages).toContain("could not list the repositories the app is installed on");
+    expect(messages).toContain(
+      "could not list the repositories of an installation; those found before are kept",
+    );
     expect(messages).toContain("could not read the cluster");
     expect(messages).toContain("pr-autoscaler is running");
     expectNoSecret(output);

@@ -363,3 +363,41 @@ describe("GitHub metrics", () => {
     ).toBe(4989);
   });
 });
+
+describe("GitHub rate limit metrics", () => {
+  it("counts rate limits by installation and kind, and shows a hold only while it lasts", async () => {
+    let clock = 1_750_000_000_000;
+    const metrics = createAppMetrics(() => clock);
+    const read = await served(metrics);
+    metrics.rateLimited("42", "secondary", clock + 60_000);
+    metrics.rateLimited("42", "secondary", clock + 30_000);
+    metrics.rateLimited("7", "primary", clock + 600_000);
+    const during = await read();
+    expect(during.all("pr_autoscaler_github_rate_limits_total")).toEqual([
+      {
+        name: "pr_autoscaler_github_rate_limits_total",
+        labels: { installation: "42", kind: "secondary" },
+        value: 2,
+      },
+      {
+        name: "pr_autoscaler_github_rate_limits_total",
+        labels: { installation: "7", kind: "primary" },
+        value: 1,
+      },
+    ]);
+    // The later of two holds of one installation is the one that holds.
+    expect(
+      during.value("pr_autoscaler_github_rate_limited_until_timestamp_seconds", {
+        installation: "42",
+      }),
+    ).toBe((clock + 60_000) / 1000);
+    clock += 60_000;
+    const after = await read();
+    expect(
+      after.all("pr_autoscaler_github_rate_limited_until_timestamp_seconds").map((s) => s.labels),
+    ).toEqual([{ installation: "7" }]);
+    expect(during.types.get("pr_autoscaler_github_rate_limited_until_timestamp_seconds")).toBe(
+      "gauge",
+    );
+  });
+});

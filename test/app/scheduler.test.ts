@@ -121,6 +121,101 @@ describe("createScheduler", () => {
     });
   });
 
+  describe("a repository GitHub asked to leave alone until a time (notBefore)", () => {
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    function held(until: { at: number | undefined }) {
+      const runs: TriggerReason[][] = [];
+      const deferred: [string, number, readonly TriggerReason[]][] = [];
+      const scheduler = createScheduler({
+        repositories: () => ["a/one"],
+        intervalMs: 60_000,
+        jitter: 0,
+        now: () => Date.now(),
+        notBefore: (repository) => (repository === "a/one" ? until.at : undefined),
+        onDeferred: (repository, at, reasons) => deferred.push([repository, at, reasons]),
+        run: async (_repository, reasons) => {
+          runs.push(reasons);
+        },
+      });
+      return { scheduler, runs, deferred };
+    }
+
+    it("puts triggers off until then, merged into one run, and idle() does not wait for it", async () => {
+      jest.useFakeTimers({ now: Date.parse("2025-03-01T12:00:00Z") });
+      const until = { at: Date.now() + 60_000 };
+      const { scheduler, runs, deferred } = held(until);
+      scheduler.trigger("a/one", "push");
+      scheduler.trigger("a/one", "comment");
+      scheduler.trigger("a/one", "push");
+      await scheduler.idle();
+      expect(runs).toEqual([]);
+      expect(deferred).toEqual([["a/one", until.at, ["push"]]]);
+      jest.advanceTimersByTime(59_999);
+      expect(runs).toEqual([]);
+      jest.advanceTimersByTime(1);
+      await scheduler.idle();
+      expect(runs).toEqual([["push", "comment"]]);
+    });
+
+    it("looks again when the time comes: a later time puts the run off again", async () => {
+      jest.useFakeTimers({ now: Date.parse("2025-03-01T12:00:00Z") });
+      const until: { at: number | undefined } = { at: Date.now() + 60_000 };
+      const { scheduler, runs } = held(until);
+      scheduler.trigger("a/one", "checks");
+      until.at = Date.now() + 5 * 60_000;
+      jest.advanceTimersByTime(60_000);
+      expect(runs).toEqual([]);
+      jest.advanceTimersByTime(4 * 60_000);
+      await scheduler.idle();
+      expect(runs).toEqual([["checks"]]);
+      until.at = undefined;
+      scheduler.trigger("a/one", "push");
+      await scheduler.idle();
+      expect(runs).toEqual([["checks"], ["push"]]);
+    });
+
+    it("puts off the follow-up of a run that ended under a new hold, and the timer's runs", async () => {
+      jest.useFakeTimers({ now: Date.parse("2025-03-01T12:00:00Z") });
+      const until: { at: number | undefined } = { at: undefined };
+      const runs: TriggerReason[][] = [];
+      const scheduler = createScheduler({
+        repositories: () => ["a/one"],
+        intervalMs: 90_000,
+        jitter: 0,
+        notBefore: () => until.at,
+        run: async (_repository, reasons) => {
+          runs.push(reasons);
+          // The run met a rate limit: quiet for ten minutes.
+          until.at ??= Date.now() + 10 * 60_000;
+        },
+      });
+      scheduler.start();
+      scheduler.trigger("a/one", "push");
+      await scheduler.idle();
+      expect(runs).toEqual([["start"]]);
+      jest.advanceTimersByTime(9 * 60_000);
+      await scheduler.idle();
+      expect(runs).toEqual([["start"]]);
+      jest.advanceTimersByTime(60_000);
+      await scheduler.idle();
+      expect(runs).toEqual([["start"], ["push", "timer"]]);
+      await scheduler.stop();
+    });
+
+    it("drops a put-off run on stop", async () => {
+      jest.useFakeTimers({ now: Date.parse("2025-03-01T12:00:00Z") });
+      const { scheduler, runs } = held({ at: Date.now() + 60_000 });
+      scheduler.trigger("a/one", "push");
+      await scheduler.stop();
+      jest.advanceTimersByTime(10 * 60_000);
+      expect(runs).toEqual([]);
+      expect(jest.getTimerCount()).toBe(0);
+    });
+  });
+
   it("keeps going after a run fails", async () => {
     let calls = 0;
     const scheduler = createScheduler({

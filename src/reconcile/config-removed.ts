@@ -1,0 +1,96 @@
+import { type ControlState, controlMarker, readControlMarker } from "../control/control-state.ts";
+import type { RepoState } from "../forge/forge.ts";
+import { withIssueMarker } from "../forge/marker.ts";
+import type { RepoConfiguration } from "../policy/policy-validate.ts";
+import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
+import { StaleControlState } from "./control-freshness.ts";
+import { DASHBOARD_KEY, DASHBOARD_TITLE } from "./dashboard.ts";
+import { sections } from "./markdown.ts";
+import type { ReconcileResult, ReconcileTarget } from "./reconcile-types.ts";
+
+/** What the bot says on each pull request and on the dashboard it closes. */
+export const CONFIG_REMOVED = `The configuration file \`${REPO_CONFIG_PATH}\` was removed from the default branch, so pr-autoscaler proposes nothing in this repository any more and closes what it had open here. Adding the file back starts it again.`;
+
+/**
+ * A repository without configuration: the bot's open pull requests are closed, saying why (a
+ * pull request left open could still be merged and change a count nobody watches any more),
+ * and so is the dashboard. The open pull requests come with the repository's state, read
+ * anyway; the dashboard is looked for only when this process saw a configuration here before,
+ * or sees the repository for the first time (`before` undefined: after a restart), so a
+ * repository that never had one costs nothing more at every interval.
+ */
+export async function retireRepository(
+  target: ReconcileTarget,
+  state: RepoState,
+  before: RepoConfiguration | undefined,
+  result: ReconcileResult,
+): Promise<void> {
+  for (const pr of state.pullRequests) {
+    // People's pull requests under the bot's prefix are theirs to close.
+    if (pr.control !== "bot") continue;
+    try {
+      const closed = await target.forge.closePullRequest(pr, CONFIG_REMOVED, state);
+      result.pullRequests.push({
+        key: pr.key,
+        action: closed.action === "closed" ? "closed" : "left-alone",
+        number: pr.number,
+        note: closed.note ?? "the configuration file was removed",
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      result.pullRequests.push({ key: pr.key, action: "failed", number: pr.number, note: message });
+      result.errors.push(`${pr.key}: ${message}`);
+    }
+  }
+  if (before === undefined || before.found) await closeDashboard(target, result);
+}
+
+/** Closes the dashboard when it is open, keeping its command state for when the file is back. */
+async function closeDashboard(target: ReconcileTarget, result: ReconcileResult): Promise<void> {
+  try {
+    const control = await knownControl(target);
+    if (control === "absent") return;
+    const body = sections(
+      control ? controlMarker(control) : "",
+      `**pr-autoscaler is off in this repository.** ${CONFIG_REMOVED}`,
+    );
+    const written = await target.forge.ensureIssue({
+      key: DASHBOARD_KEY,
+      title: DASHBOARD_TITLE,
+      body,
+      open: false,
+    });
+    if (written.number === undefined) return;
+    target.memory.dashboard = {
+      number: written.number,
+      body: withIssueMarker(body, { key: DASHBOARD_KEY }),
+    };
+    if (written.action !== "updated") return;
+    await target.forge.comment(written.number, CONFIG_REMOVED);
+    result.dashboard = "updated";
+  } catch (error) {
+    if (error instanceof StaleControlState) throw error;
+    result.dashboard = "failed";
+    result.errors.push(`dashboard: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * The command state in memory, else as the dashboard on GitHub holds it (read once per process);
+ * "absent" when there is no dashboard to close.
+ */
+async function knownControl(target: ReconcileTarget): Promise<ControlState | undefined | "absent"> {
+  const memory = target.memory;
+  if (memory.control) return memory.control.state;
+  const github = target.github;
+  if (!github) return undefined;
+  const issue = await github.commands.findIssue(
+    DASHBOARD_KEY,
+    target.issueLabel ?? "pr-autoscaler",
+  );
+  const state = readControlMarker(issue?.body);
+  memory.control = { state };
+  if (!issue) return "absent";
+  memory.dashboard = { number: issue.number, body: issue.body };
+  return state;
+}

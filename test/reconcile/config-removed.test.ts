@@ -1,0 +1,118 @@
+import { describe, expect, it } from "@jest/globals";
+import { CONFIG_REMOVED } from "../../src/reconcile/config-removed.ts";
+import { CONFIG_PATH, cluster, infraFiles } from "./support/infra.ts";
+import { scenario } from "./support/scenario.ts";
+
+const NODES_ONLY = `pools:
+  - name: workers
+    target:
+      file: terraform/terraform.tfvars
+      path: worker_count
+    max: 6
+automerge:
+  extends: preset:homelab
+`;
+
+function withoutConfig(): Map<string, string> {
+  const files = infraFiles({ config: NODES_ONLY });
+  files.delete(CONFIG_PATH);
+  return files;
+}
+
+describe("a repository whose configuration file is removed", () => {
+  it("gets the bot's open pull request and its dashboard closed, each saying why", async () => {
+    const world = scenario({
+      files: infraFiles({ config: NODES_ONLY }),
+      cluster: cluster({ pending: 1, plex: false }),
+    });
+    world.github.permissions.set("alice", "write");
+    await world.run();
+    // A pause, to see the command state kept for when the file comes back.
+    world.github.comment(world.github.botIssue("dashboard")?.number ?? 0, "/autoscaler pause");
+    await world.run(undefined, ["comment"]);
+    const pull = world.github.openPulls()[0];
+    const dashboard = world.github.botIssue("dashboard");
+    expect(pull?.title).toBe("Scale workers from 3 to 4 nodes");
+
+    world.github.push({ [CONFIG_PATH]: null }, { message: "Stop autoscaling" });
+    const result = await world.run(undefined, ["push"]);
+    expect(result.status).toBe("no-config");
+    expect(result.pullRequests.map((o) => [o.key, o.action, o.number])).toEqual([
+      ["nodes-workers", "closed", pull?.number],
+    ]);
+    expect(result.dashboard).toBe("updated");
+    expect(world.github.openPulls()).toEqual([]);
+    expect(world.github.commentsOn(pull?.number ?? 0).map((c) => c.body)).toContainEqual(
+      expect.stringContaining(CONFIG_REMOVED),
+    );
+    const closed = world.github.issues.get(dashboard?.number ?? 0);
+    expect(closed?.state).toBe("closed");
+    expect(closed?.body).toContain("pr-autoscaler is off in this repository.");
+    expect(closed?.body).toContain('"all":{"by":"alice"');
+    expect(world.github.commentsOn(dashboard?.number ?? 0).map((c) => c.body)).toContain(
+      CONFIG_REMOVED,
+    );
+    // A closed pull request of the bot's own is no "no" to that change.
+    expect(world.github.pull(pull?.number ?? 0).body).toContain('"closedBy":"bot"');
+
+    // Afterwards the repository costs what one without configuration costs: two requests (once
+    // the lists its own closes changed were read again).
+    await world.run();
+    world.github.reset();
+    const idle = await world.run();
+    expect(idle.status).toBe("no-config");
+    expect(world.github.calls()).toEqual(["GET /branches/main", "GET /pulls"]);
+
+    // The file back: the dashboard opens again, the command state as it was.
+    world.github.push({ [CONFIG_PATH]: NODES_ONLY });
+    const back = await world.run(undefined, ["push"]);
+    expect(back.status).toBe("ok");
+    expect(back.paused).toBe(true);
+    expect(world.github.issues.get(dashboard?.number ?? 0)?.state).toBe("open");
+  });
+
+  it("after a restart: the first reconcile of the new process closes what the old one left open", async () => {
+    const world = scenario({
+      files: infraFiles({ config: NODES_ONLY }),
+      cluster: cluster({ pending: 1, plex: false }),
+    });
+    await world.run();
+    world.github.push({ [CONFIG_PATH]: null });
+    const fresh = world.replica();
+    const result = await world.run(fresh);
+    expect(result.pullRequests.map((o) => o.action)).toEqual(["closed"]);
+    expect(result.dashboard).toBe("updated");
+    expect(world.github.openPulls()).toEqual([]);
+    expect(world.github.botIssue("dashboard")?.state).toBe("closed");
+  });
+
+  it("never configured: looked at once for a dashboard, then two requests per reconcile, and no write ever", async () => {
+    const world = scenario({ files: withoutConfig(), cluster: cluster({ pending: 1 }) });
+    const first = await world.run();
+    expect(first.status).toBe("no-config");
+    expect(first.dashboard).toBe("skipped");
+    // The repository's state as any first reconcile reads it, the file, and one look for a
+    // dashboard (a process just started cannot know none was left open).
+    const calls = world.github.calls();
+    expect(calls.slice(-2)).toEqual(["GET /contents/.github/pr-autoscaler.yml", "GET /issues"]);
+    expect(calls.filter((call) => !call.startsWith("GET "))).toEqual([]);
+    world.github.reset();
+    await world.run();
+    expect(world.github.calls()).toEqual(["GET /branches/main", "GET /pulls"]);
+    expect(world.github.issues.size).toBe(0);
+  });
+
+  it("leaves a pull request people took over under the bot's prefix to them", async () => {
+    const world = scenario({
+      files: infraFiles({ config: NODES_ONLY }),
+      cluster: cluster({ pending: 1, plex: false }),
+    });
+    await world.run();
+    const pull = world.github.openPulls()[0];
+    world.github.push({ "notes.md": "mine now\n" }, { branch: pull?.branch ?? "" });
+    world.github.push({ [CONFIG_PATH]: null });
+    const result = await world.run(undefined, ["push"]);
+    expect(result.pullRequests.filter((o) => o.action === "closed")).toEqual([]);
+    expect(world.github.openPulls().map((p) => p.number)).toEqual([pull?.number]);
+  });
+});

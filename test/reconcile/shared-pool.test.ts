@@ -1,0 +1,167 @@
+import { describe, expect, it } from "@jest/globals";
+import { pino } from "pino";
+import { createRepositoryLedger } from "../../src/reconcile/repository-ledger.ts";
+import { CONFIG_PATH, cluster, infraFiles } from "./support/infra.ts";
+import { infraWithSelector, repositories } from "./support/repositories.ts";
+
+const HOME = "alice-homelab/infra";
+const ORG = "homelab-org/cluster";
+const TITLE = "Scale workers from 3 to 4 nodes";
+
+function logged() {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  return { log, lines };
+}
+
+describe("two repositories configuring pools that select the same nodes of the one cluster", () => {
+  it("the first claim keeps the pool (at start: by name); the other is held, says so, and opens nothing", async () => {
+    const world = repositories(
+      { [HOME]: infraFiles(), [ORG]: infraFiles() },
+      { cluster: cluster({ pending: 1, plex: false }) },
+    );
+    const { log, lines } = logged();
+    const ledger = createRepositoryLedger({ log });
+    ledger.manage([HOME, ORG]);
+    const [home, org] = await Promise.all([world.run(HOME, ledger), world.run(ORG, ledger)]);
+    expect(
+      world
+        .github(HOME)
+        .openPulls()
+        .map((p) => p.title),
+    ).toEqual([TITLE]);
+    expect(world.github(ORG).openPulls()).toEqual([]);
+    expect(home.pullRequests.map((o) => o.action)).toEqual(["created"]);
+    expect(org.pullRequests).toEqual([]);
+    expect(org.proposals).toEqual([]);
+    expect(org.decisions.map((d) => [d.pool, d.action, d.desired])).toEqual([
+      ["workers", "none", 3],
+    ]);
+    expect(org.notes.filter((note) => note.level === "warning")).toEqual([
+      expect.objectContaining({ subject: "pool/workers", pool: "workers" }),
+    ]);
+    const dashboard = world.github(ORG).botIssue("dashboard")?.body ?? "";
+    expect(dashboard).toContain("## Pools another repository manages");
+    expect(dashboard).toContain(
+      `\`workers\` is held: the nodes of pool \`workers\` (talos-worker-0, talos-worker-1, talos-worker-2) are also selected by pool \`workers\` of ${HOME}, which claimed them first and manages them`,
+    );
+    expect(dashboard).not.toContain("## Right-sizing and other notes");
+    expect(world.github(HOME).botIssue("dashboard")?.body).not.toContain("another repository");
+    // Said once at warn, not at every reconcile.
+    await world.run(ORG, ledger);
+    const warnings = lines.filter((line) => line.level === 40);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        repository: ORG,
+        held: [
+          {
+            pool: "workers",
+            nodes: ["talos-worker-0", "talos-worker-1", "talos-worker-2"],
+            by: [{ repository: HOME, pools: ["workers"] }],
+          },
+        ],
+      }),
+    ]);
+  });
+
+  it("the held repository takes over once the other one drops its configuration", async () => {
+    const world = repositories(
+      { [HOME]: infraFiles(), [ORG]: infraFiles() },
+      { cluster: cluster({ pending: 1, plex: false }) },
+    );
+    const { log, lines } = logged();
+    const ledger = createRepositoryLedger({ log });
+    ledger.manage([HOME, ORG]);
+    await Promise.all([world.run(HOME, ledger), world.run(ORG, ledger)]);
+    world.github(HOME).push({ [CONFIG_PATH]: null });
+    expect((await world.run(HOME, ledger)).status).toBe("no-config");
+    expect(world.github(HOME).openPulls()).toEqual([]);
+    const org = await world.run(ORG, ledger);
+    expect(org.pullRequests.map((o) => o.action)).toEqual(["created"]);
+    expect(
+      world
+        .github(ORG)
+        .openPulls()
+        .map((p) => p.title),
+    ).toEqual([TITLE]);
+    expect(world.github(ORG).botIssue("dashboard")?.body).not.toContain("another repository");
+    expect(lines.map((line) => line.msg)).toContain("pool no longer held by another repository");
+  });
+
+  it("after a restart, the repository whose pull request for the nodes is older keeps them; the other's is closed saying why", async () => {
+    const world = repositories(
+      { [HOME]: infraFiles(), [ORG]: infraFiles() },
+      { cluster: cluster({ pending: 1, plex: false }) },
+    );
+    // An earlier version opened one in each, the organisation's first.
+    await world.run(ORG);
+    world.github(HOME).advance(60_000);
+    await world.run(HOME);
+    const stale = world.github(HOME).openPulls()[0];
+    const ledger = createRepositoryLedger();
+    ledger.manage([HOME, ORG]);
+    world.target(HOME, true);
+    world.target(ORG, true);
+    const [home] = await Promise.all([world.run(HOME, ledger), world.run(ORG, ledger)]);
+    expect(home.pullRequests.map((o) => [o.key, o.action, o.number])).toEqual([
+      ["nodes-workers", "closed", stale?.number],
+    ]);
+    expect(world.github(HOME).openPulls()).toEqual([]);
+    expect(
+      world
+        .github(ORG)
+        .openPulls()
+        .map((p) => p.title),
+    ).toEqual([TITLE]);
+    const comments = world
+      .github(HOME)
+      .commentsOn(stale?.number ?? 0)
+      .map((c) => c.body);
+    expect(comments).toContainEqual(
+      expect.stringContaining(`are also selected by pool \`workers\` of ${ORG}`),
+    );
+  });
+
+  it("a repository configured later is held, whatever its name", async () => {
+    const early = "zeta/infra";
+    const world = repositories(
+      { [early]: infraFiles(), [HOME]: infraFiles() },
+      { cluster: cluster({ pending: 1, plex: false }) },
+    );
+    const ledger = createRepositoryLedger();
+    ledger.manage([early]);
+    await world.run(early, ledger);
+    ledger.manage([early, HOME]);
+    world.github(HOME).advance(60_000);
+    const home = await world.run(HOME, ledger);
+    expect(home.pullRequests).toEqual([]);
+    expect(world.github(early).openPulls()).toHaveLength(1);
+    expect(world.github(HOME).botIssue("dashboard")?.body).toContain(
+      `of ${early}, which claimed them first`,
+    );
+  });
+
+  it("pools selecting different nodes are not held", async () => {
+    const snapshot = cluster({ pending: 1, plex: false });
+    const world = repositories(
+      { [HOME]: infraWithSelector("home", 2), [ORG]: infraWithSelector("org", 1) },
+      {
+        cluster: {
+          ...snapshot,
+          nodes: snapshot.nodes.map((node, i) =>
+            node.controlPlane
+              ? node
+              : { ...node, labels: { ...node.labels, pool: i < 2 ? "home" : "org" } },
+          ),
+        },
+      },
+    );
+    const ledger = createRepositoryLedger();
+    ledger.manage([HOME, ORG]);
+    const results = await Promise.all([world.run(HOME, ledger), world.run(ORG, ledger)]);
+    expect(results.map((r) => r.pullRequests.map((o) => o.action))).toEqual([
+      ["created"],
+      ["created"],
+    ]);
+  });
+});
