@@ -59,7 +59,9 @@ async function replica(identity: string, results: ReconcileResult[]): Promise<Ru
     log: pino({ level: process.env.TEST_LOG ?? "silent" }),
     observe: async () => cluster({ pending: 0, plex: false }),
     onReconciled: (result) => results.push(result),
-    election: { leaseDurationSeconds: 1, renewDeadlineMs: 500, retryPeriodMs: 50 },
+    // Failover here comes from the release on stop, never from expiry: a long lease keeps a
+    // loaded machine from taking the lead away from replica-a mid-test.
+    election: { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 50 },
   });
   apps.push(app);
   return app;
