@@ -158,6 +158,27 @@ export function createRateLimitGuard(options: RateLimitGuardOptions): RateLimitG
 
   async function send(label: string, request: SendRequest, sent: HookRequestOptions) {
     await admit(label);
+    return sendOnce(label, request, sent, async (limit, error) => {
+      if (limit.kind === "secondary" || limit.waitMs > maxWaitMs) {
+        refuse(label, limit, sent);
+        throw error;
+      }
+      hold(label, limit, "wait", sent);
+      await sleep(limit.waitMs);
+      return sendOnce(label, request, sent, (again, failure) => {
+        refuse(label, again, sent);
+        throw failure;
+      });
+    });
+  }
+
+  /** Sends the request once; a rate limit in its failure is `limited`'s to answer. */
+  async function sendOnce(
+    label: string,
+    request: SendRequest,
+    sent: HookRequestOptions,
+    limited: (limit: RateLimit, error: unknown) => unknown,
+  ): Promise<unknown> {
     try {
       const response = await request(sent as never);
       succeeded(label, sent);
@@ -165,36 +186,13 @@ export function createRateLimitGuard(options: RateLimitGuardOptions): RateLimitG
     } catch (error) {
       const limit = rateLimitOf(error, now());
       if (!limit) throw error;
-      if (limit.kind === "secondary") {
-        hold(label, backedOff(label, limit, sent), "refuse", sent);
-        throw error;
-      }
-      if (limit.waitMs > maxWaitMs) {
-        hold(label, limit, "refuse", sent);
-        throw error;
-      }
-      hold(label, limit, "wait", sent);
-      await sleep(limit.waitMs);
-      return retryOnce(label, request, sent);
+      return await limited(limit, error);
     }
   }
 
-  async function retryOnce(label: string, request: SendRequest, sent: HookRequestOptions) {
-    try {
-      const response = await request(sent as never);
-      succeeded(label, sent);
-      return response;
-    } catch (error) {
-      const limit = rateLimitOf(error, now());
-      if (limit)
-        hold(
-          label,
-          limit.kind === "secondary" ? backedOff(label, limit, sent) : limit,
-          "refuse",
-          sent,
-        );
-      throw error;
-    }
+  /** Fails the installation's requests until GitHub's time, longer for a repeated secondary limit. */
+  function refuse(label: string, limit: RateLimit, sent: HookRequestOptions): void {
+    hold(label, limit.kind === "secondary" ? backedOff(label, limit, sent) : limit, "refuse", sent);
   }
 
   return {

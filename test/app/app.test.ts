@@ -2,8 +2,7 @@ import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import nock from "nock";
+import { describe, expect, it } from "@jest/globals";
 import { pino } from "pino";
 import type { AppSettings } from "../../src/app/settings.ts";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
@@ -14,6 +13,7 @@ import { CONFIG_PATH, cluster, infraFiles, NOW } from "../reconcile/support/infr
 import { mockGitHub } from "../support/github.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
 import { testAppSettings, WEBHOOK_SECRET } from "./support/app-settings.ts";
+import { stopAfterEach } from "./support/stop-after-each.ts";
 
 const SECRET = WEBHOOK_SECRET;
 const settings = testAppSettings;
@@ -65,7 +65,7 @@ interface Running {
   results: ReconcileResult[];
 }
 
-let running: Running | undefined;
+const stopped = stopAfterEach();
 
 async function start(
   options: { settings?: Partial<AppSettings>; pending?: number; timer?: boolean } = {},
@@ -80,19 +80,8 @@ async function start(
     onReconciled: (result) => results.push(result),
     timer: options.timer ?? false,
   });
-  running = { app, github, results };
-  return running;
+  return { app: stopped(app), github, results };
 }
-
-beforeAll(() => {
-  // The app's own HTTP server; GitHub stays behind nock.
-  nock.enableNetConnect("127.0.0.1");
-});
-
-afterEach(async () => {
-  await running?.app.stop();
-  running = undefined;
-});
 
 describe("webhooks through Probot's middleware on a real HTTP server", () => {
   it("refuses a delivery without a signature, or with a wrong one, and does nothing", async () => {
@@ -241,7 +230,7 @@ describe("a GitHub that does not answer", () => {
       timer: false,
       githubTimeoutMs: 300,
     });
-    running = { app, github, results };
+    stopped(app);
     // The reconcile's first request hangs, as on a half-open connection: it is given up and
     // asked again (a failed request is retried), and the reconcile ends.
     github.failRequest(1, { acts: false, answer: "none" });

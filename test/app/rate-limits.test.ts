@@ -4,7 +4,7 @@
  * own, on a scope of its own (the fake's scope persists its interceptors), and every request of
  * either scope is recorded in order.
  */
-import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import nock from "nock";
 import { pino } from "pino";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
@@ -15,6 +15,7 @@ import { API, mockGitHub, REPO_PATH } from "../support/github.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
 import { testAppSettings } from "./support/app-settings.ts";
 import { scrape } from "./support/scrape.ts";
+import { stopAfterEach } from "./support/stop-after-each.ts";
 
 const FULL = `${OWNER}/${REPO}`;
 const SECONDARY =
@@ -37,7 +38,7 @@ interface Running {
   reconciled(count: number): Promise<void>;
 }
 
-let running: Running | undefined;
+const stopped = stopAfterEach();
 
 /** The app with one pod pending; `before` adds answers, on `scope`, that come before the fake's. */
 async function start(before: (scope: nock.Scope) => void): Promise<Running> {
@@ -66,8 +67,8 @@ async function start(before: (scope: nock.Scope) => void): Promise<Running> {
     },
     timer: false,
   });
-  running = {
-    app,
+  return {
+    app: stopped(app),
     github,
     sent,
     results,
@@ -79,17 +80,7 @@ async function start(before: (scope: nock.Scope) => void): Promise<Running> {
             waiting.push({ count, done });
           }),
   };
-  return running;
 }
-
-beforeAll(() => {
-  nock.enableNetConnect("127.0.0.1");
-});
-
-afterEach(async () => {
-  await running?.app.stop();
-  running = undefined;
-});
 
 describe("a secondary rate limit in a reconcile", () => {
   it("stops the run's requests, puts the next reconcile off until retry-after, then finishes", async () => {

@@ -1,36 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import type { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
-import {
-  budget,
-  jsonResult,
-  node,
-  pod,
-  type Raw,
-  runDrain,
-  startDrainCluster,
-  stopDrainCluster,
-} from "./drain-support.ts";
+import { describe, expect, it } from "@jest/globals";
+import { budget, jsonResult, node, pod, type Raw, useDrainCluster } from "./drain-support.ts";
 
-let fake: FakeKubeApiserver;
-let dir: string;
-let kubeconfig: string;
-
-beforeEach(async () => {
-  ({ fake, dir, kubeconfig } = await startDrainCluster("drain-budgets"));
-});
-
-afterEach(() => stopDrainCluster({ fake, dir, kubeconfig }));
-
-function drain(args: string[]) {
-  return runDrain(args, { kubeconfig, cwd: dir });
-}
-
-const writes = () =>
-  fake.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);
-
-function unschedulable(name: string): boolean {
-  return (fake.get("nodes", name)?.spec as Raw | undefined)?.unschedulable === true;
-}
+const cluster = useDrainCluster("drain-budgets");
+const { drain, unschedulable, writes } = cluster;
 
 /** web-1 with the labels two budgets select it by, and another pod that one budget selects. */
 function twoBudgetsOverWeb(): Raw[] {
@@ -55,7 +27,7 @@ const overlap = {
 
 describe("drain: a pod several PodDisruptionBudgets select", () => {
   it("is refused before anything is cordoned or evicted, naming the budgets", async () => {
-    fake.add(...twoBudgetsOverWeb());
+    cluster.fake.add(...twoBudgetsOverWeb());
     const run = await drain(["worker-1", "--json"]);
     expect(run.code).toBe(1);
     expect(writes()).toEqual([]);
@@ -67,10 +39,10 @@ describe("drain: a pod several PodDisruptionBudgets select", () => {
   });
 
   it("makes the dry run exit 1 too, with the same words", async () => {
-    fake.add(...twoBudgetsOverWeb());
+    cluster.fake.add(...twoBudgetsOverWeb());
     const run = await drain(["worker-1", "--dry-run"]);
     expect(run.code).toBe(1);
-    expect(fake.requests.every((r) => r.method === "GET")).toBe(true);
+    expect(cluster.fake.requests.every((r) => r.method === "GET")).toBe(true);
     expect(run.stdout).toContain("node worker-1: refused");
     expect(run.stdout).toContain(
       `  apps/web-1: ${overlap.message} (change the budgets' selectors so that one at most selects it)`,
@@ -80,7 +52,7 @@ describe("drain: a pod several PodDisruptionBudgets select", () => {
   });
 
   it("lets finished and Pending pods through: the API server evicts them whatever the budgets", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       pod("report-1", "worker-1", { labels: { app: "web", tier: "front" }, phase: "Succeeded" }),
       pod("web-2", "worker-1", { labels: { app: "web", tier: "front" }, phase: "Pending" }),
@@ -101,7 +73,7 @@ describe("drain: a pod several PodDisruptionBudgets select", () => {
   });
 
   it("counts only budgets of the pod's own namespace", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       pod("web-1", "worker-1", { labels: { app: "web" } }),
       budget("web-pdb", "web", 1),
@@ -113,13 +85,13 @@ describe("drain: a pod several PodDisruptionBudgets select", () => {
   });
 
   it("still stops at once when a second budget appears after the check (HTTP 500), and uncordons", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       pod("web-1", "worker-1", { labels: { app: "web" } }),
       budget("web-pdb", "web", 1),
     );
-    fake.onRequest = (request) => {
-      if (request.method === "PATCH") fake.add(budget("web-pdb-old", "web", 1));
+    cluster.fake.onRequest = (request) => {
+      if (request.method === "PATCH") cluster.fake.add(budget("web-pdb-old", "web", 1));
     };
     const run = await drain(["worker-1", "--json"]);
     expect(run.code).toBe(1);
@@ -132,8 +104,8 @@ describe("drain: a pod several PodDisruptionBudgets select", () => {
   });
 
   it("goes ahead with a warning when the budgets cannot be read: the eviction still honours them", async () => {
-    fake.add(node("worker-1"), pod("web-1", "worker-1", { labels: { app: "web" } }));
-    fake.injectFault({
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1", { labels: { app: "web" } }));
+    cluster.fake.injectFault({
       method: "GET",
       path: "/apis/policy/v1/namespaces/apps/poddisruptionbudgets",
       status: 403,

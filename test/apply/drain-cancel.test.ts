@@ -4,7 +4,7 @@
  * watcher the CLI uses; the clock is virtual.
  */
 import { EventEmitter } from "node:events";
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import type { DrainResult } from "../../src/apply/drain-result.ts";
 import {
   type SignalOutput,
@@ -15,24 +15,10 @@ import {
 import { createDrainCommand } from "../../src/cli/drain-command.ts";
 import type { CliIo } from "../../src/cli/io.ts";
 import type { RecordedRequest } from "../support/fake-kube-apiserver.ts";
-import {
-  budget,
-  type DrainCluster,
-  node,
-  pod,
-  type Raw,
-  startDrainCluster,
-  stopDrainCluster,
-  virtualClock,
-} from "./drain-support.ts";
+import { budget, node, pod, type Raw, useDrainCluster, virtualClock } from "./drain-support.ts";
 
-let cluster: DrainCluster;
-
-beforeEach(async () => {
-  cluster = await startDrainCluster("drain-cancel");
-});
-
-afterEach(() => stopDrainCluster(cluster));
+const cluster = useDrainCluster("drain-cancel");
+const { unschedulable } = cluster;
 
 /** An output whose writes complete when the test says, or at once. */
 class FakeOutput implements SignalOutput {
@@ -108,10 +94,6 @@ async function drain(
   // The exit waits for the process's own streams to flush.
   await new Promise((resolve) => setImmediate(resolve));
   return run;
-}
-
-function unschedulable(name: string): boolean {
-  return (cluster.fake.get("nodes", name)?.spec as Raw | undefined)?.unschedulable === true;
 }
 
 /** `spec.unschedulable` of each change the fake applies to a node, in the order applied. */

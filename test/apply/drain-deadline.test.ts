@@ -1,49 +1,25 @@
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import type { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
-import {
-  jsonResult,
-  movableClock,
-  node,
-  pod,
-  type Raw,
-  runDrain,
-  startDrainCluster,
-  stopDrainCluster,
-} from "./drain-support.ts";
+import { describe, expect, it } from "@jest/globals";
+import { jsonResult, movableClock, node, pod, useDrainCluster } from "./drain-support.ts";
 
-let fake: FakeKubeApiserver;
-let dir: string;
-let kubeconfig: string;
-
-beforeEach(async () => {
-  ({ fake, dir, kubeconfig } = await startDrainCluster("drain-deadline"));
-});
-
-afterEach(() => stopDrainCluster({ fake, dir, kubeconfig }));
+const cluster = useDrainCluster("drain-deadline");
+const { drain, unschedulable } = cluster;
 
 const evicted = () =>
-  fake.requests
+  cluster.fake.requests
     .filter((r) => r.method === "POST" && r.path.endsWith("/eviction"))
     .map((r) => r.path.split("/")[6]);
 
-function unschedulable(name: string): boolean {
-  return (fake.get("nodes", name)?.spec as Raw | undefined)?.unschedulable === true;
-}
-
 describe("drain --timeout with slow evictions", () => {
   it("sends no eviction once the deadline has passed, and times out", async () => {
-    fake.add(node("worker-1"));
-    for (const name of ["app-0", "app-1", "app-2", "app-3"]) fake.add(pod(name, "worker-1"));
+    cluster.fake.add(node("worker-1"));
+    for (const name of ["app-0", "app-1", "app-2", "app-3"])
+      cluster.fake.add(pod(name, "worker-1"));
     const { clock, advance } = movableClock();
     // Each eviction takes 1.5 s to answer.
-    fake.onRequest = (request) => {
+    cluster.fake.onRequest = (request) => {
       if (request.method === "POST" && request.path.endsWith("/eviction")) advance(1_500);
     };
-    const run = await runDrain(["worker-1", "--timeout", "2s", "--json"], {
-      kubeconfig,
-      cwd: dir,
-      clock,
-    });
+    const run = await drain(["worker-1", "--timeout", "2s", "--json"], { clock });
     expect(run.code).toBe(1);
     // Sent at 0 s and 1.5 s; at 3 s the 2 s deadline has passed.
     expect(evicted()).toEqual(["app-0", "app-1"]);
@@ -59,22 +35,18 @@ describe("drain --timeout with slow evictions", () => {
   });
 
   it("waits for an eviction's answer no longer than the time left", async () => {
-    fake.add(node("worker-1"), pod("app-0", "worker-1"), pod("app-1", "worker-1"));
+    cluster.fake.add(node("worker-1"), pod("app-0", "worker-1"), pod("app-1", "worker-1"));
     const { clock, advance } = movableClock();
-    fake.onRequest = (request) => {
+    cluster.fake.onRequest = (request) => {
       if (request.method === "POST" && request.path.endsWith("/app-0/eviction")) advance(1_900);
     };
     // app-1's answer comes after a second; 100 ms of the 2 s are left when it is sent.
-    fake.injectFault({
+    cluster.fake.injectFault({
       method: "POST",
       path: "/api/v1/namespaces/apps/pods/app-1/eviction",
       delayMs: 1_000,
     });
-    const run = await runDrain(["worker-1", "--timeout", "2s", "--json"], {
-      kubeconfig,
-      cwd: dir,
-      clock,
-    });
+    const run = await drain(["worker-1", "--timeout", "2s", "--json"], { clock });
     expect(run.code).toBe(1);
     const result = jsonResult(run);
     expect(result.outcome).toBe("timed-out");
@@ -86,6 +58,6 @@ describe("drain --timeout with slow evictions", () => {
     ]);
     // The eviction was sent once; the late answer never came to pass.
     expect(evicted()).toEqual(["app-0", "app-1"]);
-    expect(fake.get("pods", "app-1", "apps")).toBeDefined();
+    expect(cluster.fake.get("pods", "app-1", "apps")).toBeDefined();
   });
 });

@@ -1,31 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import type { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
-import {
-  jsonResult,
-  node,
-  pod,
-  type Raw,
-  runDrain,
-  startDrainCluster,
-  stopDrainCluster,
-} from "./drain-support.ts";
+import { describe, expect, it } from "@jest/globals";
+import { jsonResult, node, pod, type Raw, useDrainCluster } from "./drain-support.ts";
 
-let fake: FakeKubeApiserver;
-let dir: string;
-let kubeconfig: string;
-
-beforeEach(async () => {
-  ({ fake, dir, kubeconfig } = await startDrainCluster("drain-answers"));
-});
-
-afterEach(() => stopDrainCluster({ fake, dir, kubeconfig }));
-
-function drain(args: string[]) {
-  return runDrain(args, { kubeconfig, cwd: dir });
-}
+const cluster = useDrainCluster("drain-answers");
+const { drain } = cluster;
 
 const eviction = "/api/v1/namespaces/apps/pods/web-1/eviction";
-const evictions = () => fake.requestCount({ method: "POST", path: eviction });
+const evictions = () => cluster.fake.requestCount({ method: "POST", path: eviction });
 
 /** The API server's answer when the pod changed while it evicted it. */
 const modified =
@@ -33,8 +13,8 @@ const modified =
 
 describe("drain: a 404 or 409 on an eviction", () => {
   it("evicts again a pod still there after a 409 Conflict, as after any passing failure", async () => {
-    fake.add(node("worker-1"), pod("web-1", "worker-1"));
-    fake.injectFault({
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    cluster.fake.injectFault({
       method: "POST",
       path: eviction,
       status: 409,
@@ -48,14 +28,14 @@ describe("drain: a 404 or 409 on an eviction", () => {
     expect(result.nodes[0]).toMatchObject({ evicted: ["apps/web-1"], stuck: [] });
     expect(evictions()).toBe(2);
     expect(run.sleeps).toEqual([5_000]);
-    expect(fake.get("pods", "web-1", "apps")).toBeUndefined();
+    expect(cluster.fake.get("pods", "web-1", "apps")).toBeUndefined();
     expect(run.stderr).toContain("HTTP 409 Conflict");
     expect(run.stderr).toContain("the pod is still there, not being deleted");
   });
 
   it("evicts again after a 404 when the pod is still there", async () => {
-    fake.add(node("worker-1"), pod("web-1", "worker-1"));
-    fake.injectFault({ method: "POST", path: eviction, status: 404, reason: "NotFound" });
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    cluster.fake.injectFault({ method: "POST", path: eviction, status: 404, reason: "NotFound" });
     const run = await drain(["worker-1", "--json"]);
     expect(run.code).toBe(0);
     expect(evictions()).toBe(2);
@@ -63,14 +43,14 @@ describe("drain: a 404 or 409 on an eviction", () => {
   });
 
   it("takes a 409 for gone when the name now belongs to another pod, which it leaves alone", async () => {
-    fake.add(node("worker-1"), node("worker-2"), pod("web-1", "worker-1"));
-    fake.onRequest = (request) => {
+    cluster.fake.add(node("worker-1"), node("worker-2"), pod("web-1", "worker-1"));
+    cluster.fake.onRequest = (request) => {
       if (request.method !== "POST" || request.path !== eviction) return;
       // Deleted and recreated under the same name on another node: the UID precondition fails.
-      fake.remove("pods", "web-1", "apps");
-      fake.add(pod("web-1", "worker-2"));
+      cluster.fake.remove("pods", "web-1", "apps");
+      cluster.fake.add(pod("web-1", "worker-2"));
     };
-    fake.injectFault({
+    cluster.fake.injectFault({
       method: "POST",
       path: eviction,
       status: 409,
@@ -82,26 +62,26 @@ describe("drain: a 404 or 409 on an eviction", () => {
     expect(evictions()).toBe(1);
     expect(run.sleeps).toEqual([]);
     expect(jsonResult(run).nodes[0]).toMatchObject({ state: "drained", evicted: [] });
-    expect(fake.get("pods", "web-1", "apps")?.spec).toMatchObject({ nodeName: "worker-2" });
+    expect(cluster.fake.get("pods", "web-1", "apps")?.spec).toMatchObject({ nodeName: "worker-2" });
   });
 
   it("waits for a pod the read shows being deleted, without counting it evicted", async () => {
-    fake.add(node("worker-1"), pod("web-1", "worker-1"));
-    const stored = fake.get("pods", "web-1", "apps") as Raw;
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    const stored = cluster.fake.get("pods", "web-1", "apps") as Raw;
     let reads = 0;
-    fake.onRequest = (request) => {
+    cluster.fake.onRequest = (request) => {
       if (request.method === "POST" && request.path === eviction) {
         // Someone else deleted it meanwhile; its kubelet is stopping it.
-        fake.put("pods", {
+        cluster.fake.put("pods", {
           ...stored,
           metadata: { ...(stored.metadata as Raw), deletionTimestamp: "2025-01-12T00:00:30Z" },
         });
       }
       if (request.method === "GET" && request.path === "/api/v1/namespaces/apps/pods/web-1") {
-        if (++reads === 2) fake.remove("pods", "web-1", "apps");
+        if (++reads === 2) cluster.fake.remove("pods", "web-1", "apps");
       }
     };
-    fake.injectFault({ method: "POST", path: eviction, status: 409, reason: "Conflict" });
+    cluster.fake.injectFault({ method: "POST", path: eviction, status: 409, reason: "Conflict" });
     const run = await drain(["worker-1", "--json"]);
     expect(run.code).toBe(0);
     expect(evictions()).toBe(1);
@@ -110,8 +90,8 @@ describe("drain: a 404 or 409 on an eviction", () => {
   });
 
   it("tries again when the read that should tell fails, and never reports a pod still there as terminating", async () => {
-    fake.add(node("worker-1"), pod("web-1", "worker-1"));
-    fake.injectFault({
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    cluster.fake.injectFault({
       method: "POST",
       path: eviction,
       status: 409,
@@ -119,7 +99,11 @@ describe("drain: a 404 or 409 on an eviction", () => {
       reason: "Conflict",
       message: modified,
     });
-    fake.injectFault({ method: "GET", path: "/api/v1/namespaces/apps/pods/web-1", status: 503 });
+    cluster.fake.injectFault({
+      method: "GET",
+      path: "/api/v1/namespaces/apps/pods/web-1",
+      status: 503,
+    });
     const run = await drain(["worker-1", "--timeout", "1m", "--json"]);
     expect(run.code).toBe(1);
     const result = jsonResult(run);
@@ -130,17 +114,17 @@ describe("drain: a 404 or 409 on an eviction", () => {
     expect(stuck?.reason).toContain("the pod is still there, not being deleted");
     expect(run.stderr).toContain("reading the pod to tell whether it is gone failed");
     expect(evictions()).toBeGreaterThan(2);
-    expect(fake.get("pods", "web-1", "apps")).toBeDefined();
+    expect(cluster.fake.get("pods", "web-1", "apps")).toBeDefined();
   });
 
   it("evicts again a pod whose eviction was answered 201 but that is not being deleted, reporting it once", async () => {
-    fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
     // An answer of success that changed nothing: the pod is still there, as it was.
-    fake.injectFault({ method: "POST", path: eviction, status: 201, reason: "Created" });
+    cluster.fake.injectFault({ method: "POST", path: eviction, status: 201, reason: "Created" });
     const run = await drain(["worker-1", "--json"]);
     expect(run.code).toBe(0);
     expect(evictions()).toBe(2);
     expect(jsonResult(run).nodes[0]?.evicted).toEqual(["apps/web-1"]);
-    expect(fake.get("pods", "web-1", "apps")).toBeUndefined();
+    expect(cluster.fake.get("pods", "web-1", "apps")).toBeUndefined();
   });
 });

@@ -1,5 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import type { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import { describe, expect, it } from "@jest/globals";
 import {
   budget,
   daemonPod,
@@ -7,31 +6,20 @@ import {
   node,
   pod,
   type Raw,
-  runDrain,
   START,
-  startDrainCluster,
-  stopDrainCluster,
+  useDrainCluster,
   virtualClock,
 } from "./drain-support.ts";
 
-let fake: FakeKubeApiserver;
-let dir: string;
-let kubeconfig: string;
-
-beforeEach(async () => {
-  ({ fake, dir, kubeconfig } = await startDrainCluster("drain-dead"));
-});
-
-afterEach(() => stopDrainCluster({ fake, dir, kubeconfig }));
+const cluster = useDrainCluster("drain-dead");
+const { writes } = cluster;
 
 function drain(args: string[], clock = virtualClock()) {
-  return runDrain(args, { kubeconfig, cwd: dir, clock });
+  return cluster.drain(args, { clock });
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-const writes = () =>
-  fake.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);
 
 /**
  * Makes the API server keep `name` after its eviction, with the deletion time and grace period
@@ -39,20 +27,20 @@ const writes = () =>
  */
 function keepAfterEviction(name: string, clock: { now(): number }, grace = 30): void {
   let evicted: Raw | undefined;
-  fake.onRequest = (request) => {
+  cluster.fake.onRequest = (request) => {
     if (request.method === "POST" && request.path.endsWith(`/pods/${name}/eviction`)) {
-      evicted = fake.get("pods", name, "apps");
+      evicted = cluster.fake.get("pods", name, "apps");
       if (evicted) (evicted.metadata as Raw).deletionGracePeriodSeconds = grace;
       if (evicted) (evicted.metadata as Raw).deletionTimestamp = iso(clock.now() + grace * 1000);
       return;
     }
-    if (evicted && !fake.get("pods", name, "apps")) fake.put("pods", evicted);
+    if (evicted && !cluster.fake.get("pods", name, "apps")) cluster.fake.put("pods", evicted);
   };
 }
 
 describe("drain on a node that is not Ready", () => {
   it("does not wait for pods whose grace period has passed, and evicts the running ones", async () => {
-    fake.add(
+    cluster.fake.add(
       node("talos-worker-4", { ready: false }),
       // Taint-evicted 5 minutes after the kubelet stopped: Terminating for ever.
       pod("web-1", "talos-worker-4", { deleted: { at: "2025-01-11T23:46:23Z", grace: 30 } }),
@@ -100,12 +88,12 @@ describe("drain on a node that is not Ready", () => {
       "pod/apps/web-1 on talos-worker-4 is being deleted: not waiting for it (node-not-ready)",
     );
     // Both stay in the API until their node's object is deleted.
-    expect(fake.get("pods", "web-1", "apps")).toBeDefined();
-    expect(fake.get("pods", "api-1", "apps")).toBeDefined();
+    expect(cluster.fake.get("pods", "web-1", "apps")).toBeDefined();
+    expect(cluster.fake.get("pods", "api-1", "apps")).toBeDefined();
   });
 
   it("says so for people: the node's state and each pod not waited for", async () => {
-    fake.add(
+    cluster.fake.add(
       node("talos-worker-4", { ready: false }),
       pod("web-1", "talos-worker-4", { deleted: { at: "2025-01-11T23:46:23Z", grace: 30 } }),
     );
@@ -120,7 +108,7 @@ describe("drain on a node that is not Ready", () => {
   });
 
   it("waits for a pod still within its grace period, counted from its own", async () => {
-    fake.add(
+    cluster.fake.add(
       node("talos-worker-4", { ready: false }),
       pod("web-1", "talos-worker-4", {
         terminationGracePeriodSeconds: 60,
@@ -137,7 +125,7 @@ describe("drain on a node that is not Ready", () => {
   });
 
   it("never skips a budget: a running pod a PDB protects is not evicted, and the drain times out", async () => {
-    fake.add(
+    cluster.fake.add(
       node("talos-worker-4", { ready: false }),
       pod("web-1", "talos-worker-4", { labels: { app: "web" } }),
       budget("web-pdb", "web", 0),
@@ -151,18 +139,18 @@ describe("drain on a node that is not Ready", () => {
       notWaitedFor: [],
       stuck: [{ pod: "apps/web-1", budget: "web-pdb" }],
     });
-    expect(fake.get("pods", "web-1", "apps")).toBeDefined();
+    expect(cluster.fake.get("pods", "web-1", "apps")).toBeDefined();
   });
 
   it("notices a node that dies during the drain once an evicted pod's grace period has passed", async () => {
-    fake.add(node("worker-1"), pod("db-0", "worker-1", { owner: ["StatefulSet", "db"] }));
+    cluster.fake.add(node("worker-1"), pod("db-0", "worker-1", { owner: ["StatefulSet", "db"] }));
     const clock = virtualClock();
     keepAfterEviction("db-0", clock, 20);
-    const keep = fake.onRequest;
-    fake.onRequest = (request) => {
+    const keep = cluster.fake.onRequest;
+    cluster.fake.onRequest = (request) => {
       keep?.(request);
       // The VM dies as the pod is evicted: the node controller marks it Unknown.
-      if (request.method === "POST") fake.put("nodes", node("worker-1", { ready: false }));
+      if (request.method === "POST") cluster.fake.put("nodes", node("worker-1", { ready: false }));
     };
     const run = await drain(["worker-1", "--json"], clock);
     expect(run.code).toBe(0);
@@ -171,14 +159,14 @@ describe("drain on a node that is not Ready", () => {
       ready: false,
       notWaitedFor: [{ pod: "apps/db-0", rule: "node-not-ready", graceSeconds: 20 }],
     });
-    const nodeReads = fake.requests.filter(
+    const nodeReads = cluster.fake.requests.filter(
       (r) => r.method === "GET" && r.path === "/api/v1/nodes/worker-1",
     );
     expect(nodeReads).toHaveLength(2);
   });
 
   it("with --dry-run says which pods it would not wait for", async () => {
-    fake.add(
+    cluster.fake.add(
       node("talos-worker-4", { ready: false }),
       pod("web-1", "talos-worker-4", { deleted: { at: "2025-01-11T23:46:23Z", grace: 30 } }),
       pod("api-1", "talos-worker-4"),
@@ -198,7 +186,7 @@ describe("drain --skip-wait-for-delete-timeout", () => {
   }
 
   it("waits on a Ready node without it, as kubectl does", async () => {
-    fake.add(node("worker-1"), stuckPod());
+    cluster.fake.add(node("worker-1"), stuckPod());
     const run = await drain(["worker-1", "--timeout", "1m", "--json"]);
     expect(run.code).toBe(1);
     expect(jsonResult(run).nodes[0]).toMatchObject({
@@ -211,10 +199,10 @@ describe("drain --skip-wait-for-delete-timeout", () => {
   it("says at the timeout that it did not evict the pod, and names the finalizer and the flag", async () => {
     const held = stuckPod();
     (held.metadata as Raw).finalizers = ["example.com/backup-done"];
-    fake.add(node("worker-1"), held);
+    cluster.fake.add(node("worker-1"), held);
     const run = await drain(["worker-1", "--timeout", "1m", "--json"]);
     expect(run.code).toBe(1);
-    expect(fake.requestCount({ method: "POST" })).toBe(0);
+    expect(cluster.fake.requestCount({ method: "POST" })).toBe(0);
     const deleted = iso(START - 600_000);
     expect(jsonResult(run).nodes[0]?.stuck).toEqual([
       {
@@ -230,7 +218,7 @@ describe("drain --skip-wait-for-delete-timeout", () => {
   });
 
   it("does not wait for a pod whose deletionTimestamp is older than the flag's seconds", async () => {
-    fake.add(node("worker-1"), stuckPod());
+    cluster.fake.add(node("worker-1"), stuckPod());
     const run = await drain(["worker-1", "--skip-wait-for-delete-timeout", "300", "--json"]);
     expect(run.code).toBe(0);
     expect(jsonResult(run).nodes[0]?.notWaitedFor).toEqual([
@@ -244,7 +232,7 @@ describe("drain --skip-wait-for-delete-timeout", () => {
   });
 
   it("keeps waiting for a pod deleted more recently than that", async () => {
-    fake.add(node("worker-1"), stuckPod());
+    cluster.fake.add(node("worker-1"), stuckPod());
     const run = await drain([
       "worker-1",
       "--skip-wait-for-delete-timeout",
@@ -264,6 +252,6 @@ describe("drain --skip-wait-for-delete-timeout", () => {
         stderr: expect.stringContaining("--skip-wait-for-delete-timeout expects whole seconds"),
       });
     }
-    expect(fake.requests).toEqual([]);
+    expect(cluster.fake.requests).toEqual([]);
   });
 });

@@ -7,26 +7,18 @@ import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { beforeEach, describe, expect, it } from "@jest/globals";
 import type { DrainResult } from "../../src/apply/drain-result.ts";
-import {
-  budget,
-  type DrainCluster,
-  node,
-  pod,
-  type Raw,
-  startDrainCluster,
-  stopDrainCluster,
-} from "./drain-support.ts";
+import { budget, node, pod, useDrainCluster } from "./drain-support.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const NODE = "talos-worker-4";
 const BLOCKED = `${NODE}: 1 pod left, waiting: apps/web-1 blocked by PDB web-pdb`;
 
-let cluster: DrainCluster;
+const cluster = useDrainCluster("drain-signals");
+const { unschedulable } = cluster;
 
-beforeEach(async () => {
-  cluster = await startDrainCluster("drain-signals");
+beforeEach(() => {
   cluster.fake.add(
     node("talos-worker-3"),
     node(NODE),
@@ -34,12 +26,6 @@ beforeEach(async () => {
     budget("web-pdb", "web", 0),
   );
 });
-
-afterEach(() => stopDrainCluster(cluster));
-
-function unschedulable(name: string): boolean {
-  return (cluster.fake.get("nodes", name)?.spec as Raw | undefined)?.unschedulable === true;
-}
 
 interface Exit {
   code: number | null;

@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "@jest/globals";
 import type { DrainClock, DrainResult } from "../../src/apply/drain-result.ts";
 import { createDrainCommand } from "../../src/cli/drain-command.ts";
 import type { CliIo } from "../../src/cli/io.ts";
@@ -224,4 +225,64 @@ export async function startDrainCluster(
 export async function stopDrainCluster(cluster: DrainCluster): Promise<void> {
   await cluster.fake.close();
   await rm(cluster.dir, { recursive: true, force: true });
+}
+
+/** The cluster {@link useDrainCluster} serves each test, and the readings the tests make of it. */
+export interface DrainTestCluster extends DrainCluster {
+  /** Runs `drain` against this cluster; `options` replaces the kubeconfig, clock or terminal. */
+  drain(args: string[], options?: Partial<DrainRunOptions>): Promise<DrainRun>;
+  /** Whether the served node `name` is cordoned. */
+  unschedulable(name: string): boolean;
+  /** The requests that changed something, as `METHOD path`, in the order served. */
+  writes(): string[];
+}
+
+/**
+ * Serves a fresh {@link DrainCluster} to each test of the calling file: started before each
+ * test, stopped after it. The returned object reads the current test's cluster, so a file
+ * holds it once at the top; a test may replace `fake` (one it restarted), which is then the
+ * one stopped.
+ */
+export function useDrainCluster(
+  name: string,
+  options?: FakeKubeApiserverOptions,
+): DrainTestCluster {
+  let current: DrainCluster | undefined;
+  // Read outside a test, the cluster does not exist yet: say so rather than hand out undefined.
+  const started = (): DrainCluster => {
+    if (!current) throw new Error(`the ${name} cluster is read outside a test`);
+    return current;
+  };
+  beforeEach(async () => {
+    current = await startDrainCluster(name, options);
+  });
+  afterEach(async () => {
+    const cluster = current;
+    current = undefined;
+    if (cluster) await stopDrainCluster(cluster);
+  });
+  return {
+    get fake() {
+      return started().fake;
+    },
+    set fake(fake: FakeKubeApiserver) {
+      started().fake = fake;
+    },
+    get dir() {
+      return started().dir;
+    },
+    get kubeconfig() {
+      return started().kubeconfig;
+    },
+    drain: (args, runOptions = {}) => {
+      const { kubeconfig, dir } = started();
+      return runDrain(args, { kubeconfig, cwd: dir, ...runOptions });
+    },
+    unschedulable: (node) =>
+      (started().fake.get("nodes", node)?.spec as Raw | undefined)?.unschedulable === true,
+    writes: () =>
+      started()
+        .fake.requests.filter((r) => r.method !== "GET")
+        .map((r) => `${r.method} ${r.path}`),
+  };
 }

@@ -2,8 +2,8 @@ import { writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import { FakeKubeApiserver, type RecordedRequest } from "../support/fake-kube-apiserver.ts";
+import { describe, expect, it } from "@jest/globals";
+import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import {
   budget,
   daemonPod,
@@ -12,39 +12,22 @@ import {
   node,
   pod,
   type Raw,
-  runDrain,
-  startDrainCluster,
-  stopDrainCluster,
+  useDrainCluster,
 } from "./drain-support.ts";
 
 const TOKEN = "drain-identity-token";
-let fake: FakeKubeApiserver;
-let dir: string;
-let kubeconfig: string;
-
-beforeEach(async () => {
-  ({ fake, dir, kubeconfig } = await startDrainCluster("drain", { token: TOKEN }));
-});
-
-afterEach(() => stopDrainCluster({ fake, dir, kubeconfig }));
+const cluster = useDrainCluster("drain", { token: TOKEN });
+const { unschedulable, writes } = cluster;
 
 async function drain(args: string[], options: { tty?: boolean; withKubeconfig?: boolean } = {}) {
-  return runDrain(args, {
-    kubeconfig: options.withKubeconfig === false ? undefined : kubeconfig,
-    cwd: dir,
+  return cluster.drain(args, {
+    ...(options.withKubeconfig === false ? { kubeconfig: undefined } : {}),
     ...(options.tty !== undefined ? { tty: options.tty } : {}),
   });
 }
 
-const writes = (requests: RecordedRequest[]) =>
-  requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);
-
-function unschedulable(name: string): boolean {
-  return (fake.get("nodes", name)?.spec as Raw | undefined)?.unschedulable === true;
-}
-
 function podNames(): string[] {
-  return fake.list("pods").map((p) => String((p.metadata as Raw).name));
+  return cluster.fake.list("pods").map((p) => String((p.metadata as Raw).name));
 }
 
 interface ProxiedRequest {
@@ -99,7 +82,7 @@ async function startRecordingProxy(target: string) {
 
 describe("pr-autoscaler drain", () => {
   it("cordons first, then evicts only the pods that must go, never deleting one", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       node("worker-2"),
       pod("web-1", "worker-1"),
@@ -112,13 +95,13 @@ describe("pr-autoscaler drain", () => {
     const run = await drain(["worker-1", "--grace-period", "45"]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(writes(fake.requests)).toEqual([
+    expect(writes()).toEqual([
       "PATCH /api/v1/nodes/worker-1",
       "POST /api/v1/namespaces/apps/pods/db-0/eviction",
       "POST /api/v1/namespaces/apps/pods/report-28aa1/eviction",
       "POST /api/v1/namespaces/apps/pods/web-1/eviction",
     ]);
-    expect(fake.requestCount({ method: "DELETE" })).toBe(0);
+    expect(cluster.fake.requestCount({ method: "DELETE" })).toBe(0);
     expect(podNames().sort()).toEqual(["cilium-x7k2p", "kube-proxy-worker-1", "web-2"]);
     expect(unschedulable("worker-1")).toBe(true);
     expect(unschedulable("worker-2")).toBe(false);
@@ -131,12 +114,15 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("posts a policy/v1 Eviction naming the pod, its UID and the grace period, with the token", async () => {
-    fake.add(node("worker-1"), pod("web-1", "worker-1"));
-    const stored = fake.get("pods", "web-1", "apps") as Raw;
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    const stored = cluster.fake.get("pods", "web-1", "apps") as Raw;
     const uid = String((stored.metadata as Raw).uid);
-    const proxy = await startRecordingProxy(fake.url);
+    const proxy = await startRecordingProxy(cluster.fake.url);
     try {
-      await writeFile(kubeconfig, fake.kubeconfig().replace(fake.url, proxy.url));
+      await writeFile(
+        cluster.kubeconfig,
+        cluster.fake.kubeconfig().replace(cluster.fake.url, proxy.url),
+      );
       const run = await drain(["worker-1", "--grace-period", "45"]);
       expect(run.code).toBe(0);
       const sent = proxy.seen.filter((r) => r.method !== "GET");
@@ -151,24 +137,26 @@ describe("pr-autoscaler drain", () => {
         metadata: { name: "web-1", namespace: "apps" },
         deleteOptions: { preconditions: { uid }, gracePeriodSeconds: 45 },
       });
-      expect(fake.requests.every((r) => r.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
+      expect(
+        cluster.fake.requests.every((r) => r.headers.authorization === `Bearer ${TOKEN}`),
+      ).toBe(true);
     } finally {
       await proxy.close();
     }
   });
 
   it("retries an eviction a PodDisruptionBudget refuses (429) until the budget allows it", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       pod("web-1", "worker-1", { labels: { app: "web" } }),
       budget("web-pdb", "web", 0),
     );
     let attempts = 0;
-    fake.onRequest = (request) => {
+    cluster.fake.onRequest = (request) => {
       if (request.method !== "POST" || !request.path.endsWith("/web-1/eviction")) return;
       attempts++;
       // The replacement pod elsewhere became Ready: the disruption controller allows one.
-      if (attempts === 3) fake.add(budget("web-pdb", "web", 1));
+      if (attempts === 3) cluster.fake.add(budget("web-pdb", "web", 1));
     };
     const run = await drain(["worker-1"]);
     expect(run.code).toBe(0);
@@ -182,7 +170,7 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("times out when the budget never allows, uncordons the node and names the budget", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       pod("web-1", "worker-1", { labels: { app: "web" } }),
       pod("api-1", "worker-1"),
@@ -200,18 +188,18 @@ describe("pr-autoscaler drain", () => {
     expect(run.stdout).toContain(
       "Drain timed out: 1 pod still on worker-1 after the 2m timeout. Uncordoned worker-1.",
     );
-    expect(writes(fake.requests).at(-1)).toBe("PATCH /api/v1/nodes/worker-1");
+    expect(writes().at(-1)).toBe("PATCH /api/v1/nodes/worker-1");
   });
 
   it("leaves a node that was cordoned before cordoned when the drain fails", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1", { unschedulable: true }),
       pod("web-1", "worker-1", { labels: { app: "web" } }),
       budget("web-pdb", "web", 0),
     );
     const run = await drain(["worker-1", "--timeout", "30s", "--json"]);
     expect(run.code).toBe(1);
-    expect(fake.requestCount({ method: "PATCH" })).toBe(0);
+    expect(cluster.fake.requestCount({ method: "PATCH" })).toBe(0);
     expect(unschedulable("worker-1")).toBe(true);
     const result = jsonResult(run);
     expect(result.outcome).toBe("timed-out");
@@ -226,7 +214,7 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("with --keep-cordoned leaves the nodes it cordoned cordoned after a failure", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       pod("web-1", "worker-1", { labels: { app: "web" } }),
       budget("web-pdb", "web", 0),
@@ -238,14 +226,14 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("refuses a pod with emptyDir data without --delete-emptydir-data, changing nothing", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       pod("web-1", "worker-1"),
       pod("cache-1", "worker-1", { volumes: [{ name: "scratch", emptyDir: {} }] }),
     );
     const refused = await drain(["worker-1"]);
     expect(refused.code).toBe(1);
-    expect(writes(fake.requests)).toEqual([]);
+    expect(writes()).toEqual([]);
     expect(refused.stdout).toContain(
       'apps/cache-1: emptyDir "scratch" would be deleted with it (allow with --delete-emptydir-data)',
     );
@@ -259,7 +247,7 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("evicts without --delete-emptydir-data a pod whose owner named its emptyDirs evictable", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       pod("jellyfin-0", "worker-1", {
         namespace: "media",
@@ -282,12 +270,12 @@ describe("pr-autoscaler drain", () => {
     const run = await drain(["worker-1", "--json"]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("pod/media/jellyfin-0 evicted from worker-1");
-    expect(writes(fake.requests)).toEqual([
+    expect(writes()).toEqual([
       "PATCH /api/v1/nodes/worker-1",
       "POST /api/v1/namespaces/media/pods/jellyfin-0/eviction",
       "POST /api/v1/namespaces/media/pods/sonarr-1/eviction",
     ]);
-    expect(fake.requestCount({ method: "DELETE" })).toBe(0);
+    expect(cluster.fake.requestCount({ method: "DELETE" })).toBe(0);
     expect(podNames()).toEqual([]);
     expect(jsonResult(run).nodes[0]).toMatchObject({
       state: "drained",
@@ -297,7 +285,7 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("refuses pods annotated safe-to-evict false or do-not-disrupt true, even with every flag", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       pod("backup-1", "worker-1", {
         annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
@@ -306,7 +294,7 @@ describe("pr-autoscaler drain", () => {
     );
     const run = await drain(["worker-1", "--delete-emptydir-data", "--force-bare-pods", "--json"]);
     expect(run.code).toBe(1);
-    expect(writes(fake.requests)).toEqual([]);
+    expect(writes()).toEqual([]);
     const result = jsonResult(run);
     expect(result.outcome).toBe("refused");
     expect(result.nodes[0]?.refused).toEqual([
@@ -329,20 +317,20 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("refuses a bare pod unless --force-bare-pods", async () => {
-    fake.add(node("worker-1"), pod("debug-shell", "worker-1", { owner: null }));
+    cluster.fake.add(node("worker-1"), pod("debug-shell", "worker-1", { owner: null }));
     const refused = await drain(["worker-1"]);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain(
       "apps/debug-shell: no controller would recreate it: evicting it deletes it for good (allow with --force-bare-pods)",
     );
-    expect(writes(fake.requests)).toEqual([]);
+    expect(writes()).toEqual([]);
     const forced = await drain(["worker-1", "--force-bare-pods"]);
     expect(forced.code).toBe(0);
     expect(podNames()).toEqual([]);
   });
 
   it("--dry-run reports what it would do and writes nothing", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       pod("web-1", "worker-1", { labels: { app: "web" } }),
       pod("api-1", "worker-1", { labels: { app: "api" } }),
@@ -352,7 +340,7 @@ describe("pr-autoscaler drain", () => {
     );
     const run = await drain(["worker-1", "--dry-run"]);
     expect(run.code).toBe(0);
-    expect(fake.requests.every((r) => r.method === "GET")).toBe(true);
+    expect(cluster.fake.requests.every((r) => r.method === "GET")).toBe(true);
     expect(unschedulable("worker-1")).toBe(false);
     expect(podNames()).toHaveLength(3);
     expect(run.stdout).toContain("node worker-1: would be cordoned and have 2 pods evicted");
@@ -364,17 +352,17 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("--dry-run exits 1 when the drain would be refused", async () => {
-    fake.add(node("worker-1"), pod("debug-shell", "worker-1", { owner: null }));
+    cluster.fake.add(node("worker-1"), pod("debug-shell", "worker-1", { owner: null }));
     const run = await drain(["worker-1", "--dry-run", "--json"]);
     expect(run.code).toBe(1);
-    expect(fake.requests.every((r) => r.method === "GET")).toBe(true);
+    expect(cluster.fake.requests.every((r) => r.method === "GET")).toBe(true);
     const result = jsonResult(run);
     expect(result).toMatchObject({ outcome: "refused", dryRun: true });
     expect(result.nodes[0]?.refused[0]?.reasons[0]?.flag).toBe("--force-bare-pods");
   });
 
   it("cordons every node before evicting, then drains them one after another", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       node("worker-2"),
       pod("web-1", "worker-1"),
@@ -383,7 +371,7 @@ describe("pr-autoscaler drain", () => {
     );
     const run = await drain(["worker-2", "worker-1", "--json"]);
     expect(run.code).toBe(0);
-    expect(writes(fake.requests)).toEqual([
+    expect(writes()).toEqual([
       "PATCH /api/v1/nodes/worker-2",
       "PATCH /api/v1/nodes/worker-1",
       "POST /api/v1/namespaces/apps/pods/web-2/eviction",
@@ -400,7 +388,7 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("uncordons the first node when the second cannot be drained", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       node("worker-2"),
       pod("web-1", "worker-1"),
@@ -417,10 +405,10 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("fails without changing anything when a node does not exist", async () => {
-    fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
     const run = await drain(["worker-1", "worker-9"]);
     expect(run.code).toBe(1);
-    expect(writes(fake.requests)).toEqual([]);
+    expect(writes()).toEqual([]);
     expect(run.stdout).toContain("node worker-9: does not exist");
     expect(run.stdout).toContain(
       "Drain failed: node worker-9 does not exist; check the node names (the guard's node name template). Nothing was cordoned.",
@@ -428,8 +416,8 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("stops when the identity may not evict (403) and says so", async () => {
-    fake.add(node("worker-1"), pod("web-1", "worker-1"));
-    fake.injectFault({
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    cluster.fake.injectFault({
       method: "POST",
       path: "/api/v1/namespaces/apps/pods/web-1/eviction",
       status: 403,
@@ -444,9 +432,9 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("lists the node's pods again after an API hiccup instead of giving up", async () => {
-    fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
     // The check's list passes; the first list of the drain itself gets a 503.
-    fake.injectFault({ method: "GET", path: "/api/v1/pods", status: 503, after: 1 });
+    cluster.fake.injectFault({ method: "GET", path: "/api/v1/pods", status: 503, after: 1 });
     const run = await drain(["worker-1"]);
     expect(run.code).toBe(0);
     expect(run.sleeps).toEqual([2_000]);
@@ -454,22 +442,22 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("waits for an evicted pod that takes time to terminate", async () => {
-    fake.add(node("worker-1"), pod("db-0", "worker-1", { owner: ["StatefulSet", "db"] }));
-    const terminating = fake.get("pods", "db-0", "apps") as Raw;
+    cluster.fake.add(node("worker-1"), pod("db-0", "worker-1", { owner: ["StatefulSet", "db"] }));
+    const terminating = cluster.fake.get("pods", "db-0", "apps") as Raw;
     let checks = 0;
-    fake.onRequest = (request) => {
+    cluster.fake.onRequest = (request) => {
       if (request.method !== "GET" || request.path !== "/api/v1/namespaces/apps/pods/db-0") return;
       checks++;
       // The kubelet is still stopping it: the API keeps it, with a deletion timestamp.
       if (checks < 3) {
-        fake.put("pods", {
+        cluster.fake.put("pods", {
           ...terminating,
           metadata: {
             ...(terminating.metadata as Raw),
             deletionTimestamp: "2025-01-12T00:00:30Z",
           },
         });
-      } else fake.remove("pods", "db-0", "apps");
+      } else cluster.fake.remove("pods", "db-0", "apps");
     };
     const run = await drain(["worker-1"]);
     expect(run.code).toBe(0);
@@ -479,32 +467,32 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("counts an evicted pod whose name now belongs to a new pod (another UID) as gone", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       node("worker-2"),
       pod("db-0", "worker-1", { owner: ["StatefulSet", "db"] }),
     );
-    fake.onRequest = (request) => {
+    cluster.fake.onRequest = (request) => {
       if (request.method === "GET" && request.path === "/api/v1/namespaces/apps/pods/db-0") {
-        if (!fake.get("pods", "db-0", "apps")) {
-          fake.add(pod("db-0", "worker-2", { owner: ["StatefulSet", "db"] }));
+        if (!cluster.fake.get("pods", "db-0", "apps")) {
+          cluster.fake.add(pod("db-0", "worker-2", { owner: ["StatefulSet", "db"] }));
         }
       }
     };
     const run = await drain(["worker-1"]);
     expect(run.code).toBe(0);
     expect(run.sleeps).toEqual([]);
-    expect(fake.get("pods", "db-0", "apps")?.spec).toMatchObject({ nodeName: "worker-2" });
+    expect(cluster.fake.get("pods", "db-0", "apps")?.spec).toMatchObject({ nodeName: "worker-2" });
   });
 
   it("evicts a pod that lands on the node during the drain before calling it drained", async () => {
-    fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
     let added = false;
-    fake.onRequest = (request) => {
+    cluster.fake.onRequest = (request) => {
       if (!added && request.method === "POST") {
         added = true;
         // A pod created with spec.nodeName set skips the scheduler, so cordoning does not stop it.
-        fake.add(pod("pinned-1", "worker-1"));
+        cluster.fake.add(pod("pinned-1", "worker-1"));
       }
     };
     const run = await drain(["worker-1", "--json"]);
@@ -514,7 +502,7 @@ describe("pr-autoscaler drain", () => {
   });
 
   it("shows progress as one updating line on a terminal", async () => {
-    fake.add(
+    cluster.fake.add(
       node("worker-1"),
       pod("web-1", "worker-1", { labels: { app: "web" } }),
       budget("web-pdb", "web", 0),
@@ -535,19 +523,19 @@ describe("pr-autoscaler drain", () => {
     );
     expect((await drain(["worker-1", "--grace-period", "0"])).code).toBe(2);
     expect((await drain(["Worker_1"])).code).toBe(2);
-    const missing = await drain(["worker-1", "--kubeconfig", join(dir, "nope")], {
+    const missing = await drain(["worker-1", "--kubeconfig", join(cluster.dir, "nope")], {
       withKubeconfig: false,
     });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("kubeconfig file not found");
-    expect(fake.requests).toEqual([]);
+    expect(cluster.fake.requests).toEqual([]);
   });
 
   it("fails with exit 1 when the API server cannot be reached", async () => {
-    await fake.close();
+    await cluster.fake.close();
     const run = await drain(["worker-1"]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/Drain failed: .*ECONNREFUSED/);
-    fake = await FakeKubeApiserver.start();
+    cluster.fake = await FakeKubeApiserver.start();
   });
 });

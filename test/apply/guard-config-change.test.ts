@@ -17,11 +17,10 @@ import {
 import { parseTerraformPlan } from "../../src/apply/terraform-plan.ts";
 import { type CliRun, runCli } from "../support/cli.ts";
 import {
+  appliedClusterPools,
   CLUSTER_POOLS_GUARD,
   clusterPoolsTfvars,
-  requireTerraform,
   type TerraformWorkdir,
-  terraformWorkdir,
   tfvarsPlans,
 } from "../support/terraform.ts";
 
@@ -94,11 +93,8 @@ describe("the guard with the config before the change", () => {
   }
 
   beforeAll(async () => {
-    await requireTerraform();
     dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-guard-change-"));
-    workdir = await terraformWorkdir("cluster-pools");
-    await workdir.write("terraform.tfvars", clusterPoolsTfvars(3, 3));
-    await workdir.apply();
+    workdir = await appliedClusterPools(3, 3);
     await file("base.yml", CLUSTER_POOLS_GUARD);
     await file("wider.yml", WIDER);
     await file("before.tfvars", clusterPoolsTfvars(3, 3));

@@ -13,17 +13,16 @@ import { expectedChangeFromTfvars } from "../../src/apply/guard-expected.ts";
 import { parseTerraformPlan } from "../../src/apply/terraform-plan.ts";
 import { type CliRun, runCli } from "../support/cli.ts";
 import {
+  appliedClusterPools,
   CLUSTER_POOLS_GUARD,
   clusterPoolsTfvars,
-  requireTerraform,
   type TerraformWorkdir,
-  terraformWorkdir,
   tfvarsPlans,
 } from "../support/terraform.ts";
 
 const TIMEOUT = 120_000;
 
-const BEFORE = "worker_count = 3\ngpu_count    = 3\n";
+const BEFORE = clusterPoolsTfvars(3, 3);
 
 describe("the guard over every pool of the config", () => {
   let base: TerraformWorkdir;
@@ -76,13 +75,10 @@ describe("the guard over every pool of the config", () => {
   }
 
   beforeAll(async () => {
-    await requireTerraform();
     dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-guard-pools-"));
     await writeFile(join(dir, "guard.yml"), CLUSTER_POOLS_GUARD);
     await writeFile(join(dir, "before.tfvars"), BEFORE);
-    base = await terraformWorkdir("cluster-pools");
-    await base.write("terraform.tfvars", BEFORE);
-    await base.apply();
+    base = await appliedClusterPools(3, 3);
   }, TIMEOUT);
 
   afterAll(async () => {

@@ -20,11 +20,10 @@ import {
 } from "../../src/apply/terraform-address.ts";
 import { type CliRun, runCli } from "../support/cli.ts";
 import {
+  appliedClusterPools,
   CLUSTER_POOLS_GUARD,
   clusterPoolsTfvars,
-  requireTerraform,
   type TerraformWorkdir,
-  terraformWorkdir,
 } from "../support/terraform.ts";
 
 const TIMEOUT = 120_000;
@@ -55,13 +54,29 @@ describe("the guard judging from the state", () => {
     return runCli(["guard", "--config", join(dir, "guard.yml"), "--json", ...args], dir);
   }
 
+  /** The guard judging `planFile` from the state, the commit's tfvars going `before` → `after`. */
+  function guardFromState(
+    planFile: string,
+    pools: string[],
+    before: string,
+    after: string,
+  ): Promise<CliRun> {
+    return guard([
+      "--plan",
+      planFile,
+      ...pools,
+      "--tfvars-before",
+      before,
+      "--tfvars-after",
+      after,
+      "--before-from-state",
+    ]);
+  }
+
   beforeAll(async () => {
-    await requireTerraform();
     dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-guard-state-"));
     await file("guard.yml", CLUSTER_POOLS_GUARD);
-    base = await terraformWorkdir("cluster-pools");
-    await base.write("terraform.tfvars", clusterPoolsTfvars(3, 3));
-    await base.apply();
+    base = await appliedClusterPools(3, 3);
   }, TIMEOUT);
 
   afterAll(async () => {
@@ -80,7 +95,7 @@ describe("the guard judging from the state", () => {
       const fromCommit = await guard([...args, "--tfvars-after", after]);
       expect(fromCommit.code).toBe(1);
 
-      const fromState = await guard([...args, "--tfvars-after", after, "--before-from-state"]);
+      const fromState = await guardFromState(planFile, ["--all-pools"], before, after);
       expect(fromState.stderr).toBe("");
       expect(fromState.code).toBe(0);
       const verdict = JSON.parse(fromState.stdout) as GuardVerdict;
@@ -110,16 +125,7 @@ describe("the guard judging from the state", () => {
       );
       const before = await file("before-4.tfvars", clusterPoolsTfvars(4, 3));
       const after = await file("after-2.tfvars", clusterPoolsTfvars(2, 3));
-      const run = await guard([
-        "--plan",
-        planFile,
-        "--all-pools",
-        "--tfvars-before",
-        before,
-        "--tfvars-after",
-        after,
-        "--before-from-state",
-      ]);
+      const run = await guardFromState(planFile, ["--all-pools"], before, after);
       expect(run.code).toBe(1);
       const verdict = JSON.parse(run.stdout) as GuardVerdict;
       expect(verdict.offending.map((o) => o.address)).toEqual([
@@ -138,17 +144,7 @@ describe("the guard judging from the state", () => {
       const planFile = await plan(base, clusterPoolsTfvars(4, 3), "agree.json");
       const before = await file("before-3.tfvars", clusterPoolsTfvars(3, 3));
       const after = await file("after-4.tfvars", clusterPoolsTfvars(4, 3));
-      const run = await guard([
-        "--plan",
-        planFile,
-        "--pool",
-        "workers",
-        "--tfvars-before",
-        before,
-        "--tfvars-after",
-        after,
-        "--before-from-state",
-      ]);
+      const run = await guardFromState(planFile, ["--pool", "workers"], before, after);
       expect(run.code).toBe(0);
       const verdict = JSON.parse(run.stdout) as GuardVerdict;
       expect(verdict.expected).toEqual({ from: 3, to: 4 });
@@ -167,16 +163,7 @@ describe("the guard judging from the state", () => {
         const planFile = await file("gap.json", await gap.planJson());
         const before = await file("gap-before.tfvars", clusterPoolsTfvars(2, 3));
         const after = await file("gap-after.tfvars", clusterPoolsTfvars(3, 3));
-        const run = await guard([
-          "--plan",
-          planFile,
-          "--all-pools",
-          "--tfvars-before",
-          before,
-          "--tfvars-after",
-          after,
-          "--before-from-state",
-        ]);
+        const run = await guardFromState(planFile, ["--all-pools"], before, after);
         const verdict = JSON.parse(run.stdout) as GuardVerdict;
         expect(verdict.pools?.[0]).toEqual({ name: "workers", expected: { from: 2, to: 3 } });
         expect(verdict.warnings).toContain(

@@ -1,30 +1,17 @@
 import { describe, expect, it } from "@jest/globals";
 import { CONFIG_REMOVED } from "../../src/reconcile/config-removed.ts";
-import { CONFIG_PATH, cluster, infraFiles } from "./support/infra.ts";
-import { scenario } from "./support/scenario.ts";
-
-const NODES_ONLY = `pools:
-  - name: workers
-    target:
-      file: terraform/terraform.tfvars
-      path: worker_count
-    max: 6
-automerge:
-  extends: preset:homelab
-`;
+import { CONFIG_PATH, cluster, infraFiles, NODES_ONLY_CONFIG } from "./support/infra.ts";
+import { oneNodeShort, scenario } from "./support/scenario.ts";
 
 function withoutConfig(): Map<string, string> {
-  const files = infraFiles({ config: NODES_ONLY });
+  const files = infraFiles({ config: NODES_ONLY_CONFIG });
   files.delete(CONFIG_PATH);
   return files;
 }
 
 describe("a repository whose configuration file is removed", () => {
   it("gets the bot's open pull request and its dashboard closed, each saying why", async () => {
-    const world = scenario({
-      files: infraFiles({ config: NODES_ONLY }),
-      cluster: cluster({ pending: 1, plex: false }),
-    });
+    const world = oneNodeShort(NODES_ONLY_CONFIG);
     world.github.permissions.set("alice", "write");
     await world.run();
     // A pause, to see the command state kept for when the file comes back.
@@ -64,7 +51,7 @@ describe("a repository whose configuration file is removed", () => {
     expect(world.github.calls()).toEqual(["GET /branches/main", "GET /pulls"]);
 
     // The file back: the dashboard opens again, the command state as it was.
-    world.github.push({ [CONFIG_PATH]: NODES_ONLY });
+    world.github.push({ [CONFIG_PATH]: NODES_ONLY_CONFIG });
     const back = await world.run(undefined, ["push"]);
     expect(back.status).toBe("ok");
     expect(back.paused).toBe(true);
@@ -72,10 +59,7 @@ describe("a repository whose configuration file is removed", () => {
   });
 
   it("after a restart: the first reconcile of the new process closes what the old one left open", async () => {
-    const world = scenario({
-      files: infraFiles({ config: NODES_ONLY }),
-      cluster: cluster({ pending: 1, plex: false }),
-    });
+    const world = oneNodeShort(NODES_ONLY_CONFIG);
     await world.run();
     world.github.push({ [CONFIG_PATH]: null });
     const fresh = world.replica();
@@ -103,10 +87,7 @@ describe("a repository whose configuration file is removed", () => {
   });
 
   it("leaves a pull request people took over under the bot's prefix to them", async () => {
-    const world = scenario({
-      files: infraFiles({ config: NODES_ONLY }),
-      cluster: cluster({ pending: 1, plex: false }),
-    });
+    const world = oneNodeShort(NODES_ONLY_CONFIG);
     await world.run();
     const pull = world.github.openPulls()[0];
     world.github.push({ "notes.md": "mine now\n" }, { branch: pull?.branch ?? "" });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { HOLD_LABEL } from "../../src/merge/hold.ts";
-import { cluster, infraFiles, TFVARS } from "./support/infra.ts";
-import { scenario } from "./support/scenario.ts";
+import { cluster, TFVARS } from "./support/infra.ts";
+import { oneNodeShort, scenario } from "./support/scenario.ts";
 
 /** Adding nodes merges itself once the plan guard passed; the bot merges (no GitHub auto-merge). */
 const MERGING = `pools:
@@ -23,10 +23,7 @@ automerge:
 
 describe("auto-merge", () => {
   it("waits for the required check, then merges when a check webhook says it passed", async () => {
-    const world = scenario({
-      files: infraFiles({ config: MERGING }),
-      cluster: cluster({ pending: 1, plex: false }),
-    });
+    const world = oneNodeShort(MERGING);
     const first = await world.run();
     expect(first.merges).toEqual([expect.objectContaining({ number: 1, action: "waiting" })]);
     expect(world.github.pull(1).body).toContain("**Merges itself** under rule `scale-up`");
@@ -41,10 +38,7 @@ describe("auto-merge", () => {
   });
 
   it("looks again without webhooks after the merge poll interval", async () => {
-    const world = scenario({
-      files: infraFiles({ config: MERGING }),
-      cluster: cluster({ pending: 1, plex: false }),
-    });
+    const world = oneNodeShort(MERGING);
     await world.run();
     world.github.setStatus(world.github.pull(1).headSha, "pr-autoscaler/plan-guard", "success");
     expect((await world.run()).merges).toEqual([]);
@@ -53,10 +47,7 @@ describe("auto-merge", () => {
   });
 
   it("does not merge a pull request on hold", async () => {
-    const world = scenario({
-      files: infraFiles({ config: MERGING }),
-      cluster: cluster({ pending: 1, plex: false }),
-    });
+    const world = oneNodeShort(MERGING);
     world.github.permissions.set("alice", "write");
     await world.run();
     world.github.comment(1, "/autoscaler hold");

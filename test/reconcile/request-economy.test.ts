@@ -1,16 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { cluster, infraFiles } from "./support/infra.ts";
-import { scenario } from "./support/scenario.ts";
-
-const NODES_ONLY = `pools:
-  - name: workers
-    target:
-      file: terraform/terraform.tfvars
-      path: worker_count
-    max: 6
-automerge:
-  extends: preset:homelab
-`;
+import { cluster, NODES_ONLY_CONFIG } from "./support/infra.ts";
+import { oneNodeShort, scenario } from "./support/scenario.ts";
 
 /** The requests that open or update the pull request itself, in order. */
 const PULL_REQUEST_STEPS =
@@ -18,10 +8,7 @@ const PULL_REQUEST_STEPS =
 
 describe("GitHub requests per reconcile", () => {
   it("opens a pull request with 5 requests, updates it with 5, and idles on 2 answered 304", async () => {
-    const world = scenario({
-      files: infraFiles({ config: NODES_ONLY }),
-      cluster: cluster({ pending: 1, plex: false }),
-    });
+    const world = oneNodeShort(NODES_ONLY_CONFIG);
     await world.run();
     const opening = world.github.calls().filter((call) => PULL_REQUEST_STEPS.test(call));
     expect(opening).toEqual([

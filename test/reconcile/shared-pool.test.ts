@@ -1,12 +1,38 @@
 import { describe, expect, it } from "@jest/globals";
-import { pino } from "pino";
-import { createRepositoryLedger } from "../../src/reconcile/repository-ledger.ts";
+import { type Logger, pino } from "pino";
+import {
+  createRepositoryLedger,
+  type RepositoryLedger,
+} from "../../src/reconcile/repository-ledger.ts";
 import { CONFIG_PATH, cluster, infraFiles } from "./support/infra.ts";
-import { infraWithSelector, repositories } from "./support/repositories.ts";
+import { infraWithSelector, type Repositories, repositories } from "./support/repositories.ts";
 
 const HOME = "alice-homelab/infra";
 const ORG = "homelab-org/cluster";
 const TITLE = "Scale workers from 3 to 4 nodes";
+
+/** The two repositories, each with the infra files as they are, observing one cluster short of a node. */
+function sharingOneCluster(first: string, second: string): Repositories {
+  return repositories(
+    { [first]: infraFiles(), [second]: infraFiles() },
+    { cluster: cluster({ pending: 1, plex: false }) },
+  );
+}
+
+/** The titles of the pull requests open in repository `name`. */
+function openTitles(world: Repositories, name: string): string[] {
+  return world
+    .github(name)
+    .openPulls()
+    .map((p) => p.title);
+}
+
+/** A ledger that manages `names` from the start. */
+function managing(names: string[], log?: Logger): RepositoryLedger {
+  const ledger = createRepositoryLedger(log ? { log } : {});
+  ledger.manage(names);
+  return ledger;
+}
 
 function logged() {
   const lines: Record<string, unknown>[] = [];
@@ -16,20 +42,11 @@ function logged() {
 
 describe("two repositories configuring pools that select the same nodes of the one cluster", () => {
   it("the first claim keeps the pool (at start: by name); the other is held, says so, and opens nothing", async () => {
-    const world = repositories(
-      { [HOME]: infraFiles(), [ORG]: infraFiles() },
-      { cluster: cluster({ pending: 1, plex: false }) },
-    );
+    const world = sharingOneCluster(HOME, ORG);
     const { log, lines } = logged();
-    const ledger = createRepositoryLedger({ log });
-    ledger.manage([HOME, ORG]);
+    const ledger = managing([HOME, ORG], log);
     const [home, org] = await Promise.all([world.run(HOME, ledger), world.run(ORG, ledger)]);
-    expect(
-      world
-        .github(HOME)
-        .openPulls()
-        .map((p) => p.title),
-    ).toEqual([TITLE]);
+    expect(openTitles(world, HOME)).toEqual([TITLE]);
     expect(world.github(ORG).openPulls()).toEqual([]);
     expect(home.pullRequests.map((o) => o.action)).toEqual(["created"]);
     expect(org.pullRequests).toEqual([]);
@@ -65,41 +82,28 @@ describe("two repositories configuring pools that select the same nodes of the o
   });
 
   it("the held repository takes over once the other one drops its configuration", async () => {
-    const world = repositories(
-      { [HOME]: infraFiles(), [ORG]: infraFiles() },
-      { cluster: cluster({ pending: 1, plex: false }) },
-    );
+    const world = sharingOneCluster(HOME, ORG);
     const { log, lines } = logged();
-    const ledger = createRepositoryLedger({ log });
-    ledger.manage([HOME, ORG]);
+    const ledger = managing([HOME, ORG], log);
     await Promise.all([world.run(HOME, ledger), world.run(ORG, ledger)]);
     world.github(HOME).push({ [CONFIG_PATH]: null });
     expect((await world.run(HOME, ledger)).status).toBe("no-config");
     expect(world.github(HOME).openPulls()).toEqual([]);
     const org = await world.run(ORG, ledger);
     expect(org.pullRequests.map((o) => o.action)).toEqual(["created"]);
-    expect(
-      world
-        .github(ORG)
-        .openPulls()
-        .map((p) => p.title),
-    ).toEqual([TITLE]);
+    expect(openTitles(world, ORG)).toEqual([TITLE]);
     expect(world.github(ORG).botIssue("dashboard")?.body).not.toContain("another repository");
     expect(lines.map((line) => line.msg)).toContain("pool no longer held by another repository");
   });
 
   it("after a restart, the repository whose pull request for the nodes is older keeps them; the other's is closed saying why", async () => {
-    const world = repositories(
-      { [HOME]: infraFiles(), [ORG]: infraFiles() },
-      { cluster: cluster({ pending: 1, plex: false }) },
-    );
+    const world = sharingOneCluster(HOME, ORG);
     // An earlier version opened one in each, the organisation's first.
     await world.run(ORG);
     world.github(HOME).advance(60_000);
     await world.run(HOME);
     const stale = world.github(HOME).openPulls()[0];
-    const ledger = createRepositoryLedger();
-    ledger.manage([HOME, ORG]);
+    const ledger = managing([HOME, ORG]);
     world.target(HOME, true);
     world.target(ORG, true);
     const [home] = await Promise.all([world.run(HOME, ledger), world.run(ORG, ledger)]);
@@ -107,12 +111,7 @@ describe("two repositories configuring pools that select the same nodes of the o
       ["nodes-workers", "closed", stale?.number],
     ]);
     expect(world.github(HOME).openPulls()).toEqual([]);
-    expect(
-      world
-        .github(ORG)
-        .openPulls()
-        .map((p) => p.title),
-    ).toEqual([TITLE]);
+    expect(openTitles(world, ORG)).toEqual([TITLE]);
     const comments = world
       .github(HOME)
       .commentsOn(stale?.number ?? 0)
@@ -124,12 +123,8 @@ describe("two repositories configuring pools that select the same nodes of the o
 
   it("a repository configured later is held, whatever its name", async () => {
     const early = "zeta/infra";
-    const world = repositories(
-      { [early]: infraFiles(), [HOME]: infraFiles() },
-      { cluster: cluster({ pending: 1, plex: false }) },
-    );
-    const ledger = createRepositoryLedger();
-    ledger.manage([early]);
+    const world = sharingOneCluster(early, HOME);
+    const ledger = managing([early]);
     await world.run(early, ledger);
     ledger.manage([early, HOME]);
     world.github(HOME).advance(60_000);
@@ -156,8 +151,7 @@ describe("two repositories configuring pools that select the same nodes of the o
         },
       },
     );
-    const ledger = createRepositoryLedger();
-    ledger.manage([HOME, ORG]);
+    const ledger = managing([HOME, ORG]);
     const results = await Promise.all([world.run(HOME, ledger), world.run(ORG, ledger)]);
     expect(results.map((r) => r.pullRequests.map((o) => o.action))).toEqual([
       ["created"],

@@ -62,6 +62,23 @@ export async function requireTerraform(): Promise<string> {
   }
 }
 
+/**
+ * A `cluster-pools` workdir whose state holds `workers` workers and `gpus` GPU VMs, applied; fails
+ * as {@link requireTerraform} does when terraform is not installed.
+ */
+export async function appliedClusterPools(workers = 3, gpus = 3): Promise<TerraformWorkdir> {
+  await requireTerraform();
+  const workdir = await terraformWorkdir("cluster-pools");
+  try {
+    await workdir.write("terraform.tfvars", clusterPoolsTfvars(workers, gpus));
+    await workdir.apply();
+    return workdir;
+  } catch (error) {
+    await workdir.remove();
+    throw error;
+  }
+}
+
 /** A copy of a fixture configuration in a temporary directory, with its own local state. */
 export interface TerraformWorkdir {
   dir: string;

@@ -6,11 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
+  appliedClusterPools,
   CLUSTER_POOLS_GUARD,
   clusterPoolsTfvars,
-  requireTerraform,
   type TerraformWorkdir,
-  terraformWorkdir,
   tfvarsPlans,
 } from "../support/terraform.ts";
 import { callsOf, flag, reportArgs } from "./support/calls.ts";
@@ -55,10 +54,7 @@ describe("the workflow over every pool of the guard config", () => {
   }
 
   beforeAll(async () => {
-    await requireTerraform();
-    base = await terraformWorkdir("cluster-pools");
-    await base.write("terraform.tfvars", BEFORE);
-    await base.apply();
+    base = await appliedClusterPools(3, 3);
   }, TIMEOUT);
 
   afterAll(async () => {

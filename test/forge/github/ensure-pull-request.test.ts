@@ -29,6 +29,24 @@ import { githubSteps } from "../../support/github-steps.ts";
 const C1 = sha("commit1");
 const C2 = sha("commit2");
 const NEW_TREE = sha("newtree");
+/** The trailers of the bot's commit for the plan `scaleWorkers(4)`: its key and fingerprint. */
+const BOT_TRAILERS = "Pr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n";
+const BOT_COMMIT = `Scale\n\n${BOT_TRAILERS}`;
+
+/**
+ * The requests that build the plan's commit on `head`: read the tfvars (as `file`), write the
+ * tree, write the commit `commit`.
+ */
+function buildsCommit(
+  steps: ReturnType<typeof githubSteps>,
+  commit: string,
+  head = HEAD1,
+  file = tfvars(3),
+): void {
+  steps.file(TFVARS, head, file);
+  steps.createTree(NEW_TREE);
+  steps.createCommit(commit, { tree: NEW_TREE, parents: [head] });
+}
 
 /** A forge that has read the state: default branch at `head`, these open pulls, these branches. */
 async function forgeWithState(
@@ -61,9 +79,7 @@ describe("opening a pull request", () => {
   it("builds the commit from the default branch head and opens it with exactly six requests", async () => {
     const github = mockGitHub();
     const { forge, state, steps } = await forgeWithState(github);
-    steps.file(TFVARS, HEAD1, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C1, { tree: NEW_TREE, parents: [HEAD1] });
+    buildsCommit(steps, C1);
     steps.createRef(BRANCH, C1);
     steps.createPull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.addLabels(7, LABELS);
@@ -148,9 +164,7 @@ describe("a pull request that is already open", () => {
     const { forge, state, steps } = await forgeWithState(github, {
       pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
     });
-    steps.file(TFVARS, HEAD1, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    buildsCommit(steps, C2);
     steps.readRef(BRANCH, C1);
     steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.moveRef(BRANCH, C2);
@@ -192,9 +206,7 @@ describe("a pull request that is already open", () => {
       marker: { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS },
     });
     const { forge, state, steps } = await forgeWithState(github, { pulls: [pull] });
-    steps.file(TFVARS, HEAD1, tfvars(4));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    buildsCommit(steps, C2, HEAD1, tfvars(4));
     steps.readRef(BRANCH, C1);
     steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.moveRef(BRANCH, C2);
@@ -219,9 +231,7 @@ describe("a pull request that is already open", () => {
       pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
     });
     expect(state.pullRequests[0]?.upToDate).toBe(false);
-    steps.file(TFVARS, HEAD2, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
+    buildsCommit(steps, C2, HEAD2);
     steps.readRef(BRANCH, C1);
     steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.moveRef(BRANCH, C2);
@@ -246,9 +256,7 @@ describe("a pull request that is already open", () => {
       pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
     });
     // Someone edited the worker count line on the default branch: the old commit conflicts.
-    steps.file(TFVARS, HEAD2, tfvars(3, " # raised by hand for the backup window"));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
+    buildsCommit(steps, C2, HEAD2, tfvars(3, " # raised by hand for the backup window"));
     steps.readRef(BRANCH, C1);
     steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.moveRef(BRANCH, C2);
@@ -277,9 +285,7 @@ describe("a pull request that is already open", () => {
     const { forge, state, steps } = await forgeWithState(github, { pulls: [interrupted] });
     expect(state.pullRequests[0]).toMatchObject({ control: "bot", upToDate: false });
     const C3 = sha("commit3");
-    steps.file(TFVARS, HEAD1, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C3, { tree: NEW_TREE, parents: [HEAD1] });
+    buildsCommit(steps, C3);
     steps.readRef(BRANCH, C1);
     steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.moveRef(BRANCH, C3);
@@ -332,9 +338,7 @@ describe("an update people interrupt", () => {
   async function built(github: ReturnType<typeof mockGitHub>) {
     const pull = before();
     const setup = await forgeWithState(github, { pulls: [pull] });
-    setup.steps.file(TFVARS, HEAD1, tfvars(3));
-    setup.steps.createTree(NEW_TREE);
-    setup.steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    buildsCommit(setup.steps, C2);
     return { ...setup, body: String((pull as { body: string }).body) };
   }
 
@@ -502,9 +506,7 @@ describe("a pull request people changed", () => {
 describe("two runs opening the same pull request at once", () => {
   async function builtUntilBranch(github: ReturnType<typeof mockGitHub>) {
     const setup = await forgeWithState(github);
-    setup.steps.file(TFVARS, HEAD1, tfvars(3));
-    setup.steps.createTree(NEW_TREE);
-    setup.steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    buildsCommit(setup.steps, C2);
     setup.steps.createRefFails(422, referenceExists());
     return setup;
   }
@@ -532,8 +534,7 @@ describe("two runs opening the same pull request at once", () => {
     steps.readCommit(C1, {
       tree: NEW_TREE,
       parents: [HEAD1],
-      message:
-        "Scale worker nodes to 4\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
+      message: `Scale worker nodes to 4\n\n${BOT_TRAILERS}`,
     });
     steps.createPull({ number: 8, branch: BRANCH, headSha: C1, body: "" });
     steps.addLabels(8, LABELS);
@@ -552,11 +553,7 @@ describe("two runs opening the same pull request at once", () => {
     const { forge, state, steps } = await builtUntilBranch(github);
     steps.findPull(BRANCH, []);
     steps.readRef(BRANCH, C1);
-    steps.readCommit(C1, {
-      tree: NEW_TREE,
-      parents: [HEAD1],
-      message: "Scale\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
-    });
+    steps.readCommit(C1, { tree: NEW_TREE, parents: [HEAD1], message: BOT_COMMIT });
     steps.createPullFails(422, pullRequestExists(BRANCH));
     steps.findPull(BRANCH, [
       pullRequest({ number: 8, branch: BRANCH, headSha: C1, body: "", labels: LABELS }),
@@ -572,9 +569,7 @@ describe("two runs opening the same pull request at once", () => {
   it("opens the pull request, labelled, when GitHub opened it but answered with an error", async () => {
     const github = mockGitHub();
     const { forge, state, steps } = await forgeWithState(github);
-    steps.file(TFVARS, HEAD1, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C1, { tree: NEW_TREE, parents: [HEAD1] });
+    buildsCommit(steps, C1);
     steps.createRef(BRANCH, C1);
     // The first POST /pulls opened it and answered 502; the client's retry gets 422.
     steps.createPullFails(422, pullRequestExists(BRANCH));
@@ -603,9 +598,7 @@ describe("two runs opening the same pull request at once", () => {
   it("does not count as its own a pull request found on its commit for another plan", async () => {
     const github = mockGitHub();
     const { forge, state, steps } = await forgeWithState(github);
-    steps.file(TFVARS, HEAD1, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C1, { tree: NEW_TREE, parents: [HEAD1] });
+    buildsCommit(steps, C1);
     steps.createRef(BRANCH, C1);
     steps.createPullFails(422, pullRequestExists(BRANCH));
     const body = withPullRequestMarker("", { key: KEY, fingerprint: "workers-5", sha: C1 });
@@ -645,14 +638,8 @@ describe("a bot branch without a pull request", () => {
       branches: [{ name: BRANCH, sha: OLD }],
     });
     expect(state.strayBranches).toEqual([{ key: KEY, branch: BRANCH, sha: OLD }]);
-    steps.readCommit(OLD, {
-      tree: TREE1,
-      parents: [HEAD1],
-      message: "Scale\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
-    });
-    steps.file(TFVARS, HEAD2, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
+    steps.readCommit(OLD, { tree: TREE1, parents: [HEAD1], message: BOT_COMMIT });
+    buildsCommit(steps, C2, HEAD2);
     steps.readRef(BRANCH, OLD);
     steps.moveRef(BRANCH, C2);
     steps.createPull({ number: 9, branch: BRANCH, headSha: C2, body: "" });
@@ -680,14 +667,8 @@ describe("a bot branch without a pull request", () => {
       head: [HEAD2, TREE2],
       branches: [{ name: BRANCH, sha: OLD }],
     });
-    steps.readCommit(OLD, {
-      tree: TREE1,
-      parents: [HEAD1],
-      message: "Scale\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
-    });
-    steps.file(TFVARS, HEAD2, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
+    steps.readCommit(OLD, { tree: TREE1, parents: [HEAD1], message: BOT_COMMIT });
+    buildsCommit(steps, C2, HEAD2);
     steps.readRef(BRANCH, sha("human"));
 
     const failure = await forge.ensurePullRequest(scaleWorkers(4), state).then(
@@ -708,11 +689,7 @@ describe("a bot branch without a pull request", () => {
       branches: [{ name: BRANCH, sha: OLD }],
     });
     steps.readRef(BRANCH, OLD);
-    steps.readCommit(OLD, {
-      tree: TREE1,
-      parents: [HEAD1],
-      message: "Scale\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
-    });
+    steps.readCommit(OLD, { tree: TREE1, parents: [HEAD1], message: BOT_COMMIT });
     steps.findPull(BRANCH, []);
     steps.deleteRef(BRANCH);
 
@@ -775,11 +752,7 @@ describe("a bot branch without a pull request", () => {
       branches: [{ name: BRANCH, sha: OLD }],
     });
     const PUSHED = sha("pushed");
-    steps.readCommit(OLD, {
-      tree: TREE1,
-      parents: [HEAD1],
-      message: "Scale\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
-    });
+    steps.readCommit(OLD, { tree: TREE1, parents: [HEAD1], message: BOT_COMMIT });
     steps.readRef(BRANCH, PUSHED);
     steps.readCommit(PUSHED, { tree: TREE1, parents: [OLD], message: "Keep the disk size" });
 
@@ -815,9 +788,7 @@ describe("a GitHub failure in the middle of opening a pull request", () => {
   it("names the failed step, and the next run finishes without a duplicate or a leftover", async () => {
     const github = mockGitHub();
     const { forge, state, steps } = await forgeWithState(github);
-    steps.file(TFVARS, HEAD1, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C1, { tree: NEW_TREE, parents: [HEAD1] });
+    buildsCommit(steps, C1);
     steps.createRef(BRANCH, C1);
     steps.createPullFails(500, { message: "Server Error" });
 
@@ -840,8 +811,7 @@ describe("a GitHub failure in the middle of opening a pull request", () => {
     steps.readCommit(C1, {
       tree: NEW_TREE,
       parents: [HEAD1],
-      message:
-        "Scale worker nodes to 4\n\nPr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n",
+      message: `Scale worker nodes to 4\n\n${BOT_TRAILERS}`,
     });
     steps.createPull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.addLabels(7, LABELS);

@@ -28,6 +28,17 @@ automerge:
   extends: preset:homelab
 `;
 
+/** {@link CONFIG} with the worker pool alone: no minimum and no rightsizing. */
+export const NODES_ONLY_CONFIG = `pools:
+  - name: workers
+    target:
+      file: ${TFVARS}
+      path: worker_count
+    max: 6
+automerge:
+  extends: preset:homelab
+`;
+
 export function tfvars(count: number): string {
   return [
     'proxmox_node  = "pve"',

@@ -4,8 +4,6 @@
  * fake serves octocat/Hello-World; names in its answers are put back to the repository's).
  */
 import type nock from "nock";
-import { createGitHubTarget } from "../../../src/app/github-target.ts";
-import type { MergeOctokit } from "../../../src/merge/merge-octokit.ts";
 import type { Snapshot } from "../../../src/planning/snapshot.ts";
 import { reconcile } from "../../../src/reconcile/reconcile.ts";
 import {
@@ -16,10 +14,11 @@ import {
   type TriggerReason,
 } from "../../../src/reconcile/reconcile-types.ts";
 import type { RepositoryLedger } from "../../../src/reconcile/repository-ledger.ts";
-import { mockGitHub, testOctokit } from "../../support/github.ts";
+import { mockGitHub } from "../../support/github.ts";
 import { OWNER, REPO } from "../../support/github-responses.ts";
-import { BOT_LOGIN, FakeGitHub } from "./fake-github.ts";
+import { FakeGitHub } from "./fake-github.ts";
 import { cluster, infraFiles, NOW } from "./infra.ts";
+import { fakeGitHubTarget } from "./scenario.ts";
 
 type Answer = [number, unknown, Record<string, string>?];
 type Handler = (request: Request) => Promise<Answer>;
@@ -61,14 +60,8 @@ export function repositories(
     target(name, fresh = false) {
       const known = targets.get(name);
       if (known && !fresh) return known;
-      const [owner = "", repo = ""] = name.split("/");
-      const made = createGitHubTarget({
-        octokit: testOctokit() as unknown as MergeOctokit,
-        owner,
-        repo,
-        defaultBranch: "main",
-        botLogin: BOT_LOGIN,
-        observe: async () => world.cluster,
+      const made = fakeGitHubTarget(name, {
+        observe: () => world.cluster,
         settings,
         now: () => world.github(name).now(),
       });

@@ -41,13 +41,8 @@ export function scenario(
     github,
     cluster: options.cluster ?? cluster(),
     replica: () =>
-      createGitHubTarget({
-        octokit: testOctokit() as unknown as MergeOctokit,
-        owner: OWNER,
-        repo: REPO,
-        defaultBranch: "main",
-        botLogin: BOT_LOGIN,
-        observe: async () => world.cluster,
+      fakeGitHubTarget(`${OWNER}/${REPO}`, {
+        observe: () => world.cluster,
         settings,
         now: () => github.now(),
       }),
@@ -55,4 +50,38 @@ export function scenario(
   };
   const first = world.replica();
   return world;
+}
+
+/**
+ * A scenario whose repository is configured by `config`, on a cluster with one pod waiting for a
+ * new node and without the Plex workload, so the worker pool's pull request is the only one.
+ */
+export function oneNodeShort(config: string): Scenario {
+  return scenario({ files: infraFiles({ config }), cluster: cluster({ pending: 1, plex: false }) });
+}
+
+/** What an app process's target reads besides its repository. */
+export interface FakeTargetContext {
+  /** The cluster each reconcile observes. */
+  observe: () => Snapshot;
+  settings: ReconcileSettings;
+  now: () => Date;
+}
+
+/**
+ * A new app process's target for the repository `owner/repo` on the fake GitHub: its own
+ * octokit and forge, the bot's login, the default branch `main`.
+ */
+export function fakeGitHubTarget(name: string, context: FakeTargetContext): ReconcileTarget {
+  const [owner = "", repo = ""] = name.split("/");
+  return createGitHubTarget({
+    octokit: testOctokit() as unknown as MergeOctokit,
+    owner,
+    repo,
+    defaultBranch: "main",
+    botLogin: BOT_LOGIN,
+    observe: async () => context.observe(),
+    settings: context.settings,
+    now: context.now,
+  });
 }
