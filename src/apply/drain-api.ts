@@ -18,7 +18,7 @@ export interface DrainNode extends NodeReadiness {
 export type EvictionOutcome =
   | { kind: "evicted" }
   /**
-   * 404 or 409: the pod that was meant may be gone (deleted, or its name taken by a pod with
+   * 404 or 409 (or 403 in a namespace being deleted): the pod that was meant may be gone (deleted, or its name taken by a pod with
    * another UID, which fails the UID precondition), or the eviction met a concurrent change to
    * the pod or its budget ("the object has been modified"). Only a read of the pod tells.
    */
@@ -196,7 +196,9 @@ async function evict(
   const { status } = response;
   if (status >= 200 && status < 300) return { kind: "evicted" };
   const message = responseError(request, response).message;
-  if (status === 404 || status === 409) return { kind: "maybe-gone", message };
+  if (status === 404 || status === 409 || namespaceTerminating(status, response.causes)) {
+    return { kind: "maybe-gone", message };
+  }
   if (status === 429) {
     const cause = response.causes.find(
       (c) => c.message !== undefined && budgetName.test(c.message),
@@ -212,6 +214,15 @@ async function evict(
   }
   if (status >= 500 && status !== 501) return { kind: "transient", message };
   return { kind: "failed", message };
+}
+
+/**
+ * 403 with the cause NamespaceTerminating: the pod's namespace is being deleted, and the API
+ * server refuses evictions in it. Its pods are deleted by the namespace's deletion, so the pod
+ * is waited for when it is being deleted and tried again otherwise, as kubectl drain does.
+ */
+function namespaceTerminating(status: number, causes: readonly { reason?: string }[]): boolean {
+  return status === 403 && causes.some((cause) => cause.reason === "NamespaceTerminating");
 }
 
 async function currentPod(client: KubeClient, pod: DrainPod): Promise<DrainPod | undefined> {

@@ -128,3 +128,65 @@ describe("drain: a 404 or 409 on an eviction", () => {
     expect(cluster.fake.get("pods", "web-1", "apps")).toBeUndefined();
   });
 });
+
+describe("drain: a 403 in a namespace being deleted", () => {
+  /** The API server's answer to an eviction in a namespace being deleted (a Status with its cause). */
+  const terminating = JSON.stringify({
+    kind: "Status",
+    apiVersion: "v1",
+    status: "Failure",
+    message:
+      'pods "web-1" is forbidden: unable to create new content in namespace apps because it is being terminated',
+    reason: "Forbidden",
+    details: {
+      name: "web-1",
+      kind: "pods",
+      causes: [
+        {
+          reason: "NamespaceTerminating",
+          message: "namespace apps is being terminated",
+          field: "metadata.namespace",
+        },
+      ],
+    },
+    code: 403,
+  });
+
+  it("waits for the pod the namespace's deletion deletes, without counting it evicted", async () => {
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    const stored = cluster.fake.get("pods", "web-1", "apps") as Raw;
+    cluster.fake.onRequest = (request) => {
+      if (request.method !== "POST" || request.path !== eviction) return;
+      // The namespace controller deletes the namespace's pods: this one is being deleted now.
+      cluster.fake.put("pods", {
+        ...stored,
+        metadata: { ...(stored.metadata as Raw), deletionTimestamp: "2025-01-12T00:00:30Z" },
+      });
+      cluster.fake.onRequest = undefined;
+      setTimeout(() => cluster.fake.remove("pods", "web-1", "apps"), 0);
+    };
+    cluster.fake.injectFault({ method: "POST", path: eviction, status: 403, body: terminating });
+    const run = await drain(["worker-1", "--json"]);
+    expect(run.code).toBe(0);
+    expect(evictions()).toBe(1);
+    expect(jsonResult(run).nodes[0]).toMatchObject({ state: "drained", evicted: [] });
+  });
+
+  it("tries again while the pod is not being deleted yet, instead of stopping the drain", async () => {
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    cluster.fake.injectFault({ method: "POST", path: eviction, status: 403, body: terminating });
+    const run = await drain(["worker-1", "--json"]);
+    expect(run.code).toBe(0);
+    expect(evictions()).toBe(2);
+    expect(jsonResult(run).nodes[0]?.evicted).toEqual(["apps/web-1"]);
+  });
+
+  it("stops the drain on any other 403", async () => {
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    cluster.fake.injectFault({ method: "POST", path: eviction, status: 403, reason: "Forbidden" });
+    const run = await drain(["worker-1", "--json"]);
+    expect(run.code).toBe(1);
+    expect(jsonResult(run).outcome).toBe("failed");
+    expect(evictions()).toBe(1);
+  });
+});
