@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { redactSecrets } from "../apply/report-redact.ts";
 import { InputError } from "../errors.ts";
 import { PrometheusError } from "./prometheus-error.ts";
 
@@ -261,8 +262,12 @@ function describeData(data: unknown): string {
   return "data of an unexpected shape";
 }
 
+/**
+ * The start of an answer that is not Prometheus' own, for the error message: secrets in it (an
+ * auth proxy's page echoing the request's token) are removed before it is cut.
+ */
 function excerpt(text: string): string {
-  const flat = oneLine(text);
+  const flat = oneLine(redactSecrets(text, {}));
   if (flat === "") return "empty";
   return JSON.stringify(flat.length > 200 ? `${flat.slice(0, 200)}…` : flat);
 }

@@ -213,6 +213,20 @@ describe("readPrometheusUsage over HTTP", () => {
     expect(error.message).toContain("502 Bad Gateway");
   });
 
+  it("removes secrets from the excerpt of a page that is not Prometheus' answer", async () => {
+    const server = await stub(() => ({
+      status: 401,
+      contentType: "text/html",
+      body: "<html><body>invalid credentials: Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9tIn0.c2ln api_token=s3cr3t-Value-9876</body></html>",
+    }));
+
+    const error = await failureOf({ url: server.url, at });
+
+    expect(error.message).toContain("invalid credentials");
+    expect(error.message).not.toContain("eyJhbGciOiJSUzI1NiJ9");
+    expect(error.message).not.toContain("s3cr3t-Value-9876");
+  });
+
   it("fails with Prometheus' error type and message from an error body", async () => {
     const server = await stub(() => ({
       status: 503,
