@@ -1,3 +1,4 @@
+import { cancelledAndUncordoned, type DrainStop } from "./report-drain.ts";
 import { code, count, listing, table } from "./report-markdown.ts";
 import type { GuardVerdict } from "./report-verdict.ts";
 import {
@@ -44,6 +45,8 @@ export interface ApplyReportInput extends ReportOrigin {
   failedStep: ApplyFailedStep | undefined;
   /** How uncordoning the drained nodes went after a failed apply, when it was tried. */
   uncordon: "ok" | "failed" | undefined;
+  /** How the drain says it stopped, with --failed-step drain, when it wrote its result. */
+  drain?: DrainStop | undefined;
   context: string;
   log: string | undefined;
 }
@@ -57,6 +60,9 @@ export function applyInputProblem(input: ApplyReportInput): string | undefined {
   }
   if (input.uncordon !== undefined && input.failedStep !== "apply") {
     return "--uncordon reports the uncordon after a failed apply: it needs --failed-step apply";
+  }
+  if (input.drain !== undefined && input.failedStep !== "drain") {
+    return "--drain-result tells how a drain that did not finish stopped: it needs --failed-step drain";
   }
   return undefined;
 }
@@ -139,8 +145,11 @@ function renderRefused(input: ApplyReportInput, verdict: GuardVerdict): Rendered
 function renderFailed(input: ApplyReportInput): RenderedReport {
   const { verdict, failedStep } = input;
   const effect = failureEffect(input);
+  const cancelled = drainCancelled(input);
   const body = sections(
-    "### ❌ pr-autoscaler apply: failed",
+    cancelled
+      ? "### ⏹️ pr-autoscaler apply: cancelled during the drain"
+      : "### ❌ pr-autoscaler apply: failed",
     poolLine(input.pool, verdict),
     failedStep === undefined ? undefined : stageTable(input, verdict, STAGE_OF[failedStep]),
     verdict ? vmTable(verdict) : undefined,
@@ -176,7 +185,7 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
         status: `Failed at ${stepName(input.failedStep)}: nothing changed`,
       };
     case "drain":
-      return drainFailureEffect(nodes);
+      return drainCancelled(input) ? drainCancelledEffect(nodes) : drainFailureEffect(nodes);
     case "apply":
       return applyFailureEffect(input, nodes);
     case "nodes":
@@ -195,17 +204,35 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
   }
 }
 
+/** The drain's own result says it was cancelled and uncordoned every node it had cordoned. */
+function drainCancelled(input: ApplyReportInput): boolean {
+  return input.failedStep === "drain" && cancelledAndUncordoned(input.drain);
+}
+
+const DRAIN_CANCELLED =
+  "Cancelled during the drain: nothing applied; the drain uncordoned the nodes it had cordoned (its log says which)";
+
+/** A cancelled drain that, by its own result, put the nodes back as they were. */
+function drainCancelledEffect(nodes: string[]): FailureEffect {
+  const which = nodes.length > 0 ? listing(nodes) : "the nodes";
+  return {
+    changed: `nothing was applied. The run was cancelled while draining ${which}, and the drain uncordoned the nodes it had cordoned (its log says which); a node cordoned before the drain stays cordoned. Pods it had already evicted run elsewhere.`,
+    next: "nothing to undo. Re-run the workflow to apply the merged change: it plans, guards and drains again.",
+    status: DRAIN_CANCELLED,
+  };
+}
+
 /**
- * The drain stopped: refused, timed out, failed, or cancelled with the job. The workflow
- * reports all of these as a failed drain, so the report claims no uncordon: the drain does
- * uncordon what it cordoned when it stops, but a drain killed before it could (the runner
- * kills a cancelled step a few seconds after asking it to stop), or whose uncordon failed,
- * leaves its nodes cordoned.
+ * The drain stopped: refused, timed out, failed, or cancelled with the job, and its result
+ * does not say that every node it cordoned is uncordoned again (or there is no result), so
+ * the report claims no uncordon: the drain does uncordon what it cordoned when it stops, but
+ * a drain killed before it could (the runner kills a cancelled step a few seconds after
+ * asking it to stop), or whose uncordon failed, leaves its nodes cordoned.
  */
 function drainFailureEffect(nodes: string[]): FailureEffect {
   const which = nodes.length > 0 ? listing(nodes) : "the nodes";
   return {
-    changed: `nothing was applied. Draining ${which} did not finish: a PodDisruptionBudget allowed no eviction, the timeout came, or the run was cancelled. \`pr-autoscaler drain\` uncordons the nodes it cordoned when it stops, a cancel included, and its output in the log ends with what it uncordoned; a drain killed before it could, or whose uncordon failed, leaves them cordoned. Pods it had already evicted run elsewhere.`,
+    changed: `nothing was applied. Draining ${which} did not finish: a PodDisruptionBudget allowed no eviction, the timeout came, or the run was cancelled. \`pr-autoscaler drain\` uncordons the nodes it cordoned when it stops, a cancel included, and the log says what it uncordoned; a drain killed before it could, or whose uncordon failed, leaves them cordoned. Pods it had already evicted run elsewhere.`,
     next: `check \`kubectl get nodes\` for ${which} shown SchedulingDisabled, and \`kubectl uncordon\` any that was schedulable before the drain. Then find the pod that could not be evicted in the log, make room for it (or relax its budget), and re-run the workflow.`,
     status: "Failed at drain: nothing applied; check for cordoned nodes",
   };
@@ -322,6 +349,7 @@ function failedText(
   }
   if (stage === "guard" && verdict === undefined)
     return "failed: the guard could not read its input";
+  if (stage === "drain" && drainCancelled(input)) return "cancelled; cordoned nodes uncordoned";
   return "failed";
 }
 

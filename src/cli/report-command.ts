@@ -18,6 +18,7 @@ import {
   applyInputProblem,
   applyStartedStatus,
 } from "../apply/report-apply.ts";
+import { type DrainStop, parseDrainStop } from "../apply/report-drain.ts";
 import { createReportGitHub, ReportError, type ReportGitHub } from "../apply/report-github.ts";
 import { PLAN_FAILED_STEPS, PLAN_STATUS_CONTEXT, type PlanOutcome } from "../apply/report-plan.ts";
 import {
@@ -26,7 +27,7 @@ import {
   verdictStepOutputs,
 } from "../apply/report-verdict.ts";
 import type { CommitStatus } from "../apply/report-vms.ts";
-import { type ExitCode, InputError, UsageError } from "../errors.ts";
+import { type ExitCode, formatLocated, InputError, UsageError } from "../errors.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 
@@ -37,6 +38,7 @@ const OPTIONS = {
   "failed-step": { type: "string" },
   result: { type: "string" },
   uncordon: { type: "string" },
+  "drain-result": { type: "string" },
   pool: { type: "string" },
   context: { type: "string" },
   details: { type: "string" },
@@ -58,7 +60,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 const USAGE = `Usage: pr-autoscaler report plan --pr N (--verdict FILE | --failed-step STEP) [--sha SHA] [options]
        pr-autoscaler report apply --sha SHA --result started|ok|failed [--verdict FILE]
-                                  [--failed-step STEP] [--uncordon ok|failed] [--pr N] [options]
+                                  [--failed-step STEP] [--uncordon ok|failed]
+                                  [--drain-result FILE] [--pr N] [options]
        pr-autoscaler report outputs --verdict FILE
 
 Tells GitHub what the plan guard and the apply found, for the workflow that runs them: one
@@ -78,6 +81,9 @@ apply: the result of applying a merged commit
   --verdict FILE         the guard's verdict on the merged commit's plan, when it gave one
   --failed-step STEP     with --result failed: ${APPLY_FAILED_STEPS.join(", ")}
   --uncordon ok|failed   with --failed-step apply: how uncordoning the drained nodes went
+  --drain-result FILE    with --failed-step drain: the drain's result (pr-autoscaler drain
+                         --json > FILE); one that says it was cancelled and uncordoned every
+                         node it had cordoned is reported as such, else the nodes may be cordoned
   --pr N                 the pull request to comment on (default: the merged pull request of SHA)
   --context NAME         the status context (default ${APPLY_STATUS_CONTEXT})
 
@@ -219,6 +225,7 @@ async function runApply(flags: Flags, io: CliIo): Promise<ExitCode> {
       "verdict",
       "failed-step",
       "uncordon",
+      "drain-result",
       "pr",
       "pool",
       "context",
@@ -253,9 +260,9 @@ async function runApplyStarted(
   sha: string,
   context: string,
 ): Promise<ExitCode> {
-  const extra = (["verdict", "failed-step", "uncordon", "details", "pr"] as const).find(
-    (name) => flags[name] !== undefined,
-  );
+  const extra = (
+    ["verdict", "failed-step", "uncordon", "drain-result", "details", "pr"] as const
+  ).find((name) => flags[name] !== undefined);
   if (extra) throw new UsageError(`--${extra} does not go with --result started`);
   const runUrl = runUrlOf(flags, io);
   if (flags["dry-run"]) {
@@ -287,6 +294,10 @@ async function applyInput(
       : oneOf(flags.uncordon, ["ok", "failed"] as const, "--uncordon");
   const verdict: GuardVerdict | undefined =
     flags.verdict === undefined ? undefined : await readVerdict(flags.verdict, io);
+  const drain: DrainStop | undefined =
+    flags["drain-result"] === undefined
+      ? undefined
+      : await readDrainStop(flags["drain-result"], io);
   const input: ApplyReportInput = {
     ...(await commonInput(flags, io)),
     sha,
@@ -294,6 +305,7 @@ async function applyInput(
     verdict,
     failedStep,
     uncordon,
+    drain,
     context,
   };
   const problem = applyInputProblem(input);
@@ -396,6 +408,21 @@ function fetchWithTimeout(url: string | URL | Request, init?: RequestInit): Prom
 
 async function readVerdict(file: string, io: CliIo): Promise<GuardVerdict> {
   return parseGuardVerdict(await readText(file, io), file);
+}
+
+/**
+ * The drain's result, or undefined when it cannot be read (a drain killed while writing it): the
+ * report is still posted, saying the nodes may be cordoned, with a warning naming the file.
+ */
+async function readDrainStop(file: string, io: CliIo): Promise<DrainStop | undefined> {
+  try {
+    return parseDrainStop(await readText(file, io), file);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    const reason = formatLocated(error.message, error.location);
+    io.stderr(`warning: ${reason} It is reported as a drain that may have left nodes cordoned.\n`);
+    return undefined;
+  }
 }
 
 async function readText(file: string, io: CliIo): Promise<string> {

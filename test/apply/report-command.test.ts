@@ -715,3 +715,92 @@ describe("report outputs", () => {
     expect(run.stderr).toContain("is not a Kubernetes node name; it cannot be drained");
   });
 });
+
+describe("report apply --drain-result", () => {
+  /** The fields of `pr-autoscaler drain --json`'s result that the report reads, and more. */
+  async function drainFile(name: string, fields: Record<string, unknown>): Promise<string> {
+    const file = join(dir, `${name}.json`);
+    const result = {
+      outcome: "cancelled",
+      dryRun: false,
+      nodes: [{ name: "talos-worker-4", state: "cancelled", cordoned: true, uncordoned: true }],
+      message: "received SIGTERM",
+      leftCordoned: [],
+      uncordonErrors: [],
+      elapsedMs: 41000,
+      ...fields,
+    };
+    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    return file;
+  }
+
+  function failedDrain(drain: string): string[] {
+    return [
+      "apply",
+      "--sha",
+      MERGE,
+      "--result",
+      "failed",
+      "--failed-step",
+      "drain",
+      "--verdict",
+      scaleDown,
+      "--drain-result",
+      drain,
+      "--dry-run",
+    ];
+  }
+
+  it("reports a drain cancelled with its nodes uncordoned as such", async () => {
+    const run = await runReport(failedDrain(await drainFile("cancelled", {})));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "Cancelled during the drain: nothing applied; the drain uncordoned the nodes it had cordoned (its log says which)",
+    );
+    expect(run.stdout).not.toContain("check for cordoned nodes");
+  });
+
+  it("keeps to 'check for cordoned nodes' when the drain left a node cordoned", async () => {
+    const file = await drainFile("left", { leftCordoned: ["talos-worker-4"] });
+    const run = await runReport(failedDrain(file));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Failed at drain: nothing applied; check for cordoned nodes");
+  });
+
+  it("still reports a drain whose result cannot be read, as one that may have left nodes cordoned", async () => {
+    // A drain killed while it wrote its result leaves a file cut short.
+    const file = join(dir, "not-a-drain.json");
+    await writeFile(file, '{"outcome": "cancel');
+    const run = await runReport(failedDrain(file));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`${file}: not a drain result: the file is not JSON`);
+    expect(run.stderr).toContain("It is reported as a drain that may have left nodes cordoned.");
+    expect(run.stdout).toContain("Failed at drain: nothing applied; check for cordoned nodes");
+
+    const shaped = await drainFile("no-outcome", { outcome: "stopped" });
+    const wrong = await runReport(failedDrain(shaped));
+    expect(wrong.code).toBe(0);
+    expect(wrong.stderr).toContain("not a drain result at outcome");
+    expect(wrong.stdout).toContain("check for cordoned nodes");
+  });
+
+  it("takes a drain result only with --failed-step drain", async () => {
+    const file = await drainFile("cancelled-apply", {});
+    const args = failedDrain(file).map((arg) => (arg === "drain" ? "apply" : arg));
+    const run = await runReport(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--drain-result tells how a drain that did not finish stopped");
+
+    const started = await runReport([
+      "apply",
+      "--sha",
+      MERGE,
+      "--result",
+      "started",
+      "--drain-result",
+      file,
+    ]);
+    expect(started.code).toBe(2);
+    expect(started.stderr).toContain("--drain-result does not go with --result started");
+  });
+});

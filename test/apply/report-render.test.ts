@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { preparePlanReport } from "../../src/apply/report.ts";
 import { renderApplyReport } from "../../src/apply/report-apply.ts";
+import type { DrainStop } from "../../src/apply/report-drain.ts";
 import { code, codeBlock, tail } from "../../src/apply/report-markdown.ts";
 import { renderPlanReport } from "../../src/apply/report-plan.ts";
 import { redactSecrets } from "../../src/apply/report-redact.ts";
@@ -232,7 +233,7 @@ describe("secrets", () => {
 });
 
 describe("the apply report after a drain that did not finish", () => {
-  function drainFailed(v: GuardVerdict | undefined) {
+  function drainFailed(v: GuardVerdict | undefined, drain?: DrainStop) {
     return renderApplyReport({
       pool: "workers",
       sha: SHA,
@@ -241,9 +242,14 @@ describe("the apply report after a drain that did not finish", () => {
       verdict: v,
       failedStep: "drain",
       uncordon: undefined,
+      drain,
       context: "pr-autoscaler/apply",
       log: undefined,
     });
+  }
+
+  function stopped(outcome: DrainStop["outcome"], fields: Partial<DrainStop> = {}): DrainStop {
+    return { outcome, dryRun: false, leftCordoned: [], uncordonErrors: [], ...fields };
   }
 
   const scaleDown = verdict({
@@ -266,12 +272,52 @@ describe("the apply report after a drain that did not finish", () => {
     });
     expect(report.body).toContain("| Drain | ❌ failed |\n| terraform apply | — not run |");
     expect(report.body).toContain(
-      "**What changed:** nothing was applied. Draining `talos-worker-4` did not finish: a PodDisruptionBudget allowed no eviction, the timeout came, or the run was cancelled. `pr-autoscaler drain` uncordons the nodes it cordoned when it stops, a cancel included, and its output in the log ends with what it uncordoned; a drain killed before it could, or whose uncordon failed, leaves them cordoned.",
+      "**What changed:** nothing was applied. Draining `talos-worker-4` did not finish: a PodDisruptionBudget allowed no eviction, the timeout came, or the run was cancelled. `pr-autoscaler drain` uncordons the nodes it cordoned when it stops, a cancel included, and the log says what it uncordoned; a drain killed before it could, or whose uncordon failed, leaves them cordoned.",
     );
     expect(report.body).toContain(
       "**What to do:** check `kubectl get nodes` for `talos-worker-4` shown SchedulingDisabled, and `kubectl uncordon` any that was schedulable before the drain.",
     );
     expect(report.body).not.toMatch(/nodes uncordoned|uncordoned the nodes/);
+  });
+
+  it("says the nodes are uncordoned when the drain's result says it was cancelled and did so", () => {
+    const report = drainFailed(scaleDown, stopped("cancelled"));
+    expect(report.status).toMatchObject({
+      state: "failure",
+      description:
+        "Cancelled during the drain: nothing applied; the drain uncordoned the nodes it had cordoned (its log says which)",
+    });
+    expect(report.body).toContain("### ⏹️ pr-autoscaler apply: cancelled during the drain");
+    expect(report.body).toContain(
+      "| Drain | ❌ cancelled; cordoned nodes uncordoned |\n| terraform apply | — not run |",
+    );
+    expect(report.body).toContain(
+      "**What changed:** nothing was applied. The run was cancelled while draining `talos-worker-4`, and the drain uncordoned the nodes it had cordoned (its log says which); a node cordoned before the drain stays cordoned.",
+    );
+    expect(report.body).toContain("**What to do:** nothing to undo. Re-run the workflow");
+    expect(report.body).not.toContain("SchedulingDisabled");
+  });
+
+  it.each([
+    [
+      "a cancelled drain that left a node cordoned",
+      stopped("cancelled", { leftCordoned: ["talos-worker-4"] }),
+    ],
+    [
+      "a cancelled drain whose uncordon failed",
+      stopped("cancelled", { uncordonErrors: ["talos-worker-4: no answer to the uncordon"] }),
+    ],
+    ["a drain that timed out", stopped("timed-out")],
+    ["a drain refused before cordoning", stopped("refused")],
+    ["a cancelled dry run", stopped("cancelled", { dryRun: true })],
+  ])("keeps to 'check for cordoned nodes' after %s", (_, drain) => {
+    const report = drainFailed(scaleDown, drain);
+    expect(report.status.description).toBe(
+      "Failed at drain: nothing applied; check for cordoned nodes",
+    );
+    expect(report.body).toContain("### ❌ pr-autoscaler apply: failed");
+    expect(report.body).toContain("| Drain | ❌ failed |");
+    expect(report.body).not.toContain("Cancelled during the drain");
   });
 
   it("without the guard's verdict, speaks of the nodes", () => {

@@ -8,6 +8,11 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "@jest/globals";
+import {
+  type DrainResult,
+  emptyNodeReport,
+  type NodeReport,
+} from "../../src/apply/drain-result.ts";
 import { callsOf, flag, reportArgs } from "./support/calls.ts";
 import { createSandbox, REPO_SECRETS, type Sandbox } from "./support/workflow-sandbox.ts";
 
@@ -18,6 +23,11 @@ async function plan(name: "scale-down-4-to-3.json" | "scale-up-3-to-4.json"): Pr
 }
 
 /** The scale-up plan without its creates: three workers, nothing to do. */
+/** A sandbox for the merged change workers 4 → 3, with the plan of that change. */
+async function scaleDownSandbox(): Promise<Sandbox> {
+  return createSandbox({ before: 4, after: 3, planJson: await plan("scale-down-4-to-3.json") });
+}
+
 async function noChangePlan(): Promise<string> {
   const json = JSON.parse(await plan("scale-up-3-to-4.json")) as {
     resource_changes: { change: { actions: string[] } }[];
@@ -157,11 +167,7 @@ describe("the pull request job", () => {
 
 describe("the apply job", () => {
   it("drains, applies the guarded plan file, removes the Node object and waits, in that order", async () => {
-    const sandbox = await createSandbox({
-      before: 4,
-      after: 3,
-      planJson: await plan("scale-down-4-to-3.json"),
-    });
+    const sandbox = await scaleDownSandbox();
     const job = await sandbox.runJob("apply", { event: pushEvent(sandbox) });
     const calls = await sandbox.calls();
     const temp = join(sandbox.runnerTemp, "pr-autoscaler");
@@ -194,6 +200,7 @@ describe("the apply job", () => {
       join(temp, "kubeconfig"),
       "--timeout",
       "10m",
+      "--json",
     ]);
     const [apply] = callsOf(calls, "terraform", "apply");
     expect(apply?.args).toEqual([
@@ -271,11 +278,7 @@ describe("the apply job", () => {
   });
 
   it("uncordons the drained node and says so when terraform apply fails", async () => {
-    const sandbox = await createSandbox({
-      before: 4,
-      after: 3,
-      planJson: await plan("scale-down-4-to-3.json"),
-    });
+    const sandbox = await scaleDownSandbox();
     const job = await sandbox.runJob("apply", {
       event: pushEvent(sandbox),
       env: { STUB_TF_APPLY_EXIT: "1" },
@@ -299,11 +302,7 @@ describe("the apply job", () => {
   });
 
   it("says so when the uncordon after a failed apply fails too", async () => {
-    const sandbox = await createSandbox({
-      before: 4,
-      after: 3,
-      planJson: await plan("scale-down-4-to-3.json"),
-    });
+    const sandbox = await scaleDownSandbox();
     const job = await sandbox.runJob("apply", {
       event: pushEvent(sandbox),
       env: { STUB_TF_APPLY_EXIT: "1", STUB_KUBECTL_EXIT: "1" },
@@ -316,11 +315,7 @@ describe("the apply job", () => {
   });
 
   it("applies nothing when the drain fails, and leaves the uncordon to drain", async () => {
-    const sandbox = await createSandbox({
-      before: 4,
-      after: 3,
-      planJson: await plan("scale-down-4-to-3.json"),
-    });
+    const sandbox = await scaleDownSandbox();
     const job = await sandbox.runJob("apply", {
       event: pushEvent(sandbox),
       env: { STUB_DRAIN_EXIT: "1" },
@@ -336,6 +331,93 @@ describe("the apply job", () => {
     expect(job.step("Report on the merged pull request").stdout).toContain(
       "Failed at drain: nothing applied",
     );
+  });
+
+  /** A drain result as `pr-autoscaler drain --json` writes it, for talos-worker-4. */
+  function drainResult(outcome: "drained" | "cancelled", leftCordoned: string[]): string {
+    const node = {
+      ...emptyNodeReport("talos-worker-4"),
+      state: outcome,
+      cordoned: true,
+      uncordoned: leftCordoned.length === 0,
+      evicted: ["default/web-7d4b9c-x2x8q"],
+    } satisfies NodeReport;
+    const result: DrainResult = {
+      outcome,
+      dryRun: false,
+      nodes: [node],
+      message: "cancelled by SIGTERM",
+      leftCordoned,
+      uncordonErrors: [],
+      elapsedMs: 41_000,
+    };
+    return `${JSON.stringify(result, null, 2)}\n`;
+  }
+
+  it("says the nodes are uncordoned when the drain's result says it was cancelled and uncordoned them", async () => {
+    const sandbox = await scaleDownSandbox();
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_DRAIN_EXIT: "143", STUB_DRAIN_JSON: drainResult("cancelled", []) },
+    });
+    const calls = await sandbox.calls();
+
+    expect(job.step("drain").outcome).toBe("failure");
+    expect(job.step("apply").outcome).toBe("skipped");
+    expect(callsOf(calls, "terraform", "apply")).toEqual([]);
+    const final = reportArgs(calls, "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("drain");
+    const temp = join(sandbox.runnerTemp, "pr-autoscaler");
+    expect(flag(final, "--drain-result")).toBe(join(temp, "drain.json"));
+    const report = job.step("Report on the merged pull request").stdout;
+    expect(report).toContain(
+      "Cancelled during the drain: nothing applied; the drain uncordoned the nodes it had cordoned (its log says which)",
+    );
+    expect(report).not.toContain("check for cordoned nodes");
+    // The log the report quotes holds the drain's progress and its whole result.
+    const log = await readFile(join(temp, "log.txt"), "utf8");
+    expect(log).toContain("drain (stand-in): exit 143");
+    expect(log).toContain('"outcome": "cancelled"');
+  });
+
+  it("keeps to 'check for cordoned nodes' when a cancelled drain left a node cordoned", async () => {
+    const sandbox = await scaleDownSandbox();
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: {
+        STUB_DRAIN_EXIT: "130",
+        STUB_DRAIN_JSON: drainResult("cancelled", ["talos-worker-4"]),
+      },
+    });
+    const report = job.step("Report on the merged pull request").stdout;
+    expect(report).toContain("Failed at drain: nothing applied; check for cordoned nodes");
+    expect(report).not.toContain("Cancelled during the drain");
+  });
+
+  it("keeps to 'check for cordoned nodes' when the drain was killed before it wrote its result", async () => {
+    const sandbox = await scaleDownSandbox();
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_DRAIN_EXIT: "137" },
+    });
+    const calls = await sandbox.calls();
+    expect(job.step("drain").outcome).toBe("failure");
+    expect(flag(reportArgs(calls, "apply", "failed"), "--drain-result")).toBeUndefined();
+    expect(job.step("Report on the merged pull request").stdout).toContain(
+      "Failed at drain: nothing applied; check for cordoned nodes",
+    );
+  });
+
+  it("passes no drain result when a later step failed", async () => {
+    const sandbox = await scaleDownSandbox();
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_TF_APPLY_EXIT: "1", STUB_DRAIN_JSON: drainResult("drained", ["talos-worker-4"]) },
+    });
+    const final = reportArgs(await sandbox.calls(), "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("apply");
+    expect(flag(final, "--drain-result")).toBeUndefined();
+    expect(job.step("Report on the merged pull request").outcome).toBe("success");
   });
 
   it("drains nothing and applies nothing when the guard refuses the merged plan", async () => {
@@ -421,11 +503,7 @@ describe("the apply job", () => {
   });
 
   it("stops before touching anything without the drain identity's kubeconfig", async () => {
-    const sandbox = await createSandbox({
-      before: 4,
-      after: 3,
-      planJson: await plan("scale-down-4-to-3.json"),
-    });
+    const sandbox = await scaleDownSandbox();
     const { PR_AUTOSCALER_DRAIN_KUBECONFIG: _, ...secrets } = REPO_SECRETS;
     const job = await sandbox.runJob("apply", { event: pushEvent(sandbox), secrets });
     const calls = await sandbox.calls();
@@ -437,11 +515,7 @@ describe("the apply job", () => {
   });
 
   it("stops before planning when the branch cannot be fetched to check the commit is its tip", async () => {
-    const sandbox = await createSandbox({
-      before: 4,
-      after: 3,
-      planJson: await plan("scale-down-4-to-3.json"),
-    });
+    const sandbox = await scaleDownSandbox();
     // The branch was deleted since the push: the fetch finds no such ref.
     const job = await sandbox.runJob("apply", {
       event: { ...pushEvent(sandbox), ref: "refs/heads/release" },
@@ -477,11 +551,7 @@ describe("the apply job", () => {
   });
 
   it("refuses a push without a previous commit to compare with", async () => {
-    const sandbox = await createSandbox({
-      before: 4,
-      after: 3,
-      planJson: await plan("scale-down-4-to-3.json"),
-    });
+    const sandbox = await scaleDownSandbox();
     const job = await sandbox.runJob("apply", {
       event: { event_name: "push", event: { before: "0".repeat(40) } },
     });

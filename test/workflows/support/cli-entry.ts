@@ -1,8 +1,10 @@
 /**
  * `pr-autoscaler` as the workflow tests run it: the real `guard` and `report` commands (with
  * `report plan|apply` in --dry-run, since these tests reach no GitHub), and stand-ins for
- * `drain` and `wait-nodes`, whose exit codes the test chooses. Every call is recorded. The two
- * real commands are loaded alone, not through main.ts, which loads every command.
+ * `drain` and `wait-nodes`, whose exit codes the test chooses (and the drain's --json result:
+ * STUB_DRAIN_JSON, none when unset, as from a drain killed before it could write it). Every
+ * call is recorded. The two real commands are loaded alone, not through main.ts, which loads
+ * every command.
  */
 import { appendFileSync, readFileSync } from "node:fs";
 import type { Command } from "../../../src/cli/command.ts";
@@ -22,7 +24,11 @@ async function run(): Promise<number> {
   const [command, mode, ...rest] = args;
   if (command === "drain" || command === "wait-nodes") {
     const exit = process.env[command === "drain" ? "STUB_DRAIN_EXIT" : "STUB_WAIT_EXIT"] ?? "0";
-    process.stdout.write(`${command} (stand-in): exit ${exit}\n`);
+    // As the real drain: with --json the result is stdout's only content, progress is stderr's.
+    const json = args.includes("--json");
+    const progress = json ? process.stderr : process.stdout;
+    progress.write(`${command} (stand-in): exit ${exit}\n`);
+    if (json) process.stdout.write(process.env.STUB_DRAIN_JSON ?? "");
     return Number(exit);
   }
   if (command === "--version") {
