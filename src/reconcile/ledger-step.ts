@@ -6,9 +6,7 @@ import type { PlanNote, Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import { StaleControlState } from "./control-freshness.ts";
-import type { WaitingProposal } from "./dashboard.ts";
-import { pullRequestTitle } from "./desired-pull-request.ts";
-import type { KeyOutcome, ReconcileResult, ReconcileSettings } from "./reconcile-types.ts";
+import type { KeyOutcome, ReconcileResult } from "./reconcile-types.ts";
 import type { HeldPool, LedgerPullRequest, RepositoryLedger } from "./repository-ledger.ts";
 
 /** The nodes each pool of the configuration selects in the cluster. */
@@ -131,63 +129,6 @@ export async function closeHeldPullRequests(input: {
   return done;
 }
 
-/**
- * The new pull requests the app-wide limits hold back (those without an open pull request and
- * not paused, in the order the pull request step opens them), with their outcomes and waiting
- * lines; the rest go on to the pull request step.
- */
-export function admitNewPullRequests(input: {
-  ledger: RepositoryLedger;
-  repository: string;
-  proposals: readonly Proposal[];
-  state: RepoState;
-  control: ControlState;
-  config: RepoConfig;
-  settings: ReconcileSettings;
-  unknown: readonly string[];
-  now: Date;
-}): { proposals: Proposal[]; outcomes: KeyOutcome[]; waiting: WaitingProposal[] } {
-  const candidates = ordered(input.proposals).filter(
-    (proposal) =>
-      !input.state.pullRequests.some((pr) => pr.key === proposal.key) &&
-      !isPaused(input.control, proposal.kind === "nodes" ? proposal.pool : undefined),
-  );
-  const { deferred } = input.ledger.admit(
-    input.repository,
-    candidates,
-    {
-      maxOpen: input.settings.maxOpen,
-      maxPerHour: input.settings.maxPerHour,
-      maxOpenResources: input.config.rightsizing?.maxOpenPullRequests,
-      open: input.state.pullRequests,
-      recentlyClosed: input.state.recentlyClosed,
-      now: input.now,
-    },
-    input.unknown,
-  );
-  const waits = new Set(deferred.map(({ proposal }) => proposal.key));
-  return {
-    proposals: input.proposals.filter((proposal) => !waits.has(proposal.key)),
-    outcomes: deferred.map(({ proposal, reason }) => ({
-      key: proposal.key,
-      action: "deferred",
-      title: pullRequestTitle(proposal),
-      note: reason,
-    })),
-    waiting: deferred.map(({ proposal, reason }) => ({
-      key: proposal.key,
-      title: pullRequestTitle(proposal),
-      reason,
-    })),
-  };
-}
-
-/** Node changes first (scale-ups before scale-downs: they unblock pods), then requests. */
-function ordered(proposals: readonly Proposal[]): Proposal[] {
-  const rank = (p: Proposal) => (p.kind === "nodes" ? (p.direction === "up" ? 0 : 1) : 2);
-  return [...proposals].sort((a, b) => rank(a) - rank(b));
-}
-
 export interface ShareInput {
   ledger: RepositoryLedger | undefined;
   repository: string;
@@ -197,8 +138,6 @@ export interface ShareInput {
   /** The nodes each pool selects now. */
   pools: Map<string, string[]>;
   control: ControlState;
-  config: RepoConfig;
-  settings: ReconcileSettings;
   forge: Pick<Forge, "closePullRequest">;
   beforeWrite: () => Promise<void>;
   now: Date;
@@ -207,16 +146,16 @@ export interface ShareInput {
 export interface ShareResult {
   /** The repository's state less the pull requests closed here. */
   state: RepoState;
-  /** The changes the plan wants, held pools' left out (paused and waiting ones included). */
+  /**
+   * The changes the plan wants, held pools' left out: the pull request step opens or updates
+   * them, within the limits.
+   */
   wanted: Proposal[];
-  /** Those the pull request step may open or update: without the ones the app limits hold. */
-  proposals: Proposal[];
   decisions: NodeDecision[];
   /** Held pools' pull requests closed. */
   outcomes: KeyOutcome[];
-  /** New pull requests the app-wide limits hold back. */
-  deferred: KeyOutcome[];
-  waiting: WaitingProposal[];
+  /** The other managed repositories whose pull requests are not known yet. */
+  unknown: string[];
   held: HeldPool[];
   /** One warning per held pool, with its decision (the dashboard gives them a section). */
   notes: PlanNote[];
@@ -225,21 +164,20 @@ export interface ShareResult {
 }
 
 /**
- * The reconcile's part in the app's ledger: tells what it read and the nodes its pools select,
- * waits for the other repositories' first read, holds the pools another repository claimed
- * first (closing their pull requests) and keeps new pull requests within the app-wide limits.
- * Without a ledger, everything goes on to the pull request step as it is.
+ * The reconcile's part in the app's ledger before its pull requests: tells what it read and the
+ * nodes its pools select, waits for the other repositories' first read, and holds the pools
+ * another repository claimed first (closing their pull requests). The app-wide limits are the
+ * pull request step's, once it knows what closes in the run. Without a ledger, everything goes
+ * on to the pull request step as it is.
  */
 export async function shareWithOtherRepositories(input: ShareInput): Promise<ShareResult> {
   const { ledger } = input;
   const alone: ShareResult = {
     state: input.state,
     wanted: [...input.proposals],
-    proposals: [...input.proposals],
     decisions: [...input.decisions],
     outcomes: [],
-    deferred: [],
-    waiting: [],
+    unknown: [],
     held: [],
     notes: [],
     pools: undefined,
@@ -258,16 +196,13 @@ export async function shareWithOtherRepositories(input: ShareInput): Promise<Sha
     ...input.state,
     pullRequests: input.state.pullRequests.filter((pr) => !closing.closed.includes(pr.number)),
   };
-  const admitted = admitNewPullRequests({ ...input, ledger, proposals: wanted, state, unknown });
   const decisions = input.decisions.map((d) => (heldPools.has(d.pool) ? heldDecision(d) : d));
   return {
     state,
     wanted,
-    proposals: admitted.proposals,
     decisions,
     outcomes: closing.outcomes,
-    deferred: admitted.outcomes,
-    waiting: admitted.waiting,
+    unknown,
     held,
     notes: held.map((hold) => heldNote(hold, decisions)),
     pools: input.pools,

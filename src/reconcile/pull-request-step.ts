@@ -11,9 +11,19 @@ import type { RepoConfig } from "../policy/repo-config.ts";
 import { StaleControlState } from "./control-freshness.ts";
 import type { WaitingProposal } from "./dashboard.ts";
 import { nodeChange, pullRequestTitle } from "./desired-pull-request.ts";
-import { limitNewPullRequests } from "./limits.ts";
+import { type Deferral, type LimitInput, limitNewPullRequests } from "./limits.ts";
 import { type PlannedPullRequest, plannedPullRequest } from "./pull-request-content.ts";
 import type { KeyOutcome, ReconcileSettings } from "./reconcile-types.ts";
+import type { RepositoryLedger } from "./repository-ledger.ts";
+
+/** The app's ledger as the pull request step asks it for room under the app-wide limits. */
+export interface AppWideLimits {
+  ledger: RepositoryLedger;
+  /** `owner/name` of the repository reconciled. */
+  repository: string;
+  /** The managed repositories whose pull requests are not known yet: nothing new opens. */
+  unknown: readonly string[];
+}
 
 export interface PullRequestStepInput {
   forge: Forge;
@@ -33,6 +43,11 @@ export interface PullRequestStepInput {
    * planned); it may throw StaleControlState to have the reconcile start over.
    */
   beforeWrite?: () => Promise<void>;
+  /**
+   * With it, the open and hourly limits count every repository the app manages, and room is
+   * taken in the ledger. Absent: this repository is counted alone (the command line, the demo).
+   */
+  appWide?: AppWideLimits;
 }
 
 export interface PullRequestStepResult {
@@ -85,7 +100,7 @@ export async function ensurePullRequests(
   const staying = input.state.pullRequests.filter(
     (pr) => wanted.has(pr.key) || !closable(input, pr),
   );
-  const { allowed, deferred } = limitNewPullRequests(candidates, {
+  const { allowed, deferred } = admit(input, candidates, {
     maxOpen: input.settings.maxOpen,
     maxPerHour: input.settings.maxPerHour,
     maxOpenResources: input.config.rightsizing?.maxOpenPullRequests,
@@ -118,6 +133,20 @@ export async function ensurePullRequests(
     });
   }
   return result;
+}
+
+/**
+ * One limit decision for the new pull requests: this repository's open ones after this run's
+ * closes, and with a ledger the other repositories' too (the ledger takes the room at once).
+ */
+function admit(
+  input: PullRequestStepInput,
+  candidates: readonly Proposal[],
+  limits: Omit<LimitInput, "others" | "ahead">,
+): { allowed: Proposal[]; deferred: Deferral[] } {
+  if (!input.appWide) return limitNewPullRequests(candidates, limits);
+  const { ledger, repository, unknown } = input.appWide;
+  return ledger.admit(repository, candidates, limits, unknown);
 }
 
 /** Node changes first (scale-ups before scale-downs: they unblock pods), then requests. */

@@ -163,8 +163,6 @@ async function reconcileOnce(
     decisions: plan.decisions,
     pools: poolNodes(config, snapshot),
     control: controlled.state,
-    config,
-    settings: target.settings,
     forge: target.forge,
     beforeWrite,
     now,
@@ -172,7 +170,7 @@ async function reconcileOnce(
   const step = await ensurePullRequests({
     forge: target.forge,
     state: shared.state,
-    proposals: shared.proposals,
+    proposals: shared.wanted,
     decisions: shared.decisions,
     manual: controlled.manual,
     config,
@@ -183,13 +181,16 @@ async function reconcileOnce(
     settings: target.settings,
     now,
     beforeWrite,
+    ...(ledger
+      ? { appWide: { ledger, repository: result.repository, unknown: shared.unknown } }
+      : {}),
   });
   result.proposals = shared.wanted.map((proposal) => ({
     key: proposal.key,
     kind: proposal.kind,
     direction: policySubject(proposal, config).direction,
   }));
-  result.pullRequests = [...shared.outcomes, ...step.outcomes, ...shared.deferred];
+  result.pullRequests = [...shared.outcomes, ...step.outcomes];
   result.decisions = shared.decisions;
   result.planned = step.made;
   result.errors.push(...shared.errors, ...step.errors);
@@ -221,7 +222,7 @@ async function reconcileOnce(
       ...afterRun(dashboard, open, result, now, target.memory.merges),
       control: controlled.state,
       decisions: shared.decisions,
-      waiting: [...step.waiting, ...shared.waiting],
+      waiting: step.waiting,
       notes: result.notes,
       heldPools: shared.held,
       ...(snapshot.complete ? {} : { snapshotWarnings: snapshot.warnings.map((w) => w.message) }),

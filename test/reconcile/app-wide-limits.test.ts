@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import type { Proposal } from "../../src/planning/proposal.ts";
 import type { Snapshot } from "../../src/planning/snapshot.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import {
@@ -50,6 +51,18 @@ async function firstRound(world: Repositories, ledger: RepositoryLedger) {
 
 function advance(world: Repositories, ms: number): void {
   for (const name of [HOME, ORG]) world.github(name).advance(ms);
+}
+
+/** The limits of a repository with nothing open, at the clock's time. */
+function limits(world: Repositories) {
+  return {
+    maxOpen: 1,
+    maxPerHour: 10,
+    maxOpenResources: undefined,
+    open: [],
+    recentlyClosed: [],
+    now: world.github(HOME).now(),
+  };
 }
 
 function open(world: Repositories, name: string): string[] {
@@ -148,6 +161,47 @@ describe("the app-wide limits count every managed repository", () => {
     const holderAgain = await world.run(holder, ledger);
     expect(proposed(holderAgain).map((o) => [o.key, o.action])).toEqual([
       ["resources-media-plex", "created"],
+    ]);
+  });
+
+  it("counts the repository's pull requests after the run's closes: room one frees opens another in the same run", async () => {
+    const world = repositories(
+      { [HOME]: infraFiles() },
+      { cluster: cluster({ pending: 0 }), settings: { maxOpen: 1 } },
+    );
+    const ledger = createRepositoryLedger({ waitMs: 50 });
+    ledger.manage([HOME, ORG]);
+    // The proposals HOME asks room for: below, the other repository asks for room with one.
+    const wanted: Proposal[] = [];
+    const admit = ledger.admit;
+    ledger.admit = (repository, candidates, input, unknown) => {
+      wanted.push(...candidates);
+      return admit(repository, candidates, input, unknown);
+    };
+    // The other repository answered with nothing open: the one pull request allowed is HOME's.
+    ledger.begin(ORG);
+    ledger.end(ORG);
+    const first = await world.run(HOME, ledger);
+    expect(proposed(first).map((o) => [o.key, o.action])).toEqual([
+      ["resources-media-plex", "created"],
+    ]);
+    // Plex is gone (its right-sizing change is no longer wanted) and a pod waits for a node.
+    world.github(HOME).advance(60_000);
+    world.cluster = cluster({ pending: 1, plex: false });
+    const second = await world.run(HOME, ledger);
+    expect(
+      proposed(second)
+        .map((o) => [o.key, o.action])
+        .sort(),
+    ).toEqual([
+      ["nodes-workers", "created"],
+      ["resources-media-plex", "closed"],
+    ]);
+    expect(open(world, HOME)).toEqual([expect.stringContaining("workers")]);
+    // The other repository sees the room taken by the pull request opened, not the one closed.
+    const asked = ledger.admit(ORG, wanted.slice(0, 1), limits(world), []);
+    expect(asked.deferred.map((d) => d.reason)).toEqual([
+      `1 pull requests of pr-autoscaler are open, at most 1 (PR_AUTOSCALER_MAX_OPEN); 1 of them in other repositories: ${HOME} (1)`,
     ]);
   });
 
