@@ -1,17 +1,20 @@
 import { z } from "zod";
 import { InputError } from "../errors.ts";
+import type { DrainResult } from "./drain-result.ts";
 
 /**
  * The part of `pr-autoscaler drain --json`'s result the apply report reads: how the drain
- * stopped and which nodes it left cordoned. Lenient about the fields it does not use.
+ * stopped and which nodes it left cordoned. Lenient about the fields it does not use; the
+ * schema is checked against the drain's own result type, so the two cannot drift apart.
  */
+export type DrainStop = Pick<DrainResult, "outcome" | "dryRun" | "leftCordoned" | "uncordonErrors">;
+
 export const DrainStop = z.object({
   outcome: z.enum(["drained", "would-drain", "refused", "timed-out", "failed", "cancelled"]),
   dryRun: z.boolean(),
   leftCordoned: z.array(z.string()),
   uncordonErrors: z.array(z.string()),
-});
-export type DrainStop = z.infer<typeof DrainStop>;
+}) satisfies z.ZodType<DrainStop>;
 
 const WRITE_IT = "Write it with `pr-autoscaler drain --json > FILE`.";
 

@@ -213,7 +213,7 @@ export interface DrainCluster {
 }
 
 /** Starts a {@link DrainCluster}; `name` names its temp dir. */
-export async function startDrainCluster(
+async function startDrainCluster(
   name: string,
   options?: FakeKubeApiserverOptions,
 ): Promise<DrainCluster> {
@@ -222,7 +222,7 @@ export async function startDrainCluster(
   return { fake, dir, kubeconfig: await fake.writeKubeconfig(join(dir, "kubeconfig")) };
 }
 
-export async function stopDrainCluster(cluster: DrainCluster): Promise<void> {
+async function stopDrainCluster(cluster: DrainCluster): Promise<void> {
   await cluster.fake.close();
   await rm(cluster.dir, { recursive: true, force: true });
 }
