@@ -1,9 +1,11 @@
+import { renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { drainNodes } from "../apply/drain.ts";
 import { createDrainApi } from "../apply/drain-api.ts";
 import { createProgress } from "../apply/drain-progress.ts";
 import { formatDrainResult, showDrainEvent } from "../apply/drain-report.ts";
-import type { DrainClock } from "../apply/drain-result.ts";
+import type { DrainClock, DrainResult } from "../apply/drain-result.ts";
 import {
   type StopSignals,
   signalExitCode,
@@ -19,7 +21,7 @@ import type { CliIo } from "./io.ts";
 const usage = `Usage: pr-autoscaler drain NODE... [--kubeconfig F] [--context C] [--timeout 10m]
                            [--grace-period S] [--skip-wait-for-delete-timeout S]
                            [--delete-emptydir-data] [--force-bare-pods] [--keep-cordoned]
-                           [--dry-run] [--json]
+                           [--dry-run] [--json] [--result-file F]
 
 Empties the nodes whose VMs are about to be destroyed: checks every node first, cordons them
 all, then evicts their pods node by node through the Eviction API, which honours
@@ -54,6 +56,9 @@ Options:
                         cordoned
   --dry-run             check and print what would happen; cordon and evict nothing
   --json                print the result as JSON (progress goes to stderr)
+  --result-file FILE    also write the result as JSON to FILE, whole or not at all, however
+                        the drain ends (a first signal included); stdout keeps the readable
+                        result
   -h, --help            show this help
 
 SIGINT or SIGTERM cancels the drain: it sends no more evictions and uncordons the nodes it
@@ -76,6 +81,7 @@ const options = {
   "keep-cordoned": { type: "boolean" },
   "dry-run": { type: "boolean" },
   json: { type: "boolean" },
+  "result-file": { type: "string" },
 } as const;
 
 /** What the command takes from its surroundings besides the CLI streams; tests pass a clock. */
@@ -123,6 +129,7 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Prom
     cwd: io.cwd,
   });
   const json = values.json === true;
+  const resultFile = resultFileFlag(values["result-file"], io.cwd);
   const progress = json ? createProgress(io.stderr, false) : createProgress(io.stdout, io.isTty);
   const api = createDrainApi(loaded);
   const keepCordoned = values["keep-cordoned"] === true;
@@ -147,6 +154,8 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Prom
       onEvent: (event) => showDrainEvent(progress, event),
     });
     progress.end();
+    // Before anything else: a cancel exits right after the result is out.
+    if (resultFile !== undefined) writeResultFile(resultFile, result, io);
     io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : formatDrainResult(result));
     const signal = stop?.received();
     // The status a shell gives a command a signal ended, once the result is out; the exit
@@ -172,6 +181,42 @@ function parse(args: string[]) {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * The file --result-file names, resolved against the working directory. Its folder must exist
+ * now: a drain that cordoned and evicted is not the moment to learn the result has nowhere to go.
+ */
+function resultFileFlag(value: string | undefined, cwd: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === "") throw new UsageError("--result-file expects a file name");
+  const file = resolve(cwd, value);
+  const folder = dirname(file);
+  if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UsageError(`--result-file ${value}: the folder ${folder} does not exist`);
+  }
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UsageError(`--result-file ${value} is a folder`);
+  }
+  return file;
+}
+
+/**
+ * Writes the result beside its final name, then renames it into place, so a reader sees the
+ * whole result or none. A failure is told on stderr and does not change the exit code: the
+ * drain did what its result says either way.
+ */
+function writeResultFile(file: string, result: DrainResult, io: CliIo): void {
+  const partial = `${file}.${process.pid}.partial`;
+  try {
+    writeFileSync(partial, `${JSON.stringify(result, null, 2)}\n`);
+    renameSync(partial, file);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    io.stderr(
+      `pr-autoscaler drain: could not write the result to ${file}: ${(error as Error).message}\n`,
+    );
   }
 }
 

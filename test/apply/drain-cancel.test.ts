@@ -4,6 +4,8 @@
  * watcher the CLI uses; the clock is virtual.
  */
 import { EventEmitter } from "node:events";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import type { DrainResult } from "../../src/apply/drain-result.ts";
 import {
@@ -234,6 +236,21 @@ describe("drain cancelled", () => {
     expect(result.uncordonErrors).toEqual([
       "worker-1: its cordon had no answer within 100ms of the cancel: it may be cordoned; check `kubectl get node worker-1`",
     ]);
+  });
+
+  it("writes its result to --result-file before it exits, and prints the readable one", async () => {
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1", { labels: { app: "web" } }));
+    cluster.fake.add(budget("web-pdb", "web", 0));
+    const file = join(cluster.dir, "drain.json");
+    const run = await drain(["worker-1", "--result-file", "drain.json"], isEviction, {
+      signal: "SIGTERM",
+    });
+    expect(run.exits).toEqual([143]);
+    const result = JSON.parse(await readFile(file, "utf8")) as DrainResult;
+    expect(result).toMatchObject({ outcome: "cancelled", message: "received SIGTERM" });
+    expect(result.leftCordoned).toEqual([]);
+    expect(run.stdout).toContain("Drain cancelled: received SIGTERM. Uncordoned worker-1.");
+    expect(run.stdout).not.toContain('"outcome"');
   });
 
   it("a drain that ends before a signal comes exits as usual", async () => {

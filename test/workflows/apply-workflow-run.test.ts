@@ -200,7 +200,8 @@ describe("the apply job", () => {
       join(temp, "kubeconfig"),
       "--timeout",
       "10m",
-      "--json",
+      "--result-file",
+      join(temp, "drain.json"),
     ]);
     const [apply] = callsOf(calls, "terraform", "apply");
     expect(apply?.args).toEqual([
@@ -374,10 +375,14 @@ describe("the apply job", () => {
       "Cancelled during the drain: nothing applied; the drain uncordoned the nodes it had cordoned (its log says which)",
     );
     expect(report).not.toContain("check for cordoned nodes");
-    // The log the report quotes holds the drain's progress and its whole result.
+    // The log the report quotes holds the drain's progress and its readable result; the JSON
+    // one went to the file the report read.
     const log = await readFile(join(temp, "log.txt"), "utf8");
-    expect(log).toContain("drain (stand-in): exit 143");
-    expect(log).toContain('"outcome": "cancelled"');
+    expect(log).toContain("drain (stand-in): exit 143\ndrain (stand-in): readable result\n");
+    expect(log).not.toContain('"outcome"');
+    expect(flag(callsOf(calls, "pr-autoscaler", "drain")[0]?.args ?? [], "--result-file")).toBe(
+      join(temp, "drain.json"),
+    );
   });
 
   it("keeps to 'check for cordoned nodes' when a cancelled drain left a node cordoned", async () => {

@@ -2,11 +2,11 @@
  * `pr-autoscaler` as the workflow tests run it: the real `guard` and `report` commands (with
  * `report plan|apply` in --dry-run, since these tests reach no GitHub), and stand-ins for
  * `drain` and `wait-nodes`, whose exit codes the test chooses (and the drain's --json result:
- * STUB_DRAIN_JSON, none when unset, as from a drain killed before it could write it). Every
+ * STUB_DRAIN_JSON, written to --result-file, none when unset, as from a drain killed before it could write it). Every
  * call is recorded. The two real commands are loaded alone, not through main.ts, which loads
  * every command.
  */
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "../../../src/cli/command.ts";
 import { guardCommand } from "../../../src/cli/guard-command.ts";
 import { processIo } from "../../../src/cli/io.ts";
@@ -24,11 +24,18 @@ async function run(): Promise<number> {
   const [command, mode, ...rest] = args;
   if (command === "drain" || command === "wait-nodes") {
     const exit = process.env[command === "drain" ? "STUB_DRAIN_EXIT" : "STUB_WAIT_EXIT"] ?? "0";
-    // As the real drain: with --json the result is stdout's only content, progress is stderr's.
+    // As the real drain: with --json the result is stdout's only content, progress is stderr's;
+    // --result-file FILE gets the JSON result and stdout a readable one.
     const json = args.includes("--json");
     const progress = json ? process.stderr : process.stdout;
     progress.write(`${command} (stand-in): exit ${exit}\n`);
-    if (json) process.stdout.write(process.env.STUB_DRAIN_JSON ?? "");
+    const result = process.env.STUB_DRAIN_JSON;
+    if (json) process.stdout.write(result ?? "");
+    const file = args[args.indexOf("--result-file") + 1];
+    if (args.includes("--result-file") && file !== undefined && result !== undefined) {
+      writeFileSync(file, result);
+      process.stdout.write(`${command} (stand-in): readable result\n`);
+    }
     return Number(exit);
   }
   if (command === "--version") {
