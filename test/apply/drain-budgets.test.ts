@@ -72,6 +72,21 @@ describe("drain: a pod several PodDisruptionBudgets select", () => {
     });
   });
 
+  it("evicts a Pending pod at once under a budget that allows no disruption", async () => {
+    cluster.fake.add(
+      node("worker-1"),
+      pod("web-3", "worker-1", { labels: { app: "web" }, phase: "Pending" }),
+      budget("web-pdb", "web", 0),
+    );
+    const run = await drain(["worker-1", "--json"]);
+    expect(run.code).toBe(0);
+    expect(jsonResult(run).nodes[0]).toMatchObject({ state: "drained", evicted: ["apps/web-3"] });
+    // The budget was not spent: the API server does not count a Pending pod against it.
+    expect(cluster.fake.list("poddisruptionbudgets")[0]?.status).toMatchObject({
+      disruptionsAllowed: 0,
+    });
+  });
+
   it("counts only budgets of the pod's own namespace", async () => {
     cluster.fake.add(
       node("worker-1"),

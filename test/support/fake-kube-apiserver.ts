@@ -10,7 +10,7 @@
  * create (POST, 409 AlreadyExists) and update (PUT, 409 Conflict when the body's
  * resourceVersion is not the stored one), as leader election uses on coordination.k8s.io
  * Leases; a new resourceVersion on every write; the policy/v1 eviction subresource, which honours PodDisruptionBudgets (429 when none is
- * allowed, 500 when several PDBs match); 404 for API groups that are not installed; Status
+ * allowed, 500 when several PDBs match) for pods that are neither finished nor Pending; 404 for API groups that are not installed; Status
  * objects for errors; bearer-token authentication when asked for.
  *
  * What it simplifies: continuing a list reads the current state after the token's position
@@ -1034,7 +1034,8 @@ export class FakeKubeApiserver {
       throw new HttpError(400, `expected kind Eviction, got ${String(eviction.kind)}`);
     const pod = this.#object(this.#entry("pods", namespace, name));
     const phase = (pod.status as Raw | undefined)?.phase;
-    if (phase !== "Succeeded" && phase !== "Failed") {
+    // As the real server: a finished or Pending pod is deleted without a look at its budgets.
+    if (phase !== "Succeeded" && phase !== "Failed" && phase !== "Pending") {
       const labels = ((pod.metadata as Raw).labels ?? {}) as Record<string, string>;
       const budgets = this.list("poddisruptionbudgets").filter(
         (pdb) =>
