@@ -83,7 +83,9 @@ const POOL_NAME = /^[A-Za-z0-9._-]{1,63}$/;
 export const VERDICT_STEP_OUTPUTS = [
   "drain-nodes",
   "worker-count",
+  "worker-added",
   "pool-counts",
+  "pool-added",
   "pool-drain-nodes",
 ] as const;
 
@@ -92,7 +94,10 @@ export const VERDICT_STEP_OUTPUTS = [
  * - `drain-nodes`: every node to drain before the VMs go, space-separated;
  * - `worker-count`: the pool size to wait for afterwards (a verdict over several pools gives it
  *   only when it has one pool);
+ * - `worker-added`: with `worker-count`, how many VMs the plan creates in the pool, when it
+ *   creates some: `wait-nodes --added` makes sure they are among the Ready nodes;
  * - `pool-counts`: over several pools, `NAME=COUNT` for each pool whose count changes;
+ * - `pool-added`: over several pools, `NAME=K` for each pool the plan creates K VMs in;
  * - `pool-drain-nodes`: over several pools, `NAME=NODE,NODE` for each pool with nodes to drain.
  * Refuses a verdict that is not a pass, node names that are not Kubernetes node names and pool
  * names that are not plain words: they are handed to drain, kubectl and wait-nodes as arguments,
@@ -117,10 +122,19 @@ export function verdictStepOutputs(verdict: GuardVerdict, file: string): string 
     const own = verdict.destroys.filter((d) => d.pool === pool.name).map((d) => d.node);
     return own.length === 0 ? [] : [`${pool.name}=${own.join(",")}`];
   });
+  const grown = pools.flatMap((pool) => {
+    const added = verdict.creates.filter((create) => create.pool === pool.name).length;
+    return added === 0 ? [] : [`${pool.name}=${added}`];
+  });
   const values: Record<(typeof VERDICT_STEP_OUTPUTS)[number], string> = {
     "drain-nodes": nodes.join(" "),
     "worker-count": verdict.expected === null ? "" : String(verdict.expected.to),
+    "worker-added":
+      verdict.expected === null || verdict.creates.length === 0
+        ? ""
+        : String(verdict.creates.length),
     "pool-counts": changed.map((pool) => `${pool.name}=${pool.expected!.to}`).join(" "),
+    "pool-added": grown.join(" "),
     "pool-drain-nodes": drained.join(" "),
   };
   return VERDICT_STEP_OUTPUTS.map((name) => `${name}=${values[name]}\n`).join("");

@@ -1,12 +1,12 @@
 import { formatDuration, type Progress } from "./drain-progress.ts";
-import type { WaitEvent, WaitMember, WaitResult } from "./wait-nodes.ts";
-import type { PoolAssessment } from "./wait-nodes-state.ts";
+import type { PoolView, WaitEvent, WaitMember, WaitResult } from "./wait-nodes.ts";
+import type { PoolAssessment, PoolTarget } from "./wait-nodes-state.ts";
 
 /** Shows one event of the wait on the progress output. */
 export function showWaitEvent(progress: Progress, event: WaitEvent): void {
   switch (event.type) {
     case "status":
-      progress.status(statusLine(event.pool, event.count, event.assessment));
+      progress.status(statusLine(event.pool, event.target, event.assessment));
       return;
     case "deleted":
       progress.log(`node/${event.node} deleted`);
@@ -17,18 +17,24 @@ export function showWaitEvent(progress: Progress, event: WaitEvent): void {
   }
 }
 
-function statusLine(pool: string, count: number, assessment: PoolAssessment): string {
+function statusLine(pool: string, target: PoolTarget, assessment: PoolAssessment): string {
   const excused = assessment.notReadyBefore;
+  const count = target.count;
+  const added =
+    target.added === undefined ? "" : `, ${assessment.newlyReady.length}/${target.added} new`;
   const parts =
     excused.length === 0
-      ? [`pool ${pool}: ${assessment.ready}/${count} Ready`]
+      ? [`pool ${pool}: ${assessment.ready}/${count} Ready${added}`]
       : [
-          `pool ${pool}: ${assessment.ready + excused.length}/${count} nodes, ${assessment.ready} Ready`,
+          `pool ${pool}: ${assessment.ready + excused.length}/${count} nodes, ${assessment.ready} Ready${added}`,
           `not Ready before the apply (not waited for): ${excused.join(", ")}`,
         ];
   if (assessment.waitingFor.length > 0) parts.push(`NotReady: ${assessment.waitingFor.join(", ")}`);
   const cordoned = assessment.members.filter((m) => m.state === "cordoned").map((m) => m.name);
   if (cordoned.length > 0) parts.push(`cordoned: ${cordoned.join(", ")}`);
+  if (assessment.looksDestroyed.length > 0) {
+    parts.push(`NotReady and cordoned (not counted): ${assessment.looksDestroyed.join(", ")}`);
+  }
   if (assessment.lingering.length > 0) {
     parts.push(`waiting for ${assessment.lingering.map((n) => n.name).join(", ")} to go`);
   }
@@ -38,27 +44,61 @@ function statusLine(pool: string, count: number, assessment: PoolAssessment): st
 /** The wait's outcome for people: a sentence, then every pool node and every node to be gone. */
 export function formatWaitResult(result: WaitResult): string {
   const lines = [headline(result), `  selector: ${result.selector}`];
-  for (const member of result.members) lines.push(`  ${memberLine(member)}`);
-  if (result.notReadyBefore.length > 0) {
-    lines.push(
-      `  not Ready before the apply: ${result.notReadyBefore.join(", ")} (counted, not waited for; since ${result.since})`,
-    );
-  }
-  if (result.missing > 0) {
-    lines.push(
-      `  missing: ${result.missing} more Ready ${result.missing === 1 ? "node" : "nodes"}`,
-    );
-  }
+  const view = poolViewOf(result);
+  if (view) lines.push(...poolLines(result, view));
+  else lines.push("  nodes: never read (no look succeeded), so how many are Ready is not known");
   for (const gone of result.gone) lines.push(`  ${goneLine(gone)}`);
   if (result.lastError !== undefined) lines.push(`  last error: ${result.lastError}`);
   return `${lines.join("\n")}\n`;
+}
+
+/** The pool as the last look saw it; undefined when no look succeeded. */
+function poolViewOf(result: WaitResult): PoolView | undefined {
+  const { members, ready, missing } = result;
+  if (!result.nodesRead || members === undefined || ready === undefined || missing === undefined) {
+    return undefined;
+  }
+  return {
+    members,
+    ready,
+    newlyReady: result.newlyReady ?? [],
+    notReadyBefore: result.notReadyBefore ?? [],
+    looksDestroyed: result.looksDestroyed ?? [],
+    waitingFor: result.waitingFor ?? [],
+    stoppedReady: result.stoppedReady ?? [],
+    missing,
+  };
+}
+
+function poolLines(result: WaitResult, view: PoolView): string[] {
+  const lines = view.members.map((member) => `  ${memberLine(member)}`);
+  if (view.notReadyBefore.length > 0) {
+    lines.push(
+      `  not Ready before the apply: ${view.notReadyBefore.join(", ")} (counted, not waited for; since ${result.since})`,
+    );
+  }
+  if (view.looksDestroyed.length > 0) {
+    lines.push(
+      `  NotReady and cordoned: ${view.looksDestroyed.join(", ")} (not counted, not waited for: a destroyed VM leaves this behind; delete the Node object once its VM is gone)`,
+    );
+  }
+  if (result.added !== undefined) {
+    const names = view.newlyReady.length > 0 ? ` (${view.newlyReady.join(", ")})` : "";
+    lines.push(
+      `  new: ${view.newlyReady.length} of ${result.added} Ready since ${result.since}${names}`,
+    );
+  }
+  if (view.missing > 0) {
+    lines.push(`  missing: ${view.missing} more Ready ${view.missing === 1 ? "node" : "nodes"}`);
+  }
+  return lines;
 }
 
 function headline(result: WaitResult): string {
   const elapsed = formatDuration(result.elapsedMs);
   switch (result.outcome) {
     case "ready":
-      return `Pool ${result.pool} has ${readyText(result)} (wanted ${result.count})${result.gone.length > 0 ? " and the removed nodes are gone" : ""}, after ${elapsed}.`;
+      return `Pool ${result.pool} has ${readyText(result)} (wanted ${result.count})${newText(result)}${result.gone.length > 0 ? " and the removed nodes are gone" : ""}, after ${elapsed}.`;
     case "timed-out":
       return `Timed out after ${elapsed} waiting for pool ${result.pool}: ${result.message ?? ""}.`;
     case "failed":
@@ -67,10 +107,18 @@ function headline(result: WaitResult): string {
 }
 
 function readyText(result: WaitResult): string {
-  const ready = `${result.ready} Ready ${result.ready === 1 ? "node" : "nodes"}`;
-  const excused = result.notReadyBefore.length;
+  const count = result.ready ?? 0;
+  const ready = `${count} Ready ${count === 1 ? "node" : "nodes"}`;
+  const excused = result.notReadyBefore?.length ?? 0;
   if (excused === 0) return ready;
   return `${ready} and ${excused} not Ready before the apply`;
+}
+
+function newText(result: WaitResult): string {
+  if (result.added === undefined) return "";
+  const ready = result.newlyReady ?? [];
+  const names = ready.length > 0 ? ` (${ready.join(", ")})` : "";
+  return `, ${ready.length} of ${result.added} new nodes Ready${names}`;
 }
 
 function memberLine(member: WaitMember): string {
@@ -79,7 +127,9 @@ function memberLine(member: WaitMember): string {
       ? "Ready"
       : member.state === "cordoned"
         ? "Ready, cordoned"
-        : "NotReady";
+        : member.looksDestroyed
+          ? "NotReady, cordoned"
+          : "NotReady";
   const age =
     member.ageSeconds === undefined ? "" : `, age ${formatDuration(member.ageSeconds * 1000)}`;
   const reason = member.notReadyReason ? ` (${member.notReadyReason})` : "";
@@ -87,6 +137,11 @@ function memberLine(member: WaitMember): string {
 }
 
 function memberNote(member: WaitMember): string {
+  if (member.newlyReady && member.state === "cordoned") {
+    return "; new since the apply began, but cordoned: it takes no pods until uncordoned";
+  }
+  if (member.newlyReady) return "; new since the apply began";
+  if (member.looksDestroyed) return "; looks destroyed: not counted, not waited for";
   if (member.notReadyBefore) return "; not Ready before the apply: not waited for";
   if (member.stoppedReady) return "; was Ready earlier in this wait";
   if (member.state === "not-ready") return "; waited for";

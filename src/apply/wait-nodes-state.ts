@@ -52,6 +52,11 @@ export interface PoolTarget {
   selector: LabelSelector | undefined;
   /** Pool nodes wanted: Ready, or not Ready since before the apply. */
   count: number;
+  /**
+   * How many VMs the apply created in the pool: at least this many members must be Ready and
+   * have become Ready during the apply (see {@link isNewlyReady}). Undefined: no such check.
+   */
+  added?: number;
   /** Nodes whose Node objects must be gone (their VMs were destroyed). */
   gone: readonly string[];
 }
@@ -63,11 +68,18 @@ export interface PoolMember {
   state: MemberState;
   createdAt: string;
   notReadyReason?: string;
+  /** Ready, and became Ready during this apply (see {@link isNewlyReady}). */
+  newlyReady?: true;
   /**
    * Not Ready since before the apply began (see {@link notReadyBefore}): counted as one of the
    * pool's machines, not waited for.
    */
   notReadyBefore?: true;
+  /**
+   * Not Ready and cordoned: what a drained VM that was destroyed leaves behind. Neither counted
+   * as one of the pool's machines nor waited for.
+   */
+  looksDestroyed?: true;
   /** Was Ready at an earlier look of this wait and is not now. */
   stoppedReady?: true;
 }
@@ -88,53 +100,96 @@ export interface LingeringNode {
  * name is another node).
  */
 export interface WaitMemory {
+  /** When the apply began (epoch ms). */
+  since: number;
   /** Not Ready since before the apply at the first look, and not seen Ready since. */
   excused: Set<string>;
   /** Seen Ready at some look. */
   seenReady: Set<string>;
+  /**
+   * Seen Ready at some look without having become Ready during the apply: a node that was Ready
+   * before it. Should its Ready condition change later, it is still not one of the apply's.
+   */
+  readyBefore: Set<string>;
 }
 
 export interface PoolAssessment {
   members: PoolMember[];
   /** Members that are Ready, cordoned or not. */
   ready: number;
+  /** Of the Ready members, those that became Ready during this apply. */
+  newlyReady: string[];
   /** Members not Ready since before the apply: counted, not waited for. */
   notReadyBefore: string[];
+  /** Members not Ready and cordoned: neither counted nor waited for. */
+  looksDestroyed: string[];
   /** Members that are not Ready and must be: new nodes, and nodes that stopped being Ready. */
   waitingFor: string[];
   /** Of {@link waitingFor}, those that were Ready at an earlier look of this wait. */
   stoppedReady: string[];
   /** How many more nodes the pool needs (Ready ones, since the others are not waited for). */
   missing: number;
+  /** With {@link PoolTarget.added}: how many more members must become Ready. */
+  missingNew?: number;
   lingering: LingeringNode[];
   done: boolean;
 }
 
-/** An empty memory: nothing excused, nothing seen. */
-export function emptyMemory(): WaitMemory {
-  return { excused: new Set(), seenReady: new Set() };
+/** An empty memory for an apply that began at `since` (epoch ms): nothing excused, nothing seen. */
+export function emptyMemory(since: number): WaitMemory {
+  return { since, excused: new Set(), seenReady: new Set(), readyBefore: new Set() };
+}
+
+/** The memory of the first look: the nodes it excuses (see {@link notReadyBefore}). */
+export function firstMemory(
+  nodes: readonly PoolNode[],
+  target: PoolTarget,
+  since: number,
+): WaitMemory {
+  return { ...emptyMemory(since), excused: notReadyBefore(nodes, target, since) };
 }
 
 /**
  * The UIDs of the pool nodes that were not Ready before the apply began at `since` (epoch
- * ms): not Ready now, created before `since`, and not Ready since before it (their Ready
- * condition last changed before `since`). A node whose creation or Ready condition has no
- * time is never one of them: it may be a VM the apply created.
+ * ms): not Ready now, not cordoned, created before `since`, and not Ready since before it
+ * (their Ready condition last changed before `since`). A node whose creation or Ready
+ * condition has no time is never one of them: it may be a VM the apply created. Nor is a
+ * cordoned one: not Ready and cordoned says its VM was drained and destroyed, so it is not one
+ * of the pool's machines (see {@link looksDestroyed}).
  */
 export function notReadyBefore(
   nodes: readonly PoolNode[],
   target: PoolTarget,
   since: number,
 ): Set<string> {
-  const before = (value: string | undefined) => {
-    const at = value === undefined ? Number.NaN : Date.parse(value);
-    return !Number.isNaN(at) && at < since;
-  };
   return new Set(
     poolNodes(nodes, target)
-      .filter((node) => !node.ready && before(node.createdAt) && before(node.readyChangedAt))
+      .filter(
+        (node) =>
+          !node.ready &&
+          !node.unschedulable &&
+          before(node.createdAt, since) &&
+          before(node.readyChangedAt, since),
+      )
       .map((node) => node.uid),
   );
+}
+
+/**
+ * Whether a node is Ready and became Ready during the apply that began at `memory.since`: it
+ * was created at or after that time (a VM the apply created), or its Ready condition changed
+ * at or after it (a VM that registered into the leftover Node object of an earlier VM of the
+ * same name). A node that was seen Ready before its condition changed is not, nor is one whose
+ * times are unknown: what cannot be told new is not counted as new.
+ */
+export function isNewlyReady(node: PoolNode, memory: WaitMemory): boolean {
+  if (!node.ready || memory.readyBefore.has(node.uid)) return false;
+  return atOrAfter(node.createdAt, memory.since) || atOrAfter(node.readyChangedAt, memory.since);
+}
+
+/** Not Ready and cordoned: the drain cordoned it and its kubelet stopped with its VM. */
+export function looksDestroyed(node: PoolNode): boolean {
+  return !node.ready && node.unschedulable;
 }
 
 /**
@@ -142,14 +197,19 @@ export function notReadyBefore(
  * that are not control plane and are not to be gone. The wait is done when:
  * - the Ready members and those excused in `memory` (not Ready since before the apply) are at
  *   least `count`: the count is of machines, and a dead VM is still one until it is removed;
- * - every other member is Ready: a new node, and a node that was Ready, must be;
+ * - with `added`, at least that many Ready members became Ready during the apply: a node that
+ *   was there before cannot stand in for a VM the apply created;
+ * - every other member is Ready, except those that look destroyed (not Ready and cordoned),
+ *   which are neither counted nor waited for;
  * - no node to be gone is still there.
- * A cordoned member still counts, as it does for the planner (the report shows it as cordoned).
+ * Without a memory no node is excused, and none is new.
+ * A cordoned member that is Ready still counts, as it does for the planner (the report shows it
+ * as cordoned).
  */
 export function assessPool(
   nodes: readonly PoolNode[],
   target: PoolTarget,
-  memory: WaitMemory = emptyMemory(),
+  memory: WaitMemory = emptyMemory(Number.NaN),
 ): PoolAssessment {
   const gone = new Set(target.gone);
   const pool = poolNodes(nodes, target).sort((a, b) => a.name.localeCompare(b.name));
@@ -157,24 +217,50 @@ export function assessPool(
   const lingering = nodes.filter((node) => gone.has(node.name)).map(toLingering);
   const ready = members.filter((member) => member.state !== "not-ready").length;
   const excused = members.filter((m) => m.notReadyBefore).map((m) => m.name);
-  const waiting = members.filter((m) => m.state === "not-ready" && !m.notReadyBefore);
-  const missing = Math.max(0, target.count - ready - excused.length);
-  return {
+  const waiting = members.filter(
+    (m) => m.state === "not-ready" && !m.notReadyBefore && !m.looksDestroyed,
+  );
+  const newlyReady = members.filter((m) => m.newlyReady).map((m) => m.name);
+  const assessment: PoolAssessment = {
     members,
     ready,
+    newlyReady,
     notReadyBefore: excused,
+    looksDestroyed: members.filter((m) => m.looksDestroyed).map((m) => m.name),
     waitingFor: waiting.map((m) => m.name),
     stoppedReady: waiting.filter((m) => m.stoppedReady).map((m) => m.name),
-    missing,
+    missing: Math.max(0, target.count - ready - excused.length),
     lingering,
-    done: missing === 0 && waiting.length === 0 && lingering.length === 0,
+    done: false,
   };
+  if (target.added !== undefined) {
+    assessment.missingNew = Math.max(0, target.added - newlyReady.length);
+  }
+  assessment.done = isDone(assessment);
+  return assessment;
 }
 
-/** Forgets the excuse of a node seen Ready: should it stop again, it is waited for. */
+/** Whether nothing is missing, nothing waited for and nothing lingering. */
+export function isDone(assessment: PoolAssessment): boolean {
+  return (
+    assessment.missing === 0 &&
+    (assessment.missingNew ?? 0) === 0 &&
+    assessment.waitingFor.length === 0 &&
+    assessment.lingering.length === 0
+  );
+}
+
+/**
+ * Forgets the excuse of a node seen Ready (should it stop again, it is waited for), and of a
+ * node whose Ready condition changed since the apply began (a kubelet, perhaps a new VM's,
+ * reports again). Remembers a Ready node that did not become Ready during the apply, so that a
+ * later change of its Ready condition does not make it one of the apply's new nodes.
+ */
 export function remember(memory: WaitMemory, nodes: readonly PoolNode[]): void {
   for (const node of nodes) {
+    if (!before(node.readyChangedAt, memory.since)) memory.excused.delete(node.uid);
     if (!node.ready) continue;
+    if (!isNewlyReady(node, memory)) memory.readyBefore.add(node.uid);
     memory.seenReady.add(node.uid);
     memory.excused.delete(node.uid);
   }
@@ -194,8 +280,11 @@ function toMember(node: PoolNode, memory: WaitMemory): PoolMember {
   const state: MemberState = !node.ready ? "not-ready" : node.unschedulable ? "cordoned" : "ready";
   const member: PoolMember = { name: node.name, state, createdAt: node.createdAt };
   if (node.notReadyReason !== undefined) member.notReadyReason = node.notReadyReason;
-  if (!node.ready && memory.excused.has(node.uid)) member.notReadyBefore = true;
-  else if (!node.ready && memory.seenReady.has(node.uid)) member.stoppedReady = true;
+  if (isNewlyReady(node, memory)) member.newlyReady = true;
+  if (looksDestroyed(node)) member.looksDestroyed = true;
+  else if (!node.ready && memory.excused.has(node.uid)) member.notReadyBefore = true;
+  const waited = !node.ready && !member.notReadyBefore && !member.looksDestroyed;
+  if (waited && memory.seenReady.has(node.uid)) member.stoppedReady = true;
   return member;
 }
 
@@ -206,6 +295,18 @@ function toLingering(node: PoolNode): LingeringNode {
     resourceVersion: node.resourceVersion,
     ready: node.ready,
     unschedulable: node.unschedulable,
-    deletable: !node.ready && node.unschedulable,
+    deletable: looksDestroyed(node),
   };
+}
+
+/** A known time strictly before `since`. */
+function before(value: string | undefined, since: number): boolean {
+  const at = value === undefined ? Number.NaN : Date.parse(value);
+  return !Number.isNaN(at) && at < since;
+}
+
+/** A known time at or after `since`. */
+function atOrAfter(value: string | undefined, since: number): boolean {
+  const at = value === undefined ? Number.NaN : Date.parse(value);
+  return !Number.isNaN(at) && at >= since;
 }

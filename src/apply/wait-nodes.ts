@@ -4,8 +4,8 @@ import type { WaitNodesApi } from "./wait-nodes-api.ts";
 import { formatSelector } from "./wait-nodes-selector.ts";
 import {
   assessPool,
-  emptyMemory,
-  notReadyBefore,
+  firstMemory,
+  isDone,
   type PoolAssessment,
   type PoolMember,
   type PoolNode,
@@ -20,8 +20,9 @@ export interface WaitNodesOptions {
   timeoutMs: number;
   /**
    * When the apply began (epoch ms): pool nodes not Ready since before then are not waited
-   * for. Default: the wait's start less `timeoutMs`, so that a VM the apply created and that
-   * registered before the wait began (it has `timeoutMs` to become Ready) is always waited for.
+   * for, and nodes Ready since then are the apply's new nodes. Default: the wait's start less
+   * `timeoutMs`, so that a VM the apply created and that registered before the wait began (it
+   * has `timeoutMs` to become Ready) is always waited for.
    */
   since?: number;
   /** Between two looks at the nodes. */
@@ -47,25 +48,42 @@ export interface GoneReport {
   unschedulable?: boolean;
 }
 
-export interface WaitResult {
-  outcome: WaitOutcome;
-  pool: string;
-  /** The selector in kubectl's syntax, or "every node that is not control plane". */
-  selector: string;
-  count: number;
-  /** Pool nodes not Ready since before this time are not waited for (ISO 8601). */
-  since: string;
+/** What the last successful look saw of the pool; absent from a result when no look succeeded. */
+export interface PoolView {
   /** Pool members at the last look; absent members are not listed (see `missing`). */
   members: WaitMember[];
   ready: number;
+  /** Ready members that became Ready since `since`: the apply's new nodes. */
+  newlyReady: string[];
   /** Members not Ready since before `since`: counted toward `count`, not waited for. */
   notReadyBefore: string[];
+  /** Members not Ready and cordoned (a destroyed VM's leftover): not counted, not waited for. */
+  looksDestroyed: string[];
   /** Members not Ready that must become Ready: new nodes, nodes that were Ready. */
   waitingFor: string[];
   /** Of `waitingFor`, those seen Ready earlier in this wait. */
   stoppedReady: string[];
   /** Nodes the pool lacks: `count` less the Ready members and those in `notReadyBefore`. */
   missing: number;
+  /** With `added`: how many more new nodes must become Ready (`added` less `newlyReady`). */
+  missingNew?: number;
+}
+
+export interface WaitResult extends Partial<PoolView> {
+  outcome: WaitOutcome;
+  pool: string;
+  /** The selector in kubectl's syntax, or "every node that is not control plane". */
+  selector: string;
+  count: number;
+  /** VMs the apply created in the pool, that must be among the Ready nodes; absent when not given. */
+  added?: number;
+  /** Pool nodes not Ready since before this time are not waited for (ISO 8601). */
+  since: string;
+  /**
+   * Whether some look at the nodes succeeded. When false, nothing is known of the pool's nodes
+   * and the fields of {@link PoolView} are absent: unknown is not zero.
+   */
+  nodesRead: boolean;
   gone: GoneReport[];
   message?: string;
   /** The last failed look at the nodes, when the last look failed. */
@@ -74,16 +92,18 @@ export interface WaitResult {
 }
 
 export type WaitEvent =
-  | { type: "status"; pool: string; count: number; assessment: PoolAssessment }
+  | { type: "status"; pool: string; target: PoolTarget; assessment: PoolAssessment }
   | { type: "deleted"; node: string }
   | { type: "error"; message: string };
 
 /**
  * Looks at the nodes every `intervalMs` until the pool is what the apply made it, or until
  * the timeout: `count` nodes, each Ready except those that were not Ready since before the
- * apply (decided at the first look, see {@link notReadyBefore}), and the nodes to be gone
- * gone. Failed looks that may succeed later (no answer, 5xx, throttling) are retried; a
- * refusal (401, 403) ends the wait at once.
+ * apply (decided at the first look, see {@link notReadyBefore}) and those that look destroyed;
+ * with `target.added`, that many of them Ready since the apply began; and the nodes to be gone
+ * gone. Failed looks that may succeed later (no answer, 429, 5xx but 501) are retried; any
+ * other answer (401, 403, 404 and the other 4xx, 501, an answer that is not the API's JSON)
+ * ends the wait at once.
  */
 export async function waitForNodes(
   api: WaitNodesApi,
@@ -112,7 +132,7 @@ export async function waitForNodes(
   for (;;) {
     try {
       const nodes = await api.listNodes();
-      memory ??= { ...emptyMemory(), excused: notReadyBefore(nodes, options.target, since) };
+      memory ??= firstMemory(nodes, options.target, since);
       last = await look(api, options, nodes, memory, deleted);
       lastError = undefined;
     } catch (error) {
@@ -123,7 +143,9 @@ export async function waitForNodes(
     }
     if (last?.done && lastError === undefined) return finish("ready");
     const now = clock.now();
-    if (now >= deadline) return finish("timed-out", timeoutMessage(options, last, lastError));
+    if (now >= deadline) {
+      return finish("timed-out", timeoutMessage(options, since, last, lastError));
+    }
     await clock.sleep(Math.min(options.intervalMs, deadline - now));
   }
 }
@@ -145,15 +167,13 @@ async function look(
       options.onEvent?.({ type: "deleted", node: node.name });
     }
     // A Node object of the same name with another UID is a node that joined again.
-    const remaining = assessment.lingering.filter((n) => deleted.get(n.name) !== n.uid);
-    assessment.lingering = remaining;
-    assessment.done =
-      assessment.missing === 0 && assessment.waitingFor.length === 0 && remaining.length === 0;
+    assessment.lingering = assessment.lingering.filter((n) => deleted.get(n.name) !== n.uid);
+    assessment.done = isDone(assessment);
   }
   options.onEvent?.({
     type: "status",
     pool: options.pool,
-    count: options.target.count,
+    target: options.target,
     assessment,
   });
   return assessment;
@@ -161,12 +181,16 @@ async function look(
 
 function timeoutMessage(
   options: WaitNodesOptions,
+  since: number,
   last: PoolAssessment | undefined,
   lastError: string | undefined,
 ): string {
-  if (last === undefined) return `could not read the nodes: ${lastError ?? "no answer"}`;
+  if (last === undefined) {
+    return `could not read the nodes at any look: ${lastError ?? "no answer"}`;
+  }
   const parts: string[] = [];
   if (last.missing > 0) parts.push(countMessage(options.target.count, last));
+  if ((last.missingNew ?? 0) > 0) parts.push(newMessage(options.target, since, last));
   const stopped = new Set(last.stoppedReady);
   const pending = last.waitingFor.filter((name) => !stopped.has(name));
   if (pending.length > 0) parts.push(`waiting for ${pending.join(", ")} to be Ready`);
@@ -188,6 +212,16 @@ function countMessage(count: number, last: PoolAssessment): string {
   return `the pool has ${last.ready + excused.length} of ${count} nodes (${last.ready} Ready, not Ready before the apply: ${excused.join(", ")}; ${last.missing} missing)`;
 }
 
+function newMessage(target: PoolTarget, since: number, last: PoolAssessment): string {
+  const added = target.added ?? 0;
+  const vms = `the apply created ${added} ${added === 1 ? "VM" : "VMs"} in this pool`;
+  const ready = last.newlyReady;
+  if (ready.length === 0) {
+    return `0 of ${added} new nodes Ready: ${vms} and no pool node became Ready since ${new Date(since).toISOString()}`;
+  }
+  return `${ready.length} of ${added} new nodes Ready (${ready.join(", ")}): ${vms}`;
+}
+
 interface Finish {
   outcome: WaitOutcome;
   last: PoolAssessment | undefined;
@@ -207,13 +241,10 @@ function result(options: WaitNodesOptions, finish: Finish): WaitResult {
     pool: options.pool,
     selector: formatSelector(options.target.selector),
     count: options.target.count,
+    ...(options.target.added !== undefined ? { added: options.target.added } : {}),
     since: new Date(finish.since).toISOString(),
-    members: (last?.members ?? []).map((member) => withAge(member, now)),
-    ready: last?.ready ?? 0,
-    notReadyBefore: last?.notReadyBefore ?? [],
-    waitingFor: last?.waitingFor ?? [],
-    stoppedReady: last?.stoppedReady ?? [],
-    missing: last?.missing ?? options.target.count,
+    nodesRead: last !== undefined,
+    ...(last !== undefined ? poolView(last, now) : {}),
     gone: options.target.gone.map((name): GoneReport => {
       const node = lingering.get(name);
       if (node === undefined && deleted.has(name)) return { name, state: "deleted" };
@@ -225,6 +256,21 @@ function result(options: WaitNodesOptions, finish: Finish): WaitResult {
   if (finish.message !== undefined) report.message = finish.message;
   if (finish.lastError !== undefined) report.lastError = finish.lastError;
   return report;
+}
+
+function poolView(last: PoolAssessment, now: number): PoolView {
+  const view: PoolView = {
+    members: last.members.map((member) => withAge(member, now)),
+    ready: last.ready,
+    newlyReady: last.newlyReady,
+    notReadyBefore: last.notReadyBefore,
+    looksDestroyed: last.looksDestroyed,
+    waitingFor: last.waitingFor,
+    stoppedReady: last.stoppedReady,
+    missing: last.missing,
+  };
+  if (last.missingNew !== undefined) view.missingNew = last.missingNew;
+  return view;
 }
 
 function withAge(member: PoolMember, now: number): WaitMember {

@@ -43,8 +43,8 @@ Options:
   --kubeconfig FILE     kubeconfig of the drain identity (default: $KUBECONFIG, ~/.kube/config,
                         in-cluster)
   --context NAME        context to use instead of the current one
-  --timeout DURATION    for the whole drain, all nodes together (default 10m); no eviction
-                        is sent after it, none waits for its answer past it
+  --timeout DURATION    for the whole drain, all nodes together (default 10m, at most 7d); no
+                        eviction is sent after it, none waits for its answer past it
   --grace-period SECS   termination grace period for evicted pods, at least 1 (default: each
                         pod's own)
   --skip-wait-for-delete-timeout SECS
@@ -227,13 +227,19 @@ function checkNodeName(name: string): void {
   }
 }
 
-/** A positive duration such as 90s, 10m or 1h30m. */
+/** The longest duration a flag takes: a drain or a wait of more than a week is a typo. */
+const MAX_FLAG_DURATION_MS = 7 * 86_400_000;
+
+/** A positive duration such as 90s, 10m or 1h30m, at most 7d. */
 export function durationFlag(value: string, flag: string): number {
   const ms = parseDuration(value);
   if (ms === undefined || ms <= 0) {
     throw new UsageError(
       `${flag} expects a duration such as 90s, 10m or 1h30m, got ${JSON.stringify(value)}`,
     );
+  }
+  if (ms > MAX_FLAG_DURATION_MS) {
+    throw new UsageError(`${flag} expects a duration of at most 7d, got ${JSON.stringify(value)}`);
   }
   return ms;
 }

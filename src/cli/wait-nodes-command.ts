@@ -20,28 +20,39 @@ import type { CliIo } from "./io.ts";
 
 const defaultTimeout = "15m";
 
+/** The most nodes a pool may be waited for: Kubernetes supports clusters of up to 5000 nodes. */
+const MAX_COUNT = 5000;
+
 const usage = `Usage: pr-autoscaler wait-nodes --pool P --count N [--selector k=v,... | --config F]
-                                [--timeout 15m] [--interval 10s] [--since TIME] [--gone NODE]...
-                                [--delete-gone] [--kubeconfig F] [--context C] [--json]
+                                [--timeout 15m] [--interval 10s] [--since TIME [--added K]]
+                                [--gone NODE]... [--delete-gone] [--kubeconfig F] [--context C]
+                                [--json]
 
 Waits until the pool has N nodes, every one Ready except those not Ready since before the
-apply, and the nodes named with --gone have no Node object any more, or until the timeout.
-The pool's nodes are those its label selector matches, never control plane nodes; a Ready
-node counts, cordoned or not. See docs/drain.md.
+apply, with --added K at least K of them Ready since the apply began, and the nodes named
+with --gone have no Node object any more, or until the timeout. The pool's nodes are those
+its label selector matches, never control plane nodes; a Ready node counts, cordoned or not;
+a node NotReady and cordoned (a destroyed VM's leftover) neither counts nor is waited for.
+See docs/drain.md.
 
 Options:
   --pool NAME           the pool (its selector and provisionTimeout come from the config)
-  --count N             Ready nodes wanted
+  --count N             Ready nodes wanted (at most ${MAX_COUNT})
   --selector SELECTOR   the pool's nodes, in kubectl's syntax (pool=workers,tier!=gpu)
   --config FILE         repo config with the pool's selector (default: ${REPO_CONFIG_PATH}
                         when it exists and --selector is not given; without either, every
                         node that is not control plane is the pool's)
-  --timeout DURATION    how long to wait (default: the pool's provisionTimeout, else ${defaultTimeout})
+  --timeout DURATION    how long to wait, at most 7d (default: the pool's provisionTimeout,
+                        else ${defaultTimeout})
   --interval DURATION   between two looks at the nodes (default 10s)
   --since TIME          when the apply began (RFC 3339, 2026-11-22T18:01:05Z): a pool node
                         not Ready since before then (created and gone not Ready before it)
                         is reported and not waited for (default: the wait's start less the
                         timeout)
+  --added K             the apply created K VMs in this pool: at least K pool nodes must be
+                        Ready and have become Ready at or after --since (created then, or
+                        their Ready condition changed then), so that a node left from an
+                        earlier VM cannot stand in for one (needs --since; at most N)
   --gone NODE           a node whose VM was destroyed: wait until its Node object is gone
                         (repeatable)
   --delete-gone         delete the Node object of a --gone node once it is cordoned and
@@ -63,6 +74,7 @@ const options = {
   timeout: { type: "string" },
   interval: { type: "string" },
   since: { type: "string" },
+  added: { type: "string" },
   gone: { type: "string", multiple: true },
   "delete-gone": { type: "boolean" },
   kubeconfig: { type: "string" },
@@ -107,6 +119,7 @@ async function runWaitNodes(
       : (pool.timeoutMs ?? durationFlag(defaultTimeout, "--timeout"));
   const intervalMs = durationFlag(values.interval ?? "10s", "--interval");
   const since = sinceFlag(values.since, (deps.clock ?? systemClock).now());
+  const added = addedFlag(values.added, count, since);
   const gone = values.gone ?? [];
   if (values["delete-gone"] === true && gone.length === 0) {
     throw new UsageError("--delete-gone needs the nodes to delete: --gone NODE");
@@ -123,7 +136,7 @@ async function runWaitNodes(
   try {
     const result = await waitForNodes(api, {
       pool: values.pool,
-      target: { selector: pool.selector, count, gone },
+      target: { selector: pool.selector, count, gone, ...(added !== undefined ? { added } : {}) },
       timeoutMs,
       ...(since !== undefined ? { since } : {}),
       intervalMs,
@@ -149,10 +162,40 @@ function parse(args: string[]) {
 
 function countFlag(value: string | undefined): number {
   if (value === undefined) throw new UsageError("--count N is required");
-  if (!/^\d+$/.test(value)) {
-    throw new UsageError(`--count expects a whole number, got ${JSON.stringify(value)}`);
+  return wholeNumber(value, "--count");
+}
+
+/**
+ * How many VMs the apply created in the pool. Only with --since: which nodes are new is told
+ * against the time the apply began, and the default (one timeout before the wait) is a guess.
+ */
+function addedFlag(
+  value: string | undefined,
+  count: number,
+  since: number | undefined,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const added = wholeNumber(value, "--added");
+  if (since === undefined) {
+    throw new UsageError("--added needs --since TIME: the time the apply that created them began");
   }
-  return Number(value);
+  if (added > count) {
+    throw new UsageError(
+      `--added ${added} is more than --count ${count}: the pool cannot hold them`,
+    );
+  }
+  return added;
+}
+
+function wholeNumber(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(`${flag} expects a whole number, got ${JSON.stringify(value)}`);
+  }
+  const number = Number(value);
+  if (number > MAX_COUNT) {
+    throw new UsageError(`${flag} expects at most ${MAX_COUNT} nodes, got ${value}`);
+  }
+  return number;
 }
 
 /**

@@ -177,7 +177,10 @@ describe("the guard over every pool of the config", () => {
         stdout: [
           "drain-nodes=talos-gpu-03",
           "worker-count=",
+          "worker-added=",
           "pool-counts=workers=4 gpu=2",
+          // Only the pool that grows has VMs to wait for among its Ready nodes.
+          "pool-added=workers=1",
           "pool-drain-nodes=gpu=talos-gpu-03",
           "",
         ].join("\n"),

@@ -678,11 +678,15 @@ describe("report outputs", () => {
     const run = await runReport(["outputs", "--verdict", scaleDown], {});
     expect(run).toEqual({
       code: 0,
-      stdout: "drain-nodes=talos-worker-4\nworker-count=3\npool-counts=\npool-drain-nodes=\n",
+      stdout:
+        "drain-nodes=talos-worker-4\nworker-count=3\nworker-added=\npool-counts=\npool-added=\npool-drain-nodes=\n",
       stderr: "",
     });
     const up = await runReport(["outputs", "--verdict", scaleUp], {});
-    expect(up.stdout).toBe("drain-nodes=\nworker-count=4\npool-counts=\npool-drain-nodes=\n");
+    // The VM the scale-up creates must be among the Ready nodes (wait-nodes --added 1).
+    expect(up.stdout).toBe(
+      "drain-nodes=\nworker-count=4\nworker-added=1\npool-counts=\npool-added=\npool-drain-nodes=\n",
+    );
   });
 
   it("refuses a verdict that did not pass", async () => {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
 import {
   assessPool,
-  emptyMemory,
+  firstMemory,
+  isNewlyReady,
   notReadyBefore,
   type PoolNode,
+  type PoolTarget,
   remember,
   toPoolNode,
 } from "../../src/apply/wait-nodes-state.ts";
@@ -29,7 +31,7 @@ function poolNode(name: string, overrides: Partial<PoolNode> = {}): PoolNode {
 const dead = (name: string, overrides: Partial<PoolNode> = {}) =>
   poolNode(name, { ready: false, readyChangedAt: "2026-11-20T06:13:21Z", ...overrides });
 
-const target = { selector: undefined, count: 3, gone: [] };
+const target: PoolTarget = { selector: undefined, count: 3, gone: [] };
 
 describe("notReadyBefore", () => {
   it("holds the nodes created and gone not Ready before the apply began", () => {
@@ -62,7 +64,7 @@ describe("notReadyBefore", () => {
 describe("assessPool with what the wait remembers", () => {
   it("counts an excused node toward the count and does not wait for it", () => {
     const nodes = [poolNode("talos-worker-1"), poolNode("talos-worker-2"), dead("talos-worker-3")];
-    const memory = { ...emptyMemory(), excused: notReadyBefore(nodes, target, since) };
+    const memory = firstMemory(nodes, target, since);
     remember(memory, nodes);
     expect(assessPool(nodes, target, memory)).toMatchObject({
       ready: 2,
@@ -81,7 +83,7 @@ describe("assessPool with what the wait remembers", () => {
 
   it("waits for an excused node that came back and stopped again", () => {
     const before = [poolNode("talos-worker-1"), poolNode("talos-worker-2"), dead("talos-worker-3")];
-    const memory = { ...emptyMemory(), excused: notReadyBefore(before, target, since) };
+    const memory = firstMemory(before, target, since);
     remember(memory, before);
     const back = [
       poolNode("talos-worker-1"),
@@ -101,11 +103,167 @@ describe("assessPool with what the wait remembers", () => {
     expect(assessment.members[2]).toMatchObject({ name: "talos-worker-3", stoppedReady: true });
   });
 
+  it("waits for an excused node whose Ready condition changed since the apply began", () => {
+    const nodes = [poolNode("talos-worker-1"), poolNode("talos-worker-2"), dead("talos-worker-3")];
+    const memory = firstMemory(nodes, target, since);
+    // A kubelet reports again in the same Node object: a VM booting into it.
+    const booting = [
+      ...nodes.slice(0, 2),
+      dead("talos-worker-3", { readyChangedAt: "2026-11-22T18:03:00Z" }),
+    ];
+    remember(memory, booting);
+    expect(assessPool(booting, target, memory)).toMatchObject({
+      notReadyBefore: [],
+      waitingFor: ["talos-worker-3"],
+      done: false,
+    });
+  });
+
   it("does not excuse another node that took the name (another UID)", () => {
     const nodes = [poolNode("talos-worker-1"), poolNode("talos-worker-2"), dead("talos-worker-3")];
-    const memory = { ...emptyMemory(), excused: notReadyBefore(nodes, target, since) };
+    const memory = firstMemory(nodes, target, since);
     const rejoined = [...nodes.slice(0, 2), dead("talos-worker-3", { uid: "uid-new" })];
     expect(assessPool(rejoined, target, memory).waitingFor).toEqual(["talos-worker-3"]);
+  });
+});
+
+describe("nodes that are NotReady and cordoned", () => {
+  /** Drained, its VM destroyed, its Node object left behind (the delete step failed). */
+  const leftover = (name: string) => dead(name, { unschedulable: true });
+
+  it("are never excused: a destroyed VM's leftover is not one of the pool's machines", () => {
+    const nodes = [poolNode("talos-worker-1"), poolNode("talos-worker-2"), leftover("w-9")];
+    expect(notReadyBefore(nodes, target, since).size).toBe(0);
+    const memory = firstMemory(nodes, target, since);
+    expect(assessPool(nodes, target, memory)).toMatchObject({
+      ready: 2,
+      notReadyBefore: [],
+      looksDestroyed: ["w-9"],
+      waitingFor: [],
+      missing: 1,
+      done: false,
+    });
+  });
+
+  it("are not waited for either: the pool is done once it has its Ready nodes", () => {
+    const nodes = [
+      poolNode("talos-worker-1"),
+      poolNode("talos-worker-2"),
+      poolNode("talos-worker-3"),
+      // Stopped after the apply began: without the cordon, it would be waited for.
+      dead("talos-worker-4", { unschedulable: true, readyChangedAt: "2026-11-22T18:01:00Z" }),
+    ];
+    const memory = firstMemory(nodes, target, since);
+    const assessment = assessPool(nodes, target, memory);
+    expect(assessment).toMatchObject({ looksDestroyed: ["talos-worker-4"], done: true });
+    expect(assessment.members[3]).toMatchObject({ state: "not-ready", looksDestroyed: true });
+    expect(assessment.members[3]?.notReadyBefore).toBeUndefined();
+  });
+});
+
+describe("the apply's new nodes (target.added)", () => {
+  const grown: PoolTarget = { selector: undefined, count: 4, added: 1, gone: [] };
+  const afterSince = "2026-11-22T18:04:10Z";
+
+  it("a node created since the apply began and Ready is new", () => {
+    const nodes = [
+      poolNode("talos-worker-1"),
+      poolNode("talos-worker-2"),
+      poolNode("talos-worker-3"),
+      poolNode("talos-worker-4", { createdAt: "2026-11-22T18:02:00Z", readyChangedAt: afterSince }),
+    ];
+    const memory = firstMemory(nodes, grown, since);
+    remember(memory, nodes);
+    expect(assessPool(nodes, grown, memory)).toMatchObject({
+      newlyReady: ["talos-worker-4"],
+      missingNew: 0,
+      done: true,
+    });
+  });
+
+  it("a node dead since before the apply does not stand in for the VM the apply created", () => {
+    // talos-worker-4's VM was destroyed by hand 3 days ago; its Node object stayed.
+    const nodes = [
+      poolNode("talos-worker-1"),
+      poolNode("talos-worker-2"),
+      poolNode("talos-worker-3"),
+      dead("talos-worker-4"),
+    ];
+    const memory = firstMemory(nodes, grown, since);
+    remember(memory, nodes);
+    expect(assessPool(nodes, grown, memory)).toMatchObject({
+      ready: 3,
+      notReadyBefore: ["talos-worker-4"],
+      missing: 0,
+      newlyReady: [],
+      missingNew: 1,
+      done: false,
+    });
+    // Without --added the same pool passes: the count alone cannot tell.
+    expect(assessPool(nodes, target, memory).done).toBe(true);
+  });
+
+  it("a VM that registers into the leftover Node object of the same name is new once Ready", () => {
+    const stale = [
+      poolNode("talos-worker-1"),
+      poolNode("talos-worker-2"),
+      poolNode("talos-worker-3"),
+      dead("talos-worker-4", { unschedulable: true }),
+    ];
+    const memory = firstMemory(stale, grown, since);
+    remember(memory, stale);
+    const booting = [...stale.slice(0, 3), dead("talos-worker-4", { readyChangedAt: afterSince })];
+    remember(memory, booting);
+    expect(assessPool(booting, grown, memory)).toMatchObject({
+      waitingFor: ["talos-worker-4"],
+      missingNew: 1,
+      done: false,
+    });
+    // Same UID and creation time as the leftover; its Ready condition changed after --since.
+    const joined = [
+      ...stale.slice(0, 3),
+      poolNode("talos-worker-4", { readyChangedAt: afterSince }),
+    ];
+    remember(memory, joined);
+    expect(assessPool(joined, grown, memory)).toMatchObject({
+      newlyReady: ["talos-worker-4"],
+      done: true,
+    });
+  });
+
+  it("a node seen Ready before the apply stays old when its Ready condition changes", () => {
+    const nodes = [poolNode("talos-worker-1"), poolNode("talos-worker-2")];
+    const memory = firstMemory(nodes, grown, since);
+    remember(memory, nodes);
+    const flapped = [poolNode("talos-worker-1", { readyChangedAt: afterSince }), nodes[1]!];
+    expect(isNewlyReady(flapped[0]!, memory)).toBe(false);
+    remember(memory, flapped);
+    expect(assessPool(flapped, grown, memory).newlyReady).toEqual([]);
+  });
+
+  it("a node whose times are unknown is never new", () => {
+    const memory = firstMemory([], grown, since);
+    const unknown = poolNode("talos-worker-4", { createdAt: "", readyChangedAt: undefined });
+    expect(isNewlyReady(unknown, memory)).toBe(false);
+    expect(
+      isNewlyReady(poolNode("w", { createdAt: "soon", readyChangedAt: "later" }), memory),
+    ).toBe(false);
+  });
+
+  it("a new node that is not Ready is waited for and not new", () => {
+    const nodes = [
+      poolNode("talos-worker-1"),
+      poolNode("talos-worker-2"),
+      poolNode("talos-worker-3"),
+      dead("talos-worker-4", { createdAt: afterSince, readyChangedAt: afterSince }),
+    ];
+    const memory = firstMemory(nodes, grown, since);
+    expect(assessPool(nodes, grown, memory)).toMatchObject({
+      newlyReady: [],
+      waitingFor: ["talos-worker-4"],
+      missing: 1,
+      missingNew: 1,
+    });
   });
 });
 

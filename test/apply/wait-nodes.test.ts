@@ -241,7 +241,7 @@ describe("pr-autoscaler wait-nodes", () => {
       "--json",
     ]);
     expect(two.code).toBe(0);
-    expect(json(two).members.map((m) => m.name)).toEqual(["worker-a", "worker-b"]);
+    expect(json(two).members?.map((m) => m.name)).toEqual(["worker-a", "worker-b"]);
     expect(json(two).selector).toBe("pr-autoscaler.io/pool=workers");
     const three = await wait([
       "--pool",
@@ -277,7 +277,7 @@ describe("pr-autoscaler wait-nodes", () => {
     fake.add(node("worker-a", { pool: "workers" }), node("gpu-a", { pool: "gpu" }));
     const run = await wait(["--pool", "workers", "--count", "1", "--json"]);
     expect(run.code).toBe(0);
-    expect(json(run).members.map((m) => m.name)).toEqual(["worker-a"]);
+    expect(json(run).members?.map((m) => m.name)).toEqual(["worker-a"]);
     const unknown = await wait(["--pool", "storage", "--count", "1"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('pool "storage" is not in the config (pools: workers, gpu)');
@@ -380,6 +380,100 @@ describe("pr-autoscaler wait-nodes", () => {
     expect(refused.stdout).toContain("HTTP 403 Forbidden");
   });
 
+  it("never reads unknown as zero: a wait whose every look failed says the nodes were never read", async () => {
+    const dead = await FakeKubeApiserver.start();
+    const deadConfig = await dead.writeKubeconfig(join(dir, "dead-kubeconfig"));
+    await dead.close();
+    const args = [
+      "--pool",
+      "workers",
+      "--count",
+      "4",
+      "--timeout",
+      "30s",
+      "--kubeconfig",
+      deadConfig,
+    ];
+    const refused = await wait([...args, "--gone", "talos-worker-5", "--json"], {
+      kubeconfig: false,
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.sleeps).toEqual([10_000, 10_000, 10_000]);
+    const result = json(refused);
+    expect(result).toMatchObject({
+      outcome: "timed-out",
+      count: 4,
+      nodesRead: false,
+      gone: [{ name: "talos-worker-5", state: "unknown" }],
+    });
+    expect(result.message).toMatch(/^could not read the nodes at any look: /);
+    for (const field of ["members", "ready", "missing", "newlyReady", "waitingFor"]) {
+      expect(result).not.toHaveProperty(field);
+    }
+    const text = await wait(args, { kubeconfig: false });
+    expect(text.stdout).toContain(
+      "  nodes: never read (no look succeeded), so how many are Ready is not known\n",
+    );
+    expect(text.stdout).not.toContain("missing:");
+  });
+
+  it("stops at once on a 404 or an answer that is not JSON, and says the nodes were never read", async () => {
+    fake.add(node("talos-worker-1"));
+    fake.injectFault({
+      method: "GET",
+      path: "/api/v1/nodes",
+      status: 404,
+      message: "the server could not find the requested resource",
+    });
+    const notFound = await wait(["--pool", "workers", "--count", "1", "--json"]);
+    expect(notFound.code).toBe(1);
+    expect(notFound.sleeps).toEqual([]);
+    expect(json(notFound)).toMatchObject({ outcome: "failed", nodesRead: false });
+    expect(json(notFound)).not.toHaveProperty("ready");
+    fake.injectFault({
+      method: "GET",
+      path: "/api/v1/nodes",
+      status: 200,
+      body: "<html><body>Sign in to the proxy</body></html>",
+    });
+    const html = await wait(["--pool", "workers", "--count", "1"]);
+    expect(html.code).toBe(1);
+    expect(html.sleeps).toEqual([]);
+    expect(html.stdout).toMatch(
+      /^Stopped waiting for pool workers: GET \S+: the response is not JSON/,
+    );
+    expect(html.stdout).toContain("  nodes: never read (no look succeeded)");
+  });
+
+  it("exits 2 on a duration longer than 7d and on a count no cluster has", async () => {
+    fake.add(node("talos-worker-1"));
+    const cases: [string[], string][] = [
+      [["--timeout=99999999999999999999h"], "--timeout expects a duration of at most 7d"],
+      [["--timeout", "8d"], "--timeout expects a duration of at most 7d"],
+      [["--interval", "169h"], "--interval expects a duration of at most 7d"],
+    ];
+    for (const [flags, message] of cases) {
+      const run = await wait(["--pool", "workers", "--count", "1", ...flags]);
+      expect({ flags, code: run.code, stderr: run.stderr }).toEqual({
+        flags,
+        code: 2,
+        stderr: expect.stringContaining(message),
+      });
+    }
+    for (const count of ["99999999999999999999", "5001"]) {
+      const run = await wait(["--pool", "workers", "--count", count]);
+      expect({ count, code: run.code, stderr: run.stderr }).toEqual({
+        count,
+        code: 2,
+        stderr: expect.stringContaining("--count expects at most 5000 nodes"),
+      });
+    }
+    expect(fake.requests).toEqual([]);
+    const week = await wait(["--pool", "workers", "--count", "1", "--timeout", "7d", "--json"]);
+    expect(week.code).toBe(0);
+    expect(json(week).since).toBe("2025-01-05T00:00:00.000Z");
+  });
+
   it("exits 2 on bad flags, selectors and configs", async () => {
     const cases: [string[], string][] = [
       [["--count", "1"], "--pool NAME is required"],
@@ -434,7 +528,7 @@ describe("wait-nodes and nodes that were not Ready before the apply", () => {
       waitingFor: [],
       missing: 0,
     });
-    expect(result.members.find((m) => m.name === "talos-worker-3")).toMatchObject({
+    expect(result.members?.find((m) => m.name === "talos-worker-3")).toMatchObject({
       state: "not-ready",
       notReadyBefore: true,
     });
@@ -538,7 +632,7 @@ describe("wait-nodes and nodes that were not Ready before the apply", () => {
       message:
         "the pool has 3 of 4 nodes Ready (1 missing); talos-worker-2 stopped being Ready during the wait",
     });
-    expect(result.members.find((m) => m.name === "talos-worker-2")).toMatchObject({
+    expect(result.members?.find((m) => m.name === "talos-worker-2")).toMatchObject({
       stoppedReady: true,
     });
   });

@@ -123,7 +123,9 @@ describe("the workflow over every pool of the guard config", () => {
       expect(job.step("guard").outputs).toEqual({
         "drain-nodes": "talos-gpu-03",
         "worker-count": "",
+        "worker-added": "",
         "pool-counts": "gpu=2",
+        "pool-added": "",
         "pool-drain-nodes": "gpu=talos-gpu-03",
       });
       expect(callsOf(calls, "pr-autoscaler", "drain").map((c) => c.args.slice(0, 2))).toEqual([
@@ -134,8 +136,9 @@ describe("the workflow over every pool of the guard config", () => {
         "node",
         "talos-gpu-03",
       ]);
-      expect(callsOf(calls, "pr-autoscaler", "wait-nodes").map((c) => c.args.slice(0, 5))).toEqual([
-        ["wait-nodes", "--pool", "gpu", "--count", "2"],
+      // A scale-down creates no VM: nothing new to wait for.
+      expect(callsOf(calls, "pr-autoscaler", "wait-nodes").map((c) => c.args.slice(0, 6))).toEqual([
+        ["wait-nodes", "--pool", "gpu", "--count", "2", "--timeout"],
       ]);
       // One pending and one final status for the merged commit, whichever pools changed.
       const applyReports = callsOf(calls, "pr-autoscaler", "report").filter(
@@ -161,9 +164,11 @@ describe("the workflow over every pool of the guard config", () => {
 
       expect(job.step("apply").outcome).toBe("success");
       expect(job.step("wait").outcome).toBe("failure");
-      expect(callsOf(calls, "pr-autoscaler", "wait-nodes").map((c) => c.args.slice(0, 5))).toEqual([
-        ["wait-nodes", "--pool", "workers", "--count", "4"],
-        ["wait-nodes", "--pool", "gpu", "--count", "2"],
+      expect(job.step("guard").outputs["pool-added"]).toBe("workers=1");
+      // The pool that grew waits for its new VM among its Ready nodes; the one that shrank not.
+      expect(callsOf(calls, "pr-autoscaler", "wait-nodes").map((c) => c.args.slice(0, 7))).toEqual([
+        ["wait-nodes", "--pool", "workers", "--count", "4", "--added", "1"],
+        ["wait-nodes", "--pool", "gpu", "--count", "2", "--timeout", "15m"],
       ]);
       expect(flag(reportArgs(calls, "apply", "failed"), "--failed-step")).toBe("nodes");
     },

@@ -236,6 +236,7 @@ describe("the apply job", () => {
       "workers",
       "--count",
       "3",
+      // A scale-down creates no VM, so no --added: no new node to wait for.
       "--timeout",
       "15m",
       // When the apply began: nodes not Ready before it are not waited for.
@@ -461,12 +462,19 @@ describe("the apply job", () => {
     expect(job.step("guard").outputs).toEqual({
       "drain-nodes": "",
       "worker-count": "4",
+      "worker-added": "1",
       "pool-counts": "",
+      "pool-added": "",
       "pool-drain-nodes": "",
     });
     expect(job.step("drain").outcome).toBe("skipped");
     expect(job.step("removenodes").outcome).toBe("skipped");
-    expect(flag(callsOf(calls, "pr-autoscaler", "wait-nodes")[0]?.args ?? [], "--count")).toBe("4");
+    // The VM the apply created must be one of the Ready nodes: a Node object an earlier VM
+    // left behind cannot stand in for it.
+    const wait = callsOf(calls, "pr-autoscaler", "wait-nodes")[0]?.args ?? [];
+    expect(flag(wait, "--count")).toBe("4");
+    expect(flag(wait, "--added")).toBe("1");
+    expect(flag(wait, "--since")).toBe(job.step("apply").outputs.started);
     expect(job.step("Report on the merged pull request").stdout).toContain(
       "| Drain | ✅ nothing to drain |",
     );

@@ -97,7 +97,7 @@ describe("each check finds its mistake", () => {
       "an output the step does not write",
       `DRAIN_NODES: ${expr("steps.guard.outputs.drain-nodes")}`,
       `DRAIN_NODES: ${expr("steps.guard.outputs.nodes")}`,
-      'step "guard" writes no output "nodes" (it writes: drain-nodes, worker-count, pool-counts, pool-drain-nodes)',
+      'step "guard" writes no output "nodes" (it writes: drain-nodes, worker-count, worker-added, pool-counts, pool-added, pool-drain-nodes)',
     ],
     [
       "a step read before it runs",
@@ -146,6 +146,12 @@ describe("each check finds its mistake", () => {
       '--tfvars-before "$T/tfvars-before"',
       '--tfvars-base "$T/tfvars-before"',
       "pr-autoscaler guard has no flag --tfvars-base",
+    ],
+    [
+      "a flag wait-nodes does not have",
+      ':+--added "$new"}',
+      ':+--new-nodes "$new"}',
+      "pr-autoscaler wait-nodes has no flag --new-nodes",
     ],
     [
       "a failed step the report does not know",

@@ -420,7 +420,8 @@ function checkCommands(workflow: Workflow, commands: Record<string, CommandContr
           continue;
         }
         for (const word of words.slice(2)) {
-          const flag = /^(--[a-z][a-z-]*)/.exec(word)?.[1];
+          // A flag, or one passed only when a variable is set: ${new:+--added "$new"}.
+          const flag = /^(?:\$\{\w+:\+)?(--[a-z][a-z-]*)/.exec(word)?.[1];
           if (flag && !contract.flags.includes(flag)) {
             problems.push(`${where}: pr-autoscaler ${name} has no flag ${flag}`);
           }

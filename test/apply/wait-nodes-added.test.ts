@@ -1,0 +1,411 @@
+/**
+ * `wait-nodes --added K`: the VMs an apply created must be among the Ready nodes, whatever Node
+ * objects earlier VMs left behind. The nodes are served as `kubectl get node -o yaml` shows them
+ * on Talos in Proxmox VMs, changing between the wait's looks.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import type { WaitResult } from "../../src/apply/wait-nodes.ts";
+import type { CliIo } from "../../src/cli/io.ts";
+import { createWaitNodesCommand } from "../../src/cli/wait-nodes-command.ts";
+import { InputError } from "../../src/errors.ts";
+import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import { virtualClock } from "./drain-support.ts";
+
+type Raw = Record<string, unknown>;
+
+const start = Date.parse("2025-06-14T18:00:00Z");
+/** terraform apply began 6 minutes before the wait. */
+const applyStarted = "2025-06-14T17:54:00Z";
+const day = 24 * 60;
+
+let fake: FakeKubeApiserver;
+let dir: string;
+let kubeconfig: string;
+
+beforeEach(async () => {
+  fake = await FakeKubeApiserver.start();
+  dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-wait-added-"));
+  kubeconfig = await fake.writeKubeconfig(join(dir, "kubeconfig"));
+});
+
+afterEach(async () => {
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ago = (minutes: number) =>
+  new Date(start - minutes * 60_000).toISOString().replace(".000", "");
+
+interface TalosNode {
+  /** True; False (booting: no CNI yet); Unknown (the kubelet stopped posting status). */
+  ready?: "True" | "False" | "Unknown";
+  ageMinutes?: number;
+  /** When the Ready condition last changed (default: at creation). */
+  readyChangedMinutes?: number;
+  unschedulable?: boolean;
+  uid?: string;
+}
+
+const readyConditions = {
+  True: { reason: "KubeletReady", message: "kubelet is posting ready status" },
+  False: {
+    reason: "KubeletNotReady",
+    message:
+      "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized",
+  },
+  Unknown: { reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status." },
+};
+
+/** The taints the node lifecycle controller and `kubectl cordon` set for each state. */
+function taints(o: TalosNode): Raw[] {
+  const list: Raw[] = [];
+  if (o.ready === "Unknown") {
+    const timeAdded = ago(o.readyChangedMinutes ?? 0);
+    list.push(
+      { key: "node.kubernetes.io/unreachable", effect: "NoSchedule", timeAdded },
+      { key: "node.kubernetes.io/unreachable", effect: "NoExecute", timeAdded },
+    );
+  }
+  if (o.ready === "False") {
+    list.push(
+      { key: "node.kubernetes.io/not-ready", effect: "NoSchedule" },
+      { key: "node.kubernetes.io/not-ready", effect: "NoExecute", timeAdded: ago(0) },
+    );
+  }
+  if (o.unschedulable) {
+    list.push({ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule", timeAdded: ago(0) });
+  }
+  return list;
+}
+
+/** A Talos v1.9 worker node in a Proxmox VM. */
+function talos(name: string, o: TalosNode = {}): Raw {
+  const status = o.ready ?? "True";
+  const age = o.ageMinutes ?? 30 * day;
+  const changed = ago(o.readyChangedMinutes ?? age);
+  const heartbeat = status === "Unknown" ? changed : ago(0);
+  const spec: Raw = { podCIDR: "10.244.3.0/24", podCIDRs: ["10.244.3.0/24"] };
+  const list = taints(o);
+  if (list.length > 0) spec.taints = list;
+  if (o.unschedulable) spec.unschedulable = true;
+  const metadata: Raw = {
+    name,
+    labels: {
+      "beta.kubernetes.io/arch": "amd64",
+      "beta.kubernetes.io/os": "linux",
+      "kubernetes.io/arch": "amd64",
+      "kubernetes.io/hostname": name,
+      "kubernetes.io/os": "linux",
+    },
+    annotations: { "talos.dev/owned-labels": "[]" },
+    creationTimestamp: ago(age),
+  };
+  if (o.uid) metadata.uid = o.uid;
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata,
+    spec,
+    status: {
+      conditions: [
+        {
+          type: "Ready",
+          status,
+          ...readyConditions[status],
+          lastHeartbeatTime: heartbeat,
+          lastTransitionTime: changed,
+        },
+      ],
+      nodeInfo: { kubeletVersion: "v1.32.0", osImage: "Talos (v1.9.1)" },
+    },
+  };
+}
+
+/** The same Node object (same UID, same creation time) as the kubelet updates it. */
+function update(name: string, o: TalosNode): void {
+  const metadata = fake.get("nodes", name)?.metadata as Raw | undefined;
+  if (typeof metadata?.uid !== "string") throw new Error(`no node ${name} to update`);
+  fake.put("nodes", talos(name, { ...o, uid: metadata.uid }));
+}
+
+/** Runs `change` before the answer to the wait's n-th list of the nodes. */
+function onList(change: (n: number) => void): void {
+  let lists = 0;
+  fake.onRequest = (request) => {
+    if (request.method === "GET" && request.path === "/api/v1/nodes") change(++lists);
+  };
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  sleeps: number[];
+}
+
+async function wait(args: string[]): Promise<Run> {
+  const clock = virtualClock(start);
+  const run: Run = { code: -1, stdout: "", stderr: "", sleeps: clock.sleeps };
+  const io: CliIo = {
+    stdout: (text) => {
+      run.stdout += text;
+    },
+    stderr: (text) => {
+      run.stderr += text;
+    },
+    cwd: dir,
+    env: {},
+    isTty: false,
+  };
+  try {
+    run.code = await createWaitNodesCommand({ clock }).run(
+      [...args, "--kubeconfig", kubeconfig],
+      io,
+    );
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    run.stderr += `${error.message}\n`;
+    run.code = error.exitCode;
+  }
+  return run;
+}
+
+const json = (run: Run) => JSON.parse(run.stdout) as WaitResult;
+
+/** The workflow's call after a scale-up of `added` VMs to `count`. */
+const scaleUp = (count: number, added: number, timeout = "5m") => [
+  "--pool",
+  "workers",
+  "--count",
+  String(count),
+  "--added",
+  String(added),
+  "--since",
+  applyStarted,
+  "--timeout",
+  timeout,
+];
+
+const threeWorkers = () => [
+  talos("talos-worker-1"),
+  talos("talos-worker-2"),
+  talos("talos-worker-3"),
+];
+
+/** talos-worker-4's VM was destroyed by hand 3 days ago; its Node object stayed, unreachable. */
+const staleWorker4 = (o: TalosNode = {}) =>
+  talos("talos-worker-4", {
+    ready: "Unknown",
+    ageMinutes: 40 * day,
+    readyChangedMinutes: 3 * day,
+    ...o,
+  });
+
+describe("wait-nodes --added", () => {
+  it("fails when the new VM never registers, though an old Node object has its name", async () => {
+    fake.add(...threeWorkers(), staleWorker4());
+    const run = await wait([...scaleUp(4, 1), "--json"]);
+    expect(run.code).toBe(1);
+    expect(json(run)).toMatchObject({
+      outcome: "timed-out",
+      added: 1,
+      ready: 3,
+      notReadyBefore: ["talos-worker-4"],
+      newlyReady: [],
+      missing: 0,
+      missingNew: 1,
+      message:
+        "0 of 1 new nodes Ready: the apply created 1 VM in this pool and no pool node became Ready since 2025-06-14T17:54:00.000Z",
+    });
+    expect(run.sleeps.reduce((a, b) => a + b, 0)).toBe(300_000);
+    // The count alone cannot tell: without --added the dead node stands in for the new VM.
+    const countOnly = await wait(["--pool", "workers", "--count", "4", "--since", applyStarted]);
+    expect(countOnly.code).toBe(0);
+  });
+
+  it("succeeds when the new VM registers into that old Node object and becomes Ready", async () => {
+    fake.add(...threeWorkers(), staleWorker4());
+    onList((n) => {
+      // The new VM's kubelet takes over the object: same UID, the old creation time.
+      if (n === 2)
+        update("talos-worker-4", { ready: "False", ageMinutes: 40 * day, readyChangedMinutes: 0 });
+      if (n === 3) update("talos-worker-4", { ageMinutes: 40 * day, readyChangedMinutes: 0 });
+    });
+    const run = await wait([...scaleUp(4, 1), "--interval", "10s"]);
+    expect(run.code).toBe(0);
+    expect(run.sleeps).toEqual([10_000, 10_000]);
+    expect(run.stdout).toContain(
+      "Pool workers has 4 Ready nodes (wanted 4), 1 of 1 new nodes Ready (talos-worker-4), after 20s.",
+    );
+    expect(run.stdout).toContain("talos-worker-4: Ready, age 40d; new since the apply began");
+    expect(run.stdout).toContain(
+      "pool workers: 4/4 nodes, 3 Ready, 0/1 new; not Ready before the apply (not waited for): talos-worker-4\n",
+    );
+    expect(run.stdout).toContain("pool workers: 3/4 Ready, 0/1 new; NotReady: talos-worker-4\n");
+  });
+
+  it("counts a VM that joins under another name, and reports the old dead node", async () => {
+    fake.add(
+      ...threeWorkers(),
+      talos("talos-worker-7", {
+        ready: "Unknown",
+        ageMinutes: 40 * day,
+        readyChangedMinutes: 10 * day,
+      }),
+    );
+    onList((n) => {
+      if (n === 2) fake.add(talos("talos-8kx-2p1", { ready: "False", ageMinutes: 0 }));
+      if (n === 4) update("talos-8kx-2p1", { ageMinutes: 0, readyChangedMinutes: 0 });
+    });
+    const run = await wait([...scaleUp(4, 1), "--json"]);
+    expect(run.code).toBe(0);
+    expect(run.sleeps).toEqual([10_000, 10_000, 10_000]);
+    expect(json(run)).toMatchObject({
+      outcome: "ready",
+      ready: 4,
+      newlyReady: ["talos-8kx-2p1"],
+      notReadyBefore: ["talos-worker-7"],
+      missingNew: 0,
+    });
+    expect(json(run).members?.find((m) => m.name === "talos-8kx-2p1")).toMatchObject({
+      state: "ready",
+      newlyReady: true,
+      ageSeconds: 30,
+    });
+  });
+
+  it("says how many of the new VMs are Ready and which", async () => {
+    fake.add(...threeWorkers());
+    onList((n) => {
+      if (n === 1) {
+        fake.add(talos("talos-worker-4", { ageMinutes: 2, readyChangedMinutes: 1 }));
+        fake.add(talos("talos-worker-5", { ready: "False", ageMinutes: 2 }));
+      }
+    });
+    const run = await wait(scaleUp(5, 2, "1m"));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      "Timed out after 1m waiting for pool workers: the pool has 4 of 5 nodes Ready (1 missing); 1 of 2 new nodes Ready (talos-worker-4): the apply created 2 VMs in this pool; waiting for talos-worker-5 to be Ready.",
+    );
+    expect(run.stdout).toContain(
+      "  new: 1 of 2 Ready since 2025-06-14T17:54:00.000Z (talos-worker-4)",
+    );
+  });
+
+  it("does not take an old node whose Ready condition changed during the wait for a new one", async () => {
+    fake.add(...threeWorkers(), staleWorker4());
+    onList((n) => {
+      if (n === 2) update("talos-worker-2", { ready: "Unknown", readyChangedMinutes: 0 });
+      if (n === 3) update("talos-worker-2", { readyChangedMinutes: 0 });
+    });
+    const run = await wait([...scaleUp(4, 1, "1m"), "--json"]);
+    expect(run.code).toBe(1);
+    expect(json(run)).toMatchObject({ ready: 3, newlyReady: [], missingNew: 1 });
+  });
+
+  it("exits 2 without --since, above --count, or with a count that is not a number", async () => {
+    const cases: [string[], string][] = [
+      [["--pool", "workers", "--count", "4", "--added", "1"], "--added needs --since TIME"],
+      [
+        ["--pool", "workers", "--count", "1", "--added", "2", "--since", applyStarted],
+        "--added 2 is more than --count 1",
+      ],
+      [
+        ["--pool", "workers", "--count", "4", "--added", "one", "--since", applyStarted],
+        '--added expects a whole number, got "one"',
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = await wait(args);
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({
+        args,
+        code: 2,
+        stderr: expect.stringContaining(message),
+      });
+    }
+    expect(fake.requests).toEqual([]);
+  });
+});
+
+describe("wait-nodes and nodes that are NotReady and cordoned", () => {
+  /** Drained, its VM destroyed, and the step that deletes its Node object failed. */
+  const cordonedWorker4 = (o: TalosNode = {}) =>
+    talos("talos-worker-4", {
+      ready: "Unknown",
+      ageMinutes: 40 * day,
+      readyChangedMinutes: 2 * day,
+      unschedulable: true,
+      ...o,
+    });
+
+  it("does not count such a node toward the pool, even without --added", async () => {
+    fake.add(...threeWorkers(), cordonedWorker4());
+    const run = await wait([
+      "--pool",
+      "workers",
+      "--count",
+      "4",
+      "--since",
+      applyStarted,
+      "--timeout",
+      "1m",
+      "--json",
+    ]);
+    expect(run.code).toBe(1);
+    expect(json(run)).toMatchObject({
+      ready: 3,
+      notReadyBefore: [],
+      looksDestroyed: ["talos-worker-4"],
+      waitingFor: [],
+      missing: 1,
+      message: "the pool has 3 of 4 nodes Ready (1 missing)",
+    });
+    expect(json(run).members?.[3]).toMatchObject({
+      name: "talos-worker-4",
+      state: "not-ready",
+      looksDestroyed: true,
+    });
+  });
+
+  it("counts the new VM that registers into it, and says it is still cordoned", async () => {
+    fake.add(...threeWorkers(), cordonedWorker4());
+    onList((n) => {
+      if (n === 2)
+        update("talos-worker-4", {
+          ready: "False",
+          ageMinutes: 40 * day,
+          readyChangedMinutes: 0,
+          unschedulable: true,
+        });
+      if (n === 3)
+        update("talos-worker-4", {
+          ageMinutes: 40 * day,
+          readyChangedMinutes: 0,
+          unschedulable: true,
+        });
+    });
+    const run = await wait(scaleUp(4, 1));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "pool workers: 3/4 Ready, 0/1 new; NotReady and cordoned (not counted): talos-worker-4\n",
+    );
+    expect(run.stdout).toContain(
+      "talos-worker-4: Ready, cordoned, age 40d; new since the apply began, but cordoned: it takes no pods until uncordoned",
+    );
+  });
+
+  it("after a scale-down run by hand without --gone, reports the destroyed node and succeeds", async () => {
+    fake.add(...threeWorkers(), cordonedWorker4({ ageMinutes: 30 * day, readyChangedMinutes: 2 }));
+    const run = await wait(["--pool", "workers", "--count", "3", "--since", applyStarted]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "  NotReady and cordoned: talos-worker-4 (not counted, not waited for: a destroyed VM leaves this behind; delete the Node object once its VM is gone)",
+    );
+    expect(run.stdout).toContain(
+      "talos-worker-4: NotReady, cordoned, age 30d (Ready=Unknown: NodeStatusUnknown: Kubelet stopped posting node status.); looks destroyed: not counted, not waited for",
+    );
+  });
+});
