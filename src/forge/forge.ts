@@ -18,6 +18,16 @@ export interface DesiredPullRequest {
   /** A node count change: recorded in the marker, so a closed pull request still says it. */
   change?: CountChange;
   /**
+   * Hash of the values written alone (not the verdict): recorded in the marker, so the next
+   * update tells a change of what would merge from a change of its description.
+   */
+  valuesFingerprint?: string;
+  /**
+   * When the values last changed (ISO), recorded in the marker: set by the update that changes
+   * them, kept by every other; absent while they are the ones the pull request opened with.
+   */
+  changedAt?: string;
+  /**
    * Builds the new contents of the files the plan changes, reading the default branch's current
    * files through `read` (undefined for a file that does not exist).
    */
@@ -86,6 +96,17 @@ export interface BotPullRequest {
   handsOffNoticed: boolean;
   /** The count change its marker records; absent in pull requests written before it did. */
   change?: CountChange;
+  /** The values' hash its marker records (see `DesiredPullRequest.valuesFingerprint`). */
+  valuesFingerprint?: string;
+  /** When an update last changed its values (ISO), as its marker records; absent: never. */
+  changedAt?: string;
+  /**
+   * The forge's own auto-merge (GitHub's) is on, whoever turned it on: an update that changes
+   * the values turns it off first, so the new values do not merge without their grace period.
+   */
+  autoMerge?: boolean;
+  /** The forge's id of the pull request (GitHub's GraphQL node id), when known. */
+  nodeId?: string;
 }
 
 /** A bot pull request that was closed or merged. */

@@ -23,6 +23,18 @@ export const PullRequestMarker = z.object({
   from: z.number().int().nonnegative().optional(),
   to: z.number().int().nonnegative().optional(),
   /**
+   * A hash of the values the pull request writes (each value's file, path, value before and
+   * after): an update that writes other values changes it; one that changes only the verdict,
+   * the body's numbers, or rebuilds the same values on a moved default branch does not.
+   */
+  valuesFingerprint: z.string().optional(),
+  /**
+   * When an update last wrote other values than the pull request had (ISO time). Absent while
+   * it holds the values it opened with, and in markers written before this was recorded: the
+   * grace period of a merge rule counts from the later of this and the opening.
+   */
+  changedAt: z.string().optional(),
+  /**
    * Written by the request that closes it when the bot closes the pull request itself: a closed
    * pull request without it was closed by people, which needs no extra request to tell.
    */

@@ -13,6 +13,12 @@ export interface PolicyContext {
   now: Date;
   /** When the pull request opened (ISO); for one about to open, `now`. */
   openedAt: string;
+  /**
+   * When the bot last wrote other values into it (ISO; absent: the values it opened with). The
+   * grace period counts from the later of this and `openedAt`: people get the whole of it to hold
+   * the values that would merge, not only the first ones.
+   */
+  changedAt?: string;
   /** The bot's merged pull requests (see `mergeRecords`), for the daily caps. */
   merges: readonly MergeRecord[];
   /** The head commit's checks; undefined while not read (required checks then block). */
@@ -128,13 +134,12 @@ function timeBlockers(
   const blockers: Blocker[] = [];
   let earliest = now;
 
-  const opened = Date.parse(context.openedAt);
-  const ageReady =
-    rule.minAgeMs === undefined ? now : (Number.isFinite(opened) ? opened : now) + rule.minAgeMs;
+  const grace = graceStart(context, subject);
+  const ageReady = rule.minAgeMs === undefined ? now : grace.at + rule.minAgeMs;
   if (ageReady > now) {
     blockers.push({
       kind: "age",
-      message: `not before ${formatLocal(ageReady, tz)} (${formatDuration(rule.minAgeMs ?? 0)} after it opened)`,
+      message: `not before ${formatLocal(ageReady, tz)} (${formatDuration(rule.minAgeMs ?? 0)} after ${grace.since})`,
       until: new Date(ageReady).toISOString(),
     });
     earliest = Math.max(earliest, ageReady);
@@ -159,6 +164,22 @@ function timeBlockers(
   if (windowOpen !== now) blockers.push(windowBlocker(rule, notDuring, now, windowOpen, tz));
   const openAt = firstOpenMoment(rule.during, notDuring, earliest);
   return { blockers, openAt };
+}
+
+/**
+ * Where the grace period starts: the opening, or the last change of the values when that came
+ * later, with how the message says it. An opening that cannot be read counts as now.
+ */
+function graceStart(context: PolicyContext, subject: PolicySubject): { at: number; since: string } {
+  const parsed = Date.parse(context.openedAt);
+  const opened = Number.isFinite(parsed) ? parsed : context.now.getTime();
+  const changed = context.changedAt === undefined ? Number.NaN : Date.parse(context.changedAt);
+  if (!(changed > opened)) return { at: opened, since: "it opened" };
+  const to =
+    subject.from !== undefined && subject.to !== undefined
+      ? `it changed to ${subject.from} → ${subject.to}`
+      : "its last change";
+  return { at: changed, since: to };
 }
 
 function windowBlocker(

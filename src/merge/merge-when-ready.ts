@@ -1,5 +1,6 @@
 import type { ClosedBotPullRequest } from "../forge/forge.ts";
 import { ForgeError } from "../forge/forge-error.ts";
+import { disableAutoMerge } from "../forge/github/auto-merge.ts";
 import {
   createGitHubClient,
   type GitHubClient,
@@ -14,7 +15,7 @@ import { GitHubMergeResult, GitHubPullRequestDetail } from "./github-merge-types
 import { isHeld } from "./hold.ts";
 import type { MergeOctokit } from "./merge-octokit.ts";
 import { classifyMergeRefusal, type MergeRefusal } from "./merge-refusal.ts";
-import { disableNativeAutoMerge, enableNativeAutoMerge } from "./native-auto-merge.ts";
+import { enableNativeAutoMerge } from "./native-auto-merge.ts";
 import type { PolicySubject } from "./policy-subject.ts";
 import { readCheckStates } from "./read-checks.ts";
 import { commentMergeRefusal } from "./refusal-comment.ts";
@@ -93,9 +94,10 @@ type PullRequest = GitHubPullRequestDetail;
 
 /**
  * Merges a bot pull request when the policy says it may, and only then. It reads the pull
- * request, its checks and the required checks afresh, evaluates the policy, and: when everything
- * holds, turns GitHub's auto-merge on (rules without windows or caps, where the repository allows
- * it) or merges directly with the bot's commit as the expected head; when only required checks
+ * request, its checks and the required checks afresh, evaluates the policy (its grace period
+ * from the later of the opening and the last change of the values, as the bot's marker records
+ * it), and: when everything holds, turns GitHub's auto-merge on (rules without windows or caps,
+ * where the repository allows it) or merges directly with the bot's commit as the expected head; when only required checks
  * are still running, leaves the waiting to GitHub's auto-merge where GitHub enforces them; in
  * every other case it does not merge, and turns off auto-merge the bot turned on earlier (any
  * auto-merge, for a hold). Under a review rule it asks the rule's people once (`requestReview`),
@@ -118,9 +120,12 @@ export async function mergeWhenReady(input: MergeWhenReadyInput): Promise<MergeO
 
   const held = input.held === true || isHeld(pr.labels.map((label) => label.name));
   const { policy } = input.branchPolicy;
+  // The grace period counts from the last change of the values, as the bot's marker records it.
+  const changedAt = readPullRequestMarker(pr.body)?.changedAt;
   const context: PolicyContext = {
     now: input.now ?? new Date(),
     openedAt: pr.created_at,
+    ...(changedAt ? { changedAt } : {}),
     merges: mergeRecords(input.recentlyClosed),
     held,
   };
@@ -346,7 +351,7 @@ async function withOff(
   outcome: Omit<MergeOutcome, "disabledAutoMerge">,
 ): Promise<MergeOutcome> {
   if (!off || !pr.auto_merge) return { ...outcome, disabledAutoMerge: false };
-  await disableNativeAutoMerge(input.octokit, pr.node_id);
+  await disableAutoMerge(input.octokit, pr.node_id);
   return {
     ...outcome,
     note: `${outcome.note}; GitHub's auto-merge turned off`,

@@ -1,18 +1,10 @@
-import { ForgeError } from "../forge/forge-error.ts";
+import { graphqlMessages } from "../forge/github/auto-merge.ts";
 import type { MergeMethod } from "../policy/automerge-policy.ts";
-import { graphqlMessages, type MergeOctokit } from "./merge-octokit.ts";
+import type { MergeOctokit } from "./merge-octokit.ts";
 
 /** Turns on GitHub's auto-merge; `expectedHeadOid` makes GitHub refuse when the head moved. */
 export const ENABLE_AUTO_MERGE = `mutation EnableAutoMerge($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod!, $expectedHeadOid: GitObjectID!) {
   enablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId, mergeMethod: $mergeMethod, expectedHeadOid: $expectedHeadOid}) {
-    pullRequest {
-      number
-    }
-  }
-}`;
-
-export const DISABLE_AUTO_MERGE = `mutation DisableAutoMerge($pullRequestId: ID!) {
-  disablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId}) {
     pullRequest {
       number
     }
@@ -46,18 +38,5 @@ export async function enableNativeAutoMerge(
     const messages = graphqlMessages(error);
     if (messages.some((message) => CLEAN_STATUS.test(message))) return { result: "clean" };
     return { result: "refused", messages };
-  }
-}
-
-/** Turns GitHub's auto-merge off again; throws when GitHub refuses. */
-export async function disableNativeAutoMerge(
-  octokit: MergeOctokit,
-  pullRequestId: string,
-): Promise<void> {
-  try {
-    await octokit.graphql(DISABLE_AUTO_MERGE, { pullRequestId });
-  } catch (error) {
-    const step = "turn GitHub's auto-merge off";
-    throw new ForgeError(step, graphqlMessages(error).join("; "), undefined, { cause: error });
   }
 }

@@ -24,6 +24,9 @@ export interface PolicySubject {
   direction: "up" | "down" | "mixed";
   /** Nodes: how many nodes are added or removed. */
   step?: number;
+  /** Nodes: the count on the default branch and the one proposed (for messages). */
+  from?: number;
+  to?: number;
   /** Resources: the largest relative change of any value (fraction, unsigned); undefined if any is unknown. */
   relativeChange?: number;
   /** Resources: each changed value. Empty for nodes. */
@@ -46,6 +49,8 @@ export function subjectFromNodeProposal(
     kind: "nodes",
     direction: proposal.direction,
     step: Math.abs(proposal.to - proposal.from),
+    from: proposal.from,
+    to: proposal.to,
     resources: [],
     pool: proposal.pool,
     labels,

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import type { BotPullRequest, ClosedBotPullRequest, DesiredPullRequest } from "../forge/forge.ts";
+import { changesValues } from "../forge/values-changed.ts";
 import { mergeRecords } from "../merge/daily-cap.ts";
 import { evaluatePolicy } from "../merge/evaluate-policy.ts";
 import {
@@ -25,7 +27,10 @@ export interface PullRequestContentInput {
   proposal: Proposal;
   config: RepoConfig;
   policy: AutomergePolicy;
-  /** The open pull request for the key, when there is one (its age counts for grace periods). */
+  /**
+   * The open pull request for the key, when there is one: its opening, or the last change of its
+   * values, starts the grace period.
+   */
   existing: BotPullRequest | undefined;
   recentlyClosed: readonly ClosedBotPullRequest[];
   history: readonly PoolUtilisationSample[];
@@ -47,14 +52,45 @@ const FOOTER =
 /**
  * The pull request for a proposal: title, labels, body (what and why, as tables, and the
  * policy's verdict) and a fingerprint that changes only when the values written or the verdict
- * change, so an unchanged plan makes no request.
+ * change, so an unchanged plan makes no request. When it changes the values of the open pull
+ * request, it records now as their change: the grace period counts from it.
  */
 export function plannedPullRequest(input: PullRequestContentInput): PlannedPullRequest {
+  const valuesFingerprint = proposalValuesFingerprint(input.proposal);
+  const kept = planned(input, valuesFingerprint, input.existing?.changedAt);
+  if (!input.existing || !changesValues(input.existing, kept.desired)) return kept;
+  return planned(input, valuesFingerprint, input.now.toISOString());
+}
+
+/**
+ * A hash of the values the proposal writes: each value's file, path, and its value before and
+ * after, so that the same values on a default branch that moved elsewhere hash the same, and a
+ * count that people changed there (a 3 → 4 that is now 5 → 4) does not.
+ */
+export function proposalValuesFingerprint(proposal: Proposal): string {
+  const values = proposal.changes
+    .map((change) => [
+      change.file,
+      change.path,
+      JSON.stringify(change.before ?? null),
+      String(change.after),
+    ])
+    .sort((a, b) => a.join("\u0000").localeCompare(b.join("\u0000")));
+  const essentials = JSON.stringify({ key: proposal.key, values });
+  return createHash("sha256").update(essentials).digest("hex").slice(0, 16);
+}
+
+function planned(
+  input: PullRequestContentInput,
+  valuesFingerprint: string,
+  changedAt: string | undefined,
+): PlannedPullRequest {
   const { proposal } = input;
   const subject = policySubject(proposal, input.config);
   const verdict = evaluatePolicy(input.policy, subject, {
     now: input.now,
     openedAt: input.existing?.createdAt ?? input.now.toISOString(),
+    ...(changedAt ? { changedAt } : {}),
     merges: mergeRecords(input.recentlyClosed),
   });
   const body = sections(
@@ -68,14 +104,18 @@ export function plannedPullRequest(input: PullRequestContentInput): PlannedPullR
     renderVerdictSection(verdict, readReviewRecord(input.existing?.body)),
     `---\n${FOOTER}`,
   );
-  const desired = desiredPullRequest({
-    proposal,
-    body,
-    fingerprintExtra: {
-      verdict: `${verdict.action}:${verdict.rule?.name ?? ""}`,
-      ...(input.manual ? { manual: `${input.manual.by}:${input.manual.count}` } : {}),
-    },
-  });
+  const desired = {
+    ...desiredPullRequest({
+      proposal,
+      body,
+      fingerprintExtra: {
+        verdict: `${verdict.action}:${verdict.rule?.name ?? ""}`,
+        ...(input.manual ? { manual: `${input.manual.by}:${input.manual.count}` } : {}),
+      },
+    }),
+    valuesFingerprint,
+    ...(changedAt ? { changedAt } : {}),
+  };
   return { proposal, desired, subject, verdict };
 }
 

@@ -48,6 +48,21 @@ describe("the hidden pull request marker", () => {
     expect(readPullRequestMarker(replaced)).toEqual({ ...marker, handsOff: "h2" });
   });
 
+  it("records the values' fingerprint and when they last changed, and reads older markers without them", () => {
+    const changed = {
+      ...marker,
+      valuesFingerprint: "3f1c0a9e4b7d2c61",
+      changedAt: "2025-06-06T13:58:00.000Z",
+    };
+    const body = withPullRequestMarker("Scale workers from 3 to 2 nodes", changed);
+    expect(readPullRequestMarker(body)).toEqual(changed);
+    // A marker written before these were recorded: the values' change is unknown, the grace
+    // period counts from the opening.
+    const older = readPullRequestMarker(withPullRequestMarker("Plan", marker));
+    expect(older?.valuesFingerprint).toBeUndefined();
+    expect(older?.changedAt).toBeUndefined();
+  });
+
   it("is undefined when missing or unreadable", () => {
     expect(readPullRequestMarker(null)).toBeUndefined();
     expect(readPullRequestMarker("No marker here")).toBeUndefined();

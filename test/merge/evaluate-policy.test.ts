@@ -219,6 +219,55 @@ rules: [{ name: up, action: merge, minAge: 30m }]
     expect(later.ready).toBe(true);
   });
 
+  it("counts the grace period from the last change of the values, when that came later", async () => {
+    const policy = await policyOf(`
+timezone: Europe/Berlin
+rules: [{ name: down, match: { direction: down }, action: merge, minAge: 1h }]
+`);
+    // Opened two hours ago as 3 → 4; a minute ago the values became 3 → 2.
+    const changed = { openedAt: "2025-03-28T08:00:00Z", changedAt: "2025-03-28T09:59:00Z" };
+    const flipped = { ...nodes("down", 1), from: 3, to: 2 };
+    const verdict = evaluatePolicy(policy, flipped, openContext(NOW, changed));
+    expect(verdict).toMatchObject({ action: "merge", ready: false });
+    expect(verdict.blockedBy).toEqual([
+      {
+        kind: "age",
+        message: "not before Fri 2025-03-28 11:59 GMT+1 (1h after it changed to 3 → 2)",
+        until: "2025-03-28T10:59:00.000Z",
+      },
+    ]);
+    expect(verdict.mergeableAt).toBe("2025-03-28T10:59:00.000Z");
+    const after = evaluatePolicy(policy, flipped, openContext("2025-03-28T10:59:00Z", changed));
+    expect(after.ready).toBe(true);
+  });
+
+  it("says 'after its last change' where no count changes, and ignores a change before the opening", async () => {
+    const policy = await policyOf(`
+timezone: Europe/Berlin
+rules: [{ name: any, action: merge, minAge: 30m }]
+`);
+    const rightsizing = resources([["cpu", -0.4]]);
+    const changed = evaluatePolicy(
+      policy,
+      rightsizing,
+      openContext(NOW, { openedAt: "2025-03-28T08:00:00Z", changedAt: "2025-03-28T09:50:00Z" }),
+    );
+    expect(changed.blockedBy.map((blocker) => blocker.message)).toEqual([
+      "not before Fri 2025-03-28 11:20 GMT+1 (30m after its last change)",
+    ]);
+    // A record older than the opening (a reopened pull request) or unreadable starts nothing.
+    for (const changedAt of ["2025-03-28T09:00:00Z", "not a time"]) {
+      const opened = evaluatePolicy(
+        policy,
+        rightsizing,
+        openContext(NOW, { openedAt: "2025-03-28T09:45:00Z", changedAt }),
+      );
+      expect(opened.blockedBy.map((blocker) => blocker.message)).toEqual([
+        "not before Fri 2025-03-28 11:15 GMT+1 (30m after it opened)",
+      ]);
+    }
+  });
+
   it("merges only inside its windows and never inside a no-merge window of the policy", async () => {
     const policy = await policyOf(`
 timezone: Europe/Berlin

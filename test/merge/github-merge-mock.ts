@@ -55,6 +55,8 @@ export interface PullFields {
   mergeableState?: string;
   /** The marker's record that people took the pull request over. */
   handsOff?: string;
+  /** The marker's record of when an update last changed the values. */
+  changedAt?: string;
 }
 
 /** A pull request as `GET /pulls/{n}` returns it, from GitHub's published example. */
@@ -77,6 +79,7 @@ export function pullDetail(fields: PullFields = {}): Json {
       ...(markerSha ? { sha: markerSha } : {}),
       base: sha("main-head"),
       ...(fields.handsOff ? { handsOff: fields.handsOff } : {}),
+      ...(fields.changedAt ? { changedAt: fields.changedAt } : {}),
     }),
     labels: (fields.labels ?? ["autoscaling", "scale-up"]).map((name, i) => ({
       ...((answer.labels as Json[])[0] as Json),

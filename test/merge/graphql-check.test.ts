@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { DISABLE_AUTO_MERGE, ENABLE_AUTO_MERGE } from "../../src/merge/native-auto-merge.ts";
+import { DISABLE_AUTO_MERGE } from "../../src/forge/github/auto-merge.ts";
+import { ENABLE_AUTO_MERGE } from "../../src/merge/native-auto-merge.ts";
 import { sha } from "../support/github-responses.ts";
 import { checkGraphqlRequest } from "./graphql-check.ts";
 

@@ -180,6 +180,96 @@ describe("mergeWhenReady with GitHub's auto-merge", () => {
   });
 });
 
+describe("mergeWhenReady on a pull request whose values changed", () => {
+  /** Removing one node: no windows, no caps, so GitHub's auto-merge may do the waiting. */
+  const REMOVE = `
+rules:
+  - name: remove-one-node
+    match: { kind: nodes, direction: down, maxStep: 1 }
+    action: merge
+    minAge: 1h
+    requiredChecks: [${GUARD}]
+`;
+  // Opened at 08:00 as 3 → 4 (two hours before NOW); a minute before NOW it became 3 → 2.
+  const CHANGED_AT = "2025-03-28T09:59:00Z";
+  const flipped = { ...nodes("down", 1), from: 3, to: 2 };
+
+  it("waits out the grace period from the change and turns its own auto-merge off", async () => {
+    const { github, steps, graphql } = setup();
+    steps.pull({
+      changedAt: CHANGED_AT,
+      labels: ["autoscaling", "scale-down"],
+      autoMerge: { by: BOT, method: "squash" },
+    });
+    steps.protection([GUARD]);
+    steps.rulesets([]);
+    steps.checks({ [GUARD]: "success" });
+    graphql.expect("disablePullRequestAutoMerge");
+
+    const outcome = await mergeWhenReady(input(await policyOf(REMOVE), { subject: flipped }));
+
+    expect(outcome).toMatchObject({
+      action: "waiting",
+      note: "Grace period: not before Fri 2025-03-28 10:59 UTC (1h after it changed to 3 → 2); GitHub's auto-merge turned off",
+      disabledAutoMerge: true,
+    });
+    expect(outcome.verdict?.mergeableAt).toBe("2025-03-28T10:59:00.000Z");
+    expect(graphql.calls.map((call) => call.mutation)).toEqual(["disablePullRequestAutoMerge"]);
+    expect(github.calls()).toEqual(READS);
+  });
+
+  it("does not turn auto-merge on, nor merge, before the grace period after the change ends", async () => {
+    const { github, steps } = setup();
+    steps.pull({ changedAt: CHANGED_AT, labels: ["autoscaling", "scale-down"] });
+    steps.protection([GUARD]);
+    steps.rulesets([]);
+    steps.checks({ [GUARD]: "success" });
+    // No GraphQL request is expected: enabling auto-merge would fail the test.
+    mockGraphql();
+
+    const outcome = await mergeWhenReady(input(await policyOf(REMOVE), { subject: flipped }));
+
+    expect(outcome).toMatchObject({ action: "waiting", disabledAutoMerge: false });
+    expect(outcome.verdict?.blockedBy.map((blocker) => blocker.kind)).toEqual(["age"]);
+    expect(github.calls()).toEqual(READS);
+  });
+
+  it("turns auto-merge on again once the grace period after the change has passed", async () => {
+    const { github, steps, graphql } = setup();
+    steps.pull({ changedAt: CHANGED_AT, labels: ["autoscaling", "scale-down"] });
+    steps.protection([GUARD]);
+    steps.rulesets([]);
+    steps.checks({ [GUARD]: "pending" });
+    graphql.expect("enablePullRequestAutoMerge");
+
+    const outcome = await mergeWhenReady(
+      input(await policyOf(REMOVE), { subject: flipped, now: new Date("2025-03-28T10:59:00Z") }),
+    );
+
+    expect(outcome.action).toBe("auto-merge-enabled");
+    expect(graphql.calls).toEqual([
+      {
+        mutation: "enablePullRequestAutoMerge",
+        variables: { pullRequestId: NODE_ID, mergeMethod: "SQUASH", expectedHeadOid: HEAD },
+      },
+    ]);
+    expect(github.calls()).toEqual(READS);
+  });
+
+  it("counts from the opening for a marker that records no change (written before it did)", async () => {
+    const { steps, graphql } = setup();
+    steps.pull({ labels: ["autoscaling", "scale-down"] });
+    steps.protection([GUARD]);
+    steps.rulesets([]);
+    steps.checks({ [GUARD]: "pending" });
+    graphql.expect("enablePullRequestAutoMerge");
+
+    const outcome = await mergeWhenReady(input(await policyOf(REMOVE), { subject: flipped }));
+
+    expect(outcome.action).toBe("auto-merge-enabled");
+  });
+});
+
 describe("mergeWhenReady never merges", () => {
   it("with a failing required check, and turns its own auto-merge off", async () => {
     const { github, steps, graphql } = setup();

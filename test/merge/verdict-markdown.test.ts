@@ -170,6 +170,8 @@ describe("policy subjects", () => {
       kind: "nodes",
       direction: "down",
       step: 2,
+      from: 5,
+      to: 3,
       resources: [],
       pool: "workers",
       labels: { tier: "general" },

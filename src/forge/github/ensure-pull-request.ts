@@ -9,6 +9,8 @@ import type {
 } from "../forge.ts";
 import { ForgeError } from "../forge-error.ts";
 import { readPullRequestMarker, withPullRequestMarker } from "../marker.ts";
+import { changesValues } from "../values-changed.ts";
+import { disableAutoMerge } from "./auto-merge.ts";
 import { buildBotCommit } from "./bot-commit.ts";
 import { closeBotPullRequest, leaveToPeople } from "./close-pull-request.ts";
 import type { ForgeContext } from "./forge-context.ts";
@@ -75,6 +77,7 @@ async function refresh(
   if (head !== pr.headSha) {
     return { action: "human-edited", ...found, note: branchMoved(pr.branch, head) };
   }
+  const autoMergeOff = await autoMergeBeforeNewValues(context, pr, desired);
   const previousLabels = readPullRequestMarker(pr.body)?.labels ?? [];
   // The marker names the new commit before the branch moves: if moving fails, the head is still
   // the marker's `previous`, which the next run recognises as the bot's and rebuilds.
@@ -95,7 +98,36 @@ async function refresh(
   }
   await moveBranch(context, pr.branch, commit.sha);
   await replaceBotLabels(context, pr, previousLabels, desired.labels);
-  return { action: replanned ? "updated" : "rebuilt", ...found };
+  return {
+    action: replanned ? "updated" : "rebuilt",
+    ...found,
+    ...(autoMergeOff ? { note: AUTO_MERGE_OFF } : {}),
+  };
+}
+
+const AUTO_MERGE_OFF =
+  "GitHub's auto-merge turned off: the values changed, and they merge only when the policy allows again";
+
+/**
+ * GitHub keeps its auto-merge on when someone with write access pushes, the bot included: it would
+ * merge the new values as soon as the checks pass, without the grace period people have to hold
+ * them. So an update that changes the values turns it off (whoever turned it on) before anything
+ * is written; the merge step turns it on again when the policy allows. True when it did.
+ */
+async function autoMergeBeforeNewValues(
+  context: ForgeContext,
+  pr: BotPullRequest,
+  desired: DesiredPullRequest,
+): Promise<boolean> {
+  if (!pr.autoMerge || !changesValues(pr, desired)) return false;
+  const step = `turn GitHub's auto-merge off before updating pull request #${pr.number}`;
+  if (!context.graphql || pr.nodeId === undefined)
+    throw new ForgeError(
+      step,
+      "no GraphQL API to do it with; the new values are not written, so that GitHub does not merge them at once",
+    );
+  await disableAutoMerge(context.graphql, pr.nodeId);
+  return true;
 }
 
 /**
@@ -307,5 +339,7 @@ function markedBody(
     ...(previous ? { previous } : {}),
     labels: desired.labels,
     ...(desired.change ? { from: desired.change.from, to: desired.change.to } : {}),
+    ...(desired.valuesFingerprint ? { valuesFingerprint: desired.valuesFingerprint } : {}),
+    ...(desired.changedAt ? { changedAt: desired.changedAt } : {}),
   });
 }

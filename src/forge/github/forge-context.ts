@@ -1,4 +1,5 @@
 import type { FileHistoryEntry } from "../forge.ts";
+import type { GraphqlOctokit } from "./auto-merge.ts";
 import { type BoundedCache, createBoundedCache } from "./bounded-cache.ts";
 import type { GitHubClient } from "./github-client.ts";
 import type { GitHubGitCommit, GitHubPullRequest } from "./github-types.ts";
@@ -32,6 +33,8 @@ export interface SweepResult {
 /** Shared by the GitHub forge's modules. */
 export interface ForgeContext {
   client: GitHubClient;
+  /** GitHub's GraphQL API, to turn auto-merge off; undefined when the Octokit given has none. */
+  graphql: GraphqlOctokit | undefined;
   /** The label that finds the bot's issues again (issues only; pull requests have their own). */
   issueLabel: string;
   /** The default branch name, when the caller knows it (saves one request per instance). */

@@ -1,4 +1,5 @@
 import type { CloseResult, EnsureResult, Forge } from "../forge.ts";
+import type { GraphqlOctokit } from "./auto-merge.ts";
 import { reportCheckRun, reportCommitStatus } from "./checks.ts";
 import { closeBotPullRequest, deleteStray } from "./close-pull-request.ts";
 import { ensureBotPullRequest } from "./ensure-pull-request.ts";
@@ -10,8 +11,11 @@ import { postComment } from "./pull-request-steps.ts";
 import { readRepoState, resolveDefaultBranch } from "./read-state.ts";
 
 export interface GitHubForgeOptions {
-  /** Probot's `context.octokit`, or an `@octokit/rest` Octokit for the command line. */
-  octokit: OctokitLike;
+  /**
+   * Probot's `context.octokit`, or an `@octokit/rest` Octokit for the command line. Its GraphQL
+   * API, which both have, turns GitHub's auto-merge off when an update changes the values.
+   */
+  octokit: OctokitLike & Partial<GraphqlOctokit>;
   owner: string;
   repo: string;
   /** The default branch, when known (every webhook payload has it); else read once. */
@@ -37,6 +41,7 @@ const SWEEP_AFTER = new Set([
 export function createGitHubForge(options: GitHubForgeOptions): Forge {
   const context: ForgeContext = {
     client: createGitHubClient(options.octokit, { owner: options.owner, repo: options.repo }),
+    graphql: graphqlOf(options.octokit),
     issueLabel: options.issueLabel ?? "pr-autoscaler",
     defaultBranch: options.defaultBranch,
     memory: createForgeMemory(),
@@ -68,4 +73,9 @@ export function createGitHubForge(options: GitHubForgeOptions): Forge {
     reportCheck: (check) => reportCheckRun(context, check),
     setCommitStatus: (status) => reportCommitStatus(context, status),
   };
+}
+
+function graphqlOf(octokit: OctokitLike & Partial<GraphqlOctokit>): GraphqlOctokit | undefined {
+  const { graphql } = octokit;
+  return typeof graphql === "function" ? { graphql: graphql.bind(octokit) } : undefined;
 }

@@ -19,6 +19,8 @@ const Label = z.object({ name: z.string() });
 
 export const GitHubPullRequest = z.object({
   number: z.number(),
+  /** The GraphQL id, which turning auto-merge off needs. */
+  node_id: z.string().optional(),
   title: z.string(),
   body: z.string().nullable(),
   html_url: z.string(),
@@ -34,6 +36,8 @@ export const GitHubPullRequest = z.object({
     repo: z.object({ full_name: z.string() }).nullable(),
   }),
   base: z.object({ ref: z.string(), repo: z.object({ full_name: z.string() }) }),
+  /** Set while GitHub's auto-merge is on (its details are not needed). */
+  auto_merge: z.object({}).nullable().optional(),
 });
 export type GitHubPullRequest = z.infer<typeof GitHubPullRequest>;
 

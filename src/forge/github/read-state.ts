@@ -197,6 +197,10 @@ function toBotPullRequest(
       handsOffReason === undefined && pr.head.sha === marker?.sha && marker.base === headSha,
     handsOffNoticed: marker?.handsOff !== undefined,
     ...withChange(markedChange(marker)),
+    ...(marker?.valuesFingerprint ? { valuesFingerprint: marker.valuesFingerprint } : {}),
+    ...(marker?.changedAt ? { changedAt: marker.changedAt } : {}),
+    ...(pr.auto_merge ? { autoMerge: true } : {}),
+    ...(pr.node_id ? { nodeId: pr.node_id } : {}),
   };
 }
 

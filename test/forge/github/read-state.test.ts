@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { createGitHubForge } from "../../../src/forge/github/github-forge.ts";
 import { withPullRequestMarker } from "../../../src/forge/marker.ts";
 import { mockGitHub, REPO_PATH, testOctokit } from "../../support/github.ts";
+import { responseExample } from "../../support/github-openapi.ts";
 import { branch, pullRequest, repository, sha } from "../../support/github-responses.ts";
 import {
   BRANCH,
@@ -95,6 +96,8 @@ describe("reading the repository state", () => {
           handsOffReason: undefined,
           upToDate: true,
           handsOffNoticed: false,
+          // GitHub's example's GraphQL id, which turning its auto-merge off would take.
+          nodeId: "MDExOlB1bGxSZXF1ZXN0MQ==",
         },
       ],
       recentlyClosed: [
@@ -243,6 +246,71 @@ describe("reading the repository state", () => {
       { number: 1, closedBy: "people", control: "bot", change: undefined },
     ]);
     expect(github.calls()).toHaveLength(4);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("reads when the values last changed, their fingerprint and whether GitHub's auto-merge is on", async () => {
+    const github = mockGitHub();
+    const steps = githubSteps(github);
+    const marker = { sha: C1, fingerprint: "workers-2", base: HEAD1, labels: LABELS };
+    const changed = {
+      ...marker,
+      from: 3,
+      to: 2,
+      valuesFingerprint: "3f1c0a9e4b7d2c61",
+      changedAt: "2025-03-01T12:59:00.000Z",
+    };
+    const detail = responseExample("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", 200) as {
+      user: object;
+    };
+    steps.defaultBranch(HEAD1, TREE1, '"b1"');
+    steps.openPulls(
+      [
+        {
+          ...botPull({ number: 12, headSha: C1, marker: changed }),
+          auto_merge: {
+            enabled_by: { ...detail.user, login: "pr-autoscaler[bot]" },
+            merge_method: "squash",
+            commit_title: "Scale workers from 3 to 2 nodes (#12)",
+            commit_message: "",
+          },
+        },
+        {
+          ...pullRequest({
+            number: 13,
+            branch: "pr-autoscaler/resources-media-plex",
+            headSha: sha("c13"),
+            body: withPullRequestMarker("Right-size media/plex", {
+              ...marker,
+              key: "resources-media-plex",
+              sha: sha("c13"),
+            }),
+          }),
+          node_id: "PR_kwDOBnx7aM5pQ2Zf",
+        },
+      ],
+      '"p1"',
+    );
+    steps.closedPulls([]);
+    steps.botBranches([
+      { name: BRANCH, sha: C1 },
+      { name: "pr-autoscaler/resources-media-plex", sha: sha("c13") },
+    ]);
+
+    const state = await newForge().readState();
+
+    const [flipped, unchanged] = state.pullRequests;
+    expect(flipped).toMatchObject({
+      valuesFingerprint: "3f1c0a9e4b7d2c61",
+      changedAt: "2025-03-01T12:59:00.000Z",
+      autoMerge: true,
+      nodeId: "MDExOlB1bGxSZXF1ZXN0MQ==",
+    });
+    // Written before the values were recorded, and without GitHub's auto-merge.
+    expect(unchanged).toMatchObject({ control: "bot", nodeId: "PR_kwDOBnx7aM5pQ2Zf" });
+    expect(unchanged?.valuesFingerprint).toBeUndefined();
+    expect(unchanged?.changedAt).toBeUndefined();
+    expect(unchanged?.autoMerge).toBeUndefined();
     expect(github.scope.isDone()).toBe(true);
   });
 
