@@ -25,3 +25,60 @@ export const AppOctokit = ProbotOctokit.defaults((options: Record<string, unknow
     onSecondaryRateLimit: declineRetry,
   },
 }));
+
+/**
+ * Told of one answer GitHub gave; `installation` undefined: a request of the app itself, made
+ * with its JWT (among them those for installation tokens).
+ */
+export type AnswerListener = (
+  installation: number | undefined,
+  status: number,
+  headers: Record<string, string>,
+) => void;
+
+/** The fetch each tapped one calls, so that a tapped fetch is never tapped twice. */
+const untapped = new WeakMap<typeof fetch, typeof fetch>();
+
+/**
+ * The app's Octokit, telling `onAnswer` of every answer GitHub gives to its requests, each
+ * attempt of a request the retry plugin repeats included. The answers are seen at `fetch`,
+ * below every plugin: a hook added to a made Octokit wraps the retry plugin's, and would see a
+ * retried request once, with its last answer's headers.
+ */
+export function answeringOctokit(onAnswer: AnswerListener) {
+  return AppOctokit.defaults((options: Record<string, unknown>) => {
+    const request = options.request as { fetch?: typeof fetch } | undefined;
+    // An installation's Octokit is made from the app's options, whose fetch is tapped already.
+    const given = request?.fetch;
+    const base: typeof fetch = given
+      ? (untapped.get(given) ?? given)
+      : // Looked up at each call, as Octokit does when given none.
+        (input, init) => globalThis.fetch(input, init);
+    const installation = installationOf(options.auth);
+    const tapped: typeof fetch = async (input, init) => {
+      const response = await base(input, init);
+      onAnswer(
+        // An installation's token is asked for with the app's JWT, counted against the app.
+        sentWithJwt(init) ? undefined : installation,
+        response.status,
+        Object.fromEntries(response.headers),
+      );
+      return response;
+    };
+    untapped.set(tapped, base);
+    return { ...options, request: { ...request, fetch: tapped } };
+  });
+}
+
+/** The installation an Octokit's `auth` options authenticate as; undefined: the app itself. */
+function installationOf(auth: unknown): number | undefined {
+  const id = (auth as { installationId?: unknown } | undefined)?.installationId;
+  const number = Number(id);
+  return id === undefined || !Number.isInteger(number) ? undefined : number;
+}
+
+/** Whether a request is authenticated with a JSON Web Token (the app's own, not a token). */
+function sentWithJwt(init: RequestInit | undefined): boolean {
+  const authorization = new Headers(init?.headers).get("authorization") ?? "";
+  return /^bearer [\w-]+\.[\w-]+\.[\w-]+$/i.test(authorization);
+}

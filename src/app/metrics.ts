@@ -1,7 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { KeyOutcome, ReconcileResult } from "../reconcile/reconcile-types.ts";
+import type { KeyOutcome, ReconcileResult, ReconcileStatus } from "../reconcile/reconcile-types.ts";
 import type { ClusterReadErrorKind } from "./cluster-observer.ts";
 import type { RateLimitKind } from "./github-rate-limit.ts";
+import { reconcileHealth } from "./notify.ts";
 
 export interface AppMetrics {
   registry: Registry;
@@ -11,7 +12,10 @@ export interface AppMetrics {
   failed(repository: string, seconds: number): void;
   /** Records one read of the cluster: `error` undefined for a complete snapshot. */
   clusterRead(error: ClusterReadErrorKind | undefined, atMs: number): void;
-  /** Records one answer from GitHub (any status) to a request of `installation` (or `app`). */
+  /**
+   * Records one answer from GitHub (any status) to a request of `installation` (or `app`):
+   * each attempt of a request that was retried is one answer.
+   */
   githubResponse(
     installation: string,
     status: number,
@@ -28,7 +32,8 @@ export interface AppMetrics {
   /** Whether this replica runs the reconcile loop (it holds the Lease, or there is no election). */
   leader(leading: boolean): void;
   /**
-   * The repositories managed now: the gauges of any other (uninstalled, or dropped from
+   * The repositories managed now: their reconcile counters start at 0 (so that the first
+   * failure is an increase), and the gauges of any other (uninstalled, or dropped from
    * PR_AUTOSCALER_REPOS) are removed, not left saying what its last reconcile said.
    */
   managed(repositories: readonly string[]): void;
@@ -39,6 +44,15 @@ export type ResponseHeaders = Record<string, string | number | undefined>;
 
 /** What the bot did to pull requests, as people say it. */
 export type PullRequestEvent = "opened" | "updated" | "closed" | "merged";
+
+/** Every `status` of pr_autoscaler_reconciles_total: a reconcile's own, or `failed` (threw). */
+const STATUSES = [
+  "ok",
+  "no-config",
+  "config-error",
+  "cluster-error",
+  "failed",
+] as const satisfies readonly (ReconcileStatus | "failed")[];
 
 const PROPOSAL_SERIES = [
   { kind: "nodes", direction: "up" },
@@ -85,7 +99,13 @@ export function createAppMetrics(now: () => number = Date.now): AppMetrics {
   });
   const errors = new Counter({
     name: "pr_autoscaler_reconcile_step_errors_total",
-    help: "Steps that failed inside a reconcile (each is retried on the next).",
+    help: "Steps that failed inside a reconcile (each is retried on the next); a cluster that could not be read is counted in reconciles_total only.",
+    labelNames: ["repository"],
+    registers: [registry],
+  });
+  const inARow = new Gauge({
+    name: "pr_autoscaler_reconcile_failures_in_a_row",
+    help: "Reconciles of the repository in a row that failed (threw, could not read the cluster, or had a failed step); 0 once one works.",
     labelNames: ["repository"],
     registers: [registry],
   });
@@ -200,8 +220,9 @@ export function createAppMetrics(now: () => number = Date.now): AppMetrics {
   function setProposals(result: ReconcileResult) {
     const repository = result.repository;
     for (const series of PROPOSAL_SERIES) {
-      if (result.status !== "ok") {
-        // The run stopped before planning: what it wants is unknown, not zero.
+      if (result.status !== "ok" || result.snapshotComplete === false) {
+        // The run stopped before planning, or planned nothing on a partial read of the
+        // cluster: what it wants is unknown, not zero.
         proposals.remove({ repository, ...series });
         continue;
       }
@@ -210,6 +231,23 @@ export function createAppMetrics(now: () => number = Date.now): AppMetrics {
       ).length;
       proposals.set({ repository, ...series }, count);
     }
+  }
+
+  /** Follows the notifier's run of failures (see reconcileHealth), so alert and chat agree. */
+  function countInARow(result: ReconcileResult) {
+    const repository = result.repository;
+    const health = reconcileHealth(result);
+    if (health.kind === "failed") inARow.inc({ repository });
+    else if (health.kind !== "unknown") inARow.set({ repository }, 0);
+  }
+
+  /**
+   * Steps that failed: a cluster-error run's errors hold the cluster's own (it stopped the
+   * run: counted by its status), which is not a step of its own.
+   */
+  function stepErrors(result: ReconcileResult): number {
+    const count = result.errors.length;
+    return result.status === "cluster-error" ? Math.max(0, count - 1) : count;
   }
 
   const leader = new Gauge({
@@ -234,7 +272,9 @@ export function createAppMetrics(now: () => number = Date.now): AppMetrics {
         actions.inc({ repository, action: `merge-${merge.action}` });
       countPullRequests(result);
       setProposals(result);
-      if (result.errors.length > 0) errors.inc({ repository }, result.errors.length);
+      const failedSteps = stepErrors(result);
+      if (failedSteps > 0) errors.inc({ repository }, failedSteps);
+      countInARow(result);
       last.set({ repository }, now() / 1000);
       gauged.add(repository);
     },
@@ -242,15 +282,23 @@ export function createAppMetrics(now: () => number = Date.now): AppMetrics {
       reconciles.inc({ repository, status: "failed" });
       duration.observe({ repository }, seconds);
       for (const series of PROPOSAL_SERIES) proposals.remove({ repository, ...series });
+      inARow.inc({ repository });
       last.set({ repository }, now() / 1000);
       gauged.add(repository);
     },
     managed(repositories) {
+      for (const repository of repositories) {
+        // Adding 0 makes the series without moving it: a counter that appears at 1 would hide
+        // its first increase from increase() and rate().
+        for (const status of STATUSES) reconciles.inc({ repository, status }, 0);
+        errors.inc({ repository }, 0);
+      }
       const kept = new Set(repositories.map((name) => name.toLowerCase()));
       for (const repository of [...gauged]) {
         if (kept.has(repository.toLowerCase())) continue;
         for (const series of PROPOSAL_SERIES) proposals.remove({ repository, ...series });
         last.remove({ repository });
+        inARow.remove({ repository });
         gauged.delete(repository);
       }
     },
@@ -306,61 +354,31 @@ function headerNumber(value: string | number | undefined): number | undefined {
   return Number.isFinite(number) && number >= 0 ? number : undefined;
 }
 
-/** The part of Octokit's hook API the watch uses. */
-export interface HookedOctokit {
-  hook: {
-    after(
-      name: "request",
-      hook: (response: { status: number; headers: ResponseHeaders }) => void,
-    ): void;
-    error(name: "request", hook: (error: unknown) => unknown): void;
-  };
-}
-
 /** GitHub's answers as the metrics and the readiness see them. */
 export interface GitHubWatch {
-  /** Reports every answer to `octokit`'s requests; `installation` undefined: the app itself. */
-  watch<O extends HookedOctokit>(octokit: O, installation: number | undefined): O;
+  /**
+   * Records one answer GitHub gave to a request of `installation` (undefined: the app itself,
+   * with its JWT), whatever its status: each attempt of a retried request is one.
+   */
+  answered(installation: number | undefined, status: number, headers: ResponseHeaders): void;
   /** When GitHub last answered with 2xx or 304 (ms since the epoch); undefined: never. */
   lastSuccessAt(): number | undefined;
 }
 
-/** Watches the Octokits the app makes, feeding `metrics` and remembering the last success. */
+/** Feeds GitHub's answers to `metrics`, remembering the last success for the readiness. */
 export function createGitHubWatch(metrics: AppMetrics, now: () => number = Date.now): GitHubWatch {
   let okAt: number | undefined;
-  // Probot hands out the same app Octokit each time: its hooks are added once.
-  const watched = new WeakSet<object>();
   return {
-    watch(octokit, installation) {
-      if (watched.has(octokit)) return octokit;
-      watched.add(octokit);
-      const label = installation === undefined ? "app" : String(installation);
-      return watchGitHubRequests(octokit, (status, headers) => {
-        const at = now();
-        if ((status >= 200 && status < 300) || status === 304) okAt = at;
-        metrics.githubResponse(label, status, headers, at);
-      });
+    answered(installation, status, headers) {
+      const at = now();
+      if ((status >= 200 && status < 300) || status === 304) okAt = at;
+      metrics.githubResponse(
+        installation === undefined ? "app" : String(installation),
+        status,
+        headers,
+        at,
+      );
     },
     lastSuccessAt: () => okAt,
   };
-}
-
-/**
- * Calls `onResponse` for every answer GitHub gives to `octokit`, including errors and 304s,
- * which Octokit throws; the error goes on unchanged.
- */
-export function watchGitHubRequests<O extends HookedOctokit>(
-  octokit: O,
-  onResponse: (status: number, headers: ResponseHeaders) => void,
-): O {
-  octokit.hook.after("request", (response) => {
-    onResponse(response.status, response.headers);
-  });
-  octokit.hook.error("request", (error) => {
-    const response = (error as { response?: { status?: unknown; headers?: unknown } }).response;
-    if (response && typeof response.status === "number" && typeof response.headers === "object")
-      onResponse(response.status, (response.headers ?? {}) as ResponseHeaders);
-    throw error;
-  });
-  return octokit;
 }

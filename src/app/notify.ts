@@ -152,6 +152,35 @@ export function reconcileNotifications(result: ReconcileResult): Notification[] 
   return messages;
 }
 
+/**
+ * How a finished reconcile counts in a repository's run of failures:
+ * - `failed`: it could not read the cluster, or a step failed (`reason`: the first error);
+ * - `worked`: status `ok` without errors, which alone ends a run of failures;
+ * - `retired`: no configuration any more (the bot leaves the repository): the run ends, and
+ *   nothing is said to work again;
+ * - `unknown`: a configuration error stops the run before the cluster is read, so it says
+ *   nothing of whether the failures went on: the run is left as it was.
+ */
+export type ReconcileHealth =
+  | { kind: "failed"; reason: string }
+  | { kind: "worked" }
+  | { kind: "retired" }
+  | { kind: "unknown" };
+
+/** What `result` says of a run of failures (see {@link ReconcileHealth}). */
+export function reconcileHealth(result: ReconcileResult): ReconcileHealth {
+  if (result.status === "cluster-error" || result.errors.length > 0)
+    return { kind: "failed", reason: result.errors[0] ?? result.status };
+  switch (result.status) {
+    case "ok":
+      return { kind: "worked" };
+    case "no-config":
+      return { kind: "retired" };
+    case "config-error":
+      return { kind: "unknown" };
+  }
+}
+
 export interface NotifierOptions {
   /** The incoming webhook's URL (a secret: it is never logged). */
   url: string;
@@ -214,18 +243,27 @@ export function createNotifier(options: NotifierOptions): Notifier {
     return queue;
   }
 
-  function streak(repository: string, failure: string | undefined): Notification | undefined {
+  function streak(repository: string, health: ReconcileHealth): Notification | undefined {
     const before = streaks.get(repository) ?? 0;
-    if (failure === undefined) {
-      streaks.delete(repository);
-      return before >= after
-        ? { event: "recovered", text: `${repository}: reconciles work again` }
-        : undefined;
+    switch (health.kind) {
+      case "unknown":
+        return undefined;
+      case "retired":
+        // Nothing to reconcile any more: the streak ends, but nothing "works again".
+        streaks.delete(repository);
+        return undefined;
+      case "worked":
+        streaks.delete(repository);
+        return before >= after
+          ? { event: "recovered", text: `${repository}: reconciles work again` }
+          : undefined;
+      case "failed":
+        break;
     }
     streaks.set(repository, before + 1);
     if (before + 1 !== after) return undefined;
     // Secrets out before the cut: a secret the cut halves would not be found afterwards.
-    const reason = cut(clean(failure), MAX_REASON);
+    const reason = cut(clean(health.reason), MAX_REASON);
     return {
       event: "failing",
       text: `${repository}: reconcile failed ${after} times in a row: ${reason}`,
@@ -234,17 +272,14 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
   return {
     async reconciled(result) {
-      const failure =
-        result.status === "cluster-error" || result.errors.length > 0
-          ? (result.errors[0] ?? result.status)
-          : undefined;
       const messages = reconcileNotifications(result);
-      const health = streak(result.repository, failure);
+      const health = streak(result.repository, reconcileHealth(result));
       if (health && (options.tellsHealth?.() ?? true)) messages.push(health);
       await Promise.all(messages.map(send));
     },
     async failed(repository, error) {
-      const health = streak(repository, error instanceof Error ? error.message : String(error));
+      const reason = error instanceof Error ? error.message : String(error);
+      const health = streak(repository, { kind: "failed", reason });
       if (health && (options.tellsHealth?.() ?? true)) await send(health);
     },
     idle: () => queue,

@@ -10,12 +10,12 @@ import { checkPullRequestConfig } from "../reconcile/config-check.ts";
 import { reconcile } from "../reconcile/reconcile.ts";
 import type { ReconcileResult, TriggerReason } from "../reconcile/reconcile-types.ts";
 import { createRepositoryLedger } from "../reconcile/repository-ledger.ts";
-import { AppOctokit } from "./app-octokit.ts";
+import { answeringOctokit } from "./app-octokit.ts";
 import { appSlug } from "./app-slug.ts";
 import { createClusterObserver, trackObservations } from "./cluster-observer.ts";
 import { fetchWithTimeout } from "./fetch-with-timeout.ts";
 import { createKubeLeaderElector, type LeaderElectionTiming } from "./leader-election.ts";
-import { createAppMetrics, createGitHubWatch, type HookedOctokit } from "./metrics.ts";
+import { createAppMetrics, createGitHubWatch } from "./metrics.ts";
 import { createNotifier } from "./notify.ts";
 import { createRateLimitGuard, type WrappableOctokit } from "./rate-limit-guard.ts";
 import { keepFresh, readinessOf } from "./readiness.ts";
@@ -52,8 +52,8 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Probot's Octokit as the app uses it: requests, and the hooks the metrics and guard add. */
-type GuardedOctokit = MergeOctokit & HookedOctokit & WrappableOctokit;
+/** Probot's Octokit as the app uses it: requests, and the hook the rate-limit guard adds. */
+type GuardedOctokit = MergeOctokit & WrappableOctokit;
 
 /** How often the list of installed repositories is read again besides installation events. */
 const REFRESH_MS = 60 * 60 * 1000;
@@ -69,6 +69,8 @@ const STOP_WAIT_MS = 40_000;
  */
 export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { settings, log } = options;
+  const metrics = createAppMetrics();
+  const github = createGitHubWatch(metrics);
   const probot = createProbot({
     env: {},
     overrides: {
@@ -78,24 +80,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       secret: settings.webhookSecret ?? crypto.randomUUID(),
       log,
       request: { fetch: fetchWithTimeout(options.githubTimeoutMs ?? GITHUB_TIMEOUT_MS) },
-      Octokit: AppOctokit,
+      // Every answer, each attempt of a retried request included, feeds the metrics.
+      Octokit: answeringOctokit(github.answered),
       ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
     },
   });
-  const metrics = createAppMetrics();
-  const github = createGitHubWatch(metrics);
   const rateLimits = createRateLimitGuard({
     log,
     onLimited: (installation, kind, untilMs) => metrics.rateLimited(installation, kind, untilMs),
   });
-  // The guard goes on last, around the watch: the metrics see each answer, retries included,
-  // and nothing of the requests the guard holds back.
+  // The metrics see answers at fetch, inside the guard: nothing of the requests it holds back.
   const auth = async (installationId?: number) =>
     rateLimits.guard(
-      github.watch(
-        (await probot.auth(installationId)) as unknown as GuardedOctokit,
-        installationId,
-      ),
+      (await probot.auth(installationId)) as unknown as GuardedOctokit,
       installationId,
     );
   const slug = await appSlug(auth, settings.baseUrl ?? "https://api.github.com");

@@ -122,6 +122,11 @@ export interface ReconcileResult {
    * by the limits (empty when the run stopped before planning).
    */
   proposals: ProposalSummary[];
+  /**
+   * Whether the cluster was read completely (absent: the run stopped before reading it). On a
+   * partial read nothing is planned, so `proposals` then says nothing of what the cluster needs.
+   */
+  snapshotComplete?: boolean;
 }
 
 /** One change the plan wants, as the metrics count it. */

@@ -131,6 +131,7 @@ async function reconcileOnce(
     await writeDashboard(target, { ...dashboard, clusterError: message }, result, beforeWrite);
     return { ...result, status: "cluster-error" };
   }
+  result.snapshotComplete = snapshot.complete;
   rememberSamples(target.memory, poolUtilisationSamples(snapshot, config), now);
   const plan = await planChanges({
     repo: forgeRepoReader({

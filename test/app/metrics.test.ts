@@ -5,13 +5,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { Octokit } from "@octokit/rest";
+import { answeringOctokit } from "../../src/app/app-octokit.ts";
 import { createClusterObserver, trackObservations } from "../../src/app/cluster-observer.ts";
 import {
   type AppMetrics,
   createAppMetrics,
   createGitHubWatch,
-  type HookedOctokit,
+  type GitHubWatch,
 } from "../../src/app/metrics.ts";
 import { createAppServer } from "../../src/app/server.ts";
 import { KubeApiError } from "../../src/cluster/kube-client.ts";
@@ -138,6 +138,86 @@ describe("reconcile metrics", () => {
   });
 });
 
+describe("what a reconcile could not know", () => {
+  it("shows no proposals after a plan on a partial read of the cluster", async () => {
+    const metrics = createAppMetrics();
+    const read = await served(metrics);
+    const proposals: ReconcileResult["proposals"] = [
+      { key: "nodes-workers", kind: "nodes", direction: "up" },
+    ];
+    metrics.observe(reconcileResult({ proposals, snapshotComplete: true }), 1);
+    expect(
+      (await read()).value("pr_autoscaler_proposals", {
+        repository: REPOSITORY,
+        kind: "nodes",
+        direction: "up",
+      }),
+    ).toBe(1);
+    metrics.observe(reconcileResult({ snapshotComplete: false }), 1);
+    const partial = await read();
+    expect(partial.all("pr_autoscaler_proposals")).toEqual([]);
+    expect(
+      partial.value("pr_autoscaler_reconciles_total", { repository: REPOSITORY, status: "ok" }),
+    ).toBe(2);
+  });
+
+  it("counts a cluster that could not be read by the status alone, not also as a failed step", async () => {
+    const metrics = createAppMetrics();
+    const read = await served(metrics);
+    const stepErrors = async () =>
+      (await read()).value("pr_autoscaler_reconcile_step_errors_total", {
+        repository: REPOSITORY,
+      });
+    metrics.observe(
+      reconcileResult({ status: "cluster-error", errors: ["cluster: connect ECONNREFUSED"] }),
+      1,
+    );
+    expect(await stepErrors()).toBeUndefined();
+    // A step that failed besides, in the same run: that one is counted.
+    metrics.observe(
+      reconcileResult({
+        status: "cluster-error",
+        errors: ["comments: GitHub answered 502", "cluster: connect ECONNREFUSED"],
+      }),
+      1,
+    );
+    expect(await stepErrors()).toBe(1);
+    metrics.observe(
+      reconcileResult({ errors: ["nodes-workers: GitHub answered 403", "dashboard: 502"] }),
+      1,
+    );
+    expect(await stepErrors()).toBe(3);
+  });
+});
+
+describe("failures in a row", () => {
+  it("follow the chat's count: failures add one, a run that works or retires resets, a configuration error leaves it", async () => {
+    const metrics = createAppMetrics();
+    const read = await served(metrics);
+    const inARow = async () =>
+      (await read()).value("pr_autoscaler_reconcile_failures_in_a_row", {
+        repository: REPOSITORY,
+      });
+    // Before any reconcile, and after a configuration error alone: unknown.
+    expect(await inARow()).toBeUndefined();
+    metrics.observe(reconcileResult({ status: "config-error" }), 1);
+    expect(await inARow()).toBeUndefined();
+    metrics.observe(reconcileResult({ status: "cluster-error", errors: ["cluster: down"] }), 1);
+    metrics.failed(REPOSITORY, 1);
+    // Status ok, but a step failed (a 403 creating a branch, a rate limit).
+    metrics.observe(reconcileResult({ errors: ["nodes-workers: GitHub answered 403"] }), 1);
+    expect(await inARow()).toBe(3);
+    metrics.observe(reconcileResult({ status: "config-error" }), 1);
+    expect(await inARow()).toBe(3);
+    metrics.observe(reconcileResult(), 1);
+    expect(await inARow()).toBe(0);
+    metrics.failed(REPOSITORY, 1);
+    expect(await inARow()).toBe(1);
+    metrics.observe(reconcileResult({ status: "no-config" }), 1);
+    expect(await inARow()).toBe(0);
+  });
+});
+
 describe("repositories no longer managed", () => {
   it("lose their gauges; the repositories still managed keep theirs", async () => {
     const metrics = createAppMetrics();
@@ -147,12 +227,49 @@ describe("repositories no longer managed", () => {
     ];
     metrics.observe(reconcileResult({ proposals }), 1);
     metrics.observe(reconcileResult({ proposals, repository: "octocat/lab" }), 1);
+    metrics.failed("octocat/lab", 1);
     metrics.managed(["Octocat/Infra"]);
     const after = await read();
     const repositories = (name: string) =>
       after.all(name).map((sample) => sample.labels.repository);
     expect(new Set(repositories("pr_autoscaler_proposals"))).toEqual(new Set([REPOSITORY]));
     expect(repositories("pr_autoscaler_last_reconcile_timestamp_seconds")).toEqual([REPOSITORY]);
+    expect(repositories("pr_autoscaler_reconcile_failures_in_a_row")).toEqual([REPOSITORY]);
+  });
+});
+
+describe("repositories managed", () => {
+  it("have their reconcile counters at 0 before the first reconcile", async () => {
+    const metrics = createAppMetrics();
+    const read = await served(metrics);
+    metrics.managed([REPOSITORY]);
+    const before = await read();
+    expect(
+      before
+        .all("pr_autoscaler_reconciles_total")
+        .map((sample) => `${sample.labels.repository} ${sample.labels.status} ${sample.value}`),
+    ).toEqual([
+      `${REPOSITORY} ok 0`,
+      `${REPOSITORY} no-config 0`,
+      `${REPOSITORY} config-error 0`,
+      `${REPOSITORY} cluster-error 0`,
+      `${REPOSITORY} failed 0`,
+    ]);
+    expect(
+      before.value("pr_autoscaler_reconcile_step_errors_total", { repository: REPOSITORY }),
+    ).toBe(0);
+    // Listed again later: the counts are kept, not reset.
+    metrics.failed(REPOSITORY, 1);
+    metrics.managed([REPOSITORY]);
+    expect(
+      (await read()).value("pr_autoscaler_reconciles_total", {
+        repository: REPOSITORY,
+        status: "failed",
+      }),
+    ).toBe(1);
+    // Gauges are not made up: nothing is known of the repository yet.
+    expect(before.all("pr_autoscaler_proposals")).toEqual([]);
+    expect(before.all("pr_autoscaler_reconcile_failures_in_a_row")).toEqual([]);
   });
 });
 
@@ -252,9 +369,14 @@ describe("cluster read metrics", () => {
 });
 
 describe("GitHub metrics", () => {
-  /** GitHub's API as far as the test goes: rate-limit headers on every answer. */
+  /**
+   * GitHub's API as far as the test goes: rate-limit headers on every answer. `octocat/flaky`
+   * answers 502 twice, then 200; `octocat/gone` answers 502 once, then drops the connection.
+   */
   async function fakeGitHub(): Promise<string> {
     let remaining = 4990;
+    let flaky = 0;
+    let gone = 0;
     return listen(
       createServer((request, response) => {
         const common = {
@@ -277,15 +399,26 @@ describe("GitHub metrics", () => {
           response.writeHead(304, { ...common, "x-ratelimit-remaining": String(remaining) }).end();
           return;
         }
-        if (request.url === "/repos/octocat/infra") {
+        if (request.url === "/repos/octocat/infra" || request.url === "/repos/octocat/flaky") {
           remaining -= 1;
+          const failing = request.url === "/repos/octocat/flaky" && ++flaky <= 2;
           response
-            .writeHead(200, {
+            .writeHead(failing ? 502 : 200, {
               ...common,
               etag: '"abc"',
               "x-ratelimit-remaining": String(remaining),
             })
-            .end(JSON.stringify({ full_name: "octocat/infra" }));
+            .end(JSON.stringify(failing ? { message: "Bad Gateway" } : { full_name: "x" }));
+          return;
+        }
+        if (request.url === "/repos/octocat/gone") {
+          if (++gone > 1) {
+            request.socket.destroy();
+            return;
+          }
+          response
+            .writeHead(502, { ...common, "x-ratelimit-remaining": "1234" })
+            .end(JSON.stringify({ message: "Bad Gateway" }));
           return;
         }
         response
@@ -295,20 +428,25 @@ describe("GitHub metrics", () => {
     );
   }
 
+  const quiet = () => {};
+
+  /** The app's Octokit against `baseUrl`, its answers told to `watch`; retries 1 ms apart. */
+  function client(watch: GitHubWatch, baseUrl: string, installationId?: number) {
+    const Answering = answeringOctokit(watch.answered);
+    return new Answering({
+      baseUrl,
+      auth: { token: "test-token", ...(installationId === undefined ? {} : { installationId }) },
+      retry: { retryAfterBaseValue: 1 },
+      log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    });
+  }
+
   it("reports the rate limit left per installation and resource, from answers and errors alike", async () => {
     let clock = 1_750_000_000_000;
     const metrics = createAppMetrics(() => clock);
     const read = await served(metrics);
     const watch = createGitHubWatch(metrics, () => clock);
-    const baseUrl = await fakeGitHub();
-    const quiet = () => {};
-    const octokit = new Octokit({
-      baseUrl,
-      log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-    });
-    // Watching the same Octokit twice (Probot hands out one app Octokit) counts once.
-    watch.watch(octokit as unknown as HookedOctokit, 42);
-    watch.watch(octokit as unknown as HookedOctokit, 42);
+    const octokit = client(watch, await fakeGitHub(), 42);
     expect(watch.lastSuccessAt()).toBeUndefined();
 
     await octokit.request("GET /repos/{owner}/{repo}", { owner: "octocat", repo: "infra" });
@@ -348,19 +486,66 @@ describe("GitHub metrics", () => {
     expect(watch.lastSuccessAt()).toBe(succeededAt);
   });
 
-  it("labels the app's own requests (its JWT) as installation app", async () => {
+  it("counts each answer to a request the retry plugin repeats, and reads each one's headers", async () => {
     const metrics = createAppMetrics();
     const read = await served(metrics);
     const watch = createGitHubWatch(metrics);
-    const octokit = new Octokit({ baseUrl: await fakeGitHub() });
-    watch.watch(octokit as unknown as HookedOctokit, undefined);
-    await octokit.request("GET /repos/{owner}/{repo}", { owner: "octocat", repo: "infra" });
+    const octokit = client(watch, await fakeGitHub(), 42);
+    const answer = await octokit.request("GET /repos/{owner}/{repo}", {
+      owner: "octocat",
+      repo: "flaky",
+    });
+    expect(answer.status).toBe(200);
+    const retried = await read();
+    expect(retried.value("pr_autoscaler_github_responses_total", { status: "5xx" })).toBe(2);
+    expect(retried.value("pr_autoscaler_github_responses_total", { status: "2xx" })).toBe(1);
     expect(
-      (await read()).value("pr_autoscaler_github_rate_limit_remaining", {
+      retried.value("pr_autoscaler_github_rate_limit_remaining", {
+        installation: "42",
+        resource: "core",
+      }),
+    ).toBe(4987);
+
+    // The last attempts got no answer: the first one's headers are the last GitHub sent.
+    await expect(
+      octokit.request("GET /repos/{owner}/{repo}", { owner: "octocat", repo: "gone" }),
+    ).rejects.toThrow();
+    const dropped = await read();
+    expect(dropped.value("pr_autoscaler_github_responses_total", { status: "5xx" })).toBe(3);
+    expect(
+      dropped.value("pr_autoscaler_github_rate_limit_remaining", {
+        installation: "42",
+        resource: "core",
+      }),
+    ).toBe(1234);
+  });
+
+  it("labels the app's own requests (its JWT) as installation app, whatever client sends them", async () => {
+    const metrics = createAppMetrics();
+    const read = await served(metrics);
+    const watch = createGitHubWatch(metrics);
+    const baseUrl = await fakeGitHub();
+    const app = client(watch, baseUrl);
+    await app.request("GET /repos/{owner}/{repo}", { owner: "octocat", repo: "infra" });
+    // An installation's client asks for its token with the app's JWT.
+    const Answering = answeringOctokit(watch.answered);
+    const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxIn0.c2lnbmF0dXJl";
+    const installation = new Answering({
+      baseUrl,
+      auth: { token: jwt, installationId: 42 },
+      log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    });
+    await installation.request("GET /repos/{owner}/{repo}", { owner: "octocat", repo: "infra" });
+    const after = await read();
+    expect(
+      after.all("pr_autoscaler_github_rate_limit_remaining").map((sample) => sample.labels),
+    ).toEqual([{ installation: "app", resource: "core" }]);
+    expect(
+      after.value("pr_autoscaler_github_rate_limit_remaining", {
         installation: "app",
         resource: "core",
       }),
-    ).toBe(4989);
+    ).toBe(4988);
   });
 });
 

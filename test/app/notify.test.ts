@@ -259,6 +259,58 @@ describe("the notifier", () => {
     ]);
   });
 
+  it("tells of recovery only after a reconcile that worked, not after a configuration error", async () => {
+    const hook = await receiver();
+    const { log } = captured();
+    const notifier = createNotifier({ url: hook.url, log });
+    const clusterError = reconcileResult({
+      status: "cluster-error",
+      errors: ["cluster: cannot list nodes: connect ECONNREFUSED 10.0.0.1:6443"],
+    });
+    for (let i = 0; i < 3; i++) await notifier.reconciled(clusterError);
+    // The configuration broke meanwhile: the run stops before the cluster, which may still be
+    // down. Neither recovered nor one more failure.
+    await notifier.reconciled(reconcileResult({ status: "config-error" }));
+    await notifier.reconciled(reconcileResult({ status: "config-error" }));
+    await notifier.reconciled(clusterError);
+    await notifier.reconciled(reconcileResult());
+    await notifier.idle();
+    expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
+      "octocat/infra: reconcile failed 3 times in a row: cluster: cannot list nodes: connect ECONNREFUSED 10.0.0.1:6443",
+      "octocat/infra: reconciles work again",
+    ]);
+  });
+
+  it("counts a configuration error that also failed a step as a failure", async () => {
+    const hook = await receiver();
+    const { log } = captured();
+    const notifier = createNotifier({ url: hook.url, log });
+    const broken = reconcileResult({
+      status: "config-error",
+      errors: ["config check: GitHub answered 403: Resource not accessible by integration"],
+    });
+    for (let i = 0; i < 3; i++) await notifier.reconciled(broken);
+    await notifier.idle();
+    expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
+      "octocat/infra: reconcile failed 3 times in a row: config check: GitHub answered 403: Resource not accessible by integration",
+    ]);
+  });
+
+  it("ends a streak without a word when the configuration was removed", async () => {
+    const hook = await receiver();
+    const { log } = captured();
+    const notifier = createNotifier({ url: hook.url, log });
+    for (let i = 0; i < 3; i++) await notifier.failed("octocat/infra", new Error("GitHub 502"));
+    await notifier.reconciled(reconcileResult({ status: "no-config" }));
+    // A later success has nothing to recover from; a new failure starts a new count.
+    await notifier.reconciled(reconcileResult());
+    for (let i = 0; i < 2; i++) await notifier.failed("octocat/infra", new Error("GitHub 502"));
+    await notifier.idle();
+    expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
+      "octocat/infra: reconcile failed 3 times in a row: GitHub 502",
+    ]);
+  });
+
   it("leaves failure streaks to the leader, and still tells what this replica did", async () => {
     const hook = await receiver();
     const { log } = captured();
