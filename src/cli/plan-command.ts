@@ -29,7 +29,8 @@ Decides what the infra repo in DIR should change for the cluster, and explains w
 not). Nothing is written: proposals are printed with the diff the pull request would carry.
 
 Options:
-  --repo DIR         the infra repo checkout (default: the current directory)
+  --repo DIR         the infra repo checkout (default: the current directory), read as it is
+                     checked out; without its git history no node is removed
   --snapshot F       plan from a saved snapshot (pr-autoscaler snapshot --out F), as of the
                      time it was taken unless --now is given
   --kubeconfig F     read the cluster with this kubeconfig (default: $KUBECONFIG, ~/.kube/config,
@@ -40,8 +41,9 @@ Options:
                      is unknown
   --json             print {"proposals":[…],"notes":[…]}
 ${PROMETHEUS_HELP}
-Exit codes: 0 planned (with or without proposals), 1 the cluster could not be read,
-2 bad flags, snapshot or config.
+Exit codes: 0 planned (with or without proposals), 1 the cluster could not be read (or git
+answered with output that cannot be read), 2 bad flags, snapshot or config, or a DIR that is a
+bare repository.
 `;
 
 export const planCommand: Command = {
@@ -74,6 +76,9 @@ export const planCommand: Command = {
     const dir = resolve(io.cwd, values.repo ?? ".");
     await mustBeDirectory(dir, values.repo ?? ".");
     const repo = localRepo(dir);
+    const notACheckout = await repo.notACheckout();
+    if (notACheckout !== undefined)
+      throw new UsageError(`--repo ${values.repo ?? "."}: ${notACheckout}`);
     // A saved snapshot is read first: a bad file is an error even where nothing is planned.
     const file =
       values.snapshot === undefined ? undefined : await loadSnapshotFile(io, values.snapshot);
@@ -93,6 +98,12 @@ export const planCommand: Command = {
     }
     if (configState.status === "invalid")
       throw new InputError(formatConfigIssues(configState.issues));
+    // Said once whatever is planned: it holds any scale-down, and no cooldown is known.
+    const historyProblem = await repo.historyProblem();
+    if (historyProblem !== undefined)
+      io.stderr(
+        `warning: ${historyProblem}: the time of the last change is unknown, so no node is removed; nodes may still be added\n`,
+      );
     const snapshot =
       saved ??
       (await readClusterSnapshot(io, values, {

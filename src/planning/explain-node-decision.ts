@@ -284,7 +284,11 @@ export function holdText(hold: Hold): string {
         ? `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: a node failed to join or stopped being Ready; nothing new until it is resolved`
         : `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: a removed node did not go; nothing new until it is resolved`;
     case "cooldown":
-      return `cooldown after the change of ${hold.since}, until ${hold.until}`;
+      return hold.committedAt === undefined
+        ? `cooldown after the change of ${hold.since}, until ${hold.until}`
+        : `cooldown after the change of ${hold.since}, until ${hold.until} (its commit is dated ${hold.committedAt}, later than the planning time: it counts as made at the planning time)`;
+    case "history-unknown":
+      return `${hold.problem}: the time of the last change is unknown (not long ago), so no node is removed; nodes may still be added`;
     case "schedule-soon":
       return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at ${hold.min} or more`;
     case "scale-down-delay":

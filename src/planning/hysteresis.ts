@@ -18,6 +18,10 @@ export interface HysteresisHolds {
  * - cooldown: nothing new within `cooldown` of the last merged change.
  * - scale-down delay: no scale-down until `delayAfterScaleUp` after the nodes of the last
  *   scale-up became Ready (a change of unknown direction counts as a scale-up).
+ * - history unknown: the repo's history cannot be read, so neither the cooldown nor the delay
+ *   can be told over: no scale-down. A scale-up is let through (adding is the safe way, and
+ *   nodes still joining hold it by themselves), rather than every pool of such a checkout
+ *   being frozen.
  */
 export function hysteresisHolds(
   pool: PoolConfig,
@@ -28,12 +32,19 @@ export function hysteresisHolds(
   const holds: HysteresisHolds = { all: [], scaleDown: [] };
   const provisioning = provisioningHold(pool, facts, members, now);
   if (provisioning) holds.all.push(provisioning);
+  if (facts?.historyProblem !== undefined)
+    holds.scaleDown.push({ kind: "history-unknown", problem: facts.historyProblem });
   const change = facts?.lastChange;
   if (!change) return holds;
   const changedAt = Date.parse(change.at);
   if (Number.isNaN(changedAt)) return holds;
   if (now.getTime() < changedAt + pool.cooldown)
-    holds.all.push({ kind: "cooldown", since: change.at, until: iso(changedAt + pool.cooldown) });
+    holds.all.push({
+      kind: "cooldown",
+      since: change.at,
+      until: iso(changedAt + pool.cooldown),
+      ...(change.committedAt === undefined ? {} : { committedAt: change.committedAt }),
+    });
   if (change.direction !== "down") {
     const readyAt = readyAfter(members, changedAt);
     const until = readyAt + pool.scaleDown.delayAfterScaleUp;

@@ -103,7 +103,13 @@ export type Hold =
       since?: string;
       timeoutMs: number;
     }
-  | { kind: "cooldown"; since: string; until: string }
+  /** `committedAt`: the change's commit is dated later than the planning time, as `since`. */
+  | { kind: "cooldown"; since: string; until: string; committedAt?: string }
+  /**
+   * The history of the target's file cannot be read (`problem` says why and what to do): the time
+   * of the last change is unknown, so no node is removed; nodes may still be added.
+   */
+  | { kind: "history-unknown"; problem: string }
   /** A schedule opens before a node removed now could be back: the count stays at its min. */
   | { kind: "schedule-soon"; schedule: string; opensAt: string; min: number }
   | { kind: "scale-down-delay"; since: string; until: string }

@@ -11,6 +11,12 @@ export interface PoolRepoFacts {
   /** The last merged change to the target's file, from git history. */
   lastChange?: LastChange;
   /**
+   * Why the history of the target's file could not be read (not a git repository, git not
+   * installed, a repository git refuses to read): the time of the last change is unknown, which
+   * is not "long ago", so no scale-down rests on it.
+   */
+  historyProblem?: string;
+  /**
    * An open scaling pull request for this pool: the count it writes (`desired`) and the count it
    * changes (`from`), when known.
    */
@@ -18,8 +24,16 @@ export interface PoolRepoFacts {
 }
 
 export interface LastChange {
-  /** When it reached the default branch (ISO 8601). */
+  /**
+   * When it reached the default branch (ISO 8601); the planning time for a commit dated after it
+   * (then `committedAt` holds the commit's own date).
+   */
   at: string;
+  /**
+   * The commit's date when it is later than the planning time (a clock ahead of the planner's, a
+   * plan made as of a past moment): the change counts as made at the planning time, just now.
+   */
+  committedAt?: string;
   /** Whether it raised or lowered the count, when known; unknown is treated as a raise. */
   direction?: "up" | "down";
 }

@@ -122,7 +122,8 @@ export function nodeProposals(
 /**
  * Holds that something is wrong rather than waiting: a count that cannot be read, nodes that
  * failed to join or to go, too many nodes not Ready, a cluster read only in part, pools that
- * claim the same nodes. A note about them is a warning, not a quiet "no change".
+ * claim the same nodes, a history that cannot be read. A note about them is a warning, not a
+ * quiet "no change".
  */
 const NEEDS_A_PERSON = new Set<Hold["kind"]>([
   "target-unknown",
@@ -130,6 +131,7 @@ const NEEDS_A_PERSON = new Set<Hold["kind"]>([
   "too-many-unready",
   "snapshot-incomplete",
   "pools-overlap",
+  "history-unknown",
 ]);
 
 /**

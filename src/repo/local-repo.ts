@@ -1,20 +1,57 @@
-import { execFile } from "node:child_process";
 import type { Stats } from "node:fs";
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { decodeUtf8 } from "../editors/text.ts";
 import { InputError } from "../errors.ts";
-import { type FileCommit, type RepoReader, UnreadableFileError } from "./repo-reader.ts";
+import { type GitFailure, type GitOptions, gitCommand, historyProblemText, runGit } from "./git.ts";
+import {
+  type FileCommit,
+  GitError,
+  HistoryUnavailableError,
+  type RepoReader,
+  UnreadableFileError,
+} from "./repo-reader.ts";
 
-const run = promisify(execFile);
+/** The infra repo as a local checkout, and what it is as far as git goes. */
+export interface LocalRepo extends RepoReader {
+  /**
+   * Why the checkout's git history cannot be read (then the time of every change is unknown);
+   * `undefined` when it can.
+   */
+  historyProblem(): Promise<string | undefined>;
+  /**
+   * Why the folder is no checkout to plan from: a bare repository or a folder inside `.git`,
+   * which have no working tree; `undefined` otherwise (a plain folder included).
+   */
+  notACheckout(): Promise<string | undefined>;
+}
+
+/** What the folder is, as git sees it. */
+type Checkout =
+  | { kind: "work-tree"; head: boolean }
+  | { kind: "bare" }
+  | { kind: "git-dir" }
+  | { kind: "unavailable"; failure: GitFailure };
 
 /**
  * The infra repo as a local checkout: files from the working tree, history from `git log`.
- * A directory that is not a git repository still works; its files have no history, and its file
- * list is the directory tree.
+ * When the history cannot be read (not a git repository, git not installed, a repository git
+ * refuses to read), the files are still read, from the directory tree, and every read of the
+ * history throws `HistoryUnavailableError`: the time of the last change is unknown.
  */
-export function localRepo(dir: string): RepoReader {
+export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
+  const git = (args: string[]) => runGit(dir, args, options);
+  let checkout: Promise<Checkout> | undefined;
+  const probe = () => {
+    checkout ??= probeCheckout(dir, options);
+    return checkout;
+  };
+  /** The checkout when its history can be read; throws why not otherwise. */
+  const workTree = async () => {
+    const found = await probe();
+    if (found.kind === "work-tree") return found;
+    throw new HistoryUnavailableError(checkoutProblem(found, dir));
+  };
   return {
     async readFile(path) {
       const found = await lookUp(dir, path);
@@ -30,49 +67,119 @@ export function localRepo(dir: string): RepoReader {
       }
     },
     async readFileAt(path, sha) {
+      await workTree();
       // `./`: the path is the checkout folder's, which may be a subfolder of the git repository.
-      return git(dir, ["show", `${sha}:./${path}`]);
+      // cat-file, not show: a blob as it is, without the textconv filters show may apply.
+      const result = await git(["cat-file", "blob", `${sha}:./${path}`]);
+      if (result.ok) return result.stdout;
+      if (absentAtCommit(result.failure)) return undefined;
+      throw new HistoryUnavailableError(historyProblemText(result.failure, dir));
     },
     async fileCommits(path, limit) {
+      // A repository without a commit yet has no history of any file: known, and empty.
+      if (!(await workTree()).head) return [];
       // First parents only: a change merged with a merge commit reached the branch when it was
       // merged, which is the merge commit's date, not the date of the commit on the PR branch.
-      const out = await git(dir, [
-        "log",
-        "--first-parent",
-        `-n${limit}`,
-        "--format=%H %P%x09%cI",
-        "--",
-        path,
-      ]);
-      if (out === undefined) return [];
-      return out
+      const args = ["log", "--first-parent", `-n${limit}`, "--format=%H %P%x09%cI", "--", path];
+      const result = await git(args);
+      if (!result.ok) throw new HistoryUnavailableError(historyProblemText(result.failure, dir));
+      return result.stdout
         .split("\n")
-        .filter((line) => line.trim() !== "")
-        .map(parseLogLine);
+        .filter((line) => line !== "")
+        .map((line) => parseLogLine(line, gitCommand(dir, args)));
     },
     async uncommitted(path) {
-      // Outside a git work tree there is no branch to compare with: nothing is "uncommitted".
-      if ((await git(dir, ["rev-parse", "--is-inside-work-tree"]))?.trim() !== "true") return false;
+      // Outside a git repository there is no branch to compare with: nothing is "uncommitted".
+      // A repository git cannot read is another matter: what its branch holds is unknown.
+      const found = await probe();
+      if (found.kind === "unavailable" && found.failure.kind === "not-a-repository") return false;
       // In HEAD's tree, not the index: a file only staged is not on the branch either. Without
-      // a commit at all, git fails and nothing is on the branch.
-      const inHead = await git(dir, ["ls-tree", "--name-only", "HEAD", "--", path]);
-      return inHead === undefined || inHead.trim() === "";
+      // a commit at all, nothing is on the branch.
+      if (!(await workTree()).head) return true;
+      const result = await git(["ls-tree", "--name-only", "HEAD", "--", path]);
+      if (!result.ok) throw new HistoryUnavailableError(historyProblemText(result.failure, dir));
+      return result.stdout.trim() === "";
     },
     async listFiles() {
+      // Without a work tree git can list, the directory tree is what there is.
+      if ((await probe()).kind !== "work-tree") return walk(dir, "");
       // Tracked and untracked files, without what .gitignore excludes: what a push would hold.
-      const out = await git(dir, [
-        "ls-files",
-        "-z",
-        "--cached",
-        "--others",
-        "--exclude-standard",
-        ".",
-      ]);
-      if (out === undefined) return walk(dir, "");
-      const paths = out.split("\0").filter((path) => path !== "");
+      const args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "."];
+      const result = await git(args);
+      if (!result.ok) throw new GitError(historyProblemText(result.failure, dir));
+      const paths = result.stdout.split("\0").filter((path) => path !== "");
       return [...new Set(paths)].sort();
     },
+    async historyProblem() {
+      const found = await probe();
+      return found.kind === "work-tree" ? undefined : checkoutProblem(found, dir);
+    },
+    async notACheckout() {
+      const found = await probe();
+      if (found.kind === "bare")
+        return `${dir} is a bare git repository: it has no working tree to read the files from; clone it (git clone ${dir} DIR) and plan from the clone`;
+      if (found.kind === "git-dir")
+        return `${dir} is inside a repository's .git folder: give the folder of the checkout`;
+      return undefined;
+    },
   };
+}
+
+/**
+ * Asks git once what the folder is: a work tree (and whether it has a commit yet), a bare
+ * repository, a `.git` folder, or a folder git cannot read (with why).
+ */
+async function probeCheckout(dir: string, options: GitOptions): Promise<Checkout> {
+  const args = [
+    "rev-parse",
+    "--is-bare-repository",
+    "--is-inside-git-dir",
+    "--is-inside-work-tree",
+  ];
+  const result = await runGit(dir, args, options);
+  if (!result.ok) return { kind: "unavailable", failure: result.failure };
+  const answers = result.stdout.trim().split("\n");
+  if (answers.length !== 3 || answers.some((answer) => answer !== "true" && answer !== "false"))
+    throw new GitError(
+      `${gitCommand(dir, args)} printed ${JSON.stringify(result.stdout)}, not three lines of true or false`,
+    );
+  const [bare, inGitDir, inWorkTree] = answers.map((answer) => answer === "true");
+  if (bare) return { kind: "bare" };
+  if (inGitDir) return { kind: "git-dir" };
+  if (!inWorkTree)
+    return {
+      kind: "unavailable",
+      failure: {
+        kind: "failed",
+        command: gitCommand(dir, args),
+        stderr: "not inside a work tree",
+      },
+    };
+  // Exit 1 without a word: HEAD names no commit yet (a repository just made).
+  const head = await runGit(dir, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], options);
+  if (head.ok) return { kind: "work-tree", head: true };
+  if (head.failure.exitCode === 1 && head.failure.stderr === "")
+    return { kind: "work-tree", head: false };
+  return { kind: "unavailable", failure: head.failure };
+}
+
+function checkoutProblem(checkout: Exclude<Checkout, { kind: "work-tree" }>, dir: string): string {
+  switch (checkout.kind) {
+    case "bare":
+      return `${dir} is a bare git repository, not a checkout`;
+    case "git-dir":
+      return `${dir} is inside a repository's .git folder, not a checkout`;
+    case "unavailable":
+      return historyProblemText(checkout.failure, dir);
+  }
+}
+
+/** git's answer when the path was no file at the commit: absent there, or a folder. */
+function absentAtCommit(failure: GitFailure): boolean {
+  return (
+    failure.kind === "failed" &&
+    /does not exist in '|exists on disk, but not in '|: bad file$/m.test(failure.stderr)
+  );
 }
 
 /**
@@ -123,22 +230,18 @@ async function walk(root: string, prefix: string): Promise<string[]> {
   return files;
 }
 
-function parseLogLine(line: string): FileCommit {
-  const [hashes = "", at = ""] = line.split("\t");
-  const [sha = "", parent] = hashes.trim().split(" ");
+/** One line of `--format=%H %P%x09%cI`: the commit, its parents, and its committer date. */
+const LOG_LINE = /^([0-9a-f]{40,64}) ([0-9a-f]{40,64}(?: [0-9a-f]{40,64})*)?\t(\S+)$/;
+
+function parseLogLine(line: string, command: string): FileCommit {
+  const match = LOG_LINE.exec(line);
+  const at = match ? Date.parse(match[3] ?? "") : Number.NaN;
+  if (!match || Number.isNaN(at))
+    throw new GitError(
+      `${command} printed a line that is not a commit (sha, parents, tab, date): ${JSON.stringify(line)}`,
+    );
+  const sha = match[1] ?? "";
+  const parent = match[2]?.split(" ")[0];
   const iso = new Date(at).toISOString();
   return parent ? { sha, parent, at: iso } : { sha, at: iso };
-}
-
-/** Runs git; a failure (not a repository, a path absent from a commit) is `undefined`. */
-async function git(dir: string, args: string[]): Promise<string | undefined> {
-  try {
-    const { stdout } = await run("git", ["-C", dir, ...args], {
-      maxBuffer: 64 * 1024 * 1024,
-      encoding: "utf8",
-    });
-    return stdout;
-  } catch {
-    return undefined;
-  }
 }

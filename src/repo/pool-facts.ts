@@ -2,7 +2,12 @@ import { readValueLocated, targetEditOptions } from "../editors/edit-file.ts";
 import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
 import type { LastChange, PoolRepoFacts } from "../planning/node-plan-input.ts";
 import type { PoolConfig, RepoConfig } from "../policy/repo-config.ts";
-import { type FileCommit, type RepoReader, UnreadableFileError } from "./repo-reader.ts";
+import {
+  type FileCommit,
+  HistoryUnavailableError,
+  type RepoReader,
+  UnreadableFileError,
+} from "./repo-reader.ts";
 
 /** How many commits of a target file are searched for the last change of its value. */
 const HISTORY_DEPTH = 20;
@@ -17,7 +22,9 @@ export interface PoolFacts {
  * Reads what the repo says about each pool: the target's current value, and when (and in which
  * direction) the value last changed, from the history of its file. The time of a change is
  * when its commit reached the branch, so cooldowns survive restarts: they live in git.
- * Commits dated after `asOf` are not changes yet for a plan made as of that time.
+ * A change dated after `asOf` (a clock ahead of this one, a plan as of a past moment) counts as
+ * made at `asOf`, just now: the count read is the one it made, so its history must have it too.
+ * A history that cannot be read leaves the time of the last change unknown, and says why.
  */
 export async function readPoolFacts(
   repo: RepoReader,
@@ -54,21 +61,41 @@ async function poolFacts(
   text: string | undefined,
   asOf: Date | undefined,
 ): Promise<PoolRepoFacts> {
-  const { file, path } = pool.target;
+  const { file } = pool.target;
   if (text === undefined) {
     return { pool: pool.name, currentValueProblem: `${file} does not exist in the repo` };
   }
   const current = countAt(text, pool);
-  const commits = await repo.fileCommits(pool.target.file, HISTORY_DEPTH);
-  const lastChange = await lastValueChange(repo, pool, commits, asOf);
   const facts: PoolRepoFacts = { pool: pool.name };
   if (typeof current === "number") facts.currentValue = current;
   else facts.currentValueProblem = current.problem;
+  try {
+    return await withHistory(repo, pool, facts, asOf);
+  } catch (error) {
+    if (!(error instanceof HistoryUnavailableError)) throw error;
+    // Unknown, not long ago: the planner holds what needs the time (a scale-down).
+    delete facts.lastChange;
+    facts.historyProblem = error.message;
+    return facts;
+  }
+}
+
+/** `facts` with the last change of the count, and the count checked against its last commit. */
+async function withHistory(
+  repo: RepoReader,
+  pool: PoolConfig,
+  facts: PoolRepoFacts,
+  asOf: Date | undefined,
+): Promise<PoolRepoFacts> {
+  const { file, path } = pool.target;
+  const current = facts.currentValue;
+  const commits = await repo.fileCommits(file, HISTORY_DEPTH);
+  const lastChange = await lastValueChange(repo, pool, commits, asOf);
   if (lastChange) facts.lastChange = lastChange;
   // A checkout whose file says another count than its last commit: the change is not in the
   // branch yet, so nothing has applied it and no time can be put on it.
   const committed = commits[0] ? await countAtCommit(repo, pool, commits[0].sha) : undefined;
-  if (typeof current === "number" && committed !== undefined && committed !== current) {
+  if (current !== undefined && committed !== undefined && committed !== current) {
     delete facts.currentValue;
     facts.currentValueProblem = `${file} ${path} is ${current} in the working tree but ${committed} in its last commit: commit the change, or plan from a clean checkout`;
   } else if (commits.length === 0 && (await repo.uncommitted?.(file))) {
@@ -129,21 +156,28 @@ async function lastValueChange(
   commits: readonly FileCommit[],
   asOf: Date | undefined,
 ): Promise<LastChange | undefined> {
-  let oldest: FileCommit | undefined;
   for (const commit of commits) {
-    if (asOf && Date.parse(commit.at) > asOf.getTime()) continue;
-    oldest = commit;
     const after = await countAtCommit(repo, pool, commit.sha);
     const before = commit.parent ? await countAtCommit(repo, pool, commit.parent) : undefined;
     if (after === before) continue;
-    return changeOf(commit, before, after);
+    return { ...changeTime(commit, asOf), ...direction(before, after) };
   }
-  return commits.length >= HISTORY_DEPTH && oldest ? { at: oldest.at } : undefined;
+  const oldest = commits.at(-1);
+  return commits.length >= HISTORY_DEPTH && oldest ? changeTime(oldest, asOf) : undefined;
 }
 
-function changeOf(commit: FileCommit, before?: number, after?: number): LastChange {
-  if (before === undefined || after === undefined) return { at: commit.at };
-  return { at: commit.at, direction: after > before ? "up" : "down" };
+/**
+ * When a commit's change counts as made: its date, or `asOf` for a commit dated after it (its
+ * own date kept as `committedAt`). The count it made is the one read, so it is not left out.
+ */
+function changeTime(commit: FileCommit, asOf: Date | undefined): LastChange {
+  if (asOf === undefined || Date.parse(commit.at) <= asOf.getTime()) return { at: commit.at };
+  return { at: asOf.toISOString(), committedAt: commit.at };
+}
+
+function direction(before?: number, after?: number): Pick<LastChange, "direction"> {
+  if (before === undefined || after === undefined) return {};
+  return { direction: after > before ? "up" : "down" };
 }
 
 async function countAtCommit(

@@ -16,9 +16,16 @@ export interface FileCommit {
 export interface RepoReader {
   /** The file's text on the default branch head; `undefined` when it does not exist. */
   readFile(path: string): Promise<string | undefined>;
-  /** The file's text at a commit; `undefined` when it did not exist there. */
+  /**
+   * The file's text at a commit; `undefined` when it did not exist there. Throws
+   * `HistoryUnavailableError` when the commit cannot be read.
+   */
   readFileAt(path: string, sha: string): Promise<string | undefined>;
-  /** The latest commits that touched the file, newest first, at most `limit`. */
+  /**
+   * The latest commits that touched the file, newest first, at most `limit`. Throws
+   * `HistoryUnavailableError` when the history cannot be read: an empty list means the branch
+   * has no commit of the file, never "unknown".
+   */
   fileCommits(path: string, limit: number): Promise<FileCommit[]>;
   /** Every file path on the default branch head, relative to the root (for discovery). */
   listFiles(): Promise<string[]>;
@@ -43,5 +50,29 @@ export class UnreadableFileError extends InputError {
     super(message);
     this.name = "UnreadableFileError";
     this.file = file;
+  }
+}
+
+/**
+ * The history of the repo cannot be read (a folder that is not a git repository, git not
+ * installed, a repository git refuses to read): the time of the last change is unknown, which
+ * is not "long ago". `message` says why and, where it is clear, what to do.
+ */
+export class HistoryUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "HistoryUnavailableError";
+  }
+}
+
+/**
+ * Git failed where nothing else can be done, or answered with output that cannot be read as
+ * what was asked for: an error that names the command, never a guess. Exit code 1: the run
+ * failed, the input is not at fault.
+ */
+export class GitError extends InputError {
+  constructor(message: string) {
+    super(message, undefined, 1);
+    this.name = "GitError";
   }
 }

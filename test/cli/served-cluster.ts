@@ -3,6 +3,7 @@
  * `kubectl get -o yaml` shows them (kubelet-reported quantities, owner references, scheduler
  * conditions), metrics-server samples, PDBs with status, and an infra repo beside them.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -462,6 +463,30 @@ export function writeInfraRepo(dir: string, files: InfraFiles = {}): string {
   return dir;
 }
 
+/**
+ * An infra repo as a git checkout whose files were committed when the cluster was made, so that
+ * `plan` reads a history (a plain folder has none, which holds every scale-down).
+ */
+export function committedRepo(dir: string, files: InfraFiles = {}): string {
+  writeInfraRepo(dir, files);
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "ops",
+    GIT_AUTHOR_EMAIL: "ops@example.invalid",
+    GIT_COMMITTER_NAME: "ops",
+    GIT_COMMITTER_EMAIL: "ops@example.invalid",
+    GIT_AUTHOR_DATE: CREATED,
+    GIT_COMMITTER_DATE: CREATED,
+  };
+  for (const args of [
+    ["init", "-q", "-b", "main"],
+    ["add", "-A"],
+    ["commit", "-q", "-m", "infra"],
+  ])
+    execFileSync("git", ["-C", dir, ...args], { env, stdio: "pipe" });
+  return dir;
+}
+
 /** Runs `plan` for the infra repo at `repo` against the cluster `kubeconfig` names. */
 export function runPlan(repo: string, kubeconfig: string, args: string[] = []): Promise<CliRun> {
   return runCli(["plan", "--repo", repo, "--kubeconfig", kubeconfig, ...args]);
@@ -485,7 +510,7 @@ export async function serve(objects: Raw[]): Promise<Served> {
   const root = mkdtempSync(join(tmpdir(), "pr-autoscaler-served-"));
   const kubeconfig = await fake.writeKubeconfig(join(root, "kubeconfig"));
   let repos = 0;
-  const newRepo = (files: InfraFiles) => writeInfraRepo(join(root, `repo-${++repos}`), files);
+  const newRepo = (files: InfraFiles) => committedRepo(join(root, `repo-${++repos}`), files);
   async function planRepo(repo: string, now?: string): Promise<PlanJson> {
     const run = await runPlan(repo, kubeconfig, ["--json", ...(now ? ["--now", now] : [])]);
     if (run.code !== 0) throw new Error(`plan exited ${run.code}: ${run.stderr}`);

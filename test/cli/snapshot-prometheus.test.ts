@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -135,6 +136,23 @@ describe("pr-autoscaler plan --prometheus", () => {
         "    max: 4",
       ].join("\n"),
     );
+    // A checkout with history: in a plain folder the time of the last change is unknown, which
+    // holds every scale-down.
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: "ops",
+      GIT_AUTHOR_EMAIL: "ops@example.invalid",
+      GIT_COMMITTER_NAME: "ops",
+      GIT_COMMITTER_EMAIL: "ops@example.invalid",
+      GIT_AUTHOR_DATE: "2025-01-10T08:00:00Z",
+      GIT_COMMITTER_DATE: "2025-01-10T08:00:00Z",
+    };
+    for (const args of [
+      ["init", "-q"],
+      ["add", "-A"],
+      ["commit", "-q", "-m", "infra"],
+    ])
+      execFileSync("git", ["-C", root, ...args], { env, stdio: "pipe" });
     return root;
   }
 

@@ -1,13 +1,15 @@
 /**
  * The example infra repo's files, for tests: as RepoFiles for right-sizing, and as a copy
- * without git history for the CLI (inside this project's checkout, `git log` would report the
- * project's own commits of terraform.tfvars, which say nothing about the example's cluster).
+ * with a git history of its own for the CLI (inside this project's checkout, `git log` would
+ * report the project's own commits of terraform.tfvars, which say nothing about the example's
+ * cluster): one commit, a week before the recording, so no change is recent.
  */
+import { execFileSync } from "node:child_process";
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import type { RepoFile } from "../../src/rightsizing/repo-files.ts";
-import { EXAMPLE_DIR } from "./example-cluster.ts";
+import { EXAMPLE_DIR, RECORDED_AT } from "./example-cluster.ts";
 
 /** Every file of the example repo, paths relative to its root with forward slashes, sorted. */
 export async function exampleFiles(): Promise<RepoFile[]> {
@@ -22,10 +24,27 @@ export async function exampleFiles(): Promise<RepoFile[]> {
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** A copy of the example repo in a temporary directory; `remove` deletes it. */
+/** A copy of the example repo in a temporary directory, committed; `remove` deletes it. */
 export async function copyExample(): Promise<{ dir: string; remove(): Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), "pr-autoscaler-example-repo-"));
   const dir = join(root, "talos-proxmox");
   await cp(EXAMPLE_DIR, dir, { recursive: true });
+  const at = new Date(RECORDED_AT.getTime() - 7 * 86_400_000).toISOString();
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "ops",
+    GIT_AUTHOR_EMAIL: "ops@example.invalid",
+    GIT_COMMITTER_NAME: "ops",
+    GIT_COMMITTER_EMAIL: "ops@example.invalid",
+    GIT_AUTHOR_DATE: at,
+    GIT_COMMITTER_DATE: at,
+  };
+  for (const args of [
+    ["init", "-q", "-b", "main"],
+    ["add", "-A"],
+    ["commit", "-q", "-m", "talos-proxmox"],
+  ]) {
+    execFileSync("git", ["-C", dir, ...args], { env, stdio: "pipe" });
+  }
   return { dir, remove: () => rm(root, { recursive: true, force: true }) };
 }

@@ -47,6 +47,9 @@ function repoWith(commits: { at: string; files: Record<string, string> }[]): str
   return dir;
 }
 
+/** The history problem of a plain directory. */
+const NOT_GIT = expect.stringMatching(/^\/.* is not a git repository$/);
+
 const config = RepoConfig.parse({
   pools: [
     {
@@ -195,13 +198,90 @@ describe("readPoolFacts", () => {
     );
   });
 
-  it("plans as of a time: commits dated after it are not changes yet", async () => {
+  it("plans as of a time: a change dated after it counts as made at that time, its date kept", async () => {
     const dir = repoWith([
       { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },
       { at: "2026-11-05T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 2\n" } },
     ]);
     const { facts } = await readPoolFacts(localRepo(dir), config, new Date("2026-11-03T00:00:00Z"));
-    expect(facts[0]?.lastChange).toEqual({ at: "2026-11-01T10:00:00.000Z" });
+    // The count read is the later commit's: its history is that commit's too, not the one before.
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 2,
+      lastChange: {
+        at: "2026-11-03T00:00:00.000Z",
+        committedAt: "2026-11-05T10:00:00.000Z",
+        direction: "down",
+      },
+    });
+  });
+
+  it("counts a change committed seconds after the planning time (a clock ahead) as made then", async () => {
+    const dir = repoWith([
+      { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },
+      { at: "2026-11-22T10:00:30Z", files: { "terraform/terraform.tfvars": "worker_count = 4\n" } },
+      // A later commit that leaves the count alone changes nothing of it.
+      {
+        at: "2026-11-22T10:01:00Z",
+        files: { "terraform/terraform.tfvars": "worker_count = 4 # workers\n" },
+      },
+    ]);
+    const { facts } = await readPoolFacts(localRepo(dir), config, new Date("2026-11-22T10:00:00Z"));
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 4,
+      lastChange: {
+        at: "2026-11-22T10:00:00.000Z",
+        committedAt: "2026-11-22T10:00:30.000Z",
+        direction: "up",
+      },
+    });
+  });
+
+  it("dates a history cut short after the planning time (a shallow clone of a later commit) at the planning time", async () => {
+    const source = repoWith([
+      { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },
+      { at: "2026-11-20T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 4\n" } },
+      { at: "2026-11-22T10:30:00Z", files: { "README.md": "infra\n" } },
+    ]);
+    const clone = mkdtempSync(join(tmpdir(), "pool-facts-clone-"));
+    dirs.push(clone);
+    rmSync(clone, { recursive: true });
+    execFileSync("git", ["clone", "-q", "--depth", "1", `file://${source}`, clone]);
+    const { facts } = await readPoolFacts(
+      localRepo(clone),
+      config,
+      new Date("2026-11-22T10:00:00Z"),
+    );
+    // The only commit seen made the file: when the count was set is unknown, at the latest then.
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 4,
+      lastChange: { at: "2026-11-22T10:00:00.000Z", committedAt: "2026-11-22T10:30:00.000Z" },
+    });
+  });
+
+  it("leaves the last change unknown, saying why, when git refuses to read the repository", async () => {
+    const dir = repoWith([
+      { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },
+    ]);
+    const home = mkdtempSync(join(tmpdir(), "pool-facts-home-"));
+    dirs.push(home);
+    const env = {
+      ...process.env,
+      HOME: home,
+      GIT_CONFIG_GLOBAL: join(home, "gitconfig"),
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_TEST_ASSUME_DIFFERENT_OWNER: "1",
+    };
+    const { facts } = await readPoolFacts(localRepo(dir, { env }), config);
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 3,
+      historyProblem: expect.stringContaining(
+        `git refuses to read ${dir}, which belongs to another user`,
+      ),
+    });
   });
 
   it("dates a value that was there from the file's first commit without a direction", async () => {
@@ -237,13 +317,17 @@ describe("readPoolFacts", () => {
     });
   });
 
-  it("works on a directory that is not a git repository, with no history", async () => {
+  it("reads the count of a directory that is not a git repository, and says its history is unknown", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pool-facts-"));
     dirs.push(dir);
     mkdirSync(join(dir, "terraform"));
     writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 2\n");
     const { facts } = await readPoolFacts(localRepo(dir), config);
-    expect(facts[0]).toEqual({ pool: "workers", currentValue: 2 });
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 2,
+      historyProblem: `${dir} is not a git repository`,
+    });
   });
 
   describe("a count that is not one says where it is and what was found", () => {
@@ -268,6 +352,7 @@ describe("readPoolFacts", () => {
       expect(facts[0]).toEqual({
         pool: "workers",
         currentValueProblem: `terraform/terraform.tfvars${problem}; expected a whole number of nodes`,
+        historyProblem: NOT_GIT,
       });
     });
 
@@ -370,7 +455,7 @@ describe("readPoolFacts", () => {
       expect(facts[0]?.currentValue).toBeUndefined();
       expect(facts[0]?.currentValueProblem).toMatch(problem);
       expect(files.has("terraform/terraform.tfvars")).toBe(false);
-      expect(facts[1]).toEqual({ pool: "gpu", currentValue: 1 });
+      expect(facts[1]).toEqual({ pool: "gpu", currentValue: 1, historyProblem: NOT_GIT });
     });
 
     it("a file below a path that is a file is missing, not unreadable", async () => {

@@ -1,0 +1,296 @@
+/**
+ * `plan --repo DIR` reading the time of the last change from git: a history git cannot give
+ * (not a repository, git not installed, a repository owned by another user) is unknown, not
+ * long ago; a commit dated after the planning time is a change made just now; the operator's
+ * git settings do not change what is read; a bare repository is refused.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "@jest/globals";
+import type { NoteJson, PlanJson } from "../support/plan-json.ts";
+import { pod, type Raw, runPlan, type Served, writeInfraRepo } from "./served-cluster.ts";
+import {
+  apps,
+  changedAt,
+  cluster,
+  FOUR,
+  fillers,
+  git,
+  OVER_MAX,
+  serveForTest,
+  tempDir,
+  tfvars,
+  WORKERS,
+} from "./served-plan.ts";
+
+const NOW = "2026-11-22T10:00:00Z";
+const FILE = "terraform/terraform.tfvars";
+
+/** A Pending transcode Job pod (1500m): with fillers on every worker, it needs a new node. */
+function job(suffix: string): Raw {
+  return pod("batch", `transcode-29123400-${suffix}`, {
+    owner: { kind: "Job", name: "transcode-29123400" },
+    cpu: "1500m",
+    memory: "1Gi",
+  });
+}
+
+function poolNote(output: PlanJson): NoteJson {
+  const note = output.notes.find((entry) => entry.subject === "pool/workers");
+  if (!note) throw new Error(`no note for the pool: ${JSON.stringify(output)}`);
+  return note;
+}
+
+function holdKinds(output: PlanJson): string[] {
+  const holds = output.proposals[0]?.holds ?? poolNote(output).holds ?? [];
+  return holds.map((hold) => String(hold.kind));
+}
+
+interface PlanRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `plan --json` in-process, for a folder already written. */
+async function planIn(served: Served, dir: string, now = NOW): Promise<PlanRun> {
+  const kubeconfig = await served.fake.writeKubeconfig(join(tempDir(), "kubeconfig"));
+  return runPlan(dir, kubeconfig, ["--json", "--now", now]);
+}
+
+/**
+ * An environment for git whose config is only what a test writes (not the machine's system
+ * config nor the user's global one, which may trust every directory), and `extra`.
+ */
+function gitEnvironment(extra: Record<string, string> = {}): Record<string, string> {
+  const home = tempDir("plan-history-home-");
+  const global = join(home, "gitconfig");
+  writeFileSync(global, "");
+  return {
+    HOME: home,
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    GIT_CONFIG_GLOBAL: global,
+    GIT_CONFIG_NOSYSTEM: "1",
+    ...extra,
+  };
+}
+
+/** The real CLI process, `plan --json` with `env` as its whole environment. */
+async function planProcess(
+  served: Served,
+  dir: string,
+  env: Record<string, string>,
+): Promise<PlanRun> {
+  const kubeconfig = await served.fake.writeKubeconfig(join(tempDir(), "kubeconfig"));
+  const args = ["plan", "--repo", dir, "--kubeconfig", kubeconfig, "--json", "--now", NOW];
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      join(process.cwd(), "node_modules/.bin/node"),
+      [join(process.cwd(), "bin/pr-autoscaler.js"), ...args],
+      { env, encoding: "utf8" },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function parsed(run: PlanRun): PlanJson {
+  if (run.code !== 0) throw new Error(`plan exited ${run.code}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as PlanJson;
+}
+
+const UNKNOWN_TAIL =
+  ": the time of the last change is unknown (not long ago), so no node is removed; nodes may still be added";
+
+describe("plan --repo: a history git cannot give holds every scale-down", () => {
+  it("a plain folder, four nodes where the max is three: no removal, said as a warning", async () => {
+    const served = await serveForTest([...cluster(FOUR), ...apps()]);
+    const dir = writeInfraRepo(tempDir(), OVER_MAX);
+    const run = await planIn(served, dir);
+    const output = parsed(run);
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note.level).toBe("warning");
+    expect(note.holds).toContainEqual({
+      kind: "history-unknown",
+      problem: `${dir} is not a git repository`,
+    });
+    expect(note.message).toContain(`hold: ${dir} is not a git repository${UNKNOWN_TAIL}`);
+    expect(run.stderr).toContain(
+      `warning: ${dir} is not a git repository: the time of the last change is unknown, so no node is removed; nodes may still be added\n`,
+    );
+  });
+
+  it("a plain folder with a pod waiting for room: the node is added", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("nog001")]);
+    const dir = writeInfraRepo(tempDir());
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up", holds: [] });
+  });
+
+  it("a plain folder asking for a node that is not there: awaited without a deadline, never failed", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("nog002")]);
+    const dir = writeInfraRepo(tempDir(), { tfvars: tfvars(4) });
+    for (const now of [NOW, "2026-11-23T10:00:00Z"]) {
+      const output = parsed(await planIn(served, dir, now));
+      expect(output.proposals).toEqual([]);
+      expect(poolNote(output).holds).toContainEqual({
+        kind: "provisioning",
+        state: "joining",
+        expected: 4,
+        present: 3,
+      });
+      expect(holdKinds(output)).not.toContain("provisioning-failed");
+      expect(poolNote(output).message).toContain("(time of the change unknown)");
+    }
+  });
+
+  it("a repository owned by another user: git's refusal, the command that lifts it, then the history", async () => {
+    const served = await serveForTest([...cluster(FOUR), ...apps()]);
+    // The count went 3 → 4 five minutes ago: a removal now would undo a scale-up just made.
+    const dir = changedAt(3, 4, "2026-11-22T09:55:00Z", OVER_MAX.config);
+    // git's own switch for "the owner differs" (its test suite's): the check and the message
+    // are git's, as for a checkout made by another uid (actions/checkout in a container job).
+    const env = gitEnvironment({ GIT_TEST_ASSUME_DIFFERENT_OWNER: "1" });
+    const refused = await planProcess(served, dir, env);
+    const output = parsed(refused);
+    expect(output.proposals).toEqual([]);
+    const hint = `git config --global --add safe.directory ${dir}`;
+    expect(poolNote(output).holds).toContainEqual({
+      kind: "history-unknown",
+      problem: `git refuses to read ${dir}, which belongs to another user ("fatal: detected dubious ownership in repository at '${dir}'"); if you trust it, run \`${hint}\``,
+    });
+    expect(poolNote(output).level).toBe("warning");
+    expect(refused.stderr).toContain(`run \`${hint}\``);
+
+    execFileSync("sh", ["-c", hint], { env });
+    const trusted = parsed(await planProcess(served, dir, env));
+    expect(trusted.proposals).toEqual([]);
+    // The cooldown of the 09:55 change is over at 10:00; the delay after a scale-up is not.
+    expect(holdKinds(trusted)).toContain("scale-down-delay");
+    expect(holdKinds(trusted)).not.toContain("history-unknown");
+  });
+
+  it("git not installed: no removal, and said so", async () => {
+    const served = await serveForTest([...cluster(FOUR), ...apps()]);
+    const dir = changedAt(3, 4, "2026-11-22T09:55:00Z", OVER_MAX.config);
+    const run = await planProcess(served, dir, gitEnvironment({ PATH: tempDir() }));
+    const output = parsed(run);
+    expect(output.proposals).toEqual([]);
+    const problem = `git not found (no git program on the PATH), so the history of ${dir} cannot be read`;
+    expect(poolNote(output).holds).toContainEqual({ kind: "history-unknown", problem });
+    expect(run.stderr).toContain(`warning: ${problem}: the time of the last change is unknown`);
+  });
+});
+
+describe("plan --repo: the operator's git settings do not change what is read", () => {
+  it("log.showSignature = true with a signed commit of the file", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("sig001")]);
+    const dir = changedAt(2, 3, "2026-11-22T09:57:00Z");
+    const env = gitEnvironment();
+    const key = join(tempDir(), "signing-key");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
+    git(dir, ["config", "gpg.format", "ssh"]);
+    git(dir, ["config", "user.signingKey", key]);
+    // A signed commit that leaves the count alone: the change of 09:57 is still the last one.
+    writeFileSync(join(dir, FILE), tfvars(3).replace("# Workers:", "# Worker VMs:"));
+    git(dir, ["commit", "-q", "-S", "-am", "comment"], "2026-11-22T09:58:00Z");
+    writeFileSync(env.GIT_CONFIG_GLOBAL ?? "", "[log]\n\tshowSignature = true\n");
+    const run = await planProcess(served, dir, env);
+    // Only what the cluster read took as unknown: nothing about git.
+    expect(run.stderr).not.toMatch(/git|history|internal error/);
+    const output = parsed(run);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output).holds).toContainEqual({
+      kind: "cooldown",
+      since: "2026-11-22T09:57:00.000Z",
+      until: "2026-11-22T10:02:00.000Z",
+    });
+  });
+});
+
+describe("plan --repo: a commit dated after the planning time is a change made just now", () => {
+  it("merged 30 s ahead of the planner's clock, three nodes Ready: cooldown and joining, not failed", async () => {
+    const served = await serveForTest([...cluster(), ...apps(WORKERS)]);
+    const dir = changedAt(3, 4, "2026-11-22T10:00:30Z");
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note.level).toBe("info");
+    expect(note.holds).toEqual(
+      expect.arrayContaining([
+        {
+          kind: "provisioning",
+          state: "joining",
+          expected: 4,
+          present: 3,
+          since: "2026-11-22T10:00:00.000Z",
+          deadline: "2026-11-22T10:15:00.000Z",
+        },
+        {
+          kind: "cooldown",
+          since: "2026-11-22T10:00:00.000Z",
+          until: "2026-11-22T10:05:00.000Z",
+          committedAt: "2026-11-22T10:00:30.000Z",
+        },
+      ]),
+    );
+    expect(note.message).not.toMatch(/failed to join/);
+    expect(note.message).toContain(
+      "cooldown after the change of 2026-11-22T10:00:00.000Z, until 2026-11-22T10:05:00.000Z (its commit is dated 2026-11-22T10:00:30.000Z, later than the planning time: it counts as made at the planning time)",
+    );
+  });
+
+  it("a raise committed after the planning time, four nodes where the max is three: no removal", async () => {
+    const served = await serveForTest([...cluster(FOUR), ...apps()]);
+    const dir = changedAt(3, 4, "2026-11-22T10:05:00Z", OVER_MAX.config);
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([]);
+    expect(holdKinds(output)).toEqual(expect.arrayContaining(["cooldown", "scale-down-delay"]));
+  });
+
+  it("a shallow clone whose only commit is newer than the planning time holds for the cooldown", async () => {
+    const served = await serveForTest([...cluster(FOUR), ...apps()]);
+    const source = changedAt(3, 4, "2026-11-20T09:00:00Z", OVER_MAX.config);
+    writeFileSync(join(source, "README.md"), "infra\n");
+    git(source, ["add", "-A"]);
+    git(source, ["commit", "-q", "-m", "docs"], "2026-11-22T10:30:00Z");
+    const clone = join(tempDir(), "clone");
+    git(source, ["clone", "-q", "--depth", "1", `file://${source}`, clone]);
+    const output = parsed(await planIn(served, clone));
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output).holds).toContainEqual({
+      kind: "cooldown",
+      since: "2026-11-22T10:00:00.000Z",
+      until: "2026-11-22T10:05:00.000Z",
+      committedAt: "2026-11-22T10:30:00.000Z",
+    });
+  });
+});
+
+describe("plan --repo: folders that are no checkout", () => {
+  it("refuses a bare repository, saying a checkout is needed", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("bar001")]);
+    const source = changedAt(2, 3, "2026-11-22T09:57:00Z");
+    const bare = join(tempDir(), "infra.git");
+    git(source, ["clone", "-q", "--bare", source, bare]);
+    const run = await planIn(served, bare);
+    expect(run).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `pr-autoscaler plan: --repo ${bare}: ${bare} is a bare git repository: it has no working tree to read the files from; clone it (git clone ${bare} DIR) and plan from the clone\n`,
+    });
+  });
+
+  it("refuses the .git folder of a checkout", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("bar002")]);
+    const dir = join(changedAt(2, 3, "2026-11-22T09:57:00Z"), ".git");
+    const run = await planIn(served, dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${dir} is inside a repository's .git folder`);
+  });
+});
