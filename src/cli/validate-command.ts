@@ -48,6 +48,8 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   const parsed = parseCommandArgs(args, OPTIONS, { min: 0, max: 1, names: "[DIR]" });
   const dir = resolve(io.cwd, parsed.positionals[0] ?? ".");
   await requireDirectory(dir, parsed.positionals[0] ?? ".");
+  const notACheckout = await localRepo(dir).notACheckout();
+  if (notACheckout !== undefined) throw new InputError(notACheckout);
   const read = directoryReader(dir);
   const checked = await validateRepoConfiguration({ read, otherRepos: "skip" });
   if (!checked.found)

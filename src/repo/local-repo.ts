@@ -117,7 +117,7 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
     async notACheckout() {
       const found = await probe();
       if (found.kind === "bare")
-        return `${dir} is a bare git repository: it has no working tree to read the files from; clone it (git clone ${dir} DIR) and plan from the clone`;
+        return `${dir} is a bare git repository: it has no working tree to read the files from; clone it (git clone ${dir} DIR) and use the clone`;
       if (found.kind === "git-dir")
         return `${dir} is inside a repository's .git folder: give the folder of the checkout`;
       return undefined;

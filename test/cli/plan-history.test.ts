@@ -282,7 +282,7 @@ describe("plan --repo: folders that are no checkout", () => {
     expect(run).toEqual({
       code: 2,
       stdout: "",
-      stderr: `pr-autoscaler plan: --repo ${bare}: ${bare} is a bare git repository: it has no working tree to read the files from; clone it (git clone ${bare} DIR) and plan from the clone\n`,
+      stderr: `pr-autoscaler plan: --repo ${bare}: ${bare} is a bare git repository: it has no working tree to read the files from; clone it (git clone ${bare} DIR) and use the clone\n`,
     });
   });
 

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,6 +100,21 @@ describe("pr-autoscaler validate", () => {
     await expect(validate(["no-such-dir"])).rejects.toThrow("no-such-dir is not a directory");
     await expect(validate(["a", "b"])).rejects.toMatchObject({ exitCode: 2 });
     await expect(validate(["--strict"])).rejects.toMatchObject({ exitCode: 2 });
+  });
+
+  it("refuses a bare repository, as plan does: it has no files to check", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "validate-"));
+    try {
+      const bare = join(dir, "infra.git");
+      execFileSync("git", ["init", "-q", "--bare", bare]);
+      await expect(validate([bare])).rejects.toThrow(
+        new InputError(
+          `${bare} is a bare git repository: it has no working tree to read the files from; clone it (git clone ${bare} DIR) and use the clone`,
+        ),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("says what is wrong with a configuration that is a directory or not UTF-8, as plan does", async () => {

@@ -245,7 +245,7 @@ describe("localRepo: folders that are no checkout", () => {
     execFileSync("git", ["clone", "-q", "--bare", source, bare], { env, stdio: "pipe" });
     const repo = localRepo(bare, { env });
     expect(await repo.notACheckout()).toBe(
-      `${bare} is a bare git repository: it has no working tree to read the files from; clone it (git clone ${bare} DIR) and plan from the clone`,
+      `${bare} is a bare git repository: it has no working tree to read the files from; clone it (git clone ${bare} DIR) and use the clone`,
     );
     await historyError(repo.fileCommits(FILE, 20));
   });
