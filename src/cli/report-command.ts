@@ -82,8 +82,9 @@ apply: the result of applying a merged commit
   --failed-step STEP     with --result failed: ${APPLY_FAILED_STEPS.join(", ")}
   --uncordon ok|failed   with --failed-step apply: how uncordoning the drained nodes went
   --drain-result FILE    with --failed-step drain: the drain's result (pr-autoscaler drain
-                         --json > FILE); one that says it was cancelled and uncordoned every
-                         node it had cordoned is reported as such, else the nodes may be cordoned
+                         --result-file FILE, or --json > FILE); one that says it was cancelled
+                         and uncordoned every node it had cordoned is reported as such, else
+                         the nodes may be cordoned
   --pr N                 the pull request to comment on (default: the merged pull request of SHA)
   --context NAME         the status context (default ${APPLY_STATUS_CONTEXT})
 
