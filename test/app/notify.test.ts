@@ -1,11 +1,17 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import nock from "nock";
 import { pino } from "pino";
 import { createAppLogger, settingsSecrets } from "../../src/app/app-logger.ts";
-import { createNotifier, postNotification, reconcileNotifications } from "../../src/app/notify.ts";
+import {
+  createNotifier,
+  type Notifier,
+  type NotifierOptions,
+  postNotification,
+  reconcileNotifications,
+} from "../../src/app/notify.ts";
 import { readAppSettings } from "../../src/app/settings.ts";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
 import { FakeGitHub } from "../reconcile/support/fake-github.ts";
@@ -23,6 +29,8 @@ interface Receiver {
   posts: { contentType: string | undefined; body: unknown }[];
   /** The status the next posts get (200 by default); "hang" never answers. */
   answer: number | "hang";
+  /** The `text` of each post. */
+  texts(): string[];
 }
 
 const servers: Server[] = [];
@@ -41,28 +49,41 @@ afterEach(async () => {
   }
 });
 
-async function receiver(): Promise<Receiver> {
-  const state: Receiver = { url: "", posts: [], answer: 200 };
+/**
+ * Serves `answer` on 127.0.0.1, each request once its body is read; stopped after the test.
+ * Returns the server's base URL.
+ */
+async function serve(
+  answer: (request: IncomingMessage, body: string, response: ServerResponse) => void,
+): Promise<string> {
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      if (request.method !== "POST" || request.url !== HOOK_PATH) {
-        response.writeHead(404).end("no_service");
-        return;
-      }
-      state.posts.push({
-        contentType: request.headers["content-type"],
-        body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
-      });
-      if (state.answer === "hang") return;
-      response.writeHead(state.answer, { "content-type": "text/plain" });
-      response.end(state.answer === 200 ? "ok" : "invalid_payload");
-    });
+    request.on("end", () => answer(request, Buffer.concat(chunks).toString("utf8"), response));
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${HOOK_PATH}`;
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function receiver(): Promise<Receiver> {
+  const state: Receiver = {
+    url: "",
+    posts: [],
+    answer: 200,
+    texts: () => state.posts.map((post) => (post.body as { text: string }).text),
+  };
+  const base = await serve((request, body, response) => {
+    if (request.method !== "POST" || request.url !== HOOK_PATH) {
+      response.writeHead(404).end("no_service");
+      return;
+    }
+    state.posts.push({ contentType: request.headers["content-type"], body: JSON.parse(body) });
+    if (state.answer === "hang") return;
+    response.writeHead(state.answer, { "content-type": "text/plain" });
+    response.end(state.answer === 200 ? "ok" : "invalid_payload");
+  });
+  state.url = `${base}${HOOK_PATH}`;
   return state;
 }
 
@@ -72,18 +93,12 @@ async function receiver(): Promise<Receiver> {
  */
 async function echoingReceiver(path: string): Promise<{ url: string; posts: string[] }> {
   const posts: string[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      posts.push(Buffer.concat(chunks).toString("utf8"));
-      response.writeHead(404, { "content-type": "text/html" });
-      response.end(`<!DOCTYPE html><body><pre>Cannot POST ${request.url}</pre></body>`);
-    });
+  const base = await serve((request, body, response) => {
+    posts.push(body);
+    response.writeHead(404, { "content-type": "text/html" });
+    response.end(`<!DOCTYPE html><body><pre>Cannot POST ${request.url}</pre></body>`);
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`, posts };
+  return { url: `${base}${path}`, posts };
 }
 
 /** The token of a Mattermost-style incoming webhook, the last segment of its path. */
@@ -107,6 +122,39 @@ function captured(): { log: pino.Logger; text: () => string } {
 
 const PULL = "https://github.com/octocat/infra/pull";
 
+/** A notifier that posts to `hook` and logs where no test reads, unless `options` says. */
+function notifierOn(hook: { url: string }, options: Partial<NotifierOptions> = {}): Notifier {
+  return createNotifier({ url: hook.url, log: captured().log, ...options });
+}
+
+/** A reconcile that could not read the cluster. */
+function clusterErrorResult(
+  error = "cluster: cannot list nodes: connect ECONNREFUSED 10.0.0.1:6443",
+) {
+  return reconcileResult({ status: "cluster-error", errors: [error] });
+}
+
+/**
+ * The app's logger writing to `stream`, with the secrets of settings where, besides the key,
+ * only the notification webhook's URL is set.
+ */
+function appLoggerWithHook(notifyWebhookUrl: string, stream: Writable) {
+  const secrets = settingsSecrets({
+    privateKey: "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----",
+    webhookSecret: undefined,
+    prometheusToken: undefined,
+    notifyWebhookUrl,
+  });
+  return createAppLogger({ level: "debug", secrets }, stream);
+}
+
+/** A reconcile that opened the workers' pull request #7. */
+function openedSeven() {
+  return reconcileResult({
+    pullRequests: [{ key: "nodes-workers", action: "created", number: 7, url: `${PULL}/7` }],
+  });
+}
+
 describe("posting to an incoming webhook", () => {
   it('posts {"text": …} as JSON', async () => {
     const hook = await receiver();
@@ -122,7 +170,7 @@ describe("posting to an incoming webhook", () => {
       hook.url,
       'octocat/infra: right-sizing pull request opened #9 "Right-size <!channel> & <https://evil.example|the plan>" https://github.com/octocat/infra/pull/9',
     );
-    expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
+    expect(hook.texts()).toEqual([
       'octocat/infra: right-sizing pull request opened #9 "Right-size &lt;!channel&gt; &amp; &lt;https://evil.example|the plan&gt;" https://github.com/octocat/infra/pull/9',
     ]);
   });
@@ -235,12 +283,8 @@ describe("what a reconcile tells", () => {
 describe("the notifier", () => {
   it("tells of repeated failures once, after three in a row, and once when they end", async () => {
     const hook = await receiver();
-    const { log } = captured();
-    const notifier = createNotifier({ url: hook.url, log });
-    const clusterError = reconcileResult({
-      status: "cluster-error",
-      errors: ["cluster: cannot list nodes: connect ECONNREFUSED 10.0.0.1:6443"],
-    });
+    const notifier = notifierOn(hook);
+    const clusterError = clusterErrorResult();
     await notifier.reconciled(clusterError);
     await notifier.failed("octocat/infra", new Error("GitHub answered 502"));
     // A success in between: the count starts again.
@@ -253,7 +297,7 @@ describe("the notifier", () => {
     await notifier.reconciled(reconcileResult());
     await notifier.reconciled(reconcileResult());
     await notifier.idle();
-    expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
+    expect(hook.texts()).toEqual([
       "octocat/infra: reconcile failed 3 times in a row: GitHub answered 502",
       "octocat/infra: reconciles work again",
     ]);
@@ -261,12 +305,8 @@ describe("the notifier", () => {
 
   it("tells of recovery only after a reconcile that worked, not after a configuration error", async () => {
     const hook = await receiver();
-    const { log } = captured();
-    const notifier = createNotifier({ url: hook.url, log });
-    const clusterError = reconcileResult({
-      status: "cluster-error",
-      errors: ["cluster: cannot list nodes: connect ECONNREFUSED 10.0.0.1:6443"],
-    });
+    const notifier = notifierOn(hook);
+    const clusterError = clusterErrorResult();
     for (let i = 0; i < 3; i++) await notifier.reconciled(clusterError);
     // The configuration broke meanwhile: the run stops before the cluster, which may still be
     // down. Neither recovered nor one more failure.
@@ -275,7 +315,7 @@ describe("the notifier", () => {
     await notifier.reconciled(clusterError);
     await notifier.reconciled(reconcileResult());
     await notifier.idle();
-    expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
+    expect(hook.texts()).toEqual([
       "octocat/infra: reconcile failed 3 times in a row: cluster: cannot list nodes: connect ECONNREFUSED 10.0.0.1:6443",
       "octocat/infra: reconciles work again",
     ]);
@@ -283,54 +323,42 @@ describe("the notifier", () => {
 
   it("counts a configuration error that also failed a step as a failure", async () => {
     const hook = await receiver();
-    const { log } = captured();
-    const notifier = createNotifier({ url: hook.url, log });
+    const notifier = notifierOn(hook);
     const broken = reconcileResult({
       status: "config-error",
       errors: ["config check: GitHub answered 403: Resource not accessible by integration"],
     });
     for (let i = 0; i < 3; i++) await notifier.reconciled(broken);
     await notifier.idle();
-    expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
+    expect(hook.texts()).toEqual([
       "octocat/infra: reconcile failed 3 times in a row: config check: GitHub answered 403: Resource not accessible by integration",
     ]);
   });
 
   it("ends a streak without a word when the configuration was removed", async () => {
     const hook = await receiver();
-    const { log } = captured();
-    const notifier = createNotifier({ url: hook.url, log });
+    const notifier = notifierOn(hook);
     for (let i = 0; i < 3; i++) await notifier.failed("octocat/infra", new Error("GitHub 502"));
     await notifier.reconciled(reconcileResult({ status: "no-config" }));
     // A later success has nothing to recover from; a new failure starts a new count.
     await notifier.reconciled(reconcileResult());
     for (let i = 0; i < 2; i++) await notifier.failed("octocat/infra", new Error("GitHub 502"));
     await notifier.idle();
-    expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
-      "octocat/infra: reconcile failed 3 times in a row: GitHub 502",
-    ]);
+    expect(hook.texts()).toEqual(["octocat/infra: reconcile failed 3 times in a row: GitHub 502"]);
   });
 
   it("leaves failure streaks to the leader, and still tells what this replica did", async () => {
     const hook = await receiver();
-    const { log } = captured();
     let leader = false;
-    const notifier = createNotifier({ url: hook.url, log, tellsHealth: () => leader });
-    const clusterError = reconcileResult({
-      status: "cluster-error",
-      errors: ["cluster: unreachable"],
-    });
+    const notifier = notifierOn(hook, { tellsHealth: () => leader });
+    const clusterError = clusterErrorResult("cluster: unreachable");
     for (let i = 0; i < 3; i++) await notifier.reconciled(clusterError);
     await notifier.reconciled(reconcileResult());
-    await notifier.reconciled(
-      reconcileResult({
-        pullRequests: [{ key: "nodes-workers", action: "created", number: 7, url: `${PULL}/7` }],
-      }),
-    );
+    await notifier.reconciled(openedSeven());
     leader = true;
     for (let i = 0; i < 3; i++) await notifier.failed("octocat/infra", new Error("GitHub 502"));
     await notifier.idle();
-    expect(hook.posts.map((post) => (post.body as { text: string }).text)).toEqual([
+    expect(hook.texts()).toEqual([
       `octocat/infra: node count pull request opened #7 ${PULL}/7`,
       "octocat/infra: reconcile failed 3 times in a row: GitHub 502",
     ]);
@@ -341,18 +369,11 @@ describe("the notifier", () => {
     hook.answer = 500;
     const { log, text } = captured();
     const delivered: string[] = [];
-    const notifier = createNotifier({
-      url: hook.url,
+    const notifier = notifierOn(hook, {
       log,
       onDelivery: (event, outcome) => delivered.push(`${event} ${outcome}`),
     });
-    await expect(
-      notifier.reconciled(
-        reconcileResult({
-          pullRequests: [{ key: "nodes-workers", action: "created", number: 7, url: `${PULL}/7` }],
-        }),
-      ),
-    ).resolves.toBeUndefined();
+    await expect(notifier.reconciled(openedSeven())).resolves.toBeUndefined();
     expect(hook.posts).toHaveLength(1);
     expect(delivered).toEqual(["opened failed"]);
     const line = JSON.parse(text().trim()) as Record<string, unknown>;
@@ -371,15 +392,9 @@ describe("the notifier", () => {
     // A plain logger, and the app's own, which also knows the URL as a secret.
     const plain = captured();
     const app = collected();
-    const secrets = settingsSecrets({
-      privateKey: "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----",
-      webhookSecret: undefined,
-      prometheusToken: undefined,
-      notifyWebhookUrl: hook.url,
-    });
-    const appLog = createAppLogger({ level: "debug", secrets }, app.stream);
+    const appLog = appLoggerWithHook(hook.url, app.stream);
     for (const log of [plain.log, appLog]) {
-      const notifier = createNotifier({ url: hook.url, log, failuresBeforeNotifying: 1 });
+      const notifier = notifierOn(hook, { log, failuresBeforeNotifying: 1 });
       await notifier.failed("octocat/infra", new Error("cluster: connect ECONNREFUSED"));
       await notifier.idle();
     }
@@ -394,13 +409,7 @@ describe("the notifier", () => {
   it("has the app's logger remove the parts of the webhook's URL that hold its token", () => {
     const app = collected();
     const url = `https://chat.example/hooks/${ECHOED_TOKEN}`;
-    const secrets = settingsSecrets({
-      privateKey: "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----",
-      webhookSecret: undefined,
-      prometheusToken: undefined,
-      notifyWebhookUrl: url,
-    });
-    const log = createAppLogger({ level: "debug", secrets }, app.stream);
+    const log = appLoggerWithHook(url, app.stream);
     log.warn({ reason: `<pre>Cannot POST /hooks/${ECHOED_TOKEN}</pre>` }, "a failed request");
     log.warn({ reason: `unknown hook ${ECHOED_TOKEN}` }, "a failed request");
     expect(app.text()).toContain("Cannot POST ***");
@@ -410,11 +419,8 @@ describe("the notifier", () => {
 
   it("removes a secret from a long failure before cutting it, so no part of it is sent", async () => {
     const hook = await receiver();
-    const { log } = captured();
     const prometheusToken = "prom-bearer-7f3a9c1e5b2d4f60aa11";
-    const notifier = createNotifier({
-      url: hook.url,
-      log,
+    const notifier = notifierOn(hook, {
       failuresBeforeNotifying: 1,
       secrets: [prometheusToken],
     });
@@ -422,7 +428,7 @@ describe("the notifier", () => {
     const reason = `cluster: ${"x".repeat(281)}${prometheusToken} end`;
     await notifier.failed("octocat/infra", new Error(reason));
     await notifier.idle();
-    const [text] = hook.posts.map((post) => (post.body as { text: string }).text);
+    const [text] = hook.texts();
     expect(text).toBe(
       `octocat/infra: reconcile failed 1 times in a row: cluster: ${"x".repeat(281)}*** end`,
     );
@@ -431,11 +437,10 @@ describe("the notifier", () => {
 
   it("cuts a long failure at 300 characters", async () => {
     const hook = await receiver();
-    const { log } = captured();
-    const notifier = createNotifier({ url: hook.url, log, failuresBeforeNotifying: 1 });
+    const notifier = notifierOn(hook, { failuresBeforeNotifying: 1 });
     await notifier.failed("octocat/infra", new Error(`cluster: ${"x".repeat(991)}`));
     await notifier.idle();
-    const [text] = hook.posts.map((post) => (post.body as { text: string }).text);
+    const [text] = hook.texts();
     expect(text).toBe(
       `octocat/infra: reconcile failed 1 times in a row: cluster: ${"x".repeat(291)}…`,
     );
@@ -443,12 +448,9 @@ describe("the notifier", () => {
 
   it("sends no secret that reached a failure's text", async () => {
     const hook = await receiver();
-    const { log } = captured();
     const token = `ghs_${"a1B2".repeat(9)}`;
     const prometheusToken = "prom-bearer-0123456789abcdef";
-    const notifier = createNotifier({
-      url: hook.url,
-      log,
+    const notifier = notifierOn(hook, {
       secrets: [prometheusToken],
       failuresBeforeNotifying: 1,
     });

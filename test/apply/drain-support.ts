@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach } from "@jest/globals";
 import type { DrainClock, DrainResult } from "../../src/apply/drain-result.ts";
+import type { Command } from "../../src/cli/command.ts";
 import { createDrainCommand } from "../../src/cli/drain-command.ts";
 import type { CliIo } from "../../src/cli/io.ts";
 import { InputError } from "../../src/errors.ts";
@@ -159,7 +160,8 @@ export function movableClock(start = START) {
   };
 }
 
-export interface DrainRun {
+/** What a command run in-process printed, its exit code, and the sleeps of its clock. */
+export interface CommandRun {
   code: number;
   stdout: string;
   stderr: string;
@@ -174,11 +176,22 @@ export interface DrainRunOptions {
   clock?: DrainClock & { sleeps: number[] };
 }
 
-/** Runs `drain` as main() does, turning a user's mistake into its exit code and message. */
-export async function runDrain(args: string[], options: DrainRunOptions): Promise<DrainRun> {
-  const clock = options.clock ?? virtualClock();
-  const command = createDrainCommand({ clock });
-  const run: DrainRun = { code: -1, stdout: "", stderr: "", sleeps: clock.sleeps };
+export interface CommandRunOptions {
+  /** The kubeconfig `--kubeconfig` names; undefined: the arguments name their own. */
+  kubeconfig: string | undefined;
+  cwd: string;
+  tty?: boolean;
+  /** The sleeps of the command's clock, as they are made. */
+  sleeps: number[];
+}
+
+/** Runs `command` as main() does, turning a user's mistake into its exit code and message. */
+export async function runCommand(
+  command: Command,
+  args: string[],
+  options: CommandRunOptions,
+): Promise<CommandRun> {
+  const run: CommandRun = { code: -1, stdout: "", stderr: "", sleeps: options.sleeps };
   const io: CliIo = {
     stdout: (text) => {
       run.stdout += text;
@@ -201,7 +214,13 @@ export async function runDrain(args: string[], options: DrainRunOptions): Promis
   return run;
 }
 
-export function jsonResult(run: DrainRun): DrainResult {
+/** Runs `drain` as main() does, on the virtual clock unless `options` gives another. */
+export async function runDrain(args: string[], options: DrainRunOptions): Promise<CommandRun> {
+  const clock = options.clock ?? virtualClock();
+  return runCommand(createDrainCommand({ clock }), args, { ...options, sleeps: clock.sleeps });
+}
+
+export function jsonResult(run: CommandRun): DrainResult {
   return JSON.parse(run.stdout) as DrainResult;
 }
 
@@ -230,7 +249,7 @@ async function stopDrainCluster(cluster: DrainCluster): Promise<void> {
 /** The cluster {@link useDrainCluster} serves each test, and the readings the tests make of it. */
 export interface DrainTestCluster extends DrainCluster {
   /** Runs `drain` against this cluster; `options` replaces the kubeconfig, clock or terminal. */
-  drain(args: string[], options?: Partial<DrainRunOptions>): Promise<DrainRun>;
+  drain(args: string[], options?: Partial<DrainRunOptions>): Promise<CommandRun>;
   /** Whether the served node `name` is cordoned. */
   unschedulable(name: string): boolean;
   /** The requests that changed something, as `METHOD path`, in the order served. */

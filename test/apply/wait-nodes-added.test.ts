@@ -3,16 +3,8 @@
  * objects earlier VMs left behind. The nodes are served as `kubectl get node -o yaml` shows them
  * on Talos in Proxmox VMs, changing between the wait's looks.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import type { WaitResult } from "../../src/apply/wait-nodes.ts";
-import type { CliIo } from "../../src/cli/io.ts";
-import { createWaitNodesCommand } from "../../src/cli/wait-nodes-command.ts";
-import { InputError } from "../../src/errors.ts";
-import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
-import { virtualClock } from "./drain-support.ts";
+import { describe, expect, it } from "@jest/globals";
+import { expectReport, waitJson as json, useWaitCluster } from "./wait-nodes-support.ts";
 
 type Raw = Record<string, unknown>;
 
@@ -21,20 +13,8 @@ const start = Date.parse("2025-06-14T18:00:00Z");
 const applyStarted = "2025-06-14T17:54:00Z";
 const day = 24 * 60;
 
-let fake: FakeKubeApiserver;
-let dir: string;
-let kubeconfig: string;
-
-beforeEach(async () => {
-  fake = await FakeKubeApiserver.start();
-  dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-wait-added-"));
-  kubeconfig = await fake.writeKubeconfig(join(dir, "kubeconfig"));
-});
-
-afterEach(async () => {
-  await fake.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const cluster = useWaitCluster("wait-added", start);
+const { wait, onList, expectUsageErrors } = cluster;
 
 const ago = (minutes: number) =>
   new Date(start - minutes * 60_000).toISOString().replace(".000", "");
@@ -126,54 +106,32 @@ function talos(name: string, o: TalosNode = {}): Raw {
 
 /** The same Node object (same UID, same creation time) as the kubelet updates it. */
 function update(name: string, o: TalosNode): void {
-  const metadata = fake.get("nodes", name)?.metadata as Raw | undefined;
+  const metadata = cluster.fake.get("nodes", name)?.metadata as Raw | undefined;
   if (typeof metadata?.uid !== "string") throw new Error(`no node ${name} to update`);
-  fake.put("nodes", talos(name, { ...o, uid: metadata.uid }));
+  cluster.fake.put("nodes", talos(name, { ...o, uid: metadata.uid }));
 }
 
-/** Runs `change` before the answer to the wait's n-th list of the nodes. */
-function onList(change: (n: number) => void): void {
-  let lists = 0;
-  fake.onRequest = (request) => {
-    if (request.method === "GET" && request.path === "/api/v1/nodes") change(++lists);
-  };
+/**
+ * The Node object `name`, its UID and creation time kept, turns `first` (NotReady) at the wait's
+ * second look and Ready at its third, each change made then; `o` says what else it is.
+ */
+function turnsReady(name: string, first: "False" | "Unknown", o: TalosNode = {}): void {
+  onList((n) => {
+    const changedNow = { readyChangedMinutes: 0, ...o };
+    if (n === 2) update(name, { ...changedNow, ready: first });
+    if (n === 3) update(name, changedNow);
+  });
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  sleeps: number[];
-}
-
-async function wait(args: string[]): Promise<Run> {
-  const clock = virtualClock(start);
-  const run: Run = { code: -1, stdout: "", stderr: "", sleeps: clock.sleeps };
-  const io: CliIo = {
-    stdout: (text) => {
-      run.stdout += text;
-    },
-    stderr: (text) => {
-      run.stderr += text;
-    },
-    cwd: dir,
-    env: {},
-    isTty: false,
-  };
-  try {
-    run.code = await createWaitNodesCommand({ clock }).run(
-      [...args, "--kubeconfig", kubeconfig],
-      io,
-    );
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    run.stderr += `${error.message}\n`;
-    run.code = error.exitCode;
-  }
-  return run;
-}
-
-const json = (run: Run) => JSON.parse(run.stdout) as WaitResult;
+/** A wait for a pool of `count` nodes after the apply, without --added. */
+const poolOf = (count: number) => [
+  "--pool",
+  "workers",
+  "--count",
+  String(count),
+  "--since",
+  applyStarted,
+];
 
 /** The workflow's call after a scale-up of `added` VMs to `count`. */
 const scaleUp = (count: number, added: number, timeout = "5m") => [
@@ -206,7 +164,7 @@ const staleWorker4 = (o: TalosNode = {}) =>
 
 describe("wait-nodes --added", () => {
   it("fails when the new VM never registers, though an old Node object has its name", async () => {
-    fake.add(...threeWorkers(), staleWorker4());
+    cluster.fake.add(...threeWorkers(), staleWorker4());
     const run = await wait([...scaleUp(4, 1), "--json"]);
     expect(run.code).toBe(1);
     expect(json(run)).toMatchObject({
@@ -222,18 +180,14 @@ describe("wait-nodes --added", () => {
     });
     expect(run.sleeps.reduce((a, b) => a + b, 0)).toBe(300_000);
     // The count alone cannot tell: without --added the dead node stands in for the new VM.
-    const countOnly = await wait(["--pool", "workers", "--count", "4", "--since", applyStarted]);
+    const countOnly = await wait(poolOf(4));
     expect(countOnly.code).toBe(0);
   });
 
   it("succeeds when the new VM registers into that old Node object and becomes Ready", async () => {
-    fake.add(...threeWorkers(), staleWorker4());
-    onList((n) => {
-      // The new VM's kubelet takes over the object: same UID, the old creation time.
-      if (n === 2)
-        update("talos-worker-4", { ready: "False", ageMinutes: 40 * day, readyChangedMinutes: 0 });
-      if (n === 3) update("talos-worker-4", { ageMinutes: 40 * day, readyChangedMinutes: 0 });
-    });
+    cluster.fake.add(...threeWorkers(), staleWorker4());
+    // The new VM's kubelet takes over the object: same UID, the old creation time.
+    turnsReady("talos-worker-4", "False", { ageMinutes: 40 * day });
     const run = await wait([...scaleUp(4, 1), "--interval", "10s"]);
     expect(run.code).toBe(0);
     expect(run.sleeps).toEqual([10_000, 10_000]);
@@ -248,7 +202,7 @@ describe("wait-nodes --added", () => {
   });
 
   it("counts a VM that joins under another name, and reports the old dead node", async () => {
-    fake.add(
+    cluster.fake.add(
       ...threeWorkers(),
       talos("talos-worker-7", {
         ready: "Unknown",
@@ -257,7 +211,7 @@ describe("wait-nodes --added", () => {
       }),
     );
     onList((n) => {
-      if (n === 2) fake.add(talos("talos-8kx-2p1", { ready: "False", ageMinutes: 0 }));
+      if (n === 2) cluster.fake.add(talos("talos-8kx-2p1", { ready: "False", ageMinutes: 0 }));
       if (n === 4) update("talos-8kx-2p1", { ageMinutes: 0, readyChangedMinutes: 0 });
     });
     const run = await wait([...scaleUp(4, 1), "--json"]);
@@ -278,29 +232,25 @@ describe("wait-nodes --added", () => {
   });
 
   it("says how many of the new VMs are Ready and which", async () => {
-    fake.add(...threeWorkers());
+    cluster.fake.add(...threeWorkers());
     onList((n) => {
       if (n === 1) {
-        fake.add(talos("talos-worker-4", { ageMinutes: 2, readyChangedMinutes: 1 }));
-        fake.add(talos("talos-worker-5", { ready: "False", ageMinutes: 2 }));
+        cluster.fake.add(talos("talos-worker-4", { ageMinutes: 2, readyChangedMinutes: 1 }));
+        cluster.fake.add(talos("talos-worker-5", { ready: "False", ageMinutes: 2 }));
       }
     });
     const run = await wait(scaleUp(5, 2, "1m"));
-    expect(run.code).toBe(1);
-    expect(run.stdout).toContain(
+    expectReport(
+      run,
+      1,
       "Timed out after 1m waiting for pool workers: the pool has 4 of 5 nodes Ready (1 missing); 1 of 2 new nodes Ready (talos-worker-4): the apply created 2 VMs in this pool; waiting for talos-worker-5 to be Ready.",
-    );
-    expect(run.stdout).toContain(
       "  new: 1 of 2 Ready since 2025-06-14T17:54:00.000Z (talos-worker-4)",
     );
   });
 
   it("does not take an old node whose Ready condition changed during the wait for a new one", async () => {
-    fake.add(...threeWorkers(), staleWorker4());
-    onList((n) => {
-      if (n === 2) update("talos-worker-2", { ready: "Unknown", readyChangedMinutes: 0 });
-      if (n === 3) update("talos-worker-2", { readyChangedMinutes: 0 });
-    });
+    cluster.fake.add(...threeWorkers(), staleWorker4());
+    turnsReady("talos-worker-2", "Unknown");
     const run = await wait([...scaleUp(4, 1, "1m"), "--json"]);
     expect(run.code).toBe(1);
     expect(json(run)).toMatchObject({ ready: 3, newlyReady: [], missingNew: 1 });
@@ -318,15 +268,8 @@ describe("wait-nodes --added", () => {
         '--added expects a whole number, got "one"',
       ],
     ];
-    for (const [args, message] of cases) {
-      const run = await wait(args);
-      expect({ args, code: run.code, stderr: run.stderr }).toEqual({
-        args,
-        code: 2,
-        stderr: expect.stringContaining(message),
-      });
-    }
-    expect(fake.requests).toEqual([]);
+    await expectUsageErrors(cases);
+    expect(cluster.fake.requests).toEqual([]);
   });
 });
 
@@ -342,18 +285,8 @@ describe("wait-nodes and nodes that are NotReady and cordoned", () => {
     });
 
   it("does not count such a node toward the pool, even without --added", async () => {
-    fake.add(...threeWorkers(), cordonedWorker4());
-    const run = await wait([
-      "--pool",
-      "workers",
-      "--count",
-      "4",
-      "--since",
-      applyStarted,
-      "--timeout",
-      "1m",
-      "--json",
-    ]);
+    cluster.fake.add(...threeWorkers(), cordonedWorker4());
+    const run = await wait([...poolOf(4), "--timeout", "1m", "--json"]);
     expect(run.code).toBe(1);
     expect(json(run)).toMatchObject({
       ready: 3,
@@ -371,40 +304,27 @@ describe("wait-nodes and nodes that are NotReady and cordoned", () => {
   });
 
   it("counts the new VM that registers into it, and says it is still cordoned", async () => {
-    fake.add(...threeWorkers(), cordonedWorker4());
-    onList((n) => {
-      if (n === 2)
-        update("talos-worker-4", {
-          ready: "False",
-          ageMinutes: 40 * day,
-          readyChangedMinutes: 0,
-          unschedulable: true,
-        });
-      if (n === 3)
-        update("talos-worker-4", {
-          ageMinutes: 40 * day,
-          readyChangedMinutes: 0,
-          unschedulable: true,
-        });
-    });
+    cluster.fake.add(...threeWorkers(), cordonedWorker4());
+    turnsReady("talos-worker-4", "False", { ageMinutes: 40 * day, unschedulable: true });
     const run = await wait(scaleUp(4, 1));
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain(
+    expectReport(
+      run,
+      0,
       "pool workers: 3/4 Ready, 0/1 new; NotReady and cordoned (not counted): talos-worker-4\n",
-    );
-    expect(run.stdout).toContain(
       "talos-worker-4: Ready, cordoned, age 40d; new since the apply began, but cordoned: it takes no pods until uncordoned",
     );
   });
 
   it("after a scale-down run by hand without --gone, reports the destroyed node and succeeds", async () => {
-    fake.add(...threeWorkers(), cordonedWorker4({ ageMinutes: 30 * day, readyChangedMinutes: 2 }));
-    const run = await wait(["--pool", "workers", "--count", "3", "--since", applyStarted]);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain(
-      "  NotReady and cordoned: talos-worker-4 (not counted, not waited for: a destroyed VM leaves this behind; delete the Node object once its VM is gone)",
+    cluster.fake.add(
+      ...threeWorkers(),
+      cordonedWorker4({ ageMinutes: 30 * day, readyChangedMinutes: 2 }),
     );
-    expect(run.stdout).toContain(
+    const run = await wait(poolOf(3));
+    expectReport(
+      run,
+      0,
+      "  NotReady and cordoned: talos-worker-4 (not counted, not waited for: a destroyed VM leaves this behind; delete the Node object once its VM is gone)",
       "talos-worker-4: NotReady, cordoned, age 30d (Ready=Unknown: NodeStatusUnknown: Kubelet stopped posting node status.); looks destroyed: not counted, not waited for",
     );
   });

@@ -4,25 +4,23 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { mockGitHub } from "../support/github.ts";
-import { sha } from "../support/github-responses.ts";
 import {
   BRANCH,
   botPull,
+  buildsCommit,
+  C1,
+  C2,
+  forgeWithState,
   HEAD1,
   HEAD2,
   LABELS,
-  newForge,
+  NEW_TREE,
   scaleWorkers,
   TFVARS,
-  TREE1,
   TREE2,
   tfvars,
+  updatesPull,
 } from "../support/github-scenario.ts";
-import { githubSteps } from "../support/github-steps.ts";
-
-const C1 = sha("commit1");
-const C2 = sha("commit2");
-const NEW_TREE = sha("newtree");
 
 function upToDate(fingerprint: string, base = HEAD1) {
   return botPull({
@@ -32,18 +30,16 @@ function upToDate(fingerprint: string, base = HEAD1) {
   });
 }
 
+/** The state holds `pull`, on the bot's branch at C1. */
+function withPull(pull: object) {
+  return { pulls: [pull], branches: [{ name: BRANCH, sha: C1 }] };
+}
+
 describe("requests per operation", () => {
   it("an idle reconcile (nothing changed) costs 2 requests, both answered 304", async () => {
     const github = mockGitHub();
-    const steps = githubSteps(github);
-    steps.defaultBranch(HEAD1, TREE1, '"b1"');
-    steps.openPulls([upToDate("workers-4")], '"p1"');
-    steps.closedPulls([]);
-    steps.botBranches([{ name: BRANCH, sha: C1 }]);
-    const forge = newForge();
-    await forge.readState();
-    github.reset();
-    steps.defaultBranchNotModified('"b1"');
+    const { forge, steps } = await forgeWithState(github, withPull(upToDate("workers-4")));
+    steps.defaultBranchNotModified(`"b-${HEAD1}"`);
     steps.openPullsNotModified('"p1"');
 
     const state = await forge.readState();
@@ -57,17 +53,8 @@ describe("requests per operation", () => {
 
   it("opening a pull request costs 6 requests (budget 8)", async () => {
     const github = mockGitHub();
-    const steps = githubSteps(github);
-    steps.defaultBranch(HEAD1, TREE1, '"b1"');
-    steps.openPulls([], '"p1"');
-    steps.closedPulls([]);
-    steps.botBranches([]);
-    const forge = newForge();
-    const state = await forge.readState();
-    github.reset();
-    steps.file(TFVARS, HEAD1, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C1, { tree: NEW_TREE, parents: [HEAD1] });
+    const { forge, state, steps } = await forgeWithState(github);
+    buildsCommit(steps, C1);
     steps.createRef(BRANCH, C1);
     steps.createPull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
     steps.addLabels(7, LABELS);
@@ -81,20 +68,9 @@ describe("requests per operation", () => {
 
   it("updating a pull request for a new plan, labels included, costs 7 requests (budget 7)", async () => {
     const github = mockGitHub();
-    const steps = githubSteps(github);
-    steps.defaultBranch(HEAD1, TREE1, '"b1"');
-    steps.openPulls([upToDate("workers-4")], '"p1"');
-    steps.closedPulls([]);
-    steps.botBranches([{ name: BRANCH, sha: C1 }]);
-    const forge = newForge();
-    const state = await forge.readState();
-    github.reset();
-    steps.file(TFVARS, HEAD1, tfvars(4));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
-    steps.readRef(BRANCH, C1);
-    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
-    steps.moveRef(BRANCH, C2);
+    const { forge, state, steps } = await forgeWithState(github, withPull(upToDate("workers-4")));
+    buildsCommit(steps, C2, HEAD1, tfvars(4));
+    updatesPull(steps, C2);
     steps.setLabels(7, ["autoscaling", "scale-down"]);
 
     const desired = scaleWorkers(3, {
@@ -111,20 +87,12 @@ describe("requests per operation", () => {
 
   it("rebuilding a pull request on a moved default branch costs 6 requests", async () => {
     const github = mockGitHub();
-    const steps = githubSteps(github);
-    steps.defaultBranch(HEAD2, TREE2, '"b2"');
-    steps.openPulls([upToDate("workers-4", HEAD1)], '"p1"');
-    steps.closedPulls([]);
-    steps.botBranches([{ name: BRANCH, sha: C1 }]);
-    const forge = newForge();
-    const state = await forge.readState();
-    github.reset();
-    steps.file(TFVARS, HEAD2, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD2] });
-    steps.readRef(BRANCH, C1);
-    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
-    steps.moveRef(BRANCH, C2);
+    const { forge, state, steps } = await forgeWithState(github, {
+      ...withPull(upToDate("workers-4", HEAD1)),
+      head: [HEAD2, TREE2],
+    });
+    buildsCommit(steps, C2, HEAD2);
+    updatesPull(steps, C2);
 
     expect((await forge.ensurePullRequest(scaleWorkers(4), state)).action).toBe("rebuilt");
 
@@ -134,13 +102,7 @@ describe("requests per operation", () => {
 
   it("a file the planner already read at the head costs nothing when the pull request is built", async () => {
     const github = mockGitHub();
-    const steps = githubSteps(github);
-    steps.defaultBranch(HEAD1, TREE1, '"b1"');
-    steps.openPulls([], '"p1"');
-    steps.closedPulls([]);
-    steps.botBranches([]);
-    const forge = newForge();
-    const state = await forge.readState();
+    const { forge, state, steps } = await forgeWithState(github);
     steps.file(TFVARS, HEAD1, tfvars(3));
     await forge.readFile(TFVARS);
     github.reset();

@@ -6,11 +6,11 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { readPullRequestMarker } from "../../src/forge/marker.ts";
-import type { PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
+import type { PodInfo } from "../../src/planning/snapshot.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
-import { buildSnapshot, node, pendingPod, pod } from "../support/snapshot-builder.ts";
-import { CONFIG_PATH, TFVARS, tfvars } from "./support/infra.ts";
-import { type Scenario, scenario } from "./support/scenario.ts";
+import { pendingPod } from "../support/snapshot-builder.ts";
+import { quiet, TFVARS, WORKERS_POOL } from "./support/infra.ts";
+import { poolScenario, runFor } from "./support/scenario.ts";
 
 const MINUTE = 60_000;
 const GUARD = "pr-autoscaler/plan-guard";
@@ -19,14 +19,7 @@ const GUARD = "pr-autoscaler/plan-guard";
  * Adding a node merges itself 10 minutes after its values, removing one an hour after; both once
  * the plan guard passed. The bot merges itself (no GitHub auto-merge), so each look is its own.
  */
-const CONFIG = `pools:
-  - name: workers
-    target:
-      file: ${TFVARS}
-      path: worker_count
-    min: 1
-    max: 6
-automerge:
+const CONFIG = `${WORKERS_POOL}automerge:
   nativeAutoMerge: false
   rules:
     - name: add-a-node
@@ -41,43 +34,9 @@ automerge:
       requiredChecks: [${GUARD}]
 `;
 
-/** Three quiet workers (a small app on each) and the control plane, measured at `at`. */
-function quiet(at: Date, extraPods: PodInfo[] = []): Snapshot {
-  const workers = [0, 1, 2].map((i) => {
-    const worker = node(`talos-worker-${i}`, {
-      usage: { cpu: "400m", memory: "2Gi", source: "metrics-server" },
-    });
-    if (worker.usage) worker.usage.timestamp = at.toISOString();
-    return worker;
-  });
-  return buildSnapshot({
-    nodes: [...workers, node("talos-cp-0", { controlPlane: true })],
-    pods: [
-      ...workers.map((w, i) => pod(`apps/app-${i}`, { node: w.name, cpu: "500m", memory: "1Gi" })),
-      ...extraPods,
-    ],
-    takenAt: at.toISOString(),
-  });
-}
-
 /** A pod of 3.8 cpu that no worker has room for. */
 function waiting(): PodInfo {
   return pendingPod("apps/big", { cpu: "3800m", memory: "1Gi" });
-}
-
-/** Reconciles once a minute for `minutes`, the cluster as `state` gives it at each time. */
-async function runFor(
-  w: Scenario,
-  minutes: number,
-  state: (at: Date) => Snapshot,
-): Promise<ReconcileResult[]> {
-  const results: ReconcileResult[] = [];
-  for (let i = 0; i < minutes; i++) {
-    w.cluster = state(w.github.now());
-    results.push(await w.run());
-    w.github.advance(MINUTE);
-  }
-  return results;
 }
 
 function merged(results: readonly ReconcileResult[]): number[] {
@@ -86,20 +45,15 @@ function merged(results: readonly ReconcileResult[]): number[] {
 
 describe("a node pull request whose values change", () => {
   it("waits the grace period from the change, not from its opening, then merges", async () => {
-    const w = scenario({
-      files: new Map([
-        [CONFIG_PATH, CONFIG],
-        [TFVARS, tfvars(3)],
-      ]),
-    });
+    const w = poolScenario(CONFIG);
     // A pod waits for room: 3 → 4 opens, and stays open for two hours (its plan guard never
     // reports); the last quarter hour with the app sampling the quiet workers.
-    await runFor(w, 1, (at) => quiet(at, [waiting()]));
+    await runFor(w, 1, (at) => quiet(at, { extraPods: [waiting()] }));
     const [pull] = w.github.openPulls();
     expect(pull?.title).toBe("Scale workers from 3 to 4 nodes");
     const openedAt = pull?.createdAt ?? "";
     w.github.advance(105 * MINUTE);
-    await runFor(w, 15, (at) => quiet(at, [waiting()]));
+    await runFor(w, 15, (at) => quiet(at, { extraPods: [waiting()] }));
     expect(w.github.pull(1).title).toBe("Scale workers from 3 to 4 nodes");
 
     // The pod is gone: the same pull request now removes a node. Its plan guard passes at once.

@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { startApp } from "../../src/app/start-app.ts";
 import { testAppSettings } from "../app/support/app-settings.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
-import { cluster, infraFiles, TFVARS } from "./support/infra.ts";
+import { cluster, infraFiles, TFVARS, WORKERS_POOL } from "./support/infra.ts";
 import { scenario } from "./support/scenario.ts";
 
 const REFUSALS = JSON.parse(
@@ -16,14 +16,7 @@ const GUARD = "pr-autoscaler/plan-guard";
 const MIN = 60_000;
 
 /** Node changes merge once the plan guard passed; the bot merges itself (no GitHub auto-merge). */
-const MERGING = `pools:
-  - name: workers
-    target:
-      file: terraform/terraform.tfvars
-      path: worker_count
-    min: 1
-    max: 6
-automerge:
+const MERGING = `${WORKERS_POOL}automerge:
   nativeAutoMerge: false
   rules:
     - name: nodes

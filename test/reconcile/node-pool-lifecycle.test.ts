@@ -4,43 +4,12 @@
  * kept after a job ends even when the samples of its requests do not cover the unneeded time.
  */
 import { describe, expect, it } from "@jest/globals";
-import type { PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
-import { buildSnapshot, node, pendingPod, pod } from "../support/snapshot-builder.ts";
-import { CONFIG_PATH, TFVARS, tfvars } from "./support/infra.ts";
-import { type Scenario, scenario } from "./support/scenario.ts";
+import type { PodInfo } from "../../src/planning/snapshot.ts";
+import { pendingPod, pod } from "../support/snapshot-builder.ts";
+import { quiet, TFVARS, tfvars, WORKERS_POOL } from "./support/infra.ts";
+import { poolScenario, runFor, type Scenario } from "./support/scenario.ts";
 
 const MINUTE = 60_000;
-
-const CONFIG = `pools:
-  - name: workers
-    target:
-      file: ${TFVARS}
-      path: worker_count
-    min: 1
-    max: 6
-`;
-
-/** Three quiet workers (a small app on each) and the control plane, measured at `at`. */
-function quiet(
-  at: Date,
-  options: { extraPods?: PodInfo[]; source?: "metrics-server" | "prometheus"; cpu?: string } = {},
-): Snapshot {
-  const source = options.source ?? "metrics-server";
-  const cpu = options.cpu ?? "400m";
-  const workers = [0, 1, 2].map((i) => {
-    const worker = node(`talos-worker-${i}`, { usage: { cpu, memory: "2Gi", source } });
-    if (worker.usage) worker.usage.timestamp = at.toISOString();
-    return worker;
-  });
-  return buildSnapshot({
-    nodes: [...workers, node("talos-cp-0", { controlPlane: true })],
-    pods: [
-      ...workers.map((w, i) => pod(`apps/app-${i}`, { node: w.name, cpu: "500m", memory: "1Gi" })),
-      ...(options.extraPods ?? []),
-    ],
-    takenAt: at.toISOString(),
-  });
-}
 
 /** A 3-cpu job pod on `node`: two of them hold 62.5 % of the pool's cpu. */
 function job(node: string): PodInfo {
@@ -52,24 +21,6 @@ function job(node: string): PodInfo {
   });
 }
 
-function world(config = CONFIG): Scenario {
-  return scenario({
-    files: new Map([
-      [CONFIG_PATH, config],
-      [TFVARS, tfvars(3)],
-    ]),
-  });
-}
-
-/** Reconciles once a minute for `minutes`, the cluster as `state` gives it at each time. */
-async function runFor(w: Scenario, minutes: number, state: (at: Date) => Snapshot): Promise<void> {
-  for (let i = 0; i < minutes; i++) {
-    w.cluster = state(w.github.now());
-    await w.run();
-    w.github.advance(MINUTE);
-  }
-}
-
 /** The titles of the open pull requests. */
 function openTitles(w: Scenario): string[] {
   return w.github.openPulls().map((pull) => pull.title);
@@ -77,7 +28,7 @@ function openTitles(w: Scenario): string[] {
 
 describe("an open decrease over reconciles", () => {
   it("is closed when a pod starts waiting for room it would take", async () => {
-    const w = world(`${CONFIG}    scaleUp:\n      pendingFor: 5m\n`);
+    const w = poolScenario(`${WORKERS_POOL}    scaleUp:\n      pendingFor: 5m\n`);
     await runFor(w, 10, (at) => quiet(at));
     expect(openTitles(w)).toEqual(["Scale workers from 3 to 2 nodes"]);
     // A pod that needs a new node has just become Unschedulable: it waits pendingFor first.
@@ -95,8 +46,8 @@ describe("an open decrease over reconciles", () => {
 
   it("is closed when a schedule window that needs the nodes is about to open", async () => {
     // The fake clock starts on Friday 12:00 UTC; the window opens at 12:35 with min 3.
-    const w = world(
-      `${CONFIG}    schedules:\n      - name: noon\n        cron: "35 12 * * 5"\n        duration: 1h\n        min: 3\n`,
+    const w = poolScenario(
+      `${WORKERS_POOL}    schedules:\n      - name: noon\n        cron: "35 12 * * 5"\n        duration: 1h\n        min: 3\n`,
     );
     await runFor(w, 10, (at) => quiet(at));
     expect(openTitles(w)).toEqual(["Scale workers from 3 to 2 nodes"]);
@@ -108,7 +59,7 @@ describe("an open decrease over reconciles", () => {
 
 describe("an open increase whose count someone changed on the default branch", () => {
   it("is closed, saying so, though the pool is held while the new count's nodes join", async () => {
-    const w = world();
+    const w = poolScenario(WORKERS_POOL);
     const waiting = pendingPod("apps/big", { cpu: "3800m", memory: "1Gi" });
     await runFor(w, 2, (at) => quiet(at, { extraPods: [waiting] }));
     expect(openTitles(w)).toEqual(["Scale workers from 3 to 4 nodes"]);
@@ -128,7 +79,7 @@ describe("an open increase whose count someone changed on the default branch", (
 
 describe("requests of a job that has just ended", () => {
   it("keep the node when the samples since a restart do not cover the unneeded time", async () => {
-    const w = world();
+    const w = poolScenario(WORKERS_POOL);
     // A new replica starts: two minutes with the jobs running, then they end.
     const replica = w.replica();
     const prometheus = { source: "prometheus" as const };
@@ -155,7 +106,7 @@ describe("requests of a job that has just ended", () => {
 
 describe("the dashboard over reconciles", () => {
   it("is not rewritten while usage hovers at the edge of a 5 % band, and is when it moves on", async () => {
-    const w = world();
+    const w = poolScenario(WORKERS_POOL);
     const states: (string | undefined)[] = [];
     // 3090m and 3110m of 4 cpu: 77.25 % (~75 %) and 77.75 % (~80 %), turn about.
     for (let i = 0; i < 8; i++) {

@@ -13,61 +13,26 @@ import {
 import {
   BRANCH,
   botPull,
+  buildsCommit,
+  C1,
+  C2,
+  forgeWithState,
   HEAD1,
   HEAD2,
   KEY,
   LABELS,
-  newForge,
+  NEW_TREE,
   scaleWorkers,
   TFVARS,
   TREE1,
   TREE2,
   tfvars,
+  updatesPull,
 } from "../../support/github-scenario.ts";
-import { githubSteps } from "../../support/github-steps.ts";
 
-const C1 = sha("commit1");
-const C2 = sha("commit2");
-const NEW_TREE = sha("newtree");
 /** The trailers of the bot's commit for the plan `scaleWorkers(4)`: its key and fingerprint. */
 const BOT_TRAILERS = "Pr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n";
 const BOT_COMMIT = `Scale\n\n${BOT_TRAILERS}`;
-
-/**
- * The requests that build the plan's commit on `head`: read the tfvars (as `file`), write the
- * tree, write the commit `commit`.
- */
-function buildsCommit(
-  steps: ReturnType<typeof githubSteps>,
-  commit: string,
-  head = HEAD1,
-  file = tfvars(3),
-): void {
-  steps.file(TFVARS, head, file);
-  steps.createTree(NEW_TREE);
-  steps.createCommit(commit, { tree: NEW_TREE, parents: [head] });
-}
-
-/** A forge that has read the state: default branch at `head`, these open pulls, these branches. */
-async function forgeWithState(
-  github: ReturnType<typeof mockGitHub>,
-  options: {
-    head?: [string, string];
-    pulls?: object[];
-    branches?: { name: string; sha: string }[];
-  } = {},
-) {
-  const steps = githubSteps(github);
-  const [head, tree] = options.head ?? [HEAD1, TREE1];
-  steps.defaultBranch(head, tree, `"b-${head}"`);
-  steps.openPulls(options.pulls ?? [], '"p1"');
-  steps.closedPulls([]);
-  steps.botBranches(options.branches ?? []);
-  const forge = newForge();
-  const state = await forge.readState();
-  github.reset();
-  return { forge, state, steps };
-}
 
 function bodyOf(github: ReturnType<typeof mockGitHub>, call: string): Record<string, unknown> {
   const index = github.calls().indexOf(call);
@@ -165,9 +130,7 @@ describe("a pull request that is already open", () => {
       pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
     });
     buildsCommit(steps, C2);
-    steps.readRef(BRANCH, C1);
-    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
-    steps.moveRef(BRANCH, C2);
+    updatesPull(steps, C2);
 
     const result = await forge.ensurePullRequest(scaleWorkers(5), state);
 
@@ -207,9 +170,7 @@ describe("a pull request that is already open", () => {
     });
     const { forge, state, steps } = await forgeWithState(github, { pulls: [pull] });
     buildsCommit(steps, C2, HEAD1, tfvars(4));
-    steps.readRef(BRANCH, C1);
-    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
-    steps.moveRef(BRANCH, C2);
+    updatesPull(steps, C2);
     steps.setLabels(7, ["autoscaling", "needs-review", "scale-down"]);
 
     const result = await forge.ensurePullRequest(
@@ -232,9 +193,7 @@ describe("a pull request that is already open", () => {
     });
     expect(state.pullRequests[0]?.upToDate).toBe(false);
     buildsCommit(steps, C2, HEAD2);
-    steps.readRef(BRANCH, C1);
-    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
-    steps.moveRef(BRANCH, C2);
+    updatesPull(steps, C2);
 
     const result = await forge.ensurePullRequest(scaleWorkers(4), state);
 
@@ -257,9 +216,7 @@ describe("a pull request that is already open", () => {
     });
     // Someone edited the worker count line on the default branch: the old commit conflicts.
     buildsCommit(steps, C2, HEAD2, tfvars(3, " # raised by hand for the backup window"));
-    steps.readRef(BRANCH, C1);
-    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
-    steps.moveRef(BRANCH, C2);
+    updatesPull(steps, C2);
 
     const result = await forge.ensurePullRequest(scaleWorkers(4), state);
 
@@ -286,9 +243,7 @@ describe("a pull request that is already open", () => {
     expect(state.pullRequests[0]).toMatchObject({ control: "bot", upToDate: false });
     const C3 = sha("commit3");
     buildsCommit(steps, C3);
-    steps.readRef(BRANCH, C1);
-    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
-    steps.moveRef(BRANCH, C3);
+    updatesPull(steps, C3);
 
     const result = await forge.ensurePullRequest(scaleWorkers(5), state);
 

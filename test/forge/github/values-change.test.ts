@@ -9,25 +9,25 @@ import { createGitHubForge } from "../../../src/forge/github/github-forge.ts";
 import { readPullRequestMarker } from "../../../src/forge/marker.ts";
 import { checkGraphqlRequest } from "../../merge/graphql-check.ts";
 import { API, type GitHubMock, mockGitHub, testOctokit } from "../../support/github.ts";
-import { OWNER, REPO, sha } from "../../support/github-responses.ts";
+import { OWNER, REPO } from "../../support/github-responses.ts";
 import {
   BRANCH,
   botPull,
+  buildsCommit,
+  C1,
+  C2,
+  type ForgeStateOptions,
+  forgeWithState,
+  type GitHubSteps,
   HEAD1,
   HEAD2,
   LABELS,
-  newForge,
   scaleWorkers,
   TFVARS,
-  TREE1,
   TREE2,
-  tfvars,
+  updatesPull,
 } from "../../support/github-scenario.ts";
-import { githubSteps } from "../../support/github-steps.ts";
 
-const C1 = sha("commit1");
-const C2 = sha("commit2");
-const NEW_TREE = sha("newtree");
 /** GitHub's example's GraphQL id of the pull request (every listed pull request has it). */
 const NODE_ID = "MDExOlB1bGxSZXF1ZXN0MQ==";
 const OPENED_AT = "2025-03-01T10:00:00.000Z";
@@ -62,30 +62,15 @@ function openPull(autoMerge: boolean, marker: Record<string, unknown> = {}): obj
   };
 }
 
-async function forgeWithState(
-  github: GitHubMock,
-  pulls: object[],
-  head: [string, string] = [HEAD1, TREE1],
-  forge = newForge(),
-) {
-  const steps = githubSteps(github);
-  steps.defaultBranch(head[0], head[1], `"b-${head[0]}"`);
-  steps.openPulls(pulls, '"p1"');
-  steps.closedPulls([]);
-  steps.botBranches([{ name: BRANCH, sha: C1 }]);
-  const state = await forge.readState();
-  github.reset();
-  return { forge, state, steps };
+/** A forge that has read these open pull requests, the bot's branch at C1. */
+function readPulls(github: GitHubMock, pulls: object[], options: ForgeStateOptions = {}) {
+  return forgeWithState(github, { pulls, branches: [{ name: BRANCH, sha: C1 }], ...options });
 }
 
 /** The requests that build the new commit on `head` and update pull request #7 to it. */
-function updates(steps: ReturnType<typeof githubSteps>, head = HEAD1): void {
-  steps.file(TFVARS, head, tfvars(3));
-  steps.createTree(NEW_TREE);
-  steps.createCommit(C2, { tree: NEW_TREE, parents: [head] });
-  steps.readRef(BRANCH, C1);
-  steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
-  steps.moveRef(BRANCH, C2);
+function updates(steps: GitHubSteps, head = HEAD1): void {
+  buildsCommit(steps, C2, head);
+  updatesPull(steps, C2);
 }
 
 /** The marker the update of pull request #7 wrote. */
@@ -131,7 +116,7 @@ function graphqlEndpoint(github: GitHubMock, errors?: string[]): GraphqlSeen[] {
 describe("an update that changes the values of a pull request with GitHub's auto-merge on", () => {
   it("turns auto-merge off before it writes anything, and records when the values changed", async () => {
     const github = mockGitHub();
-    const { forge, state, steps } = await forgeWithState(github, [openPull(true)]);
+    const { forge, state, steps } = await readPulls(github, [openPull(true)]);
     expect(state.pullRequests[0]).toMatchObject({ autoMerge: true, nodeId: NODE_ID });
     updates(steps);
     steps.setLabels(7, ["autoscaling", "scale-down"]);
@@ -175,10 +160,8 @@ describe("an update that changes the values of a pull request with GitHub's auto
 
   it("writes nothing when GitHub refuses to turn auto-merge off", async () => {
     const github = mockGitHub();
-    const { forge, state, steps } = await forgeWithState(github, [openPull(true)]);
-    steps.file(TFVARS, HEAD1, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    const { forge, state, steps } = await readPulls(github, [openPull(true)]);
+    buildsCommit(steps, C2);
     steps.readRef(BRANCH, C1);
     graphqlEndpoint(github, ["Resource not accessible by integration"]);
 
@@ -201,15 +184,10 @@ describe("an update that changes the values of a pull request with GitHub's auto
       repo: REPO,
       defaultBranch: "main",
     });
-    const { forge, state, steps } = await forgeWithState(
-      github,
-      [openPull(true)],
-      [HEAD1, TREE1],
-      restOnly,
-    );
-    steps.file(TFVARS, HEAD1, tfvars(3));
-    steps.createTree(NEW_TREE);
-    steps.createCommit(C2, { tree: NEW_TREE, parents: [HEAD1] });
+    const { forge, state, steps } = await readPulls(github, [openPull(true)], {
+      forge: restOnly,
+    });
+    buildsCommit(steps, C2);
     steps.readRef(BRANCH, C1);
 
     await expect(
@@ -225,7 +203,7 @@ describe("an update that changes the values of a pull request with GitHub's auto
 describe("an update that keeps the values", () => {
   it("leaves GitHub's auto-merge on, and the time of the last change, when only the verdict changed", async () => {
     const github = mockGitHub();
-    const { forge, state, steps } = await forgeWithState(github, [
+    const { forge, state, steps } = await readPulls(github, [
       openPull(true, { changedAt: CHANGED_AT }),
     ]);
     // No GraphQL endpoint: a request to turn auto-merge off would fail the update.
@@ -253,7 +231,9 @@ describe("an update that keeps the values", () => {
 
   it("leaves GitHub's auto-merge on when it rebuilds the same values on a moved default branch", async () => {
     const github = mockGitHub();
-    const { forge, state, steps } = await forgeWithState(github, [openPull(true)], [HEAD2, TREE2]);
+    const { forge, state, steps } = await readPulls(github, [openPull(true)], {
+      head: [HEAD2, TREE2],
+    });
     expect(state.pullRequests[0]?.upToDate).toBe(false);
     // No GraphQL endpoint: a request to turn auto-merge off would fail the rebuild.
     updates(steps, HEAD2);
@@ -274,7 +254,7 @@ describe("an update that keeps the values", () => {
   it("takes a new plan of a pull request whose marker has no values' fingerprint as new values", async () => {
     const github = mockGitHub();
     const older = openPull(true, { valuesFingerprint: undefined });
-    const { forge, state, steps } = await forgeWithState(github, [older]);
+    const { forge, state, steps } = await readPulls(github, [older]);
     expect(state.pullRequests[0]?.valuesFingerprint).toBeUndefined();
     updates(steps);
     const graphql = graphqlEndpoint(github);

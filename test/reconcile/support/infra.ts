@@ -4,7 +4,7 @@
  * example (test/fixtures/rightsizing, sources noted there), and snapshots of the cluster.
  */
 import { readFileSync } from "node:fs";
-import type { Snapshot } from "../../../src/planning/snapshot.ts";
+import type { PodInfo, Snapshot } from "../../../src/planning/snapshot.ts";
 import { fixtureVpa, workloadPod } from "../../rightsizing/rightsizing-helpers.ts";
 import { buildSnapshot, node, nodes, pendingPod, pod } from "../../support/snapshot-builder.ts";
 
@@ -16,14 +16,17 @@ const PLEX_KUSTOMIZATION = "kubernetes/apps/media/plex/app/kustomization.yaml";
 /** Snapshot time of every scenario; the Plex VPA has recorded for 17 days by then. */
 export const NOW = new Date("2025-06-06T12:00:00Z");
 
-export const CONFIG = `pools:
+/** The worker pool of 1 to 6 nodes: a config with nothing else, and the start of others. */
+export const WORKERS_POOL = `pools:
   - name: workers
     target:
       file: ${TFVARS}
       path: worker_count
     min: 1
     max: 6
-rightsizing: {}
+`;
+
+export const CONFIG = `${WORKERS_POOL}rightsizing: {}
 automerge:
   extends: preset:homelab
 `;
@@ -118,4 +121,30 @@ export function cluster(spec: ClusterSpec = {}): Snapshot {
   return spec.plex === false
     ? snapshot
     : { ...snapshot, vpas: [fixtureVpa("plex-worked-example.yaml")] };
+}
+
+export interface QuietOptions {
+  extraPods?: PodInfo[];
+  source?: "metrics-server" | "prometheus";
+  /** Usage of every worker (400m by default). */
+  cpu?: string;
+}
+
+/** Three quiet workers (a small app on each) and the control plane, measured at `at`. */
+export function quiet(at: Date, options: QuietOptions = {}): Snapshot {
+  const source = options.source ?? "metrics-server";
+  const cpu = options.cpu ?? "400m";
+  const workers = [0, 1, 2].map((i) => {
+    const worker = node(`talos-worker-${i}`, { usage: { cpu, memory: "2Gi", source } });
+    if (worker.usage) worker.usage.timestamp = at.toISOString();
+    return worker;
+  });
+  return buildSnapshot({
+    nodes: [...workers, node("talos-cp-0", { controlPlane: true })],
+    pods: [
+      ...workers.map((w, i) => pod(`apps/app-${i}`, { node: w.name, cpu: "500m", memory: "1Gi" })),
+      ...(options.extraPods ?? []),
+    ],
+    takenAt: at.toISOString(),
+  });
 }

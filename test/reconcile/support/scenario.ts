@@ -16,7 +16,9 @@ import {
 import { mockGitHub, testOctokit } from "../../support/github.ts";
 import { OWNER, REPO } from "../../support/github-responses.ts";
 import { BOT_LOGIN, FakeGitHub } from "./fake-github.ts";
-import { cluster, infraFiles, NOW } from "./infra.ts";
+import { CONFIG_PATH, cluster, infraFiles, NOW, TFVARS, tfvars } from "./infra.ts";
+
+const MINUTE = 60_000;
 
 export interface Scenario {
   github: FakeGitHub;
@@ -58,6 +60,31 @@ export function scenario(
  */
 export function oneNodeShort(config: string): Scenario {
   return scenario({ files: infraFiles({ config }), cluster: cluster({ pending: 1, plex: false }) });
+}
+
+/** A scenario whose repository holds only `config` and the tfvars of 3 workers. */
+export function poolScenario(config: string): Scenario {
+  return scenario({
+    files: new Map([
+      [CONFIG_PATH, config],
+      [TFVARS, tfvars(3)],
+    ]),
+  });
+}
+
+/** Reconciles once a minute for `minutes`, the cluster as `state` gives it at each time. */
+export async function runFor(
+  w: Scenario,
+  minutes: number,
+  state: (at: Date) => Snapshot,
+): Promise<ReconcileResult[]> {
+  const results: ReconcileResult[] = [];
+  for (let i = 0; i < minutes; i++) {
+    w.cluster = state(w.github.now());
+    results.push(await w.run());
+    w.github.advance(MINUTE);
+  }
+  return results;
 }
 
 /** What an app process's target reads besides its repository. */
