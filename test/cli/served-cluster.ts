@@ -3,12 +3,12 @@
  * `kubectl get -o yaml` shows them (kubelet-reported quantities, owner references, scheduler
  * conditions), metrics-server samples, PDBs with status, and an infra repo beside them.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type CliRun, runCli } from "../support/cli.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import { commitEverything } from "../support/git-repo.ts";
 import { nodeMetrics, podMetrics } from "../support/kube-fixtures.ts";
 import type { PlanJson } from "../support/plan-json.ts";
 
@@ -469,22 +469,7 @@ export function writeInfraRepo(dir: string, files: InfraFiles = {}): string {
  */
 export function committedRepo(dir: string, files: InfraFiles = {}): string {
   writeInfraRepo(dir, files);
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: "ops",
-    GIT_AUTHOR_EMAIL: "ops@example.invalid",
-    GIT_COMMITTER_NAME: "ops",
-    GIT_COMMITTER_EMAIL: "ops@example.invalid",
-    GIT_AUTHOR_DATE: CREATED,
-    GIT_COMMITTER_DATE: CREATED,
-  };
-  for (const args of [
-    ["init", "-q", "-b", "main"],
-    ["add", "-A"],
-    ["commit", "-q", "-m", "infra"],
-  ])
-    execFileSync("git", ["-C", dir, ...args], { env, stdio: "pipe" });
-  return dir;
+  return commitEverything(dir, CREATED);
 }
 
 /** Runs `plan` for the infra repo at `repo` against the cluster `kubeconfig` names. */

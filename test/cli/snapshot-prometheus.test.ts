@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { readPrometheusUsage } from "../../src/cluster/prometheus.ts";
 import { loadSnapshot } from "../../src/cluster/snapshot-file.ts";
 import { runCli } from "../support/cli.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import { commitEverything } from "../support/git-repo.ts";
 import type { PlanJson } from "../support/plan-json.ts";
 import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
 import { prometheusCluster } from "../support/prometheus-cluster.ts";
@@ -138,21 +138,7 @@ describe("pr-autoscaler plan --prometheus", () => {
     );
     // A checkout with history: in a plain folder the time of the last change is unknown, which
     // holds every scale-down.
-    const env = {
-      ...process.env,
-      GIT_AUTHOR_NAME: "ops",
-      GIT_AUTHOR_EMAIL: "ops@example.invalid",
-      GIT_COMMITTER_NAME: "ops",
-      GIT_COMMITTER_EMAIL: "ops@example.invalid",
-      GIT_AUTHOR_DATE: "2025-01-10T08:00:00Z",
-      GIT_COMMITTER_DATE: "2025-01-10T08:00:00Z",
-    };
-    for (const args of [
-      ["init", "-q"],
-      ["add", "-A"],
-      ["commit", "-q", "-m", "infra"],
-    ])
-      execFileSync("git", ["-C", root, ...args], { env, stdio: "pipe" });
+    commitEverything(root, "2025-01-10T08:00:00Z");
     return root;
   }
 

@@ -4,11 +4,11 @@
  * report the project's own commits of terraform.tfvars, which say nothing about the example's
  * cluster): one commit, a week before the recording, so no change is recent.
  */
-import { execFileSync } from "node:child_process";
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import type { RepoFile } from "../../src/rightsizing/repo-files.ts";
+import { commitEverything } from "../support/git-repo.ts";
 import { EXAMPLE_DIR, RECORDED_AT } from "./example-cluster.ts";
 
 /** Every file of the example repo, paths relative to its root with forward slashes, sorted. */
@@ -29,22 +29,10 @@ export async function copyExample(): Promise<{ dir: string; remove(): Promise<vo
   const root = await mkdtemp(join(tmpdir(), "pr-autoscaler-example-repo-"));
   const dir = join(root, "talos-proxmox");
   await cp(EXAMPLE_DIR, dir, { recursive: true });
-  const at = new Date(RECORDED_AT.getTime() - 7 * 86_400_000).toISOString();
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: "ops",
-    GIT_AUTHOR_EMAIL: "ops@example.invalid",
-    GIT_COMMITTER_NAME: "ops",
-    GIT_COMMITTER_EMAIL: "ops@example.invalid",
-    GIT_AUTHOR_DATE: at,
-    GIT_COMMITTER_DATE: at,
-  };
-  for (const args of [
-    ["init", "-q", "-b", "main"],
-    ["add", "-A"],
-    ["commit", "-q", "-m", "talos-proxmox"],
-  ]) {
-    execFileSync("git", ["-C", dir, ...args], { env, stdio: "pipe" });
-  }
+  commitEverything(
+    dir,
+    new Date(RECORDED_AT.getTime() - 7 * 86_400_000).toISOString(),
+    "talos-proxmox",
+  );
   return { dir, remove: () => rm(root, { recursive: true, force: true }) };
 }
