@@ -224,7 +224,8 @@ export const PolicyRuleConfig = z
     during: Windows.optional().meta({ description: "Merge only inside one of these windows." }),
     notDuring: Windows.optional().meta({ description: "Never merge inside these windows." }),
     minAge: Duration.optional().meta({
-      description: "Grace period: merge no earlier than this long after the pull request opened or its values last changed.",
+      description:
+        "Grace period: merge no earlier than this long after the pull request opened or its values last changed.",
     }),
     maxPerDay: DailyCap.optional().meta({
       description: "At most this many merged pull requests of the same kind per day.",
