@@ -6,9 +6,15 @@
  * GitHub's published examples (test/support/github-responses.ts); GETs carry ETags and answer
  * 304 to a matching If-None-Match, as GitHub does. Scenario tests act as people through the
  * helpers (push, merge, comment) and assert on the state and on the requests made.
+ *
+ * GitHub's auto-merge, which only GitHub's GraphQL API turns on and off, is served too: `POST
+ * /graphql` with the two mutations the app sends, each checked against the schema excerpt of
+ * test/merge/fixtures. While it is on, GitHub (the fake) merges the pull request as soon as the
+ * checks the default branch requires pass on its head.
  */
 import { createHash } from "node:crypto";
-import type nock from "nock";
+import { afterEach, expect } from "@jest/globals";
+import nock from "nock";
 import { responseExample } from "../../support/github-openapi.ts";
 import {
   blob as blobAnswer,
@@ -27,6 +33,7 @@ import {
   tree as treeAnswer,
 } from "../../support/github-responses.ts";
 import { FakeGit } from "./fake-git.ts";
+import { readGraphqlRequest, selectFields } from "./graphql-request.ts";
 
 type Json = Record<string, unknown>;
 type Answer = [number, unknown, Record<string, string>?];
@@ -57,6 +64,16 @@ export interface FakePull {
   requestedReviewers: string[];
   requestedTeams: string[];
   assignees: string[];
+  /** The pull request's GraphQL id, which GitHub's auto-merge mutations take. */
+  nodeId: string;
+  /** GitHub's auto-merge, while it is on. */
+  autoMerge: FakeAutoMerge | null;
+}
+
+/** GitHub's auto-merge of a pull request: who turned it on, and how it merges. */
+export interface FakeAutoMerge {
+  by: string;
+  method: "merge" | "squash" | "rebase";
 }
 
 export interface FakeIssue {
@@ -118,6 +135,27 @@ export const BOT_LOGIN = "pr-autoscaler[bot]";
 export const INSTALLATION_ID = 42;
 const FULL_NAME = `${OWNER}/${REPO}`;
 const REPO_PREFIX = `/repos/${OWNER}/${REPO}`;
+const API_ORIGIN = "https://api.github.com";
+/** Roles that may push to a branch: GitHub keeps its auto-merge on for their pushes. */
+const WRITERS = new Set(["write", "maintain", "admin"]);
+/** Check run conclusions GitHub counts as passing for a required check. */
+const PASSING = new Set(["success", "neutral", "skipped"]);
+
+type CheckState = "success" | "pending" | "failure";
+/** GitHub's refusal of a GraphQL mutation, as an entry of the answer's `errors`. */
+interface Refusal {
+  type: string;
+  message: string;
+}
+
+/** GraphQL requests that do not fit GitHub's schema: each fails the test it was sent in. */
+const graphqlProblems: string[] = [];
+/** Fakes made so far: each numbers its pull requests' GraphQL ids apart from the others'. */
+let fakesMade = 0;
+
+afterEach(() => {
+  expect(graphqlProblems.splice(0)).toEqual([]);
+});
 
 export class FakeGitHub {
   readonly git = new FakeGit();
@@ -131,8 +169,15 @@ export class FakeGitHub {
   /** Team slugs of the owner's organisation with access to the repository. */
   readonly teams = new Set<string>();
   /** Every request as `METHOD /path?query` with the status answered, in order (paths relative
-   * to the repository). */
+   * to the repository; a GraphQL request as `POST /graphql` and the fields it asks for). */
   readonly log: { call: string; status: number }[] = [];
+  /** Status checks the default branch requires, by a ruleset; none by default. */
+  readonly requiredChecks: string[] = [];
+  /** The repository setting "Allow auto-merge": off, as on a new GitHub repository. */
+  allowAutoMerge = false;
+  /** Every auto-merge mutation served, in order, with GitHub's refusal when it refused. */
+  readonly mutations: { name: string; pullRequestId: unknown; refused?: string }[] = [];
+  private readonly serial = ++fakesMade;
   private readonly faults: Fault[] = [];
   private readonly interludes: Interlude[] = [];
   /** Request faults by the request's number (1 = the first request the fake served). */
@@ -153,6 +198,13 @@ export class FakeGitHub {
     const date = new Date(now.getTime() - 24 * 60 * 60 * 1000).toISOString();
     const root = this.git.commit({ tree, parents: [], message: "Initial commit", date });
     this.git.branches.set("main", root.sha);
+    // GraphQL is no operation of the REST description the checked scope holds requests to: it
+    // has a scope of its own, which takes the requests that name this repository's pull requests.
+    nock(API_ORIGIN)
+      .persist()
+      .post("/graphql", (body: Json) => this.namesOwnPull(body))
+      .optionally()
+      .reply(async (request: Request) => this.handle(request));
     scope.persist();
     for (const method of ["GET", "POST", "PATCH", "PUT", "DELETE"]) {
       scope
@@ -181,10 +233,14 @@ export class FakeGitHub {
     return this.git.fileAt(ref, path);
   }
 
-  /** A person's commit on a branch (default: the default branch); null removes a file. */
+  /**
+   * A person's commit on a branch (default: the default branch); null removes a file. A push by
+   * someone without write access (`login`, "alice" by default, as `permissions` has them) turns
+   * GitHub's auto-merge of the branch's pull request off, as GitHub does.
+   */
   push(
     files: Record<string, string | null>,
-    options: { branch?: string; message?: string } = {},
+    options: { branch?: string; message?: string; login?: string } = {},
   ): string {
     const name = options.branch ?? "main";
     const parent = this.git.branches.get(name) as string;
@@ -197,16 +253,20 @@ export class FakeGitHub {
       date: this.iso(),
     });
     this.git.branches.set(name, commit.sha);
+    const writer = WRITERS.has(this.permissions.get(options.login ?? "alice") ?? "");
     for (const pull of this.pulls.values()) {
-      if (pull.state === "open" && pull.branch === name) pull.headSha = commit.sha;
+      if (pull.state !== "open" || pull.branch !== name) continue;
+      pull.headSha = commit.sha;
+      if (!writer) pull.autoMerge = null;
     }
     return commit.sha;
   }
 
   /** A person's pull request from `branch` (which must exist) into the default branch. */
   openPull(branch: string, title: string, login = "alice"): FakePull {
+    const number = this.nextNumber++;
     const pull: FakePull = {
-      number: this.nextNumber++,
+      number,
       title,
       body: "",
       branch,
@@ -221,6 +281,7 @@ export class FakeGitHub {
       requestedReviewers: [],
       requestedTeams: [],
       assignees: [],
+      ...this.autoMergeFields(number),
     };
     this.pulls.set(pull.number, pull);
     return pull;
@@ -287,6 +348,22 @@ export class FakeGitHub {
     const pull = this.pull(number);
     pull.state = "closed";
     pull.closedAt = this.iso();
+    pull.autoMerge = null;
+  }
+
+  /**
+   * A person (with write access) turns GitHub's auto-merge on, as the button does; GitHub's
+   * refusal (the repository does not allow it, the pull request could merge now…) is thrown.
+   */
+  enableAutoMerge(
+    number: number,
+    login = "alice",
+    method: FakeAutoMerge["method"] = "squash",
+  ): void {
+    const pull = this.pull(number);
+    const refusal = this.autoMergeRefusal(pull, undefined);
+    if (refusal) throw new Error(refusal.message);
+    pull.autoMerge = { by: login, method };
   }
 
   deleteBranch(name: string): void {
@@ -375,7 +452,9 @@ export class FakeGitHub {
     const text = await request.clone().text();
     const body = (text === "" ? {} : JSON.parse(text)) as Json;
     const method = request.method.toUpperCase();
-    const entry = { call: `${method} ${relative}${url.search}`, status: 0 };
+    // A GraphQL request is logged with the fields it asks for: `POST /graphql enablePull…`.
+    const asked = relative === "/graphql" ? ` ${graphqlFieldNames(body)}` : "";
+    const entry = { call: `${method} ${relative}${url.search}${asked}`, status: 0 };
     this.log.push(entry);
     const fault = this.requestFaults.get(++this.served);
     if (fault) {
@@ -441,6 +520,7 @@ export class FakeGitHub {
     const n = (text: string | undefined) => Number(text);
     const s = (text: string | undefined) => text as string;
     return [
+      ["POST", /^\/graphql$/, (_, __, body) => this.graphql(body)],
       ["GET", /^\/app$/, () => [200, { ...example("GET", "/app"), slug: "pr-autoscaler" }]],
       [
         "GET",
@@ -468,9 +548,13 @@ export class FakeGitHub {
           { ...example("GET", "/repos/{owner}/{repo}/installation"), id: INSTALLATION_ID },
         ],
       ],
-      ["GET", /^$/, () => [200, repositoryAnswer("main")]],
+      [
+        "GET",
+        /^$/,
+        () => [200, { ...repositoryAnswer("main"), allow_auto_merge: this.allowAutoMerge }],
+      ],
       ["GET", /^\/branches\/(.+)$/, ([name]) => this.getBranch(s(name))],
-      ["GET", /^\/rules\/branches\/(.+)$/, () => [200, []]],
+      ["GET", /^\/rules\/branches\/(.+)$/, ([name]) => [200, this.branchRules(s(name))]],
       ["GET", /^\/pulls$/, (_, query) => [200, this.listPulls(query)]],
       ["POST", /^\/pulls$/, (_, __, body) => this.createPull(body)],
       ["GET", /^\/pulls\/(\d+)$/, ([number]) => this.getPull(n(number))],
@@ -607,6 +691,7 @@ export class FakeGitHub {
       if (pull.state === "open" && pull.branch === name) {
         pull.state = "closed";
         pull.closedAt = this.iso();
+        pull.autoMerge = null;
       }
     }
     return [204, ""];
@@ -678,7 +763,15 @@ export class FakeGitHub {
   // ---- pull requests -------------------------------------------------------------------------
 
   private pullAnswer(pull: FakePull, full: boolean): Json {
-    return { ...this.pullFields(pull, full), ...this.people(pull) };
+    const fields = this.pullFields(pull, full);
+    const base = fields.base as Json;
+    return {
+      ...fields,
+      node_id: pull.nodeId,
+      auto_merge: this.autoMergeAnswer(pull),
+      base: { ...base, repo: { ...(base.repo as Json), allow_auto_merge: this.allowAutoMerge } },
+      ...this.people(pull),
+    };
   }
 
   /** Who is asked to review and assigned, in the shapes of GitHub's example. */
@@ -754,8 +847,9 @@ export class FakeGitHub {
           ],
         },
       ];
+    const number = this.nextNumber++;
     const pull: FakePull = {
-      number: this.nextNumber++,
+      number,
       title: String(body.title),
       body: String(body.body ?? ""),
       branch: head,
@@ -770,6 +864,7 @@ export class FakeGitHub {
       requestedReviewers: [],
       requestedTeams: [],
       assignees: [],
+      ...this.autoMergeFields(number),
     };
     this.pulls.set(pull.number, pull);
     return [201, this.pullAnswer(pull, true)];
@@ -784,8 +879,7 @@ export class FakeGitHub {
         ...this.pullAnswer(pull, true),
         merged: pull.mergedAt !== null,
         draft: false,
-        auto_merge: null,
-        mergeable_state: "clean",
+        mergeable_state: this.mergeState(pull),
       },
     ];
   }
@@ -798,6 +892,7 @@ export class FakeGitHub {
     if (body.state === "closed" && pull.state === "open") {
       pull.state = "closed";
       pull.closedAt = this.iso();
+      pull.autoMerge = null;
     }
     return [200, this.pullAnswer(pull, true)];
   }
@@ -873,6 +968,194 @@ export class FakeGitHub {
     return [200, { sha, merged: true, message: "Pull Request successfully merged" }];
   }
 
+  // ---- GitHub's auto-merge (GraphQL) ------------------------------------------------------------
+
+  private autoMergeFields(number: number): Pick<FakePull, "nodeId" | "autoMerge"> {
+    // Opaque like GitHub's ids, and apart from those of the other fakes of the test.
+    return { nodeId: `PR_kwDOFake${this.serial}n${number}`, autoMerge: null };
+  }
+
+  /** Whether a GraphQL request names one of this repository's pull requests (by node id). */
+  private namesOwnPull(body: Json): boolean {
+    const ids = new Set([...this.pulls.values()].map((pull) => pull.nodeId));
+    const names = (value: unknown): boolean =>
+      typeof value === "string"
+        ? ids.has(value)
+        : typeof value === "object" && value !== null && Object.values(value).some(names);
+    return names(body.variables);
+  }
+
+  /**
+   * GitHub's GraphQL endpoint for the auto-merge mutations: HTTP 200 with `data`, and `errors`
+   * (each with its `type`, `path` and `message`) for a mutation GitHub refuses. A request that
+   * does not fit GitHub's schema fails the test.
+   */
+  private graphql(body: Json): Answer {
+    const request = readGraphqlRequest(body);
+    if (request.type !== "mutation") {
+      const problems = request.problems.length > 0 ? request.problems : ["not a mutation"];
+      graphqlProblems.push(...problems.map((problem) => `POST /graphql: ${problem}`));
+      return [200, { errors: problems.map((message) => ({ message })) }];
+    }
+    const data: Json = {};
+    const errors: Json[] = [];
+    for (const field of request.fields) {
+      const input = (field.args.input ?? {}) as Json;
+      const outcome = this.mutate(field.name, input);
+      this.mutations.push({
+        name: field.name,
+        pullRequestId: input.pullRequestId,
+        ...("refused" in outcome ? { refused: outcome.refused.message } : {}),
+      });
+      if ("refused" in outcome) {
+        data[field.name] = null;
+        errors.push({ ...outcome.refused, path: [field.name] });
+        continue;
+      }
+      const pullRequest = { id: outcome.pull.nodeId, number: outcome.pull.number };
+      data[field.name] = selectFields(field.selections, {
+        clientMutationId: input.clientMutationId ?? null,
+        pullRequest,
+      });
+    }
+    return [200, errors.length > 0 ? { data, errors } : { data }];
+  }
+
+  private mutate(name: string, input: Json): { pull: FakePull } | { refused: Refusal } {
+    const id = input.pullRequestId;
+    const pull = [...this.pulls.values()].find((entry) => entry.nodeId === id);
+    if (!pull)
+      return {
+        refused: {
+          type: "NOT_FOUND",
+          message: `Could not resolve to a node with the global id of '${String(id)}'.`,
+        },
+      };
+    if (name === "disablePullRequestAutoMerge") {
+      // Turning off what is off is not modelled as a refusal: the fake leaves it off.
+      pull.autoMerge = null;
+      return { pull };
+    }
+    const expectedHeadOid =
+      typeof input.expectedHeadOid === "string" ? input.expectedHeadOid : undefined;
+    const refused = this.autoMergeRefusal(pull, expectedHeadOid);
+    if (refused) return { refused };
+    const method = String(input.mergeMethod ?? "MERGE").toLowerCase() as FakeAutoMerge["method"];
+    // The app is the only client of GitHub's GraphQL API here: the bot turned it on.
+    pull.autoMerge = { by: BOT_LOGIN, method };
+    return { pull };
+  }
+
+  /**
+   * Why GitHub will not turn auto-merge on, in its words where public sources quote them
+   * (test/merge/fixtures/SOURCES.md): auto-merge waits for something the base branch requires,
+   * so a pull request that could merge now is refused ("clean"/"unstable" status), as is one
+   * into a branch that requires nothing.
+   */
+  private autoMergeRefusal(
+    pull: FakePull,
+    expectedHeadOid: string | undefined,
+  ): Refusal | undefined {
+    const refuse = (message: string) => ({ type: "UNPROCESSABLE", message });
+    if (pull.state !== "open") return refuse("Pull request Pull request is closed");
+    if (!this.allowAutoMerge) return refuse("Auto merge is not allowed for this repository");
+    // GitHub's wording for a moved head is not on record; the fake's says what happened.
+    if (expectedHeadOid !== undefined && expectedHeadOid !== pull.headSha)
+      return refuse(`Pull request head ${pull.headSha} is not the expected ${expectedHeadOid}`);
+    if (this.requiredChecksOf(pull.base).length === 0)
+      return refuse("Pull request Protected branch rules not configured for this branch");
+    const state = this.mergeState(pull);
+    if (state !== "blocked") return refuse(`Pull request Pull request is in ${state} status`);
+    return undefined;
+  }
+
+  /** GitHub's auto-merge merges each pull request whose required checks now all pass. */
+  private autoMergeOnPassingChecks(): void {
+    for (const pull of this.openPulls()) {
+      if (!pull.autoMerge || this.mergeState(pull) === "blocked") continue;
+      if (pull.autoMerge.method === "merge") this.mergePullWithCommit(pull.number);
+      // A rebase of the bot's one commit lands the same change as a squash.
+      else this.mergePull(pull.number);
+    }
+  }
+
+  /**
+   * GitHub's mergeable state as far as checks decide it: blocked while a required check has not
+   * passed, unstable when another check failed, clean otherwise.
+   */
+  private mergeState(pull: FakePull): "clean" | "unstable" | "blocked" {
+    const states = this.checkStates(pull.headSha);
+    if (this.requiredChecksOf(pull.base).some((name) => states.get(name) !== "success"))
+      return "blocked";
+    return [...states.values()].includes("failure") ? "unstable" : "clean";
+  }
+
+  /** Each check of `sha` by name: its latest status and its check runs, the worst state wins. */
+  private checkStates(sha: string): Map<string, CheckState> {
+    const latest = new Map<string, string>();
+    for (const status of this.statuses)
+      if (status.sha === sha) latest.set(status.context, status.state);
+    const states = new Map<string, CheckState>();
+    const record = (name: string, state: CheckState) => {
+      const rank = { success: 0, pending: 1, failure: 2 };
+      const known = states.get(name);
+      if (known === undefined || rank[state] > rank[known]) states.set(name, state);
+    };
+    for (const [context, state] of latest)
+      record(
+        context,
+        state === "success" ? "success" : state === "pending" ? "pending" : "failure",
+      );
+    for (const run of this.checkRuns)
+      if (run.headSha === sha)
+        record(run.name, PASSING.has(run.conclusion) ? "success" : "failure");
+    return states;
+  }
+
+  private requiredChecksOf(branch: string): string[] {
+    return branch === "main" ? this.requiredChecks : [];
+  }
+
+  /** The rules that apply to `branch`: one ruleset's required status checks, when there are any. */
+  private branchRules(branch: string): Json[] {
+    const required = this.requiredChecksOf(branch);
+    if (required.length === 0) return [];
+    return [
+      {
+        type: "required_status_checks",
+        ruleset_source_type: "Repository",
+        ruleset_source: FULL_NAME,
+        ruleset_id: 42,
+        parameters: {
+          strict_required_status_checks_policy: false,
+          required_status_checks: required.map((context) => ({ context })),
+        },
+      },
+    ];
+  }
+
+  /** GitHub's auto-merge as the REST pulls API shows it (null when off). */
+  private autoMergeAnswer(pull: FakePull): Json | null {
+    if (!pull.autoMerge) return null;
+    const template = responseExample(
+      "GET",
+      "/repos/{owner}/{repo}/pulls/{pull_number}",
+      200,
+    ) as Json;
+    const by = pull.autoMerge.by;
+    return {
+      enabled_by: {
+        ...(template.user as Json),
+        login: by,
+        type: by.endsWith("[bot]") ? "Bot" : "User",
+      },
+      merge_method: pull.autoMerge.method,
+      // GitHub's defaults for these are not modelled: null, which its schema allows.
+      commit_title: null,
+      commit_message: null,
+    };
+  }
+
   // ---- checks and statuses -------------------------------------------------------------------
 
   private listCheckRuns(ref: string, query: Record<string, string>): Json {
@@ -908,6 +1191,7 @@ export class FakeGitHub {
       annotations: (output.annotations as Json[] | undefined) ?? [],
     };
     this.checkRuns.push(run);
+    this.autoMergeOnPassingChecks();
     const example = responseExample(
       "POST",
       "/repos/{owner}/{repo}/check-runs",
@@ -961,12 +1245,14 @@ export class FakeGitHub {
       state: String(body.state),
       description: String(body.description ?? ""),
     });
+    this.autoMergeOnPassingChecks();
     return [201, responseExample("POST", "/repos/{owner}/{repo}/statuses/{sha}", 201)];
   }
 
   /** A commit status on a commit, as an apply workflow would set it. */
   setStatus(sha: string, context: string, state: string): void {
     this.statuses.push({ sha, context, state, description: state });
+    this.autoMergeOnPassingChecks();
   }
 
   // ---- issues, comments, labels ---------------------------------------------------------------
@@ -1127,4 +1413,11 @@ export class FakeGitHub {
     const page = Number(query.page ?? 1);
     return list.slice((page - 1) * size, page * size);
   }
+}
+
+/** The root fields a GraphQL request body asks for, comma-separated (for the request log). */
+function graphqlFieldNames(body: Json): string {
+  return readGraphqlRequest(body)
+    .fields.map((field) => field.name)
+    .join(",");
 }

@@ -1,0 +1,324 @@
+/**
+ * GitHub's own auto-merge, end to end on the stateful fake GitHub: the bot turns it on when a
+ * merge rule allows the pull request and only the required checks are still running, GitHub
+ * merges once they pass; the bot turns it off on a hold and before an update writes other values
+ * (whose grace period then counts from the change), and leaves it on when an update only rebuilds
+ * the same values on a moved default branch.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { readPullRequestMarker } from "../../src/forge/marker.ts";
+import { HOLD_LABEL } from "../../src/merge/hold.ts";
+import type { PodInfo } from "../../src/planning/snapshot.ts";
+import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
+import { pendingPod } from "../support/snapshot-builder.ts";
+import { BOT_LOGIN, type FakeGitHub } from "./support/fake-github.ts";
+import { quiet, TFVARS, tfvars, WORKERS_POOL } from "./support/infra.ts";
+import { oneNodeShort, poolScenario, runFor, type Scenario } from "./support/scenario.ts";
+
+const MINUTE = 60_000;
+const GUARD = "pr-autoscaler/plan-guard";
+const BRANCH = "pr-autoscaler/nodes-workers";
+const ENABLE = "POST /graphql enablePullRequestAutoMerge";
+const DISABLE = "POST /graphql disablePullRequestAutoMerge";
+
+/** Adding a node merges once the plan guard passed, with no grace period. */
+const ADD_A_NODE = `    - name: add-a-node
+      match: { kind: nodes, direction: up }
+      action: merge
+      requiredChecks: [${GUARD}]
+`;
+
+/** Removing a node merges an hour after its values, once the plan guard passed. */
+const REMOVE_A_NODE = `    - name: remove-a-node
+      match: { kind: nodes, direction: down }
+      action: merge
+      minAge: 1h
+      requiredChecks: [${GUARD}]
+`;
+
+/**
+ * A repository that allows GitHub's auto-merge and whose default branch requires the plan guard
+ * (a ruleset), as the merge rules do.
+ */
+function guarded<T extends { github: FakeGitHub }>(world: T): T {
+  world.github.allowAutoMerge = true;
+  world.github.requiredChecks.push(GUARD);
+  world.github.permissions.set("alice", "write");
+  return world;
+}
+
+/** The scenario with the worker pool's 3 → 4 open and GitHub's auto-merge on, by the bot. */
+async function addingANode(): Promise<{ w: Scenario; number: number }> {
+  const w = guarded(oneNodeShort(`${WORKERS_POOL}automerge:\n  rules:\n${ADD_A_NODE}`));
+  const opened = await w.run();
+  const [pull] = w.github.openPulls();
+  if (!pull) throw new Error("no pull request opened");
+  expect(pull.title).toBe("Scale workers from 3 to 4 nodes");
+  expect(opened.merges).toEqual([
+    {
+      number: pull.number,
+      action: "auto-merge-enabled",
+      note: "GitHub's auto-merge is on (squash); GitHub merges once the required checks pass",
+    },
+  ]);
+  expect(pull.autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+  return { w, number: pull.number };
+}
+
+/** A pod of 3.8 cpu that no worker has room for. */
+function waiting(): PodInfo {
+  return pendingPod("apps/big", { cpu: "3800m", memory: "1Gi" });
+}
+
+function merged(results: readonly ReconcileResult[]): number[] {
+  return results.flatMap((r) => r.merges.filter((m) => m.action === "merged").map((m) => m.number));
+}
+
+/** The GraphQL mutations GitHub served since the last `reset`, by name. */
+function mutations(github: FakeGitHub): string[] {
+  return github.calls().filter((call) => call.startsWith("POST /graphql"));
+}
+
+describe("GitHub's auto-merge under a merge rule", () => {
+  it("is turned on while the required checks run, and GitHub merges when they pass", async () => {
+    const { w, number } = await addingANode();
+    const pull = w.github.pull(number);
+    expect(w.github.mutations).toEqual([
+      { name: "enablePullRequestAutoMerge", pullRequestId: pull.nodeId },
+    ]);
+
+    w.github.setStatus(pull.headSha, GUARD, "pending");
+    expect(w.github.pull(number).state).toBe("open");
+    // The bot's next look finds it on and leaves the waiting to GitHub.
+    w.github.reset();
+    const checked = await w.run(undefined, ["checks"]);
+    expect(checked.merges).toEqual([
+      { number, action: "auto-merge-on", note: "GitHub's auto-merge is on" },
+    ]);
+    expect(mutations(w.github)).toEqual([]);
+
+    w.github.setStatus(pull.headSha, GUARD, "success");
+    expect(w.github.pull(number)).toMatchObject({
+      state: "closed",
+      mergedAt: w.github.now().toISOString(),
+    });
+    expect(w.github.file(TFVARS)).toContain("worker_count      = 4");
+  });
+});
+
+describe("a pull request with GitHub's auto-merge on, updated to other values", () => {
+  /**
+   * 3 → 4 opens while a pod waits for room, and GitHub's auto-merge goes on; its plan guard never
+   * reports. Two hours later the pod is gone and the same pull request turns into 3 → 2.
+   */
+  async function flipped(): Promise<{ w: Scenario; flip: ReconcileResult; changedAt: string }> {
+    const w = guarded(
+      poolScenario(`${WORKERS_POOL}automerge:\n  rules:\n${ADD_A_NODE}${REMOVE_A_NODE}`),
+    );
+    const [opened] = await runFor(w, 1, (at) => quiet(at, { extraPods: [waiting()] }));
+    expect(opened?.merges).toEqual([
+      expect.objectContaining({ number: 1, action: "auto-merge-enabled" }),
+    ]);
+    w.github.advance(105 * MINUTE);
+    await runFor(w, 15, (at) => quiet(at, { extraPods: [waiting()] }));
+    expect(w.github.pull(1)).toMatchObject({
+      title: "Scale workers from 3 to 4 nodes",
+      state: "open",
+      autoMerge: { by: BOT_LOGIN, method: "squash" },
+    });
+
+    w.github.reset();
+    w.cluster = quiet(w.github.now());
+    const flip = await w.run();
+    return { w, flip, changedAt: w.github.now().toISOString() };
+  }
+
+  it("has it turned off before the branch, title or body change", async () => {
+    const { w, flip, changedAt } = await flipped();
+    expect(flip.pullRequests).toEqual([
+      expect.objectContaining({
+        key: "nodes-workers",
+        action: "updated",
+        number: 1,
+        note: "GitHub's auto-merge turned off: the values changed, and they merge only when the policy allows again",
+      }),
+    ]);
+    const pull = w.github.pull(1);
+    expect(pull).toMatchObject({ title: "Scale workers from 3 to 2 nodes", autoMerge: null });
+    expect(readPullRequestMarker(pull.body)).toMatchObject({ from: 3, to: 2, changedAt });
+
+    const calls = w.github.calls();
+    const off = calls.indexOf(DISABLE);
+    const seen = calls.filter(
+      (call) =>
+        call === "PATCH /pulls/1" ||
+        call === `PATCH /git/refs/heads/${BRANCH}` ||
+        /^(POST|PUT|DELETE) \/issues\/1\/labels/.test(call),
+    );
+    expect(seen).toEqual(
+      expect.arrayContaining(["PATCH /pulls/1", `PATCH /git/refs/heads/${BRANCH}`]),
+    );
+    expect(off).toBeGreaterThanOrEqual(0);
+    for (const call of seen) expect(calls.indexOf(call)).toBeGreaterThan(off);
+    // The merge step of the same reconcile sees the grace period start again: it stays off.
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(flip.merges).toEqual([
+      expect.objectContaining({
+        number: 1,
+        action: "waiting",
+        note: expect.stringContaining("Grace period"),
+      }),
+    ]);
+  });
+
+  it("does not merge when the checks pass within the grace period, and merges the first look after it", async () => {
+    const { w, changedAt } = await flipped();
+    w.github.setStatus(w.github.pull(1).headSha, GUARD, "success");
+    expect(w.github.pull(1).state).toBe("open");
+    w.github.reset();
+    const checked = await w.run(undefined, ["checks"]);
+    expect(checked.merges).toEqual([]);
+
+    w.github.advance(MINUTE);
+    const during = await runFor(w, 58, (at) => quiet(at));
+    expect(merged(during)).toEqual([]);
+    expect(mutations(w.github)).toEqual([]);
+    expect(w.github.pull(1)).toMatchObject({ state: "open", autoMerge: null });
+
+    // The checks passed already: GitHub refuses auto-merge for a pull request that can merge
+    // now, and the bot merges it itself.
+    const after = await runFor(w, 2, (at) => quiet(at));
+    expect(merged(after)).toEqual([1]);
+    expect(w.github.mutations.at(-1)).toEqual({
+      name: "enablePullRequestAutoMerge",
+      pullRequestId: w.github.pull(1).nodeId,
+      refused: "Pull request Pull request is in clean status",
+    });
+    expect(w.github.pull(1).mergedAt).toBe(
+      new Date(Date.parse(changedAt) + 60 * MINUTE).toISOString(),
+    );
+    expect(w.github.file(TFVARS)).toContain("worker_count      = 2");
+  });
+
+  it("has it turned on again after the grace period when the checks still run, and GitHub merges", async () => {
+    const { w, changedAt } = await flipped();
+    const head = w.github.pull(1).headSha;
+    w.github.setStatus(head, GUARD, "pending");
+    w.github.advance(MINUTE);
+    w.github.reset();
+    const during = await runFor(w, 58, (at) => quiet(at));
+    expect(during.flatMap((r) => r.merges)).toEqual([]);
+    expect(mutations(w.github)).toEqual([]);
+    expect(w.github.pull(1).autoMerge).toBeNull();
+
+    // The look at the end of the grace period, an hour after the change.
+    expect(w.github.now().toISOString()).toBe(
+      new Date(Date.parse(changedAt) + 59 * MINUTE).toISOString(),
+    );
+    const [last, end] = await runFor(w, 2, (at) => quiet(at));
+    expect(last?.merges).toEqual([]);
+    expect(end?.merges).toEqual([
+      {
+        number: 1,
+        action: "auto-merge-enabled",
+        note: "GitHub's auto-merge is on (squash); GitHub merges once the required checks pass",
+      },
+    ]);
+    expect(mutations(w.github)).toEqual([ENABLE]);
+    expect(w.github.pull(1).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+
+    w.github.setStatus(head, GUARD, "success");
+    expect(w.github.pull(1).state).toBe("closed");
+    expect(w.github.file(TFVARS)).toContain("worker_count      = 2");
+  });
+});
+
+describe("a hold", () => {
+  it("turns the bot's auto-merge off, so passing checks do not merge; unhold merges", async () => {
+    const { w, number } = await addingANode();
+    w.github.comment(number, "/autoscaler hold");
+    w.github.reset();
+    const held = await w.run(undefined, ["comment"]);
+    expect(w.github.pull(number).labels).toContain(HOLD_LABEL);
+    expect(held.merges).toEqual([
+      { number, action: "held", note: "on hold: not merging; GitHub's auto-merge turned off" },
+    ]);
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number).autoMerge).toBeNull();
+
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    expect(w.github.pull(number).state).toBe("open");
+    const checked = await w.run(undefined, ["checks"]);
+    expect(merged([checked])).toEqual([]);
+    expect(w.github.pull(number).state).toBe("open");
+
+    w.github.comment(number, "/autoscaler unhold");
+    const released = await w.run(undefined, ["comment"]);
+    expect(merged([released])).toEqual([number]);
+    expect(w.github.file(TFVARS)).toContain("worker_count      = 4");
+  });
+
+  it("turns off the auto-merge a person turned on under a review rule", async () => {
+    const config = `${WORKERS_POOL}automerge:
+  rules:
+    - name: nodes-need-review
+      match: { kind: nodes }
+      action: review
+`;
+    const w = guarded(oneNodeShort(config));
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    w.github.enableAutoMerge(pull.number, "alice", "merge");
+    w.github.comment(pull.number, "/autoscaler hold");
+    w.github.reset();
+    const held = await w.run(undefined, ["comment"]);
+    expect(held.merges).toEqual([
+      expect.objectContaining({
+        number: pull.number,
+        action: "held",
+        note: expect.stringContaining("GitHub's auto-merge turned off"),
+      }),
+    ]);
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    w.github.setStatus(pull.headSha, GUARD, "success");
+    expect(w.github.pull(pull.number)).toMatchObject({ state: "open", autoMerge: null });
+  });
+});
+
+describe("an update that rebuilds the same values on a moved default branch", () => {
+  it("leaves GitHub's auto-merge on, and GitHub merges the rebuilt pull request", async () => {
+    const { w, number } = await addingANode();
+    const moved = w.github.push({
+      [TFVARS]: tfvars(3).replace("worker_cores      = 4", "worker_cores      = 6"),
+    });
+    w.github.reset();
+    const rebuilt = await w.run();
+    expect(rebuilt.pullRequests).toEqual([expect.objectContaining({ action: "rebuilt", number })]);
+    expect(rebuilt.pullRequests[0]?.note).toBeUndefined();
+    expect(mutations(w.github)).toEqual([]);
+    const pull = w.github.pull(number);
+    expect(w.github.git.commits.get(pull.headSha)?.parents).toEqual([moved]);
+    expect(pull.autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+    expect(rebuilt.merges).toEqual([
+      { number, action: "auto-merge-on", note: "GitHub's auto-merge is on" },
+    ]);
+
+    w.github.setStatus(pull.headSha, GUARD, "success");
+    expect(w.github.pull(number).state).toBe("closed");
+    const merged = w.github.file(TFVARS);
+    expect(merged).toContain("worker_count      = 4");
+    expect(merged).toContain("worker_cores      = 6");
+  });
+});
+
+describe("GitHub (the fake) and pushes to a branch with auto-merge on", () => {
+  it("keeps it on for a push by someone with write access, turns it off for anyone else", async () => {
+    const { w, number } = await addingANode();
+    w.github.push({ "notes.md": "four, please\n" }, { branch: BRANCH, login: "alice" });
+    expect(w.github.pull(number).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+    w.github.permissions.set("mallory", "read");
+    w.github.push({ "notes.md": "five!\n" }, { branch: BRANCH, login: "mallory" });
+    expect(w.github.pull(number).autoMerge).toBeNull();
+  });
+});
