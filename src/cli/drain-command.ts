@@ -1,4 +1,4 @@
-import { renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { drainNodes } from "../apply/drain.ts";
@@ -15,6 +15,7 @@ import {
 import { loadKubeConfig } from "../cluster/kube-config.ts";
 import { type ExitCode, UsageError } from "../errors.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
+import { writeFileAtomic } from "../util/atomic-write.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 
@@ -155,7 +156,7 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Prom
     });
     progress.end();
     // Before anything else: a cancel exits right after the result is out.
-    if (resultFile !== undefined) writeResultFile(resultFile, result, io);
+    if (resultFile !== undefined) await writeResultFile(resultFile, result, io);
     io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : formatDrainResult(result));
     const signal = stop?.received();
     // The status a shell gives a command a signal ended, once the result is out; the exit
@@ -203,17 +204,13 @@ function resultFileFlag(value: string | undefined, cwd: string): string | undefi
 }
 
 /**
- * Writes the result beside its final name, then renames it into place, so a reader sees the
- * whole result or none. A failure is told on stderr and does not change the exit code: the
- * drain did what its result says either way.
+ * Writes the result whole or not at all. A failure is told on stderr and does not change the
+ * exit code: the drain did what its result says either way.
  */
-function writeResultFile(file: string, result: DrainResult, io: CliIo): void {
-  const partial = `${file}.${process.pid}.partial`;
+async function writeResultFile(file: string, result: DrainResult, io: CliIo): Promise<void> {
   try {
-    writeFileSync(partial, `${JSON.stringify(result, null, 2)}\n`);
-    renameSync(partial, file);
+    await writeFileAtomic(file, `${JSON.stringify(result, null, 2)}\n`);
   } catch (error) {
-    rmSync(partial, { force: true });
     io.stderr(
       `pr-autoscaler drain: could not write the result to ${file}: ${(error as Error).message}\n`,
     );

@@ -57,6 +57,8 @@ const FOOTER =
  */
 export function plannedPullRequest(input: PullRequestContentInput): PlannedPullRequest {
   const valuesFingerprint = proposalValuesFingerprint(input.proposal);
+  // Built before it is known whether the values changed: a marker written before the values'
+  // fingerprint was recorded is compared by the whole fingerprint, which needs the pull request.
   const kept = planned(input, valuesFingerprint, input.existing?.changedAt);
   if (!input.existing || !changesValues(input.existing, kept.desired)) return kept;
   return planned(input, valuesFingerprint, input.now.toISOString());
