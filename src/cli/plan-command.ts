@@ -114,12 +114,22 @@ export const planCommand: Command = {
     reportSnapshotWarnings(snapshot, io, values.snapshot);
     const result = await planChanges({ repo, config: configState.config, snapshot, now });
     const waiting = waitingNote(result.proposals, configState.config.rightsizing);
+    const plain = (await repo.isRepository()) ? undefined : plainFolderNote(dir);
     return report(io, values.json, {
       proposals: result.proposals,
-      notes: waiting ? [...result.notes, waiting] : result.notes,
+      notes: [...result.notes, ...(waiting ? [waiting] : []), ...(plain ? [plain] : [])],
     });
   },
 };
+
+/** What planning from a folder without git history leaves out. */
+function plainFolderNote(dir: string): PlanNote {
+  return {
+    level: "info",
+    subject: "repo",
+    message: `${dir} is not a git repository: no change of its counts has a time, so no cooldown or delay after a scale-up is waited for`,
+  };
+}
 
 /**
  * The right-sizing proposals the app would hold back under `rightsizing.maxOpenPullRequests`,

@@ -20,6 +20,11 @@ export interface LocalRepo extends RepoReader {
    */
   historyProblem(): Promise<string | undefined>;
   /**
+   * Whether the folder is a git repository at all. A plain folder keeps no history: no change
+   * of it has a time, and none is waited for (see {@link localRepo}).
+   */
+  isRepository(): Promise<boolean>;
+  /**
    * Why the folder is no checkout to plan from: a bare repository or a folder inside `.git`,
    * which have no working tree; `undefined` otherwise (a plain folder included).
    */
@@ -35,9 +40,11 @@ type Checkout =
 
 /**
  * The infra repo as a local checkout: files from the working tree, history from `git log`.
- * When the history cannot be read (not a git repository, git not installed, a repository git
- * refuses to read), the files are still read, from the directory tree, and every read of the
- * history throws `HistoryUnavailableError`: the time of the last change is unknown.
+ * A plain folder (not a git repository) keeps no history: its files have no commits, as in a
+ * repository without one. When a repository's history cannot be read (git not installed, a
+ * repository git refuses to read, git failing), the files are still read, from the directory
+ * tree, and every read of the history throws `HistoryUnavailableError`: the time of the last
+ * change is unknown.
  */
 export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
   const git = (args: string[]) => runGit(dir, args, options);
@@ -76,7 +83,8 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
       throw new HistoryUnavailableError(historyProblemText(result.failure, dir));
     },
     async fileCommits(path, limit) {
-      // A repository without a commit yet has no history of any file: known, and empty.
+      // A plain folder, or a repository without a commit yet: no history of any file, known.
+      if (isPlainFolder(await probe())) return [];
       if (!(await workTree()).head) return [];
       // First parents only: a change merged with a merge commit reached the branch when it was
       // merged, which is the merge commit's date, not the date of the commit on the PR branch.
@@ -91,8 +99,7 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
     async uncommitted(path) {
       // Outside a git repository there is no branch to compare with: nothing is "uncommitted".
       // A repository git cannot read is another matter: what its branch holds is unknown.
-      const found = await probe();
-      if (found.kind === "unavailable" && found.failure.kind === "not-a-repository") return false;
+      if (isPlainFolder(await probe())) return false;
       // In HEAD's tree, not the index: a file only staged is not on the branch either. Without
       // a commit at all, nothing is on the branch.
       if (!(await workTree()).head) return true;
@@ -112,7 +119,12 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
     },
     async historyProblem() {
       const found = await probe();
-      return found.kind === "work-tree" ? undefined : checkoutProblem(found, dir);
+      return found.kind === "work-tree" || isPlainFolder(found)
+        ? undefined
+        : checkoutProblem(found, dir);
+    },
+    async isRepository() {
+      return !isPlainFolder(await probe());
     },
     async notACheckout() {
       const found = await probe();
@@ -161,6 +173,11 @@ async function probeCheckout(dir: string, options: GitOptions): Promise<Checkout
   if (head.failure.exitCode === 1 && head.failure.stderr === "")
     return { kind: "work-tree", head: false };
   return { kind: "unavailable", failure: head.failure };
+}
+
+/** A folder that is no git repository at all, as git says (git ran and answered). */
+function isPlainFolder(checkout: Checkout): boolean {
+  return checkout.kind === "unavailable" && checkout.failure.kind === "not-a-repository";
 }
 
 function checkoutProblem(checkout: Exclude<Checkout, { kind: "work-tree" }>, dir: string): string {

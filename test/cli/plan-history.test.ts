@@ -103,26 +103,19 @@ function parsed(run: PlanRun): PlanJson {
   return JSON.parse(run.stdout) as PlanJson;
 }
 
-const UNKNOWN_TAIL =
-  ": the time of the last change is unknown (not long ago), so no node is removed; nodes may still be added";
-
-describe("plan --repo: a history git cannot give holds every scale-down", () => {
-  it("a plain folder, four nodes where the max is three: no removal, said as a warning", async () => {
+describe("plan --repo: a folder without git history, and a history git cannot give", () => {
+  it("a plain folder keeps no history: four nodes where the max is three lose one, and a note says no cooldown was waited for", async () => {
     const served = await serveForTest([...cluster(FOUR), ...apps()]);
     const dir = writeInfraRepo(tempDir(), OVER_MAX);
     const run = await planIn(served, dir);
     const output = parsed(run);
-    expect(output.proposals).toEqual([]);
-    const note = poolNote(output);
-    expect(note.level).toBe("warning");
-    expect(note.holds).toContainEqual({
-      kind: "history-unknown",
-      problem: `${dir} is not a git repository`,
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+    expect(output.notes).toContainEqual({
+      level: "info",
+      subject: "repo",
+      message: `${dir} is not a git repository: no change of its counts has a time, so no cooldown or delay after a scale-up is waited for`,
     });
-    expect(note.message).toContain(`hold: ${dir} is not a git repository${UNKNOWN_TAIL}`);
-    expect(run.stderr).toContain(
-      `warning: ${dir} is not a git repository: the time of the last change is unknown, so no node is removed; nodes may still be added\n`,
-    );
+    expect(run.stderr).not.toContain("git");
   });
 
   it("a plain folder with a pod waiting for room: the node is added", async () => {

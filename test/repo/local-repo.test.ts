@@ -138,12 +138,12 @@ describe("localRepo: git's output as the operator's settings would change it", (
 });
 
 describe("localRepo: a history that cannot be read is unknown, and says why", () => {
-  it("a plain folder: not a git repository; its files are still read and listed", async () => {
+  it("a plain folder: not a git repository, no history kept; its files are still read and listed", async () => {
     const dir = plainFolder();
     const repo = localRepo(dir, { env: isolatedEnv() });
-    const error = await historyError(repo.fileCommits(FILE, 20));
-    expect(error.message).toBe(`${dir} is not a git repository`);
-    expect(await repo.historyProblem()).toBe(`${dir} is not a git repository`);
+    expect(await repo.fileCommits(FILE, 20)).toEqual([]);
+    expect(await repo.historyProblem()).toBeUndefined();
+    expect(await repo.isRepository()).toBe(false);
     await historyError(repo.readFileAt(FILE, "HEAD"));
     // No branch to compare with: nothing is uncommitted.
     expect(await repo.uncommitted?.(FILE)).toBe(false);

@@ -48,7 +48,6 @@ function repoWith(commits: { at: string; files: Record<string, string> }[]): str
 }
 
 /** The history problem of a plain directory. */
-const NOT_GIT = expect.stringMatching(/^\/.* is not a git repository$/);
 
 const config = RepoConfig.parse({
   pools: [
@@ -317,17 +316,13 @@ describe("readPoolFacts", () => {
     });
   });
 
-  it("reads the count of a directory that is not a git repository, and says its history is unknown", async () => {
+  it("reads the count of a directory that is not a git repository, which keeps no history", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pool-facts-"));
     dirs.push(dir);
     mkdirSync(join(dir, "terraform"));
     writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 2\n");
     const { facts } = await readPoolFacts(localRepo(dir), config);
-    expect(facts[0]).toEqual({
-      pool: "workers",
-      currentValue: 2,
-      historyProblem: `${dir} is not a git repository`,
-    });
+    expect(facts[0]).toEqual({ pool: "workers", currentValue: 2 });
   });
 
   describe("a count that is not one says where it is and what was found", () => {
@@ -352,7 +347,6 @@ describe("readPoolFacts", () => {
       expect(facts[0]).toEqual({
         pool: "workers",
         currentValueProblem: `terraform/terraform.tfvars${problem}; expected a whole number of nodes`,
-        historyProblem: NOT_GIT,
       });
     });
 
@@ -455,7 +449,7 @@ describe("readPoolFacts", () => {
       expect(facts[0]?.currentValue).toBeUndefined();
       expect(facts[0]?.currentValueProblem).toMatch(problem);
       expect(files.has("terraform/terraform.tfvars")).toBe(false);
-      expect(facts[1]).toEqual({ pool: "gpu", currentValue: 1, historyProblem: NOT_GIT });
+      expect(facts[1]).toEqual({ pool: "gpu", currentValue: 1 });
     });
 
     it("a file below a path that is a file is missing, not unreadable", async () => {
