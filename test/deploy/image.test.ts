@@ -25,6 +25,7 @@ import type { AddressInfo } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { commitEverything } from "../support/git-repo.ts";
 import { dockerIgnoreAllows, type Instruction, parseDockerfile, type Stage } from "./dockerfile.ts";
 import { projectRoot } from "./kube-objects.ts";
 
@@ -216,6 +217,9 @@ beforeAll(async () => {
   await mkdir(tmp);
   await mkdir(home);
   await cp(join(projectRoot, "examples/talos-proxmox"), repo, { recursive: true });
+  // A checkout, as users plan from: the image, without git, cannot read its history, and the
+  // example's decision (a scale-up) does not rest on it.
+  commitEverything(repo, "2026-11-20T14:30:00Z", "talos-proxmox");
   dockerignore = await readFile(join(projectRoot, ".dockerignore"), "utf8");
   stages = parseDockerfile(await readFile(join(projectRoot, "Dockerfile"), "utf8"));
   for (const [index, stage] of stages.entries()) {
