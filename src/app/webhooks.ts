@@ -198,8 +198,11 @@ async function onPullRequest(actions: WebhookActions, context: Context): Promise
   const { head, number } = event.pull_request;
   const fromFork = head.repo?.full_name.toLowerCase() !== repository.toLowerCase();
   const ours = !fromFork && keyOfBranch(head.ref) !== undefined;
-  if ((context.payload as { action?: unknown }).action === "closed") {
-    // A merge or close changes cooldowns, limits and what is open: plan again now.
+  const action = (context.payload as { action?: unknown }).action;
+  // A merge or close changes cooldowns, limits and what is open: plan again now. The bot's own
+  // pull request reopened is proposed again, and the bot's close mark must come off before
+  // people can close it a second time, or that close would read as the bot's.
+  if (action === "closed" || (ours && action === "reopened")) {
     actions.trigger(repository, "pull-request");
     return;
   }

@@ -240,6 +240,30 @@ describe("reviews", () => {
   });
 });
 
+describe("pull requests", () => {
+  it("reopened: the bot's own asks for a reconcile, people's and a fork's for a config check", async () => {
+    const reopened = (ref: string, fork = false) =>
+      payload("pull_request.reopened.json", (event) => {
+        event.pull_request.head.ref = ref;
+        if (fork) event.pull_request.head.repo.full_name = "someone/Hello-World";
+      });
+    expect((await deliver("pull_request", reopened("changes"))).status).toBe(200);
+    expect(
+      (await deliver("pull_request", reopened("pr-autoscaler/nodes-workers", true))).status,
+    ).toBe(200);
+    expect(asked).toEqual([
+      { check: "Codertocat/Hello-World", pull: expect.objectContaining({ fromFork: false }) },
+      { check: "Codertocat/Hello-World", pull: expect.objectContaining({ fromFork: true }) },
+    ]);
+    asked.length = 0;
+    expect((await deliver("pull_request", reopened("pr-autoscaler/nodes-workers"))).status).toBe(
+      200,
+    );
+    expect(asked).toEqual([{ trigger: "Codertocat/Hello-World", reason: "pull-request" }]);
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe("comments", () => {
   it("ask for a reconcile only when they hold a command that is not quoted or shown as code", async () => {
     const comment = (text: string) =>
