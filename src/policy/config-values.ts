@@ -98,6 +98,16 @@ export function minuteDuration(reason: string) {
   });
 }
 
+/**
+ * A {@link Duration} that is 0 (no window: the current value decides) or at least a minute;
+ * `reason` says why in the refusal of a duration in between.
+ */
+export function zeroOrMinuteDuration(reason: string) {
+  return Duration.refine((ms) => ms === 0 || ms >= 60_000, {
+    error: `must be 0 or at least 1m: ${reason}`,
+  }).meta({ not: { allOf: [UNDER_A_MINUTE, { not: ZERO_DURATION }] } });
+}
+
 /** CPU as a Kubernetes quantity (`4`, `3500m`, `0.5`); parsed to millicores. */
 export const CpuQuantity = z
   .union([QuantityText, QuantityNumber], { error: "expected a CPU quantity such as 4 or 3500m" })

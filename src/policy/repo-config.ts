@@ -12,6 +12,7 @@ import {
   RepoFilePath,
   TimeZone,
   ValuePath,
+  zeroOrMinuteDuration,
 } from "./config-values.ts";
 import { hostCap } from "./host-cap.ts";
 import { caseless } from "./number-pattern.ts";
@@ -329,9 +330,14 @@ export const ScaleDownConfig = z
       description:
         "Requests % (cpu and memory) below which the pool is unneeded; below scaleUp.requests when that is set.",
     }),
-    unneededTime: minuteDuration("one sample is not a window")
+    unneededTime: zeroOrMinuteDuration(
+      "a shorter window holds one sample at most; 0 decides on the current usage",
+    )
       .prefault("10m")
-      .meta({ description: "How long usage must stay below the thresholds; at least 1m." }),
+      .meta({
+        description:
+          "How long usage must stay below the thresholds; 0 or at least 1m. 0 takes the current usage as enough, as scaleUp.window 0 does.",
+      }),
     delayAfterScaleUp: Duration.prefault("10m").meta({
       description: "No scale-down until this long after the nodes of the last scale-up are Ready.",
     }),

@@ -613,6 +613,17 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
     expect(windowed.proposals).toEqual([]);
   });
 
+  it("removes a node on metrics-server's usage when unneededTime is 0, and not with the default", async () => {
+    const served = await serveForTest([...cluster(), ...apps(WORKERS)]);
+    const zero = await served.plan({
+      config: configBeforeRemoval("    scaleDown:\n      unneededTime: 0\n"),
+    });
+    expect(zero.proposals[0]).toMatchObject({ from: 3, to: 2 });
+    expect(reasons(zero)).toMatch(/cpu < 30 % for 0s: met/);
+    const windowed = await served.plan();
+    expect(windowed.proposals).toEqual([]);
+  });
+
   it("scales up when requests exceed scaleUp.requests", async () => {
     const output = await plan([...cluster(), ...fillers(WORKERS, "3500m")], {
       config: configBeforeRemoval("    scaleUp:\n      requests: 90\n"),

@@ -69,6 +69,25 @@ describe("scale down", () => {
     ]);
   });
 
+  it("decides on metrics-server's one sample only when unneededTime is 0", () => {
+    const sampled = buildSnapshot({
+      nodes: nodes(4, { usage: { cpu: "400m", memory: "2Gi", source: "metrics-server" } }),
+      pods: [pod("web/a", { node: "worker-4", cpu: "500m", memory: "1Gi" })],
+    });
+    const windowed = planOne(sampled);
+    expect(windowed.action).toBe("none");
+    expect(condition(windowed.scaleDown.conditions, "utilisation")[0]).toMatchObject({
+      met: false,
+      check: { outcome: "no-evidence" },
+    });
+    const now = planOne(sampled, { scaleDown: { unneededTime: 0 } });
+    expect(now).toMatchObject({ action: "scale-down", desired: 3, removes: "worker-4" });
+    expect(condition(now.scaleDown.conditions, "utilisation")[0]).toMatchObject({
+      met: true,
+      check: { outcome: "met", basis: "current", windowMs: 0 },
+    });
+  });
+
   it("stays at the min", () => {
     const decision = planOne(quietPool([], 2), { min: 2 });
     expect(decision.action).toBe("none");

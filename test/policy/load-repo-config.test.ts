@@ -207,10 +207,12 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     expect(issue?.message).toContain("is not a duration");
   });
 
-  it("refuses an unneeded time under a minute: one sample is no window", () => {
+  it("refuses an unneeded time under a minute but takes 0, which decides on the current usage", () => {
     const [issue] = issues(pool("scaleDown:\n  unneededTime: 30s"));
     expect(issue).toMatchObject({ line: 8, path: "pools[0].scaleDown.unneededTime" });
-    expect(issue?.message).toContain("at least 1m");
+    expect(issue?.message).toContain("must be 0 or at least 1m");
+    const zero = loadRepoConfig(pool("scaleDown:\n  unneededTime: 0"), "pr-autoscaler.yml");
+    expect(zero.ok && zero.config.pools[0]?.scaleDown.unneededTime).toBe(0);
   });
 
   it("refuses a bad PATH with the editors' own message", () => {

@@ -10,6 +10,7 @@ import {
   minuteDuration,
   RepoFilePath,
   ValuePath,
+  zeroOrMinuteDuration,
 } from "../../src/policy/config-values.ts";
 import { loadRepoConfig } from "../../src/policy/load-repo-config.ts";
 import { POLICY_SCHEMA_FILE } from "../../src/policy/policy-json-schema.ts";
@@ -58,7 +59,6 @@ function verdicts(text: string): { schema: boolean; app: boolean } {
 
 const REFUSED_BY_BOTH: [string, string][] = [
   ["unneededTime 30s", pool("scaleDown:\n  unneededTime: 30s")],
-  ["unneededTime 0", pool("scaleDown:\n  unneededTime: 0")],
   ["unneededTime 0m59s", pool("scaleDown:\n  unneededTime: 0m59s")],
   ["schedule duration 30s", pool("schedules:\n  - {cron: '0 18 * * 5', duration: 30s, min: 3}")],
   ["schedule duration 0", pool("schedules:\n  - {cron: '0 18 * * 5', duration: 0, min: 3}")],
@@ -134,6 +134,8 @@ const REFUSED_BY_BOTH: [string, string][] = [
 ];
 
 const TAKEN_BY_BOTH: [string, string][] = [
+  ["unneededTime 0", pool("scaleDown:\n  unneededTime: 0")],
+  ["unneededTime 0s", pool("scaleDown:\n  unneededTime: 0s")],
   ["unneededTime 1m", pool("scaleDown:\n  unneededTime: 1m")],
   ["unneededTime 60s", pool("scaleDown:\n  unneededTime: 60s")],
   ["schedule duration 365d", pool("schedules:\n  - {cron: '0 18 * * 5', duration: 365d, min: 3}")],
@@ -215,11 +217,11 @@ describe("patterns match what the loader reads", () => {
   });
 
   it.each([
-    ["unneededTime", `${POOL}.scaleDown.properties.unneededTime`],
-    ["a schedule's duration", `${POOL}.schedules.items.properties.duration`],
-  ])("%s: at least 1m, the number 0 refused too", (_label, path) => {
+    ["unneededTime: 0 or at least 1m", `${POOL}.scaleDown.properties.unneededTime`, true],
+    ["a schedule's duration: at least 1m", `${POOL}.schedules.items.properties.duration`, false],
+  ])("%s", (_label, path, zeroTaken) => {
     const matches = valueSchema(path);
-    const minute = minuteDuration("test");
+    const minute = zeroTaken ? zeroOrMinuteDuration("test") : minuteDuration("test");
     const unit = fc.constantFrom(..."01569dhms ");
     fc.assert(
       fc.property(fc.string({ unit, maxLength: 7 }), (text) => {
@@ -230,12 +232,13 @@ describe("patterns match what the loader reads", () => {
       }),
       RUNS,
     );
-    expect([matches(0), matches("59s"), matches("60s"), matches("0d0h1m")]).toEqual([
-      false,
-      false,
-      true,
-      true,
-    ]);
+    expect([
+      matches(0),
+      matches("0m0s"),
+      matches("59s"),
+      matches("60s"),
+      matches("0d0h1m"),
+    ]).toEqual([zeroTaken, zeroTaken, false, true, true]);
   });
 
   it("an automerge window's duration: more than 0", () => {
@@ -435,7 +438,7 @@ describe("every key says what it is for", () => {
     const timezone = subschema(`${POOL}.schedules.items.properties.timezone`);
     expect(timezone.description).toMatch(/IANA/);
     expect(subschema(`${POOL}.scaleDown.properties.unneededTime`).description).toMatch(
-      /at least 1m/,
+      /0 or at least 1m/,
     );
   });
 });
