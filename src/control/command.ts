@@ -50,15 +50,19 @@ export function parseCommands(body: string): ParsedLine[] {
   let fence = "";
   let blankBefore = true;
   const rows = body.split(/\r\n|\r|\n/);
+  let closes: boolean[] | undefined;
   for (const [index, raw] of rows.entries()) {
     const kind = classify(raw, block, fence, blankBefore);
     block = kind.block;
     fence = kind.fence;
     blankBefore = kind.blank;
     // The paragraph's text runs on in a comment that a later line of it closes: hidden.
-    if (kind.paragraph && opensComment(raw) && closesInParagraph(rows, index + 1)) {
-      fence = block === "quote" ? IN_QUOTE_COMMENT : INLINE_COMMENT;
-      block = "html";
+    if (kind.paragraph && opensComment(raw)) {
+      closes ??= closedInParagraph(rows);
+      if (closes[index + 1]) {
+        fence = block === "quote" ? IN_QUOTE_COMMENT : INLINE_COMMENT;
+        block = "html";
+      }
     }
     if (!kind.command) continue;
     const line = raw.trim();
@@ -206,15 +210,19 @@ function opensComment(raw: string): boolean {
 }
 
 /**
- * A line from `from` on closes the comment before the paragraph ends: at a blank line, or at a
- * line that starts a block of its own (a fence, a quote, a heading or rule, an HTML block).
+ * For each line, whether it or a later line closes a comment before the paragraph ends: at a
+ * blank line, or at a line that starts a block of its own (a fence, a quote, a heading or rule,
+ * an HTML block). One pass from the end, so a comment of thousands of lines that each open a
+ * comment costs as much as it is long, not its square.
  */
-function closesInParagraph(rows: string[], from: number): boolean {
-  for (const row of rows.slice(from)) {
-    if (row.trim() === "" || interruptsParagraph(row)) return false;
-    if (row.includes("-->")) return true;
+function closedInParagraph(rows: string[]): boolean[] {
+  const closes = new Array<boolean>(rows.length + 1).fill(false);
+  for (let index = rows.length - 1; index >= 0; index--) {
+    const row = rows[index] ?? "";
+    if (row.trim() === "" || interruptsParagraph(row)) closes[index] = false;
+    else closes[index] = row.includes("-->") || (closes[index + 1] ?? false);
   }
-  return false;
+  return closes;
 }
 
 function interruptsParagraph(row: string): boolean {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import { inlineCode, MAX_COMMANDS_PER_COMMENT, parseCommands } from "../../src/control/command.ts";
 
 function verbs(body: string): string[] {
@@ -106,6 +106,21 @@ describe("parseCommands' arguments", () => {
     expect(verbs("/autoscaler scale work ers=3")).toEqual([
       "!write `/autoscaler scale POOL=N`, e.g. `/autoscaler scale workers=5`",
     ]);
+  });
+
+  it("reads a comment whose every line opens an HTML comment in one pass, not one per line", () => {
+    // Anyone may comment on a public repository, and the webhook handler reads every comment:
+    // work that grew with the square of the lines (a 64 kB comment held the process for seconds)
+    // would let a comment stall webhooks and the leader's renewals. Counted in pattern tests, so
+    // the measure does not depend on the machine's speed.
+    const patternTests = (lines: number) => {
+      const spy = jest.spyOn(RegExp.prototype, "test");
+      expect(parseCommands("Note <!-- hidden\n".repeat(lines))).toEqual([]);
+      const calls = spy.mock.calls.length;
+      spy.mockRestore();
+      return calls;
+    };
+    expect(patternTests(1000)).toBeLessThanOrEqual(2 * patternTests(500) + 10);
   });
 
   it("takes at most a few commands from one comment and says so once", () => {
