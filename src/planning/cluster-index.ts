@@ -16,6 +16,11 @@ export interface ClusterIndex {
   requestsUnknown: Map<string, Set<"cpu" | "memory">>;
   /** Pods the scheduler reported Unschedulable, DaemonSet and mirror pods left out. */
   pending: PodInfo[];
+  /**
+   * DaemonSet pods not bound yet, by the node their controller made them for (the
+   * `metadata.name` its required node affinity names): a full node still runs the DaemonSet.
+   */
+  unboundDaemonSetPods: Map<string, PodInfo[]>;
   /** Pods on nodes with required pod anti-affinity: they keep matching pods off their domain. */
   antiAffinityHolders: PodInfo[];
   pdbs: PdbIndex;
@@ -37,6 +42,7 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
     usedByNode: new Map(),
     requestsUnknown: new Map(),
     pending: [],
+    unboundDaemonSetPods: new Map(),
     antiAffinityHolders: [],
     pdbs: indexPdbs(snapshot.pdbs),
   };
@@ -49,7 +55,10 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
       continue;
     }
     if (isPendingForCapacity(pod, index.nodes)) index.pending.push(pod);
-    else if (nominatedTo(pod, index.nodes)) {
+    else if (pod.daemonSet) {
+      const target = daemonSetTarget(pod);
+      if (target !== undefined) push(index.unboundDaemonSetPods, target, pod);
+    } else if (nominatedTo(pod, index.nodes)) {
       // The scheduler keeps the room of the node it nominated for the pod, which runs there
       // once the pods it preempts are gone: its requests are that node's, and removing the
       // node would leave it to find room elsewhere.
@@ -123,6 +132,20 @@ function isPendingForCapacity(pod: PodInfo, nodes: ReadonlyMap<string, NodeInfo>
   if (pod.phase !== "Pending" || pod.unschedulable === undefined) return false;
   if (pod.daemonSet || pod.mirror || pod.deletingSince !== undefined) return false;
   return !nominatedTo(pod, nodes);
+}
+
+/**
+ * The node a DaemonSet pod is made for: the DaemonSet controller pins each pod with one required
+ * node affinity term naming its node by `metadata.name`.
+ */
+function daemonSetTarget(pod: PodInfo): string | undefined {
+  if (pod.phase !== "Pending" || pod.deletingSince !== undefined) return undefined;
+  const terms = pod.requiredNodeAffinity ?? [];
+  if (terms.length !== 1) return undefined;
+  const field = terms[0]?.matchFields?.find(
+    (requirement) => requirement.key === "metadata.name" && requirement.operator === "In",
+  );
+  return field?.values?.length === 1 ? field.values[0] : undefined;
 }
 
 /** An unbound pod, not being deleted, that the scheduler nominated a Ready node for. */

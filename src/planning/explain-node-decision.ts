@@ -145,9 +145,22 @@ function shapeLine(shape: NodeShape): string {
     text += ` (${shape.source}, ${shape.learnedFrom.rule} allocatable, like ${shape.learnedFrom.node} and ${shape.learnedFrom.alike - 1} other(s))`;
   else text += ` (${shape.source})`;
   const ds = shape.daemonSetOverhead;
-  if (ds.pods > 0)
-    text += `; DaemonSets take ${formatCpu(ds.cpu)} cpu, ${formatMemory(ds.memory)}, ${count(ds.pods, "pod")}`;
+  if (ds.pods > 0) text += `; ${startupPodsText(ds)}`;
   return text;
+}
+
+/** `DaemonSets take 100m cpu, 128 MiB, 1 pod`, naming static pods and other resources when some. */
+function startupPodsText(ds: NodeShape["daemonSetOverhead"]): string {
+  const who =
+    ds.staticPods === undefined
+      ? "DaemonSets"
+      : ds.staticPods === ds.pods
+        ? "static pods"
+        : "DaemonSets and static pods";
+  let text = `${who} take ${formatCpu(ds.cpu)} cpu, ${formatMemory(ds.memory)}`;
+  if (ds.ephemeralStorage) text += `, ${formatMemory(ds.ephemeralStorage)} ephemeral storage`;
+  for (const [name, amount] of Object.entries(ds.extended ?? {})) text += `, ${amount} ${name}`;
+  return `${text}, ${count(ds.pods, "pod")}`;
 }
 
 function utilisationLine(cpu: ResourceUtilisation, memory: ResourceUtilisation): string {

@@ -1,6 +1,6 @@
 import type { NewNodeConfig, NodeSelectorConfig } from "../policy/repo-config.ts";
 import type { ClusterIndex } from "./cluster-index.ts";
-import { freeRoom, type Room } from "./room.ts";
+import { emptyRoom, freeRoom, podDemand, type Room } from "./room.ts";
 import type { HostPort, NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
 
 /** Kubelet's default pod capacity, used when neither the config nor any node tells. */
@@ -14,9 +14,12 @@ const TRANSIENT_TAINT_PREFIXES = ["node.kubernetes.io/", "node.cloudprovider.kub
 /** What a node added to the pool will look like, and where each part came from. */
 export interface NodeShape {
   allocatable: Resources;
-  /** What the DaemonSets running on every Ready pool node will take on a new node too. */
-  daemonSetOverhead: { cpu: number; memory: number; pods: number };
-  /** The host ports those DaemonSets' pods take, which a new node will have in use too. */
+  /**
+   * What the DaemonSets running on every Ready pool node, and the static pods every one of them
+   * runs, will take on a new node too.
+   */
+  daemonSetOverhead: StartupOverhead;
+  /** The host ports those pods take, which a new node will have in use too. */
   daemonSetHostPorts: HostPort[];
   labels: Record<string, string>;
   /**
@@ -72,12 +75,16 @@ export function newNodeShape(
   return shape;
 }
 
-/** Room a new node offers to pending pods once its DaemonSet pods run. */
+/** Room a new node offers to pending pods once its DaemonSet and static pods run. */
 export function newNodeRoom(shape: NodeShape): Room {
+  const overhead = shape.daemonSetOverhead;
   const room = freeRoom(shape.allocatable, undefined) as Room;
-  room.cpu -= shape.daemonSetOverhead.cpu;
-  room.memory -= shape.daemonSetOverhead.memory;
-  room.pods -= shape.daemonSetOverhead.pods;
+  room.cpu -= overhead.cpu;
+  room.memory -= overhead.memory;
+  room.pods -= overhead.pods;
+  if (room.ephemeralStorage !== undefined) room.ephemeralStorage -= overhead.ephemeralStorage ?? 0;
+  for (const [name, amount] of Object.entries(overhead.extended ?? {}))
+    room.extended[name] = (room.extended[name] ?? 0) - amount;
   return room;
 }
 
@@ -171,8 +178,32 @@ function sharedTaints(members: readonly NodeInfo[]): Taint[] {
 }
 
 /**
- * DaemonSets with a pod on every Ready pool node will start one on a new node as well; each
- * counts with the largest request among its pods, and with the host ports its pods take.
+ * What the pods every node of the pool starts on its own take: those of DaemonSets and static
+ * pods. `pods` counts both; `staticPods` how many of them are static pods (absent when none);
+ * ephemeral storage and extended resources only when one of them requests some.
+ */
+export interface StartupOverhead {
+  cpu: number;
+  memory: number;
+  pods: number;
+  ephemeralStorage?: number;
+  extended?: Record<string, number>;
+  staticPods?: number;
+}
+
+interface StartupPodGroup {
+  nodes: number;
+  requests: Room;
+  unknown: boolean;
+  hostPorts: readonly HostPort[];
+  static: boolean;
+}
+
+/**
+ * DaemonSets with a pod on every Ready pool node will start one on a new node as well, and so
+ * will the static pods every such node runs (a machine configuration they share): each counts
+ * with the largest request among its pods, and with the host ports its pods take. A DaemonSet
+ * pod still waiting for room on its node counts for that node.
  */
 function daemonSetLoad(
   members: readonly NodeInfo[],
@@ -183,52 +214,66 @@ function daemonSetLoad(
     members.filter((node) => node.ready),
     now,
   );
-  const overhead = { cpu: 0, memory: 0, pods: 0 };
+  const overhead: StartupOverhead = { cpu: 0, memory: 0, pods: 0 };
   const hostPorts: HostPort[] = [];
   if (ready.length === 0) return { daemonSetOverhead: overhead, daemonSetHostPorts: hostPorts };
-  const perDaemonSet = new Map<
-    string,
-    {
-      nodes: number;
-      cpu: number;
-      memory: number;
-      unknown: boolean;
-      hostPorts: readonly HostPort[];
-    }
-  >();
+  const groups = new Map<string, StartupPodGroup>();
   for (const node of ready) {
     const seen = new Set<string>();
-    for (const pod of index.podsByNode.get(node.name) ?? []) {
-      if (!pod.daemonSet) continue;
-      const key = daemonSetKey(pod);
-      const entry = perDaemonSet.get(key) ?? {
-        nodes: 0,
-        cpu: 0,
-        memory: 0,
-        unknown: false,
-        hostPorts: [],
-      };
-      if (!seen.has(key)) entry.nodes += 1;
+    const pods = [
+      ...(index.podsByNode.get(node.name) ?? []),
+      ...(index.unboundDaemonSetPods.get(node.name) ?? []),
+    ];
+    for (const pod of pods) {
+      const key = startupKey(pod, node);
+      if (key === undefined) continue;
+      const group = groups.get(key) ?? newGroup(pod);
+      if (!seen.has(key)) group.nodes += 1;
       seen.add(key);
-      if (pod.requests.cpu === undefined || pod.requests.memory === undefined) entry.unknown = true;
-      entry.cpu = Math.max(entry.cpu, pod.requests.cpu ?? 0);
-      entry.memory = Math.max(entry.memory, pod.requests.memory ?? 0);
-      if (pod.hostPorts && pod.hostPorts.length > entry.hostPorts.length)
-        entry.hostPorts = pod.hostPorts;
-      perDaemonSet.set(key, entry);
+      if (pod.requests.cpu === undefined || pod.requests.memory === undefined) group.unknown = true;
+      largest(group.requests, podDemand(pod));
+      if (pod.hostPorts && pod.hostPorts.length > group.hostPorts.length)
+        group.hostPorts = pod.hostPorts;
+      groups.set(key, group);
     }
   }
-  for (const entry of perDaemonSet.values()) {
-    if (entry.nodes < ready.length) continue;
-    // What a DaemonSet whose request could not be read takes is unknown, and so is the room it
-    // leaves on a new node: never taken as zero.
-    if (entry.unknown) return undefined;
-    overhead.cpu += entry.cpu;
-    overhead.memory += entry.memory;
-    overhead.pods += 1;
-    hostPorts.push(...entry.hostPorts);
+  for (const group of groups.values()) {
+    if (group.nodes < ready.length) continue;
+    // What a DaemonSet or static pod whose request could not be read takes is unknown, and so
+    // is the room it leaves on a new node: never taken as zero.
+    if (group.unknown) return undefined;
+    addOverhead(overhead, group);
+    hostPorts.push(...group.hostPorts);
   }
   return { daemonSetOverhead: overhead, daemonSetHostPorts: hostPorts };
+}
+
+function newGroup(pod: PodInfo): StartupPodGroup {
+  return { nodes: 0, requests: emptyRoom(), unknown: false, hostPorts: [], static: pod.mirror };
+}
+
+/** Raises each amount of `into` to that of `demand` where it is larger. */
+function largest(into: Room, demand: Room): void {
+  into.cpu = Math.max(into.cpu, demand.cpu);
+  into.memory = Math.max(into.memory, demand.memory);
+  into.ephemeralStorage = Math.max(into.ephemeralStorage ?? 0, demand.ephemeralStorage ?? 0);
+  for (const [name, amount] of Object.entries(demand.extended))
+    into.extended[name] = Math.max(into.extended[name] ?? 0, amount);
+}
+
+function addOverhead(overhead: StartupOverhead, group: StartupPodGroup): void {
+  const { requests } = group;
+  overhead.cpu += requests.cpu;
+  overhead.memory += requests.memory;
+  overhead.pods += 1;
+  if (group.static) overhead.staticPods = (overhead.staticPods ?? 0) + 1;
+  if (requests.ephemeralStorage)
+    overhead.ephemeralStorage = (overhead.ephemeralStorage ?? 0) + requests.ephemeralStorage;
+  for (const [name, amount] of Object.entries(requests.extended)) {
+    if (amount <= 0) continue;
+    overhead.extended ??= {};
+    overhead.extended[name] = (overhead.extended[name] ?? 0) + amount;
+  }
 }
 
 /** A node Ready for less than this may not run all its DaemonSets' pods yet. */
@@ -248,6 +293,14 @@ function settled(ready: readonly NodeInfo[], now: Date | undefined): readonly No
   return old.length > 0 ? old : ready;
 }
 
-function daemonSetKey(pod: PodInfo): string {
-  return `${pod.namespace}/${pod.owner?.name ?? pod.name}`;
+/**
+ * Which pods of a node are one of those every node starts: a DaemonSet's (by the DaemonSet) or a
+ * static pod's mirror (by its name, which the kubelet suffixes with the node's); others are not.
+ */
+function startupKey(pod: PodInfo, node: NodeInfo): string | undefined {
+  if (pod.daemonSet) return `daemonset:${pod.namespace}/${pod.owner?.name ?? pod.name}`;
+  if (!pod.mirror) return undefined;
+  const suffix = `-${node.name}`;
+  const name = pod.name.endsWith(suffix) ? pod.name.slice(0, -suffix.length) : pod.name;
+  return `static:${pod.namespace}/${name}`;
 }

@@ -1,0 +1,145 @@
+/**
+ * What a new node of the pool starts with, against a served cluster: the pods every node runs
+ * on its own (DaemonSets, static pods) take their requests from it, every resource they request
+ * included, so a pending pod that would not fit beside them adds no node that cannot hold it.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { type PodOptions, pod, type Raw } from "./served-cluster.ts";
+import { cluster, fillers, plan, poolNote, WORKERS } from "./served-plan.ts";
+
+/** A Pending transcode Job pod of `cpu` and 1 GiB. */
+function job(suffix: string, cpu: string): Raw {
+  return pod("batch", `transcode-29123400-${suffix}`, {
+    owner: { kind: "Job", name: "transcode-29123400" },
+    cpu,
+    memory: "1Gi",
+  });
+}
+
+/** The pod with its app container asking for `requests` as well. */
+function addRequests(raw: Raw, requests: Record<string, string>): Raw {
+  const container = ((raw.spec as Raw).containers as Raw[])[0] as Raw;
+  const resources = container.resources as Raw;
+  resources.requests = { ...(resources.requests as Raw), ...requests };
+  return raw;
+}
+
+/**
+ * The mirror pod the kubelet makes for a static pod of `node` (a local load balancer in front
+ * of the API servers, as kubeadm-style workers run), named after the node as the kubelet names it.
+ */
+function staticPod(node: string): Raw {
+  return pod("kube-system", `haproxy-${node}`, {
+    node,
+    owner: { kind: "Node", name: node },
+    cpu: "1",
+    memory: "1Gi",
+    annotations: {
+      "kubernetes.io/config.hash": "5b1f0c2e9d7a4c3b8e6f1a2d3c4b5a69",
+      "kubernetes.io/config.mirror": "5b1f0c2e9d7a4c3b8e6f1a2d3c4b5a69",
+      "kubernetes.io/config.source": "file",
+    },
+  });
+}
+
+/** A DaemonSet pod made for `node`, pinned there as the DaemonSet controller pins it. */
+function exporter(node: string, index: number, options: PodOptions = {}): Raw {
+  return pod("monitoring", `node-exporter-${index}k9zq`, {
+    owner: { kind: "DaemonSet", name: "node-exporter" },
+    cpu: "500m",
+    memory: "128Mi",
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            { matchFields: [{ key: "metadata.name", operator: "In", values: [node] }] },
+          ],
+        },
+      },
+    },
+    ...options,
+  });
+}
+
+describe("plan against a served cluster: what a new node starts with", () => {
+  it("takes the static pods every pool node runs from a new node's room", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(WORKERS, "2"),
+      ...WORKERS.map(staticPod),
+      // A new node: 3800m − 100m (cilium) − 1 (haproxy) = 2700m free.
+      job("fit270", "2700m"),
+      job("no3000", "3"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const text = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(text).toContain("DaemonSets and static pods take 1100m cpu, 1.1 GiB, 2 pods");
+    expect(text).toMatch(/transcode-29123400-fit270[^\n]*→ new-1/);
+    expect(text).toMatch(/never fits: batch\/transcode-29123400-no3000[^\n]*cpu/);
+    const nodes = output.proposals[0]?.decision?.nodes as { shape: Raw } | undefined;
+    expect(nodes?.shape.daemonSetOverhead).toEqual({
+      cpu: 1100,
+      memory: (1024 + 128) * 2 ** 20,
+      pods: 2,
+      staticPods: 1,
+    });
+  });
+
+  it("does not count a static pod that only some pool nodes run", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(WORKERS, "2"),
+      staticPod("talos-worker-1"),
+      job("no3000", "3"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain("DaemonSets take 100m cpu");
+  });
+
+  it("takes the ephemeral storage DaemonSets request from a new node's disk", async () => {
+    const logShipper = (node: string, index: number) =>
+      addRequests(
+        pod("logging", `fluent-bit-${index}x7wq`, {
+          node,
+          owner: { kind: "DaemonSet", name: "fluent-bit" },
+          cpu: "10m",
+          memory: "32Mi",
+        }),
+        { "ephemeral-storage": "40Gi" },
+      );
+    // Each node's disk is 58623335106 bytes (54.6 GiB) allocatable: 14.6 GiB left beside the
+    // log shipper, on the nodes there and on a new one alike.
+    const output = await plan([
+      ...cluster(),
+      ...WORKERS.map(logShipper),
+      addRequests(job("disk20", "100m"), { "ephemeral-storage": "20Gi" }),
+    ]);
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toContain("DaemonSets take 110m cpu, 160 MiB, 40 GiB ephemeral storage, 2 pods");
+    expect(note).toMatch(/never fits: batch\/transcode-29123400-disk20[^\n]*ephemeral-storage/);
+  });
+
+  it("counts a DaemonSet whose pod waits for room on a full node", async () => {
+    const waiting = {
+      scheduled: {
+        reason: "Unschedulable",
+        message:
+          "0/4 nodes are available: 1 Insufficient cpu, 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/4 nodes are available: 1 No preemption victims found for incoming pod, 3 Preemption is not helpful for scheduling.",
+      },
+    };
+    const output = await plan([
+      ...cluster(),
+      ...fillers(WORKERS, "3"),
+      exporter("talos-worker-1", 1, { node: "talos-worker-1" }),
+      exporter("talos-worker-2", 2, { node: "talos-worker-2" }),
+      exporter("talos-worker-3", 3, waiting),
+      // A new node: 3800m − 100m (cilium) − 500m (node-exporter) = 3200m free.
+      job("no3300", "3300m"),
+    ]);
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toContain("DaemonSets take 600m cpu, 256 MiB, 2 pods");
+    expect(note).toMatch(/never fits: batch\/transcode-29123400-no3300[^\n]*cpu/);
+  });
+});
