@@ -219,7 +219,7 @@ function expectedLine(rest: string): ExpectedLine {
     if (!poolName.test(pool)) return refused("scale");
     if (count.toLowerCase() === "auto")
       return { ok: true, command: { verb: "scale", pool, count: "auto" } };
-    if (!/^[0-9]{1,4}$/.test(count)) return refused("scale");
+    if (!/^[0-9]{1,9}$/.test(count)) return refused("scale");
     return { ok: true, command: { verb: "scale", pool, count: Number.parseInt(count, 10) } };
   }
   return refused(verb);
@@ -285,6 +285,7 @@ function recordingGitHub(comment: CommentRecord, recorded: Recorded): CommandGit
     setHold: async (issue) => {
       recorded.holds.push(issue);
     },
+    turnOffAutoMerge: async () => {},
     findIssue: async () => undefined,
     pullRequestFiles: async () => [],
   };
@@ -378,8 +379,10 @@ function parseVerdict(body: string, expected: ExpectedLine[]): Outcome | null {
   for (const line of lines) {
     if (!line.ok || line.command.verb !== "scale" || line.command.count === "auto") continue;
     const count = line.command.count;
-    if (!Number.isSafeInteger(count) || count < 0 || count > 9999)
-      return crash(`parsed scale ${line.command.pool}=${count}: not a whole number in 0..9999`);
+    if (!Number.isSafeInteger(count) || count < 0 || count > 999_999_999)
+      return crash(
+        `parsed scale ${line.command.pool}=${count}: not a whole number in 0..999999999`,
+      );
   }
   if (lines.length !== expected.length)
     return crash(

@@ -48,7 +48,7 @@ export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarge
     observe: options.observe,
     repoFiles: githubRepoFiles(client),
     github: {
-      commands: createCommandGitHub(client),
+      commands: createCommandGitHub(client, { botLogin: options.botLogin, graphql: octokit }),
       merge: (request) =>
         mergeWhenReady({
           octokit,

@@ -1,7 +1,7 @@
 import type { BotPullRequest } from "../forge/forge.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import { type Command, USAGE } from "./command.ts";
-import type { ControlState } from "./control-state.ts";
+import { type ControlState, isPaused } from "./control-state.ts";
 
 /** Where a command was written. */
 export type CommandPlace = { kind: "dashboard" } | { kind: "pull-request"; pr: BotPullRequest };
@@ -26,7 +26,7 @@ export interface CommandOutcome {
   effects: CommandEffect[];
   /** False when the command could not be obeyed: `reply` says why. */
   ok: boolean;
-  /** Text for a reply (a refusal, or help). */
+  /** Text for a reply (a refusal, help, or what an obeyed command does not change). */
   reply?: string;
 }
 
@@ -51,9 +51,15 @@ export function applyCommand(
     case "resume": {
       const problem = unknownPool(command.pool, context.config);
       if (problem) return refuse(problem);
-      return done(
-        command.verb === "pause" ? pause(state, command.pool, record) : resume(state, command.pool),
-      );
+      if (command.verb === "pause") return done(pause(state, command.pool, record));
+      const resumed = done(resume(state, command.pool));
+      const all = state.paused.all;
+      // `resume POOL` lifts the pool's own pause, not a pause of everything.
+      if (command.pool === undefined || !all) return resumed;
+      return {
+        ...resumed,
+        reply: `Everything is still paused (by @${all.by}): \`/autoscaler resume\` lifts that.`,
+      };
     }
     case "scale":
       return scale(state, command, context, record, refuse, done);
@@ -65,6 +71,10 @@ export function applyCommand(
         return refuse(
           "`/autoscaler ignore` works on a right-sizing pull request of pr-autoscaler.",
         );
+      if (pr.control === "human")
+        return refuse(
+          `People took this pull request over: pr-autoscaler leaves it to them and does not close it. Close it yourself; should pr-autoscaler propose the change again, \`/autoscaler ignore\` on that pull request keeps it away.`,
+        );
       const next = { ...state, ignored: { ...state.ignored, [pr.key]: record } };
       const reason = `@${context.by} asked to ignore this change: it is not proposed again until the recommendation moves by more than the tolerance.`;
       return done(next, [{ kind: "close", pr, reason }]);
@@ -73,7 +83,15 @@ export function applyCommand(
     case "unhold": {
       if (context.place.kind !== "pull-request")
         return refuse(`\`/autoscaler ${command.verb}\` works on a pull request of pr-autoscaler.`);
-      return done(state, [{ kind: "hold", on: command.verb === "hold", pr: context.place.pr }]);
+      const { pr } = context.place;
+      const held = done(state, [{ kind: "hold", on: command.verb === "hold", pr }]);
+      if (pr.control !== "human") return held;
+      // pr-autoscaler no longer merges it, but GitHub's auto-merge may: a hold turns that off.
+      const reply =
+        command.verb === "hold"
+          ? `People took this pull request over: pr-autoscaler does not merge it. Held: the label is on, and GitHub's auto-merge is off.`
+          : `People took this pull request over: pr-autoscaler does not merge it, people do. The hold label is off.`;
+      return { ...held, reply };
     }
     case "help":
       return { state, effects: [], ok: true, reply: `pr-autoscaler understands:\n\n${USAGE}` };
@@ -126,13 +144,18 @@ function scale(
     ...state,
     scale: { ...others, [command.pool]: { ...record, count: command.count } },
   };
+  const resume = state.paused.all ? "/autoscaler resume" : `/autoscaler resume ${command.pool}`;
+  const paused = isPaused(state, command.pool)
+    ? `${command.pool} is paused: the ${command.count} nodes asked for are proposed after \`${resume}\`.`
+    : undefined;
   const standing = state.rejected[command.pool];
-  if (!standing) return done(next);
+  if (!standing) return paused ? { ...done(next), reply: paused } : done(next);
   // A person said yes to the pool: the "no" goes, so that once the request is done or
   // cancelled the planner owns the pool's pull request again.
   const { [command.pool]: _no, ...rejected } = state.rejected;
+  const dropped = `The "no" to ${command.pool} ${standing.from} → ${standing.to} (#${standing.number}, closed without merging) is dropped: ${command.count} nodes are proposed as asked, and after \`/autoscaler scale ${command.pool}=auto\` the planner proposes what it wants.`;
   return {
     ...done({ ...next, rejected }),
-    reply: `The "no" to ${command.pool} ${standing.from} → ${standing.to} (#${standing.number}, closed without merging) is dropped: ${command.count} nodes are proposed as asked, and after \`/autoscaler scale ${command.pool}=auto\` the planner proposes what it wants.`,
+    reply: paused ? `${dropped}\n\n${paused}` : dropped,
   };
 }

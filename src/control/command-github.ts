@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { disableAutoMerge, type GraphqlOctokit } from "../forge/github/auto-merge.ts";
 import type { GitHubClient } from "../forge/github/github-client.ts";
 import { failedWith } from "../forge/github/github-client.ts";
 import { commentTag, hasCommentTag, readIssueMarker } from "../forge/marker.ts";
@@ -36,6 +37,8 @@ export interface CommandGitHub {
   /** Replies once to a comment: a reply tagged for it that is already there is not repeated. */
   reply(issueNumber: number, commentId: number, body: string): Promise<void>;
   setHold(issueNumber: number, on: boolean): Promise<void>;
+  /** Turns GitHub's auto-merge of a pull request (by its node id) off, whoever turned it on. */
+  turnOffAutoMerge(pullRequestId: string): Promise<void>;
   /** The bot's issue with `key` (oldest first), as it is now. */
   findIssue(key: string, label: string): Promise<DashboardIssue | undefined>;
   /** Files a pull request changes. */
@@ -59,18 +62,31 @@ const GitHubIssueList = z.array(
     pull_request: z.unknown().optional(),
   }),
 );
-const GitHubCommentBodies = z.array(z.object({ body: z.string().optional() }));
+const GitHubCommentBodies = z.array(
+  z.object({
+    body: z.string().nullable().optional(),
+    user: z.object({ login: z.string() }).nullable(),
+  }),
+);
 const GitHubPullFiles = z.array(z.object({ filename: z.string() }));
 
 const PAGE = 100;
 const MAX_PAGES = 10;
 const WRITE = new Set(["admin", "maintain", "write"]);
 
+/** Who the app is on GitHub, for what only its own account may do or say. */
+export interface CommandAccount {
+  /** The app's bot account, `<slug>[bot]`: a reply tag counts only in its comments. */
+  botLogin: string;
+  /** GitHub's GraphQL API, which alone turns auto-merge off. */
+  graphql: GraphqlOctokit;
+}
+
 /**
  * The commands' requests. Reading new comments is one conditional request (a 304 when nobody
  * commented anywhere in the repository), on a fixed query so its ETag stays valid.
  */
-export function createCommandGitHub(client: GitHubClient): CommandGitHub {
+export function createCommandGitHub(client: GitHubClient, account: CommandAccount): CommandGitHub {
   return {
     async newComments(after) {
       const comments: CommentRecord[] = [];
@@ -134,7 +150,12 @@ export function createCommandGitHub(client: GitHubClient): CommandGitHub {
           { issue_number: issueNumber, per_page: PAGE, ...(page > 1 ? { page } : {}) },
           GitHubCommentBodies,
         );
-        if (bodies.some((comment) => hasCommentTag(comment.body, "reply", tag))) return;
+        // Anyone may write the tag; only the app's own comment is its reply.
+        const replied = bodies.some(
+          (comment) =>
+            comment.user?.login === account.botLogin && hasCommentTag(comment.body, "reply", tag),
+        );
+        if (replied) return;
         if (bodies.length < PAGE) break;
       }
       await client.send(
@@ -161,6 +182,9 @@ export function createCommandGitHub(client: GitHubClient): CommandGitHub {
       } catch (error) {
         if (!failedWith(error, 404)) throw error;
       }
+    },
+    async turnOffAutoMerge(pullRequestId) {
+      await disableAutoMerge(account.graphql, pullRequestId);
     },
     async findIssue(key, label) {
       // Oldest first, as the forge keeps the oldest of duplicates; other issues carrying the

@@ -30,7 +30,8 @@ const PREFIX = /^\/autoscaler(?:\s+([\s\S]*))?$/i;
 /** A pool name as the configuration allows it (src/policy/repo-config.ts). */
 const POOL = "[A-Za-z0-9][A-Za-z0-9._-]{0,62}";
 const POOL_NAME = new RegExp(`^${POOL}$`);
-const SCALE = new RegExp(`^(${POOL})\\s*=\\s*(\\d{1,4}|auto)$`, "i");
+/** Any count a pool's max could allow is read, so that a count too large is refused as such. */
+const SCALE = new RegExp(`^(${POOL})\\s*=\\s*(\\d{1,9}|auto)$`, "i");
 
 /**
  * The commands in a comment, in order: each line that starts with `/autoscaler` (in any case)

@@ -119,6 +119,7 @@ async function processComment(
     return;
   }
   const replies: string[] = [];
+  const obeyed: string[] = [];
   let refused = false;
   for (const line of lines) {
     if (!line.ok) {
@@ -134,11 +135,20 @@ async function processComment(
     });
     result.state = outcome.state;
     if (!outcome.ok) refused = true;
-    if (outcome.reply) replies.push(outcome.reply);
+    else if (line.command.verb !== "help") obeyed.push(line.text);
+    // Among several commands, a refusal names the line it answers.
+    const named = !outcome.ok && lines.length > 1;
+    if (outcome.reply)
+      replies.push(named ? `${inlineCode(line.text)}: ${outcome.reply}` : outcome.reply);
     for (const effect of outcome.effects) await runEffect(input, effect, result);
   }
-  // One list of the commands after every line that could not be read, however many there were.
-  if (lines.some((line) => !line.ok)) replies.push(USAGE);
+  // One list of the commands after every line that could not be read, however many there were,
+  // unless the comment asked for it.
+  const helped = lines.some((line) => line.ok && line.command.verb === "help");
+  if (lines.some((line) => !line.ok) && !helped) replies.push(USAGE);
+  // No 👍 when something was refused: the reply says what was done all the same.
+  if (refused && obeyed.length > 0)
+    replies.unshift(`Done: ${obeyed.map((text) => inlineCode(text)).join(", ")}. Not done:`);
   if (replies.length > 0)
     await input.github.reply(
       comment.issueNumber,
@@ -179,10 +189,16 @@ async function runEffect(
     case "recheck":
       result.recheck = true;
       return;
-    case "hold":
-      await input.github.setHold(effect.pr.number, effect.on);
-      result.held.push(effect.pr.number);
+    case "hold": {
+      const { pr } = effect;
+      await input.github.setHold(pr.number, effect.on);
+      // The merge step turns auto-merge off for a hold on the bot's pull requests; one people
+      // took over it no longer looks at, and GitHub's auto-merge would merge it held or not.
+      if (effect.on && pr.control === "human" && pr.autoMerge && pr.nodeId)
+        await input.github.turnOffAutoMerge(pr.nodeId);
+      result.held.push(pr.number);
       return;
+    }
     case "close":
       if (result.closed.includes(effect.pr.number)) return;
       await input.forge.closePullRequest(effect.pr, effect.reason, input.repoState);

@@ -98,6 +98,13 @@ describe("parseCommands' arguments", () => {
     ]);
   });
 
+  it("reads a count of more than four digits, for the pool's bounds to refuse", () => {
+    expect(parseCommands("/autoscaler scale workers=10000")[0]).toMatchObject({
+      ok: true,
+      command: { verb: "scale", pool: "workers", count: 10000 },
+    });
+  });
+
   it("allows spaces around '=' in scale, never inside the pool name", () => {
     expect(parseCommands("/autoscaler scale workers = 3")[0]).toMatchObject({
       ok: true,

@@ -18,6 +18,16 @@ async function ready(
   return { world, dashboard };
 }
 
+/** {@link ready} with Plex's right-sizing pull request open. */
+async function rightSizing() {
+  const { world } = await ready({ cluster: cluster() });
+  const pull = world.github
+    .openPulls()
+    .find((p) => p.branch === "pr-autoscaler/resources-media-plex");
+  if (!pull) throw new Error("no right-sizing pull request");
+  return { world, pull };
+}
+
 function state(world: Scenario) {
   return readControlMarker(world.github.botIssue("dashboard")?.body);
 }
@@ -146,6 +156,56 @@ describe("/autoscaler scale", () => {
   });
 });
 
+describe("replies that say what a command did not change", () => {
+  it("resume of one pool while everything is paused says the pause of everything holds", async () => {
+    const { world, dashboard } = await ready();
+    world.github.comment(dashboard, "/autoscaler pause");
+    await world.run(undefined, ["comment"]);
+    const id = world.github.comment(dashboard, "/autoscaler resume workers");
+    const result = await world.run(undefined, ["comment"]);
+    expect(result.paused).toBe(true);
+    expect(reactions(world, id)).toEqual(["+1"]);
+    expect(replies(world, dashboard)).toEqual([
+      expect.stringContaining(
+        "@alice Everything is still paused (by @alice): `/autoscaler resume` lifts that.",
+      ),
+    ]);
+  });
+
+  it("scale while the pool is paused says when the count is proposed", async () => {
+    const { world, dashboard } = await ready();
+    world.github.comment(dashboard, "/autoscaler pause workers\n/autoscaler scale workers=5");
+    const result = await world.run(undefined, ["comment"]);
+    expect(result.commands).toEqual([expect.objectContaining({ outcome: "obeyed" })]);
+    expect(world.github.openPulls()).toEqual([]);
+    expect(replies(world, dashboard)).toEqual([
+      expect.stringContaining(
+        "@alice workers is paused: the 5 nodes asked for are proposed after `/autoscaler resume workers`.",
+      ),
+    ]);
+  });
+});
+
+describe("a comment with several commands", () => {
+  it("says which were done when others were refused, each refusal naming its line", async () => {
+    const { world, dashboard } = await ready();
+    const id = world.github.comment(
+      dashboard,
+      "/autoscaler pause\r\n/autoscaler scale workers=99\r\n/autoscaler scale gpu.a-1=2",
+    );
+    const result = await world.run(undefined, ["comment"]);
+    expect(result.commands).toEqual([expect.objectContaining({ outcome: "refused" })]);
+    expect(state(world)?.paused.all).toMatchObject({ by: "alice" });
+    expect(reactions(world, id)).toEqual([]);
+    const [reply] = replies(world, dashboard);
+    expect(reply?.split("\n\n").slice(0, 3)).toEqual([
+      "@alice Done: `/autoscaler pause`. Not done:",
+      "`/autoscaler scale workers=99`: Pool `workers` may have 1 to 6 nodes (min and max in .github/pr-autoscaler.yml); 99 is outside.",
+      "`/autoscaler scale gpu.a-1=2`: There is no pool named `gpu.a-1` in .github/pr-autoscaler.yml (pools: `workers`).",
+    ]);
+  });
+});
+
 describe("/autoscaler on pull requests", () => {
   it("hold puts the hold label on, unhold takes it off", async () => {
     const { world } = await ready({ cluster: cluster({ pending: 1, plex: false }) });
@@ -158,11 +218,7 @@ describe("/autoscaler on pull requests", () => {
   });
 
   it("ignore closes a right-sizing pull request and keeps it away until the recommendation moves", async () => {
-    const { world } = await ready({ cluster: cluster() });
-    const pull = world.github
-      .openPulls()
-      .find((p) => p.branch === "pr-autoscaler/resources-media-plex");
-    if (!pull) throw new Error("no right-sizing pull request");
+    const { world, pull } = await rightSizing();
     world.github.comment(pull.number, "/autoscaler ignore");
     await world.run(undefined, ["comment"]);
     expect(world.github.pull(pull.number).state).toBe("closed");
@@ -192,6 +248,20 @@ describe("/autoscaler on pull requests", () => {
     expect(moved.pullRequests).toEqual([
       expect.objectContaining({ key: "resources-media-plex", action: "created" }),
     ]);
+  });
+
+  it("refuses ignore on a right-sizing pull request people took over, leaving it open", async () => {
+    const { world, pull } = await rightSizing();
+    world.github.push({ "notes.md": "mine now\n" }, { branch: pull.branch });
+    await world.run();
+    world.github.comment(pull.number, "/autoscaler ignore");
+    const result = await world.run(undefined, ["comment"]);
+    expect(result.commands).toEqual([expect.objectContaining({ outcome: "refused" })]);
+    expect(world.github.pull(pull.number).state).toBe("open");
+    expect(state(world)?.ignored).toEqual({});
+    expect(replies(world, pull.number).at(-1)).toContain(
+      "@alice People took this pull request over: pr-autoscaler leaves it to them and does not close it.",
+    );
   });
 
   it("answers ignore on a node pull request with what it is for", async () => {
@@ -294,6 +364,14 @@ automerge:
     const result = await world.run(undefined, ["comment"]);
     expect(result.commands).toEqual([]);
     expect(world.github.commentsOn(other.number)).toHaveLength(1);
+  });
+
+  it("replies although someone else wrote the reply's hidden tag first", async () => {
+    const { world, dashboard } = await ready();
+    const id = world.github.comment(dashboard, "/autoscaler scale workers=9");
+    world.github.comment(dashboard, `<!-- pr-autoscaler:reply {"comment":"${id}"} -->`, "mallory");
+    await world.run(undefined, ["comment"]);
+    expect(replies(world, dashboard)).toEqual([expect.stringContaining("9 is outside")]);
   });
 
   it("replies once when a second replica handles a command the first already answered", async () => {

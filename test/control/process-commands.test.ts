@@ -36,6 +36,7 @@ async function answer(body: string) {
       replies.push(text);
     },
     setHold: async () => {},
+    turnOffAutoMerge: async () => {},
     findIssue: async () => undefined,
     pullRequestFiles: async () => [],
   };
@@ -59,6 +60,12 @@ describe("processCommands' replies", () => {
     expect(reply.length).toBeLessThan(65_536);
     expect(reply.split(USAGE)).toHaveLength(2);
     expect(reply).toContain("a comment takes at most 10 commands");
+  });
+
+  it("lists the commands once when the comment asks for help beside a line it cannot read", async () => {
+    const { replies } = await answer("/autoscaler help\n/autoscaler frobnicate");
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.split(USAGE)).toHaveLength(2);
   });
 
   it("quotes a line so that its backticks cannot end the quote and mention someone", async () => {

@@ -286,6 +286,31 @@ describe("a hold", () => {
   });
 });
 
+describe("a hold on a pull request people took over", () => {
+  it("turns GitHub's auto-merge off, which the merge step no longer looks at", async () => {
+    const { w, number } = await addingANode();
+    // A push by someone with write access keeps the bot's auto-merge on, as GitHub does.
+    w.github.push({ "notes.md": "four, please\n" }, { branch: BRANCH, login: "alice" });
+    const taken = await w.run();
+    expect(taken.pullRequests).toEqual([expect.objectContaining({ action: "human-edited" })]);
+    expect(w.github.pull(number).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+
+    const id = w.github.comment(number, "/autoscaler hold");
+    w.github.reset();
+    const held = await w.run(undefined, ["comment"]);
+    expect(held.commands).toEqual([expect.objectContaining({ commentId: id, outcome: "obeyed" })]);
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ autoMerge: null });
+    expect(w.github.pull(number).labels).toContain(HOLD_LABEL);
+    expect(w.github.commentsOn(number).at(-1)?.body).toContain(
+      "@alice People took this pull request over: pr-autoscaler does not merge it. Held: the label is on, and GitHub's auto-merge is off.",
+    );
+
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    expect(w.github.pull(number).state).toBe("open");
+  });
+});
+
 describe("an update that rebuilds the same values on a moved default branch", () => {
   it("leaves GitHub's auto-merge on, and GitHub merges the rebuilt pull request", async () => {
     const { w, number } = await addingANode();
