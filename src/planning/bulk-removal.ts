@@ -1,7 +1,7 @@
 import { type DrainBlocker, evictablePods } from "./blockers.ts";
 import { podKey } from "./cluster-index.ts";
 import type { BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
-import { packOntoNodes } from "./packing.ts";
+import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
 import { projectPercent, projectRequestsPercent } from "./projection.ts";
@@ -180,7 +180,7 @@ function pendingStop(
         kind: "pods-fit",
         node: node.name,
         unplaced: unplaced.map((entry) => podKey(entry.pod)),
-        causes: unplaced.map((entry) => ({ pod: podKey(entry.pod), cause: entry.cause })),
+        causes: unplacedReports(unplaced),
       }
     : undefined;
 }

@@ -18,7 +18,7 @@ import type {
   Trigger,
 } from "./node-decision.ts";
 import type { NodeShape } from "./node-shape.ts";
-import type { NeverFitPod, PendingPod, UnplacedCause } from "./packing.ts";
+import type { NeverFitPod, PendingPod, UnplacedCause, UnplacedReport } from "./packing.ts";
 import { scaleDownConsidered } from "./scale-down-refusal.ts";
 import type { ResourceUtilisation, SustainedCheck, WindowShortfall } from "./utilisation.ts";
 
@@ -486,17 +486,25 @@ function bulkStopText(stop: BulkStop): string {
 }
 
 /** Pods that found no node: those without room first, then each kept off by a rule, and which. */
-function unplacedText(causes: readonly { pod: string; cause: UnplacedCause }[]): string {
+function unplacedText(causes: readonly UnplacedReport[]): string {
   const parts: string[] = [];
-  const roomless = causes.filter((entry) => entry.cause === "room").map((entry) => entry.pod);
-  if (roomless.length > 0) parts.push(`no room for ${roomless.join(", ")}`);
-  for (const entry of causes)
-    if (entry.cause !== "room") parts.push(`${entry.pod}: ${unplacedCauseText(entry.cause)}`);
+  const roomless = causes.filter((entry) => entry.cause === "room" && !entry.resources);
+  if (roomless.length > 0)
+    parts.push(`no room for ${roomless.map((entry) => entry.pod).join(", ")}`);
+  for (const entry of causes) {
+    if (entry.cause === "room" && entry.resources)
+      parts.push(
+        `no room for ${entry.pod}: it needs more ${entry.resources.join(" and ")} than any other node has free`,
+      );
+    else if (entry.cause !== "room") parts.push(`${entry.pod}: ${unplacedCauseText(entry.cause)}`);
+  }
   return parts.join("; ");
 }
 
 function unplacedCauseText(cause: Exclude<UnplacedCause, "room">): string {
   switch (cause) {
+    case "no-node":
+      return "no other node of the pool is Ready, not cordoned and of known room";
     case "requests-unknown":
       return "its requests could not be read, so where it fits is unknown";
     case "node-selector":

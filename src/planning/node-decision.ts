@@ -2,7 +2,7 @@ import type { CountTarget } from "../editors/edit-file.ts";
 import type { HostCapPart } from "../policy/host-cap.ts";
 import type { DrainBlocker } from "./blockers.ts";
 import type { NodeShape } from "./node-shape.ts";
-import type { PendingReport, UnplacedCause } from "./packing.ts";
+import type { PendingReport, UnplacedReport } from "./packing.ts";
 import type { ScheduleState } from "./schedules.ts";
 import type { ResourceUtilisation, SustainedCheck } from "./utilisation.ts";
 
@@ -191,7 +191,7 @@ export type ScaleDownCondition =
       pods: number;
       unplaced: string[];
       /** For each pod of `unplaced`: why it found no node. */
-      causes: { pod: string; cause: UnplacedCause }[];
+      causes: UnplacedReport[];
     }
   | {
       kind: "projection";
@@ -256,5 +256,5 @@ export type BulkStop =
       kind: "pods-fit";
       node: string;
       unplaced: string[];
-      causes: { pod: string; cause: UnplacedCause }[];
+      causes: UnplacedReport[];
     };

@@ -225,12 +225,25 @@ export function packPendingPods(
   return result;
 }
 
-/** Why a pod found no node: no node has room for it, or the rule that keeps it off those that do. */
-export type UnplacedCause = "room" | "requests-unknown" | PlacementConflict | PeerConflict;
+/**
+ * Why a pod found no node: no node has room for it (or no node is there to take it), or the rule
+ * that keeps it off those that do.
+ */
+export type UnplacedCause =
+  | "room"
+  | "no-node"
+  | "requests-unknown"
+  | PlacementConflict
+  | PeerConflict;
 
 export interface UnplacedPod {
   pod: PodInfo;
   cause: UnplacedCause;
+  /**
+   * For `room`: the resources the pod needs more of than any of the nodes has free (none when
+   * each one alone would be found on some node, but not all together).
+   */
+  resources?: string[];
 }
 
 /**
@@ -256,22 +269,64 @@ export function packOntoNodes(
     (entry) =>
       !(entry.pod.podAffinity && unknownRequests(entry.pod).length === 0 && tryPlace(entry)),
   );
-  return retried.map((entry) => ({ pod: entry.pod, cause: unplacedCause(entry, bins, rules) }));
+  return retried.map((entry) => unplacedPod(entry, bins, rules));
 }
 
-function unplacedCause(
+function unplacedPod(
   entry: Sized,
   bins: readonly Bin[],
   rules: PeerRules | undefined,
-): UnplacedCause {
-  if (unknownRequests(entry.pod).length > 0) return "requests-unknown";
+): UnplacedPod {
+  const { pod } = entry;
+  if (unknownRequests(pod).length > 0) return { pod, cause: "requests-unknown" };
+  if (bins.length === 0) return { pod, cause: "no-node" };
   for (const bin of bins) {
     if (!fitsIn(entry.demand, bin.room)) continue;
-    const conflict =
-      placementConflict(entry.pod, bin.traits) ?? (rules && peerConflict(rules, entry.pod, bin));
-    if (conflict) return conflict;
+    const conflict = placementConflict(pod, bin.traits) ?? (rules && peerConflict(rules, pod, bin));
+    if (conflict) return { pod, cause: conflict };
   }
-  return "room";
+  const resources = shortEverywhere(entry.demand, bins);
+  return resources.length > 0 ? { pod, cause: "room", resources } : { pod, cause: "room" };
+}
+
+/** Why each pod found no node, as a decision reports it. */
+export interface UnplacedReport {
+  pod: string;
+  cause: UnplacedCause;
+  /** For `room`: the resources it needs more of than any node has free. */
+  resources?: string[];
+}
+
+/** The decision's account of pods that found no node: each by its key, with why. */
+export function unplacedReports(unplaced: readonly UnplacedPod[]): UnplacedReport[] {
+  return unplaced.map(({ pod, cause, resources }) =>
+    resources ? { pod: podKey(pod), cause, resources } : { pod: podKey(pod), cause },
+  );
+}
+
+/** The resources `demand` asks more of than any of `bins` has free. */
+function shortEverywhere(demand: Room, bins: readonly Bin[]): string[] {
+  const needs: [string, number | undefined, (room: Room) => number | undefined][] = [
+    ["cpu", demand.cpu, (room) => room.cpu],
+    ["memory", demand.memory, (room) => room.memory],
+    ["pods", demand.pods, (room) => room.pods],
+    ["ephemeral-storage", demand.ephemeralStorage, (room) => room.ephemeralStorage],
+    ...Object.entries(demand.extended).map(
+      ([name, amount]): [string, number, (room: Room) => number] => [
+        name,
+        amount,
+        (room) => room.extended[name] ?? 0,
+      ],
+    ),
+  ];
+  // A node that does not report a dimension is not checked in it, as `shortfall` does not.
+  const short = (needed: number, left: number | undefined) => left !== undefined && needed > left;
+  return needs
+    .filter(
+      ([, needed, free]) =>
+        needed !== undefined && needed > 0 && bins.every((bin) => short(needed, free(bin.room))),
+    )
+    .map(([name]) => name);
 }
 
 /** The result for a pool that does not add nodes for pending pods: it places and claims none. */

@@ -2,7 +2,7 @@ import { type DrainBlocker, evictablePods } from "./blockers.ts";
 import { bulkRemoval } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import type { Resource, ScaleDownCondition, ScaleDownReport } from "./node-decision.ts";
-import { packOntoNodes } from "./packing.ts";
+import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
 import { projectPercent, projectRequestsPercent } from "./projection.ts";
@@ -163,7 +163,7 @@ function removalConditions(
       node: node.name,
       pods: pods.length,
       unplaced: unplaced.map((entry) => podKey(entry.pod)),
-      causes: unplaced.map((entry) => ({ pod: podKey(entry.pod), cause: entry.cause })),
+      causes: unplacedReports(unplaced),
     },
     ...projections,
   ];

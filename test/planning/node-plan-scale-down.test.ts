@@ -594,7 +594,7 @@ describe("scale-down blockers", () => {
         node: "worker-3",
         pods: 1,
         unplaced: ["web/big-3"],
-        causes: [{ pod: "web/big-3", cause: "room" }],
+        causes: [{ pod: "web/big-3", cause: "room", resources: ["cpu"] }],
       },
     ]);
   });
