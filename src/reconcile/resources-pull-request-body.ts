@@ -114,6 +114,8 @@ function holdReason(decision: ResourceDecision): string {
       return "already at the value";
     case "limit":
       return "would exceed the limit";
+    case "unseen-limit":
+      return "would exceed the running pods' limit";
     case "stateful":
       return "stateful: only increases";
     case "cluster-differs":

@@ -45,6 +45,8 @@ export interface ResourceInput {
   usage?: number;
   /** Distinct requests of the running pods. */
   running?: number[];
+  /** Distinct limits of the running pods. */
+  runningLimits?: number[];
   /** True when the VPA itself rewrites pod requests (any mode but Off), so pods differ from the file. */
   vpaApplies: boolean;
 }
@@ -169,6 +171,9 @@ function withProposal(
   }
   if (input.onlyIncrease && current !== undefined && proposed < current)
     return { ...decision, triggers, hold: { kind: "stateful", proposed } };
+  const unseen = unseenLimit(input);
+  if (unseen !== undefined && proposed > unseen)
+    return { ...decision, triggers, hold: { kind: "unseen-limit", limit: unseen, proposed } };
   const limit = decideLimit(input, proposed);
   if ("refuse" in limit)
     return {
@@ -216,6 +221,18 @@ function triggersFor(
   return triggers;
 }
 
+/**
+ * The limit the running pods carry where the file sets none: a LimitRange's default, or values
+ * the file does not show (a chart default, values merged from elsewhere). A request above it
+ * would make every new pod invalid. Only with the VPA in mode Off are the pods' limits those
+ * the file deploys; in other modes the VPA rewrites them.
+ */
+function unseenLimit(input: ResourceInput): number | undefined {
+  const limits = input.runningLimits ?? [];
+  if (input.currentLimit !== undefined || input.vpaApplies || limits.length === 0) return undefined;
+  return Math.min(...limits);
+}
+
 type LimitOutcome =
   | { limit?: number; reason?: "raised" | "ratio" }
   | { refuse: number; mode: "keep" | "none" };
@@ -224,13 +241,14 @@ type LimitOutcome =
  * keep: the limit stays, unless the request would exceed it (raise it to the request, or
  * refuse, per `aboveLimit`); none: limits are never written, so a request above the limit is
  * refused; ratio: the limit follows the request at the current limit/request ratio, as the
- * VPA does (a container with no request has its limit as request: ratio 1).
+ * VPA does (a container with no request, or a request of 0, has its limit as request: ratio 1).
  */
 function decideLimit(input: ResourceInput, proposed: number): LimitOutcome {
   const { currentLimit, current } = input;
   if (currentLimit === undefined) return {};
   if (input.limitMode === "ratio") {
-    const ratio = currentLimit / (current ?? currentLimit);
+    // A request of 0 is no request to the VPA too: the ratio to it is not a number.
+    const ratio = currentLimit / (current === undefined || current === 0 ? currentLimit : current);
     const limit = Math.max(proposed, roundUp(proposed * ratio, input.step));
     return limit === currentLimit ? {} : { limit, reason: "ratio" };
   }

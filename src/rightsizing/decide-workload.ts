@@ -16,7 +16,7 @@ import {
   hpaOn,
   oomKillsOf,
   policyFor,
-  runningRequests,
+  runningAmounts,
   usageOf,
   vpaRange,
   type WorkloadFacts,
@@ -105,7 +105,8 @@ function decideContainer(
       ...(usageOf(facts, container.name, resource) === undefined
         ? {}
         : { usage: usageOf(facts, container.name, resource) }),
-      running: runningRequests(facts, container.name, resource),
+      running: runningAmounts(facts, container.name, resource),
+      runningLimits: runningAmounts(facts, container.name, resource, "limits"),
       vpaApplies: vpa.updateMode !== "Off",
     });
   });

@@ -486,22 +486,28 @@ function applicationCandidates(
         ? { releases: [release], chart: source.chart }
         : { releases: [release] };
     const what = `Application ${document.name}`;
-    const fromObject = isPlainObject(helm.valuesObject)
-      ? fromValues(
-          document,
-          helm.valuesObject,
-          [...prefix, key("helm"), key("valuesObject")],
-          context,
-          namespace,
-          query,
-          { source: "application", what },
-        )
-      : [];
-    // Argo CD merges valuesObject over the `values` string: the object decides when it matches.
-    if (fromObject.length > 0 || typeof helm.values !== "string") return fromObject;
-    const inner = parseValuesString(helm.values);
-    if (!inner) return [];
     const path = formatPath([...prefix, key("helm"), key("values")]);
+    const inner = typeof helm.values === "string" ? parseValuesString(helm.values) : undefined;
+    // Argo CD merges valuesObject over the `values` string: the object decides when it matches,
+    // but a request or limit only the string sets still applies under it.
+    const objectPrefix = [...prefix, key("helm"), key("valuesObject")];
+    const fromObject = isPlainObject(helm.valuesObject)
+      ? fromValues(document, helm.valuesObject, objectPrefix, context, namespace, query, {
+          source: "application",
+          what,
+          ...(inner ? { below: { data: inner, label: `the string ${path}` } } : {}),
+        })
+      : [];
+    if (fromObject.length > 0 || !inner)
+      return fromObject.map((candidate) => {
+        const over = parameterOver(helm, parsePath(candidate.path).slice(objectPrefix.length));
+        return over && !candidate.blocked
+          ? {
+              ...candidate,
+              blocked: `${what} sets the Helm parameter ${over} (${formatPath([...prefix, key("helm"), key("parameters")])}), which Argo CD applies over helm.valuesObject; an edit of the values would be overridden or decided without it`,
+            }
+          : candidate;
+      });
     return fromValues(document, inner, [], context, namespace, query, {
       source: "application",
       what,
@@ -512,6 +518,28 @@ function applicationCandidates(
       blocked: `${what} gives its Helm values as a YAML string (${path}: |) and text inside a string is not edited; move the values to helm.valuesObject, or set rightsizing.targets to a values file`,
     }));
   });
+}
+
+/**
+ * The name of an Argo CD `helm.parameters` entry (Helm's `--set`) at, inside or above the
+ * values at SEGMENTS: Argo CD applies parameters over every other source of values.
+ */
+function parameterOver(helm: Record<string, unknown>, segments: PathSegment[]): string | undefined {
+  const names = (Array.isArray(helm.parameters) ? helm.parameters : []).flatMap((parameter) =>
+    isPlainObject(parameter) && typeof parameter.name === "string" ? [parameter.name] : [],
+  );
+  const at = segments
+    .map((segment, i) =>
+      segment.kind === "key"
+        ? `${i === 0 ? "" : "."}${segment.key.replaceAll(".", "\\.")}`
+        : segment.kind === "index"
+          ? `[${segment.index}]`
+          : "",
+    )
+    .join("");
+  const within = (inner: string, outer: string) =>
+    inner === outer || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`);
+  return names.find((name) => within(name, at) || within(at, name));
 }
 
 /** The values an Argo CD `helm.values` string holds, when it is a YAML mapping. */
@@ -566,6 +594,11 @@ export function releasesFromPath(file: string): string[] {
   return [...new Set(names)];
 }
 
+/**
+ * The candidates for the container in VALUES (at PREFIX of the document). `below` is values
+ * merged under them (an Argo CD `values` string under `valuesObject`): a request or limit that
+ * only it sets blocks the edit, which would be decided without it.
+ */
 function fromValues(
   document: IndexedDocument,
   values: Record<string, unknown>,
@@ -573,19 +606,34 @@ function fromValues(
   release: ReleaseContext,
   namespace: NamespaceSource | undefined,
   query: ContainerQuery,
-  origin: { source: LocationCandidate["source"]; what: string },
+  origin: {
+    source: LocationCandidate["source"];
+    what: string;
+    below?: { data: Record<string, unknown>; label: string };
+  },
 ): LocationCandidate[] {
   return valuesMatches(values, release, query).flatMap((match) => {
     const confidence = confidenceFor(namespace, query.workload.namespace, match.structured);
     if (!confidence) return [];
+    const path = formatPath([...prefix, ...match.segments]);
+    const layers = [
+      ...(origin.below ? [origin.below] : []),
+      { data: values, label: `${document.file} ${formatPath(prefix)}` },
+    ];
+    const hidden = hiddenAmounts(layers, layers.length - 1, match.segments);
     return [
       {
         file: document.file,
         document: document.index,
-        path: formatPath([...prefix, ...match.segments]),
+        path,
         confidence,
         how: `${origin.what}${describeNamespace(namespace)}, ${match.how}`,
         source: origin.source,
+        ...(hidden
+          ? {
+              blocked: `${hidden.label} also sets ${hidden.fields.join(", ")} of these resources, which ${formatPath(prefix)} does not: an edit of one would be decided without the other; set them in one place`,
+            }
+          : {}),
       },
     ];
   });

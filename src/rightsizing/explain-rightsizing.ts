@@ -63,8 +63,8 @@ export function explainResource(decision: ResourceDecision): string {
         : "unset";
   const data = dataText(decision);
   if (decision.action === "change" && decision.proposed !== undefined) {
-    const change =
-      decision.current === undefined ? "" : ` (${signed(decision.current, decision.proposed)})`;
+    // From no request, or from 0, a change has no relative size.
+    const change = decision.current ? ` (${signed(decision.current, decision.proposed)})` : "";
     const limit =
       decision.proposedLimit === undefined
         ? ""
@@ -78,8 +78,7 @@ export function explainResource(decision: ResourceDecision): string {
 }
 
 function signed(from: number, to: number): string {
-  const percent = from === 0 ? 0 : relativeChange(from, to);
-  return `${to >= from ? "+" : "−"}${percent} %`;
+  return `${to >= from ? "+" : "−"}${relativeChange(from, to)} %`;
 }
 
 function dataText(decision: ResourceDecision): string {
@@ -152,6 +151,8 @@ function holdText(
       return "it already equals the proposed value";
     case "limit":
       return `the new request ${show(lastValue(decision))} would exceed the limit ${show(hold.limit)}, and limits.${hold.mode === "none" ? `${decision.resource} is none` : "aboveLimit is refuse"}`;
+    case "unseen-limit":
+      return `the running pods have a ${decision.resource} limit of ${show(hold.limit)} that the file does not set (a LimitRange default, or values set elsewhere); the new request ${show(hold.proposed)} would be above it and new pods would be refused; set the limit where the request is set`;
     case "stateful":
       return `the workload is stateful and only increases are allowed (the target would lower it to ${show(hold.proposed)})`;
     case "cluster-differs":

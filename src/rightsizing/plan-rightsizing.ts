@@ -20,7 +20,13 @@ import type {
   WorkloadId,
   WorkloadRightsizing,
 } from "./resources-proposal.ts";
-import { exclusionOf, policyFor, workloadFacts } from "./workload-facts.ts";
+import {
+  containerNamesOf,
+  exclusionOf,
+  policyFor,
+  type WorkloadFacts,
+  workloadFacts,
+} from "./workload-facts.ts";
 import { identityOf, workloadKeys } from "./workload-keys.ts";
 import { applyChanges, resourceChanges } from "./write-resources.ts";
 
@@ -154,7 +160,7 @@ function planWorkload(
     info(`the VPA ${vpa.name} has no recommendation yet`);
     return undefined;
   }
-  const containers = locateAll(vpa, context, notes);
+  const containers = locateAll(vpa, facts, context, notes);
   if (containers.length === 0) return undefined;
   const input: DecideWorkloadInput = { vpa, facts, containers, ...context };
   const decided = decideWorkload(input);
@@ -162,9 +168,16 @@ function planWorkload(
   return decided;
 }
 
-function locateAll(vpa: VpaInfo, context: PlanContext, notes: PlanNote[]): LocatedContainer[] {
+function locateAll(
+  vpa: VpaInfo,
+  facts: WorkloadFacts,
+  context: PlanContext,
+  notes: PlanNote[],
+): LocatedContainer[] {
   const subject = subjectOf(vpa);
   const names = vpa.recommendations.map((r) => r.containerName);
+  // The VPA recommends nothing for a container in mode Off: the pod may have more containers.
+  const containerCount = containerNamesOf(vpa, facts).length;
   const located: LocatedContainer[] = [];
   for (const name of names) {
     if (policyFor(vpa, name)?.mode === "Off") {
@@ -179,7 +192,7 @@ function locateAll(vpa: VpaInfo, context: PlanContext, notes: PlanNote[]): Locat
     const result = locateContainer(context.index, context.config, {
       workload,
       container: name,
-      containerCount: names.length,
+      containerCount,
     });
     if (result.ok) {
       const template = templateIn(context.index, result.location);

@@ -71,6 +71,7 @@ export type RightsizeHold =
   | { kind: "within-tolerance"; percent: number; tolerance: number }
   | { kind: "unchanged" }
   | { kind: "limit"; limit: number; mode: "keep" | "none" }
+  | { kind: "unseen-limit"; limit: number; proposed: number }
   | { kind: "stateful"; proposed: number }
   | { kind: "cluster-differs"; running: number[] }
   | { kind: "unreadable"; field: string; value: unknown };

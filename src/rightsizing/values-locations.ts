@@ -118,11 +118,14 @@ function appTemplateMatches(
     ([, controller]) => isPlainObject(controller) && controller.enabled !== false,
   ) as [string, Record<string, unknown>][];
   const fullnames = appTemplateFullnames(root.values, release);
+  const global = isPlainObject(root.values.global) ? root.values.global : {};
+  // The identifier is appended when there are several controllers, or always when told so.
+  const appendId = enabled.length > 1 || global.alwaysAppendIdentifierToResourceName === true;
   const matches: ValuesMatch[] = [];
   for (const [id, controller] of enabled) {
     const type = typeof controller.type === "string" ? controller.type.toLowerCase() : "deployment";
     if (CONTROLLER_KINDS[type] !== query.workload.kind) continue;
-    const names = controllerNames(id, controller, fullnames, enabled.length);
+    const names = controllerNames(id, controller, fullnames, appendId);
     if (!names.includes(query.workload.name)) continue;
     for (const list of ["containers", "initContainers"]) {
       const containers = controller[list];
@@ -139,36 +142,54 @@ function appTemplateMatches(
   return matches;
 }
 
-/** The common library names everything after `global.fullnameOverride`, else the release. */
+/**
+ * The common library's fullname: `global.fullnameOverride` or `fullnameOverride`; else the
+ * release, with `-<global.nameOverride>` unless the release already holds that name.
+ */
 function appTemplateFullnames(values: Record<string, unknown>, release: ReleaseContext): string[] {
   const global = isPlainObject(values.global) ? values.global : {};
-  if (typeof global.fullnameOverride === "string" && !global.fullnameOverride.includes("{{"))
-    return [global.fullnameOverride];
-  return release.releases;
+  const plain = (value: unknown) =>
+    typeof value === "string" && value !== "" && !value.includes("{{") ? value : undefined;
+  const override = plain(global.fullnameOverride) ?? plain(values.fullnameOverride);
+  if (override) return [override];
+  const name = plain(global.nameOverride);
+  if (!name) return release.releases;
+  return release.releases.map((releaseName) =>
+    releaseName.includes(name) ? releaseName : `${releaseName}-${name}`,
+  );
 }
 
 /**
- * Names a controller's workload can have: `forceRename` as written; else the fullname with
- * `prefix`, and a suffix that defaults to the controller's key when there are several
- * controllers (never doubled: `vaultwarden` stays `vaultwarden`). A controller keyed `main`
- * also matches the bare fullname, as app-template 2.x named it.
+ * Names a controller's workload can have, as the common library's
+ * `determineResourceNameFromValues` makes them: `forceRename` as written; else the fullname
+ * after `<prefix>-`, then `-<controller key>` when APPENDID unless the name already ends so,
+ * then `-<suffix>`; in lower case. A name equal to the key stays as it is in current versions
+ * and was doubled by older ones (`vaultwarden`, `vaultwarden-vaultwarden`): both are taken. A
+ * controller keyed `main` also matches the bare fullname, as app-template 2.x named it.
  */
 function controllerNames(
   id: string,
   controller: Record<string, unknown>,
   fullnames: readonly string[],
-  enabledCount: number,
+  appendId: boolean,
 ): string[] {
-  if (typeof controller.forceRename === "string") return [controller.forceRename];
+  if (typeof controller.forceRename === "string") return [controller.forceRename.toLowerCase()];
+  const prefix = typeof controller.prefix === "string" ? controller.prefix : "";
+  const suffix = typeof controller.suffix === "string" ? controller.suffix : "";
   const names = new Set<string>();
   for (const fullname of fullnames) {
-    const prefix = typeof controller.prefix === "string" ? controller.prefix : "";
-    let name = prefix && !fullname.startsWith(prefix) ? `${prefix}${fullname}` : fullname;
-    const suffix =
-      typeof controller.suffix === "string" ? controller.suffix : enabledCount > 1 ? id : "";
-    if (suffix && name !== suffix && !name.endsWith(`-${suffix}`)) name = `${name}-${suffix}`;
-    names.add(name);
-    if (id === "main") names.add(fullname);
+    const base = prefix && fullname !== prefix ? `${prefix}-${fullname}` : fullname;
+    const withId =
+      !appendId || base.endsWith(`-${id}`)
+        ? [base]
+        : base === id
+          ? [base, `${base}-${id}`]
+          : [`${base}-${id}`];
+    for (const name of withId)
+      names.add(
+        (suffix && !name.endsWith(`-${suffix}`) ? `${name}-${suffix}` : name).toLowerCase(),
+      );
+    if (id === "main") names.add(fullname.toLowerCase());
   }
   return [...names];
 }
@@ -231,7 +252,14 @@ function componentMatches(
       fullnames.some((fullname) => workload.name === `${fullname}-${name}`) ||
       workload.name === name,
   );
-  const chosen = named.length > 0 ? named : primaryComponent(components, release, query);
+  // Only the workload named after the release is the chart's main one: `postgresql-read` or
+  // `redis-replicas` are other workloads of the chart, whose values are not `primary`'s.
+  const chosen =
+    named.length > 0
+      ? named
+      : fullnames.includes(workload.name)
+        ? primaryComponent(components, release, query)
+        : [];
   return chosen.map(([name]) => ({
     segments: [key(name), key("resources")],
     how: `${name}.resources`,

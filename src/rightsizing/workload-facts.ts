@@ -65,15 +65,16 @@ export function usageOf(
   return highest;
 }
 
-/** The distinct requests the running pods carry for the container. */
-export function runningRequests(
+/** The distinct requests (or limits) the running pods carry for the container. */
+export function runningAmounts(
   facts: WorkloadFacts,
   container: string,
   resource: ResourceName,
+  section: "requests" | "limits" = "requests",
 ): number[] {
   const values = new Set<number>();
   for (const pod of running(facts)) {
-    const value = amountOf(containerOf(pod, container)?.requests, resource);
+    const value = amountOf(containerOf(pod, container)?.[section], resource);
     if (value !== undefined) values.add(value);
   }
   return [...values].sort((a, b) => a - b);
@@ -94,6 +95,21 @@ export function oomKillsOf(
   const times = kills.flatMap((kill) => (kill.at ? [kill.at] : [])).sort();
   const last = times[times.length - 1];
   return last === undefined ? { kills: kills.length } : { kills: kills.length, last };
+}
+
+/**
+ * Every container the workload is known to have: those the VPA recommends for, those its
+ * policies name, and those of its pods (sidecars among the init containers included).
+ */
+export function containerNamesOf(vpa: VpaInfo, facts: WorkloadFacts): string[] {
+  const names = new Set(vpa.recommendations.map((r) => r.containerName));
+  for (const policy of vpa.resourcePolicy)
+    if (policy.containerName !== "*") names.add(policy.containerName);
+  for (const pod of facts.pods) {
+    for (const container of pod.containers) names.add(container.name);
+    for (const container of pod.initContainers) if (container.sidecar) names.add(container.name);
+  }
+  return [...names];
 }
 
 function running(facts: WorkloadFacts): PodInfo[] {
@@ -176,7 +192,9 @@ export function historyProblems(
     problems.push(
       `the VPA has not provided a recommendation (RecommendationProvided ${provided?.status ?? "absent"})`,
     );
-  for (const type of ["LowConfidence", "NoPodsMatched", "FetchingHistory"]) {
+  // ConfigUnsupported: the recommender cannot read the target (it does not exist, say) and
+  // recommends nothing more for it; what the status still holds is left from before.
+  for (const type of ["LowConfidence", "NoPodsMatched", "FetchingHistory", "ConfigUnsupported"]) {
     const found = condition(type);
     if (found?.status === "True")
       problems.push(`the VPA reports ${type}${found.message ? `: ${found.message}` : ""}`);

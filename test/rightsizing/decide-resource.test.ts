@@ -203,6 +203,35 @@ describe("decideResource: limits", () => {
     });
     expect(decideResource(cpu({ limitMode: "ratio" })).proposedLimit).toBeUndefined();
   });
+
+  it("ratio: a request of 0 is no request, as the VPA reads it: the limit follows at ratio 1", () => {
+    const decision = decideResource(
+      cpu({ current: 0, currentLimit: 500, limitMode: "ratio", recommendation: { target: 250 } }),
+    );
+    expect(decision).toMatchObject({ action: "change", proposed: 250, proposedLimit: 250 });
+    expect(explainResource(decision)).toContain("cpu request 0 → 250m: VPA target 250m;");
+  });
+
+  it("never raises a request above a limit the running pods carry and the file does not set", () => {
+    // A LimitRange's default limit, or a limit in values the file does not show.
+    const decision = decideResource(memory({ ...raise, runningLimits: [512 * Mi, 600 * Mi] }));
+    expect(decision).toMatchObject({
+      action: "keep",
+      hold: { kind: "unseen-limit", limit: 512 * Mi, proposed: 704 * Mi },
+    });
+    expect(explainResource(decision)).toContain(
+      "the running pods have a memory limit of 512Mi that the file does not set (a LimitRange default, or values set elsewhere); the new request 704Mi would be above it",
+    );
+    // Below that limit the change is made; a limit in the file is decided as configured; with
+    // the VPA applying its own values, the pods' limits are the VPA's, not the file's.
+    expect(decideResource(memory({ ...raise, runningLimits: [1 * Gi] })).proposed).toBe(704 * Mi);
+    expect(
+      decideResource(memory({ ...raise, currentLimit: 512 * Mi, runningLimits: [512 * Mi] })),
+    ).toMatchObject({ proposed: 704 * Mi, proposedLimit: 704 * Mi });
+    expect(
+      decideResource(memory({ ...raise, runningLimits: [512 * Mi], vpaApplies: true })).proposed,
+    ).toBe(704 * Mi);
+  });
 });
 
 describe("decideResource: properties", () => {

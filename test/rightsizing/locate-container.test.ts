@@ -74,6 +74,20 @@ describe("locateContainer: discovery in real layouts", () => {
     });
   });
 
+  it("matches another workload of the chart (postgresql-read) to its own component only, never to primary", () => {
+    const statefulSet = (name: string) => ({ namespace: "immich", kind: "StatefulSet", name });
+    // Bitnami names the read replicas `<fullname>-read` from `readReplicas`: not `primary`.
+    expect(locate(statefulSet("postgresql-read"), "postgresql")).toMatchObject({
+      ok: false,
+      problem: "not-found",
+    });
+    // With `architecture: replication` the primary is `<fullname>-primary`: named by its key.
+    expect(locate(statefulSet("postgresql-primary"), "postgresql")).toMatchObject({
+      ok: true,
+      location: { file: "argocd-apps/postgresql/values.yaml", path: "primary.resources" },
+    });
+  });
+
   it("finds a component's resources in an Argo CD Application's valuesObject", () => {
     expect(locate(deployment("reloader", "reloader"), "reloader")).toMatchObject({
       ok: true,
@@ -191,6 +205,75 @@ describe("locateContainer: discovery in real layouts", () => {
     expect(locate(deployment("docs", "paperless-worker"), "app", { files })).toMatchObject({
       ok: false,
     });
+  });
+});
+
+describe("locateContainer: app-template names its workloads as the chart does", () => {
+  // Hand-written values; the names follow bjw-s common's determineResourceNameFromValues and
+  // chart.names.fullname (bjw-s-labs/helm-charts, charts/library/common).
+  function named(values: string[], workload: WorkloadId, path: string, wrong: string) {
+    const files = [{ path: "apps/arr/values.yaml", text: [...values, ""].join("\n") }];
+    expect(locate(workload, "app", { files })).toMatchObject({ ok: true, location: { path } });
+    expect(locate({ ...workload, name: wrong }, "app", { files })).toMatchObject({ ok: false });
+  }
+  const app = ["    containers:", "      app:", "        resources: {}"];
+
+  it("prefix: <prefix>-<fullname>", () => {
+    named(
+      ["controllers:", "  radarr:", "    prefix: media", ...app],
+      deployment("media", "media-arr"),
+      "controllers.radarr.containers.app.resources",
+      "mediaarr",
+    );
+  });
+
+  it("suffix: after the controller's key when there are several controllers", () => {
+    named(
+      ["controllers:", "  main:", ...app, "  worker:", "    suffix: bg", ...app],
+      deployment("media", "arr-worker-bg"),
+      "controllers.worker.containers.app.resources",
+      "arr-bg",
+    );
+  });
+
+  it("the key is appended to a single controller with global.alwaysAppendIdentifierToResourceName", () => {
+    named(
+      [
+        "global:",
+        "  alwaysAppendIdentifierToResourceName: true",
+        "controllers:",
+        "  server:",
+        ...app,
+      ],
+      deployment("media", "arr-server"),
+      "controllers.server.containers.app.resources",
+      "arr",
+    );
+  });
+
+  it("fullnameOverride, and global.nameOverride after the release", () => {
+    named(
+      ["fullnameOverride: sonarr", "controllers:", "  sonarr:", ...app],
+      deployment("media", "sonarr"),
+      "controllers.sonarr.containers.app.resources",
+      "arr",
+    );
+    named(
+      ["global:", "  nameOverride: tv", "controllers:", "  sonarr:", ...app],
+      deployment("media", "arr-tv"),
+      "controllers.sonarr.containers.app.resources",
+      "arr",
+    );
+  });
+
+  it("a controller keyed like the release: as it is, or doubled as older versions made it", () => {
+    const values = ["controllers:", "  arr:", ...app, "  backup:", ...app];
+    const files = [{ path: "apps/arr/values.yaml", text: [...values, ""].join("\n") }];
+    for (const name of ["arr", "arr-arr"])
+      expect(locate(deployment("media", name), "app", { files })).toMatchObject({
+        ok: true,
+        location: { path: "controllers.arr.containers.app.resources" },
+      });
   });
 });
 

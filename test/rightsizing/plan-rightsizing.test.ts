@@ -219,6 +219,53 @@ describe("planRightsizing: holds and notes", () => {
     expect(plan.proposals[0]?.changes).toHaveLength(2);
   });
 
+  it("does not use a VPA that cannot read its target, whatever recommendation it still shows", () => {
+    // The recommender's cluster feeder sets ConfigUnsupported with this message when the
+    // targetRef cannot be fetched (kubernetes/autoscaler, vertical-pod-autoscaler
+    // pkg/recommender/input/cluster_feeder.go, getSelector); the old recommendation stays.
+    const raw = fixtureVpaObject("plex-worked-example.yaml");
+    raw.status.conditions.push({
+      lastTransitionTime: "2025-06-01T00:00:00Z",
+      message: 'Cannot read targetRef. Reason: deployments.apps "plex" not found',
+      status: "True",
+      type: "ConfigUnsupported",
+    });
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [toVpaInfo(raw, new WarningCollector())], pods: plexPods() }),
+      config: rightsizingConfig(),
+      files,
+      now: NOW,
+    });
+    expect(plan.proposals).toEqual([]);
+    expect(plan.notes[0]?.message).toContain(
+      'cpu request 2 kept: not enough history: the VPA reports ConfigUnsupported: Cannot read targetRef. Reason: deployments.apps "plex" not found',
+    );
+  });
+
+  it("never raises a request above a limit the running pods carry and the file does not set", () => {
+    // A LimitRange in media gives containers without a cpu limit a 200m one; the file sets
+    // none, so 450m written there would make every new pod invalid (request above limit).
+    const low = files.map((file) =>
+      file.path === PLEX_FILE
+        ? { ...file, text: replaced(file.text, "cpu: 2\n", "cpu: 100m\n") }
+        : file,
+    );
+    const pods = plexPods({
+      requests: { cpu: "100m", memory: "4Gi" },
+      limits: { cpu: "200m", memory: "8Gi" },
+    });
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [vpa], pods }),
+      config: rightsizingConfig(),
+      files: low,
+      now: NOW,
+    });
+    expect(plan.proposals[0]?.changes.map((c) => c.path.split(".").pop())).toEqual(["memory"]);
+    expect(plan.proposals[0]?.reasons.join("\n")).toContain(
+      "cpu request 100m kept: the running pods have a cpu limit of 200m that the file does not set (a LimitRange default, or values set elsewhere); the new request 450m would be above it and new pods would be refused",
+    );
+  });
+
   it("notes two VPAs on one workload instead of picking one", () => {
     const plan = planRightsizing({
       snapshot: snapshot({ vpas: [vpa, { ...vpa, name: "plex-2" }], pods: plexPods() }),
@@ -233,6 +280,53 @@ describe("planRightsizing: holds and notes", () => {
         subject: "deployment/media/plex",
         message: "several VPAs target it (plex, plex-2); none is used",
       },
+    ]);
+  });
+});
+
+describe("planRightsizing: a chart's top-level resources belong to its main container", () => {
+  // Hand-written: a single-workload chart's values, whose top-level `resources` are those of
+  // the main container `speedtest`; the pod also runs an `exporter` sidecar.
+  const files: RepoFile[] = [
+    {
+      path: "apps/speedtest/values.yaml",
+      text: "image:\n  repository: ghcr.io/alexjustesen/speedtest-tracker\nresources:\n  requests:\n    cpu: 500m\n    memory: 512Mi\n",
+    },
+  ];
+  /** The Plex recommendation, for the sidecar `exporter` of Deployment net/speedtest only. */
+  function exporterVpa(policies: unknown[]) {
+    const raw = fixtureVpaObject("plex-worked-example.yaml");
+    raw.metadata = { ...raw.metadata, name: "speedtest", namespace: "net" };
+    raw.spec.targetRef.name = "speedtest";
+    raw.spec.resourcePolicy = { containerPolicies: policies };
+    raw.status.recommendation.containerRecommendations[0].containerName = "exporter";
+    return toVpaInfo(raw, new WarningCollector());
+  }
+  const planFor = (policies: unknown[], pods: ReturnType<typeof workloadPod>[]) =>
+    planRightsizing({
+      snapshot: snapshot({ vpas: [exporterVpa(policies)], pods }),
+      config: rightsizingConfig(),
+      files,
+      now: NOW,
+    });
+
+  it("a VPA that recommends for the sidecar alone does not write its numbers there", () => {
+    // The VPA recommends nothing for a container in mode Off, so it names one container only.
+    const off = planFor([{ containerName: "speedtest", mode: "Off" }], []);
+    expect(off.proposals).toEqual([]);
+    expect(off.notes[0]?.message).toContain(
+      "container exporter: no file in the repo sets its resources",
+    );
+    // The running pod shows both containers.
+    const pod = workloadPod("net/speedtest", "speedtest-1", {
+      container: "speedtest",
+      requests: { cpu: "500m", memory: "512Mi" },
+    });
+    pod.containers.push({ name: "exporter", requests: {}, limits: {} });
+    expect(planFor([], [pod]).proposals).toEqual([]);
+    // Known to have one container, the recommendation is the main container's.
+    expect(planFor([], []).proposals[0]?.changes.map((c) => c.path)).toEqual([
+      "resources.requests.memory",
     ]);
   });
 });

@@ -359,6 +359,56 @@ describe("Argo CD Application with helm.values as a YAML string", () => {
       replaced(replaced(before, "cpu: 500m", "cpu: 70m"), "memory: 1Gi", "memory: 272Mi"),
     );
   });
+
+  it("valuesObject over a values string that limits memory is not edited: the limit would be missed", () => {
+    // The string keeps a 256Mi limit; valuesObject sets the requests over it. Raising the
+    // memory request in valuesObject past 256Mi would give pods a request above their limit.
+    const layered = withText(files, FILE, (text) =>
+      replaced(
+        replaced(
+          text,
+          "            cpu: 500m\n            memory: 1Gi\n",
+          "            memory: 1Gi\n",
+        ),
+        "        resources:\n          requests:\n",
+        "        resources:\n          limits:\n            memory: 256Mi\n          requests:\n",
+      ).replace(
+        "  project: default\n",
+        "      valuesObject:\n        resources:\n          requests:\n            cpu: 100m\n            memory: 128Mi\n  project: default\n",
+      ),
+    );
+    const result = locate(layered, statefulSet("gitea", "gitea"), "gitea");
+    expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+    if (result.ok) return;
+    expect(result.message).toBe(
+      "apps/gitea.yaml: the string spec.source.helm.values also sets limits.memory of these resources, which spec.source.helm.valuesObject does not: an edit of one would be decided without the other; set them in one place",
+    );
+    expect(plan(layered, [fixtureVpa("gitea.yaml")]).proposals).toEqual([]);
+  });
+
+  it("valuesObject under a Helm parameter of the same resources is not edited: Argo CD applies the parameter over it", () => {
+    const object = withText(files, FILE, (text) => replaced(text, "values: |", "valuesObject:"));
+    const withParameter = (name: string) =>
+      withText(object, FILE, (text) =>
+        replaced(
+          text,
+          "      valuesObject:\n",
+          `      parameters:\n        - name: ${name}\n          value: 512Mi\n      valuesObject:\n`,
+        ),
+      );
+    for (const name of ["resources.limits.memory", "resources"]) {
+      const result = locate(withParameter(name), statefulSet("gitea", "gitea"), "gitea");
+      expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+      if (result.ok) continue;
+      expect(result.message).toContain(
+        `Application gitea sets the Helm parameter ${name} (spec.source.helm.parameters), which Argo CD applies over helm.valuesObject`,
+      );
+    }
+    // A parameter elsewhere in the values changes nothing here.
+    expect(
+      locate(withParameter("resourcesPreset"), statefulSet("gitea", "gitea"), "gitea"),
+    ).toMatchObject({ ok: true, location: { path: "spec.source.helm.valuesObject.resources" } });
+  });
 });
 
 describe("Flux valuesFrom: values in a ConfigMap that kustomize generates from values.yaml", () => {
