@@ -52,7 +52,18 @@ export function toPdbInfo(raw: Raw, warnings: WarningCollector): PodDisruptionBu
       `pdb/${namespace}/${name}`,
     );
   }
-  const pdb: PodDisruptionBudgetInfo = { namespace, name, disruptionsAllowed: allowed ?? 0 };
+  const stale = allowed !== undefined && staleStatus(raw);
+  if (stale)
+    warnings.add(
+      "pdb-status-stale",
+      `status.observedGeneration ${stale.observed} is older than the spec's generation ${stale.generation}: the disruption controller has not processed the change yet; counted as 0 (the eviction API allows no eviction until it has)`,
+      `pdb/${namespace}/${name}`,
+    );
+  const pdb: PodDisruptionBudgetInfo = {
+    namespace,
+    name,
+    disruptionsAllowed: stale ? 0 : (allowed ?? 0),
+  };
   const spec = record(raw.spec);
   const selector = readLabelSelector(spec.selector);
   if (selector) pdb.selector = selector;
@@ -66,6 +77,18 @@ export function toPdbInfo(raw: Raw, warnings: WarningCollector): PodDisruptionBu
     pdb.desiredHealthy = desiredHealthy;
   }
   return pdb;
+}
+
+/**
+ * The generations of a budget whose status was written for an older spec (`observedGeneration`
+ * below `metadata.generation`), which the eviction API refuses to spend; undefined otherwise.
+ */
+function staleStatus(raw: Raw): { observed: number; generation: number } | undefined {
+  const generation = count(record(raw.metadata).generation);
+  const observed = count(record(raw.status).observedGeneration);
+  if (generation === undefined || observed === undefined || observed >= generation)
+    return undefined;
+  return { observed, generation };
 }
 
 function readWorkloadRef(value: unknown): WorkloadRef {

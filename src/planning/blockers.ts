@@ -98,7 +98,8 @@ function podOwnBlockers(pod: PodInfo): DrainBlocker[] {
  * the eviction API decides: a pod not yet running (phase Pending) is evicted whatever its
  * budget says, and a running pod that is not Ready is evicted without spending an allowed
  * disruption when the budget's `unhealthyPodEvictionPolicy` is `AlwaysAllow`, or under the
- * default `IfHealthyBudget` while the budget's healthy pods are at least its desired number.
+ * default `IfHealthyBudget` while the budget's healthy pods are at least its desired number,
+ * itself above zero.
  * A running pod two budgets select is never evicted (the API answers 500), so it blocks.
  */
 function pdbBlockers(pods: readonly PodInfo[], pdbs: PdbIndex): DrainBlocker[] {
@@ -137,9 +138,12 @@ function pdbBlockers(pods: readonly PodInfo[], pdbs: PdbIndex): DrainBlocker[] {
 function evictedOutsideBudget(pod: PodInfo, pdb: PodDisruptionBudgetInfo): boolean {
   if (pod.phase !== "Running" || pod.ready !== false) return false;
   if (pdb.unhealthyPodEvictionPolicy === "AlwaysAllow") return true;
+  // The API takes this way out only for a budget that wants some pod healthy: one that wants
+  // none (a single replica under maxUnavailable: 1) goes through its allowance, 0 here.
   return (
     pdb.currentHealthy !== undefined &&
     pdb.desiredHealthy !== undefined &&
+    pdb.desiredHealthy > 0 &&
     pdb.currentHealthy >= pdb.desiredHealthy
   );
 }

@@ -510,6 +510,31 @@ describe("plan review: a budget over the node to remove, as the eviction API app
     expect(always.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
   });
 
+  it("keeps the node of the only replica, not Ready, under a budget that wants none healthy", async () => {
+    // One replica with maxUnavailable: 1: the controller wants 0 healthy and allows 0. The API's
+    // way out for a pod that is not Ready needs a budget wanting one or more, so the eviction
+    // spends the allowance, and there is none.
+    const only = budget("postgres", { maxUnavailable: 1 }, 0, 0);
+    (only.status as Raw).expectedPods = 1;
+    const output = await served([replica(false), only]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain("db/postgres-1: PDB db/postgres allows 0 disruption(s)");
+  });
+
+  it("keeps the node while the budget's status is older than its spec, and says so", async () => {
+    const edited = budget("postgres", { maxUnavailable: 1 }, 3, 2);
+    (edited.metadata as Raw).generation = 2;
+    const cluster4 = await serveForTest([...cluster(FOUR), ...apps(), replica(true), edited]);
+    const run = await cluster4.run([], OVER_MAX);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain("scale down");
+    expect(run.stdout).toContain("db/postgres-1: PDB db/postgres allows 0 disruption(s)");
+    expect(run.stderr).toContain(
+      "warning: pdb/db/postgres: status.observedGeneration 1 is older than the spec's generation 2",
+    );
+    expect(run.stderr).toContain("[pdb-status-stale]");
+  });
+
   it("keeps the node of a Ready replica under AlwaysAllow", async () => {
     const output = await served([
       replica(true),
