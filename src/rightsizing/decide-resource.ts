@@ -120,8 +120,10 @@ function precondition(input: ResourceInput): RightsizeHold | undefined {
 
 function oomFloorStep(input: ResourceInput): DerivationStep | undefined {
   if (input.resource !== "memory" || !input.oom || input.oom.kills === 0) return undefined;
-  const basis = input.currentLimit !== undefined ? "limit" : "request";
-  const base = input.currentLimit ?? input.current;
+  // The kill came at the limit: the file's, else the one the pods carry from elsewhere.
+  const limit = input.currentLimit ?? unseenLimit(input);
+  const basis = limit !== undefined ? "limit" : "request";
+  const base = limit ?? input.current;
   if (base === undefined) return undefined;
   const value = roundUp(base * (1 + input.oom.margin / 100), input.step);
   return { kind: "oom-floor", base, basis, margin: input.oom.margin, value };

@@ -8,6 +8,7 @@ import {
   type IndexedDocument,
   kustomizationsAbove,
   type NamespaceSource,
+  postRendererPatches,
   type RepoIndex,
 } from "./repo-index.ts";
 import type { Confidence, ResourcesLocation } from "./resources-proposal.ts";
@@ -128,6 +129,26 @@ function releasePatchOver(
   return undefined;
 }
 
+/**
+ * A kustomize patch the HelmRelease's post-renderers apply to the workload that may set its
+ * resources: what the values say is then not what is deployed. A patch without a kind or
+ * name may apply to it (safe side).
+ */
+function postRendererOver(
+  document: IndexedDocument,
+  spec: Record<string, unknown>,
+  workload: { kind: string; name: string },
+): string | undefined {
+  const patch = postRendererPatches(document.file, spec).find(
+    (candidate) =>
+      candidate.touchesResources &&
+      matchesPattern(candidate.target.kind, workload.kind) &&
+      matchesPattern(candidate.target.name, workload.name),
+  );
+  if (!patch) return undefined;
+  return `HelmRelease ${document.name} post-renders what its chart makes with a kustomize patch (spec.postRenderers) that applies to ${workload.kind} ${workload.name} and may set its resources; the values are then not what is deployed, so they are not edited`;
+}
+
 /** Kustomize reads a target's kind and name as whole-value regular expressions. */
 function matchesPattern(pattern: string | undefined, value: string): boolean {
   if (pattern === undefined || pattern === value) return true;
@@ -225,7 +246,13 @@ function helmReleaseCandidates(
     typeof spec.targetNamespace === "string" ? spec.targetNamespace : undefined;
   const placed = placement(index, document, query.workload.namespace, targetNamespace);
   if (!placed) return [];
-  const { namespace, shared } = placed;
+  const { namespace } = placed;
+  // What keeps any place of this release from being edited: another deployment of the file, a
+  // post-renderer patch of the workload.
+  const shared =
+    [placed.shared, postRendererOver(document, spec, query.workload)]
+      .filter((reason) => reason !== undefined)
+      .join("; ") || undefined;
   // Flux names the release `[<targetNamespace>-]<name>` unless releaseName is set.
   const release =
     typeof spec.releaseName === "string"

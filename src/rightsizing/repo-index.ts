@@ -255,6 +255,33 @@ function patchTarget(value: unknown): OpaquePatch["target"] {
   return target;
 }
 
+/**
+ * The kustomize patches a Flux HelmRelease applies to what its chart renders
+ * (`spec.postRenderers[].kustomize`): `patches` (text, with a target), and the older
+ * `patchesStrategicMerge` (objects) and `patchesJson6902` (a target and a list of operations).
+ */
+export function postRendererPatches(file: string, spec: Record<string, unknown>): OpaquePatch[] {
+  const found: OpaquePatch[] = [];
+  for (const renderer of listOf(spec.postRenderers)) {
+    const kustomize =
+      isPlainObject(renderer) && isPlainObject(renderer.kustomize) ? renderer.kustomize : {};
+    for (const entry of listOf(kustomize.patches))
+      if (isPlainObject(entry) && typeof entry.patch === "string")
+        found.push(inlinePatch(file, entry.patch, patchTarget(entry.target)));
+    for (const entry of listOf(kustomize.patchesStrategicMerge))
+      if (isPlainObject(entry)) found.push(inlinePatch(file, JSON.stringify(entry), {}));
+    for (const entry of listOf(kustomize.patchesJson6902))
+      if (isPlainObject(entry))
+        found.push({
+          kustomization: file,
+          form: "json6902",
+          target: patchTarget(entry.target),
+          touchesResources: opsTouchResources(listOf(entry.patch)),
+        });
+  }
+  return found;
+}
+
 /** An inline patch: a JSON 6902 list of operations, or a strategic-merge object. */
 function inlinePatch(
   kustomization: string,

@@ -72,6 +72,15 @@ describe("decideResource: the proposed request", () => {
     });
   });
 
+  /** 512Mi + 20 %, rounded up to 16Mi. */
+  const floorFrom512Mi = {
+    kind: "oom-floor",
+    base: 512 * Mi,
+    basis: "limit",
+    margin: 20,
+    value: 624 * Mi,
+  };
+
   it("after OOM kills gives memory at least the current limit plus the margin, whatever the target", () => {
     const decision = decideResource(
       memory({
@@ -87,14 +96,25 @@ describe("decideResource: the proposed request", () => {
       proposedLimit: 624 * Mi,
       limitReason: "raised",
     });
-    expect(decision.steps.at(-1)).toEqual({
-      kind: "oom-floor",
-      base: 512 * Mi,
-      basis: "limit",
-      margin: 20,
-      value: 624 * Mi,
-    });
+    expect(decision.steps.at(-1)).toEqual(floorFrom512Mi);
     expect(decision.triggers[0]).toEqual({ kind: "oom", kills: 2, last: "2025-06-05T08:00:00Z" });
+  });
+
+  it("after OOM kills at a limit the file does not set, raises from it and says the limit must go up too", () => {
+    // The pods were killed at the 512Mi a LimitRange gives them: 256Mi + 20 % would not help.
+    const decision = decideResource(
+      memory({
+        current: 256 * Mi,
+        runningLimits: [512 * Mi],
+        recommendation: { target: 300 * Mi, lowerBound: 200 * Mi, upperBound: 600 * Mi },
+        oom: { kills: 1, margin: 20 },
+      }),
+    );
+    expect(decision.steps.at(-1)).toEqual(floorFrom512Mi);
+    expect(decision).toMatchObject({
+      action: "keep",
+      hold: { kind: "unseen-limit", limit: 512 * Mi, proposed: 624 * Mi },
+    });
   });
 
   it("an OOM kill raises memory even while the VPA history is too short; cpu waits", () => {

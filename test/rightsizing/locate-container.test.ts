@@ -74,6 +74,54 @@ describe("locateContainer: discovery in real layouts", () => {
     });
   });
 
+  it("leaves values alone that a HelmRelease's post-renderer patch of the workload may override", () => {
+    const path = "kubernetes/apps/default/plex/app/helmrelease.yaml";
+    const withPostRenderer = (patch: string) =>
+      repo.map((file) =>
+        file.path === path
+          ? { path, text: file.text.replace("  interval: 1h\n", `  interval: 1h\n${patch}`) }
+          : file,
+      );
+    // A JSON 6902 patch (Flux `patches`, text with a target) that sets a memory limit.
+    const limits = withPostRenderer(
+      [
+        "  postRenderers:",
+        "    - kustomize:",
+        "        patches:",
+        "          - target: {kind: Deployment, name: plex}",
+        "            patch: |",
+        "              - op: add",
+        "                path: /spec/template/spec/containers/0/resources/limits/memory",
+        "                value: 8Gi",
+        "",
+      ].join("\n"),
+    );
+    const result = locate(deployment("default", "plex"), "app", { files: limits });
+    expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+    if (result.ok) return;
+    expect(result.message).toContain(
+      "HelmRelease plex post-renders what its chart makes with a kustomize patch (spec.postRenderers) that applies to Deployment plex and may set its resources",
+    );
+    // A patch of something else, or of other fields, changes nothing.
+    const other = withPostRenderer(
+      [
+        "  postRenderers:",
+        "    - kustomize:",
+        "        patchesJson6902:",
+        "          - target: {kind: Deployment, name: plex}",
+        "            patch:",
+        "              - {op: add, path: /spec/template/spec/priorityClassName, value: high}",
+        "          - target: {kind: Service, name: plex}",
+        "            patch:",
+        "              - {op: add, path: /spec/template/spec/containers/0/resources, value: {}}",
+        "",
+      ].join("\n"),
+    );
+    expect(locate(deployment("default", "plex"), "app", { files: other })).toMatchObject({
+      ok: true,
+    });
+  });
+
   it("matches another workload of the chart (postgresql-read) to its own component only, never to primary", () => {
     const statefulSet = (name: string) => ({ namespace: "immich", kind: "StatefulSet", name });
     // Bitnami names the read replicas `<fullname>-read` from `readReplicas`: not `primary`.
