@@ -179,7 +179,8 @@ export function expectedCommands(body: string): ExpectedLine[] {
     }
     hiddenUntil = hidesFollowing(lines, index) ?? hiddenUntil;
     if (quoted) continue;
-    const text = line.trim();
+    // GitHub shows nothing of a comment that closes within the line.
+    const text = line.replace(/<!--[\s\S]*?-->/g, "").trim();
     if (text.slice(0, 11).toLowerCase() !== "/autoscaler") continue;
     const after = text.slice(11);
     if (after !== "" && !/^\s/.test(after)) continue;

@@ -1,10 +1,16 @@
-import type { BotPullRequest } from "../forge/forge.ts";
+import type { BotPullRequest, ClosedBotPullRequest } from "../forge/forge.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import { type Command, USAGE } from "./command.ts";
 import { type ControlState, isPaused } from "./control-state.ts";
 
-/** Where a command was written. */
-export type CommandPlace = { kind: "dashboard" } | { kind: "pull-request"; pr: BotPullRequest };
+/**
+ * Where a command was written: the dashboard, one of the bot's open pull requests, or one of
+ * its recently closed ones (closed, say, between the comment and the look for it).
+ */
+export type CommandPlace =
+  | { kind: "dashboard" }
+  | { kind: "pull-request"; pr: BotPullRequest }
+  | { kind: "closed-pull-request"; pr: ClosedBotPullRequest };
 
 export interface CommandContext {
   config: RepoConfig;
@@ -65,37 +71,60 @@ export function applyCommand(
       return scale(state, command, context, record, refuse, done);
     case "recheck":
       return done(state, [{ kind: "recheck" }]);
-    case "ignore": {
-      const pr = context.place.kind === "pull-request" ? context.place.pr : undefined;
-      if (!pr?.key.startsWith("resources"))
-        return refuse(
-          "`/autoscaler ignore` works on a right-sizing pull request of pr-autoscaler.",
-        );
-      if (pr.control === "human")
-        return refuse(
-          `People took this pull request over: pr-autoscaler leaves it to them and does not close it. Close it yourself; should pr-autoscaler propose the change again, \`/autoscaler ignore\` on that pull request keeps it away.`,
-        );
-      const next = { ...state, ignored: { ...state.ignored, [pr.key]: record } };
-      const reason = `@${context.by} asked to ignore this change: it is not proposed again until the recommendation moves by more than the tolerance.`;
-      return done(next, [{ kind: "close", pr, reason }]);
-    }
+    case "ignore":
     case "hold":
     case "unhold": {
-      if (context.place.kind !== "pull-request")
-        return refuse(`\`/autoscaler ${command.verb}\` works on a pull request of pr-autoscaler.`);
-      const { pr } = context.place;
-      const held = done(state, [{ kind: "hold", on: command.verb === "hold", pr }]);
-      if (pr.control !== "human") return held;
-      // pr-autoscaler no longer merges it, but GitHub's auto-merge may: a hold turns that off.
-      const reply =
-        command.verb === "hold"
-          ? `People took this pull request over: pr-autoscaler does not merge it. Held: the label is on, and GitHub's auto-merge is off.`
-          : `People took this pull request over: pr-autoscaler does not merge it, people do. The hold label is off.`;
-      return { ...held, reply };
+      const { place } = context;
+      if (place.kind === "closed-pull-request") {
+        const closed = place.pr.mergedAt === undefined ? "closed" : "merged";
+        return refuse(
+          `#${place.pr.number} is ${closed}: \`/autoscaler ${command.verb}\` works on an open pull request of pr-autoscaler.`,
+        );
+      }
+      const pr = place.kind === "pull-request" ? place.pr : undefined;
+      return command.verb === "ignore"
+        ? ignore(state, pr, record, refuse, done)
+        : hold(state, pr, command.verb === "hold", refuse, done);
     }
     case "help":
       return { state, effects: [], ok: true, reply: `pr-autoscaler understands:\n\n${USAGE}` };
   }
+}
+
+function ignore(
+  state: ControlState,
+  pr: BotPullRequest | undefined,
+  record: { by: string; at: string },
+  refuse: (reply: string) => CommandOutcome,
+  done: (next: ControlState, effects?: CommandEffect[]) => CommandOutcome,
+): CommandOutcome {
+  if (!pr?.key.startsWith("resources"))
+    return refuse("`/autoscaler ignore` works on a right-sizing pull request of pr-autoscaler.");
+  if (pr.control === "human")
+    return refuse(
+      "People took this pull request over: pr-autoscaler leaves it to them and does not close it. Close it yourself; should pr-autoscaler propose the change again, `/autoscaler ignore` on that pull request keeps it away.",
+    );
+  const next = { ...state, ignored: { ...state.ignored, [pr.key]: record } };
+  const reason = `@${record.by} asked to ignore this change: it is not proposed again until the recommendation moves by more than the tolerance.`;
+  return done(next, [{ kind: "close", pr, reason }]);
+}
+
+function hold(
+  state: ControlState,
+  pr: BotPullRequest | undefined,
+  on: boolean,
+  refuse: (reply: string) => CommandOutcome,
+  done: (next: ControlState, effects?: CommandEffect[]) => CommandOutcome,
+): CommandOutcome {
+  const verb = on ? "hold" : "unhold";
+  if (!pr) return refuse(`\`/autoscaler ${verb}\` works on a pull request of pr-autoscaler.`);
+  const held = done(state, [{ kind: "hold", on, pr }]);
+  if (pr.control !== "human") return held;
+  // pr-autoscaler no longer merges it, but GitHub's auto-merge may: a hold turns that off.
+  const reply = on
+    ? "People took this pull request over: pr-autoscaler does not merge it. Held: the label is on, and GitHub's auto-merge is off."
+    : "People took this pull request over: pr-autoscaler does not merge it, people do. The hold label is off.";
+  return { ...held, reply };
 }
 
 function unknownPool(pool: string | undefined, config: RepoConfig): string | undefined {

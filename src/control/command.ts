@@ -66,7 +66,8 @@ export function parseCommands(body: string): ParsedLine[] {
       }
     }
     if (!kind.command) continue;
-    const line = raw.trim();
+    // A comment closed within the line is not shown: `/autoscaler hold <!-- why -->` is a hold.
+    const line = raw.replace(/<!--[\s\S]*?-->/g, "").trim();
     const match = PREFIX.exec(line);
     if (!match) continue;
     if (lines.length === MAX_COMMANDS_PER_COMMENT) {

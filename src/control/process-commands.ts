@@ -177,7 +177,11 @@ function placeOf(input: ProcessCommandsInput, issueNumber: number): CommandPlace
   const pr = input.repoState.pullRequests.find(
     (open: BotPullRequest) => open.number === issueNumber,
   );
-  return pr ? { kind: "pull-request", pr } : undefined;
+  if (pr) return { kind: "pull-request", pr };
+  // Closed since the comment was written (commands are looked for every few minutes without
+  // webhooks): its commands are still answered, not dropped unseen.
+  const closed = input.repoState.recentlyClosed.find((entry) => entry.number === issueNumber);
+  return closed ? { kind: "closed-pull-request", pr: closed } : undefined;
 }
 
 async function runEffect(

@@ -19,6 +19,15 @@ describe("parseCommands reads a comment as GitHub renders it", () => {
     expect(verbs("> Wait <!-- note\nhidden -->\n/autoscaler pause")).toEqual([]);
   });
 
+  it("leaves out an HTML comment closed within a command's line, as GitHub shows it", () => {
+    expect(parseCommands("/autoscaler hold <!-- until the vendor answers -->")).toEqual([
+      { ok: true, text: "/autoscaler hold", command: { verb: "hold" } },
+    ]);
+    expect(verbs("/autoscaler scale <!-- x -->workers=4")).toEqual(["scale"]);
+    // Shown as one word: not the prefix.
+    expect(verbs("/autoscaler<!-- x -->pause")).toEqual([]);
+  });
+
   it("ends lines at a lone CR, as Markdown does", () => {
     expect(verbs("/autoscaler pause\r/autoscaler scale workers=3")).toEqual(["pause", "scale"]);
   });

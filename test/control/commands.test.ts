@@ -264,6 +264,26 @@ describe("/autoscaler on pull requests", () => {
     );
   });
 
+  it("takes commands on a pull request closed before they were read, and says hold is for open ones", async () => {
+    const { world } = await ready({ cluster: cluster({ pending: 1, plex: false }) });
+    // Without webhooks, comments are read every few minutes: the pull request closes meanwhile.
+    const pause = world.github.comment(1, "/autoscaler pause");
+    const hold = world.github.comment(1, "/autoscaler hold");
+    world.github.closePull(1);
+    world.github.advance(5 * 60_000);
+    const result = await world.run();
+    expect(result.commands.map((c) => [c.commentId, c.outcome])).toEqual([
+      [pause, "obeyed"],
+      [hold, "refused"],
+    ]);
+    expect(state(world)?.paused.all).toMatchObject({ by: "alice" });
+    expect(replies(world, 1)).toEqual([
+      expect.stringContaining(
+        "@alice #1 is closed: `/autoscaler hold` works on an open pull request of pr-autoscaler.",
+      ),
+    ]);
+  });
+
   it("answers ignore on a node pull request with what it is for", async () => {
     const { world } = await ready({ cluster: cluster({ pending: 1, plex: false }) });
     world.github.comment(1, "/autoscaler ignore");

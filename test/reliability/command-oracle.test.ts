@@ -42,6 +42,12 @@ describe("expectedCommands", () => {
     ]);
   });
 
+  it("leaves out a comment closed within a command's line, as GitHub shows it", () => {
+    expect(expectedCommands("/autoscaler hold <!-- why -->\n/autoscaler<!-- x -->pause")).toEqual([
+      { ok: true, command: { verb: "hold" } },
+    ]);
+  });
+
   it("stops after ten commands with one refusal", () => {
     const lines = expectedCommands("/autoscaler recheck\n".repeat(50));
     expect(lines).toHaveLength(11);
