@@ -75,12 +75,8 @@ export function applyCommand(
     case "hold":
     case "unhold": {
       const { place } = context;
-      if (place.kind === "closed-pull-request") {
-        const closed = place.pr.mergedAt === undefined ? "closed" : "merged";
-        return refuse(
-          `#${place.pr.number} is ${closed}: \`/autoscaler ${command.verb}\` works on an open pull request of pr-autoscaler.`,
-        );
-      }
+      if (place.kind === "closed-pull-request")
+        return onClosed(state, command.verb, place.pr, record, refuse, done);
       const pr = place.kind === "pull-request" ? place.pr : undefined;
       return command.verb === "ignore"
         ? ignore(state, pr, record, refuse, done)
@@ -89,6 +85,27 @@ export function applyCommand(
     case "help":
       return { state, effects: [], ok: true, reply: `pr-autoscaler understands:\n\n${USAGE}` };
   }
+}
+
+/**
+ * A pull request command on a closed one: `ignore` of a right-sizing change closed without
+ * merging keeps it from being proposed again (people may close first and ignore after, and a
+ * command taken again after a restart finds the pull request it closed); the rest is refused.
+ */
+function onClosed(
+  state: ControlState,
+  verb: "ignore" | "hold" | "unhold",
+  pr: ClosedBotPullRequest,
+  record: { by: string; at: string },
+  refuse: (reply: string) => CommandOutcome,
+  done: (next: ControlState) => CommandOutcome,
+): CommandOutcome {
+  const merged = pr.mergedAt !== undefined;
+  if (verb === "ignore" && !merged && pr.key.startsWith("resources"))
+    return done({ ...state, ignored: { ...state.ignored, [pr.key]: record } });
+  return refuse(
+    `#${pr.number} is ${merged ? "merged" : "closed"}: \`/autoscaler ${verb}\` works on an open pull request of pr-autoscaler.`,
+  );
 }
 
 function ignore(

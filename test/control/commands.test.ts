@@ -284,6 +284,18 @@ describe("/autoscaler on pull requests", () => {
     ]);
   });
 
+  it("ignore on a right-sizing pull request people closed keeps its change away", async () => {
+    const { world, pull } = await rightSizing();
+    world.github.closePull(pull.number);
+    world.github.comment(pull.number, "/autoscaler ignore");
+    const result = await world.run(undefined, ["comment"]);
+    expect(result.commands).toEqual([expect.objectContaining({ outcome: "obeyed" })]);
+    expect(state(world)?.ignored["resources-media-plex"]).toMatchObject({ by: "alice" });
+    world.github.advance(60 * 60_000);
+    const later = await world.run();
+    expect(later.pullRequests.filter((o) => o.action === "created")).toEqual([]);
+  });
+
   it("answers ignore on a node pull request with what it is for", async () => {
     const { world } = await ready({ cluster: cluster({ pending: 1, plex: false }) });
     world.github.comment(1, "/autoscaler ignore");
