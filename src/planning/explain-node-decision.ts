@@ -352,8 +352,8 @@ function unknownText(
   if (allocatable.length > 0)
     parts.push(
       on
-        ? `allocatable unknown on ${allocatable.join(", ")}`
-        : `allocatable unknown (${allocatable.join(", ")})`,
+        ? `allocatable missing or 0 on ${allocatable.join(", ")}`
+        : `allocatable missing or 0 (${allocatable.join(", ")})`,
     );
   return parts.join(", ");
 }

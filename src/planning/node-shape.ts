@@ -92,8 +92,10 @@ function learnAllocatable(
   members: readonly NodeInfo[],
   rule: NewNodeConfig["from"],
 ): { node: NodeInfo; alike: number; allocatable: Resources } | undefined {
+  // A node reporting no cpu or memory at all (a kubelet whose reservations exceed the machine)
+  // is no model for a new VM.
   const known = members.filter(
-    (node) => node.allocatable.cpu !== undefined && node.allocatable.memory !== undefined,
+    (node) => (node.allocatable.cpu ?? 0) > 0 && (node.allocatable.memory ?? 0) > 0,
   );
   const ready = known.filter((node) => node.ready);
   const pool = ready.length > 0 ? ready : known;

@@ -25,7 +25,9 @@ export interface ResourceUtilisation {
   source?: "metrics-server" | "prometheus" | "mixed";
   /** Ready nodes whose usage or allocatable is unknown (never counted as zero). */
   unknownNodes: string[];
-  /** Those of `unknownNodes` whose allocatable is unknown (usage is measured against it). */
+  /**
+   * Those of `unknownNodes` that report no allocatable, or 0 (usage is measured against it).
+   */
   unknownAllocatable?: string[];
 }
 
@@ -59,9 +61,11 @@ export function poolUtilisation(
     allocatable =
       capacity === undefined || allocatable === undefined ? undefined : allocatable + capacity;
     const used = node.usage?.[resource];
-    if (capacity === undefined || used === undefined || !node.usage) {
+    // A node that reports no allocatable, or none at all (0), has nothing its usage is a share of.
+    const measurable = capacity !== undefined && capacity > 0;
+    if (!measurable || used === undefined || !node.usage) {
       result.unknownNodes.push(node.name);
-      if (capacity === undefined)
+      if (!measurable)
         result.unknownAllocatable = [...(result.unknownAllocatable ?? []), node.name];
       continue;
     }
