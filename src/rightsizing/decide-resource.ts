@@ -250,7 +250,7 @@ function decideLimit(input: ResourceInput, proposed: number): LimitOutcome {
   if (currentLimit === undefined) return {};
   if (input.limitMode === "ratio") {
     // A request of 0 is no request to the VPA too: the ratio to it is not a number.
-    const ratio = currentLimit / (current === undefined || current === 0 ? currentLimit : current);
+    const ratio = current === undefined || current === 0 ? 1 : currentLimit / current;
     const limit = Math.max(proposed, roundUp(proposed * ratio, input.step));
     return limit === currentLimit ? {} : { limit, reason: "ratio" };
   }

@@ -314,7 +314,7 @@ function helmReleaseCandidates(
             }
           : {}),
       });
-    } else unresolved.push(describeValuesFrom(entry));
+    } else unresolved.push(describeUnresolved(index, entry));
   }
   const merged = [...sources.map((source) => source.document.data), inlineValues].reduce(
     (into, values) => mergeValues(into, values),
@@ -322,7 +322,7 @@ function helmReleaseCandidates(
   );
   if (unresolved.length > 0)
     problems.unshift(
-      `${what} also takes values from ${unresolved.join(", ")} (valuesFrom), which ${unresolved.length === 1 ? "is" : "are"} not in the repo and may set these resources`,
+      `${what} also takes values from ${unresolved.join(", ")} (valuesFrom), which ${unresolved.length === 1 ? "is" : "are"} not a values file in the repo and may set these resources`,
     );
   const blocked = problems.length === 0 ? undefined : problems.join("; ");
   // Every layer, in the order Flux merges them: the valuesFrom files, then spec.values.
@@ -478,6 +478,25 @@ function generatedValuesFile(
     return { ...(file ? { file } : {}), ...(overriddenBy ? { overriddenBy } : {}) };
   }
   return undefined;
+}
+
+/**
+ * A valuesFrom entry that is no values file of the repo; a manifest of that object in the repo
+ * is named, with why it is not edited (its values are text inside a string).
+ */
+function describeUnresolved(index: RepoIndex, entry: unknown): string {
+  const described = describeValuesFrom(entry);
+  if (!isPlainObject(entry)) return described;
+  const manifest = index.documents.find(
+    (document) =>
+      document.kind === entry.kind &&
+      document.name === entry.name &&
+      document.apiVersion === "v1" &&
+      (entry.kind === "ConfigMap" || entry.kind === "Secret"),
+  );
+  return manifest
+    ? `${described} (its values are text in a string in ${manifest.file}, which is not edited)`
+    : described;
 }
 
 function describeValuesFrom(entry: unknown): string {

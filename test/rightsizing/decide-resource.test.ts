@@ -230,6 +230,10 @@ describe("decideResource: limits", () => {
     );
     expect(decision).toMatchObject({ action: "change", proposed: 250, proposedLimit: 250 });
     expect(explainResource(decision)).toContain("cpu request 0 → 250m: VPA target 250m;");
+    // A limit of 0 with no request: the limit becomes the request, never a number that is none.
+    expect(
+      decideResource(cpu({ current: undefined, currentLimit: 0, limitMode: "ratio" })),
+    ).toMatchObject({ proposed: 450, proposedLimit: 450 });
   });
 
   it("never raises a request above a limit the running pods carry and the file does not set", () => {

@@ -455,8 +455,43 @@ describe("Flux valuesFrom: values in a ConfigMap that kustomize generates from v
       const result = locate(changed, deployment("media", "piped-frontend"), "app");
       expect(result).toMatchObject({ ok: false, problem: "not-editable" });
       if (result.ok) continue;
-      expect(result.message).toContain("(valuesFrom), which is not in the repo");
+      expect(result.message).toContain("(valuesFrom), which is not a values file in the repo");
     }
+  });
+
+  it("a ConfigMap written as a manifest in the repo is named, with why its values are not edited", () => {
+    // The values moved from configMapGenerator into a ConfigMap manifest: text in a string.
+    const values = textOf(files, `${APP}/values.yaml`);
+    const manifest = [
+      "apiVersion: v1",
+      "kind: ConfigMap",
+      "metadata:",
+      "  name: piped-values",
+      "data:",
+      "  values.yaml: |",
+      ...values.split("\n").map((line) => (line === "" ? "" : `    ${line}`)),
+    ].join("\n");
+    const changed = withText(
+      withText(files, `${APP}/kustomization.yaml`, (text) =>
+        replaced(
+          replaced(
+            text,
+            "  - ./helmrelease.yaml\n",
+            "  - ./helmrelease.yaml\n  - ./configmap.yaml\n",
+          ),
+          "configMapGenerator:\n  - name: piped-values\n    files:\n      - values.yaml=./values.yaml\n",
+          "",
+        ),
+      ),
+      `${APP}/values.yaml`,
+      () => "",
+    ).concat([{ path: `${APP}/configmap.yaml`, text: manifest }]);
+    const result = locate(changed, deployment("media", "piped-frontend"), "app");
+    expect(result).toMatchObject({ ok: false, problem: "not-editable" });
+    if (result.ok) return;
+    expect(result.message).toContain(
+      `HelmRelease piped also takes values from ConfigMap piped-values (its values are text in a string in ${APP}/configmap.yaml, which is not edited) (valuesFrom)`,
+    );
   });
 });
 
