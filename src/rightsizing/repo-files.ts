@@ -1,4 +1,4 @@
-import type { RepoReader } from "../repo/repo-reader.ts";
+import { type RepoReader, UnreadableFileError } from "../repo/repo-reader.ts";
 
 /** One file of the infra repo, with its path relative to the root (forward slashes). */
 export interface RepoFile {
@@ -31,7 +31,9 @@ export function isDiscoverable(path: string): boolean {
 
 /**
  * Reads the repo's YAML files for discovery. Files that vanish between listing and reading
- * are left out; read errors propagate (the caller decides whether to plan without them).
+ * are left out, and so are those that are no text discovery can read (not UTF-8, a symbolic
+ * link, not a regular file), as the app leaves them out of a repository's tree: one such file
+ * must not stop the plan. Other read errors propagate.
  */
 export async function readRepoFiles(
   source: RepoFileSource,
@@ -44,11 +46,20 @@ export async function readRepoFiles(
   async function worker(): Promise<void> {
     while (next < paths.length) {
       const path = paths[next++] as string;
-      const text = await source.readFile(path);
+      const text = await readable(source, path);
       if (text !== undefined && text.length <= maxChars) files.push({ path, text });
     }
   }
   const workers = Math.max(1, options.concurrency ?? 8);
   await Promise.all(Array.from({ length: workers }, worker));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+async function readable(source: RepoFileSource, path: string): Promise<string | undefined> {
+  try {
+    return await source.readFile(path);
+  } catch (error) {
+    if (error instanceof UnreadableFileError) return undefined;
+    throw error;
+  }
 }

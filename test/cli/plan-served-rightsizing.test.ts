@@ -2,9 +2,18 @@
  * `plan` with `rightsizing:` against a served cluster: what the app would hold back under
  * `maxOpenPullRequests`, and a cluster that does not serve the VerticalPodAutoscaler API.
  */
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
-import { CONFIG, type InfraFiles, type PlanJson, pod, type Raw } from "./served-cluster.ts";
-import { cluster, serveForTest } from "./served-plan.ts";
+import {
+  CONFIG,
+  committedRepo,
+  type InfraFiles,
+  type PlanJson,
+  pod,
+  type Raw,
+} from "./served-cluster.ts";
+import { cluster, serveForTest, tempDir } from "./served-plan.ts";
 
 const DAY = 86_400_000;
 const HASH = "7d9c65958";
@@ -135,6 +144,18 @@ describe("plan with rightsizing against a served cluster", () => {
     const output = await served.plan(files("{}"));
     expect(output.proposals.filter((p) => p.kind === "resources")).toHaveLength(3);
     expect(rightsizingNotes(output)).toEqual([]);
+  });
+
+  it("plans on when a YAML file elsewhere in the repo is not UTF-8 or is a symbolic link", async () => {
+    const served = await serveForTest(objects());
+    const dir = tempDir();
+    mkdirSync(join(dir, "docs"), { recursive: true });
+    // `# café` in ISO-8859-1, then `a: 1`: not UTF-8.
+    writeFileSync(join(dir, "docs/notes.yaml"), Buffer.from("# caf\xe9\na: 1\n", "latin1"));
+    const repo = committedRepo(dir, files("{}"));
+    symlinkSync("../media/sonarr.yaml", join(dir, "apps/home/sonarr-link.yaml"));
+    const output = await served.planRepo(repo);
+    expect(output.proposals.filter((p) => p.kind === "resources")).toHaveLength(3);
   });
 
   it("says in the notes, and in the text, that the VPA API is not served", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { UnreadableFileError } from "../../src/repo/repo-reader.ts";
 import { isDiscoverable, readRepoFiles } from "../../src/rightsizing/repo-files.ts";
 
 describe("readRepoFiles", () => {
@@ -24,5 +25,20 @@ describe("readRepoFiles", () => {
     expect(files).toEqual([{ path: "apps/plex/values.yaml", text: "resources: {}\n" }]);
     expect(read.sort()).toEqual(["apps/plex/values.yaml", "big.yaml", "gone.yaml"]);
     expect(isDiscoverable("kubernetes/apps/media/plex/app/helmrelease.yml")).toBe(true);
+  });
+
+  it("leaves out a file that is no text it can read, as the app does; other errors stop it", async () => {
+    const source = (broken: Error) => ({
+      listFiles: async () => ["apps/plex/values.yaml", "docs/notes.yaml"],
+      readFile: async (path: string) => {
+        if (path === "docs/notes.yaml") throw broken;
+        return "resources: {}\n";
+      },
+    });
+    const latin1 = new UnreadableFileError("docs/notes.yaml", "docs/notes.yaml is not UTF-8");
+    expect(await readRepoFiles(source(latin1))).toEqual([
+      { path: "apps/plex/values.yaml", text: "resources: {}\n" },
+    ]);
+    await expect(readRepoFiles(source(new Error("EIO")))).rejects.toThrow("EIO");
   });
 });
