@@ -5,6 +5,7 @@ import {
 } from "../control/control-state.ts";
 import { type CommandReport, processCommands } from "../control/process-commands.ts";
 import type { RepoState } from "../forge/forge.ts";
+import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import type { ControlFreshness } from "./control-freshness.ts";
 import { DASHBOARD_KEY } from "./dashboard.ts";
@@ -54,13 +55,14 @@ export async function controlStep(
     if (issue) memory.dashboard = { number: issue.number, body: issue.body };
     freshness.markRead();
   }
-  // Commands name pools: they wait while the configuration cannot be read.
-  if (!config) return current();
-  const due =
-    reasons.includes("comment") ||
-    memory.control.state === undefined ||
-    memory.commandsPolledAt === undefined ||
-    now.getTime() - memory.commandsPolledAt >= target.settings.commandPollMs;
+  // Commands name pools: they wait while the configuration cannot be read. The dashboard it
+  // writes meanwhile records a state (as a restarted process would read it), so that commands
+  // written on it are taken once the configuration can be read, not passed over as history.
+  if (!config) {
+    memory.control.state ??= emptyControlState();
+    return current();
+  }
+  const due = memory.control.state === undefined || pollDue(target, reasons, now);
   if (!due) return current();
   const processed = await processCommands({
     github: github.commands,
@@ -87,4 +89,35 @@ export async function controlStep(
     held: processed.held,
     errors,
   };
+}
+
+/** A comment webhook came, or comments were not looked for since `commandPollMs`. */
+function pollDue(target: ReconcileTarget, reasons: readonly TriggerReason[], now: Date): boolean {
+  const polled = target.memory.commandsPolledAt;
+  return (
+    reasons.includes("comment") ||
+    polled === undefined ||
+    now.getTime() - polled >= target.settings.commandPollMs
+  );
+}
+
+/**
+ * The configuration to take commands with. Commands wait while it is in error, and the one read
+ * for the head is kept until the head moves, so `/autoscaler recheck` could never say that a
+ * policy file it extends from another repository was fixed (or the app installed there): while
+ * in error, it is read again (`read`) when commands are due, a comment webhook or the poll. Still
+ * in error, the poll counts as done, so it is read again at the next comment or poll, not at
+ * every reconcile.
+ */
+export async function configurationForCommands(
+  target: ReconcileTarget,
+  reasons: readonly TriggerReason[],
+  now: Date,
+  current: { value: RepoConfiguration; cached: boolean },
+  read: () => Promise<RepoConfiguration>,
+): Promise<RepoConfiguration> {
+  if (current.value.config || !pollDue(target, reasons, now)) return current.value;
+  const value = current.cached ? await read() : current.value;
+  if (!value.config) target.memory.commandsPolledAt = now.getTime();
+  return value;
 }

@@ -8,7 +8,7 @@ import { indexRepo, type RepoIndex } from "../rightsizing/repo-index.ts";
 import { configCheckReport, readConfiguration } from "./config-check.ts";
 import { retireRepository } from "./config-removed.ts";
 import { type ControlFreshness, controlFreshness, StaleControlState } from "./control-freshness.ts";
-import { controlStep } from "./control-step.ts";
+import { configurationForCommands, controlStep } from "./control-step.ts";
 import { afterRun, baseDashboard, writeDashboard } from "./dashboard-step.ts";
 import { nodeChange } from "./desired-pull-request.ts";
 import { forgeRepoReader } from "./forge-repo-reader.ts";
@@ -101,6 +101,13 @@ async function reconcileOnce(
     ledger?.publish(result.repository, factsAfterRun(state, result, now, new Map()));
     return { ...result, status: "no-config" };
   }
+  configuration = await configurationForCommands(
+    target,
+    reasons,
+    now,
+    { value: configuration, cached: before?.headSha === state.head.sha },
+    () => configurationAt(target, state, true),
+  );
   const control = await controlStep(target, state, configuration.config, reasons, now, freshness);
   result.commands = control.reports;
   result.errors.push(...control.errors);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { checkPullRequestConfig } from "../../src/reconcile/config-check.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
-import { CONFIG, CONFIG_PATH, cluster, infraFiles } from "./support/infra.ts";
+import { CONFIG, CONFIG_PATH, cluster, infraFiles, WORKERS_POOL } from "./support/infra.ts";
+import { repositories } from "./support/repositories.ts";
 import { scenario } from "./support/scenario.ts";
 
 /** Two mistakes a person makes: a max below the min, and a percentage above 100. */
@@ -80,6 +81,63 @@ describe("an invalid configuration on the default branch", () => {
     const result = await world.run();
     expect(result.status).toBe("no-config");
     expect(world.github.pulls.size + world.github.issues.size).toBe(0);
+  });
+});
+
+describe("a policy extended from another repository that cannot be read", () => {
+  const INFRA = "octocat/infra";
+  const POLICIES = "octocat/policies";
+
+  /** The infra repository extends `policies`, which has no configuration yet. */
+  async function broken() {
+    const world = repositories(
+      {
+        [INFRA]: infraFiles({ config: `${WORKERS_POOL}automerge:\n  extends: policies\n` }),
+        [POLICIES]: new Map([["README.md", "Shared policies\n"]]),
+      },
+      { cluster: cluster({ plex: false }) },
+    );
+    world.github(INFRA).permissions.set("alice", "write");
+    expect((await world.run(INFRA)).status).toBe("config-error");
+    const dashboard = world.github(INFRA).botIssue("dashboard")?.number;
+    if (dashboard === undefined) throw new Error("no dashboard");
+    world.github(POLICIES).push({ [CONFIG_PATH]: "automerge:\n  extends: preset:homelab\n" });
+    return { world, dashboard };
+  }
+
+  it("is read again on /autoscaler recheck, with no push to the repository, and the command taken", async () => {
+    const { world, dashboard } = await broken();
+    const id = world.github(INFRA).comment(dashboard, "/autoscaler recheck");
+    const result = await world.run(INFRA, undefined, ["comment"]);
+    expect(result.status).toBe("ok");
+    expect(result.commands).toEqual([
+      expect.objectContaining({ commentId: id, outcome: "obeyed" }),
+    ]);
+    expect(world.github(INFRA).botIssue("dashboard")?.body).not.toContain(
+      "## Configuration errors",
+    );
+  });
+
+  it("is read again at the look for comments without webhooks, not at every reconcile", async () => {
+    const { world } = await broken();
+    world.github(POLICIES).push({ [CONFIG_PATH]: "automerge: [not, a, policy]\n" });
+    expect((await world.run(INFRA)).status).toBe("config-error");
+    world.github(INFRA).advance(5 * 60_000);
+    world.github(INFRA).reset();
+    expect((await world.run(INFRA)).status).toBe("config-error");
+    const reads = () =>
+      world
+        .github(POLICIES)
+        .calls()
+        .filter((call) => call.startsWith("GET /contents/"));
+    expect(reads()).not.toEqual([]);
+    world.github(POLICIES).reset();
+    world.github(INFRA).advance(60_000);
+    expect((await world.run(INFRA)).status).toBe("config-error");
+    expect(reads()).toEqual([]);
+    world.github(POLICIES).push({ [CONFIG_PATH]: "automerge:\n  extends: preset:homelab\n" });
+    world.github(INFRA).advance(5 * 60_000);
+    expect((await world.run(INFRA)).status).toBe("ok");
   });
 });
 
