@@ -55,14 +55,21 @@ export async function controlStep(
     if (issue) memory.dashboard = { number: issue.number, body: issue.body };
     freshness.markRead();
   }
-  // Commands name pools: they wait while the configuration cannot be read. The dashboard it
-  // writes meanwhile records a state (as a restarted process would read it), so that commands
-  // written on it are taken once the configuration can be read, not passed over as history.
+  // Commands name pools: they wait while the configuration cannot be read. Without a recorded
+  // state, the comments made so far are history, as on a first run (processCommands); those made
+  // from now on, on the dashboard written meanwhile among them, are taken once it can be read.
   if (!config) {
-    memory.control.state ??= emptyControlState();
+    if (memory.control.state === undefined) {
+      const { newest } = await github.commands.newComments(Number.MAX_SAFE_INTEGER);
+      memory.control.state = emptyControlState(newest ?? 0);
+    }
     return current();
   }
-  const due = memory.control.state === undefined || pollDue(target, reasons, now);
+  const due =
+    reasons.includes("comment") ||
+    memory.control.state === undefined ||
+    memory.commandsPolledAt === undefined ||
+    now.getTime() - memory.commandsPolledAt >= target.settings.commandPollMs;
   if (!due) return current();
   const processed = await processCommands({
     github: github.commands,
@@ -91,33 +98,23 @@ export async function controlStep(
   };
 }
 
-/** A comment webhook came, or comments were not looked for since `commandPollMs`. */
-function pollDue(target: ReconcileTarget, reasons: readonly TriggerReason[], now: Date): boolean {
-  const polled = target.memory.commandsPolledAt;
-  return (
-    reasons.includes("comment") ||
-    polled === undefined ||
-    now.getTime() - polled >= target.settings.commandPollMs
-  );
-}
-
 /**
  * The configuration to take commands with. Commands wait while it is in error, and the one read
  * for the head is kept until the head moves, so `/autoscaler recheck` could never say that a
  * policy file it extends from another repository was fixed (or the app installed there): while
- * in error, it is read again (`read`) when commands are due, a comment webhook or the poll. Still
- * in error, the poll counts as done, so it is read again at the next comment or poll, not at
- * every reconcile.
+ * in error, it is read again (`read`) at a comment webhook, or when it was read a command poll
+ * ago, not at every reconcile.
  */
 export async function configurationForCommands(
   target: ReconcileTarget,
   reasons: readonly TriggerReason[],
   now: Date,
-  current: { value: RepoConfiguration; cached: boolean },
+  current: { value: RepoConfiguration; fresh: boolean },
   read: () => Promise<RepoConfiguration>,
 ): Promise<RepoConfiguration> {
-  if (current.value.config || !pollDue(target, reasons, now)) return current.value;
-  const value = current.cached ? await read() : current.value;
-  if (!value.config) target.memory.commandsPolledAt = now.getTime();
-  return value;
+  if (current.value.config || current.fresh) return current.value;
+  const readAt = target.memory.configuration?.readAt ?? 0;
+  const due =
+    reasons.includes("comment") || now.getTime() - readAt >= target.settings.commandPollMs;
+  return due ? read() : current.value;
 }

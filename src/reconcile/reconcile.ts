@@ -95,7 +95,7 @@ async function reconcileOnce(
     proposals: [],
   };
   const before = target.memory.configuration;
-  let configuration = await configurationAt(target, state, false);
+  let configuration = await configurationAt(target, state, false, now);
   if (!configuration.found) {
     await retireRepository(target, state, before?.value, result);
     ledger?.publish(result.repository, factsAfterRun(state, result, now, new Map()));
@@ -105,13 +105,13 @@ async function reconcileOnce(
     target,
     reasons,
     now,
-    { value: configuration, cached: before?.headSha === state.head.sha },
-    () => configurationAt(target, state, true),
+    { value: configuration, fresh: target.memory.configuration !== before },
+    () => configurationAt(target, state, true, now),
   );
   const control = await controlStep(target, state, configuration.config, reasons, now, freshness);
   result.commands = control.reports;
   result.errors.push(...control.errors);
-  if (control.recheck) configuration = await configurationAt(target, state, true);
+  if (control.recheck) configuration = await configurationAt(target, state, true, now);
   result.paused = control.state.paused.all !== undefined;
   const open = withoutClosed(state, control.closed);
   const dashboard = baseDashboard(control.state, open);
@@ -246,6 +246,7 @@ async function configurationAt(
   target: ReconcileTarget,
   state: RepoState,
   force: boolean,
+  now: Date,
 ): Promise<RepoConfiguration> {
   const cached = target.memory.configuration;
   if (!force && cached?.headSha === state.head.sha) return cached.value;
@@ -256,7 +257,7 @@ async function configurationAt(
     sha: state.head.sha,
     ...(target.github?.readOtherRepo ? { readOtherRepo: target.github.readOtherRepo } : {}),
   });
-  target.memory.configuration = { headSha: state.head.sha, value };
+  target.memory.configuration = { headSha: state.head.sha, value, readAt: now.getTime() };
   return value;
 }
 

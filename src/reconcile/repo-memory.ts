@@ -21,8 +21,8 @@ export interface MergeMemo {
  * requests or work: a restart loses it and the next reconcile reads it again.
  */
 export interface RepoMemory {
-  /** The configuration as validated at a default-branch head. */
-  configuration?: { headSha: string; value: RepoConfiguration };
+  /** The configuration as validated at a default-branch head, and when (epoch ms). */
+  configuration?: { headSha: string; value: RepoConfiguration; readAt?: number };
   /** Pool usage samples of earlier reconciles, oldest first (for windows and charts). */
   samples: PoolUtilisationSample[];
   /** The dashboard issue as this process last read or wrote it. */

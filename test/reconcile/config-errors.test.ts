@@ -74,6 +74,25 @@ describe("an invalid configuration on the default branch", () => {
     expect(world.github.botIssue("dashboard")?.body).not.toContain("Configuration errors");
   });
 
+  it("takes commands given while it is broken once fixed, and not those from before", async () => {
+    const world = scenario({ files: infraFiles({ config: BROKEN }), cluster: cluster() });
+    world.github.permissions.set("alice", "write");
+    // A pull request on the bot's branch and a command on it, from before the app came.
+    world.github.branch("pr-autoscaler/nodes-workers");
+    const old = world.github.openPull("pr-autoscaler/nodes-workers", "Scale workers by hand");
+    world.github.comment(old.number, "/autoscaler pause");
+    expect((await world.run()).status).toBe("config-error");
+    const dashboard = world.github.botIssue("dashboard")?.number;
+    if (dashboard === undefined) throw new Error("no dashboard");
+    const given = world.github.comment(dashboard, "/autoscaler pause workers");
+    world.github.push({ [CONFIG_PATH]: CONFIG });
+    const fixed = await world.run(undefined, ["push"]);
+    expect(fixed.commands).toEqual([
+      expect.objectContaining({ commentId: given, outcome: "obeyed" }),
+    ]);
+    expect(fixed.paused).toBe(false);
+  });
+
   it("leaves a repository without the file alone", async () => {
     const files = infraFiles();
     files.delete(CONFIG_PATH);
