@@ -211,6 +211,15 @@ export interface FileHistoryEntry {
   prNumber?: number;
 }
 
+/** One of the latest commits reachable from the default branch head, whichever file it changed. */
+export interface BranchCommit {
+  sha: string;
+  /** ISO time it was committed (committer date). */
+  date: string;
+  /** Its parents' shas, the first parent first; none for a root commit. */
+  parents: string[];
+}
+
 /** A check run result with file:line annotations (for configuration errors). */
 export interface CheckReport {
   name: string;
@@ -257,6 +266,11 @@ export interface Forge {
   readFile(path: string, ref?: string): Promise<string | undefined>;
   /** The latest commits on the default branch that changed `path`, newest first. */
   fileHistory(path: string, options?: FileHistoryOptions): Promise<FileHistoryEntry[]>;
+  /**
+   * The latest `limit` commits reachable from the default branch head (default 100, at most
+   * 100), newest first, with their parents: which of them came in through a merge, and when.
+   */
+  branchCommits(limit?: number): Promise<BranchCommit[]>;
   /** Creates the issue for `issue.key`, or updates it in place when its title, body or state differ. */
   ensureIssue(issue: DesiredIssue): Promise<IssueResult>;
   comment(issueNumber: number, body: string): Promise<void>;

@@ -1,9 +1,10 @@
 import type { Forge } from "../forge/forge.ts";
 import { NotATextFileError } from "../forge/forge-error.ts";
+import { landingTimes } from "../repo/landing-times.ts";
 import { type FileCommit, type RepoReader, UnreadableFileError } from "../repo/repo-reader.ts";
 
 export interface ForgeRepoReaderOptions {
-  forge: Pick<Forge, "readFile" | "fileHistory">;
+  forge: Pick<Forge, "readFile" | "fileHistory"> & Partial<Pick<Forge, "branchCommits">>;
   /** The default branch head the reconcile read: every read is at this commit. */
   headSha: string;
   /** The file list at the head (a git tree on GitHub); absent: an empty list. */
@@ -19,19 +20,30 @@ export interface ForgeRepoReaderOptions {
 /**
  * The infra repo's default branch as the planner reads it, through the forge. Reads at the
  * head's sha are cached by the GitHub forge, so a reconcile whose head did not move reads
- * nothing again.
+ * nothing again. A commit of the file's history is dated when it reached the branch, as
+ * `git log --first-parent` dates it: a commit a merge brought in (a pull request's commits
+ * merged with a merge commit, a branch merged and pushed) counts from the merge.
  */
 export function forgeRepoReader(options: ForgeRepoReaderOptions): RepoReader {
   const { forge, headSha } = options;
+  let landing: Promise<ReadonlyMap<string, string>> | undefined;
+  const landed = () => {
+    landing ??= forge.branchCommits
+      ? forge.branchCommits().then((commits) => landingTimes(commits, headSha))
+      : Promise.resolve(new Map());
+    return landing;
+  };
   return {
     readFile: (path) => unreadableAsFileError(forge.readFile(path, headSha)),
     readFileAt: (path, sha) => forge.readFile(path, sha),
     async fileCommits(path, limit) {
       // One entry more than asked: its sha is the previous version of the file for the last one.
       const history = await forge.fileHistory(path, { limit: limit + 1 });
+      if (history.length === 0) return [];
+      const branch = await landed();
       return history.slice(0, limit).map((entry, index): FileCommit => {
         const previous = history[index + 1];
-        const at = later(entry.date, options.landedAt?.get(entry.sha));
+        const at = latest(entry.date, branch.get(entry.sha), options.landedAt?.get(entry.sha));
         // The file at the commit that touched it before holds what the change's parent held:
         // reading it costs nothing more than the history already did.
         return previous ? { sha: entry.sha, parent: previous.sha, at } : { sha: entry.sha, at };
@@ -54,6 +66,10 @@ export async function unreadableAsFileError(
   }
 }
 
-function later(date: string, other: string | undefined): string {
-  return other !== undefined && Date.parse(other) > Date.parse(date) ? other : date;
+/** The latest of a commit's own date and the times it is known to have reached the branch. */
+function latest(date: string, ...others: (string | undefined)[]): string {
+  let result = date;
+  for (const other of others)
+    if (other !== undefined && Date.parse(other) > Date.parse(result)) result = other;
+  return result;
 }

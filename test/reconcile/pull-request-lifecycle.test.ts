@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { cluster, TFVARS, tfvars } from "./support/infra.ts";
-import { scenario } from "./support/scenario.ts";
+import { type Scenario, scenario } from "./support/scenario.ts";
 
 const BRANCH = "pr-autoscaler/nodes-workers";
 
@@ -8,6 +8,33 @@ const BRANCH = "pr-autoscaler/nodes-workers";
 function opened() {
   const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
   return { world, first: world.run() };
+}
+
+/** A person's branch `more-workers` whose one commit sets 4 workers. */
+function withFourWorkersBranch() {
+  const world = scenario({ cluster: cluster({ plex: false }) });
+  world.github.branch("more-workers");
+  world.github.push(
+    { [TFVARS]: tfvars(3).replace("worker_count      = 3", "worker_count      = 4") },
+    { branch: "more-workers", message: "Four workers for the import" },
+  );
+  return world;
+}
+
+/**
+ * Merges three hours after the branch was written and reconciles five minutes later: the new
+ * count's nodes are awaited from the merge, not reported as failed to join since the commit.
+ */
+async function expectJoiningFromMerge(world: Scenario, merge: () => void) {
+  world.github.advance(3 * 60 * 60_000);
+  merge();
+  const mergedAt = world.github.now().toISOString();
+  world.github.advance(5 * 60_000);
+  world.github.reset();
+  const result = await world.run();
+  expect(result.decisions[0]?.holds).toEqual([
+    expect.objectContaining({ kind: "provisioning", state: "joining", since: mergedAt }),
+  ]);
 }
 
 describe("the first pull request", () => {
@@ -160,21 +187,25 @@ describe("an open pull request when the plan changes", () => {
   });
 
   it("dates a person's change merged with a merge commit from the merge too", async () => {
-    const world = scenario({ cluster: cluster({ plex: false }) });
-    world.github.branch("more-workers");
-    world.github.push(
-      { [TFVARS]: tfvars(3).replace("worker_count      = 3", "worker_count      = 4") },
-      { branch: "more-workers", message: "Four workers for the import" },
-    );
+    const world = withFourWorkersBranch();
     const pull = world.github.openPull("more-workers", "Four workers");
-    world.github.advance(3 * 60 * 60_000);
-    world.github.mergePullWithCommit(pull.number);
-    const mergedAt = world.github.now().toISOString();
-    world.github.advance(5 * 60_000);
-    const result = await world.run();
-    expect(result.decisions[0]?.holds).toEqual([
-      expect.objectContaining({ kind: "provisioning", state: "joining", since: mergedAt }),
-    ]);
+    await expectJoiningFromMerge(world, () => world.github.mergePullWithCommit(pull.number));
+  });
+
+  it("dates a pull request of several commits merged with a merge commit from the merge", async () => {
+    const world = withFourWorkersBranch();
+    // A second commit after the count's: the pull request's head is not the commit that changed it.
+    world.github.advance(10 * 60_000);
+    world.github.push({ "notes.md": "why four\n" }, { branch: "more-workers", message: "Notes" });
+    const pull = world.github.openPull("more-workers", "Four workers");
+    await expectJoiningFromMerge(world, () => world.github.mergePullWithCommit(pull.number));
+  });
+
+  it("dates a branch merged and pushed without a pull request from its merge commit", async () => {
+    const world = withFourWorkersBranch();
+    await expectJoiningFromMerge(world, () => world.github.mergeBranch("more-workers"));
+    // The file's history, and the branch's latest commits to tell which came in with a merge.
+    expect(world.github.calls().filter((call) => call === "GET /commits")).toHaveLength(2);
   });
 
   it("deletes the branch a merge left behind once the plan is done with it", async () => {

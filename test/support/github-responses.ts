@@ -192,12 +192,19 @@ export function comment(id: number, body: string): Json {
   return { ...first("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", 200), id, body };
 }
 
-export function commitSummary(commitSha: string, message: string, date: string): Json {
+export function commitSummary(
+  commitSha: string,
+  message: string,
+  date: string,
+  parents: string[] = [],
+): Json {
   const answer = first("GET", "/repos/{owner}/{repo}/commits", 200);
   const commit = answer.commit as Json;
+  const parent = ((answer.parents as Json[] | undefined)?.[0] ?? {}) as Json;
   return {
     ...answer,
     sha: commitSha,
+    parents: parents.map((parentSha) => ({ ...parent, sha: parentSha })),
     commit: {
       ...commit,
       message,

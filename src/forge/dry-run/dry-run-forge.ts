@@ -40,7 +40,7 @@ export type DryRunAction =
 
 export interface DryRunForgeOptions {
   /** Where files and history come from: a GitHub forge, or a local checkout reader. */
-  base: Pick<Forge, "readFile" | "fileHistory">;
+  base: Pick<Forge, "readFile" | "fileHistory"> & Partial<Pick<Forge, "branchCommits">>;
   /** The repository's state (e.g. a GitHub forge's readState); default: nothing open. */
   state?: RepoState;
 }
@@ -123,6 +123,7 @@ export function createDryRunForge(options: DryRunForgeOptions): DryRunForge {
     },
     readFile: (path, ref) => options.base.readFile(path, ref),
     fileHistory: (path, historyOptions) => options.base.fileHistory(path, historyOptions),
+    branchCommits: async (limit) => (await options.base.branchCommits?.(limit)) ?? [],
     ensureIssue: async (issue) => {
       record({ kind: "ensure-issue", ...issue, open: issue.open ?? true });
       return { action: issue.open === false ? "absent" : "created" };

@@ -1,5 +1,5 @@
 import { pullRequestNumberOf } from "../commit-message.ts";
-import type { FileHistoryEntry, FileHistoryOptions } from "../forge.ts";
+import type { BranchCommit, FileHistoryEntry, FileHistoryOptions } from "../forge.ts";
 import { ForgeError, NotATextFileError } from "../forge-error.ts";
 import { normalizeRepoPath } from "../repo-path.ts";
 import { type ForgeContext, isCommitSha } from "./forge-context.ts";
@@ -128,9 +128,50 @@ async function fetchHistory(
     GitHubCommitSummaries,
   );
   return commits.map(({ sha, commit }) => {
-    const date = commit.committer?.date ?? commit.author?.date;
-    if (!date) throw new ForgeError(step, `commit ${sha} has no date`);
+    const date = commitDate(step, sha, commit);
     const prNumber = pullRequestNumberOf(commit.message);
     return { sha, date, message: commit.message, ...(prNumber ? { prNumber } : {}) };
   });
+}
+
+/**
+ * The latest commits reachable from the default branch head, newest first, with their parents
+ * (one page of GitHub's list, which has every commit: merges and the commits they brought in).
+ * Cached by the head sha.
+ */
+export async function readBranchCommits(
+  context: ForgeContext,
+  defaultBranch: string,
+  limit = MAX_HISTORY,
+): Promise<BranchCommit[]> {
+  const count = Math.min(Math.max(Math.trunc(limit), 1), MAX_HISTORY);
+  const at = context.memory.headSha ?? defaultBranch;
+  const cacheKey = isCommitSha(at) ? `${at}:${count}` : undefined;
+  const cached = cacheKey ? context.memory.branchCommits.get(cacheKey) : undefined;
+  if (cached) return cached;
+  const step = `read the latest commits of ${defaultBranch}`;
+  const commits = await context.client.call(
+    step,
+    "GET /repos/{owner}/{repo}/commits",
+    { sha: at, per_page: count },
+    GitHubCommitSummaries,
+  );
+  const entries = commits.map(({ sha, commit, parents }) => ({
+    sha,
+    date: commitDate(step, sha, commit),
+    parents: (parents ?? []).map((parent) => parent.sha),
+  }));
+  if (cacheKey) context.memory.branchCommits.set(cacheKey, entries);
+  return entries;
+}
+
+/** When a commit was committed (the committer's date, else the author's). */
+function commitDate(
+  step: string,
+  sha: string,
+  commit: { committer: { date?: string } | null; author: { date?: string } | null },
+): string {
+  const date = commit.committer?.date ?? commit.author?.date;
+  if (!date) throw new ForgeError(step, `commit ${sha} has no date`);
+  return date;
 }

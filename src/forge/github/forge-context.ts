@@ -1,4 +1,4 @@
-import type { FileHistoryEntry } from "../forge.ts";
+import type { BranchCommit, FileHistoryEntry } from "../forge.ts";
 import type { GraphqlOctokit } from "./auto-merge.ts";
 import { type BoundedCache, createBoundedCache } from "./bounded-cache.ts";
 import type { GitHubClient } from "./github-client.ts";
@@ -17,6 +17,8 @@ export interface ForgeMemory {
   files: BoundedCache<{ text: string | undefined }>;
   /** File histories by head sha, path and limit: immutable for a given head. */
   histories: BoundedCache<FileHistoryEntry[]>;
+  /** The latest commits of the default branch by head sha and count: immutable for a head. */
+  branchCommits: BoundedCache<BranchCommit[]>;
   /**
    * Commits read by sha (immutable), to tell whether a branch's head is the bot's: a people's
    * branch under the bot's prefix is read once per head, not at every reconcile.
@@ -44,6 +46,7 @@ export interface ForgeContext {
 
 const FILE_CACHE_ENTRIES = 500;
 const HISTORY_CACHE_ENTRIES = 200;
+const BRANCH_COMMITS_CACHE_ENTRIES = 4;
 const COMMIT_CACHE_ENTRIES = 1000;
 
 export function createForgeMemory(): ForgeMemory {
@@ -54,6 +57,7 @@ export function createForgeMemory(): ForgeMemory {
     sweep: undefined,
     files: createBoundedCache(FILE_CACHE_ENTRIES),
     histories: createBoundedCache(HISTORY_CACHE_ENTRIES),
+    branchCommits: createBoundedCache(BRANCH_COMMITS_CACHE_ENTRIES),
     commits: createBoundedCache(COMMIT_CACHE_ENTRIES),
   };
 }

@@ -3,7 +3,7 @@ import type { GraphqlOctokit } from "./auto-merge.ts";
 import { reportCheckRun, reportCommitStatus } from "./checks.ts";
 import { closeBotPullRequest, deleteStray } from "./close-pull-request.ts";
 import { ensureBotPullRequest } from "./ensure-pull-request.ts";
-import { readFileAt, readFileHistory } from "./files.ts";
+import { readBranchCommits, readFileAt, readFileHistory } from "./files.ts";
 import { createForgeMemory, type ForgeContext } from "./forge-context.ts";
 import { createGitHubClient, type OctokitLike } from "./github-client.ts";
 import { ensureBotIssue } from "./issues.ts";
@@ -68,6 +68,8 @@ export function createGitHubForge(options: GitHubForgeOptions): Forge {
     readFile: (path, ref) => readFileAt(context, path, ref),
     fileHistory: async (path, historyOptions) =>
       readFileHistory(context, await resolveDefaultBranch(context), path, historyOptions),
+    branchCommits: async (limit) =>
+      readBranchCommits(context, await resolveDefaultBranch(context), limit),
     ensureIssue: (issue) => ensureBotIssue(context, issue),
     comment: (issueNumber, body) => postComment(context, issueNumber, body),
     reportCheck: (check) => reportCheckRun(context, check),

@@ -94,6 +94,7 @@ export const GitHubCommitSummaries = z.array(
       committer: z.object({ date: z.string().optional() }).nullable(),
       author: z.object({ date: z.string().optional() }).nullable(),
     }),
+    parents: z.array(z.object({ sha: z.string() })).optional(),
   }),
 );
 

@@ -153,3 +153,31 @@ describe("file history", () => {
     expect(github.scope.isDone()).toBe(true);
   });
 });
+
+describe("the default branch's latest commits", () => {
+  it("lists them with their parents, once per head", async () => {
+    const github = mockGitHub();
+    const { forge } = await forgeAtHead(github);
+    github.scope
+      .get(`${REPO_PATH}/commits`)
+      .query({ sha: HEAD1, per_page: "100" })
+      .reply(200, [
+        commitSummary(HEAD1, "Merge pull request #9 from octocat/more", "2025-03-01T12:00:00Z", [
+          sha("main"),
+          sha("branch"),
+        ]),
+        commitSummary(sha("branch"), "Four workers", "2025-02-28T08:00:00Z", [sha("main")]),
+        commitSummary(sha("main"), "Initial commit", "2025-02-01T08:00:00Z"),
+      ]);
+
+    const commits = await forge.branchCommits();
+    expect(await forge.branchCommits()).toBe(commits);
+    expect(commits).toEqual([
+      { sha: HEAD1, date: "2025-03-01T12:00:00Z", parents: [sha("main"), sha("branch")] },
+      { sha: sha("branch"), date: "2025-02-28T08:00:00Z", parents: [sha("main")] },
+      { sha: sha("main"), date: "2025-02-01T08:00:00Z", parents: [] },
+    ]);
+    expect(github.calls()).toEqual(["GET /commits"]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+});

@@ -56,15 +56,12 @@ export class FakeGit {
     return blob === undefined ? undefined : this.blobs.get(blob);
   }
 
-  /** Commits reachable from `sha` by first parents, newest first. */
-  history(sha: string): FakeCommit[] {
-    const list: FakeCommit[] = [];
-    let current = this.commits.get(sha);
-    while (current) {
-      list.push(current);
-      current = current.parents[0] ? this.commits.get(current.parents[0]) : undefined;
-    }
-    return list;
+  /**
+   * Every commit reachable from `sha`, newest first, as `git log` (and GitHub's list of commits)
+   * gives them: merges and the commits they brought in, a commit always before its parents.
+   */
+  reachable(sha: string): FakeCommit[] {
+    return this.walk(sha, (_, parents) => ({ listed: true, follow: parents }));
   }
 
   /**
@@ -73,6 +70,25 @@ export class FakeGit {
    * one parent through that parent alone and does not list the merge.
    */
   pathHistory(sha: string, path: string): FakeCommit[] {
+    return this.walk(sha, (commit, parents) => {
+      const same = parents.find(
+        (parent) => this.fileAt(parent.sha, path) === this.fileAt(commit.sha, path),
+      );
+      if (parents.length > 1 && same) return { listed: false, follow: [same] };
+      const listed =
+        parents.length === 0 ? this.fileAt(commit.sha, path) !== undefined : same === undefined;
+      return { listed, follow: parents };
+    });
+  }
+
+  /**
+   * Walks the commits from `sha` newest first, as git does: `step` says whether a commit is
+   * listed and which of its parents the walk goes on to.
+   */
+  private walk(
+    sha: string,
+    step: (commit: FakeCommit, parents: FakeCommit[]) => { listed: boolean; follow: FakeCommit[] },
+  ): FakeCommit[] {
     const listed: FakeCommit[] = [];
     const seen = new Set<string>();
     const start = this.commits.get(sha);
@@ -85,16 +101,9 @@ export class FakeGit {
       const parents = commit.parents
         .map((parent) => this.commits.get(parent))
         .filter((parent): parent is FakeCommit => parent !== undefined);
-      const same = parents.find(
-        (parent) => this.fileAt(parent.sha, path) === this.fileAt(commit.sha, path),
-      );
-      if (parents.length > 1 && same) {
-        frontier.push(same);
-        continue;
-      }
-      if (parents.length === 0 ? this.fileAt(commit.sha, path) !== undefined : !same)
-        listed.push(commit);
-      frontier.push(...parents);
+      const next = step(commit, parents);
+      if (next.listed) listed.push(commit);
+      frontier.push(...next.follow);
     }
     return listed;
   }

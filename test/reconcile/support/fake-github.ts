@@ -328,19 +328,36 @@ export class FakeGitHub {
    */
   mergePullWithCommit(number: number): string {
     const pull = this.pull(number);
-    const head = this.git.commits.get(pull.headSha);
-    const main = this.git.branches.get(pull.base) as string;
-    if (!head) throw new Error(`#${number} has no mergeable head`);
-    const commit = this.git.commit({
-      tree: head.tree,
-      parents: [main, head.sha],
-      message: `Merge pull request #${number} from octocat/${pull.branch}`,
-      date: this.iso(),
-    });
-    this.git.branches.set(pull.base, commit.sha);
+    if (!this.git.commits.has(pull.headSha)) throw new Error(`#${number} has no mergeable head`);
+    const sha = this.mergeCommit(
+      pull.base,
+      pull.headSha,
+      `Merge pull request #${number} from octocat/${pull.branch}`,
+    );
     pull.state = "closed";
     pull.closedAt = this.iso();
     pull.mergedAt = this.iso();
+    return sha;
+  }
+
+  /**
+   * A person merges `branch` into the default branch on their machine (`git merge --no-ff`, the
+   * branch's files winning) and pushes the merge commit, dated now: no pull request is involved.
+   */
+  mergeBranch(branch: string): string {
+    return this.mergeCommit(
+      "main",
+      this.git.branches.get(branch) as string,
+      `Merge branch '${branch}'`,
+    );
+  }
+
+  /** A merge commit, dated now, of `head` into `base` with `head`'s files; `base` moves to it. */
+  private mergeCommit(base: string, head: string, message: string): string {
+    const tree = this.git.commits.get(head)?.tree as string;
+    const parents = [this.git.branches.get(base) as string, head];
+    const commit = this.git.commit({ tree, parents, message, date: this.iso() });
+    this.git.branches.set(base, commit.sha);
     return commit.sha;
   }
 
@@ -755,9 +772,9 @@ export class FakeGitHub {
   private history(query: Record<string, string>): Json[] {
     const start = this.git.branches.get(query.sha ?? "main") ?? query.sha ?? "";
     const path = query.path;
-    return (path === undefined ? this.git.history(start) : this.git.pathHistory(start, path))
+    return (path === undefined ? this.git.reachable(start) : this.git.pathHistory(start, path))
       .slice(0, Number(query.per_page ?? 30))
-      .map((commit) => commitSummary(commit.sha, commit.message, commit.date));
+      .map((commit) => commitSummary(commit.sha, commit.message, commit.date, commit.parents));
   }
 
   // ---- pull requests -------------------------------------------------------------------------
