@@ -44,6 +44,7 @@ export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarge
       owner,
       repo,
       ...(options.defaultBranch ? { defaultBranch: options.defaultBranch } : {}),
+      botLogin: options.botLogin,
     }),
     observe: options.observe,
     repoFiles: githubRepoFiles(client),

@@ -9,6 +9,8 @@ export const GitHubPullRequestDetail = z.object({
   merged: z.boolean().optional(),
   draft: z.boolean().optional(),
   body: z.string().nullable(),
+  /** Who opened it; null for an account that was deleted. */
+  user: z.object({ login: z.string() }).nullable().optional(),
   created_at: z.string(),
   labels: z.array(z.object({ name: z.string() })),
   head: z.object({ sha: z.string(), ref: z.string() }),

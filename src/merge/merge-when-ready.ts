@@ -187,6 +187,8 @@ async function review(
 function refusalReason(pr: PullRequest, input: MergeWhenReadyInput): string | undefined {
   if (input.branchPolicy.branch !== pr.base.ref)
     return `the policy was read from ${input.branchPolicy.branch}, but the pull request merges into ${pr.base.ref}`;
+  if (pr.user?.login.toLowerCase() !== input.botLogin.toLowerCase())
+    return `it was opened by ${pr.user?.login ?? "an account since deleted"}, not by pr-autoscaler`;
   const marker = readPullRequestMarker(pr.body);
   if (!marker?.sha) return "the pull request carries no record of the bot's commit";
   if (marker.handsOff !== undefined) return "people took the pull request over";

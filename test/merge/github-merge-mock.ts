@@ -57,6 +57,8 @@ export interface PullFields {
   handsOff?: string;
   /** The marker's record of when an update last changed the values. */
   changedAt?: string;
+  /** Who opened it (default: the bot). */
+  author?: string;
 }
 
 /** A pull request as `GET /pulls/{n}` returns it, from GitHub's published example. */
@@ -70,6 +72,7 @@ export function pullDetail(fields: PullFields = {}): Json {
     ...answer,
     number: PR,
     node_id: NODE_ID,
+    user: { ...user, login: fields.author ?? BOT, type: "Bot" },
     state: fields.state ?? "open",
     merged: fields.merged ?? false,
     draft: false,

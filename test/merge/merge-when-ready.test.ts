@@ -334,6 +334,18 @@ describe("mergeWhenReady never merges", () => {
     expect(other.note).toBe(`its head ${HEAD.slice(0, 7)} is not the commit pr-autoscaler made`);
   });
 
+  it("a pull request someone else opened, its marker copied, without reading further", async () => {
+    const { github, steps } = setup();
+    steps.pull({ author: "mallory" });
+    mockGraphql();
+    const outcome = await mergeWhenReady(input(await policyOf(NATIVE)));
+    expect(outcome).toMatchObject({
+      action: "refused",
+      note: "it was opened by mallory, not by pr-autoscaler",
+    });
+    expect(github.calls()).toEqual([`GET /pulls/${PR}`]);
+  });
+
   it("a pull request people took over, even on the bot's commit", async () => {
     const { github, steps } = setup();
     steps.pull({ handsOff: HEAD });

@@ -6,13 +6,13 @@
 import { describe, expect, it } from "@jest/globals";
 import { createGitHubTarget } from "../../src/app/github-target.ts";
 import { readControlMarker } from "../../src/control/control-state.ts";
-import { readPullRequestMarker } from "../../src/forge/marker.ts";
+import { readPullRequestMarker, withPullRequestMarker } from "../../src/forge/marker.ts";
 import type { MergeOctokit } from "../../src/merge/merge-octokit.ts";
 import { DEFAULT_SETTINGS } from "../../src/reconcile/reconcile-types.ts";
 import { testOctokit } from "../support/github.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
 import { BOT_LOGIN } from "./support/fake-github.ts";
-import { cluster } from "./support/infra.ts";
+import { cluster, TFVARS, tfvars } from "./support/infra.ts";
 import { type Scenario, scenario } from "./support/scenario.ts";
 
 const BRANCH = "pr-autoscaler/nodes-workers";
@@ -220,5 +220,34 @@ describe("people's branches under pr-autoscaler/", () => {
       name.startsWith("pr-autoscaler/"),
     );
     expect(left.sort()).toEqual([...people].sort());
+  });
+});
+
+describe("a pull request someone else opened from the bot's branch", () => {
+  it("is theirs, its description copied from the bot's marker and all: never rebuilt, labelled or merged", async () => {
+    const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
+    world.github.branch(BRANCH);
+    const theirs = world.github.push(
+      { [TFVARS]: tfvars(4), "notes.md": "four, and notes\n" },
+      { branch: BRANCH, message: "Four workers" },
+    );
+    const pull = world.github.openPull(BRANCH, "Scale workers from 3 to 4 nodes", "mallory");
+    pull.body = withPullRequestMarker("Copied from the bot's.", {
+      key: "nodes-workers",
+      sha: theirs,
+      base: world.github.head(),
+      from: 3,
+      to: 4,
+    });
+    const body = pull.body;
+
+    const result = await world.run();
+
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "blocked" }),
+    ]);
+    expect(result.merges).toEqual([]);
+    expect(world.github.git.branches.get(BRANCH)).toBe(theirs);
+    expect(world.github.pull(pull.number)).toMatchObject({ state: "open", body, labels: [] });
   });
 });

@@ -13,7 +13,7 @@ import { changesValues } from "../values-changed.ts";
 import { disableAutoMerge } from "./auto-merge.ts";
 import { buildBotCommit } from "./bot-commit.ts";
 import { closeBotPullRequest, leaveToPeople } from "./close-pull-request.ts";
-import type { ForgeContext } from "./forge-context.ts";
+import { type ForgeContext, openedByBot } from "./forge-context.ts";
 import { failedWith } from "./github-client.ts";
 import { type GitHubPullRequest, GitHubPullRequest as PullRequestSchema } from "./github-types.ts";
 import {
@@ -277,7 +277,7 @@ async function openPullRequest(
     if (!existing) throw error;
     // A request GitHub carried out but answered with an error (a 502 from its proxy), retried:
     // the pull request found is this run's own when it carries this run's commit and plan.
-    if (pushed && openedBy(existing, desired, sha)) {
+    if (pushed && openedByBot(context, existing) && openedBy(existing, desired, sha)) {
       await addLabels(context, existing.number, missingLabels(desired, labelNames(existing)));
       return createdResult(desired, existing);
     }
@@ -304,13 +304,21 @@ function createdResult(desired: DesiredPullRequest, pr: GitHubPullRequest): Ensu
 
 /**
  * Another run opened the pull request: it is returned as found, with the plan's labels that it
- * lacks (that run may have stopped before labelling it).
+ * lacks (that run may have stopped before labelling it). One that someone else opened from the
+ * bot's branch is theirs: left alone, and nothing is opened meanwhile.
  */
 async function openedElsewhere(
   context: ForgeContext,
   desired: DesiredPullRequest,
   pr: GitHubPullRequest,
 ): Promise<EnsureResult> {
+  if (!openedByBot(context, pr)) {
+    return {
+      action: "blocked",
+      key: desired.key,
+      note: `pull request #${pr.number} from ${pr.head.ref} was opened by ${pr.user?.login ?? "an account since deleted"}, not by pr-autoscaler; it is left alone until it is closed`,
+    };
+  }
   await addLabels(context, pr.number, missingLabels(desired, labelNames(pr)));
   return {
     action: "unchanged",

@@ -41,6 +41,11 @@ export interface ForgeContext {
   issueLabel: string;
   /** The default branch name, when the caller knows it (saves one request per instance). */
   defaultBranch: string | undefined;
+  /**
+   * The account the bot opens pull requests as (`<app-slug>[bot]`): a pull request someone else
+   * opened is never the bot's, whatever its branch and description say. Undefined: not checked.
+   */
+  botLogin: string | undefined;
   memory: ForgeMemory;
 }
 
@@ -65,4 +70,10 @@ export function createForgeMemory(): ForgeMemory {
 /** Whether `ref` is a full commit sha (content at it never changes). */
 export function isCommitSha(ref: string): boolean {
   return /^[0-9a-f]{40}$/i.test(ref);
+}
+
+/** Whether the bot opened `pr`: its author is the bot's account (when the forge knows it). */
+export function openedByBot(context: ForgeContext, pr: Pick<GitHubPullRequest, "user">): boolean {
+  if (context.botLogin === undefined) return true;
+  return pr.user?.login.toLowerCase() === context.botLogin.toLowerCase();
 }

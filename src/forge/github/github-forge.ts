@@ -22,6 +22,11 @@ export interface GitHubForgeOptions {
   defaultBranch?: string;
   /** The label that finds the bot's issues again; default "pr-autoscaler". */
   issueLabel?: string;
+  /**
+   * The account the bot acts as (`<app-slug>[bot]`): only pull requests it opened are its own.
+   * Without it, any pull request from a `pr-autoscaler/` branch with the marker is.
+   */
+  botLogin?: string;
 }
 
 /** Actions after which closed pull requests and bot branches must be read again. */
@@ -44,6 +49,7 @@ export function createGitHubForge(options: GitHubForgeOptions): Forge {
     graphql: graphqlOf(options.octokit),
     issueLabel: options.issueLabel ?? "pr-autoscaler",
     defaultBranch: options.defaultBranch,
+    botLogin: options.botLogin,
     memory: createForgeMemory(),
   };
 

@@ -36,6 +36,8 @@ export const GitHubPullRequest = z.object({
     repo: z.object({ full_name: z.string() }).nullable(),
   }),
   base: z.object({ ref: z.string(), repo: z.object({ full_name: z.string() }) }),
+  /** Who opened it; null for an account that was deleted. */
+  user: z.object({ login: z.string() }).nullable().optional(),
   /** Set while GitHub's auto-merge is on (its details are not needed). */
   auto_merge: z.object({}).nullable().optional(),
 });

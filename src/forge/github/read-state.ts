@@ -7,7 +7,7 @@ import type {
   StrayBranch,
 } from "../forge.ts";
 import { markedChange, readPullRequestMarker, replacePullRequestMarker } from "../marker.ts";
-import type { ForgeContext, SweepResult } from "./forge-context.ts";
+import { type ForgeContext, openedByBot, type SweepResult } from "./forge-context.ts";
 import {
   GitHubBranch,
   type GitHubPullRequest,
@@ -42,7 +42,7 @@ export async function readRepoState(context: ForgeContext): Promise<RepoState> {
   context.memory.headSha = head.sha;
 
   const fullName = repositoryName(context);
-  const bots = open.pulls.filter((pr) => isBotPullRequest(pr, fullName));
+  const bots = open.pulls.filter((pr) => isBotPullRequest(context, pr, fullName));
   const pullRequests = (await withoutCloseMarks(context, bots))
     .map((pr) => toBotPullRequest(pr, defaultBranch, head.sha))
     .sort((a, b) => a.number - b.number);
@@ -51,7 +51,7 @@ export async function readRepoState(context: ForgeContext): Promise<RepoState> {
     head,
     pullRequests,
     recentlyClosed: sweep.closed
-      .filter((pr) => isBotPullRequest(pr, fullName))
+      .filter((pr) => isBotPullRequest(context, pr, fullName))
       .flatMap((pr) => toClosedBotPullRequest(pr, defaultBranch))
       .sort((a, b) => b.closedAt.localeCompare(a.closedAt)),
     strayBranches: strayBranches(context, sweep, pullRequests),
@@ -164,10 +164,16 @@ function repositoryName(context: ForgeContext): string {
   return `${owner}/${repo}`.toLowerCase();
 }
 
-/** Head on a `pr-autoscaler/<key>` branch of this repository (a fork's branch is never ours). */
-function isBotPullRequest(pr: GitHubPullRequest, fullName: string): boolean {
+/**
+ * Opened by the bot, with its head on a `pr-autoscaler/<key>` branch of this repository (a
+ * fork's branch is never ours). A pull request someone else opened from such a branch, its
+ * description copied from one of the bot's, marker included, is theirs.
+ */
+function isBotPullRequest(context: ForgeContext, pr: GitHubPullRequest, fullName: string): boolean {
   return (
-    keyOfBranch(pr.head.ref) !== undefined && pr.head.repo?.full_name.toLowerCase() === fullName
+    keyOfBranch(pr.head.ref) !== undefined &&
+    pr.head.repo?.full_name.toLowerCase() === fullName &&
+    openedByBot(context, pr)
   );
 }
 

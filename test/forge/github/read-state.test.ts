@@ -339,4 +339,48 @@ describe("reading the repository state", () => {
     expect(state.strayBranches).toEqual([]);
     expect(github.scope.isDone()).toBe(true);
   });
+
+  it("takes only the pull requests the bot opened as its own, whatever their branch and marker", async () => {
+    const github = mockGitHub();
+    const steps = githubSteps(github);
+    const example = responseExample("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", 200);
+    const user = (example as { user: object }).user;
+    const marker = { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS };
+    const by = (login: string, pull: object) => ({ ...pull, user: { ...user, login } });
+    steps.defaultBranch(HEAD1, TREE1, '"b1"');
+    steps.openPulls(
+      [
+        by("pr-autoscaler[bot]", botPull({ number: 12, headSha: C1, marker })),
+        // Someone's pull request from a branch of the bot's name, its description copied.
+        by("mallory", botPull({ number: 13, headSha: C1, marker })),
+      ],
+      '"p1"',
+    );
+    const closed = pullRequest({
+      number: 9,
+      branch: BRANCH,
+      headSha: C1,
+      body: withPullRequestMarker("Pods are waiting for room.", {
+        key: "nodes-workers",
+        ...marker,
+      }),
+      state: "closed",
+      closedAt: "2025-02-28T09:00:00Z",
+    });
+    steps.closedPulls([by("mallory", closed)]);
+    steps.botBranches([{ name: BRANCH, sha: C1 }]);
+    const forge = createGitHubForge({
+      octokit: testOctokit(),
+      owner: "octocat",
+      repo: "Hello-World",
+      defaultBranch: "main",
+      botLogin: "pr-autoscaler[bot]",
+    });
+
+    const state = await forge.readState();
+
+    expect(state.pullRequests.map((pr) => pr.number)).toEqual([12]);
+    expect(state.recentlyClosed).toEqual([]);
+    expect(github.scope.isDone()).toBe(true);
+  });
 });

@@ -791,7 +791,7 @@ export class FakeGitHub {
     };
   }
 
-  /** Who is asked to review and assigned, in the shapes of GitHub's example. */
+  /** Who opened it, who is asked to review and who is assigned, in the shapes of GitHub's example. */
   private people(pull: FakePull): Json {
     const template = responseExample(
       "GET",
@@ -803,6 +803,7 @@ export class FakeGitHub {
     const users = (logins: string[]) => logins.map((login) => ({ ...user, login }));
     const assignees = users(pull.assignees);
     return {
+      user: { ...user, login: pull.user, type: pull.user.endsWith("[bot]") ? "Bot" : "User" },
       assignee: assignees[0] ?? null,
       assignees,
       requested_reviewers: users(pull.requestedReviewers),
