@@ -168,12 +168,16 @@ function timeBlockers(
 
 /**
  * Where the grace period starts: the opening, or the last change of the values when that came
- * later, with how the message says it. An opening that cannot be read counts as now.
+ * later, with how the message says it. An opening that cannot be read counts as now. So does a
+ * change recorded after now (a replica whose clock is ahead, a marker edited by hand): the grace
+ * is not shortened by it, nor is a time worked out from a date that cannot come.
  */
 function graceStart(context: PolicyContext, subject: PolicySubject): { at: number; since: string } {
+  const now = context.now.getTime();
   const parsed = Date.parse(context.openedAt);
-  const opened = Number.isFinite(parsed) ? parsed : context.now.getTime();
-  const changed = context.changedAt === undefined ? Number.NaN : Date.parse(context.changedAt);
+  const opened = Number.isFinite(parsed) ? parsed : now;
+  const recorded = context.changedAt === undefined ? Number.NaN : Date.parse(context.changedAt);
+  const changed = Math.min(recorded, now);
   if (!(changed > opened)) return { at: opened, since: "it opened" };
   const to =
     subject.from !== undefined && subject.to !== undefined

@@ -268,6 +268,31 @@ rules: [{ name: any, action: merge, minAge: 30m }]
     }
   });
 
+  it("counts a change recorded after now as made now: a clock ahead or a hand-edited marker", async () => {
+    const policy = await policyOf(`
+timezone: Europe/Berlin
+rules: [{ name: any, action: merge, minAge: 30m }]
+`);
+    for (const changedAt of [
+      "2025-03-28T10:00:30Z",
+      "9999-12-31T00:00:00Z",
+      "+275760-09-13T00:00:00Z",
+    ]) {
+      const verdict = evaluatePolicy(
+        policy,
+        resources([["cpu", -0.4]]),
+        openContext(NOW, { openedAt: "2025-03-28T08:00:00Z", changedAt }),
+      );
+      expect(verdict.blockedBy).toEqual([
+        {
+          kind: "age",
+          message: "not before Fri 2025-03-28 11:30 GMT+1 (30m after its last change)",
+          until: "2025-03-28T10:30:00.000Z",
+        },
+      ]);
+    }
+  });
+
   it("merges only inside its windows and never inside a no-merge window of the policy", async () => {
     const policy = await policyOf(`
 timezone: Europe/Berlin
