@@ -298,6 +298,22 @@ describe("readPoolFacts", () => {
     });
   });
 
+  it("dates a file moved from elsewhere from the move, without a direction: no history is followed across it", async () => {
+    const dir = repoWith([
+      { at: "2026-11-01T10:00:00.000Z", files: { "infra/terraform.tfvars": "worker_count = 2\n" } },
+      {
+        at: "2026-11-20T10:00:00.000Z",
+        files: { "terraform/terraform.tfvars": "worker_count = 2\n" },
+      },
+    ]);
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 2,
+      lastChange: { at: "2026-11-20T10:00:00.000Z" },
+    });
+  });
+
   it("says why a count cannot be read instead of guessing one", async () => {
     const dir = repoWith([
       {
