@@ -11,6 +11,9 @@ export default {
       { jsc: { parser: { syntax: "typescript" }, target: "es2023" }, module: { type: "es6" } },
     ],
   },
-  setupFilesAfterEnv: ["<rootDir>/test/support/nock-setup.ts"],
+  setupFilesAfterEnv: [
+    "<rootDir>/test/support/nock-setup.ts",
+    "<rootDir>/test/support/graphql-setup.ts",
+  ],
   testTimeout: 30000,
 };

@@ -23,6 +23,7 @@ import {
 } from "../test/reconcile/support/infra.ts";
 import { checkRequest } from "../test/support/github-openapi.ts";
 import { OWNER, REPO } from "../test/support/github-responses.ts";
+import { takeGraphqlProblems } from "../test/support/graphql-problems.ts";
 
 const NODES_ONLY = CONFIG.replace("rightsizing: {}\n", "");
 const PULL_REQUEST_STEP =
@@ -122,6 +123,7 @@ async function run(label: string, config: string) {
     github.advance(60_000);
   }
   if (process.argv.includes("--verbose")) console.log(`\n${details.join("\n")}`);
+  problems.push(...takeGraphqlProblems());
   if (problems.length > 0)
     throw new Error(`requests GitHub's description does not allow:\n${problems.join("\n")}`);
   nock.cleanAll();

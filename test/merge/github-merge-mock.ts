@@ -3,12 +3,12 @@
  * description (requests checked against it by test/support/github.ts), and a GraphQL endpoint
  * whose every request is parsed and checked against the schema excerpt before it is answered.
  */
-import { afterEach, expect } from "@jest/globals";
 import nock from "nock";
 import { withPullRequestMarker } from "../../src/forge/marker.ts";
 import { API, type GitHubMock, REPO_PATH, refPath } from "../support/github.ts";
 import { responseExample } from "../support/github-openapi.ts";
 import { combinedStatus, fileContent, sha } from "../support/github-responses.ts";
+import { recordGraphqlProblems } from "../support/graphql-problems.ts";
 import { checkGraphqlRequest } from "./graphql-check.ts";
 
 type Json = Record<string, unknown>;
@@ -31,12 +31,6 @@ rules:
     during: [{ days: mon-fri, hours: "08:00-18:00" }]
     requiredChecks: [${GUARD}]
 `;
-
-const graphqlProblems: string[] = [];
-
-afterEach(() => {
-  expect(graphqlProblems.splice(0)).toEqual([]);
-});
 
 export interface PullFields {
   headSha?: string;
@@ -271,12 +265,13 @@ export function mockGraphql() {
         };
         const { query, variables = {} } = body;
         const check = checkGraphqlRequest(query, variables);
-        graphqlProblems.push(...check.problems);
+        // Each fails the test it was sent in (test/support/graphql-setup.ts).
+        recordGraphqlProblems(check.problems);
         const field = check.rootFields.join(",");
         if (check.operation?.type !== "mutation" || field !== mutation)
-          graphqlProblems.push(
+          recordGraphqlProblems([
             `expected the mutation ${mutation}, got ${check.operation?.type} ${field}`,
-          );
+          ]);
         calls.push({ mutation: field, variables });
         if (errors)
           return {

@@ -13,7 +13,6 @@
  * checks the default branch requires pass on its head.
  */
 import { createHash } from "node:crypto";
-import { afterEach, expect } from "@jest/globals";
 import nock from "nock";
 import { responseExample } from "../../support/github-openapi.ts";
 import {
@@ -32,6 +31,7 @@ import {
   repository as repositoryAnswer,
   tree as treeAnswer,
 } from "../../support/github-responses.ts";
+import { recordGraphqlProblems } from "../../support/graphql-problems.ts";
 import { FakeGit } from "./fake-git.ts";
 import { readGraphqlRequest, selectFields } from "./graphql-request.ts";
 
@@ -148,14 +148,8 @@ interface Refusal {
   message: string;
 }
 
-/** GraphQL requests that do not fit GitHub's schema: each fails the test it was sent in. */
-const graphqlProblems: string[] = [];
 /** Fakes made so far: each numbers its pull requests' GraphQL ids apart from the others'. */
 let fakesMade = 0;
-
-afterEach(() => {
-  expect(graphqlProblems.splice(0)).toEqual([]);
-});
 
 export class FakeGitHub {
   readonly git = new FakeGit();
@@ -1012,7 +1006,8 @@ export class FakeGitHub {
     const request = readGraphqlRequest(body);
     if (request.type !== "mutation") {
       const problems = request.problems.length > 0 ? request.problems : ["not a mutation"];
-      graphqlProblems.push(...problems.map((problem) => `POST /graphql: ${problem}`));
+      // Each fails the test it was sent in (test/support/graphql-setup.ts).
+      recordGraphqlProblems(problems.map((problem) => `POST /graphql: ${problem}`));
       return [200, { errors: problems.map((message) => ({ message })) }];
     }
     const data: Json = {};
