@@ -16,8 +16,13 @@
  * key is parsed whole.
  */
 
+/** What a page's `metadata` says about the list it belongs to. */
 export interface ListPageHead {
   continue?: string;
+  /** The revision the list was read at: every page of one list has the same. */
+  resourceVersion?: string;
+  /** How many items the server says come after this page (an estimate, and often absent). */
+  remainingItemCount?: number;
 }
 
 const itemsKey = '"items":[';
@@ -26,8 +31,10 @@ const managedFieldsKey = ',"managedFields":[';
 type OnItem = (item: unknown) => void;
 
 /**
- * Calls `onItem` with each decoded item of the page, in order, and returns the list's
- * `metadata.continue`.
+ * Calls `onItem` with each decoded item of the page, in order, and returns what the list's
+ * `metadata` says about it (`continue`, `resourceVersion`, `remainingItemCount`). `"items":
+ * null` (a Go server's empty list) is a list of none; an object without `items`, a Status
+ * object included, is not a list.
  * @throws SyntaxError when the page is not valid JSON or not a list.
  */
 export function readListPage(text: string, onItem: OnItem): ListPageHead {
@@ -39,7 +46,7 @@ export function readListPage(text: string, onItem: OnItem): ListPageHead {
 /**
  * The streaming form of {@link readListPage}: `push` the text in pieces of any size, then
  * `end`. Items reach `onItem` as soon as they are complete; `end` delivers the rest and
- * returns the list's `metadata.continue`. A page found invalid at `end` may already have
+ * returns what the list's `metadata` says (see {@link readListPage}). A page found invalid at `end` may already have
  * delivered items: callers that must not keep a partial page buffer what they get.
  */
 export class ListPageReader {
@@ -85,7 +92,7 @@ export class ListPageReader {
     this.#parts = [];
     if (this.#mode === "head" || this.#mode === "whole") return readWhole(text, this.#onItem);
     const trailing = this.#readRest(text);
-    return continueToken(trailing?.metadata ?? this.#head?.metadata);
+    return pageHead(trailing?.metadata ?? this.#head?.metadata);
   }
 
   #joined(): string {
@@ -199,27 +206,40 @@ function lastCharacters(before: string, text: string, count: number): string {
 }
 
 interface ListObject {
-  metadata?: { continue?: unknown };
+  kind?: unknown;
+  message?: unknown;
+  metadata?: { continue?: unknown; resourceVersion?: unknown; remainingItemCount?: unknown };
   items?: unknown;
 }
 
-function continueToken(metadata: ListObject["metadata"]): ListPageHead {
+function pageHead(metadata: ListObject["metadata"]): ListPageHead {
+  const head: ListPageHead = {};
   const token = metadata?.continue;
-  return typeof token === "string" && token !== "" ? { continue: token } : {};
+  if (typeof token === "string" && token !== "") head.continue = token;
+  const version = metadata?.resourceVersion;
+  if (typeof version === "string" && version !== "") head.resourceVersion = version;
+  const remaining = metadata?.remainingItemCount;
+  if (typeof remaining === "number" && Number.isInteger(remaining) && remaining >= 0)
+    head.remainingItemCount = remaining;
+  return head;
 }
 
 function readWhole(text: string, onItem: OnItem): ListPageHead {
   const page = JSON.parse(text) as ListObject;
-  if (
-    typeof page !== "object" ||
-    page === null ||
-    Array.isArray(page) ||
-    (page.items !== undefined && !Array.isArray(page.items))
-  ) {
+  if (typeof page !== "object" || page === null || Array.isArray(page)) {
     throw new SyntaxError("not a Kubernetes list: expected an object with an items array");
   }
-  for (const item of (page.items as unknown[] | undefined) ?? []) onItem(dropManagedFields(item));
-  return continueToken(page.metadata);
+  // A list always has `items` (a Go server writes an empty one as null); without it, what
+  // came is something else, and taking it as a list of none would make the cluster look empty.
+  if (page.kind === "Status") {
+    const message = typeof page.message === "string" ? `: ${page.message}` : "";
+    throw new SyntaxError(`a Status object, not a list${message}`);
+  }
+  if (page.items !== null && !Array.isArray(page.items)) {
+    throw new SyntaxError("not a Kubernetes list: expected an object with an items array");
+  }
+  for (const item of (page.items as unknown[] | null) ?? []) onItem(dropManagedFields(item));
+  return pageHead(page.metadata);
 }
 
 /** The slow paths drop managedFields too, so callers see the same shape either way. */

@@ -36,7 +36,7 @@ const managedFields = [
 ];
 
 describe("readListPage", () => {
-  it("decodes items without managedFields and returns the continue token", () => {
+  it("decodes items without managedFields and returns the continue token and revision", () => {
     const items = [
       { metadata: { name: "a", namespace: "n", managedFields }, spec: { nodeName: "w1" } },
       {
@@ -50,7 +50,11 @@ describe("readListPage", () => {
       metadata: { resourceVersion: "5", continue: "tok" },
       items,
     });
-    expect(decode(text)).toEqual({ items: items.map(withoutManagedFields), continue: "tok" });
+    expect(decode(text)).toEqual({
+      items: items.map(withoutManagedFields),
+      continue: "tok",
+      resourceVersion: "5",
+    });
   });
 
   it("handles items whose own arrays look like the item separator", () => {
@@ -76,7 +80,7 @@ describe("readListPage", () => {
     expect(decode(`${JSON.stringify(list)}\n`)).toEqual({ items: items.map(withoutManagedFields) });
   });
 
-  it("handles items that open differently, empty lists and lists without items", () => {
+  it("handles items that open differently, and empty lists, null items included", () => {
     const mixed = [
       { metadata: { name: "a", managedFields } },
       { apiVersion: "v1", metadata: { name: "b", managedFields } },
@@ -87,8 +91,13 @@ describe("readListPage", () => {
     );
     expect(decode('{"kind":"PodList","metadata":{"resourceVersion":"1"},"items":[]}')).toEqual({
       items: [],
+      resourceVersion: "1",
     });
-    expect(decode('{"kind":"PodList","metadata":{"resourceVersion":"1"}}')).toEqual({ items: [] });
+    // A Go aggregated API server writes an empty list's nil slice as null.
+    expect(decode('{"kind":"PodMetricsList","metadata":{},"items":null}')).toEqual({ items: [] });
+    expect(
+      decode('{"kind":"PodList","metadata":{"remainingItemCount":3,"continue":"c"},"items":[]}'),
+    ).toEqual({ items: [], continue: "c", remainingItemCount: 3 });
     expect(decode('{"items":[{"a":1}],"metadata":{"continue":"t"}}')).toEqual({
       items: [{ a: 1 }],
       continue: "t",
@@ -102,6 +111,14 @@ describe("readListPage", () => {
     );
     expect(() => decode('{"items":{}}')).toThrow("not a Kubernetes list");
     expect(() => decode("[1,2]")).toThrow("not a Kubernetes list");
+    // Without items it is something else: taken as a list of none, the cluster would look empty.
+    expect(() => decode('{"kind":"PodList","metadata":{"resourceVersion":"1"}}')).toThrow(
+      "not a Kubernetes list",
+    );
+    expect(() => decode("{}")).toThrow("not a Kubernetes list");
+    expect(() =>
+      decode('{"kind":"Status","apiVersion":"v1","status":"Failure","message":"try later"}'),
+    ).toThrow("a Status object, not a list: try later");
   });
 
   it("decodes any list exactly as JSON.parse does, less managedFields", () => {
@@ -203,6 +220,7 @@ describe("ListPageReader", () => {
     expect(decodeInPieces(text, [10, 200, 700])).toEqual({
       items: items.map(withoutManagedFields),
       continue: "next",
+      resourceVersion: "9",
     });
   });
 
