@@ -23,6 +23,10 @@ export class KubeApiError extends Error {
   readonly path: string;
   /** Set when the failure was not in the exchange itself. */
   readonly stage: KubeFailureStage | undefined;
+  /** How long the server asked to wait before trying again (`Retry-After` on a 429 or 5xx). */
+  readonly retryAfterMs: number | undefined;
+  /** Nothing arrived for the client's timeout (a server or aggregated API that hangs). */
+  readonly timedOut: boolean;
 
   constructor(
     message: string,
@@ -30,6 +34,7 @@ export class KubeApiError extends Error {
     status?: number,
     reason?: string,
     stage?: KubeFailureStage,
+    more: { retryAfterMs?: number; timedOut?: boolean } = {},
   ) {
     super(message);
     this.name = "KubeApiError";
@@ -37,6 +42,8 @@ export class KubeApiError extends Error {
     this.status = status;
     this.reason = reason;
     this.stage = stage;
+    this.retryAfterMs = more.retryAfterMs;
+    this.timedOut = more.timedOut ?? false;
   }
 
   /**
@@ -253,7 +260,9 @@ function send(
       reject(error);
     };
     let request: http.ClientRequest | undefined;
+    let responded = false;
     const onResponse = (response: http.IncomingMessage) => {
+      responded = true;
       const status = response.statusCode ?? 0;
       const ok = status >= 200 && status < 300;
       const errorChunks: Buffer[] = [];
@@ -282,7 +291,9 @@ function send(
           }
           return;
         }
-        fail(statusError(status, Buffer.concat(errorChunks).toString("utf8"), url, path));
+        const body = Buffer.concat(errorChunks).toString("utf8");
+        const retryAfterMs = retryAfter(response.headers["retry-after"], Date.now());
+        fail(statusError(status, body, url, path, retryAfterMs));
       });
     };
     try {
@@ -292,23 +303,60 @@ function send(
       return;
     }
     const sent = request;
-    sent.setTimeout(timeoutMs, () =>
-      sent.destroy(new Error(`no response within ${formatTimeout(timeoutMs)}`)),
-    );
-    sent.on("error", (error) => fail(networkError(error, url, path, trust)));
+    let timedOut = false;
+    sent.setTimeout(timeoutMs, () => {
+      timedOut = true;
+      // A socket timeout is inactivity: before the answer began, or part way through it.
+      const what = responded
+        ? `the response stopped: nothing more arrived for ${formatTimeout(timeoutMs)}`
+        : `no response within ${formatTimeout(timeoutMs)}`;
+      sent.destroy(new Error(what));
+    });
+    sent.on("error", (error) => fail(networkError(error, url, path, trust, timedOut)));
     sent.end();
   });
+}
+
+/**
+ * `Retry-After` in ms: delay-seconds, or an HTTP date (RFC 9110 §10.2.3); undefined when
+ * absent or unreadable.
+ */
+export function retryAfter(header: string | undefined, nowMs: number): number | undefined {
+  if (header === undefined) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
 function describe(url: URL): string {
   return `GET ${url.origin}${url.pathname}`;
 }
 
-function networkError(error: Error, url: URL, path: string, trust: string): KubeApiError {
-  return new KubeApiError(`${describe(url)}: ${connectionMessage(error, trust)}`, path);
+function networkError(
+  error: Error,
+  url: URL,
+  path: string,
+  trust: string,
+  timedOut = false,
+): KubeApiError {
+  return new KubeApiError(
+    `${describe(url)}: ${connectionMessage(error, trust)}`,
+    path,
+    undefined,
+    undefined,
+    undefined,
+    { timedOut },
+  );
 }
 
-function statusError(status: number, body: string, url: URL, path: string): KubeApiError {
+function statusError(
+  status: number,
+  body: string,
+  url: URL,
+  path: string,
+  retryAfterMs: number | undefined,
+): KubeApiError {
   let reason: string | undefined;
   let message: string | undefined;
   try {
@@ -326,6 +374,8 @@ function statusError(status: number, body: string, url: URL, path: string): Kube
     path,
     status,
     reason,
+    undefined,
+    retryAfterMs === undefined ? {} : { retryAfterMs },
   );
 }
 

@@ -1,5 +1,5 @@
 import { KubeApiError, type KubeClient } from "./kube-client.ts";
-import { ListPageReader } from "./list-page.ts";
+import { type ListPageHead, ListPageReader } from "./list-page.ts";
 import type { Raw } from "./raw.ts";
 
 export interface ListOptions<T> {
@@ -13,8 +13,23 @@ export interface ListOptions<T> {
   retries: number;
   /** Delay before the n-th retry: n × this. */
   retryDelayMs: number;
-  /** How many times an expired continue token (410 Gone) may restart the list. */
+  /**
+   * How many times the list may start again from scratch: after an expired continue token
+   * (410 Gone), or pages that do not form one list (see {@link listAll}).
+   */
   maxRestarts: number;
+  /**
+   * Whether a request that got nothing for the client's timeout is tried again (default
+   * true). An aggregated API that hangs (metrics-server down behind the API server) tends to
+   * hang again; waiting for it twice more only delays everything else.
+   */
+  retryTimeouts?: boolean;
+  /**
+   * A converted item's namespace (`""` for cluster-scoped objects) and name: an item met on two
+   * pages makes the pages inconsistent. Without it, pages are not checked for repeated items.
+   * The strings are the item's own, so remembering them costs no copies.
+   */
+  identity?: (item: T) => readonly [namespace: string, name: string];
   /** Called after each page's items are converted. */
   afterPage?: () => void;
 }
@@ -35,7 +50,12 @@ export interface ListResult<T> {
  * Reads a whole collection page by page (`limit`/`continue`). When the server says the
  * continue token expired (410 Gone), the list starts again from scratch, as client-go's
  * pager does, and the items read so far are discarded: mixing pages from two snapshots
- * could count a pod twice or not at all.
+ * could count a pod twice or not at all. So it does when the pages do not form one list,
+ * which a server that keeps to the API never gives: a page of another `resourceVersion`
+ * than the first, an item met on an earlier page (`identity`), a continue token given
+ * twice (a server or proxy that ignores `continue` would otherwise be asked forever), or a
+ * last page that says items remain (`remainingItemCount`) yet has no continue token. After
+ * `maxRestarts`, the list ends incomplete with the pages read before the one at fault.
  */
 export async function listAll<T>(
   client: KubeClient,
@@ -44,20 +64,23 @@ export async function listAll<T>(
   let restarts = 0;
   for (;;) {
     const items: T[] = [];
+    const pageCheck = new PageCheck(client.describe(options.path), options);
     let pages = 0;
     let token: string | undefined;
     try {
       do {
         const page = await fetchPage(client, options, token);
+        pageCheck.accept(page, token);
         for (const item of page.items) items.push(item);
-        token = page.continue;
+        token = page.head.continue;
         pages++;
         options.afterPage?.();
       } while (token !== undefined);
       return { items, complete: true, pages, restarts };
     } catch (error) {
       if (!(error instanceof KubeApiError)) throw error;
-      if (error.status === 410 && token !== undefined && restarts < options.maxRestarts) {
+      const again = error.status === 410 && token !== undefined;
+      if ((again || error === pageCheck.failure) && restarts < options.maxRestarts) {
         restarts++;
         continue;
       }
@@ -68,7 +91,69 @@ export async function listAll<T>(
 
 interface Page<T> {
   items: T[];
-  continue: string | undefined;
+  head: ListPageHead;
+}
+
+/** Whether each page belongs with those before it (see {@link listAll}). */
+class PageCheck<T> {
+  /** The error thrown for pages that do not form one list. */
+  failure: KubeApiError | undefined;
+  readonly #what: string;
+  readonly #path: string;
+  readonly #identity: ListOptions<T>["identity"];
+  readonly #tokens = new Set<string>();
+  /** Names seen by namespace. */
+  readonly #seen = new Map<string, Set<string>>();
+  #resourceVersion: string | undefined;
+  #first = true;
+
+  constructor(what: string, options: ListOptions<T>) {
+    this.#what = what;
+    this.#path = options.path;
+    this.#identity = options.identity;
+  }
+
+  /** @throws KubeApiError when `page` (asked for with `token`) does not belong. */
+  accept(page: Page<T>, token: string | undefined): void {
+    const { head } = page;
+    const problem = this.#problem(page, token);
+    if (problem !== undefined) {
+      this.failure = new KubeApiError(
+        `${this.#what}: the pages do not form one list: ${problem}`,
+        this.#path,
+        undefined,
+        undefined,
+        "decode",
+      );
+      throw this.failure;
+    }
+    if (head.continue !== undefined) this.#tokens.add(head.continue);
+    if (this.#first) this.#resourceVersion = head.resourceVersion;
+    this.#first = false;
+  }
+
+  #problem(page: Page<T>, token: string | undefined): string | undefined {
+    const { head } = page;
+    if (head.continue !== undefined && (head.continue === token || this.#tokens.has(head.continue)))
+      return "the server gave the same continue token again";
+    if (head.continue === undefined && (head.remainingItemCount ?? 0) > 0)
+      return `the last page says ${head.remainingItemCount} more item(s) remain`;
+    if (!this.#first && head.resourceVersion !== this.#resourceVersion)
+      return `a page of resourceVersion ${head.resourceVersion ?? "(none)"} after one of ${this.#resourceVersion ?? "(none)"}`;
+    // A single page cannot repeat an earlier one's items: nothing to remember.
+    if (this.#identity === undefined || (this.#first && head.continue === undefined)) return;
+    for (const item of page.items) {
+      const [namespace, name] = this.#identity(item);
+      let names = this.#seen.get(namespace);
+      if (!names) {
+        names = new Set();
+        this.#seen.set(namespace, names);
+      }
+      if (names.has(name)) return `${namespace ? `${namespace}/` : ""}${name} appears twice`;
+      names.add(name);
+    }
+    return undefined;
+  }
 }
 
 /**
@@ -98,17 +183,28 @@ async function fetchPage<T>(
         if (start.length < bodyStartLength) start += text.slice(0, bodyStartLength - start.length);
         reader.push(text);
       });
-      return { items, continue: reader.end().continue };
+      return { items, head: reader.end() };
     } catch (error) {
       // Everything before and during the exchange is a KubeApiError already (credentials,
       // building the request, the network, a status); what is left is the decoding.
       if (!(error instanceof KubeApiError)) throw undecodable(client, options.path, start, error);
       if (!error.retryable || attempt >= options.retries) throw error;
-      if (options.retryDelayMs > 0) {
-        await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs * (attempt + 1)));
-      }
+      if (error.timedOut && options.retryTimeouts === false) throw error;
+      const delay = retryDelay(error, options.retryDelayMs * (attempt + 1));
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
+
+/** The longest `Retry-After` waited for; a longer one is waited for this long. */
+export const maxRetryAfterMs = 30_000;
+
+/**
+ * The wait before trying again: the server's `Retry-After` when it gave one (API Priority and
+ * Fairness answers 429 with it), else our own back-off, whichever is longer.
+ */
+export function retryDelay(error: KubeApiError, ownMs: number): number {
+  return Math.max(ownMs, Math.min(error.retryAfterMs ?? 0, maxRetryAfterMs));
 }
 
 const bodyStartLength = 60;

@@ -22,7 +22,8 @@ export interface MetricsContext {
 
 /** Usage of one pod from metrics.k8s.io, and of each of its containers by name. */
 export interface PodUsage {
-  usage: Usage;
+  /** Absent when unknown: a container the pod runs has none. */
+  usage?: Usage;
   containers: Map<string, Usage>;
 }
 
@@ -167,7 +168,8 @@ export function toPodUsage(raw: Raw, context: MetricsContext): [string, PodUsage
 /** A pod's usage, ready to be put on it and on its containers (see {@link podUsageUpdate}). */
 export interface PodUsageUpdate {
   pod: PodInfo;
-  usage: Usage;
+  /** Absent when a container the pod runs has no usage in the sample: the pod's is unknown. */
+  usage?: Usage;
   /**
    * By position in the pod's containers, then its init containers. Absent when the pod has
    * one container and `usage` is that container's (most pods; it saves a list per pod).
@@ -179,7 +181,9 @@ export interface PodUsageUpdate {
  * A PodMetrics object → the usage of a pod in `pods`, matched to its containers by name;
  * undefined when the pod is unknown, the sample stale or unreadable. Nothing is changed
  * until {@link applyPodUsageUpdate}, so a list that fails half way changes nothing.
- * A pod with one container shares that container's usage object (they are equal).
+ * A pod with one container shares that container's usage object (they are equal). When an
+ * app container or sidecar of the pod is not in the sample (it was restarting, say), the
+ * pod's usage is unknown, not the sum of the others, and a `metrics-missing` warning names it.
  */
 export function podUsageUpdate(
   raw: Raw,
@@ -215,21 +219,41 @@ export function podUsageUpdate(
   }
   const find = (container: ContainerInfo) => byName.get(container.name);
   const containers = pod.containers.map(find);
-  return {
+  const update: PodUsageUpdate = {
     pod,
-    usage,
     containers:
       pod.initContainers.length === 0
         ? containers
         : containers.concat(pod.initContainers.map(find)),
   };
+  const missing = unmeasured(pod, byName);
+  if (missing.length === 0) update.usage = usage;
+  else {
+    context.refused?.pods.add(pod);
+    context.warnings.add(
+      "metrics-missing",
+      `no metrics for container(s) ${missing.join(", ")}; the pod's usage unknown`,
+      subject,
+    );
+  }
+  return update;
+}
+
+/** The pod's app containers and sidecars (the containers that run) without usage. */
+export function unmeasured(pod: PodInfo, measured: ReadonlyMap<string, unknown>): string[] {
+  const missing: string[] = [];
+  for (const container of pod.containers)
+    if (!measured.has(container.name)) missing.push(container.name);
+  for (const container of pod.initContainers)
+    if (container.sidecar && !measured.has(container.name)) missing.push(container.name);
+  return missing;
 }
 
 /** Puts an update's usage on its pod and containers. */
 export function applyPodUsageUpdate({ pod, usage, containers }: PodUsageUpdate): void {
-  pod.usage = usage;
+  if (usage) pod.usage = usage;
   if (containers === undefined) {
-    (pod.containers[0] as ContainerInfo).usage = usage;
+    if (usage) (pod.containers[0] as ContainerInfo).usage = usage;
     return;
   }
   let index = 0;
@@ -313,7 +337,7 @@ export function indexPods(pods: readonly PodInfo[]): PodIndex {
 
 /** Puts a pod's usage on it and on its containers (app, init and sidecar) by name. */
 export function applyPodUsage(pod: PodInfo, usage: PodUsage): void {
-  pod.usage = usage.usage;
+  if (usage.usage) pod.usage = usage.usage;
   for (const container of pod.containers) {
     const found = usage.containers.get(container.name);
     if (found) container.usage = found;

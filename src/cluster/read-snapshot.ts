@@ -9,7 +9,8 @@ import type {
 import { toHpaInfo, toPdbInfo, toVpaInfo } from "./autoscaler-info.ts";
 import { createKubeClient, type KubeApiError, type KubeClient } from "./kube-client.ts";
 import { type KubeConfigOptions, type LoadedKubeConfig, loadKubeConfig } from "./kube-config.ts";
-import { type ListResult, listAll } from "./kube-list.ts";
+import { type ListOptions, type ListResult, listAll } from "./kube-list.ts";
+import { listFailure, missingApi } from "./list-errors.ts";
 import { claimBinding, isNodeLocalVolume, resolveLocalClaims } from "./local-volumes.ts";
 import {
   applyPodUsage,
@@ -22,6 +23,7 @@ import {
   staleBy,
   sumUsage,
   toNodeUsage,
+  unmeasured,
 } from "./metrics-usage.ts";
 import { toNodeInfo } from "./node-info.ts";
 import { type PodContext, toPodInfo } from "./pod-info.ts";
@@ -112,10 +114,14 @@ async function readWith(
     refused: { nodes: new Set(), pods: new Set() },
   };
 
-  // Everything but pods first, concurrently; then pods alone, then pod metrics, so that the
-  // largest lists are never read at the same time.
-  const [nodes, volumes, claims, pdbs, hpas, vpas, nodeMetrics] = await Promise.all([
-    lister("/api/v1/nodes", (raw) => toNodeInfo(raw, warnings, sharing)),
+  // Node metrics go on beside everything else: a metrics API that hangs until the timeout
+  // holds nothing up. Everything else but pods first, concurrently; then pods alone, then pod
+  // metrics, so that the largest lists are never read at the same time.
+  const nodeMetricsRead = options.usageSource ? undefined : readNodeMetrics(lister, metricsContext);
+  // Awaited below; until then a failure must not count as unhandled.
+  nodeMetricsRead?.catch(() => undefined);
+  const [nodes, volumes, claims, pdbs, hpas, vpas] = await Promise.all([
+    lister("/api/v1/nodes", (raw) => toNodeInfo(raw, warnings, sharing), { identity: named }),
     lister("/api/v1/persistentvolumes", (raw) =>
       isNodeLocalVolume(raw) ? recordName(raw) : undefined,
     ),
@@ -123,30 +129,32 @@ async function readWith(
     lister("/apis/policy/v1/poddisruptionbudgets", (raw) => toPdbInfo(raw, warnings)),
     lister("/apis/autoscaling/v2/horizontalpodautoscalers", toHpaInfo),
     lister("/apis/autoscaling.k8s.io/v1/verticalpodautoscalers", (raw) => toVpaInfo(raw, warnings)),
-    options.usageSource ? undefined : readNodeMetrics(lister, metricsContext),
   ]);
   requireReadable("nodes", nodes);
-  const pods = await lister("/api/v1/pods", (raw) => toPodInfo(raw, podContext));
+  const pods = await lister("/api/v1/pods", (raw) => toPodInfo(raw, podContext), {
+    identity: podIdentity,
+  });
   requireReadable("pods", pods);
+  const nodeMetrics = await nodeMetricsRead;
 
-  const completeness = new Completeness(warnings);
+  const completeness = new Completeness(warnings, client);
   completeness.require("nodes", nodes);
   completeness.require("pods", pods);
   // A server without the policy/v1 API has no budgets to miss; the drain's evictions go
   // through the eviction API, which enforces any budget there is whatever the plan thought.
-  completeness.optional("poddisruptionbudgets", pdbs, "pdb-api-missing");
+  await completeness.optional("poddisruptionbudgets", pdbs, "pdb-api-missing");
   if (podContext.claims.length === 0) {
     // No pod has a claim: what the volumes are changes nothing, a server without them included.
-    completeness.optional("persistentvolumes", volumes, "volumes-api-missing");
-    completeness.optional("persistentvolumeclaims", claims, "volumes-api-missing");
+    await completeness.optional("persistentvolumes", volumes, "volumes-api-missing");
+    await completeness.optional("persistentvolumeclaims", claims, "volumes-api-missing");
   } else if (
     completeness.require("persistentvolumes", volumes, localVolumesNote) &&
     completeness.require("persistentvolumeclaims", claims, localVolumesNote)
   ) {
     resolveLocalClaims(podContext.claims, new Map(claims.items), new Set(volumes.items));
   }
-  completeness.optional("horizontalpodautoscalers", hpas, "hpa-unavailable");
-  completeness.optional("verticalpodautoscalers", vpas, "vpa-not-installed");
+  await completeness.optional("horizontalpodautoscalers", hpas, "hpa-unavailable");
+  await completeness.optional("verticalpodautoscalers", vpas, "vpa-not-installed");
 
   const metrics = await readUsage(
     nodes.items,
@@ -180,49 +188,54 @@ const localVolumesNote = "; pods on node-local volumes cannot be told apart";
 class Completeness {
   complete = true;
   readonly #warnings: WarningCollector;
+  readonly #client: KubeClient;
 
-  constructor(warnings: WarningCollector) {
+  constructor(warnings: WarningCollector, client: KubeClient) {
     this.#warnings = warnings;
+    this.#client = client;
   }
 
   /** A list the planner cannot do without: any failure makes the snapshot incomplete. */
-  require(what: string, result: ListResult<unknown>, note = ""): boolean {
+  require(what: string, result: Listed<unknown>, note = ""): boolean {
     if (result.complete) return true;
     this.complete = false;
     this.#warnings.add(
       result.pages > 0 ? "list-partial" : "list-failed",
-      `${result.error?.message ?? "not read"}${note}`,
+      `${listFailure(result.error, result.path)}${note}`,
       what,
     );
     return false;
   }
 
-  /** An API that may be absent (a CRD, an old cluster): 404 is a warning, not a gap. */
-  optional(what: string, result: ListResult<unknown>, missingCode: string): void {
+  /**
+   * An API that may be absent (a CRD, an old cluster): 404 is a warning, not a gap. The
+   * warning says whether the group is served in other versions only.
+   */
+  async optional(what: string, result: Listed<unknown>, missingCode: string): Promise<void> {
     if (result.complete) return;
     if (result.error?.status === 404 && result.pages === 0) {
-      this.#warnings.add(
-        missingCode,
-        `${what}: the API is not served by this cluster (404); none are considered`,
-        what,
-      );
+      const why = await missingApi(this.#client, result.path);
+      this.#warnings.add(missingCode, `${what}: ${why}; none are considered`, what);
     } else {
       this.require(what, result);
     }
   }
 }
 
+/** A list's outcome and the collection it was read from. */
+type Listed<T> = ListResult<T> & { path: string };
+
 type Lister = <T>(
   path: string,
   convert: (raw: Raw) => T | undefined,
-  pageSize?: number,
-) => Promise<ListResult<T>>;
+  extra?: Partial<Pick<ListOptions<T>, "pageSize" | "identity" | "retryTimeouts">>,
+) => Promise<Listed<T>>;
 
 function makeLister(client: KubeClient, options: ReadSnapshotOptions): Lister {
-  return (path, convert, pageSize = options.pageSize ?? defaultPageSize) =>
-    listAll(client, {
+  return async (path, convert, extra = {}) => {
+    const result = await listAll(client, {
       path,
-      pageSize,
+      pageSize: options.pageSize ?? defaultPageSize,
       convert: (raw) => {
         checkYoungGeneration();
         return convert(raw);
@@ -230,7 +243,18 @@ function makeLister(client: KubeClient, options: ReadSnapshotOptions): Lister {
       retries: options.retries ?? 2,
       retryDelayMs: options.retryDelayMs ?? 500,
       maxRestarts: options.maxRestarts ?? 3,
+      ...extra,
     });
+    return { ...result, path };
+  };
+}
+
+function named(node: NodeInfo): readonly [string, string] {
+  return ["", node.name];
+}
+
+function podIdentity(pod: PodInfo): readonly [string, string] {
+  return [pod.namespace, pod.name];
 }
 
 function recordName(raw: Raw): string | undefined {
@@ -238,18 +262,11 @@ function recordName(raw: Raw): string | undefined {
   return typeof metadata?.name === "string" ? metadata.name : undefined;
 }
 
-function requireReadable(what: string, result: ListResult<unknown>): void {
+function requireReadable(what: string, result: Listed<unknown>): void {
   if (result.complete || result.pages > 0) return;
-  const error = result.error;
-  const hint =
-    error?.status === 401
-      ? " (the credentials were refused: check the kubeconfig's user)"
-      : error?.status === 403
-        ? ` (forbidden: the account needs permission to list ${what} in all namespaces)`
-        : "";
   throw new ClusterReadError(
-    `cannot list ${what}: ${error?.message ?? "unknown error"}${hint}`,
-    error,
+    `cannot list ${what}: ${result.error ? listFailure(result.error, result.path) : "unknown error"}`,
+    result.error,
   );
 }
 
@@ -264,12 +281,15 @@ function stripCredentials(server: string): string {
   }
 }
 
-/** metrics-server ignores `limit`, so its lists are asked for whole. */
-const unpaginated = 0;
+/**
+ * metrics-server ignores `limit`, so its lists are asked for whole; a request that got nothing
+ * for the timeout is not tried again (an aggregated API that hangs tends to go on hanging).
+ */
+const metricsList = { pageSize: 0, retryTimeouts: false } as const;
 
 function metricsUnavailable(
   what: string,
-  result: ListResult<unknown>,
+  result: Listed<unknown>,
   context: MetricsContext,
 ): boolean {
   if (result.complete) return false;
@@ -279,7 +299,7 @@ function metricsUnavailable(
       ? "the metrics API (metrics.k8s.io) is not installed; install metrics-server"
       : status === 503
         ? "the metrics API is registered but unavailable (is metrics-server running?)"
-        : (result.error?.message ?? "not read");
+        : listFailure(result.error, result.path);
   context.warnings.add(
     "metrics-unavailable",
     `${what} metrics: ${why}; usage unknown`,
@@ -288,17 +308,22 @@ function metricsUnavailable(
   return true;
 }
 
-/** NodeMetrics by node name; undefined (with a warning) when the metrics API is unusable. */
-async function readNodeMetrics(
-  lister: Lister,
-  context: MetricsContext,
-): Promise<Map<string, Usage> | undefined> {
+/** What the node metrics read gave: usage by node name, unless the metrics API was unusable. */
+interface NodeMetricsRead {
+  usage?: Map<string, Usage>;
+  /** The metrics API gave no answer in time: pod metrics are not asked for either. */
+  hung?: KubeApiError;
+}
+
+/** NodeMetrics by node name; no usage (with a warning) when the metrics API is unusable. */
+async function readNodeMetrics(lister: Lister, context: MetricsContext): Promise<NodeMetricsRead> {
   const result = await lister(
     "/apis/metrics.k8s.io/v1beta1/nodes",
     (raw) => toNodeUsage(raw, context),
-    unpaginated,
+    metricsList,
   );
-  return metricsUnavailable("nodes", result, context) ? undefined : new Map(result.items);
+  if (!metricsUnavailable("nodes", result, context)) return { usage: new Map(result.items) };
+  return result.error?.timedOut ? { hung: result.error } : {};
 }
 
 /**
@@ -314,11 +339,21 @@ async function readPodMetrics(
   const result = await lister(
     "/apis/metrics.k8s.io/v1beta1/pods",
     (raw) => podUsageUpdate(raw, pods, context),
-    unpaginated,
+    metricsList,
   );
   if (metricsUnavailable("pods", result, context)) return false;
   for (const update of result.items) applyPodUsageUpdate(update);
   return true;
+}
+
+/** Pod metrics are not asked for from a metrics API that just hung for the node metrics. */
+function podMetricsNotAsked(hung: KubeApiError, context: MetricsContext): false {
+  context.warnings.add(
+    "metrics-unavailable",
+    `pods metrics: not asked for, as the metrics API did not answer for nodes (${hung.message}); usage unknown`,
+    "metrics/pods",
+  );
+  return false;
 }
 
 interface UsageOutcome {
@@ -330,15 +365,16 @@ async function readUsage(
   nodes: NodeInfo[],
   pods: PodInfo[],
   usageSource: UsageSource | undefined,
-  nodeMetrics: Map<string, Usage> | undefined,
+  nodeMetricsRead: NodeMetricsRead | undefined,
   lister: Lister,
   context: MetricsContext,
 ): Promise<UsageOutcome> {
+  let nodeMetrics = nodeMetricsRead;
   if (usageSource) {
     const read = await readUsageSource(usageSource, nodes, pods, context);
     const report = read && withoutStale(read, pods, context);
     if (report) {
-      const podUsage = podUsageFromReport(pods, report);
+      const podUsage = podUsageFromReport(pods, report, context);
       for (const pod of pods) {
         const usage = podUsage.get(`${pod.namespace}/${pod.name}`);
         if (usage) applyPodUsage(pod, usage);
@@ -351,9 +387,12 @@ async function readUsage(
     }
     nodeMetrics = await readNodeMetrics(lister, context);
   }
-  const podsRead = await readPodMetrics(lister, indexPods(pods), context);
-  const availability = coverage(nodes, nodeMetrics, pods, podsRead, context);
-  availability.source = nodeMetrics || podsRead ? "metrics-server" : "none";
+  const podsRead = nodeMetrics?.hung
+    ? podMetricsNotAsked(nodeMetrics.hung, context)
+    : await readPodMetrics(lister, indexPods(pods), context);
+  const nodeUsage = nodeMetrics?.usage;
+  const availability = coverage(nodes, nodeUsage, pods, podsRead, context);
+  availability.source = nodeUsage || podsRead ? "metrics-server" : "none";
   return { availability };
 }
 
@@ -461,7 +500,15 @@ function staleMessage(age: number | undefined, context: MetricsContext): string 
   return `${measured}; usage treated as unknown`;
 }
 
-function podUsageFromReport(pods: readonly PodInfo[], report: UsageReport): Map<string, PodUsage> {
+/**
+ * Each pod's usage from the report: its own, else the sum of its containers' when every
+ * container it runs has some (else unknown, with a `metrics-missing` warning for a running pod).
+ */
+function podUsageFromReport(
+  pods: readonly PodInfo[],
+  report: UsageReport,
+  context: MetricsContext,
+): Map<string, PodUsage> {
   const result = new Map<string, PodUsage>();
   for (const pod of pods) {
     const key = `${pod.namespace}/${pod.name}`;
@@ -470,12 +517,23 @@ function podUsageFromReport(pods: readonly PodInfo[], report: UsageReport): Map<
       const usage = report.containers.get(containerKey(pod.namespace, pod.name, container.name));
       if (usage) containers.set(container.name, usage);
     }
-    const podUsage =
-      report.pods?.get(key) ??
-      (containers.size > 0
-        ? sumUsage(firstSample(containers), [...containers.values()])
-        : undefined);
-    if (podUsage) result.set(key, { usage: podUsage, containers });
+    const own = report.pods?.get(key);
+    if (own) result.set(key, { usage: own, containers });
+    if (own || containers.size === 0) continue;
+    const missing = unmeasured(pod, containers);
+    if (missing.length === 0) {
+      const usage = sumUsage(firstSample(containers), [...containers.values()]);
+      result.set(key, { usage, containers });
+      continue;
+    }
+    result.set(key, { containers });
+    if (pod.phase !== "Running") continue;
+    context.refused?.pods.add(pod);
+    context.warnings.add(
+      "metrics-missing",
+      `no usage for container(s) ${missing.join(", ")}; the pod's usage unknown`,
+      `pod/${key}`,
+    );
   }
   return result;
 }

@@ -630,7 +630,7 @@ describe("missing APIs and failures", () => {
     await expect(readSnapshot(options())).rejects.toThrow(ClusterReadError);
     lab.fake.injectFault({ path: "/api/v1/nodes", status: 403 });
     await expect(readSnapshot(options())).rejects.toThrow(
-      /cannot list nodes: .*HTTP 403 Forbidden.*permission to list nodes/,
+      /cannot list nodes: .*HTTP 403 Forbidden.*the account needs "list" on nodes; check with kubectl auth can-i list nodes\)$/,
     );
   });
 
@@ -742,7 +742,11 @@ describe("usage source seam", () => {
           windowSeconds: 86400,
           percentile: 95,
           nodes: new Map([["talos-worker-1", usage]]),
-          containers: new Map([["media/plex-7d9c65958-ghrmp/plex", usage]]),
+          // The pod's usage is its containers' sum: every container it runs, sidecar included.
+          containers: new Map([
+            ["media/plex-7d9c65958-ghrmp/plex", usage],
+            ["media/plex-7d9c65958-ghrmp/log-shipper", { ...usage, cpu: 0, memory: 0 }],
+          ]),
           warnings: [{ code: "prometheus-gap", message: "series gaps" }],
         };
       },
@@ -781,7 +785,10 @@ describe("usage source seam", () => {
           source: "prometheus",
           windowSeconds: 600,
           nodes: new Map([["talos-worker-1", usage]]),
-          containers: new Map([["media/plex-7d9c65958-ghrmp/plex", usage]]),
+          containers: new Map([
+            ["media/plex-7d9c65958-ghrmp/plex", usage],
+            ["media/plex-7d9c65958-ghrmp/log-shipper", { ...usage, cpu: 0, memory: 0 }],
+          ]),
           warnings: [],
         };
       },

@@ -78,7 +78,9 @@ describe("pr-autoscaler snapshot", () => {
     lab.fake.injectFault({ path: "/api/v1/pods", status: 403 });
     const run = await runCli(["snapshot", "--kubeconfig", lab.kubeconfig]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("permission to list pods");
+    expect(run.stderr).toContain(
+      '(forbidden: the account needs "list" on pods in all namespaces; check with kubectl auth can-i list pods --all-namespaces)',
+    );
     expect(run.stdout).toBe("");
   });
 

@@ -14,7 +14,8 @@
  * objects for errors; bearer-token authentication when asked for.
  *
  * What it simplifies: continuing a list reads the current state after the token's position
- * instead of the snapshot at the token's resourceVersion; terminal pods (Succeeded, Failed)
+ * instead of the snapshot at the token's resourceVersion (each page says the token's
+ * resourceVersion, as the real one does); terminal pods (Succeeded, Failed)
  * are evicted without consulting PDBs, other pods always consult them.
  *
  * Tests seed state with `put`/`add`, inspect it with `get`/`list`, steer it with
@@ -199,8 +200,12 @@ export interface FakeFault {
   message?: string;
   /** ...or with this raw body (e.g. an aggregated API's plain-text 503). */
   body?: string;
+  /** Headers to send with that answer, e.g. `Retry-After`. */
+  headers?: Record<string, string>;
   /** Or send the real response's headers and half its body, then cut the connection. */
   truncate?: boolean;
+  /** Or send the real response's headers and half its body, then nothing more (a stall). */
+  stall?: boolean;
   /**
    * Answer only after this many ms (a slow server): with the fields above, that answer; with
    * none of them, the real one. A client that gave up meanwhile gets nothing.
@@ -303,6 +308,13 @@ class HttpError extends Error {
     this.reason = reason;
     this.details = details;
   }
+}
+
+/** Where a page starts, how long it is, and the resourceVersion the list is read at. */
+interface PageAt {
+  start: number;
+  limit: number;
+  rv: number;
 }
 
 interface ContinueToken {
@@ -535,7 +547,7 @@ export class FakeKubeApiserver {
       let start = 0;
       const keys = collection.keys();
       do {
-        this.#page(resource, collection, keys, start, size);
+        this.#page(resource, collection, keys, { start, limit: size, rv: this.#resourceVersion });
         start += size;
       } while (size > 0 && start < keys.length);
     }
@@ -613,12 +625,24 @@ export class FakeKubeApiserver {
     }
     const fault = this.#matchFault(recorded);
     if (fault?.delayMs !== undefined) {
-      await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      const { delayMs } = fault;
+      // A client that gives up closes the connection: nothing is left waiting after it.
+      await new Promise<void>((resolve) => {
+        const closed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          request.socket.off("close", closed);
+          resolve();
+        }, delayMs);
+        request.socket.once("close", closed);
+      });
       if (request.socket.destroyed) return;
     }
     const onlyLate =
       fault?.delayMs !== undefined && fault.status === undefined && fault.body === undefined;
-    if (fault && !fault.truncate && !onlyLate) {
+    if (fault && !fault.truncate && !fault.stall && !onlyLate) {
       const code = fault.status ?? 500;
       const text =
         fault.body ??
@@ -632,6 +656,7 @@ export class FakeKubeApiserver {
         code,
         text,
         fault.body !== undefined ? "text/plain" : "application/json",
+        fault.headers,
       );
       return;
     }
@@ -648,13 +673,15 @@ export class FakeKubeApiserver {
               body: statusBody(error.code, error.reason, error.message, error.details),
             };
     }
-    if (fault?.truncate) {
+    if (fault?.truncate || fault?.stall) {
       const bytes = Buffer.isBuffer(result.body) ? result.body : Buffer.from(result.body);
       response.writeHead(result.code, {
         "Content-Type": "application/json",
         "Content-Length": bytes.length,
       });
-      response.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => response.destroy());
+      const half = bytes.subarray(0, Math.floor(bytes.length / 2));
+      if (fault.truncate) response.write(half, () => response.destroy());
+      else response.write(half);
       return;
     }
     this.#send(response, result.code, result.body, result.contentType);
@@ -665,9 +692,14 @@ export class FakeKubeApiserver {
     code: number,
     body: string | Buffer,
     contentType = "application/json",
+    headers: Record<string, string> = {},
   ): void {
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
-    response.writeHead(code, { "Content-Type": contentType, "Content-Length": bytes.length });
+    response.writeHead(code, {
+      ...headers,
+      "Content-Type": contentType,
+      "Content-Length": bytes.length,
+    });
     response.end(bytes);
   }
 
@@ -865,6 +897,7 @@ export class FakeKubeApiserver {
     }
     const limit = type.paginated ? Number(query.limit ?? 0) : 0;
     let start = 0;
+    let rv = this.#resourceVersion;
     if (query.continue && type.paginated) {
       const token = decodeToken(query.continue);
       if (token.epoch !== this.#epoch) {
@@ -876,45 +909,35 @@ export class FakeKubeApiserver {
         );
       }
       start = lowerBound(keys, token.start);
+      rv = token.rv;
     }
     const cacheable = !labelSelector && !fieldSelector && !namespace;
-    if (cacheable) return this.#page(resource, collection, keys, start, limit);
-    return this.#buildPage(resource, collection, keys, start, limit);
+    if (cacheable) return this.#page(resource, collection, keys, { start, limit, rv });
+    return this.#buildPage(resource, collection, keys, { start, limit, rv });
   }
 
-  #page(
-    resource: FakeResource,
-    collection: Collection,
-    keys: string[],
-    start: number,
-    limit: number,
-  ): Buffer {
-    const cacheKey = `${start}|${limit}|${this.#epoch}`;
+  #page(resource: FakeResource, collection: Collection, keys: string[], at: PageAt): Buffer {
+    const cacheKey = `${at.start}|${at.limit}|${at.rv}|${this.#epoch}`;
     let page = collection.pages.get(cacheKey);
     if (!page) {
-      page = this.#buildPage(resource, collection, keys, start, limit);
+      page = this.#buildPage(resource, collection, keys, at);
       collection.pages.set(cacheKey, page);
     }
     return page;
   }
 
-  #buildPage(
-    resource: FakeResource,
-    collection: Collection,
-    keys: string[],
-    start: number,
-    limit: number,
-  ): Buffer {
+  #buildPage(resource: FakeResource, collection: Collection, keys: string[], at: PageAt): Buffer {
     const type = resourceTypes[resource];
+    const { start, limit, rv } = at;
     const end = limit > 0 ? Math.min(keys.length, start + limit) : keys.length;
     const parts: string[] = [];
     for (let index = start; index < end; index++)
       parts.push(this.#json(collection.entries.get(keys[index] as string) as Entry));
-    const metadata: Raw = { resourceVersion: String(this.#resourceVersion) };
+    const metadata: Raw = { resourceVersion: String(rv) };
     if (end < keys.length) {
       const token: ContinueToken = {
         epoch: this.#epoch,
-        rv: this.#resourceVersion,
+        rv,
         start: keys[end] as string,
       };
       metadata.continue = Buffer.from(JSON.stringify(token)).toString("base64url");

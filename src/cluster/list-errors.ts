@@ -1,0 +1,69 @@
+import type { KubeApiError, KubeClient } from "./kube-client.ts";
+
+/** A collection as RBAC names it: resource and API group, and whether it is namespaced. */
+export interface ListedResource {
+  /** `pods`, `poddisruptionbudgets.policy`, `nodes.metrics.k8s.io`: as `kubectl auth can-i` takes it. */
+  name: string;
+  group: string;
+  version: string;
+  namespaced: boolean;
+}
+
+/** Collections read that are not namespaced, by `group/resource`. */
+const clusterScoped = new Set(["/nodes", "/persistentvolumes", "metrics.k8s.io/nodes"]);
+
+/** The resource a collection path lists: `/api/v1/pods`, `/apis/policy/v1/poddisruptionbudgets`. */
+export function listedResource(path: string): ListedResource {
+  const parts = path.split("/").filter((part) => part !== "");
+  const core = parts[0] === "api";
+  const group = core ? "" : (parts[1] ?? "");
+  const version = (core ? parts[1] : parts[2]) ?? "";
+  const resource = parts[parts.length - 1] ?? path;
+  return {
+    name: group === "" ? resource : `${resource}.${group}`,
+    group,
+    version,
+    namespaced: !clusterScoped.has(`${group}/${resource}`),
+  };
+}
+
+/**
+ * A failed list's message, with what to do when the answer was 401 or 403: for 403, the verb
+ * and resource the account lacks, as `kubectl auth can-i` checks them.
+ */
+export function listFailure(error: KubeApiError | undefined, path: string): string {
+  if (error === undefined) return "not read";
+  if (error.status === 401)
+    return `${error.message} (the credentials were refused: check the kubeconfig's user)`;
+  if (error.status !== 403) return error.message;
+  const { name, namespaced } = listedResource(path);
+  const scope = namespaced ? " --all-namespaces" : "";
+  return `${error.message} (forbidden: the account needs "list" on ${name}${namespaced ? " in all namespaces" : ""}; check with kubectl auth can-i list ${name}${scope})`;
+}
+
+/**
+ * Why a collection answered 404: its API group is not served at all, or only in other
+ * versions (a VPA release that serves only `autoscaling.k8s.io/v1beta2`), as the group's
+ * discovery document says. Discovery that fails is taken as the group not being served.
+ */
+export async function missingApi(client: KubeClient, path: string): Promise<string> {
+  const { group, version } = listedResource(path);
+  const notServed = `${group === "" ? "the core API" : group}/${version} is not served by this cluster (404)`;
+  if (group === "") return notServed;
+  let versions: string[];
+  try {
+    versions = servedVersions(JSON.parse(await client.getText(`/apis/${group}`)));
+  } catch {
+    return notServed;
+  }
+  if (versions.length === 0 || versions.includes(version)) return notServed;
+  return `${group}/${version} is not served by this cluster (404); ${group} is served only as ${versions.join(", ")}, which is not read`;
+}
+
+function servedVersions(document: unknown): string[] {
+  const versions = (document as { versions?: unknown } | null)?.versions;
+  if (!Array.isArray(versions)) return [];
+  return versions
+    .map((entry) => (entry as { version?: unknown } | null)?.version)
+    .filter((version): version is string => typeof version === "string");
+}
