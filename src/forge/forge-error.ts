@@ -31,3 +31,14 @@ export class NotATextFileError extends ForgeError {
     this.problem = problem;
   }
 }
+
+/**
+ * The repository has no commit yet (created, nothing pushed): no branch, no files, no
+ * configuration. Not a failure: there is nothing to do until something is pushed.
+ */
+export class EmptyRepositoryError extends ForgeError {
+  constructor(step: string) {
+    super(step, "the repository is empty: nothing has been pushed to it yet", 409);
+    this.name = "EmptyRepositoryError";
+  }
+}

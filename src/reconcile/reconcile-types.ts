@@ -103,7 +103,7 @@ export type ReconcileStatus = "ok" | "no-config" | "config-error" | "cluster-err
 export interface ReconcileResult {
   repository: string;
   status: ReconcileStatus;
-  /** The default branch head that was read. */
+  /** The default branch head that was read; empty for a repository without a commit. */
   head: string;
   pullRequests: KeyOutcome[];
   merges: { number: number; action: MergeOutcome["action"] | "failed"; note: string }[];

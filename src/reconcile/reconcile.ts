@@ -1,5 +1,6 @@
 import { applyControl } from "../control/apply-control.ts";
 import type { ClosedBotPullRequest, RepoState } from "../forge/forge.ts";
+import { EmptyRepositoryError } from "../forge/forge-error.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { poolUtilisationSamples } from "../planning/usage-history.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
@@ -78,22 +79,17 @@ async function reconcileOnce(
 ): Promise<ReconcileResult> {
   const beforeWrite = () => freshness.beforeWrite();
   const now = target.now?.() ?? new Date();
-  const state = await target.forge.readState();
-  const result: ReconcileResult = {
-    repository: `${target.owner}/${target.repo}`,
-    status: "ok",
-    head: state.head.sha,
-    pullRequests: [],
-    merges: [],
-    commands: [],
-    dashboard: "skipped",
-    notes: [],
-    errors: [],
-    paused: false,
-    decisions: [],
-    planned: [],
-    proposals: [],
-  };
+  let state: RepoState;
+  try {
+    state = await target.forge.readState();
+  } catch (error) {
+    if (!(error instanceof EmptyRepositoryError)) throw error;
+    // Nothing pushed yet, so no configuration either: left alone, as a repository without it.
+    const result = startResult(target, "");
+    ledger?.publish(result.repository, { open: [], opened: [], pools: new Map(), now });
+    return { ...result, status: "no-config" };
+  }
+  const result = startResult(target, state.head.sha);
   const before = target.memory.configuration;
   let configuration = await configurationAt(target, state, false, now);
   if (!configuration.found) {
@@ -239,6 +235,25 @@ async function reconcileOnce(
     beforeWrite,
   );
   return result;
+}
+
+/** The result of a run that has done nothing yet, at the default branch head `head`. */
+function startResult(target: ReconcileTarget, head: string): ReconcileResult {
+  return {
+    repository: `${target.owner}/${target.repo}`,
+    status: "ok",
+    head,
+    pullRequests: [],
+    merges: [],
+    commands: [],
+    dashboard: "skipped",
+    notes: [],
+    errors: [],
+    paused: false,
+    decisions: [],
+    planned: [],
+    proposals: [],
+  };
 }
 
 /** The configuration at the head, validated once per head (or again when someone asks). */

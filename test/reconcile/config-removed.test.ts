@@ -86,6 +86,21 @@ describe("a repository whose configuration file is removed", () => {
     expect(world.github.issues.size).toBe(0);
   });
 
+  it("empty, nothing pushed yet: left alone like one without the file, not a reconcile that fails", async () => {
+    const world = scenario({ cluster: cluster({ pending: 1 }) });
+    // A repository created on GitHub and not pushed to has no branch at all.
+    world.github.deleteBranch("main");
+    const result = await world.run();
+    expect(result).toMatchObject({
+      status: "no-config",
+      head: "",
+      errors: [],
+      dashboard: "skipped",
+    });
+    expect(world.github.calls()).toEqual(["GET /branches/main", "GET /commits"]);
+    expect(world.github.issues.size).toBe(0);
+  });
+
   it("leaves a pull request people took over under the bot's prefix to them", async () => {
     const world = oneNodeShort(NODES_ONLY_CONFIG);
     await world.run();

@@ -6,10 +6,13 @@ import type {
   RepoState,
   StrayBranch,
 } from "../forge.ts";
+import { EmptyRepositoryError } from "../forge-error.ts";
 import { markedChange, readPullRequestMarker, replacePullRequestMarker } from "../marker.ts";
 import { type ForgeContext, openedByBot, type SweepResult } from "./forge-context.ts";
+import { failedWith } from "./github-client.ts";
 import {
   GitHubBranch,
+  GitHubCommitSummaries,
   type GitHubPullRequest,
   GitHubPullRequest as GitHubPullRequestSchema,
   GitHubPullRequests,
@@ -111,13 +114,38 @@ export async function resolveDefaultBranch(context: ForgeContext): Promise<strin
 }
 
 async function readHead(context: ForgeContext, branch: string): Promise<RepoState["head"]> {
-  const answer = await context.client.conditional(
-    `read the default branch ${branch}`,
-    "GET /repos/{owner}/{repo}/branches/{branch}",
-    { branch },
-    GitHubBranch,
-  );
-  return { sha: answer.data.commit.sha, treeSha: answer.data.commit.commit.tree.sha };
+  const step = `read the default branch ${branch}`;
+  try {
+    const answer = await context.client.conditional(
+      step,
+      "GET /repos/{owner}/{repo}/branches/{branch}",
+      { branch },
+      GitHubBranch,
+    );
+    return { sha: answer.data.commit.sha, treeSha: answer.data.commit.commit.tree.sha };
+  } catch (error) {
+    if (failedWith(error, 404) && (await isEmpty(context))) throw new EmptyRepositoryError(step);
+    throw error;
+  }
+}
+
+/**
+ * Whether the repository has no commit at all, which GitHub's list of commits answers with 409
+ * (a branch that is missing from a repository with commits is another matter: an error).
+ */
+async function isEmpty(context: ForgeContext): Promise<boolean> {
+  try {
+    await context.client.call(
+      "look whether the repository is empty",
+      "GET /repos/{owner}/{repo}/commits",
+      { per_page: 1 },
+      GitHubCommitSummaries,
+    );
+    return false;
+  } catch (error) {
+    if (failedWith(error, 409)) return true;
+    throw error;
+  }
 }
 
 async function listOpenPullRequests(

@@ -1,9 +1,16 @@
 import { describe, expect, it } from "@jest/globals";
+import { EmptyRepositoryError } from "../../../src/forge/forge-error.ts";
 import { createGitHubForge } from "../../../src/forge/github/github-forge.ts";
 import { withPullRequestMarker } from "../../../src/forge/marker.ts";
 import { mockGitHub, REPO_PATH, testOctokit } from "../../support/github.ts";
 import { responseExample } from "../../support/github-openapi.ts";
-import { branch, pullRequest, repository, sha } from "../../support/github-responses.ts";
+import {
+  branch,
+  commitSummary,
+  pullRequest,
+  repository,
+  sha,
+} from "../../support/github-responses.ts";
 import {
   BRANCH,
   botPull,
@@ -381,6 +388,25 @@ describe("reading the repository state", () => {
 
     expect(state.pullRequests.map((pr) => pr.number)).toEqual([12]);
     expect(state.recentlyClosed).toEqual([]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("tells an empty repository from one whose default branch is missing", async () => {
+    const github = mockGitHub();
+    for (const [status, message] of [
+      [409, "Git Repository is empty."],
+      [200, undefined],
+    ] as const) {
+      github.scope
+        .get(`${REPO_PATH}/branches/main`)
+        .reply(404, { message: "Branch not found", status: "404" });
+      const commits = github.scope.get(`${REPO_PATH}/commits`).query({ per_page: "1" });
+      if (message) commits.reply(status, { message, status: String(status) });
+      else commits.reply(200, [commitSummary(HEAD1, "Initial commit", "2025-03-01T10:00:00Z")]);
+      const read = newForge().readState();
+      if (message) await expect(read).rejects.toBeInstanceOf(EmptyRepositoryError);
+      else await expect(read).rejects.toThrow("read the default branch main: GitHub answered 404");
+    }
     expect(github.scope.isDone()).toBe(true);
   });
 });

@@ -597,7 +597,7 @@ export class FakeGitHub {
         ([sha]) => [200, blobAnswer(s(sha), this.git.blobs.get(s(sha)) ?? "")],
       ],
       ["GET", /^\/contents\/(.+)$/, ([path], query) => this.getContents(s(path), query.ref)],
-      ["GET", /^\/commits$/, (_, query) => [200, this.history(query)]],
+      ["GET", /^\/commits$/, (_, query) => this.history(query)],
       [
         "GET",
         /^\/commits\/([^/]+)\/check-runs$/,
@@ -763,12 +763,20 @@ export class FakeGitHub {
     return text === undefined ? [404, { message: "Not Found" }] : [200, fileContent(path, text)];
   }
 
-  private history(query: Record<string, string>): Json[] {
+  /** GitHub's list of commits; a repository without a branch (nothing pushed) has none: 409. */
+  private history(query: Record<string, string>): [number, unknown] {
+    if (this.git.branches.size === 0)
+      return [409, { message: "Git Repository is empty.", status: "409" }];
     const start = this.git.branches.get(query.sha ?? "main") ?? query.sha ?? "";
     const path = query.path;
-    return (path === undefined ? this.git.reachable(start) : this.git.pathHistory(start, path))
-      .slice(0, Number(query.per_page ?? 30))
-      .map((commit) => commitSummary(commit.sha, commit.message, commit.date, commit.parents));
+    const commits =
+      path === undefined ? this.git.reachable(start) : this.git.pathHistory(start, path);
+    return [
+      200,
+      commits
+        .slice(0, Number(query.per_page ?? 30))
+        .map((commit) => commitSummary(commit.sha, commit.message, commit.date, commit.parents)),
+    ];
   }
 
   // ---- pull requests -------------------------------------------------------------------------
