@@ -37,7 +37,10 @@ export interface BacktestReport {
   baseline: RunResult;
   oracle: OracleResult;
   goals: Goal[];
-  /** What makes this run say less than it seems to (a check interval too wide for a window). */
+  /**
+   * What makes this run say less than it seems to: a check interval too wide for a window, a
+   * config min below the trace's, an oracle that could only bound some steps.
+   */
   warnings: string[];
 }
 
@@ -66,7 +69,11 @@ export function runBacktest(
     baseline,
     oracle: bound,
     goals: goals(planner, baseline, bound),
-    warnings: intervalWarnings(config, options.intervalMs),
+    warnings: [
+      ...intervalWarnings(config, options.intervalMs),
+      ...minWarnings(config, trace),
+      ...oracleWarnings(bound),
+    ],
   };
   if (trace.description !== undefined) report.trace.description = trace.description;
   return report;
@@ -92,6 +99,25 @@ function intervalWarnings(config: RepoConfig, intervalMs: number): string[] {
     }
   }
   return warnings;
+}
+
+/** A config min below the trace's lets the planner keep fewer nodes than the oracle. */
+function minWarnings(config: RepoConfig, trace: Trace): string[] {
+  return config.pools.flatMap((pool) => {
+    const traced = trace.pools.find((candidate) => candidate.name === pool.name);
+    if (!traced || pool.min >= traced.min) return [];
+    return [
+      `${pool.name}: the config's min ${pool.min} is below the trace's min ${traced.min}, which the oracle never goes below: the planner can come in under the oracle's node-hours; give the pool "min": ${pool.min} in the trace to compare them`,
+    ];
+  });
+}
+
+/** Steps where the oracle could only prove a bound: its node-hours may be below any packing. */
+function oracleWarnings(bound: OracleResult): string[] {
+  if (bound.boundedSteps === 0) return [];
+  return [
+    `at ${bound.boundedSteps} of ${bound.series.nodes.length} steps the oracle's count is a lower bound it proved, not a packing it found (its search for the fewest nodes ran out of branches): there no autoscaler may reach it`,
+  ];
 }
 
 function goals(planner: RunResult, baseline: RunResult, bound: OracleResult): Goal[] {

@@ -220,6 +220,7 @@ export function backtestJson(report: BacktestReport, configFile: string): unknow
       peakNodes: report.oracle.peakNodes,
       unplaceablePods: report.oracle.unplaceablePods,
       unplaceable: report.oracle.unplaceable,
+      boundedSteps: report.oracle.boundedSteps,
     },
     timeline: timelineJson(report),
     goals: report.goals,

@@ -144,7 +144,7 @@ class TraceReader {
       if (nodeNames.has(node.name))
         this.issue(line, `nodes[${i}].name`, `node ${JSON.stringify(node.name)} appears twice`);
       nodeNames.add(node.name);
-      const owner = header.pools.find((pool) => namedByPool(pool, node.name));
+      const owner = header.pools.find((pool) => poolNodeIndex(pool, node.name) !== undefined);
       if (owner)
         this.issue(
           line,
@@ -298,12 +298,20 @@ export function poolNodeName(pool: { nodeName: string; indexBase: number }, i: n
   return pool.nodeName.replaceAll("{index}", String(pool.indexBase + i));
 }
 
-function namedByPool(pool: { nodeName: string; indexBase: number }, name: string): boolean {
-  const [prefix, ...rest] = pool.nodeName.split("{index}");
-  const suffix = rest.join("{index}");
-  if (!name.startsWith(prefix ?? "") || !name.endsWith(suffix)) return false;
-  const middle = name.slice((prefix ?? "").length, name.length - suffix.length);
-  return /^\d+$/.test(middle) && Number(middle) >= pool.indexBase;
+/** The count index of the pool's node called `name`; undefined when the pool makes no such name. */
+export function poolNodeIndex(
+  pool: { nodeName: string; indexBase: number },
+  name: string,
+): number | undefined {
+  const prefix = pool.nodeName.slice(0, pool.nodeName.indexOf("{index}"));
+  if (!name.startsWith(prefix)) return undefined;
+  const digits = /^\d*/.exec(name.slice(prefix.length))?.[0] ?? "";
+  // A template may go on with digits after the index ("node{index}0").
+  for (let length = digits.length; length > 0; length--) {
+    const index = Number(digits.slice(0, length)) - pool.indexBase;
+    if (index >= 0 && poolNodeName(pool, index) === name) return index;
+  }
+  return undefined;
 }
 
 function podName(template: string, i: number | undefined): string {

@@ -158,6 +158,7 @@ describe("pr-autoscaler backtest", () => {
       { pool: "workers", at: 2820, from: 2, to: 1 },
     ]);
     expect(Object.keys(report.oracle).sort()).toEqual([
+      "boundedSteps",
       "nodeHours",
       "peakNodes",
       "unplaceable",

@@ -2,6 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import { runBacktest } from "../../src/backtest/backtest.ts";
 import { backtestJson } from "../../src/backtest/format-backtest.ts";
 import { loadBacktestInputs } from "../../src/backtest/load-backtest.ts";
+import { loadRepoConfig } from "../../src/policy/load-repo-config.ts";
+import { header, pod, trace } from "./trace-helpers.ts";
 
 const FIXTURES = "test/fixtures/backtest";
 
@@ -65,5 +67,51 @@ describe("runBacktest on a tiny trace, worked out by hand", () => {
     const first = JSON.stringify(backtestJson(await tiny(), "tiny.yml"));
     const second = JSON.stringify(backtestJson(await tiny(), "tiny.yml"));
     expect(second).toBe(first);
+  });
+});
+
+describe("runBacktest warnings", () => {
+  const config = (min: number) => {
+    const loaded = loadRepoConfig(
+      [
+        "pools:",
+        "  - name: workers",
+        "    target: { file: terraform/terraform.tfvars, path: worker_count }",
+        "    selector: { matchLabels: { pool: workers } }",
+        `    min: ${min}`,
+        "    max: 4",
+      ].join("\n"),
+      "c.yml",
+    );
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    return loaded.config;
+  };
+
+  it("say when the config's min is below the trace's, which the oracle keeps", () => {
+    const day = trace(header({}, { count: 2, min: 2 }), pod(0, "web"));
+    expect(runBacktest(day, config(2)).warnings).toEqual([]);
+    expect(runBacktest(day, config(1)).warnings).toEqual([
+      "workers: the config's min 1 is below the trace's min 2, which the oracle never goes below: the planner can come in under the oracle's node-hours; give the pool \"min\": 1 in the trace to compare them",
+    ]);
+  });
+
+  it("say at how many steps the oracle could only prove a bound", () => {
+    // 40 pods of 200 to 399 millicores on 1-core nodes: their sum (12.58 cores) says 13 nodes,
+    // first-fit decreasing needs 14, and no search within its branches settles which.
+    const sizes = [
+      200, 217, 320, 378, 393, 237, 302, 279, 252, 348, 217, 312, 316, 361, 318, 302, 375, 399, 345,
+      393, 259, 285, 379, 330, 380, 392, 232, 371, 381, 258, 387, 282, 261, 302, 279, 357, 337, 308,
+      318, 218,
+    ];
+    const hard = trace(
+      header({ duration: "10m" }, { count: 13, min: 1, node: { cpu: "1", memory: "16Gi" } }),
+      ...sizes.map((cpu, i) => pod(0, `p${i}`, { requests: { cpu: `${cpu}m`, memory: "1Mi" } })),
+    );
+    const report = runBacktest(hard, config(1));
+    expect(report.oracle.boundedSteps).toBe(60);
+    expect(report.oracle.nodeHours).toBeCloseTo(13 / 6, 10);
+    expect(report.warnings).toEqual([
+      "at 60 of 60 steps the oracle's count is a lower bound it proved, not a packing it found (its search for the fewest nodes ran out of branches): there no autoscaler may reach it",
+    ]);
   });
 });

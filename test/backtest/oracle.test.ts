@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { oracle } from "../../src/backtest/oracle.ts";
-import { header, pod, trace } from "./trace-helpers.ts";
+import { simulate } from "../../src/backtest/simulate.ts";
+import { header, pod, scriptedAutoscaler, trace } from "./trace-helpers.ts";
 
 const options = { stepMs: 10_000, bootDelayMs: 180_000 };
 
@@ -62,6 +63,57 @@ describe("oracle", () => {
     expect(oracle(pinned, options)).toMatchObject({ unplaceablePods: 0 });
   });
 
+  it("needs the pool up to a node a pod is pinned to by hostname", () => {
+    // worker-2 is the pool's second node: the pool cannot have fewer than two.
+    const pinned = trace(
+      header({}, { count: 2, min: 0 }),
+      pod(0, "a", { nodeSelector: { "kubernetes.io/hostname": "worker-2" } }),
+    );
+    expect(oracle(pinned, options)).toMatchObject({ unplaceablePods: 0, peakNodes: 2 });
+    expect(simulate(pinned, scriptedAutoscaler({})).metrics.pendingPodMinutes).toBe(0);
+  });
+
+  it("is never above a run that keeps every pod placed", () => {
+    // 5 + 3 + 2 and 4 + 4 + 2 cores fill two 10-core nodes, as the pods arrive in that order;
+    // first-fit decreasing would put 5 and 4 together and need a third node.
+    const cores = [5, 3, 2, 4, 4, 2];
+    const exact = trace(
+      header({}, { count: 2, min: 0, node: { cpu: "10", memory: "16Gi" } }),
+      ...cores.map((cpu, i) => pod(0, `p${i}`, { requests: { cpu: String(cpu) } })),
+    );
+    const run = simulate(exact, scriptedAutoscaler({}));
+    expect(run.metrics).toMatchObject({ nodeHours: 2, pendingPodMinutes: 0 });
+    expect(oracle(exact, options)).toMatchObject({ nodeHours: 2, peakNodes: 2, boundedSteps: 0 });
+  });
+
+  it("finds the fewest nodes in all when pods can go on either of two pools", () => {
+    // Six 1.5-core jobs and three 0.5-core pods: two 2-core small nodes hold a job and a small
+    // pod each, one 8-core large node the other four jobs and the last small pod.
+    const twoPools = trace(
+      header({
+        pools: [
+          {
+            ...header().pools[0],
+            name: "small",
+            count: 2,
+            min: 2,
+            nodeName: "small-{index}",
+            node: { cpu: "2", memory: "8Gi" },
+          },
+          {
+            name: "large",
+            count: 0,
+            nodeName: "large-{index}",
+            node: { cpu: "8", memory: "32Gi" },
+          },
+        ],
+      }),
+      pod(0, "web", { count: 3, requests: { cpu: "500m", memory: "1Gi" } }),
+      pod(0, "job", { count: 6, requests: { cpu: "1500m", memory: "1Gi" } }),
+    );
+    expect(oracle(twoPools, options)).toMatchObject({ nodeHours: 3, boundedSteps: 0 });
+  });
+
   it("packs the pods only a fixed node can take before those a pool node could", () => {
     const nas = trace(
       header({ nodes: [{ name: "nas", cpu: "4", memory: "16Gi", labels: { role: "nas" } }] }),
@@ -74,7 +126,7 @@ describe("oracle", () => {
     expect(result.nodeHours).toBeCloseTo(1, 10);
   });
 
-  it("packs first-fit decreasing: small pods fill the room big ones leave", () => {
+  it("packs small pods into the room big ones leave", () => {
     // 3 + 1 and 3 + 1 fit two 4-cpu nodes; in arrival order first-fit would need three.
     const mixed = trace(
       header(),

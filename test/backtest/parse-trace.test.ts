@@ -1,5 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
-import { parseTrace, readTrace, type TraceIssue } from "../../src/backtest/parse-trace.ts";
+import {
+  parseTrace,
+  poolNodeIndex,
+  poolNodeName,
+  readTrace,
+  type TraceIssue,
+} from "../../src/backtest/parse-trace.ts";
 import { InputError } from "../../src/errors.ts";
 import { header, jsonLines, pod } from "./trace-helpers.ts";
 
@@ -283,5 +289,24 @@ describe("parseTrace", () => {
       "t",
     );
     expect(trace.events[0]).toMatchObject({ requests: { cpu: 0, memory: 512 * MI } });
+  });
+});
+
+describe("poolNodeIndex", () => {
+  it("reads the count index from a name the pool makes, and only from one", () => {
+    const pool = { nodeName: "talos-worker-{index}", indexBase: 1 };
+    expect(poolNodeIndex(pool, "talos-worker-1")).toBe(0);
+    expect(poolNodeIndex(pool, "talos-worker-12")).toBe(11);
+    // Below the base, zero-padded, or another name: not a node of the pool.
+    expect(poolNodeIndex(pool, "talos-worker-0")).toBeUndefined();
+    expect(poolNodeIndex(pool, "talos-worker-01")).toBeUndefined();
+    expect(poolNodeIndex(pool, "talos-worker-1a")).toBeUndefined();
+    expect(poolNodeIndex(pool, "talos-cp-1")).toBeUndefined();
+  });
+
+  it("finds the index where digits follow it in the template", () => {
+    const pool = { nodeName: "vm{index}0-{index}", indexBase: 0 };
+    expect(poolNodeIndex(pool, poolNodeName(pool, 12))).toBe(12);
+    expect(poolNodeIndex(pool, "vm120-13")).toBeUndefined();
   });
 });
