@@ -4,7 +4,7 @@ import type { Autoscaler, AutoscalerView, PullRequestIntent } from "./autoscaler
 
 /** The seed's rules, the yardstick the planner is measured against. */
 export interface BaselineRules {
-  /** Average cpu % of the pool's Ready nodes above which one node is added. */
+  /** Average cpu % of all the cluster's Ready nodes above which one node is added. */
   scaleUpAbove: number;
   /** Average cpu % below which one node is removed. */
   scaleDownBelow: number;
@@ -25,21 +25,21 @@ export const SEED_BASELINE: BaselineRules = {
 };
 
 /**
- * The seed baseline: every check, per pool, the average cpu usage of its Ready nodes above 80 %
- * adds one node and below 30 % removes one, within min 2 and max 6, with a 300 s cooldown after
- * a merged change and one pull request at a time (a count outside min/max is brought back
- * first). It looks at nothing else: not pending pods,
- * not memory, not whether the removed node's pods fit elsewhere.
+ * The seed baseline, its rules as written: every check, the average cpu usage of all the
+ * cluster's Ready nodes (control plane and fixed nodes included, as `kubectl top nodes` lists
+ * them) above 80 % adds one node and below 30 % removes one, within min 2 and max 6, with a
+ * 300 s cooldown after a merged change and one pull request at a time (a count outside min/max
+ * is brought back first). The seed had one pool; with several, each acts on that average. It
+ * looks at nothing else: not pending pods, not memory, not whether the removed node's pods fit
+ * elsewhere.
  */
 export function baselineAutoscaler(rules: BaselineRules = SEED_BASELINE): Autoscaler {
   return {
     name: "baseline",
     intervalMs: rules.intervalMs,
     decide(view: AutoscalerView): PullRequestIntent[] {
+      const nodes = view.snapshot.nodes.filter((node) => node.ready);
       return view.repo.flatMap((facts) => {
-        const nodes = view.snapshot.nodes.filter(
-          (node) => node.pool === facts.pool && node.ready && !node.controlPlane,
-        );
         const intent = baselineIntent(facts, nodes, view.now, rules);
         return intent ? [intent] : [];
       });

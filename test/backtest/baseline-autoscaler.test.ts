@@ -94,6 +94,42 @@ describe("baselineAutoscaler in the simulation", () => {
     expect(result.metrics.pendingPodMinutes).toBeCloseTo((3600 - 120) / 60, 10);
   });
 
+  it("averages all the cluster's nodes, the control plane and fixed nodes included", () => {
+    // Two workers at 90 % (3.6 of 4 cpu), a control plane and a fixed node idle: 45 % on
+    // average, so no raise, where the pool's own nodes alone would be above 80 %.
+    const cluster = {
+      nodes: [
+        {
+          name: "cp-1",
+          controlPlane: true,
+          cpu: "4",
+          memory: "8Gi",
+          taints: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }],
+        },
+        { name: "nas", cpu: "4", memory: "8Gi", labels: { role: "nas" } },
+      ],
+    };
+    const workers = { count: 2, requests: { cpu: "3" }, usage: { cpu: "3600m" } };
+    const hot = trace(
+      header(cluster, { count: 2, min: 2 }),
+      pod(0, "hot", { ...workers, nodeSelector: { pool: "workers" } }),
+    );
+    expect(simulate(hot, baselineAutoscaler()).pullRequests).toEqual([]);
+    // With those two busy as well, the average is 90 %: one node more.
+    const busyToo = trace(
+      header(cluster, { count: 2, min: 2 }),
+      pod(0, "hot", { ...workers, nodeSelector: { pool: "workers" } }),
+      pod(0, "db", { ...workers, count: 1, nodeSelector: { role: "nas" } }),
+      pod(0, "etcd", { ...workers, count: 1, tolerations: [{ operator: "Exists" }] }),
+    );
+    expect(simulate(busyToo, baselineAutoscaler()).pullRequests[0]).toMatchObject({
+      openedAt: 0,
+      from: 2,
+      desired: 3,
+      reason: "average cpu 90 %",
+    });
+  });
+
   it("adds one node at a time, 300 s after each merged change, up to 6", () => {
     // Every node busy at 100 % while pods wait: a raise at 0 s (merged 120 s), the next at
     // 420 s (merged 540 s), the last at 840 s; six is its max.
