@@ -54,8 +54,10 @@ export class SimCluster {
   /** Pods evicted by a scale-down (each eviction counts). */
   disrupted = 0;
   private seq = 0;
-  /** Something changed that could let a pending pod fit. */
-  private dirty = false;
+  /** A node gained room (a pod left, a node joined): every pending pod may fit now. */
+  private roomGrew = false;
+  /** Pods queued since the last scheduling pass: the only ones to try when no room grew. */
+  private queued: SimPod[] = [];
 
   addNode(node: SimNode): void {
     this.nodes.push(node);
@@ -66,7 +68,7 @@ export class SimCluster {
     for (const node of this.nodes)
       if (!node.ready && node.readyAt <= now) {
         node.ready = true;
-        this.dirty = true;
+        this.roomGrew = true;
       }
   }
 
@@ -115,23 +117,51 @@ export class SimCluster {
     else this.pending = this.pending.filter((other) => other !== pod);
   }
 
-  /** Removes pods whose run ended by `now`. */
+  /** Removes pods whose run ended by `now`; only running pods have an end. */
   completeFinished(now: number): void {
-    for (const pod of this.pods.values())
-      if (pod.endsAt !== undefined && pod.endsAt <= now) this.deletePod(pod.key);
+    for (const node of this.nodes)
+      for (const pod of [...node.pods])
+        if (pod.endsAt !== undefined && pod.endsAt <= now) this.deletePod(pod.key);
   }
 
-  /** Binds pending pods, in queue order, to the first Ready node where they fit. */
+  /**
+   * Binds pending pods, in queue order, to the first Ready node where they fit. When no node
+   * gained room since the last pass, the pods that waited then still fit nowhere (binding only
+   * takes room), so only those queued since are tried: thousands may wait behind a full cluster.
+   */
   schedule(now: number): void {
-    if (!this.dirty || this.pending.length === 0) return;
-    this.dirty = false;
-    const still: SimPod[] = [];
-    for (const pod of this.pending) {
+    const candidates = this.roomGrew
+      ? this.pending
+      : this.queued.sort((a, b) => (before(a, b) ? -1 : 1));
+    this.roomGrew = false;
+    this.queued = [];
+    if (candidates.length === 0) return;
+    // The most any Ready node has free: binding only lowers it, so a pod above it fits nowhere
+    // and need not be tried node by node.
+    const room = this.largestRoom();
+    const bound = new Set<SimPod>();
+    for (const pod of candidates) {
+      if (pod.node || !this.pods.has(pod.key)) continue;
+      const { requests } = pod.arrival;
+      if (requests.cpu > room.cpu || requests.memory > room.memory || room.pods < 1) continue;
       const node = this.nodes.find((candidate) => fits(pod, candidate));
-      if (node) this.bind(pod, node, now);
-      else still.push(pod);
+      if (!node) continue;
+      this.bind(pod, node, now);
+      bound.add(pod);
     }
-    this.pending = still;
+    if (bound.size > 0) this.pending = this.pending.filter((pod) => !bound.has(pod));
+  }
+
+  /** The most cpu, memory and pod slots any Ready node has free, each on its own. */
+  private largestRoom(): NodeResources {
+    const room = { cpu: 0, memory: 0, pods: 0 };
+    for (const node of this.nodes) {
+      if (!node.ready) continue;
+      room.cpu = Math.max(room.cpu, node.allocatable.cpu - node.used.cpu);
+      room.memory = Math.max(room.memory, node.allocatable.memory - node.used.memory);
+      room.pods = Math.max(room.pods, node.allocatable.pods - node.used.pods);
+    }
+    return room;
   }
 
   /** Usage of a pod now: zero while it waits for a node. */
@@ -173,14 +203,20 @@ export class SimCluster {
     pod.node = undefined;
     pod.startedAt = undefined;
     pod.endsAt = undefined;
-    this.dirty = true;
+    this.roomGrew = true;
   }
 
+  /** Puts the pod in queue order: the queue is always sorted, so a binary search finds its place. */
   private enqueue(pod: SimPod): void {
-    const at = this.pending.findIndex((other) => before(pod, other));
-    if (at === -1) this.pending.push(pod);
-    else this.pending.splice(at, 0, pod);
-    this.dirty = true;
+    let low = 0;
+    let high = this.pending.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (before(pod, this.pending[middle] as SimPod)) high = middle;
+      else low = middle + 1;
+    }
+    this.pending.splice(low, 0, pod);
+    this.queued.push(pod);
   }
 }
 

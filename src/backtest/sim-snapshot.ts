@@ -103,9 +103,17 @@ function runningPod(
   return info;
 }
 
+/**
+ * A waiting pod's view, kept while it waits in the same place in the queue: it does not change
+ * from check to check, and thousands may wait behind a full cluster.
+ */
+const waiting = new WeakMap<SimPod, { queuedAt: number; info: PodInfo }>();
+
 /** A waiting pod, created when it joined the queue (an evicted pod's replacement is new). */
 function pendingPod(pod: SimPod, iso: (ms: number) => string): PodInfo {
-  return {
+  const known = waiting.get(pod);
+  if (known?.queuedAt === pod.queuedAt) return known.info;
+  const info: PodInfo = {
     ...pod.info,
     phase: "Pending",
     createdAt: iso(pod.queuedAt),
@@ -114,4 +122,6 @@ function pendingPod(pod: SimPod, iso: (ms: number) => string): PodInfo {
       since: iso(pod.queuedAt),
     },
   };
+  waiting.set(pod, { queuedAt: pod.queuedAt, info });
+  return info;
 }

@@ -284,6 +284,27 @@ describe("simulate: scheduling", () => {
       "later:Pending:-",
     ]);
   });
+
+  it("places a pod that arrives into room left beside the pods waiting for more", () => {
+    // 3 of 4 cpu taken; two 2-cpu pods wait. Nothing leaves, but a 1-cpu pod fits the rest,
+    // and a later 2-cpu one still waits.
+    const day = trace(
+      header(),
+      pod(0, "base", { requests: { cpu: "3" } }),
+      pod(0, "wait", { count: 2, requests: { cpu: "2" } }),
+      pod(90, "small", { requests: { cpu: "1" } }),
+      pod(150, "another", { requests: { cpu: "2" } }),
+    );
+    const autoscaler = scriptedAutoscaler({});
+    simulate(day, autoscaler);
+    expect(podNames(autoscaler.views[3] as never)).toEqual([
+      "base:Running:worker-1",
+      "small:Running:worker-1",
+      "wait-0:Pending:-",
+      "wait-1:Pending:-",
+      "another:Pending:-",
+    ]);
+  });
 });
 
 describe("simulate: usage", () => {
