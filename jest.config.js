@@ -16,4 +16,8 @@ export default {
     "<rootDir>/test/support/graphql-setup.ts",
   ],
   testTimeout: 30000,
+  // Each test file's modules stay in the process that ran it (vm modules are not collected), so
+  // one process running every file outgrows the heap. With a limit, jest runs the files in a
+  // worker even on a machine with one core to spare, and starts a new worker once one holds more.
+  workerIdleMemoryLimit: "1GB",
 };
