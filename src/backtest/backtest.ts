@@ -1,3 +1,4 @@
+import { InputError } from "../errors.ts";
 import { formatDuration } from "../planning/format.ts";
 import { maxSampleGap } from "../planning/utilisation.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
@@ -18,6 +19,9 @@ export interface BacktestOptions extends SimulationOptions {
 }
 
 export const DEFAULT_BACKTEST: BacktestOptions = { ...DEFAULT_SIMULATION, intervalMs: 60_000 };
+
+/** The most steps one run takes: about 115 days at 10 s, some minutes of replay. */
+export const MAX_STEPS = 1_000_000;
 
 /** One goal the planner should meet against the baseline or the oracle. */
 export interface Goal {
@@ -54,6 +58,7 @@ export function runBacktest(
   config: RepoConfig,
   options: BacktestOptions = DEFAULT_BACKTEST,
 ): BacktestReport {
+  checkLength(trace, options.stepMs);
   const planner = simulate(trace, plannerAutoscaler(config, options.intervalMs), options);
   const baseline = simulate(trace, baselineAutoscaler(), options);
   const bound = oracle(trace, options);
@@ -77,6 +82,17 @@ export function runBacktest(
   };
   if (trace.description !== undefined) report.trace.description = trace.description;
   return report;
+}
+
+/** A trace that would take more than {@link MAX_STEPS} steps is refused before it runs for hours. */
+function checkLength(trace: Trace, stepMs: number): void {
+  const steps = Math.ceil(trace.durationMs / stepMs);
+  if (steps <= MAX_STEPS) return;
+  const shortest = Math.ceil(trace.durationMs / MAX_STEPS / 1000);
+  throw new InputError(
+    `duration: ${formatDuration(trace.durationMs)} in ${formatDuration(stepMs)} steps is ${steps.toLocaleString("en-US")} steps, more than the ${MAX_STEPS.toLocaleString("en-US")} a run takes: give --step ${formatDuration(shortest * 1000)} or more, or a shorter trace`,
+    { file: trace.file, line: 1 },
+  );
 }
 
 /**

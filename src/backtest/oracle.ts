@@ -55,14 +55,14 @@ export function oracle(trace: Trace, options: OracleOptions): OracleResult {
   const needs = needPerStep(trace, options.stepMs);
   const ahead = Math.floor(options.bootDelayMs / options.stepMs);
   const series: OracleSeries = { stepMs: options.stepMs, nodes: [] };
-  const largestAhead = (values: readonly number[], k: number) =>
-    Math.max(...values.slice(k, k + ahead + 1));
+  const pools = needs.pools.map((need) => largestAhead(need, ahead));
+  const total = largestAhead(needs.total, ahead);
   let nodeMs = 0;
   let peak = 0;
   for (let k = 0; k < needs.total.length; k++) {
     let paid = 0;
-    for (const need of needs.pools) paid += largestAhead(need, k);
-    paid = Math.max(paid, largestAhead(needs.total, k));
+    for (const need of pools) paid += need[k] as number;
+    paid = Math.max(paid, total[k] as number);
     nodeMs += paid * Math.min(options.stepMs, trace.durationMs - k * options.stepMs);
     peak = Math.max(peak, paid);
     series.nodes.push(paid);
@@ -75,6 +75,26 @@ export function oracle(trace: Trace, options: OracleOptions): OracleResult {
     boundedSteps: needs.boundedSteps,
     series,
   };
+}
+
+/**
+ * For each step, the largest value from it to `ahead` steps later: a window sliding over the
+ * steps, so a boot delay of many steps costs no more than a short one.
+ */
+function largestAhead(values: readonly number[], ahead: number): number[] {
+  const largest = new Array<number>(values.length);
+  /** From `head` on: indexes of the values in the window that no later one exceeds. */
+  const window: number[] = [];
+  let head = 0;
+  for (let i = values.length - 1; i >= 0; i--) {
+    const value = values[i] as number;
+    while (window.length > head && (values[window.at(-1) as number] as number) <= value)
+      window.pop();
+    window.push(i);
+    while ((window[head] as number) > i + ahead) head += 1;
+    largest[i] = values[window[head] as number] as number;
+  }
+  return largest;
 }
 
 /**

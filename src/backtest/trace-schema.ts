@@ -5,6 +5,9 @@ import { parseDuration } from "../policy/parse-duration.ts";
 /** How many nodes a pool may start with or a pod line may create; keeps a typo from exploding. */
 const MAX_COUNT = 10_000;
 
+/** The longest trace: a year and a day, so that a typo in the header does not run for ever. */
+const MAX_DURATION_MS = 366 * 86_400_000;
+
 /** A time from the trace's start: seconds as a number, or a duration such as `18h30m`. */
 export const TraceTime = z
   .union([z.number(), z.string()], {
@@ -97,7 +100,9 @@ export const HeaderLine = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   start: z.iso.datetime({ offset: true, error: "expected a time such as 2025-06-06T00:00:00Z" }),
-  duration: PositiveTime,
+  duration: PositiveTime.refine((ms) => ms <= MAX_DURATION_MS, {
+    error: "must be at most 366d",
+  }),
   config: z.string().min(1).optional(),
   pools: z.array(PoolLine).min(1),
   nodes: z.array(NodeLine).default([]),

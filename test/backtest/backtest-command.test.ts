@@ -33,6 +33,21 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
+/** Runs the command on the tiny trace made 20 days long, in a temporary folder. */
+async function runLong(args: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), "backtest-long-"));
+  try {
+    const [first, ...rest] = readFileSync(TINY, "utf8").split("\n");
+    const headerLine = JSON.parse(first as string) as Record<string, unknown>;
+    const file = join(dir, "long.jsonl");
+    writeFileSync(file, [JSON.stringify({ ...headerLine, duration: "20d" }), ...rest].join("\n"));
+    writeFileSync(join(dir, "tiny.yml"), readFileSync("test/fixtures/backtest/tiny.yml"));
+    return { file, ...(await run(["--trace", file, ...args])) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("pr-autoscaler backtest", () => {
   it("prints the comparison table and the goals", async () => {
     const { code, stdout, stderr } = await run(["--trace", TINY]);
@@ -235,6 +250,15 @@ describe("pr-autoscaler backtest", () => {
     expect(stdout).toBe("");
     expect(stderr).toBe(
       'pr-autoscaler backtest: test/fixtures/backtest/bad-trace.jsonl:3: requests.cpu: "two" is not a cpu quantity: write it like 2, 0.5 or 500m\n',
+    );
+  });
+
+  it("exits 2 for a run of more steps than it takes, before running", async () => {
+    // 20 days in 1 s steps would be 1.7 million steps.
+    const long = await runLong(["--step", "1"]);
+    expect({ code: long.code, stdout: long.stdout }).toEqual({ code: 2, stdout: "" });
+    expect(long.stderr).toBe(
+      `pr-autoscaler backtest: ${long.file}:1: duration: 20d in 1s steps is 1,728,000 steps, more than the 1,000,000 a run takes: give --step 2s or more, or a shorter trace\n`,
     );
   });
 

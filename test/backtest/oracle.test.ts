@@ -34,6 +34,14 @@ describe("oracle", () => {
     expect((sum * 10) / 3600).toBeCloseTo(nodeHours, 10);
   });
 
+  it("pays from the start for a need that comes within a boot delay longer than the trace", () => {
+    // Two nodes from the start to 40 min, then one.
+    expect(oracle(day, { stepMs: 10_000, bootDelayMs: 7_200_000 }).nodeHours).toBeCloseTo(
+      1 + 40 / 60,
+      10,
+    );
+  });
+
   it("pays only for the need itself without a boot delay", () => {
     expect(oracle(day, { stepMs: 10_000, bootDelayMs: 0 }).nodeHours).toBeCloseTo(1 + 20 / 60, 10);
   });

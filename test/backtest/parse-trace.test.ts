@@ -190,6 +190,16 @@ describe("readTrace: errors name the line", () => {
     expect(result.ok).toBe(true);
   });
 
+  it("wants a trace of at most 366 days", () => {
+    expect(readTrace(jsonLines(header({ duration: "366d" })), "t.jsonl").ok).toBe(true);
+    expect(located(jsonLines(header({ duration: "367d" })))).toEqual([
+      "1: duration: must be at most 366d",
+    ]);
+    expect(located(jsonLines(header({ duration: 1e300 })))).toEqual([
+      "1: duration: must be at most 366d",
+    ]);
+  });
+
   it("wants events in time order and before the end", () => {
     const text = jsonLines(header(), pod("10m", "a"), pod("5m", "b"), pod("1h", "c"));
     expect(located(text)).toEqual([
