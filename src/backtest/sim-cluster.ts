@@ -73,13 +73,18 @@ export class SimCluster {
   }
 
   /**
-   * Drains and deletes a node at `now`: its pods are evicted back to the queue and counted. Each
-   * comes back as its controller's new pod, created now.
+   * Drains and deletes a node at `now`: its pods are evicted and counted. Each comes back to the
+   * queue as its controller's new pod, created now; a bare pod has no controller to bring it
+   * back, and is gone.
    */
   removeNode(node: SimNode, now: number): void {
     for (const pod of [...node.pods]) {
       this.unbind(pod);
       this.disrupted += 1;
+      if (!pod.arrival.owner) {
+        this.pods.delete(pod.key);
+        continue;
+      }
       pod.queuedAt = now;
       this.enqueue(pod);
     }

@@ -187,6 +187,26 @@ describe("simulate: a scale-down drains the node", () => {
     expect(result.metrics.nodeHours).toBeCloseTo((3600 + 120) / 3600, 10);
     expect(result.changes).toEqual([{ pool: "workers", at: 120_000, from: 2, to: 1 }]);
   });
+
+  it("loses a bare pod for good: no controller brings it back", () => {
+    // As above, with b a pod of its own (owner none): evicted, it is gone, not waiting.
+    const bare = trace(
+      header({}, { count: 2 }),
+      pod(0, "a", { requests: { cpu: "3" } }),
+      pod(0, "x", { requests: { cpu: "1" } }),
+      pod(0, "b", { requests: { cpu: "3" }, owner: "none" }),
+      pod(0, "c", { requests: { cpu: "1" } }),
+      { type: "delete", at: 30, pod: "x" },
+      { type: "delete", at: 600, pod: "b" },
+    );
+    const drained = scriptedAutoscaler({ 0: [openTo(1)] });
+    const run = simulate(bare, drained);
+    expect(podNames(drained.views[2] as never)).toEqual([
+      "a:Running:worker-1",
+      "c:Running:worker-1",
+    ]);
+    expect(run.metrics).toMatchObject({ podsDisrupted: 2, pendingPodMinutes: 0 });
+  });
 });
 
 describe("simulate: fixed nodes", () => {
