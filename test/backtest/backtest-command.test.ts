@@ -144,6 +144,29 @@ describe("pr-autoscaler backtest", () => {
     const { code, stdout } = await run(["--trace", TINY, "--json"]);
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
+    // The shape docs/backtest.md#json describes.
+    expect(Object.keys(report).sort()).toEqual([
+      "baseline",
+      "config",
+      "goals",
+      "options",
+      "oracle",
+      "planner",
+      "timeline",
+      "trace",
+      "warnings",
+    ]);
+    expect(Object.keys(report.baseline).sort()).toEqual(["changes", "metrics", "pullRequests"]);
+    expect(Object.keys(report.planner.metrics).sort()).toEqual([
+      "directionChanges",
+      "nodeHours",
+      "peakNodes",
+      "pendingPodMinutes",
+      "podsDisrupted",
+      "pullRequestsClosed",
+      "pullRequestsMerged",
+      "pullRequestsOpened",
+    ]);
     expect(report.trace).toEqual({
       name: "tiny",
       file: TINY,
