@@ -1,5 +1,6 @@
 import { type DrainBlocker, evictablePods } from "./blockers.ts";
 import { podKey } from "./cluster-index.ts";
+import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type { BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
 import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
@@ -29,7 +30,8 @@ export interface BulkRemovalInput {
  * later decrease by one would check: the pool still below every scale-down threshold without
  * the nodes before it (so the bulk reaches no further than removals one at a time would), the
  * projection after removing all of them still the margin below the scale-up thresholds, and the
- * pending pods counted on existing room still fitting. A node that is not Ready, or whose usage
+ * pending pods counted on existing room still fitting, and the pool's last node taken only when
+ * a new node can be told from the config alone. A node that is not Ready, or whose usage
  * is unknown, never gets this far: the pool's holds and usage checks stop any scale-down first.
  */
 export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
@@ -75,8 +77,20 @@ function nodeStop(
     occupiedStop(input, node) ??
     neededStop(input, removed, node) ??
     projectionStop(input, [...removed, node], node) ??
-    pendingStop(input, [...removed, node], node)
+    pendingStop(input, [...removed, node], node) ??
+    lastNodeStop(input, [...removed, node], node)
   );
+}
+
+/** The pool's last node goes only when a new node can be told from the config alone. */
+function lastNodeStop(
+  input: BulkRemovalInput,
+  removed: readonly NodeInfo[],
+  node: NodeInfo,
+): BulkStop | undefined {
+  if (!emptiesPool(input.context, removed.length)) return undefined;
+  const gaps = newNodeGaps(input.context);
+  return gapsClosed(gaps) ? undefined : { kind: "last-node", node: node.name, ...gaps };
 }
 
 /** Blockers or pods to evict: the node is not empty, so it is not removed with others. */

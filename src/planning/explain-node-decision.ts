@@ -7,6 +7,7 @@ import {
   formatMemory,
   formatPercent,
 } from "./format.ts";
+import { lastNodeStaysText } from "./last-node.ts";
 import type {
   BoundsReport,
   BulkRemovalReport,
@@ -430,6 +431,10 @@ export function conditionText(
       return `${condition.pods} pod(s) of ${condition.node} fit on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
     case "projection":
       return `${condition.resource} after removal ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")} < ${condition.limit} %: ${mark}`;
+    case "last-node":
+      return condition.met
+        ? `${condition.node} is the pool's last node, and newNode tells a new node's shape without it: met`
+        : `${condition.node} is the pool's last node: not met (${lastNodeStaysText(condition)})`;
   }
 }
 
@@ -451,6 +456,8 @@ export function refusalText(condition: ScaleDownCondition): string {
       return `not every pod of ${condition.node} fits on the other nodes (${unplacedText(condition.causes)})`;
     case "projection":
       return `${condition.resource} after removal would be ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")}, not below ${condition.limit} %`;
+    case "last-node":
+      return `${condition.node}: ${lastNodeStaysText(condition)}`;
   }
 }
 
@@ -482,6 +489,8 @@ function bulkStopText(stop: BulkStop): string {
       return `not ${stop.node} too: ${stop.resource} after removal ${stop.projected === undefined ? "unknown" : formatCompared(stop.projected, stop.limit, "<")}, not below ${stop.limit} %`;
     case "pods-fit":
       return `not ${stop.node} too: ${unplacedText(stop.causes).replace(/^no room for/, "no room would be left for")}`;
+    case "last-node":
+      return `not ${stop.node} too: ${lastNodeStaysText(stop)}`;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { CountTarget } from "../editors/edit-file.ts";
 import type { HostCapPart } from "../policy/host-cap.ts";
 import type { DrainBlocker } from "./blockers.ts";
+import type { NewNodeGaps } from "./last-node.ts";
 import type { NodeShape } from "./node-shape.ts";
 import type { PendingReport, UnplacedReport } from "./packing.ts";
 import type { ScheduleState } from "./schedules.ts";
@@ -199,7 +200,12 @@ export type ScaleDownCondition =
       resource: Resource | "requests";
       projected?: number;
       limit: number;
-    };
+    }
+  /**
+   * Present when the decrease would take the pool's last node (the count to 0): met when a new
+   * node could still be told from the config alone, with nothing the pool's nodes have missing.
+   */
+  | ({ kind: "last-node"; met: boolean; node: string } & NewNodeGaps);
 
 export interface ScaleDownReport {
   enabled: boolean;
@@ -257,4 +263,6 @@ export type BulkStop =
       node: string;
       unplaced: string[];
       causes: UnplacedReport[];
-    };
+    }
+  /** It is the pool's last node, and a new node could not be told from the config alone. */
+  | ({ kind: "last-node"; node: string } & NewNodeGaps);

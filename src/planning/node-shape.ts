@@ -148,7 +148,8 @@ function extendedTotal(allocatable: Resources | undefined): number {
   return total;
 }
 
-function sharedLabels(members: readonly NodeInfo[]): Record<string, string> {
+/** Labels every node carries with the same value, those naming one machine aside. */
+export function sharedLabels(members: readonly NodeInfo[]): Record<string, string> {
   const [first, ...rest] = members;
   if (!first) return {};
   const shared: Record<string, string> = {};
@@ -167,16 +168,20 @@ function varyingLabels(members: readonly NodeInfo[], known: Record<string, strin
   return [...keys].sort();
 }
 
-function sharedTaints(members: readonly NodeInfo[]): Taint[] {
+/** Taints every node carries, those the node lifecycle controller sets and clears aside. */
+export function sharedTaints(members: readonly NodeInfo[]): Taint[] {
   const [first, ...rest] = members;
   if (!first) return [];
-  const same = (a: Taint, b: Taint) =>
-    a.key === b.key && (a.value ?? "") === (b.value ?? "") && a.effect === b.effect;
   return first.taints.filter(
     (taint) =>
       !TRANSIENT_TAINT_PREFIXES.some((prefix) => taint.key.startsWith(prefix)) &&
-      rest.every((node) => node.taints.some((other) => same(taint, other))),
+      rest.every((node) => node.taints.some((other) => sameTaint(taint, other))),
   );
+}
+
+/** Same key, value (none and empty alike) and effect. */
+export function sameTaint(a: Taint, b: Taint): boolean {
+  return a.key === b.key && (a.value ?? "") === (b.value ?? "") && a.effect === b.effect;
 }
 
 /**

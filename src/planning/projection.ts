@@ -7,7 +7,9 @@ const RESOURCES: readonly Resource[] = ["cpu", "memory"];
 
 /**
  * `percent` of the pool's allocatable spread over what is left once `removed` are gone: the
- * same load on fewer nodes. Unknown when the pool's allocatable is.
+ * same load on fewer nodes. Unknown when the pool's allocatable is. With every node of the pool
+ * removed it is 0: the load leaves with the nodes, for a removal is made only when their pods
+ * need no room elsewhere (DaemonSet, mirror and expendable pods) or find it.
  */
 export function projectPercent(
   context: PoolContext,
@@ -17,6 +19,8 @@ export function projectPercent(
 ): number | undefined {
   const allocatable = context.utilisation[resource].allocatable;
   if (allocatable === undefined) return undefined;
+  const names = new Set(removed.map((node) => node.name));
+  if (context.members.every((node) => names.has(node.name))) return 0;
   let gone = 0;
   // Only Ready nodes count in the pool's allocatable, so only they take it away.
   for (const node of removed) if (node.ready) gone += node.allocatable[resource] ?? 0;

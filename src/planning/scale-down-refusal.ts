@@ -7,11 +7,12 @@ const SCALE_UP_TRIGGERS = new Set<Trigger["kind"]>([
   "requests",
 ]);
 
-/** What decides a removal above the max: the bounds, not usage. */
+/** What decides a removal above the max (or of a node long not Ready): the node, not usage. */
 const FORCED_CONDITIONS = new Set<ScaleDownCondition["kind"]>([
   "candidate",
   "no-blockers",
   "pods-fit",
+  "last-node",
 ]);
 
 /**
@@ -28,8 +29,9 @@ export function scaleDownConsidered(decision: Pick<NodeDecision, "action" | "tri
 
 /**
  * The conditions that refused a scale-down that was wanted: above the max, those of the node to
- * remove (its blockers, where its pods go); otherwise, with usage and requests below their
- * thresholds, every other condition (the min, the node, its blockers, its pods, the projection).
+ * remove (its blockers, where its pods go, whether the pool could grow back without it);
+ * otherwise, with usage and requests below their thresholds, every other condition (the min,
+ * the node, its blockers, its pods, the projection, the last node).
  * Undefined when no scale-down was wanted, when one is made, or when only holds stopped it.
  */
 export function scaleDownRefusal(

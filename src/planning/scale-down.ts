@@ -1,6 +1,7 @@
 import { type DrainBlocker, evictablePods } from "./blockers.ts";
 import { bulkRemoval } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
+import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type { Resource, ScaleDownCondition, ScaleDownReport } from "./node-decision.ts";
 import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
@@ -17,7 +18,10 @@ export interface ScaleDownEvaluation {
   checks: SustainedCheck[];
   /** Usage and requests stayed below their thresholds: a node is not needed. */
   underutilised: boolean;
-  /** The node the naming rule picks can go: known, no blockers, its pods fit elsewhere. */
+  /**
+   * The node the naming rule picks can go: known, no blockers, its pods fit elsewhere, and, when
+   * it is the pool's last, a new node can be told from the config alone.
+   */
   removable: boolean;
   /** Removable, and the utilisation projected without it stays below scale-up minus margin. */
   projectionMet: boolean;
@@ -33,8 +37,8 @@ export interface ScaleDownEvaluation {
  * The conditions for removing one node, all evaluated so the explanation lists each: usage
  * below the thresholds for the unneeded time, requests below theirs, the count above the min,
  * the node the naming rule picks, no blockers on it, its pods (and pending pods counted on
- * existing room) fitting on the other nodes, and the projected utilisation clearly below the
- * scale-up thresholds.
+ * existing room) fitting on the other nodes, the projected utilisation clearly below the
+ * scale-up thresholds, and for the pool's last node a shape a new node can take without it.
  */
 export function evaluateScaleDown(
   context: PoolContext,
@@ -167,9 +171,17 @@ function removalConditions(
     },
     ...projections,
   ];
+  // The pool's last node, where the min lets it go: with none left, a new node's shape is the
+  // config's alone.
+  let regrows = true;
+  if (emptiesPool(context, 1) && context.bounds.effectiveMin === 0) {
+    const gaps = newNodeGaps(context);
+    regrows = gapsClosed(gaps);
+    conditions.push({ kind: "last-node", met: regrows, node: node.name, ...gaps });
+  }
   return {
     conditions,
-    removable: nodeBlockers.length === 0 && unplaced.length === 0,
+    removable: nodeBlockers.length === 0 && unplaced.length === 0 && regrows,
     projectionMet: projections.every((condition) => condition.met),
     candidate: node.name,
   };

@@ -214,6 +214,8 @@ function conditionText(condition: ScaleDownCondition): string {
       return `the pods of ${condition.node} would not fit on the other nodes`;
     case "projection":
       return `without a node, ${condition.resource} would be at or above ${condition.limit} %`;
+    case "last-node":
+      return `${condition.node} is the pool's last node, and newNode does not tell a new node's shape without it`;
   }
 }
 

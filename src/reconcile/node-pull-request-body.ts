@@ -266,7 +266,7 @@ function scaleDownSection(proposal: NodeProposal, lines: Map<string, string[]>):
  * requests (which only let several empty nodes go together) are folded away.
  */
 function forcedConditions(decision: NodeDecision, bound: "max" | "host-cap"): string {
-  const deciding = new Set(["candidate", "no-blockers", "pods-fit"]);
+  const deciding = new Set(["candidate", "no-blockers", "pods-fit", "last-node"]);
   const { conditions } = decision.scaleDown;
   const text = (condition: (typeof conditions)[number]) =>
     conditionText(condition, decision.action);

@@ -1386,3 +1386,39 @@ describe("plan against a served cluster: changes in the repo's git history", () 
     expect(poolNote(output)).toMatch(/asks for 3 nodes, 4 are still there/);
   });
 });
+
+describe("plan against a served cluster: a min-0 pool's last node", () => {
+  const LABELS = `      labels:
+        beta.kubernetes.io/arch: amd64
+        beta.kubernetes.io/os: linux
+        extensions.talos.dev/qemu-guest-agent: "10.0.2"
+        kubernetes.io/arch: amd64
+        kubernetes.io/os: linux
+        node.kubernetes.io/instance-type: 4VCPU-16GB
+`;
+  const lastNodeConfig = (newNode: string) =>
+    configBeforeRemoval(`    scaleDown:\n      unneededTime: 0\n${newNode}`, {
+      "min: 1": "min: 0",
+    });
+
+  it("keeps the last node until newNode tells a new node's shape, then removes it", async () => {
+    const served = await serveForTest(cluster(["talos-worker-1"]));
+    const bare = await served.plan({ tfvars: tfvars(1), config: lastNodeConfig("") });
+    expect(bare.proposals).toEqual([]);
+    expect(poolNote(bare)).toContain(
+      "talos-worker-1: the last node stays: a pool with no node cannot learn a new node's shape; set newNode.cpu and newNode.memory; add beta.kubernetes.io/arch=amd64, beta.kubernetes.io/os=linux, extensions.talos.dev/qemu-guest-agent=10.0.2, kubernetes.io/arch=amd64, kubernetes.io/os=linux, node.kubernetes.io/instance-type=4VCPU-16GB to newNode.labels",
+    );
+    const sized = `    newNode:\n      cpu: 3950m\n      memory: 15Gi\n`;
+    const unlabelled = await served.plan({ tfvars: tfvars(1), config: lastNodeConfig(sized) });
+    expect(unlabelled.proposals).toEqual([]);
+    expect(poolNote(unlabelled)).not.toContain("set newNode.cpu");
+    const told = await served.plan({
+      tfvars: tfvars(1),
+      config: lastNodeConfig(`${sized}${LABELS}`),
+    });
+    expect(told.proposals[0]).toMatchObject({ from: 1, to: 0 });
+    expect(reasons(told)).toContain(
+      "talos-worker-1 is the pool's last node, and newNode tells a new node's shape without it: met",
+    );
+  });
+});

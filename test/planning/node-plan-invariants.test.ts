@@ -553,6 +553,22 @@ describe("planner invariants over random small clusters", () => {
     });
   });
 
+  it("never empties a pool whose config does not tell a new node's shape", () => {
+    // No case configures newNode: a pool at min 0 keeps its last node, saying why.
+    let kept = 0;
+    forEveryCase((_input, built, decision) => {
+      if (decision.action === "scale-down") expect(decision.desired).toBeGreaterThan(0);
+      const last = decision.scaleDown.conditions.find(
+        (condition) => condition.kind === "last-node",
+      );
+      if (!last) return;
+      expect(built.effectiveMin).toBe(0);
+      expect(last).toMatchObject({ met: false, unset: ["newNode.cpu", "newNode.memory"] });
+      kept += 1;
+    });
+    expect(kept).toBeGreaterThan(0);
+  });
+
   it("removes the highest-numbered nodes, none blocked, their pods said to fit elsewhere", () => {
     forEveryCase((input, built, decision) => {
       if (decision.action !== "scale-down") return;

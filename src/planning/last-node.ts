@@ -1,0 +1,93 @@
+import { DEFAULT_MAX_PODS, sameTaint, sharedLabels, sharedTaints } from "./node-shape.ts";
+import type { PoolContext } from "./pool-context.ts";
+import type { Taint } from "./snapshot.ts";
+
+/**
+ * What a node added to a pool that has no node left would lack, against the pool's nodes of
+ * now: a pool with no node learns nothing, so a new node is what `newNode` and the selector's
+ * `matchLabels` say and no more. Empty lists when they give all of it.
+ */
+export interface NewNodeGaps {
+  /**
+   * `newNode` keys to set: `newNode.cpu`, `newNode.memory` while unset, and `newNode.pods` while
+   * unset when the pool's nodes take another number of pods than kubelet's default of 110.
+   */
+  unset: string[];
+  /** Extended resources (`nvidia.com/gpu`) of the pool's nodes, which `newNode` cannot give. */
+  extended: string[];
+  /** Labels every pool node carries that neither `newNode.labels` nor `matchLabels` gives. */
+  labels: Record<string, string>;
+  /** Taints every pool node carries that `newNode.taints` does not give. */
+  taints: Taint[];
+}
+
+/** Whether removing `removing` nodes takes the count to zero: the pool's last node goes. */
+export function emptiesPool(context: PoolContext, removing: number): boolean {
+  return context.current !== undefined && context.current - removing <= 0;
+}
+
+/**
+ * What a new node would lack once the pool's nodes are all gone. The pool grows back only on a
+ * shape it can tell: cpu and memory configured, and the labels, taints and extended resources
+ * pods look for on the pool's nodes carried over by the config, or the last node stays.
+ */
+export function newNodeGaps(context: PoolContext): NewNodeGaps {
+  const { newNode, selector } = context.pool;
+  const { members } = context;
+  const unset: string[] = [];
+  if (newNode.cpu === undefined) unset.push("newNode.cpu");
+  if (newNode.memory === undefined) unset.push("newNode.memory");
+  if (
+    newNode.pods === undefined &&
+    members.some((node) => (node.allocatable.pods ?? DEFAULT_MAX_PODS) !== DEFAULT_MAX_PODS)
+  )
+    unset.push("newNode.pods");
+  const extended = new Set<string>();
+  for (const node of members)
+    for (const [name, amount] of Object.entries(node.allocatable.extended ?? {}))
+      if (amount > 0) extended.add(name);
+  const given = { ...selector?.matchLabels, ...newNode.labels };
+  const labels = Object.fromEntries(
+    Object.entries(sharedLabels(members)).filter(([key]) => !(key in given)),
+  );
+  const taints = sharedTaints(members).filter(
+    (taint) => !newNode.taints.some((configured) => sameTaint(taint, configured)),
+  );
+  return { unset, extended: [...extended].sort(), labels, taints };
+}
+
+/** Whether a new node would lack nothing the pool's nodes have. */
+export function gapsClosed(gaps: NewNodeGaps): boolean {
+  return (
+    gaps.unset.length === 0 &&
+    gaps.extended.length === 0 &&
+    Object.keys(gaps.labels).length === 0 &&
+    gaps.taints.length === 0
+  );
+}
+
+/** Why the last node stays, naming what to configure; for the explanation. */
+export function lastNodeStaysText(gaps: NewNodeGaps): string {
+  const parts: string[] = [];
+  if (gaps.unset.length > 0) parts.push(`set ${andList(gaps.unset)}`);
+  const labels = Object.entries(gaps.labels).map(([key, value]) => `${key}=${value}`);
+  if (labels.length > 0)
+    parts.push(`add ${labels.join(", ")} to newNode.labels (every pool node has them)`);
+  if (gaps.taints.length > 0)
+    parts.push(
+      `add ${gaps.taints.map(taintText).join(", ")} to newNode.taints (every pool node has them)`,
+    );
+  if (gaps.extended.length > 0)
+    parts.push(`a new node would have no ${gaps.extended.join(", ")}, which newNode cannot give`);
+  return `the last node stays: a pool with no node cannot learn a new node's shape; ${parts.join("; ")}`;
+}
+
+function andList(items: readonly string[]): string {
+  return items.length <= 1
+    ? items.join("")
+    : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+function taintText(taint: Taint): string {
+  return `${taint.key}${taint.value === undefined ? "" : `=${taint.value}`}:${taint.effect}`;
+}
