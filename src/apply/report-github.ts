@@ -1,6 +1,7 @@
 import type { Octokit } from "@octokit/rest";
 import { z } from "zod";
 import { githubMessage } from "../forge/github/github-client.ts";
+import { writtenBy } from "../forge/marker.ts";
 import type { CommitStatus } from "./report-vms.ts";
 
 /** A GitHub request of `report` that failed, with what was being done and what to check. */
@@ -34,8 +35,12 @@ export interface PostedComment {
 export interface ReportGitHub {
   readonly repository: ReportRepository;
   pullRequestHead(pr: number): Promise<string>;
-  /** The oldest comment written by a bot (GITHUB_TOKEN or an app) whose body passes `matches`. */
-  findBotComment(
+  /**
+   * The oldest comment whose body passes `matches` among those written by the account the token
+   * comments as (`github-actions[bot]` for the workflow's GITHUB_TOKEN): anyone may copy the
+   * report's hidden marker, and a copy must neither stand for the report nor keep it unsaid.
+   */
+  findOwnComment(
     pr: number,
     matches: (body: string) => boolean,
   ): Promise<ExistingComment | undefined>;
@@ -51,8 +56,9 @@ const IssueComment = z.object({
   id: z.number(),
   body: z.string().nullish(),
   html_url: z.string(),
-  user: z.object({ type: z.string() }).nullable(),
+  user: z.object({ login: z.string() }).nullable(),
 });
+const Viewer = z.object({ viewer: z.object({ login: z.string() }) });
 const IssueComments = z.array(IssueComment);
 const PostedIssueComment = z.object({ id: z.number(), html_url: z.string() });
 const PullRequestHead = z.object({ head: z.object({ sha: z.string() }) });
@@ -92,6 +98,25 @@ export function createReportGitHub(octokit: Octokit, repository: ReportRepositor
     return parse(step, schema, data);
   }
 
+  /**
+   * Who the token comments as. Only GraphQL's `viewer` tells it for every kind of token: REST's
+   * `GET /user` refuses installation tokens, the workflow's GITHUB_TOKEN among them.
+   */
+  let login: Promise<string> | undefined;
+  async function askLogin(): Promise<string> {
+    const step = {
+      doing: "ask GitHub which account the token comments as",
+      permission: "pull-requests: read",
+    };
+    let data: unknown;
+    try {
+      data = await octokit.graphql("query { viewer { login } }");
+    } catch (error) {
+      throw toReportError(step, name, error);
+    }
+    return parse(step, Viewer, data).viewer.login;
+  }
+
   return {
     repository,
     async pullRequestHead(pr) {
@@ -106,7 +131,7 @@ export function createReportGitHub(octokit: Octokit, repository: ReportRepositor
       );
       return answer.head.sha;
     },
-    async findBotComment(pr, matches) {
+    async findOwnComment(pr, matches) {
       const step = { doing: `list the comments of #${pr}`, permission: "pull-requests: read" };
       const pages = octokit.paginate.iterator(
         "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
@@ -120,9 +145,11 @@ export function createReportGitHub(octokit: Octokit, repository: ReportRepositor
         for await (const page of pages) {
           for (const comment of parse(step, IssueComments, page.data)) {
             const body = comment.body ?? "";
-            if (comment.user?.type === "Bot" && matches(body)) {
+            if (!matches(body)) continue;
+            // Asked only when a comment carries the marker: a first report needs no answer.
+            login ??= askLogin();
+            if (writtenBy(comment, await login))
               return { id: comment.id, body, url: comment.html_url };
-            }
           }
         }
       } catch (error) {
@@ -201,6 +228,13 @@ function statusOf(error: unknown): number | undefined {
 }
 
 function toReportError(step: Step, repository: string, error: unknown): ReportError {
+  const refused = graphqlErrors(error);
+  if (refused !== undefined)
+    return new ReportError(
+      `could not ${step.doing} in ${repository}: GitHub answered: ${refused}`,
+      undefined,
+      { cause: error },
+    );
   const status = statusOf(error);
   if (status === undefined || !hasResponse(error)) {
     return new ReportError(
@@ -215,6 +249,18 @@ function toReportError(step: Step, repository: string, error: unknown): ReportEr
     status,
     { cause: error },
   );
+}
+
+/** The messages of a GraphQL answer that holds errors (GitHub answers those with 200). */
+function graphqlErrors(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null || !("errors" in error)) return undefined;
+  if (!Array.isArray(error.errors)) return undefined;
+  const messages = error.errors.map((entry: unknown) =>
+    typeof entry === "object" && entry !== null && "message" in entry
+      ? String(entry.message)
+      : String(entry),
+  );
+  return messages.join("; ") || "errors without a message";
 }
 
 /** Octokit reports a request that got no answer as status 500 without a response. */

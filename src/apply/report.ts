@@ -184,7 +184,7 @@ async function upsertComment(
   body: string,
   isOurs: (body: string) => boolean,
 ): Promise<CommentResult> {
-  const existing = await github.findBotComment(pr, isOurs);
+  const existing = await github.findOwnComment(pr, isOurs);
   if (!existing) {
     const created = await github.createComment(pr, body);
     return { pr, action: "created", ...created };

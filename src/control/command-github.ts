@@ -2,7 +2,7 @@ import { z } from "zod";
 import { disableAutoMerge, type GraphqlOctokit } from "../forge/github/auto-merge.ts";
 import type { GitHubClient } from "../forge/github/github-client.ts";
 import { failedWith } from "../forge/github/github-client.ts";
-import { commentTag, hasCommentTag, readIssueMarker } from "../forge/marker.ts";
+import { commentTag, readIssueMarker, saidBy } from "../forge/marker.ts";
 import { HOLD_LABEL } from "../merge/hold.ts";
 
 /** A comment as the commands need it. */
@@ -151,11 +151,7 @@ export function createCommandGitHub(client: GitHubClient, account: CommandAccoun
           GitHubCommentBodies,
         );
         // Anyone may write the tag; only the app's own comment is its reply.
-        const replied = bodies.some(
-          (comment) =>
-            comment.user?.login === account.botLogin && hasCommentTag(comment.body, "reply", tag),
-        );
-        if (replied) return;
+        if (saidBy(bodies, account.botLogin, "reply", tag)) return;
         if (bodies.length < PAGE) break;
       }
       await client.send(

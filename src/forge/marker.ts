@@ -93,6 +93,33 @@ export function commentTag(name: string, data: Record<string, string>): string {
   return hiddenComment(`pr-autoscaler:${name}`, data);
 }
 
+/** A comment as GitHub lists it: its text and who wrote it (`null`: a deleted account). */
+export interface ListedComment {
+  body?: string | null;
+  user?: { login: string } | null;
+}
+
+/**
+ * Whether `login` wrote the comment (GitHub's logins are case-insensitive). A hidden tag counts
+ * only in the account's own comments: anyone who may comment can write one, and would otherwise
+ * keep the bot from saying what the tag stands for.
+ */
+export function writtenBy(comment: ListedComment, login: string): boolean {
+  return comment.user?.login.toLowerCase() === login.toLowerCase();
+}
+
+/** Whether `login` wrote one of `comments` with the tag `name` and exactly `data`. */
+export function saidBy(
+  comments: readonly ListedComment[],
+  login: string,
+  name: string,
+  data: Record<string, string>,
+): boolean {
+  return comments.some(
+    (comment) => writtenBy(comment, login) && hasCommentTag(comment.body, name, data),
+  );
+}
+
 /** Whether `body` carries the comment tag `name` with exactly `data`. */
 export function hasCommentTag(
   body: string | null | undefined,

@@ -295,7 +295,7 @@ async function mergeDirectly(
         note: `GitHub refused: the head moved (${error.message})`,
       });
     if (error.status === 405 || error.status === 422)
-      return refused(client, pr, method, verdict, githubMessage(error.cause));
+      return refused(client, input.botLogin, pr, method, verdict, githubMessage(error.cause));
     throw error;
   }
 }
@@ -306,6 +306,7 @@ async function mergeDirectly(
  */
 async function refused(
   client: GitHubClient,
+  botLogin: string,
   pr: PullRequest,
   method: MergeMethod,
   verdict: Verdict,
@@ -326,7 +327,8 @@ async function refused(
     };
   let said = "";
   try {
-    await commentMergeRefusal(client, { number: pr.number, headSha: pr.head.sha }, refusal);
+    const head = { number: pr.number, headSha: pr.head.sha };
+    await commentMergeRefusal(client, botLogin, head, refusal);
   } catch (error) {
     // The refusal stands either way; the comment is tried again with the next refusal.
     if (!(error instanceof ForgeError)) throw error;

@@ -1,9 +1,14 @@
 import { z } from "zod";
 import type { GitHubClient } from "../forge/github/github-client.ts";
-import { commentTag, hasCommentTag } from "../forge/marker.ts";
+import { commentTag, saidBy } from "../forge/marker.ts";
 import type { MergeRefusal } from "./merge-refusal.ts";
 
-const CommentList = z.array(z.object({ body: z.string().nullable().optional() }));
+const CommentList = z.array(
+  z.object({
+    body: z.string().nullish(),
+    user: z.object({ login: z.string() }).nullable(),
+  }),
+);
 
 /** Pages of 100 comments looked through for the tag (a bot pull request has few). */
 const MAX_PAGES = 10;
@@ -12,16 +17,18 @@ const TAG = "merge-refused";
 /**
  * Says on the pull request, once per head commit and kind of refusal, that GitHub refused to
  * merge it, why, and what to do. The comment carries a hidden tag, and the pull request's
- * comments are read first, so another look (or a restarted replica) does not say it again.
+ * comments are read first, so another look (or a restarted replica) does not say it again:
+ * among those `botLogin` wrote, since anyone could post the tag first to keep it unsaid.
  * Returns whether a comment was posted.
  */
 export async function commentMergeRefusal(
   client: GitHubClient,
+  botLogin: string,
   pr: { number: number; headSha: string },
   refusal: MergeRefusal,
 ): Promise<boolean> {
   const tag = { head: pr.headSha, kind: refusal.kind };
-  if (await alreadySaid(client, pr.number, tag)) return false;
+  if (await alreadySaid(client, botLogin, pr.number, tag)) return false;
   await client.send(
     `comment on #${pr.number} that GitHub refused the merge`,
     "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
@@ -47,6 +54,7 @@ export function refusalComment(refusal: MergeRefusal, tag: Record<string, string
 
 async function alreadySaid(
   client: GitHubClient,
+  botLogin: string,
   issueNumber: number,
   tag: Record<string, string>,
 ): Promise<boolean> {
@@ -57,7 +65,7 @@ async function alreadySaid(
       { issue_number: issueNumber, per_page: 100, ...(page > 1 ? { page } : {}) },
       CommentList,
     );
-    if (comments.some((comment) => hasCommentTag(comment.body, TAG, tag))) return true;
+    if (saidBy(comments, botLogin, TAG, tag)) return true;
     if (comments.length < 100) return false;
   }
   return false;

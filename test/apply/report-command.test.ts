@@ -5,10 +5,13 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "@jest/globals";
-import { type GitHubMock, mockGitHub, REPO_PATH } from "../support/github.ts";
+import nock from "nock";
+import { API, type GitHubMock, mockGitHub, REPO_PATH } from "../support/github.ts";
 import { comment, pullRequest, sha, status } from "../support/github-responses.ts";
 import {
+  ACTIONS_BOT,
   guardVerdictFile,
+  mockViewer,
   RUN_URL,
   runReport,
   TOKEN,
@@ -33,9 +36,9 @@ beforeAll(async () => {
   refused = await guardVerdictFile(dir, "refused", "scale-up-3-to-4.json", 3, 3);
 });
 
-function botComment(id: number, body: string) {
+function botComment(id: number, body: string, login = ACTIONS_BOT) {
   const answer = comment(id, body) as { user: Record<string, unknown> };
-  return { ...answer, user: { ...answer.user, login: "github-actions[bot]", type: "Bot" } };
+  return { ...answer, user: { ...answer.user, login, type: "Bot" } };
 }
 
 const COMMENTS_QUERY = { per_page: "100" };
@@ -106,6 +109,7 @@ describe("report plan", () => {
 
   it("updates its own comment in place on the next run, leaving people's and other pools' alone", async () => {
     const github = mockGitHub();
+    mockViewer();
     github.scope
       .get(`${REPO_PATH}/issues/12/comments`)
       .query(COMMENTS_QUERY)
@@ -154,6 +158,7 @@ describe("report plan", () => {
 
   it("finds its comment on a later page of a long conversation", async () => {
     const github = mockGitHub();
+    mockViewer();
     const page1 = Array.from({ length: 100 }, (_, i) => comment(100 + i, `comment ${i}`));
     github.scope
       .get(`${REPO_PATH}/issues/12/comments`)
@@ -199,6 +204,7 @@ describe("report plan", () => {
     const sent = sentBody(first, 1);
 
     const second = mockGitHub();
+    mockViewer();
     second.scope
       .get(`${REPO_PATH}/issues/12/comments`)
       .query(COMMENTS_QUERY)
@@ -380,6 +386,7 @@ describe("report apply", () => {
 
   it("says what is left and what to do when the apply failed after the drain", async () => {
     const github = mockGitHub();
+    mockViewer();
     github.scope.get(`${REPO_PATH}/commits/${MERGE}/pulls`).reply(200, [
       {
         ...pullRequest({
@@ -512,6 +519,95 @@ describe("report apply", () => {
         target_url: RUN_URL,
       },
     ]);
+  });
+});
+
+describe("report's own comment", () => {
+  const args = () => [
+    "plan",
+    "--pr",
+    "12",
+    "--sha",
+    HEAD,
+    "--verdict",
+    scaleUp,
+    "--pool",
+    "workers",
+  ];
+
+  it("is not another account's comment that carries its marker, however alike", async () => {
+    // What the report would write, copied by another app before it ran.
+    const dryRun = await runReport([...args(), "--dry-run"]);
+    const copy = dryRun.stdout.slice(
+      dryRun.stdout.indexOf("### "),
+      dryRun.stdout.indexOf(PLAN_MARKER),
+    );
+    expect(copy).toContain("pr-autoscaler plan guard: passed");
+    const github = mockGitHub();
+    mockViewer();
+    github.scope
+      .get(`${REPO_PATH}/issues/12/comments`)
+      .query(COMMENTS_QUERY)
+      .reply(200, [botComment(3, `${copy}${PLAN_MARKER}`, "other-app[bot]")]);
+    github.scope.post(`${REPO_PATH}/issues/12/comments`).reply(201, botComment(4, "report"));
+    github.scope.post(`${REPO_PATH}/statuses/${HEAD}`).reply(201, status());
+
+    const run = await runReport(args());
+
+    expect(run.stderr).toBe("");
+    expect(github.calls()).toEqual([
+      "GET /issues/12/comments",
+      "POST /issues/12/comments",
+      `POST /statuses/${HEAD}`,
+    ]);
+    expect(run.stdout).toContain("report plan: created comment 4 on #12");
+  });
+
+  it("is the comment of the account the token comments as: an app's, with an app's token", async () => {
+    const github = mockGitHub();
+    mockViewer("infra-bot[bot]");
+    github.scope
+      .get(`${REPO_PATH}/issues/12/comments`)
+      .query(COMMENTS_QUERY)
+      .reply(200, [
+        botComment(5, `from the workflow's token\n\n${PLAN_MARKER}`),
+        botComment(6, `from the app\n\n${PLAN_MARKER}`, "infra-bot[bot]"),
+      ]);
+    github.scope
+      .patch(`${REPO_PATH}/issues/comments/6`)
+      .reply(200, botComment(6, "report", "infra-bot[bot]"));
+    github.scope.post(`${REPO_PATH}/statuses/${HEAD}`).reply(201, status());
+
+    const run = await runReport(args());
+
+    expect(run.code).toBe(0);
+    expect(github.calls()).toEqual([
+      "GET /issues/12/comments",
+      "PATCH /issues/comments/6",
+      `POST /statuses/${HEAD}`,
+    ]);
+  });
+
+  it("says so when GitHub does not tell who the token is", async () => {
+    const github = mockGitHub();
+    nock(API)
+      .post("/graphql")
+      .reply(200, {
+        data: null,
+        errors: [{ message: "Something went wrong while executing your query." }],
+      });
+    github.scope
+      .get(`${REPO_PATH}/issues/12/comments`)
+      .query(COMMENTS_QUERY)
+      .reply(200, [botComment(7, `earlier\n\n${PLAN_MARKER}`)]);
+
+    const run = await runReport(args());
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      "pr-autoscaler report plan: could not ask GitHub which account the token comments as in octocat/Hello-World: GitHub answered: Something went wrong while executing your query.\n",
+    );
+    expect(github.calls()).toEqual(["GET /issues/12/comments"]);
   });
 });
 

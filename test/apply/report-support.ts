@@ -6,8 +6,12 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import nock from "nock";
+import { readGraphqlRequest } from "../reconcile/support/graphql-request.ts";
 import { type CliRun, runCli } from "../support/cli.ts";
+import { API } from "../support/github.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
+import { recordGraphqlProblems } from "../support/graphql-problems.ts";
 
 const example = fileURLToPath(new URL("../../examples/talos-proxmox/", import.meta.url));
 const plans = fileURLToPath(new URL("../fixtures/terraform/talos-proxmox-plans/", import.meta.url));
@@ -69,4 +73,25 @@ export async function runReport(
   cwd = process.cwd(),
 ): Promise<CliRun> {
   return runCli(["report", ...args], cwd, env);
+}
+
+/** The account the workflow's GITHUB_TOKEN comments as. */
+export const ACTIONS_BOT = "github-actions[bot]";
+
+/**
+ * GitHub's GraphQL endpoint asked once who the token is, answering `login` (the report counts its
+ * hidden marker only in that account's comments). The request is checked against GitHub's schema
+ * (test/merge/fixtures); a problem fails the test it was sent in.
+ */
+export function mockViewer(login = ACTIONS_BOT): void {
+  nock(API)
+    .post("/graphql")
+    .reply(200, async (request: Request) => {
+      const read = readGraphqlRequest((await request.json()) as Record<string, unknown>);
+      recordGraphqlProblems(read.problems);
+      const fields = read.fields.map((field) => field.name).join(",");
+      if (read.type !== "query" || fields !== "viewer")
+        recordGraphqlProblems([`expected a query of viewer, got ${read.type} ${fields}`]);
+      return { data: { viewer: { login } } };
+    });
 }

@@ -7,9 +7,11 @@ import {
   readIssueMarker,
   readPullRequestMarker,
   replacePullRequestMarker,
+  saidBy,
   visibleBody,
   withIssueMarker,
   withPullRequestMarker,
+  writtenBy,
 } from "../../src/forge/marker.ts";
 
 const marker = {
@@ -89,5 +91,16 @@ describe("issue markers and comment tags", () => {
     expect(hasCommentTag(said, "closing", { sha: "c1" })).toBe(true);
     expect(hasCommentTag(said, "closing", { sha: "c2" })).toBe(false);
     expect(hasCommentTag(undefined, "closing", { sha: "c1" })).toBe(false);
+  });
+
+  it("counts a tag only in the comments of the account named", () => {
+    const tag = commentTag("closing", { sha: "c1" });
+    const bot = { body: tag, user: { login: "pr-autoscaler[bot]" } };
+    const copy = { body: tag, user: { login: "mallory" } };
+    expect(writtenBy(bot, "PR-Autoscaler[bot]")).toBe(true);
+    expect(writtenBy({ body: tag, user: null }, "pr-autoscaler[bot]")).toBe(false);
+    expect(saidBy([copy], "pr-autoscaler[bot]", "closing", { sha: "c1" })).toBe(false);
+    expect(saidBy([copy, bot], "pr-autoscaler[bot]", "closing", { sha: "c1" })).toBe(true);
+    expect(saidBy([bot], "pr-autoscaler[bot]", "closing", { sha: "c2" })).toBe(false);
   });
 });

@@ -11,7 +11,7 @@ import {
   deleteBranch,
   findOpenPullRequest,
   isBotCommitFor,
-  listCommentBodies,
+  listOwnCommentBodies,
   postComment,
   readBranchSha,
   readCommit,
@@ -31,7 +31,7 @@ export async function closeBotPullRequest(
     return { action: "left-alone", note: pr.handsOffReason ?? "people have changed it" };
   }
   const tag = { sha: pr.headSha };
-  const comments = await listCommentBodies(context, pr.number);
+  const comments = await listOwnCommentBodies(context, pr.number);
   if (!comments.some((body) => hasCommentTag(body, "closing", tag))) {
     await postComment(context, pr.number, `${reason}\n\n${commentTag("closing", tag)}`);
   }
@@ -59,7 +59,7 @@ export async function closeBotPullRequest(
 export async function leaveToPeople(context: ForgeContext, pr: BotPullRequest): Promise<void> {
   if (pr.handsOffNoticed) return;
   const tag = { key: pr.key };
-  const comments = await listCommentBodies(context, pr.number);
+  const comments = await listOwnCommentBodies(context, pr.number);
   if (!comments.some((body) => hasCommentTag(body, "hands-off", tag))) {
     await postComment(context, pr.number, handsOffMessage(pr, commentTag("hands-off", tag)));
   }

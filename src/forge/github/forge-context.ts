@@ -42,8 +42,9 @@ export interface ForgeContext {
   /** The default branch name, when the caller knows it (saves one request per instance). */
   defaultBranch: string | undefined;
   /**
-   * The account the bot opens pull requests as (`<app-slug>[bot]`): a pull request someone else
-   * opened is never the bot's, whatever its branch and description say. Undefined: not checked.
+   * The account the bot opens pull requests and comments as (`<app-slug>[bot]`): a pull request
+   * someone else opened is never the bot's, whatever its branch and description say, and a hidden
+   * tag in someone else's comment is not the bot's word. Undefined: not checked.
    */
   botLogin: string | undefined;
   memory: ForgeMemory;

@@ -23,8 +23,9 @@ export interface GitHubForgeOptions {
   /** The label that finds the bot's issues again; default "pr-autoscaler". */
   issueLabel?: string;
   /**
-   * The account the bot acts as (`<app-slug>[bot]`): only pull requests it opened are its own.
-   * Without it, any pull request from a `pr-autoscaler/` branch with the marker is.
+   * The account the bot acts as (`<app-slug>[bot]`): only pull requests it opened are its own,
+   * and only its comments say what it already said. Without it, any pull request from a
+   * `pr-autoscaler/` branch with the marker is, and any comment with its hidden tag.
    */
   botLogin?: string;
 }

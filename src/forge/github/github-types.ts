@@ -85,7 +85,12 @@ export const GitHubIssue = z.object({
 export type GitHubIssue = z.infer<typeof GitHubIssue>;
 export const GitHubIssues = z.array(GitHubIssue);
 
-export const GitHubComment = z.object({ id: z.number(), body: z.string().optional() });
+export const GitHubComment = z.object({
+  id: z.number(),
+  body: z.string().nullish(),
+  /** Null for an account GitHub deleted. */
+  user: z.object({ login: z.string() }).nullable(),
+});
 export const GitHubComments = z.array(GitHubComment);
 
 export const GitHubCommitSummaries = z.array(

@@ -1,5 +1,6 @@
 import { readBotTrailers } from "../commit-message.ts";
 import type { BotPullRequest } from "../forge.ts";
+import { writtenBy } from "../marker.ts";
 import type { ForgeContext } from "./forge-context.ts";
 import { failedWith } from "./github-client.ts";
 import {
@@ -110,11 +111,16 @@ export async function findOpenPullRequest(
   return found[0];
 }
 
-/** Every comment's body on an issue or pull request, oldest first. */
-export async function listCommentBodies(
+/**
+ * The bodies of the bot's own comments on an issue or pull request, oldest first: what it said
+ * there. Those of everyone else are left out, for anyone may copy the bot's hidden tags (all
+ * count when the forge does not know the bot's login).
+ */
+export async function listOwnCommentBodies(
   context: ForgeContext,
   issueNumber: number,
 ): Promise<string[]> {
+  const { botLogin } = context;
   const bodies: string[] = [];
   for (let page = 1; page <= MAX_COMMENT_PAGES; page++) {
     const comments = await context.client.call(
@@ -123,7 +129,8 @@ export async function listCommentBodies(
       { issue_number: issueNumber, per_page: 100, ...(page > 1 ? { page } : {}) },
       GitHubComments,
     );
-    bodies.push(...comments.map((comment) => comment.body ?? ""));
+    const own = comments.filter((c) => botLogin === undefined || writtenBy(c, botLogin));
+    bodies.push(...own.map((comment) => comment.body ?? ""));
     if (comments.length < 100) break;
   }
   return bodies;
