@@ -384,6 +384,14 @@ export function logResult(
     commands: result.commands.map((c) => `${c.login}: ${c.outcome}`),
     dashboard: result.dashboard,
   };
+  const unreadable = result.controlUnreadable;
+  if (unreadable)
+    log.warn(
+      { repository: result.repository, problem: unreadable.problem, action: unreadable.action },
+      unreadable.action === "held"
+        ? "the dashboard's command state could not be read: everything is paused until someone comments /autoscaler resume, which forgets the pauses, requests, ignores and refusals it held"
+        : "the dashboard's command state could not be read: this process's own is written back",
+    );
   if (result.errors.length > 0)
     log.warn({ ...summary, errors: result.errors }, "reconciled with errors");
   else if (

@@ -59,13 +59,8 @@ export function applyCommand(
       if (problem) return refuse(problem);
       if (command.verb === "pause") return done(pause(state, command.pool, record));
       const resumed = done(resume(state, command.pool));
-      const all = state.paused.all;
-      // `resume POOL` lifts the pool's own pause, not a pause of everything.
-      if (command.pool === undefined || !all) return resumed;
-      return {
-        ...resumed,
-        reply: `Everything is still paused (by @${all.by}): \`/autoscaler resume\` lifts that.`,
-      };
+      const reply = resumeReply(state, command.pool);
+      return reply ? { ...resumed, reply } : resumed;
     }
     case "scale":
       return scale(state, command, context, record, refuse, done);
@@ -164,9 +159,26 @@ function pause(
 }
 
 function resume(state: ControlState, pool: string | undefined): ControlState {
-  if (pool === undefined) return { ...state, paused: { pools: {} } };
+  if (pool === undefined) {
+    // A state that could not be read is written anew from here on.
+    const { unreadable: _, ...readable } = state;
+    return { ...readable, paused: { pools: {} } };
+  }
   const { [pool]: _, ...pools } = state.paused.pools;
   return { ...state, paused: { ...state.paused, pools } };
+}
+
+/** What a resume changes less (or more) than it may seem to, when it does. */
+function resumeReply(state: ControlState, pool: string | undefined): string | undefined {
+  // `resume POOL` lifts the pool's own pause, not a pause of everything.
+  if (pool !== undefined) {
+    if (state.unreadable)
+      return "Everything is still paused, because the command state of the dashboard could not be read: `/autoscaler resume` lifts that.";
+    const all = state.paused.all;
+    return all && `Everything is still paused (by @${all.by}): \`/autoscaler resume\` lifts that.`;
+  }
+  if (!state.unreadable) return undefined;
+  return `The command state of the dashboard could not be read (${state.unreadable.problem}): it is written anew now, and the pauses, requested counts, ignored changes and "no"s it held are forgotten. Give again the commands that should stand.`;
 }
 
 function scale(
@@ -190,7 +202,10 @@ function scale(
     ...state,
     scale: { ...others, [command.pool]: { ...record, count: command.count } },
   };
-  const resume = state.paused.all ? "/autoscaler resume" : `/autoscaler resume ${command.pool}`;
+  const resume =
+    state.paused.all || state.unreadable
+      ? "/autoscaler resume"
+      : `/autoscaler resume ${command.pool}`;
   const paused = isPaused(state, command.pool)
     ? `${command.pool} is paused: the ${command.count} nodes asked for are proposed after \`${resume}\`.`
     : undefined;

@@ -62,7 +62,33 @@ export const ControlState = z.object({
   /** How far the bot's closed pull requests were looked at for rejections; absent before. */
   closedSeen: ClosedSeen.optional(),
 });
-export type ControlState = z.infer<typeof ControlState>;
+export type ControlState = z.infer<typeof ControlState> & {
+  /**
+   * Set, in a process's memory only, while the dashboard holds no readable state: everything is
+   * held as paused until `/autoscaler resume`, which drops it.
+   */
+  unreadable?: UnreadableControl;
+};
+
+/**
+ * A dashboard whose command state block people removed or broke. Nothing says which pauses,
+ * requests, ignores and "no"s stand, so everything is held; the block found is written back as
+ * it was (people may mend it), never a valid one, until someone resumes.
+ */
+export interface UnreadableControl {
+  /** What is wrong with the block, to show and log. */
+  problem: string;
+  /** The block as found, on its one line; empty when there was none (or it was not closed). */
+  block: string;
+  /**
+   * The last comment taken as the dashboard recorded it apart from the block (in its issue
+   * marker): comments up to it are history, later ones are taken. Kept as the dashboard's record
+   * while held, so a restarted process takes the same comments again (commands are idempotent).
+   */
+  lastComment: number;
+  /** When this process found it (ISO). */
+  at: string;
+}
 
 export function emptyControlState(lastComment = 0): ControlState {
   return { version: 1, lastComment, paused: { pools: {} }, scale: {}, ignored: {}, rejected: {} };
@@ -70,26 +96,71 @@ export function emptyControlState(lastComment = 0): ControlState {
 
 const TAG = "pr-autoscaler:control";
 const PATTERN = new RegExp(`<!-- ${TAG} (\\{[^\\n]*?\\}) -->`);
+/** The block whatever is wrong inside it, when it is one closed comment on one line. */
+const LOOSE = new RegExp(`<!-- ${TAG}\\b[^\\n]*?-->`);
 
-/** The state as a hidden HTML comment (`<` and `>` escaped so no value can end it early). */
+/**
+ * The state as a hidden HTML comment (`<` and `>` escaped so no value can end it early); while
+ * unreadable, the block as it was found, so only a resume writes a valid one.
+ */
 export function controlMarker(state: ControlState): string {
+  if (state.unreadable) return state.unreadable.block;
   const json = JSON.stringify(state).replaceAll("<", "\\u003c").replaceAll(">", "\\u003e");
   return `<!-- ${TAG} ${json} -->`;
 }
 
+/** What a dashboard body holds: its state, or what keeps it from being read. */
+export type ControlRead = { state: ControlState } | { problem: string; block: string };
+
+/** Reads the state block of an existing dashboard's body. */
+export function readControlBlock(body: string | null | undefined): ControlRead {
+  const text = body ?? "";
+  const block = LOOSE.exec(text)?.[0] ?? "";
+  const json = PATTERN.exec(text)?.[1];
+  if (json === undefined) {
+    if (block !== "") return { problem: "its JSON is not one object", block };
+    return text.includes(`<!-- ${TAG}`)
+      ? { problem: "the block is not closed on its line", block }
+      : { problem: "the block is missing", block };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    return { problem: `its JSON does not parse (${(error as Error).message})`, block };
+  }
+  const state = ControlState.safeParse(parsed);
+  if (state.success) return { state: state.data };
+  const issue = state.error.issues[0];
+  const where = issue?.path.length ? `\`${issue.path.join(".")}\`: ` : "";
+  return { problem: `its JSON does not hold a command state (${where}${issue?.message})`, block };
+}
+
 /** The state recorded in a dashboard body; undefined when there is none or it is unreadable. */
 export function readControlMarker(body: string | null | undefined): ControlState | undefined {
-  const json = body ? PATTERN.exec(body)?.[1] : undefined;
-  if (json === undefined) return undefined;
-  try {
-    const parsed = ControlState.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  const read = readControlBlock(body);
+  return "state" in read ? read.state : undefined;
+}
+
+/** The state of a dashboard whose block cannot be read: everything held, nothing else known. */
+export function heldControlState(
+  found: { problem: string; block: string },
+  lastComment: number,
+  at: string,
+): ControlState {
+  return { ...emptyControlState(lastComment), unreadable: { ...found, lastComment, at } };
+}
+
+/**
+ * The last comment taken as the dashboard records it beside the block: while held, the one
+ * recorded before, so comments since are taken again after a restart rather than lost.
+ */
+export function recordedLastComment(state: ControlState): number {
+  return state.unreadable?.lastComment ?? state.lastComment;
 }
 
 /** Whether the pool (or everything) is paused. */
 export function isPaused(state: ControlState, pool?: string): boolean {
-  return state.paused.all !== undefined || (pool !== undefined && pool in state.paused.pools);
+  if (state.unreadable !== undefined || state.paused.all !== undefined) return true;
+  return pool !== undefined && pool in state.paused.pools;
 }

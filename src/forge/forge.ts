@@ -187,6 +187,8 @@ export interface DesiredIssue {
   body: string;
   /** Default true; false closes the issue if it exists (e.g. the configuration is fixed). */
   open?: boolean;
+  /** Recorded in the issue's hidden marker beside its key (the dashboard's last comment taken). */
+  lastComment?: number;
 }
 
 export interface IssueResult {

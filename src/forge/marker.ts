@@ -42,7 +42,15 @@ export const PullRequestMarker = z.object({
 });
 export type PullRequestMarker = z.infer<typeof PullRequestMarker>;
 
-export const IssueMarker = z.object({ key: z.string() });
+export const IssueMarker = z.object({
+  key: z.string(),
+  /**
+   * The dashboard's: the last comment taken as a command, also in its command state block.
+   * Kept here as well, because people who remove or break that block leave this one, which finds
+   * the issue: the comments already taken are known all the same.
+   */
+  lastComment: z.number().int().nonnegative().optional(),
+});
 export type IssueMarker = z.infer<typeof IssueMarker>;
 
 /** GitHub refuses issue and pull request bodies longer than this many characters. */

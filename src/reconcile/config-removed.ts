@@ -1,10 +1,11 @@
-import { type ControlState, controlMarker, readControlMarker } from "../control/control-state.ts";
+import { type ControlState, controlMarker, emptyControlState } from "../control/control-state.ts";
 import type { RepoState } from "../forge/forge.ts";
 import { withIssueMarker } from "../forge/marker.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
 import { StaleControlState } from "./control-freshness.ts";
-import { DASHBOARD_KEY, DASHBOARD_TITLE } from "./dashboard.ts";
+import { readDashboardControl } from "./control-step.ts";
+import { dashboardIssue, dashboardMarker } from "./dashboard.ts";
 import { sections } from "./markdown.ts";
 import type { ReconcileResult, ReconcileTarget } from "./reconcile-types.ts";
 
@@ -48,22 +49,18 @@ export async function retireRepository(
 /** Closes the dashboard when it is open, keeping its command state for when the file is back. */
 async function closeDashboard(target: ReconcileTarget, result: ReconcileResult): Promise<void> {
   try {
-    const control = await knownControl(target);
+    const control = await knownControl(target, result);
     if (control === "absent") return;
+    // A block that could not be read is written back as it was: it still holds everything.
     const body = sections(
-      control ? controlMarker(control) : "",
+      controlMarker(control),
       `**pr-autoscaler is off in this repository.** ${CONFIG_REMOVED}`,
     );
-    const written = await target.forge.ensureIssue({
-      key: DASHBOARD_KEY,
-      title: DASHBOARD_TITLE,
-      body,
-      open: false,
-    });
+    const written = await target.forge.ensureIssue(dashboardIssue(control, body, false));
     if (written.number === undefined) return;
     target.memory.dashboard = {
       number: written.number,
-      body: withIssueMarker(body, { key: DASHBOARD_KEY }),
+      body: withIssueMarker(body, dashboardMarker(control)),
     };
     if (written.action !== "updated") return;
     await target.forge.comment(written.number, CONFIG_REMOVED);
@@ -76,21 +73,22 @@ async function closeDashboard(target: ReconcileTarget, result: ReconcileResult):
 }
 
 /**
- * The command state in memory, else as the dashboard on GitHub holds it (read once per process);
- * "absent" when there is no dashboard to close.
+ * The command state in memory, else as the dashboard on GitHub holds it (read once per process,
+ * held when its block cannot be read); "absent" when there is no dashboard to close.
  */
-async function knownControl(target: ReconcileTarget): Promise<ControlState | undefined | "absent"> {
+async function knownControl(
+  target: ReconcileTarget,
+  result: ReconcileResult,
+): Promise<ControlState | "absent"> {
   const memory = target.memory;
-  if (memory.control) return memory.control.state;
   const github = target.github;
-  if (!github) return undefined;
-  const issue = await github.commands.findIssue(
-    DASHBOARD_KEY,
-    target.issueLabel ?? "pr-autoscaler",
-  );
-  const state = readControlMarker(issue?.body);
+  if (memory.control?.state) return memory.control.state;
+  if (!github) return emptyControlState();
+  const { state, issue } = await readDashboardControl(target, github, target.now?.() ?? new Date());
   memory.control = { state };
-  if (!issue) return "absent";
+  if (!issue || !state) return "absent";
   memory.dashboard = { number: issue.number, body: issue.body };
+  if (state.unreadable)
+    result.controlUnreadable = { problem: state.unreadable.problem, action: "held" };
   return state;
 }

@@ -3,9 +3,9 @@ import type { RepoState } from "../forge/forge.ts";
 import { withIssueMarker } from "../forge/marker.ts";
 import type { ConfigIssue } from "../policy/load-repo-config.ts";
 import {
-  DASHBOARD_KEY,
-  DASHBOARD_TITLE,
   type DashboardInput,
+  dashboardIssue,
+  dashboardMarker,
   type OpenLine,
   renderDashboard,
 } from "./dashboard.ts";
@@ -113,7 +113,7 @@ export async function writeDashboard(
   beforeWrite?: () => Promise<void>,
 ): Promise<void> {
   const body = renderDashboard(input);
-  const full = withIssueMarker(body, { key: DASHBOARD_KEY });
+  const full = withIssueMarker(body, dashboardMarker(input.control));
   if (sameAsLast(target, full)) {
     result.dashboard = "unchanged";
     return;
@@ -125,11 +125,7 @@ export async function writeDashboard(
     return;
   }
   try {
-    const written = await target.forge.ensureIssue({
-      key: DASHBOARD_KEY,
-      title: DASHBOARD_TITLE,
-      body,
-    });
+    const written = await target.forge.ensureIssue(dashboardIssue(input.control, body));
     target.memory.dashboard = { number: written.number, body: full };
     result.dashboard = written.action === "absent" ? "skipped" : written.action;
   } catch (error) {

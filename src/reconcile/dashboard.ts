@@ -1,8 +1,9 @@
 import { redactSecrets } from "../apply/report-redact.ts";
 import { USAGE } from "../control/command.ts";
-import { type ControlState, controlMarker } from "../control/control-state.ts";
+import { type ControlState, controlMarker, recordedLastComment } from "../control/control-state.ts";
 import { rejectionText } from "../control/rejections.ts";
-import type { ClosedBotPullRequest } from "../forge/forge.ts";
+import type { ClosedBotPullRequest, DesiredIssue } from "../forge/forge.ts";
+import type { IssueMarker } from "../forge/marker.ts";
 import type { MergeRefusal } from "../merge/merge-refusal.ts";
 import { explainNodeDecision } from "../planning/explain-node-decision.ts";
 import type { NodeDecision, ScaleDownCondition } from "../planning/node-decision.ts";
@@ -15,6 +16,22 @@ import type { HeldPool } from "./repository-ledger.ts";
 
 export const DASHBOARD_KEY = "dashboard";
 export const DASHBOARD_TITLE = "pr-autoscaler dashboard";
+
+/** The dashboard's hidden issue marker, as the forge writes it for `dashboardIssue`. */
+export function dashboardMarker(control: ControlState): IssueMarker {
+  return { key: DASHBOARD_KEY, lastComment: recordedLastComment(control) };
+}
+
+/** The dashboard as the forge's `ensureIssue` takes it. */
+export function dashboardIssue(control: ControlState, body: string, open = true) {
+  return {
+    key: DASHBOARD_KEY,
+    title: DASHBOARD_TITLE,
+    body,
+    lastComment: recordedLastComment(control),
+    ...(open ? {} : { open }),
+  } satisfies DesiredIssue;
+}
 
 /** A proposal that waits, and why (a limit, a pause). */
 export interface WaitingProposal {
@@ -77,7 +94,7 @@ export function renderDashboard(input: DashboardInput): string {
 }
 
 function pausedSection(control: ControlState): string {
-  const lines: string[] = [];
+  const lines: string[] = control.unreadable ? unreadableText(control.unreadable.problem) : [];
   if (control.paused.all)
     lines.push(
       `**Paused** by @${control.paused.all.by} (${control.paused.all.at}): no pull request is opened, updated, closed or merged. \`/autoscaler resume\` undoes it.`,
@@ -93,6 +110,14 @@ function pausedSection(control: ControlState): string {
   for (const [pool, record] of Object.entries(control.rejected).sort())
     lines.push(`${rejectionText(pool, record)}.`);
   return lines.length === 0 ? "" : lines.map((line) => `> ${line}`).join("\n>\n");
+}
+
+/** What a dashboard whose command state cannot be read says, and what people can do. */
+function unreadableText(problem: string): string[] {
+  return [
+    `**Everything is paused: the command state of this issue could not be read.** pr-autoscaler keeps the pauses, requested counts, ignored changes and "no"s people gave in a hidden block at the top of this issue's text (the HTML comment \`pr-autoscaler:control\`), and ${problem}. Not knowing which of them stand, it opens, updates, closes and merges no pull request; it still plans, and this issue shows what it sees.`,
+    `\`/autoscaler resume\` restores normal work and writes the block anew: what it held is forgotten, so give again the commands that should stand. Commands given after the last one pr-autoscaler took before the block was lost are taken; earlier ones are not taken again. To keep what it held instead, put the block back as it was (this issue's edit history has it).`,
+  ];
 }
 
 function configSection(issues: readonly ConfigIssue[] | undefined): string {

@@ -112,7 +112,14 @@ export interface ReconcileResult {
   notes: PlanNote[];
   /** Failures that did not stop the run (each step is retried on the next). */
   errors: string[];
+  /** Everything is paused: by `/autoscaler pause`, or held while the command state is unreadable. */
   paused: boolean;
+  /**
+   * The dashboard's command state block could not be read in this run: everything is now held
+   * until `/autoscaler resume` (`held`, a process without a state of its own), or this process's
+   * own state is written back (`kept`).
+   */
+  controlUnreadable?: { problem: string; action: "held" | "kept" };
   /** The pools' decisions (empty when the run stopped before planning). */
   decisions: NodeDecision[];
   /** Every pull request the plan wants, as made for the forge (with its policy verdict). */

@@ -1,4 +1,5 @@
 import { applyControl } from "../control/apply-control.ts";
+import { isPaused } from "../control/control-state.ts";
 import type { ClosedBotPullRequest, RepoState } from "../forge/forge.ts";
 import { EmptyRepositoryError } from "../forge/forge-error.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
@@ -48,13 +49,19 @@ export async function reconcile(
     } catch (error) {
       if (!(error instanceof StaleControlState)) throw error;
     }
-    // Another process wrote the command state since this one last did: nothing was written
-    // yet, and the run starts over on that state (the dashboard is not looked at again in it).
+    // Another process wrote the command state since this one last did (or people broke it and
+    // this process keeps its own): nothing was written yet, and the run starts over on that
+    // state (the dashboard is not looked at again in it).
     const result = await reconcileOnce(target, reasons, freshness, ledger);
+    const kept = freshness.kept;
+    if (kept !== undefined) result.controlUnreadable = { problem: kept, action: "kept" };
     result.notes.unshift({
-      level: "info",
+      level: kept === undefined ? "info" : "warning",
       subject: "dashboard",
-      message: "the command state on the dashboard was newer than this process's: taken",
+      message:
+        kept === undefined
+          ? "the command state on the dashboard was newer than this process's: taken"
+          : `the command state on the dashboard could not be read (${kept}): this process's own is written back, with the comments since its last one taken again`,
     });
     return result;
   } finally {
@@ -108,7 +115,9 @@ async function reconcileOnce(
   result.commands = control.reports;
   result.errors.push(...control.errors);
   if (control.recheck) configuration = await configurationAt(target, state, true, now);
-  result.paused = control.state.paused.all !== undefined;
+  if (control.unreadable !== undefined)
+    result.controlUnreadable = { problem: control.unreadable, action: "held" };
+  result.paused = isPaused(control.state);
   const open = withoutClosed(state, control.closed);
   const dashboard = baseDashboard(control.state, open);
   if (!configuration.ok || !configuration.config) {

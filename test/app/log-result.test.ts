@@ -37,4 +37,27 @@ describe("the line a reconcile is logged with", () => {
       "reconciled, nothing to do",
     ]);
   });
+
+  it("warns, with what is wrong, in the run that finds the dashboard's command state unreadable", () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const result = reconcileResult({
+      dashboard: "updated",
+      paused: true,
+      controlUnreadable: { problem: "the block is missing", action: "held" },
+    });
+    logResult(log, result, ["timer"], undefined);
+    expect(lines.map((line) => [line.level, line.msg])).toEqual([
+      [
+        40,
+        "the dashboard's command state could not be read: everything is paused until someone comments /autoscaler resume, which forgets the pauses, requests, ignores and refusals it held",
+      ],
+      [30, "reconciled"],
+    ]);
+    expect(lines[0]).toMatchObject({
+      repository: result.repository,
+      problem: "the block is missing",
+      action: "held",
+    });
+  });
 });

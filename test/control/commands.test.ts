@@ -3,7 +3,7 @@ import { readControlMarker } from "../../src/control/control-state.ts";
 import { HOLD_LABEL } from "../../src/merge/hold.ts";
 import { BOT_LOGIN } from "../reconcile/support/fake-github.ts";
 import { cluster, infraFiles, TFVARS } from "../reconcile/support/infra.ts";
-import { type Scenario, scenario } from "../reconcile/support/scenario.ts";
+import { reactions, replies, type Scenario, scenario } from "../reconcile/support/scenario.ts";
 
 /** A repository with its dashboard made and people who may and may not give commands. */
 async function ready(
@@ -30,17 +30,6 @@ async function rightSizing() {
 
 function state(world: Scenario) {
   return readControlMarker(world.github.botIssue("dashboard")?.body);
-}
-
-function reactions(world: Scenario, commentId: number): string[] {
-  return world.github.reactions.filter((r) => r.commentId === commentId).map((r) => r.content);
-}
-
-function replies(world: Scenario, issue: number): string[] {
-  return world.github
-    .commentsOn(issue)
-    .filter((c) => c.login === BOT_LOGIN)
-    .map((c) => c.body);
 }
 
 describe("/autoscaler pause and resume", () => {

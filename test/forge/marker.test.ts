@@ -93,6 +93,14 @@ describe("issue markers and comment tags", () => {
     expect(hasCommentTag(undefined, "closing", { sha: "c1" })).toBe(false);
   });
 
+  it("keeps the dashboard's last comment taken in its issue marker", () => {
+    const body = withIssueMarker("Dashboard", { key: "dashboard", lastComment: 1042 });
+    expect(
+      body.endsWith('<!-- pr-autoscaler:issue {"key":"dashboard","lastComment":1042} -->'),
+    ).toBe(true);
+    expect(readIssueMarker(body)).toEqual({ key: "dashboard", lastComment: 1042 });
+  });
+
   it("counts a tag only in the comments of the account named", () => {
     const tag = commentTag("closing", { sha: "c1" });
     const bot = { body: tag, user: { login: "pr-autoscaler[bot]" } };

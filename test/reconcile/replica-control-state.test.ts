@@ -5,13 +5,9 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { readControlMarker } from "../../src/control/control-state.ts";
-import type {
-  ReconcileResult,
-  ReconcileTarget,
-  TriggerReason,
-} from "../../src/reconcile/reconcile-types.ts";
+import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { cluster } from "./support/infra.ts";
-import { type Scenario, scenario } from "./support/scenario.ts";
+import { type Scenario, scenario, step } from "./support/scenario.ts";
 
 const MINUTE = 60_000;
 const TAKEN = "the command state on the dashboard was newer than this process's: taken";
@@ -26,15 +22,6 @@ function openTitles(world: Scenario): string[] {
 
 function notes(result: ReconcileResult): string[] {
   return result.notes.map((note) => note.message);
-}
-
-async function step(
-  world: Scenario,
-  target: ReconcileTarget,
-  reasons?: TriggerReason[],
-): Promise<ReconcileResult> {
-  world.github.advance(MINUTE);
-  return world.run(target, reasons);
 }
 
 /** Replicas A and B have both read the dashboard; alice may give commands. */

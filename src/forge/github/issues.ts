@@ -1,5 +1,5 @@
 import type { DesiredIssue, IssueResult } from "../forge.ts";
-import { readIssueMarker, withIssueMarker } from "../marker.ts";
+import { type IssueMarker, readIssueMarker, withIssueMarker } from "../marker.ts";
 import type { ForgeContext } from "./forge-context.ts";
 import { GitHubIssue, GitHubIssues } from "./github-types.ts";
 
@@ -25,7 +25,7 @@ export async function ensureBotIssue(
     "POST /repos/{owner}/{repo}/issues",
     {
       title: desired.title.trim(),
-      body: withIssueMarker(desired.body, { key: desired.key }),
+      body: withIssueMarker(desired.body, markerOf(desired)),
       labels: [context.issueLabel],
     },
     GitHubIssue,
@@ -60,7 +60,7 @@ async function converge(
   const wantOpen = desired.open ?? true;
   // GitHub trims titles; comparing untrimmed ones would update the issue on every run.
   const title = desired.title.trim();
-  const body = withIssueMarker(desired.body, { key: desired.key });
+  const body = withIssueMarker(desired.body, markerOf(desired));
   const sameText = issue.title === title && (issue.body ?? "") === body;
   const unchanged = wantOpen ? sameText : issue.state === "closed";
   if (unchanged) return { action: "unchanged", number: issue.number };
@@ -76,6 +76,12 @@ async function converge(
     GitHubIssue,
   );
   return { action: "updated", number: issue.number };
+}
+
+function markerOf(desired: DesiredIssue): IssueMarker {
+  return desired.lastComment === undefined
+    ? { key: desired.key }
+    : { key: desired.key, lastComment: desired.lastComment };
 }
 
 /** The bot's issues for `key` (pull requests, which the issues API also lists, skipped). */

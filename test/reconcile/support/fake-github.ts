@@ -14,6 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import nock from "nock";
+import { readIssueMarker } from "../../../src/forge/marker.ts";
 import { responseExample } from "../../support/github-openapi.ts";
 import {
   blob as blobAnswer,
@@ -400,9 +401,7 @@ export class FakeGitHub {
 
   /** The bot's issue with the hidden key `key`, when it exists. */
   botIssue(key: string): FakeIssue | undefined {
-    return [...this.issues.values()].find((issue) =>
-      issue.body.includes(`<!-- pr-autoscaler:issue {"key":"${key}"} -->`),
-    );
+    return [...this.issues.values()].find((issue) => readIssueMarker(issue.body)?.key === key);
   }
 
   /**

@@ -72,6 +72,29 @@ export function poolScenario(config: string): Scenario {
   });
 }
 
+/** A minute later, a reconcile by `target`. */
+export async function step(
+  world: Scenario,
+  target: ReconcileTarget,
+  reasons?: TriggerReason[],
+): Promise<ReconcileResult> {
+  world.github.advance(MINUTE);
+  return world.run(target, reasons);
+}
+
+/** The bot's reactions to the comment `commentId`. */
+export function reactions(world: Scenario, commentId: number): string[] {
+  return world.github.reactions.filter((r) => r.commentId === commentId).map((r) => r.content);
+}
+
+/** The bot's comments on `issue`. */
+export function replies(world: Scenario, issue: number): string[] {
+  return world.github
+    .commentsOn(issue)
+    .filter((c) => c.login === BOT_LOGIN)
+    .map((c) => c.body);
+}
+
 /** Reconciles once a minute for `minutes`, the cluster as `state` gives it at each time. */
 export async function runFor(
   w: Scenario,
