@@ -169,7 +169,7 @@ describe("plan with rightsizing against a served cluster", () => {
       level: "warning",
       subject: "rightsizing",
       message:
-        "the VerticalPodAutoscaler API is not served in the cluster: nothing to right-size; install the VPA recommender",
+        "the VerticalPodAutoscaler API (autoscaling.k8s.io/v1) is not served in the cluster: nothing to right-size; install the VPA recommender, or upgrade a VPA release that serves only v1beta2",
     };
     expect(rightsizingNotes(output)).toEqual([note]);
     expect(json.stderr).toContain("vpa-not-installed");

@@ -59,7 +59,7 @@ describe("planRightsizing: notes that say what to do", () => {
           level: "warning",
           subject: "rightsizing",
           message:
-            "the VerticalPodAutoscaler API is not served in the cluster: nothing to right-size; install the VPA recommender",
+            "the VerticalPodAutoscaler API (autoscaling.k8s.io/v1) is not served in the cluster: nothing to right-size; install the VPA recommender, or upgrade a VPA release that serves only v1beta2",
         },
       ],
     });
