@@ -13,7 +13,7 @@ import { changesValues } from "../values-changed.ts";
 import { disableAutoMerge } from "./auto-merge.ts";
 import { buildBotCommit } from "./bot-commit.ts";
 import { closeBotPullRequest, leaveToPeople } from "./close-pull-request.ts";
-import { type ForgeContext, openedByBot } from "./forge-context.ts";
+import { byBot, type ForgeContext } from "./forge-context.ts";
 import { failedWith } from "./github-client.ts";
 import { type GitHubPullRequest, GitHubPullRequest as PullRequestSchema } from "./github-types.ts";
 import {
@@ -277,7 +277,7 @@ async function openPullRequest(
     if (!existing) throw error;
     // A request GitHub carried out but answered with an error (a 502 from its proxy), retried:
     // the pull request found is this run's own when it carries this run's commit and plan.
-    if (pushed && openedByBot(context, existing) && openedBy(existing, desired, sha)) {
+    if (pushed && byBot(context, existing) && openedBy(existing, desired, sha)) {
       await addLabels(context, existing.number, missingLabels(desired, labelNames(existing)));
       return createdResult(desired, existing);
     }
@@ -312,7 +312,7 @@ async function openedElsewhere(
   desired: DesiredPullRequest,
   pr: GitHubPullRequest,
 ): Promise<EnsureResult> {
-  if (!openedByBot(context, pr)) {
+  if (!byBot(context, pr)) {
     return {
       action: "blocked",
       key: desired.key,

@@ -1,4 +1,5 @@
 import type { BranchCommit, FileHistoryEntry } from "../forge.ts";
+import { type ListedComment, writtenBy } from "../marker.ts";
 import type { GraphqlOctokit } from "./auto-merge.ts";
 import { type BoundedCache, createBoundedCache } from "./bounded-cache.ts";
 import type { GitHubClient } from "./github-client.ts";
@@ -73,8 +74,10 @@ export function isCommitSha(ref: string): boolean {
   return /^[0-9a-f]{40}$/i.test(ref);
 }
 
-/** Whether the bot opened `pr`: its author is the bot's account (when the forge knows it). */
-export function openedByBot(context: ForgeContext, pr: Pick<GitHubPullRequest, "user">): boolean {
-  if (context.botLogin === undefined) return true;
-  return pr.user?.login.toLowerCase() === context.botLogin.toLowerCase();
+/**
+ * Whether the bot's account wrote `item` (opened a pull request, wrote a comment); every item
+ * counts when the forge does not know the account.
+ */
+export function byBot(context: ForgeContext, item: Pick<ListedComment, "user">): boolean {
+  return context.botLogin === undefined || writtenBy(item, context.botLogin);
 }

@@ -1,7 +1,6 @@
 import { readBotTrailers } from "../commit-message.ts";
 import type { BotPullRequest } from "../forge.ts";
-import { writtenBy } from "../marker.ts";
-import type { ForgeContext } from "./forge-context.ts";
+import { byBot, type ForgeContext } from "./forge-context.ts";
 import { failedWith } from "./github-client.ts";
 import {
   GitHubComments,
@@ -120,7 +119,6 @@ export async function listOwnCommentBodies(
   context: ForgeContext,
   issueNumber: number,
 ): Promise<string[]> {
-  const { botLogin } = context;
   const bodies: string[] = [];
   for (let page = 1; page <= MAX_COMMENT_PAGES; page++) {
     const comments = await context.client.call(
@@ -129,7 +127,7 @@ export async function listOwnCommentBodies(
       { issue_number: issueNumber, per_page: 100, ...(page > 1 ? { page } : {}) },
       GitHubComments,
     );
-    const own = comments.filter((c) => botLogin === undefined || writtenBy(c, botLogin));
+    const own = comments.filter((comment) => byBot(context, comment));
     bodies.push(...own.map((comment) => comment.body ?? ""));
     if (comments.length < 100) break;
   }

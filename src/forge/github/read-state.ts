@@ -8,7 +8,7 @@ import type {
 } from "../forge.ts";
 import { EmptyRepositoryError } from "../forge-error.ts";
 import { markedChange, readPullRequestMarker, replacePullRequestMarker } from "../marker.ts";
-import { type ForgeContext, openedByBot, type SweepResult } from "./forge-context.ts";
+import { byBot, type ForgeContext, type SweepResult } from "./forge-context.ts";
 import { failedWith } from "./github-client.ts";
 import {
   GitHubBranch,
@@ -201,7 +201,7 @@ function isBotPullRequest(context: ForgeContext, pr: GitHubPullRequest, fullName
   return (
     keyOfBranch(pr.head.ref) !== undefined &&
     pr.head.repo?.full_name.toLowerCase() === fullName &&
-    openedByBot(context, pr)
+    byBot(context, pr)
   );
 }
 
