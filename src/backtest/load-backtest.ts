@@ -146,6 +146,13 @@ function newNodeIssues(
         `${quantity(field, configured)} is not the size of the trace's ${pool.name} nodes (${quantity(field, traced)}): leave newNode.${field} out, or set ${quantity(field, traced)}`,
       ]);
   }
+  // The trace's nodes have no extended resources, so neither have the simulation's new nodes.
+  const extended = Object.keys(newNode.extendedResources);
+  if (extended.length > 0)
+    issues.push([
+      "extendedResources",
+      `the trace's ${pool.name} nodes have no ${extended.join(", ")}: leave newNode.extendedResources out`,
+    ]);
   // The simulation's new nodes carry the trace's labels and taints: configured ones they lack
   // would have the planner place pods on nodes that never come.
   const missing = Object.entries(newNode.labels).filter(
@@ -178,7 +185,7 @@ function newNodeIssues(
   return issues;
 }
 
-type NewNodeField = "cpu" | "memory" | "pods" | "labels" | "taints";
+type NewNodeField = "cpu" | "memory" | "pods" | "extendedResources" | "labels" | "taints";
 
 /** An amount written as the config takes it: cpu in millicores, memory in Gi or Mi. */
 function quantity(field: "cpu" | "memory" | "pods", amount: number): string {

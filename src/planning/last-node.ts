@@ -1,3 +1,4 @@
+import { extendedResourceNameProblem } from "../policy/resource-name.ts";
 import { DEFAULT_MAX_PODS, sameTaint, sharedLabels, sharedTaints } from "./node-shape.ts";
 import type { PoolContext } from "./pool-context.ts";
 import type { Taint } from "./snapshot.ts";
@@ -13,7 +14,10 @@ export interface NewNodeGaps {
    * unset when the pool's nodes take another number of pods than kubelet's default of 110.
    */
   unset: string[];
-  /** Extended resources (`nvidia.com/gpu`) of the pool's nodes, which `newNode` cannot give. */
+  /**
+   * Extended resources (`nvidia.com/gpu`) of the pool's nodes that `newNode.extendedResources`
+   * does not give, and other resources they report that `newNode` has no key for (hugepages).
+   */
   extended: string[];
   /** Labels every pool node carries that neither `newNode.labels` nor `matchLabels` gives. */
   labels: Record<string, string>;
@@ -45,7 +49,7 @@ export function newNodeGaps(context: PoolContext): NewNodeGaps {
   const extended = new Set<string>();
   for (const node of members)
     for (const [name, amount] of Object.entries(node.allocatable.extended ?? {}))
-      if (amount > 0) extended.add(name);
+      if (amount > 0 && !(name in newNode.extendedResources)) extended.add(name);
   const given = { ...selector?.matchLabels, ...newNode.labels };
   const labels = Object.fromEntries(
     Object.entries(sharedLabels(members)).filter(([key]) => !(key in given)),
@@ -77,8 +81,14 @@ export function lastNodeStaysText(gaps: NewNodeGaps): string {
     parts.push(
       `add ${gaps.taints.map(taintText).join(", ")} to newNode.taints (every pool node has them)`,
     );
-  if (gaps.extended.length > 0)
-    parts.push(`a new node would have no ${gaps.extended.join(", ")}, which newNode cannot give`);
+  const settable = gaps.extended.filter((name) => !extendedResourceNameProblem(name));
+  const unsettable = gaps.extended.filter((name) => extendedResourceNameProblem(name));
+  if (settable.length > 0)
+    parts.push(
+      `set ${andList(settable)} in newNode.extendedResources (the pool's nodes have ${settable.length === 1 ? "it" : "them"})`,
+    );
+  if (unsettable.length > 0)
+    parts.push(`a new node would have no ${unsettable.join(", ")}, which newNode cannot give`);
   return `the last node stays: a pool with no node cannot learn a new node's shape; ${parts.join("; ")}`;
 }
 

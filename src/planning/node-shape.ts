@@ -35,9 +35,10 @@ export interface NodeShape {
 }
 
 /**
- * The shape of a new node: configured cpu/memory/pods win, the rest is learned from the pool's
- * nodes (the most common allocatable or the smallest). `undefined` when cpu or memory is known
- * from neither, or when a DaemonSet every node runs has a request that could not be read.
+ * The shape of a new node: configured cpu/memory/pods and extended resources win, the rest is
+ * learned from the pool's nodes (the most common allocatable or the smallest). `undefined` when
+ * cpu or memory is known from neither, or when a DaemonSet every node runs has a request that
+ * could not be read.
  */
 export function newNodeShape(
   members: readonly NodeInfo[],
@@ -51,12 +52,15 @@ export function newNodeShape(
   if (config.cpu !== undefined) allocatable.cpu = config.cpu;
   if (config.memory !== undefined) allocatable.memory = config.memory;
   if (config.pods !== undefined) allocatable.pods = config.pods;
+  if (Object.keys(config.extendedResources).length > 0)
+    allocatable.extended = { ...allocatable.extended, ...config.extendedResources };
   if (allocatable.cpu === undefined || allocatable.memory === undefined) return undefined;
   allocatable.pods ??= DEFAULT_MAX_PODS;
   const configured =
     config.cpu !== undefined ||
     config.memory !== undefined ||
     config.pods !== undefined ||
+    Object.keys(config.extendedResources).length > 0 ||
     Object.keys(config.labels).length > 0 ||
     config.taints.length > 0;
   const labels = { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels };

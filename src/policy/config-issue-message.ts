@@ -17,6 +17,9 @@ export function configIssueMessage(issue: RawIssue): string | undefined {
       return tooBig(issue.origin, Number(issue.maximum), issue.inclusive !== false);
     case "invalid_value":
       return invalidValue(issue.values, issue.input);
+    case "invalid_key":
+      // A record's key refused by its own schema: that schema's message says why.
+      return issue.issues.map((inner) => inner.message).join("; ");
     default:
       return undefined;
   }

@@ -1,11 +1,19 @@
 import { Cron } from "croner";
 import { z } from "zod";
 import { parsePath } from "../editors/path.ts";
-import { parseBytes, parseCpu } from "../planning/quantity.ts";
+import {
+  parseBytes,
+  parseCpu,
+  parseQuantity,
+  QuantityError,
+  quantitiesEqual,
+  scaleQuantity,
+} from "../planning/quantity.ts";
 import { CRON_PATTERN } from "./cron-pattern.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { numberPattern } from "./number-pattern.ts";
 import { parseDuration } from "./parse-duration.ts";
+import { EXTENDED_RESOURCE_NAME_PATTERN, extendedResourceNameProblem } from "./resource-name.ts";
 
 /** A percentage of allocatable, 0 < p ≤ 100. */
 export const Percent = z
@@ -117,6 +125,35 @@ export const CpuQuantity = z
 export const MemoryQuantity = z
   .union([QuantityText, QuantityNumber], { error: "expected a memory quantity such as 16Gi" })
   .transform((text, ctx) => positiveQuantity(text, "memory", "16Gi, 512Mi or 8G", parseBytes, ctx));
+
+/**
+ * How many of an extended resource (`nvidia.com/gpu`) a node has: a whole number above zero,
+ * written as a number or a quantity (`2`, `1k`), as a device plugin reports it.
+ */
+export const ExtendedResourceCount = z
+  .union([QuantityText, z.number().meta({ type: "integer", exclusiveMinimum: 0 })], {
+    error: "expected a whole number such as 1",
+  })
+  .transform((text, ctx) =>
+    positiveQuantity(text, "extended resource", "1 or 2", parseWholeUnits, ctx),
+  );
+
+/** A quantity that is a whole number of units, else a QuantityError. */
+function parseWholeUnits(text: string): number {
+  const quantity = parseQuantity(text);
+  if (!quantitiesEqual(quantity, { coefficient: scaleQuantity(quantity, 0), exponent: 0 }))
+    throw new QuantityError(text, "not a whole number: extended resources come in whole units");
+  return parseBytes(text);
+}
+
+/** An extended resource's name (`nvidia.com/gpu`), checked as Kubernetes checks it. */
+export const ExtendedResourceName = z
+  .string()
+  .superRefine((name, ctx) => {
+    const problem = extendedResourceNameProblem(name);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .meta({ pattern: EXTENDED_RESOURCE_NAME_PATTERN });
 
 function positiveQuantity(
   text: string | number,

@@ -6,6 +6,8 @@ import {
   CpuQuantity,
   CronExpression,
   Duration,
+  ExtendedResourceCount,
+  ExtendedResourceName,
   MemoryQuantity,
   minuteDuration,
   Percent,
@@ -181,6 +183,10 @@ export const NewNodeConfig = z
       .positive()
       .optional()
       .meta({ description: "Pod capacity of a new node." }),
+    extendedResources: z.record(ExtendedResourceName, ExtendedResourceCount).default({}).meta({
+      description:
+        "Extended resources a new node offers, e.g. nvidia.com/gpu: 1; each one set wins over the learned amount.",
+    }),
     labels: z
       .record(z.string(), z.string())
       .default({})

@@ -179,6 +179,12 @@ describe("configTraceIssues", () => {
       "6: pools[0].newNode.labels: the trace's workers nodes do not carry disk=ssd: leave them out of newNode.labels, or give the trace's pool node those labels",
       "6: pools[0].newNode.taints: the trace's workers nodes do not carry the taint media:NoSchedule: leave it out of newNode.taints, or give the trace's pool node that taint",
     ]);
+    // The trace's nodes have no extended resources: a new node with some never comes.
+    expect(
+      check(workers(['    newNode: { extendedResources: { "nvidia.com/gpu": 1 } }']).join("\n")),
+    ).toEqual([
+      "6: pools[0].newNode.extendedResources: the trace's workers nodes have no nvidia.com/gpu: leave newNode.extendedResources out",
+    ]);
     const empty = trace(
       header({
         pools: [

@@ -90,7 +90,7 @@ describe("a pool's last node", () => {
     expect(told).toMatchObject({ action: "scale-down", desired: 0 });
   });
 
-  it("stays when it has extended resources a new node from the config would not have", () => {
+  it("stays while it has extended resources newNode.extendedResources does not give", () => {
     const { members, snapshot } = pool(1);
     (members[0] as NodeInfo).allocatable.extended = { "nvidia.com/gpu": 1 };
     const decision = planOne(snapshot, { min: 0, ...SIZED });
@@ -101,7 +101,26 @@ describe("a pool's last node", () => {
       extended: ["nvidia.com/gpu"],
     });
     expect(explainNodeDecision(decision).join("\n")).toContain(
-      "a new node would have no nvidia.com/gpu, which newNode cannot give",
+      "set nvidia.com/gpu in newNode.extendedResources (the pool's nodes have it)",
+    );
+    const told = planOne(snapshot, {
+      min: 0,
+      newNode: { ...SIZED.newNode, extendedResources: { "nvidia.com/gpu": 1 } },
+    });
+    expect(told).toMatchObject({ action: "scale-down", desired: 0 });
+    expect(lastNode(told.scaleDown.conditions)).toMatchObject({ met: true, extended: [] });
+  });
+
+  it("stays while it has a resource newNode has no key for, saying so", () => {
+    const { members, snapshot } = pool(1);
+    (members[0] as NodeInfo).allocatable.extended = { "hugepages-2Mi": 2 ** 30 };
+    const decision = planOne(snapshot, { min: 0, ...SIZED });
+    expect(lastNode(decision.scaleDown.conditions)).toMatchObject({
+      met: false,
+      extended: ["hugepages-2Mi"],
+    });
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "a new node would have no hugepages-2Mi, which newNode cannot give",
     );
   });
 

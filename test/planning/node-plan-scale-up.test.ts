@@ -255,6 +255,30 @@ describe("scale up for pending pods", () => {
     });
   });
 
+  it("grows a pool with no node for a pod asking for a GPU that newNode.extendedResources gives", () => {
+    const snapshot = buildSnapshot({
+      pods: [
+        pendingPod("ml/train", { cpu: "2", memory: "8Gi", extended: { "nvidia.com/gpu": 1 } }),
+      ],
+    });
+    const newNode = { cpu: "8", memory: "32Gi", labels: { pool: "gpu" } };
+    const without = planOne(snapshot, { min: 0, newNode });
+    expect(without.action).toBe("none");
+    expect(without.pending.neverFit).toEqual([
+      expect.objectContaining({ pod: "ml/train", reason: "too-large", resource: "nvidia.com/gpu" }),
+    ]);
+    const decision = planOne(snapshot, {
+      min: 0,
+      newNode: { ...newNode, extendedResources: { "nvidia.com/gpu": 1 } },
+    });
+    expect(decision).toMatchObject({ action: "scale-up", current: 0, desired: 1 });
+    expect(decision.nodes.shape).toMatchObject({
+      allocatable: { cpu: 8000, extended: { "nvidia.com/gpu": 1 } },
+      source: "configured",
+    });
+    expect(decision.pending.onNew.map((placed) => placed.pod)).toEqual(["ml/train"]);
+  });
+
   it("holds when the size of a new node is unknown", () => {
     const snapshot = buildSnapshot({ pods: [pendingPod("ml/a", { cpu: "1" })] });
     const decision = planOne(snapshot, { min: 0 });

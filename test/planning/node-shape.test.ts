@@ -50,6 +50,30 @@ describe("newNodeShape", () => {
     });
   });
 
+  it("lets configured extended resources win over learned ones, and keeps the others", () => {
+    const gpu = [
+      {
+        ...node("g1"),
+        allocatable: {
+          ...node("g1").allocatable,
+          extended: { "nvidia.com/gpu": 1, "example.com/nic": 2 },
+        },
+      },
+    ];
+    const shape = shapeOf(gpu, { extendedResources: { "nvidia.com/gpu": 2 } });
+    expect(shape?.allocatable.extended).toEqual({ "nvidia.com/gpu": 2, "example.com/nic": 2 });
+    expect(shape?.source).toBe("configured+learned");
+    expect(
+      shapeOf([], { cpu: "4", memory: "8Gi", extendedResources: { "nvidia.com/gpu": 1 } })
+        ?.allocatable,
+    ).toEqual({
+      cpu: 4000,
+      memory: 8 * GI,
+      pods: 110,
+      extended: { "nvidia.com/gpu": 1 },
+    });
+  });
+
   it("is unknown without nodes or configuration, and assumes kubelet's 110 pods otherwise", () => {
     expect(shapeOf([])).toBeUndefined();
     expect(shapeOf([], { cpu: "4", memory: "8Gi" })?.allocatable).toEqual({

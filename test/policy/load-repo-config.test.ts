@@ -201,6 +201,57 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     expect(issues(pool("newNode:\n  memory: -1Gi"))[0]?.path).toBe("pools[0].newNode.memory");
   });
 
+  it("reads a new node's extended resources, as a number or a quantity", () => {
+    const [workers] = valid(
+      pool('newNode:\n  extendedResources:\n    nvidia.com/gpu: 2\n    example.com/fpga: "1k"'),
+    ).pools;
+    expect(workers?.newNode.extendedResources).toEqual({
+      "nvidia.com/gpu": 2,
+      "example.com/fpga": 1000,
+    });
+  });
+
+  it("refuses an extended resource name Kubernetes would refuse, saying what is wrong", () => {
+    const refused = (name: string) =>
+      issues(pool(`newNode:\n  extendedResources:\n    "${name}": 1`)).map((issue) => [
+        issue.path,
+        issue.message,
+      ]);
+    expect(refused("gpu")).toEqual([
+      [
+        "pools[0].newNode.extendedResources.gpu",
+        '"gpu" has no domain: an extended resource is named like nvidia.com/gpu (a domain, a slash, a name)',
+      ],
+    ]);
+    expect(refused("memory")[0]?.[1]).toBe(
+      "memory is not an extended resource: set newNode.memory",
+    );
+    expect(refused("kubernetes.io/gpu")[0]?.[1]).toBe(
+      `"kubernetes.io/gpu" is in the kubernetes.io domain, which names Kubernetes' own resources, not extended ones`,
+    );
+    expect(refused("requests.nvidia.com/gpu")[0]?.[1]).toMatch(/starts with "requests\."/);
+    expect(refused("Nvidia.com/gpu")[0]?.[1]).toMatch(/^"Nvidia.com" is not a domain/);
+    expect(refused("nvidia.com/-gpu")[0]?.[1]).toMatch(/^"-gpu" is not a resource name/);
+    expect(refused(`nvidia.com/${"g".repeat(64)}`)[0]?.[1]).toMatch(/at most 63 characters/);
+  });
+
+  it("refuses an extended resource amount that is not a whole number above 0", () => {
+    const amount = (text: string) =>
+      issues(pool(`newNode:\n  extendedResources:\n    nvidia.com/gpu: ${text}`))[0];
+    expect(amount("0.5")).toMatchObject({
+      path: 'pools[0].newNode.extendedResources["nvidia.com/gpu"]',
+      message:
+        "0.5 is not a positive extended resource quantity (not a whole number: extended resources come in whole units): write it like 1 or 2",
+    });
+    expect(amount("0")?.message).toBe(
+      "0 is not a positive extended resource quantity: write it like 1 or 2",
+    );
+    expect(amount('"1500m"')?.message).toMatch(/^"1500m" .*whole units/);
+    expect(amount("two")?.message).toMatch(
+      /^"two" is not a positive extended resource quantity \(/,
+    );
+  });
+
   it("refuses a bad duration", () => {
     const [issue] = issues(pool("cooldown: 5 minutes"));
     expect(issue).toMatchObject({ line: 7, path: "pools[0].cooldown" });

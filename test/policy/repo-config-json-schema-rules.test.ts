@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import {
   CronExpression,
   Duration,
+  ExtendedResourceName,
   minuteDuration,
   RepoFilePath,
   ValuePath,
@@ -128,6 +129,12 @@ const REFUSED_BY_BOTH: [string, string][] = [
     "[resources] rule with pool",
     "automerge:\n  rules:\n    - {action: merge, match: {kind: [resources], pool: w}}\n",
   ],
+  ["extended resource without a domain", pool("newNode:\n  extendedResources: {gpu: 1}")],
+  [
+    "extended resource of kubernetes.io",
+    pool("newNode:\n  extendedResources: {kubernetes.io/gpu: 1}"),
+  ],
+  ["extended resource of 0", pool("newNode:\n  extendedResources: {nvidia.com/gpu: 0}")],
   ["extends preset:", "automerge:\n  extends: 'preset:'\n"],
   ["extends .github/../x.yml", "automerge:\n  extends: .github/../x.yml\n"],
   ["extends infra:../x.yml", "automerge:\n  extends: infra:../x.yml\n"],
@@ -156,6 +163,10 @@ const TAKEN_BY_BOTH: [string, string][] = [
   ["target .YAML document", pool("", "file: a.YAML\npath: n\ndocument: 1")],
   ["target path forms", pool("", `file: a.yaml\npath: 'a["b.c"]."d e"[0][name= "x]"]'`)],
   ["host maxNodes", pool("host:\n  maxNodes: 4")],
+  [
+    "extended resources",
+    pool("newNode:\n  extendedResources: {nvidia.com/gpu: 1, example.com/fpga: '2k'}"),
+  ],
   ["host memory with node memory", pool("host:\n  memory: 64Gi\n  node: {memory: 16Gi}")],
   [
     "window days and hours",
@@ -321,6 +332,26 @@ describe("patterns match what the loader reads", () => {
         });
       }),
       { numRuns: 10000 },
+    );
+  });
+
+  it("extended resource names: exactly", () => {
+    const names = subschema(`${POOL}.newNode.properties.extendedResources.propertyNames`);
+    const pattern = new RegExp(names.pattern as string, "u");
+    const token = fc.constantFrom(
+      ..."a Z 0 - _ . / .. // kubernetes.io/ requests. nvidia.com/gpu cpu".split(" "),
+      "a".repeat(62),
+      "b".repeat(240),
+    );
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 6 }), (tokens) => {
+        const text = tokens.join("");
+        expect({ text, matches: pattern.test(text) }).toEqual({
+          text,
+          matches: ExtendedResourceName.safeParse(text).success,
+        });
+      }),
+      RUNS,
     );
   });
 
