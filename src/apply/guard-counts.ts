@@ -42,11 +42,18 @@ export function deleteProblem(key: InstanceKey, e: ExpectedChange): string | und
   return `would be destroyed, but the merged change removes only ${keyList(e.removedKeys)}`;
 }
 
-/** A worker may go only because the count or the for_each set shrank, not for another reason. */
-export function deleteReasonProblem(change: PlannedChange): string | undefined {
+/**
+ * A worker may go only because the count or the for_each set shrank, not for another reason.
+ * When the pool's key is a module instance's (`moduleKey`: `module.worker[*].…`), the count or
+ * for_each is the module call's, and Terraform says of an instance beyond it that its module
+ * instance is gone (`delete_because_no_module`); the end-state check still makes sure that the
+ * instances the change keeps are there.
+ */
+export function deleteReasonProblem(change: PlannedChange, moduleKey = false): string | undefined {
   const reason = change.actionReason;
   if (reason === undefined || reason === "delete_because_count_index") return undefined;
   if (reason === "delete_because_each_key") return undefined;
+  if (reason === "delete_because_no_module" && moduleKey) return undefined;
   return `would be destroyed because ${describeActionReason(change)}, not because the pool shrank`;
 }
 

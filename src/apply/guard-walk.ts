@@ -66,12 +66,21 @@ interface PoolWalk {
   templateMismatch?: string;
 }
 
-type Role = { role: "vm" | "companion"; key: InstanceKey; pool: PoolWalk } | { role: "other" };
+type Role =
+  | {
+      role: "vm" | "companion";
+      key: InstanceKey;
+      pool: PoolWalk;
+      /** The key is a module instance's (`module.worker[*].…`), not the resource's. */
+      moduleKey?: boolean;
+    }
+  | { role: "other" };
 
 interface PoolChange {
   change: PlannedChange;
   role: "vm" | "companion";
   key: InstanceKey;
+  moduleKey: boolean;
   kind: "create" | "delete";
 }
 
@@ -225,7 +234,8 @@ function classifyIn(change: PlannedChange, pool: PoolWalk): PoolRole | undefined
   ] as const) {
     for (const pattern of patterns) {
       const keys = matchAddress(pattern, change.resource);
-      if (keys?.[0] !== undefined) return { role, key: keys[0], pool };
+      const moduleKey = pattern.modules.some((step) => step.key.kind === "any");
+      if (keys?.[0] !== undefined) return { role, key: keys[0], pool, moduleKey };
     }
   }
   return undefined;
@@ -271,7 +281,8 @@ function roleProblem(
   }
   const word = roleWord(role.role, role.pool, walk);
   if (kind === "create" || kind === "delete") {
-    role.pool.poolChanges.push({ change, role: role.role, key: role.key, kind });
+    const moduleKey = role.moduleKey === true;
+    role.pool.poolChanges.push({ change, role: role.role, key: role.key, moduleKey, kind });
     return undefined;
   }
   if (kind === "update") return updateProblem(change, word, role.pool, walk);
@@ -370,7 +381,7 @@ function judgePoolChange(pc: PoolChange, pool: PoolWalk, walk: Walk): boolean {
   const problem =
     pc.kind === "create"
       ? createProblem(pc.key, expected)
-      : (deleteReasonProblem(pc.change) ?? deleteProblem(pc.key, expected));
+      : (deleteReasonProblem(pc.change, pc.moduleKey) ?? deleteProblem(pc.key, expected));
   if (problem) offend(walk, pc.change, `this ${word} ${problem}`, role);
   return problem === undefined;
 }

@@ -173,6 +173,36 @@ describe("plan guard on real terraform plans (count)", () => {
   );
 
   it(
+    "refuses workers whose module instance is gone, even when their count goes to 0",
+    async () => {
+      // The module that holds the pool gets count = 0: Terraform says each worker's module
+      // instance is gone, which is not the pool shrinking when its [*] is the resource's key.
+      const copy = await three.clone();
+      try {
+        const main = await copy.read("main.tf");
+        await copy.write(
+          "main.tf",
+          main.replace('module "workers" {', 'module "workers" {\n  count = 0\n'),
+        );
+        const planned = parseTerraformPlan(await copy.planJson(), "plan.json");
+        const verdict = guardPlan(planned, rules, { from: 3, to: 0 });
+        expect(verdict.verdict).toBe("refuse");
+        expect(offendingAddresses(verdict)).toEqual(
+          [0, 1, 2].flatMap((i) => [machineConfig(i), worker(i)]).sort(),
+        );
+        for (const offence of verdict.offending) {
+          expect(offence.reason).toContain(
+            "because its module call is gone from the configuration, not because the pool shrank",
+          );
+        }
+      } finally {
+        await copy.remove();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     "refuses an in-place update of workers unless its attributes are allowed",
     async () => {
       const planned = await plan(three, `${threeTfvars}worker_cores = 8\n`);
@@ -394,6 +424,69 @@ describe("plan guard on real terraform plans (for_each)", () => {
       const unnamed = guardPlan(planned, forEachRules, { from: 4, to: 3 });
       expect(unnamed.verdict).toBe("refuse");
       expect(unnamed.offending[0]!.reason).toContain("does not name which for_each keys go");
+    },
+    TIMEOUT,
+  );
+});
+
+describe("plan guard on real terraform plans (a module instance per worker)", () => {
+  // The count is on the module call: Terraform says a module instance beyond the new count is
+  // gone (delete_because_no_module), as it says of a module call removed from the configuration.
+  let four: TerraformWorkdir;
+  const moduleRules: GuardRules = {
+    vmAddresses: ["module.worker[*].terraform_data.vm"],
+    companionAddresses: ["module.worker[*].terraform_data.machine_config"],
+    allowedUpdateAttributes: [],
+    drift: "refuse",
+  };
+  const vm = (i: number) => `module.worker[${i}].terraform_data.vm`;
+  const config = (i: number) => `module.worker[${i}].terraform_data.machine_config`;
+
+  beforeAll(async () => {
+    await requireTerraform();
+    four = await terraformWorkdir("cluster-module-per-worker");
+    await four.write("terraform.tfvars", "worker_count = 4\n");
+    await four.apply();
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await four?.remove();
+  });
+
+  it(
+    "passes a scale-down 4 → 2 that removes the highest module instances, and names their nodes",
+    async () => {
+      const planned = await plan(four, "worker_count = 2\n");
+      const reasons = planned.changes
+        .filter((c) => c.actions[0] === "delete")
+        .map((c) => c.actionReason);
+      expect(new Set(reasons)).toEqual(new Set(["delete_because_no_module"]));
+      const verdict = guardPlan(planned, moduleRules, { from: 4, to: 2 });
+      expect(verdict.offending).toEqual([]);
+      expect(verdict.verdict).toBe("pass");
+      expect(verdict.destroys).toEqual([
+        { address: vm(2), name: "talos-worker-3", node: "talos-worker-3" },
+        { address: vm(3), name: "talos-worker-4", node: "talos-worker-4" },
+      ]);
+      expect(verdict.alsoAllowed).toEqual(
+        [config(2), config(3)].map((address) => ({ address, actions: ["delete"] })),
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "refuses the module instances a smaller change does not remove",
+    async () => {
+      const verdict = guardPlan(await plan(four, "worker_count = 2\n"), moduleRules, {
+        from: 4,
+        to: 3,
+      });
+      expect(verdict.verdict).toBe("refuse");
+      expect(offendingAddresses(verdict)).toEqual([config(2), vm(2)]);
+      expect(verdict.offending.find((o) => o.address === vm(2))!.reason).toContain(
+        "may destroy only the highest index 3",
+      );
     },
     TIMEOUT,
   );
