@@ -147,6 +147,8 @@ function shapeLine(shape: NodeShape): string {
   else text += ` (${shape.source})`;
   const ds = shape.daemonSetOverhead;
   if (ds.pods > 0) text += `; ${startupPodsText(ds)}`;
+  if (ds.pods > 0 && shape.daemonSetsFrom === "cluster")
+    text += " (the cluster's DaemonSets whose pods admit a new node: the pool has no Ready node)";
   return text;
 }
 

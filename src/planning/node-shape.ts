@@ -1,6 +1,7 @@
 import type { NewNodeConfig, NodeSelectorConfig } from "../policy/repo-config.ts";
 import type { ClusterIndex } from "./cluster-index.ts";
 import { emptyRoom, freeRoom, podDemand, type Room } from "./room.ts";
+import { type NodeTraits, placementConflict } from "./scheduling.ts";
 import type { HostPort, NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
 
 /** Kubelet's default pod capacity, used when neither the config nor any node tells. */
@@ -21,6 +22,12 @@ export interface NodeShape {
   daemonSetOverhead: StartupOverhead;
   /** The host ports those pods take, which a new node will have in use too. */
   daemonSetHostPorts: HostPort[];
+  /**
+   * `cluster` when the pool has no Ready node to see its DaemonSets on: those counted are then
+   * the cluster's DaemonSets whose pods' nodeSelector, node affinity and tolerations admit a
+   * new node's labels and taints.
+   */
+  daemonSetsFrom?: "cluster";
   labels: Record<string, string>;
   /**
    * Label keys the pool's nodes carry with different values (or only some of them carry) and
@@ -64,14 +71,15 @@ export function newNodeShape(
     Object.keys(config.labels).length > 0 ||
     config.taints.length > 0;
   const labels = { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels };
-  const daemonSets = daemonSetLoad(members, index, now);
+  const taints = [...sharedTaints(members), ...config.taints];
+  const daemonSets = daemonSetLoad(members, index, now, { labels, taints });
   if (!daemonSets) return undefined;
   const shape: NodeShape = {
     allocatable,
     ...daemonSets,
     labels,
     unknownLabels: varyingLabels(members, labels),
-    taints: [...sharedTaints(members), ...config.taints],
+    taints,
     source: !learned ? "configured" : configured ? "configured+learned" : "learned",
   };
   if (learned)
@@ -214,49 +222,110 @@ interface StartupPodGroup {
  * DaemonSets with a pod on every Ready pool node will start one on a new node as well, and so
  * will the static pods every such node runs (a machine configuration they share): each counts
  * with the largest request among its pods, and with the host ports its pods take. A DaemonSet
- * pod still waiting for room on its node counts for that node.
+ * pod still waiting for room on its node counts for that node. A pool with no Ready node shows
+ * none of them: then the DaemonSets are those of the cluster that would run on a new node.
  */
 function daemonSetLoad(
   members: readonly NodeInfo[],
   index: ClusterIndex,
   now: Date | undefined,
-): Pick<NodeShape, "daemonSetOverhead" | "daemonSetHostPorts"> | undefined {
+  traits: NodeTraits,
+): StartupLoad | undefined {
   const ready = settled(
     members.filter((node) => node.ready),
     now,
   );
-  const overhead: StartupOverhead = { cpu: 0, memory: 0, pods: 0 };
-  const hostPorts: HostPort[] = [];
-  if (ready.length === 0) return { daemonSetOverhead: overhead, daemonSetHostPorts: hostPorts };
+  if (ready.length === 0) {
+    const load = startupLoad(clusterDaemonSets(index, traits), 0);
+    return load && { ...load, daemonSetsFrom: "cluster" };
+  }
   const groups = new Map<string, StartupPodGroup>();
   for (const node of ready) {
     const seen = new Set<string>();
-    const pods = [
-      ...(index.podsByNode.get(node.name) ?? []),
-      ...(index.unboundDaemonSetPods.get(node.name) ?? []),
-    ];
-    for (const pod of pods) {
+    for (const pod of podsOf(node.name, index)) {
       const key = startupKey(pod, node);
       if (key === undefined) continue;
       const group = groups.get(key) ?? newGroup(pod);
       if (!seen.has(key)) group.nodes += 1;
       seen.add(key);
-      if (pod.requests.cpu === undefined || pod.requests.memory === undefined) group.unknown = true;
-      largest(group.requests, podDemand(pod));
-      if (pod.hostPorts && pod.hostPorts.length > group.hostPorts.length)
-        group.hostPorts = pod.hostPorts;
+      addPodTo(group, pod);
       groups.set(key, group);
     }
   }
-  for (const group of groups.values()) {
-    if (group.nodes < ready.length) continue;
-    // What a DaemonSet or static pod whose request could not be read takes is unknown, and so
-    // is the room it leaves on a new node: never taken as zero.
+  return startupLoad(groups.values(), ready.length);
+}
+
+type StartupLoad = Pick<NodeShape, "daemonSetOverhead" | "daemonSetHostPorts" | "daemonSetsFrom">;
+
+/** The node's pods, with the DaemonSet pods made for it that wait for room on it. */
+function podsOf(node: string, index: ClusterIndex): PodInfo[] {
+  return [...(index.podsByNode.get(node) ?? []), ...(index.unboundDaemonSetPods.get(node) ?? [])];
+}
+
+/**
+ * What the groups that run on at least `nodes` nodes take on a new node; `undefined` when one
+ * of them has a request that could not be read: what it takes is unknown, and so is the room
+ * it leaves on a new node, never taken as zero.
+ */
+function startupLoad(groups: Iterable<StartupPodGroup>, nodes: number): StartupLoad | undefined {
+  const overhead: StartupOverhead = { cpu: 0, memory: 0, pods: 0 };
+  const hostPorts: HostPort[] = [];
+  for (const group of groups) {
+    if (group.nodes < nodes) continue;
     if (group.unknown) return undefined;
     addOverhead(overhead, group);
     hostPorts.push(...group.hostPorts);
   }
   return { daemonSetOverhead: overhead, daemonSetHostPorts: hostPorts };
+}
+
+/**
+ * The cluster's DaemonSets, seen by their pods on any node, whose pods would run on a node with
+ * `traits`: a DaemonSet with no pod anywhere is not seen (the snapshot holds pods, not
+ * DaemonSets).
+ */
+function clusterDaemonSets(index: ClusterIndex, traits: NodeTraits): StartupPodGroup[] {
+  const groups = new Map<string, StartupPodGroup>();
+  const admitted = new Set<string>();
+  const pods = [...index.podsByNode.values(), ...index.unboundDaemonSetPods.values()].flat();
+  for (const pod of pods) {
+    if (!pod.daemonSet) continue;
+    const key = daemonSetKey(pod);
+    const group = groups.get(key) ?? newGroup(pod);
+    addPodTo(group, pod);
+    groups.set(key, group);
+    if (daemonSetAdmits(pod, traits)) admitted.add(key);
+  }
+  return [...admitted].map((key) => groups.get(key) as StartupPodGroup);
+}
+
+/**
+ * Whether the DaemonSet of `pod` would run a pod on a node with `traits`. Its controller pins
+ * each pod to its node by name (required node affinity on `metadata.name`, in place of the
+ * DaemonSet's own), which says nothing of a node to come: a term asking for a name alone
+ * admits any node.
+ */
+function daemonSetAdmits(pod: PodInfo, traits: NodeTraits): boolean {
+  const terms = pod.requiredNodeAffinity?.map((term) => ({
+    ...term,
+    matchFields: (term.matchFields ?? []).filter((field) => field.key !== "metadata.name"),
+  }));
+  const anyNode = terms?.some(
+    (term) => (term.matchExpressions ?? []).length === 0 && term.matchFields.length === 0,
+  );
+  const affinity = anyNode ? undefined : terms;
+  const unpinned: PodInfo = { ...pod };
+  if (affinity) unpinned.requiredNodeAffinity = affinity;
+  else delete unpinned.requiredNodeAffinity;
+  return placementConflict(unpinned, traits) === undefined;
+}
+
+/** Adds what one of a group's pods takes: its request, if larger, and its host ports. */
+function addPodTo(group: StartupPodGroup, pod: PodInfo): void {
+  if (pod.requests.cpu === undefined || pod.requests.memory === undefined) group.unknown = true;
+  largest(group.requests, podDemand(pod));
+  if (pod.hostPorts && pod.hostPorts.length > group.hostPorts.length)
+    group.hostPorts = pod.hostPorts;
 }
 
 function newGroup(pod: PodInfo): StartupPodGroup {
@@ -309,9 +378,13 @@ function settled(ready: readonly NodeInfo[], now: Date | undefined): readonly No
  * static pod's mirror (by its name, which the kubelet suffixes with the node's); others are not.
  */
 function startupKey(pod: PodInfo, node: NodeInfo): string | undefined {
-  if (pod.daemonSet) return `daemonset:${pod.namespace}/${pod.owner?.name ?? pod.name}`;
+  if (pod.daemonSet) return daemonSetKey(pod);
   if (!pod.mirror) return undefined;
   const suffix = `-${node.name}`;
   const name = pod.name.endsWith(suffix) ? pod.name.slice(0, -suffix.length) : pod.name;
   return `static:${pod.namespace}/${name}`;
+}
+
+function daemonSetKey(pod: PodInfo): string {
+  return `daemonset:${pod.namespace}/${pod.owner?.name ?? pod.name}`;
 }

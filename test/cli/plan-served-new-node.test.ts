@@ -4,7 +4,7 @@
  * included, so a pending pod that would not fit beside them adds no node that cannot hold it.
  */
 import { describe, expect, it } from "@jest/globals";
-import { type PodOptions, pod, type Raw } from "./served-cluster.ts";
+import { CONFIG, type PodOptions, pod, type Raw, TFVARS } from "./served-cluster.ts";
 import { cluster, fillers, plan, poolNote, WORKERS } from "./served-plan.ts";
 
 /** A Pending transcode Job pod of `cpu` and 1 GiB. */
@@ -141,5 +141,56 @@ describe("plan against a served cluster: what a new node starts with", () => {
     const note = poolNote(output);
     expect(note).toContain("DaemonSets take 600m cpu, 256 MiB, 2 pods");
     expect(note).toMatch(/never fits: batch\/transcode-29123400-no3300[^\n]*cpu/);
+  });
+
+  it("keeps room on a new node of a pool with no node for the DaemonSets that would run on it", async () => {
+    const config = `${CONFIG}  - name: gpu
+    target:
+      file: terraform/terraform.tfvars
+      path: gpu_count
+    selector:
+      matchLabels:
+        pool: gpu
+    min: 0
+    max: 2
+    newNode:
+      cpu: "8"
+      memory: 32Gi
+      labels: { pool: gpu }
+      taints: [{ key: nvidia.com/gpu, effect: NoSchedule }]
+      extendedResources: { nvidia.com/gpu: 1 }
+`;
+    const training = (suffix: string, cpu: string) =>
+      addRequests(
+        pod("ml", `train-${suffix}`, {
+          owner: { kind: "Job", name: `train-${suffix}` },
+          cpu,
+          memory: "8Gi",
+          nodeSelector: { pool: "gpu" },
+          tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+        }),
+        { "nvidia.com/gpu": "1" },
+      );
+    const output = await plan(
+      [
+        ...cluster(),
+        // Tolerates every taint, so it runs on a GPU node too; cilium does not.
+        ...WORKERS.map((node, index) =>
+          exporter(node, index, { node, tolerations: [{ operator: "Exists" }] }),
+        ),
+        // A new GPU node: 8 cpu − 500m (node-exporter) = 7500m free.
+        training("fit7500", "7500m"),
+        training("no7600", "7600m"),
+      ],
+      { config, tfvars: `${TFVARS}gpu_count = 0\n` },
+    );
+    const gpu = output.proposals.find((proposal) => proposal.pool === "gpu");
+    expect(gpu).toMatchObject({ from: 0, to: 1 });
+    const text = gpu?.reasons.join("\n") ?? "";
+    expect(text).toContain(
+      "DaemonSets take 500m cpu, 128 MiB, 1 pod (the cluster's DaemonSets whose pods admit a new node: the pool has no Ready node)",
+    );
+    expect(text).toMatch(/ml\/train-fit7500[^\n]*→ new-1/);
+    expect(text).toMatch(/never fits: ml\/train-no7600[^\n]*cpu/);
   });
 });

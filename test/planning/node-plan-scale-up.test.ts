@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
+import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import {
   buildSnapshot,
@@ -277,6 +278,64 @@ describe("scale up for pending pods", () => {
       source: "configured",
     });
     expect(decision.pending.onNew.map((placed) => placed.pod)).toEqual(["ml/train"]);
+  });
+
+  it("keeps room on a new node of a pool with no node for the DaemonSets it would run", () => {
+    // Another pool's node runs cilium (which tolerates every taint) and node-exporter (none).
+    const other = node("general-1", { labels: { pool: "general" }, usage: BUSY.usage });
+    const daemon = (name: string, spec: Parameters<typeof pod>[1]) =>
+      pod(`kube-system/${name}-general-1`, {
+        node: "general-1",
+        memory: "256Mi",
+        daemonSet: true,
+        owner: { kind: "DaemonSet", name },
+        ...spec,
+      });
+    const job = (name: string, cpu: string) =>
+      pendingPod(`ml/${name}`, {
+        cpu,
+        memory: "1Gi",
+        nodeSelector: { pool: "gpu" },
+        tolerations: [{ key: "gpu", operator: "Exists" }],
+      });
+    const snapshot = buildSnapshot({
+      nodes: [other],
+      pods: [
+        daemon("cilium", { cpu: "500m", tolerations: [{ operator: "Exists" }] }),
+        daemon("node-exporter", { cpu: "200m" }),
+        job("fits", "7500m"),
+        job("too-large", "7600m"),
+      ],
+    });
+    const config = repoConfig(
+      poolInput({
+        min: 0,
+        selector: { matchLabels: { pool: "gpu" } },
+        newNode: {
+          cpu: "8",
+          memory: "32Gi",
+          taints: [{ key: "gpu", value: "true", effect: "NoSchedule" }],
+        },
+      }),
+    );
+    const [decision] = planNodes({
+      snapshot,
+      config,
+      repo: [{ pool: "workers", currentValue: 0 }],
+      now: NOW,
+    });
+    expect(decision).toMatchObject({ action: "scale-up", current: 0, desired: 1 });
+    expect(decision?.nodes.shape).toMatchObject({
+      daemonSetOverhead: { cpu: 500, memory: 256 * 2 ** 20, pods: 1 },
+      daemonSetsFrom: "cluster",
+    });
+    expect(decision?.pending.onNew.map((placed) => placed.pod)).toEqual(["ml/fits"]);
+    expect(decision?.pending.neverFit).toEqual([
+      expect.objectContaining({ pod: "ml/too-large", reason: "too-large", resource: "cpu" }),
+    ]);
+    expect(explainNodeDecision(decision as NodeDecision).join("\n")).toContain(
+      "DaemonSets take 500m cpu, 256 MiB, 1 pod (the cluster's DaemonSets whose pods admit a new node: the pool has no Ready node)",
+    );
   });
 
   it("holds when the size of a new node is unknown", () => {

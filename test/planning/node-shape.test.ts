@@ -151,4 +151,115 @@ describe("newNodeShape", () => {
     const later = new Date("2026-11-22T10:08:00Z");
     expect(shape(later)?.daemonSetOverhead).toEqual({ cpu: 0, memory: 0, pods: 0 });
   });
+
+  describe("of a pool with no Ready node", () => {
+    const others = [node("w1"), node("w2")];
+    const ds = (name: string, on: string, spec: Parameters<typeof pod>[1] = {}) =>
+      pod(`kube-system/${name}-${on}`, {
+        node: on,
+        cpu: "100m",
+        memory: "100Mi",
+        daemonSet: true,
+        owner: { kind: "DaemonSet", name },
+        // As the DaemonSet controller pins each pod to its node.
+        affinity: [{ matchFields: [{ key: "metadata.name", operator: "In", values: [on] }] }],
+        ...spec,
+      });
+    const gpuTaint = { key: "gpu", value: "true", effect: "NoSchedule" as const };
+    const config = {
+      cpu: "8",
+      memory: "32Gi",
+      labels: { pool: "gpu" },
+      taints: [gpuTaint],
+    };
+    const tolerateAll = [{ operator: "Exists" as const }];
+
+    it("counts the cluster's DaemonSets whose pods admit a new node's labels and taints", () => {
+      const snapshot = buildSnapshot({
+        nodes: others,
+        pods: [
+          ds("cilium", "w1", { cpu: "100m", tolerations: tolerateAll }),
+          ds("cilium", "w2", { cpu: "250m", tolerations: tolerateAll }),
+          // Does not tolerate the pool's taint.
+          ds("node-exporter", "w1"),
+          // Runs only on storage nodes.
+          ds("longhorn", "w1", { nodeSelector: { storage: "yes" }, tolerations: tolerateAll }),
+          // Asks for the pool's label, on a node that also carries it.
+          ds("gpu-metrics", "w2", {
+            cpu: "50m",
+            nodeSelector: { pool: "gpu" },
+            tolerations: [{ key: "gpu", operator: "Exists" }],
+          }),
+        ],
+      });
+      const shape = newNodeShape(
+        [],
+        NewNodeConfig.parse(config),
+        undefined,
+        indexCluster(snapshot),
+      );
+      expect(shape?.daemonSetsFrom).toBe("cluster");
+      expect(shape?.daemonSetOverhead).toEqual({ cpu: 300, memory: 200 * 2 ** 20, pods: 2 });
+      expect(shape && newNodeRoom(shape)).toMatchObject({ cpu: 7700, pods: 108 });
+    });
+
+    it("takes node affinity a pod still carries besides its node's name", () => {
+      const storageOnly = [
+        {
+          matchExpressions: [{ key: "storage", operator: "In" as const, values: ["yes"] }],
+          matchFields: [{ key: "metadata.name", operator: "In" as const, values: ["w1"] }],
+        },
+      ];
+      const snapshot = buildSnapshot({
+        nodes: others,
+        pods: [ds("longhorn", "w1", { affinity: storageOnly, tolerations: tolerateAll })],
+      });
+      const shape = newNodeShape(
+        [],
+        NewNodeConfig.parse(config),
+        undefined,
+        indexCluster(snapshot),
+      );
+      expect(shape?.daemonSetOverhead).toEqual({ cpu: 0, memory: 0, pods: 0 });
+    });
+
+    it("takes what a pool with a Ready node takes, when that node runs the same DaemonSets", () => {
+      const gpu = node("gpu-1", { labels: { pool: "gpu" }, taints: [gpuTaint] });
+      const pods = [
+        ds("cilium", "w1", { tolerations: tolerateAll }),
+        ds("cilium", "gpu-1", { tolerations: tolerateAll }),
+        ds("node-exporter", "w1"),
+      ];
+      const grown = newNodeShape(
+        [gpu],
+        NewNodeConfig.parse(config),
+        undefined,
+        indexCluster(buildSnapshot({ nodes: [...others, gpu], pods })),
+      );
+      const empty = newNodeShape(
+        [],
+        NewNodeConfig.parse(config),
+        undefined,
+        indexCluster(
+          buildSnapshot({ nodes: others, pods: pods.slice(0, 1).concat(pods[2] ?? []) }),
+        ),
+      );
+      expect(grown?.daemonSetOverhead).toEqual({ cpu: 100, memory: 100 * 2 ** 20, pods: 1 });
+      expect(empty?.daemonSetOverhead).toEqual(grown?.daemonSetOverhead);
+    });
+
+    it("is unknown when such a DaemonSet has a request that could not be read", () => {
+      const snapshot = buildSnapshot({
+        nodes: others,
+        pods: [ds("cilium", "w1", { tolerations: tolerateAll, unknownRequests: ["cpu"] })],
+      });
+      const shape = newNodeShape(
+        [],
+        NewNodeConfig.parse(config),
+        undefined,
+        indexCluster(snapshot),
+      );
+      expect(shape).toBeUndefined();
+    });
+  });
 });
