@@ -113,7 +113,9 @@ export function evaluateScaleUp(
         met,
       });
       if (percent === undefined || !met) continue;
-      const nodes = nodesToBringBelow(context, resource, percent, requestsThreshold);
+      // A new node brings its DaemonSets' requests along with its allocatable.
+      const overhead = context.shape?.daemonSetOverhead[resource] ?? 0;
+      const nodes = nodesToBringBelow(context, resource, percent, requestsThreshold, overhead);
       triggers.push({
         kind: "requests",
         resource,
@@ -182,20 +184,25 @@ function packPending(
 
 /**
  * New nodes that bring `percent` of today's allocatable below `threshold`, each adding a new
- * node's allocatable; one when the new node's size is unknown.
+ * node's allocatable and `loadPerNode` to what is measured; one when the new node's size is
+ * unknown, or when what a new node brings is already at the threshold of its own allocatable.
  */
 function nodesToBringBelow(
   context: PoolContext,
   resource: Resource,
   percent: number,
   threshold: number,
+  loadPerNode = 0,
 ): number {
   const allocatable = context.utilisation[resource].allocatable;
   const perNode = context.shape?.allocatable[resource];
   if (allocatable === undefined || !perNode) return 1;
   const load = (percent / 100) * allocatable;
   const needed = (load * 100) / threshold - allocatable;
-  return Math.max(1, Math.floor(needed / perNode) + 1);
+  // Each node's load needs `100 / threshold` times as much allocatable to stay below it.
+  const freedPerNode = perNode - (loadPerNode * 100) / threshold;
+  if (freedPerNode <= 0) return 1;
+  return Math.max(1, Math.floor(needed / freedPerNode) + 1);
 }
 
 /** `3` for `new-3`, the third node the packing opens; 0 for an existing node's name. */

@@ -495,6 +495,34 @@ describe("scale up on requests", () => {
   it("is off unless configured", () => {
     expect(planOne(requested("3700m")).action).toBe("none");
   });
+
+  it("counts the DaemonSets each new node brings when it counts the nodes to add", () => {
+    // Two 4-cpu nodes, each with a 500m DaemonSet pod beside 3200m of apps: 92.5 % requested.
+    const workers = nodes(2, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: workers.flatMap((w) => [
+        pod(`web/${w.name}`, { node: w.name, cpu: "3200m", memory: "1Gi" }),
+        pod(`kube-system/cilium-${w.name}`, {
+          node: w.name,
+          cpu: "500m",
+          memory: "128Mi",
+          daemonSet: true,
+          owner: { kind: "DaemonSet", name: "cilium" },
+        }),
+      ]),
+    });
+    const decision = planOne(snapshot, {
+      scaleUp: { requests: 50 },
+      scaleDown: { requests: 40 },
+    });
+    // Two new nodes would leave (7400m + 2 × 500m) / 16 cpu = 52.5 %, still at or above 50 %:
+    // it takes three, at (7400m + 3 × 500m) / 20 cpu = 44.5 %.
+    expect(decision.triggers).toEqual([
+      { kind: "requests", resource: "cpu", percent: 92.5, threshold: 50, newNodes: 3 },
+    ]);
+    expect(decision).toMatchObject({ action: "scale-up", current: 2, desired: 5 });
+  });
 });
 
 describe("scale up to the min", () => {
