@@ -2,6 +2,7 @@ import { z } from "zod";
 import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
 import { readConfigYaml } from "../policy/config-yaml.ts";
 import { locateInYaml } from "../policy/yaml-locations.ts";
+import type { GuardVerdict, Offence } from "./guard.ts";
 import type { LoadedGuardConfig } from "./guard-config.ts";
 import { selectGuardPool } from "./guard-config.ts";
 import { templateNodeName } from "./guard-naming.ts";
@@ -50,18 +51,7 @@ const MAX_INDEXES = 1000;
  * InputError at the line of a YAML error.
  */
 export function readRepoPoolNaming(text: string, file: string): RepoPoolNaming[] {
-  const read = readConfigYaml(text, file);
-  if (!read.ok) {
-    const [issue] = read.issues;
-    throw new InputError(`the repo config does not parse: ${issue?.message ?? "YAML error"}`, {
-      file,
-      line: issue?.line,
-      column: issue?.column,
-    });
-  }
-  const { doc, lineCounter, data } = read.yaml;
-  const pools = (data as { pools?: unknown } | null)?.pools;
-  if (!Array.isArray(pools)) return [];
+  const { doc, lineCounter, pools } = readRepoPools(text, file);
   return pools.flatMap((raw, i) => {
     const parsed = RepoPoolNamingFields.safeParse(raw);
     if (!parsed.success) return [];
@@ -78,6 +68,33 @@ export function readRepoPoolNaming(text: string, file: string): RepoPoolNaming[]
       },
     ];
   });
+}
+
+/**
+ * The names of the repo config's pools, each pool whose `name` is text (whatever else it holds:
+ * `validate` reports the rest). Throws an InputError at the line of a YAML error.
+ */
+export function readRepoPoolNames(text: string, file: string): string[] {
+  return readRepoPools(text, file).pools.flatMap((raw) => {
+    const name = (raw as { name?: unknown } | null)?.name;
+    return typeof name === "string" && name !== "" ? [name] : [];
+  });
+}
+
+/** The repo config's YAML and its `pools` list (empty when it has none). */
+function readRepoPools(text: string, file: string) {
+  const read = readConfigYaml(text, file);
+  if (!read.ok) {
+    const [issue] = read.issues;
+    throw new InputError(`the repo config does not parse: ${issue?.message ?? "YAML error"}`, {
+      file,
+      line: issue?.line,
+      column: issue?.column,
+    });
+  }
+  const { doc, lineCounter, data } = read.yaml;
+  const pools = (data as { pools?: unknown } | null)?.pools;
+  return { doc, lineCounter, pools: Array.isArray(pools) ? (pools as unknown[]) : [] };
 }
 
 /**
@@ -204,4 +221,37 @@ export function assertNamingAgrees(
     `the guard config and the repo config name different nodes, so the guard would drain another node than the one the pull request removes:\n${lines.join("\n")}\nMake the guard's nameTemplate (a zero-padded number is written {index+1:02}) and the repo config's removal.nameTemplate and indexBase name the same nodes.`,
     first.guard,
   );
+}
+
+/**
+ * Refusals for each guarded pool the plan scales (its count changes, or VMs of it are created or
+ * destroyed) that the repo config does not have: after the apply, the workflow waits for each
+ * changed pool's nodes with `wait-nodes --pool NAME`, which reads the pool's node selector from
+ * the repo config, so the apply would run and its wait fail. `pool` names the only pool of a
+ * verdict over one pool.
+ */
+export function poolsMissingFromRepoConfig(
+  verdict: GuardVerdict,
+  pool: string,
+  repoPools: readonly string[],
+  repoFile: string,
+): Offence[] {
+  const pools = verdict.pools ?? [{ name: pool, expected: verdict.expected }];
+  const several = verdict.pools !== undefined;
+  return pools.flatMap(({ name, expected }) => {
+    if (repoPools.includes(name)) return [];
+    const vms = [...verdict.creates, ...verdict.destroys].filter(
+      (vm) => !several || vm.pool === name,
+    );
+    const counted = expected !== null && expected.from !== expected.to;
+    if (!counted && vms.length === 0) return [];
+    const change = counted ? ` (${expected.from} → ${expected.to})` : "";
+    return [
+      {
+        address: `(pool ${name})`,
+        actions: [],
+        reason: `the plan scales pool ${name}${change}, but ${repoFile} has no pool ${name}: after the apply, the workflow waits for the pool's nodes with \`wait-nodes --pool ${name}\`, which reads its node selector there, so the apply would run and the wait fail; add pool ${name} to ${repoFile}`,
+      },
+    ];
+  });
 }

@@ -10,7 +10,12 @@ import {
   guardPlan,
   guardPlanPools,
 } from "../apply/guard.ts";
-import { assertNamingAgrees, readRepoPoolNaming } from "../apply/guard-agreement.ts";
+import {
+  assertNamingAgrees,
+  poolsMissingFromRepoConfig,
+  readRepoPoolNames,
+  readRepoPoolNaming,
+} from "../apply/guard-agreement.ts";
 import {
   allGuardPools,
   type GuardPool,
@@ -85,7 +90,8 @@ Plan and rules:
   --all-pools              guard every pool of the config at once, each against the change of
                            its own countVariable between --tfvars-before and --tfvars-after
   --repo-config FILE       with --config: the repo config (.github/pr-autoscaler.yml); stop
-                           unless both configs name the same node at each count index
+                           unless both configs name the same node at each count index, and
+                           refuse a plan that scales a pool the repo config does not have
   --base-config FILE       with --config: the guard config before the change (the pull
                            request's base, the push's previous commit), which judges the plan.
                            --config is the change's own version: it must load, and when its
@@ -130,8 +136,8 @@ async function runGuard(args: string[], io: CliIo): Promise<ExitCode> {
   const flags = parseFlags(args);
   if (flags.plan === undefined) throw new UsageError("--plan FILE is required");
   const config = await loadConfig(flags, io);
-  if (config !== undefined) await checkAgainstRepoConfig(flags, config, io);
-  else {
+  const repo = config === undefined ? undefined : await checkAgainstRepoConfig(flags, config, io);
+  if (config === undefined) {
     const given = ["repo-config", "base-config", "new-config"].find(
       (name) => flags[name as keyof Flags] !== undefined,
     );
@@ -140,10 +146,24 @@ async function runGuard(args: string[], io: CliIo): Promise<ExitCode> {
   const change = await configChange(flags, config, io);
   const plan = planSource(flags.plan, io, flags["before-from-state"] === true);
   const { verdict, name } = await judge(flags, config, plan, io);
-  if (change === undefined || config === undefined) return print(flags, io, verdict, name);
-  const base = await judgeWithBase(flags, change, plan, io);
-  const judged = judgeConfigChange(verdict, base, change, (await plan()).plan, config.file);
-  return print(flags, io, judged, name);
+  let judged = verdict;
+  if (change !== undefined && config !== undefined) {
+    const base = await judgeWithBase(flags, change, plan, io);
+    judged = judgeConfigChange(verdict, base, change, (await plan()).plan, config.file);
+  }
+  return print(flags, io, withRepoPools(judged, name, repo), name);
+}
+
+/** The verdict refused for each pool it scales that the repo config lacks (see --repo-config). */
+function withRepoPools(
+  verdict: GuardVerdict,
+  pool: string,
+  repo: { pools: string[]; file: string } | undefined,
+): GuardVerdict {
+  if (repo === undefined) return verdict;
+  const missing = poolsMissingFromRepoConfig(verdict, pool, repo.pools, repo.file);
+  if (missing.length === 0) return verdict;
+  return { ...verdict, verdict: "refuse", offending: [...verdict.offending, ...missing] };
 }
 
 function judge(
@@ -327,16 +347,20 @@ interface TfvarsPair {
   after: TfvarsVersion;
 }
 
-/** With --repo-config: both configs must name the same node at each count index. */
+/**
+ * With --repo-config: both configs must name the same node at each count index. Returns the
+ * repo config's pools, which the verdict is checked against once judged.
+ */
 async function checkAgainstRepoConfig(
   flags: Flags,
   config: LoadedGuardConfig,
   io: CliIo,
-): Promise<void> {
+): Promise<{ pools: string[]; file: string } | undefined> {
   const file = flags["repo-config"];
-  if (file === undefined) return;
+  if (file === undefined) return undefined;
   const text = await readText(resolve(io.cwd, file), file);
   assertNamingAgrees(config, readRepoPoolNaming(text, file));
+  return { pools: readRepoPoolNames(text, file), file };
 }
 
 async function readPlan(file: string, io: CliIo, withState: boolean): Promise<ReadPlan> {

@@ -15,7 +15,14 @@ import {
 import { loadGuardConfig } from "../../src/apply/guard-config.ts";
 import { InputError } from "../../src/errors.ts";
 import { runCli } from "../support/cli.ts";
-import { terraformFixture } from "../support/terraform.ts";
+import {
+  appliedClusterPools,
+  CLUSTER_POOLS_GUARD,
+  clusterPoolsTfvars,
+  type TerraformWorkdir,
+  terraformFixture,
+  tfvarsPlans,
+} from "../support/terraform.ts";
 
 const example = fileURLToPath(new URL("../../examples/talos-proxmox/.github/", import.meta.url));
 
@@ -194,4 +201,71 @@ describe("pr-autoscaler guard --repo-config", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--repo-config needs --config");
   });
+});
+
+describe("pr-autoscaler guard --repo-config, a pool only the guard config has", () => {
+  // The apply workflow waits for each pool the plan scales with `wait-nodes --pool NAME`, which
+  // reads the pool's node selector from the repo config: a pool that is not there would be
+  // applied and its wait would fail.
+  const TIMEOUT = 120_000;
+  let base: TerraformWorkdir;
+  let dir: string;
+  const planJson = tfvarsPlans(() => base);
+  const onlyWorkers = `pools:
+  - name: workers
+    target: { file: terraform/terraform.tfvars, path: worker_count }
+    max: 6
+    removal: { nameTemplate: "talos-worker-{index}", indexBase: 1 }
+`;
+
+  beforeAll(async () => {
+    base = await appliedClusterPools(3, 3);
+    dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-guard-repo-pools-"));
+    await writeFile(join(dir, "guard.yml"), CLUSTER_POOLS_GUARD);
+    await writeFile(join(dir, "repo.yml"), onlyWorkers);
+    await writeFile(join(dir, "before.tfvars"), clusterPoolsTfvars(3, 3));
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await base?.remove();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function guard(after: string) {
+    await writeFile(join(dir, "plan.json"), await planJson(after));
+    await writeFile(join(dir, "after.tfvars"), after);
+    const args = ["guard", "--plan", "plan.json", "--config", "guard.yml", "--all-pools"];
+    const tfvars = ["--tfvars-before", "before.tfvars", "--tfvars-after", "after.tfvars"];
+    return runCli([...args, ...tfvars, "--repo-config", "repo.yml", "--json"], dir);
+  }
+
+  it(
+    "refuses a plan that scales that pool, saying what to add where",
+    async () => {
+      const run = await guard(clusterPoolsTfvars(3, 2));
+      expect(run.code).toBe(1);
+      const verdict = JSON.parse(run.stdout) as { offending: unknown[]; destroys: unknown[] };
+      expect(verdict.offending).toEqual([
+        {
+          address: "(pool gpu)",
+          actions: [],
+          reason:
+            "the plan scales pool gpu (3 → 2), but repo.yml has no pool gpu: after the apply, the workflow waits for the pool's nodes with `wait-nodes --pool gpu`, which reads its node selector there, so the apply would run and the wait fail; add pool gpu to repo.yml",
+        },
+      ]);
+      // The rest of the verdict is the guard's as ever: the VM it would destroy is still named.
+      expect(verdict.destroys).toHaveLength(1);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "passes a plan that leaves that pool alone",
+    async () => {
+      const run = await guard(clusterPoolsTfvars(4, 3));
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+    },
+    TIMEOUT,
+  );
 });
