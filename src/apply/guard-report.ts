@@ -37,9 +37,14 @@ export function formatGuardVerdict(verdict: GuardVerdict, pool: string): string 
 }
 
 function expectedText(expected: GuardVerdict["expected"]): string {
-  if (!expected) return "no worker change expected";
-  if (expected.from === expected.to) return `${expected.to} workers, unchanged`;
-  return `${expected.from} → ${expected.to} workers`;
+  return expected ? countChange(expected) : "no worker change expected";
+}
+
+/** `3 → 4 workers`, `3 → 1 worker`, or `3 workers, unchanged`. */
+export function countChange(expected: { from: number; to: number }): string {
+  const workers = expected.to === 1 ? "worker" : "workers";
+  if (expected.from === expected.to) return `${expected.to} ${workers}, unchanged`;
+  return `${expected.from} → ${expected.to} ${workers}`;
 }
 
 function poolText(pool: PoolExpectation): string {

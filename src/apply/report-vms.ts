@@ -1,3 +1,4 @@
+import { countChange } from "./guard-report.ts";
 import { code, codeBlock, count, details, listing, table, tail, text } from "./report-markdown.ts";
 import type { GuardVerdict } from "./report-verdict.ts";
 
@@ -31,12 +32,6 @@ export function workerChange(verdict: GuardVerdict | undefined): string | undefi
   if (verdict?.pools !== undefined) return poolsChange(verdict.pools);
   const expected = verdict?.expected;
   return expected ? countChange(expected) : undefined;
-}
-
-function countChange(expected: { from: number; to: number }): string {
-  const workers = expected.to === 1 ? "worker" : "workers";
-  if (expected.from === expected.to) return `${expected.to} ${workers}, unchanged`;
-  return `${expected.from} → ${expected.to} ${workers}`;
 }
 
 /**

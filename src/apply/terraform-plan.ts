@@ -126,8 +126,11 @@ function checkIsPlan(record: Record<string, unknown>, file: string): void {
     );
   }
   if (!SUPPORTED_FORMAT.test(version)) {
+    const made = record.terraform_version;
+    const by = typeof made === "string" ? `; this plan was made with Terraform ${made}` : "";
+    const fix = /^0\./.test(version) ? ": plan with Terraform 1.1 or later" : "";
     throw new InputError(
-      `format_version ${JSON.stringify(version)} is not supported: the guard reads the 1.x plan format of Terraform 1.0 and later`,
+      `format_version ${JSON.stringify(version)} is not supported: the guard reads the 1.x plan format, which Terraform writes from 1.1 on${by}${fix}`,
       { file },
     );
   }

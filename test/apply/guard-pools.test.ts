@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { type GuardedPool, type GuardVerdict, guardPlanPools } from "../../src/apply/guard.ts";
 import { allGuardPools, parseGuardConfig } from "../../src/apply/guard-config.ts";
 import { expectedChangeFromTfvars } from "../../src/apply/guard-expected.ts";
+import { formatGuardVerdict } from "../../src/apply/guard-report.ts";
 import { parseTerraformPlan } from "../../src/apply/terraform-plan.ts";
 import { type CliRun, runCli } from "../support/cli.ts";
 import {
@@ -300,5 +301,26 @@ describe("pr-autoscaler guard --all-pools, bad input", () => {
       "no resource in the plan matches terraform_data.worker[*]: check pool workers's vmAddress",
       "no resource in the plan matches terraform_data.gpu[*]: check pool gpu's vmAddress",
     ]);
+  });
+});
+
+describe("the guard's report for people, over pools of one worker", () => {
+  it("says 1 worker, as the pull request comment does", () => {
+    const verdict: GuardVerdict = {
+      verdict: "pass",
+      expected: null,
+      creates: [],
+      destroys: [],
+      alsoAllowed: [],
+      offending: [],
+      warnings: [],
+      pools: [
+        { name: "workers", expected: { from: 3, to: 1 } },
+        { name: "gpu", expected: { from: 1, to: 1 } },
+      ],
+    };
+    expect(formatGuardVerdict(verdict, "")).toContain(
+      "Plan guard: PASS for pools workers (3 → 1 worker), gpu (1 worker, unchanged).",
+    );
   });
 });

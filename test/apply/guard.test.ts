@@ -339,8 +339,13 @@ describe("parseTerraformPlan", () => {
     expect(parseError("[]").message).toContain("expected the JSON object");
     expect(parseError("{}").message).toContain("there is no format_version");
     expect(parseError('{"format_version": "1.0"}').message).toContain("this is not a plan");
-    expect(parseError('{"format_version": "0.2", "planned_values": {}}').message).toContain(
-      'format_version "0.2" is not supported',
+    // Terraform 1.0 still wrote 0.2 (terraform_version 1.0.3 with format_version 0.2): the 1.x
+    // format begins with Terraform 1.1, and the message must not promise 1.0.
+    const old = parseError(
+      '{"format_version": "0.2", "terraform_version": "1.0.3", "planned_values": {}}',
+    ).message;
+    expect(old).toBe(
+      'format_version "0.2" is not supported: the guard reads the 1.x plan format, which Terraform writes from 1.1 on; this plan was made with Terraform 1.0.3: plan with Terraform 1.1 or later',
     );
     expect(
       parseError('{"format_version": "1.2", "planned_values": {}, "errored": true}').message,
