@@ -1,3 +1,4 @@
+import { REPLICATING_KINDS } from "../planning/blockers.ts";
 import { matchesLabelSelector } from "../planning/scheduling.ts";
 import type { LabelSelector } from "../planning/snapshot.ts";
 import { type DrainPod, podKey } from "./drain-pod.ts";
@@ -110,7 +111,8 @@ export function planNodeDrain(
       continue;
     }
     plan.evict.push(pod);
-    if (!finished(pod)) plan.warnings.push(...volumeWarnings(pod, claims));
+    if (!finished(pod))
+      plan.warnings.push(...controllerWarnings(pod), ...volumeWarnings(pod, claims));
   }
   return plan;
 }
@@ -232,6 +234,22 @@ function refusalsOf(pod: DrainPod, flags: DrainFlags): Refusal[] {
     });
   }
   return refusals;
+}
+
+/**
+ * A pod of a controller Kubernetes does not ship is evicted as kubectl drain evicts it, but
+ * nothing says it comes back: the planner keeps such a node unless `scaleDown.replicatedKinds`
+ * names the kind, and a drain run by hand is told.
+ */
+function controllerWarnings(pod: DrainPod): PodWarning[] {
+  const controller = pod.controller;
+  if (!controller || REPLICATING_KINDS.has(controller.kind)) return [];
+  return [
+    {
+      pod,
+      message: `its controller ${controller.kind} ${controller.name} is not one Kubernetes ships: the pod runs on another node only if that controller makes it again`,
+    },
+  ];
 }
 
 function volumeWarnings(pod: DrainPod, claims: ClaimVolumes): PodWarning[] {

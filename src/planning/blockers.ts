@@ -1,5 +1,5 @@
 import { type PdbIndex, pdbsOf, podKey } from "./cluster-index.ts";
-import type { NodeInfo, PodDisruptionBudgetInfo, PodInfo } from "./snapshot.ts";
+import type { NodeInfo, OwnerRef, PodDisruptionBudgetInfo, PodInfo } from "./snapshot.ts";
 
 export type DrainBlockerKind =
   | "scale-down-disabled"
@@ -8,7 +8,8 @@ export type DrainBlockerKind =
   | "local-storage"
   | "safe-to-evict-false"
   | "do-not-disrupt"
-  | "bare-pod";
+  | "bare-pod"
+  | "custom-controller";
 
 /**
  * One reason a node cannot be drained, tied to the pod that causes it, or for
@@ -26,6 +27,29 @@ export interface DrainBlocker {
   pdbs?: string[];
   /** For `local-storage`: the volumes whose data would be lost. */
   volumes?: string[];
+  /** For `custom-controller`: the pod's controller. */
+  owner?: OwnerRef;
+}
+
+/**
+ * Controllers Kubernetes ships that make a new pod for one evicted (a Deployment is the
+ * ReplicaSet the snapshot resolves to it; DaemonSet pods and mirror pods, owned by their Node,
+ * are never evicted), as kubectl drain and cluster-autoscaler count them.
+ */
+export const REPLICATING_KINDS: ReadonlySet<string> = new Set([
+  "ReplicaSet",
+  "Deployment",
+  "StatefulSet",
+  "Job",
+  "ReplicationController",
+]);
+
+/** What decides which of a pool's pods hold their node: the pool's settings. */
+export interface BlockerRules {
+  /** `scaleDown.replicatedKinds`: custom controller kinds whose pods move; `*` for all. */
+  replicatedKinds: readonly string[];
+  /** `expendablePriority`: pods below it need not come back. */
+  expendableBelow: number;
 }
 
 /**
@@ -58,26 +82,37 @@ export function isExpendable(pod: PodInfo, expendableBelow: number): boolean {
  * Everything that stops `node`, holding `pods`, from being drained: the node's own
  * scale-down-disabled or do-not-disrupt annotation, a PDB whose allowed disruptions are fewer
  * than its pods on the node, local storage (emptyDir/hostPath/local), `safe-to-evict: "false"`,
- * `do-not-disrupt`, and pods without a controller. Expendable pods need no room elsewhere, but
- * the drain evicts them like any other pod, so what would stop their eviction blocks the node
- * too. As in cluster-autoscaler, `safe-to-evict: "true"` lifts the local-storage and bare-pod
- * blockers (never a PDB or do-not-disrupt).
+ * `do-not-disrupt`, pods without a controller, and pods of a custom controller (one Kubernetes
+ * does not ship) that `rules.replicatedKinds` does not name: nothing says it makes the pod again
+ * elsewhere, so, as cluster-autoscaler's `skip-nodes-with-custom-controller-pods`, it keeps its
+ * node. Expendable pods need no room elsewhere, nor to come back, but the drain evicts them like
+ * any other pod, so what would stop their eviction blocks the node too. As in
+ * cluster-autoscaler, `safe-to-evict: "true"` lifts the local-storage, bare-pod and
+ * custom-controller blockers (never a PDB or do-not-disrupt).
  */
 export function nodeBlockers(
   node: NodeInfo,
   pods: readonly PodInfo[],
   pdbs: PdbIndex,
+  rules: BlockerRules,
 ): DrainBlocker[] {
   const evictable = evictablePods(pods);
   const blockers: DrainBlocker[] = [];
   if (node.scaleDownDisabled)
     blockers.push({ kind: "scale-down-disabled", annotation: node.scaleDownDisabled });
-  for (const pod of evictable) blockers.push(...podOwnBlockers(pod));
+  for (const pod of evictable) blockers.push(...podOwnBlockers(pod, rules));
   blockers.push(...pdbBlockers(evictable, pdbs));
   return blockers;
 }
 
-function podOwnBlockers(pod: PodInfo): DrainBlocker[] {
+/** Whether pods of a controller of this kind are made again elsewhere once evicted. */
+export function replicates(kind: string, replicatedKinds: readonly string[]): boolean {
+  return (
+    REPLICATING_KINDS.has(kind) || replicatedKinds.some((named) => named === "*" || named === kind)
+  );
+}
+
+function podOwnBlockers(pod: PodInfo, rules: BlockerRules): DrainBlocker[] {
   const key = podKey(pod);
   const blockers: DrainBlocker[] = [];
   const allowedToEvict = pod.safeToEvict === true;
@@ -90,6 +125,13 @@ function podOwnBlockers(pod: PodInfo): DrainBlocker[] {
       volumes: pod.blockingVolumes.map((volume) => `${volume.name} (${volume.type})`),
     });
   if (!allowedToEvict && !pod.owner) blockers.push({ kind: "bare-pod", pod: key });
+  else if (
+    !allowedToEvict &&
+    pod.owner &&
+    !replicates(pod.owner.kind, rules.replicatedKinds) &&
+    !isExpendable(pod, rules.expendableBelow)
+  )
+    blockers.push({ kind: "custom-controller", pod: key, owner: pod.owner });
   return blockers;
 }
 

@@ -551,6 +551,8 @@ function blockerText(blocker: DrainBlocker): string {
       return `${blocker.pod}: do-not-disrupt`;
     case "bare-pod":
       return `${blocker.pod}: no controller would recreate it`;
+    case "custom-controller":
+      return `${blocker.pod}: its controller ${blocker.owner?.kind} ${blocker.owner?.name} is not one Kubernetes ships, and may not recreate it elsewhere (name the kind in scaleDown.replicatedKinds if it does)`;
   }
 }
 

@@ -119,7 +119,10 @@ function planPool(
   const blockers = new Map<string, DrainBlocker[]>(
     context.members.map((node) => [
       node.name,
-      nodeBlockers(node, index.podsByNode.get(node.name) ?? [], index.pdbs),
+      nodeBlockers(node, index.podsByNode.get(node.name) ?? [], index.pdbs, {
+        replicatedKinds: pool.scaleDown.replicatedKinds,
+        expendableBelow: pool.expendablePriority,
+      }),
     ]),
   );
   const down = evaluateScaleDown(context, blockers, pendingOnMembers);

@@ -25,6 +25,8 @@ import { conditional, hasAnyKey, hasKeys } from "./schema-rules.ts";
 export const REPO_CONFIG_PATH = ".github/pr-autoscaler.yml";
 
 const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** A kind as Kubernetes takes a custom resource's (a DNS-1035 label in any case), or `*`. */
+const CONTROLLER_KIND = /^(?:\*|[A-Za-z](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?)$/;
 
 /**
  * Defaults of the pool keys that cross-checks compare. They are filled in after the checks, so a
@@ -356,6 +358,18 @@ export const ScaleDownConfig = z
       description:
         "Percentage points the utilisation projected after removal must stay below the scale-up thresholds; less than each of them.",
     }),
+    replicatedKinds: z
+      .array(
+        z.string({ error: "expected a controller kind such as Cluster" }).regex(CONTROLLER_KIND, {
+          error:
+            'expected a controller kind such as Cluster (letters, digits and "-", at most 63, as Kubernetes names kinds) or "*" for every kind',
+        }),
+      )
+      .default([])
+      .meta({
+        description:
+          "Kinds of custom controllers (the pod's controller ownerReference kind, e.g. Cluster for CloudNativePG) whose pods are recreated elsewhere when evicted, as a ReplicaSet's are; \"*\" for every kind. Pods of other custom controllers keep their node.",
+      }),
     maxEmptyBulk: z
       .number()
       .int({ error: "expected a whole number of nodes such as 10" })

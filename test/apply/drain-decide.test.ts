@@ -107,6 +107,30 @@ describe("toDrainPod", () => {
 });
 
 describe("planNodeDrain", () => {
+  it("evicts a pod of a custom controller as kubectl does, warning that only it brings the pod back", () => {
+    const plan = planNodeDrain(
+      [
+        pod("main-2", { owner: ["Cluster", "main"] }),
+        pod("web-1"),
+        pod("job-1", { owner: ["Job", "j"] }),
+      ],
+      noFlags,
+    );
+    expect(names(plan.evict)).toEqual(["job-1", "main-2", "web-1"]);
+    expect(plan.refused).toEqual([]);
+    expect(plan.warnings.map((w) => [w.pod.name, w.message])).toEqual([
+      [
+        "main-2",
+        "its controller Cluster main is not one Kubernetes ships: the pod runs on another node only if that controller makes it again",
+      ],
+    ]);
+    const done = planNodeDrain(
+      [pod("main-3", { owner: ["Cluster", "main"], phase: "Succeeded" })],
+      noFlags,
+    );
+    expect(done.warnings).toEqual([]);
+  });
+
   it("evicts controlled pods and leaves DaemonSet and mirror pods alone", () => {
     const plan = planNodeDrain(
       [

@@ -808,6 +808,41 @@ describe("plan against a served cluster: removing a node above max", () => {
     expect(poolNote(output)).toMatch(/home\/esphome-5c6d7e8f9-ddddd: PDB home\/everything/);
   });
 
+  it("keeps the node for a pod of a custom controller, unless scaleDown.replicatedKinds names it", async () => {
+    // A CloudNativePG instance, as the operator makes it: its Cluster is its controller.
+    const instance = pod("db", "main-2", {
+      ...onWorker4,
+      ownerReferences: [
+        {
+          apiVersion: "postgresql.cnpg.io/v1",
+          kind: "Cluster",
+          name: "main",
+          uid: "3f9c2a71-5b8e-4d0a-9c61-2e7f4b8a1d53",
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    });
+    const kept = await planAboveMax(instance);
+    expect(kept.proposals).toEqual([]);
+    expect(poolNote(kept)).toContain(
+      "db/main-2: its controller Cluster main is not one Kubernetes ships, and may not recreate it elsewhere",
+    );
+    const note = kept.notes.find((entry) => entry.subject === "pool/workers");
+    const blockers = (note?.decision as { blockers: Raw[] } | undefined)?.blockers;
+    expect(blockers?.find((entry) => entry.node === "talos-worker-4")).toEqual({
+      node: "talos-worker-4",
+      blockers: [
+        { kind: "custom-controller", pod: "db/main-2", owner: { kind: "Cluster", name: "main" } },
+      ],
+    });
+    const moved = await plan([...cluster(FOUR), ...apps(), instance], {
+      tfvars: tfvars(4),
+      config: config({ "max: 6": "max: 3\n    scaleDown:\n      replicatedKinds: [Cluster]" }),
+    });
+    expect(moved.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  });
+
   it('removes the node when safe-to-evict: "true" lifts emptyDir and bare-pod blockers', async () => {
     const safe = { "cluster-autoscaler.kubernetes.io/safe-to-evict": "true" };
     const output = await planAboveMax(

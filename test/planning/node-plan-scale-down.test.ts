@@ -388,6 +388,11 @@ describe("scale-down blockers", () => {
     ["safe-to-evict false", [onNode4("web/a", { safeToEvict: false })], "safe-to-evict-false"],
     ["do-not-disrupt", [onNode4("web/b", { doNotDisrupt: true })], "do-not-disrupt"],
     ["a bare pod", [onNode4("debug/shell", { owner: null })], "bare-pod"],
+    [
+      "a pod of a custom controller",
+      [onNode4("db/main-1", { owner: { kind: "Cluster", name: "main" } })],
+      "custom-controller",
+    ],
   ])("blocks removal for %s", (_, pods, kind) => {
     const snapshot = buildSnapshot({
       nodes: nodes(4, QUIET),
@@ -491,6 +496,47 @@ describe("scale-down blockers", () => {
       ]);
       const starting = [{ ...pods[0], phase: "Pending" } as PodInfo];
       expect(plan(starting, budgets).action).toBe("scale-down");
+    });
+  });
+
+  describe("pods of a custom controller", () => {
+    // A CloudNativePG instance: its Cluster, not a StatefulSet, makes the pod, and only it says
+    // whether an evicted instance comes back on another node.
+    const instance = onNode4("db/main-2", { owner: { kind: "Cluster", name: "main" } });
+
+    it("hold their node by default, naming the controller", () => {
+      const decision = planOne(quietPool([instance]));
+      expect(decision.action).toBe("none");
+      expect(decision.blockers.find((b) => b.node === "worker-4")?.blockers).toEqual([
+        { kind: "custom-controller", pod: "db/main-2", owner: { kind: "Cluster", name: "main" } },
+      ]);
+      expect(explainNodeDecision(decision).join("\n")).toContain(
+        "db/main-2: its controller Cluster main is not one Kubernetes ships, and may not recreate it elsewhere (name the kind in scaleDown.replicatedKinds if it does)",
+      );
+    });
+
+    it("move when scaleDown.replicatedKinds names the kind, or *", () => {
+      const named = planOne(quietPool([instance]), {
+        scaleDown: { replicatedKinds: ["Cluster"] },
+      });
+      expect(named).toMatchObject({ action: "scale-down", removing: ["worker-4"] });
+      const other = planOne(quietPool([instance]), { scaleDown: { replicatedKinds: ["Rollout"] } });
+      expect(other.action).toBe("none");
+      const all = planOne(quietPool([instance]), { scaleDown: { replicatedKinds: ["*"] } });
+      expect(all.action).toBe("scale-down");
+    });
+
+    it("move when annotated safe-to-evict true, or expendable", () => {
+      const safe = { ...instance, safeToEvict: true };
+      expect(planOne(quietPool([safe])).action).toBe("scale-down");
+      const expendable = { ...instance, priority: -100 };
+      expect(planOne(quietPool([expendable])).action).toBe("scale-down");
+    });
+
+    it("are not those of the controllers Kubernetes ships", () => {
+      const owners = ["ReplicaSet", "Deployment", "StatefulSet", "Job", "ReplicationController"];
+      const pods = owners.map((kind, i) => onNode4(`web/p-${i}`, { owner: { kind, name: "x" } }));
+      expect(planOne(quietPool(pods)).action).toBe("scale-down");
     });
   });
 

@@ -252,6 +252,24 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     );
   });
 
+  it("reads the custom controller kinds whose pods move, and refuses what is no kind", () => {
+    const [workers] = valid(pool("scaleDown:\n  replicatedKinds: [Cluster, Rollout]")).pools;
+    expect(workers?.scaleDown.replicatedKinds).toEqual(["Cluster", "Rollout"]);
+    expect(
+      valid(pool("scaleDown:\n  replicatedKinds: ['*']")).pools[0]?.scaleDown.replicatedKinds,
+    ).toEqual(["*"]);
+    expect(valid(pool("")).pools[0]?.scaleDown.replicatedKinds).toEqual([]);
+    expect(
+      issues(pool("scaleDown:\n  replicatedKinds: [postgresql.cnpg.io/Cluster]")),
+    ).toMatchObject([
+      {
+        path: "pools[0].scaleDown.replicatedKinds[0]",
+        message:
+          'expected a controller kind such as Cluster (letters, digits and "-", at most 63, as Kubernetes names kinds) or "*" for every kind',
+      },
+    ]);
+  });
+
   it("refuses a bad duration", () => {
     const [issue] = issues(pool("cooldown: 5 minutes"));
     expect(issue).toMatchObject({ line: 7, path: "pools[0].cooldown" });

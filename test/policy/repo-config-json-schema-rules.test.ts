@@ -135,6 +135,8 @@ const REFUSED_BY_BOTH: [string, string][] = [
     pool("newNode:\n  extendedResources: {kubernetes.io/gpu: 1}"),
   ],
   ["extended resource of 0", pool("newNode:\n  extendedResources: {nvidia.com/gpu: 0}")],
+  ["replicated kind with a group", pool("scaleDown:\n  replicatedKinds: [cnpg.io/Cluster]")],
+  ["replicated kind ending in -", pool("scaleDown:\n  replicatedKinds: [Cluster-]")],
   ["extends preset:", "automerge:\n  extends: 'preset:'\n"],
   ["extends .github/../x.yml", "automerge:\n  extends: .github/../x.yml\n"],
   ["extends infra:../x.yml", "automerge:\n  extends: infra:../x.yml\n"],
@@ -163,6 +165,7 @@ const TAKEN_BY_BOTH: [string, string][] = [
   ["target .YAML document", pool("", "file: a.YAML\npath: n\ndocument: 1")],
   ["target path forms", pool("", `file: a.yaml\npath: 'a["b.c"]."d e"[0][name= "x]"]'`)],
   ["host maxNodes", pool("host:\n  maxNodes: 4")],
+  ["replicated kinds", pool("scaleDown:\n  replicatedKinds: [Cluster, my-Kind2, '*']")],
   [
     "extended resources",
     pool("newNode:\n  extendedResources: {nvidia.com/gpu: 1, example.com/fpga: '2k'}"),
