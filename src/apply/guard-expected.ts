@@ -93,7 +93,15 @@ function poolSize(version: TfvarsVersion, path: PathSegment[], variable: string)
   );
 }
 
+/**
+ * The tfvars file's values: HCL, or JSON (`terraform.tfvars.json`). JSON is told by the name, or
+ * by the text, which in HCL cannot begin with `{`: the workflow hands the guard the earlier
+ * version under a name of its own (`tfvars-before`).
+ */
 function parseTfvars(version: TfvarsVersion): unknown {
+  if (version.file.endsWith(".json") || version.text.trimStart().startsWith("{")) {
+    return parseJsonTfvars(version);
+  }
   const [data, error] = hcl.parseToObject(version.text) as [unknown, unknown];
   if (error !== null && error !== undefined) {
     throw new InputError(
@@ -104,12 +112,30 @@ function parseTfvars(version: TfvarsVersion): unknown {
   return data;
 }
 
-/** Line of the top-level attribute the path starts with, for messages. */
+function parseJsonTfvars(version: TfvarsVersion): unknown {
+  let data: unknown;
+  try {
+    data = JSON.parse(version.text);
+  } catch (error) {
+    throw new InputError(
+      `not valid JSON: the tfvars file does not parse (${(error as Error).message})`,
+      { file: version.file },
+    );
+  }
+  if (!isPlainObject(data)) {
+    throw new InputError("a JSON tfvars file holds one object of variable values", {
+      file: version.file,
+    });
+  }
+  return data;
+}
+
+/** Line of the top-level attribute the path starts with (HCL `name =`, JSON `"name":`). */
 function lineOf(text: string, path: PathSegment[]): { line?: number } {
   const first = path[0];
   if (first?.kind !== "key") return {};
   const name = first.key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const pattern = new RegExp(`^\\s*"?${name}"?\\s*=`);
+  const pattern = new RegExp(`^\\s*(?:${name}|"${name}")\\s*[=:]`);
   const index = text.split("\n").findIndex((line) => pattern.test(line));
   return index < 0 ? {} : { line: index + 1 };
 }

@@ -82,6 +82,37 @@ describe("expectedChangeFromTfvars", () => {
     );
   });
 
+  it("reads terraform.tfvars.json, also under a name that does not say JSON", () => {
+    const json = (workers: number, names: string[]) =>
+      `${JSON.stringify({ worker_count: workers, gpus: names }, null, 2)}\n`;
+    // The workflow writes the earlier version to a file of its own, named tfvars-before.
+    const before = { text: json(3, ["a", "b"]), file: "tfvars-before" };
+    const after = { text: json(4, ["a"]), file: "terraform/terraform.tfvars.json" };
+    expect(expectedChangeFromTfvars(before, after, "worker_count")).toEqual({ from: 3, to: 4 });
+    expect(expectedChangeFromTfvars(before, after, "gpus")).toEqual({
+      from: 2,
+      to: 1,
+      addedKeys: [],
+      removedKeys: ["b"],
+    });
+    const wrong = { text: '{\n  "worker_count": 2.5\n}\n', file: "t.tfvars.json" };
+    expect(() => expectedChangeFromTfvars(before, wrong, "worker_count")).toThrow(
+      expect.objectContaining({
+        message:
+          "worker_count is 2.5: expected a whole number (count), a list of names or a map (for_each)",
+        location: { file: "t.tfvars.json", line: 2 },
+      }),
+    );
+    const broken = { text: '{"worker_count": 3,}\n', file: "t.tfvars.json" };
+    expect(() => expectedChangeFromTfvars(broken, after, "worker_count")).toThrow(
+      /^not valid JSON: the tfvars file does not parse/,
+    );
+    const list = { text: "[1, 2]\n", file: "t.tfvars.json" };
+    expect(() => expectedChangeFromTfvars(list, after, "worker_count")).toThrow(
+      "a JSON tfvars file holds one object of variable values",
+    );
+  });
+
   it("rejects text that is not HCL", () => {
     const error = expectedError("worker_count = \n", "worker_count = 4\n", "worker_count");
     expect(error.message).toContain("not valid HCL");

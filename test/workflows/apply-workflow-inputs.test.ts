@@ -56,6 +56,39 @@ describe("a tfvars file that Terraform does not load by itself", () => {
   );
 });
 
+describe("a tfvars file in JSON (terraform.tfvars.json)", () => {
+  const json = (workers: number, gpus: number) =>
+    `${JSON.stringify({ worker_count: workers, gpu_count: gpus }, null, 2)}\n`;
+
+  it(
+    "is read by the guard in the pull request and after the merge",
+    async () => {
+      const repo = await liveInfra({
+        tfvarsFile: "terraform.tfvars.json",
+        initial: json(3, 3),
+        inputs: { "tfvars-file": "terraform.tfvars.json" },
+      });
+      const head = await repo.commit(
+        { "terraform/terraform.tfvars.json": json(4, 3) },
+        "workers 3 -> 4",
+        "up",
+      );
+      const pr = await repo.pullRequest(repo.first, head);
+      expect(pr.job.step("guard").stderr).toBe("");
+      expect(pr.job.status).toBe("success");
+      expect(pr.job.step("Report on the pull request").stdout).toContain("**3 → 4 workers**");
+
+      await repo.git(["checkout", "-q", "main"]);
+      await repo.git(["merge", "-q", "--no-ff", "-m", "Merge up", "up"]);
+      const merge = await repo.git(["rev-parse", "main"]);
+      const push = await repo.push(repo.first, merge);
+      expect(push.job.status).toBe("success");
+      expect((await repo.counts()).worker).toBe(4);
+    },
+    TIMEOUT,
+  );
+});
+
 describe("the Terraform root in a subfolder", () => {
   for (const given of ["clusters/home/", "./clusters/home/", "clusters//home"]) {
     it(
