@@ -6,9 +6,16 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { callsOf, flag, reportArgs } from "./support/calls.ts";
-import { liveInfra, poolsTfvars } from "./support/live-infra.ts";
+import { type LiveInfra, liveInfra, poolsTfvars } from "./support/live-infra.ts";
 
 const TIMEOUT = 180_000;
+
+/** Merges the branch `up` into main (a merge commit) and runs the apply job of that push. */
+async function mergeUp(repo: LiveInfra) {
+  await repo.git(["checkout", "-q", "main"]);
+  await repo.git(["merge", "-q", "--no-ff", "-m", "Merge up", "up"]);
+  return repo.push(repo.first, await repo.git(["rev-parse", "main"]));
+}
 
 describe("a tfvars file that Terraform does not load by itself", () => {
   it(
@@ -28,10 +35,7 @@ describe("a tfvars file that Terraform does not load by itself", () => {
       expect(callsOf(pr.calls, "terraform", "plan")[0]?.args).toContain("-var-file=cluster.tfvars");
       expect(pr.job.step("Report on the pull request").stdout).toContain("**3 → 4 workers**");
 
-      await repo.git(["checkout", "-q", "main"]);
-      await repo.git(["merge", "-q", "--no-ff", "-m", "Merge up", "up"]);
-      const merge = await repo.git(["rev-parse", "main"]);
-      const push = await repo.push(repo.first, merge);
+      const push = await mergeUp(repo);
       expect(push.job.status).toBe("success");
       expect(callsOf(push.calls, "terraform", "plan")[0]?.args).toContain(
         "-var-file=cluster.tfvars",
@@ -78,10 +82,7 @@ describe("a tfvars file in JSON (terraform.tfvars.json)", () => {
       expect(pr.job.status).toBe("success");
       expect(pr.job.step("Report on the pull request").stdout).toContain("**3 → 4 workers**");
 
-      await repo.git(["checkout", "-q", "main"]);
-      await repo.git(["merge", "-q", "--no-ff", "-m", "Merge up", "up"]);
-      const merge = await repo.git(["rev-parse", "main"]);
-      const push = await repo.push(repo.first, merge);
+      const push = await mergeUp(repo);
       expect(push.job.status).toBe("success");
       expect((await repo.counts()).worker).toBe(4);
     },
