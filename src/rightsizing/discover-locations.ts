@@ -2,34 +2,27 @@ import { posix } from "node:path";
 import { parse } from "yaml";
 import { formatPath, type PathSegment, parsePath } from "../editors/path.ts";
 import { isPlainObject, valueAt } from "../editors/verify.ts";
+import { helmChartCandidates, helmChartValuesFiles } from "./helm-chart-candidates.ts";
 import {
-  type Deployment,
+  confidenceFor,
+  describeNamespace,
+  type LocationCandidate,
+  matchesPattern,
+  placement,
+} from "./location-candidate.ts";
+import {
   deploymentsOf,
   type IndexedDocument,
   kustomizationsAbove,
   type NamespaceSource,
   postRendererPatches,
   type RepoIndex,
+  valuesDocument,
 } from "./repo-index.ts";
-import type { Confidence, ResourcesLocation } from "./resources-proposal.ts";
-import {
-  type ContainerQuery,
-  type ReleaseContext,
-  type ValuesMatch,
-  valuesMatches,
-} from "./values-locations.ts";
+import { hiddenAmounts, layeredCandidates, type ValuesLayer } from "./values-layers.ts";
+import { type ContainerQuery, type ReleaseContext, valuesMatches } from "./values-locations.ts";
 
-/** A candidate place, before one is chosen. */
-export interface LocationCandidate extends ResourcesLocation {
-  /** What kind of file it is; a kustomize `patch` overrides what its base `manifest` sets. */
-  source: "manifest" | "patch" | "helm-release" | "application" | "values-file";
-  /**
-   * Why this place cannot be edited although it (or something over it) sets the container's
-   * resources: values in a YAML string, values from an object outside the repo, a patch that
-   * discovery cannot follow. Such a match is reported, never written.
-   */
-  blocked?: string;
-}
+export type { LocationCandidate } from "./location-candidate.ts";
 
 const key = (name: string | number): PathSegment =>
   typeof name === "number" ? { kind: "index", index: name } : { kind: "key", key: name };
@@ -61,12 +54,15 @@ const ENVIRONMENTS = new Set([
 /** Every place in the repo that may set the container's resources, each with its confidence. */
 export function discoverCandidates(index: RepoIndex, query: ContainerQuery): LocationCandidate[] {
   const found: LocationCandidate[] = [];
+  // A values file a kustomize helmCharts entry names is read as that, not guessed at by name.
+  const chartValues = helmChartValuesFiles(index);
   for (const document of index.documents) {
     const candidates = [
       ...manifestCandidates(index, document, query),
       ...helmReleaseCandidates(index, document, query),
+      ...helmChartCandidates(index, document, query),
       ...applicationCandidates(document, query),
-      ...valuesFileCandidates(document, query),
+      ...(chartValues.has(document.file) ? [] : valuesFileCandidates(document, query)),
     ];
     const patched = opaquePatchOver(index, document);
     found.push(
@@ -149,17 +145,6 @@ function postRendererOver(
   return `HelmRelease ${document.name} post-renders what its chart makes with a kustomize patch (spec.postRenderers) that applies to ${workload.kind} ${workload.name} and may set its resources; the values are then not what is deployed, so they are not edited`;
 }
 
-/** Kustomize reads a target's kind and name as whole-value regular expressions. */
-function matchesPattern(pattern: string | undefined, value: string): boolean {
-  if (pattern === undefined || pattern === value) return true;
-  try {
-    return new RegExp(`^(?:${pattern})$`).test(value);
-  } catch {
-    // A pattern JavaScript cannot read may still match in kustomize (safe side).
-    return true;
-  }
-}
-
 const POD_SPEC: PathSegment[] = ["spec", "template", "spec"].map(key);
 
 /** A Deployment/StatefulSet/DaemonSet manifest, or a kustomize patch of one. */
@@ -180,7 +165,7 @@ function manifestCandidates(
   const entry = findContainer(podSpec[list], container) as Record<string, unknown>;
   // A patch that does not mention resources leaves them to the base manifest.
   if (patch && !Object.hasOwn(entry, "resources")) return [];
-  const placed = placement(index, document, workload.namespace);
+  const placed = placement(deploymentsOf(index, document), document.file, workload.namespace);
   if (!placed) return [];
   const { namespace, shared } = placed;
   const confidence = confidenceFor(namespace, workload.namespace, true);
@@ -244,7 +229,12 @@ function helmReleaseCandidates(
   if (!isPlainObject(spec.values) && !Array.isArray(spec.valuesFrom)) return [];
   const targetNamespace =
     typeof spec.targetNamespace === "string" ? spec.targetNamespace : undefined;
-  const placed = placement(index, document, query.workload.namespace, targetNamespace);
+  const placed = placement(
+    deploymentsOf(index, document),
+    document.file,
+    query.workload.namespace,
+    targetNamespace ? { fixed: targetNamespace } : {},
+  );
   if (!placed) return [];
   const { namespace } = placed;
   // What keeps any place of this release from being edited: another deployment of the file, a
@@ -286,9 +276,8 @@ function helmReleaseCandidates(
         what,
       },
     ).map((candidate) => (shared ? { ...candidate, blocked: shared } : candidate));
-  // Flux merges valuesFrom in order, then spec.values over them: match on the merged values
-  // (app-template names controllers by how many there are), then find who sets each match.
-  const sources: { document: IndexedDocument; label: string; shared?: string }[] = [];
+  // Flux merges valuesFrom in order, then spec.values over them.
+  const layers: ValuesLayer[] = [];
   const unresolved: string[] = [];
   const problems: string[] = shared ? [shared] : [];
   for (const entry of valuesFrom) {
@@ -296,18 +285,20 @@ function helmReleaseCandidates(
       ? generatedValuesFile(index, document, entry)
       : undefined;
     const file = generated?.file;
-    const values = file
-      ? index.documents.find((d) => d.file === file && d.kind === undefined)
-      : undefined;
+    const values = file ? valuesDocument(index, file) : undefined;
     if (generated?.overriddenBy)
       problems.push(
         `${generated.overriddenBy} generates ${describeValuesFrom(entry)} again with behavior merge or replace, so what ${what} reads may not be ${file}`,
       );
     if (values) {
       const others = otherReleasesReading(index, document, values.file);
-      sources.push({
+      layers.push({
         document: values,
-        label: `${file} (valuesFrom ${describeValuesFrom(entry)} of ${what})`,
+        prefix: [],
+        data: values.data,
+        label: values.file,
+        how: `${file} (valuesFrom ${describeValuesFrom(entry)} of ${what})`,
+        present: true,
         ...(others.length > 0
           ? {
               shared: `${values.file} is also the values of ${others.join(", ")}, which an edit would change too`,
@@ -316,70 +307,31 @@ function helmReleaseCandidates(
       });
     } else unresolved.push(describeUnresolved(index, entry));
   }
-  const merged = [...sources.map((source) => source.document.data), inlineValues].reduce(
-    (into, values) => mergeValues(into, values),
-    {} as Record<string, unknown>,
-  );
   if (unresolved.length > 0)
     problems.unshift(
       `${what} also takes values from ${unresolved.join(", ")} (valuesFrom), which ${unresolved.length === 1 ? "is" : "are"} not a values file in the repo and may set these resources`,
     );
   const blocked = problems.length === 0 ? undefined : problems.join("; ");
-  // Every layer, in the order Flux merges them: the valuesFrom files, then spec.values.
-  const layers = [
-    ...sources.map((source) => ({ data: source.document.data, label: source.document.file })),
-    { data: inlineValues, label: `${document.file} spec.values` },
-  ];
-  const candidates = valuesMatches(merged, context, query).flatMap((match) => {
-    const confidence = confidenceFor(namespace, query.workload.namespace, match.structured);
-    if (!confidence) return [];
-    const inline = valueAt(inlineValues, match.segments);
-    // Inline values win over every valuesFrom entry, known or not.
-    const setting = isPlainObject(inline)
-      ? undefined
-      : ([...sources]
-          .reverse()
-          .find((source) => isPlainObject(valueAt(source.document.data, match.segments))) ??
-        [...sources]
-          .reverse()
-          .find(
-            (source) => valueAt(source.document.data, match.segments.slice(0, -1)) !== undefined,
-          ));
-    const candidate: LocationCandidate = setting
-      ? {
-          file: setting.document.file,
-          document: setting.document.index,
-          path: formatPath(match.segments),
-          confidence,
-          how: `${setting.label}${describeNamespace(namespace)}, ${match.how}`,
-          source: "helm-release",
-        }
-      : atInline(match, confidence);
-    const top = setting
-      ? layers.findIndex((layer) => layer.data === setting.document.data)
-      : layers.length - 1;
-    const hidden = hiddenAmounts(layers, top, match.segments);
-    const reasons = [
-      ...(blocked ? [blocked] : []),
-      ...(setting?.shared ? [setting.shared] : []),
-      ...(hidden
-        ? [
-            `${hidden.label} also sets ${hidden.fields.join(", ")} of these resources, which ${layers[top]?.label} does not: an edit of one would be decided without the other; set them in one place`,
-          ]
-        : []),
-    ];
-    return [reasons.length > 0 ? { ...candidate, blocked: reasons.join("; ") } : candidate];
+  // Inline values win over every valuesFrom entry, known or not.
+  layers.push({
+    document,
+    prefix: [key("spec"), key("values")],
+    data: inlineValues,
+    label: `${document.file} spec.values`,
+    how: what,
+    present: isPlainObject(spec.values),
   });
-  function atInline(match: ValuesMatch, confidence: Confidence): LocationCandidate {
-    return {
-      file: document.file,
-      document: document.index,
-      path: formatPath([key("spec"), key("values"), ...match.segments]),
-      confidence,
-      how: `${what}${describeNamespace(namespace)}, ${match.how}`,
+  const candidates = layeredCandidates(
+    {
+      layers,
+      fallback: layers.length - 1,
+      context,
+      namespace,
       source: "helm-release",
-    };
-  }
+      ...(blocked ? { blocked } : {}),
+    },
+    query,
+  );
   if (candidates.length > 0 || !blocked) return candidates;
   // Nothing inline names the container; still say why when the release plainly is the workload.
   const name = query.workload.name;
@@ -398,33 +350,6 @@ function helmReleaseCandidates(
   ];
 }
 
-const AMOUNTS = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"];
-
-/**
- * A request or limit that a layer under the edited one sets and the edited one does not: the
- * merged value comes from below, unseen by the decision (a limit below a raised request).
- */
-function hiddenAmounts(
-  layers: { data: Record<string, unknown>; label: string }[],
-  top: number,
-  segments: PathSegment[],
-): { label: string; fields: string[] } | undefined {
-  const amounts = (data: Record<string, unknown>) => {
-    const resources = valueAt(data, segments);
-    return AMOUNTS.filter((field) => {
-      const [section, name] = field.split(".") as [string, string];
-      const values = isPlainObject(resources) ? resources[section] : undefined;
-      return isPlainObject(values) && values[name] !== undefined && values[name] !== null;
-    });
-  };
-  const edited = new Set(top >= 0 && layers[top] ? amounts(layers[top].data) : []);
-  for (const layer of layers.slice(0, Math.max(top, 0)).reverse()) {
-    const fields = amounts(layer.data).filter((field) => !edited.has(field));
-    if (fields.length > 0) return { label: layer.label, fields };
-  }
-  return undefined;
-}
-
 /** The other Flux HelmReleases whose valuesFrom reads FILE through a generated ConfigMap. */
 function otherReleasesReading(index: RepoIndex, self: IndexedDocument, file: string): string[] {
   const names: string[] = [];
@@ -438,19 +363,6 @@ function otherReleasesReading(index: RepoIndex, self: IndexedDocument, file: str
     if (reads) names.push(`HelmRelease ${document.name ?? "(unnamed)"} (${document.file})`);
   }
   return names;
-}
-
-/** Helm's merge of values: mappings merge key by key, anything else is replaced. */
-function mergeValues(
-  base: Record<string, unknown>,
-  over: Record<string, unknown>,
-): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...base };
-  for (const [name, value] of Object.entries(over)) {
-    const under = merged[name];
-    merged[name] = isPlainObject(under) && isPlainObject(value) ? mergeValues(under, value) : value;
-  }
-  return merged;
 }
 
 /**
@@ -683,60 +595,6 @@ function fromValues(
       },
     ];
   });
-}
-
-/**
- * How the document is deployed for a workload in namespace WANTED: through a deployment in
- * that namespace (then `namespace` says where it comes from), else through one that declares
- * none (`namespace` absent: at best a likely match). Undefined when every deployment goes to
- * another namespace. `shared` names the other deployments, which an edit of the file would
- * change too. A HelmRelease's `targetNamespace` (FIXED) decides where its workloads go,
- * whatever namespace the HelmRelease itself is in.
- */
-function placement(
-  index: RepoIndex,
-  document: IndexedDocument,
-  wanted: string,
-  fixed?: string,
-): { namespace: NamespaceSource | undefined; shared?: string } | undefined {
-  const deployments = deploymentsOf(index, document);
-  const chosen = fixed
-    ? deployments[0]
-    : (deployments.find((d) => d.namespace?.namespace === wanted) ??
-      deployments.find((d) => d.namespace === undefined));
-  if (!chosen) return undefined;
-  const namespace: NamespaceSource | undefined = fixed
-    ? { namespace: fixed, from: "metadata" }
-    : chosen.namespace;
-  const others = deployments.filter((d) => d !== chosen);
-  if (others.length === 0) return { namespace };
-  return {
-    namespace,
-    shared: `${document.file} is also deployed through ${others.map(describeDeployment).join(", ")}, which an edit would change too; set the resources in a patch of ${chosen.root}, or set rightsizing.targets`,
-  };
-}
-
-function describeDeployment(deployment: Deployment): string {
-  const namespace = deployment.namespace
-    ? `namespace ${deployment.namespace.namespace}`
-    : "no namespace declared";
-  return `${deployment.root} (${namespace})`;
-}
-
-/** Exact needs a declared, equal namespace and a structural name match; a different namespace rules out. */
-function confidenceFor(
-  namespace: NamespaceSource | undefined,
-  wanted: string,
-  structured: boolean,
-): Confidence | undefined {
-  if (namespace && namespace.namespace !== wanted) return undefined;
-  return namespace && structured ? "exact" : "likely";
-}
-
-function describeNamespace(namespace: NamespaceSource | undefined): string {
-  if (!namespace) return " (no namespace declared)";
-  if (namespace.from === "metadata") return ` (namespace ${namespace.namespace})`;
-  return ` (namespace ${namespace.namespace} from ${namespace.file})`;
 }
 
 function valueAtKeys(data: unknown, keys: string[]): unknown {

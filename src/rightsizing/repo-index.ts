@@ -33,6 +33,29 @@ export interface KustomizeInfo {
   configMapFiles: Map<string, Map<string, string>>;
   /** Generated names with `behavior: merge` or `replace`: they change a ConfigMap made elsewhere. */
   configMapOverrides: Set<string>;
+  /** `helmCharts` entries: charts kustomize renders with Helm, with the values they get. */
+  helmCharts: HelmChartInfo[];
+}
+
+/**
+ * A kustomize `helmCharts` entry (the Helm chart inflation generator). Paths are repo paths;
+ * a values file given as a URL or an absolute path is kept as written in `outside`.
+ */
+export interface HelmChartInfo {
+  /** Its position in the kustomization's `helmCharts` list. */
+  index: number;
+  chart?: string;
+  /** Absent: kustomize has Helm generate a name, which no workload name can be matched to. */
+  releaseName?: string;
+  /** `.Release.Namespace` of what the chart renders. */
+  namespace?: string;
+  valuesFile?: string;
+  valuesInline?: Record<string, unknown>;
+  /** `override` (the default), `merge` or `replace`, or what else is written (kustomize refuses it). */
+  valuesMerge: string;
+  additionalValuesFiles: string[];
+  /** Values files that are not in the repo (a URL, an absolute path). */
+  outside: string[];
 }
 
 /**
@@ -240,9 +263,50 @@ function kustomizeInfo(document: IndexedDocument): KustomizeInfo {
           : [],
       ),
     ),
+    helmCharts: helmCharts(data.helmCharts, resolve),
   };
   if (typeof data.namespace === "string") info.namespace = data.namespace;
   return info;
+}
+
+/** `helmCharts` entries that are mappings, with their values files resolved in the repo. */
+function helmCharts(value: unknown, resolve: (path: string) => string): HelmChartInfo[] {
+  const charts: HelmChartInfo[] = [];
+  for (const [index, entry] of listOf(value).entries()) {
+    if (!isPlainObject(entry)) continue;
+    const text = (field: string) =>
+      typeof entry[field] === "string" && entry[field] !== ""
+        ? (entry[field] as string)
+        : undefined;
+    const outside: string[] = [];
+    const local = (path: string): string[] => {
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(path) && !path.startsWith("/")) return [resolve(path)];
+      outside.push(path);
+      return [];
+    };
+    const given = text("valuesFile");
+    const [valuesFile] = given ? local(given) : [];
+    const info: HelmChartInfo = {
+      index,
+      valuesMerge: text("valuesMerge") ?? "override",
+      additionalValuesFiles: listOf(entry.additionalValuesFiles)
+        .filter((path): path is string => typeof path === "string")
+        .flatMap(local),
+      outside,
+    };
+    if (valuesFile) info.valuesFile = valuesFile;
+    if (isPlainObject(entry.valuesInline)) info.valuesInline = entry.valuesInline;
+    for (const [field, key] of [
+      ["name", "chart"],
+      ["releaseName", "releaseName"],
+      ["namespace", "namespace"],
+    ] as const) {
+      const found = text(field);
+      if (found) info[key] = found;
+    }
+    charts.push(info);
+  }
+  return charts;
 }
 
 function patchTarget(value: unknown): OpaquePatch["target"] {
@@ -388,6 +452,11 @@ function configMapFiles(
   return generated;
 }
 
+/** The values in a repo file: its first document that is no Kubernetes object. */
+export function valuesDocument(index: RepoIndex, file: string): IndexedDocument | undefined {
+  return index.documents.find((d) => d.file === file && d.kind === undefined);
+}
+
 /** The kustomizations at or above the file's folder, nearest first. */
 export function kustomizationsAbove(index: RepoIndex, file: string): KustomizeInfo[] {
   const found: KustomizeInfo[] = [];
@@ -426,6 +495,29 @@ function fluxKustomizationInfo(document: IndexedDocument): FluxKustomizationInfo
  * overlays include is deployed twice.
  */
 export function deploymentsOf(index: RepoIndex, document: IndexedDocument): Deployment[] {
+  return walkDeployments(index, document.file, [], document.file, metadataNamespace(document));
+}
+
+/**
+ * Every way what a kustomization generates (a Helm chart it renders) is deployed: from the
+ * kustomization itself up, as `deploymentsOf`; OWN is the namespace the generated objects carry
+ * when no kustomization on the way sets one.
+ */
+export function kustomizationDeployments(
+  index: RepoIndex,
+  kustomization: KustomizeInfo,
+  own?: NamespaceSource,
+): Deployment[] {
+  return walkDeployments(index, kustomization.dir, [kustomization], kustomization.file, own);
+}
+
+function walkDeployments(
+  index: RepoIndex,
+  start: string,
+  first: KustomizeInfo[],
+  file: string,
+  own: NamespaceSource | undefined,
+): Deployment[] {
   const found: Deployment[] = [];
   const walk = (node: string, chain: KustomizeInfo[]): void => {
     const outer = chain.at(-1);
@@ -434,21 +526,21 @@ export function deploymentsOf(index: RepoIndex, document: IndexedDocument): Depl
     const parents = deployedByFlux
       ? []
       : (index.includers.get(node) ?? []).filter((parent) => !chain.includes(parent));
-    if (parents.length === 0) found.push(deployment(index, document, chain));
+    if (parents.length === 0) found.push(deployment(index, file, chain, own));
     for (const parent of parents) walk(parent.dir, [...chain, parent]);
   };
-  walk(document.file, []);
+  walk(start, first);
   return found;
 }
 
 function deployment(
   index: RepoIndex,
-  document: IndexedDocument,
+  file: string,
   chain: readonly KustomizeInfo[],
+  own: NamespaceSource | undefined,
 ): Deployment {
-  const root = chain.at(-1)?.file ?? document.file;
-  const namespace =
-    fluxNamespace(index, root) ?? kustomizeNamespace(chain) ?? metadataNamespace(document);
+  const root = chain.at(-1)?.file ?? file;
+  const namespace = fluxNamespace(index, root) ?? kustomizeNamespace(chain) ?? own;
   return namespace ? { root, namespace } : { root };
 }
 

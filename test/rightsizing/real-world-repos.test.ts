@@ -1,90 +1,16 @@
 import { describe, expect, it } from "@jest/globals";
-import { parseAllDocuments } from "yaml";
-import { toVpaInfo } from "../../src/cluster/autoscaler-info.ts";
-import { WarningCollector } from "../../src/cluster/warnings.ts";
-import type { VpaInfo } from "../../src/planning/snapshot.ts";
-import { locateContainer } from "../../src/rightsizing/locate-container.ts";
-import { planRightsizing, type RightsizingPlan } from "../../src/rightsizing/plan-rightsizing.ts";
-import type { RepoFile } from "../../src/rightsizing/repo-files.ts";
-import { indexRepo } from "../../src/rightsizing/repo-index.ts";
 import type { WorkloadId } from "../../src/rightsizing/resources-proposal.ts";
 import {
-  fixtureRepo,
-  fixtureVpa,
-  fixtureVpaObject,
-  replaced,
-  rightsizingConfig,
-  snapshot,
-} from "./rightsizing-helpers.ts";
-
-const NOW = new Date("2025-06-06T12:00:00Z");
-
-function locate(files: RepoFile[], workload: WorkloadId, container: string, containerCount = 1) {
-  return locateContainer(indexRepo(files), rightsizingConfig({}), {
-    workload,
-    container,
-    containerCount,
-  });
-}
-
-function plan(files: RepoFile[], vpas: VpaInfo[]): RightsizingPlan {
-  return planRightsizing({
-    snapshot: snapshot({ vpas }),
-    config: rightsizingConfig({}),
-    files,
-    now: NOW,
-  });
-}
-
-/** A fixture VPA pointed at another workload (same recorded numbers). */
-function vpaFor(file: string, target: { namespace: string; kind: string; name: string }) {
-  const raw = fixtureVpaObject(file);
-  raw.metadata.name = target.name;
-  raw.metadata.namespace = target.namespace;
-  raw.spec.targetRef.kind = target.kind;
-  raw.spec.targetRef.name = target.name;
-  const warnings = new WarningCollector();
-  const vpa = toVpaInfo(raw, warnings);
-  expect(warnings.finish()).toEqual([]);
-  return vpa;
-}
-
-function withText(files: RepoFile[], path: string, edit: (text: string) => string): RepoFile[] {
-  expect(files.some((file) => file.path === path)).toBe(true);
-  return files.map((file) => (file.path === path ? { path, text: edit(file.text) } : file));
-}
-
-function textOf(files: RepoFile[], path: string): string {
-  const file = files.find((f) => f.path === path);
-  if (!file) throw new Error(`no ${path}`);
-  return file.text;
-}
-
-/** Replaces FROM by TO at its first occurrence after MARKER; fails when either is absent. */
-function replacedAfter(text: string, marker: string, from: string, to: string): string {
-  const start = text.indexOf(marker);
-  if (start < 0) throw new Error(`no ${JSON.stringify(marker)}`);
-  const at = text.indexOf(from, start);
-  if (at < 0) throw new Error(`no ${JSON.stringify(from)} after ${JSON.stringify(marker)}`);
-  return text.slice(0, at) + to + text.slice(at + from.length);
-}
-
-/** The lines of AFTER that are not in BEFORE, checking BEFORE's lines all stay, in order. */
-function addedLines(before: string, after: string): string[] {
-  const kept = before.split("\n");
-  const added: string[] = [];
-  let next = 0;
-  for (const line of after.split("\n")) {
-    if (next < kept.length && line === kept[next]) next++;
-    else added.push(line);
-  }
-  expect(next).toBe(kept.length);
-  return added;
-}
-
-function parses(text: string): void {
-  for (const document of parseAllDocuments(text)) expect(document.errors).toEqual([]);
-}
+  addedLines,
+  locate,
+  parses,
+  plan,
+  replacedAfter,
+  textOf,
+  vpaFor,
+  withText,
+} from "./repo-variants.ts";
+import { fixtureRepo, fixtureVpa, replaced } from "./rightsizing-helpers.ts";
 
 const statefulSet = (namespace: string, name: string): WorkloadId => ({
   namespace,
