@@ -116,6 +116,8 @@ function holdReason(decision: ResourceDecision): string {
       return "would exceed the limit";
     case "unseen-limit":
       return "would exceed the running pods' limit";
+    case "unknown-limit":
+      return "the pods' limit from elsewhere is not known";
     case "stateful":
       return "stateful: only increases";
     case "cluster-differs":

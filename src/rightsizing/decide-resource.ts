@@ -49,6 +49,14 @@ export interface ResourceInput {
   runningLimits?: number[];
   /** True when the VPA itself rewrites pod requests (any mode but Off), so pods differ from the file. */
   vpaApplies: boolean;
+  /**
+   * True when the VPA also sets pod limits (any mode but Off, with controlledValues
+   * RequestsAndLimits, the default): it scales them with the requests it sets, so the pods'
+   * limits are not the ones their template gives them.
+   */
+  vpaScalesLimits: boolean;
+  /** The VPA's updateMode, for what is said about it. */
+  updateMode?: string;
 }
 
 /** Rounds up to a multiple of STEP (a step of 0 or less leaves the value as it is). */
@@ -121,7 +129,8 @@ function precondition(input: ResourceInput): RightsizeHold | undefined {
 function oomFloorStep(input: ResourceInput): DerivationStep | undefined {
   if (input.resource !== "memory" || !input.oom || input.oom.kills === 0) return undefined;
   // The kill came at the limit: the file's, else the one the pods carry from elsewhere.
-  const limit = input.currentLimit ?? unseenLimit(input);
+  const unseen = unseenLimit(input);
+  const limit = input.currentLimit ?? (unseen?.known ? unseen.limit : undefined);
   const basis = limit !== undefined ? "limit" : "request";
   const base = limit ?? input.current;
   if (base === undefined) return undefined;
@@ -174,8 +183,20 @@ function withProposal(
   if (input.onlyIncrease && current !== undefined && proposed < current)
     return { ...decision, triggers, hold: { kind: "stateful", proposed } };
   const unseen = unseenLimit(input);
-  if (unseen !== undefined && proposed > unseen)
-    return { ...decision, triggers, hold: { kind: "unseen-limit", limit: unseen, proposed } };
+  if (unseen?.known && proposed > unseen.limit)
+    return { ...decision, triggers, hold: { kind: "unseen-limit", limit: unseen.limit, proposed } };
+  // Lowering a request never takes it over a limit the template gives; raising it may.
+  if (unseen && !unseen.known && (current === undefined || proposed > current))
+    return {
+      ...decision,
+      triggers,
+      hold: {
+        kind: "unknown-limit",
+        running: unseen.running,
+        proposed,
+        ...(input.updateMode ? { updateMode: input.updateMode } : {}),
+      },
+    };
   const limit = decideLimit(input, proposed);
   if ("refuse" in limit)
     return {
@@ -226,13 +247,17 @@ function triggersFor(
 /**
  * The limit the running pods carry where the file sets none: a LimitRange's default, or values
  * the file does not show (a chart default, values merged from elsewhere). A request above it
- * would make every new pod invalid. Only with the VPA in mode Off are the pods' limits those
- * the file deploys; in other modes the VPA rewrites them.
+ * would make every new pod invalid. The pods' limits are those their template gives them when
+ * the VPA leaves limits alone (mode Off, or controlledValues RequestsOnly); otherwise the VPA
+ * has scaled them with the requests it set, and the template's limit is not known from them.
  */
-function unseenLimit(input: ResourceInput): number | undefined {
+function unseenLimit(
+  input: ResourceInput,
+): { known: true; limit: number } | { known: false; running: number[] } | undefined {
   const limits = input.runningLimits ?? [];
-  if (input.currentLimit !== undefined || input.vpaApplies || limits.length === 0) return undefined;
-  return Math.min(...limits);
+  if (input.currentLimit !== undefined || limits.length === 0) return undefined;
+  if (input.vpaScalesLimits) return { known: false, running: limits };
+  return { known: true, limit: Math.min(...limits) };
 }
 
 type LimitOutcome =

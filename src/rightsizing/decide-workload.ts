@@ -108,6 +108,8 @@ function decideContainer(
       running: runningAmounts(facts, container.name, resource),
       runningLimits: runningAmounts(facts, container.name, resource, "limits"),
       vpaApplies: vpa.updateMode !== "Off",
+      vpaScalesLimits: vpa.updateMode !== "Off" && policy?.controlledValues !== "RequestsOnly",
+      updateMode: vpa.updateMode,
     });
   });
   return { name: container.name, location: container.location, resources, oomKills: oom.kills };

@@ -153,6 +153,8 @@ function holdText(
       return `the new request ${show(lastValue(decision))} would exceed the limit ${show(hold.limit)}, and limits.${hold.mode === "none" ? `${decision.resource} is none` : "aboveLimit is refuse"}`;
     case "unseen-limit":
       return `the running pods have a ${decision.resource} limit of ${show(hold.limit)} that the file does not set (a LimitRange default, or values set elsewhere); the new request ${show(hold.proposed)} would be above it and new pods would be refused; set the limit where the request is set`;
+    case "unknown-limit":
+      return `the running pods carry a ${decision.resource} limit (${hold.running.map(show).join(", ")}) that the file does not set, and the VPA${hold.updateMode ? ` (updateMode ${hold.updateMode})` : ""} scales pod limits with the requests it sets, so the limit new pods get from their template (a LimitRange default, or values set elsewhere) is not known; raising the request to ${show(hold.proposed)} could put it above that limit and new pods would be refused; set the limit where the request is set`;
     case "stateful":
       return `the workload is stateful and only increases are allowed (the target would lower it to ${show(hold.proposed)})`;
     case "cluster-differs":

@@ -72,6 +72,7 @@ export type RightsizeHold =
   | { kind: "unchanged" }
   | { kind: "limit"; limit: number; mode: "keep" | "none" }
   | { kind: "unseen-limit"; limit: number; proposed: number }
+  | { kind: "unknown-limit"; running: number[]; proposed: number; updateMode?: string }
   | { kind: "stateful"; proposed: number }
   | { kind: "cluster-differs"; running: number[] }
   | { kind: "unreadable"; field: string; value: unknown };

@@ -24,6 +24,7 @@ function cpu(overrides: Partial<ResourceInput> = {}): ResourceInput {
     controlled: true,
     historyProblems: [],
     vpaApplies: false,
+    vpaScalesLimits: false,
     ...overrides,
   };
 }
@@ -246,15 +247,51 @@ describe("decideResource: limits", () => {
     expect(explainResource(decision)).toContain(
       "the running pods have a memory limit of 512Mi that the file does not set (a LimitRange default, or values set elsewhere); the new request 704Mi would be above it",
     );
-    // Below that limit the change is made; a limit in the file is decided as configured; with
-    // the VPA applying its own values, the pods' limits are the VPA's, not the file's.
+    // Below that limit the change is made; a limit in the file is decided as configured.
     expect(decideResource(memory({ ...raise, runningLimits: [1 * Gi] })).proposed).toBe(704 * Mi);
     expect(
       decideResource(memory({ ...raise, currentLimit: 512 * Mi, runningLimits: [512 * Mi] })),
     ).toMatchObject({ proposed: 704 * Mi, proposedLimit: 704 * Mi });
+    // A VPA that leaves limits alone (controlledValues RequestsOnly) leaves the pods the
+    // template's limits, even while it sets their requests.
     expect(
-      decideResource(memory({ ...raise, runningLimits: [512 * Mi], vpaApplies: true })).proposed,
-    ).toBe(704 * Mi);
+      decideResource(memory({ ...raise, runningLimits: [512 * Mi], vpaApplies: true })).hold,
+    ).toEqual({ kind: "unseen-limit", limit: 512 * Mi, proposed: 704 * Mi });
+  });
+
+  it("holds a raise when the VPA scales the pods' limits and the file sets none: the template's limit is not known", () => {
+    const auto = {
+      ...raise,
+      vpaApplies: true,
+      vpaScalesLimits: true,
+      updateMode: "Auto",
+    } satisfies Partial<ResourceInput>;
+    // The VPA set these pods' limits from the template's in proportion to the requests it set:
+    // neither 512Mi nor 2Gi is the limit a new pod gets before the VPA sees it.
+    for (const runningLimits of [[512 * Mi], [2 * Gi]]) {
+      const decision = decideResource(memory({ ...auto, runningLimits }));
+      expect(decision).toMatchObject({
+        action: "keep",
+        hold: {
+          kind: "unknown-limit",
+          running: runningLimits,
+          proposed: 704 * Mi,
+          updateMode: "Auto",
+        },
+      });
+    }
+    expect(explainResource(decideResource(memory({ ...auto, runningLimits: [2 * Gi] })))).toContain(
+      "the running pods carry a memory limit (2Gi) that the file does not set, and the VPA (updateMode Auto) scales pod limits with the requests it sets, so the limit new pods get from their template (a LimitRange default, or values set elsewhere) is not known; raising the request to 704Mi could put it above that limit",
+    );
+    // Adding a request where the file sets none is a raise too; lowering one is not.
+    expect(
+      decideResource(memory({ ...auto, current: undefined, runningLimits: [2 * Gi] })).hold,
+    ).toMatchObject({ kind: "unknown-limit" });
+    expect(
+      decideResource(memory({ ...auto, current: 2 * Gi, runningLimits: [2 * Gi] })),
+    ).toMatchObject({ action: "change", proposed: 704 * Mi });
+    // Pods without a limit have none from a LimitRange or elsewhere: the raise is made.
+    expect(decideResource(memory({ ...auto, runningLimits: [] })).proposed).toBe(704 * Mi);
   });
 });
 

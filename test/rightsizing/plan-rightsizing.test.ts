@@ -242,14 +242,18 @@ describe("planRightsizing: holds and notes", () => {
     );
   });
 
-  it("never raises a request above a limit the running pods carry and the file does not set", () => {
-    // A LimitRange in media gives containers without a cpu limit a 200m one; the file sets
-    // none, so 450m written there would make every new pod invalid (request above limit).
-    const low = files.map((file) =>
+  /** The worked example's file, requesting 100m cpu instead of 2. */
+  const plexCpu100m = () =>
+    files.map((file) =>
       file.path === PLEX_FILE
         ? { ...file, text: replaced(file.text, "cpu: 2\n", "cpu: 100m\n") }
         : file,
     );
+
+  it("never raises a request above a limit the running pods carry and the file does not set", () => {
+    // A LimitRange in media gives containers without a cpu limit a 200m one; the file sets
+    // none, so 450m written there would make every new pod invalid (request above limit).
+    const low = plexCpu100m();
     const pods = plexPods({
       requests: { cpu: "100m", memory: "4Gi" },
       limits: { cpu: "200m", memory: "8Gi" },
@@ -264,6 +268,38 @@ describe("planRightsizing: holds and notes", () => {
     expect(plan.proposals[0]?.reasons.join("\n")).toContain(
       "cpu request 100m kept: the running pods have a cpu limit of 200m that the file does not set (a LimitRange default, or values set elsewhere); the new request 450m would be above it and new pods would be refused",
     );
+  });
+
+  it("with a VPA that sets pod limits, holds a raise above a limit the file does not set", () => {
+    // In updateMode Auto the VPA has scaled the pods' cpu limit (900m) with the request it set,
+    // from a template limit the file does not show: that limit is not known, so 100m → 450m
+    // waits. With controlledValues RequestsOnly the pods keep the template's limit, and 900m is it.
+    const low = plexCpu100m();
+    const pods = plexPods({
+      requests: { cpu: "450m", memory: "1344Mi" },
+      limits: { cpu: "900m", memory: "8Gi" },
+    });
+    const planWith = (vpaInfo: typeof vpa) =>
+      planRightsizing({
+        snapshot: snapshot({ vpas: [vpaInfo], pods }),
+        config: rightsizingConfig(),
+        files: low,
+        now: NOW,
+      });
+    const auto = planWith({ ...vpa, updateMode: "Auto" });
+    expect(auto.proposals[0]?.changes.map((c) => c.path.split(".").pop())).toEqual(["memory"]);
+    expect(auto.proposals[0]?.reasons.join("\n")).toContain(
+      "cpu request 100m kept: the running pods carry a cpu limit (900m) that the file does not set, and the VPA (updateMode Auto) scales pod limits with the requests it sets",
+    );
+    const requestsOnly = planWith({
+      ...vpa,
+      updateMode: "Auto",
+      resourcePolicy: [{ containerName: "app", controlledValues: "RequestsOnly" }],
+    });
+    expect(requestsOnly.proposals[0]?.changes.map((c) => c.path.split(".").pop())).toEqual([
+      "cpu",
+      "memory",
+    ]);
   });
 
   it("notes two VPAs on one workload instead of picking one", () => {
