@@ -113,10 +113,10 @@ Expected change (without one, only plans that create and destroy no worker pass)
   --expect-add KEY, --expect-remove KEY   for_each keys the change adds or removes (repeatable)
   --tfvars-before F --tfvars-after F      read the counts from the tfvars at the PR's base and head
   --variable NAME          the tfvars variable or PATH (default: the pool's countVariable)
-  --before-from-state      with --tfvars-before/--tfvars-after, for an apply: when the plan's
-                           prior state holds another pool size than --tfvars-before (an earlier
-                           run was cancelled or refused), judge the change from the state's VMs
-                           to --tfvars-after; the verdict's warnings say so
+  --before-from-state      with --tfvars-before/--tfvars-after: when the plan's prior state
+                           holds another pool size than --tfvars-before (an earlier run was
+                           cancelled or refused), judge the change from the state's VMs to
+                           --tfvars-after; the verdict's warnings say so
 
 Output:
   --json                   print the verdict as JSON for the workflow

@@ -145,6 +145,34 @@ describe("runs after a cancelled or refused one", () => {
   );
 });
 
+describe("a pull request while the state is behind the default branch", () => {
+  it(
+    "is checked from what the state holds, so that the pull request that fixes a refused merge can pass",
+    async () => {
+      const repo = await liveInfra();
+      const m1 = await repo.commit(
+        { [TFVARS]: poolsTfvars(2, 3, "control_plane_cores = 6\n") },
+        "fewer workers, bigger control plane",
+      );
+      expect((await repo.push(repo.first, m1)).job.step("guard").outcome).toBe("failure");
+      const head = await repo.commit({ [TFVARS]: poolsTfvars(2, 3) }, "control plane", "fix");
+
+      const pr = await repo.pullRequest(m1, head);
+
+      // Its plan drains talos-worker-3, as the apply after the merge will: what main says.
+      expect(pr.job.status).toBe("success");
+      expect(callsOf(pr.calls, "pr-autoscaler", "guard")[0]?.args).toContain("--before-from-state");
+      const comment = pr.job.step("Report on the pull request").stdout;
+      expect(comment).toContain("### ✅ pr-autoscaler plan guard: passed");
+      expect(comment).toContain("`talos-worker-3`");
+      expect(comment).toContain(
+        "the Terraform state holds 3 workers, not the 2 of the previous commit",
+      );
+    },
+    TIMEOUT,
+  );
+});
+
 const WIDER_GUARD = `drift: refuse
 pools:
   workers:
