@@ -19,6 +19,22 @@ function drained(run: LiveRun): string[][] {
 
 const report = (run: LiveRun) => run.job.step("Report on the merged pull request").stdout;
 
+/**
+ * A merge 3 → 2 workers that also resizes the control plane: its apply is refused and applies
+ * nothing, so the state keeps 3 workers while main says 2.
+ */
+async function refusedScaleDown() {
+  const repo = await liveInfra();
+  const m1 = await repo.commit(
+    { [TFVARS]: poolsTfvars(2, 3, "control_plane_cores = 6\n") },
+    "fewer workers, bigger control plane",
+  );
+  const refused = await repo.push(repo.first, m1);
+  expect(refused.job.step("guard").outcome).toBe("failure");
+  expect(callsOf(refused.calls, "terraform", "apply")).toEqual([]);
+  return { repo, m1 };
+}
+
 describe("a run whose commit the branch has moved past", () => {
   it(
     "a re-run of an older scale-down after a newer scale-up was applied drains and destroys nothing",
@@ -121,14 +137,7 @@ describe("runs after a cancelled or refused one", () => {
   it(
     "after a refused scale-down, the commit that fixes the rest drains and converges",
     async () => {
-      const repo = await liveInfra();
-      const m1 = await repo.commit(
-        { [TFVARS]: poolsTfvars(2, 3, "control_plane_cores = 6\n") },
-        "fewer workers, bigger control plane",
-      );
-      const refused = await repo.push(repo.first, m1);
-      expect(refused.job.step("guard").outcome).toBe("failure");
-      expect(callsOf(refused.calls, "terraform", "apply")).toEqual([]);
+      const { repo, m1 } = await refusedScaleDown();
       const m2 = await repo.commit({ [TFVARS]: poolsTfvars(2, 3) }, "control plane as it was");
 
       const fixed = await repo.push(m1, m2);
@@ -149,12 +158,7 @@ describe("a pull request while the state is behind the default branch", () => {
   it(
     "is checked from what the state holds, so that the pull request that fixes a refused merge can pass",
     async () => {
-      const repo = await liveInfra();
-      const m1 = await repo.commit(
-        { [TFVARS]: poolsTfvars(2, 3, "control_plane_cores = 6\n") },
-        "fewer workers, bigger control plane",
-      );
-      expect((await repo.push(repo.first, m1)).job.step("guard").outcome).toBe("failure");
+      const { repo, m1 } = await refusedScaleDown();
       const head = await repo.commit({ [TFVARS]: poolsTfvars(2, 3) }, "control plane", "fix");
 
       const pr = await repo.pullRequest(m1, head);
