@@ -228,7 +228,12 @@ describe("a GitHub that does not answer", () => {
       observe: async () => cluster({ pending: 1, plex: false }),
       onReconciled: (result) => results.push(result),
       timer: false,
-      githubTimeoutMs: 300,
+      // Every other request must be answered within it. The checked mock compiles GitHub's
+      // schemas as it meets them, so a file's first answers take a second or two (at 300 ms this
+      // test failed when run alone, and at 5 s on a machine with two cores and a load of 10),
+      // and on a loaded machine any answer of the fake GitHub, in this process, can wait for
+      // seconds more.
+      githubTimeoutMs: 10_000,
     });
     stopped(app);
     // The reconcile's first request hangs, as on a half-open connection: it is given up and
@@ -240,7 +245,7 @@ describe("a GitHub that does not answer", () => {
     expect(results.map((result) => result.pullRequests.map((o) => o.action))).toEqual([
       ["created"],
     ]);
-  });
+  }, 60_000);
 
   it("does not hold a stopping replica past its wait: stop lets go of a reconcile still running", async () => {
     const github = new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
