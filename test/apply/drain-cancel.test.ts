@@ -60,6 +60,13 @@ interface CancelledRun {
 }
 
 /**
+ * The real time a cancel may spend when a test does not shorten it: the uncordons must be
+ * answered within it, and on a loaded machine the fake API server, in this process, can take
+ * seconds to answer (the drain's default of 2 s could run out on them).
+ */
+const ampleGraceMs = 60_000;
+
+/**
  * Runs `drain`; `cancelOn` says at which request the process gets `signal` (once).
  * `cancelGraceMs` shortens the time the cancel may spend.
  */
@@ -78,7 +85,7 @@ async function drain(
   const command = createDrainCommand({
     clock: virtualClock(),
     signals: (watch) => watchSignals(watch, proc),
-    ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
+    cancelGraceMs: options.cancelGraceMs ?? ampleGraceMs,
   });
   const run = { code: -1, stdout: "", stderr: "", exits: proc.exits };
   const io: CliIo = {

@@ -15,13 +15,15 @@ describe("drain --timeout with slow evictions", () => {
     for (const name of ["app-0", "app-1", "app-2", "app-3"])
       cluster.fake.add(pod(name, "worker-1"));
     const { clock, advance } = movableClock();
-    // Each eviction takes 1.5 s to answer.
+    // Each eviction takes 45 s to answer. (An eviction may wait for its answer as long as the
+    // deadline leaves, in real time: the 15 s left for the second one are ample for the fake
+    // API server however loaded the machine.)
     cluster.fake.onRequest = (request) => {
-      if (request.method === "POST" && request.path.endsWith("/eviction")) advance(1_500);
+      if (request.method === "POST" && request.path.endsWith("/eviction")) advance(45_000);
     };
-    const run = await drain(["worker-1", "--timeout", "2s", "--json"], { clock });
+    const run = await drain(["worker-1", "--timeout", "1m", "--json"], { clock });
     expect(run.code).toBe(1);
-    // Sent at 0 s and 1.5 s; at 3 s the 2 s deadline has passed.
+    // Sent at 0 s and 45 s; at 90 s the 1 minute deadline has passed.
     expect(evicted()).toEqual(["app-0", "app-1"]);
     const result = jsonResult(run);
     expect(result.outcome).toBe("timed-out");
@@ -37,16 +39,17 @@ describe("drain --timeout with slow evictions", () => {
   it("waits for an eviction's answer no longer than the time left", async () => {
     cluster.fake.add(node("worker-1"), pod("app-0", "worker-1"), pod("app-1", "worker-1"));
     const { clock, advance } = movableClock();
+    // app-0's eviction may wait the whole minute for its answer; it takes 59.9 s.
     cluster.fake.onRequest = (request) => {
-      if (request.method === "POST" && request.path.endsWith("/app-0/eviction")) advance(1_900);
+      if (request.method === "POST" && request.path.endsWith("/app-0/eviction")) advance(59_900);
     };
-    // app-1's answer comes after a second; 100 ms of the 2 s are left when it is sent.
+    // app-1's answer comes after a second; 100 ms of the minute are left when it is sent.
     cluster.fake.injectFault({
       method: "POST",
       path: "/api/v1/namespaces/apps/pods/app-1/eviction",
       delayMs: 1_000,
     });
-    const run = await drain(["worker-1", "--timeout", "2s", "--json"], { clock });
+    const run = await drain(["worker-1", "--timeout", "1m", "--json"], { clock });
     expect(run.code).toBe(1);
     const result = jsonResult(run);
     expect(result.outcome).toBe("timed-out");
