@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
@@ -31,19 +30,20 @@ export async function startPrometheus(openMetrics: string): Promise<RunningProme
     await writeFile(input, openMetrics);
     await writeFile(config, "global:\n  scrape_interval: 15s\n");
     await backfill(promtool, input, data);
-    const port = await freePort();
+    // Port 0: Prometheus binds a free port itself and logs it. A port found free here and
+    // handed over could be taken meanwhile, by another test's Prometheus too, which would then
+    // answer this one's queries.
     const child = spawn(
       prometheus,
       [
         `--config.file=${config}`,
         `--storage.tsdb.path=${data}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        "--log.level=warn",
+        "--web.listen-address=127.0.0.1:0",
+        "--log.level=info",
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
-    const url = `http://127.0.0.1:${port}`;
-    await waitUntilReady(child, url);
+    const url = await waitUntilReady(child);
     return { url, stop: () => stop(child, dir) };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
@@ -74,19 +74,11 @@ async function backfill(promtool: string, input: string, data: string): Promise<
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** The line Prometheus' web server logs once it listens, with the port it bound. */
+const LISTENING = /msg="Listening on" address=(127\.0\.0\.1:\d+)/;
 
-async function waitUntilReady(child: ChildProcess, url: string): Promise<void> {
+/** Prometheus' base URL once it listens there and says it is ready. */
+async function waitUntilReady(child: ChildProcess): Promise<string> {
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -104,14 +96,14 @@ async function waitUntilReady(child: ChildProcess, url: string): Promise<void> {
     if (exited !== undefined) {
       throw new Error(`prometheus exited with code ${exited} before it was ready:\n${stderr}`);
     }
+    const address = LISTENING.exec(stderr)?.[1];
     try {
-      const response = await fetch(`${url}/-/ready`);
-      if (response.ok) return;
+      if (address && (await fetch(`http://${address}/-/ready`)).ok) return `http://${address}`;
     } catch {}
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill("SIGKILL");
-  throw new Error(`prometheus at ${url} was not ready within 30 s:\n${stderr}`);
+  throw new Error(`prometheus was not ready within 30 s:\n${stderr}`);
 }
 
 async function stop(child: ChildProcess, dir: string): Promise<void> {
