@@ -14,6 +14,12 @@ import { prometheusCluster } from "../support/prometheus-cluster.ts";
 // Prometheus holds an hour of generated series ending two minutes ago (test/support/prometheus-cluster.ts).
 const end = Math.floor(Date.now() / 60_000) * 60 - 120;
 const cluster = prometheusCluster(end);
+/**
+ * "Now" as the series were made: two minutes after their end. A plan that must see the series
+ * as recent plans for this time, not the clock's, which runs on for as long as starting
+ * Prometheus and the tests before take on a loaded machine.
+ */
+const seriesMadeAt = new Date((end + 120) * 1000).toISOString();
 const dir = mkdtempSync(join(tmpdir(), "snapshot-prometheus-"));
 let prometheus: RunningPrometheus;
 let fake: FakeKubeApiserver;
@@ -153,6 +159,8 @@ describe("pr-autoscaler plan --prometheus", () => {
       prometheus.url,
       "--prometheus-window",
       "15m",
+      "--now",
+      seriesMadeAt,
     ]);
     expect(run.code).toBe(0);
     // Nodes and containers Prometheus has no usable series for are said on stderr.
