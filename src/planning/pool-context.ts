@@ -5,7 +5,7 @@ import type { PoolRepoFacts } from "./node-plan-input.ts";
 import type { NodeShape } from "./node-shape.ts";
 import type { Bin } from "./packing.ts";
 import { freeRoom } from "./room.ts";
-import type { NodeInfo } from "./snapshot.ts";
+import type { NodeInfo, Taint } from "./snapshot.ts";
 import type { ResourceUtilisation, TimedPercent } from "./utilisation.ts";
 
 /** Everything one pool's evaluation reads, gathered once. */
@@ -35,14 +35,16 @@ export interface PoolContext {
 }
 
 /**
- * Bins for every node that can take pods now (Ready, not cordoned, room known), by name:
- * the scheduler places a pending pod on any node that admits it, in a pool or not (an untainted
- * control plane, a node no pool selects).
+ * Bins for every node that can take pending pods now (Ready, room known), by name: the
+ * scheduler places a pending pod on any node that admits it, in a pool or not (an untainted
+ * control plane, a node no pool selects). A cordoned node takes only the pods that tolerate
+ * its `node.kubernetes.io/unschedulable:NoSchedule` taint, as the scheduler's NodeUnschedulable
+ * plugin lets them in: its bin carries that taint.
  */
 export function clusterBins(nodes: readonly NodeInfo[], index: ClusterIndex): Map<string, Bin> {
   const bins = new Map<string, Bin>();
   for (const node of nodes) {
-    const bin = binOf(node, index);
+    const bin = binOf(node, index, true);
     if (bin) bins.set(node.name, bin);
   }
   return bins;
@@ -50,20 +52,39 @@ export function clusterBins(nodes: readonly NodeInfo[], index: ClusterIndex): Ma
 
 /**
  * Nodes of the pool that can take pods now (Ready, not cordoned, room known), with their
- * free room; the nodes named in `except` are left out.
+ * free room; the nodes named in `except` are left out. A cordoned node is left out whatever the
+ * pods tolerate: it is usually being drained, so the pods of a node to remove do not go there.
  */
 export function schedulableBins(context: PoolContext, ...except: string[]): Bin[] {
   const bins: Bin[] = [];
   for (const node of context.ready) {
-    const bin = except.includes(node.name) ? undefined : binOf(node, context.index);
+    const bin = except.includes(node.name) ? undefined : binOf(node, context.index, false);
     if (bin) bins.push(bin);
   }
   return bins;
 }
 
-/** The node's free room, when it can take pods now: Ready, not cordoned, room known. */
-function binOf(node: NodeInfo, index: ClusterIndex): Bin | undefined {
-  if (!node.ready || node.unschedulable || index.requestsUnknown.has(node.name)) return undefined;
+/**
+ * The node's free room, when it can take pods now: Ready, room known, and not cordoned unless
+ * `cordoned` lets a cordoned node in, as a node tainted unschedulable.
+ */
+function binOf(node: NodeInfo, index: ClusterIndex, cordoned: boolean): Bin | undefined {
+  if (!node.ready || (node.unschedulable && !cordoned) || index.requestsUnknown.has(node.name))
+    return undefined;
   const room = freeRoom(node.allocatable, index.usedByNode.get(node.name));
-  return room ? { name: node.name, traits: node, room } : undefined;
+  if (!room) return undefined;
+  return { name: node.name, traits: node.unschedulable ? cordonedTraits(node) : node, room };
 }
+
+/**
+ * The node lifecycle controller taints a cordoned node `node.kubernetes.io/unschedulable`
+ * (NoSchedule); a node read without that taint is judged as carrying it all the same.
+ */
+function cordonedTraits(node: NodeInfo): NodeInfo {
+  const tainted = node.taints.some(
+    (taint) => taint.key === UNSCHEDULABLE.key && taint.effect === UNSCHEDULABLE.effect,
+  );
+  return tainted ? node : { ...node, taints: [...node.taints, UNSCHEDULABLE] };
+}
+
+const UNSCHEDULABLE: Taint = { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" };

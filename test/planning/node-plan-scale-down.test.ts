@@ -652,6 +652,35 @@ describe("scale-down blockers", () => {
     expect(decision.action).toBe("none");
     expect(condition(decision.scaleDown.conditions, "pods-fit")[0]?.unplaced).toEqual(["db/ssd"]);
   });
+
+  it("never moves a removed node's pods to a cordoned node, even pods that tolerate it", () => {
+    // worker-1 is cordoned (being drained) and has room; worker-2 is full.
+    const workers = [
+      node("worker-1", { ...QUIET, unschedulable: true }),
+      node("worker-2", QUIET),
+      node("worker-3", QUIET),
+    ];
+    const pods = [
+      pod("web/full", { node: "worker-2", cpu: "3900m" }),
+      pod("ops/toolbox", {
+        node: "worker-3",
+        cpu: "500m",
+        tolerations: [{ key: "node.kubernetes.io/unschedulable", operator: "Exists" }],
+      }),
+    ];
+    const decision = planOne(buildSnapshot({ nodes: workers, pods }));
+    expect(decision.action).toBe("none");
+    expect(condition(decision.scaleDown.conditions, "pods-fit")).toEqual([
+      {
+        kind: "pods-fit",
+        met: false,
+        node: "worker-3",
+        pods: 1,
+        unplaced: ["ops/toolbox"],
+        causes: [{ pod: "ops/toolbox", cause: "room", resources: ["cpu"] }],
+      },
+    ]);
+  });
 });
 
 describe("projection after removal", () => {

@@ -42,6 +42,33 @@ describe("scale up for pending pods", () => {
     ]);
   });
 
+  it("uses a cordoned node's room only for pods that tolerate its being cordoned", () => {
+    // worker-2 is cordoned with 3.5 cpu free; worker-1 is full. The scheduler's
+    // NodeUnschedulable plugin lets a pod in that tolerates node.kubernetes.io/unschedulable.
+    const workers = [node("worker-1", BUSY), node("worker-2", { ...BUSY, unschedulable: true })];
+    const tolerant = [{ key: "node.kubernetes.io/unschedulable", operator: "Exists" as const }];
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        filler("worker-1"),
+        pendingPod("ops/backup", { cpu: "2", memory: "2Gi", tolerations: tolerant }),
+        pendingPod("ops/everywhere", {
+          cpu: "1",
+          memory: "1Gi",
+          tolerations: [{ operator: "Exists" }],
+        }),
+        pendingPod("web/app", { cpu: "1", memory: "1Gi" }),
+      ],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.pending.onExisting.map((p) => [p.pod, p.node])).toEqual([
+      ["ops/backup", "worker-2"],
+      ["ops/everywhere", "worker-2"],
+    ]);
+    expect(decision.pending.onNew.map((p) => [p.pod, p.node])).toEqual([["web/app", "new-1"]]);
+    expect(decision).toMatchObject({ action: "scale-up", current: 2, desired: 3 });
+  });
+
   it("uses free room on existing nodes before counting new nodes", () => {
     const workers = nodes(2, BUSY);
     const snapshot = buildSnapshot({
