@@ -24,10 +24,17 @@ const leaseName = "pr-autoscaler";
 const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${leaseName}`;
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 /**
- * Short enough for tests, long enough that a leader on a loaded machine (a full test run on two
- * cores stalls the event loop for more than half a second) does not step down unasked.
+ * For the tests of expiry and of the renew deadline: short enough to wait for, long enough that
+ * a leader on a loaded machine (a full test run on two cores stalls the event loop for more than
+ * half a second) does not step down unasked.
  */
 const fast = { leaseDurationSeconds: 3, renewDeadlineMs: 2_000, retryPeriodMs: 50 };
+/**
+ * For every other test: client-go's lease and deadline, which no stall of a loaded machine comes
+ * near (one of seconds would make a `fast` leader step down, or its follower take over, mid-test),
+ * renewed as often as `fast`.
+ */
+const steady = { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 50 };
 
 interface LogLine {
   level: string;
@@ -93,12 +100,12 @@ afterEach(async () => {
 
 function store(): LeaseStore {
   const loaded = loadKubeConfig({ kubeconfig, env: {} });
-  return kubeLeaseStore({ loaded, namespace, name: leaseName, timeoutMs: 2_000 });
+  return kubeLeaseStore({ loaded, namespace, name: leaseName, timeoutMs: 10_000 });
 }
 
 function elector(
   identity: string,
-  timing: LeaderElectionTiming = fast,
+  timing: LeaderElectionTiming = steady,
   leaseStore: LeaseStore = store(),
 ): LeaderElector {
   const created = createLeaderElector({
@@ -146,7 +153,7 @@ describe("two replicas against the Kubernetes API", () => {
     const first = lease();
     expect(first).toEqual({
       holderIdentity: leader,
-      leaseDurationSeconds: 3,
+      leaseDurationSeconds: 15,
       acquireTime: expect.stringMatching(MICRO_TIME),
       renewTime: expect.stringMatching(MICRO_TIME),
       leaseTransitions: 0,
@@ -166,9 +173,9 @@ describe("two replicas against the Kubernetes API", () => {
   });
 
   it("when the leader stops renewing, the other takes over once the Lease expired", async () => {
-    const a = elector("replica-a");
+    const a = elector("replica-a", fast);
     await waitFor(() => a.isLeader(), "replica-a leads");
-    const b = elector("replica-b");
+    const b = elector("replica-b", fast);
     await waitFor(() => b.holder() === "replica-a", "replica-b sees replica-a");
     const before = lease();
     // As if the process were killed: no release.
@@ -220,7 +227,7 @@ describe("when the API fails", () => {
   beforeEach(startFake);
 
   it("the leader steps down after the renew deadline when the API is unreachable", async () => {
-    const a = elector("replica-a");
+    const a = elector("replica-a", fast);
     await waitFor(() => a.isLeader(), "replica-a leads");
     await api().close();
     fake = undefined;
@@ -324,8 +331,8 @@ describe("replicas that write at the same moment", () => {
   it("creating the Lease: one wins, the other gets AlreadyExists and follows", async () => {
     const { stores, outcomes } = racingStores(2);
     const [one, two] = stores as [LeaseStore, LeaseStore];
-    const a = elector("replica-a", fast, one);
-    const b = elector("replica-b", fast, two);
+    const a = elector("replica-a", steady, one);
+    const b = elector("replica-b", steady, two);
     await waitFor(() => outcomes.length >= 2, "both wrote");
     const creates = outcomes.filter((o) => o.includes("create"));
     expect(creates.map((o) => o.slice(3)).sort()).toEqual(["create lost", "create won"]);
@@ -350,8 +357,8 @@ describe("replicas that write at the same moment", () => {
     });
     const { stores, outcomes } = racingStores(2);
     const [one, two] = stores as [LeaseStore, LeaseStore];
-    const a = elector("replica-a", fast, one);
-    const b = elector("replica-b", fast, two);
+    const a = elector("replica-a", steady, one);
+    const b = elector("replica-b", steady, two);
     await waitFor(() => outcomes.length >= 2, "both wrote");
     expect(
       outcomes
