@@ -7,7 +7,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import {
   type DrainResult,
   emptyNodeReport,
@@ -17,6 +17,11 @@ import { callsOf, flag, reportArgs } from "./support/calls.ts";
 import { createSandbox, REPO_SECRETS, type Sandbox } from "./support/workflow-sandbox.ts";
 
 const plans = fileURLToPath(new URL("../fixtures/terraform/talos-proxmox-plans/", import.meta.url));
+
+// Each test runs a job: its steps in bash, the real `guard` and `report` each a Node.js process
+// of their own. On a machine whose two cores also ran other work, an apply job took 20 to 30 s:
+// the default 30 s is no limit to wait for it (the other workflow tests allow 2 or 3 minutes).
+jest.setTimeout(120_000);
 
 async function plan(name: "scale-down-4-to-3.json" | "scale-up-3-to-4.json"): Promise<string> {
   return readFile(join(plans, name), "utf8");
