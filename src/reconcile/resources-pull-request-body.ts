@@ -124,6 +124,12 @@ function holdReason(decision: ResourceDecision): string {
       return "running pods differ from the file";
     case "unreadable":
       return `${hold.field} is not a quantity`;
+    case "shared":
+      return `decided with ${hold.owner}`;
+    case "shared-unknown":
+      return "shared with containers of unknown needs";
+    case "shared-reader":
+      return `shared with ${hold.reader}, which holds it`;
   }
 }
 

@@ -76,26 +76,117 @@ export function relativeChange(from: number, to: number): number {
  */
 export function decideResource(input: ResourceInput): ResourceDecision {
   const base = baseDecision(input);
+  const derived = derive(input);
+  if ("hold" in derived) return { ...base, hold: derived.hold };
+  return withProposal(input, { ...base, steps: derived.steps }, lastValue(derived.steps));
+}
+
+/** A decision that holds the request where it is, with the data it was to be made on. */
+export function heldDecision(input: ResourceInput, hold: RightsizeHold): ResourceDecision {
+  return { ...baseDecision(input), hold };
+}
+
+/** One container whose resources the values decided together set, with its own data. */
+export interface SharedReader {
+  /** `Kind ns/name container c`. */
+  reader: string;
+  input: ResourceInput;
+}
+
+/**
+ * Decides one resource of values that several containers read (a chart's exporter sidecar in
+ * each of its workloads): each container's value is derived from its own VPA as in
+ * `decideResource`, and the highest of them is proposed, as one change, so that none of them
+ * gets less than it needs. Whatever holds one of them (no usable recommendation, an HPA, pods
+ * that differ from the file) holds the values for all. READERS share the file's values.
+ */
+export function decideSharedResource(readers: readonly SharedReader[]): ResourceDecision {
+  const merged = mergedInput(readers.map((reader) => reader.input));
+  const base = baseDecision(merged);
+  const values: { reader: string; value: number }[] = [];
+  let highest: DerivationStep[] = [];
+  for (const { reader, input } of readers) {
+    const result = derive(input);
+    if ("hold" in result)
+      return { ...base, hold: { kind: "shared-reader", reader, hold: result.hold } };
+    const value = lastValue(result.steps);
+    if (values.every((entry) => entry.value < value)) highest = result.steps;
+    values.push({ reader, value });
+  }
+  const value = lastValue(highest);
+  const steps: DerivationStep[] = [...highest, { kind: "shared", values, value }];
+  return withProposal(merged, { ...base, steps }, value);
+}
+
+/**
+ * What the values decided together are checked against: the file's values (the same for
+ * all), the highest VPA bounds (below the highest lower bound one container is short; above
+ * the highest upper bound, every one has more than it needs), every container's pods, OOM
+ * kills and usage.
+ */
+function mergedInput(inputs: readonly ResourceInput[]): ResourceInput {
+  const first = inputs[0] as ResourceInput;
+  const highest = (values: (number | undefined)[]) => {
+    const known = values.filter((value): value is number => value !== undefined);
+    return known.length === 0 ? undefined : Math.max(...known);
+  };
+  const recommendation: Recommendation = {};
+  for (const field of ["target", "lowerBound", "upperBound", "uncappedTarget"] as const) {
+    const value = highest(inputs.map((input) => input.recommendation[field]));
+    if (value !== undefined) recommendation[field] = value;
+  }
+  const ooms = inputs.flatMap((input) => (input.oom ? [input.oom] : []));
+  const distinct = (lists: (number[] | undefined)[]) =>
+    [...new Set(lists.flatMap((list) => list ?? []))].sort((a, b) => a - b);
+  const merged: ResourceInput = {
+    ...first,
+    recommendation,
+    running: distinct(inputs.map((input) => input.running)),
+    runningLimits: distinct(inputs.map((input) => input.runningLimits)),
+    onlyIncrease: inputs.some((input) => input.onlyIncrease),
+    vpaApplies: inputs.some((input) => input.vpaApplies),
+    vpaScalesLimits: inputs.some((input) => input.vpaScalesLimits),
+  };
+  const scaling = inputs.find((input) => input.vpaScalesLimits);
+  if (scaling?.updateMode) merged.updateMode = scaling.updateMode;
+  const usage = highest(inputs.map((input) => input.usage));
+  if (usage === undefined) delete merged.usage;
+  else merged.usage = usage;
+  const [oom] = ooms;
+  if (oom) {
+    const last = ooms
+      .flatMap((kill) => (kill.last ? [kill.last] : []))
+      .sort()
+      .at(-1);
+    merged.oom = {
+      kills: ooms.reduce((sum, kill) => sum + kill.kills, 0),
+      margin: oom.margin,
+      ...(last ? { last } : {}),
+    };
+  }
+  return merged;
+}
+
+/** The steps to a container's own proposed value, or why there is none. */
+function derive(input: ResourceInput): { steps: DerivationStep[] } | { hold: RightsizeHold } {
   const hold = precondition(input);
-  if (hold) return { ...base, hold };
+  if (hold) return { hold };
   const oomFloor = oomFloorStep(input);
-  let steps: DerivationStep[];
   if (input.historyProblems.length > 0 || input.recommendation.target === undefined) {
     // Without a usable recommendation only an OOM kill, itself a measurement, moves memory.
-    if (!oomFloor)
-      return {
-        ...base,
-        hold:
-          input.historyProblems.length > 0
-            ? { kind: "history", problems: input.historyProblems }
-            : { kind: "no-recommendation" },
-      };
-    steps = [oomFloor];
-  } else {
-    steps = deriveFromTarget(input, input.recommendation.target, oomFloor);
+    if (oomFloor) return { steps: [oomFloor] };
+    return {
+      hold:
+        input.historyProblems.length > 0
+          ? { kind: "history", problems: input.historyProblems }
+          : { kind: "no-recommendation" },
+    };
   }
-  const proposed = (steps[steps.length - 1] as DerivationStep).value;
-  return withProposal(input, { ...base, steps }, proposed);
+  return { steps: deriveFromTarget(input, input.recommendation.target, oomFloor) };
+}
+
+function lastValue(steps: readonly DerivationStep[]): number {
+  return (steps[steps.length - 1] as DerivationStep).value;
 }
 
 function baseDecision(input: ResourceInput): ResourceDecision {

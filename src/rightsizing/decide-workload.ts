@@ -1,13 +1,20 @@
 import type { VpaInfo } from "../planning/snapshot.ts";
 import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
-import { decideResource } from "./decide-resource.ts";
+import {
+  decideResource,
+  decideSharedResource,
+  heldDecision,
+  type ResourceInput,
+} from "./decide-resource.ts";
 import { readFileResources } from "./file-resources.ts";
 import type { RepoIndex } from "./repo-index.ts";
 import type {
   ContainerRightsizing,
   Recommendation,
+  ResourceDecision,
   ResourceName,
   ResourcesLocation,
+  WorkloadId,
   WorkloadRightsizing,
 } from "./resources-proposal.ts";
 import {
@@ -36,8 +43,26 @@ export interface DecideWorkloadInput {
   now: Date;
 }
 
-/** Decides every configured resource of every located container of one workload. */
-export function decideWorkload(input: DecideWorkloadInput): WorkloadRightsizing {
+/**
+ * Values other containers read too (see shared-places.ts): every container they set, those
+ * with a recommendation to go by, each with its workload's input (the first of them decides
+ * the values for all), and those without one, with why.
+ */
+export interface SharedValues {
+  readers: string[];
+  planned: { reader: string; input: DecideWorkloadInput; container: LocatedContainer }[];
+  unknown: { reader: string; why: string }[];
+}
+
+/**
+ * Decides every configured resource of every located container of one workload. SHAREDAT
+ * tells which of its containers' places other containers read too: those are decided once,
+ * for all of them.
+ */
+export function decideWorkload(
+  input: DecideWorkloadInput,
+  sharedAt: (location: ResourcesLocation) => SharedValues | undefined = () => undefined,
+): WorkloadRightsizing {
   const { vpa, config, now } = input;
   const history = historyProblems(vpa, now, config.minHistory);
   const result: WorkloadRightsizing = {
@@ -48,19 +73,75 @@ export function decideWorkload(input: DecideWorkloadInput): WorkloadRightsizing 
       updateMode: vpa.updateMode,
       createdAt: vpa.createdAt,
     },
-    containers: input.containers.map((container) =>
-      decideContainer(input, container, history.problems),
-    ),
+    containers: input.containers.map((container) => {
+      const shared = sharedAt(container.location);
+      const own = resourceInputs(input, container, history.problems);
+      const decided: ContainerRightsizing = {
+        name: container.name,
+        location: container.location,
+        resources: shared
+          ? decideShared(input, container, own, shared)
+          : own.map((resource) => decideResource(resource)),
+        oomKills: oomKillsOf(input.facts, container.name, now, config.oom.window).kills,
+      };
+      if (shared) {
+        const self = readerLabel(input.facts.workload, container.name);
+        decided.sharedWith = shared.readers.filter((reader) => reader !== self);
+      }
+      return decided;
+    }),
   };
   if (history.ageMs !== undefined) result.historyMs = history.ageMs;
   return result;
 }
 
-function decideContainer(
+/** `Kind ns/name container c`: one container that values may set. */
+export function readerLabel(workload: WorkloadId, container: string): string {
+  return `${workload.kind} ${workload.namespace}/${workload.name} container ${container}`;
+}
+
+/**
+ * The decisions for values other containers read too: made by the first container with a
+ * recommendation, from every such container's own data, and held while any container they
+ * set has none to go by.
+ */
+function decideShared(
+  input: DecideWorkloadInput,
+  container: LocatedContainer,
+  own: ResourceInput[],
+  shared: SharedValues,
+): ResourceDecision[] {
+  const [owner] = shared.planned;
+  if (owner && owner.reader !== readerLabel(input.facts.workload, container.name))
+    return own.map((resource) => heldDecision(resource, { kind: "shared", owner: owner.reader }));
+  if (shared.unknown.length > 0)
+    return own.map((resource) =>
+      heldDecision(resource, { kind: "shared-unknown", readers: shared.unknown }),
+    );
+  const readers = shared.planned.map((reader) => {
+    const { vpa, config, now } = reader.input;
+    const problems = historyProblems(vpa, now, config.minHistory).problems;
+    return {
+      reader: reader.reader,
+      inputs: resourceInputs(reader.input, reader.container, problems),
+    };
+  });
+  return own.map((_, i) =>
+    decideSharedResource(
+      readers.map((reader) => ({
+        reader: reader.reader,
+        input: reader.inputs[i] as ResourceInput,
+      })),
+    ),
+  );
+}
+
+/** What each configured resource of a located container is decided on. */
+function resourceInputs(
   input: DecideWorkloadInput,
   container: LocatedContainer,
   problems: string[],
-): ContainerRightsizing {
+): ResourceInput[] {
   const { vpa, facts, config, now } = input;
   const file = readFileResources(input.index, container.location);
   const policy = policyFor(vpa, container.name);
@@ -69,7 +150,7 @@ function decideContainer(
   const key = `${facts.workload.namespace}/${facts.workload.name}`;
   const onlyIncrease =
     config.stateful.changes === "increase" && config.stateful.workloads.includes(key);
-  const resources = config.resources.map((resource: ResourceName) => {
+  return config.resources.map((resource: ResourceName) => {
     const request = file.requests[resource];
     const limit = file.limits[resource];
     const recommendation: Recommendation = {};
@@ -82,7 +163,7 @@ function decideContainer(
       : limit.unreadable
         ? { field: `limits.${resource}`, value: limit.raw }
         : undefined;
-    return decideResource({
+    return {
       resource,
       ...(request.amount === undefined ? {} : { current: request.amount }),
       ...(limit.amount === undefined ? {} : { currentLimit: limit.amount }),
@@ -110,7 +191,6 @@ function decideContainer(
       vpaApplies: vpa.updateMode !== "Off",
       vpaScalesLimits: vpa.updateMode !== "Off" && policy?.controlledValues !== "RequestsOnly",
       updateMode: vpa.updateMode,
-    });
+    } satisfies ResourceInput;
   });
-  return { name: container.name, location: container.location, resources, oomKills: oom.kills };
 }

@@ -64,6 +64,7 @@ export function discoverCandidates(index: RepoIndex, query: ContainerQuery): Loc
       ...applicationCandidates(document, query),
       ...(chartValues.has(document.file) ? [] : valuesFileCandidates(document, query)),
     ];
+    if (candidates.length === 0) continue;
     const patched = opaquePatchOver(index, document);
     found.push(
       ...candidates.map((candidate) => {

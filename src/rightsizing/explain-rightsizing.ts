@@ -47,6 +47,10 @@ function explainContainer(container: ContainerRightsizing): string[] {
   const lines = [
     `  container ${container.name}: ${location.file} ${location.path} (${location.confidence}: ${location.how})`,
   ];
+  if (container.sharedWith)
+    lines.push(
+      `    these values also set the resources of ${container.sharedWith.join(", ")}: they are decided once, for all of them`,
+    );
   if (container.oomKills > 0) lines.push(`    ${container.oomKills} recent OOM kill(s)`);
   for (const decision of container.resources) lines.push(`    ${explainResource(decision)}`);
   return lines;
@@ -113,6 +117,8 @@ function stepText(step: DerivationStep, show: (amount: number) => string): strin
       return `raised to the VPA lower bound ${show(step.bound)} → ${show(step.value)}`;
     case "oom-floor":
       return `after OOM kills at least the current ${step.basis} ${show(step.base)} + ${step.margin} % → ${show(step.value)}`;
+    case "shared":
+      return `the highest of what each container these values set needs (${step.values.map((entry) => `${entry.reader} ${show(entry.value)}`).join(", ")}) → ${show(step.value)}`;
   }
 }
 
@@ -161,6 +167,12 @@ function holdText(
       return `the running pods request ${hold.running.map(show).join(", ")}, not what the file says: the file may not be deployed yet, or it is not this workload's`;
     case "unreadable":
       return `${hold.field} is ${JSON.stringify(hold.value)}, not a quantity`;
+    case "shared":
+      return `these values also set the resources of ${hold.owner}, and are decided with it, once for every container they set`;
+    case "shared-unknown":
+      return `these values also set the resources of ${hold.readers.map((entry) => `${entry.reader} (${entry.why})`).join(", ")}, whose needs are not known, and a change made for the others would change them too`;
+    case "shared-reader":
+      return `these values also set the resources of ${hold.reader}, for which: ${holdText(hold.hold, show, decision)}`;
   }
 }
 

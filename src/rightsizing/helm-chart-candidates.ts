@@ -46,8 +46,9 @@ export function helmChartCandidates(
   document: IndexedDocument,
   query: ContainerQuery,
 ): LocationCandidate[] {
+  if (document.index !== 0 || !/kustomization\.ya?ml$/i.test(document.file)) return [];
   const kustomization = index.kustomizations.get(posix.dirname(document.file));
-  if (kustomization?.file !== document.file || document.index !== 0) return [];
+  if (kustomization?.file !== document.file) return [];
   return kustomization.helmCharts.flatMap((chart) =>
     chartCandidates(index, kustomization, document, chart, query),
   );

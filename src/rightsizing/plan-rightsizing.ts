@@ -20,10 +20,12 @@ import type {
   WorkloadId,
   WorkloadRightsizing,
 } from "./resources-proposal.ts";
+import { otherReaders, placeId, sharedPlaces } from "./shared-places.ts";
 import {
   containerNamesOf,
   exclusionOf,
   policyFor,
+  RIGHTSIZED_KINDS,
   type WorkloadFacts,
   workloadFacts,
 } from "./workload-facts.ts";
@@ -46,8 +48,6 @@ export interface RightsizingPlan {
 }
 
 type LocateProblem = Extract<LocateResult, { ok: false }>["problem"];
-
-const SUPPORTED_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
 
 /** Right-sizing is configured, yet there are no recommendations to read at all. */
 const VPA_NOT_SERVED: PlanNote = {
@@ -82,10 +82,27 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
     return { proposals: [], notes: [{ ...VPA_NOT_SERVED }] };
   const index = "documents" in input.files ? input.files : indexRepo(input.files);
   const notes: PlanNote[] = [];
+  const context: PlanContext = { snapshot, index, config, now: input.now };
+  const prepared = usableVpas(snapshot.vpas, notes).map((vpa) => prepareWorkload(vpa, context));
+  const planned = prepared.flatMap((entry) => (entry.input ? [entry.input] : []));
+  // Values one key gives to several containers are decided once, for all of them.
+  const shared = sharedPlaces(
+    planned,
+    () => otherReaders(snapshot, config, planned),
+    index,
+    config,
+  );
   const changed: WorkloadChanges[] = [];
-  for (const vpa of usableVpas(snapshot.vpas, notes)) {
-    const decided = planWorkload(vpa, { snapshot, index, config, now: input.now }, notes);
-    if (!decided) continue;
+  for (const entry of prepared) {
+    notes.push(...entry.notes);
+    if (!entry.input) continue;
+    const decided = decideWorkload(entry.input, (location) => shared.get(placeId(location)));
+    if (!hasChange(decided))
+      notes.push({
+        level: "info",
+        subject: entry.subject,
+        message: explainWorkload(decided).join("\n"),
+      });
     const changes = withEdits(decided, index, notes);
     if (changes) changed.push(changes);
   }
@@ -122,7 +139,7 @@ function usableVpas(vpas: readonly VpaInfo[], notes: PlanNote[]): VpaInfo[] {
 
 function knownWorkloads(vpas: readonly VpaInfo[]): WorkloadId[] {
   return vpas
-    .filter((vpa) => SUPPORTED_KINDS.has(vpa.target.kind))
+    .filter((vpa) => RIGHTSIZED_KINDS.has(vpa.target.kind))
     .map((vpa) => ({ namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name }));
 }
 
@@ -137,35 +154,36 @@ interface PlanContext {
   now: Date;
 }
 
-function planWorkload(
-  vpa: VpaInfo,
-  context: PlanContext,
-  notes: PlanNote[],
-): WorkloadRightsizing | undefined {
+/** A VPA's workload, its containers located, ready to be decided; or only notes on why not. */
+interface PreparedWorkload {
+  subject: string;
+  notes: PlanNote[];
+  input?: DecideWorkloadInput;
+}
+
+function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
   const subject = subjectOf(vpa);
+  const notes: PlanNote[] = [];
   const info = (message: string) => notes.push({ level: "info", subject, message });
-  if (!SUPPORTED_KINDS.has(vpa.target.kind)) {
+  if (!RIGHTSIZED_KINDS.has(vpa.target.kind)) {
     info(
       `the VPA ${vpa.name} targets a ${vpa.target.kind || "resource of unknown kind"}; only Deployments, StatefulSets and DaemonSets are right-sized`,
     );
-    return undefined;
+    return { subject, notes };
   }
   const facts = workloadFacts(context.snapshot, vpa);
   const excluded = exclusionOf(context.config, vpa, facts);
   if (excluded) {
     info(`left alone: ${excluded}`);
-    return undefined;
+    return { subject, notes };
   }
   if (vpa.recommendations.length === 0) {
     info(`the VPA ${vpa.name} has no recommendation yet`);
-    return undefined;
+    return { subject, notes };
   }
   const containers = locateAll(vpa, facts, context, notes);
-  if (containers.length === 0) return undefined;
-  const input: DecideWorkloadInput = { vpa, facts, containers, ...context };
-  const decided = decideWorkload(input);
-  if (!hasChange(decided)) info(explainWorkload(decided).join("\n"));
-  return decided;
+  if (containers.length === 0) return { subject, notes };
+  return { subject, notes, input: { vpa, facts, containers, ...context } };
 }
 
 function locateAll(

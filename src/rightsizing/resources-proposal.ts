@@ -52,7 +52,9 @@ export type DerivationStep =
       value: number;
     }
   | { kind: "lower-bound"; bound: number; value: number }
-  | { kind: "oom-floor"; base: number; basis: "limit" | "request"; margin: number; value: number };
+  | { kind: "oom-floor"; base: number; basis: "limit" | "request"; margin: number; value: number }
+  /** Values several containers read: the highest of what each of them needs. */
+  | { kind: "shared"; values: { reader: string; value: number }[]; value: number };
 
 /** Why a resource changes. */
 export type RightsizeTrigger =
@@ -75,6 +77,12 @@ export type RightsizeHold =
   | { kind: "unknown-limit"; running: number[]; proposed: number; updateMode?: string }
   | { kind: "stateful"; proposed: number }
   | { kind: "cluster-differs"; running: number[] }
+  /** Values other containers read too are decided once, with this container's. */
+  | { kind: "shared"; owner: string }
+  /** Values other containers read too, some of which have no recommendation to go by. */
+  | { kind: "shared-unknown"; readers: { reader: string; why: string }[] }
+  /** Values other containers read too, one of which holds them. */
+  | { kind: "shared-reader"; reader: string; hold: RightsizeHold }
   | { kind: "unreadable"; field: string; value: unknown };
 
 /** The decision for one resource of one container, with every number it rests on. */
@@ -103,6 +111,8 @@ export interface ResourceDecision {
 export interface ContainerRightsizing {
   name: string;
   location: ResourcesLocation;
+  /** The other containers whose resources the same values set (`Kind ns/name container c`). */
+  sharedWith?: string[];
   resources: ResourceDecision[];
   oomKills: number;
 }

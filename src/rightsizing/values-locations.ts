@@ -246,12 +246,18 @@ function componentMatches(
     fullnames.includes(workload.name) ||
     fullnames.some((fullname) => workload.name.startsWith(`${fullname}-`));
   if (!related) return [];
-  const named = components.filter(
-    ([name]) =>
-      container === name ||
-      fullnames.some((fullname) => workload.name === `${fullname}-${name}`) ||
-      workload.name === name,
-  );
+  // A component named like the container is that container's in every workload of the chart
+  // (Bitnami's `metrics.resources` is the exporter sidecar's in the primary and the replicas);
+  // the workload's own component holds its main container's.
+  const byContainer = components.filter(([name]) => container === name);
+  const named =
+    byContainer.length > 0
+      ? byContainer
+      : components.filter(
+          ([name]) =>
+            fullnames.some((fullname) => workload.name === `${fullname}-${name}`) ||
+            workload.name === name,
+        );
   // Only the workload named after the release is the chart's main one: `postgresql-read` or
   // `redis-replicas` are other workloads of the chart, whose values are not `primary`'s.
   const chosen =

@@ -10,6 +10,13 @@ import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
 import type { Range } from "./decide-resource.ts";
 import type { ResourceName, WorkloadId } from "./resources-proposal.ts";
 
+/** The kinds of workloads whose requests are right-sized. */
+export const RIGHTSIZED_KINDS: ReadonlySet<string> = new Set([
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+]);
+
 /** Opt-out marker, on the VPA (annotation or label) or on the workload's pods (label). */
 export const OPT_OUT_KEY = "pr-autoscaler.io/rightsizing";
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import {
   decideResource,
+  decideSharedResource,
   type ResourceInput,
   roundUp,
 } from "../../src/rightsizing/decide-resource.ts";
@@ -292,6 +293,47 @@ describe("decideResource: limits", () => {
     ).toMatchObject({ action: "change", proposed: 704 * Mi });
     // Pods without a limit have none from a LimitRange or elsewhere: the raise is made.
     expect(decideResource(memory({ ...auto, runningLimits: [] })).proposed).toBe(704 * Mi);
+  });
+});
+
+describe("decideSharedResource: values several containers read", () => {
+  const reader = (name: string, target: number, overrides: Partial<ResourceInput> = {}) => ({
+    reader: `StatefulSet db/${name} container metrics`,
+    input: cpu({
+      current: 500,
+      recommendation: { target, lowerBound: target / 2, upperBound: target * 4 },
+      ...overrides,
+    }),
+  });
+
+  it("proposes the highest of what each container needs, never one container's lower value", () => {
+    const decision = decideSharedResource([reader("primary", 100), reader("read", 300)]);
+    expect(decision).toMatchObject({ action: "change", current: 500, proposed: 300 });
+    expect(decision.steps.at(-1)).toEqual({
+      kind: "shared",
+      values: [
+        { reader: "StatefulSet db/primary container metrics", value: 100 },
+        { reader: "StatefulSet db/read container metrics", value: 300 },
+      ],
+      value: 300,
+    });
+    // Within the tolerance of the highest need (450m against 500m), the request stays, however
+    // far below it another container's need is.
+    expect(decideSharedResource([reader("primary", 100), reader("read", 450)]).hold).toMatchObject({
+      kind: "within-tolerance",
+    });
+  });
+
+  it("is held by whatever holds one of the containers", () => {
+    const young = reader("read", 300, { historyProblems: ["the VPA has recorded for 1h"] });
+    expect(decideSharedResource([reader("primary", 100), young])).toMatchObject({
+      action: "keep",
+      hold: {
+        kind: "shared-reader",
+        reader: "StatefulSet db/read container metrics",
+        hold: { kind: "history", problems: ["the VPA has recorded for 1h"] },
+      },
+    });
   });
 });
 

@@ -1,0 +1,174 @@
+import type { Snapshot, VpaInfo } from "../planning/snapshot.ts";
+import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
+import {
+  type DecideWorkloadInput,
+  type LocatedContainer,
+  readerLabel,
+  type SharedValues,
+} from "./decide-workload.ts";
+import { locateContainer } from "./locate-container.ts";
+import type { RepoIndex } from "./repo-index.ts";
+import type { ResourcesLocation, WorkloadId } from "./resources-proposal.ts";
+import {
+  containerNamesOf,
+  exclusionOf,
+  policyFor,
+  RIGHTSIZED_KINDS,
+  type WorkloadFacts,
+  workloadFacts,
+  workloadOf,
+} from "./workload-facts.ts";
+import { identityOf } from "./workload-keys.ts";
+
+/**
+ * A container that may read values a planned container's are decided in, without a
+ * recommendation of its own to go by (no VPA, left alone, mode Off…): WHY says which.
+ */
+export interface OtherReader {
+  workload: WorkloadId;
+  container: string;
+  /** How many containers its pods have, as discovery asks. */
+  containerCount: number;
+  why: string;
+}
+
+/**
+ * Kinds of documents whose resources are Helm values, which a chart may give to the
+ * containers of several workloads; a workload manifest's (or patch's) are its own alone.
+ */
+const VALUES_KINDS = new Set([undefined, "HelmRelease", "Application", "Kustomization"]);
+
+/** One text per place: file, YAML document and path. */
+export function placeId(location: Pick<ResourcesLocation, "file" | "document" | "path">): string {
+  return `${location.file}\u0000${location.document}\u0000${location.path}`;
+}
+
+/**
+ * The values places of the planned containers that other containers read too: the planned
+ * containers located at the same place, and the OTHERS (asked for only when a planned
+ * container's values are in values) that discovery or a target puts there, or may put there
+ * among other places. A place read by one container alone is left
+ * out. Readers are in a stable order (by their label); the first planned one decides.
+ */
+export function sharedPlaces(
+  planned: readonly DecideWorkloadInput[],
+  others: () => readonly OtherReader[],
+  index: RepoIndex,
+  config: RightsizingConfig,
+): Map<string, SharedValues> {
+  const places = new Map<string, SharedValues>();
+  for (const input of planned)
+    for (const container of input.containers) {
+      if (!isValuesPlace(index, container)) continue;
+      const id = placeId(container.location);
+      const place = places.get(id) ?? { readers: [], planned: [], unknown: [] };
+      const reader = readerLabel(input.facts.workload, container.name);
+      place.planned.push({ reader, input, container });
+      places.set(id, place);
+    }
+  if (places.size === 0) return places;
+  for (const other of others()) {
+    const reader = readerLabel(other.workload, other.container);
+    for (const id of placesOf(index, config, other)) {
+      const place = places.get(id);
+      if (place && !place.unknown.some((entry) => entry.reader === reader))
+        place.unknown.push({ reader, why: other.why });
+    }
+  }
+  const shared = new Map<string, SharedValues>();
+  for (const [id, place] of places) {
+    if (place.planned.length + place.unknown.length < 2) continue;
+    place.planned.sort((a, b) => a.reader.localeCompare(b.reader));
+    place.unknown.sort((a, b) => a.reader.localeCompare(b.reader));
+    place.readers = [...place.planned, ...place.unknown]
+      .map((entry) => entry.reader)
+      .sort((a, b) => a.localeCompare(b));
+    shared.set(id, place);
+  }
+  return shared;
+}
+
+function isValuesPlace(index: RepoIndex, container: LocatedContainer): boolean {
+  const { file, document } = container.location;
+  const found = index.documents.find((d) => d.file === file && d.index === document);
+  return found !== undefined && VALUES_KINDS.has(found.kind);
+}
+
+/** Where the other container's resources are, or may be: its one place, else every candidate. */
+function placesOf(index: RepoIndex, config: RightsizingConfig, other: OtherReader): string[] {
+  const result = locateContainer(index, config, {
+    workload: other.workload,
+    container: other.container,
+    containerCount: other.containerCount,
+  });
+  return result.ok ? [placeId(result.location)] : result.candidates.map(placeId);
+}
+
+/**
+ * Every container of the cluster's workloads that has no recommendation to go by, with why:
+ * those of the VPAs' workloads that were not planned (left alone, mode Off, not located for
+ * sure…), and those of workloads with running pods and no VPA. Values they share with a
+ * planned container are not changed for it alone.
+ */
+export function otherReaders(
+  snapshot: Snapshot,
+  config: RightsizingConfig,
+  planned: readonly DecideWorkloadInput[],
+): OtherReader[] {
+  const located = new Set(
+    planned.flatMap((input) =>
+      input.containers.map((container) => readerLabel(input.facts.workload, container.name)),
+    ),
+  );
+  const readers: OtherReader[] = [];
+  const add = (workload: WorkloadId, names: string[], why: (name: string) => string) => {
+    for (const container of names)
+      if (!located.has(readerLabel(workload, container)))
+        readers.push({ workload, container, containerCount: names.length, why: why(container) });
+  };
+  const byWorkload = new Map<string, VpaInfo[]>();
+  for (const vpa of snapshot.vpas) {
+    const id = identityOf(workloadOf(vpa));
+    byWorkload.set(id, [...(byWorkload.get(id) ?? []), vpa]);
+  }
+  for (const group of byWorkload.values()) {
+    const facts = workloadFacts(snapshot, group[0] as VpaInfo);
+    add(facts.workload, containerNamesOf(group[0] as VpaInfo, facts), (name) =>
+      unplannedWhy(group, facts, config, name),
+    );
+  }
+  const owners = new Map<string, { workload: WorkloadId; names: Set<string> }>();
+  for (const pod of snapshot.pods) {
+    if (!pod.owner || !RIGHTSIZED_KINDS.has(pod.owner.kind)) continue;
+    const workload = { namespace: pod.namespace, kind: pod.owner.kind, name: pod.owner.name };
+    const id = identityOf(workload);
+    if (byWorkload.has(id)) continue;
+    const entry = owners.get(id) ?? { workload, names: new Set<string>() };
+    for (const container of pod.containers) entry.names.add(container.name);
+    for (const container of pod.initContainers)
+      if (container.sidecar) entry.names.add(container.name);
+    owners.set(id, entry);
+  }
+  for (const { workload, names } of owners.values())
+    add(workload, [...names], () => "it has no VPA");
+  return readers;
+}
+
+/** Why a container of a VPA's workload has no recommendation the plan goes by. */
+function unplannedWhy(
+  group: readonly VpaInfo[],
+  facts: WorkloadFacts,
+  config: RightsizingConfig,
+  container: string,
+): string {
+  const vpa = group[0] as VpaInfo;
+  if (group.length > 1) return "several VPAs target it";
+  if (!RIGHTSIZED_KINDS.has(vpa.target.kind)) return `a ${vpa.target.kind} is not right-sized`;
+  const excluded = exclusionOf(config, vpa, facts);
+  if (excluded) return `it is left alone: ${excluded}`;
+  if (vpa.recommendations.length === 0) return "its VPA has no recommendation yet";
+  if (policyFor(vpa, container)?.mode === "Off") return "the VPA's policy for it is mode Off";
+  if (!vpa.recommendations.some((r) => r.containerName === container))
+    return "its VPA recommends nothing for it";
+  return "where its resources are set is not certain";
+}

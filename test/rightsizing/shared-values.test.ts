@@ -1,0 +1,124 @@
+import { describe, expect, it } from "@jest/globals";
+import type { PodInfo, VpaInfo } from "../../src/planning/snapshot.ts";
+import type { RepoFile } from "../../src/rightsizing/repo-files.ts";
+import { NOW, plan, textOf, vpaFor } from "./repo-variants.ts";
+import { fixtureRepo, replaced, workloadPod } from "./rightsizing-helpers.ts";
+
+const VALUES = "argocd-apps/postgresql/values.yaml";
+
+/**
+ * The Bitnami postgresql values of the fixture repo, with read replicas and the metrics
+ * exporter: the chart runs the exporter as container `metrics` in the primary's StatefulSet
+ * and in the replicas', both from `metrics.resources`.
+ */
+const files: RepoFile[] = fixtureRepo("repo")
+  .filter((file) => file.path === VALUES)
+  .map((file) => ({
+    path: file.path,
+    text: replaced(
+      file.text,
+      "replica:\n  replicaCount: 0\n",
+      `architecture: replication
+
+readReplicas:
+  replicaCount: 1
+  resources:
+    requests:
+      memory: 256Mi
+      cpu: 50m
+
+metrics:
+  enabled: true
+  resources:
+    requests:
+      cpu: 10m
+      memory: 32Mi
+    limits:
+      memory: 64Mi
+`,
+    ),
+  }));
+
+const primary = { namespace: "db", kind: "StatefulSet", name: "postgresql-primary" };
+const read = { namespace: "db", kind: "StatefulSet", name: "postgresql-read" };
+const Mi = 2 ** 20;
+
+function vpas(readVpa: (vpa: VpaInfo) => VpaInfo = (vpa) => vpa): VpaInfo[] {
+  const replicas = vpaFor("piped-frontend.yaml", read, ["postgresql", "metrics"]);
+  // The replicas' exporter needs more than the primary's: 150m and 400Mi.
+  const metrics = replicas.recommendations.find((r) => r.containerName === "metrics");
+  if (!metrics) throw new Error("no metrics recommendation");
+  metrics.target = { cpu: 150, memory: 400 * Mi };
+  return [vpaFor("piped-frontend.yaml", primary, ["postgresql", "metrics"]), readVpa(replicas)];
+}
+
+/** A running pod of the replicas with both containers and no limits. */
+function replicaPod(): PodInfo {
+  const pod = workloadPod("db/postgresql-read", "postgresql-read-0", {
+    kind: "StatefulSet",
+    container: "postgresql",
+  });
+  return { ...pod, containers: [...pod.containers, { name: "metrics", requests: {}, limits: {} }] };
+}
+
+describe("values that several workloads' containers read (Bitnami metrics.resources)", () => {
+  it("makes one change, the highest of what each container needs, and says who shares it", () => {
+    const result = plan(files, vpas());
+    expect(result.proposals.map((proposal) => proposal.key)).toEqual([
+      "resources-db-postgresql-primary",
+    ]);
+    const [proposal] = result.proposals;
+    const before = textOf(files, VALUES);
+    let expected = replaced(
+      before,
+      "    requests:\n      memory: 256Mi\n      cpu: 50m\n    limits",
+      "    requests:\n      memory: 256Mi\n      cpu: 70m\n    limits",
+    );
+    expected = replaced(
+      expected,
+      "      cpu: 10m\n      memory: 32Mi",
+      "      cpu: 150m\n      memory: 400Mi",
+    );
+    expected = replaced(expected, "      memory: 64Mi", "      memory: 400Mi");
+    expect(proposal?.edits).toEqual([{ file: VALUES, before, after: expected }]);
+    const reasons = proposal?.reasons.join("\n") ?? "";
+    expect(reasons).toContain(
+      "these values also set the resources of StatefulSet db/postgresql-read container metrics: they are decided once, for all of them",
+    );
+    expect(reasons).toContain(
+      "cpu request 10m → 150m (+1400 %): VPA target 150m, the highest of what each container these values set needs (StatefulSet db/postgresql-primary container metrics 70m, StatefulSet db/postgresql-read container metrics 150m) → 150m",
+    );
+    // The replicas' plan leaves the values to the primary's pull request, and says so.
+    expect(result.notes).toContainEqual(
+      expect.objectContaining({
+        subject: "statefulset/db/postgresql-read",
+        message: expect.stringContaining(
+          "container metrics: argocd-apps/postgresql/values.yaml metrics.resources (likely: values file for release postgresql, metrics.resources)\n    these values also set the resources of StatefulSet db/postgresql-primary container metrics: they are decided once, for all of them\n    cpu request 10m kept: these values also set the resources of StatefulSet db/postgresql-primary container metrics, and are decided with it, once for every container they set",
+        ),
+      }),
+    );
+  });
+
+  it("changes nothing there for a container whose needs are not known", () => {
+    // The replicas run, with no VPA: their exporter's needs are unknown.
+    const noVpa = plan(files, [vpas()[0] as VpaInfo], [replicaPod()]);
+    const [proposal] = noVpa.proposals;
+    expect(proposal?.changes.map((change) => change.path)).toEqual([
+      "primary.resources.requests.cpu",
+    ]);
+    expect(proposal?.reasons.join("\n")).toContain(
+      "cpu request 10m kept: these values also set the resources of StatefulSet db/postgresql-read container metrics (it has no VPA), whose needs are not known, and a change made for the others would change them too",
+    );
+    // The replicas' VPA has not recorded long enough: what holds one holds the values for all.
+    const young = plan(
+      files,
+      vpas((vpa) => ({ ...vpa, createdAt: new Date(NOW.getTime() - 3_600_000).toISOString() })),
+    );
+    expect(young.proposals[0]?.changes.map((change) => change.path)).toEqual([
+      "primary.resources.requests.cpu",
+    ]);
+    expect(young.proposals[0]?.reasons.join("\n")).toContain(
+      "memory request 32Mi kept: these values also set the resources of StatefulSet db/postgresql-read container metrics, for which: not enough history: the VPA has recorded for 1h, less than minHistory 7d",
+    );
+  });
+});
