@@ -46,9 +46,11 @@ export function placeId(location: Pick<ResourcesLocation, "file" | "document" | 
 /**
  * The values places of the planned containers that other containers read too: the planned
  * containers located at the same place, and the OTHERS (asked for only when a planned
- * container's values are in values) that discovery or a target puts there, or may put there
- * among other places. A place read by one container alone is left
- * out. Readers are in a stable order (by their label); the first planned one decides.
+ * container's resources are in Helm values) that discovery or a target puts there, or may put
+ * there among other places. A place read by one container alone is left out. Readers are in a
+ * stable order (by their label); the first planned one decides. A release deploys into one
+ * namespace, so planned readers in another namespace than the first one's count as readers
+ * without a recommendation: the values are not theirs, or several releases read them.
  */
 export function sharedPlaces(
   planned: readonly DecideWorkloadInput[],
@@ -79,10 +81,17 @@ export function sharedPlaces(
   for (const [id, place] of places) {
     if (place.planned.length + place.unknown.length < 2) continue;
     place.planned.sort((a, b) => a.reader.localeCompare(b.reader));
+    const namespace = place.planned[0]?.input.facts.workload.namespace;
+    for (const { reader, input } of place.planned)
+      if (input.facts.workload.namespace !== namespace)
+        place.unknown.push({
+          reader,
+          why: `it is in namespace ${input.facts.workload.namespace}, not ${namespace}: one release's values go to one namespace, so these are not its, or several releases read them`,
+        });
     place.unknown.sort((a, b) => a.reader.localeCompare(b.reader));
-    place.readers = [...place.planned, ...place.unknown]
-      .map((entry) => entry.reader)
-      .sort((a, b) => a.localeCompare(b));
+    place.readers = [
+      ...new Set([...place.planned, ...place.unknown].map((entry) => entry.reader)),
+    ].sort((a, b) => a.localeCompare(b));
     shared.set(id, place);
   }
   return shared;

@@ -121,4 +121,28 @@ describe("values that several workloads' containers read (Bitnami metrics.resour
       "memory request 32Mi kept: these values also set the resources of StatefulSet db/postgresql-read container metrics, for which: not enough history: the VPA has recorded for 1h, less than minHistory 7d",
     );
   });
+
+  it("changes nothing for workloads of several namespaces matched to one values file", () => {
+    // No namespace is declared on the way to the file: one release deploys it into one
+    // namespace, so it is not both workloads', or it is the values of two releases.
+    const whoami: RepoFile[] = [
+      {
+        path: "apps/whoami/values.yaml",
+        text: "image:\n  repository: traefik/whoami\nresources:\n  requests:\n    cpu: 10m\n    memory: 32Mi\n",
+      },
+    ];
+    const both = ["a", "b"].map((namespace) =>
+      vpaFor("piped-frontend.yaml", { namespace, kind: "Deployment", name: "whoami" }, ["whoami"]),
+    );
+    const result = plan(whoami, both);
+    expect(result.proposals).toEqual([]);
+    expect(result.notes).toContainEqual(
+      expect.objectContaining({
+        subject: "deployment/a/whoami",
+        message: expect.stringContaining(
+          "cpu request 10m kept: these values also set the resources of Deployment b/whoami container whoami (it is in namespace b, not a: one release's values go to one namespace, so these are not its, or several releases read them)",
+        ),
+      }),
+    );
+  });
 });
