@@ -27,13 +27,15 @@ import { takeGraphqlProblems } from "../test/support/graphql-problems.ts";
 
 const NODES_ONLY = CONFIG.replace("rightsizing: {}\n", "");
 const PULL_REQUEST_STEP =
-  /^(GET \/git\/ref\/|POST \/git\/(trees|commits|refs)|PATCH \/git\/refs|DELETE \/git\/refs|POST \/pulls|PATCH \/pulls|POST \/issues\/\d+\/labels|PUT \/issues\/\d+\/labels|GET \/issues\/\d+\/comments|POST \/issues\/\d+\/comments)/;
+  /^(GET \/compare\/|GET \/git\/ref\/|POST \/git\/(trees|commits|refs)|PATCH \/git\/refs|DELETE \/git\/refs|POST \/pulls|PATCH \/pulls|POST \/issues\/\d+\/labels|PUT \/issues\/\d+\/labels|GET \/issues\/\d+\/comments|POST \/issues\/\d+\/comments)/;
 
 interface Phase {
   name: string;
   /** What the world does before the reconcile. */
   before?: (github: FakeGitHub, world: { pending: number }) => void;
   reasons?: TriggerReason[];
+  /** The reconcile runs in a new process (a restart): nothing remembered. */
+  restart?: boolean;
 }
 
 const phases: Phase[] = [
@@ -48,6 +50,11 @@ const phases: Phase[] = [
   },
   { name: "next reconcile" },
   { name: "idle" },
+  {
+    name: "a new process (a restart): reads everything once, checks the pull request's head",
+    restart: true,
+  },
+  { name: "idle in the new process" },
   {
     name: "default branch moved: rebuilds the pull request",
     before: (github) => {
@@ -87,25 +94,28 @@ async function run(label: string, config: string) {
   github.permissions.set("alice", "write");
   const world = { pending: 1 };
   const quiet = () => {};
-  const target = createGitHubTarget({
-    octokit: new Octokit({
-      auth: "bench",
-      log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-    }) as unknown as MergeOctokit,
-    owner: OWNER,
-    repo: REPO,
-    defaultBranch: "main",
-    botLogin: BOT_LOGIN,
-    observe: async () => cluster({ pending: world.pending }),
-    settings: DEFAULT_SETTINGS,
-    now: () => github.now(),
-  });
+  const newProcess = () =>
+    createGitHubTarget({
+      octokit: new Octokit({
+        auth: "bench",
+        log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+      }) as unknown as MergeOctokit,
+      owner: OWNER,
+      repo: REPO,
+      defaultBranch: "main",
+      botLogin: BOT_LOGIN,
+      observe: async () => cluster({ pending: world.pending }),
+      settings: DEFAULT_SETTINGS,
+      now: () => github.now(),
+    });
+  let target = newProcess();
   console.log(`\n## ${label}\n`);
   console.log("| Phase | Requests | Charged (not 304) | Pull request operation |");
   console.log("| --- | ---: | ---: | ---: |");
   const details: string[] = [];
   for (const phase of phases) {
     phase.before?.(github, world);
+    if (phase.restart) target = newProcess();
     github.reset();
     const result = await reconcile(target, phase.reasons ?? ["timer"]);
     const calls = github.calls();

@@ -56,6 +56,7 @@ export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarge
           owner,
           repo,
           pullNumber: request.pullNumber,
+          botSha: request.botSha,
           branchPolicy: { branch: request.defaultBranch, policy: request.policy },
           subject: request.subject,
           recentlyClosed: request.recentlyClosed,

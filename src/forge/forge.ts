@@ -32,6 +32,14 @@ export interface DesiredPullRequest {
    * files through `read` (undefined for a file that does not exist).
    */
   build(read: FileReader): Promise<FileChange[]>;
+  /**
+   * Whether the files `head` reads are this change made on the files `base` reads, with the values
+   * the head holds instead of the plan's: each value the change may write is read from the head,
+   * the edit is made again on the base with it, and the result must be the head's files byte for
+   * byte. True for the bot's own commit of an earlier plan for the key, false for anything else
+   * changed in those files.
+   */
+  sameEdit(base: FileReader, head: FileReader): Promise<boolean>;
 }
 
 /** Reads a file of the base commit; undefined when it does not exist. */
@@ -105,6 +113,8 @@ export interface BotPullRequest {
    * the values turns it off first, so the new values do not merge without their grace period.
    */
   autoMerge?: boolean;
+  /** Who turned the forge's auto-merge on, when it is on and the forge says. */
+  autoMergeBy?: string;
   /** The forge's id of the pull request (GitHub's GraphQL node id), when known. */
   nodeId?: string;
 }
@@ -172,6 +182,12 @@ export interface EnsureResult {
   url?: string;
   /** Why, in a sentence, for logs and the dashboard. */
   note?: string;
+  /**
+   * The pull request's head when it is the bot's change as the plan makes it now on the default
+   * branch's head: just pushed, or checked against the default branch. The only commit that may
+   * merge under the policy; absent when none was checked (another run's pull request, people's).
+   */
+  botSha?: string;
 }
 
 /** What `closePullRequest` or `deleteStrayBranch` did. */

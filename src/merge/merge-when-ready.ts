@@ -47,8 +47,11 @@ export interface MergeWhenReadyInput {
   botLogin: string;
   /** A hold the caller recorded for `/autoscaler hold`; the hold label counts as well. */
   held?: boolean;
-  /** The commit the bot made for this pull request, as the caller knows it. */
-  botSha?: string;
+  /**
+   * The commit of the bot's that may merge: the pull request's head as the forge pushed it or
+   * checked it to be the plan's change. Any other head is refused, whatever the marker names.
+   */
+  botSha: string;
   now?: Date;
 }
 
@@ -192,7 +195,7 @@ function refusalReason(pr: PullRequest, input: MergeWhenReadyInput): string | un
   const marker = readPullRequestMarker(pr.body);
   if (!marker?.sha) return "the pull request carries no record of the bot's commit";
   if (marker.handsOff !== undefined) return "people took the pull request over";
-  if (pr.head.sha !== marker.sha || (input.botSha !== undefined && input.botSha !== pr.head.sha))
+  if (pr.head.sha !== marker.sha || input.botSha !== pr.head.sha)
     return `its head ${pr.head.sha.slice(0, 7)} is not the commit pr-autoscaler made`;
   if (pr.draft) return "it is a draft";
   return undefined;

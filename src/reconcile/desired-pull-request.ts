@@ -1,18 +1,21 @@
 import { createHash } from "node:crypto";
-import { editValue, targetEditOptions } from "../editors/edit-file.ts";
+import { editValue, readValue, targetEditOptions } from "../editors/edit-file.ts";
+import { parsePath } from "../editors/path.ts";
+import type { ScalarValue } from "../editors/value.ts";
+import { InputError } from "../errors.ts";
 import type {
   CountChange,
   DesiredPullRequest,
   FileReader,
   FileChange as ForgeFileChange,
 } from "../forge/forge.ts";
-import type { NodeProposal, Proposal } from "../planning/proposal.ts";
+import type { NodeProposal, Proposal, FileChange as ProposalChange } from "../planning/proposal.ts";
 import type {
   ResourceChange,
   ResourcesProposal,
   WorkloadRightsizing,
 } from "../rightsizing/resources-proposal.ts";
-import { applyChanges } from "../rightsizing/write-resources.ts";
+import { applyChanges, resourcePath } from "../rightsizing/write-resources.ts";
 
 /** The labels every pull request of the bot carries, and those that tell the kinds apart. */
 export const LABELS = {
@@ -115,7 +118,92 @@ export function desiredPullRequest(input: DesiredPullRequestInput): DesiredPullR
     ...(proposal.kind === "nodes" ? { change: { from: proposal.from, to: proposal.to } } : {}),
     build: (read) =>
       proposal.kind === "nodes" ? buildNodes(proposal, read) : buildResources(proposal, read),
+    sameEdit: (base, head) =>
+      proposal.kind === "nodes"
+        ? replays(proposal.changes, (changes) => buildNodes({ ...proposal, changes }, base), {
+            base,
+            head,
+          })
+        : replays(
+            resourceSlots(proposal),
+            (changes) => buildResources({ ...proposal, changes }, base),
+            { base, head },
+          ),
   };
+}
+
+/**
+ * Every value a right-sizing change may write for its containers (requests and limits of cpu
+ * and memory), not only those the plan writes now: an earlier plan may have written others.
+ */
+function resourceSlots(proposal: ResourcesProposal): ResourceChange[] {
+  const slots = new Map<string, ResourceChange>();
+  for (const workload of proposal.workloads) {
+    for (const { location } of workload.containers) {
+      const base = parsePath(location.path);
+      for (const section of ["requests", "limits"] as const) {
+        for (const resource of ["cpu", "memory"] as const) {
+          const path = resourcePath(base, section, resource);
+          const slot = { file: location.file, document: location.document, path };
+          slots.set(JSON.stringify(slot), { ...slot, before: undefined, after: "" });
+        }
+      }
+    }
+  }
+  return [...slots.values()];
+}
+
+/**
+ * Whether the head's files are the edit `build` makes on the base's files when each of `slots`
+ * is set to the value the head holds there: a value the head removed, or any other difference
+ * in the files, says no.
+ */
+async function replays<C extends ProposalChange>(
+  slots: readonly C[],
+  build: (changes: C[]) => Promise<ForgeFileChange[]>,
+  read: { base: FileReader; head: FileReader },
+): Promise<boolean> {
+  const texts = new Map<string, { base: string | undefined; head: string | undefined }>();
+  const edits: C[] = [];
+  for (const slot of slots) {
+    const file = texts.get(slot.file) ?? {
+      base: await read.base(slot.file),
+      head: await read.head(slot.file),
+    };
+    texts.set(slot.file, file);
+    const value = valueIn(file.head, slot);
+    const before = valueIn(file.base, slot);
+    if (value === undefined) {
+      if (before !== undefined) return false;
+      continue;
+    }
+    if (!isScalar(value)) return false;
+    if (value !== before) edits.push({ ...slot, after: value });
+  }
+  let rebuilt: ForgeFileChange[];
+  try {
+    rebuilt = await build(edits);
+  } catch (error) {
+    if (error instanceof InputError) return false;
+    throw error;
+  }
+  const written = new Map(rebuilt.map((change) => [change.path, change.content]));
+  return [...texts].every(([path, file]) => (written.get(path) ?? file.base) === file.head);
+}
+
+/** The value at the slot's PATH in `text`; undefined when the file or the value is not there. */
+function valueIn(text: string | undefined, slot: ProposalChange): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return readValue(text, slot.path, slot.file, targetEditOptions(slot));
+  } catch (error) {
+    if (error instanceof InputError) return undefined;
+    throw error;
+  }
+}
+
+function isScalar(value: unknown): value is ScalarValue {
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean";
 }
 
 async function buildNodes(proposal: NodeProposal, read: FileReader): Promise<ForgeFileChange[]> {

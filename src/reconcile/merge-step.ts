@@ -5,6 +5,7 @@ import { reviewRequestDue } from "../merge/review-record.ts";
 import type { AutomergePolicy } from "../policy/automerge-policy.ts";
 import { StaleControlState } from "./control-freshness.ts";
 import type { PlannedPullRequest } from "./pull-request-content.ts";
+import type { EnsuredPullRequest } from "./pull-request-step.ts";
 import type {
   KeyOutcome,
   MergeRequest,
@@ -16,7 +17,7 @@ import type { MergeMemo } from "./repo-memory.ts";
 export interface MergeStepInput {
   merge: (request: MergeRequest) => Promise<MergeOutcome>;
   state: RepoState;
-  planned: ReadonlyMap<number, PlannedPullRequest>;
+  planned: ReadonlyMap<number, EnsuredPullRequest>;
   outcomes: readonly KeyOutcome[];
   policy: AutomergePolicy;
   memo: Map<number, MergeMemo>;
@@ -46,6 +47,10 @@ const CHANGED = new Set(["created", "updated", "rebuilt"]);
 export async function mergeReady(input: MergeStepInput): Promise<ReconcileResult["merges"]> {
   const merges: ReconcileResult["merges"] = [];
   for (const [number, planned] of input.planned) {
+    // Only a head the forge knows to be the bot's change merges: one another run opened just
+    // now is checked by the next reconcile.
+    const botSha = planned.botSha;
+    if (botSha === undefined) continue;
     const open = input.state.pullRequests.find((pr) => pr.number === number);
     const labels = open ? open.labels : planned.desired.labels;
     const basis = `${[...labels].sort().join(",")}|${input.state.head.sha}`;
@@ -74,6 +79,7 @@ export async function mergeReady(input: MergeStepInput): Promise<ReconcileResult
     try {
       const result = await input.merge({
         pullNumber: number,
+        botSha,
         subject: planned.subject,
         policy: input.policy,
         defaultBranch: input.state.defaultBranch,

@@ -50,11 +50,20 @@ export interface PullRequestStepInput {
   appWide?: AppWideLimits;
 }
 
+/** A pull request that is the bot's after the step: what it carries, and the bot's commit on it. */
+export interface EnsuredPullRequest extends PlannedPullRequest {
+  /**
+   * Its head, when the forge pushed it or checked it to be the plan's change on the default
+   * branch's head: the only commit that merges. Absent for one another run opened just now.
+   */
+  botSha?: string;
+}
+
 export interface PullRequestStepResult {
   outcomes: KeyOutcome[];
   waiting: WaitingProposal[];
   /** Pull requests that are the bot's after this step, with what they carry, by number. */
-  planned: Map<number, PlannedPullRequest>;
+  planned: Map<number, EnsuredPullRequest>;
   /** Every pull request the plan wants that was made for the forge, in order. */
   made: PlannedPullRequest[];
   errors: string[];
@@ -192,7 +201,11 @@ async function ensure(
       ...(ensured.note !== undefined ? { note: ensured.note } : {}),
     });
     const open = ["created", "updated", "rebuilt", "unchanged"].includes(ensured.action);
-    if (open && ensured.number !== undefined) result.planned.set(ensured.number, planned);
+    if (open && ensured.number !== undefined)
+      result.planned.set(ensured.number, {
+        ...planned,
+        ...(ensured.botSha !== undefined ? { botSha: ensured.botSha } : {}),
+      });
   });
 }
 

@@ -45,6 +45,8 @@ export const DEFAULT_SETTINGS: ReconcileSettings = {
 /** The merge input the reconcile knows; the GitHub side adds its client and login. */
 export interface MergeRequest {
   pullNumber: number;
+  /** The head that may merge: the bot's commit, pushed or checked by the forge in this run. */
+  botSha: string;
   subject: PolicySubject;
   policy: AutomergePolicy;
   defaultBranch: string;

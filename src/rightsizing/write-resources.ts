@@ -35,23 +35,30 @@ export function resourceChanges(workload: WorkloadRightsizing, index: RepoIndex)
 function change(
   location: { file: string; document: number },
   base: PathSegment[],
-  section: "requests" | "limits",
+  section: ResourceSection,
   resource: ResourceName,
   before: unknown,
   amount: number,
 ): ResourceChange {
-  const segments: PathSegment[] = [
-    ...base,
-    { kind: "key", key: section },
-    { kind: "key", key: resource },
-  ];
   return {
     file: location.file,
     document: location.document,
-    path: formatPath(segments),
+    path: resourcePath(base, section, resource),
     before,
     after: quantityValue(resource, amount, before),
   };
+}
+
+/** Where a container's resources are written: requests and limits. */
+export type ResourceSection = "requests" | "limits";
+
+/** PATH of a container's request or limit of `resource`, under its `resources` mapping `base`. */
+export function resourcePath(
+  base: readonly PathSegment[],
+  section: ResourceSection,
+  resource: ResourceName,
+): string {
+  return formatPath([...base, { kind: "key", key: section }, { kind: "key", key: resource }]);
 }
 
 /** The value to write: canonical text, or a number where the file already holds a number. */

@@ -34,10 +34,17 @@ export function scaleWorkers(
     async build(read) {
       const text = await read(TFVARS);
       if (text === undefined) throw new Error(`${TFVARS} is missing`);
-      return [
-        { path: TFVARS, content: text.replace(/worker_count(\s*)= \d+/, `worker_count$1= ${to}`) },
-      ];
+      return [{ path: TFVARS, content: withCount(text, to) }];
+    },
+    async sameEdit(base, head) {
+      const [before, after] = [await base(TFVARS), await head(TFVARS)];
+      const count = /worker_count\s*= (\d+)/.exec(after ?? "")?.[1];
+      return before !== undefined && count !== undefined && after === withCount(before, count);
     },
     ...options,
   };
+}
+
+function withCount(text: string, count: number | string): string {
+  return text.replace(/worker_count(\s*)= \d+/, `worker_count$1= ${count}`);
 }

@@ -37,6 +37,7 @@ async function input(): Promise<MergeWhenReadyInput> {
     owner: OWNER,
     repo: REPO,
     pullNumber: PR,
+    botSha: HEAD,
     branchPolicy: { branch: "main", policy: await policyOf(WINDOWED) },
     subject: nodes("up", 1),
     recentlyClosed: [],

@@ -45,6 +45,7 @@ function input(
     owner: OWNER,
     repo: REPO,
     pullNumber: PR,
+    botSha: HEAD,
     branchPolicy: { branch: "main", policy },
     subject: nodes("up", 1),
     recentlyClosed: [],
@@ -313,6 +314,8 @@ describe("mergeWhenReady never merges", () => {
     for (const fields of [
       { headSha: sha("someone-else"), markerSha: HEAD },
       { markerSha: undefined },
+      // The marker edited to name a person's commit: the caller's check of the head decides.
+      { headSha: sha("someone-else"), markerSha: sha("someone-else") },
     ]) {
       const { github, steps, graphql } = setup();
       steps.pull({ ...fields, autoMerge: { by: BOT, method: "squash" } });

@@ -109,3 +109,43 @@ describe("a scale-down pull request", () => {
     );
   });
 });
+
+describe("telling the bot's commit of an earlier plan for the key (sameEdit)", () => {
+  /** Whether `head` holds the proposal's edit of the default branch's files, values aside. */
+  async function sameEdit(kind: "nodes" | "resources", head: Map<string, string>) {
+    const proposal = (await plan()).proposals.find((p) => p.kind === kind);
+    if (!proposal) throw new Error(`no ${kind} proposal`);
+    const base = infraFiles();
+    return desiredPullRequest({ proposal, body: "" }).sameEdit(
+      async (path) => base.get(path),
+      async (path) => head.get(path) ?? base.get(path),
+    );
+  }
+
+  const workers = (text: string) => new Map([[TFVARS, text]]);
+  const plex = (edit: (text: string) => string) =>
+    new Map([[PLEX_FILE, edit(infraFiles().get(PLEX_FILE) ?? "")]]);
+
+  it("is the node count edited to another count, and nothing else", async () => {
+    expect(await sameEdit("nodes", workers(tfvars(5)))).toBe(true);
+    expect(await sameEdit("nodes", workers(tfvars(3)))).toBe(true);
+    const cores = tfvars(5).replace("worker_cores      = 4", "worker_cores      = 8");
+    expect(await sameEdit("nodes", workers(cores))).toBe(false);
+    const comment = tfvars(5).replace("# Workers:", "# Workers (more soon):");
+    expect(await sameEdit("nodes", workers(comment))).toBe(false);
+    const removed = tfvars(5).replace("worker_count      = 5\n", "");
+    expect(await sameEdit("nodes", workers(removed))).toBe(false);
+  });
+
+  it("is any of the containers' requests and limits edited to other values, and nothing else", async () => {
+    const requests = (text: string) =>
+      text.replace("cpu: 2\n", "cpu: 500m\n").replace("memory: 4Gi\n", "memory: 2Gi\n");
+    expect(await sameEdit("resources", plex(requests))).toBe(true);
+    const limit = (text: string) => requests(text).replace("memory: 8Gi\n", "memory: 6Gi\n");
+    expect(await sameEdit("resources", plex(limit))).toBe(true);
+    const gpu = (text: string) => requests(text).replace("i915: 1\n", "i915: 2\n");
+    expect(await sameEdit("resources", plex(gpu))).toBe(false);
+    const user = (text: string) => requests(text).replace("runAsUser: 1000", "runAsUser: 0");
+    expect(await sameEdit("resources", plex(user))).toBe(false);
+  });
+});

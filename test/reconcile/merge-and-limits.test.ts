@@ -1,29 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
 import { HOLD_LABEL } from "../../src/merge/hold.ts";
-import { cluster, TFVARS } from "./support/infra.ts";
+import { cluster, GUARDED_MERGE_CONFIG, TFVARS } from "./support/infra.ts";
 import { oneNodeShort, scenario } from "./support/scenario.ts";
-
-/** Adding nodes merges itself once the plan guard passed; the bot merges (no GitHub auto-merge). */
-const MERGING = `pools:
-  - name: workers
-    target:
-      file: terraform/terraform.tfvars
-      path: worker_count
-    max: 6
-automerge:
-  nativeAutoMerge: false
-  rules:
-    - name: scale-up
-      match:
-        kind: nodes
-        direction: up
-      action: merge
-      requiredChecks: [pr-autoscaler/plan-guard]
-`;
 
 describe("auto-merge", () => {
   it("waits for the required check, then merges when a check webhook says it passed", async () => {
-    const world = oneNodeShort(MERGING);
+    const world = oneNodeShort(GUARDED_MERGE_CONFIG);
     const first = await world.run();
     expect(first.merges).toEqual([expect.objectContaining({ number: 1, action: "waiting" })]);
     expect(world.github.pull(1).body).toContain("**Merges itself** under rule `scale-up`");
@@ -38,7 +20,7 @@ describe("auto-merge", () => {
   });
 
   it("looks again without webhooks after the merge poll interval", async () => {
-    const world = oneNodeShort(MERGING);
+    const world = oneNodeShort(GUARDED_MERGE_CONFIG);
     await world.run();
     world.github.setStatus(world.github.pull(1).headSha, "pr-autoscaler/plan-guard", "success");
     expect((await world.run()).merges).toEqual([]);
@@ -47,7 +29,7 @@ describe("auto-merge", () => {
   });
 
   it("does not merge a pull request on hold", async () => {
-    const world = oneNodeShort(MERGING);
+    const world = oneNodeShort(GUARDED_MERGE_CONFIG);
     world.github.permissions.set("alice", "write");
     await world.run();
     world.github.comment(1, "/autoscaler hold");

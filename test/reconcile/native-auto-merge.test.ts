@@ -1,9 +1,9 @@
 /**
  * GitHub's own auto-merge, end to end on the stateful fake GitHub: the bot turns it on when a
  * merge rule allows the pull request and only the required checks are still running, GitHub
- * merges once they pass; the bot turns it off on a hold and before an update writes other values
- * (whose grace period then counts from the change), and leaves it on when an update only rebuilds
- * the same values on a moved default branch.
+ * merges once they pass; the bot turns it off on a hold, before an update writes other values
+ * (whose grace period then counts from the change) and when it leaves the pull request to people,
+ * and leaves it on when an update only rebuilds the same values on a moved default branch.
  */
 import { describe, expect, it } from "@jest/globals";
 import { readPullRequestMarker } from "../../src/forge/marker.ts";
@@ -286,14 +286,34 @@ describe("a hold", () => {
   });
 });
 
-describe("a hold on a pull request people took over", () => {
-  it("turns GitHub's auto-merge off, which the merge step no longer looks at", async () => {
+describe("a pull request people took over", () => {
+  it("gets the bot's GitHub auto-merge turned off: GitHub kept it on for their push", async () => {
     const { w, number } = await addingANode();
     // A push by someone with write access keeps the bot's auto-merge on, as GitHub does.
     w.github.push({ "notes.md": "four, please\n" }, { branch: BRANCH, login: "alice" });
+    expect(w.github.pull(number).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+    w.github.reset();
     const taken = await w.run();
     expect(taken.pullRequests).toEqual([expect.objectContaining({ action: "human-edited" })]);
-    expect(w.github.pull(number).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number).autoMerge).toBeNull();
+    expect(w.github.commentsOn(number).at(-1)?.body).toContain(
+      "GitHub's auto-merge, which pr-autoscaler had turned on, is off: turn it on again if you want it.",
+    );
+
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    expect(w.github.pull(number)).toMatchObject({ state: "open", mergedAt: null });
+  });
+});
+
+describe("a hold on a pull request people took over", () => {
+  it("turns GitHub's auto-merge off, which the merge step no longer looks at", async () => {
+    const { w, number } = await addingANode();
+    w.github.push({ "notes.md": "four, please\n" }, { branch: BRANCH, login: "alice" });
+    const taken = await w.run();
+    expect(taken.pullRequests).toEqual([expect.objectContaining({ action: "human-edited" })]);
+    // Who pushed turns GitHub's auto-merge on again, for their own change.
+    w.github.enableAutoMerge(number, "alice");
 
     const id = w.github.comment(number, "/autoscaler hold");
     w.github.reset();

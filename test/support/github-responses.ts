@@ -2,6 +2,7 @@
  * GitHub answers for tests, each made from the example GitHub publishes for that operation in its
  * REST API description, with the fields a scenario needs set. Real shapes, not hand-made ones.
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { responseExample } from "./github-openapi.ts";
 
@@ -71,6 +72,63 @@ export function gitCommit(
     tree: { ...(answer.tree as Json), sha: options.tree },
     parents: options.parents.map((parent) => ({ sha: parent, url: "", html_url: "" })),
   };
+}
+
+/** Git's name for a file's content, as GitHub lists it: the sha-1 of `blob <size>\0<bytes>`. */
+export function gitBlobSha(text: string): string {
+  const bytes = Buffer.from(text, "utf8");
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
+/** A commit as a comparison lists it: its sha and its parents. */
+export interface ComparedCommit {
+  sha: string;
+  parents: string[];
+}
+
+/** A file a comparison lists: its path, how it changed, the blob at the head (none: removed). */
+export interface ComparedFile {
+  filename: string;
+  status: "added" | "removed" | "modified";
+  sha: string | null;
+}
+
+/**
+ * GitHub's comparison `base...head`: the commits the head has that the base lacks (`ahead`,
+ * oldest first), those it lacks (`behindBy`), their merge base, and the files the head changes on
+ * the merge base.
+ */
+export function comparison(fields: {
+  ahead: ComparedCommit[];
+  behindBy: number;
+  mergeBase: string;
+  files: ComparedFile[];
+}): Json {
+  const answer = example("GET", "/repos/{owner}/{repo}/compare/{basehead}", 200);
+  const commit = answer.merge_base_commit as Json;
+  const parent = ((commit.parents as Json[] | undefined)?.[0] ?? {}) as Json;
+  const file = ((answer.files as Json[] | undefined)?.[0] ?? {}) as Json;
+  const listed = (item: ComparedCommit) => ({
+    ...commit,
+    sha: item.sha,
+    parents: item.parents.map((sha) => ({ ...parent, sha })),
+  });
+  const aheadBy = fields.ahead.length;
+  return {
+    ...answer,
+    status: compareStatus(aheadBy, fields.behindBy),
+    ahead_by: aheadBy,
+    behind_by: fields.behindBy,
+    total_commits: aheadBy,
+    merge_base_commit: { ...commit, sha: fields.mergeBase },
+    commits: fields.ahead.map(listed),
+    files: fields.files.map((item) => ({ ...file, ...item })),
+  };
+}
+
+function compareStatus(ahead: number, behind: number): string {
+  if (ahead === 0) return behind === 0 ? "identical" : "behind";
+  return behind === 0 ? "ahead" : "diverged";
 }
 
 export interface PullRequestFields {

@@ -6,7 +6,7 @@ import { createGitHubForge } from "../../src/forge/github/github-forge.ts";
 import { type PullRequestMarker, withPullRequestMarker } from "../../src/forge/marker.ts";
 import { KEY, LABELS, TFVARS, tfvars } from "../forge/workers-plan.ts";
 import { type GitHubMock, testOctokit } from "./github.ts";
-import { OWNER, pullRequest, REPO, sha } from "./github-responses.ts";
+import { comparison, gitBlobSha, OWNER, pullRequest, REPO, sha } from "./github-responses.ts";
 import { githubSteps } from "./github-steps.ts";
 
 export { KEY, LABELS, scaleWorkers, TFVARS, tfvars } from "../forge/workers-plan.ts";
@@ -93,8 +93,7 @@ export async function forgeWithState(github: GitHubMock, options: ForgeStateOpti
  */
 export function buildsCommit(steps: GitHubSteps, commit: string, head = HEAD1, file = tfvars(3)) {
   steps.file(TFVARS, head, file);
-  steps.createTree(NEW_TREE);
-  steps.createCommit(commit, { tree: NEW_TREE, parents: [head] });
+  writesCommit(steps, commit, head);
 }
 
 /**
@@ -105,4 +104,54 @@ export function updatesPull(steps: GitHubSteps, commit: string): void {
   steps.readRef(BRANCH, C1);
   steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
   steps.moveRef(BRANCH, commit);
+}
+
+/**
+ * The requests a forge that did not make the bot's commit `head` sends to check it, once: the
+ * comparison with the default branch's head `base` (one commit on `parent`, a commit of the
+ * default branch, that writes `file` to the tfvars) and the tfvars at the parent (`before`);
+ * with `readsHead`, the tfvars at the head too (it holds other values than the plan's).
+ */
+export function checksHead(
+  steps: GitHubSteps,
+  options: {
+    base?: string;
+    head?: string;
+    parent?: string;
+    file?: string;
+    before?: string;
+    readsHead?: boolean;
+  } = {},
+): void {
+  const { head = C1, parent = HEAD1, file = tfvars(4) } = options;
+  comparesHead(steps, options);
+  steps.file(TFVARS, parent, options.before ?? tfvars(3));
+  if (options.readsHead) steps.file(TFVARS, head, file);
+}
+
+/**
+ * GitHub's comparison of the default branch's head `base` with the bot's branch at `head`: one
+ * commit on `parent` (a commit of the default branch) that writes `file` to the tfvars.
+ */
+export function comparesHead(
+  steps: GitHubSteps,
+  options: { base?: string; head?: string; parent?: string; file?: string } = {},
+): void {
+  const { base = HEAD1, head = C1, parent = HEAD1, file = tfvars(4) } = options;
+  steps.compare(
+    base,
+    head,
+    comparison({
+      ahead: [{ sha: head, parents: [parent] }],
+      behindBy: base === parent ? 0 : 1,
+      mergeBase: parent,
+      files: [{ filename: TFVARS, status: "modified", sha: gitBlobSha(file) }],
+    }),
+  );
+}
+
+/** The requests that write the plan's commit `commit` on `head` (its file was read before). */
+export function writesCommit(steps: GitHubSteps, commit: string, head = HEAD1): void {
+  steps.createTree(NEW_TREE);
+  steps.createCommit(commit, { tree: NEW_TREE, parents: [head] });
 }

@@ -60,6 +60,10 @@ export function githubSteps(github: GitHubMock) {
         .post(path("/git/commits"))
         .reply(201, gitCommit(commitSha, { ...options, message: "built" }));
     },
+    /** GitHub's comparison `base...head` (see `comparison`). */
+    compare(base: string, head: string, answer: object) {
+      scope.get(path(`/compare/${base}...${head}`)).reply(200, answer);
+    },
     readCommit(commitSha: string, options: { tree: string; parents: string[]; message: string }) {
       scope.get(path(`/git/commits/${commitSha}`)).reply(200, gitCommit(commitSha, options));
     },

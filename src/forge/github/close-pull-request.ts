@@ -5,6 +5,7 @@ import {
   readPullRequestMarker,
   replacePullRequestMarker,
 } from "../marker.ts";
+import { disableAutoMerge } from "./auto-merge.ts";
 import type { ForgeContext } from "./forge-context.ts";
 import { GitHubPullRequest } from "./github-types.ts";
 import {
@@ -54,14 +55,18 @@ export async function closeBotPullRequest(
 
 /**
  * Tells people, once, that the bot no longer touches this pull request, and records that in its
- * hidden marker so later runs need no request to know it.
+ * hidden marker so later runs need no request to know it. GitHub's auto-merge that the bot's
+ * account turned on is turned off first: GitHub keeps it on when someone with write access
+ * pushes, and would merge what they pushed as if the bot had said yes to it.
  */
 export async function leaveToPeople(context: ForgeContext, pr: BotPullRequest): Promise<void> {
+  const autoMergeOff = await withdrawAutoMerge(context, pr);
   if (pr.handsOffNoticed) return;
   const tag = { key: pr.key };
   const comments = await listOwnCommentBodies(context, pr.number);
   if (!comments.some((body) => hasCommentTag(body, "hands-off", tag))) {
-    await postComment(context, pr.number, handsOffMessage(pr, commentTag("hands-off", tag)));
+    const message = handsOffMessage(pr, autoMergeOff, commentTag("hands-off", tag));
+    await postComment(context, pr.number, message);
   }
   const marker = readPullRequestMarker(pr.body) ?? { key: pr.key };
   await context.client.call(
@@ -75,11 +80,25 @@ export async function leaveToPeople(context: ForgeContext, pr: BotPullRequest): 
   );
 }
 
-function handsOffMessage(pr: BotPullRequest, tag: string): string {
+/** Turns off GitHub's auto-merge when the bot's account turned it on; true when it did. */
+async function withdrawAutoMerge(context: ForgeContext, pr: BotPullRequest): Promise<boolean> {
+  const bot = context.botLogin?.toLowerCase();
+  const ours = bot !== undefined && pr.autoMergeBy?.toLowerCase() === bot;
+  if (!ours || !pr.autoMerge || pr.nodeId === undefined || !context.graphql) return false;
+  await disableAutoMerge(context.graphql, pr.nodeId);
+  return true;
+}
+
+function handsOffMessage(pr: BotPullRequest, autoMergeOff: boolean, tag: string): string {
   const why = pr.handsOffReason ? ` because ${pr.handsOffReason}` : "";
   return [
     `pr-autoscaler leaves this pull request to you${why}.`,
-    "It will not update, rebuild or close it. To have pr-autoscaler propose this change again, close this pull request and delete its branch.",
+    "It will not update, rebuild, close or merge it. To have pr-autoscaler propose this change again, close this pull request and delete its branch.",
+    ...(autoMergeOff
+      ? [
+          "GitHub's auto-merge, which pr-autoscaler had turned on, is off: turn it on again if you want it.",
+        ]
+      : []),
     "",
     tag,
   ].join("\n");

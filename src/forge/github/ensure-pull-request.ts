@@ -16,6 +16,7 @@ import { closeBotPullRequest, leaveToPeople } from "./close-pull-request.ts";
 import { byBot, type ForgeContext } from "./forge-context.ts";
 import { failedWith } from "./github-client.ts";
 import { type GitHubPullRequest, GitHubPullRequest as PullRequestSchema } from "./github-types.ts";
+import { checkHead } from "./head-check.ts";
 import {
   addLabels,
   createBranch,
@@ -61,10 +62,18 @@ async function refresh(
     await leaveToPeople(context, pr);
     return { action: "human-edited", ...found, note: pr.handsOffReason };
   }
+  // The marker naming the head does not make it the bot's: people may edit the marker.
+  const check = await checkHead(context, desired, pr.headSha, state);
+  if (check.kind === "foreign") {
+    const reason = `${notMade(`its branch has commit ${pr.headSha.slice(0, 7)}`)}: ${check.why}`;
+    await leaveToPeople(context, { ...pr, control: "human", handsOffReason: reason });
+    return { action: "human-edited", ...found, note: reason };
+  }
   const replanned = pr.fingerprint !== desired.fingerprint;
-  if (!replanned && pr.upToDate) {
+  const current = check.kind === "current" && check.parent === state.head.sha;
+  if (!replanned && pr.upToDate && current) {
     await addLabels(context, pr.number, missingLabels(desired, pr.labels));
-    return { action: "unchanged", ...found };
+    return { action: "unchanged", ...found, botSha: pr.headSha };
   }
   const commit = await buildBotCommit(context, desired, state);
   if (!commit) {
@@ -102,6 +111,7 @@ async function refresh(
     action: replanned ? "updated" : "rebuilt",
     ...found,
     ...(autoMergeOff ? { note: AUTO_MERGE_OFF } : {}),
+    botSha: commit.sha,
   };
 }
 
@@ -216,17 +226,22 @@ async function adopt(
   built: { sha: string } | undefined,
 ): Promise<EnsureResult> {
   const head = await readCommit(context, stray.branch, stray.sha);
-  if (!isBotCommitFor(head, desired.key)) {
+  const made = `branch ${stray.branch} has commit ${stray.sha.slice(0, 7)}`;
+  const unblock = "delete the branch to let it open a pull request";
+  if (!isBotCommitFor(head, desired.key))
+    return { action: "blocked", key: desired.key, note: `${notMade(made)}; ${unblock}` };
+  // The message's trailers are anyone's to copy: what the commit changes tells.
+  const check = await checkHead(context, desired, stray.sha, state);
+  if (check.kind === "foreign")
     return {
       action: "blocked",
       key: desired.key,
-      note: `branch ${stray.branch} has commit ${stray.sha.slice(0, 7)}, which pr-autoscaler did not make; delete the branch to let it open a pull request`,
+      note: `${notMade(made)}: ${check.why}; ${unblock}`,
     };
-  }
   const current =
     readBotTrailers(head.message)?.fingerprint === desired.fingerprint &&
-    head.parents.length === 1 &&
-    head.parents[0]?.sha === state.head.sha;
+    check.kind === "current" &&
+    check.parent === state.head.sha;
   if (current) return openPullRequest(context, desired, state, stray.sha, false);
   const commit = built ?? (await buildBotCommit(context, desired, state));
   if (!commit) {
@@ -279,12 +294,12 @@ async function openPullRequest(
     // the pull request found is this run's own when it carries this run's commit and plan.
     if (pushed && byBot(context, existing) && openedBy(existing, desired, sha)) {
       await addLabels(context, existing.number, missingLabels(desired, labelNames(existing)));
-      return createdResult(desired, existing);
+      return createdResult(desired, existing, sha);
     }
     return openedElsewhere(context, desired, existing);
   }
   await addLabels(context, pr.number, desired.labels);
-  return createdResult(desired, pr);
+  return createdResult(desired, pr, sha);
 }
 
 /** Whether `pr` is the one this run asked for: its head and its marker are this run's. */
@@ -298,8 +313,16 @@ function openedBy(pr: GitHubPullRequest, desired: DesiredPullRequest, sha: strin
   );
 }
 
-function createdResult(desired: DesiredPullRequest, pr: GitHubPullRequest): EnsureResult {
-  return { action: "created", key: desired.key, number: pr.number, url: pr.html_url };
+function createdResult(
+  desired: DesiredPullRequest,
+  pr: GitHubPullRequest,
+  sha: string,
+): EnsureResult {
+  return { action: "created", key: desired.key, number: pr.number, url: pr.html_url, botSha: sha };
+}
+
+function notMade(what: string): string {
+  return `${what}, which pr-autoscaler did not make`;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { GraphqlOctokit } from "./auto-merge.ts";
 import { type BoundedCache, createBoundedCache } from "./bounded-cache.ts";
 import type { GitHubClient } from "./github-client.ts";
 import type { GitHubGitCommit, GitHubPullRequest } from "./github-types.ts";
+import type { HeadChange } from "./head-change.ts";
 
 /** What one GitHub forge instance remembers between reconciles; losing it only costs requests. */
 export interface ForgeMemory {
@@ -25,6 +26,11 @@ export interface ForgeMemory {
    * branch under the bot's prefix is read once per head, not at every reconcile.
    */
   commits: BoundedCache<GitHubGitCommit>;
+  /**
+   * What the head commits of bot branches change on the default branch, by sha (immutable): a
+   * pull request's head is checked once per commit, and the forge's own commits not at all.
+   */
+  heads: BoundedCache<HeadChange>;
 }
 
 export interface SweepResult {
@@ -55,6 +61,7 @@ const FILE_CACHE_ENTRIES = 500;
 const HISTORY_CACHE_ENTRIES = 200;
 const BRANCH_COMMITS_CACHE_ENTRIES = 4;
 const COMMIT_CACHE_ENTRIES = 1000;
+const HEAD_CACHE_ENTRIES = 500;
 
 export function createForgeMemory(): ForgeMemory {
   return {
@@ -66,6 +73,7 @@ export function createForgeMemory(): ForgeMemory {
     histories: createBoundedCache(HISTORY_CACHE_ENTRIES),
     branchCommits: createBoundedCache(BRANCH_COMMITS_CACHE_ENTRIES),
     commits: createBoundedCache(COMMIT_CACHE_ENTRIES),
+    heads: createBoundedCache(HEAD_CACHE_ENTRIES),
   };
 }
 

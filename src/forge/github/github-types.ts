@@ -38,8 +38,11 @@ export const GitHubPullRequest = z.object({
   base: z.object({ ref: z.string(), repo: z.object({ full_name: z.string() }) }),
   /** Who opened it; null for an account that was deleted. */
   user: z.object({ login: z.string() }).nullable().optional(),
-  /** Set while GitHub's auto-merge is on (its details are not needed). */
-  auto_merge: z.object({}).nullable().optional(),
+  /** Set while GitHub's auto-merge is on, with who turned it on. */
+  auto_merge: z
+    .object({ enabled_by: z.object({ login: z.string() }).nullable().optional() })
+    .nullable()
+    .optional(),
 });
 export type GitHubPullRequest = z.infer<typeof GitHubPullRequest>;
 
@@ -57,6 +60,29 @@ export const GitHubGitCommit = z.object({
 export type GitHubGitCommit = z.infer<typeof GitHubGitCommit>;
 
 export const GitHubTree = z.object({ sha: z.string() });
+
+/**
+ * A comparison of two commits (`base...head`): the commits `head` has that `base` lacks, their
+ * merge base, and the files `head` changes on that merge base with their blob shas.
+ */
+export const GitHubComparison = z.object({
+  ahead_by: z.number(),
+  merge_base_commit: z.object({ sha: z.string() }),
+  commits: z.array(z.object({ sha: z.string(), parents: z.array(z.object({ sha: z.string() })) })),
+  /** At most 300; absent when the comparison has none to show. */
+  files: z
+    .array(
+      z.object({
+        filename: z.string(),
+        status: z.string(),
+        /** The blob at `head`; null for a file without one (a submodule, a removed file). */
+        sha: z.string().nullable(),
+        previous_filename: z.string().optional(),
+      }),
+    )
+    .optional(),
+});
+export type GitHubComparison = z.infer<typeof GitHubComparison>;
 
 export const GitHubFileContent = z.object({
   type: z.string(),

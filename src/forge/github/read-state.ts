@@ -234,6 +234,7 @@ function toBotPullRequest(
     ...(marker?.valuesFingerprint ? { valuesFingerprint: marker.valuesFingerprint } : {}),
     ...(marker?.changedAt ? { changedAt: marker.changedAt } : {}),
     ...(pr.auto_merge ? { autoMerge: true } : {}),
+    ...(pr.auto_merge?.enabled_by ? { autoMergeBy: pr.auto_merge.enabled_by.login } : {}),
     ...(pr.node_id ? { nodeId: pr.node_id } : {}),
   };
 }

@@ -5,6 +5,8 @@ import { readPullRequestMarker, withPullRequestMarker } from "../../../src/forge
 import { mockGitHub } from "../../support/github.ts";
 import {
   comment,
+  comparison,
+  gitBlobSha,
   pullRequest,
   pullRequestExists,
   referenceExists,
@@ -16,6 +18,8 @@ import {
   buildsCommit,
   C1,
   C2,
+  checksHead,
+  comparesHead,
   forgeWithState,
   HEAD1,
   HEAD2,
@@ -28,11 +32,23 @@ import {
   TREE2,
   tfvars,
   updatesPull,
+  writesCommit,
 } from "../../support/github-scenario.ts";
 
 /** The trailers of the bot's commit for the plan `scaleWorkers(4)`: its key and fingerprint. */
 const BOT_TRAILERS = "Pr-Autoscaler-Key: nodes-workers\nPr-Autoscaler-Fingerprint: workers-4\n";
 const BOT_COMMIT = `Scale\n\n${BOT_TRAILERS}`;
+
+/** What `ensurePullRequest` answers for pull request #7 left to people, and why. */
+function leftToPeople(note: string) {
+  return {
+    action: "human-edited",
+    key: KEY,
+    number: 7,
+    url: "https://github.com/octocat/Hello-World/pull/7",
+    note,
+  };
+}
 
 function bodyOf(github: ReturnType<typeof mockGitHub>, call: string): Record<string, unknown> {
   const index = github.calls().indexOf(call);
@@ -59,6 +75,7 @@ describe("opening a pull request", () => {
       key: KEY,
       number: 7,
       url: "https://github.com/octocat/Hello-World/pull/7",
+      botSha: C1,
     });
     expect(github.calls()).toEqual([
       `GET /contents/${TFVARS}`,
@@ -114,14 +131,68 @@ describe("a pull request that is already open", () => {
 
   it("is left as it is when the plan and the default branch did not change", async () => {
     const github = mockGitHub();
-    const { forge, state } = await forgeWithState(github, {
+    const { forge, state, steps } = await forgeWithState(github, {
       pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
     });
+    checksHead(steps);
 
     const result = await forge.ensurePullRequest(scaleWorkers(4), state);
 
-    expect(result).toMatchObject({ action: "unchanged", number: 7 });
+    expect(result).toMatchObject({ action: "unchanged", number: 7, botSha: C1 });
+    // A head this forge did not make is checked once: what it changes, and the file it writes.
+    expect(github.calls()).toEqual([`GET /compare/${HEAD1}...${C1}`, `GET /contents/${TFVARS}`]);
+    github.reset();
+    expect(await forge.ensurePullRequest(scaleWorkers(4), state)).toMatchObject({
+      action: "unchanged",
+      botSha: C1,
+    });
     expect(github.requests).toEqual([]);
+  });
+
+  it("is left to people when its head, though the marker names it, changes another file", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps } = await forgeWithState(github, {
+      pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
+    });
+    const WORKFLOW = ".github/workflows/deploy.yml";
+    steps.compare(
+      HEAD1,
+      C1,
+      comparison({
+        ahead: [{ sha: C1, parents: [HEAD1] }],
+        behindBy: 0,
+        mergeBase: HEAD1,
+        files: [
+          { filename: WORKFLOW, status: "added", sha: gitBlobSha("on: push\n") },
+          { filename: TFVARS, status: "modified", sha: gitBlobSha(tfvars(4)) },
+        ],
+      }),
+    );
+    steps.file(TFVARS, HEAD1, tfvars(3));
+    steps.comments(7, []);
+    steps.postComment(7, comment(2, "left alone"));
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "" });
+
+    const result = await forge.ensurePullRequest(scaleWorkers(4), state);
+
+    expect(result).toEqual(
+      leftToPeople(
+        `its branch has commit ${C1.slice(0, 7)}, which pr-autoscaler did not make: it changes ${WORKFLOW}, besides what pr-autoscaler writes`,
+      ),
+    );
+    expect(github.calls()).toEqual([
+      `GET /compare/${HEAD1}...${C1}`,
+      `GET /contents/${TFVARS}`,
+      "GET /issues/7/comments",
+      "POST /issues/7/comments",
+      "PATCH /pulls/7",
+    ]);
+    expect(String(bodyOf(github, "POST /issues/7/comments").body)).toContain(
+      `pr-autoscaler leaves this pull request to you because ${result.note}.`,
+    );
+    const marker = readPullRequestMarker(String(bodyOf(github, "PATCH /pulls/7").body));
+    expect(marker).toMatchObject({ sha: C1, handsOff: C1 });
+    expect(github.scope.isDone()).toBe(true);
   });
 
   it("is updated with a new commit, title and body when the plan changed", async () => {
@@ -129,13 +200,17 @@ describe("a pull request that is already open", () => {
     const { forge, state, steps } = await forgeWithState(github, {
       pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
     });
-    buildsCommit(steps, C2);
+    // Checked once: the head is the bot's 3 → 4, an earlier plan's values (so its file is read).
+    checksHead(steps, { readsHead: true });
+    writesCommit(steps, C2);
     updatesPull(steps, C2);
 
     const result = await forge.ensurePullRequest(scaleWorkers(5), state);
 
-    expect(result).toMatchObject({ action: "updated", number: 7 });
+    expect(result).toMatchObject({ action: "updated", number: 7, botSha: C2 });
     expect(github.calls()).toEqual([
+      `GET /compare/${HEAD1}...${C1}`,
+      `GET /contents/${TFVARS}`,
       `GET /contents/${TFVARS}`,
       "POST /git/trees",
       "POST /git/commits",
@@ -169,7 +244,8 @@ describe("a pull request that is already open", () => {
       marker: { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS },
     });
     const { forge, state, steps } = await forgeWithState(github, { pulls: [pull] });
-    buildsCommit(steps, C2, HEAD1, tfvars(4));
+    checksHead(steps, { before: tfvars(4), file: tfvars(5), readsHead: true });
+    writesCommit(steps, C2);
     updatesPull(steps, C2);
     steps.setLabels(7, ["autoscaling", "needs-review", "scale-down"]);
 
@@ -192,6 +268,7 @@ describe("a pull request that is already open", () => {
       pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
     });
     expect(state.pullRequests[0]?.upToDate).toBe(false);
+    checksHead(steps, { base: HEAD2 });
     buildsCommit(steps, C2, HEAD2);
     updatesPull(steps, C2);
 
@@ -215,6 +292,7 @@ describe("a pull request that is already open", () => {
       pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
     });
     // Someone edited the worker count line on the default branch: the old commit conflicts.
+    checksHead(steps, { base: HEAD2 });
     buildsCommit(steps, C2, HEAD2, tfvars(3, " # raised by hand for the backup window"));
     updatesPull(steps, C2);
 
@@ -242,7 +320,8 @@ describe("a pull request that is already open", () => {
     const { forge, state, steps } = await forgeWithState(github, { pulls: [interrupted] });
     expect(state.pullRequests[0]).toMatchObject({ control: "bot", upToDate: false });
     const C3 = sha("commit3");
-    buildsCommit(steps, C3);
+    checksHead(steps, { readsHead: true });
+    writesCommit(steps, C3);
     updatesPull(steps, C3);
 
     const result = await forge.ensurePullRequest(scaleWorkers(5), state);
@@ -261,6 +340,7 @@ describe("a pull request that is already open", () => {
       head: [HEAD2, TREE2],
       pulls: [open({ fingerprint: "workers-4", base: HEAD1 })],
     });
+    checksHead(steps, { base: HEAD2 });
     steps.file(TFVARS, HEAD2, tfvars(4));
     steps.comments(7, []);
     steps.postComment(7, comment(1, "closing"));
@@ -293,7 +373,8 @@ describe("an update people interrupt", () => {
   async function built(github: ReturnType<typeof mockGitHub>) {
     const pull = before();
     const setup = await forgeWithState(github, { pulls: [pull] });
-    buildsCommit(setup.steps, C2);
+    checksHead(setup.steps, { readsHead: true });
+    writesCommit(setup.steps, C2);
     return { ...setup, body: String((pull as { body: string }).body) };
   }
 
@@ -304,13 +385,11 @@ describe("an update people interrupt", () => {
 
     const result = await forge.ensurePullRequest(scaleWorkers(5), state);
 
-    expect(result).toEqual({
-      action: "human-edited",
-      key: KEY,
-      number: 7,
-      url: "https://github.com/octocat/Hello-World/pull/7",
-      note: `its branch ${BRANCH} moved to ${HUMAN.slice(0, 7)} while pr-autoscaler was updating it, so it was left as it is`,
-    });
+    expect(result).toEqual(
+      leftToPeople(
+        `its branch ${BRANCH} moved to ${HUMAN.slice(0, 7)} while pr-autoscaler was updating it, so it was left as it is`,
+      ),
+    );
     expect(
       github.calls().filter((call) => !call.startsWith("GET ") && !call.includes("/git/t")),
     ).toEqual(["POST /git/commits"]);
@@ -491,6 +570,8 @@ describe("two runs opening the same pull request at once", () => {
       parents: [HEAD1],
       message: `Scale worker nodes to 4\n\n${BOT_TRAILERS}`,
     });
+    // Its trailers say it is the bot's; what it changes has the last word.
+    comparesHead(steps);
     steps.createPull({ number: 8, branch: BRANCH, headSha: C1, body: "" });
     steps.addLabels(8, LABELS);
 
@@ -509,6 +590,7 @@ describe("two runs opening the same pull request at once", () => {
     steps.findPull(BRANCH, []);
     steps.readRef(BRANCH, C1);
     steps.readCommit(C1, { tree: NEW_TREE, parents: [HEAD1], message: BOT_COMMIT });
+    comparesHead(steps);
     steps.createPullFails(422, pullRequestExists(BRANCH));
     steps.findPull(BRANCH, [
       pullRequest({ number: 8, branch: BRANCH, headSha: C1, body: "", labels: LABELS }),
@@ -545,6 +627,7 @@ describe("two runs opening the same pull request at once", () => {
       key: KEY,
       number: 7,
       url: "https://github.com/octocat/Hello-World/pull/7",
+      botSha: C1,
     });
     expect(bodyOf(github, "POST /issues/7/labels")).toEqual({ labels: LABELS });
     expect(github.scope.isDone()).toBe(true);
@@ -594,6 +677,7 @@ describe("a bot branch without a pull request", () => {
     });
     expect(state.strayBranches).toEqual([{ key: KEY, branch: BRANCH, sha: OLD }]);
     steps.readCommit(OLD, { tree: TREE1, parents: [HEAD1], message: BOT_COMMIT });
+    checksHead(steps, { base: HEAD2, head: OLD });
     buildsCommit(steps, C2, HEAD2);
     steps.readRef(BRANCH, OLD);
     steps.moveRef(BRANCH, C2);
@@ -605,6 +689,8 @@ describe("a bot branch without a pull request", () => {
     expect(result).toMatchObject({ action: "created", number: 9 });
     expect(github.calls()).toEqual([
       `GET /git/commits/${OLD}`,
+      `GET /compare/${HEAD2}...${OLD}`,
+      `GET /contents/${TFVARS}`,
       `GET /contents/${TFVARS}`,
       "POST /git/trees",
       "POST /git/commits",
@@ -623,6 +709,7 @@ describe("a bot branch without a pull request", () => {
       branches: [{ name: BRANCH, sha: OLD }],
     });
     steps.readCommit(OLD, { tree: TREE1, parents: [HEAD1], message: BOT_COMMIT });
+    checksHead(steps, { base: HEAD2, head: OLD });
     buildsCommit(steps, C2, HEAD2);
     steps.readRef(BRANCH, sha("human"));
 
@@ -788,12 +875,17 @@ describe("a GitHub failure in the middle of opening a pull request", () => {
       marker: { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS },
     });
     const { forge, state, steps } = await forgeWithState(github, { pulls: [opened] });
+    checksHead(steps);
     steps.addLabels(7, LABELS);
 
     const result = await forge.ensurePullRequest(scaleWorkers(4), state);
 
     expect(result.action).toBe("unchanged");
-    expect(github.calls()).toEqual(["POST /issues/7/labels"]);
+    expect(github.calls()).toEqual([
+      `GET /compare/${HEAD1}...${C1}`,
+      `GET /contents/${TFVARS}`,
+      "POST /issues/7/labels",
+    ]);
     expect(bodyOf(github, "POST /issues/7/labels")).toEqual({ labels: LABELS });
     expect(github.scope.isDone()).toBe(true);
   });

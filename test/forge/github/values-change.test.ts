@@ -16,6 +16,7 @@ import {
   buildsCommit,
   C1,
   C2,
+  checksHead,
   type ForgeStateOptions,
   forgeWithState,
   type GitHubSteps,
@@ -26,6 +27,7 @@ import {
   TFVARS,
   TREE2,
   updatesPull,
+  writesCommit,
 } from "../../support/github-scenario.ts";
 
 /** GitHub's example's GraphQL id of the pull request (every listed pull request has it). */
@@ -67,10 +69,20 @@ function readPulls(github: GitHubMock, pulls: object[], options: ForgeStateOptio
   return forgeWithState(github, { pulls, branches: [{ name: BRANCH, sha: C1 }], ...options });
 }
 
-/** The requests that build the new commit on `head` and update pull request #7 to it. */
-function updates(steps: GitHubSteps, head = HEAD1): void {
-  buildsCommit(steps, C2, head);
+/**
+ * The requests that check the head C1 (3 → 4: its file is read too when the plan writes another
+ * count, `to`), build the new commit on `head` and update pull request #7 to it.
+ */
+function updates(steps: GitHubSteps, head = HEAD1, to = 4): void {
+  builds(steps, head, to);
   updatesPull(steps, C2);
+}
+
+/** The requests that check the head C1 and build the new commit on `head`, for `to` workers. */
+function builds(steps: GitHubSteps, head = HEAD1, to = 4): void {
+  checksHead(steps, { base: head, readsHead: to !== 4 });
+  if (head === HEAD1) writesCommit(steps, C2);
+  else buildsCommit(steps, C2, head);
 }
 
 /** The marker the update of pull request #7 wrote. */
@@ -118,7 +130,7 @@ describe("an update that changes the values of a pull request with GitHub's auto
     const github = mockGitHub();
     const { forge, state, steps } = await readPulls(github, [openPull(true)]);
     expect(state.pullRequests[0]).toMatchObject({ autoMerge: true, nodeId: NODE_ID });
-    updates(steps);
+    updates(steps, HEAD1, 2);
     steps.setLabels(7, ["autoscaling", "scale-down"]);
     const graphql = graphqlEndpoint(github);
 
@@ -142,6 +154,8 @@ describe("an update that changes the values of a pull request with GitHub's auto
         mutation: "disablePullRequestAutoMerge",
         variables: { pullRequestId: NODE_ID },
         after: [
+          `GET /compare/${HEAD1}...${C1}`,
+          `GET /contents/${TFVARS}`,
           `GET /contents/${TFVARS}`,
           "POST /git/trees",
           "POST /git/commits",
@@ -161,7 +175,7 @@ describe("an update that changes the values of a pull request with GitHub's auto
   it("writes nothing when GitHub refuses to turn auto-merge off", async () => {
     const github = mockGitHub();
     const { forge, state, steps } = await readPulls(github, [openPull(true)]);
-    buildsCommit(steps, C2);
+    builds(steps, HEAD1, 2);
     steps.readRef(BRANCH, C1);
     graphqlEndpoint(github, ["Resource not accessible by integration"]);
 
@@ -187,7 +201,7 @@ describe("an update that changes the values of a pull request with GitHub's auto
     const { forge, state, steps } = await readPulls(github, [openPull(true)], {
       forge: restOnly,
     });
-    buildsCommit(steps, C2);
+    builds(steps, HEAD1, 2);
     steps.readRef(BRANCH, C1);
 
     await expect(

@@ -1,8 +1,10 @@
 /**
  * The git objects of the fake GitHub repository: blobs, trees (flat maps of path → blob), commits
- * and branches. Shas are content hashes, like git's, so equal contents give equal shas.
+ * and branches. Shas are content hashes, like git's, so equal contents give equal shas; a blob's
+ * is git's own (the sha-1 of `blob <size>\0<bytes>`), as GitHub lists it for a file.
  */
 import { createHash } from "node:crypto";
+import { gitBlobSha } from "../../support/github-responses.ts";
 
 export interface FakeCommit {
   sha: string;
@@ -16,6 +18,14 @@ function hash(kind: string, content: string): string {
   return createHash("sha1").update(`${kind}\u0000${content}`).digest("hex");
 }
 
+/** A file that differs between two commits. */
+export interface FileDiff {
+  path: string;
+  /** The blob at the later commit; null when the file was removed. */
+  blob: string | null;
+  status: "added" | "removed" | "modified";
+}
+
 export class FakeGit {
   readonly blobs = new Map<string, string>();
   readonly trees = new Map<string, Map<string, string>>();
@@ -24,7 +34,7 @@ export class FakeGit {
   readonly branches = new Map<string, string>();
 
   blob(text: string): string {
-    const sha = hash("blob", text);
+    const sha = gitBlobSha(text);
     this.blobs.set(sha, text);
     return sha;
   }
@@ -106,6 +116,27 @@ export class FakeGit {
       frontier.push(...next.follow);
     }
     return listed;
+  }
+
+  /**
+   * The files that differ between the trees of two commits (`from` undefined: none), by path:
+   * the blob at `to` (null when removed there) and how the file changed.
+   */
+  diff(from: string | undefined, to: string): FileDiff[] {
+    const before = this.treeAt(from);
+    const after = this.treeAt(to);
+    const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
+    return paths.flatMap((path): FileDiff[] => {
+      const blob = after.get(path);
+      if (blob === before.get(path)) return [];
+      if (blob === undefined) return [{ path, blob: null, status: "removed" }];
+      return [{ path, blob, status: before.has(path) ? "modified" : "added" }];
+    });
+  }
+
+  private treeAt(sha: string | undefined): Map<string, string> {
+    const commit = sha === undefined ? undefined : this.commits.get(sha);
+    return this.trees.get(commit?.tree ?? "") ?? new Map();
   }
 
   /** Whether `path` differs between a commit and its first parent. */

@@ -20,6 +20,7 @@ import {
   blob as blobAnswer,
   branch,
   commitSummary,
+  comparison,
   fileContent,
   fullPullRequest,
   gitCommit,
@@ -303,13 +304,9 @@ export class FakeGitHub {
     const head = this.git.commits.get(pull.headSha);
     const parent = head?.parents[0];
     if (!head || !parent) throw new Error(`#${number} has no mergeable head`);
-    const headTree = this.git.trees.get(head.tree) ?? new Map();
-    const parentTree = this.git.trees.get(this.git.commits.get(parent)?.tree ?? "") ?? new Map();
-    const changed: [string, string | null][] = [];
-    for (const [path, sha] of headTree) {
-      if (parentTree.get(path) !== sha) changed.push([path, this.git.blobs.get(sha) ?? ""]);
-    }
-    for (const path of parentTree.keys()) if (!headTree.has(path)) changed.push([path, null]);
+    const changed = this.git
+      .diff(parent, head.sha)
+      .map(({ path, blob }) => [path, blob === null ? null : (this.git.blobs.get(blob) ?? "")]);
     const sha = this.push(Object.fromEntries(changed), { message: `${pull.title} (#${number})` });
     pull.state = "closed";
     pull.closedAt = this.iso();
@@ -597,6 +594,7 @@ export class FakeGitHub {
       ],
       ["GET", /^\/contents\/(.+)$/, ([path], query) => this.getContents(s(path), query.ref)],
       ["GET", /^\/commits$/, (_, query) => this.history(query)],
+      ["GET", /^\/compare\/(.+?)\.\.\.(.+)$/, ([base, head]) => this.compare(s(base), s(head))],
       [
         "GET",
         /^\/commits\/([^/]+)\/check-runs$/,
@@ -918,17 +916,42 @@ export class FakeGitHub {
 
   private pullFiles(number: number): Json[] {
     const pull = this.pull(number);
-    const head = this.git.commits.get(pull.headSha);
-    const base = this.git.commits.get(this.git.branches.get(pull.base) ?? "");
-    const headTree = this.git.trees.get(head?.tree ?? "") ?? new Map();
-    const baseTree = this.git.trees.get(base?.tree ?? "") ?? new Map();
     const template = (
       responseExample("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", 200) as Json[]
     )[0] as Json;
-    const names = new Set([...headTree.keys(), ...baseTree.keys()]);
-    return [...names]
-      .filter((name) => headTree.get(name) !== baseTree.get(name))
-      .map((filename) => ({ ...template, filename }));
+    return this.git
+      .diff(this.git.branches.get(pull.base), pull.headSha)
+      .map(({ path }) => ({ ...template, filename: path }));
+  }
+
+  /**
+   * GitHub's comparison `base...head` (commits or branches): the commits `head` has that `base`
+   * lacks, oldest first, the merge base, and the files `head` changes on the merge base.
+   */
+  private compare(baseRef: string, headRef: string): [number, unknown] {
+    const base = this.git.branches.get(baseRef) ?? baseRef;
+    const head = this.git.branches.get(headRef) ?? headRef;
+    if (!this.git.commits.has(base) || !this.git.commits.has(head))
+      return [404, { message: "Not Found" }];
+    const fromBase = new Set(this.git.reachable(base).map((commit) => commit.sha));
+    const fromHead = this.git.reachable(head);
+    const mergeBase = fromHead.find((commit) => fromBase.has(commit.sha))?.sha;
+    if (mergeBase === undefined) return [404, { message: "No common ancestor" }];
+    const inHead = new Set(fromHead.map((commit) => commit.sha));
+    return [
+      200,
+      comparison({
+        ahead: fromHead
+          .filter((commit) => !fromBase.has(commit.sha))
+          .reverse()
+          .map((commit) => ({ sha: commit.sha, parents: commit.parents })),
+        behindBy: [...fromBase].filter((sha) => !inHead.has(sha)).length,
+        mergeBase,
+        files: this.git
+          .diff(mergeBase, head)
+          .map(({ path, blob, status }) => ({ filename: path, status, sha: blob })),
+      }),
+    ];
   }
 
   /**

@@ -31,15 +31,33 @@ automerge:
   extends: preset:homelab
 `;
 
-/** {@link CONFIG} with the worker pool alone: no minimum and no rightsizing. */
-export const NODES_ONLY_CONFIG = `pools:
+/** The worker pool of at most 6 nodes, without a minimum. */
+const WORKERS_UP_TO_SIX = `pools:
   - name: workers
     target:
       file: ${TFVARS}
       path: worker_count
     max: 6
-automerge:
+`;
+
+/** {@link CONFIG} with the worker pool alone: no minimum and no rightsizing. */
+export const NODES_ONLY_CONFIG = `${WORKERS_UP_TO_SIX}automerge:
   extends: preset:homelab
+`;
+
+/**
+ * The worker pool alone; adding nodes merges itself once the plan guard passed, the bot merging
+ * (no GitHub auto-merge).
+ */
+export const GUARDED_MERGE_CONFIG = `${WORKERS_UP_TO_SIX}automerge:
+  nativeAutoMerge: false
+  rules:
+    - name: scale-up
+      match:
+        kind: nodes
+        direction: up
+      action: merge
+      requiredChecks: [pr-autoscaler/plan-guard]
 `;
 
 export function tfvars(count: number): string {
