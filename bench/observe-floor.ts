@@ -24,6 +24,8 @@ const lists: [path: string, paginated: boolean][] = [
   ["/apis/policy/v1/poddisruptionbudgets", true],
   ["/apis/autoscaling/v2/horizontalpodautoscalers", true],
   ["/apis/autoscaling.k8s.io/v1/verticalpodautoscalers", true],
+  ["/apis/apps/v1/daemonsets", true],
+  ["/apis/node.k8s.io/v1/runtimeclasses", true],
   ["/apis/metrics.k8s.io/v1beta1/nodes", false],
   ["/apis/metrics.k8s.io/v1beta1/pods", false],
   ["/api/v1/pods", true],

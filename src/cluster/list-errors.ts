@@ -10,7 +10,12 @@ export interface ListedResource {
 }
 
 /** Collections read that are not namespaced, by `group/resource`. */
-const clusterScoped = new Set(["/nodes", "/persistentvolumes", "metrics.k8s.io/nodes"]);
+const clusterScoped = new Set([
+  "/nodes",
+  "/persistentvolumes",
+  "metrics.k8s.io/nodes",
+  "node.k8s.io/runtimeclasses",
+]);
 
 /** The resource a collection path lists: `/api/v1/pods`, `/apis/policy/v1/poddisruptionbudgets`. */
 export function listedResource(path: string): ListedResource {

@@ -25,7 +25,7 @@ import {
   stringMap,
   time,
 } from "./raw.ts";
-import { readResourceList, toResources } from "./resources.ts";
+import { type ResourceAmounts, readResourceList, toResources } from "./resources.ts";
 import { noItems, ValueSharing } from "./value-sharing.ts";
 import type { WarningCollector } from "./warnings.ts";
 
@@ -79,7 +79,7 @@ export interface PodContext {
  * empty lists, are shared frozen values: replace them, never change them in place.
  */
 export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
-  const { warnings, intern } = context;
+  const { intern } = context;
   const sharing = context.sharing ?? new ValueSharing();
   const metadata = record(raw.metadata);
   const spec = record(raw.spec);
@@ -93,36 +93,9 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   const annotations = record(metadata.annotations);
   const owner = controllerOf(metadata, labels, sharing);
 
-  const appRequests: ContainerRequests[] = [];
-  const initRequests: ContainerRequests[] = [];
-  const containers = readContainers(
-    spec.containers,
-    "spec.containers",
-    false,
-    subject,
-    context,
-    sharing,
-    appRequests,
-  );
-  const initContainers = readContainers(
-    spec.initContainers,
-    "spec.initContainers",
-    true,
-    subject,
-    context,
-    sharing,
-    initRequests,
-  );
-  const overheadList =
-    spec.overhead === undefined
-      ? undefined
-      : readResourceList(spec.overhead, { subject, field: "spec.overhead", warnings });
-  const podLevel = record(record(spec.resources).requests);
-  const podLevelList =
-    Object.keys(podLevel).length === 0
-      ? undefined
-      : readResourceList(podLevel, { subject, field: "spec.resources.requests", warnings });
-  const effective = effectiveRequests(appRequests, initRequests, overheadList, podLevelList);
+  const parts = readSpecRequests(spec, POD_SPEC, subject, context, sharing);
+  const { containers, initContainers, overhead: overheadList } = parts;
+  const effective = effectiveRequests(parts.app, parts.init, overheadList, parts.podLevel);
 
   const pod: PodInfo = {
     namespace,
@@ -173,6 +146,85 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (safeToEvict === "true" || safeToEvict === "false") pod.safeToEvict = safeToEvict === "true";
   readVolumes(spec.volumes, pod, context.claims, evictableLocalVolumes(annotations));
   return pod;
+}
+
+/** Where the parts of a pod spec are, for warnings: in a Pod, or in a workload's template. */
+export interface SpecFields {
+  containers: string;
+  initContainers: string;
+  overhead: string;
+  podLevel: string;
+}
+
+/** The fields of a pod spec at `at` (`spec`, `spec.template.spec`). */
+export function specFields(at: string): SpecFields {
+  return {
+    containers: `${at}.containers`,
+    initContainers: `${at}.initContainers`,
+    overhead: `${at}.overhead`,
+    podLevel: `${at}.resources.requests`,
+  };
+}
+
+const POD_SPEC = specFields("spec");
+
+/**
+ * What a pod spec's parts request, before they are added up into the pod's request
+ * (`effectiveRequests`): its containers as declared, and each one's requests as the scheduler
+ * counts them, with `spec.overhead` and the pod-level requests when set.
+ */
+export interface SpecRequests {
+  containers: ContainerInfo[];
+  initContainers: ContainerInfo[];
+  app: ContainerRequests[];
+  init: ContainerRequests[];
+  overhead?: ResourceAmounts;
+  podLevel?: ResourceAmounts;
+}
+
+/** Reads the requests of a pod spec (a Pod's, or a workload's pod template's). */
+export function readSpecRequests(
+  spec: Raw,
+  fields: SpecFields,
+  subject: string,
+  context: PodContext,
+  sharing: ValueSharing,
+): SpecRequests {
+  const { warnings } = context;
+  const app: ContainerRequests[] = [];
+  const init: ContainerRequests[] = [];
+  const parts: SpecRequests = {
+    containers: readContainers(
+      spec.containers,
+      fields.containers,
+      false,
+      subject,
+      context,
+      sharing,
+      app,
+    ),
+    initContainers: readContainers(
+      spec.initContainers,
+      fields.initContainers,
+      true,
+      subject,
+      context,
+      sharing,
+      init,
+    ),
+    app,
+    init,
+  };
+  if (spec.overhead !== undefined)
+    parts.overhead = readResourceList(spec.overhead, {
+      subject,
+      field: fields.overhead,
+      warnings,
+    });
+  const podLevel = record(record(spec.resources).requests);
+  if (Object.keys(podLevel).length > 0)
+    parts.podLevel = readResourceList(podLevel, { subject, field: fields.podLevel, warnings });
+  return parts;
 }
 
 /**
@@ -269,7 +321,7 @@ function defaultedRequests(
   return result;
 }
 
-function readTolerations(value: unknown): Toleration[] {
+export function readTolerations(value: unknown): Toleration[] {
   const result: Toleration[] = [];
   for (const item of list(value)) {
     const entry = record(item);
@@ -287,7 +339,7 @@ function readTolerations(value: unknown): Toleration[] {
   return result;
 }
 
-function requiredNodeAffinity(spec: Raw): NodeSelectorTerm[] | undefined {
+export function requiredNodeAffinity(spec: Raw): NodeSelectorTerm[] | undefined {
   const required = record(
     record(record(spec.affinity).nodeAffinity).requiredDuringSchedulingIgnoredDuringExecution,
   );
@@ -369,7 +421,7 @@ function topologySpread(
 const portProtocols = ["TCP", "UDP", "SCTP"] as const;
 
 /** The host ports of the app containers and sidecars (`restartPolicy: Always` init containers). */
-function readHostPorts(spec: Raw): HostPort[] | undefined {
+export function readHostPorts(spec: Raw): HostPort[] | undefined {
   const result: HostPort[] = [];
   const sidecars = list(spec.initContainers).filter(
     (item) => record(item).restartPolicy === "Always",

@@ -1,4 +1,5 @@
 import type {
+  DaemonSetInfo,
   MetricsAvailability,
   NodeInfo,
   PodInfo,
@@ -7,6 +8,13 @@ import type {
   Usage,
 } from "../planning/snapshot.ts";
 import { toHpaInfo, toPdbInfo, toVpaInfo } from "./autoscaler-info.ts";
+import {
+  type DaemonSetTemplate,
+  type RuntimeClassInfo,
+  resolveDaemonSets,
+  toDaemonSetTemplate,
+  toRuntimeClass,
+} from "./daemon-set-info.ts";
 import { createKubeClient, type KubeApiError, type KubeClient } from "./kube-client.ts";
 import { type KubeConfigOptions, type LoadedKubeConfig, loadKubeConfig } from "./kube-config.ts";
 import { type ListOptions, type ListResult, listAll } from "./kube-list.ts";
@@ -120,7 +128,7 @@ async function readWith(
   const nodeMetricsRead = options.usageSource ? undefined : readNodeMetrics(lister, metricsContext);
   // Awaited below; until then a failure must not count as unhandled.
   nodeMetricsRead?.catch(() => undefined);
-  const [nodes, volumes, claims, pdbs, hpas, vpas] = await Promise.all([
+  const [nodes, volumes, claims, pdbs, hpas, vpas, daemonSets, runtimeClasses] = await Promise.all([
     lister("/api/v1/nodes", (raw) => toNodeInfo(raw, warnings, sharing), { identity: named }),
     lister("/api/v1/persistentvolumes", (raw) =>
       isNodeLocalVolume(raw) ? recordName(raw) : undefined,
@@ -129,6 +137,8 @@ async function readWith(
     lister("/apis/policy/v1/poddisruptionbudgets", (raw) => toPdbInfo(raw, warnings)),
     lister("/apis/autoscaling/v2/horizontalpodautoscalers", toHpaInfo),
     lister("/apis/autoscaling.k8s.io/v1/verticalpodautoscalers", (raw) => toVpaInfo(raw, warnings)),
+    lister("/apis/apps/v1/daemonsets", (raw) => toDaemonSetTemplate(raw, warnings)),
+    lister("/apis/node.k8s.io/v1/runtimeclasses", (raw) => toRuntimeClass(raw, warnings)),
   ]);
   requireReadable("nodes", nodes);
   const pods = await lister("/api/v1/pods", (raw) => toPodInfo(raw, podContext), {
@@ -155,6 +165,7 @@ async function readWith(
   }
   await completeness.optional("horizontalpodautoscalers", hpas, "hpa-unavailable");
   await completeness.optional("verticalpodautoscalers", vpas, "vpa-not-installed");
+  const daemonSetInfos = readDaemonSets(daemonSets, runtimeClasses, completeness, warnings);
 
   const metrics = await readUsage(
     nodes.items,
@@ -178,8 +189,43 @@ async function readWith(
     pdbs: pdbs.items,
     vpas: vpas.items,
     hpas: hpas.items,
+    daemonSets: daemonSetInfos,
     metrics: metrics.availability,
   };
+}
+
+/**
+ * The DaemonSets with what their RuntimeClasses add to their pods; `"unknown"` when they could
+ * not all be read, which the snapshot says rather than taking it for none. The RuntimeClasses
+ * matter only to DaemonSets that name one.
+ */
+function readDaemonSets(
+  daemonSets: Listed<DaemonSetTemplate>,
+  runtimeClasses: Listed<[string, RuntimeClassInfo]>,
+  completeness: Completeness,
+  warnings: WarningCollector,
+): DaemonSetInfo[] | "unknown" {
+  const whole = completeness.known(
+    "daemonsets",
+    daemonSets,
+    "daemonsets-unknown",
+    "; which DaemonSets a new node would run is unknown, and so is the room it offers in a pool with no Ready node",
+  );
+  if (!whole) return "unknown";
+  const named = daemonSets.items.some((template) => template.runtimeClass !== undefined);
+  const classes =
+    !named ||
+    completeness.known(
+      "runtimeclasses",
+      runtimeClasses,
+      "runtimeclasses-unknown",
+      "; the DaemonSets that name a RuntimeClass request an unknown cpu and memory",
+    );
+  return resolveDaemonSets(
+    daemonSets.items,
+    named && classes ? new Map(runtimeClasses.items) : undefined,
+    warnings,
+  );
 }
 
 const localVolumesNote = "; pods on node-local volumes cannot be told apart";
@@ -204,6 +250,18 @@ class Completeness {
       `${listFailure(result.error, result.path)}${note}`,
       what,
     );
+    return false;
+  }
+
+  /**
+   * A list only some decisions rest on: a failure of any kind (404 included) makes what rests on
+   * it unknown, said in a warning with `code`, and leaves the snapshot complete. False when the
+   * list was not read whole.
+   */
+  known(what: string, result: Listed<unknown>, code: string, note: string): boolean {
+    if (result.complete) return true;
+    const read = result.pages > 0 ? "read only in part: " : "";
+    this.#warnings.add(code, `${read}${listFailure(result.error, result.path)}${note}`, what);
     return false;
   }
 

@@ -115,6 +115,32 @@ const HostPort = z.object({
   hostIP: z.string().optional(),
 });
 
+const NodeSelectorTerms = z.array(
+  z.object({
+    matchExpressions: z.array(NodeSelectorRequirement).optional(),
+    matchFields: z.array(NodeSelectorRequirement).optional(),
+  }),
+);
+
+const Tolerations = z.array(
+  z.object({
+    key: z.string().optional(),
+    operator: z.enum(["Exists", "Equal"]).optional(),
+    value: z.string().optional(),
+    effect: TaintEffect.optional(),
+  }),
+);
+
+const DaemonSetInfo = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  requests: Resources,
+  nodeSelector: z.record(z.string(), z.string()),
+  requiredNodeAffinity: NodeSelectorTerms.optional(),
+  tolerations: Tolerations,
+  hostPorts: z.array(HostPort).optional(),
+});
+
 const PodInfo = z.object({
   namespace: z.string(),
   name: z.string(),
@@ -128,26 +154,12 @@ const PodInfo = z.object({
   initContainers: z.array(ContainerInfo),
   overhead: Resources.optional(),
   nodeSelector: z.record(z.string(), z.string()),
-  requiredNodeAffinity: z
-    .array(
-      z.object({
-        matchExpressions: z.array(NodeSelectorRequirement).optional(),
-        matchFields: z.array(NodeSelectorRequirement).optional(),
-      }),
-    )
-    .optional(),
+  requiredNodeAffinity: NodeSelectorTerms.optional(),
   podAffinity: z.array(PodAffinityTerm).optional(),
   podAntiAffinity: z.array(PodAffinityTerm).optional(),
   topologySpread: z.array(TopologySpreadConstraint).optional(),
   hostPorts: z.array(HostPort).optional(),
-  tolerations: z.array(
-    z.object({
-      key: z.string().optional(),
-      operator: z.enum(["Exists", "Equal"]).optional(),
-      value: z.string().optional(),
-      effect: TaintEffect.optional(),
-    }),
-  ),
+  tolerations: Tolerations,
   priority: integer.optional(),
   unschedulable: z.object({ message: z.string(), since: timestamp.optional() }).optional(),
   nominatedNode: z.string().optional(),
@@ -259,6 +271,8 @@ export const SnapshotSchema = z
         currentReplicas: count.optional(),
       }),
     ),
+    // Absent in snapshots saved before DaemonSets were read: they keep telling them by their pods.
+    daemonSets: z.union([z.array(DaemonSetInfo), z.literal("unknown")]).optional(),
     metrics: z.object({
       nodes: Availability,
       pods: Availability,

@@ -16,6 +16,7 @@ const fieldOrder = [
   "pdbs",
   "vpas",
   "hpas",
+  "daemonSets",
 ] as const satisfies readonly (keyof Snapshot)[];
 
 /**
@@ -37,9 +38,11 @@ export function writeSnapshotJson(snapshot: Snapshot, write: (chunk: string) => 
       buffer = "";
     }
   };
-  fieldOrder.forEach((key, index) => {
+  // Optional fields a snapshot may lack (daemonSets) are left out, not written as null.
+  const keys = fieldOrder.filter((key) => snapshot[key] !== undefined);
+  keys.forEach((key, index) => {
     const value = snapshot[key];
-    const comma = index < fieldOrder.length - 1 ? "," : "";
+    const comma = index < keys.length - 1 ? "," : "";
     buffer += `  ${JSON.stringify(key)}: `;
     if (!Array.isArray(value)) {
       buffer += `${JSON.stringify(value)}${comma}\n`;

@@ -1,6 +1,12 @@
 import { addTo, emptyRoom, podDemand, type Room, unknownRequests } from "./room.ts";
 import { matchesLabelSelector } from "./scheduling.ts";
-import type { NodeInfo, PodDisruptionBudgetInfo, PodInfo, Snapshot } from "./snapshot.ts";
+import type {
+  DaemonSetInfo,
+  NodeInfo,
+  PodDisruptionBudgetInfo,
+  PodInfo,
+  Snapshot,
+} from "./snapshot.ts";
 
 /** Lookups built once per snapshot so each pool's evaluation stays linear. */
 export interface ClusterIndex {
@@ -24,6 +30,8 @@ export interface ClusterIndex {
   /** Pods on nodes with required pod anti-affinity: they keep matching pods off their domain. */
   antiAffinityHolders: PodInfo[];
   pdbs: PdbIndex;
+  /** The snapshot's DaemonSets (absent from a snapshot saved before they were read). */
+  daemonSets?: readonly DaemonSetInfo[] | "unknown";
 }
 
 /**
@@ -46,6 +54,7 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
     antiAffinityHolders: [],
     pdbs: indexPdbs(snapshot.pdbs),
   };
+  if (snapshot.daemonSets !== undefined) index.daemonSets = snapshot.daemonSets;
   for (const pod of snapshot.pods) {
     if (pod.phase === "Succeeded" || pod.phase === "Failed") continue;
     if (pod.nodeName) {

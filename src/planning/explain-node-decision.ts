@@ -256,7 +256,7 @@ function neverFitText(pod: NeverFitPod): string {
     case "taints":
       return "it does not tolerate the taints a new node of this pool would have";
     case "shape-unknown":
-      return "the size of a new node is unknown";
+      return "what a new node offers is unknown";
     case "requests-unknown":
       return `its ${pod.resource} request could not be read (see the snapshot's warnings): what it needs is unknown, not zero`;
     case "volumes":
@@ -316,7 +316,11 @@ export function holdText(hold: Hold): string {
     case "at-max":
       return `wanted ${hold.wanted} nodes, the ${hold.bound === "host-cap" ? "host cap" : "max"} allows ${hold.allowed}`;
     case "shape-unknown":
-      return "the size of a new node is unknown: set newNode.cpu and newNode.memory";
+      return hold.daemonSets === "daemonsets-unread"
+        ? "the room on a new node is unknown: the pool has no Ready node to see its DaemonSets on, and the cluster's DaemonSets could not be read (see the snapshot's warnings; the account needs list on daemonsets.apps); no node is added on a guess"
+        : hold.daemonSets === "daemonset-requests"
+          ? "the room on a new node is unknown: a DaemonSet it would run requests an amount that could not be read (see the snapshot's warnings); no node is added on a guess"
+          : "the size of a new node is unknown: set newNode.cpu and newNode.memory";
     case "window-uncovered":
       return uncoveredText(hold.direction, hold.checks);
   }

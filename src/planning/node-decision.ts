@@ -123,7 +123,13 @@ export type Hold =
   /** Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes meanwhile. */
   | { kind: "pending-wait"; pods: number; pendingForMs: number; until: string }
   | { kind: "at-max"; wanted: number; allowed: number; bound: "max" | "host-cap" }
-  | { kind: "shape-unknown" };
+  /**
+   * What a new node offers is unknown, so pending pods add no node on a guess: its size, or, with
+   * `daemonSets`, the room its DaemonSets leave (`daemonset-requests`: one of them requests an
+   * amount that could not be read; `daemonsets-unread`: the pool has no Ready node and the
+   * cluster's DaemonSets could not be read).
+   */
+  | { kind: "shape-unknown"; daemonSets?: "daemonset-requests" | "daemonsets-unread" };
 
 export interface BoundsReport {
   min: number;

@@ -12,7 +12,7 @@ import type {
   Trigger,
 } from "./node-decision.ts";
 import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
-import { newNodeShape } from "./node-shape.ts";
+import { newNodeShapeOrWhy } from "./node-shape.ts";
 import type { Bin } from "./packing.ts";
 import { clusterBins, type PoolContext } from "./pool-context.ts";
 import { poolMembers } from "./pool-members.ts";
@@ -200,8 +200,9 @@ function poolContext(
   };
   if (facts) context.facts = facts;
   if (facts?.currentValue !== undefined) context.current = facts.currentValue;
-  const shape = newNodeShape(members, pool.newNode, pool.selector, index, input.now);
-  if (shape) context.shape = shape;
+  const shape = newNodeShapeOrWhy(members, pool.newNode, pool.selector, index, input.now);
+  if ("shape" in shape) context.shape = shape.shape;
+  else context.shapeUnknown = shape.unknown;
   return context;
 }
 
@@ -417,8 +418,14 @@ function scaleDown(current: number, removing: string[]): Wanted {
 
 function pendingHolds(context: PoolContext, up: ScaleUpEvaluation): Hold[] {
   const holds: Hold[] = [];
-  if (up.pending.neverFit.some((pod) => pod.reason === "shape-unknown"))
-    holds.push({ kind: "shape-unknown" });
+  if (up.pending.neverFit.some((pod) => pod.reason === "shape-unknown")) {
+    const why = context.shapeUnknown;
+    holds.push(
+      why === undefined || why === "size"
+        ? { kind: "shape-unknown" }
+        : { kind: "shape-unknown", daemonSets: why },
+    );
+  }
   if (up.waiting)
     holds.push({
       kind: "pending-wait",

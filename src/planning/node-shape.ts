@@ -24,8 +24,9 @@ export interface NodeShape {
   daemonSetHostPorts: HostPort[];
   /**
    * `cluster` when the pool has no Ready node to see its DaemonSets on: those counted are then
-   * the cluster's DaemonSets whose pods' nodeSelector, node affinity and tolerations admit a
-   * new node's labels and taints.
+   * the cluster's DaemonSets whose pod template's nodeSelector, node affinity and tolerations
+   * admit a new node's labels and taints (their pods', in a snapshot saved before DaemonSets
+   * were read).
    */
   daemonSetsFrom?: "cluster";
   labels: Record<string, string>;
@@ -42,10 +43,16 @@ export interface NodeShape {
 }
 
 /**
+ * Why what a new node offers is unknown: its size (cpu or memory known from neither the config
+ * nor the pool's nodes), a request of a DaemonSet it would run that could not be read, or the
+ * cluster's DaemonSets, which a pool with no Ready node is told by, not read.
+ */
+export type ShapeUnknown = "size" | "daemonset-requests" | "daemonsets-unread";
+
+/**
  * The shape of a new node: configured cpu/memory/pods and extended resources win, the rest is
  * learned from the pool's nodes (the most common allocatable or the smallest). `undefined` when
- * cpu or memory is known from neither, or when a DaemonSet every node runs has a request that
- * could not be read.
+ * it is unknown (`newNodeShapeOrWhy` says why).
  */
 export function newNodeShape(
   members: readonly NodeInfo[],
@@ -54,6 +61,18 @@ export function newNodeShape(
   index: ClusterIndex,
   now?: Date,
 ): NodeShape | undefined {
+  const found = newNodeShapeOrWhy(members, config, selector, index, now);
+  return "shape" in found ? found.shape : undefined;
+}
+
+/** The shape of a new node, as `newNodeShape` tells it, or why it is unknown. */
+export function newNodeShapeOrWhy(
+  members: readonly NodeInfo[],
+  config: NewNodeConfig,
+  selector: NodeSelectorConfig | undefined,
+  index: ClusterIndex,
+  now?: Date,
+): { shape: NodeShape } | { unknown: ShapeUnknown } {
   const learned = learnAllocatable(members, config.from);
   const allocatable: Resources = { ...learned?.allocatable };
   if (config.cpu !== undefined) allocatable.cpu = config.cpu;
@@ -61,7 +80,7 @@ export function newNodeShape(
   if (config.pods !== undefined) allocatable.pods = config.pods;
   if (Object.keys(config.extendedResources).length > 0)
     allocatable.extended = { ...allocatable.extended, ...config.extendedResources };
-  if (allocatable.cpu === undefined || allocatable.memory === undefined) return undefined;
+  if (allocatable.cpu === undefined || allocatable.memory === undefined) return { unknown: "size" };
   allocatable.pods ??= DEFAULT_MAX_PODS;
   const configured =
     config.cpu !== undefined ||
@@ -73,7 +92,7 @@ export function newNodeShape(
   const labels = { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels };
   const taints = [...sharedTaints(members), ...config.taints];
   const daemonSets = daemonSetLoad(members, index, now, { labels, taints });
-  if (!daemonSets) return undefined;
+  if (typeof daemonSets === "string") return { unknown: daemonSets };
   const shape: NodeShape = {
     allocatable,
     ...daemonSets,
@@ -84,7 +103,7 @@ export function newNodeShape(
   };
   if (learned)
     shape.learnedFrom = { node: learned.node.name, alike: learned.alike, rule: config.from };
-  return shape;
+  return { shape };
 }
 
 /** Room a new node offers to pending pods once its DaemonSet and static pods run. */
@@ -224,20 +243,24 @@ interface StartupPodGroup {
  * with the largest request among its pods, and with the host ports its pods take. A DaemonSet
  * pod still waiting for room on its node counts for that node. A pool with no Ready node shows
  * none of them: then the DaemonSets are those of the cluster that would run on a new node.
+ * Unknown when one of them has a request that could not be read, or when the pool has no Ready
+ * node and the cluster's DaemonSets could not be read.
  */
 function daemonSetLoad(
   members: readonly NodeInfo[],
   index: ClusterIndex,
   now: Date | undefined,
   traits: NodeTraits,
-): StartupLoad | undefined {
+): StartupLoad | Exclude<ShapeUnknown, "size"> {
   const ready = settled(
     members.filter((node) => node.ready),
     now,
   );
   if (ready.length === 0) {
-    const load = startupLoad(clusterDaemonSets(index, traits), 0);
-    return load && { ...load, daemonSetsFrom: "cluster" };
+    const groups = clusterDaemonSets(index, traits);
+    if (groups === "unknown") return "daemonsets-unread";
+    const load = startupLoad(groups, 0);
+    return load ? { ...load, daemonSetsFrom: "cluster" } : "daemonset-requests";
   }
   const groups = new Map<string, StartupPodGroup>();
   for (const node of ready) {
@@ -245,14 +268,14 @@ function daemonSetLoad(
     for (const pod of podsOf(node.name, index)) {
       const key = startupKey(pod, node);
       if (key === undefined) continue;
-      const group = groups.get(key) ?? newGroup(pod);
+      const group = groups.get(key) ?? newGroup(pod.mirror);
       if (!seen.has(key)) group.nodes += 1;
       seen.add(key);
       addPodTo(group, pod);
       groups.set(key, group);
     }
   }
-  return startupLoad(groups.values(), ready.length);
+  return startupLoad(groups.values(), ready.length) ?? "daemonset-requests";
 }
 
 type StartupLoad = Pick<NodeShape, "daemonSetOverhead" | "daemonSetHostPorts" | "daemonSetsFrom">;
@@ -280,21 +303,37 @@ function startupLoad(groups: Iterable<StartupPodGroup>, nodes: number): StartupL
 }
 
 /**
- * The cluster's DaemonSets, seen by their pods on any node, whose pods would run on a node with
- * `traits`: a DaemonSet with no pod anywhere is not seen (the snapshot holds pods, not
- * DaemonSets).
+ * The cluster's DaemonSets that would run a pod on a node with `traits`: each DaemonSet the
+ * snapshot holds by its pod template (which keeps the node affinity its pods lose), counted with
+ * the larger of its template's request and its pods'; a DaemonSet known only by its pods (a
+ * snapshot saved before DaemonSets were read, or pods whose DaemonSet is gone) by its pods.
+ * `"unknown"` when the snapshot could not read the DaemonSets.
  */
-function clusterDaemonSets(index: ClusterIndex, traits: NodeTraits): StartupPodGroup[] {
+function clusterDaemonSets(index: ClusterIndex, traits: NodeTraits): StartupPodGroup[] | "unknown" {
+  if (index.daemonSets === "unknown") return "unknown";
+  const objects = new Map(
+    (index.daemonSets ?? []).map((daemonSet) => [
+      daemonSetKey(daemonSet.namespace, daemonSet.name),
+      daemonSet,
+    ]),
+  );
   const groups = new Map<string, StartupPodGroup>();
   const admitted = new Set<string>();
   const pods = [...index.podsByNode.values(), ...index.unboundDaemonSetPods.values()].flat();
   for (const pod of pods) {
     if (!pod.daemonSet) continue;
-    const key = daemonSetKey(pod);
-    const group = groups.get(key) ?? newGroup(pod);
+    const key = podDaemonSetKey(pod);
+    const group = groups.get(key) ?? newGroup(false);
     addPodTo(group, pod);
     groups.set(key, group);
-    if (daemonSetAdmits(pod, traits)) admitted.add(key);
+    if (!objects.has(key) && daemonSetAdmits(pod, traits)) admitted.add(key);
+  }
+  for (const [key, daemonSet] of objects) {
+    if (placementConflict(daemonSet, traits) !== undefined) continue;
+    const group = groups.get(key) ?? newGroup(false);
+    addPodTo(group, daemonSet);
+    groups.set(key, group);
+    admitted.add(key);
   }
   return [...admitted].map((key) => groups.get(key) as StartupPodGroup);
 }
@@ -320,16 +359,19 @@ function daemonSetAdmits(pod: PodInfo, traits: NodeTraits): boolean {
   return placementConflict(unpinned, traits) === undefined;
 }
 
-/** Adds what one of a group's pods takes: its request, if larger, and its host ports. */
-function addPodTo(group: StartupPodGroup, pod: PodInfo): void {
+/**
+ * Adds what one of a group's pods (or its DaemonSet's template) takes: its request, if larger,
+ * and its host ports.
+ */
+function addPodTo(group: StartupPodGroup, pod: Pick<PodInfo, "requests" | "hostPorts">): void {
   if (pod.requests.cpu === undefined || pod.requests.memory === undefined) group.unknown = true;
   largest(group.requests, podDemand(pod));
   if (pod.hostPorts && pod.hostPorts.length > group.hostPorts.length)
     group.hostPorts = pod.hostPorts;
 }
 
-function newGroup(pod: PodInfo): StartupPodGroup {
-  return { nodes: 0, requests: emptyRoom(), unknown: false, hostPorts: [], static: pod.mirror };
+function newGroup(isStatic: boolean): StartupPodGroup {
+  return { nodes: 0, requests: emptyRoom(), unknown: false, hostPorts: [], static: isStatic };
 }
 
 /** Raises each amount of `into` to that of `demand` where it is larger. */
@@ -378,13 +420,17 @@ function settled(ready: readonly NodeInfo[], now: Date | undefined): readonly No
  * static pod's mirror (by its name, which the kubelet suffixes with the node's); others are not.
  */
 function startupKey(pod: PodInfo, node: NodeInfo): string | undefined {
-  if (pod.daemonSet) return daemonSetKey(pod);
+  if (pod.daemonSet) return podDaemonSetKey(pod);
   if (!pod.mirror) return undefined;
   const suffix = `-${node.name}`;
   const name = pod.name.endsWith(suffix) ? pod.name.slice(0, -suffix.length) : pod.name;
   return `static:${pod.namespace}/${name}`;
 }
 
-function daemonSetKey(pod: PodInfo): string {
-  return `daemonset:${pod.namespace}/${pod.owner?.name ?? pod.name}`;
+function podDaemonSetKey(pod: PodInfo): string {
+  return daemonSetKey(pod.namespace, pod.owner?.name ?? pod.name);
+}
+
+function daemonSetKey(namespace: string, name: string): string {
+  return `daemonset:${namespace}/${name}`;
 }

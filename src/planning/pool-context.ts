@@ -2,7 +2,7 @@ import type { PoolConfig } from "../policy/repo-config.ts";
 import type { ClusterIndex } from "./cluster-index.ts";
 import type { BoundsReport, Resource } from "./node-decision.ts";
 import type { PoolRepoFacts } from "./node-plan-input.ts";
-import type { NodeShape } from "./node-shape.ts";
+import type { NodeShape, ShapeUnknown } from "./node-shape.ts";
 import type { Bin } from "./packing.ts";
 import { freeRoom } from "./room.ts";
 import type { NodeInfo, Taint } from "./snapshot.ts";
@@ -20,6 +20,8 @@ export interface PoolContext {
   /** The target's value in the repo; absent when unknown. */
   current?: number;
   shape?: NodeShape;
+  /** Why `shape` is absent. */
+  shapeUnknown?: ShapeUnknown;
   utilisation: Record<Resource, ResourceUtilisation>;
   history: Record<Resource, TimedPercent[]>;
   /** The pool's requests over time, as percentages of today's allocatable. */

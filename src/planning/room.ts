@@ -25,7 +25,7 @@ export function unknownRequests(pod: PodInfo): ("cpu" | "memory")[] {
 }
 
 /** What a pod takes from a node: its effective requests and one pod slot. */
-export function podDemand(pod: PodInfo): Room {
+export function podDemand(pod: Pick<PodInfo, "requests">): Room {
   const demand: Room = {
     cpu: pod.requests.cpu ?? 0,
     memory: pod.requests.memory ?? 0,

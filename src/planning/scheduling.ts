@@ -23,7 +23,10 @@ export type PlacementConflict = "node-selector" | "node-affinity" | "taints";
  * and anti-affinity, topology spread and host ports depend on the other pods placed and are
  * checked by peer-rules.ts.
  */
-export function placementConflict(pod: PodInfo, node: NodeTraits): PlacementConflict | undefined {
+export function placementConflict(
+  pod: Pick<PodInfo, "nodeSelector" | "requiredNodeAffinity" | "tolerations">,
+  node: NodeTraits,
+): PlacementConflict | undefined {
   if (!matchesNodeSelector(pod.nodeSelector, node.labels)) return "node-selector";
   if (!matchesRequiredAffinity(pod.requiredNodeAffinity, node)) return "node-affinity";
   if (!toleratesTaints(pod.tolerations, node.taints)) return "taints";

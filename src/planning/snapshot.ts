@@ -20,6 +20,12 @@ export interface Snapshot {
   pdbs: PodDisruptionBudgetInfo[];
   vpas: VpaInfo[];
   hpas: HpaInfo[];
+  /**
+   * The cluster's DaemonSets, read in full; `"unknown"` when they could not be (forbidden, a
+   * list that failed or stopped part way): which ones a new node would run is then unknown, never
+   * none. Absent in a snapshot saved before they were read, which tells them by their pods alone.
+   */
+  daemonSets?: DaemonSetInfo[] | "unknown";
   metrics: MetricsAvailability;
 }
 
@@ -247,6 +253,31 @@ export interface PodInfo {
   oomKills: { container: string; at?: string }[];
   createdAt: string;
   usage?: Usage;
+}
+
+/**
+ * A DaemonSet, by what its pod template asks of a node: what a node it runs a pod on gives that
+ * pod, and which nodes it runs one on (the DaemonSet controller uses the template's nodeSelector,
+ * required node affinity and tolerations, as the scheduler does).
+ */
+export interface DaemonSetInfo {
+  namespace: string;
+  name: string;
+  /**
+   * The template's effective request, as a pod's `requests` (init containers, sidecars,
+   * pod-level resources, and the overhead of its RuntimeClass); cpu or memory absent when unknown.
+   */
+  requests: Resources;
+  /** The template's, with its RuntimeClass's `scheduling.nodeSelector`. */
+  nodeSelector: Record<string, string>;
+  requiredNodeAffinity?: NodeSelectorTerm[];
+  /**
+   * The template's, its RuntimeClass's, and those the DaemonSet controller adds to every pod it
+   * makes (not-ready, unreachable, the pressure taints, unschedulable; network-unavailable for
+   * host-network pods).
+   */
+  tolerations: Toleration[];
+  hostPorts?: HostPort[];
 }
 
 export interface LabelSelector {

@@ -4,8 +4,8 @@
  * included, so a pending pod that would not fit beside them adds no node that cannot hold it.
  */
 import { describe, expect, it } from "@jest/globals";
-import { CONFIG, type PodOptions, pod, type Raw, TFVARS } from "./served-cluster.ts";
-import { cluster, fillers, plan, poolNote, WORKERS } from "./served-plan.ts";
+import { CONFIG, type PlanJson, type PodOptions, pod, type Raw, TFVARS } from "./served-cluster.ts";
+import { cluster, fillers, plan, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
 
 /** A Pending transcode Job pod of `cpu` and 1 GiB. */
 function job(suffix: string, cpu: string): Raw {
@@ -144,7 +144,115 @@ describe("plan against a served cluster: what a new node starts with", () => {
   });
 
   it("keeps room on a new node of a pool with no node for the DaemonSets that would run on it", async () => {
-    const config = `${CONFIG}  - name: gpu
+    const output = await plan(
+      [
+        ...cluster(),
+        // Tolerates every taint, so it runs on a GPU node too; cilium does not.
+        ...WORKERS.map((node, index) =>
+          exporter(node, index, { node, tolerations: [{ operator: "Exists" }] }),
+        ),
+        // A new GPU node: 8 cpu − 500m (node-exporter) = 7500m free.
+        trainingPod("fit7500", "7500m"),
+        trainingPod("no7600", "7600m"),
+      ],
+      { config: GPU_CONFIG, tfvars: `${TFVARS}gpu_count = 0\n` },
+    );
+    const gpu = output.proposals.find((proposal) => proposal.pool === "gpu");
+    expect(gpu).toMatchObject({ from: 0, to: 1 });
+    const text = gpu?.reasons.join("\n") ?? "";
+    expect(text).toContain(
+      "DaemonSets take 500m cpu, 128 MiB, 1 pod (the cluster's DaemonSets whose pods admit a new node: the pool has no Ready node)",
+    );
+    expect(text).toMatch(/ml\/train-fit7500[^\n]*→ new-1/);
+    expect(text).toMatch(/never fits: ml\/train-no7600[^\n]*cpu/);
+  });
+
+  it("keeps room on a new GPU node for a device plugin DaemonSet that runs no pod yet", async () => {
+    const output = await plan(
+      [
+        ...cluster(),
+        ...WORKERS.map((node, index) =>
+          exporter(node, index, { node, tolerations: [{ operator: "Exists" }] }),
+        ),
+        daemonSetObject("monitoring", "node-exporter", {
+          cpu: "500m",
+          memory: "128Mi",
+          tolerations: [{ operator: "Exists" }],
+        }),
+        // Only nodes labelled pool=gpu run it, and there are none yet.
+        daemonSetObject("kube-system", "nvidia-device-plugin", {
+          cpu: "300m",
+          memory: "64Mi",
+          nodeSelector: { pool: "gpu" },
+          tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+        }),
+        // Node affinity keeps it to storage nodes, which its pods, pinned to their node, no
+        // longer say.
+        daemonSetObject("longhorn-system", "longhorn-manager", {
+          cpu: "1",
+          memory: "256Mi",
+          affinity: storageNodes,
+          tolerations: [{ operator: "Exists" }],
+        }),
+        ...WORKERS.map((node, index) =>
+          pod("longhorn-system", `longhorn-manager-${index}z8kq`, {
+            node,
+            owner: { kind: "DaemonSet", name: "longhorn-manager" },
+            cpu: "1",
+            memory: "256Mi",
+            tolerations: [{ operator: "Exists" }],
+            affinity: pinnedTo(node),
+          }),
+        ),
+        // A new GPU node: 8 cpu − 500m (node-exporter) − 300m (device plugin) = 7200m free.
+        trainingPod("fit7200", "7200m"),
+        trainingPod("no7300", "7300m"),
+      ],
+      { config: GPU_CONFIG, tfvars: `${TFVARS}gpu_count = 0\n` },
+    );
+    const gpu = output.proposals.find((proposal) => proposal.pool === "gpu");
+    expect(gpu).toMatchObject({ from: 0, to: 1 });
+    const text = gpu?.reasons.join("\n") ?? "";
+    expect(text).toContain("DaemonSets take 800m cpu, 192 MiB, 2 pods");
+    expect(text).toMatch(/ml\/train-fit7200[^\n]*→ new-1/);
+    expect(text).toMatch(/never fits: ml\/train-no7300[^\n]*cpu/);
+  });
+
+  it("adds no node to a pool with no Ready node when the DaemonSets cannot be listed, and says why", async () => {
+    const served = await serveForTest([
+      ...cluster(),
+      ...fillers(WORKERS, "3"),
+      trainingPod("a", "1"),
+    ]);
+    served.fake.injectFault({
+      path: "/apis/apps/v1/daemonsets",
+      status: 403,
+      message:
+        'daemonsets.apps is forbidden: User "system:serviceaccount:pr-autoscaler:pr-autoscaler" cannot list resource "daemonsets" in API group "apps" at the cluster scope',
+      times: Number.POSITIVE_INFINITY,
+    });
+    const run = await served.run(["--json"], {
+      config: GPU_CONFIG,
+      tfvars: `${TFVARS}gpu_count = 0\n`,
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      'the account needs "list" on daemonsets.apps in all namespaces; check with kubectl auth can-i list daemonsets.apps --all-namespaces); which DaemonSets a new node would run is unknown',
+    );
+    const output = JSON.parse(run.stdout) as PlanJson;
+    expect(output.proposals.filter((proposal) => proposal.pool === "gpu")).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/gpu");
+    expect(note?.holds).toContainEqual({ kind: "shape-unknown", daemonSets: "daemonsets-unread" });
+    expect(note?.message).toContain(
+      "the room on a new node is unknown: the pool has no Ready node to see its DaemonSets on, and the cluster's DaemonSets could not be read",
+    );
+    // The pool with Ready nodes sees its DaemonSets on them: its new nodes' room is known.
+    expect(output.proposals.find((proposal) => proposal.pool === "workers")).toBeUndefined();
+    expect(poolNote(output)).not.toContain("room on a new node is unknown");
+  });
+});
+
+const GPU_CONFIG = `${CONFIG}  - name: gpu
     target:
       file: terraform/terraform.tfvars
       path: gpu_count
@@ -160,37 +268,69 @@ describe("plan against a served cluster: what a new node starts with", () => {
       taints: [{ key: nvidia.com/gpu, effect: NoSchedule }]
       extendedResources: { nvidia.com/gpu: 1 }
 `;
-    const training = (suffix: string, cpu: string) =>
-      addRequests(
-        pod("ml", `train-${suffix}`, {
-          owner: { kind: "Job", name: `train-${suffix}` },
-          cpu,
-          memory: "8Gi",
-          nodeSelector: { pool: "gpu" },
-          tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
-        }),
-        { "nvidia.com/gpu": "1" },
-      );
-    const output = await plan(
-      [
-        ...cluster(),
-        // Tolerates every taint, so it runs on a GPU node too; cilium does not.
-        ...WORKERS.map((node, index) =>
-          exporter(node, index, { node, tolerations: [{ operator: "Exists" }] }),
-        ),
-        // A new GPU node: 8 cpu − 500m (node-exporter) = 7500m free.
-        training("fit7500", "7500m"),
-        training("no7600", "7600m"),
+
+/** A Pending training Job pod of `cpu`, 8 GiB and a GPU, for GPU nodes alone. */
+function trainingPod(suffix: string, cpu: string): Raw {
+  return addRequests(
+    pod("ml", `train-${suffix}`, {
+      owner: { kind: "Job", name: `train-${suffix}` },
+      cpu,
+      memory: "8Gi",
+      nodeSelector: { pool: "gpu" },
+      tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+    }),
+    { "nvidia.com/gpu": "1" },
+  );
+}
+
+/** Required node affinity for nodes labelled storage=true. */
+const storageNodes: Raw = {
+  nodeAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [
+        { matchExpressions: [{ key: "storage", operator: "In", values: ["true"] }] },
       ],
-      { config, tfvars: `${TFVARS}gpu_count = 0\n` },
-    );
-    const gpu = output.proposals.find((proposal) => proposal.pool === "gpu");
-    expect(gpu).toMatchObject({ from: 0, to: 1 });
-    const text = gpu?.reasons.join("\n") ?? "";
-    expect(text).toContain(
-      "DaemonSets take 500m cpu, 128 MiB, 1 pod (the cluster's DaemonSets whose pods admit a new node: the pool has no Ready node)",
-    );
-    expect(text).toMatch(/ml\/train-fit7500[^\n]*→ new-1/);
-    expect(text).toMatch(/never fits: ml\/train-no7600[^\n]*cpu/);
-  });
-});
+    },
+  },
+};
+
+/** The node affinity the DaemonSet controller gives each of its pods in place of its own. */
+function pinnedTo(node: string): Raw {
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [
+          { matchFields: [{ key: "metadata.name", operator: "In", values: [node] }] },
+        ],
+      },
+    },
+  };
+}
+
+/** An apps/v1 DaemonSet as the API server returns it, its template asking for `spec`. */
+function daemonSetObject(
+  namespace: string,
+  name: string,
+  spec: Pick<PodOptions, "cpu" | "memory" | "nodeSelector" | "affinity" | "tolerations">,
+): Raw {
+  const template = pod(namespace, name, { ...spec, owner: null });
+  const templateSpec = template.spec as Raw;
+  const labels = { "app.kubernetes.io/name": name };
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: {
+      name,
+      namespace,
+      creationTimestamp: "2026-11-01T10:00:00Z",
+      generation: 1,
+      labels,
+    },
+    spec: {
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: templateSpec },
+      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+    },
+    status: { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberReady: 0 },
+  };
+}

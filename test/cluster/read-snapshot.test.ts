@@ -8,7 +8,7 @@ import {
   readSnapshot,
 } from "../../src/cluster/read-snapshot.ts";
 import type { UsageSource } from "../../src/cluster/usage-source.ts";
-import type { PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
+import type { DaemonSetInfo, PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { loadKubeObjects, podMetrics } from "../support/kube-fixtures.ts";
 import { type Homelab, homelabNow, startHomelab } from "../support/kube-homelab.ts";
@@ -332,6 +332,55 @@ describe("readSnapshot against the homelab", () => {
     });
   });
 
+  it("reads each DaemonSet's pod template, with what its RuntimeClass and controller add", () => {
+    const hostNetwork = { key: "node.kubernetes.io/network-unavailable", effect: "NoSchedule" };
+    const controller = [
+      { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" },
+      { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
+      { key: "node.kubernetes.io/disk-pressure", operator: "Exists", effect: "NoSchedule" },
+      { key: "node.kubernetes.io/memory-pressure", operator: "Exists", effect: "NoSchedule" },
+      { key: "node.kubernetes.io/pid-pressure", operator: "Exists", effect: "NoSchedule" },
+      { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" },
+    ];
+    expect(snapshot.daemonSets).toEqual([
+      {
+        namespace: "kube-system",
+        name: "cilium",
+        requests: { cpu: 100, memory: 10 * Mi },
+        nodeSelector: {},
+        tolerations: [
+          { operator: "Exists" },
+          ...controller,
+          { ...hostNetwork, operator: "Exists" },
+        ],
+      },
+      {
+        namespace: "kube-system",
+        name: "nvidia-device-plugin",
+        // The init container's 200m, more than the app container's 50m, and the RuntimeClass's
+        // overhead of 10m and 16Mi on top of the larger memory, 64Mi.
+        requests: { cpu: 210, memory: 80 * Mi },
+        nodeSelector: { "nvidia.com/gpu.present": "true" },
+        requiredNodeAffinity: [
+          {
+            matchExpressions: [
+              {
+                key: "feature.node.kubernetes.io/pci-10de.present",
+                operator: "In",
+                values: ["true"],
+              },
+            ],
+          },
+        ],
+        tolerations: [
+          { key: "CriticalAddonsOnly", operator: "Exists" },
+          { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+          ...controller,
+        ],
+      },
+    ]);
+  });
+
   it("keeps missing and stale metrics unknown, and zero usage zero", () => {
     expect(snapshot.metrics).toEqual({
       nodes: "partial",
@@ -526,6 +575,37 @@ describe("missing APIs and failures", () => {
     } finally {
       lab.fake.install("autoscaling.k8s.io");
     }
+  });
+
+  it("says the DaemonSets are unknown, never none, when they cannot be read, and stays complete", async () => {
+    lab.fake.injectFault({ path: "/apis/apps/v1/daemonsets", status: 403, times: 1 });
+    const snapshot = await readSnapshot(options());
+    expect(snapshot.complete).toBe(true);
+    expect(snapshot.daemonSets).toBe("unknown");
+    expect(snapshot.warnings).toContainEqual({
+      code: "daemonsets-unknown",
+      subject: "daemonsets",
+      message: expect.stringContaining(
+        '(forbidden: the account needs "list" on daemonsets.apps in all namespaces; check with kubectl auth can-i list daemonsets.apps --all-namespaces); which DaemonSets a new node would run is unknown',
+      ),
+    });
+  });
+
+  it("leaves the requests of a DaemonSet naming a RuntimeClass unknown when the classes cannot be read", async () => {
+    lab.fake.injectFault({ path: "/apis/node.k8s.io/v1/runtimeclasses", status: 403, times: 1 });
+    const snapshot = await readSnapshot(options());
+    expect(snapshot.complete).toBe(true);
+    const daemonSets = snapshot.daemonSets as DaemonSetInfo[];
+    expect(daemonSets.map((daemonSet) => [daemonSet.name, daemonSet.requests])).toEqual([
+      ["cilium", { cpu: 100, memory: 10 * Mi }],
+      ["nvidia-device-plugin", {}],
+    ]);
+    expect(codes(snapshot)).toContain("runtimeclasses-unknown");
+    expect(snapshot.warnings).toContainEqual({
+      code: "runtimeclass-unknown",
+      subject: "daemonset/kube-system/nvidia-device-plugin",
+      message: expect.stringContaining("RuntimeClass nvidia, which could not be read"),
+    });
   });
 
   it("is incomplete when PDBs cannot be read", async () => {

@@ -94,8 +94,9 @@ describe("failures before the request goes out", () => {
       `cannot list nodes: GET ${fake.url}/api/v1/nodes: the credential plugin "${plugin.command}" of user "u" failed: error: you must be logged in`,
     );
     expect(fake.requests.length).toBe(before);
-    // Once per list, not once per retry: what failed would fail again.
-    const lists = 7;
+    // Once per list, not once per retry: what failed would fail again. Nodes, PVs, PVCs, PDBs,
+    // HPAs, VPAs, DaemonSets, RuntimeClasses and the node metrics are asked for at once.
+    const lists = 9;
     expect(await plugin.runs()).toBe(lists);
     expect((error.cause as KubeApiError).stage).toBe("credentials");
   });

@@ -127,6 +127,28 @@ describe("snapshot JSON", () => {
     );
   });
 
+  it("keeps the DaemonSets, whether read or unknown, and loads a snapshot saved without them", () => {
+    expect(snapshot.daemonSets).toHaveLength(2);
+    const lines = snapshotToJson(snapshot).split("\n");
+    const start = lines.indexOf('  "daemonSets": [');
+    expect(lines.slice(start + 1, start + 4)).toEqual([
+      expect.stringMatching(/^ {4}\{"namespace":"kube-system","name":"cilium","requests":.*\},$/),
+      expect.stringMatching(/^ {4}\{"namespace":"kube-system","name":"nvidia-device-plugin",.*\}$/),
+      "  ]",
+    ]);
+    const unknown: Snapshot = { ...snapshot, daemonSets: "unknown" };
+    expect(loadSnapshot(snapshotToJson(unknown), "x.json").daemonSets).toBe("unknown");
+    // A snapshot saved before DaemonSets were read has no such line, and loads without them.
+    const { daemonSets: _, ...older } = snapshot;
+    const text = snapshotToJson(older);
+    expect(text).not.toContain("daemonSets");
+    expect(text.trimEnd().endsWith("]\n}")).toBe(true);
+    expect(loadSnapshot(text, "old.json")).toEqual(older);
+    const data = JSON.parse(text) as Record<string, unknown>;
+    data.daemonSets = "none";
+    expect(loadError(JSON.stringify(data)).message).toContain("invalid snapshot: daemonSets");
+  });
+
   it("refuses an unknown version and a missing field", () => {
     const data = JSON.parse(snapshotToJson(snapshot)) as Record<string, unknown>;
     expect(loadError(JSON.stringify({ ...data, version: 2 })).message).toContain("version: ");

@@ -263,10 +263,12 @@ describe("RBAC", () => {
         "/persistentvolumeclaims",
         "/persistentvolumes",
         "/pods",
+        "apps/daemonsets",
         "autoscaling.k8s.io/verticalpodautoscalers",
         "autoscaling/horizontalpodautoscalers",
         "metrics.k8s.io/nodes",
         "metrics.k8s.io/pods",
+        "node.k8s.io/runtimeclasses",
         "policy/poddisruptionbudgets",
       ]);
     });

@@ -365,6 +365,38 @@ describe("scale up for pending pods", () => {
     );
   });
 
+  it("adds no node to a pool with no Ready node while the cluster's DaemonSets are unknown", () => {
+    const snapshot = buildSnapshot({
+      nodes: [node("general-1", { labels: { pool: "general" }, usage: BUSY.usage })],
+      pods: [pendingPod("ml/train", { cpu: "1", nodeSelector: { pool: "gpu" } })],
+      daemonSets: "unknown",
+    });
+    const config = repoConfig(
+      poolInput({
+        min: 0,
+        selector: { matchLabels: { pool: "gpu" } },
+        newNode: { cpu: "8", memory: "32Gi" },
+      }),
+    );
+    const [decision] = planNodes({
+      snapshot,
+      config,
+      repo: [{ pool: "workers", currentValue: 0 }],
+      now: NOW,
+    });
+    expect(decision).toMatchObject({ action: "none", current: 0 });
+    expect(decision?.holds).toContainEqual({
+      kind: "shape-unknown",
+      daemonSets: "daemonsets-unread",
+    });
+    expect(decision?.pending.neverFit.map((p) => [p.pod, p.reason])).toEqual([
+      ["ml/train", "shape-unknown"],
+    ]);
+    expect(explainNodeDecision(decision as NodeDecision).join("\n")).toContain(
+      "the room on a new node is unknown: the pool has no Ready node to see its DaemonSets on, and the cluster's DaemonSets could not be read",
+    );
+  });
+
   it("holds when the size of a new node is unknown", () => {
     const snapshot = buildSnapshot({ pods: [pendingPod("ml/a", { cpu: "1" })] });
     const decision = planOne(snapshot, { min: 0 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
 import { indexCluster } from "../../src/planning/cluster-index.ts";
-import { newNodeRoom, newNodeShape } from "../../src/planning/node-shape.ts";
-import type { NodeInfo } from "../../src/planning/snapshot.ts";
+import { newNodeRoom, newNodeShape, newNodeShapeOrWhy } from "../../src/planning/node-shape.ts";
+import type { DaemonSetInfo, NodeInfo } from "../../src/planning/snapshot.ts";
 import { NewNodeConfig } from "../../src/policy/repo-config.ts";
-import { buildSnapshot, node, pod } from "../support/snapshot-builder.ts";
+import { buildSnapshot, daemonSet, node, pod } from "../support/snapshot-builder.ts";
 
 const GI = 2 ** 30;
 
@@ -248,6 +248,101 @@ describe("newNodeShape", () => {
       expect(empty?.daemonSetOverhead).toEqual(grown?.daemonSetOverhead);
     });
 
+    it("counts a DaemonSet with no pod anywhere by its pod template", () => {
+      // A GPU device plugin that only GPU nodes run, in a cluster with none yet.
+      const snapshot = buildSnapshot({
+        nodes: others,
+        pods: [ds("cilium", "w1", { tolerations: tolerateAll })],
+        daemonSets: [
+          daemonSet("kube-system/cilium", { cpu: "100m", tolerations: tolerateAll }),
+          daemonSet("kube-system/nvidia-device-plugin", {
+            cpu: "200m",
+            memory: "64Mi",
+            nodeSelector: { pool: "gpu" },
+            tolerations: [{ key: "gpu", operator: "Exists", effect: "NoSchedule" }],
+          }),
+          daemonSet("kube-system/storage-only", {
+            cpu: "1",
+            nodeSelector: { storage: "yes" },
+            tolerations: tolerateAll,
+          }),
+        ],
+      });
+      const found = newNodeShapeOrWhy(
+        [],
+        NewNodeConfig.parse(config),
+        undefined,
+        indexCluster(snapshot),
+      );
+      expect(found).toMatchObject({
+        shape: {
+          daemonSetsFrom: "cluster",
+          daemonSetOverhead: { cpu: 300, memory: (100 + 64) * 2 ** 20, pods: 2 },
+        },
+      });
+    });
+
+    it("keeps off a new node the DaemonSet whose template's node affinity leaves it out", () => {
+      // Its pods carry only the controller's pin to their node, which admits any new node.
+      const storageOnly = [
+        {
+          matchExpressions: [{ key: "storage", operator: "In" as const, values: ["yes"] }],
+        },
+      ];
+      const pods = [ds("longhorn", "w1", { cpu: "300m", tolerations: tolerateAll })];
+      const template = daemonSet("kube-system/longhorn", {
+        cpu: "300m",
+        affinity: storageOnly,
+        tolerations: tolerateAll,
+      });
+      const shape = (daemonSets?: DaemonSetInfo[]) =>
+        newNodeShape(
+          [],
+          NewNodeConfig.parse(config),
+          undefined,
+          indexCluster(
+            buildSnapshot({ nodes: others, pods, ...(daemonSets ? { daemonSets } : {}) }),
+          ),
+        );
+      // A snapshot saved before DaemonSets were read judges by the pods: less room, never more.
+      expect(shape()?.daemonSetOverhead).toMatchObject({ cpu: 300, pods: 1 });
+      expect(shape([template])?.daemonSetOverhead).toEqual({ cpu: 0, memory: 0, pods: 0 });
+    });
+
+    it("takes the larger of a DaemonSet's template request and its pods'", () => {
+      const snapshot = buildSnapshot({
+        nodes: others,
+        pods: [ds("cilium", "w1", { cpu: "400m", memory: "50Mi", tolerations: tolerateAll })],
+        daemonSets: [
+          daemonSet("kube-system/cilium", {
+            cpu: "100m",
+            memory: "200Mi",
+            tolerations: tolerateAll,
+          }),
+        ],
+      });
+      const shape = newNodeShape(
+        [],
+        NewNodeConfig.parse(config),
+        undefined,
+        indexCluster(snapshot),
+      );
+      expect(shape?.daemonSetOverhead).toEqual({ cpu: 400, memory: 200 * 2 ** 20, pods: 1 });
+    });
+
+    it("is unknown when the cluster's DaemonSets could not be read", () => {
+      const unread = buildSnapshot({ nodes: others, daemonSets: "unknown" });
+      expect(
+        newNodeShapeOrWhy([], NewNodeConfig.parse(config), undefined, indexCluster(unread)),
+      ).toEqual({ unknown: "daemonsets-unread" });
+      // A pool with a Ready node sees its DaemonSets on it and needs no list of them.
+      const gpu = node("gpu-1", { labels: { pool: "gpu" }, taints: [gpuTaint] });
+      const grown = buildSnapshot({ nodes: [...others, gpu], daemonSets: "unknown" });
+      expect(
+        newNodeShape([gpu], NewNodeConfig.parse(config), undefined, indexCluster(grown)),
+      ).toMatchObject({ daemonSetOverhead: { cpu: 0, pods: 0 } });
+    });
+
     it("is unknown when such a DaemonSet has a request that could not be read", () => {
       const snapshot = buildSnapshot({
         nodes: others,
@@ -260,6 +355,9 @@ describe("newNodeShape", () => {
         indexCluster(snapshot),
       );
       expect(shape).toBeUndefined();
+      expect(
+        newNodeShapeOrWhy([], NewNodeConfig.parse(config), undefined, indexCluster(snapshot)),
+      ).toEqual({ unknown: "daemonset-requests" });
     });
   });
 });

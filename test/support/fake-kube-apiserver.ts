@@ -38,6 +38,8 @@ export type FakeResource =
   | "poddisruptionbudgets"
   | "horizontalpodautoscalers"
   | "verticalpodautoscalers"
+  | "daemonsets"
+  | "runtimeclasses"
   | "leases"
   | "nodemetrics"
   | "podmetrics";
@@ -134,6 +136,27 @@ export const resourceTypes: Record<FakeResource, ResourceType> = {
     namespaced: true,
     paginated: true,
     shortNames: ["vpa"],
+    verbs: allVerbs,
+  },
+  daemonsets: {
+    group: "apps",
+    version: "v1",
+    plural: "daemonsets",
+    singular: "daemonset",
+    kind: "DaemonSet",
+    namespaced: true,
+    paginated: true,
+    shortNames: ["ds"],
+    verbs: allVerbs,
+  },
+  runtimeclasses: {
+    group: "node.k8s.io",
+    version: "v1",
+    plural: "runtimeclasses",
+    singular: "runtimeclass",
+    kind: "RuntimeClass",
+    namespaced: false,
+    paginated: true,
     verbs: allVerbs,
   },
   leases: {

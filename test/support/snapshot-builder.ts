@@ -1,6 +1,7 @@
 import { parseBytes, parseCpu } from "../../src/planning/quantity.ts";
 import type {
   BlockingVolume,
+  DaemonSetInfo,
   HostPort,
   NodeInfo,
   NodeSelectorTerm,
@@ -188,6 +189,33 @@ export function pendingPod(key: string, spec: Omit<PodSpec, "node"> = {}): PodIn
   };
 }
 
+export interface DaemonSetSpec {
+  cpu?: Quantity;
+  memory?: Quantity;
+  nodeSelector?: Record<string, string>;
+  affinity?: NodeSelectorTerm[];
+  tolerations?: Toleration[];
+  hostPorts?: HostPort[];
+}
+
+/**
+ * A DaemonSet `namespace/name` as the reader gives it, with its template's requests (0 unless
+ * given) and the tolerations written (the controller's own are left out here).
+ */
+export function daemonSet(key: string, spec: DaemonSetSpec = {}): DaemonSetInfo {
+  const [namespace, name] = key.split("/", 2);
+  const info: DaemonSetInfo = {
+    namespace: namespace as string,
+    name: name as string,
+    requests: { cpu: millis(spec.cpu ?? 0), memory: bytes(spec.memory ?? 0) },
+    nodeSelector: spec.nodeSelector ?? {},
+    tolerations: spec.tolerations ?? [],
+  };
+  if (spec.affinity) info.requiredNodeAffinity = spec.affinity;
+  if (spec.hostPorts) info.hostPorts = spec.hostPorts;
+  return info;
+}
+
 /** A PDB in the pods' namespace selecting `matchLabels`, allowing `allowed` disruptions. */
 export function pdb(
   key: string,
@@ -210,10 +238,13 @@ export interface SnapshotSpec {
   complete?: boolean;
   warnings?: Snapshot["warnings"];
   takenAt?: string;
+  /** Absent unless given, as in a snapshot saved before DaemonSets were read. */
+  daemonSets?: Snapshot["daemonSets"];
 }
 
 export function buildSnapshot(spec: SnapshotSpec): Snapshot {
   return {
+    ...(spec.daemonSets === undefined ? {} : { daemonSets: spec.daemonSets }),
     version: 1,
     takenAt: spec.takenAt ?? TAKEN_AT,
     source: { kind: "simulation" },
