@@ -1,8 +1,19 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
-import { ClusterReadError, readSnapshot } from "../cluster/read-snapshot.ts";
+import { describeRetry, type RetryNote } from "../cluster/kube-list.ts";
+import {
+  ClusterReadError,
+  type ReadSnapshotOptions,
+  readSnapshot,
+} from "../cluster/read-snapshot.ts";
 import type { UsageSource } from "../cluster/usage-source.ts";
 import { InputError } from "../errors.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
+
+/** The part of the app's logger the reads use. */
+export interface RetryLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+  debug(fields: Record<string, unknown>, message: string): void;
+}
 
 export interface ClusterObserverOptions {
   kubeconfig?: string;
@@ -11,6 +22,13 @@ export interface ClusterObserverOptions {
   /** A snapshot younger than this is shared by every repository's reconcile (default 20 s). */
   maxAgeMs?: number;
   now?: () => number;
+  /** Where a request tried again is logged, with how long it waits and why. */
+  log?: RetryLog;
+  /** More for the reader: its timeouts and clock (tests give short ones). */
+  reading?: Pick<
+    ReadSnapshotOptions,
+    "timeoutMs" | "requestDeadlineMs" | "readDeadlineMs" | "retryClock" | "retryDelayMs"
+  >;
   /** How the cluster is read (tests give their own). */
   read?: () => Promise<Snapshot>;
 }
@@ -29,6 +47,8 @@ export function createClusterObserver(options: ClusterObserverOptions): () => Pr
         ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
         ...(options.context ? { context: options.context } : {}),
         ...(options.usageSource ? { usageSource: options.usageSource } : {}),
+        ...options.reading,
+        ...(options.log ? { onRetry: logRetry(options.log) } : {}),
       }));
   let latest: { at: number; snapshot: Snapshot } | undefined;
   let pending: Promise<Snapshot> | undefined;
@@ -43,6 +63,27 @@ export function createClusterObserver(options: ClusterObserverOptions): () => Pr
         pending = undefined;
       });
     return pending;
+  };
+}
+
+/**
+ * Logs a request to the Kubernetes API that is tried again: what failed, the wait, and why; at
+ * `warn` when the server asked for the wait (it is throttling), else at `debug`: a failure the
+ * retries do not mend is said by the read's own error or warning.
+ */
+function logRetry(log: RetryLog): (retry: RetryNote) => void {
+  const message = "Kubernetes API request failed: waiting, then trying again";
+  return (retry) => {
+    const fields = {
+      request: retry.request,
+      retry: retry.retry,
+      of: retry.of,
+      waitSeconds: retry.waitMs / 1000,
+      ...(retry.retryAfterMs === undefined ? {} : { retryAfterSeconds: retry.retryAfterMs / 1000 }),
+      why: describeRetry(retry),
+    };
+    if (retry.retryAfterMs === undefined) log.debug(fields, message);
+    else log.warn(fields, message);
   };
 }
 

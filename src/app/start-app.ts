@@ -99,6 +99,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const cluster = trackObservations(
     options.observe ??
       createClusterObserver({
+        log,
         ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
         ...(settings.kubeContext ? { context: settings.kubeContext } : {}),
         ...(settings.prometheusUrl

@@ -20,7 +20,7 @@ import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { parseNowOption } from "./now-option.ts";
 import { PROMETHEUS_HELP, prometheusOptions, usageSourceFromFlags } from "./prometheus-flags.ts";
-import { reportSnapshotWarnings } from "./snapshot-warnings.ts";
+import { noteRetries, reportSnapshotWarnings } from "./snapshot-warnings.ts";
 
 const usage = `Usage: pr-autoscaler plan [--repo DIR] [--kubeconfig F [--context C] | --snapshot F]
                           [--config F] [--now ISO] [--json] [--prometheus URL]
@@ -205,6 +205,7 @@ async function readClusterSnapshot(
         : { kubeconfig: resolve(io.cwd, values.kubeconfig) }),
       ...(values.context === undefined ? {} : { context: values.context }),
       ...reading,
+      onRetry: noteRetries(io),
     });
   } catch (error) {
     if (error instanceof ClusterReadError) throw new InputError(error.message, undefined, 1);

@@ -14,7 +14,7 @@ import type { Snapshot } from "../planning/snapshot.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { PROMETHEUS_HELP, prometheusOptions, usageSourceFromFlags } from "./prometheus-flags.ts";
-import { reportSnapshotWarnings } from "./snapshot-warnings.ts";
+import { noteRetries, reportSnapshotWarnings } from "./snapshot-warnings.ts";
 
 const usage = `Usage: pr-autoscaler snapshot [options]
 
@@ -148,6 +148,7 @@ async function run(args: string[], io: CliIo): Promise<ExitCode> {
       metricsMaxAgeSeconds: flags.metricsMaxAge,
       pageSize: flags.pageSize,
       usageSource: flags.usageSource,
+      onRetry: noteRetries(io),
     });
   } catch (error) {
     if (!(error instanceof ClusterReadError)) throw error;

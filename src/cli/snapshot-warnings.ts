@@ -1,5 +1,17 @@
+import { describeRetry, type RetryNote } from "../cluster/kube-list.ts";
 import type { Snapshot, SnapshotWarning } from "../planning/snapshot.ts";
 import type { CliIo } from "./io.ts";
+
+/**
+ * Says on stderr that a request to the API server is tried again after the wait it asked for
+ * (it is throttling), how long and why. Other retries wait a second at most, and a failure
+ * they do not mend is said by the read's error or warnings.
+ */
+export function noteRetries(io: CliIo): (retry: RetryNote) => void {
+  return (retry) => {
+    if (retry.retryAfterMs !== undefined) io.stderr(`note: ${describeRetry(retry)}\n`);
+  };
+}
 
 /** Warnings printed to stderr before the rest are only counted. */
 const PRINTED_WARNINGS = 20;

@@ -25,8 +25,13 @@ export class KubeApiError extends Error {
   readonly stage: KubeFailureStage | undefined;
   /** How long the server asked to wait before trying again (`Retry-After` on a 429 or 5xx). */
   readonly retryAfterMs: number | undefined;
-  /** Nothing arrived for the client's timeout (a server or aggregated API that hangs). */
+  /**
+   * The client gave up waiting: nothing arrived for its timeout (a server or aggregated API
+   * that hangs), or the exchange passed its deadline ({@link pastDeadline}).
+   */
   readonly timedOut: boolean;
+  /** The whole exchange took longer than the limit for one request (a body that trickles). */
+  readonly pastDeadline: boolean;
 
   constructor(
     message: string,
@@ -34,7 +39,7 @@ export class KubeApiError extends Error {
     status?: number,
     reason?: string,
     stage?: KubeFailureStage,
-    more: { retryAfterMs?: number; timedOut?: boolean } = {},
+    more: { retryAfterMs?: number; timedOut?: boolean; pastDeadline?: boolean } = {},
   ) {
     super(message);
     this.name = "KubeApiError";
@@ -44,6 +49,7 @@ export class KubeApiError extends Error {
     this.stage = stage;
     this.retryAfterMs = more.retryAfterMs;
     this.timedOut = more.timedOut ?? false;
+    this.pastDeadline = more.pastDeadline ?? false;
   }
 
   /**
@@ -61,8 +67,14 @@ export class KubeApiError extends Error {
 }
 
 export interface KubeClientOptions {
-  /** Per-request inactivity timeout. */
+  /** Per-request inactivity timeout (default 60 s). */
   timeoutMs?: number;
+  /**
+   * How long one request may take in all, its body included (default
+   * {@link deadlineFactor} × `timeoutMs`): a server that keeps sending a few bytes now and
+   * then is never inactive for the timeout.
+   */
+  deadlineMs?: number;
   userAgent?: string;
 }
 
@@ -108,6 +120,7 @@ export function createKubeClient(
     ? new https.Agent({ keepAlive: true, maxSockets: 8 })
     : new http.Agent({ keepAlive: true, maxSockets: 8 });
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const limits = { timeoutMs, deadlineMs: options.deadlineMs ?? deadlineFactor * timeoutMs };
   const userAgent = options.userAgent ?? "pr-autoscaler";
   const prefix = base.pathname.replace(/\/$/, "");
   const trust = trustHint(loaded);
@@ -139,7 +152,7 @@ export function createKubeClient(
   ): Promise<string> {
     const [url, requestOptions] = await prepare(path, query);
     const chunks: Buffer[] = [];
-    await send(url, requestOptions, secure, timeoutMs, path, trust, (chunk) => chunks.push(chunk));
+    await send(url, requestOptions, secure, limits, path, trust, (chunk) => chunks.push(chunk));
     return chunks.length === 1
       ? (chunks[0] as Buffer).toString("utf8")
       : Buffer.concat(chunks).toString("utf8");
@@ -152,7 +165,7 @@ export function createKubeClient(
   ): Promise<void> {
     const [url, requestOptions] = await prepare(path, query);
     const decoder = new StringDecoder("utf8");
-    await send(url, requestOptions, secure, timeoutMs, path, trust, (chunk) => {
+    await send(url, requestOptions, secure, limits, path, trust, (chunk) => {
       const text = decoder.write(chunk);
       if (text !== "") onText(text);
     });
@@ -237,6 +250,63 @@ export function connectionMessage(error: Error, trust: string): string {
   return `${prefix}${message}`;
 }
 
+/** How long a request may wait for data, and take in all. */
+export interface ExchangeLimits {
+  /** Inactivity: nothing arrived for this long, before the answer began or part way through. */
+  timeoutMs: number;
+  /** The whole exchange, body included. */
+  deadlineMs: number;
+}
+
+/** The limit for one whole request, when not given, as a multiple of its inactivity timeout. */
+export const deadlineFactor = 3;
+
+/** What cut an exchange short, for its error. */
+export interface ExchangeCut {
+  timedOut: boolean;
+  pastDeadline: boolean;
+}
+
+/**
+ * Gives up on `request` when nothing arrives for the timeout, or when the whole exchange has
+ * taken the deadline: a server that trickles a body for ever is never inactive for the
+ * timeout. The request is destroyed with an error saying which, and how long; the returned
+ * object says what cut it. `responded` tells whether the answer had begun.
+ */
+export function limitExchange(
+  request: http.ClientRequest,
+  limits: ExchangeLimits,
+  responded: () => boolean,
+): ExchangeCut {
+  const cut: ExchangeCut = { timedOut: false, pastDeadline: false };
+  request.setTimeout(limits.timeoutMs, () => {
+    cut.timedOut = true;
+    const limit = formatTimeout(limits.timeoutMs);
+    request.destroy(
+      new Error(
+        responded()
+          ? `the response stopped: nothing more arrived for ${limit}`
+          : `no response within ${limit}`,
+      ),
+    );
+  });
+  const deadline = setTimeout(() => {
+    cut.timedOut = true;
+    cut.pastDeadline = true;
+    const limit = formatTimeout(limits.deadlineMs);
+    request.destroy(
+      new Error(
+        responded()
+          ? `the response did not end within ${limit}, the limit for one request (it kept arriving, too slowly)`
+          : `no response within ${limit}`,
+      ),
+    );
+  }, limits.deadlineMs);
+  deadline.unref();
+  request.on("close", () => clearTimeout(deadline));
+  return cut;
+}
+
 /**
  * Sends a GET and passes each chunk of a 2xx body to `onChunk`; other statuses reject with
  * the body's Status message. An exception from `onChunk` destroys the request and rejects.
@@ -247,7 +317,7 @@ function send(
   url: URL,
   options: https.RequestOptions,
   secure: boolean,
-  timeoutMs: number,
+  limits: ExchangeLimits,
   path: string,
   trust: string,
   onChunk: (chunk: Buffer) => void,
@@ -303,16 +373,8 @@ function send(
       return;
     }
     const sent = request;
-    let timedOut = false;
-    sent.setTimeout(timeoutMs, () => {
-      timedOut = true;
-      // A socket timeout is inactivity: before the answer began, or part way through it.
-      const what = responded
-        ? `the response stopped: nothing more arrived for ${formatTimeout(timeoutMs)}`
-        : `no response within ${formatTimeout(timeoutMs)}`;
-      sent.destroy(new Error(what));
-    });
-    sent.on("error", (error) => fail(networkError(error, url, path, trust, timedOut)));
+    const cut = limitExchange(sent, limits, () => responded);
+    sent.on("error", (error) => fail(networkError(error, url, path, trust, cut)));
     sent.end();
   });
 }
@@ -338,7 +400,7 @@ function networkError(
   url: URL,
   path: string,
   trust: string,
-  timedOut = false,
+  cut?: ExchangeCut,
 ): KubeApiError {
   return new KubeApiError(
     `${describe(url)}: ${connectionMessage(error, trust)}`,
@@ -346,7 +408,7 @@ function networkError(
     undefined,
     undefined,
     undefined,
-    { timedOut },
+    { ...cut },
   );
 }
 

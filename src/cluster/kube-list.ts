@@ -1,4 +1,4 @@
-import { KubeApiError, type KubeClient } from "./kube-client.ts";
+import { formatTimeout, KubeApiError, type KubeClient } from "./kube-client.ts";
 import { type ListPageHead, ListPageReader } from "./list-page.ts";
 import type { Raw } from "./raw.ts";
 
@@ -9,10 +9,25 @@ export interface ListOptions<T> {
   pageSize: number;
   /** Converts one raw item; undefined drops it. */
   convert: (item: Raw) => T | undefined;
-  /** Attempts per page after the first, for errors worth retrying. */
+  /**
+   * Attempts per page after the first, for errors worth retrying (no answer, a response cut
+   * short, 5xx) that came without a `Retry-After`.
+   */
   retries: number;
-  /** Delay before the n-th retry: n × this. */
+  /** Delay before the n-th of those retries: n × this. */
   retryDelayMs: number;
+  /**
+   * Attempts per page after the first for an answer that says when to try again (429, or 5xx
+   * with `Retry-After`), each after the wait it asks for (default
+   * {@link defaultThrottledRetries}, as client-go).
+   */
+  throttledRetries?: number;
+  /** No retry waits past this time (on `clock`), nor starts after it. */
+  deadline?: ReadDeadline;
+  /** The clock of the waits and the deadline (default: the process's monotonic clock). */
+  clock?: RetryClock;
+  /** Told of each retry before its wait. */
+  onRetry?: (retry: RetryNote) => void;
   /**
    * How many times the list may start again from scratch: after an expired continue token
    * (410 Gone), or pages that do not form one list (see {@link listAll}).
@@ -188,12 +203,109 @@ async function fetchPage<T>(
       // Everything before and during the exchange is a KubeApiError already (credentials,
       // building the request, the network, a status); what is left is the decoding.
       if (!(error instanceof KubeApiError)) throw undecodable(client, options.path, start, error);
-      if (!error.retryable || attempt >= options.retries) throw error;
-      if (error.timedOut && options.retryTimeouts === false) throw error;
-      const delay = retryDelay(error, options.retryDelayMs * (attempt + 1));
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      await waitToRetry(client, options, error, attempt);
     }
   }
+}
+
+/** Answers that say when to try again are retried this often, as client-go's maxRetries. */
+export const defaultThrottledRetries = 10;
+
+/** When a read must be done by, on its {@link RetryClock}. */
+export interface ReadDeadline {
+  at: number;
+  /** How long the read was given, for messages. */
+  limitMs: number;
+}
+
+/** Time for retries: `now` in ms on any fixed origin. */
+export interface RetryClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const monotonicClock: RetryClock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** A request tried again: which, how long it waits first, and why. */
+export interface RetryNote {
+  /** `GET <server><path>`. */
+  request: string;
+  /** 1 for the first retry. */
+  retry: number;
+  /** The most retries this kind of failure gets. */
+  of: number;
+  waitMs: number;
+  /** The server's `Retry-After`, when it gave one. */
+  retryAfterMs?: number;
+  /** The failure that is retried. */
+  error: string;
+}
+
+/**
+ * The retry for people: `GET …/api/v1/pods: HTTP 429 TooManyRequests: …; trying again in 1 s,
+ * as its Retry-After asks (retry 1 of 10)`.
+ */
+export function describeRetry(note: RetryNote): string {
+  const asked = note.retryAfterMs === undefined ? "" : ", as its Retry-After asks";
+  return `${note.error}; trying again in ${formatTimeout(note.waitMs)}${asked} (retry ${note.retry} of ${note.of})`;
+}
+
+/**
+ * Waits before trying `error`'s request again, or throws: when it is not worth retrying, its
+ * retries are used up, or the wait would end past the read's deadline. An answer with
+ * `Retry-After` (429, or a 5xx) is retried up to {@link ListOptions.throttledRetries} times
+ * after the wait it asks for, as client-go does; any other failure worth retrying
+ * `retries` times, after our own back-off or a longer `Retry-After`.
+ */
+async function waitToRetry<T>(
+  client: KubeClient,
+  options: ListOptions<T>,
+  error: KubeApiError,
+  attempt: number,
+): Promise<void> {
+  if (!error.retryable || error.pastDeadline) throw error;
+  if (error.timedOut && options.retryTimeouts === false) throw error;
+  const throttled = error.retryAfterMs !== undefined;
+  const of = throttled ? (options.throttledRetries ?? defaultThrottledRetries) : options.retries;
+  if (attempt >= of) throw error;
+  const waitMs = retryDelay(error, throttled ? 0 : options.retryDelayMs * (attempt + 1));
+  const clock = options.clock ?? monotonicClock;
+  const { deadline } = options;
+  if (deadline && clock.now() + waitMs > deadline.at) {
+    const wait = waitMs > 0 ? `after the ${formatTimeout(waitMs)} wait ` : "";
+    throw annotated(
+      error,
+      `not tried again: ${wait}it would pass the read's limit of ${formatTimeout(deadline.limitMs)}`,
+    );
+  }
+  options.onRetry?.({
+    request: client.describe(options.path),
+    retry: attempt + 1,
+    of,
+    waitMs,
+    ...(throttled ? { retryAfterMs: error.retryAfterMs } : {}),
+    error: error.message,
+  });
+  if (waitMs > 0) await clock.sleep(waitMs);
+}
+
+/** `error` with `note` added to its message, as the list's failure. */
+function annotated(error: KubeApiError, note: string): KubeApiError {
+  return new KubeApiError(
+    `${error.message}; ${note}`,
+    error.path,
+    error.status,
+    error.reason,
+    error.stage,
+    {
+      ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      timedOut: error.timedOut,
+      pastDeadline: error.pastDeadline,
+    },
+  );
 }
 
 /** The longest `Retry-After` waited for; a longer one is waited for this long. */

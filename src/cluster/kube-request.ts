@@ -3,8 +3,10 @@ import https from "node:https";
 import {
   connectionMessage,
   credentialsError,
-  formatTimeout,
+  deadlineFactor,
+  type ExchangeLimits,
   KubeApiError,
+  limitExchange,
   requestBuildError,
   trustHint,
 } from "./kube-client.ts";
@@ -21,7 +23,10 @@ export interface KubeRequest {
   body?: unknown;
   /** Default `application/json` when there is a body. */
   contentType?: string;
+  /** Inactivity: nothing arrived for this long (default 30 s). */
   timeoutMs?: number;
+  /** The whole exchange, answer included (default {@link deadlineFactor} × `timeoutMs`). */
+  deadlineMs?: number;
   /**
    * Connections to reuse (keep-alive) for a caller that asks often, such as a Lease renewal
    * every two seconds; not used through a proxy, whose own agent the credentials set.
@@ -73,7 +78,9 @@ export async function kubeRequest(
   }
   if (request.agent && !usesProxy(loaded)) options.agent = request.agent;
   const trust = trustHint(loaded);
-  const text = await send(url, options, body, request, request.timeoutMs ?? 30_000, trust);
+  const timeoutMs = request.timeoutMs ?? 30_000;
+  const limits = { timeoutMs, deadlineMs: request.deadlineMs ?? deadlineFactor * timeoutMs };
+  const text = await send(url, options, body, request, limits, trust);
   return { ...text, ...readStatus(text.text) };
 }
 
@@ -87,17 +94,27 @@ function send(
   options: https.RequestOptions,
   body: string | undefined,
   request: KubeRequest,
-  timeoutMs: number,
+  limits: ExchangeLimits,
   trust: string,
 ): Promise<{ status: number; text: string }> {
   const what = describeRequest(request);
-  const failed = (error: Error) =>
-    new KubeApiError(`${what}: ${connectionMessage(error, trust)}`, request.path);
   return new Promise((resolve, reject) => {
     const transport = url.protocol === "https:" ? https : http;
     let outgoing: http.ClientRequest;
+    let responded = false;
+    let cut = { timedOut: false, pastDeadline: false };
+    const failed = (error: Error) =>
+      new KubeApiError(
+        `${what}: ${connectionMessage(error, trust)}`,
+        request.path,
+        undefined,
+        undefined,
+        undefined,
+        cut,
+      );
     try {
       outgoing = transport.request(url, options, (response) => {
+        responded = true;
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("error", (error) => reject(failed(error)));
@@ -116,9 +133,7 @@ function send(
       reject(requestBuildError(what, error, request.path));
       return;
     }
-    outgoing.setTimeout(timeoutMs, () =>
-      outgoing.destroy(new Error(`no response within ${formatTimeout(timeoutMs)}`)),
-    );
+    cut = limitExchange(outgoing, limits, () => responded);
     outgoing.on("error", (error) => reject(failed(error)));
     outgoing.end(body);
   });

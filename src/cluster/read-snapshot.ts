@@ -17,7 +17,14 @@ import {
 } from "./daemon-set-info.ts";
 import { createKubeClient, type KubeApiError, type KubeClient } from "./kube-client.ts";
 import { type KubeConfigOptions, type LoadedKubeConfig, loadKubeConfig } from "./kube-config.ts";
-import { type ListOptions, type ListResult, listAll } from "./kube-list.ts";
+import {
+  type ListOptions,
+  type ListResult,
+  listAll,
+  monotonicClock,
+  type RetryClock,
+  type RetryNote,
+} from "./kube-list.ts";
 import { listFailure, missingApi } from "./list-errors.ts";
 import { claimBinding, isNodeLocalVolume, resolveLocalClaims } from "./local-volumes.ts";
 import {
@@ -55,14 +62,27 @@ export interface ReadSnapshotOptions extends KubeConfigOptions {
    * it, as a recorded or served cluster's are, is fresh as well as one recent to the read.
    */
   planningTime?: Date;
-  /** Retries per request for errors worth retrying (default 2). */
+  /** Retries per request for errors worth retrying that came without Retry-After (default 2). */
   retries?: number;
   /** Base delay between retries in ms (default 500). */
   retryDelayMs?: number;
+  /** Retries per request of an answer with Retry-After: 429, or a 5xx (default 10). */
+  throttledRetries?: number;
   /** Restarts of a list whose continue token expired (default 3). */
   maxRestarts?: number;
   /** Per-request inactivity timeout in ms (default 60 s). */
   timeoutMs?: number;
+  /** How long one request may take in all, its body included (default 3 × `timeoutMs`). */
+  requestDeadlineMs?: number;
+  /**
+   * The read's time budget in ms (default {@link defaultReadDeadlineMs}): no retry waits
+   * past it, nor starts after it.
+   */
+  readDeadlineMs?: number;
+  /** The clock of retries and the read's deadline (default: the monotonic clock). */
+  retryClock?: RetryClock;
+  /** Told of each request tried again, before its wait. */
+  onRetry?: (retry: RetryNote) => void;
   /** Usage from elsewhere (Prometheus) instead of metrics-server. */
   usageSource?: UsageSource;
   /**
@@ -81,6 +101,8 @@ export class ClusterReadError extends Error {
 }
 
 export const defaultPageSize = 500;
+/** The read's time budget: 2 minutes, below the 3 minutes in which the app must read it. */
+export const defaultReadDeadlineMs = 120_000;
 export const defaultMetricsMaxAgeSeconds = 300;
 
 /**
@@ -95,7 +117,10 @@ export const defaultMetricsMaxAgeSeconds = 300;
 export async function readSnapshot(options: ReadSnapshotOptions = {}): Promise<Snapshot> {
   if (options.limitYoungGeneration !== false) limitYoungGeneration();
   const loaded = options.loadedConfig ?? loadKubeConfig(options);
-  const client = createKubeClient(loaded, { timeoutMs: options.timeoutMs });
+  const client = createKubeClient(loaded, {
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.requestDeadlineMs === undefined ? {} : { deadlineMs: options.requestDeadlineMs }),
+  });
   try {
     return await readWith(client, loaded, options);
   } finally {
@@ -290,6 +315,9 @@ type Lister = <T>(
 ) => Promise<Listed<T>>;
 
 function makeLister(client: KubeClient, options: ReadSnapshotOptions): Lister {
+  const clock = options.retryClock ?? monotonicClock;
+  const limitMs = options.readDeadlineMs ?? defaultReadDeadlineMs;
+  const deadline = { at: clock.now() + limitMs, limitMs };
   return async (path, convert, extra = {}) => {
     const result = await listAll(client, {
       path,
@@ -300,7 +328,13 @@ function makeLister(client: KubeClient, options: ReadSnapshotOptions): Lister {
       },
       retries: options.retries ?? 2,
       retryDelayMs: options.retryDelayMs ?? 500,
+      ...(options.throttledRetries === undefined
+        ? {}
+        : { throttledRetries: options.throttledRetries }),
       maxRestarts: options.maxRestarts ?? 3,
+      deadline,
+      clock,
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
       ...extra,
     });
     return { ...result, path };

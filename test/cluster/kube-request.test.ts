@@ -8,14 +8,21 @@ import { formatTimeout } from "../../src/cluster/kube-client.ts";
 import { loadKubeConfig } from "../../src/cluster/kube-config.ts";
 import { kubeRequest } from "../../src/cluster/kube-request.ts";
 
-describe("kubeRequest against a server that never answers", () => {
+describe("kubeRequest against a server that never answers, or never finishes", () => {
   let server: Server;
   let dir: string;
   let kubeconfig: string;
 
   beforeAll(async () => {
-    // Accepts the request and keeps it open: what an overloaded API server looks like.
-    server = createServer(() => {});
+    server = createServer((request, response) => {
+      // Anything but pods: accepted and kept open, what an overloaded API server looks like.
+      if (request.url !== "/api/v1/pods") return;
+      // Pods: an answer whose body never ends, a space every 20 ms.
+      response.writeHead(200, { "Content-Type": "application/json" });
+      response.write('{"kind":"PodList","items":[');
+      const timer = setInterval(() => response.write(" "), 20);
+      request.socket.once("close", () => clearInterval(timer));
+    });
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     const { port } = server.address() as AddressInfo;
     dir = await mkdtemp(join(tmpdir(), "kube-request-"));
@@ -50,6 +57,15 @@ describe("kubeRequest against a server that never answers", () => {
     await expect(
       kubeRequest(loaded, { method: "GET", path: "/api/v1/nodes", timeoutMs: 250 }),
     ).rejects.toThrow("GET /api/v1/nodes: no response within 250 ms");
+  });
+
+  it("gives up on a body that keeps arriving at three times its timeout, the limit for one request", async () => {
+    const loaded = loadKubeConfig({ kubeconfig, env: {} });
+    await expect(
+      kubeRequest(loaded, { method: "GET", path: "/api/v1/pods", timeoutMs: 1000 }),
+    ).rejects.toThrow(
+      "GET /api/v1/pods: the response did not end within 3 s, the limit for one request (it kept arriving, too slowly)",
+    );
   });
 });
 

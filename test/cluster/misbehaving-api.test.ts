@@ -1,6 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { KubeApiError, retryAfter } from "../../src/cluster/kube-client.ts";
-import { maxRetryAfterMs, retryDelay } from "../../src/cluster/kube-list.ts";
+import {
+  describeRetry,
+  maxRetryAfterMs,
+  type RetryClock,
+  type RetryNote,
+  retryDelay,
+} from "../../src/cluster/kube-list.ts";
 import {
   ClusterReadError,
   type ReadSnapshotOptions,
@@ -387,12 +393,126 @@ describe("waiting as the server asks", () => {
       headers: { "Retry-After": "0" },
       times: Number.POSITIVE_INFINITY,
     });
-    const error = await readSnapshot(options({ retries: 1 })).then(
+    const error = await readSnapshot(options({ throttledRetries: 1 })).then(
       () => undefined,
       (thrown: unknown) => thrown,
     );
     expect(error).toBeInstanceOf(ClusterReadError);
     expect(((error as ClusterReadError).cause as KubeApiError).retryAfterMs).toBe(0);
     expect(lab.fake.requestCount({ path: "/api/v1/nodes" })).toBe(2);
+  });
+});
+
+/** A clock for retries that moves only by the waits, which take no time. */
+function virtualClock(): RetryClock & { waits: number[] } {
+  let now = 0;
+  const waits: number[] = [];
+  return {
+    waits,
+    now: () => now,
+    sleep: async (ms) => {
+      waits.push(ms);
+      now += ms;
+    },
+  };
+}
+
+describe("a server that asks to be asked again later (429 with Retry-After)", () => {
+  function throttle(retryAfter: string, times: number) {
+    lab.fake.injectFault({
+      path: "/api/v1/nodes",
+      status: 429,
+      reason: "TooManyRequests",
+      message: "Too many requests, please try again later.",
+      headers: { "Retry-After": retryAfter },
+      times,
+    });
+  }
+
+  it("is asked again up to ten times, after the wait it asks for each time, as client-go does", async () => {
+    throttle("1", 10);
+    const clock = virtualClock();
+    const retries: RetryNote[] = [];
+    const snapshot = await readSnapshot(
+      options({ retryClock: clock, onRetry: (note) => retries.push(note) }),
+    );
+    expect(snapshot.complete).toBe(true);
+    expect(lab.fake.requestCount({ path: "/api/v1/nodes" })).toBe(11);
+    expect(clock.waits).toEqual(Array(10).fill(1000));
+    expect(retries.map((note) => [note.retry, note.of, note.waitMs])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [i + 1, 10, 1000]),
+    );
+    expect(describeRetry(retries[0] as RetryNote)).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/nodes: HTTP 429 TooManyRequests: Too many requests, please try again later\.; trying again in 1 s, as its Retry-After asks \(retry 1 of 10\)$/,
+    );
+  });
+
+  it("stops after ten retries: the list fails", async () => {
+    throttle("1", Number.POSITIVE_INFINITY);
+    const clock = virtualClock();
+    await expect(readSnapshot(options({ retryClock: clock }))).rejects.toThrow(
+      /cannot list nodes: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/nodes: HTTP 429 TooManyRequests/,
+    );
+    expect(lab.fake.requestCount({ path: "/api/v1/nodes" })).toBe(11);
+  });
+
+  it("never waits past the read's deadline: the list fails there, saying why", async () => {
+    throttle("30", Number.POSITIVE_INFINITY);
+    const clock = virtualClock();
+    await expect(
+      readSnapshot(options({ retryClock: clock, readDeadlineMs: 60_000 })),
+    ).rejects.toThrow(
+      /cannot list nodes: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/nodes: HTTP 429 TooManyRequests: Too many requests, please try again later\.; not tried again: after the 30 s wait it would pass the read's limit of 60 s$/,
+    );
+    expect(clock.waits).toEqual([30_000, 30_000]);
+    expect(lab.fake.requestCount({ path: "/api/v1/nodes" })).toBe(3);
+  });
+
+  it("still retries a failure that says nothing of when twice, after its own back-off", async () => {
+    lab.fake.injectFault({ path: "/api/v1/nodes", status: 503, times: Number.POSITIVE_INFINITY });
+    const clock = virtualClock();
+    await expect(readSnapshot(options({ retryClock: clock, retryDelayMs: 500 }))).rejects.toThrow(
+      /cannot list nodes: .*HTTP 503/,
+    );
+    expect(clock.waits).toEqual([500, 1000]);
+    expect(lab.fake.requestCount({ path: "/api/v1/nodes" })).toBe(3);
+  });
+});
+
+describe("a server that trickles a body for ever", () => {
+  /**
+   * The limit for one request. Every answered request must beat it too, and on a loaded
+   * machine the fake API server, in this process, can take seconds to answer.
+   */
+  const requestDeadlineMs = 5_000;
+
+  it("is cut off at the limit for one request, not retried, and the read stops", async () => {
+    lab.fake.injectFault({
+      path: "/api/v1/pods",
+      trickleMs: 50,
+      times: Number.POSITIVE_INFINITY,
+    });
+    await expect(readSnapshot(options({ requestDeadlineMs }))).rejects.toThrow(
+      /cannot list pods: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/pods: the response did not end within 5 s, the limit for one request \(it kept arriving, too slowly\)$/,
+    );
+    expect(lab.fake.requestCount({ path: "/api/v1/pods" })).toBe(1);
+  });
+
+  it("leaves a list read in part incomplete: no action is taken on it", async () => {
+    lab.fake.injectFault({
+      path: "/api/v1/pods",
+      continued: true,
+      trickleMs: 50,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const snapshot = await readSnapshot(options({ requestDeadlineMs, pageSize: 2 }));
+    expect(snapshot.complete).toBe(false);
+    expect(snapshot.pods).toHaveLength(2);
+    expect(warningsAbout(snapshot, "pods")).toEqual([
+      expect.objectContaining({
+        code: "list-partial",
+        message: expect.stringContaining("the limit for one request"),
+      }),
+    ]);
   });
 });

@@ -52,6 +52,22 @@ describe("pr-autoscaler snapshot", () => {
     ).toBe(true);
   });
 
+  it("says on stderr when the server asks it to wait, how long and why", async () => {
+    lab.fake.injectFault({
+      path: "/api/v1/nodes",
+      status: 429,
+      reason: "TooManyRequests",
+      message: "Too many requests, please try again later.",
+      headers: { "Retry-After": "0" },
+      times: 1,
+    });
+    const run = await runCli(["snapshot", "--kubeconfig", lab.kubeconfig]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(
+      /^note: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/nodes: HTTP 429 TooManyRequests: Too many requests, please try again later\.; trying again in 0 ms, as its Retry-After asks \(retry 1 of 10\)$/m,
+    );
+  });
+
   it("writes --out atomically and prints nothing on stdout", async () => {
     const run = await runCli(
       ["snapshot", "--kubeconfig", "kubeconfig", "--out", "snap.json"],

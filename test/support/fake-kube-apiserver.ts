@@ -230,6 +230,11 @@ export interface FakeFault {
   /** Or send the real response's headers and half its body, then nothing more (a stall). */
   stall?: boolean;
   /**
+   * Or send the real response's headers and half its body, then a space every this many ms for
+   * ever (until the client goes): a server that is never silent for long, and never done.
+   */
+  trickleMs?: number;
+  /**
    * Answer only after this many ms (a slow server): with the fields above, that answer; with
    * none of them, the real one. A client that gave up meanwhile gets nothing.
    */
@@ -665,7 +670,8 @@ export class FakeKubeApiserver {
     }
     const onlyLate =
       fault?.delayMs !== undefined && fault.status === undefined && fault.body === undefined;
-    if (fault && !fault.truncate && !fault.stall && !onlyLate) {
+    const partial = fault?.truncate || fault?.stall || fault?.trickleMs !== undefined;
+    if (fault && !partial && !onlyLate) {
       const code = fault.status ?? 500;
       const text =
         fault.body ??
@@ -696,13 +702,20 @@ export class FakeKubeApiserver {
               body: statusBody(error.code, error.reason, error.message, error.details),
             };
     }
-    if (fault?.truncate || fault?.stall) {
+    if (fault && partial) {
       const bytes = Buffer.isBuffer(result.body) ? result.body : Buffer.from(result.body);
+      const half = bytes.subarray(0, Math.floor(bytes.length / 2));
+      if (fault.trickleMs !== undefined) {
+        response.writeHead(result.code, { "Content-Type": "application/json" });
+        response.write(half);
+        const timer = setInterval(() => response.write(" "), fault.trickleMs);
+        request.socket.once("close", () => clearInterval(timer));
+        return;
+      }
       response.writeHead(result.code, {
         "Content-Type": "application/json",
         "Content-Length": bytes.length,
       });
-      const half = bytes.subarray(0, Math.floor(bytes.length / 2));
       if (fault.truncate) response.write(half, () => response.destroy());
       else response.write(half);
       return;
