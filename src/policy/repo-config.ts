@@ -25,6 +25,8 @@ import { conditional, hasAnyKey, hasKeys } from "./schema-rules.ts";
 export const REPO_CONFIG_PATH = ".github/pr-autoscaler.yml";
 
 const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** What `/autoscaler pause all` and `resume all` take for every pool, in any case. */
+const ALL_POOLS = /^[Aa][Ll][Ll]$/;
 /** A kind as Kubernetes takes a custom resource's (a DNS-1035 label in any case), or `*`. */
 const CONTROLLER_KIND = /^(?:\*|[A-Za-z](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?)$/;
 
@@ -409,9 +411,14 @@ const PoolFields = z.strictObject({
   name: z
     .string({ error: "expected a pool name" })
     .regex(POOL_NAME, { error: "use letters, digits, '.', '_' and '-' (at most 63)" })
+    .refine((name) => !ALL_POOLS.test(name), {
+      error:
+        "a pool cannot be named all: `/autoscaler pause all` means every pool, so it could not be paused alone; choose another name",
+    })
     .meta({
       description:
-        "Names the pool in pull requests and explanations: letters, digits, '.', '_' and '-'; unique.",
+        "Names the pool in pull requests and explanations: letters, digits, '.', '_' and '-'; unique; not all, in any case, which commands take for every pool.",
+      not: { pattern: ALL_POOLS.source },
     }),
   target: TargetConfig,
   selector: NodeSelectorConfig.optional(),

@@ -144,6 +144,25 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     );
   });
 
+  it("refuses a pool named all, in any case, at its line: the commands take all for every pool", () => {
+    for (const name of ["all", "ALL", "All"]) {
+      const text = `pools:\n  - name: workers\n    target: {file: a.tfvars, path: n}\n    max: 3\n  - name: ${name}\n    target: {file: b.tfvars, path: n}\n    max: 3\n`;
+      expect(issues(text)).toEqual([
+        {
+          file: "infra/.github/pr-autoscaler.yml",
+          line: 5,
+          column: 11,
+          path: "pools[1].name",
+          message:
+            "a pool cannot be named all: `/autoscaler pause all` means every pool, so it could not be paused alone; choose another name",
+        },
+      ]);
+    }
+    expect(valid(pool("").replace("name: workers", "name: all-workers")).pools[0]?.name).toBe(
+      "all-workers",
+    );
+  });
+
   it("reports an unknown top-level section", () => {
     const [issue] = issues("pool:\n  - name: workers\n");
     expect(issue).toMatchObject({ line: 1, column: 1, path: "pool" });

@@ -59,6 +59,8 @@ function verdicts(text: string): { schema: boolean; app: boolean } {
 }
 
 const REFUSED_BY_BOTH: [string, string][] = [
+  ["pool named all", pool("").replace("name: workers", "name: all")],
+  ["pool named ALL", pool("").replace("name: workers", "name: ALL")],
   ["unneededTime 30s", pool("scaleDown:\n  unneededTime: 30s")],
   ["unneededTime 0m59s", pool("scaleDown:\n  unneededTime: 0m59s")],
   ["schedule duration 30s", pool("schedules:\n  - {cron: '0 18 * * 5', duration: 30s, min: 3}")],
@@ -143,6 +145,8 @@ const REFUSED_BY_BOTH: [string, string][] = [
 ];
 
 const TAKEN_BY_BOTH: [string, string][] = [
+  ["pool named all-workers", pool("").replace("name: workers", "name: all-workers")],
+  ["pool named small", pool("").replace("name: workers", "name: small")],
   ["unneededTime 0", pool("scaleDown:\n  unneededTime: 0")],
   ["unneededTime 0s", pool("scaleDown:\n  unneededTime: 0s")],
   ["unneededTime 1m", pool("scaleDown:\n  unneededTime: 1m")],
