@@ -280,7 +280,7 @@ function recordingGitHub(comment: CommentRecord, recorded: Recorded): CommandGit
     react: async (_id, content) => {
       recorded.reactions.push(content);
     },
-    reply: async (_issue, _id, body) => {
+    reply: async (_comment, body) => {
       recorded.replies.push(body);
     },
     setHold: async (issue) => {

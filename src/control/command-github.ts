@@ -2,7 +2,7 @@ import { z } from "zod";
 import { disableAutoMerge, type GraphqlOctokit } from "../forge/github/auto-merge.ts";
 import type { GitHubClient } from "../forge/github/github-client.ts";
 import { failedWith } from "../forge/github/github-client.ts";
-import { commentTag, readIssueMarker, saidBy } from "../forge/marker.ts";
+import { commentTag, hasCommentTag, readIssueMarker, writtenBy } from "../forge/marker.ts";
 import { HOLD_LABEL } from "../merge/hold.ts";
 
 /** A comment as the commands need it. */
@@ -23,6 +23,9 @@ export interface NewComments {
   newest: number | undefined;
 }
 
+/** The comment a reply answers. */
+export type RepliedComment = Pick<CommentRecord, "id" | "issueNumber" | "createdAt">;
+
 export interface DashboardIssue {
   number: number;
   body: string;
@@ -34,8 +37,11 @@ export interface CommandGitHub {
   /** Whether `login` has write access (admin, maintain or write) to the repository. */
   permission(login: string): Promise<{ allowed: boolean; permission: string }>;
   react(commentId: number, content: "+1" | "confused"): Promise<void>;
-  /** Replies once to a comment: a reply tagged for it that is already there is not repeated. */
-  reply(issueNumber: number, commentId: number, body: string): Promise<void>;
+  /**
+   * Replies once to a comment: a reply tagged for it that is already there is not repeated, and
+   * of two made at once (by two replicas) the later is deleted.
+   */
+  reply(comment: RepliedComment, body: string): Promise<void>;
   setHold(issueNumber: number, on: boolean): Promise<void>;
   /** Turns GitHub's auto-merge of a pull request (by its node id) off, whoever turned it on. */
   turnOffAutoMerge(pullRequestId: string): Promise<void>;
@@ -64,10 +70,12 @@ const GitHubIssueList = z.array(
 );
 const GitHubCommentBodies = z.array(
   z.object({
+    id: z.number(),
     body: z.string().nullable().optional(),
     user: z.object({ login: z.string() }).nullable(),
   }),
 );
+const GitHubPostedComment = z.object({ id: z.number() });
 const GitHubPullFiles = z.array(z.object({ filename: z.string() }));
 
 const PAGE = 100;
@@ -87,6 +95,35 @@ export interface CommandAccount {
  * commented anywhere in the repository), on a fixed query so its ETag stays valid.
  */
 export function createCommandGitHub(client: GitHubClient, account: CommandAccount): CommandGitHub {
+  /**
+   * The ids of the app's replies to `comment`, oldest first: comments on its issue since it was
+   * made that carry its reply tag (anyone may write the tag; only the app's own comment is its
+   * reply).
+   */
+  async function replies(comment: RepliedComment): Promise<number[]> {
+    const tag = { comment: String(comment.id) };
+    const ids: number[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const list = await client.call(
+        `read the comments of #${comment.issueNumber}`,
+        "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+        {
+          issue_number: comment.issueNumber,
+          since: comment.createdAt,
+          per_page: PAGE,
+          ...(page > 1 ? { page } : {}),
+        },
+        GitHubCommentBodies,
+      );
+      for (const item of list) {
+        if (writtenBy(item, account.botLogin) && hasCommentTag(item.body, "reply", tag))
+          ids.push(item.id);
+      }
+      if (list.length < PAGE) break;
+    }
+    return ids.sort((a, b) => a - b);
+  }
+
   return {
     async newComments(after) {
       const comments: CommentRecord[] = [];
@@ -141,23 +178,24 @@ export function createCommandGitHub(client: GitHubClient, account: CommandAccoun
         { comment_id: commentId, content },
       );
     },
-    async reply(issueNumber, commentId, body) {
-      const tag = { comment: String(commentId) };
-      for (let page = 1; page <= MAX_PAGES; page++) {
-        const bodies = await client.call(
-          `read the comments of #${issueNumber}`,
-          "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
-          { issue_number: issueNumber, per_page: PAGE, ...(page > 1 ? { page } : {}) },
-          GitHubCommentBodies,
-        );
-        // Anyone may write the tag; only the app's own comment is its reply.
-        if (saidBy(bodies, account.botLogin, "reply", tag)) return;
-        if (bodies.length < PAGE) break;
-      }
-      await client.send(
-        `reply on #${issueNumber}`,
+    async reply(comment, body) {
+      const tag = { comment: String(comment.id) };
+      const issue = comment.issueNumber;
+      if ((await replies(comment)).length > 0) return;
+      const posted = await client.call(
+        `reply on #${issue}`,
         "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
-        { issue_number: issueNumber, body: `${body}\n\n${commentTag("reply", tag)}` },
+        { issue_number: issue, body: `${body}\n\n${commentTag("reply", tag)}` },
+        GitHubPostedComment,
+      );
+      // Another replica that took the comment at the same moment found no reply either, and
+      // may have made one too: the first stands, and the one made after it is taken back.
+      const first = Math.min(...(await replies(comment)));
+      if (first >= posted.id) return;
+      await client.send(
+        `delete the second reply on #${issue}`,
+        "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}",
+        { comment_id: posted.id },
       );
     },
     async setHold(issueNumber, on) {

@@ -114,7 +114,7 @@ async function processComment(
   }
   if (!access.allowed) {
     const note = `Thank you, @${comment.login}. pr-autoscaler takes commands only from people with write access to this repository (yours: ${access.permission}), so it leaves this one alone.`;
-    await input.github.reply(comment.issueNumber, comment.id, note);
+    await input.github.reply(comment, note);
     result.reports.push({ ...report, outcome: "not-allowed", note });
     return;
   }
@@ -150,11 +150,7 @@ async function processComment(
   if (refused && obeyed.length > 0)
     replies.unshift(`Done: ${obeyed.map((text) => inlineCode(text)).join(", ")}. Not done:`);
   if (replies.length > 0)
-    await input.github.reply(
-      comment.issueNumber,
-      comment.id,
-      `@${comment.login} ${replies.join("\n\n")}`,
-    );
+    await input.github.reply(comment, `@${comment.login} ${replies.join("\n\n")}`);
   if (!refused) await input.github.react(comment.id, "+1");
   result.reports.push({
     ...report,

@@ -32,7 +32,7 @@ async function answer(body: string) {
     newComments: async () => ({ comments: [comment], newest: comment.id }),
     permission: async () => ({ allowed: true, permission: "write" }),
     react: async () => {},
-    reply: async (_issue, _id, text) => {
+    reply: async (_comment, text) => {
       replies.push(text);
     },
     setHold: async () => {},

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { readControlMarker } from "../../src/control/control-state.ts";
+import { commentTag } from "../../src/forge/marker.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
+import { BOT_LOGIN } from "./support/fake-github.ts";
 import { cluster } from "./support/infra.ts";
 import { type Scenario, scenario, step } from "./support/scenario.ts";
 
@@ -127,5 +129,32 @@ describe("a replica whose command state is behind", () => {
     const idle = await step(world, b);
     expect(idle.dashboard).toBe("unchanged");
     expect(world.github.calls()).toEqual(["GET /branches/main", "GET /pulls"]);
+  });
+
+  it("leaves one reply when two replicas answer one comment at the same moment", async () => {
+    const { world, a, b, dashboard } = await twoReplicas(0);
+    world.github.permissions.set("mallory", "read");
+    const id = world.github.comment(dashboard, "/autoscaler pause", "mallory");
+    const tag = commentTag("reply", { comment: String(id) });
+    // B found no reply either and posts its own while A posts: B's lands first.
+    let theirs = 0;
+    world.github.during("POST", new RegExp(`^/issues/${dashboard}/comments$`), () => {
+      theirs = world.github.comment(dashboard, `@mallory Thank you.\n\n${tag}`, BOT_LOGIN, true);
+    });
+    const answered = await step(world, a, ["comment"]);
+    expect(answered.commands).toEqual([expect.objectContaining({ outcome: "not-allowed" })]);
+    const tagged = () =>
+      world.github
+        .commentsOn(dashboard)
+        .filter((comment) => comment.login === BOT_LOGIN && comment.body.includes(tag))
+        .map((comment) => comment.id);
+    expect(tagged()).toEqual([theirs]);
+    expect(
+      world.github.calls().filter((call) => call.startsWith("DELETE /issues/comments/")),
+    ).toEqual([`DELETE /issues/comments/${theirs + 1}`]);
+    // B's own look at the comment, later, answers nothing more.
+    await step(world, b, ["comment"]);
+    await step(world, a, ["comment"]);
+    expect(tagged()).toEqual([theirs]);
   });
 });

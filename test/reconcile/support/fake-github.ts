@@ -608,6 +608,7 @@ export class FakeGitHub {
       ["POST", /^\/issues$/, (_, __, body) => this.createIssue(body)],
       ["PATCH", /^\/issues\/(\d+)$/, ([number], _, body) => this.updateIssue(n(number), body)],
       ["GET", /^\/issues\/comments$/, (_, query) => [200, this.listRepoComments(query)]],
+      ["DELETE", /^\/issues\/comments\/(\d+)$/, ([id]) => this.deleteComment(n(id))],
       [
         "POST",
         /^\/issues\/comments\/(\d+)\/reactions$/,
@@ -1380,8 +1381,20 @@ export class FakeGitHub {
     return this.page(list, query).map((comment) => this.commentAnswer(comment));
   }
 
+  /** An issue's comments, oldest first; with `since`, those made (here: updated) since then. */
   private listComments(number: number, query: Record<string, string>): Json[] {
-    return this.page(this.commentsOn(number), query).map((comment) => this.commentAnswer(comment));
+    const since = query.since === undefined ? undefined : Date.parse(query.since);
+    const list = this.commentsOn(number).filter(
+      (comment) => since === undefined || Date.parse(comment.createdAt) >= since,
+    );
+    return this.page(list, query).map((comment) => this.commentAnswer(comment));
+  }
+
+  private deleteComment(id: number): [number, unknown] {
+    const index = this.comments.findIndex((comment) => comment.id === id);
+    if (index < 0) return [404, { message: "Not Found" }];
+    this.comments.splice(index, 1);
+    return [204, ""];
   }
 
   private postComment(number: number, body: Json): [number, unknown] {
