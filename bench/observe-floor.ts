@@ -26,6 +26,7 @@ const lists: [path: string, paginated: boolean][] = [
   ["/apis/autoscaling.k8s.io/v1/verticalpodautoscalers", true],
   ["/apis/apps/v1/daemonsets", true],
   ["/apis/node.k8s.io/v1/runtimeclasses", true],
+  ["/apis/storage.k8s.io/v1/storageclasses", true],
   ["/apis/metrics.k8s.io/v1beta1/nodes", false],
   ["/apis/metrics.k8s.io/v1beta1/pods", false],
   ["/api/v1/pods", true],

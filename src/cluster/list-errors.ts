@@ -15,6 +15,7 @@ const clusterScoped = new Set([
   "/persistentvolumes",
   "metrics.k8s.io/nodes",
   "node.k8s.io/runtimeclasses",
+  "storage.k8s.io/storageclasses",
 ]);
 
 /** The resource a collection path lists: `/api/v1/pods`, `/apis/policy/v1/poddisruptionbudgets`. */

@@ -1,3 +1,4 @@
+import type { ClaimRecord, VolumeRecord } from "./claim-placement.ts";
 import type { PendingClaim } from "./pod-info.ts";
 import { list, type Raw, record, string } from "./raw.ts";
 
@@ -28,25 +29,20 @@ export function isNodeLocalVolume(raw: Raw): boolean {
   );
 }
 
-/** `namespace/name` of a PVC → the PV it is bound to. */
-export function claimBinding(raw: Raw): [key: string, volume: string | undefined] {
-  const metadata = record(raw.metadata);
-  const key = `${string(metadata.namespace) ?? ""}/${string(metadata.name) ?? ""}`;
-  return [key, string(record(raw.spec).volumeName) || undefined];
-}
-
 /**
  * Adds a `local` blocking volume to each pod whose claim is bound to a node-local PV.
- * Unbound claims and claims on network storage do not tie a pod to its node.
+ * Unbound claims and claims on network storage do not tie a pod to its node, nor do claims the
+ * pod names in `safe-to-evict-local-volumes`.
  */
 export function resolveLocalClaims(
   pending: readonly PendingClaim[],
-  bindings: ReadonlyMap<string, string | undefined>,
-  localVolumes: ReadonlySet<string>,
+  claims: ReadonlyMap<string, ClaimRecord>,
+  volumes: ReadonlyMap<string, VolumeRecord>,
 ): void {
-  for (const { pod, volume, claim } of pending) {
-    const bound = bindings.get(`${pod.namespace}/${claim}`);
-    if (bound !== undefined && localVolumes.has(bound)) {
+  for (const { pod, volume, claim, evictable } of pending) {
+    if (evictable) continue;
+    const bound = claims.get(`${pod.namespace}/${claim}`)?.volume;
+    if (bound !== undefined && volumes.get(bound)?.local) {
       // Replaced, not pushed to: a pod without blocking volumes shares one frozen empty list.
       pod.blockingVolumes = [...pod.blockingVolumes, { name: volume, type: "local", claim }];
     }

@@ -53,6 +53,8 @@ export interface PendingClaim {
   pod: PodInfo;
   volume: string;
   claim: string;
+  /** Named in `safe-to-evict-local-volumes`: its data may be lost, so it ties the pod to no node. */
+  evictable?: boolean;
 }
 
 const phases = ["Pending", "Running", "Succeeded", "Failed", "Unknown"] as const;
@@ -343,7 +345,12 @@ export function requiredNodeAffinity(spec: Raw): NodeSelectorTerm[] | undefined 
   const required = record(
     record(record(spec.affinity).nodeAffinity).requiredDuringSchedulingIgnoredDuringExecution,
   );
-  const terms = list(required.nodeSelectorTerms);
+  return readNodeSelectorTerms(required.nodeSelectorTerms);
+}
+
+/** A NodeSelector's terms (a pod's required node affinity, a PersistentVolume's); none: undefined. */
+export function readNodeSelectorTerms(value: unknown): NodeSelectorTerm[] | undefined {
+  const terms = list(value);
   if (terms.length === 0) return undefined;
   return terms.map((item) => {
     const term = record(item);
@@ -517,18 +524,23 @@ function readVolumes(
   for (const item of list(value)) {
     const volume = record(item);
     const name = string(volume.name) ?? "";
+    // A claim the pod may lose the data of is still where its volume is: it is queued all the same.
+    const claim =
+      volume.persistentVolumeClaim !== undefined
+        ? string(record(volume.persistentVolumeClaim).claimName)
+        : volume.ephemeral !== undefined
+          ? // A generic ephemeral volume's claim is named after the pod and the volume.
+            `${pod.name}-${name}`
+          : undefined;
+    if (claim)
+      claims.push(
+        evictable.has(name)
+          ? { pod, volume: name, claim, evictable: true }
+          : { pod, volume: name, claim },
+      );
     if (evictable.has(name)) continue;
-    if (volume.emptyDir !== undefined) {
-      blocking.push({ name, type: "emptyDir" });
-    } else if (volume.hostPath !== undefined) {
-      blocking.push({ name, type: "hostPath" });
-    } else if (volume.persistentVolumeClaim !== undefined) {
-      const claim = string(record(volume.persistentVolumeClaim).claimName);
-      if (claim) claims.push({ pod, volume: name, claim });
-    } else if (volume.ephemeral !== undefined) {
-      // A generic ephemeral volume's claim is named after the pod and the volume.
-      claims.push({ pod, volume: name, claim: `${pod.name}-${name}` });
-    }
+    if (volume.emptyDir !== undefined) blocking.push({ name, type: "emptyDir" });
+    else if (volume.hostPath !== undefined) blocking.push({ name, type: "hostPath" });
   }
   if (blocking.length > 0) pod.blockingVolumes = blocking;
 }

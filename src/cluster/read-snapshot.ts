@@ -9,6 +9,15 @@ import type {
 } from "../planning/snapshot.ts";
 import { toHpaInfo, toPdbInfo, toVpaInfo } from "./autoscaler-info.ts";
 import {
+  type ClaimRecord,
+  resolveClaimPlacements,
+  type StorageClassRecord,
+  toClaimRecord,
+  toStorageClassRecord,
+  toVolumeRecord,
+  type VolumeRecord,
+} from "./claim-placement.ts";
+import {
   type DaemonSetTemplate,
   type RuntimeClassInfo,
   resolveDaemonSets,
@@ -26,7 +35,7 @@ import {
   type RetryNote,
 } from "./kube-list.ts";
 import { listFailure, missingApi } from "./list-errors.ts";
-import { claimBinding, isNodeLocalVolume, resolveLocalClaims } from "./local-volumes.ts";
+import { resolveLocalClaims } from "./local-volumes.ts";
 import {
   applyPodUsage,
   applyPodUsageUpdate,
@@ -41,7 +50,7 @@ import {
   unmeasured,
 } from "./metrics-usage.ts";
 import { toNodeInfo } from "./node-info.ts";
-import { type PodContext, toPodInfo } from "./pod-info.ts";
+import { type PendingClaim, type PodContext, toPodInfo } from "./pod-info.ts";
 import type { Raw } from "./raw.ts";
 import { containerKey, type UsageReport, type UsageSource } from "./usage-source.ts";
 import { ValueSharing } from "./value-sharing.ts";
@@ -153,18 +162,20 @@ async function readWith(
   const nodeMetricsRead = options.usageSource ? undefined : readNodeMetrics(lister, metricsContext);
   // Awaited below; until then a failure must not count as unhandled.
   nodeMetricsRead?.catch(() => undefined);
-  const [nodes, volumes, claims, pdbs, hpas, vpas, daemonSets, runtimeClasses] = await Promise.all([
-    lister("/api/v1/nodes", (raw) => toNodeInfo(raw, warnings, sharing), { identity: named }),
-    lister("/api/v1/persistentvolumes", (raw) =>
-      isNodeLocalVolume(raw) ? recordName(raw) : undefined,
-    ),
-    lister("/api/v1/persistentvolumeclaims", claimBinding),
-    lister("/apis/policy/v1/poddisruptionbudgets", (raw) => toPdbInfo(raw, warnings)),
-    lister("/apis/autoscaling/v2/horizontalpodautoscalers", toHpaInfo),
-    lister("/apis/autoscaling.k8s.io/v1/verticalpodautoscalers", (raw) => toVpaInfo(raw, warnings)),
-    lister("/apis/apps/v1/daemonsets", (raw) => toDaemonSetTemplate(raw, warnings)),
-    lister("/apis/node.k8s.io/v1/runtimeclasses", (raw) => toRuntimeClass(raw, warnings)),
-  ]);
+  const [nodes, volumes, claims, pdbs, hpas, vpas, daemonSets, runtimeClasses, storageClasses] =
+    await Promise.all([
+      lister("/api/v1/nodes", (raw) => toNodeInfo(raw, warnings, sharing), { identity: named }),
+      lister("/api/v1/persistentvolumes", toVolumeRecord),
+      lister("/api/v1/persistentvolumeclaims", toClaimRecord),
+      lister("/apis/policy/v1/poddisruptionbudgets", (raw) => toPdbInfo(raw, warnings)),
+      lister("/apis/autoscaling/v2/horizontalpodautoscalers", toHpaInfo),
+      lister("/apis/autoscaling.k8s.io/v1/verticalpodautoscalers", (raw) =>
+        toVpaInfo(raw, warnings),
+      ),
+      lister("/apis/apps/v1/daemonsets", (raw) => toDaemonSetTemplate(raw, warnings)),
+      lister("/apis/node.k8s.io/v1/runtimeclasses", (raw) => toRuntimeClass(raw, warnings)),
+      lister("/apis/storage.k8s.io/v1/storageclasses", toStorageClassRecord),
+    ]);
   requireReadable("nodes", nodes);
   const pods = await lister("/api/v1/pods", (raw) => toPodInfo(raw, podContext), {
     identity: podIdentity,
@@ -186,7 +197,7 @@ async function readWith(
     completeness.require("persistentvolumes", volumes, localVolumesNote) &&
     completeness.require("persistentvolumeclaims", claims, localVolumesNote)
   ) {
-    resolveLocalClaims(podContext.claims, new Map(claims.items), new Set(volumes.items));
+    resolveClaims(podContext.claims, volumes.items, claims.items, storageClasses, completeness);
   }
   await completeness.optional("horizontalpodautoscalers", hpas, "hpa-unavailable");
   await completeness.optional("verticalpodautoscalers", vpas, "vpa-not-installed");
@@ -254,6 +265,37 @@ function readDaemonSets(
 }
 
 const localVolumesNote = "; pods on node-local volumes cannot be told apart";
+
+/**
+ * Which pods keep their data on one node (`blockingVolumes`), and what each pod's claims ask of
+ * the node it runs on (`volumeClaims`). The StorageClasses matter only to claims not bound yet.
+ */
+function resolveClaims(
+  pending: readonly PendingClaim[],
+  volumes: readonly VolumeRecord[],
+  claims: readonly [string, ClaimRecord][],
+  storageClasses: Listed<[string, StorageClassRecord]>,
+  completeness: Completeness,
+): void {
+  const volumeRecords = new Map(volumes.map((volume) => [volume.name, volume]));
+  const claimRecords = new Map(claims);
+  resolveLocalClaims(pending, claimRecords, volumeRecords);
+  const unbound = claims.some(([, claim]) => claim.volume === undefined);
+  const classes =
+    unbound &&
+    completeness.known(
+      "storageclasses",
+      storageClasses,
+      "storageclasses-unknown",
+      "; a pod waiting on a claim not bound yet is not placed on a new node",
+    );
+  resolveClaimPlacements(
+    pending,
+    claimRecords,
+    volumeRecords,
+    classes ? new Map(storageClasses.items) : undefined,
+  );
+}
 
 /** Tracks whether every list needed for safe decisions was read in full. */
 class Completeness {
@@ -347,11 +389,6 @@ function named(node: NodeInfo): readonly [string, string] {
 
 function podIdentity(pod: PodInfo): readonly [string, string] {
   return [pod.namespace, pod.name];
-}
-
-function recordName(raw: Raw): string | undefined {
-  const metadata = raw.metadata as { name?: unknown } | undefined;
-  return typeof metadata?.name === "string" ? metadata.name : undefined;
 }
 
 function requireReadable(what: string, result: Listed<unknown>): void {

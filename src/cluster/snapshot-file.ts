@@ -171,6 +171,16 @@ const PodInfo = z.object({
       claim: z.string().optional(),
     }),
   ),
+  volumeClaims: z
+    .array(
+      z.object({
+        claim: z.string(),
+        state: z.enum(["bound", "provisioned", "waiting"]),
+        nodeAffinity: NodeSelectorTerms.optional(),
+        why: z.string().optional(),
+      }),
+    )
+    .optional(),
   safeToEvict: z.boolean().optional(),
   doNotDisrupt: z.boolean(),
   daemonSet: z.boolean(),

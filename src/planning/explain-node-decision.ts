@@ -253,6 +253,8 @@ function neverFitText(pod: NeverFitPod): string {
       return "its nodeSelector asks for labels a new node of this pool would not have";
     case "node-affinity":
       return "its required node affinity does not match a new node of this pool";
+    case "volume-node-affinity":
+      return `the volume of its claim ${pod.claims?.[0]?.claim} is out of a new node's reach: the volume's node affinity (or its StorageClass's allowed topologies) does not match a new node of this pool`;
     case "taints":
       return "it does not tolerate the taints a new node of this pool would have";
     case "shape-unknown":
@@ -260,7 +262,7 @@ function neverFitText(pod: NeverFitPod): string {
     case "requests-unknown":
       return `its ${pod.resource} request could not be read (see the snapshot's warnings): what it needs is unknown, not zero`;
     case "volumes":
-      return `its volumes keep it pending, which a new node does not change (scheduler: ${pod.volume})`;
+      return `its volumes keep it pending, which a new node does not change (scheduler: ${pod.volume}${(pod.claims ?? []).map((claim) => `; claim ${claim.claim}: ${claim.why ?? "waits"}`).join("")})`;
     case "pod-affinity":
       return `its required pod affinity${onKey(pod)} asks for pods that a new node of this pool would not run`;
     case "pod-anti-affinity":
@@ -526,6 +528,8 @@ function unplacedCauseText(cause: Exclude<UnplacedCause, "room">): string {
       return "its nodeSelector matches none of the nodes with room";
     case "node-affinity":
       return "its required node affinity matches none of the nodes with room";
+    case "volume-node-affinity":
+      return "the node affinity of a volume it mounts matches none of the nodes with room";
     case "taints":
       return "it does not tolerate the taints of the nodes with room";
     case "pod-affinity":

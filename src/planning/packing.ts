@@ -12,10 +12,15 @@ import {
   takeFrom,
   unknownRequests,
 } from "./room.ts";
-import { type NodeTraits, type PlacementConflict, placementConflict } from "./scheduling.ts";
+import {
+  type NodeTraits,
+  type PlacementConflict,
+  placementConflict,
+  unreachableClaim,
+} from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
 import { domainUnknown, type PeerBin, type RuleBin } from "./topology-domain.ts";
-import { volumeLimitReached, volumeWait } from "./volume-wait.ts";
+import { volumeLimitReached, volumesWantANode, volumeWait } from "./volume-wait.ts";
 
 /** A node pods can be placed on, with the room still free on it. */
 export interface Bin {
@@ -62,6 +67,11 @@ export interface NeverFitPod extends PendingPod {
   resource?: string;
   /** For `volumes`: the scheduler's words about the volume that keeps the pod pending. */
   volume?: string;
+  /**
+   * For `volumes`: the claims that wait on something a node does not change, and what; for
+   * `volume-node-affinity`: the claim whose volume a new node could not reach.
+   */
+  claims?: { claim: string; why?: string }[];
   /**
    * For `topology-unknown`: the topology key of a pod (anti-)affinity or spread rule whose value
    * on a new node is not known, because the pool's nodes differ in it.
@@ -177,10 +187,11 @@ export function packPendingPods(
   const sized = decreasing(pods, template);
   for (const entry of sized) {
     if (placed.has(entry.pod)) continue;
-    // Waiting on its volumes, the pod takes no room: a node with room is not what it lacks.
+    // Waiting on its volumes, the pod takes no room: a node with room is not what it lacks,
+    // unless a node its volumes can reach is (placed below, its volumes' node affinity judged).
     const volume = volumeWait(entry.pod);
-    if (volume) {
-      result.neverFit.push({ ...pendingPod(entry.pod), reason: "volumes", volume });
+    if (volume && !volumesWantANode(entry.pod)) {
+      result.neverFit.push({ ...pendingPod(entry.pod), ...volumesDetail(entry.pod, volume) });
       continue;
     }
     // What it needs is unknown: no room can be said to hold it, and no node is added on a guess.
@@ -436,6 +447,10 @@ function neverFits(
 ): NeverFitDetail | undefined {
   if (!template) return { reason: "shape-unknown" };
   const conflict = placementConflict(pod, template.traits);
+  if (conflict === "volume-node-affinity") {
+    const claim = unreachableClaim(pod.volumeClaims, template.traits) as string;
+    return { reason: conflict, claims: [{ claim }] };
+  }
   if (conflict) return { reason: conflict };
   const fresh = { name: `new-${opened + 1}`, traits: template.traits };
   const podConflict = rules && peerConflict(rules, pod, fresh);
@@ -448,7 +463,15 @@ function neverFits(
   return resource ? { reason: "too-large", resource } : undefined;
 }
 
-type NeverFitDetail = Pick<NeverFitPod, "reason" | "resource" | "topologyKey" | "ports">;
+type NeverFitDetail = Pick<NeverFitPod, "reason" | "resource" | "topologyKey" | "ports" | "claims">;
+
+/** A pod its volumes keep pending, with its claims that wait on what a node does not change. */
+function volumesDetail(pod: PodInfo, volume: string): NeverFitDetail & { volume: string } {
+  const claims = (pod.volumeClaims ?? [])
+    .filter((claim) => claim.state === "waiting")
+    .map(({ claim, why }) => (why === undefined ? { claim } : { claim, why }));
+  return claims.length > 0 ? { reason: "volumes", volume, claims } : { reason: "volumes", volume };
+}
 
 /**
  * A rule that depends on other pods, with what it is about: the topology key of the pod's own

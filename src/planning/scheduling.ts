@@ -5,6 +5,7 @@ import type {
   PodInfo,
   Taint,
   Toleration,
+  VolumeClaimPlacement,
 } from "./snapshot.ts";
 
 /** What the scheduling predicates look at on a node; a new node has no name yet. */
@@ -15,22 +16,40 @@ export interface NodeTraits {
 }
 
 /** Why a pod cannot go to a node, leaving resources aside. */
-export type PlacementConflict = "node-selector" | "node-affinity" | "taints";
+export type PlacementConflict =
+  | "node-selector"
+  | "node-affinity"
+  | "volume-node-affinity"
+  | "taints";
 
 /**
- * The first rule that keeps `pod` off `node` (nodeSelector, required node affinity, taints
- * with NoSchedule/NoExecute), or `undefined` when the pod may go there. Required pod affinity
+ * The first rule that keeps `pod` off `node` (nodeSelector, required node affinity, the node
+ * affinity of the volumes its claims are bound to or would be made with, taints with
+ * NoSchedule/NoExecute), or `undefined` when the pod may go there. Required pod affinity
  * and anti-affinity, topology spread and host ports depend on the other pods placed and are
  * checked by peer-rules.ts.
  */
 export function placementConflict(
-  pod: Pick<PodInfo, "nodeSelector" | "requiredNodeAffinity" | "tolerations">,
+  pod: Pick<PodInfo, "nodeSelector" | "requiredNodeAffinity" | "tolerations" | "volumeClaims">,
   node: NodeTraits,
 ): PlacementConflict | undefined {
   if (!matchesNodeSelector(pod.nodeSelector, node.labels)) return "node-selector";
   if (!matchesRequiredAffinity(pod.requiredNodeAffinity, node)) return "node-affinity";
+  if (unreachableClaim(pod.volumeClaims, node)) return "volume-node-affinity";
   if (!toleratesTaints(pod.tolerations, node.taints)) return "taints";
   return undefined;
+}
+
+/**
+ * The first claim whose volume `node` cannot reach: the required node affinity of the volume it
+ * is bound to, or the allowed topologies of the StorageClass that would make it, leave the node
+ * out. Claims that wait on something else are not judged here (volume-wait.ts).
+ */
+export function unreachableClaim(
+  claims: readonly VolumeClaimPlacement[] | undefined,
+  node: NodeTraits,
+): string | undefined {
+  return claims?.find((claim) => !matchesRequiredAffinity(claim.nodeAffinity, node))?.claim;
 }
 
 export function matchesNodeSelector(

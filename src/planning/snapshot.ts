@@ -195,6 +195,22 @@ export interface OwnerRef {
   name: string;
 }
 
+/** A claim a pod mounts, and what it asks of the node the pod runs on. */
+export interface VolumeClaimPlacement {
+  /** The PersistentVolumeClaim's name, in the pod's namespace. */
+  claim: string;
+  /**
+   * `bound`: bound to a PersistentVolume, which the pod must run where its required node
+   * affinity (`nodeAffinity`; absent: any node) allows. `provisioned`: not bound yet, and bound
+   * where the pod goes (WaitForFirstConsumer) to a volume its StorageClass's provisioner makes
+   * there, on a node its `allowedTopologies` (`nodeAffinity`; absent: any node) allow.
+   * `waiting`: no node's labels decide it (`why` says what it waits for).
+   */
+  state: "bound" | "provisioned" | "waiting";
+  nodeAffinity?: NodeSelectorTerm[];
+  why?: string;
+}
+
 /** A volume whose data would be lost or that ties the pod to its node. */
 export interface BlockingVolume {
   name: string;
@@ -243,6 +259,11 @@ export interface PodInfo {
   /** `metadata.deletionTimestamp`: the pod is being deleted (ISO 8601). */
   deletingSince?: string;
   blockingVolumes: BlockingVolume[];
+  /**
+   * The PersistentVolumeClaims it mounts (generic ephemeral volumes' included), with what each
+   * asks of a node; absent when it mounts none, and in a snapshot saved before they were read.
+   */
+  volumeClaims?: VolumeClaimPlacement[];
   /** `cluster-autoscaler.kubernetes.io/safe-to-evict`: true, false, or absent. */
   safeToEvict?: boolean;
   /** `karpenter.sh/do-not-disrupt: "true"`. */

@@ -10,6 +10,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import { persistentVolume } from "../support/kube-volumes.ts";
 import {
   CONFIG,
   ciliumAgent,
@@ -738,20 +739,12 @@ function pvc(namespace: string, name: string, volume: string): Raw {
 
 /** A bound volume whose storage is `source` (local with node affinity, nfs, …). */
 function pv(name: string, source: Raw): Raw {
-  return {
-    apiVersion: "v1",
-    kind: "PersistentVolume",
-    metadata: { name },
-    spec: {
-      accessModes: ["ReadWriteOnce"],
-      capacity: { storage: "1Gi" },
-      persistentVolumeReclaimPolicy: "Delete",
-      storageClassName: "standard",
-      volumeMode: "Filesystem",
-      ...source,
-    },
-    status: { phase: "Bound" },
-  };
+  return persistentVolume(name, {
+    capacity: { storage: "1Gi" },
+    storageClassName: "standard",
+    volumeMode: "Filesystem",
+    ...source,
+  });
 }
 
 describe("plan against a served cluster: removing a node above max", () => {

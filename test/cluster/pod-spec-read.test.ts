@@ -299,11 +299,13 @@ describe("reading safe-to-evict-local-volumes", () => {
       { name: "metadata", persistentVolumeClaim: { claimName: "metadata-jellyfin-0" } },
     ];
     const bindings = new Map([
-      ["media/config-jellyfin-0", "pvc-0a1"],
-      ["media/jellyfin-0-scratch", "pvc-0b2"],
-      ["media/metadata-jellyfin-0", "pvc-0c3"],
+      ["media/config-jellyfin-0", { volume: "pvc-0a1" }],
+      ["media/jellyfin-0-scratch", { volume: "pvc-0b2" }],
+      ["media/metadata-jellyfin-0", { volume: "pvc-0c3" }],
     ]);
-    const local = new Set(["pvc-0a1", "pvc-0b2", "pvc-0c3"]);
+    const local = new Map(
+      ["pvc-0a1", "pvc-0b2", "pvc-0c3"].map((name) => [name, { name, local: true }]),
+    );
 
     const plain = readWithVolumes(volumes);
     resolveLocalClaims(plain.claims, bindings, local);

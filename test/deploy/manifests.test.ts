@@ -270,6 +270,7 @@ describe("RBAC", () => {
         "metrics.k8s.io/pods",
         "node.k8s.io/runtimeclasses",
         "policy/poddisruptionbudgets",
+        "storage.k8s.io/storageclasses",
       ]);
     });
 

@@ -653,6 +653,45 @@ describe("scale-down blockers", () => {
     expect(condition(decision.scaleDown.conditions, "pods-fit")[0]?.unplaced).toEqual(["db/ssd"]);
   });
 
+  it("moves a pod only to a node its volumes can reach", () => {
+    const zone = (name: string) => ({ ...QUIET, labels: { "topology.kubernetes.io/zone": name } });
+    const workers = [
+      node("worker-1", zone("pve-1")),
+      node("worker-2", zone("pve-1")),
+      node("worker-3", zone("pve-2")),
+    ];
+    const db: PodInfo = {
+      ...pod("db/postgres-0", {
+        node: "worker-3",
+        cpu: "500m",
+        owner: { kind: "StatefulSet", name: "postgres" },
+      }),
+      volumeClaims: [
+        {
+          claim: "data-postgres-0",
+          state: "bound",
+          nodeAffinity: [
+            {
+              matchExpressions: [
+                { key: "topology.kubernetes.io/zone", operator: "In", values: ["pve-2"] },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const decision = planOne(buildSnapshot({ nodes: workers, pods: [db] }));
+    expect(decision.action).toBe("none");
+    expect(condition(decision.scaleDown.conditions, "pods-fit")[0]).toMatchObject({
+      met: false,
+      node: "worker-3",
+      causes: [{ pod: "db/postgres-0", cause: "volume-node-affinity" }],
+    });
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "db/postgres-0: the node affinity of a volume it mounts matches none of the nodes with room",
+    );
+  });
+
   it("never moves a removed node's pods to a cordoned node, even pods that tolerate it", () => {
     // worker-1 is cordoned (being drained) and has room; worker-2 is full.
     const workers = [

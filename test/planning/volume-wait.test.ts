@@ -75,6 +75,121 @@ describe("packPendingPods with pods waiting on volumes", () => {
   });
 });
 
+describe("packPendingPods with pods whose volumes want a node in their reach", () => {
+  const zone = (name: string) => [
+    {
+      matchExpressions: [
+        { key: "topology.kubernetes.io/zone", operator: "In" as const, values: [name] },
+      ],
+    },
+  ];
+  /** A new node that joins zone pve-2, as every node of its pool does. */
+  const inZone2 = {
+    ...TEMPLATE,
+    traits: { labels: { "topology.kubernetes.io/zone": "pve-2" }, taints: [] },
+  };
+  /** The one existing node, in zone pve-1. */
+  const zone1 = () => {
+    const [bin] = oneNode() as [Bin];
+    return [
+      { ...bin, traits: { ...bin.traits, labels: { "topology.kubernetes.io/zone": "pve-1" } } },
+    ];
+  };
+  const bound = (key: string, volumeZone: string): PodInfo => ({
+    ...waiting(key, conflict.unschedulable?.message ?? ""),
+    volumeClaims: [
+      { claim: `data-${key.split("/")[1]}`, state: "bound", nodeAffinity: zone(volumeZone) },
+    ],
+  });
+
+  it("goes on a new node whose zone its bound volume's node affinity admits", () => {
+    const bins = zone1();
+    const result = packPendingPods([bound("media/sonarr-0", "pve-2")], bins, inZone2, 5);
+    expect(result.onExisting).toEqual([]);
+    expect(result.onNew).toEqual([
+      expect.objectContaining({ pod: "media/sonarr-0", node: "new-1" }),
+    ]);
+    expect(bins[0]?.room.cpu).toBe(4000);
+  });
+
+  it("goes where there is room in its volume's zone, and never fits a new node in another", () => {
+    const result = packPendingPods(
+      [bound("media/sonarr-0", "pve-1"), bound("media/radarr-0", "pve-3")],
+      zone1(),
+      inZone2,
+      5,
+    );
+    expect(result.onExisting.map((pod) => [pod.pod, pod.node])).toEqual([
+      ["media/sonarr-0", "worker-1"],
+    ]);
+    expect(result.neededNewNodes).toBe(0);
+    expect(result.neverFit).toEqual([
+      expect.objectContaining({
+        pod: "media/radarr-0",
+        reason: "volume-node-affinity",
+        claims: [{ claim: "data-radarr-0" }],
+      }),
+    ]);
+  });
+
+  it("goes on a new node its StorageClass's allowed topologies admit, for a claim made there", () => {
+    const firstConsumer = waiting(
+      "db/postgres-0",
+      "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 node(s) didn't find available persistent volumes to bind. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
+    );
+    firstConsumer.volumeClaims = [
+      { claim: "data-postgres-0", state: "provisioned", nodeAffinity: zone("pve-2") },
+    ];
+    const result = packPendingPods([firstConsumer], zone1(), inZone2, 5);
+    expect(result.onNew.map((pod) => pod.pod)).toEqual(["db/postgres-0"]);
+  });
+
+  it("stays never fitting when a claim waits on what a node does not change, or is not known", () => {
+    const madeByHand: PodInfo = {
+      ...bound("media/sonarr-0", "pve-2"),
+      volumeClaims: [
+        { claim: "config-sonarr-0", state: "bound", nodeAffinity: zone("pve-2") },
+        {
+          claim: "media-sonarr-0",
+          state: "waiting",
+          why: "it waits for a PersistentVolume made by hand (StorageClass local-storage has no provisioner)",
+        },
+      ],
+    };
+    // Saved before claims were read: what the volume asks of a node is not known.
+    const { volumeClaims: _, ...older } = bound("media/radarr-0", "pve-2");
+    const result = packPendingPods([madeByHand, older], zone1(), inZone2, 5);
+    expect(result.neededNewNodes).toBe(0);
+    expect(result.neverFit).toEqual([
+      expect.objectContaining({
+        pod: "media/radarr-0",
+        reason: "volumes",
+        volume: "node(s) had volume node affinity conflict",
+      }),
+      expect.objectContaining({
+        pod: "media/sonarr-0",
+        reason: "volumes",
+        claims: [
+          {
+            claim: "media-sonarr-0",
+            why: "it waits for a PersistentVolume made by hand (StorageClass local-storage has no provisioner)",
+          },
+        ],
+      }),
+    ]);
+  });
+
+  it("stays never fitting when the scheduler names a cause a node's labels do not decide too", () => {
+    const both = bound("media/sonarr-0", "pve-2");
+    both.unschedulable = {
+      message:
+        "0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims, 3 node(s) had volume node affinity conflict.",
+    };
+    const result = packPendingPods([both], zone1(), inZone2, 5);
+    expect(result.neverFit.map((pod) => pod.reason)).toEqual(["volumes"]);
+  });
+});
+
 describe("pods at their nodes' limit of attached volumes", () => {
   const atLimit = waiting(
     "media/radarr-0",

@@ -40,6 +40,7 @@ export type FakeResource =
   | "verticalpodautoscalers"
   | "daemonsets"
   | "runtimeclasses"
+  | "storageclasses"
   | "leases"
   | "nodemetrics"
   | "podmetrics";
@@ -157,6 +158,17 @@ export const resourceTypes: Record<FakeResource, ResourceType> = {
     kind: "RuntimeClass",
     namespaced: false,
     paginated: true,
+    verbs: allVerbs,
+  },
+  storageclasses: {
+    group: "storage.k8s.io",
+    version: "v1",
+    plural: "storageclasses",
+    singular: "storageclass",
+    kind: "StorageClass",
+    namespaced: false,
+    paginated: true,
+    shortNames: ["sc"],
     verbs: allVerbs,
   },
   leases: {
