@@ -49,10 +49,6 @@ async function firstRound(world: Repositories, ledger: RepositoryLedger) {
   return { holder, waiter };
 }
 
-function advance(world: Repositories, ms: number): void {
-  for (const name of [HOME, ORG]) world.github(name).advance(ms);
-}
-
 /** The limits of a repository with nothing open, at the clock's time. */
 function limits(world: Repositories) {
   return {
@@ -110,7 +106,7 @@ describe("the app-wide limits count every managed repository", () => {
         `1 pull requests opened in the last hour, at most 1 (PR_AUTOSCALER_MAX_PER_HOUR); 1 of them in other repositories: ${holder} (1)`,
       ],
     ]);
-    advance(world, 61 * 60_000);
+    world.advance(61 * 60_000);
     const later = await world.run(waiter, ledger);
     expect(later.pullRequests.map((o) => [o.key, o.action])).toEqual([
       ["nodes-workers", "created"],
@@ -125,7 +121,7 @@ describe("the app-wide limits count every managed repository", () => {
     // The holder's change merges, and a right-sizing change appears in both repositories: the
     // holder asks first, but the other repository's node change has waited longer.
     world.github(holder).mergePull(1);
-    advance(world, 60_000);
+    world.advance(60_000);
     world.cluster = labelled(cluster({ pending: 1 }));
     const first = await world.run(holder, ledger);
     expect(proposed(first).map((o) => [o.key, o.action, o.note])).toEqual([
@@ -138,7 +134,7 @@ describe("the app-wide limits count every managed repository", () => {
     expect(world.github(holder).botIssue("dashboard")?.body).toContain(
       `goes first to changes that have waited longer in ${waiter}`,
     );
-    advance(world, 60_000);
+    world.advance(60_000);
     const second = await world.run(waiter, ledger);
     expect(second.pullRequests.map((o) => [o.key, o.action])).toEqual([
       ["nodes-workers", "created"],
@@ -147,7 +143,7 @@ describe("the app-wide limits count every managed repository", () => {
     // Now the holder's right-sizing change is the oldest waiting: it gets the next room.
     const opened = world.github(waiter).openPulls()[0];
     world.github(waiter).mergePull(opened?.number ?? 0);
-    advance(world, 60_000);
+    world.advance(60_000);
     // Each repository counts what the other showed at its last reconcile: the merge frees the
     // room once the repository it happened in was read again.
     const waiterAgain = await world.run(waiter, ledger);
@@ -186,7 +182,7 @@ describe("the app-wide limits count every managed repository", () => {
       ["resources-media-plex", "created"],
     ]);
     // Plex is gone (its right-sizing change is no longer wanted) and a pod waits for a node.
-    world.github(HOME).advance(60_000);
+    world.advance(60_000);
     world.cluster = cluster({ pending: 1, plex: false });
     const second = await world.run(HOME, ledger);
     expect(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { type Logger, pino } from "pino";
+import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import {
   createRepositoryLedger,
   type RepositoryLedger,
@@ -32,6 +33,30 @@ function managing(names: string[], log?: Logger): RepositoryLedger {
   const ledger = createRepositoryLedger(log ? { log } : {});
   ledger.manage(names);
   return ledger;
+}
+
+/**
+ * Reconciles `first` and `second` side by side, `first` telling the ledger what it read before
+ * `second` starts: the order two reconciles of a loaded process may take.
+ */
+async function inOrder(
+  world: Repositories,
+  ledger: RepositoryLedger,
+  first: string,
+  second: string,
+): Promise<ReconcileResult[]> {
+  const publish = ledger.publish;
+  let told = () => {};
+  const published = new Promise<void>((resolve) => {
+    told = resolve;
+  });
+  ledger.publish = (repository, facts) => {
+    publish(repository, facts);
+    if (repository === first) told();
+  };
+  const running = world.run(first, ledger);
+  await Promise.race([published, running]);
+  return Promise.all([running, world.run(second, ledger)]);
 }
 
 function logged() {
@@ -96,30 +121,39 @@ describe("two repositories configuring pools that select the same nodes of the o
     expect(lines.map((line) => line.msg)).toContain("pool no longer held by another repository");
   });
 
-  it("after a restart, the repository whose pull request for the nodes is older keeps them; the other's is closed saying why", async () => {
-    const world = sharingOneCluster(HOME, ORG);
-    // An earlier version opened one in each, the organisation's first.
-    await world.run(ORG);
-    world.github(HOME).advance(60_000);
-    await world.run(HOME);
-    const stale = world.github(HOME).openPulls()[0];
-    const ledger = managing([HOME, ORG]);
-    world.target(HOME, true);
-    world.target(ORG, true);
-    const [home] = await Promise.all([world.run(HOME, ledger), world.run(ORG, ledger)]);
-    expect(home.pullRequests.map((o) => [o.key, o.action, o.number])).toEqual([
-      ["nodes-workers", "closed", stale?.number],
-    ]);
-    expect(world.github(HOME).openPulls()).toEqual([]);
-    expect(openTitles(world, ORG)).toEqual([TITLE]);
-    const comments = world
-      .github(HOME)
-      .commentsOn(stale?.number ?? 0)
-      .map((c) => c.body);
-    expect(comments).toContainEqual(
-      expect.stringContaining(`are also selected by pool \`workers\` of ${ORG}`),
-    );
-  });
+  // The two reconciles run side by side; which of them tells the ledger first must not matter.
+  it.each([
+    [HOME, ORG],
+    [ORG, HOME],
+  ])(
+    "after a restart, the repository whose pull request for the nodes is older keeps them; the other's is closed saying why (%s read first)",
+    async (first, second) => {
+      const world = sharingOneCluster(HOME, ORG);
+      // An earlier version opened one in each, the organisation's first.
+      await world.run(ORG);
+      world.advance(60_000);
+      await world.run(HOME);
+      const stale = world.github(HOME).openPulls()[0];
+      world.advance(60_000);
+      const ledger = managing([HOME, ORG]);
+      world.target(HOME, true);
+      world.target(ORG, true);
+      const results = await inOrder(world, ledger, first, second);
+      const home = results.find((result) => result.repository === HOME);
+      expect(home?.pullRequests.map((o) => [o.key, o.action, o.number])).toEqual([
+        ["nodes-workers", "closed", stale?.number],
+      ]);
+      expect(world.github(HOME).openPulls()).toEqual([]);
+      expect(openTitles(world, ORG)).toEqual([TITLE]);
+      const comments = world
+        .github(HOME)
+        .commentsOn(stale?.number ?? 0)
+        .map((c) => c.body);
+      expect(comments).toContainEqual(
+        expect.stringContaining(`are also selected by pool \`workers\` of ${ORG}`),
+      );
+    },
+  );
 
   it("a repository configured later is held, whatever its name", async () => {
     const early = "zeta/infra";
@@ -127,7 +161,7 @@ describe("two repositories configuring pools that select the same nodes of the o
     const ledger = managing([early]);
     await world.run(early, ledger);
     ledger.manage([early, HOME]);
-    world.github(HOME).advance(60_000);
+    world.advance(60_000);
     const home = await world.run(HOME, ledger);
     expect(home.pullRequests).toEqual([]);
     expect(world.github(early).openPulls()).toHaveLength(1);

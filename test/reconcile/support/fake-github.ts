@@ -153,6 +153,27 @@ interface Refusal {
 /** Fakes made so far: each numbers its pull requests' GraphQL ids apart from the others'. */
 let fakesMade = 0;
 
+/**
+ * The time GitHub writes into what a fake serves. The repositories of one app process share
+ * one: its reconciles read one clock, and a pull request one of them opened is never in the
+ * future of another's now.
+ */
+export class FakeClock {
+  private at: Date;
+
+  constructor(at: Date) {
+    this.at = at;
+  }
+
+  now(): Date {
+    return this.at;
+  }
+
+  advance(ms: number): void {
+    this.at = new Date(this.at.getTime() + ms);
+  }
+}
+
 export class FakeGitHub {
   readonly git = new FakeGit();
   readonly pulls = new Map<number, FakePull>();
@@ -181,17 +202,18 @@ export class FakeGitHub {
   private served = 0;
   private nextNumber = 1;
   private nextId = 1000;
-  private clock: Date;
+  private readonly clock: FakeClock;
 
   /**
    * The repository with `files` on its default branch, served on `scope` (a nock scope on
-   * https://api.github.com; tests pass the checked one of test/support/github.ts).
+   * https://api.github.com; tests pass the checked one of test/support/github.ts), on its own
+   * clock starting at `now`, or on a clock it shares with other fakes.
    */
-  constructor(files: Map<string, string>, now: Date, scope: nock.Scope) {
-    this.clock = now;
+  constructor(files: Map<string, string>, now: Date | FakeClock, scope: nock.Scope) {
+    this.clock = now instanceof FakeClock ? now : new FakeClock(now);
     const tree = this.git.tree(files);
     // The repository is older than the scenario: its first commit starts no cooldown.
-    const date = new Date(now.getTime() - 24 * 60 * 60 * 1000).toISOString();
+    const date = new Date(this.clock.now().getTime() - 24 * 60 * 60 * 1000).toISOString();
     const root = this.git.commit({ tree, parents: [], message: "Initial commit", date });
     this.git.branches.set("main", root.sha);
     // GraphQL is no operation of the REST description the checked scope holds requests to: it
@@ -213,12 +235,12 @@ export class FakeGitHub {
   // ---- the world, as people change it -------------------------------------------------------
 
   now(): Date {
-    return this.clock;
+    return this.clock.now();
   }
 
-  /** Moves the clock (every timestamp GitHub writes comes from it). */
+  /** Moves the clock (every timestamp GitHub writes comes from it), for the fakes sharing it too. */
   advance(ms: number): void {
-    this.clock = new Date(this.clock.getTime() + ms);
+    this.clock.advance(ms);
   }
 
   head(): string {
@@ -446,7 +468,7 @@ export class FakeGitHub {
   }
 
   private iso(): string {
-    return this.clock.toISOString();
+    return this.clock.now().toISOString();
   }
 
   // ---- routing -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import {
 import type { RepositoryLedger } from "../../../src/reconcile/repository-ledger.ts";
 import { mockGitHub } from "../../support/github.ts";
 import { OWNER, REPO } from "../../support/github-responses.ts";
-import { FakeGitHub } from "./fake-github.ts";
+import { FakeClock, FakeGitHub } from "./fake-github.ts";
 import { cluster, infraFiles, NOW } from "./infra.ts";
 import { fakeGitHubTarget } from "./scenario.ts";
 
@@ -29,6 +29,8 @@ export interface Repositories {
   /** The cluster every repository's next reconcile observes. */
   cluster: Snapshot;
   github(name: string): FakeGitHub;
+  /** Moves the one clock of every repository (and of the app process reconciling them). */
+  advance(ms: number): void;
   /** The repository's target in this app process (a new one: `fresh`, as after a restart). */
   target(name: string, fresh?: boolean): ReconcileTarget;
   run(name: string, ledger?: RepositoryLedger, reasons?: TriggerReason[]): Promise<ReconcileResult>;
@@ -39,11 +41,12 @@ export function repositories(
   files: Record<string, Map<string, string>>,
   options: { cluster?: Snapshot; settings?: Partial<ReconcileSettings> } = {},
 ): Repositories {
+  const clock = new FakeClock(NOW);
   const fakes = new Map<string, { fake: FakeGitHub; handler: Handler }>();
   for (const [name, contents] of Object.entries(files)) {
     const { scope, handler } = capture();
     fakes.set(name.toLowerCase(), {
-      fake: new FakeGitHub(contents, NOW, scope),
+      fake: new FakeGitHub(contents, clock, scope),
       handler: handler(),
     });
   }
@@ -57,13 +60,14 @@ export function repositories(
       if (!found) throw new Error(`no repository ${name}`);
       return found.fake;
     },
+    advance: (ms) => clock.advance(ms),
     target(name, fresh = false) {
       const known = targets.get(name);
       if (known && !fresh) return known;
       const made = fakeGitHubTarget(name, {
         observe: () => world.cluster,
         settings,
-        now: () => world.github(name).now(),
+        now: () => clock.now(),
       });
       targets.set(name, made);
       return made;
