@@ -48,6 +48,11 @@ type Action =
       repository: string;
       pull: { number: number; headSha: string; fromFork: boolean };
     }
+  | {
+      kind: "pushed";
+      repository: string;
+      push: { number: number; nodeId: string; pusher: string; autoMergeBy?: string };
+    }
   | { kind: "installation" };
 
 interface Expectation {
@@ -97,6 +102,33 @@ function badFields(payload: unknown, checks: [string, Check][]): string[] {
   return bad;
 }
 
+/** The fields of a pull_request event every handler reads. */
+const pullRequestFields: [string, Check][] = [
+  ["pull_request", object],
+  ["pull_request.number", (v) => Number.isSafeInteger(v) && (v as number) > 0],
+  ["pull_request.head", object],
+  ["pull_request.head.ref", text],
+  [
+    "pull_request.head.sha",
+    (v) => typeof v === "string" && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(v),
+  ],
+  ["pull_request.head.repo", (v) => v === null || (isObject(v) && typeof v.full_name === "string")],
+];
+
+/** What a push to the bot's branch is read for besides: the pull request's id, who pushed, and who turned auto-merge on. */
+function pushFields(payload: unknown): [string, Check][] {
+  const absent: Check = (v) => v === undefined || v === null;
+  const enabledBy = at(payload, "pull_request.auto_merge.enabled_by");
+  return [
+    ["pull_request.node_id", text],
+    ["pull_request.auto_merge", (v) => absent(v) || isObject(v)],
+    ["pull_request.auto_merge.enabled_by", (v) => absent(v) || isObject(v)],
+    ["pull_request.auto_merge.enabled_by.login", (v) => !isObject(enabledBy) || text(v)],
+    ["sender", object],
+    ["sender.login", text],
+  ];
+}
+
 const botBranch = /^pr-autoscaler\/[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/i;
 
 /** What docs/app.md says a signed delivery of `event` with this payload leads to. */
@@ -127,46 +159,36 @@ function expectDelivery(event: string, payload: unknown): Expectation {
     case "pull_request": {
       if (!["opened", "reopened", "synchronize", "closed"].includes(action as string))
         return { bad: [], actions: [] };
-      return outcome(
-        [
-          ...repository,
-          ["pull_request", object],
-          ["pull_request.number", (v) => Number.isSafeInteger(v) && (v as number) > 0],
-          ["pull_request.head", object],
-          ["pull_request.head.ref", text],
-          [
-            "pull_request.head.sha",
-            (v) => typeof v === "string" && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(v),
-          ],
-          [
-            "pull_request.head.repo",
-            (v) => v === null || (isObject(v) && typeof v.full_name === "string"),
-          ],
-        ],
-        () => {
-          if (action === "closed")
-            return [{ kind: "trigger", repository: name(), reason: "pull-request" }];
-          const headRepo = at(payload, "pull_request.head.repo") as { full_name: string } | null;
-          const fromFork =
-            headRepo === null || headRepo.full_name.toLowerCase() !== name().toLowerCase();
-          const ours =
-            !fromFork &&
-            botBranch.test(at(payload, "pull_request.head.ref") as string) &&
-            !(at(payload, "pull_request.head.ref") as string).includes("..");
-          if (ours) return [];
-          return [
-            {
-              kind: "check",
-              repository: name(),
-              pull: {
-                number: at(payload, "pull_request.number") as number,
-                headSha: at(payload, "pull_request.head.sha") as string,
-                fromFork,
-              },
-            },
-          ];
-        },
-      );
+      const read = outcome([...repository, ...pullRequestFields], () => []);
+      if (read.bad.length > 0) return read;
+      if (action === "closed")
+        return {
+          bad: [],
+          actions: [{ kind: "trigger", repository: name(), reason: "pull-request" }],
+        };
+      const headRepo = at(payload, "pull_request.head.repo") as { full_name: string } | null;
+      const fromFork =
+        headRepo === null || headRepo.full_name.toLowerCase() !== name().toLowerCase();
+      const ref = at(payload, "pull_request.head.ref") as string;
+      const ours = !fromFork && botBranch.test(ref) && !ref.includes("..");
+      const number = at(payload, "pull_request.number") as number;
+      if (!ours) {
+        const headSha = at(payload, "pull_request.head.sha") as string;
+        const pull = { number, headSha, fromFork };
+        return { bad: [], actions: [{ kind: "check", repository: name(), pull }] };
+      }
+      if (action !== "synchronize") return { bad: [], actions: [] };
+      // A push to the bot's branch: who pushed, and whose auto-merge is on.
+      return outcome(pushFields(payload), () => {
+        const by = at(payload, "pull_request.auto_merge.enabled_by.login") as string | undefined;
+        const push = {
+          number,
+          nodeId: at(payload, "pull_request.node_id") as string,
+          pusher: at(payload, "sender.login") as string,
+          ...(by === undefined ? {} : { autoMergeBy: by }),
+        };
+        return [{ kind: "pushed", repository: name(), push }];
+      });
     }
     case "issue_comment": {
       if (action !== "created") return { bad: [], actions: [] };
@@ -266,6 +288,11 @@ async function startServer(): Promise<Server> {
     },
     async checkPullRequest(repository, pull) {
       recorded.push({ kind: "check", repository, pull: { ...pull } });
+    },
+    async botBranchPushed(repository, push) {
+      const { autoMergeBy, ...rest } = push;
+      const by = autoMergeBy === undefined ? {} : { autoMergeBy };
+      recorded.push({ kind: "pushed", repository, push: { ...rest, ...by } });
     },
     async installationChanged() {
       recorded.push({ kind: "installation" });

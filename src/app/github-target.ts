@@ -1,4 +1,5 @@
 import { createCommandGitHub } from "../control/command-github.ts";
+import { autoMergeAfterPush } from "../forge/github/auto-merge.ts";
 import { createGitHubClient } from "../forge/github/github-client.ts";
 import { createGitHubForge } from "../forge/github/github-forge.ts";
 import { githubPolicyReader } from "../merge/load-branch-policy.ts";
@@ -64,6 +65,7 @@ export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarge
           now: request.now,
         }),
       readOtherRepo: (other, path) => otherRepos(other, path),
+      afterPush: (push) => autoMergeAfterPush(octokit, options.botLogin, push),
     },
     memory: createRepoMemory(),
     settings: options.settings,

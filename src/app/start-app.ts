@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { createNodeMiddleware, createProbot } from "probot";
 import { prometheusUsageSource } from "../cluster/prometheus-usage-source.ts";
 import { UsageError } from "../errors.ts";
+import type { BranchPush } from "../forge/forge.ts";
 import type { MergeOctokit } from "../merge/merge-octokit.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { checkPullRequestConfig } from "../reconcile/config-check.ts";
@@ -12,6 +13,7 @@ import type { ReconcileResult, TriggerReason } from "../reconcile/reconcile-type
 import { createRepositoryLedger } from "../reconcile/repository-ledger.ts";
 import { answeringOctokit } from "./app-octokit.ts";
 import { appSlug } from "./app-slug.ts";
+import { afterBotBranchPush } from "./bot-branch-push.ts";
 import { createClusterObserver, trackObservations } from "./cluster-observer.ts";
 import { fetchWithTimeout } from "./fetch-with-timeout.ts";
 import { createKubeLeaderElector, type LeaderElectionTiming } from "./leader-election.ts";
@@ -249,6 +251,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           "could not check the configuration of a pull request",
         );
       }
+    },
+    async botBranchPushed(repository: string, push: BranchPush) {
+      const target = registry.target(repository);
+      if (target && (await afterBotBranchPush(target, push, log)))
+        scheduler.trigger(repository, "pull-request");
     },
     async installationChanged() {
       await refresh();

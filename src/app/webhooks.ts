@@ -3,6 +3,7 @@ import type { ApplicationFunction, ApplicationFunctionOptions, Context, Probot }
 import { z } from "zod";
 import { parseCommands } from "../control/command.ts";
 import { keyOfBranch } from "../forge/branch-name.ts";
+import type { BranchPush } from "../forge/forge.ts";
 import type { TriggerReason } from "../reconcile/reconcile-types.ts";
 
 /** What the webhooks may ask of the app. Webhooks only make things happen sooner. */
@@ -14,6 +15,11 @@ export interface WebhookActions {
     repository: string,
     pull: { number: number; headSha: string; fromFork: boolean },
   ): Promise<void>;
+  /**
+   * Someone pushed to the branch of one of the bot's pull requests: unless it was the bot, GitHub's
+   * auto-merge the bot turned on goes off at once, and the repository is reconciled soon.
+   */
+  botBranchPushed(repository: string, push: BranchPush): Promise<void>;
   /** The app was installed, uninstalled or given other repositories. */
   installationChanged(): Promise<void>;
 }
@@ -46,6 +52,17 @@ const PullRequestEvent = z.object({
       repo: z.object({ full_name: z.string() }).nullable(),
     }),
   }),
+});
+/** What a push to a pull request's branch tells: who pushed, and whose auto-merge is on. */
+const SynchronizeEvent = z.object({
+  pull_request: z.object({
+    node_id: z.string(),
+    auto_merge: z
+      .object({ enabled_by: z.object({ login: z.string() }).nullable().optional() })
+      .nullable()
+      .optional(),
+  }),
+  sender: z.object({ login: z.string() }),
 });
 const CommentEvent = z.object({
   repository: Repository,
@@ -207,6 +224,28 @@ async function onPullRequest(actions: WebhookActions, context: Context): Promise
     return;
   }
   if (!ours) await actions.checkPullRequest(repository, { number, headSha: head.sha, fromFork });
+  else if (action === "synchronize") await onBotBranchPush(actions, context, repository, number);
+}
+
+/**
+ * A push to one of the bot's branches. GitHub turns auto-merge off only for a push by someone
+ * without write access: auto-merge the bot turned on is turned off now, not at the next
+ * reconcile, or GitHub could merge the commit pushed before the bot looks at it.
+ */
+async function onBotBranchPush(
+  actions: WebhookActions,
+  context: Context,
+  repository: string,
+  number: number,
+): Promise<void> {
+  const event = read(SynchronizeEvent, context);
+  if (!event) return;
+  await actions.botBranchPushed(repository, {
+    number,
+    nodeId: event.pull_request.node_id,
+    pusher: event.sender.login,
+    autoMergeBy: event.pull_request.auto_merge?.enabled_by?.login,
+  });
 }
 
 /**

@@ -190,6 +190,23 @@ export interface EnsureResult {
   botSha?: string;
 }
 
+/** A push to the branch of one of the bot's pull requests, as the forge's webhook tells it. */
+export interface BranchPush {
+  number: number;
+  /** The forge's id of the pull request (GitHub's GraphQL node id). */
+  nodeId: string;
+  /** The account that pushed. */
+  pusher: string;
+  /** Who turned the forge's auto-merge on, when it was on after the push. */
+  autoMergeBy: string | undefined;
+}
+
+/**
+ * What a push to one of the bot's branches did at once: nothing, for the bot's own push; the
+ * bot's auto-merge turned off; nothing, for auto-merge that is off or people's.
+ */
+export type AfterPush = "pushed-by-bot" | "auto-merge-off" | "not-the-bots";
+
 /** What `closePullRequest` or `deleteStrayBranch` did. */
 export interface CloseResult {
   action: "closed" | "deleted" | "left-alone";
@@ -276,8 +293,17 @@ export interface Forge {
   readState(): Promise<RepoState>;
   /** Opens, updates, rebuilds or leaves alone the pull request for `desired.key`. */
   ensurePullRequest(desired: DesiredPullRequest, state: RepoState): Promise<EnsureResult>;
-  /** Says why in a comment, closes the pull request and deletes its branch. */
+  /**
+   * Says why in a comment, closes the pull request and deletes its branch; the forge's auto-merge
+   * the bot turned on goes off first. One people took over is left alone.
+   */
   closePullRequest(pr: BotPullRequest, reason: string, state: RepoState): Promise<CloseResult>;
+  /**
+   * Leaves a pull request people took over to them, for one the plan no longer wants
+   * (`ensurePullRequest` does it for one it wants): the forge's auto-merge the bot turned on goes
+   * off, since it would merge what they pushed, and they are told so once.
+   */
+  leavePullRequest(pr: BotPullRequest): Promise<void>;
   /** Deletes a stray branch when it holds only the bot's commit. */
   deleteStrayBranch(branch: StrayBranch, state: RepoState): Promise<CloseResult>;
   /** A file's text at `ref` (default: the default branch head); undefined when absent. */

@@ -238,11 +238,16 @@ async function closeUnwanted(
   const reason =
     pr.control === "bot" && !paused(input.control, pr.key) ? closeReason(input, pr) : undefined;
   if (reason === undefined) {
-    result.outcomes.push({
-      key: pr.key,
-      action: "left-alone",
-      number: pr.number,
-      note: leaveNote(input, pr),
+    const outcome = { key: pr.key, action: "left-alone" as const, number: pr.number };
+    if (!leftToPeople(input, pr)) {
+      result.outcomes.push({ ...outcome, note: leaveNote(input, pr) });
+      return;
+    }
+    await attempt(result, pr.key, async () => {
+      // As for one the plan wants: once people were told, only auto-merge may be left to turn off.
+      if (!pr.handsOffNoticed) await input.beforeWrite?.();
+      await input.forge.leavePullRequest(pr);
+      result.outcomes.push({ ...outcome, note: leaveNote(input, pr) });
     });
     return;
   }
@@ -256,6 +261,16 @@ async function closeUnwanted(
       note: closed.note ?? reason,
     });
   });
+}
+
+/**
+ * Whether a pull request the plan no longer wants is people's, and the forge leaves it to them:
+ * it turns off GitHub's auto-merge the bot turned on (it would merge what they pushed) and tells
+ * them once, as it does for one the plan wants; after that, it costs no request. A paused key is
+ * left as it is.
+ */
+function leftToPeople(input: PullRequestStepInput, pr: BotPullRequest): boolean {
+  return pr.control === "human" && !paused(input.control, pr.key);
 }
 
 /**

@@ -1,6 +1,12 @@
 import type { CommandGitHub } from "../control/command-github.ts";
 import type { CommandReport } from "../control/process-commands.ts";
-import type { ClosedBotPullRequest, EnsureAction, Forge } from "../forge/forge.ts";
+import type {
+  AfterPush,
+  BranchPush,
+  ClosedBotPullRequest,
+  EnsureAction,
+  Forge,
+} from "../forge/forge.ts";
 import type { MergeOutcome } from "../merge/merge-when-ready.ts";
 import type { PolicySubject } from "../merge/policy-subject.ts";
 import type { NodeDecision } from "../planning/node-decision.ts";
@@ -61,6 +67,8 @@ export interface GitHubSide {
   merge?: (request: MergeRequest) => Promise<MergeOutcome>;
   /** Reads policy files of other repositories for `extends`. */
   readOtherRepo?: PolicyFileReader;
+  /** A push to one of the bot's branches, from its webhook: see `autoMergeAfterPush`. */
+  afterPush?: (push: BranchPush) => Promise<AfterPush>;
 }
 
 /** One repository to reconcile, with everything it needs. */

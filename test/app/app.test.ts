@@ -9,13 +9,14 @@ import { type RunningApp, startApp } from "../../src/app/start-app.ts";
 import { UsageError } from "../../src/errors.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { BOT_LOGIN, FakeGitHub } from "../reconcile/support/fake-github.ts";
-import { CONFIG_PATH, cluster, infraFiles, NOW } from "../reconcile/support/infra.ts";
+import { CONFIG_PATH, cluster, infraFiles, NOW, WORKERS_POOL } from "../reconcile/support/infra.ts";
 import { mockGitHub } from "../support/github.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
 import { testAppSettings, WEBHOOK_SECRET } from "./support/app-settings.ts";
 import { stopAfterEach } from "./support/stop-after-each.ts";
 
 const SECRET = WEBHOOK_SECRET;
+const BRANCH = "pr-autoscaler/nodes-workers";
 const settings = testAppSettings;
 
 /** A webhook payload as JSON, changed freely by the tests (its shape is GitHub's). */
@@ -191,6 +192,83 @@ describe("webhooks through Probot's middleware on a real HTTP server", () => {
       'pr_autoscaler_reconcile_duration_seconds_count{repository="octocat/Hello-World"} 1',
     );
     expect(metrics).toContain("pr_autoscaler_process_cpu_seconds_total");
+  });
+});
+
+describe("a push to the bot's pull request, GitHub's auto-merge on by the bot", () => {
+  const GUARD = "pr-autoscaler/plan-guard";
+
+  /** The bot's pull request #1, 3 → 4 workers, whose auto-merge the bot turned on. */
+  async function autoMerging(): Promise<Running> {
+    const running = await start({ pending: 1 });
+    const { app, github } = running;
+    github.allowAutoMerge = true;
+    github.requiredChecks.push(GUARD);
+    github.push({
+      [CONFIG_PATH]: `${WORKERS_POOL}automerge:
+  rules:
+    - name: add-a-node
+      match: { kind: nodes, direction: up }
+      action: merge
+      requiredChecks: [${GUARD}]
+`,
+    });
+    app.trigger(`${OWNER}/${REPO}`, "start");
+    await app.idle();
+    expect(github.pull(1).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+    return running;
+  }
+
+  /** GitHub's synchronize webhook for pull request #1 as it is now, pushed by `login`. */
+  function synchronized(github: FakeGitHub, login: string): string {
+    const pull = github.pull(1);
+    return payload("pull_request.synchronize.json", (event) => {
+      event.number = pull.number;
+      event.pull_request.number = pull.number;
+      event.pull_request.node_id = pull.nodeId;
+      event.pull_request.head = {
+        ...event.pull_request.head,
+        ref: pull.branch,
+        sha: pull.headSha,
+        repo: { ...event.repository },
+      };
+      event.pull_request.auto_merge = pull.autoMerge && {
+        enabled_by: { ...event.sender, login: pull.autoMerge.by, type: "Bot" },
+        merge_method: pull.autoMerge.method,
+        commit_title: null,
+        commit_message: null,
+      };
+      const type = login.endsWith("[bot]") ? "Bot" : "User";
+      event.sender = { ...event.sender, login, type };
+    });
+  }
+
+  it("by a person: the auto-merge is off when the delivery is answered, and the pull request left to them", async () => {
+    const { app, github, results } = await autoMerging();
+    // Someone with write access pushes: GitHub keeps the auto-merge on.
+    github.push({ "notes.md": "four, please\n" }, { branch: BRANCH, login: "alice" });
+    github.reset();
+    expect((await deliver(app, "pull_request", synchronized(github, "alice"))).status).toBe(200);
+    expect(github.calls()[0]).toBe("POST /graphql disablePullRequestAutoMerge");
+    expect(github.pull(1).autoMerge).toBeNull();
+    github.setStatus(github.pull(1).headSha, GUARD, "success");
+    expect(github.pull(1)).toMatchObject({ state: "open", mergedAt: null });
+    // The reconcile it asked for finds the head is not the bot's and says so.
+    await app.idle();
+    expect(results.at(-1)?.pullRequests).toEqual([
+      expect.objectContaining({ number: 1, action: "human-edited" }),
+    ]);
+    expect(github.commentsOn(1).at(-1)?.body).toContain("leaves this pull request to you");
+  });
+
+  it("by the bot itself: nothing asked, nothing reconciled", async () => {
+    const { app, github, results } = await autoMerging();
+    github.reset();
+    expect((await deliver(app, "pull_request", synchronized(github, BOT_LOGIN))).status).toBe(200);
+    await app.idle();
+    expect(github.calls()).toEqual([]);
+    expect(results).toHaveLength(1);
+    expect(github.pull(1).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
   });
 });
 

@@ -47,6 +47,7 @@ beforeAll(async () => {
     webhookApp({
       trigger: (repository, reason) => void asked.push({ trigger: repository, reason }),
       checkPullRequest: async (repository, pull) => void asked.push({ check: repository, pull }),
+      botBranchPushed: async (repository, push) => void asked.push({ pushed: repository, push }),
       installationChanged: async () => void asked.push("installation"),
     }),
     { probot, webhooksPath: PATH },
@@ -261,6 +262,58 @@ describe("pull requests", () => {
     );
     expect(asked).toEqual([{ trigger: "Codertocat/Hello-World", reason: "pull-request" }]);
     expect(warnings).toEqual([]);
+  });
+});
+
+describe("pushes to a pull request's branch (synchronize)", () => {
+  const pushed = (ref: string, change: Parameters<typeof payload>[1] = () => {}) =>
+    payload("pull_request.synchronize.json", (event) => {
+      event.pull_request.head.ref = ref;
+      change(event);
+    });
+
+  it("to the bot's branch: asked at once, with who pushed and who turned auto-merge on", async () => {
+    const withAutoMerge = pushed("pr-autoscaler/nodes-workers", (event) => {
+      event.pull_request.auto_merge = {
+        enabled_by: { ...event.sender, login: "pr-autoscaler[bot]", type: "Bot" },
+        merge_method: "squash",
+        commit_title: null,
+        commit_message: null,
+      };
+    });
+    expect((await deliver("pull_request", withAutoMerge)).status).toBe(200);
+    expect((await deliver("pull_request", pushed("pr-autoscaler/nodes-workers"))).status).toBe(200);
+    const push = {
+      number: 2,
+      nodeId: "MDExOlB1bGxSZXF1ZXN0Mjc5MTQ3NDM3",
+      pusher: "Codertocat",
+    };
+    expect(asked).toEqual([
+      { pushed: "Codertocat/Hello-World", push: { ...push, autoMergeBy: "pr-autoscaler[bot]" } },
+      { pushed: "Codertocat/Hello-World", push: { ...push, autoMergeBy: undefined } },
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
+  it("to people's branch or a fork's: the configuration check, as before", async () => {
+    const fork = pushed("pr-autoscaler/nodes-workers", (event) => {
+      event.pull_request.head.repo.full_name = "someone/Hello-World";
+    });
+    expect((await deliver("pull_request", pushed("changes"))).status).toBe(200);
+    expect((await deliver("pull_request", fork)).status).toBe(200);
+    expect(asked).toEqual([
+      { check: "Codertocat/Hello-World", pull: expect.objectContaining({ fromFork: false }) },
+      { check: "Codertocat/Hello-World", pull: expect.objectContaining({ fromFork: true }) },
+    ]);
+  });
+
+  it("without the pull request's id or the sender: a warning naming the field, nothing asked", async () => {
+    const body = pushed("pr-autoscaler/nodes-workers", (event) => {
+      delete event.pull_request.node_id;
+    });
+    expect((await deliver("pull_request", body)).status).toBe(200);
+    expect(asked).toEqual([]);
+    expect(warnings.join("\n")).toContain("pull_request.node_id:");
   });
 });
 

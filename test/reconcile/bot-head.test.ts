@@ -139,20 +139,26 @@ describe("a head the marker names but the bot did not make", () => {
   });
 });
 
-describe("a head the marker names, GitHub's auto-merge on by the bot", () => {
-  it("gets the auto-merge turned off, so that passing checks merge nothing", async () => {
-    const world = oneNodeShort(`${WORKERS_POOL}automerge:
+/** The bot's pull request #1, 3 → 4 workers, opened with GitHub's auto-merge on by the bot. */
+async function autoMerging(): Promise<Scenario> {
+  const world = oneNodeShort(`${WORKERS_POOL}automerge:
   rules:
     - name: add-a-node
       match: { kind: nodes, direction: up }
       action: merge
       requiredChecks: [${GUARD}]
 `);
-    world.github.allowAutoMerge = true;
-    world.github.requiredChecks.push(GUARD);
-    world.github.permissions.set("alice", "write");
-    await world.run();
-    expect(world.github.pull(1).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+  world.github.allowAutoMerge = true;
+  world.github.requiredChecks.push(GUARD);
+  world.github.permissions.set("alice", "write");
+  await world.run();
+  expect(world.github.pull(1).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+  return world;
+}
+
+describe("a head the marker names, GitHub's auto-merge on by the bot", () => {
+  it("gets the auto-merge turned off, so that passing checks merge nothing", async () => {
+    const world = await autoMerging();
     // Someone with write access pushes: GitHub keeps the auto-merge on.
     const head = forgeHead(world, { [WORKFLOW]: "on: push\n" });
     expect(world.github.pull(1).autoMerge).not.toBeNull();
@@ -165,6 +171,30 @@ describe("a head the marker names, GitHub's auto-merge on by the bot", () => {
     world.github.setStatus(head, GUARD, "success");
     expect(world.github.pull(1)).toMatchObject({ state: "open", mergedAt: null });
     expect(world.github.file(WORKFLOW)).toBeUndefined();
+  });
+});
+
+describe("a head the marker names, GitHub's auto-merge on by the bot, the change no longer wanted", () => {
+  it("gets the auto-merge turned off before anything else, then is closed", async () => {
+    const world = await autoMerging();
+    forgeHead(world, { [WORKFLOW]: "on: push\n" });
+    world.cluster = cluster({ pending: 0, plex: false });
+    world.github.reset();
+
+    const result = await world.run();
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "closed", number: 1 }),
+    ]);
+    const writes = world.github.calls().filter((call) => !call.startsWith("GET "));
+    expect(writes.slice(0, 2)).toEqual([
+      "POST /graphql disablePullRequestAutoMerge",
+      "POST /issues/1/comments",
+    ]);
+    expect(world.github.pull(1)).toMatchObject({
+      state: "closed",
+      mergedAt: null,
+      autoMerge: null,
+    });
   });
 });
 

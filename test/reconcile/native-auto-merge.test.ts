@@ -12,7 +12,7 @@ import type { PodInfo } from "../../src/planning/snapshot.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { pendingPod } from "../support/snapshot-builder.ts";
 import { BOT_LOGIN, type FakeGitHub } from "./support/fake-github.ts";
-import { quiet, TFVARS, tfvars, WORKERS_POOL } from "./support/infra.ts";
+import { cluster, quiet, TFVARS, tfvars, WORKERS_POOL } from "./support/infra.ts";
 import { oneNodeShort, poolScenario, runFor, type Scenario } from "./support/scenario.ts";
 
 const MINUTE = 60_000;
@@ -72,6 +72,11 @@ function waiting(): PodInfo {
 
 function merged(results: readonly ReconcileResult[]): number[] {
   return results.flatMap((r) => r.merges.filter((m) => m.action === "merged").map((m) => m.number));
+}
+
+/** The requests that write, since the last `reset`, in order. */
+function writes(github: FakeGitHub): string[] {
+  return github.calls().filter((call) => !call.startsWith("GET "));
 }
 
 /** The GraphQL mutations GitHub served since the last `reset`, by name. */
@@ -303,6 +308,34 @@ describe("a pull request people took over", () => {
 
     w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
     expect(w.github.pull(number)).toMatchObject({ state: "open", mergedAt: null });
+  });
+});
+
+describe("a pull request people took over that the plan no longer wants", () => {
+  it("gets the bot's GitHub auto-merge turned off before anything else, and is left to them", async () => {
+    const { w, number } = await addingANode();
+    w.github.push({ "notes.md": "four, please\n" }, { branch: BRANCH, login: "alice" });
+    // The pod that wanted a fourth node is gone.
+    w.cluster = cluster({ pending: 0, plex: false });
+    w.github.reset();
+    const left = await w.run();
+    expect(left.pullRequests).toEqual([
+      expect.objectContaining({
+        number,
+        action: "left-alone",
+        note: expect.stringContaining("did not make"),
+      }),
+    ]);
+    expect(writes(w.github)[0]).toBe(DISABLE);
+    expect(w.github.commentsOn(number).at(-1)?.body).toContain(
+      "GitHub's auto-merge, which pr-autoscaler had turned on, is off: turn it on again if you want it.",
+    );
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    expect(w.github.pull(number)).toMatchObject({ state: "open", mergedAt: null });
+    // Told once: the next run asks nothing of it.
+    w.github.reset();
+    await w.run();
+    expect(writes(w.github)).toEqual([]);
   });
 });
 

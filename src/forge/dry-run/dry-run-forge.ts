@@ -117,6 +117,8 @@ export function createDryRunForge(options: DryRunForgeOptions): DryRunForge {
       record(closeAction(pr, reason));
       return { action: "closed" };
     },
+    // The dry run leaves people's pull requests alone, as `ensure` does: nothing to record.
+    leavePullRequest: async () => {},
     deleteStrayBranch: async (stray) => {
       record({ kind: "delete-branch", branch: stray.branch });
       return { action: "deleted" };

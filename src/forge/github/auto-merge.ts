@@ -1,3 +1,4 @@
+import type { AfterPush, BranchPush } from "../forge.ts";
 import { ForgeError } from "../forge-error.ts";
 
 /**
@@ -27,6 +28,28 @@ export async function disableAutoMerge(
     const step = "turn GitHub's auto-merge off";
     throw new ForgeError(step, graphqlMessages(error).join("; "), undefined, { cause: error });
   }
+}
+
+/** Whether `login` is the bot's account `botLogin` (GitHub compares logins without case). */
+export function isBotAccount(botLogin: string | undefined, login: string | undefined): boolean {
+  return botLogin !== undefined && login?.toLowerCase() === botLogin.toLowerCase();
+}
+
+/**
+ * What a push to one of the bot's branches asks at once: nothing when the bot pushed it; else
+ * the head is a commit the bot did not make, and GitHub's auto-merge that the bot turned on is
+ * turned off (`auto-merge-off`) before GitHub can merge that commit: GitHub keeps it on when
+ * someone with write access pushes. Auto-merge people turned on is theirs (`not-the-bots`).
+ */
+export async function autoMergeAfterPush(
+  octokit: GraphqlOctokit,
+  botLogin: string,
+  push: BranchPush,
+): Promise<AfterPush> {
+  if (isBotAccount(botLogin, push.pusher)) return "pushed-by-bot";
+  if (!isBotAccount(botLogin, push.autoMergeBy)) return "not-the-bots";
+  await disableAutoMerge(octokit, push.nodeId);
+  return "auto-merge-off";
 }
 
 /** The messages of a failed GraphQL call (each error GitHub listed, or the failure itself). */

@@ -5,7 +5,7 @@ import {
   readPullRequestMarker,
   replacePullRequestMarker,
 } from "../marker.ts";
-import { disableAutoMerge } from "./auto-merge.ts";
+import { disableAutoMerge, isBotAccount } from "./auto-merge.ts";
 import type { ForgeContext } from "./forge-context.ts";
 import { GitHubPullRequest } from "./github-types.ts";
 import {
@@ -20,8 +20,10 @@ import {
 
 /**
  * Says why in a comment (once, even when a step after it failed and this runs again), closes the
- * pull request, marking it closed by the bot in its hidden marker, and deletes its branch. A pull
- * request people took over is left alone.
+ * pull request, marking it closed by the bot in its hidden marker, and deletes its branch.
+ * GitHub's auto-merge that the bot's account turned on is turned off before anything else: it
+ * could merge the change the plan no longer wants before the close. A pull request people took
+ * over is left alone (see `leaveToPeople`).
  */
 export async function closeBotPullRequest(
   context: ForgeContext,
@@ -31,6 +33,7 @@ export async function closeBotPullRequest(
   if (pr.control === "human") {
     return { action: "left-alone", note: pr.handsOffReason ?? "people have changed it" };
   }
+  await withdrawAutoMerge(context, pr);
   const tag = { sha: pr.headSha };
   const comments = await listOwnCommentBodies(context, pr.number);
   if (!comments.some((body) => hasCommentTag(body, "closing", tag))) {
@@ -82,8 +85,7 @@ export async function leaveToPeople(context: ForgeContext, pr: BotPullRequest): 
 
 /** Turns off GitHub's auto-merge when the bot's account turned it on; true when it did. */
 async function withdrawAutoMerge(context: ForgeContext, pr: BotPullRequest): Promise<boolean> {
-  const bot = context.botLogin?.toLowerCase();
-  const ours = bot !== undefined && pr.autoMergeBy?.toLowerCase() === bot;
+  const ours = isBotAccount(context.botLogin, pr.autoMergeBy);
   if (!ours || !pr.autoMerge || pr.nodeId === undefined || !context.graphql) return false;
   await disableAutoMerge(context.graphql, pr.nodeId);
   return true;

@@ -1,7 +1,7 @@
 import type { CloseResult, EnsureResult, Forge } from "../forge.ts";
 import type { GraphqlOctokit } from "./auto-merge.ts";
 import { reportCheckRun, reportCommitStatus } from "./checks.ts";
-import { closeBotPullRequest, deleteStray } from "./close-pull-request.ts";
+import { closeBotPullRequest, deleteStray, leaveToPeople } from "./close-pull-request.ts";
 import { ensureBotPullRequest } from "./ensure-pull-request.ts";
 import { readBranchCommits, readFileAt, readFileHistory } from "./files.ts";
 import { createForgeMemory, type ForgeContext } from "./forge-context.ts";
@@ -71,6 +71,7 @@ export function createGitHubForge(options: GitHubForgeOptions): Forge {
     ensurePullRequest: (desired, state) =>
       sweeping(() => ensureBotPullRequest(context, desired, state)),
     closePullRequest: (pr, reason) => sweeping(() => closeBotPullRequest(context, pr, reason)),
+    leavePullRequest: (pr) => leaveToPeople(context, pr),
     deleteStrayBranch: (branch) => sweeping(() => deleteStray(context, branch)),
     readFile: (path, ref) => readFileAt(context, path, ref),
     fileHistory: async (path, historyOptions) =>
