@@ -304,6 +304,12 @@ export interface Forge {
    * off, since it would merge what they pushed, and they are told so once.
    */
   leavePullRequest(pr: BotPullRequest): Promise<void>;
+  /**
+   * Turns off the forge's auto-merge that the bot's account turned on, for a pull request kept
+   * as it is while paused (else the forge would merge it when its checks pass); true when it
+   * did. No request when auto-merge is off or people turned it on.
+   */
+  withdrawAutoMerge(pr: BotPullRequest): Promise<boolean>;
   /** Deletes a stray branch when it holds only the bot's commit. */
   deleteStrayBranch(branch: StrayBranch, state: RepoState): Promise<CloseResult>;
   /** A file's text at `ref` (default: the default branch head); undefined when absent. */

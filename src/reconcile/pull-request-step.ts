@@ -90,6 +90,8 @@ export async function ensurePullRequests(
   for (const proposal of ordered(input.proposals)) {
     wanted.add(proposal.key);
     if (paused(input.control, proposal.key)) {
+      const open = input.state.pullRequests.find((pr) => pr.key === proposal.key);
+      if (open) await withdrawWhilePaused(input, open, result);
       result.outcomes.push({
         key: proposal.key,
         action: "paused",
@@ -240,6 +242,7 @@ async function closeUnwanted(
   if (reason === undefined) {
     const outcome = { key: pr.key, action: "left-alone" as const, number: pr.number };
     if (!leftToPeople(input, pr)) {
+      if (paused(input.control, pr.key)) await withdrawWhilePaused(input, pr, result);
       result.outcomes.push({ ...outcome, note: leaveNote(input, pr) });
       return;
     }
@@ -260,6 +263,23 @@ async function closeUnwanted(
       number: pr.number,
       note: closed.note ?? reason,
     });
+  });
+}
+
+/**
+ * A paused pull request is left as it is, but GitHub's auto-merge the bot turned on would still
+ * merge it when its checks pass: that goes off (one request, only while it is on), and the
+ * merge step turns it on again after the resume when the policy still allows.
+ */
+async function withdrawWhilePaused(
+  input: PullRequestStepInput,
+  pr: BotPullRequest,
+  result: PullRequestStepResult,
+): Promise<void> {
+  if (!pr.autoMerge) return;
+  await attempt(result, pr.key, async () => {
+    await input.beforeWrite?.();
+    await input.forge.withdrawAutoMerge(pr);
   });
 }
 

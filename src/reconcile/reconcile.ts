@@ -227,6 +227,12 @@ async function reconcileOnce(
       held: control.held,
       now,
     });
+  } else {
+    // Paused: what the last looks learnt (GitHub's auto-merge on, a time to wait for) no longer
+    // holds, since the pull request step turned the bot's auto-merge off; after the resume each
+    // pull request is looked at afresh, as the merge step forgets those it does not see.
+    for (const number of [...target.memory.merges.keys()])
+      if (!step.planned.has(number)) target.memory.merges.delete(number);
   }
   ledger?.publish(result.repository, factsAfterRun(open, result, now, shared.pools));
   await writeDashboard(

@@ -291,6 +291,47 @@ describe("a hold", () => {
   });
 });
 
+describe("a pause", () => {
+  it("turns the bot's auto-merge off, so passing checks do not merge while paused; resume merges", async () => {
+    const { w, number } = await addingANode();
+    w.github.comment(number, "/autoscaler pause");
+    w.github.reset();
+    const paused = await w.run(undefined, ["comment"]);
+    expect(paused.pullRequests).toContainEqual(
+      expect.objectContaining({ key: "nodes-workers", action: "paused" }),
+    );
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number).autoMerge).toBeNull();
+
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    expect(w.github.pull(number).state).toBe("open");
+    w.github.reset();
+    const checked = await w.run(undefined, ["checks"]);
+    expect(merged([checked])).toEqual([]);
+    expect(mutations(w.github)).toEqual([]);
+    expect(w.github.pull(number).state).toBe("open");
+
+    w.github.comment(number, "/autoscaler resume");
+    const resumed = await w.run(undefined, ["comment"]);
+    expect(merged([resumed])).toEqual([number]);
+    expect(w.github.file(TFVARS)).toContain("worker_count      = 4");
+  });
+
+  it("of the pool turns it off on a pull request the plan no longer wants, which it keeps open", async () => {
+    const { w, number } = await addingANode();
+    w.github.comment(number, "/autoscaler pause workers");
+    // The pending pod goes: the plan no longer wants the pull request, which the pause keeps open.
+    w.cluster = cluster({ pending: 0, plex: false });
+    w.github.reset();
+    const paused = await w.run(undefined, ["comment"]);
+    expect(paused.pullRequests).toContainEqual(
+      expect.objectContaining({ key: "nodes-workers", action: "left-alone", note: "paused" }),
+    );
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+  });
+});
+
 describe("a pull request people took over", () => {
   it("gets the bot's GitHub auto-merge turned off: GitHub kept it on for their push", async () => {
     const { w, number } = await addingANode();

@@ -119,6 +119,8 @@ export function createDryRunForge(options: DryRunForgeOptions): DryRunForge {
     },
     // The dry run leaves people's pull requests alone, as `ensure` does: nothing to record.
     leavePullRequest: async () => {},
+    // Nothing is merged in a dry run, so no auto-merge is on to turn off.
+    withdrawAutoMerge: async () => false,
     deleteStrayBranch: async (stray) => {
       record({ kind: "delete-branch", branch: stray.branch });
       return { action: "deleted" };

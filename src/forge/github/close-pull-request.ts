@@ -84,7 +84,10 @@ export async function leaveToPeople(context: ForgeContext, pr: BotPullRequest): 
 }
 
 /** Turns off GitHub's auto-merge when the bot's account turned it on; true when it did. */
-async function withdrawAutoMerge(context: ForgeContext, pr: BotPullRequest): Promise<boolean> {
+export async function withdrawAutoMerge(
+  context: ForgeContext,
+  pr: BotPullRequest,
+): Promise<boolean> {
   const ours = isBotAccount(context.botLogin, pr.autoMergeBy);
   if (!ours || !pr.autoMerge || pr.nodeId === undefined || !context.graphql) return false;
   await disableAutoMerge(context.graphql, pr.nodeId);

@@ -1,7 +1,12 @@
 import type { CloseResult, EnsureResult, Forge } from "../forge.ts";
 import type { GraphqlOctokit } from "./auto-merge.ts";
 import { reportCheckRun, reportCommitStatus } from "./checks.ts";
-import { closeBotPullRequest, deleteStray, leaveToPeople } from "./close-pull-request.ts";
+import {
+  closeBotPullRequest,
+  deleteStray,
+  leaveToPeople,
+  withdrawAutoMerge,
+} from "./close-pull-request.ts";
 import { ensureBotPullRequest } from "./ensure-pull-request.ts";
 import { readBranchCommits, readFileAt, readFileHistory } from "./files.ts";
 import { createForgeMemory, type ForgeContext } from "./forge-context.ts";
@@ -72,6 +77,7 @@ export function createGitHubForge(options: GitHubForgeOptions): Forge {
       sweeping(() => ensureBotPullRequest(context, desired, state)),
     closePullRequest: (pr, reason) => sweeping(() => closeBotPullRequest(context, pr, reason)),
     leavePullRequest: (pr) => leaveToPeople(context, pr),
+    withdrawAutoMerge: (pr) => withdrawAutoMerge(context, pr),
     deleteStrayBranch: (branch) => sweeping(() => deleteStray(context, branch)),
     readFile: (path, ref) => readFileAt(context, path, ref),
     fileHistory: async (path, historyOptions) =>
