@@ -103,10 +103,16 @@ export async function mergeReady(input: MergeStepInput): Promise<ReconcileResult
       });
     }
   }
-  for (const number of input.memo.keys()) {
-    if (!input.planned.has(number)) input.memo.delete(number);
-  }
+  forgetUnplanned(input.memo, input.planned);
   return merges;
+}
+
+/** Forgets the looks at pull requests that are not the bot's planned ones after this run. */
+export function forgetUnplanned(
+  memo: Map<number, MergeMemo>,
+  planned: ReadonlyMap<number, unknown>,
+): void {
+  for (const number of [...memo.keys()]) if (!planned.has(number)) memo.delete(number);
 }
 
 /**

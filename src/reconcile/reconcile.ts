@@ -20,7 +20,7 @@ import {
   poolNodes,
   shareWithOtherRepositories,
 } from "./ledger-step.ts";
-import { mergeReady } from "./merge-step.ts";
+import { forgetUnplanned, mergeReady } from "./merge-step.ts";
 import { planChanges } from "./plan-repo.ts";
 import { policySubject } from "./pull-request-content.ts";
 import { ensurePullRequests } from "./pull-request-step.ts";
@@ -231,8 +231,7 @@ async function reconcileOnce(
     // Paused: what the last looks learnt (GitHub's auto-merge on, a time to wait for) no longer
     // holds, since the pull request step turned the bot's auto-merge off; after the resume each
     // pull request is looked at afresh, as the merge step forgets those it does not see.
-    for (const number of [...target.memory.merges.keys()])
-      if (!step.planned.has(number)) target.memory.merges.delete(number);
+    forgetUnplanned(target.memory.merges, step.planned);
   }
   ledger?.publish(result.repository, factsAfterRun(open, result, now, shared.pools));
   await writeDashboard(
