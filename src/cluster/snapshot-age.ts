@@ -1,4 +1,11 @@
-import type { NodeInfo, PodInfo, Snapshot, SnapshotWarning } from "../planning/snapshot.ts";
+import type {
+  ContainerInfo,
+  NodeInfo,
+  PodInfo,
+  Snapshot,
+  SnapshotWarning,
+  Usage,
+} from "../planning/snapshot.ts";
 import { staleBy } from "./metrics-usage.ts";
 import { defaultMetricsMaxAgeSeconds } from "./read-snapshot.ts";
 
@@ -30,12 +37,27 @@ export function usageAt(
     const { usage: _, ...rest } = node;
     return rest;
   });
+  // Each container's usage is judged on its own, as the reader judges each sample, also in a pod
+  // with no usage of its own (a container of it had no sample). A pod's usage is the sum of its
+  // containers', so it goes when any of theirs does.
+  const fresh = (usage: Usage | undefined): boolean =>
+    usage === undefined || stale(usage.timestamp) === undefined;
   let podsAged = 0;
   const pods = snapshot.pods.map((pod): PodInfo => {
-    if (!pod.usage || stale(pod.usage.timestamp) === undefined) return pod;
+    const containers = [...pod.containers, ...pod.initContainers];
+    if (fresh(pod.usage) && containers.every((container) => fresh(container.usage))) return pod;
     podsAged++;
     const { usage: _, ...rest } = pod;
-    return { ...rest, containers: rest.containers.map(({ usage: __, ...c }) => c) };
+    const kept = (container: ContainerInfo): ContainerInfo => {
+      if (fresh(container.usage)) return container;
+      const { usage: __, ...other } = container;
+      return other;
+    };
+    return {
+      ...rest,
+      containers: rest.containers.map(kept),
+      initContainers: rest.initContainers.map(kept),
+    };
   });
   if (podsAged > 0)
     warnings.push({

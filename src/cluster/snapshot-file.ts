@@ -3,15 +3,27 @@ import { z } from "zod";
 import { InputError } from "../errors.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { time } from "./raw.ts";
+import { formatFieldPath, unknownFieldWarnings } from "./unknown-fields.ts";
 
-// Lenient where it costs nothing: unknown keys are ignored (a newer writer may add fields),
-// but every field the planner reads must have the right type, so a damaged file is refused
-// instead of being planned on.
+// Lenient where it costs nothing: unknown keys are ignored (a newer writer may add fields), each
+// place with a warning (a misspelt field would otherwise go unread without a word), but every
+// field the planner reads must have the right type, so a damaged file is refused instead of
+// being planned on.
 
-/** Amounts and counts: whole numbers, never below zero. */
-const count = z.number().int().nonnegative();
+/** What a refused value was, shortened: an amount written as cores, a version of another format. */
+function received(issue: { input?: unknown }): string {
+  const text = JSON.stringify(issue.input) ?? String(issue.input);
+  return `received ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+}
 /** A signed whole number (pod priority may be negative). */
-const integer = z.number().int();
+const integer = z.number().int({ error: (issue) => `expected a whole number, ${received(issue)}` });
+/**
+ * Amounts and counts: whole numbers (millicores, bytes), never below zero. A cpu written in cores
+ * (`0.5`) is refused as what it is, not as an "int".
+ */
+const count = integer.nonnegative({
+  error: (issue) => `expected a whole number not below 0, ${received(issue)}`,
+});
 /**
  * An ISO 8601 time with its offset, as the API writes them; empty where the object had none. A
  * time without an offset would be read in the machine's own time zone.
@@ -148,7 +160,7 @@ const PodInfo = z.object({
   ready: z.boolean().optional(),
   nodeName: z.string().optional(),
   labels: z.record(z.string(), z.string()),
-  owner: z.object({ kind: z.string(), name: z.string() }).optional(),
+  owner: z.object({ kind: z.string(), name: z.string(), group: z.string().optional() }).optional(),
   requests: Resources,
   containers: z.array(ContainerInfo),
   initContainers: z.array(ContainerInfo),
@@ -239,7 +251,10 @@ const Availability = z.enum(["available", "partial", "unavailable"]);
 /** The saved snapshot file (`pr-autoscaler snapshot --out`), version 1. */
 export const SnapshotSchema = z
   .object({
-    version: z.literal(1),
+    version: z.literal(1, {
+      error: (issue) =>
+        `expected 1, the snapshot format this pr-autoscaler reads, ${received(issue)}`,
+    }),
     takenAt: takenAtTime,
     source: z.object({
       kind: z.enum(["kubernetes", "file", "simulation"]),
@@ -321,7 +336,9 @@ export const SnapshotSchema = z
  * @throws InputError naming the file, the line and the path of the first problem
  *   (`nodes[3].capacity.cpu: expected number, received string`).
  */
-export function loadSnapshot(text: string, file: string): Snapshot {
+export function loadSnapshot(written: string, file: string): Snapshot {
+  // A byte order mark, as some Windows editors write one, is no part of the JSON (RFC 8259).
+  const text = written.startsWith("\uFEFF") ? written.slice(1) : written;
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -333,14 +350,18 @@ export function loadSnapshot(text: string, file: string): Snapshot {
     });
   }
   const result = SnapshotSchema.safeParse(data);
-  if (result.success) return result.data;
+  if (result.success) {
+    const ignored = unknownFieldWarnings(SnapshotSchema, data);
+    if (ignored.length === 0) return result.data;
+    return { ...result.data, warnings: [...result.data.warnings, ...ignored] };
+  }
   const issue = result.error.issues[0] as z.core.$ZodIssue;
-  const path = formatIssuePath(issue.path);
+  const path = formatFieldPath(issue.path);
   const others = result.error.issues.slice(1);
   const listed = others
     .slice(0, 5)
     .map(
-      (other) => `${formatIssuePath(other.path)}: ${other.message.replace(/^Invalid input: /, "")}`,
+      (other) => `${formatFieldPath(other.path)}: ${other.message.replace(/^Invalid input: /, "")}`,
     );
   const more =
     others.length === 0
@@ -350,20 +371,6 @@ export function loadSnapshot(text: string, file: string): Snapshot {
     `invalid snapshot: ${path || "(top level)"}: ${issue.message.replace(/^Invalid input: /, "")}${more}`,
     { file, ...locatePath(text, issue.path) },
   );
-}
-
-function formatIssuePath(path: readonly PropertyKey[]): string {
-  let text = "";
-  for (const key of path) {
-    if (typeof key === "number") text += `[${key}]`;
-    else {
-      const name = String(key);
-      text += /^[A-Za-z_$][\w$]*$/.test(name)
-        ? `${text ? "." : ""}${name}`
-        : `[${JSON.stringify(name)}]`;
-    }
-  }
-  return text;
 }
 
 function jsonErrorPosition(text: string, message: string): { line?: number; column?: number } {

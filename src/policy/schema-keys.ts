@@ -8,6 +8,7 @@ interface WalkableDef {
   innerType?: z.core.$ZodType;
   in?: z.core.$ZodType;
   valueType?: z.core.$ZodType;
+  options?: z.core.$ZodType[];
 }
 
 /**
@@ -16,18 +17,46 @@ interface WalkableDef {
  * object schema.
  */
 export function knownKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
-  let current: z.core.$ZodType | undefined = unwrap(schema);
+  let current: z.core.$ZodType | undefined = schema;
   for (const segment of path) {
     if (!current) return [];
-    const def = defOf(current);
-    if (def.type === "object") current = def.shape?.[String(segment)];
-    else if (def.type === "array") current = def.element;
-    else if (def.type === "record") current = def.valueType;
-    else return [];
-    current = current && unwrap(current);
+    current = childSchema(current, segment);
   }
-  const def = current && defOf(current);
-  return def?.type === "object" ? Object.keys(def.shape ?? {}) : [];
+  return current ? objectKeys(current) : [];
+}
+
+/**
+ * The schema of what `segment` holds inside a value of `schema`: an object's key, a list's
+ * item, a record's value; in a union, the first option that has such a part. Undefined when it
+ * has none (a key the object does not know, a part of a plain value).
+ */
+export function childSchema(
+  schema: z.core.$ZodType,
+  segment: PropertyKey,
+): z.core.$ZodType | undefined {
+  const def = defOf(unwrap(schema));
+  if (def.type === "union") {
+    for (const option of def.options ?? []) {
+      const child = childSchema(option, segment);
+      if (child) return child;
+    }
+    return undefined;
+  }
+  if (def.type === "object") {
+    // Own keys only: `constructor` or `__proto__` in a file must not find Object's members.
+    const key = String(segment);
+    return def.shape && Object.hasOwn(def.shape, key) ? def.shape[key] : undefined;
+  }
+  if (def.type === "array") return def.element;
+  if (def.type === "record") return def.valueType;
+  return undefined;
+}
+
+/** The keys of the object schema `schema` (or of its union's object options); empty for any other. */
+export function objectKeys(schema: z.core.$ZodType): string[] {
+  const def = defOf(unwrap(schema));
+  if (def.type === "union") return [...new Set((def.options ?? []).flatMap(objectKeys))];
+  return def.type === "object" ? Object.keys(def.shape ?? {}) : [];
 }
 
 function unwrap(schema: z.core.$ZodType): z.core.$ZodType {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
@@ -195,6 +195,23 @@ describe("pr-autoscaler plan", () => {
     const run = await runCli(["plan", "--repo", repo, "--snapshot", bad]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("bad-snapshot.json");
+  });
+
+  it("says on stderr which fields of a hand-written snapshot it ignores, and plans on", async () => {
+    const repo = infraRepo("unknown-field", {
+      "terraform/terraform.tfvars": TFVARS,
+      ".github/pr-autoscaler.yml": CONFIG,
+    });
+    const file = snapshotFile();
+    const data = JSON.parse(readFileSync(file, "utf8")) as { pods: Record<string, unknown>[] };
+    (data.pods[2] as Record<string, unknown>).safe_to_evict = false;
+    writeFileSync(file, `\uFEFF${JSON.stringify(data, null, 2)}`);
+    const run = await planJson(repo, file);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(
+      'warning: pods[2].safe_to_evict: not a snapshot field, ignored; did you mean "safeToEvict"? [field-unknown]\n',
+    );
+    expect(JSON.parse(run.stdout).proposals[0]).toMatchObject({ from: 2, to: 3 });
   });
 
   /** Three idle workers measured over an hour by Prometheus: a pool that may shrink. */

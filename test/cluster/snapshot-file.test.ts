@@ -58,10 +58,62 @@ describe("snapshot JSON", () => {
     expect(loadSnapshot(text, "x.json").pods).toEqual([]);
   });
 
-  it("ignores fields it does not know (a newer writer)", () => {
+  it("ignores fields it does not know (a newer writer), saying so for each place", () => {
     const data = JSON.parse(snapshotToJson(snapshot)) as Record<string, unknown>;
     data.futureField = { anything: true };
-    expect(loadSnapshot(JSON.stringify(data), "x.json")).toEqual(snapshot);
+    const loaded = loadSnapshot(JSON.stringify(data), "x.json");
+    expect(loaded).toEqual({
+      ...snapshot,
+      warnings: [
+        ...snapshot.warnings,
+        { code: "field-unknown", message: "futureField: not a snapshot field, ignored" },
+      ],
+    });
+  });
+
+  it("warns of a misspelt field written by hand, with the field likely meant", () => {
+    const data = JSON.parse(snapshotToJson(snapshot)) as Snapshot;
+    const pods = data.pods as unknown as Record<string, unknown>[];
+    for (const pod of pods)
+      pod.annotations = { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" };
+    (pods[1] as Record<string, unknown>).safe_to_evict = false;
+    const daemonSets = data.daemonSets as unknown as Record<string, unknown>[];
+    (daemonSets[0] as Record<string, unknown>).tolerationz = [];
+    const { warnings } = loadSnapshot(JSON.stringify(data), "x.json");
+    expect(warnings.filter((warning) => warning.code === "field-unknown")).toEqual([
+      {
+        code: "field-unknown",
+        message: `pods[0].annotations: not a snapshot field, ignored (pods[].annotations is in ${pods.length} places)`,
+      },
+      {
+        code: "field-unknown",
+        message:
+          'pods[1].safe_to_evict: not a snapshot field, ignored; did you mean "safeToEvict"?',
+      },
+      {
+        code: "field-unknown",
+        message:
+          'daemonSets[0].tolerationz: not a snapshot field, ignored; did you mean "tolerations"?',
+      },
+    ]);
+  });
+
+  it("names fields called like members every object inherits as unknown, not as schemas", () => {
+    const text = snapshotToJson(snapshot).replace(
+      /^\{/,
+      '{"__proto__": {"polluted": true}, "constructor": 1, "toString": "x",',
+    );
+    const { warnings } = loadSnapshot(text, "x.json");
+    expect(warnings.filter((warning) => warning.code === "field-unknown")).toEqual([
+      { code: "field-unknown", message: "__proto__: not a snapshot field, ignored" },
+      { code: "field-unknown", message: "constructor: not a snapshot field, ignored" },
+      { code: "field-unknown", message: "toString: not a snapshot field, ignored" },
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("reads a file that starts with a byte order mark", () => {
+    expect(loadSnapshot(`\uFEFF${snapshotToJson(snapshot)}`, "bom.json")).toEqual(snapshot);
   });
 
   it("names the line of a JSON syntax error", () => {
@@ -86,6 +138,13 @@ describe("snapshot JSON", () => {
       broken.split("\n").findIndex((l) => l.includes(`"name":"${data.nodes[nodeIndex]?.name}"`)) +
       1;
     expect(error.location).toMatchObject({ file: "snap.json", line });
+    // An amount written in cores, or below zero, is refused as such.
+    const amounts = JSON.parse(text) as Snapshot;
+    (amounts.nodes[0] as { allocatable: { cpu: number } }).allocatable.cpu = 3.5;
+    (amounts.nodes[1] as { allocatable: { memory: number } }).allocatable.memory = -1;
+    expect(loadError(JSON.stringify(amounts)).message).toBe(
+      "invalid snapshot: nodes[0].allocatable.cpu: expected a whole number, received 3.5 (and 1 more problem: nodes[1].allocatable.memory: expected a whole number not below 0, received -1)",
+    );
   });
 
   it("refuses a time that is not ISO 8601 with its offset, naming where", () => {
@@ -127,6 +186,37 @@ describe("snapshot JSON", () => {
     );
   });
 
+  it("takes every container's usage as unknown once it is stale, sidecars and pods without usage of their own included", () => {
+    const data = JSON.parse(snapshotToJson(snapshot)) as Snapshot;
+    const plex = data.pods.find((pod) => pod.name.startsWith("plex-"));
+    if (!plex?.usage) throw new Error("the fixture's plex pod has no usage");
+    expect(plex.initContainers.find((c) => c.sidecar)?.usage).toBeDefined();
+    // A second replica whose app container had no sample: usage on its sidecar alone.
+    const partial = structuredClone(plex);
+    partial.name = "plex-7d9c65958-partl";
+    delete partial.usage;
+    for (const container of partial.containers) delete container.usage;
+    data.pods.push(partial);
+    const loaded = loadSnapshot(JSON.stringify(data), "s.json");
+    const aged = usageAt(loaded, new Date(Date.parse(data.takenAt) + 3_600_000));
+    for (const name of [plex.name, partial.name]) {
+      const pod = aged.pods.find((candidate) => candidate.name === name);
+      expect(pod?.usage).toBeUndefined();
+      expect([...(pod?.containers ?? []), ...(pod?.initContainers ?? [])]).toEqual(
+        expect.not.arrayContaining([expect.objectContaining({ usage: expect.anything() })]),
+      );
+    }
+    expect(aged.warnings).toContainEqual(
+      expect.objectContaining({
+        code: "metrics-stale",
+        subject: "pods",
+        message: expect.stringMatching(/^usage of 4 pod\(s\) measured/),
+      }),
+    );
+    // Planned for when it was measured, every sample stands.
+    expect(usageAt(loaded, new Date(data.takenAt))).toBe(loaded);
+  });
+
   it("keeps the DaemonSets, whether read or unknown, and loads a snapshot saved without them", () => {
     expect(snapshot.daemonSets).toHaveLength(2);
     const lines = snapshotToJson(snapshot).split("\n");
@@ -151,7 +241,9 @@ describe("snapshot JSON", () => {
 
   it("refuses an unknown version and a missing field", () => {
     const data = JSON.parse(snapshotToJson(snapshot)) as Record<string, unknown>;
-    expect(loadError(JSON.stringify({ ...data, version: 2 })).message).toContain("version: ");
+    expect(loadError(JSON.stringify({ ...data, version: 2 })).message).toBe(
+      "invalid snapshot: version: expected 1, the snapshot format this pr-autoscaler reads, received 2",
+    );
     delete data.pods;
     expect(loadError(JSON.stringify(data)).message).toBe(
       "invalid snapshot: pods: expected array, received undefined",
