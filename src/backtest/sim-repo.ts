@@ -36,6 +36,8 @@ interface PoolRepo {
   pool: TracePool;
   target: number;
   lastChange?: { at: number; direction: "up" | "down" };
+  /** The last raise of the count, which the delay after a scale-up runs from. */
+  lastRaise?: number;
   open?: SimPullRequest;
 }
 
@@ -69,7 +71,7 @@ export class SimRepo {
     }
   }
 
-  /** What the forge would read: value, last merged change, open pull request. */
+  /** What the forge would read: value, last merged change (and raise), open pull request. */
   facts(): PoolRepoFacts[] {
     return [...this.pools.values()].map((state) => {
       const facts: PoolRepoFacts = { pool: state.pool.name, currentValue: state.target };
@@ -78,6 +80,8 @@ export class SimRepo {
           at: new Date(this.start + state.lastChange.at).toISOString(),
           direction: state.lastChange.direction,
         };
+      if (state.lastChange?.direction === "down" && state.lastRaise !== undefined)
+        facts.lastScaleUp = { at: new Date(this.start + state.lastRaise).toISOString() };
       if (state.open)
         facts.openPullRequest = { number: state.open.number, desired: state.open.desired };
       return facts;
@@ -137,6 +141,7 @@ export class SimRepo {
     if (desired === from) return;
     state.target = desired;
     state.lastChange = { at: now, direction: desired > from ? "up" : "down" };
+    if (desired > from) state.lastRaise = now;
     this.changes.push({ pool: state.pool.name, at: now, from, to: desired });
     const members = this.cluster.nodes.filter((node) => node.pool === state.pool.name);
     if (desired > from) {

@@ -14,7 +14,7 @@ import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
 import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
 import { limitNewPullRequests } from "../reconcile/limits.ts";
 import { planChanges, readRepoConfig } from "../reconcile/plan-repo.ts";
-import { localRepo } from "../repo/local-repo.ts";
+import { type LocalRepo, localRepo } from "../repo/local-repo.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -114,13 +114,19 @@ export const planCommand: Command = {
     reportSnapshotWarnings(snapshot, io, values.snapshot);
     const result = await planChanges({ repo, config: configState.config, snapshot, now });
     const waiting = waitingNote(result.proposals, configState.config.rightsizing);
-    const plain = (await repo.isRepository()) ? undefined : plainFolderNote(dir);
+    const history = await historyNote(repo, dir);
     return report(io, values.json, {
       proposals: result.proposals,
-      notes: [...result.notes, ...(waiting ? [waiting] : []), ...(plain ? [plain] : [])],
+      notes: [...result.notes, ...(waiting ? [waiting] : []), ...(history ? [history] : [])],
     });
   },
 };
+
+/** What the checkout's history leaves out, when it is not all there. */
+async function historyNote(repo: LocalRepo, dir: string): Promise<PlanNote | undefined> {
+  if (!(await repo.isRepository())) return plainFolderNote(dir);
+  return (await repo.isShallow()) ? shallowNote(dir) : undefined;
+}
 
 /** What planning from a folder without git history leaves out. */
 function plainFolderNote(dir: string): PlanNote {
@@ -128,6 +134,15 @@ function plainFolderNote(dir: string): PlanNote {
     level: "info",
     subject: "repo",
     message: `${dir} is not a git repository: no change of its counts has a time, so no cooldown or delay after a scale-up is waited for`,
+  };
+}
+
+/** What planning from a shallow clone dates later than the change. */
+function shallowNote(dir: string): PlanNote {
+  return {
+    level: "info",
+    subject: "repo",
+    message: `${dir} is a shallow clone: a count that last changed before the oldest commit it holds is dated at that commit, the latest the change can have been, so the cooldown, the delay after a scale-up and the wait for joining nodes may run from later than the change; fetch the whole history (git fetch --unshallow) to date it`,
   };
 }
 

@@ -17,7 +17,8 @@ export interface HysteresisHolds {
  *   after that it is reported as failed. Either way nothing new is proposed on top of it.
  * - cooldown: nothing new within `cooldown` of the last merged change.
  * - scale-down delay: no scale-down until `delayAfterScaleUp` after the nodes of the last
- *   scale-up became Ready (a change of unknown direction counts as a scale-up).
+ *   scale-up became Ready (a change of unknown direction counts as a scale-up), also when a
+ *   decrease came after it.
  * - history unknown: the repo's history cannot be read, so neither the cooldown nor the delay
  *   can be told over: no scale-down. A scale-up is let through (adding is the safe way, and
  *   nodes still joining hold it by themselves), rather than every pool of such a checkout
@@ -35,23 +36,37 @@ export function hysteresisHolds(
   if (facts?.historyProblem !== undefined)
     holds.scaleDown.push({ kind: "history-unknown", problem: facts.historyProblem });
   const change = facts?.lastChange;
-  if (!change) return holds;
-  const changedAt = Date.parse(change.at);
-  if (Number.isNaN(changedAt)) return holds;
-  if (now.getTime() < changedAt + pool.cooldown)
+  const changedAt = Date.parse(change?.at ?? "");
+  if (change && now.getTime() < changedAt + pool.cooldown)
     holds.all.push({
       kind: "cooldown",
       since: change.at,
       until: iso(changedAt + pool.cooldown),
       ...(change.committedAt === undefined ? {} : { committedAt: change.committedAt }),
     });
-  if (change.direction !== "down") {
-    const readyAt = readyAfter(members, changedAt);
-    const until = readyAt + pool.scaleDown.delayAfterScaleUp;
-    if (now.getTime() < until)
-      holds.scaleDown.push({ kind: "scale-down-delay", since: iso(readyAt), until: iso(until) });
-  }
+  const delay = scaleDownDelay(pool, facts, members, now);
+  if (delay) holds.scaleDown.push(delay);
   return holds;
+}
+
+/**
+ * No scale-down until `delayAfterScaleUp` after the nodes of the last scale-up became Ready: the
+ * last change, unless it lowered the count; then the raise before it, when the history has one.
+ */
+function scaleDownDelay(
+  pool: PoolConfig,
+  facts: PoolRepoFacts | undefined,
+  members: readonly NodeInfo[],
+  now: Date,
+): Hold | undefined {
+  const change = facts?.lastChange;
+  const raise = change?.direction === "down" ? facts?.lastScaleUp : change;
+  const raisedAt = Date.parse(raise?.at ?? "");
+  if (Number.isNaN(raisedAt)) return undefined;
+  const readyAt = readyAfter(members, raisedAt);
+  const until = readyAt + pool.scaleDown.delayAfterScaleUp;
+  if (now.getTime() >= until) return undefined;
+  return { kind: "scale-down-delay", since: iso(readyAt), until: iso(until) };
 }
 
 function provisioningHold(

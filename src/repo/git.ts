@@ -27,6 +27,12 @@ const REPOSITORY_VARIABLES = [
   "GIT_NAMESPACE",
 ];
 
+/**
+ * Variables that make a path given to git a pattern (and that git refuses beside
+ * GIT_LITERAL_PATHSPECS, which we set: `prod[1].tfvars` is that file, not `prod1.tfvars`).
+ */
+const PATHSPEC_VARIABLES = ["GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS"];
+
 export type GitFailureKind =
   | "missing"
   | "cannot-start"
@@ -59,7 +65,7 @@ export interface GitOptions {
 
 /**
  * Runs `git -C dir …args` with the settings that change its output fixed, messages in English
- * (they are matched), no pager and no prompt. A failure is returned, told apart: git not
+ * (they are matched), paths taken as names rather than patterns, no pager and no prompt. A failure is returned, told apart: git not
  * installed or not allowed to start, not a repository, a repository git refuses to read,
  * anything else.
  */
@@ -96,9 +102,15 @@ export function runGit(
 
 function gitEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const kept: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(env))
-    if (!REPOSITORY_VARIABLES.includes(name)) kept[name] = value;
-  return { ...kept, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0" };
+  const dropped = [...REPOSITORY_VARIABLES, ...PATHSPEC_VARIABLES];
+  for (const [name, value] of Object.entries(env)) if (!dropped.includes(name)) kept[name] = value;
+  return {
+    ...kept,
+    LC_ALL: "C",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_OPTIONAL_LOCKS: "0",
+    GIT_LITERAL_PATHSPECS: "1",
+  };
 }
 
 function classify(error: ExecFileException, command: string, stderr: string): GitFailure {

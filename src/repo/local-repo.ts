@@ -3,6 +3,7 @@ import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeUtf8 } from "../editors/text.ts";
 import { InputError } from "../errors.ts";
+import { memoized } from "../util/memoized.ts";
 import { type GitFailure, type GitOptions, gitCommand, historyProblemText, runGit } from "./git.ts";
 import {
   type FileCommit,
@@ -29,11 +30,16 @@ export interface LocalRepo extends RepoReader {
    * which have no working tree; `undefined` otherwise (a plain folder included).
    */
   notACheckout(): Promise<string | undefined>;
+  /**
+   * Whether the checkout is a shallow clone: its history stops at commits whose parents it does
+   * not have, so a change older than them is dated at them.
+   */
+  isShallow(): Promise<boolean>;
 }
 
 /** What the folder is, as git sees it. */
 type Checkout =
-  | { kind: "work-tree"; head: boolean }
+  | { kind: "work-tree"; head: boolean; shallow: boolean }
   | { kind: "bare" }
   | { kind: "git-dir" }
   | { kind: "unavailable"; failure: GitFailure };
@@ -59,11 +65,20 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
     if (found.kind === "work-tree") return found;
     throw new HistoryUnavailableError(checkoutProblem(found, dir));
   };
+  /** Whether the path's attributes name a filter driver (what checkout would apply). */
+  const filtered = memoized((path: string) => hasFilter(dir, path, options));
   return {
     async readFile(path) {
       const found = await lookUp(dir, path);
       if (found === "missing") return undefined;
       if (found !== "file") throw new UnreadableFileError(path, `${path} ${found.problem}`);
+      const nested =
+        (await probe()).kind === "work-tree" ? await nestedRepository(dir, path) : undefined;
+      if (nested !== undefined)
+        throw new UnreadableFileError(
+          path,
+          `${path} is inside ${nested}, a git repository of its own (a submodule): its commits are not this repository's, and a pull request here cannot change it; keep the count in a file of this repository`,
+        );
       const bytes = await readFile(join(dir, path));
       try {
         return decodeUtf8(bytes, path);
@@ -77,10 +92,15 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
       await workTree();
       // `./`: the path is the checkout folder's, which may be a subfolder of the git repository.
       // cat-file, not show: a blob as it is, without the textconv filters show may apply.
-      const result = await git(["cat-file", "blob", `${sha}:./${path}`]);
-      if (result.ok) return result.stdout;
-      if (absentAtCommit(result.failure)) return undefined;
-      throw new HistoryUnavailableError(historyProblemText(result.failure, dir));
+      const object = `${sha}:./${path}`;
+      const result = await git(["cat-file", "blob", object]);
+      if (!result.ok && absentAtCommit(result.failure)) return undefined;
+      // A file stored through a filter (git-crypt, a Git LFS pointer) is read as a checkout
+      // writes it, as the working tree holds it: its stored form has no count to compare.
+      const read =
+        result.ok && (await filtered(path)) ? await git(["cat-file", "--filters", object]) : result;
+      if (read.ok) return read.stdout;
+      throw new HistoryUnavailableError(historyProblemText(read.failure, dir));
     },
     async fileCommits(path, limit) {
       // A plain folder, or a repository without a commit yet: no history of any file, known.
@@ -91,10 +111,11 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
       const args = ["log", "--first-parent", `-n${limit}`, "--format=%H %P%x09%cI", "--", path];
       const result = await git(args);
       if (!result.ok) throw new HistoryUnavailableError(historyProblemText(result.failure, dir));
-      return result.stdout
+      const commits = result.stdout
         .split("\n")
         .filter((line) => line !== "")
         .map((line) => parseLogLine(line, gitCommand(dir, args)));
+      return notBeforeEarlier(commits);
     },
     async uncommitted(path) {
       // Outside a git repository there is no branch to compare with: nothing is "uncommitted".
@@ -126,6 +147,10 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
     async isRepository() {
       return !isPlainFolder(await probe());
     },
+    async isShallow() {
+      const found = await probe();
+      return found.kind === "work-tree" && found.shallow;
+    },
     async notACheckout() {
       const found = await probe();
       if (found.kind === "bare")
@@ -138,7 +163,8 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
 }
 
 /**
- * Asks git once what the folder is: a work tree (and whether it has a commit yet), a bare
+ * Asks git once what the folder is: a work tree (whether it has a commit yet, and is a shallow
+ * clone), a bare
  * repository, a `.git` folder, or a folder git cannot read (with why).
  */
 async function probeCheckout(dir: string, options: GitOptions): Promise<Checkout> {
@@ -147,15 +173,16 @@ async function probeCheckout(dir: string, options: GitOptions): Promise<Checkout
     "--is-bare-repository",
     "--is-inside-git-dir",
     "--is-inside-work-tree",
+    "--is-shallow-repository",
   ];
   const result = await runGit(dir, args, options);
   if (!result.ok) return { kind: "unavailable", failure: result.failure };
   const answers = result.stdout.trim().split("\n");
-  if (answers.length !== 3 || answers.some((answer) => answer !== "true" && answer !== "false"))
+  if (answers.length !== 4 || answers.some((answer) => answer !== "true" && answer !== "false"))
     throw new GitError(
-      `${gitCommand(dir, args)} printed ${JSON.stringify(result.stdout)}, not three lines of true or false`,
+      `${gitCommand(dir, args)} printed ${JSON.stringify(result.stdout)}, not four lines of true or false`,
     );
-  const [bare, inGitDir, inWorkTree] = answers.map((answer) => answer === "true");
+  const [bare, inGitDir, inWorkTree, shallow = false] = answers.map((answer) => answer === "true");
   if (bare) return { kind: "bare" };
   if (inGitDir) return { kind: "git-dir" };
   if (!inWorkTree)
@@ -169,9 +196,9 @@ async function probeCheckout(dir: string, options: GitOptions): Promise<Checkout
     };
   // Exit 1 without a word: HEAD names no commit yet (a repository just made).
   const head = await runGit(dir, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], options);
-  if (head.ok) return { kind: "work-tree", head: true };
+  if (head.ok) return { kind: "work-tree", head: true, shallow };
   if (head.failure.exitCode === 1 && head.failure.stderr === "")
-    return { kind: "work-tree", head: false };
+    return { kind: "work-tree", head: false, shallow };
   return { kind: "unavailable", failure: head.failure };
 }
 
@@ -189,6 +216,19 @@ function checkoutProblem(checkout: Exclude<Checkout, { kind: "work-tree" }>, dir
     case "unavailable":
       return historyProblemText(checkout.failure, dir);
   }
+}
+
+/** Whether `.gitattributes` give the path a `filter` driver; `unset` and `unspecified` are none. */
+async function hasFilter(dir: string, path: string, options: GitOptions): Promise<boolean> {
+  const args = ["check-attr", "-z", "filter", "--", `./${path}`];
+  const result = await runGit(dir, args, options);
+  if (!result.ok) throw new HistoryUnavailableError(historyProblemText(result.failure, dir));
+  const [, attribute, value] = result.stdout.split("\0");
+  if (attribute !== "filter" || value === undefined)
+    throw new GitError(
+      `${gitCommand(dir, args)} printed ${JSON.stringify(result.stdout)}, not the path, filter and its value`,
+    );
+  return value !== "unspecified" && value !== "unset";
 }
 
 /** git's answer when the path was no file at the commit: absent there, or a folder. */
@@ -234,6 +274,25 @@ async function lookUp(
   return "file";
 }
 
+/**
+ * The folder on the way to `path` that is a git repository of its own (it has a `.git`: a
+ * submodule, or a repository cloned inside the checkout), if any.
+ */
+async function nestedRepository(root: string, path: string): Promise<string | undefined> {
+  const folders = path.split("/").slice(0, -1);
+  for (let end = 1; end <= folders.length; end++) {
+    const folder = folders.slice(0, end).join("/");
+    try {
+      await lstat(join(root, folder, ".git"));
+      return folder;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
+    }
+  }
+  return undefined;
+}
+
 /** Every file under `root`, for a directory that is not a git checkout (.git never descended). */
 async function walk(root: string, prefix: string): Promise<string[]> {
   const entries = await readdir(join(root, prefix), { withFileTypes: true });
@@ -245,6 +304,23 @@ async function walk(root: string, prefix: string): Promise<string[]> {
     } else if (entry.isFile()) files.push(path);
   }
   return files;
+}
+
+/**
+ * First-parent commits, newest first, each dated no earlier than the commits before it: a
+ * commit of the branch's line reached the branch after its parent did, so one dated earlier
+ * (made on a machine whose clock was behind, or rebased keeping its dates) is dated at the
+ * latest commit before it, the earliest it can have landed.
+ */
+function notBeforeEarlier(commits: FileCommit[]): FileCommit[] {
+  let latest = Number.NEGATIVE_INFINITY;
+  return commits
+    .toReversed()
+    .map((commit) => {
+      latest = Math.max(latest, Date.parse(commit.at));
+      return { ...commit, at: new Date(latest).toISOString() };
+    })
+    .reverse();
 }
 
 /** One line of `--format=%H %P%x09%cI`: the commit, its parents, and its committer date. */

@@ -2,6 +2,7 @@ import { readValueLocated, targetEditOptions } from "../editors/edit-file.ts";
 import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
 import type { LastChange, PoolRepoFacts } from "../planning/node-plan-input.ts";
 import type { PoolConfig, RepoConfig } from "../policy/repo-config.ts";
+import { memoized } from "../util/memoized.ts";
 import {
   type FileCommit,
   HistoryUnavailableError,
@@ -75,6 +76,7 @@ async function poolFacts(
     if (!(error instanceof HistoryUnavailableError)) throw error;
     // Unknown, not long ago: the planner holds what needs the time (a scale-down).
     delete facts.lastChange;
+    delete facts.lastScaleUp;
     facts.historyProblem = error.message;
     return facts;
   }
@@ -87,22 +89,40 @@ async function withHistory(
   facts: PoolRepoFacts,
   asOf: Date | undefined,
 ): Promise<PoolRepoFacts> {
-  const { file, path } = pool.target;
+  const { file } = pool.target;
   const current = facts.currentValue;
   const commits = await repo.fileCommits(file, HISTORY_DEPTH);
-  const lastChange = await lastValueChange(repo, pool, commits, asOf);
-  if (lastChange) facts.lastChange = lastChange;
-  // A checkout whose file says another count than its last commit: the change is not in the
-  // branch yet, so nothing has applied it and no time can be put on it.
-  const committed = commits[0] ? await countAtCommit(repo, pool, commits[0].sha) : undefined;
-  if (current !== undefined && committed !== undefined && committed !== current) {
+  Object.assign(facts, await lastValueChange(repo, pool, commits, asOf));
+  const problem = await uncommittedProblem(repo, pool, current, commits[0]);
+  if (problem !== undefined) {
     delete facts.currentValue;
-    facts.currentValueProblem = `${file} ${path} is ${current} in the working tree but ${committed} in its last commit: commit the change, or plan from a clean checkout`;
-  } else if (commits.length === 0 && (await repo.uncommitted?.(file))) {
-    delete facts.currentValue;
-    facts.currentValueProblem = `${file} is not committed (no commit of the branch has it): commit it, or plan from a clean checkout`;
+    facts.currentValueProblem = problem;
   }
   return facts;
+}
+
+/**
+ * Why the count a checkout's working tree holds is not the branch's: its file's last commit
+ * holds another count, or none, or no commit of the branch holds the file. The change is not in
+ * the branch yet, so nothing has applied it and no time can be put on it.
+ */
+async function uncommittedProblem(
+  repo: RepoReader,
+  pool: PoolConfig,
+  current: number | undefined,
+  last: FileCommit | undefined,
+): Promise<string | undefined> {
+  const { file, path } = pool.target;
+  const committed = last ? await countAtCommit(repo, pool, last.sha) : undefined;
+  if (current !== undefined && committed !== undefined && committed !== current)
+    return `${file} ${path} is ${current} in the working tree but ${committed} in its last commit: commit the change, or plan from a clean checkout`;
+  // A reader of the branch itself (the GitHub API) has no working tree to differ from it.
+  if (!repo.uncommitted || (last && (current === undefined || committed !== undefined)))
+    return undefined;
+  if (await repo.uncommitted(file))
+    return `${file} is not committed (no commit of the branch has it): commit it, or plan from a clean checkout`;
+  if (!last) return undefined;
+  return `${file} ${path} is ${current} in the working tree, but its last commit has no whole number there: commit the change, or plan from a clean checkout`;
 }
 
 /**
@@ -145,25 +165,45 @@ function describeValue(value: unknown): string {
 }
 
 /**
- * The newest commit that changed the pool's count, with the change's direction. When the
- * history searched is full and none of it changed the count, the change is older than its
- * oldest commit: that commit's time is used (the latest the change can have been, so cooldowns
- * and deadlines err on the late side), without a direction.
+ * The newest commit that changed the pool's count, with the change's direction and, when it
+ * lowered the count, the newest raise before it (`lastScaleUp`): a decrease made soon after a
+ * raise does not end the delay after that raise. A change of unknown direction counts as a
+ * raise. When the history searched is full and no such change is in it, the change is older
+ * than its oldest commit: that commit's time is used (the latest the change can have been, so
+ * cooldowns and deadlines err on the late side), without a direction.
  */
 async function lastValueChange(
   repo: RepoReader,
   pool: PoolConfig,
   commits: readonly FileCommit[],
   asOf: Date | undefined,
-): Promise<LastChange | undefined> {
-  for (const commit of commits) {
-    const after = await countAtCommit(repo, pool, commit.sha);
-    const before = commit.parent ? await countAtCommit(repo, pool, commit.parent) : undefined;
-    if (after === before) continue;
-    return { ...changeTime(commit, asOf), ...direction(before, after) };
+): Promise<Pick<PoolRepoFacts, "lastChange" | "lastScaleUp">> {
+  let last: LastChange | undefined;
+  for await (const change of countChanges(repo, pool, commits)) {
+    const dated: LastChange = { ...changeTime(change.commit, asOf), ...change.direction };
+    if (last === undefined && dated.direction === "down") last = dated;
+    else if (last === undefined) return { lastChange: dated };
+    else if (dated.direction !== "down") return { lastChange: last, lastScaleUp: { at: dated.at } };
   }
   const oldest = commits.at(-1);
-  return commits.length >= HISTORY_DEPTH && oldest ? changeTime(oldest, asOf) : undefined;
+  const beyond = commits.length >= HISTORY_DEPTH && oldest ? changeTime(oldest, asOf) : undefined;
+  if (last === undefined) return beyond ? { lastChange: beyond } : {};
+  return beyond ? { lastChange: last, lastScaleUp: { at: beyond.at } } : { lastChange: last };
+}
+
+/** The commits of `commits` that changed the pool's count, newest first, with the direction. */
+async function* countChanges(
+  repo: RepoReader,
+  pool: PoolConfig,
+  commits: readonly FileCommit[],
+): AsyncGenerator<{ commit: FileCommit; direction: Pick<LastChange, "direction"> }> {
+  // A commit's parent is often the next commit of the list: each count is read once.
+  const countOf = memoized((sha: string) => countAtCommit(repo, pool, sha));
+  for (const commit of commits) {
+    const after = await countOf(commit.sha);
+    const before = commit.parent ? await countOf(commit.parent) : undefined;
+    if (after !== before) yield { commit, direction: direction(before, after) };
+  }
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   FOUR,
   fillers,
   git,
+  gitRepo,
   OVER_MAX,
   serveForTest,
   tempDir,
@@ -262,6 +263,16 @@ describe("plan --repo: a commit dated after the planning time is a change made j
       until: "2026-11-22T10:05:00.000Z",
       committedAt: "2026-11-22T10:30:00.000Z",
     });
+    expect(output.notes).toContainEqual({
+      level: "info",
+      subject: "repo",
+      message: `${clone} is a shallow clone: a count that last changed before the oldest commit it holds is dated at that commit, the latest the change can have been, so the cooldown, the delay after a scale-up and the wait for joining nodes may run from later than the change; fetch the whole history (git fetch --unshallow) to date it`,
+    });
+    // Its whole history fetched, the change is dated when it was made: long over.
+    git(clone, ["fetch", "-q", "--unshallow"]);
+    const full = parsed(await planIn(served, clone));
+    expect(full.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
+    expect(full.notes.filter((note) => note.subject === "repo")).toEqual([]);
   });
 });
 
@@ -285,5 +296,77 @@ describe("plan --repo: folders that are no checkout", () => {
     const run = await planIn(served, dir);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`${dir} is inside a repository's .git folder`);
+  });
+});
+
+describe("plan --repo: the direction of the last changes, from the history", () => {
+  it("a raise lowered by hand a minute later: the cooldown runs from the decrease, the delay after a scale-up from the raise", async () => {
+    const served = await serveForTest([...cluster(FOUR), ...apps()]);
+    const dir = gitRepo(
+      [
+        { count: 3, at: "2026-11-01T10:00:00Z" },
+        { count: 5, at: "2026-11-22T09:50:00Z" },
+        { count: 4, at: "2026-11-22T09:51:00Z" },
+      ],
+      OVER_MAX.config,
+    );
+    const held = parsed(await planIn(served, dir, "2026-11-22T09:57:00Z"));
+    expect(held.proposals).toEqual([]);
+    expect(poolNote(held).holds).toContainEqual({
+      kind: "scale-down-delay",
+      since: "2026-11-22T09:50:00.000Z",
+      until: "2026-11-22T10:00:00.000Z",
+    });
+    expect(holdKinds(held)).not.toContain("cooldown");
+    expect(poolNote(held).message).toContain(
+      "hold: no scale-down until 2026-11-22T10:00:00.000Z (nodes of the last scale-up Ready at 2026-11-22T09:50:00.000Z)",
+    );
+    const after = parsed(await planIn(served, dir, "2026-11-22T10:00:00Z"));
+    expect(after.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
+  });
+
+  it("a revert of a raise is a decrease: the cooldown runs from it, the delay after a scale-up from the raise", async () => {
+    const served = await serveForTest([...cluster(FOUR), ...apps()]);
+    const dir = changedAt(3, 4, "2026-11-22T09:00:00Z", OVER_MAX.config);
+    git(dir, ["revert", "--no-edit", "HEAD"], "2026-11-22T09:57:00Z");
+    const output = parsed(await planIn(served, dir));
+    expect(poolNote(output).holds).toContainEqual({
+      kind: "cooldown",
+      since: "2026-11-22T09:57:00.000Z",
+      until: "2026-11-22T10:02:00.000Z",
+    });
+    expect(holdKinds(output)).not.toContain("scale-down-delay");
+  });
+});
+
+describe("plan --repo: a target stored through a filter", () => {
+  it("an encrypted tfvars (git-crypt) raised two minutes ago: its history is read decrypted, and the cooldown holds", async () => {
+    const served = await serveForTest([...cluster(FOUR), ...apps()]);
+    const dir = tempDir();
+    git(dir, ["init", "-q", "-b", "main"]);
+    // A reversible clean/smudge pair stands in for git-crypt's encryption.
+    git(dir, ["config", "filter.crypt.clean", "base64"]);
+    git(dir, ["config", "filter.crypt.smudge", "base64 -d"]);
+    writeInfraRepo(dir, {
+      tfvars: tfvars(3),
+      config: OVER_MAX.config,
+      other: { ".gitattributes": "*.tfvars filter=crypt\n" },
+    });
+    git(dir, ["add", "-A"]);
+    git(dir, ["commit", "-q", "-m", "infra"], "2026-11-01T10:00:00Z");
+    writeFileSync(join(dir, FILE), tfvars(4));
+    git(dir, ["commit", "-q", "-am", "workers: 4"], "2026-11-22T09:58:00Z");
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output).holds).toEqual(
+      expect.arrayContaining([
+        { kind: "cooldown", since: "2026-11-22T09:58:00.000Z", until: "2026-11-22T10:03:00.000Z" },
+        {
+          kind: "scale-down-delay",
+          since: "2026-11-22T09:58:00.000Z",
+          until: "2026-11-22T10:08:00.000Z",
+        },
+      ]),
+    );
   });
 });

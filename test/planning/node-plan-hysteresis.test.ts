@@ -96,6 +96,32 @@ describe("no scale-down soon after a scale-up", () => {
     expect(decision.action).toBe("scale-down");
   });
 
+  it("still waits the delay after a scale-up that a decrease followed", () => {
+    // Raised 5 → 6 eight minutes ago, lowered to 5 by hand a minute later: the cooldown runs
+    // from the decrease and is over; the raise's delay is not.
+    const workers = [
+      ...nodes(4, QUIET),
+      node("worker-5", { ...QUIET, createdAt: minutesAgo(8), readySince: minutesAgo(6) }),
+    ];
+    const facts = {
+      lastChange: { at: minutesAgo(7), direction: "down" as const },
+      lastScaleUp: { at: minutesAgo(8) },
+    };
+    const decision = planOne(buildSnapshot({ nodes: workers }), {}, { facts });
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toEqual([
+      {
+        kind: "scale-down-delay",
+        since: minutesAgo(6),
+        until: new Date(NOW.getTime() + 4 * 60_000).toISOString(),
+      },
+    ]);
+    const later = { ...facts, lastScaleUp: { at: minutesAgo(20) } };
+    expect(planOne(buildSnapshot({ nodes: nodes(5, QUIET) }), {}, { facts: later }).action).toBe(
+      "scale-down",
+    );
+  });
+
   it("does not hold back a scale-up", () => {
     const decision = planOne(
       wantsOneMore(),

@@ -137,6 +137,28 @@ describe("localRepo: git's output as the operator's settings would change it", (
   });
 });
 
+describe("localRepo: a path is the file it names", () => {
+  it("reads the history of a file whose name has glob characters, not of the files they match", async () => {
+    const env = isolatedEnv();
+    const dir = repoWith([{ count: 3, at: "2026-11-01T10:00:00Z" }], env);
+    const file = "terraform/prod[1].tfvars";
+    writeFileSync(join(dir, file), "worker_count = 3\n");
+    git(dir, ["add", "-A"], env);
+    git(dir, ["commit", "-q", "-m", "prod"], env, "2026-11-02T10:00:00Z");
+    // A file the name would match as a glob, changed later.
+    writeFileSync(join(dir, "terraform/prod1.tfvars"), "worker_count = 9\n");
+    git(dir, ["add", "-A"], env);
+    git(dir, ["commit", "-q", "-m", "prod1"], env, "2026-11-20T10:00:00Z");
+    // Whatever the operator's environment says of pathspecs.
+    for (const extra of [{}, { GIT_GLOB_PATHSPECS: "1" }, { GIT_ICASE_PATHSPECS: "1" }]) {
+      const repo = localRepo(dir, { env: { ...env, ...extra } });
+      const commits = await repo.fileCommits(file, 20);
+      expect(commits.map((commit) => commit.at)).toEqual(["2026-11-02T10:00:00.000Z"]);
+      expect(await repo.uncommitted?.(file)).toBe(false);
+    }
+  });
+});
+
 describe("localRepo: a history that cannot be read is unknown, and says why", () => {
   it("a plain folder: not a git repository, no history kept; its files are still read and listed", async () => {
     const dir = plainFolder();

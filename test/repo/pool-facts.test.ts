@@ -12,38 +12,39 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+const IDENTITY = {
+  GIT_AUTHOR_NAME: "t",
+  GIT_AUTHOR_EMAIL: "t@example.com",
+  GIT_COMMITTER_NAME: "t",
+  GIT_COMMITTER_EMAIL: "t@example.com",
+};
+
+/** Runs git in `dir` as a fixed identity; `at` dates the commit it makes. */
+function git(dir: string, args: string[], at?: string): void {
+  execFileSync("git", ["-C", dir, ...args], {
+    env: {
+      ...process.env,
+      ...IDENTITY,
+      ...(at ? { GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at } : {}),
+    },
+  });
+}
+
+/** Writes `files` into `dir` and commits everything at `at`. */
+function commitTo(dir: string, at: string, files: Record<string, string>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  git(dir, ["add", "-A"]);
+  git(dir, ["commit", "-q", "-m", "change"], at);
+}
+
 function repoWith(commits: { at: string; files: Record<string, string> }[]): string {
   const dir = mkdtempSync(join(tmpdir(), "pool-facts-"));
   dirs.push(dir);
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-C", dir, ...args], {
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: "t",
-        GIT_AUTHOR_EMAIL: "t@example.com",
-        GIT_COMMITTER_NAME: "t",
-        GIT_COMMITTER_EMAIL: "t@example.com",
-      },
-    });
-  git("init", "-q", "-b", "main");
-  for (const commit of commits) {
-    for (const [path, text] of Object.entries(commit.files)) {
-      mkdirSync(join(dir, path, ".."), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    git("add", "-A");
-    execFileSync("git", ["-C", dir, "commit", "-q", "-m", "change"], {
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: "t",
-        GIT_AUTHOR_EMAIL: "t@example.com",
-        GIT_COMMITTER_NAME: "t",
-        GIT_COMMITTER_EMAIL: "t@example.com",
-        GIT_AUTHOR_DATE: commit.at,
-        GIT_COMMITTER_DATE: commit.at,
-      },
-    });
-  }
+  git(dir, ["init", "-q", "-b", "main"]);
+  for (const commit of commits) commitTo(dir, commit.at, commit.files);
   return dir;
 }
 
@@ -95,6 +96,8 @@ describe("readPoolFacts", () => {
         pool: "gpu",
         currentValue: 0,
         lastChange: { at: "2026-11-04T10:00:00.000Z", direction: "down" },
+        // The raise before the decrease: the file's first commit, which set the count.
+        lastScaleUp: { at: "2026-11-01T10:00:00.000Z" },
       },
     ]);
     expect(files.get("terraform/terraform.tfvars")).toBe("worker_count = 4 # more workers\n");
@@ -129,30 +132,12 @@ describe("readPoolFacts", () => {
         files: { "terraform/terraform.tfvars": "worker_count = 3\n" },
       },
     ]);
-    const env = (at: string) => ({
-      ...process.env,
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@example.com",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@example.com",
-      GIT_AUTHOR_DATE: at,
-      GIT_COMMITTER_DATE: at,
-    });
-    const git = (at: string, ...args: string[]) =>
-      execFileSync("git", ["-C", dir, ...args], { env: env(at) });
-    git("2026-11-22T08:00:00Z", "checkout", "-q", "-b", "pr-autoscaler/nodes-workers");
+    git(dir, ["checkout", "-q", "-b", "pr-autoscaler/nodes-workers"]);
     writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 4\n");
-    git("2026-11-22T08:00:00Z", "commit", "-q", "-am", "Scale workers from 3 to 4 nodes");
-    git("2026-11-22T09:58:00Z", "checkout", "-q", "main");
-    git(
-      "2026-11-22T09:58:00Z",
-      "merge",
-      "-q",
-      "--no-ff",
-      "-m",
-      "Merge pull request #7",
-      "pr-autoscaler/nodes-workers",
-    );
+    git(dir, ["commit", "-q", "-am", "Scale workers from 3 to 4 nodes"], "2026-11-22T08:00:00Z");
+    git(dir, ["checkout", "-q", "main"]);
+    const merge = ["merge", "-q", "--no-ff", "-m", "Merge pull request #7"];
+    git(dir, [...merge, "pr-autoscaler/nodes-workers"], "2026-11-22T09:58:00Z");
     const { facts } = await readPoolFacts(localRepo(dir), config);
     expect(facts[0]).toEqual({
       pool: "workers",
@@ -182,6 +167,70 @@ describe("readPoolFacts", () => {
     });
   });
 
+  it("names the raise before a last change that lowered the count, for the delay after it", async () => {
+    const tfvars = (count: number, comment = "") => ({
+      "terraform/terraform.tfvars": `worker_count = ${count}${comment}\n`,
+    });
+    const dir = repoWith([
+      { at: "2026-11-01T10:00:00Z", files: tfvars(3) },
+      { at: "2026-11-22T09:40:00Z", files: tfvars(4) },
+      { at: "2026-11-22T09:50:00Z", files: tfvars(5) },
+      { at: "2026-11-22T09:51:00Z", files: tfvars(5, " # workers") },
+      { at: "2026-11-22T09:52:00Z", files: tfvars(4) },
+    ]);
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 4,
+      lastChange: { at: "2026-11-22T09:52:00.000Z", direction: "down" },
+      lastScaleUp: { at: "2026-11-22T09:50:00.000Z" },
+    });
+  });
+
+  it("takes a file's first commit as the raise before a decrease, and a history searched in full as one beyond it", async () => {
+    const first = repoWith([
+      { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },
+      { at: "2026-11-22T09:52:00Z", files: { "terraform/terraform.tfvars": "worker_count = 2\n" } },
+    ]);
+    expect((await readPoolFacts(localRepo(first), config)).facts[0]).toMatchObject({
+      lastChange: { at: "2026-11-22T09:52:00.000Z", direction: "down" },
+      lastScaleUp: { at: "2026-11-01T10:00:00.000Z" },
+    });
+    // Decreases only, in all twenty commits searched: a raise before them is older than the
+    // oldest, which is the latest it can have been.
+    const decreases = Array.from({ length: 21 }, (_, i) => ({
+      at: `2026-11-${String(i + 2).padStart(2, "0")}T10:00:00.000Z`,
+      files: { "terraform/terraform.tfvars": `worker_count = ${30 - i}\n` },
+    }));
+    const full = repoWith([
+      {
+        at: "2026-11-01T10:00:00Z",
+        files: { "terraform/terraform.tfvars": "worker_count = 31\n" },
+      },
+      ...decreases,
+    ]);
+    expect((await readPoolFacts(localRepo(full), config)).facts[0]).toMatchObject({
+      lastChange: { at: "2026-11-22T10:00:00.000Z", direction: "down" },
+      lastScaleUp: { at: "2026-11-03T10:00:00.000Z" },
+    });
+  });
+
+  it("dates a commit made with a clock behind no earlier than the commit of the file before it", async () => {
+    const dir = repoWith([
+      { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },
+      { at: "2026-11-22T09:58:00Z", files: { "terraform/terraform.tfvars": "worker_count = 5\n" } },
+      // Made after the raise, on a machine whose clock was an hour behind.
+      { at: "2026-11-22T09:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 4\n" } },
+    ]);
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 4,
+      lastChange: { at: "2026-11-22T09:58:00.000Z", direction: "down" },
+      lastScaleUp: { at: "2026-11-22T09:58:00.000Z" },
+    });
+  });
+
   it("refuses a count changed in the working tree but not committed", async () => {
     const dir = repoWith([
       {
@@ -195,6 +244,49 @@ describe("readPoolFacts", () => {
     expect(facts[0]?.currentValueProblem).toBe(
       "terraform/terraform.tfvars worker_count is 4 in the working tree but 3 in its last commit: commit the change, or plan from a clean checkout",
     );
+  });
+
+  it("refuses a count in the working tree where its last commit has no whole number", async () => {
+    const dir = repoWith([
+      { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },
+      {
+        at: "2026-11-22T09:58:00Z",
+        files: { "terraform/terraform.tfvars": "worker_count = var.workers\n" },
+      },
+    ]);
+    writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 4\n");
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    expect(facts[0]?.currentValue).toBeUndefined();
+    expect(facts[0]?.currentValueProblem).toBe(
+      "terraform/terraform.tfvars worker_count is 4 in the working tree, but its last commit has no whole number there: commit the change, or plan from a clean checkout",
+    );
+  });
+
+  it("reads a target stored through a filter (git-crypt) as a checkout writes it, history included", async () => {
+    const dir = repoWith([]);
+    // A reversible clean/smudge pair stands in for git-crypt's encryption.
+    git(dir, ["config", "filter.crypt.clean", "base64"]);
+    git(dir, ["config", "filter.crypt.smudge", "base64 -d"]);
+    const attributes = { ".gitattributes": "*.tfvars filter=crypt\n" };
+    commitTo(dir, "2026-11-01T10:00:00Z", {
+      ...attributes,
+      "terraform/terraform.tfvars": "worker_count = 3\n",
+    });
+    commitTo(dir, "2026-11-22T09:58:00Z", { "terraform/terraform.tfvars": "worker_count = 4\n" });
+    const stored = execFileSync("git", [
+      "-C",
+      dir,
+      "cat-file",
+      "blob",
+      "HEAD:terraform/terraform.tfvars",
+    ]);
+    expect(stored.toString()).not.toContain("worker_count");
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 4,
+      lastChange: { at: "2026-11-22T09:58:00.000Z", direction: "up" },
+    });
   });
 
   it("plans as of a time: a change dated after it counts as made at that time, its date kept", async () => {
@@ -212,6 +304,7 @@ describe("readPoolFacts", () => {
         committedAt: "2026-11-05T10:00:00.000Z",
         direction: "down",
       },
+      lastScaleUp: { at: "2026-11-01T10:00:00.000Z" },
     });
   });
 
@@ -468,6 +561,35 @@ describe("readPoolFacts", () => {
       expect(facts[1]).toEqual({ pool: "gpu", currentValue: 1 });
     });
 
+    it("a file inside a submodule: its history is another repository's", async () => {
+      const terraform = repoWith([
+        { at: "2026-11-01T10:00:00Z", files: { "terraform.tfvars": "worker_count = 3\n" } },
+      ]);
+      const dir = repoWith([
+        {
+          at: "2026-11-01T10:00:00Z",
+          files: { "Pulumi.prod.yaml": "config:\n  talos:gpuCount: 1\n" },
+        },
+      ]);
+      git(dir, [
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        terraform,
+        "terraform",
+      ]);
+      git(dir, ["commit", "-q", "-m", "terraform"], "2026-11-02T10:00:00Z");
+      const { facts } = await readPoolFacts(localRepo(dir), config);
+      expect(facts[0]).toEqual({
+        pool: "workers",
+        currentValueProblem:
+          "terraform/terraform.tfvars is inside terraform, a git repository of its own (a submodule): its commits are not this repository's, and a pull request here cannot change it; keep the count in a file of this repository",
+      });
+      expect(facts[1]).toMatchObject({ pool: "gpu", currentValue: 1 });
+    });
+
     it("a file below a path that is a file is missing, not unreadable", async () => {
       const dir = withWorkersFile((d) => writeFileSync(join(d, "terraform"), "not a folder\n"));
       const { facts } = await readPoolFacts(localRepo(dir), config);
@@ -512,6 +634,22 @@ describe("readPoolFacts", () => {
       expect(await localRepo(dir).uncommitted?.("terraform/terraform.tfvars")).toBe(true);
       const { facts } = await readPoolFacts(localRepo(dir), config);
       expect(facts[0]).toEqual({ pool: "workers", currentValueProblem: problem });
+    });
+
+    it("holds a file its last commit deleted, written again in the working tree", async () => {
+      const dir = repoWith([
+        {
+          at: "2026-11-01T10:00:00Z",
+          files: { "terraform/terraform.tfvars": "worker_count = 3\n" },
+        },
+      ]);
+      git(dir, ["rm", "-q", "terraform/terraform.tfvars"]);
+      git(dir, ["commit", "-q", "-m", "gone"], "2026-11-20T10:00:00Z");
+      mkdirSync(join(dir, "terraform"));
+      writeFileSync(join(dir, "terraform/terraform.tfvars"), "worker_count = 3\n");
+      const { facts } = await readPoolFacts(localRepo(dir), config);
+      expect(facts[0]?.currentValue).toBeUndefined();
+      expect(facts[0]?.currentValueProblem).toBe(problem);
     });
 
     it("holds it in a repository with no commit yet", async () => {
