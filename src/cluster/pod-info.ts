@@ -248,11 +248,18 @@ function controllerOf(
   const kind = string(controller.kind);
   const name = string(controller.name);
   if (kind === undefined || name === undefined) return undefined;
+  const group = apiGroup(string(controller.apiVersion));
   const hash = labels["pod-template-hash"];
   if (kind === "ReplicaSet" && hash && name.length > hash.length + 1 && name.endsWith(`-${hash}`)) {
-    return sharing.owner("Deployment", name.slice(0, -(hash.length + 1)));
+    return sharing.owner("Deployment", name.slice(0, -(hash.length + 1)), group);
   }
-  return sharing.owner(kind, name);
+  return sharing.owner(kind, name, group);
+}
+
+/** The group of an `apiVersion`: `apps` of `apps/v1`, empty for the core group's `v1`. */
+function apiGroup(apiVersion: string | undefined): string {
+  const slash = apiVersion?.lastIndexOf("/") ?? -1;
+  return slash > 0 ? (apiVersion as string).slice(0, slash) : "";
 }
 
 function readContainers(

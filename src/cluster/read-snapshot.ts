@@ -245,7 +245,7 @@ function readDaemonSets(
     "daemonsets",
     daemonSets,
     "daemonsets-unknown",
-    "; which DaemonSets a new node would run is unknown, and so is the room it offers in a pool with no Ready node",
+    "; which DaemonSets a new node would run is unknown, and so is the room it offers",
   );
   if (!whole) return "unknown";
   const named = daemonSets.items.some((template) => template.runtimeClass !== undefined);

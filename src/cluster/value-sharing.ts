@@ -103,18 +103,26 @@ export class ValueSharing {
     return this.#tolerations.add(hash, list).slice();
   }
 
-  /** The shared copy of an equal owner reference. */
-  owner(kind: string, name: string): Readonly<OwnerRef> {
+  /** The shared copy of an equal owner reference; `group` empty for the core group. */
+  owner(kind: string, name: string, group = ""): Readonly<OwnerRef> {
     const kindId = this.#id(kind);
     const nameId = this.#id(name);
-    const hash = mix(mix(0, kindId), nameId);
+    const groupId = this.#id(group);
+    const hash = mix(mix(mix(0, kindId), nameId), groupId);
     const sharedKind = this.#strings[kindId] as string;
     const sharedName = this.#strings[nameId] as string;
+    const sharedGroup = this.#strings[groupId] as string;
     const found = this.#owners.find(
       hash,
-      (candidate) => candidate.kind === sharedKind && candidate.name === sharedName,
+      (candidate) =>
+        candidate.kind === sharedKind &&
+        candidate.name === sharedName &&
+        (candidate.group ?? "") === sharedGroup,
     );
-    return found ?? this.#owners.add(hash, Object.freeze({ kind: sharedKind, name: sharedName }));
+    if (found) return found;
+    const owner: OwnerRef = { kind: sharedKind, name: sharedName };
+    if (sharedGroup !== "") owner.group = sharedGroup;
+    return this.#owners.add(hash, Object.freeze(owner));
   }
 }
 

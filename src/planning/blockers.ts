@@ -46,7 +46,10 @@ export const REPLICATING_KINDS: ReadonlySet<string> = new Set([
 
 /** What decides which of a pool's pods hold their node: the pool's settings. */
 export interface BlockerRules {
-  /** `scaleDown.replicatedKinds`: custom controller kinds whose pods move; `*` for all. */
+  /**
+   * `scaleDown.replicatedKinds`: custom controller kinds whose pods move, as `Kind` (of any API
+   * group) or `Kind.group`; `*` for all.
+   */
   replicatedKinds: readonly string[];
   /** `expendablePriority`: pods below it need not come back. */
   expendableBelow: number;
@@ -105,11 +108,21 @@ export function nodeBlockers(
   return blockers;
 }
 
-/** Whether pods of a controller of this kind are made again elsewhere once evicted. */
-export function replicates(kind: string, replicatedKinds: readonly string[]): boolean {
-  return (
-    REPLICATING_KINDS.has(kind) || replicatedKinds.some((named) => named === "*" || named === kind)
-  );
+/**
+ * Whether pods of this controller are made again elsewhere once evicted: it is of a kind
+ * Kubernetes ships, or `replicatedKinds` names it by its kind alone (any group), by its kind and
+ * API group (`Cluster.postgresql.cnpg.io`), or is `*`. An owner whose group is not known (a
+ * snapshot saved before groups were read) matches no `Kind.group`.
+ */
+export function replicates(owner: OwnerRef, replicatedKinds: readonly string[]): boolean {
+  return REPLICATING_KINDS.has(owner.kind) || replicatedKinds.some((named) => names(named, owner));
+}
+
+function names(entry: string, owner: OwnerRef): boolean {
+  if (entry === "*") return true;
+  const dot = entry.indexOf(".");
+  if (dot < 0) return entry === owner.kind;
+  return entry.slice(0, dot) === owner.kind && entry.slice(dot + 1) === owner.group;
 }
 
 function podOwnBlockers(pod: PodInfo, rules: BlockerRules): DrainBlocker[] {
@@ -128,7 +141,7 @@ function podOwnBlockers(pod: PodInfo, rules: BlockerRules): DrainBlocker[] {
   else if (
     !allowedToEvict &&
     pod.owner &&
-    !replicates(pod.owner.kind, rules.replicatedKinds) &&
+    !replicates(pod.owner, rules.replicatedKinds) &&
     !isExpendable(pod, rules.expendableBelow)
   )
     blockers.push({ kind: "custom-controller", pod: key, owner: pod.owner });

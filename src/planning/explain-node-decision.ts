@@ -319,7 +319,7 @@ export function holdText(hold: Hold): string {
       return `wanted ${hold.wanted} nodes, the ${hold.bound === "host-cap" ? "host cap" : "max"} allows ${hold.allowed}`;
     case "shape-unknown":
       return hold.daemonSets === "daemonsets-unread"
-        ? "the room on a new node is unknown: the pool has no Ready node to see its DaemonSets on, and the cluster's DaemonSets could not be read (see the snapshot's warnings; the account needs list on daemonsets.apps); no node is added on a guess"
+        ? "the room on a new node is unknown: the cluster's DaemonSets could not be read, and a new node runs those that admit it, whether or not the pool's nodes show them yet (see the snapshot's warnings; the account needs list on daemonsets.apps); no node is added on a guess"
         : hold.daemonSets === "daemonset-requests"
           ? "the room on a new node is unknown: a DaemonSet it would run requests an amount that could not be read (see the snapshot's warnings); no node is added on a guess"
           : "the size of a new node is unknown: set newNode.cpu and newNode.memory";
@@ -560,7 +560,7 @@ function blockerText(blocker: DrainBlocker): string {
     case "bare-pod":
       return `${blocker.pod}: no controller would recreate it`;
     case "custom-controller":
-      return `${blocker.pod}: its controller ${blocker.owner?.kind} ${blocker.owner?.name} is not one Kubernetes ships, and may not recreate it elsewhere (name the kind in scaleDown.replicatedKinds if it does)`;
+      return `${blocker.pod}: its controller ${blocker.owner?.kind} ${blocker.owner?.name} is not one Kubernetes ships, and may not recreate it elsewhere (name ${blocker.owner?.group ? `${blocker.owner.kind}.${blocker.owner.group}` : "the kind"} in scaleDown.replicatedKinds if it does)`;
   }
 }
 

@@ -1,5 +1,12 @@
 import { extendedResourceNameProblem } from "../policy/resource-name.ts";
-import { DEFAULT_MAX_PODS, sameTaint, sharedLabels, sharedTaints } from "./node-shape.ts";
+import {
+  DEFAULT_MAX_PODS,
+  newNodeShapeOrWhy,
+  type ShapeUnknown,
+  sameTaint,
+  sharedLabels,
+  sharedTaints,
+} from "./node-shape.ts";
 import type { PoolContext } from "./pool-context.ts";
 import type { Taint } from "./snapshot.ts";
 
@@ -23,6 +30,13 @@ export interface NewNodeGaps {
   labels: Record<string, string>;
   /** Taints every pool node carries that `newNode.taints` does not give. */
   taints: Taint[];
+  /**
+   * Why the room on a new node of the pool with no node left would be unknown, though its size
+   * is configured: the cluster's DaemonSets, by which it would be told, could not be read
+   * (`daemonsets-unread`), or one of those it would run requests an amount that could not be
+   * (`daemonset-requests`). Absent when it is known.
+   */
+  daemonSets?: Exclude<ShapeUnknown, "size">;
 }
 
 /** Whether removing `removing` nodes takes the count to zero: the pool's last node goes. */
@@ -33,7 +47,9 @@ export function emptiesPool(context: PoolContext, removing: number): boolean {
 /**
  * What a new node would lack once the pool's nodes are all gone. The pool grows back only on a
  * shape it can tell: cpu and memory configured, and the labels, taints and extended resources
- * pods look for on the pool's nodes carried over by the config, or the last node stays.
+ * pods look for on the pool's nodes carried over by the config, or the last node stays; so it
+ * does while the room such a node offers pending pods is unknown (its DaemonSets), since the
+ * pool would then add no node for them.
  */
 export function newNodeGaps(context: PoolContext): NewNodeGaps {
   const { newNode, selector } = context.pool;
@@ -57,7 +73,10 @@ export function newNodeGaps(context: PoolContext): NewNodeGaps {
   const taints = sharedTaints(members).filter(
     (taint) => !newNode.taints.some((configured) => sameTaint(taint, configured)),
   );
-  return { unset, extended: [...extended].sort(), labels, taints };
+  const gaps: NewNodeGaps = { unset, extended: [...extended].sort(), labels, taints };
+  const regrown = newNodeShapeOrWhy([], newNode, selector, context.index, context.now);
+  if ("unknown" in regrown && regrown.unknown !== "size") gaps.daemonSets = regrown.unknown;
+  return gaps;
 }
 
 /** Whether a new node would lack nothing the pool's nodes have. */
@@ -66,7 +85,8 @@ export function gapsClosed(gaps: NewNodeGaps): boolean {
     gaps.unset.length === 0 &&
     gaps.extended.length === 0 &&
     Object.keys(gaps.labels).length === 0 &&
-    gaps.taints.length === 0
+    gaps.taints.length === 0 &&
+    gaps.daemonSets === undefined
   );
 }
 
@@ -89,8 +109,19 @@ export function lastNodeStaysText(gaps: NewNodeGaps): string {
     );
   if (unsettable.length > 0)
     parts.push(`a new node would have no ${unsettable.join(", ")}, which newNode cannot give`);
-  return `the last node stays: a pool with no node cannot learn a new node's shape; ${parts.join("; ")}`;
+  const reasons: string[] = [];
+  if (parts.length > 0)
+    reasons.push(`a pool with no node cannot learn a new node's shape; ${parts.join("; ")}`);
+  if (gaps.daemonSets) reasons.push(UNKNOWN_ROOM[gaps.daemonSets]);
+  return `the last node stays: ${reasons.join("; and ")}`;
 }
+
+const UNKNOWN_ROOM: Record<Exclude<ShapeUnknown, "size">, string> = {
+  "daemonsets-unread":
+    "with no node left, the room on a new node is told by the cluster's DaemonSets, which could not be read (see the snapshot's warnings; the account needs list on daemonsets.apps): the pool could not grow back for pending pods",
+  "daemonset-requests":
+    "with no node left, the room on a new node is told by the cluster's DaemonSets, and one it would run requests an amount that could not be read (see the snapshot's warnings): the pool could not grow back for pending pods",
+};
 
 function andList(items: readonly string[]): string {
   return items.length <= 1

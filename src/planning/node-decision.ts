@@ -126,8 +126,8 @@ export type Hold =
   /**
    * What a new node offers is unknown, so pending pods add no node on a guess: its size, or, with
    * `daemonSets`, the room its DaemonSets leave (`daemonset-requests`: one of them requests an
-   * amount that could not be read; `daemonsets-unread`: the pool has no Ready node and the
-   * cluster's DaemonSets could not be read).
+   * amount that could not be read; `daemonsets-unread`: the cluster's DaemonSets could not be
+   * read).
    */
   | { kind: "shape-unknown"; daemonSets?: "daemonset-requests" | "daemonsets-unread" };
 

@@ -11,6 +11,12 @@ export interface PoolRepoFacts {
   /** The last merged change to the target's file, from git history. */
   lastChange?: LastChange;
   /**
+   * When the last change lowered the count: the newest change before it that raised the count
+   * (or whose direction is unknown), so that the delay after a scale-up still runs from it.
+   * Absent otherwise: a last change that did not lower the count is the last scale-up itself.
+   */
+  lastScaleUp?: { at: string };
+  /**
    * Why the history of the target's file could not be read (not a git repository, git not
    * installed, a repository git refuses to read): the time of the last change is unknown, which
    * is not "long ago", so no scale-down rests on it.

@@ -202,7 +202,10 @@ function poolContext(
   if (facts?.currentValue !== undefined) context.current = facts.currentValue;
   const shape = newNodeShapeOrWhy(members, pool.newNode, pool.selector, index, input.now);
   if ("shape" in shape) context.shape = shape.shape;
-  else context.shapeUnknown = shape.unknown;
+  else {
+    context.shapeUnknown = shape.unknown;
+    if (shape.allocatable) context.newNodeAllocatable = shape.allocatable;
+  }
   return context;
 }
 

@@ -2,7 +2,7 @@ import type { NewNodeConfig, NodeSelectorConfig } from "../policy/repo-config.ts
 import type { ClusterIndex } from "./cluster-index.ts";
 import { emptyRoom, freeRoom, podDemand, type Room } from "./room.ts";
 import { type NodeTraits, placementConflict } from "./scheduling.ts";
-import type { HostPort, NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
+import type { DaemonSetInfo, HostPort, NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
 
 /** Kubelet's default pod capacity, used when neither the config nor any node tells. */
 export const DEFAULT_MAX_PODS = 110;
@@ -16,17 +16,17 @@ const TRANSIENT_TAINT_PREFIXES = ["node.kubernetes.io/", "node.cloudprovider.kub
 export interface NodeShape {
   allocatable: Resources;
   /**
-   * What the DaemonSets running on every Ready pool node, and the static pods every one of them
-   * runs, will take on a new node too.
+   * What the cluster's DaemonSets that would run on a new node, those running on every Ready
+   * pool node, and the static pods every one of them runs, will take on a new node too.
    */
   daemonSetOverhead: StartupOverhead;
   /** The host ports those pods take, which a new node will have in use too. */
   daemonSetHostPorts: HostPort[];
   /**
-   * `cluster` when the pool has no Ready node to see its DaemonSets on: those counted are then
-   * the cluster's DaemonSets whose pod template's nodeSelector, node affinity and tolerations
-   * admit a new node's labels and taints (their pods', in a snapshot saved before DaemonSets
-   * were read).
+   * `cluster` when the pool has no Ready node to see its DaemonSets and static pods on: those
+   * counted are then the cluster's DaemonSets whose pod template's nodeSelector, node affinity
+   * and tolerations admit a new node's labels and taints (their pods', in a snapshot saved
+   * before DaemonSets were read), and no static pod.
    */
   daemonSetsFrom?: "cluster";
   labels: Record<string, string>;
@@ -45,7 +45,7 @@ export interface NodeShape {
 /**
  * Why what a new node offers is unknown: its size (cpu or memory known from neither the config
  * nor the pool's nodes), a request of a DaemonSet it would run that could not be read, or the
- * cluster's DaemonSets, which a pool with no Ready node is told by, not read.
+ * cluster's DaemonSets, which tell those a new node runs, not read.
  */
 export type ShapeUnknown = "size" | "daemonset-requests" | "daemonsets-unread";
 
@@ -65,14 +65,17 @@ export function newNodeShape(
   return "shape" in found ? found.shape : undefined;
 }
 
-/** The shape of a new node, as `newNodeShape` tells it, or why it is unknown. */
+/**
+ * The shape of a new node, as `newNodeShape` tells it, or why it is unknown; with its
+ * allocatable when that is known and only the room its DaemonSets leave is not.
+ */
 export function newNodeShapeOrWhy(
   members: readonly NodeInfo[],
   config: NewNodeConfig,
   selector: NodeSelectorConfig | undefined,
   index: ClusterIndex,
   now?: Date,
-): { shape: NodeShape } | { unknown: ShapeUnknown } {
+): { shape: NodeShape } | { unknown: ShapeUnknown; allocatable?: Resources } {
   const learned = learnAllocatable(members, config.from);
   const allocatable: Resources = { ...learned?.allocatable };
   if (config.cpu !== undefined) allocatable.cpu = config.cpu;
@@ -92,7 +95,7 @@ export function newNodeShapeOrWhy(
   const labels = { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels };
   const taints = [...sharedTaints(members), ...config.taints];
   const daemonSets = daemonSetLoad(members, index, now, { labels, taints });
-  if (typeof daemonSets === "string") return { unknown: daemonSets };
+  if (typeof daemonSets === "string") return { unknown: daemonSets, allocatable };
   const shape: NodeShape = {
     allocatable,
     ...daemonSets,
@@ -238,13 +241,17 @@ interface StartupPodGroup {
 }
 
 /**
- * DaemonSets with a pod on every Ready pool node will start one on a new node as well, and so
- * will the static pods every such node runs (a machine configuration they share): each counts
- * with the largest request among its pods, and with the host ports its pods take. A DaemonSet
- * pod still waiting for room on its node counts for that node. A pool with no Ready node shows
- * none of them: then the DaemonSets are those of the cluster that would run on a new node.
- * Unknown when one of them has a request that could not be read, or when the pool has no Ready
- * node and the cluster's DaemonSets could not be read.
+ * The pods a new node starts on its own. The DaemonSets are those of the cluster that would run
+ * on a node with `traits`, by their pod templates (a DaemonSet just made, or rolled out with a
+ * template asking more, has no pod, or no such pod, on the pool yet), each at the larger of its
+ * template's request and its pods'; besides them, the DaemonSets with a pod on every settled
+ * Ready pool node (a DaemonSet pod still waiting for room on its node counts for that node), and
+ * the static pods every such node runs (a machine configuration they share), which no list
+ * tells. A pool with no Ready node counts the cluster's DaemonSets alone, those known only by
+ * their pods included (a snapshot saved before DaemonSets were read, or pods whose DaemonSet is
+ * gone); one with Ready nodes counts such pods only where they run on every one of them. Unknown when one of them has a request that
+ * could not be read, or when the cluster's DaemonSets could not be read: a new node runs those
+ * that admit it, whether or not the pool's nodes show them yet.
  */
 function daemonSetLoad(
   members: readonly NodeInfo[],
@@ -252,16 +259,28 @@ function daemonSetLoad(
   now: Date | undefined,
   traits: NodeTraits,
 ): StartupLoad | Exclude<ShapeUnknown, "size"> {
+  if (index.daemonSets === "unknown") return "daemonsets-unread";
   const ready = settled(
     members.filter((node) => node.ready),
     now,
   );
   if (ready.length === 0) {
-    const groups = clusterDaemonSets(index, traits);
-    if (groups === "unknown") return "daemonsets-unread";
-    const load = startupLoad(groups, 0);
+    const load = startupLoad(clusterDaemonSets(index, index.daemonSets, traits, true).values());
     return load ? { ...load, daemonSetsFrom: "cluster" } : "daemonset-requests";
   }
+  const groups = onEveryNode(ready, index);
+  if (index.daemonSets !== undefined)
+    // A DaemonSet's cluster-wide group holds its pods on the pool's nodes too, and its template.
+    for (const [key, group] of clusterDaemonSets(index, index.daemonSets, traits, false))
+      groups.set(key, group);
+  return startupLoad(groups.values()) ?? "daemonset-requests";
+}
+
+/** The DaemonSets and static pods with a pod on every one of `ready`, by their key. */
+function onEveryNode(
+  ready: readonly NodeInfo[],
+  index: ClusterIndex,
+): Map<string, StartupPodGroup> {
   const groups = new Map<string, StartupPodGroup>();
   for (const node of ready) {
     const seen = new Set<string>();
@@ -275,7 +294,8 @@ function daemonSetLoad(
       groups.set(key, group);
     }
   }
-  return startupLoad(groups.values(), ready.length) ?? "daemonset-requests";
+  for (const [key, group] of groups) if (group.nodes < ready.length) groups.delete(key);
+  return groups;
 }
 
 type StartupLoad = Pick<NodeShape, "daemonSetOverhead" | "daemonSetHostPorts" | "daemonSetsFrom">;
@@ -286,15 +306,14 @@ function podsOf(node: string, index: ClusterIndex): PodInfo[] {
 }
 
 /**
- * What the groups that run on at least `nodes` nodes take on a new node; `undefined` when one
- * of them has a request that could not be read: what it takes is unknown, and so is the room
- * it leaves on a new node, never taken as zero.
+ * What the groups take on a new node; `undefined` when one of them has a request that could not
+ * be read: what it takes is unknown, and so is the room it leaves on a new node, never taken as
+ * zero.
  */
-function startupLoad(groups: Iterable<StartupPodGroup>, nodes: number): StartupLoad | undefined {
+function startupLoad(groups: Iterable<StartupPodGroup>): StartupLoad | undefined {
   const overhead: StartupOverhead = { cpu: 0, memory: 0, pods: 0 };
   const hostPorts: HostPort[] = [];
   for (const group of groups) {
-    if (group.nodes < nodes) continue;
     if (group.unknown) return undefined;
     addOverhead(overhead, group);
     hostPorts.push(...group.hostPorts);
@@ -303,16 +322,20 @@ function startupLoad(groups: Iterable<StartupPodGroup>, nodes: number): StartupL
 }
 
 /**
- * The cluster's DaemonSets that would run a pod on a node with `traits`: each DaemonSet the
- * snapshot holds by its pod template (which keeps the node affinity its pods lose), counted with
- * the larger of its template's request and its pods'; a DaemonSet known only by its pods (a
- * snapshot saved before DaemonSets were read, or pods whose DaemonSet is gone) by its pods.
- * `"unknown"` when the snapshot could not read the DaemonSets.
+ * The cluster's DaemonSets that would run a pod on a node with `traits`, by their key: each
+ * DaemonSet of `daemonSets` by its pod template (which keeps the node affinity its pods lose),
+ * counted with the larger of its template's request and its pods'; with `unlisted`, a DaemonSet
+ * known only by its pods (a snapshot saved before DaemonSets were read, or pods whose DaemonSet
+ * is gone) by its pods.
  */
-function clusterDaemonSets(index: ClusterIndex, traits: NodeTraits): StartupPodGroup[] | "unknown" {
-  if (index.daemonSets === "unknown") return "unknown";
+function clusterDaemonSets(
+  index: ClusterIndex,
+  daemonSets: readonly DaemonSetInfo[] | undefined,
+  traits: NodeTraits,
+  unlisted: boolean,
+): Map<string, StartupPodGroup> {
   const objects = new Map(
-    (index.daemonSets ?? []).map((daemonSet) => [
+    (daemonSets ?? []).map((daemonSet) => [
       daemonSetKey(daemonSet.namespace, daemonSet.name),
       daemonSet,
     ]),
@@ -326,7 +349,7 @@ function clusterDaemonSets(index: ClusterIndex, traits: NodeTraits): StartupPodG
     const group = groups.get(key) ?? newGroup(false);
     addPodTo(group, pod);
     groups.set(key, group);
-    if (!objects.has(key) && daemonSetAdmits(pod, traits)) admitted.add(key);
+    if (unlisted && !objects.has(key) && daemonSetAdmits(pod, traits)) admitted.add(key);
   }
   for (const [key, daemonSet] of objects) {
     if (placementConflict(daemonSet, traits) !== undefined) continue;
@@ -335,7 +358,7 @@ function clusterDaemonSets(index: ClusterIndex, traits: NodeTraits): StartupPodG
     groups.set(key, group);
     admitted.add(key);
   }
-  return [...admitted].map((key) => groups.get(key) as StartupPodGroup);
+  return new Map([...admitted].map((key) => [key, groups.get(key) as StartupPodGroup]));
 }
 
 /**

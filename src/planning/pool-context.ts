@@ -5,7 +5,7 @@ import type { PoolRepoFacts } from "./node-plan-input.ts";
 import type { NodeShape, ShapeUnknown } from "./node-shape.ts";
 import type { Bin } from "./packing.ts";
 import { freeRoom } from "./room.ts";
-import type { NodeInfo, Taint } from "./snapshot.ts";
+import type { NodeInfo, Resources, Taint } from "./snapshot.ts";
 import type { ResourceUtilisation, TimedPercent } from "./utilisation.ts";
 
 /** Everything one pool's evaluation reads, gathered once. */
@@ -22,6 +22,11 @@ export interface PoolContext {
   shape?: NodeShape;
   /** Why `shape` is absent. */
   shapeUnknown?: ShapeUnknown;
+  /**
+   * A new node's allocatable when `shape` is absent for the room its DaemonSets leave alone:
+   * what it adds to the pool's allocatable is known, what it offers pending pods is not.
+   */
+  newNodeAllocatable?: Resources;
   utilisation: Record<Resource, ResourceUtilisation>;
   history: Record<Resource, TimedPercent[]>;
   /** The pool's requests over time, as percentages of today's allocatable. */

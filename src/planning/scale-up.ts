@@ -113,9 +113,13 @@ export function evaluateScaleUp(
         met,
       });
       if (percent === undefined || !met) continue;
-      // A new node brings its DaemonSets' requests along with its allocatable.
-      const overhead = context.shape?.daemonSetOverhead[resource] ?? 0;
-      const nodes = nodesToBringBelow(context, resource, percent, requestsThreshold, overhead);
+      // A new node brings its DaemonSets' requests along with its allocatable; while they are
+      // unknown, one node at a time.
+      const overhead = context.shape?.daemonSetOverhead[resource];
+      const nodes =
+        overhead === undefined
+          ? 1
+          : nodesToBringBelow(context, resource, percent, requestsThreshold, overhead);
       triggers.push({
         kind: "requests",
         resource,
@@ -184,8 +188,9 @@ function packPending(
 
 /**
  * New nodes that bring `percent` of today's allocatable below `threshold`, each adding a new
- * node's allocatable and `loadPerNode` to what is measured; one when the new node's size is
- * unknown, or when what a new node brings is already at the threshold of its own allocatable.
+ * node's allocatable (known also when the room its DaemonSets leave is not) and `loadPerNode`
+ * to what is measured; one when the new node's size is unknown, or when what a new node brings
+ * is already at the threshold of its own allocatable.
  */
 function nodesToBringBelow(
   context: PoolContext,
@@ -195,7 +200,7 @@ function nodesToBringBelow(
   loadPerNode = 0,
 ): number {
   const allocatable = context.utilisation[resource].allocatable;
-  const perNode = context.shape?.allocatable[resource];
+  const perNode = (context.shape?.allocatable ?? context.newNodeAllocatable)?.[resource];
   if (allocatable === undefined || !perNode) return 1;
   const load = (percent / 100) * allocatable;
   const needed = (load * 100) / threshold - allocatable;

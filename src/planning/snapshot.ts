@@ -193,6 +193,11 @@ export interface ContainerInfo {
 export interface OwnerRef {
   kind: string;
   name: string;
+  /**
+   * The API group of its `apiVersion` (`postgresql.cnpg.io` of `postgresql.cnpg.io/v1`); absent
+   * for the core group, and in a snapshot saved before it was read.
+   */
+  group?: string;
 }
 
 /** A claim a pod mounts, and what it asks of the node the pod runs on. */

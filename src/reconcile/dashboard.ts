@@ -6,6 +6,7 @@ import type { ClosedBotPullRequest, DesiredIssue } from "../forge/forge.ts";
 import type { IssueMarker } from "../forge/marker.ts";
 import type { MergeRefusal } from "../merge/merge-refusal.ts";
 import { explainNodeDecision } from "../planning/explain-node-decision.ts";
+import { gapsClosed } from "../planning/last-node.ts";
 import type { NodeDecision, ScaleDownCondition } from "../planning/node-decision.ts";
 import type { PlanNote } from "../planning/proposal.ts";
 import type { ResourceUtilisation } from "../planning/utilisation.ts";
@@ -239,8 +240,12 @@ function conditionText(condition: ScaleDownCondition): string {
       return `the pods of ${condition.node} would not fit on the other nodes`;
     case "projection":
       return `without a node, ${condition.resource} would be at or above ${condition.limit} %`;
-    case "last-node":
-      return `${condition.node} is the pool's last node, and newNode does not tell a new node's shape without it`;
+    case "last-node": {
+      const { daemonSets, ...configured } = condition;
+      return daemonSets && gapsClosed(configured)
+        ? `${condition.node} is the pool's last node, and the room on a new node without it is unknown (the cluster's DaemonSets)`
+        : `${condition.node} is the pool's last node, and newNode does not tell a new node's shape without it`;
+    }
   }
 }
 

@@ -819,21 +819,31 @@ describe("plan against a served cluster: removing a node above max", () => {
     const kept = await planAboveMax(instance);
     expect(kept.proposals).toEqual([]);
     expect(poolNote(kept)).toContain(
-      "db/main-2: its controller Cluster main is not one Kubernetes ships, and may not recreate it elsewhere",
+      "db/main-2: its controller Cluster main is not one Kubernetes ships, and may not recreate it elsewhere (name Cluster.postgresql.cnpg.io in scaleDown.replicatedKinds if it does)",
     );
     const note = kept.notes.find((entry) => entry.subject === "pool/workers");
     const blockers = (note?.decision as { blockers: Raw[] } | undefined)?.blockers;
     expect(blockers?.find((entry) => entry.node === "talos-worker-4")).toEqual({
       node: "talos-worker-4",
       blockers: [
-        { kind: "custom-controller", pod: "db/main-2", owner: { kind: "Cluster", name: "main" } },
+        {
+          kind: "custom-controller",
+          pod: "db/main-2",
+          owner: { kind: "Cluster", name: "main", group: "postgresql.cnpg.io" },
+        },
       ],
     });
-    const moved = await plan([...cluster(FOUR), ...apps(), instance], {
-      tfvars: tfvars(4),
-      config: config({ "max: 6": "max: 3\n    scaleDown:\n      replicatedKinds: [Cluster]" }),
-    });
-    expect(moved.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    const replicated = (kinds: string) =>
+      plan([...cluster(FOUR), ...apps(), instance], {
+        tfvars: tfvars(4),
+        config: config({ "max: 6": `max: 3\n    scaleDown:\n      replicatedKinds: ${kinds}` }),
+      });
+    expect((await replicated("[Cluster]")).proposals[0]).toMatchObject({ from: 4, to: 3 });
+    // Named with its API group, as its ownerReference's apiVersion gives it.
+    const grouped = await replicated("[Cluster.postgresql.cnpg.io]");
+    expect(grouped.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    // Another operator's Cluster is not this one.
+    expect((await replicated("[Cluster.mysql.example.com]")).proposals).toEqual([]);
   });
 
   it('removes the node when safe-to-evict: "true" lifts emptyDir and bare-pod blockers', async () => {

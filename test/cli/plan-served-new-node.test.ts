@@ -218,11 +218,12 @@ describe("plan against a served cluster: what a new node starts with", () => {
     expect(text).toMatch(/never fits: ml\/train-no7300[^\n]*cpu/);
   });
 
-  it("adds no node to a pool with no Ready node when the DaemonSets cannot be listed, and says why", async () => {
+  it("adds no node when the DaemonSets cannot be listed, and says why", async () => {
     const served = await serveForTest([
       ...cluster(),
       ...fillers(WORKERS, "3"),
       trainingPod("a", "1"),
+      job("b", "3"),
     ]);
     served.fake.injectFault({
       path: "/apis/apps/v1/daemonsets",
@@ -244,11 +245,38 @@ describe("plan against a served cluster: what a new node starts with", () => {
     const note = output.notes.find((entry) => entry.subject === "pool/gpu");
     expect(note?.holds).toContainEqual({ kind: "shape-unknown", daemonSets: "daemonsets-unread" });
     expect(note?.message).toContain(
-      "the room on a new node is unknown: the pool has no Ready node to see its DaemonSets on, and the cluster's DaemonSets could not be read",
+      "the room on a new node is unknown: the cluster's DaemonSets could not be read",
     );
-    // The pool with Ready nodes sees its DaemonSets on them: its new nodes' room is known.
+    // The pool with Ready nodes would run those DaemonSets too, and maybe some not on its nodes
+    // yet: its pending pod adds no node either.
     expect(output.proposals.find((proposal) => proposal.pool === "workers")).toBeUndefined();
-    expect(poolNote(output)).not.toContain("room on a new node is unknown");
+    const workers = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(workers?.holds).toContainEqual({
+      kind: "shape-unknown",
+      daemonSets: "daemonsets-unread",
+    });
+    expect(poolNote(output)).toContain("room on a new node is unknown");
+  });
+
+  it("keeps room on a new node for a DaemonSet that has no pod on the pool's nodes yet", async () => {
+    // Falco was just installed: its DaemonSet exists, its controller has made no pod yet.
+    const output = await plan([
+      ...cluster(),
+      ...fillers(WORKERS, "2"),
+      daemonSetObject("security", "falco", {
+        cpu: "500m",
+        memory: "512Mi",
+        tolerations: [{ operator: "Exists" }],
+      }),
+      // A new node: 3800m − 100m (cilium) − 500m (falco) = 3200m free.
+      job("fit3200", "3200m"),
+      job("no3300", "3300m"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const text = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(text).toContain("DaemonSets take 600m cpu, 640 MiB, 2 pods");
+    expect(text).toMatch(/transcode-29123400-fit3200[^\n]*→ new-1/);
+    expect(text).toMatch(/never fits: batch\/transcode-29123400-no3300[^\n]*cpu/);
   });
 });
 

@@ -196,10 +196,13 @@ describe("readSnapshot against the homelab", () => {
     expect(bare.blockingVolumes).toEqual([
       { name: "scratch", type: "local", claim: "bare-pod-scratch" },
     ]);
+    // With the API group of its apiVersion; none for the core group's (a mirror pod's Node).
     expect(pod(snapshot, "apps", "standalone-rs-abcde").owner).toEqual({
       kind: "ReplicaSet",
       name: "standalone-rs",
+      group: "apps",
     });
+    expect(apiserver.owner).toEqual({ kind: "Node", name: "talos-cp-1" });
     const gpu = pod(snapshot, "apps", "gpu-job-q9z8");
     expect(gpu.phase).toBe("Succeeded");
     expect(gpu.requests).toEqual({

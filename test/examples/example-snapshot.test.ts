@@ -68,7 +68,7 @@ describe("the example's recorded snapshot", () => {
       ["media/tdarr-node-6d8c7f5b49-n7wzs", { cpu: 1500, memory: 2 * 1024 ** 3 }],
     ]);
     for (const pod of pending) {
-      expect(pod.owner).toEqual({ kind: "Deployment", name: "tdarr-node" });
+      expect(pod.owner).toEqual({ kind: "Deployment", name: "tdarr-node", group: "apps" });
       expect(pod.unschedulable?.message).toMatch(/^0\/6 nodes are available: 3 Insufficient cpu,/);
     }
   });

@@ -2,7 +2,13 @@ import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import type { ScaleDownCondition } from "../../src/planning/node-decision.ts";
 import type { NodeInfo, PodInfo } from "../../src/planning/snapshot.ts";
-import { buildSnapshot, type NodeSpec, nodes, pod } from "../support/snapshot-builder.ts";
+import {
+  buildSnapshot,
+  daemonSet,
+  type NodeSpec,
+  nodes,
+  pod,
+} from "../support/snapshot-builder.ts";
 import { kinds, planOne } from "./plan-helpers.ts";
 
 /** Far below every scale-down threshold (10 % cpu, 12.5 % memory), over an hour. */
@@ -209,5 +215,55 @@ describe("a pool's last node", () => {
     expect(explainNodeDecision(kept).join("\n")).toContain(
       "not worker-1 too: the last node stays: a pool with no node cannot learn a new node's shape; set newNode.cpu and newNode.memory",
     );
+  });
+
+  it("stays while the cluster's DaemonSets could not be read: the pool could not grow back", () => {
+    const { snapshot } = pool(1);
+    const unread = { ...snapshot, daemonSets: "unknown" as const };
+    const decision = planOne(unread, { min: 0, ...SIZED });
+    expect(decision).toMatchObject({ action: "none", current: 1, desired: 1 });
+    const expected = {
+      kind: "last-node",
+      met: false,
+      node: "worker-1",
+      unset: [],
+      extended: [],
+      labels: {},
+      taints: [],
+      daemonSets: "daemonsets-unread",
+    };
+    expect(lastNode(decision.scaleDown.conditions)).toEqual(expected);
+    expect(decision.scaleDown.refusedBy).toEqual([expected]);
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "worker-1: the last node stays: with no node left, the room on a new node is told by the cluster's DaemonSets, which could not be read",
+    );
+    // The nodes before it go, as their pool keeps one to grow from.
+    const idle = pool(3, [], { usage: { cpu: "100m", memory: "512Mi" } }).snapshot;
+    const three = planOne({ ...idle, daemonSets: "unknown" }, { min: 0, ...SIZED });
+    expect(three).toMatchObject({ desired: 1, removing: ["worker-3", "worker-2"] });
+    expect(three.scaleDown.bulk?.stop).toMatchObject({
+      kind: "last-node",
+      node: "worker-1",
+      daemonSets: "daemonsets-unread",
+    });
+  });
+
+  it("stays while a DaemonSet a new node would run requests an amount that could not be read", () => {
+    const { snapshot } = pool(1);
+    const template = daemonSet("kube-system/cilium", { cpu: "100m", memory: "128Mi" });
+    const { cpu: _cpu, ...unknownCpu } = template.requests;
+    const unreadable = { ...snapshot, daemonSets: [{ ...template, requests: unknownCpu }] };
+    const decision = planOne(unreadable, { min: 0, ...SIZED });
+    expect(decision).toMatchObject({ action: "none", desired: 1 });
+    expect(lastNode(decision.scaleDown.conditions)).toMatchObject({
+      met: false,
+      daemonSets: "daemonset-requests",
+    });
+    // Read, the same DaemonSet lets it go.
+    const read = { ...snapshot, daemonSets: [template] };
+    expect(planOne(read, { min: 0, ...SIZED })).toMatchObject({
+      action: "scale-down",
+      desired: 0,
+    });
   });
 });

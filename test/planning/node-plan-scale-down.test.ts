@@ -526,6 +526,37 @@ describe("scale-down blockers", () => {
       expect(all.action).toBe("scale-down");
     });
 
+    it("move when scaleDown.replicatedKinds names the kind of their API group, or the kind alone", () => {
+      // Two operators' custom resources of one kind: CloudNativePG's and a MySQL operator's.
+      const cnpg = onNode4("db/main-2", {
+        owner: { kind: "Cluster", name: "main", group: "postgresql.cnpg.io" },
+      });
+      const mysql = onNode4("db/shop-0", {
+        owner: { kind: "Cluster", name: "shop", group: "mysql.example.com" },
+      });
+      const onlyCnpg = { scaleDown: { replicatedKinds: ["Cluster.postgresql.cnpg.io"] } };
+      expect(planOne(quietPool([cnpg]), onlyCnpg)).toMatchObject({
+        action: "scale-down",
+        removing: ["worker-4"],
+      });
+      const kept = planOne(quietPool([cnpg, mysql]), onlyCnpg);
+      expect(kept.action).toBe("none");
+      expect(kept.blockers.find((b) => b.node === "worker-4")?.blockers).toEqual([
+        { kind: "custom-controller", pod: "db/shop-0", owner: mysql.owner },
+      ]);
+      expect(explainNodeDecision(kept).join("\n")).toContain(
+        "db/shop-0: its controller Cluster shop is not one Kubernetes ships, and may not recreate it elsewhere (name Cluster.mysql.example.com in scaleDown.replicatedKinds if it does)",
+      );
+      const anyGroup = { scaleDown: { replicatedKinds: ["Cluster"] } };
+      expect(planOne(quietPool([cnpg, mysql]), anyGroup).action).toBe("scale-down");
+      // A group is matched whole, not as a suffix.
+      const suffix = { scaleDown: { replicatedKinds: ["Cluster.cnpg.io"] } };
+      expect(planOne(quietPool([cnpg]), suffix).action).toBe("none");
+      // An owner whose group is not known (a snapshot saved before groups were read) is not
+      // taken to be the named group's.
+      expect(planOne(quietPool([instance]), onlyCnpg).action).toBe("none");
+    });
+
     it("move when annotated safe-to-evict true, or expendable", () => {
       const safe = { ...instance, safeToEvict: true };
       expect(planOne(quietPool([safe])).action).toBe("scale-down");

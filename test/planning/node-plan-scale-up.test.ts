@@ -4,6 +4,7 @@ import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import {
   buildSnapshot,
+  daemonSet,
   type NodeSpec,
   node,
   nodes,
@@ -393,8 +394,55 @@ describe("scale up for pending pods", () => {
       ["ml/train", "shape-unknown"],
     ]);
     expect(explainNodeDecision(decision as NodeDecision).join("\n")).toContain(
-      "the room on a new node is unknown: the pool has no Ready node to see its DaemonSets on, and the cluster's DaemonSets could not be read",
+      "the room on a new node is unknown: the cluster's DaemonSets could not be read",
     );
+  });
+
+  it("keeps room on a new node for a DaemonSet whose pods have not started on the pool yet", () => {
+    // A new DaemonSet asks 1 cpu of every node; its controller has made no pod yet.
+    const workers = nodes(2, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => filler(w.name)),
+        // One new node of 4 cpu would take both, but not beside the DaemonSet.
+        pendingPod("web/a", { cpu: "2", memory: "1Gi" }),
+        pendingPod("web/b", { cpu: "2", memory: "1Gi" }),
+      ],
+      daemonSets: [daemonSet("security/falco", { cpu: "1", memory: "512Mi" })],
+    });
+    const decision = planOne(snapshot);
+    expect(decision).toMatchObject({ action: "scale-up", current: 2, desired: 4 });
+    expect(decision.nodes.shape?.daemonSetOverhead).toEqual({
+      cpu: 1000,
+      memory: 512 * 2 ** 20,
+      pods: 1,
+    });
+    expect(decision.pending.onNew.map((p) => [p.pod, p.node])).toEqual([
+      ["web/a", "new-1"],
+      ["web/b", "new-2"],
+    ]);
+  });
+
+  it("adds no node for pending pods of a pool with Ready nodes while the cluster's DaemonSets are unknown", () => {
+    const workers = nodes(2, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => filler(w.name)),
+        pendingPod("web/a", { cpu: "1", memory: "1Gi" }),
+      ],
+      daemonSets: "unknown",
+    });
+    const decision = planOne(snapshot);
+    expect(decision).toMatchObject({ action: "none", current: 2 });
+    expect(decision.holds).toContainEqual({
+      kind: "shape-unknown",
+      daemonSets: "daemonsets-unread",
+    });
+    expect(decision.pending.neverFit.map((p) => [p.pod, p.reason])).toEqual([
+      ["web/a", "shape-unknown"],
+    ]);
   });
 
   it("holds when the size of a new node is unknown", () => {
@@ -460,6 +508,17 @@ describe("scale up on utilisation", () => {
     const heavy = buildSnapshot({ nodes: nodes(2, { usage: { cpu: "4", memory: "8Gi" } }) });
     // 8 cpu at 80 % needs more than 10 cpu: 3 nodes (12 cpu) → 1 more.
     expect(planOne(heavy)).toMatchObject({ desired: 3 });
+  });
+
+  it("adds as many nodes for utilisation while the DaemonSets are unknown: a new node's size is known", () => {
+    // 5 × 4 cpu used: 20 cpu at 80 % needs 25 cpu, 7 nodes (28 cpu) → 2 more.
+    const hot = buildSnapshot({
+      nodes: nodes(5, { usage: { cpu: "4", memory: "8Gi" } }),
+      daemonSets: "unknown",
+    });
+    const decision = planOne(hot);
+    expect(decision).toMatchObject({ action: "scale-up", current: 5, desired: 7 });
+    expect(decision.nodes.shape).toBeUndefined();
   });
 
   it("does not treat a single metrics-server sample as a window", () => {

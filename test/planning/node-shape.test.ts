@@ -15,6 +15,20 @@ function shapeOf(
   return newNodeShape(members, NewNodeConfig.parse(config), undefined, indexCluster(pods));
 }
 
+/** A pod of DaemonSet `name` on node `on`, of 100m and 100Mi unless `spec` says otherwise. */
+function ds(name: string, on: string, spec: Parameters<typeof pod>[1] = {}) {
+  return pod(`kube-system/${name}-${on}`, {
+    node: on,
+    cpu: "100m",
+    memory: "100Mi",
+    daemonSet: true,
+    owner: { kind: "DaemonSet", name },
+    // As the DaemonSet controller pins each pod to its node.
+    affinity: [{ matchFields: [{ key: "metadata.name", operator: "In", values: [on] }] }],
+    ...spec,
+  });
+}
+
 const mixed = [
   node("w1", { cpu: "4", memory: "16Gi" }),
   node("w2", { cpu: "4", memory: "16Gi" }),
@@ -154,17 +168,6 @@ describe("newNodeShape", () => {
 
   describe("of a pool with no Ready node", () => {
     const others = [node("w1"), node("w2")];
-    const ds = (name: string, on: string, spec: Parameters<typeof pod>[1] = {}) =>
-      pod(`kube-system/${name}-${on}`, {
-        node: on,
-        cpu: "100m",
-        memory: "100Mi",
-        daemonSet: true,
-        owner: { kind: "DaemonSet", name },
-        // As the DaemonSet controller pins each pod to its node.
-        affinity: [{ matchFields: [{ key: "metadata.name", operator: "In", values: [on] }] }],
-        ...spec,
-      });
     const gpuTaint = { key: "gpu", value: "true", effect: "NoSchedule" as const };
     const config = {
       cpu: "8",
@@ -334,13 +337,10 @@ describe("newNodeShape", () => {
       const unread = buildSnapshot({ nodes: others, daemonSets: "unknown" });
       expect(
         newNodeShapeOrWhy([], NewNodeConfig.parse(config), undefined, indexCluster(unread)),
-      ).toEqual({ unknown: "daemonsets-unread" });
-      // A pool with a Ready node sees its DaemonSets on it and needs no list of them.
-      const gpu = node("gpu-1", { labels: { pool: "gpu" }, taints: [gpuTaint] });
-      const grown = buildSnapshot({ nodes: [...others, gpu], daemonSets: "unknown" });
-      expect(
-        newNodeShape([gpu], NewNodeConfig.parse(config), undefined, indexCluster(grown)),
-      ).toMatchObject({ daemonSetOverhead: { cpu: 0, pods: 0 } });
+      ).toEqual({
+        unknown: "daemonsets-unread",
+        allocatable: { cpu: 8000, memory: 32 * GI, pods: 110 },
+      });
     });
 
     it("is unknown when such a DaemonSet has a request that could not be read", () => {
@@ -357,7 +357,101 @@ describe("newNodeShape", () => {
       expect(shape).toBeUndefined();
       expect(
         newNodeShapeOrWhy([], NewNodeConfig.parse(config), undefined, indexCluster(snapshot)),
-      ).toEqual({ unknown: "daemonset-requests" });
+      ).toMatchObject({ unknown: "daemonset-requests" });
+    });
+  });
+
+  describe("of a pool with Ready nodes", () => {
+    const pool = [node("w1"), node("w2")];
+    const shapeWith = (pods: ReturnType<typeof pod>[], daemonSets: DaemonSetInfo[] | "unknown") =>
+      newNodeShapeOrWhy(
+        pool,
+        NewNodeConfig.parse({}),
+        undefined,
+        indexCluster(buildSnapshot({ nodes: pool, pods, daemonSets })),
+      );
+    const cilium = [ds("cilium", "w1"), ds("cilium", "w2")];
+
+    it("counts a DaemonSet that would run on a new node before its pods start on the pool", () => {
+      // Just made: its controller has not made a pod on any node yet.
+      const found = shapeWith(cilium, [
+        daemonSet("kube-system/cilium", { cpu: "100m", memory: "100Mi" }),
+        daemonSet("monitoring/node-exporter", { cpu: "250m", memory: "64Mi" }),
+        // Kept off the pool's nodes, and so off a new one.
+        daemonSet("kube-system/storage-agent", {
+          cpu: "1",
+          memory: "1Gi",
+          nodeSelector: { storage: "yes" },
+        }),
+      ]);
+      expect(found).toMatchObject({
+        shape: { daemonSetOverhead: { cpu: 350, memory: 164 * 2 ** 20, pods: 2 } },
+      });
+      expect("shape" in found && found.shape.daemonSetsFrom).toBeUndefined();
+      expect("shape" in found && newNodeRoom(found.shape)).toMatchObject({
+        cpu: 3650,
+        pods: 108,
+      });
+    });
+
+    it("takes the larger of a DaemonSet's template request and its pods' on the pool", () => {
+      // A rollout raised the template's cpu; the pods still running ask for the old amount,
+      // while a VPA (or a LimitRange default) gave them more memory than the template asks.
+      const pods = [
+        ds("cilium", "w1", { memory: "300Mi" }),
+        ds("cilium", "w2", { memory: "200Mi" }),
+      ];
+      expect(
+        shapeWith(pods, [daemonSet("kube-system/cilium", { cpu: "500m", memory: "128Mi" })]),
+      ).toMatchObject({
+        shape: { daemonSetOverhead: { cpu: 500, memory: 300 * 2 ** 20, pods: 1 } },
+      });
+    });
+
+    it("keeps a DaemonSet running on every Ready node that a new node's known labels do not admit", () => {
+      // The pool's nodes are in zones a and b, where the DaemonSet runs; which zone a new node
+      // joins is not known.
+      const zoned = pool.map((member, index) => ({
+        ...member,
+        labels: { ...member.labels, "topology.kubernetes.io/zone": index === 0 ? "a" : "b" },
+      }));
+      const pods = [
+        ds("zonal-proxy", "w1", { cpu: "300m" }),
+        ds("zonal-proxy", "w2", { cpu: "300m" }),
+      ];
+      const template = daemonSet("kube-system/zonal-proxy", {
+        cpu: "300m",
+        affinity: [
+          {
+            matchExpressions: [
+              { key: "topology.kubernetes.io/zone", operator: "In" as const, values: ["a", "b"] },
+            ],
+          },
+        ],
+      });
+      const shape = newNodeShape(
+        zoned,
+        NewNodeConfig.parse({}),
+        undefined,
+        indexCluster(buildSnapshot({ nodes: zoned, pods, daemonSets: [template] })),
+      );
+      expect(shape?.daemonSetOverhead).toMatchObject({ cpu: 300, pods: 1 });
+    });
+
+    it("is unknown, not the room the running pods leave, when the DaemonSets could not be read", () => {
+      // What it adds to the pool's allocatable is known all the same.
+      expect(shapeWith(cilium, "unknown")).toEqual({
+        unknown: "daemonsets-unread",
+        allocatable: { cpu: 4000, memory: 16 * GI, pods: 110 },
+      });
+    });
+
+    it("is unknown when a DaemonSet that has no pod on the pool yet has a request that could not be read", () => {
+      const template = daemonSet("monitoring/node-exporter", { cpu: "100m" });
+      const { cpu: _cpu, ...unknownCpu } = template.requests;
+      expect(shapeWith(cilium, [{ ...template, requests: unknownCpu }])).toMatchObject({
+        unknown: "daemonset-requests",
+      });
     });
   });
 });

@@ -69,3 +69,27 @@ describe("the dashboard's cluster section", () => {
     expect(body).toContain("401 Unauthorized");
   });
 });
+
+describe("the dashboard's scale-down section", () => {
+  it("says a pool's last node stays while the room on a new node without it is unknown", () => {
+    const [only] = nodes(1, { usage: { cpu: "400m", memory: "2Gi" } });
+    const snapshot = buildSnapshot({ nodes: only ? [only] : [], daemonSets: "unknown" });
+    const decision = planOne(snapshot, { min: 0, newNode: { cpu: "4", memory: "16Gi" } });
+    const body = renderDashboard({
+      control: emptyControlState(),
+      decisions: [decision],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: [],
+    });
+    expect(body).toContain(
+      "worker-1 is the pool's last node, and the room on a new node without it is unknown (the cluster's DaemonSets)",
+    );
+    const configured = planOne(
+      { ...snapshot, daemonSets: [] },
+      { min: 0, newNode: { cpu: "4", memory: "16Gi" } },
+    );
+    expect(configured).toMatchObject({ action: "scale-down", desired: 0 });
+  });
+});

@@ -5,6 +5,7 @@ import type {
   HostPort,
   NodeInfo,
   NodeSelectorTerm,
+  OwnerRef,
   PodAffinityTerm,
   PodDisruptionBudgetInfo,
   PodInfo,
@@ -121,7 +122,7 @@ export interface PodSpec {
   labels?: Record<string, string>;
   phase?: PodInfo["phase"];
   /** Controller; default a Deployment named after the pod. `null` makes a bare pod. */
-  owner?: { kind: string; name: string } | null;
+  owner?: OwnerRef | null;
   daemonSet?: boolean;
   mirror?: boolean;
   nodeSelector?: Record<string, string>;
