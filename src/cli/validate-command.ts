@@ -12,15 +12,16 @@ import { localRepo } from "../repo/local-repo.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
+import { poolTargetIssues } from "./validate-targets.ts";
 
 /** Where the apply workflow reads the plan guard's config by default. */
 const GUARD_CONFIG_PATH = ".github/pr-autoscaler-guard.yml";
 
 const USAGE = `Usage: pr-autoscaler validate [DIR] [--guard-config F] [--json]
 
-Checks DIR's ${REPO_CONFIG_PATH} (default DIR: the current directory): its pools and its
-auto-merge policy, following extends into files of DIR and the presets bundled with
-pr-autoscaler. Files in other repositories are not read (the app reads them). When DIR has the
+Checks DIR's ${REPO_CONFIG_PATH} (default DIR: the current directory): its pools, each
+pool's count in its target file of DIR, and its auto-merge policy, following extends into files
+of DIR and the presets bundled with pr-autoscaler. Files in other repositories are not read (the app reads them). When DIR has the
 plan guard's config (${GUARD_CONFIG_PATH}, or --guard-config F relative to DIR), its node names
 must be those the pools' removal naming gives: the node a pull request removes is the one the
 apply drains.
@@ -54,19 +55,41 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   const checked = await validateRepoConfiguration({ read, otherRepos: "skip" });
   if (!checked.found)
     throw new InputError(`${join(dir, REPO_CONFIG_PATH)} does not exist: nothing to check`);
-  const result = await withGuardNaming(checked, read, parsed.values["guard-config"]);
+  const targets = await withPoolTargets(checked, read);
+  const result = await withGuardNaming(targets, read, parsed.values["guard-config"]);
   if (parsed.values.json) {
     io.stdout(`${JSON.stringify(jsonResult(result), null, 2)}\n`);
     return result.ok ? 0 : 2;
   }
   if (!result.ok) {
     io.stderr(`${formatConfigIssues(result.issues)}\n`);
-    io.stderr(`${result.issues.length} problem(s): until they are fixed nothing merges itself.\n`);
+    io.stderr(`${result.issues.length} problem(s): ${consequence(checked)}.\n`);
     for (const note of result.notes) io.stderr(`note: ${note}\n`);
     return 2;
   }
   io.stdout(`${summary(result).join("\n")}\n`);
   return 0;
+}
+
+/** What the problems stop until they are fixed: the whole repository, or the pools they name. */
+function consequence(checked: RepoConfiguration): string {
+  return checked.ok
+    ? "the configuration itself is valid, but the pools they name cannot be scaled safely until they are fixed"
+    : "until they are fixed, the app changes nothing in this repository and nothing merges itself";
+}
+
+/**
+ * The configuration's result with each pool's count read from DIR: a valid configuration whose
+ * pools' counts cannot all be read has problems too, at the lines naming them.
+ */
+async function withPoolTargets(
+  result: RepoConfiguration,
+  read: PolicyFileReader,
+): Promise<RepoConfiguration> {
+  const text = await read(undefined, REPO_CONFIG_PATH);
+  if (!result.ok || result.config === undefined || text === undefined) return result;
+  const issues = await poolTargetIssues(text, result.config, read);
+  return issues.length === 0 ? result : { ...result, ok: false, issues };
 }
 
 /**
@@ -85,7 +108,7 @@ async function withGuardNaming(
     if (guardPath === undefined) return result;
     throw new InputError(`${guardPath} does not exist`);
   }
-  if (repoText === undefined || !result.ok) return result;
+  if (repoText === undefined || result.config === undefined) return result;
   const disagreements = namingDisagreements(
     loadGuardConfig(guardText, path),
     readRepoPoolNaming(repoText, REPO_CONFIG_PATH),

@@ -9,8 +9,14 @@ import {
   quantitiesEqual,
   scaleQuantity,
 } from "../planning/quantity.ts";
-import { CRON_PATTERN } from "./cron-pattern.ts";
+import { CRON_MACROS, CRON_PATTERN } from "./cron-pattern.ts";
 import { didYouMean } from "./did-you-mean.ts";
+import {
+  LABEL_KEY_PATTERN,
+  LABEL_VALUE_PATTERN,
+  labelKeyProblem,
+  labelValueProblem,
+} from "./label-syntax.ts";
 import { numberPattern } from "./number-pattern.ts";
 import { parseDuration } from "./parse-duration.ts";
 import { EXTENDED_RESOURCE_NAME_PATTERN, extendedResourceNameProblem } from "./resource-name.ts";
@@ -146,14 +152,43 @@ function parseWholeUnits(text: string): number {
   return parseBytes(text);
 }
 
+/**
+ * Text that `problem` finds nothing wrong with; for the JSON Schema, `pattern` takes the same
+ * texts. `error` is the message for a value that is no text.
+ */
+function checkedText(
+  problem: (text: string) => string | undefined,
+  pattern: string,
+  error?: string,
+) {
+  return z
+    .string(error === undefined ? undefined : { error })
+    .superRefine((text, ctx) => {
+      const found = problem(text);
+      if (found) ctx.addIssue({ code: "custom", message: found });
+    })
+    .meta({ pattern });
+}
+
+/** A label or taint key (`node.kubernetes.io/pool`), checked as Kubernetes checks it. */
+export const LabelKey = checkedText(
+  labelKeyProblem,
+  LABEL_KEY_PATTERN,
+  "expected a label key such as node.kubernetes.io/pool",
+);
+
+/** A label or taint value (`workers`, or empty), checked as Kubernetes checks it. */
+export const LabelValue = checkedText(
+  labelValueProblem,
+  LABEL_VALUE_PATTERN,
+  "expected a label value such as workers (quote true, false and numbers)",
+);
+
 /** An extended resource's name (`nvidia.com/gpu`), checked as Kubernetes checks it. */
-export const ExtendedResourceName = z
-  .string()
-  .superRefine((name, ctx) => {
-    const problem = extendedResourceNameProblem(name);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  })
-  .meta({ pattern: EXTENDED_RESOURCE_NAME_PATTERN });
+export const ExtendedResourceName = checkedText(
+  extendedResourceNameProblem,
+  EXTENDED_RESOURCE_NAME_PATTERN,
+);
 
 function positiveQuantity(
   text: string | number,
@@ -236,20 +271,49 @@ export const TimeZone = z
     });
   });
 
-/** A five-field cron expression (minute hour day-of-month month day-of-week). */
+/**
+ * Where the search for an expression's first start begins. A five-field expression repeats
+ * within 400 years of the calendar, so one that starts never after it never starts at all.
+ */
+const CRON_SEARCH_FROM = new Date(Date.UTC(2000, 0, 1));
+
+/**
+ * A five-field cron expression (minute hour day-of-month month day-of-week) that starts at
+ * some time: one naming only days no month has (`0 0 30 2 *`) would open no window, silently.
+ */
 export const CronExpression = z
   .string({ error: "expected a cron expression such as 0 18 * * 5" })
   .superRefine((text, ctx) => {
+    let cron: Cron;
     try {
-      new Cron(text, { mode: "5-part", paused: true });
+      cron = new Cron(text, { mode: "5-part", paused: true });
     } catch (error) {
       ctx.addIssue({
         code: "custom",
-        message: `${JSON.stringify(text)} is not a valid cron expression (${(error as Error).message}); write five fields: minute hour day-of-month month day-of-week`,
+        message: `${JSON.stringify(text)} is not a valid cron expression (${cronProblem(text, error as Error)}); write five fields: minute hour day-of-month month day-of-week`,
       });
+      return;
     }
+    if (cron.nextRun(CRON_SEARCH_FROM) === null)
+      ctx.addIssue({
+        code: "custom",
+        message: `${JSON.stringify(text)} never starts: the months it names have none of the days it names (as February has no 30th)`,
+      });
   })
   .meta({ pattern: CRON_PATTERN });
+
+/**
+ * Why croner refused `text`. Its own words for a wrong number of fields name six and seven
+ * fields too, which the config does not take, so the count of fields is said instead; and for a
+ * macro it does not know, the macros it does.
+ */
+function cronProblem(text: string, error: Error): string {
+  const fields = text.trim().split(/\s+/).filter(Boolean).length;
+  if (text.trim().startsWith("@"))
+    return `the macros are ${CRON_MACROS.map((macro) => `@${macro}`).join(", ")}`;
+  if (fields === 5) return error.message;
+  return `it has ${fields} field${fields === 1 ? "" : "s"}, not 5`;
+}
 
 function isTimeZone(name: string): boolean {
   try {

@@ -2,6 +2,7 @@ import {
   type Document,
   isAlias,
   isMap,
+  isScalar,
   isSeq,
   LineCounter,
   type Node,
@@ -35,8 +36,8 @@ const MAX_ALIAS_COUNT = 100;
 
 /**
  * Reads a config file's YAML text. Syntax errors, a second document, an alias without its anchor,
- * an alias bomb and a merge key that merges no mapping come back as issues at their line and
- * column, never as an exception.
+ * an alias bomb, a merge key that merges no mapping and a key that is a mapping or a list come
+ * back as issues at their line and column, never as an exception.
  */
 export function readConfigYaml(text: string, file: string): ReadConfigYamlResult {
   const lineCounter = new LineCounter();
@@ -46,9 +47,15 @@ export function readConfigYaml(text: string, file: string): ReadConfigYamlResult
     return { file, line, column: col, path: "", message };
   };
   if (doc.errors.length > 0)
-    return { ok: false, issues: doc.errors.map((error) => at(error.pos[0], syntaxMessage(error))) };
+    return {
+      ok: false,
+      issues: doc.errors.map((error) => at(error.pos[0], syntaxMessage(error, doc, lineCounter))),
+    };
   const badMerge = badMergeSource(doc);
   if (badMerge) return { ok: false, issues: [at(badMerge.offset, badMerge.message)] };
+  const collectionKeys = collectionKeyOffsets(doc);
+  if (collectionKeys.length > 0)
+    return { ok: false, issues: collectionKeys.map((offset) => at(offset, COLLECTION_KEY)) };
   try {
     return {
       ok: true,
@@ -62,11 +69,53 @@ export function readConfigYaml(text: string, file: string): ReadConfigYamlResult
   }
 }
 
-function syntaxMessage(error: YAMLError): string {
+const COLLECTION_KEY =
+  "a key must be a name, not a mapping or a list (a `? ` line, or `[a, b]:` or `{a: b}:` before a value)";
+
+/**
+ * Where the keys that are mappings or lists start. No config key is one, and the yaml package
+ * would turn each into text with a warning on the process's stderr.
+ */
+function collectionKeyOffsets(doc: Document): number[] {
+  const offsets: number[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key as Node | null;
+      if ((isMap(key) || isSeq(key)) && key.range) offsets.push(key.range[0]);
+    },
+  });
+  return offsets;
+}
+
+function syntaxMessage(error: YAMLError, doc: Document, lineCounter: LineCounter): string {
   // The yaml package's own text points at its API (parseAllDocuments), not at the file.
   if (error.code === "MULTIPLE_DOCS")
     return "the file must hold one YAML document, but a second one starts here";
+  if (error.code === "DUPLICATE_KEY") {
+    const first = firstOfDuplicateKey(doc, error.pos[0]);
+    if (first)
+      return `YAML syntax: the key ${JSON.stringify(first.key)} is written twice in one mapping (first at line ${lineCounter.linePos(first.offset).line}); keep one`;
+  }
   return `YAML syntax: ${error.message}`;
+}
+
+/** The key written again at `offset`, and where the mapping holding it first has that key. */
+function firstOfDuplicateKey(
+  doc: Document,
+  offset: number,
+): { key: string; offset: number } | undefined {
+  let found: { key: string; offset: number } | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const keys = map.items.map((pair) => pair.key as Node | null);
+      const again = keys.find((key) => key?.range?.[0] === offset);
+      if (!isScalar(again)) return undefined;
+      const first = keys.find((key) => isScalar(key) && key.value === again.value);
+      found = { key: String(again.value), offset: first?.range?.[0] ?? offset };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /**

@@ -2,7 +2,16 @@ import { caseless, numberPattern } from "./number-pattern.ts";
 
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-const MACROS = ["yearly", "annually", "monthly", "weekly", "daily", "midnight", "hourly"];
+/** The @ macros croner takes, by the name after the `@`. */
+export const CRON_MACROS = [
+  "yearly",
+  "annually",
+  "monthly",
+  "weekly",
+  "daily",
+  "midnight",
+  "hourly",
+];
 
 /**
  * The cron expressions the config accepts (croner in 5-part mode), as a JSON Schema pattern for
@@ -31,7 +40,7 @@ function cronPattern(): string {
     listOf(items({ min: 1, max: 12, steps: 12, names: MONTHS })),
     dayOfWeek(),
   ];
-  const macro = `@(?:${MACROS.map(caseless).join("|")})`;
+  const macro = `@(?:${CRON_MACROS.map(caseless).join("|")})`;
   return `^\\s*(?:${macro}|${fields.join("\\s+")})\\s*$`;
 }
 

@@ -74,7 +74,9 @@ function toConfigIssues(
       };
     });
   }
-  const position = locateInYaml(doc, lineCounter, issue.path);
+  // A key a record refuses (a label key, an extended resource's name) is shown where it is written.
+  const key = issue.code === "invalid_key";
+  const position = locateInYaml(doc, lineCounter, issue.path, { key });
   return [{ file, ...position, path: formatKeyPath(issue.path), message: issue.message }];
 }
 

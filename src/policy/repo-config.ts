@@ -8,6 +8,8 @@ import {
   Duration,
   ExtendedResourceCount,
   ExtendedResourceName,
+  LabelKey,
+  LabelValue,
   MemoryQuantity,
   minuteDuration,
   Percent,
@@ -27,8 +29,13 @@ export const REPO_CONFIG_PATH = ".github/pr-autoscaler.yml";
 const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** What `/autoscaler pause all` and `resume all` take for every pool, in any case. */
 const ALL_POOLS = /^[Aa][Ll][Ll]$/;
-/** A kind as Kubernetes takes a custom resource's (a DNS-1035 label in any case), or `*`. */
-const CONTROLLER_KIND = /^(?:\*|[A-Za-z](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?)$/;
+/**
+ * A kind as Kubernetes takes a custom resource's (a DNS-1035 label in any case), alone or with an
+ * API group after a dot (a DNS-1123 subdomain of at most 253: `Cluster.postgresql.cnpg.io`), or
+ * `*`.
+ */
+const CONTROLLER_KIND =
+  /^(?:\*|[A-Za-z](?:[-A-Za-z0-9]{0,61}[A-Za-z0-9])?(?:\.(?=.{1,253}$)[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*)?)$/;
 
 /**
  * Defaults of the pool keys that cross-checks compare. They are filled in after the checks, so a
@@ -49,15 +56,12 @@ const VALUES_BY_OPERATOR = conditional(
 
 export const LabelSelectorRequirementConfig = z
   .strictObject({
-    key: z
-      .string()
-      .min(1, { error: "must not be empty" })
-      .meta({ description: "Node label key, e.g. node.kubernetes.io/pool." }),
+    key: LabelKey.meta({ description: "Node label key, e.g. node.kubernetes.io/pool." }),
     operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]).meta({
       description:
         "In/NotIn: the label's value is (not) one of values; Exists/DoesNotExist: the node has (not) the label.",
     }),
-    values: z.array(z.string()).optional().meta({
+    values: z.array(LabelValue).optional().meta({
       description: "Label values: at least one for In and NotIn, none for Exists and DoesNotExist.",
     }),
   })
@@ -81,7 +85,7 @@ export const LabelSelectorRequirementConfig = z
 
 export const NodeSelectorConfig = z
   .strictObject({
-    matchLabels: z.record(z.string(), z.string()).optional().meta({
+    matchLabels: z.record(LabelKey, LabelValue).optional().meta({
       description: "Labels a pool node carries, each with exactly this value.",
     }),
     matchExpressions: z.array(LabelSelectorRequirementConfig).optional().meta({
@@ -160,11 +164,8 @@ export const TargetConfig = z
 
 export const TaintConfig = z
   .strictObject({
-    key: z
-      .string()
-      .min(1, { error: "must not be empty" })
-      .meta({ description: "Taint key, e.g. nvidia.com/gpu." }),
-    value: z.string().optional().meta({ description: "Taint value; none: the key alone." }),
+    key: LabelKey.meta({ description: "Taint key, e.g. nvidia.com/gpu." }),
+    value: LabelValue.optional().meta({ description: "Taint value; none: the key alone." }),
     effect: z
       .enum(["NoSchedule", "PreferNoSchedule", "NoExecute"])
       .meta({ description: "What the taint does to pods that do not tolerate it." }),
@@ -192,7 +193,7 @@ export const NewNodeConfig = z
         "Extended resources a new node offers, e.g. nvidia.com/gpu: 1; each one set wins over the learned amount.",
     }),
     labels: z
-      .record(z.string(), z.string())
+      .record(LabelKey, LabelValue)
       .default({})
       .meta({ description: "Labels a new node will carry, besides those all pool nodes share." }),
     taints: z
@@ -364,13 +365,13 @@ export const ScaleDownConfig = z
       .array(
         z.string({ error: "expected a controller kind such as Cluster" }).regex(CONTROLLER_KIND, {
           error:
-            'expected a controller kind such as Cluster (letters, digits and "-", at most 63, as Kubernetes names kinds) or "*" for every kind',
+            'expected a controller kind such as Cluster (letters, digits and "-", at most 63, as Kubernetes names kinds), the kind of one API group such as Cluster.postgresql.cnpg.io (the group in lowercase letters, digits, "-" and ".", as Kubernetes names groups), or "*" for every kind',
         }),
       )
       .default([])
       .meta({
         description:
-          "Kinds of custom controllers (the pod's controller ownerReference kind, e.g. Cluster for CloudNativePG) whose pods are recreated elsewhere when evicted, as a ReplicaSet's are; \"*\" for every kind. Pods of other custom controllers keep their node.",
+          "Kinds of custom controllers (the pod's controller ownerReference kind, e.g. Cluster for CloudNativePG) whose pods are recreated elsewhere when evicted, as a ReplicaSet's are: Kind for that kind of any API group, Kind.group for one group's (Cluster.postgresql.cnpg.io), \"*\" for every kind. Pods of other custom controllers keep their node.",
       }),
     maxEmptyBulk: z
       .number()
@@ -456,7 +457,15 @@ const PoolFields = z.strictObject({
   }),
 });
 
-export const PoolConfig = PoolFields.superRefine(checkPoolBounds)
+/**
+ * Runs a cross-check of a mapping even when some of its values are refused, so that every
+ * problem of the file is reported at once; the check compares only values that are not.
+ */
+const EVEN_WITH_ISSUES = {
+  when: (payload: z.core.ParsePayload) => isMapping(payload.value),
+};
+
+export const PoolConfig = PoolFields.superRefine(checkPoolBounds, EVEN_WITH_ISSUES)
   .transform(withPoolDefaults)
   .meta({ description: "A group of worker nodes whose count is one value in the infra repo." });
 
@@ -469,7 +478,7 @@ export const RepoConfig = z
     automerge: AutomergeConfig.optional(),
     rightsizing: RightsizingConfig.optional(),
   })
-  .superRefine(checkUniquePools)
+  .superRefine(checkUniquePools, EVEN_WITH_ISSUES)
   .meta({
     title: "pr-autoscaler repository configuration",
     description:
@@ -520,14 +529,16 @@ function checkPoolBounds(pool: PoolFieldsOutput, ctx: z.RefinementCtx): void {
       path: ["host"],
       message: `the host holds at most ${cap} node(s), fewer than min (${shown(min)})`,
     });
-  pool.schedules.forEach((schedule, i) => {
-    if (valid(["schedules", i, "min"], ["max"]) && schedule.min > pool.max)
-      ctx.addIssue({
-        code: "custom",
-        path: ["schedules", i, "min"],
-        message: `schedule min (${schedule.min}) is greater than the pool's max (${pool.max})`,
-      });
-  });
+  // Each value compared below is one no issue was raised for, so it has its type.
+  if (Array.isArray(pool.schedules))
+    pool.schedules.forEach((schedule, i) => {
+      if (valid(["schedules", i, "min"], ["max"]) && schedule.min > pool.max)
+        ctx.addIssue({
+          code: "custom",
+          path: ["schedules", i, "min"],
+          message: `schedule min (${schedule.min}) is greater than the pool's max (${pool.max})`,
+        });
+    });
   checkThresholds(pool, ctx, valid);
 }
 
@@ -543,16 +554,21 @@ function checkThresholds(
   valid: (...paths: PropertyKey[][]) => boolean,
 ): void {
   const { scaleUp, scaleDown } = pool;
-  const margin = setting(["scaleDown", "margin"], scaleDown.margin, POOL_DEFAULTS.scaleDown.margin);
+  const marginPath = ["scaleDown", "margin"];
+  const margin = setting(
+    marginPath,
+    valid(marginPath) ? scaleDown.margin : undefined,
+    POOL_DEFAULTS.scaleDown.margin,
+  );
   const tight: Setting[] = [];
   for (const kind of ["cpu", "memory", "requests"] as const) {
+    if (!valid(["scaleUp", kind], ["scaleDown", kind])) continue;
     // scaleUp.requests has no default: unless it is set, requests add no node.
     const upDefault = kind === "requests" ? undefined : POOL_DEFAULTS.scaleUp[kind];
     const upValue = scaleUp[kind] ?? upDefault;
     if (upValue === undefined) continue;
     const up = setting(["scaleUp", kind], scaleUp[kind], upValue);
     const down = setting(["scaleDown", kind], scaleDown[kind], POOL_DEFAULTS.scaleDown[kind]);
-    if (!valid(up.path, down.path)) continue;
     if (down.value >= up.value) ctx.addIssue(orderIssue(down, up, kind));
     else if (valid(margin.path) && margin.value >= up.value) tight.push(up);
   }
@@ -582,18 +598,20 @@ function marginIssue(margin: Setting, ups: Setting[]): z.core.$ZodRawIssue {
   const up = ups.reduce((lowest, each) => (each.value < lowest.value ? each : lowest));
   const name = String(up.path.at(-1));
   const never = "no node could ever be removed";
+  // Written values have a few decimals at most; their difference is shown without float noise.
+  const below = Number((up.value - margin.value).toFixed(6));
   if (margin.written)
     return {
       code: "custom",
       path: margin.path,
       input: margin.value,
-      message: `margin (${margin.value} points) must be below the scale-up ${name} threshold (${shown(up, " %")}): the usage after a removal would have to stay below ${up.value - margin.value} %, so ${never}`,
+      message: `margin (${margin.value} points) must be below the scale-up ${name} threshold (${shown(up, " %")}): the usage after a removal would have to stay below ${below} %, so ${never}`,
     };
   return {
     code: "custom",
     path: up.path,
     input: up.value,
-    message: `scale-up threshold (${up.value} %) must be above scaleDown.margin (${shown(margin, " points")}): the usage after a removal would have to stay below ${up.value - margin.value} %, so ${never}; raise it, or lower the margin`,
+    message: `scale-up threshold (${up.value} %) must be above scaleDown.margin (${shown(margin, " points")}): the usage after a removal would have to stay below ${below} %, so ${never}; raise it, or lower the margin`,
   };
 }
 
@@ -618,9 +636,21 @@ function withPoolDefaults(pool: PoolFieldsOutput) {
   };
 }
 
-/** Whether an issue was already raised for the value at `path` or anything inside it. */
+/**
+ * Whether an issue was already raised for the value at `path`, anything inside it, or a mapping
+ * or list on the way to it (which then holds no value of its own type). An unknown key of a
+ * mapping refuses none of its other values.
+ */
 function refused(ctx: z.RefinementCtx, path: readonly PropertyKey[]): boolean {
-  return ctx.issues.some((issue) => path.every((segment, i) => issue.path?.[i] === segment));
+  return ctx.issues.some((issue) => {
+    if (issue.code === "unrecognized_keys") return false;
+    const at = issue.path ?? [];
+    return at.slice(0, path.length).every((segment, i) => segment === path[i]);
+  });
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** One spelling of a PATH (`workers["count"]` is `workers.count`); as written if it does not parse. */
@@ -635,23 +665,49 @@ function canonicalPath(path: string): string {
 function checkUniquePools(config: { pools: PoolConfig[] }, ctx: z.RefinementCtx) {
   const names = new Map<string, number>();
   const targets = new Map<string, number>();
+  if (!Array.isArray(config.pools)) return;
+  // Pools with problems of their own are compared by the values they have no issue for.
   config.pools.forEach((pool, i) => {
-    const first = names.get(pool.name);
-    if (first !== undefined)
-      ctx.addIssue({
-        code: "custom",
-        path: ["pools", i, "name"],
-        message: `pool name ${JSON.stringify(pool.name)} is already used by pools[${first}]`,
-      });
-    else names.set(pool.name, i);
-    const target = `${pool.target.file}\u0000${canonicalPath(pool.target.path)}`;
-    const sameTarget = targets.get(target);
-    if (sameTarget !== undefined)
-      ctx.addIssue({
-        code: "custom",
-        path: ["pools", i, "target"],
-        message: `pools[${sameTarget}] already scales ${config.pools[sameTarget]?.target.file} ${config.pools[sameTarget]?.target.path}`,
-      });
-    else targets.set(target, i);
+    if (!refused(ctx, ["pools", i, "name"])) checkUniqueName(pool, i, names, ctx);
+    if (!refused(ctx, ["pools", i, "target"])) checkUniqueTarget(config.pools, i, targets, ctx);
+  });
+}
+
+function checkUniqueName(
+  pool: PoolConfig,
+  i: number,
+  names: Map<string, number>,
+  ctx: z.RefinementCtx,
+): void {
+  const first = names.get(pool.name);
+  if (first === undefined) {
+    names.set(pool.name, i);
+    return;
+  }
+  ctx.addIssue({
+    code: "custom",
+    path: ["pools", i, "name"],
+    message: `pool name ${JSON.stringify(pool.name)} is already used by pools[${first}]`,
+  });
+}
+
+function checkUniqueTarget(
+  pools: readonly PoolConfig[],
+  i: number,
+  targets: Map<string, number>,
+  ctx: z.RefinementCtx,
+): void {
+  const { target } = pools[i] as PoolConfig;
+  const key = `${target.file}\u0000${canonicalPath(target.path)}`;
+  const first = targets.get(key);
+  if (first === undefined) {
+    targets.set(key, i);
+    return;
+  }
+  const scaled = pools[first]?.target;
+  ctx.addIssue({
+    code: "custom",
+    path: ["pools", i, "target"],
+    message: `pools[${first}] already scales ${scaled?.file} ${scaled?.path}`,
   });
 }

@@ -4,8 +4,8 @@
  * (`requests.` and the name) is a qualified name.
  */
 
-const DNS_LABEL = "[a-z0-9](?:[-a-z0-9]*[a-z0-9])?";
-const NAME_PART = "[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?";
+import { DNS_LABEL, NAME_PART } from "./label-syntax.ts";
+
 const DOMAIN = new RegExp(`^${DNS_LABEL}(?:\\.${DNS_LABEL})*$`);
 const NAME = new RegExp(`^${NAME_PART}$`);
 /** The quota prefix Kubernetes puts before a resource's name: `requests.nvidia.com/gpu`. */

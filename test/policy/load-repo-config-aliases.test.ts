@@ -49,3 +49,37 @@ pools:
       expect(result.issues.map((issue) => issue.message).join()).toContain('"defaults"');
   });
 });
+
+describe("loadRepoConfig and keys that are no names", () => {
+  it("refuses a key that is a list or a mapping at the key, without a process warning", () => {
+    const warnings: string[] = [];
+    const listen = (warning: Error) => warnings.push(warning.message);
+    process.on("warning", listen);
+    const text = [
+      "pools:",
+      "  - name: workers",
+      "    target: {file: a.tfvars, path: n}",
+      "    max: 3",
+      "    ? [min]",
+      "    : 1",
+      "    ? {scaleUp: 1}",
+      "    : 2",
+      "",
+    ].join("\n");
+    try {
+      const message =
+        "a key must be a name, not a mapping or a list (a `? ` line, or `[a, b]:` or `{a: b}:` before a value)";
+      expect(loadRepoConfig(text)).toEqual({
+        ok: false,
+        issues: [
+          { file: ".github/pr-autoscaler.yml", line: 5, column: 7, path: "", message },
+          { file: ".github/pr-autoscaler.yml", line: 7, column: 7, path: "", message },
+        ],
+      });
+    } finally {
+      process.off("warning", listen);
+    }
+    // process.emitWarning emits on the next tick.
+    return new Promise<void>((done) => setImmediate(done)).then(() => expect(warnings).toEqual([]));
+  });
+});

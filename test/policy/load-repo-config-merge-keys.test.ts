@@ -128,7 +128,7 @@ describe("loadRepoConfig and YAML merge keys", () => {
   });
 
   it("still refuses duplicate keys, and a quoted '<<' is a key like any other", () => {
-    expect(issues("pools:\n  - name: a\n    name: b\n")[0]?.message).toContain("unique");
+    expect(issues("pools:\n  - name: a\n    name: b\n")[0]?.message).toContain("written twice");
     const quoted = issues("pools:\n  - name: a\n    '<<': {max: 3}\n");
     expect(quoted.find((issue) => issue.message.startsWith('unknown key "<<"'))).toMatchObject({
       line: 3,

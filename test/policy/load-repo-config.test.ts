@@ -194,6 +194,44 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     expect(issues(text)[0]?.path).toBe("pools[0].schedules[0].cron");
   });
 
+  it.each([
+    ["MON-FRI", "it has 1 field, not 5"],
+    ["0 9 * * * MON-FRI 2026", "it has 7 fields, not 5"],
+    [
+      "@every 5m",
+      "the macros are @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly",
+    ],
+    ["@reboot", "the macros are @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly"],
+  ])("says what is wrong with the cron expression %j in the config's own terms", (cron, why) => {
+    const text = pool(`schedules:\n  - cron: "${cron}"\n    duration: 6h\n    min: 2`);
+    expect(issues(text).map((issue) => issue.message)).toEqual([
+      `${JSON.stringify(cron)} is not a valid cron expression (${why}); write five fields: minute hour day-of-month month day-of-week`,
+    ]);
+  });
+
+  it.each(["0 0 30 2 *", "0 18 31 4,6,9,11 *", "0 0 30W 2 *"])(
+    "refuses a cron expression that never starts, naming no day its months have: %s",
+    (cron) => {
+      const text = pool(`schedules:\n  - cron: "${cron}"\n    duration: 6h\n    min: 2`);
+      expect(issues(text)).toEqual([
+        {
+          file: expect.any(String),
+          line: 8,
+          column: 15,
+          path: "pools[0].schedules[0].cron",
+          message: `"${cron}" never starts: the months it names have none of the days it names (as February has no 30th)`,
+        },
+      ]);
+    },
+  );
+
+  it("takes a cron expression that starts only in some years, or on a week day the day misses", () => {
+    for (const cron of ["0 0 29 2 *", "0 0 31 2 MON", "0 0 L 2 *"])
+      expect(
+        loadRepoConfig(pool(`schedules:\n  - {cron: "${cron}", duration: 6h, min: 2}`)).ok,
+      ).toBe(true);
+  });
+
   it("refuses an unknown time zone and suggests the closest", () => {
     const text = pool(
       'schedules:\n  - cron: "0 18 * * 5"\n    timezone: Europe/Berln\n    duration: 6h\n    min: 2',
@@ -272,8 +310,14 @@ describe("loadRepoConfig: refused configs say what and where", () => {
   });
 
   it("reads the custom controller kinds whose pods move, and refuses what is no kind", () => {
-    const [workers] = valid(pool("scaleDown:\n  replicatedKinds: [Cluster, Rollout]")).pools;
-    expect(workers?.scaleDown.replicatedKinds).toEqual(["Cluster", "Rollout"]);
+    const [workers] = valid(
+      pool("scaleDown:\n  replicatedKinds: [Cluster, Rollout, Cluster.postgresql.cnpg.io]"),
+    ).pools;
+    expect(workers?.scaleDown.replicatedKinds).toEqual([
+      "Cluster",
+      "Rollout",
+      "Cluster.postgresql.cnpg.io",
+    ]);
     expect(
       valid(pool("scaleDown:\n  replicatedKinds: ['*']")).pools[0]?.scaleDown.replicatedKinds,
     ).toEqual(["*"]);
@@ -284,9 +328,26 @@ describe("loadRepoConfig: refused configs say what and where", () => {
       {
         path: "pools[0].scaleDown.replicatedKinds[0]",
         message:
-          'expected a controller kind such as Cluster (letters, digits and "-", at most 63, as Kubernetes names kinds) or "*" for every kind',
+          'expected a controller kind such as Cluster (letters, digits and "-", at most 63, as Kubernetes names kinds), the kind of one API group such as Cluster.postgresql.cnpg.io (the group in lowercase letters, digits, "-" and ".", as Kubernetes names groups), or "*" for every kind',
       },
     ]);
+    const longGroup = `Cluster.${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(63)}`;
+    for (const kind of [
+      "Cluster.PostgreSQL.cnpg.io",
+      "Cluster.",
+      ".cnpg.io",
+      "Cluster.cnpg..io",
+      "Cluster.-cnpg.io",
+      "*.cnpg.io",
+      longGroup,
+    ])
+      expect(issues(pool(`scaleDown:\n  replicatedKinds: ['${kind}']`))).toMatchObject([
+        { path: "pools[0].scaleDown.replicatedKinds[0]" },
+      ]);
+    // A group of 253 characters, the most Kubernetes takes.
+    expect(
+      loadRepoConfig(pool(`scaleDown:\n  replicatedKinds: ['${longGroup.slice(0, -2)}']`)).ok,
+    ).toBe(true);
   });
 
   it("refuses a bad duration", () => {
@@ -403,6 +464,47 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     });
   });
 
+  it("refuses a selector value written as a wildcard, which no node's label could match", () => {
+    const text = pool('selector:\n  matchLabels:\n    kubernetes.io/hostname: "talos-worker-*"');
+    expect(issues(text)).toMatchObject([
+      {
+        line: 9,
+        column: 33,
+        path: 'pools[0].selector.matchLabels["kubernetes.io/hostname"]',
+        message:
+          "\"talos-worker-*\" is not a label value: letters, digits, '-', '_' and '.', beginning and ending with a letter or digit, at most 63, or empty; '*' is no wildcard there (a selector lists the values it takes with operator In)",
+      },
+    ]);
+  });
+
+  it("refuses label and taint keys and values Kubernetes refuses, a key at its own place", () => {
+    const text = pool(
+      [
+        "selector:",
+        "  matchLabels: {Node.Example.com/pool: a, node-role.kubernetes.io/worker: ''}",
+        "  matchExpressions:",
+        "    - {key: 'node pool', operator: Exists}",
+        "    - {key: pool, operator: NotIn, values: [a b]}",
+        "newNode:",
+        "  labels: {example.com/: x}",
+        "  taints:",
+        "    - {key: '', effect: NoSchedule}",
+        "    - {key: gpu, value: 'yes please', effect: NoSchedule}",
+      ].join("\n"),
+    );
+    expect(issues(text).map(({ line, column, path }) => [line, column, path])).toEqual([
+      [8, 21, 'pools[0].selector.matchLabels["Node.Example.com/pool"]'],
+      [10, 17, "pools[0].selector.matchExpressions[0].key"],
+      [11, 49, "pools[0].selector.matchExpressions[1].values[0]"],
+      [13, 16, 'pools[0].newNode.labels["example.com/"]'],
+      [15, 17, "pools[0].newNode.taints[0].key"],
+      [16, 29, "pools[0].newNode.taints[1].value"],
+    ]);
+    expect(issues(text)[0]?.message).toBe(
+      "\"Node.Example.com/pool\" is not a label key: its prefix \"Node.Example.com\" must be a DNS name (lower-case letters, digits, '-' and '.', at most 253), like node.kubernetes.io",
+    );
+  });
+
   it("refuses two pools with one name or one target", () => {
     const one = pool("");
     const text = `${one}\n${one.split("\n").slice(1).join("\n")}\n`;
@@ -460,10 +562,12 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     expect(issue?.message).toMatch(/^YAML syntax: /);
   });
 
-  it("reports duplicate keys as YAML errors", () => {
-    const [issue] = issues("pools:\n  - name: a\n    name: b\n");
+  it("reports duplicate keys as YAML errors, naming the key and where it is first", () => {
+    const [issue] = issues("pools:\n  - name: a\n    'name': b\n");
     expect(issue).toMatchObject({ line: 3, column: 5 });
-    expect(issue?.message).toContain("unique");
+    expect(issue?.message).toBe(
+      'YAML syntax: the key "name" is written twice in one mapping (first at line 2); keep one',
+    );
   });
 
   it("refuses a second YAML document at the line where it starts", () => {

@@ -52,7 +52,8 @@ const CASES: BadCase[] = [
   {
     name: "duplicate key",
     config: "automerge:\n  timezone: UTC\n  timezone: UTC #<",
-    message: /YAML syntax: Map keys must be unique/,
+    message:
+      'YAML syntax: the key "timezone" is written twice in one mapping (first at line 2); keep one',
   },
   { name: "tab indentation", config: "automerge:\n\trules: [] #<", message: "YAML syntax" },
   {

@@ -55,7 +55,7 @@ describe("pr-autoscaler validate", () => {
     expect(run.stderr).toBe(
       [
         '.github/autoscaler/policy.yml:7:16: rules[0].during[0].hours: "22:00-30:00" is not a range of hours: write it like 08:00-18:00 or 22:00-06:00',
-        "1 problem(s): until they are fixed nothing merges itself.",
+        "1 problem(s): until they are fixed, the app changes nothing in this repository and nothing merges itself.",
         "",
       ].join("\n"),
     );
@@ -140,6 +140,85 @@ describe("pr-autoscaler validate", () => {
   });
 });
 
+describe("pr-autoscaler validate: each pool's count in the repository", () => {
+  /**
+   * Runs validate with `args` on a directory holding `files` (path → text) and a configuration
+   * of one pool whose target is `target` (FILE PATH).
+   */
+  async function validateRepo(target: string, files: Record<string, string>, args: string[] = []) {
+    const dir = await mkdtemp(join(tmpdir(), "validate-targets-"));
+    const [file, path] = target.split(" ");
+    const config = `pools:\n  - name: workers\n    target:\n      file: ${file}\n      path: '${path}'\n    max: 5\n`;
+    try {
+      await mkdir(join(dir, ".github"), { recursive: true });
+      await writeFile(join(dir, ".github", "pr-autoscaler.yml"), config);
+      for (const [name, text] of Object.entries(files)) {
+        await mkdir(join(dir, name, ".."), { recursive: true });
+        await writeFile(join(dir, name), text);
+      }
+      return await validate([dir, ...args]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  const CONSEQUENCE =
+    "1 problem(s): the configuration itself is valid, but the pools they name cannot be scaled safely until they are fixed.\n";
+
+  it.each([
+    [
+      "a target file that does not exist, at the line of target.file",
+      {},
+      ".github/pr-autoscaler.yml:4:13: pools[0].target.file: terraform/terraform.tfvars does not exist in the repo; the app holds pool workers until it can read the count\n",
+    ],
+    [
+      "a PATH the tfvars file does not set, at the line of target.path, naming the file's line",
+      { "terraform/terraform.tfvars": "worker_count = 3\n" },
+      '.github/pr-autoscaler.yml:5:13: pools[0].target.path: terraform/terraform.tfvars:1:1: reading worker_cnt: the file does not set the variable "worker_cnt"; did you mean "worker_count"? It sets: worker_count. A tfvars file does not gain new variables this way: add the line by hand; the app holds pool workers until it can read the count\n',
+    ],
+    [
+      "a count that is an expression",
+      { "terraform/terraform.tfvars": "worker_cnt = var.workers\n" },
+      ".github/pr-autoscaler.yml:5:13: pools[0].target.path: terraform/terraform.tfvars:1:14: worker_cnt is the expression var.workers; expected a whole number of nodes; the app holds pool workers until it can read the count\n",
+    ],
+  ])("reports %s, and exits 2", async (_, files, expected) => {
+    expect(await validateRepo("terraform/terraform.tfvars worker_cnt", files)).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: expected + CONSEQUENCE,
+    });
+  });
+
+  it("reads a Pulumi stack file's namespaced key, a number written as a string included", async () => {
+    const run = await validateRepo('infra/Pulumi.prod.yaml config."talos:workerCount"', {
+      "infra/Pulumi.prod.yaml": 'config:\n  talos:workerCount: "3"\n  talos:region: eu\n',
+    });
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout).toContain("pools: workers (1-5 nodes)\n");
+  });
+
+  it("prints a target's problem among the issues in JSON", async () => {
+    const files = { "terraform.tfvars.json": '{ "worker_count": "three" }\n' };
+    const run = await validateRepo("terraform.tfvars.json worker_count", files, ["--json"]);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toEqual({
+      ok: false,
+      issues: [
+        {
+          file: ".github/pr-autoscaler.yml",
+          line: 5,
+          column: 13,
+          path: "pools[0].target.path",
+          message:
+            'terraform.tfvars.json:1:19: worker_count is the string "three"; expected a whole number of nodes; the app holds pool workers until it can read the count',
+        },
+      ],
+      notes: [],
+      rules: [],
+    });
+  });
+});
+
 describe("pr-autoscaler validate: the plan guard's node names", () => {
   const EXAMPLE = join(import.meta.dirname, "..", "..", "examples", "talos-proxmox");
 
@@ -147,6 +226,7 @@ describe("pr-autoscaler validate: the plan guard's node names", () => {
   async function example(guard?: string): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-validate-"));
     await cp(join(EXAMPLE, ".github"), join(dir, ".github"), { recursive: true });
+    await cp(join(EXAMPLE, "terraform"), join(dir, "terraform"), { recursive: true });
     if (guard !== undefined)
       await writeFile(join(dir, ".github", "pr-autoscaler-guard.yml"), guard);
     return dir;

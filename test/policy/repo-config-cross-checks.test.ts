@@ -73,6 +73,12 @@ describe("cross-checks against a default blame the key the operator wrote", () =
     );
   });
 
+  it("gives the level the usage would have to stay below as written, not with float noise", () => {
+    expect(refusal(pool("scaleDown:\n  margin: 99.9"))).toBe(
+      `${AT}:8:15: pools[0].scaleDown.margin: margin (99.9 points) must be below the scale-up cpu threshold (80 %, default): the usage after a removal would have to stay below -19.9 %, so no node could ever be removed`,
+    );
+  });
+
   it("names the default of min where the min is not written, and the value where it is", () => {
     expect(refusal(pool("min: 3\nhost:\n  maxNodes: 2"))).toBe(
       `${AT}:9:7: pools[0].host: the host holds at most 2 node(s), fewer than min (3)`,
@@ -104,5 +110,72 @@ describe("cross-checks against a default blame the key the operator wrote", () =
       requests: POOL_DEFAULTS.scaleDown.requests,
       margin: 5,
     });
+  });
+});
+
+describe("cross-checks are reported with the file's other problems, all at once", () => {
+  it("min above max beside a duration that is refused", () => {
+    expect(refusal(pool("min: 8\ncooldown: 10min"))).toBe(
+      [
+        `${AT}:7:10: pools[0].min: min (8) is greater than max (6)`,
+        `${AT}:8:15: pools[0].cooldown: "10min" is not a duration: write it like 90s, 10m, 1h30m or 2d`,
+      ].join("\n"),
+    );
+  });
+
+  it("a threshold and a schedule beside keys of the wrong type and an unknown key", () => {
+    const text = pool(
+      [
+        "scaleDown:",
+        "  cpu: 90",
+        "scaleUp:",
+        "  memory: 30",
+        "  window: yes",
+        "provisionTimeout: 1.5h",
+        "maxNodes: 4",
+        "schedules:",
+        '  - {cron: "0 18 * * 5", duration: 6h, min: 9}',
+      ].join("\n"),
+    );
+    expect(refusal(text)).toBe(
+      [
+        `${AT}:8:12: pools[0].scaleDown.cpu: scale-down threshold (90 %) must be below the scale-up threshold (80 %, default)`,
+        `${AT}:10:15: pools[0].scaleUp.memory: scale-up threshold (30 %) must be above the scale-down threshold (40 %, default): raise it, or set scaleDown.memory below it`,
+        `${AT}:11:15: pools[0].scaleUp.window: "yes" is not a duration: write it like 90s, 10m, 1h30m or 2d`,
+        `${AT}:12:23: pools[0].provisionTimeout: "1.5h" is not a duration: write it like 90s, 10m, 1h30m or 2d`,
+        `${AT}:13:5: pools[0].maxNodes: unknown key "maxNodes"; allowed keys: name, target, selector, min, max, newNode, host, removal, scaleUp, scaleDown, cooldown, provisionTimeout, maxUnready, expendablePriority, schedules`,
+        `${AT}:15:49: pools[0].schedules[0].min: schedule min (9) is greater than the pool's max (6)`,
+      ].join("\n"),
+    );
+  });
+
+  it("a pool name and a target used twice beside another pool's mistake", () => {
+    const second = (name: string, max: string) =>
+      `  - name: ${name}\n    target: {file: b.tfvars, path: n}\n    max: ${max}`;
+    const text = [pool("min: 1"), second("workers", "3"), second("gpu", "x"), ""].join("\n");
+    expect(refusal(text)).toBe(
+      [
+        `${AT}:9:11: pools[1].name: pool name "workers" is already used by pools[0]`,
+        `${AT}:13:13: pools[2].target: pools[1] already scales b.tfvars n`,
+        `${AT}:14:10: pools[2].max: expected a number, got the string "x"`,
+      ].join("\n"),
+    );
+  });
+});
+
+describe("cross-checks compare no value that is refused", () => {
+  it("a threshold is not compared with thresholds of a section of the wrong type", () => {
+    expect(refusal(pool("scaleDown:\n  cpu: 90\nscaleUp: yes"))).toBe(
+      `${AT}:9:14: pools[0].scaleUp: expected a mapping, got the string "yes"`,
+    );
+  });
+
+  it("names and targets of a pool that is no mapping, or of a pools entry of the wrong type", () => {
+    expect(refusal(`${pool("min: 1")}  - workers\n`)).toBe(
+      `${AT}:8:5: pools[1]: expected a mapping, got the string "workers"`,
+    );
+    expect(refusal("pools: workers\n")).toBe(
+      `${AT}:1:8: pools: expected a list, got the string "workers"`,
+    );
   });
 });

@@ -8,6 +8,8 @@ import {
   CronExpression,
   Duration,
   ExtendedResourceName,
+  LabelKey,
+  LabelValue,
   minuteDuration,
   RepoFilePath,
   ValuePath,
@@ -137,7 +139,16 @@ const REFUSED_BY_BOTH: [string, string][] = [
     pool("newNode:\n  extendedResources: {kubernetes.io/gpu: 1}"),
   ],
   ["extended resource of 0", pool("newNode:\n  extendedResources: {nvidia.com/gpu: 0}")],
-  ["replicated kind with a group", pool("scaleDown:\n  replicatedKinds: [cnpg.io/Cluster]")],
+  ["replicated kind with an apiVersion", pool("scaleDown:\n  replicatedKinds: [cnpg.io/Cluster]")],
+  [
+    "replicated kind with a group in capitals",
+    pool("scaleDown:\n  replicatedKinds: [Cluster.CNPG.io]"),
+  ],
+  ["replicated kind with an empty group", pool("scaleDown:\n  replicatedKinds: ['Cluster.']")],
+  [
+    "replicated kind with a group over 253",
+    pool(`scaleDown:\n  replicatedKinds: [Cluster.${"a.".repeat(126)}ab]`),
+  ],
   ["replicated kind ending in -", pool("scaleDown:\n  replicatedKinds: [Cluster-]")],
   ["extends preset:", "automerge:\n  extends: 'preset:'\n"],
   ["extends .github/../x.yml", "automerge:\n  extends: .github/../x.yml\n"],
@@ -169,7 +180,14 @@ const TAKEN_BY_BOTH: [string, string][] = [
   ["target .YAML document", pool("", "file: a.YAML\npath: n\ndocument: 1")],
   ["target path forms", pool("", `file: a.yaml\npath: 'a["b.c"]."d e"[0][name= "x]"]'`)],
   ["host maxNodes", pool("host:\n  maxNodes: 4")],
-  ["replicated kinds", pool("scaleDown:\n  replicatedKinds: [Cluster, my-Kind2, '*']")],
+  [
+    "replicated kinds",
+    pool("scaleDown:\n  replicatedKinds: [Cluster, my-Kind2, '*', Cluster.postgresql.cnpg.io]"),
+  ],
+  [
+    "replicated kind with a group of 253",
+    pool(`scaleDown:\n  replicatedKinds: [Cluster.${"a.".repeat(125)}abc]`),
+  ],
   [
     "extended resources",
     pool("newNode:\n  extendedResources: {nvidia.com/gpu: 1, example.com/fpga: '2k'}"),
@@ -315,9 +333,12 @@ describe("patterns match what the loader reads", () => {
       fc.property(fc.oneof(expression, macro), (text) => {
         const loaded = CronExpression.safeParse(text);
         const message = loaded.error?.issues[0]?.message ?? "";
-        // What the pattern leaves to croner: `5-1`, and a stepped range landing past the field.
+        // What the pattern leaves to croner: `5-1`, a stepped range landing past the field, and
+        // days no month named has (`30 2`).
         const overlong = /Invalid value for/.test(message) && /\w-\w+\/\d/.test(text);
-        const leftToApp = message.includes("From value is larger than to value") || overlong;
+        const never = message.includes("never starts");
+        const leftToApp =
+          message.includes("From value is larger than to value") || overlong || never;
         if (!(leftToApp && pattern.test(text)))
           expect({ text, matches: pattern.test(text) }).toEqual({
             text,
@@ -360,6 +381,48 @@ describe("patterns match what the loader reads", () => {
       }),
       RUNS,
     );
+  });
+
+  it("label keys and values: exactly, wherever a pool names a label or a taint", () => {
+    const selector = `${POOL}.selector.properties`;
+    const expression = `${selector}.matchExpressions.items.properties`;
+    const newNode = `${POOL}.newNode.properties`;
+    const taint = `${newNode}.taints.items.properties`;
+    const keys = [
+      `${selector}.matchLabels.propertyNames`,
+      `${expression}.key`,
+      `${newNode}.labels.propertyNames`,
+      `${taint}.key`,
+    ].map((path) => subschema(path).pattern);
+    const values = [
+      `${selector}.matchLabels.additionalProperties`,
+      `${expression}.values.items`,
+      `${newNode}.labels.additionalProperties`,
+      `${taint}.value`,
+    ].map((path) => subschema(path).pattern);
+    expect(new Set(keys).size).toBe(1);
+    expect(new Set(values).size).toBe(1);
+    const token = fc.constantFrom(
+      ..."a Z 0 - _ . / // * \u0020 é node.kubernetes.io/ Example.com/ pool".split(" "),
+      "a".repeat(62),
+      "b".repeat(250),
+    );
+    for (const [pattern, schema] of [
+      [keys[0], LabelKey],
+      [values[0], LabelValue],
+    ] as const) {
+      const regex = new RegExp(String(pattern), "u");
+      fc.assert(
+        fc.property(fc.array(token, { maxLength: 6 }), (tokens) => {
+          const text = tokens.join("");
+          expect({ text, matches: regex.test(text) }).toEqual({
+            text,
+            matches: schema.safeParse(text).success,
+          });
+        }),
+        RUNS,
+      );
+    }
   });
 
   it("repository file paths: exactly", () => {

@@ -1,0 +1,53 @@
+import { readConfigYaml } from "../policy/config-yaml.ts";
+import type { ConfigIssue } from "../policy/load-repo-config.ts";
+import type { PolicyFileReader } from "../policy/policy-resolve.ts";
+import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
+import { locateInYaml } from "../policy/yaml-locations.ts";
+import { countAt } from "../repo/pool-facts.ts";
+import { UnreadableFileError } from "../repo/repo-reader.ts";
+
+/**
+ * The pools whose count cannot be read from the repository's files: a target file that does not
+ * exist or is no text file, a PATH it does not hold, a value that is no whole number. The app
+ * holds such a pool (and only it) with a note on every run; `validate` reports each at the line
+ * of the configuration that names it, so the mistake is seen before the configuration merges.
+ */
+export async function poolTargetIssues(
+  configText: string,
+  config: RepoConfig,
+  read: PolicyFileReader,
+): Promise<ConfigIssue[]> {
+  const parsed = readConfigYaml(configText, REPO_CONFIG_PATH);
+  if (!parsed.ok) return [];
+  const { doc, lineCounter } = parsed.yaml;
+  const issues: ConfigIssue[] = [];
+  for (const [i, pool] of config.pools.entries()) {
+    const problem = await targetProblem(pool, read);
+    if (problem === undefined) continue;
+    const path = ["pools", i, "target", problem.key];
+    issues.push({
+      file: REPO_CONFIG_PATH,
+      ...locateInYaml(doc, lineCounter, path),
+      path: `pools[${i}].target.${problem.key}`,
+      message: `${problem.message}; the app holds pool ${pool.name} until it can read the count`,
+    });
+  }
+  return issues;
+}
+
+async function targetProblem(
+  pool: RepoConfig["pools"][number],
+  read: PolicyFileReader,
+): Promise<{ key: "file" | "path"; message: string } | undefined> {
+  const { file } = pool.target;
+  let text: string | undefined;
+  try {
+    text = await read(undefined, file);
+  } catch (error) {
+    if (!(error instanceof UnreadableFileError)) throw error;
+    return { key: "file", message: error.message };
+  }
+  if (text === undefined) return { key: "file", message: `${file} does not exist in the repo` };
+  const count = countAt(text, pool);
+  return typeof count === "number" ? undefined : { key: "path", message: count.problem };
+}
