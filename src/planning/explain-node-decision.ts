@@ -399,6 +399,8 @@ function shortfallText(shortfall: WindowShortfall | undefined): string {
       return "Prometheus' points do not reach back over the whole window";
     case "gap":
       return `Prometheus' points leave a gap of ${formatDuration(shortfall.gapMs ?? 0)}, more than ${formatDuration(shortfall.maxGapMs ?? 0)}`;
+    case "gap-unknown":
+      return "the usage does not say how far apart Prometheus' points lie (no gapSeconds in the snapshot), so its window is not taken as held";
     case "no-percentile":
       return "Prometheus gave no percentile over its window, which staying below is judged by";
     default:

@@ -20,7 +20,10 @@ export interface ResourceUtilisation {
   requestsPercent?: number;
   /** Shortest usage window among the nodes, seconds (for Prometheus, the part its points cover). */
   windowSeconds?: number;
-  /** Longest gap between the usage window's points among the nodes, when the source says. */
+  /**
+   * Longest gap between the usage window's points among the nodes; absent when a node's source
+   * does not say (then the window is no evidence of a level held over it).
+   */
   gapSeconds?: number;
   source?: "metrics-server" | "prometheus" | "mixed";
   /** Ready nodes whose usage or allocatable is unknown (never counted as zero). */
@@ -50,6 +53,7 @@ export function poolUtilisation(
     allPeaks: true,
     window: Infinity,
     gap: undefined as number | undefined,
+    gapUnknown: false,
     percentile: Infinity,
   };
   const sources = new Set<"metrics-server" | "prometheus">();
@@ -73,7 +77,8 @@ export function poolUtilisation(
     sources.add(node.usage.source);
     usage.window = Math.min(usage.window, node.usage.windowSeconds ?? 0);
     const gap = node.usage.gapSeconds;
-    if (gap !== undefined) usage.gap = Math.max(usage.gap ?? 0, gap);
+    if (gap === undefined) usage.gapUnknown = true;
+    else usage.gap = Math.max(usage.gap ?? 0, gap);
     const peak = node.usage.peak;
     if (peak?.[resource] === undefined) usage.allPeaks = false;
     else {
@@ -89,7 +94,7 @@ export function poolUtilisation(
   result.usage = usage.sum;
   result.percent = percentOf(usage.sum, allocatable);
   result.windowSeconds = usage.window;
-  if (usage.gap !== undefined) result.gapSeconds = usage.gap;
+  if (usage.gap !== undefined && !usage.gapUnknown) result.gapSeconds = usage.gap;
   result.source = sources.size > 1 ? "mixed" : [...sources][0];
   if (usage.allPeaks) {
     result.peak = usage.peak;
@@ -142,7 +147,7 @@ export interface SustainedCheck {
  * for a "stayed below" check.
  */
 export interface WindowShortfall {
-  kind: "single-sample" | "short" | "gap" | "no-percentile";
+  kind: "single-sample" | "short" | "gap" | "gap-unknown" | "no-percentile";
   gapMs?: number;
   maxGapMs?: number;
 }
@@ -227,7 +232,8 @@ function usageWindowEvidence(
 function windowShortfall(utilisation: ResourceUtilisation, windowMs: number): WindowShortfall {
   if (utilisation.source !== "prometheus") return { kind: "single-sample" };
   if ((utilisation.windowSeconds ?? 0) * 1000 < windowMs) return { kind: "short" };
-  const gapMs = (utilisation.gapSeconds ?? 0) * 1000;
+  if (utilisation.gapSeconds === undefined) return { kind: "gap-unknown" };
+  const gapMs = utilisation.gapSeconds * 1000;
   const maxGapMs = maxSampleGap(windowMs);
   if (gapMs > maxGapMs) return { kind: "gap", gapMs, maxGapMs };
   return { kind: "no-percentile" };
@@ -238,6 +244,8 @@ function windowShortfall(utilisation: ResourceUtilisation, windowMs: number): Wi
  * the whole of it, and (for a source that says how its points lie: Prometheus) no gap between
  * them is longer than maxSampleGap. 3 minutes of points are no evidence of 10 idle minutes, nor
  * are points 8 minutes apart, nor a 3-minute window asked of Prometheus for a 5-minute check.
+ * `gapMs` undefined (a saved snapshot's Prometheus usage without `gapSeconds`) is no evidence
+ * either: how the points lie is not known.
  */
 export function usageWindowCovers(
   coveredMs: number,
@@ -249,7 +257,7 @@ export function usageWindowCovers(
   // in full: unlike history's first sample, no late start is allowed (a window asked of
   // Prometheus shorter than the check's is no evidence for it). Points missing inside it are
   // judged as history's gaps are.
-  return gapMs === undefined || gapMs <= maxSampleGap(windowMs);
+  return gapMs !== undefined && gapMs <= maxSampleGap(windowMs);
 }
 
 function windowCovers(utilisation: ResourceUtilisation, windowMs: number): boolean {

@@ -130,6 +130,14 @@ describe("explainNodeDecision: why a Prometheus window is no evidence", () => {
     );
   });
 
+  it("says a saved usage that does not tell the gap between Prometheus' points is not taken as held", () => {
+    const idle = { usage: { cpu: "400m", memory: "2Gi", gapSeconds: null } };
+    const lines = explainNodeDecision(planOne(buildSnapshot({ nodes: nodes(3, idle) })));
+    expect(quietCheck(lines)).toBe(
+      "  scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 1h, no history, now 10 %; the usage does not say how far apart Prometheus' points lie (no gapSeconds in the snapshot), so its window is not taken as held)",
+    );
+  });
+
   it("names the gap between Prometheus' points and the longest it may be", () => {
     const idle = { usage: { cpu: "400m", memory: "2Gi" } };
     const snapshot = buildSnapshot({ nodes: nodes(3, idle) });

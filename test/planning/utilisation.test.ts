@@ -64,9 +64,20 @@ describe("poolUtilisation", () => {
       requests: 2000,
       requestsPercent: 25,
       windowSeconds: 3600,
+      gapSeconds: 60,
       source: "prometheus",
       unknownNodes: [],
     });
+  });
+
+  it("leaves the gap unknown when a node's Prometheus usage does not say it", () => {
+    const workers = [
+      node("w1", { usage: { cpu: "1", memory: "4Gi", gapSeconds: 120 } }),
+      node("w2", { usage: { cpu: "3", memory: "4Gi", gapSeconds: null } }),
+    ];
+    const cpu = poolUtilisation(workers, "cpu", indexCluster(buildSnapshot({ nodes: workers })));
+    expect(cpu).toMatchObject({ percent: 50, windowSeconds: 3600, source: "prometheus" });
+    expect(cpu.gapSeconds).toBeUndefined();
   });
 
   it("leaves usage unknown, never zero, when a node's usage is missing, but keeps requests", () => {
@@ -101,14 +112,14 @@ describe("sustainedCheck", () => {
   it("says a windowed source's value on the wrong side is the window's, not a sample", () => {
     // Prometheus over 15 minutes, the check over 10: the 50 % is the window's average.
     expect(
-      check("above", measured(50, { windowSeconds: 900, source: "prometheus" })),
+      check("above", measured(50, { windowSeconds: 900, gapSeconds: 60, source: "prometheus" })),
     ).toMatchObject({
       outcome: "not-met",
       basis: "usage-window",
       percent: 50,
     });
     // Below: the window's percentile is the value compared.
-    const windowed = { windowSeconds: 900, source: "prometheus" as const };
+    const windowed = { windowSeconds: 900, gapSeconds: 60, source: "prometheus" as const };
     expect(check("below", measured(35, { ...windowed, peakPercent: 60 }))).toMatchObject({
       outcome: "not-met",
       basis: "usage-window",
@@ -181,7 +192,8 @@ describe("sustainedCheck", () => {
   });
 
   it("falls back to the usage source's own window: its average above, its percentile below", () => {
-    const prometheus = measured(85, { windowSeconds: 3600, peakPercent: 95, source: "prometheus" });
+    const windowed = { windowSeconds: 3600, gapSeconds: 60, source: "prometheus" as const };
+    const prometheus = measured(85, { ...windowed, peakPercent: 95 });
     // metrics-server's usage is one sample, whatever window it claims.
     const sample = measured(85, { windowSeconds: 3600, peakPercent: 95, source: "metrics-server" });
     expect(check("above", sample).outcome).toBe("no-evidence");
@@ -190,14 +202,31 @@ describe("sustainedCheck", () => {
       basis: "usage-window",
       percent: 85,
     });
-    const quiet = measured(10, { windowSeconds: 3600, peakPercent: 35, source: "prometheus" });
+    const quiet = measured(10, { ...windowed, peakPercent: 35 });
     expect(check("below", quiet)).toMatchObject({
       outcome: "not-met",
       basis: "usage-window",
       percent: 35,
     });
-    const noPeak = measured(10, { windowSeconds: 3600, source: "prometheus" });
+    const noPeak = measured(10, windowed);
     expect(check("below", noPeak).outcome).toBe("no-evidence");
+  });
+
+  it("takes no window as held when Prometheus' usage does not say how its points lie", () => {
+    // A hand-written or older snapshot's usage without gapSeconds: the points could be far apart.
+    const { gapSeconds: _, ...unsaid } = {
+      windowSeconds: 3600,
+      gapSeconds: 60,
+      source: "prometheus" as const,
+    };
+    expect(check("above", measured(85, { ...unsaid, peakPercent: 95 }))).toMatchObject({
+      outcome: "no-evidence",
+      shortfall: { kind: "gap-unknown" },
+    });
+    expect(check("below", measured(10, { ...unsaid, peakPercent: 12 }))).toMatchObject({
+      outcome: "no-evidence",
+      shortfall: { kind: "gap-unknown" },
+    });
   });
 
   it("does not take a short usage window for a long one", () => {

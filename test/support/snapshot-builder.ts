@@ -26,6 +26,8 @@ export interface UsageSpec {
   memory?: Quantity;
   source?: Usage["source"];
   windowSeconds?: number;
+  /** Longest gap between Prometheus' points, seconds; by default one 60 s step. `null` leaves it out. */
+  gapSeconds?: number | null;
   /** Percentile values; by default equal to the averages when the source is Prometheus. */
   peak?: { cpu?: Quantity; memory?: Quantity; percentile?: number } | false;
 }
@@ -99,6 +101,9 @@ export function usage(spec: UsageSpec): Usage {
     windowSeconds: spec.windowSeconds ?? (source === "prometheus" ? 3600 : 30),
     timestamp: TAKEN_AT,
   };
+  const gap =
+    spec.gapSeconds === undefined ? (source === "prometheus" ? 60 : null) : spec.gapSeconds;
+  if (gap !== null) result.gapSeconds = gap;
   if (spec.cpu !== undefined) result.cpu = millis(spec.cpu);
   if (spec.memory !== undefined) result.memory = bytes(spec.memory);
   const peak = spec.peak ?? (source === "prometheus" ? {} : false);
