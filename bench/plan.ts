@@ -47,6 +47,7 @@ function generate(nodeCount: number, antiAffinity = false): Snapshot {
         memory: (20 + (i % 5)) * GIB,
         source: "prometheus",
         windowSeconds: 3600,
+        gapSeconds: 60,
         peak: { cpu: 5_000, memory: 30 * GIB, percentile: 95 },
       },
     });
