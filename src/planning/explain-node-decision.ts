@@ -143,7 +143,7 @@ function shapeLine(shape: NodeShape): string {
   for (const [name, amount] of Object.entries(a.extended ?? {}))
     if (amount > 0) text += `, ${amount} ${name}`;
   if (shape.learnedFrom)
-    text += ` (${shape.source}, ${shape.learnedFrom.rule} allocatable, like ${shape.learnedFrom.node} and ${shape.learnedFrom.alike - 1} other(s))`;
+    text += ` (${shape.source}, ${shape.learnedFrom.rule} allocatable, like ${shape.learnedFrom.node}${shape.learnedFrom.alike > 1 ? ` and ${count(shape.learnedFrom.alike - 1, "other")}` : ""})`;
   else text += ` (${shape.source})`;
   const ds = shape.daemonSetOverhead;
   if (ds.pods > 0) text += `; ${startupPodsText(ds)}`;
@@ -186,7 +186,7 @@ function resourceText(u: ResourceUtilisation): string {
 export function triggerText(trigger: Trigger): string {
   switch (trigger.kind) {
     case "below-min":
-      return `${trigger.current} nodes is below the min of ${trigger.min}${trigger.schedule ? ` set by schedule ${trigger.schedule}` : ""}`;
+      return `${count(trigger.current, "node")} is below the min of ${trigger.min}${trigger.schedule ? ` set by schedule ${trigger.schedule}` : ""}`;
     case "pending-pods":
       return `${trigger.pods} pending pod(s) need ${trigger.newNodes} new node(s)`;
     case "utilisation":
@@ -194,7 +194,7 @@ export function triggerText(trigger: Trigger): string {
     case "requests":
       return `${trigger.resource} requests ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} %: ${trigger.newNodes} new node(s)`;
     case "above-max":
-      return `${trigger.current} nodes is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
+      return `${count(trigger.current, "node")} is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
     case "unready-node":
       return `${trigger.node} has not been Ready since ${trigger.since}, more than ${formatDuration(trigger.unreadyMs)} (scaleDown.unreadyTime): it goes whatever the usage`;
     case "underutilised":
@@ -299,7 +299,7 @@ export function holdText(hold: Hold): string {
       return `${provisioningText(hold.state, hold.expected, hold.present)}${hold.deadline ? `, waiting until ${hold.deadline}` : " (time of the change unknown)"}; nothing new meanwhile`;
     case "provisioning-failed":
       return hold.state === "joining"
-        ? `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: a node failed to join or stopped being Ready; nothing new until it is resolved`
+        ? `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`
         : `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: a removed node did not go; nothing new until it is resolved`;
     case "cooldown":
       return hold.committedAt === undefined
@@ -316,7 +316,7 @@ export function holdText(hold: Hold): string {
     case "pending-wait":
       return `${hold.pods} pending pod(s) need new nodes but have waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor); nodes are added for them from ${hold.until} if they still wait, and none is removed meanwhile`;
     case "at-max":
-      return `wanted ${hold.wanted} nodes, the ${hold.bound === "host-cap" ? "host cap" : "max"} allows ${hold.allowed}`;
+      return `wanted ${count(hold.wanted, "node")}, the ${hold.bound === "host-cap" ? "host cap" : "max"} allows ${hold.allowed}`;
     case "shape-unknown":
       return hold.daemonSets === "daemonsets-unread"
         ? "the room on a new node is unknown: the cluster's DaemonSets could not be read, and a new node runs those that admit it, whether or not the pool's nodes show them yet (see the snapshot's warnings; the account needs list on daemonsets.apps); no node is added on a guess"
@@ -368,9 +368,10 @@ function unknownText(
 }
 
 function provisioningText(state: "joining" | "leaving", expected: number, present: number): string {
+  const are = present === 1 ? "is" : "are";
   return state === "joining"
-    ? `the repo asks for ${expected} nodes, ${present} are Ready`
-    : `the repo asks for ${expected} nodes, ${present} are still there`;
+    ? `the repo asks for ${count(expected, "node")}, ${present} ${are} Ready`
+    : `the repo asks for ${count(expected, "node")}, ${present} ${are} still there`;
 }
 
 function checkText(check: SustainedCheck): string {

@@ -405,7 +405,7 @@ describe("plan review: a new node's shape with extended resources", () => {
       const shape = note.split("\n").find((line) => line.includes("new node:"));
       expect(shape).toBeDefined();
       expect(shape).not.toContain("nvidia.com/gpu");
-      expect(shape).toMatch(/like talos-worker-\d and 1 other\(s\)/);
+      expect(shape).toMatch(/like talos-worker-\d and 1 other\)/);
     });
 
   it("gives a new node a GPU when every pool node has one", async () => {
@@ -417,7 +417,7 @@ describe("plan review: a new node's shape with extended resources", () => {
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     const text = reasons(output);
     expect(text).toMatch(
-      /new node: 3800m cpu, 15\.2 GiB memory, 110 pods, 1 nvidia\.com\/gpu \(learned, most-common allocatable, like talos-worker-1 and 2 other\(s\)\)/,
+      /new node: 3800m cpu, 15\.2 GiB memory, 110 pods, 1 nvidia\.com\/gpu \(learned, most-common allocatable, like talos-worker-1 and 2 others\)/,
     );
     expect(text).toMatch(/transcode-29123400-gpu02 [^\n]*→ new-1/);
   });

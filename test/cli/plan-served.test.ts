@@ -60,7 +60,7 @@ describe("plan against a served cluster: pending pods", () => {
     });
     expect(proposal?.reasons).toEqual(
       expect.arrayContaining([
-        "  new node: 3800m cpu, 15.2 GiB memory, 110 pods (learned, most-common allocatable, like talos-worker-1 and 2 other(s)); DaemonSets take 100m cpu, 128 MiB, 1 pod",
+        "  new node: 3800m cpu, 15.2 GiB memory, 110 pods (learned, most-common allocatable, like talos-worker-1 and 2 others); DaemonSets take 100m cpu, 128 MiB, 1 pod",
         "  pending pods: 3 considered, 0 fit free room on existing nodes, 3 go on 2 new node(s)",
       ]),
     );

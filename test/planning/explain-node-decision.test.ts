@@ -25,9 +25,18 @@ describe("explainNodeDecision", () => {
       "  never fits: ml/huge (cpu 1, memory 64 GiB): needs more memory than a new node has",
     );
     expect(lines).toContain(
-      "  new node: 4 cpu, 16 GiB memory, 110 pods (learned, most-common allocatable, like worker-1 and 1 other(s))",
+      "  new node: 4 cpu, 16 GiB memory, 110 pods (learned, most-common allocatable, like worker-1 and 1 other)",
     );
     expect(lines.some((line) => line.startsWith("  scale-down:"))).toBe(false);
+  });
+
+  it("counts one node in the singular, and names no others when a shape was learned from one", () => {
+    const snapshot = buildSnapshot({ nodes: nodes(1, { usage: { cpu: "2", memory: "8Gi" } }) });
+    const lines = explainNodeDecision(planOne(snapshot, { min: 2 }));
+    expect(lines).toContain("  trigger: 1 node is below the min of 2");
+    expect(lines).toContain(
+      "  new node: 4 cpu, 16 GiB memory, 110 pods (learned, most-common allocatable, like worker-1)",
+    );
   });
 
   it("explains a scale-down with the node it removes and each condition", () => {

@@ -174,7 +174,7 @@ describe("nodes joining or leaving", () => {
       },
     ]);
     expect(explainNodeDecision(decision).join("\n")).toContain(
-      `hold: the repo asks for 3 nodes, 2 are Ready, more than 15m after the change of ${minutesAgo(20)}: a node failed to join or stopped being Ready; nothing new until it is resolved`,
+      `hold: the repo asks for 3 nodes, 2 are Ready, more than 15m after the change of ${minutesAgo(20)}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`,
     );
   });
 

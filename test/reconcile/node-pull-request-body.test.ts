@@ -107,7 +107,7 @@ describe("the pull request of a scale-up", () => {
 
   it("says a min raised the count", () => {
     const text = body(nodes(1, { usage: { cpu: "1", memory: "4Gi" } }), { min: 2 }, []);
-    expect(text).toMatch(/^Pool \*\*workers\*\* is below its min of 2: it has 1 nodes\./);
+    expect(text).toMatch(/^Pool \*\*workers\*\* is below its min of 2: it has 1 node\./);
   });
 });
 
