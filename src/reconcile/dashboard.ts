@@ -283,7 +283,11 @@ function notesSection(notes: readonly PlanNote[]): string {
     .filter((note) => note.level === "warning" && note.decision === undefined)
     .map(noteText);
   const infos = notes
-    .filter((note) => note.level === "info" && !note.subject?.startsWith("pool/"))
+    // Pods the scheduler has yet to judge come and go within seconds; late ones are a warning.
+    .filter(
+      (note) =>
+        note.level === "info" && !note.subject?.startsWith("pool/") && note.subject !== "pods",
+    )
     .map(noteText);
   if (warnings.length === 0 && infos.length === 0) return "";
   return sections(

@@ -9,6 +9,7 @@ import {
   type Proposal,
 } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
+import { unjudgedPendingNote } from "../planning/unjudged-pods.ts";
 import {
   type ConfigIssue,
   loadRepoConfig,
@@ -80,7 +81,10 @@ export async function planRepo(input: PlanRepoInput): Promise<PlanRepoResult> {
     now: input.now,
     ...(input.history ? { history: input.history } : {}),
   });
-  return { ...nodeProposals(decisions, files), decisions, files };
+  const output = nodeProposals(decisions, files);
+  const unjudged = input.config.pools.length > 0 && unjudgedPendingNote(input.snapshot, input.now);
+  if (unjudged) output.notes.push(unjudged);
+  return { ...output, decisions, files };
 }
 
 export interface PlanChangesInput extends PlanRepoInput {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { snapshotToJson } from "../../src/cluster/snapshot-file.ts";
 import { runCli } from "../support/cli.ts";
 import { type Homelab, startHomelab } from "../support/kube-homelab.ts";
-import { buildSnapshot, nodes, pendingPod, TAKEN_AT } from "../support/snapshot-builder.ts";
+import { buildSnapshot, nodes, pendingPod, pod, TAKEN_AT } from "../support/snapshot-builder.ts";
 
 const root = mkdtempSync(join(tmpdir(), "plan-cli-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -243,6 +243,24 @@ describe("pr-autoscaler plan", () => {
     // Without --now, a saved snapshot is planned as of when it was taken.
     const replay = await runCli(["plan", "--repo", repo, "--snapshot", file, "--json"]);
     expect(JSON.parse(replay.stdout).proposals[0]).toMatchObject({ from: 3, direction: "down" });
+  });
+
+  it("names the Pending pods the scheduler has not judged, which add no node", async () => {
+    const repo = infraRepo("unjudged", QUIET_REPO);
+    const snapshot = buildSnapshot({ nodes: nodes(3, { usage: { cpu: "300m", memory: "1Gi" } }) });
+    // Pending, bound to no node, and without the scheduler's Unschedulable verdict.
+    snapshot.pods.push(pod("batch/import-0", { cpu: "2", memory: "1Gi" }));
+    const file = join(root, "unjudged.json");
+    writeFileSync(file, snapshotToJson(snapshot));
+    const run = await runCli(["plan", "--repo", repo, "--snapshot", file]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "pods: 1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/import-0; the oldest was created 2025-06-06T11:00:00.000Z, more than 5m: check that the scheduler runs",
+    );
+    const json = JSON.parse((await planJson(repo, file)).stdout);
+    expect(json.notes).toContainEqual(
+      expect.objectContaining({ level: "warning", subject: "pods" }),
+    );
   });
 
   it("writes the other pools' proposals when one pool's file cannot be edited", async () => {

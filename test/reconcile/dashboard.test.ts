@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@jest/globals";
 import { emptyControlState } from "../../src/control/control-state.ts";
 import { nodeProposals } from "../../src/planning/proposal.ts";
+import { unjudgedPendingNote } from "../../src/planning/unjudged-pods.ts";
 import { renderDashboard } from "../../src/reconcile/dashboard.ts";
 import { planOne } from "../planning/plan-helpers.ts";
-import { buildSnapshot, nodes } from "../support/snapshot-builder.ts";
+import { buildSnapshot, nodes, pod } from "../support/snapshot-builder.ts";
 
 describe("the dashboard's notes", () => {
   // Four workers, two of them down: the pool holds, and a person is needed.
@@ -47,6 +48,42 @@ describe("the dashboard's notes", () => {
     expect(body).toContain(
       "`pool/workers`: workers wants 4 → 5, but the change cannot be written: an anchor",
     );
+  });
+});
+
+describe("the dashboard's note on pods the scheduler has not judged", () => {
+  const snapshot = buildSnapshot({ nodes: nodes(1), pods: [pod("web/new")] });
+  const note = (now: string) => unjudgedPendingNote(snapshot, new Date(now));
+
+  it("leaves out a pod just made, which the scheduler judges within seconds", () => {
+    const fresh = note("2025-06-06T11:01:00.000Z");
+    expect(fresh?.level).toBe("info");
+    const body = renderDashboard({
+      control: emptyControlState(),
+      decisions: [],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: fresh ? [fresh] : [],
+    });
+    expect(body).not.toContain("web/new");
+  });
+
+  it("shows pods left unjudged for long, the same at every reconcile", () => {
+    const bodies = ["2025-06-06T11:30:00.000Z", "2025-06-06T11:45:00.000Z"].map((now) => {
+      const late = note(now);
+      expect(late?.level).toBe("warning");
+      return renderDashboard({
+        control: emptyControlState(),
+        decisions: [],
+        open: [],
+        recentlyClosed: [],
+        waiting: [],
+        notes: late ? [late] : [],
+      });
+    });
+    expect(bodies[0]).toContain("`pods`: 1 Pending pod not marked unschedulable");
+    expect(bodies[1]).toBe(bodies[0]);
   });
 });
 

@@ -1,0 +1,56 @@
+import { formatDuration } from "./format.ts";
+import type { PlanNote } from "./proposal.ts";
+import type { PodInfo, Snapshot } from "./snapshot.ts";
+
+/** How long the scheduler usually takes to judge a new pod, at most; later is worth a warning. */
+export const UNJUDGED_WARN_MS = 5 * 60_000;
+
+/** Pods named in the note; the rest are counted. */
+const LISTED = 5;
+
+/**
+ * A note on the Pending pods the planner does not count: bound to no node, yet not marked
+ * unschedulable by the scheduler (no PodScheduled=False condition with reason Unschedulable).
+ * Only the scheduler's verdict shows that a pod lacks room, so they add no node; the note says
+ * they are there, so they are not left out without a word. It is a warning once one of them is
+ * older than UNJUDGED_WARN_MS: a scheduler that is not running, a `schedulerName` no scheduler
+ * serves, or scheduling gates nobody lifts leave pods so. Subject `pods`: the dashboard leaves
+ * out the info note (the scheduler judges a new pod within seconds), not the warning.
+ */
+export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | undefined {
+  const unjudged = snapshot.pods.filter(isUnjudged);
+  if (unjudged.length === 0) return undefined;
+  const created = unjudged
+    .map((pod) => Date.parse(pod.createdAt))
+    .filter((time) => !Number.isNaN(time));
+  const oldest = created.length > 0 ? Math.min(...created) : undefined;
+  const waitedMs = oldest === undefined ? undefined : Math.max(0, now.getTime() - oldest);
+  const late = waitedMs !== undefined && waitedMs > UNJUDGED_WARN_MS;
+  const names = unjudged.slice(0, LISTED).map((pod) => `${pod.namespace}/${pod.name}`);
+  const more = unjudged.length - names.length;
+  const list = `${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
+  const count = unjudged.length === 1 ? "1 Pending pod" : `${unjudged.length} Pending pods`;
+  // The time, not the age: the dashboard shows the note, and is rewritten only when it changes.
+  const age =
+    oldest === undefined ? "" : `; the oldest was created ${new Date(oldest).toISOString()}`;
+  const advice = late
+    ? `, more than ${formatDuration(UNJUDGED_WARN_MS)}: check that the scheduler runs, that their schedulerName is one a scheduler serves, and their schedulingGates`
+    : "";
+  return {
+    level: late ? "warning" : "info",
+    subject: "pods",
+    message: `${count} not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: ${list}${age}${advice}`,
+  };
+}
+
+function isUnjudged(pod: PodInfo): boolean {
+  return (
+    pod.phase === "Pending" &&
+    pod.nodeName === undefined &&
+    pod.unschedulable === undefined &&
+    pod.nominatedNode === undefined &&
+    pod.deletingSince === undefined &&
+    !pod.daemonSet &&
+    !pod.mirror
+  );
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "@jest/globals";
+import type { PodInfo } from "../../src/planning/snapshot.ts";
+import { unjudgedPendingNote } from "../../src/planning/unjudged-pods.ts";
+import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
+
+// The builder's pods are created at 11:00; the snapshot is taken at 12:00.
+const CREATED = "2025-06-06T11:00:00.000Z";
+const at = (time: string) => new Date(time);
+
+function unjudged(key: string, extra: Partial<PodInfo> = {}): PodInfo {
+  return { ...pod(key), ...extra };
+}
+
+describe("unjudgedPendingNote", () => {
+  it("says nothing when every Pending pod has the scheduler's verdict", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [pod("web/a", { node: "worker-1" }), pendingPod("web/b", { cpu: "64" })],
+    });
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T12:00:00.000Z"))).toBeUndefined();
+  });
+
+  it("names a pod the scheduler has not judged yet, as information while it is new", () => {
+    const snapshot = buildSnapshot({ nodes: nodes(1), pods: [unjudged("web/new")] });
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))).toEqual({
+      level: "info",
+      subject: "pods",
+      message: `1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: web/new; the oldest was created ${CREATED}`,
+    });
+  });
+
+  it("warns once one has waited more than 5 minutes, and counts those it does not list", () => {
+    const pods = Array.from({ length: 7 }, (_, i) => unjudged(`batch/job-${i}`));
+    const note = unjudgedPendingNote(
+      buildSnapshot({ nodes: nodes(1), pods }),
+      at("2025-06-06T11:06:00.000Z"),
+    );
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toBe(
+      `7 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/job-0, batch/job-1, batch/job-2, batch/job-3, batch/job-4 and 2 more; the oldest was created ${CREATED}, more than 5m: check that the scheduler runs, that their schedulerName is one a scheduler serves, and their schedulingGates`,
+    );
+  });
+
+  it("leaves out pods that wait for no room: nominated, being deleted, DaemonSet and mirror pods", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [
+        unjudged("web/nominated", { nominatedNode: "worker-1" }),
+        unjudged("web/going", { deletingSince: "2025-06-06T11:59:00.000Z" }),
+        unjudged("kube-system/agent", { daemonSet: true }),
+        unjudged("kube-system/static", { mirror: true }),
+        unjudged("done/job", { phase: "Succeeded" }),
+      ],
+    });
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T12:00:00.000Z"))).toBeUndefined();
+  });
+});
