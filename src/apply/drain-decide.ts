@@ -1,4 +1,4 @@
-import { REPLICATING_KINDS } from "../planning/blockers.ts";
+import { kubernetesController } from "../planning/blockers.ts";
 import { matchesLabelSelector } from "../planning/scheduling.ts";
 import type { LabelSelector } from "../planning/snapshot.ts";
 import { type DrainPod, podKey } from "./drain-pod.ts";
@@ -243,11 +243,11 @@ function refusalsOf(pod: DrainPod, flags: DrainFlags): Refusal[] {
  */
 function controllerWarnings(pod: DrainPod): PodWarning[] {
   const controller = pod.controller;
-  if (!controller || REPLICATING_KINDS.has(controller.kind)) return [];
+  if (!controller || kubernetesController(controller)) return [];
   return [
     {
       pod,
-      message: `its controller ${controller.kind} ${controller.name} is not one Kubernetes ships: the pod runs on another node only if that controller makes it again`,
+      message: `its controller ${controller.kind}${controller.group ? `.${controller.group}` : ""} ${controller.name} is not one Kubernetes ships: the pod runs on another node only if that controller makes it again`,
     },
   ];
 }

@@ -15,7 +15,7 @@ export interface DrainPod {
   phase: string;
   labels: Record<string, string>;
   /** The owner reference marked `controller: true`: who recreates the pod elsewhere. */
-  controller?: { kind: string; name: string };
+  controller?: { kind: string; name: string; group?: string };
   /** A static pod's API copy: the kubelet runs it from a file, evicting it does nothing. */
   mirror: boolean;
   /** `cluster-autoscaler.kubernetes.io/safe-to-evict`, when set. */
@@ -85,7 +85,11 @@ function controllerOf(metadata: Raw): DrainPod["controller"] {
     if (reference.controller !== true) continue;
     const kind = string(reference.kind);
     const name = string(reference.name);
-    if (kind && name) return { kind, name };
+    if (!kind || !name) continue;
+    // The API group of its apiVersion (`batch` of `batch/v1`); none for the core group's `v1`.
+    const apiVersion = string(reference.apiVersion) ?? "";
+    const slash = apiVersion.lastIndexOf("/");
+    return slash > 0 ? { kind, name, group: apiVersion.slice(0, slash) } : { kind, name };
   }
   return undefined;
 }

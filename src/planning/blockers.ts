@@ -32,17 +32,29 @@ export interface DrainBlocker {
 }
 
 /**
- * Controllers Kubernetes ships that make a new pod for one evicted (a Deployment is the
- * ReplicaSet the snapshot resolves to it; DaemonSet pods and mirror pods, owned by their Node,
- * are never evicted), as kubectl drain and cluster-autoscaler count them.
+ * Controllers Kubernetes ships that make a new pod for one evicted, with their API group (a
+ * Deployment is the ReplicaSet the snapshot resolves to it; DaemonSet pods and mirror pods,
+ * owned by their Node, are never evicted), as kubectl drain and cluster-autoscaler count them.
  */
-export const REPLICATING_KINDS: ReadonlySet<string> = new Set([
-  "ReplicaSet",
-  "Deployment",
-  "StatefulSet",
-  "Job",
-  "ReplicationController",
+const REPLICATING_KINDS: ReadonlyMap<string, string> = new Map([
+  ["ReplicaSet", "apps"],
+  ["Deployment", "apps"],
+  ["StatefulSet", "apps"],
+  ["Job", "batch"],
+  ["ReplicationController", ""],
 ]);
+
+/**
+ * Whether `owner` is one of the controllers Kubernetes ships that make an evicted pod again: by
+ * its kind and, when known, its API group, so a custom resource of the same kind (Volcano's
+ * `Job` of `batch.volcano.sh`, OpenKruise's `StatefulSet` of `apps.kruise.io`) is not taken for
+ * it. An owner without a group is of the core group or from a snapshot saved before groups were
+ * read; a custom resource always has a group, so such an owner is taken by its kind.
+ */
+export function kubernetesController(owner: { kind: string; group?: string }): boolean {
+  const group = REPLICATING_KINDS.get(owner.kind);
+  return group !== undefined && (owner.group === undefined || owner.group === group);
+}
 
 /** What decides which of a pool's pods hold their node: the pool's settings. */
 export interface BlockerRules {
@@ -115,7 +127,7 @@ export function nodeBlockers(
  * snapshot saved before groups were read) matches no `Kind.group`.
  */
 export function replicates(owner: OwnerRef, replicatedKinds: readonly string[]): boolean {
-  return REPLICATING_KINDS.has(owner.kind) || replicatedKinds.some((named) => names(named, owner));
+  return kubernetesController(owner) || replicatedKinds.some((named) => names(named, owner));
 }
 
 function names(entry: string, owner: OwnerRef): boolean {

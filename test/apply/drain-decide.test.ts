@@ -10,12 +10,20 @@ import { type DrainPod, toDrainPod } from "../../src/apply/drain-pod.ts";
 type Raw = Record<string, unknown>;
 
 interface PodSpec {
-  owner?: [kind: string, name: string] | null;
+  /** The controller; its apiVersion by default that of the kind Kubernetes ships, else `v1`. */
+  owner?: [kind: string, name: string, apiVersion?: string] | null;
   phase?: string;
   annotations?: Record<string, string>;
   volumes?: Raw[];
   deletionTimestamp?: string;
 }
+
+const SHIPPED: Record<string, string> = {
+  ReplicaSet: "apps/v1",
+  StatefulSet: "apps/v1",
+  DaemonSet: "apps/v1",
+  Job: "batch/v1",
+};
 
 function pod(name: string, spec: PodSpec = {}): DrainPod {
   const owner = spec.owner === undefined ? ["ReplicaSet", `${name}-rs`] : spec.owner;
@@ -31,7 +39,13 @@ function pod(name: string, spec: PodSpec = {}): DrainPod {
       ...(owner
         ? {
             ownerReferences: [
-              { apiVersion: "apps/v1", kind: owner[0], name: owner[1], uid: "x", controller: true },
+              {
+                apiVersion: owner[2] ?? SHIPPED[owner[0] ?? ""] ?? "v1",
+                kind: owner[0],
+                name: owner[1],
+                uid: "x",
+                controller: true,
+              },
             ],
           }
         : {}),
@@ -110,18 +124,24 @@ describe("planNodeDrain", () => {
   it("evicts a pod of a custom controller as kubectl does, warning that only it brings the pod back", () => {
     const plan = planNodeDrain(
       [
-        pod("main-2", { owner: ["Cluster", "main"] }),
+        pod("main-2", { owner: ["Cluster", "main", "postgresql.cnpg.io/v1"] }),
         pod("web-1"),
         pod("job-1", { owner: ["Job", "j"] }),
+        // Volcano's Job: a custom resource of the kind, not Kubernetes' batch Job.
+        pod("train-0", { owner: ["Job", "train", "batch.volcano.sh/v1alpha1"] }),
       ],
       noFlags,
     );
-    expect(names(plan.evict)).toEqual(["job-1", "main-2", "web-1"]);
+    expect(names(plan.evict)).toEqual(["job-1", "main-2", "train-0", "web-1"]);
     expect(plan.refused).toEqual([]);
     expect(plan.warnings.map((w) => [w.pod.name, w.message])).toEqual([
       [
         "main-2",
-        "its controller Cluster main is not one Kubernetes ships: the pod runs on another node only if that controller makes it again",
+        "its controller Cluster.postgresql.cnpg.io main is not one Kubernetes ships: the pod runs on another node only if that controller makes it again",
+      ],
+      [
+        "train-0",
+        "its controller Job.batch.volcano.sh train is not one Kubernetes ships: the pod runs on another node only if that controller makes it again",
       ],
     ]);
     const done = planNodeDrain(

@@ -557,6 +557,37 @@ describe("scale-down blockers", () => {
       expect(planOne(quietPool([instance]), onlyCnpg).action).toBe("none");
     });
 
+    it("hold their node when they share a kind Kubernetes ships but not its API group", () => {
+      // Volcano's Job and OpenKruise's StatefulSet: custom resources named like built-in kinds.
+      const volcano = onNode4("ml/train-0", {
+        owner: { kind: "Job", name: "train", group: "batch.volcano.sh" },
+      });
+      const kruise = onNode4("web/shop-0", {
+        owner: { kind: "StatefulSet", name: "shop", group: "apps.kruise.io" },
+      });
+      const held = planOne(quietPool([volcano, kruise]));
+      expect(held.action).toBe("none");
+      expect(held.blockers.find((b) => b.node === "worker-4")?.blockers).toEqual([
+        { kind: "custom-controller", pod: "ml/train-0", owner: volcano.owner },
+        { kind: "custom-controller", pod: "web/shop-0", owner: kruise.owner },
+      ]);
+      expect(
+        planOne(quietPool([volcano, kruise]), {
+          scaleDown: { replicatedKinds: ["Job.batch.volcano.sh", "StatefulSet.apps.kruise.io"] },
+        }).action,
+      ).toBe("scale-down");
+      // Kubernetes' own, with their group or from a snapshot saved before groups were read.
+      const shipped = [
+        onNode4("batch/import-0", { owner: { kind: "Job", name: "import", group: "batch" } }),
+        onNode4("web/db-0", { owner: { kind: "StatefulSet", name: "db", group: "apps" } }),
+        onNode4("web/old-0", { owner: { kind: "StatefulSet", name: "old" } }),
+      ];
+      expect(planOne(quietPool(shipped))).toMatchObject({
+        action: "scale-down",
+        removing: ["worker-4"],
+      });
+    });
+
     it("move when annotated safe-to-evict true, or expendable", () => {
       const safe = { ...instance, safeToEvict: true };
       expect(planOne(quietPool([safe])).action).toBe("scale-down");
