@@ -4,9 +4,10 @@ import { isAbsolute, join } from "node:path";
 // (config_types.js: the same field names, the same checks and messages, relative paths made
 // absolute the same way), so that the common configurations can be used without loading
 // client-node while behaving as it would. Where client-node departs from kubectl, kubectl is
-// followed: a `token-file` is resolved against the kubeconfig's folder like the certificate
-// files (client-node reads it from the working directory) and only the selected user's is
-// read, when requests are made; inline certificate data that is not base64 is refused.
+// followed: a user's token file is read from `tokenFile`, kubectl's field (client-node knows only
+// `token-file`, which is read too), resolved against the kubeconfig's folder like the
+// certificate files (client-node reads it from the working directory), and only the selected
+// user's is read, when requests are made; inline certificate data that is not base64 is refused.
 
 /** A `clusters[]` entry. */
 export interface KubeCluster {
@@ -29,7 +30,7 @@ export interface KubeUser {
   keyData?: unknown;
   keyFile?: string;
   token?: unknown;
-  /** `token-file`, made absolute; read when requests are made (see plainCredentials). */
+  /** The token file (`tokenFile` or `token-file`), made absolute; read when requests are made. */
   tokenFile?: string;
   password?: unknown;
   username?: unknown;
@@ -168,13 +169,20 @@ function readUser(entry: Entry, index: number, directory: string): KubeUser {
   set("keyData", user["client-key-data"]);
   set("keyFile", absolute(directory, text(user["client-key"])));
   set("token", user.token || undefined);
-  if (!user.token && user["token-file"]) {
-    set("tokenFile", absolute(directory, String(user["token-file"])));
-  }
+  const tokenFile = tokenFileOf(user);
+  if (!user.token && tokenFile) set("tokenFile", absolute(directory, String(tokenFile)));
   set("password", user.password);
   set("username", user.username);
   set("impersonateUser", user.as);
   return result;
+}
+
+/**
+ * The token file a `users[].user` entry names: `tokenFile`, as kubectl writes and reads it
+ * (client-go's `AuthInfo.TokenFile`), else `token-file`, the name client-node reads.
+ */
+export function tokenFileOf(user: Entry): unknown {
+  return user.tokenFile || user["token-file"] || undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type KubeConfigEntries,
   type KubeUser,
   readKubeConfigEntries,
+  tokenFileOf,
 } from "./kube-config-entries.ts";
 import {
   type ApplyCredentials,
@@ -351,19 +352,23 @@ function withAnonymousUser(config: KubeConfig): void {
 }
 
 /**
- * The file's text with each user's `token-file` replaced by the token it holds, read as
+ * The file's text with each user's token file (`tokenFile`, or `token-file`: see
+ * {@link tokenFileOf}) replaced by the token it holds, read as
  * {@link plainCredentials} reads it (relative to the kubeconfig's folder, trimmed): client-node
  * would read every user's file at once, relative to the working directory, and keep its
  * newline. A file that cannot be read is dropped: the selected user's was checked already.
  */
 function withTokenFilesRead(text: string, directory: string): string {
-  if (!text.includes("token-file")) return text;
+  if (!/token-file|tokenFile/.test(text)) return text;
   const data = parseDocument(text, { merge: true }).toJS() as { users?: unknown };
   if (!Array.isArray(data.users)) return text;
   for (const entry of data.users as { user?: Record<string, unknown> }[]) {
     const user = entry?.user;
-    if (typeof user !== "object" || user === null || !user["token-file"]) continue;
-    const file = String(user["token-file"]);
+    if (typeof user !== "object" || user === null) continue;
+    const named = tokenFileOf(user);
+    if (!named) continue;
+    const file = String(named);
+    delete user.tokenFile;
     delete user["token-file"];
     if (user.token) continue;
     try {

@@ -41,9 +41,9 @@ const tokenFileSeconds = 60;
  * `KubeConfig.applyToHTTPSOptions` applies them (the same options, in the same order, files
  * read at each request), without its agent: the caller brings a keep-alive one. Unlike
  * client-node, a context without a user still gets its cluster's TLS settings (as kubectl),
- * and a token file (`user.tokenFile`: a kubeconfig's `token-file` or the in-cluster service
- * account token) is read without surrounding whitespace (as client-go), re-read every minute
- * as the kubelet rotates it; a `token` takes precedence over it.
+ * and a token file (`user.tokenFile`: a kubeconfig's `tokenFile` or `token-file`, or the
+ * in-cluster service account token) is read without surrounding whitespace (as client-go),
+ * re-read every minute as the kubelet rotates it; a `token` takes precedence over it.
  * @throws CredentialsError (from the returned function) when the token file cannot be read
  * or is empty.
  */

@@ -326,6 +326,16 @@ describe("credentials without @kubernetes/client-node", () => {
     );
     expect(ours).toEqual(theirs);
     expect(ours.headers).toEqual({ Accept: "application/json", Authorization: "Bearer from-file" });
+    // kubectl's name for the field, which client-node does not know, is given to it the same way.
+    const kubectl = await fromFile(
+      "token-compare/kubectl-config",
+      kubeconfig(["server: https://10.0.0.1:6443"], ["tokenFile: token"]),
+    );
+    expect(kubectl.ours).toEqual(kubectl.theirs);
+    expect(kubectl.ours.headers).toEqual({
+      Accept: "application/json",
+      Authorization: "Bearer from-file",
+    });
   });
 
   it("applies the cluster's CA to a context without a user, client-node too", async () => {
@@ -493,6 +503,22 @@ describe("connecting as kubectl does", () => {
     expect(inputError(() => loadKubeConfig({ kubeconfig: file, env: {} })).message).toContain(
       `cannot read the token file ${join(dir, "gone")}`,
     );
+  });
+
+  it("reads kubectl's tokenFile field, relative to the kubeconfig, and refuses a missing one", async () => {
+    // client-go names the field `tokenFile` (AuthInfo.TokenFile); only client-node says
+    // `token-file`. Ignored, it would leave the requests anonymous.
+    const folder = join(dir, "kubectl-token-file");
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, "sa-token"), "token-one\n");
+    const file = join(folder, "config");
+    await writeFile(file, config(plainHttp(), withUser(["tokenFile: sa-token"]), "u"));
+    expect(await nodeNames({ kubeconfig: file, cwd: dir, env: {} })).toEqual(["from-one"]);
+    expect(one.requests.at(-1)?.headers.authorization).toBe("Bearer token-one");
+    await writeFile(file, config(plainHttp(), withUser(["tokenFile: gone"]), "u"));
+    const error = inputError(() => loadKubeConfig({ kubeconfig: file, env: {} }));
+    expect(error.message).toContain(`cannot read the token file ${join(folder, "gone")}`);
+    expect(error.exitCode).toBe(2);
   });
 
   it("reads anonymously through a context that names no user, with the cluster's CA", async () => {
