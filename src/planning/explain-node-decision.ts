@@ -65,9 +65,14 @@ function scaleDownLines(decision: NodeDecision): string[] {
         : "scale-down: off (scaleDown.enabled is false): no node is removed",
     ];
   const lines: string[] = [];
+  const unready = decision.triggers.find((trigger) => trigger.kind === "unready-node");
   if (aboveMax?.kind === "above-max")
     lines.push(
       `scale-down: above the ${aboveMax.bound === "host-cap" ? "host cap" : "max"} ${FORCED_REMOVAL}`,
+    );
+  else if (unready?.kind === "unready-node")
+    lines.push(
+      `scale-down: ${unready.node}, not Ready for longer than ${formatDuration(unready.unreadyMs)} (scaleDown.unreadyTime), ${UNREADY_REMOVAL}`,
     );
   for (const condition of decision.scaleDown.conditions)
     lines.push(`scale-down: ${conditionText(condition, decision.action)}`);
@@ -78,6 +83,10 @@ function scaleDownLines(decision: NodeDecision): string[] {
 /** Said of a removal above the max or the host cap, which usage neither asks for nor stops. */
 const FORCED_REMOVAL =
   "the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere (usage and requests only let more than one empty node go at once)";
+
+/** Said of a node not Ready for `scaleDown.unreadyTime`, which goes whatever the usage. */
+const UNREADY_REMOVAL =
+  "goes whatever the usage when nothing blocks it and its pods fit elsewhere (usage and requests only let more than one empty node go at once)";
 
 function headline(decision: NodeDecision): string {
   const where = `${decision.target.file} ${decision.target.path}`;
@@ -275,6 +284,8 @@ function neverFitText(pod: NeverFitPod): string {
       return `a host port it asks for${pod.ports ? ` (${pod.ports.join(", ")})` : ""} would already be taken on a new node of this pool by the pool's DaemonSets`;
     case "topology-unknown":
       return `its required pod (anti-)affinity or topology spread depends on ${pod.topologyKey}, which the pool's nodes carry with different values, so a new node's is not known and it may join a domain the rule keeps the pod out of (set newNode.labels when every new node gets the same value)`;
+    case "label-unknown":
+      return `its nodeSelector or required node affinity (or a volume's) depends on the label ${pod.label}, which the pool's nodes do not all carry with the same value, so whether a new node would match is not known (set newNode.labels when every new node gets the same value)`;
   }
 }
 
@@ -543,6 +554,8 @@ function unplacedCauseText(cause: Exclude<UnplacedCause, "room">): string {
       return "a topology spread constraint (DoNotSchedule) keeps it off the nodes with room";
     case "host-ports":
       return "a host port it takes is in use on the nodes with room";
+    case "label-unknown":
+      return "its nodeSelector or node affinity depends on a label whose value on the nodes with room is not known";
   }
 }
 

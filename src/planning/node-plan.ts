@@ -394,7 +394,9 @@ function wantedChange(
       since: node.readySince as string,
       unreadyMs: pool.scaleDown.unreadyTime,
     });
-    if (down.removable) return scaleDown(current, [node.name]);
+    // Several at once only when every condition allows it, as above the max.
+    if (down.removable)
+      return scaleDown(current, down.removals.length > 0 ? down.removals : [node.name]);
   } else if (pool.scaleDown.enabled && down.underutilised && current > bounds.effectiveMin) {
     triggers.push({ kind: "underutilised" });
     if (down.removals.length > 0) return scaleDown(current, down.removals);

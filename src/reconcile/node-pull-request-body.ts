@@ -255,25 +255,42 @@ function where(node: string): string {
 function scaleDownSection(proposal: NodeProposal, lines: Map<string, string[]>): string {
   if (proposal.direction !== "down") return "";
   const forced = aboveMax(proposal.decision);
-  if (forced) return forcedConditions(proposal.decision, forced);
+  if (forced)
+    return forcedConditions(
+      proposal.decision,
+      `Above its ${boundName(forced)} the bounds decide, not usage`,
+    );
+  const unready = proposal.decision.triggers.find((trigger) => trigger.kind === "unready-node");
+  if (unready?.kind === "unready-node")
+    return forcedConditions(
+      proposal.decision,
+      `${unready.node} has not been Ready for longer than ${formatDuration(unready.unreadyMs)} (scaleDown.unreadyTime), so its readiness decides, not usage`,
+      // Unlike a count above its max, one not Ready may sit at the min.
+      ["above-min"],
+    );
   const conditions = lines.get("scale-down") ?? [];
   if (conditions.length === 0) return "";
   return `### Scale-down conditions\n\n${bullets(conditions)}`;
 }
 
 /**
- * Above a bound the node goes whatever the usage: what decides it comes first, and usage and
- * requests (which only let several empty nodes go together) are folded away.
+ * Above a bound, or not Ready for `scaleDown.unreadyTime`, the node goes whatever the usage
+ * (`decides` says which): what decides it comes first, and usage and requests (which only let
+ * several empty nodes go together) are folded away.
  */
-function forcedConditions(decision: NodeDecision, bound: "max" | "host-cap"): string {
-  const deciding = new Set(["candidate", "no-blockers", "pods-fit", "last-node"]);
+function forcedConditions(
+  decision: NodeDecision,
+  decides: string,
+  alsoDeciding: readonly string[] = [],
+): string {
+  const deciding = new Set(["candidate", "no-blockers", "pods-fit", "last-node", ...alsoDeciding]);
   const { conditions } = decision.scaleDown;
   const text = (condition: (typeof conditions)[number]) =>
     conditionText(condition, decision.action);
   const first = conditions.filter((condition) => deciding.has(condition.kind)).map(text);
   const rest = conditions.filter((condition) => !deciding.has(condition.kind)).map(text);
   return sections(
-    `### Scale-down conditions\n\nAbove its ${boundName(bound)} the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere.`,
+    `### Scale-down conditions\n\n${decides}: the node goes when nothing blocks it and its pods fit elsewhere.`,
     bullets(first),
     rest.length > 0
       ? details(

@@ -1403,6 +1403,33 @@ describe("plan against a served cluster: changes in the repo's git history", () 
     expect(poolNote(held)).toMatch(/2 of 3 nodes not Ready/);
   });
 
+  it("removes a node not Ready for unreadyTime with the empty nodes after it, and says its readiness decides", async () => {
+    const served = await serveForTest([
+      ...cluster(FOUR, { "talos-worker-4": { ready: false } }),
+      ...apps(["talos-worker-1", "talos-worker-2"]),
+    ]);
+    const quick = configBeforeRemoval("    scaleDown:\n      unneededTime: 0\n");
+    const dir = gitRepo([{ count: 4, at: "2026-10-01T10:00:00Z" }], quick);
+    const output = await served.planRepo(dir);
+    // talos-worker-3 is empty and unneeded: it goes in the same decrease, as the explanation says.
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 2, direction: "down" });
+    const text = reasons(output);
+    expect(text).toContain("removing talos-worker-4, talos-worker-3");
+    expect(text).toContain(
+      "scale-down: talos-worker-4, not Ready for longer than 20m (scaleDown.unreadyTime), goes whatever the usage when nothing blocks it and its pods fit elsewhere",
+    );
+    expect(text).toContain(
+      "2 empty nodes go together (at most 10): talos-worker-4, talos-worker-3",
+    );
+    // With no evidence that the pool stayed below its thresholds, the node not Ready goes alone.
+    const windowed = await served.planRepo(
+      gitRepo([{ count: 4, at: "2026-10-01T10:00:00Z" }]),
+      NOW,
+    );
+    expect(windowed.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(reasons(windowed)).toContain("removing talos-worker-4\n");
+  });
+
   it("waits for a node joining, then reports it failed after provisionTimeout", async () => {
     const served = await serveForTest([...cluster(), ...fillers(), job("join01")]);
     const dir = changedAt(3, 4, "2026-11-22T09:57:00Z");

@@ -298,7 +298,11 @@ describe("nodes joining or leaving", () => {
         { facts },
       );
       expect(highest.action).toBe("scale-down");
-      expect(highest.removing?.[0]).toBe("worker-4");
+      expect(highest.removing).toEqual(["worker-4", "worker-3", "worker-2"]);
+      expect(highest.scaleDown.bulk?.nodes).toEqual(highest.removing);
+      expect(explainNodeDecision(highest).join("\n")).toContain(
+        "scale-down: worker-4, not Ready for longer than 20m (scaleDown.unreadyTime), goes whatever the usage when nothing blocks it and its pods fit elsewhere (usage and requests only let more than one empty node go at once)",
+      );
     });
 
     it("removes the highest-numbered node not Ready for unreadyTime whatever the usage", () => {

@@ -75,6 +75,26 @@ describe("the pull request of a pool above its bounds", () => {
   });
 });
 
+describe("the pull request removing a node not Ready for scaleDown.unreadyTime", () => {
+  it("says its readiness decides, with usage above the thresholds folded away", () => {
+    const busy: NodeSpec = { usage: { cpu: "3", memory: "12Gi" } };
+    const dead = node("worker-4", {
+      ...busy,
+      ready: false,
+      readySince: "2025-06-06T11:00:00.000Z",
+    });
+    const text = body([...nodes(3, busy), dead], {});
+    expect(text).toContain(
+      "worker-4 has not been Ready for longer than 20m (scaleDown.unreadyTime), so its readiness decides, not usage: the node goes when nothing blocks it and its pods fit elsewhere.\n\n- count 4 above the min of 1: met\n- the decrease removes worker-4\n- worker-4 has no blockers: met\n- 1 pod(s) of worker-4 fit on the other nodes: met",
+    );
+    const folded = text.indexOf(
+      "<summary>Usage and requests: they decide only whether more than one empty node goes at once</summary>",
+    );
+    expect(folded).toBeGreaterThan(0);
+    expect(text.indexOf("cpu after removal 75 % < 70 %: not met")).toBeGreaterThan(folded);
+  });
+});
+
 describe("the pull request of a scale-up", () => {
   const full = (count: number, spec: NodeSpec, pending: number) => {
     const workers = nodes(count, spec);
