@@ -67,7 +67,7 @@ export interface ListResult<T> {
  * pager does, and the items read so far are discarded: mixing pages from two snapshots
  * could count a pod twice or not at all. So it does when the pages do not form one list,
  * which a server that keeps to the API never gives: a page of another `resourceVersion`
- * than the first, an item met on an earlier page (`identity`), a continue token given
+ * than the first, an item met twice, on one page or two (`identity`), a continue token given
  * twice (a server or proxy that ignores `continue` would otherwise be asked forever), or a
  * last page that says items remain (`remainingItemCount`) yet has no continue token. After
  * `maxRestarts`, the list ends incomplete with the pages read before the one at fault.
@@ -133,8 +133,9 @@ class PageCheck<T> {
     const { head } = page;
     const problem = this.#problem(page, token);
     if (problem !== undefined) {
+      const lone = this.#first && head.continue === undefined;
       this.failure = new KubeApiError(
-        `${this.#what}: the pages do not form one list: ${problem}`,
+        `${this.#what}: ${lone ? "the list is inconsistent" : "the pages do not form one list"}: ${problem}`,
         this.#path,
         undefined,
         undefined,
@@ -155,8 +156,9 @@ class PageCheck<T> {
       return `the last page says ${head.remainingItemCount} more item(s) remain`;
     if (!this.#first && head.resourceVersion !== this.#resourceVersion)
       return `a page of resourceVersion ${head.resourceVersion ?? "(none)"} after one of ${this.#resourceVersion ?? "(none)"}`;
-    // A single page cannot repeat an earlier one's items: nothing to remember.
-    if (this.#identity === undefined || (this.#first && head.continue === undefined)) return;
+    // A lone page is checked too: a server or proxy that writes an item twice in one answer
+    // would otherwise have a node's room, or a pod's request, counted twice.
+    if (this.#identity === undefined) return;
     for (const item of page.items) {
       const [namespace, name] = this.#identity(item);
       let names = this.#seen.get(namespace);

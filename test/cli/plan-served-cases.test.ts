@@ -1104,6 +1104,46 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
     expect(poolNote(output)).toMatch(/incomplete/);
   });
 
+  it("exits 1 rather than count a node or pod twice when a lone page names it twice", async () => {
+    // Four workers where the repo allows three: talos-worker-4 would go. A list holding
+    // talos-worker-1 twice would count its room twice, one holding a pod twice its request
+    // twice. Neither is a list the API server writes, and neither is planned on.
+    const objects = [...cluster(FOUR), ...apps()];
+    const ofKind = (kind: string) => objects.filter((object) => object.kind === kind);
+    const repeating = (kind: string, again: Raw) =>
+      JSON.stringify({
+        kind: `${kind}List`,
+        apiVersion: "v1",
+        metadata: { resourceVersion: "5" },
+        items: [...ofKind(kind), again],
+      });
+    const node = ofKind("Node").find((object) => nameOf(object) === "talos-worker-1") as Raw;
+    const app = ofKind("Pod").find((object) => nameOf(object) === "echo-server-5d8f7c9b6-ap1xx");
+    const cases = [
+      {
+        path: "/api/v1/nodes",
+        body: repeating("Node", node),
+        what: "nodes",
+        twice: "talos-worker-1",
+      },
+      {
+        path: "/api/v1/pods",
+        body: repeating("Pod", app as Raw),
+        what: "pods",
+        twice: "default/echo-server-5d8f7c9b6-ap1xx",
+      },
+    ];
+    for (const { path, body, what, twice } of cases) {
+      const served = await serveForTest(objects);
+      served.fake.injectFault({ path, status: 200, body, times: Number.POSITIVE_INFINITY });
+      const run = await served.run(["--json"], OVER_MAX);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain(`cannot list ${what}`);
+      expect(run.stderr).toContain(`the list is inconsistent: ${twice} appears twice`);
+    }
+  });
+
   it("retries a transient 500 on the pods list and then plans", async () => {
     const served = await serveForTest([...cluster(), ...fillers(), job("r50001")]);
     served.fake.injectFault({ path: "/api/v1/pods", status: 500, times: 1 });
