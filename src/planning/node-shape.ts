@@ -36,6 +36,11 @@ export interface NodeShape {
    * (a zone per Proxmox host, for example).
    */
   unknownLabels: string[];
+  /**
+   * Of `unknownLabels`, the keys every pool node carries: a new node carries them too, with a
+   * value not known (a pod asking only that the key exists fits it; one asking it does not, not).
+   */
+  presentLabels: string[];
   taints: Taint[];
   source: "configured" | "learned" | "configured+learned";
   /** The node whose allocatable was copied, and how many pool nodes share it. */
@@ -94,13 +99,19 @@ export function newNodeShapeOrWhy(
     config.taints.length > 0;
   const labels = { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels };
   const taints = [...sharedTaints(members), ...config.taints];
-  const daemonSets = daemonSetLoad(members, index, now, { labels, taints });
+  const unknownLabels = varyingLabels(members, labels);
+  const presentLabels = unknownLabels.filter((key) =>
+    members.every((node) => node.labels[key] !== undefined),
+  );
+  const traits = { labels, taints, unknownLabels, presentLabels };
+  const daemonSets = daemonSetLoad(members, index, now, traits);
   if (typeof daemonSets === "string") return { unknown: daemonSets, allocatable };
   const shape: NodeShape = {
     allocatable,
     ...daemonSets,
     labels,
-    unknownLabels: varyingLabels(members, labels),
+    unknownLabels,
+    presentLabels,
     taints,
     source: !learned ? "configured" : configured ? "configured+learned" : "learned",
   };
@@ -352,7 +363,7 @@ function clusterDaemonSets(
     if (unlisted && !objects.has(key) && daemonSetAdmits(pod, traits)) admitted.add(key);
   }
   for (const [key, daemonSet] of objects) {
-    if (placementConflict(daemonSet, traits) !== undefined) continue;
+    if (!mayRun(daemonSet, traits)) continue;
     const group = groups.get(key) ?? newGroup(false);
     addPodTo(group, daemonSet);
     groups.set(key, group);
@@ -379,7 +390,16 @@ function daemonSetAdmits(pod: PodInfo, traits: NodeTraits): boolean {
   const unpinned: PodInfo = { ...pod };
   if (affinity) unpinned.requiredNodeAffinity = affinity;
   else delete unpinned.requiredNodeAffinity;
-  return placementConflict(unpinned, traits) === undefined;
+  return mayRun(unpinned, traits);
+}
+
+/**
+ * Whether a DaemonSet pod may run on a new node with `traits`: one that would where the value
+ * of a label the new node gets is not known counts, so the room left is less, never more.
+ */
+function mayRun(pod: Parameters<typeof placementConflict>[0], traits: NodeTraits): boolean {
+  const conflict = placementConflict(pod, traits);
+  return conflict === undefined || conflict === "label-unknown";
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   type NodeTraits,
   type PlacementConflict,
   placementConflict,
+  unknownLabelOf,
   unreachableClaim,
 } from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
@@ -79,6 +80,12 @@ export interface NeverFitPod extends PendingPod {
   topologyKey?: string;
   /** For `host-ports`: the ports (`443/TCP`) the new node's DaemonSets already take. */
   ports?: string[];
+  /**
+   * For `label-unknown`: the label its nodeSelector, required node affinity or a volume's node
+   * affinity asks about, whose value on a new node is not known, because the pool's nodes differ
+   * in it.
+   */
+  label?: string;
 }
 
 /** Where pending pods go: free room on existing nodes first, then as few new nodes as packing needs. */
@@ -451,6 +458,10 @@ function neverFits(
     const claim = unreachableClaim(pod.volumeClaims, template.traits) as string;
     return { reason: conflict, claims: [{ claim }] };
   }
+  if (conflict === "label-unknown") {
+    const label = unknownLabelOf(pod, template.traits);
+    return label ? { reason: conflict, label } : { reason: conflict };
+  }
   if (conflict) return { reason: conflict };
   const fresh = { name: `new-${opened + 1}`, traits: template.traits };
   const podConflict = rules && peerConflict(rules, pod, fresh);
@@ -463,7 +474,10 @@ function neverFits(
   return resource ? { reason: "too-large", resource } : undefined;
 }
 
-type NeverFitDetail = Pick<NeverFitPod, "reason" | "resource" | "topologyKey" | "ports" | "claims">;
+type NeverFitDetail = Pick<
+  NeverFitPod,
+  "reason" | "resource" | "topologyKey" | "ports" | "claims" | "label"
+>;
 
 /** A pod its volumes keep pending, with its claims that wait on what a node does not change. */
 function volumesDetail(pod: PodInfo, volume: string): NeverFitDetail & { volume: string } {

@@ -13,19 +13,33 @@ export interface NodeTraits {
   name?: string;
   labels: Record<string, string>;
   taints: readonly Taint[];
+  /** For a node still to be added: label keys whose value it will get is not known. */
+  unknownLabels?: readonly string[];
+  /** Of `unknownLabels`, the keys it will carry whatever their value (every pool node does). */
+  presentLabels?: readonly string[];
 }
 
-/** Why a pod cannot go to a node, leaving resources aside. */
+/**
+ * Why a pod cannot go to a node, leaving resources aside. `label-unknown`: its nodeSelector,
+ * required node affinity or a volume's node affinity depends on a label whose value a node
+ * still to be added will get is not known, so it may not match.
+ */
 export type PlacementConflict =
   | "node-selector"
   | "node-affinity"
   | "volume-node-affinity"
-  | "taints";
+  | "taints"
+  | "label-unknown";
+
+/** A match that may not be known on a node still to be added: `undefined` then. */
+type Match = boolean | undefined;
 
 /**
  * The first rule that keeps `pod` off `node` (nodeSelector, required node affinity, the node
  * affinity of the volumes its claims are bound to or would be made with, taints with
- * NoSchedule/NoExecute), or `undefined` when the pod may go there. Required pod affinity
+ * NoSchedule/NoExecute), or `undefined` when the pod may go there. A rule that a node still to
+ * be added may or may not match, by a label whose value it will get is not known, keeps the pod
+ * off it too (`label-unknown`), once no rule rules it out for sure. Required pod affinity
  * and anti-affinity, topology spread and host ports depend on the other pods placed and are
  * checked by peer-rules.ts.
  */
@@ -33,11 +47,36 @@ export function placementConflict(
   pod: Pick<PodInfo, "nodeSelector" | "requiredNodeAffinity" | "tolerations" | "volumeClaims">,
   node: NodeTraits,
 ): PlacementConflict | undefined {
-  if (!matchesNodeSelector(pod.nodeSelector, node.labels)) return "node-selector";
-  if (!matchesRequiredAffinity(pod.requiredNodeAffinity, node)) return "node-affinity";
-  if (unreachableClaim(pod.volumeClaims, node)) return "volume-node-affinity";
+  const selector = nodeSelectorMatch(pod.nodeSelector, node);
+  if (selector === false) return "node-selector";
+  const affinity = requiredAffinityMatch(pod.requiredNodeAffinity, node);
+  if (affinity === false) return "node-affinity";
+  const volumes = claimsMatch(pod.volumeClaims, node);
+  if (volumes === false) return "volume-node-affinity";
   if (!toleratesTaints(pod.tolerations, node.taints)) return "taints";
+  if (selector === undefined || affinity === undefined || volumes === undefined)
+    return "label-unknown";
   return undefined;
+}
+
+/**
+ * The first label of `pod`'s nodeSelector, required node affinity or volumes' node affinity
+ * whose value on `node` (one still to be added) is not known, where `placementConflict` found
+ * `label-unknown`.
+ */
+export function unknownLabelOf(
+  pod: Pick<PodInfo, "nodeSelector" | "requiredNodeAffinity" | "volumeClaims">,
+  node: NodeTraits,
+): string | undefined {
+  const terms = [
+    ...(pod.requiredNodeAffinity ?? []),
+    ...(pod.volumeClaims ?? []).flatMap((claim) => claim.nodeAffinity ?? []),
+  ];
+  const keys = [
+    ...Object.keys(pod.nodeSelector),
+    ...terms.flatMap((term) => (term.matchExpressions ?? []).map((requirement) => requirement.key)),
+  ];
+  return keys.find((key) => labelUnknown(node, key));
 }
 
 /**
@@ -49,7 +88,17 @@ export function unreachableClaim(
   claims: readonly VolumeClaimPlacement[] | undefined,
   node: NodeTraits,
 ): string | undefined {
-  return claims?.find((claim) => !matchesRequiredAffinity(claim.nodeAffinity, node))?.claim;
+  return claims?.find((claim) => requiredAffinityMatch(claim.nodeAffinity, node) === false)?.claim;
+}
+
+function claimsMatch(claims: readonly VolumeClaimPlacement[] | undefined, node: NodeTraits): Match {
+  let known = true;
+  for (const claim of claims ?? []) {
+    const match = requiredAffinityMatch(claim.nodeAffinity, node);
+    if (match === false) return false;
+    if (match === undefined) known = false;
+  }
+  return known ? true : undefined;
 }
 
 export function matchesNodeSelector(
@@ -60,24 +109,69 @@ export function matchesNodeSelector(
   return true;
 }
 
-/** Terms are ORed, expressions in a term ANDed; a term with no expressions matches nothing. */
+function nodeSelectorMatch(selector: Record<string, string>, node: NodeTraits): Match {
+  let known = true;
+  for (const key in selector) {
+    if (labelUnknown(node, key)) known = false;
+    else if (node.labels[key] !== selector[key]) return false;
+  }
+  return known ? true : undefined;
+}
+
+/**
+ * Terms are ORed, expressions in a term ANDed; a term with no expressions matches nothing. On a
+ * node still to be added, a term that may or may not match does not.
+ */
 export function matchesRequiredAffinity(
   terms: readonly NodeSelectorTerm[] | undefined,
   node: NodeTraits,
 ): boolean {
-  if (!terms || terms.length === 0) return true;
-  return terms.some((term) => termMatches(term, node));
+  return requiredAffinityMatch(terms, node) === true;
 }
 
-function termMatches(term: NodeSelectorTerm, node: NodeTraits): boolean {
+function requiredAffinityMatch(
+  terms: readonly NodeSelectorTerm[] | undefined,
+  node: NodeTraits,
+): Match {
+  if (!terms || terms.length === 0) return true;
+  let known = true;
+  for (const term of terms) {
+    const match = termMatch(term, node);
+    if (match === true) return true;
+    if (match === undefined) known = false;
+  }
+  return known ? false : undefined;
+}
+
+function termMatch(term: NodeSelectorTerm, node: NodeTraits): Match {
   const expressions = term.matchExpressions ?? [];
   const fields = term.matchFields ?? [];
   if (expressions.length === 0 && fields.length === 0) return false;
-  return (
-    expressions.every((requirement) =>
-      requirementMatches(requirement, node.labels[requirement.key]),
-    ) && fields.every((requirement) => fieldMatches(requirement, node))
-  );
+  if (!fields.every((requirement) => fieldMatches(requirement, node))) return false;
+  let known = true;
+  for (const requirement of expressions) {
+    const match = labelRequirementMatch(requirement, node);
+    if (match === false) return false;
+    if (match === undefined) known = false;
+  }
+  return known ? true : undefined;
+}
+
+/**
+ * A requirement on a label of `node`. Where the value a new node gets is not known, only
+ * `Exists` and `DoesNotExist` on a key every pool node carries are: it will carry it too.
+ */
+function labelRequirementMatch(requirement: NodeSelectorRequirement, node: NodeTraits): Match {
+  if (!labelUnknown(node, requirement.key))
+    return requirementMatches(requirement, node.labels[requirement.key]);
+  if (!node.presentLabels?.includes(requirement.key)) return undefined;
+  if (requirement.operator === "Exists") return true;
+  if (requirement.operator === "DoesNotExist") return false;
+  return undefined;
+}
+
+function labelUnknown(node: NodeTraits, key: string): boolean {
+  return node.labels[key] === undefined && (node.unknownLabels?.includes(key) ?? false);
 }
 
 /** Only `metadata.name` is a node field selector; a node not yet created has no name. */

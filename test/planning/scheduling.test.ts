@@ -5,6 +5,7 @@ import {
   placementConflict,
   requirementMatches,
   toleratesTaints,
+  unknownLabelOf,
 } from "../../src/planning/scheduling.ts";
 import type { Taint } from "../../src/planning/snapshot.ts";
 import { pendingPod } from "../support/snapshot-builder.ts";
@@ -100,6 +101,57 @@ describe("placementConflict", () => {
     expect(placementConflict(pendingPod("c"), tainted)).toBe("taints");
     expect(placementConflict(pendingPod("d", { nodeSelector: { disk: "ssd" } }), ssdNode)).toBe(
       undefined,
+    );
+  });
+});
+
+describe("placementConflict on a node still to be added, where a label's value is not known", () => {
+  // Every pool node has a zone, each its own (a Proxmox host each); only some have a GPU label.
+  const newNode = {
+    labels: { disk: "ssd" },
+    taints: [],
+    unknownLabels: ["gpu", "zone"],
+    presentLabels: ["zone"],
+  };
+  const on = (
+    key: string,
+    operator: "In" | "NotIn" | "Exists" | "DoesNotExist",
+    values?: string[],
+  ) =>
+    pendingPod("p", {
+      affinity: [{ matchExpressions: [{ key, operator, ...(values ? { values } : {}) }] }],
+    });
+
+  it("lets a key every pool node carries exist, and not be missing, whatever its value", () => {
+    expect(placementConflict(on("zone", "Exists"), newNode)).toBe(undefined);
+    expect(placementConflict(on("zone", "DoesNotExist"), newNode)).toBe("node-affinity");
+  });
+
+  it("does not know a value it may or may not get, nor a key only some pool nodes carry", () => {
+    expect(placementConflict(on("zone", "In", ["pve-1"]), newNode)).toBe("label-unknown");
+    expect(placementConflict(on("zone", "NotIn", ["pve-1"]), newNode)).toBe("label-unknown");
+    expect(placementConflict(on("gpu", "Exists"), newNode)).toBe("label-unknown");
+    expect(placementConflict(on("gpu", "DoesNotExist"), newNode)).toBe("label-unknown");
+    const selecting = pendingPod("s", { nodeSelector: { zone: "pve-1" } });
+    expect(placementConflict(selecting, newNode)).toBe("label-unknown");
+    expect(unknownLabelOf(selecting, newNode)).toBe("zone");
+  });
+
+  it("lets a rule known to fail, or a term known to match, decide over an unknown one", () => {
+    const both = pendingPod("b", {
+      nodeSelector: { zone: "pve-1", disk: "hdd" },
+    });
+    expect(placementConflict(both, newNode)).toBe("node-selector");
+    const orTerms = pendingPod("o", {
+      affinity: [
+        { matchExpressions: [{ key: "zone", operator: "In" as const, values: ["pve-1"] }] },
+        { matchExpressions: [{ key: "disk", operator: "In" as const, values: ["ssd"] }] },
+      ],
+    });
+    expect(placementConflict(orTerms, newNode)).toBe(undefined);
+    expect(matchesRequiredAffinity(orTerms.requiredNodeAffinity, newNode)).toBe(true);
+    expect(matchesRequiredAffinity(on("zone", "In", ["pve-1"]).requiredNodeAffinity, newNode)).toBe(
+      false,
     );
   });
 });
