@@ -323,7 +323,7 @@ export function holdText(hold: Hold): string {
     case "scale-down-delay":
       return `no scale-down until ${hold.until} (nodes of the last scale-up Ready at ${hold.since})`;
     case "nodes-unready":
-      return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: no Ready node is removed while their pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}`;
+      return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: no Ready node is removed while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}`;
     case "pending-wait":
       return `${hold.pods} pending pod(s) need new nodes but have waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor); nodes are added for them from ${hold.until} if they still wait, and none is removed meanwhile`;
     case "at-max":

@@ -289,7 +289,7 @@ describe("nodes joining or leaving", () => {
       expect(held.action).toBe("none");
       expect(held.holds).toContainEqual({ kind: "nodes-unready", nodes: ["worker-2"] });
       expect(explainNodeDecision(held).join("\n")).toContain(
-        "worker-2 is not Ready: no Ready node is removed while their pods may need the room",
+        "worker-2 is not Ready: no Ready node is removed while its pods may need the room",
       );
       // The highest-numbered node, not Ready for an hour, goes (with the empty nodes before it).
       const highest = planOne(
