@@ -161,15 +161,36 @@ function shapeLine(shape: NodeShape): string {
   return text;
 }
 
+/**
+ * ` free once its DaemonSets run (3700m of 3800m)`, when the pods a new node starts on its own
+ * take some of `resource`: a pod a little smaller than a node is otherwise said to need more than
+ * it has.
+ */
+function besideStartupPods(shape: NodeShape, resource: string | undefined): string {
+  const ds = shape.daemonSetOverhead;
+  const a = shape.allocatable;
+  const amounts: Record<string, [number | undefined, number | undefined, (n: number) => string]> = {
+    cpu: [a.cpu, ds.cpu, formatCpu],
+    memory: [a.memory, ds.memory, formatMemory],
+    pods: [a.pods, ds.pods, String],
+    "ephemeral-storage": [a.ephemeralStorage, ds.ephemeralStorage, formatMemory],
+  };
+  const [allocatable, taken, format] = (resource && amounts[resource]) || [];
+  if (allocatable === undefined || !taken || !format) return "";
+  return ` free once its ${startupWho(ds)} run (${format(allocatable - taken)} of ${format(allocatable)})`;
+}
+
+function startupWho(ds: NodeShape["daemonSetOverhead"]): string {
+  return ds.staticPods === undefined
+    ? "DaemonSets"
+    : ds.staticPods === ds.pods
+      ? "static pods"
+      : "DaemonSets and static pods";
+}
+
 /** `DaemonSets take 100m cpu, 128 MiB, 1 pod`, naming static pods and other resources when some. */
 function startupPodsText(ds: NodeShape["daemonSetOverhead"]): string {
-  const who =
-    ds.staticPods === undefined
-      ? "DaemonSets"
-      : ds.staticPods === ds.pods
-        ? "static pods"
-        : "DaemonSets and static pods";
-  let text = `${who} take ${formatCpu(ds.cpu)} cpu, ${formatMemory(ds.memory)}`;
+  let text = `${startupWho(ds)} take ${formatCpu(ds.cpu)} cpu, ${formatMemory(ds.memory)}`;
   if (ds.ephemeralStorage) text += `, ${formatMemory(ds.ephemeralStorage)} ephemeral storage`;
   for (const [name, amount] of Object.entries(ds.extended ?? {})) text += `, ${amount} ${name}`;
   return `${text}, ${count(ds.pods, "pod")}`;
@@ -222,7 +243,7 @@ function pendingLines(decision: NodeDecision): string[] {
     lines.push(`pending: ${podText(placed)} fits on ${placed.node}`);
   for (const placed of pending.onNew) lines.push(`pending: ${podText(placed)} → ${placed.node}`);
   for (const pod of pending.neverFit)
-    lines.push(`never fits: ${podText(pod)}: ${neverFitText(pod)}`);
+    lines.push(`never fits: ${podText(pod)}: ${neverFitText(pod, decision.nodes.shape)}`);
   for (const pod of pending.expendable)
     lines.push(
       `expendable: ${podText(pod)}: priority ${pod.priority} is below the pool's expendablePriority of ${pod.below}, so it waits for room and adds no node`,
@@ -254,10 +275,10 @@ function podText(pod: PendingPod): string {
   return `${pod.pod} (cpu ${cpu}, memory ${memory})`;
 }
 
-function neverFitText(pod: NeverFitPod): string {
+function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
   switch (pod.reason) {
     case "too-large":
-      return `needs more ${pod.resource} than a new node has`;
+      return `needs more ${pod.resource} than a new node has${shape ? besideStartupPods(shape, pod.resource) : ""}`;
     case "node-selector":
       return "its nodeSelector asks for labels a new node of this pool would not have";
     case "node-affinity":
