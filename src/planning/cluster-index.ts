@@ -23,6 +23,12 @@ export interface ClusterIndex {
   /** Pods the scheduler reported Unschedulable, DaemonSet and mirror pods left out. */
   pending: PodInfo[];
   /**
+   * Pods bound to a node the snapshot does not hold, that a controller makes again once the
+   * pod garbage collector deletes them (DaemonSet, mirror and bare pods left out): they will
+   * need room somewhere, which no node's figures show.
+   */
+  orphans: PodInfo[];
+  /**
    * DaemonSet pods not bound yet, by the node their controller made them for (the
    * `metadata.name` its required node affinity names): a full node still runs the DaemonSet.
    */
@@ -50,6 +56,7 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
     usedByNode: new Map(),
     requestsUnknown: new Map(),
     pending: [],
+    orphans: [],
     unboundDaemonSetPods: new Map(),
     antiAffinityHolders: [],
     pdbs: indexPdbs(snapshot.pdbs),
@@ -58,6 +65,7 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
   for (const pod of snapshot.pods) {
     if (pod.phase === "Succeeded" || pod.phase === "Failed") continue;
     if (pod.nodeName) {
+      if (!index.nodes.has(pod.nodeName) && comesBack(pod)) index.orphans.push(pod);
       addPod(index, pod.nodeName, pod);
       if (pod.podAntiAffinity && pod.deletingSince === undefined)
         index.antiAffinityHolders.push(pod);
@@ -76,6 +84,11 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
     }
   }
   return index;
+}
+
+/** Whether a controller makes `pod` again when it is deleted (not on its node: it is gone). */
+function comesBack(pod: PodInfo): boolean {
+  return pod.owner !== undefined && !pod.daemonSet && !pod.mirror;
 }
 
 function indexPdbs(pdbs: readonly PodDisruptionBudgetInfo[]): PdbIndex {

@@ -345,6 +345,8 @@ export function holdText(hold: Hold): string {
       return `no scale-down until ${hold.until} (nodes of the last scale-up Ready at ${hold.since})`;
     case "nodes-unready":
       return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: no Ready node is removed while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}`;
+    case "pods-orphaned":
+      return `${count(hold.pods, "pod")} ${hold.pods === 1 ? "is" : "are"} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so no Ready node is removed meanwhile`;
     case "pending-wait":
       return `${hold.pods} pending pod(s) need new nodes but have waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor); nodes are added for them from ${hold.until} if they still wait, and none is removed meanwhile`;
     case "at-max":

@@ -122,6 +122,12 @@ export type Hold =
   | { kind: "nodes-unready"; nodes: string[]; until?: string }
   /** Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes meanwhile. */
   | { kind: "pending-wait"; pods: number; pendingForMs: number; until: string }
+  /**
+   * Pods bound to nodes the cluster does not list (`nodes`: deleted, or joined after the nodes
+   * were read), which their controllers make again elsewhere: they will need room the pool's
+   * figures do not show, so no Ready node goes meanwhile.
+   */
+  | { kind: "pods-orphaned"; pods: number; nodes: string[] }
   | { kind: "at-max"; wanted: number; allowed: number; bound: "max" | "host-cap" }
   /**
    * What a new node offers is unknown, so pending pods add no node on a guess: its size, or, with

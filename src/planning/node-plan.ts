@@ -132,7 +132,7 @@ function planPool(
     target: pool.target,
     action: outcome.action,
     pullRequest: pullRequestAction(outcome, facts, {
-      podsWaiting: up.waiting !== undefined,
+      podsWaiting: up.waiting !== undefined || context.index.orphans.length > 0,
       unreadyInTheWay: openDecreaseMeetsUnready(context),
     }),
     triggers: outcome.triggers,
@@ -245,9 +245,14 @@ function decide(
       ? unreadyHold(pool, context.facts, context.members, wanted.removing ?? [], context.now)
       : undefined;
   if (unready) holds.push(unready);
+  const orphaned = wanted.action === "scale-down" ? orphanedHold(context, wanted) : undefined;
+  if (orphaned) holds.push(orphaned);
   const heldDown =
     wanted.action === "scale-down" &&
-    (hysteresis.scaleDown.length > 0 || up.waiting !== undefined || unready !== undefined);
+    (hysteresis.scaleDown.length > 0 ||
+      up.waiting !== undefined ||
+      unready !== undefined ||
+      orphaned !== undefined);
   if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
   if (wanted.action === "scale-down") wanted = beforeSchedule(context, current, wanted, holds);
   // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending
@@ -421,6 +426,20 @@ function scaleDown(current: number, removing: string[]): Wanted {
   return { action: "scale-down", desired: current - removing.length, removing };
 }
 
+/**
+ * What keeps a decrease from removing a Ready node while pods are bound to nodes the cluster
+ * does not list: made again once the pod garbage collector deletes them, they will need room.
+ * A decrease removing only nodes that are not Ready takes no room they could use.
+ */
+function orphanedHold(context: PoolContext, wanted: Wanted): Hold | undefined {
+  const { orphans } = context.index;
+  if (orphans.length === 0) return undefined;
+  const removing = new Set(wanted.removing ?? []);
+  if (!context.members.some((node) => node.ready && removing.has(node.name))) return undefined;
+  const nodes = [...new Set(orphans.map((pod) => pod.nodeName as string))].sort();
+  return { kind: "pods-orphaned", pods: orphans.length, nodes };
+}
+
 function pendingHolds(context: PoolContext, up: ScaleUpEvaluation): Hold[] {
   const holds: Hold[] = [];
   if (up.pending.neverFit.some((pod) => pod.reason === "shape-unknown")) {
@@ -494,8 +513,9 @@ function pullRequestAction(
     open.desired !== undefined &&
     facts?.currentValue !== undefined &&
     open.desired < facts.currentValue;
-  // An open decrease that would take room pods wait for (or will, off a node not Ready), or
-  // nodes a window about to open needs, is closed rather than left to be merged.
+  // An open decrease that would take room pods wait for (or will, off a node not Ready or a
+  // node the cluster no longer lists), or nodes a window about to open needs, is closed rather
+  // than left to be merged.
   const decreaseUnwanted =
     openDecrease &&
     (podsWaiting ||

@@ -1144,6 +1144,28 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
     }
   });
 
+  it("removes no Ready node while a pod is bound to a node the cluster does not list", async () => {
+    // talos-worker-9's Node object is gone (deleted with its VM) while its pods are still
+    // listed: the pod garbage collector deletes them, and the ReplicaSet makes its pod again,
+    // needing 3 cores somewhere. A bare pod there is not made again and holds nothing.
+    const orphan = (name: string, owner: PodOptions["owner"]) =>
+      pod("default", name, { node: "talos-worker-9", owner, cpu: "3", memory: "1Gi" });
+    const objects = [...cluster(FOUR), ...apps()];
+    const held = await plan(
+      [
+        ...objects,
+        orphan("ghost-5d8f7c9b6-gh0st", { kind: "ReplicaSet", name: "ghost-5d8f7c9b6" }),
+      ],
+      OVER_MAX,
+    );
+    expect(held.proposals).toEqual([]);
+    expect(poolNote(held)).toContain(
+      "hold: 1 pod is bound to talos-worker-9, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, it needs room, so no Ready node is removed meanwhile",
+    );
+    const bare = await plan([...objects, orphan("debug-shell", null)], OVER_MAX);
+    expect(bare.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+  });
+
   it("retries a transient 500 on the pods list and then plans", async () => {
     const served = await serveForTest([...cluster(), ...fillers(), job("r50001")]);
     served.fake.injectFault({ path: "/api/v1/pods", status: 500, times: 1 });

@@ -115,3 +115,43 @@ describe("while pods wait for room", () => {
     expect(raising.pullRequest).toEqual({ action: "leave", number: 4 });
   });
 });
+
+describe("while pods are bound to a node the cluster does not list", () => {
+  /** Four quiet workers that could lose one, and pods on worker-9, whose Node object is gone. */
+  function withOrphans(...orphans: Parameters<typeof pod>[1][]) {
+    const workers = nodes(4, QUIET);
+    return buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
+        ...orphans.map((spec, index) => pod(`web/gone-${index}`, { node: "worker-9", ...spec })),
+      ],
+    });
+  }
+
+  it("removes no Ready node, and closes an open pull request that lowers the count", () => {
+    const decision = planOne(
+      withOrphans({ cpu: "2" }, { cpu: "1" }),
+      {},
+      {
+        facts: { openPullRequest: { number: 3, desired: 3 } },
+      },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.triggers)).toEqual(["underutilised"]);
+    expect(decision.holds).toContainEqual({ kind: "pods-orphaned", pods: 2, nodes: ["worker-9"] });
+    expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
+  });
+
+  it("is held by no pod that is not made again: DaemonSet, mirror, bare or finished", () => {
+    const decision = planOne(
+      withOrphans(
+        { daemonSet: true },
+        { mirror: true, owner: { kind: "Node", name: "worker-9" } },
+        { owner: null },
+        { phase: "Succeeded" },
+      ),
+    );
+    expect(decision).toMatchObject({ action: "scale-down", desired: 3 });
+  });
+});
