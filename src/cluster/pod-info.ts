@@ -434,15 +434,25 @@ function topologySpread(
 
 const portProtocols = ["TCP", "UDP", "SCTP"] as const;
 
-/** The host ports of the app containers and sidecars (`restartPolicy: Always` init containers). */
+/**
+ * The host ports of the app containers and sidecars (`restartPolicy: Always` init containers).
+ * With `hostNetwork`, a port that writes no `hostPort` takes its `containerPort` on the host, as
+ * the API server fills it in for a pod (not for a pod template since Kubernetes 1.28, so a
+ * DaemonSet's template, or a pod object served without that defaulting, is read as its pods run).
+ */
 export function readHostPorts(spec: Raw): HostPort[] | undefined {
   const result: HostPort[] = [];
+  const hostNetwork = spec.hostNetwork === true;
   const sidecars = list(spec.initContainers).filter(
     (item) => record(item).restartPolicy === "Always",
   );
   for (const item of [...list(spec.containers), ...sidecars]) {
     for (const entry of list(record(item).ports).map(record)) {
-      const port = number(entry.hostPort);
+      const written = number(entry.hostPort);
+      const port =
+        hostNetwork && (written === undefined || written === 0)
+          ? number(entry.containerPort)
+          : written;
       if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) continue;
       const hostPort: HostPort = {
         port,

@@ -182,6 +182,22 @@ describe("reading topology spread constraints and host ports", () => {
       { port: 9100, protocol: "TCP", hostIP: "192.168.50.21" },
     ]);
   });
+
+  it("takes a hostNetwork pod's container ports as its host ports, as the API server fills them in", () => {
+    const ports = [
+      { containerPort: 9100, name: "metrics" },
+      { containerPort: 9101, hostPort: 0, protocol: "UDP" },
+      { containerPort: 9102, hostPort: 9102 },
+    ];
+    const onHost = read({}, {}, { hostNetwork: true, containers: [{ name: "exporter", ports }] });
+    expect(onHost.hostPorts).toEqual([
+      { port: 9100, protocol: "TCP" },
+      { port: 9101, protocol: "UDP" },
+      { port: 9102, protocol: "TCP" },
+    ]);
+    const onPodNetwork = read({}, {}, { containers: [{ name: "exporter", ports }] });
+    expect(onPodNetwork.hostPorts).toEqual([{ port: 9102, protocol: "TCP" }]);
+  });
 });
 
 describe("reading pod-level resources", () => {
