@@ -242,8 +242,11 @@ function pendingLines(decision: NodeDecision): string[] {
   for (const placed of pending.onExisting)
     lines.push(`pending: ${podText(placed)} fits on ${placed.node}`);
   for (const placed of pending.onNew) lines.push(`pending: ${podText(placed)} → ${placed.node}`);
+  // A pod whose fit rests on something unknown is not said never to fit: unknown is not "no".
   for (const pod of pending.neverFit)
-    lines.push(`never fits: ${podText(pod)}: ${neverFitText(pod, decision.nodes.shape)}`);
+    lines.push(
+      `${fitUnknown.has(pod.reason) ? "fit unknown" : "never fits"}: ${podText(pod)}: ${neverFitText(pod, decision.nodes.shape)}`,
+    );
   for (const pod of pending.expendable)
     lines.push(
       `expendable: ${podText(pod)}: priority ${pod.priority} is below the pool's expendablePriority of ${pod.below}, so it waits for room and adds no node`,
@@ -274,6 +277,9 @@ function podText(pod: PendingPod): string {
   const memory = pod.unknown?.includes("memory") ? "unknown" : formatMemory(pod.memory);
   return `${pod.pod} (cpu ${cpu}, memory ${memory})`;
 }
+
+/** Reasons a pod is not placed on a new node that say what is unknown, not what is wrong. */
+const fitUnknown = new Set<NeverFitPod["reason"]>(["shape-unknown", "requests-unknown"]);
 
 function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
   switch (pod.reason) {

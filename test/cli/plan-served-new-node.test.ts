@@ -259,6 +259,11 @@ describe("plan against a served cluster: what a new node starts with", () => {
       daemonSets: "daemonsets-unread",
     });
     expect(poolNote(output)).toContain("room on a new node is unknown");
+    // Its pod is not said never to fit: whether it fits is what is unknown.
+    expect(poolNote(output)).toMatch(
+      /^ {2}fit unknown: [^\n]*: what a new node offers is unknown$/m,
+    );
+    expect(poolNote(output)).not.toContain("never fits");
   });
 
   it("keeps room on a new node for a DaemonSet that has no pod on the pool's nodes yet", async () => {

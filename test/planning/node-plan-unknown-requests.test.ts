@@ -31,7 +31,7 @@ describe("requests that could not be read", () => {
       }),
     ]);
     expect(explainNodeDecision(decision).join("\n")).toContain(
-      "never fits: batch/odd (cpu unknown, memory 1 GiB)",
+      "fit unknown: batch/odd (cpu unknown, memory 1 GiB): its cpu request could not be read",
     );
   });
 
