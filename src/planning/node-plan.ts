@@ -266,9 +266,11 @@ function decide(
 
 /**
  * For a pool left as it is: usage past a threshold now that no samples show for the window yet.
- * Below the scale-down thresholds (and requests below theirs) with a node to spare, or above a
+ * Below the scale-down thresholds (and requests below theirs) with a node to spare that could
+ * go (the naming rule picks one, nothing blocks it, its pods fit elsewhere), or above a
  * scale-up threshold with room to grow, the change it would lead to is not known yet: not
- * "no change", so an open pull request is not closed on it (nor a person's "no" lifted).
+ * "no change", so an open pull request is not closed on it (nor a person's "no" lifted). A node
+ * that could not go whatever the window shows leads to no change, which is known now.
  */
 function uncoveredHolds(
   context: PoolContext,
@@ -292,6 +294,7 @@ function uncoveredHolds(
   if (
     pool.scaleDown.enabled &&
     current > bounds.effectiveMin &&
+    down.removable &&
     belowUnproven.length > 0 &&
     onlyEvidenceMissing
   )

@@ -30,8 +30,9 @@ export function scaleDownConsidered(decision: Pick<NodeDecision, "action" | "tri
 /**
  * The conditions that refused a scale-down that was wanted: above the max, those of the node to
  * remove (its blockers, where its pods go, whether the pool could grow back without it);
- * otherwise, with usage and requests below their thresholds, every other condition (the min,
- * the node, its blockers, its pods, the projection, the last node).
+ * otherwise, with usage and requests below their thresholds (now, when nothing shows the window
+ * yet: what refuses the node refuses it whatever the window shows), every other condition (the
+ * min, the node, its blockers, its pods, the projection, the last node).
  * Undefined when no scale-down was wanted, when one is made, or when only holds stopped it.
  */
 export function scaleDownRefusal(
@@ -47,7 +48,11 @@ export function scaleDownRefusal(
     forced ||
     scaleDown.conditions
       .filter((condition) => condition.kind === "utilisation" || condition.kind === "requests")
-      .every((condition) => condition.met);
+      .every(
+        (condition) =>
+          condition.met ||
+          (condition.kind === "utilisation" && condition.check.outcome === "no-evidence"),
+      );
   if (!wanted) return undefined;
   const deciding = scaleDown.conditions.filter((condition) =>
     forced

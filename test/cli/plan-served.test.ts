@@ -343,6 +343,22 @@ describe("plan against a served cluster: removing a node", () => {
     expect(note).toContain("scale-down: a decrease would remove talos-worker-4");
   });
 
+  it("does not wait for the window when the node a decrease removes is blocked anyway", async () => {
+    const output = await plan(
+      [...cluster(FOUR), ...apps(), pod("default", "debug-shell", { ...onWorker4, owner: null })],
+      { tfvars: tfvars(4) },
+    );
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    // What the window shows cannot change the outcome: no window-uncovered hold.
+    expect(note?.holds ?? []).toEqual([]);
+    expect(note?.message).not.toContain("not yet over the window");
+    expect(note?.message).toContain("not removed: talos-worker-4 has 1 blocker(s)");
+    expect(note?.message).toContain(
+      "blockers on talos-worker-4: default/debug-shell: no controller would recreate it",
+    );
+  });
+
   const blockers: [string, Raw[], RegExp][] = [
     [
       "a PDB that allows no disruption",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
-import { buildSnapshot, nodes } from "../support/snapshot-builder.ts";
+import { buildSnapshot, nodes, pod } from "../support/snapshot-builder.ts";
 import { kinds, planOne } from "./plan-helpers.ts";
 
 /** Four workers measured once by metrics-server: no window behind the figure. */
@@ -46,6 +46,23 @@ describe("usage past a threshold now, not shown over its window yet", () => {
 
   it("at the min there is no node to spare: no hold", () => {
     expect(kinds(planOne(sampled("400m"), { min: 4 }).holds)).toEqual([]);
+  });
+
+  it("with a blocker on the node a decrease removes: no hold, the open decrease closes, and the blocker is said", () => {
+    const snapshot = sampled("400m");
+    snapshot.pods.push(pod("debug/shell", { node: "worker-4", cpu: "100m", owner: null }));
+    const decision = planOne(
+      snapshot,
+      {},
+      { facts: { openPullRequest: { number: 7, desired: 3, from: 4 } } },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toEqual([]);
+    expect(decision.pullRequest).toEqual({ action: "close", number: 7 });
+    const text = explainNodeDecision(decision);
+    expect(text).toContain("  not removed: worker-4 has 1 blocker(s)");
+    expect(text).toContain("  blockers on worker-4: debug/shell: no controller would recreate it");
+    expect(text.join("\n")).not.toContain("not yet over the window");
   });
 
   it("above a scale-up threshold: held, and an open increase is left, not closed", () => {
