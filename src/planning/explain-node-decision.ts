@@ -312,7 +312,7 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
     case "topology-unknown":
       return `its required pod (anti-)affinity or topology spread depends on ${pod.topologyKey}, which the pool's nodes carry with different values, so a new node's is not known and it may join a domain the rule keeps the pod out of (set newNode.labels when every new node gets the same value)`;
     case "label-unknown":
-      return `its nodeSelector or required node affinity (or a volume's) depends on the label ${pod.label}, which the pool's nodes do not all carry with the same value, so whether a new node would match is not known (set newNode.labels when every new node gets the same value)`;
+      return `its nodeSelector or required node affinity (or a volume's) depends on the label ${pod.label}, which the pool's nodes carry with different values, so whether a new node would match is not known (set newNode.labels when every new node gets the same value)`;
   }
 }
 

@@ -38,9 +38,11 @@ export interface NodeShape {
   unknownLabels: string[];
   /**
    * Of `unknownLabels`, the keys every pool node carries: a new node carries them too, with a
-   * value not known (a pod asking only that the key exists fits it; one asking it does not, not).
+   * value that is not known, which a pod's node selection may depend on. A key only some of them
+   * carry is taken as one a new node does not (a label put on a node by hand), unless
+   * `newNode.labels` gives it.
    */
-  presentLabels: string[];
+  unknownValueLabels: string[];
   taints: Taint[];
   source: "configured" | "learned" | "configured+learned";
   /** The node whose allocatable was copied, and how many pool nodes share it. */
@@ -100,10 +102,10 @@ export function newNodeShapeOrWhy(
   const labels = { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels };
   const taints = [...sharedTaints(members), ...config.taints];
   const unknownLabels = varyingLabels(members, labels);
-  const presentLabels = unknownLabels.filter((key) =>
+  const unknownValueLabels = unknownLabels.filter((key) =>
     members.every((node) => node.labels[key] !== undefined),
   );
-  const traits = { labels, taints, unknownLabels, presentLabels };
+  const traits = { labels, taints, unknownValueLabels };
   const daemonSets = daemonSetLoad(members, index, now, traits);
   if (typeof daemonSets === "string") return { unknown: daemonSets, allocatable };
   const shape: NodeShape = {
@@ -111,7 +113,7 @@ export function newNodeShapeOrWhy(
     ...daemonSets,
     labels,
     unknownLabels,
-    presentLabels,
+    unknownValueLabels,
     taints,
     source: !learned ? "configured" : configured ? "configured+learned" : "learned",
   };

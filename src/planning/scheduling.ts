@@ -13,10 +13,11 @@ export interface NodeTraits {
   name?: string;
   labels: Record<string, string>;
   taints: readonly Taint[];
-  /** For a node still to be added: label keys whose value it will get is not known. */
-  unknownLabels?: readonly string[];
-  /** Of `unknownLabels`, the keys it will carry whatever their value (every pool node does). */
-  presentLabels?: readonly string[];
+  /**
+   * For a node still to be added: label keys it will carry with a value that is not known
+   * (every pool node carries them, with different values).
+   */
+  unknownValueLabels?: readonly string[];
 }
 
 /**
@@ -159,19 +160,18 @@ function termMatch(term: NodeSelectorTerm, node: NodeTraits): Match {
 
 /**
  * A requirement on a label of `node`. Where the value a new node gets is not known, only
- * `Exists` and `DoesNotExist` on a key every pool node carries are: it will carry it too.
+ * `Exists` and `DoesNotExist` are: it carries the key whatever the value.
  */
 function labelRequirementMatch(requirement: NodeSelectorRequirement, node: NodeTraits): Match {
   if (!labelUnknown(node, requirement.key))
     return requirementMatches(requirement, node.labels[requirement.key]);
-  if (!node.presentLabels?.includes(requirement.key)) return undefined;
   if (requirement.operator === "Exists") return true;
   if (requirement.operator === "DoesNotExist") return false;
   return undefined;
 }
 
 function labelUnknown(node: NodeTraits, key: string): boolean {
-  return node.labels[key] === undefined && (node.unknownLabels?.includes(key) ?? false);
+  return node.labels[key] === undefined && (node.unknownValueLabels?.includes(key) ?? false);
 }
 
 /** Only `metadata.name` is a node field selector; a node not yet created has no name. */

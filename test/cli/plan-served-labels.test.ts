@@ -84,8 +84,34 @@ describe("plan against a served cluster: a label whose value on a new node is no
       { pod: "media/tdarr-node-6d8c7f5b49-pve1bb", reason: "label-unknown", label: ZONE },
     ]);
     expect(poolNote(output)).toContain(
-      `never fits: media/tdarr-node-6d8c7f5b49-pve1aa (cpu 1500m, memory 1 GiB): its nodeSelector or required node affinity (or a volume's) depends on the label ${ZONE}, which the pool's nodes do not all carry with the same value, so whether a new node would match is not known (set newNode.labels when every new node gets the same value)`,
+      `never fits: media/tdarr-node-6d8c7f5b49-pve1aa (cpu 1500m, memory 1 GiB): its nodeSelector or required node affinity (or a volume's) depends on the label ${ZONE}, which the pool's nodes carry with different values, so whether a new node would match is not known (set newNode.labels when every new node gets the same value)`,
     );
+  });
+
+  it("takes a label only some workers carry, put there by hand, as one a new node lacks", async () => {
+    // talos-worker-1 is labelled for maintenance; pods keep off it, and a new node has no label.
+    const output = await plan([
+      ...cluster(WORKERS, {
+        "talos-worker-1": { labels: { "maintenance.home.arpa/drain": "true" } },
+      }),
+      ...fillers(),
+      transcode("avoid1", {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    { key: "maintenance.home.arpa/drain", operator: "DoesNotExist" },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
   });
 
   it("adds a node for the zone newNode.labels gives every new node", async () => {

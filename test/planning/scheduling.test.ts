@@ -106,41 +106,39 @@ describe("placementConflict", () => {
 });
 
 describe("placementConflict on a node still to be added, where a label's value is not known", () => {
-  // Every pool node has a zone, each its own (a Proxmox host each); only some have a GPU label.
-  const newNode = {
-    labels: { disk: "ssd" },
-    taints: [],
-    unknownLabels: ["gpu", "zone"],
-    presentLabels: ["zone"],
-  };
+  // Every pool node has a zone, each its own (a Proxmox host each); only some have a GPU label,
+  // which a new node is taken not to carry.
+  const newNode = { labels: { disk: "ssd" }, taints: [], unknownValueLabels: ["zone"] };
   const on = (
     key: string,
-    operator: "In" | "NotIn" | "Exists" | "DoesNotExist",
+    operator: "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt",
     values?: string[],
   ) =>
     pendingPod("p", {
       affinity: [{ matchExpressions: [{ key, operator, ...(values ? { values } : {}) }] }],
     });
 
-  it("lets a key every pool node carries exist, and not be missing, whatever its value", () => {
+  it("lets the key exist, and not be missing, whatever its value", () => {
     expect(placementConflict(on("zone", "Exists"), newNode)).toBe(undefined);
     expect(placementConflict(on("zone", "DoesNotExist"), newNode)).toBe("node-affinity");
   });
 
-  it("does not know a value it may or may not get, nor a key only some pool nodes carry", () => {
+  it("does not know whether a rule on its value matches", () => {
     expect(placementConflict(on("zone", "In", ["pve-1"]), newNode)).toBe("label-unknown");
     expect(placementConflict(on("zone", "NotIn", ["pve-1"]), newNode)).toBe("label-unknown");
-    expect(placementConflict(on("gpu", "Exists"), newNode)).toBe("label-unknown");
-    expect(placementConflict(on("gpu", "DoesNotExist"), newNode)).toBe("label-unknown");
+    expect(placementConflict(on("zone", "Gt", ["1"]), newNode)).toBe("label-unknown");
     const selecting = pendingPod("s", { nodeSelector: { zone: "pve-1" } });
     expect(placementConflict(selecting, newNode)).toBe("label-unknown");
     expect(unknownLabelOf(selecting, newNode)).toBe("zone");
   });
 
+  it("takes a key only some pool nodes carry as missing", () => {
+    expect(placementConflict(on("gpu", "Exists"), newNode)).toBe("node-affinity");
+    expect(placementConflict(on("gpu", "DoesNotExist"), newNode)).toBe(undefined);
+  });
+
   it("lets a rule known to fail, or a term known to match, decide over an unknown one", () => {
-    const both = pendingPod("b", {
-      nodeSelector: { zone: "pve-1", disk: "hdd" },
-    });
+    const both = pendingPod("b", { nodeSelector: { zone: "pve-1", disk: "hdd" } });
     expect(placementConflict(both, newNode)).toBe("node-selector");
     const orTerms = pendingPod("o", {
       affinity: [
@@ -150,9 +148,8 @@ describe("placementConflict on a node still to be added, where a label's value i
     });
     expect(placementConflict(orTerms, newNode)).toBe(undefined);
     expect(matchesRequiredAffinity(orTerms.requiredNodeAffinity, newNode)).toBe(true);
-    expect(matchesRequiredAffinity(on("zone", "In", ["pve-1"]).requiredNodeAffinity, newNode)).toBe(
-      false,
-    );
+    const oneZone = on("zone", "In", ["pve-1"]).requiredNodeAffinity;
+    expect(matchesRequiredAffinity(oneZone, newNode)).toBe(false);
   });
 });
 
