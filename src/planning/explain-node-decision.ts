@@ -76,7 +76,8 @@ function scaleDownLines(decision: NodeDecision): string[] {
     );
   for (const condition of decision.scaleDown.conditions)
     lines.push(`scale-down: ${conditionText(condition, decision.action)}`);
-  if (decision.scaleDown.bulk) lines.push(`scale-down: ${bulkText(decision.scaleDown.bulk)}`);
+  if (decision.scaleDown.bulk)
+    lines.push(`scale-down: ${bulkText(decision.scaleDown.bulk, decision.action)}`);
   return lines;
 }
 
@@ -512,14 +513,16 @@ export function refusalText(condition: ScaleDownCondition): string {
   }
 }
 
-function bulkText(bulk: BulkRemovalReport): string {
+/** How many nodes the decrease takes at once; `would` while a hold keeps it from being made. */
+function bulkText(bulk: BulkRemovalReport, action: NodeDecision["action"]): string {
   const [first] = bulk.nodes;
   const { stop } = bulk;
+  const made = action === "scale-down";
   if (bulk.nodes.length > 1)
-    return `${bulk.nodes.length} empty nodes go together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}; ${bulkStopText(stop)}`;
+    return `${bulk.nodes.length} empty nodes ${made ? "go" : "would go"} together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}; ${bulkStopText(stop)}`;
   if (stop.kind === "not-empty" && stop.node === first)
-    return `${first} goes alone: it runs ${stop.pods} pod(s), and only empty nodes go together`;
-  return `${first} goes alone; ${bulkStopText(stop)}`;
+    return `${first} ${made ? "goes" : "would go"} alone: it runs ${stop.pods} pod(s), and only empty nodes go together`;
+  return `${first} ${made ? "goes" : "would go"} alone; ${bulkStopText(stop)}`;
 }
 
 function bulkStopText(stop: BulkStop): string {

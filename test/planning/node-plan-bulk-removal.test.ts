@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import {
   buildSnapshot,
@@ -229,6 +230,15 @@ describe("bulk removal keeps every safety rule", () => {
     const decision = planOne(pool(5), {}, { facts: { lastChange } });
     expect(decision.action).toBe("none");
     expect(kinds(decision.holds)).toContain("cooldown");
+    // Held, the bulk is what the decrease would take, not what it takes.
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
+      "  scale-down: 4 empty nodes would go together (at most 10): worker-5, worker-4, worker-3, worker-2; no more: the min is 1",
+    );
+    const alone = planOne(pool(5, [small("web/a", "worker-5")]), {}, { facts: { lastChange } });
+    expect(explainNodeDecision(alone)).toContain(
+      "  scale-down: worker-5 would go alone: it runs 1 pod(s), and only empty nodes go together",
+    );
   });
 
   it("removes nothing while a node is still joining", () => {
