@@ -31,8 +31,11 @@ export interface BulkRemovalInput {
  * the nodes before it (so the bulk reaches no further than removals one at a time would), the
  * projection after removing all of them still the margin below the scale-up thresholds, and the
  * pending pods counted on existing room still fitting, and the pool's last node taken only when
- * a new node can be told from the config alone. A node that is not Ready, or whose usage
- * is unknown, never gets this far: the pool's holds and usage checks stop any scale-down first.
+ * a new node can be told from the config alone. A node whose usage is unknown never gets this
+ * far: the usage checks stop any scale-down first. A node that is not Ready may (it adds no
+ * allocatable, so taking it changes no projection): the pool's `nodes-unready` hold lets the
+ * decrease through only when it takes every node not Ready, each not Ready for
+ * `scaleDown.unreadyTime`.
  */
 export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
   const { context, first } = input;
