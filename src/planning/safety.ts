@@ -1,16 +1,17 @@
 import { joiningNodes } from "./hysteresis.ts";
 import type { Hold } from "./node-decision.ts";
 import type { PoolContext } from "./pool-context.ts";
-import type { NodeInfo, Snapshot } from "./snapshot.ts";
+import type { NodeInfo, Snapshot, SnapshotWarning } from "./snapshot.ts";
 
 /**
- * Stops that keep the pool as it is whatever the evaluation says: the snapshot is incomplete,
- * too many of the pool's nodes are not Ready (something bigger than load is going on), nodes
- * belong to other pools too, or the target's current value is unknown.
+ * Stops that keep the pool as it is whatever the evaluation says: a list the node plan rests on
+ * was not read in full, too many of the pool's nodes are not Ready (something bigger than load
+ * is going on), nodes belong to other pools too, or the target's current value is unknown.
  */
 export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
   const holds: Hold[] = [];
-  if (!snapshot.complete) holds.push({ kind: "snapshot-incomplete", warnings: gaps(snapshot) });
+  const incomplete = incompleteFor(snapshot);
+  if (incomplete) holds.push({ kind: "snapshot-incomplete", warnings: incomplete });
   // Nodes still joining after the last change are awaited (the provisioning hold says so), not
   // unready: a pool going from 2 to 4 is not half broken while its new VMs boot.
   const counted = context.members.filter((node) => !isJoining(node, context));
@@ -37,17 +38,35 @@ export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
 const INCOMPLETE_CODES = new Set(["list-failed", "list-partial"]);
 
 /**
- * The warnings that made the snapshot incomplete, each once with what it concerns; a missing
- * metric or an API the cluster does not serve leaves the read complete and is not among them.
+ * Lists only right-sizing reads: no node decision rests on HorizontalPodAutoscalers or
+ * VerticalPodAutoscalers (cluster-autoscaler reads neither), so one that failed holds the
+ * right-sizing plan, not the pools: pending pods still get nodes while the VPA API is broken.
  */
-function gaps(snapshot: Snapshot): string[] {
-  return snapshot.warnings
-    .filter((warning) => INCOMPLETE_CODES.has(warning.code))
-    .map(({ subject, message }) =>
-      subject === undefined || message.startsWith(`${subject}:`)
-        ? message
-        : `${subject}: ${message}`,
-    );
+const RIGHTSIZING_LISTS = new Set(["horizontalpodautoscalers", "verticalpodautoscalers"]);
+
+/**
+ * Why the node plan cannot rest on an incomplete snapshot: the warnings of the lists it reads
+ * that failed, or undefined when the snapshot is complete or only right-sizing's lists failed.
+ * An incomplete snapshot that names no failed list (one written by hand) holds every pool.
+ */
+function incompleteFor(snapshot: Snapshot): string[] | undefined {
+  if (snapshot.complete) return undefined;
+  const failed = snapshot.warnings.filter((warning) => INCOMPLETE_CODES.has(warning.code));
+  const relevant = failed.filter(
+    (warning) => warning.subject === undefined || !RIGHTSIZING_LISTS.has(warning.subject),
+  );
+  if (failed.length > 0 && relevant.length === 0) return undefined;
+  return gaps(relevant);
+}
+
+/**
+ * The failed lists' warnings, each once with what it concerns; a missing metric or an API the
+ * cluster does not serve leaves the read complete and is not among them.
+ */
+function gaps(failed: readonly SnapshotWarning[]): string[] {
+  return failed.map(({ subject, message }) =>
+    subject === undefined || message.startsWith(`${subject}:`) ? message : `${subject}: ${message}`,
+  );
 }
 
 /**

@@ -1085,6 +1085,34 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
     expect(poolNote(output)).toMatch(/incomplete/);
   });
 
+  it("still adds a node when only the HPA and VPA lists fail, which no node decision reads", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("vpa500")]);
+    for (const path of [
+      "/apis/autoscaling.k8s.io/v1/verticalpodautoscalers",
+      "/apis/autoscaling/v2/horizontalpodautoscalers",
+    ])
+      served.fake.injectFault({ path, status: 500, times: Number.POSITIVE_INFINITY });
+    const run = await served.run(["--json"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(
+      /^warning: verticalpodautoscalers: [^\n]*HTTP 500[^\n]*\[list-failed\]$/m,
+    );
+    const output = JSON.parse(run.stdout) as PlanJson;
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, holds: [] });
+    // The PDB list is one a removal rests on: its failure still holds the pool.
+    served.fake.injectFault({
+      path: "/apis/policy/v1/poddisruptionbudgets",
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const held = JSON.parse((await served.run(["--json"])).stdout) as PlanJson;
+    expect(held.proposals).toEqual([]);
+    expect(poolNote(held)).toMatch(
+      /incomplete \(poddisruptionbudgets: [^\n]*HTTP 500[^\n]*\); no action/,
+    );
+    expect(poolNote(held)).not.toContain("verticalpodautoscalers");
+  });
+
   it("takes no action when the PV list fails, as local storage is then unknown", async () => {
     const output = await planWhileFailing(
       [...cluster(FOUR), ...apps()],

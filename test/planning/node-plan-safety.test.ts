@@ -94,6 +94,33 @@ describe("safety stops", () => {
     expect(planOne(snapshot).holds).toEqual([{ kind: "snapshot-incomplete", warnings: [denied] }]);
   });
 
+  it("is not held by lists only right-sizing reads, but by those beside them", () => {
+    const failed = (subject: string) => ({
+      code: "list-failed",
+      message: `${subject}: GET https://127.0.0.1:6443/apis/x/${subject}?limit=500: HTTP 500`,
+      subject,
+    });
+    const rightsizingOnly = {
+      ...fullWithPending(2),
+      complete: false,
+      warnings: [failed("verticalpodautoscalers"), failed("horizontalpodautoscalers")],
+    };
+    const decision = planOne(rightsizingOnly);
+    expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
+    expect(decision.holds).toEqual([]);
+    const withPods = {
+      ...rightsizingOnly,
+      warnings: [...rightsizingOnly.warnings, failed("pods")],
+    };
+    expect(planOne(withPods).holds).toEqual([
+      { kind: "snapshot-incomplete", warnings: [failed("pods").message] },
+    ]);
+    // An incomplete snapshot that names no list (written by hand) holds the pool all the same.
+    expect(kinds(planOne({ ...rightsizingOnly, warnings: [] }).holds)).toEqual([
+      "snapshot-incomplete",
+    ]);
+  });
+
   it("takes no action when the repo's current count is unknown", () => {
     const decision = planOne(
       fullWithPending(2),
