@@ -213,6 +213,7 @@ function select(
   }
   checkServer(cluster.server, cluster.skipTLSVerify, chosen, where);
   checkCaData(cluster, where);
+  checkCertificateFiles(cluster, user, where);
   checkTokenFile(user, where);
   const build = () => clientNodeConfig(merged.sources, chosen);
   const loaded = withLazyClientNode(
@@ -256,6 +257,34 @@ function checkCaData(cluster: KubeCluster, where: { file?: string | undefined })
       `cluster ${JSON.stringify(cluster.name)}: certificate-authority-data holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
       where,
     );
+  }
+}
+
+/**
+ * Reads the selected cluster's and user's certificate files once, as kubectl does when it loads
+ * a kubeconfig, so that a missing one is a kubeconfig error naming it and its entry (exit 2)
+ * rather than a failed read of the cluster; requests read them again, as they may be renewed.
+ */
+function checkCertificateFiles(
+  cluster: KubeCluster,
+  user: KubeUser,
+  where: { file?: string | undefined },
+): void {
+  const entries: [file: string | undefined, what: string][] = [
+    [cluster.caFile, `cluster ${JSON.stringify(cluster.name)}: certificate-authority`],
+    [user.certFile, `user ${JSON.stringify(user.name)}: client-certificate`],
+    [user.keyFile, `user ${JSON.stringify(user.name)}: client-key`],
+  ];
+  for (const [file, what] of entries) {
+    if (file === undefined) continue;
+    try {
+      readFileSync(file);
+    } catch (error) {
+      throw new InputError(
+        `${what}: cannot read ${file}: ${messageOf(error).split("\n")[0]}`,
+        where,
+      );
+    }
   }
 }
 

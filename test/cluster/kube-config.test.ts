@@ -505,6 +505,31 @@ describe("connecting as kubectl does", () => {
     );
   });
 
+  it("refuses a certificate file that cannot be read, naming it and its entry (exit 2)", async () => {
+    const folder = join(dir, "missing-certificates");
+    await mkdir(folder, { recursive: true });
+    const file = join(folder, "config");
+    const cases = [
+      {
+        cluster: ["server: https://127.0.0.1:6443", "certificate-authority: ca.crt"],
+        user: ["token: abc"],
+        says: `cluster "k": certificate-authority: cannot read ${join(folder, "ca.crt")}: ENOENT`,
+      },
+      {
+        cluster: plainHttp(),
+        user: ["client-certificate: client.crt", "client-key: client.key"],
+        says: `user "u": client-certificate: cannot read ${join(folder, "client.crt")}: ENOENT`,
+      },
+    ];
+    for (const { cluster, user, says } of cases) {
+      await writeFile(file, config(cluster, withUser(user), "u"));
+      const error = inputError(() => loadKubeConfig({ kubeconfig: file, env: {} }));
+      expect(error.message).toContain(says);
+      expect(error.location?.file).toBe(file);
+      expect(error.exitCode).toBe(2);
+    }
+  });
+
   it("reads kubectl's tokenFile field, relative to the kubeconfig, and refuses a missing one", async () => {
     // client-go names the field `tokenFile` (AuthInfo.TokenFile); only client-node says
     // `token-file`. Ignored, it would leave the requests anonymous.
