@@ -280,7 +280,12 @@ function podText(pod: PendingPod): string {
 }
 
 /** Reasons a pod is not placed on a new node that say what is unknown, not what is wrong. */
-const fitUnknown = new Set<NeverFitPod["reason"]>(["shape-unknown", "requests-unknown"]);
+const fitUnknown = new Set<NeverFitPod["reason"]>([
+  "shape-unknown",
+  "requests-unknown",
+  "label-unknown",
+  "topology-unknown",
+]);
 
 function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
   switch (pod.reason) {

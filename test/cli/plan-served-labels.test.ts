@@ -84,7 +84,7 @@ describe("plan against a served cluster: a label whose value on a new node is no
       { pod: "media/tdarr-node-6d8c7f5b49-pve1bb", reason: "label-unknown", label: ZONE },
     ]);
     expect(poolNote(output)).toContain(
-      `never fits: media/tdarr-node-6d8c7f5b49-pve1aa (cpu 1500m, memory 1 GiB): its nodeSelector or required node affinity (or a volume's) depends on the label ${ZONE}, which the pool's nodes carry with different values, so whether a new node would match is not known (set newNode.labels when every new node gets the same value)`,
+      `fit unknown: media/tdarr-node-6d8c7f5b49-pve1aa (cpu 1500m, memory 1 GiB): its nodeSelector or required node affinity (or a volume's) depends on the label ${ZONE}, which the pool's nodes carry with different values, so whether a new node would match is not known (set newNode.labels when every new node gets the same value)`,
     );
   });
 
