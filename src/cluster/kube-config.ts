@@ -120,7 +120,7 @@ interface MergedEntries extends KubeConfigEntries {
 function readFiles(files: string[]): MergedEntries {
   const merged: MergedEntries = { clusters: [], users: [], contexts: [], sources: [] };
   for (const file of files) {
-    const text = readFileSync(file, "utf8");
+    const text = readKubeConfigFile(file);
     const one = parseKubeConfigFile(file, text);
     merged.sources.push({ file, text });
     if (merged.currentContext === undefined && one.currentContext !== undefined) {
@@ -131,6 +131,20 @@ function readFiles(files: string[]): MergedEntries {
     addMissing(merged.contexts, one.contexts);
   }
   return merged;
+}
+
+/**
+ * A kubeconfig file's text; one that exists but cannot be read (a folder, a file only its owner
+ * may read) is an unusable kubeconfig naming it, not a crash.
+ */
+function readKubeConfigFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new InputError(`cannot read the kubeconfig: ${messageOf(error).split("\n")[0]}`, {
+      file,
+    });
+  }
 }
 
 function parseKubeConfigFile(file: string, text: string): KubeConfigEntries {

@@ -1318,6 +1318,14 @@ describe("plan against a served cluster: output and errors", () => {
     expect(run.stderr).toContain("no-such-kubeconfig");
   });
 
+  it("exits 2 naming a kubeconfig that cannot be read, such as a folder", async () => {
+    const repo = writeInfraRepo(tempDir());
+    const run = await runPlan(repo, join(repo, "terraform"), ["--json"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${join(repo, "terraform")}: cannot read the kubeconfig: EISDIR`);
+    expect(run.stdout).toBe("");
+  });
+
   it("exits 2 naming a kubeconfig that is not YAML", async () => {
     const repo = writeInfraRepo(tempDir());
     const kubeconfig = join(repo, "broken-kubeconfig");
