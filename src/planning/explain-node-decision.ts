@@ -243,6 +243,10 @@ function pendingLines(decision: NodeDecision): string[] {
   for (const placed of pending.onExisting)
     lines.push(`pending: ${podText(placed)} fits on ${placed.node}`);
   for (const placed of pending.onNew) lines.push(`pending: ${podText(placed)} → ${placed.node}`);
+  for (const pod of pending.elsewhere ?? [])
+    lines.push(
+      `pending: ${podText(pod)} → pool ${pod.pool} (beyond this pool's ${boundReached(decision).name})`,
+    );
   // A pod whose fit rests on something unknown is not said never to fit: unknown is not "no".
   for (const pod of pending.neverFit)
     lines.push(
@@ -564,12 +568,20 @@ function unplacedText(causes: readonly UnplacedReport[]): string {
       parts.push(
         `no room for ${entry.pod}: it needs more ${entry.resources.join(" and ")} than any other node has free`,
       );
+    else if (entry.cause === "volume-unknown")
+      parts.push(`${entry.pod}: ${volumeUnknownText(entry.claims ?? [])}`);
     else if (entry.cause !== "room") parts.push(`${entry.pod}: ${unplacedCauseText(entry.cause)}`);
   }
   return parts.join("; ");
 }
 
-function unplacedCauseText(cause: Exclude<UnplacedCause, "room">): string {
+/** A bound pod's claims whose volume was not found: where its data lies is not known. */
+function volumeUnknownText(claims: readonly { claim: string; why?: string }[]): string {
+  const named = claims.map(({ claim, why }) => (why ? `${claim} (${why})` : claim)).join(", ");
+  return `no volume was found for its claim ${named}, so whether its data is on this node, and which nodes it could go to, is unknown`;
+}
+
+function unplacedCauseText(cause: Exclude<UnplacedCause, "room" | "volume-unknown">): string {
   switch (cause) {
     case "no-node":
       return "no other node of the pool is Ready, not cordoned and of known room";

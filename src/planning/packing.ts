@@ -105,6 +105,11 @@ export interface PendingReport {
   neverFit: NeverFitPod[];
   /** Pods that would need more nodes than the pool's max (or host cap) allows. */
   overMax: PendingPod[];
+  /**
+   * Pods beyond the pool's max (or host cap) that a later pool takes (placing them on a node it
+   * adds, or on room it found), with that pool's name: they are not left pending.
+   */
+  elsewhere?: (PendingPod & { pool: string })[];
   /** Pods below the pool's `expendablePriority`: they wait for room and add no node. */
   expendable: (PendingPod & { priority: number; below: number })[];
 }
@@ -114,6 +119,8 @@ export interface PackResult extends PendingReport {
   claimed: Set<PodInfo>;
   /** The pods placed in free room of existing nodes, with the node each went to. */
   placedOnExisting: { pod: PodInfo; node: string }[];
+  /** For each pod over max, by its key: the new node (0-based, among those opened) it went on. */
+  overMaxNodes: Map<string, number>;
 }
 
 /**
@@ -235,6 +242,7 @@ export function packPendingPods(
     if (bin >= result.newNodes) {
       const { node: _, ...over } = placement;
       result.overMax.push(over);
+      result.overMaxNodes.set(over.pod, bin);
       continue;
     }
     result.onNew.push(placement);
@@ -251,6 +259,7 @@ export type UnplacedCause =
   | "room"
   | "no-node"
   | "requests-unknown"
+  | "volume-unknown"
   | PlacementConflict
   | PeerConflict;
 
@@ -262,6 +271,20 @@ export interface UnplacedPod {
    * each one alone would be found on some node, but not all together).
    */
   resources?: string[];
+  /** For `volume-unknown`: the claims whose volume was not found, and why. */
+  claims?: { claim: string; why?: string }[];
+}
+
+/**
+ * The claims of a pod bound to a node that show no volume it could be running with (the claim
+ * or its PersistentVolume not in the lists, read a moment apart from the pods): whether its data
+ * lies on that node, and which nodes its volume reaches, are unknown.
+ */
+function unknownVolumes(pod: PodInfo): { claim: string; why?: string }[] {
+  if (pod.nodeName === undefined) return [];
+  return (pod.volumeClaims ?? [])
+    .filter((claim) => claim.state === "waiting")
+    .map(({ claim, why }) => (why === undefined ? { claim } : { claim, why }));
 }
 
 /**
@@ -280,12 +303,13 @@ export function packOntoNodes(
     if (bin) take(bin, entry.pod, entry.demand, rules);
     return bin !== undefined;
   };
+  const unknown = (pod: PodInfo) =>
+    unknownRequests(pod).length > 0 || unknownVolumes(pod).length > 0;
   for (const entry of decreasing(pods, undefined))
-    if (unknownRequests(entry.pod).length > 0 || !tryPlace(entry)) unplaced.push(entry);
+    if (unknown(entry.pod) || !tryPlace(entry)) unplaced.push(entry);
   // A pod that must run beside another one being moved can follow it once that one is placed.
   const retried = unplaced.filter(
-    (entry) =>
-      !(entry.pod.podAffinity && unknownRequests(entry.pod).length === 0 && tryPlace(entry)),
+    (entry) => !(entry.pod.podAffinity && !unknown(entry.pod) && tryPlace(entry)),
   );
   return retried.map((entry) => unplacedPod(entry, bins, rules));
 }
@@ -297,6 +321,8 @@ function unplacedPod(
 ): UnplacedPod {
   const { pod } = entry;
   if (unknownRequests(pod).length > 0) return { pod, cause: "requests-unknown" };
+  const claims = unknownVolumes(pod);
+  if (claims.length > 0) return { pod, cause: "volume-unknown", claims };
   if (bins.length === 0) return { pod, cause: "no-node" };
   for (const bin of bins) {
     if (!fitsIn(entry.demand, bin.room)) continue;
@@ -313,13 +339,18 @@ export interface UnplacedReport {
   cause: UnplacedCause;
   /** For `room`: the resources it needs more of than any node has free. */
   resources?: string[];
+  /** For `volume-unknown`: the claims whose volume was not found, and why. */
+  claims?: { claim: string; why?: string }[];
 }
 
 /** The decision's account of pods that found no node: each by its key, with why. */
 export function unplacedReports(unplaced: readonly UnplacedPod[]): UnplacedReport[] {
-  return unplaced.map(({ pod, cause, resources }) =>
-    resources ? { pod: podKey(pod), cause, resources } : { pod: podKey(pod), cause },
-  );
+  return unplaced.map(({ pod, cause, resources, claims }) => ({
+    pod: podKey(pod),
+    cause,
+    ...(resources ? { resources } : {}),
+    ...(claims ? { claims } : {}),
+  }));
 }
 
 /** The resources `demand` asks more of than any of `bins` has free. */
@@ -361,6 +392,7 @@ export function disabledPendingReport(): PackResult {
     expendable: [],
     claimed: new Set(),
     placedOnExisting: [],
+    overMaxNodes: new Map(),
   };
 }
 

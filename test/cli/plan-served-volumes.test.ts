@@ -8,7 +8,18 @@
 import { describe, expect, it } from "@jest/globals";
 import { proxmoxLvm, proxmoxVolume, volumeClaim, ZONE } from "../support/kube-volumes.ts";
 import { CONFIG, pod, type Raw, TFVARS } from "./served-cluster.ts";
-import { cluster, everyWorker, fillers, plan, poolNote, WORKERS } from "./served-plan.ts";
+import {
+  apps,
+  cluster,
+  everyWorker,
+  FOUR,
+  fillers,
+  OVER_MAX,
+  onWorker4,
+  plan,
+  poolNote,
+  WORKERS,
+} from "./served-plan.ts";
 
 /** CONFIG's workers (any node but the control plane, which on pve-1 are all there is) and a pool on pve-2. */
 const TWO_HOSTS = `${CONFIG}  - name: pve2
@@ -98,5 +109,52 @@ describe("plan against a served cluster: pods waiting for a node their volumes r
       expect(poolNote(output, pool)).toContain(
         "never fits: db/mariadb-0 (cpu 1, memory 2 GiB): the volume of its claim data-mariadb-0 is out of a new node's reach",
       );
+  });
+});
+
+describe("plan against a served cluster: a running pod whose volume is not found", () => {
+  /** Four workers on pve-1 where the repo allows three, and postgres-0 on talos-worker-4. */
+  const overMax = (...extra: Raw[]) =>
+    plan(
+      [
+        ...cluster(FOUR, everyWorker({ labels: { [ZONE]: "pve-1" } }, FOUR)),
+        ...apps(),
+        pod("db", "postgres-0", {
+          ...onWorker4,
+          owner: { kind: "StatefulSet", name: "postgres" },
+          volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-postgres-0" } }],
+        }),
+        ...extra,
+      ],
+      OVER_MAX,
+    );
+
+  it("keeps its node: whether its data lies there is unknown, not no", async () => {
+    // The claim names a volume the PersistentVolume list does not hold (made after it was read).
+    const missing = await overMax(
+      claim("postgres", { storageClassName: "proxmox-lvm", volumeName: "pvc-postgres-5b0e3c1a" }),
+    );
+    expect(missing.proposals).toEqual([]);
+    expect(poolNote(missing)).toContain(
+      "db/postgres-0: no volume was found for its claim data-postgres-0 (it is bound to PersistentVolume pvc-postgres-5b0e3c1a, which does not exist), so whether its data is on this node, and which nodes it could go to, is unknown",
+    );
+    const note = missing.notes.find((entry) => entry.subject === "pool/workers");
+    const decision = note?.decision as { scaleDown: { conditions: Raw[] } } | undefined;
+    const fit = decision?.scaleDown.conditions.find((condition) => condition.kind === "pods-fit");
+    expect(fit?.causes).toEqual([
+      {
+        pod: "db/postgres-0",
+        cause: "volume-unknown",
+        claims: [
+          {
+            claim: "data-postgres-0",
+            why: "it is bound to PersistentVolume pvc-postgres-5b0e3c1a, which does not exist",
+          },
+        ],
+      },
+    ]);
+    // Served with its volume, a disk every worker's host reaches, the node goes.
+    const found = await overMax(lvm, ...volumeOn("pve-1", "postgres"));
+    expect(found.proposals[0]).toMatchObject({ from: 4, to: 3 });
   });
 });
