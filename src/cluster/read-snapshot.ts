@@ -190,9 +190,13 @@ async function readWith(
   // through the eviction API, which enforces any budget there is whatever the plan thought.
   await completeness.optional("poddisruptionbudgets", pdbs, "pdb-api-missing");
   if (podContext.claims.length === 0) {
-    // No pod has a claim: what the volumes are changes nothing, a server without them included.
-    await completeness.optional("persistentvolumes", volumes, "volumes-api-missing");
-    await completeness.optional("persistentvolumeclaims", claims, "volumes-api-missing");
+    // No pod has a claim: what the volumes are changes nothing, whether the server does not
+    // serve them or would not list them (a 403 here holds no pool; it would once a pod has one).
+    for (const [what, listed] of [
+      ["persistentvolumes", volumes],
+      ["persistentvolumeclaims", claims],
+    ] as const)
+      await completeness.unneeded(what, listed, "volumes-api-missing", "volumes-unknown", noClaims);
   } else if (
     completeness.require("persistentvolumes", volumes, localVolumesNote) &&
     completeness.require("persistentvolumeclaims", claims, localVolumesNote)
@@ -266,6 +270,9 @@ function readDaemonSets(
 
 const localVolumesNote = "; pods on node-local volumes cannot be told apart";
 
+const noClaims =
+  "; no pod has a claim, so no decision rests on it (one that has will hold the plan)";
+
 /**
  * Which pods keep their data on one node (`blockingVolumes`), and what each pod's claims ask of
  * the node it runs on (`volumeClaims`). The StorageClasses matter only to claims not bound yet.
@@ -330,6 +337,26 @@ class Completeness {
     const read = result.pages > 0 ? "read only in part: " : "";
     this.#warnings.add(code, `${read}${listFailure(result.error, result.path)}${note}`, what);
     return false;
+  }
+
+  /**
+   * A list no decision rests on in this cluster: a 404 is said as for {@link optional}, any
+   * other failure in a warning with `failedCode` (`note` saying why it holds nothing), and the
+   * snapshot stays complete.
+   */
+  async unneeded(
+    what: string,
+    result: Listed<unknown>,
+    missingCode: string,
+    failedCode: string,
+    note: string,
+  ): Promise<void> {
+    if (result.complete) return;
+    if (result.error?.status === 404 && result.pages === 0) {
+      await this.optional(what, result, missingCode);
+    } else {
+      this.known(what, result, failedCode, note);
+    }
   }
 
   /**

@@ -554,6 +554,8 @@ function bulkStopText(stop: BulkStop): string {
       return `not ${stop.node} too: ${unplacedText(stop.causes).replace(/^no room for/, "no room would be left for")}`;
     case "last-node":
       return `not ${stop.node} too: ${lastNodeStaysText(stop)}`;
+    case "schedule-soon":
+      return `no more: schedule ${stop.schedule} opens soon with min ${stop.min}`;
   }
 }
 

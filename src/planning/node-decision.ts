@@ -277,4 +277,6 @@ export type BulkStop =
       causes: UnplacedReport[];
     }
   /** It is the pool's last node, and a new node could not be told from the config alone. */
-  | ({ kind: "last-node"; node: string } & NewNodeGaps);
+  | ({ kind: "last-node"; node: string } & NewNodeGaps)
+  /** A window opening soon holds the count at its min: no more go now. */
+  | { kind: "schedule-soon"; schedule: string; min: number };

@@ -9,6 +9,7 @@ import type {
   NodeDecision,
   PullRequestAction,
   Resource,
+  ScaleDownReport,
   Trigger,
 } from "./node-decision.ts";
 import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
@@ -254,7 +255,10 @@ function decide(
       unready !== undefined ||
       orphaned !== undefined);
   if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
-  if (wanted.action === "scale-down") wanted = beforeSchedule(context, current, wanted, holds);
+  if (wanted.action === "scale-down") {
+    wanted = beforeSchedule(context, current, wanted, holds);
+    trimBulk(down.report, wanted, holds);
+  }
   // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending
   // pods, the min, the max) did not rest on it, and the utilisation report names the nodes.
   const kept =
@@ -353,6 +357,23 @@ function beforeSchedule(
   return keep > 0 && wanted.removing
     ? scaleDown(current, wanted.removing.slice(0, keep))
     : { action: "none", desired: current };
+}
+
+/**
+ * The empty nodes the report says go together, cut to those the decrease still removes once a
+ * window opening soon has held the count at its min: the explanation names what goes.
+ */
+function trimBulk(report: ScaleDownReport, wanted: Wanted, holds: readonly Hold[]): void {
+  const { bulk } = report;
+  const soon = holds.find((hold) => hold.kind === "schedule-soon");
+  if (!bulk || soon?.kind !== "schedule-soon" || wanted.action !== "scale-down") return;
+  const removing = wanted.removing ?? [];
+  if (removing.length >= bulk.nodes.length) return;
+  report.bulk = {
+    ...bulk,
+    nodes: removing,
+    stop: { kind: "schedule-soon", schedule: soon.schedule, min: soon.min },
+  };
 }
 
 interface Wanted {

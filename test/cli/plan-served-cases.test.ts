@@ -1113,14 +1113,22 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
     expect(poolNote(held)).not.toContain("verticalpodautoscalers");
   });
 
-  it("takes no action when the PV list fails, as local storage is then unknown", async () => {
-    const output = await planWhileFailing(
-      [...cluster(FOUR), ...apps()],
-      { path: "/api/v1/persistentvolumes", status: 500 },
-      OVER_MAX,
-    );
+  it("takes no action when the PV list fails while a pod has a claim, as local storage is then unknown", async () => {
+    const nfs = pv("pvc-nfs-1", { nfs: { server: "192.168.50.5", path: "/export/zigbee" } });
+    const failing = { path: "/api/v1/persistentvolumes", status: 500 };
+    const objects = [...cluster(FOUR), ...apps(["talos-worker-1"])];
+    const claimed = [zigbee("data-nfs"), pvc("home", "data-nfs", "pvc-nfs-1"), nfs];
+    const output = await planWhileFailing([...objects, ...claimed], failing, OVER_MAX);
     expect(output.proposals).toEqual([]);
-    expect(poolNote(output)).toMatch(/incomplete/);
+    expect(poolNote(output)).toMatch(/incomplete \(persistentvolumes: /);
+    // With no claim anywhere, no decision rests on the volumes: a 403 or 500 holds nothing.
+    const served = await serveForTest(objects);
+    served.fake.injectFault({ ...failing, status: 403, times: Number.POSITIVE_INFINITY });
+    const run = await served.run(["--json"], OVER_MAX);
+    expect(run.stderr).toMatch(
+      /^warning: persistentvolumes: [^\n]*HTTP 403[^\n]*\[volumes-unknown\]$/m,
+    );
+    expect((JSON.parse(run.stdout) as PlanJson).proposals[0]).toMatchObject({ from: 4, to: 3 });
   });
 
   it("takes no action when a later page of pods keeps failing", async () => {

@@ -742,14 +742,14 @@ describe("plan review: held pools' notes carry their reasons as data", () => {
     );
   });
 
-  it("gives an incomplete snapshot (the PV list failing with 500) as a warning", async () => {
-    const output = await planWhileFailing([...cluster(), ...fillers(), job("pv5001")], {
-      path: "/api/v1/persistentvolumes",
+  it("gives an incomplete snapshot (the PDB list failing with 500) as a warning", async () => {
+    const output = await planWhileFailing([...cluster(), ...fillers(), job("pdb501")], {
+      path: "/apis/policy/v1/poddisruptionbudgets",
       status: 500,
     });
     const note = heldNote(output, 3);
     expect(note.level).toBe("warning");
-    expect(note.message).toMatch(/the cluster snapshot is incomplete \([^\n]*persistentvolumes/);
+    expect(note.message).toMatch(/the cluster snapshot is incomplete \([^\n]*poddisruptionbudgets/);
     expect(note.holds).toContainEqual(expect.objectContaining({ kind: "snapshot-incomplete" }));
   });
 
