@@ -249,7 +249,10 @@ function select(
       try {
         await kubeConfig.applyToHTTPSOptions(options);
       } catch (error) {
-        throw new CredentialsError(`${source} failed: ${failureText(error)}`, error);
+        throw new CredentialsError(
+          `${source} failed: ${failureText(error)}${installHint(user, error)}`,
+          error,
+        );
       }
     };
   }
@@ -329,6 +332,17 @@ function credentialSource(user: KubeUser): string {
 }
 
 /** A failure's message without the plugin's trailing newline, on one line. */
+/**
+ * The exec plugin's `installHint`, for a plugin that could not be started (not installed, or
+ * not on the PATH), as kubectl prints it; empty otherwise.
+ */
+function installHint(user: KubeUser, error: unknown): string {
+  const hint = (user.exec as { installHint?: unknown } | undefined)?.installHint;
+  if (typeof hint !== "string" || hint.trim() === "") return "";
+  if ((error as { code?: unknown } | null)?.code !== "ENOENT") return "";
+  return `; its installHint says: ${failureText(hint)}`;
+}
+
 function failureText(error: unknown): string {
   const message = messageOf(error).trim();
   return message === "" ? "no message" : message.replace(/\s*\n\s*/g, " / ");

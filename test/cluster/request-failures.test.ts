@@ -102,6 +102,21 @@ describe("failures before the request goes out", () => {
     expect((error.cause as KubeApiError).stage).toBe("credentials");
   });
 
+  it("gives a plugin's installHint when the plugin is not installed, as kubectl does", async () => {
+    const command = join(dir, "kubectl-oidc_login");
+    const hint = "kubelogin is not installed: brew install int128/kubelogin/kubelogin";
+    const user = [...execUser(command), `  installHint: "${hint}"`];
+    const error = await readFailure(await kubeconfig("exec-missing.yaml", fake.url, user));
+    expect(error.message).toBe(
+      `cannot list nodes: GET ${fake.url}/api/v1/nodes: the credential plugin "${command}" of user "u" failed: spawn ${command} ENOENT; its installHint says: ${hint}`,
+    );
+    // A plugin that ran and failed says what it printed, not how to install it.
+    const plugin = await failingPlugin();
+    const ran = [...execUser(plugin.command), `  installHint: "${hint}"`];
+    const failed = await readFailure(await kubeconfig("exec-ran.yaml", fake.url, ran));
+    expect(failed.message).toMatch(/failed: error: you must be logged in$/);
+  });
+
   it("says a request could not be built when a header cannot be sent", async () => {
     const file = await kubeconfig("newline-token.yaml", fake.url, ['token: "good\\nmore"']);
     const before = fake.requests.length;

@@ -77,6 +77,21 @@ describe("bulk removal of empty nodes", () => {
     expect(decision.scaleDown.bulk?.stop).toEqual({ kind: "min", min: 4 });
   });
 
+  it("names only the nodes a window opening soon leaves the decrease", () => {
+    // Opens at 12:10, sooner than a node removed at 12:00 could be back: the count stays at 4.
+    const schedules = [{ name: "evening", cron: "10 12 * * *", duration: "1h", min: 4 }];
+    const decision = planOne(pool(5), { min: 1, schedules });
+    expect(decision).toMatchObject({ desired: 4, removing: ["worker-5"] });
+    expect(decision.scaleDown.bulk).toEqual({
+      maxEmptyBulk: 10,
+      nodes: ["worker-5"],
+      stop: { kind: "schedule-soon", schedule: "evening", min: 4 },
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      "  scale-down: worker-5 goes alone; no more: schedule evening opens soon with min 4",
+    );
+  });
+
   it("does not count DaemonSet, mirror or finished pods", () => {
     const pods = [
       small("kube-system/cilium-5", "worker-5", {
