@@ -21,7 +21,7 @@ import { nodesToRemove } from "./removal.ts";
 import { safetyHolds } from "./safety.ts";
 import { evaluateScaleDown, type ScaleDownEvaluation } from "./scale-down.ts";
 import { scaleDownRefusal } from "./scale-down-refusal.ts";
-import { evaluateScaleUp, type ScaleUpEvaluation } from "./scale-up.ts";
+import { evaluateScaleUp, handOverBeyondMax, type ScaleUpEvaluation } from "./scale-up.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { poolHistory, poolRequestsHistory } from "./usage-history.ts";
 import { poolUtilisation, type SustainedCheck } from "./utilisation.ts";
@@ -58,6 +58,11 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
   for (const { up } of evaluated) for (const pod of up.pending.claimed) taken.add(podKey(pod));
   for (const { up } of evaluated)
     up.pending.neverFit = up.pending.neverFit.filter((pod) => !taken.has(pod.pod));
+  // Pods beyond an earlier pool's max that a later pool takes are not left pending there.
+  const takenBy = new Map<string, string>();
+  for (const { context, up } of evaluated)
+    for (const pod of up.pending.claimed) takenBy.set(podKey(pod), context.pool.name);
+  for (const { up } of evaluated) handOverBeyondMax(up, takenBy);
   // Pending pods counted on a node's room, whichever pool's packing put them there: removing
   // the node must leave them room elsewhere.
   const placedOn = new Map<string, PodInfo[]>();
@@ -561,6 +566,11 @@ function pullRequestAction(
 }
 
 function withoutInternals(pending: ScaleUpEvaluation["pending"]): NodeDecision["pending"] {
-  const { claimed: _claimed, placedOnExisting: _placed, ...report } = pending;
+  const {
+    claimed: _claimed,
+    placedOnExisting: _placed,
+    overMaxNodes: _overMaxNodes,
+    ...report
+  } = pending;
   return report;
 }

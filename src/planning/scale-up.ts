@@ -136,6 +136,48 @@ export function evaluateScaleUp(
 }
 
 /**
+ * Takes out of `up` the pods beyond the pool's max (or host cap) that a later pool takes
+ * (`takenBy`: pod key → pool), listing them with that pool: they are not left pending, and the
+ * new nodes this pool wanted for them alone are not wanted. The pending-pods trigger and the
+ * nodes wanted are counted again from what is left.
+ */
+export function handOverBeyondMax(
+  up: ScaleUpEvaluation,
+  takenBy: ReadonlyMap<string, string>,
+): void {
+  const { pending } = up;
+  const gone = pending.overMax.filter((pod) => takenBy.has(pod.pod));
+  if (gone.length === 0) return;
+  pending.overMax = pending.overMax.filter((pod) => !takenBy.has(pod.pod));
+  pending.elsewhere = gone.map((pod) => ({ ...pod, pool: takenBy.get(pod.pod) as string }));
+  const stillNeeded = new Set(pending.overMax.map((pod) => pending.overMaxNodes.get(pod.pod)));
+  pending.neededNewNodes = pending.newNodes + stillNeeded.size;
+  const awaited = pending.awaited ?? 0;
+  const trigger = up.triggers.find((entry) => entry.kind === "pending-pods");
+  if (trigger?.kind === "pending-pods") {
+    trigger.pods -= gone.length;
+    trigger.newNodes = Math.max(0, pending.neededNewNodes - awaited);
+    if (trigger.pods <= 0 || trigger.newNodes === 0)
+      up.triggers.splice(up.triggers.indexOf(trigger), 1);
+  }
+  up.newNodes = Math.max(0, ...up.triggers.map(nodesOf));
+}
+
+/** The new nodes a scale-up trigger asks for. */
+function nodesOf(trigger: Trigger): number {
+  switch (trigger.kind) {
+    case "below-min":
+      return trigger.min - trigger.current;
+    case "pending-pods":
+    case "utilisation":
+    case "requests":
+      return trigger.newNodes;
+    default:
+      return 0;
+  }
+}
+
+/**
  * Set when every pod that needs a new node has been unschedulable for less than
  * `scaleUp.pendingFor` (counted from its PodScheduled=False transition, else its creation; a
  * time that cannot be read counts as long ago). One pod that waited long enough adds nodes for

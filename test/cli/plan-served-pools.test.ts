@@ -1,0 +1,111 @@
+/**
+ * Pending pods and two pools, against a served cluster: the Talos workers (4 cores) first in the
+ * file, then a pool of larger VMs (8 cores) that takes any pod. Pods the workers cannot hold
+ * within their max go to the larger pool, and the workers' explanation says so rather than
+ * leaving them pending.
+ */
+import { describe, expect, it } from "@jest/globals";
+import {
+  ciliumAgent,
+  freshNodeMetrics,
+  type PlanJson,
+  pod,
+  type Raw,
+  TFVARS,
+  worker,
+} from "./served-cluster.ts";
+import { cluster, fillers, plan, poolNote, tdarr } from "./served-plan.ts";
+
+/** The workers pool (no pool label) with `max`, then the pool of 8-core VMs. */
+function twoPools(max: number): string {
+  return `pools:
+  - name: workers
+    target:
+      file: terraform/terraform.tfvars
+      path: worker_count
+    selector:
+      matchExpressions:
+        - key: node-role.kubernetes.io/control-plane
+          operator: DoesNotExist
+        - key: node.kubernetes.io/pool
+          operator: DoesNotExist
+    min: 1
+    max: ${max}
+  - name: large
+    target:
+      file: terraform/terraform.tfvars
+      path: large_count
+    selector:
+      matchLabels:
+        node.kubernetes.io/pool: large
+    min: 1
+    max: 3
+`;
+}
+
+/** One 8-core VM of the large pool, nearly full: a pending pod needs a new one. */
+const LARGE: Raw[] = [
+  worker("talos-large-1", {
+    labels: { "node.kubernetes.io/pool": "large" },
+    allocatable: { cpu: "7800m", memory: "32078000Ki", pods: "110" },
+  }),
+  ciliumAgent("talos-large-1", 9),
+  freshNodeMetrics("talos-large-1", "900m", "3Gi"),
+  pod("media", "jellyfin-7d9c65958-lrg1x", { node: "talos-large-1", cpu: "7", memory: "4Gi" }),
+];
+
+const FILES = { tfvars: `${TFVARS}large_count = 1\n` };
+
+/** The pool's decision, from its proposal or its note. */
+function decisionOf(output: PlanJson, pool: string): Raw {
+  const proposal = output.proposals.find((entry) => entry.pool === pool);
+  const note = output.notes.find((entry) => entry.subject === `pool/${pool}`);
+  return (proposal?.decision ?? note?.decision) as Raw;
+}
+
+describe("plan against a served cluster: pending pods beyond one pool's max", () => {
+  it("says the pods a pool at its max cannot hold go to the pool that takes them", async () => {
+    const output = await plan(
+      [...cluster(), ...fillers(), ...LARGE, tdarr("over1"), tdarr("over2")],
+      { ...FILES, config: twoPools(3) },
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["large", 1, 2],
+    ]);
+    const workers = decisionOf(output, "workers");
+    // Nothing is wanted beyond the max, nor left pending, for pods another pool takes.
+    expect(workers.triggers).toEqual([]);
+    expect(workers.holds).not.toContainEqual(expect.objectContaining({ kind: "at-max" }));
+    expect(workers.pending).toMatchObject({
+      overMax: [],
+      elsewhere: [
+        { pod: "media/tdarr-node-6d8c7f5b49-over1", pool: "large" },
+        { pod: "media/tdarr-node-6d8c7f5b49-over2", pool: "large" },
+      ],
+    });
+    const note = poolNote(output);
+    expect(note).toContain(
+      "pending: media/tdarr-node-6d8c7f5b49-over1 (cpu 1500m, memory 2 GiB) → pool large (beyond this pool's max)",
+    );
+    expect(note).not.toContain("left pending");
+  });
+
+  it("adds up to its max for the pods it holds, and counts only those", async () => {
+    // Five pods of 1500m: two on the one node the workers may add, three on a large VM.
+    const output = await plan(
+      [...cluster(), ...fillers(), ...LARGE, ...[1, 2, 3, 4, 5].map((n) => tdarr(`part${n}`))],
+      { ...FILES, config: twoPools(4) },
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["workers", 3, 4],
+      ["large", 1, 2],
+    ]);
+    const workers = decisionOf(output, "workers");
+    expect(workers.triggers).toEqual([{ kind: "pending-pods", pods: 2, newNodes: 1 }]);
+    expect(workers.holds).not.toContainEqual(expect.objectContaining({ kind: "at-max" }));
+    expect(workers.pending).toMatchObject({ newNodes: 1, neededNewNodes: 1, overMax: [] });
+    const text = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(text).toMatch(/→ pool large \(beyond this pool's max\)/);
+    expect(text).not.toContain("beyond max:");
+  });
+});
