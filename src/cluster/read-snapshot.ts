@@ -181,6 +181,8 @@ async function readWith(
     identity: podIdentity,
   });
   requireReadable("pods", pods);
+  // A node list read in part misses nodes that are there: its own warning says so.
+  if (nodes.complete) warnOfPodsOnMissingNodes(nodes.items, pods.items, warnings);
   const nodeMetrics = await nodeMetricsRead;
 
   const completeness = new Completeness(warnings, client);
@@ -302,6 +304,28 @@ function resolveClaims(
     volumeRecords,
     classes ? new Map(storageClasses.items) : undefined,
   );
+}
+
+/**
+ * Says which running or pending pods are bound to a node the node list does not hold: its Node
+ * object was deleted (the pod garbage collector will delete them), or it joined after the nodes
+ * were read. Their requests are on no node's figures, which the planner holds removals for.
+ */
+function warnOfPodsOnMissingNodes(
+  nodes: readonly NodeInfo[],
+  pods: readonly PodInfo[],
+  warnings: WarningCollector,
+): void {
+  const names = new Set(nodes.map((node) => node.name));
+  for (const pod of pods) {
+    if (pod.nodeName === undefined || names.has(pod.nodeName)) continue;
+    if (pod.phase === "Succeeded" || pod.phase === "Failed") continue;
+    warnings.add(
+      "pod-node-missing",
+      `bound to node ${pod.nodeName}, which the node list does not hold (deleted, or joined after the nodes were read); its requests are on no node`,
+      `pod/${pod.namespace}/${pod.name}`,
+    );
+  }
 }
 
 /** Tracks whether every list needed for safe decisions was read in full. */
