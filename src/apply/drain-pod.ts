@@ -1,6 +1,7 @@
 import {
   doNotDisruptAnnotation,
   evictableLocalVolumes,
+  memoryBacked,
   mirrorAnnotation,
   safeToEvictAnnotation,
 } from "../cluster/pod-info.ts";
@@ -22,7 +23,11 @@ export interface DrainPod {
   safeToEvict?: string;
   /** `karpenter.sh/do-not-disrupt: "true"`. */
   doNotDisrupt: boolean;
-  /** Names of emptyDir volumes: their data is deleted with the pod. */
+  /**
+   * Names of emptyDir volumes on disk: their data is deleted with the pod. A memory-backed one
+   * (`medium: Memory`) is scratch in RAM, not local storage, as the planner and
+   * cluster-autoscaler count it: it is not listed.
+   */
   emptyDirs: string[];
   /** Volumes `cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes` lists. */
   evictableLocalVolumes: string[];
@@ -98,8 +103,9 @@ function readVolumes(value: unknown, pod: DrainPod): void {
   for (const item of list(value)) {
     const volume = record(item);
     const name = string(volume.name) ?? "";
-    if (volume.emptyDir !== undefined) pod.emptyDirs.push(name);
-    else if (volume.hostPath !== undefined) pod.hostPaths.push(name);
+    if (volume.emptyDir !== undefined) {
+      if (!memoryBacked(volume.emptyDir)) pod.emptyDirs.push(name);
+    } else if (volume.hostPath !== undefined) pod.hostPaths.push(name);
     else if (volume.persistentVolumeClaim !== undefined) {
       const claim = string(record(volume.persistentVolumeClaim).claimName);
       if (claim) pod.claims.push({ volume: name, claim });

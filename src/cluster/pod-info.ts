@@ -527,9 +527,10 @@ function unschedulableCondition(status: Raw): PodInfo["unschedulable"] {
 }
 
 /**
- * The pod's volumes that tie it to its node: emptyDir and hostPath now, claims once their
- * volumes are known to be node-local. Volumes the pod lists in `safe-to-evict-local-volumes`
- * may be lost, as cluster-autoscaler reads it: they tie nothing.
+ * The pod's volumes that tie it to its node: emptyDir on disk and hostPath now, claims once their
+ * volumes are known to be node-local. A memory-backed emptyDir (`medium: Memory`, scratch in RAM
+ * such as `/dev/shm`) is no local storage, and volumes the pod lists in
+ * `safe-to-evict-local-volumes` may be lost, as cluster-autoscaler reads both: they tie nothing.
  */
 function readVolumes(
   value: unknown,
@@ -556,10 +557,16 @@ function readVolumes(
           : { pod, volume: name, claim },
       );
     if (evictable.has(name)) continue;
-    if (volume.emptyDir !== undefined) blocking.push({ name, type: "emptyDir" });
-    else if (volume.hostPath !== undefined) blocking.push({ name, type: "hostPath" });
+    if (volume.emptyDir !== undefined) {
+      if (!memoryBacked(volume.emptyDir)) blocking.push({ name, type: "emptyDir" });
+    } else if (volume.hostPath !== undefined) blocking.push({ name, type: "hostPath" });
   }
   if (blocking.length > 0) pod.blockingVolumes = blocking;
+}
+
+/** An emptyDir kept in RAM (`medium: Memory`): what it holds is scratch the pod makes again. */
+export function memoryBacked(emptyDir: unknown): boolean {
+  return record(emptyDir).medium === "Memory";
 }
 
 function readOomKills(status: Raw): PodInfo["oomKills"] {

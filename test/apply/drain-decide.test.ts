@@ -72,6 +72,7 @@ describe("toDrainPod", () => {
       },
       volumes: [
         { name: "scratch", emptyDir: {} },
+        { name: "shm", emptyDir: { medium: "Memory" } },
         { name: "logs", hostPath: { path: "/var/log" } },
         { name: "data", persistentVolumeClaim: { claimName: "data-db-0" } },
         { name: "cache", ephemeral: { volumeClaimTemplate: { spec: {} } } },
@@ -220,6 +221,20 @@ describe("planNodeDrain", () => {
       noFlags,
     );
     expect(bare.refused[0]?.refusals.map((x) => x.reason)).toEqual(["safe-to-evict", "bare-pod"]);
+  });
+
+  it("evicts a pod whose only emptyDir is memory-backed, without the flag", () => {
+    const plan = planNodeDrain(
+      [
+        pod("postgres-0", {
+          owner: ["StatefulSet", "postgres"],
+          volumes: [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "1Gi" } }],
+        }),
+      ],
+      noFlags,
+    );
+    expect(names(plan.evict)).toEqual(["postgres-0"]);
+    expect(plan.refused).toEqual([]);
   });
 
   it("evicts a pod whose emptyDirs safe-to-evict-local-volumes all names, without the flag", () => {

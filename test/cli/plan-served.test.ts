@@ -455,6 +455,30 @@ describe("plan against a served cluster: removing a node", () => {
     },
   );
 
+  it("removes a node whose pod has only a memory-backed emptyDir, as cluster-autoscaler does", async () => {
+    const shm = { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "1Gi" } };
+    const postgres = (volumes: Raw[]) =>
+      pod("db", "postgres-0", {
+        ...onWorker4,
+        owner: { kind: "StatefulSet", name: "postgres" },
+        volumes,
+      });
+    const output = await plan([...cluster(FOUR), ...apps(), postgres([shm])], OVER_MAX);
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "talos-worker-4 has no blockers: met",
+    );
+    // A disk-backed one beside it still holds the node, and is the one named.
+    const disk = await plan(
+      [...cluster(FOUR), ...apps(), postgres([shm, { name: "wal", emptyDir: {} }])],
+      OVER_MAX,
+    );
+    expect(disk.proposals).toEqual([]);
+    expect(poolNote(disk)).toContain(
+      "blockers on talos-worker-4: db/postgres-0: local storage wal (emptyDir)",
+    );
+  });
+
   it("removes a node whose only unmovable pod is already being deleted", async () => {
     const output = await plan(
       [

@@ -286,7 +286,9 @@ describe("reading safe-to-evict-local-volumes", () => {
   it("leaves the volumes it names out of the blocking volumes, and keeps the others", () => {
     const volumes = [
       { name: "cache", emptyDir: {} },
-      { name: "transcode", emptyDir: { medium: "Memory" } },
+      { name: "transcode", emptyDir: { sizeLimit: "20Gi" } },
+      // Scratch in RAM is no local storage, named or not (as cluster-autoscaler reads it).
+      { name: "shm", emptyDir: { medium: "Memory" } },
       { name: "tmp", hostPath: { path: "/tmp/jellyfin" } },
       { name: "media", hostPath: { path: "/mnt/media" } },
       { name: "config", configMap: { name: "jellyfin" } },

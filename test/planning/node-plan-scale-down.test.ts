@@ -635,7 +635,7 @@ describe("scale-down blockers", () => {
             ],
             volumes: [
               { name: "cache", emptyDir: {} },
-              { name: "transcode", emptyDir: { medium: "Memory" } },
+              { name: "transcode", emptyDir: { sizeLimit: "20Gi" } },
               { name: "tmp", hostPath: { path: "/tmp/jellyfin" } },
             ],
           },
