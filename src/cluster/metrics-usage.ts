@@ -110,7 +110,15 @@ function readUsageValues(
     ["memory", parseUnits],
   ] as const) {
     const text = source[name];
-    if (text === undefined) continue;
+    if (text === undefined) {
+      // metrics-server always writes both: a sample without one was cut or made by hand.
+      context.warnings.add(
+        "metrics-invalid",
+        `${field}.${name} is missing from the sample; ${name} usage treated as unknown`,
+        subject,
+      );
+      continue;
+    }
     try {
       if (typeof text !== "string") throw new QuantityError(String(text), "not a string");
       usage[name] = nonNegative(parse(text), text);

@@ -1227,6 +1227,27 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
     expect(reasons(output)).toMatch(/unknown/);
   });
 
+  it("takes a resource missing from a node's sample as unknown, and says which", async () => {
+    // Four light workers and unneededTime 0: only the missing memory of talos-worker-2 stands
+    // between the pool and a removal on usage.
+    const objects = [...cluster(FOUR), ...apps()].map((object) =>
+      object.kind === "NodeMetrics" && nameOf(object) === "talos-worker-2"
+        ? { ...object, usage: { cpu: (object.usage as Raw).cpu } }
+        : object,
+    );
+    const served = await serveForTest(objects);
+    const run = await served.run(["--json"], {
+      tfvars: tfvars(4),
+      config: configBeforeRemoval("    scaleDown:\n      unneededTime: 0s\n"),
+    });
+    expect(run.stderr).toContain(
+      "warning: node/talos-worker-2: usage.memory is missing from the sample; memory usage treated as unknown [metrics-invalid]",
+    );
+    const output = JSON.parse(run.stdout) as PlanJson;
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain("hold: memory usage unknown on talos-worker-2");
+  });
+
   it("takes metrics older than 5 minutes as unknown and scales up on none", async () => {
     const objects = cluster(WORKERS, {}, { cpu: "3400m", memory: "4Gi" }).map((object) =>
       object.kind === "NodeMetrics"
