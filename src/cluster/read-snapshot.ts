@@ -181,8 +181,6 @@ async function readWith(
     identity: podIdentity,
   });
   requireReadable("pods", pods);
-  // A node list read in part misses nodes that are there: its own warning says so.
-  if (nodes.complete) warnOfPodsOnMissingNodes(nodes.items, pods.items, warnings);
   const nodeMetrics = await nodeMetricsRead;
 
   const completeness = new Completeness(warnings, client);
@@ -208,6 +206,9 @@ async function readWith(
   await completeness.optional("horizontalpodautoscalers", hpas, "hpa-unavailable");
   await completeness.optional("verticalpodautoscalers", vpas, "vpa-not-installed");
   const daemonSetInfos = readDaemonSets(daemonSets, runtimeClasses, completeness, warnings);
+  // After the lists' own warnings, which come first on stderr. A node list read in part misses
+  // nodes that are there: its own warning says so.
+  if (nodes.complete) warnOfPodsOnMissingNodes(nodes.items, pods.items, warnings);
 
   const metrics = await readUsage(
     nodes.items,
