@@ -99,12 +99,16 @@ export function newNodeShapeOrWhy(
     Object.keys(config.extendedResources).length > 0 ||
     Object.keys(config.labels).length > 0 ||
     config.taints.length > 0;
-  const labels = { ...sharedLabels(members), ...selector?.matchLabels, ...config.labels };
+  const selected = selectorLabels(selector);
+  const labels = { ...sharedLabels(members), ...selected.labels, ...config.labels };
   const taints = [...sharedTaints(members), ...config.taints];
   const unknownLabels = varyingLabels(members, labels);
-  const unknownValueLabels = unknownLabels.filter((key) =>
-    members.every((node) => node.labels[key] !== undefined),
-  );
+  const unknownValueLabels = [
+    ...new Set([
+      ...unknownLabels.filter((key) => members.every((node) => node.labels[key] !== undefined)),
+      ...selected.present.filter((key) => labels[key] === undefined),
+    ]),
+  ].sort();
   const traits = { labels, taints, unknownValueLabels };
   const daemonSets = daemonSetLoad(members, index, now, traits);
   if (typeof daemonSets === "string") return { unknown: daemonSets, allocatable };
@@ -193,6 +197,27 @@ function extendedTotal(allocatable: Resources | undefined): number {
   let total = 0;
   for (const amount of Object.values(allocatable?.extended ?? {})) total += amount;
   return total;
+}
+
+/**
+ * What the pool's selector says of every node it recognises, a new one included: the labels
+ * `matchLabels` and a one-value `In` give, and the keys `Exists` or an `In` of several values
+ * require, whose value is not known.
+ */
+function selectorLabels(selector: NodeSelectorConfig | undefined): {
+  labels: Record<string, string>;
+  present: string[];
+} {
+  const labels: Record<string, string> = { ...selector?.matchLabels };
+  const present: string[] = [];
+  for (const requirement of selector?.matchExpressions ?? []) {
+    const values = requirement.values ?? [];
+    if (requirement.operator === "In" && values.length === 1)
+      labels[requirement.key] = values[0] as string;
+    else if (requirement.operator === "In" || requirement.operator === "Exists")
+      present.push(requirement.key);
+  }
+  return { labels, present: present.filter((key) => labels[key] === undefined) };
 }
 
 /** Labels every node carries with the same value, those naming one machine aside. */

@@ -5,7 +5,7 @@
  * new node; one asking that it does not, or for one zone, adds no node that may not take it.
  */
 import { describe, expect, it } from "@jest/globals";
-import { CONFIG, type PlanJson, type PodOptions, pod, type Raw } from "./served-cluster.ts";
+import { CONFIG, type PlanJson, type PodOptions, pod, type Raw, TFVARS } from "./served-cluster.ts";
 import { cluster, fillers, plan, poolNote, WORKERS } from "./served-plan.ts";
 
 const ZONE = "topology.kubernetes.io/zone";
@@ -45,6 +45,57 @@ function neverFit(output: PlanJson): unknown {
     | undefined;
   return decision?.pending?.neverFit?.map(({ pod, reason, label }) => ({ pod, reason, label }));
 }
+
+describe("plan against a served cluster: the labels a pool's selector gives a new node", () => {
+  // A pool of GPU nodes with none yet, recognised by a one-value In as the docs write it.
+  const gpuPool = `${CONFIG.replace(
+    "          operator: DoesNotExist\n",
+    "          operator: DoesNotExist\n        - key: pool\n          operator: DoesNotExist\n",
+  )}  - name: gpu
+    target:
+      file: terraform/terraform.tfvars
+      path: gpu_count
+    selector:
+      matchExpressions:
+        - {key: pool, operator: In, values: [gpu]}
+    min: 0
+    max: 2
+    newNode:
+      cpu: "8"
+      memory: 32Gi
+`;
+  const training = (suffix: string, cpu: string) =>
+    pod("ml", `train-${suffix}`, {
+      owner: { kind: "Job", name: `train-${suffix}` },
+      cpu,
+      memory: "8Gi",
+      nodeSelector: { pool: "gpu" },
+    });
+
+  it("gives a new node the label a one-value In asks for, and runs the DaemonSets it selects", async () => {
+    const output = await plan(
+      [
+        ...cluster(),
+        daemonSet("kube-system", "nvidia-device-plugin", {
+          cpu: "300m",
+          memory: "64Mi",
+          nodeSelector: { pool: "gpu" },
+        }),
+        // A new GPU node: 8 cpu − 300m (the device plugin) − 100m (Cilium, whose DaemonSet is
+        // not listed, by its pods) = 7600m free.
+        training("fit7600", "7600m"),
+        training("no7700", "7700m"),
+      ],
+      { config: gpuPool, tfvars: `${TFVARS}gpu_count = 0\n` },
+    );
+    const gpu = output.proposals.find((proposal) => proposal.pool === "gpu");
+    expect(gpu).toMatchObject({ from: 0, to: 1 });
+    const text = gpu?.reasons.join("\n") ?? "";
+    expect(text).toContain("DaemonSets take 400m cpu, 192 MiB, 2 pods");
+    expect(text).toMatch(/ml\/train-fit7600[^\n]*→ new-1/);
+    expect(text).toMatch(/never fits: ml\/train-no7700[^\n]*cpu/);
+  });
+});
 
 describe("plan against a served cluster: a label whose value on a new node is not known", () => {
   it("adds a node for a pod that asks only that the zone label exists", async () => {
@@ -166,7 +217,7 @@ describe("plan against a served cluster: a label whose value on a new node is no
 function daemonSet(
   namespace: string,
   name: string,
-  spec: Pick<PodOptions, "cpu" | "memory" | "affinity">,
+  spec: Pick<PodOptions, "cpu" | "memory" | "affinity" | "nodeSelector" | "tolerations">,
 ): Raw {
   const template = pod(namespace, name, { ...spec, owner: null });
   const labels = { "app.kubernetes.io/name": name };
