@@ -298,5 +298,5 @@ function proposalText(proposal: Proposal): string {
 function proposalHeading(proposal: Proposal): string {
   if (proposal.kind === "resources") return `${proposal.key}: right-size container requests`;
   const arrow = proposal.direction === "up" ? "scale up" : "scale down";
-  return `pool/${proposal.pool}: ${arrow} ${proposal.from} → ${proposal.to} nodes`;
+  return `pool/${proposal.pool}: ${arrow} ${proposal.from} → ${proposal.to} node${proposal.to === 1 ? "" : "s"}`;
 }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { CONFIG, type PlanJson, type PodOptions, pod, type Raw, TFVARS } from "./served-cluster.ts";
-import { cluster, fillers, plan, poolNote, WORKERS } from "./served-plan.ts";
+import { cluster, fillers, plan, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
 
 const ZONE = "topology.kubernetes.io/zone";
 
@@ -94,6 +94,13 @@ describe("plan against a served cluster: the labels a pool's selector gives a ne
     expect(text).toContain("DaemonSets take 400m cpu, 192 MiB, 2 pods");
     expect(text).toMatch(/ml\/train-fit7600[^\n]*→ new-1/);
     expect(text).toMatch(/never fits: ml\/train-no7700[^\n]*cpu/);
+  });
+
+  it("heads a proposal for one node in the singular", async () => {
+    const served = await serveForTest([...cluster(), training("one7000", "7")]);
+    const run = await served.run([], { config: gpuPool, tfvars: `${TFVARS}gpu_count = 0\n` });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("pool/gpu: scale up 0 → 1 node\n");
   });
 });
 
