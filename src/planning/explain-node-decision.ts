@@ -245,7 +245,7 @@ function pendingLines(decision: NodeDecision): string[] {
   for (const placed of pending.onNew) lines.push(`pending: ${podText(placed)} → ${placed.node}`);
   for (const pod of pending.elsewhere ?? [])
     lines.push(
-      `pending: ${podText(pod)} → pool ${pod.pool} (beyond this pool's ${boundReached(decision).name})`,
+      `pending: ${podText(pod)} → pool ${pod.pool}${pod.beyondMax ? ` (beyond this pool's ${boundReached(decision).name})` : ""}`,
     );
   // A pod whose fit rests on something unknown is not said never to fit: unknown is not "no".
   for (const pod of pending.neverFit)

@@ -53,12 +53,8 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
     if (claimed.size > 0) pending = pending.filter((pod) => !claimed.has(pod));
     evaluated.push({ context, up });
   }
-  // A pod a later pool takes is that pool's: an earlier one does not list it as never fitting.
-  const taken = new Set<string>();
-  for (const { up } of evaluated) for (const pod of up.pending.claimed) taken.add(podKey(pod));
-  for (const { up } of evaluated)
-    up.pending.neverFit = up.pending.neverFit.filter((pod) => !taken.has(pod.pod));
-  // Pods beyond an earlier pool's max that a later pool takes are not left pending there.
+  // A pod a later pool takes is that pool's: an earlier one lists it with that pool, neither as
+  // never fitting nor as left pending beyond its max.
   const takenBy = new Map<string, string>();
   for (const { context, up } of evaluated)
     for (const pod of up.pending.claimed) takenBy.set(podKey(pod), context.pool.name);

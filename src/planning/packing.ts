@@ -106,10 +106,11 @@ export interface PendingReport {
   /** Pods that would need more nodes than the pool's max (or host cap) allows. */
   overMax: PendingPod[];
   /**
-   * Pods beyond the pool's max (or host cap) that a later pool takes (placing them on a node it
-   * adds, or on room it found), with that pool's name: they are not left pending.
+   * Pods a later pool takes (placing them on a node it adds, or on room it found), with that
+   * pool's name: pods no new node of this pool could hold, and those beyond its max (or host
+   * cap, `beyondMax`), which are not left pending.
    */
-  elsewhere?: (PendingPod & { pool: string })[];
+  elsewhere?: (PendingPod & { pool: string; beyondMax?: true })[];
   /** Pods below the pool's `expendablePriority`: they wait for room and add no node. */
   expendable: (PendingPod & { priority: number; below: number })[];
 }

@@ -4,7 +4,13 @@ import { podKey } from "./cluster-index.ts";
 import { joiningNodes } from "./hysteresis.ts";
 import type { RequestsCheck, Resource, Trigger } from "./node-decision.ts";
 import { newNodeRoom } from "./node-shape.ts";
-import { disabledPendingReport, type PackResult, packPendingPods, pendingPod } from "./packing.ts";
+import {
+  disabledPendingReport,
+  type PackResult,
+  type PendingPod,
+  packPendingPods,
+  pendingPod,
+} from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
 import type { PoolContext } from "./pool-context.ts";
 import type { PodInfo } from "./snapshot.ts";
@@ -136,20 +142,36 @@ export function evaluateScaleUp(
 }
 
 /**
- * Takes out of `up` the pods beyond the pool's max (or host cap) that a later pool takes
- * (`takenBy`: pod key → pool), listing them with that pool: they are not left pending, and the
- * new nodes this pool wanted for them alone are not wanted. The pending-pods trigger and the
- * nodes wanted are counted again from what is left.
+ * Takes out of `up` the pods a later pool takes (`takenBy`: pod key → pool), listing them with
+ * that pool: one no new node of this pool could hold is not said never to fit, and one beyond
+ * its max (or host cap) is not left pending, nor are the new nodes this pool wanted for such
+ * pods alone wanted: the pending-pods trigger and the nodes wanted are counted again from what
+ * is left.
  */
 export function handOverBeyondMax(
   up: ScaleUpEvaluation,
   takenBy: ReadonlyMap<string, string>,
 ): void {
   const { pending } = up;
+  const elsewhere = (pod: PendingPod) => ({ ...pod, pool: takenBy.get(pod.pod) as string });
+  const neverHere = pending.neverFit.filter((pod) => takenBy.has(pod.pod));
   const gone = pending.overMax.filter((pod) => takenBy.has(pod.pod));
+  if (neverHere.length === 0 && gone.length === 0) return;
+  pending.neverFit = pending.neverFit.filter((pod) => !takenBy.has(pod.pod));
+  pending.elsewhere = [
+    ...neverHere.map(({ pod, cpu, memory, unknown, message }) =>
+      elsewhere({
+        pod,
+        cpu,
+        memory,
+        ...(unknown ? { unknown } : {}),
+        ...(message ? { message } : {}),
+      }),
+    ),
+    ...gone.map((pod) => ({ ...elsewhere(pod), beyondMax: true as const })),
+  ];
   if (gone.length === 0) return;
   pending.overMax = pending.overMax.filter((pod) => !takenBy.has(pod.pod));
-  pending.elsewhere = gone.map((pod) => ({ ...pod, pool: takenBy.get(pod.pod) as string }));
   const stillNeeded = new Set(pending.overMax.map((pod) => pending.overMaxNodes.get(pod.pod)));
   pending.neededNewNodes = pending.newNodes + stillNeeded.size;
   const awaited = pending.awaited ?? 0;

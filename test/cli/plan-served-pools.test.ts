@@ -79,8 +79,8 @@ describe("plan against a served cluster: pending pods beyond one pool's max", ()
     expect(workers.pending).toMatchObject({
       overMax: [],
       elsewhere: [
-        { pod: "media/tdarr-node-6d8c7f5b49-over1", pool: "large" },
-        { pod: "media/tdarr-node-6d8c7f5b49-over2", pool: "large" },
+        { pod: "media/tdarr-node-6d8c7f5b49-over1", pool: "large", beyondMax: true },
+        { pod: "media/tdarr-node-6d8c7f5b49-over2", pool: "large", beyondMax: true },
       ],
     });
     const note = poolNote(output);
@@ -107,5 +107,23 @@ describe("plan against a served cluster: pending pods beyond one pool's max", ()
     const text = output.proposals[0]?.reasons.join("\n") ?? "";
     expect(text).toMatch(/→ pool large \(beyond this pool's max\)/);
     expect(text).not.toContain("beyond max:");
+  });
+
+  it("says a pod too large for a new worker goes to the pool whose new node holds it", async () => {
+    const output = await plan(
+      [...cluster(), ...fillers(), ...LARGE, tdarr("big5c", { cpu: "5", memory: "4Gi" })],
+      { ...FILES, config: twoPools(6) },
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["large", 1, 2],
+    ]);
+    const workers = decisionOf(output, "workers");
+    expect(workers.pending).toMatchObject({
+      neverFit: [],
+      elsewhere: [{ pod: "media/tdarr-node-6d8c7f5b49-big5c", pool: "large" }],
+    });
+    expect(poolNote(output)).toContain(
+      "pending: media/tdarr-node-6d8c7f5b49-big5c (cpu 5, memory 4 GiB) → pool large\n",
+    );
   });
 });
