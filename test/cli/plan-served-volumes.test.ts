@@ -88,9 +88,12 @@ describe("plan against a served cluster: pods waiting for a node their volumes r
     const text = pve2?.reasons.join("\n") ?? "";
     expect(text).toMatch(/db\/postgres-0[^\n]*→ new-1/);
     expect(text).toMatch(/db\/redis-0[^\n]*→ new-1/);
-    // The workers' pool, on pve-1, does not take them, and does not list them as its own.
+    // The workers' pool, on pve-1, does not take them: it says which pool does.
     expect(output.proposals.find((proposal) => proposal.pool === "workers")).toBeUndefined();
-    expect(poolNote(output)).not.toContain("postgres-0");
+    expect(poolNote(output)).toContain(
+      "pending: db/postgres-0 (cpu 1, memory 2 GiB) → pool pve2\n",
+    );
+    expect(poolNote(output)).not.toContain("never fits");
   });
 
   it("says which claim's volume no new node of any pool reaches", async () => {
