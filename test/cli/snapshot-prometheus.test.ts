@@ -170,7 +170,7 @@ describe("pr-autoscaler plan --prometheus", () => {
     // The scale-down window (10m) lies inside Prometheus' 15m: usage is evidence enough, so
     // the idle pool shrinks, which one metrics-server sample could never show.
     expect(run.stdout).toMatch(/scale-down: cpu < 30 % for 10m: met \(usage-window, [\d.]+ %\)/);
-    expect(run.stdout).toContain("pool/workers: scale down 2 → 1 nodes");
+    expect(run.stdout).toContain("pool/workers: scale down 2 → 1 node\n");
     expect(run.stdout).toContain("-worker_count = 2\n+worker_count = 1");
   });
 
