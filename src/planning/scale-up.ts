@@ -172,6 +172,8 @@ export function handOverBeyondMax(
   ];
   if (gone.length === 0) return;
   pending.overMax = pending.overMax.filter((pod) => !takenBy.has(pod.pod));
+  // Pods another pool takes are not this pool's to wait for (`scaleUp.pendingFor`).
+  if (up.waiting && pending.onNew.length === 0 && pending.overMax.length === 0) delete up.waiting;
   const stillNeeded = new Set(pending.overMax.map((pod) => pending.overMaxNodes.get(pod.pod)));
   pending.neededNewNodes = pending.newNodes + stillNeeded.size;
   const awaited = pending.awaited ?? 0;

@@ -126,4 +126,22 @@ describe("plan against a served cluster: pending pods beyond one pool's max", ()
       "pending: media/tdarr-node-6d8c7f5b49-big5c (cpu 5, memory 4 GiB) → pool large\n",
     );
   });
+
+  it("does not wait, nor hold a decrease, for pods beyond its max that another pool takes", async () => {
+    const config = twoPools(3).replace(
+      "    max: 3\n  - name: large",
+      "    max: 3\n    scaleUp:\n      pendingFor: 10m\n  - name: large",
+    );
+    // A minute after the pods became Unschedulable: the workers would wait 10 minutes for them.
+    const output = await plan(
+      [...cluster(), ...fillers(), ...LARGE, tdarr("wait1")],
+      { ...FILES, config },
+      "2026-11-20T08:01:00Z",
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["large", 1, 2],
+    ]);
+    const workers = decisionOf(output, "workers");
+    expect(workers.holds).not.toContainEqual(expect.objectContaining({ kind: "pending-wait" }));
+  });
 });
