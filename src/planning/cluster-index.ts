@@ -1,11 +1,12 @@
 import { addTo, emptyRoom, podDemand, type Room, unknownRequests } from "./room.ts";
-import { matchesLabelSelector } from "./scheduling.ts";
+import { matchesLabelSelector, placementConflict } from "./scheduling.ts";
 import type {
   DaemonSetInfo,
   NodeInfo,
   PodDisruptionBudgetInfo,
   PodInfo,
   Snapshot,
+  Taint,
 } from "./snapshot.ts";
 
 /** Lookups built once per snapshot so each pool's evaluation stays linear. */
@@ -170,12 +171,22 @@ function daemonSetTarget(pod: PodInfo): string | undefined {
   return field?.values?.length === 1 ? field.values[0] : undefined;
 }
 
-/** An unbound pod, not being deleted, that the scheduler nominated a Ready node for. */
+/**
+ * An unbound pod, not being deleted, that the scheduler nominated a Ready node for, which still
+ * admits it: a node cordoned (unless the pod tolerates it), tainted or relabelled since will not
+ * take it, and the scheduler drops the nomination on its next try.
+ */
 function nominatedTo(pod: PodInfo, nodes: ReadonlyMap<string, NodeInfo>): boolean {
   if (pod.phase !== "Pending" || pod.deletingSince !== undefined) return false;
   if (pod.nominatedNode === undefined || pod.daemonSet || pod.mirror) return false;
-  return nodes.get(pod.nominatedNode)?.ready === true;
+  const node = nodes.get(pod.nominatedNode);
+  if (node?.ready !== true) return false;
+  const taints = node.unschedulable ? [...node.taints, UNSCHEDULABLE] : node.taints;
+  return placementConflict(pod, { ...node, taints }) === undefined;
 }
+
+/** The taint of a cordoned node, which the scheduler's NodeUnschedulable plugin judges. */
+const UNSCHEDULABLE: Taint = { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" };
 
 /** The node a pod runs on, or will once the scheduler's nomination is carried out. */
 export function nodeOfPod(pod: PodInfo): string | undefined {

@@ -306,6 +306,18 @@ describe("plan against a served cluster: pending pods", () => {
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     expect(output.proposals[0]?.reasons.join("\n")).toContain("tdarr-node-6d8c7f5b49-nomin");
   });
+
+  it("adds a node for a pod nominated to a node cordoned since, which no longer takes it", async () => {
+    const output = await plan([
+      ...cluster(WORKERS, { "talos-worker-1": { unschedulable: true } }),
+      ...fillers(),
+      tdarr("nomcd", { nominatedNodeName: "talos-worker-1" }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(output.proposals[0]?.reasons.join("\n")).toMatch(
+      /tdarr-node-6d8c7f5b49-nomcd[^\n]*→ new-1/,
+    );
+  });
 });
 
 describe("plan against a served cluster: removing a node", () => {
