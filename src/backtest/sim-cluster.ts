@@ -27,7 +27,7 @@ export interface SimNode {
 /** A pod of the trace, pending or running, with what the scheduler and snapshot read. */
 export interface SimPod {
   key: string;
-  /** Arrival order: the scheduling queue's tie-breaker. */
+  /** Order of joining the queue (arrival, or eviction): the scheduling queue's tie-breaker. */
   seq: number;
   arrival: PodArrival;
   /** Its scheduling-relevant fields, in the planner's shape; phase and node are set per snapshot. */
@@ -85,7 +85,9 @@ export class SimCluster {
         this.pods.delete(pod.key);
         continue;
       }
+      // The replacement is a new pod: it queues behind the pods of its priority already waiting.
       pod.queuedAt = now;
+      pod.seq = this.seq++;
       this.enqueue(pod);
     }
     this.nodes = this.nodes.filter((other) => other !== node);

@@ -96,7 +96,8 @@ function runningPod(
     ...pod.info,
     phase: "Running",
     containers,
-    createdAt: iso(pod.arrival.at),
+    // An evicted pod runs again as its controller's new pod, created at the drain.
+    createdAt: iso(pod.queuedAt),
     usage,
   };
   if (pod.node) info.nodeName = pod.node.name;

@@ -209,6 +209,47 @@ describe("simulate: a scale-down drains the node", () => {
   });
 });
 
+describe("simulate: an evicted pod's replacement", () => {
+  // a fills worker-1 and b worker-2; c (10 s) waits. The cut at 120 s evicts b, whose
+  // replacement is a new pod: it queues behind c, which has waited since 10 s. When a leaves
+  // at 5 min, c takes worker-1 and b goes on waiting.
+  const day = trace(
+    header({}, { count: 2 }),
+    pod(0, "a", { requests: { cpu: "3" } }),
+    pod(0, "b", { requests: { cpu: "3" } }),
+    pod(10, "c", { requests: { cpu: "3" } }),
+    { type: "delete", at: "5m", pod: "a" },
+  );
+  const autoscaler = scriptedAutoscaler({ 0: [openTo(1)] });
+  simulate(day, autoscaler);
+
+  it("queues behind the pods already waiting, as a new pod of the same priority", () => {
+    expect(podNames(autoscaler.views[2] as never)).toEqual([
+      "a:Running:worker-1",
+      "c:Pending:-",
+      "b:Pending:-",
+    ]);
+    expect(podNames(autoscaler.views[5] as never)).toEqual(["c:Running:worker-1", "b:Pending:-"]);
+  });
+
+  it("runs as a pod created at the drain", () => {
+    const late = trace(
+      header({}, { count: 2 }),
+      pod(0, "a", { requests: { cpu: "3" } }),
+      pod(0, "b", { requests: { cpu: "3" } }),
+      { type: "delete", at: "5m", pod: "a" },
+    );
+    const drained = scriptedAutoscaler({ 0: [openTo(1)] });
+    simulate(late, drained);
+    const replacement = drained.views[5]?.snapshot.pods.find((p) => p.name === "b");
+    expect(replacement).toMatchObject({
+      phase: "Running",
+      nodeName: "worker-1",
+      createdAt: "2025-06-06T00:02:00.000Z",
+    });
+  });
+});
+
 describe("simulate: fixed nodes", () => {
   it("carry their name as kubernetes.io/hostname, so a pod pinned to one runs there", () => {
     const pinned = trace(
