@@ -664,7 +664,7 @@ function canonicalPath(path: string): string {
 
 function checkUniquePools(config: { pools: PoolConfig[] }, ctx: z.RefinementCtx) {
   const names = new Map<string, number>();
-  const targets = new Map<string, number>();
+  const targets = new Map<string, number[]>();
   if (!Array.isArray(config.pools)) return;
   // Pools with problems of their own are compared by the values they have no issue for.
   config.pools.forEach((pool, i) => {
@@ -691,23 +691,37 @@ function checkUniqueName(
   });
 }
 
+/**
+ * Two documents of one file are two values (two MachineDeployments, each its `spec.replicas`);
+ * a target without `document` may be any of them, so it shares the value of every other.
+ */
+function sameDocument(a: number | undefined, b: number | undefined): boolean {
+  return a === undefined || b === undefined || a === b;
+}
+
 function checkUniqueTarget(
   pools: readonly PoolConfig[],
   i: number,
-  targets: Map<string, number>,
+  targets: Map<string, number[]>,
   ctx: z.RefinementCtx,
 ): void {
   const { target } = pools[i] as PoolConfig;
   const key = `${target.file}\u0000${canonicalPath(target.path)}`;
-  const first = targets.get(key);
+  const earlier = targets.get(key) ?? [];
+  const first = earlier.find((j) => sameDocument(pools[j]?.target.document, target.document));
   if (first === undefined) {
-    targets.set(key, i);
+    targets.set(key, [...earlier, i]);
     return;
   }
   const scaled = pools[first]?.target;
+  const document = scaled?.document === undefined ? "" : ` (document ${scaled.document})`;
+  const tell =
+    scaled?.document === target.document
+      ? ""
+      : "; when they are two documents of the file, set target.document on both";
   ctx.addIssue({
     code: "custom",
     path: ["pools", i, "target"],
-    message: `pools[${first}] already scales ${scaled?.file} ${scaled?.path}`,
+    message: `pools[${first}] already scales ${scaled?.file} ${scaled?.path}${document}${tell}`,
   });
 }

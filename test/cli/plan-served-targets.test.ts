@@ -9,12 +9,14 @@ import {
   apps,
   cluster,
   config,
+  everyWorker,
   FOUR,
   fillers,
   plan,
   poolNote,
   serveForTest,
   tdarr,
+  WORKERS,
 } from "./served-plan.ts";
 
 /** The pool's target block replaced by `target`. */
@@ -125,6 +127,67 @@ describe("plan against a served cluster: where the count lives", () => {
     expect(run.stderr).toContain(
       ".github/pr-autoscaler.yml:4:13: pools[0].target.file: cannot tell the format of terraform/workers.auto.vars from its name (expected *.tfvars, *.yaml, *.yml or *.json); set the target's format: tfvars or yaml",
     );
+  });
+
+  it("scales two pools whose counts are two documents' spec.replicas of one file", async () => {
+    const pool = (name: string, document: number, label: string) =>
+      [
+        `  - name: ${name}`,
+        "    target:",
+        "      file: clusters/homelab/workers.yaml",
+        "      path: spec.replicas",
+        `      document: ${document}`,
+        `    selector: {matchLabels: {node.kubernetes.io/pool: ${label}}}`,
+        "    min: 0",
+        "    max: 6",
+        `    newNode: {cpu: 3800m, memory: 15Gi, labels: {node.kubernetes.io/pool: ${label}}}`,
+      ].join("\n");
+    const workerLabel = { labels: { "node.kubernetes.io/pool": "workers" } };
+    const output = await plan(
+      [
+        ...cluster(WORKERS, everyWorker(workerLabel)),
+        ...fillers(),
+        tdarr("md1", { nodeSelector: { "node.kubernetes.io/pool": "workers" } }),
+        tdarr("md2", { nodeSelector: { "node.kubernetes.io/pool": "spares" } }),
+      ],
+      {
+        tfvars: null,
+        config: `pools:\n${pool("spares", 0, "spares")}\n${pool("workers", 1, "workers")}\n`,
+        other: { "clusters/homelab/workers.yaml": MACHINE_DEPLOYMENTS },
+      },
+    );
+    expect(
+      output.proposals.map(({ pool, from, to, changes }) => ({ pool, from, to, changes })),
+    ).toEqual([
+      {
+        pool: "spares",
+        from: 0,
+        to: 1,
+        changes: [
+          {
+            file: "clusters/homelab/workers.yaml",
+            path: "spec.replicas",
+            document: 0,
+            before: 0,
+            after: 1,
+          },
+        ],
+      },
+      {
+        pool: "workers",
+        from: 3,
+        to: 4,
+        changes: [
+          {
+            file: "clusters/homelab/workers.yaml",
+            path: "spec.replicas",
+            document: 1,
+            before: 3,
+            after: 4,
+          },
+        ],
+      },
+    ]);
   });
 
   it("refuses a document for a tfvars target", async () => {

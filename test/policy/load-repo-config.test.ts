@@ -522,6 +522,46 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     ]);
   });
 
+  /** Two pools scaling `spec.replicas` of clusters/workers.yaml, each with its target's `document`. */
+  function machineDeploymentPools(first?: number, second?: number): string {
+    const target = (document?: number) => [
+      "    target:",
+      "      file: clusters/workers.yaml",
+      "      path: spec.replicas",
+      ...(document === undefined ? [] : [`      document: ${document}`]),
+    ];
+    return [
+      "pools:",
+      "  - name: workers",
+      ...target(first),
+      "    max: 6",
+      "  - name: gpu",
+      ...target(second),
+      "    max: 2",
+      "",
+    ].join("\n");
+  }
+
+  it("takes two pools scaling the same PATH in two documents of one file", () => {
+    const config = valid(machineDeploymentPools(0, 1));
+    expect(config.pools.map((entry) => entry.target.document)).toEqual([0, 1]);
+  });
+
+  it("refuses a pool scaling a PATH of a file whose documents another pool tells apart", () => {
+    expect(
+      issues(machineDeploymentPools(1)).map((issue) => [issue.path, issue.line, issue.message]),
+    ).toEqual([
+      [
+        "pools[1].target",
+        10,
+        "pools[0] already scales clusters/workers.yaml spec.replicas (document 1); when they are two documents of the file, set target.document on both",
+      ],
+    ]);
+    expect(issues(machineDeploymentPools(1, 1)).map((issue) => issue.message)).toEqual([
+      "pools[0] already scales clusters/workers.yaml spec.replicas (document 1)",
+    ]);
+  });
+
   it.each([
     ["./terraform/terraform.tfvars", "terraform/terraform.tfvars"],
     ["terraform//terraform.tfvars", "terraform/terraform.tfvars"],
