@@ -53,7 +53,8 @@ interface OraclePod {
  */
 export function oracle(trace: Trace, options: OracleOptions): OracleResult {
   const needs = needPerStep(trace, options.stepMs);
-  const ahead = Math.floor(options.bootDelayMs / options.stepMs);
+  // The simulation makes a machine Ready at the first step a boot delay after its apply.
+  const ahead = Math.ceil(options.bootDelayMs / options.stepMs);
   const series: OracleSeries = { stepMs: options.stepMs, nodes: [] };
   const pools = needs.pools.map((need) => largestAhead(need, ahead));
   const total = largestAhead(needs.total, ahead);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { oracle } from "../../src/backtest/oracle.ts";
 import { simulate } from "../../src/backtest/simulate.ts";
-import { header, pod, scriptedAutoscaler, trace } from "./trace-helpers.ts";
+import { header, openTo, pod, scriptedAutoscaler, trace } from "./trace-helpers.ts";
 
 const options = { stepMs: 10_000, bootDelayMs: 180_000 };
 
@@ -40,6 +40,22 @@ describe("oracle", () => {
       1 + 40 / 60,
       10,
     );
+  });
+
+  it("pays from the step whose apply the simulation makes Ready in time, when the boot delay is not whole steps", () => {
+    // 7 s steps: b is seen at 1204 s (step 172); a machine applied at step 146 (1022 s) is
+    // Ready at the first step 180 s later, step 172, one applied at step 147 only at step 173.
+    const odd = oracle(day, { stepMs: 7_000, bootDelayMs: 180_000 });
+    expect([odd.series.nodes[145], odd.series.nodes[146], odd.series.nodes[172]]).toEqual([
+      1, 2, 2,
+    ]);
+    const run = simulate(day, scriptedAutoscaler({ 1015: [openTo(2)] }, 7_000), {
+      stepMs: 7_000,
+      bootDelayMs: 180_000,
+      mergeDelayMs: 0,
+    });
+    expect(run.changes).toEqual([{ pool: "workers", at: 1_022_000, from: 1, to: 2 }]);
+    expect(run.metrics.pendingPodMinutes).toBe(0);
   });
 
   it("pays only for the need itself without a boot delay", () => {
