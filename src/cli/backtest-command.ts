@@ -1,8 +1,10 @@
 import { parseArgs } from "node:util";
 import { type BacktestOptions, DEFAULT_BACKTEST, runBacktest } from "../backtest/backtest.ts";
+import { SEED_BASELINE } from "../backtest/baseline-autoscaler.ts";
 import { backtestJson, formatBacktest, formatTimeline } from "../backtest/format-backtest.ts";
 import { loadBacktestInputs } from "../backtest/load-backtest.ts";
 import { type ExitCode, UsageError } from "../errors.ts";
+import { formatDuration } from "../planning/format.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -33,7 +35,7 @@ Options:
   --json              print the report as JSON (with every pull request and merged change)
   --timeline          also list every pull request of the planner and the baseline, and the
                       planner's pool nodes against the oracle's over time
-  --step S            simulation step (default 10s)
+  --step S            simulation step (default 10s; at most 60s, and at most --interval)
   --interval S        how often the planner is asked (default 60s)
   --boot-delay S      apply to new node Ready (default 180s)
   --merge-delay S     pull request opened or updated to merged and applied (default 120s;
@@ -75,13 +77,31 @@ function parseFlags(args: string[]) {
 }
 
 function backtestOptions(flags: ReturnType<typeof parseFlags>): BacktestOptions {
-  return {
+  const options = {
     stepMs: seconds(flags.step, "--step", 1000) ?? DEFAULT_BACKTEST.stepMs,
     intervalMs: seconds(flags.interval, "--interval", 1000) ?? DEFAULT_BACKTEST.intervalMs,
     bootDelayMs: seconds(flags["boot-delay"], "--boot-delay", 0) ?? DEFAULT_BACKTEST.bootDelayMs,
     mergeDelayMs:
       seconds(flags["merge-delay"], "--merge-delay", 0) ?? DEFAULT_BACKTEST.mergeDelayMs,
   };
+  checkStep(options);
+  return options;
+}
+
+/**
+ * Each autoscaler is asked at most once a step: a step longer than its interval would have the
+ * report name an interval that the run did not keep.
+ */
+function checkStep({ stepMs, intervalMs }: BacktestOptions): void {
+  const step = formatDuration(stepMs);
+  if (stepMs > SEED_BASELINE.intervalMs)
+    throw new UsageError(
+      `--step ${step} is longer than the ${formatDuration(SEED_BASELINE.intervalMs)} between the baseline's checks, and an autoscaler is asked at most once a step: give --step ${formatDuration(SEED_BASELINE.intervalMs)} or less`,
+    );
+  if (intervalMs < stepMs)
+    throw new UsageError(
+      `--interval ${formatDuration(intervalMs)} is shorter than the step (${step}), and the planner is asked at most once a step: give --step ${formatDuration(intervalMs)} or less, or a longer --interval`,
+    );
 }
 
 /** Seconds (`90`) or a duration (`90s`, `3m`), in ms, at least `minimumMs`. */

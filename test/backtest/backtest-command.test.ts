@@ -306,6 +306,14 @@ describe("pr-autoscaler backtest", () => {
         '--step expects seconds or a duration such as 90s or 3m, got "fast"',
       ],
       [["--trace", TINY, "--step", "0"], "--step must be at least 1s"],
+      [
+        ["--trace", TINY, "--step", "2m", "--interval", "5m"],
+        "--step 2m is longer than the 1m between the baseline's checks, and an autoscaler is asked at most once a step: give --step 1m or less",
+      ],
+      [
+        ["--trace", TINY, "--interval", "5s"],
+        "--interval 5s is shorter than the step (10s), and the planner is asked at most once a step: give --step 5s or less, or a longer --interval",
+      ],
       [["--trace", TINY, "--speed", "9"], "Unknown option '--speed'"],
     ];
     for (const [args, message] of cases) {
