@@ -63,7 +63,7 @@ function scaleDownDelay(
   const raise = change?.direction === "down" ? facts?.lastScaleUp : change;
   const raisedAt = Date.parse(raise?.at ?? "");
   if (Number.isNaN(raisedAt)) return undefined;
-  const readyAt = readyAfter(members, raisedAt);
+  const readyAt = readyAfter(members, raisedAt, pool.provisionTimeout);
   const until = readyAt + pool.scaleDown.delayAfterScaleUp;
   if (now.getTime() >= until) return undefined;
   return { kind: "scale-down-delay", since: iso(readyAt), until: iso(until) };
@@ -103,10 +103,12 @@ function provisioningHold(
 }
 
 /**
- * The pool's nodes not Ready that the last change to the count may still be adding: created at
- * or after it or, when its time is unknown, within `provisionTimeout` of now. A node that was
- * there before, or whose Ready condition changed more than `provisionTimeout` after it was
- * created, is not one of them: it stopped being Ready (a VM that died).
+ * The pool's nodes not Ready that the last change to the count may still be adding: created
+ * less than `provisionTimeout` before it (a node an earlier change added was still joining when
+ * this one came: a raise from 3 to 4 followed by one to 5 awaits the fourth node too) or after
+ * it or, when its time is unknown, within `provisionTimeout` of now. A node created before that,
+ * or whose Ready condition changed more than `provisionTimeout` after it was created, is not one
+ * of them: it stopped being Ready (a VM that died).
  */
 export function joiningNodes(
   members: readonly NodeInfo[],
@@ -114,9 +116,7 @@ export function joiningNodes(
   facts: PoolRepoFacts | undefined,
   now: Date,
 ): NodeInfo[] {
-  const since = facts?.lastChange?.at;
-  const changedAt = since === undefined ? Number.NaN : Date.parse(since);
-  const from = Number.isNaN(changedAt) ? now.getTime() - pool.provisionTimeout : changedAt;
+  const from = joiningFrom(pool, facts, now);
   return members.filter((node) => {
     if (node.ready) return false;
     const created = Date.parse(node.createdAt);
@@ -131,17 +131,29 @@ export function joiningNodes(
 }
 
 /**
- * When the nodes added by a change were all Ready: the latest Ready time among nodes created
- * since the change, or the change itself when none were. A node without a Ready time counts
- * from its creation.
+ * The earliest creation time of a node the last change may still be adding: `provisionTimeout`
+ * before the change, as a node created then by an earlier change was still joining when it came;
+ * `provisionTimeout` before now when the change's time is unknown.
  */
-function readyAfter(members: readonly NodeInfo[], changedAt: number): number {
+function joiningFrom(pool: PoolConfig, facts: PoolRepoFacts | undefined, now: Date): number {
+  const since = facts?.lastChange?.at;
+  const changedAt = since === undefined ? Number.NaN : Date.parse(since);
+  return (Number.isNaN(changedAt) ? now.getTime() : changedAt) - pool.provisionTimeout;
+}
+
+/**
+ * When the nodes added by a scale-up were all Ready: the latest Ready time among nodes created
+ * since the change, or less than `provisionTimeout` before it (the nodes of an earlier raise
+ * still joining then, awaited with it), or the change itself when none were. A node without a
+ * Ready time counts from its creation.
+ */
+function readyAfter(members: readonly NodeInfo[], changedAt: number, window: number): number {
   let latest = changedAt;
   for (const node of members) {
     // A node not Ready now (one that died since) says nothing of when the change's nodes were.
     if (!node.ready) continue;
     const created = Date.parse(node.createdAt);
-    if (Number.isNaN(created) || created < changedAt) continue;
+    if (Number.isNaN(created) || created < changedAt - window) continue;
     const readySince = node.readySince ? Date.parse(node.readySince) : created;
     if (!Number.isNaN(readySince)) latest = Math.max(latest, readySince);
   }

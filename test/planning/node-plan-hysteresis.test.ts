@@ -73,6 +73,29 @@ describe("no scale-down soon after a scale-up", () => {
     ]);
   });
 
+  it("waits the delay after the nodes of an earlier raise still joining at the last one", () => {
+    // Raised 3 → 4 twenty minutes ago and 4 → 5 sixteen minutes ago: worker-5 was Ready 13
+    // minutes ago, worker-4 only 2 minutes ago.
+    const workers = [
+      ...nodes(3, QUIET),
+      node("worker-4", { ...QUIET, createdAt: minutesAgo(19), readySince: minutesAgo(2) }),
+      node("worker-5", { ...QUIET, createdAt: minutesAgo(15), readySince: minutesAgo(13) }),
+    ];
+    const decision = planOne(
+      buildSnapshot({ nodes: workers }),
+      {},
+      { facts: { lastChange: { at: minutesAgo(16), direction: "up" } } },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toEqual([
+      {
+        kind: "scale-down-delay",
+        since: minutesAgo(2),
+        until: new Date(NOW.getTime() + 8 * 60_000).toISOString(),
+      },
+    ]);
+  });
+
   it("counts a change of unknown direction as a scale-up", () => {
     const decision = planOne(
       buildSnapshot({ nodes: nodes(4, QUIET) }),
@@ -196,6 +219,44 @@ describe("nodes joining or leaving", () => {
       expected: 3,
       present: 2,
     });
+  });
+
+  it("awaits a node an earlier raise is still adding when another raise came after it", () => {
+    // Raised 2 → 3 nine minutes ago and 3 → 4 six minutes ago: worker-4 is up, worker-3 (eight
+    // minutes old, never Ready) is still joining, not a VM that died to plan around.
+    const workers = [
+      ...nodes(2, BUSY),
+      node("worker-3", { ready: false, createdAt: minutesAgo(8), readySince: minutesAgo(8) }),
+      node("worker-4", { ...BUSY, createdAt: minutesAgo(5), readySince: minutesAgo(3) }),
+    ];
+    const fill = ["worker-1", "worker-2", "worker-4"].map((name) =>
+      pod(`web/fill-${name}`, { node: name, cpu: "3900m", memory: "1Gi" }),
+    );
+    const waiting = pendingPod("web/a", { cpu: "1", memory: "1Gi" });
+    const decision = planOne(
+      buildSnapshot({ nodes: workers, pods: [...fill, waiting] }),
+      {},
+      { facts: { lastChange: { at: minutesAgo(6), direction: "up" } } },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.holds[0]).toEqual({
+      kind: "provisioning",
+      state: "joining",
+      expected: 4,
+      present: 3,
+      since: minutesAgo(6),
+      deadline: new Date(NOW.getTime() + 9 * 60_000).toISOString(),
+    });
+    // Created more than provisionTimeout before the change, it had failed to join by then.
+    const older = workers.map((w) =>
+      w.name === "worker-3" ? { ...w, createdAt: minutesAgo(22), readySince: minutesAgo(22) } : w,
+    );
+    const around = planOne(
+      buildSnapshot({ nodes: older, pods: [...fill, waiting] }),
+      {},
+      { facts: { lastChange: { at: minutesAgo(6), direction: "up" } } },
+    );
+    expect(around).toMatchObject({ action: "scale-up", current: 4, desired: 5 });
   });
 
   it("takes a node there before the change that is not Ready now as unready, not joining", () => {

@@ -401,14 +401,16 @@ function blockedByDocs(built: Built, nodeName: string): boolean {
 }
 
 /**
- * Nodes created at or after the last change and not Ready yet, within `provisionTimeout`
- * (15m by default) of it: joining, not unready.
+ * Nodes created after the last change, or less than `provisionTimeout` (15m by default) before
+ * it (an earlier change's, still joining when it came), and not Ready yet, within
+ * `provisionTimeout` of the change: joining, not unready.
  */
 function joining(built: Built, worker: NodeInfo): boolean {
   const at = built.facts.lastChange?.at;
   if (worker.ready || at === undefined) return false;
   const changedAt = Date.parse(at);
-  return Date.parse(worker.createdAt) >= changedAt && NOW.getTime() < changedAt + 15 * 60_000;
+  const timeout = 15 * 60_000;
+  return Date.parse(worker.createdAt) >= changedAt - timeout && NOW.getTime() < changedAt + timeout;
 }
 
 /** The pool's nodes the unready limit counts: all but those joining. */
