@@ -61,12 +61,30 @@ export const TaintLine = z.strictObject({
   effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
 });
 
-export const TolerationLine = z.strictObject({
-  key: z.string().optional(),
-  operator: z.enum(["Exists", "Equal"]).optional(),
-  value: z.string().optional(),
-  effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
-});
+/** A toleration as the API server admits it: one it would refuse is refused here too. */
+export const TolerationLine = z
+  .strictObject({
+    key: z.string().optional(),
+    operator: z.enum(["Exists", "Equal"]).optional(),
+    value: z.string().optional(),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+  })
+  .superRefine((toleration, ctx) => {
+    const exists = toleration.operator === "Exists";
+    if (!toleration.key && !exists)
+      ctx.addIssue({
+        code: "custom",
+        path: ["operator"],
+        message:
+          'a toleration without a key must have operator "Exists" (it then tolerates every taint)',
+      });
+    if (exists && toleration.value)
+      ctx.addIssue({
+        code: "custom",
+        path: ["value"],
+        message: 'must be left out with operator "Exists", which matches every value',
+      });
+  });
 
 const NodeShapeFields = {
   cpu: CpuAmount.refine((m) => m > 0, { error: "must be more than 0" }),

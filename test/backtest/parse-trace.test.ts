@@ -257,6 +257,21 @@ describe("readTrace: errors name the line", () => {
     ]);
   });
 
+  it("refuses tolerations the API server would refuse", () => {
+    const tolerations = [
+      { operator: "Equal", value: "gpu" },
+      { value: "gpu", effect: "NoSchedule" },
+      { key: "gpu", operator: "Exists", value: "true" },
+      { operator: "Exists" },
+      { key: "gpu", value: "true" },
+    ];
+    expect(located(jsonLines(header(), pod(0, "a", { tolerations })))).toEqual([
+      '2: tolerations[0].operator: a toleration without a key must have operator "Exists" (it then tolerates every taint)',
+      '2: tolerations[1].operator: a toleration without a key must have operator "Exists" (it then tolerates every taint)',
+      '2: tolerations[2].value: must be left out with operator "Exists", which matches every value',
+    ]);
+  });
+
   it("checks the header's pools and nodes against each other", () => {
     const head = header({
       pools: [header().pools[0], { ...header().pools[0], nodeName: "other-{index}" }],
