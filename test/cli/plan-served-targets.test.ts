@@ -62,6 +62,24 @@ describe("plan against a served cluster: where the count lives", () => {
     });
   });
 
+  it("holds a pool whose terraform.tfvars.json is YAML but not JSON, at the line", async () => {
+    // Terraform refuses the trailing comma; a pull request would carry the file on unchanged.
+    const json = '{\n  "worker_count": 3,\n  "worker_cores": 4,\n}\n';
+    const output = await plan([...cluster(), ...fillers(), tdarr("json2")], {
+      tfvars: null,
+      config: withTarget(
+        "    target:\n      file: terraform/terraform.tfvars.json\n      path: worker_count\n",
+      ),
+      other: { "terraform/terraform.tfvars.json": json },
+    });
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain(
+      "terraform/terraform.tfvars.json:4:1: reading worker_count: the file is not valid JSON: expected a value after ',' (JSON has no trailing commas) but found '}'; fix it first",
+    );
+  });
+
   it("reads the document a multi-document target names, and says so in the change", async () => {
     const output = await plan([...cluster(), ...fillers(), tdarr("doc1")], {
       tfvars: null,

@@ -8,6 +8,7 @@ import {
   type YAMLError,
 } from "yaml";
 import { InputError, type SourceLocation } from "../../errors.ts";
+import { jsonProblem } from "./json-syntax.ts";
 
 /** The two ways a YAML file is read: YAML 1.2 core (most tools) and YAML 1.1 (Helm, go-yaml). */
 export type YamlSchemaName = "1.2" | "1.1";
@@ -38,6 +39,13 @@ const OPTIONS: Record<YamlSchemaName, YamlOptions> = {
  */
 export function parseYamlFile(text: string, file: string): YamlFile {
   const lineStarts = computeLineStarts(text);
+  const notJson = isJsonFile(file) ? jsonProblem(text) : undefined;
+  if (notJson) {
+    throw new InputError(
+      `the file is not valid JSON: ${notJson.message}; fix it first`,
+      locationAt(lineStarts, notJson.offset, file),
+    );
+  }
   const documents = parseStream(text, "1.2", file, lineStarts);
   const documents11 = parseStream(text, "1.1", file, lineStarts);
   return { file, text, documents, documents11, lineStarts };
@@ -70,11 +78,19 @@ function syntaxError(
   const reason = error.message.split(" at line ")[0] ?? error.message;
   const under = schema === "1.1" ? " when read as YAML 1.1 (as Helm reads it)" : "";
   // JSON files (terraform.tfvars.json) are read as the YAML they also are; their authors know JSON.
-  const language = /\.json$/i.test(file) ? "JSON" : "YAML";
+  const language = isJsonFile(file) ? "JSON" : "YAML";
   return new InputError(
     `the file is not valid ${language}${under}: ${reason}; fix it first`,
     where,
   );
+}
+
+/**
+ * A `*.json` file (`terraform.tfvars.json`): read as the YAML it also is, but held to JSON, which
+ * is all Terraform reads in it.
+ */
+export function isJsonFile(file: string): boolean {
+  return /\.json$/i.test(file);
 }
 
 /** Offsets where each line of TEXT starts. */

@@ -2,7 +2,16 @@ import { InputError } from "../../errors.ts";
 import { formatPath, type PathSegment } from "../path.ts";
 import type { ScalarValue } from "../value.ts";
 import { dataEqual, valueAt, withValueAt } from "../verify.ts";
-import { documentData, parseStream, type YamlFile, type YamlSchemaName } from "./yaml-file.ts";
+import { jsonProblem } from "./json-syntax.ts";
+import {
+  computeLineStarts,
+  documentData,
+  isJsonFile,
+  locationAt,
+  parseStream,
+  type YamlFile,
+  type YamlSchemaName,
+} from "./yaml-file.ts";
 
 const SCHEMAS: readonly YamlSchemaName[] = ["1.2", "1.1"];
 
@@ -54,6 +63,11 @@ export function checkEdited(
   expected: ExpectedData,
   edited: string,
 ): string | undefined {
+  const notJson = isJsonFile(file.file) ? jsonProblem(edited) : undefined;
+  if (notJson) {
+    const at = locationAt(computeLineStarts(edited), notJson.offset, file.file);
+    return `the result would not be valid JSON (line ${at.line}, column ${at.column}: ${notJson.message})`;
+  }
   for (const schema of SCHEMAS) {
     let documents: ReturnType<typeof parseStream>;
     try {
