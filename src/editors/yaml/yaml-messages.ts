@@ -99,5 +99,13 @@ export function stopRefusal(
         `${head}: no item of ${before} matches ${segment} (${field} values there: ${found}); missing list items are never created`,
       );
     }
+    case "several-match": {
+      const lines = stop.items.map((item) => lineAt(file, nodeStart(item) ?? 0)).join(", ");
+      return refusal(
+        file,
+        nodeStart(stop.items[1] ?? null),
+        `cannot ${mode} ${whole}: ${stop.items.length} items of ${before} match ${segment} (lines ${lines}); pick one with [N]`,
+      );
+    }
   }
 }

@@ -33,7 +33,8 @@ export type WalkStop =
   | { reason: "not-a-mapping"; at: number; node: Node }
   | { reason: "not-a-list"; at: number; node: Node | null }
   | { reason: "index-out-of-range"; at: number; seq: YAMLSeq }
-  | { reason: "no-match"; at: number; seq: YAMLSeq; found: string[] };
+  | { reason: "no-match"; at: number; seq: YAMLSeq; found: string[] }
+  | { reason: "several-match"; at: number; items: Node[] };
 
 export interface PathWalk {
   steps: WalkStep[];
@@ -81,16 +82,17 @@ function stepInto(
     if (item === undefined) return { stop: { reason: "index-out-of-range", at, seq: current } };
     return { step: { node: item as Node | null } };
   }
-  const index = current.items.findIndex(
-    (item) => fieldText(document, item as Node | null, segment.field) === segment.value,
+  const texts = current.items.map((item) =>
+    fieldText(document, item as Node | null, segment.field),
   );
-  if (index < 0) {
-    const found = current.items
-      .map((item) => fieldText(document, item as Node | null, segment.field))
-      .filter((text): text is string => text !== undefined);
+  const matches = current.items.filter((_, i) => texts[i] === segment.value) as Node[];
+  if (matches.length === 0) {
+    const found = texts.filter((text): text is string => text !== undefined);
     return { stop: { reason: "no-match", at, seq: current, found } };
   }
-  return { step: { node: current.items[index] as Node | null } };
+  // Two items of one name: which is meant is not for the editor to guess (the first is no answer).
+  if (matches.length > 1) return { stop: { reason: "several-match", at, items: matches } };
+  return { step: { node: matches[0] as Node } };
 }
 
 function stepIntoKey(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { parsePath } from "../../../src/editors/path.ts";
 import type { ScalarValue } from "../../../src/editors/value.ts";
-import { editYaml } from "../../../src/editors/yaml/yaml-editor.ts";
+import { editYaml, readYamlValue } from "../../../src/editors/yaml/yaml-editor.ts";
 import { fixture, inputErrorOf } from "./yaml-test-helpers.ts";
 
 interface Refusal {
@@ -164,6 +164,22 @@ describe("editYaml refuses paths it cannot create", () => {
           /no item of spec\.template\.spec\.containers matches \[name=web\] \(name values there: main\)/,
       },
     );
+  });
+
+  it("refuses [name=x] that two items match, naming both, rather than take the first", () => {
+    const pools = "pools:\n  - name: workers\n    count: 3\n  - name: workers\n    count: 5\n";
+    const expected = {
+      file: "clusters/pools.yaml",
+      line: 4,
+      message:
+        /^cannot edit pools\[name=workers\]\.count: 2 items of pools match \[name=workers\] \(lines 2, 4\); pick one with \[N\]$/,
+    };
+    expectRefused(pools, "pools[name=workers].count", 4, expected);
+    const read = inputErrorOf(() =>
+      readYamlValue(pools, parsePath("pools[name=workers].count"), "clusters/pools.yaml"),
+    );
+    expect(read.message).toMatch(/^cannot read pools\[name=workers\]\.count: 2 items/);
+    expect(readYamlValue(pools, parsePath("pools[1].count"), "clusters/pools.yaml")).toBe(5);
   });
 
   it("refuses to create a list on the way", () => {
