@@ -17,6 +17,9 @@ export function nodeToRemove(
   current: number,
   removal: RemovalConfig,
 ): RemovalPick {
+  // A pool at 0 (one that grows from no node) has no count index to take away: naming advice
+  // such as "set removal.nameTemplate" would send the operator after a problem it does not have.
+  if (current < 1) return { problem: `the count is ${current}` };
   if (removal.nameTemplate !== undefined) return byTemplate(memberNames, current, removal);
   // The highest number is the highest count index only while every VM of the count is a node:
   // with count 5 and nodes 1 to 4 (the fifth never joined), Terraform destroys the fifth VM.

@@ -43,6 +43,12 @@ describe("nodeToRemove", () => {
     });
   });
 
+  it("names no node, and asks for no naming rule, at a count of 0", () => {
+    const problem = { problem: "the count is 0" };
+    expect(nodeToRemove([], 0, byDefault)).toEqual(problem);
+    expect(nodeToRemove([], 0, { nameTemplate: "gpu-{index}", indexBase: 1 })).toEqual(problem);
+  });
+
   it("refuses when two names share the highest number", () => {
     const pick = nodeToRemove(["a-3", "b-3", "a-1"], 3, byDefault);
     expect(pick).toEqual({
