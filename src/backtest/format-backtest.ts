@@ -47,6 +47,12 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
         `  ${(goal.met ? "met" : "not met").padEnd(8)} ${goal.name}: ${figure(goal.value, goal.unit)} vs ${figure(goal.limit, goal.unit)}`,
     ),
   ];
+  const preempted = [report.planner, report.baseline].map((run) => run.metrics.podsPreempted);
+  if (preempted.some((count) => count > 0))
+    lines.push(
+      "",
+      `Pods preempted by pods of higher priority (not counted as disrupted): planner ${preempted[0]}, baseline ${preempted[1]}.`,
+    );
   for (const warning of report.warnings) lines.push("", `Note: ${warning}.`);
   if (report.oracle.unplaceablePods > 0) {
     const shown = report.oracle.unplaceable.slice(0, 10);

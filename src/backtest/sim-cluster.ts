@@ -53,6 +53,8 @@ export class SimCluster {
   pending: SimPod[] = [];
   /** Pods evicted by a scale-down (each eviction counts). */
   disrupted = 0;
+  /** Pods evicted by the scheduler to make room for a pod of higher priority. */
+  preempted = 0;
   private seq = 0;
   /** A node gained room (a pod left, a node joined): every pending pod may fit now. */
   private roomGrew = false;
@@ -79,16 +81,8 @@ export class SimCluster {
    */
   removeNode(node: SimNode, now: number): void {
     for (const pod of [...node.pods]) {
-      this.unbind(pod);
       this.disrupted += 1;
-      if (!pod.arrival.owner) {
-        this.pods.delete(pod.key);
-        continue;
-      }
-      // The replacement is a new pod: it queues behind the pods of its priority already waiting.
-      pod.queuedAt = now;
-      pod.seq = this.seq++;
-      this.enqueue(pod);
+      this.evict(pod, now);
     }
     this.nodes = this.nodes.filter((other) => other !== node);
   }
@@ -145,18 +139,67 @@ export class SimCluster {
     if (candidates.length === 0) return;
     // The most any Ready node has free: binding only lowers it, so a pod above it fits nowhere
     // and need not be tried node by node.
-    const room = this.largestRoom();
+    let room = this.largestRoom();
+    // Only a pod above the least important running one can preempt: most traces have none.
+    let lowest = this.lowestRunningPriority();
     const bound = new Set<SimPod>();
-    for (const pod of candidates) {
+    // A copy: pods a preemption evicts join the queue, and are tried from the next pass on.
+    for (const pod of [...candidates]) {
       if (pod.node || !this.pods.has(pod.key)) continue;
       const { requests } = pod.arrival;
-      if (requests.cpu > room.cpu || requests.memory > room.memory || room.pods < 1) continue;
-      const node = this.nodes.find((candidate) => fits(pod, candidate));
-      if (!node) continue;
+      const roomy = requests.cpu <= room.cpu && requests.memory <= room.memory && room.pods >= 1;
+      let node = roomy ? this.nodes.find((candidate) => fits(pod, candidate)) : undefined;
+      if (!node) {
+        node = pod.arrival.priority > lowest ? this.preempt(pod, now) : undefined;
+        if (!node) continue;
+        room = this.largestRoom();
+      }
       this.bind(pod, node, now);
       bound.add(pod);
+      lowest = Math.min(lowest, pod.arrival.priority);
     }
     if (bound.size > 0) this.pending = this.pending.filter((pod) => !bound.has(pod));
+  }
+
+  /**
+   * kube-scheduler's default preemption, for a pod no node has room for: on each Ready node it
+   * may go on, the fewest lower-priority pods whose eviction makes room (the more important
+   * ones spared first); of those nodes, the one whose most important victim is least
+   * important, then the least priority evicted in all, then the fewest victims, then the first.
+   * The victims are evicted (each comes back as its controller's new pod, a bare pod is gone);
+   * the node is returned for the pod to take.
+   */
+  private preempt(pod: SimPod, now: number): SimNode | undefined {
+    let best: { node: SimNode; victims: SimPod[] } | undefined;
+    for (const node of this.nodes) {
+      if (!node.ready || placementConflict(pod.info, node) !== undefined) continue;
+      const victims = victimsFor(pod, node);
+      if (victims && (!best || preferredVictims(victims, best.victims))) best = { node, victims };
+    }
+    if (!best) return undefined;
+    for (const victim of best.victims) this.evict(victim, now);
+    this.preempted += best.victims.length;
+    return best.node;
+  }
+
+  /** Takes a pod off its node: its controller's new pod joins the queue, a bare pod is gone. */
+  private evict(pod: SimPod, now: number): void {
+    this.unbind(pod);
+    if (!pod.arrival.owner) {
+      this.pods.delete(pod.key);
+      return;
+    }
+    // The replacement is a new pod: it queues behind the pods of its priority already waiting.
+    pod.queuedAt = now;
+    pod.seq = this.seq++;
+    this.enqueue(pod);
+  }
+
+  private lowestRunningPriority(): number {
+    let lowest = Infinity;
+    for (const node of this.nodes)
+      for (const pod of node.pods) lowest = Math.min(lowest, pod.arrival.priority);
+    return lowest;
   }
 
   /** The most cpu, memory and pod slots any Ready node has free, each on its own. */
@@ -231,6 +274,56 @@ function before(a: SimPod, b: SimPod): boolean {
   const pa = a.arrival.priority;
   const pb = b.arrival.priority;
   return pa > pb || (pa === pb && a.seq < b.seq);
+}
+
+/**
+ * The lower-priority pods of `node` to evict so that `pod` fits, or undefined when evicting
+ * all of them would not make room: all of them, less those that can stay, tried from the most
+ * important (higher priority, then the longer running), as kube-scheduler spares them.
+ */
+function victimsFor(pod: SimPod, node: SimNode): SimPod[] | undefined {
+  const { requests, priority } = pod.arrival;
+  const lower = [...node.pods].filter((other) => other.arrival.priority < priority);
+  if (lower.length === 0) return undefined;
+  const free = {
+    cpu: node.allocatable.cpu - node.used.cpu,
+    memory: node.allocatable.memory - node.used.memory,
+    pods: node.allocatable.pods - node.used.pods,
+  };
+  for (const other of lower) release(free, other, 1);
+  if (!room(free, requests)) return undefined;
+  lower.sort(
+    (a, b) => b.arrival.priority - a.arrival.priority || (a.startedAt ?? 0) - (b.startedAt ?? 0),
+  );
+  const victims: SimPod[] = [];
+  for (const other of lower) {
+    release(free, other, -1);
+    if (room(free, requests)) continue;
+    release(free, other, 1);
+    victims.push(other);
+  }
+  return victims;
+}
+
+function release(free: NodeResources, pod: SimPod, sign: 1 | -1): void {
+  free.cpu += sign * pod.arrival.requests.cpu;
+  free.memory += sign * pod.arrival.requests.memory;
+  free.pods += sign;
+}
+
+function room(free: NodeResources, requests: { cpu: number; memory: number }): boolean {
+  return free.cpu >= requests.cpu && free.memory >= requests.memory && free.pods >= 1;
+}
+
+/** kube-scheduler's choice between nodes to preempt on: is `a` better than `b`? */
+function preferredVictims(a: readonly SimPod[], b: readonly SimPod[]): boolean {
+  const highest = (victims: readonly SimPod[]) =>
+    Math.max(...victims.map((victim) => victim.arrival.priority));
+  const sum = (victims: readonly SimPod[]) =>
+    victims.reduce((total, victim) => total + victim.arrival.priority, 0);
+  if (highest(a) !== highest(b)) return highest(a) < highest(b);
+  if (sum(a) !== sum(b)) return sum(a) < sum(b);
+  return a.length < b.length;
 }
 
 function fits(pod: SimPod, node: SimNode): boolean {

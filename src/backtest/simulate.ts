@@ -34,6 +34,8 @@ export interface RunMetrics {
   directionChanges: number;
   /** Pod evictions by scale-downs. */
   podsDisrupted: number;
+  /** Pods the scheduler evicted to make room for a pod of higher priority. */
+  podsPreempted: number;
   peakNodes: number;
 }
 
@@ -103,6 +105,7 @@ export function simulate(
       pullRequestsClosed: repo.pullRequests.filter((pr) => pr.state === "closed").length,
       directionChanges: directionChanges(repo.changes),
       podsDisrupted: cluster.disrupted,
+      podsPreempted: cluster.preempted,
       peakNodes: totals.peakNodes,
     },
     pullRequests: repo.pullRequests,

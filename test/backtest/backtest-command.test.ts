@@ -96,6 +96,36 @@ describe("pr-autoscaler backtest", () => {
     }
   });
 
+  it("says how many pods were preempted, apart from those a scale-down disrupted", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "backtest-preempted-"));
+    try {
+      // At 12 min a 3-cpu pod of priority 100 finds no room: in both runs it preempts a job.
+      const lines = readFileSync(TINY, "utf8").trimEnd().split("\n");
+      const trace = join(dir, "critical.jsonl");
+      writeFileSync(
+        trace,
+        `${[
+          ...lines,
+          '{"type":"pod","at":"12m","name":"apps/critical","priority":100,"requests":{"cpu":"3","memory":"1Gi"}}',
+        ].join("\n")}\n`,
+      );
+      const { code, stdout } = await run([
+        "--trace",
+        trace,
+        "--config",
+        "test/fixtures/backtest/tiny.yml",
+      ]);
+      expect(code).toBe(0);
+      expect(stdout).toContain(
+        "\nPods preempted by pods of higher priority (not counted as disrupted): planner 1, baseline 1.\n",
+      );
+      const quiet = await run(["--trace", TINY]);
+      expect(quiet.stdout).not.toContain("preempted");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("lists every pull request with --timeline", async () => {
     const { stdout } = await run(["--trace", TINY, "--timeline"]);
     expect(stdout).toContain(
@@ -163,6 +193,7 @@ describe("pr-autoscaler backtest", () => {
       "peakNodes",
       "pendingPodMinutes",
       "podsDisrupted",
+      "podsPreempted",
       "pullRequestsClosed",
       "pullRequestsMerged",
       "pullRequestsOpened",

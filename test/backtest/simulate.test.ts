@@ -250,6 +250,66 @@ describe("simulate: an evicted pod's replacement", () => {
   });
 });
 
+describe("simulate: preemption", () => {
+  it("evicts lower-priority pods for a pod no node has room for, sparing the more important", () => {
+    // worker-1 holds mid (priority 5, 2 cpu), low-1 and low-2 (1 cpu each). critical (2 cpu,
+    // priority 10) arrives at 30 s: evicting both low pods makes room and mid stays. They come
+    // back as new pods and wait; counted as preempted, not as disrupted by a scale-down.
+    const day = trace(
+      header(),
+      pod(0, "mid", { requests: { cpu: "2" }, priority: 5 }),
+      pod(0, "low-1", { requests: { cpu: "1" } }),
+      pod(0, "low-2", { requests: { cpu: "1" } }),
+      pod(30, "critical", { requests: { cpu: "2" }, priority: 10 }),
+    );
+    const autoscaler = scriptedAutoscaler({});
+    const result = simulate(day, autoscaler);
+    expect(podNames(autoscaler.views[1] as never)).toEqual([
+      "mid:Running:worker-1",
+      "critical:Running:worker-1",
+      "low-1:Pending:-",
+      "low-2:Pending:-",
+    ]);
+    const victim = autoscaler.views[1]?.snapshot.pods.find((p) => p.name === "low-1");
+    expect(victim?.createdAt).toBe("2025-06-06T00:00:30.000Z");
+    expect(result.metrics).toMatchObject({ podsPreempted: 2, podsDisrupted: 0 });
+  });
+
+  it("preempts on the node whose most important victim is the least important", () => {
+    const day = trace(
+      header({}, { count: 2 }),
+      pod(0, "service", { requests: { cpu: "4" }, priority: 5 }),
+      pod(0, "batch", { requests: { cpu: "4" }, priority: 1 }),
+      pod(30, "critical", { requests: { cpu: "3" }, priority: 10 }),
+    );
+    const autoscaler = scriptedAutoscaler({});
+    simulate(day, autoscaler);
+    expect(podNames(autoscaler.views[1] as never)).toEqual([
+      "service:Running:worker-1",
+      "critical:Running:worker-2",
+      "batch:Pending:-",
+    ]);
+  });
+
+  it("leaves pods of equal or higher priority, and a bare victim is gone", () => {
+    const day = trace(
+      header({}, { count: 2 }),
+      pod(0, "peer", { requests: { cpu: "4" }, priority: 10 }),
+      pod(0, "bare", { requests: { cpu: "4" }, owner: "none" }),
+      pod(30, "critical", { requests: { cpu: "4" }, priority: 10 }),
+      pod(40, "another", { requests: { cpu: "4" }, priority: 10 }),
+    );
+    const autoscaler = scriptedAutoscaler({});
+    const result = simulate(day, autoscaler);
+    expect(podNames(autoscaler.views[1] as never)).toEqual([
+      "peer:Running:worker-1",
+      "critical:Running:worker-2",
+      "another:Pending:-",
+    ]);
+    expect(result.metrics.podsPreempted).toBe(1);
+  });
+});
+
 describe("simulate: fixed nodes", () => {
   it("carry their name as kubernetes.io/hostname, so a pod pinned to one runs there", () => {
     const pinned = trace(
@@ -331,7 +391,8 @@ describe("simulate: scheduling", () => {
   it("gives room to the higher priority first, then to the earlier arrival", () => {
     const day = trace(
       header(),
-      pod(0, "big", { requests: { cpu: "4" } }),
+      // big is as important as late-important, which therefore cannot preempt it.
+      pod(0, "big", { requests: { cpu: "4" }, priority: 100 }),
       pod(10, "early", { requests: { cpu: "2" } }),
       pod(20, "late-important", { requests: { cpu: "3" }, priority: 100 }),
       pod(30, "later", { requests: { cpu: "2" } }),
