@@ -52,6 +52,8 @@ export function hysteresisHolds(
 /**
  * No scale-down until `delayAfterScaleUp` after the nodes of the last scale-up became Ready: the
  * last change, unless it lowered the count; then the raise before it, when the history has one.
+ * While some of them are not Ready yet, the delay has not started: it ends `delayAfterScaleUp`
+ * after they are, now at the earliest.
  */
 function scaleDownDelay(
   pool: PoolConfig,
@@ -63,8 +65,14 @@ function scaleDownDelay(
   const raise = change?.direction === "down" ? facts?.lastScaleUp : change;
   const raisedAt = Date.parse(raise?.at ?? "");
   if (Number.isNaN(raisedAt)) return undefined;
+  const delayMs = pool.scaleDown.delayAfterScaleUp;
+  const joining = notReadySince(members, pool, raisedAt - pool.provisionTimeout);
   const readyAt = readyAfter(members, raisedAt, pool.provisionTimeout);
-  const until = readyAt + pool.scaleDown.delayAfterScaleUp;
+  if (joining.length > 0) {
+    const until = iso(Math.max(readyAt, now.getTime()) + delayMs);
+    return { kind: "scale-down-delay", joining: joining.map((node) => node.name), delayMs, until };
+  }
+  const until = readyAt + delayMs;
   if (now.getTime() >= until) return undefined;
   return { kind: "scale-down-delay", since: iso(readyAt), until: iso(until) };
 }
@@ -116,7 +124,15 @@ export function joiningNodes(
   facts: PoolRepoFacts | undefined,
   now: Date,
 ): NodeInfo[] {
-  const from = joiningFrom(pool, facts, now);
+  return notReadySince(members, pool, joiningFrom(pool, facts, now));
+}
+
+/**
+ * The nodes not Ready yet that were created at or after `from` and never were Ready since (their
+ * Ready condition changed within `provisionTimeout` of their creation, or its time is unknown),
+ * or whose creation time is unknown.
+ */
+function notReadySince(members: readonly NodeInfo[], pool: PoolConfig, from: number): NodeInfo[] {
   return members.filter((node) => {
     if (node.ready) return false;
     const created = Date.parse(node.createdAt);

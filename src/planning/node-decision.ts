@@ -113,7 +113,12 @@ export type Hold =
   | { kind: "history-unknown"; problem: string }
   /** A schedule opens before a node removed now could be back: the count stays at its min. */
   | { kind: "schedule-soon"; schedule: string; opensAt: string; min: number }
+  /**
+   * No scale-down until `delayAfterScaleUp` after the nodes of the last scale-up were Ready
+   * (`since`); while some are not Ready yet (`joining`), `until` is the earliest the delay can end.
+   */
   | { kind: "scale-down-delay"; since: string; until: string }
+  | { kind: "scale-down-delay"; joining: string[]; delayMs: number; until: string }
   /**
    * Pool nodes not Ready (not ones a change is adding): their pods will need room the pool's
    * figures do not show, so no Ready node goes; the not-Ready nodes themselves may, once they

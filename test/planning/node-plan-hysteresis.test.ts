@@ -96,6 +96,29 @@ describe("no scale-down soon after a scale-up", () => {
     ]);
   });
 
+  it("says the delay has not started while the scale-up's nodes are not Ready", () => {
+    // Raised by hand to 4 where the max is 3, three minutes ago: worker-4 is still booting.
+    const workers = [
+      ...nodes(3, QUIET),
+      node("worker-4", { ready: false, createdAt: minutesAgo(2), readySince: minutesAgo(2) }),
+    ];
+    const decision = planOne(
+      buildSnapshot({ nodes: workers }),
+      { max: 3 },
+      { facts: { lastChange: { at: minutesAgo(3), direction: "up" } } },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toContainEqual({
+      kind: "scale-down-delay",
+      joining: ["worker-4"],
+      delayMs: 600_000,
+      until: new Date(NOW.getTime() + 10 * 60_000).toISOString(),
+    });
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      `hold: no scale-down until 10m after the nodes of the last scale-up are Ready: worker-4 is not Ready yet (${new Date(NOW.getTime() + 10 * 60_000).toISOString()} at the earliest)`,
+    );
+  });
+
   it("counts a change of unknown direction as a scale-up", () => {
     const decision = planOne(
       buildSnapshot({ nodes: nodes(4, QUIET) }),
