@@ -38,6 +38,18 @@ function job(suffix: string): Raw {
   });
 }
 
+/** Dates a served node's creation and the last change of its Ready condition. */
+function booted(objects: Raw[], name: string, created: string, readySince: string): void {
+  const node = objects.find(
+    (object) => object.kind === "Node" && (object.metadata as Raw).name === name,
+  );
+  if (!node) throw new Error(`no node ${name}`);
+  (node.metadata as Raw).creationTimestamp = created;
+  const conditions = (node.status as Raw).conditions as Raw[];
+  const ready = conditions.find((condition) => condition.type === "Ready");
+  if (ready) ready.lastTransitionTime = readySince;
+}
+
 function poolNote(output: PlanJson): NoteJson {
   const note = output.notes.find((entry) => entry.subject === "pool/workers");
   if (!note) throw new Error(`no note for the pool: ${JSON.stringify(output)}`);
@@ -323,6 +335,35 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     );
     const after = parsed(await planIn(served, dir, "2026-11-22T10:00:00Z"));
     expect(after.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
+  });
+
+  it("a raise followed by another a few minutes later: the first raise's node, still booting, is awaited, not planned around", async () => {
+    const five = [...FOUR, "talos-worker-5"];
+    const objects = cluster(five, { "talos-worker-4": { ready: false } });
+    // talos-worker-4 registered a minute after the raise to 4 and is not Ready yet; the raise to
+    // 5, by hand four minutes after the first, brought talos-worker-5, Ready since 09:57.
+    booted(objects, "talos-worker-4", "2026-11-22T09:51:00Z", "2026-11-22T09:51:00Z");
+    booted(objects, "talos-worker-5", "2026-11-22T09:55:00Z", "2026-11-22T09:57:00Z");
+    const busy = ["talos-worker-1", "talos-worker-2", "talos-worker-3", "talos-worker-5"];
+    const served = await serveForTest([...objects, ...fillers(busy), job("a1b2c"), job("d3e4f")]);
+    const dir = gitRepo([
+      { count: 3, at: "2026-11-01T10:00:00Z" },
+      { count: 4, at: "2026-11-22T09:50:00Z" },
+      { count: 5, at: "2026-11-22T09:54:00Z" },
+    ]);
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output).holds?.[0]).toEqual({
+      kind: "provisioning",
+      state: "joining",
+      expected: 5,
+      present: 4,
+      since: "2026-11-22T09:54:00.000Z",
+      deadline: "2026-11-22T10:09:00.000Z",
+    });
+    expect(poolNote(output).message).toContain(
+      "pending pods: 2 considered, 0 fit free room on existing nodes, 2 go on 1 node(s) to come (1 joining, 0 new)",
+    );
   });
 
   it("a revert of a raise is a decrease: the cooldown runs from it, the delay after a scale-up from the raise", async () => {
