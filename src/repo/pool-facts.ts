@@ -1,4 +1,5 @@
-import { readValueLocated, targetEditOptions } from "../editors/edit-file.ts";
+import { detectFormat, readValueLocated, targetEditOptions } from "../editors/edit-file.ts";
+import { formatPath, parsePath } from "../editors/path.ts";
 import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
 import type { LastChange, PoolRepoFacts } from "../planning/node-plan-input.ts";
 import type { PoolConfig, RepoConfig } from "../policy/repo-config.ts";
@@ -9,6 +10,7 @@ import {
   type RepoReader,
   UnreadableFileError,
 } from "./repo-reader.ts";
+import { laterVariableFiles } from "./tfvars-precedence.ts";
 
 /** How many commits of a target file are searched for the last change of its value. */
 const HISTORY_DEPTH = 20;
@@ -35,6 +37,12 @@ export async function readPoolFacts(
   const files = new Map<string, string>();
   const facts: PoolRepoFacts[] = [];
   const unreadable = new Map<string, string>();
+  let listed: Promise<string[]> | undefined;
+  // Listed once, and only for a pool whose count has been read.
+  const listing = () => {
+    listed ??= repo.listFiles().catch(() => []);
+    return listed;
+  };
   for (const pool of config.pools) {
     const { file } = pool.target;
     let text = files.get(file);
@@ -51,9 +59,66 @@ export async function readPoolFacts(
       continue;
     }
     if (text !== undefined) files.set(file, text);
-    facts.push(await poolFacts(repo, pool, text, asOf));
+    const fact = await poolFacts(repo, pool, text, asOf);
+    const overridden = fact.currentValue === undefined ? undefined : await overriddenBy(pool);
+    if (overridden !== undefined) {
+      delete fact.currentValue;
+      fact.currentValueProblem = overridden;
+    }
+    facts.push(fact);
   }
   return { facts, files };
+
+  async function overriddenBy(pool: PoolConfig): Promise<string | undefined> {
+    const later = laterVariableFiles(pool.target.file, await listing());
+    return later.length === 0 ? undefined : overriddenCount(repo, pool, later);
+  }
+}
+
+/**
+ * Why the count is not the one Terraform applies: a variable file Terraform reads after the
+ * target sets the same variable, and wins. Undefined when none does.
+ */
+async function overriddenCount(
+  repo: RepoReader,
+  pool: PoolConfig,
+  later: readonly string[],
+): Promise<string | undefined> {
+  const { file, path } = pool.target;
+  const [variable] = parsePath(path);
+  if (variable?.kind !== "key") return undefined;
+  const name = formatPath([variable]);
+  // The last file that sets it is the one whose value Terraform keeps.
+  for (const other of [...later].reverse()) {
+    const text = await readIfText(repo, other);
+    const found = text === undefined ? undefined : variableAt(text, name, other);
+    if (found === undefined) continue;
+    return formatLocated(
+      `${name} is set here too, and Terraform reads this file after ${file}: its value is the one applied, not ${path} of ${file}; point the pool's target.file at ${other}, or set ${name} in one file only`,
+      found,
+    );
+  }
+  return undefined;
+}
+
+async function readIfText(repo: RepoReader, file: string): Promise<string | undefined> {
+  try {
+    return await repo.readFile(file);
+  } catch (error) {
+    if (error instanceof UnreadableFileError) return undefined;
+    throw error;
+  }
+}
+
+/** Where `text` sets the variable `name`; undefined when it does not, or cannot be read. */
+function variableAt(text: string, name: string, file: string): SourceLocation | undefined {
+  try {
+    return readValueLocated(text, name, file, { format: detectFormat(file) }).location;
+  } catch (error) {
+    // A file Terraform cannot read either fails its own plan: that is not this pool's to say.
+    if (error instanceof InputError) return undefined;
+    throw error;
+  }
 }
 
 async function poolFacts(

@@ -80,6 +80,18 @@ describe("plan against a served cluster: where the count lives", () => {
     );
   });
 
+  it("holds a pool whose count a later *.auto.tfvars overrides, naming where", async () => {
+    const output = await plan([...cluster(), ...fillers(), tdarr("auto1")], {
+      other: { "terraform/prod.auto.tfvars": "# production\nworker_count = 5\n" },
+    });
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain(
+      "terraform/prod.auto.tfvars:2:16: worker_count is set here too, and Terraform reads this file after terraform/terraform.tfvars",
+    );
+  });
+
   it("reads the document a multi-document target names, and says so in the change", async () => {
     const output = await plan([...cluster(), ...fillers(), tdarr("doc1")], {
       tfvars: null,

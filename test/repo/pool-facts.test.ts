@@ -496,6 +496,53 @@ describe("readPoolFacts", () => {
     });
   });
 
+  describe("a count another variable file overrides", () => {
+    const workers = RepoConfig.parse({
+      pools: [
+        {
+          name: "workers",
+          target: { file: "terraform/terraform.tfvars", path: "pools.workers.count" },
+          max: 6,
+        },
+      ],
+    });
+    const tfvars = "pools = {\n  workers = { count = 3 }\n}\n";
+
+    it("holds the pool when a file Terraform reads later sets the variable, naming where", async () => {
+      const dir = repoWith([
+        {
+          at: "2026-11-01T10:00:00Z",
+          files: {
+            "terraform/terraform.tfvars": tfvars,
+            "terraform/prod.auto.tfvars": "# prod\npools = {\n  workers = { count = 5 }\n}\n",
+            "terraform/zz.auto.tfvars": 'region = "eu"\n',
+          },
+        },
+      ]);
+      const { facts } = await readPoolFacts(localRepo(dir), workers);
+      expect(facts[0]?.currentValue).toBeUndefined();
+      expect(facts[0]?.currentValueProblem).toBe(
+        "terraform/prod.auto.tfvars:2:9: pools is set here too, and Terraform reads this file after terraform/terraform.tfvars: its value is the one applied, not pools.workers.count of terraform/terraform.tfvars; point the pool's target.file at terraform/prod.auto.tfvars, or set pools in one file only",
+      );
+    });
+
+    it("reads the count when later files set other variables, or sit in another folder", async () => {
+      const dir = repoWith([
+        {
+          at: "2026-11-01T10:00:00Z",
+          files: {
+            "terraform/terraform.tfvars": tfvars,
+            "terraform/terraform.tfvars.json": '{"region": "eu"}\n',
+            "staging/prod.auto.tfvars": "pools = {}\n",
+          },
+        },
+      ]);
+      const { facts } = await readPoolFacts(localRepo(dir), workers);
+      expect(facts[0]).toMatchObject({ currentValue: 3 });
+      expect(facts[0]?.currentValueProblem).toBeUndefined();
+    });
+  });
+
   describe("a target that is not a text file of the repo holds its pool, and only its pool", () => {
     function withWorkersFile(make: (dir: string) => void): string {
       const dir = mkdtempSync(join(tmpdir(), "pool-facts-"));
