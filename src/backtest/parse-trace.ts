@@ -13,7 +13,13 @@ import {
   type TracePool,
   type UsageProfile,
 } from "./trace.ts";
-import { EVENT_LINES, HeaderLine, type PodLine, type UsageLine } from "./trace-schema.ts";
+import {
+  EVENT_LINES,
+  HeaderLine,
+  MAX_COUNT,
+  type PodLine,
+  type UsageLine,
+} from "./trace-schema.ts";
 
 /** One problem in a trace file, at a 1-based line. */
 export interface TraceIssue {
@@ -138,6 +144,15 @@ class TraceReader {
       const clash = header.pools.findIndex((other) => other.nodeName === pool.nodeName);
       if (clash < i)
         this.issue(line, `pools[${i}].nodeName`, `pools[${clash}] already names its nodes so`);
+      else {
+        const shared = sharedNodeName(header.pools, i);
+        if (shared)
+          this.issue(
+            line,
+            `pools[${i}].nodeName`,
+            `its node ${shared.name} would have the name of pools[${shared.pool}]'s node ${shared.index}: give the pools node names that cannot meet`,
+          );
+      }
     });
     const nodeNames = new Set<string>();
     header.nodes.forEach((node, i) => {
@@ -291,6 +306,30 @@ class TraceReader {
     if (header.config !== undefined) trace.config = header.config;
     return trace;
   }
+}
+
+/**
+ * A name that node `i` of pool `p` and a node of an earlier pool would both have (`w-{index}`
+ * and `w-1{index}` both make `w-10`), among the first MAX_COUNT of each: two nodes of one name
+ * cannot be in a cluster.
+ */
+function sharedNodeName(
+  pools: readonly { nodeName: string; indexBase: number }[],
+  p: number,
+): { name: string; pool: number; index: number } | undefined {
+  const pool = pools[p] as (typeof pools)[number];
+  const prefix = (template: string) => template.slice(0, template.indexOf("{index}"));
+  for (let other = 0; other < p; other++) {
+    const [mine, theirs] = [prefix(pool.nodeName), prefix((pools[other] as typeof pool).nodeName)];
+    // A name begins with its template's prefix: prefixes that differ early never meet.
+    if (!mine.startsWith(theirs) && !theirs.startsWith(mine)) continue;
+    for (let i = 0; i < MAX_COUNT; i++) {
+      const name = poolNodeName(pool, i);
+      const index = poolNodeIndex(pools[other] as (typeof pools)[number], name);
+      if (index !== undefined && index < MAX_COUNT) return { name, pool: other, index };
+    }
+  }
+  return undefined;
 }
 
 /** The name of node `i` of a pool (Terraform count index `i`). */

@@ -3,7 +3,7 @@ import { parseBytes, parseCpu } from "../planning/quantity.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
 
 /** How many nodes a pool may start with or a pod line may create; keeps a typo from exploding. */
-const MAX_COUNT = 10_000;
+export const MAX_COUNT = 10_000;
 
 /** The longest trace: a year and a day, so that a typo in the header does not run for ever. */
 const MAX_DURATION_MS = 366 * 86_400_000;

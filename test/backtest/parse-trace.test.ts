@@ -272,6 +272,19 @@ describe("readTrace: errors name the line", () => {
     ]);
   });
 
+  it("refuses pools whose node names can meet", () => {
+    const head = header({
+      pools: [
+        { ...header().pools[0], nodeName: "w-{index}", indexBase: 0 },
+        { ...header().pools[0], name: "other", nodeName: "w-1{index}", indexBase: 0 },
+        { ...header().pools[0], name: "apart", nodeName: "w-{index}-gpu", indexBase: 0 },
+      ],
+    });
+    expect(located(jsonLines(head))).toEqual([
+      "1: pools[1].nodeName: its node w-10 would have the name of pools[0]'s node 10: give the pools node names that cannot meet",
+    ]);
+  });
+
   it("checks the header's pools and nodes against each other", () => {
     const head = header({
       pools: [header().pools[0], { ...header().pools[0], nodeName: "other-{index}" }],
