@@ -52,8 +52,8 @@ export function hysteresisHolds(
 /**
  * No scale-down until `delayAfterScaleUp` after the nodes of the last scale-up became Ready: the
  * last change, unless it lowered the count; then the raise before it, when the history has one.
- * While some of them are not Ready yet, the delay has not started: it ends `delayAfterScaleUp`
- * after they are, now at the earliest.
+ * While some of them are not Ready yet, within `provisionTimeout` of the raise, the delay has
+ * not started: it ends `delayAfterScaleUp` after they are, now at the earliest.
  */
 function scaleDownDelay(
   pool: PoolConfig,
@@ -66,7 +66,12 @@ function scaleDownDelay(
   const raisedAt = Date.parse(raise?.at ?? "");
   if (Number.isNaN(raisedAt)) return undefined;
   const delayMs = pool.scaleDown.delayAfterScaleUp;
-  const joining = notReadySince(members, pool, raisedAt - pool.provisionTimeout);
+  // Past `provisionTimeout` the nodes not Ready have failed to join (the provisioning hold says
+  // so): the delay is no longer waiting for them.
+  const joining =
+    now.getTime() < raisedAt + pool.provisionTimeout
+      ? notReadySince(members, pool, raisedAt - pool.provisionTimeout)
+      : [];
   const readyAt = readyAfter(members, raisedAt, pool.provisionTimeout);
   if (joining.length > 0) {
     const until = iso(Math.max(readyAt, now.getTime()) + delayMs);

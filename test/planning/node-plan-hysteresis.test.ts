@@ -117,6 +117,14 @@ describe("no scale-down soon after a scale-up", () => {
     expect(explainNodeDecision(decision).join("\n")).toContain(
       `hold: no scale-down until 10m after the nodes of the last scale-up are Ready: worker-4 is not Ready yet (${new Date(NOW.getTime() + 10 * 60_000).toISOString()} at the earliest)`,
     );
+    // Past provisionTimeout it failed to join, and the delay no longer waits for it.
+    const failed = planOne(
+      buildSnapshot({ nodes: workers }),
+      { max: 3 },
+      { facts: { lastChange: { at: minutesAgo(16), direction: "up" } } },
+    );
+    expect(kinds(failed.holds)).toContain("provisioning-failed");
+    expect(kinds(failed.holds)).not.toContain("scale-down-delay");
   });
 
   it("counts a change of unknown direction as a scale-up", () => {
