@@ -10,7 +10,7 @@ import {
   type RepoReader,
   UnreadableFileError,
 } from "./repo-reader.ts";
-import { laterVariableFiles } from "./tfvars-precedence.ts";
+import { laterVariableFiles, readByTerraform } from "./tfvars-precedence.ts";
 
 /** How many commits of a target file are searched for the last change of its value. */
 const HISTORY_DEPTH = 20;
@@ -38,7 +38,7 @@ export async function readPoolFacts(
   const facts: PoolRepoFacts[] = [];
   const unreadable = new Map<string, string>();
   let listed: Promise<string[]> | undefined;
-  // Listed once, and only for a pool whose count has been read.
+  // Listed once, and only for a pool whose count Terraform reads from a file of its own choice.
   const listing = () => {
     listed ??= repo.listFiles().catch(() => []);
     return listed;
@@ -70,6 +70,7 @@ export async function readPoolFacts(
   return { facts, files };
 
   async function overriddenBy(pool: PoolConfig): Promise<string | undefined> {
+    if (!readByTerraform(pool.target.file)) return undefined;
     const later = laterVariableFiles(pool.target.file, await listing());
     return later.length === 0 ? undefined : overriddenCount(repo, pool, later);
   }

@@ -15,6 +15,11 @@ function readingRank(name: string): [number, string] | undefined {
   return undefined;
 }
 
+/** Whether Terraform reads the variable file at `path` by itself, without `-var-file`. */
+export function readByTerraform(path: string): boolean {
+  return readingRank(split(path).name) !== undefined;
+}
+
 function split(path: string): { dir: string; name: string } {
   const slash = path.lastIndexOf("/");
   return { dir: path.slice(0, slash + 1), name: path.slice(slash + 1) };
