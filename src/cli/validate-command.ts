@@ -55,7 +55,8 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   const checked = await validateRepoConfiguration({ read, otherRepos: "skip" });
   if (!checked.found)
     throw new InputError(`${join(dir, REPO_CONFIG_PATH)} does not exist: nothing to check`);
-  const targets = await withPoolTargets(checked, read);
+  const repo = localRepo(dir);
+  const targets = await withPoolTargets(checked, read, () => repo.listFiles().catch(() => []));
   const result = await withGuardNaming(targets, read, parsed.values["guard-config"]);
   if (parsed.values.json) {
     io.stdout(`${JSON.stringify(jsonResult(result), null, 2)}\n`);
@@ -85,10 +86,11 @@ function consequence(checked: RepoConfiguration): string {
 async function withPoolTargets(
   result: RepoConfiguration,
   read: PolicyFileReader,
+  listFiles: () => Promise<string[]>,
 ): Promise<RepoConfiguration> {
   const text = await read(undefined, REPO_CONFIG_PATH);
   if (!result.ok || result.config === undefined || text === undefined) return result;
-  const issues = await poolTargetIssues(text, result.config, read);
+  const issues = await poolTargetIssues(text, result.config, read, listFiles);
   return issues.length === 0 ? result : { ...result, ok: false, issues };
 }
 

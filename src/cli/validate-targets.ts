@@ -3,12 +3,14 @@ import type { ConfigIssue } from "../policy/load-repo-config.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { locateInYaml } from "../policy/yaml-locations.ts";
-import { countAt } from "../repo/pool-facts.ts";
+import { countAt, overriddenCount } from "../repo/pool-facts.ts";
 import { UnreadableFileError } from "../repo/repo-reader.ts";
+import { laterVariableFiles, readByTerraform } from "../repo/tfvars-precedence.ts";
 
 /**
  * The pools whose count cannot be read from the repository's files: a target file that does not
- * exist or is no text file, a PATH it does not hold, a value that is no whole number. The app
+ * exist or is no text file, a PATH it does not hold, a value that is no whole number, a count
+ * that a variable file Terraform reads later overrides (with `listFiles`, the files of DIR). The app
  * holds such a pool (and only it) with a note on every run; `validate` reports each at the line
  * of the configuration that names it, so the mistake is seen before the configuration merges.
  */
@@ -16,20 +18,26 @@ export async function poolTargetIssues(
   configText: string,
   config: RepoConfig,
   read: PolicyFileReader,
+  listFiles: () => Promise<string[]> = async () => [],
 ): Promise<ConfigIssue[]> {
   const parsed = readConfigYaml(configText, REPO_CONFIG_PATH);
   if (!parsed.ok) return [];
   const { doc, lineCounter } = parsed.yaml;
   const issues: ConfigIssue[] = [];
+  let listed: Promise<string[]> | undefined;
+  const listing = () => {
+    listed ??= listFiles();
+    return listed;
+  };
   for (const [i, pool] of config.pools.entries()) {
-    const problem = await targetProblem(pool, read);
+    const problem = await targetProblem(pool, read, listing);
     if (problem === undefined) continue;
     const path = ["pools", i, "target", problem.key];
     issues.push({
       file: REPO_CONFIG_PATH,
       ...locateInYaml(doc, lineCounter, path),
       path: `pools[${i}].target.${problem.key}`,
-      message: `${problem.message}; the app holds pool ${pool.name} until it can read the count`,
+      message: `${problem.message}; ${problem.consequence ?? `the app holds pool ${pool.name} until it can read the count`}`,
     });
   }
   return issues;
@@ -38,7 +46,8 @@ export async function poolTargetIssues(
 async function targetProblem(
   pool: RepoConfig["pools"][number],
   read: PolicyFileReader,
-): Promise<{ key: "file" | "path"; message: string } | undefined> {
+  listing: () => Promise<string[]>,
+): Promise<{ key: "file" | "path"; message: string; consequence?: string } | undefined> {
   const { file } = pool.target;
   let text: string | undefined;
   try {
@@ -49,5 +58,12 @@ async function targetProblem(
   }
   if (text === undefined) return { key: "file", message: `${file} does not exist in the repo` };
   const count = countAt(text, pool);
-  return typeof count === "number" ? undefined : { key: "path", message: count.problem };
+  if (typeof count !== "number") return { key: "path", message: count.problem };
+  if (!readByTerraform(file)) return undefined;
+  const later = laterVariableFiles(file, await listing());
+  if (later.length === 0) return undefined;
+  const overridden = await overriddenCount((other) => read(undefined, other), pool, later);
+  if (overridden === undefined) return undefined;
+  const consequence = `plan holds pool ${pool.name}: a pull request that changes the count would change nothing Terraform applies`;
+  return { key: "file", message: overridden, consequence };
 }

@@ -72,16 +72,19 @@ export async function readPoolFacts(
   async function overriddenBy(pool: PoolConfig): Promise<string | undefined> {
     if (!readByTerraform(pool.target.file)) return undefined;
     const later = laterVariableFiles(pool.target.file, await listing());
-    return later.length === 0 ? undefined : overriddenCount(repo, pool, later);
+    return later.length === 0
+      ? undefined
+      : overriddenCount((file) => repo.readFile(file), pool, later);
   }
 }
 
 /**
- * Why the count is not the one Terraform applies: a variable file Terraform reads after the
- * target sets the same variable, and wins. Undefined when none does.
+ * Why the count is not the one Terraform applies: one of `later`, the variable files Terraform
+ * reads after the target (`laterVariableFiles`), sets the same variable, and wins. Undefined
+ * when none does.
  */
-async function overriddenCount(
-  repo: RepoReader,
+export async function overriddenCount(
+  read: (file: string) => Promise<string | undefined>,
   pool: PoolConfig,
   later: readonly string[],
 ): Promise<string | undefined> {
@@ -91,7 +94,7 @@ async function overriddenCount(
   const name = formatPath([variable]);
   // The last file that sets it is the one whose value Terraform keeps.
   for (const other of [...later].reverse()) {
-    const text = await readIfText(repo, other);
+    const text = await readIfText(read, other);
     const found = text === undefined ? undefined : variableAt(text, name, other);
     if (found === undefined) continue;
     return formatLocated(
@@ -102,9 +105,12 @@ async function overriddenCount(
   return undefined;
 }
 
-async function readIfText(repo: RepoReader, file: string): Promise<string | undefined> {
+async function readIfText(
+  read: (file: string) => Promise<string | undefined>,
+  file: string,
+): Promise<string | undefined> {
   try {
-    return await repo.readFile(file);
+    return await read(file);
   } catch (error) {
     if (error instanceof UnreadableFileError) return undefined;
     throw error;

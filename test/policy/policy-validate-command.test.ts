@@ -189,6 +189,20 @@ describe("pr-autoscaler validate: each pool's count in the repository", () => {
     });
   });
 
+  it("reports a count that a variable file Terraform reads later overrides, at target.file", async () => {
+    const run = await validateRepo("terraform/terraform.tfvars worker_count", {
+      "terraform/terraform.tfvars": "worker_count = 3\n",
+      "terraform/prod.auto.tfvars": "worker_count = 5\n",
+    });
+    expect(run).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        ".github/pr-autoscaler.yml:4:13: pools[0].target.file: terraform/prod.auto.tfvars:1:16: worker_count is set here too, and Terraform reads this file after terraform/terraform.tfvars: its value is the one applied, not worker_count of terraform/terraform.tfvars; point the pool's target.file at terraform/prod.auto.tfvars, or set worker_count in one file only; plan holds pool workers: a pull request that changes the count would change nothing Terraform applies\n" +
+        CONSEQUENCE,
+    });
+  });
+
   it("reads a Pulumi stack file's namespaced key, a number written as a string included", async () => {
     const run = await validateRepo('infra/Pulumi.prod.yaml config."talos:workerCount"', {
       "infra/Pulumi.prod.yaml": 'config:\n  talos:workerCount: "3"\n  talos:region: eu\n',
