@@ -184,11 +184,11 @@ export function handOverBeyondMax(
     if (trigger.pods <= 0 || trigger.newNodes === 0)
       up.triggers.splice(up.triggers.indexOf(trigger), 1);
   }
-  up.newNodes = Math.max(0, ...up.triggers.map(nodesOf));
+  up.newNodes = Math.max(0, ...up.triggers.map((trigger) => nodesAskedFor(trigger) ?? 0));
 }
 
-/** The new nodes a scale-up trigger asks for. */
-function nodesOf(trigger: Trigger): number {
+/** The new nodes a scale-up trigger asks for; undefined for a trigger of another direction. */
+export function nodesAskedFor(trigger: Trigger): number | undefined {
   switch (trigger.kind) {
     case "below-min":
       return trigger.min - trigger.current;
@@ -196,8 +196,10 @@ function nodesOf(trigger: Trigger): number {
     case "utilisation":
     case "requests":
       return trigger.newNodes;
-    default:
-      return 0;
+    case "above-max":
+    case "unready-node":
+    case "underutilised":
+      return undefined;
   }
 }
 

@@ -9,6 +9,7 @@ import { formatCpu, formatDuration, formatMemory, formatPercent } from "../plann
 import type { Hold, NodeDecision, Trigger } from "../planning/node-decision.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
 import type { NodeProposal } from "../planning/proposal.ts";
+import { nodesAskedFor } from "../planning/scale-up.ts";
 import type { ResourceUtilisation } from "../planning/utilisation.ts";
 import { bullets, code, details, fenced, sections, table } from "./markdown.ts";
 import { utilisationChart } from "./utilisation-chart.ts";
@@ -95,21 +96,6 @@ function decidingScaleUp(triggers: readonly Trigger[]): Trigger | undefined {
     if (nodes !== undefined && (!best || nodes > best.nodes)) best = { trigger, nodes };
   }
   return best?.trigger;
-}
-
-function nodesAskedFor(trigger: Trigger): number | undefined {
-  switch (trigger.kind) {
-    case "below-min":
-      return trigger.min - trigger.current;
-    case "pending-pods":
-    case "utilisation":
-    case "requests":
-      return trigger.newNodes;
-    case "above-max":
-    case "unready-node":
-    case "underutilised":
-      return undefined;
-  }
 }
 
 function boundName(bound: "max" | "host-cap"): string {
