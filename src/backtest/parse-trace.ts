@@ -5,6 +5,7 @@ import type { OwnerRef } from "../planning/snapshot.ts";
 import { configIssueMessage } from "../policy/config-issue-message.ts";
 import { didYouMean, unknownKeyMessage } from "../policy/did-you-mean.ts";
 import { knownKeysAt } from "../policy/schema-keys.ts";
+import { firstDuplicateKey } from "../util/json-duplicate-keys.ts";
 import {
   arrivalKey,
   type PodArrival,
@@ -110,6 +111,13 @@ class TraceReader {
     if (typeof data !== "object" || data === null || Array.isArray(data)) {
       this.started = true;
       this.issue(line, "", "expected a JSON object with a type");
+      return;
+    }
+    // JSON.parse keeps the last of a key written twice: which one was meant is not known.
+    const twice = firstDuplicateKey(source);
+    if (twice) {
+      this.started = true;
+      this.issue(line, twice.key, "written twice in one object; which value is meant is not known");
       return;
     }
     const type = (data as { type?: unknown }).type;

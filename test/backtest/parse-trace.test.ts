@@ -161,6 +161,19 @@ describe("readTrace: errors name the line", () => {
     expect(problem).toMatch(/^3: not valid JSON: /);
   });
 
+  it("refuses a key written twice in one object, which JSON.parse would settle silently", () => {
+    const line = JSON.stringify(pod(0, "a", { requests: { cpu: "1" } })).replace(
+      '"cpu":"1"',
+      '"cpu":"1","cpu":"8"',
+    );
+    expect(located(`${JSON.stringify(header())}\n${line}\n`)).toEqual([
+      "2: cpu: written twice in one object; which value is meant is not known",
+    ]);
+    // The same key in two objects is no duplicate.
+    const fine = JSON.stringify(pod(0, "b", { requests: { cpu: "1", memory: "1Gi" } }));
+    expect(readTrace(`${JSON.stringify(header())}\n${fine}\n`, "t.jsonl").ok).toBe(true);
+  });
+
   it("reports unknown keys with what was probably meant", () => {
     const head = { ...header(), pool: [] };
     expect(located(jsonLines(head))).toEqual([
