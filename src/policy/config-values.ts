@@ -223,7 +223,13 @@ export const VALUE_PATH_PATTERN = `^(?:${PATH_KEY}|${PATH_BRACKET})(?:\\.${PATH_
 
 /** A value PATH in the editors' syntax (`worker_count`, `nodes["w-1"].count`). */
 export const ValuePath = z
-  .string({ error: "expected a PATH such as worker_count" })
+  .string({
+    // `path: ["worker_count"]` is a YAML list: the bracket needs quotes to be a PATH.
+    error: (issue) =>
+      Array.isArray(issue.input)
+        ? `expected a PATH such as worker_count, got a YAML list: quote a PATH that starts with "[" (path: '${pathOfList(issue.input)}')`
+        : "expected a PATH such as worker_count",
+  })
   .superRefine((text, ctx) => {
     try {
       parsePath(text);
@@ -232,6 +238,11 @@ export const ValuePath = z
     }
   })
   .meta({ pattern: VALUE_PATH_PATTERN });
+
+/** The PATH a YAML list such as `["worker_count"]` was probably meant to be, for the message. */
+function pathOfList(items: readonly unknown[]): string {
+  return items.map((item) => `[${JSON.stringify(item)}]`).join("");
+}
 
 /** Repository paths the loader takes: not absolute, no `\\`, no empty, `.` or `..` part. */
 export const REPO_FILE_PATTERN = String.raw`^(?!/)(?![\s\S]*//)(?![\s\S]*/$)(?!(?:[\s\S]*/)?\.\.?(?:/|$))[^\\]+$`;

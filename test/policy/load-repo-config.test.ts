@@ -371,6 +371,17 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     expect(issue?.message).toBe('PATH "nodes[\\"w-1\\"" at character 12: expected \']\'');
   });
 
+  it("says a PATH in brackets left unquoted was read as a YAML list", () => {
+    const text = pool("").replace("path: worker_count", 'path: ["worker_count"]');
+    const [issue] = issues(text);
+    expect(issue).toMatchObject({ line: 5, column: 13, path: "pools[0].target.path" });
+    expect(issue?.message).toBe(
+      `expected a PATH such as worker_count, got a YAML list: quote a PATH that starts with "[" (path: '["worker_count"]')`,
+    );
+    const number = issues(pool("").replace("path: worker_count", "path: 3"));
+    expect(number[0]?.message).toBe("expected a PATH such as worker_count");
+  });
+
   it("refuses a target file outside the repository", () => {
     const text = pool("").replace("file: terraform/terraform.tfvars", "file: ../secrets.tfvars");
     expect(issues(text)[0]).toMatchObject({ line: 4, path: "pools[0].target.file" });
