@@ -238,7 +238,7 @@ function pendingLines(decision: NodeDecision): string[] {
   if (!pending.enabled) return ["pending pods: not considered (scaleUp.pendingPods is false)"];
   if (pending.considered === 0) return [];
   const lines = [
-    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} fit free room on existing nodes, ${pending.onNew.length} go on ${pending.awaited ? `${pending.newNodes} node(s) to come (${pending.awaited} joining, ${pending.newNodes - pending.awaited} new)` : `${pending.newNodes} new node(s)`}`,
+    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} fit free room on existing nodes, ${pending.onNew.length} go on ${newNodesText(decision)}`,
   ];
   for (const placed of pending.onExisting)
     lines.push(`pending: ${podText(placed)} fits on ${placed.node}`);
@@ -263,6 +263,22 @@ function pendingLines(decision: NodeDecision): string[] {
     );
   }
   return lines;
+}
+
+/**
+ * `3 node(s) to come (2 joining, 1 new)`: the nodes the pending pods go on, naming those the repo
+ * already asks for. Past `provisionTimeout` those are not joining: the provisioning-failed hold
+ * says they did not come, and they are not said to be on their way.
+ */
+function newNodesText(decision: NodeDecision): string {
+  const { awaited, newNodes } = decision.pending;
+  if (!awaited) return `${newNodes} new node(s)`;
+  const failed = decision.holds.some(
+    (hold) => hold.kind === "provisioning-failed" && hold.state === "joining",
+  );
+  return failed
+    ? `${newNodes} node(s) (${awaited} the repo asks for that did not join in time, ${newNodes - awaited} new)`
+    : `${newNodes} node(s) to come (${awaited} joining, ${newNodes - awaited} new)`;
 }
 
 /**

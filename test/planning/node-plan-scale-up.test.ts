@@ -481,6 +481,35 @@ describe("pending pods while nodes join", () => {
       "  pending pods: 6 considered, 0 fit free room on existing nodes, 6 go on 3 node(s) to come (2 joining, 1 new)",
     );
   });
+
+  it("does not call a node that failed to join in time one to come", () => {
+    // The repo asks for 3 since 30 minutes ago; worker-3 never became Ready, past provisionTimeout.
+    const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();
+    const ready = nodes(2, BUSY);
+    const failed = node("worker-3", {
+      ready: false,
+      createdAt: minutesAgo(29),
+      readySince: minutesAgo(29),
+    });
+    const snapshot = buildSnapshot({
+      nodes: [...ready, failed],
+      pods: [
+        ...ready.map((w) => filler(w.name)),
+        pendingPod("web/a", { cpu: "3" }),
+        pendingPod("web/b", { cpu: "3" }),
+      ],
+    });
+    const decision = planOne(
+      snapshot,
+      {},
+      { facts: { currentValue: 3, lastChange: { at: minutesAgo(30), direction: "up" } } },
+    );
+    expect(kinds(decision.holds)).toContain("provisioning-failed");
+    expect(decision.pending).toMatchObject({ neededNewNodes: 2, awaited: 1 });
+    expect(explainNodeDecision(decision)).toContain(
+      "  pending pods: 2 considered, 0 fit free room on existing nodes, 2 go on 2 node(s) (1 the repo asks for that did not join in time, 1 new)",
+    );
+  });
 });
 
 describe("scale up on utilisation", () => {
