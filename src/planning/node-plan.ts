@@ -58,7 +58,7 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
   const takenBy = new Map<string, string>();
   for (const { context, up } of evaluated)
     for (const pod of up.pending.claimed) takenBy.set(podKey(pod), context.pool.name);
-  for (const { up } of evaluated) handOverBeyondMax(up, takenBy);
+  for (const { context, up } of evaluated) handOverBeyondMax(up, takenBy, context);
   // Pending pods counted on a node's room, whichever pool's packing put them there: removing
   // the node must leave them room elsewhere.
   const placedOn = new Map<string, PodInfo[]>();

@@ -151,6 +151,7 @@ export function evaluateScaleUp(
 export function handOverBeyondMax(
   up: ScaleUpEvaluation,
   takenBy: ReadonlyMap<string, string>,
+  context: PoolContext,
 ): void {
   const { pending } = up;
   const elsewhere = (pod: PendingPod) => ({ ...pod, pool: takenBy.get(pod.pod) as string });
@@ -172,8 +173,12 @@ export function handOverBeyondMax(
   ];
   if (gone.length === 0) return;
   pending.overMax = pending.overMax.filter((pod) => !takenBy.has(pod.pod));
-  // Pods another pool takes are not this pool's to wait for (`scaleUp.pendingFor`).
-  if (up.waiting && pending.onNew.length === 0 && pending.overMax.length === 0) delete up.waiting;
+  // Pods another pool takes are not this pool's to wait for (`scaleUp.pendingFor`): how many
+  // wait and until when is told again from those left, and one of them that waited long enough
+  // no longer adds nodes for the rest.
+  const waiting = pendingWait(context, context.index.pending, pending);
+  if (waiting) up.waiting = waiting;
+  else delete up.waiting;
   const stillNeeded = new Set(pending.overMax.map((pod) => pending.overMaxNodes.get(pod.pod)));
   pending.neededNewNodes = pending.newNodes + stillNeeded.size;
   const awaited = pending.awaited ?? 0;
@@ -181,7 +186,7 @@ export function handOverBeyondMax(
   if (trigger?.kind === "pending-pods") {
     trigger.pods -= gone.length;
     trigger.newNodes = Math.max(0, pending.neededNewNodes - awaited);
-    if (trigger.pods <= 0 || trigger.newNodes === 0)
+    if (trigger.pods <= 0 || trigger.newNodes === 0 || waiting)
       up.triggers.splice(up.triggers.indexOf(trigger), 1);
   }
   up.newNodes = Math.max(0, ...up.triggers.map((trigger) => nodesAskedFor(trigger) ?? 0));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
+import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
-import { BUSY, kinds, NOW, planOne, QUIET } from "./plan-helpers.ts";
+import { BUSY, kinds, NOW, planOne, poolInput, QUIET, repoConfig } from "./plan-helpers.ts";
 
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
 
@@ -78,6 +79,68 @@ describe("scaleUp.pendingFor", () => {
     });
     expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
     expect(kinds(decision.triggers)).toEqual(["below-min"]);
+  });
+});
+
+describe("scaleUp.pendingFor with pods a later pool takes", () => {
+  /**
+   * Pool `small` (max 2) and pool `large`, one full node each, both with pendingFor 2m: `small`
+   * has room for one new node, so the later pending pods go beyond its max, to `large`.
+   */
+  function twoPools(pending: PodInfo[]) {
+    const small = nodes(1, { ...BUSY, labels: { pool: "small" } }, "small-");
+    const large = nodes(1, { ...BUSY, labels: { pool: "large" } }, "large-");
+    const snapshot = buildSnapshot({
+      nodes: [...small, ...large],
+      pods: [
+        pod("fill/small", { node: "small-1", cpu: "3500m" }),
+        pod("fill/large", { node: "large-1", cpu: "3500m" }),
+        ...pending,
+      ],
+    });
+    const pendingFor = { scaleUp: { pendingFor: "2m" } };
+    const config = repoConfig(
+      poolInput({
+        name: "small",
+        max: 2,
+        selector: { matchLabels: { pool: "small" } },
+        ...pendingFor,
+      }),
+      poolInput({
+        name: "large",
+        target: { file: "terraform/terraform.tfvars", path: "large_count" },
+        selector: { matchLabels: { pool: "large" } },
+        ...pendingFor,
+      }),
+    );
+    const repo = [
+      { pool: "small", currentValue: 1 },
+      { pool: "large", currentValue: 1 },
+    ];
+    return planNodes({ snapshot, config, repo, now: NOW });
+  }
+
+  it("counts and times the wait from the pods left to the pool", () => {
+    const [small] = twoPools([waiting("web/a", 10), waiting("web/b", 100), waiting("web/c", 30)]);
+    expect(small?.pending.elsewhere?.map((pod) => pod.pod)).toEqual(["web/b", "web/c"]);
+    // web/a alone waits for this pool: 2m after its creation 10 s ago, not web/b's.
+    expect(small?.holds).toEqual([
+      { kind: "pending-wait", pods: 1, pendingForMs: 120_000, until: "2025-06-06T12:01:50.000Z" },
+    ]);
+  });
+
+  it("adds no node for pods that have not waited because one another pool takes has", () => {
+    const [small, large] = twoPools([
+      waiting("web/a", 10),
+      waiting("web/b", 200),
+      waiting("web/c", 30),
+    ]);
+    expect(small).toMatchObject({ action: "none" });
+    expect(small?.triggers).toEqual([]);
+    expect(small?.holds).toEqual([
+      { kind: "pending-wait", pods: 1, pendingForMs: 120_000, until: "2025-06-06T12:01:50.000Z" },
+    ]);
+    expect(large).toMatchObject({ action: "scale-up", desired: 3 });
   });
 });
 
