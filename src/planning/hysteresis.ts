@@ -1,6 +1,7 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
 import type { Hold } from "./node-decision.ts";
 import type { PoolRepoFacts } from "./node-plan-input.ts";
+import { nodesToRemove } from "./removal.ts";
 import type { NodeInfo } from "./snapshot.ts";
 
 /** Holds that come from the repo's history and the nodes' readiness, never from local state. */
@@ -130,6 +131,25 @@ export function joiningNodes(
   now: Date,
 ): NodeInfo[] {
   return notReadySince(members, pool, joiningFrom(pool, facts, now));
+}
+
+/**
+ * The pool's nodes that the last decrease removes and that are still listed: the repo asks for
+ * fewer nodes than there are, and the removal rule names those Terraform destroys. Empty when
+ * the count is not below the nodes, or when which nodes go cannot be told.
+ */
+export function leavingNodes(
+  members: readonly NodeInfo[],
+  pool: PoolConfig,
+  facts: PoolRepoFacts | undefined,
+): NodeInfo[] {
+  const expected = facts?.currentValue;
+  if (expected === undefined || members.length <= expected) return [];
+  const names = members.map((node) => node.name);
+  const picks = nodesToRemove(names, names.length, pool.removal, names.length - expected);
+  if (picks.some((pick) => "problem" in pick)) return [];
+  const going = new Set(picks.map((pick) => ("node" in pick ? pick.node : "")));
+  return members.filter((node) => going.has(node.name));
 }
 
 /**

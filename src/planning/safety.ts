@@ -1,4 +1,4 @@
-import { joiningNodes } from "./hysteresis.ts";
+import { joiningNodes, leavingNodes } from "./hysteresis.ts";
 import type { Hold } from "./node-decision.ts";
 import type { PoolContext } from "./pool-context.ts";
 import type { NodeInfo, Snapshot, SnapshotWarning } from "./snapshot.ts";
@@ -13,8 +13,11 @@ export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
   const incomplete = incompleteFor(snapshot);
   if (incomplete) holds.push({ kind: "snapshot-incomplete", warnings: incomplete });
   // Nodes still joining after the last change are awaited (the provisioning hold says so), not
-  // unready: a pool going from 2 to 4 is not half broken while its new VMs boot.
-  const counted = context.members.filter((node) => !isJoining(node, context));
+  // unready: a pool going from 2 to 4 is not half broken while its new VMs boot. Nor are nodes a
+  // decrease removes, which stop being Ready as they shut down: the leaving hold stops changes
+  // while they are listed, and the pool is the nodes it keeps.
+  const leaving = new Set(leavingNodes(context.members, context.pool, context.facts));
+  const counted = context.members.filter((node) => !isJoining(node, context) && !leaving.has(node));
   const total = counted.length;
   const unready = counted.filter((node) => !node.ready).map((node) => node.name);
   // Compared in whole numbers: 11 of 20 is 55 %, not 55.000000000000001 % > 55 %.

@@ -413,9 +413,17 @@ function joining(built: Built, worker: NodeInfo): boolean {
   return Date.parse(worker.createdAt) >= changedAt - timeout && NOW.getTime() < changedAt + timeout;
 }
 
-/** The pool's nodes the unready limit counts: all but those joining. */
+/**
+ * Nodes beyond a count lower than the nodes: the highest-numbered, which a decrease removes
+ * (Terraform's `count` destroys them), going whether Ready or not.
+ */
+function leaving(built: Built, worker: NodeInfo): boolean {
+  return built.current !== undefined && numberOf(worker.name) > built.current;
+}
+
+/** The pool's nodes the unready limit counts: all but those joining or leaving. */
 function counted(built: Built): NodeInfo[] {
-  return built.workers.filter((worker) => !joining(built, worker));
+  return built.workers.filter((worker) => !joining(built, worker) && !leaving(built, worker));
 }
 
 /** More than `maxUnready` % of `workers` not Ready. */
@@ -508,7 +516,8 @@ describe("planner invariants over random small clusters", () => {
   it("takes no action while more than maxUnready % of the pool's nodes are not Ready", () => {
     forEveryCase((input, built, decision) => {
       const over = tooManyUnready(input, counted(built));
-      // Joining nodes are not unready: the hold is there exactly when the rest are too many.
+      // Joining and leaving nodes are not unready: the hold is there exactly when the rest are
+      // too many.
       expect(decision.holds.some((hold) => hold.kind === "too-many-unready")).toBe(over);
       if (over) expect(decision.action).toBe("none");
     });

@@ -38,7 +38,7 @@ describe("safety stops", () => {
       node("worker-4", { ready: false }),
     ];
     const snapshot = buildSnapshot({ nodes: workers, pods: [pendingPod("web/a", { cpu: "3" })] });
-    const decision = planOne(snapshot, {}, { facts: { currentValue: 2 } });
+    const decision = planOne(snapshot);
     expect(decision.action).toBe("none");
     expect(decision.holds).toContainEqual({
       kind: "too-many-unready",
@@ -47,6 +47,43 @@ describe("safety stops", () => {
       percent: 50,
       limit: 45,
     });
+  });
+
+  it("does not count a node a decrease removes, not Ready as it shuts down", () => {
+    // Lowered from 2 to 1 three minutes ago: worker-2 is going, and stopped being Ready.
+    const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();
+    const workers = [
+      ...nodes(1, BUSY),
+      node("worker-2", { ready: false, readySince: minutesAgo(1) }),
+    ];
+    const lowered = {
+      currentValue: 1,
+      lastChange: { at: minutesAgo(3), direction: "down" as const },
+    };
+    const decision = planOne(buildSnapshot({ nodes: workers }), {}, { facts: lowered });
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toEqual(["provisioning", "cooldown"]);
+    expect(decision.holds[0]).toMatchObject({ state: "leaving", expected: 1, present: 2 });
+    // The node the pool keeps counts: worker-1 not Ready as well is the whole pool.
+    const both = [node("worker-1", { ready: false }), workers[1] as (typeof workers)[number]];
+    const broken = planOne(buildSnapshot({ nodes: both }), {}, { facts: lowered });
+    expect(broken.holds).toContainEqual({
+      kind: "too-many-unready",
+      unready: ["worker-1"],
+      total: 1,
+      percent: 100,
+      limit: 45,
+    });
+  });
+
+  it("counts a not-Ready node beyond the count when which node the decrease removes is unknown", () => {
+    // Nodes named without a number: the removal rule cannot tell which of them goes.
+    const workers = [node("alpha", BUSY), node("beta", { ready: false })];
+    const facts = { currentValue: 1 };
+    const decision = planOne(buildSnapshot({ nodes: workers }), {}, { facts });
+    expect(decision.holds).toContainEqual(
+      expect.objectContaining({ kind: "too-many-unready", unready: ["beta"], total: 2 }),
+    );
   });
 
   it("does not stop at 45 % or below", () => {
