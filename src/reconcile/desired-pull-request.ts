@@ -235,6 +235,8 @@ async function buildResources(
 async function readExisting(read: FileReader, file: string): Promise<string> {
   const text = await read(file);
   if (text === undefined)
-    throw new Error(`${file} no longer exists on the default branch; the next run plans again`);
+    throw new InputError(
+      `${file} no longer exists on the default branch; the next run plans again`,
+    );
   return text;
 }

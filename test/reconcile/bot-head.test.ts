@@ -256,6 +256,45 @@ describe("the bot's own head", () => {
   });
 });
 
+describe("the bot's head made for a target the configuration has moved since", () => {
+  const MOVED = "terraform/workers.auto.tfvars";
+
+  /** The pool's count moves to its own file, and the cooldown this starts has passed. */
+  function moveTarget(world: Scenario) {
+    world.github.push({
+      ".github/pr-autoscaler.yml": GUARDED_MERGE_CONFIG.replace(
+        `file: ${TFVARS}`,
+        `file: ${MOVED}`,
+      ),
+      [TFVARS]: null,
+      [MOVED]: tfvars(3),
+    });
+    world.github.advance(6 * 60_000);
+  }
+
+  for (const [who, restart] of [
+    ["the process that made it", false],
+    ["a new process", true],
+  ] as const) {
+    it(`is rebuilt at the new target by ${who}, then merges`, async () => {
+      const world = await opened();
+      moveTarget(world);
+      const target = restart ? world.replica() : undefined;
+      const result = await world.run(target);
+      expect(result.errors).toEqual([]);
+      expect(result.pullRequests).toEqual([
+        expect.objectContaining({ key: "nodes-workers", action: "updated", number: 1 }),
+      ]);
+      expect(world.github.file(MOVED, BRANCH)).toBe(FOUR);
+      expect(world.github.file(TFVARS, BRANCH)).toBeUndefined();
+      expect(world.github.commentsOn(1)).toEqual([]);
+      const merged = await guardPasses(world, target);
+      expect(merged.merges).toEqual([expect.objectContaining({ number: 1, action: "merged" })]);
+      expect(world.github.file(MOVED)).toBe(FOUR);
+    });
+  }
+});
+
 describe("a branch left without a pull request, its commit's message copied from the bot's", () => {
   it("is not opened as it is when it holds more than the plan's change", async () => {
     const world = oneNodeShort(GUARDED_MERGE_CONFIG);

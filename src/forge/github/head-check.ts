@@ -1,4 +1,5 @@
-import type { DesiredPullRequest, RepoState } from "../forge.ts";
+import { InputError } from "../../errors.ts";
+import type { DesiredPullRequest, FileChange, RepoState } from "../forge.ts";
 import { normalizeRepoPath } from "../repo-path.ts";
 import { planOn } from "./bot-commit.ts";
 import { readFileAt } from "./files.ts";
@@ -38,7 +39,12 @@ export async function checkHead(
   });
   if ("problem" in change) return { kind: "foreign", why: change.problem };
   const { parent, files } = change;
-  const planned = await planOn(context, desired, parent);
+  const planned = await plannedOn(context, desired, parent);
+  // The plan's change cannot be made where the head sits: the pool's target (its file, its PATH)
+  // is not there, as when the configuration moved it since. The head is an earlier plan's change,
+  // made for the target as it was, and cannot be compared with this one: it is rebuilt on the
+  // default branch, never merged as it is.
+  if (!planned) return { kind: "earlier", parent };
   const exact =
     planned.changed.length === files.size &&
     planned.changed.every((file) => files.get(file.path) === gitBlobSha(file.content));
@@ -61,4 +67,18 @@ export async function checkHead(
     kind: "foreign",
     why: `it changes ${[...files.keys()].join(", ")} beyond what pr-autoscaler writes`,
   };
+}
+
+/** What `desired` writes on `base`; undefined when its target cannot be edited there. */
+async function plannedOn(
+  context: ForgeContext,
+  desired: DesiredPullRequest,
+  base: string,
+): Promise<{ written: FileChange[]; changed: FileChange[] } | undefined> {
+  try {
+    return await planOn(context, desired, base);
+  } catch (error) {
+    if (error instanceof InputError) return undefined;
+    throw error;
+  }
 }
