@@ -376,7 +376,9 @@ export function holdText(hold: Hold): string {
     case "scale-down-delay":
       return "joining" in hold
         ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last scale-up are Ready: ${hold.joining.join(", ")} ${hold.joining.length === 1 ? "is" : "are"} not Ready yet (${hold.until} at the earliest)`
-        : `no scale-down until ${hold.until} (nodes of the last scale-up Ready at ${hold.since})`;
+        : hold.from === "change"
+          ? `no scale-down until ${hold.until} (after the last scale-up, of ${hold.since}: none of the pool's Ready nodes was created for it, so the delay runs from the change)`
+          : `no scale-down until ${hold.until} (nodes of the last scale-up Ready at ${hold.since})`;
     case "nodes-unready":
       return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: no Ready node is removed while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}`;
     case "pods-orphaned":

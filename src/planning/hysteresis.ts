@@ -73,13 +73,18 @@ function scaleDownDelay(
     now.getTime() < raisedAt + pool.provisionTimeout
       ? notReadySince(members, pool, raisedAt - pool.provisionTimeout)
       : [];
-  const readyAt = readyAfter(members, raisedAt, pool.provisionTimeout);
+  const nodesReadyAt = readyAfter(members, raisedAt, pool.provisionTimeout);
+  const readyAt = nodesReadyAt ?? raisedAt;
   if (joining.length > 0) {
     const until = iso(Math.max(readyAt, now.getTime()) + delayMs);
     return { kind: "scale-down-delay", joining: joining.map((node) => node.name), delayMs, until };
   }
   const until = readyAt + delayMs;
   if (now.getTime() >= until) return undefined;
+  // No Ready node was created for the raise (the nodes were there already): the delay runs from
+  // the change, and the hold must not call its time a Ready time.
+  if (nodesReadyAt === undefined)
+    return { kind: "scale-down-delay", since: iso(readyAt), until: iso(until), from: "change" };
   return { kind: "scale-down-delay", since: iso(readyAt), until: iso(until) };
 }
 
@@ -183,20 +188,24 @@ function joiningFrom(pool: PoolConfig, facts: PoolRepoFacts | undefined, now: Da
 }
 
 /**
- * When the nodes added by a scale-up were all Ready: the latest Ready time among nodes created
- * since the change, or less than `provisionTimeout` before it (the nodes of an earlier raise
- * still joining then, awaited with it), or the change itself when none were. A node without a
- * Ready time counts from its creation.
+ * When the nodes added by a scale-up were all Ready: the latest Ready time among Ready nodes
+ * created since the change, or less than `provisionTimeout` before it (the nodes of an earlier
+ * raise still joining then, awaited with it), never before the change; undefined when there is
+ * none. A node without a Ready time counts from its creation.
  */
-function readyAfter(members: readonly NodeInfo[], changedAt: number, window: number): number {
-  let latest = changedAt;
+function readyAfter(
+  members: readonly NodeInfo[],
+  changedAt: number,
+  window: number,
+): number | undefined {
+  let latest: number | undefined;
   for (const node of members) {
     // A node not Ready now (one that died since) says nothing of when the change's nodes were.
     if (!node.ready) continue;
     const created = Date.parse(node.createdAt);
     if (Number.isNaN(created) || created < changedAt - window) continue;
     const readySince = node.readySince ? Date.parse(node.readySince) : created;
-    if (!Number.isNaN(readySince)) latest = Math.max(latest, readySince);
+    if (!Number.isNaN(readySince)) latest = Math.max(latest ?? changedAt, readySince);
   }
   return latest;
 }

@@ -324,14 +324,16 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     );
     const held = parsed(await planIn(served, dir, "2026-11-22T09:57:00Z"));
     expect(held.proposals).toEqual([]);
+    // The four nodes were there before the raise: the delay runs from the raise itself.
     expect(poolNote(held).holds).toContainEqual({
       kind: "scale-down-delay",
       since: "2026-11-22T09:50:00.000Z",
       until: "2026-11-22T10:00:00.000Z",
+      from: "change",
     });
     expect(holdKinds(held)).not.toContain("cooldown");
     expect(poolNote(held).message).toContain(
-      "hold: no scale-down until 2026-11-22T10:00:00.000Z (nodes of the last scale-up Ready at 2026-11-22T09:50:00.000Z)",
+      "hold: no scale-down until 2026-11-22T10:00:00.000Z (after the last scale-up, of 2026-11-22T09:50:00.000Z: none of the pool's Ready nodes was created for it, so the delay runs from the change)",
     );
     const after = parsed(await planIn(served, dir, "2026-11-22T10:00:00Z"));
     expect(after.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
@@ -406,6 +408,7 @@ describe("plan --repo: a target stored through a filter", () => {
           kind: "scale-down-delay",
           since: "2026-11-22T09:58:00.000Z",
           until: "2026-11-22T10:08:00.000Z",
+          from: "change",
         },
       ]),
     );

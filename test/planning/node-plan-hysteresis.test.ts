@@ -127,6 +127,22 @@ describe("no scale-down soon after a scale-up", () => {
     expect(kinds(failed.holds)).not.toContain("scale-down-delay");
   });
 
+  it("runs the delay from the raise, and says so, when no Ready node was created for it", () => {
+    // Raised 3 → 4 seven minutes ago to match four nodes that were already there.
+    const decision = planOne(
+      buildSnapshot({ nodes: nodes(4, QUIET) }),
+      {},
+      { facts: { lastChange: { at: minutesAgo(7), direction: "up" } } },
+    );
+    const until = new Date(NOW.getTime() + 3 * 60_000).toISOString();
+    expect(decision.holds).toEqual([
+      { kind: "scale-down-delay", since: minutesAgo(7), until, from: "change" },
+    ]);
+    expect(explainNodeDecision(decision)).toContain(
+      `  hold: no scale-down until ${until} (after the last scale-up, of ${minutesAgo(7)}: none of the pool's Ready nodes was created for it, so the delay runs from the change)`,
+    );
+  });
+
   it("counts a change of unknown direction as a scale-up", () => {
     const decision = planOne(
       buildSnapshot({ nodes: nodes(4, QUIET) }),
