@@ -122,6 +122,7 @@ async function reconcileOnce(
   const dashboard = baseDashboard(control.state, open);
   if (!configuration.ok || !configuration.config) {
     await reportConfigErrors(target, state, configuration, result);
+    await withdrawAutoMerges(target, open, result, beforeWrite);
     // Its pull requests stay open, and its pools keep the nodes they claimed.
     ledger?.publish(result.repository, ledgerFacts(open, now));
     await writeDashboard(
@@ -288,6 +289,32 @@ async function configurationAt(
   });
   target.memory.configuration = { headSha: state.head.sha, value, readAt: now.getTime() };
   return value;
+}
+
+/**
+ * With the configuration in error, no policy says what may merge: GitHub's auto-merge the bot
+ * turned on goes off (one request per such pull request, only while it is on), else GitHub would
+ * merge when the checks pass. Once the configuration is fixed, each pull request is looked at
+ * afresh, as after a pause: the merge step forgets what it learnt of them.
+ */
+async function withdrawAutoMerges(
+  target: ReconcileTarget,
+  state: RepoState,
+  result: ReconcileResult,
+  beforeWrite: () => Promise<void>,
+): Promise<void> {
+  forgetUnplanned(target.memory.merges, new Map());
+  for (const pr of state.pullRequests) {
+    if (!pr.autoMerge) continue;
+    try {
+      await beforeWrite();
+      await target.forge.withdrawAutoMerge(pr);
+    } catch (error) {
+      if (error instanceof StaleControlState) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      result.errors.push(`${pr.key}: ${message}`);
+    }
+  }
 }
 
 /** A failing check on the default branch head, once per head (the dashboard says it too). */

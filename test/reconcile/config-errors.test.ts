@@ -1,9 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
 import { checkPullRequestConfig } from "../../src/reconcile/config-check.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
+import { BOT_LOGIN } from "./support/fake-github.ts";
 import { CONFIG, CONFIG_PATH, cluster, infraFiles, WORKERS_POOL } from "./support/infra.ts";
 import { repositories } from "./support/repositories.ts";
 import { scenario } from "./support/scenario.ts";
+
+const GUARD = "pr-autoscaler/plan-guard";
 
 /** Two mistakes a person makes: a max below the min, and a percentage above 100. */
 const BROKEN = `pools:
@@ -72,6 +75,36 @@ describe("an invalid configuration on the default branch", () => {
     const fixed = await world.run();
     expect(fixed.status).toBe("ok");
     expect(world.github.botIssue("dashboard")?.body).not.toContain("Configuration errors");
+  });
+
+  it("turns off GitHub's auto-merge the bot turned on, so passing checks merge nothing until it is fixed", async () => {
+    const rules = `automerge:\n  rules:\n    - name: add-a-node\n      match: { kind: nodes, direction: up }\n      action: merge\n      requiredChecks: [${GUARD}]\n`;
+    const world = scenario({
+      files: infraFiles({ config: `${WORKERS_POOL}${rules}` }),
+      cluster: cluster({ pending: 1, plex: false }),
+    });
+    world.github.allowAutoMerge = true;
+    world.github.requiredChecks.push(GUARD);
+    await world.run();
+    expect(world.github.pull(1).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+    world.github.push({ [CONFIG_PATH]: `${BROKEN}${rules}` });
+    expect((await world.run()).status).toBe("config-error");
+    expect(world.github.pull(1).autoMerge).toBeNull();
+    world.github.setStatus(world.github.pull(1).headSha, GUARD, "success");
+    expect(world.github.pull(1)).toMatchObject({ state: "open", mergedAt: null });
+    // The runs after it (the first reads the lists its own change moved) ask nothing more of it.
+    await world.run();
+    world.github.reset();
+    await world.run();
+    expect(world.github.calls()).toEqual(["GET /branches/main", "GET /pulls"]);
+    world.github.push({ [CONFIG_PATH]: `${WORKERS_POOL}${rules}` });
+    const fixed = await world.run();
+    // Rebuilt on the fix, it waits for its checks again, under GitHub's auto-merge.
+    expect(fixed.merges).toEqual([
+      expect.objectContaining({ number: 1, action: "auto-merge-enabled" }),
+    ]);
+    world.github.setStatus(world.github.pull(1).headSha, GUARD, "success");
+    expect(world.github.pull(1).mergedAt).not.toBeNull();
   });
 
   it("takes commands given while it is broken once fixed, and not those from before", async () => {
