@@ -68,10 +68,14 @@ function scaleDownDelay(
   if (Number.isNaN(raisedAt)) return undefined;
   const delayMs = pool.scaleDown.delayAfterScaleUp;
   // Past `provisionTimeout` the nodes not Ready have failed to join (the provisioning hold says
-  // so): the delay is no longer waiting for them.
+  // so): the delay is no longer waiting for them. Nor is it for a node a later decrease removes
+  // (a raise reverted before its node was Ready): that node is leaving, not joining.
+  const leaving = new Set(leavingNodes(members, pool, facts));
   const joining =
     now.getTime() < raisedAt + pool.provisionTimeout
-      ? notReadySince(members, pool, raisedAt - pool.provisionTimeout)
+      ? notReadySince(members, pool, raisedAt - pool.provisionTimeout).filter(
+          (node) => !leaving.has(node),
+        )
       : [];
   const nodesReadyAt = readyAfter(members, raisedAt, pool.provisionTimeout);
   const readyAt = nodesReadyAt ?? raisedAt;

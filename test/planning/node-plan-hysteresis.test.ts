@@ -143,6 +143,29 @@ describe("no scale-down soon after a scale-up", () => {
     );
   });
 
+  it("does not wait for the node of a raise reverted before it was Ready, which is leaving", () => {
+    // Raised 3 → 4 six minutes ago, lowered back to 3 two minutes later: worker-4 never became
+    // Ready and is going.
+    const workers = [
+      ...nodes(3, QUIET),
+      node("worker-4", { ready: false, createdAt: minutesAgo(5), readySince: minutesAgo(5) }),
+    ];
+    const facts = {
+      currentValue: 3,
+      lastChange: { at: minutesAgo(4), direction: "down" as const },
+      lastScaleUp: { at: minutesAgo(6) },
+    };
+    const decision = planOne(buildSnapshot({ nodes: workers }), {}, { facts });
+    const delay = decision.holds.find((hold) => hold.kind === "scale-down-delay");
+    expect(delay).toEqual({
+      kind: "scale-down-delay",
+      since: minutesAgo(6),
+      until: new Date(NOW.getTime() + 4 * 60_000).toISOString(),
+      from: "change",
+    });
+    expect(explainNodeDecision(decision).join("\n")).not.toContain("not Ready yet");
+  });
+
   it("counts a change of unknown direction as a scale-up", () => {
     const decision = planOne(
       buildSnapshot({ nodes: nodes(4, QUIET) }),
