@@ -4,6 +4,7 @@ import { maxBound, poolBounds } from "./bounds.ts";
 import { type ClusterIndex, indexCluster, podKey } from "./cluster-index.ts";
 import { hysteresisHolds, joiningNodes, unreadyHold } from "./hysteresis.ts";
 import type {
+  BoundsReport,
   Hold,
   NodeAction,
   NodeDecision,
@@ -136,6 +137,7 @@ function planPool(
     pullRequest: pullRequestAction(outcome, facts, {
       podsWaiting: up.waiting !== undefined || context.index.orphans.length > 0,
       unreadyInTheWay: openDecreaseMeetsUnready(context),
+      bounds: context.bounds,
     }),
     triggers: outcome.triggers,
     holds: outcome.holds,
@@ -528,9 +530,13 @@ function openDecreaseMeetsUnready(context: PoolContext): boolean {
 function pullRequestAction(
   outcome: Outcome,
   facts: PoolRepoFacts | undefined,
-  state: { podsWaiting: boolean; unreadyInTheWay: boolean },
+  state: {
+    podsWaiting: boolean;
+    unreadyInTheWay: boolean;
+    bounds: Pick<BoundsReport, "effectiveMin" | "effectiveMax">;
+  },
 ): NodeDecision["pullRequest"] {
-  const { podsWaiting, unreadyInTheWay } = state;
+  const { podsWaiting, unreadyInTheWay, bounds } = state;
   const { action, holds } = outcome;
   const open = facts?.openPullRequest;
   if (!open) return { action: action === "none" ? "none" : "open" };
@@ -555,9 +561,14 @@ function pullRequestAction(
     open.from !== undefined &&
     facts?.currentValue !== undefined &&
     open.from !== facts.currentValue;
+  // A count the bounds no longer allow (the max lowered below it since it opened) is never to
+  // merge, whatever holds the decision: an at-max hold says the plan stops at the max.
+  const outOfBounds =
+    open.desired !== undefined &&
+    (open.desired > bounds.effectiveMax || open.desired < bounds.effectiveMin);
   let prAction: PullRequestAction = "close";
   if (action !== "none") prAction = "update";
-  else if (holds.length > 0 && !decreaseUnwanted && !overtaken) prAction = "leave";
+  else if (holds.length > 0 && !decreaseUnwanted && !overtaken && !outOfBounds) prAction = "leave";
   return { action: prAction, number: open.number };
 }
 

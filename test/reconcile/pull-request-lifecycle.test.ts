@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { cluster, TFVARS, tfvars } from "./support/infra.ts";
+import { CONFIG, CONFIG_PATH, cluster, TFVARS, tfvars } from "./support/infra.ts";
 import { type Scenario, scenario } from "./support/scenario.ts";
 
 const BRANCH = "pr-autoscaler/nodes-workers";
@@ -117,6 +117,24 @@ describe("an open pull request when the plan changes", () => {
     const [comment] = world.github.commentsOn(1);
     expect(comment?.body).toContain("The plan no longer wants this change: pool workers");
     expect(comment?.body).toContain("no change at 3");
+  });
+
+  it("closes an increase beyond a max lowered since, though more nodes are still wanted", async () => {
+    const { world, first } = opened();
+    await first;
+    world.github.push({ [CONFIG_PATH]: CONFIG.replace("max: 6", "max: 2") });
+    world.cluster = cluster({ pending: 1, plex: false });
+    const result = await world.run();
+    expect(result.decisions[0]?.holds).toEqual([
+      { kind: "at-max", wanted: 4, allowed: 2, bound: "max" },
+    ]);
+    expect(result.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "closed", number: 1 }),
+    ]);
+    expect(world.github.pull(1).state).toBe("closed");
+    expect(world.github.commentsOn(1)[0]?.body).toMatch(
+      /^Pool `workers` may now have at most 2 nodes \(max in \.github\/pr-autoscaler\.yml\), so this pull request's 3 → 4 no longer applies/,
+    );
   });
 
   it("leaves the pull request open while the pool's decision is held", async () => {
