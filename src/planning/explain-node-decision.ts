@@ -380,6 +380,7 @@ export function holdText(hold: Hold): string {
           ? `no scale-down until ${hold.until} (after the last scale-up, of ${hold.since}: none of the pool's Ready nodes was created for it, so the delay runs from the change)`
           : `no scale-down until ${hold.until} (nodes of the last scale-up Ready at ${hold.since})`;
     case "nodes-unready":
+      if (hold.sinceUnknown) return unreadySinceUnknownText(hold.nodes, hold.sinceUnknown);
       return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: no Ready node is removed while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}`;
     case "pods-orphaned":
       return `${count(hold.pods, "pod")} ${hold.pods === 1 ? "is" : "are"} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so no Ready node is removed meanwhile`;
@@ -396,6 +397,19 @@ export function holdText(hold: Hold): string {
     case "window-uncovered":
       return uncoveredText(hold.direction, hold.checks);
   }
+}
+
+/**
+ * A decrease that removes only not-Ready nodes, held because how long some of them have not been
+ * Ready is unknown: not because a Ready node would go.
+ */
+function unreadySinceUnknownText(nodes: readonly string[], unknown: readonly string[]): string {
+  const one = unknown.length === 1;
+  const since =
+    unknown.length === nodes.length
+      ? " since a time that is unknown"
+      : `, and since when ${unknown.join(", ")} ${one ? "has" : "have"} not been is unknown`;
+  return `${nodes.join(", ")} ${nodes.length === 1 ? "is" : "are"} not Ready${since} (no time on ${one ? "its" : "their"} Ready condition): whether ${one ? "it has" : "they have"} been so for scaleDown.unreadyTime cannot be told, so the decrease that removes ${nodes.length === 1 ? "it" : "them"} waits (unknown is not long ago)`;
 }
 
 /** Usage past a threshold now, not shown over its window yet: what it leads to is not known. */

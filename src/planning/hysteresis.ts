@@ -223,7 +223,9 @@ function iso(ms: number): string {
  * their pods, evicted soon if not yet, will need room that the Ready nodes' figures do not show.
  * A decrease that removes exactly those nodes is let through once each has not been Ready for
  * `scaleDown.unreadyTime` (cluster-autoscaler removes unready nodes after the same time), as
- * with nothing on them the pool loses no room. Undefined when no such node is in the way.
+ * with nothing on them the pool loses no room; while how long one of them has not been Ready is
+ * unknown, it is not let through, and the hold names it. Undefined when no such node is in the
+ * way.
  */
 export function unreadyHold(
   pool: PoolConfig,
@@ -240,9 +242,11 @@ export function unreadyHold(
   const until = known ? Math.max(...since) + pool.scaleDown.unreadyTime : undefined;
   const onlyThem = unready.every((node) => removing.includes(node.name));
   if (onlyThem && until !== undefined && now.getTime() >= until) return undefined;
-  return {
-    kind: "nodes-unready",
-    nodes: unready.map((node) => node.name),
-    ...(until === undefined || !onlyThem ? {} : { until: iso(until) }),
-  };
+  const nodes = unready.map((node) => node.name);
+  if (!onlyThem) return { kind: "nodes-unready", nodes };
+  if (until !== undefined) return { kind: "nodes-unready", nodes, until: iso(until) };
+  // The decrease takes no Ready node: what holds it is that how long these have not been Ready
+  // is unknown, and unknown is not long ago.
+  const sinceUnknown = unready.filter((_, i) => Number.isNaN(since[i])).map((node) => node.name);
+  return { kind: "nodes-unready", nodes, sinceUnknown };
 }

@@ -124,9 +124,11 @@ export type Hold =
   /**
    * Pool nodes not Ready (not ones a change is adding): their pods will need room the pool's
    * figures do not show, so no Ready node goes; the not-Ready nodes themselves may, once they
-   * have been so for `scaleDown.unreadyTime` (`until`, when known).
+   * have been so for `scaleDown.unreadyTime` (`until`, when known). `sinceUnknown`, when the
+   * decrease removes only not-Ready nodes: those whose Ready condition gives no time, so how long
+   * they have not been Ready is unknown and the decrease waits.
    */
-  | { kind: "nodes-unready"; nodes: string[]; until?: string }
+  | { kind: "nodes-unready"; nodes: string[]; until?: string; sinceUnknown?: string[] }
   /** Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes meanwhile. */
   | { kind: "pending-wait"; pods: number; pendingForMs: number; until: string }
   /**

@@ -495,6 +495,40 @@ describe("nodes joining or leaving", () => {
       );
       expect(configured.action).toBe("none");
     });
+
+    it("says a not-Ready node with no time on its Ready condition is held for that unknown time", () => {
+      // worker-4 is the only node the decrease takes (one at a time): no Ready node would go.
+      const unknownSince = node("worker-4", { ...QUIET, ready: false });
+      const decision = planOne(
+        buildSnapshot({ nodes: [...nodes(3, QUIET), unknownSince] }),
+        { scaleDown: { maxEmptyBulk: 1 } },
+        { facts },
+      );
+      expect(decision.action).toBe("none");
+      expect(decision.scaleDown.bulk?.nodes).toEqual(["worker-4"]);
+      expect(decision.holds).toContainEqual({
+        kind: "nodes-unready",
+        nodes: ["worker-4"],
+        sinceUnknown: ["worker-4"],
+      });
+      const text = explainNodeDecision(decision).join("\n");
+      expect(text).toContain(
+        "hold: worker-4 is not Ready since a time that is unknown (no time on its Ready condition): whether it has been so for scaleDown.unreadyTime cannot be told, so the decrease that removes it waits (unknown is not long ago)",
+      );
+      expect(text).not.toContain("no Ready node is removed");
+      // Beside a node whose time is known, only the unknown one is named as such.
+      const lower = [...nodes(2, QUIET), dead(30), unknownSince];
+      lower[2] = { ...(lower[2] as (typeof lower)[number]), name: "worker-3" };
+      const both = planOne(buildSnapshot({ nodes: lower }), {}, { facts });
+      expect(both.holds).toContainEqual({
+        kind: "nodes-unready",
+        nodes: ["worker-3", "worker-4"],
+        sinceUnknown: ["worker-4"],
+      });
+      expect(explainNodeDecision(both).join("\n")).toContain(
+        "hold: worker-3, worker-4 are not Ready, and since when worker-4 has not been is unknown (no time on its Ready condition): whether it has been so for scaleDown.unreadyTime cannot be told, so the decrease that removes them waits (unknown is not long ago)",
+      );
+    });
   });
 
   it("waits for a removed node to leave", () => {
