@@ -135,11 +135,19 @@ const NEEDS_A_PERSON = new Set<Hold["kind"]>([
 ]);
 
 /**
+ * Whether a hold on the decision says something is wrong (one of the kinds above), not that it
+ * waits for a time or for nodes to come: what it holds cannot be vouched for until it clears.
+ */
+export function heldByAProblem(decision: NodeDecision): boolean {
+  return decision.holds.some((hold) => NEEDS_A_PERSON.has(hold.kind));
+}
+
+/**
  * Whether the decision waits on a person: a hold of that kind, or a pool above its max whose
  * node to remove cannot be told (a name template that names no node), which no time resolves.
  */
 function needsAPerson(decision: NodeDecision): boolean {
-  if (decision.holds.some((hold) => NEEDS_A_PERSON.has(hold.kind))) return true;
+  if (heldByAProblem(decision)) return true;
   const aboveMax = decision.triggers.some((trigger) => trigger.kind === "above-max");
   const noCandidate = decision.scaleDown.conditions.some(
     (condition) => condition.kind === "candidate" && !condition.met,

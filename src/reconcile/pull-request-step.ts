@@ -4,7 +4,7 @@ import type { BotPullRequest, DesiredPullRequest, Forge, RepoState } from "../fo
 import { explainNodeDecision } from "../planning/explain-node-decision.ts";
 import type { BoundsReport, NodeDecision } from "../planning/node-decision.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
-import type { Proposal } from "../planning/proposal.ts";
+import { heldByAProblem, type Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import type { AutomergePolicy } from "../policy/automerge-policy.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
@@ -91,7 +91,7 @@ export async function ensurePullRequests(
     wanted.add(proposal.key);
     if (paused(input.control, proposal.key)) {
       const open = input.state.pullRequests.find((pr) => pr.key === proposal.key);
-      if (open) await withdrawWhilePaused(input, open, result);
+      if (open) await withdrawKeptAutoMerge(input, open, result);
       result.outcomes.push({
         key: proposal.key,
         action: "paused",
@@ -242,7 +242,8 @@ async function closeUnwanted(
   if (reason === undefined) {
     const outcome = { key: pr.key, action: "left-alone" as const, number: pr.number };
     if (!leftToPeople(input, pr)) {
-      if (paused(input.control, pr.key)) await withdrawWhilePaused(input, pr, result);
+      if (paused(input.control, pr.key) || heldByAProblemFor(input, pr))
+        await withdrawKeptAutoMerge(input, pr, result);
       result.outcomes.push({ ...outcome, note: leaveNote(input, pr) });
       return;
     }
@@ -267,11 +268,13 @@ async function closeUnwanted(
 }
 
 /**
- * A paused pull request is left as it is, but GitHub's auto-merge the bot turned on would still
- * merge it when its checks pass: that goes off (one request, only while it is on), and the
- * merge step turns it on again after the resume when the policy still allows.
+ * A paused pull request, or one whose pool's decision is held because something is wrong, is
+ * left as it is, but GitHub's auto-merge the bot turned on would still merge it when its checks
+ * pass: that goes off (one request, only while it is on). The merge step, which forgets the pull
+ * requests the plan does not want, looks at it afresh after the resume or once the hold clears,
+ * and turns it on again when the policy still allows.
  */
-async function withdrawWhilePaused(
+async function withdrawKeptAutoMerge(
   input: PullRequestStepInput,
   pr: BotPullRequest,
   result: PullRequestStepResult,
@@ -281,6 +284,19 @@ async function withdrawWhilePaused(
     await input.beforeWrite?.();
     await input.forge.withdrawAutoMerge(pr);
   });
+}
+
+/**
+ * Whether the node pull request is kept open by a hold on its pool's decision that says
+ * something is wrong (the count cannot be read, nodes failed to join, too many are not Ready,
+ * the cluster was read in part, pools overlap, the history cannot be read): the plan can no
+ * longer vouch for its change. Holds that only wait (a cooldown, nodes joining) are not.
+ */
+function heldByAProblemFor(input: PullRequestStepInput, pr: BotPullRequest): boolean {
+  if (!pr.key.startsWith("nodes-")) return false;
+  const pool = pr.key.slice("nodes-".length);
+  const decision = input.decisions.find((d) => d.pool === pool);
+  return decision !== undefined && heldByAProblem(decision);
 }
 
 /**

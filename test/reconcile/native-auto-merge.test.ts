@@ -332,6 +332,79 @@ describe("a pause", () => {
   });
 });
 
+describe("a hold on the pool's decision because something is wrong", () => {
+  it("turns the bot's auto-merge off on the pull request it keeps open; once it clears, the merge is looked at afresh", async () => {
+    const { w, number } = await addingANode();
+    // The pods are read only in part: the plan cannot vouch for the 3 → 4 any more.
+    w.cluster = cluster({ pending: 1, plex: false, complete: false });
+    w.github.reset();
+    const held = await w.run();
+    expect(held.pullRequests).toEqual([
+      expect.objectContaining({
+        key: "nodes-workers",
+        action: "left-alone",
+        note: expect.stringContaining("snapshot-incomplete"),
+      }),
+    ]);
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    w.github.reset();
+    const checked = await w.run(undefined, ["checks"]);
+    expect(merged([checked])).toEqual([]);
+    expect(mutations(w.github)).toEqual([]);
+    expect(w.github.pull(number).state).toBe("open");
+
+    // The cluster is read whole again, the default branch has not moved: the pull request is
+    // unchanged, and merges under the policy since its checks passed.
+    w.cluster = cluster({ pending: 1, plex: false });
+    const cleared = await w.run();
+    expect(cleared.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "unchanged", number }),
+    ]);
+    expect(merged([cleared])).toEqual([number]);
+    expect(w.github.file(TFVARS)).toContain("worker_count      = 4");
+  });
+
+  it("turns it off when the count on the default branch can no longer be read, and on again once it can", async () => {
+    const { w, number } = await addingANode();
+    w.github.push({ [TFVARS]: tfvars(3).replace(/^worker_count.*\n/m, "") });
+    w.github.reset();
+    const held = await w.run();
+    expect(held.decisions[0]?.holds).toContainEqual(
+      expect.objectContaining({ kind: "target-unknown" }),
+    );
+    expect(held.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "left-alone", number }),
+    ]);
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+
+    // Put back, the count reads as a change that landed: an ordinary wait, which turns nothing
+    // off, and after it the rebuilt pull request is looked at afresh.
+    w.github.push({ [TFVARS]: tfvars(3) });
+    w.github.reset();
+    const cooling = await w.run();
+    expect(cooling.pullRequests).toEqual([
+      expect.objectContaining({
+        key: "nodes-workers",
+        action: "left-alone",
+        note: "held: cooldown",
+      }),
+    ]);
+    expect(mutations(w.github)).toEqual([]);
+    w.github.advance(5 * MINUTE);
+    const fixed = await w.run();
+    expect(fixed.merges).toEqual([
+      expect.objectContaining({ number, action: "auto-merge-enabled" }),
+    ]);
+    expect(w.github.pull(number).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    expect(w.github.pull(number).mergedAt).not.toBeNull();
+  });
+});
+
 describe("a pull request people took over", () => {
   it("gets the bot's GitHub auto-merge turned off: GitHub kept it on for their push", async () => {
     const { w, number } = await addingANode();
