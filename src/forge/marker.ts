@@ -39,6 +39,11 @@ export const PullRequestMarker = z.object({
    * pull request without it was closed by people, which needs no extra request to tell.
    */
   closedBy: z.literal("bot").optional(),
+  /**
+   * How many times people reopened it after the bot closed it: counted when the bot takes its
+   * close mark off (in that request), so closing it again says why once per reopening.
+   */
+  reopened: z.number().int().positive().optional(),
 });
 export type PullRequestMarker = z.infer<typeof PullRequestMarker>;
 

@@ -20,7 +20,10 @@ import {
 
 /**
  * Says why in a comment (once, even when a step after it failed and this runs again), closes the
- * pull request, marking it closed by the bot in its hidden marker, and deletes its branch.
+ * pull request, marking it closed by the bot in its hidden marker, and deletes its branch. One
+ * people reopened after the bot closed it gets a comment of its own for each reopening, saying
+ * why it is closed again and how to ask for a count by hand: the count of reopenings is in the
+ * marker, so neither a later run nor a restarted process says it twice.
  * GitHub's auto-merge that the bot's account turned on is turned off before anything else: it
  * could merge the change the plan no longer wants before the close. A pull request people took
  * over is left alone (see `leaveToPeople`).
@@ -34,14 +37,20 @@ export async function closeBotPullRequest(
     return { action: "left-alone", note: pr.handsOffReason ?? "people have changed it" };
   }
   await withdrawAutoMerge(context, pr);
-  const tag = { sha: pr.headSha };
+  const read = readPullRequestMarker(pr.body) ?? { key: pr.key };
+  // Open with the bot's close mark still on: reopened, and the mark's removal (which counts it)
+  // failed; it is counted here instead.
+  const reopened = (read.reopened ?? 0) + (read.closedBy === undefined ? 0 : 1);
+  const tag: Record<string, string> =
+    reopened > 0 ? { sha: pr.headSha, reopened: String(reopened) } : { sha: pr.headSha };
   const comments = await listOwnCommentBodies(context, pr.number);
   if (!comments.some((body) => hasCommentTag(body, "closing", tag))) {
-    await postComment(context, pr.number, `${reason}\n\n${commentTag("closing", tag)}`);
+    const text = reopened > 0 ? closedAgainMessage(pr.key, reason) : reason;
+    await postComment(context, pr.number, `${text}\n\n${commentTag("closing", tag)}`);
   }
   // The same request says the bot closed it: a pull request closed without this mark was closed
   // by people, which later runs tell from the list of closed pull requests alone.
-  const marker = readPullRequestMarker(pr.body) ?? { key: pr.key };
+  const marker = reopened > 0 ? { ...read, reopened } : read;
   await context.client.call(
     `close pull request #${pr.number}`,
     "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
@@ -92,6 +101,21 @@ export async function withdrawAutoMerge(
   if (!ours || !pr.autoMerge || pr.nodeId === undefined || !context.graphql) return false;
   await disableAutoMerge(context.graphql, pr.nodeId);
   return true;
+}
+
+/** The closing comment of a pull request people reopened after the bot closed it. */
+function closedAgainMessage(key: string, reason: string): string {
+  const pool = key.startsWith("nodes-") ? key.slice("nodes-".length) : undefined;
+  return [
+    `This pull request was reopened, and pr-autoscaler closes it again. ${reason}`,
+    "",
+    "Reopening it does not keep it open while pr-autoscaler does not want the change.",
+    ...(pool === undefined
+      ? []
+      : [
+          `To ask for a count by hand, comment \`/autoscaler scale ${pool}=N\` (N within the pool's min and max): pr-autoscaler proposes N until the default branch has it, and \`/autoscaler scale ${pool}=auto\` gives the pool back to the plan.`,
+        ]),
+  ].join("\n");
 }
 
 function handsOffMessage(pr: BotPullRequest, autoMergeOff: boolean, tag: string): string {

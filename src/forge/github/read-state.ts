@@ -68,7 +68,8 @@ export async function readRepoState(context: ForgeContext): Promise<RepoState> {
 
 /**
  * An open pull request whose marker says the bot closed it was reopened by people: the mark is
- * taken out (one request, only then), so that a close by people after it counts as theirs.
+ * taken out (one request, only then), so that a close by people after it counts as theirs, and
+ * the reopening is counted in the same request (see `closeBotPullRequest`).
  */
 async function withoutCloseMarks(
   context: ForgeContext,
@@ -82,6 +83,7 @@ async function withoutCloseMarks(
       continue;
     }
     const { closedBy: _, ...rest } = marker;
+    rest.reopened = (marker.reopened ?? 0) + 1;
     try {
       result.push(
         await context.client.call(

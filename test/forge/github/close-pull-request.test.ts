@@ -10,7 +10,11 @@ const C1 = sha("commit1");
 const REASON =
   "The workers pool has room again: pods fit on 3 nodes, so scaling to 4 is no longer needed.";
 
-async function stateWith(github: ReturnType<typeof mockGitHub>, headSha = C1) {
+async function stateWith(
+  github: ReturnType<typeof mockGitHub>,
+  headSha = C1,
+  more: { reopened?: number; closedBy?: "bot" } = {},
+) {
   const steps = githubSteps(github);
   steps.defaultBranch(HEAD1, TREE1, '"b1"');
   steps.openPulls(
@@ -18,11 +22,15 @@ async function stateWith(github: ReturnType<typeof mockGitHub>, headSha = C1) {
       botPull({
         number: 7,
         headSha,
-        marker: { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS },
+        marker: { sha: C1, fingerprint: "workers-4", base: HEAD1, labels: LABELS, ...more },
       }),
     ],
     '"p1"',
   );
+  if (more.closedBy) {
+    // Taking the close mark off the reopened pull request fails: it keeps it for now.
+    github.scope.patch(`${REPO_PATH}/pulls/7`).reply(502, { message: "Server Error" });
+  }
   steps.closedPulls([]);
   steps.botBranches([{ name: BRANCH, sha: headSha }]);
   const forge = newForge();
@@ -118,5 +126,81 @@ describe("closing a pull request the plan no longer wants", () => {
 
     expect(result.action).toBe("left-alone");
     expect(github.requests).toEqual([]);
+  });
+});
+
+describe("closing again a pull request people reopened after the bot closed it", () => {
+  const AGAIN = "This pull request was reopened, and pr-autoscaler closes it again.";
+
+  it("says it was reopened, why it is closed again and how to ask for a count", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps, pr } = await stateWith(github, C1, { reopened: 1 });
+    const first = `${REASON}\n\n<!-- pr-autoscaler:closing {"sha":"${C1}"} -->`;
+    steps.comments(7, [comment(3, first)]);
+    steps.postComment(7, comment(4, AGAIN));
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "", state: "closed" });
+    steps.deleteRef(BRANCH);
+
+    await expect(forge.closePullRequest(pr, REASON, state)).resolves.toEqual({ action: "closed" });
+
+    expect(github.calls()).toEqual([
+      "GET /issues/7/comments",
+      "POST /issues/7/comments",
+      "PATCH /pulls/7",
+      `DELETE /git/refs/heads/${BRANCH}`,
+    ]);
+    const said = String(github.bodyAt(1).body);
+    expect(said.startsWith(`${AGAIN} ${REASON}\n`)).toBe(true);
+    expect(said).toContain("`/autoscaler scale workers=N`");
+    expect(hasCommentTag(said, "closing", { sha: C1, reopened: "1" })).toBe(true);
+    const close = github.requests[2]?.body as { body: string } | undefined;
+    expect(readPullRequestMarker(String(close?.body))).toMatchObject({
+      closedBy: "bot",
+      reopened: 1,
+    });
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("does not say it twice for one reopening", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps, pr } = await stateWith(github, C1, { reopened: 1 });
+    const again = `${AGAIN}\n\n<!-- pr-autoscaler:closing {"sha":"${C1}","reopened":"1"} -->`;
+    steps.comments(7, [comment(3, REASON), comment(4, again)]);
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "", state: "closed" });
+    steps.deleteRef(BRANCH);
+
+    await forge.closePullRequest(pr, REASON, state);
+
+    expect(github.calls()).toEqual([
+      "GET /issues/7/comments",
+      "PATCH /pulls/7",
+      `DELETE /git/refs/heads/${BRANCH}`,
+    ]);
+    expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("counts a reopening whose close mark could not be taken off", async () => {
+    const github = mockGitHub();
+    const { forge, state, steps, pr } = await stateWith(github, C1, {
+      reopened: 1,
+      closedBy: "bot",
+    });
+    const earlier = `${AGAIN}\n\n<!-- pr-autoscaler:closing {"sha":"${C1}","reopened":"1"} -->`;
+    steps.comments(7, [comment(3, earlier)]);
+    steps.postComment(7, comment(4, AGAIN));
+    steps.updatePull({ number: 7, branch: BRANCH, headSha: C1, body: "", state: "closed" });
+    steps.deleteRef(BRANCH);
+
+    await forge.closePullRequest(pr, REASON, state);
+
+    const said = String(github.bodyAt(1).body);
+    expect(said.startsWith(AGAIN)).toBe(true);
+    expect(hasCommentTag(said, "closing", { sha: C1, reopened: "2" })).toBe(true);
+    const close = github.requests[2]?.body as { body: string } | undefined;
+    expect(readPullRequestMarker(String(close?.body))).toMatchObject({
+      closedBy: "bot",
+      reopened: 2,
+    });
+    expect(github.scope.isDone()).toBe(true);
   });
 });
