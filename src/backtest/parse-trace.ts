@@ -1,11 +1,11 @@
 import type { z } from "zod";
 import { formatKeyPath } from "../editors/path.ts";
+import { jsonProblem } from "../editors/yaml/json-syntax.ts";
 import { InputError } from "../errors.ts";
 import type { OwnerRef } from "../planning/snapshot.ts";
 import { configIssueMessage } from "../policy/config-issue-message.ts";
 import { didYouMean, unknownKeyMessage } from "../policy/did-you-mean.ts";
 import { knownKeysAt } from "../policy/schema-keys.ts";
-import { firstDuplicateKey } from "../util/json-duplicate-keys.ts";
 import {
   arrivalKey,
   type PodArrival,
@@ -114,10 +114,10 @@ class TraceReader {
       return;
     }
     // JSON.parse keeps the last of a key written twice: which one was meant is not known.
-    const twice = firstDuplicateKey(source);
-    if (twice) {
+    const twice = jsonProblem(source)?.duplicateKey;
+    if (twice !== undefined) {
       this.started = true;
-      this.issue(line, twice.key, "written twice in one object; which value is meant is not known");
+      this.issue(line, twice, "written twice in one object; which value is meant is not known");
       return;
     }
     const type = (data as { type?: unknown }).type;

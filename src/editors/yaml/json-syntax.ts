@@ -2,6 +2,8 @@
 export interface JsonProblem {
   offset: number;
   message: string;
+  /** For a key written twice in one object (which JSON.parse settles silently): the key. */
+  duplicateKey?: string;
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
@@ -11,10 +13,12 @@ const ESCAPE = /\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
 
 class NotJson extends Error {
   readonly offset: number;
+  readonly duplicateKey: string | undefined;
 
-  constructor(offset: number, message: string) {
+  constructor(offset: number, message: string, duplicateKey?: string) {
     super(message);
     this.offset = offset;
+    this.duplicateKey = duplicateKey;
   }
 }
 
@@ -22,7 +26,9 @@ class NotJson extends Error {
  * The first place TEXT breaks JSON's grammar, or undefined when it is JSON. The YAML parser
  * reads JSON files too, but also takes what Terraform's JSON reader refuses (comments, trailing
  * commas, single quotes, bare keys), so a `*.json` target is checked against JSON itself. A
- * byte order mark at the start is left to the YAML reader.
+ * key written twice in one object is a problem too: RFC 8259 leaves which one counts to the
+ * reader, and `JSON.parse` keeps the last without a word. A byte order mark at the start is left
+ * to the YAML reader.
  */
 export function jsonProblem(text: string): JsonProblem | undefined {
   const scanner = new JsonScanner(text, text.startsWith("\ufeff") ? 1 : 0);
@@ -33,7 +39,11 @@ export function jsonProblem(text: string): JsonProblem | undefined {
     return undefined;
   } catch (error) {
     if (!(error instanceof NotJson)) throw error;
-    return { offset: error.offset, message: error.message };
+    return {
+      offset: error.offset,
+      message: error.message,
+      ...(error.duplicateKey === undefined ? {} : { duplicateKey: error.duplicateKey }),
+    };
   }
 }
 
@@ -83,6 +93,7 @@ class JsonScanner {
   }
 
   private container(close: "}" | "]", object: boolean): void {
+    const keys = new Set<string>();
     this.at += 1;
     this.skipWhitespace();
     if (this.text[this.at] === close) {
@@ -90,7 +101,7 @@ class JsonScanner {
       return;
     }
     for (;;) {
-      if (object) this.member();
+      if (object) this.member(keys);
       else this.value();
       this.skipWhitespace();
       const char = this.text[this.at];
@@ -106,10 +117,20 @@ class JsonScanner {
     }
   }
 
-  private member(): void {
+  private member(keys: Set<string>): void {
     this.skipWhitespace();
     if (this.text[this.at] !== '"') this.fail("expected a key in double quotes");
+    const start = this.at;
     this.string();
+    const raw = this.text.slice(start + 1, this.at - 1);
+    const key = raw.includes("\\") ? (JSON.parse(`"${raw}"`) as string) : raw;
+    if (keys.has(key))
+      throw new NotJson(
+        start,
+        `the key ${JSON.stringify(key)} is written twice in one object`,
+        key,
+      );
+    keys.add(key);
     this.skipWhitespace();
     if (this.text[this.at] !== ":") this.fail("expected ':' after the key");
     this.at += 1;

@@ -58,6 +58,20 @@ describe("jsonProblem", () => {
     expect(jsonProblem(text)).toEqual({ offset, message });
   });
 
+  it("finds a key written twice in one object, escapes decoded, and names it", () => {
+    expect(jsonProblem('{"worker_count": 3,\n "worker_count": 4}')).toEqual({
+      offset: 21,
+      message: 'the key "worker_count" is written twice in one object',
+      duplicateKey: "worker_count",
+    });
+    expect(jsonProblem('{"x": {"a": 1, "\\u0061": 2}}')?.duplicateKey).toBe("a");
+    // One key in sibling objects, in list items or inside a string is no duplicate.
+    expect(
+      jsonProblem('{"a": {"k": 1}, "b": {"k": 2}, "c": [{"k": 1}, {"k": 2}]}'),
+    ).toBeUndefined();
+    expect(jsonProblem('{"a": "{\\"a\\": 1}", "b": "a"}')).toBeUndefined();
+  });
+
   it("leaves a byte order mark at the start to the YAML reader", () => {
     expect(jsonProblem('\ufeff{"worker_count": 3}\r\n')).toBeUndefined();
   });
