@@ -1,4 +1,5 @@
 import {
+  apiGroup,
   doNotDisruptAnnotation,
   evictableLocalVolumes,
   memoryBacked,
@@ -92,9 +93,8 @@ function controllerOf(metadata: Raw): DrainPod["controller"] {
     const name = string(reference.name);
     if (!kind || !name) continue;
     // The API group of its apiVersion (`batch` of `batch/v1`); none for the core group's `v1`.
-    const apiVersion = string(reference.apiVersion) ?? "";
-    const slash = apiVersion.lastIndexOf("/");
-    return slash > 0 ? { kind, name, group: apiVersion.slice(0, slash) } : { kind, name };
+    const group = apiGroup(string(reference.apiVersion));
+    return group ? { kind, name, group } : { kind, name };
   }
   return undefined;
 }

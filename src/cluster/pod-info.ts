@@ -257,7 +257,7 @@ function controllerOf(
 }
 
 /** The group of an `apiVersion`: `apps` of `apps/v1`, empty for the core group's `v1`. */
-function apiGroup(apiVersion: string | undefined): string {
+export function apiGroup(apiVersion: string | undefined): string {
   const slash = apiVersion?.lastIndexOf("/") ?? -1;
   return slash > 0 ? (apiVersion as string).slice(0, slash) : "";
 }
