@@ -152,9 +152,15 @@ function addPod(index: ClusterIndex, nodeName: string, pod: PodInfo): void {
  * may need room.
  */
 function isPendingForCapacity(pod: PodInfo, nodes: ReadonlyMap<string, NodeInfo>): boolean {
-  if (pod.phase !== "Pending" || pod.unschedulable === undefined) return false;
-  if (pod.daemonSet || pod.mirror || pod.deletingSince !== undefined) return false;
+  if (!mayWaitForRoom(pod) || pod.unschedulable === undefined) return false;
   return !nominatedTo(pod, nodes);
+}
+
+/** A Pending pod that is neither a DaemonSet nor a mirror pod, nor being deleted. */
+export function mayWaitForRoom(pod: PodInfo): boolean {
+  return (
+    pod.phase === "Pending" && !pod.daemonSet && !pod.mirror && pod.deletingSince === undefined
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+import { mayWaitForRoom } from "./cluster-index.ts";
 import { formatDuration } from "./format.ts";
 import type { PlanNote } from "./proposal.ts";
 import type { PodInfo, Snapshot } from "./snapshot.ts";
@@ -45,12 +46,9 @@ export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | u
 
 function isUnjudged(pod: PodInfo): boolean {
   return (
-    pod.phase === "Pending" &&
+    mayWaitForRoom(pod) &&
     pod.nodeName === undefined &&
     pod.unschedulable === undefined &&
-    pod.nominatedNode === undefined &&
-    pod.deletingSince === undefined &&
-    !pod.daemonSet &&
-    !pod.mirror
+    pod.nominatedNode === undefined
   );
 }
