@@ -140,6 +140,9 @@ async function reconcileOnce(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     result.errors.push(`cluster: ${message}`);
+    // Nothing the plan said of its pull requests can be vouched for now: they stay open, as
+    // they are, and the bot's auto-merge goes off on them as with a configuration in error.
+    await withdrawAutoMerges(target, open, result, beforeWrite);
     ledger?.publish(result.repository, ledgerFacts(open, now));
     await writeDashboard(target, { ...dashboard, clusterError: message }, result, beforeWrite);
     return { ...result, status: "cluster-error" };
@@ -292,10 +295,11 @@ async function configurationAt(
 }
 
 /**
- * With the configuration in error, no policy says what may merge: GitHub's auto-merge the bot
- * turned on goes off (one request per such pull request, only while it is on), else GitHub would
- * merge when the checks pass. Once the configuration is fixed, each pull request is looked at
- * afresh, as after a pause: the merge step forgets what it learnt of them.
+ * With the configuration in error no policy says what may merge, and with the cluster unreadable
+ * no plan says what should: GitHub's auto-merge the bot turned on goes off (one request per such
+ * pull request, only while it is on; people's own is left alone), else GitHub would merge when
+ * the checks pass. Once the configuration is fixed or the cluster read again, each pull request
+ * is looked at afresh, as after a pause: the merge step forgets what it learnt of them.
  */
 async function withdrawAutoMerges(
   target: ReconcileTarget,

@@ -5,11 +5,17 @@
  * (whose grace period then counts from the change) and when it leaves the pull request to people,
  * and leaves it on when an update only rebuilds the same values on a moved default branch.
  */
-import { describe, expect, it } from "@jest/globals";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import nock from "nock";
+import { readSnapshot } from "../../src/cluster/read-snapshot.ts";
 import { readPullRequestMarker } from "../../src/forge/marker.ts";
 import { HOLD_LABEL } from "../../src/merge/hold.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
+import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { pendingPod } from "../support/snapshot-builder.ts";
 import { BOT_LOGIN, type FakeGitHub } from "./support/fake-github.ts";
 import { cluster, quiet, TFVARS, tfvars, WORKERS_POOL } from "./support/infra.ts";
@@ -402,6 +408,91 @@ describe("a hold on the pool's decision because something is wrong", () => {
     expect(w.github.pull(number).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
     w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
     expect(w.github.pull(number).mergedAt).not.toBeNull();
+  });
+});
+
+describe("a cluster that cannot be read at all", () => {
+  /**
+   * A Kubernetes API server where the app's service account may no longer list nodes (its
+   * ClusterRoleBinding was removed), answering as the API server does: the read fails whole.
+   */
+  let api: FakeKubeApiserver;
+  let dir: string;
+  let kubeconfig: string;
+
+  beforeAll(async () => {
+    nock.enableNetConnect("127.0.0.1");
+    api = await FakeKubeApiserver.start();
+    api.injectFault({
+      path: "/api/v1/nodes",
+      status: 403,
+      reason: "Forbidden",
+      message:
+        'nodes is forbidden: User "system:serviceaccount:pr-autoscaler:pr-autoscaler" cannot list resource "nodes" in API group "" at the cluster scope',
+      times: Number.POSITIVE_INFINITY,
+    });
+    dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-unreadable-"));
+    kubeconfig = await api.writeKubeconfig(join(dir, "kubeconfig"));
+  });
+
+  afterAll(async () => {
+    await api.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function unreadable(w: Scenario): void {
+    w.read = () => readSnapshot({ kubeconfig });
+  }
+
+  it("turns the bot's auto-merge off on the pull request it keeps open; once it is read again, the merge is looked at afresh", async () => {
+    const { w, number } = await addingANode();
+    unreadable(w);
+    w.github.reset();
+    const failed = await w.run();
+    expect(failed.status).toBe("cluster-error");
+    expect(failed.errors).toEqual([expect.stringMatching(/^cluster: cannot list nodes: .*403/)]);
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+
+    // The plan guard passes meanwhile: nothing merges, and no further request turns anything off.
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    w.github.reset();
+    const checked = await w.run(undefined, ["checks"]);
+    expect(checked.status).toBe("cluster-error");
+    expect(checked.merges).toEqual([]);
+    expect(mutations(w.github)).toEqual([]);
+    expect(w.github.pull(number).state).toBe("open");
+
+    // Read again, at the same time and on the same default branch: the pull request is unchanged,
+    // and the merge step, which had left it to GitHub's auto-merge, looks at it again and merges.
+    w.read = undefined;
+    const cleared = await w.run();
+    expect(cleared.status).toBe("ok");
+    expect(cleared.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "unchanged", number }),
+    ]);
+    expect(merged([cleared])).toEqual([number]);
+    expect(w.github.file(TFVARS)).toContain("worker_count      = 4");
+  });
+
+  it("leaves the auto-merge a person turned on", async () => {
+    const config = `${WORKERS_POOL}automerge:
+  rules:
+    - name: nodes-need-review
+      match: { kind: nodes }
+      action: review
+`;
+    const w = guarded(oneNodeShort(config));
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    w.github.enableAutoMerge(pull.number, "alice", "merge");
+    unreadable(w);
+    w.github.reset();
+    const failed = await w.run();
+    expect(failed.status).toBe("cluster-error");
+    expect(mutations(w.github)).toEqual([]);
+    expect(w.github.pull(pull.number).autoMerge).toEqual({ by: "alice", method: "merge" });
   });
 });
 

@@ -24,6 +24,11 @@ export interface Scenario {
   github: FakeGitHub;
   /** The cluster the next reconcile observes. */
   cluster: Snapshot;
+  /**
+   * When set, how the next reconcile reads the cluster instead of taking `cluster` (a read
+   * through a Kubernetes API server, one that fails).
+   */
+  read?: () => Promise<Snapshot>;
   /** A new app process. */
   replica(): ReconcileTarget;
   /** Reconciles with `target` (default: the first replica). */
@@ -44,7 +49,7 @@ export function scenario(
     cluster: options.cluster ?? cluster(),
     replica: () =>
       fakeGitHubTarget(`${OWNER}/${REPO}`, {
-        observe: () => world.cluster,
+        observe: () => world.read?.() ?? world.cluster,
         settings,
         now: () => github.now(),
       }),
@@ -113,7 +118,7 @@ export async function runFor(
 /** What an app process's target reads besides its repository. */
 export interface FakeTargetContext {
   /** The cluster each reconcile observes. */
-  observe: () => Snapshot;
+  observe: () => Snapshot | Promise<Snapshot>;
   settings: ReconcileSettings;
   now: () => Date;
 }
