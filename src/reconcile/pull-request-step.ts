@@ -268,11 +268,12 @@ async function closeUnwanted(
 }
 
 /**
- * A paused pull request, or one whose pool's decision is held because something is wrong, is
- * left as it is, but GitHub's auto-merge the bot turned on would still merge it when its checks
- * pass: that goes off (one request, only while it is on). The merge step, which forgets the pull
- * requests the plan does not want, looks at it afresh after the resume or once the hold clears,
- * and turns it on again when the policy still allows.
+ * A paused pull request, or one kept open because something is wrong (a hold on its pool's
+ * decision that says so, a cluster read in part), is left as it is, but GitHub's auto-merge the
+ * bot turned on would still merge it when its checks pass: that goes off (one request, only while
+ * it is on). The merge step, which forgets the pull requests the plan does not want, looks at it
+ * afresh after the resume or once the problem clears, and turns it on again when the policy still
+ * allows.
  */
 async function withdrawKeptAutoMerge(
   input: PullRequestStepInput,
@@ -287,12 +288,15 @@ async function withdrawKeptAutoMerge(
 }
 
 /**
- * Whether the node pull request is kept open by a hold on its pool's decision that says
- * something is wrong (the count cannot be read, nodes failed to join, too many are not Ready,
- * the cluster was read in part, pools overlap, the history cannot be read): the plan can no
- * longer vouch for its change. Holds that only wait (a cooldown, nodes joining) are not.
+ * Whether the pull request is kept open because something is wrong, so that the plan can no
+ * longer vouch for its change: for a node pull request, a hold on its pool's decision that says
+ * so (the count cannot be read, nodes failed to join, too many are not Ready, the cluster was
+ * read in part, pools overlap, the history cannot be read), not one that only waits (a
+ * cooldown, nodes joining); for a right-sizing one, a cluster read in part, on which no request
+ * is decided at all.
  */
 function heldByAProblemFor(input: PullRequestStepInput, pr: BotPullRequest): boolean {
+  if (pr.key.startsWith("resources")) return !input.snapshot.complete;
   if (!pr.key.startsWith("nodes-")) return false;
   const pool = pr.key.slice("nodes-".length);
   const decision = input.decisions.find((d) => d.pool === pool);

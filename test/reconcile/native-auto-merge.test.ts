@@ -18,8 +18,8 @@ import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { pendingPod } from "../support/snapshot-builder.ts";
 import { BOT_LOGIN, type FakeGitHub } from "./support/fake-github.ts";
-import { cluster, quiet, TFVARS, tfvars, WORKERS_POOL } from "./support/infra.ts";
-import { oneNodeShort, poolScenario, runFor, type Scenario } from "./support/scenario.ts";
+import { cluster, infraFiles, quiet, TFVARS, tfvars, WORKERS_POOL } from "./support/infra.ts";
+import { oneNodeShort, poolScenario, runFor, type Scenario, scenario } from "./support/scenario.ts";
 
 const MINUTE = 60_000;
 const GUARD = "pr-autoscaler/plan-guard";
@@ -66,6 +66,32 @@ async function addingANode(): Promise<{ w: Scenario; number: number }> {
       action: "auto-merge-enabled",
       note: "GitHub's auto-merge is on (squash); GitHub merges once the required checks pass",
     },
+  ]);
+  expect(pull.autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+  return { w, number: pull.number };
+}
+
+/** Plex's requests (the right-sizing worked example) merge once the plan guard passed. */
+const RIGHTSIZE = `${WORKERS_POOL}rightsizing: {}
+automerge:
+  rules:
+    - name: right-size
+      match: { kind: resources }
+      action: merge
+      requiredChecks: [${GUARD}]
+`;
+
+/** The scenario with Plex's right-sizing open and GitHub's auto-merge on, by the bot. */
+async function rightSizingPlex(): Promise<{ w: Scenario; number: number }> {
+  const w = guarded(scenario({ files: infraFiles({ config: RIGHTSIZE }), cluster: cluster() }));
+  const opened = await w.run();
+  const [pull] = w.github.openPulls();
+  if (!pull) throw new Error("no pull request opened");
+  expect(opened.pullRequests).toEqual([
+    expect.objectContaining({ key: expect.stringMatching(/^resources/), action: "created" }),
+  ]);
+  expect(opened.merges).toEqual([
+    expect.objectContaining({ number: pull.number, action: "auto-merge-enabled" }),
   ]);
   expect(pull.autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
   return { w, number: pull.number };
@@ -411,6 +437,41 @@ describe("a hold on the pool's decision because something is wrong", () => {
   });
 });
 
+describe("a right-sizing pull request on a cluster read only in part", () => {
+  it("has the bot's auto-merge turned off, and is kept open; once read whole, the merge is looked at afresh", async () => {
+    const { w, number } = await rightSizingPlex();
+
+    // The pods are read only in part: no request is decided on partial data.
+    w.cluster = cluster({ complete: false });
+    w.github.reset();
+    const held = await w.run();
+    expect(held.proposals).toEqual([]);
+    expect(held.pullRequests).toEqual([
+      expect.objectContaining({
+        action: "left-alone",
+        number,
+        note: "the cluster snapshot is incomplete",
+      }),
+    ]);
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    w.github.reset();
+    const checked = await w.run(undefined, ["checks"]);
+    expect(merged([checked])).toEqual([]);
+    expect(mutations(w.github)).toEqual([]);
+    expect(w.github.pull(number).state).toBe("open");
+
+    w.cluster = cluster();
+    const cleared = await w.run();
+    expect(cleared.pullRequests).toEqual([
+      expect.objectContaining({ action: "unchanged", number }),
+    ]);
+    expect(merged([cleared])).toEqual([number]);
+  });
+});
+
 describe("a cluster that cannot be read at all", () => {
   /**
    * A Kubernetes API server where the app's service account may no longer list nodes (its
@@ -473,6 +534,25 @@ describe("a cluster that cannot be read at all", () => {
     ]);
     expect(merged([cleared])).toEqual([number]);
     expect(w.github.file(TFVARS)).toContain("worker_count      = 4");
+  });
+
+  it("turns it off on a right-sizing pull request too, and looks at it afresh once read again", async () => {
+    const { w, number } = await rightSizingPlex();
+    unreadable(w);
+    w.github.reset();
+    const failed = await w.run();
+    expect(failed.status).toBe("cluster-error");
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    expect(w.github.pull(number).state).toBe("open");
+    w.read = undefined;
+    const cleared = await w.run();
+    expect(cleared.pullRequests).toEqual([
+      expect.objectContaining({ action: "unchanged", number }),
+    ]);
+    expect(merged([cleared])).toEqual([number]);
   });
 
   it("leaves the auto-merge a person turned on", async () => {
