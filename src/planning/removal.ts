@@ -1,6 +1,7 @@
 import type { RemovalConfig } from "../policy/repo-config.ts";
 
-const NUMERIC_SUFFIX = /(\d+)$/;
+/** A name as its text before the number it ends in, and that number's digits. */
+const NUMBERED_NAME = /^(.*?)(\d+)$/;
 
 /** The node a decrease of the count removes, or why it cannot be told. */
 export type RemovalPick = { node: string } | { problem: string };
@@ -10,7 +11,9 @@ export type RemovalPick = { node: string } | { problem: string };
  * node at count index `current - 1`; by default the node with the highest numeric suffix, which
  * is the one Terraform `count` destroys. Refuses when the node is not in the pool, when a node
  * the template names lies outside the count, when (by default) the pool's nodes are not as many
- * as the count, when no name has a number, or when two names share the highest number.
+ * as the count, when a name has no number at its end or another text before it than the others
+ * (the numbers are then not count indices of one name), or when two names share the highest
+ * number.
  */
 export function nodeToRemove(
   memberNames: readonly string[],
@@ -95,20 +98,37 @@ function byTemplate(
 }
 
 function byHighestSuffix(memberNames: readonly string[]): RemovalPick {
+  const named = memberNames.map((name) => {
+    const match = NUMBERED_NAME.exec(name);
+    return { name, stem: match?.[1], digits: match?.[2] };
+  });
+  const numbered = named.filter((entry) => entry.digits !== undefined);
+  const [model] = numbered;
+  if (!model) return { problem: "no node name ends in a number; set removal.nameTemplate" };
+  // Terraform `count` names its VMs from one text and the index: a name without a number, or
+  // with another text before it (Talos' generated talos-2gd-0k3 beside talos-q1z-r83), tells
+  // no count index, so the highest number among the others is not the VM a decrease destroys.
+  const unnumbered = named.find((entry) => entry.digits === undefined);
+  if (unnumbered)
+    return {
+      problem: `${unnumbered.name} does not end in a number as ${model.name} does, so which node is at the highest count index is not known; set removal.nameTemplate`,
+    };
+  const other = numbered.find((entry) => entry.stem !== model.stem);
+  if (other)
+    return {
+      problem: `${model.name} and ${other.name} differ before their numbers, so the numbers are not count indices of one name; set removal.nameTemplate`,
+    };
   let best: { name: string; number: number }[] = [];
-  for (const name of memberNames) {
-    const digits = NUMERIC_SUFFIX.exec(name)?.[1];
-    if (digits === undefined) continue;
+  for (const { name, digits } of numbered) {
     const number = Number(digits);
     const top = best[0]?.number ?? -1;
     if (number > top) best = [{ name, number }];
     else if (number === top) best.push({ name, number });
   }
   const [first, second] = best;
-  if (!first) return { problem: "no node name ends in a number; set removal.nameTemplate" };
   if (second)
     return {
-      problem: `${first.name} and ${second.name} share the highest number; set removal.nameTemplate`,
+      problem: `${first?.name} and ${second.name} share the highest number; set removal.nameTemplate`,
     };
-  return { node: first.name };
+  return { node: (first as { name: string }).name };
 }

@@ -188,12 +188,12 @@ describe("bulk removal of empty nodes", () => {
   });
 
   it("stops where the node to remove cannot be told", () => {
-    const workers = [...nodes(2, QUIET), node("gpu-2", QUIET), node("worker-3", QUIET)];
+    const workers = [...nodes(2, QUIET), node("worker-02", QUIET), node("worker-3", QUIET)];
     const decision = planOne(buildSnapshot({ nodes: workers }));
     expect(decision).toMatchObject({ desired: 3, removing: ["worker-3"] });
     expect(decision.scaleDown.bulk?.stop).toEqual({
       kind: "candidate",
-      problem: "worker-2 and gpu-2 share the highest number; set removal.nameTemplate",
+      problem: "worker-2 and worker-02 share the highest number; set removal.nameTemplate",
     });
   });
 

@@ -5,7 +5,7 @@ const byDefault = { indexBase: 0 };
 
 describe("nodeToRemove", () => {
   it("picks the highest numeric suffix by default, as Terraform count destroys the highest index", () => {
-    const names = ["talos-worker-0", "talos-worker-10", "talos-worker-2", "talos-cp-0x"];
+    const names = ["talos-worker-0", "talos-worker-10", "talos-worker-2", "talos-worker-9"];
     expect(nodeToRemove(names, 4, byDefault)).toEqual({ node: "talos-worker-10" });
   });
 
@@ -50,9 +50,32 @@ describe("nodeToRemove", () => {
   });
 
   it("refuses when two names share the highest number", () => {
-    const pick = nodeToRemove(["a-3", "b-3", "a-1"], 3, byDefault);
+    const pick = nodeToRemove(["w-3", "w-03", "w-1"], 3, byDefault);
     expect(pick).toEqual({
-      problem: "a-3 and b-3 share the highest number; set removal.nameTemplate",
+      problem: "w-3 and w-03 share the highest number; set removal.nameTemplate",
+    });
+  });
+
+  it("refuses when a name does not end in a number, as Talos' generated hostnames may not", () => {
+    // Talos names a node talos-<3 characters>-<3 characters> when nothing sets its hostname:
+    // one ending in a digit is no count index, and neither the others' numbers nor its own
+    // says which VM Terraform destroys.
+    expect(nodeToRemove(["talos-7rd-ipn", "talos-2gd-0k3", "talos-q1z-r8m"], 3, byDefault)).toEqual(
+      {
+        problem:
+          "talos-7rd-ipn does not end in a number as talos-2gd-0k3 does, so which node is at the highest count index is not known; set removal.nameTemplate",
+      },
+    );
+  });
+
+  it("refuses when the names differ before their numbers", () => {
+    expect(nodeToRemove(["talos-2gd-0k3", "talos-q1z-r83"], 2, byDefault)).toEqual({
+      problem:
+        "talos-2gd-0k3 and talos-q1z-r83 differ before their numbers, so the numbers are not count indices of one name; set removal.nameTemplate",
+    });
+    expect(nodeToRemove(["worker-1", "worker-2", "gpu-2", "worker-3"], 4, byDefault)).toEqual({
+      problem:
+        "worker-1 and gpu-2 differ before their numbers, so the numbers are not count indices of one name; set removal.nameTemplate",
     });
   });
 
@@ -116,9 +139,9 @@ describe("nodesToRemove", () => {
   });
 
   it("ends with the problem of the first decrease it cannot tell", () => {
-    expect(nodesToRemove(["a-3", "a-2", "b-2", "a-1"], 4, byDefault, 4)).toEqual([
+    expect(nodesToRemove(["a-3", "a-2", "a-02", "a-1"], 4, byDefault, 4)).toEqual([
       { node: "a-3" },
-      { problem: "a-2 and b-2 share the highest number; set removal.nameTemplate" },
+      { problem: "a-2 and a-02 share the highest number; set removal.nameTemplate" },
     ]);
     const template = { nameTemplate: "w-{index}", indexBase: 0 };
     expect(nodesToRemove(["w-0", "w-2"], 3, template, 3)).toEqual([
