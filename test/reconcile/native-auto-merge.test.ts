@@ -2,8 +2,9 @@
  * GitHub's own auto-merge, end to end on the stateful fake GitHub: the bot turns it on when a
  * merge rule allows the pull request and only the required checks are still running, GitHub
  * merges once they pass; the bot turns it off on a hold, before an update writes other values
- * (whose grace period then counts from the change) and when it leaves the pull request to people,
- * and leaves it on when an update only rebuilds the same values on a moved default branch.
+ * (whose grace period then counts from the change), when it leaves the pull request to people,
+ * and while the cluster cannot be read (at all, or in part), and leaves it on when an update
+ * only rebuilds the same values on a moved default branch or the pool's decision only waits.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -361,6 +362,49 @@ describe("a pause", () => {
     );
     expect(mutations(w.github)).toEqual([DISABLE]);
     expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+  });
+});
+
+describe("a hold on the pool's decision that only waits", () => {
+  it("leaves the bot's auto-merge on: after a restart, the usage window is not covered yet, and GitHub merges", async () => {
+    // 3 → 2 is open, and GitHub's auto-merge went on again at the end of the grace period.
+    const w = guarded(
+      poolScenario(`${WORKERS_POOL}automerge:\n  rules:\n${ADD_A_NODE}${REMOVE_A_NODE}`),
+    );
+    await runFor(w, 1, (at) => quiet(at, { extraPods: [waiting()] }));
+    w.github.advance(105 * MINUTE);
+    await runFor(w, 15, (at) => quiet(at, { extraPods: [waiting()] }));
+    await runFor(w, 62, (at) => quiet(at));
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request open");
+    expect(pull).toMatchObject({
+      title: "Scale workers from 3 to 2 nodes",
+      autoMerge: { by: BOT_LOGIN, method: "squash" },
+    });
+    w.github.setStatus(pull.headSha, GUARD, "pending");
+
+    // A new process knows no usage before its start: the window a removal needs is not covered.
+    const restarted = w.replica();
+    w.cluster = quiet(w.github.now());
+    w.github.reset();
+    const held = await w.run(restarted);
+    expect(held.decisions[0]?.holds).toEqual([
+      expect.objectContaining({ kind: "window-uncovered", direction: "down" }),
+    ]);
+    expect(held.pullRequests).toEqual([
+      expect.objectContaining({
+        key: "nodes-workers",
+        action: "left-alone",
+        number: pull.number,
+        note: "held: window-uncovered",
+      }),
+    ]);
+    expect(mutations(w.github)).toEqual([]);
+    expect(w.github.pull(pull.number).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+
+    w.github.setStatus(pull.headSha, GUARD, "success");
+    expect(w.github.pull(pull.number).state).toBe("closed");
+    expect(w.github.file(TFVARS)).toContain("worker_count      = 2");
   });
 });
 
