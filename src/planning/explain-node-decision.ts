@@ -10,6 +10,7 @@ import {
 import { lastNodeStaysText } from "./last-node.ts";
 import type {
   BoundsReport,
+  BulkProjection,
   BulkRemovalReport,
   BulkStop,
   Hold,
@@ -37,7 +38,7 @@ export function explainNodeDecision(decision: NodeDecision): string[] {
   add(nodesLine(decision));
   add(boundsLine(decision.bounds));
   if (decision.nodes.shape) add(shapeLine(decision.nodes.shape));
-  add(utilisationLine(decision.utilisation.cpu, decision.utilisation.memory));
+  add(utilisationLine(decision));
   for (const trigger of decision.triggers) add(`trigger: ${triggerText(trigger)}`);
   const refusedBy = decision.scaleDown.refusedBy ?? [];
   if (refusedBy.length > 0) add(`not removed: ${refusedBy.map(refusalText).join("; ")}`);
@@ -78,6 +79,11 @@ function scaleDownLines(decision: NodeDecision): string[] {
     lines.push(`scale-down: ${conditionText(condition, decision.action)}`);
   if (decision.scaleDown.bulk)
     lines.push(`scale-down: ${bulkText(decision.scaleDown.bulk, decision.action)}`);
+  const bulkProjection = decision.scaleDown.bulk?.projection?.at(-1);
+  if (bulkProjection && bulkProjection.length > 0)
+    lines.push(
+      `scale-down: ${bulkProjectionText(decision.scaleDown.bulk?.nodes ?? [], bulkProjection)}`,
+    );
   return lines;
 }
 
@@ -197,8 +203,18 @@ function startupPodsText(ds: NodeShape["daemonSetOverhead"]): string {
   return `${text}, ${count(ds.pods, "pod")}`;
 }
 
-function utilisationLine(cpu: ResourceUtilisation, memory: ResourceUtilisation): string {
-  return `utilisation: ${resourceText(cpu)}; ${resourceText(memory)}`;
+/**
+ * The pool's usage and requests, naming the Ready nodes left out because they are cordoned: the
+ * figures are of the nodes that take new pods.
+ */
+function utilisationLine(decision: NodeDecision): string {
+  const { cpu, memory } = decision.utilisation;
+  const { cordoned, unready } = decision.nodes;
+  const left = cordoned.filter((name) => !unready.includes(name));
+  const text = `utilisation: ${resourceText(cpu)}; ${resourceText(memory)}`;
+  return left.length === 0
+    ? text
+    : `${text} (of the Ready nodes that take pods: cordoned ${left.join(", ")} left out)`;
 }
 
 function resourceText(u: ResourceUtilisation): string {
@@ -437,7 +453,7 @@ function unknownText(
   allocatable: readonly string[] = [],
   on = "",
 ): string {
-  if (nodes.length === 0) return "usage unknown (no Ready node)";
+  if (nodes.length === 0) return "usage unknown (no Ready node that is not cordoned)";
   const usage = nodes.filter((name) => !allocatable.includes(name));
   const parts: string[] = [];
   if (usage.length > 0)
@@ -566,6 +582,21 @@ function bulkText(bulk: BulkRemovalReport, action: NodeDecision["action"]): stri
   if (stop.kind === "not-empty" && stop.node === first)
     return `${first} ${made ? "goes" : "would go"} alone: it runs ${stop.pods} pod(s), and only empty nodes go together`;
   return `${first} ${made ? "goes" : "would go"} alone; ${bulkStopText(stop)}`;
+}
+
+/**
+ * Utilisation with all the nodes of a bulk removal gone: the conditions' "after removal" is for
+ * the first node alone.
+ */
+function bulkProjectionText(
+  nodes: readonly string[],
+  projection: readonly BulkProjection[],
+): string {
+  const parts = projection.map(
+    (entry) =>
+      `${entry.resource} ${formatCompared(entry.projected, entry.limit, "<")} < ${entry.limit} %`,
+  );
+  return `after removing all ${nodes.length}: ${parts.join(", ")}`;
 }
 
 function bulkStopText(stop: BulkStop): string {

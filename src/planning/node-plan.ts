@@ -17,7 +17,7 @@ import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
 import { newNodeShapeOrWhy } from "./node-shape.ts";
 import type { Bin } from "./packing.ts";
 import { clusterBins, type PoolContext } from "./pool-context.ts";
-import { poolMembers } from "./pool-members.ts";
+import { isCordoned, measuredNodes, poolMembers } from "./pool-members.ts";
 import { nodesToRemove } from "./removal.ts";
 import { safetyHolds } from "./safety.ts";
 import { evaluateScaleDown, type ScaleDownEvaluation } from "./scale-down.ts";
@@ -146,7 +146,7 @@ function planPool(
       members: context.members.length,
       ready: context.ready.length,
       unready: context.members.filter((node) => !node.ready).map((node) => node.name),
-      cordoned: context.members.filter((node) => node.unschedulable).map((node) => node.name),
+      cordoned: context.members.filter(isCordoned).map((node) => node.name),
       ...(context.shape ? { shape: context.shape } : {}),
     },
     utilisation: {
@@ -181,6 +181,7 @@ function poolContext(
   existingBins: Bin[],
 ): PoolContext {
   const ready = members.filter((node) => node.ready);
+  const measured = measuredNodes(members);
   const context: PoolContext = {
     pool,
     now: input.now,
@@ -189,16 +190,16 @@ function poolContext(
     ready,
     bounds: poolBounds(pool, input.now),
     utilisation: {
-      cpu: poolUtilisation(ready, "cpu", index),
-      memory: poolUtilisation(ready, "memory", index),
+      cpu: poolUtilisation(measured, "cpu", index),
+      memory: poolUtilisation(measured, "memory", index),
     },
     history: {
-      cpu: poolHistory(pool.name, input.history, ready, "cpu"),
-      memory: poolHistory(pool.name, input.history, ready, "memory"),
+      cpu: poolHistory(pool.name, input.history, measured, "cpu"),
+      memory: poolHistory(pool.name, input.history, measured, "memory"),
     },
     requestsHistory: {
-      cpu: poolRequestsHistory(pool.name, input.history, ready, "cpu"),
-      memory: poolRequestsHistory(pool.name, input.history, ready, "memory"),
+      cpu: poolRequestsHistory(pool.name, input.history, measured, "cpu"),
+      memory: poolRequestsHistory(pool.name, input.history, measured, "memory"),
     },
     existingBins,
   };
@@ -372,10 +373,14 @@ function trimBulk(report: ScaleDownReport, wanted: Wanted, holds: readonly Hold[
   if (!bulk || soon?.kind !== "schedule-soon" || wanted.action !== "scale-down") return;
   const removing = wanted.removing ?? [];
   if (removing.length >= bulk.nodes.length) return;
+  const { projection, ...rest } = bulk;
   report.bulk = {
-    ...bulk,
+    ...rest,
     nodes: removing,
     stop: { kind: "schedule-soon", schedule: soon.schedule, min: soon.min },
+    ...(projection && removing.length > 1
+      ? { projection: projection.slice(0, removing.length) }
+      : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import type { BoundsReport, Resource } from "./node-decision.ts";
 import type { PoolRepoFacts } from "./node-plan-input.ts";
 import type { NodeShape, ShapeUnknown } from "./node-shape.ts";
 import type { Bin } from "./packing.ts";
+import { isCordoned } from "./pool-members.ts";
 import { freeRoom } from "./room.ts";
 import type { NodeInfo, Resources, Taint } from "./snapshot.ts";
 import type { ResourceUtilisation, TimedPercent } from "./utilisation.ts";
@@ -76,11 +77,12 @@ export function schedulableBins(context: PoolContext, ...except: string[]): Bin[
  * `cordoned` lets a cordoned node in, as a node tainted unschedulable.
  */
 function binOf(node: NodeInfo, index: ClusterIndex, cordoned: boolean): Bin | undefined {
-  if (!node.ready || (node.unschedulable && !cordoned) || index.requestsUnknown.has(node.name))
+  const unschedulable = isCordoned(node);
+  if (!node.ready || (unschedulable && !cordoned) || index.requestsUnknown.has(node.name))
     return undefined;
   const room = freeRoom(node.allocatable, index.usedByNode.get(node.name));
   if (!room) return undefined;
-  return { name: node.name, traits: node.unschedulable ? cordonedTraits(node) : node, room };
+  return { name: node.name, traits: unschedulable ? cordonedTraits(node) : node, room };
 }
 
 /**

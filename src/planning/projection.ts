@@ -1,5 +1,6 @@
 import type { Resource } from "./node-decision.ts";
 import type { PoolContext } from "./pool-context.ts";
+import { readyAndSchedulable } from "./pool-members.ts";
 import type { NodeInfo } from "./snapshot.ts";
 import { percentOf } from "./utilisation.ts";
 
@@ -22,8 +23,10 @@ export function projectPercent(
   const names = new Set(removed.map((node) => node.name));
   if (context.members.every((node) => names.has(node.name))) return 0;
   let gone = 0;
-  // Only Ready nodes count in the pool's allocatable, so only they take it away.
-  for (const node of removed) if (node.ready) gone += node.allocatable[resource] ?? 0;
+  // Only Ready nodes that are not cordoned count in the pool's allocatable, so only they take
+  // it away: the load of the nodes that go meets the room of those left that take pods.
+  for (const node of removed)
+    if (readyAndSchedulable(node)) gone += node.allocatable[resource] ?? 0;
   const load = (percent / 100) * allocatable;
   return percentOf(load, allocatable - gone);
 }

@@ -2,7 +2,7 @@ import type { RepoConfig } from "../policy/repo-config.ts";
 import { indexCluster } from "./cluster-index.ts";
 import type { Resource } from "./node-decision.ts";
 import type { PoolUtilisationSample, UsageHistory } from "./node-plan-input.ts";
-import { poolMembers } from "./pool-members.ts";
+import { measuredNodes, poolMembers } from "./pool-members.ts";
 import type { NodeInfo, Snapshot } from "./snapshot.ts";
 import { percentOf, poolUtilisation, type TimedPercent } from "./utilisation.ts";
 
@@ -16,7 +16,7 @@ export function poolUtilisationSamples(
 ): PoolUtilisationSample[] {
   const index = indexCluster(snapshot);
   return config.pools.map((pool) => {
-    const ready = poolMembers(snapshot.nodes, pool.selector).filter((node) => node.ready);
+    const ready = measuredNodes(poolMembers(snapshot.nodes, pool.selector));
     const sample: PoolUtilisationSample = { pool: pool.name, at: snapshot.takenAt };
     for (const resource of ["cpu", "memory"] as const) {
       const { percent, allocatable, requests, requestsPercent } = poolUtilisation(

@@ -2,7 +2,10 @@ import type { ClusterIndex } from "./cluster-index.ts";
 import type { Resource } from "./node-decision.ts";
 import type { NodeInfo } from "./snapshot.ts";
 
-/** Usage and requests of a pool's Ready workers against their allocatable. */
+/**
+ * Usage and requests of a pool's Ready workers that are not cordoned (the nodes that take new
+ * pods) against their allocatable.
+ */
 export interface ResourceUtilisation {
   resource: Resource;
   /** Ready worker nodes counted. */
@@ -34,7 +37,7 @@ export interface ResourceUtilisation {
   unknownAllocatable?: string[];
 }
 
-/** Sums usage, peaks and requests over `ready` nodes for one resource. */
+/** Sums usage, peaks and requests over `ready` nodes (the pool's measured ones) for one resource. */
 export function poolUtilisation(
   ready: readonly NodeInfo[],
   resource: Resource,
