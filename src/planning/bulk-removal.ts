@@ -1,7 +1,7 @@
 import { type DrainBlocker, evictablePods } from "./blockers.ts";
 import { podKey } from "./cluster-index.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
-import type { BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
+import type { BulkProjection, BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
 import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
@@ -45,6 +45,9 @@ export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
     maxEmptyBulk,
     nodes: removed.map((node) => node.name),
     stop,
+    ...(removed.length > 1
+      ? { projection: removed.map((_, i) => bulkProjection(input, removed.slice(0, i + 1))) }
+      : {}),
   });
   const occupied = occupiedStop(input, first);
   if (occupied) return report(occupied);
@@ -149,24 +152,7 @@ function projectionStop(
   removed: readonly NodeInfo[],
   node: NodeInfo,
 ): BulkStop | undefined {
-  const { context, checks } = input;
-  const { scaleUp, scaleDown } = context.pool;
-  const limits: [Resource | "requests", number | undefined, number][] = RESOURCES.map(
-    (resource) => {
-      const check = checks.find((entry) => entry.resource === resource);
-      const percent = check?.percent ?? context.utilisation[resource].percent;
-      const projected =
-        percent === undefined ? undefined : projectPercent(context, removed, resource, percent);
-      return [resource, projected, scaleUp[resource] - scaleDown.margin];
-    },
-  );
-  if (scaleUp.requests !== undefined)
-    limits.push([
-      "requests",
-      projectRequestsPercent(context, removed),
-      scaleUp.requests - scaleDown.margin,
-    ]);
-  for (const [resource, projected, limit] of limits)
+  for (const { resource, projected, limit } of projections(input, removed))
     if (projected === undefined || projected >= limit)
       return {
         kind: "projection",
@@ -176,6 +162,41 @@ function projectionStop(
         ...(projected !== undefined ? { projected } : {}),
       };
   return undefined;
+}
+
+/**
+ * The projections with `removed` gone: each was checked as the last of them joined the run, so
+ * each is known and below its limit.
+ */
+function bulkProjection(input: BulkRemovalInput, removed: readonly NodeInfo[]): BulkProjection[] {
+  return projections(input, removed).flatMap(({ resource, projected, limit }) =>
+    projected === undefined ? [] : [{ resource, projected, limit }],
+  );
+}
+
+/** Utilisation once `removed` are gone, with the limit the margin below each scale-up threshold. */
+function projections(
+  input: BulkRemovalInput,
+  removed: readonly NodeInfo[],
+): { resource: Resource | "requests"; projected: number | undefined; limit: number }[] {
+  const { context, checks } = input;
+  const { scaleUp, scaleDown } = context.pool;
+  const limits = RESOURCES.map((resource) => {
+    const check = checks.find((entry) => entry.resource === resource);
+    const percent = check?.percent ?? context.utilisation[resource].percent;
+    const projected =
+      percent === undefined ? undefined : projectPercent(context, removed, resource, percent);
+    return { resource, projected, limit: scaleUp[resource] - scaleDown.margin };
+  });
+  if (scaleUp.requests === undefined) return limits;
+  return [
+    ...limits,
+    {
+      resource: "requests",
+      projected: projectRequestsPercent(context, removed),
+      limit: scaleUp.requests - scaleDown.margin,
+    },
+  ];
 }
 
 /** Pending pods the plan counted on existing room must still find room without all of them. */

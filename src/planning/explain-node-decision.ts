@@ -10,6 +10,7 @@ import {
 import { lastNodeStaysText } from "./last-node.ts";
 import type {
   BoundsReport,
+  BulkProjection,
   BulkRemovalReport,
   BulkStop,
   Hold,
@@ -78,6 +79,11 @@ function scaleDownLines(decision: NodeDecision): string[] {
     lines.push(`scale-down: ${conditionText(condition, decision.action)}`);
   if (decision.scaleDown.bulk)
     lines.push(`scale-down: ${bulkText(decision.scaleDown.bulk, decision.action)}`);
+  const bulkProjection = decision.scaleDown.bulk?.projection?.at(-1);
+  if (bulkProjection && bulkProjection.length > 0)
+    lines.push(
+      `scale-down: ${bulkProjectionText(decision.scaleDown.bulk?.nodes ?? [], bulkProjection)}`,
+    );
   return lines;
 }
 
@@ -576,6 +582,21 @@ function bulkText(bulk: BulkRemovalReport, action: NodeDecision["action"]): stri
   if (stop.kind === "not-empty" && stop.node === first)
     return `${first} ${made ? "goes" : "would go"} alone: it runs ${stop.pods} pod(s), and only empty nodes go together`;
   return `${first} ${made ? "goes" : "would go"} alone; ${bulkStopText(stop)}`;
+}
+
+/**
+ * Utilisation with all the nodes of a bulk removal gone: the conditions' "after removal" is for
+ * the first node alone.
+ */
+function bulkProjectionText(
+  nodes: readonly string[],
+  projection: readonly BulkProjection[],
+): string {
+  const parts = projection.map(
+    (entry) =>
+      `${entry.resource} ${formatCompared(entry.projected, entry.limit, "<")} < ${entry.limit} %`,
+  );
+  return `after removing all ${nodes.length}: ${parts.join(", ")}`;
 }
 
 function bulkStopText(stop: BulkStop): string {

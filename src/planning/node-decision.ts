@@ -205,6 +205,12 @@ export type ScaleDownCondition =
     }
   | { kind: "above-min"; met: boolean; current?: number; min: number }
   | { kind: "candidate"; met: boolean; node?: string; problem?: string }
+  /**
+   * Listed only when the node to remove is cordoned, never met: a person took it out of service
+   * (for maintenance, a VM shut down), so neither low usage nor its not being Ready removes it.
+   * Above the max or the host cap it goes all the same.
+   */
+  | { kind: "not-cordoned"; met: false; node: string }
   | { kind: "no-blockers"; met: boolean; node: string; blockers: DrainBlocker[] }
   | {
       kind: "pods-fit";
@@ -254,6 +260,20 @@ export interface BulkRemovalReport {
   nodes: string[];
   /** Why the decrease takes no more. */
   stop: BulkStop;
+  /**
+   * When `nodes` are more than one, for each of them the utilisation projected with it and the
+   * nodes before it gone (the conditions' projections are for the first node alone): each below
+   * its limit, the scale-up threshold less `scaleDown.margin`, or the run would have stopped
+   * before that node.
+   */
+  projection?: BulkProjection[][];
+}
+
+/** A resource's utilisation once all the nodes of a bulk removal are gone. */
+export interface BulkProjection {
+  resource: Resource | "requests";
+  projected: number;
+  limit: number;
 }
 
 export type BulkStop =

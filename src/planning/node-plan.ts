@@ -373,10 +373,14 @@ function trimBulk(report: ScaleDownReport, wanted: Wanted, holds: readonly Hold[
   if (!bulk || soon?.kind !== "schedule-soon" || wanted.action !== "scale-down") return;
   const removing = wanted.removing ?? [];
   if (removing.length >= bulk.nodes.length) return;
+  const { projection, ...rest } = bulk;
   report.bulk = {
-    ...bulk,
+    ...rest,
     nodes: removing,
     stop: { kind: "schedule-soon", schedule: soon.schedule, min: soon.min },
+    ...(projection && removing.length > 1
+      ? { projection: projection.slice(0, removing.length) }
+      : {}),
   };
 }
 

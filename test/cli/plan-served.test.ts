@@ -347,6 +347,37 @@ describe("plan against a served cluster: removing a node", () => {
     expect(reasons).toMatch(/talos-worker-4 has no blockers: met/);
   });
 
+  it("gives the utilisation left once all the empty nodes a decrease takes are gone", async () => {
+    // Five workers running only Cilium, 150m cpu and 1 GiB each: every one but the min's goes.
+    const names = [...FOUR, "talos-worker-5"];
+    const output = await plan(cluster(names, {}, { cpu: "150m", memory: "1Gi" }), {
+      tfvars: tfvars(5),
+      config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0s\n    removal:" }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 5, to: 1 });
+    const reasons = output.proposals[0]?.reasons.join("\n") ?? "";
+    // The conditions project the first node's removal alone: 750m of 4 × 3800m.
+    expect(reasons).toContain("scale-down: cpu after removal 4.9 % < 70 %: met");
+    // With four gone, the same 750m cpu and 5 GiB fall on one node.
+    expect(reasons).toContain(
+      "scale-down: after removing all 4: cpu 20 % < 70 %, memory 33 % < 75 %",
+    );
+    // In --json, for each node taken, the utilisation with it and those before it gone.
+    const decision = output.proposals[0]?.decision as { scaleDown: { bulk: Raw } };
+    expect(decision.scaleDown.bulk.nodes).toEqual([
+      "talos-worker-5",
+      "talos-worker-4",
+      "talos-worker-3",
+      "talos-worker-2",
+    ]);
+    const projection = decision.scaleDown.bulk.projection as Raw[][];
+    expect(projection).toHaveLength(4);
+    expect(projection[3]).toEqual([
+      { resource: "cpu", projected: expect.closeTo(19.74, 2), limit: 70 },
+      { resource: "memory", projected: expect.closeTo(32.8, 2), limit: 75 },
+    ]);
+  });
+
   it("explains that metrics-server's single sample is no evidence for removing a node", async () => {
     const output = await plan([...cluster(FOUR), ...apps()], { tfvars: tfvars(4) });
     expect(output.proposals).toEqual([]);

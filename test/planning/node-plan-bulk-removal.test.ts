@@ -33,11 +33,21 @@ describe("bulk removal of empty nodes", () => {
       removing: ["worker-5", "worker-4", "worker-3"],
       pullRequest: { action: "open" },
     });
+    // For each node taken, the utilisation with it and those before it gone: 10 % cpu and
+    // 12.5 % memory of five nodes on four, three and two.
+    const left = (cpu: number, memory: number) => [
+      { resource: "cpu", projected: expect.closeTo(cpu, 6), limit: 70 },
+      { resource: "memory", projected: expect.closeTo(memory, 6), limit: 75 },
+    ];
     expect(decision.scaleDown.bulk).toEqual({
       maxEmptyBulk: 10,
       nodes: ["worker-5", "worker-4", "worker-3"],
       stop: { kind: "min", min: 2 },
+      projection: [left(12.5, 15.625), left(50 / 3, 62.5 / 3), left(25, 31.25)],
     });
+    expect(explainNodeDecision(decision)).toContain(
+      "  scale-down: after removing all 3: cpu 25 % < 70 %, memory 31 % < 75 %",
+    );
   });
 
   it("takes at most scaleDown.maxEmptyBulk nodes", () => {
@@ -89,6 +99,17 @@ describe("bulk removal of empty nodes", () => {
     });
     expect(explainNodeDecision(decision)).toContain(
       "  scale-down: worker-5 goes alone; no more: schedule evening opens soon with min 4",
+    );
+  });
+
+  it("gives the utilisation without the nodes a window opening soon leaves the decrease", () => {
+    // Opens at 12:10 with min 3: of the five empty nodes above the min of 1, three go.
+    const schedules = [{ name: "evening", cron: "10 12 * * *", duration: "1h", min: 3 }];
+    const decision = planOne(pool(6), { min: 1, schedules });
+    expect(decision).toMatchObject({ desired: 3, removing: ["worker-6", "worker-5", "worker-4"] });
+    expect(decision.scaleDown.bulk?.projection).toHaveLength(3);
+    expect(explainNodeDecision(decision)).toContain(
+      "  scale-down: after removing all 3: cpu 20 % < 70 %, memory 25 % < 75 %",
     );
   });
 
