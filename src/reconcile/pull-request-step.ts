@@ -340,6 +340,9 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
       return "Right-sizing is off in .github/pr-autoscaler.yml, so this change is not wanted any more.";
     if (!input.snapshot.complete) return undefined;
     if (pr.key in input.control.ignored) return "This change is ignored at someone's request.";
+    // No VPA is read at all: the plan proposes nothing, not because the requests are right now.
+    if (input.snapshot.warnings.some((warning) => warning.code === "vpa-not-installed"))
+      return "The VerticalPodAutoscaler API (autoscaling.k8s.io/v1) is not served in the cluster any more, so no recommendation backs this change; it is proposed again once the VPA recommender runs and still calls for it.";
     return "The VerticalPodAutoscaler's recommendation no longer calls for this change (the requests are within the tolerance, or the workload is gone).";
   }
   return undefined;

@@ -152,6 +152,42 @@ describe("an open pull request when the plan changes", () => {
     expect(world.github.pull(1).state).toBe("open");
   });
 
+  it("closes a right-sizing pull request once the VPA API is not served, saying so", async () => {
+    const world = scenario({ cluster: cluster({ plex: true }) });
+    const opening = await world.run();
+    const plex = opening.pullRequests.find((outcome) => outcome.key === "resources-media-plex");
+    if (plex?.number === undefined) throw new Error("no right-sizing pull request opened");
+    // The VPA's CRDs are gone (uninstalled, or a release that serves only v1beta2): the reader
+    // warns, as it does for a 404 on the VPA list, and lists no VPA.
+    const read = cluster({ plex: true });
+    world.cluster = {
+      ...read,
+      vpas: [],
+      warnings: [
+        ...read.warnings,
+        {
+          code: "vpa-not-installed",
+          subject: "verticalpodautoscalers",
+          message:
+            "verticalpodautoscalers: autoscaling.k8s.io/v1 is not served by this cluster (404); none are considered",
+        },
+      ],
+    };
+    const result = await world.run();
+    expect(result.pullRequests).toContainEqual(
+      expect.objectContaining({
+        key: "resources-media-plex",
+        action: "closed",
+        number: plex.number,
+      }),
+    );
+    const [comment] = world.github.commentsOn(plex.number);
+    expect(comment?.body).toContain(
+      "The VerticalPodAutoscaler API (autoscaling.k8s.io/v1) is not served in the cluster any more, so no recommendation backs this change",
+    );
+    expect(comment?.body).not.toContain("within the tolerance");
+  });
+
   it("rebuilds on the moved default branch, keeping what people changed there", async () => {
     const { world, first } = opened();
     await first;
