@@ -536,6 +536,11 @@ export function conditionText(
       return action === "scale-down"
         ? `the decrease removes ${condition.node}`
         : `a decrease would remove ${condition.node}`;
+    case "not-cordoned":
+      // Only the count coming down to a bound removes it, and then the cordon is no reason not to.
+      return action === "scale-down"
+        ? `${condition.node} is cordoned, and goes all the same: the count must come down to a bound`
+        : `${condition.node} is cordoned: ${mark} (${cordonedText(condition.node)})`;
     case "no-blockers":
       return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : `${condition.blockers.length} blocker(s)`}: ${mark}`;
     case "pods-fit":
@@ -561,6 +566,8 @@ export function refusalText(condition: ScaleDownCondition): string {
         : `count ${condition.current} is not above the min of ${condition.min}`;
     case "candidate":
       return `no node to remove: ${condition.problem}`;
+    case "not-cordoned":
+      return `${condition.node} is cordoned (${cordonedText(condition.node)})`;
     case "no-blockers":
       return `${condition.node} has ${condition.blockers.length} blocker(s)`;
     case "pods-fit":
@@ -570,6 +577,14 @@ export function refusalText(condition: ScaleDownCondition): string {
     case "last-node":
       return `${condition.node}: ${lastNodeStaysText(condition)}`;
   }
+}
+
+/**
+ * Why a cordoned node does not go on low usage or for not being Ready, and what lets it go:
+ * Terraform `count` destroys it whatever, so no other node goes instead.
+ */
+function cordonedText(node: string): string {
+  return `someone took it out of service: it goes when the count must come down to the max or the host cap, not on low usage nor for not being Ready; uncordon ${node} to let those remove it, or lower the count by hand`;
 }
 
 /** How many nodes the decrease takes at once; `would` while a hold keeps it from being made. */

@@ -303,6 +303,7 @@ function uncoveredHolds(
     pool.scaleDown.enabled &&
     current > bounds.effectiveMin &&
     down.removable &&
+    !down.candidateCordoned &&
     belowUnproven.length > 0 &&
     onlyEvidenceMissing
   )
@@ -444,10 +445,11 @@ function wantedChange(
 /**
  * Whether the node a decrease would remove has not been Ready for `scaleDown.unreadyTime`
  * (and is not one a change is still adding): an unready node is removed whatever the usage.
+ * Not a cordoned one: a VM shut down after `kubectl cordon` is being looked after by a person.
  */
 function longUnready(context: PoolContext, down: ScaleDownEvaluation): boolean {
   const node = context.members.find((member) => member.name === down.candidate);
-  if (!node || node.ready || node.readySince === undefined) return false;
+  if (!node || node.ready || node.readySince === undefined || down.candidateCordoned) return false;
   const since = Date.parse(node.readySince);
   if (Number.isNaN(since)) return false;
   if (joiningNodes([node], context.pool, context.facts, context.now).length > 0) return false;

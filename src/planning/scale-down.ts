@@ -6,6 +6,7 @@ import type { Resource, ScaleDownCondition, ScaleDownReport } from "./node-decis
 import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
+import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequestsPercent } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
@@ -27,6 +28,11 @@ export interface ScaleDownEvaluation {
   projectionMet: boolean;
   candidate?: string;
   /**
+   * The candidate is cordoned: it goes only when the count must come down (above the max or the
+   * host cap), not on low usage nor for not being Ready.
+   */
+  candidateCordoned: boolean;
+  /**
    * The nodes a scale-down removes once every condition is met: the candidate alone, or
    * with the empty nodes after it (`report.bulk`). Empty while any condition is not met.
    */
@@ -36,9 +42,9 @@ export interface ScaleDownEvaluation {
 /**
  * The conditions for removing one node, all evaluated so the explanation lists each: usage
  * below the thresholds for the unneeded time, requests below theirs, the count above the min,
- * the node the naming rule picks, no blockers on it, its pods (and pending pods counted on
- * existing room) fitting on the other nodes, the projected utilisation clearly below the
- * scale-up thresholds, and for the pool's last node a shape a new node can take without it.
+ * the node the naming rule picks, not cordoned, no blockers on it, its pods (and pending pods
+ * counted on existing room) fitting on the other nodes, the projected utilisation clearly below
+ * the scale-up thresholds, and for the pool's last node a shape a new node can take without it.
  */
 export function evaluateScaleDown(
   context: PoolContext,
@@ -78,6 +84,7 @@ export function evaluateScaleDown(
     underutilised,
     removable: removal.removable,
     projectionMet: removal.projectionMet,
+    candidateCordoned: conditions.some((condition) => condition.kind === "not-cordoned"),
     removals: [],
   };
   if (removal.candidate) evaluation.candidate = removal.candidate;
@@ -155,6 +162,11 @@ function removalConditions(
   const projections = projectionConditions(context, node, checks);
   const conditions: ScaleDownCondition[] = [
     { kind: "candidate", met: true, node: node.name },
+    // A cordon is a person's: the node may be down for maintenance, to come back. Terraform
+    // `count` destroys this node whatever, so no other goes instead.
+    ...(isCordoned(node)
+      ? [{ kind: "not-cordoned" as const, met: false as const, node: node.name }]
+      : []),
     {
       kind: "no-blockers",
       met: nodeBlockers.length === 0,

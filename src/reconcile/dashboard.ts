@@ -234,6 +234,8 @@ function conditionText(condition: ScaleDownCondition): string {
       return `the count is not above the min of ${condition.min}`;
     case "candidate":
       return `no node to remove: ${condition.problem ?? "unknown"}`;
+    case "not-cordoned":
+      return `${condition.node} is cordoned`;
     case "no-blockers":
       return `${condition.node} has ${condition.blockers.length} blocker(s)`;
     case "pods-fit":

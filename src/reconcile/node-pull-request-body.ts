@@ -269,7 +269,14 @@ function forcedConditions(
   decides: string,
   alsoDeciding: readonly string[] = [],
 ): string {
-  const deciding = new Set(["candidate", "no-blockers", "pods-fit", "last-node", ...alsoDeciding]);
+  const deciding = new Set([
+    "candidate",
+    "not-cordoned",
+    "no-blockers",
+    "pods-fit",
+    "last-node",
+    ...alsoDeciding,
+  ]);
   const { conditions } = decision.scaleDown;
   const text = (condition: (typeof conditions)[number]) =>
     conditionText(condition, decision.action);

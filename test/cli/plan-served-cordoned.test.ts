@@ -6,7 +6,17 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { ciliumAgent, freshNodeMetrics, pod, type Raw, worker } from "./served-cluster.ts";
-import { config, FOUR, plan, poolNote, tfvars } from "./served-plan.ts";
+import {
+  apps,
+  cluster,
+  config,
+  FOUR,
+  plan,
+  poolNote,
+  serveForTest,
+  tfvars,
+  WORKERS,
+} from "./served-plan.ts";
 
 /**
  * Workers of the pool, `cordoned` among them with nothing on it but Cilium (drained), the others
@@ -73,5 +83,65 @@ describe("plan against a served cluster: a cordoned node's room", () => {
     expect(output.proposals[0]?.triggers).toEqual([
       expect.objectContaining({ kind: "utilisation", resource: "cpu", newNodes: 1 }),
     ]);
+  });
+});
+
+describe("plan against a served cluster: a cordoned node is a person's", () => {
+  // `kubectl cordon talos-worker-3`, then the VM shut down in Proxmox for maintenance: Ready has
+  // been Unknown since 2026-11-20, far longer than scaleDown.unreadyTime.
+  const maintenance = { unschedulable: true, ready: false };
+  const quick = "    scaleDown:\n      unneededTime: 0\n";
+
+  it("does not remove a cordoned node that is not Ready, as it would one whose VM died", async () => {
+    const served = await serveForTest([
+      ...cluster(WORKERS, { "talos-worker-3": maintenance }),
+      ...apps(["talos-worker-1", "talos-worker-2"]),
+    ]);
+    const output = await served.plan({ config: tuned(quick) });
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).not.toContain("it goes whatever the usage");
+    expect(note).toContain(
+      "not removed: talos-worker-3 is cordoned (someone took it out of service: it goes when the count must come down to the max or the host cap, not on low usage nor for not being Ready; uncordon talos-worker-3 to let those remove it, or lower the count by hand)",
+    );
+    // Not cordoned, the same dead VM goes.
+    served.fake.remove("nodes", "talos-worker-3");
+    served.fake.add(worker("talos-worker-3", { ready: false }));
+    const died = await served.plan({ config: tuned(quick) });
+    expect(died.proposals[0]).toMatchObject({ from: 3, to: 2 });
+    expect(died.proposals[0]?.reasons.join("\n")).toContain("it goes whatever the usage");
+  });
+
+  it("does not remove a cordoned Ready node on low usage", async () => {
+    const output = await plan(
+      [...cluster(WORKERS, { "talos-worker-3": { unschedulable: true } })],
+      {
+        config: tuned(quick),
+      },
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain("scale-down: talos-worker-3 is cordoned: not met");
+  });
+
+  it("removes a cordoned node above the max, saying the cordon does not keep it", async () => {
+    const output = await plan(cluster(FOUR, { "talos-worker-4": { unschedulable: true } }), {
+      tfvars: tfvars(4),
+      config: config({ "max: 6": "max: 3" }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: talos-worker-4 is cordoned, and goes all the same: the count must come down to a bound",
+    );
+  });
+
+  it("counts a cordoned node that is not Ready toward maxUnready", async () => {
+    const output = await plan(
+      cluster(["talos-worker-1", "talos-worker-2"], { "talos-worker-2": maintenance }),
+      { tfvars: tfvars(2), config: tuned(quick) },
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "hold: 1 of 2 nodes not Ready (50 % > 45 %): talos-worker-2",
+    );
   });
 });
