@@ -291,16 +291,26 @@ async function withdrawKeptAutoMerge(
  * Whether the pull request is kept open because something is wrong, so that the plan can no
  * longer vouch for its change: for a node pull request, a hold on its pool's decision that says
  * so (the count cannot be read, nodes failed to join, too many are not Ready, the cluster was
- * read in part, pools overlap, the history cannot be read), not one that only waits (a
- * cooldown, nodes joining); for a right-sizing one, a cluster read in part, on which no request
- * is decided at all.
+ * read in part, pools overlap, the history cannot be read) or, for a decrease, usage that is
+ * not known, not one that only waits (a cooldown, nodes joining); for a right-sizing one, a
+ * cluster read in part, on which no request is decided at all.
  */
 function heldByAProblemFor(input: PullRequestStepInput, pr: BotPullRequest): boolean {
   if (pr.key.startsWith("resources")) return !input.snapshot.complete;
   if (!pr.key.startsWith("nodes-")) return false;
   const pool = pr.key.slice("nodes-".length);
   const decision = input.decisions.find((d) => d.pool === pool);
-  return decision !== undefined && heldByAProblem(decision);
+  if (decision === undefined) return false;
+  if (heldByAProblem(decision)) return true;
+  // Usage that is not known holds a pool left as it is, often for a moment (a node not sampled
+  // yet), so it is no problem to a note; but an open decrease rests on that usage, and no node
+  // goes on missing data: the plan cannot vouch for it until the usage is read again.
+  const change = nodeChange(pr);
+  return (
+    change !== undefined &&
+    change.to < change.from &&
+    decision.holds.some((hold) => hold.kind === "usage-unknown")
+  );
 }
 
 /**

@@ -18,7 +18,7 @@ import type { PodInfo } from "../../src/planning/snapshot.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { pendingPod } from "../support/snapshot-builder.ts";
-import { BOT_LOGIN, type FakeGitHub } from "./support/fake-github.ts";
+import { BOT_LOGIN, type FakeGitHub, type FakePull } from "./support/fake-github.ts";
 import { cluster, infraFiles, quiet, TFVARS, tfvars, WORKERS_POOL } from "./support/infra.ts";
 import { oneNodeShort, poolScenario, runFor, type Scenario, scenario } from "./support/scenario.ts";
 
@@ -365,23 +365,31 @@ describe("a pause", () => {
   });
 });
 
+/**
+ * 3 → 4 opened while a pod waited for room, then turned into 3 → 2 once it was gone; at the end
+ * of the removal's grace period GitHub's auto-merge went on again, and the plan guard has not
+ * reported yet.
+ */
+async function removingANode(): Promise<{ w: Scenario; pull: FakePull }> {
+  const w = guarded(
+    poolScenario(`${WORKERS_POOL}automerge:\n  rules:\n${ADD_A_NODE}${REMOVE_A_NODE}`),
+  );
+  await runFor(w, 1, (at) => quiet(at, { extraPods: [waiting()] }));
+  w.github.advance(105 * MINUTE);
+  await runFor(w, 15, (at) => quiet(at, { extraPods: [waiting()] }));
+  await runFor(w, 62, (at) => quiet(at));
+  const [pull] = w.github.openPulls();
+  if (!pull) throw new Error("no pull request open");
+  expect(pull).toMatchObject({
+    title: "Scale workers from 3 to 2 nodes",
+    autoMerge: { by: BOT_LOGIN, method: "squash" },
+  });
+  return { w, pull };
+}
+
 describe("a hold on the pool's decision that only waits", () => {
   it("leaves the bot's auto-merge on: after a restart, the usage window is not covered yet, and GitHub merges", async () => {
-    // 3 → 2 is open, and GitHub's auto-merge went on again at the end of the grace period.
-    const w = guarded(
-      poolScenario(`${WORKERS_POOL}automerge:\n  rules:\n${ADD_A_NODE}${REMOVE_A_NODE}`),
-    );
-    await runFor(w, 1, (at) => quiet(at, { extraPods: [waiting()] }));
-    w.github.advance(105 * MINUTE);
-    await runFor(w, 15, (at) => quiet(at, { extraPods: [waiting()] }));
-    await runFor(w, 62, (at) => quiet(at));
-    const [pull] = w.github.openPulls();
-    if (!pull) throw new Error("no pull request open");
-    expect(pull).toMatchObject({
-      title: "Scale workers from 3 to 2 nodes",
-      autoMerge: { by: BOT_LOGIN, method: "squash" },
-    });
-    w.github.setStatus(pull.headSha, GUARD, "pending");
+    const { w, pull } = await removingANode();
 
     // A new process knows no usage before its start: the window a removal needs is not covered.
     const restarted = w.replica();
@@ -478,6 +486,40 @@ describe("a hold on the pool's decision because something is wrong", () => {
     expect(w.github.pull(number).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
     w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
     expect(w.github.pull(number).mergedAt).not.toBeNull();
+  });
+});
+
+describe("a decrease whose pool's usage is no longer known", () => {
+  it("has the bot's auto-merge turned off while metrics-server gives no sample; once it does, the merge is looked at afresh", async () => {
+    const { w, pull } = await removingANode();
+    w.cluster = quiet(w.github.now(), { unmeasured: true });
+    w.github.reset();
+    const held = await w.run();
+    expect(held.decisions[0]?.holds).toEqual([expect.objectContaining({ kind: "usage-unknown" })]);
+    expect(held.pullRequests).toEqual([
+      expect.objectContaining({
+        key: "nodes-workers",
+        action: "left-alone",
+        number: pull.number,
+        note: "held: usage-unknown",
+      }),
+    ]);
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(pull.number)).toMatchObject({ state: "open", autoMerge: null });
+
+    w.github.setStatus(pull.headSha, GUARD, "success");
+    expect(w.github.pull(pull.number).state).toBe("open");
+
+    // A minute later usage is read again, as quiet as before: the plan wants the decrease again,
+    // and the merge step, which had left it to GitHub's auto-merge, looks at it and merges.
+    w.github.advance(MINUTE);
+    w.cluster = quiet(w.github.now());
+    const back = await w.run();
+    expect(back.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "unchanged", number: pull.number }),
+    ]);
+    expect(merged([back])).toEqual([pull.number]);
+    expect(w.github.file(TFVARS)).toContain("worker_count      = 2");
   });
 });
 

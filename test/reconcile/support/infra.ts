@@ -146,6 +146,8 @@ export interface QuietOptions {
   source?: "metrics-server" | "prometheus";
   /** Usage of every worker (400m by default). */
   cpu?: string;
+  /** metrics-server gave no sample (it is down): no worker's usage is known. */
+  unmeasured?: boolean;
 }
 
 /** Three quiet workers (a small app on each) and the control plane, measured at `at`. */
@@ -153,6 +155,7 @@ export function quiet(at: Date, options: QuietOptions = {}): Snapshot {
   const source = options.source ?? "metrics-server";
   const cpu = options.cpu ?? "400m";
   const workers = [0, 1, 2].map((i) => {
+    if (options.unmeasured) return node(`talos-worker-${i}`);
     const worker = node(`talos-worker-${i}`, { usage: { cpu, memory: "2Gi", source } });
     if (worker.usage) worker.usage.timestamp = at.toISOString();
     return worker;
