@@ -5,6 +5,7 @@ import type { BulkProjection, BulkRemovalReport, BulkStop, Resource } from "./no
 import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
+import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequestsPercent } from "./projection.ts";
 import { nodesToRemove } from "./removal.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
@@ -35,7 +36,7 @@ export interface BulkRemovalInput {
  * far: the usage checks stop any scale-down first. A node that is not Ready may (it adds no
  * allocatable, so taking it changes no projection): the pool's `nodes-unready` hold lets the
  * decrease through only when it takes every node not Ready, each not Ready for
- * `scaleDown.unreadyTime`.
+ * `scaleDown.unreadyTime`. A cordoned node stops the run, as it stops a decrease by one.
  */
 export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
   const { context, first } = input;
@@ -79,6 +80,7 @@ function nodeStop(
   removed: readonly NodeInfo[],
   node: NodeInfo,
 ): BulkStop | undefined {
+  if (isCordoned(node)) return { kind: "cordoned", node: node.name };
   return (
     occupiedStop(input, node) ??
     neededStop(input, removed, node) ??

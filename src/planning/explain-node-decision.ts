@@ -626,6 +626,8 @@ function bulkStopText(stop: BulkStop): string {
       return `not ${stop.node} too: it has ${stop.blockers.length} blocker(s)`;
     case "not-empty":
       return `not ${stop.node} too: it runs ${stop.pods} pod(s), and a node with pods goes alone`;
+    case "cordoned":
+      return `not ${stop.node} too: it is cordoned (${cordonedText(stop.node)})`;
     case "needed":
       return `not ${stop.node} too: without the nodes before it, ${stop.resource} would be at ${stop.projected === undefined ? "an unknown level" : formatCompared(stop.projected, stop.threshold, "<")}, not below the scale-down threshold of ${stop.threshold} %`;
     case "projection":

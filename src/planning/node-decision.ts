@@ -282,6 +282,8 @@ export type BulkStop =
   | { kind: "candidate"; problem: string }
   | { kind: "blockers"; node: string; blockers: DrainBlocker[] }
   | { kind: "not-empty"; node: string; pods: number }
+  /** Cordoned: a person took it out of service, and low usage does not remove it. */
+  | { kind: "cordoned"; node: string }
   /** Without the nodes before it the pool would no longer be below a scale-down threshold. */
   | {
       kind: "needed";

@@ -123,6 +123,21 @@ describe("plan against a served cluster: a cordoned node is a person's", () => {
     expect(poolNote(output)).toContain("scale-down: talos-worker-3 is cordoned: not met");
   });
 
+  it("stops a run of empty nodes at a cordoned one", async () => {
+    const five = [...FOUR, "talos-worker-5"];
+    const output = await plan(
+      [
+        ...cluster(five, { "talos-worker-4": { unschedulable: true } }),
+        ...apps(["talos-worker-1", "talos-worker-2"]),
+      ],
+      { tfvars: tfvars(5), config: tuned(quick) },
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 5, to: 4 });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "talos-worker-5 goes alone; not talos-worker-4 too: it is cordoned",
+    );
+  });
+
   it("removes a cordoned node above the max, saying the cordon does not keep it", async () => {
     const output = await plan(cluster(FOUR, { "talos-worker-4": { unschedulable: true } }), {
       tfvars: tfvars(4),
