@@ -130,3 +130,23 @@ describe("the dashboard's scale-down section", () => {
     expect(configured).toMatchObject({ action: "scale-down", desired: 0 });
   });
 });
+
+describe("the dashboard's scale-down section, with the node to remove cordoned", () => {
+  it("says the node is cordoned", () => {
+    const usage = { usage: { cpu: "400m", memory: "2Gi" } };
+    const snapshot = buildSnapshot({
+      nodes: [...nodes(2, usage), ...nodes(1, { ...usage, unschedulable: true }, "worker-", 3)],
+    });
+    const decision = planOne(snapshot, { scaleDown: { unneededTime: "0s" } });
+    expect(decision.action).toBe("none");
+    const body = renderDashboard({
+      control: emptyControlState(),
+      decisions: [decision],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: [],
+    });
+    expect(body).toContain("No node is removed because:\n\n- worker-3 is cordoned");
+  });
+});

@@ -54,6 +54,18 @@ describe("the pull request of a pool above its bounds", () => {
     expect(text.indexOf("cpu < 30 % for 10m: no evidence")).toBeGreaterThan(folded);
   });
 
+  it("lists a cordoned node to remove with what decides, not with usage", () => {
+    const text = body(
+      [...nodes(3, SAMPLED), node("worker-4", { ...SAMPLED, unschedulable: true })],
+      {
+        max: 3,
+      },
+    );
+    expect(text).toContain(
+      "- the decrease removes worker-4\n- worker-4 is cordoned, and goes all the same: the count must come down to a bound\n- worker-4 has no blockers: met",
+    );
+  });
+
   it("names the host cap when it is the bound", () => {
     const text = body(nodes(4, SAMPLED), { host: { maxNodes: 3 } });
     expect(text).toContain("Pool **workers** is above its host cap of 3 with 4 nodes");
