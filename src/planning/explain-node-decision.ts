@@ -546,12 +546,17 @@ export function conditionText(
     case "pods-fit":
       return `${condition.pods} pod(s) of ${condition.node} fit on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
     case "projection":
-      return `${condition.resource} after removal ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")} < ${condition.limit} %: ${mark}`;
+      return `${projectedText(condition)} after removal ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")} < ${condition.limit} %: ${mark}`;
     case "last-node":
       return condition.met
         ? `${condition.node} is the pool's last node, and newNode tells a new node's shape without it: met`
         : `${condition.node} is the pool's last node: not met (${lastNodeStaysText(condition)})`;
   }
+}
+
+/** What a projection is of: `cpu`, `memory`, or the requests it names (the higher of the two). */
+function projectedText(condition: Extract<ScaleDownCondition, { kind: "projection" }>): string {
+  return condition.requestsOf ? `${condition.requestsOf} requests` : condition.resource;
 }
 
 /** An unmet condition as the reason a wanted scale-down was refused. */
@@ -573,7 +578,7 @@ export function refusalText(condition: ScaleDownCondition): string {
     case "pods-fit":
       return `not every pod of ${condition.node} fits on the other nodes (${unplacedText(condition.causes)})`;
     case "projection":
-      return `${condition.resource} after removal would be ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")}, not below ${condition.limit} %`;
+      return `${projectedText(condition)} after removal would be ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")}, not below ${condition.limit} %`;
     case "last-node":
       return `${condition.node}: ${lastNodeStaysText(condition)}`;
   }

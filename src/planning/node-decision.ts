@@ -225,6 +225,8 @@ export type ScaleDownCondition =
       kind: "projection";
       met: boolean;
       resource: Resource | "requests";
+      /** For `requests`: the resource whose requests are the higher once the node is gone. */
+      requestsOf?: Resource;
       projected?: number;
       limit: number;
     }

@@ -36,13 +36,24 @@ export function projectRequestsPercent(
   context: PoolContext,
   removed: readonly NodeInfo[],
 ): number | undefined {
-  let highest: number | undefined = Number.NEGATIVE_INFINITY;
+  return projectRequests(context, removed)?.percent;
+}
+
+/**
+ * The higher of cpu and memory requests once `removed` are gone, and whose it is (cpu when
+ * they are equal); unknown if either is.
+ */
+export function projectRequests(
+  context: PoolContext,
+  removed: readonly NodeInfo[],
+): { resource: Resource; percent: number } | undefined {
+  let highest: { resource: Resource; percent: number } | undefined;
   for (const resource of RESOURCES) {
     const percent = context.utilisation[resource].requestsPercent;
     const projected =
       percent === undefined ? undefined : projectPercent(context, removed, resource, percent);
-    highest =
-      projected === undefined || highest === undefined ? undefined : Math.max(highest, projected);
+    if (projected === undefined) return undefined;
+    if (!highest || projected > highest.percent) highest = { resource, percent: projected };
   }
   return highest;
 }

@@ -7,7 +7,7 @@ import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
 import { type PoolContext, schedulableBins } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
-import { projectPercent, projectRequestsPercent } from "./projection.ts";
+import { projectPercent, projectRequests } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
@@ -228,13 +228,15 @@ function projectionConditions(
   const requestsThreshold = pool.scaleUp.requests;
   if (requestsThreshold !== undefined) {
     const limit = requestsThreshold - pool.scaleDown.margin;
-    const projected = projectRequestsPercent(context, [node]);
+    const projected = projectRequests(context, [node]);
     conditions.push({
       kind: "projection",
-      met: projected !== undefined && projected < limit,
+      met: projected !== undefined && projected.percent < limit,
       resource: "requests",
       limit,
-      ...(projected !== undefined ? { projected } : {}),
+      ...(projected !== undefined
+        ? { requestsOf: projected.resource, projected: projected.percent }
+        : {}),
     });
   }
   return conditions;

@@ -241,7 +241,7 @@ function conditionText(condition: ScaleDownCondition): string {
     case "pods-fit":
       return `the pods of ${condition.node} would not fit on the other nodes`;
     case "projection":
-      return `without a node, ${condition.resource} would be at or above ${condition.limit} %`;
+      return `without a node, ${condition.requestsOf ? `${condition.requestsOf} requests` : condition.resource} would be at or above ${condition.limit} %`;
     case "last-node": {
       const { daemonSets, ...configured } = condition;
       return daemonSets && gapsClosed(configured)

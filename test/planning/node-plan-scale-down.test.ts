@@ -807,10 +807,31 @@ describe("projection after removal", () => {
       kind: "projection",
       met: false,
       resource: "requests",
+      requestsOf: "cpu",
       projected: 95,
       limit: 80,
     });
     expect(decision.action).toBe("none");
+  });
+
+  it("names whose requests, cpu's or memory's, the projection of requests is", () => {
+    // 7 GiB of 16 on each of two nodes: 44 % of memory, 88 % on one node; cpu requests are less.
+    const workers = nodes(2, QUIET);
+    const pods = workers.map((w) =>
+      pod(`web/${w.name}`, { node: w.name, cpu: "100m", memory: "7Gi" }),
+    );
+    const decision = planOne(buildSnapshot({ nodes: workers, pods }), {
+      scaleUp: { requests: 90 },
+      scaleDown: { requests: 50 },
+    });
+    expect(condition(decision.scaleDown.conditions, "projection").at(-1)).toMatchObject({
+      resource: "requests",
+      requestsOf: "memory",
+      met: false,
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      "  not removed: memory requests after removal would be 88 %, not below 80 %",
+    );
   });
 });
 
