@@ -4,7 +4,7 @@ import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type { BulkProjection, BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
 import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
-import { type PoolContext, schedulableBins } from "./pool-context.ts";
+import { cordonedPods, type PoolContext, schedulableBins } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequestsPercent } from "./projection.ts";
 import { nodesToRemove } from "./removal.ts";
@@ -207,13 +207,15 @@ function pendingStop(
   removed: readonly NodeInfo[],
   node: NodeInfo,
 ): BulkStop | undefined {
-  if (input.pendingOnExisting.length === 0) return undefined;
   const names = removed.map((entry) => entry.name);
+  const cordoned = cordonedPods(input.context, names);
+  const moving = [...input.pendingOnExisting, ...cordoned.pods];
+  if (moving.length === 0) return undefined;
   const bins = schedulableBins(input.context, ...names);
   const unplaced = packOntoNodes(
-    input.pendingOnExisting,
+    moving,
     bins,
-    peerRules(input.context.index, input.pendingOnExisting, names),
+    peerRules(input.context.index, moving, [...names, ...cordoned.nodes]),
   );
   return unplaced.length > 0
     ? {

@@ -544,7 +544,7 @@ export function conditionText(
     case "no-blockers":
       return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : `${condition.blockers.length} blocker(s)`}: ${mark}`;
     case "pods-fit":
-      return `${condition.pods} pod(s) of ${condition.node} fit on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
+      return `${condition.pods} pod(s) of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
     case "projection":
       return `${projectedText(condition)} after removal ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")} < ${condition.limit} %: ${mark}`;
     case "last-node":
@@ -576,12 +576,21 @@ export function refusalText(condition: ScaleDownCondition): string {
     case "no-blockers":
       return `${condition.node} has ${condition.blockers.length} blocker(s)`;
     case "pods-fit":
-      return `not every pod of ${condition.node} fits on the other nodes (${unplacedText(condition.causes)})`;
+      return `not every pod of ${condition.node}${alsoCordonedText(condition.cordoned)} fits on the other nodes (${unplacedText(condition.causes)})`;
     case "projection":
       return `${projectedText(condition)} after removal would be ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")}, not below ${condition.limit} %`;
     case "last-node":
       return `${condition.node}: ${lastNodeStaysText(condition)}`;
   }
+}
+
+/**
+ * `, with the 2 pod(s) of cordoned talos-worker-2 (a drain would move them)`, when some were
+ * placed too.
+ */
+function alsoCordonedText(cordoned: { nodes: string[]; pods: number } | undefined): string {
+  if (!cordoned) return "";
+  return `, with the ${cordoned.pods} pod(s) of cordoned ${cordoned.nodes.join(", ")} (a drain would move them)`;
 }
 
 /**

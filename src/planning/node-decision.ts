@@ -217,6 +217,11 @@ export type ScaleDownCondition =
       met: boolean;
       node: string;
       pods: number;
+      /**
+       * Ready cordoned nodes of the pool whose pods were placed too, and how many: cordoned
+       * ahead of a drain, they will need room on the nodes left.
+       */
+      cordoned?: { nodes: string[]; pods: number };
       unplaced: string[];
       /** For each pod of `unplaced`: why it found no node. */
       causes: UnplacedReport[];

@@ -1,4 +1,5 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
+import { evictablePods } from "./blockers.ts";
 import type { ClusterIndex } from "./cluster-index.ts";
 import type { BoundsReport, Resource } from "./node-decision.ts";
 import type { PoolRepoFacts } from "./node-plan-input.ts";
@@ -6,7 +7,7 @@ import type { NodeShape, ShapeUnknown } from "./node-shape.ts";
 import type { Bin } from "./packing.ts";
 import { isCordoned } from "./pool-members.ts";
 import { freeRoom } from "./room.ts";
-import type { NodeInfo, Resources, Taint } from "./snapshot.ts";
+import type { NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
 import type { ResourceUtilisation, TimedPercent } from "./utilisation.ts";
 
 /** Everything one pool's evaluation reads, gathered once. */
@@ -70,6 +71,30 @@ export function schedulableBins(context: PoolContext, ...except: string[]): Bin[
     if (bin) bins.push(bin);
   }
   return bins;
+}
+
+/**
+ * The pods a drain of the pool's Ready cordoned nodes would evict (those in `except` aside),
+ * and those nodes: a node is cordoned ahead of `kubectl drain`, so its pods are on their way to
+ * the nodes that take pods, and a node removed meanwhile must leave them room.
+ */
+export function cordonedPods(
+  context: PoolContext,
+  except: readonly string[],
+): { nodes: string[]; pods: PodInfo[] } {
+  const nodes: string[] = [];
+  const pods: PodInfo[] = [];
+  for (const node of context.members) {
+    if (!node.ready || !isCordoned(node) || except.includes(node.name)) continue;
+    const evicted = evictablePods(
+      context.index.podsByNode.get(node.name) ?? [],
+      context.pool.expendablePriority,
+    );
+    if (evicted.length === 0) continue;
+    nodes.push(node.name);
+    pods.push(...evicted);
+  }
+  return { nodes, pods };
 }
 
 /**

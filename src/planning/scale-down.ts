@@ -5,7 +5,7 @@ import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type { Resource, ScaleDownCondition, ScaleDownReport } from "./node-decision.ts";
 import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
-import { type PoolContext, schedulableBins } from "./pool-context.ts";
+import { cordonedPods, type PoolContext, schedulableBins } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequests } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
@@ -153,11 +153,13 @@ function removalConditions(
     context.index.podsByNode.get(node.name) ?? [],
     context.pool.expendablePriority,
   );
-  const moving = [...pods, ...pendingOnExisting];
+  // The pods of a cordoned node (one about to be drained) need room on the nodes left too.
+  const cordoned = cordonedPods(context, [node.name]);
+  const moving = [...pods, ...pendingOnExisting, ...cordoned.pods];
   const unplaced = packOntoNodes(
     moving,
     schedulableBins(context, node.name),
-    peerRules(context.index, moving, [node.name]),
+    peerRules(context.index, moving, [node.name, ...cordoned.nodes]),
   );
   const projections = projectionConditions(context, node, checks);
   const conditions: ScaleDownCondition[] = [
@@ -178,6 +180,9 @@ function removalConditions(
       met: unplaced.length === 0,
       node: node.name,
       pods: pods.length,
+      ...(cordoned.pods.length > 0
+        ? { cordoned: { nodes: cordoned.nodes, pods: cordoned.pods.length } }
+        : {}),
       unplaced: unplaced.map((entry) => podKey(entry.pod)),
       causes: unplacedReports(unplaced),
     },

@@ -123,6 +123,55 @@ describe("plan against a served cluster: a cordoned node is a person's", () => {
     expect(poolNote(output)).toContain("scale-down: talos-worker-3 is cordoned: not met");
   });
 
+  it("removes no node whose room the pods of a cordoned node will need once it is drained", async () => {
+    // talos-worker-2 is cordoned with two 2000m pods still on it: once drained they need room,
+    // and with talos-worker-3 gone only talos-worker-1 (3600m free) would be left for them.
+    const sonarr = (suffix: string, cpu: string) =>
+      pod("media", `sonarr-5f6d7c8b9-crd${suffix}`, {
+        node: "talos-worker-2",
+        cpu,
+        memory: "1Gi",
+      });
+    const nodes = cluster(WORKERS, { "talos-worker-2": { unschedulable: true } });
+    const served = await serveForTest([...nodes, sonarr("a1", "2000m"), sonarr("a2", "2000m")]);
+    const output = await served.plan({ config: tuned(quick) });
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "not removed: not every pod of talos-worker-3, with the 2 pod(s) of cordoned talos-worker-2 (a drain would move them) fits on the other nodes (no room for media/sonarr-5f6d7c8b9-crda2",
+    );
+    // Pods that fit beside each other on talos-worker-1 let talos-worker-3 go.
+    const small = await plan([...nodes, sonarr("b1", "1000m"), sonarr("b2", "1000m")], {
+      config: tuned(quick),
+    });
+    expect(small.proposals[0]).toMatchObject({ from: 3, to: 2 });
+    expect(small.proposals[0]?.reasons).toContain(
+      "  scale-down: 0 pod(s) of talos-worker-3, with the 2 pod(s) of cordoned talos-worker-2 (a drain would move them) fit on the other nodes: met",
+    );
+  });
+
+  it("stops a run of empty nodes where the pods of a cordoned node would have no room left", async () => {
+    // Two 2000m pods on cordoned talos-worker-1 find room with talos-worker-4 gone (one on each
+    // of talos-worker-2 and 3), not with talos-worker-3 gone too.
+    const output = await plan(
+      [
+        ...cluster(FOUR, { "talos-worker-1": { unschedulable: true } }),
+        ...apps(["talos-worker-2"]),
+        ...["a1", "a2"].map((suffix) =>
+          pod("media", `sonarr-5f6d7c8b9-crd${suffix}`, {
+            node: "talos-worker-1",
+            cpu: "2000m",
+            memory: "1Gi",
+          }),
+        ),
+      ],
+      { tfvars: tfvars(4), config: tuned(quick) },
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "talos-worker-4 goes alone; not talos-worker-3 too: no room would be left for media/sonarr-5f6d7c8b9-crda2",
+    );
+  });
+
   it("stops a run of empty nodes at a cordoned one", async () => {
     const five = [...FOUR, "talos-worker-5"];
     const output = await plan(

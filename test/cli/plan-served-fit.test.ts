@@ -76,7 +76,15 @@ describe("plan against a served cluster: why a removed node's pods fit nowhere",
     expect(poolNote(output)).toContain(
       "media/sonarr-5f6d7c8b9-crd01: no other node of the pool is Ready, not cordoned and of known room",
     );
-    expect(causes(output)).toEqual([{ pod: "media/sonarr-5f6d7c8b9-crd01", cause: "no-node" }]);
+    // The pods of the other cordoned nodes, which a drain would move, have nowhere to go either.
+    expect(causes(output)).toEqual(
+      [
+        "default/echo-server-5d8f7c9b6-ap0xx",
+        "default/echo-server-5d8f7c9b6-ap1xx",
+        "default/echo-server-5d8f7c9b6-ap2xx",
+        "media/sonarr-5f6d7c8b9-crd01",
+      ].map((pod) => ({ pod, cause: "no-node" })),
+    );
   });
 
   it("gives no resource when each one is free somewhere but not all on one node", async () => {
