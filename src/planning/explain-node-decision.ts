@@ -312,7 +312,10 @@ export function boundReached(decision: NodeDecision): { name: "max" | "host cap"
 function podText(pod: PendingPod): string {
   const cpu = pod.unknown?.includes("cpu") ? "unknown" : formatCpu(pod.cpu);
   const memory = pod.unknown?.includes("memory") ? "unknown" : formatMemory(pod.memory);
-  return `${pod.pod} (cpu ${cpu}, memory ${memory})`;
+  const extended = Object.entries(pod.extended ?? {}).map(
+    ([name, amount]) => `, ${name} ${amount}`,
+  );
+  return `${pod.pod} (cpu ${cpu}, memory ${memory}${extended.join("")})`;
 }
 
 /** Reasons a pod is not placed on a new node that say what is unknown, not what is wrong. */

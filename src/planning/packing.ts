@@ -44,6 +44,8 @@ export interface PendingPod {
   memory: number;
   /** The requests that could not be read: what the pod needs of them is unknown, not zero. */
   unknown?: ("cpu" | "memory")[];
+  /** Its extended resource requests by name (`nvidia.com/gpu`), when it makes some. */
+  extended?: Record<string, number>;
   /** The scheduler's message, e.g. `0/4 nodes are available: 4 Insufficient cpu.` */
   message?: string;
 }
@@ -579,6 +581,8 @@ export function pendingPod(pod: PodInfo): PendingPod {
   };
   const unknown = (["cpu", "memory"] as const).filter((name) => pod.requests[name] === undefined);
   if (unknown.length > 0) info.unknown = [...unknown];
+  const extended = Object.entries(pod.requests.extended ?? {}).filter(([, amount]) => amount > 0);
+  if (extended.length > 0) info.extended = Object.fromEntries(extended);
   if (pod.unschedulable?.message) info.message = pod.unschedulable.message;
   return info;
 }
