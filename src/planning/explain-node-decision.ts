@@ -667,7 +667,7 @@ function unplacedText(causes: readonly UnplacedReport[]): string {
   for (const entry of causes) {
     if (entry.cause === "room" && entry.resources)
       parts.push(
-        `no room for ${entry.pod}: it needs more ${entry.resources.join(" and ")} than any other node has free`,
+        `no room for ${entry.pod}: it needs more ${entry.resources.join(" and ")} than any other node of the pool has free`,
       );
     else if (entry.cause === "volume-unknown")
       parts.push(`${entry.pod}: ${volumeUnknownText(entry.claims ?? [])}`);

@@ -901,7 +901,7 @@ describe("plan against a served cluster: removing a node above max", () => {
     );
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(
-      /pod\(s\) of talos-worker-4 fit on the other nodes: not met \(no room for media\/tdarr-server-6d8c7f5b49-big01: it needs more cpu than any other node has free\)/,
+      /pod\(s\) of talos-worker-4 fit on the other nodes: not met \(no room for media\/tdarr-server-6d8c7f5b49-big01: it needs more cpu than any other node of the pool has free\)/,
     );
   });
 

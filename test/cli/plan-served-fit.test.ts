@@ -49,7 +49,7 @@ describe("plan against a served cluster: why a removed node's pods fit nowhere",
     ]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "not removed: not every pod of talos-worker-4 fits on the other nodes (no room for media/whisper-6c8d9f7b5-gpu01: it needs more nvidia.com/gpu than any other node has free)",
+      "not removed: not every pod of talos-worker-4 fits on the other nodes (no room for media/whisper-6c8d9f7b5-gpu01: it needs more nvidia.com/gpu than any other node of the pool has free)",
     );
     expect(causes(output)).toEqual([
       { pod: "media/whisper-6c8d9f7b5-gpu01", cause: "room", resources: ["nvidia.com/gpu"] },
@@ -63,7 +63,7 @@ describe("plan against a served cluster: why a removed node's pods fit nowhere",
     ]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "no room for media/scratch-7d9c6f5b8-eph01: it needs more ephemeral-storage than any other node has free",
+      "no room for media/scratch-7d9c6f5b8-eph01: it needs more ephemeral-storage than any other node of the pool has free",
     );
   });
 

@@ -19,7 +19,10 @@ describe("plan against a served cluster: the node a decrease removes, by its nam
   it("takes talos-worker-10 before talos-worker-9, by the number and not the text", async () => {
     const names = Array.from({ length: 10 }, (_, index) => `talos-worker-${index + 1}`);
     const output = await plan([...cluster(names), ...apps(names.slice(0, 8))], {
-      config: BY_SUFFIX.replace("max: 6", "max: 12"),
+      config: BY_SUFFIX.replace("max: 6", "max: 12").replace(
+        "unneededTime: 0\n",
+        "unneededTime: 0\n      maxEmptyBulk: 2\n",
+      ),
       tfvars: TFVARS.replace("worker_count      = 3", "worker_count      = 10"),
     });
     expect(output.proposals[0]).toMatchObject({ from: 10, to: 8 });

@@ -254,7 +254,7 @@ describe("plan review: pending pods take free room outside the pool first", () =
       /transcode-29123400-onbig2 [^\n]*fits on talos-big-2/,
     );
     expect(poolNote(output, "big")).toMatch(
-      /pod\(s\) of talos-big-2 fit on the other nodes: not met \(no room for batch\/transcode-29123400-onbig2: it needs more cpu than any other node has free\)/,
+      /pod\(s\) of talos-big-2 fit on the other nodes: not met \(no room for batch\/transcode-29123400-onbig2: it needs more cpu than any other node of the pool has free\)/,
     );
   });
 
@@ -344,7 +344,7 @@ describe("plan review: a pod the scheduler nominated a node for", () => {
     );
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(
-      /pod\(s\) of talos-worker-4 fit on the other nodes: not met \(no room for media\/tdarr-node-6d8c7f5b49-nomin: it needs more cpu than any other node has free\)/,
+      /pod\(s\) of talos-worker-4 fit on the other nodes: not met \(no room for media\/tdarr-node-6d8c7f5b49-nomin: it needs more cpu than any other node of the pool has free\)/,
     );
   });
 
