@@ -221,11 +221,12 @@ function iso(ms: number): string {
 /**
  * What keeps a decrease removing `removing` while pool nodes are not Ready (and not joining):
  * their pods, evicted soon if not yet, will need room that the Ready nodes' figures do not show.
- * A decrease that removes exactly those nodes is let through once each has not been Ready for
- * `scaleDown.unreadyTime` (cluster-autoscaler removes unready nodes after the same time), as
- * with nothing on them the pool loses no room; while how long one of them has not been Ready is
- * unknown, it is not let through, and the hold names it. Undefined when no such node is in the
- * way.
+ * A decrease that takes no Ready node (only not-Ready ones, such as the highest-numbered of two
+ * dead VMs), or that takes every not-Ready node as well, is let through once each not-Ready node
+ * it takes has not been Ready for `scaleDown.unreadyTime` (cluster-autoscaler removes unready
+ * nodes after the same time), as with nothing on them the pool loses no room; while how long
+ * one of them has not been Ready is unknown, it is not let through, and the hold names it.
+ * Undefined when no such node is in the way.
  */
 export function unreadyHold(
   pool: PoolConfig,
@@ -237,16 +238,19 @@ export function unreadyHold(
   const joining = new Set(joiningNodes(members, pool, facts, now));
   const unready = members.filter((node) => !node.ready && !joining.has(node));
   if (unready.length === 0) return undefined;
-  const since = unready.map((node) => Date.parse(node.readySince ?? ""));
+  const taken = unready.filter((node) => removing.includes(node.name));
+  const takesAll = taken.length === unready.length;
+  const takesNoReady = removing.length > 0 && taken.length === removing.length;
+  if (!takesAll && !takesNoReady)
+    return { kind: "nodes-unready", nodes: unready.map((node) => node.name) };
+  const since = taken.map((node) => Date.parse(node.readySince ?? ""));
   const known = since.every((at) => !Number.isNaN(at));
   const until = known ? Math.max(...since) + pool.scaleDown.unreadyTime : undefined;
-  const onlyThem = unready.every((node) => removing.includes(node.name));
-  if (onlyThem && until !== undefined && now.getTime() >= until) return undefined;
-  const nodes = unready.map((node) => node.name);
-  if (!onlyThem) return { kind: "nodes-unready", nodes };
+  if (until !== undefined && now.getTime() >= until) return undefined;
+  const nodes = taken.map((node) => node.name);
   if (until !== undefined) return { kind: "nodes-unready", nodes, until: iso(until) };
-  // The decrease takes no Ready node: what holds it is that how long these have not been Ready
-  // is unknown, and unknown is not long ago.
-  const sinceUnknown = unready.filter((_, i) => Number.isNaN(since[i])).map((node) => node.name);
+  // The decrease takes no Ready node that their pods could need: what holds it is that how long
+  // these have not been Ready is unknown, and unknown is not long ago.
+  const sinceUnknown = taken.filter((_, i) => Number.isNaN(since[i])).map((node) => node.name);
   return { kind: "nodes-unready", nodes, sinceUnknown };
 }

@@ -422,10 +422,11 @@ describe("nodes joining or leaving", () => {
       expect(explainNodeDecision(held).join("\n")).toContain(
         "worker-2 is not Ready: no Ready node is removed while its pods may need the room",
       );
-      // The highest-numbered node, not Ready for an hour, goes (with the empty nodes before it).
+      // The highest-numbered node, not Ready for an hour, goes (with the empty nodes before it,
+      // when empty nodes may go together).
       const highest = planOne(
         buildSnapshot({ nodes: [...nodes(3, QUIET), dead(60)] }),
-        {},
+        { scaleDown: { maxEmptyBulk: 10 } },
         { facts },
       );
       expect(highest.action).toBe("scale-down");
@@ -434,6 +435,30 @@ describe("nodes joining or leaving", () => {
       expect(explainNodeDecision(highest).join("\n")).toContain(
         "scale-down: worker-4, not Ready for longer than 20m (scaleDown.unreadyTime), goes whatever the usage when nothing blocks it and its pods fit elsewhere (usage and requests only let more than one empty node go at once)",
       );
+    });
+
+    it("removes the highest-numbered of two nodes not Ready, one at a time: it takes no room", () => {
+      const worker5 = node("worker-5", { ...QUIET, ready: false, readySince: minutesAgo(60) });
+      const worker6 = node("worker-6", { ...QUIET, ready: false, readySince: minutesAgo(60) });
+      const one = { scaleDown: { maxEmptyBulk: 1 } };
+      const decision = planOne(
+        buildSnapshot({ nodes: [...nodes(4, QUIET), worker5, worker6] }),
+        one,
+        { facts },
+      );
+      expect(decision).toMatchObject({ action: "scale-down", desired: 5, removing: ["worker-6"] });
+      expect(kinds(decision.holds)).not.toContain("nodes-unready");
+      // Not Ready for 10 minutes only, it waits for scaleDown.unreadyTime, and the hold names it.
+      const recent = node("worker-6", { ...QUIET, ready: false, readySince: minutesAgo(10) });
+      const held = planOne(buildSnapshot({ nodes: [...nodes(4, QUIET), worker5, recent] }), one, {
+        facts,
+      });
+      expect(held.action).toBe("none");
+      expect(held.holds).toContainEqual({
+        kind: "nodes-unready",
+        nodes: ["worker-6"],
+        until: minutesAgo(-10),
+      });
     });
 
     it("removes the highest-numbered node not Ready for unreadyTime whatever the usage", () => {
@@ -519,7 +544,11 @@ describe("nodes joining or leaving", () => {
       // Beside a node whose time is known, only the unknown one is named as such.
       const lower = [...nodes(2, QUIET), dead(30), unknownSince];
       lower[2] = { ...(lower[2] as (typeof lower)[number]), name: "worker-3" };
-      const both = planOne(buildSnapshot({ nodes: lower }), {}, { facts });
+      const both = planOne(
+        buildSnapshot({ nodes: lower }),
+        { scaleDown: { maxEmptyBulk: 10 } },
+        { facts },
+      );
       expect(both.holds).toContainEqual({
         kind: "nodes-unready",
         nodes: ["worker-3", "worker-4"],
