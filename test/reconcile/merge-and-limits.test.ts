@@ -19,6 +19,19 @@ describe("auto-merge", () => {
     expect(world.github.file(TFVARS)).toContain("worker_count      = 4");
   });
 
+  it("merges when the required check that reported pending reports success", async () => {
+    const world = oneNodeShort(GUARDED_MERGE_CONFIG);
+    await world.run();
+    const head = world.github.pull(1).headSha;
+    world.github.setStatus(head, "pr-autoscaler/plan-guard", "pending");
+    const running = await world.run(undefined, ["checks"]);
+    expect(running.merges).toEqual([expect.objectContaining({ number: 1, action: "waiting" })]);
+    world.github.setStatus(head, "pr-autoscaler/plan-guard", "success");
+    const passed = await world.run(undefined, ["checks"]);
+    expect(passed.merges).toEqual([expect.objectContaining({ number: 1, action: "merged" })]);
+    expect(world.github.file(TFVARS)).toContain("worker_count      = 4");
+  });
+
   it("looks again without webhooks after the merge poll interval", async () => {
     const world = oneNodeShort(GUARDED_MERGE_CONFIG);
     await world.run();

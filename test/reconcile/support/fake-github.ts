@@ -1284,6 +1284,10 @@ export class FakeGitHub {
     return [200, { ...example, id }];
   }
 
+  /**
+   * GitHub's combined status of `ref`: the latest status of each context only (a context that
+   * went pending → success shows success alone), and the combined state its description gives.
+   */
   private combinedStatus(ref: string): Json {
     const example = responseExample(
       "GET",
@@ -1291,17 +1295,26 @@ export class FakeGitHub {
       200,
     ) as Json;
     const template = (example.statuses as Json[])[0] as Json;
-    const statuses = this.statuses
-      .filter((status) => status.sha === ref)
-      .reverse()
-      .map((status) => ({
-        ...template,
-        context: status.context,
-        state: status.state,
-        description: status.description,
-        target_url: null,
-      }));
-    return { ...example, sha: ref, statuses };
+    const latest = new Map<string, FakeGitHub["statuses"][number]>();
+    for (const status of this.statuses)
+      if (status.sha === ref) {
+        latest.delete(status.context);
+        latest.set(status.context, status);
+      }
+    const statuses = [...latest.values()].reverse().map((status) => ({
+      ...template,
+      context: status.context,
+      state: status.state,
+      description: status.description,
+      target_url: null,
+    }));
+    return {
+      ...example,
+      sha: ref,
+      state: combinedState(statuses.map((status) => status.state)),
+      total_count: statuses.length,
+      statuses,
+    };
   }
 
   private createStatus(sha: string, body: Json): [number, unknown] {
@@ -1498,4 +1511,15 @@ function graphqlFieldNames(body: Json): string {
   return readGraphqlRequest(body)
     .fields.map((field) => field.name)
     .join(",");
+}
+
+/**
+ * The combined state of a commit's latest statuses, as GitHub's description of the endpoint
+ * gives it: failure when one is error or failure, pending when there are none or one is
+ * pending, success otherwise.
+ */
+function combinedState(states: string[]): string {
+  if (states.some((state) => state === "error" || state === "failure")) return "failure";
+  if (states.length === 0 || states.includes("pending")) return "pending";
+  return "success";
 }
