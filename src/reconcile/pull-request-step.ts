@@ -8,6 +8,7 @@ import { heldByAProblem, type Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import type { AutomergePolicy } from "../policy/automerge-policy.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
+import type { UnjudgedWorkload } from "../rightsizing/plan-rightsizing.ts";
 import { StaleControlState } from "./control-freshness.ts";
 import type { WaitingProposal } from "./dashboard.ts";
 import { nodeChange, pullRequestTitle } from "./desired-pull-request.ts";
@@ -35,6 +36,11 @@ export interface PullRequestStepInput {
   policy: AutomergePolicy;
   control: ControlState;
   snapshot: Snapshot;
+  /**
+   * The workloads whose VPA has no recommendation now, with their pull request keys: such a
+   * pull request is kept, not closed (absent: none).
+   */
+  unjudged?: readonly UnjudgedWorkload[];
   history: readonly PoolUtilisationSample[];
   settings: ReconcileSettings;
   now: Date;
@@ -293,10 +299,12 @@ async function withdrawKeptAutoMerge(
  * so (the count cannot be read, nodes failed to join, too many are not Ready, the cluster was
  * read in part, pools overlap, the history cannot be read) or, for a decrease, usage that is
  * not known, not one that only waits (a cooldown, nodes joining); for a right-sizing one, a
- * cluster read in part, on which no request is decided at all.
+ * cluster read in part, on which no request is decided at all, or a VPA of its workloads with
+ * no recommendation, by which no request of theirs is decided.
  */
 function heldByAProblemFor(input: PullRequestStepInput, pr: BotPullRequest): boolean {
-  if (pr.key.startsWith("resources")) return !input.snapshot.complete;
+  if (pr.key.startsWith("resources"))
+    return !input.snapshot.complete || unjudgedOf(input, pr).length > 0;
   if (!pr.key.startsWith("nodes-")) return false;
   const pool = pr.key.slice("nodes-".length);
   const decision = input.decisions.find((d) => d.pool === pool);
@@ -323,9 +331,15 @@ function leftToPeople(input: PullRequestStepInput, pr: BotPullRequest): boolean 
   return pr.control === "human" && !paused(input.control, pr.key);
 }
 
+/** The workloads of a right-sizing pull request whose VPA has no recommendation now. */
+function unjudgedOf(input: PullRequestStepInput, pr: BotPullRequest): UnjudgedWorkload[] {
+  return (input.unjudged ?? []).filter((entry) => entry.key === pr.key);
+}
+
 /**
  * Why an open pull request the plan does not want should close; undefined to leave it: a hold
- * on the pool's decision, an unreadable cluster, a key the bot does not plan.
+ * on the pool's decision, an unreadable cluster, a VPA with no recommendation (unknown is no
+ * "no change"), a key the bot does not plan.
  */
 function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | undefined {
   if (pr.key.startsWith("nodes-")) {
@@ -350,6 +364,8 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
       return "Right-sizing is off in .github/pr-autoscaler.yml, so this change is not wanted any more.";
     if (!input.snapshot.complete) return undefined;
     if (pr.key in input.control.ignored) return "This change is ignored at someone's request.";
+    // A VPA that lost its recommendation says nothing of the requests: neither right nor wrong.
+    if (unjudgedOf(input, pr).length > 0) return undefined;
     // No VPA is read at all: the plan proposes nothing, not because the requests are right now.
     if (input.snapshot.warnings.some((warning) => warning.code === "vpa-not-installed"))
       return "The VerticalPodAutoscaler API (autoscaling.k8s.io/v1) is not served in the cluster any more, so no recommendation backs this change; it is proposed again once the VPA recommender runs and still calls for it.";
@@ -384,7 +400,18 @@ function leaveNote(input: PullRequestStepInput, pr: BotPullRequest): string {
   if (decision && decision.holds.length > 0)
     return `held: ${decision.holds.map((hold) => hold.kind).join(", ")}`;
   if (!input.snapshot.complete) return "the cluster snapshot is incomplete";
+  const unjudged = unjudgedOf(input, pr);
+  if (unjudged.length > 0) return unrecommendedNote(unjudged);
   return "kept";
+}
+
+/** "the VPA plex of media/plex has no recommendation …", for one or several workloads. */
+function unrecommendedNote(unjudged: readonly UnjudgedWorkload[]): string {
+  const named = unjudged.map(
+    ({ vpa, workload }) => `${vpa} (${workload.kind} ${workload.namespace}/${workload.name})`,
+  );
+  const vpas = named.length === 1 ? `the VPA ${named[0]} has` : `the VPAs ${named.join(", ")} have`;
+  return `${vpas} no recommendation now, so the requests are not judged: kept open until there is one`;
 }
 
 async function attempt(

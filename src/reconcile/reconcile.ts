@@ -194,6 +194,7 @@ async function reconcileOnce(
     policy: configuration.policy,
     control: controlled.state,
     snapshot,
+    unjudged: plan.rightsizing.unjudged,
     history: target.memory.samples,
     settings: target.settings,
     now,

@@ -52,17 +52,13 @@ export function compareImportance(
  * namespace's, or the repo's.
  */
 export function groupKey(
-  workload: WorkloadRightsizing,
+  workload: WorkloadId,
   grouping: Grouping,
   keys: ReadonlyMap<string, string>,
 ): string {
   if (grouping === "repo") return "resources";
-  if (grouping === "namespace") return `resources-${workload.workload.namespace}`;
-  return keys.get(identityOf(workload.workload)) ?? plainKey(workload);
-}
-
-function plainKey(workload: WorkloadRightsizing): string {
-  return `resources-${workload.workload.namespace}-${workload.workload.name}`;
+  if (grouping === "namespace") return `resources-${workload.namespace}`;
+  return keys.get(identityOf(workload)) ?? `resources-${workload.namespace}-${workload.name}`;
 }
 
 /**
@@ -86,7 +82,7 @@ export function groupProposals(
   for (const entry of ordered) {
     const identity = groupIdentity(entry.workload, grouping);
     const group = groups.get(identity) ?? {
-      key: groupKey(entry.workload, grouping, keys),
+      key: groupKey(entry.workload.workload, grouping, keys),
       members: [],
     };
     group.members.push(entry);
@@ -106,8 +102,14 @@ export function compareWorkloads(
   keys: ReadonlyMap<string, string>,
 ): number {
   return compareImportance(
-    { importance: importanceOf([a.workload]), key: groupKey(a.workload, "workload", keys) },
-    { importance: importanceOf([b.workload]), key: groupKey(b.workload, "workload", keys) },
+    {
+      importance: importanceOf([a.workload]),
+      key: groupKey(a.workload.workload, "workload", keys),
+    },
+    {
+      importance: importanceOf([b.workload]),
+      key: groupKey(b.workload.workload, "workload", keys),
+    },
   );
 }
 

@@ -10,7 +10,12 @@ import {
   type LocatedContainer,
 } from "./decide-workload.ts";
 import { explainWorkload } from "./explain-rightsizing.ts";
-import { compareWorkloads, groupProposals, type WorkloadChanges } from "./group-proposals.ts";
+import {
+  compareWorkloads,
+  groupKey,
+  groupProposals,
+  type WorkloadChanges,
+} from "./group-proposals.ts";
 import { type LocateResult, locateContainer, workloadKey } from "./locate-container.ts";
 import type { RepoFile } from "./repo-files.ts";
 import { indexRepo, type RepoIndex } from "./repo-index.ts";
@@ -45,6 +50,20 @@ export interface RightsizingPlan {
   /** Most important first: OOM kills, then the largest relative change. */
   proposals: ResourcesProposal[];
   notes: PlanNote[];
+  /**
+   * The workloads whose VPA has no recommendation now (just created, or recreated and its
+   * history lost): their requests are not judged, so a pull request already open for one is
+   * neither still wanted nor no longer wanted. Each with the key its pull request has under
+   * `group`; ordered by workload.
+   */
+  unjudged: UnjudgedWorkload[];
+}
+
+/** A workload whose VPA has no recommendation, and the key of its right-sizing pull request. */
+export interface UnjudgedWorkload {
+  workload: WorkloadId;
+  vpa: string;
+  key: string;
 }
 
 type LocateProblem = Extract<LocateResult, { ok: false }>["problem"];
@@ -65,10 +84,11 @@ const VPA_NOT_SERVED: PlanNote = {
  */
 export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
   const { config, snapshot } = input;
-  if (!config?.enabled) return { proposals: [], notes: [] };
+  if (!config?.enabled) return { proposals: [], notes: [], unjudged: [] };
   if (!snapshot.complete)
     return {
       proposals: [],
+      unjudged: [],
       notes: [
         {
           level: "warning",
@@ -79,7 +99,7 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
       ],
     };
   if (snapshot.warnings.some((warning) => warning.code === "vpa-not-installed"))
-    return { proposals: [], notes: [{ ...VPA_NOT_SERVED }] };
+    return { proposals: [], notes: [{ ...VPA_NOT_SERVED }], unjudged: [] };
   const index = "documents" in input.files ? input.files : indexRepo(input.files);
   const notes: PlanNote[] = [];
   const context: PlanContext = { snapshot, index, config, now: input.now };
@@ -108,9 +128,15 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
   }
   // Every workload a VPA names may hold a pull request: keys are made unique among all of them.
   const known = knownWorkloads(snapshot.vpas);
-  const kept = dropConflicts(changed, workloadKeys(known), notes);
+  const keys = workloadKeys(known);
+  const kept = dropConflicts(changed, keys, notes);
   const proposals = groupProposals(kept, index, config.group, notes, known);
-  return { proposals, notes };
+  const unjudged = prepared.flatMap(({ unrecommended }) =>
+    unrecommended
+      ? [{ ...unrecommended, key: groupKey(unrecommended.workload, config.group, keys) }]
+      : [],
+  );
+  return { proposals, notes, unjudged };
 }
 
 /** VPAs sorted by workload; two VPAs on one workload are undefined behaviour for the VPA too. */
@@ -159,6 +185,8 @@ interface PreparedWorkload {
   subject: string;
   notes: PlanNote[];
   input?: DecideWorkloadInput;
+  /** Set when the VPA has no recommendation to judge the workload's requests by. */
+  unrecommended?: { workload: WorkloadId; vpa: string };
 }
 
 function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
@@ -178,8 +206,11 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
     return { subject, notes };
   }
   if (vpa.recommendations.length === 0) {
-    info(`the VPA ${vpa.name} has no recommendation yet`);
-    return { subject, notes };
+    info(
+      `the VPA ${vpa.name} has no recommendation yet: its requests are not judged, and a pull request open for them stays open`,
+    );
+    const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
+    return { subject, notes, unrecommended: { workload, vpa: vpa.name } };
   }
   const containers = locateAll(vpa, facts, context, notes);
   if (containers.length === 0) return { subject, notes };

@@ -3,7 +3,8 @@
  * merge rule allows the pull request and only the required checks are still running, GitHub
  * merges once they pass; the bot turns it off on a hold, before an update writes other values
  * (whose grace period then counts from the change), when it leaves the pull request to people,
- * and while the cluster cannot be read (at all, or in part), and leaves it on when an update
+ * while the cluster cannot be read (at all, or in part), and while the VPA behind a right-sizing
+ * pull request has no recommendation, and leaves it on when an update
  * only rebuilds the same values on a moved default branch or the pool's decision only waits.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -14,7 +15,7 @@ import nock from "nock";
 import { readSnapshot } from "../../src/cluster/read-snapshot.ts";
 import { readPullRequestMarker } from "../../src/forge/marker.ts";
 import { HOLD_LABEL } from "../../src/merge/hold.ts";
-import type { PodInfo } from "../../src/planning/snapshot.ts";
+import type { PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { pendingPod } from "../support/snapshot-builder.ts";
@@ -555,6 +556,61 @@ describe("a right-sizing pull request on a cluster read only in part", () => {
       expect.objectContaining({ action: "unchanged", number }),
     ]);
     expect(merged([cleared])).toEqual([number]);
+  });
+});
+
+/**
+ * The cluster with Plex's VPA recreated at `at`: the recommender has not written a
+ * recommendation for it yet (its status is empty), so nothing says what Plex should request.
+ */
+function plexVpaRecreated(at: Date): Snapshot {
+  const snapshot = cluster();
+  return {
+    ...snapshot,
+    vpas: snapshot.vpas.map((vpa) => ({
+      ...vpa,
+      createdAt: at.toISOString(),
+      recommendations: [],
+      conditions: [],
+    })),
+  };
+}
+
+describe("a right-sizing pull request whose VPA has no recommendation any more", () => {
+  it("is kept open with the bot's auto-merge off, saying why; with the recommendation back, it merges", async () => {
+    const { w, number } = await rightSizingPlex();
+    const key = w.github.pull(number).branch.slice("pr-autoscaler/".length);
+
+    w.cluster = plexVpaRecreated(w.github.now());
+    w.github.reset();
+    const held = await w.run();
+    expect(held.proposals).toEqual([]);
+    expect(held.pullRequests).toEqual([
+      {
+        key,
+        action: "left-alone",
+        number,
+        note: "the VPA plex (Deployment media/plex) has no recommendation now, so the requests are not judged: kept open until there is one",
+      },
+    ]);
+    expect(held.notes).toContainEqual({
+      level: "info",
+      subject: "deployment/media/plex",
+      message:
+        "the VPA plex has no recommendation yet: its requests are not judged, and a pull request open for them stays open",
+    });
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    const checked = await w.run(undefined, ["checks"]);
+    expect(merged([checked])).toEqual([]);
+    expect(w.github.pull(number).state).toBe("open");
+
+    w.cluster = cluster();
+    const back = await w.run();
+    expect(back.pullRequests).toEqual([expect.objectContaining({ action: "unchanged", number })]);
+    expect(merged([back])).toEqual([number]);
   });
 });
 

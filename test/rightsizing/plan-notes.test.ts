@@ -62,6 +62,7 @@ describe("planRightsizing: notes that say what to do", () => {
             "the VerticalPodAutoscaler API (autoscaling.k8s.io/v1) is not served in the cluster: nothing to right-size; install the VPA recommender, or upgrade a VPA release that serves only v1beta2",
         },
       ],
+      unjudged: [],
     });
   });
 
@@ -72,7 +73,7 @@ describe("planRightsizing: notes that say what to do", () => {
       files: fixtureRepo("worked-example"),
       now: NOW,
     });
-    expect(plan).toEqual({ proposals: [], notes: [] });
+    expect(plan).toEqual({ proposals: [], notes: [], unjudged: [] });
   });
 
   it("asks to fix a configured target that is wrong", () => {
@@ -108,6 +109,37 @@ describe("planRightsizing: notes that say what to do", () => {
           "container app: targets map media/plex but not its container app; add the container to rightsizing.targets for media/plex",
       },
     ]);
+  });
+
+  it("names a workload whose VPA has no recommendation, with its pull request's key under each grouping", () => {
+    const recreated = { ...fixtureVpa("plex-worked-example.yaml"), recommendations: [] };
+    const planned = (config: Parameters<typeof rightsizingConfig>[0]) =>
+      planRightsizing({
+        snapshot: snapshot({ vpas: [recreated], pods: [workloadPod("media/plex", "plex-1")] }),
+        config: rightsizingConfig(config),
+        files: fixtureRepo("worked-example"),
+        now: NOW,
+      });
+    const plex = { namespace: "media", kind: "Deployment", name: "plex" };
+    const plan = planned({});
+    expect(plan.proposals).toEqual([]);
+    expect(plan.unjudged).toEqual([{ workload: plex, vpa: "plex", key: "resources-media-plex" }]);
+    expect(plan.notes).toEqual([
+      {
+        level: "info",
+        subject: "deployment/media/plex",
+        message:
+          "the VPA plex has no recommendation yet: its requests are not judged, and a pull request open for them stays open",
+      },
+    ]);
+    expect(planned({ group: "namespace" }).unjudged).toEqual([
+      { workload: plex, vpa: "plex", key: "resources-media" },
+    ]);
+    expect(planned({ group: "repo" }).unjudged).toEqual([
+      { workload: plex, vpa: "plex", key: "resources" },
+    ]);
+    // Left out by the configuration: no request of it is wanted, judged or not.
+    expect(planned({ exclude: ["media/plex"] }).unjudged).toEqual([]);
   });
 
   it("calls a request that is set but not a quantity unreadable, not unset", () => {

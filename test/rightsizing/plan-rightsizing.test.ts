@@ -108,7 +108,11 @@ describe("planRightsizing: holds and notes", () => {
 
   it("plans nothing without a rightsizing section, and nothing on an incomplete snapshot", () => {
     const input = { snapshot: snapshot({ vpas: [vpa], pods: plexPods() }), files, now: NOW };
-    expect(planRightsizing({ ...input, config: undefined })).toEqual({ proposals: [], notes: [] });
+    expect(planRightsizing({ ...input, config: undefined })).toEqual({
+      proposals: [],
+      notes: [],
+      unjudged: [],
+    });
     const partial = planRightsizing({
       ...input,
       snapshot: snapshot({ vpas: [vpa], pods: plexPods(), complete: false }),
