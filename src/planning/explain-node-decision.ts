@@ -170,10 +170,10 @@ function shapeLine(shape: NodeShape): string {
 
 /**
  * ` free once its DaemonSets run (3700m of 3800m)`, when the pods a new node starts on its own
- * take some of `resource`: a pod a little smaller than a node is otherwise said to need more than
- * it has.
+ * take some of `resources`: a pod a little smaller than a node is otherwise said to need more than
+ * it has. With several, each is named: `(cpu 3550m of 3800m, memory 14.8 GiB of 15.2 GiB)`.
  */
-function besideStartupPods(shape: NodeShape, resource: string | undefined): string {
+function besideStartupPods(shape: NodeShape, resources: readonly string[]): string {
   const ds = shape.daemonSetOverhead;
   const a = shape.allocatable;
   const amounts: Record<string, [number | undefined, number | undefined, (n: number) => string]> = {
@@ -182,9 +182,16 @@ function besideStartupPods(shape: NodeShape, resource: string | undefined): stri
     pods: [a.pods, ds.pods, String],
     "ephemeral-storage": [a.ephemeralStorage, ds.ephemeralStorage, formatMemory],
   };
-  const [allocatable, taken, format] = (resource && amounts[resource]) || [];
-  if (allocatable === undefined || !taken || !format) return "";
-  return ` free once its ${startupWho(ds)} run (${format(allocatable - taken)} of ${format(allocatable)})`;
+  const known = resources.flatMap((resource) => {
+    const [allocatable, taken, format] = amounts[resource] ?? [];
+    return allocatable === undefined || !format ? [] : [{ resource, allocatable, taken, format }];
+  });
+  if (!known.some((entry) => entry.taken)) return "";
+  const free = known.map(
+    ({ resource, allocatable, taken, format }) =>
+      `${known.length > 1 ? `${resource} ` : ""}${format(allocatable - (taken ?? 0))} of ${format(allocatable)}`,
+  );
+  return ` free once its ${startupWho(ds)} run (${free.join(", ")})`;
 }
 
 function startupWho(ds: NodeShape["daemonSetOverhead"]): string {
@@ -328,8 +335,10 @@ const fitUnknown = new Set<NeverFitPod["reason"]>([
 
 function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
   switch (pod.reason) {
-    case "too-large":
-      return `needs more ${pod.resource} than a new node has${shape ? besideStartupPods(shape, pod.resource) : ""}`;
+    case "too-large": {
+      const names = pod.resources ?? (pod.resource ? [pod.resource] : []);
+      return `needs more ${names.join(" and ")} than a new node has${shape ? besideStartupPods(shape, names) : ""}`;
+    }
     case "node-selector":
       return "its nodeSelector asks for labels a new node of this pool would not have";
     case "node-affinity":

@@ -68,6 +68,8 @@ export interface NeverFitPod extends PendingPod {
   reason: NeverFitReason;
   /** For `too-large`: the resource a new node has too little of; for `requests-unknown`, the unread one. */
   resource?: string;
+  /** For `too-large`, when a new node has too little of several: each of them, `resource` first. */
+  resources?: string[];
   /** For `volumes`: the scheduler's words about the volume that keeps the pod pending. */
   volume?: string;
   /**
@@ -332,7 +334,10 @@ function unplacedPod(
     const conflict = placementConflict(pod, bin.traits) ?? (rules && peerConflict(rules, pod, bin));
     if (conflict) return { pod, cause: conflict };
   }
-  const resources = shortEverywhere(entry.demand, bins);
+  const resources = shortEverywhere(
+    entry.demand,
+    bins.map((bin) => bin.room),
+  );
   return resources.length > 0 ? { pod, cause: "room", resources } : { pod, cause: "room" };
 }
 
@@ -356,8 +361,8 @@ export function unplacedReports(unplaced: readonly UnplacedPod[]): UnplacedRepor
   }));
 }
 
-/** The resources `demand` asks more of than any of `bins` has free. */
-function shortEverywhere(demand: Room, bins: readonly Bin[]): string[] {
+/** The resources `demand` asks more of than any of `rooms` has free. */
+function shortEverywhere(demand: Room, rooms: readonly Room[]): string[] {
   const needs: [string, number | undefined, (room: Room) => number | undefined][] = [
     ["cpu", demand.cpu, (room) => room.cpu],
     ["memory", demand.memory, (room) => room.memory],
@@ -376,7 +381,7 @@ function shortEverywhere(demand: Room, bins: readonly Bin[]): string[] {
   return needs
     .filter(
       ([, needed, free]) =>
-        needed !== undefined && needed > 0 && bins.every((bin) => short(needed, free(bin.room))),
+        needed !== undefined && needed > 0 && rooms.every((room) => short(needed, free(room))),
     )
     .map(([name]) => name);
 }
@@ -506,12 +511,22 @@ function neverFits(
     return conflictDetail(rules, pod, fresh, podConflict);
   }
   const resource = shortfall(demand, template.room);
-  return resource ? { reason: "too-large", resource } : undefined;
+  if (!resource) return undefined;
+  // Every resource a new node lacks, not the first alone: a pod too large in cpu and memory
+  // still fits no node of more cores.
+  const resources = shortEverywhere(demand, [template.room]);
+  return resources.length > 1
+    ? {
+        reason: "too-large",
+        resource,
+        resources: [resource, ...resources.filter((name) => name !== resource)],
+      }
+    : { reason: "too-large", resource };
 }
 
 type NeverFitDetail = Pick<
   NeverFitPod,
-  "reason" | "resource" | "topologyKey" | "ports" | "claims" | "label"
+  "reason" | "resource" | "resources" | "topologyKey" | "ports" | "claims" | "label"
 >;
 
 /** A pod its volumes keep pending, with its claims that wait on what a node does not change. */
