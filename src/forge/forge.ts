@@ -307,8 +307,9 @@ export interface Forge {
   /**
    * Turns off the forge's auto-merge that the bot's account turned on, for a pull request kept
    * as it is while nothing vouches for its merge: paused, held because something is wrong, the
-   * configuration in error, the cluster unreadable (else the forge would merge it when its checks
-   * pass); true when it did. No request when auto-merge is off or people turned it on.
+   * configuration in error or removed (one people took over), the cluster unreadable (else the
+   * forge would merge it when its checks pass); true when it did. No request when auto-merge is
+   * off or people turned it on.
    */
   withdrawAutoMerge(pr: BotPullRequest): Promise<boolean>;
   /** Deletes a stray branch when it holds only the bot's commit. */

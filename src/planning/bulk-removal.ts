@@ -34,9 +34,10 @@ export interface BulkRemovalInput {
  * pending pods counted on existing room still fitting, and the pool's last node taken only when
  * a new node can be told from the config alone. A node whose usage is unknown never gets this
  * far: the usage checks stop any scale-down first. A node that is not Ready may (it adds no
- * allocatable, so taking it changes no projection): the pool's `nodes-unready` hold lets the
- * decrease through only when it takes every node not Ready, each not Ready for
- * `scaleDown.unreadyTime`. A cordoned node stops the run, as it stops a decrease by one.
+ * allocatable, so taking it changes no projection): the pool's `nodes-unready` hold lets a
+ * decrease that takes a Ready node through only when it takes every node not Ready as well, and
+ * one that takes only not-Ready nodes, each once not Ready for `scaleDown.unreadyTime`. A
+ * cordoned node stops the run, as it stops a decrease by one.
  */
 export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
   const { context, first } = input;
@@ -68,8 +69,10 @@ export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
     if (stop) return report(stop);
     removed.push(node);
   }
+  // When the min leaves no more to take, it is what stops the run, whatever maxEmptyBulk says:
+  // a pool one node above its min is not held back by the setting.
   return report(
-    limit < maxEmptyBulk
+    room <= maxEmptyBulk
       ? { kind: "min", min: context.bounds.effectiveMin }
       : { kind: "max-empty-bulk", max: maxEmptyBulk },
   );

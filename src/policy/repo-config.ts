@@ -377,10 +377,10 @@ export const ScaleDownConfig = z
       .number()
       .int({ error: "expected a whole number of nodes such as 10" })
       .min(1, { error: "must be at least 1 (1 removes one node at a time)" })
-      .default(10)
+      .default(1)
       .meta({
         description:
-          "Most empty nodes (no pods but DaemonSet and mirror pods) one decrease removes at once; a node with pods always goes alone. 1 removes one node at a time.",
+          "Most empty nodes (no pods but DaemonSet and mirror pods) one decrease removes at once; a node with pods always goes alone. 1, the default, removes one node per decrease; more lets an idle pool's empty nodes go together (cluster-autoscaler's max-empty-bulk-delete is 10).",
       }),
   })
   .meta({

@@ -1,5 +1,5 @@
 import { type ControlState, controlMarker, emptyControlState } from "../control/control-state.ts";
-import type { RepoState } from "../forge/forge.ts";
+import type { BotPullRequest, RepoState } from "../forge/forge.ts";
 import { withIssueMarker } from "../forge/marker.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
@@ -15,7 +15,10 @@ export const CONFIG_REMOVED = `The configuration file \`${REPO_CONFIG_PATH}\` wa
 /**
  * A repository without configuration: the bot's open pull requests are closed, saying why (a
  * pull request left open could still be merged and change a count nobody watches any more),
- * and so is the dashboard. The open pull requests come with the repository's state, read
+ * and so is the dashboard. One people took over stays theirs, but GitHub's auto-merge the bot
+ * turned on goes off on it (a person's own stays): GitHub keeps it on for a push by someone with
+ * write access, and with no plan any more nothing else would turn it off when the push that
+ * took it over was not seen. The open pull requests come with the repository's state, read
  * anyway; the dashboard is looked for only when this process saw a configuration here before,
  * or sees the repository for the first time (`before` undefined: after a restart), so a
  * repository that never had one costs nothing more at every interval.
@@ -28,7 +31,10 @@ export async function retireRepository(
 ): Promise<void> {
   for (const pr of state.pullRequests) {
     // People's pull requests under the bot's prefix are theirs to close.
-    if (pr.control !== "bot") continue;
+    if (pr.control !== "bot") {
+      await withdrawFromPeople(target, pr, result);
+      continue;
+    }
     try {
       const closed = await target.forge.closePullRequest(pr, CONFIG_REMOVED, state);
       result.pullRequests.push({
@@ -44,6 +50,28 @@ export async function retireRepository(
     }
   }
   if (before === undefined || before.found) await closeDashboard(target, result);
+}
+
+/** Turns off GitHub's auto-merge the bot turned on for a pull request people took over. */
+async function withdrawFromPeople(
+  target: ReconcileTarget,
+  pr: BotPullRequest,
+  result: ReconcileResult,
+): Promise<void> {
+  if (!pr.autoMerge) return;
+  try {
+    if (!(await target.forge.withdrawAutoMerge(pr))) return;
+    result.pullRequests.push({
+      key: pr.key,
+      action: "left-alone",
+      number: pr.number,
+      note: `${pr.handsOffReason ?? "people own it"}; GitHub's auto-merge that pr-autoscaler turned on is off`,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    result.pullRequests.push({ key: pr.key, action: "failed", number: pr.number, note: message });
+    result.errors.push(`${pr.key}: ${message}`);
+  }
 }
 
 /** Closes the dashboard when it is open, keeping its command state for when the file is back. */

@@ -1544,7 +1544,9 @@ describe("plan against a served cluster: changes in the repo's git history", () 
       ...cluster(FOUR, { "talos-worker-4": { ready: false } }),
       ...apps(["talos-worker-1", "talos-worker-2"]),
     ]);
-    const quick = configBeforeRemoval("    scaleDown:\n      unneededTime: 0\n");
+    const quick = configBeforeRemoval(
+      "    scaleDown:\n      unneededTime: 0\n      maxEmptyBulk: 10\n",
+    );
     const dir = gitRepo([{ count: 4, at: "2026-10-01T10:00:00Z" }], quick);
     const output = await served.planRepo(dir);
     // talos-worker-3 is empty and unneeded: it goes in the same decrease, as the explanation says.

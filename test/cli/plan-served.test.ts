@@ -352,7 +352,10 @@ describe("plan against a served cluster: removing a node", () => {
     const names = [...FOUR, "talos-worker-5"];
     const output = await plan(cluster(names, {}, { cpu: "150m", memory: "1Gi" }), {
       tfvars: tfvars(5),
-      config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0s\n    removal:" }),
+      config: config({
+        "    removal:":
+          "    scaleDown:\n      unneededTime: 0s\n      maxEmptyBulk: 10\n    removal:",
+      }),
     });
     expect(output.proposals[0]).toMatchObject({ from: 5, to: 1 });
     const reasons = output.proposals[0]?.reasons.join("\n") ?? "";
@@ -376,6 +379,36 @@ describe("plan against a served cluster: removing a node", () => {
       { resource: "cpu", projected: expect.closeTo(19.74, 2), limit: 70 },
       { resource: "memory", projected: expect.closeTo(32.8, 2), limit: 75 },
     ]);
+  });
+
+  it("removes one empty node per decrease unless scaleDown.maxEmptyBulk lets more go", async () => {
+    // Four workers running only Cilium, 150m cpu and 1 GiB each, min 1: an idle pool.
+    const idle = cluster(FOUR, {}, { cpu: "150m", memory: "1Gi" });
+    const withScaleDown = (lines: string) =>
+      config({ "    removal:": `    scaleDown:\n      unneededTime: 0s\n${lines}    removal:` });
+    const one = await plan(idle, { tfvars: tfvars(4), config: withScaleDown("") });
+    expect(one.proposals).toHaveLength(1);
+    expect(one.proposals[0]).toMatchObject({
+      from: 4,
+      to: 3,
+      changes: [{ file: "terraform/terraform.tfvars", path: "worker_count", before: 4, after: 3 }],
+    });
+    const alone = one.proposals[0]?.reasons.join("\n") ?? "";
+    expect(alone).toContain("scale down 4 → 3, removing talos-worker-4\n");
+    expect(alone).toContain(
+      "scale-down: talos-worker-4 goes alone; no more at once: scaleDown.maxEmptyBulk is 1",
+    );
+    const decision = one.proposals[0]?.decision as { removing: string[] };
+    expect(decision.removing).toEqual(["talos-worker-4"]);
+    // Opted in, the three empty nodes above the min go together.
+    const bulk = await plan(idle, {
+      tfvars: tfvars(4),
+      config: withScaleDown("      maxEmptyBulk: 10\n"),
+    });
+    expect(bulk.proposals[0]).toMatchObject({ from: 4, to: 1 });
+    expect(bulk.proposals[0]?.reasons.join("\n")).toContain(
+      "scale-down: 3 empty nodes go together (at most 10): talos-worker-4, talos-worker-3, talos-worker-2; no more: the min is 1",
+    );
   });
 
   it("explains that metrics-server's single sample is no evidence for removing a node", async () => {

@@ -61,7 +61,7 @@ describe("explainNodeDecision", () => {
       nodes: nodes(4, { usage: { cpu: "400m", memory: "2Gi" } }),
       pods: [pod("web/a", { node: "worker-2", cpu: "100m", memory: "128Mi" })],
     });
-    const lines = explainNodeDecision(planOne(snapshot));
+    const lines = explainNodeDecision(planOne(snapshot, { scaleDown: { maxEmptyBulk: 10 } }));
     expect(lines[0]).toBe(
       "pool workers (terraform/terraform.tfvars worker_count): scale down 4 → 2, removing worker-4, worker-3",
     );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
-import type { PodInfo } from "../../src/planning/snapshot.ts";
+import type { PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
+import type { PoolConfigInput } from "../../src/policy/repo-config.ts";
 import {
   buildSnapshot,
   type NodeSpec,
@@ -10,7 +11,7 @@ import {
   pendingPod,
   pod,
 } from "../support/snapshot-builder.ts";
-import { kinds, NOW, planOne } from "./plan-helpers.ts";
+import { kinds, NOW, type PlanOptions, planOne } from "./plan-helpers.ts";
 
 /** Workers far below every scale-down threshold (10 % cpu, 12.5 % memory), over an hour. */
 const QUIET: NodeSpec = { usage: { cpu: "400m", memory: "2Gi" } };
@@ -22,9 +23,51 @@ function pool(count: number, pods: PodInfo[] = [], spec: NodeSpec = QUIET) {
 const small = (key: string, node: string, spec: Parameters<typeof pod>[1] = {}) =>
   pod(key, { node, cpu: "100m", memory: "128Mi", ...spec });
 
+/** Plans with up to 10 empty nodes going together: bulk removal is opt-in (default 1). */
+function planBulk(
+  snapshot: Snapshot,
+  config: Partial<PoolConfigInput> = {},
+  options: PlanOptions = {},
+) {
+  return planOne(
+    snapshot,
+    { ...config, scaleDown: { maxEmptyBulk: 10, ...config.scaleDown } },
+    options,
+  );
+}
+
+describe("one node per decrease by default", () => {
+  it("removes one empty node at a time unless scaleDown.maxEmptyBulk says more", () => {
+    const decision = planOne(pool(5), { min: 1 });
+    expect(decision).toMatchObject({
+      action: "scale-down",
+      current: 5,
+      desired: 4,
+      removing: ["worker-5"],
+    });
+    expect(decision.scaleDown.bulk).toEqual({
+      maxEmptyBulk: 1,
+      nodes: ["worker-5"],
+      stop: { kind: "max-empty-bulk", max: 1 },
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      "  scale-down: worker-5 goes alone; no more at once: scaleDown.maxEmptyBulk is 1",
+    );
+  });
+
+  it("names the min, not the setting, when the min alone leaves one node to remove", () => {
+    const decision = planOne(pool(3), { min: 2 });
+    expect(decision).toMatchObject({ desired: 2, removing: ["worker-3"] });
+    expect(decision.scaleDown.bulk?.stop).toEqual({ kind: "min", min: 2 });
+    expect(explainNodeDecision(decision)).toContain(
+      "  scale-down: worker-3 goes alone; no more: the min is 2",
+    );
+  });
+});
+
 describe("bulk removal of empty nodes", () => {
   it("removes every empty node the naming rule picks at once, down to the min", () => {
-    const decision = planOne(pool(5), { min: 2 });
+    const decision = planBulk(pool(5), { min: 2 });
     expect(decision).toMatchObject({
       action: "scale-down",
       current: 5,
@@ -51,21 +94,21 @@ describe("bulk removal of empty nodes", () => {
   });
 
   it("takes at most scaleDown.maxEmptyBulk nodes", () => {
-    const two = planOne(pool(6), { scaleDown: { maxEmptyBulk: 2 } });
+    const two = planBulk(pool(6), { scaleDown: { maxEmptyBulk: 2 } });
     expect(two).toMatchObject({ desired: 4, removing: ["worker-6", "worker-5"] });
     expect(two.scaleDown.bulk?.stop).toEqual({ kind: "max-empty-bulk", max: 2 });
-    const one = planOne(pool(6), { scaleDown: { maxEmptyBulk: 1 } });
+    const one = planBulk(pool(6), { scaleDown: { maxEmptyBulk: 1 } });
     expect(one).toMatchObject({ desired: 5, removing: ["worker-6"] });
   });
 
   it("stops at the first node with pods: they go one at a time", () => {
-    const decision = planOne(pool(5, [small("web/a", "worker-3")]));
+    const decision = planBulk(pool(5, [small("web/a", "worker-3")]));
     expect(decision).toMatchObject({ desired: 3, removing: ["worker-5", "worker-4"] });
     expect(decision.scaleDown.bulk?.stop).toEqual({ kind: "not-empty", node: "worker-3", pods: 1 });
   });
 
   it("removes a node with pods alone, even when the nodes after it are empty", () => {
-    const decision = planOne(pool(5, [small("web/a", "worker-5")]));
+    const decision = planBulk(pool(5, [small("web/a", "worker-5")]));
     expect(decision).toMatchObject({ action: "scale-down", desired: 4, removing: ["worker-5"] });
     expect(decision.scaleDown.bulk).toEqual({
       maxEmptyBulk: 10,
@@ -75,14 +118,14 @@ describe("bulk removal of empty nodes", () => {
   });
 
   it("respects the min", () => {
-    const decision = planOne(pool(4), { min: 3 });
+    const decision = planBulk(pool(4), { min: 3 });
     expect(decision).toMatchObject({ desired: 3, removing: ["worker-4"] });
     expect(decision.scaleDown.bulk?.stop).toEqual({ kind: "min", min: 3 });
   });
 
   it("respects a min raised by a schedule", () => {
     const schedules = [{ cron: "0 11 * * *", timezone: "UTC", duration: "2h", min: 4 }];
-    const decision = planOne(pool(6), { min: 1, schedules });
+    const decision = planBulk(pool(6), { min: 1, schedules });
     expect(decision).toMatchObject({ desired: 4, removing: ["worker-6", "worker-5"] });
     expect(decision.scaleDown.bulk?.stop).toEqual({ kind: "min", min: 4 });
   });
@@ -90,7 +133,7 @@ describe("bulk removal of empty nodes", () => {
   it("names only the nodes a window opening soon leaves the decrease", () => {
     // Opens at 12:10, sooner than a node removed at 12:00 could be back: the count stays at 4.
     const schedules = [{ name: "evening", cron: "10 12 * * *", duration: "1h", min: 4 }];
-    const decision = planOne(pool(5), { min: 1, schedules });
+    const decision = planBulk(pool(5), { min: 1, schedules });
     expect(decision).toMatchObject({ desired: 4, removing: ["worker-5"] });
     expect(decision.scaleDown.bulk).toEqual({
       maxEmptyBulk: 10,
@@ -105,7 +148,7 @@ describe("bulk removal of empty nodes", () => {
   it("gives the utilisation without the nodes a window opening soon leaves the decrease", () => {
     // Opens at 12:10 with min 3: of the five empty nodes above the min of 1, three go.
     const schedules = [{ name: "evening", cron: "10 12 * * *", duration: "1h", min: 3 }];
-    const decision = planOne(pool(6), { min: 1, schedules });
+    const decision = planBulk(pool(6), { min: 1, schedules });
     expect(decision).toMatchObject({ desired: 3, removing: ["worker-6", "worker-5", "worker-4"] });
     expect(decision.scaleDown.bulk?.projection).toHaveLength(3);
     expect(explainNodeDecision(decision)).toContain(
@@ -123,7 +166,7 @@ describe("bulk removal of empty nodes", () => {
       small("kube-system/static-4", "worker-4", { mirror: true, owner: null }),
       small("batch/done-3", "worker-3", { phase: "Succeeded", owner: { kind: "Job", name: "x" } }),
     ];
-    const decision = planOne(pool(5, pods), { min: 2 });
+    const decision = planBulk(pool(5, pods), { min: 2 });
     expect(decision).toMatchObject({
       desired: 2,
       removing: ["worker-5", "worker-4", "worker-3"],
@@ -132,7 +175,7 @@ describe("bulk removal of empty nodes", () => {
 
   it("stops where the projection with all of them gone comes within the margin of scale-up", () => {
     // 5 × 660m = 3.3 cores: on 3 nodes 27.5 %, on 2 nodes 41.25 %, not below 50 - 10.
-    const decision = planOne(pool(5, [], { usage: { cpu: "660m", memory: "2Gi" } }), {
+    const decision = planBulk(pool(5, [], { usage: { cpu: "660m", memory: "2Gi" } }), {
       scaleUp: { cpu: 50 },
     });
     expect(decision).toMatchObject({ desired: 3, removing: ["worker-5", "worker-4"] });
@@ -147,7 +190,7 @@ describe("bulk removal of empty nodes", () => {
 
   it("goes no further than removals one at a time would: the pool must stay underutilised", () => {
     // 5 × 1 core: 25 % now, 31.25 % on 4 nodes, which is not below the 30 % threshold.
-    const decision = planOne(pool(5, [], { usage: { cpu: "1", memory: "2Gi" } }));
+    const decision = planBulk(pool(5, [], { usage: { cpu: "1", memory: "2Gi" } }));
     expect(decision).toMatchObject({ desired: 4, removing: ["worker-5"] });
     expect(decision.scaleDown.bulk?.stop).toEqual({
       kind: "needed",
@@ -163,7 +206,7 @@ describe("bulk removal of empty nodes", () => {
     const pods = ["worker-1", "worker-2"].map((name) =>
       pod(`web/${name}`, { node: name, cpu: "3" }),
     );
-    const decision = planOne(pool(6, pods), { scaleDown: { requests: 35 } });
+    const decision = planBulk(pool(6, pods), { scaleDown: { requests: 35 } });
     expect(decision).toMatchObject({ desired: 4, removing: ["worker-6", "worker-5"] });
     expect(decision.scaleDown.bulk?.stop).toEqual({
       kind: "needed",
@@ -175,7 +218,7 @@ describe("bulk removal of empty nodes", () => {
   });
 
   it("stops at a node with blockers", () => {
-    const decision = planOne(pool(5, [small("web/keep", "worker-4", { safeToEvict: false })]));
+    const decision = planBulk(pool(5, [small("web/keep", "worker-4", { safeToEvict: false })]));
     expect(decision).toMatchObject({ desired: 4, removing: ["worker-5"] });
     expect(decision.scaleDown.bulk?.stop).toEqual({
       kind: "blockers",
@@ -190,27 +233,27 @@ describe("bulk removal of empty nodes", () => {
       pods: [small("db/pg-0", "worker-3", { labels: { app: "pg" } })],
       pdbs: [pdb("db/pg", { app: "pg" }, 0)],
     });
-    const decision = planOne(snapshot);
+    const decision = planBulk(snapshot);
     expect(decision).toMatchObject({ desired: 3, removing: ["worker-5", "worker-4"] });
     expect(decision.scaleDown.bulk?.stop).toMatchObject({ kind: "blockers", node: "worker-3" });
   });
 
   it("removes nothing when the first node has blockers", () => {
-    const decision = planOne(pool(5, [small("web/keep", "worker-5", { doNotDisrupt: true })]));
+    const decision = planBulk(pool(5, [small("web/keep", "worker-5", { doNotDisrupt: true })]));
     expect(decision.action).toBe("none");
     expect(decision.scaleDown.bulk).toBeUndefined();
   });
 
   it("keeps room for pending pods the plan counts on existing nodes", () => {
     const pending = [pendingPod("web/p0", { cpu: "3" }), pendingPod("web/p1", { cpu: "3" })];
-    const decision = planOne(pool(4, pending));
+    const decision = planBulk(pool(4, pending));
     expect(decision).toMatchObject({ desired: 2, removing: ["worker-4", "worker-3"] });
     expect(decision.scaleDown.bulk?.stop).toMatchObject({ kind: "pods-fit", node: "worker-2" });
   });
 
   it("stops where the node to remove cannot be told", () => {
     const workers = [...nodes(2, QUIET), node("worker-02", QUIET), node("worker-3", QUIET)];
-    const decision = planOne(buildSnapshot({ nodes: workers }));
+    const decision = planBulk(buildSnapshot({ nodes: workers }));
     expect(decision).toMatchObject({ desired: 3, removing: ["worker-3"] });
     expect(decision.scaleDown.bulk?.stop).toEqual({
       kind: "candidate",
@@ -220,7 +263,7 @@ describe("bulk removal of empty nodes", () => {
 
   it("follows the name template", () => {
     const snapshot = buildSnapshot({ nodes: nodes(4, QUIET, "talos-worker-", 0) });
-    const decision = planOne(snapshot, {
+    const decision = planBulk(snapshot, {
       min: 2,
       removal: { nameTemplate: "talos-worker-{index}" },
     });
@@ -228,7 +271,7 @@ describe("bulk removal of empty nodes", () => {
   });
 
   it("takes several empty nodes when above max too, once every condition holds", () => {
-    const decision = planOne(pool(5), { max: 3 });
+    const decision = planBulk(pool(5), { max: 3 });
     expect(kinds(decision.triggers)).toEqual(["above-max"]);
     expect(decision).toMatchObject({
       desired: 1,
@@ -242,7 +285,7 @@ describe("bulk removal keeps every safety rule", () => {
     const snapshot = buildSnapshot({
       nodes: [...nodes(2, QUIET), node("worker-3"), ...nodes(2, QUIET, "worker-", 4)],
     });
-    const decision = planOne(snapshot);
+    const decision = planBulk(snapshot);
     expect(decision.action).toBe("none");
     expect(kinds(decision.holds)).toContain("usage-unknown");
   });
@@ -253,7 +296,7 @@ describe("bulk removal keeps every safety rule", () => {
       complete: false,
       warnings: [{ code: "list-partial", subject: "pods", message: "listing failed" }],
     });
-    const decision = planOne(snapshot);
+    const decision = planBulk(snapshot);
     expect(decision.action).toBe("none");
     expect(kinds(decision.holds)).toContain("snapshot-incomplete");
   });
@@ -263,7 +306,7 @@ describe("bulk removal keeps every safety rule", () => {
       at: new Date(NOW.getTime() - 60_000).toISOString(),
       direction: "down" as const,
     };
-    const decision = planOne(pool(5), {}, { facts: { lastChange } });
+    const decision = planBulk(pool(5), {}, { facts: { lastChange } });
     expect(decision.action).toBe("none");
     expect(kinds(decision.holds)).toContain("cooldown");
     // Held, the bulk is what the decrease would take, not what it takes.
@@ -271,7 +314,7 @@ describe("bulk removal keeps every safety rule", () => {
     expect(text).toContain(
       "  scale-down: 4 empty nodes would go together (at most 10): worker-5, worker-4, worker-3, worker-2; no more: the min is 1",
     );
-    const alone = planOne(pool(5, [small("web/a", "worker-5")]), {}, { facts: { lastChange } });
+    const alone = planBulk(pool(5, [small("web/a", "worker-5")]), {}, { facts: { lastChange } });
     expect(explainNodeDecision(alone)).toContain(
       "  scale-down: worker-5 would go alone: it runs 1 pod(s), and only empty nodes go together",
     );
@@ -283,7 +326,7 @@ describe("bulk removal keeps every safety rule", () => {
       ready: false,
       createdAt: "2025-06-06T11:55:00.000Z",
     });
-    const decision = planOne(buildSnapshot({ nodes: [...nodes(4, QUIET), joining] }));
+    const decision = planBulk(buildSnapshot({ nodes: [...nodes(4, QUIET), joining] }));
     expect(decision.action).toBe("none");
     expect(kinds(decision.holds)).toContain("provisioning");
   });
@@ -292,7 +335,7 @@ describe("bulk removal keeps every safety rule", () => {
 describe("an open scale-down pull request", () => {
   it("is updated when the plan now takes the pool further down", () => {
     const facts = { openPullRequest: { number: 7, desired: 4 } };
-    const decision = planOne(pool(5), { min: 3 }, { facts });
+    const decision = planBulk(pool(5), { min: 3 }, { facts });
     expect(decision).toMatchObject({
       action: "scale-down",
       desired: 3,
@@ -302,7 +345,7 @@ describe("an open scale-down pull request", () => {
 
   it("is updated back when a node it would remove got pods", () => {
     const facts = { openPullRequest: { number: 7, desired: 3 } };
-    const decision = planOne(pool(5, [small("web/a", "worker-4")]), {}, { facts });
+    const decision = planBulk(pool(5, [small("web/a", "worker-4")]), {}, { facts });
     expect(decision).toMatchObject({ desired: 4, pullRequest: { action: "update", number: 7 } });
   });
 });

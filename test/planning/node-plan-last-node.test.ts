@@ -15,6 +15,8 @@ import { kinds, planOne } from "./plan-helpers.ts";
 const QUIET: NodeSpec = { usage: { cpu: "400m", memory: "2Gi" } };
 /** A new node's cpu and memory, as a pool that can go to no node must say. */
 const SIZED = { newNode: { cpu: "4", memory: "16Gi" } };
+/** Empty nodes going together, up to 10 at once (one node per decrease by default). */
+const BULK = { scaleDown: { maxEmptyBulk: 10 } };
 
 /** `count` quiet nodes, each running a DaemonSet pod (and nothing else unless given). */
 function pool(count: number, extra: PodInfo[] = [], spec: NodeSpec = QUIET) {
@@ -195,14 +197,14 @@ describe("a pool's last node", () => {
   it("goes with the empty nodes before it in one decrease, under the same rule", () => {
     // Idle enough that one node could carry what the three use.
     const idle = pool(3, [], { usage: { cpu: "100m", memory: "512Mi" } }).snapshot;
-    const all = planOne(idle, { min: 0, ...SIZED });
+    const all = planOne(idle, { min: 0, ...SIZED, ...BULK });
     expect(all).toMatchObject({
       action: "scale-down",
       desired: 0,
       removing: ["worker-3", "worker-2", "worker-1"],
     });
     expect(all.scaleDown.bulk?.stop).toEqual({ kind: "min", min: 0 });
-    const kept = planOne(idle, { min: 0 });
+    const kept = planOne(idle, { min: 0, ...BULK });
     expect(kept).toMatchObject({ desired: 1, removing: ["worker-3", "worker-2"] });
     expect(kept.scaleDown.bulk?.stop).toEqual({
       kind: "last-node",
@@ -239,7 +241,7 @@ describe("a pool's last node", () => {
     );
     // The nodes before it go, as their pool keeps one to grow from.
     const idle = pool(3, [], { usage: { cpu: "100m", memory: "512Mi" } }).snapshot;
-    const three = planOne({ ...idle, daemonSets: "unknown" }, { min: 0, ...SIZED });
+    const three = planOne({ ...idle, daemonSets: "unknown" }, { min: 0, ...SIZED, ...BULK });
     expect(three).toMatchObject({ desired: 1, removing: ["worker-3", "worker-2"] });
     expect(three.scaleDown.bulk?.stop).toMatchObject({
       kind: "last-node",

@@ -126,14 +126,17 @@ describe("scale down", () => {
     });
 
     it("removes it when the window opens later than that", () => {
-      // The empty nodes go together, as without a schedule.
+      // One node, as without a schedule.
       const decision = planOne(quietPool(), friday("30 12 * * 5"));
-      expect(decision).toMatchObject({ action: "scale-down", desired: 1 });
+      expect(decision).toMatchObject({ action: "scale-down", desired: 3 });
       expect(kinds(decision.holds)).not.toContain("schedule-soon");
     });
 
     it("removes empty nodes down to the window's min, not below", () => {
-      const decision = planOne(quietPool([], 6), friday("10 12 * * 5"));
+      const decision = planOne(quietPool([], 6), {
+        ...friday("10 12 * * 5"),
+        scaleDown: { maxEmptyBulk: 10 },
+      });
       expect(decision).toMatchObject({ action: "scale-down", current: 6, desired: 4 });
       expect(decision.removing).toEqual(["worker-6", "worker-5"]);
     });

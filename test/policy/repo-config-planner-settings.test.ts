@@ -24,8 +24,9 @@ function refused(text: string): string {
 }
 
 describe("scaleDown.maxEmptyBulk", () => {
-  it("defaults to 10 and takes a whole number of nodes from 1", () => {
-    expect(loaded(pool("scaleDown", "cpu: 30")).scaleDown.maxEmptyBulk).toBe(10);
+  it("defaults to 1, one node per decrease, and takes a whole number of nodes from 1", () => {
+    expect(loaded(pool("scaleDown", "cpu: 30")).scaleDown.maxEmptyBulk).toBe(1);
+    expect(loaded(pool("scaleDown", "maxEmptyBulk: 10")).scaleDown.maxEmptyBulk).toBe(10);
     expect(loaded(pool("scaleDown", "maxEmptyBulk: 1")).scaleDown.maxEmptyBulk).toBe(1);
     expect(loaded(pool("scaleDown", "maxEmptyBulk: 25")).scaleDown.maxEmptyBulk).toBe(25);
   });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "@jest/globals";
 import { CONFIG_REMOVED } from "../../src/reconcile/config-removed.ts";
-import { CONFIG_PATH, cluster, infraFiles, NODES_ONLY_CONFIG } from "./support/infra.ts";
-import { oneNodeShort, scenario } from "./support/scenario.ts";
+import { BOT_LOGIN } from "./support/fake-github.ts";
+import {
+  CONFIG_PATH,
+  cluster,
+  infraFiles,
+  NODES_ONLY_CONFIG,
+  WORKERS_POOL,
+} from "./support/infra.ts";
+import { oneNodeShort, type Scenario, scenario } from "./support/scenario.ts";
 
 function withoutConfig(): Map<string, string> {
   const files = infraFiles({ config: NODES_ONLY_CONFIG });
@@ -111,4 +118,68 @@ describe("a repository whose configuration file is removed", () => {
     expect(result.pullRequests.filter((o) => o.action === "closed")).toEqual([]);
     expect(world.github.openPulls().map((p) => p.number)).toEqual([pull?.number]);
   });
+
+  it("turns off GitHub's auto-merge the bot turned on for one people took over, though their push went unseen", async () => {
+    const world = guardedAutoMerge();
+    await world.run();
+    const pull = world.github.openPulls()[0];
+    if (!pull) throw new Error("no pull request opened");
+    expect(pull.autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+    // Someone with write access pushes to it, which keeps the bot's auto-merge on (as GitHub
+    // does), and the file is removed before any reconcile saw the push.
+    world.github.push({ "notes.md": "four, please\n" }, { branch: pull.branch, login: "alice" });
+    world.github.push({ [CONFIG_PATH]: null });
+    world.github.reset();
+    const result = await world.run(undefined, ["push"]);
+    expect(result.status).toBe("no-config");
+    expect(result.pullRequests).toEqual([
+      {
+        key: "nodes-workers",
+        action: "left-alone",
+        number: pull.number,
+        note: `its branch has commit ${world.github.pull(pull.number).headSha.slice(0, 7)}, which pr-autoscaler did not make; GitHub's auto-merge that pr-autoscaler turned on is off`,
+      },
+    ]);
+    expect(world.github.calls().filter((call) => call.startsWith("POST /graphql"))).toEqual([
+      "POST /graphql disablePullRequestAutoMerge",
+    ]);
+    expect(world.github.pull(pull.number)).toMatchObject({ state: "open", autoMerge: null });
+    world.github.setStatus(world.github.pull(pull.number).headSha, GUARD, "success");
+    expect(world.github.pull(pull.number)).toMatchObject({ state: "open", mergedAt: null });
+  });
+
+  it("leaves the auto-merge a person turned on for one people took over", async () => {
+    const world = guardedAutoMerge();
+    await world.run();
+    const pull = world.github.openPulls()[0];
+    if (!pull) throw new Error("no pull request opened");
+    world.github.push({ "notes.md": "four, please\n" }, { branch: pull.branch, login: "alice" });
+    world.github.enableAutoMerge(pull.number, "alice", "merge");
+    world.github.push({ [CONFIG_PATH]: null });
+    world.github.reset();
+    const result = await world.run(undefined, ["push"]);
+    expect(result.pullRequests).toEqual([]);
+    expect(world.github.calls().filter((call) => call.startsWith("POST /graphql"))).toEqual([]);
+    expect(world.github.pull(pull.number).autoMerge).toEqual({ by: "alice", method: "merge" });
+  });
 });
+
+const GUARD = "pr-autoscaler/plan-guard";
+
+/**
+ * One node short, adding one merging itself through GitHub's auto-merge once the plan guard
+ * passed, which the default branch requires; alice may push.
+ */
+function guardedAutoMerge(): Scenario {
+  const world = oneNodeShort(`${WORKERS_POOL}automerge:
+  rules:
+    - name: add-a-node
+      match: { kind: nodes, direction: up }
+      action: merge
+      requiredChecks: [${GUARD}]
+`);
+  world.github.allowAutoMerge = true;
+  world.github.requiredChecks.push(GUARD);
+  world.github.permissions.set("alice", "write");
+  return world;
+}
