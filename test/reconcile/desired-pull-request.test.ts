@@ -82,7 +82,10 @@ describe("a scale-down pull request", () => {
   it("names every node the change removes when several empty ones go at once", async () => {
     const files = infraFiles();
     files.set(TFVARS, tfvars(5));
-    const loaded = loadRepoConfig(CONFIG);
+    // Empty nodes go together only when the pool lets them (one node per decrease by default).
+    const loaded = loadRepoConfig(
+      CONFIG.replace("    max: 6\n", "    max: 6\n    scaleDown:\n      maxEmptyBulk: 10\n"),
+    );
     if (!loaded.ok) throw new Error("config");
     const workers = nodes(5, { usage: { cpu: "200m", memory: "1Gi" } }, "talos-worker-", 0);
     const snapshot = buildSnapshot({
