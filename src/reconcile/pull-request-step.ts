@@ -364,7 +364,7 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
       return "Right-sizing is off in .github/pr-autoscaler.yml, so this change is not wanted any more.";
     if (!input.snapshot.complete) return undefined;
     if (pr.key in input.control.ignored) return "This change is ignored at someone's request.";
-    // A VPA that lost its recommendation says nothing of the requests: neither right nor wrong.
+    // A VPA with no recommendation to go by says nothing of the requests: neither right nor wrong.
     if (unjudgedOf(input, pr).length > 0) return undefined;
     // No VPA is read at all: the plan proposes nothing, not because the requests are right now.
     if (input.snapshot.warnings.some((warning) => warning.code === "vpa-not-installed"))
@@ -401,17 +401,16 @@ function leaveNote(input: PullRequestStepInput, pr: BotPullRequest): string {
     return `held: ${decision.holds.map((hold) => hold.kind).join(", ")}`;
   if (!input.snapshot.complete) return "the cluster snapshot is incomplete";
   const unjudged = unjudgedOf(input, pr);
-  if (unjudged.length > 0) return unrecommendedNote(unjudged);
+  if (unjudged.length > 0) return unjudgedNote(unjudged);
   return "kept";
 }
 
-/** "the VPA plex of media/plex has no recommendation …", for one or several workloads. */
-function unrecommendedNote(unjudged: readonly UnjudgedWorkload[]): string {
-  const named = unjudged.map(
-    ({ vpa, workload }) => `${vpa} (${workload.kind} ${workload.namespace}/${workload.name})`,
+/** "kept open until the requests can be judged again: Deployment media/plex: the VPA plex …". */
+function unjudgedNote(unjudged: readonly UnjudgedWorkload[]): string {
+  const each = unjudged.map(
+    ({ workload, why }) => `${workload.kind} ${workload.namespace}/${workload.name}: ${why}`,
   );
-  const vpas = named.length === 1 ? `the VPA ${named[0]} has` : `the VPAs ${named.join(", ")} have`;
-  return `${vpas} no recommendation now, so the requests are not judged: kept open until there is one`;
+  return `kept open until the requests can be judged again: ${each.join("; ")}`;
 }
 
 async function attempt(

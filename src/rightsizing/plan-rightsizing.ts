@@ -51,20 +51,26 @@ export interface RightsizingPlan {
   proposals: ResourcesProposal[];
   notes: PlanNote[];
   /**
-   * The workloads whose VPA has no recommendation now (just created, or recreated and its
-   * history lost): their requests are not judged, so a pull request already open for one is
-   * neither still wanted nor no longer wanted. Each with the key its pull request has under
-   * `group`; ordered by workload.
+   * The workloads whose requests are not judged because their VPA gives nothing to go by yet:
+   * no recommendation (just created, or recreated and its history lost), or one held for want of
+   * history, with no change decided otherwise. A pull request already open for one is neither
+   * still wanted nor no longer wanted. Each with the key its pull request has under `group`;
+   * ordered by workload. A VPA whose target is gone is not among them.
    */
   unjudged: UnjudgedWorkload[];
 }
 
-/** A workload whose VPA has no recommendation, and the key of its right-sizing pull request. */
+/** A workload whose requests are not judged, and the key of its right-sizing pull request. */
 export interface UnjudgedWorkload {
   workload: WorkloadId;
   vpa: string;
   key: string;
+  /** Why, for people: "the VPA plex has no recommendation". */
+  why: string;
 }
+
+/** VPA conditions that say its target does not exist or cannot be read: nothing of it is wanted. */
+const TARGET_GONE = new Set(["ConfigUnsupported", "NoPodsMatched"]);
 
 type LocateProblem = Extract<LocateResult, { ok: false }>["problem"];
 
@@ -113,16 +119,21 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
     config,
   );
   const changed: WorkloadChanges[] = [];
+  const unknown: Omit<UnjudgedWorkload, "key">[] = [];
   for (const entry of prepared) {
     notes.push(...entry.notes);
+    if (entry.unjudged) unknown.push(entry.unjudged);
     if (!entry.input) continue;
     const decided = decideWorkload(entry.input, (location) => shared.get(placeId(location)));
-    if (!hasChange(decided))
+    if (!hasChange(decided)) {
       notes.push({
         level: "info",
         subject: entry.subject,
         message: explainWorkload(decided).join("\n"),
       });
+      const why = targetGone(entry.input.vpa) ? undefined : unusableRecommendation(decided);
+      if (why) unknown.push({ workload: decided.workload, vpa: entry.input.vpa.name, why });
+    }
     const changes = withEdits(decided, index, notes);
     if (changes) changed.push(changes);
   }
@@ -131,12 +142,30 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
   const keys = workloadKeys(known);
   const kept = dropConflicts(changed, keys, notes);
   const proposals = groupProposals(kept, index, config.group, notes, known);
-  const unjudged = prepared.flatMap(({ unrecommended }) =>
-    unrecommended
-      ? [{ ...unrecommended, key: groupKey(unrecommended.workload, config.group, keys) }]
-      : [],
-  );
+  const unjudged = unknown.map((entry) => ({
+    ...entry,
+    key: groupKey(entry.workload, config.group, keys),
+  }));
   return { proposals, notes, unjudged };
+}
+
+function targetGone(vpa: VpaInfo): boolean {
+  return vpa.conditions.some(
+    (condition) => TARGET_GONE.has(condition.type) && condition.status === "True",
+  );
+}
+
+/**
+ * Why a request of the workload was held for want of a usable recommendation (too little
+ * history, a VPA condition, no target for the resource); undefined when none was.
+ */
+function unusableRecommendation(workload: WorkloadRightsizing): string | undefined {
+  for (const decision of workload.containers.flatMap((container) => container.resources)) {
+    if (decision.hold?.kind === "history") return decision.hold.problems.join("; ");
+    if (decision.hold?.kind === "no-recommendation")
+      return `the VPA ${workload.vpa.name} has no ${decision.resource} recommendation`;
+  }
+  return undefined;
 }
 
 /** VPAs sorted by workload; two VPAs on one workload are undefined behaviour for the VPA too. */
@@ -186,7 +215,7 @@ interface PreparedWorkload {
   notes: PlanNote[];
   input?: DecideWorkloadInput;
   /** Set when the VPA has no recommendation to judge the workload's requests by. */
-  unrecommended?: { workload: WorkloadId; vpa: string };
+  unjudged?: Omit<UnjudgedWorkload, "key">;
 }
 
 function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
@@ -206,11 +235,16 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
     return { subject, notes };
   }
   if (vpa.recommendations.length === 0) {
+    if (targetGone(vpa)) {
+      info(`the VPA ${vpa.name} has no recommendation yet`);
+      return { subject, notes };
+    }
     info(
       `the VPA ${vpa.name} has no recommendation yet: its requests are not judged, and a pull request open for them stays open`,
     );
     const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
-    return { subject, notes, unrecommended: { workload, vpa: vpa.name } };
+    const why = `the VPA ${vpa.name} has no recommendation`;
+    return { subject, notes, unjudged: { workload, vpa: vpa.name, why } };
   }
   const containers = locateAll(vpa, facts, context, notes);
   if (containers.length === 0) return { subject, notes };

@@ -560,28 +560,28 @@ describe("a right-sizing pull request on a cluster read only in part", () => {
 });
 
 /**
- * The cluster with Plex's VPA recreated at `at`: the recommender has not written a
- * recommendation for it yet (its status is empty), so nothing says what Plex should request.
+ * The cluster with Plex's VPA recreated at `at`: until the recommender has written a
+ * recommendation for it, its status is empty, and nothing says what Plex should request.
  */
-function plexVpaRecreated(at: Date): Snapshot {
+function plexVpaRecreated(at: Date, recommended: "not yet" | "again"): Snapshot {
   const snapshot = cluster();
   return {
     ...snapshot,
     vpas: snapshot.vpas.map((vpa) => ({
       ...vpa,
       createdAt: at.toISOString(),
-      recommendations: [],
-      conditions: [],
+      ...(recommended === "not yet" ? { recommendations: [], conditions: [] } : {}),
     })),
   };
 }
 
 describe("a right-sizing pull request whose VPA has no recommendation any more", () => {
-  it("is kept open with the bot's auto-merge off, saying why; with the recommendation back, it merges", async () => {
+  it("is kept open with the bot's auto-merge off, saying why, until the recommendation has history again; then it merges", async () => {
     const { w, number } = await rightSizingPlex();
     const key = w.github.pull(number).branch.slice("pr-autoscaler/".length);
+    const recreatedAt = w.github.now();
 
-    w.cluster = plexVpaRecreated(w.github.now());
+    w.cluster = plexVpaRecreated(recreatedAt, "not yet");
     w.github.reset();
     const held = await w.run();
     expect(held.proposals).toEqual([]);
@@ -590,7 +590,7 @@ describe("a right-sizing pull request whose VPA has no recommendation any more",
         key,
         action: "left-alone",
         number,
-        note: "the VPA plex (Deployment media/plex) has no recommendation now, so the requests are not judged: kept open until there is one",
+        note: "kept open until the requests can be judged again: Deployment media/plex: the VPA plex has no recommendation",
       },
     ]);
     expect(held.notes).toContainEqual({
@@ -607,6 +607,24 @@ describe("a right-sizing pull request whose VPA has no recommendation any more",
     expect(merged([checked])).toEqual([]);
     expect(w.github.pull(number).state).toBe("open");
 
+    // A few minutes later the recommender recommends again, from a history of minutes: no
+    // measurement yet, so the requests are still not judged.
+    w.github.advance(5 * MINUTE);
+    w.cluster = plexVpaRecreated(recreatedAt, "again");
+    w.github.reset();
+    const young = await w.run();
+    expect(young.pullRequests).toEqual([
+      {
+        key,
+        action: "left-alone",
+        number,
+        note: "kept open until the requests can be judged again: Deployment media/plex: the VPA has recorded for 5m, less than minHistory 7d",
+      },
+    ]);
+    expect(mutations(w.github)).toEqual([]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+
+    // Its history long enough (the VPA as it was, 17 days old), the plan wants the change again.
     w.cluster = cluster();
     const back = await w.run();
     expect(back.pullRequests).toEqual([expect.objectContaining({ action: "unchanged", number })]);

@@ -123,7 +123,10 @@ describe("planRightsizing: notes that say what to do", () => {
     const plex = { namespace: "media", kind: "Deployment", name: "plex" };
     const plan = planned({});
     expect(plan.proposals).toEqual([]);
-    expect(plan.unjudged).toEqual([{ workload: plex, vpa: "plex", key: "resources-media-plex" }]);
+    const why = "the VPA plex has no recommendation";
+    expect(plan.unjudged).toEqual([
+      { workload: plex, vpa: "plex", key: "resources-media-plex", why },
+    ]);
     expect(plan.notes).toEqual([
       {
         level: "info",
@@ -133,13 +136,49 @@ describe("planRightsizing: notes that say what to do", () => {
       },
     ]);
     expect(planned({ group: "namespace" }).unjudged).toEqual([
-      { workload: plex, vpa: "plex", key: "resources-media" },
+      { workload: plex, vpa: "plex", key: "resources-media", why },
     ]);
     expect(planned({ group: "repo" }).unjudged).toEqual([
-      { workload: plex, vpa: "plex", key: "resources" },
+      { workload: plex, vpa: "plex", key: "resources", why },
     ]);
     // Left out by the configuration: no request of it is wanted, judged or not.
     expect(planned({ exclude: ["media/plex"] }).unjudged).toEqual([]);
+  });
+
+  it("names a workload whose VPA's recommendation has too little history, unless its target is gone", () => {
+    const vpa = fixtureVpa("plex-worked-example.yaml");
+    const pods = [
+      workloadPod("media/plex", "plex-1", {
+        requests: { cpu: "2", memory: "4Gi" },
+        limits: { memory: "8Gi" },
+      }),
+    ];
+    const planned = (changed: Partial<typeof vpa>) =>
+      planRightsizing({
+        snapshot: snapshot({ vpas: [{ ...vpa, ...changed }], pods }),
+        config: rightsizingConfig(),
+        files: fixtureRepo("worked-example"),
+        now: NOW,
+      });
+    const young = planned({ createdAt: new Date(NOW.getTime() - 3_600_000).toISOString() });
+    expect(young.proposals).toEqual([]);
+    expect(young.unjudged).toEqual([
+      {
+        workload: { namespace: "media", kind: "Deployment", name: "plex" },
+        vpa: "plex",
+        key: "resources-media-plex",
+        why: "the VPA has recorded for 1h, less than minHistory 7d",
+      },
+    ]);
+    // The recommender cannot read the target (it was deleted): closing its pull request is right.
+    const gone = planned({
+      conditions: [
+        ...vpa.conditions,
+        { type: "ConfigUnsupported", status: "True", message: "Cannot read targetRef" },
+      ],
+    });
+    expect(gone.proposals).toEqual([]);
+    expect(gone.unjudged).toEqual([]);
   });
 
   it("calls a request that is set but not a quantity unreadable, not unset", () => {
