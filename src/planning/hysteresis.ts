@@ -15,7 +15,10 @@ export interface HysteresisHolds {
 /**
  * - provisioning: the repo asks for more nodes than are Ready or stopped being Ready (joining),
  *   or fewer than exist (leaving); within `provisionTimeout` of the last change it is awaited,
- *   after that it is reported as failed. Either way nothing new is proposed on top of it.
+ *   after that it is reported as failed. Either way nothing new is proposed on top of it. Not
+ *   while another pool's selector matches some of the nodes (`shared`): which count such a node
+ *   is of is not known, so a node more or fewer than the count is no node that failed to join
+ *   or to go (the pools-overlap hold says what is wrong, and holds the pool itself).
  * - cooldown: nothing new within `cooldown` of the last merged change.
  * - scale-down delay: no scale-down until `delayAfterScaleUp` after the nodes of the last
  *   scale-up became Ready (a change of unknown direction counts as a scale-up), also when a
@@ -30,9 +33,10 @@ export function hysteresisHolds(
   facts: PoolRepoFacts | undefined,
   members: readonly NodeInfo[],
   now: Date,
+  shared = false,
 ): HysteresisHolds {
   const holds: HysteresisHolds = { all: [], scaleDown: [] };
-  const provisioning = provisioningHold(pool, facts, members, now);
+  const provisioning = shared ? undefined : provisioningHold(pool, facts, members, now);
   if (provisioning) holds.all.push(provisioning);
   if (facts?.historyProblem !== undefined)
     holds.scaleDown.push({ kind: "history-unknown", problem: facts.historyProblem });

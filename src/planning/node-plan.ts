@@ -234,7 +234,13 @@ function decide(
   down: ScaleDownEvaluation,
 ): Outcome {
   const { pool, current } = context;
-  const hysteresis = hysteresisHolds(pool, context.facts, context.members, context.now);
+  const hysteresis = hysteresisHolds(
+    pool,
+    context.facts,
+    context.members,
+    context.now,
+    context.overlap !== undefined,
+  );
   const stops = [...safetyHolds(input.snapshot, context), ...hysteresis.all];
   const holds: Hold[] = [...stops, ...usageUnknownHolds(context), ...pendingHolds(context, up)];
   const triggers = [...up.triggers];

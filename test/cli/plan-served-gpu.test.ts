@@ -114,4 +114,25 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
       "pending: ai/ollama-5b8c7d9f6c-gp001 (cpu 2, memory 8 GiB, nvidia.com/gpu 1) → pool gpu",
     );
   });
+
+  it("holds the pools a GPU node shares, without saying a removed node did not go", async () => {
+    // The workers pool written without a selector takes every node but the control plane, the
+    // GPU VM too: four nodes for its count of three, one of them also the gpu pool's.
+    const workersFirst = TWO_POOLS.replace(
+      "        - key: node.kubernetes.io/pool\n          operator: DoesNotExist\n",
+      "",
+    );
+    const output = await plan([...cluster(), ...gpuNode("talos-gpu-1")], {
+      config: workersFirst,
+      other: { "Pulumi.homelab.yaml": STACK },
+    });
+    expect(output.proposals).toEqual([]);
+    const workers = output.notes.find((note) => note.subject === "pool/workers");
+    expect(workers?.holds.map((hold) => hold.kind)).toContain("pools-overlap");
+    expect(workers?.holds.map((hold) => hold.kind)).not.toContain("provisioning-failed");
+    expect(poolNote(output)).toContain(
+      "hold: talos-gpu-1 is also in pool gpu: make the pools' selectors exclusive, each node in one pool; no action",
+    );
+    expect(poolNote(output)).not.toContain("did not go");
+  });
 });
