@@ -124,7 +124,7 @@ export async function planChanges(input: PlanChangesInput): Promise<ChangePlan> 
 
 async function planResources(input: PlanChangesInput): Promise<RightsizingPlan> {
   const config = input.config.rightsizing;
-  if (!config?.enabled) return { proposals: [], notes: [], unjudged: [] };
+  if (!config?.enabled) return { proposals: [], notes: [], unjudged: [], leftOut: [] };
   const files = input.rightsizingFiles ?? (await readRepoFiles(input.repo));
   return planRightsizing({ snapshot: input.snapshot, config, files, now: input.now });
 }

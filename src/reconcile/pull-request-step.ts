@@ -8,7 +8,7 @@ import { heldByAProblem, type Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import type { AutomergePolicy } from "../policy/automerge-policy.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
-import type { UnjudgedWorkload } from "../rightsizing/plan-rightsizing.ts";
+import type { WorkloadStanding } from "../rightsizing/plan-rightsizing.ts";
 import { StaleControlState } from "./control-freshness.ts";
 import type { WaitingProposal } from "./dashboard.ts";
 import { nodeChange, pullRequestTitle } from "./desired-pull-request.ts";
@@ -40,7 +40,9 @@ export interface PullRequestStepInput {
    * The workloads whose VPA has no recommendation now, with their pull request keys: such a
    * pull request is kept, not closed (absent: none).
    */
-  unjudged?: readonly UnjudgedWorkload[];
+  unjudged?: readonly WorkloadStanding[];
+  /** The workloads right-sizing leaves out, with their pull request keys and why (absent: none). */
+  leftOut?: readonly WorkloadStanding[];
   history: readonly PoolUtilisationSample[];
   settings: ReconcileSettings;
   now: Date;
@@ -332,7 +334,7 @@ function leftToPeople(input: PullRequestStepInput, pr: BotPullRequest): boolean 
 }
 
 /** The workloads of a right-sizing pull request whose VPA has no recommendation now. */
-function unjudgedOf(input: PullRequestStepInput, pr: BotPullRequest): UnjudgedWorkload[] {
+function unjudgedOf(input: PullRequestStepInput, pr: BotPullRequest): WorkloadStanding[] {
   return (input.unjudged ?? []).filter((entry) => entry.key === pr.key);
 }
 
@@ -366,6 +368,8 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
     if (pr.key in input.control.ignored) return "This change is ignored at someone's request.";
     // A VPA with no recommendation to go by says nothing of the requests: neither right nor wrong.
     if (unjudgedOf(input, pr).length > 0) return undefined;
+    const leftOut = (input.leftOut ?? []).filter((entry) => entry.key === pr.key);
+    if (leftOut.length > 0) return leftOutReason(leftOut);
     // No VPA is read at all: the plan proposes nothing, not because the requests are right now.
     if (input.snapshot.warnings.some((warning) => warning.code === "vpa-not-installed"))
       return "The VerticalPodAutoscaler API (autoscaling.k8s.io/v1) is not served in the cluster any more, so no recommendation backs this change; it is proposed again once the VPA recommender runs and still calls for it.";
@@ -405,8 +409,16 @@ function leaveNote(input: PullRequestStepInput, pr: BotPullRequest): string {
   return "kept";
 }
 
+/** "Right-sizing leaves Deployment media/plex out now (media/plex is in rightsizing.exclude), …". */
+function leftOutReason(leftOut: readonly WorkloadStanding[]): string {
+  const each = leftOut.map(
+    ({ workload, why }) => `${workload.kind} ${workload.namespace}/${workload.name} (${why})`,
+  );
+  return `Right-sizing leaves ${each.join(", ")} out now, so this change is not wanted any more.`;
+}
+
 /** "kept open until the requests can be judged again: Deployment media/plex: the VPA plex …". */
-function unjudgedNote(unjudged: readonly UnjudgedWorkload[]): string {
+function unjudgedNote(unjudged: readonly WorkloadStanding[]): string {
   const each = unjudged.map(
     ({ workload, why }) => `${workload.kind} ${workload.namespace}/${workload.name}: ${why}`,
   );

@@ -195,6 +195,7 @@ async function reconcileOnce(
     control: controlled.state,
     snapshot,
     unjudged: plan.rightsizing.unjudged,
+    leftOut: plan.rightsizing.leftOut,
     history: target.memory.samples,
     settings: target.settings,
     now,

@@ -57,15 +57,22 @@ export interface RightsizingPlan {
    * still wanted nor no longer wanted. Each with the key its pull request has under `group`;
    * ordered by workload. A VPA whose target is gone is not among them.
    */
-  unjudged: UnjudgedWorkload[];
+  unjudged: WorkloadStanding[];
+  /**
+   * Under `group: workload`, the workloads left out by the configuration or an opt-out marker,
+   * each with the key of its pull request and why ("media/plex is in rightsizing.exclude"): a
+   * pull request open for one is not wanted any more, for that reason. (A namespace's or the
+   * repository's pull request may carry other workloads' changes: none is named there.)
+   */
+  leftOut: WorkloadStanding[];
 }
 
-/** A workload whose requests are not judged, and the key of its right-sizing pull request. */
-export interface UnjudgedWorkload {
+/** A workload the plan leaves without a proposal, the key of its pull request, and why. */
+export interface WorkloadStanding {
   workload: WorkloadId;
   vpa: string;
   key: string;
-  /** Why, for people: "the VPA plex has no recommendation". */
+  /** Why, for people: "the VPA plex has no recommendation", "media/plex is in rightsizing.exclude". */
   why: string;
 }
 
@@ -90,11 +97,12 @@ const VPA_NOT_SERVED: PlanNote = {
  */
 export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
   const { config, snapshot } = input;
-  if (!config?.enabled) return { proposals: [], notes: [], unjudged: [] };
+  if (!config?.enabled) return { proposals: [], notes: [], unjudged: [], leftOut: [] };
   if (!snapshot.complete)
     return {
       proposals: [],
       unjudged: [],
+      leftOut: [],
       notes: [
         {
           level: "warning",
@@ -105,7 +113,7 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
       ],
     };
   if (snapshot.warnings.some((warning) => warning.code === "vpa-not-installed"))
-    return { proposals: [], notes: [{ ...VPA_NOT_SERVED }], unjudged: [] };
+    return { proposals: [], notes: [{ ...VPA_NOT_SERVED }], unjudged: [], leftOut: [] };
   const index = "documents" in input.files ? input.files : indexRepo(input.files);
   const notes: PlanNote[] = [];
   const context: PlanContext = { snapshot, index, config, now: input.now };
@@ -119,10 +127,12 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
     config,
   );
   const changed: WorkloadChanges[] = [];
-  const unknown: Omit<UnjudgedWorkload, "key">[] = [];
+  const unknown: Omit<WorkloadStanding, "key">[] = [];
+  const excluded: Omit<WorkloadStanding, "key">[] = [];
   for (const entry of prepared) {
     notes.push(...entry.notes);
     if (entry.unjudged) unknown.push(entry.unjudged);
+    if (entry.leftOut) excluded.push(entry.leftOut);
     if (!entry.input) continue;
     const decided = decideWorkload(entry.input, (location) => shared.get(placeId(location)));
     if (!hasChange(decided)) {
@@ -142,11 +152,12 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
   const keys = workloadKeys(known);
   const kept = dropConflicts(changed, keys, notes);
   const proposals = groupProposals(kept, index, config.group, notes, known);
-  const unjudged = unknown.map((entry) => ({
+  const keyed = (entry: Omit<WorkloadStanding, "key">) => ({
     ...entry,
     key: groupKey(entry.workload, config.group, keys),
-  }));
-  return { proposals, notes, unjudged };
+  });
+  const leftOut = config.group === "workload" ? excluded.map(keyed) : [];
+  return { proposals, notes, unjudged: unknown.map(keyed), leftOut };
 }
 
 function targetGone(vpa: VpaInfo): boolean {
@@ -215,7 +226,9 @@ interface PreparedWorkload {
   notes: PlanNote[];
   input?: DecideWorkloadInput;
   /** Set when the VPA has no recommendation to judge the workload's requests by. */
-  unjudged?: Omit<UnjudgedWorkload, "key">;
+  unjudged?: Omit<WorkloadStanding, "key">;
+  /** Set when the configuration or an opt-out marker leaves the workload out. */
+  leftOut?: Omit<WorkloadStanding, "key">;
 }
 
 function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
@@ -232,7 +245,8 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
   const excluded = exclusionOf(context.config, vpa, facts);
   if (excluded) {
     info(`left alone: ${excluded}`);
-    return { subject, notes };
+    const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
+    return { subject, notes, leftOut: { workload, vpa: vpa.name, why: excluded } };
   }
   if (vpa.recommendations.length === 0) {
     if (targetGone(vpa)) {

@@ -188,6 +188,28 @@ describe("an open pull request when the plan changes", () => {
     expect(comment?.body).not.toContain("within the tolerance");
   });
 
+  it("closes a right-sizing pull request whose workload the configuration now leaves out, saying so", async () => {
+    const world = scenario({ cluster: cluster({ plex: true }) });
+    const opening = await world.run();
+    const plex = opening.pullRequests.find((outcome) => outcome.key === "resources-media-plex");
+    if (plex?.number === undefined) throw new Error("no right-sizing pull request opened");
+    world.github.push({
+      [CONFIG_PATH]: CONFIG.replace("rightsizing: {}", "rightsizing:\n  exclude: [media/plex]"),
+    });
+    const result = await world.run(undefined, ["push"]);
+    const reason =
+      "Right-sizing leaves Deployment media/plex (media/plex is in rightsizing.exclude) out now, so this change is not wanted any more.";
+    expect(result.pullRequests).toContainEqual({
+      key: "resources-media-plex",
+      action: "closed",
+      number: plex.number,
+      note: reason,
+    });
+    const [comment] = world.github.commentsOn(plex.number);
+    expect(comment?.body).toContain(reason);
+    expect(comment?.body).not.toContain("within the tolerance");
+  });
+
   it("rebuilds on the moved default branch, keeping what people changed there", async () => {
     const { world, first } = opened();
     await first;

@@ -63,6 +63,7 @@ describe("planRightsizing: notes that say what to do", () => {
         },
       ],
       unjudged: [],
+      leftOut: [],
     });
   });
 
@@ -73,7 +74,7 @@ describe("planRightsizing: notes that say what to do", () => {
       files: fixtureRepo("worked-example"),
       now: NOW,
     });
-    expect(plan).toEqual({ proposals: [], notes: [], unjudged: [] });
+    expect(plan).toEqual({ proposals: [], notes: [], unjudged: [], leftOut: [] });
   });
 
   it("asks to fix a configured target that is wrong", () => {
@@ -138,11 +139,22 @@ describe("planRightsizing: notes that say what to do", () => {
     expect(planned({ group: "namespace" }).unjudged).toEqual([
       { workload: plex, vpa: "plex", key: "resources-media", why },
     ]);
+    // A namespace's pull request may carry other workloads' changes: it names no workload left out.
+    expect(planned({ group: "namespace", exclude: ["media/plex"] }).leftOut).toEqual([]);
     expect(planned({ group: "repo" }).unjudged).toEqual([
       { workload: plex, vpa: "plex", key: "resources", why },
     ]);
     // Left out by the configuration: no request of it is wanted, judged or not.
-    expect(planned({ exclude: ["media/plex"] }).unjudged).toEqual([]);
+    const excluded = planned({ exclude: ["media/plex"] });
+    expect(excluded.unjudged).toEqual([]);
+    expect(excluded.leftOut).toEqual([
+      {
+        workload: plex,
+        vpa: "plex",
+        key: "resources-media-plex",
+        why: "media/plex is in rightsizing.exclude",
+      },
+    ]);
   });
 
   it("names a workload whose VPA's recommendation has too little history, unless its target is gone", () => {

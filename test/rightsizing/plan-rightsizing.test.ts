@@ -112,6 +112,7 @@ describe("planRightsizing: holds and notes", () => {
       proposals: [],
       notes: [],
       unjudged: [],
+      leftOut: [],
     });
     const partial = planRightsizing({
       ...input,
