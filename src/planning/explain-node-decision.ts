@@ -256,6 +256,19 @@ export function triggerText(trigger: Trigger): string {
   }
 }
 
+/**
+ * The pending pods no new node of the pool would hold, one line each as the explanation words
+ * them: `never fits: batch/x (cpu 3, memory 1 GiB): needs more cpu than a new node has`. A pod
+ * whose fit rests on something unknown is not said never to fit (`fit unknown: …`): unknown is
+ * not "no".
+ */
+export function neverFitLines(decision: NodeDecision): string[] {
+  return decision.pending.neverFit.map(
+    (pod) =>
+      `${fitUnknown.has(pod.reason) ? "fit unknown" : "never fits"}: ${podText(pod)}: ${neverFitText(pod, decision.nodes.shape)}`,
+  );
+}
+
 function pendingLines(decision: NodeDecision): string[] {
   const pending = decision.pending;
   if (!pending.enabled) return ["pending pods: not considered (scaleUp.pendingPods is false)"];
@@ -270,11 +283,7 @@ function pendingLines(decision: NodeDecision): string[] {
     lines.push(
       `pending: ${podText(pod)} → pool ${pod.pool}${pod.beyondMax ? ` (beyond this pool's ${boundReached(decision).name})` : ""}`,
     );
-  // A pod whose fit rests on something unknown is not said never to fit: unknown is not "no".
-  for (const pod of pending.neverFit)
-    lines.push(
-      `${fitUnknown.has(pod.reason) ? "fit unknown" : "never fits"}: ${podText(pod)}: ${neverFitText(pod, decision.nodes.shape)}`,
-    );
+  lines.push(...neverFitLines(decision));
   for (const pod of pending.expendable)
     lines.push(
       `expendable: ${podText(pod)}: priority ${pod.priority} is below the pool's expendablePriority of ${pod.below}, so it waits for room and adds no node`,

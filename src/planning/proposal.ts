@@ -2,7 +2,7 @@ import { editValue, type FileFormat, readValue, targetEditOptions } from "../edi
 import type { ScalarValue } from "../editors/value.ts";
 import { InputError } from "../errors.ts";
 import type { ResourcesProposal } from "../rightsizing/resources-proposal.ts";
-import { explainNodeDecision } from "./explain-node-decision.ts";
+import { explainNodeDecision, neverFitLines } from "./explain-node-decision.ts";
 import type { Hold, NodeDecision, Trigger } from "./node-decision.ts";
 
 /** One value changed in one file of the infra repo. */
@@ -65,12 +65,15 @@ export interface PlanOutput<P extends Proposal = Proposal> {
 /**
  * Turns node decisions into proposals: the new count written into the target file by the
  * editors, which verify that nothing else in the file changed. Pools with no change become notes.
+ * The pending pods that add no node are said in the notes either way (`neverFitNote`).
  */
 export function nodeProposals(
   decisions: readonly NodeDecision[],
   files: ReadonlyMap<string, string>,
 ): PlanOutput<NodeProposal> {
   const output: PlanOutput<NodeProposal> = { proposals: [], notes: [] };
+  /** Pools whose whole explanation is a note, never-fitting pods included. */
+  const explained = new Set<string>();
   for (const decision of decisions) {
     const subject = `pool/${decision.pool}`;
     const { current, desired } = decision;
@@ -81,6 +84,7 @@ export function nodeProposals(
       current === desired
     ) {
       const reasons = explainNodeDecision(decision);
+      explained.add(decision.pool);
       output.notes.push({
         level: needsAPerson(decision) ? "warning" : "info",
         subject,
@@ -116,7 +120,41 @@ export function nodeProposals(
       });
     }
   }
+  const neverFit = neverFitNote(decisions, explained);
+  if (neverFit) output.notes.push(neverFit);
   return output;
+}
+
+/**
+ * One note naming the pending pods that no new node of their pool would hold, for the pools
+ * whose explanation is no note (a change is proposed, or cannot be written): without it they
+ * would be named only in a proposal's reasons, while a pool with no change names them in its
+ * note. A pod a pool's note names already is not named again. Each line is the explanation's:
+ * `pool workers: never fits: batch/x (cpu 3, memory 1 GiB): needs more cpu than a new node has`.
+ */
+function neverFitNote(
+  decisions: readonly NodeDecision[],
+  explained: ReadonlySet<string>,
+): PlanNote | undefined {
+  const named = new Set(
+    decisions
+      .filter((decision) => explained.has(decision.pool))
+      .flatMap((decision) => decision.pending.neverFit.map((pod) => pod.pod)),
+  );
+  const lines = decisions
+    .filter((decision) => !explained.has(decision.pool))
+    .flatMap((decision) => {
+      const texts = neverFitLines(decision);
+      return decision.pending.neverFit.flatMap((pod, i) =>
+        named.has(pod.pod) ? [] : [`  pool ${decision.pool}: ${texts[i]}`],
+      );
+    });
+  if (lines.length === 0) return undefined;
+  return {
+    level: "info",
+    subject: "pods",
+    message: ["pending pods that add no node:", ...lines].join("\n"),
+  };
 }
 
 /**
