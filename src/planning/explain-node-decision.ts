@@ -87,13 +87,18 @@ function scaleDownLines(decision: NodeDecision): string[] {
   return lines;
 }
 
+/**
+ * What usage still decides of a removal it does not ask for: whether empty nodes go with it,
+ * which by default (maxEmptyBulk 1) none do.
+ */
+const WITH_EMPTY =
+  "(usage and requests decide only whether empty nodes go with it, up to scaleDown.maxEmptyBulk in all)";
+
 /** Said of a removal above the max or the host cap, which usage neither asks for nor stops. */
-const FORCED_REMOVAL =
-  "the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere (usage and requests only let more than one empty node go at once)";
+const FORCED_REMOVAL = `the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere ${WITH_EMPTY}`;
 
 /** Said of a node not Ready for `scaleDown.unreadyTime`, which goes whatever the usage. */
-const UNREADY_REMOVAL =
-  "goes whatever the usage when nothing blocks it and its pods fit elsewhere (usage and requests only let more than one empty node go at once)";
+const UNREADY_REMOVAL = `goes whatever the usage when nothing blocks it and its pods fit elsewhere ${WITH_EMPTY}`;
 
 function headline(decision: NodeDecision): string {
   const where = `${decision.target.file} ${decision.target.path}`;

@@ -249,7 +249,7 @@ describe("explainNodeDecision: a wanted scale-down that its conditions refuse", 
     const lines = explainNodeDecision(decision);
     expect(lines).toContain("  not removed: worker-4 has 1 blocker(s)");
     expect(lines).toContain(
-      "  scale-down: above the host cap the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere (usage and requests only let more than one empty node go at once)",
+      "  scale-down: above the host cap the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere (usage and requests decide only whether empty nodes go with it, up to scaleDown.maxEmptyBulk in all)",
     );
   });
 

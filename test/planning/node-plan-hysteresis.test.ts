@@ -433,7 +433,7 @@ describe("nodes joining or leaving", () => {
       expect(highest.removing).toEqual(["worker-4", "worker-3", "worker-2"]);
       expect(highest.scaleDown.bulk?.nodes).toEqual(highest.removing);
       expect(explainNodeDecision(highest).join("\n")).toContain(
-        "scale-down: worker-4, not Ready for longer than 20m (scaleDown.unreadyTime), goes whatever the usage when nothing blocks it and its pods fit elsewhere (usage and requests only let more than one empty node go at once)",
+        "scale-down: worker-4, not Ready for longer than 20m (scaleDown.unreadyTime), goes whatever the usage when nothing blocks it and its pods fit elsewhere (usage and requests decide only whether empty nodes go with it, up to scaleDown.maxEmptyBulk in all)",
       );
     });
 
