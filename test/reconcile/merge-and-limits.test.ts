@@ -32,6 +32,24 @@ describe("auto-merge", () => {
     expect(world.github.file(TFVARS)).toContain("worker_count      = 4");
   });
 
+  it("merges when the required check run that failed passes when re-run", async () => {
+    const world = oneNodeShort(GUARDED_MERGE_CONFIG);
+    await world.run();
+    const head = world.github.pull(1).headSha;
+    world.github.setCheckRun(head, "pr-autoscaler/plan-guard", "failure");
+    const failed = await world.run(undefined, ["checks"]);
+    expect(failed.merges).toEqual([
+      expect.objectContaining({
+        number: 1,
+        action: "waiting",
+        note: expect.stringContaining("fail"),
+      }),
+    ]);
+    world.github.setCheckRun(head, "pr-autoscaler/plan-guard", "success");
+    const passed = await world.run(undefined, ["checks"]);
+    expect(passed.merges).toEqual([expect.objectContaining({ number: 1, action: "merged" })]);
+  });
+
   it("looks again without webhooks after the merge poll interval", async () => {
     const world = oneNodeShort(GUARDED_MERGE_CONFIG);
     await world.run();

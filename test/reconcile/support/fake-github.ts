@@ -1156,7 +1156,7 @@ export class FakeGitHub {
     return [...states.values()].includes("failure") ? "unstable" : "clean";
   }
 
-  /** Each check of `sha` by name: its latest status and its check runs, the worst state wins. */
+  /** Each check of `sha` by name: its latest status and latest check run, the worst state wins. */
   private checkStates(sha: string): Map<string, CheckState> {
     const latest = new Map<string, string>();
     for (const status of this.statuses)
@@ -1172,10 +1172,20 @@ export class FakeGitHub {
         context,
         state === "success" ? "success" : state === "pending" ? "pending" : "failure",
       );
-    for (const run of this.checkRuns)
-      if (run.headSha === sha)
-        record(run.name, PASSING.has(run.conclusion) ? "success" : "failure");
+    for (const run of this.latestCheckRuns(sha))
+      record(run.name, PASSING.has(run.conclusion) ? "success" : "failure");
     return states;
+  }
+
+  /**
+   * The latest check run of each name on `sha`, as GitHub's `filter=latest` (the default) lists
+   * them: a check run re-run hides the one before it. (Every run here belongs to one check suite
+   * per name: GitHub keeps the latest per suite.)
+   */
+  private latestCheckRuns(sha: string): FakeCheckRun[] {
+    const latest = new Map<string, FakeCheckRun>();
+    for (const run of this.checkRuns) if (run.headSha === sha) latest.set(run.name, run);
+    return [...latest.values()];
   }
 
   private requiredChecksOf(branch: string): string[] {
@@ -1231,8 +1241,12 @@ export class FakeGitHub {
       200,
     ) as Json;
     const template = (example.check_runs as Json[])[0] as Json;
-    const runs = this.checkRuns
-      .filter((run) => run.headSha === ref && (!query.check_name || run.name === query.check_name))
+    const listed =
+      query.filter === "all"
+        ? this.checkRuns.filter((run) => run.headSha === ref)
+        : this.latestCheckRuns(ref);
+    const runs = listed
+      .filter((run) => !query.check_name || run.name === query.check_name)
       .map((run) => ({
         ...template,
         id: run.id,
@@ -1331,6 +1345,20 @@ export class FakeGitHub {
   /** A commit status on a commit, as an apply workflow would set it. */
   setStatus(sha: string, context: string, state: string): void {
     this.statuses.push({ sha, context, state, description: state });
+    this.autoMergeOnPassingChecks();
+  }
+
+  /** A completed check run on a commit, as a workflow's job reports it (again, when re-run). */
+  setCheckRun(sha: string, name: string, conclusion: string): void {
+    this.checkRuns.push({
+      id: this.nextId++,
+      headSha: sha,
+      name,
+      conclusion,
+      externalId: null,
+      title: name,
+      annotations: [],
+    });
     this.autoMergeOnPassingChecks();
   }
 
