@@ -288,18 +288,36 @@ function pendingLines(decision: NodeDecision): string[] {
     lines.push(
       `pending: ${podText(pod)} → pool ${pod.pool}${pod.beyondMax ? ` (beyond this pool's ${boundReached(decision).name})` : ""}`,
     );
-  lines.push(...neverFitLines(decision));
-  for (const pod of pending.expendable)
-    lines.push(
-      `expendable: ${podText(pod)}: priority ${pod.priority} is below the pool's expendablePriority of ${pod.below}, so it waits for room and adds no node`,
-    );
-  if (pending.overMax.length > 0) {
-    const bound = boundReached(decision);
-    lines.push(
-      `beyond ${bound.name}: ${pending.neededNewNodes} new node(s) needed, ${pending.newNodes} allowed (the ${bound.name} is ${bound.value}); left pending: ${pending.overMax.map((pod) => pod.pod).join(", ")}`,
-    );
-  }
+  lines.push(...neverFitLines(decision), ...expendableLines(decision));
+  const beyond = overMaxLine(decision);
+  if (beyond) lines.push(beyond);
   return lines;
+}
+
+/**
+ * The pending pods below the pool's `expendablePriority`, one line each: `expendable: default/x
+ * (cpu 1, memory 1 GiB): priority -10 is below the pool's expendablePriority of -5, so it waits
+ * for room and adds no node`.
+ */
+export function expendableLines(decision: NodeDecision): string[] {
+  return decision.pending.expendable.map(
+    (pod) =>
+      `expendable: ${podText(pod)}: priority ${pod.priority} is below the pool's expendablePriority of ${pod.below}, so it waits for room and adds no node`,
+  );
+}
+
+/**
+ * The pods left pending beyond the pool's max (or host cap), in one line with the nodes needed
+ * and allowed; `pods` names some of them only (default: all). Undefined when there are none.
+ */
+export function overMaxLine(
+  decision: NodeDecision,
+  pods: readonly string[] = decision.pending.overMax.map((pod) => pod.pod),
+): string | undefined {
+  const { pending } = decision;
+  if (pods.length === 0) return undefined;
+  const bound = boundReached(decision);
+  return `beyond ${bound.name}: ${pending.neededNewNodes} new node(s) needed, ${pending.newNodes} allowed (the ${bound.name} is ${bound.value}); left pending: ${pods.join(", ")}`;
 }
 
 /**

@@ -2,7 +2,12 @@ import { editValue, type FileFormat, readValue, targetEditOptions } from "../edi
 import type { ScalarValue } from "../editors/value.ts";
 import { InputError } from "../errors.ts";
 import type { ResourcesProposal } from "../rightsizing/resources-proposal.ts";
-import { explainNodeDecision, neverFitLines } from "./explain-node-decision.ts";
+import {
+  expendableLines,
+  explainNodeDecision,
+  neverFitLines,
+  overMaxLine,
+} from "./explain-node-decision.ts";
 import type { Hold, NodeDecision, Trigger } from "./node-decision.ts";
 
 /** One value changed in one file of the infra repo. */
@@ -65,14 +70,14 @@ export interface PlanOutput<P extends Proposal = Proposal> {
 /**
  * Turns node decisions into proposals: the new count written into the target file by the
  * editors, which verify that nothing else in the file changed. Pools with no change become notes.
- * The pending pods that add no node are said in the notes either way (`neverFitNote`).
+ * The pending pods that add no node are said in the notes either way (`pendingNote`).
  */
 export function nodeProposals(
   decisions: readonly NodeDecision[],
   files: ReadonlyMap<string, string>,
 ): PlanOutput<NodeProposal> {
   const output: PlanOutput<NodeProposal> = { proposals: [], notes: [] };
-  /** Pools whose whole explanation is a note, never-fitting pods included. */
+  /** Pools whose whole explanation is a note, the pending pods that add no node included. */
   const explained = new Set<string>();
   for (const decision of decisions) {
     const subject = `pool/${decision.pool}`;
@@ -120,41 +125,62 @@ export function nodeProposals(
       });
     }
   }
-  const neverFit = neverFitNote(decisions, explained);
-  if (neverFit) output.notes.push(neverFit);
+  const pending = pendingNote(decisions, explained);
+  if (pending) output.notes.push(pending);
   return output;
 }
 
 /**
- * One note naming the pending pods that no new node of their pool would hold, for the pools
- * whose explanation is no note (a change is proposed, or cannot be written): without it they
- * would be named only in a proposal's reasons, while a pool with no change names them in its
- * note. A pod a pool's note names already is not named again. Each line is the explanation's:
- * `pool workers: never fits: batch/x (cpu 3, memory 1 GiB): needs more cpu than a new node has`.
+ * One note naming the pending pods that add no node, for the pools whose explanation is no note
+ * (a change is proposed, or cannot be written): without it they would be named only in a
+ * proposal's reasons, while a pool with no change names them in its note. They are the pods no
+ * new node of the pool would hold, those below its `expendablePriority`, and those left pending
+ * beyond its max (or host cap). A pod a pool's note names already is not named again. Each line
+ * is the explanation's: `pool workers: never fits: batch/x (cpu 3, memory 1 GiB): needs more cpu
+ * than a new node has`, `pool workers: beyond max: 3 new node(s) needed, 1 allowed (the max is
+ * 4); left pending: batch/y, batch/z`.
  */
-function neverFitNote(
+function pendingNote(
   decisions: readonly NodeDecision[],
   explained: ReadonlySet<string>,
 ): PlanNote | undefined {
   const named = new Set(
     decisions
       .filter((decision) => explained.has(decision.pool))
-      .flatMap((decision) => decision.pending.neverFit.map((pod) => pod.pod)),
+      .flatMap((decision) => addingNoNode(decision)),
   );
   const lines = decisions
     .filter((decision) => !explained.has(decision.pool))
-    .flatMap((decision) => {
-      const texts = neverFitLines(decision);
-      return decision.pending.neverFit.flatMap((pod, i) =>
-        named.has(pod.pod) ? [] : [`  pool ${decision.pool}: ${texts[i]}`],
-      );
-    });
+    .flatMap((decision) => pendingNoteLines(decision, named))
+    .map((line) => `  ${line}`);
   if (lines.length === 0) return undefined;
   return {
     level: "info",
     subject: "pods",
     message: ["pending pods that add no node:", ...lines].join("\n"),
   };
+}
+
+/** The pending pods the decision says add no node: never fitting, expendable, beyond max. */
+function addingNoNode(decision: NodeDecision): string[] {
+  const { neverFit, expendable, overMax } = decision.pending;
+  return [...neverFit, ...expendable, ...overMax].map((pod) => pod.pod);
+}
+
+/** The decision's lines for the pending note, leaving out the pods in `named`. */
+function pendingNoteLines(decision: NodeDecision, named: ReadonlySet<string>): string[] {
+  const { neverFit, expendable, overMax } = decision.pending;
+  const fresh = <T extends { pod: string }>(pods: readonly T[], texts: readonly string[]) =>
+    pods.flatMap((pod, i) => (named.has(pod.pod) ? [] : [texts[i] as string]));
+  const beyond = overMaxLine(
+    decision,
+    overMax.map((pod) => pod.pod).filter((pod) => !named.has(pod)),
+  );
+  return [
+    ...fresh(neverFit, neverFitLines(decision)),
+    ...fresh(expendable, expendableLines(decision)),
+    ...(beyond ? [beyond] : []),
+  ].map((line) => `pool ${decision.pool}: ${line}`);
 }
 
 /**

@@ -1,0 +1,84 @@
+/**
+ * Pending pods left pending beyond the pool's max, and expendable ones, against a served
+ * cluster: they add no node, and the plan's notes name them whether or not their pool has a
+ * change proposed, as they name the pods that never fit.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { type PlanJson, pod, type Raw } from "./served-cluster.ts";
+import { cluster, config, fillers, plan, poolNote, serveForTest } from "./served-plan.ts";
+
+/** A Pending transcode Job pod of 3 cpu and 1 GiB: one fills a new worker (3700m free). */
+function job(suffix: string): Raw {
+  return pod("batch", `transcode-29123400-${suffix}`, {
+    owner: { kind: "Job", name: "transcode-29123400" },
+    cpu: "3",
+    memory: "1Gi",
+  });
+}
+
+/** A placeholder pod of an overprovisioning Deployment, below the default cutoff of -10. */
+const BALLOON = (() => {
+  const raw = pod("default", "balloon-7d6c5b4a3-exp01", { cpu: "1", memory: "1Gi" });
+  const spec = raw.spec as Raw;
+  spec.priority = -100;
+  spec.priorityClassName = "overprovisioning";
+  return raw;
+})();
+
+const JOBS = [job("aaaaa"), job("bbbbb"), job("ccccc")];
+
+/** Three workers nearly full, and a max of 4: one new node is allowed for three pods. */
+const AT_FOUR = { config: config({ "max: 6": "max: 4" }) };
+
+const BEYOND =
+  "beyond max: 3 new node(s) needed, 1 allowed (the max is 4); left pending: batch/transcode-29123400-bbbbb, batch/transcode-29123400-ccccc";
+const EXPENDABLE =
+  "expendable: default/balloon-7d6c5b4a3-exp01 (cpu 1, memory 1 GiB): priority -100 is below the pool's expendablePriority of -10, so it waits for room and adds no node";
+
+/** The notes that name `pod`. */
+function notesNaming(output: PlanJson, name: string): PlanJson["notes"] {
+  return output.notes.filter((note) => note.message.includes(name));
+}
+
+describe("plan against a served cluster: pending pods left pending beyond max or expendable", () => {
+  it("names them in a note when their pool has a change proposed", async () => {
+    const output = await plan([...cluster(), ...fillers(), ...JOBS, BALLOON], AT_FOUR);
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["workers", 3, 4],
+    ]);
+    expect(output.proposals[0]?.reasons).toEqual(
+      expect.arrayContaining([`  ${EXPENDABLE}`, `  ${BEYOND}`]),
+    );
+    expect(output.notes.filter((note) => note.subject === "pods")).toEqual([
+      {
+        level: "info",
+        subject: "pods",
+        message: `pending pods that add no node:\n  pool workers: ${EXPENDABLE}\n  pool workers: ${BEYOND}`,
+      },
+    ]);
+    // The pod that goes on the new node is named by no note.
+    expect(notesNaming(output, "transcode-29123400-aaaaa")).toEqual([]);
+  });
+
+  it("says so in the text form too, after the proposal", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), ...JOBS, BALLOON]);
+    const run = await served.run([], AT_FOUR);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      `\npods: pending pods that add no node:\n  pool workers: ${EXPENDABLE}\n  pool workers: ${BEYOND}\n`,
+    );
+    expect(run.stdout.indexOf("pods: pending pods")).toBeGreaterThan(
+      run.stdout.indexOf("scale up 3 → 4"),
+    );
+  });
+
+  it("leaves them to the pool's note when it has no change, with no second note", async () => {
+    const output = await plan([...cluster(), ...fillers(), ...JOBS, BALLOON], {
+      config: config({ "max: 6": "max: 3" }),
+    });
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(`  ${EXPENDABLE}`);
+    expect(poolNote(output)).toContain("left pending: batch/transcode-29123400-aaaaa");
+    expect(output.notes.filter((note) => note.subject === "pods")).toEqual([]);
+  });
+});
