@@ -6,7 +6,7 @@ import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
 import { cordonedPods, type PoolContext, schedulableBins } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
-import { projectPercent, projectRequestsPercent } from "./projection.ts";
+import { projectPercent, projectRequests } from "./projection.ts";
 import { nodesToRemove } from "./removal.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import type { SustainedCheck } from "./utilisation.ts";
@@ -130,9 +130,9 @@ function neededStop(
     if (projected === undefined || projected >= scaleDown[check.resource])
       return needed(node, check.resource, projected, scaleDown[check.resource]);
   }
-  const requests = projectRequestsPercent(context, removed);
-  if (requests === undefined || requests >= scaleDown.requests)
-    return needed(node, "requests", requests, scaleDown.requests);
+  const requests = projectRequests(context, removed);
+  if (requests === undefined || requests.percent >= scaleDown.requests)
+    return needed(node, "requests", requests?.percent, scaleDown.requests, requests?.resource);
   return undefined;
 }
 
@@ -141,11 +141,13 @@ function needed(
   resource: Resource | "requests",
   projected: number | undefined,
   threshold: number,
+  requestsOf?: Resource,
 ): BulkStop {
   return {
     kind: "needed",
     node: node.name,
     resource,
+    ...(requestsOf ? { requestsOf } : {}),
     threshold,
     ...(projected !== undefined ? { projected } : {}),
   };
@@ -157,12 +159,13 @@ function projectionStop(
   removed: readonly NodeInfo[],
   node: NodeInfo,
 ): BulkStop | undefined {
-  for (const { resource, projected, limit } of projections(input, removed))
+  for (const { resource, requestsOf, projected, limit } of projections(input, removed))
     if (projected === undefined || projected >= limit)
       return {
         kind: "projection",
         node: node.name,
         resource,
+        ...(requestsOf ? { requestsOf } : {}),
         limit,
         ...(projected !== undefined ? { projected } : {}),
       };
@@ -174,8 +177,10 @@ function projectionStop(
  * each is known and below its limit.
  */
 function bulkProjection(input: BulkRemovalInput, removed: readonly NodeInfo[]): BulkProjection[] {
-  return projections(input, removed).flatMap(({ resource, projected, limit }) =>
-    projected === undefined ? [] : [{ resource, projected, limit }],
+  return projections(input, removed).flatMap(({ resource, requestsOf, projected, limit }) =>
+    projected === undefined
+      ? []
+      : [{ resource, ...(requestsOf ? { requestsOf } : {}), projected, limit }],
   );
 }
 
@@ -183,7 +188,12 @@ function bulkProjection(input: BulkRemovalInput, removed: readonly NodeInfo[]): 
 function projections(
   input: BulkRemovalInput,
   removed: readonly NodeInfo[],
-): { resource: Resource | "requests"; projected: number | undefined; limit: number }[] {
+): {
+  resource: Resource | "requests";
+  requestsOf?: Resource;
+  projected: number | undefined;
+  limit: number;
+}[] {
   const { context, checks } = input;
   const { scaleUp, scaleDown } = context.pool;
   const limits = RESOURCES.map((resource) => {
@@ -194,11 +204,14 @@ function projections(
     return { resource, projected, limit: scaleUp[resource] - scaleDown.margin };
   });
   if (scaleUp.requests === undefined) return limits;
+  // The higher of cpu and memory requests, named as the single removal's projection names it.
+  const requests = projectRequests(context, removed);
   return [
     ...limits,
     {
       resource: "requests",
-      projected: projectRequestsPercent(context, removed),
+      ...(requests ? { requestsOf: requests.resource } : {}),
+      projected: requests?.percent,
       limit: scaleUp.requests - scaleDown.margin,
     },
   ];

@@ -599,8 +599,8 @@ export function conditionText(
 }
 
 /** What a projection is of: `cpu`, `memory`, or the requests it names (the higher of the two). */
-function projectedText(condition: Extract<ScaleDownCondition, { kind: "projection" }>): string {
-  return condition.requestsOf ? `${condition.requestsOf} requests` : condition.resource;
+function projectedText(projection: { resource: string; requestsOf?: string | undefined }): string {
+  return projection.requestsOf ? `${projection.requestsOf} requests` : projection.resource;
 }
 
 /** An unmet condition as the reason a wanted scale-down was refused. */
@@ -667,7 +667,7 @@ function bulkProjectionText(
 ): string {
   const parts = projection.map(
     (entry) =>
-      `${entry.resource} ${formatCompared(entry.projected, entry.limit, "<")} < ${entry.limit} %`,
+      `${projectedText(entry)} ${formatCompared(entry.projected, entry.limit, "<")} < ${entry.limit} %`,
   );
   return `after removing all ${nodes.length}: ${parts.join(", ")}`;
 }
@@ -687,9 +687,9 @@ function bulkStopText(stop: BulkStop): string {
     case "cordoned":
       return `not ${stop.node} too: it is cordoned (${cordonedText(stop.node)})`;
     case "needed":
-      return `not ${stop.node} too: without the nodes before it, ${stop.resource} would be at ${stop.projected === undefined ? "an unknown level" : formatCompared(stop.projected, stop.threshold, "<")}, not below the scale-down threshold of ${stop.threshold} %`;
+      return `not ${stop.node} too: without the nodes before it, ${projectedText(stop)} would be at ${stop.projected === undefined ? "an unknown level" : formatCompared(stop.projected, stop.threshold, "<")}, not below the scale-down threshold of ${stop.threshold} %`;
     case "projection":
-      return `not ${stop.node} too: ${stop.resource} after removal ${stop.projected === undefined ? "unknown" : formatCompared(stop.projected, stop.limit, "<")}, not below ${stop.limit} %`;
+      return `not ${stop.node} too: ${projectedText(stop)} after removal ${stop.projected === undefined ? "unknown" : formatCompared(stop.projected, stop.limit, "<")}, not below ${stop.limit} %`;
     case "pods-fit":
       return `not ${stop.node} too: ${unplacedText(stop.causes).replace(/^no room for/, "no room would be left for")}`;
     case "last-node":

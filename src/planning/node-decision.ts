@@ -279,6 +279,8 @@ export interface BulkRemovalReport {
 /** A resource's utilisation once all the nodes of a bulk removal are gone. */
 export interface BulkProjection {
   resource: Resource | "requests";
+  /** For `requests`: the resource whose requests are the higher with the nodes gone. */
+  requestsOf?: Resource;
   projected: number;
   limit: number;
 }
@@ -296,6 +298,8 @@ export type BulkStop =
       kind: "needed";
       node: string;
       resource: Resource | "requests";
+      /** For `requests`: the resource whose requests are the higher without the nodes before it. */
+      requestsOf?: Resource;
       projected?: number;
       threshold: number;
     }
@@ -304,6 +308,8 @@ export type BulkStop =
       kind: "projection";
       node: string;
       resource: Resource | "requests";
+      /** For `requests`: the resource whose requests are the higher without it too. */
+      requestsOf?: Resource;
       projected?: number;
       limit: number;
     }

@@ -381,6 +381,40 @@ describe("plan against a served cluster: removing a node", () => {
     ]);
   });
 
+  it("names whose requests the projection with all the empty nodes gone is of", async () => {
+    // Five workers running only Cilium, and on talos-worker-1, which stays, an app asking 4 GiB:
+    // with four nodes gone, memory requests (4.6 GiB of 15.2) are the higher, not cpu (600m of
+    // 3800m).
+    const names = [...FOUR, "talos-worker-5"];
+    const app = pod("media", "jellyfin-7d9c65958-mem01", {
+      node: "talos-worker-1",
+      cpu: "100m",
+      memory: "4Gi",
+    });
+    const output = await plan([...cluster(names, {}, { cpu: "150m", memory: "1Gi" }), app], {
+      tfvars: tfvars(5),
+      config: config({
+        "    removal:":
+          "    scaleUp:\n      requests: 60\n    scaleDown:\n      unneededTime: 0s\n      maxEmptyBulk: 10\n    removal:",
+      }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 5, to: 1 });
+    const reasons = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(reasons).toContain(
+      "scale-down: after removing all 4: cpu 20 % < 70 %, memory 33 % < 75 %, memory requests 30 % < 50 %",
+    );
+    const decision = output.proposals[0]?.decision as { scaleDown: { bulk: Raw } };
+    const projection = decision.scaleDown.bulk.projection as Raw[][];
+    expect(projection[3]?.[2]).toEqual({
+      resource: "requests",
+      requestsOf: "memory",
+      projected: expect.closeTo(30.3, 1),
+      limit: 50,
+    });
+    // With the first node alone gone too: 600m of 15200m cpu against 4.6 of 61 GiB memory.
+    expect(projection[0]?.[2]).toMatchObject({ resource: "requests", requestsOf: "memory" });
+  });
+
   it("removes one empty node per decrease unless scaleDown.maxEmptyBulk lets more go", async () => {
     // Four workers running only Cilium, 150m cpu and 1 GiB each, min 1: an idle pool.
     const idle = cluster(FOUR, {}, { cpu: "150m", memory: "1Gi" });

@@ -212,9 +212,13 @@ describe("bulk removal of empty nodes", () => {
       kind: "needed",
       node: "worker-4",
       resource: "requests",
+      requestsOf: "cpu",
       projected: 37.5,
       threshold: 35,
     });
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "not worker-4 too: without the nodes before it, cpu requests would be at 38 %, not below the scale-down threshold of 35 %",
+    );
   });
 
   it("stops at a node with blockers", () => {
