@@ -178,11 +178,18 @@ function heldPoolsSection(held: readonly HeldPool[] | undefined): string {
   return `## Pools another repository manages\n\n${bullets(items)}`;
 }
 
+/**
+ * The lines of each pool's explanation that a person may have to act on: triggers, holds, what
+ * refused a removal, and the pending pods no node is added for (never fitting, fit unknown,
+ * beyond the max or the host cap). Expendable pods wait for room by design, and are left out.
+ */
 function decisionsSection(decisions: readonly NodeDecision[]): string {
   const items = decisions.flatMap((decision) =>
     explainNodeDecision(decision)
       .filter((line) =>
-        /^\s+(hold|never fits|beyond max|beyond host cap|not removed|trigger): /.test(line),
+        /^\s+(hold|never fits|fit unknown|beyond max|beyond host cap|not removed|trigger): /.test(
+          line,
+        ),
       )
       .map((line) => `${code(decision.pool)} ${stable(line.trim())}`),
   );
@@ -286,6 +293,7 @@ function notesSection(notes: readonly PlanNote[]): string {
     .map(noteText);
   const infos = notes
     // Pods the scheduler has yet to judge come and go within seconds; late ones are a warning.
+    // The pending pods that add no node are under "Why", with their pool.
     .filter(
       (note) =>
         note.level === "info" && !note.subject?.startsWith("pool/") && note.subject !== "pods",

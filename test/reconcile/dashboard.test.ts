@@ -4,7 +4,7 @@ import { nodeProposals } from "../../src/planning/proposal.ts";
 import { unjudgedPendingNote } from "../../src/planning/unjudged-pods.ts";
 import { renderDashboard } from "../../src/reconcile/dashboard.ts";
 import { planOne } from "../planning/plan-helpers.ts";
-import { buildSnapshot, nodes, pod } from "../support/snapshot-builder.ts";
+import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
 
 describe("the dashboard's notes", () => {
   // Four workers, two of them down: the pool holds, and a person is needed.
@@ -148,5 +148,56 @@ describe("the dashboard's scale-down section, with the node to remove cordoned",
       notes: [],
     });
     expect(body).toContain("No node is removed because:\n\n- worker-3 is cordoned");
+  });
+});
+
+describe("the dashboard's pending pods that add no node", () => {
+  // Two full workers whose zones differ, a max of 3: one new node for five pending pods.
+  const snapshot = buildSnapshot({
+    nodes: [
+      node("worker-1", { labels: { zone: "a" }, usage: { cpu: "2", memory: "8Gi" } }),
+      node("worker-2", { labels: { zone: "b" }, usage: { cpu: "2", memory: "8Gi" } }),
+    ],
+    pods: [
+      pod("web/full-1", { node: "worker-1", cpu: "3500m", memory: "1Gi" }),
+      pod("web/full-2", { node: "worker-2", cpu: "3500m", memory: "1Gi" }),
+      pendingPod("batch/job-1", { cpu: "3", memory: "1Gi" }),
+      pendingPod("batch/job-2", { cpu: "3", memory: "1Gi" }),
+      pendingPod("batch/job-3", { cpu: "3", memory: "1Gi" }),
+      pendingPod("batch/huge", { cpu: "16", memory: "1Gi" }),
+      pendingPod("batch/zoned", { cpu: "1", memory: "1Gi", nodeSelector: { zone: "a" } }),
+    ],
+  });
+  const decision = planOne(snapshot, { max: 3 });
+  const { proposals, notes } = nodeProposals(
+    [decision],
+    new Map([["terraform/terraform.tfvars", "worker_count = 2\n"]]),
+  );
+  const body = renderDashboard({
+    control: emptyControlState(),
+    decisions: [decision],
+    open: [],
+    recentlyClosed: [],
+    waiting: [],
+    notes,
+  });
+
+  it("lists under Why, once each, the pods that need a person though their pool changes", () => {
+    expect(proposals.map((entry) => [entry.from, entry.to])).toEqual([[2, 3]]);
+    expect(notes.map((note) => note.subject)).toEqual(["pods"]);
+    expect(body).toContain(
+      "- `workers` never fits: batch/huge (cpu 16, memory 1 GiB): needs more cpu than a new node has\n",
+    );
+    // Whether a new node would be in zone a is not known: a person sets newNode.labels.
+    expect(body).toMatch(
+      /\n- `workers` fit unknown: batch\/zoned \(cpu 1, memory 1 GiB\): [^\n]*newNode\.labels/,
+    );
+    expect(body).toContain(
+      "- `workers` beyond max: 3 new node(s) needed, 1 allowed (the max is 3); left pending: batch/job-2, batch/job-3\n",
+    );
+    // The plan's note on them says nothing the pool's lines do not: it is not shown again.
+    for (const name of ["batch/huge", "batch/zoned", "batch/job-2"])
+      expect(body.split(name)).toHaveLength(2);
+    expect(body).not.toContain("pending pods that add no node");
   });
 });
