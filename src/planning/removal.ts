@@ -1,7 +1,7 @@
 import type { RemovalConfig } from "../policy/repo-config.ts";
 
-/** A name as its text before the number it ends in, and that number's digits. */
-const NUMBERED_NAME = /^(.*?)(\d+)$/;
+/** The digits a name ends in. */
+const NUMBERED_NAME = /(\d+)$/;
 
 /** The node a decrease of the count removes, or why it cannot be told. */
 export type RemovalPick = { node: string } | { problem: string };
@@ -11,9 +11,9 @@ export type RemovalPick = { node: string } | { problem: string };
  * node at count index `current - 1`; by default the node with the highest numeric suffix, which
  * is the one Terraform `count` destroys. Refuses when the node is not in the pool, when a node
  * the template names lies outside the count, when (by default) the pool's nodes are not as many
- * as the count, when a name has no number at its end or another text before it than the others
- * (the numbers are then not count indices of one name), or when two names share the highest
- * number.
+ * as the count, when a name has no number at its end, when two names share the highest number,
+ * or when the numbers are not as many in a row as there are nodes (they are then not count
+ * indices).
  */
 export function nodeToRemove(
   memberNames: readonly string[],
@@ -98,25 +98,16 @@ function byTemplate(
 }
 
 function byHighestSuffix(memberNames: readonly string[]): RemovalPick {
-  const named = memberNames.map((name) => {
-    const match = NUMBERED_NAME.exec(name);
-    return { name, stem: match?.[1], digits: match?.[2] };
-  });
+  const named = memberNames.map((name) => ({ name, digits: NUMBERED_NAME.exec(name)?.[1] }));
   const numbered = named.filter((entry) => entry.digits !== undefined);
   const [model] = numbered;
   if (!model) return { problem: "no node name ends in a number; set removal.nameTemplate" };
-  // Terraform `count` names its VMs from one text and the index: a name without a number, or
-  // with another text before it (Talos' generated talos-2gd-0k3 beside talos-q1z-r83), tells
-  // no count index, so the highest number among the others is not the VM a decrease destroys.
+  // A name without a number (Talos' generated talos-7rd-ipn) tells no count index, so the
+  // highest number among the others is not the VM a decrease destroys.
   const unnumbered = named.find((entry) => entry.digits === undefined);
   if (unnumbered)
     return {
       problem: `${unnumbered.name} does not end in a number as ${model.name} does, so which node is at the highest count index is not known; set removal.nameTemplate`,
-    };
-  const other = numbered.find((entry) => entry.stem !== model.stem);
-  if (other)
-    return {
-      problem: `${model.name} and ${other.name} differ before their numbers, so the numbers are not count indices of one name; set removal.nameTemplate`,
     };
   let best: { name: string; number: number }[] = [];
   for (const { name, digits } of numbered) {
@@ -129,6 +120,16 @@ function byHighestSuffix(memberNames: readonly string[]): RemovalPick {
   if (second)
     return {
       problem: `${first?.name} and ${second.name} share the highest number; set removal.nameTemplate`,
+    };
+  // Names Terraform `count` gives from the index (`talos-worker-${count.index + 1}`, with the
+  // Proxmox host in it or not) end in as many numbers in a row as there are nodes. Others
+  // (Talos' generated talos-2gd-0k3 and talos-q1z-r81, whose digits are chance, or names taken
+  // from a list) do not say which one is at the highest count index.
+  const numbers = numbered.map((entry) => Number(entry.digits)).sort((a, b) => a - b);
+  const lowest = numbers[0] as number;
+  if (numbers.some((number, at) => number !== lowest + at))
+    return {
+      problem: `the numbers the node names end in (${numbers.join(", ")}) are not ${numbers.length} in a row, as names made from the count index are, so the highest need not be the VM a decrease destroys; set removal.nameTemplate`,
     };
   return { node: (first as { name: string }).name };
 }

@@ -944,7 +944,8 @@ describe("plan against a served cluster: removing a node above max", () => {
   });
 
   it("without a removal template removes the node with the highest number, compared as numbers", async () => {
-    const names = ["worker-2", "worker-9", "worker-10"];
+    // Compared as text, worker-9 would come last.
+    const names = ["worker-8", "worker-9", "worker-10"];
     const output = await plan([...cluster(names), ...apps(names)], {
       tfvars: tfvars(3),
       config: config({

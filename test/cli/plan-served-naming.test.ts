@@ -3,7 +3,7 @@
  * them: by the hostname Terraform gives each VM of its `count` (talos-worker-1 …), or, when
  * nothing sets one, by the hostname Talos generates (`talos-` and two random groups of three
  * letters and digits, such as talos-2gd-0k3). Without `removal.nameTemplate` a node is named only
- * when every name is one text and a count index.
+ * when the names end in as many numbers in a row as there are nodes, as count indices do.
  */
 import { describe, expect, it } from "@jest/globals";
 import { CONFIG, TFVARS } from "./served-cluster.ts";
@@ -47,7 +47,7 @@ describe("plan against a served cluster: the node a decrease removes, by its nam
     const output = await plan([...cluster(names), ...apps(names)], { config: BY_SUFFIX });
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "not removed: no node to remove: talos-2gd-0k3 and talos-q1z-r81 differ before their numbers, so the numbers are not count indices of one name; set removal.nameTemplate",
+      "not removed: no node to remove: the numbers the node names end in (2, 3, 81) are not 3 in a row, as names made from the count index are, so the highest need not be the VM a decrease destroys; set removal.nameTemplate",
     );
   });
 });

@@ -256,12 +256,15 @@ describe("bulk removal of empty nodes", () => {
   });
 
   it("stops where the node to remove cannot be told", () => {
-    const workers = [...nodes(2, QUIET), node("worker-02", QUIET), node("worker-3", QUIET)];
-    const decision = planBulk(buildSnapshot({ nodes: workers }));
-    expect(decision).toMatchObject({ desired: 3, removing: ["worker-3"] });
+    // Count 4 by worker-{index} from 1: worker-4 goes first, and worker-3 is not there.
+    const workers = [...nodes(2, QUIET), node("gpu-3", QUIET), node("worker-4", QUIET)];
+    const decision = planBulk(buildSnapshot({ nodes: workers }), {
+      removal: { nameTemplate: "worker-{index}", indexBase: 1 },
+    });
+    expect(decision).toMatchObject({ desired: 3, removing: ["worker-4"] });
     expect(decision.scaleDown.bulk?.stop).toEqual({
       kind: "candidate",
-      problem: "worker-2 and worker-02 share the highest number; set removal.nameTemplate",
+      problem: "node worker-3 (count index 2) is not among the pool's nodes",
     });
   });
 

@@ -5,8 +5,8 @@ const byDefault = { indexBase: 0 };
 
 describe("nodeToRemove", () => {
   it("picks the highest numeric suffix by default, as Terraform count destroys the highest index", () => {
-    const names = ["talos-worker-0", "talos-worker-10", "talos-worker-2", "talos-worker-9"];
-    expect(nodeToRemove(names, 4, byDefault)).toEqual({ node: "talos-worker-10" });
+    const names = Array.from({ length: 11 }, (_, i) => `talos-worker-${i}`);
+    expect(nodeToRemove(names, 11, byDefault)).toEqual({ node: "talos-worker-10" });
   });
 
   it("names no node by default while the pool's nodes are not as many as the count", () => {
@@ -68,15 +68,29 @@ describe("nodeToRemove", () => {
     );
   });
 
-  it("refuses when the names differ before their numbers", () => {
-    expect(nodeToRemove(["talos-2gd-0k3", "talos-q1z-r83"], 2, byDefault)).toEqual({
-      problem:
-        "talos-2gd-0k3 and talos-q1z-r83 differ before their numbers, so the numbers are not count indices of one name; set removal.nameTemplate",
+  it("refuses when the numbers are not as many in a row as there are nodes", () => {
+    // Each of Talos' generated hostnames ends in a digit here, by chance: 3, 81 and 2.
+    expect(nodeToRemove(["talos-2gd-0k3", "talos-q1z-r81", "talos-x9b-4n2"], 3, byDefault)).toEqual(
+      {
+        problem:
+          "the numbers the node names end in (2, 3, 81) are not 3 in a row, as names made from the count index are, so the highest need not be the VM a decrease destroys; set removal.nameTemplate",
+      },
+    );
+    // Names taken from a list rather than made from the index.
+    expect(nodeToRemove(["w-1", "w-5", "w-3"], 3, byDefault)).toMatchObject({
+      problem: expect.stringContaining("(1, 3, 5) are not 3 in a row"),
     });
-    expect(nodeToRemove(["worker-1", "worker-2", "gpu-2", "worker-3"], 4, byDefault)).toEqual({
-      problem:
-        "worker-1 and gpu-2 differ before their numbers, so the numbers are not count indices of one name; set removal.nameTemplate",
-    });
+  });
+
+  it("takes the highest number whatever the text before it, as a name with the Proxmox host has", () => {
+    // name = "talos-${var.hosts[count.index % 3]}-worker-${count.index + 1}"
+    const names = [
+      "talos-pve1-worker-1",
+      "talos-pve2-worker-2",
+      "talos-pve3-worker-3",
+      "talos-pve1-worker-4",
+    ];
+    expect(nodeToRemove(names, 4, byDefault)).toEqual({ node: "talos-pve1-worker-4" });
   });
 
   it("names the node at count index current - 1 with a template", () => {
@@ -122,11 +136,11 @@ describe("nodeToRemove", () => {
 
 describe("nodesToRemove", () => {
   it("lists the nodes successive decreases remove, highest suffix first", () => {
-    const names = ["w-1", "w-10", "w-2", "w-3"];
+    const names = ["w-9", "w-10", "w-11", "w-12"];
     expect(nodesToRemove(names, 4, byDefault, 3)).toEqual([
+      { node: "w-12" },
+      { node: "w-11" },
       { node: "w-10" },
-      { node: "w-3" },
-      { node: "w-2" },
     ]);
   });
 
@@ -139,10 +153,6 @@ describe("nodesToRemove", () => {
   });
 
   it("ends with the problem of the first decrease it cannot tell", () => {
-    expect(nodesToRemove(["a-3", "a-2", "a-02", "a-1"], 4, byDefault, 4)).toEqual([
-      { node: "a-3" },
-      { problem: "a-2 and a-02 share the highest number; set removal.nameTemplate" },
-    ]);
     const template = { nameTemplate: "w-{index}", indexBase: 0 };
     expect(nodesToRemove(["w-0", "w-2"], 3, template, 3)).toEqual([
       { node: "w-2" },
