@@ -37,8 +37,8 @@ export interface PullRequestStepInput {
   control: ControlState;
   snapshot: Snapshot;
   /**
-   * The workloads whose VPA has no recommendation now, with their pull request keys: such a
-   * pull request is kept, not closed (absent: none).
+   * The workloads whose requests are not judged now, with their pull request keys and why: such
+   * a pull request is kept, not closed (absent: none).
    */
   unjudged?: readonly WorkloadStanding[];
   /** The workloads right-sizing leaves out, with their pull request keys and why (absent: none). */
@@ -301,8 +301,9 @@ async function withdrawKeptAutoMerge(
  * so (the count cannot be read, nodes failed to join, too many are not Ready, the cluster was
  * read in part, pools overlap, the history cannot be read) or, for a decrease, usage that is
  * not known, not one that only waits (a cooldown, nodes joining); for a right-sizing one, a
- * cluster read in part, on which no request is decided at all, or a VPA of its workloads with
- * no recommendation, by which no request of theirs is decided.
+ * cluster read in part, on which no request is decided at all, or a workload of it whose
+ * requests are not judged (its VPA has no usable recommendation, several VPAs target it, its
+ * containers cannot be located in the repo).
  */
 function heldByAProblemFor(input: PullRequestStepInput, pr: BotPullRequest): boolean {
   if (pr.key.startsWith("resources"))
@@ -333,15 +334,15 @@ function leftToPeople(input: PullRequestStepInput, pr: BotPullRequest): boolean 
   return pr.control === "human" && !paused(input.control, pr.key);
 }
 
-/** The workloads of a right-sizing pull request whose VPA has no recommendation now. */
+/** The workloads of a right-sizing pull request whose requests are not judged now. */
 function unjudgedOf(input: PullRequestStepInput, pr: BotPullRequest): WorkloadStanding[] {
   return (input.unjudged ?? []).filter((entry) => entry.key === pr.key);
 }
 
 /**
  * Why an open pull request the plan does not want should close; undefined to leave it: a hold
- * on the pool's decision, an unreadable cluster, a VPA with no recommendation (unknown is no
- * "no change"), a key the bot does not plan.
+ * on the pool's decision, an unreadable cluster, a workload whose requests are not judged
+ * (unknown is no "no change"), a key the bot does not plan.
  */
 function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | undefined {
   if (pr.key.startsWith("nodes-")) {
@@ -366,7 +367,8 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
       return "Right-sizing is off in .github/pr-autoscaler.yml, so this change is not wanted any more.";
     if (!input.snapshot.complete) return undefined;
     if (pr.key in input.control.ignored) return "This change is ignored at someone's request.";
-    // A VPA with no recommendation to go by says nothing of the requests: neither right nor wrong.
+    // Requests not judged (no usable recommendation, several VPAs, containers not located in the
+    // repo) are neither right nor wrong.
     if (unjudgedOf(input, pr).length > 0) return undefined;
     const leftOut = (input.leftOut ?? []).filter((entry) => entry.key === pr.key);
     if (leftOut.length > 0) return leftOutReason(leftOut);

@@ -51,11 +51,12 @@ export interface RightsizingPlan {
   proposals: ResourcesProposal[];
   notes: PlanNote[];
   /**
-   * The workloads whose requests are not judged because their VPA gives nothing to go by yet:
-   * no recommendation (just created, or recreated and its history lost), or one held for want of
-   * history, with no change decided otherwise. A pull request already open for one is neither
-   * still wanted nor no longer wanted. Each with the key its pull request has under `group`;
-   * ordered by workload. A VPA whose target is gone is not among them.
+   * The workloads whose requests are not judged, with no change decided otherwise: their VPA
+   * gives nothing to go by yet (no recommendation, just created or recreated and its history
+   * lost, or one held for want of history), several VPAs target them, or a container's
+   * resources cannot be located in the repo (discovery ambiguous, a target invalid, a template).
+   * A pull request already open for one is neither still wanted nor no longer wanted. Each with
+   * the key its pull request has under `group`. A VPA whose target is gone is not among them.
    */
   unjudged: WorkloadStanding[];
   /**
@@ -117,7 +118,19 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
   const index = "documents" in input.files ? input.files : indexRepo(input.files);
   const notes: PlanNote[] = [];
   const context: PlanContext = { snapshot, index, config, now: input.now };
-  const prepared = usableVpas(snapshot.vpas, notes).map((vpa) => prepareWorkload(vpa, context));
+  const unknown: Omit<WorkloadStanding, "key">[] = [];
+  const excluded: Omit<WorkloadStanding, "key">[] = [];
+  // Under `group: namespace` or `repo` a pull request may not carry the workload at all: one
+  // never located (or long targeted by several VPAs) would keep it open for good, so there only
+  // the VPA's recommendation counts.
+  const unplaced = (why: string[]) => (config.group === "workload" ? why : []);
+  const { usable, contested } = usableVpas(snapshot.vpas, notes);
+  for (const group of contested) {
+    const standing = contestedStanding(group, context);
+    if (standing?.leftOut) excluded.push(standing.leftOut);
+    if (standing?.unjudged && config.group === "workload") unknown.push(standing.unjudged);
+  }
+  const prepared = usable.map((vpa) => prepareWorkload(vpa, context));
   const planned = prepared.flatMap((entry) => (entry.input ? [entry.input] : []));
   // Values one key gives to several containers are decided once, for all of them.
   const shared = sharedPlaces(
@@ -127,11 +140,16 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
     config,
   );
   const changed: WorkloadChanges[] = [];
-  const unknown: Omit<WorkloadStanding, "key">[] = [];
-  const excluded: Omit<WorkloadStanding, "key">[] = [];
   for (const entry of prepared) {
     notes.push(...entry.notes);
     if (entry.unjudged) unknown.push(entry.unjudged);
+    // No container located: nothing is decided, yet a container the repo sets elsewhere (or
+    // several places may set) is not one whose requests are right.
+    const { vpa } = entry;
+    if (!entry.input && vpa && !targetGone(vpa) && unplaced(entry.unlocated).length > 0) {
+      const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
+      unknown.push({ workload, vpa: vpa.name, why: entry.unlocated.join("; ") });
+    }
     if (entry.leftOut) excluded.push(entry.leftOut);
     if (!entry.input) continue;
     const decided = decideWorkload(entry.input, (location) => shared.get(placeId(location)));
@@ -141,8 +159,15 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
         subject: entry.subject,
         message: explainWorkload(decided).join("\n"),
       });
-      const why = targetGone(entry.input.vpa) ? undefined : unusableRecommendation(decided);
-      if (why) unknown.push({ workload: decided.workload, vpa: entry.input.vpa.name, why });
+      const why = targetGone(entry.input.vpa)
+        ? []
+        : [unusableRecommendation(decided) ?? [], ...unplaced(entry.unlocated)].flat();
+      if (why.length > 0)
+        unknown.push({
+          workload: decided.workload,
+          vpa: entry.input.vpa.name,
+          why: why.join("; "),
+        });
     }
     const changes = withEdits(decided, index, notes);
     if (changes) changed.push(changes);
@@ -179,14 +204,21 @@ function unusableRecommendation(workload: WorkloadRightsizing): string | undefin
   return undefined;
 }
 
-/** VPAs sorted by workload; two VPAs on one workload are undefined behaviour for the VPA too. */
-function usableVpas(vpas: readonly VpaInfo[], notes: PlanNote[]): VpaInfo[] {
+/**
+ * VPAs sorted by workload, and apart the groups of several VPAs on one workload: undefined
+ * behaviour for the VPA too, so none of them is used.
+ */
+function usableVpas(
+  vpas: readonly VpaInfo[],
+  notes: PlanNote[],
+): { usable: VpaInfo[]; contested: VpaInfo[][] } {
   const byWorkload = new Map<string, VpaInfo[]>();
   for (const vpa of vpas) {
     const id = `${vpa.namespace}/${vpa.target.kind}/${vpa.target.name}`;
     byWorkload.set(id, [...(byWorkload.get(id) ?? []), vpa]);
   }
   const usable: VpaInfo[] = [];
+  const contested: VpaInfo[][] = [];
   for (const group of byWorkload.values()) {
     const [first] = group;
     if (!first) continue;
@@ -196,11 +228,35 @@ function usableVpas(vpas: readonly VpaInfo[], notes: PlanNote[]): VpaInfo[] {
         subject: subjectOf(first),
         message: `several VPAs target it (${group.map((vpa) => vpa.name).join(", ")}); none is used`,
       });
+      contested.push(group);
       continue;
     }
     usable.push(first);
   }
-  return usable.sort((a, b) => subjectOf(a).localeCompare(subjectOf(b)));
+  return { usable: usable.sort((a, b) => subjectOf(a).localeCompare(subjectOf(b))), contested };
+}
+
+/**
+ * What becomes of a pull request open for a workload several VPAs target: no recommendation is
+ * used, so its requests are not judged; unless the configuration or an opt-out marker on each
+ * VPA leaves it out, or the VPAs say its target is gone.
+ */
+function contestedStanding(
+  group: readonly VpaInfo[],
+  context: PlanContext,
+): Pick<PreparedWorkload, "unjudged" | "leftOut"> | undefined {
+  const [first] = group;
+  if (!first || !RIGHTSIZED_KINDS.has(first.target.kind)) return undefined;
+  if (group.every(targetGone)) return undefined;
+  const workload = { namespace: first.namespace, kind: first.target.kind, name: first.target.name };
+  const names = group.map((vpa) => vpa.name).join(", ");
+  const exclusions = group.map((vpa) =>
+    exclusionOf(context.config, vpa, workloadFacts(context.snapshot, vpa)),
+  );
+  const [excluded] = exclusions;
+  if (excluded && exclusions.every((why) => why !== undefined))
+    return { leftOut: { workload, vpa: names, why: excluded } };
+  return { unjudged: { workload, vpa: names, why: `several VPAs target it (${names})` } };
 }
 
 function knownWorkloads(vpas: readonly VpaInfo[]): WorkloadId[] {
@@ -227,6 +283,13 @@ interface PreparedWorkload {
   input?: DecideWorkloadInput;
   /** Set when the VPA has no recommendation to judge the workload's requests by. */
   unjudged?: Omit<WorkloadStanding, "key">;
+  /** Set once the VPA's containers were looked for in the repo. */
+  vpa?: VpaInfo;
+  /**
+   * Why containers the VPA recommends for are not decided, their resources not located in the
+   * repo: "container app: several files match exactly: …". Their requests are not judged.
+   */
+  unlocated: string[];
   /** Set when the configuration or an opt-out marker leaves the workload out. */
   leftOut?: Omit<WorkloadStanding, "key">;
 }
@@ -239,37 +302,51 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
     info(
       `the VPA ${vpa.name} targets a ${vpa.target.kind || "resource of unknown kind"}; only Deployments, StatefulSets and DaemonSets are right-sized`,
     );
-    return { subject, notes };
+    return { subject, notes, unlocated: [] };
   }
   const facts = workloadFacts(context.snapshot, vpa);
   const excluded = exclusionOf(context.config, vpa, facts);
   if (excluded) {
     info(`left alone: ${excluded}`);
     const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
-    return { subject, notes, leftOut: { workload, vpa: vpa.name, why: excluded } };
+    return { subject, notes, unlocated: [], leftOut: { workload, vpa: vpa.name, why: excluded } };
   }
   if (vpa.recommendations.length === 0) {
     if (targetGone(vpa)) {
       info(`the VPA ${vpa.name} has no recommendation yet`);
-      return { subject, notes };
+      return { subject, notes, unlocated: [] };
     }
     info(
       `the VPA ${vpa.name} has no recommendation yet: its requests are not judged, and a pull request open for them stays open`,
     );
     const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
     const why = `the VPA ${vpa.name} has no recommendation`;
-    return { subject, notes, unjudged: { workload, vpa: vpa.name, why } };
+    return { subject, notes, unlocated: [], unjudged: { workload, vpa: vpa.name, why } };
   }
-  const containers = locateAll(vpa, facts, context, notes);
-  if (containers.length === 0) return { subject, notes };
-  return { subject, notes, input: { vpa, facts, containers, ...context } };
+  const unlocated: string[] = [];
+  const settled: string[] = [];
+  const containers = locateAll(vpa, facts, context, notes, unlocated, settled);
+  if (containers.length === 0 && unlocated.length === 0 && settled.length > 0) {
+    const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
+    const leftOut = { workload, vpa: vpa.name, why: settled.join("; ") };
+    return { subject, notes, vpa, unlocated, ...(targetGone(vpa) ? {} : { leftOut }) };
+  }
+  if (containers.length === 0) return { subject, notes, vpa, unlocated };
+  return { subject, notes, vpa, unlocated, input: { vpa, facts, containers, ...context } };
 }
 
+/**
+ * The VPA's containers whose resources are located in the repo; for each other one not in mode
+ * Off, why not is added to `leftOut` when the discovery settings leave it out, else to
+ * `unlocated`.
+ */
 function locateAll(
   vpa: VpaInfo,
   facts: WorkloadFacts,
   context: PlanContext,
   notes: PlanNote[],
+  unlocated: string[],
+  leftOut: string[],
 ): LocatedContainer[] {
   const subject = subjectOf(vpa);
   const names = vpa.recommendations.map((r) => r.containerName);
@@ -293,20 +370,28 @@ function locateAll(
     });
     if (result.ok) {
       const template = templateIn(context.index, result.location);
-      if (template)
+      if (template) {
+        const where = `${result.location.file} ${result.location.path} holds a template (${template})`;
         notes.push({
           level: "info",
           subject,
-          message: `container ${name}: ${result.location.file} ${result.location.path} holds a template (${template}); it is rendered by something else, so none of its values is changed`,
+          message: `container ${name}: ${where}; it is rendered by something else, so none of its values is changed`,
         });
-      else located.push({ name, location: result.location });
-    } else
+        unlocated.push(`container ${name}: ${where}`);
+      } else located.push({ name, location: result.location });
+    } else {
+      // Discovery off, or only a likely match it may not take: the configuration leaves it out.
+      const setting =
+        result.problem === "not-accepted" ||
+        (result.problem === "not-found" && !context.config.discovery.enabled);
+      (setting ? leftOut : unlocated).push(`container ${name}: ${result.message}`);
       notes.push({
         level:
           result.problem === "not-found" || result.problem === "not-targeted" ? "info" : "warning",
         subject,
         message: `container ${name}: ${result.message}; ${nextStep(result.problem, workloadKey(workload))}`,
       });
+    }
   }
   return located;
 }

@@ -20,7 +20,15 @@ import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { pendingPod } from "../support/snapshot-builder.ts";
 import { BOT_LOGIN, type FakeGitHub, type FakePull } from "./support/fake-github.ts";
-import { cluster, infraFiles, quiet, TFVARS, tfvars, WORKERS_POOL } from "./support/infra.ts";
+import {
+  CONFIG_PATH,
+  cluster,
+  infraFiles,
+  quiet,
+  TFVARS,
+  tfvars,
+  WORKERS_POOL,
+} from "./support/infra.ts";
 import { oneNodeShort, poolScenario, runFor, type Scenario, scenario } from "./support/scenario.ts";
 
 const MINUTE = 60_000;
@@ -629,6 +637,167 @@ describe("a right-sizing pull request whose VPA has no recommendation any more",
     const back = await w.run();
     expect(back.pullRequests).toEqual([expect.objectContaining({ action: "unchanged", number })]);
     expect(merged([back])).toEqual([number]);
+  });
+});
+
+/** Where Plex's HelmRelease and its Kustomization are; a second copy of them goes beside. */
+const PLEX_APP = "kubernetes/apps/media/plex/app";
+const PLEX_NEXT = "kubernetes/apps/media/plex-next/app";
+
+/** Plex's container in the HelmRelease, as `rightsizing.targets` names it. */
+const PLEX_TARGET = `    - workload: media/plex
+      file: ${PLEX_APP}/helmrelease.yaml
+      path: spec.values.controllers.plex.containers.app.resources
+`;
+
+/** The cluster with a second VPA on Plex, as a person applying another chart's VPA makes one. */
+function plexWithTwoVpas(): Snapshot {
+  const snapshot = cluster();
+  const [plex] = snapshot.vpas;
+  if (!plex) throw new Error("no Plex VPA");
+  return { ...snapshot, vpas: [plex, { ...plex, name: "plex-vpa" }] };
+}
+
+describe("a right-sizing pull request whose workload cannot be judged any more", () => {
+  it("is kept open with the bot's auto-merge off while two HelmReleases may set Plex's resources; with one again, it merges", async () => {
+    const { w, number } = await rightSizingPlex();
+    const key = w.github.pull(number).branch.slice("pr-autoscaler/".length);
+
+    // A copy of Plex's app is pushed beside it (a migration under way): discovery cannot choose.
+    w.github.push({
+      [`${PLEX_NEXT}/helmrelease.yaml`]: w.github.file(`${PLEX_APP}/helmrelease.yaml`) ?? null,
+      [`${PLEX_NEXT}/kustomization.yaml`]: w.github.file(`${PLEX_APP}/kustomization.yaml`) ?? null,
+    });
+    w.github.reset();
+    const held = await w.run(undefined, ["push"]);
+    expect(held.proposals).toEqual([]);
+    expect(held.pullRequests).toEqual([
+      {
+        key,
+        action: "left-alone",
+        number,
+        note: `kept open until the requests can be judged again: Deployment media/plex: container app: several files match exactly: ${PLEX_NEXT}/helmrelease.yaml (HelmRelease plex (namespace media from ${PLEX_NEXT}/kustomization.yaml), controllers.plex.containers.app); ${PLEX_APP}/helmrelease.yaml (HelmRelease plex (namespace media from ${PLEX_APP}/kustomization.yaml), controllers.plex.containers.app)`,
+      },
+    ]);
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+    expect(w.github.commentsOn(number)).toEqual([]);
+
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    const checked = await w.run(undefined, ["checks"]);
+    expect(merged([checked])).toEqual([]);
+    expect(w.github.pull(number).state).toBe("open");
+
+    // The copy is removed: the plan judges Plex again, still wants the change, and it merges.
+    w.github.push({
+      [`${PLEX_NEXT}/helmrelease.yaml`]: null,
+      [`${PLEX_NEXT}/kustomization.yaml`]: null,
+    });
+    const back = await w.run(undefined, ["push"]);
+    expect(back.pullRequests).toEqual([expect.objectContaining({ key, number })]);
+    expect(w.github.pull(number).state).toBe("open");
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    expect(w.github.pull(number).mergedAt).not.toBeNull();
+  });
+
+  it("is kept open while its configured target names a file that moved; the target fixed, it is updated", async () => {
+    const config = RIGHTSIZE.replace("rightsizing: {}", `rightsizing:\n  targets:\n${PLEX_TARGET}`);
+    const w = guarded(scenario({ files: infraFiles({ config }), cluster: cluster() }));
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    const { number } = pull;
+    const key = pull.branch.slice("pr-autoscaler/".length);
+
+    const moved = "kubernetes/apps/media/plex/helmrelease.yaml";
+    w.github.push({
+      [moved]: w.github.file(`${PLEX_APP}/helmrelease.yaml`) ?? null,
+      [`${PLEX_APP}/helmrelease.yaml`]: null,
+    });
+    w.github.reset();
+    const held = await w.run(undefined, ["push"]);
+    expect(held.pullRequests).toEqual([
+      {
+        key,
+        action: "left-alone",
+        number,
+        note: `kept open until the requests can be judged again: Deployment media/plex: container app: the configured target ${PLEX_APP}/helmrelease.yaml does not exist`,
+      },
+    ]);
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+
+    w.github.push({ [CONFIG_PATH]: config.replace(`${PLEX_APP}/helmrelease.yaml`, moved) });
+    const fixed = await w.run(undefined, ["push"]);
+    expect(fixed.pullRequests).toEqual([
+      expect.objectContaining({ key, action: "updated", number }),
+    ]);
+    expect(w.github.pull(number).state).toBe("open");
+  });
+
+  it("is kept open while several VPAs target Plex, leaving a person's auto-merge on", async () => {
+    const config = `${WORKERS_POOL}rightsizing: {}
+automerge:
+  rules:
+    - name: requests-need-review
+      match: { kind: resources }
+      action: review
+`;
+    const w = guarded(scenario({ files: infraFiles({ config }), cluster: cluster() }));
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    const { number } = pull;
+    const key = pull.branch.slice("pr-autoscaler/".length);
+    w.github.enableAutoMerge(number, "alice", "merge");
+
+    w.cluster = plexWithTwoVpas();
+    w.github.reset();
+    const held = await w.run();
+    expect(held.pullRequests).toEqual([
+      {
+        key,
+        action: "left-alone",
+        number,
+        note: "kept open until the requests can be judged again: Deployment media/plex: several VPAs target it (plex, plex-vpa)",
+      },
+    ]);
+    expect(held.notes).toContainEqual({
+      level: "warning",
+      subject: "deployment/media/plex",
+      message: "several VPAs target it (plex, plex-vpa); none is used",
+    });
+    expect(mutations(w.github)).toEqual([]);
+    expect(w.github.pull(number)).toMatchObject({
+      state: "open",
+      autoMerge: { by: "alice", method: "merge" },
+    });
+  });
+
+  it("is closed when the VPAs say Plex is gone, though its resources cannot be located either", async () => {
+    const { w, number } = await rightSizingPlex();
+    w.github.push({
+      [`${PLEX_NEXT}/helmrelease.yaml`]: w.github.file(`${PLEX_APP}/helmrelease.yaml`) ?? null,
+      [`${PLEX_NEXT}/kustomization.yaml`]: w.github.file(`${PLEX_APP}/kustomization.yaml`) ?? null,
+    });
+    const snapshot = cluster({ plex: false });
+    const [plex] = cluster().vpas;
+    if (!plex) throw new Error("no Plex VPA");
+    const gone = {
+      ...plex,
+      conditions: [
+        ...plex.conditions,
+        {
+          type: "NoPodsMatched",
+          status: "True" as const,
+          message: "No pods match this VPA object",
+        },
+      ],
+    };
+    w.cluster = { ...snapshot, vpas: [gone] };
+    const closed = await w.run(undefined, ["push"]);
+    expect(closed.pullRequests).toEqual([expect.objectContaining({ action: "closed", number })]);
+    expect(w.github.pull(number).state).toBe("closed");
   });
 });
 

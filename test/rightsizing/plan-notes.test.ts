@@ -112,6 +112,99 @@ describe("planRightsizing: notes that say what to do", () => {
     ]);
   });
 
+  it("names a workload whose container cannot be located as unjudged, under group: workload only, unless discovery is off", () => {
+    const wrong = {
+      workload: "media/plex",
+      container: "app",
+      file: PLEX_HR,
+      path: "spec.values.controllers.plex.containers.nope.resources",
+    };
+    const plex = { namespace: "media", kind: "Deployment", name: "plex" };
+    expect(plexPlan({ targets: [wrong] }).unjudged).toEqual([
+      {
+        workload: plex,
+        vpa: "plex",
+        key: "resources-media-plex",
+        why: `container app: ${PLEX_HR} has no spec.values.controllers.plex.containers.nope`,
+      },
+    ]);
+    // A namespace's pull request may not carry Plex at all: a workload never located would keep
+    // it open for good.
+    expect(plexPlan({ targets: [wrong], group: "namespace" }).unjudged).toEqual([]);
+    // Discovery turned off, with no target for Plex: the configuration leaves it out.
+    const undiscovered = plexPlan({ discovery: { enabled: false } });
+    expect(undiscovered.unjudged).toEqual([]);
+    expect(undiscovered.leftOut).toEqual([
+      {
+        workload: plex,
+        vpa: "plex",
+        key: "resources-media-plex",
+        why: "container app: discovery is off and no target is configured for it",
+      },
+    ]);
+    // A Helm template where the resources are: the values are rendered by something else.
+    const templated = fixtureRepo("worked-example").map((file) =>
+      file.path === PLEX_HR
+        ? { ...file, text: replaced(file.text, "cpu: 2\n", 'cpu: "{{ .Values.plexCpu }}"\n') }
+        : file,
+    );
+    expect(plexPlan({}, templated).unjudged).toEqual([
+      {
+        workload: plex,
+        vpa: "plex",
+        key: "resources-media-plex",
+        why: `container app: ${PLEX_HR} ${PLEX_PATH} holds a template ({{ .Values.plexCpu }})`,
+      },
+    ]);
+  });
+
+  it("names a workload several VPAs target as unjudged, unless it is left out or gone", () => {
+    const vpa = fixtureVpa("plex-worked-example.yaml");
+    const pods = [workloadPod("media/plex", "plex-1", { requests: { cpu: "2", memory: "4Gi" } })];
+    const planned = (vpas: (typeof vpa)[], config: Parameters<typeof rightsizingConfig>[0] = {}) =>
+      planRightsizing({
+        snapshot: snapshot({ vpas, pods }),
+        config: rightsizingConfig(config),
+        files: fixtureRepo("worked-example"),
+        now: NOW,
+      });
+    const plex = { namespace: "media", kind: "Deployment", name: "plex" };
+    const two = [vpa, { ...vpa, name: "plex-vpa" }];
+    const plan = planned(two);
+    expect(plan.proposals).toEqual([]);
+    expect(plan.unjudged).toEqual([
+      {
+        workload: plex,
+        vpa: "plex, plex-vpa",
+        key: "resources-media-plex",
+        why: "several VPAs target it (plex, plex-vpa)",
+      },
+    ]);
+    const excluded = planned(two, { exclude: ["media/plex"] });
+    expect(excluded.unjudged).toEqual([]);
+    expect(excluded.leftOut).toEqual([
+      {
+        workload: plex,
+        vpa: "plex, plex-vpa",
+        key: "resources-media-plex",
+        why: "media/plex is in rightsizing.exclude",
+      },
+    ]);
+    const gone = {
+      ...vpa,
+      conditions: [
+        ...vpa.conditions,
+        {
+          type: "NoPodsMatched",
+          status: "True" as const,
+          message: "No pods match this VPA object",
+        },
+      ],
+    };
+    expect(planned([gone, { ...gone, name: "plex-vpa" }]).unjudged).toEqual([]);
+    expect(planned(two, { group: "namespace" }).unjudged).toEqual([]);
+  });
+
   it("names a workload whose VPA has no recommendation, with its pull request's key under each grouping", () => {
     const recreated = { ...fixtureVpa("plex-worked-example.yaml"), recommendations: [] };
     const planned = (config: Parameters<typeof rightsizingConfig>[0]) =>
