@@ -336,9 +336,9 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
 }
 
 /**
- * The VPA's containers whose resources are located in the repo; for each other one not in mode
- * Off, why not is added to `leftOut` when the discovery settings leave it out, else to
- * `unlocated`.
+ * The VPA's containers whose resources are located in the repo; for each other one, why not is
+ * added to `leftOut` when a setting leaves it out (its VPA policy's mode Off, the discovery
+ * settings), else to `unlocated`.
  */
 function locateAll(
   vpa: VpaInfo,
@@ -355,11 +355,9 @@ function locateAll(
   const located: LocatedContainer[] = [];
   for (const name of names) {
     if (policyFor(vpa, name)?.mode === "Off") {
-      notes.push({
-        level: "info",
-        subject,
-        message: `container ${name}: the VPA's policy for it is mode Off`,
-      });
+      const message = `container ${name}: the VPA's policy for it is mode Off`;
+      notes.push({ level: "info", subject, message });
+      leftOut.push(message);
       continue;
     }
     const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };

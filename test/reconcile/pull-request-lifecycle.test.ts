@@ -210,6 +210,34 @@ describe("an open pull request when the plan changes", () => {
     expect(comment?.body).not.toContain("within the tolerance");
   });
 
+  it("closes a right-sizing pull request whose container its VPA's policy now turns off, saying so", async () => {
+    const world = scenario({ cluster: cluster({ plex: true }) });
+    const opening = await world.run();
+    const plex = opening.pullRequests.find((outcome) => outcome.key === "resources-media-plex");
+    if (plex?.number === undefined) throw new Error("no right-sizing pull request opened");
+    // Someone sets `containerPolicies: [{containerName: app, mode: "Off"}]` on Plex's VPA.
+    const now = cluster({ plex: true });
+    world.cluster = {
+      ...now,
+      vpas: now.vpas.map((vpa) => ({
+        ...vpa,
+        resourcePolicy: [{ containerName: "app", mode: "Off" as const }],
+      })),
+    };
+    const result = await world.run();
+    const reason =
+      "Right-sizing leaves Deployment media/plex (container app: the VPA's policy for it is mode Off) out now, so this change is not wanted any more.";
+    expect(result.pullRequests).toContainEqual({
+      key: "resources-media-plex",
+      action: "closed",
+      number: plex.number,
+      note: reason,
+    });
+    const [comment] = world.github.commentsOn(plex.number);
+    expect(comment?.body).toContain(reason);
+    expect(comment?.body).not.toContain("within the tolerance");
+  });
+
   it("rebuilds on the moved default branch, keeping what people changed there", async () => {
     const { world, first } = opened();
     await first;
