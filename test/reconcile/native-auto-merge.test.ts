@@ -3,8 +3,9 @@
  * merge rule allows the pull request and only the required checks are still running, GitHub
  * merges once they pass; the bot turns it off on a hold, before an update writes other values
  * (whose grace period then counts from the change), when it leaves the pull request to people,
- * while the cluster cannot be read (at all, or in part), and while the VPA behind a right-sizing
- * pull request has no recommendation, and leaves it on when an update
+ * while the cluster cannot be read (at all, or in part), and while the requests behind a
+ * right-sizing pull request cannot be judged (no recommendation, several VPAs, resources no
+ * longer located in the repo), and leaves it on when an update
  * only rebuilds the same values on a moved default branch or the pool's decision only waits.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -17,6 +18,8 @@ import { readPullRequestMarker } from "../../src/forge/marker.ts";
 import { HOLD_LABEL } from "../../src/merge/hold.ts";
 import type { PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
+import { controlPlane, freshNodeMetrics, pod as servedPod, worker } from "../cli/served-cluster.ts";
+import { fixtureVpaObject } from "../rightsizing/rightsizing-helpers.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { pendingPod } from "../support/snapshot-builder.ts";
 import { BOT_LOGIN, type FakeGitHub, type FakePull } from "./support/fake-github.ts";
@@ -798,6 +801,74 @@ automerge:
     const closed = await w.run(undefined, ["push"]);
     expect(closed.pullRequests).toEqual([expect.objectContaining({ action: "closed", number })]);
     expect(w.github.pull(number).state).toBe("closed");
+  });
+});
+
+describe("a right-sizing pull request on a served cluster where a second VPA comes to target Plex", () => {
+  let api: FakeKubeApiserver;
+  let dir: string;
+  let kubeconfig: string;
+
+  beforeAll(async () => {
+    nock.enableNetConnect("127.0.0.1");
+    api = await FakeKubeApiserver.start();
+    const plex = servedPod("media", "plex-7d9c65958-ghrmp", {
+      node: "talos-worker-1",
+      labels: { "pod-template-hash": "7d9c65958" },
+      cpu: "2",
+      memory: "4Gi",
+    });
+    const [app] = (plex.spec as { containers: { resources: Record<string, unknown> }[] })
+      .containers;
+    if (app) app.resources = { ...app.resources, limits: { memory: "8Gi" } };
+    const workers = ["talos-worker-1", "talos-worker-2", "talos-worker-3"];
+    api.add(
+      controlPlane("talos-cp-1"),
+      ...workers.flatMap((name) => [worker(name), freshNodeMetrics(name, "600m", "2Gi")]),
+      plex,
+      fixtureVpaObject("plex-worked-example.yaml"),
+    );
+    dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-two-vpas-"));
+    kubeconfig = await api.writeKubeconfig(join(dir, "kubeconfig"));
+  });
+
+  afterAll(async () => {
+    await api.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("is kept open with the bot's auto-merge off while both are there, and merges once one is left", async () => {
+    const w = guarded(scenario({ files: infraFiles({ config: RIGHTSIZE }), cluster: cluster() }));
+    w.read = () => readSnapshot({ kubeconfig });
+    const opened = await w.run();
+    const outcome = opened.pullRequests.find((o) => o.key === "resources-media-plex");
+    if (outcome?.number === undefined) throw new Error("no right-sizing pull request opened");
+    const { number } = outcome;
+    expect(w.github.pull(number).autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+
+    // Someone applies a second VPA for Plex, as a chart's own VPA next to the one in the repo.
+    const second = fixtureVpaObject("plex-worked-example.yaml");
+    second.metadata = { ...second.metadata, name: "plex-vpa" };
+    api.add(second);
+    w.github.reset();
+    const held = await w.run();
+    expect(held.pullRequests).toContainEqual({
+      key: "resources-media-plex",
+      action: "left-alone",
+      number,
+      note: "kept open until the requests can be judged again: Deployment media/plex: several VPAs target it (plex, plex-vpa)",
+    });
+    expect(mutations(w.github)).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    expect(w.github.pull(number).state).toBe("open");
+
+    api.remove("verticalpodautoscalers", "plex-vpa", "media");
+    const back = await w.run();
+    expect(back.pullRequests).toContainEqual(
+      expect.objectContaining({ key: "resources-media-plex", action: "unchanged", number }),
+    );
+    expect(merged([back])).toEqual([number]);
   });
 });
 
