@@ -163,6 +163,7 @@ function shapeLine(shape: NodeShape): string {
   let text = `new node: ${formatCpu(a.cpu ?? 0)} cpu, ${formatMemory(a.memory ?? 0)} memory, ${a.pods === undefined ? "pods unknown" : count(a.pods, "pod")}`;
   for (const [name, amount] of Object.entries(a.extended ?? {}))
     if (amount > 0) text += `, ${amount} ${name}`;
+  for (const name of shape.unknownExtended ?? []) text += `, ${name} unknown`;
   if (shape.learnedFrom)
     text += ` (${shape.source}, ${shape.learnedFrom.rule} allocatable, like ${shape.learnedFrom.node}${shape.learnedFrom.alike > 1 ? ` and ${count(shape.learnedFrom.alike - 1, "other")}` : ""})`;
   else text += ` (${shape.source})`;
@@ -363,6 +364,7 @@ const fitUnknown = new Set<NeverFitPod["reason"]>([
   "requests-unknown",
   "label-unknown",
   "topology-unknown",
+  "extended-unknown",
 ]);
 
 function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
@@ -399,6 +401,8 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
       return `its required pod (anti-)affinity or topology spread depends on ${pod.topologyKey}, which the pool's nodes carry with different values, so a new node's is not known and it may join a domain the rule keeps the pod out of (set newNode.labels when every new node gets the same value)`;
     case "label-unknown":
       return `its nodeSelector or required node affinity (or a volume's) depends on the label ${pod.label}, which the pool's nodes carry with different values, so whether a new node would match is not known (set newNode.labels when every new node gets the same value)`;
+    case "extended-unknown":
+      return `it asks for ${pod.resource}, which the pool's nodes do not all report alike (a node whose device plugin has not registered yet reports none), so how much of it a new node has is not known (set newNode.extendedResources when every new node has the same)`;
   }
 }
 
@@ -435,7 +439,7 @@ export function holdText(hold: Hold): string {
       return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at ${hold.min} or more`;
     case "scale-down-delay":
       return "joining" in hold
-        ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last scale-up are Ready: ${hold.joining.join(", ")} ${hold.joining.length === 1 ? "is" : "are"} not Ready yet (${hold.until} at the earliest)`
+        ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last scale-up are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${hold.until} at the earliest)`
         : hold.from === "change"
           ? `no scale-down until ${hold.until} (after the last scale-up, of ${hold.since}: none of the pool's Ready nodes was created for it, so the delay runs from the change)`
           : `no scale-down until ${hold.until} (nodes of the last scale-up Ready at ${hold.since})`;
@@ -457,6 +461,17 @@ export function holdText(hold: Hold): string {
     case "window-uncovered":
       return uncoveredText(hold.direction, hold.checks);
   }
+}
+
+/** The nodes of a scale-up not Ready yet: those listed, by name, and those not listed yet. */
+function notReadyYetText(joining: readonly string[], missing: number): string {
+  const listed =
+    joining.length > 0
+      ? `${joining.join(", ")} ${joining.length === 1 ? "is" : "are"} not Ready yet`
+      : undefined;
+  if (missing === 0) return listed ?? "";
+  const unlisted = `${listed ? `${count(missing, "more node")}` : `${count(missing, "node")} the repo asks for`} ${missing === 1 ? "has" : "have"} not joined yet`;
+  return listed ? `${listed}, and ${unlisted}` : unlisted;
 }
 
 /**

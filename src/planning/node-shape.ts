@@ -44,8 +44,14 @@ export interface NodeShape {
    */
   unknownValueLabels: string[];
   taints: Taint[];
+  /**
+   * Extended resources the pool's nodes do not all report alike (a GPU VM just rebooted, its
+   * device plugin not registered yet, reports none) and `newNode.extendedResources` does not
+   * give: how much of each a new node has is not known, never none. Absent when there are none.
+   */
+  unknownExtended?: string[];
   source: "configured" | "learned" | "configured+learned";
-  /** The node whose allocatable was copied, and how many pool nodes share it. */
+  /** The node whose allocatable was copied, and how many pool nodes share its cpu, memory and pods. */
   learnedFrom?: { node: string; alike: number; rule: NewNodeConfig["from"] };
 }
 
@@ -58,8 +64,9 @@ export type ShapeUnknown = "size" | "daemonset-requests" | "daemonsets-unread";
 
 /**
  * The shape of a new node: configured cpu/memory/pods and extended resources win, the rest is
- * learned from the pool's nodes (the most common allocatable or the smallest). `undefined` when
- * it is unknown (`newNodeShapeOrWhy` says why).
+ * learned from the pool's Ready nodes (the most common cpu, memory and pods, or the smallest;
+ * the extended resources they all report alike). `undefined` when it is unknown
+ * (`newNodeShapeOrWhy` says why).
  */
 export function newNodeShape(
   members: readonly NodeInfo[],
@@ -123,6 +130,10 @@ export function newNodeShapeOrWhy(
   };
   if (learned)
     shape.learnedFrom = { node: learned.node.name, alike: learned.alike, rule: config.from };
+  const unknownExtended = (learned?.unknownExtended ?? []).filter(
+    (name) => !(name in config.extendedResources),
+  );
+  if (unknownExtended.length > 0) shape.unknownExtended = unknownExtended;
   return { shape };
 }
 
@@ -142,7 +153,7 @@ export function newNodeRoom(shape: NodeShape): Room {
 function learnAllocatable(
   members: readonly NodeInfo[],
   rule: NewNodeConfig["from"],
-): { node: NodeInfo; alike: number; allocatable: Resources } | undefined {
+): LearnedAllocatable | undefined {
   // A node reporting no cpu or memory at all (a kubelet whose reservations exceed the machine)
   // is no model for a new VM.
   const known = members.filter(
@@ -153,18 +164,7 @@ function learnAllocatable(
   if (pool.length === 0) return undefined;
   const groups = new Map<string, NodeInfo[]>();
   for (const node of pool) {
-    // Extended resources (a GPU passed through to one VM) set a node apart: a new VM has them
-    // only if it is like the nodes that do.
-    const extended = Object.entries(node.allocatable.extended ?? {})
-      .filter(([, amount]) => amount > 0)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, amount]) => `${name}=${amount}`);
-    const key = [
-      node.allocatable.cpu,
-      node.allocatable.memory,
-      node.allocatable.pods,
-      ...extended,
-    ].join("/");
+    const key = [node.allocatable.cpu, node.allocatable.memory, node.allocatable.pods].join("/");
     const group = groups.get(key);
     if (group) group.push(node);
     else groups.set(key, [node]);
@@ -175,28 +175,55 @@ function learnAllocatable(
   const best = ranked[0];
   if (!best) return undefined;
   const node = [...best].sort((a, b) => a.name.localeCompare(b.name))[0] as NodeInfo;
-  const allocatable: Resources = { ...node.allocatable };
+  const { extended: _, ...size } = node.allocatable;
+  const allocatable: Resources = size;
   // Disks of alike VMs differ by a few blocks: a new one is counted on for the least of them.
   const disks = best.flatMap((alike) => alike.allocatable.ephemeralStorage ?? []);
   if (disks.length > 0) allocatable.ephemeralStorage = Math.min(...disks);
-  return { node, alike: best.length, allocatable };
+  const extended = learnExtended(pool, members);
+  if (Object.keys(extended.amounts).length > 0) allocatable.extended = extended.amounts;
+  return { node, alike: best.length, allocatable, unknownExtended: extended.unknown };
 }
 
-/** Less memory, then less cpu, then fewer extended resources (no GPU before a GPU). */
+interface LearnedAllocatable {
+  node: NodeInfo;
+  alike: number;
+  allocatable: Resources;
+  /** Extended resources the pool's nodes do not all report alike: a new node's amount is unknown. */
+  unknownExtended: string[];
+}
+
+/**
+ * The extended resources a new node has (a GPU passed through to each VM), from the nodes it is
+ * learned from (the Ready ones, when there are): those they all report with the same amount. One
+ * they report in different amounts, or only some of them report (a node just rebooted whose
+ * device plugin has not registered its GPU yet), or none of them but a node of the pool that is
+ * not Ready, is one whose amount on a new node is not known: never none.
+ */
+function learnExtended(
+  learned: readonly NodeInfo[],
+  members: readonly NodeInfo[],
+): { amounts: Record<string, number>; unknown: string[] } {
+  const names = new Set<string>();
+  for (const node of members)
+    for (const [name, amount] of Object.entries(node.allocatable.extended ?? {}))
+      if (amount > 0) names.add(name);
+  const amounts: Record<string, number> = {};
+  const unknown: string[] = [];
+  for (const name of [...names].sort()) {
+    const reported = new Set(learned.map((node) => node.allocatable.extended?.[name] ?? 0));
+    const [amount] = reported;
+    if (reported.size === 1 && amount !== undefined && amount > 0) amounts[name] = amount;
+    else unknown.push(name);
+  }
+  return { amounts, unknown };
+}
+
+/** Less memory, then less cpu. */
 function smaller(a: NodeInfo[], b: NodeInfo[]): number {
   const x = a[0]?.allocatable;
   const y = b[0]?.allocatable;
-  return (
-    (x?.memory ?? 0) - (y?.memory ?? 0) ||
-    (x?.cpu ?? 0) - (y?.cpu ?? 0) ||
-    extendedTotal(x) - extendedTotal(y)
-  );
-}
-
-function extendedTotal(allocatable: Resources | undefined): number {
-  let total = 0;
-  for (const amount of Object.values(allocatable?.extended ?? {})) total += amount;
-  return total;
+  return (x?.memory ?? 0) - (y?.memory ?? 0) || (x?.cpu ?? 0) - (y?.cpu ?? 0);
 }
 
 /**

@@ -35,6 +35,8 @@ export interface NewBinTemplate {
   traits: NodeTraits;
   /** Room on an empty new node once its DaemonSet pods run. */
   room: Room;
+  /** Extended resources of which how much a new node has is not known (none in `room`). */
+  unknownExtended?: readonly string[];
 }
 
 export interface PendingPod {
@@ -62,11 +64,16 @@ export type NeverFitReason =
   | "shape-unknown"
   | "volumes"
   | "requests-unknown"
-  | "topology-unknown";
+  | "topology-unknown"
+  | "extended-unknown";
 
 export interface NeverFitPod extends PendingPod {
   reason: NeverFitReason;
-  /** For `too-large`: the resource a new node has too little of; for `requests-unknown`, the unread one. */
+  /**
+   * For `too-large`: the resource a new node has too little of; for `requests-unknown`, the
+   * unread one; for `extended-unknown`, the extended resource it asks for of which how much a
+   * new node has is not known.
+   */
   resource?: string;
   /** For `too-large`, when a new node has too little of several: each of them, `resource` first. */
   resources?: string[];
@@ -483,7 +490,8 @@ function openBin(opened: Bin[], template: NewBinTemplate): Bin {
 /**
  * Why no new node could take the pod, checked on an empty one: its shape is unknown, a
  * placement rule, a rule that depends on other pods (a pod it must be with runs only on existing
- * nodes, or one it must avoid shares the new node's zone), or its size.
+ * nodes, or one it must avoid shares the new node's zone), its size, or an extended resource it
+ * asks for of which how much a new node has is not known.
  */
 function neverFits(
   pod: PodInfo,
@@ -513,15 +521,19 @@ function neverFits(
   const resource = shortfall(demand, template.room);
   if (!resource) return undefined;
   // Every resource a new node lacks, not the first alone: a pod too large in cpu and memory
-  // still fits no node of more cores.
-  const resources = shortEverywhere(demand, [template.room]);
-  return resources.length > 1
-    ? {
-        reason: "too-large",
-        resource,
-        resources: [resource, ...resources.filter((name) => name !== resource)],
-      }
-    : { reason: "too-large", resource };
+  // still fits no node of more cores. One of which how much a new node has is not known is not
+  // lacking: a pod too large in nothing else may fit, and adds no node on a guess.
+  const unknown = template.unknownExtended ?? [];
+  const lacking = shortEverywhere(demand, [template.room]).filter(
+    (name) => !unknown.includes(name),
+  );
+  const [first, ...rest] = unknown.includes(resource)
+    ? lacking
+    : [resource, ...lacking.filter((name) => name !== resource)];
+  if (!first) return { reason: "extended-unknown", resource };
+  return rest.length > 0
+    ? { reason: "too-large", resource: first, resources: [first, ...rest] }
+    : { reason: "too-large", resource: first };
 }
 
 type NeverFitDetail = Pick<

@@ -242,7 +242,11 @@ function packPending(
 ): PackResult {
   if (!context.pool.scaleUp.pendingPods) return disabledPendingReport();
   const template = context.shape
-    ? { traits: context.shape, room: newNodeRoom(context.shape) }
+    ? {
+        traits: context.shape,
+        room: newNodeRoom(context.shape),
+        unknownExtended: context.shape.unknownExtended ?? [],
+      }
     : undefined;
   const cutoff = context.pool.expendablePriority;
   const counted = pods.filter((pod) => !isExpendable(pod, cutoff));

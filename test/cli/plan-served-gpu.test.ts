@@ -57,6 +57,20 @@ function gpuNode(name: string): Raw[] {
   ];
 }
 
+/**
+ * A GPU VM of the same size just rebooted: Ready, but the device plugin has not registered its
+ * GPU again, so its allocatable has no `nvidia.com/gpu` yet.
+ */
+function rebootedGpuNode(name: string, ready = true): Raw[] {
+  const node = worker(name, {
+    labels: { "node.kubernetes.io/pool": "gpu", "nvidia.com/gpu.present": "true" },
+    taints: [GPU_TAINT],
+    allocatable: { cpu: "7800m", memory: "31963380Ki", pods: "110" },
+    ready,
+  });
+  return [node, freshNodeMetrics(name, "300m", "1Gi")];
+}
+
 /** `raw` with its app container asking for `count` GPUs (requests and limits, as they must be equal). */
 function withGpus(raw: Raw, count: string): Raw {
   const [container] = (raw.spec as { containers: Raw[] }).containers;
@@ -112,6 +126,51 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
     // The workers, which have no GPU, say where the pod goes and what it asks for.
     expect(poolNote(output)).toContain(
       "pending: ai/ollama-5b8c7d9f6c-gp001 (cpu 2, memory 8 GiB, nvidia.com/gpu 1) → pool gpu",
+    );
+  });
+
+  it("says a GPU pod's fit is unknown while a Ready GPU node does not report its GPU yet", async () => {
+    const nodes = [...cluster(), ...gpuNode("talos-gpu-1"), ...rebootedGpuNode("talos-gpu-2")];
+    const pending = gpuPod("ollama-5b8c7d9f6c-gp001", "1");
+    const other = { "Pulumi.homelab.yaml": STACK.replace("gpuCount: 1", "gpuCount: 2") };
+    const output = await plan([...nodes, pending], { config: TWO_POOLS, other });
+    // How many GPUs a new VM has is not known from two nodes that disagree: no node is added on
+    // a guess, and the pod is not said never to fit.
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output, "gpu");
+    expect(note).toContain(
+      "new node: 7800m cpu, 30.5 GiB memory, 110 pods, nvidia.com/gpu unknown (learned, most-common allocatable, like talos-gpu-1 and 1 other)",
+    );
+    expect(note).toContain(
+      "fit unknown: ai/ollama-5b8c7d9f6c-gp001 (cpu 2, memory 8 GiB, nvidia.com/gpu 1): it asks for nvidia.com/gpu, which the pool's nodes do not all report alike (a node whose device plugin has not registered yet reports none), so how much of it a new node has is not known (set newNode.extendedResources when every new node has the same)",
+    );
+    expect(note).not.toContain("never fits");
+    const decision = output.notes.find((entry) => entry.subject === "pool/gpu")?.decision as
+      | { pending?: { neverFit?: Raw[] } }
+      | undefined;
+    expect(decision?.pending?.neverFit).toMatchObject([
+      { pod: "ai/ollama-5b8c7d9f6c-gp001", reason: "extended-unknown", resource: "nvidia.com/gpu" },
+    ]);
+
+    // Rebooting and not Ready, the node is no model for a new one: the Ready one tells.
+    const rebooting = [
+      ...cluster(),
+      ...gpuNode("talos-gpu-1"),
+      ...rebootedGpuNode("talos-gpu-2", false),
+    ];
+    const notReady = await plan([...rebooting, pending], { config: TWO_POOLS, other });
+    expect(poolNote(notReady, "gpu")).toContain(
+      "pending: ai/ollama-5b8c7d9f6c-gp001 (cpu 2, memory 8 GiB, nvidia.com/gpu 1) → new-1",
+    );
+
+    // newNode.extendedResources says what every new VM has: the pod goes on a new node.
+    const configured = `${TWO_POOLS}    newNode:\n      extendedResources: { nvidia.com/gpu: 1 }\n`;
+    const given = await plan([...nodes, pending], { config: configured, other });
+    expect(given.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["gpu", 2, 3],
+    ]);
+    expect(given.proposals[0]?.reasons.join("\n")).toContain(
+      "pending: ai/ollama-5b8c7d9f6c-gp001 (cpu 2, memory 8 GiB, nvidia.com/gpu 1) → new-1",
     );
   });
 

@@ -88,6 +88,34 @@ describe("newNodeShape", () => {
     });
   });
 
+  it("takes the extended resources the Ready nodes report alike; one they do not is unknown", () => {
+    const gpus = (name: string, gpu: number | undefined, ready = true): NodeInfo => {
+      const plain = node(name, { ready });
+      const extended: Record<string, number> = gpu === undefined ? {} : { "nvidia.com/gpu": gpu };
+      return { ...plain, allocatable: { ...plain.allocatable, extended } };
+    };
+    // A GPU VM just rebooted reports no GPU yet: how many a new one has is not known, never none.
+    const rebooted = shapeOf([gpus("g1", 1), gpus("g2", undefined)]);
+    expect(rebooted?.allocatable.extended).toBeUndefined();
+    expect(rebooted?.unknownExtended).toEqual(["nvidia.com/gpu"]);
+    expect(rebooted?.learnedFrom).toMatchObject({ node: "g1", alike: 2 });
+    expect(shapeOf([gpus("g1", 1), gpus("g2", 2)])?.unknownExtended).toEqual(["nvidia.com/gpu"]);
+    // Not Ready, it is no model: the Ready node tells.
+    const rebooting = shapeOf([gpus("g1", 1), gpus("g2", undefined, false)]);
+    expect(rebooting?.allocatable.extended).toEqual({ "nvidia.com/gpu": 1 });
+    expect(rebooting?.unknownExtended).toBeUndefined();
+    // A GPU only a node that is not Ready reports is not taken to be none.
+    expect(shapeOf([gpus("g1", 1, false), gpus("g2", undefined)])?.unknownExtended).toEqual([
+      "nvidia.com/gpu",
+    ]);
+    // The configuration says what every new node has.
+    const given = shapeOf([gpus("g1", 1), gpus("g2", undefined)], {
+      extendedResources: { "nvidia.com/gpu": 1 },
+    });
+    expect(given?.allocatable.extended).toEqual({ "nvidia.com/gpu": 1 });
+    expect(given?.unknownExtended).toBeUndefined();
+  });
+
   it("is unknown without nodes or configuration, and assumes kubelet's 110 pods otherwise", () => {
     expect(shapeOf([])).toBeUndefined();
     expect(shapeOf([], { cpu: "4", memory: "8Gi" })?.allocatable).toEqual({

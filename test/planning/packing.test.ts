@@ -69,6 +69,21 @@ describe("packPendingPods", () => {
     ]);
   });
 
+  it("adds no node for a pod asking for an extended resource whose amount on one is unknown", () => {
+    const pods = [
+      pendingPod("gpu", { extended: { "nvidia.com/gpu": 1 } }),
+      pendingPod("huge-gpu", { memory: "64Gi", extended: { "nvidia.com/gpu": 1 } }),
+    ];
+    const unknown = { ...template, unknownExtended: ["nvidia.com/gpu"] };
+    const result = packPendingPods(pods, [], unknown, 10);
+    expect(result.newNodes).toBe(0);
+    // Too large in memory it never fits, whatever the GPUs.
+    expect(result.neverFit.map((p) => [p.pod, p.reason, p.resource])).toEqual([
+      ["default/huge-gpu", "too-large", "memory"],
+      ["default/gpu", "extended-unknown", "nvidia.com/gpu"],
+    ]);
+  });
+
   it("places a pod that only an existing node admits there, not on a new node", () => {
     const pods = [pendingPod("ssd", { cpu: "1", nodeSelector: { disk: "ssd" } })];
     const existing = [
