@@ -439,7 +439,7 @@ export function holdText(hold: Hold): string {
       return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at ${hold.min} or more`;
     case "scale-down-delay":
       return "joining" in hold
-        ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last scale-up are Ready: ${hold.joining.join(", ")} ${hold.joining.length === 1 ? "is" : "are"} not Ready yet (${hold.until} at the earliest)`
+        ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last scale-up are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${hold.until} at the earliest)`
         : hold.from === "change"
           ? `no scale-down until ${hold.until} (after the last scale-up, of ${hold.since}: none of the pool's Ready nodes was created for it, so the delay runs from the change)`
           : `no scale-down until ${hold.until} (nodes of the last scale-up Ready at ${hold.since})`;
@@ -461,6 +461,17 @@ export function holdText(hold: Hold): string {
     case "window-uncovered":
       return uncoveredText(hold.direction, hold.checks);
   }
+}
+
+/** The nodes of a scale-up not Ready yet: those listed, by name, and those not listed yet. */
+function notReadyYetText(joining: readonly string[], missing: number): string {
+  const listed =
+    joining.length > 0
+      ? `${joining.join(", ")} ${joining.length === 1 ? "is" : "are"} not Ready yet`
+      : undefined;
+  if (missing === 0) return listed ?? "";
+  const unlisted = `${listed ? `${count(missing, "more node")}` : `${count(missing, "node")} the repo asks for`} ${missing === 1 ? "has" : "have"} not joined yet`;
+  return listed ? `${listed}, and ${unlisted}` : unlisted;
 }
 
 /**

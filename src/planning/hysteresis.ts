@@ -49,7 +49,7 @@ export function hysteresisHolds(
       until: iso(changedAt + pool.cooldown),
       ...(change.committedAt === undefined ? {} : { committedAt: change.committedAt }),
     });
-  const delay = scaleDownDelay(pool, facts, members, now);
+  const delay = scaleDownDelay(pool, facts, members, now, shared);
   if (delay) holds.scaleDown.push(delay);
   return holds;
 }
@@ -57,14 +57,18 @@ export function hysteresisHolds(
 /**
  * No scale-down until `delayAfterScaleUp` after the nodes of the last scale-up became Ready: the
  * last change, unless it lowered the count; then the raise before it, when the history has one.
- * While some of them are not Ready yet, within `provisionTimeout` of the raise, the delay has
- * not started: it ends `delayAfterScaleUp` after they are, now at the earliest.
+ * While some of them are not Ready yet, or not listed yet (the count asks for more nodes than the
+ * pool has), within `provisionTimeout` of the raise, the delay has not started: it ends
+ * `delayAfterScaleUp` after they are, now at the earliest. Nodes not listed are not counted when
+ * another pool's selector matches some of the pool's nodes (`shared`): which count those are of
+ * is not known.
  */
 function scaleDownDelay(
   pool: PoolConfig,
   facts: PoolRepoFacts | undefined,
   members: readonly NodeInfo[],
   now: Date,
+  shared: boolean,
 ): Hold | undefined {
   const change = facts?.lastChange;
   const raise = change?.direction === "down" ? facts?.lastScaleUp : change;
@@ -75,17 +79,26 @@ function scaleDownDelay(
   // so): the delay is no longer waiting for them. Nor is it for a node a later decrease removes
   // (a raise reverted before its node was Ready): that node is leaving, not joining.
   const leaving = new Set(leavingNodes(members, pool, facts));
-  const joining =
-    now.getTime() < raisedAt + pool.provisionTimeout
-      ? notReadySince(members, pool, raisedAt - pool.provisionTimeout).filter(
-          (node) => !leaving.has(node),
-        )
-      : [];
+  const awaited = now.getTime() < raisedAt + pool.provisionTimeout;
+  const joining = awaited
+    ? notReadySince(members, pool, raisedAt - pool.provisionTimeout).filter(
+        (node) => !leaving.has(node),
+      )
+    : [];
+  // Nodes the count asks for that have not registered yet: their Ready time is still to come.
+  const missing = awaited && !shared ? Math.max(0, (facts?.currentValue ?? 0) - members.length) : 0;
   const nodesReadyAt = readyAfter(members, raisedAt, pool.provisionTimeout);
   const readyAt = nodesReadyAt ?? raisedAt;
-  if (joining.length > 0) {
+  if (joining.length > 0 || missing > 0) {
     const until = iso(Math.max(readyAt, now.getTime()) + delayMs);
-    return { kind: "scale-down-delay", joining: joining.map((node) => node.name), delayMs, until };
+    const names = joining.map((node) => node.name);
+    return {
+      kind: "scale-down-delay",
+      joining: names,
+      ...(missing > 0 ? { missing } : {}),
+      delayMs,
+      until,
+    };
   }
   const until = readyAt + delayMs;
   if (now.getTime() >= until) return undefined;

@@ -115,12 +115,19 @@ export type Hold =
   | { kind: "schedule-soon"; schedule: string; opensAt: string; min: number }
   /**
    * No scale-down until `delayAfterScaleUp` after the nodes of the last scale-up were Ready
-   * (`since`); while some are not Ready yet (`joining`), `until` is the earliest the delay can end.
+   * (`since`); while some are not Ready yet (`joining`), or `missing` of the nodes the count asks
+   * for are not listed yet, `until` is the earliest the delay can end.
    * With `from: "change"`, none of the pool's Ready nodes was created for the scale-up (they were
    * there already): `since` is the time of the change, which the delay runs from.
    */
   | { kind: "scale-down-delay"; since: string; until: string; from?: "change" }
-  | { kind: "scale-down-delay"; joining: string[]; delayMs: number; until: string }
+  | {
+      kind: "scale-down-delay";
+      joining: string[];
+      missing?: number;
+      delayMs: number;
+      until: string;
+    }
   /**
    * Pool nodes not Ready (not ones a change is adding): their pods will need room the pool's
    * figures do not show, so no Ready node goes; the not-Ready nodes themselves may, once they

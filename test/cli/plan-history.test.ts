@@ -15,6 +15,7 @@ import {
   apps,
   changedAt,
   cluster,
+  config,
   FOUR,
   fillers,
   git,
@@ -337,6 +338,36 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     );
     const after = parsed(await planIn(served, dir, "2026-11-22T10:00:00Z"));
     expect(after.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
+  });
+
+  it("a raise whose node has not registered yet: the delay after it has not started, and the hold says so", async () => {
+    // Idle workers whose metrics-server samples were taken just before the planning time, in a
+    // pool that removes a node on one sample: only the hysteresis keeps its nodes.
+    const objects = cluster(WORKERS).map((object) =>
+      object.kind === "NodeMetrics" ? { ...object, timestamp: "2026-11-22T09:59:45Z" } : object,
+    );
+    const served = await serveForTest([...objects, ...apps(WORKERS)]);
+    const dir = changedAt(
+      3,
+      4,
+      "2026-11-22T09:55:00Z",
+      config({
+        "      indexBase: 1\n": "      indexBase: 1\n    scaleDown:\n      unneededTime: 0s\n",
+      }),
+    );
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([]);
+    // The fourth VM is not listed yet: its Ready time, which the delay runs from, is still to come.
+    expect(poolNote(output).holds).toContainEqual({
+      kind: "scale-down-delay",
+      joining: [],
+      missing: 1,
+      delayMs: 600_000,
+      until: "2026-11-22T10:10:00.000Z",
+    });
+    expect(poolNote(output).message).toContain(
+      "hold: no scale-down until 10m after the nodes of the last scale-up are Ready: 1 node the repo asks for has not joined yet (2026-11-22T10:10:00.000Z at the earliest)",
+    );
   });
 
   it("a raise followed by another a few minutes later: the first raise's node, still booting, is awaited, not planned around", async () => {
