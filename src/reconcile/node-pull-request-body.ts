@@ -8,6 +8,7 @@ import {
 import { formatCpu, formatDuration, formatMemory, formatPercent } from "../planning/format.ts";
 import type { Hold, NodeDecision, Trigger } from "../planning/node-decision.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
+import type { PendingPod } from "../planning/packing.ts";
 import type { NodeProposal } from "../planning/proposal.ts";
 import { nodesAskedFor } from "../planning/scale-up.ts";
 import type { ResourceUtilisation } from "../planning/utilisation.ts";
@@ -212,25 +213,33 @@ function pendingSection(proposal: NodeProposal): string {
     return "";
   const bound = boundReached(proposal.decision);
   const beyond = `stays pending: beyond the pool's ${bound.name} of ${bound.value}`;
-  const rows = [
-    ...placed.map((pod) => [
-      pod.pod,
-      formatCpu(pod.cpu),
-      formatMemory(pod.memory),
-      where(pod.node),
-    ]),
-    ...pending.overMax.map((pod) => [
-      pod.pod,
-      formatCpu(pod.cpu),
-      formatMemory(pod.memory),
-      beyond,
-    ]),
+  const listed = [
+    ...placed.map((pod) => ({ pod, goes: where(pod.node) })),
+    ...pending.overMax.map((pod) => ({ pod, goes: beyond })),
   ];
+  // A column for extended resources (GPUs) only when a pod asks for one, which decides where
+  // it goes; the table stays narrow otherwise.
+  const extended = listed.some(({ pod }) => extendedText(pod) !== "");
+  const rows = listed.map(({ pod, goes }) => [
+    pod.pod,
+    formatCpu(pod.cpu),
+    formatMemory(pod.memory),
+    ...(extended ? [extendedText(pod) || "none"] : []),
+    goes,
+  ]);
+  const header = ["Pod", "CPU", "Memory", ...(extended ? ["Extended resources"] : []), "Goes to"];
   const neverFit = explanationOf(proposal).get("never fits") ?? [];
   return sections(
-    `### Pending pods\n\n${table(["Pod", "CPU", "Memory", "Goes to"], rows)}`,
+    `### Pending pods\n\n${table(header, rows)}`,
     neverFit.length > 0 ? `Never fit this pool, so they add no node:\n\n${bullets(neverFit)}` : "",
   );
+}
+
+/** `nvidia.com/gpu 1`: the extended resources a pod asks for, as its pending line names them. */
+function extendedText(pod: PendingPod): string {
+  return Object.entries(pod.extended ?? {})
+    .map(([name, amount]) => `${name} ${amount}`)
+    .join(", ");
 }
 
 function where(node: string): string {

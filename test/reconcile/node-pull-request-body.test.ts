@@ -137,6 +137,21 @@ describe("the pull request of a scale-up", () => {
     expect(text).toContain("- held back: wanted 4 nodes, the host cap allows 3");
   });
 
+  it("lists the extended resources pending pods ask for only when one does", () => {
+    const { workers, pods } = full(2, { usage: { cpu: "1", memory: "4Gi" } }, 1);
+    const gpu = pendingPod("ai/ollama", { cpu: "2", extended: { "nvidia.com/gpu": 1 } });
+    const newNode = { extendedResources: { "nvidia.com/gpu": 1 } };
+    const text = body(workers, { newNode }, [...pods, gpu]);
+    expect(text).toContain(
+      "| Pod | CPU | Memory | Extended resources | Goes to |\n| --- | --- | --- | --- | --- |",
+    );
+    expect(text).toMatch(/\| ai\/ollama \| 2 \| 0 B \| nvidia\.com\/gpu 1 \| new node \d \|/);
+    expect(text).toMatch(/\| web\/p0 \| 3 \| 0 B \| none \| new node \d \|/);
+    const plain = body(workers, {}, pods);
+    expect(plain).toContain("| Pod | CPU | Memory | Goes to |");
+    expect(plain).not.toContain("Extended resources");
+  });
+
   it("says a min raised the count", () => {
     const text = body(nodes(1, { usage: { cpu: "1", memory: "4Gi" } }), { min: 2 }, []);
     expect(text).toMatch(/^Pool \*\*workers\*\* is below its min of 2: it has 1 node\./);
