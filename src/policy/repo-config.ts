@@ -284,7 +284,7 @@ export const RemovalConfig = z
       .optional()
       .meta({
         description:
-          "Node name for a count index, e.g. talos-worker-{index}. Default: the node with the highest numeric suffix is the one a decrease removes.",
+          "Node name for a count index, e.g. talos-worker-{index}. Default: the node whose name ends in the highest number is the one a decrease removes, named only while the pool has as many nodes as the count and the names end in as many numbers in a row as there are nodes (talos-worker-1 … talos-worker-4), as names made from the count index do; otherwise no node is named.",
       }),
     indexBase: z
       .number()

@@ -113,6 +113,11 @@ describe("the committed JSON Schema files", () => {
     const pattern = new RegExp(String(nameTemplate.pattern), "u");
     expect(pattern.test("talos-worker-{index}")).toBe(true);
     expect(pattern.test("talos-worker-")).toBe(false);
+    // An editor's hover tells when the default names no node: names not in a row of numbers.
+    expect(nameTemplate.description).toContain(
+      "the names end in as many numbers in a row as there are nodes",
+    );
+    expect(nameTemplate.description).toContain("otherwise no node is named");
   });
 
   it("gives durations a pattern that takes the documented forms and refuses the rest", () => {
