@@ -228,10 +228,16 @@ function pendingSection(proposal: NodeProposal): string {
     goes,
   ]);
   const header = ["Pod", "CPU", "Memory", ...(extended ? ["Extended resources"] : []), "Goes to"];
-  const neverFit = explanationOf(proposal).get("never fits") ?? [];
+  const lines = explanationOf(proposal);
+  const neverFit = lines.get("never fits") ?? [];
+  const fitUnknown = lines.get("fit unknown") ?? [];
   return sections(
-    `### Pending pods\n\n${table(header, rows)}`,
+    "### Pending pods",
+    rows.length > 0 ? table(header, rows) : "",
     neverFit.length > 0 ? `Never fit this pool, so they add no node:\n\n${bullets(neverFit)}` : "",
+    fitUnknown.length > 0
+      ? `Whether they fit a new node of this pool is not known, so they add no node:\n\n${bullets(fitUnknown)}`
+      : "",
   );
 }
 

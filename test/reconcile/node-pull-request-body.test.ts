@@ -152,6 +152,26 @@ describe("the pull request of a scale-up", () => {
     expect(plain).not.toContain("Extended resources");
   });
 
+  it("lists pods whose fit is unknown, and no empty table when no pod is placed", () => {
+    const busy = { usage: { cpu: "3800m", memory: "15Gi" } };
+    // A zone per Proxmox host: which one a new node joins is not known.
+    const workers = [
+      node("worker-1", { ...busy, labels: { zone: "pve1" } }),
+      node("worker-2", { ...busy, labels: { zone: "pve2" } }),
+    ];
+    const pods = [
+      ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+      pendingPod("web/zoned", { cpu: "1", nodeSelector: { zone: "pve1" } }),
+      pendingPod("web/huge", { cpu: "64" }),
+    ];
+    const text = body(workers, {}, pods);
+    expect(text).toMatch(/^Pool \*\*workers\*\* needs more room: cpu/);
+    expect(text).toContain(
+      "### Pending pods\n\nNever fit this pool, so they add no node:\n\n- web/huge (cpu 64, memory 0 B): needs more cpu than a new node has\n\nWhether they fit a new node of this pool is not known, so they add no node:\n\n- web/zoned (cpu 1, memory 0 B): its nodeSelector or required node affinity (or a volume's) depends on the label zone,",
+    );
+    expect(text).not.toContain("| Pod |");
+  });
+
   it("says a min raised the count", () => {
     const text = body(nodes(1, { usage: { cpu: "1", memory: "4Gi" } }), { min: 2 }, []);
     expect(text).toMatch(/^Pool \*\*workers\*\* is below its min of 2: it has 1 node\./);
