@@ -441,8 +441,8 @@ export function holdText(hold: Hold): string {
       return "joining" in hold
         ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last scale-up are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${hold.until} at the earliest)`
         : hold.from === "change"
-          ? `no scale-down until ${hold.until} (after the last scale-up, of ${hold.since}: none of the pool's Ready nodes was created for it, so the delay runs from the change)`
-          : `no scale-down until ${hold.until} (nodes of the last scale-up Ready at ${hold.since})`;
+          ? `no scale-down until ${hold.until} (after the ${hold.direction === "unknown" ? `change of ${hold.since}, of unknown direction, which counts as a scale-up` : `last scale-up, of ${hold.since}`}: none of the pool's Ready nodes was created for it, so the delay runs from the change)`
+          : `no scale-down until ${hold.until} (nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} Ready at ${hold.since})`;
     case "nodes-unready":
       if (hold.sinceUnknown) return unreadySinceUnknownText(hold.nodes, hold.sinceUnknown);
       return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: no Ready node is removed while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}`;

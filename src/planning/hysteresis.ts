@@ -102,11 +102,21 @@ function scaleDownDelay(
   }
   const until = readyAt + delayMs;
   if (now.getTime() >= until) return undefined;
+  // A change whose direction is unknown (the commit that brings the file in) counts as a raise,
+  // and the hold says so rather than calling it one.
+  const unknown = raise === change && change?.direction === undefined;
+  const direction = unknown ? { direction: "unknown" as const } : {};
   // No Ready node was created for the raise (the nodes were there already): the delay runs from
   // the change, and the hold must not call its time a Ready time.
   if (nodesReadyAt === undefined)
-    return { kind: "scale-down-delay", since: iso(readyAt), until: iso(until), from: "change" };
-  return { kind: "scale-down-delay", since: iso(readyAt), until: iso(until) };
+    return {
+      kind: "scale-down-delay",
+      since: iso(readyAt),
+      until: iso(until),
+      from: "change",
+      ...direction,
+    };
+  return { kind: "scale-down-delay", since: iso(readyAt), until: iso(until), ...direction };
 }
 
 function provisioningHold(

@@ -118,9 +118,17 @@ export type Hold =
    * (`since`); while some are not Ready yet (`joining`), or `missing` of the nodes the count asks
    * for are not listed yet, `until` is the earliest the delay can end.
    * With `from: "change"`, none of the pool's Ready nodes was created for the scale-up (they were
-   * there already): `since` is the time of the change, which the delay runs from.
+   * there already): `since` is the time of the change, which the delay runs from. With
+   * `direction: "unknown"`, the change is not known to have raised the count (the commit that
+   * brings the file in): it counts as a scale-up.
    */
-  | { kind: "scale-down-delay"; since: string; until: string; from?: "change" }
+  | {
+      kind: "scale-down-delay";
+      since: string;
+      until: string;
+      from?: "change";
+      direction?: "unknown";
+    }
   | {
       kind: "scale-down-delay";
       joining: string[];

@@ -312,7 +312,41 @@ describe("plan --repo: folders that are no checkout", () => {
   });
 });
 
+/** A pool that removes a node on one metrics-server sample: only the hysteresis keeps its nodes. */
+const QUICK = config({
+  "      indexBase: 1\n": "      indexBase: 1\n    scaleDown:\n      unneededTime: 0s\n",
+});
+
+/** Idle workers whose metrics-server samples were taken just before the planning time. */
+function idle(names: readonly string[]): Raw[] {
+  return cluster(names).map((object) =>
+    object.kind === "NodeMetrics" ? { ...object, timestamp: "2026-11-22T09:59:45Z" } : object,
+  );
+}
+
 describe("plan --repo: the direction of the last changes, from the history", () => {
+  it("a repository whose only commit brings the file in: the delay runs from it, said to be of unknown direction", async () => {
+    const served = await serveForTest([...idle(FOUR), ...apps()]);
+    const dir = gitRepo([{ count: 4, at: "2026-11-22T09:53:00Z" }], QUICK);
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output).holds).toEqual([
+      {
+        kind: "scale-down-delay",
+        since: "2026-11-22T09:53:00.000Z",
+        until: "2026-11-22T10:03:00.000Z",
+        from: "change",
+        direction: "unknown",
+      },
+    ]);
+    // Nothing in the history raised the count: the hold does not call the commit a scale-up.
+    expect(poolNote(output).message).toContain(
+      "hold: no scale-down until 2026-11-22T10:03:00.000Z (after the change of 2026-11-22T09:53:00.000Z, of unknown direction, which counts as a scale-up: none of the pool's Ready nodes was created for it, so the delay runs from the change)",
+    );
+    const after = parsed(await planIn(served, dir, "2026-11-22T10:03:00Z"));
+    expect(after.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
+  });
+
   it("a raise lowered by hand a minute later: the cooldown runs from the decrease, the delay after a scale-up from the raise", async () => {
     const served = await serveForTest([...cluster(FOUR), ...apps()]);
     const dir = gitRepo(
@@ -341,20 +375,8 @@ describe("plan --repo: the direction of the last changes, from the history", () 
   });
 
   it("a raise whose node has not registered yet: the delay after it has not started, and the hold says so", async () => {
-    // Idle workers whose metrics-server samples were taken just before the planning time, in a
-    // pool that removes a node on one sample: only the hysteresis keeps its nodes.
-    const objects = cluster(WORKERS).map((object) =>
-      object.kind === "NodeMetrics" ? { ...object, timestamp: "2026-11-22T09:59:45Z" } : object,
-    );
-    const served = await serveForTest([...objects, ...apps(WORKERS)]);
-    const dir = changedAt(
-      3,
-      4,
-      "2026-11-22T09:55:00Z",
-      config({
-        "      indexBase: 1\n": "      indexBase: 1\n    scaleDown:\n      unneededTime: 0s\n",
-      }),
-    );
+    const served = await serveForTest([...idle(WORKERS), ...apps(WORKERS)]);
+    const dir = changedAt(3, 4, "2026-11-22T09:55:00Z", QUICK);
     const output = parsed(await planIn(served, dir));
     expect(output.proposals).toEqual([]);
     // The fourth VM is not listed yet: its Ready time, which the delay runs from, is still to come.
