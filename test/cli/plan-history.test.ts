@@ -435,6 +435,67 @@ describe("plan --repo: the direction of the last changes, from the history", () 
   });
 });
 
+describe("plan --repo: which commits start a pool's cooldown", () => {
+  /** Two pools counted in one tfvars: the workers, and GPU nodes labelled pool=gpu. */
+  const TWO_POOLS = `${config({
+    "          operator: DoesNotExist\n":
+      "          operator: DoesNotExist\n        - key: pool\n          operator: DoesNotExist\n",
+  })}  - name: gpu
+    target:
+      file: terraform/terraform.tfvars
+      path: gpu_count
+    selector:
+      matchLabels:
+        pool: gpu
+    min: 0
+    max: 2
+    newNode: {cpu: "4", memory: 16Gi}
+`;
+  const TWO_COUNTS = "worker_count = 3\ngpu_count    = 1\n";
+
+  function twoPoolRepo(): string {
+    const dir = tempDir("pr-autoscaler-served-git-");
+    git(dir, ["init", "-q", "-b", "main"]);
+    writeInfraRepo(dir, { tfvars: TWO_COUNTS, config: TWO_POOLS });
+    git(dir, ["add", "-A"]);
+    git(dir, ["commit", "-q", "-m", "infra"], "2026-11-01T10:00:00Z");
+    return dir;
+  }
+
+  function commitTfvars(dir: string, text: string, message: string): void {
+    writeFileSync(join(dir, FILE), text);
+    git(dir, ["commit", "-q", "-am", message], "2026-11-22T09:58:00Z");
+  }
+
+  it("another pool's count changed in the same file two minutes ago: only that pool cools down", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("oth001")]);
+    const dir = twoPoolRepo();
+    commitTfvars(dir, TWO_COUNTS.replace("gpu_count    = 1", "gpu_count    = 0"), "gpu: 1 → 0");
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([
+      expect.objectContaining({ pool: "workers", from: 3, to: 4, holds: [] }),
+    ]);
+    const gpu = output.notes.find((note) => note.subject === "pool/gpu");
+    expect(gpu?.holds).toContainEqual({
+      kind: "cooldown",
+      since: "2026-11-22T09:58:00.000Z",
+      until: "2026-11-22T10:03:00.000Z",
+    });
+  });
+
+  it("a commit that only realigns the count's line two minutes ago: no cooldown", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("fmt001")]);
+    const dir = twoPoolRepo();
+    commitTfvars(dir, TWO_COUNTS.replace("worker_count = 3", "worker_count  =  3"), "fmt");
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([
+      expect.objectContaining({ pool: "workers", from: 3, to: 4, holds: [] }),
+    ]);
+    const holds = output.notes.flatMap((note) => note.holds ?? []);
+    expect(holds.map((hold) => hold.kind)).not.toContain("cooldown");
+  });
+});
+
 describe("plan --repo: a target stored through a filter", () => {
   it("an encrypted tfvars (git-crypt) raised two minutes ago: its history is read decrypted, and the cooldown holds", async () => {
     const served = await serveForTest([...cluster(FOUR), ...apps()]);
