@@ -4,14 +4,16 @@ import { maxSampleGap } from "../planning/utilisation.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import { baselineAutoscaler } from "./baseline-autoscaler.ts";
 import { type OracleResult, oracle } from "./oracle.ts";
+import { placementOf } from "./oracle-packing.ts";
 import { plannerAutoscaler } from "./planner-autoscaler.ts";
+import { podInfo } from "./sim-cluster.ts";
 import {
   DEFAULT_SIMULATION,
   type RunResult,
   type SimulationOptions,
   simulate,
 } from "./simulate.ts";
-import type { Trace } from "./trace.ts";
+import { arrivalKey, type NodeResources, type PodArrival, type Trace } from "./trace.ts";
 
 export interface BacktestOptions extends SimulationOptions {
   /** How often the planner is asked. */
@@ -50,8 +52,9 @@ export interface BacktestReport {
 
 /**
  * Replays the trace against the planner (with the repo config), the seed baseline and the
- * oracle, and checks the planner's goals: pending pod-minutes at most 25 % of the baseline's,
- * node-hours at most 1.10 × the oracle's, no more pull requests than the baseline.
+ * oracle, and checks the planner's goals: pending pod-minutes at most 25 % of the baseline's
+ * (both without the waiting of pods no node can hold), node-hours at most 1.10 × the oracle's,
+ * no more pull requests than the baseline.
  */
 export function runBacktest(
   trace: Trace,
@@ -73,7 +76,7 @@ export function runBacktest(
     planner,
     baseline,
     oracle: bound,
-    goals: goals(planner, baseline, bound),
+    goals: goals(planner, baseline, bound, unavoidablePendingPodMinutes(trace, options.stepMs)),
     warnings: [
       ...intervalWarnings(config, options.intervalMs),
       ...minWarnings(config, trace),
@@ -136,15 +139,65 @@ function oracleWarnings(bound: OracleResult): string[] {
   ];
 }
 
-function goals(planner: RunResult, baseline: RunResult, bound: OracleResult): Goal[] {
+/**
+ * The pending pod-minutes no autoscaler can spare, the same in every run: a pod whose requests,
+ * nodeSelector and tolerations fit no node even alone (no fixed node, no node of any pool) is
+ * never placed, so it waits from the step it arrives at until it is deleted or the trace ends.
+ */
+export function unavoidablePendingPodMinutes(trace: Trace, stepMs: number): number {
+  // An event is applied at the first step at or after its time.
+  const step = (at: number) => Math.min(Math.ceil(at / stepMs) * stepMs, trace.durationMs);
+  const since = new Map<string, number>();
+  let waitedMs = 0;
+  for (const event of trace.events) {
+    if (event.kind === "pod") {
+      if (!fitsAnyNodeAlone(event, trace)) since.set(arrivalKey(event), step(event.at));
+    } else if (event.kind === "delete") {
+      const from = since.get(event.pod);
+      if (from === undefined) continue;
+      waitedMs += step(event.at) - from;
+      since.delete(event.pod);
+    }
+  }
+  for (const from of since.values()) waitedMs += trace.durationMs - from;
+  return waitedMs / 60_000;
+}
+
+/** Whether an empty fixed node, or a node of some pool, would take the pod by its requests. */
+function fitsAnyNodeAlone(arrival: PodArrival, trace: Trace): boolean {
+  const placement = placementOf(podInfo(arrival), trace);
+  const { requests } = arrival;
+  const roomy = (node: NodeResources) =>
+    requests.cpu <= node.cpu && requests.memory <= node.memory && node.pods >= 1;
+  return (
+    trace.nodes.some((node, i) => placement.fixed[i] === true && roomy(node.allocatable)) ||
+    trace.pools.some((pool, p) => placement.pools[p] !== undefined && roomy(pool.allocatable))
+  );
+}
+
+/**
+ * The planner's goals. The pending one leaves out the waiting no autoscaler can spare (pods no
+ * node can hold), which both runs count alike: kept in, it would hold the planner to a quarter
+ * of a figure neither run could lower.
+ */
+function goals(
+  planner: RunResult,
+  baseline: RunResult,
+  bound: OracleResult,
+  unavoidable: number,
+): Goal[] {
   const p = planner.metrics;
   const b = baseline.metrics;
+  const pendingName =
+    unavoidable > 0
+      ? `pending pod-minutes ≤ 25 % of the baseline's, without the ${unavoidable.toFixed(1)} of pods no node can hold`
+      : "pending pod-minutes ≤ 25 % of the baseline's";
   return [
     goal(
-      "pending pod-minutes ≤ 25 % of the baseline's",
+      pendingName,
       "pod-minutes",
-      p.pendingPodMinutes,
-      0.25 * b.pendingPodMinutes,
+      Math.max(0, p.pendingPodMinutes - unavoidable),
+      0.25 * Math.max(0, b.pendingPodMinutes - unavoidable),
     ),
     goal("node-hours ≤ 1.10 × the oracle's", "node-hours", p.nodeHours, 1.1 * bound.nodeHours),
     goal(

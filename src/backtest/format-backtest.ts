@@ -59,7 +59,7 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
     const more = report.oracle.unplaceablePods - shown.length;
     lines.push(
       "",
-      `${report.oracle.unplaceablePods} pod(s) fit no node of any pool: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike:`,
+      `${report.oracle.unplaceablePods} pod(s) fit no node of any pool: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):`,
       ...shown.map((entry) => `  ${entry.pod} (trace line ${entry.line})`),
       ...(more > 0 ? [`  and ${more} more (--json lists them all)`] : []),
     );
