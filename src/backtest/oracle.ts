@@ -103,7 +103,7 @@ function largestAhead(values: readonly number[], ahead: number): number[] {
  * hold.
  */
 function needPerStep(trace: Trace, stepMs: number): StepNeeds {
-  const pods = oraclePods(trace);
+  const pods = oraclePods(trace, stepMs);
   const steps = Math.ceil(trace.durationMs / stepMs);
   const needs: StepNeeds = {
     pools: trace.pools.map(() => new Array<number>(steps).fill(0)),
@@ -164,12 +164,21 @@ class LivePods {
   }
 }
 
-function oraclePods(trace: Trace): OraclePod[] {
+/**
+ * The trace's pods, each live from its arrival until its run time is over or it is deleted. A
+ * batch pod runs at least at the step that sees it arrive, as in the simulation: one shorter than
+ * a step that would end before the next step still needs a node at that step.
+ */
+function oraclePods(trace: Trace, stepMs: number): OraclePod[] {
   const byKey = new Map<string, OraclePod>();
   const pods: OraclePod[] = [];
   for (const event of trace.events) {
     if (event.kind === "pod") {
-      const end = event.durationMs === undefined ? trace.durationMs : event.at + event.durationMs;
+      const seen = Math.ceil(event.at / stepMs) * stepMs;
+      const end =
+        event.durationMs === undefined
+          ? trace.durationMs
+          : Math.max(event.at + event.durationMs, seen + 1);
       const pod: OraclePod = {
         arrival: event,
         placement: placementOf(podInfo(event), trace),

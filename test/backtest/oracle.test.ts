@@ -34,6 +34,20 @@ describe("oracle", () => {
     expect((sum * 10) / 3600).toBeCloseTo(nodeHours, 10);
   });
 
+  it("needs a node for a batch pod shorter than a step, at the step that sees it", () => {
+    // A pool that starts empty; a 5-second job arrives at 15 s, ends at 20 s by the trace, and
+    // the simulation starts it no sooner than the step at 20 s: that step needs one node.
+    const blip = trace(
+      header({}, { count: 0, min: 0 }),
+      pod(15, "blip", { requests: { cpu: "1" }, duration: 5 }),
+    );
+    const result = oracle(blip, options);
+    expect(result.peakNodes).toBe(1);
+    // Paid from 18 steps (a boot delay) before the 20 s step to that step's end: 0 to 30 s.
+    expect(result.series.nodes.slice(0, 4)).toEqual([1, 1, 1, 0]);
+    expect(result.nodeHours).toBeCloseTo(30 / 3600, 10);
+  });
+
   it("pays from the start for a need that comes within a boot delay longer than the trace", () => {
     // Two nodes from the start to 40 min, then one.
     expect(oracle(day, { stepMs: 10_000, bootDelayMs: 7_200_000 }).nodeHours).toBeCloseTo(
