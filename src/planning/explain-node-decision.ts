@@ -402,7 +402,7 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
     case "label-unknown":
       return `its nodeSelector or required node affinity (or a volume's) depends on the label ${pod.label}, which the pool's nodes carry with different values, so whether a new node would match is not known (set newNode.labels when every new node gets the same value)`;
     case "extended-unknown":
-      return `it asks for ${pod.resource}, which the pool's nodes do not all report alike (a node whose device plugin has not registered yet reports none), so how much of it a new node has is not known (set newNode.extendedResources when every new node has the same)`;
+      return `it asks for ${pod.resource}, which the pool's nodes of a new node's size report in different amounts (none on a node whose device plugin has not registered yet), so how much of it a new node has is not known (set newNode.extendedResources when every new node has the same)`;
   }
 }
 
@@ -428,7 +428,7 @@ export function holdText(hold: Hold): string {
     case "provisioning-failed":
       return hold.state === "joining"
         ? `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`
-        : `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: a removed node did not go; nothing new until it is resolved`;
+        : `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} still listed` : "a removed node did not go"}; nothing new until it is resolved`;
     case "cooldown":
       return hold.committedAt === undefined
         ? `cooldown after the change of ${hold.since}, until ${hold.until}`

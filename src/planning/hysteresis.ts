@@ -140,6 +140,8 @@ function provisioningHold(
   if (since === undefined || Number.isNaN(changedAt))
     return { kind: "provisioning", state, expected, present };
   const deadline = changedAt + pool.provisionTimeout;
+  // The nodes a decrease removed that are still listed, when the naming rule tells which.
+  const stayed = state === "leaving" ? leavingNodes(members, pool, facts) : [];
   if (now.getTime() >= deadline)
     return {
       kind: "provisioning-failed",
@@ -148,6 +150,7 @@ function provisioningHold(
       present,
       since,
       timeoutMs: pool.provisionTimeout,
+      ...(stayed.length > 0 ? { nodes: stayed.map((node) => node.name) } : {}),
     };
   return { kind: "provisioning", state, expected, present, since, deadline: iso(deadline) };
 }

@@ -96,6 +96,10 @@ export type Hold =
       since?: string;
       deadline?: string;
     }
+  /**
+   * Nodes did not join, or did not go, within `provisionTimeout` of the change; `nodes`, for a
+   * decrease, are the removed nodes still listed, when the naming rule tells which.
+   */
   | {
       kind: "provisioning-failed";
       state: "joining" | "leaving";
@@ -103,6 +107,7 @@ export type Hold =
       present: number;
       since?: string;
       timeoutMs: number;
+      nodes?: string[];
     }
   /** `committedAt`: the change's commit is dated later than the planning time, as `since`. */
   | { kind: "cooldown"; since: string; until: string; committedAt?: string }

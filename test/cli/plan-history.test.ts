@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "@jest/globals";
 import type { NoteJson, PlanJson } from "../support/plan-json.ts";
-import { pod, type Raw, runPlan, type Served, writeInfraRepo } from "./served-cluster.ts";
+import { pod, type Raw, runPlan, type Served, worker, writeInfraRepo } from "./served-cluster.ts";
 import {
   apps,
   changedAt,
@@ -389,6 +389,35 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     });
     expect(poolNote(output).message).toContain(
       "hold: no scale-down until 10m after the nodes of the last scale-up are Ready: 1 node the repo asks for has not joined yet (2026-11-22T10:10:00.000Z at the earliest)",
+    );
+  });
+
+  it("a decrease whose node is still listed past provisionTimeout: reported failed, naming the node", async () => {
+    // Lowered 4 → 3 sixteen minutes ago; talos-worker-4, whose VM went a minute later, is still
+    // listed as a Node that is not Ready.
+    const objects = idle(FOUR).map((object) =>
+      object.kind === "Node" && (object.metadata as Raw).name === "talos-worker-4"
+        ? worker("talos-worker-4", { ready: false })
+        : object,
+    );
+    booted(objects, "talos-worker-4", "2026-11-01T10:00:00Z", "2026-11-22T09:45:00Z");
+    const served = await serveForTest([...objects, ...apps(WORKERS)]);
+    const dir = changedAt(4, 3, "2026-11-22T09:44:00Z", QUICK);
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note.level).toBe("warning");
+    expect(note.holds).toContainEqual({
+      kind: "provisioning-failed",
+      state: "leaving",
+      expected: 3,
+      present: 4,
+      since: "2026-11-22T09:44:00.000Z",
+      timeoutMs: 900_000,
+      nodes: ["talos-worker-4"],
+    });
+    expect(note.message).toContain(
+      "hold: the repo asks for 3 nodes, 4 are still there, more than 15m after the change of 2026-11-22T09:44:00.000Z: a removed node did not go: talos-worker-4 is still listed; nothing new until it is resolved",
     );
   });
 
