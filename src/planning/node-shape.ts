@@ -45,13 +45,14 @@ export interface NodeShape {
   unknownValueLabels: string[];
   taints: Taint[];
   /**
-   * Extended resources the pool's nodes do not all report alike (a GPU VM just rebooted, its
-   * device plugin not registered yet, reports none) and `newNode.extendedResources` does not
-   * give: how much of each a new node has is not known, never none. Absent when there are none.
+   * Extended resources that nodes the `newNode.from` rule does not tell apart report differently
+   * (of two GPU VMs, one just rebooted, its device plugin not registered yet, reports none) and
+   * `newNode.extendedResources` does not give: how much of each a new node has is not known,
+   * never none. Absent when there are none.
    */
   unknownExtended?: string[];
   source: "configured" | "learned" | "configured+learned";
-  /** The node whose allocatable was copied, and how many pool nodes share its cpu, memory and pods. */
+  /** The node whose allocatable was copied, and how many pool nodes share it. */
   learnedFrom?: { node: string; alike: number; rule: NewNodeConfig["from"] };
 }
 
@@ -64,9 +65,9 @@ export type ShapeUnknown = "size" | "daemonset-requests" | "daemonsets-unread";
 
 /**
  * The shape of a new node: configured cpu/memory/pods and extended resources win, the rest is
- * learned from the pool's Ready nodes (the most common cpu, memory and pods, or the smallest;
- * the extended resources they all report alike). `undefined` when it is unknown
- * (`newNodeShapeOrWhy` says why).
+ * learned from the pool's Ready nodes (the most common allocatable or the smallest; an extended
+ * resource that nodes the rule does not tell apart report differently is unknown). `undefined`
+ * when it is unknown (`newNodeShapeOrWhy` says why).
  */
 export function newNodeShape(
   members: readonly NodeInfo[],
@@ -164,59 +165,74 @@ function learnAllocatable(
   if (pool.length === 0) return undefined;
   const groups = new Map<string, NodeInfo[]>();
   for (const node of pool) {
-    const key = [node.allocatable.cpu, node.allocatable.memory, node.allocatable.pods].join("/");
+    // Extended resources (a GPU passed through to one VM) set a node apart: a new VM has them
+    // only if it is like the nodes that do.
+    const extended = reportedExtended(node).map(([name, amount]) => `${name}=${amount}`);
+    const key = [
+      node.allocatable.cpu,
+      node.allocatable.memory,
+      node.allocatable.pods,
+      ...extended,
+    ].join("/");
     const group = groups.get(key);
     if (group) group.push(node);
     else groups.set(key, [node]);
   }
-  const ranked = [...groups.values()].sort((a, b) =>
-    rule === "most-common" ? b.length - a.length || smaller(a, b) : smaller(a, b),
-  );
-  const best = ranked[0];
-  if (!best) return undefined;
-  const node = [...best].sort((a, b) => a.name.localeCompare(b.name))[0] as NodeInfo;
+  const rank = (a: NodeInfo[], b: NodeInfo[]) =>
+    rule === "most-common" ? b.length - a.length || smaller(a, b) : smaller(a, b);
+  const [first] = [...groups.values()].sort(rank);
+  if (!first) return undefined;
+  // Groups the rule does not tell apart differ in their extended resources (or pods) alone: two
+  // GPU VMs, one just rebooted whose device plugin has not registered its GPU yet. Which of them
+  // a new VM is like is not known: a resource they report differently is unknown on it, never
+  // none, and the group reporting the most is the model.
+  const tied = [...groups.values()]
+    .filter((group) => rank(first, group) === 0)
+    .map((group) => ({ group, model: [...group].sort(byName)[0] as NodeInfo }))
+    .sort(
+      (a, b) =>
+        reportedExtended(b.model).length - reportedExtended(a.model).length ||
+        byName(a.model, b.model),
+    );
+  const { group: best, model: node } = tied[0] as { group: NodeInfo[]; model: NodeInfo };
   const { extended: _, ...size } = node.allocatable;
   const allocatable: Resources = size;
   // Disks of alike VMs differ by a few blocks: a new one is counted on for the least of them.
   const disks = best.flatMap((alike) => alike.allocatable.ephemeralStorage ?? []);
   if (disks.length > 0) allocatable.ephemeralStorage = Math.min(...disks);
-  const extended = learnExtended(pool, members);
-  if (Object.keys(extended.amounts).length > 0) allocatable.extended = extended.amounts;
-  return { node, alike: best.length, allocatable, unknownExtended: extended.unknown };
+  const names = new Set(tied.flatMap(({ model }) => reportedExtended(model).map(([name]) => name)));
+  const extended: Record<string, number> = {};
+  const unknownExtended: string[] = [];
+  for (const name of [...names].sort()) {
+    const amounts = new Set(tied.map(({ model }) => model.allocatable.extended?.[name] ?? 0));
+    const [amount = 0] = amounts;
+    if (amounts.size > 1) unknownExtended.push(name);
+    else if (amount > 0) extended[name] = amount;
+  }
+  if (Object.keys(extended).length > 0) allocatable.extended = extended;
+  return { node, alike: best.length, allocatable, unknownExtended };
 }
 
 interface LearnedAllocatable {
   node: NodeInfo;
   alike: number;
   allocatable: Resources;
-  /** Extended resources the pool's nodes do not all report alike: a new node's amount is unknown. */
+  /**
+   * Extended resources that groups of nodes the rule does not tell apart report differently:
+   * how much of each a new node has is not known.
+   */
   unknownExtended: string[];
 }
 
-/**
- * The extended resources a new node has (a GPU passed through to each VM), from the nodes it is
- * learned from (the Ready ones, when there are): those they all report with the same amount. One
- * they report in different amounts, or only some of them report (a node just rebooted whose
- * device plugin has not registered its GPU yet), or none of them but a node of the pool that is
- * not Ready, is one whose amount on a new node is not known: never none.
- */
-function learnExtended(
-  learned: readonly NodeInfo[],
-  members: readonly NodeInfo[],
-): { amounts: Record<string, number>; unknown: string[] } {
-  const names = new Set<string>();
-  for (const node of members)
-    for (const [name, amount] of Object.entries(node.allocatable.extended ?? {}))
-      if (amount > 0) names.add(name);
-  const amounts: Record<string, number> = {};
-  const unknown: string[] = [];
-  for (const name of [...names].sort()) {
-    const reported = new Set(learned.map((node) => node.allocatable.extended?.[name] ?? 0));
-    const [amount] = reported;
-    if (reported.size === 1 && amount !== undefined && amount > 0) amounts[name] = amount;
-    else unknown.push(name);
-  }
-  return { amounts, unknown };
+/** The extended resources a node reports some of, by name. */
+function reportedExtended(node: NodeInfo): [string, number][] {
+  return Object.entries(node.allocatable.extended ?? {})
+    .filter(([, amount]) => amount > 0)
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+function byName(a: NodeInfo, b: NodeInfo): number {
+  return a.name.localeCompare(b.name);
 }
 
 /** Less memory, then less cpu. */

@@ -139,10 +139,10 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
     expect(output.proposals).toEqual([]);
     const note = poolNote(output, "gpu");
     expect(note).toContain(
-      "new node: 7800m cpu, 30.5 GiB memory, 110 pods, nvidia.com/gpu unknown (learned, most-common allocatable, like talos-gpu-1 and 1 other)",
+      "new node: 7800m cpu, 30.5 GiB memory, 110 pods, nvidia.com/gpu unknown (learned, most-common allocatable, like talos-gpu-1)",
     );
     expect(note).toContain(
-      "fit unknown: ai/ollama-5b8c7d9f6c-gp001 (cpu 2, memory 8 GiB, nvidia.com/gpu 1): it asks for nvidia.com/gpu, which the pool's nodes do not all report alike (a node whose device plugin has not registered yet reports none), so how much of it a new node has is not known (set newNode.extendedResources when every new node has the same)",
+      "fit unknown: ai/ollama-5b8c7d9f6c-gp001 (cpu 2, memory 8 GiB, nvidia.com/gpu 1): it asks for nvidia.com/gpu, which the pool's nodes of a new node's size report in different amounts (none on a node whose device plugin has not registered yet), so how much of it a new node has is not known (set newNode.extendedResources when every new node has the same)",
     );
     expect(note).not.toContain("never fits");
     const decision = output.notes.find((entry) => entry.subject === "pool/gpu")?.decision as

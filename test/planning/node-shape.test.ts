@@ -88,7 +88,7 @@ describe("newNodeShape", () => {
     });
   });
 
-  it("takes the extended resources the Ready nodes report alike; one they do not is unknown", () => {
+  it("takes an extended resource as unknown where nodes alike but for it disagree", () => {
     const gpus = (name: string, gpu: number | undefined, ready = true): NodeInfo => {
       const plain = node(name, { ready });
       const extended: Record<string, number> = gpu === undefined ? {} : { "nvidia.com/gpu": gpu };
@@ -98,16 +98,22 @@ describe("newNodeShape", () => {
     const rebooted = shapeOf([gpus("g1", 1), gpus("g2", undefined)]);
     expect(rebooted?.allocatable.extended).toBeUndefined();
     expect(rebooted?.unknownExtended).toEqual(["nvidia.com/gpu"]);
-    expect(rebooted?.learnedFrom).toMatchObject({ node: "g1", alike: 2 });
+    // The node that reports its GPU is the model.
+    expect(rebooted?.learnedFrom).toMatchObject({ node: "g1", alike: 1 });
+    expect(shapeOf([gpus("g2", undefined), gpus("g1", 1)])?.learnedFrom?.node).toBe("g1");
     expect(shapeOf([gpus("g1", 1), gpus("g2", 2)])?.unknownExtended).toEqual(["nvidia.com/gpu"]);
+    expect(
+      shapeOf([gpus("g1", 1), gpus("g2", undefined)], { from: "smallest" })?.unknownExtended,
+    ).toEqual(["nvidia.com/gpu"]);
+    // One GPU VM among plain ones of its size: a new VM is like most of them.
+    const one = shapeOf([gpus("w1", 1), gpus("w2", undefined), gpus("w3", undefined)]);
+    expect(one?.allocatable.extended).toBeUndefined();
+    expect(one?.unknownExtended).toBeUndefined();
+    expect(one?.learnedFrom).toMatchObject({ node: "w2", alike: 2 });
     // Not Ready, it is no model: the Ready node tells.
     const rebooting = shapeOf([gpus("g1", 1), gpus("g2", undefined, false)]);
     expect(rebooting?.allocatable.extended).toEqual({ "nvidia.com/gpu": 1 });
     expect(rebooting?.unknownExtended).toBeUndefined();
-    // A GPU only a node that is not Ready reports is not taken to be none.
-    expect(shapeOf([gpus("g1", 1, false), gpus("g2", undefined)])?.unknownExtended).toEqual([
-      "nvidia.com/gpu",
-    ]);
     // The configuration says what every new node has.
     const given = shapeOf([gpus("g1", 1), gpus("g2", undefined)], {
       extendedResources: { "nvidia.com/gpu": 1 },
