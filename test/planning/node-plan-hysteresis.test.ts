@@ -127,6 +127,28 @@ describe("no scale-down soon after a scale-up", () => {
     expect(kinds(failed.holds)).not.toContain("scale-down-delay");
   });
 
+  it("has not started the delay while nodes of the raise are not Ready or not listed yet", () => {
+    // Raised 3 → 5 three minutes ago: worker-4 registered and is booting, the fifth VM is not
+    // listed yet.
+    const workers = [
+      ...nodes(3, QUIET),
+      node("worker-4", { ready: false, createdAt: minutesAgo(2), readySince: minutesAgo(2) }),
+    ];
+    const facts = { currentValue: 5, lastChange: { at: minutesAgo(3), direction: "up" as const } };
+    const decision = planOne(buildSnapshot({ nodes: workers }), { max: 3 }, { facts });
+    const until = new Date(NOW.getTime() + 10 * 60_000).toISOString();
+    expect(decision.holds).toContainEqual({
+      kind: "scale-down-delay",
+      joining: ["worker-4"],
+      missing: 1,
+      delayMs: 600_000,
+      until,
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      `  hold: no scale-down until 10m after the nodes of the last scale-up are Ready: worker-4 is not Ready yet, and 1 more node has not joined yet (${until} at the earliest)`,
+    );
+  });
+
   it("runs the delay from the raise, and says so, when no Ready node was created for it", () => {
     // Raised 3 → 4 seven minutes ago to match four nodes that were already there.
     const decision = planOne(
