@@ -20,7 +20,13 @@ import type {
   Trigger,
 } from "./node-decision.ts";
 import type { NodeShape } from "./node-shape.ts";
-import type { NeverFitPod, PendingPod, UnplacedCause, UnplacedReport } from "./packing.ts";
+import {
+  fitUnknown,
+  type NeverFitPod,
+  type PendingPod,
+  type UnplacedCause,
+  type UnplacedReport,
+} from "./packing.ts";
 import { scaleDownConsidered } from "./scale-down-refusal.ts";
 import type { ResourceUtilisation, SustainedCheck, WindowShortfall } from "./utilisation.ts";
 
@@ -271,7 +277,7 @@ export function triggerText(trigger: Trigger): string {
 export function neverFitLines(decision: NodeDecision): string[] {
   return decision.pending.neverFit.map(
     (pod) =>
-      `${fitUnknown.has(pod.reason) ? "fit unknown" : "never fits"}: ${podText(pod)}: ${neverFitText(pod, decision.nodes.shape)}`,
+      `${fitUnknown(pod.reason) ? "fit unknown" : "never fits"}: ${podText(pod)}: ${neverFitText(pod, decision.nodes.shape)}`,
   );
 }
 
@@ -358,15 +364,6 @@ function podText(pod: PendingPod): string {
   return `${pod.pod} (cpu ${cpu}, memory ${memory}${extended.join("")})`;
 }
 
-/** Reasons a pod is not placed on a new node that say what is unknown, not what is wrong. */
-const fitUnknown = new Set<NeverFitPod["reason"]>([
-  "shape-unknown",
-  "requests-unknown",
-  "label-unknown",
-  "topology-unknown",
-  "extended-unknown",
-]);
-
 function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
   switch (pod.reason) {
     case "too-large": {
@@ -450,6 +447,10 @@ export function holdText(hold: Hold): string {
       return `${count(hold.pods, "pod")} ${hold.pods === 1 ? "is" : "are"} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so no Ready node is removed meanwhile`;
     case "pending-wait":
       return `${hold.pods} pending pod(s) need new nodes but have waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor); nodes are added for them from ${hold.until} if they still wait, and none is removed meanwhile`;
+    case "pending-fit-unknown": {
+      const one = hold.pods.length === 1;
+      return `${hold.pods.join(", ")} ${one ? "is" : "are"} pending and whether a new node would fit ${one ? "it" : "them"} is unknown (fit unknown, above): no node is removed for low usage while ${one ? "it waits" : "they wait"}, so the room ${one ? "it" : "they"} may need is not given away`;
+    }
     case "at-max":
       return `wanted ${count(hold.wanted, "node")}, the ${hold.bound === "host-cap" ? "host cap" : "max"} allows ${hold.allowed}`;
     case "shape-unknown":

@@ -152,6 +152,13 @@ export type Hold =
   /** Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes meanwhile. */
   | { kind: "pending-wait"; pods: number; pendingForMs: number; until: string }
   /**
+   * Pending pods (`pods`, `namespace/name`) whose fit on a new node is unknown (the pool's nodes
+   * disagree about a label or an extended resource they ask for, or what a new node or the pod
+   * needs is unknown): they may need a pool node's room, so none is removed for low usage, and an
+   * open decrease is closed. A decrease above the max or of a node long not Ready still goes.
+   */
+  | { kind: "pending-fit-unknown"; pods: string[] }
+  /**
    * Pods bound to nodes the cluster does not list (`nodes`: deleted, or joined after the nodes
    * were read), which their controllers make again elsewhere: they will need room the pool's
    * figures do not show, so no Ready node goes meanwhile.

@@ -15,7 +15,7 @@ import type {
 } from "./node-decision.ts";
 import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
 import { newNodeShapeOrWhy } from "./node-shape.ts";
-import type { Bin } from "./packing.ts";
+import { type Bin, fitUnknown } from "./packing.ts";
 import { clusterBins, type PoolContext } from "./pool-context.ts";
 import { isCordoned, measuredNodes, poolMembers } from "./pool-members.ts";
 import { nodesToRemove } from "./removal.ts";
@@ -135,7 +135,10 @@ function planPool(
     target: pool.target,
     action: outcome.action,
     pullRequest: pullRequestAction(outcome, facts, {
-      podsWaiting: up.waiting !== undefined || context.index.orphans.length > 0,
+      podsWaiting:
+        up.waiting !== undefined ||
+        context.index.orphans.length > 0 ||
+        fitUnknownPods(up).length > 0,
       unreadyInTheWay: openDecreaseMeetsUnready(context),
       bounds: context.bounds,
     }),
@@ -258,12 +261,15 @@ function decide(
   if (unready) holds.push(unready);
   const orphaned = wanted.action === "scale-down" ? orphanedHold(context, wanted) : undefined;
   if (orphaned) holds.push(orphaned);
+  const fitUnknownHeld = fitUnknownHold(context, up, wanted, triggers);
+  if (fitUnknownHeld) holds.push(fitUnknownHeld);
   const heldDown =
     wanted.action === "scale-down" &&
     (hysteresis.scaleDown.length > 0 ||
       up.waiting !== undefined ||
       unready !== undefined ||
-      orphaned !== undefined);
+      orphaned !== undefined ||
+      fitUnknownHeld !== undefined);
   if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
   if (wanted.action === "scale-down") {
     wanted = beforeSchedule(context, current, wanted, holds);
@@ -478,6 +484,37 @@ function orphanedHold(context: PoolContext, wanted: Wanted): Hold | undefined {
   if (!context.members.some((node) => node.ready && removing.has(node.name))) return undefined;
   const nodes = [...new Set(orphans.map((pod) => pod.nodeName as string))].sort();
   return { kind: "pods-orphaned", pods: orphans.length, nodes };
+}
+
+/** The pending pods whose fit on a new node is unknown (`fit unknown` in the explanation). */
+function fitUnknownPods(up: ScaleUpEvaluation): string[] {
+  return up.pending.neverFit.filter((pod) => fitUnknown(pod.reason)).map((pod) => pod.pod);
+}
+
+/**
+ * What keeps a decrease for low usage from removing a node while pending pods whose fit on a new
+ * node is unknown wait: the pool's nodes disagree about what they ask for (a GPU VM that rebooted
+ * and has not reported its GPU yet), so they may need that node's room, most likely the very
+ * node that disagrees. Also said when an open decrease is closed for them. A decrease above the
+ * max or the host cap, or of a node long not Ready, still goes: usage does not decide those, and
+ * a pod whose fit stays unknown until a person sets `newNode` would keep them forever.
+ */
+function fitUnknownHold(
+  context: PoolContext,
+  up: ScaleUpEvaluation,
+  wanted: Wanted,
+  triggers: readonly Trigger[],
+): Hold | undefined {
+  const pods = fitUnknownPods(up);
+  if (pods.length === 0) return undefined;
+  const lowUsage =
+    wanted.action === "scale-down" && triggers.some((trigger) => trigger.kind === "underutilised");
+  const { facts } = context;
+  const desired = facts?.openPullRequest?.desired;
+  const openDecrease =
+    desired !== undefined && facts?.currentValue !== undefined && desired < facts.currentValue;
+  if (!lowUsage && !(openDecrease && wanted.action === "none")) return undefined;
+  return { kind: "pending-fit-unknown", pods };
 }
 
 function pendingHolds(context: PoolContext, up: ScaleUpEvaluation): Hold[] {

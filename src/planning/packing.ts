@@ -67,6 +67,24 @@ export type NeverFitReason =
   | "topology-unknown"
   | "extended-unknown";
 
+/**
+ * Reasons a pod is not placed on a new node that say what is unknown, not what is wrong: the pod
+ * may fit one, or a pool node once what is unknown is known (a GPU its device plugin reports
+ * again after a reboot).
+ */
+const FIT_UNKNOWN = new Set<NeverFitReason>([
+  "shape-unknown",
+  "requests-unknown",
+  "label-unknown",
+  "topology-unknown",
+  "extended-unknown",
+]);
+
+/** Whether `reason` says a pod's fit on a new node is unknown rather than that it never fits. */
+export function fitUnknown(reason: NeverFitReason): boolean {
+  return FIT_UNKNOWN.has(reason);
+}
+
 export interface NeverFitPod extends PendingPod {
   reason: NeverFitReason;
   /**

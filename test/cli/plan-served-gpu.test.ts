@@ -174,6 +174,36 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
     );
   });
 
+  it("removes no GPU node for low usage while a GPU pod whose fit is unknown waits", async () => {
+    // talos-gpu-2 rebooted and has not reported its GPU yet: most likely the very node the
+    // pending pod waits for. Removing it for low usage would destroy the VM under the pod.
+    const quick = TWO_POOLS.replace(
+      "    max: 3\n",
+      "    max: 3\n    scaleDown:\n      unneededTime: 0\n",
+    );
+    const other = { "Pulumi.homelab.yaml": STACK.replace("gpuCount: 1", "gpuCount: 2") };
+    const rebooted = [...cluster(), ...gpuNode("talos-gpu-1"), ...rebootedGpuNode("talos-gpu-2")];
+    // Without the pod, the quiet pool loses talos-gpu-2.
+    const quiet = await plan(rebooted, { config: quick, other });
+    expect(quiet.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["gpu", 2, 1],
+    ]);
+
+    const output = await plan([...rebooted, gpuPod("ollama-5b8c7d9f6c-gp001", "1")], {
+      config: quick,
+      other,
+    });
+    expect(output.proposals).toEqual([]);
+    const gpu = output.notes.find((entry) => entry.subject === "pool/gpu");
+    expect(gpu?.holds).toContainEqual({
+      kind: "pending-fit-unknown",
+      pods: ["ai/ollama-5b8c7d9f6c-gp001"],
+    });
+    expect(poolNote(output, "gpu")).toContain(
+      "hold: ai/ollama-5b8c7d9f6c-gp001 is pending and whether a new node would fit it is unknown (fit unknown, above): no node is removed for low usage while it waits, so the room it may need is not given away",
+    );
+  });
+
   it("holds the pools a GPU node shares, without saying a removed node did not go", async () => {
     // The workers pool written without a selector takes every node but the control plane, the
     // GPU VM too: four nodes for its count of three, one of them also the gpu pool's.

@@ -218,3 +218,54 @@ describe("while pods are bound to a node the cluster does not list", () => {
     expect(decision).toMatchObject({ action: "scale-down", desired: 3 });
   });
 });
+
+describe("while a pending pod's fit on a new node is unknown", () => {
+  /**
+   * Four quiet workers, two reporting one GPU each and two none (a tie: how many a new node has
+   * is unknown), and a pending pod asking for a GPU.
+   */
+  function gpuTie() {
+    const workers = nodes(4, QUIET).map((w, index) =>
+      index < 2
+        ? { ...w, allocatable: { ...w.allocatable, extended: { "nvidia.com/gpu": 1 } } }
+        : w,
+    );
+    return buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w, index) =>
+          pod(`web/${w.name}`, {
+            node: w.name,
+            cpu: "1500m",
+            ...(index < 2 ? { extended: { "nvidia.com/gpu": 1 } } : {}),
+          }),
+        ),
+        waiting("ai/ollama", 600, {
+          requests: { cpu: 100, memory: 1 << 28, extended: { "nvidia.com/gpu": 1 } },
+        }),
+      ],
+    });
+  }
+
+  it("removes no node for low usage, and closes an open pull request that lowers the count", () => {
+    const decision = planOne(
+      gpuTie(),
+      {},
+      { facts: { openPullRequest: { number: 3, desired: 3 } } },
+    );
+    expect(decision.pending.neverFit.map((p) => [p.pod, p.reason])).toEqual([
+      ["ai/ollama", "extended-unknown"],
+    ]);
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.triggers)).toEqual(["underutilised"]);
+    expect(decision.holds).toContainEqual({ kind: "pending-fit-unknown", pods: ["ai/ollama"] });
+    expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
+  });
+
+  it("still brings a count above the max down", () => {
+    const decision = planOne(gpuTie(), { max: 3 });
+    expect(decision).toMatchObject({ action: "scale-down", desired: 3 });
+    expect(kinds(decision.triggers)).toContain("above-max");
+    expect(kinds(decision.holds)).not.toContain("pending-fit-unknown");
+  });
+});
