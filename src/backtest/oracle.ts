@@ -14,6 +14,8 @@ import { usageAt } from "./usage-profile.ts";
 export interface OracleOptions {
   stepMs: number;
   bootDelayMs: number;
+  /** From a pull request's opening to its apply; 0 when omitted, the soonest any run can. */
+  mergeDelayMs?: number;
 }
 
 /** The fewest pool nodes that meet demand with perfect foresight: a lower bound. */
@@ -49,14 +51,27 @@ interface OraclePod {
  * them beside the fixed nodes, respecting selectors and taints, never fewer than the pool's
  * `min`, is the need ({@link poolNeeds}). A node needed at some moment is created a boot delay
  * before, so the count paid for at `t` is the largest need over [t, t + boot delay]: per pool,
- * and at least the largest need of all pools together.
+ * and at least the largest need of all pools together. A pool that starts with `count` below
+ * its `min` is floored at its `count` until the first apply a run can make (a merge delay after
+ * the start, one step at least) and at its `min` from then on: no autoscaler adds one sooner.
  */
 export function oracle(trace: Trace, options: OracleOptions): OracleResult {
-  const needs = needPerStep(trace, options.stepMs);
+  // A pool that starts below its `min` can only reach it with new nodes, which exist (booting)
+  // from the first apply: the needs floor it at its `count` and `min` applies from then on.
+  const startingFloors: Trace = {
+    ...trace,
+    pools: trace.pools.map((pool) => ({ ...pool, min: Math.min(pool.min, pool.count) })),
+  };
+  const needs = needPerStep(startingFloors, options.stepMs);
   // The simulation makes a machine Ready at the first step a boot delay after its apply.
   const ahead = Math.ceil(options.bootDelayMs / options.stepMs);
+  // A pull request opened at the first step is merged and applied at the first later step its
+  // merge delay has passed by.
+  const firstApply = Math.max(1, Math.ceil((options.mergeDelayMs ?? 0) / options.stepMs));
   const series: OracleSeries = { stepMs: options.stepMs, nodes: [] };
-  const pools = needs.pools.map((need) => largestAhead(need, ahead));
+  const pools = needs.pools.map((need, p) =>
+    minFrom(largestAhead(need, ahead), firstApply, trace.pools[p]?.min as number),
+  );
   const total = largestAhead(needs.total, ahead);
   let nodeMs = 0;
   let peak = 0;
@@ -76,6 +91,12 @@ export function oracle(trace: Trace, options: OracleOptions): OracleResult {
     boundedSteps: needs.boundedSteps,
     series,
   };
+}
+
+/** The counts, each at least `min` from step `from` on. */
+function minFrom(counts: number[], from: number, min: number): number[] {
+  for (let k = from; k < counts.length; k++) counts[k] = Math.max(counts[k] as number, min);
+  return counts;
 }
 
 /**

@@ -127,6 +127,33 @@ describe("the pending goal", () => {
   });
 });
 
+describe("runBacktest on a pool that starts below its min", () => {
+  it("never has the planner under the oracle's node-hours", () => {
+    const loaded = loadRepoConfig(
+      [
+        "pools:",
+        "  - name: workers",
+        "    target: { file: terraform/terraform.tfvars, path: worker_count }",
+        "    selector: { matchLabels: { pool: workers } }",
+        "    min: 3",
+        "    max: 4",
+      ].join("\n"),
+      "c.yml",
+    );
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    // One node of three at the start: the planner raises the pool and waits out a merge.
+    const low = trace(
+      header({}, { count: 1, min: 3 }),
+      pod(0, "web", { requests: { cpu: "1", memory: "1Gi" } }),
+    );
+    const report = runBacktest(low, loaded.config);
+    expect(report.planner.changes[0]).toMatchObject({ from: 1, to: 3 });
+    expect(report.planner.metrics.nodeHours).toBeGreaterThanOrEqual(report.oracle.nodeHours);
+    // The oracle pays for the one node until the merge (2 minutes), then for three.
+    expect(report.oracle.nodeHours).toBeCloseTo(3 - (2 * 2) / 60, 10);
+  });
+});
+
 describe("runBacktest warnings", () => {
   const config = (min: number) => {
     const loaded = loadRepoConfig(

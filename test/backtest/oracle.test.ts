@@ -176,8 +176,27 @@ describe("oracle", () => {
     expect(oracle(mixed, options).peakNodes).toBe(2);
   });
 
+  it("keeps a pool that starts below its min at its count until the first apply a run can make", () => {
+    // One node of a pool whose min is 2: the second can exist (booting) no sooner than a pull
+    // request opened at the start is merged, one step later without a merge delay.
+    const short = trace(header({}, { count: 1, min: 2 }), pod(0, "web"));
+    const result = oracle(short, options);
+    expect(result.series.nodes.slice(0, 3)).toEqual([1, 2, 2]);
+    expect(result.nodeHours).toBeCloseTo(2 - 10 / 3600, 10);
+    // Raising the pool at the first ask reaches that figure, and nothing comes in under it.
+    const run = simulate(short, scriptedAutoscaler({ 0: [openTo(2)] }, 10_000), {
+      ...options,
+      mergeDelayMs: 0,
+    });
+    expect(run.metrics.nodeHours).toBeCloseTo(result.nodeHours, 10);
+    // With a 2-minute merge delay the second node comes at step 12.
+    const merged = oracle(short, { ...options, mergeDelayMs: 120_000 });
+    expect(merged.series.nodes.slice(11, 13)).toEqual([1, 2]);
+    expect(merged.nodeHours).toBeCloseTo(2 - 120 / 3600, 10);
+  });
+
   it("never goes below the pool's min", () => {
-    expect(oracle(trace(header({}, { min: 2 })), options).nodeHours).toBeCloseTo(2, 10);
+    expect(oracle(trace(header({}, { count: 2, min: 2 })), options).nodeHours).toBeCloseTo(2, 10);
   });
 
   it("uses the fixed nodes first and respects selectors and taints", () => {
