@@ -424,8 +424,8 @@ export function holdText(hold: Hold): string {
       return `${provisioningText(hold.state, hold.expected, hold.present)}${hold.deadline ? `, waiting until ${hold.deadline}` : " (time of the change unknown)"}; nothing new meanwhile`;
     case "provisioning-failed":
       return hold.state === "joining"
-        ? `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`
-        : `${provisioningText(hold.state, hold.expected, hold.present)}, more than ${formatDuration(hold.timeoutMs)} after the change of ${hold.since}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} still listed` : "a removed node did not go"}; nothing new until it is resolved`;
+        ? `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${hold.since}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`
+        : `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${hold.since}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} still listed` : "a removed node did not go"}; nothing new until it is resolved`;
     case "cooldown":
       return hold.committedAt === undefined
         ? `cooldown after the change of ${hold.since}, until ${hold.until}`
@@ -438,7 +438,7 @@ export function holdText(hold: Hold): string {
       return "joining" in hold
         ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last scale-up are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${hold.until} at the earliest)`
         : hold.from === "change"
-          ? `no scale-down until ${hold.until} (after the ${hold.direction === "unknown" ? `change of ${hold.since}, of unknown direction, which counts as a scale-up` : `last scale-up, of ${hold.since}`}: none of the pool's Ready nodes was created for it, so the delay runs from the change)`
+          ? `no scale-down until ${hold.until} (after the ${hold.direction === "unknown" ? `change of ${hold.since}, of unknown direction, which counts as a scale-up` : `last scale-up, of ${hold.since}`}: ${hold.readyBefore ? "its nodes were Ready before it (applied before the merge)" : "none of the pool's Ready nodes was created for it"}, so the delay runs from the change)`
           : `no scale-down until ${hold.until} (nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} Ready at ${hold.since})`;
     case "nodes-unready":
       if (hold.sinceUnknown) return unreadySinceUnknownText(hold.nodes, hold.sinceUnknown);

@@ -87,8 +87,8 @@ function scaleDownDelay(
     : [];
   // Nodes the count asks for that have not registered yet: their Ready time is still to come.
   const missing = awaited && !shared ? Math.max(0, (facts?.currentValue ?? 0) - members.length) : 0;
-  const nodesReadyAt = readyAfter(members, raisedAt, pool.provisionTimeout);
-  const readyAt = nodesReadyAt ?? raisedAt;
+  const nodesReadyAt = readyAfter(members, raisedAt, pool.provisionTimeout, leaving);
+  const readyAt = Math.max(nodesReadyAt ?? raisedAt, raisedAt);
   if (joining.length > 0 || missing > 0) {
     const until = iso(Math.max(readyAt, now.getTime()) + delayMs);
     const names = joining.map((node) => node.name);
@@ -108,12 +108,15 @@ function scaleDownDelay(
   const direction = unknown ? { direction: "unknown" as const } : {};
   // No Ready node was created for the raise (the nodes were there already): the delay runs from
   // the change, and the hold must not call its time a Ready time.
-  if (nodesReadyAt === undefined)
+  // Nor when its nodes were all Ready before the change (Terraform applied from the branch before
+  // the merge): the delay runs from the change, not from a Ready time that was never so.
+  if (nodesReadyAt === undefined || nodesReadyAt < raisedAt)
     return {
       kind: "scale-down-delay",
       since: iso(readyAt),
       until: iso(until),
       from: "change",
+      ...(nodesReadyAt === undefined ? {} : { readyBefore: true as const }),
       ...direction,
     };
   return { kind: "scale-down-delay", since: iso(readyAt), until: iso(until), ...direction };
@@ -224,22 +227,24 @@ function joiningFrom(pool: PoolConfig, facts: PoolRepoFacts | undefined, now: Da
 /**
  * When the nodes added by a scale-up were all Ready: the latest Ready time among Ready nodes
  * created since the change, or less than `provisionTimeout` before it (the nodes of an earlier
- * raise still joining then, awaited with it), never before the change; undefined when there is
- * none. A node without a Ready time counts from its creation.
+ * raise still joining then, awaited with it), which may be before the change (applied from the
+ * branch before the merge); undefined when there is none. A node without a Ready time counts from
+ * its creation. A node a later decrease removes (`leaving`) is not one of them.
  */
 function readyAfter(
   members: readonly NodeInfo[],
   changedAt: number,
   window: number,
+  leaving: ReadonlySet<NodeInfo>,
 ): number | undefined {
   let latest: number | undefined;
   for (const node of members) {
     // A node not Ready now (one that died since) says nothing of when the change's nodes were.
-    if (!node.ready) continue;
+    if (!node.ready || leaving.has(node)) continue;
     const created = Date.parse(node.createdAt);
     if (Number.isNaN(created) || created < changedAt - window) continue;
     const readySince = node.readySince ? Date.parse(node.readySince) : created;
-    if (!Number.isNaN(readySince)) latest = Math.max(latest ?? changedAt, readySince);
+    if (!Number.isNaN(readySince)) latest = Math.max(latest ?? readySince, readySince);
   }
   return latest;
 }

@@ -123,7 +123,9 @@ export type Hold =
    * (`since`); while some are not Ready yet (`joining`), or `missing` of the nodes the count asks
    * for are not listed yet, `until` is the earliest the delay can end.
    * With `from: "change"`, none of the pool's Ready nodes was created for the scale-up (they were
-   * there already): `since` is the time of the change, which the delay runs from. With
+   * there already), or with `readyBefore` its nodes were all Ready before the change (applied
+   * from the branch before the merge): `since` is the time of the change, which the delay runs
+   * from. With
    * `direction: "unknown"`, the change is not known to have raised the count (the commit that
    * brings the file in): it counts as a scale-up.
    */
@@ -132,6 +134,7 @@ export type Hold =
       since: string;
       until: string;
       from?: "change";
+      readyBefore?: true;
       direction?: "unknown";
     }
   | {

@@ -374,6 +374,52 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     expect(after.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
   });
 
+  it("a raise whose node was Ready before the merge (applied from the branch): the delay runs from the change, and says why", async () => {
+    const objects = idle(FOUR);
+    // talos-worker-4 was created and Ready before the raise to 4 was merged at 09:53.
+    booted(objects, "talos-worker-4", "2026-11-22T09:40:00Z", "2026-11-22T09:42:00Z");
+    const served = await serveForTest([...objects, ...apps()]);
+    const dir = changedAt(3, 4, "2026-11-22T09:53:00Z", QUICK);
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output).holds).toEqual([
+      {
+        kind: "scale-down-delay",
+        since: "2026-11-22T09:53:00.000Z",
+        until: "2026-11-22T10:03:00.000Z",
+        from: "change",
+        readyBefore: true,
+      },
+    ]);
+    // 09:53 is the merge, not the time the node became Ready: the words do not say it is.
+    expect(poolNote(output).message).toContain(
+      "hold: no scale-down until 2026-11-22T10:03:00.000Z (after the last scale-up, of 2026-11-22T09:53:00.000Z: its nodes were Ready before it (applied before the merge), so the delay runs from the change)",
+    );
+    expect(poolNote(output).message).not.toContain("Ready at");
+  });
+
+  it("a raise reverted after its node was Ready: that node is leaving, not one whose Ready time starts the delay", async () => {
+    const objects = idle(FOUR);
+    // Raised to 4 at 09:45, talos-worker-4 Ready at 09:52, reverted at 09:55: the node is leaving.
+    booted(objects, "talos-worker-4", "2026-11-22T09:47:00Z", "2026-11-22T09:52:00Z");
+    const served = await serveForTest([...objects, ...apps()]);
+    const dir = changedAt(3, 4, "2026-11-22T09:45:00Z", QUICK);
+    git(dir, ["revert", "--no-edit", "HEAD"], "2026-11-22T09:55:00Z");
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output).holds).toContainEqual({
+      kind: "provisioning",
+      state: "leaving",
+      expected: 3,
+      present: 4,
+      since: "2026-11-22T09:55:00.000Z",
+      deadline: "2026-11-22T10:10:00.000Z",
+    });
+    // The delay ran from the raise (09:45 + 10m): over, not held until 10:02 by the leaving node.
+    expect(holdKinds(output)).not.toContain("scale-down-delay");
+    expect(poolNote(output).message).not.toContain("no scale-down until");
+  });
+
   it("a raise whose node has not registered yet: the delay after it has not started, and the hold says so", async () => {
     const served = await serveForTest([...idle(WORKERS), ...apps(WORKERS)]);
     const dir = changedAt(3, 4, "2026-11-22T09:55:00Z", QUICK);
@@ -417,7 +463,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
       nodes: ["talos-worker-4"],
     });
     expect(note.message).toContain(
-      "hold: the repo asks for 3 nodes, 4 are still there, more than 15m after the change of 2026-11-22T09:44:00.000Z: a removed node did not go: talos-worker-4 is still listed; nothing new until it is resolved",
+      "hold: the repo asks for 3 nodes, 4 are still there, 15m or more after the change of 2026-11-22T09:44:00.000Z: a removed node did not go: talos-worker-4 is still listed; nothing new until it is resolved",
     );
   });
 

@@ -289,8 +289,32 @@ describe("nodes joining or leaving", () => {
       },
     ]);
     expect(explainNodeDecision(decision).join("\n")).toContain(
-      `hold: the repo asks for 3 nodes, 2 are Ready, more than 15m after the change of ${minutesAgo(20)}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`,
+      `hold: the repo asks for 3 nodes, 2 are Ready, 15m or more after the change of ${minutesAgo(20)}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`,
     );
+  });
+
+  it("reports the change as failed at exactly the provision timeout, and the words say so", () => {
+    const decision = planOne(
+      wantsOneMore(),
+      {},
+      {
+        facts: { currentValue: 3, lastChange: { at: minutesAgo(15), direction: "up" } },
+      },
+    );
+    expect(decision.holds).toEqual([
+      {
+        kind: "provisioning-failed",
+        state: "joining",
+        expected: 3,
+        present: 2,
+        since: minutesAgo(15),
+        timeoutMs: 900_000,
+      },
+    ]);
+    // Exactly 15m after the change is not "more than" 15m after it.
+    const text = explainNodeDecision(decision).join("\n");
+    expect(text).toContain(`2 are Ready, 15m or more after the change of ${minutesAgo(15)}:`);
+    expect(text).not.toContain("more than 15m");
   });
 
   it("counts a node the change created that is there but not Ready as not joined", () => {
