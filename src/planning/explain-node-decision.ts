@@ -436,7 +436,7 @@ export function holdText(hold: Hold): string {
       return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at ${hold.min} or more`;
     case "scale-down-delay":
       return "joining" in hold
-        ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last scale-up are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${hold.until} at the earliest)`
+        ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${hold.until} at the earliest)`
         : hold.from === "change"
           ? `no scale-down until ${hold.until} (after the ${hold.direction === "unknown" ? `change of ${hold.since}, of unknown direction, which counts as a scale-up` : `last scale-up, of ${hold.since}`}: ${hold.readyBefore ? "its nodes were Ready before it (applied before the merge)" : "none of the pool's Ready nodes was created for it"}, so the delay runs from the change)`
           : `no scale-down until ${hold.until} (nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} Ready at ${hold.since})`;

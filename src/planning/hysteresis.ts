@@ -89,6 +89,10 @@ function scaleDownDelay(
   const missing = awaited && !shared ? Math.max(0, (facts?.currentValue ?? 0) - members.length) : 0;
   const nodesReadyAt = readyAfter(members, raisedAt, pool.provisionTimeout, leaving);
   const readyAt = Math.max(nodesReadyAt ?? raisedAt, raisedAt);
+  // A change whose direction is unknown (the commit that brings the file in) counts as a raise,
+  // and the hold says so rather than calling it one.
+  const unknown = raise === change && change?.direction === undefined;
+  const direction = unknown ? { direction: "unknown" as const } : {};
   if (joining.length > 0 || missing > 0) {
     const until = iso(Math.max(readyAt, now.getTime()) + delayMs);
     const names = joining.map((node) => node.name);
@@ -98,14 +102,11 @@ function scaleDownDelay(
       ...(missing > 0 ? { missing } : {}),
       delayMs,
       until,
+      ...direction,
     };
   }
   const until = readyAt + delayMs;
   if (now.getTime() >= until) return undefined;
-  // A change whose direction is unknown (the commit that brings the file in) counts as a raise,
-  // and the hold says so rather than calling it one.
-  const unknown = raise === change && change?.direction === undefined;
-  const direction = unknown ? { direction: "unknown" as const } : {};
   // No Ready node was created for the raise (the nodes were there already): the delay runs from
   // the change, and the hold must not call its time a Ready time.
   // Nor when its nodes were all Ready before the change (Terraform applied from the branch before

@@ -143,6 +143,7 @@ export type Hold =
       missing?: number;
       delayMs: number;
       until: string;
+      direction?: "unknown";
     }
   /**
    * Pool nodes not Ready (not ones a change is adding): their pods will need room the pool's

@@ -347,6 +347,29 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     expect(after.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
   });
 
+  it("a repository whose only commit brings the file in, its node still booting: the delay waiting for it does not call the commit a scale-up", async () => {
+    const objects = idle(FOUR).map((object) =>
+      object.kind === "Node" && (object.metadata as Raw).name === "talos-worker-4"
+        ? worker("talos-worker-4", { ready: false })
+        : object,
+    );
+    booted(objects, "talos-worker-4", "2026-11-22T09:56:00Z", "2026-11-22T09:56:00Z");
+    const served = await serveForTest([...objects, ...apps()]);
+    const dir = gitRepo([{ count: 4, at: "2026-11-22T09:55:00Z" }], QUICK);
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output).holds).toContainEqual({
+      kind: "scale-down-delay",
+      joining: ["talos-worker-4"],
+      delayMs: 600_000,
+      until: "2026-11-22T10:10:00.000Z",
+      direction: "unknown",
+    });
+    expect(poolNote(output).message).toContain(
+      "hold: no scale-down until 10m after the nodes of the last change, of unknown direction, which counts as a scale-up, are Ready: talos-worker-4 is not Ready yet (2026-11-22T10:10:00.000Z at the earliest)",
+    );
+  });
+
   it("a raise lowered by hand a minute later: the cooldown runs from the decrease, the delay after a scale-up from the raise", async () => {
     const served = await serveForTest([...cluster(FOUR), ...apps()]);
     const dir = gitRepo(
