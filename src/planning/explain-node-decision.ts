@@ -49,7 +49,7 @@ export function explainNodeDecision(decision: NodeDecision): string[] {
   const refusedBy = decision.scaleDown.refusedBy ?? [];
   if (refusedBy.length > 0) add(`not removed: ${refusedBy.map(refusalText).join("; ")}`);
   for (const line of pendingLines(decision)) add(line);
-  for (const hold of decision.holds) add(`hold: ${holdText(hold)}`);
+  for (const hold of decision.holds) add(`hold: ${holdText(hold, decision.pullRequest)}`);
   for (const check of decision.utilisation.checks.filter((c) => c.direction === "above"))
     add(`scale-up check: ${checkText(check)}`);
   for (const check of decision.utilisation.requestsChecks ?? [])
@@ -407,8 +407,11 @@ function onKey(pod: NeverFitPod): string {
   return pod.topologyKey ? ` on ${pod.topologyKey}` : "";
 }
 
-/** A hold as the explanation words it. */
-export function holdText(hold: Hold): string {
+/**
+ * A hold as the explanation words it; `pullRequest`, what the decision does with the pool's pull
+ * request, keeps a hold from saying an open one is left when the decision closes it.
+ */
+export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): string {
   switch (hold.kind) {
     case "snapshot-incomplete":
       return `the cluster snapshot is incomplete (${hold.warnings.join("; ") || "no list read failed; see the snapshot's warnings"}); no action`;
@@ -460,7 +463,7 @@ export function holdText(hold: Hold): string {
           ? "the room on a new node is unknown: a DaemonSet it would run requests an amount that could not be read (see the snapshot's warnings); no node is added on a guess"
           : "the size of a new node is unknown: set newNode.cpu and newNode.memory";
     case "window-uncovered":
-      return uncoveredText(hold.direction, hold.checks);
+      return uncoveredText(hold.direction, hold.checks, pullRequest.action === "close");
   }
 }
 
@@ -488,10 +491,15 @@ function unreadySinceUnknownText(nodes: readonly string[], unknown: readonly str
   return `${nodes.join(", ")} ${nodes.length === 1 ? "is" : "are"} not Ready${since} (no time on ${one ? "its" : "their"} Ready condition): whether ${one ? "it has" : "they have"} been so for scaleDown.unreadyTime cannot be told, so the decrease that removes ${nodes.length === 1 ? "it" : "them"} waits (unknown is not long ago)`;
 }
 
-/** Usage past a threshold now, not shown over its window yet: what it leads to is not known. */
+/**
+ * Usage past a threshold now, not shown over its window yet: what it leads to is not known. An
+ * open pull request is left as it is on it, unless something else closes it (pods waiting for the
+ * room a decrease would take, a count changed under it): then the text does not say it is left.
+ */
 function uncoveredText(
   direction: "up" | "down",
   checks: readonly { resource: string; threshold: number; windowMs: number; coveredMs: number }[],
+  closed: boolean,
 ): string {
   const relation = direction === "up" ? "≥" : "<";
   const what = checks
@@ -501,7 +509,8 @@ function uncoveredText(
     )
     .join(", ");
   const then = direction === "up" ? "no node is added on it" : "no node is removed";
-  return `${what} now, not yet over the window: ${then} until it is, and an open pull request is left as it is`;
+  const pr = closed ? "" : ", and an open pull request is left as it is";
+  return `${what} now, not yet over the window: ${then} until it is${pr}`;
 }
 
 /**

@@ -261,7 +261,7 @@ function decide(
   if (unready) holds.push(unready);
   const orphaned = wanted.action === "scale-down" ? orphanedHold(context, wanted) : undefined;
   if (orphaned) holds.push(orphaned);
-  const fitUnknownHeld = fitUnknownHold(context, up, wanted, triggers);
+  const fitUnknownHeld = fitUnknownHold(up, wanted, triggers);
   if (fitUnknownHeld) holds.push(fitUnknownHeld);
   const heldDown =
     wanted.action === "scale-down" &&
@@ -275,6 +275,10 @@ function decide(
     wanted = beforeSchedule(context, current, wanted, holds);
     trimBulk(down.report, wanted, holds);
   }
+  // Whatever left the pool as it is (a cooldown over a decrease above the max, say), an open
+  // decrease is closed while such pods wait: the hold says why.
+  const closing = fitUnknownHeld ? undefined : fitUnknownClose(context, up, wanted);
+  if (closing) holds.push(closing);
   // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending
   // pods, the min, the max) did not rest on it, and the utilisation report names the nodes.
   const kept =
@@ -495,12 +499,11 @@ function fitUnknownPods(up: ScaleUpEvaluation): string[] {
  * What keeps a decrease for low usage from removing a node while pending pods whose fit on a new
  * node is unknown wait: the pool's nodes disagree about what they ask for (a GPU VM that rebooted
  * and has not reported its GPU yet), so they may need that node's room, most likely the very
- * node that disagrees. Also said when an open decrease is closed for them. A decrease above the
- * max or the host cap, or of a node long not Ready, still goes: usage does not decide those, and
- * a pod whose fit stays unknown until a person sets `newNode` would keep them forever.
+ * node that disagrees. A decrease above the max or the host cap, or of a node long not Ready,
+ * still goes: usage does not decide those, and a pod whose fit stays unknown until a person sets
+ * `newNode` would keep them forever.
  */
 function fitUnknownHold(
-  context: PoolContext,
   up: ScaleUpEvaluation,
   wanted: Wanted,
   triggers: readonly Trigger[],
@@ -509,12 +512,26 @@ function fitUnknownHold(
   if (pods.length === 0) return undefined;
   const lowUsage =
     wanted.action === "scale-down" && triggers.some((trigger) => trigger.kind === "underutilised");
+  return lowUsage ? { kind: "pending-fit-unknown", pods } : undefined;
+}
+
+/**
+ * The same hold for a pool left as it is, whatever left it so, while a pull request that lowers
+ * the count is open: `pullRequestAction` closes it for these pods, and the hold says why.
+ */
+function fitUnknownClose(
+  context: PoolContext,
+  up: ScaleUpEvaluation,
+  wanted: Wanted,
+): Hold | undefined {
+  if (wanted.action !== "none") return undefined;
+  const pods = fitUnknownPods(up);
+  if (pods.length === 0) return undefined;
   const { facts } = context;
   const desired = facts?.openPullRequest?.desired;
   const openDecrease =
     desired !== undefined && facts?.currentValue !== undefined && desired < facts.currentValue;
-  if (!lowUsage && !(openDecrease && wanted.action === "none")) return undefined;
-  return { kind: "pending-fit-unknown", pods };
+  return openDecrease ? { kind: "pending-fit-unknown", pods } : undefined;
 }
 
 function pendingHolds(context: PoolContext, up: ScaleUpEvaluation): Hold[] {

@@ -183,7 +183,7 @@ function why(proposal: NodeProposal, manual: ManualRequest | undefined): string 
       : []),
     ...decision.holds
       .filter((hold) => !(forced && hold.kind === "at-max"))
-      .map((hold) => `${holdLabel(hold)}: ${holdText(hold)}`),
+      .map((hold) => `${holdLabel(hold)}: ${holdText(hold, decision.pullRequest)}`),
   ];
   if (items.length === 0) return "";
   return `### Why\n\n${bullets(items)}`;

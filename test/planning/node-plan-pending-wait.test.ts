@@ -268,4 +268,22 @@ describe("while a pending pod's fit on a new node is unknown", () => {
     expect(kinds(decision.triggers)).toContain("above-max");
     expect(kinds(decision.holds)).not.toContain("pending-fit-unknown");
   });
+
+  it("says why an open decrease is closed when a cooldown holds the count above the max", () => {
+    const decision = planOne(
+      gpuTie(),
+      { max: 3 },
+      {
+        facts: {
+          openPullRequest: { number: 3, desired: 3, from: 4 },
+          lastChange: { at: ago(120), direction: "up" },
+        },
+      },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.triggers)).toContain("above-max");
+    expect(kinds(decision.holds)).toContain("cooldown");
+    expect(decision.holds).toContainEqual({ kind: "pending-fit-unknown", pods: ["ai/ollama"] });
+    expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
-import { buildSnapshot, nodes, pod } from "../support/snapshot-builder.ts";
-import { kinds, planOne } from "./plan-helpers.ts";
+import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
+import { kinds, NOW, planOne } from "./plan-helpers.ts";
 
 /** Four workers measured once by metrics-server: no window behind the figure. */
 function sampled(cpu: string, memory = "2Gi") {
@@ -32,6 +32,41 @@ describe("usage past a threshold now, not shown over its window yet", () => {
     expect(explainNodeDecision(decision)).toContain(
       "  hold: cpu < 30 % (shown for 30s of 10m), memory < 40 % (shown for 30s of 10m) now, not yet over the window: no node is removed until it is, and an open pull request is left as it is",
     );
+  });
+
+  it("does not say an open decrease is left when pods waiting for room close it", () => {
+    const snapshot = sampled("400m");
+    for (const worker of snapshot.nodes)
+      snapshot.pods.push(pod(`web/${worker.name}`, { node: worker.name, cpu: "1500m" }));
+    // 3 cores fit on no worker with 2.5 free: the pod needs a new node.
+    snapshot.pods.push({
+      ...pendingPod("web/a", { cpu: "3" }),
+      createdAt: new Date(NOW.getTime() - 30_000).toISOString(),
+    });
+    const decision = planOne(
+      snapshot,
+      { scaleUp: { pendingFor: "2m" } },
+      { facts: { openPullRequest: { number: 7, desired: 3, from: 4 } } },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toEqual(["pending-wait", "window-uncovered"]);
+    expect(decision.pullRequest).toEqual({ action: "close", number: 7 });
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
+      "  hold: cpu < 30 % (shown for 30s of 10m), memory < 40 % (shown for 30s of 10m) now, not yet over the window: no node is removed until it is",
+    );
+    expect(text.join("\n")).not.toContain("left as it is");
+  });
+
+  it("does not say an open decrease is left when the count changed under it", () => {
+    const decision = planOne(
+      sampled("400m"),
+      {},
+      { facts: { openPullRequest: { number: 7, desired: 3, from: 5 } } },
+    );
+    expect(kinds(decision.holds)).toEqual(["window-uncovered"]);
+    expect(decision.pullRequest).toEqual({ action: "close", number: 7 });
+    expect(explainNodeDecision(decision).join("\n")).not.toContain("left as it is");
   });
 
   it("with usage above a scale-down threshold: no hold, and the open decrease closes", () => {
