@@ -2,7 +2,7 @@ import { z } from "zod";
 import { parseBytes, parseCpu } from "../planning/quantity.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
 
-/** How many nodes a pool may start with or a pod line may create; keeps a typo from exploding. */
+/** How many nodes a pool may start with or keep at least, or a pod line may create; keeps a typo from exploding. */
 export const MAX_COUNT = 10_000;
 
 /** The longest trace: a year and a day, so that a typo in the header does not run for ever. */
@@ -98,7 +98,7 @@ export const PoolLine = z.strictObject({
   name: z.string().min(1),
   count: z.number().int().min(0).max(MAX_COUNT),
   /** Absent: 1, or 0 for a pool that starts empty (a GPU pool raised only when needed). */
-  min: z.number().int().min(0).optional(),
+  min: z.number().int().min(0).max(MAX_COUNT).optional(),
   nodeName: z
     .string()
     .includes("{index}", { error: "must contain {index}, e.g. talos-worker-{index}" }),

@@ -213,6 +213,16 @@ describe("readTrace: errors name the line", () => {
     ]);
   });
 
+  it("wants a pool's count and min of at most 10000 nodes", () => {
+    expect(readTrace(jsonLines(header({}, { count: 2, min: 10_000 })), "t.jsonl").ok).toBe(true);
+    expect(located(jsonLines(header({}, { count: 2, min: 1e9 })))).toEqual([
+      "1: pools[0].min: must be at most 10000",
+    ]);
+    expect(located(jsonLines(header({}, { count: 10_001 })))).toEqual([
+      "1: pools[0].count: must be at most 10000",
+    ]);
+  });
+
   it("wants events in time order and before the end", () => {
     const text = jsonLines(header(), pod("10m", "a"), pod("5m", "b"), pod("1h", "c"));
     expect(located(text)).toEqual([
