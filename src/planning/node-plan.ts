@@ -276,9 +276,13 @@ function decide(
     trimBulk(down.report, wanted, holds);
   }
   // Whatever left the pool as it is (a cooldown over a decrease above the max, say), an open
-  // decrease is closed while such pods wait: the hold says why.
-  const closing = fitUnknownHeld ? undefined : fitUnknownClose(context, up, wanted);
-  if (closing) holds.push(closing);
+  // decrease is closed while such pods wait (`pullRequestAction`): the hold says why.
+  if (wanted.action === "none" && openDecrease(context)) {
+    const pods = fitUnknownPods(up);
+    if (!fitUnknownHeld && pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods });
+    const orphans = orphaned ? undefined : orphansHold(context);
+    if (orphans) holds.push(orphans);
+  }
   // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending
   // pods, the min, the max) did not rest on it, and the utilisation report names the nodes.
   const kept =
@@ -482,10 +486,15 @@ function scaleDown(current: number, removing: string[]): Wanted {
  * A decrease removing only nodes that are not Ready takes no room they could use.
  */
 function orphanedHold(context: PoolContext, wanted: Wanted): Hold | undefined {
-  const { orphans } = context.index;
-  if (orphans.length === 0) return undefined;
   const removing = new Set(wanted.removing ?? []);
   if (!context.members.some((node) => node.ready && removing.has(node.name))) return undefined;
+  return orphansHold(context);
+}
+
+/** The pods bound to nodes the cluster does not list, as a hold; none when there are none. */
+function orphansHold(context: PoolContext): Hold | undefined {
+  const { orphans } = context.index;
+  if (orphans.length === 0) return undefined;
   const nodes = [...new Set(orphans.map((pod) => pod.nodeName as string))].sort();
   return { kind: "pods-orphaned", pods: orphans.length, nodes };
 }
@@ -515,23 +524,11 @@ function fitUnknownHold(
   return lowUsage ? { kind: "pending-fit-unknown", pods } : undefined;
 }
 
-/**
- * The same hold for a pool left as it is, whatever left it so, while a pull request that lowers
- * the count is open: `pullRequestAction` closes it for these pods, and the hold says why.
- */
-function fitUnknownClose(
-  context: PoolContext,
-  up: ScaleUpEvaluation,
-  wanted: Wanted,
-): Hold | undefined {
-  if (wanted.action !== "none") return undefined;
-  const pods = fitUnknownPods(up);
-  if (pods.length === 0) return undefined;
+/** Whether the pool's open pull request lowers the count. */
+function openDecrease(context: PoolContext): boolean {
   const { facts } = context;
   const desired = facts?.openPullRequest?.desired;
-  const openDecrease =
-    desired !== undefined && facts?.currentValue !== undefined && desired < facts.currentValue;
-  return openDecrease ? { kind: "pending-fit-unknown", pods } : undefined;
+  return desired !== undefined && facts?.currentValue !== undefined && desired < facts.currentValue;
 }
 
 function pendingHolds(context: PoolContext, up: ScaleUpEvaluation): Hold[] {

@@ -206,6 +206,31 @@ describe("while pods are bound to a node the cluster does not list", () => {
     expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
   });
 
+  it("says why an open decrease is closed when a cooldown leaves a busy pool as it is", () => {
+    const workers = nodes(4, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
+        pod("web/gone-0", { node: "worker-9", cpu: "1" }),
+      ],
+    });
+    const decision = planOne(
+      snapshot,
+      {},
+      {
+        facts: {
+          openPullRequest: { number: 3, desired: 3, from: 4 },
+          lastChange: { at: ago(60), direction: "down" },
+        },
+      },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.triggers).toEqual([]);
+    expect(kinds(decision.holds)).toEqual(["cooldown", "pods-orphaned"]);
+    expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
+  });
+
   it("is held by no pod that is not made again: DaemonSet, mirror, bare or finished", () => {
     const decision = planOne(
       withOrphans(
