@@ -569,11 +569,6 @@ function usageUnknownHolds(context: PoolContext): Hold[] {
 }
 
 /**
- * What to do with the pool's pull request. A hold leaves an open one as it is, except that an
- * open decrease is closed while pods wait for room (merged, it would take room they need) or
- * when it goes below the min of a window about to open.
- */
-/**
  * Whether the decrease an open pull request asks for would, merged now, remove a Ready node
  * while a pool node is not Ready: the pods of the not-Ready nodes will need that room. One that
  * removes only the not-Ready nodes stays open (it is what will be wanted once they have been so
@@ -591,6 +586,12 @@ function openDecreaseMeetsUnready(context: PoolContext): boolean {
   return members.some((node) => node.ready && removing.includes(node.name));
 }
 
+/**
+ * What to do with the pool's pull request. A hold leaves an open one as it is, except that an
+ * open decrease is closed while pods wait for room (merged, it would take room they need), or
+ * will (off a node not Ready), or when it goes below the min of a window about to open; and one
+ * whose count was changed under it, or that the bounds no longer allow, is closed whatever holds.
+ */
 function pullRequestAction(
   outcome: Outcome,
   facts: PoolRepoFacts | undefined,
