@@ -154,15 +154,23 @@ function timelineRow(row: TimelineRow): string[] {
 
 /**
  * The planner's node-hours over (or under) the oracle's, split by what the surplus nodes were
- * doing: one line for the total and one for each part.
+ * doing: one line for the total and one for each part. Node-hours under the oracle's while no
+ * pod waited get a line of their own, when there are any, so that pods are not said to have
+ * waited for them.
  */
 export function formatExcess(excess: ExcessOverOracle): string[] {
+  const waited = excess.belowOracle - excess.belowOracleNoneWaiting;
   const parts: [number, string][] = [
     [excess.emptyNodes, "Ready nodes without pods (scale-down not due yet, or not allowed)"],
     [excess.bootingNodes, "machines still booting"],
     [excess.occupiedNodes, "nodes running pods that the oracle packs onto fewer nodes"],
-    [excess.belowOracle, "fewer nodes than the oracle (pods waited for nodes instead)"],
+    [waited, "fewer nodes than the oracle (pods waited for nodes instead)"],
   ];
+  if (signed(excess.belowOracleNoneWaiting) !== "+0.00")
+    parts.push([
+      excess.belowOracleNoneWaiting,
+      "fewer nodes than the oracle while no pod waited (config min below the trace's, or bare pods evicted for good)",
+    ]);
   const width = Math.max(...parts.map(([value]) => signed(value).length));
   return [
     `Planner minus oracle: ${signed(excess.total)} node-hours`,

@@ -5,7 +5,8 @@ import type { RunSeries } from "./simulate.ts";
  * Where a run's node-hours differ from the oracle's, step by step. At a step with more pool
  * nodes than the oracle pays for, the surplus is put first on Ready nodes that run no pod, then
  * on machines still booting, and the rest on nodes running pods; a step with fewer counts below.
- * The four parts add up to `total`.
+ * The four parts add up to `total`; `belowOracleNoneWaiting` is the part of `belowOracle` at
+ * steps where no pod waited, then or a boot delay after.
  */
 export interface ExcessOverOracle {
   /** The run's node-hours minus the oracle's. */
@@ -18,6 +19,12 @@ export interface ExcessOverOracle {
   occupiedNodes: number;
   /** Node-hours under the oracle's, as a negative number: pods waited for nodes instead. */
   belowOracle: number;
+  /**
+   * The part of `belowOracle` at steps where no pod waited then or within the boot delay after
+   * (the oracle's nodes booting for them): pods did not wait for those nodes. A config min
+   * below the trace's leaves them out, or bare pods that a drain or preemption evicted for good.
+   */
+  belowOracleNoneWaiting: number;
 }
 
 /** One span of the timeline: the run's and the oracle's pool node counts over it. */
@@ -75,8 +82,10 @@ export function nodeTimeline(
     bootingNodes: 0,
     occupiedNodes: 0,
     belowOracle: 0,
+    belowOracleNoneWaiting: 0,
   };
   const steps = Math.min(run.nodes.length, oracle.nodes.length);
+  const waiting = waitingAhead(run.pending, oracle.aheadSteps);
   for (let k = 0; k < steps; k++) {
     const start = k * run.stepMs;
     const end = Math.min(start + run.stepMs, durationMs);
@@ -87,7 +96,7 @@ export function nodeTimeline(
       if (overlap <= 0) continue;
       addToRow(row, nodes, paid, run.pending[k] ?? 0, overlap);
     }
-    attribute(excess, run, k, paid, end - start);
+    attribute(excess, run, k, paid, end - start, waiting[k] ?? false);
   }
   for (const row of rows) {
     if (row.run.min === Infinity) row.run.min = 0;
@@ -116,11 +125,13 @@ function attribute(
   k: number,
   paid: number,
   ms: number,
+  waiting: boolean,
 ): void {
   const surplus = (run.nodes[k] ?? 0) - paid;
   excess.total += surplus * ms;
   if (surplus <= 0) {
     excess.belowOracle += surplus * ms;
+    if (!waiting) excess.belowOracleNoneWaiting += surplus * ms;
     return;
   }
   const empty = Math.min(surplus, run.empty[k] ?? 0);
@@ -128,6 +139,17 @@ function attribute(
   excess.emptyNodes += empty * ms;
   excess.bootingNodes += booting * ms;
   excess.occupiedNodes += (surplus - empty - booting) * ms;
+}
+
+/** For each step, whether a pod waits at it or at one of the `ahead` steps after it. */
+function waitingAhead(pending: readonly number[], ahead: number): boolean[] {
+  const waiting: boolean[] = [];
+  let next = Infinity; // the nearest step from k on at which a pod waits
+  for (let k = pending.length - 1; k >= 0; k--) {
+    if ((pending[k] ?? 0) > 0) next = k;
+    waiting[k] = next - k <= ahead;
+  }
+  return waiting;
 }
 
 function bucketFor(durationMs: number, stepMs: number): number {

@@ -35,6 +35,8 @@ export interface OracleResult {
 export interface OracleSeries {
   stepMs: number;
   nodes: number[];
+  /** How many steps ahead a step's count looks: nodes are paid for a boot delay before need. */
+  aheadSteps: number;
 }
 
 /** A pod as the oracle sees it: alive from its arrival for its duration, never waiting. */
@@ -68,7 +70,7 @@ export function oracle(trace: Trace, options: OracleOptions): OracleResult {
   // A pull request opened at the first step is merged and applied at the first later step its
   // merge delay has passed by.
   const firstApply = Math.max(1, Math.ceil((options.mergeDelayMs ?? 0) / options.stepMs));
-  const series: OracleSeries = { stepMs: options.stepMs, nodes: [] };
+  const series: OracleSeries = { stepMs: options.stepMs, nodes: [], aheadSteps: ahead };
   const pools = needs.pools.map((need, p) =>
     minFrom(largestAhead(need, ahead), firstApply, trace.pools[p]?.min as number),
   );

@@ -175,6 +175,40 @@ describe("pr-autoscaler backtest", () => {
     );
   });
 
+  it("does not say pods waited for the nodes a config min below the trace's leaves out", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "backtest-min-"));
+    try {
+      // The trace keeps 2 workers at least, tiny.yml 1: the planner has one node where the
+      // oracle pays for two from 00:10 to 00:17, while job-2 waits, and from 00:52 on, while no
+      // pod does.
+      const [first, ...rest] = readFileSync(TINY, "utf8").split("\n");
+      const header = JSON.parse(first ?? "");
+      header.pools[0].count = 2;
+      header.pools[0].min = 2;
+      const trace = join(dir, "min.jsonl");
+      writeFileSync(trace, [JSON.stringify(header), ...rest].join("\n"));
+      const args = ["--trace", trace, "--config", "test/fixtures/backtest/tiny.yml"];
+      const { code, stdout } = await run([...args, "--timeline"]);
+      expect(code).toBe(0);
+      const lines = stdout.split("\n");
+      const total = lines.findIndex((line) => line.startsWith("Planner minus oracle:"));
+      const below = lines.slice(total + 4, total + 6).map((line) => line.trim().split(/\s{2,}/));
+      expect(below).toEqual([
+        ["-0.12", "fewer nodes than the oracle (pods waited for nodes instead)"],
+        [
+          "-0.13",
+          "fewer nodes than the oracle while no pod waited (config min below the trace's, or bare pods evicted for good)",
+        ],
+      ]);
+      const json = JSON.parse((await run([...args, "--json"])).stdout);
+      const excess = json.timeline.plannerMinusOracle;
+      expect(excess.belowOracleNoneWaiting).toBeCloseTo(-8 / 60, 10);
+      expect(excess.belowOracle).toBeCloseTo(-15 / 60, 10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("prints JSON with --json, times in seconds", async () => {
     const { code, stdout } = await run(["--trace", TINY, "--json"]);
     expect(code).toBe(0);

@@ -24,7 +24,7 @@ function runSeries(
 }
 
 function oracleSeries(steps: number, nodes: number): OracleSeries {
-  return { stepMs: MINUTE, nodes: new Array<number>(steps).fill(nodes) };
+  return { stepMs: MINUTE, nodes: new Array<number>(steps).fill(nodes), aheadSteps: 0 };
 }
 
 describe("nodeTimeline on the tiny trace, worked out by hand", () => {
@@ -48,6 +48,8 @@ describe("nodeTimeline on the tiny trace, worked out by hand", () => {
     expect(excess.occupiedNodes).toBeCloseTo(5 / 60, 10);
     expect(excess.bootingNodes).toBe(0);
     expect(excess.belowOracle).toBeCloseTo(-5 / 60, 10);
+    // job-2 waited from 00:10, and the oracle's second node boots for it from 00:07.
+    expect(excess.belowOracleNoneWaiting).toBe(0);
     expect(excess.total).toBeCloseTo((2100 - 1380) / 3600, 10);
   });
 
@@ -83,6 +85,7 @@ describe("nodeTimeline", () => {
       bootingNodes: 2,
       occupiedNodes: 1,
       belowOracle: 0,
+      belowOracleNoneWaiting: 0,
     });
   });
 
@@ -97,7 +100,7 @@ describe("nodeTimeline", () => {
 
   it("counts steps under the oracle as negative, whatever the nodes did", () => {
     const { excess } = nodeTimeline(
-      runSeries(30, { nodes: 2, empty: 2 }),
+      runSeries(30, { nodes: 2, empty: 2, pending: 1 }),
       oracleSeries(30, 3),
       30 * MINUTE,
     );
@@ -107,7 +110,18 @@ describe("nodeTimeline", () => {
       bootingNodes: 0,
       occupiedNodes: 0,
       belowOracle: -0.5,
+      belowOracleNoneWaiting: 0,
     });
+  });
+
+  it("tells the steps under the oracle while no pod waited, then or a boot delay after, apart", () => {
+    // Pods wait from 00:20 to 00:30; the oracle boots for them 3 steps ahead, from 00:17.
+    const waiting = runSeries(60, { nodes: 2 });
+    waiting.pending.fill(3, 20, 30);
+    const { excess } = nodeTimeline(waiting, { ...oracleSeries(60, 3), aheadSteps: 3 }, HOUR);
+    expect(excess.belowOracle).toBe(-1);
+    expect(excess.belowOracleNoneWaiting).toBeCloseTo(-47 / 60, 10);
+    expect(excess.total).toBe(-1);
   });
 
   it("uses hour spans for a day and wider ones for longer traces, never shorter than a step", () => {
@@ -145,7 +159,11 @@ describe("nodeTimeline", () => {
 
   it("refuses series of different steps", () => {
     expect(() =>
-      nodeTimeline(runSeries(2, { nodes: 1 }), { stepMs: 10_000, nodes: [1, 1] }, 2 * MINUTE),
+      nodeTimeline(
+        runSeries(2, { nodes: 1 }),
+        { stepMs: 10_000, nodes: [1, 1], aheadSteps: 0 },
+        2 * MINUTE,
+      ),
     ).toThrow("the run's step (60000 ms) differs from the oracle's");
   });
 });
