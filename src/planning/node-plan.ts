@@ -136,9 +136,7 @@ function planPool(
     action: outcome.action,
     pullRequest: pullRequestAction(outcome, facts, {
       podsWaiting:
-        up.waiting !== undefined ||
-        context.index.orphans.length > 0 ||
-        fitUnknownPods(up).length > 0,
+        up.waiting !== undefined || orphansInTheWay(context) || fitUnknownPods(up).length > 0,
       unreadyInTheWay: openDecreaseMeetsUnready(context),
       bounds: context.bounds,
     }),
@@ -280,7 +278,7 @@ function decide(
   if (wanted.action === "none" && openDecrease(context)) {
     const pods = fitUnknownPods(up);
     if (!fitUnknownHeld && pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods });
-    const orphans = orphaned ? undefined : orphansHold(context);
+    const orphans = orphaned || !orphansInTheWay(context) ? undefined : orphansHold(context);
     if (orphans) holds.push(orphans);
   }
   // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending
@@ -575,15 +573,37 @@ function usageUnknownHolds(context: PoolContext): Hold[] {
  * for `scaleDown.unreadyTime`).
  */
 function openDecreaseMeetsUnready(context: PoolContext): boolean {
-  const { facts, pool, members, now, current } = context;
-  const desired = facts?.openPullRequest?.desired;
-  if (desired === undefined || current === undefined || desired >= current) return false;
-  const names = members.map((node) => node.name);
-  const removing = nodesToRemove(names, current, pool.removal, current - desired).flatMap((pick) =>
-    "node" in pick ? [pick.node] : [],
-  );
+  const { facts, pool, members, now } = context;
+  const removing = openDecreaseRemoving(context);
+  if (removing === undefined) return false;
   if (unreadyHold(pool, facts, members, removing, now) === undefined) return false;
   return members.some((node) => node.ready && removing.includes(node.name));
+}
+
+/**
+ * Whether pods bound to nodes the cluster does not list would lose room to the open decrease:
+ * one that removes only nodes that are not Ready takes none, as `orphanedHold` says.
+ */
+function orphansInTheWay(context: PoolContext): boolean {
+  const { facts, current } = context;
+  if (context.index.orphans.length === 0) return false;
+  const removing = openDecreaseRemoving(context);
+  if (removing === undefined) return false;
+  // A node the naming rule cannot tell may be a Ready one.
+  const desired = facts?.openPullRequest?.desired ?? 0;
+  if (current !== undefined && removing.length < current - desired) return true;
+  return context.members.some((node) => node.ready && removing.includes(node.name));
+}
+
+/** The nodes the open pull request's decrease would remove, by the naming rule; none if no decrease. */
+function openDecreaseRemoving(context: PoolContext): string[] | undefined {
+  const { facts, pool, members, current } = context;
+  const desired = facts?.openPullRequest?.desired;
+  if (desired === undefined || current === undefined || desired >= current) return undefined;
+  const names = members.map((node) => node.name);
+  return nodesToRemove(names, current, pool.removal, current - desired).flatMap((pick) =>
+    "node" in pick ? [pick.node] : [],
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
-import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
+import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
 import { BUSY, kinds, NOW, planOne, poolInput, QUIET, repoConfig } from "./plan-helpers.ts";
 
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
@@ -229,6 +229,33 @@ describe("while pods are bound to a node the cluster does not list", () => {
     expect(decision.triggers).toEqual([]);
     expect(kinds(decision.holds)).toEqual(["cooldown", "pods-orphaned"]);
     expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
+  });
+
+  it("leaves an open decrease that removes only a node not Ready, whatever holds the pool", () => {
+    const workers = [
+      ...nodes(3, BUSY),
+      node("worker-4", { ...BUSY, ready: false, readySince: ago(120) }),
+    ];
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.slice(0, 3).map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
+        pod("web/gone-0", { node: "worker-9", cpu: "1" }),
+      ],
+    });
+    const decision = planOne(
+      snapshot,
+      {},
+      {
+        facts: {
+          openPullRequest: { number: 3, desired: 3, from: 4 },
+          lastChange: { at: ago(60), direction: "down" },
+        },
+      },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toEqual(["cooldown"]);
+    expect(decision.pullRequest).toEqual({ action: "leave", number: 3 });
   });
 
   it("is held by no pod that is not made again: DaemonSet, mirror, bare or finished", () => {
