@@ -125,7 +125,10 @@ function pullRequestLine(decision: NodeDecision): string | undefined {
     case "update":
       return `pull request: update #${number} to ${decision.desired}`;
     case "close":
-      return `pull request: close #${number}, no change is wanted any more`;
+      // Closed while something holds the pool: a change may still come, just not that one.
+      return decision.holds.length > 0
+        ? `pull request: close #${number}, its change is not wanted any more`
+        : `pull request: close #${number}, no change is wanted any more`;
     case "leave":
       return `pull request: leave #${number} as it is while held`;
     case "none":

@@ -52,6 +52,7 @@ describe("usage past a threshold now, not shown over its window yet", () => {
     expect(kinds(decision.holds)).toEqual(["pending-wait", "window-uncovered"]);
     expect(decision.pullRequest).toEqual({ action: "close", number: 7 });
     const text = explainNodeDecision(decision);
+    expect(text).toContain("  pull request: close #7, its change is not wanted any more");
     expect(text).toContain(
       "  hold: cpu < 30 % (shown for 30s of 10m), memory < 40 % (shown for 30s of 10m) now, not yet over the window: no node is removed until it is",
     );
