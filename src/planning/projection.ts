@@ -31,14 +31,6 @@ export function projectPercent(
   return percentOf(load, allocatable - gone);
 }
 
-/** The higher of cpu and memory requests once `removed` are gone; unknown if either is. */
-export function projectRequestsPercent(
-  context: PoolContext,
-  removed: readonly NodeInfo[],
-): number | undefined {
-  return projectRequests(context, removed)?.percent;
-}
-
 /**
  * The higher of cpu and memory requests once `removed` are gone, and whose it is (cpu when
  * they are equal); unknown if either is.

@@ -33,6 +33,7 @@ import {
   RIGHTSIZED_KINDS,
   type WorkloadFacts,
   workloadFacts,
+  workloadOf,
 } from "./workload-facts.ts";
 import { identityOf, workloadKeys } from "./workload-keys.ts";
 import { applyChanges, resourceChanges } from "./write-resources.ts";
@@ -147,7 +148,7 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
     // several places may set) is not one whose requests are right.
     const { vpa } = entry;
     if (!entry.input && vpa && !targetGone(vpa) && unplaced(entry.unlocated).length > 0) {
-      const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
+      const workload = workloadOf(vpa);
       unknown.push({ workload, vpa: vpa.name, why: entry.unlocated.join("; ") });
     }
     if (entry.leftOut) excluded.push(entry.leftOut);
@@ -248,7 +249,7 @@ function contestedStanding(
   const [first] = group;
   if (!first || !RIGHTSIZED_KINDS.has(first.target.kind)) return undefined;
   if (group.every(targetGone)) return undefined;
-  const workload = { namespace: first.namespace, kind: first.target.kind, name: first.target.name };
+  const workload = workloadOf(first);
   const names = group.map((vpa) => vpa.name).join(", ");
   const exclusions = group.map((vpa) =>
     exclusionOf(context.config, vpa, workloadFacts(context.snapshot, vpa)),
@@ -260,9 +261,7 @@ function contestedStanding(
 }
 
 function knownWorkloads(vpas: readonly VpaInfo[]): WorkloadId[] {
-  return vpas
-    .filter((vpa) => RIGHTSIZED_KINDS.has(vpa.target.kind))
-    .map((vpa) => ({ namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name }));
+  return vpas.filter((vpa) => RIGHTSIZED_KINDS.has(vpa.target.kind)).map(workloadOf);
 }
 
 function subjectOf(vpa: VpaInfo): string {
@@ -308,7 +307,7 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
   const excluded = exclusionOf(context.config, vpa, facts);
   if (excluded) {
     info(`left alone: ${excluded}`);
-    const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
+    const workload = workloadOf(vpa);
     return { subject, notes, unlocated: [], leftOut: { workload, vpa: vpa.name, why: excluded } };
   }
   if (vpa.recommendations.length === 0) {
@@ -319,7 +318,7 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
     info(
       `the VPA ${vpa.name} has no recommendation yet: its requests are not judged, and a pull request open for them stays open`,
     );
-    const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
+    const workload = workloadOf(vpa);
     const why = `the VPA ${vpa.name} has no recommendation`;
     return { subject, notes, unlocated: [], unjudged: { workload, vpa: vpa.name, why } };
   }
@@ -327,7 +326,7 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
   const settled: string[] = [];
   const containers = locateAll(vpa, facts, context, notes, unlocated, settled);
   if (containers.length === 0 && unlocated.length === 0 && settled.length > 0) {
-    const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
+    const workload = workloadOf(vpa);
     const leftOut = { workload, vpa: vpa.name, why: settled.join("; ") };
     return { subject, notes, vpa, unlocated, ...(targetGone(vpa) ? {} : { leftOut }) };
   }
@@ -360,7 +359,7 @@ function locateAll(
       leftOut.push(message);
       continue;
     }
-    const workload = { namespace: vpa.namespace, kind: vpa.target.kind, name: vpa.target.name };
+    const workload = workloadOf(vpa);
     const result = locateContainer(context.index, context.config, {
       workload,
       container: name,
