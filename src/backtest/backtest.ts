@@ -4,7 +4,7 @@ import { maxSampleGap } from "../planning/utilisation.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import { baselineAutoscaler } from "./baseline-autoscaler.ts";
 import { type OracleResult, oracle } from "./oracle.ts";
-import { placementOf } from "./oracle-packing.ts";
+import { fitsAnyNodeAlone, placementOf } from "./oracle-packing.ts";
 import { plannerAutoscaler } from "./planner-autoscaler.ts";
 import { podInfo } from "./sim-cluster.ts";
 import {
@@ -13,7 +13,7 @@ import {
   type SimulationOptions,
   simulate,
 } from "./simulate.ts";
-import { arrivalKey, type NodeResources, type PodArrival, type Trace } from "./trace.ts";
+import { arrivalKey, type Trace } from "./trace.ts";
 
 export interface BacktestOptions extends SimulationOptions {
   /** How often the planner is asked. */
@@ -151,7 +151,8 @@ export function unavoidablePendingPodMinutes(trace: Trace, stepMs: number): numb
   let waitedMs = 0;
   for (const event of trace.events) {
     if (event.kind === "pod") {
-      if (!fitsAnyNodeAlone(event, trace)) since.set(arrivalKey(event), step(event.at));
+      if (!fitsAnyNodeAlone(event.requests, placementOf(podInfo(event), trace), trace))
+        since.set(arrivalKey(event), step(event.at));
     } else if (event.kind === "delete") {
       const from = since.get(event.pod);
       if (from === undefined) continue;
@@ -161,18 +162,6 @@ export function unavoidablePendingPodMinutes(trace: Trace, stepMs: number): numb
   }
   for (const from of since.values()) waitedMs += trace.durationMs - from;
   return waitedMs / 60_000;
-}
-
-/** Whether an empty fixed node, or a node of some pool, would take the pod by its requests. */
-function fitsAnyNodeAlone(arrival: PodArrival, trace: Trace): boolean {
-  const placement = placementOf(podInfo(arrival), trace);
-  const { requests } = arrival;
-  const roomy = (node: NodeResources) =>
-    requests.cpu <= node.cpu && requests.memory <= node.memory && node.pods >= 1;
-  return (
-    trace.nodes.some((node, i) => placement.fixed[i] === true && roomy(node.allocatable)) ||
-    trace.pools.some((pool, p) => placement.pools[p] !== undefined && roomy(pool.allocatable))
-  );
 }
 
 /**

@@ -500,6 +500,21 @@ function fixedFits<T>(item: PackItem<T>, node: TraceNode, i: number): boolean {
   return item.placement.fixed[i] === true && fitsRoom(item.need, node.allocatable);
 }
 
+/**
+ * Whether an empty fixed node, or a node of some pool, would take a pod of `need` placed as
+ * `placement` allows, alone.
+ */
+export function fitsAnyNodeAlone(need: Need, placement: Placement, trace: Trace): boolean {
+  return (
+    trace.nodes.some(
+      (node, i) => placement.fixed[i] === true && fitsRoom(need, node.allocatable),
+    ) ||
+    trace.pools.some(
+      (pool, p) => placement.pools[p] !== undefined && fitsRoom(need, pool.allocatable),
+    )
+  );
+}
+
 function fitsRoom(need: Need, free: NodeResources): boolean {
   return need.cpu <= free.cpu && need.memory <= free.memory && free.pods >= 1;
 }
