@@ -39,7 +39,7 @@ Options:
   --interval S        how often the planner is asked (default 60s)
   --boot-delay S      apply to new node Ready (default 180s)
   --merge-delay S     pull request opened or updated to merged and applied (default 120s;
-                      e.g. 4h when a person reviews)
+                      e.g. 4h when a person reviews; 0 merges at the next step)
 
 S is seconds (90) or a duration (90s, 3m, 4h).
 

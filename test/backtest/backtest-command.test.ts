@@ -397,5 +397,7 @@ describe("pr-autoscaler backtest", () => {
     expect(backtestCommand.name).toBe("backtest");
     expect(backtestCommand.usage).toContain("--trace TRACE.jsonl");
     expect(backtestCommand.usage).toContain("docs/backtest.md");
+    // A pull request is never merged at the step that opens it, even with no delay.
+    expect(backtestCommand.usage).toContain("0 merges at the next step");
   });
 });
