@@ -1,5 +1,11 @@
 import { formatDuration, type Progress } from "./drain-progress.ts";
-import type { PoolView, WaitEvent, WaitMember, WaitResult } from "./wait-nodes.ts";
+import {
+  cordonedMessage,
+  type PoolView,
+  type WaitEvent,
+  type WaitMember,
+  type WaitResult,
+} from "./wait-nodes.ts";
 import type { PoolAssessment, PoolTarget } from "./wait-nodes-state.ts";
 
 /** Shows one event of the wait on the progress output. */
@@ -32,8 +38,8 @@ function statusLine(pool: string, target: PoolTarget, assessment: PoolAssessment
   if (assessment.waitingFor.length > 0) parts.push(`NotReady: ${assessment.waitingFor.join(", ")}`);
   const cordoned = assessment.members.filter((m) => m.state === "cordoned").map((m) => m.name);
   if (cordoned.length > 0) parts.push(`cordoned: ${cordoned.join(", ")}`);
-  if (assessment.looksDestroyed.length > 0) {
-    parts.push(`NotReady and cordoned (not counted): ${assessment.looksDestroyed.join(", ")}`);
+  if (assessment.cordonedWaitingFor.length > 0) {
+    parts.push(`NotReady and cordoned: ${assessment.cordonedWaitingFor.join(", ")}`);
   }
   if (assessment.lingering.length > 0) {
     parts.push(`waiting for ${assessment.lingering.map((n) => n.name).join(", ")} to go`);
@@ -63,7 +69,6 @@ function poolViewOf(result: WaitResult): PoolView | undefined {
     ready,
     newlyReady: result.newlyReady ?? [],
     notReadyBefore: result.notReadyBefore ?? [],
-    looksDestroyed: result.looksDestroyed ?? [],
     waitingFor: result.waitingFor ?? [],
     stoppedReady: result.stoppedReady ?? [],
     missing,
@@ -77,11 +82,8 @@ function poolLines(result: WaitResult, view: PoolView): string[] {
       `  not Ready before the apply: ${view.notReadyBefore.join(", ")} (counted, not waited for; since ${result.since})`,
     );
   }
-  if (view.looksDestroyed.length > 0) {
-    lines.push(
-      `  NotReady and cordoned: ${view.looksDestroyed.join(", ")} (not counted, not waited for: a destroyed VM leaves this behind; delete the Node object once its VM is gone)`,
-    );
-  }
+  const cordoned = view.members.filter((m) => m.cordoned && !m.notReadyBefore).map((m) => m.name);
+  if (cordoned.length > 0) lines.push(`  ${cordonedMessage(cordoned)}`);
   if (result.added !== undefined) {
     const names = view.newlyReady.length > 0 ? ` (${view.newlyReady.join(", ")})` : "";
     lines.push(
@@ -127,7 +129,7 @@ function memberLine(member: WaitMember): string {
       ? "Ready"
       : member.state === "cordoned"
         ? "Ready, cordoned"
-        : member.looksDestroyed
+        : member.cordoned
           ? "NotReady, cordoned"
           : "NotReady";
   const age =
@@ -141,7 +143,6 @@ function memberNote(member: WaitMember): string {
     return "; new since the apply began, but cordoned: it takes no pods until uncordoned";
   }
   if (member.newlyReady) return "; new since the apply began";
-  if (member.looksDestroyed) return "; looks destroyed: not counted, not waited for";
   if (member.notReadyBefore) return "; not Ready before the apply: not waited for";
   if (member.stoppedReady) return "; was Ready earlier in this wait";
   if (member.state === "not-ready") return "; waited for";

@@ -76,10 +76,11 @@ export interface PoolMember {
    */
   notReadyBefore?: true;
   /**
-   * Not Ready and cordoned: what a drained VM that was destroyed leaves behind. Neither counted
-   * as one of the pool's machines nor waited for.
+   * Not Ready and cordoned. Judged as any other node that is not Ready: a drained VM that was
+   * destroyed leaves such a node behind, but so does a VM shut down after `kubectl cordon` for
+   * maintenance, and only `--gone` (the nodes the apply destroyed) tells them apart.
    */
-  looksDestroyed?: true;
+  cordoned?: true;
   /** Was Ready at an earlier look of this wait and is not now. */
   stoppedReady?: true;
 }
@@ -91,7 +92,10 @@ export interface LingeringNode {
   resourceVersion: string;
   ready: boolean;
   unschedulable: boolean;
-  /** NotReady and cordoned: its kubelet stopped after a drain, so its VM is gone. */
+  /**
+   * NotReady and cordoned: named to be gone, drained and its kubelet stopped, so its VM is
+   * gone (what `--delete-gone` asks before it deletes the Node object).
+   */
   deletable: boolean;
 }
 
@@ -121,8 +125,8 @@ export interface PoolAssessment {
   newlyReady: string[];
   /** Members not Ready since before the apply: counted, not waited for. */
   notReadyBefore: string[];
-  /** Members not Ready and cordoned: neither counted nor waited for. */
-  looksDestroyed: string[];
+  /** Of {@link waitingFor}, those that are cordoned (perhaps a destroyed VM not named to be gone). */
+  cordonedWaitingFor: string[];
   /** Members that are not Ready and must be: new nodes, and nodes that stopped being Ready. */
   waitingFor: string[];
   /** Of {@link waitingFor}, those that were Ready at an earlier look of this wait. */
@@ -153,9 +157,9 @@ export function firstMemory(
  * The UIDs of the pool nodes that were not Ready before the apply began at `since` (epoch
  * ms): not Ready now, not cordoned, created before `since`, and not Ready since before it
  * (their Ready condition last changed before `since`). A node whose creation or Ready
- * condition has no time is never one of them: it may be a VM the apply created. Nor is a
- * cordoned one: not Ready and cordoned says its VM was drained and destroyed, so it is not one
- * of the pool's machines (see {@link looksDestroyed}).
+ * condition has no time is never one of them: it may be a VM the apply created. A cordoned one
+ * may be (a VM shut down for maintenance): the nodes whose VMs the apply destroyed are
+ * `target.gone`, never pool members.
  */
 export function notReadyBefore(
   nodes: readonly PoolNode[],
@@ -166,10 +170,7 @@ export function notReadyBefore(
     poolNodes(nodes, target)
       .filter(
         (node) =>
-          !node.ready &&
-          !node.unschedulable &&
-          before(node.createdAt, since) &&
-          before(node.readyChangedAt, since),
+          !node.ready && before(node.createdAt, since) && before(node.readyChangedAt, since),
       )
       .map((node) => node.uid),
   );
@@ -187,11 +188,6 @@ export function isNewlyReady(node: PoolNode, memory: WaitMemory): boolean {
   return atOrAfter(node.createdAt, memory.since) || atOrAfter(node.readyChangedAt, memory.since);
 }
 
-/** Not Ready and cordoned: the drain cordoned it and its kubelet stopped with its VM. */
-export function looksDestroyed(node: PoolNode): boolean {
-  return !node.ready && node.unschedulable;
-}
-
 /**
  * Compares the nodes with the target. The pool's members are the nodes its selector matches
  * that are not control plane and are not to be gone. The wait is done when:
@@ -199,12 +195,13 @@ export function looksDestroyed(node: PoolNode): boolean {
  *   least `count`: the count is of machines, and a dead VM is still one until it is removed;
  * - with `added`, at least that many Ready members became Ready during the apply: a node that
  *   was there before cannot stand in for a VM the apply created;
- * - every other member is Ready, except those that look destroyed (not Ready and cordoned),
- *   which are neither counted nor waited for;
+ * - every other member is Ready;
  * - no node to be gone is still there.
  * Without a memory no node is excused, and none is new.
  * A cordoned member that is Ready still counts, as it does for the planner (the report shows it
- * as cordoned).
+ * as cordoned). A cordoned member that is not Ready is judged as any other: cordoned and not
+ * Ready is what a drained VM that was destroyed leaves, but also a VM shut down for maintenance
+ * after `kubectl cordon`; the nodes whose VMs the apply destroyed are `target.gone`.
  */
 export function assessPool(
   nodes: readonly PoolNode[],
@@ -217,17 +214,15 @@ export function assessPool(
   const lingering = nodes.filter((node) => gone.has(node.name)).map(toLingering);
   const ready = members.filter((member) => member.state !== "not-ready").length;
   const excused = members.filter((m) => m.notReadyBefore).map((m) => m.name);
-  const waiting = members.filter(
-    (m) => m.state === "not-ready" && !m.notReadyBefore && !m.looksDestroyed,
-  );
+  const waiting = members.filter((m) => m.state === "not-ready" && !m.notReadyBefore);
   const newlyReady = members.filter((m) => m.newlyReady).map((m) => m.name);
   const assessment: PoolAssessment = {
     members,
     ready,
     newlyReady,
     notReadyBefore: excused,
-    looksDestroyed: members.filter((m) => m.looksDestroyed).map((m) => m.name),
     waitingFor: waiting.map((m) => m.name),
+    cordonedWaitingFor: waiting.filter((m) => m.cordoned).map((m) => m.name),
     stoppedReady: waiting.filter((m) => m.stoppedReady).map((m) => m.name),
     missing: Math.max(0, target.count - ready - excused.length),
     lingering,
@@ -281,9 +276,9 @@ function toMember(node: PoolNode, memory: WaitMemory): PoolMember {
   const member: PoolMember = { name: node.name, state, createdAt: node.createdAt };
   if (node.notReadyReason !== undefined) member.notReadyReason = node.notReadyReason;
   if (isNewlyReady(node, memory)) member.newlyReady = true;
-  if (looksDestroyed(node)) member.looksDestroyed = true;
-  else if (!node.ready && memory.excused.has(node.uid)) member.notReadyBefore = true;
-  const waited = !node.ready && !member.notReadyBefore && !member.looksDestroyed;
+  if (!node.ready && node.unschedulable) member.cordoned = true;
+  if (!node.ready && memory.excused.has(node.uid)) member.notReadyBefore = true;
+  const waited = !node.ready && !member.notReadyBefore;
   if (waited && memory.seenReady.has(node.uid)) member.stoppedReady = true;
   return member;
 }
@@ -295,7 +290,7 @@ function toLingering(node: PoolNode): LingeringNode {
     resourceVersion: node.resourceVersion,
     ready: node.ready,
     unschedulable: node.unschedulable,
-    deletable: looksDestroyed(node),
+    deletable: !node.ready && node.unschedulable,
   };
 }
 

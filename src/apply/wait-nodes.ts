@@ -57,8 +57,6 @@ export interface PoolView {
   newlyReady: string[];
   /** Members not Ready since before `since`: counted toward `count`, not waited for. */
   notReadyBefore: string[];
-  /** Members not Ready and cordoned (a destroyed VM's leftover): not counted, not waited for. */
-  looksDestroyed: string[];
   /** Members not Ready that must become Ready: new nodes, nodes that were Ready. */
   waitingFor: string[];
   /** Of `waitingFor`, those seen Ready earlier in this wait. */
@@ -99,8 +97,7 @@ export type WaitEvent =
 /**
  * Looks at the nodes every `intervalMs` until the pool is what the apply made it, or until
  * the timeout: `count` nodes, each Ready except those that were not Ready since before the
- * apply (decided at the first look, see {@link notReadyBefore}) and those that look destroyed;
- * with `target.added`, that many of them Ready since the apply began; and the nodes to be gone
+ * apply (decided at the first look, see {@link notReadyBefore}); with `target.added`, that many of them Ready since the apply began; and the nodes to be gone
  * gone. Failed looks that may succeed later (no answer, 429, 5xx but 501) are retried; any
  * other answer (401, 403, 404 and the other 4xx, 501, an answer that is not the API's JSON)
  * ends the wait at once.
@@ -194,6 +191,8 @@ function timeoutMessage(
   const stopped = new Set(last.stoppedReady);
   const pending = last.waitingFor.filter((name) => !stopped.has(name));
   if (pending.length > 0) parts.push(`waiting for ${pending.join(", ")} to be Ready`);
+  const cordoned = last.cordonedWaitingFor;
+  if (cordoned.length > 0) parts.push(cordonedMessage(cordoned));
   if (stopped.size > 0) {
     parts.push(`${last.stoppedReady.join(", ")} stopped being Ready during the wait`);
   }
@@ -202,6 +201,18 @@ function timeoutMessage(
   }
   if (lastError !== undefined) parts.push(`the last look failed: ${lastError}`);
   return parts.join("; ");
+}
+
+/**
+ * Cordoned and not Ready is what a drained VM that was destroyed leaves, and also a VM shut
+ * down for maintenance after `kubectl cordon`: the wait is not told which, so it says so.
+ */
+export function cordonedMessage(names: readonly string[]): string {
+  const [one] = names;
+  const subject = names.length === 1 ? `${one} is` : `${names.join(", ")} are`;
+  const flags = names.map((name) => `--gone ${name}`).join(" ");
+  const their = names.length === 1 ? "its VM" : "their VMs";
+  return `${subject} NotReady and cordoned, as a drained VM that was destroyed leaves its node, but also a VM shut down for maintenance: if the apply destroyed ${their}, pass ${flags}`;
 }
 
 function countMessage(count: number, last: PoolAssessment): string {
@@ -264,7 +275,6 @@ function poolView(last: PoolAssessment, now: number): PoolView {
     ready: last.ready,
     newlyReady: last.newlyReady,
     notReadyBefore: last.notReadyBefore,
-    looksDestroyed: last.looksDestroyed,
     waitingFor: last.waitingFor,
     stoppedReady: last.stoppedReady,
     missing: last.missing,

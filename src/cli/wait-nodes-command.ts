@@ -31,9 +31,9 @@ const usage = `Usage: pr-autoscaler wait-nodes --pool P --count N [--selector k=
 Waits until the pool has N nodes, every one Ready except those not Ready since before the
 apply, with --added K at least K of them Ready since the apply began, and the nodes named
 with --gone have no Node object any more, or until the timeout. The pool's nodes are those
-its label selector matches, never control plane nodes; a Ready node counts, cordoned or not;
-a node NotReady and cordoned (a destroyed VM's leftover) neither counts nor is waited for.
-See docs/drain.md.
+its label selector matches, never control plane nodes and never --gone nodes; a Ready node
+counts, cordoned or not, and a node NotReady and cordoned is judged as any other: name the
+nodes whose VMs the apply destroyed with --gone. See docs/drain.md.
 
 Options:
   --pool NAME           the pool (its selector and provisionTimeout come from the config)
@@ -53,8 +53,8 @@ Options:
                         Ready and have become Ready at or after --since (created then, or
                         their Ready condition changed then), so that a node left from an
                         earlier VM cannot stand in for one (needs --since; at most N)
-  --gone NODE           a node whose VM was destroyed: wait until its Node object is gone
-                        (repeatable)
+  --gone NODE           a node whose VM was destroyed: not one of the pool's, wait until
+                        its Node object is gone (repeatable)
   --delete-gone         delete the Node object of a --gone node once it is cordoned and
                         NotReady (its kubelet stopped); needs the drain identity
   --kubeconfig FILE     kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)

@@ -274,58 +274,78 @@ describe("wait-nodes --added", () => {
 });
 
 describe("wait-nodes and nodes that are NotReady and cordoned", () => {
-  /** Drained, its VM destroyed, and the step that deletes its Node object failed. */
-  const cordonedWorker4 = (o: TalosNode = {}) =>
-    talos("talos-worker-4", {
+  /**
+   * talos-worker-2 was cordoned (`kubectl cordon`) and its VM shut down for maintenance two
+   * days ago: the kubelet stopped posting status and the node lifecycle controller marked it
+   * unreachable. Its VM is still one of the pool's, in Terraform's state.
+   */
+  const inMaintenance = () =>
+    talos("talos-worker-2", {
       ready: "Unknown",
-      ageMinutes: 40 * day,
       readyChangedMinutes: 2 * day,
       unschedulable: true,
-      ...o,
     });
 
-  it("does not count such a node toward the pool, even without --added", async () => {
-    cluster.fake.add(...threeWorkers(), cordonedWorker4());
-    const run = await wait([...poolOf(4), "--timeout", "1m", "--json"]);
-    expect(run.code).toBe(1);
-    expect(json(run)).toMatchObject({
-      ready: 3,
-      notReadyBefore: [],
-      looksDestroyed: ["talos-worker-4"],
-      waitingFor: [],
-      missing: 1,
-      message: "the pool has 3 of 4 nodes Ready (1 missing)",
-    });
-    expect(json(run).members?.[3]).toMatchObject({
-      name: "talos-worker-4",
-      state: "not-ready",
-      looksDestroyed: true,
-    });
-  });
-
-  it("counts the new VM that registers into it, and says it is still cordoned", async () => {
-    cluster.fake.add(...threeWorkers(), cordonedWorker4());
-    turnsReady("talos-worker-4", "False", { ageMinutes: 40 * day, unschedulable: true });
+  it("counts a node shut down for maintenance before the apply, and says it is cordoned", async () => {
+    cluster.fake.add(talos("talos-worker-1"), inMaintenance(), talos("talos-worker-3"));
+    cluster.fake.add(talos("talos-worker-4", { ready: "False", ageMinutes: 3 }));
+    turnsReady("talos-worker-4", "False", { ageMinutes: 3 });
     const run = await wait(scaleUp(4, 1));
     expectReport(
       run,
       0,
-      "pool workers: 3/4 Ready, 0/1 new; NotReady and cordoned (not counted): talos-worker-4\n",
-      "talos-worker-4: Ready, cordoned, age 40d; new since the apply began, but cordoned: it takes no pods until uncordoned",
+      "Pool workers has 3 Ready nodes and 1 not Ready before the apply (wanted 4), 1 of 1 new nodes Ready (talos-worker-4)",
+      "talos-worker-2: NotReady, cordoned, age 30d (Ready=Unknown: NodeStatusUnknown: Kubelet stopped posting node status.); not Ready before the apply: not waited for",
+    );
+    const counted = await wait([...poolOf(4), "--json"]);
+    expect(json(counted)).toMatchObject({ notReadyBefore: ["talos-worker-2"], missing: 0 });
+    expect(json(counted).members?.[1]).toMatchObject({
+      name: "talos-worker-2",
+      state: "not-ready",
+      cordoned: true,
+      notReadyBefore: true,
+    });
+  });
+
+  /** Drained and its VM destroyed during the apply: its Node object is still there. */
+  const destroyedWorker4 = () =>
+    talos("talos-worker-4", {
+      ready: "Unknown",
+      readyChangedMinutes: 2,
+      unschedulable: true,
+    });
+
+  it("after a scale-down run by hand without --gone, waits for the node and says why", async () => {
+    cluster.fake.add(...threeWorkers(), destroyedWorker4());
+    const run = await wait([...poolOf(3), "--timeout", "1m", "--json"]);
+    expect(run.code).toBe(1);
+    expect(json(run)).toMatchObject({
+      outcome: "timed-out",
+      ready: 3,
+      waitingFor: ["talos-worker-4"],
+      missing: 0,
+      message:
+        "waiting for talos-worker-4 to be Ready; talos-worker-4 is NotReady and cordoned, as a drained VM that was destroyed leaves its node, but also a VM shut down for maintenance: if the apply destroyed its VM, pass --gone talos-worker-4",
+    });
+    const text = await wait([...poolOf(3), "--timeout", "1m"]);
+    expectReport(
+      text,
+      1,
+      "talos-worker-4: NotReady, cordoned, age 30d (Ready=Unknown: NodeStatusUnknown: Kubelet stopped posting node status.); waited for",
+      "  talos-worker-4 is NotReady and cordoned, as a drained VM that was destroyed leaves its node, but also a VM shut down for maintenance: if the apply destroyed its VM, pass --gone talos-worker-4\n",
     );
   });
 
-  it("after a scale-down run by hand without --gone, reports the destroyed node and succeeds", async () => {
-    cluster.fake.add(
-      ...threeWorkers(),
-      cordonedWorker4({ ageMinutes: 30 * day, readyChangedMinutes: 2 }),
-    );
-    const run = await wait(poolOf(3));
+  it("after a scale-down with --gone, deletes the destroyed node and succeeds", async () => {
+    cluster.fake.add(...threeWorkers(), destroyedWorker4());
+    const gone = ["--gone", "talos-worker-4", "--delete-gone"];
+    const run = await wait([...poolOf(3), ...gone]);
     expectReport(
       run,
       0,
-      "  NotReady and cordoned: talos-worker-4 (not counted, not waited for: a destroyed VM leaves this behind; delete the Node object once its VM is gone)",
-      "talos-worker-4: NotReady, cordoned, age 30d (Ready=Unknown: NodeStatusUnknown: Kubelet stopped posting node status.); looks destroyed: not counted, not waited for",
+      "Pool workers has 3 Ready nodes (wanted 3) and the removed nodes are gone",
+      "talos-worker-4: Node object deleted",
     );
+    expect(cluster.fake.get("nodes", "talos-worker-4")).toBeUndefined();
   });
 });

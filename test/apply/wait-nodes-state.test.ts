@@ -128,36 +128,62 @@ describe("assessPool with what the wait remembers", () => {
 });
 
 describe("nodes that are NotReady and cordoned", () => {
-  /** Drained, its VM destroyed, its Node object left behind (the delete step failed). */
-  const leftover = (name: string) => dead(name, { unschedulable: true });
+  /** Cordoned, then shut down for maintenance two days ago. */
+  const maintenance = (name: string) => dead(name, { unschedulable: true });
 
-  it("are never excused: a destroyed VM's leftover is not one of the pool's machines", () => {
-    const nodes = [poolNode("talos-worker-1"), poolNode("talos-worker-2"), leftover("w-9")];
-    expect(notReadyBefore(nodes, target, since).size).toBe(0);
+  it("are excused when not Ready since before the apply, as any other node", () => {
+    const nodes = [poolNode("talos-worker-1"), poolNode("talos-worker-2"), maintenance("w-9")];
+    expect([...notReadyBefore(nodes, target, since)]).toEqual(["uid-w-9"]);
     const memory = firstMemory(nodes, target, since);
-    expect(assessPool(nodes, target, memory)).toMatchObject({
+    const assessment = assessPool(nodes, target, memory);
+    expect(assessment).toMatchObject({
       ready: 2,
-      notReadyBefore: [],
-      looksDestroyed: ["w-9"],
+      notReadyBefore: ["w-9"],
       waitingFor: [],
-      missing: 1,
-      done: false,
+      cordonedWaitingFor: [],
+      missing: 0,
+      done: true,
+    });
+    expect(assessment.members[2]).toMatchObject({
+      state: "not-ready",
+      cordoned: true,
+      notReadyBefore: true,
     });
   });
 
-  it("are not waited for either: the pool is done once it has its Ready nodes", () => {
+  it("are waited for when they stopped after the apply began and are not to be gone", () => {
     const nodes = [
       poolNode("talos-worker-1"),
       poolNode("talos-worker-2"),
       poolNode("talos-worker-3"),
-      // Stopped after the apply began: without the cordon, it would be waited for.
       dead("talos-worker-4", { unschedulable: true, readyChangedAt: "2026-11-22T18:01:00Z" }),
     ];
     const memory = firstMemory(nodes, target, since);
     const assessment = assessPool(nodes, target, memory);
-    expect(assessment).toMatchObject({ looksDestroyed: ["talos-worker-4"], done: true });
-    expect(assessment.members[3]).toMatchObject({ state: "not-ready", looksDestroyed: true });
+    expect(assessment).toMatchObject({
+      waitingFor: ["talos-worker-4"],
+      cordonedWaitingFor: ["talos-worker-4"],
+      done: false,
+    });
+    expect(assessment.members[3]).toMatchObject({ state: "not-ready", cordoned: true });
     expect(assessment.members[3]?.notReadyBefore).toBeUndefined();
+    const named = { ...target, gone: ["talos-worker-4"] };
+    const without = assessPool(nodes.slice(0, 3), named, firstMemory(nodes, named, since));
+    expect(without).toMatchObject({ waitingFor: [], lingering: [], done: true });
+  });
+
+  it("to be gone are deletable, and uncordoned ones are not", () => {
+    const nodes = [
+      poolNode("talos-worker-1"),
+      dead("talos-worker-4", { unschedulable: true, readyChangedAt: "2026-11-22T18:01:00Z" }),
+      dead("talos-worker-5", { readyChangedAt: "2026-11-22T18:01:00Z" }),
+    ];
+    const gone = { ...target, count: 1, gone: ["talos-worker-4", "talos-worker-5"] };
+    const lingering = assessPool(nodes, gone, firstMemory(nodes, gone, since)).lingering;
+    expect(lingering.map((n) => [n.name, n.deletable])).toEqual([
+      ["talos-worker-4", true],
+      ["talos-worker-5", false],
+    ]);
   });
 });
 
