@@ -22,6 +22,7 @@ import { indexRepo, type RepoIndex } from "./repo-index.ts";
 import type {
   ResourcesLocation,
   ResourcesProposal,
+  RightsizeHold,
   WorkloadId,
   WorkloadRightsizing,
 } from "./resources-proposal.ts";
@@ -194,13 +195,39 @@ function targetGone(vpa: VpaInfo): boolean {
 
 /**
  * Why a request of the workload was held for want of a usable recommendation (too little
- * history, a VPA condition, no target for the resource); undefined when none was.
+ * history, a VPA condition, no target for the resource), its own or that of another container
+ * its values set too (one of unknown needs: no VPA, no recommendation, left alone); undefined
+ * when none was.
  */
 function unusableRecommendation(workload: WorkloadRightsizing): string | undefined {
-  for (const decision of workload.containers.flatMap((container) => container.resources)) {
-    if (decision.hold?.kind === "history") return decision.hold.problems.join("; ");
-    if (decision.hold?.kind === "no-recommendation")
-      return `the VPA ${workload.vpa.name} has no ${decision.resource} recommendation`;
+  for (const container of workload.containers) {
+    for (const decision of container.resources) {
+      const why = unusableHold(decision.hold, workload, decision.resource);
+      if (why === undefined) continue;
+      if (decision.hold?.kind === "history" || decision.hold?.kind === "no-recommendation")
+        return why;
+      const { file, path } = container.location;
+      return `container ${container.name}: ${file} ${path} also sets the resources of ${why}`;
+    }
+  }
+  return undefined;
+}
+
+function unusableHold(
+  hold: RightsizeHold | undefined,
+  workload: WorkloadRightsizing,
+  resource: string,
+): string | undefined {
+  if (hold?.kind === "history") return hold.problems.join("; ");
+  if (hold?.kind === "no-recommendation")
+    return `the VPA ${workload.vpa.name} has no ${resource} recommendation`;
+  if (hold?.kind === "shared-unknown")
+    return `${hold.readers.map(({ reader, why }) => `${reader} (${why})`).join(", ")}, whose needs are not known`;
+  if (hold?.kind === "shared-reader") {
+    const inner = hold.hold;
+    if (inner.kind === "history") return `${hold.reader}, for which: ${inner.problems.join("; ")}`;
+    if (inner.kind === "no-recommendation")
+      return `${hold.reader}, whose VPA has no ${resource} recommendation`;
   }
   return undefined;
 }
