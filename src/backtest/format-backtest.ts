@@ -155,8 +155,8 @@ function timelineRow(row: TimelineRow): string[] {
 /**
  * The planner's node-hours over (or under) the oracle's, split by what the surplus nodes were
  * doing: one line for the total and one for each part. Node-hours under the oracle's while no
- * pod waited get a line of their own, when there are any, so that pods are not said to have
- * waited for them.
+ * pod that a pool node could hold waited get a line of their own, when there are any, so that
+ * pods are not said to have waited for them.
  */
 export function formatExcess(excess: ExcessOverOracle): string[] {
   const waited = excess.belowOracle - excess.belowOracleNoneWaiting;
@@ -169,7 +169,7 @@ export function formatExcess(excess: ExcessOverOracle): string[] {
   if (signed(excess.belowOracleNoneWaiting) !== "+0.00")
     parts.push([
       excess.belowOracleNoneWaiting,
-      "fewer nodes than the oracle while no pod waited (config min below the trace's, or bare pods evicted for good)",
+      "fewer nodes than the oracle while no pod waited for a pool node (config min below the trace's, or bare pods evicted for good)",
     ]);
   const width = Math.max(...parts.map(([value]) => signed(value).length));
   return [

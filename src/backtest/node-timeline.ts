@@ -6,7 +6,7 @@ import type { RunSeries } from "./simulate.ts";
  * nodes than the oracle pays for, the surplus is put first on Ready nodes that run no pod, then
  * on machines still booting, and the rest on nodes running pods; a step with fewer counts below.
  * The four parts add up to `total`; `belowOracleNoneWaiting` is the part of `belowOracle` at
- * steps where no pod waited, then or a boot delay after.
+ * steps where no pod that a pool node could hold waited, then or a boot delay after.
  */
 export interface ExcessOverOracle {
   /** The run's node-hours minus the oracle's. */
@@ -20,9 +20,11 @@ export interface ExcessOverOracle {
   /** Node-hours under the oracle's, as a negative number: pods waited for nodes instead. */
   belowOracle: number;
   /**
-   * The part of `belowOracle` at steps where no pod waited then or within the boot delay after
-   * (the oracle's nodes booting for them): pods did not wait for those nodes. A config min
-   * below the trace's leaves them out, or bare pods that a drain or preemption evicted for good.
+   * The part of `belowOracle` at steps where no pod that a pool node could hold waited then or
+   * within the boot delay after (the oracle's nodes booting for them): pods did not wait for
+   * those nodes. A config min below the trace's leaves them out, or bare pods that a drain or
+   * preemption evicted for good. Pods no node can hold, or only fixed nodes, wait whatever the
+   * pools have, and are not taken for pods waiting for those nodes.
    */
   belowOracleNoneWaiting: number;
 }
@@ -85,7 +87,7 @@ export function nodeTimeline(
     belowOracleNoneWaiting: 0,
   };
   const steps = Math.min(run.nodes.length, oracle.nodes.length);
-  const waiting = waitingAhead(run.pending, oracle.aheadSteps);
+  const waiting = waitingAhead(run.pendingForPools, oracle.aheadSteps);
   for (let k = 0; k < steps; k++) {
     const start = k * run.stepMs;
     const end = Math.min(start + run.stepMs, durationMs);
@@ -141,7 +143,7 @@ function attribute(
   excess.occupiedNodes += (surplus - empty - booting) * ms;
 }
 
-/** For each step, whether a pod waits at it or at one of the `ahead` steps after it. */
+/** For each step, whether a pod a pool node could hold waits at it or at one of the `ahead` after. */
 function waitingAhead(pending: readonly number[], ahead: number): boolean[] {
   const waiting: boolean[] = [];
   let next = Infinity; // the nearest step from k on at which a pod waits

@@ -505,13 +505,23 @@ function fixedFits<T>(item: PackItem<T>, node: TraceNode, i: number): boolean {
  * `placement` allows, alone.
  */
 export function fitsAnyNodeAlone(need: Need, placement: Placement, trace: Trace): boolean {
-  return (
-    trace.nodes.some(
-      (node, i) => placement.fixed[i] === true && fitsRoom(need, node.allocatable),
-    ) ||
-    trace.pools.some(
-      (pool, p) => placement.pools[p] !== undefined && fitsRoom(need, pool.allocatable),
-    )
+  return fitsFixedNodeAlone(need, placement, trace) || fitsPoolNodeAlone(need, placement, trace);
+}
+
+/** Whether an empty fixed node would take a pod of `need` placed as `placement` allows. */
+export function fitsFixedNodeAlone(need: Need, placement: Placement, trace: Trace): boolean {
+  return trace.nodes.some(
+    (node, i) => placement.fixed[i] === true && fitsRoom(need, node.allocatable),
+  );
+}
+
+/**
+ * Whether a node of some pool would take a pod of `need` placed as `placement` allows, alone:
+ * when it would not, no number of pool nodes helps the pod.
+ */
+export function fitsPoolNodeAlone(need: Need, placement: Placement, trace: Trace): boolean {
+  return trace.pools.some(
+    (pool, p) => placement.pools[p] !== undefined && fitsRoom(need, pool.allocatable),
   );
 }
 

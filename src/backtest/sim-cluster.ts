@@ -36,6 +36,8 @@ export interface SimPod {
   profileSince: number;
   /** When it last joined the queue: its arrival, or its eviction (a new pod in Kubernetes). */
   queuedAt: number;
+  /** Whether a node of some pool would take it alone (see {@link SimCluster.pendingForPools}). */
+  forPools: boolean;
   node?: SimNode;
   startedAt?: number;
   endsAt?: number;
@@ -51,6 +53,11 @@ export class SimCluster {
   readonly pods = new Map<string, SimPod>();
   /** Pods waiting for a node, in queue order (priority, then arrival). */
   pending: SimPod[] = [];
+  /**
+   * How many of them a node of some pool would take alone, by the test the cluster was made
+   * with: pods no node can hold, or only fixed nodes, wait however many pool nodes there are.
+   */
+  pendingForPools = 0;
   /** Pods evicted by a scale-down (each eviction counts). */
   disrupted = 0;
   /** Pods evicted by the scheduler to make room for a pod of higher priority. */
@@ -60,6 +67,12 @@ export class SimCluster {
   private roomGrew = false;
   /** Pods queued since the last scheduling pass: the only ones to try when no room grew. */
   private queued: SimPod[] = [];
+  private readonly poolWouldTake: (pod: PodArrival, info: PodInfo) => boolean;
+
+  /** `poolWouldTake`: whether a node of some pool would take the pod alone; all by default. */
+  constructor(poolWouldTake: (pod: PodArrival, info: PodInfo) => boolean = () => true) {
+    this.poolWouldTake = poolWouldTake;
+  }
 
   addNode(node: SimNode): void {
     this.nodes.push(node);
@@ -90,14 +103,16 @@ export class SimCluster {
   /** A pod joins the queue; its usage profile starts at `since`. */
   arrive(arrival: PodArrival, since: number): void {
     const key = arrivalKey(arrival);
+    const info = podInfo(arrival);
     const pod: SimPod = {
       key,
       seq: this.seq++,
       arrival,
-      info: podInfo(arrival),
+      info,
       profile: arrival.usage,
       profileSince: since,
       queuedAt: arrival.at,
+      forPools: this.poolWouldTake(arrival, info),
     };
     this.pods.set(key, pod);
     this.enqueue(pod);
@@ -115,7 +130,10 @@ export class SimCluster {
     if (!pod) return;
     this.pods.delete(key);
     if (pod.node) this.unbind(pod);
-    else this.pending = this.pending.filter((other) => other !== pod);
+    else {
+      this.pending = this.pending.filter((other) => other !== pod);
+      if (pod.forPools) this.pendingForPools -= 1;
+    }
   }
 
   /** Removes pods whose run ended by `now`; only running pods have an end. */
@@ -156,6 +174,7 @@ export class SimCluster {
       }
       this.bind(pod, node, now);
       bound.add(pod);
+      if (pod.forPools) this.pendingForPools -= 1;
       lowest = Math.min(lowest, pod.arrival.priority);
     }
     if (bound.size > 0) this.pending = this.pending.filter((pod) => !bound.has(pod));
@@ -267,6 +286,7 @@ export class SimCluster {
     }
     this.pending.splice(low, 0, pod);
     this.queued.push(pod);
+    if (pod.forPools) this.pendingForPools += 1;
   }
 }
 

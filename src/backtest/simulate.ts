@@ -1,4 +1,5 @@
 import type { Autoscaler, PullRequestIntent } from "./autoscaler.ts";
+import { fitsPoolNodeAlone, placementOf } from "./oracle-packing.ts";
 import { SimCluster } from "./sim-cluster.ts";
 import { DAY_MS, type MergedChange, type SimPullRequest, SimRepo } from "./sim-repo.ts";
 import { simulationSnapshot } from "./sim-snapshot.ts";
@@ -53,6 +54,12 @@ export interface RunSeries {
   empty: number[];
   /** Pods waiting for a node. */
   pending: number[];
+  /**
+   * The part of `pending` that a node of some pool would take alone (by selectors, tolerations
+   * and requests): pods no node can hold, or only fixed nodes, wait however many pool nodes
+   * there are.
+   */
+  pendingForPools: number[];
 }
 
 export interface RunResult {
@@ -83,6 +90,7 @@ export function simulate(
     booting: [],
     empty: [],
     pending: [],
+    pendingForPools: [],
   };
   let nextCheck = 0;
   for (let now = 0; now < trace.durationMs; now += options.stepMs) {
@@ -129,7 +137,15 @@ interface Totals {
 
 /** The trace's fixed nodes and first pool nodes, Ready since a day before the start. */
 function createWorld(trace: Trace, options: SimulationOptions): World {
-  const cluster = new SimCluster();
+  const cluster = new SimCluster((pod, info) =>
+    fitsPoolNodeAlone(pod.requests, placementOf(info, trace), trace),
+  );
+  addFixedNodes(cluster, trace);
+  return { cluster, repo: new SimRepo(trace.pools, cluster, options, trace.start), nextEvent: 0 };
+}
+
+/** The trace's fixed nodes, Ready since a day before the start. */
+export function addFixedNodes(cluster: SimCluster, trace: Trace): void {
   for (const node of trace.nodes)
     cluster.addNode({
       ...node,
@@ -141,7 +157,6 @@ function createWorld(trace: Trace, options: SimulationOptions): World {
       used: { cpu: 0, memory: 0, pods: 0 },
       pods: new Set(),
     });
-  return { cluster, repo: new SimRepo(trace.pools, cluster, options, trace.start), nextEvent: 0 };
 }
 
 /** Steps 1–5: events, finished batch pods, merges and applies, boots, scheduling. */
@@ -185,9 +200,10 @@ function record(series: RunSeries, cluster: SimCluster): void {
   series.booting.push(booting);
   series.empty.push(empty);
   series.pending.push(cluster.pending.length);
+  series.pendingForPools.push(cluster.pendingForPools);
 }
 
-function applyEvent(cluster: SimCluster, event: TraceEvent): void {
+export function applyEvent(cluster: SimCluster, event: TraceEvent): void {
   // A profile's clock starts at the event's own time, even when the step comes a little later.
   if (event.kind === "pod") cluster.arrive(event, event.at);
   else if (event.kind === "usage") cluster.setUsage(event.pod, event.usage, event.at);

@@ -197,7 +197,7 @@ describe("pr-autoscaler backtest", () => {
         ["-0.12", "fewer nodes than the oracle (pods waited for nodes instead)"],
         [
           "-0.13",
-          "fewer nodes than the oracle while no pod waited (config min below the trace's, or bare pods evicted for good)",
+          "fewer nodes than the oracle while no pod waited for a pool node (config min below the trace's, or bare pods evicted for good)",
         ],
       ]);
       const json = JSON.parse((await run([...args, "--json"])).stdout);

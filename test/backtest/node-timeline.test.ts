@@ -4,6 +4,8 @@ import { loadBacktestInputs } from "../../src/backtest/load-backtest.ts";
 import { nodeTimeline } from "../../src/backtest/node-timeline.ts";
 import type { OracleSeries } from "../../src/backtest/oracle.ts";
 import type { RunSeries } from "../../src/backtest/simulate.ts";
+import { loadRepoConfig } from "../../src/policy/load-repo-config.ts";
+import { header, pod, trace } from "./trace-helpers.ts";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -13,6 +15,7 @@ function runSeries(
   steps: number,
   fields: { nodes: number; booting?: number; empty?: number; pending?: number },
 ): RunSeries {
+  // Every waiting pod is one a pool node could hold, unless a test says otherwise.
   const fill = (value: number) => new Array<number>(steps).fill(value);
   return {
     stepMs: MINUTE,
@@ -20,6 +23,7 @@ function runSeries(
     booting: fill(fields.booting ?? 0),
     empty: fill(fields.empty ?? 0),
     pending: fill(fields.pending ?? 0),
+    pendingForPools: fill(fields.pending ?? 0),
   };
 }
 
@@ -71,6 +75,40 @@ describe("nodeTimeline on the tiny trace, worked out by hand", () => {
   });
 });
 
+describe("nodeTimeline with a config min below the trace's", () => {
+  it("does not say pods waited when the only waiting pod is one no node can hold", () => {
+    const loaded = loadRepoConfig(
+      [
+        "pools:",
+        "  - name: workers",
+        "    target: { file: terraform/terraform.tfvars, path: worker_count }",
+        "    selector: { matchLabels: { pool: workers } }",
+        "    min: 1",
+        "    max: 4",
+      ].join("\n"),
+      "c.yml",
+    );
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    // Two workers, the trace's min; web fits on one, so the planner goes down to 1 while the
+    // oracle keeps 2. A pod whose selector no node carries waits all hour in every run.
+    const day = trace(
+      header({}, { count: 2, min: 2 }),
+      pod(0, "web"),
+      pod(0, "typo", { nodeSelector: { pool: "wokers" } }),
+    );
+    const report = runBacktest(day, loaded.config);
+    expect(report.planner.series.pending.every((count) => count === 1)).toBe(true);
+    expect(report.planner.series.pendingForPools.every((count) => count === 0)).toBe(true);
+    const { excess } = nodeTimeline(
+      report.planner.series,
+      report.oracle.series,
+      report.trace.durationMs,
+    );
+    expect(excess.belowOracle).toBeLessThan(-0.5);
+    expect(excess.belowOracleNoneWaiting).toBe(excess.belowOracle);
+  });
+});
+
 describe("nodeTimeline", () => {
   it("puts the surplus on empty nodes first, then on booting ones, then on busy ones", () => {
     // 6 nodes against the oracle's 2 for an hour: 1 empty, 2 booting, so 1 busy.
@@ -118,10 +156,23 @@ describe("nodeTimeline", () => {
     // Pods wait from 00:20 to 00:30; the oracle boots for them 3 steps ahead, from 00:17.
     const waiting = runSeries(60, { nodes: 2 });
     waiting.pending.fill(3, 20, 30);
+    waiting.pendingForPools.fill(3, 20, 30);
     const { excess } = nodeTimeline(waiting, { ...oracleSeries(60, 3), aheadSteps: 3 }, HOUR);
     expect(excess.belowOracle).toBe(-1);
     expect(excess.belowOracleNoneWaiting).toBeCloseTo(-47 / 60, 10);
     expect(excess.total).toBe(-1);
+  });
+
+  it("does not take pods that no pool node could hold for pods waiting for nodes", () => {
+    // One pod waits all hour, but no pool node would take it: the pool's nodes were not what
+    // it waited for.
+    const run = runSeries(60, { nodes: 2, pending: 1 });
+    run.pendingForPools.fill(0);
+    const { excess, rows } = nodeTimeline(run, oracleSeries(60, 3), HOUR);
+    expect(excess.belowOracle).toBe(-1);
+    expect(excess.belowOracleNoneWaiting).toBe(-1);
+    // The timeline's pending column still counts it.
+    expect(rows.reduce((sum, row) => sum + row.run.pendingPodMinutes, 0)).toBe(60);
   });
 
   it("uses hour spans for a day and wider ones for longer traces, never shorter than a step", () => {

@@ -92,12 +92,14 @@ describe("simulate: a scale-up", () => {
       series.booting[k],
       series.empty[k],
       series.pending[k],
+      series.pendingForPools[k],
     ];
-    expect(at(11)).toEqual([1, 0, 0, 1]);
-    expect(at(12)).toEqual([2, 1, 0, 1]);
-    expect(at(29)).toEqual([2, 1, 0, 1]);
-    expect(at(30)).toEqual([2, 0, 0, 0]);
-    expect(at(359)).toEqual([2, 0, 0, 0]);
+    // b waits for room a pool node has: it counts in both pending series.
+    expect(at(11)).toEqual([1, 0, 0, 1, 1]);
+    expect(at(12)).toEqual([2, 1, 0, 1, 1]);
+    expect(at(29)).toEqual([2, 1, 0, 1, 1]);
+    expect(at(30)).toEqual([2, 0, 0, 0, 0]);
+    expect(at(359)).toEqual([2, 0, 0, 0, 0]);
   });
 });
 
