@@ -15,6 +15,7 @@ import type {
   BulkStop,
   Hold,
   NodeDecision,
+  PullRequestCloseReason,
   RequestsCheck,
   ScaleDownCondition,
   Trigger,
@@ -125,6 +126,8 @@ function pullRequestLine(decision: NodeDecision): string | undefined {
     case "update":
       return `pull request: update #${number} to ${decision.desired}`;
     case "close":
+      if (decision.pullRequest.closes)
+        return `pull request: close #${number}, ${closeReasonText(decision.pullRequest.closes)}`;
       // Closed while something holds the pool: a change may still come, just not that one.
       return decision.holds.length > 0
         ? `pull request: close #${number}, its change is not wanted any more`
@@ -134,6 +137,25 @@ function pullRequestLine(decision: NodeDecision): string | undefined {
     case "none":
       return undefined;
   }
+}
+
+/**
+ * Why an open pull request closes whatever holds the pool: `the count changed under it: it
+ * changes 3 → 4, and the default branch has 5 now, …`, `its count of 6 is above the max of 4 now, …`.
+ */
+function closeReasonText(reason: PullRequestCloseReason): string {
+  if (reason.kind === "count-changed") {
+    const change =
+      reason.desired === undefined
+        ? `was made on a count of ${reason.from}`
+        : `changes ${reason.from} → ${reason.desired}`;
+    return `the count changed under it: it ${change}, and the default branch has ${reason.current} now, so it no longer applies`;
+  }
+  const bound =
+    reason.bound === "min"
+      ? `below the min of ${reason.limit}${reason.schedule ? ` set by schedule ${reason.schedule}` : ""}`
+      : `above the ${reason.bound === "host-cap" ? "host cap" : "max"} of ${reason.limit}`;
+  return `its count of ${reason.desired} is ${bound} now, so it no longer applies`;
 }
 
 function nodesLine(decision: NodeDecision): string {
@@ -455,7 +477,13 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
       return `${hold.pods} pending pod(s) need new nodes but have waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor); nodes are added for them from ${hold.until} if they still wait, and none is removed meanwhile`;
     case "pending-fit-unknown": {
       const one = hold.pods.length === 1;
-      return `${hold.pods.join(", ")} ${one ? "is" : "are"} pending and whether a new node would fit ${one ? "it" : "them"} is unknown (fit unknown, above): no node is removed for low usage while ${one ? "it waits" : "they wait"}, so the room ${one ? "it" : "they"} may need is not given away`;
+      // Above the max the count comes down to it whatever the usage: only what goes beyond it is
+      // a removal for low usage.
+      const held =
+        hold.max === undefined
+          ? "no node is removed for low usage"
+          : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`;
+      return `${hold.pods.join(", ")} ${one ? "is" : "are"} pending and whether a new node would fit ${one ? "it" : "them"} is unknown (fit unknown, above): ${held} while ${one ? "it waits" : "they wait"}, so the room ${one ? "it" : "they"} may need is not given away`;
     }
     case "at-max":
       return `wanted ${count(hold.wanted, "node")}, the ${hold.bound === "host-cap" ? "host cap" : "max"} allows ${hold.allowed}`;
@@ -724,6 +752,8 @@ function bulkStopText(stop: BulkStop): string {
       return `not ${stop.node} too: ${lastNodeStaysText(stop)}`;
     case "schedule-soon":
       return `no more: schedule ${stop.schedule} opens soon with min ${stop.min}`;
+    case "pending-fit-unknown":
+      return `no more: the count comes down to the ${stop.bound === "host-cap" ? "host cap" : "max"} of ${stop.max} and no further while pending pods whose fit on a new node is unknown wait`;
   }
 }
 

@@ -32,7 +32,7 @@ export interface NodeDecision {
    * one, or several empty ones at once (`scaleDown.maxEmptyBulk`).
    */
   removing?: string[];
-  pullRequest: { action: PullRequestAction; number?: number };
+  pullRequest: { action: PullRequestAction; number?: number; closes?: PullRequestCloseReason };
   /** Why a change is wanted. */
   triggers: Trigger[];
   /** What stops or limits the wanted change. */
@@ -45,6 +45,23 @@ export interface NodeDecision {
   /** Scale-down blockers of every node in the pool, for dashboards; empty lists included. */
   blockers: NodeBlockers[];
 }
+
+/**
+ * Why the open pull request is closed whatever holds the pool (absent for other closes): the
+ * count it changes was changed under it on the default branch (`count-changed`: it changes
+ * `from` → `desired`, the repo has `current` now), or the count it asks for is outside the bounds
+ * in effect now (`out-of-bounds`: above the max or the host cap, or below the min, which a
+ * `schedule` may set).
+ */
+export type PullRequestCloseReason =
+  | { kind: "count-changed"; from: number; desired?: number; current: number }
+  | {
+      kind: "out-of-bounds";
+      desired: number;
+      bound: "max" | "host-cap" | "min";
+      limit: number;
+      schedule?: string;
+    };
 
 export type Resource = "cpu" | "memory";
 
@@ -159,9 +176,13 @@ export type Hold =
    * Pending pods (`pods`, `namespace/name`) whose fit on a new node is unknown (the pool's nodes
    * disagree about a label or an extended resource they ask for, or what a new node or the pod
    * needs is unknown): they may need a pool node's room, so none is removed for low usage, and an
-   * open decrease is closed. A decrease above the max or of a node long not Ready still goes.
+   * open decrease is closed. A decrease above the max or of a node long not Ready still goes, and
+   * an open one that comes down no further than the max is not closed for them. With `max` (the
+   * count is above it, `bound` says whether it is the max or the host cap): the count comes down
+   * to it and no further (empty nodes that would go with it for low usage stay), or an open
+   * decrease that goes below it is closed.
    */
-  | { kind: "pending-fit-unknown"; pods: string[] }
+  | { kind: "pending-fit-unknown"; pods: string[]; max?: number; bound?: "max" | "host-cap" }
   /**
    * Pods bound to nodes the cluster does not list (`nodes`: deleted, or joined after the nodes
    * were read), which their controllers make again elsewhere: they will need room the pool's
@@ -354,4 +375,9 @@ export type BulkStop =
   /** It is the pool's last node, and a new node could not be told from the config alone. */
   | ({ kind: "last-node"; node: string } & NewNodeGaps)
   /** A window opening soon holds the count at its min: no more go now. */
-  | { kind: "schedule-soon"; schedule: string; min: number };
+  | { kind: "schedule-soon"; schedule: string; min: number }
+  /**
+   * Pending pods whose fit on a new node is unknown wait: above the max (or the host cap), the
+   * count comes down to it, and no node goes for low usage beyond it.
+   */
+  | { kind: "pending-fit-unknown"; max: number; bound: "max" | "host-cap" };

@@ -1,14 +1,16 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
 import { type DrainBlocker, nodeBlockers } from "./blockers.ts";
-import { maxBound, poolBounds } from "./bounds.ts";
+import { maxBound, poolBounds, raisingSchedule } from "./bounds.ts";
 import { type ClusterIndex, indexCluster, podKey } from "./cluster-index.ts";
 import { hysteresisHolds, joiningNodes, unreadyHold } from "./hysteresis.ts";
 import type {
   BoundsReport,
+  BulkStop,
   Hold,
   NodeAction,
   NodeDecision,
   PullRequestAction,
+  PullRequestCloseReason,
   Resource,
   ScaleDownReport,
   Trigger,
@@ -136,7 +138,9 @@ function planPool(
     action: outcome.action,
     pullRequest: pullRequestAction(outcome, facts, {
       podsWaiting:
-        up.waiting !== undefined || orphansInTheWay(context) || fitUnknownPods(up).length > 0,
+        up.waiting !== undefined ||
+        orphansInTheWay(context) ||
+        fitUnknownClosing(context, up) !== undefined,
       unreadyInTheWay: openDecreaseMeetsUnready(context),
       bounds: context.bounds,
     }),
@@ -270,14 +274,15 @@ function decide(
       fitUnknownHeld !== undefined);
   if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
   if (wanted.action === "scale-down") {
+    wanted = downToTheMax(context, up, wanted, down.report, holds);
     wanted = beforeSchedule(context, current, wanted, holds);
     trimBulk(down.report, wanted, holds);
   }
   // Whatever left the pool as it is (a cooldown over a decrease above the max, say), an open
   // decrease is closed while such pods wait (`pullRequestAction`): the hold says why.
   if (wanted.action === "none" && openDecrease(context)) {
-    const pods = fitUnknownPods(up);
-    if (!fitUnknownHeld && pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods });
+    const closing = fitUnknownClosing(context, up);
+    if (!fitUnknownHeld && closing) holds.push(closing);
     const orphans = orphaned || !orphansInTheWay(context) ? undefined : orphansHold(context);
     if (orphans) holds.push(orphans);
   }
@@ -387,20 +392,53 @@ function beforeSchedule(
  * window opening soon has held the count at its min: the explanation names what goes.
  */
 function trimBulk(report: ScaleDownReport, wanted: Wanted, holds: readonly Hold[]): void {
-  const { bulk } = report;
   const soon = holds.find((hold) => hold.kind === "schedule-soon");
-  if (!bulk || soon?.kind !== "schedule-soon" || wanted.action !== "scale-down") return;
-  const removing = wanted.removing ?? [];
-  if (removing.length >= bulk.nodes.length) return;
+  if (soon?.kind !== "schedule-soon" || wanted.action !== "scale-down") return;
+  cutBulk(report, wanted.removing ?? [], {
+    kind: "schedule-soon",
+    schedule: soon.schedule,
+    min: soon.min,
+  });
+}
+
+/** The report's bulk removal cut to `removing`, when that is fewer nodes, and why it stops. */
+function cutBulk(report: ScaleDownReport, removing: string[], stop: BulkStop): void {
+  const { bulk } = report;
+  if (!bulk || removing.length >= bulk.nodes.length) return;
   const { projection, ...rest } = bulk;
   report.bulk = {
     ...rest,
     nodes: removing,
-    stop: { kind: "schedule-soon", schedule: soon.schedule, min: soon.min },
+    stop,
     ...(projection && removing.length > 1
       ? { projection: projection.slice(0, removing.length) }
       : {}),
   };
+}
+
+/**
+ * A decrease above the max (or the host cap) that takes empty nodes beyond it for low usage, cut
+ * to the bound while pending pods whose fit on a new node is unknown wait: the nodes beyond it go
+ * for low usage, which `fitUnknownHold` holds back.
+ */
+function downToTheMax(
+  context: PoolContext,
+  up: ScaleUpEvaluation,
+  wanted: Wanted,
+  report: ScaleDownReport,
+  holds: Hold[],
+): Wanted {
+  const { current, bounds } = context;
+  const removing = wanted.removing ?? [];
+  const over = (current ?? 0) - bounds.effectiveMax;
+  const pods = fitUnknownPods(up);
+  if (current === undefined || over <= 0 || removing.length <= over || pods.length === 0)
+    return wanted;
+  const bound = maxBound(bounds);
+  holds.push({ kind: "pending-fit-unknown", pods, max: bounds.effectiveMax, bound });
+  const kept = removing.slice(0, over);
+  cutBulk(report, kept, { kind: "pending-fit-unknown", max: bounds.effectiveMax, bound });
+  return scaleDown(current, kept);
 }
 
 interface Wanted {
@@ -506,9 +544,9 @@ function fitUnknownPods(up: ScaleUpEvaluation): string[] {
  * What keeps a decrease for low usage from removing a node while pending pods whose fit on a new
  * node is unknown wait: the pool's nodes disagree about what they ask for (a GPU VM that rebooted
  * and has not reported its GPU yet), so they may need that node's room, most likely the very
- * node that disagrees. A decrease above the max or the host cap, or of a node long not Ready,
- * still goes: usage does not decide those, and a pod whose fit stays unknown until a person sets
- * `newNode` would keep them forever.
+ * node that disagrees. A decrease above the max or the host cap (down to it: `downToTheMax`), or
+ * of a node long not Ready, still goes: usage does not decide those, and a pod whose fit stays
+ * unknown until a person sets `newNode` would keep them forever.
  */
 function fitUnknownHold(
   up: ScaleUpEvaluation,
@@ -520,6 +558,29 @@ function fitUnknownHold(
   const lowUsage =
     wanted.action === "scale-down" && triggers.some((trigger) => trigger.kind === "underutilised");
   return lowUsage ? { kind: "pending-fit-unknown", pods } : undefined;
+}
+
+/**
+ * The hold that closes the pool's open decrease while pending pods whose fit on a new node is
+ * unknown wait, as it would take room they may need; none for one that comes down no further
+ * than the max (or the host cap): usage does not decide that one, the bounds do, so it goes
+ * whatever such pods ask (`fitUnknownHold`), and closing it would only have it opened again once
+ * what holds the pool is over.
+ */
+function fitUnknownClosing(context: PoolContext, up: ScaleUpEvaluation): Hold | undefined {
+  const pods = fitUnknownPods(up);
+  if (pods.length === 0 || !openDecrease(context)) return undefined;
+  const { current, bounds } = context;
+  const desired = context.facts?.openPullRequest?.desired as number;
+  if (current === undefined || current <= bounds.effectiveMax)
+    return { kind: "pending-fit-unknown", pods };
+  if (desired >= bounds.effectiveMax) return undefined;
+  return {
+    kind: "pending-fit-unknown",
+    pods,
+    max: bounds.effectiveMax,
+    bound: maxBound(bounds),
+  };
 }
 
 /** Whether the pool's open pull request lowers the count. */
@@ -618,7 +679,7 @@ function pullRequestAction(
   state: {
     podsWaiting: boolean;
     unreadyInTheWay: boolean;
-    bounds: Pick<BoundsReport, "effectiveMin" | "effectiveMax">;
+    bounds: BoundsReport;
   },
 ): NodeDecision["pullRequest"] {
   const { podsWaiting, unreadyInTheWay, bounds } = state;
@@ -654,7 +715,42 @@ function pullRequestAction(
   let prAction: PullRequestAction = "close";
   if (action !== "none") prAction = "update";
   else if (holds.length > 0 && !decreaseUnwanted && !overtaken && !outOfBounds) prAction = "leave";
-  return { action: prAction, number: open.number };
+  const closes =
+    prAction !== "close"
+      ? undefined
+      : overtaken
+        ? countChanged(open, facts?.currentValue as number)
+        : outOfBounds
+          ? outsideBounds(open.desired as number, bounds)
+          : undefined;
+  return { action: prAction, number: open.number, ...(closes ? { closes } : {}) };
+}
+
+/** The open pull request's change, made to a count the default branch no longer has. */
+function countChanged(
+  open: { desired?: number; from?: number },
+  current: number,
+): PullRequestCloseReason {
+  return {
+    kind: "count-changed",
+    from: open.from as number,
+    ...(open.desired === undefined ? {} : { desired: open.desired }),
+    current,
+  };
+}
+
+/** The bound in effect now that `desired` is outside of. */
+function outsideBounds(desired: number, bounds: BoundsReport): PullRequestCloseReason {
+  if (desired > bounds.effectiveMax)
+    return { kind: "out-of-bounds", desired, bound: maxBound(bounds), limit: bounds.effectiveMax };
+  const schedule = raisingSchedule(bounds);
+  return {
+    kind: "out-of-bounds",
+    desired,
+    bound: "min",
+    limit: bounds.effectiveMin,
+    ...(schedule ? { schedule } : {}),
+  };
 }
 
 function withoutInternals(pending: ScaleUpEvaluation["pending"]): NodeDecision["pending"] {

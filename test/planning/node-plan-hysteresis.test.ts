@@ -685,4 +685,49 @@ describe("an open scaling pull request", () => {
     );
     expect(decision.pullRequest).toEqual({ action: "leave", number: 12 });
   });
+
+  /** Four workers, a cooldown over them (a change a minute ago), and the open pull request. */
+  function heldWith(open: { number: number; desired: number; from: number }, pool = {}) {
+    const workers = nodes(4, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
+    });
+    return planOne(snapshot, pool, {
+      facts: { openPullRequest: open, lastChange: { at: minutesAgo(1), direction: "up" } },
+    });
+  }
+
+  it("is closed, naming why, when the count was changed under it, whatever holds the pool", () => {
+    const decision = heldWith({ number: 12, desired: 5, from: 3 });
+    expect(kinds(decision.holds)).toEqual(["cooldown"]);
+    expect(decision.pullRequest).toEqual({
+      action: "close",
+      number: 12,
+      closes: { kind: "count-changed", from: 3, desired: 5, current: 4 },
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      "  pull request: close #12, the count changed under it: it changes 3 → 5, and the default branch has 4 now, so it no longer applies",
+    );
+  });
+
+  it("is closed, naming the bound, when its count is outside the bounds, whatever holds the pool", () => {
+    const above = heldWith({ number: 12, desired: 5, from: 4 }, { max: 4 });
+    expect(above.pullRequest).toEqual({
+      action: "close",
+      number: 12,
+      closes: { kind: "out-of-bounds", desired: 5, bound: "max", limit: 4 },
+    });
+    expect(explainNodeDecision(above)).toContain(
+      "  pull request: close #12, its count of 5 is above the max of 4 now, so it no longer applies",
+    );
+    const below = heldWith({ number: 12, desired: 2, from: 4 }, { min: 3 });
+    expect(below.pullRequest).toMatchObject({
+      action: "close",
+      closes: { kind: "out-of-bounds", desired: 2, bound: "min", limit: 3 },
+    });
+    expect(explainNodeDecision(below)).toContain(
+      "  pull request: close #12, its count of 2 is below the min of 3 now, so it no longer applies",
+    );
+  });
 });

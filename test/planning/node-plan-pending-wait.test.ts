@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
@@ -273,23 +274,23 @@ describe("while pods are bound to a node the cluster does not list", () => {
 
 describe("while a pending pod's fit on a new node is unknown", () => {
   /**
-   * Four quiet workers, two reporting one GPU each and two none (a tie: how many a new node has
-   * is unknown), and a pending pod asking for a GPU.
+   * Four quiet workers (or `count`), half reporting one GPU each and half none (a tie: how many a
+   * new node has is unknown), the first `busy` running a pod, and a pending pod asking for a GPU.
    */
-  function gpuTie() {
-    const workers = nodes(4, QUIET).map((w, index) =>
-      index < 2
+  function gpuTie(count = 4, busy = count) {
+    const workers = nodes(count, QUIET).map((w, index) =>
+      index < count / 2
         ? { ...w, allocatable: { ...w.allocatable, extended: { "nvidia.com/gpu": 1 } } }
         : w,
     );
     return buildSnapshot({
       nodes: workers,
       pods: [
-        ...workers.map((w, index) =>
+        ...workers.slice(0, busy).map((w, index) =>
           pod(`web/${w.name}`, {
             node: w.name,
             cpu: "1500m",
-            ...(index < 2 ? { extended: { "nvidia.com/gpu": 1 } } : {}),
+            ...(index < count / 2 ? { extended: { "nvidia.com/gpu": 1 } } : {}),
           }),
         ),
         waiting("ai/ollama", 600, {
@@ -321,7 +322,8 @@ describe("while a pending pod's fit on a new node is unknown", () => {
     expect(kinds(decision.holds)).not.toContain("pending-fit-unknown");
   });
 
-  it("says why an open decrease is closed when a cooldown holds the count above the max", () => {
+  it("leaves an open decrease down to the max while a cooldown holds the count above it", () => {
+    // Closed now, it would be opened again once the cooldown is over: usage does not decide it.
     const decision = planOne(
       gpuTie(),
       { max: 3 },
@@ -335,7 +337,67 @@ describe("while a pending pod's fit on a new node is unknown", () => {
     expect(decision.action).toBe("none");
     expect(kinds(decision.triggers)).toContain("above-max");
     expect(kinds(decision.holds)).toContain("cooldown");
-    expect(decision.holds).toContainEqual({ kind: "pending-fit-unknown", pods: ["ai/ollama"] });
+    expect(kinds(decision.holds)).not.toContain("pending-fit-unknown");
+    expect(decision.pullRequest).toEqual({ action: "leave", number: 3 });
+    const text = explainNodeDecision(decision).join("\n");
+    expect(text).toContain("pull request: leave #3 as it is while held");
+    expect(text).not.toContain("for low usage");
+  });
+
+  it("says why an open decrease below the max is closed while a cooldown holds the pool", () => {
+    const decision = planOne(
+      gpuTie(6, 4),
+      { max: 5 },
+      {
+        facts: {
+          openPullRequest: { number: 3, desired: 3, from: 6 },
+          lastChange: { at: ago(120), direction: "up" },
+        },
+      },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.triggers)).toContain("above-max");
+    expect(decision.holds).toContainEqual({
+      kind: "pending-fit-unknown",
+      pods: ["ai/ollama"],
+      max: 5,
+      bound: "max",
+    });
     expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
+      "  hold: ai/ollama is pending and whether a new node would fit it is unknown (fit unknown, above): the count comes down to the max of 5 and no further while it waits, so the room it may need is not given away",
+    );
+    expect(text.join("\n")).not.toContain("for low usage");
+  });
+
+  it("brings a count above the max down to it, and no empty node beyond it for low usage", () => {
+    const pool = { max: 4, scaleDown: { maxEmptyBulk: 5 } };
+    // Without the pod, the three empty nodes go together, one of them below the max.
+    const quiet = gpuTie(6, 3);
+    quiet.pods = quiet.pods.filter((p) => p.name !== "ollama");
+    expect(planOne(quiet, pool)).toMatchObject({ action: "scale-down", desired: 3 });
+    const decision = planOne(gpuTie(6, 3), pool, {
+      facts: { openPullRequest: { number: 3, desired: 3, from: 6 } },
+    });
+    expect(decision).toMatchObject({
+      action: "scale-down",
+      desired: 4,
+      removing: ["worker-6", "worker-5"],
+      pullRequest: { action: "update", number: 3 },
+    });
+    expect(decision.holds).toContainEqual({
+      kind: "pending-fit-unknown",
+      pods: ["ai/ollama"],
+      max: 4,
+      bound: "max",
+    });
+    expect(decision.scaleDown.bulk).toMatchObject({
+      nodes: ["worker-6", "worker-5"],
+      stop: { kind: "pending-fit-unknown", max: 4, bound: "max" },
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      "  scale-down: 2 empty nodes go together (at most 5): worker-6, worker-5; no more: the count comes down to the max of 4 and no further while pending pods whose fit on a new node is unknown wait",
+    );
   });
 });

@@ -66,7 +66,11 @@ describe("usage past a threshold now, not shown over its window yet", () => {
       { facts: { openPullRequest: { number: 7, desired: 3, from: 5 } } },
     );
     expect(kinds(decision.holds)).toEqual(["window-uncovered"]);
-    expect(decision.pullRequest).toEqual({ action: "close", number: 7 });
+    expect(decision.pullRequest).toEqual({
+      action: "close",
+      number: 7,
+      closes: { kind: "count-changed", from: 5, desired: 3, current: 4 },
+    });
     expect(explainNodeDecision(decision).join("\n")).not.toContain("left as it is");
   });
 
