@@ -54,17 +54,30 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
       `Pods preempted by pods of higher priority (not counted as disrupted): planner ${preempted[0]}, baseline ${preempted[1]}.`,
     );
   for (const warning of report.warnings) lines.push("", `Note: ${warning}.`);
-  if (report.oracle.unplaceablePods > 0) {
-    const shown = report.oracle.unplaceable.slice(0, 10);
-    const more = report.oracle.unplaceablePods - shown.length;
+  if (report.oracle.unplaceablePods > 0)
     lines.push(
       "",
       `${report.oracle.unplaceablePods} pod(s) fit no node of any pool: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):`,
-      ...shown.map((entry) => `  ${entry.pod} (trace line ${entry.line})`),
-      ...(more > 0 ? [`  and ${more} more (--json lists them all)`] : []),
+      ...podList(report.oracle.unplaceable),
     );
-  }
+  const fixed = report.fixedNodesOnly;
+  if (fixed.pods.length > 0)
+    lines.push(
+      "",
+      `${fixed.pods.length} pod(s) that only fixed nodes can hold waited for room there: no pool's node takes them, so they wait whatever the autoscaler does, and their waiting while every other pod finds a node at once (${fixed.pendingPodMinutes.toFixed(1)} pod-minutes) counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):`,
+      ...podList(fixed.pods),
+    );
   return `${lines.join("\n")}\n`;
+}
+
+/** The first 10 pods with their trace lines, one a line, and how many more there are. */
+function podList(pods: readonly { pod: string; line: number }[]): string[] {
+  const shown = pods.slice(0, 10);
+  const more = pods.length - shown.length;
+  return [
+    ...shown.map((entry) => `  ${entry.pod} (trace line ${entry.line})`),
+    ...(more > 0 ? [`  and ${more} more (--json lists them all)`] : []),
+  ];
 }
 
 /** Pull requests as whole numbers, hours and minutes to one decimal as in the table. */
@@ -236,6 +249,7 @@ export function backtestJson(report: BacktestReport, configFile: string): unknow
       unplaceable: report.oracle.unplaceable,
       boundedSteps: report.oracle.boundedSteps,
     },
+    fixedNodesOnly: report.fixedNodesOnly,
     timeline: timelineJson(report),
     goals: report.goals,
     warnings: report.warnings,

@@ -68,10 +68,22 @@ export class SimCluster {
   /** Pods queued since the last scheduling pass: the only ones to try when no room grew. */
   private queued: SimPod[] = [];
   private readonly poolWouldTake: (pod: PodArrival, info: PodInfo) => boolean;
+  private readonly poolsAlwaysHaveRoom: boolean;
 
-  /** `poolWouldTake`: whether a node of some pool would take the pod alone; all by default. */
-  constructor(poolWouldTake: (pod: PodArrival, info: PodInfo) => boolean = () => true) {
-    this.poolWouldTake = poolWouldTake;
+  /**
+   * `poolWouldTake`: whether a node of some pool would take the pod alone (all, by default).
+   * `poolsAlwaysHaveRoom`: the cluster's nodes are the fixed ones, and the pools have a node
+   * free for every pod they would take: such a pod that finds no room on the fixed nodes goes to
+   * them (and out of this cluster) rather than wait or preempt.
+   */
+  constructor(
+    options: {
+      poolWouldTake?: (pod: PodArrival, info: PodInfo) => boolean;
+      poolsAlwaysHaveRoom?: boolean;
+    } = {},
+  ) {
+    this.poolWouldTake = options.poolWouldTake ?? (() => true);
+    this.poolsAlwaysHaveRoom = options.poolsAlwaysHaveRoom ?? false;
   }
 
   addNode(node: SimNode): void {
@@ -167,6 +179,12 @@ export class SimCluster {
       const { requests } = pod.arrival;
       const roomy = requests.cpu <= room.cpu && requests.memory <= room.memory && room.pods >= 1;
       let node = roomy ? this.nodes.find((candidate) => fits(pod, candidate)) : undefined;
+      if (!node && this.poolsAlwaysHaveRoom && pod.forPools) {
+        this.pods.delete(pod.key);
+        bound.add(pod);
+        this.pendingForPools -= 1;
+        continue;
+      }
       if (!node) {
         node = pod.arrival.priority > lowest ? this.preempt(pod, now) : undefined;
         if (!node) continue;

@@ -137,9 +137,9 @@ interface Totals {
 
 /** The trace's fixed nodes and first pool nodes, Ready since a day before the start. */
 function createWorld(trace: Trace, options: SimulationOptions): World {
-  const cluster = new SimCluster((pod, info) =>
-    fitsPoolNodeAlone(pod.requests, placementOf(info, trace), trace),
-  );
+  const cluster = new SimCluster({
+    poolWouldTake: (pod, info) => fitsPoolNodeAlone(pod.requests, placementOf(info, trace), trace),
+  });
   addFixedNodes(cluster, trace);
   return { cluster, repo: new SimRepo(trace.pools, cluster, options, trace.start), nextEvent: 0 };
 }

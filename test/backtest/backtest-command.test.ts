@@ -217,6 +217,7 @@ describe("pr-autoscaler backtest", () => {
     expect(Object.keys(report).sort()).toEqual([
       "baseline",
       "config",
+      "fixedNodesOnly",
       "goals",
       "options",
       "oracle",
@@ -226,6 +227,7 @@ describe("pr-autoscaler backtest", () => {
       "warnings",
     ]);
     expect(Object.keys(report.baseline).sort()).toEqual(["changes", "metrics", "pullRequests"]);
+    expect(report.fixedNodesOnly).toEqual({ pendingPodMinutes: 0, pods: [] });
     expect(Object.keys(report.planner.metrics).sort()).toEqual([
       "directionChanges",
       "nodeHours",
