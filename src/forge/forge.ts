@@ -28,6 +28,11 @@ export interface DesiredPullRequest {
    */
   changedAt?: string;
   /**
+   * A right-sizing change's workloads (`namespace/Kind/name`), recorded in the marker: what a
+   * namespace's or the repository's pull request carries is known when the plan drops one.
+   */
+  workloads?: string[];
+  /**
    * Builds the new contents of the files the plan changes, reading the default branch's current
    * files through `read` (undefined for a file that does not exist).
    */
@@ -108,6 +113,11 @@ export interface BotPullRequest {
   valuesFingerprint?: string;
   /** When an update last changed its values (ISO), as its marker records; absent: never. */
   changedAt?: string;
+  /**
+   * The workloads whose changes it carries (`namespace/Kind/name`), as its marker records;
+   * absent in a node pull request, or one written before the marker recorded them.
+   */
+  workloads?: string[];
   /**
    * The forge's own auto-merge (GitHub's) is on, whoever turned it on: an update that changes
    * the values turns it off first, so the new values do not merge without their grace period.

@@ -35,6 +35,11 @@ export const PullRequestMarker = z.object({
    */
   changedAt: z.string().optional(),
   /**
+   * A right-sizing pull request's workloads, as `namespace/Kind/name`: those whose changes it
+   * carries. Absent in markers written before it was recorded, and in node pull requests.
+   */
+  workloads: z.array(z.string()).optional(),
+  /**
    * Written by the request that closes it when the bot closes the pull request itself: a closed
    * pull request without it was closed by people, which needs no extra request to tell.
    */

@@ -15,6 +15,7 @@ import type {
   ResourcesProposal,
   WorkloadRightsizing,
 } from "../rightsizing/resources-proposal.ts";
+import { identityOf } from "../rightsizing/workload-keys.ts";
 import { applyChanges, resourcePath } from "../rightsizing/write-resources.ts";
 
 /** The labels every pull request of the bot carries, and those that tell the kinds apart. */
@@ -115,7 +116,9 @@ export function desiredPullRequest(input: DesiredPullRequestInput): DesiredPullR
     body: input.body,
     labels: pullRequestLabels(proposal),
     fingerprint: planFingerprint(proposal, input.fingerprintExtra),
-    ...(proposal.kind === "nodes" ? { change: { from: proposal.from, to: proposal.to } } : {}),
+    ...(proposal.kind === "nodes"
+      ? { change: { from: proposal.from, to: proposal.to } }
+      : { workloads: proposal.workloads.map((workload) => identityOf(workload.workload)) }),
     build: (read) =>
       proposal.kind === "nodes" ? buildNodes(proposal, read) : buildResources(proposal, read),
     sameEdit: (base, head) =>

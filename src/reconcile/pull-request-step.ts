@@ -8,7 +8,8 @@ import { heldByAProblem, type Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import type { AutomergePolicy } from "../policy/automerge-policy.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
-import type { WorkloadStanding } from "../rightsizing/plan-rightsizing.ts";
+import type { UnjudgedWorkload, WorkloadStanding } from "../rightsizing/plan-rightsizing.ts";
+import { identityOf } from "../rightsizing/workload-keys.ts";
 import { StaleControlState } from "./control-freshness.ts";
 import type { WaitingProposal } from "./dashboard.ts";
 import { nodeChange, pullRequestTitle } from "./desired-pull-request.ts";
@@ -40,7 +41,7 @@ export interface PullRequestStepInput {
    * The workloads whose requests are not judged now, with their pull request keys and why: such
    * a pull request is kept, not closed (absent: none).
    */
-  unjudged?: readonly WorkloadStanding[];
+  unjudged?: readonly UnjudgedWorkload[];
   /** The workloads right-sizing leaves out, with their pull request keys and why (absent: none). */
   leftOut?: readonly WorkloadStanding[];
   history: readonly PoolUtilisationSample[];
@@ -334,9 +335,18 @@ function leftToPeople(input: PullRequestStepInput, pr: BotPullRequest): boolean 
   return pr.control === "human" && !paused(input.control, pr.key);
 }
 
-/** The workloads of a right-sizing pull request whose requests are not judged now. */
-function unjudgedOf(input: PullRequestStepInput, pr: BotPullRequest): WorkloadStanding[] {
-  return (input.unjudged ?? []).filter((entry) => entry.key === pr.key);
+/**
+ * The workloads of a right-sizing pull request whose requests are not judged now: of those of its
+ * key, the ones its marker names among the workloads it carries; without such a list (a marker
+ * written before it was recorded), those whose VPA's recommendation leaves them unjudged.
+ */
+function unjudgedOf(input: PullRequestStepInput, pr: BotPullRequest): UnjudgedWorkload[] {
+  const carried = pr.workloads === undefined ? undefined : new Set(pr.workloads);
+  return (input.unjudged ?? []).filter(
+    (entry) =>
+      entry.key === pr.key &&
+      (carried ? carried.has(identityOf(entry.workload)) : !entry.whenCarried),
+  );
 }
 
 /**

@@ -60,7 +60,7 @@ export interface RightsizingPlan {
    * A pull request already open for one is neither still wanted nor no longer wanted. Each with
    * the key its pull request has under `group`. A VPA whose target is gone is not among them.
    */
-  unjudged: WorkloadStanding[];
+  unjudged: UnjudgedWorkload[];
   /**
    * Under `group: workload`, the workloads left out by the configuration or an opt-out marker,
    * each with the key of its pull request and why ("media/plex is in rightsizing.exclude"): a
@@ -77,6 +77,18 @@ export interface WorkloadStanding {
   key: string;
   /** Why, for people: "the VPA plex has no recommendation", "media/plex is in rightsizing.exclude". */
   why: string;
+}
+
+/** A workload whose requests are not judged now, the key of its pull request, and why. */
+export interface UnjudgedWorkload extends WorkloadStanding {
+  /**
+   * Set under `group: namespace` or `repo` when the repo, or several VPAs, leave the workload
+   * unjudged (not its VPA's recommendation): it keeps the pull request of its key open only when
+   * that pull request's marker names it among the workloads it carries. One written before
+   * markers named them may not carry it at all, and one never located would keep it open for
+   * good.
+   */
+  whenCarried?: true;
 }
 
 /** VPA conditions that say its target does not exist or cannot be read: nothing of it is wanted. */
@@ -120,17 +132,16 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
   const index = "documents" in input.files ? input.files : indexRepo(input.files);
   const notes: PlanNote[] = [];
   const context: PlanContext = { snapshot, index, config, now: input.now };
-  const unknown: Omit<WorkloadStanding, "key">[] = [];
+  const unknown: Omit<UnjudgedWorkload, "key">[] = [];
   const excluded: Omit<WorkloadStanding, "key">[] = [];
   // Under `group: namespace` or `repo` a pull request may not carry the workload at all: one
-  // never located (or long targeted by several VPAs) would keep it open for good, so there only
-  // the VPA's recommendation counts.
-  const unplaced = (why: string[]) => (config.group === "workload" ? why : []);
+  // never located (or long targeted by several VPAs) counts only for one that carries it.
+  const carried = config.group === "workload" ? {} : { whenCarried: true as const };
   const { usable, contested } = usableVpas(snapshot.vpas, notes);
   for (const group of contested) {
     const standing = contestedStanding(group, context);
     if (standing?.leftOut) excluded.push(standing.leftOut);
-    if (standing?.unjudged && config.group === "workload") unknown.push(standing.unjudged);
+    if (standing?.unjudged) unknown.push({ ...standing.unjudged, ...carried });
   }
   const prepared = usable.map((vpa) => prepareWorkload(vpa, context));
   const planned = prepared.flatMap((entry) => (entry.input ? [entry.input] : []));
@@ -148,9 +159,9 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
     // No container located: nothing is decided, yet a container the repo sets elsewhere (or
     // several places may set) is not one whose requests are right.
     const { vpa } = entry;
-    if (!entry.input && vpa && !targetGone(vpa) && unplaced(entry.unlocated).length > 0) {
+    if (!entry.input && vpa && !targetGone(vpa) && entry.unlocated.length > 0) {
       const workload = workloadOf(vpa);
-      unknown.push({ workload, vpa: vpa.name, why: entry.unlocated.join("; ") });
+      unknown.push({ workload, vpa: vpa.name, why: entry.unlocated.join("; "), ...carried });
     }
     if (entry.leftOut) excluded.push(entry.leftOut);
     if (!entry.input) continue;
@@ -161,14 +172,17 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
         subject: entry.subject,
         message: explainWorkload(decided).join("\n"),
       });
-      const why = targetGone(entry.input.vpa)
-        ? []
-        : [unusableRecommendation(decided) ?? [], ...unplaced(entry.unlocated)].flat();
+      const recommendation = targetGone(entry.input.vpa)
+        ? undefined
+        : unusableRecommendation(decided);
+      const unplaced = targetGone(entry.input.vpa) ? [] : entry.unlocated;
+      const why = [recommendation ?? [], ...unplaced].flat();
       if (why.length > 0)
         unknown.push({
           workload: decided.workload,
           vpa: entry.input.vpa.name,
           why: why.join("; "),
+          ...(recommendation === undefined ? carried : {}),
         });
     }
     const changes = withEdits(decided, index, notes);
@@ -179,7 +193,7 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
   const keys = workloadKeys(known);
   const kept = dropConflicts(changed, keys, notes);
   const proposals = groupProposals(kept, index, config.group, notes, known);
-  const keyed = (entry: Omit<WorkloadStanding, "key">) => ({
+  const keyed = <T extends Omit<WorkloadStanding, "key">>(entry: T) => ({
     ...entry,
     key: groupKey(entry.workload, config.group, keys),
   });

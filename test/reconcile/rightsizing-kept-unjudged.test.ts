@@ -1,11 +1,15 @@
 /**
  * Right-sizing pull requests whose requests can no longer be judged, on the fake GitHub: values a
- * container of unknown needs reads too.
+ * container of unknown needs reads too; a namespace's or the repository's pull request whose
+ * workload cannot be located or is targeted by several VPAs, as its marker names it.
  */
 import { describe, expect, it } from "@jest/globals";
+import { readPullRequestMarker, replacePullRequestMarker } from "../../src/forge/marker.ts";
+import type { Snapshot } from "../../src/planning/snapshot.ts";
 import { workloadPod } from "../rightsizing/rightsizing-helpers.ts";
+import { BOT_LOGIN } from "./support/fake-github.ts";
 import { CONFIG_PATH, cluster, infraFiles, PLEX_FILE, WORKERS_POOL } from "./support/infra.ts";
-import { scenario } from "./support/scenario.ts";
+import { type Scenario, scenario } from "./support/scenario.ts";
 
 const RIGHTSIZE = `${WORKERS_POOL}rightsizing: {}
 `;
@@ -51,6 +55,147 @@ describe("a right-sizing pull request whose values another container comes to re
     const back = await w.run();
     expect(back.pullRequests).toEqual([
       expect.objectContaining({ key, number, action: "rebuilt" }),
+    ]);
+  });
+});
+
+/** Where Plex's HelmRelease and its Kustomization are; a second copy of them goes beside. */
+const PLEX_APP = "kubernetes/apps/media/plex/app";
+const PLEX_NEXT = "kubernetes/apps/media/plex-next/app";
+const GUARD = "pr-autoscaler/plan-guard";
+const DISABLE = "POST /graphql disablePullRequestAutoMerge";
+
+/** Right-sizing with one pull request per namespace (or for the repo), merged once guarded. */
+function grouped(group: "namespace" | "repo"): string {
+  return `${WORKERS_POOL}rightsizing:
+  group: ${group}
+automerge:
+  rules:
+    - name: right-size
+      match: { kind: resources }
+      action: merge
+      requiredChecks: [${GUARD}]
+`;
+}
+
+/** The scenario with Plex's right-sizing open in its group's pull request, auto-merge on. */
+async function groupedPlex(group: "namespace" | "repo"): Promise<{ w: Scenario; number: number }> {
+  const w = scenario({ files: infraFiles({ config: grouped(group) }), cluster: cluster() });
+  w.github.allowAutoMerge = true;
+  w.github.requiredChecks.push(GUARD);
+  await w.run();
+  const [pull] = w.github.openPulls();
+  if (!pull) throw new Error("no pull request opened");
+  expect(pull.branch).toBe(
+    group === "namespace" ? "pr-autoscaler/resources-media" : "pr-autoscaler/resources",
+  );
+  expect(pull.autoMerge).toEqual({ by: BOT_LOGIN, method: "squash" });
+  expect(readPullRequestMarker(pull.body)?.workloads).toEqual(["media/Deployment/plex"]);
+  return { w, number: pull.number };
+}
+
+/** A copy of Plex's app pushed beside it (a migration under way): discovery cannot choose. */
+function copyPlex(w: Scenario): void {
+  w.github.push({
+    [`${PLEX_NEXT}/helmrelease.yaml`]: w.github.file(`${PLEX_APP}/helmrelease.yaml`) ?? null,
+    [`${PLEX_NEXT}/kustomization.yaml`]: w.github.file(`${PLEX_APP}/kustomization.yaml`) ?? null,
+  });
+}
+
+/** The cluster with a second VPA on Plex, as a person applying another chart's VPA makes one. */
+function plexWithTwoVpas(): Snapshot {
+  const snapshot = cluster();
+  const [plex] = snapshot.vpas;
+  if (!plex) throw new Error("no Plex VPA");
+  return { ...snapshot, vpas: [plex, { ...plex, name: "plex-vpa" }] };
+}
+
+/** The cluster with Plex gone, its VPA saying so. */
+function plexGone(): Snapshot {
+  const [plex] = cluster().vpas;
+  if (!plex) throw new Error("no Plex VPA");
+  const condition = {
+    type: "NoPodsMatched",
+    status: "True" as const,
+    message: "No pods match this VPA object",
+  };
+  return {
+    ...cluster({ plex: false }),
+    vpas: [{ ...plex, conditions: [...plex.conditions, condition] }],
+  };
+}
+
+describe("a namespace's right-sizing pull request whose workload cannot be judged any more", () => {
+  it("is kept open with the bot's auto-merge off while two HelmReleases may set Plex's resources; with one again, it is wanted", async () => {
+    const { w, number } = await groupedPlex("namespace");
+    copyPlex(w);
+    w.github.reset();
+    const held = await w.run(undefined, ["push"]);
+    expect(held.proposals).toEqual([]);
+    expect(held.pullRequests).toEqual([
+      {
+        key: "resources-media",
+        action: "left-alone",
+        number,
+        note: expect.stringMatching(
+          /^kept open until the requests can be judged again: Deployment media\/plex: container app: several files match exactly: /,
+        ),
+      },
+    ]);
+    expect(w.github.calls().filter((call) => call.startsWith("POST /graphql"))).toEqual([DISABLE]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+    expect(w.github.commentsOn(number)).toEqual([]);
+
+    w.github.push({
+      [`${PLEX_NEXT}/helmrelease.yaml`]: null,
+      [`${PLEX_NEXT}/kustomization.yaml`]: null,
+    });
+    const back = await w.run(undefined, ["push"]);
+    expect(back.pullRequests).toEqual([
+      expect.objectContaining({ key: "resources-media", number, action: "rebuilt" }),
+    ]);
+  });
+
+  it("is kept open while several VPAs target Plex, under group: repo", async () => {
+    const { w, number } = await groupedPlex("repo");
+    w.cluster = plexWithTwoVpas();
+    const held = await w.run();
+    expect(held.pullRequests).toEqual([
+      {
+        key: "resources",
+        action: "left-alone",
+        number,
+        note: "kept open until the requests can be judged again: Deployment media/plex: several VPAs target it (plex, plex-vpa)",
+      },
+    ]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+  });
+
+  it("is closed when the workload left unjudged is not one it carries", async () => {
+    const { w, number } = await groupedPlex("namespace");
+    // Sonarr's VPA comes, but nothing in the repo sets its resources; Plex is gone.
+    const gone = plexGone();
+    const [plex] = cluster().vpas;
+    if (!plex) throw new Error("no Plex VPA");
+    const sonarr = { ...plex, name: "sonarr", target: { ...plex.target, name: "sonarr" } };
+    w.cluster = { ...gone, vpas: [...gone.vpas, sonarr] };
+    const closed = await w.run();
+    expect(closed.pullRequests).toEqual([
+      expect.objectContaining({ key: "resources-media", action: "closed", number }),
+    ]);
+  });
+
+  it("written before its marker named its workloads, is closed as then: only the VPA's recommendation counts", async () => {
+    const { w, number } = await groupedPlex("namespace");
+    const pull = w.github.pull(number);
+    const marker = readPullRequestMarker(pull.body);
+    if (!marker) throw new Error("no marker");
+    const { workloads: _, ...older } = marker;
+    pull.body = replacePullRequestMarker(pull.body, older);
+    copyPlex(w);
+    const closed = await w.run(undefined, ["push"]);
+    expect(closed.pullRequests).toEqual([
+      expect.objectContaining({ key: "resources-media", action: "closed", number }),
     ]);
   });
 });

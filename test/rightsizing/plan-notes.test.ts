@@ -112,7 +112,7 @@ describe("planRightsizing: notes that say what to do", () => {
     ]);
   });
 
-  it("names a workload whose container cannot be located as unjudged, under group: workload only, unless discovery is off", () => {
+  it("names a workload whose container cannot be located as unjudged, under a group only for a pull request that carries it, unless discovery is off", () => {
     const wrong = {
       workload: "media/plex",
       container: "app",
@@ -129,8 +129,16 @@ describe("planRightsizing: notes that say what to do", () => {
       },
     ]);
     // A namespace's pull request may not carry Plex at all: a workload never located would keep
-    // it open for good.
-    expect(plexPlan({ targets: [wrong], group: "namespace" }).unjudged).toEqual([]);
+    // it open for good, so only one whose marker names Plex is kept for it.
+    expect(plexPlan({ targets: [wrong], group: "namespace" }).unjudged).toEqual([
+      {
+        workload: plex,
+        vpa: "plex",
+        key: "resources-media",
+        why: `container app: ${PLEX_HR} has no spec.values.controllers.plex.containers.nope`,
+        whenCarried: true,
+      },
+    ]);
     // Discovery turned off, with no target for Plex: the configuration leaves it out.
     const undiscovered = plexPlan({ discovery: { enabled: false } });
     expect(undiscovered.unjudged).toEqual([]);
@@ -202,7 +210,9 @@ describe("planRightsizing: notes that say what to do", () => {
       ],
     };
     expect(planned([gone, { ...gone, name: "plex-vpa" }]).unjudged).toEqual([]);
-    expect(planned(two, { group: "namespace" }).unjudged).toEqual([]);
+    expect(planned(two, { group: "namespace" }).unjudged).toEqual([
+      expect.objectContaining({ key: "resources-media", whenCarried: true }),
+    ]);
   });
 
   it("names a workload whose VPA has no recommendation, with its pull request's key under each grouping", () => {

@@ -372,5 +372,6 @@ function markedBody(
     ...(desired.change ? { from: desired.change.from, to: desired.change.to } : {}),
     ...(desired.valuesFingerprint ? { valuesFingerprint: desired.valuesFingerprint } : {}),
     ...(desired.changedAt ? { changedAt: desired.changedAt } : {}),
+    ...(desired.workloads ? { workloads: desired.workloads } : {}),
   });
 }

@@ -235,6 +235,7 @@ function toBotPullRequest(
     ...withChange(markedChange(marker)),
     ...(marker?.valuesFingerprint ? { valuesFingerprint: marker.valuesFingerprint } : {}),
     ...(marker?.changedAt ? { changedAt: marker.changedAt } : {}),
+    ...(marker?.workloads ? { workloads: marker.workloads } : {}),
     ...(pr.auto_merge ? { autoMerge: true } : {}),
     ...(pr.auto_merge?.enabled_by ? { autoMergeBy: pr.auto_merge.enabled_by.login } : {}),
     ...(pr.node_id ? { nodeId: pr.node_id } : {}),
