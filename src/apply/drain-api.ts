@@ -1,4 +1,10 @@
-import { createKubeClient, KubeApiError, type KubeClient } from "../cluster/kube-client.ts";
+import {
+  createKubeClient,
+  deadlineFactor,
+  type ExchangeLimits,
+  KubeApiError,
+  type KubeClient,
+} from "../cluster/kube-client.ts";
 import type { LoadedKubeConfig } from "../cluster/kube-config.ts";
 import { type KubeRequest, kubeRequest, responseError } from "../cluster/kube-request.ts";
 import { readLabelSelector } from "../cluster/label-selector.ts";
@@ -51,25 +57,51 @@ export interface EvictOptions {
 /** The longest an eviction request waits for its answer. */
 export const evictionTimeoutMs = 30_000;
 
+/** The longest a read waits for data, and three times it for its whole answer. */
+export const readTimeoutMs = 30_000;
+
+/** How one read is sent. */
+export interface ReadOptions {
+  /**
+   * The longest to wait for the whole answer, within the read's own limits: the drain passes
+   * the time left before its deadline.
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * Whether a read sent with `options` failed because `options.timeoutMs` ran out rather than
+ * the read's own limits: no answer within it, when it was the shorter.
+ */
+export function cutByTimeout(error: KubeApiError, options: ReadOptions): boolean {
+  if (!error.timedOut || options.timeoutMs === undefined) return false;
+  return options.timeoutMs <= readTimeoutMs || error.pastDeadline;
+}
+
 /** The API calls draining makes; the only place that speaks HTTP for it. */
 export interface DrainApi {
   /** Undefined when the node does not exist. */
-  getNode(name: string): Promise<DrainNode | undefined>;
+  getNode(name: string, options?: ReadOptions): Promise<DrainNode | undefined>;
   /** Cordons (true) or uncordons (false) the node. */
   setUnschedulable(
     name: string,
     unschedulable: boolean,
     options?: { timeoutMs?: number },
   ): Promise<void>;
-  listPods(node: string): Promise<DrainPod[]>;
-  claimVolume(namespace: string, claim: string): Promise<ClaimVolume>;
+  listPods(node: string, options?: ReadOptions): Promise<DrainPod[]>;
+  /**
+   * Where the claim's data lives; `unknown` when it cannot be read, except when the read got
+   * no answer within `options.timeoutMs`: the caller's deadline, not the claim, stopped it,
+   * and the {@link KubeApiError} is thrown.
+   */
+  claimVolume(namespace: string, claim: string, options?: ReadOptions): Promise<ClaimVolume>;
   evict(pod: DrainPod, options?: EvictOptions): Promise<EvictionOutcome>;
   /**
    * The pod as it is now; undefined when it is deleted or its name now belongs to another pod
    * (another UID).
    */
-  currentPod(pod: DrainPod): Promise<DrainPod | undefined>;
-  listBudgets(namespace: string): Promise<BudgetInfo[]>;
+  currentPod(pod: DrainPod, options?: ReadOptions): Promise<DrainPod | undefined>;
+  listBudgets(namespace: string, options?: ReadOptions): Promise<BudgetInfo[]>;
   close(): void;
 }
 
@@ -80,16 +112,16 @@ export interface DrainApi {
  * PodDisruptionBudgets.
  */
 export function createDrainApi(loaded: LoadedKubeConfig): DrainApi {
-  const client = createKubeClient(loaded, { timeoutMs: 30_000 });
+  const client = createKubeClient(loaded, { timeoutMs: readTimeoutMs });
   return {
-    getNode: (name) => getNode(client, name),
+    getNode: (name, options) => getNode(client, name, options),
     setUnschedulable: (name, unschedulable, options) =>
       setUnschedulable(loaded, name, unschedulable, options?.timeoutMs),
-    listPods: (node) => listPods(client, node),
-    claimVolume: (namespace, claim) => claimVolume(client, namespace, claim),
+    listPods: (node, options) => listPods(client, node, options),
+    claimVolume: (namespace, claim, options) => claimVolume(client, namespace, claim, options),
     evict: (pod, options) => evict(loaded, pod, options ?? {}),
-    currentPod: (pod) => currentPod(client, pod),
-    listBudgets: (namespace) => listBudgets(client, namespace),
+    currentPod: (pod, options) => currentPod(client, pod, options),
+    listBudgets: (namespace, options) => listBudgets(client, namespace, options),
     close: () => client.close(),
   };
 }
@@ -98,9 +130,24 @@ function segment(text: string): string {
   return encodeURIComponent(text);
 }
 
-async function getJson(client: KubeClient, path: string, query = {}): Promise<Raw | undefined> {
+/** The limits of a read given a timeout: the whole answer within it, and the read's own. */
+function readLimits(options: ReadOptions): ExchangeLimits | undefined {
+  if (options.timeoutMs === undefined) return undefined;
+  const limit = Math.max(1, options.timeoutMs);
+  return {
+    timeoutMs: Math.min(limit, readTimeoutMs),
+    deadlineMs: Math.min(limit, deadlineFactor * readTimeoutMs),
+  };
+}
+
+async function getJson(
+  client: KubeClient,
+  path: string,
+  query = {},
+  options: ReadOptions = {},
+): Promise<Raw | undefined> {
   try {
-    return record(JSON.parse(await client.getText(path, query)));
+    return record(JSON.parse(await client.getText(path, query, readLimits(options))));
   } catch (error) {
     if (error instanceof KubeApiError && error.status === 404) return undefined;
     if (error instanceof SyntaxError) {
@@ -110,8 +157,12 @@ async function getJson(client: KubeClient, path: string, query = {}): Promise<Ra
   }
 }
 
-async function getNode(client: KubeClient, name: string): Promise<DrainNode | undefined> {
-  const raw = await getJson(client, `/api/v1/nodes/${segment(name)}`);
+async function getNode(
+  client: KubeClient,
+  name: string,
+  options?: ReadOptions,
+): Promise<DrainNode | undefined> {
+  const raw = await getJson(client, `/api/v1/nodes/${segment(name)}`, {}, options);
   if (raw === undefined) return undefined;
   return { name, unschedulable: record(raw.spec).unschedulable === true, ...readReadiness(raw) };
 }
@@ -134,8 +185,13 @@ async function setUnschedulable(
   if (response.status < 200 || response.status >= 300) throw responseError(request, response);
 }
 
-async function listPods(client: KubeClient, node: string): Promise<DrainPod[]> {
-  const raw = await getJson(client, "/api/v1/pods", { fieldSelector: `spec.nodeName=${node}` });
+async function listPods(
+  client: KubeClient,
+  node: string,
+  options?: ReadOptions,
+): Promise<DrainPod[]> {
+  const query = { fieldSelector: `spec.nodeName=${node}` };
+  const raw = await getJson(client, "/api/v1/pods", query, options);
   if (raw === undefined) throw new KubeApiError("GET /api/v1/pods: 404", "/api/v1/pods", 404);
   return list(raw.items).map((item) => toDrainPod(record(item)));
 }
@@ -144,21 +200,25 @@ async function claimVolume(
   client: KubeClient,
   namespace: string,
   claim: string,
+  options: ReadOptions = {},
 ): Promise<ClaimVolume> {
   try {
     const pvc = await getJson(
       client,
       `/api/v1/namespaces/${segment(namespace)}/persistentvolumeclaims/${segment(claim)}`,
+      {},
+      options,
     );
     if (pvc === undefined) return { kind: "unknown", why: "the claim does not exist" };
     const volume = string(record(pvc.spec).volumeName);
     // An unbound claim holds no data on any node.
     if (!volume) return { kind: "elsewhere" };
-    const pv = await getJson(client, `/api/v1/persistentvolumes/${segment(volume)}`);
+    const pv = await getJson(client, `/api/v1/persistentvolumes/${segment(volume)}`, {}, options);
     if (pv === undefined) return { kind: "unknown", why: `its volume ${volume} does not exist` };
     return isNodeLocalVolume(pv) ? { kind: "node-local", volume } : { kind: "elsewhere" };
   } catch (error) {
     if (!(error instanceof KubeApiError)) throw error;
+    if (cutByTimeout(error, options)) throw error;
     return { kind: "unknown", why: error.message };
   }
 }
@@ -231,19 +291,31 @@ function namespaceTerminating(status: number, causes: readonly { reason?: string
   return status === 403 && causes.some((cause) => cause.reason === "NamespaceTerminating");
 }
 
-async function currentPod(client: KubeClient, pod: DrainPod): Promise<DrainPod | undefined> {
+async function currentPod(
+  client: KubeClient,
+  pod: DrainPod,
+  options?: ReadOptions,
+): Promise<DrainPod | undefined> {
   const raw = await getJson(
     client,
     `/api/v1/namespaces/${segment(pod.namespace)}/pods/${segment(pod.name)}`,
+    {},
+    options,
   );
   if (raw === undefined || string(record(raw.metadata).uid) !== pod.uid) return undefined;
   return toDrainPod(raw);
 }
 
-async function listBudgets(client: KubeClient, namespace: string): Promise<BudgetInfo[]> {
+async function listBudgets(
+  client: KubeClient,
+  namespace: string,
+  options?: ReadOptions,
+): Promise<BudgetInfo[]> {
   const raw = await getJson(
     client,
     `/apis/policy/v1/namespaces/${segment(namespace)}/poddisruptionbudgets`,
+    {},
+    options,
   );
   if (raw === undefined) return [];
   return list(raw.items).map((item) => {

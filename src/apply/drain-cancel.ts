@@ -52,15 +52,16 @@ export function interruptible<T>(signal: AbortSignal, work: () => Promise<T>): P
  */
 export function interruptibleApi(api: DrainApi, signal: AbortSignal): DrainApi {
   return {
-    getNode: (name) => interruptible(signal, () => api.getNode(name)),
+    getNode: (name, options) => interruptible(signal, () => api.getNode(name, options)),
     setUnschedulable: (name, unschedulable, options) =>
       interruptible(signal, () => api.setUnschedulable(name, unschedulable, options)),
-    listPods: (node) => interruptible(signal, () => api.listPods(node)),
-    claimVolume: (namespace, claim) =>
-      interruptible(signal, () => api.claimVolume(namespace, claim)),
+    listPods: (node, options) => interruptible(signal, () => api.listPods(node, options)),
+    claimVolume: (namespace, claim, options) =>
+      interruptible(signal, () => api.claimVolume(namespace, claim, options)),
     evict: (pod, options) => interruptible(signal, () => api.evict(pod, options)),
-    currentPod: (pod) => interruptible(signal, () => api.currentPod(pod)),
-    listBudgets: (namespace) => interruptible(signal, () => api.listBudgets(namespace)),
+    currentPod: (pod, options) => interruptible(signal, () => api.currentPod(pod, options)),
+    listBudgets: (namespace, options) =>
+      interruptible(signal, () => api.listBudgets(namespace, options)),
     close: () => api.close(),
   };
 }

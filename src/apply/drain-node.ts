@@ -1,6 +1,7 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
 import type { DrainApi, EvictionOutcome, EvictOptions } from "./drain-api.ts";
 import { DrainCancelled } from "./drain-cancel.ts";
+import { DeadlineReached, type deadlineApi } from "./drain-deadline.ts";
 import {
   type ClaimVolume,
   type DrainFlags,
@@ -91,7 +92,8 @@ interface Flight {
  * evicted too, or refuses the drain. Sets the report's state to drained, refused, timed-out
  * or failed, and returns what failed when it did. Cancelled ({@link DrainCancelled} out of
  * the context's API or clock), it sets the state to cancelled, lists the pods still there and
- * throws on.
+ * throws on; out of time during a read ({@link DeadlineReached}, see {@link deadlineApi}), it
+ * does the same with the state timed-out.
  */
 export async function drainNode(
   context: NodeDrainContext,
@@ -109,8 +111,8 @@ export async function drainNode(
   try {
     return await drainLoop(context, report, flight);
   } catch (error) {
-    if (error instanceof DrainCancelled) {
-      report.state = "cancelled";
+    if (error instanceof DrainCancelled || error instanceof DeadlineReached) {
+      report.state = error instanceof DrainCancelled ? "cancelled" : "timed-out";
       report.stuck = stuckPods(context, flight);
     }
     throw error;

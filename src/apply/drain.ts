@@ -8,6 +8,7 @@ import {
   interruptibleClock,
   uncordonAfterCancel,
 } from "./drain-cancel.ts";
+import { DeadlineReached, deadlineApi } from "./drain-deadline.ts";
 import {
   budgetsOf,
   consultsBudgets,
@@ -94,11 +95,16 @@ export async function drainNodes(api: DrainApi, options: DrainOptions): Promise<
   const started = clock.now();
   const reports = [...new Set(options.nodes)].map((name) => emptyNodeReport(name));
   const { signal } = options;
+  const runClock = signal ? interruptibleClock(clock, signal) : clock;
   const run: Run = {
     api,
-    live: signal ? interruptibleApi(api, signal) : api,
+    live: deadlineApi(
+      signal ? interruptibleApi(api, signal) : api,
+      runClock,
+      started + options.timeoutMs,
+    ),
     options,
-    clock: signal ? interruptibleClock(clock, signal) : clock,
+    clock: runClock,
     started,
     reports,
   };
@@ -110,6 +116,9 @@ export async function drainNodes(api: DrainApi, options: DrainOptions): Promise<
     return await drainAll(run);
   } catch (error) {
     if (error instanceof DrainCancelled) return await cancel(run, error.message);
+    if (error instanceof DeadlineReached) {
+      return await stopAndUncordon(run, "timed-out", deadlineMessage(run, error));
+    }
     if (!(error instanceof KubeApiError)) throw error;
     return await stopAndUncordon(run, "failed", error.message);
   }
@@ -118,7 +127,10 @@ export async function drainNodes(api: DrainApi, options: DrainOptions): Promise<
 interface Run {
   /** The API itself: for writes that must finish even when the drain is cancelled. */
   api: DrainApi;
-  /** The API that a cancel interrupts: for everything else. */
+  /**
+   * The API that a cancel interrupts, whose reads end by the deadline (see
+   * {@link deadlineApi}): for everything else.
+   */
   live: DrainApi;
   options: DrainOptions;
   clock: DrainClock;
@@ -284,6 +296,19 @@ function outcomeOf(report: NodeReport): DrainOutcome {
   if (report.state === "refused") return "refused";
   if (report.state === "timed-out") return "timed-out";
   return "failed";
+}
+
+/**
+ * The drain ran out of time during a read: the pods still on the node being drained, if any,
+ * and which read it was waiting for.
+ */
+function deadlineMessage(run: Run, error: DeadlineReached): string {
+  const cut = `ran out while ${error.what} (${error.reason})`;
+  const report = run.reports.find((r) => r.state === "timed-out");
+  if (report !== undefined && report.stuck.length > 0) {
+    return `${stopMessage(report, run.options)}, which ${cut}`;
+  }
+  return `the ${formatDuration(run.options.timeoutMs)} timeout ${cut}`;
 }
 
 function stopMessage(report: NodeReport, options: DrainOptions): string {

@@ -84,8 +84,15 @@ export interface KubeClient {
   readonly server: string;
   /** `GET <origin><prefix><path>`, as failures name a request (no credentials, no query). */
   describe(path: string): string;
-  /** GETs `path` and returns the body text; non-2xx statuses throw {@link KubeApiError}. */
-  getText(path: string, query?: Record<string, string | number | undefined>): Promise<string>;
+  /**
+   * GETs `path` and returns the body text; non-2xx statuses throw {@link KubeApiError}.
+   * `limits` replace the client's for this request (a caller with a deadline of its own).
+   */
+  getText(
+    path: string,
+    query?: Record<string, string | number | undefined>,
+    limits?: ExchangeLimits,
+  ): Promise<string>;
   /**
    * GETs `path` and hands a 2xx body to `onText` piece by piece as it arrives (UTF-8
    * decoded, never splitting a character), so that a large body is never held whole.
@@ -149,10 +156,11 @@ export function createKubeClient(
   async function getText(
     path: string,
     query: Record<string, string | number | undefined> = {},
+    own: ExchangeLimits = limits,
   ): Promise<string> {
     const [url, requestOptions] = await prepare(path, query);
     const chunks: Buffer[] = [];
-    await send(url, requestOptions, secure, limits, path, trust, (chunk) => chunks.push(chunk));
+    await send(url, requestOptions, secure, own, path, trust, (chunk) => chunks.push(chunk));
     return chunks.length === 1
       ? (chunks[0] as Buffer).toString("utf8")
       : Buffer.concat(chunks).toString("utf8");

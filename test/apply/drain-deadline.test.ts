@@ -64,3 +64,54 @@ describe("drain --timeout with slow evictions", () => {
     expect(cluster.fake.get("pods", "app-1", "apps")).toBeDefined();
   });
 });
+
+describe("drain --timeout with slow reads", () => {
+  /** The answer a read waits for, longer than a read's own 30 s limit. */
+  const hang = 40_000;
+
+  it("waits for a read of an evicted pod no longer than the time left, and says which read", async () => {
+    cluster.fake.add(node("worker-1"), pod("app-0", "worker-1"));
+    const { clock, advance } = movableClock();
+    // The eviction takes 59.9 s to answer: 100 ms of the minute are left after it.
+    cluster.fake.onRequest = (request) => {
+      if (request.method === "POST" && request.path.endsWith("/app-0/eviction")) advance(59_900);
+    };
+    // The read that follows, to see whether the evicted pod is gone, gets no answer in time.
+    cluster.fake.injectFault({
+      method: "GET",
+      path: "/api/v1/namespaces/apps/pods/app-0",
+      delayMs: hang,
+    });
+    const run = await drain(["worker-1", "--timeout", "1m", "--json"], { clock });
+    expect(run.code).toBe(1);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("timed-out");
+    expect(result.message).toMatch(
+      /^1 pod still on worker-1 after the 1m timeout, which ran out while reading pod apps\/app-0 \(GET \S+\/api\/v1\/namespaces\/apps\/pods\/app-0: no response within 1 s\)$/,
+    );
+    expect(result.nodes[0]?.state).toBe("timed-out");
+    expect(result.nodes[0]?.evicted).toEqual(["apps/app-0"]);
+    expect(result.nodes[0]?.stuck.map((s) => s.pod)).toEqual(["apps/app-0"]);
+    expect(run.sleeps).toEqual([]);
+    expect(unschedulable("worker-1")).toBe(false);
+  });
+
+  it("stops the check before cordoning when a read meets the deadline", async () => {
+    cluster.fake.add(node("worker-1"), pod("app-0", "worker-1"));
+    const { clock, advance } = movableClock();
+    // Reading the node takes 59.5 s; the list of its pods then gets no answer in time.
+    cluster.fake.onRequest = (request) => {
+      if (request.method === "GET" && request.path === "/api/v1/nodes/worker-1") advance(59_500);
+    };
+    cluster.fake.injectFault({ method: "GET", path: "/api/v1/pods", delayMs: hang });
+    const run = await drain(["worker-1", "--timeout", "1m", "--json"], { clock });
+    expect(run.code).toBe(1);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("timed-out");
+    expect(result.message).toMatch(
+      /^the 1m timeout ran out while listing the pods on worker-1 \(GET \S+\/api\/v1\/pods: no response within 1 s\)$/,
+    );
+    expect(cluster.writes()).toEqual([]);
+    expect(unschedulable("worker-1")).toBe(false);
+  });
+});
