@@ -93,6 +93,8 @@ export interface PlanChangesInput extends PlanRepoInput {
    * app keeps one per tree). Absent: read through `repo.listFiles` when right-sizing is on.
    */
   rightsizingFiles?: readonly RepoFile[] | RepoIndex;
+  /** The keys of open right-sizing pull requests of one workload each, by its identity. */
+  heldKeys?: ReadonlyMap<string, string>;
 }
 
 /** Everything the plan wants: node counts first (they unblock pods), then request changes. */
@@ -126,5 +128,11 @@ async function planResources(input: PlanChangesInput): Promise<RightsizingPlan> 
   const config = input.config.rightsizing;
   if (!config?.enabled) return { proposals: [], notes: [], unjudged: [], leftOut: [] };
   const files = input.rightsizingFiles ?? (await readRepoFiles(input.repo));
-  return planRightsizing({ snapshot: input.snapshot, config, files, now: input.now });
+  return planRightsizing({
+    snapshot: input.snapshot,
+    config,
+    files,
+    now: input.now,
+    ...(input.heldKeys ? { held: input.heldKeys } : {}),
+  });
 }

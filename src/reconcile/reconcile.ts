@@ -160,6 +160,7 @@ async function reconcileOnce(
     now,
     history: { pools: target.memory.samples },
     openPullRequests: openNodePullRequests(open),
+    heldKeys: heldResourceKeys(open),
     ...(await rightsizingFiles(target, state, config)),
   });
   const controlled = applyControl({
@@ -348,6 +349,20 @@ function withoutClosed(state: RepoState, closed: readonly number[]): RepoState {
  * The open node pull requests by pool, with the count each asks for: the planner closes an
  * open decrease that pods waiting for room, or a window about to open, no longer allow.
  */
+/**
+ * The keys of the open right-sizing pull requests whose markers name one workload, by its
+ * identity: that workload keeps its key when another one comes to render the same.
+ */
+function heldResourceKeys(state: RepoState): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const pr of state.pullRequests) {
+    const [workload, ...others] = pr.workloads ?? [];
+    if (pr.key.startsWith("resources-") && workload !== undefined && others.length === 0)
+      held.set(workload, pr.key);
+  }
+  return held;
+}
+
 function openNodePullRequests(
   state: RepoState,
 ): Map<string, { number: number; desired?: number; from?: number }> {

@@ -67,7 +67,8 @@ export function groupKey(
  * by identity (namespace, kind and name), never by their rendered key: two workloads whose
  * names run together into one text still get a pull request each. KNOWN names every workload
  * that may get a key (see `workloadKeys`). A workload whose changes cannot be combined with
- * the others of its group is left out with a note.
+ * the others of its group is left out with a note. HELD: the keys open pull requests hold (see
+ * `workloadKeys`).
  */
 export function groupProposals(
   changed: readonly WorkloadChanges[],
@@ -75,8 +76,9 @@ export function groupProposals(
   grouping: Grouping,
   notes: PlanNote[],
   known: readonly WorkloadId[] = [],
+  held: ReadonlyMap<string, string> = new Map(),
 ): ResourcesProposal[] {
-  const keys = workloadKeys([...known, ...changed.map((entry) => entry.workload.workload)]);
+  const keys = workloadKeys([...known, ...changed.map((entry) => entry.workload.workload)], held);
   const ordered = [...changed].sort((a, b) => compareWorkloads(a, b, keys));
   const groups = new Map<string, { key: string; members: WorkloadChanges[] }>();
   for (const entry of ordered) {

@@ -46,6 +46,12 @@ export interface PlanRightsizingInput {
   /** The infra repo's YAML files, or an index already built from them. */
   files: readonly RepoFile[] | RepoIndex;
   now: Date;
+  /**
+   * The keys of the open right-sizing pull requests that carry one workload each, by its
+   * identity (`namespace/Kind/name`): a workload keeps its pull request's key when another one
+   * comes to render the same (absent: none is open, as for the command line).
+   */
+  held?: ReadonlyMap<string, string>;
 }
 
 export interface RightsizingPlan {
@@ -190,9 +196,9 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
   }
   // Every workload a VPA names may hold a pull request: keys are made unique among all of them.
   const known = knownWorkloads(snapshot.vpas);
-  const keys = workloadKeys(known);
+  const keys = workloadKeys(known, input.held);
   const kept = dropConflicts(changed, keys, notes);
-  const proposals = groupProposals(kept, index, config.group, notes, known);
+  const proposals = groupProposals(kept, index, config.group, notes, known, input.held);
   const keyed = <T extends Omit<WorkloadStanding, "key">>(entry: T) => ({
     ...entry,
     key: groupKey(entry.workload, config.group, keys),

@@ -199,3 +199,59 @@ describe("a namespace's right-sizing pull request whose workload cannot be judge
     ]);
   });
 });
+
+describe("a right-sizing pull request whose workload's key gains its kind", () => {
+  it("is kept and updated when a StatefulSet named as Plex's Deployment gets a VPA, not closed and opened again", async () => {
+    const w = scenario({ files: infraFiles({ config: RIGHTSIZE }), cluster: cluster() });
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    const { number } = pull;
+    expect(pull.branch).toBe("pr-autoscaler/resources-media-plex");
+
+    // A StatefulSet media/plex (nothing in the repo sets its resources) comes with its own VPA:
+    // `resources-media-plex` would name either.
+    const snapshot = cluster();
+    const [plex] = snapshot.vpas;
+    if (!plex) throw new Error("no Plex VPA");
+    const statefulSet = {
+      ...plex,
+      name: "plex-db",
+      target: { ...plex.target, kind: "StatefulSet" },
+    };
+    w.cluster = { ...snapshot, vpas: [plex, statefulSet] };
+    const next = await w.run();
+    expect(next.pullRequests).toEqual([
+      expect.objectContaining({ key: "resources-media-plex", action: "unchanged", number }),
+    ]);
+    expect(w.github.openPulls().map((open) => open.number)).toEqual([number]);
+  });
+
+  it("keeps its key with the kind when the workload it was told apart from is gone", async () => {
+    const w = scenario({ files: infraFiles({ config: RIGHTSIZE }), cluster: cluster() });
+    const snapshot = cluster();
+    const [plex] = snapshot.vpas;
+    if (!plex) throw new Error("no Plex VPA");
+    const statefulSet = {
+      ...plex,
+      name: "plex-db",
+      target: { ...plex.target, kind: "StatefulSet" },
+    };
+    w.cluster = { ...snapshot, vpas: [plex, statefulSet] };
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    expect(pull.branch).toBe("pr-autoscaler/resources-media-plex-deployment");
+
+    w.cluster = cluster();
+    const next = await w.run();
+    expect(next.pullRequests).toEqual([
+      expect.objectContaining({
+        key: "resources-media-plex-deployment",
+        action: "unchanged",
+        number: pull.number,
+      }),
+    ]);
+    expect(w.github.openPulls().map((open) => open.number)).toEqual([pull.number]);
+  });
+});

@@ -33,6 +33,23 @@ describe("workloadKeys", () => {
     });
   });
 
+  it("leaves a key an open pull request holds to its workload, and the detail to the other", () => {
+    const both = [deployment("db", "redis"), statefulSet("db", "redis")];
+    const plain = new Map([["db/Deployment/redis", "resources-db-redis"]]);
+    expect(Object.fromEntries(workloadKeys(both, plain))).toEqual({
+      "db/Deployment/redis": "resources-db-redis",
+      "db/StatefulSet/redis": "resources-db-redis-statefulset",
+    });
+    // The StatefulSet gone, the Deployment's pull request keeps the key with its kind.
+    const kind = new Map([["db/Deployment/redis", "resources-db-redis-deployment"]]);
+    expect(Object.fromEntries(workloadKeys([deployment("db", "redis")], kind))).toEqual({
+      "db/Deployment/redis": "resources-db-redis-deployment",
+    });
+    // A key held by another workload's identity, or by none of its levels, changes nothing.
+    const stray = new Map([["db/Deployment/redis", "resources-db-cache"]]);
+    expect(Object.fromEntries(workloadKeys(both, stray))).toEqual(keysOf(both));
+  });
+
   it("adds the kind when a Deployment and a StatefulSet share namespace and name", () => {
     expect(keysOf([deployment("db", "redis"), statefulSet("db", "redis")])).toEqual({
       "db/Deployment/redis": "resources-db-redis-deployment",
