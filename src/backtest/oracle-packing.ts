@@ -508,6 +508,23 @@ export function fitsAnyNodeAlone(need: Need, placement: Placement, trace: Trace)
   return fitsFixedNodeAlone(need, placement, trace) || fitsPoolNodeAlone(need, placement, trace);
 }
 
+/**
+ * The allocatable of each fixed node, and of each pool's nodes, that would take a pod of `need`
+ * placed as `placement` allows, alone.
+ */
+export function nodesHoldingAlone(need: Need, placement: Placement, trace: Trace): NodeResources[] {
+  return [
+    ...trace.nodes.flatMap((node, i) =>
+      placement.fixed[i] === true && fitsRoom(need, node.allocatable) ? [node.allocatable] : [],
+    ),
+    ...trace.pools.flatMap((pool, p) =>
+      placement.pools[p] !== undefined && fitsRoom(need, pool.allocatable)
+        ? [pool.allocatable]
+        : [],
+    ),
+  ];
+}
+
 /** Whether an empty fixed node would take a pod of `need` placed as `placement` allows. */
 export function fitsFixedNodeAlone(need: Need, placement: Placement, trace: Trace): boolean {
   return trace.nodes.some(

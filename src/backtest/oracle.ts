@@ -1,6 +1,7 @@
 import {
   largestNode,
   type Need,
+  nodesHoldingAlone,
   PackingSearch,
   type Placement,
   placementOf,
@@ -43,6 +44,8 @@ export interface OracleSeries {
 interface OraclePod {
   arrival: PodArrival;
   placement: Placement;
+  /** What the nodes that would take it alone by its requests have. */
+  holders: Need[];
   end: number;
   profiles: { from: number; profile: UsageProfile }[];
 }
@@ -202,9 +205,11 @@ function oraclePods(trace: Trace, stepMs: number): OraclePod[] {
         event.durationMs === undefined
           ? trace.durationMs
           : Math.max(event.at + event.durationMs, seen + 1);
+      const placement = placementOf(podInfo(event), trace);
       const pod: OraclePod = {
         arrival: event,
-        placement: placementOf(podInfo(event), trace),
+        placement,
+        holders: nodesHoldingAlone(event.requests, placement, trace),
         end,
         profiles: [{ from: event.at, profile: event.usage }],
       };
@@ -221,15 +226,32 @@ function oraclePods(trace: Trace, stepMs: number): OraclePod[] {
 }
 
 /**
- * What a live pod needs now: max(request, usage), usage capped at the largest node, as the
- * simulation caps a node's usage at its allocatable (a pod cannot use more than a node has).
+ * What a live pod needs now: max(request, usage), usage capped at the largest pool node in each
+ * resource, as the simulation caps a node's usage at its allocatable (a pod cannot use more
+ * than a node has). When no node the pod's requests fit holds that much of both (the cpu of one
+ * pool's nodes and the memory of another's, or more than a fixed node it is pinned to has), it
+ * needs no more of each than the node that gives it least of it would: that fits every node its
+ * requests fit, and is below what it takes on any of them.
  */
 function demand(pod: OraclePod, now: number, largest: Need): Need {
   let current = pod.profiles[0] as OraclePod["profiles"][number];
   for (const entry of pod.profiles) if (entry.from <= now) current = entry;
   const usage = usageAt(current.profile, now - current.from);
-  return {
-    cpu: Math.max(pod.arrival.requests.cpu, Math.min(usage.cpu, largest.cpu)),
-    memory: Math.max(pod.arrival.requests.memory, Math.min(usage.memory, largest.memory)),
-  };
+  const { requests } = pod.arrival;
+  const upTo = (room: Need): Need => ({
+    cpu: Math.max(requests.cpu, Math.min(usage.cpu, room.cpu)),
+    memory: Math.max(requests.memory, Math.min(usage.memory, room.memory)),
+  });
+  const need = upTo(largest);
+  if (pod.holders.length === 0 || pod.holders.some((room) => fitsIn(need, room))) return need;
+  for (const room of pod.holders) {
+    const there = upTo(room);
+    need.cpu = Math.min(need.cpu, there.cpu);
+    need.memory = Math.min(need.memory, there.memory);
+  }
+  return need;
+}
+
+function fitsIn(need: Need, room: Need): boolean {
+  return need.cpu <= room.cpu && need.memory <= room.memory;
 }

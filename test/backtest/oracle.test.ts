@@ -93,6 +93,43 @@ describe("oracle", () => {
     expect(result.nodeHours).toBeCloseTo(1, 10);
   });
 
+  it("counts usage up to what a node the pod may go on has, never beyond every such node", () => {
+    // A cpu-heavy pool and a memory-heavy one: hog asks for little and uses 10 cores and 20 GiB,
+    // which neither pool's node has both of. On either node its usage is capped at what that
+    // node has, so it is placed, as the simulation places it on the one node it starts with.
+    const pool = (name: string, count: number, cpu: string, memory: string) => ({
+      name,
+      count,
+      min: 0,
+      nodeName: `${name}-{index}`,
+      node: { cpu, memory },
+    });
+    const shapes = trace(
+      header({ pools: [pool("wide", 1, "4", "32Gi"), pool("tall", 0, "16", "8Gi")] }),
+      pod(0, "hog", {
+        requests: { cpu: "1", memory: "1Gi" },
+        usage: { cpu: "10", memory: "20Gi" },
+      }),
+    );
+    const result = oracle(shapes, options);
+    expect(result.unplaceablePods).toBe(0);
+    expect(result.nodeHours).toBeCloseTo(1, 10);
+    const run = simulate(shapes, scriptedAutoscaler({}));
+    expect(run.metrics).toMatchObject({ nodeHours: 1, pendingPodMinutes: 0 });
+    // A pod only a fixed node takes is capped at that node, not at the pools' largest: the
+    // nas has the cores the pool's nodes lack but less memory than they have.
+    const nas = { name: "nas", cpu: "32", memory: "4Gi", labels: { role: "nas" } };
+    const fixed = trace(
+      header({ nodes: [nas] }, { min: 0 }),
+      pod(0, "hog", {
+        requests: { cpu: "1", memory: "1Gi" },
+        usage: { cpu: "8", memory: "8Gi" },
+        nodeSelector: { role: "nas" },
+      }),
+    );
+    expect(oracle(fixed, options)).toMatchObject({ unplaceablePods: 0, nodeHours: 0 });
+  });
+
   it("names new pool nodes as Terraform would, so a pod pinned by hostname is placeable", () => {
     const pinned = trace(
       header({}, { min: 0 }),
