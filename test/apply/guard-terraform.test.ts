@@ -429,6 +429,103 @@ describe("plan guard on real terraform plans (for_each)", () => {
   );
 });
 
+describe("plan guard on real terraform plans (keys that differ by a leading zero)", () => {
+  // talos-worker-9 and talos-worker-09 are two VMs: a change that removes one must not let a
+  // plan destroy the other, however their numbers compare.
+  let base: TerraformWorkdir;
+  const keyRules: GuardRules = {
+    vmAddresses: ["terraform_data.worker[*]"],
+    companionAddresses: ["terraform_data.machine_config[*]"],
+    allowedUpdateAttributes: [],
+    drift: "refuse",
+  };
+  const tfvars = (names: string[]) =>
+    `workers = {\n${names.map((n) => `  "${n}" = { cores = 4 }\n`).join("")}}\n`;
+  const before = tfvars(["talos-worker-8", "talos-worker-9", "talos-worker-09"]);
+  const expectedWithout = (name: string) =>
+    expectedChangeFromTfvars(
+      { text: before, file: "before.tfvars" },
+      {
+        text: tfvars(
+          ["talos-worker-8", "talos-worker-9", "talos-worker-09"].filter((n) => n !== name),
+        ),
+        file: "after.tfvars",
+      },
+      "workers",
+    );
+
+  beforeAll(async () => {
+    await requireTerraform();
+    base = await terraformWorkdir("cluster-for-each");
+    await base.write("terraform.tfvars", before);
+    await base.apply();
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await base?.remove();
+  });
+
+  it(
+    "refuses a plan that destroys talos-worker-09 when the change removes talos-worker-9",
+    async () => {
+      const planned = await plan(base, tfvars(["talos-worker-8", "talos-worker-9"]));
+      const destroyed = planned.changes.filter((c) => c.actions[0] === "delete");
+      expect(destroyed.map((c) => c.address).sort()).toEqual([
+        'terraform_data.machine_config["talos-worker-09"]',
+        'terraform_data.worker["talos-worker-09"]',
+      ]);
+      const expected = expectedWithout("talos-worker-9");
+      expect(expected).toEqual({ from: 3, to: 2, addedKeys: [], removedKeys: ["talos-worker-9"] });
+      const verdict = guardPlan(planned, keyRules, expected);
+      expect(verdict.verdict).toBe("refuse");
+      expect(offendingAddresses(verdict)).toEqual([
+        'terraform_data.machine_config["talos-worker-09"]',
+        'terraform_data.worker["talos-worker-09"]',
+        "terraform_data.worker[*]",
+      ]);
+      expect(verdict.offending.find((o) => o.address.includes("worker["))?.reason).toContain(
+        'removes only "talos-worker-9"',
+      );
+      expect(verdict.destroys).toEqual([]);
+      // The change that does remove it passes, and drains that node only.
+      const right = guardPlan(planned, keyRules, expectedWithout("talos-worker-09"));
+      expect(right.offending).toEqual([]);
+      expect(right.destroys).toEqual([
+        {
+          address: 'terraform_data.worker["talos-worker-09"]',
+          name: "talos-worker-09",
+          node: "talos-worker-09",
+        },
+      ]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "takes the keys talos-worker-9, talos-worker-09 and 9 for three different VMs",
+    async () => {
+      const planned = await plan(base, tfvars(["talos-worker-8", "talos-worker-09"]));
+      const wrong = guardPlan(planned, keyRules, {
+        from: 3,
+        to: 2,
+        removedKeys: ["talos-worker-09"],
+      });
+      expect(wrong.verdict).toBe("refuse");
+      expect(wrong.destroys).toEqual([]);
+      const bare = guardPlan(planned, keyRules, { from: 3, to: 2, removedKeys: ["9"] });
+      expect(bare.verdict).toBe("refuse");
+      const right = guardPlan(planned, keyRules, {
+        from: 3,
+        to: 2,
+        removedKeys: ["talos-worker-9"],
+      });
+      expect(right.verdict).toBe("pass");
+      expect(right.destroys.map((d) => d.node)).toEqual(["talos-worker-9"]);
+    },
+    TIMEOUT,
+  );
+});
+
 describe("plan guard on real terraform plans (a module instance per worker)", () => {
   // The count is on the module call: Terraform says a module instance beyond the new count is
   // gone (delete_because_no_module), as it says of a module call removed from the configuration.
