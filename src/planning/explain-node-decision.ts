@@ -466,8 +466,8 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
       return "joining" in hold
         ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${hold.until} at the earliest)`
         : hold.from === "change"
-          ? `no scale-down until ${hold.until} (after the ${hold.direction === "unknown" ? `change of ${hold.since}, of unknown direction, which counts as a scale-up` : `last scale-up, of ${hold.since}`}: ${hold.readyBefore ? "its nodes were Ready before it (applied before the merge)" : "none of the pool's Ready nodes was created for it"}, so the delay runs from the change)`
-          : `no scale-down until ${hold.until} (nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} Ready at ${hold.since})`;
+          ? `no scale-down until ${hold.until} (after the ${hold.direction === "unknown" ? `change of ${hold.since}, of unknown direction, which counts as a scale-up` : `last scale-up, of ${hold.since}`}: ${fromChangeText(hold)}, so the delay runs from the change)`
+          : `no scale-down until ${hold.until} (nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} Ready at ${hold.since}${readyTimeUnknownText(hold.readyTimeUnknown)})`;
     case "nodes-unready":
       if (hold.sinceUnknown) return unreadySinceUnknownText(hold.nodes, hold.sinceUnknown);
       return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: no Ready node is removed while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}`;
@@ -496,6 +496,28 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "window-uncovered":
       return uncoveredText(hold.direction, hold.checks, pullRequest.action === "close");
   }
+}
+
+/**
+ * Why the delay after a scale-up runs from the change: its nodes were Ready before it, the Ready
+ * nodes created for it are leaving (a raise reverted once they were Ready), or none was created.
+ */
+function fromChangeText(hold: { readyBefore?: true; leaving?: string[] }): string {
+  if (hold.readyBefore) return "its nodes were Ready before it (applied before the merge)";
+  const leaving = hold.leaving ?? [];
+  if (leaving.length === 0) return "none of the pool's Ready nodes was created for it";
+  const one = leaving.length === 1;
+  return `${one ? "the Ready node" : "the Ready nodes"} created for it, ${leaving.join(", ")}, ${one ? "is" : "are"} being removed by a later decrease, and none of the nodes that stay was created for it`;
+}
+
+/**
+ * `: talos-worker-4 gives no Ready time (…)`, for nodes of the scale-up whose Ready condition has
+ * no time: when they became Ready is not known, only that it was no later than the time given.
+ */
+function readyTimeUnknownText(nodes: readonly string[] | undefined): string {
+  if (!nodes || nodes.length === 0) return "";
+  const one = nodes.length === 1;
+  return ` at the latest: ${nodes.join(", ")} ${one ? "gives" : "give"} no Ready time (no lastTransitionTime on ${one ? "its" : "their"} Ready condition), so ${one ? "it counts" : "they count"} as Ready provisionTimeout after ${one ? "its" : "their"} creation, or now if sooner, not at ${one ? "its" : "their"} creation`;
 }
 
 /** The nodes of a scale-up not Ready yet: those listed, by name, and those not listed yet. */

@@ -87,7 +87,8 @@ function scaleDownDelay(
     : [];
   // Nodes the count asks for that have not registered yet: their Ready time is still to come.
   const missing = awaited && !shared ? Math.max(0, (facts?.currentValue ?? 0) - members.length) : 0;
-  const nodesReadyAt = readyAfter(members, raisedAt, pool.provisionTimeout, leaving);
+  const window = { changedAt: raisedAt, provisionTimeout: pool.provisionTimeout, now };
+  const { latest: nodesReadyAt, timeUnknown } = readyAfter(members, window, leaving);
   const readyAt = Math.max(nodesReadyAt ?? raisedAt, raisedAt);
   // A change whose direction is unknown (the commit that brings the file in) counts as a raise,
   // and the hold says so rather than calling it one.
@@ -107,20 +108,33 @@ function scaleDownDelay(
   }
   const until = readyAt + delayMs;
   if (now.getTime() >= until) return undefined;
-  // No Ready node was created for the raise (the nodes were there already): the delay runs from
-  // the change, and the hold must not call its time a Ready time.
+  // No Ready node was created for the raise (the nodes were there already, or those created for
+  // it are leaving: a later decrease removes them): the delay runs from the change, and the hold
+  // must not call its time a Ready time.
   // Nor when its nodes were all Ready before the change (Terraform applied from the branch before
   // the merge): the delay runs from the change, not from a Ready time that was never so.
-  if (nodesReadyAt === undefined || nodesReadyAt < raisedAt)
+  if (nodesReadyAt === undefined || nodesReadyAt < raisedAt) {
+    const gone =
+      nodesReadyAt === undefined
+        ? readyAfter([...leaving], window, new Set()).nodes.map((node) => node.name)
+        : [];
     return {
       kind: "scale-down-delay",
       since: iso(readyAt),
       until: iso(until),
       from: "change",
       ...(nodesReadyAt === undefined ? {} : { readyBefore: true as const }),
+      ...(gone.length > 0 ? { leaving: gone } : {}),
       ...direction,
     };
-  return { kind: "scale-down-delay", since: iso(readyAt), until: iso(until), ...direction };
+  }
+  return {
+    kind: "scale-down-delay",
+    since: iso(readyAt),
+    until: iso(until),
+    ...(timeUnknown.length > 0 ? { readyTimeUnknown: timeUnknown } : {}),
+    ...direction,
+  };
 }
 
 function provisioningHold(
@@ -229,25 +243,36 @@ function joiningFrom(pool: PoolConfig, facts: PoolRepoFacts | undefined, now: Da
  * When the nodes added by a scale-up were all Ready: the latest Ready time among Ready nodes
  * created since the change, or less than `provisionTimeout` before it (the nodes of an earlier
  * raise still joining then, awaited with it), which may be before the change (applied from the
- * branch before the merge); undefined when there is none. A node without a Ready time counts from
- * its creation. A node a later decrease removes (`leaving`) is not one of them.
+ * branch before the merge); `latest` is undefined when there is none, `nodes` are those nodes. A
+ * node a later decrease removes (`leaving`) is not one of them.
+ * A node whose Ready condition gives no time (`timeUnknown`) counts as Ready at the latest it
+ * could have been: now, or `provisionTimeout` after its creation when that is sooner (a node
+ * that has not joined by then is reported as failed to join). Its creation is only the earliest,
+ * and counting from it would end the delay before its time.
  */
 function readyAfter(
   members: readonly NodeInfo[],
-  changedAt: number,
-  window: number,
+  window: { changedAt: number; provisionTimeout: number; now: Date },
   leaving: ReadonlySet<NodeInfo>,
-): number | undefined {
+): { latest?: number; nodes: NodeInfo[]; timeUnknown: string[] } {
+  const { changedAt, provisionTimeout, now } = window;
   let latest: number | undefined;
+  const nodes: NodeInfo[] = [];
+  const timeUnknown: string[] = [];
   for (const node of members) {
     // A node not Ready now (one that died since) says nothing of when the change's nodes were.
     if (!node.ready || leaving.has(node)) continue;
     const created = Date.parse(node.createdAt);
-    if (Number.isNaN(created) || created < changedAt - window) continue;
-    const readySince = node.readySince ? Date.parse(node.readySince) : created;
-    if (!Number.isNaN(readySince)) latest = Math.max(latest ?? readySince, readySince);
+    if (Number.isNaN(created) || created < changedAt - provisionTimeout) continue;
+    const known = node.readySince ? Date.parse(node.readySince) : Number.NaN;
+    const readySince = Number.isNaN(known)
+      ? Math.min(now.getTime(), created + provisionTimeout)
+      : known;
+    if (Number.isNaN(known)) timeUnknown.push(node.name);
+    nodes.push(node);
+    latest = Math.max(latest ?? readySince, readySince);
   }
-  return latest;
+  return { ...(latest === undefined ? {} : { latest }), nodes, timeUnknown };
 }
 
 function iso(ms: number): string {

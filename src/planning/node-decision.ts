@@ -139,10 +139,13 @@ export type Hold =
    * No scale-down until `delayAfterScaleUp` after the nodes of the last scale-up were Ready
    * (`since`); while some are not Ready yet (`joining`), or `missing` of the nodes the count asks
    * for are not listed yet, `until` is the earliest the delay can end.
-   * With `from: "change"`, none of the pool's Ready nodes was created for the scale-up (they were
-   * there already), or with `readyBefore` its nodes were all Ready before the change (applied
-   * from the branch before the merge): `since` is the time of the change, which the delay runs
-   * from. With
+   * With `from: "change"`, none of the pool's Ready nodes that stay was created for the scale-up
+   * (they were there already; `leaving`: the Ready nodes created for it that a later decrease
+   * removes), or with `readyBefore` its nodes were all Ready before the change (applied from the
+   * branch before the merge): `since` is the time of the change, which the delay runs from.
+   * `readyTimeUnknown`: nodes of the scale-up whose Ready condition gives no time, counted as
+   * Ready at the latest they could have been (now, or `provisionTimeout` after their creation),
+   * so `since` is that. With
    * `direction: "unknown"`, the change is not known to have raised the count (the commit that
    * brings the file in): it counts as a scale-up.
    */
@@ -152,6 +155,8 @@ export type Hold =
       until: string;
       from?: "change";
       readyBefore?: true;
+      leaving?: string[];
+      readyTimeUnknown?: string[];
       direction?: "unknown";
     }
   | {

@@ -443,6 +443,58 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     expect(poolNote(output).message).not.toContain("no scale-down until");
   });
 
+  it("a raise reverted after its node was Ready, inside the delay: the hold names that node as being removed", async () => {
+    const objects = idle(FOUR);
+    // Raised to 4 at 09:50, talos-worker-4 Ready at 09:53, reverted at 09:55, planned at 09:57.
+    booted(objects, "talos-worker-4", "2026-11-22T09:51:00Z", "2026-11-22T09:53:00Z");
+    const served = await serveForTest([...objects, ...apps()]);
+    const dir = changedAt(3, 4, "2026-11-22T09:50:00Z", QUICK);
+    git(dir, ["revert", "--no-edit", "HEAD"], "2026-11-22T09:55:00Z");
+    const output = parsed(await planIn(served, dir, "2026-11-22T09:57:00Z"));
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output).holds).toContainEqual({
+      kind: "scale-down-delay",
+      since: "2026-11-22T09:50:00.000Z",
+      until: "2026-11-22T10:00:00.000Z",
+      from: "change",
+      leaving: ["talos-worker-4"],
+    });
+    // A Ready node was created for the raise: the hold does not say none was.
+    expect(poolNote(output).message).toContain(
+      "hold: no scale-down until 2026-11-22T10:00:00.000Z (after the last scale-up, of 2026-11-22T09:50:00.000Z: the Ready node created for it, talos-worker-4, is being removed by a later decrease, and none of the nodes that stay was created for it, so the delay runs from the change)",
+    );
+    expect(poolNote(output).message).not.toContain("none of the pool's Ready nodes");
+  });
+
+  it("a raise whose node gives no Ready time: not said to be Ready before the raise, and the delay is not cut short", async () => {
+    const objects = idle(FOUR);
+    // talos-worker-4 was created at 09:50, before the raise merged at 09:53; its Ready condition
+    // has no lastTransitionTime, so when it became Ready is not known.
+    booted(objects, "talos-worker-4", "2026-11-22T09:50:00Z", "2026-11-22T09:50:00Z");
+    const node = objects.find(
+      (object) => object.kind === "Node" && (object.metadata as Raw).name === "talos-worker-4",
+    ) as Raw;
+    const conditions = (node.status as Raw).conditions as Raw[];
+    delete (conditions.find((condition) => condition.type === "Ready") as Raw).lastTransitionTime;
+    const served = await serveForTest([...objects, ...apps()]);
+    const dir = changedAt(3, 4, "2026-11-22T09:53:00Z", QUICK);
+    // At 10:04 a delay run from the change (or the creation) would be over; the node may have
+    // become Ready as late as now, so it is not.
+    const output = parsed(await planIn(served, dir, "2026-11-22T10:04:00Z"));
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output).holds).toContainEqual({
+      kind: "scale-down-delay",
+      since: "2026-11-22T10:04:00.000Z",
+      until: "2026-11-22T10:14:00.000Z",
+      readyTimeUnknown: ["talos-worker-4"],
+    });
+    const message = poolNote(output).message;
+    expect(message).toContain(
+      "hold: no scale-down until 2026-11-22T10:14:00.000Z (nodes of the last scale-up Ready at 2026-11-22T10:04:00.000Z at the latest: talos-worker-4 gives no Ready time (no lastTransitionTime on its Ready condition), so it counts as Ready provisionTimeout after its creation, or now if sooner, not at its creation)",
+    );
+    expect(message).not.toContain("Ready before it");
+  });
+
   it("a raise whose node has not registered yet: the delay after it has not started, and the hold says so", async () => {
     const served = await serveForTest([...idle(WORKERS), ...apps(WORKERS)]);
     const dir = changedAt(3, 4, "2026-11-22T09:55:00Z", QUICK);
