@@ -456,6 +456,19 @@ describe("simulate: usage", () => {
 });
 
 describe("simulate: accounting", () => {
+  it("counts a pod that arrives between two steps as pending from the next step", () => {
+    // full fills the node at 0; late arrives at 15 s, is queued at the 20 s step and waits
+    // from there to the end.
+    const day = trace(
+      header(),
+      pod(0, "full", { requests: { cpu: "4" } }),
+      pod(15, "late", { requests: { cpu: "1" } }),
+    );
+    const result = simulate(day, scriptedAutoscaler({}));
+    expect(result.series.pending.slice(0, 3)).toEqual([0, 0, 1]);
+    expect(result.metrics.pendingPodMinutes).toBeCloseTo((3600 - 20) / 60, 10);
+  });
+
   it("counts the last, shorter step only for its length", () => {
     const day = trace(header({ duration: 95 }), pod(0, "big", { requests: { cpu: "5" } }));
     const result = simulate(day, scriptedAutoscaler({}));
