@@ -57,7 +57,7 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
   if (report.oracle.unplaceablePods > 0)
     lines.push(
       "",
-      `${report.oracle.unplaceablePods} pod(s) fit no node of any pool: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):`,
+      `${report.oracle.unplaceablePods} pod(s) fit no node, fixed or of a pool, even alone: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):`,
       ...podList(report.oracle.unplaceable),
     );
   const fixed = report.fixedNodesOnly;

@@ -23,7 +23,7 @@ export interface OracleOptions {
 export interface OracleResult {
   nodeHours: number;
   peakNodes: number;
-  /** Pods that fit no node of any pool even alone; no capacity helps them. */
+  /** Pods that fit no node, fixed or of a pool, even alone; no capacity helps them. */
   unplaceablePods: number;
   /** Those pods, `namespace/name`, with the trace line that brought each, in trace order. */
   unplaceable: { pod: string; line: number }[];

@@ -89,7 +89,7 @@ describe("pr-autoscaler backtest", () => {
       expect(stderr).toBe("");
       expect(code).toBe(0);
       expect(stdout).toContain(
-        "1 pod(s) fit no node of any pool: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):\n  apps/typo (trace line 4)\n",
+        "1 pod(s) fit no node, fixed or of a pool, even alone: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):\n  apps/typo (trace line 4)\n",
       );
       // It waits from 00:15 to the end in both runs: 45 of the planner's 50 pod-minutes (the
       // other 5 are job-1's) and all of the baseline's 45.
