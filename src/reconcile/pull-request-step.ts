@@ -114,7 +114,10 @@ export async function ensurePullRequests(
       continue;
     }
     const existing = input.state.pullRequests.find((pr) => pr.key === proposal.key);
-    if (existing) await ensure(input, proposal, existing, result);
+    const dropped = existing ? droppedUnjudged(input, existing, proposal) : [];
+    if (existing && dropped.length > 0)
+      await keepUnjudged(input, proposal, existing, dropped, result);
+    else if (existing) await ensure(input, proposal, existing, result);
     else candidates.push(proposal);
   }
   const staying = input.state.pullRequests.filter(
@@ -218,6 +221,43 @@ async function ensure(
         ...(ensured.botSha !== undefined ? { botSha: ensured.botSha } : {}),
       });
   });
+}
+
+/**
+ * The workloads an open right-sizing pull request carries, as its marker names them, whose
+ * requests are not judged now and that the proposal for its key leaves out: an update to the
+ * proposal would revert their changes, which are neither right nor wrong. None for a pull
+ * request people own (the forge leaves it to them), or whose marker does not name its workloads.
+ */
+function droppedUnjudged(
+  input: PullRequestStepInput,
+  pr: BotPullRequest,
+  proposal: Proposal,
+): UnjudgedWorkload[] {
+  if (proposal.kind !== "resources" || pr.control !== "bot" || pr.workloads === undefined)
+    return [];
+  const proposed = new Set(proposal.workloads.map((workload) => identityOf(workload.workload)));
+  return unjudgedOf(input, pr).filter((entry) => !proposed.has(identityOf(entry.workload)));
+}
+
+/**
+ * A right-sizing pull request the plan still wants for other workloads, one of whose workloads
+ * cannot be judged now, is left as it is: its change is kept, not reverted, and the others' wait
+ * with it. As for one kept open because something is wrong, the bot's auto-merge goes off, and
+ * the merge step, which forgets the pull requests not made this run, looks at it afresh once
+ * the workload can be judged again.
+ */
+async function keepUnjudged(
+  input: PullRequestStepInput,
+  proposal: Proposal,
+  pr: BotPullRequest,
+  dropped: readonly UnjudgedWorkload[],
+  result: PullRequestStepResult,
+): Promise<void> {
+  await withdrawKeptAutoMerge(input, pr, result);
+  const note = `${unjudgedNote(dropped)}; its change is kept as it was, and the others are updated with it once it can be judged`;
+  result.outcomes.push({ key: pr.key, action: "left-alone", number: pr.number, note });
+  result.waiting.push({ key: pr.key, title: pullRequestTitle(proposal), reason: note });
 }
 
 /**

@@ -255,3 +255,92 @@ describe("a right-sizing pull request whose workload's key gains its kind", () =
     expect(w.github.openPulls().map((open) => open.number)).toEqual([pull.number]);
   });
 });
+
+const SONARR_FILE = "kubernetes/apps/media/sonarr/deployment.yaml";
+
+/** Sonarr's Deployment, written out (made for this test), asking what Plex's pod asks. */
+const SONARR = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: sonarr
+  namespace: media
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: ghcr.io/home-operations/sonarr:4.0.15
+          resources:
+            requests:
+              cpu: 2
+              memory: 4Gi
+            limits:
+              memory: 8Gi
+`;
+
+/** The cluster with Sonarr beside Plex: its pod and a VPA recommending as Plex's (optionally none). */
+function withSonarr(recommended = true): Snapshot {
+  const snapshot = cluster();
+  const [plex] = snapshot.vpas;
+  const [plexPod] = snapshot.pods.filter((pod) => pod.namespace === "media");
+  if (!plex || !plexPod) throw new Error("no Plex");
+  const sonarr = {
+    ...plex,
+    name: "sonarr",
+    target: { ...plex.target, name: "sonarr" },
+    ...(recommended ? {} : { recommendations: [], conditions: [] }),
+  };
+  const pod = {
+    ...plexPod,
+    name: "sonarr-6c8d7f9b5-x2k4q",
+    owner: { kind: "Deployment", name: "sonarr" },
+  };
+  return { ...snapshot, pods: [...snapshot.pods, pod], vpas: [plex, sonarr] };
+}
+
+describe("a namespace's right-sizing pull request, one of whose workloads can no longer be judged", () => {
+  it("keeps that workload's change as it was, not reverted, until it can be judged again", async () => {
+    const files = infraFiles({ config: grouped("namespace") });
+    files.set(SONARR_FILE, SONARR);
+    const w = scenario({ files, cluster: withSonarr() });
+    w.github.allowAutoMerge = true;
+    w.github.requiredChecks.push(GUARD);
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    const { number } = pull;
+    expect(readPullRequestMarker(pull.body)?.workloads).toEqual([
+      "media/Deployment/plex",
+      "media/Deployment/sonarr",
+    ]);
+    const head = pull.headSha;
+    const sonarrChanged = w.github.file(SONARR_FILE, pull.branch);
+    expect(sonarrChanged).not.toBe(SONARR);
+
+    // Sonarr's VPA is recreated: no recommendation yet. Plex's change is still wanted.
+    w.cluster = withSonarr(false);
+    w.github.reset();
+    const held = await w.run();
+    expect(held.pullRequests).toEqual([
+      {
+        key: "resources-media",
+        action: "left-alone",
+        number,
+        note: "kept open until the requests can be judged again: Deployment media/sonarr: the VPA sonarr has no recommendation; its change is kept as it was, and the others are updated with it once it can be judged",
+      },
+    ]);
+    expect(w.github.pull(number).headSha).toBe(head);
+    expect(w.github.file(SONARR_FILE, pull.branch)).toBe(sonarrChanged);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
+    w.github.setStatus(w.github.pull(number).headSha, GUARD, "success");
+    expect(w.github.pull(number).mergedAt).toBeNull();
+
+    // Its recommendation back, the pull request is wanted as it is.
+    w.cluster = withSonarr();
+    const back = await w.run();
+    expect(back.pullRequests).toEqual([
+      expect.objectContaining({ key: "resources-media", number, action: "unchanged" }),
+    ]);
+    expect(w.github.pull(number).headSha).toBe(head);
+  });
+});
