@@ -312,6 +312,38 @@ describe("simulate: preemption", () => {
   });
 });
 
+describe("simulate: pending pods a pool node could hold", () => {
+  it("are counted apart through preemption, a drain and deletions of waiting pods", () => {
+    // low (3 cpu) runs on worker-1 until critical preempts it at 30 s; typo (no node carries
+    // its selector) waits until deleted at 5 min; nas-job waits for the full nas all along;
+    // extra waits from 60 s until deleted at 2 min; the cut at 8 min drains worker-2.
+    const nas = { name: "nas", cpu: "1", memory: "4Gi", labels: { role: "nas" } };
+    const day = trace(
+      header({ nodes: [nas] }, { count: 2 }),
+      pod(0, "nas-app", { nodeSelector: { role: "nas" } }),
+      pod(0, "nas-job", { nodeSelector: { role: "nas" } }),
+      pod(0, "low", { requests: { cpu: "3" } }),
+      pod(0, "filler", { requests: { cpu: "4" } }),
+      pod(0, "typo", { nodeSelector: { role: "nsa" } }),
+      pod(30, "critical", { requests: { cpu: "2" }, priority: 10 }),
+      pod(60, "extra", { requests: { cpu: "4" } }),
+      { type: "delete", at: "2m", pod: "default/extra" },
+      { type: "delete", at: "5m", pod: "default/typo" },
+    );
+    const result = simulate(day, scriptedAutoscaler({ 360: [openTo(1)] }));
+    const { pending, pendingForPools } = result.series;
+    // Steps: 30 s is 3, 60 s is 6, 2 min 12, 5 min 30, the drain at 8 min 48.
+    const at = (k: number) => [pending[k], pendingForPools[k]];
+    expect(at(0)).toEqual([2, 0]); // nas-job, typo
+    expect(at(3)).toEqual([3, 1]); // + low, preempted
+    expect(at(6)).toEqual([4, 2]); // + extra
+    expect(at(12)).toEqual([3, 1]); // extra deleted while waiting
+    expect(at(30)).toEqual([2, 1]); // typo deleted while waiting
+    expect(at(48)).toEqual([3, 2]); // filler drained from worker-2
+    expect(result.metrics).toMatchObject({ podsPreempted: 1, podsDisrupted: 1 });
+  });
+});
+
 describe("simulate: fixed nodes", () => {
   it("carry their name as kubernetes.io/hostname, so a pod pinned to one runs there", () => {
     const pinned = trace(
