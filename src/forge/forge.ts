@@ -32,6 +32,8 @@ export interface DesiredPullRequest {
    * namespace's or the repository's pull request carries is known when the plan drops one.
    */
   workloads?: string[];
+  /** The containers whose values a right-sizing change writes (`namespace/Kind/name/container`). */
+  containers?: string[];
   /**
    * Builds the new contents of the files the plan changes, reading the default branch's current
    * files through `read` (undefined for a file that does not exist).
@@ -118,6 +120,8 @@ export interface BotPullRequest {
    * absent in a node pull request, or one written before the marker recorded them.
    */
   workloads?: string[];
+  /** The containers whose values it changes (`namespace/Kind/name/container`), likewise. */
+  containers?: string[];
   /**
    * The forge's own auto-merge (GitHub's) is on, whoever turned it on: an update that changes
    * the values turns it off first, so the new values do not merge without their grace period.

@@ -40,6 +40,11 @@ export const PullRequestMarker = z.object({
    */
   workloads: z.array(z.string()).optional(),
   /**
+   * A right-sizing pull request's containers whose values it changes, as
+   * `namespace/Kind/name/container`. Absent where `workloads` is.
+   */
+  containers: z.array(z.string()).optional(),
+  /**
    * Written by the request that closes it when the bot closes the pull request itself: a closed
    * pull request without it was closed by people, which needs no extra request to tell.
    */

@@ -118,7 +118,10 @@ export function desiredPullRequest(input: DesiredPullRequestInput): DesiredPullR
     fingerprint: planFingerprint(proposal, input.fingerprintExtra),
     ...(proposal.kind === "nodes"
       ? { change: { from: proposal.from, to: proposal.to } }
-      : { workloads: proposal.workloads.map((workload) => identityOf(workload.workload)) }),
+      : {
+          workloads: proposal.workloads.map((workload) => identityOf(workload.workload)),
+          containers: changedContainers(proposal),
+        }),
     build: (read) =>
       proposal.kind === "nodes" ? buildNodes(proposal, read) : buildResources(proposal, read),
     sameEdit: (base, head) =>
@@ -133,6 +136,15 @@ export function desiredPullRequest(input: DesiredPullRequestInput): DesiredPullR
             { base, head },
           ),
   };
+}
+
+/** The containers whose values the proposal changes, as `namespace/Kind/name/container`. */
+export function changedContainers(proposal: ResourcesProposal): string[] {
+  return proposal.workloads.flatMap((workload) =>
+    workload.containers
+      .filter((container) => container.resources.some((decision) => decision.action === "change"))
+      .map((container) => `${identityOf(workload.workload)}/${container.name}`),
+  );
 }
 
 /**

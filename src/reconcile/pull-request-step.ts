@@ -12,7 +12,7 @@ import type { UnjudgedWorkload, WorkloadStanding } from "../rightsizing/plan-rig
 import { identityOf } from "../rightsizing/workload-keys.ts";
 import { StaleControlState } from "./control-freshness.ts";
 import type { WaitingProposal } from "./dashboard.ts";
-import { nodeChange, pullRequestTitle } from "./desired-pull-request.ts";
+import { changedContainers, nodeChange, pullRequestTitle } from "./desired-pull-request.ts";
 import { type Deferral, type LimitInput, limitNewPullRequests } from "./limits.ts";
 import { type PlannedPullRequest, plannedPullRequest } from "./pull-request-content.ts";
 import type { KeyOutcome, ReconcileSettings } from "./reconcile-types.ts";
@@ -237,7 +237,12 @@ function droppedUnjudged(
   if (proposal.kind !== "resources" || pr.control !== "bot" || pr.workloads === undefined)
     return [];
   const proposed = new Set(proposal.workloads.map((workload) => identityOf(workload.workload)));
-  return unjudgedOf(input, pr).filter((entry) => !proposed.has(identityOf(entry.workload)));
+  const changed = new Set(changedContainers(proposal));
+  return unjudgedOf(input, pr).filter((entry) =>
+    entry.container === undefined
+      ? !proposed.has(identityOf(entry.workload))
+      : !changed.has(`${identityOf(entry.workload)}/${entry.container}`),
+  );
 }
 
 /**
@@ -382,11 +387,13 @@ function leftToPeople(input: PullRequestStepInput, pr: BotPullRequest): boolean 
  */
 function unjudgedOf(input: PullRequestStepInput, pr: BotPullRequest): UnjudgedWorkload[] {
   const carried = pr.workloads === undefined ? undefined : new Set(pr.workloads);
-  return (input.unjudged ?? []).filter(
-    (entry) =>
-      entry.key === pr.key &&
-      (carried ? carried.has(identityOf(entry.workload)) : !entry.whenCarried),
-  );
+  const changed = new Set(pr.containers ?? []);
+  return (input.unjudged ?? []).filter((entry) => {
+    if (entry.key !== pr.key) return false;
+    if (entry.container !== undefined)
+      return changed.has(`${identityOf(entry.workload)}/${entry.container}`);
+    return carried ? carried.has(identityOf(entry.workload)) : !entry.whenCarried;
+  });
 }
 
 /**

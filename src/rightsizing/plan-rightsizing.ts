@@ -95,6 +95,12 @@ export interface UnjudgedWorkload extends WorkloadStanding {
    * good.
    */
   whenCarried?: true;
+  /**
+   * Set when only this container of the workload is not judged (the VPA recommends for others,
+   * not for it): it counts only for a pull request whose marker names it among the containers it
+   * changes.
+   */
+  container?: string;
 }
 
 /** VPA conditions that say its target does not exist or cannot be read: nothing of it is wanted. */
@@ -170,6 +176,14 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
       unknown.push({ workload, vpa: vpa.name, why: entry.unlocated.join("; "), ...carried });
     }
     if (entry.leftOut) excluded.push(entry.leftOut);
+    if (vpa && !targetGone(vpa))
+      for (const container of entry.unrecommended)
+        unknown.push({
+          workload: workloadOf(vpa),
+          vpa: vpa.name,
+          why: `container ${container}: the VPA ${vpa.name} recommends nothing for it`,
+          container,
+        });
     if (!entry.input) continue;
     const decided = decideWorkload(entry.input, (location) => shared.get(placeId(location)));
     if (!hasChange(decided)) {
@@ -336,6 +350,11 @@ interface PreparedWorkload {
    * repo: "container app: several files match exactly: …". Their requests are not judged.
    */
   unlocated: string[];
+  /**
+   * The containers of the workload's pods the VPA recommends nothing for while it recommends for
+   * others (not those its policy puts in mode Off): their requests are not judged.
+   */
+  unrecommended: string[];
   /** Set when the configuration or an opt-out marker leaves the workload out. */
   leftOut?: Omit<WorkloadStanding, "key">;
 }
@@ -348,37 +367,67 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
     info(
       `the VPA ${vpa.name} targets a ${vpa.target.kind || "resource of unknown kind"}; only Deployments, StatefulSets and DaemonSets are right-sized`,
     );
-    return { subject, notes, unlocated: [] };
+    return { subject, notes, unlocated: [], unrecommended: [] };
   }
   const facts = workloadFacts(context.snapshot, vpa);
   const excluded = exclusionOf(context.config, vpa, facts);
   if (excluded) {
     info(`left alone: ${excluded}`);
     const workload = workloadOf(vpa);
-    return { subject, notes, unlocated: [], leftOut: { workload, vpa: vpa.name, why: excluded } };
+    return {
+      subject,
+      notes,
+      unlocated: [],
+      unrecommended: [],
+      leftOut: { workload, vpa: vpa.name, why: excluded },
+    };
   }
   if (vpa.recommendations.length === 0) {
     if (targetGone(vpa)) {
       info(`the VPA ${vpa.name} has no recommendation yet`);
-      return { subject, notes, unlocated: [] };
+      return { subject, notes, unlocated: [], unrecommended: [] };
     }
     info(
       `the VPA ${vpa.name} has no recommendation yet: its requests are not judged, and a pull request open for them stays open`,
     );
     const workload = workloadOf(vpa);
     const why = `the VPA ${vpa.name} has no recommendation`;
-    return { subject, notes, unlocated: [], unjudged: { workload, vpa: vpa.name, why } };
+    return {
+      subject,
+      notes,
+      unlocated: [],
+      unrecommended: [],
+      unjudged: { workload, vpa: vpa.name, why },
+    };
   }
   const unlocated: string[] = [];
   const settled: string[] = [];
   const containers = locateAll(vpa, facts, context, notes, unlocated, settled);
+  const recommended = new Set(vpa.recommendations.map((r) => r.containerName));
+  const unrecommended = containerNamesOf(vpa, facts).filter(
+    (name) => !recommended.has(name) && policyFor(vpa, name)?.mode !== "Off",
+  );
   if (containers.length === 0 && unlocated.length === 0 && settled.length > 0) {
     const workload = workloadOf(vpa);
     const leftOut = { workload, vpa: vpa.name, why: settled.join("; ") };
-    return { subject, notes, vpa, unlocated, ...(targetGone(vpa) ? {} : { leftOut }) };
+    return {
+      subject,
+      notes,
+      vpa,
+      unlocated,
+      unrecommended,
+      ...(targetGone(vpa) ? {} : { leftOut }),
+    };
   }
-  if (containers.length === 0) return { subject, notes, vpa, unlocated };
-  return { subject, notes, vpa, unlocated, input: { vpa, facts, containers, ...context } };
+  if (containers.length === 0) return { subject, notes, vpa, unlocated, unrecommended };
+  return {
+    subject,
+    notes,
+    vpa,
+    unlocated,
+    unrecommended,
+    input: { vpa, facts, containers, ...context },
+  };
 }
 
 /**

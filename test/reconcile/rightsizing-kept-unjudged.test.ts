@@ -298,6 +298,35 @@ function withSonarr(recommended = true): Snapshot {
   return { ...snapshot, pods: [...snapshot.pods, pod], vpas: [plex, sonarr] };
 }
 
+/**
+ * The cluster with Sonarr alone, an exporter beside its app asking the same, and a VPA
+ * recommending for both as for Plex's app (or, `exporter` false, for the app alone).
+ */
+function sonarrWithExporter(exporter = true): Snapshot {
+  const snapshot = withSonarr();
+  const sonarr = snapshot.vpas.find((vpa) => vpa.name === "sonarr");
+  const pod = snapshot.pods.find((candidate) => candidate.owner?.name === "sonarr");
+  const [app] = pod?.containers ?? [];
+  const [recommendation] = sonarr?.recommendations ?? [];
+  if (!sonarr || !pod || !app || !recommendation) throw new Error("no Sonarr");
+  const recommendations = exporter
+    ? [recommendation, { ...recommendation, containerName: "exporter" }]
+    : [recommendation];
+  const both = { ...pod, containers: [app, { ...app, name: "exporter" }] };
+  return { ...snapshot, pods: [both], vpas: [{ ...sonarr, recommendations }] };
+}
+
+/** Sonarr's Deployment with an exporter container written out beside the app. */
+const SONARR_WITH_EXPORTER = `${SONARR}        - name: exporter
+          image: ghcr.io/onedr0p/exportarr:v2.0.1
+          resources:
+            requests:
+              cpu: 2
+              memory: 4Gi
+            limits:
+              memory: 8Gi
+`;
+
 describe("a namespace's right-sizing pull request, one of whose workloads can no longer be judged", () => {
   it("keeps that workload's change as it was, not reverted, until it can be judged again", async () => {
     const files = infraFiles({ config: grouped("namespace") });
@@ -342,5 +371,41 @@ describe("a namespace's right-sizing pull request, one of whose workloads can no
       expect.objectContaining({ key: "resources-media", number, action: "unchanged" }),
     ]);
     expect(w.github.pull(number).headSha).toBe(head);
+  });
+});
+
+describe("a right-sizing pull request, one of whose containers can no longer be judged", () => {
+  it("keeps that container's change as it was, not reverted, while the VPA recommends for the other alone", async () => {
+    const files = infraFiles({ config: RIGHTSIZE });
+    files.set(SONARR_FILE, SONARR_WITH_EXPORTER);
+    const w = scenario({ files, cluster: sonarrWithExporter() });
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    const { number } = pull;
+    expect(readPullRequestMarker(pull.body)?.containers).toEqual([
+      "media/Deployment/sonarr/app",
+      "media/Deployment/sonarr/exporter",
+    ]);
+    const head = pull.headSha;
+
+    // The VPA's status now lists the app alone (the exporter's recommendation lost).
+    w.cluster = sonarrWithExporter(false);
+    const held = await w.run();
+    expect(held.pullRequests).toEqual([
+      {
+        key: "resources-media-sonarr",
+        action: "left-alone",
+        number,
+        note: "kept open until the requests can be judged again: Deployment media/sonarr: container exporter: the VPA sonarr recommends nothing for it; its change is kept as it was, and the others are updated with it once it can be judged",
+      },
+    ]);
+    expect(w.github.pull(number).headSha).toBe(head);
+
+    w.cluster = sonarrWithExporter();
+    const back = await w.run();
+    expect(back.pullRequests).toEqual([
+      expect.objectContaining({ key: "resources-media-sonarr", number, action: "unchanged" }),
+    ]);
   });
 });

@@ -373,5 +373,6 @@ function markedBody(
     ...(desired.valuesFingerprint ? { valuesFingerprint: desired.valuesFingerprint } : {}),
     ...(desired.changedAt ? { changedAt: desired.changedAt } : {}),
     ...(desired.workloads ? { workloads: desired.workloads } : {}),
+    ...(desired.containers ? { containers: desired.containers } : {}),
   });
 }

@@ -236,6 +236,7 @@ function toBotPullRequest(
     ...(marker?.valuesFingerprint ? { valuesFingerprint: marker.valuesFingerprint } : {}),
     ...(marker?.changedAt ? { changedAt: marker.changedAt } : {}),
     ...(marker?.workloads ? { workloads: marker.workloads } : {}),
+    ...(marker?.containers ? { containers: marker.containers } : {}),
     ...(pr.auto_merge ? { autoMerge: true } : {}),
     ...(pr.auto_merge?.enabled_by ? { autoMergeBy: pr.auto_merge.enabled_by.login } : {}),
     ...(pr.node_id ? { nodeId: pr.node_id } : {}),
