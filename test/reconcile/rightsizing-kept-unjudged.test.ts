@@ -408,4 +408,47 @@ describe("a right-sizing pull request, one of whose containers can no longer be 
       expect.objectContaining({ key: "resources-media-sonarr", number, action: "unchanged" }),
     ]);
   });
+
+  it("is kept open, not closed, when the other container's change is no longer wanted either", async () => {
+    const files = infraFiles({ config: RIGHTSIZE });
+    files.set(SONARR_FILE, SONARR_WITH_EXPORTER);
+    const w = scenario({ files, cluster: sonarrWithExporter() });
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+
+    // People set the app's requests as proposed on the default branch; the exporter's
+    // recommendation is lost.
+    const app =
+      "          resources:\n            requests:\n              cpu: 2\n              memory: 4Gi";
+    w.github.push({
+      [SONARR_FILE]: SONARR_WITH_EXPORTER.replace(
+        app,
+        "          resources:\n            requests:\n              cpu: 450m\n              memory: 1344Mi",
+      ),
+    });
+    const snapshot = sonarrWithExporter(false);
+    w.cluster = {
+      ...snapshot,
+      pods: snapshot.pods.map((pod) => ({
+        ...pod,
+        containers: pod.containers.map((container) =>
+          container.name === "app"
+            ? { ...container, requests: { cpu: 450, memory: 1344 * 2 ** 20 } }
+            : container,
+        ),
+      })),
+    };
+    const held = await w.run(undefined, ["push"]);
+    expect(held.proposals).toEqual([]);
+    expect(held.pullRequests).toEqual([
+      {
+        key: "resources-media-sonarr",
+        action: "left-alone",
+        number: pull.number,
+        note: "kept open until the requests can be judged again: Deployment media/sonarr: container exporter: the VPA sonarr recommends nothing for it",
+      },
+    ]);
+    expect(w.github.pull(pull.number).state).toBe("open");
+  });
 });
