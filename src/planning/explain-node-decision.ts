@@ -473,8 +473,15 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
       return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: no Ready node is removed while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}`;
     case "pods-orphaned":
       return `${count(hold.pods, "pod")} ${hold.pods === 1 ? "is" : "are"} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so no Ready node is removed meanwhile`;
-    case "pending-wait":
-      return `${hold.pods} pending pod(s) need new nodes but have waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor); nodes are added for them from ${hold.until} if they still wait, and none is removed meanwhile`;
+    case "pending-wait": {
+      const waited = `${hold.pods} pending pod(s) need new nodes but have waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor)`;
+      if (hold.max === undefined)
+        return `${waited}; nodes are added for them from ${hold.until} if they still wait, and none is removed meanwhile`;
+      const bound = `the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max}`;
+      return hold.above
+        ? `${waited}; above ${bound}, no node is added for them, and the count comes down to it and no further while they wait`
+        : `${waited}; at ${bound}, no node is added for them, and none is removed for low usage while they wait`;
+    }
     case "pending-fit-unknown": {
       const one = hold.pods.length === 1;
       // Above the max the count comes down to it whatever the usage: only what goes beyond it is
@@ -774,6 +781,8 @@ function bulkStopText(stop: BulkStop): string {
       return `not ${stop.node} too: ${lastNodeStaysText(stop)}`;
     case "schedule-soon":
       return `no more: schedule ${stop.schedule} opens soon with min ${stop.min}`;
+    case "pending-wait":
+      return `no more: the count comes down to the ${stop.bound === "host-cap" ? "host cap" : "max"} of ${stop.max} and no further while pending pods wait for scaleUp.pendingFor`;
     case "pending-fit-unknown":
       return `no more: the count comes down to the ${stop.bound === "host-cap" ? "host cap" : "max"} of ${stop.max} and no further while pending pods whose fit on a new node is unknown wait`;
   }

@@ -175,8 +175,21 @@ export type Hold =
    * they have not been Ready is unknown and the decrease waits.
    */
   | { kind: "nodes-unready"; nodes: string[]; until?: string; sinceUnknown?: string[] }
-  /** Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes meanwhile. */
-  | { kind: "pending-wait"; pods: number; pendingForMs: number; until: string }
+  /**
+   * Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes for low usage
+   * meanwhile. With `max` (`bound`: the max or the host cap), the count is at it, or `above` it:
+   * no node is added for them whatever they wait, and a count above it still comes down to it
+   * (no further).
+   */
+  | {
+      kind: "pending-wait";
+      pods: number;
+      pendingForMs: number;
+      until: string;
+      max?: number;
+      bound?: "max" | "host-cap";
+      above?: true;
+    }
   /**
    * Pending pods (`pods`, `namespace/name`) whose fit on a new node is unknown (the pool's nodes
    * disagree about a label or an extended resource they ask for, or what a new node or the pod
@@ -385,4 +398,6 @@ export type BulkStop =
    * Pending pods whose fit on a new node is unknown wait: above the max (or the host cap), the
    * count comes down to it, and no node goes for low usage beyond it.
    */
-  | { kind: "pending-fit-unknown"; max: number; bound: "max" | "host-cap" };
+  | { kind: "pending-fit-unknown"; max: number; bound: "max" | "host-cap" }
+  /** The same for pods that need new nodes and have not waited `scaleUp.pendingFor` yet. */
+  | { kind: "pending-wait"; max: number; bound: "max" | "host-cap" };

@@ -138,7 +138,7 @@ function planPool(
     action: outcome.action,
     pullRequest: pullRequestAction(outcome, facts, {
       podsWaiting:
-        up.waiting !== undefined ||
+        waitingCloses(context, up) ||
         orphansInTheWay(context) ||
         fitUnknownClosing(context, up) !== undefined,
       unreadyInTheWay: openDecreaseMeetsUnready(context),
@@ -265,10 +265,13 @@ function decide(
   if (orphaned) holds.push(orphaned);
   const fitUnknownHeld = fitUnknownHold(up, wanted, triggers);
   if (fitUnknownHeld) holds.push(fitUnknownHeld);
+  // Above the max no node is added for pods that wait, however long: the count comes down to it
+  // (`downToTheMax` keeps the nodes beyond it that would go for low usage).
+  const aboveMax = triggers.some((trigger) => trigger.kind === "above-max");
   const heldDown =
     wanted.action === "scale-down" &&
     (hysteresis.scaleDown.length > 0 ||
-      up.waiting !== undefined ||
+      (up.waiting !== undefined && !aboveMax) ||
       unready !== undefined ||
       orphaned !== undefined ||
       fitUnknownHeld !== undefined);
@@ -418,8 +421,9 @@ function cutBulk(report: ScaleDownReport, removing: string[], stop: BulkStop): v
 
 /**
  * A decrease above the max (or the host cap) that takes empty nodes beyond it for low usage, cut
- * to the bound while pending pods whose fit on a new node is unknown wait: the nodes beyond it go
- * for low usage, which `fitUnknownHold` holds back.
+ * to the bound while pending pods whose fit on a new node is unknown wait, or pods that need new
+ * nodes have not waited `scaleUp.pendingFor` yet: the nodes beyond it go for low usage, which
+ * those pods hold back (`fitUnknownHold`, the pending-wait hold).
  */
 function downToTheMax(
   context: PoolContext,
@@ -432,13 +436,35 @@ function downToTheMax(
   const removing = wanted.removing ?? [];
   const over = (current ?? 0) - bounds.effectiveMax;
   const pods = fitUnknownPods(up);
-  if (current === undefined || over <= 0 || removing.length <= over || pods.length === 0)
-    return wanted;
+  const held = pods.length > 0 || up.waiting !== undefined;
+  if (current === undefined || over <= 0 || removing.length <= over || !held) return wanted;
   const bound = maxBound(bounds);
-  holds.push({ kind: "pending-fit-unknown", pods, max: bounds.effectiveMax, bound });
+  const max = bounds.effectiveMax;
+  if (pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods, max, bound });
   const kept = removing.slice(0, over);
-  cutBulk(report, kept, { kind: "pending-fit-unknown", max: bounds.effectiveMax, bound });
+  cutBulk(report, kept, {
+    kind: pods.length > 0 ? "pending-fit-unknown" : "pending-wait",
+    max,
+    bound,
+  });
   return scaleDown(current, kept);
+}
+
+/**
+ * Whether pods that need new nodes and have not waited `scaleUp.pendingFor` close the pool's open
+ * decrease, as it would take room they need: not one that comes down no further than the max (or
+ * the host cap), which goes whatever they wait, as no node is added for them above it.
+ */
+function waitingCloses(context: PoolContext, up: ScaleUpEvaluation): boolean {
+  if (up.waiting === undefined) return false;
+  const { current, bounds } = context;
+  const desired = context.facts?.openPullRequest?.desired;
+  return !(
+    current !== undefined &&
+    desired !== undefined &&
+    current > bounds.effectiveMax &&
+    desired >= bounds.effectiveMax
+  );
 }
 
 interface Wanted {
@@ -600,13 +626,20 @@ function pendingHolds(context: PoolContext, up: ScaleUpEvaluation): Hold[] {
         : { kind: "shape-unknown", daemonSets: why },
     );
   }
-  if (up.waiting)
+  if (up.waiting) {
+    // At the max (or above it) no node is added for them, however long they wait, unless they go
+    // on nodes the repo already asks for.
+    const { current, bounds } = context;
+    const atMax = current !== undefined && current >= bounds.effectiveMax;
     holds.push({
       kind: "pending-wait",
       pods: up.waiting.pods,
       pendingForMs: context.pool.scaleUp.pendingFor,
       until: up.waiting.until,
+      ...(atMax ? { max: bounds.effectiveMax, bound: maxBound(bounds) } : {}),
+      ...(atMax && current > bounds.effectiveMax ? { above: true as const } : {}),
     });
+  }
   return holds;
 }
 
@@ -712,9 +745,13 @@ function pullRequestAction(
   const outOfBounds =
     open.desired !== undefined &&
     (open.desired > bounds.effectiveMax || open.desired < bounds.effectiveMin);
+  // Pods waiting for `scaleUp.pendingFor` above the max hold nothing back: no node is added for
+  // them, and the count comes down to the max all the same.
+  const holding = holds.filter((hold) => !(hold.kind === "pending-wait" && hold.above));
   let prAction: PullRequestAction = "close";
   if (action !== "none") prAction = "update";
-  else if (holds.length > 0 && !decreaseUnwanted && !overtaken && !outOfBounds) prAction = "leave";
+  else if (holding.length > 0 && !decreaseUnwanted && !overtaken && !outOfBounds)
+    prAction = "leave";
   const closes =
     prAction !== "close"
       ? undefined

@@ -5,7 +5,16 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { type PlanJson, pod, type Raw } from "./served-cluster.ts";
-import { cluster, config, fillers, plan, poolNote, serveForTest } from "./served-plan.ts";
+import {
+  cluster,
+  config,
+  FOUR,
+  fillers,
+  OVER_MAX,
+  plan,
+  poolNote,
+  serveForTest,
+} from "./served-plan.ts";
 
 /** A Pending transcode Job pod of 3 cpu and 1 GiB: one fills a new worker (3700m free). */
 function job(suffix: string): Raw {
@@ -80,5 +89,49 @@ describe("plan against a served cluster: pending pods left pending beyond max or
     expect(poolNote(output)).toContain(`  ${EXPENDABLE}`);
     expect(poolNote(output)).toContain("left pending: batch/transcode-29123400-aaaaa");
     expect(output.notes.filter((note) => note.subject === "pods")).toEqual([]);
+  });
+});
+
+describe("plan against a served cluster: pods waiting for scaleUp.pendingFor above the max", () => {
+  it("hold no decrease down to the max: no node is added for them however long they wait", async () => {
+    // Four workers where the max is three; talos-worker-4's pod fits on the others, and a
+    // transcode pod Unschedulable for a minute (of pendingFor 10m) fits on no node.
+    const objects = [
+      ...cluster(FOUR),
+      ...fillers(FOUR.slice(0, 3), "2"),
+      pod("media", "plex-7d9c65958-w4xxx", {
+        node: "talos-worker-4",
+        owner: { kind: "ReplicaSet", name: "plex-7d9c65958" },
+        cpu: "1500m",
+        memory: "1Gi",
+      }),
+      job("aaaaa"),
+    ];
+    const waiting = OVER_MAX.config.replace(
+      "    max: 3\n",
+      "    max: 3\n    scaleUp:\n      pendingFor: 10m\n",
+    );
+    const output = await plan(
+      objects,
+      { tfvars: OVER_MAX.tfvars, config: waiting },
+      "2026-11-20T08:01:00Z",
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["workers", 4, 3],
+    ]);
+    expect(output.proposals[0]?.holds).toEqual([
+      {
+        kind: "pending-wait",
+        pods: 1,
+        pendingForMs: 600_000,
+        until: "2026-11-20T08:10:00.000Z",
+        max: 3,
+        bound: "max",
+        above: true,
+      },
+    ]);
+    expect(output.proposals[0]?.reasons).toContain(
+      "  hold: 1 pending pod(s) need new nodes but have waited less than 10m (scaleUp.pendingFor); above the max of 3, no node is added for them, and the count comes down to it and no further while they wait",
+    );
   });
 });

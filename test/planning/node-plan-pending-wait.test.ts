@@ -178,6 +178,81 @@ describe("while pods wait for room", () => {
     });
     expect(raising.pullRequest).toEqual({ action: "leave", number: 4 });
   });
+
+  it("at the max: does not say nodes are added for them", () => {
+    const decision = planOne(shrinkable([waiting("web/a", 30)]), {
+      max: 4,
+      scaleUp: { pendingFor: "2m" },
+    });
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toEqual([
+      {
+        kind: "pending-wait",
+        pods: 1,
+        pendingForMs: 120_000,
+        until: "2025-06-06T12:01:30.000Z",
+        max: 4,
+        bound: "max",
+      },
+    ]);
+    expect(explainNodeDecision(decision)).toContain(
+      "  hold: 1 pending pod(s) need new nodes but have waited less than 2m (scaleUp.pendingFor); at the max of 4, no node is added for them, and none is removed for low usage while they wait",
+    );
+  });
+
+  it("above the max: brings the count down to it, and no further", () => {
+    const pool = {
+      max: 4,
+      scaleUp: { pendingFor: "2m" },
+      scaleDown: { maxEmptyBulk: 5 },
+      // New nodes are larger than the pool's: a pod of 6 cores fits on a new node alone.
+      newNode: { cpu: "8", memory: "32Gi" },
+    };
+    // Six quiet workers, the last three empty.
+    const workers = nodes(6, QUIET);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: workers.slice(0, 3).map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
+    });
+    expect(planOne(snapshot, pool)).toMatchObject({ action: "scale-down", desired: 3 });
+    snapshot.pods.push(waiting("web/a", 30, { requests: { cpu: 6000, memory: 1 << 28 } }));
+    const decision = planOne(snapshot, pool);
+    expect(decision).toMatchObject({
+      action: "scale-down",
+      desired: 4,
+      removing: ["worker-6", "worker-5"],
+    });
+    expect(decision.holds).toContainEqual(
+      expect.objectContaining({ kind: "pending-wait", max: 4, above: true }),
+    );
+    expect(decision.scaleDown.bulk?.stop).toEqual({ kind: "pending-wait", max: 4, bound: "max" });
+    expect(explainNodeDecision(decision)).toContain(
+      "  scale-down: 2 empty nodes go together (at most 5): worker-6, worker-5; no more: the count comes down to the max of 4 and no further while pending pods wait for scaleUp.pendingFor",
+    );
+  });
+
+  it("above the max: leaves an open decrease down to it while a cooldown holds the pool", () => {
+    const workers = nodes(4, QUIET);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
+        waiting("web/a", 30),
+      ],
+    });
+    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
+    const pool = { max: 3, scaleUp: { pendingFor: "2m" } };
+    const toMax = planOne(snapshot, pool, {
+      facts: { openPullRequest: { number: 3, desired: 3, from: 4 }, ...cooldown },
+    });
+    expect(toMax.action).toBe("none");
+    expect(kinds(toMax.holds)).toContain("cooldown");
+    expect(toMax.pullRequest).toEqual({ action: "leave", number: 3 });
+    const below = planOne(snapshot, pool, {
+      facts: { openPullRequest: { number: 3, desired: 2, from: 4 }, ...cooldown },
+    });
+    expect(below.pullRequest).toEqual({ action: "close", number: 3 });
+  });
 });
 
 describe("while pods are bound to a node the cluster does not list", () => {
