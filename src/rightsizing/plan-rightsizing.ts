@@ -20,6 +20,7 @@ import { type LocateResult, locateContainer, workloadKey } from "./locate-contai
 import type { RepoFile } from "./repo-files.ts";
 import { indexRepo, type RepoIndex } from "./repo-index.ts";
 import type {
+  ContainerRightsizing,
   ResourcesLocation,
   ResourcesProposal,
   RightsizeHold,
@@ -173,7 +174,8 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
     const { vpa } = entry;
     if (!entry.input && vpa && !targetGone(vpa) && entry.unlocated.length > 0) {
       const workload = workloadOf(vpa);
-      unknown.push({ workload, vpa: vpa.name, why: entry.unlocated.join("; "), ...carried });
+      const why = entry.unlocated.map((unlocated) => unlocated.why).join("; ");
+      unknown.push({ workload, vpa: vpa.name, why, ...carried });
     }
     if (entry.leftOut) excluded.push(entry.leftOut);
     if (vpa && !targetGone(vpa))
@@ -196,7 +198,7 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
         ? undefined
         : unusableRecommendation(decided);
       const unplaced = targetGone(entry.input.vpa) ? [] : entry.unlocated;
-      const why = [recommendation ?? [], ...unplaced].flat();
+      const why = [recommendation ?? [], ...unplaced.map((unlocated) => unlocated.why)].flat();
       if (why.length > 0)
         unknown.push({
           workload: decided.workload,
@@ -204,6 +206,16 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
           why: why.join("; "),
           ...(recommendation === undefined ? carried : {}),
         });
+    } else if (!targetGone(entry.input.vpa)) {
+      // Changed, yet some of its containers are not judged: a pull request that changed them
+      // before keeps their change, not reverted.
+      const own = { workload: decided.workload, vpa: entry.input.vpa.name };
+      for (const container of decided.containers) {
+        if (container.resources.some((decision) => decision.action === "change")) continue;
+        const why = unusableFor(decided, container);
+        if (why !== undefined) unknown.push({ ...own, why, container: container.name });
+      }
+      for (const { container, why } of entry.unlocated) unknown.push({ ...own, why, container });
     }
     const changes = withEdits(decided, index, notes);
     if (changes) changed.push(changes);
@@ -235,14 +247,24 @@ function targetGone(vpa: VpaInfo): boolean {
  */
 function unusableRecommendation(workload: WorkloadRightsizing): string | undefined {
   for (const container of workload.containers) {
-    for (const decision of container.resources) {
-      const why = unusableHold(decision.hold, workload, decision.resource);
-      if (why === undefined) continue;
-      if (decision.hold?.kind === "history" || decision.hold?.kind === "no-recommendation")
-        return why;
-      const { file, path } = container.location;
-      return `container ${container.name}: ${file} ${path} also sets the resources of ${why}`;
-    }
+    const why = unusableFor(workload, container);
+    if (why !== undefined) return why;
+  }
+  return undefined;
+}
+
+/** As `unusableRecommendation`, for one container of the workload. */
+function unusableFor(
+  workload: WorkloadRightsizing,
+  container: ContainerRightsizing,
+): string | undefined {
+  for (const decision of container.resources) {
+    const why = unusableHold(decision.hold, workload, decision.resource);
+    if (why === undefined) continue;
+    if (decision.hold?.kind === "history" || decision.hold?.kind === "no-recommendation")
+      return why;
+    const { file, path } = container.location;
+    return `container ${container.name}: ${file} ${path} also sets the resources of ${why}`;
   }
   return undefined;
 }
@@ -349,7 +371,7 @@ interface PreparedWorkload {
    * Why containers the VPA recommends for are not decided, their resources not located in the
    * repo: "container app: several files match exactly: …". Their requests are not judged.
    */
-  unlocated: string[];
+  unlocated: { container: string; why: string }[];
   /**
    * The containers of the workload's pods the VPA recommends nothing for while it recommends for
    * others (not those its policy puts in mode Off): their requests are not judged.
@@ -400,7 +422,7 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
       unjudged: { workload, vpa: vpa.name, why },
     };
   }
-  const unlocated: string[] = [];
+  const unlocated: PreparedWorkload["unlocated"] = [];
   const settled: string[] = [];
   const containers = locateAll(vpa, facts, context, notes, unlocated, settled);
   const recommended = new Set(vpa.recommendations.map((r) => r.containerName));
@@ -440,7 +462,7 @@ function locateAll(
   facts: WorkloadFacts,
   context: PlanContext,
   notes: PlanNote[],
-  unlocated: string[],
+  unlocated: PreparedWorkload["unlocated"],
   leftOut: string[],
 ): LocatedContainer[] {
   const subject = subjectOf(vpa);
@@ -470,14 +492,16 @@ function locateAll(
           subject,
           message: `container ${name}: ${where}; it is rendered by something else, so none of its values is changed`,
         });
-        unlocated.push(`container ${name}: ${where}`);
+        unlocated.push({ container: name, why: `container ${name}: ${where}` });
       } else located.push({ name, location: result.location });
     } else {
       // Discovery off, or only a likely match it may not take: the configuration leaves it out.
       const setting =
         result.problem === "not-accepted" ||
         (result.problem === "not-found" && !context.config.discovery.enabled);
-      (setting ? leftOut : unlocated).push(`container ${name}: ${result.message}`);
+      const why = `container ${name}: ${result.message}`;
+      if (setting) leftOut.push(why);
+      else unlocated.push({ container: name, why });
       notes.push({
         level:
           result.problem === "not-found" || result.problem === "not-targeted" ? "info" : "warning",

@@ -409,6 +409,39 @@ describe("a right-sizing pull request, one of whose containers can no longer be 
     ]);
   });
 
+  it("keeps that container's change while its resources hold a template now, the app's still wanted", async () => {
+    const files = infraFiles({ config: RIGHTSIZE });
+    files.set(SONARR_FILE, SONARR_WITH_EXPORTER);
+    const w = scenario({ files, cluster: sonarrWithExporter() });
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    const head = pull.headSha;
+
+    // The exporter's cpu becomes a Flux variable, filled in before deployment.
+    const exporter =
+      "exportarr:v2.0.1\n          resources:\n            requests:\n              cpu: 2";
+    w.github.push({
+      [SONARR_FILE]: SONARR_WITH_EXPORTER.replace(
+        exporter,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux variables are written so
+        "exportarr:v2.0.1\n          resources:\n            requests:\n              cpu: ${EXPORTER_CPU:=2}",
+      ),
+    });
+    const held = await w.run(undefined, ["push"]);
+    expect(held.pullRequests).toEqual([
+      {
+        key: "resources-media-sonarr",
+        action: "left-alone",
+        number: pull.number,
+        note: expect.stringMatching(
+          /^kept open until the requests can be judged again: Deployment media\/sonarr: container exporter: kubernetes\/apps\/media\/sonarr\/deployment\.yaml \S+ holds a template \(\$\{EXPORTER_CPU:=2\}\); its change is kept as it was/,
+        ),
+      },
+    ]);
+    expect(w.github.pull(pull.number).headSha).toBe(head);
+  });
+
   it("is kept open, not closed, when the other container's change is no longer wanted either", async () => {
     const files = infraFiles({ config: RIGHTSIZE });
     files.set(SONARR_FILE, SONARR_WITH_EXPORTER);
