@@ -486,10 +486,13 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
       const one = hold.pods.length === 1;
       // Above the max the count comes down to it whatever the usage: only what goes beyond it is
       // a removal for low usage.
+      const unready = hold.unready ?? [];
       const held =
-        hold.max === undefined
-          ? "no node is removed for low usage"
-          : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`;
+        hold.max !== undefined
+          ? `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`
+          : unready.length > 0
+            ? `${unready.join(", ")}, not Ready for scaleDown.unreadyTime, may go, but no other node is removed for low usage`
+            : "no node is removed for low usage";
       return `${hold.pods.join(", ")} ${one ? "is" : "are"} pending and whether a new node would fit ${one ? "it" : "them"} is unknown (fit unknown, above): ${held} while ${one ? "it waits" : "they wait"}, so the room ${one ? "it" : "they"} may need is not given away`;
     }
     case "at-max":
@@ -784,7 +787,9 @@ function bulkStopText(stop: BulkStop): string {
     case "pending-wait":
       return `no more: the count comes down to the ${stop.bound === "host-cap" ? "host cap" : "max"} of ${stop.max} and no further while pending pods wait for scaleUp.pendingFor`;
     case "pending-fit-unknown":
-      return `no more: the count comes down to the ${stop.bound === "host-cap" ? "host cap" : "max"} of ${stop.max} and no further while pending pods whose fit on a new node is unknown wait`;
+      return stop.max === undefined
+        ? "no more: no node goes for low usage while pending pods whose fit on a new node is unknown wait"
+        : `no more: the count comes down to the ${stop.bound === "host-cap" ? "host cap" : "max"} of ${stop.max} and no further while pending pods whose fit on a new node is unknown wait`;
   }
 }
 

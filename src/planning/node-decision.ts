@@ -198,9 +198,16 @@ export type Hold =
    * an open one that comes down no further than the max is not closed for them. With `max` (the
    * count is above it, `bound` says whether it is the max or the host cap): the count comes down
    * to it and no further (empty nodes that would go with it for low usage stay), or an open
-   * decrease that goes below it is closed.
+   * decrease that goes below it is closed. With `unready` (nodes not Ready for
+   * `scaleDown.unreadyTime`): those may go, and no other node for low usage.
    */
-  | { kind: "pending-fit-unknown"; pods: string[]; max?: number; bound?: "max" | "host-cap" }
+  | {
+      kind: "pending-fit-unknown";
+      pods: string[];
+      max?: number;
+      bound?: "max" | "host-cap";
+      unready?: string[];
+    }
   /**
    * Pods bound to nodes the cluster does not list (`nodes`: deleted, or joined after the nodes
    * were read), which their controllers make again elsewhere: they will need room the pool's
@@ -396,8 +403,9 @@ export type BulkStop =
   | { kind: "schedule-soon"; schedule: string; min: number }
   /**
    * Pending pods whose fit on a new node is unknown wait: above the max (or the host cap), the
-   * count comes down to it, and no node goes for low usage beyond it.
+   * count comes down to it, and no node goes for low usage beyond it; without `max`, only the
+   * nodes long not Ready go.
    */
-  | { kind: "pending-fit-unknown"; max: number; bound: "max" | "host-cap" }
+  | { kind: "pending-fit-unknown"; max?: number; bound?: "max" | "host-cap" }
   /** The same for pods that need new nodes and have not waited `scaleUp.pendingFor` yet. */
   | { kind: "pending-wait"; max: number; bound: "max" | "host-cap" };

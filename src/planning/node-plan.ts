@@ -140,7 +140,7 @@ function planPool(
       podsWaiting:
         waitingCloses(context, up) ||
         orphansInTheWay(context) ||
-        fitUnknownClosing(context, up) !== undefined,
+        fitUnknownClosing(context, up, outcome.triggers) !== undefined,
       unreadyInTheWay: openDecreaseMeetsUnready(context),
       bounds: context.bounds,
     }),
@@ -266,7 +266,7 @@ function decide(
   const fitUnknownHeld = fitUnknownHold(up, wanted, triggers);
   if (fitUnknownHeld) holds.push(fitUnknownHeld);
   // Above the max no node is added for pods that wait, however long: the count comes down to it
-  // (`downToTheMax` keeps the nodes beyond it that would go for low usage).
+  // (`forcedOnly` keeps the nodes beyond it that would go for low usage).
   const aboveMax = triggers.some((trigger) => trigger.kind === "above-max");
   const heldDown =
     wanted.action === "scale-down" &&
@@ -277,14 +277,14 @@ function decide(
       fitUnknownHeld !== undefined);
   if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
   if (wanted.action === "scale-down") {
-    wanted = downToTheMax(context, up, wanted, down.report, holds);
+    wanted = forcedOnly(context, up, wanted, triggers, down.report, holds);
     wanted = beforeSchedule(context, current, wanted, holds);
     trimBulk(down.report, wanted, holds);
   }
   // Whatever left the pool as it is (a cooldown over a decrease above the max, say), an open
   // decrease is closed while such pods wait (`pullRequestAction`): the hold says why.
   if (wanted.action === "none" && openDecrease(context)) {
-    const closing = fitUnknownClosing(context, up);
+    const closing = fitUnknownClosing(context, up, triggers);
     if (!fitUnknownHeld && closing) holds.push(closing);
     const orphans = orphaned || !orphansInTheWay(context) ? undefined : orphansHold(context);
     if (orphans) holds.push(orphans);
@@ -420,34 +420,67 @@ function cutBulk(report: ScaleDownReport, removing: string[], stop: BulkStop): v
 }
 
 /**
- * A decrease above the max (or the host cap) that takes empty nodes beyond it for low usage, cut
- * to the bound while pending pods whose fit on a new node is unknown wait, or pods that need new
- * nodes have not waited `scaleUp.pendingFor` yet: the nodes beyond it go for low usage, which
- * those pods hold back (`fitUnknownHold`, the pending-wait hold).
+ * A decrease that usage does not decide (above the max or the host cap, or of a node long not
+ * Ready) but that takes empty nodes with it for low usage, cut to the nodes it must remove while
+ * pending pods whose fit on a new node is unknown wait, or, above the max, pods that need new
+ * nodes have not waited `scaleUp.pendingFor` yet: those pods hold back removals for low usage
+ * (`fitUnknownHold`, the pending-wait hold). Down to the max, or to the nodes long not Ready it
+ * starts with.
  */
-function downToTheMax(
+function forcedOnly(
   context: PoolContext,
   up: ScaleUpEvaluation,
   wanted: Wanted,
+  triggers: readonly Trigger[],
   report: ScaleDownReport,
   holds: Hold[],
 ): Wanted {
   const { current, bounds } = context;
   const removing = wanted.removing ?? [];
-  const over = (current ?? 0) - bounds.effectiveMax;
   const pods = fitUnknownPods(up);
-  const held = pods.length > 0 || up.waiting !== undefined;
-  if (current === undefined || over <= 0 || removing.length <= over || !held) return wanted;
-  const bound = maxBound(bounds);
-  const max = bounds.effectiveMax;
-  if (pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods, max, bound });
-  const kept = removing.slice(0, over);
-  cutBulk(report, kept, {
-    kind: pods.length > 0 ? "pending-fit-unknown" : "pending-wait",
-    max,
-    bound,
-  });
+  if (current === undefined) return wanted;
+  if (triggers.some((trigger) => trigger.kind === "above-max")) {
+    const over = current - bounds.effectiveMax;
+    const held = pods.length > 0 || up.waiting !== undefined;
+    if (over <= 0 || removing.length <= over || !held) return wanted;
+    const bound = maxBound(bounds);
+    const max = bounds.effectiveMax;
+    if (pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods, max, bound });
+    const kept = removing.slice(0, over);
+    cutBulk(report, kept, {
+      kind: pods.length > 0 ? "pending-fit-unknown" : "pending-wait",
+      max,
+      bound,
+    });
+    return scaleDown(current, kept);
+  }
+  if (!triggers.some((trigger) => trigger.kind === "unready-node") || pods.length === 0)
+    return wanted;
+  const dead = longUnreadyNodes(context);
+  const first = removing.findIndex((name) => !dead.has(name));
+  if (first <= 0) return wanted;
+  const kept = removing.slice(0, first);
+  holds.push({ kind: "pending-fit-unknown", pods, unready: kept });
+  cutBulk(report, kept, { kind: "pending-fit-unknown" });
   return scaleDown(current, kept);
+}
+
+/**
+ * The pool's nodes a decrease removes whatever the usage for not being Ready: not Ready for
+ * `scaleDown.unreadyTime` (since a known time), not cordoned, and not one a change is adding.
+ */
+function longUnreadyNodes(context: PoolContext): Set<string> {
+  const { pool, facts, now } = context;
+  const joining = new Set(joiningNodes(context.members, pool, facts, now));
+  return new Set(
+    context.members
+      .filter((node) => {
+        if (node.ready || isCordoned(node) || joining.has(node)) return false;
+        const since = Date.parse(node.readySince ?? "");
+        return !Number.isNaN(since) && now.getTime() >= since + pool.scaleDown.unreadyTime;
+      })
+      .map((node) => node.name),
+  );
 }
 
 /**
@@ -570,8 +603,8 @@ function fitUnknownPods(up: ScaleUpEvaluation): string[] {
  * What keeps a decrease for low usage from removing a node while pending pods whose fit on a new
  * node is unknown wait: the pool's nodes disagree about what they ask for (a GPU VM that rebooted
  * and has not reported its GPU yet), so they may need that node's room, most likely the very
- * node that disagrees. A decrease above the max or the host cap (down to it: `downToTheMax`), or
- * of a node long not Ready, still goes: usage does not decide those, and a pod whose fit stays
+ * node that disagrees. A decrease above the max or the host cap (down to it), or
+ * of a node long not Ready (that node: `forcedOnly`), still goes: usage does not decide those, and a pod whose fit stays
  * unknown until a person sets `newNode` would keep them forever.
  */
 function fitUnknownHold(
@@ -593,13 +626,26 @@ function fitUnknownHold(
  * whatever such pods ask (`fitUnknownHold`), and closing it would only have it opened again once
  * what holds the pool is over.
  */
-function fitUnknownClosing(context: PoolContext, up: ScaleUpEvaluation): Hold | undefined {
+function fitUnknownClosing(
+  context: PoolContext,
+  up: ScaleUpEvaluation,
+  triggers: readonly Trigger[],
+): Hold | undefined {
   const pods = fitUnknownPods(up);
   if (pods.length === 0 || !openDecrease(context)) return undefined;
   const { current, bounds } = context;
   const desired = context.facts?.openPullRequest?.desired as number;
-  if (current === undefined || current <= bounds.effectiveMax)
-    return { kind: "pending-fit-unknown", pods };
+  if (current === undefined || current <= bounds.effectiveMax) {
+    // One that removes only nodes long not Ready goes whatever such pods ask, as above the max.
+    const removing = openDecreaseRemoving(context) ?? [];
+    const dead = longUnreadyNodes(context);
+    const named = current !== undefined && removing.length === current - desired;
+    if (named && removing.every((name) => dead.has(name))) return undefined;
+    const unready = triggers.find((trigger) => trigger.kind === "unready-node");
+    return unready?.kind === "unready-node"
+      ? { kind: "pending-fit-unknown", pods, unready: [unready.node] }
+      : { kind: "pending-fit-unknown", pods };
+  }
   if (desired >= bounds.effectiveMax) return undefined;
   return {
     kind: "pending-fit-unknown",

@@ -446,6 +446,63 @@ describe("while a pending pod's fit on a new node is unknown", () => {
     expect(text.join("\n")).not.toContain("for low usage");
   });
 
+  /**
+   * `gpuTie` with the four workers quiet, worker-4 empty, and worker-5 long not Ready (empty):
+   * a decrease removes worker-5 whatever the usage.
+   */
+  function withDeadNode() {
+    const snapshot = gpuTie(4, 3);
+    snapshot.nodes.push(node("worker-5", { ...QUIET, ready: false, readySince: ago(3600) }));
+    return snapshot;
+  }
+
+  it("removes a node long not Ready, and no empty node with it for low usage", () => {
+    const pool = { scaleDown: { maxEmptyBulk: 5 } };
+    const quiet = withDeadNode();
+    quiet.pods = quiet.pods.filter((p) => p.name !== "ollama");
+    expect(planOne(quiet, pool)).toMatchObject({ removing: ["worker-5", "worker-4"] });
+    const decision = planOne(withDeadNode(), pool);
+    expect(decision).toMatchObject({ action: "scale-down", desired: 4, removing: ["worker-5"] });
+    expect(kinds(decision.triggers)).toEqual(["unready-node"]);
+    expect(decision.holds).toContainEqual({
+      kind: "pending-fit-unknown",
+      pods: ["ai/ollama"],
+      unready: ["worker-5"],
+    });
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
+      "  hold: ai/ollama is pending and whether a new node would fit it is unknown (fit unknown, above): worker-5, not Ready for scaleDown.unreadyTime, may go, but no other node is removed for low usage while it waits, so the room it may need is not given away",
+    );
+    expect(text).toContain(
+      "  scale-down: worker-5 goes alone; no more: no node goes for low usage while pending pods whose fit on a new node is unknown wait",
+    );
+  });
+
+  it("leaves an open decrease of a node long not Ready while a cooldown holds the pool", () => {
+    const cooldown = { lastChange: { at: ago(120), direction: "up" as const } };
+    const decision = planOne(
+      withDeadNode(),
+      {},
+      { facts: { openPullRequest: { number: 3, desired: 4, from: 5 }, ...cooldown } },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.triggers)).toEqual(["unready-node"]);
+    expect(kinds(decision.holds)).not.toContain("pending-fit-unknown");
+    expect(decision.pullRequest).toEqual({ action: "leave", number: 3 });
+    // One that removes a Ready node too is closed, and the hold says which node may still go.
+    const further = planOne(
+      withDeadNode(),
+      {},
+      { facts: { openPullRequest: { number: 3, desired: 3, from: 5 }, ...cooldown } },
+    );
+    expect(further.pullRequest).toEqual({ action: "close", number: 3 });
+    expect(further.holds).toContainEqual({
+      kind: "pending-fit-unknown",
+      pods: ["ai/ollama"],
+      unready: ["worker-5"],
+    });
+  });
+
   it("brings a count above the max down to it, and no empty node beyond it for low usage", () => {
     const pool = { max: 4, scaleDown: { maxEmptyBulk: 5 } };
     // Without the pod, the three empty nodes go together, one of them below the max.
