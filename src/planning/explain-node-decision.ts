@@ -527,7 +527,7 @@ function fromChangeText(hold: { readyBefore?: true; leaving?: string[] }): strin
 function readyTimeUnknownText(nodes: readonly string[] | undefined): string {
   if (!nodes || nodes.length === 0) return "";
   const one = nodes.length === 1;
-  return ` at the latest: ${nodes.join(", ")} ${one ? "gives" : "give"} no Ready time (no lastTransitionTime on ${one ? "its" : "their"} Ready condition), so ${one ? "it counts" : "they count"} as Ready provisionTimeout after ${one ? "its" : "their"} creation, or now if sooner, not at ${one ? "its" : "their"} creation`;
+  return ` at the latest: ${nodes.join(", ")} ${one ? "gives" : "give"} no Ready time (no lastTransitionTime on ${one ? "its" : "their"} Ready condition), so ${one ? "it counts" : "they count"} as Ready at the latest ${one ? "it" : "they"} could have joined (provisionTimeout after ${one ? "its" : "their"} creation, or after the change when that is unknown), or now if sooner`;
 }
 
 /** The nodes of a scale-up not Ready yet: those listed, by name, and those not listed yet. */

@@ -246,9 +246,10 @@ function joiningFrom(pool: PoolConfig, facts: PoolRepoFacts | undefined, now: Da
  * branch before the merge); `latest` is undefined when there is none, `nodes` are those nodes. A
  * node a later decrease removes (`leaving`) is not one of them.
  * A node whose Ready condition gives no time (`timeUnknown`) counts as Ready at the latest it
- * could have been: now, or `provisionTimeout` after its creation when that is sooner (a node
- * that has not joined by then is reported as failed to join). Its creation is only the earliest,
- * and counting from it would end the delay before its time.
+ * could have been: now, or `provisionTimeout` after its creation (after the change when that is
+ * unknown too) when that is sooner (a node that has not joined by then is reported as failed to
+ * join). Its creation is only the earliest, and counting from it would end the delay before its
+ * time. A node whose creation time is unknown may be one of the change's.
  */
 function readyAfter(
   members: readonly NodeInfo[],
@@ -263,10 +264,14 @@ function readyAfter(
     // A node not Ready now (one that died since) says nothing of when the change's nodes were.
     if (!node.ready || leaving.has(node)) continue;
     const created = Date.parse(node.createdAt);
-    if (Number.isNaN(created) || created < changedAt - provisionTimeout) continue;
     const known = node.readySince ? Date.parse(node.readySince) : Number.NaN;
+    const from = changedAt - provisionTimeout;
+    // A node whose creation time is unknown may be one of the change's, unless it was Ready
+    // before any of them could have been created.
+    if (Number.isNaN(created) ? !Number.isNaN(known) && known < from : created < from) continue;
+    const joinedFrom = Number.isNaN(created) ? changedAt : created;
     const readySince = Number.isNaN(known)
-      ? Math.min(now.getTime(), created + provisionTimeout)
+      ? Math.min(now.getTime(), joinedFrom + provisionTimeout)
       : known;
     if (Number.isNaN(known)) timeUnknown.push(node.name);
     nodes.push(node);

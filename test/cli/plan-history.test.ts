@@ -490,7 +490,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     });
     const message = poolNote(output).message;
     expect(message).toContain(
-      "hold: no scale-down until 2026-11-22T10:14:00.000Z (nodes of the last scale-up Ready at 2026-11-22T10:04:00.000Z at the latest: talos-worker-4 gives no Ready time (no lastTransitionTime on its Ready condition), so it counts as Ready provisionTimeout after its creation, or now if sooner, not at its creation)",
+      "hold: no scale-down until 2026-11-22T10:14:00.000Z (nodes of the last scale-up Ready at 2026-11-22T10:04:00.000Z at the latest: talos-worker-4 gives no Ready time (no lastTransitionTime on its Ready condition), so it counts as Ready at the latest it could have joined (provisionTimeout after its creation, or after the change when that is unknown), or now if sooner)",
     );
     expect(message).not.toContain("Ready before it");
   });

@@ -165,6 +165,44 @@ describe("no scale-down soon after a scale-up", () => {
     );
   });
 
+  it("counts a Ready node whose creation and Ready times are unknown as one the raise may have added", () => {
+    // Raised 3 → 4 seven minutes ago; worker-4 gives neither time (a snapshot that lost them).
+    const workers = [...nodes(3, QUIET), node("worker-4", { ...QUIET, createdAt: "" })];
+    const decision = planOne(
+      buildSnapshot({ nodes: workers }),
+      {},
+      { facts: { lastChange: { at: minutesAgo(7), direction: "up" } } },
+    );
+    // It may have become Ready as late as now: the delay is not run from the raise.
+    const until = new Date(NOW.getTime() + 10 * 60_000).toISOString();
+    expect(decision.holds).toEqual([
+      {
+        kind: "scale-down-delay",
+        since: NOW.toISOString(),
+        until,
+        readyTimeUnknown: ["worker-4"],
+      },
+    ]);
+    expect(explainNodeDecision(decision).join("\n")).not.toContain(
+      "none of the pool's Ready nodes",
+    );
+    // One whose Ready time is older than any node of the raise is not one of them.
+    workers[3] = node("worker-4", { ...QUIET, createdAt: "", readySince: minutesAgo(600) });
+    const older = planOne(
+      buildSnapshot({ nodes: workers }),
+      {},
+      { facts: { lastChange: { at: minutesAgo(7), direction: "up" } } },
+    );
+    expect(older.holds).toEqual([
+      {
+        kind: "scale-down-delay",
+        since: minutesAgo(7),
+        until: new Date(NOW.getTime() + 3 * 60_000).toISOString(),
+        from: "change",
+      },
+    ]);
+  });
+
   it("does not wait for the node of a raise reverted before it was Ready, which is leaving", () => {
     // Raised 3 → 4 six minutes ago, lowered back to 3 two minutes later: worker-4 never became
     // Ready and is going.
