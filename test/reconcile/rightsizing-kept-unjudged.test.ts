@@ -171,18 +171,48 @@ describe("a namespace's right-sizing pull request whose workload cannot be judge
     expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
   });
 
-  it("is closed when the workload left unjudged is not one it carries", async () => {
+  it.each([
+    ["nothing in the repo sets its resources", {}],
+    ["its VPA has no recommendation yet", { recommendations: [], conditions: [] }],
+  ])(
+    "is closed when the workload left unjudged is not one it carries (%s)",
+    async (_, sonarrVpa) => {
+      const { w, number } = await groupedPlex("namespace");
+      // Sonarr's VPA comes, and Sonarr cannot be judged; Plex is gone.
+      const gone = plexGone();
+      const [plex] = cluster().vpas;
+      if (!plex) throw new Error("no Plex VPA");
+      const sonarr = {
+        ...plex,
+        name: "sonarr",
+        target: { ...plex.target, name: "sonarr" },
+        ...sonarrVpa,
+      };
+      w.cluster = { ...gone, vpas: [...gone.vpas, sonarr] };
+      const closed = await w.run();
+      expect(closed.pullRequests).toEqual([
+        expect.objectContaining({ key: "resources-media", action: "closed", number }),
+      ]);
+    },
+  );
+
+  it("is kept open while the VPA of the workload it carries has no recommendation", async () => {
     const { w, number } = await groupedPlex("namespace");
-    // Sonarr's VPA comes, but nothing in the repo sets its resources; Plex is gone.
-    const gone = plexGone();
-    const [plex] = cluster().vpas;
-    if (!plex) throw new Error("no Plex VPA");
-    const sonarr = { ...plex, name: "sonarr", target: { ...plex.target, name: "sonarr" } };
-    w.cluster = { ...gone, vpas: [...gone.vpas, sonarr] };
-    const closed = await w.run();
-    expect(closed.pullRequests).toEqual([
-      expect.objectContaining({ key: "resources-media", action: "closed", number }),
+    const snapshot = cluster();
+    w.cluster = {
+      ...snapshot,
+      vpas: snapshot.vpas.map((vpa) => ({ ...vpa, recommendations: [], conditions: [] })),
+    };
+    const held = await w.run();
+    expect(held.pullRequests).toEqual([
+      {
+        key: "resources-media",
+        action: "left-alone",
+        number,
+        note: "kept open until the requests can be judged again: Deployment media/plex: the VPA plex has no recommendation",
+      },
     ]);
+    expect(w.github.pull(number)).toMatchObject({ state: "open", autoMerge: null });
   });
 
   it("written before its marker named its workloads, is closed as then: only the VPA's recommendation counts", async () => {
