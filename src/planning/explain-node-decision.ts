@@ -476,7 +476,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "pending-wait": {
       const waited = `${hold.pods} pending pod(s) need new nodes but have waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor)`;
       if (hold.max === undefined)
-        return `${waited}; nodes are added for them from ${hold.until} if they still wait, and none is removed meanwhile`;
+        return `${waited}; nodes are added for them from ${hold.until} if they still wait, and none is removed for low usage meanwhile`;
       const bound = `the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max}`;
       return hold.above
         ? `${waited}; above ${bound}, no node is added for them, and the count comes down to it and no further while they wait`
@@ -785,7 +785,9 @@ function bulkStopText(stop: BulkStop): string {
     case "schedule-soon":
       return `no more: schedule ${stop.schedule} opens soon with min ${stop.min}`;
     case "pending-wait":
-      return `no more: the count comes down to the ${stop.bound === "host-cap" ? "host cap" : "max"} of ${stop.max} and no further while pending pods wait for scaleUp.pendingFor`;
+      return stop.max === undefined
+        ? "no more: no node goes for low usage while pending pods wait for scaleUp.pendingFor"
+        : `no more: the count comes down to the ${stop.bound === "host-cap" ? "host cap" : "max"} of ${stop.max} and no further while pending pods wait for scaleUp.pendingFor`;
     case "pending-fit-unknown":
       return stop.max === undefined
         ? "no more: no node goes for low usage while pending pods whose fit on a new node is unknown wait"

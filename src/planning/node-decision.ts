@@ -177,7 +177,7 @@ export type Hold =
   | { kind: "nodes-unready"; nodes: string[]; until?: string; sinceUnknown?: string[] }
   /**
    * Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes for low usage
-   * meanwhile. With `max` (`bound`: the max or the host cap), the count is at it, or `above` it:
+   * meanwhile (a node long not Ready still goes: they could not use its room). With `max` (`bound`: the max or the host cap), the count is at it, or `above` it:
    * no node is added for them whatever they wait, and a count above it still comes down to it
    * (no further).
    */
@@ -408,4 +408,4 @@ export type BulkStop =
    */
   | { kind: "pending-fit-unknown"; max?: number; bound?: "max" | "host-cap" }
   /** The same for pods that need new nodes and have not waited `scaleUp.pendingFor` yet. */
-  | { kind: "pending-wait"; max: number; bound: "max" | "host-cap" };
+  | { kind: "pending-wait"; max?: number; bound?: "max" | "host-cap" };

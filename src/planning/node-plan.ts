@@ -265,13 +265,16 @@ function decide(
   if (orphaned) holds.push(orphaned);
   const fitUnknownHeld = fitUnknownHold(up, wanted, triggers);
   if (fitUnknownHeld) holds.push(fitUnknownHeld);
-  // Above the max no node is added for pods that wait, however long: the count comes down to it
-  // (`forcedOnly` keeps the nodes beyond it that would go for low usage).
-  const aboveMax = triggers.some((trigger) => trigger.kind === "above-max");
+  // Above the max no node is added for pods that wait, however long: the count comes down to it.
+  // Nor does a node long not Ready have room they could use: it goes. (`forcedOnly` keeps the
+  // nodes that would go with either for low usage.)
+  const forced = triggers.some(
+    (trigger) => trigger.kind === "above-max" || trigger.kind === "unready-node",
+  );
   const heldDown =
     wanted.action === "scale-down" &&
     (hysteresis.scaleDown.length > 0 ||
-      (up.waiting !== undefined && !aboveMax) ||
+      (up.waiting !== undefined && !forced) ||
       unready !== undefined ||
       orphaned !== undefined ||
       fitUnknownHeld !== undefined);
@@ -454,15 +457,29 @@ function forcedOnly(
     });
     return scaleDown(current, kept);
   }
-  if (!triggers.some((trigger) => trigger.kind === "unready-node") || pods.length === 0)
-    return wanted;
+  const held = pods.length > 0 || up.waiting !== undefined;
+  if (!triggers.some((trigger) => trigger.kind === "unready-node") || !held) return wanted;
   const dead = longUnreadyNodes(context);
   const first = removing.findIndex((name) => !dead.has(name));
   if (first <= 0) return wanted;
   const kept = removing.slice(0, first);
-  holds.push({ kind: "pending-fit-unknown", pods, unready: kept });
-  cutBulk(report, kept, { kind: "pending-fit-unknown" });
+  if (pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods, unready: kept });
+  cutBulk(report, kept, { kind: pods.length > 0 ? "pending-fit-unknown" : "pending-wait" });
   return scaleDown(current, kept);
+}
+
+/**
+ * Whether the pool's open decrease removes only nodes long not Ready (all of them told by the
+ * naming rule): it goes whatever pending pods ask, as it takes no room they could use.
+ */
+function openDecreaseOnlyDead(context: PoolContext): boolean {
+  const { current } = context;
+  const desired = context.facts?.openPullRequest?.desired;
+  const removing = openDecreaseRemoving(context) ?? [];
+  if (current === undefined || desired === undefined || removing.length !== current - desired)
+    return false;
+  const dead = longUnreadyNodes(context);
+  return removing.every((name) => dead.has(name));
 }
 
 /**
@@ -486,10 +503,11 @@ function longUnreadyNodes(context: PoolContext): Set<string> {
 /**
  * Whether pods that need new nodes and have not waited `scaleUp.pendingFor` close the pool's open
  * decrease, as it would take room they need: not one that comes down no further than the max (or
- * the host cap), which goes whatever they wait, as no node is added for them above it.
+ * the host cap), which goes whatever they wait, as no node is added for them above it, nor one
+ * that removes only nodes long not Ready.
  */
 function waitingCloses(context: PoolContext, up: ScaleUpEvaluation): boolean {
-  if (up.waiting === undefined) return false;
+  if (up.waiting === undefined || openDecreaseOnlyDead(context)) return false;
   const { current, bounds } = context;
   const desired = context.facts?.openPullRequest?.desired;
   return !(
@@ -637,10 +655,7 @@ function fitUnknownClosing(
   const desired = context.facts?.openPullRequest?.desired as number;
   if (current === undefined || current <= bounds.effectiveMax) {
     // One that removes only nodes long not Ready goes whatever such pods ask, as above the max.
-    const removing = openDecreaseRemoving(context) ?? [];
-    const dead = longUnreadyNodes(context);
-    const named = current !== undefined && removing.length === current - desired;
-    if (named && removing.every((name) => dead.has(name))) return undefined;
+    if (openDecreaseOnlyDead(context)) return undefined;
     const unready = triggers.find((trigger) => trigger.kind === "unready-node");
     return unready?.kind === "unready-node"
       ? { kind: "pending-fit-unknown", pods, unready: [unready.node] }

@@ -255,6 +255,62 @@ describe("while pods wait for room", () => {
   });
 });
 
+describe("while pods wait for room, with a node long not Ready", () => {
+  /**
+   * Three quiet workers with a pod each, worker-4 empty, and worker-5 not Ready for an hour
+   * (empty): a decrease removes worker-5 whatever the usage.
+   */
+  function withDeadNode(pending: PodInfo[] = []) {
+    const workers = [
+      ...nodes(4, QUIET),
+      node("worker-5", { ...QUIET, ready: false, readySince: ago(3600) }),
+    ];
+    return buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.slice(0, 3).map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
+        ...pending,
+      ],
+    });
+  }
+
+  /** New nodes larger than the pool's: a pod of 6 cores fits on a new node alone. */
+  const LARGER = { scaleUp: { pendingFor: "2m" }, newNode: { cpu: "8", memory: "32Gi" } };
+  const large = () => waiting("web/a", 30, { requests: { cpu: 6000, memory: 1 << 28 } });
+
+  it("removes it, and no empty node with it for low usage", () => {
+    const pool = { ...LARGER, scaleDown: { maxEmptyBulk: 5 } };
+    expect(planOne(withDeadNode(), pool)).toMatchObject({
+      removing: ["worker-5", "worker-4"],
+    });
+    const decision = planOne(withDeadNode([large()]), pool);
+    expect(decision).toMatchObject({ action: "scale-down", desired: 4, removing: ["worker-5"] });
+    expect(kinds(decision.triggers)).toEqual(["unready-node"]);
+    expect(kinds(decision.holds)).toContain("pending-wait");
+    expect(decision.scaleDown.bulk?.stop).toEqual({ kind: "pending-wait" });
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
+      "  scale-down: worker-5 goes alone; no more: no node goes for low usage while pending pods wait for scaleUp.pendingFor",
+    );
+    expect(text.join("\n")).toContain("none is removed for low usage meanwhile");
+  });
+
+  it("leaves an open decrease of it while a cooldown holds the pool", () => {
+    const snapshot = withDeadNode([large()]);
+    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
+    const dead = planOne(snapshot, LARGER, {
+      facts: { openPullRequest: { number: 3, desired: 4, from: 5 }, ...cooldown },
+    });
+    expect(dead.action).toBe("none");
+    expect(dead.pullRequest).toEqual({ action: "leave", number: 3 });
+    // One that takes a Ready node too takes room the pod may need.
+    const further = planOne(snapshot, LARGER, {
+      facts: { openPullRequest: { number: 3, desired: 3, from: 5 }, ...cooldown },
+    });
+    expect(further.pullRequest).toEqual({ action: "close", number: 3 });
+  });
+});
+
 describe("while pods are bound to a node the cluster does not list", () => {
   /** Four quiet workers that could lose one, and pods on worker-9, whose Node object is gone. */
   function withOrphans(...orphans: Parameters<typeof pod>[1][]) {
