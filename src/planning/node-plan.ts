@@ -284,8 +284,8 @@ function decide(
     wanted = beforeSchedule(context, current, wanted, holds);
     trimBulk(down.report, wanted, holds);
   }
-  // Whatever left the pool as it is (a cooldown over a decrease above the max, say), an open
-  // decrease is closed while such pods wait (`pullRequestAction`): the hold says why.
+  // Whatever left the pool as it is (a cooldown, say), an open decrease is closed while such pods
+  // wait (`pullRequestAction`), unless it is one they let go: the hold says why.
   if (wanted.action === "none" && openDecrease(context)) {
     const closing = fitUnknownClosing(context, up, triggers);
     if (!fitUnknownHeld && closing) holds.push(closing);
@@ -621,9 +621,9 @@ function fitUnknownPods(up: ScaleUpEvaluation): string[] {
  * What keeps a decrease for low usage from removing a node while pending pods whose fit on a new
  * node is unknown wait: the pool's nodes disagree about what they ask for (a GPU VM that rebooted
  * and has not reported its GPU yet), so they may need that node's room, most likely the very
- * node that disagrees. A decrease above the max or the host cap (down to it), or
- * of a node long not Ready (that node: `forcedOnly`), still goes: usage does not decide those, and a pod whose fit stays
- * unknown until a person sets `newNode` would keep them forever.
+ * node that disagrees. A decrease above the max or the host cap (down to it), or of a node long
+ * not Ready (that node: `forcedOnly`), still goes: usage does not decide those, and a pod whose
+ * fit stays unknown until a person sets `newNode` would keep them forever.
  */
 function fitUnknownHold(
   up: ScaleUpEvaluation,
