@@ -142,20 +142,26 @@ function pullRequestLine(decision: NodeDecision): string | undefined {
 /**
  * Why an open pull request closes whatever holds the pool: `the count changed under it: it
  * changes 3 → 4, and the default branch has 5 now, …`, `its count of 6 is above the max of 4 now, …`.
+ * The plan says `it` after the pull request's number; the comment that closes it names it
+ * (`this pull request`), in the same words.
  */
-function closeReasonText(reason: PullRequestCloseReason): string {
+export function closeReasonText(
+  reason: PullRequestCloseReason,
+  pullRequest: "it" | "this pull request" = "it",
+): string {
   if (reason.kind === "count-changed") {
     const change =
       reason.desired === undefined
         ? `was made on a count of ${reason.from}`
         : `changes ${reason.from} → ${reason.desired}`;
-    return `the count changed under it: it ${change}, and the default branch has ${reason.current} now, so it no longer applies`;
+    return `the count changed under ${pullRequest}: it ${change}, and the default branch has ${reason.current} now, so it no longer applies`;
   }
   const bound =
     reason.bound === "min"
       ? `below the min of ${reason.limit}${reason.schedule ? ` set by schedule ${reason.schedule}` : ""}`
       : `above the ${reason.bound === "host-cap" ? "host cap" : "max"} of ${reason.limit}`;
-  return `its count of ${reason.desired} is ${bound} now, so it no longer applies`;
+  const its = pullRequest === "it" ? "its" : `${pullRequest}'s`;
+  return `${its} count of ${reason.desired} is ${bound} now, so it no longer applies`;
 }
 
 function nodesLine(decision: NodeDecision): string {

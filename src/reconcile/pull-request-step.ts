@@ -1,8 +1,8 @@
 import type { ScaleRequest } from "../control/control-state.ts";
 import { type ControlState, isPaused } from "../control/control-state.ts";
 import type { BotPullRequest, DesiredPullRequest, Forge, RepoState } from "../forge/forge.ts";
-import { explainNodeDecision } from "../planning/explain-node-decision.ts";
-import type { BoundsReport, NodeDecision } from "../planning/node-decision.ts";
+import { closeReasonText, explainNodeDecision } from "../planning/explain-node-decision.ts";
+import type { NodeDecision } from "../planning/node-decision.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
 import { heldByAProblem, type Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
@@ -411,13 +411,11 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
     // for room, a window about to open); any other hold leaves the pull request as it is.
     if (decision?.pullRequest.action !== "close") return undefined;
     if (input.manual.has(pr.key)) return undefined;
-    const change = nodeChange(pr);
-    if (change && decision.current !== undefined && change.from !== decision.current)
-      return `The count on the default branch is ${decision.current} now, not the ${change.from} this pull request changes, so its ${change.from} → ${change.to} no longer applies: ${explainNodeDecision(decision)[0] ?? "no change"}.`;
-    const bounds = change ? outOfBounds(change.to, decision.bounds) : undefined;
-    if (change && bounds)
-      return `Pool \`${pool}\` may now have ${bounds}, so this pull request's ${change.from} → ${change.to} no longer applies: ${explainNodeDecision(decision)[0] ?? "no change"}.`;
-    return `The plan no longer wants this change: ${explainNodeDecision(decision)[0] ?? "no change"}.`;
+    const now = explainNodeDecision(decision)[0] ?? "no change";
+    // The count changed under it, or the bounds left it out: the plan's words, as it says them.
+    const closes = decision.pullRequest.closes;
+    if (closes) return `${capitalised(closeReasonText(closes, "this pull request"))}: ${now}.`;
+    return `The plan no longer wants this change: ${now}.`;
   }
   if (pr.key.startsWith("resources")) {
     if (!input.config.rightsizing?.enabled)
@@ -437,22 +435,9 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
   return undefined;
 }
 
-/**
- * How the pool's bounds (as the configuration and its active schedules set them now) leave out
- * `count`, as in "at most 2 nodes (max in .github/pr-autoscaler.yml)"; undefined within them.
- */
-function outOfBounds(count: number, bounds: BoundsReport): string | undefined {
-  if (count > bounds.effectiveMax) {
-    const why =
-      bounds.effectiveMax < bounds.max ? "the host cap" : "max in .github/pr-autoscaler.yml";
-    return `at most ${bounds.effectiveMax} node${bounds.effectiveMax === 1 ? "" : "s"} (${why})`;
-  }
-  if (count < bounds.effectiveMin) {
-    const why =
-      bounds.effectiveMin > bounds.min ? "a schedule window" : "min in .github/pr-autoscaler.yml";
-    return `at least ${bounds.effectiveMin} node${bounds.effectiveMin === 1 ? "" : "s"} (${why})`;
-  }
-  return undefined;
+/** The sentence's first letter in upper case. */
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function leaveNote(input: PullRequestStepInput, pr: BotPullRequest): string {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@jest/globals";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import { pendingPod, pod } from "../support/snapshot-builder.ts";
-import { quiet, TFVARS, tfvars, WORKERS_POOL } from "./support/infra.ts";
+import { CONFIG_PATH, quiet, TFVARS, tfvars, WORKERS_POOL } from "./support/infra.ts";
 import { poolScenario, runFor, type Scenario } from "./support/scenario.ts";
 
 const MINUTE = 60_000;
@@ -55,6 +55,23 @@ describe("an open decrease over reconciles", () => {
     await runFor(w, 10, (at) => quiet(at));
     expect(openTitles(w)).toEqual([]);
   });
+
+  it("is closed, naming the schedule, when a window already open raises the min above it", async () => {
+    const w = poolScenario(WORKERS_POOL);
+    await runFor(w, 10, (at) => quiet(at));
+    expect(openTitles(w)).toEqual(["Scale workers from 3 to 2 nodes"]);
+    const [decrease] = w.github.openPulls();
+    // The fake clock is on Friday 12:10 UTC: a window from 12:00 to 14:00 is open now.
+    const window = `    schedules:\n      - name: friday\n        cron: "0 12 * * 5"\n        duration: 2h\n        min: 3\n`;
+    w.github.push({ [CONFIG_PATH]: `${WORKERS_POOL}${window}` });
+    w.cluster = quiet(w.github.now());
+    await w.run();
+    expect(openTitles(w)).toEqual([]);
+    const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
+    expect(closing).toMatch(
+      /^This pull request's count of 2 is below the min of 3 set by schedule friday now, so it no longer applies: pool workers /,
+    );
+  });
 });
 
 describe("an open increase whose count someone changed on the default branch", () => {
@@ -72,7 +89,7 @@ describe("an open increase whose count someone changed on the default branch", (
     expect(openTitles(w)).toEqual([]);
     const closing = w.github.commentsOn(increase?.number ?? 0).at(-1)?.body ?? "";
     expect(closing).toMatch(
-      /^The count on the default branch is 5 now, not the 3 this pull request changes, so its 3 → 4 no longer applies/,
+      /^The count changed under this pull request: it changes 3 → 4, and the default branch has 5 now, so it no longer applies: pool workers /,
     );
   });
 });

@@ -133,7 +133,7 @@ describe("an open pull request when the plan changes", () => {
     ]);
     expect(world.github.pull(1).state).toBe("closed");
     expect(world.github.commentsOn(1)[0]?.body).toMatch(
-      /^Pool `workers` may now have at most 2 nodes \(max in \.github\/pr-autoscaler\.yml\), so this pull request's 3 → 4 no longer applies/,
+      /^This pull request's count of 4 is above the max of 2 now, so it no longer applies: pool workers /,
     );
   });
 
