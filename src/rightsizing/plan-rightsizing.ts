@@ -429,6 +429,11 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
   const unrecommended = containerNamesOf(vpa, facts).filter(
     (name) => !recommended.has(name) && policyFor(vpa, name)?.mode !== "Off",
   );
+  if (!targetGone(vpa))
+    for (const name of unrecommended)
+      info(
+        `container ${name}: the VPA ${vpa.name} recommends nothing for it: its requests are not judged, and a change a pull request made to them is kept`,
+      );
   if (containers.length === 0 && unlocated.length === 0 && settled.length > 0) {
     const workload = workloadOf(vpa);
     const leftOut = { workload, vpa: vpa.name, why: settled.join("; ") };

@@ -176,4 +176,40 @@ describe("plan with rightsizing against a served cluster", () => {
     const text = await served.run([], files("{}"));
     expect(text.stdout).toContain(`rightsizing: ${note.message}\n`);
   });
+
+  it("says of a container its VPA recommends nothing for, while the other's requests change, that its requests are not judged", async () => {
+    const sonarr = podOf("media", "sonarr");
+    const spec = sonarr.spec as { containers: Raw[] };
+    const [app] = spec.containers;
+    spec.containers.push({ ...app, name: "exporter", image: "ghcr.io/onedr0p/exportarr:v2.0.1" });
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("media", "sonarr", { cpu: "900m", memory: "1Gi" }),
+      sonarr,
+    ]);
+    const exporter = `        - name: exporter
+          image: ghcr.io/onedr0p/exportarr:v2.0.1
+          resources:
+            requests:
+              cpu: 100m
+              memory: 256Mi
+`;
+    const infra: InfraFiles = {
+      config: `${CONFIG}rightsizing: {}\n`,
+      other: { "apps/media/sonarr.yaml": `${manifest("media", "sonarr")}${exporter}` },
+    };
+    const output = await served.plan(infra);
+    expect(output.proposals.filter((p) => p.kind === "resources").map((p) => p.key)).toEqual([
+      "resources-media-sonarr",
+    ]);
+    const message =
+      "container exporter: the VPA sonarr recommends nothing for it: its requests are not judged, and a change a pull request made to them is kept";
+    expect(output.notes).toContainEqual({
+      level: "info",
+      subject: "deployment/media/sonarr",
+      message,
+    });
+    const text = await served.run([], infra);
+    expect(text.stdout).toContain(`deployment/media/sonarr: ${message}\n`);
+  });
 });
