@@ -199,7 +199,8 @@ export type Hold =
    * count is above it, `bound` says whether it is the max or the host cap): the count comes down
    * to it and no further (empty nodes that would go with it for low usage stay), or an open
    * decrease that goes below it is closed. With `unready` (nodes not Ready for
-   * `scaleDown.unreadyTime`): those may go, and no other node for low usage.
+   * `scaleDown.unreadyTime`): those may go, and no other node for low usage; for a closed open
+   * decrease, every such node it removes before a node that is not one (down to the min at most).
    */
   | {
       kind: "pending-fit-unknown";

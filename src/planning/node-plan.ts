@@ -656,10 +656,10 @@ function fitUnknownClosing(
   if (current === undefined || current <= bounds.effectiveMax) {
     // One that removes only nodes long not Ready goes whatever such pods ask, as above the max.
     if (openDecreaseOnlyDead(context)) return undefined;
-    const unready = triggers.find((trigger) => trigger.kind === "unready-node");
-    return unready?.kind === "unready-node"
-      ? { kind: "pending-fit-unknown", pods, unready: [unready.node] }
-      : { kind: "pending-fit-unknown", pods };
+    const trigger = triggers.find((each) => each.kind === "unready-node");
+    if (trigger?.kind !== "unready-node") return { kind: "pending-fit-unknown", pods };
+    const dead = openDecreaseDeadFirst(context);
+    return { kind: "pending-fit-unknown", pods, unready: dead.length > 0 ? dead : [trigger.node] };
   }
   if (desired >= bounds.effectiveMax) return undefined;
   return {
@@ -668,6 +668,20 @@ function fitUnknownClosing(
     max: bounds.effectiveMax,
     bound: maxBound(bounds),
   };
+}
+
+/**
+ * The nodes long not Ready that the pool's open decrease removes before any other, in the order
+ * Terraform destroys them, and no more than the min leaves room for: each may go whatever
+ * pending pods ask, though the decrease, which removes another node too, is closed.
+ */
+function openDecreaseDeadFirst(context: PoolContext): string[] {
+  const { current, bounds } = context;
+  const removing = openDecreaseRemoving(context) ?? [];
+  const dead = longUnreadyNodes(context);
+  const first = removing.findIndex((name) => !dead.has(name));
+  const leading = first < 0 ? removing : removing.slice(0, first);
+  return leading.slice(0, Math.max(0, (current ?? 0) - bounds.effectiveMin));
 }
 
 /** Whether the pool's open pull request lowers the count. */

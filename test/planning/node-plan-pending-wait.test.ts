@@ -559,6 +559,28 @@ describe("while a pending pod's fit on a new node is unknown", () => {
     });
   });
 
+  it("names every node long not Ready that a closed decrease removes as one that may go", () => {
+    // worker-6 is long not Ready too: the open 6 → 3 removes it, worker-5 and worker-4 (Ready).
+    const snapshot = withDeadNode();
+    snapshot.nodes.push(node("worker-6", { ...QUIET, ready: false, readySince: ago(7200) }));
+    const cooldown = { lastChange: { at: ago(120), direction: "up" as const } };
+    const decision = planOne(
+      snapshot,
+      {},
+      { facts: { openPullRequest: { number: 3, desired: 3, from: 6 }, ...cooldown } },
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
+    expect(decision.holds).toContainEqual({
+      kind: "pending-fit-unknown",
+      pods: ["ai/ollama"],
+      unready: ["worker-6", "worker-5"],
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      "  hold: ai/ollama is pending and whether a new node would fit it is unknown (fit unknown, above): worker-6, worker-5, not Ready for scaleDown.unreadyTime, may go, but no other node is removed for low usage while it waits, so the room it may need is not given away",
+    );
+  });
+
   it("brings a count above the max down to it, and no empty node beyond it for low usage", () => {
     const pool = { max: 4, scaleDown: { maxEmptyBulk: 5 } };
     // Without the pod, the three empty nodes go together, one of them below the max.
