@@ -51,7 +51,7 @@ export interface DecideWorkloadInput {
 export interface SharedValues {
   readers: string[];
   planned: { reader: string; input: DecideWorkloadInput; container: LocatedContainer }[];
-  unknown: { reader: string; why: string }[];
+  unknown: { reader: string; why: string; settled?: true }[];
 }
 
 /**

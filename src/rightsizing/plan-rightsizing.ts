@@ -69,8 +69,9 @@ export interface RightsizingPlan {
    */
   unjudged: UnjudgedWorkload[];
   /**
-   * Under `group: workload`, the workloads left out by the configuration or an opt-out marker,
-   * each with the key of its pull request and why ("media/plex is in rightsizing.exclude"): a
+   * Under `group: workload`, the workloads left out by the configuration or an opt-out marker
+   * (or left as they are for values they share with a container so left out), each with the
+   * key of its pull request and why ("media/plex is in rightsizing.exclude"): a
    * pull request open for one is not wanted any more, for that reason. (A namespace's or the
    * repository's pull request may carry other workloads' changes: none is named there.)
    */
@@ -199,13 +200,18 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
         : unusableRecommendation(decided);
       const unplaced = targetGone(entry.input.vpa) ? [] : entry.unlocated;
       const why = [recommendation ?? [], ...unplaced.map((unlocated) => unlocated.why)].flat();
+      const own = { workload: decided.workload, vpa: entry.input.vpa.name };
       if (why.length > 0)
         unknown.push({
-          workload: decided.workload,
-          vpa: entry.input.vpa.name,
+          ...own,
           why: why.join("; "),
           ...(recommendation === undefined ? carried : {}),
         });
+      else {
+        // Values it shares with containers right-sizing leaves out on purpose stay as they are.
+        const settled = decided.containers.flatMap((container) => settledShare(container) ?? []);
+        if (settled.length > 0) excluded.push({ ...own, why: settled.join("; ") });
+      }
     } else if (!targetGone(entry.input.vpa)) {
       // Changed, yet some of its containers are not judged: a pull request that changed them
       // before keeps their change, not reverted.
@@ -277,13 +283,34 @@ function unusableHold(
   if (hold?.kind === "history") return hold.problems.join("; ");
   if (hold?.kind === "no-recommendation")
     return `the VPA ${workload.vpa.name} has no ${resource} recommendation`;
-  if (hold?.kind === "shared-unknown")
-    return `${hold.readers.map(({ reader, why }) => `${reader} (${why})`).join(", ")}, whose needs are not known`;
+  if (hold?.kind === "shared-unknown") {
+    // A reader right-sizing leaves out on purpose has needs unknown for good: not a wait.
+    const unknown = hold.readers.filter((entry) => !entry.settled);
+    if (unknown.length === 0) return undefined;
+    return `${unknown.map(({ reader, why }) => `${reader} (${why})`).join(", ")}, whose needs are not known`;
+  }
   if (hold?.kind === "shared-reader") {
     const inner = hold.hold;
     if (inner.kind === "history") return `${hold.reader}, for which: ${inner.problems.join("; ")}`;
     if (inner.kind === "no-recommendation")
       return `${hold.reader}, whose VPA has no ${resource} recommendation`;
+  }
+  return undefined;
+}
+
+/**
+ * Why the container's values are left as they are for good: they also set the resources of
+ * containers right-sizing leaves out on purpose (the configuration or an opt-out, mode Off, a
+ * kind that is not right-sized), and of no container whose needs may yet be known; undefined
+ * otherwise.
+ */
+function settledShare(container: ContainerRightsizing): string | undefined {
+  for (const decision of container.resources) {
+    const hold = decision.hold;
+    if (hold?.kind !== "shared-unknown" || hold.readers.some((entry) => !entry.settled)) continue;
+    const readers = hold.readers.map(({ reader, why }) => `${reader} (${why})`).join(", ");
+    const { file, path } = container.location;
+    return `container ${container.name}: ${file} ${path} also sets the resources of ${readers}`;
   }
   return undefined;
 }

@@ -79,8 +79,11 @@ export type RightsizeHold =
   | { kind: "cluster-differs"; running: number[] }
   /** Values other containers read too are decided once, with this container's. */
   | { kind: "shared"; owner: string }
-  /** Values other containers read too, some of which have no recommendation to go by. */
-  | { kind: "shared-unknown"; readers: { reader: string; why: string }[] }
+  /**
+   * Values other containers read too, some of which have no recommendation to go by (SETTLED:
+   * right-sizing leaves that one out on purpose, and its needs stay unknown for good).
+   */
+  | { kind: "shared-unknown"; readers: { reader: string; why: string; settled?: true }[] }
   /** Values other containers read too, one of which holds them. */
   | { kind: "shared-reader"; reader: string; hold: RightsizeHold }
   | { kind: "unreadable"; field: string; value: unknown };

@@ -30,6 +30,11 @@ export interface OtherReader {
   /** How many containers its pods have, as discovery asks. */
   containerCount: number;
   why: string;
+  /**
+   * Set when right-sizing leaves it out on purpose (the configuration or an opt-out, its VPA's
+   * policy mode Off, a kind that is not right-sized): its needs stay unknown for good.
+   */
+  settled?: true;
 }
 
 /**
@@ -74,7 +79,11 @@ export function sharedPlaces(
     for (const id of placesOf(index, config, other)) {
       const place = places.get(id);
       if (place && !place.unknown.some((entry) => entry.reader === reader))
-        place.unknown.push({ reader, why: other.why });
+        place.unknown.push({
+          reader,
+          why: other.why,
+          ...(other.settled ? { settled: true as const } : {}),
+        });
     }
   }
   const shared = new Map<string, SharedValues>();
@@ -130,10 +139,10 @@ export function otherReaders(
     ),
   );
   const readers: OtherReader[] = [];
-  const add = (workload: WorkloadId, names: string[], why: (name: string) => string) => {
+  const add = (workload: WorkloadId, names: string[], why: (name: string) => Unplanned) => {
     for (const container of names)
       if (!located.has(readerLabel(workload, container)))
-        readers.push({ workload, container, containerCount: names.length, why: why(container) });
+        readers.push({ workload, container, containerCount: names.length, ...why(container) });
   };
   const byWorkload = new Map<string, VpaInfo[]>();
   for (const vpa of snapshot.vpas) {
@@ -159,9 +168,12 @@ export function otherReaders(
     owners.set(id, entry);
   }
   for (const { workload, names } of owners.values())
-    add(workload, [...names], () => "it has no VPA");
+    add(workload, [...names], () => ({ why: "it has no VPA" }));
   return readers;
 }
+
+/** Why a container has no recommendation the plan goes by, and whether that is on purpose. */
+type Unplanned = Pick<OtherReader, "why" | "settled">;
 
 /** Why a container of a VPA's workload has no recommendation the plan goes by. */
 function unplannedWhy(
@@ -169,15 +181,17 @@ function unplannedWhy(
   facts: WorkloadFacts,
   config: RightsizingConfig,
   container: string,
-): string {
+): Unplanned {
   const vpa = group[0] as VpaInfo;
-  if (group.length > 1) return "several VPAs target it";
-  if (!RIGHTSIZED_KINDS.has(vpa.target.kind)) return `a ${vpa.target.kind} is not right-sized`;
+  if (group.length > 1) return { why: "several VPAs target it" };
+  if (!RIGHTSIZED_KINDS.has(vpa.target.kind))
+    return { why: `a ${vpa.target.kind} is not right-sized`, settled: true };
   const excluded = exclusionOf(config, vpa, facts);
-  if (excluded) return `it is left alone: ${excluded}`;
-  if (vpa.recommendations.length === 0) return "its VPA has no recommendation yet";
-  if (policyFor(vpa, container)?.mode === "Off") return "the VPA's policy for it is mode Off";
+  if (excluded) return { why: `it is left alone: ${excluded}`, settled: true };
+  if (vpa.recommendations.length === 0) return { why: "its VPA has no recommendation yet" };
+  if (policyFor(vpa, container)?.mode === "Off")
+    return { why: "the VPA's policy for it is mode Off", settled: true };
   if (!vpa.recommendations.some((r) => r.containerName === container))
-    return "its VPA recommends nothing for it";
-  return "where its resources are set is not certain";
+    return { why: "its VPA recommends nothing for it" };
+  return { why: "where its resources are set is not certain" };
 }

@@ -59,6 +59,54 @@ describe("a right-sizing pull request whose values another container comes to re
   });
 });
 
+describe("a right-sizing pull request whose values a container right-sizing leaves out comes to read", () => {
+  it("is closed, naming that container and the setting, not kept open for needs that stay unknown", async () => {
+    const w = scenario({ files: infraFiles({ config: RIGHTSIZE }), cluster: cluster() });
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    const { number } = pull;
+    const key = pull.branch.slice("pr-autoscaler/".length);
+
+    // The transcoder reads Plex's values, and the configuration leaves it out on purpose.
+    w.github.push({
+      [CONFIG_PATH]: `${WORKERS_POOL}rightsizing:
+  exclude: [media/plex-transcoder]
+  targets:
+    - workload: media/plex-transcoder
+      file: ${PLEX_FILE}
+      path: spec.values.controllers.plex.containers.app.resources
+`,
+    });
+    const snapshot = cluster();
+    const [plex] = snapshot.vpas;
+    if (!plex) throw new Error("no Plex VPA");
+    const transcoder = workloadPod("media/plex-transcoder", "plex-transcoder-5d9f8-abcde", {
+      requests: { cpu: "2", memory: "4Gi" },
+    });
+    const transcoderVpa = {
+      ...plex,
+      name: "plex-transcoder",
+      target: { ...plex.target, name: "plex-transcoder" },
+    };
+    w.cluster = {
+      ...snapshot,
+      pods: [...snapshot.pods, transcoder],
+      vpas: [plex, transcoderVpa],
+    };
+    const closed = await w.run(undefined, ["push"]);
+    expect(closed.pullRequests).toEqual([
+      {
+        key,
+        action: "closed",
+        number,
+        note: `Right-sizing leaves Deployment media/plex (container app: ${PLEX_FILE} spec.values.controllers.plex.containers.app.resources also sets the resources of Deployment media/plex-transcoder container app (it is left alone: media/plex-transcoder is in rightsizing.exclude)) out now, so this change is not wanted any more.`,
+      },
+    ]);
+    expect(w.github.pull(number).state).toBe("closed");
+  });
+});
+
 /** Where Plex's HelmRelease and its Kustomization are; a second copy of them goes beside. */
 const PLEX_APP = "kubernetes/apps/media/plex/app";
 const PLEX_NEXT = "kubernetes/apps/media/plex-next/app";

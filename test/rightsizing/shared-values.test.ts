@@ -122,6 +122,42 @@ describe("values that several workloads' containers read (Bitnami metrics.resour
     );
   });
 
+  it("leaves a pull request's change there unjudged for a container whose needs may yet be known, not for one left out on purpose", () => {
+    const unknown = {
+      workload: primary,
+      vpa: "postgresql-primary",
+      key: "resources-db-postgresql-primary",
+    };
+    // The replicas run with no VPA: one may come, so their exporter's needs are not known yet.
+    const noVpa = plan(files, [vpas()[0] as VpaInfo], [replicaPod()]);
+    expect(noVpa.unjudged).toEqual([
+      {
+        ...unknown,
+        container: "metrics",
+        why: `container metrics: ${VALUES} metrics.resources also sets the resources of StatefulSet db/postgresql-read container metrics (it has no VPA), whose needs are not known`,
+      },
+    ]);
+    // The replicas' VPA puts their exporter in mode Off: its needs stay unknown for good, and
+    // the values stay as they are.
+    const off = plan(
+      files,
+      vpas((vpa) => ({
+        ...vpa,
+        resourcePolicy: [{ containerName: "metrics", mode: "Off" }],
+        recommendations: vpa.recommendations.filter((r) => r.containerName !== "metrics"),
+      })),
+      [replicaPod()],
+    );
+    expect(off.proposals[0]?.changes.map((change) => change.path)).toEqual([
+      "primary.resources.requests.cpu",
+    ]);
+    expect(off.proposals[0]?.reasons.join("\n")).toContain(
+      "cpu request 10m kept: these values also set the resources of StatefulSet db/postgresql-read container metrics (the VPA's policy for it is mode Off), whose needs are not known",
+    );
+    // (The replicas' own container postgresql is set nowhere in these files: unjudged apart.)
+    expect(off.unjudged.map((entry) => entry.key)).toEqual(["resources-db-postgresql-read"]);
+  });
+
   it("changes nothing for workloads of several namespaces matched to one values file", () => {
     // No namespace is declared on the way to the file: one release deploys it into one
     // namespace, so it is not both workloads', or it is the values of two releases.
