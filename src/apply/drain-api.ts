@@ -131,7 +131,7 @@ function segment(text: string): string {
 }
 
 /** The limits of a read given a timeout: the whole answer within it, and the read's own. */
-function readLimits(options: ReadOptions): ExchangeLimits | undefined {
+export function readLimits(options: ReadOptions): ExchangeLimits | undefined {
   if (options.timeoutMs === undefined) return undefined;
   const limit = Math.max(1, options.timeoutMs);
   return {

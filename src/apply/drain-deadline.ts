@@ -37,16 +37,11 @@ export class DeadlineReached extends Error {
  */
 export function deadlineApi(api: DrainApi, clock: DrainClock, deadline: number): DrainApi {
   const read = async <T>(what: string, send: (options: ReadOptions) => Promise<T>) => {
-    const left = deadline - clock.now();
-    if (left >= deadlineFactor * readTimeoutMs) return send({});
-    const options = { timeoutMs: Math.max(left, lateReadMs) };
+    const options = timeLeft(clock, deadline);
     try {
       return await send(options);
     } catch (error) {
-      if (error instanceof KubeApiError && cutByTimeout(error, options)) {
-        throw new DeadlineReached(what, error.message);
-      }
-      throw error;
+      throw deadlineError(error, options, what);
     }
   };
   return {
@@ -64,4 +59,25 @@ export function deadlineApi(api: DrainApi, clock: DrainClock, deadline: number):
       ),
     close: () => api.close(),
   };
+}
+
+/**
+ * The options of a read sent now: the time left before `deadline` (epoch ms on `clock`), at
+ * least {@link lateReadMs}; none (the read's own limits) when more is left than those.
+ */
+export function timeLeft(clock: DrainClock, deadline: number): ReadOptions {
+  const left = deadline - clock.now();
+  if (left >= deadlineFactor * readTimeoutMs) return {};
+  return { timeoutMs: Math.max(left, lateReadMs) };
+}
+
+/**
+ * The failure of a read sent with `options` (see {@link timeLeft}), as it is, or as
+ * {@link DeadlineReached} naming the read (`what`) when the time left cut it short.
+ */
+export function deadlineError(error: unknown, options: ReadOptions, what: string): unknown {
+  if (error instanceof KubeApiError && cutByTimeout(error, options)) {
+    return new DeadlineReached(what, error.message);
+  }
+  return error;
 }

@@ -1,6 +1,8 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
+import { DeadlineReached, timeLeft } from "./drain-deadline.ts";
+import { formatDuration } from "./drain-progress.ts";
 import { type DrainClock, systemClock } from "./drain-result.ts";
-import type { WaitNodesApi } from "./wait-nodes-api.ts";
+import type { ListNodesOptions, WaitNodesApi } from "./wait-nodes-api.ts";
 import { formatSelector } from "./wait-nodes-selector.ts";
 import {
   assessPool,
@@ -100,7 +102,9 @@ export type WaitEvent =
  * apply (decided at the first look, see {@link notReadyBefore}); with `target.added`, that many of them Ready since the apply began; and the nodes to be gone
  * gone. Failed looks that may succeed later (no answer, 429, 5xx but 501) are retried; any
  * other answer (401, 403, 404 and the other 4xx, 501, an answer that is not the API's JSON)
- * ends the wait at once.
+ * ends the wait at once. Each request of a look waits no longer than the time left, and at
+ * least `lateReadMs` (see {@link timeLeft}): a look the timeout cut short ends the wait as
+ * timed out, and the message says so.
  */
 export async function waitForNodes(
   api: WaitNodesApi,
@@ -126,13 +130,26 @@ export async function waitForNodes(
       since,
       message,
     });
+  const listOptions: ListNodesOptions = {
+    limit: () => timeLeft(clock, deadline),
+    deadline: {
+      at: deadline,
+      limitMs: options.timeoutMs,
+      name: `the ${formatDuration(options.timeoutMs)} timeout`,
+    },
+    clock,
+  };
   for (;;) {
     try {
-      const nodes = await api.listNodes();
+      const nodes = await api.listNodes(listOptions);
       memory ??= firstMemory(nodes, options.target, since);
       last = await look(api, options, nodes, memory, deleted);
       lastError = undefined;
     } catch (error) {
+      if (error instanceof DeadlineReached) {
+        lastError = error.reason;
+        return finish("timed-out", timeoutMessage(options, since, last, lastError, error));
+      }
       if (!(error instanceof KubeApiError)) throw error;
       if (!error.retryable) return finish("failed", error.message);
       lastError = error.message;
@@ -176,14 +193,22 @@ async function look(
   return assessment;
 }
 
+/**
+ * Why the wait timed out: what the last successful look lacked, and the failure of the last
+ * look when it failed; `cut` when the timeout ran out during that look.
+ */
 function timeoutMessage(
   options: WaitNodesOptions,
   since: number,
   last: PoolAssessment | undefined,
   lastError: string | undefined,
+  cut?: DeadlineReached,
 ): string {
+  const cutText =
+    cut &&
+    `the ${formatDuration(options.timeoutMs)} timeout ran out while ${cut.what} (${cut.reason})`;
   if (last === undefined) {
-    return `could not read the nodes at any look: ${lastError ?? "no answer"}`;
+    return `could not read the nodes at any look: ${cutText ?? lastError ?? "no answer"}`;
   }
   const parts: string[] = [];
   if (last.missing > 0) parts.push(countMessage(options.target.count, last));
@@ -199,7 +224,8 @@ function timeoutMessage(
   if (last.lingering.length > 0) {
     parts.push(`${last.lingering.map((n) => n.name).join(", ")} still there`);
   }
-  if (lastError !== undefined) parts.push(`the last look failed: ${lastError}`);
+  if (cutText !== undefined) parts.push(cutText);
+  else if (lastError !== undefined) parts.push(`the last look failed: ${lastError}`);
   return parts.join("; ");
 }
 

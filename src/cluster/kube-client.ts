@@ -97,12 +97,13 @@ export interface KubeClient {
    * GETs `path` and hands a 2xx body to `onText` piece by piece as it arrives (UTF-8
    * decoded, never splitting a character), so that a large body is never held whole.
    * Non-2xx statuses throw {@link KubeApiError}; an exception from `onText` aborts the
-   * request and is thrown as it is.
+   * request and is thrown as it is. `limits` replace the client's for this request.
    */
   getStream(
     path: string,
     query: Record<string, string | number | undefined>,
     onText: (text: string) => void,
+    limits?: ExchangeLimits,
   ): Promise<void>;
   /** Releases pooled connections. */
   close(): void;
@@ -170,10 +171,11 @@ export function createKubeClient(
     path: string,
     query: Record<string, string | number | undefined>,
     onText: (text: string) => void,
+    own: ExchangeLimits = limits,
   ): Promise<void> {
     const [url, requestOptions] = await prepare(path, query);
     const decoder = new StringDecoder("utf8");
-    await send(url, requestOptions, secure, limits, path, trust, (chunk) => {
+    await send(url, requestOptions, secure, own, path, trust, (chunk) => {
       const text = decoder.write(chunk);
       if (text !== "") onText(text);
     });

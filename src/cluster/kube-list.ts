@@ -1,4 +1,9 @@
-import { formatTimeout, KubeApiError, type KubeClient } from "./kube-client.ts";
+import {
+  type ExchangeLimits,
+  formatTimeout,
+  KubeApiError,
+  type KubeClient,
+} from "./kube-client.ts";
 import { type ListPageHead, ListPageReader } from "./list-page.ts";
 import type { Raw } from "./raw.ts";
 
@@ -24,6 +29,12 @@ export interface ListOptions<T> {
   throttledRetries?: number;
   /** No retry waits past this time (on `clock`), nor starts after it. */
   deadline?: ReadDeadline;
+  /**
+   * The limits of each request, asked for just before it is sent (each page, each retry): a
+   * caller with a deadline of its own gives the time left. Undefined, or returning undefined:
+   * the client's own limits.
+   */
+  limits?: () => ExchangeLimits | undefined;
   /** The clock of the waits and the deadline (default: the process's monotonic clock). */
   clock?: RetryClock;
   /** Told of each retry before its wait. */
@@ -196,10 +207,16 @@ async function fetchPage<T>(
     // The start of the body, to say what came instead of a list when it does not decode.
     let start = "";
     try {
-      await client.getStream(options.path, query, (text) => {
-        if (start.length < bodyStartLength) start += text.slice(0, bodyStartLength - start.length);
-        reader.push(text);
-      });
+      await client.getStream(
+        options.path,
+        query,
+        (text) => {
+          if (start.length < bodyStartLength)
+            start += text.slice(0, bodyStartLength - start.length);
+          reader.push(text);
+        },
+        options.limits?.(),
+      );
       return { items, head: reader.end() };
     } catch (error) {
       // Everything before and during the exchange is a KubeApiError already (credentials,
@@ -218,6 +235,8 @@ export interface ReadDeadline {
   at: number;
   /** How long the read was given, for messages. */
   limitMs: number;
+  /** The limit in messages (default: `the read's limit of <limitMs>`). */
+  name?: string;
 }
 
 /** Time for retries: `now` in ms on any fixed origin. */
@@ -280,7 +299,7 @@ async function waitToRetry<T>(
     const wait = waitMs > 0 ? `after the ${formatTimeout(waitMs)} wait ` : "";
     throw annotated(
       error,
-      `not tried again: ${wait}it would pass the read's limit of ${formatTimeout(deadline.limitMs)}`,
+      `not tried again: ${wait}it would pass ${deadline.name ?? `the read's limit of ${formatTimeout(deadline.limitMs)}`}`,
     );
   }
   options.onRetry?.({

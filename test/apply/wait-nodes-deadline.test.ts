@@ -1,0 +1,74 @@
+import { describe, expect, it } from "@jest/globals";
+import { node } from "./drain-support.ts";
+import { waitJson as json, useWaitCluster } from "./wait-nodes-support.ts";
+
+const start = Date.parse("2025-01-12T00:00:00Z");
+const cluster = useWaitCluster("wait-deadline", start);
+const { wait } = cluster;
+
+/** The answer a look waits for, longer than a request's own 30 s limit. */
+const hang = 40_000;
+
+describe("wait-nodes --timeout with slow looks", () => {
+  it("gives the look at the deadline 1 s, and says the timeout ran out during it", async () => {
+    cluster.fake.add(node("talos-worker-1"), node("talos-worker-2"));
+    // Looks at 0 s, 10 s … 50 s are answered; the one at 60 s, the deadline, is not.
+    cluster.fake.injectFault({ method: "GET", path: "/api/v1/nodes", after: 6, delayMs: hang });
+    const run = await wait(["--pool", "workers", "--count", "3", "--timeout", "1m", "--json"]);
+    expect(run.code).toBe(1);
+    expect(run.sleeps.reduce((a, b) => a + b, 0)).toBe(60_000);
+    const result = json(run);
+    expect(result).toMatchObject({ outcome: "timed-out", nodesRead: true, ready: 2, missing: 1 });
+    expect(result.message).toMatch(
+      /^the pool has 2 of 3 nodes Ready \(1 missing\); the 1m timeout ran out while listing the nodes \(GET \S+\/api\/v1\/nodes: no response within 1 s\)$/,
+    );
+    expect(result.lastError).toMatch(/\/api\/v1\/nodes: no response within 1 s$/);
+  });
+
+  it("gives a look no longer than the time left, and never counts the nodes it did not read", async () => {
+    cluster.fake.add(node("talos-worker-1"));
+    cluster.fake.injectFault({ method: "GET", path: "/api/v1/nodes", delayMs: hang });
+    const run = await wait(["--pool", "workers", "--count", "1", "--timeout", "2s"]);
+    expect(run.code).toBe(1);
+    expect(run.sleeps).toEqual([]);
+    expect(run.stdout).toMatch(
+      /^Timed out after 0s waiting for pool workers: could not read the nodes at any look: the 2s timeout ran out while listing the nodes \(GET \S+\/api\/v1\/nodes: no response within 2 s\)\.\n/,
+    );
+    expect(run.stdout).toContain("nodes: never read (no look succeeded)");
+  });
+
+  it("does not wait for a Retry-After that would end past the timeout", async () => {
+    cluster.fake.add(node("talos-worker-1"));
+    // The look at 40 s is throttled for 30 s: 20 s are left.
+    cluster.fake.injectFault({
+      method: "GET",
+      path: "/api/v1/nodes",
+      after: 1,
+      status: 429,
+      headers: { "Retry-After": "30" },
+    });
+    const args = ["--pool", "workers", "--count", "2", "--timeout", "1m", "--interval", "40s"];
+    const run = await wait([...args, "--json"]);
+    expect(run.code).toBe(1);
+    expect(run.sleeps).toEqual([40_000, 20_000]);
+    expect(run.stderr).toMatch(
+      /could not read the nodes \(trying again\): GET \S+\/api\/v1\/nodes: HTTP 429 TooManyRequests: injected failure; not tried again: after the 30 s wait it would pass the 1m timeout\n/,
+    );
+    expect(json(run)).toMatchObject({ outcome: "timed-out", ready: 1, missing: 1 });
+    expect(cluster.fake.requestCount({ method: "GET", path: "/api/v1/nodes" })).toBe(3);
+  });
+
+  it("waits for a Retry-After that ends before the timeout, on the wait's clock", async () => {
+    cluster.fake.add(node("talos-worker-1"));
+    cluster.fake.injectFault({
+      method: "GET",
+      path: "/api/v1/nodes",
+      status: 429,
+      headers: { "Retry-After": "5" },
+    });
+    const run = await wait(["--pool", "workers", "--count", "1", "--timeout", "1m", "--json"]);
+    expect(run.code).toBe(0);
+    expect(run.sleeps).toEqual([5_000]);
+    expect(json(run).elapsedMs).toBe(5_000);
+  });
+});
