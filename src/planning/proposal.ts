@@ -207,11 +207,16 @@ export function heldByAProblem(decision: NodeDecision): boolean {
 }
 
 /**
- * Whether the decision waits on a person: a hold of that kind, or a pool above its max whose
- * node to remove cannot be told (a name template that names no node), which no time resolves.
+ * Whether the decision waits on a person: a hold of that kind, a pool above its max whose node
+ * to remove cannot be told (a name template that names no node), which no time resolves, or
+ * pods a new node would take left pending at the max or the host cap (cluster-autoscaler's "max
+ * node group size reached"): only a person raising the bound, or making room, lets them run.
+ * Not while they wait for `scaleUp.pendingFor`: a pod pending for seconds is no warning yet.
  */
 function needsAPerson(decision: NodeDecision): boolean {
   if (heldByAProblem(decision)) return true;
+  const waiting = decision.holds.some((hold) => hold.kind === "pending-wait");
+  if (decision.pending.overMax.length > 0 && !waiting) return true;
   const aboveMax = decision.triggers.some((trigger) => trigger.kind === "above-max");
   const noCandidate = decision.scaleDown.conditions.some(
     (condition) => condition.kind === "candidate" && !condition.met,

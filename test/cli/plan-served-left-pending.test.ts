@@ -90,6 +90,35 @@ describe("plan against a served cluster: pending pods left pending beyond max or
     expect(poolNote(output)).toContain("left pending: batch/transcode-29123400-aaaaa");
     expect(output.notes.filter((note) => note.subject === "pods")).toEqual([]);
   });
+
+  it("warns in the pool's note when pods a new node would take are left pending at the max", async () => {
+    const atMax = await plan([...cluster(), ...fillers(), ...JOBS, BALLOON], {
+      config: config({ "max: 6": "max: 3" }),
+    });
+    const held = atMax.notes.find((note) => note.subject === "pool/workers");
+    expect(held?.holds).toContainEqual({ kind: "at-max", wanted: 6, allowed: 3, bound: "max" });
+    expect(held?.level).toBe("warning");
+    // An expendable pod left waiting for room is what it is for: no warning.
+    const expendable = await plan([...cluster(), ...fillers(), BALLOON], {
+      config: config({ "max: 6": "max: 3" }),
+    });
+    const quiet = expendable.notes.find((note) => note.subject === "pool/workers");
+    expect(quiet?.message).toContain(EXPENDABLE);
+    expect(quiet?.level).toBe("info");
+    // Nor one that has not waited scaleUp.pendingFor yet (a minute of ten).
+    const waiting = config({ "max: 6": "max: 3" }).replace(
+      "    max: 3\n",
+      "    max: 3\n    scaleUp:\n      pendingFor: 10m\n",
+    );
+    const early = await plan(
+      [...cluster(), ...fillers(), job("aaaaa")],
+      { config: waiting },
+      "2026-11-20T08:01:00Z",
+    );
+    const young = early.notes.find((note) => note.subject === "pool/workers");
+    expect(young?.holds).toContainEqual(expect.objectContaining({ kind: "pending-wait", max: 3 }));
+    expect(young?.level).toBe("info");
+  });
 });
 
 describe("plan against a served cluster: pods waiting for scaleUp.pendingFor above the max", () => {
