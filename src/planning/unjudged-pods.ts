@@ -15,8 +15,9 @@ const LISTED = 5;
  * Only the scheduler's verdict shows that a pod lacks room, so they add no node; the note says
  * they are there, so they are not left out without a word. It is a warning once one of them is
  * older than UNJUDGED_WARN_MS: a scheduler that is not running, a `schedulerName` no scheduler
- * serves, or scheduling gates nobody lifts leave pods so. Subject `pods`: the dashboard leaves
- * out the info note (the scheduler judges a new pod within seconds), not the warning.
+ * serves, or scheduling gates nobody lifts leave pods so. Subject `unjudged-pods`, apart from the
+ * note on the pending pods that add no node (`pods`): the dashboard leaves out the info note (the
+ * scheduler judges a new pod within seconds), not the warning.
  */
 export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | undefined {
   const unjudged = snapshot.pods.filter(isUnjudged);
@@ -39,7 +40,7 @@ export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | u
     : "";
   return {
     level: late ? "warning" : "info",
-    subject: "pods",
+    subject: "unjudged-pods",
     message: `${count} not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: ${list}${age}${advice}`,
   };
 }

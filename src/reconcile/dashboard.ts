@@ -296,7 +296,10 @@ function notesSection(notes: readonly PlanNote[]): string {
     // The pending pods that add no node are under "Why", with their pool.
     .filter(
       (note) =>
-        note.level === "info" && !note.subject?.startsWith("pool/") && note.subject !== "pods",
+        note.level === "info" &&
+        !note.subject?.startsWith("pool/") &&
+        note.subject !== "pods" &&
+        note.subject !== "unjudged-pods",
     )
     .map(noteText);
   if (warnings.length === 0 && infos.length === 0) return "";

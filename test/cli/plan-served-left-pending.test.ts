@@ -69,6 +69,27 @@ describe("plan against a served cluster: pending pods left pending beyond max or
     expect(notesNaming(output, "transcode-29123400-aaaaa")).toEqual([]);
   });
 
+  it("gives the pods the scheduler has not judged a note of their own subject", async () => {
+    // A gated pod: the scheduler writes no PodScheduled condition for it.
+    const gated = pod("batch", "import-7f6e5d4c3-gat01", {
+      cpu: "1",
+      memory: "1Gi",
+      schedulingGates: [{ name: "example.com/quota" }],
+      scheduled: null,
+    });
+    const output = await plan([...cluster(), ...fillers(), ...JOBS, BALLOON, gated], AT_FOUR);
+    expect(output.proposals.map((entry) => entry.pool)).toEqual(["workers"]);
+    const about = (subject: string) =>
+      output.notes.filter((note) => note.subject === subject).map((note) => note.message);
+    expect(about("pods")).toEqual([
+      `pending pods that add no node:\n  pool workers: ${EXPENDABLE}\n  pool workers: ${BEYOND}`,
+    ]);
+    expect(about("unjudged-pods")).toEqual([
+      expect.stringContaining("1 Pending pod not marked unschedulable by the scheduler"),
+    ]);
+    expect(about("unjudged-pods")[0]).toContain("batch/import-7f6e5d4c3-gat01");
+  });
+
   it("says so in the text form too, after the proposal", async () => {
     const served = await serveForTest([...cluster(), ...fillers(), ...JOBS, BALLOON]);
     const run = await served.run([], AT_FOUR);

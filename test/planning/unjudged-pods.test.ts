@@ -24,7 +24,7 @@ describe("unjudgedPendingNote", () => {
     const snapshot = buildSnapshot({ nodes: nodes(1), pods: [unjudged("web/new")] });
     expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))).toEqual({
       level: "info",
-      subject: "pods",
+      subject: "unjudged-pods",
       message: `1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: web/new; the oldest was created ${CREATED}`,
     });
   });

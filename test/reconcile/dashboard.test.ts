@@ -82,7 +82,7 @@ describe("the dashboard's note on pods the scheduler has not judged", () => {
         notes: late ? [late] : [],
       });
     });
-    expect(bodies[0]).toContain("`pods`: 1 Pending pod not marked unschedulable");
+    expect(bodies[0]).toContain("`unjudged-pods`: 1 Pending pod not marked unschedulable");
     expect(bodies[1]).toBe(bodies[0]);
   });
 });
