@@ -78,6 +78,16 @@ export function cutByTimeout(error: KubeApiError, options: ReadOptions): boolean
   return options.timeoutMs <= readTimeoutMs || error.pastDeadline;
 }
 
+/**
+ * Whether a write that failed may still have been applied: it got no answer (none in time, the
+ * connection lost, the answer cut short) or a server error, which may come after the change
+ * was made (a 504 says the server may still be processing it).
+ */
+export function mayHaveApplied(error: KubeApiError): boolean {
+  if (error.stage !== undefined) return false;
+  return error.status === undefined || error.status >= 500;
+}
+
 /** The API calls draining makes; the only place that speaks HTTP for it. */
 export interface DrainApi {
   /** Undefined when the node does not exist. */

@@ -1,5 +1,5 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
-import type { DrainApi } from "./drain-api.ts";
+import { type DrainApi, mayHaveApplied } from "./drain-api.ts";
 import { formatDuration } from "./drain-progress.ts";
 import type { DrainClock, DrainEvent, NodeReport } from "./drain-result.ts";
 
@@ -147,7 +147,8 @@ export async function uncordonAfterCancel(scope: CancelScope, reason: string): P
 
 /**
  * Waits, within the budget, for the cordon in flight when the drain was cancelled. Answered,
- * the node counts as cordoned by this drain; refused, as not. Returns the node when no answer
+ * the node counts as cordoned by this drain; refused, as not; failed in a way that may have
+ * applied it (see {@link mayHaveApplied}), as cordoned too. Returns the node when no answer
  * came in time: it may be cordoned, and an uncordon sent now might be applied before it.
  */
 async function settleCordon(
@@ -158,7 +159,10 @@ async function settleCordon(
   const answer = await withinBudget(
     pending.sent.then(
       () => "cordoned" as const,
-      () => "refused" as const,
+      (error: unknown) =>
+        error instanceof KubeApiError && mayHaveApplied(error)
+          ? ("cordoned" as const)
+          : ("refused" as const),
     ),
     budget,
   );

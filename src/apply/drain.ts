@@ -1,5 +1,5 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
-import type { BudgetInfo, DrainApi } from "./drain-api.ts";
+import { type BudgetInfo, type DrainApi, mayHaveApplied } from "./drain-api.ts";
 import {
   type CordonInFlight,
   DrainCancelled,
@@ -112,7 +112,8 @@ export async function drainNodes(api: DrainApi, options: DrainOptions): Promise<
     const stop = await check(run);
     if (stop) return finish(run, stop.outcome, stop.message);
     if (options.dryRun) return finish(run, "would-drain");
-    await cordonAll(run);
+    const late = await cordonAll(run);
+    if (late) return await stopAndUncordon(run, late.outcome, late.message);
     return await drainAll(run);
   } catch (error) {
     if (error instanceof DrainCancelled) return await cancel(run, error.message);
@@ -246,20 +247,38 @@ function describeTerminating(run: Run, report: NodeReport, plan: NodeDrainPlan):
 }
 
 /**
- * Cordons the nodes not cordoned already. A cancel does not abandon a cordon in flight: it
- * waits for its answer (see {@link cancel}), so that its uncordon cannot overtake it.
+ * Cordons the nodes not cordoned already; once the deadline has passed it starts no cordon
+ * and returns why, for the nodes it cordoned to be uncordoned. A cordon in flight has its own
+ * limits, not the time left: what it did must be known before the drain goes on or undoes
+ * it. A cordon that got no answer, or a 5xx, may have been applied: the node counts as
+ * cordoned by this drain, so that it is uncordoned with the others (it was not cordoned
+ * before). A cancel does not abandon a cordon in flight: it waits for its answer (see
+ * {@link cancel}), so that its uncordon cannot overtake it.
  */
-async function cordonAll(run: Run): Promise<void> {
+async function cordonAll(run: Run): Promise<Stop | undefined> {
+  const deadline = run.started + run.options.timeoutMs;
   for (const report of run.reports) {
     if (!report.wasCordoned) {
+      if (run.clock.now() >= deadline) {
+        return {
+          outcome: "timed-out",
+          message: `the ${formatDuration(run.options.timeoutMs)} timeout ran out before ${report.name} was cordoned`,
+        };
+      }
       const sent = run.api.setUnschedulable(report.name, true);
       run.cordoning = { report, sent };
-      await interruptibleWait(run, sent);
+      try {
+        await interruptibleWait(run, sent);
+      } catch (error) {
+        if (error instanceof KubeApiError && mayHaveApplied(error)) report.cordoned = true;
+        throw error;
+      }
       delete run.cordoning;
       report.cordoned = true;
     }
     run.options.onEvent?.({ type: "cordoned", node: report.name, already: report.wasCordoned });
   }
+  return undefined;
 }
 
 /** Waits for `promise` through the interruptible API's signal, when there is one. */

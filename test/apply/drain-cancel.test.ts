@@ -210,6 +210,19 @@ describe("drain cancelled", () => {
     expect(cluster.fake.requestCount({ method: "POST" })).toBe(0);
   });
 
+  it("uncordons a node whose cordon in flight was applied and whose answer was lost", async () => {
+    cluster.fake.add(node("worker-1"), pod("api-1", "worker-1"));
+    // The API server cordons the node, and the connection drops halfway through its answer.
+    cluster.fake.injectFault({ method: "PATCH", path: "/api/v1/nodes/worker-1", truncate: true });
+    const run = await drain(["worker-1", "--json"], (request) => request.method === "PATCH");
+    expect(run.exits).toEqual([130]);
+    expect(writes()).toEqual(["PATCH nodes/worker-1", "PATCH nodes/worker-1"]);
+    expect(unschedulable("worker-1")).toBe(false);
+    const result = JSON.parse(run.stdout) as DrainResult;
+    expect(result.nodes[0]).toMatchObject({ cordoned: true, uncordoned: true });
+    expect(result.leftCordoned).toEqual([]);
+  });
+
   it("reports a node it could not uncordon in time as left cordoned, with what to check", async () => {
     cluster.fake.add(
       node("worker-1"),

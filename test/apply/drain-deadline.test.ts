@@ -115,3 +115,79 @@ describe("drain --timeout with slow reads", () => {
     expect(unschedulable("worker-1")).toBe(false);
   });
 });
+
+describe("drain --timeout and cordons", () => {
+  it("starts no cordon once the deadline has passed, and changes nothing", async () => {
+    cluster.fake.add(node("worker-1"), pod("app-0", "worker-1"));
+    const { clock, advance } = movableClock();
+    // The list of the node's pods takes 61 s to answer: the check ends past the deadline.
+    cluster.fake.onRequest = (request) => {
+      if (request.method === "GET" && request.path === "/api/v1/pods") advance(61_000);
+    };
+    const run = await drain(["worker-1", "--timeout", "1m", "--json"], { clock });
+    expect(run.code).toBe(1);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("timed-out");
+    expect(result.message).toBe("the 1m timeout ran out before worker-1 was cordoned");
+    expect(result.nodes[0]?.state).toBe("checked");
+    expect(result.leftCordoned).toEqual([]);
+    expect(cluster.writes()).toEqual([]);
+    expect(unschedulable("worker-1")).toBe(false);
+  });
+
+  it("lets a slow cordon finish, starts no other past the deadline, and uncordons", async () => {
+    cluster.fake.add(node("worker-1"), node("worker-2"), pod("app-0", "worker-1"));
+    const { clock, advance } = movableClock();
+    // The cordon of worker-1 takes 61 s to answer.
+    cluster.fake.onRequest = (request) => {
+      if (request.method === "PATCH" && request.path === "/api/v1/nodes/worker-1") advance(61_000);
+    };
+    const run = await drain(["worker-1", "worker-2", "--timeout", "1m", "--json"], { clock });
+    expect(run.code).toBe(1);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("timed-out");
+    expect(result.message).toBe("the 1m timeout ran out before worker-2 was cordoned");
+    expect(result.nodes.map((n) => [n.name, n.cordoned, n.uncordoned])).toEqual([
+      ["worker-1", true, true],
+      ["worker-2", false, false],
+    ]);
+    // The uncordon goes past the deadline: leaving the node cordoned would be worse.
+    expect(cluster.writes()).toEqual([
+      "PATCH /api/v1/nodes/worker-1",
+      "PATCH /api/v1/nodes/worker-1",
+    ]);
+    expect(unschedulable("worker-1")).toBe(false);
+    expect(unschedulable("worker-2")).toBe(false);
+  });
+
+  it("uncordons a node whose cordon was applied and whose answer was lost", async () => {
+    cluster.fake.add(node("worker-1"), pod("app-0", "worker-1"));
+    // The API server cordons the node, and the connection drops halfway through its answer.
+    cluster.fake.injectFault({ method: "PATCH", path: "/api/v1/nodes/worker-1", truncate: true });
+    const run = await drain(["worker-1", "--timeout", "1m", "--json"]);
+    expect(run.code).toBe(1);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("failed");
+    expect(result.message).toMatch(/^PATCH \/api\/v1\/nodes\/worker-1: /);
+    expect(result.nodes[0]).toMatchObject({ cordoned: true, uncordoned: true, evicted: [] });
+    expect(result.leftCordoned).toEqual([]);
+    expect(unschedulable("worker-1")).toBe(false);
+  });
+
+  it("counts a cordon the API server refused as not applied", async () => {
+    cluster.fake.add(node("worker-1"), pod("app-0", "worker-1"));
+    cluster.fake.injectFault({
+      method: "PATCH",
+      path: "/api/v1/nodes/worker-1",
+      status: 403,
+      message: 'nodes "worker-1" is forbidden',
+    });
+    const run = await drain(["worker-1", "--timeout", "1m", "--json"]);
+    expect(run.code).toBe(1);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("failed");
+    expect(result.nodes[0]).toMatchObject({ cordoned: false, uncordoned: false });
+    expect(result.uncordonErrors).toEqual([]);
+    expect(cluster.writes()).toEqual(["PATCH /api/v1/nodes/worker-1"]);
+  });
+});
