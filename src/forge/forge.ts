@@ -34,6 +34,8 @@ export interface DesiredPullRequest {
   workloads?: string[];
   /** The containers whose values a right-sizing change writes (`namespace/Kind/name/container`). */
   containers?: string[];
+  /** The requests it changes (`namespace/Kind/name/container/resource`). */
+  requests?: string[];
   /**
    * Builds the new contents of the files the plan changes, reading the default branch's current
    * files through `read` (undefined for a file that does not exist).
@@ -122,6 +124,11 @@ export interface BotPullRequest {
   workloads?: string[];
   /** The containers whose values it changes (`namespace/Kind/name/container`), likewise. */
   containers?: string[];
+  /**
+   * The requests it changes (`namespace/Kind/name/container/resource`), likewise; absent too in
+   * a marker written before they were recorded, whose containers are known alone.
+   */
+  requests?: string[];
   /**
    * The forge's own auto-merge (GitHub's) is on, whoever turned it on: an update that changes
    * the values turns it off first, so the new values do not merge without their grace period.

@@ -45,6 +45,12 @@ export const PullRequestMarker = z.object({
    */
   containers: z.array(z.string()).optional(),
   /**
+   * A right-sizing pull request's requests that it changes, as
+   * `namespace/Kind/name/container/resource` (`cpu`, `memory`). Absent in markers written
+   * before it was recorded: only their containers are known.
+   */
+  requests: z.array(z.string()).optional(),
+  /**
    * Written by the request that closes it when the bot closes the pull request itself: a closed
    * pull request without it was closed by people, which needs no extra request to tell.
    */

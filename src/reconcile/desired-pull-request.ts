@@ -121,6 +121,7 @@ export function desiredPullRequest(input: DesiredPullRequestInput): DesiredPullR
       : {
           workloads: proposal.workloads.map((workload) => identityOf(workload.workload)),
           containers: changedContainers(proposal),
+          requests: changedRequests(proposal),
         }),
     build: (read) =>
       proposal.kind === "nodes" ? buildNodes(proposal, read) : buildResources(proposal, read),
@@ -144,6 +145,19 @@ export function changedContainers(proposal: ResourcesProposal): string[] {
     workload.containers
       .filter((container) => container.resources.some((decision) => decision.action === "change"))
       .map((container) => `${identityOf(workload.workload)}/${container.name}`),
+  );
+}
+
+/** The requests the proposal changes, as `namespace/Kind/name/container/resource`. */
+export function changedRequests(proposal: ResourcesProposal): string[] {
+  return proposal.workloads.flatMap((workload) =>
+    workload.containers.flatMap((container) =>
+      container.resources
+        .filter((decision) => decision.action === "change")
+        .map(
+          (decision) => `${identityOf(workload.workload)}/${container.name}/${decision.resource}`,
+        ),
+    ),
   );
 }
 

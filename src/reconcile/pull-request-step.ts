@@ -12,7 +12,12 @@ import type { UnjudgedWorkload, WorkloadStanding } from "../rightsizing/plan-rig
 import { identityOf } from "../rightsizing/workload-keys.ts";
 import { StaleControlState } from "./control-freshness.ts";
 import type { WaitingProposal } from "./dashboard.ts";
-import { changedContainers, nodeChange, pullRequestTitle } from "./desired-pull-request.ts";
+import {
+  changedContainers,
+  changedRequests,
+  nodeChange,
+  pullRequestTitle,
+} from "./desired-pull-request.ts";
 import { type Deferral, type LimitInput, limitNewPullRequests } from "./limits.ts";
 import { type PlannedPullRequest, plannedPullRequest } from "./pull-request-content.ts";
 import type { KeyOutcome, ReconcileSettings } from "./reconcile-types.ts";
@@ -238,11 +243,19 @@ function droppedUnjudged(
     return [];
   const proposed = new Set(proposal.workloads.map((workload) => identityOf(workload.workload)));
   const changed = new Set(changedContainers(proposal));
-  return unjudgedOf(input, pr).filter((entry) =>
-    entry.container === undefined
-      ? !proposed.has(identityOf(entry.workload))
-      : !changed.has(`${identityOf(entry.workload)}/${entry.container}`),
-  );
+  const requests = new Set(changedRequests(proposal));
+  return unjudgedOf(input, pr).filter((entry) => {
+    if (entry.container === undefined) return !proposed.has(identityOf(entry.workload));
+    const container = `${identityOf(entry.workload)}/${entry.container}`;
+    // A request held while the container's other one changes: only a marker that names the
+    // requests tells whether the pull request changed it.
+    if (entry.resource !== undefined)
+      return (
+        pr.requests?.includes(`${container}/${entry.resource}`) === true &&
+        !requests.has(`${container}/${entry.resource}`)
+      );
+    return !changed.has(container);
+  });
 }
 
 /**
@@ -388,10 +401,13 @@ function leftToPeople(input: PullRequestStepInput, pr: BotPullRequest): boolean 
 function unjudgedOf(input: PullRequestStepInput, pr: BotPullRequest): UnjudgedWorkload[] {
   const carried = pr.workloads === undefined ? undefined : new Set(pr.workloads);
   const changed = new Set(pr.containers ?? []);
+  const requests = pr.requests === undefined ? undefined : new Set(pr.requests);
   return (input.unjudged ?? []).filter((entry) => {
     if (entry.key !== pr.key) return false;
-    if (entry.container !== undefined)
-      return changed.has(`${identityOf(entry.workload)}/${entry.container}`);
+    const container = `${identityOf(entry.workload)}/${entry.container}`;
+    if (entry.resource !== undefined && requests)
+      return requests.has(`${container}/${entry.resource}`);
+    if (entry.container !== undefined) return changed.has(container);
     return carried ? carried.has(identityOf(entry.workload)) : !entry.whenCarried;
   });
 }

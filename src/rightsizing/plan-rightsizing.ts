@@ -21,6 +21,8 @@ import type { RepoFile } from "./repo-files.ts";
 import { indexRepo, type RepoIndex } from "./repo-index.ts";
 import type {
   ContainerRightsizing,
+  ResourceDecision,
+  ResourceName,
   ResourcesLocation,
   ResourcesProposal,
   RightsizeHold,
@@ -103,6 +105,12 @@ export interface UnjudgedWorkload extends WorkloadStanding {
    * changes.
    */
   container?: string;
+  /**
+   * Set with `container` when only this request of it is not judged while its other one
+   * changes: it counts only for a pull request whose marker names it among the requests it
+   * changes (one whose marker names none counts the container alone).
+   */
+  resource?: ResourceName;
 }
 
 /** VPA conditions that say its target does not exist or cannot be read: nothing of it is wanted. */
@@ -217,9 +225,19 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
       // before keeps their change, not reverted.
       const own = { workload: decided.workload, vpa: entry.input.vpa.name };
       for (const container of decided.containers) {
-        if (container.resources.some((decision) => decision.action === "change")) continue;
-        const why = unusableFor(decided, container);
-        if (why !== undefined) unknown.push({ ...own, why, container: container.name });
+        if (!container.resources.some((decision) => decision.action === "change")) {
+          const why = unusableFor(decided, container);
+          if (why !== undefined) unknown.push({ ...own, why, container: container.name });
+          continue;
+        }
+        // One request changes, the other is held unjudged: its change before is kept too.
+        for (const decision of container.resources) {
+          const why = unusableDecision(decided, container, decision);
+          if (why === undefined) continue;
+          const named = why.startsWith("container ") ? why : `container ${container.name}: ${why}`;
+          const { resource } = decision;
+          unknown.push({ ...own, why: named, container: container.name, resource });
+        }
       }
       for (const { container, why } of entry.unlocated) unknown.push({ ...own, why, container });
     }
@@ -265,14 +283,24 @@ function unusableFor(
   container: ContainerRightsizing,
 ): string | undefined {
   for (const decision of container.resources) {
-    const why = unusableHold(decision.hold, workload, decision.resource);
-    if (why === undefined) continue;
-    if (decision.hold?.kind === "history" || decision.hold?.kind === "no-recommendation")
-      return why;
-    const { file, path } = container.location;
-    return `container ${container.name}: ${file} ${path} also sets the resources of ${why}`;
+    const why = unusableDecision(workload, container, decision);
+    if (why !== undefined) return why;
   }
   return undefined;
+}
+
+/** As `unusableRecommendation`, for one request of one container of the workload. */
+function unusableDecision(
+  workload: WorkloadRightsizing,
+  container: ContainerRightsizing,
+  decision: ResourceDecision,
+): string | undefined {
+  if (decision.action === "change") return undefined;
+  const why = unusableHold(decision.hold, workload, decision.resource);
+  if (why === undefined) return undefined;
+  if (decision.hold?.kind === "history" || decision.hold?.kind === "no-recommendation") return why;
+  const { file, path } = container.location;
+  return `container ${container.name}: ${file} ${path} also sets the resources of ${why}`;
 }
 
 function unusableHold(

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { readPullRequestMarker, replacePullRequestMarker } from "../../src/forge/marker.ts";
-import type { Snapshot } from "../../src/planning/snapshot.ts";
+import type { Resources, Snapshot } from "../../src/planning/snapshot.ts";
 import { workloadPod } from "../rightsizing/rightsizing-helpers.ts";
 import { BOT_LOGIN } from "./support/fake-github.ts";
 import { CONFIG_PATH, cluster, infraFiles, PLEX_FILE, WORKERS_POOL } from "./support/infra.ts";
@@ -561,5 +561,98 @@ describe("a right-sizing pull request, one of whose containers can no longer be 
       },
     ]);
     expect(w.github.pull(pull.number).state).toBe("open");
+  });
+});
+
+/** The cluster with Sonarr beside Plex, its VPA's recommendation for memory lost. */
+function sonarrWithoutMemory(): Snapshot {
+  const snapshot = withSonarr();
+  const strip = (resources: Resources | undefined) => {
+    if (resources === undefined) return undefined;
+    const { memory: _memory, ...rest } = resources;
+    return rest;
+  };
+  return {
+    ...snapshot,
+    vpas: snapshot.vpas.map((vpa) =>
+      vpa.name !== "sonarr"
+        ? vpa
+        : {
+            ...vpa,
+            recommendations: vpa.recommendations.map((r) => ({
+              ...r,
+              target: strip(r.target) ?? {},
+              lowerBound: strip(r.lowerBound),
+              upperBound: strip(r.upperBound),
+              uncappedTarget: strip(r.uncappedTarget),
+            })),
+          },
+    ),
+  };
+}
+
+describe("a right-sizing pull request, one of whose container's requests can no longer be judged", () => {
+  it("keeps that request's change as it was, not reverted, while the container's other request still changes", async () => {
+    const files = infraFiles({ config: RIGHTSIZE });
+    files.set(SONARR_FILE, SONARR);
+    const w = scenario({ files, cluster: withSonarr() });
+    await w.run();
+    const pull = w.github.openPulls().find((p) => p.branch.endsWith("-sonarr"));
+    if (!pull) throw new Error("no pull request opened for Sonarr");
+    const { number } = pull;
+    expect(readPullRequestMarker(pull.body)?.requests).toEqual([
+      "media/Deployment/sonarr/app/cpu",
+      "media/Deployment/sonarr/app/memory",
+    ]);
+    const head = pull.headSha;
+    const changed = w.github.file(SONARR_FILE, pull.branch);
+
+    // Sonarr's VPA recommends for cpu alone now: the cpu change is still wanted.
+    w.cluster = sonarrWithoutMemory();
+    const held = await w.run();
+    expect(held.proposals).toContainEqual(
+      expect.objectContaining({ key: "resources-media-sonarr" }),
+    );
+    expect(held.pullRequests).toContainEqual({
+      key: "resources-media-sonarr",
+      action: "left-alone",
+      number,
+      note: "kept open until the requests can be judged again: Deployment media/sonarr: container app: the VPA sonarr has no memory recommendation; its change is kept as it was, and the others are updated with it once it can be judged",
+    });
+    expect(w.github.pull(number).headSha).toBe(head);
+    expect(w.github.file(SONARR_FILE, pull.branch)).toBe(changed);
+
+    w.cluster = withSonarr();
+    const back = await w.run();
+    expect(back.pullRequests).toContainEqual(
+      expect.objectContaining({ key: "resources-media-sonarr", number, action: "unchanged" }),
+    );
+  });
+
+  it("written before its marker named the requests it changes, is updated to the request still judged, as then", async () => {
+    const files = infraFiles({ config: RIGHTSIZE });
+    files.set(SONARR_FILE, SONARR);
+    const w = scenario({ files, cluster: withSonarr() });
+    await w.run();
+    const pull = w.github.openPulls().find((p) => p.branch.endsWith("-sonarr"));
+    if (!pull) throw new Error("no pull request opened for Sonarr");
+    const open = w.github.pull(pull.number);
+    const marker = readPullRequestMarker(open.body);
+    if (!marker) throw new Error("no marker");
+    const { requests: _requests, ...older } = marker;
+    open.body = replacePullRequestMarker(open.body, older);
+
+    w.cluster = sonarrWithoutMemory();
+    const updated = await w.run();
+    expect(updated.pullRequests).toContainEqual(
+      expect.objectContaining({
+        key: "resources-media-sonarr",
+        number: pull.number,
+        action: "updated",
+      }),
+    );
+    expect(readPullRequestMarker(w.github.pull(pull.number).body)?.requests).toEqual([
+      "media/Deployment/sonarr/app/cpu",
+    ]);
   });
 });

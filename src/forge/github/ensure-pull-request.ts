@@ -374,5 +374,6 @@ function markedBody(
     ...(desired.changedAt ? { changedAt: desired.changedAt } : {}),
     ...(desired.workloads ? { workloads: desired.workloads } : {}),
     ...(desired.containers ? { containers: desired.containers } : {}),
+    ...(desired.requests ? { requests: desired.requests } : {}),
   });
 }

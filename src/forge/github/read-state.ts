@@ -237,6 +237,7 @@ function toBotPullRequest(
     ...(marker?.changedAt ? { changedAt: marker.changedAt } : {}),
     ...(marker?.workloads ? { workloads: marker.workloads } : {}),
     ...(marker?.containers ? { containers: marker.containers } : {}),
+    ...(marker?.requests ? { requests: marker.requests } : {}),
     ...(pr.auto_merge ? { autoMerge: true } : {}),
     ...(pr.auto_merge?.enabled_by ? { autoMergeBy: pr.auto_merge.enabled_by.login } : {}),
     ...(pr.node_id ? { nodeId: pr.node_id } : {}),
