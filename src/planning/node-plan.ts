@@ -501,13 +501,17 @@ function longUnreadyNodes(context: PoolContext): Set<string> {
 }
 
 /**
- * Whether pods that need new nodes and have not waited `scaleUp.pendingFor` close the pool's open
- * decrease, as it would take room they need: not one that comes down no further than the max (or
- * the host cap), which goes whatever they wait, as no node is added for them above it, nor one
- * that removes only nodes long not Ready.
+ * Whether pods that need new nodes close the pool's open decrease, as it would take room they
+ * need: those that have not waited `scaleUp.pendingFor`, and those that have while something
+ * leaves the pool as it is (the max or the host cap reached, a cooldown), which add no node now
+ * and would lose one. Not one that comes down no further than the max (or the host cap), which
+ * goes whatever they wait, as no node is added for them above it, nor one that removes only
+ * nodes long not Ready.
  */
 function waitingCloses(context: PoolContext, up: ScaleUpEvaluation): boolean {
-  if (up.waiting === undefined || openDecreaseOnlyDead(context)) return false;
+  const needing =
+    up.waiting !== undefined || up.triggers.some((trigger) => trigger.kind === "pending-pods");
+  if (!needing || openDecreaseOnlyDead(context)) return false;
   const { current, bounds } = context;
   const desired = context.facts?.openPullRequest?.desired;
   return !(

@@ -179,6 +179,24 @@ describe("while pods wait for room", () => {
     expect(raising.pullRequest).toEqual({ action: "leave", number: 4 });
   });
 
+  it("closes an open decrease while pods that have waited are left pending at the max", () => {
+    const snapshot = shrinkable([waiting("web/a", 600)]);
+    const open = { facts: { openPullRequest: { number: 3, desired: 3, from: 4 } } };
+    const atMax = planOne(snapshot, { max: 4 }, open);
+    expect(atMax.action).toBe("none");
+    expect(atMax.holds).toEqual([{ kind: "at-max", wanted: 5, allowed: 4, bound: "max" }]);
+    expect(atMax.pending.overMax.map((placed) => placed.pod)).toEqual(["web/a"]);
+    expect(atMax.pullRequest).toEqual({ action: "close", number: 3 });
+    expect(explainNodeDecision(atMax)).toContain(
+      "  pull request: close #3, its change is not wanted any more",
+    );
+    // The same while a cooldown holds back the node they ask for.
+    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
+    const held = planOne(snapshot, {}, { facts: { ...open.facts, ...cooldown } });
+    expect(kinds(held.holds)).toEqual(["cooldown"]);
+    expect(held.pullRequest).toEqual({ action: "close", number: 3 });
+  });
+
   it("at the max: does not say nodes are added for them", () => {
     const decision = planOne(shrinkable([waiting("web/a", 30)]), {
       max: 4,

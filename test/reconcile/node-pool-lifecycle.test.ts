@@ -44,6 +44,25 @@ describe("an open decrease over reconciles", () => {
     expect(openTitles(w)).toEqual([]);
   });
 
+  it("is closed when pods are left pending at the max, however long they have waited", async () => {
+    const w = poolScenario(WORKERS_POOL.replace("max: 6", "max: 3"));
+    await runFor(w, 10, (at) => quiet(at));
+    expect(openTitles(w)).toEqual(["Scale workers from 3 to 2 nodes"]);
+    const [decrease] = w.github.openPulls();
+    // A pod that needs a new node, Unschedulable for an hour: the max allows none.
+    const big = pendingPod("apps/big", { cpu: "3800m", memory: "1Gi" });
+    const hourAgo = new Date(w.github.now().getTime() - 60 * MINUTE).toISOString();
+    big.unschedulable = { message: "0/4 nodes are available: 3 Insufficient cpu.", since: hourAgo };
+    w.cluster = quiet(w.github.now(), { extraPods: [big] });
+    const result = await w.run();
+    expect(result.decisions[0]?.holds.map((hold) => hold.kind)).toEqual(["at-max"]);
+    expect(openTitles(w)).toEqual([]);
+    const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
+    expect(closing).toMatch(
+      /^The plan no longer wants this change: pool workers .*: no change at 3/,
+    );
+  });
+
   it("is closed when a schedule window that needs the nodes is about to open", async () => {
     // The fake clock starts on Friday 12:00 UTC; the window opens at 12:35 with min 3.
     const w = poolScenario(
