@@ -68,6 +68,7 @@ function poolViewOf(result: WaitResult): PoolView | undefined {
     members,
     ready,
     newlyReady: result.newlyReady ?? [],
+    newCordoned: result.newCordoned ?? [],
     notReadyBefore: result.notReadyBefore ?? [],
     waitingFor: result.waitingFor ?? [],
     stoppedReady: result.stoppedReady ?? [],
@@ -86,8 +87,10 @@ function poolLines(result: WaitResult, view: PoolView): string[] {
   if (cordoned.length > 0) lines.push(`  ${cordonedMessage(cordoned)}`);
   if (result.added !== undefined) {
     const names = view.newlyReady.length > 0 ? ` (${view.newlyReady.join(", ")})` : "";
+    const cordoned =
+      view.newCordoned.length > 0 ? `; cordoned, not counted: ${view.newCordoned.join(", ")}` : "";
     lines.push(
-      `  new: ${view.newlyReady.length} of ${result.added} Ready since ${result.since}${names}`,
+      `  new: ${view.newlyReady.length} of ${result.added} Ready since ${result.since}${names}${cordoned}`,
     );
   }
   if (view.missing > 0) {

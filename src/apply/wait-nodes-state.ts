@@ -121,8 +121,14 @@ export interface PoolAssessment {
   members: PoolMember[];
   /** Members that are Ready, cordoned or not. */
   ready: number;
-  /** Of the Ready members, those that became Ready during this apply. */
+  /** Of the Ready members, those that became Ready during this apply and are not cordoned. */
   newlyReady: string[];
+  /**
+   * Ready members that became Ready during this apply and are cordoned: they take no pods until
+   * uncordoned, so they are not among {@link newlyReady} (a VM that registered into the Node
+   * object an earlier VM of the same name left behind, cordoned by its drain, stays cordoned).
+   */
+  newCordoned: string[];
   /** Members not Ready since before the apply: counted, not waited for. */
   notReadyBefore: string[];
   /** Of {@link waitingFor}, those that are cordoned (perhaps a destroyed VM not named to be gone). */
@@ -193,8 +199,9 @@ export function isNewlyReady(node: PoolNode, memory: WaitMemory): boolean {
  * that are not control plane and are not to be gone. The wait is done when:
  * - the Ready members and those excused in `memory` (not Ready since before the apply) are at
  *   least `count`: the count is of machines, and a dead VM is still one until it is removed;
- * - with `added`, at least that many Ready members became Ready during the apply: a node that
- *   was there before cannot stand in for a VM the apply created;
+ * - with `added`, at least that many Ready members became Ready during the apply and are not
+ *   cordoned: a node that was there before cannot stand in for a VM the apply created, and a
+ *   new node that takes no pods is not the capacity the apply was for;
  * - every other member is Ready;
  * - no node to be gone is still there.
  * Without a memory no node is excused, and none is new.
@@ -215,11 +222,13 @@ export function assessPool(
   const ready = members.filter((member) => member.state !== "not-ready").length;
   const excused = members.filter((m) => m.notReadyBefore).map((m) => m.name);
   const waiting = members.filter((m) => m.state === "not-ready" && !m.notReadyBefore);
-  const newlyReady = members.filter((m) => m.newlyReady).map((m) => m.name);
+  const fresh = members.filter((m) => m.newlyReady);
+  const newlyReady = fresh.filter((m) => m.state === "ready").map((m) => m.name);
   const assessment: PoolAssessment = {
     members,
     ready,
     newlyReady,
+    newCordoned: fresh.filter((m) => m.state === "cordoned").map((m) => m.name),
     notReadyBefore: excused,
     waitingFor: waiting.map((m) => m.name),
     cordonedWaitingFor: waiting.filter((m) => m.cordoned).map((m) => m.name),

@@ -55,8 +55,13 @@ export interface PoolView {
   /** Pool members at the last look; absent members are not listed (see `missing`). */
   members: WaitMember[];
   ready: number;
-  /** Ready members that became Ready since `since`: the apply's new nodes. */
+  /** Ready members that became Ready since `since` and are not cordoned: the apply's new nodes. */
   newlyReady: string[];
+  /**
+   * Ready members that became Ready since `since` and are cordoned: they take no pods until
+   * uncordoned, and are not counted as new.
+   */
+  newCordoned: string[];
   /** Members not Ready since before `since`: counted toward `count`, not waited for. */
   notReadyBefore: string[];
   /** Members not Ready that must become Ready: new nodes, nodes that were Ready. */
@@ -253,10 +258,30 @@ function newMessage(target: PoolTarget, since: number, last: PoolAssessment): st
   const added = target.added ?? 0;
   const vms = `the apply created ${added} ${added === 1 ? "VM" : "VMs"} in this pool`;
   const ready = last.newlyReady;
+  const cordoned = last.newCordoned;
+  if (cordoned.length > 0) {
+    const names = ready.length > 0 ? ` (${ready.join(", ")})` : "";
+    return `${ready.length} of ${added} new nodes Ready and not cordoned${names}: ${vms}; ${newCordonedMessage(cordoned)}`;
+  }
   if (ready.length === 0) {
     return `0 of ${added} new nodes Ready: ${vms} and no pool node became Ready since ${new Date(since).toISOString()}`;
   }
   return `${ready.length} of ${added} new nodes Ready (${ready.join(", ")}): ${vms}`;
+}
+
+/**
+ * New nodes that are cordoned take no pods: a VM that registered into the Node object an
+ * earlier VM of the same name left behind (its drain cordoned it, and the object was not
+ * deleted) stays cordoned. Whoever cordoned it may have had a reason, so the wait does not
+ * uncordon it: it says how.
+ */
+function newCordonedMessage(names: readonly string[]): string {
+  const one = names.length === 1;
+  const which = `${names.join(", ")} became Ready since the apply began but ${one ? "is" : "are"} cordoned`;
+  const so = one
+    ? "so it takes no pods and is not counted as new"
+    : "so they take no pods and are not counted as new";
+  return `${which}, ${so}: a new VM that registers into the Node object an earlier VM of the same name left behind keeps that object's cordon; if nobody cordoned ${one ? "it" : "them"} for a reason, kubectl uncordon ${names.join(" ")}`;
 }
 
 interface Finish {
@@ -300,6 +325,7 @@ function poolView(last: PoolAssessment, now: number): PoolView {
     members: last.members.map((member) => withAge(member, now)),
     ready: last.ready,
     newlyReady: last.newlyReady,
+    newCordoned: last.newCordoned,
     notReadyBefore: last.notReadyBefore,
     waitingFor: last.waitingFor,
     stoppedReady: last.stoppedReady,

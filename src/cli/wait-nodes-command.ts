@@ -29,11 +29,11 @@ const usage = `Usage: pr-autoscaler wait-nodes --pool P --count N [--selector k=
                                 [--json]
 
 Waits until the pool has N nodes, every one Ready except those not Ready since before the
-apply, with --added K at least K of them Ready since the apply began, and the nodes named
-with --gone have no Node object any more, or until the timeout. The pool's nodes are those
-its label selector matches, never control plane nodes and never --gone nodes; a Ready node
-counts, cordoned or not, and a node NotReady and cordoned is judged as any other: name the
-nodes whose VMs the apply destroyed with --gone. See docs/drain.md.
+apply, with --added K at least K of them Ready since the apply began and not cordoned, and
+the nodes named with --gone have no Node object any more, or until the timeout. The pool's
+nodes are those its label selector matches, never control plane nodes and never --gone
+nodes; a Ready node counts, cordoned or not, and a node NotReady and cordoned is judged as
+any other: name the nodes whose VMs the apply destroyed with --gone. See docs/drain.md.
 
 Options:
   --pool NAME           the pool (its selector and provisionTimeout come from the config)
@@ -50,9 +50,10 @@ Options:
                         is reported and not waited for (default: the wait's start less the
                         timeout)
   --added K             the apply created K VMs in this pool: at least K pool nodes must be
-                        Ready and have become Ready at or after --since (created then, or
-                        their Ready condition changed then), so that a node left from an
-                        earlier VM cannot stand in for one (needs --since; at most N)
+                        Ready, not cordoned, and have become Ready at or after --since
+                        (created then, or their Ready condition changed then), so that a node
+                        left from an earlier VM cannot stand in for one (needs --since; at
+                        most N)
   --gone NODE           a node whose VM was destroyed: not one of the pool's, wait until
                         its Node object is gone (repeatable)
   --delete-gone         delete the Node object of a --gone node once it is cordoned and

@@ -201,6 +201,56 @@ describe("wait-nodes --added", () => {
     expect(run.stdout).toContain("pool workers: 3/4 Ready, 0/1 new; NotReady: talos-worker-4\n");
   });
 
+  it("does not count a new VM that registers into a leftover cordoned Node object as new", async () => {
+    // talos-worker-4 was drained and its VM destroyed; its Node object was not deleted (the
+    // apply job stopped before that step). The scale-up's new VM registers into it.
+    cluster.fake.add(...threeWorkers(), staleWorker4({ unschedulable: true }));
+    turnsReady("talos-worker-4", "False", { ageMinutes: 40 * day, unschedulable: true });
+    const run = await wait([...scaleUp(4, 1, "1m"), "--json"]);
+    expect(run.code).toBe(1);
+    expect(json(run)).toMatchObject({
+      outcome: "timed-out",
+      ready: 4,
+      missing: 0,
+      newlyReady: [],
+      newCordoned: ["talos-worker-4"],
+      missingNew: 1,
+      message:
+        "0 of 1 new nodes Ready and not cordoned: the apply created 1 VM in this pool; talos-worker-4 became Ready since the apply began but is cordoned, so it takes no pods and is not counted as new: a new VM that registers into the Node object an earlier VM of the same name left behind keeps that object's cordon; if nobody cordoned it for a reason, kubectl uncordon talos-worker-4",
+    });
+    expect(json(run).members?.find((m) => m.name === "talos-worker-4")).toMatchObject({
+      state: "cordoned",
+      newlyReady: true,
+    });
+    // The wait never uncordons it.
+    expect(cluster.fake.requests.filter((r) => r.method !== "GET")).toEqual([]);
+  });
+
+  it("says so for people, and succeeds once the new node is uncordoned", async () => {
+    cluster.fake.add(...threeWorkers(), staleWorker4({ unschedulable: true }));
+    turnsReady("talos-worker-4", "False", { ageMinutes: 40 * day, unschedulable: true });
+    const text = await wait(scaleUp(4, 1, "1m"));
+    expectReport(
+      text,
+      1,
+      "  talos-worker-4: Ready, cordoned, age 40d; new since the apply began, but cordoned: it takes no pods until uncordoned\n",
+      "  new: 0 of 1 Ready since 2025-06-14T17:54:00.000Z; cordoned, not counted: talos-worker-4\n",
+    );
+    // Uncordoned at the wait's fourth look (kubectl uncordon).
+    onList((n) => {
+      if (n === 4) {
+        update("talos-worker-4", { ageMinutes: 40 * day, readyChangedMinutes: 1 });
+      }
+    });
+    const run = await wait([...scaleUp(4, 1, "1m"), "--json"]);
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({
+      newlyReady: ["talos-worker-4"],
+      newCordoned: [],
+      missingNew: 0,
+    });
+  });
+
   it("counts a VM that joins under another name, and reports the old dead node", async () => {
     cluster.fake.add(
       ...threeWorkers(),
