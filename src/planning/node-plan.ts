@@ -138,7 +138,7 @@ function planPool(
     action: outcome.action,
     pullRequest: pullRequestAction(outcome, facts, {
       podsWaiting:
-        waitingCloses(context, up) ||
+        growthCloses(context, up) ||
         orphansInTheWay(context) ||
         fitUnknownClosing(context, up, outcome.triggers) !== undefined,
       unreadyInTheWay: openDecreaseMeetsUnready(context),
@@ -501,17 +501,17 @@ function longUnreadyNodes(context: PoolContext): Set<string> {
 }
 
 /**
- * Whether pods that need new nodes close the pool's open decrease, as it would take room they
- * need: those that have not waited `scaleUp.pendingFor`, and those that have while something
- * leaves the pool as it is (the max or the host cap reached, a cooldown), which add no node now
- * and would lose one. Not one that comes down no further than the max (or the host cap), which
- * goes whatever they wait, as no node is added for them above it, nor one that removes only
- * nodes long not Ready.
+ * Whether the pool asking for more room closes its open decrease, as it would take room that is
+ * needed: pods that need new nodes and have not waited `scaleUp.pendingFor`, or anything that asks
+ * for nodes (pods that have waited, usage or requests above their thresholds) while something
+ * leaves the pool as it is (the max or the host cap reached, a cooldown): no node is added now,
+ * and one would go. Not one that comes down no further than the max (or the host cap), which
+ * goes whatever is asked, as no node is added above it, nor one that removes only nodes long not
+ * Ready.
  */
-function waitingCloses(context: PoolContext, up: ScaleUpEvaluation): boolean {
-  const needing =
-    up.waiting !== undefined || up.triggers.some((trigger) => trigger.kind === "pending-pods");
-  if (!needing || openDecreaseOnlyDead(context)) return false;
+function growthCloses(context: PoolContext, up: ScaleUpEvaluation): boolean {
+  if ((up.waiting === undefined && up.newNodes === 0) || openDecreaseOnlyDead(context))
+    return false;
   const { current, bounds } = context;
   const desired = context.facts?.openPullRequest?.desired;
   return !(

@@ -197,6 +197,23 @@ describe("while pods wait for room", () => {
     expect(held.pullRequest).toEqual({ action: "close", number: 3 });
   });
 
+  it("closes an open decrease while usage above a scale-up threshold asks for more at the max", () => {
+    const workers = nodes(4, { usage: { cpu: "3800m", memory: "8Gi" } });
+    const hot = buildSnapshot({
+      nodes: workers,
+      pods: workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
+    });
+    const decision = planOne(
+      hot,
+      { max: 4 },
+      { facts: { openPullRequest: { number: 3, desired: 3, from: 4 } } },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.triggers)).toEqual(["utilisation"]);
+    expect(kinds(decision.holds)).toEqual(["at-max"]);
+    expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
+  });
+
   it("at the max: does not say nodes are added for them", () => {
     const decision = planOne(shrinkable([waiting("web/a", 30)]), {
       max: 4,
