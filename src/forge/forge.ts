@@ -130,6 +130,11 @@ export interface BotPullRequest {
    */
   requests?: string[];
   /**
+   * The digest of the last notice saying why it is kept as it is (see `noticeKept`), as its
+   * marker records; absent: none said.
+   */
+  keptNotice?: string;
+  /**
    * The forge's own auto-merge (GitHub's) is on, whoever turned it on: an update that changes
    * the values turns it off first, so the new values do not merge without their grace period.
    */
@@ -333,6 +338,12 @@ export interface Forge {
    * off or people turned it on.
    */
   withdrawAutoMerge(pr: BotPullRequest): Promise<boolean>;
+  /**
+   * Says MESSAGE in a comment on a pull request kept as it is (a change in it that cannot be
+   * judged now), once: its digest goes into the hidden marker, so later runs need no request to
+   * know it was said, and other words are said again.
+   */
+  noticeKept(pr: BotPullRequest, message: string): Promise<void>;
   /** Deletes a stray branch when it holds only the bot's commit. */
   deleteStrayBranch(branch: StrayBranch, state: RepoState): Promise<CloseResult>;
   /** A file's text at `ref` (default: the default branch head); undefined when absent. */

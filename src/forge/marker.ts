@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { CountChange } from "./forge.ts";
 
@@ -51,6 +52,11 @@ export const PullRequestMarker = z.object({
    */
   requests: z.array(z.string()).optional(),
   /**
+   * Set once the bot has said in a comment why it keeps the pull request as it is (a change in
+   * it that cannot be judged): the digest of what it said (see `noticeDigest`).
+   */
+  kept: z.string().optional(),
+  /**
    * Written by the request that closes it when the bot closes the pull request itself: a closed
    * pull request without it was closed by people, which needs no extra request to tell.
    */
@@ -62,6 +68,11 @@ export const PullRequestMarker = z.object({
   reopened: z.number().int().positive().optional(),
 });
 export type PullRequestMarker = z.infer<typeof PullRequestMarker>;
+
+/** A short digest of a notice the bot posts once: the same words are not said twice. */
+export function noticeDigest(message: string): string {
+  return createHash("sha256").update(message).digest("hex").slice(0, 16);
+}
 
 export const IssueMarker = z.object({
   key: z.string(),

@@ -1,6 +1,7 @@
 import type { ScaleRequest } from "../control/control-state.ts";
 import { type ControlState, isPaused } from "../control/control-state.ts";
 import type { BotPullRequest, DesiredPullRequest, Forge, RepoState } from "../forge/forge.ts";
+import { noticeDigest } from "../forge/marker.ts";
 import { closeReasonText, explainNodeDecision } from "../planning/explain-node-decision.ts";
 import type { NodeDecision } from "../planning/node-decision.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
@@ -273,6 +274,14 @@ async function keepUnjudged(
   result: PullRequestStepResult,
 ): Promise<void> {
   await withdrawKeptAutoMerge(input, pr, result);
+  // Its title and description still give the change as it was made: a comment says, once, why
+  // it is kept so.
+  const message = keptMessage(dropped);
+  if (noticeDigest(message) !== pr.keptNotice)
+    await attempt(result, pr.key, async () => {
+      await input.beforeWrite?.();
+      await input.forge.noticeKept(pr, message);
+    });
   const note = `${unjudgedNote(dropped)}; its change is kept as it was, and the others are updated with it once it can be judged`;
   result.outcomes.push({ key: pr.key, action: "left-alone", number: pr.number, note });
   result.waiting.push({ key: pr.key, title: pullRequestTitle(proposal), reason: note });
@@ -475,6 +484,18 @@ function leftOutReason(leftOut: readonly WorkloadStanding[]): string {
     ({ workload, why }) => `${workload.kind} ${workload.namespace}/${workload.name} (${why})`,
   );
   return `Right-sizing leaves ${each.join(", ")} out now, so this change is not wanted any more.`;
+}
+
+/** The comment on a pull request kept as it is for the changes in it that cannot be judged. */
+function keptMessage(unjudged: readonly WorkloadStanding[]): string {
+  const each = unjudged.map(
+    ({ workload, why }) => `${workload.kind} ${workload.namespace}/${workload.name}: ${why}`,
+  );
+  const what = unjudged.length === 1 ? "a change" : "changes";
+  return [
+    `pr-autoscaler keeps this pull request as it is while ${what} in it cannot be judged: ${each.join("; ")}.`,
+    "What it changes is kept as it was, not reverted, and its description gives the reasons as they were when it was written; the other changes wait with it, and the pull request is updated once the requests can be judged again. Meanwhile pr-autoscaler does not merge it, and GitHub's auto-merge it turned on is off.",
+  ].join("\n\n");
 }
 
 /** "kept open until the requests can be judged again: Deployment media/plex: the VPA plex …". */

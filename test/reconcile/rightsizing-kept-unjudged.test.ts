@@ -621,6 +621,18 @@ describe("a right-sizing pull request, one of whose container's requests can no 
     });
     expect(w.github.pull(number).headSha).toBe(head);
     expect(w.github.file(SONARR_FILE, pull.branch)).toBe(changed);
+    // Its title and description are as they were: a comment says why, once.
+    const said = w.github.commentsOn(number).map((comment) => comment.body);
+    expect(said).toEqual([
+      expect.stringContaining(
+        "pr-autoscaler keeps this pull request as it is while a change in it cannot be judged: Deployment media/sonarr: container app: the VPA sonarr has no memory recommendation.\n\nWhat it changes is kept as it was, not reverted",
+      ),
+    ]);
+    expect(readPullRequestMarker(w.github.pull(number).body)?.kept).toMatch(/^[0-9a-f]{16}$/);
+    w.github.reset();
+    await w.run();
+    expect(w.github.commentsOn(number)).toHaveLength(1);
+    expect(w.github.calls().filter((call) => call.includes("comments"))).toEqual([]);
 
     w.cluster = withSonarr();
     const back = await w.run();

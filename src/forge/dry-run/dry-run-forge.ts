@@ -121,6 +121,9 @@ export function createDryRunForge(options: DryRunForgeOptions): DryRunForge {
     leavePullRequest: async () => {},
     // Nothing is merged in a dry run, so no auto-merge is on to turn off.
     withdrawAutoMerge: async () => false,
+    noticeKept: async (pr, message) => {
+      record({ kind: "comment", issueNumber: pr.number, body: message });
+    },
     deleteStrayBranch: async (stray) => {
       record({ kind: "delete-branch", branch: stray.branch });
       return { action: "deleted" };

@@ -2,6 +2,7 @@ import type { BotPullRequest, CloseResult, StrayBranch } from "../forge.ts";
 import {
   commentTag,
   hasCommentTag,
+  noticeDigest,
   readPullRequestMarker,
   replacePullRequestMarker,
 } from "../marker.ts";
@@ -87,6 +88,34 @@ export async function leaveToPeople(context: ForgeContext, pr: BotPullRequest): 
     {
       pull_number: pr.number,
       body: replacePullRequestMarker(pr.body, { ...marker, handsOff: pr.headSha }),
+    },
+    GitHubPullRequest,
+  );
+}
+
+/**
+ * Says in a comment why the pull request is kept as it is, once for these words: a comment
+ * already tagged with their digest (a step after it failed, and this runs again) is not posted
+ * twice, and the digest goes into the hidden marker so later runs need no request to know it.
+ */
+export async function noticeKept(
+  context: ForgeContext,
+  pr: BotPullRequest,
+  message: string,
+): Promise<void> {
+  const digest = noticeDigest(message);
+  if (pr.keptNotice === digest) return;
+  const tag = { key: pr.key, notice: digest };
+  const comments = await listOwnCommentBodies(context, pr.number);
+  if (!comments.some((body) => hasCommentTag(body, "kept", tag)))
+    await postComment(context, pr.number, `${message}\n\n${commentTag("kept", tag)}`);
+  const marker = readPullRequestMarker(pr.body) ?? { key: pr.key };
+  await context.client.call(
+    `record on pull request #${pr.number} why it is kept`,
+    "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
+    {
+      pull_number: pr.number,
+      body: replacePullRequestMarker(pr.body, { ...marker, kept: digest }),
     },
     GitHubPullRequest,
   );

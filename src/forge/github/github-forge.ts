@@ -5,6 +5,7 @@ import {
   closeBotPullRequest,
   deleteStray,
   leaveToPeople,
+  noticeKept,
   withdrawAutoMerge,
 } from "./close-pull-request.ts";
 import { ensureBotPullRequest } from "./ensure-pull-request.ts";
@@ -78,6 +79,7 @@ export function createGitHubForge(options: GitHubForgeOptions): Forge {
     closePullRequest: (pr, reason) => sweeping(() => closeBotPullRequest(context, pr, reason)),
     leavePullRequest: (pr) => leaveToPeople(context, pr),
     withdrawAutoMerge: (pr) => withdrawAutoMerge(context, pr),
+    noticeKept: (pr, message) => noticeKept(context, pr, message),
     deleteStrayBranch: (branch) => sweeping(() => deleteStray(context, branch)),
     readFile: (path, ref) => readFileAt(context, path, ref),
     fileHistory: async (path, historyOptions) =>

@@ -238,6 +238,7 @@ function toBotPullRequest(
     ...(marker?.workloads ? { workloads: marker.workloads } : {}),
     ...(marker?.containers ? { containers: marker.containers } : {}),
     ...(marker?.requests ? { requests: marker.requests } : {}),
+    ...(marker?.kept ? { keptNotice: marker.kept } : {}),
     ...(pr.auto_merge ? { autoMerge: true } : {}),
     ...(pr.auto_merge?.enabled_by ? { autoMergeBy: pr.auto_merge.enabled_by.login } : {}),
     ...(pr.node_id ? { nodeId: pr.node_id } : {}),
