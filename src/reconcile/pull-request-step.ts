@@ -450,8 +450,15 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
     // Requests not judged (no usable recommendation, several VPAs, containers not located in the
     // repo) are neither right nor wrong.
     if (unjudgedOf(input, pr).length > 0) return undefined;
-    const leftOut = (input.leftOut ?? []).filter((entry) => entry.key === pr.key);
-    if (leftOut.length > 0) return leftOutReason(leftOut);
+    // Under group: namespace or repo, only a workload the marker says it carries is named.
+    const leftOut = (input.leftOut ?? []).filter(
+      (entry) =>
+        entry.key === pr.key &&
+        (!entry.whenCarried || pr.workloads?.includes(identityOf(entry.workload)) === true),
+    );
+    const left = new Set(leftOut.map((entry) => identityOf(entry.workload)));
+    const others = (pr.workloads ?? []).some((workload) => !left.has(workload));
+    if (leftOut.length > 0) return leftOutReason(leftOut, others);
     // No VPA is read at all: the plan proposes nothing, not because the requests are right now.
     if (input.snapshot.warnings.some((warning) => warning.code === "vpa-not-installed"))
       return "The VerticalPodAutoscaler API (autoscaling.k8s.io/v1) is not served in the cluster any more, so no recommendation backs this change; it is proposed again once the VPA recommender runs and still calls for it.";
@@ -478,12 +485,18 @@ function leaveNote(input: PullRequestStepInput, pr: BotPullRequest): string {
   return "kept";
 }
 
-/** "Right-sizing leaves Deployment media/plex out now (media/plex is in rightsizing.exclude), …". */
-function leftOutReason(leftOut: readonly WorkloadStanding[]): string {
+/**
+ * "Right-sizing leaves Deployment media/plex (media/plex is in rightsizing.exclude) out now, …";
+ * with OTHERS, the pull request carries other workloads' changes too, no longer called for.
+ */
+function leftOutReason(leftOut: readonly WorkloadStanding[], others: boolean): string {
   const each = leftOut.map(
     ({ workload, why }) => `${workload.kind} ${workload.namespace}/${workload.name} (${why})`,
   );
-  return `Right-sizing leaves ${each.join(", ")} out now, so this change is not wanted any more.`;
+  const rest = others
+    ? ", and the VerticalPodAutoscaler's recommendation no longer calls for the other changes in it (the requests are within the tolerance, or the workload is gone)"
+    : "";
+  return `Right-sizing leaves ${each.join(", ")} out now${rest}, so this change is not wanted any more.`;
 }
 
 /** The comment on a pull request kept as it is for the changes in it that cannot be judged. */

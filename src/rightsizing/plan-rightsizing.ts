@@ -71,11 +71,11 @@ export interface RightsizingPlan {
    */
   unjudged: UnjudgedWorkload[];
   /**
-   * Under `group: workload`, the workloads left out by the configuration or an opt-out marker
-   * (or left as they are for values they share with a container so left out), each with the
-   * key of its pull request and why ("media/plex is in rightsizing.exclude"): a
-   * pull request open for one is not wanted any more, for that reason. (A namespace's or the
-   * repository's pull request may carry other workloads' changes: none is named there.)
+   * The workloads left out by the configuration or an opt-out marker (or left as they are for
+   * values they share with a container so left out), each with the key of its pull request and
+   * why ("media/plex is in rightsizing.exclude"): a pull request open for one is not wanted any
+   * more, for that reason. Under `group: namespace` or `repo` (`whenCarried`), only for a pull
+   * request whose marker names the workload among those it carries.
    */
   leftOut: WorkloadStanding[];
 }
@@ -87,6 +87,11 @@ export interface WorkloadStanding {
   key: string;
   /** Why, for people: "the VPA plex has no recommendation", "media/plex is in rightsizing.exclude". */
   why: string;
+  /**
+   * Set under `group: namespace` or `repo` when the standing counts only for a pull request whose
+   * marker names the workload among those it carries (see `UnjudgedWorkload`).
+   */
+  whenCarried?: true;
 }
 
 /** A workload whose requests are not judged now, the key of its pull request, and why. */
@@ -253,7 +258,7 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
     ...entry,
     key: groupKey(entry.workload, config.group, keys),
   });
-  const leftOut = config.group === "workload" ? excluded.map(keyed) : [];
+  const leftOut = excluded.map((entry) => ({ ...keyed(entry), ...carried }));
   return { proposals, notes, unjudged: unknown.map(keyed), leftOut };
 }
 

@@ -278,6 +278,51 @@ describe("a namespace's right-sizing pull request whose workload cannot be judge
   });
 });
 
+describe("a namespace's right-sizing pull request whose workload the configuration comes to leave out", () => {
+  it("is closed, naming the workload and the setting, when its marker names the workload", async () => {
+    const { w, number } = await groupedPlex("namespace");
+    w.github.push({
+      [CONFIG_PATH]: grouped("namespace").replace(
+        "  group: namespace\n",
+        "  group: namespace\n  exclude: [media/plex]\n",
+      ),
+    });
+    const closed = await w.run(undefined, ["push"]);
+    expect(closed.pullRequests).toEqual([
+      {
+        key: "resources-media",
+        action: "closed",
+        number,
+        note: "Right-sizing leaves Deployment media/plex (media/plex is in rightsizing.exclude) out now, so this change is not wanted any more.",
+      },
+    ]);
+  });
+
+  it("written before its marker named its workloads, is closed with the general reason, as then", async () => {
+    const { w, number } = await groupedPlex("namespace");
+    const pull = w.github.pull(number);
+    const marker = readPullRequestMarker(pull.body);
+    if (!marker) throw new Error("no marker");
+    const { workloads: _, ...older } = marker;
+    pull.body = replacePullRequestMarker(pull.body, older);
+    w.github.push({
+      [CONFIG_PATH]: grouped("namespace").replace(
+        "  group: namespace\n",
+        "  group: namespace\n  exclude: [media/plex]\n",
+      ),
+    });
+    const closed = await w.run(undefined, ["push"]);
+    expect(closed.pullRequests).toEqual([
+      expect.objectContaining({
+        key: "resources-media",
+        action: "closed",
+        number,
+        note: expect.stringMatching(/^The VerticalPodAutoscaler's recommendation no longer calls/),
+      }),
+    ]);
+  });
+});
+
 describe("a right-sizing pull request whose workload's key gains its kind", () => {
   it("is kept and updated when a StatefulSet named as Plex's Deployment gets a VPA, not closed and opened again", async () => {
     const w = scenario({ files: infraFiles({ config: RIGHTSIZE }), cluster: cluster() });
@@ -665,6 +710,59 @@ describe("a right-sizing pull request, one of whose container's requests can no 
     );
     expect(readPullRequestMarker(w.github.pull(pull.number).body)?.requests).toEqual([
       "media/Deployment/sonarr/app/cpu",
+    ]);
+  });
+});
+
+describe("a namespace's right-sizing pull request, one of whose workloads the configuration comes to leave out", () => {
+  it("is closed naming it, and saying the other workloads' changes are no longer called for", async () => {
+    const files = infraFiles({ config: grouped("namespace") });
+    files.set(SONARR_FILE, SONARR);
+    const w = scenario({ files, cluster: withSonarr() });
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    expect(readPullRequestMarker(pull.body)?.workloads).toEqual([
+      "media/Deployment/plex",
+      "media/Deployment/sonarr",
+    ]);
+
+    // Plex is excluded, and people set Sonarr's requests as proposed on the default branch.
+    const requests = "            requests:\n              cpu: 2\n              memory: 4Gi";
+    w.github.push({
+      [CONFIG_PATH]: grouped("namespace").replace(
+        "  group: namespace\n",
+        "  group: namespace\n  exclude: [media/plex]\n",
+      ),
+      [SONARR_FILE]: SONARR.replace(
+        requests,
+        "            requests:\n              cpu: 450m\n              memory: 1344Mi",
+      ),
+    });
+    const snapshot = withSonarr();
+    w.cluster = {
+      ...snapshot,
+      pods: snapshot.pods.map((pod) =>
+        pod.owner?.name !== "sonarr"
+          ? pod
+          : {
+              ...pod,
+              containers: pod.containers.map((container) => ({
+                ...container,
+                requests: { cpu: 450, memory: 1344 * 2 ** 20 },
+              })),
+            },
+      ),
+    };
+    const closed = await w.run(undefined, ["push"]);
+    expect(closed.proposals).toEqual([]);
+    expect(closed.pullRequests).toEqual([
+      {
+        key: "resources-media",
+        action: "closed",
+        number: pull.number,
+        note: "Right-sizing leaves Deployment media/plex (media/plex is in rightsizing.exclude) out now, and the VerticalPodAutoscaler's recommendation no longer calls for the other changes in it (the requests are within the tolerance, or the workload is gone), so this change is not wanted any more.",
+      },
     ]);
   });
 });

@@ -242,8 +242,17 @@ describe("planRightsizing: notes that say what to do", () => {
     expect(planned({ group: "namespace" }).unjudged).toEqual([
       { workload: plex, vpa: "plex", key: "resources-media", why },
     ]);
-    // A namespace's pull request may carry other workloads' changes: it names no workload left out.
-    expect(planned({ group: "namespace", exclude: ["media/plex"] }).leftOut).toEqual([]);
+    // A namespace's pull request may carry other workloads' changes: a workload left out counts
+    // only for one whose marker names it.
+    expect(planned({ group: "namespace", exclude: ["media/plex"] }).leftOut).toEqual([
+      {
+        workload: plex,
+        vpa: "plex",
+        key: "resources-media",
+        why: "media/plex is in rightsizing.exclude",
+        whenCarried: true,
+      },
+    ]);
     expect(planned({ group: "repo" }).unjudged).toEqual([
       { workload: plex, vpa: "plex", key: "resources", why },
     ]);
