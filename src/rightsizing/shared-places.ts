@@ -12,6 +12,7 @@ import type { ResourcesLocation, WorkloadId } from "./resources-proposal.ts";
 import {
   containerNamesOf,
   exclusionOf,
+  exclusionWithoutVpa,
   policyFor,
   RIGHTSIZED_KINDS,
   type WorkloadFacts,
@@ -155,20 +156,30 @@ export function otherReaders(
       unplannedWhy(group, facts, config, name),
     );
   }
-  const owners = new Map<string, { workload: WorkloadId; names: Set<string> }>();
+  const owners = new Map<
+    string,
+    { workload: WorkloadId; names: Set<string>; pods: Snapshot["pods"] }
+  >();
   for (const pod of snapshot.pods) {
     if (!pod.owner || !RIGHTSIZED_KINDS.has(pod.owner.kind)) continue;
     const workload = { namespace: pod.namespace, kind: pod.owner.kind, name: pod.owner.name };
     const id = identityOf(workload);
     if (byWorkload.has(id)) continue;
-    const entry = owners.get(id) ?? { workload, names: new Set<string>() };
+    const entry = owners.get(id) ?? { workload, names: new Set<string>(), pods: [] };
+    entry.pods.push(pod);
     for (const container of pod.containers) entry.names.add(container.name);
     for (const container of pod.initContainers)
       if (container.sidecar) entry.names.add(container.name);
     owners.set(id, entry);
   }
-  for (const { workload, names } of owners.values())
-    add(workload, [...names], () => ({ why: "it has no VPA" }));
+  for (const { workload, names, pods } of owners.values()) {
+    // Left out by the configuration, it stays so whether or not a VPA comes.
+    const excluded = exclusionWithoutVpa(config, { workload, pods });
+    const why: Unplanned = excluded
+      ? { why: `it is left alone: ${excluded}`, settled: true }
+      : { why: "it has no VPA" };
+    add(workload, [...names], () => why);
+  }
   return readers;
 }
 

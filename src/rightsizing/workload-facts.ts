@@ -233,6 +233,25 @@ export function exclusionOf(
   vpa: VpaInfo,
   facts: WorkloadFacts,
 ): string | undefined {
+  return exclusionFor(config, facts, vpa);
+}
+
+/**
+ * As `exclusionOf`, for a workload that has no VPA (its pods' opt-out label alone counts): one
+ * the configuration leaves out stays so whether or not a VPA comes.
+ */
+export function exclusionWithoutVpa(
+  config: RightsizingConfig,
+  facts: Pick<WorkloadFacts, "workload" | "pods">,
+): string | undefined {
+  return exclusionFor(config, facts, undefined);
+}
+
+function exclusionFor(
+  config: RightsizingConfig,
+  facts: Pick<WorkloadFacts, "workload" | "pods">,
+  vpa: VpaInfo | undefined,
+): string | undefined {
   const { workload } = facts;
   const key = `${workload.namespace}/${workload.name}`;
   const { include, exclude } = config.namespaces;
@@ -248,9 +267,9 @@ export function exclusionOf(
   return undefined;
 }
 
-function optOut(vpa: VpaInfo, facts: WorkloadFacts): string | undefined {
+function optOut(vpa: VpaInfo | undefined, facts: Pick<WorkloadFacts, "pods">): string | undefined {
   const off = (map: Record<string, string> | undefined) => map?.[OPT_OUT_KEY] === "false";
-  if (off(vpa.annotations) || off(vpa.labels)) return `the VPA ${vpa.name}`;
+  if (vpa && (off(vpa.annotations) || off(vpa.labels))) return `the VPA ${vpa.name}`;
   const pod = facts.pods.find((candidate) => off(candidate.labels));
   return pod ? `pod ${pod.name}` : undefined;
 }

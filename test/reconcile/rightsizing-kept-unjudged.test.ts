@@ -105,6 +105,37 @@ describe("a right-sizing pull request whose values a container right-sizing leav
     ]);
     expect(w.github.pull(number).state).toBe("closed");
   });
+
+  it("is closed likewise when that container's workload has no VPA: excluded, it stays so whether or not one comes", async () => {
+    const w = scenario({ files: infraFiles({ config: RIGHTSIZE }), cluster: cluster() });
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    w.github.push({
+      [CONFIG_PATH]: `${WORKERS_POOL}rightsizing:
+  exclude: [media/plex-transcoder]
+  targets:
+    - workload: media/plex-transcoder
+      file: ${PLEX_FILE}
+      path: spec.values.controllers.plex.containers.app.resources
+`,
+    });
+    const snapshot = cluster();
+    const transcoder = workloadPod("media/plex-transcoder", "plex-transcoder-5d9f8-abcde", {
+      requests: { cpu: "2", memory: "4Gi" },
+    });
+    w.cluster = { ...snapshot, pods: [...snapshot.pods, transcoder] };
+    const closed = await w.run(undefined, ["push"]);
+    expect(closed.pullRequests).toEqual([
+      expect.objectContaining({
+        action: "closed",
+        number: pull.number,
+        note: expect.stringContaining(
+          "also sets the resources of Deployment media/plex-transcoder container app (it is left alone: media/plex-transcoder is in rightsizing.exclude)) out now",
+        ),
+      }),
+    ]);
+  });
 });
 
 /** Where Plex's HelmRelease and its Kustomization are; a second copy of them goes beside. */
