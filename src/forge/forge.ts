@@ -130,8 +130,8 @@ export interface BotPullRequest {
    */
   requests?: string[];
   /**
-   * The digest of the last notice saying why it is kept as it is (see `noticeKept`), as its
-   * marker records; absent: none said.
+   * The last notice saying why it is kept as it is (see `noticeKept`), as its marker records;
+   * absent: none said.
    */
   keptNotice?: string;
   /**
@@ -340,10 +340,11 @@ export interface Forge {
   withdrawAutoMerge(pr: BotPullRequest): Promise<boolean>;
   /**
    * Says MESSAGE in a comment on a pull request kept as it is (a change in it that cannot be
-   * judged now), once: its digest goes into the hidden marker, so later runs need no request to
-   * know it was said, and other words are said again.
+   * judged now), once for NOTICE (a digest of what is kept, not of the words, which may count
+   * time): it goes into the hidden marker, so later runs need no request to know it was said,
+   * and another one is said again.
    */
-  noticeKept(pr: BotPullRequest, message: string): Promise<void>;
+  noticeKept(pr: BotPullRequest, message: string, notice: string): Promise<void>;
   /** Deletes a stray branch when it holds only the bot's commit. */
   deleteStrayBranch(branch: StrayBranch, state: RepoState): Promise<CloseResult>;
   /** A file's text at `ref` (default: the default branch head); undefined when absent. */

@@ -53,7 +53,7 @@ export const PullRequestMarker = z.object({
   requests: z.array(z.string()).optional(),
   /**
    * Set once the bot has said in a comment why it keeps the pull request as it is (a change in
-   * it that cannot be judged): the digest of what it said (see `noticeDigest`).
+   * it that cannot be judged): a digest of what is kept (see `noticeDigest`).
    */
   kept: z.string().optional(),
   /**
@@ -69,7 +69,7 @@ export const PullRequestMarker = z.object({
 });
 export type PullRequestMarker = z.infer<typeof PullRequestMarker>;
 
-/** A short digest of a notice the bot posts once: the same words are not said twice. */
+/** A short digest of what a notice the bot posts once is about: it is not said twice. */
 export function noticeDigest(message: string): string {
   return createHash("sha256").update(message).digest("hex").slice(0, 16);
 }

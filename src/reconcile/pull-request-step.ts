@@ -274,14 +274,7 @@ async function keepUnjudged(
   result: PullRequestStepResult,
 ): Promise<void> {
   await withdrawKeptAutoMerge(input, pr, result);
-  // Its title and description still give the change as it was made: a comment says, once, why
-  // it is kept so.
-  const message = keptMessage(dropped);
-  if (noticeDigest(message) !== pr.keptNotice)
-    await attempt(result, pr.key, async () => {
-      await input.beforeWrite?.();
-      await input.forge.noticeKept(pr, message);
-    });
+  await noticeKept(input, pr, dropped, result);
   const note = `${unjudgedNote(dropped)}; its change is kept as it was, and the others are updated with it once it can be judged`;
   result.outcomes.push({ key: pr.key, action: "left-alone", number: pr.number, note });
   result.waiting.push({ key: pr.key, title: pullRequestTitle(proposal), reason: note });
@@ -497,6 +490,29 @@ function leftOutReason(leftOut: readonly WorkloadStanding[], others: boolean): s
     ? ", and the VerticalPodAutoscaler's recommendation no longer calls for the other changes in it (the requests are within the tolerance, or the workload is gone)"
     : "";
   return `Right-sizing leaves ${each.join(", ")} out now${rest}, so this change is not wanted any more.`;
+}
+
+/**
+ * A right-sizing pull request kept as it is while other changes in it are wanted still has the
+ * title and description it was written with, which the plan would change: a comment says, once
+ * for what is kept (not for the words, which may count time), why.
+ */
+async function noticeKept(
+  input: PullRequestStepInput,
+  pr: BotPullRequest,
+  unjudged: readonly UnjudgedWorkload[],
+  result: PullRequestStepResult,
+): Promise<void> {
+  const kept = unjudged.map(({ workload, container, resource }) =>
+    [identityOf(workload), container ?? "", resource ?? ""].join("/"),
+  );
+  const notice = noticeDigest([...new Set(kept)].sort().join("\n"));
+  if (notice === pr.keptNotice) return;
+  const message = keptMessage(unjudged);
+  await attempt(result, pr.key, async () => {
+    await input.beforeWrite?.();
+    await input.forge.noticeKept(pr, message, notice);
+  });
 }
 
 /** The comment on a pull request kept as it is for the changes in it that cannot be judged. */

@@ -708,7 +708,9 @@ describe("a right-sizing pull request, one of whose container's requests can no 
     w.github.reset();
     await w.run();
     expect(w.github.commentsOn(number)).toHaveLength(1);
-    expect(w.github.calls().filter((call) => call.includes("comments"))).toEqual([]);
+    expect(w.github.calls().filter((call) => call.includes(`/issues/${number}/comments`))).toEqual(
+      [],
+    );
 
     w.cluster = withSonarr();
     const back = await w.run();
@@ -795,5 +797,53 @@ describe("a namespace's right-sizing pull request, one of whose workloads the co
         note: "Right-sizing leaves Deployment media/plex (media/plex is in rightsizing.exclude) out now, and the VerticalPodAutoscaler's recommendation no longer calls for the other changes in it (the requests are within the tolerance, or the workload is gone), so this change is not wanted any more.",
       },
     ]);
+  });
+});
+
+describe("the comment on a right-sizing pull request kept for a change that cannot be judged", () => {
+  it("is posted once for what is kept, though its words count the time the VPA has recorded", async () => {
+    const files = infraFiles({ config: grouped("namespace") });
+    files.set(SONARR_FILE, SONARR);
+    const w = scenario({ files, cluster: withSonarr() });
+    await w.run();
+    const [pull] = w.github.openPulls();
+    if (!pull) throw new Error("no pull request opened");
+    const { number } = pull;
+
+    // Sonarr's VPA is recreated: it recommends again, but has recorded for minutes only.
+    const recreated = (snapshot: Snapshot): Snapshot => ({
+      ...snapshot,
+      vpas: snapshot.vpas.map((vpa) =>
+        vpa.name === "sonarr"
+          ? { ...vpa, createdAt: new Date(w.github.now().getTime() - 300_000).toISOString() }
+          : vpa,
+      ),
+    });
+    w.cluster = recreated(withSonarr());
+    const first = await w.run();
+    expect(first.pullRequests).toEqual([
+      expect.objectContaining({
+        action: "left-alone",
+        note: expect.stringContaining(
+          "Deployment media/sonarr: the VPA has recorded for 5m, less than",
+        ),
+      }),
+    ]);
+    expect(w.github.commentsOn(number)).toEqual([
+      expect.objectContaining({
+        body: expect.stringContaining(
+          "pr-autoscaler keeps this pull request as it is while a change in it cannot be judged: Deployment media/sonarr: the VPA has recorded for 5m, less than minHistory 7d.",
+        ),
+      }),
+    ]);
+
+    w.github.advance(3_600_000);
+    w.github.reset();
+    const later = await w.run();
+    expect(later.pullRequests).toEqual([expect.objectContaining({ action: "left-alone" })]);
+    expect(w.github.commentsOn(number)).toHaveLength(1);
+    expect(w.github.calls().filter((call) => call.includes(`/issues/${number}/comments`))).toEqual(
+      [],
+    );
   });
 });

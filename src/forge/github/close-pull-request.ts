@@ -2,7 +2,6 @@ import type { BotPullRequest, CloseResult, StrayBranch } from "../forge.ts";
 import {
   commentTag,
   hasCommentTag,
-  noticeDigest,
   readPullRequestMarker,
   replacePullRequestMarker,
 } from "../marker.ts";
@@ -94,16 +93,16 @@ export async function leaveToPeople(context: ForgeContext, pr: BotPullRequest): 
 }
 
 /**
- * Says in a comment why the pull request is kept as it is, once for these words: a comment
- * already tagged with their digest (a step after it failed, and this runs again) is not posted
- * twice, and the digest goes into the hidden marker so later runs need no request to know it.
+ * Says in a comment why the pull request is kept as it is, once for NOTICE: a comment already
+ * tagged with it (a step after it failed, and this runs again) is not posted twice, and it goes
+ * into the hidden marker so later runs need no request to know it.
  */
 export async function noticeKept(
   context: ForgeContext,
   pr: BotPullRequest,
   message: string,
+  digest: string,
 ): Promise<void> {
-  const digest = noticeDigest(message);
   if (pr.keptNotice === digest) return;
   const tag = { key: pr.key, notice: digest };
   const comments = await listOwnCommentBodies(context, pr.number);

@@ -79,7 +79,7 @@ export function createGitHubForge(options: GitHubForgeOptions): Forge {
     closePullRequest: (pr, reason) => sweeping(() => closeBotPullRequest(context, pr, reason)),
     leavePullRequest: (pr) => leaveToPeople(context, pr),
     withdrawAutoMerge: (pr) => withdrawAutoMerge(context, pr),
-    noticeKept: (pr, message) => noticeKept(context, pr, message),
+    noticeKept: (pr, message, notice) => noticeKept(context, pr, message, notice),
     deleteStrayBranch: (branch) => sweeping(() => deleteStray(context, branch)),
     readFile: (path, ref) => readFileAt(context, path, ref),
     fileHistory: async (path, historyOptions) =>
