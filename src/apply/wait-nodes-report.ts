@@ -162,11 +162,13 @@ function goneLine(gone: WaitResult["gone"][number]): string {
       return `${gone.name}: to be gone, not seen`;
     case "present": {
       const state = `${gone.ready ? "Ready" : "NotReady"}${gone.unschedulable ? ", cordoned" : ", not cordoned"}`;
-      const why = gone.ready
-        ? "its kubelet still reports: is its VM destroyed?"
-        : gone.unschedulable
-          ? "pass --delete-gone to delete its Node object"
-          : "not cordoned, so never deleted by --delete-gone: was it drained?";
+      const why = gone.deleteNotStarted
+        ? `the timeout had run out, so its delete was not started: run the wait again, or kubectl delete node ${gone.name}`
+        : gone.ready
+          ? "its kubelet still reports: is its VM destroyed?"
+          : gone.unschedulable
+            ? "pass --delete-gone to delete its Node object"
+            : "not cordoned, so never deleted by --delete-gone: was it drained?";
       return `${gone.name}: still there (${state}); ${why}`;
     }
   }

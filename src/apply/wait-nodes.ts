@@ -48,6 +48,12 @@ export interface GoneReport {
   state: "gone" | "deleted" | "present" | "unknown";
   ready?: boolean;
   unschedulable?: boolean;
+  /**
+   * With `--delete-gone`, a node still there that the last look found cordoned and NotReady,
+   * whose delete was not sent because the timeout had run out: a delete is a write whose
+   * outcome must be known, so none is started past the deadline.
+   */
+  deleteNotStarted?: true;
 }
 
 /** What the last successful look saw of the pool; absent from a result when no look succeeded. */
@@ -121,6 +127,8 @@ export async function waitForNodes(
   const since = options.since ?? started - options.timeoutMs;
   /** Name → UID of the Node objects this wait deleted. */
   const deleted = new Map<string, string>();
+  /** The nodes the last look would have deleted, had the timeout not run out. */
+  const notStarted = new Set<string>();
   let memory: WaitMemory | undefined;
   let last: PoolAssessment | undefined;
   let lastError: string | undefined;
@@ -129,6 +137,7 @@ export async function waitForNodes(
       outcome,
       last,
       deleted,
+      notStarted,
       lastError,
       now: clock.now(),
       started,
@@ -148,12 +157,15 @@ export async function waitForNodes(
     try {
       const nodes = await api.listNodes(listOptions);
       memory ??= firstMemory(nodes, options.target, since);
-      last = await look(api, options, nodes, memory, deleted);
+      last = await look(api, options, nodes, memory, { deleted, notStarted, deadline, clock });
       lastError = undefined;
     } catch (error) {
       if (error instanceof DeadlineReached) {
         lastError = error.reason;
-        return finish("timed-out", timeoutMessage(options, since, last, lastError, error));
+        return finish(
+          "timed-out",
+          timeoutMessage(options, since, last, lastError, notStarted, error),
+        );
       }
       if (!(error instanceof KubeApiError)) throw error;
       if (!error.retryable) return finish("failed", error.message);
@@ -163,24 +175,44 @@ export async function waitForNodes(
     if (last?.done && lastError === undefined) return finish("ready");
     const now = clock.now();
     if (now >= deadline) {
-      return finish("timed-out", timeoutMessage(options, since, last, lastError));
+      return finish("timed-out", timeoutMessage(options, since, last, lastError, notStarted));
     }
     await clock.sleep(Math.min(options.intervalMs, deadline - now));
   }
 }
 
-/** One look: assess, delete what may be deleted, and tell. */
+/** What the looks of a wait delete, and until when they may start a delete. */
+interface Deletes {
+  /** Name → UID of the Node objects this wait deleted. */
+  deleted: Map<string, string>;
+  /** Filled by each look: the deletable nodes it sent no delete for, the timeout having run out. */
+  notStarted: Set<string>;
+  deadline: number;
+  clock: DrainClock;
+}
+
+/**
+ * One look: assess, delete what may be deleted, and tell. A delete keeps its own limits (its
+ * outcome must be known), so none is started once the deadline has passed: the node is
+ * reported as still there, its delete not started.
+ */
 async function look(
   api: WaitNodesApi,
   options: WaitNodesOptions,
   nodes: readonly PoolNode[],
   memory: WaitMemory,
-  deleted: Map<string, string>,
+  deletes: Deletes,
 ): Promise<PoolAssessment> {
+  const { deleted, notStarted } = deletes;
   remember(memory, nodes);
   const assessment = assessPool(nodes, options.target, memory);
+  notStarted.clear();
   if (options.deleteGone) {
     for (const node of assessment.lingering.filter((n) => n.deletable)) {
+      if (deletes.clock.now() >= deletes.deadline) {
+        notStarted.add(node.name);
+        continue;
+      }
       if (!(await api.deleteNode(node))) continue;
       deleted.set(node.name, node.uid);
       options.onEvent?.({ type: "deleted", node: node.name });
@@ -207,6 +239,7 @@ function timeoutMessage(
   since: number,
   last: PoolAssessment | undefined,
   lastError: string | undefined,
+  notStarted: ReadonlySet<string>,
   cut?: DeadlineReached,
 ): string {
   const cutText =
@@ -226,12 +259,18 @@ function timeoutMessage(
   if (stopped.size > 0) {
     parts.push(`${last.stoppedReady.join(", ")} stopped being Ready during the wait`);
   }
-  if (last.lingering.length > 0) {
-    parts.push(`${last.lingering.map((n) => n.name).join(", ")} still there`);
-  }
+  const lingering = last.lingering.map((n) => n.name).filter((name) => !notStarted.has(name));
+  if (lingering.length > 0) parts.push(`${lingering.join(", ")} still there`);
+  if (notStarted.size > 0) parts.push(notStartedMessage(options, [...notStarted]));
   if (cutText !== undefined) parts.push(cutText);
   else if (lastError !== undefined) parts.push(`the last look failed: ${lastError}`);
   return parts.join("; ");
+}
+
+/** The nodes to be gone whose delete the last look did not start, the timeout having run out. */
+function notStartedMessage(options: WaitNodesOptions, names: readonly string[]): string {
+  const one = names.length === 1;
+  return `${names.join(", ")} ${one ? "is" : "are"} still there, cordoned and NotReady, but the ${formatDuration(options.timeoutMs)} timeout had run out: ${one ? "its delete was" : "their deletes were"} not started`;
 }
 
 /**
@@ -288,6 +327,7 @@ interface Finish {
   outcome: WaitOutcome;
   last: PoolAssessment | undefined;
   deleted: Map<string, string>;
+  notStarted: ReadonlySet<string>;
   lastError: string | undefined;
   now: number;
   started: number;
@@ -311,7 +351,14 @@ function result(options: WaitNodesOptions, finish: Finish): WaitResult {
       const node = lingering.get(name);
       if (node === undefined && deleted.has(name)) return { name, state: "deleted" };
       if (node === undefined) return { name, state: last ? "gone" : "unknown" };
-      return { name, state: "present", ready: node.ready, unschedulable: node.unschedulable };
+      const present: GoneReport = {
+        name,
+        state: "present",
+        ready: node.ready,
+        unschedulable: node.unschedulable,
+      };
+      if (finish.notStarted.has(name)) present.deleteNotStarted = true;
+      return present;
     }),
     elapsedMs: now - finish.started,
   };

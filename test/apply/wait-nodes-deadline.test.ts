@@ -37,6 +37,48 @@ describe("wait-nodes --timeout with slow looks", () => {
     expect(run.stdout).toContain("nodes: never read (no look succeeded)");
   });
 
+  it("starts no delete of a removed node's Node object once the timeout has run out", async () => {
+    const args = ["--pool", "workers", "--count", "1", "--gone", "talos-worker-3", "--delete-gone"];
+    const waitOnce = (json: string[]) => {
+      cluster.fake.add(
+        node("talos-worker-1"),
+        // Drained, its VM still shutting down: the kubelet reports Ready.
+        node("talos-worker-3", { unschedulable: true }),
+      );
+      // Looks at 0 s and 10 s see it Ready; the one at 20 s, the deadline, sees it NotReady.
+      cluster.onList((n) => {
+        if (n === 3)
+          cluster.fake.add(node("talos-worker-3", { ready: false, unschedulable: true }));
+      });
+      return wait([...args, "--timeout", "20s", ...json]);
+    };
+    const run = await waitOnce(["--json"]);
+    expect(run.code).toBe(1);
+    expect(run.sleeps).toEqual([10_000, 10_000]);
+    expect(cluster.fake.requestCount({ method: "DELETE" })).toBe(0);
+    expect(cluster.fake.get("nodes", "talos-worker-3")).toBeDefined();
+    const result = json(run);
+    expect(result).toMatchObject({ outcome: "timed-out", ready: 1, missing: 0 });
+    expect(result.gone).toEqual([
+      {
+        name: "talos-worker-3",
+        state: "present",
+        ready: false,
+        unschedulable: true,
+        deleteNotStarted: true,
+      },
+    ]);
+    expect(result.message).toBe(
+      "talos-worker-3 is still there, cordoned and NotReady, but the 20s timeout had run out: its delete was not started",
+    );
+    const text = await waitOnce([]);
+    expect(text.code).toBe(1);
+    expect(cluster.fake.requestCount({ method: "DELETE" })).toBe(0);
+    expect(text.stdout).toContain(
+      "talos-worker-3: still there (NotReady, cordoned); the timeout had run out, so its delete was not started: run the wait again, or kubectl delete node talos-worker-3\n",
+    );
+  });
+
   it("does not wait for a Retry-After that would end past the timeout", async () => {
     cluster.fake.add(node("talos-worker-1"));
     // The look at 40 s is throttled for 30 s: 20 s are left.
