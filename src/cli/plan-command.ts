@@ -274,16 +274,20 @@ function proposalJson(proposal: Proposal): unknown {
 }
 
 function planText(result: PlanResult): string {
-  const sections = [
-    ...result.proposals.map(proposalText),
-    // A pool's note starts with the pool's name already.
-    ...result.notes.map(
-      (note) =>
-        `${note.subject && note.pool === undefined ? `${note.subject}: ` : ""}${note.message}\n`,
-    ),
-  ];
+  const sections = [...result.proposals.map(proposalText), ...result.notes.map(noteText)];
   if (result.proposals.length === 0) sections.push("No changes proposed.\n");
   return sections.join("\n");
+}
+
+/**
+ * A note as text: a warning (a person is needed) starts with `warning: `, as the command's
+ * warnings on stderr do, so it stands out from the info notes; a pool's note starts with the
+ * pool's name already, another with its subject.
+ */
+function noteText(note: PlanNote): string {
+  const level = note.level === "warning" ? "warning: " : "";
+  const subject = note.subject && note.pool === undefined ? `${note.subject}: ` : "";
+  return `${level}${subject}${note.message}\n`;
 }
 
 function proposalText(proposal: Proposal): string {

@@ -138,7 +138,8 @@ export function nodeProposals(
  * beyond its max (or host cap). A pod a pool's note names already is not named again. Each line
  * is the explanation's: `pool workers: never fits: batch/x (cpu 3, memory 1 GiB): needs more cpu
  * than a new node has`, `pool workers: beyond max: 3 new node(s) needed, 1 allowed (the max is
- * 4); left pending: batch/y, batch/z`.
+ * 4); left pending: batch/y, batch/z`. It is a warning when pods it names are left pending
+ * beyond the max once they no longer wait for `scaleUp.pendingFor`, as a pool's note is.
  */
 function pendingNote(
   decisions: readonly NodeDecision[],
@@ -149,13 +150,19 @@ function pendingNote(
       .filter((decision) => explained.has(decision.pool))
       .flatMap((decision) => addingNoNode(decision)),
   );
-  const lines = decisions
-    .filter((decision) => !explained.has(decision.pool))
+  const proposed = decisions.filter((decision) => !explained.has(decision.pool));
+  const lines = proposed
     .flatMap((decision) => pendingNoteLines(decision, named))
     .map((line) => `  ${line}`);
   if (lines.length === 0) return undefined;
+  // Pods left beyond the max still wait once the change is made, as at a pool's max with no
+  // change: a warning by the same rule, for the pods this note is the first to name.
+  const leftWaiting = proposed.some(
+    (decision) =>
+      leftPendingAtTheMax(decision) && decision.pending.overMax.some((pod) => !named.has(pod.pod)),
+  );
   return {
-    level: "info",
+    level: leftWaiting ? "warning" : "info",
     subject: "pods",
     message: ["pending pods that add no node:", ...lines].join("\n"),
   };
@@ -215,14 +222,22 @@ export function heldByAProblem(decision: NodeDecision): boolean {
  */
 function needsAPerson(decision: NodeDecision): boolean {
   if (heldByAProblem(decision)) return true;
-  const waiting = decision.holds.some((hold) => hold.kind === "pending-wait");
-  if (decision.pending.overMax.length > 0 && !waiting) return true;
+  if (leftPendingAtTheMax(decision)) return true;
   const aboveMax = decision.triggers.some((trigger) => trigger.kind === "above-max");
   const noCandidate = decision.scaleDown.conditions.some(
     (condition) => condition.kind === "candidate" && !condition.met,
   );
   // Above the max with scale-down off, nothing will ever lower the count but a person.
   return aboveMax && (noCandidate || !decision.scaleDown.enabled);
+}
+
+/**
+ * Whether pods a new node would take are left pending beyond the max or the host cap, once they
+ * no longer wait for `scaleUp.pendingFor`: they wait until a person raises the bound.
+ */
+function leftPendingAtTheMax(decision: NodeDecision): boolean {
+  const waiting = decision.holds.some((hold) => hold.kind === "pending-wait");
+  return decision.pending.overMax.length > 0 && !waiting;
 }
 
 function nodeProposal(

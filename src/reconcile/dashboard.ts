@@ -287,9 +287,12 @@ function refusalText(refusal: MergeRefusal): string {
 
 function notesSection(notes: readonly PlanNote[]): string {
   // A held pool's note is its whole explanation: its holds are under "Why" already, and its
-  // usage figures would rewrite the issue at every reconcile.
+  // usage figures would rewrite the issue at every reconcile. The pending pods that add no node
+  // are under "Why" too, with their pool, warning or not.
   const warnings = notes
-    .filter((note) => note.level === "warning" && note.decision === undefined)
+    .filter(
+      (note) => note.level === "warning" && note.decision === undefined && note.subject !== "pods",
+    )
     .map(noteText);
   const infos = notes
     // Pods the scheduler has yet to judge come and go within seconds; late ones are a warning.

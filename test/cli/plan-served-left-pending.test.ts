@@ -58,9 +58,10 @@ describe("plan against a served cluster: pending pods left pending beyond max or
     expect(output.proposals[0]?.reasons).toEqual(
       expect.arrayContaining([`  ${EXPENDABLE}`, `  ${BEYOND}`]),
     );
+    // The two pods beyond the max still wait once the change is made: a person must raise it.
     expect(output.notes.filter((note) => note.subject === "pods")).toEqual([
       {
-        level: "info",
+        level: "warning",
         subject: "pods",
         message: `pending pods that add no node:\n  pool workers: ${EXPENDABLE}\n  pool workers: ${BEYOND}`,
       },
@@ -90,16 +91,33 @@ describe("plan against a served cluster: pending pods left pending beyond max or
     expect(about("unjudged-pods")[0]).toContain("batch/import-7f6e5d4c3-gat01");
   });
 
-  it("says so in the text form too, after the proposal", async () => {
+  it("says so in the text form too, after the proposal, as a warning", async () => {
     const served = await serveForTest([...cluster(), ...fillers(), ...JOBS, BALLOON]);
     const run = await served.run([], AT_FOUR);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
-      `\npods: pending pods that add no node:\n  pool workers: ${EXPENDABLE}\n  pool workers: ${BEYOND}\n`,
+      `\nwarning: pods: pending pods that add no node:\n  pool workers: ${EXPENDABLE}\n  pool workers: ${BEYOND}\n`,
     );
     expect(run.stdout.indexOf("pods: pending pods")).toBeGreaterThan(
       run.stdout.indexOf("scale up 3 → 4"),
     );
+    // Only the expendable pod left waiting: information, with no level printed.
+    const expendable = await serveForTest([...cluster(), ...fillers(), job("aaaaa"), BALLOON]);
+    const quiet = await expendable.run([], AT_FOUR);
+    expect(quiet.stdout).toContain(
+      `\npods: pending pods that add no node:\n  pool workers: ${EXPENDABLE}\n`,
+    );
+    expect(quiet.stdout).not.toContain("warning");
+  });
+
+  it("prints a warning pool's note in the text form with its level first", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), ...JOBS, BALLOON]);
+    const run = await served.run([], { config: config({ "max: 6": "max: 3" }) });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^warning: pool workers \(terraform\/terraform\.tfvars worker_count\): no change at 3\n/m,
+    );
+    expect(run.stdout).toContain("\n  hold: wanted 6 nodes, the max allows 3\n");
   });
 
   it("leaves them to the pool's note when it has no change, with no second note", async () => {

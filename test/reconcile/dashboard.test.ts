@@ -185,6 +185,8 @@ describe("the dashboard's pending pods that add no node", () => {
   it("lists under Why, once each, the pods that need a person though their pool changes", () => {
     expect(proposals.map((entry) => [entry.from, entry.to])).toEqual([[2, 3]]);
     expect(notes.map((note) => note.subject)).toEqual(["pods"]);
+    // Job-2 and job-3 still wait once the change is made: a warning, shown once all the same.
+    expect(notes[0]?.level).toBe("warning");
     expect(body).toContain(
       "- `workers` never fits: batch/huge (cpu 16, memory 1 GiB): needs more cpu than a new node has\n",
     );
