@@ -2,7 +2,13 @@ import type { ScaleRequest } from "../control/control-state.ts";
 import { type ControlState, isPaused } from "../control/control-state.ts";
 import type { BotPullRequest, DesiredPullRequest, Forge, RepoState } from "../forge/forge.ts";
 import { noticeDigest } from "../forge/marker.ts";
-import { closeReasonText, explainNodeDecision } from "../planning/explain-node-decision.ts";
+import {
+  closeReasonText,
+  explainNodeDecision,
+  holdText,
+  overMaxLine,
+  triggerText,
+} from "../planning/explain-node-decision.ts";
 import type { NodeDecision } from "../planning/node-decision.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
 import { heldByAProblem, type Proposal } from "../planning/proposal.ts";
@@ -433,7 +439,7 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
     // The count changed under it, or the bounds left it out: the plan's words, as it says them.
     const closes = decision.pullRequest.closes;
     if (closes) return `${capitalised(closeReasonText(closes, "this pull request"))}: ${now}.`;
-    return `The plan no longer wants this change: ${now}.`;
+    return `The plan no longer wants this change: ${[now, ...heldBecause(decision)].join("; ")}.`;
   }
   if (pr.key.startsWith("resources")) {
     if (!input.config.rightsizing?.enabled)
@@ -458,6 +464,22 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
     return "The VerticalPodAutoscaler's recommendation no longer calls for this change (the requests are within the tolerance, or the workload is gone).";
   }
   return undefined;
+}
+
+/**
+ * What holds the pool when the plan closes its open decrease all the same (pods waiting for
+ * room, at the max or in a cooldown, nodes not Ready, a window about to open), as the
+ * explanation words it: what asks for a change, the pods left beyond the max, and the holds.
+ * Nothing when nothing holds it: no change is wanted, which the headline says.
+ */
+function heldBecause(decision: NodeDecision): string[] {
+  if (decision.holds.length === 0) return [];
+  const beyond = overMaxLine(decision);
+  return [
+    ...decision.triggers.map((trigger) => `trigger: ${triggerText(trigger)}`),
+    ...(beyond ? [beyond] : []),
+    ...decision.holds.map((hold) => `hold: ${holdText(hold, decision.pullRequest)}`),
+  ];
 }
 
 /** The sentence's first letter in upper case. */

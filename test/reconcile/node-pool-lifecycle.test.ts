@@ -58,8 +58,9 @@ describe("an open decrease over reconciles", () => {
     expect(result.decisions[0]?.holds.map((hold) => hold.kind)).toEqual(["at-max"]);
     expect(openTitles(w)).toEqual([]);
     const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
+    // The comment says why, as the plan's explanation does: the pod waits, the max holds.
     expect(closing).toMatch(
-      /^The plan no longer wants this change: pool workers .*: no change at 3/,
+      /^The plan no longer wants this change: pool workers .*: no change at 3; trigger: 1 pending pod\(s\) need 1 new node\(s\); beyond max: 1 new node\(s\) needed, 0 allowed \(the max is 3\); left pending: apps\/big; hold: wanted 4 nodes, the max allows 3\.\n/,
     );
   });
 
@@ -70,9 +71,14 @@ describe("an open decrease over reconciles", () => {
     );
     await runFor(w, 10, (at) => quiet(at));
     expect(openTitles(w)).toEqual(["Scale workers from 3 to 2 nodes"]);
+    const [decrease] = w.github.openPulls();
     // From 12:15 the window is nearer than cooldown + provisionTimeout (20 minutes).
     await runFor(w, 10, (at) => quiet(at));
     expect(openTitles(w)).toEqual([]);
+    const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
+    expect(closing).toMatch(
+      /: no change at 3; trigger: usage and requests stayed below the scale-down thresholds; hold: schedule noon opens at \S+ with min 3, sooner than a node removed now could be back \(cooldown \+ provisionTimeout\): the count stays at 3 or more\.\n/,
+    );
   });
 
   it("is closed, naming the schedule, when a window already open raises the min above it", async () => {
