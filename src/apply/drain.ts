@@ -337,24 +337,36 @@ function stopMessage(report: NodeReport, options: DrainOptions): string {
   return `${plural(report.stuck.length, "pod")} still on ${report.name} after the ${formatDuration(options.timeoutMs)} timeout`;
 }
 
+/**
+ * After a stop: uncordons the nodes this drain cordoned (unless `keepCordoned`), all at once,
+ * as after a cancel, so that an API server that does not answer holds the drain up one
+ * uncordon's limits (30 s without data, 90 s in all), not that for each node. Each uncordon
+ * keeps those limits, past the deadline: what it did must be known. The errors come in the
+ * order of the nodes, one line a node left cordoned.
+ */
 async function stopAndUncordon(
   run: Run,
   outcome: DrainOutcome,
   message: string,
 ): Promise<DrainResult> {
+  if (run.options.keepCordoned) return finish(run, outcome, message);
+  const targets = run.reports.filter((report) => report.cordoned);
+  const failures = await Promise.all(
+    targets.map((report) =>
+      run.api.setUnschedulable(report.name, false).then(
+        () => {
+          report.uncordoned = true;
+          run.options.onEvent?.({ type: "uncordoned", node: report.name });
+          return [];
+        },
+        (error: unknown) => [{ report, error }],
+      ),
+    ),
+  );
   const errors: string[] = [];
-  if (!run.options.keepCordoned) {
-    for (const report of run.reports) {
-      if (!report.cordoned) continue;
-      try {
-        await run.api.setUnschedulable(report.name, false);
-        report.uncordoned = true;
-        run.options.onEvent?.({ type: "uncordoned", node: report.name });
-      } catch (error) {
-        if (!(error instanceof KubeApiError)) throw error;
-        errors.push(`${report.name}: ${error.message}`);
-      }
-    }
+  for (const { report, error } of failures.flat()) {
+    if (!(error instanceof KubeApiError)) throw error;
+    errors.push(`${report.name}: ${error.message}`);
   }
   return finish(run, outcome, message, errors);
 }

@@ -191,3 +191,61 @@ describe("drain --timeout and cordons", () => {
     expect(cluster.writes()).toEqual(["PATCH /api/v1/nodes/worker-1"]);
   });
 });
+
+describe("drain: uncordons after a stop", () => {
+  it("sends every uncordon before waiting for any, and names the node whose uncordon failed", async () => {
+    const nodes = ["worker-1", "worker-2", "worker-3"];
+    cluster.fake.add(...nodes.map((name) => node(name)), pod("web-1", "worker-1"));
+    // The eviction is refused outright: the drain stops with the three nodes cordoned.
+    cluster.fake.injectFault({
+      method: "POST",
+      path: "/api/v1/namespaces/apps/pods/web-1/eviction",
+      status: 403,
+    });
+    // The server holds the answers to the uncordons until all three have come, or, should the
+    // drain send them one after another, until a second has passed without the next one.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    for (const name of nodes) {
+      cluster.fake.injectFault({
+        method: "PATCH",
+        path: `/api/v1/nodes/${name}`,
+        after: 1,
+        until: held,
+        ...(name === "worker-2" ? { status: 500 } : {}),
+      });
+    }
+    let uncordons = 0;
+    let sentBeforeAnswers: number | undefined;
+    const letGo = () => {
+      sentBeforeAnswers ??= uncordons;
+      release();
+    };
+    let fallback: ReturnType<typeof setTimeout> | undefined;
+    cluster.fake.onRequest = (request) => {
+      if (request.method !== "PATCH" || evicted().length === 0) return;
+      uncordons++;
+      clearTimeout(fallback);
+      if (uncordons === nodes.length) letGo();
+      else fallback = setTimeout(letGo, 1_000);
+    };
+    const run = await drain([...nodes, "--timeout", "1m", "--json"]);
+    clearTimeout(fallback);
+    expect(sentBeforeAnswers).toBe(3);
+    expect(run.code).toBe(1);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("failed");
+    expect(result.leftCordoned).toEqual(["worker-2"]);
+    expect(result.uncordonErrors).toEqual([
+      expect.stringMatching(/^worker-2: PATCH \S*\/api\/v1\/nodes\/worker-2: HTTP 500 /),
+    ]);
+    expect(result.nodes.map((n) => [n.name, n.cordoned, n.uncordoned])).toEqual([
+      ["worker-1", true, true],
+      ["worker-2", true, false],
+      ["worker-3", true, true],
+    ]);
+    expect(nodes.map(unschedulable)).toEqual([false, true, false]);
+  });
+});

@@ -251,6 +251,11 @@ export interface FakeFault {
    * none of them, the real one. A client that gave up meanwhile gets nothing.
    */
   delayMs?: number;
+  /**
+   * Answer only once this settles (a server holding its answers until the test lets them go),
+   * as `delayMs` does; the two together wait for both.
+   */
+  until?: Promise<unknown>;
 }
 
 interface ActiveFault extends FakeFault {
@@ -680,8 +685,24 @@ export class FakeKubeApiserver {
       });
       if (request.socket.destroyed) return;
     }
+    if (fault?.until !== undefined) {
+      const { until } = fault;
+      // As for delayMs: a client that gives up closes the connection.
+      await new Promise<void>((resolve) => {
+        const closed = () => resolve();
+        request.socket.once("close", closed);
+        const settled = () => {
+          request.socket.off("close", closed);
+          resolve();
+        };
+        until.then(settled, settled);
+      });
+      if (request.socket.destroyed) return;
+    }
     const onlyLate =
-      fault?.delayMs !== undefined && fault.status === undefined && fault.body === undefined;
+      (fault?.delayMs !== undefined || fault?.until !== undefined) &&
+      fault.status === undefined &&
+      fault.body === undefined;
     const partial = fault?.truncate || fault?.stall || fault?.trickleMs !== undefined;
     if (fault && !partial && !onlyLate) {
       const code = fault.status ?? 500;
