@@ -21,6 +21,7 @@ import {
   warningList,
   workerChange,
 } from "./report-vms.ts";
+import { type WaitStop, waitShortfall } from "./report-wait.ts";
 
 /** The commit status the apply job sets on the merged commit. */
 export const APPLY_STATUS_CONTEXT = "pr-autoscaler/apply";
@@ -47,6 +48,11 @@ export interface ApplyReportInput extends ReportOrigin {
   uncordon: "ok" | "failed" | undefined;
   /** How the drain says it stopped, with --failed-step drain, when it wrote its result. */
   drain?: DrainStop | undefined;
+  /**
+   * How the waits for the pools' nodes ended, with --failed-step nodes: the results of the
+   * waits that wrote one.
+   */
+  waits?: WaitStop[] | undefined;
   context: string;
   log: string | undefined;
 }
@@ -63,6 +69,9 @@ export function applyInputProblem(input: ApplyReportInput): string | undefined {
   }
   if (input.drain !== undefined && input.failedStep !== "drain") {
     return "--drain-result tells how a drain that did not finish stopped: it needs --failed-step drain";
+  }
+  if (input.waits !== undefined && input.waits.length > 0 && input.failedStep !== "nodes") {
+    return "--wait-result tells how a wait for the nodes ended: it needs --failed-step nodes";
   }
   return undefined;
 }
@@ -189,11 +198,7 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
     case "apply":
       return applyFailureEffect(input, nodes);
     case "nodes":
-      return {
-        changed: `the plan was applied (the VMs in the table were created or destroyed), but ${notReady(input.verdict)} within the timeout, or a destroyed VM's Node object could not be deleted. Nothing is rolled back.`,
-        next: "check the new VMs' consoles in Proxmox and `kubectl get nodes`. A node that joins late needs nothing more; a Node object left behind can be deleted with `kubectl delete node NAME`.",
-        status: "Failed waiting for nodes: applied, not Ready in time",
-      };
+      return nodesFailureEffect(input);
     default:
       return {
         changed:
@@ -235,6 +240,37 @@ function drainFailureEffect(nodes: string[]): FailureEffect {
     changed: `nothing was applied. Draining ${which} did not finish: a PodDisruptionBudget allowed no eviction, the timeout came, or the run was cancelled. \`pr-autoscaler drain\` uncordons the nodes it cordoned when it stops, a cancel included, and the log says what it uncordoned; a drain killed before it could, or whose uncordon failed, leaves them cordoned. Pods it had already evicted run elsewhere.`,
     next: `check \`kubectl get nodes\` for ${which} shown SchedulingDisabled, and \`kubectl uncordon\` any that was schedulable before the drain. Then find the pod that could not be evicted in the log, make room for it (or relax its budget), and re-run the workflow.`,
     status: "Failed at drain: nothing applied; check for cordoned nodes",
+  };
+}
+
+const NODES_NEXT =
+  "check the new VMs' consoles in Proxmox and `kubectl get nodes`. A node that joins late needs nothing more; a Node object left behind can be deleted with `kubectl delete node NAME`.";
+
+/**
+ * After the apply, deleting the destroyed VMs' Node objects or a wait for the nodes failed.
+ * The waits' results say what each lacked; without a failed one among them (none written, or
+ * the step that failed was the delete), the report does not guess which it was.
+ */
+function nodesFailureEffect(input: ApplyReportInput): FailureEffect {
+  const failed = (input.waits ?? []).filter((wait) => wait.outcome !== "ready");
+  if (failed.length === 0) {
+    return {
+      changed: `the plan was applied (the VMs in the table were created or destroyed), but ${notReady(input.verdict)} within the timeout, or a destroyed VM's Node object could not be deleted. Nothing is rolled back.`,
+      next: NODES_NEXT,
+      status:
+        "Failed after the apply: applied; nodes not Ready in time, or a Node object not deleted",
+    };
+  }
+  const said = failed.map((wait) =>
+    wait.message === undefined
+      ? `pool ${code(wait.pool)}`
+      : `pool ${code(wait.pool)}: ${wait.message}`,
+  );
+  const shortfalls = failed.flatMap((wait) => waitShortfall(wait) ?? []);
+  return {
+    changed: `the plan was applied (the VMs in the table were created or destroyed), but the wait for the nodes did not succeed (${said.join("; ")}). Nothing is rolled back.`,
+    next: NODES_NEXT,
+    status: `Failed waiting for nodes: applied; ${shortfalls.join("; ")}`,
   };
 }
 

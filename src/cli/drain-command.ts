@@ -5,7 +5,7 @@ import { drainNodes } from "../apply/drain.ts";
 import { createDrainApi } from "../apply/drain-api.ts";
 import { createProgress } from "../apply/drain-progress.ts";
 import { formatDrainResult, showDrainEvent } from "../apply/drain-report.ts";
-import type { DrainClock, DrainResult } from "../apply/drain-result.ts";
+import type { DrainClock } from "../apply/drain-result.ts";
 import {
   type StopSignals,
   signalExitCode,
@@ -189,7 +189,7 @@ function parse(args: string[]) {
  * The file --result-file names, resolved against the working directory. Its folder must exist
  * now: a drain that cordoned and evicted is not the moment to learn the result has nowhere to go.
  */
-function resultFileFlag(value: string | undefined, cwd: string): string | undefined {
+export function resultFileFlag(value: string | undefined, cwd: string): string | undefined {
   if (value === undefined) return undefined;
   if (value === "") throw new UsageError("--result-file expects a file name");
   const file = resolve(cwd, value);
@@ -204,15 +204,20 @@ function resultFileFlag(value: string | undefined, cwd: string): string | undefi
 }
 
 /**
- * Writes the result whole or not at all. A failure is told on stderr and does not change the
- * exit code: the drain did what its result says either way.
+ * Writes the result of `command` (drain, wait-nodes) whole or not at all. A failure is told on
+ * stderr and does not change the exit code: the command did what its result says either way.
  */
-async function writeResultFile(file: string, result: DrainResult, io: CliIo): Promise<void> {
+export async function writeResultFile(
+  file: string,
+  result: unknown,
+  io: CliIo,
+  command = "drain",
+): Promise<void> {
   try {
     await writeFileAtomic(file, `${JSON.stringify(result, null, 2)}\n`);
   } catch (error) {
     io.stderr(
-      `pr-autoscaler drain: could not write the result to ${file}: ${(error as Error).message}\n`,
+      `pr-autoscaler ${command}: could not write the result to ${file}: ${(error as Error).message}\n`,
     );
   }
 }

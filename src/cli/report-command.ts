@@ -27,6 +27,7 @@ import {
   verdictStepOutputs,
 } from "../apply/report-verdict.ts";
 import type { CommitStatus } from "../apply/report-vms.ts";
+import { parseWaitStop, type WaitStop } from "../apply/report-wait.ts";
 import { type ExitCode, formatLocated, InputError, UsageError } from "../errors.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -39,6 +40,7 @@ const OPTIONS = {
   result: { type: "string" },
   uncordon: { type: "string" },
   "drain-result": { type: "string" },
+  "wait-result": { type: "string", multiple: true },
   pool: { type: "string" },
   context: { type: "string" },
   details: { type: "string" },
@@ -48,8 +50,9 @@ const OPTIONS = {
   "dry-run": { type: "boolean" },
 } as const;
 
-type Flags = Partial<Record<Exclude<keyof typeof OPTIONS, "dry-run">, string>> & {
+type Flags = Partial<Record<Exclude<keyof typeof OPTIONS, "dry-run" | "wait-result">, string>> & {
   "dry-run"?: boolean;
+  "wait-result"?: string[];
 };
 
 const MODES = ["plan", "apply", "outputs"] as const;
@@ -61,7 +64,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const USAGE = `Usage: pr-autoscaler report plan --pr N (--verdict FILE | --failed-step STEP) [--sha SHA] [options]
        pr-autoscaler report apply --sha SHA --result started|ok|failed [--verdict FILE]
                                   [--failed-step STEP] [--uncordon ok|failed]
-                                  [--drain-result FILE] [--pr N] [options]
+                                  [--drain-result FILE] [--wait-result FILE]... [--pr N]
+                                  [options]
        pr-autoscaler report outputs --verdict FILE
 
 Tells GitHub what the plan guard and the apply found, for the workflow that runs them: one
@@ -85,6 +89,9 @@ apply: the result of applying a merged commit
                          --result-file FILE, or --json > FILE); one that says it was cancelled
                          and uncordoned every node it had cordoned is reported as such, else
                          the nodes may be cordoned
+  --wait-result FILE     with --failed-step nodes: a wait's result (pr-autoscaler wait-nodes
+                         --result-file FILE), one a pool (repeatable); the status says what
+                         the failed waits lacked
   --pr N                 the pull request to comment on (default: the merged pull request of SHA)
   --context NAME         the status context (default ${APPLY_STATUS_CONTEXT})
 
@@ -152,7 +159,10 @@ function parseFlags(args: string[]): { mode: Mode; flags: Flags } {
   // Empty values count as absent: workflows pass expressions that are often empty.
   const flags: Flags = {};
   for (const [name, value] of Object.entries(parsed.values)) {
-    if (value !== "" && value !== undefined) (flags as Record<string, unknown>)[name] = value;
+    const given = Array.isArray(value) ? value.filter((one) => one !== "") : value;
+    if (given === "" || given === undefined) continue;
+    if (Array.isArray(given) && given.length === 0) continue;
+    (flags as Record<string, unknown>)[name] = given;
   }
   return { mode: mode as Mode, flags };
 }
@@ -229,6 +239,7 @@ async function runApply(flags: Flags, io: CliIo): Promise<ExitCode> {
       "failed-step",
       "uncordon",
       "drain-result",
+      "wait-result",
       "pr",
       "pool",
       "context",
@@ -264,7 +275,7 @@ async function runApplyStarted(
   context: string,
 ): Promise<ExitCode> {
   const extra = (
-    ["verdict", "failed-step", "uncordon", "drain-result", "details", "pr"] as const
+    ["verdict", "failed-step", "uncordon", "drain-result", "wait-result", "details", "pr"] as const
   ).find((name) => flags[name] !== undefined);
   if (extra) throw new UsageError(`--${extra} does not go with --result started`);
   const runUrl = runUrlOf(flags, io);
@@ -301,6 +312,11 @@ async function applyInput(
     flags["drain-result"] === undefined
       ? undefined
       : await readDrainStop(flags["drain-result"], io);
+  const waits: WaitStop[] = [];
+  for (const file of flags["wait-result"] ?? []) {
+    const wait = await readWaitStop(file, io);
+    if (wait !== undefined) waits.push(wait);
+  }
   const input: ApplyReportInput = {
     ...(await commonInput(flags, io)),
     sha,
@@ -309,6 +325,7 @@ async function applyInput(
     failedStep,
     uncordon,
     drain,
+    ...(flags["wait-result"] !== undefined ? { waits } : {}),
     context,
   };
   const problem = applyInputProblem(input);
@@ -424,6 +441,21 @@ async function readDrainStop(file: string, io: CliIo): Promise<DrainStop | undef
     if (!(error instanceof InputError)) throw error;
     const reason = formatLocated(error.message, error.location);
     io.stderr(`warning: ${reason} It is reported as a drain that may have left nodes cordoned.\n`);
+    return undefined;
+  }
+}
+
+/**
+ * A wait's result, or undefined when it cannot be read: the report is still posted, without
+ * what that wait lacked, with a warning naming the file.
+ */
+async function readWaitStop(file: string, io: CliIo): Promise<WaitStop | undefined> {
+  try {
+    return parseWaitStop(await readText(file, io), file);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    const reason = formatLocated(error.message, error.location);
+    io.stderr(`warning: ${reason} The report does not say what that wait lacked.\n`);
     return undefined;
   }
 }

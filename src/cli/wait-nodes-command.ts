@@ -15,7 +15,7 @@ import type { LabelSelector } from "../planning/snapshot.ts";
 import { formatConfigIssues, loadRepoConfig } from "../policy/load-repo-config.ts";
 import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
 import type { Command } from "./command.ts";
-import { durationFlag } from "./drain-command.ts";
+import { durationFlag, resultFileFlag, writeResultFile } from "./drain-command.ts";
 import type { CliIo } from "./io.ts";
 
 const defaultTimeout = "15m";
@@ -26,7 +26,7 @@ const MAX_COUNT = 5000;
 const usage = `Usage: pr-autoscaler wait-nodes --pool P --count N [--selector k=v,... | --config F]
                                 [--timeout 15m] [--interval 10s] [--since TIME [--added K]]
                                 [--gone NODE]... [--delete-gone] [--kubeconfig F] [--context C]
-                                [--json]
+                                [--json] [--result-file F]
 
 Waits until the pool has N nodes, every one Ready except those not Ready since before the
 apply, with --added K at least K of them Ready since the apply began and not cordoned, and
@@ -61,6 +61,9 @@ Options:
   --kubeconfig FILE     kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)
   --context NAME        context to use instead of the current one
   --json                print the result as JSON (progress goes to stderr)
+  --result-file FILE    also write the result as JSON to FILE, whole or not at all; stdout
+                        keeps the readable result (pr-autoscaler report apply --wait-result
+                        reads it)
   -h, --help            show this help
 
 Exit codes: 0 the pool is ready; 1 timed out or the API refused (what was seen is printed);
@@ -81,6 +84,7 @@ const options = {
   kubeconfig: { type: "string" },
   context: { type: "string" },
   json: { type: "boolean" },
+  "result-file": { type: "string" },
 } as const;
 
 export interface WaitNodesCommandDeps {
@@ -132,6 +136,7 @@ async function runWaitNodes(
     cwd: io.cwd,
   });
   const json = values.json === true;
+  const resultFile = resultFileFlag(values["result-file"], io.cwd);
   const progress = json ? createProgress(io.stderr, false) : createProgress(io.stdout, io.isTty);
   const api = createWaitNodesApi(loaded);
   try {
@@ -146,6 +151,7 @@ async function runWaitNodes(
       onEvent: (event) => showWaitEvent(progress, event),
     });
     progress.end();
+    if (resultFile !== undefined) await writeResultFile(resultFile, result, io, "wait-nodes");
     io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : formatWaitResult(result));
     return result.outcome === "ready" ? 0 : 1;
   } finally {

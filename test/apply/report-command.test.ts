@@ -6,6 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import nock from "nock";
+import type { WaitResult } from "../../src/apply/wait-nodes.ts";
 import { API, type GitHubMock, mockGitHub, REPO_PATH } from "../support/github.ts";
 import { comment, pullRequest, sha, status } from "../support/github-responses.ts";
 import {
@@ -902,5 +903,115 @@ describe("report apply --drain-result", () => {
     ]);
     expect(started.code).toBe(2);
     expect(started.stderr).toContain("--drain-result does not go with --result started");
+  });
+});
+
+describe("report apply --wait-result", () => {
+  /** A wait for pool workers that timed out after a scale-up 3 → 4, with `fields` changed. */
+  async function waitFile(name: string, fields: Partial<WaitResult>): Promise<string> {
+    const file = join(dir, `wait-${name}.json`);
+    const result: WaitResult = {
+      outcome: "timed-out",
+      pool: "workers",
+      selector: "every node that is not control plane",
+      count: 4,
+      added: 1,
+      since: "2025-06-14T17:54:00.000Z",
+      nodesRead: true,
+      members: [],
+      ready: 4,
+      newlyReady: ["talos-worker-4"],
+      newCordoned: [],
+      notReadyBefore: [],
+      waitingFor: [],
+      stoppedReady: [],
+      missing: 0,
+      missingNew: 0,
+      gone: [],
+      elapsedMs: 900_000,
+      ...fields,
+    };
+    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    return file;
+  }
+
+  function failedWait(...files: string[]): string[] {
+    const waits = files.flatMap((file) => ["--wait-result", file]);
+    const args = ["--result", "failed", "--failed-step", "nodes", "--verdict", scaleUp];
+    return ["apply", "--sha", MERGE, ...args, ...waits, "--dry-run"];
+  }
+
+  it("says a new node is cordoned rather than not Ready, and quotes the wait", async () => {
+    const message =
+      "0 of 1 new nodes Ready and not cordoned: the apply created 1 VM in this pool; talos-worker-4 became Ready since the apply began but is cordoned";
+    const file = await waitFile("cordoned", {
+      newlyReady: [],
+      newCordoned: ["talos-worker-4"],
+      missingNew: 1,
+      message,
+    });
+    const run = await runReport(failedWait(file));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "Failed waiting for nodes: applied; pool workers: new node talos-worker-4 cordoned",
+    );
+    expect(run.stdout).not.toContain("not Ready in time");
+    expect(run.stdout).toContain(
+      `the wait for the nodes did not succeed (pool \`workers\`: ${message})`,
+    );
+  });
+
+  it("says what each failed wait lacked: nodes, a node to be gone, a look the timeout cut", async () => {
+    const short = await waitFile("short", {
+      ready: 3,
+      missing: 1,
+      newlyReady: [],
+      missingNew: 1,
+      lastError: "GET https://10.0.0.1:6443/api/v1/nodes: no response within 1 s",
+    });
+    const gpu = await waitFile("gone", {
+      pool: "gpu",
+      count: 2,
+      ready: 2,
+      newlyReady: [],
+      gone: [{ name: "talos-gpu-03", state: "present", ready: false, unschedulable: true }],
+    });
+    const run = await runReport(failedWait(short, gpu));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "Failed waiting for nodes: applied; pool workers: 3/4 Ready, 0/1 new, last look failed; pool gpu: talos-gpu-03 still there",
+    );
+  });
+
+  it("says the nodes could not be read, rather than count them", async () => {
+    const unread = await waitFile("unread", {
+      outcome: "failed",
+      nodesRead: false,
+      message: "GET https://10.0.0.1:6443/api/v1/nodes: HTTP 403 Forbidden",
+    });
+    const run = await runReport(failedWait(unread));
+    expect(run.stdout).toContain(
+      "Failed waiting for nodes: applied; pool workers: the nodes could not be read",
+    );
+  });
+
+  it("claims no cause without a failed wait's result, and takes results only with --failed-step nodes", async () => {
+    const missing = join(dir, "wait-never-written.json");
+    const run = await runReport(failedWait(missing));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`cannot read ${missing}`);
+    expect(run.stderr).toContain("The report does not say what that wait lacked.");
+    expect(run.stdout).toContain(
+      "Failed after the apply: applied; nodes not Ready in time, or a Node object not deleted",
+    );
+
+    const ready = await waitFile("ready", { outcome: "ready" });
+    const passed = await runReport(failedWait(ready));
+    expect(passed.stdout).toContain("Failed after the apply: applied;");
+
+    const args = failedWait(ready).map((arg) => (arg === "nodes" ? "apply" : arg));
+    const wrong = await runReport(args);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("--wait-result tells how a wait for the nodes ended");
   });
 });

@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
+import { parseWaitStop } from "../../src/apply/report-wait.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { expectReport, waitJson as json, useWaitCluster } from "./wait-nodes-support.ts";
 
@@ -316,6 +317,21 @@ describe("pr-autoscaler wait-nodes", () => {
       { name: "talos-worker-4", state: "present", ready: false, unschedulable: false },
     ]);
     expect(run.stderr).toContain("node/talos-worker-3 deleted\n");
+  });
+
+  it("--result-file writes the JSON result the apply report reads, and stdout keeps the readable one", async () => {
+    cluster.fake.add(node("talos-worker-1"));
+    const file = join(cluster.dir, "wait-workers.json");
+    const args = ["--pool", "workers", "--count", "2", "--timeout", "10s", "--result-file", file];
+    const run = await wait(args);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("Timed out after 10s waiting for pool workers: ");
+    const text = await readFile(file, "utf8");
+    expect(JSON.parse(text)).toMatchObject({ outcome: "timed-out", ready: 1, missing: 1 });
+    expect(parseWaitStop(text, file)).toMatchObject({ pool: "workers", count: 2, missing: 1 });
+    const nowhere = await wait([...args.slice(0, -1), join(cluster.dir, "no-such-dir", "w.json")]);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain("the folder");
   });
 
   it("tries again after an API error worth retrying, and stops at once when refused", async () => {

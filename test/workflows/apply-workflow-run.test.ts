@@ -249,6 +249,9 @@ describe("the apply job", () => {
       expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       "--kubeconfig",
       join(temp, "kubeconfig"),
+      // Its result, for the report to say what a failed wait lacked.
+      "--result-file",
+      join(temp, "wait-workers.json"),
     ]);
     expect(job.step("uncordon").outcome).toBe("skipped");
 
@@ -509,14 +512,41 @@ describe("the apply job", () => {
       after: 4,
       planJson: await plan("scale-up-3-to-4.json"),
     });
+    // The new VM registered into the Node object an earlier VM of its name left, cordoned.
+    const wait = {
+      outcome: "timed-out",
+      pool: "workers",
+      selector: "every node that is not control plane",
+      count: 4,
+      added: 1,
+      since: "2026-11-22T18:01:05Z",
+      nodesRead: true,
+      members: [],
+      ready: 4,
+      newlyReady: [],
+      newCordoned: ["talos-worker-4"],
+      notReadyBefore: [],
+      waitingFor: [],
+      stoppedReady: [],
+      missing: 0,
+      missingNew: 1,
+      gone: [],
+      message: "0 of 1 new nodes Ready and not cordoned: …",
+      elapsedMs: 900_000,
+    };
     const job = await sandbox.runJob("apply", {
       event: pushEvent(sandbox),
-      env: { STUB_WAIT_EXIT: "1" },
+      env: { STUB_WAIT_EXIT: "1", STUB_WAIT_JSON: JSON.stringify(wait) },
     });
     expect(job.step("apply").outcome).toBe("success");
     expect(job.step("wait").outcome).toBe("failure");
-    expect(flag(reportArgs(await sandbox.calls(), "apply", "failed"), "--failed-step")).toBe(
-      "nodes",
+    const final = reportArgs(await sandbox.calls(), "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("nodes");
+    expect(flag(final, "--wait-result")).toBe(
+      join(sandbox.runnerTemp, "pr-autoscaler", "wait-workers.json"),
+    );
+    expect(job.step("Report on the merged pull request").stdout).toContain(
+      "Failed waiting for nodes: applied; pool workers: new node talos-worker-4 cordoned",
     );
   });
 

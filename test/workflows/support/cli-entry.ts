@@ -1,8 +1,9 @@
 /**
  * `pr-autoscaler` as the workflow tests run it: the real `guard` and `report` commands (with
  * `report plan|apply` in --dry-run, since these tests reach no GitHub), and stand-ins for
- * `drain` and `wait-nodes`, whose exit codes the test chooses (and the drain's --json result:
- * STUB_DRAIN_JSON, written to --result-file, none when unset, as from a drain killed before it could write it). Every
+ * `drain` and `wait-nodes`, whose exit codes the test chooses (and their --json results:
+ * STUB_DRAIN_JSON and STUB_WAIT_JSON, written to --result-file, none when unset, as from a
+ * command killed before it could write it). Every
  * call is recorded. The two real commands are loaded alone, not through main.ts, which loads
  * every command.
  */
@@ -29,7 +30,7 @@ async function run(): Promise<number> {
     const json = args.includes("--json");
     const progress = json ? process.stderr : process.stdout;
     progress.write(`${command} (stand-in): exit ${exit}\n`);
-    const result = process.env.STUB_DRAIN_JSON;
+    const result = process.env[command === "drain" ? "STUB_DRAIN_JSON" : "STUB_WAIT_JSON"];
     if (json) process.stdout.write(result ?? "");
     const file = args[args.indexOf("--result-file") + 1];
     if (args.includes("--result-file") && file !== undefined && result !== undefined) {
