@@ -17,6 +17,9 @@ export function showWaitEvent(progress: Progress, event: WaitEvent): void {
     case "deleted":
       progress.log(`node/${event.node} deleted`);
       return;
+    case "delete-failed":
+      progress.log(`${event.message} (trying again at the next look)`);
+      return;
     case "error":
       progress.log(`could not read the nodes (trying again): ${event.message}`);
       return;
@@ -164,11 +167,13 @@ function goneLine(gone: WaitResult["gone"][number]): string {
       const state = `${gone.ready ? "Ready" : "NotReady"}${gone.unschedulable ? ", cordoned" : ", not cordoned"}`;
       const why = gone.deleteNotStarted
         ? `the timeout had run out, so its delete was not started: run the wait again, or kubectl delete node ${gone.name}`
-        : gone.ready
-          ? "its kubelet still reports: is its VM destroyed?"
-          : gone.unschedulable
-            ? "pass --delete-gone to delete its Node object"
-            : "not cordoned, so never deleted by --delete-gone: was it drained?";
+        : gone.deleteFailed !== undefined
+          ? `its delete failed: ${gone.deleteFailed}`
+          : gone.ready
+            ? "its kubelet still reports: is its VM destroyed?"
+            : gone.unschedulable
+              ? "pass --delete-gone to delete its Node object"
+              : "not cordoned, so never deleted by --delete-gone: was it drained?";
       return `${gone.name}: still there (${state}); ${why}`;
     }
   }

@@ -54,6 +54,8 @@ export interface GoneReport {
    * outcome must be known, so none is started past the deadline.
    */
   deleteNotStarted?: true;
+  /** With `--delete-gone`, a node still there whose delete the last look sent failed: why. */
+  deleteFailed?: string;
 }
 
 /** What the last successful look saw of the pool; absent from a result when no look succeeded. */
@@ -105,6 +107,8 @@ export interface WaitResult extends Partial<PoolView> {
 export type WaitEvent =
   | { type: "status"; pool: string; target: PoolTarget; assessment: PoolAssessment }
   | { type: "deleted"; node: string }
+  /** A delete that failed; `message` names the node and says why. */
+  | { type: "delete-failed"; node: string; message: string }
   | { type: "error"; message: string };
 
 /**
@@ -129,6 +133,8 @@ export async function waitForNodes(
   const deleted = new Map<string, string>();
   /** The nodes the last look would have deleted, had the timeout not run out. */
   const notStarted = new Set<string>();
+  /** The delete the last successful look sent and that failed. */
+  let failedDelete: Deletes["failed"];
   let memory: WaitMemory | undefined;
   let last: PoolAssessment | undefined;
   let lastError: string | undefined;
@@ -138,6 +144,7 @@ export async function waitForNodes(
       last,
       deleted,
       notStarted,
+      failedDelete,
       lastError,
       now: clock.now(),
       started,
@@ -157,8 +164,19 @@ export async function waitForNodes(
     try {
       const nodes = await api.listNodes(listOptions);
       memory ??= firstMemory(nodes, options.target, since);
-      last = await look(api, options, nodes, memory, { deleted, notStarted, deadline, clock });
+      const deletes: Deletes = { deleted, notStarted, deadline, clock };
+      last = await look(api, options, nodes, memory, deletes);
       lastError = undefined;
+      const failed = deletes.failed;
+      failedDelete = failed;
+      if (failed !== undefined) {
+        // The look itself succeeded: what it saw stands, and the delete is tried again at the
+        // next look unless the answer says it never can be.
+        const message = `could not delete node ${failed.node}: ${failed.error.message}`;
+        if (!failed.error.retryable) return finish("failed", message);
+        lastError = message;
+        options.onEvent?.({ type: "delete-failed", node: failed.node, message });
+      }
     } catch (error) {
       if (error instanceof DeadlineReached) {
         lastError = error.reason;
@@ -189,12 +207,15 @@ interface Deletes {
   notStarted: Set<string>;
   deadline: number;
   clock: DrainClock;
+  /** Set by the look: the delete that failed, after which it sent no other. */
+  failed?: { node: string; error: KubeApiError };
 }
 
 /**
  * One look: assess, delete what may be deleted, and tell. A delete keeps its own limits (its
  * outcome must be known), so none is started once the deadline has passed: the node is
- * reported as still there, its delete not started.
+ * reported as still there, its delete not started. A delete that fails ends the look's
+ * deletes, and is told in `deletes.failed`: what the look saw still stands.
  */
 async function look(
   api: WaitNodesApi,
@@ -213,7 +234,15 @@ async function look(
         notStarted.add(node.name);
         continue;
       }
-      if (!(await api.deleteNode(node))) continue;
+      let gone: boolean;
+      try {
+        gone = await api.deleteNode(node);
+      } catch (error) {
+        if (!(error instanceof KubeApiError)) throw error;
+        deletes.failed = { node: node.name, error };
+        break;
+      }
+      if (!gone) continue;
       deleted.set(node.name, node.uid);
       options.onEvent?.({ type: "deleted", node: node.name });
     }
@@ -328,6 +357,7 @@ interface Finish {
   last: PoolAssessment | undefined;
   deleted: Map<string, string>;
   notStarted: ReadonlySet<string>;
+  failedDelete: Deletes["failed"];
   lastError: string | undefined;
   now: number;
   started: number;
@@ -358,6 +388,8 @@ function result(options: WaitNodesOptions, finish: Finish): WaitResult {
         unschedulable: node.unschedulable,
       };
       if (finish.notStarted.has(name)) present.deleteNotStarted = true;
+      if (finish.failedDelete?.node === name)
+        present.deleteFailed = finish.failedDelete.error.message;
       return present;
     }),
     elapsedMs: now - finish.started,

@@ -334,6 +334,46 @@ describe("pr-autoscaler wait-nodes", () => {
     expect(nowhere.stderr).toContain("the folder");
   });
 
+  it("--delete-gone: a failed delete keeps what the look saw, and is tried again unless refused", async () => {
+    const drained = () => node("talos-worker-3", { ready: false, unschedulable: true });
+    cluster.fake.add(node("talos-worker-1"), drained());
+    const path = "/api/v1/nodes/talos-worker-3";
+    cluster.fake.injectFault({ method: "DELETE", path, status: 500 });
+    const args = ["--pool", "workers", "--count", "1", "--gone", "talos-worker-3", "--delete-gone"];
+    const retried = await wait([...args, "--json"]);
+    expect(retried.code).toBe(0);
+    expect(retried.stderr).toMatch(
+      /could not delete node talos-worker-3: DELETE \S*\/api\/v1\/nodes\/talos-worker-3: HTTP 500 InternalError: injected failure \(trying again at the next look\)\n/,
+    );
+    expect(retried.stderr).not.toContain("could not read the nodes");
+    expect(json(retried).gone).toEqual([{ name: "talos-worker-3", state: "deleted" }]);
+
+    // An identity that may not delete nodes: the wait stops, having read them.
+    cluster.fake.add(drained());
+    cluster.fake.injectFault({ method: "DELETE", path, status: 403, times: Infinity });
+    const refused = await wait([...args, "--json"]);
+    expect(refused.code).toBe(1);
+    const result = json(refused);
+    expect(result).toMatchObject({ outcome: "failed", nodesRead: true, ready: 1, missing: 0 });
+    expect(result.message).toMatch(
+      /^could not delete node talos-worker-3: DELETE \S*\/api\/v1\/nodes\/talos-worker-3: HTTP 403 Forbidden/,
+    );
+    expect(result.gone).toEqual([
+      {
+        name: "talos-worker-3",
+        state: "present",
+        ready: false,
+        unschedulable: true,
+        deleteFailed: expect.stringMatching(/HTTP 403 Forbidden/),
+      },
+    ]);
+    const text = await wait(args);
+    expect(text.stdout).toContain(
+      "talos-worker-3: still there (NotReady, cordoned); its delete failed: DELETE ",
+    );
+    expect(text.stdout).not.toContain("never read");
+  });
+
   it("tries again after an API error worth retrying, and stops at once when refused", async () => {
     cluster.fake.add(node("talos-worker-1"));
     failNodeList({ status: 503 });
