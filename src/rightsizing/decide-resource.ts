@@ -98,17 +98,21 @@ export interface SharedReader {
  * each of its workloads): each container's value is derived from its own VPA as in
  * `decideResource`, and the highest of them is proposed, as one change, so that none of them
  * gets less than it needs. Whatever holds one of them (no usable recommendation, an HPA, pods
- * that differ from the file) holds the values for all. READERS share the file's values.
+ * that differ from the file) holds the values for all. READERS share the file's values; the
+ * first is the container deciding, whose own hold is given as it is.
  */
 export function decideSharedResource(readers: readonly SharedReader[]): ResourceDecision {
   const merged = mergedInput(readers.map((reader) => reader.input));
   const base = baseDecision(merged);
   const values: { reader: string; value: number }[] = [];
   let highest: DerivationStep[] = [];
-  for (const { reader, input } of readers) {
+  for (const [index, { reader, input }] of readers.entries()) {
     const result = derive(input);
+    // The first reader is the container deciding: what holds it is its own, not another's.
     if ("hold" in result)
-      return { ...base, hold: { kind: "shared-reader", reader, hold: result.hold } };
+      return index === 0
+        ? { ...base, hold: result.hold }
+        : { ...base, hold: { kind: "shared-reader", reader, hold: result.hold } };
     const value = lastValue(result.steps);
     if (values.every((entry) => entry.value < value)) highest = result.steps;
     values.push({ reader, value });

@@ -158,6 +158,34 @@ describe("values that several workloads' containers read (Bitnami metrics.resour
     expect(off.unjudged.map((entry) => entry.key)).toEqual(["resources-db-postgresql-read"]);
   });
 
+  it("gives the deciding container's own hold as its own, not as another container's", () => {
+    // The primary's VPA recommends no memory for its exporter: the primary decides the values.
+    const [own, replicas] = vpas();
+    if (!own || !replicas) throw new Error("no VPAs");
+    const noMemory: VpaInfo = {
+      ...own,
+      recommendations: own.recommendations.map((r) =>
+        r.containerName !== "metrics"
+          ? r
+          : { containerName: r.containerName, target: { cpu: r.target.cpu ?? 0 } },
+      ),
+    };
+    const result = plan(files, [noMemory, replicas]);
+    expect(result.unjudged).toContainEqual({
+      workload: primary,
+      vpa: "postgresql-primary",
+      key: "resources-db-postgresql-primary",
+      why: "container metrics: the VPA postgresql-primary has no memory recommendation",
+      container: "metrics",
+      resource: "memory",
+    });
+    const reasons = result.proposals[0]?.reasons.join("\n") ?? "";
+    expect(reasons).toContain("memory request 32Mi kept: the VPA gives no target for it");
+    expect(reasons).not.toContain(
+      "these values also set the resources of StatefulSet db/postgresql-primary container metrics",
+    );
+  });
+
   it("changes nothing for workloads of several namespaces matched to one values file", () => {
     // No namespace is declared on the way to the file: one release deploys it into one
     // namespace, so it is not both workloads', or it is the values of two releases.
