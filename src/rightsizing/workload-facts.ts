@@ -105,13 +105,16 @@ export function oomKillsOf(
 }
 
 /**
- * Every container the workload is known to have: those the VPA recommends for, those its
- * policies name, and those of its pods (sidecars among the init containers included).
+ * Every container the workload is known to have: those the VPA recommends for, and those of its
+ * pods (sidecars among the init containers included). A container its policies name counts only
+ * while no pod shows what the workload runs (scaled to zero): with pods, a policy for a container
+ * they lack is stale, and `*` names no container.
  */
 export function containerNamesOf(vpa: VpaInfo, facts: WorkloadFacts): string[] {
   const names = new Set(vpa.recommendations.map((r) => r.containerName));
-  for (const policy of vpa.resourcePolicy)
-    if (policy.containerName !== "*") names.add(policy.containerName);
+  if (facts.pods.length === 0)
+    for (const policy of vpa.resourcePolicy)
+      if (policy.containerName !== "*") names.add(policy.containerName);
   for (const pod of facts.pods) {
     for (const container of pod.containers) names.add(container.name);
     for (const container of pod.initContainers) if (container.sidecar) names.add(container.name);

@@ -212,4 +212,28 @@ describe("plan with rightsizing against a served cluster", () => {
     const text = await served.run([], infra);
     expect(text.stdout).toContain(`deployment/media/sonarr: ${message}\n`);
   });
+
+  it("says nothing of a container only the VPA's policies name, when the pods do not have it", async () => {
+    // The exporter was removed from the Deployment; its VPA still has a policy for it, and a
+    // default one for every container (`*`).
+    const sonarr = vpa("media", "sonarr", { cpu: "900m", memory: "1Gi" });
+    const spec = sonarr.spec as Raw;
+    spec.resourcePolicy = {
+      containerPolicies: [
+        { containerName: "*", minAllowed: { cpu: "10m" } },
+        { containerName: "exporter", maxAllowed: { memory: "512Mi" } },
+      ],
+    };
+    const served = await serveForTest([...cluster(), sonarr, podOf("media", "sonarr")]);
+    const infra: InfraFiles = {
+      config: `${CONFIG}rightsizing: {}\n`,
+      other: { "apps/media/sonarr.yaml": manifest("media", "sonarr") },
+    };
+    const output = await served.plan(infra);
+    expect(output.proposals.filter((p) => p.kind === "resources").map((p) => p.key)).toEqual([
+      "resources-media-sonarr",
+    ]);
+    const sonarrNotes = output.notes.filter((n) => n.subject === "deployment/media/sonarr");
+    expect(sonarrNotes.map((n) => n.message).join("\n")).not.toContain("recommends nothing");
+  });
 });
