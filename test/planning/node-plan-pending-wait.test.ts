@@ -214,6 +214,31 @@ describe("while pods wait for room", () => {
     expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
   });
 
+  it("closes an open decrease above the max that the plan does not make, pods waiting or not", () => {
+    // Four full workers where the max is three: worker-4's pod fits on no other node, so no
+    // decrease is made; the pod left pending beyond the max does not keep one open.
+    const workers = nodes(4, BUSY);
+    const pods = workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" }));
+    const open = { facts: { openPullRequest: { number: 3, desired: 3, from: 4 } } };
+    const quiet = planOne(buildSnapshot({ nodes: workers, pods }), { max: 3 }, open);
+    expect(quiet.action).toBe("none");
+    expect(quiet.pullRequest).toEqual({ action: "close", number: 3 });
+    const snapshot = buildSnapshot({ nodes: workers, pods: [...pods, waiting("web/a", 600)] });
+    const decision = planOne(snapshot, { max: 3 }, open);
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.triggers)).toEqual(["pending-pods", "above-max"]);
+    expect(decision.holds).toEqual([{ kind: "at-max", wanted: 5, allowed: 3, bound: "max" }]);
+    expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
+    // The host cap likewise.
+    const capped = planOne(snapshot, { max: 6, host: { maxNodes: 3 } }, open);
+    expect(capped.holds).toEqual([{ kind: "at-max", wanted: 5, allowed: 3, bound: "host-cap" }]);
+    expect(capped.pullRequest).toEqual({ action: "close", number: 3 });
+    // A cooldown still holds it: the node may be removable once it is over.
+    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
+    const held = planOne(snapshot, { max: 3 }, { facts: { ...open.facts, ...cooldown } });
+    expect(held.pullRequest).toEqual({ action: "leave", number: 3 });
+  });
+
   it("at the max: does not say nodes are added for them", () => {
     const decision = planOne(shrinkable([waiting("web/a", 30)]), {
       max: 4,

@@ -125,6 +125,27 @@ describe("scale down", () => {
       expect(open(5)).toEqual({ action: "leave", number: 9 });
     });
 
+    it("closes an open decrease below the window's min while a cooldown holds the pool", () => {
+      const cooldown = {
+        lastChange: { at: "2025-06-06T11:58:00.000Z", direction: "down" as const },
+      };
+      const open = (desired: number) =>
+        planOne(quietPool(), friday("10 12 * * 5", 3), {
+          facts: { openPullRequest: { number: 9, desired, from: 4 }, ...cooldown },
+        });
+      const below = open(2);
+      expect(below.action).toBe("none");
+      expect(kinds(below.holds)).toEqual(["cooldown", "schedule-soon"]);
+      expect(below.pullRequest).toEqual({ action: "close", number: 9 });
+      expect(explainNodeDecision(below)).toContain(
+        "  hold: schedule noon-batch opens at 2025-06-06T12:10:00.000Z with min 3, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 3 or more",
+      );
+      // Down to the window's min it is what the plan makes once the cooldown is over.
+      const toMin = open(3);
+      expect(kinds(toMin.holds)).toEqual(["cooldown"]);
+      expect(toMin.pullRequest).toEqual({ action: "leave", number: 9 });
+    });
+
     it("removes it when the window opens later than that", () => {
       // One node, as without a schedule.
       const decision = planOne(quietPool(), friday("30 12 * * 5"));
