@@ -291,6 +291,12 @@ function decide(
     if (!fitUnknownHeld && closing) holds.push(closing);
     const orphans = orphaned || !orphansInTheWay(context) ? undefined : orphansHold(context);
     if (orphans) holds.push(orphans);
+    // A cooldown (say) kept `beforeSchedule` from looking: an open decrease below the min of a
+    // window about to open is closed all the same, and the hold names the window.
+    const soon = windowSoon(context);
+    const desired = context.facts?.openPullRequest?.desired as number;
+    if (soon && desired < soon.min && !holds.some((hold) => hold.kind === "schedule-soon"))
+      holds.push({ kind: "schedule-soon", ...soon });
   }
   // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending
   // pods, the min, the max) did not rest on it, and the utilisation report names the nodes.
@@ -376,6 +382,22 @@ function beforeSchedule(
   wanted: Wanted,
   holds: Hold[],
 ): Wanted {
+  const soon = windowSoon(context);
+  if (!soon || wanted.desired >= soon.min) return wanted;
+  holds.push({ kind: "schedule-soon", ...soon });
+  const keep = current - soon.min;
+  return keep > 0 && wanted.removing
+    ? scaleDown(current, wanted.removing.slice(0, keep))
+    : { action: "none", desired: current };
+}
+
+/**
+ * The window with the highest min among those that open before a node removed now could be back
+ * (a cooldown, then a merge and a boot within `provisionTimeout`); none if no window opens so soon.
+ */
+function windowSoon(
+  context: PoolContext,
+): { schedule: string; opensAt: string; min: number } | undefined {
   const horizon = context.now.getTime() + context.pool.cooldown + context.pool.provisionTimeout;
   let soon: { schedule: string; opensAt: string; min: number } | undefined;
   for (const schedule of context.bounds.schedules) {
@@ -385,12 +407,7 @@ function beforeSchedule(
     if (!soon || min > soon.min)
       soon = { schedule: schedule.name, opensAt: schedule.nextStart, min };
   }
-  if (!soon || wanted.desired >= soon.min) return wanted;
-  holds.push({ kind: "schedule-soon", ...soon });
-  const keep = current - soon.min;
-  return keep > 0 && wanted.removing
-    ? scaleDown(current, wanted.removing.slice(0, keep))
-    : { action: "none", desired: current };
+  return soon;
 }
 
 /**
@@ -782,7 +799,8 @@ function openDecreaseRemoving(context: PoolContext): string[] | undefined {
 /**
  * What to do with the pool's pull request. A hold leaves an open one as it is, except that an
  * open decrease is closed while pods wait for room (merged, it would take room they need), or
- * will (off a node not Ready), or when it goes below the min of a window about to open; and one
+ * will (off a node not Ready), or when it goes below the min of a window about to open, and the
+ * max that keeps nodes from being added (`at-max`) leaves no open decrease; and one
  * whose count was changed under it, or that the bounds no longer allow, is closed whatever holds.
  */
 function pullRequestAction(
@@ -825,8 +843,13 @@ function pullRequestAction(
     open.desired !== undefined &&
     (open.desired > bounds.effectiveMax || open.desired < bounds.effectiveMin);
   // Pods waiting for `scaleUp.pendingFor` above the max hold nothing back: no node is added for
-  // them, and the count comes down to the max all the same.
-  const holding = holds.filter((hold) => !(hold.kind === "pending-wait" && hold.above));
+  // them, and the count comes down to the max all the same. Nor does the max (or the host cap)
+  // that keeps nodes from being added hold back a decrease: above it, one the plan does not make
+  // (the node's pods fit nowhere else, say) is closed as it would be with no pod asking for more.
+  const holding = holds.filter(
+    (hold) =>
+      !(hold.kind === "pending-wait" && hold.above) && !(openDecrease && hold.kind === "at-max"),
+  );
   let prAction: PullRequestAction = "close";
   if (action !== "none") prAction = "update";
   else if (holding.length > 0 && !decreaseUnwanted && !overtaken && !outOfBounds)
