@@ -134,6 +134,8 @@ export interface BotPullRequest {
    * absent: none said.
    */
   keptNotice?: string;
+  /** How many comments saying why it is kept were posted on it, as its marker records. */
+  keptSaid?: number;
   /**
    * The forge's own auto-merge (GitHub's) is on, whoever turned it on: an update that changes
    * the values turns it off first, so the new values do not merge without their grace period.
@@ -342,7 +344,8 @@ export interface Forge {
    * Says MESSAGE in a comment on a pull request kept as it is (a change in it that cannot be
    * judged now), once for NOTICE (a digest of what is kept, not of the words, which may count
    * time): it goes into the hidden marker, so later runs need no request to know it was said,
-   * and another one is said again.
+   * and another one is said again. `ensurePullRequest` takes it off the marker once the plan
+   * wants the pull request as it is again (one request), so a later keep is said again too.
    */
   noticeKept(pr: BotPullRequest, message: string, notice: string): Promise<void>;
   /** Deletes a stray branch when it holds only the bot's commit. */

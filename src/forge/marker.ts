@@ -53,9 +53,16 @@ export const PullRequestMarker = z.object({
   requests: z.array(z.string()).optional(),
   /**
    * Set once the bot has said in a comment why it keeps the pull request as it is (a change in
-   * it that cannot be judged): a digest of what is kept (see `noticeDigest`).
+   * it that cannot be judged): a digest of what is kept (see `noticeDigest`). Taken off once the
+   * plan wants the pull request as it is again, so that a later keep is said again.
    */
   kept: z.string().optional(),
+  /**
+   * How many comments saying why it is kept the bot has posted on it; each is tagged with its
+   * number, so one said again, after the plan wanted the pull request in between, is not taken
+   * for the earlier one. Kept when `kept` is taken off.
+   */
+  keptSaid: z.number().int().positive().optional(),
   /**
    * Written by the request that closes it when the bot closes the pull request itself: a closed
    * pull request without it was closed by people, which needs no extra request to tell.

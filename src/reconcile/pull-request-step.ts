@@ -288,13 +288,15 @@ async function keepUnjudged(
 
 /**
  * Whether the forge will find the pull request as planned and write nothing: the bot's, on the
- * default branch head, with the plan's fingerprint and labels; or people's, already told so.
+ * default branch head, with the plan's fingerprint and labels, and no record of a comment saying
+ * why it was kept (taken off once it is wanted again); or people's, already told so.
  */
 function asPlanned(existing: BotPullRequest | undefined, desired: DesiredPullRequest): boolean {
   if (!existing) return false;
   if (existing.control === "human") return existing.handsOffNoticed;
   return (
     existing.upToDate &&
+    existing.keptNotice === undefined &&
     existing.fingerprint === desired.fingerprint &&
     desired.labels.every((label) => existing.labels.includes(label))
   );

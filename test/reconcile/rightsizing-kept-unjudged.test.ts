@@ -717,6 +717,18 @@ describe("a right-sizing pull request, one of whose container's requests can no 
     expect(back.pullRequests).toContainEqual(
       expect.objectContaining({ key: "resources-media-sonarr", number, action: "unchanged" }),
     );
+    // Wanted as it is again: the record of the comment goes, once; nothing is written after.
+    expect(readPullRequestMarker(w.github.pull(number).body)).toMatchObject({ keptSaid: 1 });
+    expect(readPullRequestMarker(w.github.pull(number).body)?.kept).toBeUndefined();
+    w.github.reset();
+    await w.run();
+    expect(w.github.calls().filter((call) => call.startsWith("PATCH"))).toEqual([]);
+
+    // The same request is held again later: that is said again, in a comment of its own.
+    w.cluster = sonarrWithoutMemory();
+    await w.run();
+    expect(w.github.commentsOn(number)).toHaveLength(2);
+    expect(readPullRequestMarker(w.github.pull(number).body)).toMatchObject({ keptSaid: 2 });
   });
 
   it("written before its marker named the requests it changes, is updated to the request still judged, as then", async () => {

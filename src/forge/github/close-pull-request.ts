@@ -104,7 +104,9 @@ export async function noticeKept(
   digest: string,
 ): Promise<void> {
   if (pr.keptNotice === digest) return;
-  const tag = { key: pr.key, notice: digest };
+  // Numbered: the same keep said again after the pull request was wanted as it is in between.
+  const said = (pr.keptSaid ?? 0) + 1;
+  const tag = { key: pr.key, notice: digest, said: String(said) };
   const comments = await listOwnCommentBodies(context, pr.number);
   if (!comments.some((body) => hasCommentTag(body, "kept", tag)))
     await postComment(context, pr.number, `${message}\n\n${commentTag("kept", tag)}`);
@@ -114,8 +116,24 @@ export async function noticeKept(
     "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
     {
       pull_number: pr.number,
-      body: replacePullRequestMarker(pr.body, { ...marker, kept: digest }),
+      body: replacePullRequestMarker(pr.body, { ...marker, kept: digest, keptSaid: said }),
     },
+    GitHubPullRequest,
+  );
+}
+
+/**
+ * Takes the record of a comment saying why it is kept off the marker of a pull request the plan
+ * wants as it is again (one request, only while it is there), so that a later keep, even of the
+ * same changes, is said again.
+ */
+export async function forgetKept(context: ForgeContext, pr: BotPullRequest): Promise<void> {
+  if (pr.keptNotice === undefined) return;
+  const { kept: _kept, ...marker } = readPullRequestMarker(pr.body) ?? { key: pr.key };
+  await context.client.call(
+    `record on pull request #${pr.number} that it is no longer kept`,
+    "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
+    { pull_number: pr.number, body: replacePullRequestMarker(pr.body, marker) },
     GitHubPullRequest,
   );
 }

@@ -12,7 +12,7 @@ import { readPullRequestMarker, withPullRequestMarker } from "../marker.ts";
 import { changesValues } from "../values-changed.ts";
 import { disableAutoMerge } from "./auto-merge.ts";
 import { buildBotCommit } from "./bot-commit.ts";
-import { closeBotPullRequest, leaveToPeople } from "./close-pull-request.ts";
+import { closeBotPullRequest, forgetKept, leaveToPeople } from "./close-pull-request.ts";
 import { byBot, type ForgeContext } from "./forge-context.ts";
 import { failedWith } from "./github-client.ts";
 import { type GitHubPullRequest, GitHubPullRequest as PullRequestSchema } from "./github-types.ts";
@@ -73,6 +73,8 @@ async function refresh(
   const current = check.kind === "current" && check.parent === state.head.sha;
   if (!replanned && pr.upToDate && current) {
     await addLabels(context, pr.number, missingLabels(desired, pr.labels));
+    // Wanted as it is again after it was kept for a change that could not be judged.
+    await forgetKept(context, pr);
     return { action: "unchanged", ...found, botSha: pr.headSha };
   }
   const commit = await buildBotCommit(context, desired, state);
@@ -96,7 +98,7 @@ async function refresh(
     {
       pull_number: pr.number,
       title: desired.title,
-      body: markedBody(desired, commit.sha, state, pr.headSha),
+      body: markedBody(desired, commit.sha, state, pr.headSha, pr.keptSaid),
     },
     PullRequestSchema,
   );
@@ -282,7 +284,7 @@ async function openPullRequest(
         title: desired.title,
         head: branch,
         base: state.defaultBranch,
-        body: markedBody(desired, sha, state, undefined),
+        body: markedBody(desired, sha, state, undefined, undefined),
       },
       PullRequestSchema,
     );
@@ -356,11 +358,17 @@ function labelNames(pr: GitHubPullRequest): string[] {
   return pr.labels.map((label) => label.name);
 }
 
+/**
+ * The body with the marker of the pull request as the bot writes it; KEPT_SAID, the comments
+ * saying why it was kept posted on it before, is carried over (the record of the last is not:
+ * an update means the plan wants it).
+ */
 function markedBody(
   desired: DesiredPullRequest,
   sha: string,
   state: RepoState,
   previous: string | undefined,
+  keptSaid: number | undefined,
 ): string {
   return withPullRequestMarker(desired.body, {
     key: desired.key,
@@ -375,5 +383,6 @@ function markedBody(
     ...(desired.workloads ? { workloads: desired.workloads } : {}),
     ...(desired.containers ? { containers: desired.containers } : {}),
     ...(desired.requests ? { requests: desired.requests } : {}),
+    ...(keptSaid ? { keptSaid } : {}),
   });
 }

@@ -239,6 +239,7 @@ function toBotPullRequest(
     ...(marker?.containers ? { containers: marker.containers } : {}),
     ...(marker?.requests ? { requests: marker.requests } : {}),
     ...(marker?.kept ? { keptNotice: marker.kept } : {}),
+    ...(marker?.keptSaid ? { keptSaid: marker.keptSaid } : {}),
     ...(pr.auto_merge ? { autoMerge: true } : {}),
     ...(pr.auto_merge?.enabled_by ? { autoMergeBy: pr.auto_merge.enabled_by.login } : {}),
     ...(pr.node_id ? { nodeId: pr.node_id } : {}),
