@@ -7,6 +7,7 @@ import {
   explainNodeDecision,
   holdText,
   overMaxLine,
+  refusalText,
   triggerText,
 } from "../planning/explain-node-decision.ts";
 import type { NodeDecision } from "../planning/node-decision.ts";
@@ -471,14 +472,17 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
 /**
  * What holds the pool when the plan closes its open decrease all the same (pods waiting for
  * room, at the max or in a cooldown, nodes not Ready, a window about to open), as the
- * explanation words it: what asks for a change, the pods left beyond the max, and the holds.
- * Nothing when nothing holds it: no change is wanted, which the headline says.
+ * explanation words it: what asks for a change, what keeps the node the decrease would remove
+ * (its pods fit nowhere else, say), the pods left beyond the max, and the holds. Nothing when
+ * nothing holds it: no change is wanted, which the headline says.
  */
 function heldBecause(decision: NodeDecision): string[] {
   if (decision.holds.length === 0) return [];
   const beyond = overMaxLine(decision);
+  const refusedBy = decision.scaleDown.refusedBy ?? [];
   return [
     ...decision.triggers.map((trigger) => `trigger: ${triggerText(trigger)}`),
+    ...(refusedBy.length > 0 ? [`not removed: ${refusedBy.map(refusalText).join("; ")}`] : []),
     ...(beyond ? [beyond] : []),
     ...decision.holds.map((hold) => `hold: ${holdText(hold, decision.pullRequest)}`),
   ];

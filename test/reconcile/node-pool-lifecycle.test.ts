@@ -64,6 +64,30 @@ describe("an open decrease over reconciles", () => {
     );
   });
 
+  it("is closed above a lowered max when its node's pods fit nowhere else while pods wait beyond it", async () => {
+    const w = poolScenario(WORKERS_POOL);
+    await runFor(w, 10, (at) => quiet(at));
+    expect(openTitles(w)).toEqual(["Scale workers from 3 to 2 nodes"]);
+    const [decrease] = w.github.openPulls();
+    // The max comes down to 2 while a job fills each worker: talos-worker-2's fits on no other
+    // node, so no decrease is made, and a pod that needs a new node waits beyond the max.
+    w.github.push({ [CONFIG_PATH]: WORKERS_POOL.replace("max: 6", "max: 2") });
+    const big = pendingPod("apps/big", { cpu: "3800m", memory: "1Gi" });
+    const jobs = ["talos-worker-0", "talos-worker-1", "talos-worker-2"].map(job);
+    w.cluster = quiet(w.github.now(), { extraPods: [...jobs, big] });
+    const result = await w.run();
+    expect(result.decisions[0]).toMatchObject({ action: "none", current: 3 });
+    expect(result.decisions[0]?.holds.map((hold) => hold.kind)).toEqual(["at-max"]);
+    expect(openTitles(w)).toEqual([]);
+    const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
+    expect(closing).toMatch(
+      /^The plan no longer wants this change: pool workers .*: no change at 3; trigger: 1 pending pod\(s\) need 1 new node\(s\); trigger: 3 nodes is above the max of 2; not removed: not every pod of talos-worker-2 fits on the other nodes \(no room for batch\/job-talos-worker-2: it needs more cpu than any other node of the pool has free\); beyond max: /,
+    );
+    // Nothing changes: no decrease is opened again.
+    await runFor(w, 3, (at) => quiet(at, { extraPods: [...jobs, big] }));
+    expect(openTitles(w)).toEqual([]);
+  });
+
   it("is closed when a schedule window that needs the nodes is about to open", async () => {
     // The fake clock starts on Friday 12:00 UTC; the window opens at 12:35 with min 3.
     const w = poolScenario(
