@@ -71,6 +71,8 @@ const STOP_WAIT_MS = 40_000;
  */
 export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { settings, log } = options;
+  // Aborted when `stop` lets go: every GitHub request of the app fails from then on, unsent.
+  const halt = new AbortController();
   const metrics = createAppMetrics();
   const github = createGitHubWatch(metrics);
   const probot = createProbot({
@@ -81,7 +83,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       // Without a secret no webhook endpoint is served; Probot still wants one.
       secret: settings.webhookSecret ?? crypto.randomUUID(),
       log,
-      request: { fetch: fetchWithTimeout(options.githubTimeoutMs ?? GITHUB_TIMEOUT_MS) },
+      request: {
+        fetch: fetchWithTimeout(options.githubTimeoutMs ?? GITHUB_TIMEOUT_MS, halt.signal),
+      },
       // Every answer, each attempt of a retried request included, feeds the metrics.
       Octokit: answeringOctokit(github.answered),
       ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
@@ -185,9 +189,18 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         const result = await reconcile(target, reasons, { ledger });
         metrics.observe(result, (performance.now() - started) / 1000);
         logResult(log, result, reasons, quietUntil(repository));
-        void notifier?.reconciled(result);
+        // Stopped under it: its unsent requests are no failure streak of the repository's.
+        if (!halt.signal.aborted) void notifier?.reconciled(result);
         options.onReconciled?.(result);
       } catch (error) {
+        if (halt.signal.aborted) {
+          // Not a failure of the repository's: the app stopped under it.
+          log.warn(
+            { repository, reasons, err: error },
+            "reconcile given up: the app stopped before it ended (the next leader resumes it)",
+          );
+          return;
+        }
         metrics.failed(repository, (performance.now() - started) / 1000);
         void notifier?.failed(repository, error);
         log.error(
@@ -323,8 +336,17 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       if (!(await settlesWithin(scheduler.stop(), waitMs)))
         log.warn(
           { waitedMs: waitMs },
-          "stopping: a reconcile is still running; the Lease is released anyway, and the reconcile ends with the process (the next leader resumes it: every step is safe to repeat)",
+          "stopping: a reconcile is still running; the Lease is released anyway, and the reconcile is given up: it sends GitHub nothing more (the next leader resumes it: every step is safe to repeat)",
         );
+      // From here no request of this app reaches GitHub: the one a reconcile waits on is given
+      // up, and what a reconcile, a webhook or a refresh still asks for fails unsent. Before the
+      // Lease is released, so the next leader never works beside it. An AbortError: Octokit
+      // passes it on as it is, and its retry plugin does not repeat it.
+      halt.abort(
+        Object.assign(new Error("the app stopped: no more requests to GitHub"), {
+          name: "AbortError",
+        }),
+      );
       // Released after the last reconcile ended (or was given up), so the next leader starts
       // at once rather than when the Lease expires.
       await elector?.stop();

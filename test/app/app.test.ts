@@ -325,7 +325,7 @@ describe("a GitHub that does not answer", () => {
     ]);
   }, 60_000);
 
-  it("does not hold a stopping replica past its wait: stop lets go of a reconcile still running", async () => {
+  it("does not hold a stopping replica past its wait: stop lets go of a reconcile still running, which sends GitHub nothing more", async () => {
     const github = new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
     const lines: { level: number; msg: string }[] = [];
     const log = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
@@ -334,7 +334,10 @@ describe("a GitHub that does not answer", () => {
       log,
       observe: async () => cluster({ pending: 1, plex: false }),
       timer: false,
-      githubTimeoutMs: 600_000,
+      // Far longer than the stop's wait. Were the hung request left open past the stop, it would
+      // be given up after this and asked again, and the reconcile would go on writing, in this
+      // fake or, once this file ended, in the next file's of the same jest worker.
+      githubTimeoutMs: 10_000,
       stopWaitMs: 200,
     });
     github.failRequest(1, { acts: false, answer: "none" });
@@ -342,12 +345,23 @@ describe("a GitHub that does not answer", () => {
     while (!github.log.some((entry) => entry.status === 0))
       await new Promise((resolve) => setTimeout(resolve, 10));
     await app.stop();
+    const sent = github.log.length;
     expect(lines).toContainEqual(
       expect.objectContaining({
         level: 40,
         msg: expect.stringMatching(
           /^stopping: a reconcile is still running; the Lease is released/,
         ),
+      }),
+    );
+    // The reconcile the stop let go of ends at its open request, and sends nothing after it.
+    await app.idle();
+    expect(github.log.slice(sent).map((entry) => entry.call)).toEqual([]);
+    expect(github.pulls.size).toBe(0);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: "reconcile given up: the app stopped before it ended (the next leader resumes it)",
       }),
     );
   });
