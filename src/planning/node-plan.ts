@@ -278,7 +278,12 @@ function decide(
       unready !== undefined ||
       orphaned !== undefined ||
       fitUnknownHeld !== undefined);
-  if (stops.length > 0 || heldDown) wanted = { action: "none", desired: current };
+  if (stops.length > 0 || heldDown) {
+    // The report still says which nodes would go once the hold is over: no more than the
+    // decrease above the max, or of nodes long not Ready, keeps to while such pods wait.
+    if (wanted.action === "scale-down") forcedOnly(context, up, wanted, triggers, down.report, []);
+    wanted = { action: "none", desired: current };
+  }
   if (wanted.action === "scale-down") {
     wanted = forcedOnly(context, up, wanted, triggers, down.report, holds);
     wanted = beforeSchedule(context, current, wanted, holds);

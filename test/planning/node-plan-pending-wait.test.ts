@@ -619,6 +619,24 @@ describe("while a pending pod's fit on a new node is unknown", () => {
     });
   });
 
+  it("says a node long not Ready would go alone once a cooldown is over, not with empty nodes", () => {
+    const cooldown = { lastChange: { at: ago(120), direction: "up" as const } };
+    const decision = planOne(
+      withDeadNode(),
+      { scaleDown: { maxEmptyBulk: 5 } },
+      { facts: cooldown },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.holds)).toContain("cooldown");
+    expect(decision.scaleDown.bulk).toMatchObject({
+      nodes: ["worker-5"],
+      stop: { kind: "pending-fit-unknown" },
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      "  scale-down: worker-5 would go alone; no more: no node goes for low usage while pending pods whose fit on a new node is unknown wait",
+    );
+  });
+
   it("names every node long not Ready that a closed decrease removes as one that may go", () => {
     // worker-6 is long not Ready too: the open 6 → 3 removes it, worker-5 and worker-4 (Ready).
     const snapshot = withDeadNode();
