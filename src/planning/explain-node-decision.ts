@@ -476,7 +476,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
           : `no scale-down until ${hold.until} (nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} Ready at ${hold.since}${readyTimeUnknownText(hold.readyTimeUnknown)})`;
     case "nodes-unready":
       if (hold.sinceUnknown) return unreadySinceUnknownText(hold.nodes, hold.sinceUnknown);
-      return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: no Ready node is removed while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}`;
+      return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: no Ready node is removed while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}${hold.stuck ? stuckText(hold.stuck) : ""}`;
     case "pods-orphaned":
       return `${count(hold.pods, "pod")} ${hold.pods === 1 ? "is" : "are"} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so no Ready node is removed meanwhile`;
     case "pending-wait": {
@@ -551,6 +551,15 @@ function notReadyYetText(joining: readonly string[], missing: number): string {
  * A decrease that removes only not-Ready nodes, held because how long some of them have not been
  * Ready is unknown: not because a Ready node would go.
  */
+/**
+ * Nodes long not Ready that the decrease leaves (`nodes-unready`'s `stuck`): no time ends the
+ * hold they make, so the text says who can.
+ */
+function stuckText(nodes: readonly string[]): string {
+  const one = nodes.length === 1;
+  return `; ${nodes.join(", ")} ${one ? "has" : "have"} not been Ready for scaleDown.unreadyTime and the decrease does not remove ${one ? "it" : "them"} (the removal rule names another node): this lasts until ${one ? "it is" : "they are"} Ready again or a person replaces ${one ? "its VM" : "their VMs"}`;
+}
+
 function unreadySinceUnknownText(nodes: readonly string[], unknown: readonly string[]): string {
   const one = unknown.length === 1;
   const since =

@@ -307,8 +307,26 @@ export function unreadyHold(
   const taken = unready.filter((node) => removing.includes(node.name));
   const takesAll = taken.length === unready.length;
   const takesNoReady = removing.length > 0 && taken.length === removing.length;
-  if (!takesAll && !takesNoReady)
-    return { kind: "nodes-unready", nodes: unready.map((node) => node.name) };
+  if (!takesAll && !takesNoReady) {
+    // Not Ready for `scaleDown.unreadyTime` and left by this decrease (a count decrease removes
+    // the highest-numbered node first): no time ends the hold, only the node coming back or a
+    // person replacing its VM.
+    const stuck = unready
+      .filter((node) => {
+        const since = Date.parse(node.readySince ?? "");
+        return (
+          removing.length > 0 &&
+          !removing.includes(node.name) &&
+          !Number.isNaN(since) &&
+          now.getTime() >= since + pool.scaleDown.unreadyTime
+        );
+      })
+      .map((node) => node.name);
+    const nodes = unready.map((node) => node.name);
+    return stuck.length > 0
+      ? { kind: "nodes-unready", nodes, stuck }
+      : { kind: "nodes-unready", nodes };
+  }
   const since = taken.map((node) => Date.parse(node.readySince ?? ""));
   const known = since.every((at) => !Number.isNaN(at));
   const until = known ? Math.max(...since) + pool.scaleDown.unreadyTime : undefined;

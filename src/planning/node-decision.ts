@@ -172,9 +172,16 @@ export type Hold =
    * figures do not show, so no Ready node goes; the not-Ready nodes themselves may, once they
    * have been so for `scaleDown.unreadyTime` (`until`, when known). `sinceUnknown`, when the
    * decrease removes only not-Ready nodes: those whose Ready condition gives no time, so how long
-   * they have not been Ready is unknown and the decrease waits.
+   * they have not been Ready is unknown and the decrease waits. `stuck`: those not Ready for
+   * `scaleDown.unreadyTime` that the decrease does not remove, so no time ends the hold.
    */
-  | { kind: "nodes-unready"; nodes: string[]; until?: string; sinceUnknown?: string[] }
+  | {
+      kind: "nodes-unready";
+      nodes: string[];
+      until?: string;
+      sinceUnknown?: string[];
+      stuck?: string[];
+    }
   /**
    * Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes for low usage
    * meanwhile (a node long not Ready still goes: they could not use its room). With `max` (`bound`: the max or the host cap), the count is at it, or `above` it:

@@ -223,6 +223,8 @@ export function heldByAProblem(decision: NodeDecision): boolean {
 function needsAPerson(decision: NodeDecision): boolean {
   if (heldByAProblem(decision)) return true;
   if (leftPendingAtTheMax(decision)) return true;
+  // A node long not Ready that no decrease removes holds every removal until a person acts.
+  if (decision.holds.some((hold) => hold.kind === "nodes-unready" && hold.stuck)) return true;
   const aboveMax = decision.triggers.some((trigger) => trigger.kind === "above-max");
   const noCandidate = decision.scaleDown.conditions.some(
     (condition) => condition.kind === "candidate" && !condition.met,

@@ -1569,6 +1569,25 @@ describe("plan against a served cluster: changes in the repo's git history", () 
     expect(reasons(windowed)).toContain("removing talos-worker-4\n");
   });
 
+  it("warns that a person must act when a node long not Ready is not the one a decrease removes", async () => {
+    const served = await serveForTest([
+      ...cluster(FOUR, { "talos-worker-2": { ready: false } }),
+      ...apps(["talos-worker-1"]),
+    ]);
+    const quick = configBeforeRemoval("    scaleDown:\n      unneededTime: 0\n");
+    const output = await served.planRepo(
+      gitRepo([{ count: 4, at: "2026-10-01T10:00:00Z" }], quick),
+    );
+    // The count's decrease would remove talos-worker-4, a Ready node: held while talos-worker-2's
+    // pods may need the room, and no time ends that.
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain(
+      "talos-worker-2 is not Ready: no Ready node is removed while its pods may need the room; talos-worker-2 has not been Ready for scaleDown.unreadyTime and the decrease does not remove it (the removal rule names another node): this lasts until it is Ready again or a person replaces its VM",
+    );
+  });
+
   it("waits for a node joining, then reports it failed after provisionTimeout", async () => {
     const served = await serveForTest([...cluster(), ...fillers(), job("join01")]);
     const dir = changedAt(3, 4, "2026-11-22T09:57:00Z");

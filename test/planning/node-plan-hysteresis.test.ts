@@ -502,10 +502,19 @@ describe("nodes joining or leaving", () => {
       } as (typeof lower)[number];
       const held = planOne(buildSnapshot({ nodes: lower }), {}, { facts });
       expect(held.action).toBe("none");
-      expect(held.holds).toContainEqual({ kind: "nodes-unready", nodes: ["worker-2"] });
+      // Not Ready for an hour, and not the node a decrease removes: only a person ends the hold.
+      expect(held.holds).toContainEqual({
+        kind: "nodes-unready",
+        nodes: ["worker-2"],
+        stuck: ["worker-2"],
+      });
       expect(explainNodeDecision(held).join("\n")).toContain(
-        "worker-2 is not Ready: no Ready node is removed while its pods may need the room",
+        "worker-2 is not Ready: no Ready node is removed while its pods may need the room; worker-2 has not been Ready for scaleDown.unreadyTime and the decrease does not remove it",
       );
+      // Not Ready for five minutes, it may come back: the hold is one time may end.
+      lower[1] = { ...lower[1], readySince: minutesAgo(5) } as (typeof lower)[number];
+      const recent = planOne(buildSnapshot({ nodes: lower }), {}, { facts });
+      expect(recent.holds).toContainEqual({ kind: "nodes-unready", nodes: ["worker-2"] });
       // The highest-numbered node, not Ready for an hour, goes (with the empty nodes before it,
       // when empty nodes may go together).
       const highest = planOne(
