@@ -20,6 +20,11 @@ export function showWaitEvent(progress: Progress, event: WaitEvent): void {
     case "delete-failed":
       progress.log(`${event.message} (trying again at the next look)`);
       return;
+    case "delete-conflict":
+      progress.log(
+        `node/${event.node} not deleted: it changed since the look (409 Conflict); trying again at the next look`,
+      );
+      return;
     case "error":
       progress.log(`could not read the nodes (trying again): ${event.message}`);
       return;
@@ -56,7 +61,7 @@ export function formatWaitResult(result: WaitResult): string {
   const view = poolViewOf(result);
   if (view) lines.push(...poolLines(result, view));
   else lines.push("  nodes: never read (no look succeeded), so how many are Ready is not known");
-  for (const gone of result.gone) lines.push(`  ${goneLine(gone)}`);
+  for (const gone of result.gone) lines.push(`  ${goneLine(gone, result)}`);
   if (result.lastError !== undefined) lines.push(`  last error: ${result.lastError}`);
   return `${lines.join("\n")}\n`;
 }
@@ -155,7 +160,7 @@ function memberNote(member: WaitMember): string {
   return "";
 }
 
-function goneLine(gone: WaitResult["gone"][number]): string {
+function goneLine(gone: WaitResult["gone"][number], result: WaitResult): string {
   switch (gone.state) {
     case "gone":
       return `${gone.name}: gone`;
@@ -169,12 +174,26 @@ function goneLine(gone: WaitResult["gone"][number]): string {
         ? `the timeout had run out, so its delete was not started: run the wait again, or kubectl delete node ${gone.name}`
         : gone.deleteFailed !== undefined
           ? `its delete failed: ${gone.deleteFailed}`
-          : gone.ready
-            ? "its kubelet still reports: is its VM destroyed?"
-            : gone.unschedulable
-              ? "pass --delete-gone to delete its Node object"
-              : "not cordoned, so never deleted by --delete-gone: was it drained?";
+          : gone.deleteConflict
+            ? `its delete at the last look was refused, the Node object having changed since that look read it (409 Conflict): run the wait again, or kubectl delete node ${gone.name}`
+            : gone.ready
+              ? "its kubelet still reports: is its VM destroyed?"
+              : !gone.unschedulable
+                ? "not cordoned, so never deleted by --delete-gone: was it drained?"
+                : result.deleteGone
+                  ? unsentDelete(gone.name, result)
+                  : "pass --delete-gone to delete its Node object";
       return `${gone.name}: still there (${state}); ${why}`;
     }
   }
+}
+
+/**
+ * A node --delete-gone would delete that the last look sent no delete for, with no reason of
+ * its own: a delete of another node failed first, and a look sends no delete after one failed.
+ */
+function unsentDelete(name: string, result: WaitResult): string {
+  const failed = result.gone.filter((g) => g.deleteFailed !== undefined).map((g) => g.name);
+  const first = failed.length > 0 ? `the delete of ${failed.join(", ")} failed first` : "";
+  return `its delete was not sent at the last look${first ? `: ${first}` : ""}; run the wait again, or kubectl delete node ${name}`;
 }

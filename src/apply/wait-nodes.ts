@@ -56,6 +56,12 @@ export interface GoneReport {
   deleteNotStarted?: true;
   /** With `--delete-gone`, a node still there whose delete the last look sent failed: why. */
   deleteFailed?: string;
+  /**
+   * With `--delete-gone`, a node still there whose delete the last look sent was refused with
+   * 409 Conflict: the Node object had changed since that look read it (its preconditions, UID
+   * and resourceVersion, no longer held), so it was left for the next look.
+   */
+  deleteConflict?: true;
 }
 
 /** What the last successful look saw of the pool; absent from a result when no look succeeded. */
@@ -97,6 +103,8 @@ export interface WaitResult extends Partial<PoolView> {
    * and the fields of {@link PoolView} are absent: unknown is not zero.
    */
   nodesRead: boolean;
+  /** Present when `--delete-gone` was given: the wait deleted the Node objects it could. */
+  deleteGone?: true;
   gone: GoneReport[];
   message?: string;
   /** The last failed look at the nodes, when the last look failed. */
@@ -109,6 +117,8 @@ export type WaitEvent =
   | { type: "deleted"; node: string }
   /** A delete that failed; `message` names the node and says why. */
   | { type: "delete-failed"; node: string; message: string }
+  /** A delete refused with 409 Conflict: the node changed since the look read it. */
+  | { type: "delete-conflict"; node: string }
   | { type: "error"; message: string };
 
 /**
@@ -133,6 +143,8 @@ export async function waitForNodes(
   const deleted = new Map<string, string>();
   /** The nodes the last look would have deleted, had the timeout not run out. */
   const notStarted = new Set<string>();
+  /** The nodes whose delete the last look sent got 409 Conflict. */
+  const conflicted = new Set<string>();
   /** The delete the last successful look sent and that failed. */
   let failedDelete: Deletes["failed"];
   let memory: WaitMemory | undefined;
@@ -144,6 +156,7 @@ export async function waitForNodes(
       last,
       deleted,
       notStarted,
+      conflicted,
       failedDelete,
       lastError,
       now: clock.now(),
@@ -164,7 +177,7 @@ export async function waitForNodes(
     try {
       const nodes = await api.listNodes(listOptions);
       memory ??= firstMemory(nodes, options.target, since);
-      const deletes: Deletes = { deleted, notStarted, deadline, clock };
+      const deletes: Deletes = { deleted, notStarted, conflicted, deadline, clock };
       last = await look(api, options, nodes, memory, deletes);
       lastError = undefined;
       const failed = deletes.failed;
@@ -205,6 +218,8 @@ interface Deletes {
   deleted: Map<string, string>;
   /** Filled by each look: the deletable nodes it sent no delete for, the timeout having run out. */
   notStarted: Set<string>;
+  /** Filled by each look: the nodes whose delete got 409 Conflict, left for the next look. */
+  conflicted: Set<string>;
   deadline: number;
   clock: DrainClock;
   /** Set by the look: the delete that failed, after which it sent no other. */
@@ -224,10 +239,11 @@ async function look(
   memory: WaitMemory,
   deletes: Deletes,
 ): Promise<PoolAssessment> {
-  const { deleted, notStarted } = deletes;
+  const { deleted, notStarted, conflicted } = deletes;
   remember(memory, nodes);
   const assessment = assessPool(nodes, options.target, memory);
   notStarted.clear();
+  conflicted.clear();
   if (options.deleteGone) {
     for (const node of assessment.lingering.filter((n) => n.deletable)) {
       if (deletes.clock.now() >= deletes.deadline) {
@@ -242,7 +258,11 @@ async function look(
         deletes.failed = { node: node.name, error };
         break;
       }
-      if (!gone) continue;
+      if (!gone) {
+        conflicted.add(node.name);
+        options.onEvent?.({ type: "delete-conflict", node: node.name });
+        continue;
+      }
       deleted.set(node.name, node.uid);
       options.onEvent?.({ type: "deleted", node: node.name });
     }
@@ -357,6 +377,7 @@ interface Finish {
   last: PoolAssessment | undefined;
   deleted: Map<string, string>;
   notStarted: ReadonlySet<string>;
+  conflicted: ReadonlySet<string>;
   failedDelete: Deletes["failed"];
   lastError: string | undefined;
   now: number;
@@ -377,6 +398,7 @@ function result(options: WaitNodesOptions, finish: Finish): WaitResult {
     since: new Date(finish.since).toISOString(),
     nodesRead: last !== undefined,
     ...(last !== undefined ? poolView(last, now) : {}),
+    ...(options.deleteGone ? { deleteGone: true as const } : {}),
     gone: options.target.gone.map((name): GoneReport => {
       const node = lingering.get(name);
       if (node === undefined && deleted.has(name)) return { name, state: "deleted" };
@@ -388,6 +410,7 @@ function result(options: WaitNodesOptions, finish: Finish): WaitResult {
         unschedulable: node.unschedulable,
       };
       if (finish.notStarted.has(name)) present.deleteNotStarted = true;
+      if (finish.conflicted.has(name)) present.deleteConflict = true;
       if (finish.failedDelete?.node === name)
         present.deleteFailed = finish.failedDelete.error.message;
       return present;

@@ -374,6 +374,88 @@ describe("pr-autoscaler wait-nodes", () => {
     expect(text.stdout).not.toContain("never read");
   });
 
+  it("--delete-gone: a delete refused with 409 Conflict is told as such, not as a missing --delete-gone", async () => {
+    const drained = { ready: false, unschedulable: true };
+    cluster.fake.add(node("talos-worker-1"), node("talos-worker-3", drained));
+    // Every delete of talos-worker-3 finds the object changed since the look that read it.
+    const path = "/api/v1/nodes/talos-worker-3";
+    const message =
+      "Precondition failed: ResourceVersion in precondition: 41, ResourceVersion in object meta: 42";
+    cluster.fake.injectFault({ method: "DELETE", path, status: 409, message, times: Infinity });
+    // The look at the timeout fails: the first look's 409 is the last delete sent.
+    cluster.fake.injectFault({ method: "GET", path: "/api/v1/nodes", after: 1, status: 503 });
+    const args = ["--pool", "workers", "--count", "1", "--gone", "talos-worker-3", "--delete-gone"];
+    const run = await wait([...args, "--timeout", "10s", "--json"]);
+    expect(run.code).toBe(1);
+    expect(cluster.fake.requestCount({ method: "DELETE", path })).toBe(1);
+    const result = json(run);
+    expect(result).toMatchObject({ outcome: "timed-out", deleteGone: true });
+    expect(result.gone).toEqual([
+      {
+        name: "talos-worker-3",
+        state: "present",
+        ready: false,
+        unschedulable: true,
+        deleteConflict: true,
+      },
+    ]);
+    expect(run.stderr).toContain(
+      "node/talos-worker-3 not deleted: it changed since the look (409 Conflict); trying again at the next look\n",
+    );
+
+    // The same 409, then a delete refused for good stops the wait: the text says which is which.
+    cluster.fake.add(node("talos-worker-4", drained));
+    cluster.fake.injectFault({
+      method: "DELETE",
+      path: "/api/v1/nodes/talos-worker-4",
+      status: 403,
+      times: Infinity,
+    });
+    const text = await wait([...args, "--gone", "talos-worker-4"]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(
+      "talos-worker-3: still there (NotReady, cordoned); its delete at the last look was refused, the Node object having changed since that look read it (409 Conflict): run the wait again, or kubectl delete node talos-worker-3\n",
+    );
+    expect(text.stdout).toContain(
+      "talos-worker-4: still there (NotReady, cordoned); its delete failed: DELETE ",
+    );
+    expect(text.stdout).not.toContain("pass --delete-gone");
+  });
+
+  it("--delete-gone: a node whose delete a failed delete kept back is not told to pass --delete-gone", async () => {
+    const drained = { ready: false, unschedulable: true };
+    cluster.fake.add(
+      node("talos-worker-1"),
+      node("talos-worker-3", drained),
+      node("talos-worker-4", drained),
+    );
+    cluster.fake.injectFault({
+      method: "DELETE",
+      path: "/api/v1/nodes/talos-worker-3",
+      status: 403,
+      times: Infinity,
+    });
+    const run = await wait([
+      "--pool",
+      "workers",
+      "--count",
+      "1",
+      "--gone",
+      "talos-worker-3",
+      "--gone",
+      "talos-worker-4",
+      "--delete-gone",
+    ]);
+    expect(run.code).toBe(1);
+    expect(
+      cluster.fake.requestCount({ method: "DELETE", path: "/api/v1/nodes/talos-worker-4" }),
+    ).toBe(0);
+    expect(run.stdout).toContain(
+      "talos-worker-4: still there (NotReady, cordoned); its delete was not sent at the last look: the delete of talos-worker-3 failed first; run the wait again, or kubectl delete node talos-worker-4\n",
+    );
+    expect(run.stdout).not.toContain("pass --delete-gone");
+  });
+
   it("tries again after an API error worth retrying, and stops at once when refused", async () => {
     cluster.fake.add(node("talos-worker-1"));
     failNodeList({ status: 503 });
