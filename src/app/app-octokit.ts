@@ -11,20 +11,55 @@ export const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
 const declineRetry = () => false;
 
 /**
+ * Requests GitHub carries out anew each time it gets them: opening an issue (the dashboard) and
+ * commenting. A 5xx or a lost answer does not say that GitHub did not act (a proxy's 502 after
+ * it did, an answer later than the app waits), and sent again they would leave a second
+ * dashboard or say the same thing twice. They are not retried: the step fails, and the next
+ * reconcile reads what GitHub holds before it writes. The app's other writes may be sent again:
+ * GitHub refuses a second branch or pull request for the same head (422), a tree, a commit, a
+ * label or a reaction sent twice is the same one, and a check run or a status sent twice is
+ * superseded by the later one.
+ */
+const SENT_ONCE = [
+  /^\/repos\/[^/]+\/[^/]+\/issues$/,
+  /^\/repos\/[^/]+\/[^/]+\/issues\/[^/]+\/comments$/,
+];
+
+interface HookedOctokit {
+  hook: {
+    before(
+      name: "request",
+      hook: (options: { method: string; url: string; request?: object }) => void,
+    ): void;
+  };
+}
+
+/** Sets the retry plugin's `retries` to 0 for the requests of {@link SENT_ONCE}. */
+function createsSentOnce(octokit: HookedOctokit): void {
+  octokit.hook.before("request", (options) => {
+    if (options.method === "POST" && SENT_ONCE.some((path) => path.test(options.url)))
+      options.request = { ...options.request, retries: 0 };
+  });
+}
+
+/**
  * Probot's Octokit with its retry and throttling plugins set for the app: 5xx answers and lost
  * connections are still retried (with the plugin's back-off), rate limits are not retried by
- * either plugin but left to the rate-limit guard. The throttling plugin still spaces writes out.
+ * either plugin but left to the rate-limit guard, and an issue or a comment is never sent twice.
+ * The throttling plugin still spaces writes out.
  * Probot's own options (its throttle handlers among them) come in as `options` and ours win.
  */
-export const AppOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
-  ...options,
-  retry: { ...(options.retry as object | undefined), doNotRetry: DO_NOT_RETRY },
-  throttle: {
-    ...(options.throttle as object | undefined),
-    onRateLimit: declineRetry,
-    onSecondaryRateLimit: declineRetry,
-  },
-}));
+export const AppOctokit = ProbotOctokit.plugin(createsSentOnce).defaults(
+  (options: Record<string, unknown>) => ({
+    ...options,
+    retry: { ...(options.retry as object | undefined), doNotRetry: DO_NOT_RETRY },
+    throttle: {
+      ...(options.throttle as object | undefined),
+      onRateLimit: declineRetry,
+      onSecondaryRateLimit: declineRetry,
+    },
+  }),
+);
 
 /**
  * Told of one answer GitHub gave; `installation` undefined: a request of the app itself, made

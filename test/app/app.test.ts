@@ -7,6 +7,7 @@ import { pino } from "pino";
 import type { AppSettings } from "../../src/app/settings.ts";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
 import { UsageError } from "../../src/errors.ts";
+import { readIssueMarker } from "../../src/forge/marker.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { BOT_LOGIN, FakeGitHub } from "../reconcile/support/fake-github.ts";
 import { CONFIG_PATH, cluster, infraFiles, NOW, WORKERS_POOL } from "../reconcile/support/infra.ts";
@@ -364,6 +365,25 @@ describe("a GitHub that does not answer", () => {
         msg: "reconcile given up: the app stopped before it ended (the next leader resumes it)",
       }),
     );
+  });
+});
+
+describe("a GitHub that acted but whose answer was lost", () => {
+  it("opened the dashboard and answered 502: the next reconcile finds it, none is opened twice", async () => {
+    const { app, github, results } = await start({ pending: 1 });
+    github.fail("POST", /^\/issues$/, 502, "Bad Gateway", 1, true);
+    app.trigger(`${OWNER}/${REPO}`, "start");
+    await app.idle();
+    github.advance(60_000);
+    app.trigger(`${OWNER}/${REPO}`, "timer");
+    await app.idle();
+    const dashboards = () =>
+      [...github.issues.values()].filter(
+        (issue) => readIssueMarker(issue.body)?.key === "dashboard",
+      );
+    expect(github.calls().filter((call) => call === "POST /issues")).toHaveLength(1);
+    expect(dashboards().map((issue) => issue.number)).toEqual([2]);
+    expect(results.map((result) => result.dashboard)).toEqual(["failed", "unchanged"]);
   });
 });
 
