@@ -467,7 +467,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "history-unknown":
       return `${hold.problem}: the time of the last change is unknown (not long ago), so no node is removed; nodes may still be added`;
     case "schedule-soon":
-      return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at ${hold.min} or more`;
+      return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at ${hold.min} or more${hold.unready ? unreadyBeforeWindowText(hold.unready) : ""}`;
     case "scale-down-delay":
       return "joining" in hold
         ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${hold.until} at the earliest)`
@@ -551,6 +551,15 @@ function notReadyYetText(joining: readonly string[], missing: number): string {
  * A decrease that removes only not-Ready nodes, held because how long some of them have not been
  * Ready is unknown: not because a Ready node would go.
  */
+/**
+ * Nodes long not Ready that a decrease removes below the min of a window about to open
+ * (`schedule-soon`'s `unready`): why they go all the same.
+ */
+function unreadyBeforeWindowText(nodes: readonly string[]): string {
+  const one = nodes.length === 1;
+  return `, but for ${nodes.join(", ")}, not Ready for scaleDown.unreadyTime, which ${one ? "goes" : "go"} now: kept, ${one ? "it" : "they"} would count toward the window's min with no room to give, and once it opens its min brings ${one ? "a new node in its place" : "new nodes in their place"}`;
+}
+
 /**
  * Nodes long not Ready that the decrease leaves (`nodes-unready`'s `stuck`): no time ends the
  * hold they make, so the text says who can.

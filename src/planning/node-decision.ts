@@ -133,8 +133,13 @@ export type Hold =
    * of the last change is unknown, so no node is removed; nodes may still be added.
    */
   | { kind: "history-unknown"; problem: string }
-  /** A schedule opens before a node removed now could be back: the count stays at its min. */
-  | { kind: "schedule-soon"; schedule: string; opensAt: string; min: number }
+  /**
+   * A schedule opens before a node removed now could be back: the count stays at its min.
+   * `unready`: nodes long not Ready (`scaleDown.unreadyTime`) that the decrease removes all the
+   * same, taking the count below that min: kept, they would count toward it with no room to give,
+   * and once the window opens its min brings new nodes in their place.
+   */
+  | { kind: "schedule-soon"; schedule: string; opensAt: string; min: number; unready?: string[] }
   /**
    * No scale-down until `delayAfterScaleUp` after the nodes of the last scale-up were Ready
    * (`since`); while some are not Ready yet (`joining`), or `missing` of the nodes the count asks

@@ -298,9 +298,11 @@ function decide(
     if (orphans) holds.push(orphans);
     // A cooldown (say) kept `beforeSchedule` from looking: an open decrease below the min of a
     // window about to open is closed all the same, and the hold names the window.
+    // Not for the nodes long not Ready it starts with: those go before a window all the same.
     const soon = windowSoon(context);
     const desired = context.facts?.openPullRequest?.desired as number;
-    if (soon && desired < soon.min && !holds.some((hold) => hold.kind === "schedule-soon"))
+    const dead = openDecreaseDeadFirst(context).length;
+    if (soon && desired + dead < soon.min && !holds.some((hold) => hold.kind === "schedule-soon"))
       holds.push({ kind: "schedule-soon", ...soon });
   }
   // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending
@@ -379,7 +381,11 @@ function checkWindow(check: SustainedCheck): {
 /**
  * A scale-down kept at the min of a schedule window that opens before a node removed now could
  * be back (a cooldown, then a merge and a boot within `provisionTimeout`): removing it would
- * destroy a VM only to create it again, late for the load the window is there for.
+ * destroy a VM only to create it again, late for the load the window is there for. Not the nodes
+ * long not Ready the decrease starts with: kept, they would count toward the window's min with
+ * no room to give, and once the window is open nothing removes them (never below the min), so
+ * the window would have fewer working nodes than it asks for. They go now, and the window's min
+ * brings new ones in their place.
  */
 function beforeSchedule(
   context: PoolContext,
@@ -389,10 +395,16 @@ function beforeSchedule(
 ): Wanted {
   const soon = windowSoon(context);
   if (!soon || wanted.desired >= soon.min) return wanted;
-  holds.push({ kind: "schedule-soon", ...soon });
-  const keep = current - soon.min;
-  return keep > 0 && wanted.removing
-    ? scaleDown(current, wanted.removing.slice(0, keep))
+  const removing = wanted.removing ?? [];
+  const dead = longUnreadyNodes(context);
+  const first = removing.findIndex((name) => !dead.has(name));
+  const leading = first < 0 ? removing : removing.slice(0, first);
+  const room = Math.max(0, current - soon.min);
+  const unready = leading.slice(room);
+  holds.push({ kind: "schedule-soon", ...soon, ...(unready.length > 0 ? { unready } : {}) });
+  const keep = Math.max(room, leading.length);
+  return keep > 0
+    ? scaleDown(current, removing.slice(0, keep))
     : { action: "none", desired: current };
 }
 
@@ -417,16 +429,19 @@ function windowSoon(
 
 /**
  * The empty nodes the report says go together, cut to those the decrease still removes once a
- * window opening soon has held the count at its min: the explanation names what goes.
+ * window opening soon has held the count at its min: the explanation names what goes. Where
+ * pending pods (`forcedOnly`) stopped it at the same node, the stop names the window all the
+ * same: the count stays at its min whatever those pods do.
  */
 function trimBulk(report: ScaleDownReport, wanted: Wanted, holds: readonly Hold[]): void {
   const soon = holds.find((hold) => hold.kind === "schedule-soon");
   if (soon?.kind !== "schedule-soon" || wanted.action !== "scale-down") return;
-  cutBulk(report, wanted.removing ?? [], {
-    kind: "schedule-soon",
-    schedule: soon.schedule,
-    min: soon.min,
-  });
+  const removing = wanted.removing ?? [];
+  const stop: BulkStop = { kind: "schedule-soon", schedule: soon.schedule, min: soon.min };
+  const { bulk } = report;
+  const pending = bulk?.stop?.kind === "pending-wait" || bulk?.stop?.kind === "pending-fit-unknown";
+  if (bulk && pending && bulk.nodes.length === removing.length) report.bulk = { ...bulk, stop };
+  else cutBulk(report, removing, stop);
 }
 
 /** The report's bulk removal cut to `removing`, when that is fewer nodes, and why it stops. */

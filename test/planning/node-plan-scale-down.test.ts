@@ -146,6 +146,32 @@ describe("scale down", () => {
       expect(toMin.pullRequest).toEqual({ action: "leave", number: 9 });
     });
 
+    it("leaves an open decrease that removes only a node long not Ready while a cooldown holds the pool", () => {
+      // worker-4 has not been Ready since 11:00: the decrease to 3 goes before the window all the
+      // same (its min then brings a new node), so the window does not close it.
+      const snapshot = buildSnapshot({
+        nodes: [
+          ...nodes(3, QUIET),
+          node("worker-4", { ...QUIET, ready: false, readySince: "2025-06-06T11:00:00.000Z" }),
+        ],
+      });
+      const open = (desired: number) =>
+        planOne(snapshot, friday("10 12 * * 5"), {
+          facts: {
+            openPullRequest: { number: 9, desired, from: 4 },
+            lastChange: { at: "2025-06-06T11:58:00.000Z", direction: "down" as const },
+          },
+        });
+      const dead = open(3);
+      expect(dead.action).toBe("none");
+      expect(kinds(dead.holds)).toEqual(["cooldown"]);
+      expect(dead.pullRequest).toEqual({ action: "leave", number: 9 });
+      // One that removes a Ready node too is below what the window keeps: closed.
+      const further = open(2);
+      expect(kinds(further.holds)).toContain("schedule-soon");
+      expect(further.pullRequest).toEqual({ action: "close", number: 9 });
+    });
+
     it("removes it when the window opens later than that", () => {
       // One node, as without a schedule.
       const decision = planOne(quietPool(), friday("30 12 * * 5"));
