@@ -248,11 +248,27 @@ const NODES_NEXT =
 
 /**
  * After the apply, deleting the destroyed VMs' Node objects or a wait for the nodes failed.
- * The waits' results say what each lacked; without a failed one among them (none written, or
- * the step that failed was the delete), the report does not guess which it was.
+ * The waits' results say what each lacked, and the pools waited for whose wait wrote no result
+ * (cancelled, or stopped before it could) are named; without any result (none written, or the
+ * step that failed was the delete), the report does not guess which it was.
  */
 function nodesFailureEffect(input: ApplyReportInput): FailureEffect {
   const failed = (input.waits ?? []).filter((wait) => wait.outcome !== "ready");
+  const unreported = unreportedPools(input);
+  if (failed.length === 0 && unreported.length > 0) {
+    const one = unreported.length === 1;
+    const pools = listing(unreported.map((pool) => code(pool)));
+    const ready = (input.waits ?? []).map((wait) => code(wait.pool));
+    const others =
+      ready.length === 0
+        ? ""
+        : ` The wait for ${ready.length === 1 ? "pool" : "pools"} ${listing(ready)} ended with ${ready.length === 1 ? "its" : "their"} nodes Ready.`;
+    return {
+      changed: `the plan was applied (the VMs in the table were created or destroyed), but the wait for ${one ? "pool" : "pools"} ${pools} wrote no result: it was cancelled, or stopped before it could, so whether ${one ? "that pool's" : "those pools'"} nodes are Ready is not known.${others} Nothing is rolled back.`,
+      next: NODES_NEXT,
+      status: `Failed waiting for nodes: applied; no wait result for ${one ? "pool" : "pools"} ${unreported.join(", ")}`,
+    };
+  }
   if (failed.length === 0) {
     return {
       changed: `the plan was applied (the VMs in the table were created or destroyed), but ${notReady(input.verdict)} within the timeout, or a destroyed VM's Node object could not be deleted. Nothing is rolled back.`,
@@ -267,11 +283,35 @@ function nodesFailureEffect(input: ApplyReportInput): FailureEffect {
       : `pool ${code(wait.pool)}: ${wait.message}`,
   );
   const shortfalls = failed.flatMap((wait) => waitShortfall(wait) ?? []);
+  const one = unreported.length === 1;
+  const noResult =
+    unreported.length === 0
+      ? ""
+      : ` The wait for ${one ? "pool" : "pools"} ${listing(unreported.map((pool) => code(pool)))} wrote no result: it was cancelled, or stopped before it could.`;
+  if (unreported.length > 0) {
+    shortfalls.push(`no wait result for ${one ? "pool" : "pools"} ${unreported.join(", ")}`);
+  }
   return {
-    changed: `the plan was applied (the VMs in the table were created or destroyed), but the wait for the nodes did not succeed (${said.join("; ")}). Nothing is rolled back.`,
+    changed: `the plan was applied (the VMs in the table were created or destroyed), but the wait for the nodes did not succeed (${said.join("; ")}).${noResult} Nothing is rolled back.`,
     next: NODES_NEXT,
     status: `Failed waiting for nodes: applied; ${shortfalls.join("; ")}`,
   };
+}
+
+/**
+ * The pools the workflow waits for (each pool whose count the verdict changes, or the one pool
+ * of a verdict over one, named by --pool) whose wait wrote no result the report could read.
+ * Empty when no result was given at all: the wait may not have run (the delete of the Node
+ * objects failed first), and the report does not guess.
+ */
+function unreportedPools(input: ApplyReportInput): string[] {
+  const waits = input.waits ?? [];
+  if (waits.length === 0 || input.verdict === undefined) return [];
+  const reported = new Set(waits.map((wait) => wait.pool));
+  return readyTargets(input.verdict).flatMap((target) => {
+    const pool = target.pool ?? input.pool;
+    return pool === undefined || reported.has(pool) ? [] : [pool];
+  });
 }
 
 /** What did not happen in time: "the pool did not reach 3 Ready nodes". */

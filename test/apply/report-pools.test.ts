@@ -6,6 +6,7 @@ import { describe, expect, it } from "@jest/globals";
 import { renderApplyReport } from "../../src/apply/report-apply.ts";
 import { renderPlanReport } from "../../src/apply/report-plan.ts";
 import { type GuardVerdict, parseGuardVerdict } from "../../src/apply/report-verdict.ts";
+import type { WaitStop } from "../../src/apply/report-wait.ts";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
@@ -97,5 +98,56 @@ describe("reports over several pools", () => {
     expect(done.status.description).toBe("Applied: gpu 3 → 2 workers, destroy talos-gpu-03");
     const late = apply(GPU_DOWN, "failed", "nodes");
     expect(late.body).toContain("not every pool reached its Ready nodes (`gpu`: 2)");
+  });
+
+  it("after a failed wait, also name the pool whose wait wrote no result", () => {
+    const both: GuardVerdict = {
+      ...GPU_DOWN,
+      pools: [
+        { name: "workers", expected: { from: 3, to: 4 } },
+        { name: "gpu", expected: { from: 3, to: 2 } },
+      ],
+    };
+    const workers: WaitStop = {
+      outcome: "timed-out",
+      pool: "workers",
+      count: 4,
+      nodesRead: true,
+      ready: 3,
+      missing: 1,
+      gone: [],
+      message: "the pool has 3 of 4 nodes Ready (1 missing)",
+    };
+    const input = {
+      pool: undefined,
+      sha: SHA,
+      runUrl: undefined,
+      result: "failed" as const,
+      verdict: both,
+      failedStep: "nodes" as const,
+      uncordon: undefined,
+      context: "pr-autoscaler/apply",
+      log: undefined,
+    };
+    const report = renderApplyReport({ ...input, waits: [workers] });
+    expect(report.status.description).toBe(
+      "Failed waiting for nodes: applied; pool workers: 3/4 Ready; no wait result for pool gpu",
+    );
+    expect(report.body).toContain(
+      "did not succeed (pool `workers`: the pool has 3 of 4 nodes Ready (1 missing)). The wait for pool `gpu` wrote no result: it was cancelled, or stopped before it could. Nothing is rolled back.",
+    );
+    // Every pool's result read: none is named as missing.
+    const gpu: WaitStop = {
+      ...workers,
+      outcome: "ready",
+      pool: "gpu",
+      count: 2,
+      ready: 2,
+      missing: 0,
+    };
+    const all = renderApplyReport({ ...input, waits: [workers, gpu] });
+    expect(all.status.description).toBe(
+      "Failed waiting for nodes: applied; pool workers: 3/4 Ready",
+    );
   });
 });

@@ -4,6 +4,7 @@
  * one status per event, the changed pools' nodes drained and waited for. The plans are real
  * `terraform show -json` output of test/fixtures/terraform/cluster-pools.
  */
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
   appliedClusterPools,
@@ -171,6 +172,42 @@ describe("the workflow over every pool of the guard config", () => {
         ["wait-nodes", "--pool", "gpu", "--count", "2", "--timeout", "15m"],
       ]);
       expect(flag(reportArgs(calls, "apply", "failed"), "--failed-step")).toBe("nodes");
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "names the pool whose wait wrote no result when the others' say Ready",
+    async () => {
+      const box = await sandbox(clusterPoolsTfvars(4, 2));
+      const ready = {
+        outcome: "ready",
+        pool: "",
+        selector: "every node that is not control plane",
+        count: 4,
+        since: "2026-11-22T18:01:05Z",
+        nodesRead: true,
+        ready: 4,
+        missing: 0,
+        gone: [],
+        elapsedMs: 60_000,
+      };
+      // The wait for gpu is killed (the job cancelled) before it writes its result.
+      const job = await box.runJob("apply", {
+        event: { event_name: "push", event: { before: box.baseSha } },
+        env: { STUB_WAIT_JSON: JSON.stringify(ready), STUB_WAIT_KILLED: "gpu" },
+      });
+      expect(job.step("wait").outcome).toBe("failure");
+      const report = reportArgs(await box.calls(), "apply", "failed");
+      expect(flag(report, "--failed-step")).toBe("nodes");
+      expect(flag(report, "--wait-result")).toBe(
+        join(box.runnerTemp, "pr-autoscaler", "wait-workers.json"),
+      );
+      const text = job.step("Report on the merged pull request").stdout;
+      expect(text).toContain("Failed waiting for nodes: applied; no wait result for pool gpu");
+      expect(text).toContain(
+        "but the wait for pool `gpu` wrote no result: it was cancelled, or stopped before it could, so whether that pool's nodes are Ready is not known. The wait for pool `workers` ended with its nodes Ready.",
+      );
     },
     TIMEOUT,
   );

@@ -3,7 +3,9 @@
  * `report plan|apply` in --dry-run, since these tests reach no GitHub), and stand-ins for
  * `drain` and `wait-nodes`, whose exit codes the test chooses (and their --json results:
  * STUB_DRAIN_JSON and STUB_WAIT_JSON, written to --result-file, none when unset, as from a
- * command killed before it could write it). Every
+ * command killed before it could write it; a wait's result names the pool of its --pool, and
+ * the wait for the pool STUB_WAIT_KILLED exits 143 with no result, as one killed by a cancel).
+ * Every
  * call is recorded. The two real commands are loaded alone, not through main.ts, which loads
  * every command.
  */
@@ -24,13 +26,21 @@ if (calls) {
 async function run(): Promise<number> {
   const [command, mode, ...rest] = args;
   if (command === "drain" || command === "wait-nodes") {
-    const exit = process.env[command === "drain" ? "STUB_DRAIN_EXIT" : "STUB_WAIT_EXIT"] ?? "0";
+    const pool = command === "wait-nodes" ? args[args.indexOf("--pool") + 1] : undefined;
+    const killed = pool !== undefined && pool === process.env.STUB_WAIT_KILLED;
+    const exit = killed
+      ? "143"
+      : (process.env[command === "drain" ? "STUB_DRAIN_EXIT" : "STUB_WAIT_EXIT"] ?? "0");
     // As the real drain: with --json the result is stdout's only content, progress is stderr's;
     // --result-file FILE gets the JSON result and stdout a readable one.
     const json = args.includes("--json");
     const progress = json ? process.stderr : process.stdout;
     progress.write(`${command} (stand-in): exit ${exit}\n`);
-    const result = process.env[command === "drain" ? "STUB_DRAIN_JSON" : "STUB_WAIT_JSON"];
+    let result = process.env[command === "drain" ? "STUB_DRAIN_JSON" : "STUB_WAIT_JSON"];
+    if (killed) result = undefined;
+    else if (result !== undefined && pool !== undefined) {
+      result = JSON.stringify({ ...(JSON.parse(result) as object), pool });
+    }
     if (json) process.stdout.write(result ?? "");
     const file = args[args.indexOf("--result-file") + 1];
     if (args.includes("--result-file") && file !== undefined && result !== undefined) {
