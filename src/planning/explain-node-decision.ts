@@ -686,7 +686,7 @@ export function conditionText(
     case "requests":
       return `${condition.resource} requests ${condition.percent === undefined ? "unknown" : formatCompared(condition.percent, condition.threshold, "<")} < ${condition.threshold} %${condition.basis === "history" ? " (the highest over the unneeded time)" : ""}: ${mark}`;
     case "above-min":
-      return `count ${condition.current ?? "unknown"} above the min of ${condition.min}: ${mark}`;
+      return `count ${condition.current ?? "unknown"} above the min of ${condition.min}: ${mark}${condition.unready ? ` (${condition.unready} has not been Ready for scaleDown.unreadyTime but counts toward the min, with no room to give: it stays until it is Ready again, a person replaces its VM, or the min is lowered)` : ""}`;
     case "candidate":
       if (!condition.node) return `no node to remove: ${condition.problem}`;
       return action === "scale-down"

@@ -293,7 +293,11 @@ export type ScaleDownCondition =
       /** `history`: held below over the whole window; `current`: as it is now (no history). */
       basis?: "current" | "history";
     }
-  | { kind: "above-min"; met: boolean; current?: number; min: number }
+  /**
+   * `unready`: at the min, the node a decrease would remove has not been Ready for
+   * `scaleDown.unreadyTime`: it counts toward the min with no room to give, and stays.
+   */
+  | { kind: "above-min"; met: boolean; current?: number; min: number; unready?: string }
   | { kind: "candidate"; met: boolean; node?: string; problem?: string }
   /**
    * Listed only when the node to remove is cordoned, never met: a person took it out of service

@@ -131,6 +131,7 @@ function planPool(
     ]),
   );
   const down = evaluateScaleDown(context, blockers, pendingOnMembers);
+  unreadyAtMin(context, down);
   const outcome = decide(context, input, up, down);
   const decision: NodeDecision = {
     pool: pool.name,
@@ -175,6 +176,19 @@ function planPool(
   const refusedBy = scaleDownRefusal(decision);
   if (refusedBy) decision.scaleDown.refusedBy = refusedBy;
   return decision;
+}
+
+/**
+ * At the min (a window's, say), the node a decrease would remove, long not Ready, stays: the
+ * count never goes below the min, as cluster-autoscaler never takes a node group below its min
+ * size. The `above-min` condition names it, as no time ends it while the min holds.
+ */
+function unreadyAtMin(context: PoolContext, down: ScaleDownEvaluation): void {
+  const { current, bounds, pool } = context;
+  if (!pool.scaleDown.enabled || current === undefined || current > bounds.effectiveMin) return;
+  if (current > bounds.effectiveMax || !longUnready(context, down)) return;
+  for (const condition of down.report.conditions)
+    if (condition.kind === "above-min") condition.unready = down.candidate as string;
 }
 
 function poolContext(

@@ -225,6 +225,13 @@ function needsAPerson(decision: NodeDecision): boolean {
   if (leftPendingAtTheMax(decision)) return true;
   // A node long not Ready that no decrease removes holds every removal until a person acts.
   if (decision.holds.some((hold) => hold.kind === "nodes-unready" && hold.stuck)) return true;
+  // So does one the min keeps (a window's, say): it counts toward the min with no room to give.
+  if (
+    decision.scaleDown.conditions.some(
+      (condition) => condition.kind === "above-min" && condition.unready !== undefined,
+    )
+  )
+    return true;
   const aboveMax = decision.triggers.some((trigger) => trigger.kind === "above-max");
   const noCandidate = decision.scaleDown.conditions.some(
     (condition) => condition.kind === "candidate" && !condition.met,

@@ -113,10 +113,14 @@ describe("plan against a served cluster: a node long not Ready before a window o
     );
   });
 
-  it("leaves it to a person once the window is open: the count is at the window's min", async () => {
+  it("leaves it to a person once the window is open, and says so: the count is at the window's min", async () => {
     const output = await plan(objects(), files, "2026-11-27T17:10:00Z");
     expect(output.proposals).toEqual([]);
-    expect(poolNote(output)).toContain("count 4 above the min of 4: not met");
+    expect(poolNote(output)).toContain(
+      "  scale-down: count 4 above the min of 4: not met (talos-worker-4 has not been Ready for scaleDown.unreadyTime but counts toward the min, with no room to give: it stays until it is Ready again, a person replaces its VM, or the min is lowered)",
+    );
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
   });
 });
 
