@@ -185,7 +185,8 @@ function planPool(
  */
 function unreadyAtMin(context: PoolContext, down: ScaleDownEvaluation): void {
   const { current, bounds, pool } = context;
-  if (!pool.scaleDown.enabled || current === undefined || current > bounds.effectiveMin) return;
+  // Below the min the count is raised, and the node a decrease would remove is another.
+  if (!pool.scaleDown.enabled || current !== bounds.effectiveMin) return;
   if (current > bounds.effectiveMax || !longUnready(context, down)) return;
   for (const condition of down.report.conditions)
     if (condition.kind === "above-min") condition.unready = down.candidate as string;
