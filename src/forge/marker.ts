@@ -99,10 +99,44 @@ const PR_TAG = "pr-autoscaler:pull-request";
 const ISSUE_TAG = "pr-autoscaler:issue";
 const TRUNCATED = "\n\n… (shortened: the full text is longer than GitHub allows)";
 
-/** The body followed by the hidden marker, shortened if GitHub would refuse it. */
+/**
+ * At most this many characters of a body go to the hidden marker: the rest is left to the text
+ * people read (shortened beyond it).
+ */
+export const MAX_MARKER_LENGTH = MAX_BODY_LENGTH - 16_384;
+
+/**
+ * The body followed by the hidden marker, shortened if GitHub would refuse it. A right-sizing
+ * pull request over so many workloads that their lists would not fit (see MAX_MARKER_LENGTH)
+ * has its marker written without `requests`, else without `workloads`, `containers` and
+ * `requests`, as one written before they were recorded, which is read as such; a note in the body
+ * says so.
+ */
 export function withPullRequestMarker(body: string, marker: PullRequestMarker): string {
-  return appendHidden(body, PR_TAG, marker);
+  const { fitted, note } = fittedMarker(marker);
+  return appendHidden(body, PR_TAG, fitted, note === undefined ? "" : `\n\n${note}`);
 }
+
+/** The marker as it fits, and what the body should say of the lists left out of it. */
+function fittedMarker(marker: PullRequestMarker): { fitted: PullRequestMarker; note?: string } {
+  const fits = (candidate: PullRequestMarker) =>
+    hiddenComment(PR_TAG, candidate).length <= MAX_MARKER_LENGTH;
+  if (fits(marker)) return { fitted: marker };
+  const { requests: _requests, ...withoutRequests } = marker;
+  if (fits(withoutRequests))
+    return {
+      fitted: withoutRequests,
+      note: `_${TOO_MANY} the requests it changes, naming only their containers. Should one request of a container come to be not judged while the other still changes, the pull request is updated as the plan says, and that request's change is not kept as it was._`,
+    };
+  const { workloads: _workloads, containers: _containers, ...withoutLists } = withoutRequests;
+  return {
+    fitted: withoutLists,
+    note: `_${TOO_MANY} the workloads, containers and requests it changes. Should a change in it come to be not judged, the pull request is updated as the plan says, and that change is not kept as it was._`,
+  };
+}
+
+const TOO_MANY =
+  "Note: this pull request changes too many requests for the hidden record pr-autoscaler keeps in its description to name them all: the record leaves out";
 
 export function withIssueMarker(body: string, marker: IssueMarker): string {
   return appendHidden(body, ISSUE_TAG, marker);
@@ -176,8 +210,9 @@ export function hasCommentTag(
   return body?.includes(commentTag(name, data)) ?? false;
 }
 
-function appendHidden(body: string, tag: string, data: object): string {
-  const hidden = `\n\n${hiddenComment(tag, data)}`;
+/** BODY, shortened to leave room for TAIL (never shortened) and the hidden comment after it. */
+function appendHidden(body: string, tag: string, data: object, tail = ""): string {
+  const hidden = `${tail}\n\n${hiddenComment(tag, data)}`;
   const room = MAX_BODY_LENGTH - hidden.length;
   const text = body.length > room ? body.slice(0, room - TRUNCATED.length) + TRUNCATED : body;
   return `${text}${hidden}`;

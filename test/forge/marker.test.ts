@@ -80,6 +80,55 @@ describe("the hidden pull request marker", () => {
     expect(body).toContain("… (shortened: the full text is longer than GitHub allows)");
     expect(readPullRequestMarker(body)).toEqual(marker);
   });
+
+  it("stays within GitHub's limit for a right-sizing pull request over many workloads, leaving lists out and saying so", () => {
+    // `group: repo` over 200 workloads of three containers, cpu and memory each changed.
+    const lists = (count: number) => {
+      const workloads: string[] = [];
+      const containers: string[] = [];
+      const requests: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const workload = `production-apps/Deployment/service-${String(i).padStart(4, "0")}-api`;
+        workloads.push(workload);
+        for (const container of ["app", "istio-proxy", "metrics-exporter"]) {
+          containers.push(`${workload}/${container}`);
+          for (const resource of ["cpu", "memory"])
+            requests.push(`${workload}/${container}/${resource}`);
+        }
+      }
+      return { workloads, containers, requests };
+    };
+    const resources = { ...marker, key: "resources", from: undefined, to: undefined };
+    const many = { ...resources, ...lists(200) };
+    // In full, the marker alone would be longer than GitHub allows a description to be.
+    expect(JSON.stringify(many).length).toBeGreaterThan(MAX_BODY_LENGTH);
+    const body = withPullRequestMarker(`## Why\n\n${"x".repeat(60_000)}`, many);
+    expect(body.length).toBeLessThanOrEqual(MAX_BODY_LENGTH);
+    const { requests: _requests, ...withoutRequests } = many;
+    expect(readPullRequestMarker(body)).toEqual(withoutRequests);
+    expect(visibleBody(body)).toMatch(
+      /\n\n_Note: this pull request changes too many requests for the hidden record pr-autoscaler keeps in its description to name them all: the record leaves out the requests it changes, naming only their containers\. .*not kept as it was\._$/,
+    );
+    expect(body).toContain("… (shortened: the full text is longer than GitHub allows)");
+
+    // Far more: the workloads and containers are left out too, as in a marker written before
+    // they were recorded.
+    const more = withPullRequestMarker("## Why", { ...resources, ...lists(1000) });
+    expect(more.length).toBeLessThanOrEqual(MAX_BODY_LENGTH);
+    expect(readPullRequestMarker(more)).toEqual(resources);
+    expect(visibleBody(more)).toContain(
+      "the record leaves out the workloads, containers and requests it changes.",
+    );
+    // Written again from what it reads back, it says so once.
+    const again = replacePullRequestMarker(more, { ...resources, keptSaid: 1 });
+    expect(visibleBody(again)).toBe(visibleBody(more));
+
+    // Few workloads: every list is kept, and nothing is said.
+    const few = { ...resources, ...lists(3) };
+    const small = withPullRequestMarker("## Why", few);
+    expect(readPullRequestMarker(small)).toEqual(few);
+    expect(visibleBody(small)).toBe("## Why");
+  });
 });
 
 describe("issue markers and comment tags", () => {
