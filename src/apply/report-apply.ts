@@ -327,7 +327,7 @@ function notReady(verdict: GuardVerdict | undefined): string {
 function applyFailureEffect(input: ApplyReportInput, nodes: string[]): FailureEffect {
   const uncordon = uncordonOutcome(input, nodes);
   return {
-    changed: `\`terraform apply\` failed. Terraform may have changed part of the plan before it stopped.${uncordon.sentence}`,
+    changed: `\`terraform apply\` did not finish: it failed, or the run was cancelled before it ended. Terraform may have changed part of the plan before it stopped.${uncordon.sentence}`,
     next: "read the log, run `terraform plan` to see what is left, fix the cause, then re-run the workflow: the guard passes the rest of the change only if it is still the merged one.",
     status: `Failed at terraform apply${uncordon.status}`,
   };

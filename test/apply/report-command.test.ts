@@ -438,7 +438,7 @@ describe("report apply", () => {
     const body = sentBody(github, 2);
     expect(body).toContain("| terraform apply | ❌ failed |\n| Nodes | — not run |");
     expect(body).toContain(
-      "**What changed:** `terraform apply` failed. Terraform may have changed part of the plan before it stopped. The drained node `talos-worker-4` was uncordoned.",
+      "**What changed:** `terraform apply` did not finish: it failed, or the run was cancelled before it ended. Terraform may have changed part of the plan before it stopped. The drained node `talos-worker-4` was uncordoned.",
     );
     expect(github.requests[3]?.body).toEqual({
       state: "failure",

@@ -311,6 +311,29 @@ describe("the apply job", () => {
     expect(report).toContain("Failed at terraform apply: nodes uncordoned");
   });
 
+  it("uncordons the drained node and reports it when the run is cancelled between the drain and the apply", async () => {
+    const sandbox = await scaleDownSandbox();
+    const job = await sandbox.runJob("apply", { event: pushEvent(sandbox), cancelAfter: "drain" });
+    const calls = await sandbox.calls();
+
+    expect(job.status).toBe("cancelled");
+    expect(job.step("drain").outcome).toBe("success");
+    expect(job.step("apply").outcome).toBe("skipped");
+    expect(callsOf(calls, "terraform", "apply")).toEqual([]);
+    expect(job.step("uncordon").outcome).toBe("success");
+    expect(job.step("removenodes").outcome).toBe("skipped");
+    const report = job.step("Report on the merged pull request");
+    expect(report.outcome).toBe("success");
+    const final = reportArgs(calls, "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("apply");
+    expect(flag(final, "--uncordon")).toBe("ok");
+    expect(report.stdout).toContain(
+      "`terraform apply` did not finish: it failed, or the run was cancelled before it ended.",
+    );
+    expect(report.stdout).toContain("The drained node `talos-worker-4` was uncordoned.");
+    expect(report.stdout).toContain("Failed at terraform apply: nodes uncordoned");
+  });
+
   it("says so when the uncordon after a failed apply fails too", async () => {
     const sandbox = await scaleDownSandbox();
     const job = await sandbox.runJob("apply", {

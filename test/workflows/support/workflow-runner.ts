@@ -3,6 +3,8 @@
  * step's script in `bash --noprofile --norc -eo pipefail` (GitHub's `shell: bash`), with `if:`
  * conditions, `env:` and `working-directory:` evaluated, GITHUB_OUTPUT / GITHUB_ENV / GITHUB_PATH
  * honoured, and step outcomes kept for later expressions. `uses:` steps are handed to the test.
+ * A run can be cancelled once a given step is done, as a cancel that lands between two steps:
+ * `cancelled()` is then true, `success()` false, and `job.status` is `cancelled`.
  */
 import { execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -52,7 +54,7 @@ export interface StepResult {
 export interface JobRun {
   /** Whether the job's own `if:` let it run. */
   ran: boolean;
-  status: "success" | "failure";
+  status: "success" | "failure" | "cancelled";
   steps: StepResult[];
   step(idOrName: string): StepResult;
 }
@@ -69,6 +71,8 @@ export interface RunJobOptions {
   baseEnv: Record<string, string>;
   /** What a `uses:` step does; the outcome it returns is the step's. */
   uses(step: WorkflowStep): Promise<Outcome>;
+  /** The id of the step after which the run is cancelled, as by the Cancel button. */
+  cancelAfter?: string;
 }
 
 /** Runs the job's steps in order and returns each step's outcome, output and outputs. */
@@ -80,6 +84,8 @@ export async function runJob(options: RunJobOptions): Promise<JobRun> {
   const addedEnv: Record<string, string> = {};
   const addedPath: string[] = [];
   let failed = false;
+  let cancelled = false;
+  const status = () => (cancelled ? "cancelled" : failed ? "failure" : "success");
 
   const scope = (): Scope => ({
     contexts: {
@@ -87,22 +93,22 @@ export async function runJob(options: RunJobOptions): Promise<JobRun> {
       inputs: options.inputs,
       secrets: options.secrets,
       steps: stepsContext,
-      job: { status: failed ? "failure" : "success" },
+      job: { status: status() },
       env: {},
       runner: { temp: options.runnerTemp, os: "Linux" },
     },
     functions: {
-      success: () => !failed,
+      success: () => !failed && !cancelled,
       failure: () => failed,
       always: () => true,
-      cancelled: () => false,
+      cancelled: () => cancelled,
     },
   });
 
   const jobRuns = job.if === undefined || evaluateCondition(job.if, scope());
   const finish = (): JobRun => ({
     ran: jobRuns,
-    status: failed ? "failure" : "success",
+    status: status(),
     steps: results,
     step(key) {
       const found = results.find((result) => result.id === key || result.name === key);
@@ -158,6 +164,7 @@ export async function runJob(options: RunJobOptions): Promise<JobRun> {
       };
     }
     results.push(result);
+    if (options.cancelAfter !== undefined && step.id === options.cancelAfter) cancelled = true;
   }
   return finish();
 }

@@ -61,6 +61,8 @@ export interface RunOptions {
    * follows the push events run so far (see `branchAfterPush`).
    */
   branchTip?: string;
+  /** The id of the step after which the run is cancelled (see `runJob`). */
+  cancelAfter?: string;
 }
 
 export interface SandboxOptions {
@@ -129,7 +131,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
         .filter((line) => line !== "")
         .map((line) => JSON.parse(line) as Call);
     },
-    async runJob(job, { event, secrets = REPO_SECRETS, env = {}, branchTip }) {
+    async runJob(job, { event, secrets = REPO_SECRETS, env = {}, branchTip, cancelAfter }) {
       const workflow = parse(await readFile(APPLY_WORKFLOW, "utf8")) as Workflow;
       const caller = parse(await readFile(EXAMPLE_CALLER, "utf8")) as CallerWorkflow;
       const github = {
@@ -156,6 +158,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
         runnerTemp,
         baseEnv: { ...baseEnv, ...env },
         uses: async (step: WorkflowStep) => usesStep(step),
+        ...(cancelAfter !== undefined ? { cancelAfter } : {}),
       });
     },
   };
