@@ -334,6 +334,30 @@ describe("the apply job", () => {
     expect(report.stdout).toContain("Failed at terraform apply: nodes uncordoned");
   });
 
+  it("reports a failed delete of the destroyed VM's Node object as applied, naming both causes", async () => {
+    const sandbox = await scaleDownSandbox();
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_KUBECTL_EXIT: "1" },
+    });
+    const calls = await sandbox.calls();
+
+    expect(job.step("apply").outcome).toBe("success");
+    expect(job.step("uncordon").outcome).toBe("skipped");
+    expect(job.step("removenodes").outcome).toBe("failure");
+    expect(job.step("wait").outcome).toBe("skipped");
+    expect(callsOf(calls, "kubectl").map((call) => call.args.slice(2, 4))).toEqual([
+      ["delete", "node"],
+    ]);
+    const final = reportArgs(calls, "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("nodes");
+    expect(flag(final, "--uncordon")).toBe("");
+    expect(final).not.toContain("--wait-result");
+    expect(job.step("Report on the merged pull request").stdout).toContain(
+      "Failed after the apply: applied; nodes not Ready in time, or a Node object not deleted",
+    );
+  });
+
   it("says so when the uncordon after a failed apply fails too", async () => {
     const sandbox = await scaleDownSandbox();
     const job = await sandbox.runJob("apply", {
