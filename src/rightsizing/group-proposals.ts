@@ -130,11 +130,13 @@ function buildProposal(
   notes: PlanNote[],
 ): ResourcesProposal | undefined {
   const included: WorkloadChanges[] = [];
-  let edits: ResourcesProposal["edits"] = [];
+  // The files as the members included so far leave them: each member's changes are applied on
+  // top, once (applying every member's again for each would take time growing as its square).
+  const edited = new Map<string, string>();
+  const current = { get: (file: string) => edited.get(file) ?? index.texts.get(file) };
   for (const member of members) {
-    const changes = [...included.flatMap((m) => m.changes), ...member.changes];
     try {
-      edits = applyChanges(index.texts, changes);
+      for (const edit of applyChanges(current, member.changes)) edited.set(edit.file, edit.after);
       included.push(member);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
@@ -147,6 +149,11 @@ function buildProposal(
     }
   }
   if (included.length === 0) return undefined;
+  const edits = [...edited].map(([file, after]) => ({
+    file,
+    before: index.texts.get(file) as string,
+    after,
+  }));
   const workloads = included.map((m) => m.workload);
   const proposal: ResourcesProposal = {
     kind: "resources",

@@ -82,7 +82,7 @@ export function quantityValue(
  * nothing is returned half-done.
  */
 export function applyChanges(
-  texts: ReadonlyMap<string, string>,
+  texts: Pick<ReadonlyMap<string, string>, "get">,
   changes: readonly ResourceChange[],
 ): FileEdit[] {
   const current = new Map<string, string>();
