@@ -169,6 +169,19 @@ export function visibleBody(body: string): string {
   return withoutHidden(body, PR_TAG);
 }
 
+/**
+ * A comment as GitHub takes it: one longer than it allows (the limit of a description) is
+ * shortened before the hidden tag it ends with, which is kept, so that what it stands for is
+ * still found.
+ */
+export function withinCommentLimit(body: string): string {
+  if (body.length <= MAX_BODY_LENGTH) return body;
+  const at = body.lastIndexOf("\n\n<!-- pr-autoscaler:");
+  const tag = at >= 0 && body.length - at < MAX_BODY_LENGTH / 2 ? body.slice(at) : "";
+  const room = MAX_BODY_LENGTH - tag.length - TRUNCATED.length;
+  return `${body.slice(0, room)}${TRUNCATED}${tag}`;
+}
+
 /** A hidden tag for comments, so the bot can find what it already said. */
 export function commentTag(name: string, data: Record<string, string>): string {
   return hiddenComment(`pr-autoscaler:${name}`, data);

@@ -10,6 +10,7 @@ import {
   saidBy,
   visibleBody,
   withIssueMarker,
+  withinCommentLimit,
   withPullRequestMarker,
   writtenBy,
 } from "../../src/forge/marker.ts";
@@ -128,6 +129,27 @@ describe("the hidden pull request marker", () => {
     const small = withPullRequestMarker("## Why", few);
     expect(readPullRequestMarker(small)).toEqual(few);
     expect(visibleBody(small)).toBe("## Why");
+  });
+});
+
+describe("a comment longer than GitHub allows", () => {
+  it("is shortened before its hidden tag, which is kept and still found", () => {
+    // A kept pull request's comment naming 800 containers held unjudged.
+    const data = { key: "resources", notice: "3f1c0a9e4b7d2c61", said: "1" };
+    const reasons = Array.from(
+      { length: 800 },
+      (_, i) =>
+        `Deployment production-apps/service-${String(i).padStart(4, "0")}-api: container app: the VPA service-${i} recommends nothing for it`,
+    ).join("; ");
+    const body = `pr-autoscaler keeps this pull request as it is: ${reasons}.\n\n${commentTag("kept", data)}`;
+    expect(body.length).toBeGreaterThan(MAX_BODY_LENGTH);
+    const posted = withinCommentLimit(body);
+    expect(posted.length).toBeLessThanOrEqual(MAX_BODY_LENGTH);
+    expect(posted).toContain("… (shortened: the full text is longer than GitHub allows)");
+    expect(hasCommentTag(posted, "kept", data)).toBe(true);
+    expect(posted.startsWith("pr-autoscaler keeps this pull request as it is: ")).toBe(true);
+    // One within the limit is posted as it is.
+    expect(withinCommentLimit("Closing.")).toBe("Closing.");
   });
 });
 

@@ -1,5 +1,6 @@
 import { readBotTrailers } from "../commit-message.ts";
 import type { BotPullRequest } from "../forge.ts";
+import { withinCommentLimit } from "../marker.ts";
 import { byBot, type ForgeContext } from "./forge-context.ts";
 import { failedWith } from "./github-client.ts";
 import {
@@ -138,7 +139,7 @@ export async function postComment(context: ForgeContext, issueNumber: number, bo
   await context.client.send(
     `comment on #${issueNumber}`,
     "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
-    { issue_number: issueNumber, body },
+    { issue_number: issueNumber, body: withinCommentLimit(body) },
   );
 }
 
