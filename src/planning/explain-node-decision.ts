@@ -70,7 +70,7 @@ function scaleDownLines(decision: NodeDecision): string[] {
     return [
       aboveMax
         ? `scale-down: off (scaleDown.enabled is false): no node is removed, so the count stays above the ${aboveMax.kind === "above-max" && aboveMax.bound === "host-cap" ? "host cap" : "max"} until it is lowered by hand`
-        : "scale-down: off (scaleDown.enabled is false): no node is removed",
+        : `scale-down: off (scaleDown.enabled is false): no node is removed${unreadyStayText(decision.scaleDown.unready)}`,
     ];
   const lines: string[] = [];
   const unready = decision.triggers.find((trigger) => trigger.kind === "unready-node");
@@ -567,6 +567,13 @@ function unreadyBeforeWindowText(nodes: readonly string[]): string {
 function stuckText(nodes: readonly string[]): string {
   const one = nodes.length === 1;
   return `; ${nodes.join(", ")} ${one ? "has" : "have"} not been Ready for scaleDown.unreadyTime and the decrease does not remove ${one ? "it" : "them"} (the removal rule names another node): this lasts until ${one ? "it is" : "they are"} Ready again or a person replaces ${one ? "its VM" : "their VMs"}`;
+}
+
+/** Nodes long not Ready that stay as scale-down is off (`ScaleDownReport.unready`). */
+function unreadyStayText(nodes: readonly string[] | undefined): string {
+  if (!nodes) return "";
+  const one = nodes.length === 1;
+  return `; ${nodes.join(", ")} ${one ? "has" : "have"} not been Ready for scaleDown.unreadyTime and ${one ? "stays" : "stay"} until ${one ? "it is" : "they are"} Ready again or a person replaces ${one ? "its VM" : "their VMs"}`;
 }
 
 function unreadySinceUnknownText(nodes: readonly string[], unknown: readonly string[]): string {

@@ -337,6 +337,11 @@ export type ScaleDownCondition =
 
 export interface ScaleDownReport {
   enabled: boolean;
+  /**
+   * With scale-down off (`enabled` false), the pool's nodes not Ready for
+   * `scaleDown.unreadyTime`: they stay until they are Ready again or a person replaces them.
+   */
+  unready?: string[];
   /** Every condition evaluated, in order; the pool scales down only when all are met. */
   conditions: ScaleDownCondition[];
   /** How many nodes the decrease takes at once; present when the conditions allow one. */

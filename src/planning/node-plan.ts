@@ -132,6 +132,7 @@ function planPool(
   );
   const down = evaluateScaleDown(context, blockers, pendingOnMembers);
   unreadyAtMin(context, down);
+  unreadyScaleDownOff(context, down);
   const outcome = decide(context, input, up, down);
   const decision: NodeDecision = {
     pool: pool.name,
@@ -190,6 +191,16 @@ function unreadyAtMin(context: PoolContext, down: ScaleDownEvaluation): void {
   if (current > bounds.effectiveMax || !longUnready(context, down)) return;
   for (const condition of down.report.conditions)
     if (condition.kind === "above-min") condition.unready = down.candidate as string;
+}
+
+/**
+ * With scale-down off, the nodes long not Ready stay, as no node is removed: the report names
+ * them, as nothing but a person (or the node coming back) ends that.
+ */
+function unreadyScaleDownOff(context: PoolContext, down: ScaleDownEvaluation): void {
+  if (context.pool.scaleDown.enabled) return;
+  const dead = [...longUnreadyNodes(context)];
+  if (dead.length > 0) down.report.unready = dead;
 }
 
 function poolContext(

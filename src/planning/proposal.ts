@@ -225,6 +225,8 @@ function needsAPerson(decision: NodeDecision): boolean {
   if (leftPendingAtTheMax(decision)) return true;
   // A node long not Ready that no decrease removes holds every removal until a person acts.
   if (decision.holds.some((hold) => hold.kind === "nodes-unready" && hold.stuck)) return true;
+  // With scale-down off, one stays for good.
+  if (decision.scaleDown.unready) return true;
   // So does one the min keeps (a window's, say): it counts toward the min with no room to give.
   if (
     decision.scaleDown.conditions.some(

@@ -1588,6 +1588,25 @@ describe("plan against a served cluster: changes in the repo's git history", () 
     );
   });
 
+  it("warns that a node long not Ready stays when scale-down is off", async () => {
+    const served = await serveForTest([
+      ...cluster(FOUR, { "talos-worker-4": { ready: false } }),
+      ...apps(["talos-worker-1", "talos-worker-2"]),
+    ]);
+    const off = configBeforeRemoval("    scaleDown:\n      enabled: false\n");
+    const output = await served.planRepo(gitRepo([{ count: 4, at: "2026-10-01T10:00:00Z" }], off));
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain(
+      "scale-down: off (scaleDown.enabled is false): no node is removed; talos-worker-4 has not been Ready for scaleDown.unreadyTime and stays until it is Ready again or a person replaces its VM",
+    );
+    // Every node Ready, scale-down off is the operator's choice: an info note.
+    const ready = await serveForTest([...cluster(FOUR), ...apps(["talos-worker-1"])]);
+    const quiet = await ready.planRepo(gitRepo([{ count: 4, at: "2026-10-01T10:00:00Z" }], off));
+    expect(quiet.notes.find((entry) => entry.subject === "pool/workers")?.level).toBe("info");
+  });
+
   it("waits for a node joining, then reports it failed after provisionTimeout", async () => {
     const served = await serveForTest([...cluster(), ...fillers(), job("join01")]);
     const dir = changedAt(3, 4, "2026-11-22T09:57:00Z");
