@@ -441,18 +441,19 @@ interface PreparedWorkload {
   leftOut?: Omit<WorkloadStanding, "key">;
 }
 
-function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
-  const subject = subjectOf(vpa);
+function prepareWorkload(given: VpaInfo, context: PlanContext): PreparedWorkload {
+  const subject = subjectOf(given);
   const notes: PlanNote[] = [];
   const info = (message: string) => notes.push({ level: "info", subject, message });
-  if (!RIGHTSIZED_KINDS.has(vpa.target.kind)) {
+  if (!RIGHTSIZED_KINDS.has(given.target.kind)) {
     info(
-      `the VPA ${vpa.name} targets a ${vpa.target.kind || "resource of unknown kind"}; only Deployments, StatefulSets and DaemonSets are right-sized`,
+      `the VPA ${given.name} targets a ${given.target.kind || "resource of unknown kind"}; only Deployments, StatefulSets and DaemonSets are right-sized`,
     );
     return { subject, notes, unlocated: [], unrecommended: [] };
   }
-  const facts = workloadFacts(context.snapshot, vpa);
-  const excluded = exclusionOf(context.config, vpa, facts);
+  const facts = workloadFacts(context.snapshot, given);
+  const excluded = exclusionOf(context.config, given, facts);
+  const vpa = excluded ? given : withoutStaleRecommendations(given, facts, info);
   if (excluded) {
     info(`left alone: ${excluded}`);
     const workload = workloadOf(vpa);
@@ -514,6 +515,30 @@ function prepareWorkload(vpa: VpaInfo, context: PlanContext): PreparedWorkload {
     unlocated,
     unrecommended,
     input: { vpa, facts, containers, ...context },
+  };
+}
+
+/**
+ * The VPA without its recommendations for containers none of the workload's pods has (one removed
+ * from the workload since, whose recommendation the VPA keeps for a while), each named in a note.
+ * While the workload has no pod, nothing says which containers it has, and every one is kept.
+ */
+function withoutStaleRecommendations(
+  vpa: VpaInfo,
+  facts: WorkloadFacts,
+  info: (message: string) => void,
+): VpaInfo {
+  if (facts.pods.length === 0) return vpa;
+  const present = new Set(
+    facts.pods.flatMap((pod) => [...pod.containers, ...pod.initContainers].map((c) => c.name)),
+  );
+  const stale = vpa.recommendations.filter((r) => !present.has(r.containerName));
+  if (stale.length === 0) return vpa;
+  for (const { containerName } of stale)
+    info(`recommendation for container ${containerName}, which the pods do not have: ignored`);
+  return {
+    ...vpa,
+    recommendations: vpa.recommendations.filter((r) => present.has(r.containerName)),
   };
 }
 

@@ -237,3 +237,41 @@ describe("plan with rightsizing against a served cluster", () => {
     expect(sonarrNotes.map((n) => n.message).join("\n")).not.toContain("recommends nothing");
   });
 });
+
+describe("a VPA recommendation for a container the pods no longer have", () => {
+  it("is ignored while the workload has pods, and named in a note", async () => {
+    // The exporter sidecar was removed from the Deployment; the VPA's status still carries the
+    // recommendation it made for it.
+    const sonarr = vpa("media", "sonarr", { cpu: "900m", memory: "1Gi" });
+    const recommendation = (sonarr.status as Raw).recommendation as Raw;
+    const stale = { cpu: "15m", memory: "64Mi" };
+    (recommendation.containerRecommendations as Raw[]).push({
+      containerName: "exporter",
+      lowerBound: stale,
+      target: stale,
+      uncappedTarget: stale,
+      upperBound: stale,
+    });
+    const served = await serveForTest([...cluster(), sonarr, podOf("media", "sonarr")]);
+    const infra: InfraFiles = {
+      config: `${CONFIG}rightsizing: {}\n`,
+      other: { "apps/media/sonarr.yaml": manifest("media", "sonarr") },
+    };
+    const output = await served.plan(infra);
+    const proposals = output.proposals.filter((p) => p.kind === "resources");
+    expect(proposals.map((p) => p.key)).toEqual(["resources-media-sonarr"]);
+    expect(proposals[0]?.changes.map((c) => [c.path, c.after])).toEqual([
+      ["spec.template.spec.containers[name=app].resources.requests.cpu", "900m"],
+      ["spec.template.spec.containers[name=app].resources.requests.memory", "1Gi"],
+    ]);
+    const sonarrNotes = output.notes
+      .filter((n) => n.subject === "deployment/media/sonarr")
+      .map((n) => `${n.level}: ${n.message}`);
+    expect(sonarrNotes).toContain(
+      "info: recommendation for container exporter, which the pods do not have: ignored",
+    );
+    expect(sonarrNotes.join("\n")).not.toContain("container exporter: no file");
+    const text = await served.run([], infra);
+    expect(text.stdout).not.toMatch(/not judged|unjudged/);
+  });
+});
