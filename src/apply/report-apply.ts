@@ -44,6 +44,11 @@ export interface ApplyReportInput extends ReportOrigin {
   verdict: GuardVerdict | undefined;
   /** The step that failed; undefined for a failure the workflow could not place. */
   failedStep: ApplyFailedStep | undefined;
+  /**
+   * The run was cancelled: `failedStep` is then the step the cancel stopped or kept from
+   * running, and a step before the drain is reported as cancelled, not as failed.
+   */
+  cancelled?: boolean;
   /** How uncordoning the drained nodes went after a failed apply, when it was tried. */
   uncordon: "ok" | "failed" | undefined;
   /** How the drain says it stopped, with --failed-step drain, when it wrote its result. */
@@ -61,6 +66,7 @@ export interface ApplyReportInput extends ReportOrigin {
 export function applyInputProblem(input: ApplyReportInput): string | undefined {
   if (input.result === "ok") {
     if (input.failedStep !== undefined) return "--failed-step goes with --result failed";
+    if (input.cancelled) return "--cancelled goes with --result failed";
     if (input.verdict === undefined) return "--result ok needs --verdict: what was applied";
     if (input.verdict.verdict !== "pass") return "--result ok with a verdict that refused";
   }
@@ -158,7 +164,9 @@ function renderFailed(input: ApplyReportInput): RenderedReport {
   const body = sections(
     cancelled
       ? "### ⏹️ pr-autoscaler apply: cancelled during the drain"
-      : "### ❌ pr-autoscaler apply: failed",
+      : input.cancelled
+        ? "### ⏹️ pr-autoscaler apply: cancelled"
+        : "### ❌ pr-autoscaler apply: failed",
     poolLine(input.pool, verdict),
     failedStep === undefined ? undefined : stageTable(input, verdict, STAGE_OF[failedStep]),
     verdict ? vmTable(verdict) : undefined,
@@ -180,6 +188,7 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
   const nodes = input.verdict ? drainedNodes(input.verdict) : [];
   switch (input.failedStep) {
     case "setup":
+      if (input.cancelled) return CANCELLED_BEFORE_DRAIN;
       return {
         changed: "nothing. No node was drained and nothing was applied.",
         next: "the log says why the job stopped before planning and what to do. A re-run passes only when the cause lay outside the repository (a secret, the runner's tools, GitHub not answering): a cause in the commit or in the workflow's inputs fails a re-run the same way and needs a new commit, and a commit the branch has moved past is applied by the newer commit's run.",
@@ -188,6 +197,7 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
     case "init":
     case "plan":
     case "guard":
+      if (input.cancelled) return CANCELLED_BEFORE_DRAIN;
       return {
         changed: "nothing. No node was drained and nothing was applied.",
         next: `the workflow run's log says why ${stepName(input.failedStep)} failed. Fix that, then re-run the workflow: it plans and guards again.`,
@@ -200,6 +210,14 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
     case "nodes":
       return nodesFailureEffect(input);
     default:
+      if (input.cancelled) {
+        return {
+          changed:
+            "unknown: the run was cancelled, and the report cannot place where. Drained nodes may still be cordoned, and the plan may have been applied in part.",
+          next: "read the workflow run's log, check `kubectl get nodes` and `terraform plan`, and uncordon any node left cordoned; then re-run the workflow, which applies only what is still the merged change.",
+          status: "Cancelled: see the workflow run",
+        };
+      }
       return {
         changed:
           "unknown: the job failed in a step the report cannot place. Drained nodes may still be cordoned, and the plan may have been applied in part.",
@@ -208,6 +226,13 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
       };
   }
 }
+
+/** A run cancelled while setting up, planning or guarding: nothing was drained or applied. */
+const CANCELLED_BEFORE_DRAIN: FailureEffect = {
+  changed: "nothing. The run was cancelled before any node was drained or anything applied.",
+  next: "nothing to undo. Re-run the workflow to apply the merged change: it plans and guards again.",
+  status: "Cancelled before the drain: nothing changed",
+};
 
 /** The drain's own result says it was cancelled and uncordoned every node it had cordoned. */
 function drainCancelled(input: ApplyReportInput): boolean {
@@ -267,6 +292,14 @@ function nodesFailureEffect(input: ApplyReportInput): FailureEffect {
       changed: `the plan was applied (the VMs in the table were created or destroyed), but the wait for ${one ? "pool" : "pools"} ${pools} wrote no result: it was cancelled, or stopped before it could, so whether ${one ? "that pool's" : "those pools'"} nodes are Ready is not known.${others} Nothing is rolled back.`,
       next: NODES_NEXT,
       status: `Failed waiting for nodes: applied; no wait result for ${one ? "pool" : "pools"} ${unreported.join(", ")}`,
+    };
+  }
+  if (failed.length === 0 && input.cancelled && (input.waits ?? []).length === 0) {
+    return {
+      changed:
+        "the plan was applied (the VMs in the table were created or destroyed), but the run was cancelled before the wait for the nodes ended, so whether the nodes are Ready, and the destroyed VMs' Node objects deleted, is not known. Nothing is rolled back.",
+      next: NODES_NEXT,
+      status: "Cancelled after the apply: applied; the nodes not checked",
     };
   }
   if (failed.length === 0) {
@@ -329,7 +362,7 @@ function applyFailureEffect(input: ApplyReportInput, nodes: string[]): FailureEf
   return {
     changed: `\`terraform apply\` did not finish: it failed, or the run was cancelled before it ended. Terraform may have changed part of the plan before it stopped.${uncordon.sentence}`,
     next: "read the log, run `terraform plan` to see what is left, fix the cause, then re-run the workflow: the guard passes the rest of the change only if it is still the merged one.",
-    status: `Failed at terraform apply${uncordon.status}`,
+    status: `${input.cancelled ? "Cancelled" : "Failed"} at terraform apply${uncordon.status}`,
   };
 }
 
@@ -419,6 +452,9 @@ function failedText(
 ): string {
   if (stage === "guard" && verdict?.verdict === "refuse") {
     return `refused: ${count(verdict.offending.length, "problem")}`;
+  }
+  if (input.cancelled && !(stage === "drain" && drainCancelled(input))) {
+    return input.failedStep === "setup" ? "cancelled while setting up the job" : "cancelled";
   }
   if (input.failedStep === "setup" || input.failedStep === "init") {
     return `failed: ${stepName(input.failedStep)}`;

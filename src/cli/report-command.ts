@@ -48,10 +48,14 @@ const OPTIONS = {
   repo: { type: "string" },
   "api-url": { type: "string" },
   "dry-run": { type: "boolean" },
+  cancelled: { type: "boolean" },
 } as const;
 
-type Flags = Partial<Record<Exclude<keyof typeof OPTIONS, "dry-run" | "wait-result">, string>> & {
+type Flags = Partial<
+  Record<Exclude<keyof typeof OPTIONS, "dry-run" | "cancelled" | "wait-result">, string>
+> & {
   "dry-run"?: boolean;
+  cancelled?: boolean;
   "wait-result"?: string[];
 };
 
@@ -63,7 +67,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 const USAGE = `Usage: pr-autoscaler report plan --pr N (--verdict FILE | --failed-step STEP) [--sha SHA] [options]
        pr-autoscaler report apply --sha SHA --result started|ok|failed [--verdict FILE]
-                                  [--failed-step STEP] [--uncordon ok|failed]
+                                  [--failed-step STEP] [--cancelled] [--uncordon ok|failed]
                                   [--drain-result FILE] [--wait-result FILE]... [--pr N]
                                   [options]
        pr-autoscaler report outputs --verdict FILE
@@ -84,6 +88,8 @@ apply: the result of applying a merged commit
   --result R             started (a pending status only), ok or failed
   --verdict FILE         the guard's verdict on the merged commit's plan, when it gave one
   --failed-step STEP     with --result failed: ${APPLY_FAILED_STEPS.join(", ")}
+  --cancelled            with --result failed: the run was cancelled; a step before the drain
+                         is reported as cancelled, not as failed
   --uncordon ok|failed   with --failed-step apply: how uncordoning the drained nodes went
   --drain-result FILE    with --failed-step drain: the drain's result (pr-autoscaler drain
                          --result-file FILE, or --json > FILE); one that says it was cancelled
@@ -237,6 +243,7 @@ async function runApply(flags: Flags, io: CliIo): Promise<ExitCode> {
       "result",
       "verdict",
       "failed-step",
+      "cancelled",
       "uncordon",
       "drain-result",
       "wait-result",
@@ -275,7 +282,16 @@ async function runApplyStarted(
   context: string,
 ): Promise<ExitCode> {
   const extra = (
-    ["verdict", "failed-step", "uncordon", "drain-result", "wait-result", "details", "pr"] as const
+    [
+      "verdict",
+      "failed-step",
+      "cancelled",
+      "uncordon",
+      "drain-result",
+      "wait-result",
+      "details",
+      "pr",
+    ] as const
   ).find((name) => flags[name] !== undefined);
   if (extra) throw new UsageError(`--${extra} does not go with --result started`);
   const runUrl = runUrlOf(flags, io);
@@ -323,6 +339,7 @@ async function applyInput(
     result,
     verdict,
     failedStep,
+    ...(flags.cancelled ? { cancelled: true } : {}),
     uncordon,
     drain,
     ...(flags["wait-result"] !== undefined ? { waits } : {}),

@@ -718,6 +718,14 @@ describe("report errors", () => {
       ["apply", "--sha", MERGE, "--result", "started", "--pr", "12"],
       "--pr does not go with --result started",
     ],
+    [
+      ["apply", "--sha", MERGE, "--result", "ok", "--cancelled"],
+      "--cancelled goes with --result failed",
+    ],
+    [
+      ["apply", "--sha", MERGE, "--result", "started", "--cancelled"],
+      "--cancelled does not go with --result started",
+    ],
     [["publish"], 'expected a mode, plan, apply, outputs; got "publish"'],
     [
       ["plan", "--pr", "12", "--failed-step", "plan", "--run-url", "javascript:alert(1)"],

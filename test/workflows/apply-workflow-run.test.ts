@@ -327,11 +327,54 @@ describe("the apply job", () => {
     const final = reportArgs(calls, "apply", "failed");
     expect(flag(final, "--failed-step")).toBe("apply");
     expect(flag(final, "--uncordon")).toBe("ok");
+    expect(final).toContain("--cancelled");
+    expect(report.stdout).toContain("### ⏹️ pr-autoscaler apply: cancelled");
     expect(report.stdout).toContain(
       "`terraform apply` did not finish: it failed, or the run was cancelled before it ended.",
     );
     expect(report.stdout).toContain("The drained node `talos-worker-4` was uncordoned.");
-    expect(report.stdout).toContain("Failed at terraform apply: nodes uncordoned");
+    expect(report.stdout).toContain("Cancelled at terraform apply: nodes uncordoned");
+  });
+
+  it("reports a run cancelled before the drain as cancelled with nothing changed, not as a failed step", async () => {
+    const sandbox = await scaleDownSandbox();
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      cancelAfter: "current",
+    });
+    const calls = await sandbox.calls();
+
+    expect(job.step("init").outcome).toBe("skipped");
+    const final = reportArgs(calls, "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("init");
+    expect(final).toContain("--cancelled");
+    const report = job.step("Report on the merged pull request").stdout;
+    expect(report).toContain("| Plan | ❌ cancelled |");
+    expect(report).toContain(
+      "**What changed:** nothing. The run was cancelled before any node was drained or anything applied.",
+    );
+    expect(report).toContain("Cancelled before the drain: nothing changed");
+    expect(report).not.toContain("terraform init failed");
+  });
+
+  it("reports a run cancelled after the apply as applied, with the nodes not checked", async () => {
+    const sandbox = await scaleDownSandbox();
+    const job = await sandbox.runJob("apply", { event: pushEvent(sandbox), cancelAfter: "apply" });
+    const calls = await sandbox.calls();
+
+    expect(job.step("apply").outcome).toBe("success");
+    expect(job.step("removenodes").outcome).toBe("skipped");
+    expect(job.step("wait").outcome).toBe("skipped");
+    const final = reportArgs(calls, "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("nodes");
+    expect(final).toContain("--cancelled");
+    const report = job.step("Report on the merged pull request").stdout;
+    expect(report).toContain("| Nodes | ❌ cancelled |");
+    expect(report).toContain(
+      "but the run was cancelled before the wait for the nodes ended, so whether the nodes are Ready, and the destroyed VMs' Node objects deleted, is not known.",
+    );
+    expect(report).toContain("Cancelled after the apply: applied; the nodes not checked");
+    expect(report).not.toContain("cannot place");
   });
 
   it("reports a failed delete of the destroyed VM's Node object as applied, naming both causes", async () => {
