@@ -38,6 +38,34 @@ import { FakeGit } from "./fake-git.ts";
 import { readGraphqlRequest, selectFields } from "./graphql-request.ts";
 
 type Json = Record<string, unknown>;
+
+/** The most characters GitHub takes in the body of an issue, a pull request or a comment. */
+export const GITHUB_MAX_BODY = 65_536;
+
+/**
+ * GitHub's refusal of a body longer than it takes: 422 Validation Failed, in the shape its REST
+ * API documents for validation errors (docs.github.com/rest, "Client errors": `message`,
+ * `errors` of `resource`, `field`, `code` and, for code `custom`, a `message`).
+ */
+function tooLong(resource: string, body: Json): [number, unknown] | undefined {
+  if (typeof body.body !== "string" || body.body.length <= GITHUB_MAX_BODY) return undefined;
+  return [
+    422,
+    {
+      message: "Validation Failed",
+      errors: [
+        {
+          resource,
+          code: "custom",
+          field: "body",
+          message: `body is too long (maximum is ${GITHUB_MAX_BODY} characters)`,
+        },
+      ],
+      documentation_url: "https://docs.github.com/rest",
+      status: "422",
+    },
+  ];
+}
 type Answer = [number, unknown, Record<string, string>?];
 type Handler = (params: string[], query: Record<string, string>, body: Json) => Answer;
 
@@ -863,6 +891,8 @@ export class FakeGitHub {
   }
 
   private createPull(body: Json): [number, unknown] {
+    const long = tooLong("PullRequest", body);
+    if (long) return long;
     const head = String(body.head);
     const sha = this.git.branches.get(head);
     if (!sha)
@@ -927,6 +957,8 @@ export class FakeGitHub {
   private updatePull(number: number, body: Json): [number, unknown] {
     const pull = this.pulls.get(number);
     if (!pull) return [404, { message: "Not Found" }];
+    const long = tooLong("PullRequest", body);
+    if (long) return long;
     if (typeof body.title === "string") pull.title = body.title;
     if (typeof body.body === "string") pull.body = body.body;
     if (body.state === "closed" && pull.state === "open") {
@@ -1396,6 +1428,8 @@ export class FakeGitHub {
   }
 
   private createIssue(body: Json): [number, unknown] {
+    const long = tooLong("Issue", body);
+    if (long) return long;
     const issue: FakeIssue = {
       number: this.nextNumber++,
       title: String(body.title),
@@ -1411,6 +1445,8 @@ export class FakeGitHub {
   private updateIssue(number: number, body: Json): [number, unknown] {
     const issue = this.issues.get(number);
     if (!issue) return [404, { message: "Not Found" }];
+    const long = tooLong("Issue", body);
+    if (long) return long;
     if (typeof body.title === "string") issue.title = body.title;
     if (typeof body.body === "string") issue.body = body.body;
     if (body.state === "open" || body.state === "closed") issue.state = body.state;
@@ -1461,6 +1497,8 @@ export class FakeGitHub {
   }
 
   private postComment(number: number, body: Json): [number, unknown] {
+    const long = tooLong("IssueComment", body);
+    if (long) return long;
     const id = this.comment(number, String(body.body), BOT_LOGIN, true);
     const comment = this.comments.find((entry) => entry.id === id) as FakeComment;
     return [201, this.commentAnswer(comment)];
