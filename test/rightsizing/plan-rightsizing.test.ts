@@ -370,6 +370,37 @@ describe("planRightsizing: a chart's top-level resources belong to its main cont
       "resources.requests.memory",
     ]);
   });
+
+  it("a recommendation left for a removed sidecar does not count it among the pod's containers", () => {
+    // The main container is `tracker`; the `exporter` sidecar was removed from the chart, and
+    // the VPA still keeps the recommendation it made for it.
+    const raw = fixtureVpaObject("plex-worked-example.yaml");
+    raw.metadata = { ...raw.metadata, name: "speedtest", namespace: "net" };
+    raw.spec.targetRef.name = "speedtest";
+    const [recommendation] = raw.status.recommendation.containerRecommendations;
+    raw.status.recommendation.containerRecommendations = [
+      { ...recommendation, containerName: "tracker" },
+      { ...recommendation, containerName: "exporter" },
+    ];
+    const pod = workloadPod("net/speedtest", "speedtest-1", {
+      container: "tracker",
+      requests: { cpu: "500m", memory: "512Mi" },
+    });
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [toVpaInfo(raw, new WarningCollector())], pods: [pod] }),
+      config: rightsizingConfig(),
+      files,
+      now: NOW,
+    });
+    // The pod's only container is the chart's main one.
+    expect(plan.proposals[0]?.changes.map((c) => c.path)).toEqual(["resources.requests.memory"]);
+    expect(plan.notes).toContainEqual({
+      level: "info",
+      subject: "deployment/net/speedtest",
+      message: "recommendation for container exporter, which the pods do not have: ignored",
+    });
+    expect(plan.notes.map((note) => note.message).join("\n")).not.toContain("no file");
+  });
 });
 
 describe("planRightsizing: real VPA objects", () => {
