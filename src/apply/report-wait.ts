@@ -24,7 +24,7 @@ export type WaitStop = Pick<
   | "missingNew"
   | "message"
   | "lastError"
-> & { gone: Pick<GoneReport, "name" | "state">[] };
+> & { gone: Pick<GoneReport, "name" | "state" | "deleteFailed">[] };
 
 const names = z.array(z.string());
 
@@ -43,7 +43,11 @@ export const WaitStop = z.object({
   missing: z.number().optional(),
   missingNew: z.number().optional(),
   gone: z.array(
-    z.object({ name: z.string(), state: z.enum(["gone", "deleted", "present", "unknown"]) }),
+    z.object({
+      name: z.string(),
+      state: z.enum(["gone", "deleted", "present", "unknown"]),
+      deleteFailed: z.string().optional(),
+    }),
   ),
   message: z.string().optional(),
   lastError: z.string().optional(),
@@ -75,9 +79,10 @@ export function parseWaitStop(text: string, file: string): WaitStop {
 /**
  * What kept a wait from succeeding, in a few words from its result, as its progress line
  * says it: "pool workers: 2/3 Ready", "pool workers: 3/3 Ready, 0/1 new", "pool workers: new
- * node talos-worker-4 cordoned", and "last look failed" when the timeout came with a failed
- * look (what is said before it is what the last successful look saw). Undefined for a wait
- * that succeeded.
+ * node talos-worker-4 cordoned", "talos-worker-3 still there, delete failed" when the last
+ * successful look's delete of it failed, and "last look failed" when the timeout came with a
+ * failed look (what is said before it is what the last successful look saw). Undefined for a
+ * wait that succeeded.
  */
 export function waitShortfall(wait: WaitStop): string | undefined {
   if (wait.outcome === "ready") return undefined;
@@ -109,8 +114,12 @@ export function waitShortfall(wait: WaitStop): string | undefined {
         : `${wait.newlyReady?.length ?? 0}/${wait.added ?? 0} new`,
     );
   }
-  const lingering = wait.gone.filter((g) => g.state === "present").map((g) => g.name);
+  const present = wait.gone.filter((g) => g.state === "present");
+  const lingering = present.filter((g) => g.deleteFailed === undefined).map((g) => g.name);
   if (lingering.length > 0) parts.push(`${listNames(lingering)} still there`);
+  // A delete the last successful look sent that failed: that look read the nodes.
+  const undeleted = present.filter((g) => g.deleteFailed !== undefined).map((g) => g.name);
+  if (undeleted.length > 0) parts.push(`${listNames(undeleted)} still there, delete failed`);
   if (wait.outcome === "timed-out" && wait.lastError !== undefined) {
     parts.push("last look failed");
   }

@@ -184,10 +184,10 @@ export async function waitForNodes(
       failedDelete = failed;
       if (failed !== undefined) {
         // The look itself succeeded: what it saw stands, and the delete is tried again at the
-        // next look unless the answer says it never can be.
+        // next look unless the answer says it never can be. A failed delete is not a failed
+        // look: the node it was for is still there, and the result says why (deleteFailed).
         const message = `could not delete node ${failed.node}: ${failed.error.message}`;
         if (!failed.error.retryable) return finish("failed", message);
-        lastError = message;
         options.onEvent?.({ type: "delete-failed", node: failed.node, message });
       }
     } catch (error) {
@@ -195,7 +195,7 @@ export async function waitForNodes(
         lastError = error.reason;
         return finish(
           "timed-out",
-          timeoutMessage(options, since, last, lastError, notStarted, error),
+          timeoutMessage(options, since, last, lastError, notStarted, failedDelete, error),
         );
       }
       if (!(error instanceof KubeApiError)) throw error;
@@ -206,7 +206,10 @@ export async function waitForNodes(
     if (last?.done && lastError === undefined) return finish("ready");
     const now = clock.now();
     if (now >= deadline) {
-      return finish("timed-out", timeoutMessage(options, since, last, lastError, notStarted));
+      return finish(
+        "timed-out",
+        timeoutMessage(options, since, last, lastError, notStarted, failedDelete),
+      );
     }
     await clock.sleep(Math.min(options.intervalMs, deadline - now));
   }
@@ -280,8 +283,9 @@ async function look(
 }
 
 /**
- * Why the wait timed out: what the last successful look lacked, and the failure of the last
- * look when it failed; `cut` when the timeout ran out during that look.
+ * Why the wait timed out: what the last successful look lacked, the delete that look sent and
+ * that failed, and the failure of the last look when it failed; `cut` when the timeout ran out
+ * during that look.
  */
 function timeoutMessage(
   options: WaitNodesOptions,
@@ -289,6 +293,7 @@ function timeoutMessage(
   last: PoolAssessment | undefined,
   lastError: string | undefined,
   notStarted: ReadonlySet<string>,
+  failedDelete: Deletes["failed"],
   cut?: DeadlineReached,
 ): string {
   const cutText =
@@ -308,8 +313,15 @@ function timeoutMessage(
   if (stopped.size > 0) {
     parts.push(`${last.stoppedReady.join(", ")} stopped being Ready during the wait`);
   }
-  const lingering = last.lingering.map((n) => n.name).filter((name) => !notStarted.has(name));
+  const lingering = last.lingering
+    .map((n) => n.name)
+    .filter((name) => !notStarted.has(name) && name !== failedDelete?.node);
   if (lingering.length > 0) parts.push(`${lingering.join(", ")} still there`);
+  if (failedDelete !== undefined) {
+    parts.push(
+      `${failedDelete.node} still there: the last look's delete of it failed: ${failedDelete.error.message}`,
+    );
+  }
   if (notStarted.size > 0) parts.push(notStartedMessage(options, [...notStarted]));
   if (cutText !== undefined) parts.push(cutText);
   else if (lastError !== undefined) parts.push(`the last look failed: ${lastError}`);

@@ -14,11 +14,13 @@ export interface WaitRunOptions {
   cwd: string;
   /** Where the virtual clock starts. */
   start: number;
+  /** The clock to run on instead, e.g. a `movableClock` the test moves during a request. */
+  clock?: ReturnType<typeof virtualClock>;
 }
 
 /** Runs `wait-nodes` as main() does, on a virtual clock. */
 export async function runWait(args: string[], options: WaitRunOptions): Promise<CommandRun> {
-  const clock = virtualClock(options.start);
+  const clock = options.clock ?? virtualClock(options.start);
   const command = createWaitNodesCommand({ clock });
   return runCommand(command, args, { ...options, sleeps: clock.sleeps });
 }
@@ -43,7 +45,10 @@ export interface WaitTestCluster {
    * Runs `wait-nodes` against this cluster in its temp dir; `kubeconfig: false` leaves the
    * kubeconfig to the arguments.
    */
-  wait(args: string[], options?: { cwd?: string; kubeconfig?: boolean }): Promise<CommandRun>;
+  wait(
+    args: string[],
+    options?: { cwd?: string; kubeconfig?: boolean; clock?: WaitRunOptions["clock"] },
+  ): Promise<CommandRun>;
   /** Runs `change` before the answer to the wait's n-th list of the nodes. */
   onList(change: (n: number) => void): void;
   /** Each of `cases`, its arguments and a part of its message, exits 2 with that message. */
@@ -61,6 +66,7 @@ export function useWaitCluster(name: string, start: number): WaitTestCluster {
       kubeconfig: options.kubeconfig === false ? undefined : cluster.kubeconfig,
       cwd: options.cwd ?? cluster.dir,
       start,
+      ...(options.clock !== undefined ? { clock: options.clock } : {}),
     });
   return {
     get fake() {

@@ -1,8 +1,9 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
-import { parseWaitStop } from "../../src/apply/report-wait.ts";
+import { parseWaitStop, waitShortfall } from "../../src/apply/report-wait.ts";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import { movableClock } from "./drain-support.ts";
 import { expectReport, waitJson as json, useWaitCluster } from "./wait-nodes-support.ts";
 
 type Raw = Record<string, unknown>;
@@ -420,6 +421,40 @@ describe("pr-autoscaler wait-nodes", () => {
       "talos-worker-4: still there (NotReady, cordoned); its delete failed: DELETE ",
     );
     expect(text.stdout).not.toContain("pass --delete-gone");
+  });
+
+  it("--delete-gone: a delete that fails past the timeout is told as a failed delete, not as a failed look", async () => {
+    const drained = { ready: false, unschedulable: true };
+    cluster.fake.add(node("talos-worker-1"), node("talos-worker-3", drained));
+    // The first look's delete takes the whole timeout and then gets 503: the look read the nodes.
+    const path = "/api/v1/nodes/talos-worker-3";
+    cluster.fake.injectFault({ method: "DELETE", path, status: 503 });
+    const { clock, advance } = movableClock(start);
+    cluster.fake.onRequest = (request) => {
+      if (request.method === "DELETE") advance(10_000);
+    };
+    const args = ["--pool", "workers", "--count", "1", "--gone", "talos-worker-3", "--delete-gone"];
+    const run = await wait([...args, "--timeout", "10s", "--json"], { clock });
+    expect(run.code).toBe(1);
+    expect(cluster.fake.requestCount({ method: "DELETE", path })).toBe(1);
+    const result = json(run);
+    expect(result).toMatchObject({ outcome: "timed-out", nodesRead: true, ready: 1, missing: 0 });
+    expect(result.lastError).toBeUndefined();
+    expect(result.message).toMatch(
+      /^talos-worker-3 still there: the last look's delete of it failed: DELETE \S*\/api\/v1\/nodes\/talos-worker-3: HTTP 503 /,
+    );
+    expect(result.message).not.toContain("the last look failed");
+    expect(result.gone).toEqual([
+      {
+        name: "talos-worker-3",
+        state: "present",
+        ready: false,
+        unschedulable: true,
+        deleteFailed: expect.stringMatching(/HTTP 503/),
+      },
+    ]);
+    const stop = parseWaitStop(run.stdout, "wait-workers.json");
+    expect(waitShortfall(stop)).toBe("pool workers: talos-worker-3 still there, delete failed");
   });
 
   it("--delete-gone: a node whose delete a failed delete kept back is not told to pass --delete-gone", async () => {
