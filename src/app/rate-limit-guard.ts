@@ -33,7 +33,13 @@ export interface RateLimitGuardOptions {
    */
   maxWaitMs?: number;
   now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Waits `ms`; ends early once `stopped` is aborted (default: a timer, cleared then). */
+  sleep?: (ms: number, stopped?: AbortSignal) => Promise<void>;
+  /**
+   * Aborted when the app stops: a request waiting for the quota stops waiting at once and fails
+   * with the signal's reason, unsent, and none waits from then on.
+   */
+  stopped?: AbortSignal;
   /** Told of every rate limit GitHub answered, with the time the installation waits until. */
   onLimited?: (installation: string, kind: RateLimitKind, untilMs: number) => void;
 }
@@ -76,10 +82,12 @@ const MAX_BACKOFF_MS = 60 * 60 * 1000;
  * any longer wait, and every secondary limit, fails the request, and every further request of
  * the installation fails unsent until GitHub's time. A secondary limit is never tried again in
  * the same reconcile: it comes from bursts of writes, and the next reconcile redoes the work.
+ * Once `stopped` is aborted, no request waits: a wait under way ends at once, unsent.
  */
 export function createRateLimitGuard(options: RateLimitGuardOptions): RateLimitGuard {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise((done) => setTimeout(done, ms)));
+  const sleep = options.sleep ?? sleepUnlessStopped;
+  const stopped = options.stopped;
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_WAIT_MS;
   const quiets = new Map<string, Quiet>();
   /** Secondary limits in a row per installation, and whether the last was on a write. */
@@ -97,8 +105,28 @@ export function createRateLimitGuard(options: RateLimitGuardOptions): RateLimitG
   async function admit(label: string): Promise<void> {
     for (let quiet = current(label); quiet; quiet = current(label)) {
       if (quiet.mode === "refuse") throw new GitHubQuietError(quiet);
-      await sleep(quiet.until - now());
+      await wait(quiet.until - now());
     }
+  }
+
+  /**
+   * Waits `ms`, unless the app stops first: then it throws the stop's reason at once, so a
+   * stopping process is not held by a wait whose request would only fail unsent after it.
+   */
+  async function wait(ms: number): Promise<void> {
+    if (!stopped) return sleep(ms);
+    stopped.throwIfAborted();
+    let onStop = () => {};
+    const stop = new Promise<never>((_, reject) => {
+      onStop = () => reject(stopped.reason);
+      stopped.addEventListener("abort", onStop, { once: true });
+    });
+    try {
+      await Promise.race([sleep(ms, stopped), stop]);
+    } finally {
+      stopped.removeEventListener("abort", onStop);
+    }
+    stopped.throwIfAborted();
   }
 
   function succeeded(label: string, sent: HookRequestOptions): void {
@@ -164,7 +192,7 @@ export function createRateLimitGuard(options: RateLimitGuardOptions): RateLimitG
         throw error;
       }
       hold(label, limit, "wait", sent);
-      await sleep(limit.waitMs);
+      await wait(limit.waitMs);
       return sendOnce(label, request, sent, (again, failure) => {
         refuse(label, again, sent);
         throw failure;
@@ -205,6 +233,19 @@ export function createRateLimitGuard(options: RateLimitGuardOptions): RateLimitG
     },
     quietUntil: (installation) => current(labelOf(installation))?.until,
   };
+}
+
+/** A timer of `ms`, cleared when `stopped` is aborted: it holds no stopping process open. */
+function sleepUnlessStopped(ms: number, stopped?: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    const finish = () => {
+      clearTimeout(timer);
+      stopped?.removeEventListener("abort", finish);
+      done();
+    };
+    const timer = setTimeout(finish, ms);
+    stopped?.addEventListener("abort", finish, { once: true });
+  });
 }
 
 function labelOf(installation: number | undefined): string {

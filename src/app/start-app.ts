@@ -93,6 +93,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   });
   const rateLimits = createRateLimitGuard({
     log,
+    // A request waiting for an exhausted quota (up to a minute) ends with the app, unsent.
+    stopped: halt.signal,
     onLimited: (installation, kind, untilMs) => metrics.rateLimited(installation, kind, untilMs),
   });
   // The metrics see answers at fetch, inside the guard: nothing of the requests it holds back.

@@ -28,7 +28,7 @@ interface Line {
 }
 
 /** The guard on a fake clock; `sleep` moves the clock, or waits for `hold` when one is set. */
-function harness(options: { hold?: Promise<void> } = {}) {
+function harness(options: { hold?: Promise<void>; stopped?: AbortSignal } = {}) {
   let clock = NOW;
   const waits: number[] = [];
   const lines: Line[] = [];
@@ -42,6 +42,7 @@ function harness(options: { hold?: Promise<void> } = {}) {
       clock += ms;
     },
     onLimited: (installation, kind, until) => limited.push([installation, kind, until]),
+    ...(options.stopped ? { stopped: options.stopped } : {}),
   });
   const client = (installation: number | undefined) => {
     const octokit = new AppOctokit({
@@ -197,6 +198,39 @@ describe("an exhausted quota", () => {
     await Promise.all([first, second]);
     expect(waits).toEqual([21_000, 21_000]);
     expect(github.calls()).toEqual(["GET /pulls", "GET /pulls", "GET /pulls"]);
+  });
+
+  it("is waited for no more once the app stops: the waiting requests fail at once, unsent", async () => {
+    const github = mockGitHub();
+    const halt = new AbortController();
+    // The wait never ends by itself: only the stop can end it.
+    const { client, waits } = harness({ hold: new Promise<void>(() => {}), stopped: halt.signal });
+    github.scope
+      .get(`${REPO_PATH}/pulls`)
+      .reply(403, { message: "API rate limit exceeded" }, exhausted(50));
+    const settled: string[] = [];
+    const first = listPulls(client(42)).catch((error: Error) => {
+      settled.push("first");
+      throw error;
+    });
+    while (waits.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Another request of the installation waits for the same reset.
+    const second = listPulls(client(42)).catch((error: Error) => {
+      settled.push("second");
+      throw error;
+    });
+    while (waits.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toEqual([]);
+    const stop = Object.assign(new Error("the app stopped: no more requests to GitHub"), {
+      name: "AbortError",
+    });
+    halt.abort(stop);
+    await expect(first).rejects.toBe(stop);
+    await expect(second).rejects.toBe(stop);
+    // A request after the stop does not wait at all.
+    await expect(listPulls(client(42))).rejects.toBe(stop);
+    expect(waits).toEqual([51_000, 51_000]);
+    expect(github.calls()).toEqual(["GET /pulls"]);
   });
 
   it("is tried once more only: refused again, the installation is held until the reset", async () => {
