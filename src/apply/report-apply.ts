@@ -46,7 +46,8 @@ export interface ApplyReportInput extends ReportOrigin {
   failedStep: ApplyFailedStep | undefined;
   /**
    * The run was cancelled: `failedStep` is then the step the cancel stopped or kept from
-   * running, and a step before the drain is reported as cancelled, not as failed.
+   * running, and a step before the drain is reported as cancelled, not as failed. The guard
+   * with a passing verdict is a cancel after the guard, before the drain or the apply began.
    */
   cancelled?: boolean;
   /** How uncordoning the drained nodes went after a failed apply, when it was tried. */
@@ -168,7 +169,7 @@ function renderFailed(input: ApplyReportInput): RenderedReport {
         ? "### ⏹️ pr-autoscaler apply: cancelled"
         : "### ❌ pr-autoscaler apply: failed",
     poolLine(input.pool, verdict),
-    failedStep === undefined ? undefined : stageTable(input, verdict, STAGE_OF[failedStep]),
+    failedStep === undefined ? undefined : stageTable(input, verdict, failedStage(input)),
     verdict ? vmTable(verdict) : undefined,
     `**What changed:** ${effect.changed}`,
     `**What to do:** ${effect.next}`,
@@ -176,6 +177,22 @@ function renderFailed(input: ApplyReportInput): RenderedReport {
     originLine(input, "Tried"),
   );
   return { body, status: status(input, "failure", effect.status) };
+}
+
+/**
+ * The stage the failed step stopped: a cancel named at the guard whose verdict passed landed
+ * after the guard, before the drain (or, with nothing to drain, the apply) began.
+ */
+function failedStage(input: ApplyReportInput): Stage | undefined {
+  if (input.failedStep === undefined) return undefined;
+  if (cancelledAfterGuard(input)) return "drain";
+  return STAGE_OF[input.failedStep];
+}
+
+function cancelledAfterGuard(input: ApplyReportInput): boolean {
+  return (
+    input.cancelled === true && input.failedStep === "guard" && input.verdict?.verdict === "pass"
+  );
 }
 
 interface FailureEffect {
@@ -454,6 +471,7 @@ function failedText(
     return `refused: ${count(verdict.offending.length, "problem")}`;
   }
   if (input.cancelled && !(stage === "drain" && drainCancelled(input))) {
+    if (cancelledAfterGuard(input)) return "cancelled before it began";
     return input.failedStep === "setup" ? "cancelled while setting up the job" : "cancelled";
   }
   if (input.failedStep === "setup" || input.failedStep === "init") {

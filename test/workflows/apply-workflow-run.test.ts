@@ -357,6 +357,51 @@ describe("the apply job", () => {
     expect(report).not.toContain("terraform init failed");
   });
 
+  it("reports a run cancelled after the guard passed, before the drain began, as cancelled with nothing changed", async () => {
+    const sandbox = await scaleDownSandbox();
+    const job = await sandbox.runJob("apply", { event: pushEvent(sandbox), cancelAfter: "guard" });
+    const calls = await sandbox.calls();
+
+    expect(job.step("guard").outcome).toBe("success");
+    expect(job.step("drain").outcome).toBe("skipped");
+    expect(job.step("apply").outcome).toBe("skipped");
+    expect(job.step("uncordon").outcome).toBe("skipped");
+    expect(callsOf(calls, "pr-autoscaler", "drain")).toEqual([]);
+    const final = reportArgs(calls, "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("guard");
+    expect(final).toContain("--cancelled");
+    const report = job.step("Report on the merged pull request");
+    expect(report.outcome).toBe("success");
+    expect(report.stdout).toContain("### ⏹️ pr-autoscaler apply: cancelled");
+    expect(report.stdout).toContain("| Plan guard | ✅ passed |");
+    expect(report.stdout).toContain("| Drain | ❌ cancelled before it began |");
+    expect(report.stdout).toContain(
+      "**What changed:** nothing. The run was cancelled before any node was drained or anything applied.",
+    );
+    expect(report.stdout).toContain("Cancelled before the drain: nothing changed");
+    expect(report.stdout).not.toContain("cannot place");
+  });
+
+  it("reports a scale-up cancelled after the guard passed, with nothing to drain, as cancelled with nothing changed", async () => {
+    const sandbox = await createSandbox({
+      before: 3,
+      after: 4,
+      planJson: await plan("scale-up-3-to-4.json"),
+    });
+    const job = await sandbox.runJob("apply", { event: pushEvent(sandbox), cancelAfter: "guard" });
+    const calls = await sandbox.calls();
+
+    expect(job.step("drain").outcome).toBe("skipped");
+    expect(job.step("apply").outcome).toBe("skipped");
+    expect(callsOf(calls, "terraform", "apply")).toEqual([]);
+    const final = reportArgs(calls, "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("guard");
+    expect(final).toContain("--cancelled");
+    const report = job.step("Report on the merged pull request").stdout;
+    expect(report).toContain("| Plan guard | ✅ passed |");
+    expect(report).toContain("Cancelled before the drain: nothing changed");
+  });
+
   it("reports a run cancelled after the apply as applied, with the nodes not checked", async () => {
     const sandbox = await scaleDownSandbox();
     const job = await sandbox.runJob("apply", { event: pushEvent(sandbox), cancelAfter: "apply" });
