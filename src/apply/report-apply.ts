@@ -221,7 +221,9 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
         status: `Failed at ${stepName(input.failedStep)}: nothing changed`,
       };
     case "drain":
-      return drainCancelled(input) ? drainCancelledEffect(nodes) : drainFailureEffect(nodes);
+      return drainCancelled(input)
+        ? drainCancelledEffect(nodes)
+        : drainFailureEffect(nodes, input.cancelled === true);
     case "apply":
       return applyFailureEffect(input, nodes);
     case "nodes":
@@ -276,12 +278,12 @@ function drainCancelledEffect(nodes: string[]): FailureEffect {
  * a drain killed before it could (the runner kills a cancelled step a few seconds after
  * asking it to stop), or whose uncordon failed, leaves its nodes cordoned.
  */
-function drainFailureEffect(nodes: string[]): FailureEffect {
+function drainFailureEffect(nodes: string[], cancelled: boolean): FailureEffect {
   const which = nodes.length > 0 ? listing(nodes) : "the nodes";
   return {
     changed: `nothing was applied. Draining ${which} did not finish: a PodDisruptionBudget allowed no eviction, the timeout came, or the run was cancelled. \`pr-autoscaler drain\` uncordons the nodes it cordoned when it stops, a cancel included, and the log says what it uncordoned; a drain killed before it could, or whose uncordon failed, leaves them cordoned. Pods it had already evicted run elsewhere.`,
     next: `check \`kubectl get nodes\` for ${which} shown SchedulingDisabled, and \`kubectl uncordon\` any that was schedulable before the drain. Then find the pod that could not be evicted in the log, make room for it (or relax its budget), and re-run the workflow.`,
-    status: "Failed at drain: nothing applied; check for cordoned nodes",
+    status: `${cancelled ? "Cancelled during the drain" : "Failed at drain"}: nothing applied; check for cordoned nodes`,
   };
 }
 
@@ -308,7 +310,7 @@ function nodesFailureEffect(input: ApplyReportInput): FailureEffect {
     return {
       changed: `the plan was applied (the VMs in the table were created or destroyed), but the wait for ${one ? "pool" : "pools"} ${pools} wrote no result: it was cancelled, or stopped before it could, so whether ${one ? "that pool's" : "those pools'"} nodes are Ready is not known.${others} Nothing is rolled back.`,
       next: NODES_NEXT,
-      status: `Failed waiting for nodes: applied; no wait result for ${one ? "pool" : "pools"} ${unreported.join(", ")}`,
+      status: `${input.cancelled ? "Cancelled" : "Failed"} waiting for nodes: applied; no wait result for ${one ? "pool" : "pools"} ${unreported.join(", ")}`,
     };
   }
   if (failed.length === 0 && input.cancelled && (input.waits ?? []).length === 0) {

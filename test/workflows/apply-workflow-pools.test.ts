@@ -208,6 +208,17 @@ describe("the workflow over every pool of the guard config", () => {
       expect(text).toContain(
         "but the wait for pool `gpu` wrote no result: it was cancelled, or stopped before it could, so whether that pool's nodes are Ready is not known. The wait for pool `workers` ended with its nodes Ready.",
       );
+
+      // The same wait killed by a cancel of the run: the status says cancelled, not failed.
+      const cancelled = await box.runJob("apply", {
+        event: { event_name: "push", event: { before: box.baseSha } },
+        env: { STUB_WAIT_JSON: JSON.stringify(ready), STUB_WAIT_KILLED: "gpu" },
+        cancelAfter: "wait",
+      });
+      expect(cancelled.status).toBe("cancelled");
+      const again = cancelled.step("Report on the merged pull request").stdout;
+      expect(again).toContain("### ⏹️ pr-autoscaler apply: cancelled");
+      expect(again).toContain("Cancelled waiting for nodes: applied; no wait result for pool gpu");
     },
     TIMEOUT,
   );

@@ -557,6 +557,26 @@ describe("the apply job", () => {
     );
   });
 
+  it("says cancelled, with 'check for cordoned nodes', when a cancel killed the drain before it wrote its result", async () => {
+    const sandbox = await scaleDownSandbox();
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_DRAIN_EXIT: "137" },
+      cancelAfter: "drain",
+    });
+    const calls = await sandbox.calls();
+    expect(job.status).toBe("cancelled");
+    const final = reportArgs(calls, "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("drain");
+    expect(final).toContain("--cancelled");
+    const report = job.step("Report on the merged pull request").stdout;
+    expect(report).toContain("### ⏹️ pr-autoscaler apply: cancelled");
+    expect(report).toContain(
+      "Cancelled during the drain: nothing applied; check for cordoned nodes",
+    );
+    expect(report).not.toContain("Failed at drain");
+  });
+
   it("passes no drain result when a later step failed", async () => {
     const sandbox = await scaleDownSandbox();
     const job = await sandbox.runJob("apply", {
