@@ -135,9 +135,9 @@ export async function reportApply(
 
 /**
  * Tells the chat behind NOTIFY_WEBHOOK_URL (a Slack-compatible incoming webhook) that the
- * merged change was applied, or that applying it failed, in one line with a link to the
- * pull request's comment (else the run). A failed delivery is said, never an error: the
- * report itself is done. The URL is a secret and is never printed.
+ * merged change was applied, or that applying it failed or was cancelled, in one line with a
+ * link to the pull request's comment (else the run). A failed delivery is said, never an
+ * error: the report itself is done. The URL is a secret and is never printed.
  */
 async function notifyApply(
   github: ReportGitHub,
@@ -149,7 +149,12 @@ async function notifyApply(
   const url = env.NOTIFY_WEBHOOK_URL?.trim();
   if (!url) return undefined;
   const { owner, repo } = github.repository;
-  const what = status.state === "success" ? "apply done" : "apply failed";
+  const what =
+    status.state === "success"
+      ? "apply done"
+      : input.cancelled
+        ? "apply cancelled"
+        : "apply failed";
   const link = comments[0]?.url ?? input.runUrl;
   const text = [
     `${owner}/${repo}: ${what}${input.pool ? ` (pool ${input.pool})` : ""}: ${status.description}`,

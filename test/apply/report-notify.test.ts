@@ -127,6 +127,23 @@ describe("report apply with NOTIFY_WEBHOOK_URL", () => {
     expect(JSON.stringify(posts)).not.toContain(TOKEN);
   });
 
+  it("tells the chat a cancelled run was cancelled, not that the apply failed", async () => {
+    const url = await chat();
+    const github = mockGitHub();
+    github.scope.get(`${REPO_PATH}/commits/${MERGE}/pulls`).reply(200, []);
+    github.scope.post(`${REPO_PATH}/statuses/${MERGE}`).reply(201, status());
+    const run = await runReport(
+      ["apply", "--sha", MERGE, "--result", "failed", "--failed-step", "plan", "--cancelled"],
+      { ...WORKFLOW_ENV, NOTIFY_WEBHOOK_URL: url },
+    );
+    expect(run.code).toBe(0);
+    expect(posts).toEqual([
+      {
+        text: `${OWNER}/${REPO}: apply cancelled: Cancelled before the drain: nothing changed (${MERGE.slice(0, 7)}) ${RUN_URL}`,
+      },
+    ]);
+  });
+
   it("still reports, and says so, when the chat refuses the message", async () => {
     const url = await chat();
     answer = 500;
