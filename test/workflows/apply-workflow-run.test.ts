@@ -402,6 +402,40 @@ describe("the apply job", () => {
     expect(report).toContain("Cancelled before the drain: nothing changed");
   });
 
+  it("reports a run cancelled once the wait for the nodes had succeeded as applied", async () => {
+    const sandbox = await scaleDownSandbox();
+    const wait = {
+      outcome: "ready",
+      pool: "workers",
+      selector: "every node that is not control plane",
+      count: 3,
+      since: "2026-11-22T18:01:05Z",
+      nodesRead: true,
+      ready: 3,
+      missing: 0,
+      gone: [],
+      elapsedMs: 60_000,
+    };
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_WAIT_JSON: JSON.stringify(wait) },
+      cancelAfter: "wait",
+    });
+    const calls = await sandbox.calls();
+
+    expect(job.status).toBe("cancelled");
+    expect(job.step("wait").outcome).toBe("success");
+    const final = reportArgs(calls, "apply", "ok");
+    expect(flag(final, "--failed-step")).toBe("");
+    expect(final).not.toContain("--cancelled");
+    const report = job.step("Report on the merged pull request").stdout;
+    expect(report).toContain("### ✅ pr-autoscaler apply: done");
+    expect(report).toContain(
+      `status pr-autoscaler/apply = success on ${sandbox.headSha.slice(0, 12)}`,
+    );
+    expect(report).not.toContain("within the timeout");
+  });
+
   it("reports a run cancelled after the apply as applied, with the nodes not checked", async () => {
     const sandbox = await scaleDownSandbox();
     const job = await sandbox.runJob("apply", { event: pushEvent(sandbox), cancelAfter: "apply" });
