@@ -89,7 +89,8 @@ apply: the result of applying a merged commit
   --verdict FILE         the guard's verdict on the merged commit's plan, when it gave one
   --failed-step STEP     with --result failed: ${APPLY_FAILED_STEPS.join(", ")}
   --cancelled            with --result failed: the run was cancelled; a step before the drain
-                         is reported as cancelled, not as failed
+                         is reported as cancelled, not as failed, and the guard with a
+                         verdict that passed as a cancel before the drain began
   --uncordon ok|failed   with --failed-step apply: how uncordoning the drained nodes went
   --drain-result FILE    with --failed-step drain: the drain's result (pr-autoscaler drain
                          --result-file FILE, or --json > FILE); one that says it was cancelled
