@@ -185,7 +185,9 @@ function renderFailed(input: ApplyReportInput): RenderedReport {
  */
 function failedStage(input: ApplyReportInput): Stage | undefined {
   if (input.failedStep === undefined) return undefined;
-  if (cancelledAfterGuard(input)) return "drain";
+  if (cancelledAfterGuard(input)) {
+    return input.verdict && drainedNodes(input.verdict).length > 0 ? "drain" : "apply";
+  }
   return STAGE_OF[input.failedStep];
 }
 

@@ -399,6 +399,8 @@ describe("the apply job", () => {
     expect(final).toContain("--cancelled");
     const report = job.step("Report on the merged pull request").stdout;
     expect(report).toContain("| Plan guard | ✅ passed |");
+    expect(report).toContain("| Drain | ✅ nothing to drain |");
+    expect(report).toContain("| terraform apply | ❌ cancelled before it began |");
     expect(report).toContain("Cancelled before the drain: nothing changed");
   });
 
