@@ -333,12 +333,20 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     async stop() {
       clearInterval(refresher);
       ledger.close();
-      await freshness.stop();
       const waitMs = options.stopWaitMs ?? STOP_WAIT_MS;
+      const waitUntil = performance.now() + waitMs;
+      // A look for readiness only reads; one under way (a Kubernetes API that does not answer)
+      // is waited for no longer than the reconciles, and is otherwise left to end with the process.
+      const looked = freshness.stop();
       if (!(await settlesWithin(scheduler.stop(), waitMs)))
         log.warn(
           { waitedMs: waitMs },
           "stopping: a reconcile is still running; the Lease is released anyway, and the reconcile is given up: it sends GitHub nothing more (the next leader resumes it: every step is safe to repeat)",
+        );
+      if (!(await settlesWithin(looked, Math.max(0, waitUntil - performance.now()))))
+        log.warn(
+          { waitedMs: waitMs },
+          "stopping: a read of the cluster or GitHub for readiness is still running; the Lease is released anyway",
         );
       // From here no request of this app reaches GitHub: the one a reconcile waits on is given
       // up, and what a reconcile, a webhook or a refresh still asks for fails unsent. Before the

@@ -151,5 +151,12 @@ async function serve(io: CliIo, flags: { kubeconfig?: string; context?: string }
   });
   log.info("stopping: waiting for running reconciles");
   await app.stop();
+  // The app has stopped: the Lease is released and GitHub is sent nothing more. A read still
+  // open (a Kubernetes API that does not answer keeps its socket for minutes) does not hold
+  // the process: it exits with this command's code soon after, if it has not ended by itself.
+  setTimeout(() => {
+    log.warn("stopped: a request still open (a read no one answered) ends with the process");
+    process.exit();
+  }, 1000).unref();
   return 0;
 }

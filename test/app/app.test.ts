@@ -8,6 +8,7 @@ import type { AppSettings } from "../../src/app/settings.ts";
 import { type RunningApp, startApp } from "../../src/app/start-app.ts";
 import { UsageError } from "../../src/errors.ts";
 import { readIssueMarker } from "../../src/forge/marker.ts";
+import type { Snapshot } from "../../src/planning/snapshot.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { BOT_LOGIN, FakeGitHub } from "../reconcile/support/fake-github.ts";
 import { CONFIG_PATH, cluster, infraFiles, NOW, WORKERS_POOL } from "../reconcile/support/infra.ts";
@@ -363,6 +364,38 @@ describe("a GitHub that does not answer", () => {
       expect.objectContaining({
         level: 40,
         msg: "reconcile given up: the app stopped before it ended (the next leader resumes it)",
+      }),
+    );
+  });
+});
+
+describe("a Kubernetes API that does not answer", () => {
+  it("does not hold a stopping replica past its wait: the look for readiness is let go of", async () => {
+    new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
+    const lines: { level: number; msg: string }[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    let looked = () => {};
+    const looking = new Promise<void>((resolve) => {
+      looked = resolve;
+    });
+    const app = await startApp({
+      settings: settings(),
+      log,
+      // The read at start, which keeps readiness fresh, never ends.
+      observe: () => {
+        looked();
+        return new Promise<Snapshot>(() => {});
+      },
+      timer: false,
+      stopWaitMs: 200,
+    });
+    await looking;
+    // Were the read waited for, this would never resolve (the test would time out).
+    await app.stop();
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: "stopping: a read of the cluster or GitHub for readiness is still running; the Lease is released anyway",
       }),
     );
   });

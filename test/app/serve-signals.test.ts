@@ -1,7 +1,8 @@
 /**
  * `pr-autoscaler serve` as a process, stopped by the signal Kubernetes sends a pod it deletes
- * (SIGTERM) or by Ctrl-C (SIGINT): it releases its Lease and exits 0 by itself, with nothing left
- * holding its event loop (a timer, a server, a connection to GitHub or to the Kubernetes API).
+ * (SIGTERM) or by Ctrl-C (SIGINT): it releases its Lease and exits 0, by itself when nothing is
+ * left holding its event loop (a timer, a server, a connection to GitHub or to the Kubernetes
+ * API), and a second after the stop when a read the Kubernetes API never answers is still open.
  * GitHub is a small server on 127.0.0.1 answering what starting needs (the app's slug, no
  * installation yet); the Kubernetes API is the fake API server, which holds the Lease.
  */
@@ -136,10 +137,45 @@ describe("pr-autoscaler serve, stopped by a signal", () => {
       await leading(app);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       app.child.kill(signal);
-      // Nothing kills it after the signal: it ends its event loop itself, or the test times out.
+      // Nothing here kills it after the signal: it exits by itself.
       expect(await app.exited).toEqual({ code: 0, signal: null });
       expect(app.output()).toContain("stopping: waiting for running reconciles");
+      // Nothing was left open that had to be ended with the process.
+      expect(app.output()).not.toContain("stopped: a request still open");
       expect(holder()).toBe("");
     }, 60_000);
   }
+
+  it("exits 0 after SIGTERM though the Kubernetes API never answers its read of the nodes", async () => {
+    // Held until the test ends: the read the app starts with (for readiness) stays open, and
+    // the client's own timeout (a minute, then tries again) is past the pod's grace period.
+    let answer = () => {};
+    kube.injectFault({
+      path: /\/nodes$/,
+      times: Number.POSITIVE_INFINITY,
+      until: new Promise<void>((resolve) => {
+        answer = resolve;
+      }),
+    });
+    try {
+      const port = await freePort();
+      const seen = kube.requests.length;
+      const app = serve(port);
+      await leading(app);
+      while (!kube.requests.slice(seen).some((request) => request.path.endsWith("/nodes")))
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      app.child.kill("SIGTERM");
+      // After the stop's wait (40 s), the Lease is released and the process ends, the read open.
+      expect(await app.exited).toEqual({ code: 0, signal: null });
+      expect(app.output()).toContain(
+        "stopping: a read of the cluster or GitHub for readiness is still running; the Lease is released anyway",
+      );
+      expect(app.output()).toContain(
+        "stopped: a request still open (a read no one answered) ends with the process",
+      );
+      expect(holder()).toBe("");
+    } finally {
+      answer();
+    }
+  }, 120_000);
 });
