@@ -144,9 +144,26 @@ function toForgeError(step: string, error: unknown): ForgeError {
     const message = error instanceof Error ? error.message : String(error);
     return new ForgeError(step, message, undefined, { cause: error });
   }
+  // Octokit gives a request that got no answer (a timeout, a refused connection, the app
+  // stopping) status 500 too: it must not read as GitHub's answer.
+  if (!answered(error))
+    return new ForgeError(step, `no answer from GitHub: ${githubMessage(error)}`, status, {
+      cause: error,
+    });
   return new ForgeError(step, `GitHub answered ${status}: ${githubMessage(error)}`, status, {
     cause: error,
   });
+}
+
+/**
+ * False for Octokit's error of a request GitHub never answered: a RequestError without a
+ * response, or the AbortError of an aborted request, which Octokit passes on as it is.
+ */
+function answered(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return true;
+  const failure = error as { name?: unknown; request?: unknown; response?: unknown };
+  if (failure.response !== undefined) return true;
+  return !(failure.name === "AbortError" || failure.request !== undefined);
 }
 
 /** GitHub's own message plus the messages of its validation errors, when it gave them. */
