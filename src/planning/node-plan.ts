@@ -648,12 +648,8 @@ function wantedChange(
  * Not a cordoned one: a VM shut down after `kubectl cordon` is being looked after by a person.
  */
 function longUnready(context: PoolContext, down: ScaleDownEvaluation): boolean {
-  const node = context.members.find((member) => member.name === down.candidate);
-  if (!node || node.ready || node.readySince === undefined || down.candidateCordoned) return false;
-  const since = Date.parse(node.readySince);
-  if (Number.isNaN(since)) return false;
-  if (joiningNodes([node], context.pool, context.facts, context.now).length > 0) return false;
-  return context.now.getTime() >= since + context.pool.scaleDown.unreadyTime;
+  const { candidate } = down;
+  return candidate !== undefined && longUnreadyNodes(context).has(candidate);
 }
 
 function scaleDown(current: number, removing: string[]): Wanted {
