@@ -85,7 +85,7 @@ function scaleDownLines(decision: NodeDecision): string[] {
   for (const condition of decision.scaleDown.conditions)
     lines.push(`scale-down: ${conditionText(condition, decision.action)}`);
   if (decision.scaleDown.bulk)
-    lines.push(`scale-down: ${bulkText(decision.scaleDown.bulk, decision.action)}`);
+    lines.push(`scale-down: ${bulkText(decision.scaleDown.bulk, decision)}`);
   const bulkProjection = decision.scaleDown.bulk?.projection?.at(-1);
   if (bulkProjection && bulkProjection.length > 0)
     lines.push(
@@ -764,16 +764,34 @@ function cordonedText(node: string): string {
   return `someone took it out of service: it goes when the count must come down to the max or the host cap, not on low usage nor for not being Ready; uncordon ${node} to let those remove it, or lower the count by hand`;
 }
 
-/** How many nodes the decrease takes at once; `would` while a hold keeps it from being made. */
-function bulkText(bulk: BulkRemovalReport, action: NodeDecision["action"]): string {
+/**
+ * How many nodes the decrease takes at once; `would` while a hold keeps it from being made, and
+ * which of them a window about to open keeps, naming it: the bulk's own stop is moot then.
+ */
+function bulkText(bulk: BulkRemovalReport, decision: NodeDecision): string {
   const [first] = bulk.nodes;
   const { stop } = bulk;
-  const made = action === "scale-down";
+  const made = decision.action === "scale-down";
+  const kept = made ? "" : windowKeepsText(bulk.nodes, decision);
   if (bulk.nodes.length > 1)
-    return `${bulk.nodes.length} empty nodes ${made ? "go" : "would go"} together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}; ${bulkStopText(stop)}`;
+    return `${bulk.nodes.length} empty nodes ${made ? "go" : "would go"} together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}${kept || `; ${bulkStopText(stop)}`}`;
   if (stop.kind === "not-empty" && stop.node === first)
-    return `${first} ${made ? "goes" : "would go"} alone: it runs ${stop.pods} pod(s), and only empty nodes go together`;
-  return `${first} ${made ? "goes" : "would go"} alone; ${bulkStopText(stop)}`;
+    return `${first} ${made ? "goes" : "would go"} alone: it runs ${stop.pods} pod(s), and only empty nodes go together${kept}`;
+  return `${first} ${made ? "goes" : "would go"} alone${kept || `; ${bulkStopText(stop)}`}`;
+}
+
+/**
+ * `, but schedule evening opens soon with min 5 and keeps them`: the nodes of a bulk removal left
+ * unmade that the count a window about to open holds would keep all the same (the last ones, past
+ * the count above the window's min). Empty when the window keeps none of them, or none opens.
+ */
+function windowKeepsText(nodes: readonly string[], decision: NodeDecision): string {
+  const hold = decision.holds.find((entry) => entry.kind === "schedule-soon");
+  if (hold?.kind !== "schedule-soon" || decision.current === undefined) return "";
+  const kept = nodes.slice(Math.max(0, decision.current - hold.min));
+  if (kept.length === 0) return "";
+  const which = kept.length < nodes.length ? kept.join(", ") : nodes.length === 1 ? "it" : "them";
+  return `, but schedule ${hold.schedule} opens soon with min ${hold.min} and keeps ${which}`;
 }
 
 /**

@@ -113,6 +113,23 @@ describe("plan against a served cluster: a node long not Ready before a window o
     );
   });
 
+  it("says the empty nodes the window keeps would go, not that they go, when it keeps them all", async () => {
+    // Five Ready workers, talos-worker-5 and 4 empty (maxEmptyBulk 2, unneededTime 0, usage
+    // sampled at 16:49:45): the window's min of 5 keeps every node, so no decrease is made.
+    const names = [...FOUR, "talos-worker-5"];
+    const bulk = "    scaleDown:\n      unneededTime: 0s\n      maxEmptyBulk: 2\n";
+    const output = await plan(
+      [...idle(names, "", "2026-11-27T16:49:45Z"), ...apps(WORKERS)],
+      { tfvars: tfvars(5), config: withWindow(5, "0 17 * * 5", bulk) },
+      "2026-11-27T16:50:00Z",
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "  scale-down: 2 empty nodes would go together (at most 2): talos-worker-5, talos-worker-4, but schedule evening opens soon with min 5 and keeps them\n",
+    );
+    expect(poolNote(output)).not.toContain("no more at once");
+  });
+
   it("leaves it to a person once the window is open, and says so: the count is at the window's min", async () => {
     const output = await plan(objects(), files, "2026-11-27T17:10:00Z");
     expect(output.proposals).toEqual([]);
