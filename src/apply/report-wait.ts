@@ -24,7 +24,7 @@ export type WaitStop = Pick<
   | "missingNew"
   | "message"
   | "lastError"
-> & { gone: Pick<GoneReport, "name" | "state" | "deleteFailed">[] };
+> & { gone: Pick<GoneReport, "name" | "state" | "deleteFailed" | "deleteUnanswered">[] };
 
 const names = z.array(z.string());
 
@@ -47,6 +47,7 @@ export const WaitStop = z.object({
       name: z.string(),
       state: z.enum(["gone", "deleted", "present", "unknown"]),
       deleteFailed: z.string().optional(),
+      deleteUnanswered: z.literal(true).optional(),
     }),
   ),
   message: z.string().optional(),
@@ -80,7 +81,8 @@ export function parseWaitStop(text: string, file: string): WaitStop {
  * What kept a wait from succeeding, in a few words from its result, as its progress line
  * says it: "pool workers: 2/3 Ready", "pool workers: 3/3 Ready, 0/1 new", "pool workers: new
  * node talos-worker-4 cordoned", "talos-worker-3 still there, delete failed" when the last
- * successful look's delete of it failed, and "last look failed" when the timeout came with a
+ * successful look's delete of it failed ("talos-worker-3 delete unanswered" when the timeout
+ * cut that delete short, which may have been applied), and "last look failed" when the timeout came with a
  * failed look (what is said before it is what the last successful look saw). Undefined for a
  * wait that succeeded.
  */
@@ -118,8 +120,13 @@ export function waitShortfall(wait: WaitStop): string | undefined {
   const lingering = present.filter((g) => g.deleteFailed === undefined).map((g) => g.name);
   if (lingering.length > 0) parts.push(`${listNames(lingering)} still there`);
   // A delete the last successful look sent that failed: that look read the nodes.
-  const undeleted = present.filter((g) => g.deleteFailed !== undefined).map((g) => g.name);
+  const undeleted = present
+    .filter((g) => g.deleteFailed !== undefined && !g.deleteUnanswered)
+    .map((g) => g.name);
   if (undeleted.length > 0) parts.push(`${listNames(undeleted)} still there, delete failed`);
+  // One the timeout cut short may have been applied.
+  const unanswered = present.filter((g) => g.deleteUnanswered).map((g) => g.name);
+  if (unanswered.length > 0) parts.push(`${listNames(unanswered)} delete unanswered`);
   if (wait.outcome === "timed-out" && wait.lastError !== undefined) {
     parts.push("last look failed");
   }

@@ -25,8 +25,10 @@ export interface WaitNodesApi {
   /**
    * Deletes the Node object if it is still the one that was looked at (same UID and
    * resourceVersion). Returns false when it changed meanwhile (409), true when it is gone.
+   * `options.timeoutMs` caps the wait for the answer (the time left before the wait's
+   * deadline), within the delete's own limits.
    */
-  deleteNode(node: LingeringNode): Promise<boolean>;
+  deleteNode(node: LingeringNode, options?: ReadOptions): Promise<boolean>;
   close(): void;
 }
 
@@ -63,8 +65,10 @@ export function createWaitNodesApi(loaded: LoadedKubeConfig): WaitNodesApi {
       }
       return result.items;
     },
-    async deleteNode(node) {
+    async deleteNode(node, options = {}) {
+      const limits = readLimits(options);
       const request: KubeRequest = {
+        ...(limits ? { timeoutMs: limits.timeoutMs, deadlineMs: limits.deadlineMs } : {}),
         method: "DELETE",
         path: `/api/v1/nodes/${encodeURIComponent(node.name)}`,
         body: {

@@ -170,6 +170,9 @@ function goneLine(gone: WaitResult["gone"][number], result: WaitResult): string 
       return `${gone.name}: to be gone, not seen`;
     case "present": {
       const state = `${gone.ready ? "Ready" : "NotReady"}${gone.unschedulable ? ", cordoned" : ", not cordoned"}`;
+      if (gone.deleteUnanswered) {
+        return `${gone.name}: there at the last look (${state}); its delete got no answer before the timeout ran out (${gone.deleteFailed ?? "no answer"}), so it may be gone: kubectl get node ${gone.name}, and kubectl delete node ${gone.name} if it is still there`;
+      }
       const why = gone.deleteNotStarted
         ? `the timeout had run out, so its delete was not started: run the wait again, or kubectl delete node ${gone.name}`
         : gone.deleteFailed !== undefined

@@ -1,4 +1,5 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
+import { cutByTimeout } from "./drain-api.ts";
 import { DeadlineReached, timeLeft } from "./drain-deadline.ts";
 import { formatDuration } from "./drain-progress.ts";
 import { type DrainClock, systemClock } from "./drain-result.ts";
@@ -56,6 +57,12 @@ export interface GoneReport {
   deleteNotStarted?: true;
   /** With `--delete-gone`, a node still there whose delete the last look sent failed: why. */
   deleteFailed?: string;
+  /**
+   * With `--delete-gone`, the delete the last look sent (`deleteFailed` says it) got no answer
+   * within the time left before the timeout: it may have been applied, so whether the Node
+   * object is still there is not known.
+   */
+  deleteUnanswered?: true;
   /**
    * With `--delete-gone`, a node still there whose delete the last look sent was refused with
    * 409 Conflict: the Node object had changed since that look read it (its preconditions, UID
@@ -225,15 +232,20 @@ interface Deletes {
   conflicted: Set<string>;
   deadline: number;
   clock: DrainClock;
-  /** Set by the look: the delete that failed, after which it sent no other. */
-  failed?: { node: string; error: KubeApiError };
+  /**
+   * Set by the look: the delete that failed, after which it sent no other; `unanswered` when
+   * the time left before the deadline ran out before its answer came.
+   */
+  failed?: { node: string; error: KubeApiError; unanswered: boolean };
 }
 
 /**
- * One look: assess, delete what may be deleted, and tell. A delete keeps its own limits (its
- * outcome must be known), so none is started once the deadline has passed: the node is
- * reported as still there, its delete not started. A delete that fails ends the look's
- * deletes, and is told in `deletes.failed`: what the look saw still stands.
+ * One look: assess, delete what may be deleted, and tell. None is started once the deadline
+ * has passed: the node is reported as still there, its delete not started. A delete waits for
+ * its answer no longer than the time left, and at least `lateReadMs` (see {@link timeLeft}), as
+ * the looks do: one the deadline cut short may have been applied, and the result says that
+ * whether the node is gone is not known. A delete that fails ends the look's deletes, and is
+ * told in `deletes.failed`: what the look saw still stands.
  */
 async function look(
   api: WaitNodesApi,
@@ -254,11 +266,12 @@ async function look(
         continue;
       }
       let gone: boolean;
+      const limit = timeLeft(deletes.clock, deletes.deadline);
       try {
-        gone = await api.deleteNode(node);
+        gone = await api.deleteNode(node, limit);
       } catch (error) {
         if (!(error instanceof KubeApiError)) throw error;
-        deletes.failed = { node: node.name, error };
+        deletes.failed = { node: node.name, error, unanswered: cutByTimeout(error, limit) };
         break;
       }
       if (!gone) {
@@ -317,7 +330,11 @@ function timeoutMessage(
     .map((n) => n.name)
     .filter((name) => !notStarted.has(name) && name !== failedDelete?.node);
   if (lingering.length > 0) parts.push(`${lingering.join(", ")} still there`);
-  if (failedDelete !== undefined) {
+  if (failedDelete?.unanswered) {
+    parts.push(
+      `the last look's delete of ${failedDelete.node} got no answer before the ${formatDuration(options.timeoutMs)} timeout ran out (${failedDelete.error.message}), so whether its Node object is gone is not known`,
+    );
+  } else if (failedDelete !== undefined) {
     parts.push(
       `${failedDelete.node} still there: the last look's delete of it failed: ${failedDelete.error.message}`,
     );
@@ -423,8 +440,10 @@ function result(options: WaitNodesOptions, finish: Finish): WaitResult {
       };
       if (finish.notStarted.has(name)) present.deleteNotStarted = true;
       if (finish.conflicted.has(name)) present.deleteConflict = true;
-      if (finish.failedDelete?.node === name)
+      if (finish.failedDelete?.node === name) {
         present.deleteFailed = finish.failedDelete.error.message;
+        if (finish.failedDelete.unanswered) present.deleteUnanswered = true;
+      }
       return present;
     }),
     elapsedMs: now - finish.started,

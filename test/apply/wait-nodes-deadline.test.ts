@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { node } from "./drain-support.ts";
+import { movableClock, node } from "./drain-support.ts";
 import { waitJson as json, useWaitCluster } from "./wait-nodes-support.ts";
 
 const start = Date.parse("2025-01-12T00:00:00Z");
@@ -76,6 +76,45 @@ describe("wait-nodes --timeout with slow looks", () => {
     expect(cluster.fake.requestCount({ method: "DELETE" })).toBe(0);
     expect(text.stdout).toContain(
       "talos-worker-3: still there (NotReady, cordoned); the timeout had run out, so its delete was not started: run the wait again, or kubectl delete node talos-worker-3\n",
+    );
+  });
+
+  it("gives a delete no longer than the time left, and says whether the node is gone is not known", async () => {
+    cluster.fake.add(
+      node("talos-worker-1"),
+      node("talos-worker-3", { ready: false, unschedulable: true }),
+    );
+    // The delete gets no answer: the timeout comes while it waits for one.
+    cluster.fake.injectFault({
+      method: "DELETE",
+      path: "/api/v1/nodes/talos-worker-3",
+      delayMs: hang,
+    });
+    const { clock, advance } = movableClock(start);
+    cluster.fake.onRequest = (request) => {
+      if (request.method === "DELETE") advance(2_000);
+    };
+    const args = ["--pool", "workers", "--count", "1", "--gone", "talos-worker-3", "--delete-gone"];
+    const run = await wait([...args, "--timeout", "2s", "--json"], { clock });
+    expect(run.code).toBe(1);
+    expect(cluster.fake.requestCount({ method: "DELETE" })).toBe(1);
+    const result = json(run);
+    expect(result.outcome).toBe("timed-out");
+    expect(result.lastError).toBeUndefined();
+    expect(result.gone).toEqual([
+      {
+        name: "talos-worker-3",
+        state: "present",
+        ready: false,
+        unschedulable: true,
+        deleteFailed: expect.stringMatching(
+          /^DELETE \/api\/v1\/nodes\/talos-worker-3: no response within 2 s$/,
+        ),
+        deleteUnanswered: true,
+      },
+    ]);
+    expect(result.message).toMatch(
+      /^the last look's delete of talos-worker-3 got no answer before the 2s timeout ran out \(DELETE \S+: no response within 2 s\), so whether its Node object is gone is not known$/,
     );
   });
 
