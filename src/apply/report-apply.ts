@@ -207,7 +207,7 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
   const nodes = input.verdict ? drainedNodes(input.verdict) : [];
   switch (input.failedStep) {
     case "setup":
-      if (input.cancelled) return CANCELLED_BEFORE_DRAIN;
+      if (input.cancelled) return cancelledBeforeChange(input);
       return {
         changed: "nothing. No node was drained and nothing was applied.",
         next: "the log says why the job stopped before planning and what to do. A re-run passes only when the cause lay outside the repository (a secret, the runner's tools, GitHub not answering): a cause in the commit or in the workflow's inputs fails a re-run the same way and needs a new commit, and a commit the branch has moved past is applied by the newer commit's run.",
@@ -216,7 +216,7 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
     case "init":
     case "plan":
     case "guard":
-      if (input.cancelled) return CANCELLED_BEFORE_DRAIN;
+      if (input.cancelled) return cancelledBeforeChange(input);
       return {
         changed: "nothing. No node was drained and nothing was applied.",
         next: `the workflow run's log says why ${stepName(input.failedStep)} failed. Fix that, then re-run the workflow: it plans and guards again.`,
@@ -248,12 +248,30 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
   }
 }
 
-/** A run cancelled while setting up, planning or guarding: nothing was drained or applied. */
-const CANCELLED_BEFORE_DRAIN: FailureEffect = {
-  changed: "nothing. The run was cancelled before any node was drained or anything applied.",
-  next: "nothing to undo. Re-run the workflow to apply the merged change: it plans and guards again.",
-  status: "Cancelled before the drain: nothing changed",
-};
+/**
+ * A run cancelled while setting up, planning or guarding: nothing was drained or applied. Its
+ * first change is named as the run would have made it: the drain when the verdict drains a
+ * node, else the apply (a scale-up drains nothing, and a run cancelled before the guard's
+ * verdict may have had nothing to drain).
+ */
+function cancelledBeforeChange(input: ApplyReportInput): FailureEffect {
+  const drains = input.verdict !== undefined && drainedNodes(input.verdict).length > 0;
+  const next =
+    "nothing to undo. Re-run the workflow to apply the merged change: it plans and guards again.";
+  if (drains || input.verdict === undefined) {
+    return {
+      changed: "nothing. The run was cancelled before any node was drained or anything applied.",
+      next,
+      status: `Cancelled before the ${drains ? "drain" : "apply"}: nothing changed`,
+    };
+  }
+  return {
+    changed:
+      "nothing. The run was cancelled before `terraform apply` began; the change drains no node.",
+    next,
+    status: "Cancelled before the apply: nothing changed",
+  };
+}
 
 /** The drain's own result says it was cancelled and uncordoned every node it had cordoned. */
 function drainCancelled(input: ApplyReportInput): boolean {
@@ -323,6 +341,8 @@ function nodesFailureEffect(input: ApplyReportInput): FailureEffect {
       status: "Cancelled after the apply: applied; the nodes not checked",
     };
   }
+  const waits = input.waits ?? [];
+  if (waitedReady(input)) return waitedReadyEffect(input, waits);
   if (failed.length === 0) {
     return {
       changed: `the plan was applied (the VMs in the table were created or destroyed), but ${notReady(input.verdict)} within the timeout, or a destroyed VM's Node object could not be deleted. Nothing is rolled back.`,
@@ -351,6 +371,33 @@ function nodesFailureEffect(input: ApplyReportInput): FailureEffect {
     status: `Failed waiting for nodes: applied; ${shortfalls.join("; ")}`,
   };
 }
+
+/**
+ * Every pool waited for has a result, and each says its nodes are Ready: the step failed (or
+ * was cancelled) after its waits, in what it runs around them (the copy of their output to the
+ * log). The results are trusted: the nodes were checked.
+ */
+function waitedReadyEffect(input: ApplyReportInput, waits: WaitStop[]): FailureEffect {
+  const pools = waits.map((wait) => wait.pool);
+  const one = pools.length === 1;
+  const which = `${one ? "pool" : "pools"} ${listing(pools.map((pool) => code(pool)))}`;
+  const stopped = input.cancelled ? "was cancelled" : "failed";
+  return {
+    changed: `the plan was applied (the VMs in the table were created or destroyed), and the wait for ${which} ended with ${one ? "its" : "their"} nodes Ready, but the step ${code(WAIT_STEP)} ${stopped} after the wait (the log says why). Nothing is rolled back.`,
+    next: "nothing to undo: the nodes are as the change wanted them. Read the step's log for what failed after the wait.",
+    status: `${input.cancelled ? "Cancelled" : "Failed"} after the wait for nodes: applied; ${one ? "pool" : "pools"} ${pools.join(", ")} Ready`,
+  };
+}
+
+/** Whether the waits wrote a result for every pool waited for, each saying its nodes are Ready. */
+function waitedReady(input: ApplyReportInput): boolean {
+  const waits = input.waits ?? [];
+  if (waits.length === 0 || waits.some((wait) => wait.outcome !== "ready")) return false;
+  return unreportedPools(input).length === 0;
+}
+
+/** The workflow's name for the step that waits for the pools' nodes. */
+const WAIT_STEP = "Wait for the pools' nodes to be Ready";
 
 /**
  * The pools the workflow waits for (each pool whose count the verdict changes, or the one pool
@@ -484,6 +531,7 @@ function failedText(
   if (stage === "guard" && verdict === undefined)
     return "failed: the guard could not read its input";
   if (stage === "drain" && drainCancelled(input)) return "cancelled; cordoned nodes uncordoned";
+  if (stage === "nodes" && waitedReady(input)) return "failed after the wait: nodes Ready";
   return "failed";
 }
 

@@ -1014,12 +1014,29 @@ describe("report apply --wait-result", () => {
     );
 
     const ready = await waitFile("ready", { outcome: "ready" });
-    const passed = await runReport(failedWait(ready));
-    expect(passed.stdout).toContain("Failed after the apply: applied;");
-
     const args = failedWait(ready).map((arg) => (arg === "nodes" ? "apply" : arg));
+
     const wrong = await runReport(args);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain("--wait-result tells how a wait for the nodes ended");
+  });
+
+  it("trusts results that all say Ready: the step failed after the wait, not the nodes", async () => {
+    // The step fails when the copy of a wait's output to the log (tee) fails, its waits done.
+    const ready = await waitFile("ready", { outcome: "ready", message: undefined });
+    const run = await runReport(failedWait(ready));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "and the wait for pool `workers` ended with its nodes Ready, but the step `Wait for the pools' nodes to be Ready` failed after the wait (the log says why).",
+    );
+    expect(run.stdout).toContain("| Nodes | ❌ failed after the wait: nodes Ready |");
+    expect(run.stdout).toContain("Failed after the wait for nodes: applied; pool workers Ready");
+    expect(run.stdout).not.toContain("did not reach");
+    expect(run.stdout).not.toContain("not Ready in time");
+
+    const cancelled = await runReport([...failedWait(ready), "--cancelled"]);
+    expect(cancelled.stdout).toContain(
+      "Cancelled after the wait for nodes: applied; pool workers Ready",
+    );
   });
 });

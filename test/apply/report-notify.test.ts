@@ -139,7 +139,7 @@ describe("report apply with NOTIFY_WEBHOOK_URL", () => {
     expect(run.code).toBe(0);
     expect(posts).toEqual([
       {
-        text: `${OWNER}/${REPO}: apply cancelled: Cancelled before the drain: nothing changed (${MERGE.slice(0, 7)}) ${RUN_URL}`,
+        text: `${OWNER}/${REPO}: apply cancelled: Cancelled before the apply: nothing changed (${MERGE.slice(0, 7)}) ${RUN_URL}`,
       },
     ]);
   });

@@ -353,7 +353,8 @@ describe("the apply job", () => {
     expect(report).toContain(
       "**What changed:** nothing. The run was cancelled before any node was drained or anything applied.",
     );
-    expect(report).toContain("Cancelled before the drain: nothing changed");
+    // Cancelled before the guard's verdict: whether the run would have drained is not known.
+    expect(report).toContain("Cancelled before the apply: nothing changed");
     expect(report).not.toContain("terraform init failed");
   });
 
@@ -401,7 +402,11 @@ describe("the apply job", () => {
     expect(report).toContain("| Plan guard | ✅ passed |");
     expect(report).toContain("| Drain | ✅ nothing to drain |");
     expect(report).toContain("| terraform apply | ❌ cancelled before it began |");
-    expect(report).toContain("Cancelled before the drain: nothing changed");
+    expect(report).toContain(
+      "**What changed:** nothing. The run was cancelled before `terraform apply` began; the change drains no node.",
+    );
+    expect(report).toContain("Cancelled before the apply: nothing changed");
+    expect(report).not.toContain("before the drain");
   });
 
   it("reports a run cancelled once the wait for the nodes had succeeded as applied", async () => {
