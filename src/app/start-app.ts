@@ -418,7 +418,11 @@ export function logResult(
     ...(quietUntil === undefined ? {} : { rateLimitedUntil: new Date(quietUntil).toISOString() }),
     status: result.status,
     head: result.head.slice(0, 7),
-    pullRequests: changed.map((o) => `${o.key}: ${o.action}${o.number ? ` #${o.number}` : ""}`),
+    // The note says why: the holds that left it open, the reason it was closed, GitHub's refusal.
+    pullRequests: changed.map(
+      (o) =>
+        `${o.key}: ${o.action}${o.number ? ` #${o.number}` : ""}${o.note ? ` (${o.note})` : ""}`,
+    ),
     // The note says why: a check still running, GitHub's refusal, a review asked for.
     merges: result.merges.map((m) => `#${m.number}: ${m.action}${m.note ? ` (${m.note})` : ""}`),
     commands: result.commands.map((c) => `${c.login}: ${c.outcome}`),

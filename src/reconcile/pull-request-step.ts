@@ -498,8 +498,9 @@ function leaveNote(input: PullRequestStepInput, pr: BotPullRequest): string {
   if (paused(input.control, pr.key)) return "paused";
   const pool = pr.key.startsWith("nodes-") ? pr.key.slice("nodes-".length) : undefined;
   const decision = pool ? input.decisions.find((d) => d.pool === pool) : undefined;
+  // The plan's own words for each hold, as a closed pull request's comment gives them.
   if (decision && decision.holds.length > 0)
-    return `held: ${decision.holds.map((hold) => hold.kind).join(", ")}`;
+    return `held: ${decision.holds.map((hold) => holdText(hold, decision.pullRequest)).join("; ")}`;
   if (!input.snapshot.complete) return "the cluster snapshot is incomplete";
   const unjudged = unjudgedOf(input, pr);
   if (unjudged.length > 0) return unjudgedNote(unjudged);

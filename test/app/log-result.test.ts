@@ -30,6 +30,24 @@ describe("the line a reconcile is logged with", () => {
     expect(logged(result)).toEqual([30, "reconciled"]);
   });
 
+  it("says why a pull request was left open: the plan's words for what holds the pool", () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const note =
+      "held: wanted 7 nodes, the max allows 6; cooldown after the change of 2026-11-24T01:00:00.000Z, until 2026-11-24T01:15:00.000Z";
+    const result = reconcileResult({
+      dashboard: "unchanged",
+      pullRequests: [{ key: "nodes-workers", action: "left-alone", number: 12, note }],
+    });
+    logResult(log, result, ["timer"], undefined);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: "reconciled",
+        pullRequests: [`nodes-workers: left-alone #12 (${note})`],
+      }),
+    ]);
+  });
+
   it("is info when the dashboard was written, debug when it was unchanged", () => {
     expect(logged(reconcileResult({ dashboard: "created" }))).toEqual([30, "reconciled"]);
     expect(logged(reconcileResult({ dashboard: "unchanged" }))).toEqual([

@@ -416,7 +416,7 @@ describe("a hold on the pool's decision that only waits", () => {
         key: "nodes-workers",
         action: "left-alone",
         number: pull.number,
-        note: "held: window-uncovered",
+        note: "held: cpu < 30 % (shown for 30s of 10m), memory < 40 % (shown for 30s of 10m) now, not yet over the window: no node is removed until it is, and an open pull request is left as it is",
       }),
     ]);
     expect(mutations(w.github)).toEqual([]);
@@ -439,7 +439,7 @@ describe("a hold on the pool's decision because something is wrong", () => {
       expect.objectContaining({
         key: "nodes-workers",
         action: "left-alone",
-        note: expect.stringContaining("snapshot-incomplete"),
+        note: "held: the cluster snapshot is incomplete (pods: the list stopped part way); no action",
       }),
     ]);
     expect(mutations(w.github)).toEqual([DISABLE]);
@@ -486,7 +486,7 @@ describe("a hold on the pool's decision because something is wrong", () => {
       expect.objectContaining({
         key: "nodes-workers",
         action: "left-alone",
-        note: "held: cooldown",
+        note: "held: cooldown after the change of 2025-06-06T12:00:00.000Z, until 2025-06-06T12:05:00.000Z",
       }),
     ]);
     expect(mutations(w.github)).toEqual([]);
@@ -513,7 +513,7 @@ describe("a decrease whose pool's usage is no longer known", () => {
         key: "nodes-workers",
         action: "left-alone",
         number: pull.number,
-        note: "held: usage-unknown",
+        note: "held: cpu and memory usage unknown on talos-worker-0, talos-worker-1, talos-worker-2; nothing rests on it (unknown is not zero)",
       }),
     ]);
     expect(mutations(w.github)).toEqual([DISABLE]);

@@ -146,7 +146,7 @@ describe("an open pull request when the plan changes", () => {
       expect.objectContaining({
         key: "nodes-workers",
         action: "left-alone",
-        note: "held: snapshot-incomplete",
+        note: "held: the cluster snapshot is incomplete (pods: the list stopped part way); no action",
       }),
     ]);
     expect(world.github.pull(1).state).toBe("open");
