@@ -36,6 +36,7 @@ import {
   policyFor,
   RIGHTSIZED_KINDS,
   type WorkloadFacts,
+  withoutStaleRecommendations,
   workloadFacts,
   workloadOf,
 } from "./workload-facts.ts";
@@ -453,7 +454,7 @@ function prepareWorkload(given: VpaInfo, context: PlanContext): PreparedWorkload
   }
   const facts = workloadFacts(context.snapshot, given);
   const excluded = exclusionOf(context.config, given, facts);
-  const vpa = excluded ? given : withoutStaleRecommendations(given, facts, info);
+  const vpa = excluded ? given : withoutStale(given, facts, info);
   if (excluded) {
     info(`left alone: ${excluded}`);
     const workload = workloadOf(vpa);
@@ -518,28 +519,16 @@ function prepareWorkload(given: VpaInfo, context: PlanContext): PreparedWorkload
   };
 }
 
-/**
- * The VPA without its recommendations for containers none of the workload's pods has (one removed
- * from the workload since, whose recommendation the VPA keeps for a while), each named in a note.
- * While the workload has no pod, nothing says which containers it has, and every one is kept.
- */
-function withoutStaleRecommendations(
+/** The VPA without its recommendations for containers the pods do not have, each named in a note. */
+function withoutStale(
   vpa: VpaInfo,
   facts: WorkloadFacts,
   info: (message: string) => void,
 ): VpaInfo {
-  if (facts.pods.length === 0) return vpa;
-  const present = new Set(
-    facts.pods.flatMap((pod) => [...pod.containers, ...pod.initContainers].map((c) => c.name)),
-  );
-  const stale = vpa.recommendations.filter((r) => !present.has(r.containerName));
-  if (stale.length === 0) return vpa;
-  for (const { containerName } of stale)
-    info(`recommendation for container ${containerName}, which the pods do not have: ignored`);
-  return {
-    ...vpa,
-    recommendations: vpa.recommendations.filter((r) => present.has(r.containerName)),
-  };
+  const current = withoutStaleRecommendations(vpa, facts);
+  for (const name of current.stale)
+    info(`recommendation for container ${name}, which the pods do not have: ignored`);
+  return current.vpa;
 }
 
 /**

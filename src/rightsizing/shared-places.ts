@@ -16,6 +16,7 @@ import {
   policyFor,
   RIGHTSIZED_KINDS,
   type WorkloadFacts,
+  withoutStaleRecommendations,
   workloadFacts,
   workloadOf,
 } from "./workload-facts.ts";
@@ -152,8 +153,10 @@ export function otherReaders(
   }
   for (const group of byWorkload.values()) {
     const facts = workloadFacts(snapshot, group[0] as VpaInfo);
-    add(facts.workload, containerNamesOf(group[0] as VpaInfo, facts), (name) =>
-      unplannedWhy(group, facts, config, name),
+    // A recommendation left for a container the pods no longer have reads no values.
+    const current = group.map((vpa) => withoutStaleRecommendations(vpa, facts).vpa);
+    add(facts.workload, containerNamesOf(current[0] as VpaInfo, facts), (name) =>
+      unplannedWhy(current, facts, config, name),
     );
   }
   const owners = new Map<

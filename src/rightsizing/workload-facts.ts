@@ -122,6 +122,28 @@ export function containerNamesOf(vpa: VpaInfo, facts: WorkloadFacts): string[] {
   return [...names];
 }
 
+/**
+ * The VPA without its recommendations for containers none of the workload's pods has (one removed
+ * from the workload since, whose recommendation the VPA keeps for a while), and the names of those
+ * containers. While the workload has no pod, nothing says which containers it has, and every
+ * recommendation is kept.
+ */
+export function withoutStaleRecommendations(
+  vpa: VpaInfo,
+  facts: Pick<WorkloadFacts, "pods">,
+): { vpa: VpaInfo; stale: string[] } {
+  if (facts.pods.length === 0) return { vpa, stale: [] };
+  const present = new Set(
+    facts.pods.flatMap((pod) => [...pod.containers, ...pod.initContainers].map((c) => c.name)),
+  );
+  const stale = vpa.recommendations
+    .filter((r) => !present.has(r.containerName))
+    .map((r) => r.containerName);
+  if (stale.length === 0) return { vpa, stale };
+  const recommendations = vpa.recommendations.filter((r) => present.has(r.containerName));
+  return { vpa: { ...vpa, recommendations }, stale };
+}
+
 function running(facts: WorkloadFacts): PodInfo[] {
   return facts.pods.filter((pod) => pod.phase === "Running");
 }

@@ -274,4 +274,51 @@ describe("a VPA recommendation for a container the pods no longer have", () => {
     const text = await served.run([], infra);
     expect(text.stdout).not.toMatch(/not judged|unjudged/);
   });
+
+  it("is no reader of the values a chart's component gives the workload's containers", async () => {
+    // The chart gives `worker.resources` to the containers of Deployment authentik-worker: its
+    // main container `worker` and, until it was removed, the `proxy` sidecar, whose
+    // recommendation the VPA still carries.
+    const worker = vpa("authentik", "authentik-worker", { cpu: "900m", memory: "1Gi" });
+    const recommendation = (worker.status as Raw).recommendation as Raw;
+    const [main] = recommendation.containerRecommendations as Raw[];
+    recommendation.containerRecommendations = [
+      { ...main, containerName: "worker" },
+      { ...main, containerName: "proxy" },
+    ];
+    const running = podOf("authentik", "authentik-worker");
+    const [container] = (running.spec as { containers: Raw[] }).containers;
+    (container as Raw).name = "worker";
+    const served = await serveForTest([...cluster(), worker, running]);
+    const values = `server:
+  resources:
+    requests:
+      cpu: 100m
+      memory: 256Mi
+worker:
+  resources:
+    requests:
+      cpu: 100m
+      memory: 256Mi
+`;
+    const infra: InfraFiles = {
+      config: `${CONFIG}rightsizing: {}\n`,
+      other: { "apps/authentik/values.yaml": values },
+    };
+    const output = await served.plan(infra);
+    const proposals = output.proposals.filter((p) => p.kind === "resources");
+    expect(proposals.map((p) => p.key)).toEqual(["resources-authentik-authentik-worker"]);
+    expect(proposals[0]?.changes.map((c) => [c.path, c.after])).toEqual([
+      ["worker.resources.requests.cpu", "900m"],
+      ["worker.resources.requests.memory", "1Gi"],
+    ]);
+    const notes = output.notes
+      .filter((n) => n.subject === "deployment/authentik/authentik-worker")
+      .map((n) => `${n.level}: ${n.message}`);
+    expect(notes).toEqual([
+      "info: recommendation for container proxy, which the pods do not have: ignored",
+    ]);
+    const text = await served.run([], infra);
+    expect(text.stdout).not.toContain("container proxy (");
+  });
 });
