@@ -1,0 +1,446 @@
+/**
+ * Cluster states an operator would check `plan --kubeconfig` against, each decided from how the
+ * kube-scheduler counts a node's room, how cluster-autoscaler decides, and what `kubectl drain`
+ * (the eviction API) allows, before reading the plan: a repo with and without a config, pods
+ * whose requests are written in unusual units or counted beyond their containers (completed
+ * init containers, pod overhead, pods bound but not started), finished pods that hold nothing,
+ * pods no new node could take, budgets written as 0 and as a percentage, two pools whose counts
+ * share one Terraform map, and a count Terraform reads from a string.
+ */
+import { describe, expect, it } from "@jest/globals";
+import {
+  ciliumAgent,
+  controlPlane,
+  freshNodeMetrics,
+  type PlanJson,
+  type PodOptions,
+  pdb,
+  pod,
+  type Raw,
+  TFVARS,
+  unschedulable,
+  worker,
+} from "./served-cluster.ts";
+import {
+  cluster,
+  config,
+  FOUR,
+  fillers,
+  plan,
+  poolNote,
+  serveForTest,
+  tfvars,
+  WORKERS,
+} from "./served-plan.ts";
+
+/** The reasons of the plan's only proposal, one per line. */
+function reasons(output: PlanJson): string {
+  expect(output.proposals).toHaveLength(1);
+  return output.proposals[0]?.reasons.join("\n") ?? "";
+}
+
+/** A Pending replica of the web Deployment (1500m, 1 GiB) unless `options` say otherwise. */
+function web(suffix: string, options: PodOptions = {}): Raw {
+  return pod("apps", `web-6f7c8d9b5-${suffix}`, {
+    owner: { kind: "ReplicaSet", name: "web-6f7c8d9b5" },
+    cpu: "1500m",
+    memory: "1Gi",
+    labels: { "app.kubernetes.io/name": "web" },
+    ...options,
+  });
+}
+
+/** Sets fields of the object's `status`. */
+function withStatus(raw: Raw, fields: Raw): Raw {
+  Object.assign(raw.status as Raw, fields);
+  return raw;
+}
+
+/** Edits the pod's spec in place. */
+function withSpec(raw: Raw, edit: (spec: Raw) => void): Raw {
+  edit(raw.spec as Raw);
+  return raw;
+}
+
+/** A pod the kubelet evicted under memory pressure: phase Failed, still bound to its node. */
+function evicted(raw: Raw): Raw {
+  const status = raw.status as Raw;
+  delete status.containerStatuses;
+  return withStatus(raw, {
+    phase: "Failed",
+    reason: "Evicted",
+    message: "The node was low on resource: memory. Threshold quantity: 100Mi, available: 91Mi.",
+  });
+}
+
+const TWO = ["talos-worker-1", "talos-worker-2"];
+
+/** The smallest useful config of docs/configuration.md: a name, where the count is, a max. */
+const MINIMAL = `pools:
+  - name: workers
+    target:
+      file: terraform/terraform.tfvars
+      path: worker_count
+    max: 5
+`;
+
+describe("plan acceptance: a Deployment of 5 replicas pending on a pool of 2", () => {
+  // Each worker (3800m) runs Cilium (100m) and a 3-cpu filler: 700m free, too little for a
+  // 1500m replica. A new worker has 3700m free once Cilium runs: two replicas each, so five
+  // replicas need three new workers, which the max of 5 allows.
+  const objects = () => [
+    ...cluster(TWO),
+    ...fillers(TWO),
+    ...[0, 1, 2, 3, 4].map((i) => web(`rep${i}x`)),
+  ];
+  const files = { tfvars: tfvars(2) };
+
+  it("leaves a repo without .github/pr-autoscaler.yml alone, and says so", async () => {
+    const served = await serveForTest(objects());
+    const text = await served.run([], { ...files, config: null });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(
+      /^no \.github\/pr-autoscaler\.yml in \S+: the repo is left alone\n\nNo changes proposed\.\n$/,
+    );
+    const json = await served.run(["--json"], { ...files, config: null });
+    expect(JSON.parse(json.stdout)).toEqual({
+      proposals: [],
+      notes: [{ level: "info", message: expect.stringMatching(/the repo is left alone$/) }],
+    });
+  });
+
+  it("with the minimal config, adds the three workers the replicas need", async () => {
+    const served = await serveForTest(objects());
+    const json = await served.run(["--json"], { ...files, config: MINIMAL });
+    const output = JSON.parse(json.stdout) as PlanJson;
+    expect(output.proposals[0]).toMatchObject({
+      kind: "nodes",
+      pool: "workers",
+      from: 2,
+      to: 5,
+      changes: [{ file: "terraform/terraform.tfvars", path: "worker_count", before: 2, after: 5 }],
+    });
+    const text = reasons(output);
+    expect(text).toContain("bounds: min 1, max 5");
+    expect(text).toContain("trigger: 5 pending pod(s) need 3 new node(s)");
+    expect(text).toContain("apps/web-6f7c8d9b5-rep4x (cpu 1500m, memory 1 GiB) → new-3");
+    expect(output.notes).toEqual([]);
+    const run = await served.run([], { ...files, config: MINIMAL });
+    expect(run.stdout).toContain("pool/workers: scale up 2 → 5 nodes\n");
+    expect(run.stdout).toContain("-worker_count      = 2\n+worker_count      = 5\n");
+  });
+});
+
+describe("plan acceptance: requests as the scheduler counts them", () => {
+  it("reads 0.5, 1G, 1e9, 128974848 and 0.5Gi as the quantities they are", async () => {
+    // 700m free on each worker: the two 500m pods take two of them, 1 cpu fits none. A new
+    // worker has 3700m free: 3700m fills one, 2500m and 1 cpu share another.
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      web("unit1", { cpu: "0.5", memory: "1G" }),
+      web("unit2", { cpu: "500m", memory: "1e9" }),
+      web("unit3", { cpu: "1", memory: "128974848" }),
+      web("unit4", { cpu: "2.5", memory: "0.5Gi" }),
+      web("unit5", { cpu: "3700m", memory: "1.5Gi" }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
+    const text = reasons(output);
+    expect(text).toContain("trigger: 3 pending pod(s) need 2 new node(s)");
+    expect(text).toMatch(
+      /web-6f7c8d9b5-unit1 \(cpu 500m, memory 953\.7 MiB\) fits on talos-worker-/,
+    );
+    expect(text).toMatch(
+      /web-6f7c8d9b5-unit2 \(cpu 500m, memory 953\.7 MiB\) fits on talos-worker-/,
+    );
+    expect(text).toContain("web-6f7c8d9b5-unit5 (cpu 3700m, memory 1.5 GiB) → new-1");
+    expect(text).toContain("web-6f7c8d9b5-unit4 (cpu 2500m, memory 512 MiB) → new-2");
+    expect(text).toContain("web-6f7c8d9b5-unit3 (cpu 1, memory 123 MiB) → new-2");
+  });
+
+  it("counts a running pod's completed init container, as the scheduler still does", async () => {
+    // The scheduler charges a pod max(sum of containers, largest init container) for as long as
+    // it runs: 3 cpu here, which leaves 700m on each worker for a 1500m replica.
+    const running = WORKERS.map((node, index) =>
+      withSpec(
+        pod("media", `plex-7d9c65958-ini${index}x`, { node, cpu: "100m", memory: "512Mi" }),
+        (spec) => {
+          spec.initContainers = [
+            {
+              name: "warmup",
+              image: "busybox",
+              resources: { requests: { cpu: "3", memory: "1Gi" } },
+            },
+          ];
+        },
+      ),
+    );
+    const output = await plan([...cluster(), ...running, web("init1")]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(reasons(output)).toContain("apps/web-6f7c8d9b5-init1 (cpu 1500m, memory 1 GiB) → new-1");
+  });
+
+  it("counts a running pod's RuntimeClass overhead on its node", async () => {
+    // 2800m + 250m overhead + Cilium's 100m leave 650m: an 800m pod fits no worker (it would
+    // fit 900m, were the overhead left out).
+    const running = WORKERS.map((node, index) =>
+      withSpec(
+        pod("media", `plex-7d9c65958-ovh${index}x`, { node, cpu: "2800m", memory: "512Mi" }),
+        (spec) => {
+          spec.runtimeClassName = "kata";
+          spec.overhead = { cpu: "250m", memory: "160Mi" };
+        },
+      ),
+    );
+    const output = await plan([...cluster(), ...running, web("kata1", { cpu: "800m" })]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(reasons(output)).toContain("apps/web-6f7c8d9b5-kata1 (cpu 800m, memory 1 GiB) → new-1");
+  });
+
+  it("counts a pod bound to a node but not started yet (ContainerCreating) on that node", async () => {
+    const bound = WORKERS.map((node, index) => {
+      const raw = pod("media", `plex-7d9c65958-bnd${index}x`, { node, cpu: "3", memory: "4Gi" });
+      delete (raw.status as Raw).containerStatuses;
+      return withStatus(raw, {
+        phase: "Pending",
+        conditions: [
+          { lastTransitionTime: "2026-11-20T08:00:00Z", status: "True", type: "PodScheduled" },
+        ],
+      });
+    });
+    const output = await plan([...cluster(), ...bound, web("bnd01")]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const text = reasons(output);
+    expect(text).toContain("pending pods: 1 considered, 0 fit free room on existing nodes");
+    expect(text).not.toContain("plex-7d9c65958-bnd");
+  });
+
+  it("gives the room of evicted (Failed) pods to a pending pod, and adds no node", async () => {
+    const gone = WORKERS.map((node, index) =>
+      evicted(pod("media", `plex-7d9c65958-evi${index}x`, { node, cpu: "3", memory: "8Gi" })),
+    );
+    const output = await plan([...cluster(), ...gone, web("evi01")]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(
+      /pending: apps\/web-6f7c8d9b5-evi01 \(cpu 1500m, memory 1 GiB\) fits on talos-worker-\d/,
+    );
+  });
+});
+
+describe("plan acceptance: pending pods a new node would not take", () => {
+  it("adds no node for a replica pinned by hostname to a full worker, and says why", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      web("pin01", { nodeSelector: { "kubernetes.io/hostname": "talos-worker-2" } }),
+    ]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "never fits: apps/web-6f7c8d9b5-pin01 (cpu 1500m, memory 1 GiB): its nodeSelector asks for labels a new node of this pool would not have",
+    );
+  });
+
+  it("adds no node for a pod asking for hugepages no worker has", async () => {
+    const hugepages = withSpec(web("hug01", { cpu: "500m" }), (spec) => {
+      const resources = (spec.containers as Raw[])[0]?.resources as Raw;
+      (resources.requests as Raw)["hugepages-2Mi"] = "512Mi";
+      resources.limits = { "hugepages-2Mi": "512Mi", memory: "1Gi" };
+    });
+    withStatus(hugepages, {
+      conditions: [
+        {
+          lastProbeTime: null,
+          lastTransitionTime: "2026-11-20T08:00:00Z",
+          ...unschedulable("Insufficient hugepages-2Mi"),
+          status: "False",
+          type: "PodScheduled",
+        },
+      ],
+    });
+    const output = await plan([...cluster(), hugepages]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(
+      /never fits: apps\/web-6f7c8d9b5-hug01 \(cpu 500m, memory 1 GiB, hugepages-2Mi [^)]+\): needs more hugepages-2Mi than a new node has/,
+    );
+  });
+
+  it("adds no node for a zone spread when no worker carries a zone label", async () => {
+    // The scheduler filters out every node without the constraint's topology key.
+    const spread = web("spr01", {
+      cpu: "500m",
+      topologySpreadConstraints: [
+        {
+          maxSkew: 1,
+          topologyKey: "topology.kubernetes.io/zone",
+          whenUnsatisfiable: "DoNotSchedule",
+          labelSelector: { matchLabels: { "app.kubernetes.io/name": "web" } },
+        },
+      ],
+      scheduled: unschedulable(
+        "node(s) didn't match pod topology spread constraints (missing required label)",
+      ),
+    });
+    const output = await plan([...cluster(), ...fillers(), spread]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(
+      /never fits: apps\/web-6f7c8d9b5-spr01 [^\n]*: a topology spread constraint \(DoNotSchedule on topology\.kubernetes\.io\/zone\)/,
+    );
+  });
+});
+
+describe("plan acceptance: what the drain may evict from the node a decrease removes", () => {
+  const files = {
+    tfvars: tfvars(4),
+    config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
+  };
+  /** The web Deployment's two replicas, one on talos-worker-4, and a budget over them. */
+  function replicasUnder(spec: Raw, allowed: number): Raw[] {
+    const budget = pdb("apps", "web", { "app.kubernetes.io/name": "web" }, allowed);
+    budget.spec = { ...spec, selector: { matchLabels: { "app.kubernetes.io/name": "web" } } };
+    Object.assign(budget.status as Raw, {
+      currentHealthy: 2,
+      desiredHealthy: 2 - allowed,
+      expectedPods: 2,
+    });
+    return [
+      web("pdb2x", { node: "talos-worker-2", cpu: "200m", memory: "256Mi" }),
+      web("pdb4x", { node: "talos-worker-4", cpu: "200m", memory: "256Mi" }),
+      budget,
+    ];
+  }
+
+  it("keeps the idle node whose replica a budget of maxUnavailable 0 protects", async () => {
+    const output = await plan(
+      [...cluster(FOUR), ...replicasUnder({ maxUnavailable: 0 }, 0)],
+      files,
+    );
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toContain("not removed: talos-worker-4 has 1 blocker(s)");
+    expect(note).toContain(
+      "blockers on talos-worker-4: apps/web-6f7c8d9b5-pdb4x: PDB apps/web allows 0 disruption(s), 1 of its pods is here",
+    );
+  });
+
+  it('removes it when the budget is maxUnavailable "50%" of two replicas, allowing one', async () => {
+    const output = await plan(
+      [...cluster(FOUR), ...replicasUnder({ maxUnavailable: "50%" }, 1)],
+      files,
+    );
+    expect(output.proposals[0]).toMatchObject({
+      from: 4,
+      to: 3,
+      changes: [{ path: "worker_count", before: 4, after: 3 }],
+    });
+    const text = reasons(output);
+    expect(text).toContain("scale down 4 → 3, removing talos-worker-4");
+    expect(text).toContain("talos-worker-4 has no blockers: met");
+    expect(text).toContain("1 pod(s) of talos-worker-4 fit on the other nodes: met");
+  });
+
+  it("removes a node above the max whose only pod is an evicted bare pod with an emptyDir", async () => {
+    // kubectl drain and cluster-autoscaler skip finished pods: nothing is left to evict.
+    const leftover = evicted(
+      pod("default", "debug-shell", {
+        node: "talos-worker-4",
+        owner: null,
+        cpu: "1",
+        memory: "2Gi",
+        volumes: [{ name: "scratch", emptyDir: {} }],
+      }),
+    );
+    const output = await plan([...cluster(FOUR), leftover], {
+      tfvars: tfvars(4),
+      config: config({ "max: 6": "max: 3" }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    const text = reasons(output);
+    expect(text).toContain("talos-worker-4 has no blockers: met");
+    expect(text).toContain("0 pod(s) of talos-worker-4 fit on the other nodes: met");
+  });
+});
+
+describe("plan acceptance: where the count is written", () => {
+  it("changes only the big pool's count in a map of two pools, for a pod only it can take", async () => {
+    const mapTfvars = `node_pools = {
+  general = {
+    count  = 3
+    cores  = 4
+    memory = 16384
+  }
+  big = {
+    count  = 1
+    cores  = 8
+    memory = 32768
+  }
+}
+`;
+    const pools = `pools:
+  - name: general
+    target:
+      file: terraform/terraform.tfvars
+      path: node_pools.general.count
+    selector:
+      matchLabels:
+        node.kubernetes.io/pool: general
+    max: 6
+  - name: big
+    target:
+      file: terraform/terraform.tfvars
+      path: node_pools.big.count
+    selector:
+      matchLabels:
+        node.kubernetes.io/pool: big
+    max: 3
+`;
+    const general = WORKERS.flatMap((name, index) => [
+      worker(name, { labels: { "node.kubernetes.io/pool": "general" } }),
+      ciliumAgent(name, index),
+      freshNodeMetrics(name, "600m", "2Gi"),
+    ]);
+    const big = [
+      worker("talos-big-1", {
+        labels: { "node.kubernetes.io/pool": "big" },
+        allocatable: { cpu: "7800m", memory: "32078000Ki", pods: "110" },
+      }),
+      ciliumAgent("talos-big-1", 7),
+      freshNodeMetrics("talos-big-1", "1", "3Gi"),
+      pod("ml", "trainer-6f7c8d9b5-run01", { node: "talos-big-1", cpu: "6", memory: "8Gi" }),
+    ];
+    // 5 cpu fits no general worker (3700m free at most), nor the big one (1700m free).
+    const trainer = pod("ml", "trainer-6f7c8d9b5-big02", { cpu: "5", memory: "8Gi" });
+    const served = await serveForTest([
+      controlPlane("talos-cp-1"),
+      ...general,
+      ...fillers(),
+      ...big,
+      trainer,
+    ]);
+    const output = JSON.parse(
+      (await served.run(["--json"], { tfvars: mapTfvars, config: pools })).stdout,
+    ) as PlanJson;
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["big", 1, 2],
+    ]);
+    expect(output.proposals[0]?.changes).toEqual([
+      { file: "terraform/terraform.tfvars", path: "node_pools.big.count", before: 1, after: 2 },
+    ]);
+    expect(poolNote(output, "general")).toContain(
+      "pending: ml/trainer-6f7c8d9b5-big02 (cpu 5, memory 8 GiB) → pool big",
+    );
+    const text = await served.run([], { tfvars: mapTfvars, config: pools });
+    expect(text.stdout).toContain("   big = {\n-    count  = 1\n+    count  = 2\n");
+    expect(text.stdout).not.toContain("+    count  = 4");
+  });
+
+  it('keeps a count Terraform reads from the string "3" a string', async () => {
+    const output = await plan([...cluster(), ...fillers(), web("str01")], {
+      tfvars: TFVARS.replace("worker_count      = 3", 'worker_count      = "3"'),
+    });
+    expect(output.proposals[0]).toMatchObject({
+      from: 3,
+      to: 4,
+      changes: [{ path: "worker_count", before: "3", after: "4" }],
+    });
+  });
+});
