@@ -60,6 +60,23 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
       `${report.oracle.unplaceablePods} pod(s) fit no node, fixed or of a pool, even alone: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):`,
       ...podList(report.oracle.unplaceable),
     );
+  const beyond = report.oracle.beyondMax;
+  if (beyond.length > 0) {
+    const [planner, baseline] = [report.planner, report.baseline].map((run) =>
+      run.metrics.pendingBeyondMaxPodMinutes.toFixed(1),
+    );
+    lines.push(
+      "",
+      `${beyond.length} pod(s) are pinned by hostname to a pool node beyond the config's max: no run of this config has that node, so the oracle adds none for them, and what they waited (planner ${planner}, baseline ${baseline} pod-minutes) counts in the table's pending pod-minutes but not in the pending goal:`,
+      ...podList(
+        beyond.map(({ pod, line, node, pool, max }) => ({
+          pod,
+          line,
+          after: `: ${node}, where ${pool} has max ${max}`,
+        })),
+      ),
+    );
+  }
   const fixed = report.fixedNodesOnly;
   if (fixed.pods.length > 0)
     lines.push(
@@ -71,11 +88,11 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
 }
 
 /** The first 10 pods with their trace lines, one a line, and how many more there are. */
-function podList(pods: readonly { pod: string; line: number }[]): string[] {
+function podList(pods: readonly { pod: string; line: number; after?: string }[]): string[] {
   const shown = pods.slice(0, 10);
   const more = pods.length - shown.length;
   return [
-    ...shown.map((entry) => `  ${entry.pod} (trace line ${entry.line})`),
+    ...shown.map((entry) => `  ${entry.pod} (trace line ${entry.line})${entry.after ?? ""}`),
     ...(more > 0 ? [`  and ${more} more (--json lists them all)`] : []),
   ];
 }
@@ -247,6 +264,7 @@ export function backtestJson(report: BacktestReport, configFile: string): unknow
       peakNodes: report.oracle.peakNodes,
       unplaceablePods: report.oracle.unplaceablePods,
       unplaceable: report.oracle.unplaceable,
+      beyondMax: report.oracle.beyondMax,
       boundedSteps: report.oracle.boundedSteps,
     },
     fixedNodesOnly: report.fixedNodesOnly,

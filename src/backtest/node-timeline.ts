@@ -23,8 +23,9 @@ export interface ExcessOverOracle {
    * The part of `belowOracle` at steps where no pod that a pool node could hold waited then or
    * within the boot delay after (the oracle's nodes booting for them): pods did not wait for
    * those nodes. A config min below the trace's leaves them out, or bare pods that a drain or
-   * preemption evicted for good. Pods no node can hold, or only fixed nodes, wait whatever the
-   * pools have, and are not taken for pods waiting for those nodes.
+   * preemption evicted for good. Pods no node can hold, or only fixed nodes, or pinned to a pool
+   * node beyond the config's max, wait whatever the pools have, and are not taken for pods
+   * waiting for those nodes.
    */
   belowOracleNoneWaiting: number;
 }

@@ -21,6 +21,11 @@ export interface Placement {
    * selector names, or undefined when it may not go on the pool's nodes.
    */
   pools: (PoolSlot | undefined)[];
+  /**
+   * The pool (trace order) whose node the pod's hostname names at or beyond the pool's `max`:
+   * that node never exists, so the pool's slot is undefined.
+   */
+  beyondMax?: number;
 }
 
 type PoolSlot = "any" | number;
@@ -91,14 +96,31 @@ function kindOf<T>(item: PackItem<T>): string {
 /** Where a pod may go by its nodeSelector and tolerations, on each fixed node and pool. */
 export function placementOf(info: PodInfo, trace: Trace): Placement {
   const host = info.nodeSelector["kubernetes.io/hostname"];
-  return {
+  let beyondMax: number | undefined;
+  const placement: Placement = {
     fixed: trace.nodes.map((node) => placementConflict(info, fixedTraits(node)) === undefined),
-    pools: trace.pools.map((pool): PoolSlot | undefined => {
+    pools: trace.pools.map((pool, p): PoolSlot | undefined => {
       const index = host === undefined ? undefined : poolNodeIndex(pool, host);
       if (placementConflict(info, poolTraits(pool, index ?? 0)) !== undefined) return undefined;
+      if (index !== undefined && pool.max !== undefined && index >= pool.max) {
+        beyondMax = p;
+        return undefined;
+      }
       return index ?? "any";
     }),
   };
+  if (beyondMax !== undefined) placement.beyondMax = beyondMax;
+  return placement;
+}
+
+/**
+ * Whether the pool's `max` alone keeps the pod from every node: it fits no node even alone,
+ * but the pool node its hostname names, beyond that `max`, would take it.
+ */
+export function heldOnlyBeyondMax(need: Need, placement: Placement, trace: Trace): boolean {
+  if (placement.beyondMax === undefined || fitsAnyNodeAlone(need, placement, trace)) return false;
+  const pool = trace.pools[placement.beyondMax];
+  return pool !== undefined && fitsRoom(need, pool.allocatable);
 }
 
 /**

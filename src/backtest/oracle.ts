@@ -1,4 +1,5 @@
 import {
+  heldOnlyBeyondMax,
   largestNode,
   type Need,
   nodesHoldingAlone,
@@ -27,6 +28,12 @@ export interface OracleResult {
   unplaceablePods: number;
   /** Those pods, `namespace/name`, with the trace line that brought each, in trace order. */
   unplaceable: { pod: string; line: number }[];
+  /**
+   * Pods that only the config's max keeps from a node: their hostname names a pool node beyond
+   * it (`node`, of `pool` whose max is `max`), which no run of that config has. Left out, as no
+   * node can hold them.
+   */
+  beyondMax: { pod: string; line: number; node: string; pool: string; max: number }[];
   /** Steps whose count is a lower bound the search proved, not a packing it found. */
   boundedSteps: number;
   series: OracleSeries;
@@ -93,6 +100,7 @@ export function oracle(trace: Trace, options: OracleOptions): OracleResult {
     peakNodes: peak,
     unplaceablePods: needs.unplaceable.length,
     unplaceable: needs.unplaceable,
+    beyondMax: needs.beyondMax,
     boundedSteps: needs.boundedSteps,
     series,
   };
@@ -136,6 +144,7 @@ function needPerStep(trace: Trace, stepMs: number): StepNeeds {
     total: new Array<number>(steps).fill(0),
     boundedSteps: 0,
     unplaceable: [],
+    beyondMax: [],
   };
   const unplaceable = new Set<OraclePod>();
   const largest = largestNode(trace);
@@ -156,12 +165,20 @@ function needPerStep(trace: Trace, stepMs: number): StepNeeds {
     if (!result.exact) needs.boundedSteps += 1;
     for (const pod of result.unplaceable) unplaceable.add(pod);
   }
-  needs.unplaceable = pods
-    .filter((pod) => unplaceable.has(pod))
-    .map((pod) => ({
-      pod: `${pod.arrival.namespace}/${pod.arrival.name}`,
-      line: pod.arrival.line,
-    }));
+  for (const pod of pods) {
+    if (!unplaceable.has(pod)) continue;
+    const entry = { pod: `${pod.arrival.namespace}/${pod.arrival.name}`, line: pod.arrival.line };
+    const pool = trace.pools[pod.placement.beyondMax ?? -1];
+    if (!pool?.max || !heldOnlyBeyondMax(pod.arrival.requests, pod.placement, trace))
+      needs.unplaceable.push(entry);
+    else
+      needs.beyondMax.push({
+        ...entry,
+        node: pod.arrival.nodeSelector["kubernetes.io/hostname"] as string,
+        pool: pool.name,
+        max: pool.max,
+      });
+  }
   return needs;
 }
 
@@ -170,6 +187,7 @@ interface StepNeeds {
   total: number[];
   boundedSteps: number;
   unplaceable: OracleResult["unplaceable"];
+  beyondMax: OracleResult["beyondMax"];
 }
 
 /** The pods alive at increasing times: those arrived and not yet ended, in trace order. */

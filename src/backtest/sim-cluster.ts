@@ -38,6 +38,8 @@ export interface SimPod {
   queuedAt: number;
   /** Whether a node of some pool would take it alone (see {@link SimCluster.pendingForPools}). */
   forPools: boolean;
+  /** Whether only the config's max keeps it from a node (see {@link SimCluster.pendingBeyondMax}). */
+  beyondMax: boolean;
   node?: SimNode;
   startedAt?: number;
   endsAt?: number;
@@ -58,6 +60,11 @@ export class SimCluster {
    * with: pods no node can hold, or only fixed nodes, wait however many pool nodes there are.
    */
   pendingForPools = 0;
+  /**
+   * How many of them only the config's max keeps from a node, by the test the cluster was made
+   * with: their hostname names a pool node beyond it.
+   */
+  pendingBeyondMax = 0;
   /** Pods evicted by a scale-down (each eviction counts). */
   disrupted = 0;
   /** Pods evicted by the scheduler to make room for a pod of higher priority. */
@@ -68,10 +75,12 @@ export class SimCluster {
   /** Pods queued since the last scheduling pass: the only ones to try when no room grew. */
   private queued: SimPod[] = [];
   private readonly poolWouldTake: (pod: PodArrival, info: PodInfo) => boolean;
+  private readonly beyondMax: (pod: PodArrival, info: PodInfo) => boolean;
   private readonly poolsAlwaysHaveRoom: boolean;
 
   /**
    * `poolWouldTake`: whether a node of some pool would take the pod alone (all, by default).
+   * `beyondMax`: whether only the config's max keeps it from a node (none, by default).
    * `poolsAlwaysHaveRoom`: the cluster's nodes are the fixed ones, and the pools have a node
    * free for every pod they would take: such a pod that finds no room on the fixed nodes goes to
    * them (and out of this cluster) rather than wait or preempt.
@@ -79,10 +88,12 @@ export class SimCluster {
   constructor(
     options: {
       poolWouldTake?: (pod: PodArrival, info: PodInfo) => boolean;
+      beyondMax?: (pod: PodArrival, info: PodInfo) => boolean;
       poolsAlwaysHaveRoom?: boolean;
     } = {},
   ) {
     this.poolWouldTake = options.poolWouldTake ?? (() => true);
+    this.beyondMax = options.beyondMax ?? (() => false);
     this.poolsAlwaysHaveRoom = options.poolsAlwaysHaveRoom ?? false;
   }
 
@@ -125,6 +136,7 @@ export class SimCluster {
       profileSince: since,
       queuedAt: arrival.at,
       forPools: this.poolWouldTake(arrival, info),
+      beyondMax: this.beyondMax(arrival, info),
     };
     this.pods.set(key, pod);
     this.enqueue(pod);
@@ -144,7 +156,7 @@ export class SimCluster {
     if (pod.node) this.unbind(pod);
     else {
       this.pending = this.pending.filter((other) => other !== pod);
-      if (pod.forPools) this.pendingForPools -= 1;
+      this.unqueued(pod);
     }
   }
 
@@ -182,7 +194,7 @@ export class SimCluster {
       if (!node && this.poolsAlwaysHaveRoom && pod.forPools) {
         this.pods.delete(pod.key);
         bound.add(pod);
-        this.pendingForPools -= 1;
+        this.unqueued(pod);
         continue;
       }
       if (!node) {
@@ -192,7 +204,7 @@ export class SimCluster {
       }
       this.bind(pod, node, now);
       bound.add(pod);
-      if (pod.forPools) this.pendingForPools -= 1;
+      this.unqueued(pod);
       lowest = Math.min(lowest, pod.arrival.priority);
     }
     if (bound.size > 0) this.pending = this.pending.filter((pod) => !bound.has(pod));
@@ -305,6 +317,13 @@ export class SimCluster {
     this.pending.splice(low, 0, pod);
     this.queued.push(pod);
     if (pod.forPools) this.pendingForPools += 1;
+    if (pod.beyondMax) this.pendingBeyondMax += 1;
+  }
+
+  /** A pod left the queue (bound, deleted, or gone to a pool node): the counts lose it. */
+  private unqueued(pod: SimPod): void {
+    if (pod.forPools) this.pendingForPools -= 1;
+    if (pod.beyondMax) this.pendingBeyondMax -= 1;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Autoscaler, PullRequestIntent } from "./autoscaler.ts";
-import { fitsPoolNodeAlone, placementOf } from "./oracle-packing.ts";
+import { fitsPoolNodeAlone, heldOnlyBeyondMax, placementOf } from "./oracle-packing.ts";
 import { SimCluster } from "./sim-cluster.ts";
 import { DAY_MS, type MergedChange, type SimPullRequest, SimRepo } from "./sim-repo.ts";
 import { simulationSnapshot } from "./sim-snapshot.ts";
@@ -27,6 +27,11 @@ export interface RunMetrics {
   nodeHours: number;
   /** Pods waiting for a node, integrated over time. */
   pendingPodMinutes: number;
+  /**
+   * The part of `pendingPodMinutes` of pods that only the config's max keeps from a node (their
+   * hostname names a pool node beyond it): the pending goal leaves it out.
+   */
+  pendingBeyondMaxPodMinutes: number;
   pullRequestsOpened: number;
   pullRequestsMerged: number;
   /** Opened, then closed without merging. */
@@ -83,7 +88,7 @@ export function simulate(
   options: SimulationOptions = DEFAULT_SIMULATION,
 ): RunResult {
   const world = createWorld(trace, options);
-  const totals: Totals = { nodeMs: 0, pendingMs: 0, peakNodes: 0 };
+  const totals: Totals = { nodeMs: 0, pendingMs: 0, pendingBeyondMaxMs: 0, peakNodes: 0 };
   const series: RunSeries = {
     stepMs: options.stepMs,
     nodes: [],
@@ -108,6 +113,7 @@ export function simulate(
     metrics: {
       nodeHours: totals.nodeMs / 3_600_000,
       pendingPodMinutes: totals.pendingMs / 60_000,
+      pendingBeyondMaxPodMinutes: totals.pendingBeyondMaxMs / 60_000,
       pullRequestsOpened: repo.pullRequests.length,
       pullRequestsMerged: repo.pullRequests.filter((pr) => pr.state === "merged").length,
       pullRequestsClosed: repo.pullRequests.filter((pr) => pr.state === "closed").length,
@@ -132,6 +138,7 @@ interface World {
 interface Totals {
   nodeMs: number;
   pendingMs: number;
+  pendingBeyondMaxMs: number;
   peakNodes: number;
 }
 
@@ -139,6 +146,7 @@ interface Totals {
 function createWorld(trace: Trace, options: SimulationOptions): World {
   const cluster = new SimCluster({
     poolWouldTake: (pod, info) => fitsPoolNodeAlone(pod.requests, placementOf(info, trace), trace),
+    beyondMax: (pod, info) => heldOnlyBeyondMax(pod.requests, placementOf(info, trace), trace),
   });
   addFixedNodes(cluster, trace);
   return { cluster, repo: new SimRepo(trace.pools, cluster, options, trace.start), nextEvent: 0 };
@@ -183,6 +191,7 @@ function count(totals: Totals, cluster: SimCluster, span: number): void {
   const poolNodes = cluster.nodes.filter((node) => node.pool !== undefined).length;
   totals.nodeMs += poolNodes * span;
   totals.pendingMs += cluster.pending.length * span;
+  totals.pendingBeyondMaxMs += cluster.pendingBeyondMax * span;
   totals.peakNodes = Math.max(totals.peakNodes, poolNodes);
 }
 

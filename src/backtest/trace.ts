@@ -39,6 +39,12 @@ export interface TracePool {
   count: number;
   /** Fewest nodes the operator keeps; the oracle never goes below it. */
   min: number;
+  /**
+   * Most nodes a run of the repo config may have (its `max`, or host cap when lower; `count`
+   * when above it), set by the backtest: a node a pod's hostname names beyond it never exists
+   * in a run of that config, so the pod is placed as if that node were none.
+   */
+  max?: number;
   nodeName: string;
   indexBase: number;
   allocatable: NodeResources;

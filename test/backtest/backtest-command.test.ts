@@ -232,6 +232,7 @@ describe("pr-autoscaler backtest", () => {
       "directionChanges",
       "nodeHours",
       "peakNodes",
+      "pendingBeyondMaxPodMinutes",
       "pendingPodMinutes",
       "podsDisrupted",
       "podsPreempted",
@@ -268,6 +269,7 @@ describe("pr-autoscaler backtest", () => {
       { pool: "workers", at: 2820, from: 2, to: 1 },
     ]);
     expect(Object.keys(report.oracle).sort()).toEqual([
+      "beyondMax",
       "boundedSteps",
       "nodeHours",
       "peakNodes",

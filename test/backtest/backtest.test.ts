@@ -3,6 +3,7 @@ import {
   fixedNodesOnly,
   runBacktest,
   unavoidablePendingPodMinutes,
+  withConfigMax,
 } from "../../src/backtest/backtest.ts";
 import { backtestJson, formatBacktest } from "../../src/backtest/format-backtest.ts";
 import { loadBacktestInputs } from "../../src/backtest/load-backtest.ts";
@@ -207,6 +208,103 @@ describe("the pending goal", () => {
       value: 0,
       met: true,
     });
+  });
+});
+
+describe("a pod pinned by hostname to a pool node beyond the config's max", () => {
+  const config = (max: number) => {
+    const loaded = loadRepoConfig(
+      [
+        "pools:",
+        "  - name: workers",
+        "    target: { file: terraform/terraform.tfvars, path: worker_count }",
+        "    selector: { matchLabels: { pool: workers } }",
+        "    min: 1",
+        `    max: ${max}`,
+      ].join("\n"),
+      "c.yml",
+    );
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    return loaded.config;
+  };
+  // One 4-cpu node with web; a pod pinned to worker-5 all hour. With max 4 no run of the config
+  // has worker-5; the baseline (min 2) adds worker-2 and no more.
+  const pinned = trace(
+    header(),
+    pod(0, "web"),
+    pod(0, "local", { nodeSelector: { "kubernetes.io/hostname": "worker-5" } }),
+  );
+
+  it("is left out by the oracle and out of both runs' pending goal, and named", () => {
+    const report = runBacktest(pinned, config(4));
+    expect(report.planner.metrics.pendingPodMinutes).toBeCloseTo(60, 10);
+    expect(report.planner.metrics.pendingBeyondMaxPodMinutes).toBeCloseTo(60, 10);
+    expect(report.baseline.metrics.pendingBeyondMaxPodMinutes).toBeCloseTo(60, 10);
+    // One node all hour, not five for a node the config never has.
+    expect(report.oracle.nodeHours).toBeCloseTo(1, 10);
+    expect(report.oracle.unplaceable).toEqual([]);
+    expect(report.oracle.beyondMax).toEqual([
+      { pod: "default/local", line: 3, node: "worker-5", pool: "workers", max: 4 },
+    ]);
+    expect(report.goals[0]).toMatchObject({
+      name: "pending pod-minutes ≤ 25 % of the baseline's, without the 60.0 of pods pinned by hostname to a node beyond the config's max",
+      value: 0,
+      limit: 0,
+      met: true,
+    });
+    expect(formatBacktest(report, "c.yml")).toContain(
+      [
+        "1 pod(s) are pinned by hostname to a pool node beyond the config's max: no run of this config has that node, so the oracle adds none for them, and what they waited (planner 60.0, baseline 60.0 pod-minutes) counts in the table's pending pod-minutes but not in the pending goal:",
+        "  default/local (trace line 3): worker-5, where workers has max 4",
+      ].join("\n"),
+    );
+    expect(backtestJson(report, "c.yml")).toMatchObject({
+      oracle: { beyondMax: [{ pod: "default/local", node: "worker-5" }] },
+      planner: { metrics: { pendingBeyondMaxPodMinutes: 60 } },
+    });
+    // Not counted as a pod no node can hold: a run may go beyond the config's max.
+    expect(unavoidablePendingPodMinutes(withConfigMax(pinned, config(4)), 10_000)).toBe(0);
+  });
+
+  it("within the max is the autoscaler's to serve, and the oracle's to pay for", () => {
+    const report = runBacktest(pinned, config(5));
+    expect(report.oracle.beyondMax).toEqual([]);
+    expect(report.oracle.peakNodes).toBe(5);
+    expect(report.planner.metrics.pendingBeyondMaxPodMinutes).toBe(0);
+    expect(report.goals[0]?.name).toBe("pending pod-minutes ≤ 25 % of the baseline's");
+    expect(report.goals[0]?.value).toBeCloseTo(report.planner.metrics.pendingPodMinutes, 10);
+  });
+
+  it("leaves out what it waited in each run: the baseline, not held to the max, may run it", () => {
+    // Four busy nodes: the baseline adds worker-5 (asked at 0, merged 2m, Ready 5m), where the
+    // pinned pod runs from then on; the planner, at its max of 4, never has it.
+    const busy = trace(
+      header({}, { count: 4 }),
+      pod(0, "job", { count: 4, requests: { cpu: "3.5", memory: "1Gi" }, usage: { cpu: "3.9" } }),
+      pod(0, "local", { nodeSelector: { "kubernetes.io/hostname": "worker-5" } }),
+    );
+    const report = runBacktest(busy, config(4));
+    expect(report.baseline.changes[0]).toMatchObject({ from: 4, to: 5, at: 120_000 });
+    expect(report.baseline.metrics.pendingBeyondMaxPodMinutes).toBeCloseTo(5, 10);
+    expect(report.planner.metrics.pendingBeyondMaxPodMinutes).toBeCloseTo(60, 10);
+    expect(report.goals[0]).toMatchObject({
+      name: "pending pod-minutes ≤ 25 % of the baseline's, without the planner's 60.0 and the baseline's 5.0 of pods pinned by hostname to a node beyond the config's max",
+      value: report.planner.metrics.pendingPodMinutes - 60,
+    });
+    expect(report.goals[0]?.limit).toBeCloseTo(
+      0.25 * (report.baseline.metrics.pendingPodMinutes - 5),
+      10,
+    );
+  });
+
+  it("on a node the pool starts with is not beyond it", () => {
+    const started = trace(
+      header({}, { count: 5 }),
+      pod(0, "local", { nodeSelector: { "kubernetes.io/hostname": "worker-5" } }),
+    );
+    const report = runBacktest(started, config(4));
+    expect(report.oracle.beyondMax).toEqual([]);
+    expect(report.oracle.peakNodes).toBe(5);
   });
 });
 
