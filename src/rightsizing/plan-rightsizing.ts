@@ -654,7 +654,11 @@ function withEdits(
   return { workload, changes };
 }
 
-/** Two workloads writing the same value means a wrong match: the less important one is dropped. */
+/**
+ * Two workloads changing values at one place means a wrong match (a place several workloads read
+ * is decided once, by one of them: see `sharedPlaces`): the less important one is dropped, whether
+ * or not they write the same request there.
+ */
 function dropConflicts(
   changed: WorkloadChanges[],
   keys: ReadonlyMap<string, string>,
@@ -662,26 +666,26 @@ function dropConflicts(
 ): WorkloadChanges[] {
   const owners = new Map<string, WorkloadId>();
   const kept: WorkloadChanges[] = [];
-  const place = (change: { file: string; document: number; path: string }) =>
-    `${change.file}\u0000${change.document}\u0000${change.path}`;
   for (const entry of [...changed].sort((a, b) => compareWorkloads(a, b, keys))) {
     const self = entry.workload.workload;
-    const clash = entry.changes.map(place).find((id) => {
-      const owner = owners.get(id);
+    const places = entry.workload.containers
+      .filter((container) => container.resources.some((decision) => decision.action === "change"))
+      .map((container) => container.location);
+    const clash = places.find((location) => {
+      const owner = owners.get(placeId(location));
       return owner !== undefined && identityOf(owner) !== identityOf(self);
     });
     if (clash) {
-      const [file, , path] = clash.split("\u0000");
-      const other = owners.get(clash) as WorkloadId;
+      const other = owners.get(placeId(clash)) as WorkloadId;
       const [mine, theirs] = distinctNames(self, other);
       notes.push({
         level: "warning",
         subject: `${self.kind.toLowerCase()}/${workloadKey(self)}`,
-        message: `${file} ${path} is also where ${theirs} was matched; neither match can be trusted for both, so ${mine} is left out (set rightsizing.targets)`,
+        message: `${clash.file} ${clash.path} is also where ${theirs} was matched; neither match can be trusted for both, so ${mine} is left out (set rightsizing.targets)`,
       });
       continue;
     }
-    for (const change of entry.changes) owners.set(place(change), self);
+    for (const location of places) owners.set(placeId(location), self);
     kept.push(entry);
   }
   return kept;

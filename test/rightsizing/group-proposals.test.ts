@@ -173,6 +173,52 @@ describe("planRightsizing: one pull request per workload, even when their keys w
     ]);
   });
 
+  it("leaves out a workload matched to another's place, though they change different requests there", () => {
+    // One manifest with no namespace anywhere: it is a likely match for whoami in a and in b.
+    const file = "apps/whoami/deployment.yaml";
+    const text = manifest("a", "Deployment", "whoami").replace("  namespace: a\n", "");
+    const GiB = 2 ** 30;
+    // a's VPA keeps the 4Gi and lowers the cpu; b's keeps the 2 CPU and lowers the memory.
+    const a = vpaFor("a", "Deployment", "whoami");
+    a.recommendations = a.recommendations.map((r) => ({
+      ...r,
+      target: { ...r.target, memory: 4 * GiB },
+      lowerBound: { ...r.lowerBound, memory: 3 * GiB },
+      upperBound: { ...r.upperBound, memory: 5 * GiB },
+      uncappedTarget: { ...r.uncappedTarget, memory: 4 * GiB },
+    }));
+    const b = vpaFor("b", "Deployment", "whoami");
+    b.recommendations = b.recommendations.map((r) => ({
+      ...r,
+      target: { ...r.target, cpu: 2000 },
+      lowerBound: { ...r.lowerBound, cpu: 1500 },
+      upperBound: { ...r.upperBound, cpu: 2500 },
+      uncappedTarget: { ...r.uncappedTarget, cpu: 2000 },
+    }));
+    const plan = planRightsizing({
+      snapshot: snapshot({
+        vpas: [a, b],
+        pods: [podOf("a", "Deployment", "whoami"), podOf("b", "Deployment", "whoami")],
+      }),
+      config: rightsizingConfig({ group: "repo" }),
+      files: [{ path: file, text }],
+      now: NOW,
+    });
+    expect(summary(plan)).toEqual([
+      { key: "resources", workloads: ["Deployment a/whoami"], files: [file] },
+    ]);
+    expect(plan.proposals[0]?.changes.map((change) => [change.path, change.after])).toEqual([
+      ["spec.template.spec.containers[name=app].resources.requests.cpu", "450m"],
+    ]);
+    expect(plan.notes).toEqual([
+      {
+        level: "warning",
+        subject: "deployment/b/whoami",
+        message: `${file} spec.template.spec.containers[name=app].resources is also where a/whoami was matched; neither match can be trusted for both, so b/whoami is left out (set rightsizing.targets)`,
+      },
+    ]);
+  });
+
   it("tells two same-named workloads matched to one place apart by kind", () => {
     // Targets that point both workloads at one file and path: one of them is wrong.
     const path = "spec.template.spec.containers[name=app].resources";
