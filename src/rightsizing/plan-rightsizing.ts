@@ -442,6 +442,18 @@ interface PreparedWorkload {
   leftOut?: Omit<WorkloadStanding, "key">;
 }
 
+/**
+ * For a VPA left with no recommendation once those for containers the pods do not have are
+ * ignored (a sidecar removed since): that it has some, for which containers, and none for the
+ * pods' own. Not "no recommendation yet", which says the recommender has not run for it.
+ */
+function staleOnly(given: VpaInfo): string | undefined {
+  const names = [...new Set(given.recommendations.map((r) => r.containerName))];
+  if (names.length === 0) return undefined;
+  const containers = `${names.length === 1 ? "container" : "containers"} ${names.join(", ")}`;
+  return `the VPA ${given.name} recommends only for ${containers}, which the pods do not have, and for none of theirs yet`;
+}
+
 function prepareWorkload(given: VpaInfo, context: PlanContext): PreparedWorkload {
   const subject = subjectOf(given);
   const notes: PlanNote[] = [];
@@ -471,11 +483,12 @@ function prepareWorkload(given: VpaInfo, context: PlanContext): PreparedWorkload
       info(`the VPA ${vpa.name} has no recommendation yet`);
       return { subject, notes, unlocated: [], unrecommended: [] };
     }
+    const stale = staleOnly(given);
     info(
-      `the VPA ${vpa.name} has no recommendation yet: its requests are not judged, and a pull request open for them stays open`,
+      `${stale ?? `the VPA ${vpa.name} has no recommendation yet`}: its requests are not judged, and a pull request open for them stays open`,
     );
     const workload = workloadOf(vpa);
-    const why = `the VPA ${vpa.name} has no recommendation`;
+    const why = stale ?? `the VPA ${vpa.name} has no recommendation`;
     return {
       subject,
       notes,

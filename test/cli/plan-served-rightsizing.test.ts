@@ -321,4 +321,33 @@ worker:
     const text = await served.run([], infra);
     expect(text.stdout).not.toContain("container proxy (");
   });
+
+  it("leaves the requests unjudged when it is the only one, saying whose it is, not that there is none yet", async () => {
+    // The VPA recommends for `exporter` only, a sidecar the pods no longer run, and not yet for
+    // `app`, which they do.
+    const sonarr = vpa("media", "sonarr", { cpu: "900m", memory: "1Gi" });
+    const recommendation = (sonarr.status as Raw).recommendation as Raw;
+    const [only] = recommendation.containerRecommendations as Raw[];
+    recommendation.containerRecommendations = [{ ...only, containerName: "exporter" }];
+    const served = await serveForTest([...cluster(), sonarr, podOf("media", "sonarr")]);
+    const infra: InfraFiles = {
+      config: `${CONFIG}rightsizing: {}\n`,
+      other: { "apps/media/sonarr.yaml": manifest("media", "sonarr") },
+    };
+    const output = await served.plan(infra);
+    expect(output.proposals.filter((p) => p.kind === "resources")).toEqual([]);
+    const message =
+      "the VPA sonarr recommends only for container exporter, which the pods do not have, and for none of theirs yet: its requests are not judged, and a pull request open for them stays open";
+    expect(output.notes.filter((n) => n.subject === "deployment/media/sonarr")).toEqual([
+      {
+        level: "info",
+        subject: "deployment/media/sonarr",
+        message: "recommendation for container exporter, which the pods do not have: ignored",
+      },
+      { level: "info", subject: "deployment/media/sonarr", message },
+    ]);
+    const text = await served.run([], infra);
+    expect(text.stdout).toContain(`deployment/media/sonarr: ${message}\n`);
+    expect(text.stdout).not.toContain("no recommendation yet");
+  });
 });
