@@ -27,6 +27,8 @@ const MAX_ANSWER = 200;
 
 export interface PostOptions {
   timeoutMs?: number;
+  /** Gives the delivery up when aborted (the app stops). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function postNotification(
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ text: escapeChatText(text) }),
-      signal: AbortSignal.timeout(options.timeoutMs ?? NOTIFY_TIMEOUT_MS),
+      signal: withTimeout(options.timeoutMs ?? NOTIFY_TIMEOUT_MS, options.signal),
     });
   } catch (error) {
     throw new Error(`the notification webhook could not be reached: ${describeFailure(error)}`);
@@ -57,6 +59,12 @@ export async function postNotification(
   throw new Error(
     `the notification webhook answered ${response.status}${answer ? `: ${cut(answer, MAX_ANSWER)}` : ""}`,
   );
+}
+
+/** A signal aborted after `ms`, or sooner with `signal`. */
+function withTimeout(ms: number, signal: AbortSignal | undefined): AbortSignal {
+  const timeout = AbortSignal.timeout(ms);
+  return signal ? AbortSignal.any([timeout, signal]) : timeout;
 }
 
 /**
@@ -209,30 +217,59 @@ export interface Notifier {
   failed(repository: string, error: unknown): Promise<void>;
   /** Resolves when every delivery so far has ended. */
   idle(): Promise<void>;
+  /**
+   * Sends nothing more: the delivery under way is given up and those queued are dropped, each
+   * counted as failed. Returns what was dropped (with its text as it would have been sent),
+   * empty when every delivery had ended.
+   */
+  close(): Notification[];
 }
 
 /**
  * Tells a chat what the app did: pull requests opened and merged, and a repository whose
  * reconciles keep failing (once, after several in a row, and once when it recovers).
- * Deliveries go one after the other; a failed one is logged and dropped.
+ * Deliveries go one after the other; a failed one is logged and dropped. `close` (the app
+ * stops) gives up what is left.
  */
 export function createNotifier(options: NotifierOptions): Notifier {
   const after = options.failuresBeforeNotifying ?? FAILURES_BEFORE_NOTIFYING;
   const streaks = new Map<string, number>();
   let queue: Promise<void> = Promise.resolve();
+  // Aborted by `close`: what is still undelivered then is dropped, not sent.
+  const closed = new AbortController();
+  /** Queued or under way, in order, as they are sent. */
+  const undelivered: Notification[] = [];
 
   const clean = (text: string) => withoutSecrets(text, options.url, options.secrets ?? []);
+  const ended = (notification: Notification) => {
+    const at = undelivered.indexOf(notification);
+    if (at >= 0) undelivered.splice(at, 1);
+  };
 
   function send(notification: Notification): Promise<void> {
+    const cleaned = { event: notification.event, text: clean(notification.text) };
+    if (closed.signal.aborted) {
+      options.onDelivery?.(cleaned.event, "failed");
+      options.log.warn(
+        { event: cleaned.event, notice: cleaned.text },
+        "notification not sent: the app has stopped",
+      );
+      return queue;
+    }
+    undelivered.push(cleaned);
     queue = queue.then(async () => {
+      // Closed meanwhile: `close` dropped it and told whoever stopped the app.
+      if (closed.signal.aborted) return;
       try {
-        await postNotification(
-          options.url,
-          clean(notification.text),
-          options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
-        );
+        await postNotification(options.url, cleaned.text, {
+          ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+          signal: closed.signal,
+        });
+        ended(cleaned);
         options.onDelivery?.(notification.event, "sent");
       } catch (error) {
+        if (closed.signal.aborted) return;
+        ended(cleaned);
         options.onDelivery?.(notification.event, "failed");
         options.log.warn(
           { event: notification.event, reason: (error as Error).message },
@@ -283,5 +320,11 @@ export function createNotifier(options: NotifierOptions): Notifier {
       if (health && (options.tellsHealth?.() ?? true)) await send(health);
     },
     idle: () => queue,
+    close() {
+      closed.abort();
+      const dropped = undelivered.splice(0);
+      for (const notification of dropped) options.onDelivery?.(notification.event, "failed");
+      return dropped;
+    },
   };
 }

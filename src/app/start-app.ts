@@ -40,8 +40,13 @@ export interface StartAppOptions {
   election?: LeaderElectionTiming;
   /** How long one GitHub request may take, answer included (default 30 s). */
   githubTimeoutMs?: number;
-  /** How long `stop` waits for running reconciles before it lets go anyway (default 40 s). */
+  /**
+   * How long `stop` waits, in all, for running reconciles, the read for readiness and queued
+   * chat notices before it lets go anyway (default 40 s).
+   */
   stopWaitMs?: number;
+  /** How long one chat delivery may take (default 10 s). */
+  notifyTimeoutMs?: number;
 }
 
 export interface RunningApp {
@@ -51,7 +56,18 @@ export interface RunningApp {
   /** Whether this replica runs the reconcile loop: it holds the Lease, or there is no election. */
   leader(): boolean;
   idle(): Promise<void>;
+  /**
+   * Stops: waits (within the stop's wait) for the running reconcile, then releases the Lease,
+   * and waits for queued chat notices within what is left of the wait. Called again, it gives
+   * the same promise.
+   */
   stop(): Promise<void>;
+  /**
+   * Stops at once (a second signal): a stop under way, or a new one, waits for nothing more:
+   * the running reconcile is given up at its open request, queued notices are dropped, and the
+   * Lease is released if that takes no more than 5 s. Resolves when the stop has ended.
+   */
+  stopNow(): Promise<void>;
 }
 
 /** Probot's Octokit as the app uses it: requests, and the hook the rate-limit guard adds. */
@@ -63,6 +79,8 @@ const REFRESH_MS = 60 * 60 * 1000;
 const GITHUB_TIMEOUT_MS = 30_000;
 /** Below the Deployment's 60 s grace period, so the Lease is released before the pod is killed. */
 const STOP_WAIT_MS = 40_000;
+/** How long a stop told to hurry still waits for the Lease's release: a few Lease requests. */
+const RELEASE_NOW_MS = 5_000;
 
 /**
  * Runs the GitHub App: the reconcile loop over every managed repository, and (with a webhook
@@ -144,6 +162,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     ? createNotifier({
         url: settings.notifyWebhookUrl,
         log,
+        ...(options.notifyTimeoutMs === undefined ? {} : { timeoutMs: options.notifyTimeoutMs }),
         secrets: [
           settings.privateKey,
           settings.webhookSecret ?? "",
@@ -322,6 +341,72 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   metrics.leader(!elector);
   if (elector) elector.start();
   else if (timer) scheduler.start();
+
+  // Aborted by `stopNow`: the stop waits for nothing more.
+  const hurry = new AbortController();
+  let stopping: Promise<void> | undefined;
+  async function stopApp(): Promise<void> {
+    clearInterval(refresher);
+    ledger.close();
+    const begun = performance.now();
+    const waitMs = options.stopWaitMs ?? STOP_WAIT_MS;
+    const left = () => Math.max(0, begun + waitMs - performance.now());
+    const waited = () => Math.round(performance.now() - begun);
+    // A look for readiness only reads; one under way (a Kubernetes API that does not answer)
+    // is waited for no longer than the reconciles, and is otherwise left to end with the process.
+    const looked = freshness.stop();
+    // The running reconcile's requests are not cut short: a write under way is let finish
+    // (each request gives up after GITHUB_TIMEOUT_MS anyway), and the reconcile with it.
+    if (!(await settlesWithin(scheduler.stop(), waitMs, hurry.signal)))
+      log.warn(
+        { waitedMs: waited() },
+        "stopping: a reconcile is still running; the Lease is released anyway, and the reconcile is given up: it sends GitHub nothing more (the next leader resumes it: every step is safe to repeat)",
+      );
+    if (!(await settlesWithin(looked, left(), hurry.signal)))
+      log.warn(
+        { waitedMs: waited() },
+        "stopping: a read of the cluster or GitHub for readiness is still running; the Lease is released anyway",
+      );
+    // From here no request of this app reaches GitHub: the one a reconcile waits on is given
+    // up, and what a reconcile, a webhook or a refresh still asks for fails unsent. Before the
+    // Lease is released, so the next leader never works beside it. An AbortError: Octokit
+    // passes it on as it is, and its retry plugin does not repeat it.
+    halt.abort(
+      Object.assign(new Error("the app stopped: no more requests to GitHub"), {
+        name: "AbortError",
+      }),
+    );
+    // Released after the last reconcile ended (or was given up), so the next leader starts
+    // at once rather than when the Lease expires. Each Lease request gives up after a few
+    // seconds; told to hurry, the stop waits RELEASE_NOW_MS more at most.
+    if (elector) {
+      const released = elector.stop().then(() => true);
+      const cut = aborted(hurry.signal).then(() => settlesWithin(released, RELEASE_NOW_MS));
+      if (!(await Promise.race([released, cut])))
+        log.warn(
+          { waitedMs: waited() },
+          "stopping now: the Lease is not released yet; another replica takes over when it expires",
+        );
+    }
+    // Notices of what was done (a pull request opened) go out after the release, within
+    // what is left of the wait: a chat that does not answer holds the stop no longer.
+    if (notifier) {
+      await settlesWithin(notifier.idle(), left(), hurry.signal);
+      const dropped = notifier.close();
+      if (dropped.length > 0)
+        log.warn(
+          {
+            waitedMs: waited(),
+            notices: dropped.map((notice) => `${notice.event}: ${notice.text}`),
+          },
+          "stopping: chat notices not delivered in time are dropped",
+        );
+    }
+    // A webhook delivery still being answered is cut short only by a stop told to hurry.
+    if (hurry.signal.aborted) server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
   return {
     url,
     trigger: actions.trigger,
@@ -330,38 +415,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       await scheduler.idle();
       await notifier?.idle();
     },
-    async stop() {
-      clearInterval(refresher);
-      ledger.close();
-      const waitMs = options.stopWaitMs ?? STOP_WAIT_MS;
-      const waitUntil = performance.now() + waitMs;
-      // A look for readiness only reads; one under way (a Kubernetes API that does not answer)
-      // is waited for no longer than the reconciles, and is otherwise left to end with the process.
-      const looked = freshness.stop();
-      if (!(await settlesWithin(scheduler.stop(), waitMs)))
-        log.warn(
-          { waitedMs: waitMs },
-          "stopping: a reconcile is still running; the Lease is released anyway, and the reconcile is given up: it sends GitHub nothing more (the next leader resumes it: every step is safe to repeat)",
-        );
-      if (!(await settlesWithin(looked, Math.max(0, waitUntil - performance.now()))))
-        log.warn(
-          { waitedMs: waitMs },
-          "stopping: a read of the cluster or GitHub for readiness is still running; the Lease is released anyway",
-        );
-      // From here no request of this app reaches GitHub: the one a reconcile waits on is given
-      // up, and what a reconcile, a webhook or a refresh still asks for fails unsent. Before the
-      // Lease is released, so the next leader never works beside it. An AbortError: Octokit
-      // passes it on as it is, and its retry plugin does not repeat it.
-      halt.abort(
-        Object.assign(new Error("the app stopped: no more requests to GitHub"), {
-          name: "AbortError",
-        }),
-      );
-      // Released after the last reconcile ended (or was given up), so the next leader starts
-      // at once rather than when the Lease expires.
-      await elector?.stop();
-      await notifier?.idle();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    stop() {
+      stopping ??= stopApp();
+      return stopping;
+    },
+    stopNow() {
+      hurry.abort();
+      stopping ??= stopApp();
+      return stopping;
     },
   };
 }
@@ -390,17 +451,34 @@ async function listen(server: Server, settings: AppSettings): Promise<void> {
   }
 }
 
-/** Whether `work` ends within `ms`; it goes on either way. */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+/** Whether `work` ends within `ms`, and before `cut` is aborted; it goes on either way. */
+async function settlesWithin(
+  work: Promise<unknown>,
+  ms: number,
+  cut?: AbortSignal,
+): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
+  let onCut = () => {};
   const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
+    // Already cut: work that has ended still counts (it settles before a timer of 0).
+    timer = setTimeout(() => resolve(false), cut?.aborted ? 0 : ms);
+    onCut = () => resolve(false);
+    cut?.addEventListener("abort", onCut, { once: true });
   });
   try {
     return await Promise.race([work.then(() => true), late]);
   } finally {
     clearTimeout(timer);
+    cut?.removeEventListener("abort", onCut);
   }
+}
+
+/** Resolves once `signal` is aborted (never, if it never is). */
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
 }
 
 /** One line per reconcile that did something; idle ones at debug level. */

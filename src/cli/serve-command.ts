@@ -6,6 +6,7 @@ import { registerApp } from "../app/register-app.ts";
 import { hasAppCredentials, readAppSettings } from "../app/settings.ts";
 import { startApp } from "../app/start-app.ts";
 import { terminalStyle } from "../app/terminal-style.ts";
+import { type StopSignal, signalExitCode } from "../apply/drain-signals.ts";
 import { UsageError } from "../errors.ts";
 import { integerFlag, parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -30,7 +31,9 @@ const serveUsage = `Usage: pr-autoscaler serve [--kubeconfig F] [--context C]
 
 Runs the GitHub App: a reconcile of every managed repository every PR_AUTOSCALER_INTERVAL, and
 GitHub's webhooks at WEBHOOK_PATH, which make a reconcile come sooner. /healthz, /readyz and
-/metrics are served on the same port. Stops cleanly on SIGINT or SIGTERM. See docs/app.md and
+/metrics are served on the same port. Stops cleanly on SIGINT or SIGTERM (exit 0): the running
+reconcile finishes, the Lease is released. A second signal stops now: the reconcile is given up,
+the Lease still released (exit 130 or 143); a third exits at once. See docs/app.md and
 docs/observability.md.
 
 ${environment}`;
@@ -145,12 +148,35 @@ async function serve(io: CliIo, flags: { kubeconfig?: string; context?: string }
   if (flags.context) settings.kubeContext = flags.context;
   const log = createAppLogger({ level: settings.logLevel, secrets: settingsSecrets(settings) });
   const app = await startApp({ settings, log });
+  // The first SIGINT or SIGTERM stops; a second (either) stops now, still releasing the Lease;
+  // a third exits at once. Kubernetes sends one SIGTERM, then SIGKILL after the grace period.
+  let signals = 0;
+  let hurried: StopSignal | undefined;
   await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+    for (const name of ["SIGINT", "SIGTERM"] as const)
+      process.on(name, () => {
+        signals += 1;
+        if (signals === 1) resolve();
+        else if (signals === 2) {
+          hurried = name;
+          log.warn(
+            { signal: name },
+            "stopping now (a second signal): the running reconcile is given up, chat notices are dropped, and the Lease is released if that takes 5 s at most",
+          );
+          void app.stopNow();
+        } else {
+          log.warn(
+            { signal: name },
+            "stopped at once (a third signal): a Lease still held is taken over when it expires",
+          );
+          process.exit(signalExitCode(name));
+        }
+      });
   });
   log.info("stopping: waiting for running reconciles");
   await app.stop();
+  // A stop cut short says so, as a shell does for a command a signal ended: 128 + its number.
+  if (hurried !== undefined) process.exit(signalExitCode(hurried));
   // The app has stopped: the Lease is released and GitHub is sent nothing more. A read still
   // open (a Kubernetes API that does not answer keeps its socket for minutes) does not hold
   // the process: it exits with this command's code soon after, if it has not ended by itself.

@@ -364,6 +364,52 @@ describe("the notifier", () => {
     ]);
   });
 
+  it("drops what is left when closed: the delivery under way is given up, those queued are never sent", async () => {
+    const posts: string[] = [];
+    let gaveUp = () => {};
+    const givenUp = new Promise<void>((resolve) => {
+      gaveUp = resolve;
+    });
+    // Never answers; the connection closing is the client giving the delivery up.
+    const base = await serve((_request, body, response) => {
+      posts.push((JSON.parse(body) as { text: string }).text);
+      response.on("close", () => gaveUp());
+    });
+    const { log, text } = captured();
+    const delivered: string[] = [];
+    const notifier = notifierOn(
+      { url: `${base}${HOOK_PATH}` },
+      {
+        log,
+        // Far past the test's own timeout: only the close can end the delivery.
+        timeoutMs: 600_000,
+        onDelivery: (event, outcome) => delivered.push(`${event} ${outcome}`),
+      },
+    );
+    void notifier.reconciled(openedSeven());
+    void notifier.reconciled(
+      reconcileResult({
+        pullRequests: [{ key: "nodes-gpu", action: "created", number: 8, url: `${PULL}/8` }],
+      }),
+    );
+    while (posts.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(notifier.close()).toEqual([
+      { event: "opened", text: `octocat/infra: node count pull request opened #7 ${PULL}/7` },
+      { event: "opened", text: `octocat/infra: node count pull request opened #8 ${PULL}/8` },
+    ]);
+    await givenUp;
+    await notifier.idle();
+    // Told once, by whoever closed it: no delivery failure is logged besides.
+    expect(text()).not.toContain("could not deliver a notification");
+    // Closed, it sends nothing more, and says so.
+    await notifier.reconciled(openedSeven());
+    await notifier.idle();
+    expect(posts).toEqual([`octocat/infra: node count pull request opened #7 ${PULL}/7`]);
+    expect(delivered).toEqual(["opened failed", "opened failed", "opened failed"]);
+    expect(text()).toContain("notification not sent: the app has stopped");
+    expect(notifier.close()).toEqual([]);
+  });
+
   it("logs a failed delivery without the URL, and the reconcile goes on", async () => {
     const hook = await receiver();
     hook.answer = 500;
@@ -509,5 +555,42 @@ describe("the running app", () => {
         text: `${OWNER}/${REPO}: scale-up pull request opened #${pull?.number} "Scale workers from 3 to 4 nodes" https://github.com/${OWNER}/${REPO}/pull/${pull?.number}`,
       },
     ]);
+  });
+
+  it("is not held stopping by a chat that never answers: the notices left are dropped and named", async () => {
+    const hook = await receiver();
+    hook.answer = "hang";
+    const github = new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
+    const lines: { level: number; msg: string; notices?: string[] }[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    let reconciled = () => {};
+    const done = new Promise<void>((resolve) => {
+      reconciled = resolve;
+    });
+    running = await startApp({
+      settings: testAppSettings({ webhookSecret: undefined, notifyWebhookUrl: hook.url }),
+      log,
+      observe: async () => cluster({ pending: 1, plex: false }),
+      onReconciled: () => reconciled(),
+      timer: false,
+      stopWaitMs: 500,
+      // Far past the test's own timeout: a stop that waited for the delivery would not end.
+      notifyTimeoutMs: 600_000,
+    });
+    running.trigger(`${OWNER}/${REPO}`, "start");
+    await done;
+    while (hook.posts.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await running.stop();
+    const pull = github.openPulls()[0];
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: "stopping: chat notices not delivered in time are dropped",
+        notices: [
+          `opened: ${OWNER}/${REPO}: scale-up pull request opened #${pull?.number} "Scale workers from 3 to 4 nodes" https://github.com/${OWNER}/${REPO}/pull/${pull?.number}`,
+        ],
+      }),
+    );
+    expect(lines.map((line) => line.msg)).not.toContain("could not deliver a notification");
   });
 });

@@ -3,6 +3,7 @@
  * (SIGTERM) or by Ctrl-C (SIGINT): it releases its Lease and exits 0, by itself when nothing is
  * left holding its event loop (a timer, a server, a connection to GitHub or to the Kubernetes
  * API), and a second after the stop when a read the Kubernetes API never answers is still open.
+ * A second signal, either one, stops it now: it still releases its Lease, and exits 143 or 130.
  * GitHub is a small server on 127.0.0.1 answering what starting needs (the app's slug, no
  * installation yet); the Kubernetes API is the fake API server, which holds the Lease.
  */
@@ -146,6 +147,46 @@ describe("pr-autoscaler serve, stopped by a signal", () => {
     }, 60_000);
   }
 
+  for (const [second, code] of [
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ] as const) {
+    it(`stops now at a ${second} after SIGTERM: still releases the Lease, and exits ${code}`, async () => {
+      // The read the app starts with (for readiness) is never answered, so the first stop waits
+      // its 40 s for it: what the second signal cuts short.
+      let answer = () => {};
+      kube.injectFault({
+        path: /\/nodes$/,
+        times: Number.POSITIVE_INFINITY,
+        until: new Promise<void>((resolve) => {
+          answer = resolve;
+        }),
+      });
+      try {
+        const port = await freePort();
+        const seen = kube.requests.length;
+        const app = serve(port);
+        await leading(app);
+        while (!kube.requests.slice(seen).some((request) => request.path.endsWith("/nodes")))
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        app.child.kill("SIGTERM");
+        while (!app.output().includes("stopping: waiting for running reconciles"))
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        app.child.kill(second);
+        // Not killed by the signal (that would leave the Lease held for 15 s): it stops itself.
+        expect(await app.exited).toEqual({ code, signal: null });
+        expect(app.output()).toContain("stopping now (a second signal)");
+        expect(app.output()).toContain(
+          "stopping: a read of the cluster or GitHub for readiness is still running; the Lease is released anyway",
+        );
+        expect(holder()).toBe("");
+      } finally {
+        answer();
+        kube.clearFaults();
+      }
+    }, 60_000);
+  }
+
   it("exits 0 after SIGTERM though the Kubernetes API never answers its read of the nodes", async () => {
     // Held until the test ends: the read the app starts with (for readiness) stays open, and
     // the client's own timeout (a minute, then tries again) is past the pod's grace period.
@@ -176,6 +217,7 @@ describe("pr-autoscaler serve, stopped by a signal", () => {
       expect(holder()).toBe("");
     } finally {
       answer();
+      kube.clearFaults();
     }
   }, 120_000);
 });
