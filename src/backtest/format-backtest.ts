@@ -81,7 +81,7 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
   if (fixed.pods.length > 0)
     lines.push(
       "",
-      `${fixed.pods.length} pod(s) that only fixed nodes can hold waited for room there: no pool's node takes them, so they wait whatever the autoscaler does, and their waiting while every other pod finds a node at once (${fixed.pendingPodMinutes.toFixed(1)} pod-minutes) counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):`,
+      `${fixed.pods.length} pod(s) that only fixed nodes can hold waited for room there: no pool's node takes them, so they wait whatever the autoscaler does, and their waiting while every other pod finds a node at once (${fixed.pendingPodMinutes.toFixed(1)} pod-minutes) counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out, no more of it than they waited in each run):`,
       ...podList(fixed.pods),
     );
   return `${lines.join("\n")}\n`;

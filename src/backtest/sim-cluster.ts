@@ -40,6 +40,8 @@ export interface SimPod {
   forPools: boolean;
   /** Whether only the config's max keeps it from a node (see {@link SimCluster.pendingBeyondMax}). */
   beyondMax: boolean;
+  /** Whether only fixed nodes can hold it (see {@link SimCluster.pendingFixedOnly}). */
+  fixedOnly: boolean;
   node?: SimNode;
   startedAt?: number;
   endsAt?: number;
@@ -65,6 +67,11 @@ export class SimCluster {
    * with: their hostname names a pool node beyond it.
    */
   pendingBeyondMax = 0;
+  /**
+   * How many of them only fixed nodes can hold, by the test the cluster was made with: a fixed
+   * node would take them alone, no pool's node would.
+   */
+  pendingFixedOnly = 0;
   /** Pods evicted by a scale-down (each eviction counts). */
   disrupted = 0;
   /** Pods evicted by the scheduler to make room for a pod of higher priority. */
@@ -76,11 +83,13 @@ export class SimCluster {
   private queued: SimPod[] = [];
   private readonly poolWouldTake: (pod: PodArrival, info: PodInfo) => boolean;
   private readonly beyondMax: (pod: PodArrival, info: PodInfo) => boolean;
+  private readonly fixedOnly: (pod: PodArrival, info: PodInfo) => boolean;
   private readonly poolsAlwaysHaveRoom: boolean;
 
   /**
    * `poolWouldTake`: whether a node of some pool would take the pod alone (all, by default).
    * `beyondMax`: whether only the config's max keeps it from a node (none, by default).
+   * `fixedOnly`: whether only fixed nodes can hold it (none, by default).
    * `poolsAlwaysHaveRoom`: the cluster's nodes are the fixed ones, and the pools have a node
    * free for every pod they would take: such a pod that finds no room on the fixed nodes goes to
    * them (and out of this cluster) rather than wait or preempt.
@@ -89,11 +98,13 @@ export class SimCluster {
     options: {
       poolWouldTake?: (pod: PodArrival, info: PodInfo) => boolean;
       beyondMax?: (pod: PodArrival, info: PodInfo) => boolean;
+      fixedOnly?: (pod: PodArrival, info: PodInfo) => boolean;
       poolsAlwaysHaveRoom?: boolean;
     } = {},
   ) {
     this.poolWouldTake = options.poolWouldTake ?? (() => true);
     this.beyondMax = options.beyondMax ?? (() => false);
+    this.fixedOnly = options.fixedOnly ?? (() => false);
     this.poolsAlwaysHaveRoom = options.poolsAlwaysHaveRoom ?? false;
   }
 
@@ -137,6 +148,7 @@ export class SimCluster {
       queuedAt: arrival.at,
       forPools: this.poolWouldTake(arrival, info),
       beyondMax: this.beyondMax(arrival, info),
+      fixedOnly: this.fixedOnly(arrival, info),
     };
     this.pods.set(key, pod);
     this.enqueue(pod);
@@ -318,12 +330,14 @@ export class SimCluster {
     this.queued.push(pod);
     if (pod.forPools) this.pendingForPools += 1;
     if (pod.beyondMax) this.pendingBeyondMax += 1;
+    if (pod.fixedOnly) this.pendingFixedOnly += 1;
   }
 
   /** A pod left the queue (bound, deleted, or gone to a pool node): the counts lose it. */
   private unqueued(pod: SimPod): void {
     if (pod.forPools) this.pendingForPools -= 1;
     if (pod.beyondMax) this.pendingBeyondMax -= 1;
+    if (pod.fixedOnly) this.pendingFixedOnly -= 1;
   }
 }
 

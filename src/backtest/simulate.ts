@@ -1,5 +1,10 @@
 import type { Autoscaler, PullRequestIntent } from "./autoscaler.ts";
-import { fitsPoolNodeAlone, heldOnlyBeyondMax, placementOf } from "./oracle-packing.ts";
+import {
+  fitsFixedNodeAlone,
+  fitsPoolNodeAlone,
+  heldOnlyBeyondMax,
+  placementOf,
+} from "./oracle-packing.ts";
 import { SimCluster } from "./sim-cluster.ts";
 import { DAY_MS, type MergedChange, type SimPullRequest, SimRepo } from "./sim-repo.ts";
 import { simulationSnapshot } from "./sim-snapshot.ts";
@@ -32,6 +37,12 @@ export interface RunMetrics {
    * hostname names a pool node beyond it): the pending goal leaves it out.
    */
   pendingBeyondMaxPodMinutes: number;
+  /**
+   * The part of `pendingPodMinutes` of pods only fixed nodes can hold: the pending goal leaves
+   * out what they would wait were every other pod to find a node at once, but never more than
+   * this.
+   */
+  pendingFixedOnlyPodMinutes: number;
   pullRequestsOpened: number;
   pullRequestsMerged: number;
   /** Opened, then closed without merging. */
@@ -88,7 +99,13 @@ export function simulate(
   options: SimulationOptions = DEFAULT_SIMULATION,
 ): RunResult {
   const world = createWorld(trace, options);
-  const totals: Totals = { nodeMs: 0, pendingMs: 0, pendingBeyondMaxMs: 0, peakNodes: 0 };
+  const totals: Totals = {
+    nodeMs: 0,
+    pendingMs: 0,
+    pendingBeyondMaxMs: 0,
+    pendingFixedOnlyMs: 0,
+    peakNodes: 0,
+  };
   const series: RunSeries = {
     stepMs: options.stepMs,
     nodes: [],
@@ -114,6 +131,7 @@ export function simulate(
       nodeHours: totals.nodeMs / 3_600_000,
       pendingPodMinutes: totals.pendingMs / 60_000,
       pendingBeyondMaxPodMinutes: totals.pendingBeyondMaxMs / 60_000,
+      pendingFixedOnlyPodMinutes: totals.pendingFixedOnlyMs / 60_000,
       pullRequestsOpened: repo.pullRequests.length,
       pullRequestsMerged: repo.pullRequests.filter((pr) => pr.state === "merged").length,
       pullRequestsClosed: repo.pullRequests.filter((pr) => pr.state === "closed").length,
@@ -139,6 +157,7 @@ interface Totals {
   nodeMs: number;
   pendingMs: number;
   pendingBeyondMaxMs: number;
+  pendingFixedOnlyMs: number;
   peakNodes: number;
 }
 
@@ -147,6 +166,13 @@ function createWorld(trace: Trace, options: SimulationOptions): World {
   const cluster = new SimCluster({
     poolWouldTake: (pod, info) => fitsPoolNodeAlone(pod.requests, placementOf(info, trace), trace),
     beyondMax: (pod, info) => heldOnlyBeyondMax(pod.requests, placementOf(info, trace), trace),
+    fixedOnly: (pod, info) => {
+      const placement = placementOf(info, trace);
+      return (
+        fitsFixedNodeAlone(pod.requests, placement, trace) &&
+        !fitsPoolNodeAlone(pod.requests, placement, trace)
+      );
+    },
   });
   addFixedNodes(cluster, trace);
   return { cluster, repo: new SimRepo(trace.pools, cluster, options, trace.start), nextEvent: 0 };
@@ -192,6 +218,7 @@ function count(totals: Totals, cluster: SimCluster, span: number): void {
   totals.nodeMs += poolNodes * span;
   totals.pendingMs += cluster.pending.length * span;
   totals.pendingBeyondMaxMs += cluster.pendingBeyondMax * span;
+  totals.pendingFixedOnlyMs += cluster.pendingFixedOnly * span;
   totals.peakNodes = Math.max(totals.peakNodes, poolNodes);
 }
 

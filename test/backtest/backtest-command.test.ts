@@ -233,6 +233,7 @@ describe("pr-autoscaler backtest", () => {
       "nodeHours",
       "peakNodes",
       "pendingBeyondMaxPodMinutes",
+      "pendingFixedOnlyPodMinutes",
       "pendingPodMinutes",
       "podsDisrupted",
       "podsPreempted",

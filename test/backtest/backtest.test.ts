@@ -178,7 +178,7 @@ describe("the pending goal", () => {
     });
     expect(formatBacktest(report, "c.yml")).toContain(
       [
-        "2 pod(s) that only fixed nodes can hold waited for room there: no pool's node takes them, so they wait whatever the autoscaler does, and their waiting while every other pod finds a node at once (80.0 pod-minutes) counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):",
+        "2 pod(s) that only fixed nodes can hold waited for room there: no pool's node takes them, so they wait whatever the autoscaler does, and their waiting while every other pod finds a node at once (80.0 pod-minutes) counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out, no more of it than they waited in each run):",
         "  default/backup-0 (trace line 4)",
         "  default/backup-1 (trace line 4)",
       ].join("\n"),
@@ -192,6 +192,31 @@ describe("the pending goal", () => {
         ],
       },
     });
+  });
+
+  it("leaves out no more of it than those pods waited in the run", () => {
+    // job takes nas until 00:05. f0 waits for it (worker-1 is full) and runs there from 00:05 to
+    // 00:10; the planner's worker-2 is Ready at 00:06, so f1 (00:07) goes there, and x (00:08)
+    // takes nas once f0 is done: 2 minutes. With the pools always having room, f0 goes to them
+    // at once, f1 takes nas for good, and x waits the 52 minutes to the end.
+    const order = trace(
+      header({ nodes: [nas] }),
+      pod(0, "web", { requests: { cpu: "4", memory: "1Gi" } }),
+      pod(0, "job", { requests: { cpu: "2", memory: "1Gi" }, duration: "5m" }),
+      pod("1m", "f0", { duration: "5m" }),
+      pod("7m", "f1", { requests: { cpu: "2", memory: "1Gi" } }),
+      pod("8m", "x", { requests: { cpu: "2", memory: "1Gi" }, nodeSelector: { storage: "nas" } }),
+    );
+    expect(fixedNodesOnly(order, 10_000).pendingPodMinutes).toBeCloseTo(52, 10);
+    const report = runBacktest(order, config());
+    expect(report.planner.pullRequests[0]).toMatchObject({ openedAt: 60_000, desired: 2 });
+    expect(report.planner.metrics.pendingFixedOnlyPodMinutes).toBeCloseTo(2, 10);
+    expect(report.planner.metrics.pendingPodMinutes).toBeCloseTo(6, 10);
+    // f0's 4 minutes stay in.
+    expect(report.goals[0]?.name).toBe(
+      "pending pod-minutes ≤ 25 % of the baseline's, without the 2.0 of pods only fixed nodes can hold",
+    );
+    expect(report.goals[0]?.value).toBeCloseTo(4, 10);
   });
 
   it("names both kinds of waiting no autoscaler can spare in the goal", () => {
