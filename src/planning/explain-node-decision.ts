@@ -4,6 +4,7 @@ import {
   formatCompared,
   formatCpu,
   formatDuration,
+  formatExtended,
   formatMemory,
   formatPercent,
 } from "./format.ts";
@@ -199,7 +200,7 @@ function shapeLine(shape: NodeShape): string {
   const a = shape.allocatable;
   let text = `new node: ${formatCpu(a.cpu ?? 0)} cpu, ${formatMemory(a.memory ?? 0)} memory, ${a.pods === undefined ? "pods unknown" : count(a.pods, "pod")}`;
   for (const [name, amount] of Object.entries(a.extended ?? {}))
-    if (amount > 0) text += `, ${amount} ${name}`;
+    if (amount > 0) text += `, ${formatExtended(name, amount)} ${name}`;
   for (const name of shape.unknownExtended ?? []) text += `, ${name} unknown`;
   if (shape.learnedFrom)
     text += ` (${shape.source}, ${shape.learnedFrom.rule} allocatable, like ${shape.learnedFrom.node}${shape.learnedFrom.alike > 1 ? ` and ${count(shape.learnedFrom.alike - 1, "other")}` : ""})`;
@@ -249,7 +250,8 @@ function startupWho(ds: NodeShape["daemonSetOverhead"]): string {
 function startupPodsText(ds: NodeShape["daemonSetOverhead"]): string {
   let text = `${startupWho(ds)} take ${formatCpu(ds.cpu)} cpu, ${formatMemory(ds.memory)}`;
   if (ds.ephemeralStorage) text += `, ${formatMemory(ds.ephemeralStorage)} ephemeral storage`;
-  for (const [name, amount] of Object.entries(ds.extended ?? {})) text += `, ${amount} ${name}`;
+  for (const [name, amount] of Object.entries(ds.extended ?? {}))
+    text += `, ${formatExtended(name, amount)} ${name}`;
   return `${text}, ${count(ds.pods, "pod")}`;
 }
 
@@ -390,7 +392,7 @@ function podText(pod: PendingPod): string {
   const cpu = pod.unknown?.includes("cpu") ? "unknown" : formatCpu(pod.cpu);
   const memory = pod.unknown?.includes("memory") ? "unknown" : formatMemory(pod.memory);
   const extended = Object.entries(pod.extended ?? {}).map(
-    ([name, amount]) => `, ${name} ${amount}`,
+    ([name, amount]) => `, ${name} ${formatExtended(name, amount)}`,
   );
   return `${pod.pod} (cpu ${cpu}, memory ${memory}${extended.join("")})`;
 }

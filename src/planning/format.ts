@@ -16,6 +16,15 @@ export function formatMemory(bytes: number): string {
   return `${text} ${units[unit]}`;
 }
 
+/**
+ * An amount of a resource other than cpu and memory: hugepages (`hugepages-2Mi`,
+ * `hugepages-1Gi`) are bytes of memory and read as memory does (`512 MiB`, not `536870912`); a
+ * device (`nvidia.com/gpu`) is a count.
+ */
+export function formatExtended(name: string, amount: number): string {
+  return name.startsWith("hugepages-") ? formatMemory(amount) : String(amount);
+}
+
 /** Whole percents, with one decimal below 10 so small values do not read as zero. */
 export function formatPercent(percent: number): string {
   if (percent === 0) return "0 %";

@@ -5,7 +5,13 @@ import {
   refusalText,
   triggerText,
 } from "../planning/explain-node-decision.ts";
-import { formatCpu, formatDuration, formatMemory, formatPercent } from "../planning/format.ts";
+import {
+  formatCpu,
+  formatDuration,
+  formatExtended,
+  formatMemory,
+  formatPercent,
+} from "../planning/format.ts";
 import type { Hold, NodeDecision, Trigger } from "../planning/node-decision.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
 import type { PendingPod } from "../planning/packing.ts";
@@ -244,7 +250,7 @@ function pendingSection(proposal: NodeProposal): string {
 /** `nvidia.com/gpu 1`: the extended resources a pod asks for, as its pending line names them. */
 function extendedText(pod: PendingPod): string {
   return Object.entries(pod.extended ?? {})
-    .map(([name, amount]) => `${name} ${amount}`)
+    .map(([name, amount]) => `${name} ${formatExtended(name, amount)}`)
     .join(", ");
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { formatCompared } from "../../src/planning/format.ts";
+import { formatCompared, formatExtended } from "../../src/planning/format.ts";
 
 /** The number a formatted percent shows. */
 function shown(text: string): number {
@@ -38,5 +38,14 @@ describe("formatCompared", () => {
         },
       ),
     );
+  });
+});
+
+describe("formatExtended", () => {
+  it("writes hugepages as the memory they are, and a device as a count", () => {
+    expect(formatExtended("hugepages-2Mi", 536870912)).toBe("512 MiB");
+    expect(formatExtended("hugepages-1Gi", 2 * 2 ** 30)).toBe("2 GiB");
+    expect(formatExtended("nvidia.com/gpu", 2)).toBe("2");
+    expect(formatExtended("gpu.intel.com/i915", 1)).toBe("1");
   });
 });
