@@ -4,7 +4,11 @@
  * workload cannot be located or is targeted by several VPAs, as its marker names it.
  */
 import { describe, expect, it } from "@jest/globals";
-import { readPullRequestMarker, replacePullRequestMarker } from "../../src/forge/marker.ts";
+import {
+  readPullRequestMarker,
+  replacePullRequestMarker,
+  visibleBody,
+} from "../../src/forge/marker.ts";
 import type { Resources, Snapshot } from "../../src/planning/snapshot.ts";
 import { workloadPod } from "../rightsizing/rightsizing-helpers.ts";
 import { BOT_LOGIN } from "./support/fake-github.ts";
@@ -350,6 +354,57 @@ describe("a namespace's right-sizing pull request whose workload the configurati
         number,
         note: expect.stringMatching(/^The VerticalPodAutoscaler's recommendation no longer calls/),
       }),
+    ]);
+  });
+});
+
+describe("a right-sizing pull request written before its marker named what it changes", () => {
+  it("has its workloads, containers and requests recorded by the next run that wants it as it is, with no push", async () => {
+    const { w, number } = await groupedPlex("namespace");
+    const pull = w.github.pull(number);
+    const marker = readPullRequestMarker(pull.body);
+    if (!marker) throw new Error("no marker");
+    const { workloads: _w, containers: _c, requests: _r, ...older } = marker;
+    pull.body = replacePullRequestMarker(pull.body, older);
+    const text = visibleBody(pull.body);
+
+    w.github.reset();
+    const same = await w.run();
+    expect(same.pullRequests).toEqual([
+      expect.objectContaining({ key: "resources-media", action: "unchanged", number }),
+    ]);
+    // One write, to the description; the branch does not move.
+    const writes = w.github.calls().filter((call) => !call.startsWith("GET"));
+    expect(writes).toEqual([expect.stringMatching(new RegExp(`^PATCH .*/pulls/${number}$`))]);
+    const recorded = readPullRequestMarker(w.github.pull(number).body);
+    expect(recorded).toEqual({
+      ...older,
+      workloads: ["media/Deployment/plex"],
+      containers: ["media/Deployment/plex/app"],
+      requests: ["media/Deployment/plex/app/cpu", "media/Deployment/plex/app/memory"],
+    });
+    expect(visibleBody(w.github.pull(number).body)).toBe(text);
+
+    // Recorded once: the next run writes nothing.
+    w.github.reset();
+    await w.run();
+    expect(w.github.calls().filter((call) => !call.startsWith("GET"))).toEqual([]);
+
+    // Its close now names the workload and the setting, not the general reason.
+    w.github.push({
+      [CONFIG_PATH]: grouped("namespace").replace(
+        "  group: namespace\n",
+        "  group: namespace\n  exclude: [media/plex]\n",
+      ),
+    });
+    const closed = await w.run(undefined, ["push"]);
+    expect(closed.pullRequests).toEqual([
+      {
+        key: "resources-media",
+        action: "closed",
+        number,
+        note: "Right-sizing leaves Deployment media/plex (media/plex is in rightsizing.exclude) out now, so this change is not wanted any more.",
+      },
     ]);
   });
 });

@@ -117,6 +117,12 @@ describe("a right-sizing pull request over more containers than GitHub's limits 
     expect(JSON.stringify({ ...marker, requests }).length).toBeGreaterThan(MAX_MARKER_LENGTH);
     expect(pull.body).toContain("the record leaves out the requests it changes");
 
+    // Wanted as it is, it is left so: the requests that do not fit are not tried again.
+    w.github.reset();
+    const same = await w.run();
+    expect(same.pullRequests).toEqual([expect.objectContaining({ action: "unchanged" })]);
+    expect(w.github.calls().filter((call) => !call.startsWith("GET"))).toEqual([]);
+
     // The VPAs recommend for the first container of each workload alone: the others' changes
     // cannot be judged, and are kept, with the first containers' still wanted.
     w.cluster = clusterWith(1);

@@ -1,7 +1,8 @@
-import type { BotPullRequest, CloseResult, StrayBranch } from "../forge.ts";
+import type { BotPullRequest, CloseResult, DesiredPullRequest, StrayBranch } from "../forge.ts";
 import {
   commentTag,
   hasCommentTag,
+  type PullRequestMarker,
   readPullRequestMarker,
   replacePullRequestMarker,
 } from "../marker.ts";
@@ -123,19 +124,58 @@ export async function noticeKept(
 }
 
 /**
- * Takes the record of a comment saying why it is kept off the marker of a pull request the plan
- * wants as it is again (one request, only while it is there), so that a later keep, even of the
- * same changes, is said again.
+ * Brings the marker of a pull request the plan wants as it is up to date, in one request and only
+ * when something is to change in it (no push: the branch holds the plan's values already):
+ * - the record of a comment saying why it is kept goes (it was kept before), so that a later
+ *   keep, even of the same changes, is said again;
+ * - a right-sizing pull request whose marker was written before it named the workloads,
+ *   containers and requests it changes gets them from the plan, whose changes it holds as they
+ *   are, so that a change in it that comes to be not judged is kept, not reverted, and a close
+ *   names its workloads. Not when they would not fit in the marker (see `withPullRequestMarker`).
  */
-export async function forgetKept(context: ForgeContext, pr: BotPullRequest): Promise<void> {
-  if (pr.keptNotice === undefined) return;
-  const { kept: _kept, ...marker } = readPullRequestMarker(pr.body) ?? { key: pr.key };
+export async function refreshMarker(
+  context: ForgeContext,
+  pr: BotPullRequest,
+  desired: Pick<DesiredPullRequest, "workloads" | "containers" | "requests">,
+): Promise<void> {
+  const marker = readPullRequestMarker(pr.body) ?? { key: pr.key };
+  const { kept: _kept, ...unkept } = marker;
+  const base = pr.keptNotice === undefined ? marker : unkept;
+  const lists = recordedLists(pr.body, base, desired);
+  if (pr.keptNotice === undefined && lists === undefined) return;
   await context.client.call(
-    `record on pull request #${pr.number} that it is no longer kept`,
+    lists === undefined
+      ? `record on pull request #${pr.number} that it is no longer kept`
+      : `record on pull request #${pr.number} the workloads, containers and requests it changes`,
     "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
-    { pull_number: pr.number, body: replacePullRequestMarker(pr.body, marker) },
+    { pull_number: pr.number, body: replacePullRequestMarker(pr.body, lists ?? base) },
     GitHubPullRequest,
   );
+}
+
+const LISTS = ["workloads", "containers", "requests"] as const;
+
+/**
+ * MARKER with the plan's lists where it lacks them, when the marker so written records more of
+ * them than it did; undefined otherwise (a node pull request, lists already recorded, or lists
+ * too long for the marker).
+ */
+function recordedLists(
+  body: string,
+  marker: PullRequestMarker,
+  desired: Pick<DesiredPullRequest, "workloads" | "containers" | "requests">,
+): PullRequestMarker | undefined {
+  if (LISTS.every((list) => marker[list] !== undefined || desired[list] === undefined))
+    return undefined;
+  const next: PullRequestMarker = { ...marker };
+  for (const list of LISTS) {
+    const value = desired[list];
+    if (next[list] === undefined && value !== undefined) next[list] = value;
+  }
+  const written = readPullRequestMarker(replacePullRequestMarker(body, next));
+  const count = (recorded: PullRequestMarker | undefined) =>
+    LISTS.filter((list) => recorded?.[list] !== undefined).length;
+  return count(written) > count(marker) ? next : undefined;
 }
 
 /** Turns off GitHub's auto-merge when the bot's account turned it on; true when it did. */

@@ -12,7 +12,7 @@ import { readPullRequestMarker, withPullRequestMarker } from "../marker.ts";
 import { changesValues } from "../values-changed.ts";
 import { disableAutoMerge } from "./auto-merge.ts";
 import { buildBotCommit } from "./bot-commit.ts";
-import { closeBotPullRequest, forgetKept, leaveToPeople } from "./close-pull-request.ts";
+import { closeBotPullRequest, leaveToPeople, refreshMarker } from "./close-pull-request.ts";
 import { byBot, type ForgeContext } from "./forge-context.ts";
 import { failedWith } from "./github-client.ts";
 import { type GitHubPullRequest, GitHubPullRequest as PullRequestSchema } from "./github-types.ts";
@@ -73,8 +73,9 @@ async function refresh(
   const current = check.kind === "current" && check.parent === state.head.sha;
   if (!replanned && pr.upToDate && current) {
     await addLabels(context, pr.number, missingLabels(desired, pr.labels));
-    // Wanted as it is again after it was kept for a change that could not be judged.
-    await forgetKept(context, pr);
+    // Wanted as it is again after it was kept for a change that could not be judged, or
+    // written before its marker named what it changes.
+    await refreshMarker(context, pr, desired);
     return { action: "unchanged", ...found, botSha: pr.headSha };
   }
   const commit = await buildBotCommit(context, desired, state);
