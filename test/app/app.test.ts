@@ -369,6 +369,38 @@ describe("a GitHub that does not answer", () => {
   });
 });
 
+describe("stopping", () => {
+  it("lets the running reconcile finish: the write under way when the stop begins, and the steps after it", async () => {
+    const github = new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
+    const lines: { level: number; msg: string }[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const results: ReconcileResult[] = [];
+    const app = await startApp({
+      settings: settings(),
+      log,
+      observe: async () => cluster({ pending: 1, plex: false }),
+      onReconciled: (result) => results.push(result),
+      timer: false,
+    });
+    let stopping: Promise<void> | undefined;
+    // The stop begins while GitHub serves the request that opens the pull request.
+    github.during("POST", /^\/pulls$/, () => {
+      stopping = app.stop();
+    });
+    app.trigger(`${OWNER}/${REPO}`, "start");
+    while (!stopping) await new Promise((resolve) => setTimeout(resolve, 10));
+    await stopping;
+    expect(results.map((result) => result.pullRequests.map((o) => o.action))).toEqual([
+      ["created"],
+    ]);
+    expect(results.map((result) => result.errors)).toEqual([[]]);
+    expect(github.openPulls().map((pull) => pull.title)).toEqual([
+      "Scale workers from 3 to 4 nodes",
+    ]);
+    expect(lines.filter((line) => line.level >= 40)).toEqual([]);
+  });
+});
+
 describe("a Kubernetes API that does not answer", () => {
   it("does not hold a stopping replica past its wait: the look for readiness is let go of", async () => {
     new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
