@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { formatKeyPath } from "../editors/path.ts";
 import { jsonProblem } from "../editors/yaml/json-syntax.ts";
 import { InputError } from "../errors.ts";
+import { formatDuration } from "../planning/format.ts";
 import type { OwnerRef } from "../planning/snapshot.ts";
 import { configIssueMessage } from "../policy/config-issue-message.ts";
 import { didYouMean, unknownKeyMessage } from "../policy/did-you-mean.ts";
@@ -105,7 +106,7 @@ class TraceReader {
       data = JSON.parse(source);
     } catch (error) {
       this.started = true;
-      this.issue(line, "", `not valid JSON: ${(error as Error).message}`);
+      this.issue(line, "", notJson(source, error as Error));
       return;
     }
     if (typeof data !== "object" || data === null || Array.isArray(data)) {
@@ -206,7 +207,7 @@ class TraceReader {
       this.issue(
         line,
         "at",
-        `events must be in time order: this one is before the line above (${at / 1000}s < ${this.lastAt / 1000}s)`,
+        `events must be in time order: this one (${traceTime(at)}) is before the line above (${traceTime(this.lastAt)})`,
       );
       return false;
     }
@@ -214,7 +215,7 @@ class TraceReader {
       this.issue(
         line,
         "at",
-        `at ${at / 1000}s is not before the trace's end (${duration / 1000}s)`,
+        `${traceTime(at)} is not before the trace's end (its duration, ${traceTime(duration)}): every event is before it`,
       );
       return false;
     }
@@ -422,4 +423,21 @@ function toProfile(
   };
   if (usage.period !== undefined) profile.periodMs = usage.period;
   return profile;
+}
+
+/**
+ * What breaks a line's JSON, and at which column: the line is one JSON object, so the end of
+ * the text is the end of the line (JSON.parse's own message counts lines within the one it was
+ * given, always line 1).
+ */
+function notJson(source: string, error: Error): string {
+  const problem = jsonProblem(source);
+  if (!problem) return `not valid JSON: ${error.message}`;
+  const message = problem.message.replaceAll("the end of the file", "the end of the line");
+  return `not valid JSON at column ${problem.offset + 1}: ${message}`;
+}
+
+/** A time from the trace's start as a trace writes it: `90s`, `1h30m`, or `1.5s`. */
+function traceTime(ms: number): string {
+  return ms % 1000 === 0 ? formatDuration(ms) : `${ms / 1000}s`;
 }

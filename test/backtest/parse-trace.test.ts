@@ -158,7 +158,16 @@ describe("readTrace: errors name the line", () => {
   it("reports a line that is not JSON", () => {
     const text = `${JSON.stringify(header())}\n${JSON.stringify(pod(0, "a"))}\n{"type": "pod",\n`;
     const [problem] = located(text);
-    expect(problem).toMatch(/^3: not valid JSON: /);
+    expect(problem).toBe(
+      "3: not valid JSON at column 16: expected a key in double quotes but found the end of the line",
+    );
+    const cut = JSON.stringify(pod(0, "a")).slice(0, -1);
+    expect(located(`${JSON.stringify(header())}\n${cut}\n`)).toEqual([
+      `2: not valid JSON at column ${cut.length + 1}: expected ',' or '}' but found the end of the line`,
+    ]);
+    expect(located(`${JSON.stringify(header())}\n{"type":"pod"} {"type":"pod"}\n`)).toEqual([
+      "2: not valid JSON at column 16: expected the end of the line after the JSON value but found '{'",
+    ]);
   });
 
   it("refuses a key written twice in one object, which JSON.parse would settle silently", () => {
@@ -226,8 +235,11 @@ describe("readTrace: errors name the line", () => {
   it("wants events in time order and before the end", () => {
     const text = jsonLines(header(), pod("10m", "a"), pod("5m", "b"), pod("1h", "c"));
     expect(located(text)).toEqual([
-      "3: at: events must be in time order: this one is before the line above (300s < 600s)",
-      "4: at: at 3600s is not before the trace's end (3600s)",
+      "3: at: events must be in time order: this one (5m) is before the line above (10m)",
+      "4: at: 1h is not before the trace's end (its duration, 1h): every event is before it",
+    ]);
+    expect(located(jsonLines(header(), pod(1.5, "a"), pod(1, "b")))).toEqual([
+      "3: at: events must be in time order: this one (1s) is before the line above (1.5s)",
     ]);
   });
 
