@@ -151,8 +151,15 @@ function holdText(
       return "the VPA gives no target for it";
     case "history":
       return `not enough history: ${hold.problems.join("; ")}`;
-    case "within-tolerance":
-      return `the target ${show(lastValue(decision))} differs by ${hold.percent} %, within the tolerance of ${hold.tolerance} %, and the request is inside the VPA bounds`;
+    case "within-tolerance": {
+      // A target rounded or held to a bound is not the VPA's: the steps say how it was reached.
+      const value = show(lastValue(decision));
+      const compared =
+        decision.steps.length > 1
+          ? `the proposed ${value} (${decision.steps.map((step) => stepText(step, show)).join(", ")})`
+          : `the target ${value}`;
+      return `${compared} differs by ${hold.percent} %, within the tolerance of ${hold.tolerance} %, and the request is inside the VPA bounds`;
+    }
     case "unchanged":
       return "it already equals the proposed value";
     case "limit":

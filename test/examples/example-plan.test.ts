@@ -219,7 +219,7 @@ describe("right-sizing on the example", () => {
       "memory request 1Gi kept: not enough history: the VPA has recorded for 3d, less than minHistory 7d",
     );
     expect(tautulli).toContain(
-      "cpu request 250m kept: the target 230m differs by 8 %, within the tolerance of 20 %",
+      "cpu request 250m kept: the proposed 230m (VPA target 223m, rounded up to a multiple of 10m → 230m) differs by 8 %, within the tolerance of 20 %",
     );
     expect(tautulli).toContain(
       "memory request 384Mi kept: the target 336Mi differs by 12.5 %, within the tolerance of 20 %",
