@@ -461,7 +461,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "provisioning-failed":
       return hold.state === "joining"
         ? `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${hold.since}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`
-        : `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${hold.since}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} still listed` : "a removed node did not go"}; nothing new until it is resolved`;
+        : `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${hold.since}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} still listed` : "a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed"}; nothing new until it is resolved`;
     case "cooldown":
       return hold.committedAt === undefined
         ? `cooldown after the change of ${hold.since}, until ${hold.until}`
@@ -487,7 +487,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
         return `${waited}; nodes are added for them from ${hold.until} if they still wait, and none is removed for low usage meanwhile`;
       const bound = `the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max}`;
       return hold.above
-        ? `${waited}; above ${bound}, no node is added for them, and the count comes down to it and no further while they wait`
+        ? `${waited}; above ${bound}, no node is added for them, and the count comes down to it, and no further for low usage, while they wait`
         : `${waited}; at ${bound}, no node is added for them, and none is removed for low usage while they wait`;
     }
     case "pending-fit-unknown": {

@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import {
+  CONFIG,
   ciliumAgent,
   controlPlane,
   freshNodeMetrics,
@@ -403,6 +404,26 @@ describe("plan acceptance: what the drain may evict from the node a decrease rem
     const text = reasons(output);
     expect(text).toContain("talos-worker-4 has no blockers: met");
     expect(text).toContain("0 pod(s) of talos-worker-4 fit on the other nodes: met");
+  });
+});
+
+describe("plan acceptance: a node the count does not account for", () => {
+  it("holds the pool with a warning that does not claim a removal happened", async () => {
+    // Hostnames Talos generates tell no count index, and a fourth node was joined by hand to a
+    // count of 3 set when the repo began: nothing says which node is Terraform's extra one.
+    const names = ["talos-7rd-ipn", "talos-2gd-0k3", "talos-x9q-4mz", "talos-hand-added"];
+    const output = await plan([...cluster(names), web("ext01")], {
+      config: CONFIG.replace(
+        "    removal:\n      nameTemplate: talos-worker-{index}\n      indexBase: 1\n",
+        "",
+      ),
+    });
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain(
+      "hold: the repo asks for 3 nodes, 4 are still there, 15m or more after the change of 2026-08-14T18:02:14.000Z: a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed; nothing new until it is resolved",
+    );
   });
 });
 
