@@ -41,7 +41,12 @@ export async function loadBacktestInputs(
       file: traceFile,
       line: 1,
     });
-  const text = await readText(resolve(cwd, shown), shown);
+  // A header's config that cannot be read is the header's line to fix.
+  const text = await readText(
+    resolve(cwd, shown),
+    shown,
+    configFile === undefined ? { file: traceFile, line: 1 } : undefined,
+  );
   const loaded = loadRepoConfig(text, shown);
   if (!loaded.ok) throw configError(loaded.issues);
   const issues = configTraceIssues(loaded.config, text, shown, trace);
@@ -219,11 +224,23 @@ function configError(issues: readonly ConfigIssue[]): InputError {
   });
 }
 
-async function readText(path: string, shown: string): Promise<string> {
+/** A file's text; `header` is where the trace named it, when it did. */
+async function readText(
+  path: string,
+  shown: string,
+  header?: { file: string; line: number },
+): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new InputError(`cannot read ${shown}: ${code}`, { file: shown });
+    const reason =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : String(code);
+    if (header)
+      throw new InputError(
+        `config: cannot read ${shown}: ${reason} (the header's config is relative to the trace)`,
+        header,
+      );
+    throw new InputError(`cannot read ${shown}: ${reason}`, { file: shown });
   }
 }

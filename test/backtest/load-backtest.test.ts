@@ -5,7 +5,7 @@ import { describe, expect, it } from "@jest/globals";
 import { configTraceIssues, loadBacktestInputs } from "../../src/backtest/load-backtest.ts";
 import { InputError } from "../../src/errors.ts";
 import { loadRepoConfig } from "../../src/policy/load-repo-config.ts";
-import { header, trace } from "./trace-helpers.ts";
+import { header, jsonLines, trace } from "./trace-helpers.ts";
 
 const FIXTURES = "test/fixtures/backtest";
 
@@ -65,10 +65,26 @@ describe("loadBacktestInputs", () => {
 
   it("says where a file could not be read", async () => {
     expect((await refusal(`${FIXTURES}/missing.jsonl`)).message).toBe(
-      `cannot read ${FIXTURES}/missing.jsonl: ENOENT`,
+      `cannot read ${FIXTURES}/missing.jsonl: no such file`,
     );
     const error = await refusal(`${FIXTURES}/tiny.jsonl`, `${FIXTURES}/none.yml`);
     expect(error.location).toEqual({ file: `${FIXTURES}/none.yml` });
+    expect((await refusal(FIXTURES)).message).toBe(`cannot read ${FIXTURES}: is a directory`);
+  });
+
+  it("says a header's config that cannot be read at the header", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "backtest-"));
+    try {
+      const file = join(dir, "day.jsonl");
+      writeFileSync(file, jsonLines(header({ config: "day.yml" })));
+      const error = await refusal(file);
+      expect(error.message).toBe(
+        `config: cannot read ${join(dir, "day.yml")}: no such file (the header's config is relative to the trace)`,
+      );
+      expect(error.location).toEqual({ file, line: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("asks for a config when neither the flag nor the header names one", async () => {
