@@ -94,7 +94,11 @@ function byTemplate(
     return {
       problem: `${first} and ${second} both match ${template} at count index ${current - 1}; keep one naming`,
     };
-  return { problem: `node ${name} (count index ${current - 1}) is not among the pool's nodes` };
+  // While the nodes of a raise join, the one at the last index is not listed yet: say so beside
+  // the naming, which an operator would otherwise suspect first.
+  return {
+    problem: `node ${name} (count index ${current - 1}) is not among the pool's nodes: either it has not joined yet or is gone, or removal.nameTemplate does not match the names`,
+  };
 }
 
 function byHighestSuffix(memberNames: readonly string[]): RemovalPick {

@@ -1620,6 +1620,21 @@ describe("plan against a served cluster: changes in the repo's git history", () 
     expect(poolNote(failed)).toMatch(/failed to join/);
   });
 
+  it("says the node a decrease would remove may not have joined yet, while a raise's node joins", async () => {
+    // A quiet pool raised from 3 to 4 three minutes ago: talos-worker-4, the node at the count's
+    // last index, is not listed yet. Usage is fresh, so a decrease is weighed.
+    const served = await serveForTest([...cluster(), ...apps(WORKERS)]);
+    const dir = changedAt(3, 4, new Date(Date.now() - 3 * 60_000).toISOString());
+    const output = await served.planRepo(dir);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "hold: the repo asks for 4 nodes, 3 are Ready, waiting until",
+    );
+    expect(poolNote(output)).toContain(
+      "not removed: no node to remove: node talos-worker-4 (count index 3) is not among the pool's nodes: either it has not joined yet or is gone, or removal.nameTemplate does not match the names\n",
+    );
+  });
+
   it("proposes nothing while a removed node is still there", async () => {
     const served = await serveForTest([...cluster(FOUR), ...fillers(FOUR), job("leav01")]);
     const dir = changedAt(4, 3, "2026-11-22T09:50:00Z");

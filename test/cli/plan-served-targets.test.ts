@@ -262,7 +262,7 @@ describe("plan against a served cluster: node names with leading zeros", () => {
     const note = output.notes.find((entry) => entry.subject === "pool/workers");
     expect(note?.level).toBe("warning");
     expect(poolNote(output)).toContain(
-      "node talos-4 (count index 3) is not among the pool's nodes",
+      "node talos-4 (count index 3) is not among the pool's nodes: either it has not joined yet or is gone, or removal.nameTemplate does not match the names",
     );
   });
 

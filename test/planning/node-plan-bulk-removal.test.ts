@@ -264,7 +264,8 @@ describe("bulk removal of empty nodes", () => {
     expect(decision).toMatchObject({ desired: 3, removing: ["worker-4"] });
     expect(decision.scaleDown.bulk?.stop).toEqual({
       kind: "candidate",
-      problem: "node worker-3 (count index 2) is not among the pool's nodes",
+      problem:
+        "node worker-3 (count index 2) is not among the pool's nodes: either it has not joined yet or is gone, or removal.nameTemplate does not match the names",
     });
   });
 

@@ -64,7 +64,8 @@ describe("scale down", () => {
       {
         kind: "candidate",
         met: false,
-        problem: "node talos-worker-2 (count index 2) is not among the pool's nodes",
+        problem:
+          "node talos-worker-2 (count index 2) is not among the pool's nodes: either it has not joined yet or is gone, or removal.nameTemplate does not match the names",
       },
     ]);
   });

@@ -116,7 +116,10 @@ describe("nodeToRemove", () => {
     // Characters the template holds are literal, not a pattern.
     expect(
       nodeToRemove(["w.x-1", "wax-2"], 2, { nameTemplate: "w.x-{index}", indexBase: 1 }),
-    ).toEqual({ problem: "node w.x-2 (count index 1) is not among the pool's nodes" });
+    ).toEqual({
+      problem:
+        "node w.x-2 (count index 1) is not among the pool's nodes: either it has not joined yet or is gone, or removal.nameTemplate does not match the names",
+    });
   });
 
   it("refuses when two names stand for the same count index", () => {
@@ -129,7 +132,8 @@ describe("nodeToRemove", () => {
 
   it("refuses when the templated node is not in the pool", () => {
     expect(nodeToRemove(["w-0", "w-1"], 3, { nameTemplate: "w-{index}", indexBase: 0 })).toEqual({
-      problem: "node w-2 (count index 2) is not among the pool's nodes",
+      problem:
+        "node w-2 (count index 2) is not among the pool's nodes: either it has not joined yet or is gone, or removal.nameTemplate does not match the names",
     });
   });
 });
@@ -156,7 +160,10 @@ describe("nodesToRemove", () => {
     const template = { nameTemplate: "w-{index}", indexBase: 0 };
     expect(nodesToRemove(["w-0", "w-2"], 3, template, 3)).toEqual([
       { node: "w-2" },
-      { problem: "node w-1 (count index 1) is not among the pool's nodes" },
+      {
+        problem:
+          "node w-1 (count index 1) is not among the pool's nodes: either it has not joined yet or is gone, or removal.nameTemplate does not match the names",
+      },
     ]);
   });
 
