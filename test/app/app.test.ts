@@ -450,6 +450,42 @@ describe("a GitHub that acted but whose answer was lost", () => {
     expect(dashboards().map((issue) => issue.number)).toEqual([2]);
     expect(results.map((result) => result.dashboard)).toEqual(["failed", "unchanged"]);
   });
+
+  it("created the configuration's check run and answered 502: the retry's run, the same, is the one shown, and no replica sends a third", async () => {
+    const github = new FakeGitHub(
+      infraFiles({ config: "pools:\n  - name: workers\n" }),
+      NOW,
+      mockGitHub().scope,
+    );
+    const results: ReconcileResult[] = [];
+    const run = async () => {
+      const app = await startApp({
+        settings: settings(),
+        log: pino({ level: process.env.TEST_LOG ?? "silent" }),
+        observe: async () => cluster({ pending: 0, plex: false }),
+        onReconciled: (result) => results.push(result),
+        timer: false,
+      });
+      try {
+        app.trigger(`${OWNER}/${REPO}`, "start");
+        await app.idle();
+      } finally {
+        await app.stop();
+      }
+    };
+    github.fail("POST", /^\/check-runs$/, 502, "Bad Gateway", 1, true);
+    await run();
+    // Sent again after the lost answer: GitHub holds two runs of the same name and content,
+    // and shows the later one only (its list, filter=latest, holds it alone).
+    expect(github.calls().filter((call) => call === "POST /check-runs")).toHaveLength(2);
+    const [first, second] = github.checkRuns;
+    expect(second).toEqual({ ...first, id: second?.id });
+    expect(results.map((result) => [result.status, result.errors])).toEqual([["config-error", []]]);
+    // Another replica, or this one started again, finds the report on the commit: none is sent.
+    await run();
+    expect(github.calls().filter((call) => call === "POST /check-runs")).toHaveLength(2);
+    expect(github.checkRuns).toHaveLength(2);
+  });
 });
 
 describe("starting", () => {
