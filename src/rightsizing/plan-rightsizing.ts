@@ -253,7 +253,10 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
   // Every workload a VPA names may hold a pull request: keys are made unique among all of them.
   const known = knownWorkloads(snapshot.vpas);
   const keys = workloadKeys(known, input.held);
-  const kept = dropConflicts(changed, keys, notes);
+  // A workload left out for a wrong match is not judged: where its resources are is not certain.
+  const kept = dropConflicts(changed, keys, notes, (workload, why) =>
+    unknown.push({ workload: workload.workload, vpa: workload.vpa.name, why, ...carried }),
+  );
   const proposals = groupProposals(kept, index, config.group, notes, known, input.held);
   const keyed = <T extends Omit<WorkloadStanding, "key">>(entry: T) => ({
     ...entry,
@@ -676,29 +679,33 @@ function dropConflicts(
   changed: WorkloadChanges[],
   keys: ReadonlyMap<string, string>,
   notes: PlanNote[],
+  dropped: (workload: WorkloadRightsizing, why: string) => void,
 ): WorkloadChanges[] {
   const owners = new Map<string, WorkloadId>();
   const kept: WorkloadChanges[] = [];
   for (const entry of [...changed].sort((a, b) => compareWorkloads(a, b, keys))) {
     const self = entry.workload.workload;
-    const places = entry.workload.containers
-      .filter((container) => container.resources.some((decision) => decision.action === "change"))
-      .map((container) => container.location);
-    const clash = places.find((location) => {
+    const changing = entry.workload.containers.filter((container) =>
+      container.resources.some((decision) => decision.action === "change"),
+    );
+    const clash = changing.find(({ location }) => {
       const owner = owners.get(placeId(location));
       return owner !== undefined && identityOf(owner) !== identityOf(self);
     });
     if (clash) {
-      const other = owners.get(placeId(clash)) as WorkloadId;
+      const { file, path } = clash.location;
+      const other = owners.get(placeId(clash.location)) as WorkloadId;
       const [mine, theirs] = distinctNames(self, other);
+      const place = `${file} ${path} is also where ${theirs} was matched`;
       notes.push({
         level: "warning",
         subject: `${self.kind.toLowerCase()}/${workloadKey(self)}`,
-        message: `${clash.file} ${clash.path} is also where ${theirs} was matched; neither match can be trusted for both, so ${mine} is left out (set rightsizing.targets)`,
+        message: `${place}; neither match can be trusted for both, so ${mine} is left out (set rightsizing.targets)`,
       });
+      dropped(entry.workload, `container ${clash.name}: ${place}`);
       continue;
     }
-    for (const location of places) owners.set(placeId(location), self);
+    for (const { location } of changing) owners.set(placeId(location), self);
     kept.push(entry);
   }
   return kept;

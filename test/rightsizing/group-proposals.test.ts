@@ -217,6 +217,16 @@ describe("planRightsizing: one pull request per workload, even when their keys w
         message: `${file} spec.template.spec.containers[name=app].resources is also where a/whoami was matched; neither match can be trusted for both, so b/whoami is left out (set rightsizing.targets)`,
       },
     ]);
+    // Where b's resources are is not certain: a pull request that carries its change is kept.
+    expect(plan.unjudged).toEqual([
+      {
+        workload: { namespace: "b", kind: "Deployment", name: "whoami" },
+        vpa: "whoami-deployment",
+        why: `container app: ${file} spec.template.spec.containers[name=app].resources is also where a/whoami was matched`,
+        whenCarried: true,
+        key: "resources",
+      },
+    ]);
   });
 
   it("tells two same-named workloads matched to one place apart by kind", () => {
