@@ -6,10 +6,11 @@ import type { ClosedBotPullRequest, DesiredIssue } from "../forge/forge.ts";
 import type { IssueMarker } from "../forge/marker.ts";
 import type { MergeRefusal } from "../merge/merge-refusal.ts";
 import { explainNodeDecision } from "../planning/explain-node-decision.ts";
+import { formatDuration } from "../planning/format.ts";
 import { gapsClosed } from "../planning/last-node.ts";
 import type { NodeDecision, ScaleDownCondition } from "../planning/node-decision.ts";
 import type { PlanNote } from "../planning/proposal.ts";
-import type { ResourceUtilisation } from "../planning/utilisation.ts";
+import type { ResourceUtilisation, SustainedCheck } from "../planning/utilisation.ts";
 import type { ConfigIssue } from "../policy/load-repo-config.ts";
 import { heldText } from "./ledger-step.ts";
 import { bullets, code, details, sections, table } from "./markdown.ts";
@@ -234,9 +235,11 @@ function scaleDownSection(decisions: readonly NodeDecision[]): string {
 function conditionText(condition: ScaleDownCondition): string {
   switch (condition.kind) {
     case "utilisation":
-      return `${condition.check.resource} usage has not stayed below ${condition.check.threshold} % for ${Math.round(condition.check.windowMs / 60_000)}m`;
+      return utilisationText(condition.check);
     case "requests":
-      return `${condition.resource} requests are not below ${condition.threshold} %`;
+      return condition.percent === undefined
+        ? `${condition.resource} requests are unknown`
+        : `${condition.resource} requests are not below ${condition.threshold} %`;
     case "above-min":
       return `the count is not above the min of ${condition.min}`;
     case "candidate":
@@ -247,8 +250,12 @@ function conditionText(condition: ScaleDownCondition): string {
       return `${condition.node} has ${condition.blockers.length} blocker(s)`;
     case "pods-fit":
       return `the pods of ${condition.node} would not fit on the other nodes`;
-    case "projection":
-      return `without a node, ${condition.requestsOf ? `${condition.requestsOf} requests` : condition.resource} would be at or above ${condition.limit} %`;
+    case "projection": {
+      const what = condition.requestsOf ? `${condition.requestsOf} requests` : condition.resource;
+      return condition.projected === undefined
+        ? `without a node, ${what} would be unknown`
+        : `without a node, ${what} would be at or above ${condition.limit} %`;
+    }
     case "last-node": {
       const { daemonSets, ...configured } = condition;
       return daemonSets && gapsClosed(configured)
@@ -256,6 +263,20 @@ function conditionText(condition: ScaleDownCondition): string {
         : `${condition.node} is the pool's last node, and newNode does not tell a new node's shape without it`;
     }
   }
+}
+
+/**
+ * Why usage keeps the node, without the figures (the issue is not rewritten as they move): it is
+ * unknown, below the threshold but not shown over the window yet, or not below it.
+ */
+function utilisationText(check: SustainedCheck): string {
+  const { resource, threshold, windowMs } = check;
+  if (check.outcome === "unknown") return `${resource} usage is unknown`;
+  if (check.outcome === "no-evidence")
+    return `${resource} usage is below ${threshold} % now, but not shown to have stayed there for ${formatDuration(windowMs)} yet`;
+  return windowMs === 0
+    ? `${resource} usage is not below ${threshold} %`
+    : `${resource} usage has not stayed below ${threshold} % for ${formatDuration(windowMs)}`;
 }
 
 function pullRequestsSection(input: DashboardInput): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { emptyControlState } from "../../src/control/control-state.ts";
+import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { nodeProposals } from "../../src/planning/proposal.ts";
 import { unjudgedPendingNote } from "../../src/planning/unjudged-pods.ts";
 import { renderDashboard } from "../../src/reconcile/dashboard.ts";
@@ -148,6 +149,45 @@ describe("the dashboard's scale-down section, with the node to remove cordoned",
       notes: [],
     });
     expect(body).toContain("No node is removed because:\n\n- worker-3 is cordoned");
+  });
+});
+
+describe("the dashboard's scale-down section, on what usage shows", () => {
+  const low = { cpu: "400m", memory: "2Gi" };
+  const scaleDown = (decision: NodeDecision) => {
+    expect(decision.action).toBe("none");
+    const body = renderDashboard({
+      control: emptyControlState(),
+      decisions: [decision],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: [],
+    });
+    return body.slice(body.indexOf("## Scale-down"), body.indexOf("## Pull requests"));
+  };
+
+  it("says usage is unknown, not that it did not stay below, when a node has none", () => {
+    const snapshot = buildSnapshot({ nodes: [...nodes(2, { usage: low }), node("worker-3")] });
+    const section = scaleDown(planOne(snapshot, { scaleDown: { unneededTime: "0s" } }));
+    expect(section).toContain("- cpu usage is unknown\n- memory usage is unknown\n");
+    expect(section).toContain("- without a node, cpu would be unknown\n");
+    expect(section).not.toMatch(/stayed below|at or above/);
+  });
+
+  it("says usage is below now but not shown over the window, when one sample is all there is", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(3, { usage: { ...low, source: "metrics-server" } }),
+    });
+    expect(scaleDown(planOne(snapshot))).toContain(
+      "- cpu usage is below 30 % now, but not shown to have stayed there for 10m yet\n",
+    );
+  });
+
+  it("gives the window as configured, not rounded to minutes", () => {
+    const snapshot = buildSnapshot({ nodes: nodes(3, { usage: { cpu: "3", memory: "2Gi" } }) });
+    const section = scaleDown(planOne(snapshot, { scaleDown: { unneededTime: "90s" } }));
+    expect(section).toContain("- cpu usage has not stayed below 30 % for 1m30s\n");
   });
 });
 
