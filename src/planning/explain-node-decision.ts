@@ -424,7 +424,7 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
         ? `its required pod anti-affinity on ${pod.topologyKey} keeps it away from the domain a new node of this pool would join`
         : "the required pod anti-affinity of pods already running keeps it away from the domain a new node of this pool would join";
     case "topology-spread":
-      return `a topology spread constraint (DoNotSchedule${onKey(pod)}) would not allow it on a new node of this pool, which lacks the topology key or joins a domain that already has the most`;
+      return `a topology spread constraint (DoNotSchedule${onKey(pod)}) would not allow it on a new node of this pool, ${spreadWhy(pod, shape)}`;
     case "host-ports":
       return `a host port it asks for${pod.ports ? ` (${pod.ports.join(", ")})` : ""} would already be taken on a new node of this pool by the pool's DaemonSets`;
     case "topology-unknown":
@@ -434,6 +434,19 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
     case "extended-unknown":
       return `it asks for ${pod.resource}, which the pool's nodes of a new node's size report in different amounts (none on a node whose device plugin has not registered yet), so how much of it a new node has is not known (set newNode.extendedResources when every new node has the same)`;
   }
+}
+
+/**
+ * Why a spread constraint rules a new node out: the node would not carry its topology key (the
+ * scheduler puts such a pod only on nodes that do), or it joins a domain that already has the
+ * most. Both when the key or the new node's labels are not known.
+ */
+function spreadWhy(pod: NeverFitPod, shape: NodeShape | undefined): string {
+  if (!pod.topologyKey || !shape)
+    return "which lacks the topology key or joins a domain that already has the most";
+  return pod.topologyKey in shape.labels
+    ? `which would join a ${pod.topologyKey} domain that already has the most`
+    : `which would not carry the label ${pod.topologyKey}: the scheduler puts such a pod only on nodes that carry it`;
 }
 
 function onKey(pod: NeverFitPod): string {

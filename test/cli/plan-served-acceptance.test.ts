@@ -330,7 +330,46 @@ describe("plan acceptance: pending pods a new node would not take", () => {
     const output = await plan([...cluster(), ...fillers(), spread]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(
-      /never fits: apps\/web-6f7c8d9b5-spr01 [^\n]*: a topology spread constraint \(DoNotSchedule on topology\.kubernetes\.io\/zone\)/,
+      /never fits: apps\/web-6f7c8d9b5-spr01 [^\n]*: a topology spread constraint \(DoNotSchedule on topology\.kubernetes\.io\/zone\) would not allow it on a new node of this pool, which would not carry the label topology\.kubernetes\.io\/zone: the scheduler puts such a pod only on nodes that carry it$/m,
+    );
+  });
+
+  it("adds no node for a zone spread whose only other zone is the control plane's, and says why", async () => {
+    // Under the default nodeTaintsPolicy (Ignore) the tainted control plane, alone in zone pve-2,
+    // is an eligible domain with no replica: a second replica in pve-1, where every worker and
+    // so every new worker is, would make the skew 2.
+    const zone = "topology.kubernetes.io/zone";
+    const constraints = [
+      {
+        maxSkew: 1,
+        topologyKey: zone,
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: { "app.kubernetes.io/name": "web" } },
+      },
+    ];
+    const objects = cluster(WORKERS, {
+      "talos-worker-1": { labels: { [zone]: "pve-1" } },
+      "talos-worker-2": { labels: { [zone]: "pve-1" } },
+      "talos-worker-3": { labels: { [zone]: "pve-1" } },
+    });
+    const plane = objects.find((object) => object.kind === "Node") as Raw;
+    ((plane.metadata as Raw).labels as Record<string, string>)[zone] = "pve-2";
+    const output = await plan([
+      ...objects,
+      web("run01", {
+        node: "talos-worker-1",
+        cpu: "500m",
+        topologySpreadConstraints: constraints,
+      }),
+      web("skw01", {
+        cpu: "500m",
+        topologySpreadConstraints: constraints,
+        scheduled: unschedulable("node(s) didn't match pod topology spread constraints"),
+      }),
+    ]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "never fits: apps/web-6f7c8d9b5-skw01 (cpu 500m, memory 1 GiB): a topology spread constraint (DoNotSchedule on topology.kubernetes.io/zone) would not allow it on a new node of this pool, which would join a topology.kubernetes.io/zone domain that already has the most",
     );
   });
 });
