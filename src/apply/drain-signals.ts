@@ -41,6 +41,8 @@ export interface SignalProcess {
 export interface WatchSignalsOptions {
   /** Written to stderr when a second signal ends the process without waiting. */
   forcedExitNote: string;
+  /** The command that names itself in that note (default `drain`). */
+  command?: string;
   /** How long an exit waits for the output to flush (default 1 s). */
   flushMs?: number;
 }
@@ -67,7 +69,7 @@ export function watchSignals(
         return;
       }
       target.stderr.write(
-        `pr-autoscaler drain: received ${name} again: ${options.forcedExitNote}\n`,
+        `pr-autoscaler ${options.command ?? "drain"}: received ${name} again: ${options.forcedExitNote}\n`,
         ignore,
       );
       target.exit(signalExitCode(name));

@@ -368,7 +368,7 @@ function nodesFailureEffect(input: ApplyReportInput): FailureEffect {
   return {
     changed: `the plan was applied (the VMs in the table were created or destroyed), but the wait for the nodes did not succeed (${said.join("; ")}).${noResult} Nothing is rolled back.`,
     next: NODES_NEXT,
-    status: `Failed waiting for nodes: applied; ${shortfalls.join("; ")}`,
+    status: `${input.cancelled ? "Cancelled" : "Failed"} waiting for nodes: applied; ${shortfalls.join("; ")}`,
   };
 }
 

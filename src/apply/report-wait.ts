@@ -29,7 +29,7 @@ export type WaitStop = Pick<
 const names = z.array(z.string());
 
 export const WaitStop = z.object({
-  outcome: z.enum(["ready", "timed-out", "failed"]),
+  outcome: z.enum(["ready", "timed-out", "failed", "cancelled"]),
   pool: z.string(),
   count: z.number(),
   added: z.number().optional(),
@@ -83,18 +83,25 @@ export function parseWaitStop(text: string, file: string): WaitStop {
  * node talos-worker-4 cordoned", "talos-worker-3 still there, delete failed" when the last
  * successful look's delete of it failed ("talos-worker-3 delete unanswered" when the timeout
  * cut that delete short, which may have been applied), and "last look failed" when the timeout came with a
- * failed look (what is said before it is what the last successful look saw). Undefined for a
+ * failed look (what is said before it is what the last successful look saw); a wait a signal
+ * cancelled begins with "cancelled" ("pool workers: cancelled, 2/3 Ready"). Undefined for a
  * wait that succeeded.
  */
 export function waitShortfall(wait: WaitStop): string | undefined {
   if (wait.outcome === "ready") return undefined;
   const subject = `pool ${wait.pool}`;
   if (!wait.nodesRead) {
+    if (wait.outcome === "cancelled") return `${subject}: cancelled before the nodes were read`;
     return wait.outcome === "failed"
       ? `${subject}: the nodes could not be read`
       : `${subject}: the nodes could not be read within the timeout`;
   }
-  const parts: string[] = wait.outcome === "failed" ? ["the wait stopped on an API error"] : [];
+  const parts: string[] =
+    wait.outcome === "failed"
+      ? ["the wait stopped on an API error"]
+      : wait.outcome === "cancelled"
+        ? ["cancelled"]
+        : [];
   const { count, ready = 0, missing = 0 } = wait;
   const excused = wait.notReadyBefore ?? [];
   if (missing > 0) {
@@ -131,6 +138,9 @@ export function waitShortfall(wait: WaitStop): string | undefined {
     parts.push("last look failed");
   }
   if (parts.length === 0) parts.push("not as expected in time");
+  else if (wait.outcome === "cancelled" && parts.length === 1) {
+    parts.push("nothing lacking at the last look");
+  }
   return `${subject}: ${parts.join(", ")}`;
 }
 

@@ -28,6 +28,11 @@ export function showWaitEvent(progress: Progress, event: WaitEvent): void {
     case "error":
       progress.log(`could not read the nodes (trying again): ${event.message}`);
       return;
+    case "cancelling":
+      progress.log(
+        `${event.reason}: stopping the wait, its result says what it saw (a second SIGINT or SIGTERM exits at once)`,
+      );
+      return;
   }
 }
 
@@ -116,6 +121,8 @@ function headline(result: WaitResult): string {
       return `Timed out after ${elapsed} waiting for pool ${result.pool}: ${result.message ?? ""}.`;
     case "failed":
       return `Stopped waiting for pool ${result.pool}: ${result.message ?? ""}`;
+    case "cancelled":
+      return `Cancelled after ${elapsed} waiting for pool ${result.pool}: ${result.message ?? ""}.`;
   }
 }
 
@@ -171,7 +178,11 @@ function goneLine(gone: WaitResult["gone"][number], result: WaitResult): string 
     case "present": {
       const state = `${gone.ready ? "Ready" : "NotReady"}${gone.unschedulable ? ", cordoned" : ", not cordoned"}`;
       if (gone.deleteUnanswered) {
-        return `${gone.name}: there at the last look (${state}); its delete got no answer before the timeout ran out (${gone.deleteFailed ?? "no answer"}), so it may be gone: kubectl get node ${gone.name}, and kubectl delete node ${gone.name} if it is still there`;
+        const cut =
+          result.outcome === "cancelled"
+            ? "the cancel came before its answer"
+            : `its delete got no answer before the timeout ran out (${gone.deleteFailed ?? "no answer"})`;
+        return `${gone.name}: there at the last look (${state}); ${cut}, so it may be gone: kubectl get node ${gone.name}, and kubectl delete node ${gone.name} if it is still there`;
       }
       const why = gone.deleteNotStarted
         ? `the timeout had run out, so its delete was not started: run the wait again, or kubectl delete node ${gone.name}`

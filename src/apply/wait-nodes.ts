@@ -1,5 +1,6 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
 import { cutByTimeout } from "./drain-api.ts";
+import { DrainCancelled, interruptible, interruptibleClock } from "./drain-cancel.ts";
 import { DeadlineReached, timeLeft } from "./drain-deadline.ts";
 import { formatDuration } from "./drain-progress.ts";
 import { type DrainClock, systemClock } from "./drain-result.ts";
@@ -33,10 +34,16 @@ export interface WaitNodesOptions {
   /** Delete the Node objects of `target.gone` once they are cordoned and NotReady. */
   deleteGone: boolean;
   clock?: DrainClock;
+  /**
+   * Aborted to cancel the wait (SIGINT, SIGTERM): it stops at once, abandoning the request in
+   * flight, and its result, outcome `cancelled`, says what the last look saw. The abort
+   * reason, in words, heads the message (`received SIGINT`).
+   */
+  signal?: AbortSignal;
   onEvent?: (event: WaitEvent) => void;
 }
 
-export type WaitOutcome = "ready" | "timed-out" | "failed";
+export type WaitOutcome = "ready" | "timed-out" | "failed" | "cancelled";
 
 export interface WaitMember extends PoolMember {
   /** Age at the last look, in seconds; absent when the node has no creation time. */
@@ -126,7 +133,9 @@ export type WaitEvent =
   | { type: "delete-failed"; node: string; message: string }
   /** A delete refused with 409 Conflict: the node changed since the look read it. */
   | { type: "delete-conflict"; node: string }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  /** The wait was cancelled (`reason`: received SIGINT) and stops. */
+  | { type: "cancelling"; reason: string };
 
 /**
  * Looks at the nodes every `intervalMs` until the pool is what the apply made it, or until
@@ -142,7 +151,10 @@ export async function waitForNodes(
   api: WaitNodesApi,
   options: WaitNodesOptions,
 ): Promise<WaitResult> {
-  const clock = options.clock ?? systemClock;
+  const signal = options.signal;
+  const clock = signal
+    ? interruptibleClock(options.clock ?? systemClock, signal)
+    : (options.clock ?? systemClock);
   const started = clock.now();
   const deadline = started + options.timeoutMs;
   const since = options.since ?? started - options.timeoutMs;
@@ -171,6 +183,20 @@ export async function waitForNodes(
       since,
       message,
     });
+  /** The deletes of the look in flight: what it saw, and the delete it waits for. */
+  let current: Deletes | undefined;
+  /** A cancel: what the last look saw, and the delete it abandoned, if any. */
+  const cancel = (error: DrainCancelled) => {
+    options.onEvent?.({ type: "cancelling", reason: error.message });
+    if (current?.seen !== undefined) last = current.seen;
+    if (current?.sending !== undefined) {
+      failedDelete = cancelledDelete(current.sending, error.message);
+    }
+    return finish(
+      "cancelled",
+      cancelMessage(options, since, last, lastError, notStarted, failedDelete, error.message),
+    );
+  };
   const listOptions: ListNodesOptions = {
     limit: () => timeLeft(clock, deadline),
     deadline: {
@@ -182,10 +208,14 @@ export async function waitForNodes(
   };
   for (;;) {
     try {
-      const nodes = await api.listNodes(listOptions);
+      const nodes = await (signal
+        ? interruptible(signal, () => api.listNodes(listOptions))
+        : api.listNodes(listOptions));
       memory ??= firstMemory(nodes, options.target, since);
       const deletes: Deletes = { deleted, notStarted, conflicted, deadline, clock };
+      current = deletes;
       last = await look(api, options, nodes, memory, deletes);
+      current = undefined;
       lastError = undefined;
       const failed = deletes.failed;
       failedDelete = failed;
@@ -198,6 +228,7 @@ export async function waitForNodes(
         options.onEvent?.({ type: "delete-failed", node: failed.node, message });
       }
     } catch (error) {
+      if (error instanceof DrainCancelled) return cancel(error);
       if (error instanceof DeadlineReached) {
         lastError = error.reason;
         return finish(
@@ -218,7 +249,12 @@ export async function waitForNodes(
         timeoutMessage(options, since, last, lastError, notStarted, failedDelete),
       );
     }
-    await clock.sleep(Math.min(options.intervalMs, deadline - now));
+    try {
+      await clock.sleep(Math.min(options.intervalMs, deadline - now));
+    } catch (error) {
+      if (error instanceof DrainCancelled) return cancel(error);
+      throw error;
+    }
   }
 }
 
@@ -234,9 +270,13 @@ interface Deletes {
   clock: DrainClock;
   /**
    * Set by the look: the delete that failed, after which it sent no other; `unanswered` when
-   * the time left before the deadline ran out before its answer came.
+   * the time left before the deadline ran out (or a cancel came) before its answer came.
    */
   failed?: { node: string; error: KubeApiError; unanswered: boolean };
+  /** Set by the look before its deletes: what it saw, for a cancel that comes during them. */
+  seen?: PoolAssessment;
+  /** The node whose delete the look waits for the answer to. */
+  sending?: string;
 }
 
 /**
@@ -260,6 +300,8 @@ async function look(
   notStarted.clear();
   conflicted.clear();
   if (options.deleteGone) {
+    // A cancel during the deletes reports what this look saw, less what it deleted.
+    deletes.seen = withoutDeleted(assessment, deleted);
     for (const node of assessment.lingering.filter((n) => n.deletable)) {
       if (deletes.clock.now() >= deletes.deadline) {
         notStarted.add(node.name);
@@ -267,12 +309,18 @@ async function look(
       }
       let gone: boolean;
       const limit = timeLeft(deletes.clock, deletes.deadline);
+      const signal = options.signal;
+      deletes.sending = node.name;
       try {
-        gone = await api.deleteNode(node, limit);
+        gone = await (signal
+          ? interruptible(signal, () => api.deleteNode(node, limit))
+          : api.deleteNode(node, limit));
       } catch (error) {
         if (!(error instanceof KubeApiError)) throw error;
         deletes.failed = { node: node.name, error, unanswered: cutByTimeout(error, limit) };
         break;
+      } finally {
+        if (!options.signal?.aborted) delete deletes.sending;
       }
       if (!gone) {
         conflicted.add(node.name);
@@ -281,10 +329,9 @@ async function look(
       }
       deleted.set(node.name, node.uid);
       options.onEvent?.({ type: "deleted", node: node.name });
+      deletes.seen = withoutDeleted(assessment, deleted);
     }
-    // A Node object of the same name with another UID is a node that joined again.
-    assessment.lingering = assessment.lingering.filter((n) => deleted.get(n.name) !== n.uid);
-    assessment.done = isDone(assessment);
+    Object.assign(assessment, withoutDeleted(assessment, deleted));
   }
   options.onEvent?.({
     type: "status",
@@ -293,6 +340,52 @@ async function look(
     assessment,
   });
   return assessment;
+}
+
+/**
+ * The assessment less the nodes to be gone that this wait deleted: a Node object of the same
+ * name with another UID is a node that joined again, and still lingers.
+ */
+function withoutDeleted(
+  assessment: PoolAssessment,
+  deleted: ReadonlyMap<string, string>,
+): PoolAssessment {
+  const lingering = assessment.lingering.filter((n) => deleted.get(n.name) !== n.uid);
+  const rest = { ...assessment, lingering };
+  return { ...rest, done: isDone(rest) };
+}
+
+/** A delete a cancel abandoned before its answer came: it may have been applied. */
+function cancelledDelete(node: string, reason: string): NonNullable<Deletes["failed"]> {
+  const path = `/api/v1/nodes/${encodeURIComponent(node)}`;
+  const error = new KubeApiError(
+    `DELETE ${path}: the wait was cancelled (${reason}) before its answer came`,
+    path,
+  );
+  return { node, error, unanswered: true };
+}
+
+/**
+ * Why the wait stopped when cancelled: the abort reason (`received SIGINT`), then what the
+ * last successful look lacked, as for a timeout; nothing more when no look had read the nodes.
+ */
+function cancelMessage(
+  options: WaitNodesOptions,
+  since: number,
+  last: PoolAssessment | undefined,
+  lastError: string | undefined,
+  notStarted: ReadonlySet<string>,
+  failedDelete: Deletes["failed"],
+  reason: string,
+): string {
+  if (last === undefined) {
+    const failed = lastError === undefined ? "" : ` (the last look failed: ${lastError})`;
+    return `${reason} before any look had read the nodes${failed}`;
+  }
+  const lacked = timeoutMessage(options, since, last, lastError, notStarted, failedDelete, {
+    cancelled: reason,
+  });
+  return lacked === "" ? `${reason}; the last look found the pool ready` : `${reason}: ${lacked}`;
 }
 
 /**
@@ -307,11 +400,12 @@ function timeoutMessage(
   lastError: string | undefined,
   notStarted: ReadonlySet<string>,
   failedDelete: Deletes["failed"],
-  cut?: DeadlineReached,
+  cut?: DeadlineReached | { cancelled: string },
 ): string {
   const cutText =
-    cut &&
-    `the ${formatDuration(options.timeoutMs)} timeout ran out while ${cut.what} (${cut.reason})`;
+    cut instanceof DeadlineReached
+      ? `the ${formatDuration(options.timeoutMs)} timeout ran out while ${cut.what} (${cut.reason})`
+      : undefined;
   if (last === undefined) {
     return `could not read the nodes at any look: ${cutText ?? lastError ?? "no answer"}`;
   }
@@ -330,7 +424,11 @@ function timeoutMessage(
     .map((n) => n.name)
     .filter((name) => !notStarted.has(name) && name !== failedDelete?.node);
   if (lingering.length > 0) parts.push(`${lingering.join(", ")} still there`);
-  if (failedDelete?.unanswered) {
+  if (failedDelete?.unanswered && cut !== undefined && !(cut instanceof DeadlineReached)) {
+    parts.push(
+      `the last look's delete of ${failedDelete.node} was abandoned before its answer came, so whether its Node object is gone is not known`,
+    );
+  } else if (failedDelete?.unanswered) {
     parts.push(
       `the last look's delete of ${failedDelete.node} got no answer before the ${formatDuration(options.timeoutMs)} timeout ran out (${failedDelete.error.message}), so whether its Node object is gone is not known`,
     );

@@ -4,6 +4,12 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createProgress } from "../apply/drain-progress.ts";
 import { type DrainClock, systemClock } from "../apply/drain-result.ts";
+import {
+  type StopSignals,
+  signalExitCode,
+  type WatchSignalsOptions,
+  watchSignals,
+} from "../apply/drain-signals.ts";
 import { waitForNodes } from "../apply/wait-nodes.ts";
 import { createWaitNodesApi } from "../apply/wait-nodes-api.ts";
 import { formatWaitResult, showWaitEvent } from "../apply/wait-nodes-report.ts";
@@ -66,8 +72,12 @@ Options:
                         reads it)
   -h, --help            show this help
 
+SIGINT or SIGTERM cancels the wait: it stops at once, abandoning the request in flight, and
+prints (and with --result-file writes) its result, outcome cancelled, with what the last look
+saw; a second signal exits at once.
+
 Exit codes: 0 the pool is ready; 1 timed out or the API refused (what was seen is printed);
-2 bad flags, config or kubeconfig.
+2 bad flags, config or kubeconfig; 130 or 143 cancelled by SIGINT or SIGTERM.
 `;
 
 const options = {
@@ -89,9 +99,17 @@ const options = {
 
 export interface WaitNodesCommandDeps {
   clock?: DrainClock;
+  /**
+   * Watches for the signals that cancel the wait, for the length of one wait. Without it
+   * SIGINT and SIGTERM keep their default action (the process ends where it is).
+   */
+  signals?: (options: WatchSignalsOptions) => StopSignals;
 }
 
-/** Builds the `wait-nodes` command; {@link waitNodesCommand} is the one with the real clock. */
+/**
+ * Builds the `wait-nodes` command; {@link waitNodesCommand} is the one with the real clock and
+ * the process's signals.
+ */
 export function createWaitNodesCommand(deps: WaitNodesCommandDeps = {}): Command {
   return {
     name: "wait-nodes",
@@ -101,7 +119,9 @@ export function createWaitNodesCommand(deps: WaitNodesCommandDeps = {}): Command
 }
 
 /** `pr-autoscaler wait-nodes`. */
-export const waitNodesCommand: Command = createWaitNodesCommand();
+export const waitNodesCommand: Command = createWaitNodesCommand({
+  signals: (options) => watchSignals(options),
+});
 
 type Values = ReturnType<typeof parse>["values"];
 
@@ -139,6 +159,10 @@ async function runWaitNodes(
   const resultFile = resultFileFlag(values["result-file"], io.cwd);
   const progress = json ? createProgress(io.stderr, false) : createProgress(io.stdout, io.isTty);
   const api = createWaitNodesApi(loaded);
+  const stop = deps.signals?.({
+    command: "wait-nodes",
+    forcedExitNote: "exiting now, without writing the result",
+  });
   try {
     const result = await waitForNodes(api, {
       pool: values.pool,
@@ -148,13 +172,20 @@ async function runWaitNodes(
       intervalMs,
       deleteGone: values["delete-gone"] === true,
       ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(stop ? { signal: stop.signal } : {}),
       onEvent: (event) => showWaitEvent(progress, event),
     });
     progress.end();
+    // Before anything else: a cancel exits right after the result is out.
     if (resultFile !== undefined) await writeResultFile(resultFile, result, io, "wait-nodes");
     io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : formatWaitResult(result));
+    const signal = stop?.received();
+    // The status a shell gives a command a signal ended, once the result is out; the exit
+    // also ends the request the cancel abandoned, which would hold the process open.
+    if (result.outcome === "cancelled" && signal !== undefined) stop?.exit(signalExitCode(signal));
     return result.outcome === "ready" ? 0 : 1;
   } finally {
+    stop?.dispose();
     api.close();
   }
 }

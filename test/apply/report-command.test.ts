@@ -991,6 +991,37 @@ describe("report apply --wait-result", () => {
     );
   });
 
+  it("says a wait a signal cancelled was cancelled, with what its last look saw", async () => {
+    const cancelled = await waitFile("cancelled", {
+      outcome: "cancelled",
+      ready: 3,
+      missing: 1,
+      newlyReady: [],
+      missingNew: 1,
+      message: "received SIGINT: the pool has 3 of 4 nodes Ready (1 missing)",
+    });
+    const run = await runReport([...failedWait(cancelled), "--cancelled"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("### ⏹️ pr-autoscaler apply: cancelled");
+    expect(run.stdout).toContain(
+      "Cancelled waiting for nodes: applied; pool workers: cancelled, 3/4 Ready, 0/1 new",
+    );
+    expect(run.stdout).toContain(
+      "the wait for the nodes did not succeed (pool `workers`: received SIGINT: the pool has 3 of 4 nodes Ready (1 missing))",
+    );
+    expect(run.stdout).not.toContain("wrote no result");
+
+    const unread = await waitFile("cancelled-unread", {
+      outcome: "cancelled",
+      nodesRead: false,
+      message: "received SIGTERM before any look had read the nodes",
+    });
+    const early = await runReport([...failedWait(unread), "--cancelled"]);
+    expect(early.stdout).toContain(
+      "Cancelled waiting for nodes: applied; pool workers: cancelled before the nodes were read",
+    );
+  });
+
   it("says the nodes could not be read, rather than count them", async () => {
     const unread = await waitFile("unread", {
       outcome: "failed",
