@@ -446,7 +446,7 @@ function spreadWhy(pod: NeverFitPod, shape: NodeShape | undefined): string {
     return "which lacks the topology key or joins a domain that already has the most";
   return pod.topologyKey in shape.labels
     ? `which would join a ${pod.topologyKey} domain that already has the most`
-    : `which would not carry the label ${pod.topologyKey}: the scheduler puts such a pod only on nodes that carry it`;
+    : `which would not carry the label ${pod.topologyKey}: the scheduler puts such a pod only on nodes that carry it (set newNode.labels when every new node gets the same value)`;
 }
 
 function onKey(pod: NeverFitPod): string {

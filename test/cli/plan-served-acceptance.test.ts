@@ -330,7 +330,7 @@ describe("plan acceptance: pending pods a new node would not take", () => {
     const output = await plan([...cluster(), ...fillers(), spread]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(
-      /never fits: apps\/web-6f7c8d9b5-spr01 [^\n]*: a topology spread constraint \(DoNotSchedule on topology\.kubernetes\.io\/zone\) would not allow it on a new node of this pool, which would not carry the label topology\.kubernetes\.io\/zone: the scheduler puts such a pod only on nodes that carry it$/m,
+      /never fits: apps\/web-6f7c8d9b5-spr01 [^\n]*: a topology spread constraint \(DoNotSchedule on topology\.kubernetes\.io\/zone\) would not allow it on a new node of this pool, which would not carry the label topology\.kubernetes\.io\/zone: the scheduler puts such a pod only on nodes that carry it \(set newNode\.labels when every new node gets the same value\)$/m,
     );
   });
 
