@@ -507,6 +507,54 @@ function withSonarr(recommended = true): Snapshot {
   return { ...snapshot, pods: [...snapshot.pods, pod], vpas: [plex, sonarr] };
 }
 
+describe("a right-sizing pull request whose workload comes to be matched to another's place", () => {
+  it("is kept open, the place named, not closed as though the VPA no longer called for it", async () => {
+    // One manifest with no namespace anywhere: a likely match for whoami in any namespace.
+    const file = "apps/whoami/deployment.yaml";
+    const files = infraFiles({ config: RIGHTSIZE });
+    files.set(file, SONARR.replaceAll("sonarr", "whoami").replace("  namespace: media\n", ""));
+    const whoamiIn = (namespaces: string[]): Snapshot => {
+      const snapshot = cluster();
+      const [plex] = snapshot.vpas;
+      const [plexPod] = snapshot.pods.filter((pod) => pod.namespace === "media");
+      if (!plex || !plexPod) throw new Error("no Plex");
+      const owner = { kind: "Deployment", name: "whoami" };
+      return {
+        ...snapshot,
+        pods: [
+          ...snapshot.pods,
+          ...namespaces.map((namespace) => ({ ...plexPod, namespace, name: "whoami-1", owner })),
+        ],
+        vpas: [
+          plex,
+          ...namespaces.map((namespace) => ({
+            ...plex,
+            namespace,
+            name: "whoami",
+            target: { ...plex.target, name: "whoami" },
+          })),
+        ],
+      };
+    };
+    const w = scenario({ files, cluster: whoamiIn(["b"]) });
+    await w.run();
+    const pull = w.github.openPulls().find((p) => p.branch === "pr-autoscaler/resources-b-whoami");
+    if (!pull) throw new Error("no pull request opened for b/whoami");
+
+    // whoami in a comes with its VPA: the one file is a likely match for both, so it is no
+    // longer certain that it is b's.
+    w.cluster = whoamiIn(["a", "b"]);
+    const held = await w.run();
+    expect(held.pullRequests).toContainEqual({
+      key: "resources-b-whoami",
+      action: "left-alone",
+      number: pull.number,
+      note: `kept open until the requests can be judged again: Deployment b/whoami: container app: ${file} spec.template.spec.containers[name=app].resources is also where a/whoami was matched`,
+    });
+    expect(w.github.pull(pull.number).state).toBe("open");
+  });
+});
+
 /**
  * The cluster with Sonarr alone, an exporter beside its app asking the same, and a VPA
  * recommending for both as for Plex's app (or, `exporter` false, for the app alone).
