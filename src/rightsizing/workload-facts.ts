@@ -1,3 +1,4 @@
+import { formatDuration as exactDuration } from "../planning/format.ts";
 import type {
   ContainerResourcePolicy,
   HpaInfo,
@@ -239,12 +240,16 @@ export function historyProblems(
   const ageMs = now.getTime() - created;
   if (ageMs < minHistoryMs)
     problems.push(
-      `the VPA has recorded for ${formatDuration(ageMs)}, less than minHistory ${formatDuration(minHistoryMs)}`,
+      `the VPA has recorded for ${formatDuration(ageMs)}, less than minHistory ${exactDuration(minHistoryMs)}`,
     );
   return { problems, ageMs };
 }
 
-/** `12d`, `5h`, `42m`: the largest whole unit. */
+/**
+ * `12d`, `5h`, `42m`: the largest whole unit, rounded down, so that the text changes seldom as a
+ * VPA ages. A bound it is compared with is written whole (`1d12h`), or a VPA of 30h would read as
+ * having recorded for 1d, "less than minHistory 1d".
+ */
 export function formatDuration(ms: number): string {
   const minutes = Math.max(0, Math.floor(ms / 60_000));
   if (minutes >= 1440) return `${Math.floor(minutes / 1440)}d`;

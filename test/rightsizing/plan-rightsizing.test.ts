@@ -152,6 +152,20 @@ describe("planRightsizing: holds and notes", () => {
     );
   });
 
+  it("writes a minHistory of days and hours whole, not as the day the VPA's age also reads", () => {
+    // The VPA was created 17 days and 2 hours before NOW.
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [vpa], pods: plexPods() }),
+      config: rightsizingConfig({ minHistory: "17d12h" }),
+      files,
+      now: NOW,
+    });
+    expect(plan.proposals).toEqual([]);
+    expect(plan.notes[0]?.message).toContain(
+      "not enough history: the VPA has recorded for 17d, less than minHistory 17d12h",
+    );
+  });
+
   it("skips workloads opted out by a pod label, excluded namespaces and listed workloads", () => {
     const cases = [
       { pods: plexPods({ labels: { "pr-autoscaler.io/rightsizing": "false" } }), config: {} },
