@@ -1,4 +1,4 @@
-import { parsePath } from "../editors/path.ts";
+import { formatPath, type PathSegment, parsePath } from "../editors/path.ts";
 import { isPlainObject, valueAt } from "../editors/verify.ts";
 import { InputError } from "../errors.ts";
 import type { PlanNote } from "../planning/proposal.ts";
@@ -254,7 +254,7 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
   const known = knownWorkloads(snapshot.vpas);
   const keys = workloadKeys(known, input.held);
   // A workload left out for a wrong match is not judged: where its resources are is not certain.
-  const kept = dropConflicts(changed, keys, notes, (workload, why) =>
+  const kept = dropConflicts(changed, index, keys, notes, (workload, why) =>
     unknown.push({ workload: workload.workload, vpa: workload.vpa.name, why, ...carried }),
   );
   const proposals = groupProposals(kept, index, config.group, notes, known, input.held);
@@ -677,6 +677,7 @@ function withEdits(
  */
 function dropConflicts(
   changed: WorkloadChanges[],
+  index: RepoIndex,
   keys: ReadonlyMap<string, string>,
   notes: PlanNote[],
   dropped: (workload: WorkloadRightsizing, why: string) => void,
@@ -689,12 +690,12 @@ function dropConflicts(
       container.resources.some((decision) => decision.action === "change"),
     );
     const clash = changing.find(({ location }) => {
-      const owner = owners.get(placeId(location));
+      const owner = owners.get(resolvedPlace(index, location));
       return owner !== undefined && identityOf(owner) !== identityOf(self);
     });
     if (clash) {
       const { file, path } = clash.location;
-      const other = owners.get(placeId(clash.location)) as WorkloadId;
+      const other = owners.get(resolvedPlace(index, clash.location)) as WorkloadId;
       const [mine, theirs] = distinctNames(self, other);
       const place = `${file} ${path} is also where ${theirs} was matched`;
       notes.push({
@@ -705,10 +706,44 @@ function dropConflicts(
       dropped(entry.workload, `container ${clash.name}: ${place}`);
       continue;
     }
-    for (const { location } of changing) owners.set(placeId(location), self);
+    for (const { location } of changing) owners.set(resolvedPlace(index, location), self);
     kept.push(entry);
   }
   return kept;
+}
+
+/**
+ * The place's id with each list item its path picks by a field (`containers[name=app]`) given by
+ * its index in the document instead: a target written `containers[0]` and a match found as
+ * `containers[name=app]` are one place.
+ */
+function resolvedPlace(index: RepoIndex, location: ResourcesLocation): string {
+  const document = index.documents.find(
+    (d) => d.file === location.file && d.index === location.document,
+  );
+  let value: unknown = document?.data;
+  const segments = parsePath(location.path).map((segment): PathSegment => {
+    let resolved = segment;
+    if (segment.kind === "match" && Array.isArray(value)) {
+      const items: unknown[] = value;
+      const at = items.findIndex((item) => sameField(item, segment));
+      // Several items that match are the editor's to refuse: the place stays as written.
+      if (at >= 0 && !items.some((item, i) => i > at && sameField(item, segment)))
+        resolved = { kind: "index", index: at };
+    }
+    value =
+      resolved.kind === "key" && isPlainObject(value)
+        ? value[resolved.key]
+        : resolved.kind === "index" && Array.isArray(value)
+          ? value[resolved.index]
+          : undefined;
+    return resolved;
+  });
+  return placeId({ ...location, path: formatPath(segments) });
+}
+
+function sameField(item: unknown, segment: { field: string; value: string }): boolean {
+  return isPlainObject(item) && String(item[segment.field]) === segment.value;
 }
 
 /** `namespace/name` of two workloads, with their kinds when that is all that tells them apart. */

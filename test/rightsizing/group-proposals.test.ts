@@ -229,6 +229,34 @@ describe("planRightsizing: one pull request per workload, even when their keys w
     ]);
   });
 
+  it("takes a target's containers[0] and a match's containers[name=app] for one place", () => {
+    const file = "apps/whoami/deployment.yaml";
+    const text = manifest("a", "Deployment", "whoami").replace("  namespace: a\n", "");
+    const plan = planRightsizing({
+      snapshot: snapshot({
+        vpas: [vpaFor("a", "Deployment", "whoami"), vpaFor("b", "Deployment", "whoami")],
+        pods: [podOf("a", "Deployment", "whoami"), podOf("b", "Deployment", "whoami")],
+      }),
+      config: rightsizingConfig({
+        targets: [
+          { workload: "a/whoami", file, path: "spec.template.spec.containers[0].resources" },
+        ],
+      }),
+      files: [{ path: file, text }],
+      now: NOW,
+    });
+    expect(summary(plan)).toEqual([
+      { key: "resources-a-whoami", workloads: ["Deployment a/whoami"], files: [file] },
+    ]);
+    expect(plan.notes).toEqual([
+      {
+        level: "warning",
+        subject: "deployment/b/whoami",
+        message: `${file} spec.template.spec.containers[name=app].resources is also where a/whoami was matched; neither match can be trusted for both, so b/whoami is left out (set rightsizing.targets)`,
+      },
+    ]);
+  });
+
   it("tells two same-named workloads matched to one place apart by kind", () => {
     // Targets that point both workloads at one file and path: one of them is wrong.
     const path = "spec.template.spec.containers[name=app].resources";
