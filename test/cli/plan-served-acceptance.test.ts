@@ -5,8 +5,10 @@
  * whose requests are written in unusual units or counted beyond their containers (completed
  * init containers, pod overhead, pods bound but not started), finished pods that hold nothing,
  * pods no new node could take, budgets written as 0 and as a percentage, two pools whose counts
- * share one Terraform map, and a count Terraform reads from a string.
+ * share one Terraform map, a count Terraform reads from a string or a Pulumi stack holds as a
+ * number, and an infra repo kept in a folder of a larger checkout.
  */
+import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import {
   CONFIG,
@@ -21,15 +23,18 @@ import {
   TFVARS,
   unschedulable,
   worker,
+  writeInfraRepo,
 } from "./served-cluster.ts";
 import {
   cluster,
   config,
   FOUR,
   fillers,
+  git,
   plan,
   poolNote,
   serveForTest,
+  tempDir,
   tfvars,
   WORKERS,
 } from "./served-plan.ts";
@@ -548,5 +553,57 @@ describe("plan acceptance: where the count is written", () => {
       to: 4,
       changes: [{ path: "worker_count", before: "3", after: "4" }],
     });
+  });
+
+  it("edits a Pulumi stack's count written as a number, keeping its comment", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), web("plm01")]);
+    const files = {
+      tfvars: null,
+      config: config({
+        "file: terraform/terraform.tfvars": "file: Pulumi.homelab.yaml",
+        "path: worker_count": 'path: config."proxmox-talos:workerCount"',
+      }),
+      other: {
+        "Pulumi.homelab.yaml":
+          "config:\n  proxmox-talos:workerCount: 3 # workers\n  proxmox-talos:node: pve-1\n",
+      },
+    };
+    const output = JSON.parse((await served.run(["--json"], files)).stdout) as PlanJson;
+    expect(output.proposals[0]?.changes).toEqual([
+      {
+        file: "Pulumi.homelab.yaml",
+        path: 'config."proxmox-talos:workerCount"',
+        before: 3,
+        after: 4,
+      },
+    ]);
+    const text = await served.run([], files);
+    expect(text.stdout).toContain(
+      "-  proxmox-talos:workerCount: 3 # workers\n+  proxmox-talos:workerCount: 4 # workers\n",
+    );
+  });
+
+  it("reads the cooldown from the history when the infra repo is a folder of a larger checkout", async () => {
+    // The git repository's root is one level up: `plan --repo infra` reads the commits of
+    // infra/terraform/terraform.tfvars, so the raise two minutes ago holds the next one.
+    const root = tempDir("pr-autoscaler-served-mono-");
+    git(root, ["init", "-q", "-b", "main"]);
+    const infra = join(root, "infra");
+    for (const [count, at] of [
+      [2, "2026-11-01T10:00:00Z"],
+      [3, "2026-11-22T09:58:00Z"],
+    ] as const) {
+      writeInfraRepo(infra, { tfvars: tfvars(count) });
+      git(root, ["add", "-A"]);
+      git(root, ["commit", "-q", "-m", `workers: ${count}`], at);
+    }
+    const served = await serveForTest([...cluster(), ...fillers(), web("mono1")]);
+    const held = await served.planRepo(infra, "2026-11-22T10:00:00Z");
+    expect(held.proposals).toEqual([]);
+    expect(poolNote(held)).toContain(
+      "hold: cooldown after the change of 2026-11-22T09:58:00.000Z, until 2026-11-22T10:03:00.000Z",
+    );
+    const after = await served.planRepo(infra, "2026-11-22T10:04:00Z");
+    expect(after.proposals[0]).toMatchObject({ from: 3, to: 4 });
   });
 });
