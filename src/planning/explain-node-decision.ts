@@ -285,7 +285,7 @@ function resourceText(u: ResourceUtilisation): string {
 export function triggerText(trigger: Trigger): string {
   switch (trigger.kind) {
     case "below-min":
-      return `${count(trigger.current, "node")} is below the min of ${trigger.min}${trigger.schedule ? ` set by schedule ${trigger.schedule}` : ""}`;
+      return `count ${trigger.current} is below the min of ${trigger.min}${trigger.schedule ? ` set by schedule ${trigger.schedule}` : ""}`;
     case "pending-pods":
       return `${trigger.pods} pending pod(s) need ${trigger.newNodes} new node(s)`;
     case "utilisation":
@@ -293,7 +293,7 @@ export function triggerText(trigger: Trigger): string {
     case "requests":
       return `${trigger.resource} requests ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} %: ${trigger.newNodes} new node(s)`;
     case "above-max":
-      return `${count(trigger.current, "node")} is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
+      return `count ${trigger.current} is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
     case "unready-node":
       return `${trigger.node} has not been Ready since ${trigger.since}, more than ${formatDuration(trigger.unreadyMs)} (scaleDown.unreadyTime): it goes whatever the usage`;
     case "underutilised":

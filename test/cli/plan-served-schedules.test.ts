@@ -203,7 +203,7 @@ describe("plan against a served cluster: a window opening while nodes join", () 
     );
     expect(joining.proposals).toEqual([]);
     expect(poolNote(joining)).toContain(
-      "trigger: 4 nodes is below the min of 5 set by schedule evening",
+      "trigger: count 4 is below the min of 5 set by schedule evening",
     );
     expect(poolNote(joining)).toContain("hold: the repo asks for 4 nodes, 3 are Ready");
   });

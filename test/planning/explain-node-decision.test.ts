@@ -33,7 +33,7 @@ describe("explainNodeDecision", () => {
   it("counts one node in the singular, and names no others when a shape was learned from one", () => {
     const snapshot = buildSnapshot({ nodes: nodes(1, { usage: { cpu: "2", memory: "8Gi" } }) });
     const lines = explainNodeDecision(planOne(snapshot, { min: 2 }));
-    expect(lines).toContain("  trigger: 1 node is below the min of 2");
+    expect(lines).toContain("  trigger: count 1 is below the min of 2");
     expect(lines).toContain(
       "  new node: 4 cpu, 16 GiB memory, 110 pods (learned, most-common allocatable, like worker-1)",
     );

@@ -206,7 +206,7 @@ describe("scale down", () => {
     expect(kinds(decision.triggers)).toEqual(["above-max"]);
     expect(decision.scaleDown.refusedBy).toBeUndefined();
     const lines = explainNodeDecision(decision);
-    expect(lines).toContain("  trigger: 4 nodes is above the max of 3");
+    expect(lines).toContain("  trigger: count 4 is above the max of 3");
     expect(lines.filter((line) => line.startsWith("  scale-down:"))).toEqual([
       "  scale-down: off (scaleDown.enabled is false): no node is removed, so the count stays above the max until it is lowered by hand",
     ]);

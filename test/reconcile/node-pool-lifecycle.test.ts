@@ -81,7 +81,7 @@ describe("an open decrease over reconciles", () => {
     expect(openTitles(w)).toEqual([]);
     const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
     expect(closing).toMatch(
-      /^The plan no longer wants this change: pool workers .*: no change at 3; trigger: 1 pending pod\(s\) need 1 new node\(s\); trigger: 3 nodes is above the max of 2; not removed: not every pod of talos-worker-2 fits on the other nodes \(no room for batch\/job-talos-worker-2: it needs more cpu than any other node of the pool has free\); beyond max: /,
+      /^The plan no longer wants this change: pool workers .*: no change at 3; trigger: 1 pending pod\(s\) need 1 new node\(s\); trigger: count 3 is above the max of 2; not removed: not every pod of talos-worker-2 fits on the other nodes \(no room for batch\/job-talos-worker-2: it needs more cpu than any other node of the pool has free\); beyond max: /,
     );
     // Nothing changes: no decrease is opened again.
     await runFor(w, 3, (at) => quiet(at, { extraPods: [...jobs, big] }));

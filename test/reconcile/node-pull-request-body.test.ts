@@ -80,7 +80,7 @@ describe("the pull request of a pool above its bounds", () => {
     const text = body(workers, { max: 3 }, pods);
     expect(text).toMatch(/^Pool \*\*workers\*\* is above its max of 3 with 4 nodes/);
     expect(text).toContain(
-      "### Why\n\n- 4 nodes is above the max of 3\n- overruled by the max: 1 pending pod(s) need 1 new node(s)\n",
+      "### Why\n\n- count 4 is above the max of 3\n- overruled by the max: 1 pending pod(s) need 1 new node(s)\n",
     );
     expect(text).not.toContain("held back: wanted");
     expect(text).toContain("| big/a | 3800m | 0 B | stays pending: beyond the pool's max of 3 |");
