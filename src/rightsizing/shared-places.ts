@@ -156,7 +156,7 @@ export function otherReaders(
     // A recommendation left for a container the pods no longer have reads no values.
     const current = group.map((vpa) => withoutStaleRecommendations(vpa, facts).vpa);
     add(facts.workload, containerNamesOf(current[0] as VpaInfo, facts), (name) =>
-      unplannedWhy(current, facts, config, name),
+      unplannedWhy(current, facts, config, name, group[0] as VpaInfo),
     );
   }
   const owners = new Map<
@@ -189,12 +189,29 @@ export function otherReaders(
 /** Why a container has no recommendation the plan goes by, and whether that is on purpose. */
 type Unplanned = Pick<OtherReader, "why" | "settled">;
 
-/** Why a container of a VPA's workload has no recommendation the plan goes by. */
+/**
+ * A VPA with no recommendation to go by: none yet, or only those left for containers the pods do
+ * not have (a sidecar removed since), named: not "none yet" then, which the note on the workload
+ * does not say either.
+ */
+function noRecommendationWhy(given: VpaInfo): string {
+  const stale = [...new Set(given.recommendations.map((r) => r.containerName))];
+  if (stale.length === 0) return "its VPA has no recommendation yet";
+  const containers = `${stale.length === 1 ? "container" : "containers"} ${stale.join(", ")}`;
+  return `its VPA recommends only for ${containers}, which the pods do not have, and for none of theirs yet`;
+}
+
+/**
+ * Why a container of a VPA's workload has no recommendation the plan goes by; `given` is the VPA
+ * as read, with the recommendations left for containers the pods do not have, which `group` is
+ * without.
+ */
 function unplannedWhy(
   group: readonly VpaInfo[],
   facts: WorkloadFacts,
   config: RightsizingConfig,
   container: string,
+  given: VpaInfo,
 ): Unplanned {
   const vpa = group[0] as VpaInfo;
   if (group.length > 1) return { why: "several VPAs target it" };
@@ -202,7 +219,7 @@ function unplannedWhy(
     return { why: `a ${vpa.target.kind} is not right-sized`, settled: true };
   const excluded = exclusionOf(config, vpa, facts);
   if (excluded) return { why: `it is left alone: ${excluded}`, settled: true };
-  if (vpa.recommendations.length === 0) return { why: "its VPA has no recommendation yet" };
+  if (vpa.recommendations.length === 0) return { why: noRecommendationWhy(given) };
   if (policyFor(vpa, container)?.mode === "Off")
     return { why: "the VPA's policy for it is mode Off", settled: true };
   if (!vpa.recommendations.some((r) => r.containerName === container))

@@ -158,6 +158,26 @@ describe("values that several workloads' containers read (Bitnami metrics.resour
     expect(off.unjudged.map((entry) => entry.key)).toEqual(["resources-db-postgresql-read"]);
   });
 
+  it("says of a container whose VPA recommends only for containers its pods no longer have that it does, not that it has none yet", () => {
+    // The replicas' exporter was renamed from `postgres-exporter`: their VPA still carries only
+    // the recommendation it made under the old name.
+    const stale = plan(
+      files,
+      vpas((vpa) => ({
+        ...vpa,
+        recommendations: vpa.recommendations
+          .filter((r) => r.containerName === "metrics")
+          .map((r) => ({ ...r, containerName: "postgres-exporter" })),
+      })),
+      [replicaPod()],
+    );
+    const reasons = stale.proposals[0]?.reasons.join("\n") ?? "";
+    expect(reasons).toContain(
+      "cpu request 10m kept: these values also set the resources of StatefulSet db/postgresql-read container metrics (its VPA recommends only for container postgres-exporter, which the pods do not have, and for none of theirs yet), whose needs are not known",
+    );
+    expect(reasons).not.toContain("no recommendation yet");
+  });
+
   it("gives the deciding container's own hold as its own, not as another container's", () => {
     // The primary's VPA recommends no memory for its exporter: the primary decides the values.
     const [own, replicas] = vpas();
