@@ -191,7 +191,7 @@ export type Hold =
    * Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes for low usage
    * meanwhile (a node long not Ready still goes: they could not use its room). With `max` (`bound`: the max or the host cap), the count is at it, or `above` it:
    * no node is added for them whatever they wait, and a count above it still comes down to it
-   * (no further).
+   * (no further for low usage: nodes long not Ready beyond it go too).
    */
   | {
       kind: "pending-wait";
@@ -207,12 +207,13 @@ export type Hold =
    * disagree about a label or an extended resource they ask for, or what a new node or the pod
    * needs is unknown): they may need a pool node's room, so none is removed for low usage, and an
    * open decrease is closed. A decrease above the max or of a node long not Ready still goes, and
-   * an open one that comes down no further than the max is not closed for them. With `max` (the
-   * count is above it, `bound` says whether it is the max or the host cap): the count comes down
-   * to it and no further (empty nodes that would go with it for low usage stay), or an open
-   * decrease that goes below it is closed. With `unready` (nodes not Ready for
-   * `scaleDown.unreadyTime`): those may go, and no other node for low usage; for a closed open
-   * decrease, every such node it removes before a node that is not one (down to the min at most).
+   * an open one that comes down no further than the max, or removes only nodes long not Ready, is
+   * not closed for them. With `max` (the count is above it, `bound` says whether it is the max or
+   * the host cap): the count comes down to it and no further (empty nodes that would go with it
+   * for low usage stay), or an open decrease that goes below it is closed. With `unready` (nodes
+   * not Ready for `scaleDown.unreadyTime`, more of them than the count is above the max when it
+   * is): those may go, and no other node for low usage; for a closed open decrease, every such
+   * node it removes before a node that is not one (down to the min at most).
    */
   | {
       kind: "pending-fit-unknown";
@@ -426,7 +427,7 @@ export type BulkStop =
   /**
    * Pending pods whose fit on a new node is unknown wait: above the max (or the host cap), the
    * count comes down to it, and no node goes for low usage beyond it; without `max`, only the
-   * nodes long not Ready go.
+   * nodes long not Ready go (below the max too, when they reach further than it).
    */
   | { kind: "pending-fit-unknown"; max?: number; bound?: "max" | "host-cap" }
   /** The same for pods that need new nodes and have not waited `scaleUp.pendingFor` yet. */

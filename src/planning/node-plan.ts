@@ -289,29 +289,28 @@ function decide(
   if (unready) holds.push(unready);
   const orphaned = wanted.action === "scale-down" ? orphanedHold(context, wanted) : undefined;
   if (orphaned) holds.push(orphaned);
-  const fitUnknownHeld = fitUnknownHold(up, wanted, triggers);
+  // Pods waiting for room (for `scaleUp.pendingFor`, or of unknown fit) hold back a decrease none
+  // of whose nodes goes whatever they ask (`goesWhateverAsked`), one for low usage; of one that
+  // takes such nodes, `forcedOnly` keeps to those.
+  const allHeld =
+    wanted.action === "scale-down" && goesWhateverAsked(context, wanted.removing ?? []) === 0;
+  const fitUnknownHeld = allHeld ? fitUnknownHold(up) : undefined;
   if (fitUnknownHeld) holds.push(fitUnknownHeld);
-  // Above the max no node is added for pods that wait, however long: the count comes down to it.
-  // Nor does a node long not Ready have room they could use: it goes. (`forcedOnly` keeps the
-  // nodes that would go with either for low usage.)
-  const forced = triggers.some(
-    (trigger) => trigger.kind === "above-max" || trigger.kind === "unready-node",
-  );
   const heldDown =
     wanted.action === "scale-down" &&
     (hysteresis.scaleDown.length > 0 ||
-      (up.waiting !== undefined && !forced) ||
+      (up.waiting !== undefined && allHeld) ||
       unready !== undefined ||
       orphaned !== undefined ||
       fitUnknownHeld !== undefined);
   if (stops.length > 0 || heldDown) {
-    // The report still says which nodes would go once the hold is over: no more than the
-    // decrease above the max, or of nodes long not Ready, keeps to while such pods wait.
-    if (wanted.action === "scale-down") forcedOnly(context, up, wanted, triggers, down.report, []);
+    // The report still says which nodes would go once the hold is over: no more than go whatever
+    // such pods ask, while they wait.
+    if (wanted.action === "scale-down") forcedOnly(context, up, wanted, down.report, []);
     wanted = { action: "none", desired: current };
   }
   if (wanted.action === "scale-down") {
-    wanted = forcedOnly(context, up, wanted, triggers, down.report, holds);
+    wanted = forcedOnly(context, up, wanted, down.report, holds);
     wanted = beforeSchedule(context, current, wanted, holds);
     trimBulk(down.report, wanted, holds);
   }
@@ -323,12 +322,14 @@ function decide(
     const orphans = orphaned || !orphansInTheWay(context) ? undefined : orphansHold(context);
     if (orphans) holds.push(orphans);
     // A cooldown (say) kept `beforeSchedule` from looking: an open decrease below the min of a
-    // window about to open is closed all the same, and the hold names the window.
-    // Not for the nodes long not Ready it starts with: those go before a window all the same.
+    // window about to open is closed all the same, and the hold names the window, unless it
+    // removes only nodes long not Ready, which go before a window all the same.
     const soon = windowSoon(context);
-    const desired = context.facts?.openPullRequest?.desired as number;
-    const dead = openDecreaseDeadFirst(context).length;
-    if (soon && desired + dead < soon.min && !holds.some((hold) => hold.kind === "schedule-soon"))
+    if (
+      soon &&
+      !openDecreaseGoes(context, soon.min) &&
+      !holds.some((hold) => hold.kind === "schedule-soon")
+    )
       holds.push({ kind: "schedule-soon", ...soon });
   }
   // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending
@@ -411,7 +412,7 @@ function checkWindow(check: SustainedCheck): {
  * long not Ready the decrease starts with: kept, they would count toward the window's min with
  * no room to give, and once the window is open nothing removes them (never below the min), so
  * the window would have fewer working nodes than it asks for. They go now, and the window's min
- * brings new ones in their place.
+ * brings new ones in their place (`goesWhateverAsked`, with the window's min as the floor).
  */
 function beforeSchedule(
   context: PoolContext,
@@ -422,13 +423,9 @@ function beforeSchedule(
   const soon = windowSoon(context);
   if (!soon || wanted.desired >= soon.min) return wanted;
   const removing = wanted.removing ?? [];
-  const dead = longUnreadyNodes(context);
-  const first = removing.findIndex((name) => !dead.has(name));
-  const leading = first < 0 ? removing : removing.slice(0, first);
-  const room = Math.max(0, current - soon.min);
-  const unready = leading.slice(room);
+  const keep = goesWhateverAsked(context, removing, soon.min);
+  const unready = removing.slice(Math.max(0, current - soon.min), keep);
   holds.push({ kind: "schedule-soon", ...soon, ...(unready.length > 0 ? { unready } : {}) });
-  const keep = Math.max(room, leading.length);
   return keep > 0
     ? scaleDown(current, removing.slice(0, keep))
     : { action: "none", desired: current };
@@ -486,63 +483,91 @@ function cutBulk(report: ScaleDownReport, removing: string[], stop: BulkStop): v
 }
 
 /**
- * A decrease that usage does not decide (above the max or the host cap, or of a node long not
- * Ready) but that takes empty nodes with it for low usage, cut to the nodes it must remove while
- * pending pods whose fit on a new node is unknown wait, or, above the max, pods that need new
- * nodes have not waited `scaleUp.pendingFor` yet: those pods hold back removals for low usage
- * (`fitUnknownHold`, the pending-wait hold). Down to the max, or to the nodes long not Ready it
- * starts with.
+ * A decrease cut to the nodes that go whatever pods waiting for room ask (`goesWhateverAsked`)
+ * while pending pods whose fit on a new node is unknown wait, or pods that need new nodes have
+ * not waited `scaleUp.pendingFor` yet: the nodes it takes beyond them go for low usage, which
+ * those pods hold back (`fitUnknownHold`, the pending-wait hold). The hold and the bulk line name
+ * the max (or the host cap) the count comes down to, or the nodes long not Ready that go when
+ * they reach further. A decrease none of whose nodes goes so is held back whole (`decide`).
  */
 function forcedOnly(
   context: PoolContext,
   up: ScaleUpEvaluation,
   wanted: Wanted,
-  triggers: readonly Trigger[],
   report: ScaleDownReport,
   holds: Hold[],
 ): Wanted {
-  const { current, bounds } = context;
+  const { current } = context;
   const removing = wanted.removing ?? [];
   const pods = fitUnknownPods(up);
-  if (current === undefined) return wanted;
-  if (triggers.some((trigger) => trigger.kind === "above-max")) {
-    const over = current - bounds.effectiveMax;
-    const held = pods.length > 0 || up.waiting !== undefined;
-    if (over <= 0 || removing.length <= over || !held) return wanted;
-    const bound = maxBound(bounds);
-    const max = bounds.effectiveMax;
-    if (pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods, max, bound });
-    const kept = removing.slice(0, over);
-    cutBulk(report, kept, {
-      kind: pods.length > 0 ? "pending-fit-unknown" : "pending-wait",
-      max,
-      bound,
-    });
-    return scaleDown(current, kept);
-  }
-  const held = pods.length > 0 || up.waiting !== undefined;
-  if (!triggers.some((trigger) => trigger.kind === "unready-node") || !held) return wanted;
-  const dead = longUnreadyNodes(context);
-  const first = removing.findIndex((name) => !dead.has(name));
-  if (first <= 0) return wanted;
-  const kept = removing.slice(0, first);
-  if (pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods, unready: kept });
-  cutBulk(report, kept, { kind: pods.length > 0 ? "pending-fit-unknown" : "pending-wait" });
+  if (current === undefined || (pods.length === 0 && up.waiting === undefined)) return wanted;
+  const keep = goesWhateverAsked(context, removing);
+  if (keep === 0 || keep >= removing.length) return wanted;
+  const kept = removing.slice(0, keep);
+  const named = whatGoes(context, kept);
+  if (pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods, ...named });
+  cutBulk(report, kept, {
+    kind: pods.length > 0 ? "pending-fit-unknown" : "pending-wait",
+    ...("max" in named ? named : {}),
+  });
   return scaleDown(current, kept);
 }
 
 /**
- * Whether the pool's open decrease removes only nodes long not Ready (all of them told by the
- * naming rule): it goes whatever pending pods ask, as it takes no room they could use.
+ * What goes whatever a hold that asks for room asks, as the hold names it: the max (or the host
+ * cap) the count comes down to, or the nodes long not Ready (`unready`) when they reach further.
  */
-function openDecreaseOnlyDead(context: PoolContext): boolean {
+function whatGoes(
+  context: PoolContext,
+  unready: string[],
+): { max: number; bound: "max" | "host-cap" } | { unready: string[] } {
+  const { current, bounds } = context;
+  const over = (current ?? 0) - bounds.effectiveMax;
+  return over > 0 && over >= unready.length
+    ? { max: bounds.effectiveMax, bound: maxBound(bounds) }
+    : { unready };
+}
+
+/**
+ * The rule every hold that asks for room keeps to (pods that wait, usage above a scale-up
+ * threshold, a window about to open): how many of the nodes a decrease removes first, in the
+ * order Terraform destroys them, go whatever it asks. Those that bring the count down no further
+ * than `floor` (the max or the host cap, as no node is added above it; a window's min), and the
+ * nodes long not Ready it starts with, which have no room to give. Such a hold lets no more of
+ * a decrease go (`forcedOnly`, `beforeSchedule`), and closes an open one that takes more
+ * (`openDecreaseGoes`).
+ */
+function goesWhateverAsked(
+  context: PoolContext,
+  removing: readonly string[],
+  floor: number = context.bounds.effectiveMax,
+): number {
+  const { current } = context;
+  return Math.max(0, (current ?? 0) - floor, leadingUnready(context, removing).length);
+}
+
+/**
+ * Whether the pool's open decrease takes no more nodes than go whatever a hold that asks for room
+ * asks (`goesWhateverAsked`, with `floor`): a hold that asks for room closes it otherwise. A node
+ * the naming rule cannot tell may be a Ready one.
+ */
+function openDecreaseGoes(
+  context: PoolContext,
+  floor: number = context.bounds.effectiveMax,
+): boolean {
   const { current } = context;
   const desired = context.facts?.openPullRequest?.desired;
-  const removing = openDecreaseRemoving(context) ?? [];
-  if (current === undefined || desired === undefined || removing.length !== current - desired)
-    return false;
+  if (current === undefined || desired === undefined) return false;
+  return (
+    current - desired <= goesWhateverAsked(context, openDecreaseRemoving(context) ?? [], floor)
+  );
+}
+
+/** The nodes long not Ready that `removing` starts with, before any that is not one. */
+function leadingUnready(context: PoolContext, removing: readonly string[]): readonly string[] {
   const dead = longUnreadyNodes(context);
-  return removing.every((name) => dead.has(name));
+  const first = removing.findIndex((name) => !dead.has(name));
+  return first < 0 ? removing : removing.slice(0, first);
 }
 
 /**
@@ -568,21 +593,10 @@ function longUnreadyNodes(context: PoolContext): Set<string> {
  * needed: pods that need new nodes and have not waited `scaleUp.pendingFor`, or anything that asks
  * for nodes (pods that have waited, usage or requests above their thresholds) while something
  * leaves the pool as it is (the max or the host cap reached, a cooldown): no node is added now,
- * and one would go. Not one that comes down no further than the max (or the host cap), which
- * goes whatever is asked, as no node is added above it, nor one that removes only nodes long not
- * Ready.
+ * and one would go. Not one that goes whatever is asked (`openDecreaseGoes`).
  */
 function growthCloses(context: PoolContext, up: ScaleUpEvaluation): boolean {
-  if ((up.waiting === undefined && up.newNodes === 0) || openDecreaseOnlyDead(context))
-    return false;
-  const { current, bounds } = context;
-  const desired = context.facts?.openPullRequest?.desired;
-  return !(
-    current !== undefined &&
-    desired !== undefined &&
-    current > bounds.effectiveMax &&
-    desired >= bounds.effectiveMax
-  );
+  return (up.waiting !== undefined || up.newNodes > 0) && !openDecreaseGoes(context);
 }
 
 interface Wanted {
@@ -684,28 +698,22 @@ function fitUnknownPods(up: ScaleUpEvaluation): string[] {
  * What keeps a decrease for low usage from removing a node while pending pods whose fit on a new
  * node is unknown wait: the pool's nodes disagree about what they ask for (a GPU VM that rebooted
  * and has not reported its GPU yet), so they may need that node's room, most likely the very
- * node that disagrees. A decrease above the max or the host cap (down to it), or of a node long
- * not Ready (that node: `forcedOnly`), still goes: usage does not decide those, and a pod whose
- * fit stays unknown until a person sets `newNode` would keep them forever.
+ * node that disagrees. For a decrease none of whose nodes goes whatever such pods ask
+ * (`goesWhateverAsked`); one above the max or the host cap (down to it), or of a node long not
+ * Ready (those: `forcedOnly`), still goes: usage does not decide those, and a pod whose fit
+ * stays unknown until a person sets `newNode` would keep them forever.
  */
-function fitUnknownHold(
-  up: ScaleUpEvaluation,
-  wanted: Wanted,
-  triggers: readonly Trigger[],
-): Hold | undefined {
+function fitUnknownHold(up: ScaleUpEvaluation): Hold | undefined {
   const pods = fitUnknownPods(up);
-  if (pods.length === 0) return undefined;
-  const lowUsage =
-    wanted.action === "scale-down" && triggers.some((trigger) => trigger.kind === "underutilised");
-  return lowUsage ? { kind: "pending-fit-unknown", pods } : undefined;
+  return pods.length > 0 ? { kind: "pending-fit-unknown", pods } : undefined;
 }
 
 /**
  * The hold that closes the pool's open decrease while pending pods whose fit on a new node is
- * unknown wait, as it would take room they may need; none for one that comes down no further
- * than the max (or the host cap): usage does not decide that one, the bounds do, so it goes
- * whatever such pods ask (`fitUnknownHold`), and closing it would only have it opened again once
- * what holds the pool is over.
+ * unknown wait, as it would take room they may need; none for one that goes whatever such pods
+ * ask (`openDecreaseGoes`: down to the max or the host cap, or of nodes long not Ready alone),
+ * as usage does not decide that one, and closing it would only have it opened again once what
+ * holds the pool is over.
  */
 function fitUnknownClosing(
   context: PoolContext,
@@ -713,24 +721,18 @@ function fitUnknownClosing(
   triggers: readonly Trigger[],
 ): Hold | undefined {
   const pods = fitUnknownPods(up);
-  if (pods.length === 0 || !openDecrease(context)) return undefined;
+  if (pods.length === 0 || !openDecrease(context) || openDecreaseGoes(context)) return undefined;
   const { current, bounds } = context;
-  const desired = context.facts?.openPullRequest?.desired as number;
-  if (current === undefined || current <= bounds.effectiveMax) {
-    // One that removes only nodes long not Ready goes whatever such pods ask, as above the max.
-    if (openDecreaseOnlyDead(context)) return undefined;
-    const trigger = triggers.find((each) => each.kind === "unready-node");
-    if (trigger?.kind !== "unready-node") return { kind: "pending-fit-unknown", pods };
-    const dead = openDecreaseDeadFirst(context);
-    return { kind: "pending-fit-unknown", pods, unready: dead.length > 0 ? dead : [trigger.node] };
-  }
-  if (desired >= bounds.effectiveMax) return undefined;
-  return {
-    kind: "pending-fit-unknown",
-    pods,
-    max: bounds.effectiveMax,
-    bound: maxBound(bounds),
-  };
+  if (current !== undefined && current > bounds.effectiveMax)
+    return {
+      kind: "pending-fit-unknown",
+      pods,
+      ...whatGoes(context, openDecreaseDeadFirst(context)),
+    };
+  const trigger = triggers.find((each) => each.kind === "unready-node");
+  if (trigger?.kind !== "unready-node") return { kind: "pending-fit-unknown", pods };
+  const dead = openDecreaseDeadFirst(context);
+  return { kind: "pending-fit-unknown", pods, unready: dead.length > 0 ? dead : [trigger.node] };
 }
 
 /**
@@ -740,10 +742,7 @@ function fitUnknownClosing(
  */
 function openDecreaseDeadFirst(context: PoolContext): string[] {
   const { current, bounds } = context;
-  const removing = openDecreaseRemoving(context) ?? [];
-  const dead = longUnreadyNodes(context);
-  const first = removing.findIndex((name) => !dead.has(name));
-  const leading = first < 0 ? removing : removing.slice(0, first);
+  const leading = leadingUnready(context, openDecreaseRemoving(context) ?? []);
   return leading.slice(0, Math.max(0, (current ?? 0) - bounds.effectiveMin));
 }
 

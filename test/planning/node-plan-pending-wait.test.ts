@@ -369,6 +369,37 @@ describe("while pods wait for room, with a node long not Ready", () => {
     });
     expect(further.pullRequest).toEqual({ action: "close", number: 3 });
   });
+
+  it("above the max: removes nodes long not Ready beyond it too, and no empty node", () => {
+    // worker-6 is long not Ready as well: 6 is one above the max of 5, and both go.
+    const withTwo = (pending: PodInfo[] = []) => {
+      const snapshot = withDeadNode(pending);
+      snapshot.nodes.push(node("worker-6", { ...QUIET, ready: false, readySince: ago(7200) }));
+      return snapshot;
+    };
+    const pool = { ...LARGER, max: 5, scaleDown: { maxEmptyBulk: 5 } };
+    expect(planOne(withTwo(), pool)).toMatchObject({
+      removing: ["worker-6", "worker-5", "worker-4"],
+    });
+    const decision = planOne(withTwo([large()]), pool);
+    expect(decision).toMatchObject({
+      action: "scale-down",
+      desired: 4,
+      removing: ["worker-6", "worker-5"],
+    });
+    expect(kinds(decision.triggers)).toEqual(["above-max"]);
+    expect(decision.holds).toContainEqual(
+      expect.objectContaining({ kind: "pending-wait", max: 5, above: true }),
+    );
+    expect(decision.scaleDown.bulk?.stop).toEqual({ kind: "pending-wait" });
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
+      "  scale-down: 2 empty nodes go together (at most 5): worker-6, worker-5; no more: no node goes for low usage while pending pods wait for scaleUp.pendingFor",
+    );
+    expect(text).toContain(
+      "  hold: 1 pending pod(s) need new nodes but have waited less than 2m (scaleUp.pendingFor); above the max of 5, no node is added for them, and the count comes down to it, and no further for low usage, while they wait",
+    );
+  });
 });
 
 describe("while pods are bound to a node the cluster does not list", () => {
@@ -687,5 +718,70 @@ describe("while a pending pod's fit on a new node is unknown", () => {
     expect(explainNodeDecision(decision)).toContain(
       "  scale-down: 2 empty nodes go together (at most 5): worker-6, worker-5; no more: the count comes down to the max of 4 and no further while pending pods whose fit on a new node is unknown wait",
     );
+  });
+
+  /**
+   * `gpuTie` with worker-4 empty, and worker-5 and worker-6 long not Ready (empty): above a max
+   * of 5, a decrease removes both, one of them below it, whatever pending pods ask.
+   */
+  function deadBeyondTheMax(pending = true) {
+    const snapshot = gpuTie(4, 3);
+    for (const name of ["worker-5", "worker-6"])
+      snapshot.nodes.push(node(name, { ...QUIET, ready: false, readySince: ago(3600) }));
+    if (!pending) snapshot.pods = snapshot.pods.filter((p) => p.name !== "ollama");
+    return snapshot;
+  }
+
+  it("removes nodes long not Ready beyond the max too, and names them", () => {
+    const pool = { max: 5, scaleDown: { maxEmptyBulk: 5 } };
+    expect(planOne(deadBeyondTheMax(false), pool)).toMatchObject({
+      removing: ["worker-6", "worker-5", "worker-4"],
+    });
+    const decision = planOne(deadBeyondTheMax(), pool);
+    expect(decision).toMatchObject({
+      action: "scale-down",
+      desired: 4,
+      removing: ["worker-6", "worker-5"],
+    });
+    expect(kinds(decision.triggers)).toEqual(["above-max"]);
+    expect(decision.holds).toContainEqual({
+      kind: "pending-fit-unknown",
+      pods: ["ai/ollama"],
+      unready: ["worker-6", "worker-5"],
+    });
+    expect(decision.scaleDown.bulk).toMatchObject({
+      nodes: ["worker-6", "worker-5"],
+      stop: { kind: "pending-fit-unknown" },
+    });
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
+      "  scale-down: 2 empty nodes go together (at most 5): worker-6, worker-5; no more: no node goes for low usage while pending pods whose fit on a new node is unknown wait",
+    );
+    expect(text).toContain(
+      "  hold: ai/ollama is pending and whether a new node would fit it is unknown (fit unknown, above): worker-6, worker-5, not Ready for scaleDown.unreadyTime, may go, but no other node is removed for low usage while it waits, so the room it may need is not given away",
+    );
+  });
+
+  it("leaves an open decrease of nodes long not Ready below the max while a cooldown holds the pool", () => {
+    const cooldown = { lastChange: { at: ago(120), direction: "up" as const } };
+    const open = (desired: number) =>
+      planOne(
+        deadBeyondTheMax(),
+        { max: 5 },
+        { facts: { openPullRequest: { number: 3, desired, from: 6 }, ...cooldown } },
+      );
+    const dead = open(4);
+    expect(dead.action).toBe("none");
+    expect(kinds(dead.triggers)).toEqual(["above-max"]);
+    expect(kinds(dead.holds)).not.toContain("pending-fit-unknown");
+    expect(dead.pullRequest).toEqual({ action: "leave", number: 3 });
+    // One that removes worker-4 (Ready) too is closed, and the hold names the nodes that may go.
+    const further = open(3);
+    expect(further.pullRequest).toEqual({ action: "close", number: 3 });
+    expect(further.holds).toContainEqual({
+      kind: "pending-fit-unknown",
+      pods: ["ai/ollama"],
+      unready: ["worker-6", "worker-5"],
+    });
   });
 });

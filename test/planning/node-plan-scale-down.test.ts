@@ -173,6 +173,46 @@ describe("scale down", () => {
       expect(further.pullRequest).toEqual({ action: "close", number: 9 });
     });
 
+    it("keeps to what the plan removes before the window when a cooldown holds an open decrease", () => {
+      // worker-3 (of 3) and worker-4 (of 4) have not been Ready since 11:00.
+      const withDead = (count: number) =>
+        buildSnapshot({
+          nodes: [
+            ...nodes(count - 1, QUIET),
+            node(`worker-${count}`, {
+              ...QUIET,
+              ready: false,
+              readySince: "2025-06-06T11:00:00.000Z",
+            }),
+          ],
+        });
+      const cooldown = {
+        lastChange: { at: "2025-06-06T11:58:00.000Z", direction: "down" as const },
+      };
+      const open = (count: number, min: number, desired: number) =>
+        planOne(withDead(count), friday("10 12 * * 5", min), {
+          facts: { openPullRequest: { number: 9, desired, from: count }, ...cooldown },
+        });
+      // Below the window's min already, the node long not Ready still goes before it opens.
+      const dead = open(3, 5, 2);
+      expect(dead.action).toBe("none");
+      expect(kinds(dead.holds)).toEqual(["cooldown"]);
+      expect(dead.pullRequest).toEqual({ action: "leave", number: 9 });
+      expect(planOne(withDead(3), friday("10 12 * * 5", 5))).toMatchObject({
+        action: "scale-down",
+        removing: ["worker-3"],
+      });
+      // 4 → 2 takes worker-3, Ready, below the window's min of 3 as well: once the cooldown is
+      // over the plan removes worker-4 alone, so the window closes it.
+      const further = open(4, 3, 2);
+      expect(kinds(further.holds)).toEqual(["cooldown", "schedule-soon"]);
+      expect(further.pullRequest).toEqual({ action: "close", number: 9 });
+      expect(planOne(withDead(4), friday("10 12 * * 5", 3))).toMatchObject({
+        action: "scale-down",
+        removing: ["worker-4"],
+      });
+    });
+
     it("removes it when the window opens later than that", () => {
       // One node, as without a schedule.
       const decision = planOne(quietPool(), friday("30 12 * * 5"));
