@@ -203,13 +203,28 @@ function shapeLine(shape: NodeShape): string {
     if (amount > 0) text += `, ${formatExtended(name, amount)} ${name}`;
   for (const name of shape.unknownExtended ?? []) text += `, ${name} unknown`;
   if (shape.learnedFrom)
-    text += ` (${shape.source}, ${shape.learnedFrom.rule} allocatable, like ${shape.learnedFrom.node}${shape.learnedFrom.alike > 1 ? ` and ${count(shape.learnedFrom.alike - 1, "other")}` : ""})`;
+    text += ` (${shape.source}, ${shape.learnedFrom.rule} allocatable, like ${shape.learnedFrom.node}${shape.learnedFrom.alike > 1 ? ` and ${count(shape.learnedFrom.alike - 1, "other")}` : ""}${leastText(shape.learnedFrom)})`;
   else text += ` (${shape.source})`;
   const ds = shape.daemonSetOverhead;
   if (ds.pods > 0) text += `; ${startupPodsText(ds)}`;
   if (ds.pods > 0 && shape.daemonSetsFrom === "cluster")
     text += " (the cluster's DaemonSets whose pods admit a new node: the pool has no Ready node)";
   return text;
+}
+
+/**
+ * `, but for the cpu of talos-worker-2, the least in the pool`: what a new node is counted on
+ * for beside the node it is like, when the shapes the rule leaves differ each their own way.
+ */
+function leastText(learnedFrom: NonNullable<NodeShape["learnedFrom"]>): string {
+  const taken = Object.entries(learnedFrom.least ?? {});
+  if (taken.length === 0) return "";
+  const parts = taken.map(([resource, node]) => `the ${resource} of ${node}`);
+  const among =
+    learnedFrom.rule === "smallest"
+      ? "the least in the pool"
+      : "the least among the allocatables as many nodes share";
+  return `, but for ${parts.join(" and ")}, ${among}`;
 }
 
 /**

@@ -52,8 +52,17 @@ export interface NodeShape {
    */
   unknownExtended?: string[];
   source: "configured" | "learned" | "configured+learned";
-  /** The node whose allocatable was copied, and how many pool nodes share it. */
-  learnedFrom?: { node: string; alike: number; rule: NewNodeConfig["from"] };
+  /**
+   * The node whose allocatable was copied, and how many pool nodes share it. `least` names, for
+   * each of cpu, memory and pods that another allocatable the rule does not choose against has
+   * less of, the node whose amount was taken instead (below, `learnAllocatable`).
+   */
+  learnedFrom?: {
+    node: string;
+    alike: number;
+    rule: NewNodeConfig["from"];
+    least?: Partial<Record<LeastResource, string>>;
+  };
 }
 
 /**
@@ -129,8 +138,16 @@ export function newNodeShapeOrWhy(
     taints,
     source: !learned ? "configured" : configured ? "configured+learned" : "learned",
   };
-  if (learned)
+  if (learned) {
     shape.learnedFrom = { node: learned.node.name, alike: learned.alike, rule: config.from };
+    // A configured amount wins, and was taken from no node.
+    const least = Object.fromEntries(
+      Object.entries(learned.least ?? {}).filter(
+        ([resource]) => config[resource as LeastResource] === undefined,
+      ),
+    );
+    if (Object.keys(least).length > 0) shape.learnedFrom.least = least;
+  }
   const unknownExtended = (learned?.unknownExtended ?? []).filter(
     (name) => !(name in config.extendedResources),
   );
@@ -200,6 +217,14 @@ function learnAllocatable(
   // Disks of alike VMs differ by a few blocks: a new one is counted on for the least of them.
   const disks = best.flatMap((alike) => alike.allocatable.ephemeralStorage ?? []);
   if (disks.length > 0) allocatable.ephemeralStorage = Math.min(...disks);
+  // `smallest`, or a most-common allocatable that as many nodes share as another, leaves shapes
+  // the rule does not choose between, and `smaller` orders them by memory first: of an 8-core
+  // 16 GiB VM and a 4-core 32 GiB one it takes the former, whose 8 cores a new VM may not have.
+  // Which of them a new VM is like is not known, so it is counted on for the least of each.
+  const candidates = [...groups.values()].filter(
+    (group) => rule === "smallest" || group.length === first.length,
+  );
+  const least = leastOf(candidates, allocatable);
   const names = new Set(tied.flatMap(({ model }) => reportedExtended(model).map(([name]) => name)));
   const extended: Record<string, number> = {};
   const unknownExtended: string[] = [];
@@ -210,7 +235,32 @@ function learnAllocatable(
     else if (amount > 0) extended[name] = amount;
   }
   if (Object.keys(extended).length > 0) allocatable.extended = extended;
-  return { node, alike: best.length, allocatable, unknownExtended };
+  return { node, alike: best.length, allocatable, unknownExtended, ...(least ? { least } : {}) };
+}
+
+/** The resources a new node is counted on for the least of, among shapes alike to the rule. */
+type LeastResource = "cpu" | "memory" | "pods";
+
+/**
+ * Lowers each of `allocatable`'s cpu, memory and pods to the least that a node of `candidates`
+ * reports, and names the node each lowered amount was taken from (`undefined` when none was).
+ */
+function leastOf(
+  candidates: readonly NodeInfo[][],
+  allocatable: Resources,
+): Partial<Record<LeastResource, string>> | undefined {
+  const least: Partial<Record<LeastResource, string>> = {};
+  for (const resource of ["cpu", "memory", "pods"] as const) {
+    for (const group of candidates) {
+      const model = [...group].sort(byName)[0];
+      const amount = model?.allocatable[resource];
+      const current = allocatable[resource];
+      if (!model || amount === undefined || current === undefined || amount >= current) continue;
+      allocatable[resource] = amount;
+      least[resource] = model.name;
+    }
+  }
+  return Object.keys(least).length > 0 ? least : undefined;
 }
 
 interface LearnedAllocatable {
@@ -222,6 +272,8 @@ interface LearnedAllocatable {
    * how much of each a new node has is not known.
    */
   unknownExtended: string[];
+  /** The resources taken from another node, each at the least among shapes alike to the rule. */
+  least?: Partial<Record<LeastResource, string>>;
 }
 
 /** The extended resources a node reports some of, by name. */

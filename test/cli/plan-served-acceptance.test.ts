@@ -29,6 +29,7 @@ import {
   cluster,
   config,
   FOUR,
+  filler,
   fillers,
   git,
   plan,
@@ -231,6 +232,41 @@ describe("plan acceptance: requests as the scheduler counts them", () => {
       /pending: apps\/web-6f7c8d9b5-evi01 \(cpu 1500m, memory 1 GiB\) fits on talos-worker-\d/,
     );
   });
+});
+
+describe("plan acceptance: a pool of two VM sizes", () => {
+  // An 8-core 16 GiB VM and a 4-core 32 GiB one, each nearly full: a new VM may be like either,
+  // so a 5-cpu pod, which only the first could take, adds no node on a guess.
+  const objects = () => [
+    controlPlane("talos-cp-1"),
+    worker("talos-worker-1", { allocatable: { cpu: "7800m", memory: "15986572Ki", pods: "110" } }),
+    ciliumAgent("talos-worker-1", 0),
+    freshNodeMetrics("talos-worker-1", "600m", "2Gi"),
+    worker("talos-worker-2", { allocatable: { cpu: "3800m", memory: "32078000Ki", pods: "110" } }),
+    ciliumAgent("talos-worker-2", 1),
+    freshNodeMetrics("talos-worker-2", "600m", "2Gi"),
+    filler("talos-worker-1", 1, "7"),
+    filler("talos-worker-2", 2, "3"),
+    web("cpu05", { cpu: "5" }),
+  ];
+
+  it.each(["most-common", "smallest"])(
+    "counts a new node at the least cpu and memory of the two with newNode.from %s",
+    async (from) => {
+      const output = await plan(objects(), {
+        tfvars: tfvars(2),
+        config: config({ "    removal:": `    newNode:\n      from: ${from}\n    removal:` }),
+      });
+      expect(output.proposals).toEqual([]);
+      const note = poolNote(output);
+      expect(note).toContain(
+        `new node: 3800m cpu, 15.2 GiB memory, 110 pods (learned, ${from} allocatable, like talos-worker-1, but for the cpu of talos-worker-2, `,
+      );
+      expect(note).toContain(
+        "never fits: apps/web-6f7c8d9b5-cpu05 (cpu 5, memory 1 GiB): needs more cpu than a new node has free once its DaemonSets run (3700m of 3800m)",
+      );
+    },
+  );
 });
 
 describe("plan acceptance: metrics-server registered but down", () => {

@@ -52,6 +52,31 @@ describe("newNodeShape", () => {
     });
   });
 
+  it("counts on the least cpu, memory and pods of shapes that differ each their own way", () => {
+    // An 8-core 16 GiB VM beside a 4-core 32 GiB one: a new VM may be either.
+    const apart = [
+      node("w1", { cpu: "8", memory: "16Gi" }),
+      node("w2", { cpu: "4", memory: "32Gi", pods: 64 }),
+    ];
+    for (const from of ["smallest", "most-common"] as const) {
+      expect(shapeOf(apart, { from })).toMatchObject({
+        allocatable: { cpu: 4000, memory: 16 * GI, pods: 64 },
+        learnedFrom: { node: "w1", alike: 1, rule: from, least: { cpu: "w2", pods: "w2" } },
+      });
+    }
+    // A configured amount wins, and is not said to be taken from a node.
+    expect(shapeOf(apart, { from: "smallest", cpu: "6" })).toMatchObject({
+      allocatable: { cpu: 6000, memory: 16 * GI, pods: 64 },
+      learnedFrom: { least: { pods: "w2" } },
+    });
+    // Most nodes alike decide alone, whatever a lone other node has less of.
+    const most = shapeOf([...apart, node("w3", { cpu: "8", memory: "16Gi" })]);
+    expect(most?.allocatable).toMatchObject({ cpu: 8000, memory: 16 * GI, pods: 110 });
+    expect(most?.learnedFrom).toEqual({ node: "w1", alike: 2, rule: "most-common" });
+    // A smallest shape that is least in everything is copied as it is.
+    expect(shapeOf(mixed, { from: "smallest" })?.learnedFrom?.least).toBeUndefined();
+  });
+
   it("prefers Ready nodes to learn from", () => {
     const members = [node("w1", { cpu: "8", ready: false }), node("w2", { cpu: "4" })];
     expect(shapeOf(members)?.allocatable.cpu).toBe(4000);
