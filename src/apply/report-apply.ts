@@ -34,6 +34,7 @@ export const APPLY_FAILED_STEPS = [
   "guard",
   "drain",
   "apply",
+  "delete-nodes",
   "nodes",
 ] as const;
 export type ApplyFailedStep = (typeof APPLY_FAILED_STEPS)[number];
@@ -55,8 +56,9 @@ export interface ApplyReportInput extends ReportOrigin {
   /** How the drain says it stopped, with --failed-step drain, when it wrote its result. */
   drain?: DrainStop | undefined;
   /**
-   * How the waits for the pools' nodes ended, with --failed-step nodes: the results of the
-   * waits that wrote one.
+   * How the waits for the pools' nodes ended, with --failed-step nodes or delete-nodes (the
+   * wait runs after a failed delete of the destroyed VMs' Node objects, leaving them out of the
+   * pools): the results of the waits that wrote one.
    */
   waits?: WaitStop[] | undefined;
   context: string;
@@ -77,8 +79,13 @@ export function applyInputProblem(input: ApplyReportInput): string | undefined {
   if (input.drain !== undefined && input.failedStep !== "drain") {
     return "--drain-result tells how a drain that did not finish stopped: it needs --failed-step drain";
   }
-  if (input.waits !== undefined && input.waits.length > 0 && input.failedStep !== "nodes") {
-    return "--wait-result tells how a wait for the nodes ended: it needs --failed-step nodes";
+  if (
+    input.waits !== undefined &&
+    input.waits.length > 0 &&
+    input.failedStep !== "nodes" &&
+    input.failedStep !== "delete-nodes"
+  ) {
+    return "--wait-result tells how a wait for the nodes ended: it needs --failed-step nodes or delete-nodes";
   }
   return undefined;
 }
@@ -116,6 +123,7 @@ const STAGE_OF: Record<ApplyFailedStep, Stage> = {
   guard: "guard",
   drain: "drain",
   apply: "apply",
+  "delete-nodes": "nodes",
   nodes: "nodes",
 };
 
@@ -228,6 +236,8 @@ function failureEffect(input: ApplyReportInput): FailureEffect {
         : drainFailureEffect(nodes, input.cancelled === true);
     case "apply":
       return applyFailureEffect(input, nodes);
+    case "delete-nodes":
+      return deleteNodesFailureEffect(input);
     case "nodes":
       return nodesFailureEffect(input);
     default:
@@ -369,6 +379,91 @@ function nodesFailureEffect(input: ApplyReportInput): FailureEffect {
     changed: `the plan was applied (the VMs in the table were created or destroyed), but the wait for the nodes did not succeed (${said.join("; ")}).${noResult} Nothing is rolled back.`,
     next: NODES_NEXT,
     status: `${input.cancelled ? "Cancelled" : "Failed"} waiting for nodes: applied; ${shortfalls.join("; ")}`,
+  };
+}
+
+/**
+ * Deleting the destroyed VMs' Node objects failed (or was cancelled). The workflow still waits
+ * for the pools' nodes, leaving those Node objects out of them (`wait-nodes --ignore`), so a
+ * scale-up's new nodes, in another pool or the same run, are still checked: the waits' results
+ * say what was checked and how it ended, and a pool whose wait gave no result is named.
+ */
+function deleteNodesFailureEffect(input: ApplyReportInput): FailureEffect {
+  const nodes = input.verdict ? drainedNodes(input.verdict) : [];
+  const one = nodes.length === 1;
+  const objects =
+    nodes.length === 0
+      ? "the Node objects of the destroyed VMs"
+      : `the Node ${one ? "object" : "objects"} of ${listing(nodes)}`;
+  const stopped = input.cancelled ? "was cancelled" : "failed";
+  const waited = waitsAfterDelete(input, one ? "it" : "them");
+  const names = input.verdict?.destroys.flatMap((vm) => (vm.node === null ? [] : [vm.node])) ?? [];
+  const command =
+    names.length > 0 ? code(`kubectl delete node ${names.join(" ")}`) : "`kubectl delete node`";
+  return {
+    changed: `the plan was applied (the VMs in the table were created or destroyed), but deleting ${objects} ${stopped}: ${one ? "it stays" : "they stay"}, NotReady and cordoned.${waited.sentence} Nothing is rolled back.`,
+    next: `read the log for why the delete ${stopped === "failed" ? "failed" : "stopped"}, then run ${command}: a Node object left behind keeps its cordon for a new VM that takes its name, and its wait does not count that node as new.${waited.nodesNext ? ` ${NODES_NEXT}` : ""}`,
+    status: `${input.cancelled ? "Cancelled" : "Failed"} deleting Node objects: applied; ${waited.status}`,
+  };
+}
+
+/**
+ * What the waits after a failed delete of the Node objects checked (`them`: those objects,
+ * which they left out): a sentence for the comment, the status's part, and whether a wait
+ * failed or gave no result (the nodes then need a look).
+ */
+function waitsAfterDelete(
+  input: ApplyReportInput,
+  them: string,
+): { sentence: string; status: string; nodesNext: boolean } {
+  const waits = input.waits ?? [];
+  const targets = input.verdict ? readyTargets(input.verdict) : [];
+  const pools = (names: string[]) =>
+    `${names.length === 1 ? "pool" : "pools"} ${listing(names.map((pool) => code(pool)))}`;
+  if (waits.length === 0) {
+    if (targets.length === 0)
+      return { sentence: "", status: "Node objects left", nodesNext: false };
+    return {
+      sentence:
+        " No wait for the nodes gave a result (it was cancelled, or stopped before it could), so whether the pools' nodes are Ready is not known.",
+      status: "the nodes not checked",
+      nodesNext: true,
+    };
+  }
+  const unreported = unreportedPools(input);
+  const failed = waits.filter((wait) => wait.outcome !== "ready");
+  const ready = waits.filter((wait) => wait.outcome === "ready").map((wait) => wait.pool);
+  const parts: string[] = [];
+  const status: string[] = [];
+  if (ready.length > 0) {
+    parts.push(
+      ` The wait for ${pools(ready)}, which left ${them} out, ended with ${ready.length === 1 ? "its" : "their"} nodes Ready.`,
+    );
+    status.push(`${ready.length === 1 ? "pool" : "pools"} ${ready.join(", ")} Ready`);
+  }
+  if (failed.length > 0) {
+    const said = failed.map((wait) =>
+      wait.message === undefined
+        ? `pool ${code(wait.pool)}`
+        : `pool ${code(wait.pool)}: ${wait.message}`,
+    );
+    parts.push(
+      ` The wait for the nodes, which left ${them} out, did not succeed (${said.join("; ")}).`,
+    );
+    status.push(...failed.flatMap((wait) => waitShortfall(wait) ?? []));
+  }
+  if (unreported.length > 0) {
+    parts.push(
+      ` The wait for ${pools(unreported)} wrote no result: it was cancelled, or stopped before it could.`,
+    );
+    status.push(
+      `no wait result for ${unreported.length === 1 ? "pool" : "pools"} ${unreported.join(", ")}`,
+    );
+  }
+  return {
+    sentence: parts.join(""),
+    status: status.join("; "),
+    nodesNext: failed.length > 0 || unreported.length > 0,
   };
 }
 
@@ -531,6 +626,9 @@ function failedText(
   if (stage === "guard" && verdict === undefined)
     return "failed: the guard could not read its input";
   if (stage === "drain" && drainCancelled(input)) return "cancelled; cordoned nodes uncordoned";
+  if (stage === "nodes" && input.failedStep === "delete-nodes") {
+    return "failed: the Node objects of the destroyed VMs not deleted";
+  }
   if (stage === "nodes" && waitedReady(input)) return "failed after the wait: nodes Ready";
   return "failed";
 }

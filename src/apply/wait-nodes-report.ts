@@ -63,6 +63,9 @@ function statusLine(pool: string, target: PoolTarget, assessment: PoolAssessment
 /** The wait's outcome for people: a sentence, then every pool node and every node to be gone. */
 export function formatWaitResult(result: WaitResult): string {
   const lines = [headline(result), `  selector: ${result.selector}`];
+  if (result.ignored !== undefined && result.ignored.length > 0) {
+    lines.push(`  left out, not waited for (--ignore): ${result.ignored.join(", ")}`);
+  }
   const view = poolViewOf(result);
   if (view) lines.push(...poolLines(result, view));
   else lines.push("  nodes: never read (no look succeeded), so how many are Ready is not known");

@@ -59,6 +59,11 @@ export interface PoolTarget {
   added?: number;
   /** Nodes whose Node objects must be gone (their VMs were destroyed). */
   gone: readonly string[];
+  /**
+   * Nodes that are not the pool's though its selector may match them, and that are not waited
+   * for either: the Node objects the apply workflow could not delete of VMs it destroyed.
+   */
+  ignored?: readonly string[];
 }
 
 export type MemberState = "ready" | "not-ready" | "cordoned";
@@ -196,7 +201,7 @@ export function isNewlyReady(node: PoolNode, memory: WaitMemory): boolean {
 
 /**
  * Compares the nodes with the target. The pool's members are the nodes its selector matches
- * that are not control plane and are not to be gone. The wait is done when:
+ * that are not control plane, not to be gone and not ignored. The wait is done when:
  * - the Ready members and those excused in `memory` (not Ready since before the apply) are at
  *   least `count`: the count is of machines, and a dead VM is still one until it is removed;
  * - with `added`, at least that many Ready members became Ready during the apply and are not
@@ -272,10 +277,12 @@ export function remember(memory: WaitMemory, nodes: readonly PoolNode[]): void {
 
 function poolNodes(nodes: readonly PoolNode[], target: PoolTarget): PoolNode[] {
   const gone = new Set(target.gone);
+  const ignored = new Set(target.ignored ?? []);
   return nodes.filter(
     (node) =>
       !node.controlPlane &&
       !gone.has(node.name) &&
+      !ignored.has(node.name) &&
       (!target.selector || matchesLabelSelector(target.selector, node.labels)),
   );
 }

@@ -110,6 +110,8 @@ export interface WaitResult extends Partial<PoolView> {
   count: number;
   /** VMs the apply created in the pool, that must be among the Ready nodes; absent when not given. */
   added?: number;
+  /** The nodes left out of the pool and not waited for (`--ignore`); absent when none. */
+  ignored?: string[];
   /** Pool nodes not Ready since before this time are not waited for (ISO 8601). */
   since: string;
   /**
@@ -522,6 +524,9 @@ function result(options: WaitNodesOptions, finish: Finish): WaitResult {
     selector: formatSelector(options.target.selector),
     count: options.target.count,
     ...(options.target.added !== undefined ? { added: options.target.added } : {}),
+    ...((options.target.ignored ?? []).length > 0
+      ? { ignored: [...(options.target.ignored ?? [])] }
+      : {}),
     since: new Date(finish.since).toISOString(),
     nodesRead: last !== undefined,
     ...(last !== undefined ? poolView(last, now) : {}),

@@ -96,9 +96,9 @@ apply: the result of applying a merged commit
                          --result-file FILE, or --json > FILE); one that says it was cancelled
                          and uncordoned every node it had cordoned is reported as such, else
                          the nodes may be cordoned
-  --wait-result FILE     with --failed-step nodes: a wait's result (pr-autoscaler wait-nodes
-                         --result-file FILE), one a pool (repeatable); the status says what
-                         the failed waits lacked
+  --wait-result FILE     with --failed-step nodes or delete-nodes: a wait's result
+                         (pr-autoscaler wait-nodes --result-file FILE), one a pool
+                         (repeatable); the status says what the failed waits lacked
   --pr N                 the pull request to comment on (default: the merged pull request of SHA)
   --context NAME         the status context (default ${APPLY_STATUS_CONTEXT})
 

@@ -31,14 +31,15 @@ const MAX_COUNT = 5000;
 
 const usage = `Usage: pr-autoscaler wait-nodes --pool P --count N [--selector k=v,... | --config F]
                                 [--timeout 15m] [--interval 10s] [--since TIME [--added K]]
-                                [--gone NODE]... [--delete-gone] [--kubeconfig F] [--context C]
+                                [--gone NODE]... [--delete-gone] [--ignore NODE]...
+                                [--kubeconfig F] [--context C]
                                 [--json] [--result-file F]
 
 Waits until the pool has N nodes, every one Ready except those not Ready since before the
 apply, with --added K at least K of them Ready since the apply began and not cordoned, and
 the nodes named with --gone have no Node object any more, or until the timeout. The pool's
-nodes are those its label selector matches, never control plane nodes and never --gone
-nodes; a Ready node counts, cordoned or not, and a node NotReady and cordoned is judged as
+nodes are those its label selector matches, never control plane nodes, --gone nodes nor
+--ignore nodes; a Ready node counts, cordoned or not, and a node NotReady and cordoned is judged as
 any other: name the nodes whose VMs the apply destroyed with --gone. See docs/drain.md.
 
 Options:
@@ -62,6 +63,9 @@ Options:
                         most N)
   --gone NODE           a node whose VM was destroyed: not one of the pool's, wait until
                         its Node object is gone (repeatable)
+  --ignore NODE         a node that is not one of the pool's, though the selector matches
+                        it, and is not waited for either: a destroyed VM's Node object that
+                        could not be deleted (repeatable)
   --delete-gone         delete the Node object of a --gone node once it is cordoned and
                         NotReady (its kubelet stopped); needs the drain identity
   --kubeconfig FILE     kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)
@@ -90,6 +94,7 @@ const options = {
   since: { type: "string" },
   added: { type: "string" },
   gone: { type: "string", multiple: true },
+  ignore: { type: "string", multiple: true },
   "delete-gone": { type: "boolean" },
   kubeconfig: { type: "string" },
   context: { type: "string" },
@@ -146,6 +151,8 @@ async function runWaitNodes(
   const since = sinceFlag(values.since, (deps.clock ?? systemClock).now());
   const added = addedFlag(values.added, count, since);
   const gone = values.gone ?? [];
+  const ignored = values.ignore ?? [];
+  if (ignored.some((name) => name === "")) throw new UsageError("--ignore expects a node name");
   if (values["delete-gone"] === true && gone.length === 0) {
     throw new UsageError("--delete-gone needs the nodes to delete: --gone NODE");
   }
@@ -166,7 +173,13 @@ async function runWaitNodes(
   try {
     const result = await waitForNodes(api, {
       pool: values.pool,
-      target: { selector: pool.selector, count, gone, ...(added !== undefined ? { added } : {}) },
+      target: {
+        selector: pool.selector,
+        count,
+        gone,
+        ...(added !== undefined ? { added } : {}),
+        ...(ignored.length > 0 ? { ignored } : {}),
+      },
       timeoutMs,
       ...(since !== undefined ? { since } : {}),
       intervalMs,

@@ -1022,6 +1022,35 @@ describe("report apply --wait-result", () => {
     );
   });
 
+  it("after a failed delete of the Node objects, says what the waits that left them out found", async () => {
+    const short = await waitFile("after-delete", {
+      count: 3,
+      added: undefined,
+      ready: 2,
+      missing: 1,
+      newlyReady: [],
+      missingNew: undefined,
+      ignored: ["talos-worker-4"],
+      message: "the pool has 2 of 3 nodes Ready (1 missing)",
+    });
+    const args = ["--result", "failed", "--failed-step", "delete-nodes", "--verdict", scaleDown];
+    const run = await runReport([
+      "apply",
+      "--sha",
+      MERGE,
+      ...args,
+      "--wait-result",
+      short,
+      "--dry-run",
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "but deleting the Node object of `talos-worker-4` failed: it stays, NotReady and cordoned. The wait for the nodes, which left it out, did not succeed (pool `workers`: the pool has 2 of 3 nodes Ready (1 missing)). Nothing is rolled back.",
+    );
+    expect(run.stdout).toContain("check the new VMs' consoles in Proxmox");
+    expect(run.stdout).toContain("Failed deleting Node objects: applied; pool workers: 2/3 Ready");
+  });
+
   it("says the nodes could not be read, rather than count them", async () => {
     const unread = await waitFile("unread", {
       outcome: "failed",

@@ -255,6 +255,36 @@ describe("pr-autoscaler wait-nodes", () => {
     expect(cluster.fake.requestCount({ method: "DELETE" })).toBe(0);
   });
 
+  it("with --ignore leaves a Node object a destroyed VM left behind out of the pool, and waits not for it to go", async () => {
+    // The apply destroyed talos-worker-3 minutes ago; its Node object could not be deleted.
+    const nodes = () =>
+      cluster.fake.add(
+        node("talos-worker-1"),
+        node("talos-worker-2"),
+        node("talos-worker-3", { ready: false, unschedulable: true, readyChangedMinutes: 2 }),
+      );
+    const since = minutesBefore(5);
+    const args = ["--pool", "workers", "--count", "2", "--since", since, "--timeout", "1m"];
+    nodes();
+    const judged = await wait([...args, "--json"]);
+    expect(judged.code).toBe(1);
+    expect(json(judged)).toMatchObject({ waitingFor: ["talos-worker-3"] });
+
+    nodes();
+    const run = await wait([...args, "--ignore", "talos-worker-3", "--json"]);
+    expect(run.code).toBe(0);
+    expect(run.sleeps).toEqual([]);
+    const result = json(run);
+    expect(result).toMatchObject({ outcome: "ready", ready: 2, ignored: ["talos-worker-3"] });
+    expect(result.members?.map((m) => m.name)).toEqual(["talos-worker-1", "talos-worker-2"]);
+    expect(result.gone).toEqual([]);
+    expect(cluster.fake.requestCount({ method: "DELETE" })).toBe(0);
+
+    nodes();
+    const text = await wait([...args, "--ignore", "talos-worker-3"]);
+    expect(text.stdout).toContain("  left out, not waited for (--ignore): talos-worker-3\n");
+  });
+
   it("times out when a --gone node stays, and says why", async () => {
     cluster.fake.add(
       node("talos-worker-1"),

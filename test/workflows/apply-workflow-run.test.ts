@@ -463,28 +463,72 @@ describe("the apply job", () => {
     expect(report).not.toContain("cannot place");
   });
 
-  it("reports a failed delete of the destroyed VM's Node object as applied, naming both causes", async () => {
+  it("still waits for the nodes when the delete of the destroyed VM's Node object fails, and reports both", async () => {
     const sandbox = await scaleDownSandbox();
+    const wait = {
+      outcome: "ready",
+      pool: "workers",
+      selector: "every node that is not control plane",
+      count: 3,
+      since: "2026-11-22T18:01:05Z",
+      nodesRead: true,
+      ready: 3,
+      missing: 0,
+      ignored: ["talos-worker-4"],
+      gone: [],
+      elapsedMs: 60_000,
+    };
     const job = await sandbox.runJob("apply", {
       event: pushEvent(sandbox),
-      env: { STUB_KUBECTL_EXIT: "1" },
+      env: { STUB_KUBECTL_EXIT: "1", STUB_WAIT_JSON: JSON.stringify(wait) },
     });
     const calls = await sandbox.calls();
 
     expect(job.step("apply").outcome).toBe("success");
     expect(job.step("uncordon").outcome).toBe("skipped");
     expect(job.step("removenodes").outcome).toBe("failure");
-    expect(job.step("wait").outcome).toBe("skipped");
+    expect(job.step("wait").outcome).toBe("success");
     expect(callsOf(calls, "kubectl").map((call) => call.args.slice(2, 4))).toEqual([
       ["delete", "node"],
     ]);
+    // The Node object left behind is in no pool, and not waited for.
+    const waitArgs = callsOf(calls, "pr-autoscaler", "wait-nodes")[0]?.args ?? [];
+    expect(flag(waitArgs, "--ignore")).toBe("talos-worker-4");
     const final = reportArgs(calls, "apply", "failed");
-    expect(flag(final, "--failed-step")).toBe("nodes");
+    expect(flag(final, "--failed-step")).toBe("delete-nodes");
     expect(flag(final, "--uncordon")).toBe("");
-    expect(final).not.toContain("--wait-result");
-    expect(job.step("Report on the merged pull request").stdout).toContain(
-      "Failed after the apply: applied; nodes not Ready in time, or a Node object not deleted",
+    expect(flag(final, "--wait-result")).toBe(
+      join(sandbox.runnerTemp, "pr-autoscaler", "wait-workers.json"),
     );
+    expect(final).not.toContain("--cancelled");
+    const report = job.step("Report on the merged pull request").stdout;
+    expect(report).toContain("### ❌ pr-autoscaler apply: failed");
+    expect(report).toContain(
+      "| Nodes | ❌ failed: the Node objects of the destroyed VMs not deleted |",
+    );
+    expect(report).toContain(
+      "but deleting the Node object of `talos-worker-4` failed: it stays, NotReady and cordoned. The wait for pool `workers`, which left it out, ended with its nodes Ready. Nothing is rolled back.",
+    );
+    expect(report).toContain("run `kubectl delete node talos-worker-4`");
+    expect(report).toContain("Failed deleting Node objects: applied; pool workers Ready");
+  });
+
+  it("says the nodes were not checked when the delete failed and no wait gave a result", async () => {
+    const sandbox = await scaleDownSandbox();
+    const job = await sandbox.runJob("apply", {
+      event: pushEvent(sandbox),
+      env: { STUB_KUBECTL_EXIT: "1", STUB_WAIT_EXIT: "1" },
+    });
+    expect(job.step("removenodes").outcome).toBe("failure");
+    expect(job.step("wait").outcome).toBe("failure");
+    const final = reportArgs(await sandbox.calls(), "apply", "failed");
+    expect(flag(final, "--failed-step")).toBe("delete-nodes");
+    expect(final).not.toContain("--wait-result");
+    const report = job.step("Report on the merged pull request").stdout;
+    expect(report).toContain(
+      "No wait for the nodes gave a result (it was cancelled, or stopped before it could), so whether the pools' nodes are Ready is not known.",
+    );
+    expect(report).toContain("Failed deleting Node objects: applied; the nodes not checked");
   });
 
   it("says so when the uncordon after a failed apply fails too", async () => {
