@@ -401,10 +401,16 @@ function deleteNodesFailureEffect(input: ApplyReportInput): FailureEffect {
   const command =
     names.length > 0 ? code(`kubectl delete node ${names.join(" ")}`) : "`kubectl delete node`";
   return {
-    changed: `the plan was applied (the VMs in the table were created or destroyed), but deleting ${objects} ${stopped}: ${one ? "it stays" : "they stay"}, NotReady and cordoned.${waited.sentence} Nothing is rolled back.`,
+    changed: `the plan was applied (the VMs in the table were created or destroyed), but deleting ${objects} ${stopped}: ${left(one, input.cancelled === true)}, NotReady and cordoned.${waited.sentence} Nothing is rolled back.`,
     next: `read the log for why the delete ${stopped === "failed" ? "failed" : "stopped"}, then run ${command}: a Node object left behind keeps its cordon for a new VM that takes its name, and its wait does not count that node as new.${waited.nodesNext ? ` ${NODES_NEXT}` : ""}`,
     status: `${input.cancelled ? "Cancelled" : "Failed"} deleting Node objects: applied; ${waited.status}`,
   };
+}
+
+/** What a delete that failed left; one a cancel stopped may have deleted some, or all. */
+function left(one: boolean, cancelled: boolean): string {
+  if (cancelled) return one ? "it may still be there" : "they may still be there";
+  return one ? "it stays" : "they stay";
 }
 
 /**

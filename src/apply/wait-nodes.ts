@@ -227,7 +227,10 @@ export async function waitForNodes(
         // look: the node it was for is still there, and the result says why (deleteFailed).
         const message = `could not delete node ${failed.node}: ${failed.error.message}`;
         if (!failed.error.retryable) return finish("failed", message);
-        options.onEvent?.({ type: "delete-failed", node: failed.node, message });
+        // One the timeout cut short is told by the result: no look follows it.
+        if (!failed.unanswered) {
+          options.onEvent?.({ type: "delete-failed", node: failed.node, message });
+        }
       }
     } catch (error) {
       if (error instanceof DrainCancelled) return cancel(error);

@@ -1049,6 +1049,22 @@ describe("report apply --wait-result", () => {
     );
     expect(run.stdout).toContain("check the new VMs' consoles in Proxmox");
     expect(run.stdout).toContain("Failed deleting Node objects: applied; pool workers: 2/3 Ready");
+
+    // A cancel during the delete: it may have deleted the object, and no wait ran after it.
+    const cancelled = await runReport([
+      "apply",
+      "--sha",
+      MERGE,
+      ...args,
+      "--cancelled",
+      "--dry-run",
+    ]);
+    expect(cancelled.stdout).toContain(
+      "but deleting the Node object of `talos-worker-4` was cancelled: it may still be there, NotReady and cordoned. No wait for the nodes gave a result",
+    );
+    expect(cancelled.stdout).toContain(
+      "Cancelled deleting Node objects: applied; the nodes not checked",
+    );
   });
 
   it("says the nodes could not be read, rather than count them", async () => {
