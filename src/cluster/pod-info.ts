@@ -133,6 +133,11 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (spread) pod.topologySpread = spread;
   const hostPorts = readHostPorts(spec);
   if (hostPorts) pod.hostPorts = hostPorts;
+  const resourceClaims = list(spec.resourceClaims).flatMap((claim) => {
+    const claimName = string(record(claim).name);
+    return claimName ? [intern(claimName)] : [];
+  });
+  if (resourceClaims.length > 0) pod.resourceClaims = resourceClaims;
   const priority = number(spec.priority);
   if (priority !== undefined) pod.priority = priority;
   const unschedulable = unschedulableCondition(status);

@@ -193,6 +193,7 @@ const PodInfo = z.object({
       }),
     )
     .optional(),
+  resourceClaims: z.array(z.string()).optional(),
   safeToEvict: z.boolean().optional(),
   doNotDisrupt: z.boolean(),
   daemonSet: z.boolean(),

@@ -430,6 +430,8 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
       return "what a new node offers is unknown";
     case "requests-unknown":
       return `its ${pod.resource} request could not be read (see the snapshot's warnings): what it needs is unknown, not zero`;
+    case "claims-unknown":
+      return `it is given devices through its resource claims (${(pod.resourceClaims ?? []).join(", ")}), and which nodes have them is not read (ResourceSlices), so whether an existing or a new node could run it is not known`;
     case "volumes":
       return `its volumes keep it pending, which a new node does not change (scheduler: ${pod.volume}${(pod.claims ?? []).map((claim) => `; claim ${claim.claim}: ${claim.why ?? "waits"}`).join("")})`;
     case "pod-affinity":
@@ -904,6 +906,8 @@ function unplacedCauseText(cause: Exclude<UnplacedCause, "room" | "volume-unknow
       return "no other node of the pool is Ready, not cordoned and of known room";
     case "requests-unknown":
       return "its requests could not be read, so where it fits is unknown";
+    case "claims-unknown":
+      return "it is given devices through resource claims, and which nodes have them is not read (ResourceSlices), so where it could go is unknown";
     case "node-selector":
       return "its nodeSelector matches none of the nodes with room";
     case "node-affinity":

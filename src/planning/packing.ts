@@ -65,7 +65,8 @@ export type NeverFitReason =
   | "volumes"
   | "requests-unknown"
   | "topology-unknown"
-  | "extended-unknown";
+  | "extended-unknown"
+  | "claims-unknown";
 
 /**
  * Reasons a pod is not placed on a new node that say what is unknown, not what is wrong: the pod
@@ -78,6 +79,7 @@ const FIT_UNKNOWN = new Set<NeverFitReason>([
   "label-unknown",
   "topology-unknown",
   "extended-unknown",
+  "claims-unknown",
 ]);
 
 /** Whether `reason` says a pod's fit on a new node is unknown rather than that it never fits. */
@@ -97,6 +99,8 @@ export interface NeverFitPod extends PendingPod {
   resources?: string[];
   /** For `volumes`: the scheduler's words about the volume that keeps the pod pending. */
   volume?: string;
+  /** For `claims-unknown`: the pod's resource claims (`spec.resourceClaims`), by name. */
+  resourceClaims?: string[];
   /**
    * For `volumes`: the claims that wait on something a node does not change, and what; for
    * `volume-node-affinity`: the claim whose volume a new node could not reach.
@@ -238,6 +242,16 @@ export function packPendingPods(
       result.neverFit.push({ ...pendingPod(entry.pod), ...volumesDetail(entry.pod, volume) });
       continue;
     }
+    // Devices it is given through resource claims come from ResourceSlices, which are not read:
+    // which node, existing or new, could give them is unknown, and no node is added on a guess.
+    if (entry.pod.resourceClaims) {
+      result.neverFit.push({
+        ...pendingPod(entry.pod),
+        reason: "claims-unknown",
+        resourceClaims: entry.pod.resourceClaims,
+      });
+      continue;
+    }
     // What it needs is unknown: no room can be said to hold it, and no node is added on a guess.
     const [unread] = unknownRequests(entry.pod);
     if (unread) {
@@ -290,6 +304,7 @@ export type UnplacedCause =
   | "no-node"
   | "requests-unknown"
   | "volume-unknown"
+  | "claims-unknown"
   | PlacementConflict
   | PeerConflict;
 
@@ -334,7 +349,9 @@ export function packOntoNodes(
     return bin !== undefined;
   };
   const unknown = (pod: PodInfo) =>
-    unknownRequests(pod).length > 0 || unknownVolumes(pod).length > 0;
+    unknownRequests(pod).length > 0 ||
+    unknownVolumes(pod).length > 0 ||
+    pod.resourceClaims !== undefined;
   for (const entry of decreasing(pods, undefined))
     if (unknown(entry.pod) || !tryPlace(entry)) unplaced.push(entry);
   // A pod that must run beside another one being moved can follow it once that one is placed.
@@ -353,6 +370,7 @@ function unplacedPod(
   if (unknownRequests(pod).length > 0) return { pod, cause: "requests-unknown" };
   const claims = unknownVolumes(pod);
   if (claims.length > 0) return { pod, cause: "volume-unknown", claims };
+  if (pod.resourceClaims) return { pod, cause: "claims-unknown" };
   if (bins.length === 0) return { pod, cause: "no-node" };
   for (const bin of bins) {
     if (!fitsIn(entry.demand, bin.room)) continue;

@@ -269,6 +269,12 @@ export interface PodInfo {
    * asks of a node; absent when it mounts none, and in a snapshot saved before they were read.
    */
   volumeClaims?: VolumeClaimPlacement[];
+  /**
+   * The names of its `spec.resourceClaims`: devices it is given through dynamic resource
+   * allocation, from ResourceSlices that are not read, so which nodes could give them is not
+   * known. Absent when it has none, and in a snapshot saved before they were read.
+   */
+  resourceClaims?: string[];
   /** `cluster-autoscaler.kubernetes.io/safe-to-evict`: true, false, or absent. */
   safeToEvict?: boolean;
   /** `karpenter.sh/do-not-disrupt: "true"`. */

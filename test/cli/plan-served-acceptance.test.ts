@@ -415,6 +415,55 @@ describe("plan acceptance: pending pods a new node would not take", () => {
   });
 });
 
+describe("plan acceptance: pods given devices through resource claims", () => {
+  // Dynamic resource allocation: the devices come from ResourceSlices, which the plan does not
+  // read, so which node could run such a pod is not known, whatever room it shows.
+  function claiming(raw: Raw): Raw {
+    return withSpec(raw, (spec) => {
+      spec.resourceClaims = [{ name: "gpu", resourceClaimTemplateName: "single-gpu" }];
+      ((spec.containers as Raw[])[0] as Raw).resources = {
+        requests: { cpu: "500m", memory: "1Gi" },
+        claims: [{ name: "gpu" }],
+      };
+    });
+  }
+  const files = {
+    tfvars: tfvars(4),
+    config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
+  };
+
+  it("neither says a pending one fits a node with room nor removes a node while it waits", async () => {
+    const pending = claiming(
+      web("dra01", {
+        scheduled: {
+          reason: "Unschedulable",
+          message:
+            "0/5 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 4 cannot allocate all claims. still not schedulable, preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.",
+        },
+      }),
+    );
+    const output = await plan([...cluster(FOUR), pending], files);
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toContain(
+      "fit unknown: apps/web-6f7c8d9b5-dra01 (cpu 500m, memory 1 GiB): it is given devices through its resource claims (gpu), and which nodes have them is not read (ResourceSlices), so whether an existing or a new node could run it is not known",
+    );
+    expect(note).not.toContain("fits on talos-worker");
+    expect(note).toContain(
+      "hold: apps/web-6f7c8d9b5-dra01 is pending and whether a new node would fit it is unknown",
+    );
+  });
+
+  it("keeps the idle node that runs one, as where it could go is unknown", async () => {
+    const running = claiming(web("dra02", { node: "talos-worker-4" }));
+    const output = await plan([...cluster(FOUR), running], files);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "not removed: not every pod of talos-worker-4 fits on the other nodes (apps/web-6f7c8d9b5-dra02: it is given devices through resource claims, and which nodes have them is not read (ResourceSlices), so where it could go is unknown)",
+    );
+  });
+});
+
 describe("plan acceptance: what the drain may evict from the node a decrease removes", () => {
   const files = {
     tfvars: tfvars(4),

@@ -340,3 +340,22 @@ describe("reading safe-to-evict-local-volumes", () => {
     ]);
   });
 });
+
+describe("reading resource claims", () => {
+  it("keeps the names of spec.resourceClaims, and leaves the field out without any", () => {
+    const pod = read(
+      {},
+      {},
+      {
+        resourceClaims: [
+          { name: "gpu", resourceClaimTemplateName: "single-gpu" },
+          { name: "nic", resourceClaimName: "sriov-vf-0" },
+          { resourceClaimName: "nameless" },
+        ],
+      },
+    );
+    expect(pod.resourceClaims).toEqual(["gpu", "nic"]);
+    expect(read({}).resourceClaims).toBeUndefined();
+    expect(read({}, {}, { resourceClaims: [] }).resourceClaims).toBeUndefined();
+  });
+});

@@ -39,6 +39,18 @@ describe("snapshot JSON", () => {
     expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(snapshot)));
   });
 
+  it("keeps a pod's resource claims through a save and a load", () => {
+    const [first, ...rest] = snapshot.pods;
+    if (!first) throw new Error("the homelab has no pod");
+    const claiming: Snapshot = {
+      ...snapshot,
+      pods: [{ ...first, resourceClaims: ["gpu"] }, ...rest],
+    };
+    expect(loadSnapshot(snapshotToJson(claiming), "snap.json").pods[0]?.resourceClaims).toEqual([
+      "gpu",
+    ]);
+  });
+
   it("writes one array element per line, in chunks", () => {
     const chunks: string[] = [];
     writeSnapshotJson(snapshot, (chunk) => chunks.push(chunk));
