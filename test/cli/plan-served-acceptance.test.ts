@@ -4,9 +4,11 @@
  * (the eviction API) allows, before reading the plan: a repo with and without a config, pods
  * whose requests are written in unusual units or counted beyond their containers (completed
  * init containers, pod overhead, pods bound but not started), finished pods that hold nothing,
- * pods no new node could take, budgets written as 0 and as a percentage, two pools whose counts
- * share one Terraform map, a count Terraform reads from a string or a Pulumi stack holds as a
- * number, and an infra repo kept in a folder of a larger checkout.
+ * a pool of two VM sizes, metrics-server registered but down, pods no new node could take,
+ * pods given devices through resource claims, budgets written as 0 and as a percentage, a node
+ * the count does not account for, two pools whose counts share one Terraform map, a count
+ * Terraform reads from a string or a Pulumi stack holds as a number, and an infra repo kept in a
+ * folder of a larger checkout.
  */
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
