@@ -215,7 +215,8 @@ export function heldByAProblem(decision: NodeDecision): boolean {
 
 /**
  * Whether the decision waits on a person: a hold of that kind, a pool above its max whose node
- * to remove cannot be told (a name template that names no node), which no time resolves, or
+ * to remove cannot be told (a name template that names no node) or has a blocker other than a
+ * budget allowing no disruption now, which no time resolves, or
  * pods a new node would take left pending at the max or the host cap (cluster-autoscaler's "max
  * node group size reached"): only a person raising the bound, or making room, lets them run.
  * Not while they wait for `scaleUp.pendingFor`: a pod pending for seconds is no warning yet.
@@ -238,8 +239,17 @@ function needsAPerson(decision: NodeDecision): boolean {
   const noCandidate = decision.scaleDown.conditions.some(
     (condition) => condition.kind === "candidate" && !condition.met,
   );
+  // A blocker no time lifts (the node's annotation, a pod no controller makes again, local
+  // storage, `safe-to-evict: "false"`…) keeps the count above the max until a person acts; a
+  // budget that allows no disruption now may allow one once its pods are healthy.
+  const lastingBlocker = decision.scaleDown.conditions.some(
+    (condition) =>
+      condition.kind === "no-blockers" &&
+      !condition.met &&
+      condition.blockers.some((blocker) => blocker.kind !== "pdb"),
+  );
   // Above the max with scale-down off, nothing will ever lower the count but a person.
-  return aboveMax && (noCandidate || !decision.scaleDown.enabled);
+  return aboveMax && (noCandidate || lastingBlocker || !decision.scaleDown.enabled);
 }
 
 /**

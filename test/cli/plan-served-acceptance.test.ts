@@ -34,6 +34,7 @@ import {
   filler,
   fillers,
   git,
+  onWorker4,
   plan,
   poolNote,
   serveForTest,
@@ -514,6 +515,26 @@ describe("plan acceptance: what the drain may evict from the node a decrease rem
     expect(text).toContain("scale down 4 → 3, removing talos-worker-4");
     expect(text).toContain("talos-worker-4 has no blockers: met");
     expect(text).toContain("1 pod(s) of talos-worker-4 fit on the other nodes: met");
+  });
+
+  it("warns when a blocker no time lifts keeps the count above the max, not when a budget does", async () => {
+    const aboveMax = { tfvars: tfvars(4), config: config({ "max: 6": "max: 3" }) };
+    // A debug pod started by hand: no controller makes it again elsewhere, so the drain would
+    // lose it, and nothing but a person deletes it.
+    const debug = pod("default", "debug-shell", { ...onWorker4, owner: null });
+    const held = await plan([...cluster(FOUR), debug], aboveMax);
+    expect(held.proposals).toEqual([]);
+    const note = held.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain("not removed: talos-worker-4 has 1 blocker(s)");
+    expect(note?.message).toContain("blockers on talos-worker-4: default/debug-shell:");
+    // A budget allowing no disruption now allows one once its pods are healthy again.
+    const budgeted = await plan(
+      [...cluster(FOUR), ...replicasUnder({ maxUnavailable: 1 }, 0)],
+      aboveMax,
+    );
+    expect(budgeted.proposals).toEqual([]);
+    expect(budgeted.notes.find((entry) => entry.subject === "pool/workers")?.level).toBe("info");
   });
 
   it("removes a node above the max whose only pod is an evicted bare pod with an emptyDir", async () => {
