@@ -45,7 +45,7 @@ export function explainNodeDecision(decision: NodeDecision): string[] {
   if (pr) add(pr);
   add(nodesLine(decision));
   add(boundsLine(decision.bounds));
-  if (decision.nodes.shape) add(shapeLine(decision.nodes.shape));
+  if (decision.nodes.shape) add(shapeLine(decision.nodes.shape, asksForDisk(decision)));
   add(utilisationLine(decision));
   for (const trigger of decision.triggers) add(`trigger: ${triggerText(trigger)}`);
   const refusedBy = decision.scaleDown.refusedBy ?? [];
@@ -196,9 +196,18 @@ function hostCapPartText(part: BoundsReport["hostCapParts"][number]): string {
   return `${kind} ⌊${free} / ${amount(kind, part.perNode ?? 0)}⌋ = ${part.nodes}`;
 }
 
-function shapeLine(shape: NodeShape): string {
+/** Whether a pending pod the decision lists asks for ephemeral storage, which then decides too. */
+function asksForDisk(decision: NodeDecision): boolean {
+  const { onExisting, onNew, neverFit, overMax } = decision.pending;
+  return [...onExisting, ...onNew, ...neverFit, ...overMax].some((pod) => pod.ephemeralStorage);
+}
+
+/** The new node's allocatable; its ephemeral storage when `disk`, as pending pods ask for some. */
+function shapeLine(shape: NodeShape, disk: boolean): string {
   const a = shape.allocatable;
   let text = `new node: ${formatCpu(a.cpu ?? 0)} cpu, ${formatMemory(a.memory ?? 0)} memory, ${a.pods === undefined ? "pods unknown" : count(a.pods, "pod")}`;
+  if (disk && a.ephemeralStorage !== undefined)
+    text += `, ${formatMemory(a.ephemeralStorage)} ephemeral storage`;
   for (const [name, amount] of Object.entries(a.extended ?? {}))
     if (amount > 0) text += `, ${formatExtended(name, amount)} ${name}`;
   for (const name of shape.unknownExtended ?? []) text += `, ${name} unknown`;
@@ -406,10 +415,13 @@ export function boundReached(decision: NodeDecision): { name: "max" | "host cap"
 function podText(pod: PendingPod): string {
   const cpu = pod.unknown?.includes("cpu") ? "unknown" : formatCpu(pod.cpu);
   const memory = pod.unknown?.includes("memory") ? "unknown" : formatMemory(pod.memory);
+  const disk = pod.ephemeralStorage
+    ? `, ephemeral-storage ${formatMemory(pod.ephemeralStorage)}`
+    : "";
   const extended = Object.entries(pod.extended ?? {}).map(
     ([name, amount]) => `, ${name} ${formatExtended(name, amount)}`,
   );
-  return `${pod.pod} (cpu ${cpu}, memory ${memory}${extended.join("")})`;
+  return `${pod.pod} (cpu ${cpu}, memory ${memory}${disk}${extended.join("")})`;
 }
 
 function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {

@@ -46,6 +46,8 @@ export interface PendingPod {
   memory: number;
   /** The requests that could not be read: what the pod needs of them is unknown, not zero. */
   unknown?: ("cpu" | "memory")[];
+  /** Its ephemeral storage request in bytes, when it makes one: it takes a node's disk too. */
+  ephemeralStorage?: number;
   /** Its extended resource requests by name (`nvidia.com/gpu`), when it makes some. */
   extended?: Record<string, number>;
   /** The scheduler's message, e.g. `0/4 nodes are available: 4 Insufficient cpu.` */
@@ -644,6 +646,7 @@ export function pendingPod(pod: PodInfo): PendingPod {
   };
   const unknown = (["cpu", "memory"] as const).filter((name) => pod.requests[name] === undefined);
   if (unknown.length > 0) info.unknown = [...unknown];
+  if (pod.requests.ephemeralStorage) info.ephemeralStorage = pod.requests.ephemeralStorage;
   const extended = Object.entries(pod.requests.extended ?? {}).filter(([, amount]) => amount > 0);
   if (extended.length > 0) info.extended = Object.fromEntries(extended);
   if (pod.unschedulable?.message) info.message = pod.unschedulable.message;

@@ -160,12 +160,13 @@ export function handOverBeyondMax(
   if (neverHere.length === 0 && gone.length === 0) return;
   pending.neverFit = pending.neverFit.filter((pod) => !takenBy.has(pod.pod));
   pending.elsewhere = [
-    ...neverHere.map(({ pod, cpu, memory, unknown, extended, message }) =>
+    ...neverHere.map(({ pod, cpu, memory, unknown, ephemeralStorage, extended, message }) =>
       elsewhere({
         pod,
         cpu,
         memory,
         ...(unknown ? { unknown } : {}),
+        ...(ephemeralStorage ? { ephemeralStorage } : {}),
         ...(extended ? { extended } : {}),
         ...(message ? { message } : {}),
       }),

@@ -223,17 +223,26 @@ function pendingSection(proposal: NodeProposal): string {
     ...placed.map((pod) => ({ pod, goes: where(pod.node) })),
     ...pending.overMax.map((pod) => ({ pod, goes: beyond })),
   ];
-  // A column for extended resources (GPUs) only when a pod asks for one, which decides where
-  // it goes; the table stays narrow otherwise.
+  // A column for ephemeral storage, and one for extended resources (GPUs), only when a pod asks
+  // for it, which decides where it goes; the table stays narrow otherwise.
+  const disk = listed.some(({ pod }) => pod.ephemeralStorage);
   const extended = listed.some(({ pod }) => extendedText(pod) !== "");
   const rows = listed.map(({ pod, goes }) => [
     pod.pod,
     formatCpu(pod.cpu),
     formatMemory(pod.memory),
+    ...(disk ? [formatMemory(pod.ephemeralStorage ?? 0)] : []),
     ...(extended ? [extendedText(pod) || "none"] : []),
     goes,
   ]);
-  const header = ["Pod", "CPU", "Memory", ...(extended ? ["Extended resources"] : []), "Goes to"];
+  const header = [
+    "Pod",
+    "CPU",
+    "Memory",
+    ...(disk ? ["Ephemeral storage"] : []),
+    ...(extended ? ["Extended resources"] : []),
+    "Goes to",
+  ];
   const lines = explanationOf(proposal);
   const neverFit = lines.get("never fits") ?? [];
   const fitUnknown = lines.get("fit unknown") ?? [];

@@ -152,6 +152,18 @@ describe("the pull request of a scale-up", () => {
     expect(plain).not.toContain("Extended resources");
   });
 
+  it("lists the ephemeral storage pending pods ask for only when one does", () => {
+    const { workers, pods } = full(2, { usage: { cpu: "1", memory: "4Gi" } }, 1);
+    const disk = pendingPod("ci/runner", { cpu: "100m", ephemeralStorage: "30Gi" });
+    const text = body(workers, {}, [...pods, disk]);
+    expect(text).toContain(
+      "| Pod | CPU | Memory | Ephemeral storage | Goes to |\n| --- | --- | --- | --- | --- |",
+    );
+    expect(text).toContain("| ci/runner | 100m | 0 B | 30 GiB | free room on worker-1 |");
+    expect(text).toMatch(/\| web\/p0 \| 3 \| 0 B \| 0 B \| new node \d \|/);
+    expect(body(workers, {}, pods)).not.toContain("Ephemeral storage");
+  });
+
   it("lists pods whose fit is unknown, and no empty table when no pod is placed", () => {
     const busy = { usage: { cpu: "3800m", memory: "15Gi" } };
     // A zone per Proxmox host: which one a new node joins is not known.
