@@ -722,7 +722,9 @@ function fitUnknownClosing(
 ): Hold | undefined {
   const pods = fitUnknownPods(up);
   if (pods.length === 0 || !openDecrease(context) || openDecreaseGoes(context)) return undefined;
-  const { current, bounds } = context;
+  const { current, bounds, pool } = context;
+  // With scale-down off nothing goes, down to the max or long not Ready: the hold names neither.
+  if (!pool.scaleDown.enabled) return { kind: "pending-fit-unknown", pods };
   if (current !== undefined && current > bounds.effectiveMax)
     return {
       kind: "pending-fit-unknown",

@@ -593,6 +593,25 @@ describe("while a pending pod's fit on a new node is unknown", () => {
     expect(text.join("\n")).not.toContain("for low usage");
   });
 
+  it("says nothing comes down to the max with scale-down off, when it closes an open decrease", () => {
+    // With scale-down on, the hold says the count comes down to the max of 5 and no further.
+    const cooldown = { lastChange: { at: ago(120), direction: "up" as const } };
+    const decision = planOne(
+      gpuTie(6, 4),
+      { max: 5, scaleDown: { enabled: false } },
+      { facts: { openPullRequest: { number: 3, desired: 3, from: 6 }, ...cooldown } },
+    );
+    expect(decision.action).toBe("none");
+    expect(kinds(decision.triggers)).toEqual(["above-max"]);
+    expect(decision.holds).toContainEqual({ kind: "pending-fit-unknown", pods: ["ai/ollama"] });
+    expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
+      "  hold: ai/ollama is pending and whether a new node would fit it is unknown (fit unknown, above): no node is removed for low usage while it waits, so the room it may need is not given away",
+    );
+    expect(text.join("\n")).not.toContain("comes down to");
+  });
+
   /**
    * `gpuTie` with the four workers quiet, worker-4 empty, and worker-5 long not Ready (empty):
    * a decrease removes worker-5 whatever the usage.
