@@ -1,5 +1,5 @@
 import { type PdbIndex, pdbsOf, podKey } from "./cluster-index.ts";
-import type { NodeInfo, OwnerRef, PodDisruptionBudgetInfo, PodInfo } from "./snapshot.ts";
+import type { NodeInfo, OwnerRef, PodDisruptionBudgetInfo, PodInfo, Snapshot } from "./snapshot.ts";
 
 export type DrainBlockerKind =
   | "scale-down-disabled"
@@ -118,6 +118,32 @@ export function nodeBlockers(
   for (const pod of evictable) blockers.push(...podOwnBlockers(pod, rules));
   blockers.push(...pdbBlockers(evictable, pdbs));
   return blockers;
+}
+
+/**
+ * The lists a node's blockers rest on: its pods, the budgets over them, and the volumes and
+ * claims that tell local storage (read only when a pod has a claim: a failure of those lists
+ * then makes the snapshot incomplete).
+ */
+const BLOCKER_LISTS: readonly string[] = [
+  "pods",
+  "poddisruptionbudgets",
+  "persistentvolumes",
+  "persistentvolumeclaims",
+];
+
+/**
+ * The lists a node's blockers rest on that failed or stopped part way, in the order above: while
+ * one is, a node with no blocker found may have one the list would have shown (a budget allowing
+ * no disruption, a pod on a node-local volume), so its blockers are unknown, not none.
+ */
+export function blockerListsUnread(snapshot: Snapshot): string[] {
+  const failed = new Set(
+    snapshot.warnings
+      .filter((warning) => warning.code === "list-failed" || warning.code === "list-partial")
+      .map((warning) => warning.subject),
+  );
+  return BLOCKER_LISTS.filter((list) => failed.has(list));
 }
 
 /**

@@ -749,6 +749,8 @@ export function conditionText(
         ? `${condition.node} is cordoned, and goes all the same: the count must come down to a bound`
         : `${condition.node} is cordoned: ${mark} (${cordonedText(condition.node)})`;
     case "no-blockers":
+      if (condition.unread)
+        return `${blockersUnknownText(condition.node, condition.blockers.length)}: ${mark} (${unreadListsText(condition.unread)})`;
       return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : `${condition.blockers.length} blocker(s)`}: ${mark}`;
     case "pods-fit":
       return `${condition.pods} pod(s) of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
@@ -759,6 +761,24 @@ export function conditionText(
         ? `${condition.node} is the pool's last node, and newNode tells a new node's shape without it: met`
         : `${condition.node} is the pool's last node: not met (${lastNodeStaysText(condition)})`;
   }
+}
+
+/**
+ * A node's blockers while a list they rest on was not read in full: those found, and that more
+ * may be there (`talos-worker-4's blockers are unknown`, `… has 1 blocker(s), and may have more`).
+ */
+function blockersUnknownText(node: string, found: number): string {
+  return found === 0
+    ? `${node}'s blockers are unknown`
+    : `${node} has ${found} blocker(s), and may have more`;
+}
+
+/** `the list of poddisruptionbudgets was not read in full: …`, naming each list. */
+function unreadListsText(lists: readonly string[]): string {
+  const one = lists.length === 1;
+  const names =
+    lists.length > 2 ? `${lists.slice(0, -1).join(", ")} and ${lists.at(-1)}` : lists.join(" and ");
+  return `the ${one ? "list" : "lists"} of ${names} ${one ? "was" : "were"} not read in full: a blocker ${one ? "it" : "they"} would show is unknown, not none`;
 }
 
 /** What a projection is of: `cpu`, `memory`, or the requests it names (the higher of the two). */
@@ -781,6 +801,8 @@ export function refusalText(condition: ScaleDownCondition): string {
     case "not-cordoned":
       return `${condition.node} is cordoned (${cordonedText(condition.node)})`;
     case "no-blockers":
+      if (condition.unread)
+        return `${blockersUnknownText(condition.node, condition.blockers.length)} (${unreadListsText(condition.unread)})`;
       return `${condition.node} has ${condition.blockers.length} blocker(s)`;
     case "pods-fit":
       return `not every pod of ${condition.node}${alsoCordonedText(condition.cordoned)} fits on the other nodes (${unplacedText(condition.causes)})`;

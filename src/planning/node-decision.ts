@@ -306,7 +306,17 @@ export type ScaleDownCondition =
    * Above the max or the host cap it goes all the same.
    */
   | { kind: "not-cordoned"; met: false; node: string }
-  | { kind: "no-blockers"; met: boolean; node: string; blockers: DrainBlocker[] }
+  /**
+   * `unread`: lists the blockers rest on that failed or stopped part way (`poddisruptionbudgets`,
+   * `pods`, …): what else keeps the node is unknown, so the condition is not met.
+   */
+  | {
+      kind: "no-blockers";
+      met: boolean;
+      node: string;
+      blockers: DrainBlocker[];
+      unread?: string[];
+    }
   | {
       kind: "pods-fit";
       met: boolean;

@@ -1,5 +1,5 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
-import { type DrainBlocker, nodeBlockers } from "./blockers.ts";
+import { blockerListsUnread, type DrainBlocker, nodeBlockers } from "./blockers.ts";
 import { maxBound, poolBounds, raisingSchedule } from "./bounds.ts";
 import { type ClusterIndex, indexCluster, podKey } from "./cluster-index.ts";
 import { hysteresisHolds, joiningNodes, unreadyHold } from "./hysteresis.ts";
@@ -130,7 +130,12 @@ function planPool(
       }),
     ]),
   );
-  const down = evaluateScaleDown(context, blockers, pendingOnMembers);
+  const down = evaluateScaleDown(
+    context,
+    blockers,
+    pendingOnMembers,
+    blockerListsUnread(input.snapshot),
+  );
   unreadyAtMin(context, down);
   unreadyScaleDownOff(context, down);
   const outcome = decide(context, input, up, down);

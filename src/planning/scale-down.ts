@@ -50,6 +50,7 @@ export function evaluateScaleDown(
   context: PoolContext,
   blockers: ReadonlyMap<string, DrainBlocker[]>,
   pendingOnExisting: readonly PodInfo[],
+  unread: readonly string[] = [],
 ): ScaleDownEvaluation {
   const { pool } = context;
   const conditions: ScaleDownCondition[] = [];
@@ -75,7 +76,7 @@ export function evaluateScaleDown(
     ...(context.current !== undefined ? { current: context.current } : {}),
   };
   conditions.push(aboveMin);
-  const removal = removalConditions(context, blockers, pendingOnExisting, checks);
+  const removal = removalConditions(context, blockers, pendingOnExisting, checks, unread);
   conditions.push(...removal.conditions);
   const report: ScaleDownReport = { enabled: pool.scaleDown.enabled, conditions };
   const evaluation: ScaleDownEvaluation = {
@@ -122,6 +123,7 @@ function removalConditions(
   blockers: ReadonlyMap<string, DrainBlocker[]>,
   pendingOnExisting: readonly PodInfo[],
   checks: readonly SustainedCheck[],
+  unread: readonly string[],
 ): {
   conditions: ScaleDownCondition[];
   removable: boolean;
@@ -169,11 +171,13 @@ function removalConditions(
     ...(isCordoned(node)
       ? [{ kind: "not-cordoned" as const, met: false as const, node: node.name }]
       : []),
+    // A list the blockers rest on that was not read in full may hold one: unknown is not none.
     {
       kind: "no-blockers",
-      met: nodeBlockers.length === 0,
+      met: nodeBlockers.length === 0 && unread.length === 0,
       node: node.name,
       blockers: nodeBlockers,
+      ...(unread.length > 0 ? { unread: [...unread] } : {}),
     },
     {
       kind: "pods-fit",
@@ -198,7 +202,7 @@ function removalConditions(
   }
   return {
     conditions,
-    removable: nodeBlockers.length === 0 && unplaced.length === 0 && regrows,
+    removable: nodeBlockers.length === 0 && unread.length === 0 && unplaced.length === 0 && regrows,
     projectionMet: projections.every((condition) => condition.met),
     candidate: node.name,
   };

@@ -247,7 +247,9 @@ function conditionText(condition: ScaleDownCondition): string {
     case "not-cordoned":
       return `${condition.node} is cordoned`;
     case "no-blockers":
-      return `${condition.node} has ${condition.blockers.length} blocker(s)`;
+      return condition.unread && condition.blockers.length === 0
+        ? `${condition.node}'s blockers are unknown (${condition.unread.join(", ")} not read in full)`
+        : `${condition.node} has ${condition.blockers.length} blocker(s)`;
     case "pods-fit":
       return `the pods of ${condition.node} would not fit on the other nodes`;
     case "projection": {

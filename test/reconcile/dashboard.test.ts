@@ -152,6 +152,35 @@ describe("the dashboard's scale-down section, with the node to remove cordoned",
   });
 });
 
+describe("the dashboard's scale-down section, with the budgets not read", () => {
+  it("says the node's blockers are unknown, not that it has none", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(3, { usage: { cpu: "400m", memory: "2Gi" } }),
+      complete: false,
+      warnings: [
+        {
+          code: "list-failed",
+          subject: "poddisruptionbudgets",
+          message: "HTTP 403 Forbidden",
+        },
+      ],
+    });
+    const decision = planOne(snapshot, { scaleDown: { unneededTime: "0s" } });
+    expect(decision.action).toBe("none");
+    const body = renderDashboard({
+      control: emptyControlState(),
+      decisions: [decision],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: [],
+    });
+    expect(body).toContain(
+      "No node is removed because:\n\n- worker-3's blockers are unknown (poddisruptionbudgets not read in full)",
+    );
+  });
+});
+
 describe("the dashboard's scale-down section, on what usage shows", () => {
   const low = { cpu: "400m", memory: "2Gi" };
   const scaleDown = (decision: NodeDecision) => {
