@@ -755,7 +755,10 @@ export function conditionText(
     case "pods-fit":
       return `${condition.pods} pod(s) of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
     case "projection":
-      return `${projectedText(condition)} after removal ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")} < ${condition.limit} %: ${mark}`;
+      // Unknown is no figure to compare: "cpu after removal unknown < 70 %" would read as one.
+      if (condition.projected === undefined)
+        return `${projectedText(condition)} after removal < ${condition.limit} %: unknown, so not met`;
+      return `${projectedText(condition)} after removal ${formatCompared(condition.projected, condition.limit, "<")} < ${condition.limit} %: ${mark}`;
     case "last-node":
       return condition.met
         ? `${condition.node} is the pool's last node, and newNode tells a new node's shape without it: met`

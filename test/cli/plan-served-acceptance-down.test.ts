@@ -238,6 +238,13 @@ describe("plan acceptance, scale-down: lists a removal rests on", () => {
     expect(poolNote(output)).toContain(
       "hold: cpu and memory usage unknown on talos-worker-1, talos-worker-2, talos-worker-3, talos-worker-4; nothing rests on it (unknown is not zero)",
     );
+    // No figure is compared with the threshold: the projection is unknown.
+    expect(poolNote(output)).toContain("scale-down: cpu after removal < 70 %: unknown, so not met");
+    expect(noteDecision(output).scaleDown).toMatchObject({
+      conditions: expect.arrayContaining([
+        { kind: "projection", met: false, resource: "memory", limit: 75 },
+      ]),
+    });
   });
 });
 
