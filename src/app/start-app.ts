@@ -45,6 +45,11 @@ export interface StartAppOptions {
    * chat notices before it lets go anyway (default 40 s).
    */
   stopWaitMs?: number;
+  /**
+   * How long the whole stop may take, the Lease's release included (default 50 s: 10 s under the
+   * Deployment's 60 s grace period, for the process to exit). The release gets what is left.
+   */
+  stopBudgetMs?: number;
   /** How long one chat delivery may take (default 10 s). */
   notifyTimeoutMs?: number;
 }
@@ -77,7 +82,15 @@ type GuardedOctokit = MergeOctokit & WrappableOctokit;
 const REFRESH_MS = 60 * 60 * 1000;
 /** GitHub answers in well under a second; a request still open after this will not be answered. */
 const GITHUB_TIMEOUT_MS = 30_000;
-/** Below the Deployment's 60 s grace period, so the Lease is released before the pod is killed. */
+/**
+ * The stop in all: 10 s under the Deployment's 60 s grace period (deploy/base/deployment.yaml),
+ * so the process has exited before the pod is killed.
+ */
+const STOP_BUDGET_MS = 50_000;
+/**
+ * The running reconcile, the read for readiness and queued notices: within the budget, with
+ * 10 s left for the Lease's release (a read and a write, each given up after 5 s).
+ */
 const STOP_WAIT_MS = 40_000;
 /** How long a stop told to hurry still waits for the Lease's release: a few Lease requests. */
 const RELEASE_NOW_MS = 5_000;
@@ -349,8 +362,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     clearInterval(refresher);
     ledger.close();
     const begun = performance.now();
-    const waitMs = options.stopWaitMs ?? STOP_WAIT_MS;
+    const budgetMs = options.stopBudgetMs ?? STOP_BUDGET_MS;
+    const waitMs = Math.min(options.stopWaitMs ?? STOP_WAIT_MS, budgetMs);
     const left = () => Math.max(0, begun + waitMs - performance.now());
+    const budgetLeft = () => Math.max(0, begun + budgetMs - performance.now());
     const waited = () => Math.round(performance.now() - begun);
     // A look for readiness only reads; one under way (a Kubernetes API that does not answer)
     // is waited for no longer than the reconciles, and is otherwise left to end with the process.
@@ -378,16 +393,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     );
     // Released after the last reconcile ended (or was given up), so the next leader starts
     // at once rather than when the Lease expires. Each Lease request gives up after a few
-    // seconds; told to hurry, the stop waits RELEASE_NOW_MS more at most.
-    if (elector) {
-      const released = elector.stop().then(() => true);
-      const cut = aborted(hurry.signal).then(() => settlesWithin(released, RELEASE_NOW_MS));
-      if (!(await Promise.race([released, cut])))
-        log.warn(
-          { waitedMs: waited() },
-          "stopping now: the Lease is not released yet; another replica takes over when it expires",
-        );
-    }
+    // seconds, but a renewal under way comes first: with a Kubernetes API that does not
+    // answer, the release is waited for within what is left of the budget, and, told to
+    // hurry, RELEASE_NOW_MS more at most. The process exits without it.
+    if (
+      elector &&
+      !(await settlesWithin(elector.stop(), budgetLeft(), hurry.signal, RELEASE_NOW_MS))
+    )
+      log.warn(
+        { waitedMs: waited() },
+        hurry.signal.aborted
+          ? "stopping now: the Lease is not released yet; another replica takes over when it expires"
+          : "stopping: the Lease is not released in time; another replica takes over when it expires",
+      );
     // Notices of what was done (a pull request opened) go out after the release, within
     // what is left of the wait: a chat that does not answer holds the stop no longer.
     if (notifier) {
@@ -451,18 +469,27 @@ async function listen(server: Server, settings: AppSettings): Promise<void> {
   }
 }
 
-/** Whether `work` ends within `ms`, and before `cut` is aborted; it goes on either way. */
+/**
+ * Whether `work` ends within `ms`, and within `afterCutMs` of `cut` being aborted (at once by
+ * default); it goes on either way.
+ */
 async function settlesWithin(
   work: Promise<unknown>,
   ms: number,
   cut?: AbortSignal,
+  afterCutMs = 0,
 ): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   let onCut = () => {};
+  const until = performance.now() + ms;
   const late = new Promise<false>((resolve) => {
-    // Already cut: work that has ended still counts (it settles before a timer of 0).
-    timer = setTimeout(() => resolve(false), cut?.aborted ? 0 : ms);
-    onCut = () => resolve(false);
+    const within = (wait: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => resolve(false), wait);
+    };
+    // Cut: work that has ended still counts (it settles before a timer of 0).
+    within(cut?.aborted ? Math.min(ms, afterCutMs) : ms);
+    onCut = () => within(Math.min(Math.max(0, until - performance.now()), afterCutMs));
     cut?.addEventListener("abort", onCut, { once: true });
   });
   try {
@@ -471,14 +498,6 @@ async function settlesWithin(
     clearTimeout(timer);
     cut?.removeEventListener("abort", onCut);
   }
-}
-
-/** Resolves once `signal` is aborted (never, if it never is). */
-function aborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) =>
-    signal.addEventListener("abort", () => resolve(), { once: true }),
-  );
 }
 
 /** One line per reconcile that did something; idle ones at debug level. */

@@ -151,3 +151,66 @@ describe("two replicas with leader election", () => {
     });
   });
 });
+
+describe("a leader that stops while the Kubernetes API does not answer its writes", () => {
+  it("ends its stop within the budget, without the release, which goes on and lands later", async () => {
+    new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
+    const lines: string[] = [];
+    const lease = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/pr-autoscaler`;
+    const app = await startApp({
+      settings: settings("replica-a"),
+      log: pino({ level: "info" }, { write: (line: string) => lines.push(line) }),
+      observe: async () => cluster({ pending: 0, plex: false }),
+      timer: false,
+      // Each Lease request is given up after 5 s (half the renew deadline): far past the budget.
+      election: { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 50 },
+      stopWaitMs: 100,
+      stopBudgetMs: 300,
+    });
+    await waitFor(() => app.leader(), "replica-a leads");
+    // Reads are answered, writes held until the test lets them go: the renewal under way when
+    // the stop begins, then the release, wait each for its request's timeout.
+    let answer = () => {};
+    fake.injectFault({
+      method: "PUT",
+      path: lease,
+      times: Number.POSITIVE_INFINITY,
+      until: new Promise<void>((resolve) => {
+        answer = resolve;
+      }),
+    });
+    try {
+      const writes = fake.requestCount({ method: "PUT", path: lease });
+      await waitFor(
+        () => fake.requestCount({ method: "PUT", path: lease }) > writes,
+        "a renewal is under way",
+      );
+      await app.stop();
+      const said = lines.map((line) => JSON.parse(line) as { level: number; msg: string });
+      // The stop ended before the release did: neither released nor failed yet.
+      expect(said).toContainEqual(
+        expect.objectContaining({
+          level: 40,
+          msg: "stopping: the Lease is not released in time; another replica takes over when it expires",
+        }),
+      );
+      expect(said.map((line) => line.msg)).not.toContain("released the Lease");
+      expect(said.map((line) => line.msg)).not.toContain(
+        "could not release the Lease; another replica takes over when it expires",
+      );
+      expect(fake.get("leases", "pr-autoscaler", namespace)?.spec).toMatchObject({
+        holderIdentity: "replica-a",
+      });
+    } finally {
+      answer();
+      fake.clearFaults();
+    }
+    // Answered, the release still lands: the next leader need not wait for the Lease to expire.
+    await waitFor(
+      () =>
+        (fake.get("leases", "pr-autoscaler", namespace)?.spec as { holderIdentity?: string })
+          ?.holderIdentity === "",
+      "the Lease is released",
+    );
+  });
+});
