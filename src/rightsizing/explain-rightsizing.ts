@@ -14,11 +14,14 @@ import { formatDuration } from "./workload-facts.ts";
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
-/** A quantity for people: `450m`, `2`, `1344Mi`, `1.3Gi` (memory rounded to 0.01Gi or 0.1Mi). */
+/**
+ * A quantity for people: `450m`, `2`, `1344Mi`, `1.3Gi`, `259.5Mi` (memory exact in Mi or
+ * above, else rounded to 0.01Gi or 0.1Mi; Ki and bytes only below 1Mi).
+ */
 export function displayAmount(resource: ResourceName, amount: number): string {
   if (resource === "cpu") return formatCpu(Math.round(amount));
   const exact = formatMemory(Math.round(amount));
-  if (/[KMGTPE]i$/.test(exact)) return exact;
+  if (/[MGTPE]i$/.test(exact)) return exact;
   if (amount >= GiB) return `${trim((amount / GiB).toFixed(2))}Gi`;
   if (amount >= MiB) return `${trim((amount / MiB).toFixed(1))}Mi`;
   return exact;

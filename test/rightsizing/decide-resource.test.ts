@@ -6,7 +6,7 @@ import {
   type ResourceInput,
   roundUp,
 } from "../../src/rightsizing/decide-resource.ts";
-import { explainResource } from "../../src/rightsizing/explain-rightsizing.ts";
+import { displayAmount, explainResource } from "../../src/rightsizing/explain-rightsizing.ts";
 
 const Mi = 2 ** 20;
 const Gi = 2 ** 30;
@@ -134,6 +134,26 @@ describe("decideResource: the proposed request", () => {
       action: "keep",
       hold: { kind: "history" },
     });
+  });
+});
+
+describe("displayAmount", () => {
+  it("shows memory of 1Mi and above in Mi or Gi, exact in them or rounded, never in Ki", () => {
+    // 265728Ki is 259.5Mi: a request written in Ki (or a VPA target of 272105472 bytes).
+    expect(displayAmount("memory", 265728 * 1024)).toBe("259.5Mi");
+    expect(displayAmount("memory", 1344 * Mi)).toBe("1344Mi");
+    expect(displayAmount("memory", 1.3 * Gi)).toBe("1.3Gi");
+    expect(displayAmount("memory", 2 * Gi + 1024)).toBe("2Gi");
+    // Below 1Mi, Ki (exact) and bytes are the units left.
+    expect(displayAmount("memory", 512 * 1024)).toBe("512Ki");
+    expect(displayAmount("memory", 1023)).toBe("1023");
+    const decision = decideResource(
+      memory({
+        current: 265728 * 1024,
+        recommendation: { target: 256 * Mi, lowerBound: 200 * Mi, upperBound: 300 * Mi },
+      }),
+    );
+    expect(explainResource(decision)).toMatch(/^memory request 259\.5Mi kept: the target 256Mi /);
   });
 });
 
