@@ -149,6 +149,26 @@ describe("plan acceptance, scale-down: annotations as cluster-autoscaler and Kar
   });
 });
 
+describe("plan acceptance, scale-down: the min", () => {
+  it("keeps an idle pool at its min of 4, as information, with the count and the min as data", async () => {
+    const output = await plan(withOnWorker4(), {
+      ...NOW_FOUR,
+      config: NOW_FOUR.config.replace("min: 1", "min: 4"),
+    });
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("info");
+    expect(note?.message).toContain("not removed: count 4 is not above the min of 4");
+    expect(note?.message).toContain("scale-down: cpu < 30 % for 0s: met (current, 16 %)");
+    expect(condition(output, "above-min")).toEqual({
+      kind: "above-min",
+      met: false,
+      current: 4,
+      min: 4,
+    });
+  });
+});
+
 describe("plan acceptance, scale-down: requests at the threshold", () => {
   it("keeps a node while memory requests are at 50 %, however low the usage, and gives the figures as data", async () => {
     // 15986572Ki allocatable per worker; 7.5 GiB and Cilium's 128 MiB on each is 50.01 %.
