@@ -39,6 +39,8 @@ export interface ClusterIndex {
   pdbs: PdbIndex;
   /** The snapshot's DaemonSets (absent from a snapshot saved before they were read). */
   daemonSets?: readonly DaemonSetInfo[] | "unknown";
+  /** The window Prometheus was asked for (`--prometheus-window`), seconds, when usage is its. */
+  prometheusWindowSeconds?: number;
 }
 
 /**
@@ -63,6 +65,9 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
     pdbs: indexPdbs(snapshot.pdbs),
   };
   if (snapshot.daemonSets !== undefined) index.daemonSets = snapshot.daemonSets;
+  const metrics = snapshot.metrics;
+  if (metrics?.source === "prometheus" && metrics.windowSeconds !== undefined)
+    index.prometheusWindowSeconds = metrics.windowSeconds;
   for (const pod of snapshot.pods) {
     if (pod.phase === "Succeeded" || pod.phase === "Failed") continue;
     if (pod.nodeName) {

@@ -696,13 +696,15 @@ function checkText(check: SustainedCheck): string {
     case "unknown":
       return `${goal}: unknown, usage not observed`;
     case "no-evidence":
-      return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${check.samples} history sample(s)` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`}; ${shortfallText(check.shortfall)})`;
+      return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${check.samples} history sample(s)` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`}; ${shortfallText(check.shortfall, check.windowMs)})`;
   }
 }
 
 /** Why the usage source's own window did not count, in the words of the check. */
-function shortfallText(shortfall: WindowShortfall | undefined): string {
+function shortfallText(shortfall: WindowShortfall | undefined, windowMs: number): string {
   switch (shortfall?.kind) {
+    case "asked-short":
+      return `Prometheus was asked for ${formatDuration(shortfall.askedMs ?? 0)} of usage, less than the window: ask for ${formatDuration(windowMs)} with plan's --prometheus-window, or the app's PROMETHEUS_WINDOW`;
     case "short":
       return "Prometheus' points do not reach back over the whole window";
     case "gap":

@@ -29,6 +29,8 @@ export interface ResourceUtilisation {
    */
   gapSeconds?: number;
   source?: "metrics-server" | "prometheus" | "mixed";
+  /** For Prometheus: the window it was asked for, seconds (`windowSeconds` is what it covers). */
+  askedWindowSeconds?: number;
   /** Ready nodes whose usage or allocatable is unknown (never counted as zero). */
   unknownNodes: string[];
   /**
@@ -99,6 +101,8 @@ export function poolUtilisation(
   result.windowSeconds = usage.window;
   if (usage.gap !== undefined && !usage.gapUnknown) result.gapSeconds = usage.gap;
   result.source = sources.size > 1 ? "mixed" : [...sources][0];
+  if (result.source === "prometheus" && index.prometheusWindowSeconds !== undefined)
+    result.askedWindowSeconds = index.prometheusWindowSeconds;
   if (usage.allPeaks) {
     result.peak = usage.peak;
     result.peakPercent = percentOf(usage.peak, allocatable);
@@ -145,12 +149,13 @@ export interface SustainedCheck {
 
 /**
  * Why a usage source's window is no evidence for a check: its usage is one sample
- * (metrics-server, or nodes read from different sources), its points cover less than the
- * window, a gap between them is too long (`gapMs`, at most `maxGapMs`), or it has no percentile
- * for a "stayed below" check.
+ * (metrics-server, or nodes read from different sources), Prometheus was asked for a shorter
+ * window (`askedMs`), its points cover less than the window, a gap between them is too long
+ * (`gapMs`, at most `maxGapMs`), or it has no percentile for a "stayed below" check.
  */
 export interface WindowShortfall {
-  kind: "single-sample" | "short" | "gap" | "gap-unknown" | "no-percentile";
+  kind: "single-sample" | "asked-short" | "short" | "gap" | "gap-unknown" | "no-percentile";
+  askedMs?: number;
   gapMs?: number;
   maxGapMs?: number;
 }
@@ -234,6 +239,9 @@ function usageWindowEvidence(
 
 function windowShortfall(utilisation: ResourceUtilisation, windowMs: number): WindowShortfall {
   if (utilisation.source !== "prometheus") return { kind: "single-sample" };
+  // However far back its points reach, a window asked shorter than the check's never covers it.
+  const askedMs = (utilisation.askedWindowSeconds ?? Number.POSITIVE_INFINITY) * 1000;
+  if (askedMs < windowMs) return { kind: "asked-short", askedMs };
   if ((utilisation.windowSeconds ?? 0) * 1000 < windowMs) return { kind: "short" };
   if (utilisation.gapSeconds === undefined) return { kind: "gap-unknown" };
   const gapMs = utilisation.gapSeconds * 1000;

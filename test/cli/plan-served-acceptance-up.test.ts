@@ -8,9 +8,11 @@
  * and 58623335106 bytes (54.6 GiB) of ephemeral storage allocatable, Cilium (100m, 128 MiB) on
  * each. A new worker so has 3700m, 15855500Ki (15.1 GiB), 109 pods and 54.6 GiB free.
  */
-import { describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
+import { openMetricsOf, rootCgroup } from "../support/prometheus-series.ts";
 import { type PlanJson, type PodOptions, pod, type Raw } from "./served-cluster.ts";
-import { cluster, fillers, plan } from "./served-plan.ts";
+import { cluster, config, fillers, plan, serveForTest, WORKERS } from "./served-plan.ts";
 
 /** The reasons of the plan's only proposal, one per line. */
 function reasons(output: PlanJson): string {
@@ -92,5 +94,67 @@ describe("plan acceptance (scale-up): pods asking for ephemeral storage", () => 
     const pending = output.proposals[0]?.decision?.pending as { onNew: Raw[] } | undefined;
     expect(pending?.onNew).toHaveLength(1);
     expect(pending?.onNew[0]).not.toHaveProperty("ephemeralStorage");
+  });
+});
+
+describe("plan acceptance (scale-up): cpu held above its threshold, read from Prometheus", () => {
+  // An hour of each worker's cAdvisor root cgroup at 3.5 cores and 4 GiB, ending on a minute
+  // boundary a minute ago; the plans are for that last sample's time. 3 × 3500m over 3 × 3800m
+  // is 92 %. Below 60 % takes more than 10500m / 0.6 = 17500m of allocatable: 5 workers
+  // (19000m), not 4 (15200m), so two are added.
+  const end = Math.floor(Date.now() / 60_000) * 60 - 60;
+  const now = new Date(end * 1000).toISOString();
+  let prometheus: RunningPrometheus;
+
+  beforeAll(async () => {
+    const series = WORKERS.flatMap((node, index) =>
+      rootCgroup({ node, ip: `192.168.50.2${index}`, cores: 3.5, bytes: 4 * 2 ** 30 }, end - 3600),
+    );
+    prometheus = await startPrometheus(openMetricsOf(series, end - 3600, end));
+  }, 120_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+  });
+
+  const hot = (window: string) => ({
+    config: config({
+      "    removal:": `    scaleUp:\n      cpu: 60\n      window: ${window}\n    removal:`,
+    }),
+  });
+
+  async function planWith(window: string, args: string[] = []): Promise<PlanJson> {
+    const served = await serveForTest(cluster());
+    const run = await served.run(
+      ["--json", "--prometheus", prometheus.url, "--now", now, ...args],
+      hot(window),
+    );
+    expect(run.code).toBe(0);
+    return JSON.parse(run.stdout) as PlanJson;
+  }
+
+  it("adds the two nodes that bring the pool's cpu below 60 %", async () => {
+    const output = await planWith("5m");
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
+    expect(output.proposals[0]?.triggers).toEqual([
+      expect.objectContaining({ kind: "utilisation", resource: "cpu", newNodes: 2 }),
+    ]);
+    expect(reasons(output)).toContain(
+      "trigger: cpu 92 % ≥ 60 % for 5m (usage-window): 2 new node(s)",
+    );
+  });
+
+  it("says Prometheus was asked for less than a 30m window, and adds the nodes once asked for it", async () => {
+    const short = await planWith("30m");
+    expect(short.proposals).toEqual([]);
+    const note = short.notes.find((entry) => entry.subject === "pool/workers")?.message ?? "";
+    expect(note).toContain(
+      "scale-up check: cpu ≥ 60 % for 30m: no evidence over the window (usage covers 10m, no history, now 92 %; Prometheus was asked for 10m of usage, less than the window: ask for 30m with plan's --prometheus-window, or the app's PROMETHEUS_WINDOW)",
+    );
+    const whole = await planWith("30m", ["--prometheus-window", "30m"]);
+    expect(whole.proposals[0]).toMatchObject({ from: 3, to: 5 });
+    expect(reasons(whole)).toContain(
+      "trigger: cpu 92 % ≥ 60 % for 30m (usage-window): 2 new node(s)",
+    );
   });
 });

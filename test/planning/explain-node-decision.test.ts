@@ -139,6 +139,18 @@ describe("explainNodeDecision: why a Prometheus window is no evidence", () => {
     );
   });
 
+  it("says Prometheus was asked for less than the window, however far back its data goes", () => {
+    // Its points cover all 5 minutes asked for: more points exist, but a longer window must be
+    // asked for to read them.
+    const idle = { usage: { cpu: "400m", memory: "2Gi", windowSeconds: 300 } };
+    const snapshot = buildSnapshot({ nodes: nodes(3, idle) });
+    snapshot.metrics.windowSeconds = 300;
+    const lines = explainNodeDecision(planOne(snapshot));
+    expect(quietCheck(lines)).toBe(
+      "  scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 5m, no history, now 10 %; Prometheus was asked for 5m of usage, less than the window: ask for 10m with plan's --prometheus-window, or the app's PROMETHEUS_WINDOW)",
+    );
+  });
+
   it("says a saved usage that does not tell the gap between Prometheus' points is not taken as held", () => {
     const idle = { usage: { cpu: "400m", memory: "2Gi", gapSeconds: null } };
     const lines = explainNodeDecision(planOne(buildSnapshot({ nodes: nodes(3, idle) })));

@@ -66,6 +66,7 @@ describe("poolUtilisation", () => {
       windowSeconds: 3600,
       gapSeconds: 60,
       source: "prometheus",
+      askedWindowSeconds: 3600,
       unknownNodes: [],
     });
   });
