@@ -3,7 +3,8 @@
  * (SIGTERM) or by Ctrl-C (SIGINT): it releases its Lease and exits 0, by itself when nothing is
  * left holding its event loop (a timer, a server, a connection to GitHub or to the Kubernetes
  * API), and a second after the stop when a read the Kubernetes API never answers is still open.
- * A second signal, either one, stops it now: it still releases its Lease, and exits 143 or 130.
+ * A second signal, either one, stops it now: it still releases its Lease, and exits 143 or 130;
+ * a third exits at once, without waiting for the release.
  * GitHub is a small server on 127.0.0.1 answering what starting needs (the app's slug, no
  * installation yet); the Kubernetes API is the fake API server, which holds the Lease.
  */
@@ -186,6 +187,45 @@ describe("pr-autoscaler serve, stopped by a signal", () => {
       }
     }, 60_000);
   }
+
+  it("exits at once at a third signal, while the Lease's release is still waited for", async () => {
+    const port = await freePort();
+    const app = serve(port);
+    await leading(app);
+    // Writes of the Lease held until the test ends: the renewal, then the release, wait each
+    // for its request's timeout (5 s), and the stop told to hurry waits 5 s for the release.
+    let answer = () => {};
+    kube.injectFault({
+      method: "PUT",
+      path: /\/leases\/pr-autoscaler$/,
+      times: Number.POSITIVE_INFINITY,
+      until: new Promise<void>((resolve) => {
+        answer = resolve;
+      }),
+    });
+    try {
+      const writes = kube.requestCount({ method: "PUT" });
+      while (kube.requestCount({ method: "PUT" }) === writes)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      app.child.kill("SIGTERM");
+      while (!app.output().includes("stopping: waiting for running reconciles"))
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      app.child.kill("SIGTERM");
+      while (!app.output().includes("stopping now (a second signal)"))
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      app.child.kill("SIGTERM");
+      expect(await app.exited).toEqual({ code: 143, signal: null });
+      expect(app.output()).toContain("stopped at once (a third signal)");
+      // It did not wait for the release: neither the release nor the stop told to hurry ended.
+      expect(app.output()).not.toContain("released the Lease");
+      expect(app.output()).not.toContain("could not release the Lease");
+      expect(app.output()).not.toContain("the Lease is not released yet");
+      expect(holder()).toBe("pr-autoscaler-0");
+    } finally {
+      answer();
+      kube.clearFaults();
+    }
+  }, 60_000);
 
   it("exits 0 after SIGTERM though the Kubernetes API never answers its read of the nodes", async () => {
     // Held until the test ends: the read the app starts with (for readiness) stays open, and
