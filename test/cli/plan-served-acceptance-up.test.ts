@@ -1,8 +1,10 @@
 /**
  * Scale-up cases an operator would check `plan --kubeconfig` against, each worked out by hand
  * before reading the plan, from how the kube-scheduler filters nodes (NodeResourcesFit with
- * ephemeral storage, TaintToleration, NodePorts) and how first-fit-decreasing packing fills
- * the room left on existing nodes and then on new ones.
+ * ephemeral storage, pods and extended resources, TaintToleration with NoExecute and cordons,
+ * NodePorts by protocol and address) and how first-fit-decreasing packing fills the room left
+ * on existing nodes and then on new ones; and how many nodes bring cpu held above its threshold
+ * over a Prometheus window back below it.
  *
  * The workers are the Talos VMs of served-cluster.ts: 3800m cpu, 15986572Ki memory, 110 pods
  * and 58623335106 bytes (54.6 GiB) of ephemeral storage allocatable, Cilium (100m, 128 MiB) on
@@ -12,7 +14,16 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
 import { openMetricsOf, rootCgroup } from "../support/prometheus-series.ts";
 import { type PlanJson, type PodOptions, pod, type Raw } from "./served-cluster.ts";
-import { cluster, config, fillers, plan, serveForTest, WORKERS } from "./served-plan.ts";
+import {
+  cluster,
+  config,
+  everyWorker,
+  fillers,
+  plan,
+  poolNote,
+  serveForTest,
+  WORKERS,
+} from "./served-plan.ts";
 
 /** The reasons of the plan's only proposal, one per line. */
 function reasons(output: PlanJson): string {
@@ -156,5 +167,153 @@ describe("plan acceptance (scale-up): cpu held above its threshold, read from Pr
     expect(reasons(whole)).toContain(
       "trigger: cpu 92 % ≥ 60 % for 30m (usage-window): 2 new node(s)",
     );
+  });
+});
+
+describe("plan acceptance (scale-up): taints a new node shares with the pool's nodes", () => {
+  it("places pods tolerating a NoExecute taint, however long for, and not one tolerating it only for NoSchedule", async () => {
+    // Every worker carries dedicated=batch:NoExecute, so a new one would. tolerationSeconds only
+    // bounds how long a pod stays once the taint comes; it schedules all the same. An Exists
+    // without a key matches every key of its effect. A toleration for NoSchedule alone does not
+    // tolerate NoExecute. The two that fit go on one new worker (2 × 1500m of 3700m).
+    const dedicated = { key: "dedicated", value: "batch", effect: "NoExecute" };
+    const output = await plan([
+      ...cluster(WORKERS, everyWorker({ taints: [dedicated] })),
+      ...fillers(),
+      runner("exe01", {
+        tolerations: [
+          {
+            key: "dedicated",
+            operator: "Equal",
+            value: "batch",
+            effect: "NoExecute",
+            tolerationSeconds: 60,
+          },
+        ],
+      }),
+      runner("exe02", { tolerations: [{ operator: "Exists", effect: "NoExecute" }] }),
+      runner("exe03", {
+        tolerations: [{ key: "dedicated", operator: "Exists", effect: "NoSchedule" }],
+      }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const text = reasons(output);
+    expect(text).toContain("ci/runner-29123400-exe01 (cpu 1500m, memory 1 GiB) → new-1");
+    expect(text).toContain("ci/runner-29123400-exe02 (cpu 1500m, memory 1 GiB) → new-1");
+    expect(text).toContain(
+      "never fits: ci/runner-29123400-exe03 (cpu 1500m, memory 1 GiB): it does not tolerate the taints a new node of this pool would have",
+    );
+  });
+
+  it("adds a node that is not cordoned when every worker is", async () => {
+    // kubectl cordon puts node.kubernetes.io/unschedulable on each worker; a new VM joins
+    // schedulable, so the pod goes there though no worker takes it.
+    const output = await plan([
+      ...cluster(WORKERS, everyWorker({ unschedulable: true })),
+      ...fillers(),
+      runner("crd01"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(reasons(output)).toContain("ci/runner-29123400-crd01 (cpu 1500m, memory 1 GiB) → new-1");
+  });
+});
+
+describe("plan acceptance (scale-up): host ports, by protocol and address", () => {
+  // dnsmasq holds 53/UDP on every worker, on every address unless `hostIP` says one. The
+  // workers have room for a 100m pod; the NodePorts filter alone decides.
+  const dnsmasq = (hostIP?: string) =>
+    WORKERS.map((node, index) =>
+      pod("kube-system", `dnsmasq-7f9c6b5d4-dns${index}x`, {
+        node,
+        cpu: "100m",
+        memory: "64Mi",
+        ports: [
+          { containerPort: 53, hostPort: 53, protocol: "UDP", ...(hostIP ? { hostIP } : {}) },
+        ],
+      }),
+    );
+  const wanting = (suffix: string, port: Raw) =>
+    runner(suffix, {
+      cpu: "100m",
+      memory: "128Mi",
+      ports: [{ containerPort: 53, hostPort: 53, ...port }],
+      scheduled: {
+        reason: "Unschedulable",
+        message:
+          "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 node(s) didn't have free ports for the requested pod ports.",
+      },
+    });
+
+  it("puts a pod wanting 53/TCP beside the pods holding 53/UDP: no node added", async () => {
+    const output = await plan([...cluster(), ...dnsmasq(), wanting("tcp53", { protocol: "TCP" })]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(
+      /pending: ci\/runner-29123400-tcp53 \(cpu 100m, memory 128 MiB\) fits on talos-worker-\d/,
+    );
+  });
+
+  it("puts a pod wanting 53/UDP on one address beside pods holding it on another: no node added", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...dnsmasq("192.168.50.2"),
+      wanting("udp53", { protocol: "UDP", hostIP: "192.168.50.3" }),
+    ]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/ci\/runner-29123400-udp53 [^\n]* fits on talos-worker-\d/);
+  });
+
+  it("adds a node for a pod wanting 53/UDP on 127.0.0.1 where it is held on every address", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...dnsmasq(),
+      wanting("lo053", { protocol: "UDP", hostIP: "127.0.0.1" }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(reasons(output)).toContain(
+      "ci/runner-29123400-lo053 (cpu 100m, memory 128 MiB) → new-1",
+    );
+  });
+});
+
+describe("plan acceptance (scale-up): what a pod asks for that a worker may lack", () => {
+  it("adds a node for a pod asking for 0 GPUs, as it needs none", async () => {
+    // The scheduler skips an extended resource requested at 0: no GPU worker is needed.
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      requesting(runner("gpu00"), { "nvidia.com/gpu": "0" }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(reasons(output)).toContain("ci/runner-29123400-gpu00 (cpu 1500m, memory 1 GiB) → new-1");
+  });
+
+  it("adds two nodes for 115 small pods when the 110-pod limit binds before cpu", async () => {
+    // 3700m of filler leaves no cpu on the workers. A new worker has 3700m for 115 × 10m =
+    // 1150m, but 110 pods less Cilium's: 109 pods, so the 115 need two.
+    const small = Array.from({ length: 115 }, (_, index) =>
+      pod("default", `echo-5d8f7c9b6-${index.toString(36).padStart(5, "0")}`, {
+        owner: { kind: "ReplicaSet", name: "echo-5d8f7c9b6" },
+        cpu: "10m",
+        memory: "16Mi",
+        scheduled: {
+          reason: "Unschedulable",
+          message:
+            "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu.",
+        },
+      }),
+    );
+    const output = await plan([...cluster(), ...fillers(WORKERS, "3700m"), ...small]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
+    const text = reasons(output);
+    expect(text).toContain("trigger: 115 pending pod(s) need 2 new node(s)");
+    expect(text).toContain(
+      "pending pods: 115 considered, 0 fit free room on existing nodes, 115 go on 2 new node(s)",
+    );
+    const pending = output.proposals[0]?.decision?.pending as
+      | { onNew: { node: string }[] }
+      | undefined;
+    const on = (node: string) => pending?.onNew.filter((entry) => entry.node === node);
+    expect(on("new-1")).toHaveLength(109);
+    expect(on("new-2")).toHaveLength(6);
   });
 });
