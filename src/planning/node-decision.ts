@@ -225,9 +225,17 @@ export type Hold =
   /**
    * Pods bound to nodes the cluster does not list (`nodes`: deleted, or joined after the nodes
    * were read), which their controllers make again elsewhere: they will need room the pool's
-   * figures do not show, so no Ready node goes meanwhile.
+   * figures do not show, so no Ready node goes meanwhile. With `max` (the count is above it,
+   * `bound` says whether it is the max or the host cap): the count comes down to it and no
+   * further, or an open decrease that goes below it is closed.
    */
-  | { kind: "pods-orphaned"; pods: number; nodes: string[] }
+  | {
+      kind: "pods-orphaned";
+      pods: number;
+      nodes: string[];
+      max?: number;
+      bound?: "max" | "host-cap";
+    }
   | { kind: "at-max"; wanted: number; allowed: number; bound: "max" | "host-cap" }
   /**
    * What a new node offers is unknown, so pending pods add no node on a guess: its size, or, with
@@ -441,4 +449,9 @@ export type BulkStop =
    */
   | { kind: "pending-fit-unknown"; max?: number; bound?: "max" | "host-cap" }
   /** The same for pods that need new nodes and have not waited `scaleUp.pendingFor` yet. */
-  | { kind: "pending-wait"; max?: number; bound?: "max" | "host-cap" };
+  | { kind: "pending-wait"; max?: number; bound?: "max" | "host-cap" }
+  /**
+   * The same for pods bound to nodes the cluster does not list, to be made again: no Ready node
+   * goes beyond the max (or the host cap), or beyond the nodes long not Ready without `max`.
+   */
+  | { kind: "pods-orphaned"; max?: number; bound?: "max" | "host-cap" };

@@ -292,13 +292,14 @@ function decide(
       ? unreadyHold(pool, context.facts, context.members, wanted.removing ?? [], context.now)
       : undefined;
   if (unready) holds.push(unready);
-  const orphaned = wanted.action === "scale-down" ? orphanedHold(context, wanted) : undefined;
-  if (orphaned) holds.push(orphaned);
-  // Pods waiting for room (for `scaleUp.pendingFor`, or of unknown fit) hold back a decrease none
-  // of whose nodes goes whatever they ask (`goesWhateverAsked`), one for low usage; of one that
-  // takes such nodes, `forcedOnly` keeps to those.
+  // Pods waiting for room (for `scaleUp.pendingFor`, of unknown fit, or to be made again off a
+  // node the cluster does not list) hold back a decrease none of whose nodes goes whatever they
+  // ask (`goesWhateverAsked`), one for low usage; of one that takes such nodes, `forcedOnly`
+  // keeps to those.
   const allHeld =
     wanted.action === "scale-down" && goesWhateverAsked(context, wanted.removing ?? []) === 0;
+  const orphaned = allHeld ? orphanedHold(context, wanted) : undefined;
+  if (orphaned) holds.push(orphaned);
   const fitUnknownHeld = allHeld ? fitUnknownHold(up) : undefined;
   if (fitUnknownHeld) holds.push(fitUnknownHeld);
   const heldDown =
@@ -324,7 +325,7 @@ function decide(
   if (wanted.action === "none" && openDecrease(context)) {
     const closing = fitUnknownClosing(context, up, triggers);
     if (!fitUnknownHeld && closing) holds.push(closing);
-    const orphans = orphaned || !orphansInTheWay(context) ? undefined : orphansHold(context);
+    const orphans = orphaned || !orphansInTheWay(context) ? undefined : orphansClosing(context);
     if (orphans) holds.push(orphans);
     // A cooldown (say) kept `beforeSchedule` from looking: an open decrease below the min of a
     // window about to open is closed all the same, and the hold names the window, unless it
@@ -489,11 +490,13 @@ function cutBulk(report: ScaleDownReport, removing: string[], stop: BulkStop): v
 
 /**
  * A decrease cut to the nodes that go whatever pods waiting for room ask (`goesWhateverAsked`)
- * while pending pods whose fit on a new node is unknown wait, or pods that need new nodes have
- * not waited `scaleUp.pendingFor` yet: the nodes it takes beyond them go for low usage, which
- * those pods hold back (`fitUnknownHold`, the pending-wait hold). The hold and the bulk line name
- * the max (or the host cap) the count comes down to, or the nodes long not Ready that go when
- * they reach further. A decrease none of whose nodes goes so is held back whole (`decide`).
+ * while pending pods whose fit on a new node is unknown wait, pods that need new nodes have not
+ * waited `scaleUp.pendingFor` yet, or pods bound to nodes the cluster does not list are to be
+ * made again and it takes a Ready node beyond those: the nodes it takes beyond them go for low
+ * usage, which those pods hold back (`fitUnknownHold`, the pending-wait hold, `orphanedHold`).
+ * The hold and the bulk line name the max (or the host cap) the count comes down to, or the
+ * nodes long not Ready that go when they reach further. A decrease none of whose nodes goes so
+ * is held back whole (`decide`).
  */
 function forcedOnly(
   context: PoolContext,
@@ -504,16 +507,19 @@ function forcedOnly(
 ): Wanted {
   const { current } = context;
   const removing = wanted.removing ?? [];
-  const pods = fitUnknownPods(up);
-  if (current === undefined || (pods.length === 0 && up.waiting === undefined)) return wanted;
   const keep = goesWhateverAsked(context, removing);
-  if (keep === 0 || keep >= removing.length) return wanted;
+  if (current === undefined || keep === 0 || keep >= removing.length) return wanted;
+  const pods = fitUnknownPods(up);
+  const orphans = takesReady(context, removing.slice(keep)) ? orphansHold(context) : undefined;
+  if (pods.length === 0 && up.waiting === undefined && !orphans) return wanted;
   const kept = removing.slice(0, keep);
   const named = whatGoes(context, kept);
+  const max = "max" in named ? named : {};
   if (pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods, ...named });
+  if (orphans?.kind === "pods-orphaned") holds.push({ ...orphans, ...max });
   cutBulk(report, kept, {
-    kind: pods.length > 0 ? "pending-fit-unknown" : "pending-wait",
-    ...("max" in named ? named : {}),
+    kind: pods.length > 0 ? "pending-fit-unknown" : up.waiting ? "pending-wait" : "pods-orphaned",
+    ...max,
   });
   return scaleDown(current, kept);
 }
@@ -678,12 +684,32 @@ function scaleDown(current: number, removing: string[]): Wanted {
 /**
  * What keeps a decrease from removing a Ready node while pods are bound to nodes the cluster
  * does not list: made again once the pod garbage collector deletes them, they will need room.
- * A decrease removing only nodes that are not Ready takes no room they could use.
+ * For a decrease none of whose nodes goes whatever such pods ask (`goesWhateverAsked`); above
+ * the max the count comes down to it all the same, as for pending pods (`forcedOnly`). A
+ * decrease removing only nodes that are not Ready, however briefly, takes no room they could
+ * use (one not Ready for less than `scaleDown.unreadyTime` is held by the nodes-unready hold).
  */
 function orphanedHold(context: PoolContext, wanted: Wanted): Hold | undefined {
-  const removing = new Set(wanted.removing ?? []);
-  if (!context.members.some((node) => node.ready && removing.has(node.name))) return undefined;
-  return orphansHold(context);
+  return takesReady(context, wanted.removing ?? []) ? orphansHold(context) : undefined;
+}
+
+/** Whether any of `removing` is a Ready node of the pool. */
+function takesReady(context: PoolContext, removing: readonly string[]): boolean {
+  return context.members.some((node) => node.ready && removing.includes(node.name));
+}
+
+/**
+ * The pods-orphaned hold that closes the pool's open decrease, naming the max (or the host cap)
+ * the count comes down to when it is above it, unless the nodes long not Ready the decrease
+ * starts with reach further (no Ready node goes then): only what goes beyond is closed for them.
+ */
+function orphansClosing(context: PoolContext): Hold | undefined {
+  const hold = orphansHold(context);
+  const { current, bounds, pool } = context;
+  if (hold?.kind !== "pods-orphaned" || !pool.scaleDown.enabled) return hold;
+  if (current === undefined || current <= bounds.effectiveMax) return hold;
+  const named = whatGoes(context, openDecreaseDeadFirst(context));
+  return "max" in named ? { ...hold, ...named } : hold;
 }
 
 /** The pods bound to nodes the cluster does not list, as a hold; none when there are none. */
@@ -820,11 +846,12 @@ function openDecreaseMeetsUnready(context: PoolContext): boolean {
 
 /**
  * Whether pods bound to nodes the cluster does not list would lose room to the open decrease:
- * one that removes only nodes that are not Ready takes none, as `orphanedHold` says.
+ * one that removes only nodes that are not Ready takes none, as `orphanedHold` says, and one
+ * that goes whatever they ask (`openDecreaseGoes`: down to the max, say) is not closed for them.
  */
 function orphansInTheWay(context: PoolContext): boolean {
   const { facts, current } = context;
-  if (context.index.orphans.length === 0) return false;
+  if (context.index.orphans.length === 0 || openDecreaseGoes(context)) return false;
   const removing = openDecreaseRemoving(context);
   if (removing === undefined) return false;
   // A node the naming rule cannot tell may be a Ready one.

@@ -481,6 +481,89 @@ describe("while pods are bound to a node the cluster does not list", () => {
     expect(decision.pullRequest).toEqual({ action: "leave", number: 3 });
   });
 
+  /**
+   * Six quiet workers, the first three running a pod and the rest empty (or long not Ready with
+   * `dead`), and a pod on worker-9, whose Node object is gone.
+   */
+  function sixWithOrphan(dead = 0) {
+    const workers = nodes(6, QUIET).map((w, index) =>
+      index >= 6 - dead ? { ...w, ready: false, readySince: ago(3600) } : w,
+    );
+    return buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.slice(0, 3).map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
+        pod("web/gone-0", { node: "worker-9", cpu: "1" }),
+      ],
+    });
+  }
+
+  it("above the max: brings the count down to it, and no empty node beyond it for low usage", () => {
+    const pool = { max: 4, scaleDown: { maxEmptyBulk: 5 } };
+    const decision = planOne(sixWithOrphan(), pool);
+    expect(decision).toMatchObject({
+      action: "scale-down",
+      desired: 4,
+      removing: ["worker-6", "worker-5"],
+    });
+    expect(kinds(decision.triggers)).toEqual(["above-max"]);
+    expect(decision.holds).toContainEqual({
+      kind: "pods-orphaned",
+      pods: 1,
+      nodes: ["worker-9"],
+      max: 4,
+      bound: "max",
+    });
+    expect(decision.scaleDown.bulk).toMatchObject({
+      nodes: ["worker-6", "worker-5"],
+      stop: { kind: "pods-orphaned", max: 4, bound: "max" },
+    });
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
+      "  hold: 1 pod is bound to worker-9, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, it needs room, so the count comes down to the max of 4 and no further meanwhile",
+    );
+    expect(text).toContain(
+      "  scale-down: 2 empty nodes go together (at most 5): worker-6, worker-5; no more: the count comes down to the max of 4 and no further while pods bound to nodes the cluster does not list are to be made again",
+    );
+  });
+
+  it("removes the nodes long not Ready a decrease starts with, and no Ready node with them", () => {
+    const decision = planOne(sixWithOrphan(2), { scaleDown: { maxEmptyBulk: 5 } });
+    expect(decision).toMatchObject({
+      action: "scale-down",
+      desired: 4,
+      removing: ["worker-6", "worker-5"],
+    });
+    expect(kinds(decision.triggers)).toEqual(["unready-node"]);
+    expect(decision.holds).toContainEqual({ kind: "pods-orphaned", pods: 1, nodes: ["worker-9"] });
+    expect(explainNodeDecision(decision)).toContain(
+      "  scale-down: 2 empty nodes go together (at most 5): worker-6, worker-5; no more: no Ready node goes while pods bound to nodes the cluster does not list are to be made again",
+    );
+  });
+
+  it("above the max: leaves an open decrease down to it while a cooldown holds the pool, and closes one below it", () => {
+    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
+    const open = (desired: number) =>
+      planOne(
+        sixWithOrphan(),
+        { max: 4 },
+        { facts: { openPullRequest: { number: 3, desired, from: 6 }, ...cooldown } },
+      );
+    const down = open(4);
+    expect(down.action).toBe("none");
+    expect(kinds(down.holds)).not.toContain("pods-orphaned");
+    expect(down.pullRequest).toEqual({ action: "leave", number: 3 });
+    const below = open(3);
+    expect(below.pullRequest).toEqual({ action: "close", number: 3 });
+    expect(below.holds).toContainEqual({
+      kind: "pods-orphaned",
+      pods: 1,
+      nodes: ["worker-9"],
+      max: 4,
+      bound: "max",
+    });
+  });
+
   it("is held by no pod that is not made again: DaemonSet, mirror, bare or finished", () => {
     const decision = planOne(
       withOrphans(
