@@ -14,6 +14,7 @@ import type {
 import { readLabelSelector } from "./label-selector.ts";
 import { type ContainerRequests, effectiveRequests } from "./pod-requests.ts";
 import {
+  count,
   type Intern,
   list,
   number,
@@ -574,17 +575,27 @@ export function memoryBacked(emptyDir: unknown): boolean {
   return record(emptyDir).medium === "Memory";
 }
 
+/**
+ * The OOMKilled terminations a pod's status still shows: for each container its current state
+ * and its last one, no more (earlier kills are gone). Each names the container's restart count,
+ * which tells of the restarts the status no longer shows.
+ */
 function readOomKills(status: Raw): PodInfo["oomKills"] {
   const kills: PodInfo["oomKills"] = [];
   for (const field of [status.initContainerStatuses, status.containerStatuses]) {
     for (const item of list(field)) {
       const container = record(item);
       const name = string(container.name) ?? "";
+      const restarts = count(container.restartCount);
       for (const state of [record(container.state), record(container.lastState)]) {
         const terminated = record(state.terminated);
         if (terminated.reason !== "OOMKilled") continue;
         const at = time(terminated.finishedAt);
-        kills.push(at ? { container: name, at } : { container: name });
+        kills.push({
+          container: name,
+          ...(at ? { at } : {}),
+          ...(restarts === undefined ? {} : { restarts }),
+        });
       }
     }
   }

@@ -198,7 +198,13 @@ const PodInfo = z.object({
   doNotDisrupt: z.boolean(),
   daemonSet: z.boolean(),
   mirror: z.boolean(),
-  oomKills: z.array(z.object({ container: z.string(), at: timestamp.optional() })),
+  oomKills: z.array(
+    z.object({
+      container: z.string(),
+      at: timestamp.optional(),
+      restarts: z.number().int().nonnegative().optional(),
+    }),
+  ),
   createdAt: timestamp,
   usage: Usage.optional(),
 });

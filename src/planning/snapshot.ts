@@ -281,8 +281,11 @@ export interface PodInfo {
   doNotDisrupt: boolean;
   daemonSet: boolean;
   mirror: boolean;
-  /** Recent OOMKilled terminations (last state), newest first. */
-  oomKills: { container: string; at?: string }[];
+  /**
+   * OOMKilled terminations its status still shows (each container's current and last state),
+   * newest first, with the container's restart count when the status gives it.
+   */
+  oomKills: { container: string; at?: string; restarts?: number }[];
   createdAt: string;
   usage?: Usage;
 }

@@ -1,5 +1,5 @@
 import { formatPercent } from "../planning/format.ts";
-import { displayAmount } from "../rightsizing/explain-rightsizing.ts";
+import { displayAmount, times } from "../rightsizing/explain-rightsizing.ts";
 import type {
   ResourceDecision,
   ResourcesProposal,
@@ -92,7 +92,8 @@ function triggerReason(trigger: RightsizeTrigger, decision: ResourceDecision): s
     case "beyond-tolerance":
       return `differs by ${formatPercent(trigger.percent)} (tolerance ${formatPercent(trigger.tolerance)})`;
     case "oom":
-      return `OOM-killed ${trigger.kills} time(s)`;
+      // The statuses show a pod's last kill or two, not how many there were: its restarts tell.
+      return `OOM-killed${trigger.restarts === undefined ? "" : ` (restarted ${times(trigger.restarts)})`}`;
   }
 }
 

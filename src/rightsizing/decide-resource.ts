@@ -38,8 +38,11 @@ export interface ResourceInput {
   hpa?: string;
   /** Why the VPA's history is not enough yet; empty when it is. */
   historyProblems: string[];
-  /** Recent OOM kills of the container (memory only) and the margin to add, in %. */
-  oom?: { kills: number; last?: string; margin: number };
+  /**
+   * Recent OOM kills of the container its pods still show (memory only), their restart counts
+   * added up when known, and the margin to add, in %.
+   */
+  oom?: { kills: number; last?: string; restarts?: number; margin: number };
   /** `increase`: a stateful workload whose requests may only go up. */
   onlyIncrease?: boolean;
   usage?: number;
@@ -162,10 +165,15 @@ function mergedInput(inputs: readonly ResourceInput[]): ResourceInput {
       .flatMap((kill) => (kill.last ? [kill.last] : []))
       .sort()
       .at(-1);
+    // Restarts are known for all only when known for each.
+    const restarts = ooms.every((kill) => kill.restarts !== undefined)
+      ? ooms.reduce((sum, kill) => sum + (kill.restarts ?? 0), 0)
+      : undefined;
     merged.oom = {
       kills: ooms.reduce((sum, kill) => sum + kill.kills, 0),
       margin: oom.margin,
       ...(last ? { last } : {}),
+      ...(restarts === undefined ? {} : { restarts }),
     };
   }
   return merged;
@@ -321,11 +329,13 @@ function triggersFor(
     input.oom.kills > 0 &&
     (current === undefined || proposed > current)
   ) {
-    triggers.push(
-      input.oom.last === undefined
-        ? { kind: "oom", kills: input.oom.kills }
-        : { kind: "oom", kills: input.oom.kills, last: input.oom.last },
-    );
+    const { kills, last, restarts } = input.oom;
+    triggers.push({
+      kind: "oom",
+      kills,
+      ...(last === undefined ? {} : { last }),
+      ...(restarts === undefined ? {} : { restarts }),
+    });
   }
   if (current === undefined || current === 0) return [{ kind: "no-request" }, ...triggers];
   const fromTarget = steps[0]?.kind === "target";

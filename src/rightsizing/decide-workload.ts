@@ -76,13 +76,15 @@ export function decideWorkload(
     containers: input.containers.map((container) => {
       const shared = sharedAt(container.location);
       const own = resourceInputs(input, container, history.problems);
+      const oom = oomKillsOf(input.facts, container.name, now, config.oom.window);
       const decided: ContainerRightsizing = {
         name: container.name,
         location: container.location,
         resources: shared
           ? decideShared(input, container, own, shared)
           : own.map((resource) => decideResource(resource)),
-        oomKills: oomKillsOf(input.facts, container.name, now, config.oom.window).kills,
+        oomKills: oom.kills,
+        ...(oom.restarts === undefined ? {} : { oomRestarts: oom.restarts }),
       };
       if (shared) {
         const self = readerLabel(input.facts.workload, container.name);

@@ -27,6 +27,21 @@ export function displayAmount(resource: ResourceName, amount: number): string {
   return exact;
 }
 
+/**
+ * The OOM kills the pods' statuses show, which are the last termination or two of each pod's
+ * container, not a count of every kill: "1 of the terminations its pods still show (restarted
+ * 7 times in all)".
+ */
+export function oomShown(kills: number, restarts: number | undefined): string {
+  const shown = `${kills} of the terminations its pods still show`;
+  return restarts === undefined ? shown : `${shown} (restarted ${times(restarts)} in all)`;
+}
+
+/** "once", "7 times". */
+export function times(n: number): string {
+  return n === 1 ? "once" : `${n} times`;
+}
+
 function trim(text: string): string {
   return text.replace(/\.?0+$/, "");
 }
@@ -54,7 +69,8 @@ function explainContainer(container: ContainerRightsizing): string[] {
     lines.push(
       `    these values also set the resources of ${container.sharedWith.join(", ")}: they are decided once, for all of them`,
     );
-  if (container.oomKills > 0) lines.push(`    ${container.oomKills} recent OOM kill(s)`);
+  if (container.oomKills > 0)
+    lines.push(`    OOM-killed recently: ${oomShown(container.oomKills, container.oomRestarts)}`);
   for (const decision of container.resources) lines.push(`    ${explainResource(decision)}`);
   return lines;
 }
@@ -136,7 +152,7 @@ function triggerText(trigger: RightsizeTrigger, show: (amount: number) => string
     case "beyond-tolerance":
       return `it differs by ${trigger.percent} % (tolerance ${trigger.tolerance} %)`;
     case "oom":
-      return `the container was OOM-killed ${trigger.kills} time(s)${trigger.last ? `, last at ${trigger.last}` : ""}`;
+      return `the container was OOM-killed${trigger.last ? `, last at ${trigger.last}` : ""}: ${oomShown(trigger.kills, trigger.restarts)}`;
   }
 }
 

@@ -62,7 +62,11 @@ export type RightsizeTrigger =
   | { kind: "below-lower-bound"; bound: number }
   | { kind: "above-upper-bound"; bound: number }
   | { kind: "beyond-tolerance"; percent: number; tolerance: number }
-  | { kind: "oom"; kills: number; last?: string };
+  /**
+   * Recent OOM kills its pods' statuses still show (no more than two a pod: a floor), and the
+   * restart counts of those pods added up, when known.
+   */
+  | { kind: "oom"; kills: number; last?: string; restarts?: number };
 
 /** Why a resource does not change. */
 export type RightsizeHold =
@@ -117,7 +121,10 @@ export interface ContainerRightsizing {
   /** The other containers whose resources the same values set (`Kind ns/name container c`). */
   sharedWith?: string[];
   resources: ResourceDecision[];
+  /** Recent OOM kills its pods' statuses still show (a floor). */
   oomKills: number;
+  /** The restart counts of the pods that show them, added up, when known. */
+  oomRestarts?: number;
 }
 
 /** Everything decided about one workload. */

@@ -88,21 +88,38 @@ export function runningAmounts(
   return [...values].sort((a, b) => a - b);
 }
 
-/** OOM kills of the container within the window; kills with no time count as recent. */
+/**
+ * The container's OOM kills within the window that its pods' statuses still show (kills with
+ * no time count as recent): no more than two a pod, its current and last termination, so a
+ * floor. `restarts`: the restart counts of the pods that show one, added up (absent when one of
+ * them has none), which tells of the terminations the statuses no longer show.
+ */
 export function oomKillsOf(
   facts: WorkloadFacts,
   container: string,
   now: Date,
   windowMs: number,
-): { kills: number; last?: string } {
+): { kills: number; last?: string; restarts?: number } {
   const since = now.getTime() - windowMs;
-  const kills = facts.pods
-    .flatMap((pod) => pod.oomKills)
-    .filter((kill) => kill.container === container)
-    .filter((kill) => kill.at === undefined || Date.parse(kill.at) >= since);
-  const times = kills.flatMap((kill) => (kill.at ? [kill.at] : [])).sort();
-  const last = times[times.length - 1];
-  return last === undefined ? { kills: kills.length } : { kills: kills.length, last };
+  let kills = 0;
+  let restarts: number | undefined = 0;
+  const times: string[] = [];
+  for (const pod of facts.pods) {
+    const seen = pod.oomKills
+      .filter((kill) => kill.container === container)
+      .filter((kill) => kill.at === undefined || Date.parse(kill.at) >= since);
+    if (seen.length === 0) continue;
+    kills += seen.length;
+    for (const kill of seen) if (kill.at) times.push(kill.at);
+    const count = seen[0]?.restarts;
+    restarts = restarts === undefined || count === undefined ? undefined : restarts + count;
+  }
+  const last = times.sort().at(-1);
+  return {
+    kills,
+    ...(last === undefined ? {} : { last }),
+    ...(kills === 0 || restarts === undefined ? {} : { restarts }),
+  };
 }
 
 /**

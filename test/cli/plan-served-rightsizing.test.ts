@@ -350,4 +350,51 @@ worker:
     expect(text.stdout).toContain(`deployment/media/sonarr: ${message}\n`);
     expect(text.stdout).not.toContain("no recommendation yet");
   });
+
+  it("says of an OOM kill what the pod's status shows, its last termination and its restart count, not a count of kills", async () => {
+    // The kubelet keeps a container's current and last termination only: this one restarted 7
+    // times, and only the last of them shows as OOMKilled.
+    const sonarr = podOf("media", "sonarr");
+    const killed = ago(1_800_000);
+    const [status] = (sonarr.status as Raw).containerStatuses as Raw[];
+    Object.assign(status as Raw, {
+      restartCount: 7,
+      lastState: {
+        terminated: {
+          containerID: "containerd://3a0d9c1e7b",
+          exitCode: 137,
+          reason: "OOMKilled",
+          startedAt: ago(3_600_000),
+          finishedAt: killed,
+        },
+      },
+    });
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("media", "sonarr", { cpu: "100m", memory: "256Mi" }),
+      sonarr,
+    ]);
+    const infra: InfraFiles = {
+      config: `${CONFIG}rightsizing: {}\n`,
+      other: { "apps/media/sonarr.yaml": manifest("media", "sonarr") },
+    };
+    const output = await served.plan(infra);
+    const [proposal] = output.proposals.filter((p) => p.kind === "resources") as Raw[];
+    const [workload] = (proposal?.workloads ?? []) as Raw[];
+    const [container] = (workload?.containers ?? []) as Raw[];
+    expect(container).toMatchObject({ oomKills: 1, oomRestarts: 7 });
+    const memory = ((container?.resources ?? []) as Raw[]).find((r) => r.resource === "memory");
+    expect(memory).toMatchObject({
+      action: "change",
+      triggers: expect.arrayContaining([{ kind: "oom", kills: 1, last: killed, restarts: 7 }]),
+    });
+    const text = await served.run([], infra);
+    expect(text.stdout).toContain(
+      "OOM-killed recently: 1 of the terminations its pods still show (restarted 7 times in all)\n",
+    );
+    expect(text.stdout).toContain(
+      `because the container was OOM-killed, last at ${killed}: 1 of the terminations its pods still show (restarted 7 times in all);`,
+    );
+    expect(text.stdout).not.toContain("time(s)");
+  });
 });

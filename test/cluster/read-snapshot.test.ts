@@ -168,9 +168,10 @@ describe("readSnapshot against the homelab", () => {
     expect(plex.unschedulable).toBeUndefined();
     // Its `transcode` emptyDir is memory-backed: lost with any restart, it holds no node.
     expect(plex.blockingVolumes).toEqual([{ name: "config", type: "local", claim: "plex-config" }]);
+    // With each container's restart count: its status keeps no earlier termination.
     expect(plex.oomKills).toEqual([
-      { container: "log-shipper", at: "2025-01-11T05:00:00Z" },
-      { container: "plex", at: "2025-01-11T03:12:00Z" },
+      { container: "log-shipper", at: "2025-01-11T05:00:00Z", restarts: 1 },
+      { container: "plex", at: "2025-01-11T03:12:00Z", restarts: 1 },
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { toVpaInfo } from "../../src/cluster/autoscaler-info.ts";
 import { WarningCollector } from "../../src/cluster/warnings.ts";
+import { resourcesPullRequestBody } from "../../src/reconcile/resources-pull-request-body.ts";
 import { planRightsizing } from "../../src/rightsizing/plan-rightsizing.ts";
 import type { RepoFile } from "../../src/rightsizing/repo-files.ts";
 import {
@@ -515,7 +516,7 @@ describe("planRightsizing: grouping and order", () => {
     workloadPod("default/atuin", "atuin-1", {
       requests: { cpu: "10m" },
       limits: { memory: "256Mi" },
-      oomKills: [{ at: "2025-06-05T08:00:00Z" }],
+      oomKills: [{ at: "2025-06-05T08:00:00Z", restarts: 3 }],
     }),
   ];
 
@@ -540,6 +541,15 @@ describe("planRightsizing: grouping and order", () => {
       ["requests.memory", "1344Mi"],
       ["limits.memory", "1344Mi"],
     ]);
+    // The pod's status shows its last kill, not how many there were: its restarts tell.
+    const body = resourcesPullRequestBody(plan.proposals[0] as (typeof plan.proposals)[number]);
+    expect(body).toContain(
+      "| **1344Mi** (limit 256Mi → 1344Mi) | no request is set; OOM-killed (restarted 3 times) |",
+    );
+    expect(body).toContain(
+      "; the container was OOM-killed, last at 2025-06-05T08:00:00Z: 1 of the terminations its pods still show (restarted 3 times in all);",
+    );
+    expect(body).not.toContain("time(s)");
   });
 
   it("groups by namespace into one proposal with one edit per file", () => {

@@ -61,7 +61,7 @@ export interface WorkloadPodSpec {
   requests?: Amounts;
   limits?: Amounts;
   usage?: Amounts;
-  oomKills?: { at?: string }[];
+  oomKills?: { at?: string; restarts?: number }[];
   labels?: Record<string, string>;
   phase?: PodInfo["phase"];
 }
@@ -94,9 +94,11 @@ export function workloadPod(key: string, podName: string, spec: WorkloadPodSpec 
     doNotDisrupt: false,
     daemonSet: false,
     mirror: false,
-    oomKills: (spec.oomKills ?? []).map((kill) =>
-      kill.at ? { container, at: kill.at } : { container },
-    ),
+    oomKills: (spec.oomKills ?? []).map((kill) => ({
+      container,
+      ...(kill.at ? { at: kill.at } : {}),
+      ...(kill.restarts === undefined ? {} : { restarts: kill.restarts }),
+    })),
     createdAt: "2025-06-01T00:00:00Z",
   };
   if (spec.usage) {
