@@ -437,7 +437,9 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
     case "volume-node-affinity":
       return `the volume of its claim ${pod.claims?.[0]?.claim} is out of a new node's reach: the volume's node affinity (or its StorageClass's allowed topologies) does not match a new node of this pool`;
     case "taints":
-      return "it does not tolerate the taints a new node of this pool would have";
+      return pod.taints && pod.taints.length > 0
+        ? `it does not tolerate the ${pod.taints.length === 1 ? "taint" : "taints"} ${pod.taints.join(", ")}, which a new node of this pool would have`
+        : "it does not tolerate the taints a new node of this pool would have";
     case "shape-unknown":
       return "what a new node offers is unknown";
     case "requests-unknown":

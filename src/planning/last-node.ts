@@ -8,6 +8,7 @@ import {
   sharedTaints,
 } from "./node-shape.ts";
 import type { PoolContext } from "./pool-context.ts";
+import { taintText } from "./scheduling.ts";
 import type { Taint } from "./snapshot.ts";
 
 /**
@@ -127,8 +128,4 @@ function andList(items: readonly string[]): string {
   return items.length <= 1
     ? items.join("")
     : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
-}
-
-function taintText(taint: Taint): string {
-  return `${taint.key}${taint.value === undefined ? "" : `=${taint.value}`}:${taint.effect}`;
 }

@@ -16,8 +16,10 @@ import {
   type NodeTraits,
   type PlacementConflict,
   placementConflict,
+  taintText,
   unknownLabelOf,
   unreachableClaim,
+  untoleratedTaints,
 } from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
 import { domainUnknown, type PeerBin, type RuleBin } from "./topology-domain.ts";
@@ -115,6 +117,8 @@ export interface NeverFitPod extends PendingPod {
   topologyKey?: string;
   /** For `host-ports`: the ports (`443/TCP`) the new node's DaemonSets already take. */
   ports?: string[];
+  /** For `taints`: the new node's taints it does not tolerate, as kubectl writes them. */
+  taints?: string[];
   /**
    * For `label-unknown`: the label its nodeSelector, required node affinity or a volume's node
    * affinity asks about, whose value on a new node is not known, because the pool's nodes differ
@@ -548,6 +552,10 @@ function neverFits(
     const label = unknownLabelOf(pod, template.traits);
     return label ? { reason: conflict, label } : { reason: conflict };
   }
+  if (conflict === "taints") {
+    const taints = untoleratedTaints(pod.tolerations, template.traits.taints);
+    return { reason: conflict, taints: taints.map(taintText) };
+  }
   if (conflict) return { reason: conflict };
   const fresh = { name: `new-${opened + 1}`, traits: template.traits };
   const podConflict = rules && peerConflict(rules, pod, fresh);
@@ -576,7 +584,7 @@ function neverFits(
 
 type NeverFitDetail = Pick<
   NeverFitPod,
-  "reason" | "resource" | "resources" | "topologyKey" | "ports" | "claims" | "label"
+  "reason" | "resource" | "resources" | "topologyKey" | "ports" | "claims" | "label" | "taints"
 >;
 
 /** A pod its volumes keep pending, with its claims that wait on what a node does not change. */

@@ -212,11 +212,24 @@ export function toleratesTaints(
   tolerations: readonly Toleration[],
   taints: readonly Taint[],
 ): boolean {
-  for (const taint of taints) {
-    if (taint.effect === "PreferNoSchedule") continue;
-    if (!tolerations.some((toleration) => tolerates(toleration, taint))) return false;
-  }
-  return true;
+  return untoleratedTaints(tolerations, taints).length === 0;
+}
+
+/** A taint as kubectl writes it: `dedicated=batch:NoExecute`, `gpu:NoSchedule`. */
+export function taintText(taint: Taint): string {
+  return `${taint.key}${taint.value === undefined ? "" : `=${taint.value}`}:${taint.effect}`;
+}
+
+/** The NoSchedule and NoExecute taints of `taints` that none of `tolerations` tolerates. */
+export function untoleratedTaints(
+  tolerations: readonly Toleration[],
+  taints: readonly Taint[],
+): Taint[] {
+  return taints.filter(
+    (taint) =>
+      taint.effect !== "PreferNoSchedule" &&
+      !tolerations.some((toleration) => tolerates(toleration, taint)),
+  );
 }
 
 function tolerates(toleration: Toleration, taint: Taint): boolean {

@@ -201,8 +201,17 @@ describe("plan acceptance (scale-up): taints a new node shares with the pool's n
     expect(text).toContain("ci/runner-29123400-exe01 (cpu 1500m, memory 1 GiB) → new-1");
     expect(text).toContain("ci/runner-29123400-exe02 (cpu 1500m, memory 1 GiB) → new-1");
     expect(text).toContain(
-      "never fits: ci/runner-29123400-exe03 (cpu 1500m, memory 1 GiB): it does not tolerate the taints a new node of this pool would have",
+      "never fits: ci/runner-29123400-exe03 (cpu 1500m, memory 1 GiB): it does not tolerate the taint dedicated=batch:NoExecute, which a new node of this pool would have",
     );
+    const neverFit = (output.proposals[0]?.decision?.pending as { neverFit: Raw[] } | undefined)
+      ?.neverFit;
+    expect(neverFit).toEqual([
+      expect.objectContaining({
+        pod: "ci/runner-29123400-exe03",
+        reason: "taints",
+        taints: ["dedicated=batch:NoExecute"],
+      }),
+    ]);
   });
 
   it("adds a node that is not cordoned when every worker is", async () => {

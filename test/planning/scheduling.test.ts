@@ -4,8 +4,10 @@ import {
   matchesRequiredAffinity,
   placementConflict,
   requirementMatches,
+  taintText,
   toleratesTaints,
   unknownLabelOf,
+  untoleratedTaints,
 } from "../../src/planning/scheduling.ts";
 import type { Taint } from "../../src/planning/snapshot.ts";
 import { pendingPod } from "../support/snapshot-builder.ts";
@@ -85,6 +87,16 @@ describe("toleratesTaints", () => {
 
   it("ignores PreferNoSchedule", () => {
     expect(toleratesTaints([], [{ key: "spot", effect: "PreferNoSchedule" }])).toBe(true);
+  });
+
+  it("names the NoSchedule and NoExecute taints left untolerated, as kubectl writes them", () => {
+    const batch: Taint = { key: "dedicated", value: "batch", effect: "NoExecute" };
+    const spot: Taint = { key: "spot", effect: "PreferNoSchedule" };
+    const left = untoleratedTaints(
+      [{ key: "nvidia.com/gpu", operator: "Exists" }],
+      [gpu, batch, spot, { key: "maintenance", effect: "NoSchedule" }],
+    );
+    expect(left.map(taintText)).toEqual(["dedicated=batch:NoExecute", "maintenance:NoSchedule"]);
   });
 });
 
