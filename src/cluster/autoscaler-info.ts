@@ -75,6 +75,8 @@ export function toPdbInfo(raw: Raw, warnings: WarningCollector): PodDisruptionBu
   if (allowed !== undefined && currentHealthy !== undefined && desiredHealthy !== undefined) {
     pdb.currentHealthy = currentHealthy;
     pdb.desiredHealthy = desiredHealthy;
+    const expectedPods = count(record(raw.status).expectedPods);
+    if (expectedPods !== undefined) pdb.expectedPods = expectedPods;
   }
   return pdb;
 }

@@ -289,6 +289,7 @@ export const SnapshotSchema = z
         unhealthyPodEvictionPolicy: z.enum(["IfHealthyBudget", "AlwaysAllow"]).optional(),
         currentHealthy: count.optional(),
         desiredHealthy: count.optional(),
+        expectedPods: count.optional(),
       }),
     ),
     vpas: z.array(VpaInfo),

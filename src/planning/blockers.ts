@@ -21,8 +21,12 @@ export interface DrainBlocker {
   pod?: string;
   /** For `scale-down-disabled`: the node annotation set to "true". */
   annotation?: string;
-  /** For `pdb`: the budget, its allowed disruptions and how many of its pods the node holds. */
-  pdb?: { name: string; disruptionsAllowed: number; podsOnNode: number };
+  /**
+   * For `pdb`: the budget, its allowed disruptions and how many of its pods the node holds;
+   * `whenHealthy`, the disruptions it would allow with every pod it expects healthy, when more
+   * than now: the budget may let the node go once its pods are healthy again.
+   */
+  pdb?: { name: string; disruptionsAllowed: number; podsOnNode: number; whenHealthy?: number };
   /** For `pdbs-overlap`: the budgets selecting the pod (the eviction API refuses such a pod). */
   pdbs?: string[];
   /** For `local-storage`: the volumes whose data would be lost. */
@@ -218,14 +222,26 @@ function pdbBlockers(pods: readonly PodInfo[], pdbs: PdbIndex): DrainBlocker[] {
   }
   for (const [pdb, matched] of covered) {
     if (matched.length <= pdb.disruptionsAllowed) continue;
+    const whenHealthy = healthyAllowance(pdb);
     const info = {
       name: `${pdb.namespace}/${pdb.name}`,
       disruptionsAllowed: pdb.disruptionsAllowed,
       podsOnNode: matched.length,
+      ...(whenHealthy !== undefined && whenHealthy > pdb.disruptionsAllowed ? { whenHealthy } : {}),
     };
     for (const pod of matched) blockers.push({ kind: "pdb", pod: podKey(pod), pdb: info });
   }
   return blockers;
+}
+
+/**
+ * The disruptions a budget allows with every pod it expects healthy (the disruption controller's
+ * `expectedPods - desiredHealthy`); unknown without those counts. A budget that allows fewer now
+ * waits on its pods' health, not on a person.
+ */
+function healthyAllowance(pdb: PodDisruptionBudgetInfo): number | undefined {
+  if (pdb.expectedPods === undefined || pdb.desiredHealthy === undefined) return undefined;
+  return Math.max(0, pdb.expectedPods - pdb.desiredHealthy);
 }
 
 function evictedOutsideBudget(pod: PodInfo, pdb: PodDisruptionBudgetInfo): boolean {

@@ -979,7 +979,7 @@ function blockerText(blocker: DrainBlocker): string {
     case "scale-down-disabled":
       return `the node is annotated ${blocker.annotation}: "true"`;
     case "pdb":
-      return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb?.disruptionsAllowed} disruption(s), ${blocker.pdb?.podsOnNode} of its pods ${blocker.pdb?.podsOnNode === 1 ? "is" : "are"} here`;
+      return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb?.disruptionsAllowed} disruption(s)${blocker.pdb?.whenHealthy === undefined ? "" : ` (${blocker.pdb.whenHealthy} once all of its pods are healthy)`}, ${blocker.pdb?.podsOnNode} of its pods ${blocker.pdb?.podsOnNode === 1 ? "is" : "are"} here`;
     case "pdbs-overlap":
       return `${blocker.pod}: PDBs ${blocker.pdbs?.join(" and ")} both select it, and the eviction API refuses a pod with more than one`;
     case "local-storage":

@@ -2,6 +2,7 @@ import { editValue, type FileFormat, readValue, targetEditOptions } from "../edi
 import type { ScalarValue } from "../editors/value.ts";
 import { InputError } from "../errors.ts";
 import type { ResourcesProposal } from "../rightsizing/resources-proposal.ts";
+import type { DrainBlocker } from "./blockers.ts";
 import {
   expendableLines,
   explainNodeDecision,
@@ -240,16 +241,28 @@ function needsAPerson(decision: NodeDecision): boolean {
     (condition) => condition.kind === "candidate" && !condition.met,
   );
   // A blocker no time lifts (the node's annotation, a pod no controller makes again, local
-  // storage, `safe-to-evict: "false"`…) keeps the count above the max until a person acts; a
-  // budget that allows no disruption now may allow one once its pods are healthy.
+  // storage, `safe-to-evict: "false"`, a budget that allows too few disruptions even with all of
+  // its pods healthy…) keeps the count above the max until a person acts; a budget that allows
+  // enough once its pods are healthy again may let the node go without one.
   const lastingBlocker = decision.scaleDown.conditions.some(
     (condition) =>
       condition.kind === "no-blockers" &&
       !condition.met &&
-      condition.blockers.some((blocker) => blocker.kind !== "pdb"),
+      condition.blockers.some((blocker) => !liftedByHealth(blocker)),
   );
   // Above the max with scale-down off, nothing will ever lower the count but a person.
   return aboveMax && (noCandidate || lastingBlocker || !decision.scaleDown.enabled);
+}
+
+/**
+ * Whether a budget's blocker goes once the budget's pods are healthy: it would then allow
+ * disruptions enough for the node's pods. Unknown (a status without `expectedPods`) is not.
+ */
+function liftedByHealth(blocker: DrainBlocker): boolean {
+  const { pdb } = blocker;
+  return (
+    blocker.kind === "pdb" && pdb?.whenHealthy !== undefined && pdb.whenHealthy >= pdb.podsOnNode
+  );
 }
 
 /**

@@ -334,6 +334,11 @@ export interface PodDisruptionBudgetInfo {
   /** `status.currentHealthy` and `status.desiredHealthy`, when the controller has written them. */
   currentHealthy?: number;
   desiredHealthy?: number;
+  /**
+   * `status.expectedPods`, with the health counts: with every one of them healthy the budget
+   * allows `expectedPods - desiredHealthy` disruptions, so one allowing fewer now may later.
+   */
+  expectedPods?: number;
 }
 
 export interface WorkloadRef {

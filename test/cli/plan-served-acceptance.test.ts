@@ -528,13 +528,41 @@ describe("plan acceptance: what the drain may evict from the node a decrease rem
     expect(note?.level).toBe("warning");
     expect(note?.message).toContain("not removed: talos-worker-4 has 1 blocker(s)");
     expect(note?.message).toContain("blockers on talos-worker-4: default/debug-shell:");
-    // A budget allowing no disruption now allows one once its pods are healthy again.
-    const budgeted = await plan(
-      [...cluster(FOUR), ...replicasUnder({ maxUnavailable: 1 }, 0)],
+    // A budget allowing no disruption now allows one once its pods are healthy again: of the
+    // two replicas maxUnavailable 1 wants one healthy, and web-…-pdb2x is not Ready.
+    const [unhealthy, onFour, budget] = replicasUnder({ maxUnavailable: 1 }, 0) as [Raw, Raw, Raw];
+    withStatus(unhealthy, {
+      conditions: [
+        { lastTransitionTime: "2026-11-20T08:00:00Z", status: "True", type: "PodScheduled" },
+        { lastTransitionTime: "2026-11-20T09:12:40Z", status: "False", type: "Ready" },
+      ],
+    });
+    withStatus(budget, { currentHealthy: 1, desiredHealthy: 1, expectedPods: 2 });
+    const budgeted = await plan([...cluster(FOUR), unhealthy, onFour, budget], aboveMax);
+    expect(budgeted.proposals).toEqual([]);
+    const waits = budgeted.notes.find((entry) => entry.subject === "pool/workers");
+    expect(waits?.level).toBe("info");
+    expect(waits?.message).toContain(
+      "blockers on talos-worker-4: apps/web-6f7c8d9b5-pdb4x: PDB apps/web allows 0 disruption(s) (1 once all of its pods are healthy), 1 of its pods is here",
+    );
+  });
+
+  it("warns when a budget that allows no disruption even with all of its pods healthy keeps the count above the max", async () => {
+    // maxUnavailable 0 over two healthy replicas: the disruption controller allows none however
+    // long the plan waits (kubectl drain would retry the eviction forever); only a person
+    // changing the budget, or the count by hand, lets talos-worker-4 go.
+    const aboveMax = { tfvars: tfvars(4), config: config({ "max: 6": "max: 3" }) };
+    const output = await plan(
+      [...cluster(FOUR), ...replicasUnder({ maxUnavailable: 0 }, 0)],
       aboveMax,
     );
-    expect(budgeted.proposals).toEqual([]);
-    expect(budgeted.notes.find((entry) => entry.subject === "pool/workers")?.level).toBe("info");
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain("trigger: count 4 is above the max of 3");
+    expect(note?.message).toContain(
+      "blockers on talos-worker-4: apps/web-6f7c8d9b5-pdb4x: PDB apps/web allows 0 disruption(s), 1 of its pods is here",
+    );
   });
 
   it("removes a node above the max whose only pod is an evicted bare pod with an emptyDir", async () => {

@@ -262,6 +262,7 @@ describe("readSnapshot against the homelab", () => {
         disruptionsAllowed: 1,
         currentHealthy: 2,
         desiredHealthy: 1,
+        expectedPods: 2,
       },
       {
         namespace: "media",
@@ -270,6 +271,7 @@ describe("readSnapshot against the homelab", () => {
         disruptionsAllowed: 0,
         currentHealthy: 1,
         desiredHealthy: 1,
+        expectedPods: 1,
       },
     ]);
     expect(snapshot.warnings).toContainEqual(
