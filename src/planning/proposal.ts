@@ -219,12 +219,15 @@ export function heldByAProblem(decision: NodeDecision): boolean {
  * to remove cannot be told (a name template that names no node) or has a blocker other than a
  * budget allowing no disruption now, which no time resolves, or
  * pods a new node would take left pending at the max or the host cap (cluster-autoscaler's "max
- * node group size reached"): only a person raising the bound, or making room, lets them run.
+ * node group size reached"): only a person raising the bound, or making room, lets them run;
+ * or pods waiting for a node whose size is unknown (`newNode` unset in a pool with no node).
  * Not while they wait for `scaleUp.pendingFor`: a pod pending for seconds is no warning yet.
  */
 function needsAPerson(decision: NodeDecision): boolean {
   if (heldByAProblem(decision)) return true;
   if (leftPendingAtTheMax(decision)) return true;
+  // Pods wait for a node whose size only the config (newNode) or a readable DaemonSet list tells.
+  if (decision.holds.some((hold) => hold.kind === "shape-unknown")) return true;
   // A node long not Ready that no decrease removes holds every removal until a person acts.
   if (decision.holds.some((hold) => hold.kind === "nodes-unready" && hold.stuck)) return true;
   // With scale-down off, one stays for good.

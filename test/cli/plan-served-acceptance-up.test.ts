@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
 import { openMetricsOf, rootCgroup } from "../support/prometheus-series.ts";
-import { type PlanJson, type PodOptions, pod, type Raw } from "./served-cluster.ts";
+import { type PlanJson, type PodOptions, pod, type Raw, TFVARS } from "./served-cluster.ts";
 import {
   cluster,
   config,
@@ -324,5 +324,48 @@ describe("plan acceptance (scale-up): what a pod asks for that a worker may lack
     const on = (node: string) => pending?.onNew.filter((entry) => entry.node === node);
     expect(on("new-1")).toHaveLength(109);
     expect(on("new-2")).toHaveLength(6);
+  });
+});
+
+describe("plan acceptance (scale-up): a pool that cannot tell what a new node would be", () => {
+  it("warns, as a person must set newNode, when a pod waits for the empty pool", async () => {
+    // The big pool is at 0 with no newNode: nothing says how large its VM is. The pod selects
+    // it, so no other pool takes it; it waits until someone sets newNode.cpu and memory.
+    const files = {
+      tfvars: `${TFVARS}big_count         = 0\n`,
+      config: `${config()}  - name: big
+    target:
+      file: terraform/terraform.tfvars
+      path: big_count
+    selector:
+      matchLabels:
+        node.kubernetes.io/pool: big
+    min: 0
+    max: 2
+`,
+    };
+    const served = await serveForTest([
+      ...cluster(),
+      ...fillers(),
+      runner("big01", {
+        cpu: "6",
+        memory: "8Gi",
+        nodeSelector: { "node.kubernetes.io/pool": "big" },
+      }),
+    ]);
+    const output = JSON.parse((await served.run(["--json"], files)).stdout) as PlanJson;
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/big");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain(
+      "fit unknown: ci/runner-29123400-big01 (cpu 6, memory 8 GiB): what a new node offers is unknown",
+    );
+    expect(note?.message).toContain(
+      "hold: the size of a new node is unknown: set newNode.cpu and newNode.memory",
+    );
+    const text = await served.run([], files);
+    expect(text.stdout).toContain(
+      "warning: pool big (terraform/terraform.tfvars big_count): no change at 0\n",
+    );
   });
 });
