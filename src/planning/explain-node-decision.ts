@@ -696,10 +696,27 @@ function checkText(check: SustainedCheck): string {
     case "not-met":
       return `${goal}: not met (${check.basis}${value})`;
     case "unknown":
-      return `${goal}: unknown, usage not observed`;
+      return `${goal}: unknown, ${notObservedText(check)}`;
     case "no-evidence":
       return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${check.samples} history sample(s)` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`}; ${shortfallText(check.shortfall, check.windowMs)})`;
   }
+}
+
+/**
+ * Which nodes leave a check unknown, as the utilisation line names them: one node without
+ * metrics is not the pool's usage not observed at all. A check from before they were kept says
+ * only that usage was not observed.
+ */
+function notObservedText(check: SustainedCheck): string {
+  const nodes = check.unknownNodes;
+  if (nodes === undefined) return "usage not observed";
+  if (nodes.length === 0) return "usage not observed (no Ready node that is not cordoned)";
+  const allocatable = check.unknownAllocatable ?? [];
+  const usage = nodes.filter((name) => !allocatable.includes(name));
+  return [
+    ...(usage.length > 0 ? [`usage not observed on ${usage.join(", ")}`] : []),
+    ...(allocatable.length > 0 ? [`allocatable missing or 0 on ${allocatable.join(", ")}`] : []),
+  ].join(", ");
 }
 
 /** Why the usage source's own window did not count, in the words of the check. */

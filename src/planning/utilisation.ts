@@ -145,6 +145,12 @@ export interface SustainedCheck {
   samples?: number;
   /** For `no-evidence`: why the usage source's own window does not count. */
   shortfall?: WindowShortfall;
+  /**
+   * For `unknown`: the nodes whose usage is unknown (none when no node is measured), and those
+   * of them whose allocatable is what is missing, as the pool's utilisation has them.
+   */
+  unknownNodes?: string[];
+  unknownAllocatable?: string[];
 }
 
 /**
@@ -179,7 +185,14 @@ export function sustainedCheck(options: {
   const { resource, direction, threshold, windowMs, utilisation } = options;
   const check: SustainedCheck = { resource, direction, threshold, windowMs, outcome: "unknown" };
   const current = utilisation.percent;
-  if (current === undefined) return check;
+  if (current === undefined) {
+    const { unknownNodes, unknownAllocatable } = utilisation;
+    return {
+      ...check,
+      unknownNodes: [...unknownNodes],
+      ...(unknownAllocatable ? { unknownAllocatable: [...unknownAllocatable] } : {}),
+    };
+  }
   const beyond = (value: number) =>
     direction === "above" ? value >= threshold : value < threshold;
   if (!beyond(current)) {

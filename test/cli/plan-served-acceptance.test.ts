@@ -311,7 +311,9 @@ describe("plan acceptance: metrics-server registered but down", () => {
     const output = JSON.parse(run.stdout) as PlanJson;
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
-    expect(note).toContain("scale-down: cpu < 30 % for 0s: unknown, usage not observed");
+    expect(note).toContain(
+      "scale-down: cpu < 30 % for 0s: unknown, usage not observed on talos-worker-1, talos-worker-2, talos-worker-3, talos-worker-4",
+    );
     expect(note).toContain(
       "hold: cpu and memory usage unknown on talos-worker-1, talos-worker-2, talos-worker-3, talos-worker-4; nothing rests on it (unknown is not zero)",
     );

@@ -683,8 +683,9 @@ describe("plan against a served cluster: safety stops", () => {
     expect(poolNote(output)).toContain(
       "hold: cpu and memory usage unknown on talos-worker-2; nothing rests on it (unknown is not zero)",
     );
+    // The check names the node it lacks, not the pool's usage as never observed.
     expect(poolNote(output)).toContain(
-      "scale-down: cpu < 30 % for 10m: unknown, usage not observed",
+      "scale-down: cpu < 30 % for 10m: unknown, usage not observed on talos-worker-2",
     );
   });
 

@@ -196,6 +196,18 @@ describe("explainNodeDecision: a node whose allocatable is unknown", () => {
     expect(lines).toContain(
       "  hold: cpu usage unknown on worker-3, allocatable missing or 0 on worker-2; nothing rests on it (unknown is not zero)",
     );
+    // The checks left unknown name the same nodes, not the pool's usage as never observed.
+    expect(lines).toContain(
+      "  scale-down: cpu < 30 % for 10m: unknown, usage not observed on worker-3, allocatable missing or 0 on worker-2",
+    );
+    expect(decision.utilisation.checks).toContainEqual(
+      expect.objectContaining({
+        resource: "cpu",
+        outcome: "unknown",
+        unknownNodes: ["worker-2", "worker-3"],
+        unknownAllocatable: ["worker-2"],
+      }),
+    );
   });
 });
 
