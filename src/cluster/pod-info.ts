@@ -466,7 +466,9 @@ export function readHostPorts(spec: Raw): HostPort[] | undefined {
           entry.protocol === undefined ? "TCP" : (oneOf(entry.protocol, portProtocols) ?? "TCP"),
       };
       const hostIP = string(entry.hostIP);
-      if (hostIP && hostIP !== "0.0.0.0" && hostIP !== "::") hostPort.hostIP = hostIP;
+      // As kube-scheduler's NodePorts filter: only 0.0.0.0 (or no address) is every address;
+      // "::" is one address to it, like any other.
+      if (hostIP && hostIP !== "0.0.0.0") hostPort.hostIP = hostIP;
       result.push(hostPort);
     }
   }

@@ -174,7 +174,10 @@ export interface TopologySpreadConstraint {
   honorTaints: boolean;
 }
 
-/** A container port bound on the node (`hostPort`); `hostIP` absent means every address. */
+/**
+ * A container port bound on the node (`hostPort`); `hostIP` absent means every address (0.0.0.0
+ * or none written). `::` is one address, as kube-scheduler's NodePorts filter reads it.
+ */
 export interface HostPort {
   port: number;
   protocol: "TCP" | "UDP" | "SCTP";

@@ -2,8 +2,8 @@
  * Scale-up cases an operator would check `plan --kubeconfig` against, each worked out by hand
  * before reading the plan, from how the kube-scheduler filters nodes (NodeResourcesFit with
  * ephemeral storage, pods and extended resources, TaintToleration with NoExecute and cordons,
- * NodePorts by protocol and address) and how first-fit-decreasing packing fills the room left
- * on existing nodes and then on new ones; how many nodes bring cpu held above its threshold
+ * NodePorts by protocol and address, with only 0.0.0.0 as every address) and how
+ * first-fit-decreasing packing fills the room left on existing nodes and then on new ones; how many nodes bring cpu held above its threshold
  * over a Prometheus window back below it; and what a pool that cannot tell a new node's size
  * says of the pod waiting for it.
  *
@@ -281,6 +281,29 @@ describe("plan acceptance (scale-up): host ports, by protocol and address", () =
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     expect(reasons(output)).toContain(
       "ci/runner-29123400-lo053 (cpu 100m, memory 128 MiB) → new-1",
+    );
+  });
+
+  it("puts a pod wanting 53/UDP on 10.0.0.5 beside pods holding it on ::, which the scheduler reads as one address", async () => {
+    // kube-scheduler's NodePorts filter takes only 0.0.0.0 (or no hostIP) as every address.
+    const output = await plan([
+      ...cluster(),
+      ...dnsmasq("::"),
+      wanting("v6all", { protocol: "UDP", hostIP: "10.0.0.5" }),
+    ]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/ci\/runner-29123400-v6all [^\n]* fits on talos-worker-\d/);
+  });
+
+  it("adds a node for a pod wanting 53/UDP on :: where it is held on ::", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...dnsmasq("::"),
+      wanting("v6v6a", { protocol: "UDP", hostIP: "::" }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(reasons(output)).toContain(
+      "ci/runner-29123400-v6v6a (cpu 100m, memory 128 MiB) → new-1",
     );
   });
 });
