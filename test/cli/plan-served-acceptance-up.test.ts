@@ -3,8 +3,8 @@
  * before reading the plan, from how the kube-scheduler filters nodes (NodeResourcesFit with
  * ephemeral storage, pods and extended resources, TaintToleration with NoExecute and cordons,
  * NodePorts by protocol and address, with only 0.0.0.0 as every address) and how
- * first-fit-decreasing packing fills the room left on existing nodes and then on new ones; how many nodes bring cpu held above its threshold
- * over a Prometheus window back below it; and what a pool that cannot tell a new node's size
+ * first-fit-decreasing packing fills the room left on existing nodes and then on new ones; how
+ * many nodes bring cpu held above its threshold over a Prometheus window back below it; and what a pool that cannot tell a new node's size
  * says of the pod waiting for it.
  *
  * The workers are the Talos VMs of served-cluster.ts: 3800m cpu, 15986572Ki memory, 110 pods
