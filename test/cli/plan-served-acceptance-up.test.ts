@@ -4,8 +4,8 @@
  * ephemeral storage, pods and extended resources, TaintToleration with NoExecute and cordons,
  * NodePorts by protocol and address, with only 0.0.0.0 as every address) and how
  * first-fit-decreasing packing fills the room left on existing nodes and then on new ones; how
- * many nodes bring cpu held above its threshold over a Prometheus window back below it; and what a pool that cannot tell a new node's size
- * says of the pod waiting for it.
+ * many nodes bring cpu held above its threshold over a Prometheus window back below it; and
+ * what a pool that cannot tell a new node's size says of the pod waiting for it.
  *
  * The workers are the Talos VMs of served-cluster.ts: 3800m cpu, 15986572Ki memory, 110 pods
  * and 58623335106 bytes (54.6 GiB) of ephemeral storage allocatable, Cilium (100m, 128 MiB) on
