@@ -233,8 +233,9 @@ interface PlanResult {
   notes: PlanNote[];
 }
 
+/** Nothing planned, for what the repo says: a note on the repo, as the others on it are. */
 function emptyResult(message: string): PlanResult {
-  return { proposals: [], notes: [{ level: "info", message }] };
+  return { proposals: [], notes: [{ level: "info", subject: "repo", message }] };
 }
 
 function report(io: CliIo, json: boolean | undefined, result: PlanResult): ExitCode {

@@ -159,7 +159,13 @@ describe("pr-autoscaler plan", () => {
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       proposals: [],
-      notes: [{ level: "info", message: expect.stringContaining("the repo is left alone") }],
+      notes: [
+        {
+          level: "info",
+          subject: "repo",
+          message: expect.stringContaining("the repo is left alone"),
+        },
+      ],
     });
   });
 

@@ -110,12 +110,18 @@ describe("plan acceptance: a Deployment of 5 replicas pending on a pool of 2", (
     const text = await served.run([], { ...files, config: null });
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(
-      /^no \.github\/pr-autoscaler\.yml in \S+: the repo is left alone\n\nNo changes proposed\.\n$/,
+      /^repo: no \.github\/pr-autoscaler\.yml in \S+: the repo is left alone\n\nNo changes proposed\.\n$/,
     );
     const json = await served.run(["--json"], { ...files, config: null });
     expect(JSON.parse(json.stdout)).toEqual({
       proposals: [],
-      notes: [{ level: "info", message: expect.stringMatching(/the repo is left alone$/) }],
+      notes: [
+        {
+          level: "info",
+          subject: "repo",
+          message: expect.stringMatching(/the repo is left alone$/),
+        },
+      ],
     });
   });
 
