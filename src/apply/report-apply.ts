@@ -367,16 +367,10 @@ function nodesFailureEffect(input: ApplyReportInput): FailureEffect {
       : `pool ${code(wait.pool)}: ${wait.message}`,
   );
   const shortfalls = failed.flatMap((wait) => waitShortfall(wait) ?? []);
-  const one = unreported.length === 1;
-  const noResult =
-    unreported.length === 0
-      ? ""
-      : ` The wait for ${one ? "pool" : "pools"} ${listing(unreported.map((pool) => code(pool)))} wrote no result: it was cancelled, or stopped before it could.`;
-  if (unreported.length > 0) {
-    shortfalls.push(`no wait result for ${one ? "pool" : "pools"} ${unreported.join(", ")}`);
-  }
+  const missing = missingWaits(input, unreported);
+  shortfalls.push(...missing.status);
   return {
-    changed: `the plan was applied (the VMs in the table were created or destroyed), but the wait for the nodes did not succeed (${said.join("; ")}).${noResult} Nothing is rolled back.`,
+    changed: `the plan was applied (the VMs in the table were created or destroyed), but the wait for the nodes did not succeed (${said.join("; ")}).${missing.sentence} Nothing is rolled back.`,
     next: NODES_NEXT,
     status: `${input.cancelled ? "Cancelled" : "Failed"} waiting for nodes: applied; ${shortfalls.join("; ")}`,
   };
@@ -458,14 +452,9 @@ function waitsAfterDelete(
     );
     status.push(...failed.flatMap((wait) => waitShortfall(wait) ?? []));
   }
-  if (unreported.length > 0) {
-    parts.push(
-      ` The wait for ${pools(unreported)} wrote no result: it was cancelled, or stopped before it could.`,
-    );
-    status.push(
-      `no wait result for ${unreported.length === 1 ? "pool" : "pools"} ${unreported.join(", ")}`,
-    );
-  }
+  const missing = missingWaits(input, unreported);
+  parts.push(missing.sentence);
+  status.push(...missing.status);
   return {
     sentence: parts.join(""),
     status: status.join("; "),
@@ -514,6 +503,41 @@ function unreportedPools(input: ApplyReportInput): string[] {
     const pool = target.pool ?? input.pool;
     return pool === undefined || reported.has(pool) ? [] : [pool];
   });
+}
+
+/**
+ * What the comment and the status say of the pools whose wait wrote no result. The workflow
+ * waits for the pools one after another, in the verdict's order, and starts no pool's wait
+ * after a cancel: a pool after one whose wait the cancel stopped (its result says cancelled)
+ * was not started. Of any other, the report cannot tell whether its wait was cancelled before
+ * it wrote a result, or stopped before it could.
+ */
+function missingWaits(
+  input: ApplyReportInput,
+  unreported: string[],
+): { sentence: string; status: string[] } {
+  const targets = input.verdict ? readyTargets(input.verdict) : [];
+  const order = targets.map((target) => target.pool ?? input.pool);
+  const stopped = (input.waits ?? []).filter((wait) => wait.outcome === "cancelled");
+  const firstStopped = Math.min(
+    ...stopped.map((wait) => order.indexOf(wait.pool)).filter((index) => index >= 0),
+  );
+  const notStarted = unreported.filter((pool) => order.indexOf(pool) > firstStopped);
+  const noResult = unreported.filter((pool) => !notStarted.includes(pool));
+  const pools = (names: string[]) =>
+    `${names.length === 1 ? "pool" : "pools"} ${listing(names.map((pool) => code(pool)))}`;
+  const plain = (names: string[]) => `${names.length === 1 ? "pool" : "pools"} ${names.join(", ")}`;
+  let sentence = "";
+  const status: string[] = [];
+  if (noResult.length > 0) {
+    sentence += ` The wait for ${pools(noResult)} wrote no result: it was cancelled, or stopped before it could.`;
+    status.push(`no wait result for ${plain(noResult)}`);
+  }
+  if (notStarted.length > 0) {
+    sentence += ` The wait for ${pools(notStarted)} was not started: the run was cancelled before it.`;
+    status.push(`${plain(notStarted)} not waited for`);
+  }
+  return { sentence, status };
 }
 
 /** What did not happen in time: "the pool did not reach 3 Ready nodes". */

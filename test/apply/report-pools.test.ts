@@ -150,4 +150,52 @@ describe("reports over several pools", () => {
       "Failed waiting for nodes: applied; pool workers: 3/4 Ready",
     );
   });
+
+  it("says a pool after the wait a cancel stopped was not waited for, as no wait starts after it", () => {
+    // The workflow waits for workers, then gpu, and starts no wait after a cancel.
+    const both: GuardVerdict = {
+      ...GPU_DOWN,
+      pools: [
+        { name: "workers", expected: { from: 3, to: 4 } },
+        { name: "gpu", expected: { from: 3, to: 2 } },
+      ],
+    };
+    const stopped = (pool: string): WaitStop => ({
+      outcome: "cancelled",
+      pool,
+      count: pool === "workers" ? 4 : 2,
+      nodesRead: true,
+      ready: 3,
+      missing: pool === "workers" ? 1 : 0,
+      gone: pool === "workers" ? [] : ["talos-gpu-03"],
+      message: "received SIGINT: the pool has 3 of 4 nodes Ready (1 missing)",
+    });
+    const input = {
+      pool: undefined,
+      sha: SHA,
+      runUrl: undefined,
+      result: "failed" as const,
+      verdict: both,
+      failedStep: "nodes" as const,
+      cancelled: true,
+      uncordon: undefined,
+      context: "pr-autoscaler/apply",
+      log: undefined,
+    };
+    const report = renderApplyReport({ ...input, waits: [stopped("workers")] });
+    expect(report.status.description).toBe(
+      "Cancelled waiting for nodes: applied; pool workers: cancelled, 3/4 Ready; pool gpu not waited for",
+    );
+    expect(report.body).toContain(
+      "The wait for pool `gpu` was not started: the run was cancelled before it. Nothing is rolled back.",
+    );
+    expect(report.body).not.toContain("wrote no result");
+    // A pool before the stopped one ran its wait first: its missing result is not explained.
+    const first = renderApplyReport({ ...input, waits: [stopped("gpu")] });
+    expect(first.status.description).toContain("no wait result for pool workers");
+    expect(first.body).toContain(
+      "The wait for pool `workers` wrote no result: it was cancelled, or stopped before it could.",
+    );
+    expect(first.body).not.toContain("not started");
+  });
 });
