@@ -32,14 +32,30 @@ export function string(value: unknown): string | undefined {
  * An ISO 8601 time with its offset, as the API server writes them (`2026-11-20T08:00:00Z`),
  * else undefined: a value that is not one is unknown (without an offset it would be read in the
  * machine's own time zone), never a date a lenient parser makes of it (`"1 "` is not
- * the year 2001), and a saved snapshot would refuse it.
+ * the year 2001, `2026-02-30` not the 2nd of March), and a saved snapshot would refuse it.
  */
 export function time(value: unknown): string | undefined {
-  return typeof value === "string" &&
-    /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/i.test(value) &&
-    !Number.isNaN(Date.parse(value))
+  if (typeof value !== "string") return undefined;
+  const date = TIME_WITH_OFFSET.exec(value);
+  return date !== null && !Number.isNaN(Date.parse(value)) && isCalendarDay(date)
     ? value
     : undefined;
+}
+
+const TIME_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T.*(?:Z|[+-]\d{2}:?\d{2})$/i;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Whether the date of a time names a day the calendar has: `Date.parse` takes any day up to 31
+ * and rolls it over (`2026-02-30` is read as the 2nd of March, `2026-02-29` as the 1st).
+ */
+function isCalendarDay(date: RegExpExecArray): boolean {
+  const year = Number(date[1]);
+  const month = Number(date[2]);
+  const day = Number(date[3]);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  return day >= 1 && day <= days;
 }
 
 export function number(value: unknown): number | undefined {

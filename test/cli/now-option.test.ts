@@ -23,4 +23,19 @@ describe("--now", () => {
     for (const text of ["2026-11-29", "friday", "2026-13-40T25:00:00Z", ""])
       expect(() => parseNowOption(text)).toThrow(/--now expects an ISO 8601 time/);
   });
+
+  it("refuses a day the month does not have, which would be read as a day of the next month", () => {
+    for (const text of [
+      "2026-02-29T10:00:00Z",
+      "2026-02-30T10:00:00Z",
+      "2026-04-31T10:00:00+02:00",
+      "2026-11-00T10:00:00Z",
+    ])
+      expect(() => parseNowOption(text)).toThrow(/--now expects an ISO 8601 time/);
+    // Leap years have a 29th of February: every fourth year, but not centuries not divisible by 400.
+    expect(parseNowOption("2028-02-29T10:00:00Z").toISOString()).toBe("2028-02-29T10:00:00.000Z");
+    expect(parseNowOption("2000-02-29T10:00:00Z").toISOString()).toBe("2000-02-29T10:00:00.000Z");
+    expect(() => parseNowOption("2100-02-29T10:00:00Z")).toThrow(/--now expects/);
+    expect(parseNowOption("2026-12-31T23:59:59Z").toISOString()).toBe("2026-12-31T23:59:59.000Z");
+  });
 });

@@ -162,7 +162,7 @@ describe("snapshot JSON", () => {
   it("refuses a time that is not ISO 8601 with its offset, naming where", () => {
     const data = JSON.parse(snapshotToJson(snapshot)) as Snapshot;
     const expected = "expected an ISO 8601 time with its offset, such as 2026-11-20T08:00:00Z";
-    for (const takenAt of ["yesterday", "", "2025-06-06T12:00:00"])
+    for (const takenAt of ["yesterday", "", "2025-06-06T12:00:00", "2025-02-30T12:00:00Z"])
       expect(loadError(JSON.stringify({ ...data, takenAt })).message).toBe(
         `invalid snapshot: takenAt: ${expected}`,
       );
