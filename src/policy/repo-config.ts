@@ -438,9 +438,14 @@ const PoolFields = z.strictObject({
   cooldown: Duration.prefault("5m").meta({
     description: "Nothing new until this long after the last merged change to the target.",
   }),
-  provisionTimeout: Duration.prefault("15m").meta({
-    description: "How long new nodes may take to become Ready before the change counts as failed.",
-  }),
+  provisionTimeout: minuteDuration(
+    "a new VM takes longer than that to boot and join, and 0 would report every change as failed as soon as it merges",
+  )
+    .prefault("15m")
+    .meta({
+      description:
+        "How long new nodes may take to become Ready before the change counts as failed; at least 1m.",
+    }),
   maxUnready: Percent.default(45).meta({
     description: "No action while more than this % of the pool's nodes are not Ready.",
   }),

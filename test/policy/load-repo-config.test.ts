@@ -364,6 +364,18 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     expect(zero.ok && zero.config.pools[0]?.scaleDown.unneededTime).toBe(0);
   });
 
+  it("refuses a provision timeout under a minute, which would report every change as failed at once", () => {
+    for (const value of ["0", "0s", "30s"]) {
+      const [issue] = issues(pool(`provisionTimeout: ${value}`));
+      expect(issue).toMatchObject({ line: 7, path: "pools[0].provisionTimeout" });
+      expect(issue?.message).toBe(
+        "must be at least 1m: a new VM takes longer than that to boot and join, and 0 would report every change as failed as soon as it merges",
+      );
+    }
+    const minute = loadRepoConfig(pool("provisionTimeout: 1m"), "pr-autoscaler.yml");
+    expect(minute.ok && minute.config.pools[0]?.provisionTimeout).toBe(60_000);
+  });
+
   it("refuses a bad PATH with the editors' own message", () => {
     const text = pool("").replace("path: worker_count", 'path: nodes["w-1"');
     const [issue] = issues(text);
