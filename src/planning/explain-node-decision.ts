@@ -522,7 +522,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
           : `no scale-down until ${hold.until} (nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} Ready at ${hold.since}${readyTimeUnknownText(hold.readyTimeUnknown)})`;
     case "nodes-unready":
       if (hold.sinceUnknown) return unreadySinceUnknownText(hold.nodes, hold.sinceUnknown);
-      return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: no Ready node is removed while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}${hold.stuck ? stuckText(hold.stuck) : ""}`;
+      return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}${hold.stuck ? stuckText(hold.stuck) : ""}`;
     case "pods-orphaned":
       return `${count(hold.pods, "pod")} ${hold.pods === 1 ? "is" : "are"} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} meanwhile`;
     case "pending-wait": {
@@ -935,6 +935,10 @@ function bulkStopText(stop: BulkStop): string {
       return stop.max === undefined
         ? "no more: no Ready node goes while pods bound to nodes the cluster does not list are to be made again"
         : `no more: the count comes down to the ${stop.bound === "host-cap" ? "host cap" : "max"} of ${stop.max} and no further while pods bound to nodes the cluster does not list are to be made again`;
+    case "nodes-unready":
+      return stop.max === undefined
+        ? "no more: no Ready node goes while the pods of nodes not Ready may need the room"
+        : `no more: the count comes down to the ${stop.bound === "host-cap" ? "host cap" : "max"} of ${stop.max} and no further while the pods of nodes not Ready may need the room`;
   }
 }
 

@@ -178,7 +178,9 @@ export type Hold =
    * have been so for `scaleDown.unreadyTime` (`until`, when known). `sinceUnknown`, when the
    * decrease removes only not-Ready nodes: those whose Ready condition gives no time, so how long
    * they have not been Ready is unknown and the decrease waits. `stuck`: those not Ready for
-   * `scaleDown.unreadyTime` that the decrease does not remove, so no time ends the hold.
+   * `scaleDown.unreadyTime` that the decrease does not remove, so no time ends the hold. With
+   * `max` (the count is above it, `bound` says whether it is the max or the host cap): the count
+   * comes down to it and no further.
    */
   | {
       kind: "nodes-unready";
@@ -186,6 +188,8 @@ export type Hold =
       until?: string;
       sinceUnknown?: string[];
       stuck?: string[];
+      max?: number;
+      bound?: "max" | "host-cap";
     }
   /**
    * Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes for low usage
@@ -454,4 +458,6 @@ export type BulkStop =
    * The same for pods bound to nodes the cluster does not list, to be made again: no Ready node
    * goes beyond the max (or the host cap), or beyond the nodes long not Ready without `max`.
    */
-  | { kind: "pods-orphaned"; max?: number; bound?: "max" | "host-cap" };
+  | { kind: "pods-orphaned"; max?: number; bound?: "max" | "host-cap" }
+  /** The same for the pods of pool nodes not Ready, which will need room. */
+  | { kind: "nodes-unready"; max?: number; bound?: "max" | "host-cap" };

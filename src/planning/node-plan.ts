@@ -286,18 +286,16 @@ function decide(
     (t) => t.kind === "above-max" || t.kind === "underutilised" || t.kind === "unready-node",
   );
   if (downWanted) holds.push(...hysteresis.scaleDown);
-  // Pods waiting for room: removing a node now would only make them wait longer.
-  const unready =
-    wanted.action === "scale-down"
-      ? unreadyHold(pool, context.facts, context.members, wanted.removing ?? [], context.now)
-      : undefined;
-  if (unready) holds.push(unready);
-  // Pods waiting for room (for `scaleUp.pendingFor`, of unknown fit, or to be made again off a
-  // node the cluster does not list) hold back a decrease none of whose nodes goes whatever they
-  // ask (`goesWhateverAsked`), one for low usage; of one that takes such nodes, `forcedOnly`
-  // keeps to those.
+  // Pods waiting for room (for `scaleUp.pendingFor`, of unknown fit, to be made again off a node
+  // the cluster does not list, or off a node not Ready) hold back a decrease none of whose nodes
+  // goes whatever they ask (`goesWhateverAsked`), one for low usage; of one that takes such
+  // nodes, `forcedOnly` keeps to those.
   const allHeld =
     wanted.action === "scale-down" && goesWhateverAsked(context, wanted.removing ?? []) === 0;
+  const unready = allHeld
+    ? unreadyHold(pool, context.facts, context.members, wanted.removing ?? [], context.now)
+    : undefined;
+  if (unready) holds.push(unready);
   const orphaned = allHeld ? orphanedHold(context, wanted) : undefined;
   if (orphaned) holds.push(orphaned);
   const fitUnknownHeld = allHeld ? fitUnknownHold(up) : undefined;
@@ -511,17 +509,42 @@ function forcedOnly(
   if (current === undefined || keep === 0 || keep >= removing.length) return wanted;
   const pods = fitUnknownPods(up);
   const orphans = takesReady(context, removing.slice(keep)) ? orphansHold(context) : undefined;
-  if (pods.length === 0 && up.waiting === undefined && !orphans) return wanted;
+  const unready = unreadyBeyond(context, removing, keep);
+  if (pods.length === 0 && up.waiting === undefined && !orphans && !unready) return wanted;
   const kept = removing.slice(0, keep);
   const named = whatGoes(context, kept);
   const max = "max" in named ? named : {};
   if (pods.length > 0) holds.push({ kind: "pending-fit-unknown", pods, ...named });
   if (orphans?.kind === "pods-orphaned") holds.push({ ...orphans, ...max });
-  cutBulk(report, kept, {
-    kind: pods.length > 0 ? "pending-fit-unknown" : up.waiting ? "pending-wait" : "pods-orphaned",
-    ...max,
-  });
+  if (unready?.kind === "nodes-unready")
+    holds.push(unready.until || unready.sinceUnknown ? unready : { ...unready, ...max });
+  const kind =
+    pods.length > 0
+      ? "pending-fit-unknown"
+      : up.waiting
+        ? "pending-wait"
+        : orphans
+          ? "pods-orphaned"
+          : "nodes-unready";
+  cutBulk(report, kept, { kind, ...max });
   return scaleDown(current, kept);
+}
+
+/**
+ * The nodes-unready hold on a decrease that takes, beyond the `keep` nodes that go whatever is
+ * asked, a Ready node their pods may need (named for the whole decrease, so a node long not
+ * Ready it removes is not said to stay), or a node not Ready for less than
+ * `scaleDown.unreadyTime` (named for those nodes alone: the others go now).
+ */
+function unreadyBeyond(
+  context: PoolContext,
+  removing: readonly string[],
+  keep: number,
+): Hold | undefined {
+  const { pool, facts, members, now } = context;
+  const whole = unreadyHold(pool, facts, members, removing, now);
+  if (whole?.kind !== "nodes-unready" || !(whole.until || whole.sinceUnknown)) return whole;
+  return unreadyHold(pool, facts, members, removing.slice(keep), now);
 }
 
 /**
@@ -834,12 +857,13 @@ function usageUnknownHolds(context: PoolContext): Hold[] {
  * Whether the decrease an open pull request asks for would, merged now, remove a Ready node
  * while a pool node is not Ready: the pods of the not-Ready nodes will need that room. One that
  * removes only the not-Ready nodes stays open (it is what will be wanted once they have been so
- * for `scaleDown.unreadyTime`).
+ * for `scaleDown.unreadyTime`), as does one that goes whatever is asked (`openDecreaseGoes`:
+ * down to the max, say).
  */
 function openDecreaseMeetsUnready(context: PoolContext): boolean {
   const { facts, pool, members, now } = context;
   const removing = openDecreaseRemoving(context);
-  if (removing === undefined) return false;
+  if (removing === undefined || openDecreaseGoes(context)) return false;
   if (unreadyHold(pool, facts, members, removing, now) === undefined) return false;
   return members.some((node) => node.ready && removing.includes(node.name));
 }

@@ -1228,6 +1228,17 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
     expect(reasons(output)).not.toContain("bound to talos-worker-9");
   });
 
+  it("brings a count above the max down to it while another node is not Ready", async () => {
+    // talos-worker-2 stopped posting status hours ago; Terraform's count destroys talos-worker-4.
+    // Its pods will need room, but the count comes down to the max of 3 whatever asks for room,
+    // as for pending pods: only a decrease beyond it would wait for them.
+    const objects = [...cluster(FOUR, { "talos-worker-2": { ready: false } }), ...apps()];
+    const output = await plan(objects, OVER_MAX);
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+    expect(reasons(output)).toContain("scale down 4 → 3, removing talos-worker-4");
+    expect(reasons(output)).not.toContain("no Ready node is removed");
+  });
+
   it("retries a transient 500 on the pods list and then plans", async () => {
     const served = await serveForTest([...cluster(), ...fillers(), job("r50001")]);
     served.fake.injectFault({ path: "/api/v1/pods", status: 500, times: 1 });

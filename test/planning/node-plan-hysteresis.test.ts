@@ -530,6 +530,61 @@ describe("nodes joining or leaving", () => {
       );
     });
 
+    it("above the max: brings the count down to it, and no Ready node beyond it", () => {
+      /** `count` workers at `spec`, worker-2 not Ready for five minutes. */
+      const withDown = (count: number, spec = QUIET) =>
+        buildSnapshot({
+          nodes: nodes(count, spec).map((w) =>
+            w.name === "worker-2" ? { ...w, ready: false, readySince: minutesAgo(5) } : w,
+          ),
+        });
+      const one = planOne(withDown(5, BUSY), { max: 4 }, { facts });
+      expect(one).toMatchObject({ action: "scale-down", desired: 4, removing: ["worker-5"] });
+      expect(kinds(one.holds)).not.toContain("nodes-unready");
+      // Below the max, the empty nodes that would go with them for low usage stay.
+      const bulk = planOne(withDown(6), { max: 4, scaleDown: { maxEmptyBulk: 10 } }, { facts });
+      expect(bulk).toMatchObject({
+        action: "scale-down",
+        desired: 4,
+        removing: ["worker-6", "worker-5"],
+      });
+      expect(bulk.holds).toContainEqual({
+        kind: "nodes-unready",
+        nodes: ["worker-2"],
+        max: 4,
+        bound: "max",
+      });
+      const text = explainNodeDecision(bulk);
+      expect(text).toContain(
+        "  hold: worker-2 is not Ready: the count comes down to the max of 4 and no further while its pods may need the room",
+      );
+      expect(text).toContain(
+        "  scale-down: 2 empty nodes go together (at most 10): worker-6, worker-5; no more: the count comes down to the max of 4 and no further while the pods of nodes not Ready may need the room",
+      );
+    });
+
+    it("removes the nodes long not Ready a decrease starts with while another is not Ready, and no Ready node", () => {
+      const workers = [
+        ...nodes(4, QUIET).map((w) =>
+          w.name === "worker-2" ? { ...w, ready: false, readySince: minutesAgo(5) } : w,
+        ),
+        node("worker-5", { ...QUIET, ready: false, readySince: minutesAgo(60) }),
+      ];
+      const decision = planOne(
+        buildSnapshot({ nodes: workers }),
+        { scaleDown: { maxEmptyBulk: 10 } },
+        { facts },
+      );
+      expect(decision).toMatchObject({ action: "scale-down", desired: 4, removing: ["worker-5"] });
+      expect(decision.holds).toContainEqual({
+        kind: "nodes-unready",
+        nodes: ["worker-2", "worker-5"],
+      });
+      expect(explainNodeDecision(decision)).toContain(
+        "  scale-down: worker-5 goes alone; no more: no Ready node goes while the pods of nodes not Ready may need the room",
+      );
+    });
+
     it("removes the highest-numbered of two nodes not Ready, one at a time: it takes no room", () => {
       const worker5 = node("worker-5", { ...QUIET, ready: false, readySince: minutesAgo(60) });
       const worker6 = node("worker-6", { ...QUIET, ready: false, readySince: minutesAgo(60) });
@@ -717,6 +772,21 @@ describe("an open scaling pull request", () => {
       { facts: { ...facts, openPullRequest: open } },
     );
     expect(kept.pullRequest).toEqual({ action: "leave", number: 12 });
+  });
+
+  it("above the max: is left when it comes down to it while another is not Ready, and closed when it goes below", () => {
+    const cooldown = { lastChange: { at: minutesAgo(1), direction: "up" as const } };
+    const workers = nodes(5, BUSY).map((w) =>
+      w.name === "worker-2" ? { ...w, ready: false, readySince: minutesAgo(3) } : w,
+    );
+    const open = (desired: number) =>
+      planOne(
+        buildSnapshot({ nodes: workers }),
+        { max: 4 },
+        { facts: { ...cooldown, openPullRequest: { number: 12, desired, from: 5 } } },
+      );
+    expect(open(4).pullRequest).toEqual({ action: "leave", number: 12 });
+    expect(open(3).pullRequest).toEqual({ action: "close", number: 12 });
   });
 
   it("is left as it is while something holds the evaluation", () => {
