@@ -238,7 +238,14 @@ function oomFloorStep(input: ResourceInput): DerivationStep | undefined {
   const base = limit ?? input.current;
   if (base === undefined) return undefined;
   const value = roundUp(base * (1 + input.oom.margin / 100), input.step);
-  return { kind: "oom-floor", base, basis, margin: input.oom.margin, value };
+  return {
+    kind: "oom-floor",
+    base,
+    basis,
+    margin: input.oom.margin,
+    kills: input.oom.kills,
+    value,
+  };
 }
 
 function deriveFromTarget(

@@ -135,7 +135,7 @@ function stepText(step: DerivationStep, show: (amount: number) => string): strin
     case "lower-bound":
       return `raised to the VPA lower bound ${show(step.bound)} → ${show(step.value)}`;
     case "oom-floor":
-      return `after OOM kills at least the current ${step.basis} ${show(step.base)} + ${step.margin} % → ${show(step.value)}`;
+      return `after ${step.kills === 1 ? "an OOM kill" : "OOM kills"} at least the current ${step.basis} ${show(step.base)} + ${step.margin} % → ${show(step.value)}`;
     case "shared":
       return `the highest of what each container these values set needs (${step.values.map((entry) => `${entry.reader} ${show(entry.value)}`).join(", ")}) → ${show(step.value)}`;
   }

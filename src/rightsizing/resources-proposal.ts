@@ -52,7 +52,15 @@ export type DerivationStep =
       value: number;
     }
   | { kind: "lower-bound"; bound: number; value: number }
-  | { kind: "oom-floor"; base: number; basis: "limit" | "request"; margin: number; value: number }
+  /** `kills`: the OOM kills the pods' statuses show, as the `oom` trigger counts them. */
+  | {
+      kind: "oom-floor";
+      base: number;
+      basis: "limit" | "request";
+      margin: number;
+      kills: number;
+      value: number;
+    }
   /** Values several containers read: the highest of what each of them needs. */
   | { kind: "shared"; values: { reader: string; value: number }[]; value: number };
 

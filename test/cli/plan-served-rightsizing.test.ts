@@ -396,5 +396,10 @@ worker:
       `because the container was OOM-killed, last at ${killed}: 1 of the terminations its pods still show (restarted 7 times in all);`,
     );
     expect(text.stdout).not.toContain("time(s)");
+    // One kill shown: the raise from the request says so in the singular.
+    expect(text.stdout).toContain(
+      "after an OOM kill at least the current request 256Mi + 20 % → 320Mi",
+    );
+    expect(text.stdout).not.toContain("after OOM kills");
   });
 });

@@ -98,7 +98,7 @@ describe("decideResource: the proposed request", () => {
       proposedLimit: 624 * Mi,
       limitReason: "raised",
     });
-    expect(decision.steps.at(-1)).toEqual(floorFrom512Mi);
+    expect(decision.steps.at(-1)).toEqual({ ...floorFrom512Mi, kills: 2 });
     expect(decision.triggers[0]).toEqual({ kind: "oom", kills: 2, last: "2025-06-05T08:00:00Z" });
   });
 
@@ -112,7 +112,7 @@ describe("decideResource: the proposed request", () => {
         oom: { kills: 1, margin: 20 },
       }),
     );
-    expect(decision.steps.at(-1)).toEqual(floorFrom512Mi);
+    expect(decision.steps.at(-1)).toEqual({ ...floorFrom512Mi, kills: 1 });
     expect(decision).toMatchObject({
       action: "keep",
       hold: { kind: "unseen-limit", limit: 512 * Mi, proposed: 624 * Mi },
