@@ -198,7 +198,9 @@ function select(
   const chosen = context ?? merged.currentContext;
   if (!chosen) {
     throw new InputError(
-      `no current-context is set; pass --context (one of: ${names.join(", ") || "none defined"})`,
+      names.length === 0
+        ? "no current-context is set, and no context is defined: a kubeconfig needs one, naming the cluster and user to use (kubectl config set-context)"
+        : `no current-context is set; pass --context (one of: ${names.join(", ")})`,
       where,
     );
   }

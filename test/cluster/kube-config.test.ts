@@ -186,6 +186,14 @@ describe("kubeconfig errors (exit 2)", () => {
     );
   });
 
+  it("says no context is defined, rather than to pass one, when the file has none", async () => {
+    const file = join(dir, "nocontexts.yaml");
+    await writeFile(file, "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n");
+    expect(inputError(() => loadKubeConfig({ kubeconfig: file, env: {} })).message).toBe(
+      "no current-context is set, and no context is defined: a kubeconfig needs one, naming the cluster and user to use (kubectl config set-context)",
+    );
+  });
+
   it("refuses plain http unless insecure-skip-tls-verify is set", async () => {
     const file = join(dir, "http.yaml");
     const text = one.kubeconfig().replace("    insecure-skip-tls-verify: true\n", "");
