@@ -530,6 +530,9 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
       if (hold.max === undefined)
         return `${waited}; nodes are added for them from ${hold.until} if they still wait, and none is removed for low usage meanwhile`;
       const bound = `the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max}`;
+      // With scale-down off nothing comes down: the scale-down line says the count stays above it.
+      if (hold.above && hold.stays)
+        return `${waited}; above ${bound}, no node is added for them, however long they wait`;
       return hold.above
         ? `${waited}; above ${bound}, no node is added for them, and the count comes down to it, and no further for low usage, while they wait`
         : `${waited}; at ${bound}, no node is added for them, and none is removed for low usage while they wait`;

@@ -205,6 +205,8 @@ export type Hold =
       max?: number;
       bound?: "max" | "host-cap";
       above?: true;
+      /** With `above`: scale-down is off, so the count does not come down to the bound either. */
+      stays?: true;
     }
   /**
    * Pending pods (`pods`, `namespace/name`) whose fit on a new node is unknown (the pool's nodes

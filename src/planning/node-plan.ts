@@ -831,6 +831,9 @@ function pendingHolds(context: PoolContext, up: ScaleUpEvaluation): Hold[] {
       until: up.waiting.until,
       ...(atMax ? { max: bounds.effectiveMax, bound: maxBound(bounds) } : {}),
       ...(atMax && current > bounds.effectiveMax ? { above: true as const } : {}),
+      ...(atMax && current > bounds.effectiveMax && !context.pool.scaleDown.enabled
+        ? { stays: true as const }
+        : {}),
     });
   }
   return holds;

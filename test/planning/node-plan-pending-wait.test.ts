@@ -291,6 +291,28 @@ describe("while pods wait for room", () => {
     );
   });
 
+  it("above the max with scale-down off: does not say the count comes down to it", () => {
+    const pool = { max: 4, scaleUp: { pendingFor: "2m" }, scaleDown: { enabled: false } };
+    const workers = nodes(5, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+        waiting("web/a", 30),
+      ],
+    });
+    const decision = planOne(snapshot, pool);
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toContainEqual(
+      expect.objectContaining({ kind: "pending-wait", max: 4, above: true, stays: true }),
+    );
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
+      "  hold: 1 pending pod(s) need new nodes but have waited less than 2m (scaleUp.pendingFor); above the max of 4, no node is added for them, however long they wait",
+    );
+    expect(text.join("\n")).not.toContain("comes down to");
+  });
+
   it("above the max: leaves an open decrease down to it while a cooldown holds the pool", () => {
     const workers = nodes(4, QUIET);
     const snapshot = buildSnapshot({
