@@ -15,6 +15,12 @@ export function parseCommandArgs<T extends Options>(
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  // An empty value is a mistake (a variable the script left unset), never a choice: `--repo ""`
+  // would otherwise read the current directory, `--snapshot ""` the directory itself.
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if ((Array.isArray(value) ? value : [value]).includes(""))
+      throw new UsageError(`--${name} expects a value, got an empty one`);
+  }
   const count = parsed.positionals.length;
   if (count < positionals.min || count > positionals.max) {
     throw new UsageError(`expected ${positionals.names}, got ${count} argument(s)`);
