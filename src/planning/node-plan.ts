@@ -309,8 +309,9 @@ function decide(
       fitUnknownHeld !== undefined);
   if (stops.length > 0 || heldDown) {
     // The report still says which nodes would go once the hold is over: no more than go whatever
-    // such pods ask, while they wait.
-    if (wanted.action === "scale-down") forcedOnly(context, up, wanted, down.report, []);
+    // such pods ask, while they wait, and none a window about to open keeps.
+    if (wanted.action === "scale-down")
+      heldBeforeSchedule(context, current, forcedOnly(context, up, wanted, down.report, []), holds);
     wanted = { action: "none", desired: current };
   }
   if (wanted.action === "scale-down") {
@@ -433,6 +434,27 @@ function beforeSchedule(
   return keep > 0
     ? scaleDown(current, removing.slice(0, keep))
     : { action: "none", desired: current };
+}
+
+/**
+ * A decrease a hold keeps back (a cooldown, the delay after a scale-up) that would go below the
+ * min of a window about to open: once the hold is over the window is nearer still, or open, and
+ * the count stays at its min all the same, so the window is named beside the hold, and the report
+ * says which nodes it keeps (`windowKeepsText`), not that they would go. Not with an open
+ * decrease, which `decide` judges against the window itself, nor when the decrease starts with
+ * nodes long not Ready, which go before a window all the same once the hold is over.
+ */
+function heldBeforeSchedule(
+  context: PoolContext,
+  current: number,
+  wanted: Wanted,
+  holds: Hold[],
+): void {
+  if (wanted.action !== "scale-down" || openDecrease(context)) return;
+  const window: Hold[] = [];
+  beforeSchedule(context, current, wanted, window);
+  const [soon] = window;
+  if (soon?.kind === "schedule-soon" && soon.unready === undefined) holds.push(soon);
 }
 
 /**

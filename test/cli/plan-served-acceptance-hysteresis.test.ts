@@ -8,8 +8,8 @@
  * reached the branch (a merge commit), and the cooldown is over at exactly its length; a window
  * is read on its time zone's wall clock and lasts its duration in elapsed time, across midnight
  * and daylight-saving changes; overlapping windows take the highest min; a window opening before
- * a node removed now could be back keeps the count; a window the config cannot mean is refused
- * at its line.
+ * a node removed now could be back keeps the count, and is named beside a cooldown that holds the
+ * pool too; a window the config cannot mean is refused at its line.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -86,9 +86,14 @@ function window(name: string, cron: string, timezone: string, duration: string, 
 `;
 }
 
-/** The pool's config with unneededTime 0, `lines` before it, and these schedule windows. */
-function withWindows(windows: string, lines = ""): string {
-  return config({ "    removal:": `${lines}${QUICK}    schedules:\n${windows}    removal:` });
+/**
+ * The pool's config with `lines` before scaleDown, unneededTime 0 and `scaleDown` under it, and
+ * these schedule windows.
+ */
+function withWindows(windows: string, lines = "", scaleDown = ""): string {
+  return config({
+    "    removal:": `${lines}${QUICK}${scaleDown}    schedules:\n${windows}    removal:`,
+  });
 }
 
 /** The held pool's decision, or the proposal's. */
@@ -384,6 +389,39 @@ describe("plan acceptance, schedules: a window about to open", () => {
     );
     expect(longer.proposals).toEqual([]);
     expect(holds(longer)).toEqual([expect.objectContaining({ kind: "schedule-soon" })]);
+  });
+
+  it("names the window beside a cooldown, and says the nodes it keeps would not go once the cooldown is over", async () => {
+    // worker_count 6 → 5 at 17:48; at 17:50 the cooldown holds the pool until 17:53, when the
+    // window (min 4, at 18:00) is still sooner than a node removed then could be back. talos-
+    // worker-5 and 4 are empty (maxEmptyBulk 2): the cooldown over, only talos-worker-5 goes.
+    const five = [...FOUR, "talos-worker-5"];
+    const served = await serveForTest([...idle(five, "2026-11-27T17:49:45Z"), ...apps(WORKERS)]);
+    const friday = withWindows(
+      window("friday-evening", "0 18 * * 5", "UTC", "6h", 4),
+      "",
+      "      maxEmptyBulk: 2\n",
+    );
+    const output = await served.planRepo(
+      changedAt(6, 5, "2026-11-27T17:48:00Z", friday),
+      "2026-11-27T17:50:00Z",
+    );
+    expect(output.proposals).toEqual([]);
+    expect(holds(output)).toEqual([
+      { kind: "cooldown", since: "2026-11-27T17:48:00.000Z", until: "2026-11-27T17:53:00.000Z" },
+      {
+        kind: "schedule-soon",
+        schedule: "friday-evening",
+        opensAt: "2026-11-27T18:00:00.000Z",
+        min: 4,
+      },
+    ]);
+    expect(poolNote(output)).toContain(
+      "  hold: schedule friday-evening opens at 2026-11-27T18:00:00.000Z with min 4, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 4 or more\n",
+    );
+    expect(poolNote(output)).toContain(
+      "  scale-down: 2 empty nodes would go together (at most 2): talos-worker-5, talos-worker-4, but schedule friday-evening opens soon with min 4 and keeps talos-worker-4\n",
+    );
   });
 
   it("waits out a cooldown before raising to a window's min that opened during it", async () => {
