@@ -18,6 +18,7 @@ import { type LocalRepo, localRepo } from "../repo/local-repo.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
+import { misnamedConfig } from "./misnamed-config.ts";
 import { parseNowOption } from "./now-option.ts";
 import { PROMETHEUS_HELP, prometheusOptions, usageSourceFromFlags } from "./prometheus-flags.ts";
 import { noteRetries, reportSnapshotWarnings } from "./snapshot-warnings.ts";
@@ -90,10 +91,14 @@ export const planCommand: Command = {
       values.config === undefined ? undefined : await readConfigFile(io, values.config);
     const configState = await readRepoConfig(repo, override);
     if (configState.status === "absent") {
+      const misnamed = await misnamedConfig(dir);
+      const absent = `no ${REPO_CONFIG_PATH} in ${dir}: the repo is left alone`;
       return report(
         io,
         values.json,
-        emptyResult(`no ${REPO_CONFIG_PATH} in ${dir}: the repo is left alone`),
+        misnamed === undefined
+          ? emptyResult(absent)
+          : emptyResult(`${absent}; ${misnamed}`, "warning"),
       );
     }
     if (configState.status === "invalid")
@@ -234,8 +239,8 @@ interface PlanResult {
 }
 
 /** Nothing planned, for what the repo says: a note on the repo, as the others on it are. */
-function emptyResult(message: string): PlanResult {
-  return { proposals: [], notes: [{ level: "info", subject: "repo", message }] };
+function emptyResult(message: string, level: PlanNote["level"] = "info"): PlanResult {
+  return { proposals: [], notes: [{ level, subject: "repo", message }] };
 }
 
 function report(io: CliIo, json: boolean | undefined, result: PlanResult): ExitCode {

@@ -12,6 +12,7 @@ import { localRepo } from "../repo/local-repo.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
+import { misnamedConfig } from "./misnamed-config.ts";
 import { poolTargetIssues } from "./validate-targets.ts";
 
 /** Where the apply workflow reads the plan guard's config by default. */
@@ -53,8 +54,12 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   if (notACheckout !== undefined) throw new InputError(notACheckout);
   const read = directoryReader(dir);
   const checked = await validateRepoConfiguration({ read, otherRepos: "skip" });
-  if (!checked.found)
-    throw new InputError(`${join(dir, REPO_CONFIG_PATH)} does not exist: nothing to check`);
+  if (!checked.found) {
+    const misnamed = await misnamedConfig(dir);
+    throw new InputError(
+      `${join(dir, REPO_CONFIG_PATH)} does not exist: nothing to check${misnamed === undefined ? "" : `; ${misnamed}`}`,
+    );
+  }
   const repo = localRepo(dir);
   const targets = await withPoolTargets(checked, read, () => repo.listFiles().catch(() => []));
   const result = await withGuardNaming(targets, read, parsed.values["guard-config"]);

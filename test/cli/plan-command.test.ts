@@ -169,6 +169,18 @@ describe("pr-autoscaler plan", () => {
     });
   });
 
+  it("warns when the config is there under the .yaml name, which is not read", async () => {
+    const repo = infraRepo("yaml-extension", {
+      "terraform/terraform.tfvars": TFVARS,
+      ".github/pr-autoscaler.yaml": CONFIG,
+    });
+    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      `warning: repo: no .github/pr-autoscaler.yml in ${repo}: the repo is left alone; .github/pr-autoscaler.yaml is there, but only .github/pr-autoscaler.yml is read: rename it\n`,
+    );
+  });
+
   it("reports an invalid config with file and line, exit 2", async () => {
     const repo = infraRepo("bad-config", {
       "terraform/terraform.tfvars": TFVARS,

@@ -98,6 +98,16 @@ describe("pr-autoscaler validate", () => {
       ),
     );
     await expect(validate(["no-such-dir"])).rejects.toThrow("no-such-dir is not a directory");
+    // A config under the .yaml name is not read: said, not taken for no config at all.
+    const misnamed = await mkdtemp(join(tmpdir(), "validate-yaml-"));
+    await mkdir(join(misnamed, ".github"));
+    await writeFile(join(misnamed, ".github/pr-autoscaler.yaml"), "pools: []\n");
+    await expect(validate([misnamed])).rejects.toThrow(
+      new InputError(
+        `${join(misnamed, ".github/pr-autoscaler.yml")} does not exist: nothing to check; .github/pr-autoscaler.yaml is there, but only .github/pr-autoscaler.yml is read: rename it`,
+      ),
+    );
+    await rm(misnamed, { recursive: true, force: true });
     await expect(validate(["a", "b"])).rejects.toMatchObject({ exitCode: 2 });
     await expect(validate(["--strict"])).rejects.toMatchObject({ exitCode: 2 });
   });
