@@ -58,7 +58,10 @@ export interface RunningApp {
   /** `http://host:port` the server listens on. */
   url: string;
   trigger(repository: string, reason: TriggerReason): void;
-  /** Whether this replica runs the reconcile loop: it holds the Lease, or there is no election. */
+  /**
+   * Whether this replica runs the reconcile loop: it holds the Lease, or there is no election;
+   * false once a stop has let go of GitHub, even while the Lease still names it.
+   */
   leader(): boolean;
   idle(): Promise<void>;
   /**
@@ -358,6 +361,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   // Aborted by `stopNow`: the stop waits for nothing more.
   const hurry = new AbortController();
   let stopping: Promise<void> | undefined;
+  // Set once the stop lets go of GitHub: the replica leads no more, released Lease or not.
+  let stepped = false;
   async function stopApp(): Promise<void> {
     clearInterval(refresher);
     ledger.close();
@@ -391,6 +396,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         name: "AbortError",
       }),
     );
+    // It runs no reconcile from here: not the leader, even while a release the budget cuts
+    // short leaves the Lease naming it until it expires.
+    stepped = true;
+    metrics.leader(false);
     // Released after the last reconcile ended (or was given up), so the next leader starts
     // at once rather than when the Lease expires. Each Lease request gives up after a few
     // seconds, but a renewal under way comes first: with a Kubernetes API that does not
@@ -428,7 +437,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   return {
     url,
     trigger: actions.trigger,
-    leader: () => elector?.isLeader() ?? true,
+    leader: () => !stepped && (elector?.isLeader() ?? true),
     async idle() {
       await scheduler.idle();
       await notifier?.idle();

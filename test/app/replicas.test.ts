@@ -201,6 +201,8 @@ describe("a leader that stops while the Kubernetes API does not answer its write
       expect(fake.get("leases", "pr-autoscaler", namespace)?.spec).toMatchObject({
         holderIdentity: "replica-a",
       });
+      // Stopped, it leads no more, though the Lease still names it.
+      expect(app.leader()).toBe(false);
     } finally {
       answer();
       fake.clearFaults();
