@@ -326,6 +326,9 @@ function decide(
     if (!fitUnknownHeld && closing) holds.push(closing);
     const orphans = orphaned || !orphansInTheWay(context) ? undefined : orphansClosing(context);
     if (orphans) holds.push(orphans);
+    const down =
+      unready || !openDecreaseMeetsUnready(context) ? undefined : unreadyClosing(context);
+    if (down) holds.push(down);
     // A cooldown (say) kept `beforeSchedule` from looking: an open decrease below the min of a
     // window about to open is closed all the same, and the hold names the window, unless it
     // removes only nodes long not Ready, which go before a window all the same.
@@ -891,6 +894,23 @@ function openDecreaseMeetsUnready(context: PoolContext): boolean {
   if (removing === undefined || openDecreaseGoes(context)) return false;
   if (unreadyHold(pool, facts, members, removing, now) === undefined) return false;
   return members.some((node) => node.ready && removing.includes(node.name));
+}
+
+/**
+ * The nodes-unready hold that closes the pool's open decrease (`openDecreaseMeetsUnready`), so
+ * the explanation says why, naming the max the count comes down to when it is above it, as
+ * `orphansClosing` does. Without `stuck`: the plan's own decrease, not the open one, says whether
+ * a node long not Ready stays for good.
+ */
+function unreadyClosing(context: PoolContext): Hold | undefined {
+  const { pool, facts, members, now, current, bounds } = context;
+  const hold = unreadyHold(pool, facts, members, openDecreaseRemoving(context) ?? [], now);
+  if (hold?.kind !== "nodes-unready") return hold;
+  const { stuck: _stuck, ...closing } = hold;
+  if (!pool.scaleDown.enabled || current === undefined || current <= bounds.effectiveMax)
+    return closing;
+  const named = whatGoes(context, openDecreaseDeadFirst(context));
+  return "max" in named ? { ...closing, ...named } : closing;
 }
 
 /**

@@ -786,7 +786,36 @@ describe("an open scaling pull request", () => {
         { facts: { ...cooldown, openPullRequest: { number: 12, desired, from: 5 } } },
       );
     expect(open(4).pullRequest).toEqual({ action: "leave", number: 12 });
-    expect(open(3).pullRequest).toEqual({ action: "close", number: 12 });
+    const below = open(3);
+    expect(below.pullRequest).toEqual({ action: "close", number: 12 });
+    // The hold beside the cooldown says why it closes.
+    expect(below.holds).toContainEqual({
+      kind: "nodes-unready",
+      nodes: ["worker-2"],
+      max: 4,
+      bound: "max",
+    });
+    expect(explainNodeDecision(below)).toContain(
+      "  hold: worker-2 is not Ready: the count comes down to the max of 4 and no further while its pods may need the room",
+    );
+  });
+
+  it("says why it is closed while a cooldown holds the pool and a node is not Ready", () => {
+    const cooldown = { lastChange: { at: minutesAgo(1), direction: "up" as const } };
+    const workers = nodes(4, BUSY).map((w) =>
+      w.name === "worker-2" ? { ...w, ready: false, readySince: minutesAgo(60) } : w,
+    );
+    const decision = planOne(
+      buildSnapshot({ nodes: workers }),
+      {},
+      { facts: { ...cooldown, openPullRequest: { number: 12, desired: 3, from: 4 } } },
+    );
+    expect(decision.pullRequest).toEqual({ action: "close", number: 12 });
+    // Not `stuck`: the plan's own decrease, held by the cooldown, says whether it stays for good.
+    expect(decision.holds).toContainEqual({ kind: "nodes-unready", nodes: ["worker-2"] });
+    expect(explainNodeDecision(decision)).toContain(
+      "  hold: worker-2 is not Ready: no Ready node is removed while its pods may need the room",
+    );
   });
 
   it("is left as it is while something holds the evaluation", () => {
