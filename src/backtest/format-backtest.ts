@@ -57,7 +57,7 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
   if (report.oracle.unplaceablePods > 0)
     lines.push(
       "",
-      `${report.oracle.unplaceablePods} pod(s) fit no node, fixed or of a pool, even alone: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):`,
+      `${report.oracle.unplaceablePods === 1 ? "1 pod fits no node, fixed or of a pool, even alone: it stays" : `${report.oracle.unplaceablePods} pods fit no node, fixed or of a pool, even alone: they stay`} pending whatever the autoscaler does, and ${report.oracle.unplaceablePods === 1 ? "its" : "their"} waiting counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):`,
       ...podList(report.oracle.unplaceable),
     );
   const beyond = report.oracle.beyondMax;
@@ -67,7 +67,7 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
     );
     lines.push(
       "",
-      `${beyond.length} pod(s) are pinned by hostname to a pool node beyond the config's max: no run of this config has that node, so the oracle adds none for them, and what they waited (planner ${planner}, baseline ${baseline} pod-minutes) counts in the table's pending pod-minutes but not in the pending goal:`,
+      `${beyond.length === 1 ? "1 pod is" : `${beyond.length} pods are`} pinned by hostname to a pool node beyond the config's max: no run of this config has that node, so the oracle adds none for ${beyond.length === 1 ? "it" : "them"}, and what ${beyond.length === 1 ? "it" : "they"} waited (planner ${planner}, baseline ${baseline} pod-minutes) counts in the table's pending pod-minutes but not in the pending goal:`,
       ...podList(
         beyond.map(({ pod, line, node, pool, max }) => ({
           pod,
@@ -81,10 +81,17 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
   if (fixed.pods.length > 0)
     lines.push(
       "",
-      `${fixed.pods.length} pod(s) that only fixed nodes can hold waited for room there: no pool's node takes them, so they wait whatever the autoscaler does, and their waiting while every other pod finds a node at once (${fixed.pendingPodMinutes.toFixed(1)} pod-minutes) counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out, no more of it than they waited in each run):`,
+      fixedText(fixed.pods.length, fixed.pendingPodMinutes),
       ...podList(fixed.pods),
     );
   return `${lines.join("\n")}\n`;
+}
+
+/** What the pods only fixed nodes can hold waited, said of one pod or of several. */
+function fixedText(pods: number, pendingPodMinutes: number): string {
+  const one = pods === 1;
+  const [them, they, their] = one ? ["it", "it", "its"] : ["them", "they", "their"];
+  return `${one ? "1 pod" : `${pods} pods`} that only fixed nodes can hold waited for room there: no pool's node takes ${them}, so ${they} ${one ? "waits" : "wait"} whatever the autoscaler does, and ${their} waiting while every other pod finds a node at once (${pendingPodMinutes.toFixed(1)} pod-minutes) counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out, no more of it than ${they} waited in each run):`;
 }
 
 /** The first 10 pods with their trace lines, one a line, and how many more there are. */

@@ -3,6 +3,7 @@ import { planNodes } from "../planning/node-plan.ts";
 import type { PoolUtilisationSample } from "../planning/node-plan-input.ts";
 import { poolUtilisationSamples } from "../planning/usage-history.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
+import { counted } from "../util/plural.ts";
 import type { Autoscaler, AutoscalerView, PullRequestIntent } from "./autoscaler.ts";
 
 /**
@@ -54,7 +55,7 @@ function triggerText(trigger: Trigger): string {
     case "requests":
       return `${trigger.resource} requests ${Math.round(trigger.percent)} % ≥ ${trigger.threshold} %`;
     case "pending-pods":
-      return `${trigger.pods} pending pod(s)`;
+      return counted(trigger.pods, "pending pod");
     case "below-min":
       return `below min ${trigger.min}`;
     case "above-max":

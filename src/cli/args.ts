@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
+import { counted } from "../util/plural.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -23,7 +24,7 @@ export function parseCommandArgs<T extends Options>(
   }
   const count = parsed.positionals.length;
   if (count < positionals.min || count > positionals.max) {
-    throw new UsageError(`expected ${positionals.names}, got ${count} argument(s)`);
+    throw new UsageError(`expected ${positionals.names}, got ${counted(count, "argument")}`);
   }
   return parsed;
 }

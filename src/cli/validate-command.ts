@@ -9,6 +9,7 @@ import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { localRepo } from "../repo/local-repo.ts";
+import { counted } from "../util/plural.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -69,7 +70,9 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   }
   if (!result.ok) {
     io.stderr(`${formatConfigIssues(result.issues)}\n`);
-    io.stderr(`${result.issues.length} problem(s): ${consequence(checked)}.\n`);
+    io.stderr(
+      `${counted(result.issues.length, "problem")}: ${consequence(checked, result.issues.length)}.\n`,
+    );
     for (const note of result.notes) io.stderr(`note: ${note}\n`);
     return 2;
   }
@@ -78,10 +81,11 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
 }
 
 /** What the problems stop until they are fixed: the whole repository, or the pools they name. */
-function consequence(checked: RepoConfiguration): string {
+function consequence(checked: RepoConfiguration, problems: number): string {
+  const [they, are] = problems === 1 ? ["it", "is"] : ["they", "are"];
   return checked.ok
-    ? "the configuration itself is valid, but the pools they name cannot be scaled safely until they are fixed"
-    : "until they are fixed, the app changes nothing in this repository and nothing merges itself";
+    ? `the configuration itself is valid, but the pools ${they} ${problems === 1 ? "names" : "name"} cannot be scaled safely until ${they} ${are} fixed`
+    : `until ${they} ${are} fixed, the app changes nothing in this repository and nothing merges itself`;
 }
 
 /**

@@ -164,7 +164,7 @@ class PageCheck<T> {
     if (head.continue !== undefined && (head.continue === token || this.#tokens.has(head.continue)))
       return "the server gave the same continue token again";
     if (head.continue === undefined && (head.remainingItemCount ?? 0) > 0)
-      return `the last page says ${head.remainingItemCount} more item(s) remain`;
+      return `the last page says ${head.remainingItemCount} more ${head.remainingItemCount === 1 ? "item remains" : "items remain"}`;
     if (!this.#first && head.resourceVersion !== this.#resourceVersion)
       return `a page of resourceVersion ${head.resourceVersion ?? "(none)"} after one of ${this.#resourceVersion ?? "(none)"}`;
     // A lone page is checked too: a server or proxy that writes an item twice in one answer

@@ -240,7 +240,7 @@ export function podUsageUpdate(
     context.refused?.pods.add(pod);
     context.warnings.add(
       "metrics-missing",
-      `no metrics for container(s) ${missing.join(", ")}; the pod's usage unknown`,
+      `no metrics for ${missing.length === 1 ? "container" : "containers"} ${missing.join(", ")}; the pod's usage unknown`,
       subject,
     );
   }

@@ -7,6 +7,7 @@ import type {
   SnapshotSource,
   Usage,
 } from "../planning/snapshot.ts";
+import { counted } from "../util/plural.ts";
 import { toHpaInfo, toPdbInfo, toVpaInfo } from "./autoscaler-info.ts";
 import {
   type ClaimRecord,
@@ -658,7 +659,7 @@ function withoutStale(
   if (podsAged > 0) {
     context.warnings.add(
       "metrics-stale",
-      `usage of ${podsAged} pod(s) ${staleMessage(undefined, context)}`,
+      `usage of ${counted(podsAged, "pod")} ${staleMessage(undefined, context)}`,
       "pods",
     );
   }
@@ -712,7 +713,7 @@ function podUsageFromReport(
     context.refused?.pods.add(pod);
     context.warnings.add(
       "metrics-missing",
-      `no usage for container(s) ${missing.join(", ")}; the pod's usage unknown`,
+      `no usage for ${missing.length === 1 ? "container" : "containers"} ${missing.join(", ")}; the pod's usage unknown`,
       `pod/${key}`,
     );
   }

@@ -6,6 +6,7 @@ import type {
   SnapshotWarning,
   Usage,
 } from "../planning/snapshot.ts";
+import { counted } from "../util/plural.ts";
 import { staleBy } from "./metrics-usage.ts";
 import { defaultMetricsMaxAgeSeconds } from "./read-snapshot.ts";
 
@@ -62,7 +63,7 @@ export function usageAt(
   if (podsAged > 0)
     warnings.push({
       code: "metrics-stale",
-      message: `usage of ${podsAged} pod(s) measured more than ${maxAgeSeconds}s from the time planned for; treated as unknown`,
+      message: `usage of ${counted(podsAged, "pod")} measured more than ${maxAgeSeconds}s from the time planned for; treated as unknown`,
       subject: "pods",
     });
   if (warnings.length === 0) return snapshot;

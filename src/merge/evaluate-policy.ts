@@ -1,5 +1,6 @@
 import type { AutomergePolicy, PolicyRule } from "../policy/automerge-policy.ts";
 import { describeWindow, formatDuration } from "../policy/policy-describe.ts";
+import { counted } from "../util/plural.ts";
 import { type CheckStates, checksBlocker, requiredCheckNames } from "./check-states.ts";
 import { capResetsAt, type MergeRecord, mergesToday } from "./daily-cap.ts";
 import { matchRule } from "./match-rule.ts";
@@ -152,7 +153,7 @@ function timeBlockers(
       const reset = capResetsAt(context.now, tz).getTime();
       blockers.push({
         kind: "cap",
-        message: `${count} ${subject.kind} pull request(s) merged today, at most ${cap} per day; the count starts again ${formatLocal(reset, tz)}`,
+        message: `${counted(count, `${subject.kind} pull request`)} merged today, at most ${cap} per day; the count starts again ${formatLocal(reset, tz)}`,
         until: new Date(reset).toISOString(),
       });
       earliest = Math.max(earliest, reset);

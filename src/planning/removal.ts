@@ -1,4 +1,5 @@
 import type { RemovalConfig } from "../policy/repo-config.ts";
+import { counted } from "../util/plural.ts";
 
 /** The digits a name ends in. */
 const NUMBERED_NAME = /(\d+)$/;
@@ -28,7 +29,7 @@ export function nodeToRemove(
   // with count 5 and nodes 1 to 4 (the fifth never joined), Terraform destroys the fifth VM.
   if (memberNames.length !== current)
     return {
-      problem: `${memberNames.length} node(s) for a count of ${current}: which node a decrease removes is known once they match (or set removal.nameTemplate)`,
+      problem: `${counted(memberNames.length, "node")} for a count of ${current}: which node a decrease removes is known once they match (or set removal.nameTemplate)`,
     };
   return byHighestSuffix(memberNames);
 }

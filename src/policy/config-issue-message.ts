@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { counted } from "../util/plural.ts";
 import { didYouMean } from "./did-you-mean.ts";
 
 type RawIssue = z.core.$ZodRawIssue;
@@ -39,13 +40,13 @@ function invalidType(expected: string, input: unknown, path: PropertyKey[] | und
 function tooSmall(origin: string, minimum: number, inclusive: boolean): string {
   if (origin === "string")
     return minimum <= 1 ? "must not be empty" : `needs at least ${minimum} characters`;
-  if (origin === "array") return `needs at least ${minimum} item(s)`;
+  if (origin === "array") return `needs at least ${counted(minimum, "item")}`;
   return inclusive ? `must be at least ${minimum}` : `must be more than ${minimum}`;
 }
 
 function tooBig(origin: string, maximum: number, inclusive: boolean): string {
   if (origin === "string") return `must be at most ${maximum} characters`;
-  if (origin === "array") return `takes at most ${maximum} item(s)`;
+  if (origin === "array") return `takes at most ${counted(maximum, "item")}`;
   return inclusive ? `must be at most ${maximum}` : `must be less than ${maximum}`;
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { formatFromName, TARGET_FORMAT_HINT, unknownFormatMessage } from "../editors/edit-file.ts";
 import { formatPath, parsePath } from "../editors/path.ts";
+import { counted } from "../util/plural.ts";
 import { AutomergeConfig } from "./automerge-config.ts";
 import {
   CpuQuantity,
@@ -532,7 +533,7 @@ function checkPoolBounds(pool: PoolFieldsOutput, ctx: z.RefinementCtx): void {
     ctx.addIssue({
       code: "custom",
       path: ["host"],
-      message: `the host holds at most ${cap} node(s), fewer than min (${shown(min)})`,
+      message: `the host holds at most ${counted(cap, "node")}, fewer than min (${shown(min)})`,
     });
   // Each value compared below is one no issue was raised for, so it has its type.
   if (Array.isArray(pool.schedules))

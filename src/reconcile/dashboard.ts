@@ -12,6 +12,7 @@ import type { NodeDecision, ScaleDownCondition } from "../planning/node-decision
 import type { PlanNote } from "../planning/proposal.ts";
 import type { ResourceUtilisation, SustainedCheck } from "../planning/utilisation.ts";
 import type { ConfigIssue } from "../policy/load-repo-config.ts";
+import { counted } from "../util/plural.ts";
 import { heldText } from "./ledger-step.ts";
 import { bullets, code, details, sections, table } from "./markdown.ts";
 import type { HeldPool } from "./repository-ledger.ts";
@@ -249,7 +250,7 @@ function conditionText(condition: ScaleDownCondition): string {
     case "no-blockers":
       return condition.unread && condition.blockers.length === 0
         ? `${condition.node}'s blockers are unknown (${condition.unread.join(", ")} not read in full)`
-        : `${condition.node} has ${condition.blockers.length} blocker(s)`;
+        : `${condition.node} has ${counted(condition.blockers.length, "blocker")}`;
     case "pods-fit":
       return `the pods of ${condition.node} would not fit on the other nodes`;
     case "projection": {
@@ -333,7 +334,7 @@ function notesSection(notes: readonly PlanNote[]): string {
     "## Right-sizing and other notes",
     bullets(warnings),
     infos.length > 0
-      ? details(`${infos.length} note(s) on changes not proposed`, bullets(infos))
+      ? details(`${counted(infos.length, "note")} on changes not proposed`, bullets(infos))
       : "",
   );
 }

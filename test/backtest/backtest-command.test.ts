@@ -89,7 +89,7 @@ describe("pr-autoscaler backtest", () => {
       expect(stderr).toBe("");
       expect(code).toBe(0);
       expect(stdout).toContain(
-        "1 pod(s) fit no node, fixed or of a pool, even alone: they stay pending whatever the autoscaler does, and their waiting counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):\n  apps/typo (trace line 4)\n",
+        "1 pod fits no node, fixed or of a pool, even alone: it stays pending whatever the autoscaler does, and its waiting counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out):\n  apps/typo (trace line 4)\n",
       );
       // It waits from 00:15 to the end in both runs: 45 of the planner's 50 pod-minutes (the
       // other 5 are job-1's) and all of the baseline's 45.
@@ -135,7 +135,7 @@ describe("pr-autoscaler backtest", () => {
     const { stdout } = await run(["--trace", TINY, "--timeline"]);
     expect(stdout).toContain(
       "planner (repo config) pull requests:\n" +
-        "  #1 00:10:00 workers 1 → 2, merged 00:12:00 (1 pending pod(s))\n" +
+        "  #1 00:10:00 workers 1 → 2, merged 00:12:00 (1 pending pod)\n" +
         "  #2 00:45:00 workers 2 → 1, merged 00:47:00 (underutilised)\n",
     );
     expect(stdout).toContain(
@@ -259,7 +259,7 @@ describe("pr-autoscaler backtest", () => {
       pool: "workers",
       from: 1,
       desired: 2,
-      reason: "1 pending pod(s)",
+      reason: "1 pending pod",
       openedAt: 600,
       mergedAt: 720,
       updates: 0,
@@ -324,7 +324,7 @@ describe("pr-autoscaler backtest", () => {
     expect(reviewed.stdout).toContain("planner every 2m; merge+apply 4h;");
     // The planner's pull request waits for review until job-0 ends and job-1 takes its room.
     expect(reviewed.stdout).toContain(
-      "#1 00:10:00 workers 1 → 2, closed 00:30:00 (1 pending pod(s))",
+      "#1 00:10:00 workers 1 → 2, closed 00:30:00 (1 pending pod)",
     );
     expect(reviewed.stdout).toContain("#1 00:00:00 workers 1 → 2, still open (below min 2)");
   });

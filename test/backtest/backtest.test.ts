@@ -178,7 +178,7 @@ describe("the pending goal", () => {
     });
     expect(formatBacktest(report, "c.yml")).toContain(
       [
-        "2 pod(s) that only fixed nodes can hold waited for room there: no pool's node takes them, so they wait whatever the autoscaler does, and their waiting while every other pod finds a node at once (80.0 pod-minutes) counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out, no more of it than they waited in each run):",
+        "2 pods that only fixed nodes can hold waited for room there: no pool's node takes them, so they wait whatever the autoscaler does, and their waiting while every other pod finds a node at once (80.0 pod-minutes) counts in the planner's and the baseline's pending pod-minutes alike (the pending goal leaves it out, no more of it than they waited in each run):",
         "  default/backup-0 (trace line 4)",
         "  default/backup-1 (trace line 4)",
       ].join("\n"),
@@ -279,7 +279,7 @@ describe("a pod pinned by hostname to a pool node beyond the config's max", () =
     });
     expect(formatBacktest(report, "c.yml")).toContain(
       [
-        "1 pod(s) are pinned by hostname to a pool node beyond the config's max: no run of this config has that node, so the oracle adds none for them, and what they waited (planner 60.0, baseline 60.0 pod-minutes) counts in the table's pending pod-minutes but not in the pending goal:",
+        "1 pod is pinned by hostname to a pool node beyond the config's max: no run of this config has that node, so the oracle adds none for it, and what it waited (planner 60.0, baseline 60.0 pod-minutes) counts in the table's pending pod-minutes but not in the pending goal:",
         "  default/local (trace line 3): worker-5, where workers has max 4",
       ].join("\n"),
     );

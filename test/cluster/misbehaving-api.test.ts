@@ -198,7 +198,7 @@ describe("pages that do not form one list", () => {
     expect(warningsAbout(snapshot, "poddisruptionbudgets")).toEqual([
       expect.objectContaining({
         code: "list-failed",
-        message: expect.stringContaining("the last page says 4 more item(s) remain"),
+        message: expect.stringContaining("the last page says 4 more items remain"),
       }),
     ]);
   });
@@ -281,7 +281,7 @@ describe("pod metrics without every container", () => {
       expect(warningsAbout(snapshot, "pod/media/plex-7d9c65958-ghrmp")).toEqual([
         {
           code: "metrics-missing",
-          message: "no metrics for container(s) log-shipper; the pod's usage unknown",
+          message: "no metrics for container log-shipper; the pod's usage unknown",
           subject: "pod/media/plex-7d9c65958-ghrmp",
         },
       ]);

@@ -900,7 +900,7 @@ describe("usage source seam", () => {
     expect(about("pods")).toEqual([
       expect.objectContaining({
         code: "metrics-stale",
-        message: expect.stringContaining("1 pod(s)"),
+        message: expect.stringContaining("usage of 1 pod "),
       }),
     ]);
     expect(about("pod/media/plex-7d9c65958-ghrmp")).toEqual([]);

@@ -348,7 +348,7 @@ rules:
       {
         kind: "cap",
         message:
-          "2 nodes pull request(s) merged today, at most 2 per day; the count starts again Mon 2025-11-03 00:00 EST",
+          "2 nodes pull requests merged today, at most 2 per day; the count starts again Mon 2025-11-03 00:00 EST",
         until: "2025-11-03T05:00:00.000Z",
       },
     ]);

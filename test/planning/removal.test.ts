@@ -14,7 +14,7 @@ describe("nodeToRemove", () => {
     const names = ["talos-worker-1", "talos-worker-2", "talos-worker-3", "talos-worker-4"];
     expect(nodeToRemove(names, 5, byDefault)).toEqual({
       problem:
-        "4 node(s) for a count of 5: which node a decrease removes is known once they match (or set removal.nameTemplate)",
+        "4 nodes for a count of 5: which node a decrease removes is known once they match (or set removal.nameTemplate)",
     });
   });
 

@@ -420,7 +420,7 @@ describe("loadRepoConfig: refused configs say what and where", () => {
 
   it("refuses a host cap below min, and host memory without a node size", () => {
     expect(issues(pool("min: 3\nhost:\n  maxNodes: 2"))[0]?.message).toBe(
-      "the host holds at most 2 node(s), fewer than min (3)",
+      "the host holds at most 2 nodes, fewer than min (3)",
     );
     const [issue] = issues(pool("host:\n  memory: 64Gi"));
     expect(issue).toMatchObject({ line: 8, path: "pools[0].host.memory" });

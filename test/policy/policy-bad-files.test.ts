@@ -201,7 +201,7 @@ const CASES: BadCase[] = [
   {
     name: "empty kind list",
     config: rule("action: merge", "match: { kind: [] } #<"),
-    message: "needs at least 1 item(s)",
+    message: "needs at least 1 item",
   },
   {
     name: "bad direction",

@@ -52,7 +52,7 @@ describe("docs/policies.md", () => {
     const shown = blocks("text")[1];
     const issues = failing[0]?.issues ?? [];
     expect(
-      `${formatConfigIssues(issues)}\n${issues.length} problem(s): until they are fixed, the app changes nothing in this repository and nothing merges itself.\n`,
+      `${formatConfigIssues(issues)}\n${issues.length} problems: until they are fixed, the app changes nothing in this repository and nothing merges itself.\n`,
     ).toBe(shown);
   });
 

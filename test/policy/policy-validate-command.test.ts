@@ -55,7 +55,7 @@ describe("pr-autoscaler validate", () => {
     expect(run.stderr).toBe(
       [
         '.github/autoscaler/policy.yml:7:16: rules[0].during[0].hours: "22:00-30:00" is not a range of hours: write it like 08:00-18:00 or 22:00-06:00',
-        "1 problem(s): until they are fixed, the app changes nothing in this repository and nothing merges itself.",
+        "1 problem: until it is fixed, the app changes nothing in this repository and nothing merges itself.",
         "",
       ].join("\n"),
     );
@@ -173,7 +173,7 @@ describe("pr-autoscaler validate: each pool's count in the repository", () => {
   }
 
   const CONSEQUENCE =
-    "1 problem(s): the configuration itself is valid, but the pools they name cannot be scaled safely until they are fixed.\n";
+    "1 problem: the configuration itself is valid, but the pools it names cannot be scaled safely until it is fixed.\n";
 
   it.each([
     [

@@ -52,7 +52,7 @@ describe("cross-checks against a default blame the key the operator wrote", () =
     [
       "a host cap below the default min",
       "host:\n  maxNodes: 0",
-      `${AT}:8:7: pools[0].host: the host holds at most 0 node(s), fewer than min (1, default)`,
+      `${AT}:8:7: pools[0].host: the host holds at most 0 nodes, fewer than min (1, default)`,
     ],
   ])("%s", (_label, extra, expected) => {
     expect(refusal(pool(extra))).toBe(expected);
@@ -81,7 +81,7 @@ describe("cross-checks against a default blame the key the operator wrote", () =
 
   it("names the default of min where the min is not written, and the value where it is", () => {
     expect(refusal(pool("min: 3\nhost:\n  maxNodes: 2"))).toBe(
-      `${AT}:9:7: pools[0].host: the host holds at most 2 node(s), fewer than min (3)`,
+      `${AT}:9:7: pools[0].host: the host holds at most 2 nodes, fewer than min (3)`,
     );
   });
 

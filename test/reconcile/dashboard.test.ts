@@ -152,6 +152,26 @@ describe("the dashboard's scale-down section, with the node to remove cordoned",
   });
 });
 
+describe("the dashboard's scale-down section, with a blocker on the node", () => {
+  it("counts one blocker in the singular", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(3, { usage: { cpu: "400m", memory: "2Gi" } }),
+      pods: [pod("tools/debug", { node: "worker-3", owner: null })],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("none");
+    const body = renderDashboard({
+      control: emptyControlState(),
+      decisions: [decision],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: [],
+    });
+    expect(body).toContain("No node is removed because:\n\n- worker-3 has 1 blocker\n");
+  });
+});
+
 describe("the dashboard's scale-down section, with the budgets not read", () => {
   it("says the node's blockers are unknown, not that it has none", () => {
     const snapshot = buildSnapshot({
