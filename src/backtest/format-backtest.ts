@@ -79,11 +79,7 @@ export function formatBacktest(report: BacktestReport, configFile: string): stri
   }
   const fixed = report.fixedNodesOnly;
   if (fixed.pods.length > 0)
-    lines.push(
-      "",
-      fixedText(fixed.pods.length, fixed.pendingPodMinutes),
-      ...podList(fixed.pods),
-    );
+    lines.push("", fixedText(fixed.pods.length, fixed.pendingPodMinutes), ...podList(fixed.pods));
   return `${lines.join("\n")}\n`;
 }
 

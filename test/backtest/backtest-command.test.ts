@@ -323,9 +323,7 @@ describe("pr-autoscaler backtest", () => {
     ]);
     expect(reviewed.stdout).toContain("planner every 2m; merge+apply 4h;");
     // The planner's pull request waits for review until job-0 ends and job-1 takes its room.
-    expect(reviewed.stdout).toContain(
-      "#1 00:10:00 workers 1 → 2, closed 00:30:00 (1 pending pod)",
-    );
+    expect(reviewed.stdout).toContain("#1 00:10:00 workers 1 → 2, closed 00:30:00 (1 pending pod)");
     expect(reviewed.stdout).toContain("#1 00:00:00 workers 1 → 2, still open (below min 2)");
   });
 
