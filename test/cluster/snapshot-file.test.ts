@@ -222,7 +222,7 @@ describe("snapshot JSON", () => {
       expect.objectContaining({
         code: "metrics-stale",
         subject: "pods",
-        message: expect.stringMatching(/^usage of 4 pod\(s\) measured/),
+        message: expect.stringMatching(/^usage of 4 pods measured/),
       }),
     );
     // Planned for when it was measured, every sample stands.
