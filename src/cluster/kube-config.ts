@@ -153,7 +153,9 @@ function parseKubeConfigFile(file: string, text: string): KubeConfigEntries {
   const [syntax] = document.errors;
   if (syntax) {
     const position = syntax.linePos?.[0];
-    throw new InputError(`kubeconfig is not valid YAML: ${firstLine(syntax.message)}`, {
+    // The parser's message ends with the position, which the location already gives.
+    const message = firstLine(syntax.message).replace(/ at line \d+, column \d+:?$/, "");
+    throw new InputError(`kubeconfig is not valid YAML: ${message}`, {
       file,
       ...(position ? { line: position.line, column: position.col } : {}),
     });

@@ -155,7 +155,8 @@ describe("kubeconfig errors (exit 2)", () => {
     const file = join(dir, "broken.yaml");
     await writeFile(file, "apiVersion: v1\nclusters:\n  - name: a\n   cluster: {server: x}\n");
     const error = inputError(() => loadKubeConfig({ kubeconfig: file, env: {} }));
-    expect(error.message).toMatch(/^kubeconfig is not valid YAML/);
+    // The position is given once, as the location, not again at the end of the message.
+    expect(error.message).toBe("kubeconfig is not valid YAML: Sequence item without - indicator");
     expect(error.location).toMatchObject({ file, line: 4 });
   });
 
