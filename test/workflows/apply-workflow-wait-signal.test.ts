@@ -2,7 +2,8 @@
  * The apply workflow's wait step cancelled as a CI runner cancels a step: a signal to the
  * step's shell alone. The step's script runs in bash as GitHub runs it, with the real
  * `pr-autoscaler wait-nodes` against a served cluster: the shell passes the signal on, and the
- * wait writes its result, cancelled, for the report.
+ * wait writes its result, cancelled, for the report, which tells the pool whose wait it kept
+ * from starting.
  */
 import { spawn } from "node:child_process";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -12,6 +13,7 @@ import { describe, expect, it } from "@jest/globals";
 import { parse } from "yaml";
 import type { WaitResult } from "../../src/apply/wait-nodes.ts";
 import { node, useDrainCluster } from "../apply/drain-support.ts";
+import { runReport } from "../apply/report-support.ts";
 import { APPLY_WORKFLOW } from "./support/workflow-sandbox.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -87,6 +89,29 @@ async function cancelWaitStep(targets: string, signal: NodeJS.Signals, seen: str
   return { code, stdout: () => stdout, result, log, temp };
 }
 
+/** The guard's verdict on workers 1 → 2 and gpu 0 → 1: the wait step's POOL_COUNTS below. */
+const TWO_POOLS_UP = {
+  verdict: "pass",
+  expected: null,
+  creates: [
+    {
+      address: "terraform_data.worker[1]",
+      name: "talos-worker-2",
+      node: "talos-worker-2",
+      pool: "workers",
+    },
+    { address: "terraform_data.gpu[0]", name: "talos-gpu-1", node: "talos-gpu-1", pool: "gpu" },
+  ],
+  destroys: [],
+  alsoAllowed: [],
+  offending: [],
+  warnings: [],
+  pools: [
+    { name: "workers", expected: { from: 1, to: 2 } },
+    { name: "gpu", expected: { from: 0, to: 1 } },
+  ],
+};
+
 describe("the apply workflow's wait step, cancelled", () => {
   it("passes SIGINT on to the wait, which writes its result, and starts no other pool's wait", async () => {
     cluster.fake.add(node("talos-worker-1"));
@@ -105,6 +130,25 @@ describe("the apply workflow's wait step, cancelled", () => {
     expect(await step.log()).toMatch(
       /\nCancelled after \d+s waiting for pool workers: received SIGINT: the pool has 1 of 2 nodes Ready \(1 missing\)\.\n/,
     );
+    // The report, given the one result written, says gpu's wait was not started, not that it
+    // wrote no result.
+    const verdict = join(step.temp, "verdict.json");
+    await writeFile(verdict, JSON.stringify(TWO_POOLS_UP));
+    const wait = join(step.temp, "pr-autoscaler", "wait-workers.json");
+    const report = await runReport([
+      "apply",
+      ...["--sha", "0123456789abcdef0123456789abcdef01234567", "--result", "failed"],
+      ...["--failed-step", "nodes", "--cancelled", "--verdict", verdict, "--wait-result", wait],
+      "--dry-run",
+    ]);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain(
+      "Cancelled waiting for nodes: applied; pool workers: cancelled, 1/2 Ready; pool gpu not waited for",
+    );
+    expect(report.stdout).toContain(
+      "The wait for pool `gpu` was not started: the run was cancelled before it.",
+    );
+    expect(report.stdout).not.toContain("wrote no result");
   });
 
   it("passes SIGTERM on too", async () => {
