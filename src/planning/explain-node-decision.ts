@@ -513,7 +513,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "history-unknown":
       return `${hold.problem}: the time of the last change is unknown (not long ago), so no node is removed; nodes may still be added`;
     case "schedule-soon":
-      return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at ${hold.min} or more${hold.unready ? unreadyBeforeWindowText(hold.unready) : ""}`;
+      return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): ${hold.current === undefined ? `the count stays at ${hold.min} or more` : `the count stays at ${hold.current} until it opens${hold.unready ? "" : `, and its min raises it to ${hold.min} then`}`}${hold.unready ? unreadyBeforeWindowText(hold.unready) : ""}`;
     case "scale-down-delay":
       return "joining" in hold
         ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${hold.until} at the earliest)`

@@ -137,9 +137,17 @@ export type Hold =
    * A schedule opens before a node removed now could be back: the count stays at its min.
    * `unready`: nodes long not Ready (`scaleDown.unreadyTime`) that the decrease removes all the
    * same, taking the count below that min: kept, they would count toward it with no room to give,
-   * and once the window opens its min brings new nodes in their place.
+   * and once the window opens its min brings new nodes in their place. `current`: the pool's
+   * count, when it is below that min already: it stays there until the window opens and raises it.
    */
-  | { kind: "schedule-soon"; schedule: string; opensAt: string; min: number; unready?: string[] }
+  | {
+      kind: "schedule-soon";
+      schedule: string;
+      opensAt: string;
+      min: number;
+      unready?: string[];
+      current?: number;
+    }
   /**
    * No scale-down until `delayAfterScaleUp` after the nodes of the last scale-up were Ready
    * (`since`); while some are not Ready yet (`joining`), or `missing` of the nodes the count asks

@@ -463,10 +463,12 @@ function heldBeforeSchedule(
 /**
  * The window with the highest min among those that open before a node removed now could be back
  * (a cooldown, then a merge and a boot within `provisionTimeout`); none if no window opens so soon.
+ * With the pool's count (`current`) when that is below the window's min already: the count stays
+ * there until the window opens, not at the min.
  */
 function windowSoon(
   context: PoolContext,
-): { schedule: string; opensAt: string; min: number } | undefined {
+): { schedule: string; opensAt: string; min: number; current?: number } | undefined {
   const horizon = context.now.getTime() + context.pool.cooldown + context.pool.provisionTimeout;
   let soon: { schedule: string; opensAt: string; min: number } | undefined;
   for (const schedule of context.bounds.schedules) {
@@ -476,7 +478,8 @@ function windowSoon(
     if (!soon || min > soon.min)
       soon = { schedule: schedule.name, opensAt: schedule.nextStart, min };
   }
-  return soon;
+  const { current } = context;
+  return soon && current !== undefined && current < soon.min ? { ...soon, current } : soon;
 }
 
 /**

@@ -391,6 +391,32 @@ describe("plan acceptance, schedules: a window about to open", () => {
     expect(holds(longer)).toEqual([expect.objectContaining({ kind: "schedule-soon" })]);
   });
 
+  it("keeps a count below the window's min as it is until the window opens, and says so", async () => {
+    // Three idle workers at 17:50; the window opening at 18:00 asks for 5. No node goes, and the
+    // count is 3, not "5 or more", until the window raises it.
+    const served = await serveForTest([...idle(WORKERS, "2026-11-27T17:49:45Z"), ...apps(WORKERS)]);
+    const output = await served.plan(
+      {
+        tfvars: tfvars(3),
+        config: withWindows(window("friday-evening", "0 18 * * 5", "UTC", "6h", 5)),
+      },
+      "2026-11-27T17:50:00Z",
+    );
+    expect(output.proposals).toEqual([]);
+    expect(holds(output)).toEqual([
+      {
+        kind: "schedule-soon",
+        schedule: "friday-evening",
+        opensAt: "2026-11-27T18:00:00.000Z",
+        min: 5,
+        current: 3,
+      },
+    ]);
+    expect(poolNote(output)).toContain(
+      "  hold: schedule friday-evening opens at 2026-11-27T18:00:00.000Z with min 5, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 3 until it opens, and its min raises it to 5 then\n",
+    );
+  });
+
   it("names the window beside a cooldown, and says the nodes it keeps would not go once the cooldown is over", async () => {
     // worker_count 6 → 5 at 17:48; at 17:50 the cooldown holds the pool until 17:53, when the
     // window (min 4, at 18:00) is still sooner than a node removed then could be back. talos-
