@@ -391,9 +391,14 @@ export const ScaleDownConfig = z
 
 export const ScheduleConfig = z
   .strictObject({
-    name: z.string().optional().meta({
-      description: "Names the window in explanations. Default: schedules[N].",
-    }),
+    name: z
+      .string()
+      .regex(/\S/, { error: "must not be empty: leave name out to call the window schedules[N]" })
+      .optional()
+      .meta({
+        description:
+          "Names the window in explanations; each window of a pool has its own. Default: schedules[N].",
+      }),
     cron: CronExpression.meta({
       description:
         "When the window starts: 5 fields (minute hour day-of-month month day-of-week) or a macro such as @daily, e.g. 0 18 * * 5 for Fridays 18:00.",
@@ -536,7 +541,8 @@ function checkPoolBounds(pool: PoolFieldsOutput, ctx: z.RefinementCtx): void {
       message: `the host holds at most ${counted(cap, "node")}, fewer than min (${shown(min)})`,
     });
   // Each value compared below is one no issue was raised for, so it has its type.
-  if (Array.isArray(pool.schedules))
+  if (Array.isArray(pool.schedules)) {
+    const named = new Map<string, number>();
     pool.schedules.forEach((schedule, i) => {
       if (valid(["schedules", i, "min"], ["max"]) && schedule.min > pool.max)
         ctx.addIssue({
@@ -544,7 +550,18 @@ function checkPoolBounds(pool: PoolFieldsOutput, ctx: z.RefinementCtx): void {
           path: ["schedules", i, "min"],
           message: `schedule min (${schedule.min}) is greater than the pool's max (${pool.max})`,
         });
+      if (!valid(["schedules", i, "name"]) || schedule.name === undefined) return;
+      const name = schedule.name;
+      const first = named.get(name);
+      if (first === undefined) named.set(name, i);
+      else
+        ctx.addIssue({
+          code: "custom",
+          path: ["schedules", i, "name"],
+          message: `schedules[${first}] is named ${name} too: explanations tell a window by its name, so give each its own`,
+        });
     });
+  }
   checkThresholds(pool, ctx, valid);
 }
 

@@ -427,6 +427,35 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     expect(issue?.message).toContain("needs node.memory");
   });
 
+  it("refuses a schedule name that is empty, or another window's of the same pool", () => {
+    const window = (name: string, cron: string) =>
+      `  - name: ${name}\n    cron: "${cron}"\n    duration: 6h\n    min: 2`;
+    expect(issues(pool(`schedules:\n${window('""', "0 18 * * 5")}`))).toMatchObject([
+      {
+        line: 8,
+        path: "pools[0].schedules[0].name",
+        message: "must not be empty: leave name out to call the window schedules[N]",
+      },
+    ]);
+    const twice = [window("evening", "0 18 * * 5"), window("evening", "0 18 * * 6")];
+    expect(issues(pool(`schedules:\n${twice.join("\n")}`))).toMatchObject([
+      {
+        line: 12,
+        path: "pools[0].schedules[1].name",
+        message:
+          "schedules[0] is named evening too: explanations tell a window by its name, so give each its own",
+      },
+    ]);
+    // Two pools may each name a window alike: a window is always told with its pool.
+    const evening = '{name: evening, cron: "0 18 * * 5", duration: 6h, min: 2}';
+    const both = [
+      "pools:",
+      `  - {name: workers, target: {file: w.tfvars, path: n}, max: 6, schedules: [${evening}]}`,
+      `  - {name: gpu, target: {file: g.tfvars, path: n}, max: 2, schedules: [${evening}]}`,
+    ].join("\n");
+    expect(loadRepoConfig(both, "pr-autoscaler.yml")).toMatchObject({ ok: true });
+  });
+
   it("refuses a schedule min above max", () => {
     const text = pool('schedules:\n  - cron: "0 18 * * 5"\n    duration: 6h\n    min: 9');
     expect(issues(text)[0]).toMatchObject({ line: 10, path: "pools[0].schedules[0].min" });
