@@ -21,11 +21,23 @@ import { numberPattern } from "./number-pattern.ts";
 import { parseDuration } from "./parse-duration.ts";
 import { EXTENDED_RESOURCE_NAME_PATTERN, extendedResourceNameProblem } from "./resource-name.ts";
 
-/** A percentage of allocatable, 0 < p ≤ 100. */
+/**
+ * A percentage, 1 ≤ p ≤ 100. Below 1 it is refused as the fraction it most likely is
+ * (cluster-autoscaler writes its thresholds as fractions, `0.5`): no key means a share under 1 %.
+ */
 export const Percent = z
   .number({ error: "expected a percentage such as 80" })
-  .gt(0, { error: "must be more than 0 %" })
+  .gt(0, { error: "must be more than 0 %", abort: true })
+  .gte(1, {
+    error: (issue) =>
+      `must be at least 1 %: ${issue.input} reads as ${issue.input} %, not as a fraction; write ${fractionAsPercent(Number(issue.input))} for ${fractionAsPercent(Number(issue.input))} %`,
+  })
   .lte(100, { error: "must be at most 100 %" });
+
+/** A fraction written as the percentage it means, without float noise (0.07 is 7, not 7.000000000000001). */
+function fractionAsPercent(fraction: number): number {
+  return Number((fraction * 100).toPrecision(12));
+}
 
 /** The longest duration any key takes: a year is more than any wait the app could mean. */
 export const MAX_DURATION_MS = 365 * 86_400_000;

@@ -418,6 +418,24 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     expect(issue?.message).toBe("must be at most 100 %");
   });
 
+  it("refuses a percentage below 1 as the fraction it most likely is, saying what to write", () => {
+    // cluster-autoscaler's scale-down-utilization-threshold is a fraction: 0.5 there is 50 here.
+    expect(issues(pool("scaleDown:\n  requests: 0.5"))).toMatchObject([
+      {
+        line: 8,
+        path: "pools[0].scaleDown.requests",
+        message: "must be at least 1 %: 0.5 reads as 0.5 %, not as a fraction; write 50 for 50 %",
+      },
+    ]);
+    // A scale-up fraction is said to be one, not compared with the margin as a percentage.
+    expect(issues(pool("scaleUp:\n  cpu: 0.8\nmaxUnready: 0.07"))).toMatchObject([
+      { path: "pools[0].scaleUp.cpu", message: expect.stringContaining("write 80 for 80 %") },
+      { path: "pools[0].maxUnready", message: expect.stringContaining("write 7 for 7 %") },
+    ]);
+    const low = loadRepoConfig(pool("scaleDown:\n  cpu: 1.5"), "pr-autoscaler.yml");
+    expect(low.ok && low.config.pools[0]?.scaleDown.cpu).toBe(1.5);
+  });
+
   it("refuses a host cap below min, and host memory without a node size", () => {
     expect(issues(pool("min: 3\nhost:\n  maxNodes: 2"))[0]?.message).toBe(
       "the host holds at most 2 nodes, fewer than min (3)",

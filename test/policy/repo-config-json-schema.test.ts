@@ -192,6 +192,7 @@ describe("the committed JSON Schema files", () => {
       ["newNode", { memory: "15GB" }, "/pools/0/newNode/memory"],
       ["host", { cpu: "lots", node: { cpu: 4 } }, "/pools/0/host/cpu"],
       ["cooldown", "abc", "/pools/0/cooldown"],
+      ["scaleDown", { requests: 0.5 }, "/pools/0/scaleDown/requests"],
       ["provisionTimeout", 0, "/pools/0/provisionTimeout"],
       ["provisionTimeout", "30s", "/pools/0/provisionTimeout"],
       ["removal", { nameTemplate: "talos-worker" }, "/pools/0/removal/nameTemplate"],
