@@ -214,6 +214,12 @@ function select(
     );
   }
   const cluster = merged.clusters.find((c) => c.name === selected.cluster);
+  if (!cluster && selected.cluster !== undefined) {
+    throw new InputError(
+      `context ${JSON.stringify(chosen)} names cluster ${JSON.stringify(selected.cluster)}, which is not defined`,
+      where,
+    );
+  }
   if (!cluster?.server) {
     throw new InputError(
       `context ${JSON.stringify(chosen)} has no cluster with a server URL`,

@@ -187,6 +187,28 @@ describe("kubeconfig errors (exit 2)", () => {
     );
   });
 
+  it("says which cluster a context names that is not defined, as it does for a user", async () => {
+    const file = join(dir, "ghost-cluster.yaml");
+    await writeFile(
+      file,
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        "- {name: homelab, cluster: {server: 'https://10.0.0.10:6443'}}",
+        "contexts:",
+        "- {name: admin@homelab, context: {cluster: homelb, user: admin}}",
+        "current-context: admin@homelab",
+        "users:",
+        "- {name: admin, user: {token: t}}",
+        "",
+      ].join("\n"),
+    );
+    expect(inputError(() => loadKubeConfig({ kubeconfig: file, env: {} })).message).toBe(
+      'context "admin@homelab" names cluster "homelb", which is not defined',
+    );
+  });
+
   it("says no context is defined, rather than to pass one, when the file has none", async () => {
     const file = join(dir, "nocontexts.yaml");
     await writeFile(file, "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n");
