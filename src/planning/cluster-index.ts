@@ -41,6 +41,11 @@ export interface ClusterIndex {
   daemonSets?: readonly DaemonSetInfo[] | "unknown";
   /** The window Prometheus was asked for (`--prometheus-window`), seconds, when usage is its. */
   prometheusWindowSeconds?: number;
+  /**
+   * The pod list failed or stopped part way: the pods above are those read, so a node's pods,
+   * its requests and its free room, and the pending pods, are unknown beyond them (not none).
+   */
+  podsUnread: boolean;
 }
 
 /**
@@ -63,6 +68,11 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
     unboundDaemonSetPods: new Map(),
     antiAffinityHolders: [],
     pdbs: indexPdbs(snapshot.pdbs),
+    podsUnread: snapshot.warnings.some(
+      (warning) =>
+        warning.subject === "pods" &&
+        (warning.code === "list-failed" || warning.code === "list-partial"),
+    ),
   };
   if (snapshot.daemonSets !== undefined) index.daemonSets = snapshot.daemonSets;
   const metrics = snapshot.metrics;

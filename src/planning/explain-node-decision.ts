@@ -341,12 +341,20 @@ export function neverFitLines(decision: NodeDecision): string[] {
 function pendingLines(decision: NodeDecision): string[] {
   const pending = decision.pending;
   if (!pending.enabled) return ["pending pods: not considered (scaleUp.pendingPods is false)"];
-  if (pending.considered === 0) return [];
+  // With the pod list read in part, pending pods not read are not counted, and pods not read may
+  // hold the room a pending pod was placed in: where they go is not a fact.
+  const unread = pending.unread
+    ? `pending pods: ${listsNotReadText(pending.unread)}: pending pods it would show are not counted, and pods it would show may hold the room counted as free on existing nodes`
+    : undefined;
+  if (pending.considered === 0) return unread ? [unread] : [];
   const lines = [
     `pending pods: ${pending.considered} considered, ${pending.onExisting.length} fit free room on existing nodes, ${pending.onNew.length} go on ${newNodesText(decision)}`,
+    ...(unread ? [unread] : []),
   ];
   for (const placed of pending.onExisting)
-    lines.push(`pending: ${podText(placed)} fits on ${placed.node}`);
+    lines.push(
+      `pending: ${podText(placed)} fits on ${placed.node}${pending.unread ? " as far as the pods read show" : ""}`,
+    );
   for (const placed of pending.onNew) lines.push(`pending: ${podText(placed)} → ${placed.node}`);
   for (const pod of pending.elsewhere ?? [])
     lines.push(
@@ -741,9 +749,25 @@ function shortfallText(shortfall: WindowShortfall | undefined, windowMs: number)
 }
 
 function requestsCheckText(check: RequestsCheck): string {
-  const value =
-    check.percent === undefined ? "unknown" : formatCompared(check.percent, check.threshold, "≥");
-  return `${check.resource} requests ${value} ≥ ${check.threshold} %: ${check.met ? "met" : "not met"}`;
+  // Unknown is no figure to compare: "cpu requests unknown ≥ 80 %" would read as one.
+  if (check.percent === undefined)
+    return `${check.resource} requests ≥ ${check.threshold} %: unknown, so not met${requestsUnreadText(check.unread)}`;
+  return `${check.resource} requests ${formatCompared(check.percent, check.threshold, "≥")} ≥ ${check.threshold} %: ${check.met ? "met" : "not met"}`;
+}
+
+/** Why requests are unknown when the pod list was not read in full; nothing otherwise. */
+function requestsUnreadText(unread: readonly string[] | undefined): string {
+  return unread
+    ? ` (${listsNotReadText(unread)}: the requests of pods it would show are unknown, not none)`
+    : "";
+}
+
+/** `the list of pods was not read in full`, naming each list. */
+function listsNotReadText(lists: readonly string[]): string {
+  const one = lists.length === 1;
+  const names =
+    lists.length > 2 ? `${lists.slice(0, -1).join(", ")} and ${lists.at(-1)}` : lists.join(" and ");
+  return `the ${one ? "list" : "lists"} of ${names} ${one ? "was" : "were"} not read in full`;
 }
 
 /**
@@ -759,7 +783,10 @@ export function conditionText(
     case "utilisation":
       return checkText(condition.check);
     case "requests":
-      return `${condition.resource} requests ${condition.percent === undefined ? "unknown" : formatCompared(condition.percent, condition.threshold, "<")} < ${condition.threshold} %${condition.basis === "history" ? " (the highest over the unneeded time)" : ""}: ${mark}`;
+      // Unknown is no figure to compare: "cpu requests unknown < 50 %" would read as one.
+      if (condition.percent === undefined)
+        return `${condition.resource} requests < ${condition.threshold} %: unknown, so not met${requestsUnreadText(condition.unread)}`;
+      return `${condition.resource} requests ${formatCompared(condition.percent, condition.threshold, "<")} < ${condition.threshold} %${condition.basis === "history" ? " (the highest over the unneeded time)" : ""}: ${mark}`;
     case "above-min":
       return `count ${condition.current ?? "unknown"} above the min of ${condition.min}: ${mark}${condition.unready ? ` (${condition.unready} has not been Ready for scaleDown.unreadyTime but counts toward the min, with no room to give: it stays until it is Ready again, a person replaces its VM, or the min is lowered)` : ""}`;
     case "candidate":
@@ -777,6 +804,8 @@ export function conditionText(
         return `${blockersUnknownText(condition.node, condition.blockers.length)}: ${mark} (${unreadListsText(condition.unread)})`;
       return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : `${condition.blockers.length} blocker(s)`}: ${mark}`;
     case "pods-fit":
+      if (condition.unread && condition.causes.length === 0)
+        return `the pods of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes: unknown, so not met (${podsFitUnreadText(condition.node, condition.unread)})`;
       return `${condition.pods} pod(s) of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
     case "projection":
       // Unknown is no figure to compare: "cpu after removal unknown < 70 %" would read as one.
@@ -802,10 +831,15 @@ function blockersUnknownText(node: string, found: number): string {
 
 /** `the list of poddisruptionbudgets was not read in full: …`, naming each list. */
 function unreadListsText(lists: readonly string[]): string {
-  const one = lists.length === 1;
-  const names =
-    lists.length > 2 ? `${lists.slice(0, -1).join(", ")} and ${lists.at(-1)}` : lists.join(" and ");
-  return `the ${one ? "list" : "lists"} of ${names} ${one ? "was" : "were"} not read in full: a blocker ${one ? "it" : "they"} would show is unknown, not none`;
+  return `${listsNotReadText(lists)}: a blocker ${lists.length === 1 ? "it" : "they"} would show is unknown, not none`;
+}
+
+/**
+ * Why the pods of a node to remove are not known to fit while the pod list was not read in full:
+ * those read are not all it runs, and pods not read may hold the room counted as free.
+ */
+function podsFitUnreadText(node: string, lists: readonly string[]): string {
+  return `${listsNotReadText(lists)}: pods it would show, on ${node} or in the room of the other nodes, are unknown, not none`;
 }
 
 /** What a projection is of: `cpu`, `memory`, or the requests it names (the higher of the two). */
@@ -832,6 +866,8 @@ export function refusalText(condition: ScaleDownCondition): string {
         return `${blockersUnknownText(condition.node, condition.blockers.length)} (${unreadListsText(condition.unread)})`;
       return `${condition.node} has ${condition.blockers.length} blocker(s)`;
     case "pods-fit":
+      if (condition.unread && condition.causes.length === 0)
+        return `whether the pods of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes is unknown (${podsFitUnreadText(condition.node, condition.unread)})`;
       return `not every pod of ${condition.node}${alsoCordonedText(condition.cordoned)} fits on the other nodes (${unplacedText(condition.causes)})`;
     case "projection":
       return `${projectedText(condition)} after removal would be ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")}, not below ${condition.limit} %`;

@@ -297,6 +297,8 @@ export interface RequestsCheck {
   percent?: number;
   /** At or above the threshold: the check adds nodes. Unknown requests are not met. */
   met: boolean;
+  /** `["pods"]` when the pod list was not read in full: the requests are unknown. */
+  unread?: string[];
 }
 
 export interface NodeBlockers {
@@ -315,6 +317,8 @@ export type ScaleDownCondition =
       threshold: number;
       /** `history`: held below over the whole window; `current`: as it is now (no history). */
       basis?: "current" | "history";
+      /** `["pods"]` when the pod list was not read in full: the requests are unknown. */
+      unread?: string[];
     }
   /**
    * `unready`: at the min, the node a decrease would remove has not been Ready for
@@ -352,6 +356,11 @@ export type ScaleDownCondition =
       unplaced: string[];
       /** For each pod of `unplaced`: why it found no node. */
       causes: UnplacedReport[];
+      /**
+       * `["pods"]` when the pod list was not read in full: the node's pods beyond `pods`, and the
+       * room the pods not read take on the others, are unknown, so the condition is not met.
+       */
+      unread?: string[];
     }
   | {
       kind: "projection";

@@ -152,6 +152,11 @@ export interface PendingReport {
   elsewhere?: (PendingPod & { pool: string; beyondMax?: true })[];
   /** Pods below the pool's `expendablePriority`: they wait for room and add no node. */
   expendable: (PendingPod & { priority: number; below: number })[];
+  /**
+   * `["pods"]` when the pod list was not read in full: pending pods not read are not counted,
+   * and pods not read may hold the room counted as free on existing nodes.
+   */
+  unread?: string[];
 }
 
 export interface PackResult extends PendingReport {

@@ -105,9 +105,10 @@ export function evaluateScaleDown(
  * only part of the window. Without samples (a one-off plan) requests are judged as they are now.
  */
 function requestsCondition(context: PoolContext, resource: Resource): ScaleDownCondition {
-  const current = context.utilisation[resource].requestsPercent;
+  const { requestsPercent: current, requestsUnread: unread } = context.utilisation[resource];
   const threshold = context.pool.scaleDown.requests;
-  if (current === undefined) return { kind: "requests", met: false, resource, threshold };
+  if (current === undefined)
+    return { kind: "requests", met: false, resource, threshold, ...(unread ? { unread } : {}) };
   const now = context.now.getTime();
   const since = now - context.pool.scaleDown.unneededTime;
   const window = context.requestsHistory[resource].filter(
@@ -179,9 +180,11 @@ function removalConditions(
       blockers: nodeBlockers,
       ...(unread.length > 0 ? { unread: [...unread] } : {}),
     },
+    // With the pod list read in part, the node may run pods not read, and the others hold
+    // pods not read in the room counted as free: whether they fit is unknown.
     {
       kind: "pods-fit",
-      met: unplaced.length === 0,
+      met: unplaced.length === 0 && !context.index.podsUnread,
       node: node.name,
       pods: pods.length,
       ...(cordoned.pods.length > 0
@@ -189,6 +192,7 @@ function removalConditions(
         : {}),
       unplaced: unplaced.map((entry) => podKey(entry.pod)),
       causes: unplacedReports(unplaced),
+      ...(context.index.podsUnread ? { unread: ["pods"] } : {}),
     },
     ...projections,
   ];
@@ -202,7 +206,12 @@ function removalConditions(
   }
   return {
     conditions,
-    removable: nodeBlockers.length === 0 && unread.length === 0 && unplaced.length === 0 && regrows,
+    removable:
+      nodeBlockers.length === 0 &&
+      unread.length === 0 &&
+      unplaced.length === 0 &&
+      !context.index.podsUnread &&
+      regrows,
     projectionMet: projections.every((condition) => condition.met),
     candidate: node.name,
   };

@@ -110,13 +110,14 @@ export function evaluateScaleUp(
   const requestsThreshold = pool.scaleUp.requests;
   if (requestsThreshold !== undefined) {
     for (const resource of RESOURCES) {
-      const percent = context.utilisation[resource].requestsPercent;
+      const { requestsPercent: percent, requestsUnread: unread } = context.utilisation[resource];
       const met = percent !== undefined && percent >= requestsThreshold;
       requestsChecks.push({
         resource,
         threshold: requestsThreshold,
         ...(percent === undefined ? {} : { percent }),
         met,
+        ...(unread ? { unread } : {}),
       });
       if (percent === undefined || !met) continue;
       // A new node brings its DaemonSets' requests along with its allocatable; while they are
@@ -262,6 +263,7 @@ function packPending(
   result.expendable = pods
     .filter((pod) => isExpendable(pod, cutoff))
     .map((pod) => ({ ...pendingPod(pod), priority: pod.priority ?? 0, below: cutoff }));
+  if (context.index.podsUnread) result.unread = ["pods"];
   return result;
 }
 

@@ -20,7 +20,10 @@ export interface ResourceUtilisation {
   peakPercent?: number;
   percentile?: number;
   requests: number;
+  /** Absent when a request could not be read, or the pod list was not read in full. */
   requestsPercent?: number;
+  /** `["pods"]` when the pod list failed or stopped part way: `requests` are those read. */
+  requestsUnread?: string[];
   /** Shortest usage window among the nodes, seconds (for Prometheus, the part its points cover). */
   windowSeconds?: number;
   /**
@@ -93,8 +96,10 @@ export function poolUtilisation(
   }
   if (allocatable === undefined) return result;
   result.allocatable = allocatable;
-  // A request that could not be read leaves the pool's requests unknown, never short.
-  if (requestsKnown) result.requestsPercent = percentOf(result.requests, allocatable);
+  // A request that could not be read leaves the pool's requests unknown, never short; so does a
+  // pod list read in part, whose pods not read request room too.
+  if (index.podsUnread) result.requestsUnread = ["pods"];
+  else if (requestsKnown) result.requestsPercent = percentOf(result.requests, allocatable);
   if (result.unknownNodes.length > 0) return result;
   result.usage = usage.sum;
   result.percent = percentOf(usage.sum, allocatable);

@@ -239,7 +239,7 @@ function conditionText(condition: ScaleDownCondition): string {
       return utilisationText(condition.check);
     case "requests":
       return condition.percent === undefined
-        ? `${condition.resource} requests are unknown`
+        ? `${condition.resource} requests are unknown${condition.unread ? ` (${condition.unread.join(", ")} not read in full)` : ""}`
         : `${condition.resource} requests are not below ${condition.threshold} %`;
     case "above-min":
       return `the count is not above the min of ${condition.min}`;
@@ -252,7 +252,9 @@ function conditionText(condition: ScaleDownCondition): string {
         ? `${condition.node}'s blockers are unknown (${condition.unread.join(", ")} not read in full)`
         : `${condition.node} has ${counted(condition.blockers.length, "blocker")}`;
     case "pods-fit":
-      return `the pods of ${condition.node} would not fit on the other nodes`;
+      return condition.unread && condition.unplaced.length === 0
+        ? `whether the pods of ${condition.node} fit on the other nodes is unknown (${condition.unread.join(", ")} not read in full)`
+        : `the pods of ${condition.node} would not fit on the other nodes`;
     case "projection": {
       const what = condition.requestsOf ? `${condition.requestsOf} requests` : condition.resource;
       return condition.projected === undefined

@@ -15,6 +15,7 @@ import {
   cluster,
   config,
   FOUR,
+  manyPods,
   plan,
   poolNote,
   serveForTest,
@@ -240,6 +241,50 @@ describe("plan acceptance, scale-down: lists a removal rests on", () => {
     expect(condition(output, "no-blockers")).toMatchObject({
       met: false,
       unread: ["persistentvolumes"],
+    });
+  });
+
+  it("says the requests and where talos-worker-4's pods go are unknown while the pod list stops after its first page", async () => {
+    // 600 batch pods make the pod list two pages of 500; the second fails, so mosquitto-0 on
+    // talos-worker-4 (namespace home, listed after batch) and the pods beside it are not read.
+    const roomy = { allocatable: { cpu: "3800m", memory: "15986572Ki", pods: "300" } };
+    const served = await serveForTest([
+      ...cluster(FOUR, Object.fromEntries(FOUR.map((name) => [name, roomy]))),
+      ...apps(FOUR.slice(0, 3)),
+      ...manyPods(600),
+      pod("home", "mosquitto-0", onWorker4),
+    ]);
+    served.fake.injectFault({
+      path: "/api/v1/pods",
+      continued: true,
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const output = await served.plan(NOW_FOUR);
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toMatch(/hold: the cluster snapshot is incomplete \(pods: /);
+    expect(note).toContain("requests unknown; memory");
+    expect(note).toContain(
+      "scale-down: cpu requests < 50 %: unknown, so not met (the list of pods was not read in full: the requests of pods it would show are unknown, not none)",
+    );
+    expect(note).toContain(
+      "scale-down: the pods of talos-worker-4 fit on the other nodes: unknown, so not met (the list of pods was not read in full: pods it would show, on talos-worker-4 or in the room of the other nodes, are unknown, not none)",
+    );
+    expect(note).not.toMatch(/requests \d/);
+    expect(note).not.toContain("fit on the other nodes: met");
+    expect(condition(output, "requests")).toEqual({
+      kind: "requests",
+      met: false,
+      resource: "cpu",
+      threshold: 50,
+      unread: ["pods"],
+    });
+    expect(condition(output, "pods-fit")).toMatchObject({
+      met: false,
+      node: "talos-worker-4",
+      unplaced: [],
+      unread: ["pods"],
     });
   });
 

@@ -393,3 +393,65 @@ describe("plan acceptance (scale-up): a pool that cannot tell what a new node wo
     );
   });
 });
+
+describe("plan acceptance (scale-up): the pod list read in part", () => {
+  // 600 batch pods make the pod list two pages of 500; the second fails. The fillers (media)
+  // that take 3 of each worker's 3.8 cpu are on it, so the room they hold looks free.
+  const roomy = everyWorker({ allocatable: { cpu: "3800m", memory: "15986572Ki", pods: "300" } });
+  const batch = Array.from({ length: 600 }, (_, index) =>
+    pod("batch", `worker-5c6d7e8f9-${index.toString(36).padStart(5, "0")}`, {
+      node: WORKERS[index % 3],
+      owner: { kind: "ReplicaSet", name: "worker-5c6d7e8f9" },
+      cpu: "1m",
+      memory: "1Mi",
+    }),
+  );
+  const runnerPod = (namespace: string) =>
+    pod(namespace, "runner-29123400-x7k2p", {
+      owner: { kind: "Job", name: "runner-29123400" },
+      cpu: "1500m",
+      memory: "1Gi",
+    });
+  async function planPartly(namespace: string): Promise<PlanJson> {
+    const served = await serveForTest([
+      ...cluster(WORKERS, roomy),
+      ...fillers(),
+      ...batch,
+      runnerPod(namespace),
+    ]);
+    served.fake.injectFault({
+      path: "/api/v1/pods",
+      continued: true,
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    return served.plan();
+  }
+
+  it("places a pending pod read on the first page in room the pods not read may hold, and says so", async () => {
+    const output = await planPartly("actions-runner-system");
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toMatch(/hold: the cluster snapshot is incomplete \(pods: /);
+    expect(note).toContain(
+      "pending pods: the list of pods was not read in full: pending pods it would show are not counted, and pods it would show may hold the room counted as free on existing nodes",
+    );
+    expect(note).toMatch(
+      /pending: actions-runner-system\/runner-29123400-x7k2p \(cpu 1500m, memory 1 GiB\) fits on talos-worker-\d as far as the pods read show/,
+    );
+    const decision = output.notes.find((entry) => entry.subject === "pool/workers")?.decision as {
+      pending: { unread?: string[] };
+    };
+    expect(decision.pending.unread).toEqual(["pods"]);
+  });
+
+  it("says pending pods on the page not read are not counted, rather than saying nothing", async () => {
+    const output = await planPartly("media");
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toContain(
+      "pending pods: the list of pods was not read in full: pending pods it would show are not counted",
+    );
+    expect(note).not.toContain("runner-29123400-x7k2p");
+  });
+});

@@ -334,6 +334,18 @@ describe("explainNodeDecision: the scale-up check of requests", () => {
       false,
     );
   });
+
+  it("compares no figure when requests are unknown (a node without cpu allocatable)", () => {
+    const snapshot = requested("1");
+    const second = snapshot.nodes[1];
+    if (!second) throw new Error("no second node");
+    delete second.allocatable.cpu;
+    const decision = planOne(snapshot, { scaleUp: { requests: 90 } });
+    const lines = explainNodeDecision(decision);
+    expect(lines).toContain("  scale-up check: cpu requests ≥ 90 %: unknown, so not met");
+    expect(lines).toContain("  scale-down: cpu requests < 50 %: unknown, so not met");
+    expect(lines.some((line) => line.includes("requests unknown <"))).toBe(false);
+  });
 });
 
 describe("explainNodeDecision: numbers that agree with their verdicts", () => {

@@ -201,6 +201,30 @@ describe("the dashboard's scale-down section, with the budgets not read", () => 
   });
 });
 
+describe("the dashboard's scale-down section, with the pod list read in part", () => {
+  it("says the requests and where the node's pods go are unknown, not that they fit", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(3, { usage: { cpu: "400m", memory: "2Gi" } }),
+      complete: false,
+      warnings: [{ code: "list-partial", subject: "pods", message: "HTTP 500" }],
+    });
+    const decision = planOne(snapshot, { scaleDown: { unneededTime: "0s" } });
+    expect(decision.action).toBe("none");
+    const body = renderDashboard({
+      control: emptyControlState(),
+      decisions: [decision],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: [],
+    });
+    expect(body).toContain("- cpu requests are unknown (pods not read in full)\n");
+    expect(body).toContain(
+      "- whether the pods of worker-3 fit on the other nodes is unknown (pods not read in full)",
+    );
+  });
+});
+
 describe("the dashboard's scale-down section, on what usage shows", () => {
   const low = { cpu: "400m", memory: "2Gi" };
   const scaleDown = (decision: NodeDecision) => {
