@@ -347,6 +347,12 @@ export const SnapshotSchema = z
 export function loadSnapshot(written: string, file: string): Snapshot {
   // A byte order mark, as some Windows editors write one, is no part of the JSON (RFC 8259).
   const text = written.startsWith("\uFEFF") ? written.slice(1) : written;
+  // An empty file is most often a snapshot whose write failed (`snapshot > file` that exited 1).
+  if (text.trim() === "")
+    throw new InputError(
+      "the file is empty, not a JSON snapshot: write one with `pr-autoscaler snapshot --out FILE`",
+      { file },
+    );
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -159,6 +159,15 @@ describe("snapshot JSON", () => {
     );
   });
 
+  it("says a file is empty rather than that its JSON ends too soon", () => {
+    for (const text of ["", "\n", "\uFEFF"])
+      expect(loadError(text)).toMatchObject({
+        message:
+          "the file is empty, not a JSON snapshot: write one with `pr-autoscaler snapshot --out FILE`",
+        location: { file: "snap.json" },
+      });
+  });
+
   it("refuses a time that is not ISO 8601 with its offset, naming where", () => {
     const data = JSON.parse(snapshotToJson(snapshot)) as Snapshot;
     const expected = "expected an ISO 8601 time with its offset, such as 2026-11-20T08:00:00Z";
