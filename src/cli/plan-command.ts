@@ -203,12 +203,16 @@ async function loadSnapshotFile(io: CliIo, file: string): Promise<Snapshot> {
 }
 
 async function mustBeDirectory(dir: string, given: string): Promise<void> {
+  let isDirectory: boolean;
   try {
-    if ((await stat(dir)).isDirectory()) return;
+    isDirectory = (await stat(dir)).isDirectory();
   } catch {
-    // Reported below.
+    throw new UsageError(`--repo ${given}: no such directory`);
   }
-  throw new UsageError(`--repo ${given}: no such directory`);
+  if (!isDirectory)
+    throw new UsageError(
+      `--repo ${given}: a file, not a directory: give the infra repo's checkout`,
+    );
 }
 
 async function readClusterSnapshot(

@@ -351,6 +351,12 @@ describe("pr-autoscaler plan", () => {
     ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("no-such-repo: no such directory");
+    // A file there is not said to be missing.
+    const file = await runCli(["plan", "--repo", snapshotFile(), "--snapshot", snapshotFile()]);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toMatch(
+      /--repo \S+\.json: a file, not a directory: give the infra repo's checkout\n$/,
+    );
     const repo = infraRepo("no-config-bad-snapshot", { "terraform/terraform.tfvars": TFVARS });
     const run = await runCli(["plan", "--repo", repo, "--snapshot", join(root, "missing.json")]);
     expect(run.code).toBe(2);
