@@ -311,11 +311,11 @@ export function triggerText(trigger: Trigger): string {
     case "below-min":
       return `count ${trigger.current} is below the min of ${trigger.min}${trigger.schedule ? ` set by schedule ${trigger.schedule}` : ""}`;
     case "pending-pods":
-      return `${trigger.pods} pending pod(s) need ${trigger.newNodes} new node(s)`;
+      return `${count(trigger.pods, "pending pod")} ${trigger.pods === 1 ? "needs" : "need"} ${count(trigger.newNodes, "new node")}`;
     case "utilisation":
-      return `${trigger.resource} ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} % for ${formatDuration(trigger.windowMs)} (${trigger.basis}): ${trigger.newNodes} new node(s)`;
+      return `${trigger.resource} ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} % for ${formatDuration(trigger.windowMs)} (${trigger.basis}): ${count(trigger.newNodes, "new node")}`;
     case "requests":
-      return `${trigger.resource} requests ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} %: ${trigger.newNodes} new node(s)`;
+      return `${trigger.resource} requests ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} %: ${count(trigger.newNodes, "new node")}`;
     case "above-max":
       return `count ${trigger.current} is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
     case "unready-node":
@@ -348,7 +348,7 @@ function pendingLines(decision: NodeDecision): string[] {
     : undefined;
   if (pending.considered === 0) return unread ? [unread] : [];
   const lines = [
-    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} fit free room on existing nodes, ${pending.onNew.length} go on ${newNodesText(decision)}`,
+    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} ${pending.onExisting.length === 1 ? "fits" : "fit"} free room on existing nodes, ${pending.onNew.length} go on ${newNodesText(decision)}`,
     ...(unread ? [unread] : []),
   ];
   for (const placed of pending.onExisting)
@@ -389,23 +389,23 @@ export function overMaxLine(
   const { pending } = decision;
   if (pods.length === 0) return undefined;
   const bound = boundReached(decision);
-  return `beyond ${bound.name}: ${pending.neededNewNodes} new node(s) needed, ${pending.newNodes} allowed (the ${bound.name} is ${bound.value}); left pending: ${pods.join(", ")}`;
+  return `beyond ${bound.name}: ${count(pending.neededNewNodes, "new node")} needed, ${pending.newNodes} allowed (the ${bound.name} is ${bound.value}); left pending: ${pods.join(", ")}`;
 }
 
 /**
- * `3 node(s) to come (2 joining, 1 new)`: the nodes the pending pods go on, naming those the repo
+ * `3 nodes to come (2 joining, 1 new)`: the nodes the pending pods go on, naming those the repo
  * already asks for. Past `provisionTimeout` those are not joining: the provisioning-failed hold
  * says they did not come, and they are not said to be on their way.
  */
 function newNodesText(decision: NodeDecision): string {
   const { awaited, newNodes } = decision.pending;
-  if (!awaited) return `${newNodes} new node(s)`;
+  if (!awaited) return count(newNodes, "new node");
   const failed = decision.holds.some(
     (hold) => hold.kind === "provisioning-failed" && hold.state === "joining",
   );
   return failed
-    ? `${newNodes} node(s) (${awaited} the repo asks for that did not join in time, ${newNodes - awaited} new)`
-    : `${newNodes} node(s) to come (${awaited} joining, ${newNodes - awaited} new)`;
+    ? `${count(newNodes, "node")} (${awaited} the repo asks for that did not join in time, ${newNodes - awaited} new)`
+    : `${count(newNodes, "node")} to come (${awaited} joining, ${newNodes - awaited} new)`;
 }
 
 /**
@@ -534,7 +534,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "pods-orphaned":
       return `${count(hold.pods, "pod")} ${hold.pods === 1 ? "is" : "are"} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} meanwhile`;
     case "pending-wait": {
-      const waited = `${hold.pods} pending pod(s) need new nodes but have waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor)`;
+      const waited = `${count(hold.pods, "pending pod")} ${hold.pods === 1 ? "needs new nodes but has" : "need new nodes but have"} waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor)`;
       if (hold.max === undefined)
         return `${waited}; nodes are added for them from ${hold.until} if they still wait, and none is removed for low usage meanwhile`;
       const bound = `the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max}`;
@@ -709,7 +709,7 @@ function checkText(check: SustainedCheck): string {
     case "unknown":
       return `${goal}: unknown, ${notObservedText(check)}`;
     case "no-evidence":
-      return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${check.samples} history sample(s)` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`}; ${shortfallText(check.shortfall, check.windowMs)})`;
+      return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${count(check.samples, "history sample")}` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`}; ${shortfallText(check.shortfall, check.windowMs)})`;
   }
 }
 
@@ -802,11 +802,11 @@ export function conditionText(
     case "no-blockers":
       if (condition.unread)
         return `${blockersUnknownText(condition.node, condition.blockers.length)}: ${mark} (${unreadListsText(condition.unread)})`;
-      return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : `${condition.blockers.length} blocker(s)`}: ${mark}`;
+      return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : count(condition.blockers.length, "blocker")}: ${mark}`;
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `the pods of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes: unknown, so not met (${podsFitUnreadText(condition.node, condition.unread)})`;
-      return `${condition.pods} pod(s) of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
+      return `${count(condition.pods, "pod")} of ${condition.node}${alsoCordonedText(condition.cordoned)} ${condition.pods === 1 && !condition.cordoned ? "fits" : "fit"} on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
     case "projection":
       // Unknown is no figure to compare: "cpu after removal unknown < 70 %" would read as one.
       if (condition.projected === undefined)
@@ -821,12 +821,12 @@ export function conditionText(
 
 /**
  * A node's blockers while a list they rest on was not read in full: those found, and that more
- * may be there (`talos-worker-4's blockers are unknown`, `… has 1 blocker(s), and may have more`).
+ * may be there (`talos-worker-4's blockers are unknown`, `… has 1 blocker, and may have more`).
  */
 function blockersUnknownText(node: string, found: number): string {
   return found === 0
     ? `${node}'s blockers are unknown`
-    : `${node} has ${found} blocker(s), and may have more`;
+    : `${node} has ${count(found, "blocker")}, and may have more`;
 }
 
 /** `the list of poddisruptionbudgets was not read in full: …`, naming each list. */
@@ -864,7 +864,7 @@ export function refusalText(condition: ScaleDownCondition): string {
     case "no-blockers":
       if (condition.unread)
         return `${blockersUnknownText(condition.node, condition.blockers.length)} (${unreadListsText(condition.unread)})`;
-      return `${condition.node} has ${condition.blockers.length} blocker(s)`;
+      return `${condition.node} has ${count(condition.blockers.length, "blocker")}`;
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `whether the pods of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes is unknown (${podsFitUnreadText(condition.node, condition.unread)})`;
@@ -877,12 +877,12 @@ export function refusalText(condition: ScaleDownCondition): string {
 }
 
 /**
- * `, with the 2 pod(s) of cordoned talos-worker-2 (a drain would move them)`, when some were
+ * `, with the 2 pods of cordoned talos-worker-2 (a drain would move them)`, when some were
  * placed too.
  */
 function alsoCordonedText(cordoned: { nodes: string[]; pods: number } | undefined): string {
   if (!cordoned) return "";
-  return `, with the ${cordoned.pods} pod(s) of cordoned ${cordoned.nodes.join(", ")} (a drain would move them)`;
+  return `, with the ${count(cordoned.pods, "pod")} of cordoned ${cordoned.nodes.join(", ")} (a drain would move ${cordoned.pods === 1 ? "it" : "them"})`;
 }
 
 /**
@@ -905,7 +905,7 @@ function bulkText(bulk: BulkRemovalReport, decision: NodeDecision): string {
   if (bulk.nodes.length > 1)
     return `${bulk.nodes.length} empty nodes ${made ? "go" : "would go"} together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}${kept || `; ${bulkStopText(stop)}`}`;
   if (stop.kind === "not-empty" && stop.node === first)
-    return `${first} ${made ? "goes" : "would go"} alone: it runs ${stop.pods} pod(s), and only empty nodes go together${kept}`;
+    return `${first} ${made ? "goes" : "would go"} alone: it runs ${count(stop.pods, "pod")}, and only empty nodes go together${kept}`;
   return `${first} ${made ? "goes" : "would go"} alone${kept || `; ${bulkStopText(stop)}`}`;
 }
 
@@ -947,9 +947,9 @@ function bulkStopText(stop: BulkStop): string {
     case "candidate":
       return `no more: ${stop.problem}`;
     case "blockers":
-      return `not ${stop.node} too: it has ${stop.blockers.length} blocker(s)`;
+      return `not ${stop.node} too: it has ${count(stop.blockers.length, "blocker")}`;
     case "not-empty":
-      return `not ${stop.node} too: it runs ${stop.pods} pod(s), and a node with pods goes alone`;
+      return `not ${stop.node} too: it runs ${count(stop.pods, "pod")}, and a node with pods goes alone`;
     case "cordoned":
       return `not ${stop.node} too: it is cordoned (${cordonedText(stop.node)})`;
     case "needed":
@@ -1039,7 +1039,7 @@ function blockerText(blocker: DrainBlocker): string {
     case "scale-down-disabled":
       return `the node is annotated ${blocker.annotation}: "true"`;
     case "pdb":
-      return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb?.disruptionsAllowed} disruption(s)${blocker.pdb?.whenHealthy === undefined ? "" : ` (${blocker.pdb.whenHealthy} once all of its pods are healthy)`}, ${blocker.pdb?.podsOnNode} of its pods ${blocker.pdb?.podsOnNode === 1 ? "is" : "are"} here`;
+      return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb ? count(blocker.pdb.disruptionsAllowed, "disruption") : "an unknown number of disruptions"}${blocker.pdb?.whenHealthy === undefined ? "" : ` (${blocker.pdb.whenHealthy} once all of its pods are healthy)`}, ${blocker.pdb?.podsOnNode} of its pods ${blocker.pdb?.podsOnNode === 1 ? "is" : "are"} here`;
     case "pdbs-overlap":
       return `${blocker.pod}: PDBs ${blocker.pdbs?.join(" and ")} both select it, and the eviction API refuses a pod with more than one`;
     case "local-storage":

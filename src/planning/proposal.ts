@@ -138,7 +138,7 @@ export function nodeProposals(
  * new node of the pool would hold, those below its `expendablePriority`, and those left pending
  * beyond its max (or host cap). A pod a pool's note names already is not named again. Each line
  * is the explanation's: `pool workers: never fits: batch/x (cpu 3, memory 1 GiB): needs more cpu
- * than a new node has`, `pool workers: beyond max: 3 new node(s) needed, 1 allowed (the max is
+ * than a new node has`, `pool workers: beyond max: 3 new nodes needed, 1 allowed (the max is
  * 4); left pending: batch/y, batch/z`. It is a warning when pods it names are left pending
  * beyond the max once they no longer wait for `scaleUp.pendingFor`, as a pool's note is.
  */

@@ -46,7 +46,7 @@ describe("pr-autoscaler demo (what npm start shows without a GitHub App)", () =>
     expect(text).toContain(
       "    auto-merge: merges itself under rule add-one-node (preset:homelab)",
     );
-    expect(text).toContain("    why: 2 pending pod(s) need 1 new node(s)");
+    expect(text).toContain("    why: 2 pending pods need 1 new node");
     expect(text).toContain("    -worker_count      = 3\n    +worker_count      = 4\n");
     expect(text).toMatch(
       /Right-size media\/\w+: cpu .* → .*, memory .* → .*\n {4}pr-autoscaler\/resources-media-\w+ · autoscaling, rightsizing/,

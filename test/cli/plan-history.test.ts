@@ -567,7 +567,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
       deadline: "2026-11-22T10:09:00.000Z",
     });
     expect(poolNote(output).message).toContain(
-      "pending pods: 2 considered, 0 fit free room on existing nodes, 2 go on 1 node(s) to come (1 joining, 0 new)",
+      "pending pods: 2 considered, 0 fit free room on existing nodes, 2 go on 1 node to come (1 joining, 0 new)",
     );
   });
 

@@ -67,9 +67,9 @@ describe("plan acceptance, scale-down: the node Terraform count destroys is the 
     const note = poolNote(output);
     expect(note).toContain("trigger: usage and requests stayed below the scale-down thresholds");
     expect(note).toContain("scale-down: a decrease would remove talos-worker-4");
-    expect(note).toContain("not removed: talos-worker-4 has 1 blocker(s)");
+    expect(note).toContain("not removed: talos-worker-4 has 1 blocker");
     expect(note).toContain(
-      "blockers on talos-worker-4: home/mosquitto-0: PDB home/mosquitto allows 0 disruption(s), 1 of its pods is here",
+      "blockers on talos-worker-4: home/mosquitto-0: PDB home/mosquitto allows 0 disruptions, 1 of its pods is here",
     );
     expect(note).not.toContain("removing talos-worker-2");
     expect(condition(output, "no-blockers")).toEqual({
@@ -105,7 +105,7 @@ describe("plan acceptance, scale-down: annotations as cluster-autoscaler and Kar
     );
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "blockers on talos-worker-4: home/mosquitto-0: PDB home/mosquitto allows 0 disruption(s)",
+      "blockers on talos-worker-4: home/mosquitto-0: PDB home/mosquitto allows 0 disruptions",
     );
   });
 
@@ -236,7 +236,7 @@ describe("plan acceptance, scale-down: lists a removal rests on", () => {
     const output = await served.plan(NOW_FOUR);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "scale-down: talos-worker-4 has 1 blocker(s), and may have more: not met (the list of persistentvolumes was not read in full: a blocker it would show is unknown, not none)",
+      "scale-down: talos-worker-4 has 1 blocker, and may have more: not met (the list of persistentvolumes was not read in full: a blocker it would show is unknown, not none)",
     );
     expect(condition(output, "no-blockers")).toMatchObject({
       met: false,

@@ -70,9 +70,9 @@ describe("plan acceptance (scale-up): pods asking for ephemeral storage", () => 
     expect(text).toContain(
       "new node: 3800m cpu, 15.2 GiB memory, 110 pods, 54.6 GiB ephemeral storage (learned,",
     );
-    expect(text).toContain("trigger: 2 pending pod(s) need 2 new node(s)");
+    expect(text).toContain("trigger: 2 pending pods need 2 new nodes");
     expect(text).toContain(
-      "pending pods: 5 considered, 3 fit free room on existing nodes, 2 go on 2 new node(s)",
+      "pending pods: 5 considered, 3 fit free room on existing nodes, 2 go on 2 new nodes",
     );
     expect(text).toMatch(
       /ci\/runner-29123400-dsk1x \(cpu 100m, memory 128 MiB, ephemeral-storage 30 GiB\) fits on talos-worker-\d/,
@@ -152,7 +152,7 @@ describe("plan acceptance (scale-up): cpu held above its threshold, read from Pr
       expect.objectContaining({ kind: "utilisation", resource: "cpu", newNodes: 2 }),
     ]);
     expect(reasons(output)).toContain(
-      "trigger: cpu 92 % ≥ 60 % for 5m (usage-window): 2 new node(s)",
+      "trigger: cpu 92 % ≥ 60 % for 5m (usage-window): 2 new nodes",
     );
   });
 
@@ -166,7 +166,7 @@ describe("plan acceptance (scale-up): cpu held above its threshold, read from Pr
     const whole = await planWith("30m", ["--prometheus-window", "30m"]);
     expect(whole.proposals[0]).toMatchObject({ from: 3, to: 5 });
     expect(reasons(whole)).toContain(
-      "trigger: cpu 92 % ≥ 60 % for 30m (usage-window): 2 new node(s)",
+      "trigger: cpu 92 % ≥ 60 % for 30m (usage-window): 2 new nodes",
     );
   });
 });
@@ -338,9 +338,9 @@ describe("plan acceptance (scale-up): what a pod asks for that a worker may lack
     const output = await plan([...cluster(), ...fillers(WORKERS, "3700m"), ...small]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
     const text = reasons(output);
-    expect(text).toContain("trigger: 115 pending pod(s) need 2 new node(s)");
+    expect(text).toContain("trigger: 115 pending pods need 2 new nodes");
     expect(text).toContain(
-      "pending pods: 115 considered, 0 fit free room on existing nodes, 115 go on 2 new node(s)",
+      "pending pods: 115 considered, 0 fit free room on existing nodes, 115 go on 2 new nodes",
     );
     const pending = output.proposals[0]?.decision?.pending as
       | { onNew: { node: string }[] }

@@ -138,7 +138,7 @@ describe("plan acceptance: a Deployment of 5 replicas pending on a pool of 2", (
     });
     const text = reasons(output);
     expect(text).toContain("bounds: min 1, max 5");
-    expect(text).toContain("trigger: 5 pending pod(s) need 3 new node(s)");
+    expect(text).toContain("trigger: 5 pending pods need 3 new nodes");
     expect(text).toContain("apps/web-6f7c8d9b5-rep4x (cpu 1500m, memory 1 GiB) → new-3");
     expect(output.notes).toEqual([]);
     const run = await served.run([], { ...files, config: MINIMAL });
@@ -162,7 +162,7 @@ describe("plan acceptance: requests as the scheduler counts them", () => {
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
     const text = reasons(output);
-    expect(text).toContain("trigger: 3 pending pod(s) need 2 new node(s)");
+    expect(text).toContain("trigger: 3 pending pods need 2 new nodes");
     expect(text).toMatch(
       /web-6f7c8d9b5-unit1 \(cpu 500m, memory 953\.7 MiB\) fits on talos-worker-/,
     );
@@ -503,9 +503,9 @@ describe("plan acceptance: what the drain may evict from the node a decrease rem
     );
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
-    expect(note).toContain("not removed: talos-worker-4 has 1 blocker(s)");
+    expect(note).toContain("not removed: talos-worker-4 has 1 blocker");
     expect(note).toContain(
-      "blockers on talos-worker-4: apps/web-6f7c8d9b5-pdb4x: PDB apps/web allows 0 disruption(s), 1 of its pods is here",
+      "blockers on talos-worker-4: apps/web-6f7c8d9b5-pdb4x: PDB apps/web allows 0 disruptions, 1 of its pods is here",
     );
   });
 
@@ -522,7 +522,7 @@ describe("plan acceptance: what the drain may evict from the node a decrease rem
     const text = reasons(output);
     expect(text).toContain("scale down 4 → 3, removing talos-worker-4");
     expect(text).toContain("talos-worker-4 has no blockers: met");
-    expect(text).toContain("1 pod(s) of talos-worker-4 fit on the other nodes: met");
+    expect(text).toContain("1 pod of talos-worker-4 fits on the other nodes: met");
   });
 
   it("warns when a blocker no time lifts keeps the count above the max, not when a budget does", async () => {
@@ -534,7 +534,7 @@ describe("plan acceptance: what the drain may evict from the node a decrease rem
     expect(held.proposals).toEqual([]);
     const note = held.notes.find((entry) => entry.subject === "pool/workers");
     expect(note?.level).toBe("warning");
-    expect(note?.message).toContain("not removed: talos-worker-4 has 1 blocker(s)");
+    expect(note?.message).toContain("not removed: talos-worker-4 has 1 blocker");
     expect(note?.message).toContain("blockers on talos-worker-4: default/debug-shell:");
     // A budget allowing no disruption now allows one once its pods are healthy again: of the
     // two replicas maxUnavailable 1 wants one healthy, and web-…-pdb2x is not Ready.
@@ -551,7 +551,7 @@ describe("plan acceptance: what the drain may evict from the node a decrease rem
     const waits = budgeted.notes.find((entry) => entry.subject === "pool/workers");
     expect(waits?.level).toBe("info");
     expect(waits?.message).toContain(
-      "blockers on talos-worker-4: apps/web-6f7c8d9b5-pdb4x: PDB apps/web allows 0 disruption(s) (1 once all of its pods are healthy), 1 of its pods is here",
+      "blockers on talos-worker-4: apps/web-6f7c8d9b5-pdb4x: PDB apps/web allows 0 disruptions (1 once all of its pods are healthy), 1 of its pods is here",
     );
   });
 
@@ -569,7 +569,7 @@ describe("plan acceptance: what the drain may evict from the node a decrease rem
     expect(note?.level).toBe("warning");
     expect(note?.message).toContain("trigger: count 4 is above the max of 3");
     expect(note?.message).toContain(
-      "blockers on talos-worker-4: apps/web-6f7c8d9b5-pdb4x: PDB apps/web allows 0 disruption(s), 1 of its pods is here",
+      "blockers on talos-worker-4: apps/web-6f7c8d9b5-pdb4x: PDB apps/web allows 0 disruptions, 1 of its pods is here",
     );
   });
 
@@ -591,7 +591,7 @@ describe("plan acceptance: what the drain may evict from the node a decrease rem
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
     const text = reasons(output);
     expect(text).toContain("talos-worker-4 has no blockers: met");
-    expect(text).toContain("0 pod(s) of talos-worker-4 fit on the other nodes: met");
+    expect(text).toContain("0 pods of talos-worker-4 fit on the other nodes: met");
   });
 });
 

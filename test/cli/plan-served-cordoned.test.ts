@@ -139,7 +139,7 @@ describe("plan against a served cluster: a cordoned node is a person's", () => {
     const output = await served.plan({ config: tuned(quick) });
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "not removed: not every pod of talos-worker-3, with the 2 pod(s) of cordoned talos-worker-2 (a drain would move them) fits on the other nodes (no room for media/sonarr-5f6d7c8b9-crda2",
+      "not removed: not every pod of talos-worker-3, with the 2 pods of cordoned talos-worker-2 (a drain would move them) fits on the other nodes (no room for media/sonarr-5f6d7c8b9-crda2",
     );
     // Pods that fit beside each other on talos-worker-1 let talos-worker-3 go.
     const small = await plan([...nodes, sonarr("b1", "1000m"), sonarr("b2", "1000m")], {
@@ -147,7 +147,7 @@ describe("plan against a served cluster: a cordoned node is a person's", () => {
     });
     expect(small.proposals[0]).toMatchObject({ from: 3, to: 2 });
     expect(small.proposals[0]?.reasons).toContain(
-      "  scale-down: 0 pod(s) of talos-worker-3, with the 2 pod(s) of cordoned talos-worker-2 (a drain would move them) fit on the other nodes: met",
+      "  scale-down: 0 pods of talos-worker-3, with the 2 pods of cordoned talos-worker-2 (a drain would move them) fit on the other nodes: met",
     );
   });
 

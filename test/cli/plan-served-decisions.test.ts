@@ -50,7 +50,7 @@ describe("plan against a served cluster: pending pods after the free room", () =
     });
     const reasons = output.proposals[0]?.reasons ?? [];
     expect(reasons).toContain(
-      "  pending pods: 7 considered, 3 fit free room on existing nodes, 4 go on 2 new node(s)",
+      "  pending pods: 7 considered, 3 fit free room on existing nodes, 4 go on 2 new nodes",
     );
     for (const node of ["talos-worker-1", "talos-worker-2", "talos-worker-3"])
       expect(reasons.filter((line) => line.endsWith(`fits on ${node}`))).toHaveLength(1);

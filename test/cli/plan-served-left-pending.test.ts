@@ -40,7 +40,7 @@ const JOBS = [job("aaaaa"), job("bbbbb"), job("ccccc")];
 const AT_FOUR = { config: config({ "max: 6": "max: 4" }) };
 
 const BEYOND =
-  "beyond max: 3 new node(s) needed, 1 allowed (the max is 4); left pending: batch/transcode-29123400-bbbbb, batch/transcode-29123400-ccccc";
+  "beyond max: 3 new nodes needed, 1 allowed (the max is 4); left pending: batch/transcode-29123400-bbbbb, batch/transcode-29123400-ccccc";
 const EXPENDABLE =
   "expendable: default/balloon-7d6c5b4a3-exp01 (cpu 1, memory 1 GiB): priority -100 is below the pool's expendablePriority of -10, so it waits for room and adds no node";
 
@@ -199,7 +199,7 @@ describe("plan against a served cluster: pods waiting for scaleUp.pendingFor abo
       },
     ]);
     expect(output.proposals[0]?.reasons).toContain(
-      "  hold: 1 pending pod(s) need new nodes but have waited less than 10m (scaleUp.pendingFor); above the max of 3, no node is added for them, and the count comes down to it, and no further for low usage, while they wait",
+      "  hold: 1 pending pod needs new nodes but has waited less than 10m (scaleUp.pendingFor); above the max of 3, no node is added for them, and the count comes down to it, and no further for low usage, while they wait",
     );
   });
 });

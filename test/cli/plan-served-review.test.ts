@@ -254,7 +254,7 @@ describe("plan review: pending pods take free room outside the pool first", () =
       /transcode-29123400-onbig2 [^\n]*fits on talos-big-2/,
     );
     expect(poolNote(output, "big")).toMatch(
-      /pod\(s\) of talos-big-2 fit on the other nodes: not met \(no room for batch\/transcode-29123400-onbig2: it needs more cpu than any other node of the pool has free\)/,
+      /pods? of talos-big-2 fits? on the other nodes: not met \(no room for batch\/transcode-29123400-onbig2: it needs more cpu than any other node of the pool has free\)/,
     );
   });
 
@@ -344,7 +344,7 @@ describe("plan review: a pod the scheduler nominated a node for", () => {
     );
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(
-      /pod\(s\) of talos-worker-4 fit on the other nodes: not met \(no room for media\/tdarr-node-6d8c7f5b49-nomin: it needs more cpu than any other node of the pool has free\)/,
+      /pods? of talos-worker-4 fits? on the other nodes: not met \(no room for media\/tdarr-node-6d8c7f5b49-nomin: it needs more cpu than any other node of the pool has free\)/,
     );
   });
 
@@ -502,7 +502,7 @@ describe("plan review: a budget over the node to remove, as the eviction API app
   it("keeps it while the budget is short, unless the policy is AlwaysAllow", async () => {
     const short = await served([replica(false), budget("postgres", { minAvailable: 3 }, 2, 3)]);
     expect(short.proposals).toEqual([]);
-    expect(poolNote(short)).toContain("db/postgres-1: PDB db/postgres allows 0 disruption(s)");
+    expect(poolNote(short)).toContain("db/postgres-1: PDB db/postgres allows 0 disruptions");
     const always = await served([
       replica(false),
       budget("postgres", { minAvailable: 3, unhealthyPodEvictionPolicy: "AlwaysAllow" }, 2, 3),
@@ -518,7 +518,7 @@ describe("plan review: a budget over the node to remove, as the eviction API app
     (only.status as Raw).expectedPods = 1;
     const output = await served([replica(false), only]);
     expect(output.proposals).toEqual([]);
-    expect(poolNote(output)).toContain("db/postgres-1: PDB db/postgres allows 0 disruption(s)");
+    expect(poolNote(output)).toContain("db/postgres-1: PDB db/postgres allows 0 disruptions");
   });
 
   it("keeps the node while the budget's status is older than its spec, and says so", async () => {
@@ -528,7 +528,7 @@ describe("plan review: a budget over the node to remove, as the eviction API app
     const run = await cluster4.run([], OVER_MAX);
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain("scale down");
-    expect(run.stdout).toContain("db/postgres-1: PDB db/postgres allows 0 disruption(s)");
+    expect(run.stdout).toContain("db/postgres-1: PDB db/postgres allows 0 disruptions");
     expect(run.stderr).toContain(
       "warning: pdb/db/postgres: status.observedGeneration 1 is older than the spec's generation 2",
     );

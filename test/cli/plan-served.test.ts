@@ -61,7 +61,7 @@ describe("plan against a served cluster: pending pods", () => {
     expect(proposal?.reasons).toEqual(
       expect.arrayContaining([
         "  new node: 3800m cpu, 15.2 GiB memory, 110 pods (learned, most-common allocatable, like talos-worker-1 and 2 others); DaemonSets take 100m cpu, 128 MiB, 1 pod",
-        "  pending pods: 3 considered, 0 fit free room on existing nodes, 3 go on 2 new node(s)",
+        "  pending pods: 3 considered, 0 fit free room on existing nodes, 3 go on 2 new nodes",
       ]),
     );
   });
@@ -463,7 +463,7 @@ describe("plan against a served cluster: removing a node", () => {
     // What the window shows cannot change the outcome: no window-uncovered hold.
     expect(note?.holds ?? []).toEqual([]);
     expect(note?.message).not.toContain("not yet over the window");
-    expect(note?.message).toContain("not removed: talos-worker-4 has 1 blocker(s)");
+    expect(note?.message).toContain("not removed: talos-worker-4 has 1 blocker");
     expect(note?.message).toContain(
       "blockers on talos-worker-4: default/debug-shell: no controller would recreate it",
     );
@@ -558,7 +558,7 @@ describe("plan against a served cluster: removing a node", () => {
       );
       expect(output.proposals).toEqual([]);
       const note = poolNote(output);
-      expect(note).toContain("talos-worker-4 has 1 blocker(s): not met");
+      expect(note).toContain("talos-worker-4 has 1 blocker: not met");
       expect(note).toContain(
         `blockers on talos-worker-4: the node is annotated ${annotation}: "true"`,
       );
@@ -612,7 +612,7 @@ describe("plan against a served cluster: removing a node", () => {
       const output = await plan([...cluster(FOUR), ...apps(), ...objects], OVER_MAX);
       expect(output.proposals).toEqual([]);
       const note = poolNote(output);
-      expect(note).toContain("talos-worker-4 has 1 blocker(s): not met");
+      expect(note).toContain("talos-worker-4 has 1 blocker: not met");
       expect(note).toMatch(/blockers on talos-worker-4: /);
       expect(note).toMatch(named);
     },
@@ -695,7 +695,7 @@ describe("plan against a served cluster: safety stops", () => {
     });
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     expect(output.proposals[0]?.reasons.join("\n")).toMatch(
-      /beyond max: 2 new node\(s\) needed, 1 allowed/,
+      /beyond max: 2 new nodes needed, 1 allowed/,
     );
   });
 

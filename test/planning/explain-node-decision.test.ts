@@ -19,7 +19,7 @@ describe("explainNodeDecision", () => {
     );
     expect(lines[0]).toBe("pool workers (terraform/terraform.tfvars worker_count): scale up 2 → 3");
     expect(lines).toContain("  pull request: update #4 to 3");
-    expect(lines).toContain("  trigger: 1 pending pod(s) need 1 new node(s)");
+    expect(lines).toContain("  trigger: 1 pending pod needs 1 new node");
     expect(lines).toContain("  pending: web/a (cpu 3, memory 2 GiB) → new-1");
     expect(lines).toContain(
       "  never fits: ml/huge (cpu 1, memory 64 GiB): needs more memory than a new node has",
@@ -52,7 +52,7 @@ describe("explainNodeDecision", () => {
     expect(lines).toContain("  scale-down: cpu after removal 15 % < 70 %: met");
     expect(lines).toContain("  scale-down: worker-3 has no blockers: met");
     expect(lines).toContain(
-      "  scale-down: worker-3 goes alone: it runs 1 pod(s), and only empty nodes go together",
+      "  scale-down: worker-3 goes alone: it runs 1 pod, and only empty nodes go together",
     );
   });
 
@@ -66,7 +66,7 @@ describe("explainNodeDecision", () => {
       "pool workers (terraform/terraform.tfvars worker_count): scale down 4 → 2, removing worker-4, worker-3",
     );
     expect(lines).toContain(
-      "  scale-down: 2 empty nodes go together (at most 10): worker-4, worker-3; not worker-2 too: it runs 1 pod(s), and a node with pods goes alone",
+      "  scale-down: 2 empty nodes go together (at most 10): worker-4, worker-3; not worker-2 too: it runs 1 pod, and a node with pods goes alone",
     );
   });
 
@@ -85,7 +85,7 @@ describe("explainNodeDecision", () => {
     const lines = explainNodeDecision(planOne(snapshot, { scaleUp: { pendingFor: "2m" } }));
     expect(lines[0]).toBe("pool workers (terraform/terraform.tfvars worker_count): no change at 2");
     expect(lines).toContain(
-      "  hold: 1 pending pod(s) need new nodes but have waited less than 2m (scaleUp.pendingFor); nodes are added for them from 2025-06-06T12:01:30.000Z if they still wait, and none is removed for low usage meanwhile",
+      "  hold: 1 pending pod needs new nodes but has waited less than 2m (scaleUp.pendingFor); nodes are added for them from 2025-06-06T12:01:30.000Z if they still wait, and none is removed for low usage meanwhile",
     );
   });
 
@@ -114,7 +114,7 @@ describe("explainNodeDecision", () => {
       true,
     );
     expect(lines).toContain(
-      "  blockers on worker-3: db/pg-0: local storage data (emptyDir); db/pg-0: PDB db/pg allows 0 disruption(s), 1 of its pods is here",
+      "  blockers on worker-3: db/pg-0: local storage data (emptyDir); db/pg-0: PDB db/pg allows 0 disruptions, 1 of its pods is here",
     );
   });
 
@@ -234,7 +234,7 @@ describe("explainNodeDecision: a wanted scale-down that its conditions refuse", 
       "  trigger: usage and requests stayed below the scale-down thresholds",
     );
     expect(trigger).toBeGreaterThan(0);
-    expect(lines[trigger + 1]).toBe("  not removed: worker-3 has 1 blocker(s)");
+    expect(lines[trigger + 1]).toBe("  not removed: worker-3 has 1 blocker");
   });
 
   it("names the min when the pool is quiet at its min", () => {
@@ -271,7 +271,7 @@ describe("explainNodeDecision: a wanted scale-down that its conditions refuse", 
     // Usage has no evidence over its window, and is not among the reasons the node stays.
     expect(kinds(decision.scaleDown.refusedBy ?? [])).toEqual(["no-blockers"]);
     const lines = explainNodeDecision(decision);
-    expect(lines).toContain("  not removed: worker-4 has 1 blocker(s)");
+    expect(lines).toContain("  not removed: worker-4 has 1 blocker");
     expect(lines).toContain(
       "  scale-down: above the host cap the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere (usage and requests decide only whether empty nodes go with it, up to scaleDown.maxEmptyBulk in all)",
     );
@@ -299,7 +299,7 @@ describe("explainNodeDecision: a wanted scale-down that its conditions refuse", 
     expect(decision.action).toBe("none");
     expect(kinds(decision.holds)).toEqual(["cooldown"]);
     const lines = explainNodeDecision(decision);
-    expect(lines).toContain("  trigger: 1 pending pod(s) need 1 new node(s)");
+    expect(lines).toContain("  trigger: 1 pending pod needs 1 new node");
     expect(lines.filter((line) => line.startsWith("  scale-down:"))).toEqual([]);
   });
 });
@@ -383,7 +383,7 @@ describe("explainNodeDecision: the host cap", () => {
       "  bounds: min 1, max 10, host cap 3 (memory ⌊(64 GiB − 8 GiB reserved) / 16 GiB⌋ = 3); in effect 1..3",
     );
     expect(lines).toContain(
-      "  beyond host cap: 2 new node(s) needed, 0 allowed (the host cap is 3); left pending: web/p0, web/p1",
+      "  beyond host cap: 2 new nodes needed, 0 allowed (the host cap is 3); left pending: web/p0, web/p1",
     );
     expect(lines.join("\n")).not.toContain("beyond max");
   });

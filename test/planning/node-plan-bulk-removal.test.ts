@@ -324,7 +324,7 @@ describe("bulk removal keeps every safety rule", () => {
     );
     const alone = planBulk(pool(5, [small("web/a", "worker-5")]), {}, { facts: { lastChange } });
     expect(explainNodeDecision(alone)).toContain(
-      "  scale-down: worker-5 would go alone: it runs 1 pod(s), and only empty nodes go together",
+      "  scale-down: worker-5 would go alone: it runs 1 pod, and only empty nodes go together",
     );
   });
 

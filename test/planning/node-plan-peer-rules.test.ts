@@ -401,7 +401,7 @@ describe("scale down with required pod anti-affinity", () => {
       causes: [{ pod: "dns/blocky-3", cause: "pod-anti-affinity" }],
     });
     expect(explainNodeDecision(decision).join("\n")).toContain(
-      "1 pod(s) of worker-4 fit on the other nodes: not met (dns/blocky-3: required pod anti-affinity keeps it off the nodes with room)",
+      "1 pod of worker-4 fits on the other nodes: not met (dns/blocky-3: required pod anti-affinity keeps it off the nodes with room)",
     );
   });
 

@@ -478,7 +478,7 @@ describe("pending pods while nodes join", () => {
     expect(decision.triggers).toContainEqual({ kind: "pending-pods", pods: 2, newNodes: 1 });
     expect(decision.pending).toMatchObject({ neededNewNodes: 3, awaited: 2 });
     expect(explainNodeDecision(decision)).toContain(
-      "  pending pods: 6 considered, 0 fit free room on existing nodes, 6 go on 3 node(s) to come (2 joining, 1 new)",
+      "  pending pods: 6 considered, 0 fit free room on existing nodes, 6 go on 3 nodes to come (2 joining, 1 new)",
     );
   });
 
@@ -507,7 +507,7 @@ describe("pending pods while nodes join", () => {
     expect(kinds(decision.holds)).toContain("provisioning-failed");
     expect(decision.pending).toMatchObject({ neededNewNodes: 2, awaited: 1 });
     expect(explainNodeDecision(decision)).toContain(
-      "  pending pods: 2 considered, 0 fit free room on existing nodes, 2 go on 2 node(s) (1 the repo asks for that did not join in time, 1 new)",
+      "  pending pods: 2 considered, 0 fit free room on existing nodes, 2 go on 2 nodes (1 the repo asks for that did not join in time, 1 new)",
     );
   });
 });

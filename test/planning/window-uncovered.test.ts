@@ -100,7 +100,7 @@ describe("usage past a threshold now, not shown over its window yet", () => {
     expect(kinds(decision.holds)).toEqual([]);
     expect(decision.pullRequest).toEqual({ action: "close", number: 7 });
     const text = explainNodeDecision(decision);
-    expect(text).toContain("  not removed: worker-4 has 1 blocker(s)");
+    expect(text).toContain("  not removed: worker-4 has 1 blocker");
     expect(text).toContain("  blockers on worker-4: debug/shell: no controller would recreate it");
     expect(text.join("\n")).not.toContain("not yet over the window");
   });

@@ -308,7 +308,7 @@ describe("the dashboard's pending pods that add no node", () => {
       /\n- `workers` fit unknown: batch\/zoned \(cpu 1, memory 1 GiB\): [^\n]*newNode\.labels/,
     );
     expect(body).toContain(
-      "- `workers` beyond max: 3 new node(s) needed, 1 allowed (the max is 3); left pending: batch/job-2, batch/job-3\n",
+      "- `workers` beyond max: 3 new nodes needed, 1 allowed (the max is 3); left pending: batch/job-2, batch/job-3\n",
     );
     // The plan's note on them says nothing the pool's lines do not: it is not shown again.
     for (const name of ["batch/huge", "batch/zoned", "batch/job-2"])

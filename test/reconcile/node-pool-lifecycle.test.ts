@@ -60,7 +60,7 @@ describe("an open decrease over reconciles", () => {
     const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
     // The comment says why, as the plan's explanation does: the pod waits, the max holds.
     expect(closing).toMatch(
-      /^The plan no longer wants this change: pool workers .*: no change at 3; trigger: 1 pending pod\(s\) need 1 new node\(s\); beyond max: 1 new node\(s\) needed, 0 allowed \(the max is 3\); left pending: apps\/big; hold: wanted 4 nodes, the max allows 3\.\n/,
+      /^The plan no longer wants this change: pool workers .*: no change at 3; trigger: 1 pending pod needs 1 new node; beyond max: 1 new node needed, 0 allowed \(the max is 3\); left pending: apps\/big; hold: wanted 4 nodes, the max allows 3\.\n/,
     );
   });
 
@@ -81,7 +81,7 @@ describe("an open decrease over reconciles", () => {
     expect(openTitles(w)).toEqual([]);
     const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
     expect(closing).toMatch(
-      /^The plan no longer wants this change: pool workers .*: no change at 3; trigger: 1 pending pod\(s\) need 1 new node\(s\); trigger: count 3 is above the max of 2; not removed: not every pod of talos-worker-2 fits on the other nodes \(no room for batch\/job-talos-worker-2: it needs more cpu than any other node of the pool has free\); beyond max: /,
+      /^The plan no longer wants this change: pool workers .*: no change at 3; trigger: 1 pending pod needs 1 new node; trigger: count 3 is above the max of 2; not removed: not every pod of talos-worker-2 fits on the other nodes \(no room for batch\/job-talos-worker-2: it needs more cpu than any other node of the pool has free\); beyond max: /,
     );
     // Nothing changes: no decrease is opened again.
     await runFor(w, 3, (at) => quiet(at, { extraPods: [...jobs, big] }));

@@ -44,7 +44,7 @@ describe("the pull request of a pool above its bounds", () => {
     );
     expect(text).not.toContain("more room than it needs");
     expect(text).toContain(
-      "Above its max the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere.\n\n- the decrease removes worker-4\n- worker-4 has no blockers: met\n- 1 pod(s) of worker-4 fit on the other nodes: met",
+      "Above its max the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere.\n\n- the decrease removes worker-4\n- worker-4 has no blockers: met\n- 1 pod of worker-4 fits on the other nodes: met",
     );
     // Usage that has no evidence is folded away under what it decides, not listed as a condition.
     const folded = text.indexOf(
@@ -80,7 +80,7 @@ describe("the pull request of a pool above its bounds", () => {
     const text = body(workers, { max: 3 }, pods);
     expect(text).toMatch(/^Pool \*\*workers\*\* is above its max of 3 with 4 nodes/);
     expect(text).toContain(
-      "### Why\n\n- count 4 is above the max of 3\n- overruled by the max: 1 pending pod(s) need 1 new node(s)\n",
+      "### Why\n\n- count 4 is above the max of 3\n- overruled by the max: 1 pending pod needs 1 new node\n",
     );
     expect(text).not.toContain("held back: wanted");
     expect(text).toContain("| big/a | 3800m | 0 B | stays pending: beyond the pool's max of 3 |");
@@ -97,7 +97,7 @@ describe("the pull request removing a node not Ready for scaleDown.unreadyTime",
     });
     const text = body([...nodes(3, busy), dead], {});
     expect(text).toContain(
-      "worker-4 has not been Ready for longer than 20m (scaleDown.unreadyTime), so its readiness decides, not usage: the node goes when nothing blocks it and its pods fit elsewhere.\n\n- count 4 above the min of 1: met\n- the decrease removes worker-4\n- worker-4 has no blockers: met\n- 1 pod(s) of worker-4 fit on the other nodes: met",
+      "worker-4 has not been Ready for longer than 20m (scaleDown.unreadyTime), so its readiness decides, not usage: the node goes when nothing blocks it and its pods fit elsewhere.\n\n- count 4 above the min of 1: met\n- the decrease removes worker-4\n- worker-4 has no blockers: met\n- 1 pod of worker-4 fits on the other nodes: met",
     );
     const folded = text.indexOf(
       "<summary>Usage and requests: they decide only whether more than one empty node goes at once</summary>",
@@ -123,9 +123,7 @@ describe("the pull request of a scale-up", () => {
     const { pods } = full(2, {}, 1);
     const workers = [...nodes(1, { usage: { cpu: "1", memory: "4Gi" } }), node("worker-2")];
     const text = body(workers, {}, pods);
-    expect(text).toMatch(
-      /^Pool \*\*workers\*\* needs more room: 1 pending pod\(s\) need 1 new node\(s\)\./,
-    );
+    expect(text).toMatch(/^Pool \*\*workers\*\* needs more room: 1 pending pod needs 1 new node\./);
     expect(text).not.toContain("held back");
     expect(text).not.toContain("usage unknown on");
   });
@@ -209,6 +207,6 @@ describe("the pull request of a decrease asked for by hand", () => {
       decision: { ...decision, action: "scale-down", desired: 2 },
     };
     const text = nodePullRequestBody(proposal, { manual: { by: "alice", count: 2 } });
-    expect(text).toContain("- without the request, no node would go: worker-3 has 1 blocker(s)");
+    expect(text).toContain("- without the request, no node would go: worker-3 has 1 blocker");
   });
 });

@@ -50,7 +50,7 @@ describe("the first pull request", () => {
     expect(pull.labels).toEqual(["autoscaling", "scale-up"]);
     expect(pull.branch).toBe(BRANCH);
     expect(pull.body).toContain(
-      "Pool **workers** needs more room: 1 pending pod(s) need 1 new node(s).",
+      "Pool **workers** needs more room: 1 pending pod needs 1 new node.",
     );
     expect(pull.body).toContain("| workers | 3 (3 Ready) | 3 → **4** | 1–6 |");
     expect(pull.body).toContain("| apps/batch-0 | 3 | 2 GiB | new node 1 |");
