@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { namingDisagreements, readRepoPoolNaming } from "../apply/guard-agreement.ts";
 import { loadGuardConfig } from "../apply/guard-config.ts";
-import { type ExitCode, InputError } from "../errors.ts";
+import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import { type ConfigIssue, formatConfigIssues } from "../policy/load-repo-config.ts";
 import { describePolicy } from "../policy/policy-describe.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
@@ -49,6 +49,9 @@ export const validateCommand: Command = {
 
 async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   const parsed = parseCommandArgs(args, OPTIONS, { min: 0, max: 1, names: "[DIR]" });
+  // As for an empty flag: a variable a script left unset, not the current directory.
+  if (parsed.positionals[0] === "")
+    throw new UsageError("DIR expects a directory, got an empty argument");
   const dir = resolve(io.cwd, parsed.positionals[0] ?? ".");
   await requireDirectory(dir, parsed.positionals[0] ?? ".");
   const notACheckout = await localRepo(dir).notACheckout();

@@ -109,6 +109,10 @@ describe("pr-autoscaler validate", () => {
     );
     await rm(misnamed, { recursive: true, force: true });
     await expect(validate(["a", "b"])).rejects.toMatchObject({ exitCode: 2 });
+    await expect(validate([""])).rejects.toMatchObject({
+      exitCode: 2,
+      message: "DIR expects a directory, got an empty argument",
+    });
     await expect(validate(["--strict"])).rejects.toMatchObject({ exitCode: 2 });
   });
 
