@@ -358,7 +358,10 @@ export function loadSnapshot(written: string, file: string): Snapshot {
     data = JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
-    throw new InputError(`not a JSON snapshot: ${message}`, {
+    // The location gives the line and column; the parser's offset and its own "(line 9 column
+    // 416)" would say it again, the offset in a form no editor goes to.
+    const said = message.replace(/ (?:in JSON )?at position \d+(?: \(line \d+ column \d+\))?$/, "");
+    throw new InputError(`not a JSON snapshot: ${said}`, {
       file,
       ...jsonErrorPosition(text, message),
     });
@@ -391,7 +394,8 @@ function jsonErrorPosition(text: string, message: string): { line?: number; colu
   const explicit = /line (\d+) column (\d+)/.exec(message);
   if (explicit) return { line: Number(explicit[1]), column: Number(explicit[2]) };
   const position = /position (\d+)/.exec(message);
-  if (!position) return {};
+  // A file cut short (a copy or a write that stopped) ends where the parser ran out of it.
+  if (!position) return /end of JSON input/.test(message) ? lineAndColumn(text, text.length) : {};
   return lineAndColumn(text, Number(position[1]));
 }
 

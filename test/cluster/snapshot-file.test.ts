@@ -131,9 +131,17 @@ describe("snapshot JSON", () => {
   it("names the line of a JSON syntax error", () => {
     const text = snapshotToJson(snapshot).replace('"complete": true,', '"complete": true');
     const error = loadError(text);
-    expect(error.message).toMatch(/^not a JSON snapshot/);
+    // The position is given once, as the location, not again as an offset in the message.
+    expect(error.message).toBe("not a JSON snapshot: Expected ',' or '}' after property value");
     expect(error.location?.file).toBe("snap.json");
     expect(error.location?.line).toBe(6);
+    // A file cut short after a key is said to end there, at its last line.
+    const whole = snapshotToJson(snapshot);
+    const cut = whole.slice(0, whole.indexOf('"nodes":') + '"nodes":'.length);
+    expect(loadError(cut)).toMatchObject({
+      message: "not a JSON snapshot: Unexpected end of JSON input",
+      location: { file: "snap.json", line: cut.split("\n").length },
+    });
   });
 
   it("names the path and line of a wrong value", () => {
