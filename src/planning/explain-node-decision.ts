@@ -228,7 +228,10 @@ function shapeLine(shape: NodeShape, disk: boolean): string {
 function leastText(learnedFrom: NonNullable<NodeShape["learnedFrom"]>): string {
   const taken = Object.entries(learnedFrom.least ?? {});
   if (taken.length === 0) return "";
-  const parts = taken.map(([resource, node]) => `the ${resource} of ${node}`);
+  const parts = taken.map(
+    ([resource, node]) =>
+      `the ${resource === "ephemeralStorage" ? "ephemeral storage" : resource} of ${node}`,
+  );
   const among =
     learnedFrom.rule === "smallest"
       ? "the least in the pool"

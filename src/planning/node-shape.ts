@@ -54,8 +54,9 @@ export interface NodeShape {
   source: "configured" | "learned" | "configured+learned";
   /**
    * The node whose allocatable was copied, and how many pool nodes share it. `least` names, for
-   * each of cpu, memory and pods that another allocatable the rule does not choose against has
-   * less of, the node whose amount was taken instead (below, `learnAllocatable`).
+   * each of cpu, memory, pods and ephemeral storage (`ephemeralStorage`) that another
+   * allocatable the rule does not choose against has less of, the node whose amount was taken
+   * instead (below, `learnAllocatable`).
    */
   learnedFrom?: {
     node: string;
@@ -143,7 +144,9 @@ export function newNodeShapeOrWhy(
     // A configured amount wins, and was taken from no node.
     const least = Object.fromEntries(
       Object.entries(learned.least ?? {}).filter(
-        ([resource]) => config[resource as LeastResource] === undefined,
+        ([resource]) =>
+          resource === "ephemeralStorage" ||
+          config[resource as Exclude<LeastResource, "ephemeralStorage">] === undefined,
       ),
     );
     if (Object.keys(least).length > 0) shape.learnedFrom.least = least;
@@ -220,7 +223,8 @@ function learnAllocatable(
   // `smallest`, or a most-common allocatable that as many nodes share as another, leaves shapes
   // the rule does not choose between, and `smaller` orders them by memory first: of an 8-core
   // 16 GiB VM and a 4-core 32 GiB one it takes the former, whose 8 cores a new VM may not have.
-  // Which of them a new VM is like is not known, so it is counted on for the least of each.
+  // Which of them a new VM is like is not known, so it is counted on for the least of each, its
+  // disk too (the least of any of their nodes, as of alike ones).
   const candidates = [...groups.values()].filter(
     (group) => rule === "smallest" || group.length === first.length,
   );
@@ -239,11 +243,14 @@ function learnAllocatable(
 }
 
 /** The resources a new node is counted on for the least of, among shapes alike to the rule. */
-type LeastResource = "cpu" | "memory" | "pods";
+type LeastResource = "cpu" | "memory" | "pods" | "ephemeralStorage";
 
 /**
  * Lowers each of `allocatable`'s cpu, memory and pods to the least that a node of `candidates`
- * reports, and names the node each lowered amount was taken from (`undefined` when none was).
+ * reports, and its ephemeral storage to the least that any of their nodes reports (disks of
+ * alike VMs differ by a few blocks), and names the node each lowered amount was taken from
+ * (`undefined` when none was). A disk is lowered only when the model reports one: unknown stays
+ * unknown.
  */
 function leastOf(
   candidates: readonly NodeInfo[][],
@@ -259,6 +266,13 @@ function leastOf(
       allocatable[resource] = amount;
       least[resource] = model.name;
     }
+  }
+  for (const node of candidates.flat().sort(byName)) {
+    const amount = node.allocatable.ephemeralStorage;
+    const current = allocatable.ephemeralStorage;
+    if (amount === undefined || current === undefined || amount >= current) continue;
+    allocatable.ephemeralStorage = amount;
+    least.ephemeralStorage = node.name;
   }
   return Object.keys(least).length > 0 ? least : undefined;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
+import type { NodeInfo } from "../../src/planning/snapshot.ts";
 import { buildSnapshot, nodes, pdb, pendingPod, pod } from "../support/snapshot-builder.ts";
 import { BUSY, kinds, NOW, planOne } from "./plan-helpers.ts";
 
@@ -36,6 +37,23 @@ describe("explainNodeDecision", () => {
     expect(lines).toContain("  trigger: count 1 is below the min of 2");
     expect(lines).toContain(
       "  new node: 4 cpu, 16 GiB memory, 110 pods (learned, most-common allocatable, like worker-1)",
+    );
+  });
+
+  it("names the node a new node's ephemeral storage is taken from, as its cpu", () => {
+    // An 8-core VM with a 100 GiB disk beside a 4-core one with 40 GiB: a new VM may be either.
+    const [big, small] = nodes(2, { usage: { cpu: "1", memory: "4Gi" } }) as [NodeInfo, NodeInfo];
+    big.allocatable = { ...big.allocatable, cpu: 8000, ephemeralStorage: 100 * 2 ** 30 };
+    small.allocatable = {
+      ...small.allocatable,
+      memory: 32 * 2 ** 30,
+      ephemeralStorage: 40 * 2 ** 30,
+    };
+    const lines = explainNodeDecision(
+      planOne(buildSnapshot({ nodes: [big, small] }), { min: 3, newNode: { from: "smallest" } }),
+    );
+    expect(lines).toContain(
+      "  new node: 4 cpu, 16 GiB memory, 110 pods (learned, smallest allocatable, like worker-1, but for the cpu of worker-2 and the ephemeral storage of worker-2, the least in the pool)",
     );
   });
 

@@ -77,6 +77,28 @@ describe("newNodeShape", () => {
     expect(shapeOf(mixed, { from: "smallest" })?.learnedFrom?.least).toBeUndefined();
   });
 
+  it("counts on the least ephemeral storage of shapes the rule does not choose between", () => {
+    // A new VM may be either size, its disk too: the 4-core VM's 40 GiB, not the model's 100.
+    const disk = (name: string, spec: Parameters<typeof node>[1], gib: number) => {
+      const made = node(name, spec);
+      made.allocatable = { ...made.allocatable, ephemeralStorage: gib * GI };
+      return made;
+    };
+    const apart = [
+      disk("w1", { cpu: "8", memory: "16Gi" }, 100),
+      disk("w2", { cpu: "4", memory: "32Gi" }, 40),
+    ];
+    for (const from of ["smallest", "most-common"] as const)
+      expect(shapeOf(apart, { from })).toMatchObject({
+        allocatable: { cpu: 4000, memory: 16 * GI, ephemeralStorage: 40 * GI },
+        learnedFrom: { node: "w1", least: { cpu: "w2", ephemeralStorage: "w2" } },
+      });
+    // Most nodes alike decide alone, their disk too.
+    const most = shapeOf([...apart, disk("w3", { cpu: "8", memory: "16Gi" }, 99)]);
+    expect(most?.allocatable.ephemeralStorage).toBe(99 * GI);
+    expect(most?.learnedFrom?.least).toBeUndefined();
+  });
+
   it("prefers Ready nodes to learn from", () => {
     const members = [node("w1", { cpu: "8", ready: false }), node("w2", { cpu: "4" })];
     expect(shapeOf(members)?.allocatable.cpu).toBe(4000);
