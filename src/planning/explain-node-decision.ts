@@ -6,6 +6,7 @@ import {
   formatDuration,
   formatExtended,
   formatMemory,
+  formatMemoryApart,
   formatPercent,
 } from "./format.ts";
 import { lastNodeStaysText } from "./last-node.ts";
@@ -242,26 +243,58 @@ function leastText(learnedFrom: NonNullable<NodeShape["learnedFrom"]>): string {
 /**
  * ` free once its DaemonSets run (3700m of 3800m)`, when the pods a new node starts on its own
  * take some of `resources`: a pod a little smaller than a node is otherwise said to need more than
- * it has. With several, each is named: `(cpu 3550m of 3800m, memory 14.8 GiB of 15.2 GiB)`.
+ * it has. With several, each is named: `(cpu 3550m of 3800m, memory 14.8 GiB of 15.2 GiB)`;
+ * extended resources too (`nvidia.com/gpu 0 of 1`, hugepages as memory). Where one decimal
+ * prints the pod's request and the room alike, both take the decimals that tell them apart:
+ * `(15.120983 GiB of 15.2 GiB against its request of 15.120984 GiB)`.
  */
-function besideStartupPods(shape: NodeShape, resources: readonly string[]): string {
+function besideStartupPods(
+  shape: NodeShape,
+  resources: readonly string[],
+  pod: PendingPod,
+): string {
   const ds = shape.daemonSetOverhead;
   const a = shape.allocatable;
+  const bytes = (name: string) =>
+    name === "memory" || name === "ephemeral-storage" || name.startsWith("hugepages-");
   const amounts: Record<string, [number | undefined, number | undefined, (n: number) => string]> = {
     cpu: [a.cpu, ds.cpu, formatCpu],
     memory: [a.memory, ds.memory, formatMemory],
     pods: [a.pods, ds.pods, String],
     "ephemeral-storage": [a.ephemeralStorage, ds.ephemeralStorage, formatMemory],
   };
+  // Extended resources (GPUs, hugepages) read as the pod's own request does; one a new node
+  // does not list it has none of, as the scheduler reads it (the pod was judged too large so).
+  const amountsOf = (name: string) =>
+    amounts[name] ??
+    ([
+      a.extended?.[name] ?? 0,
+      ds.extended?.[name],
+      (n: number) => formatExtended(name, n),
+    ] as const);
+  const requested: Record<string, number | undefined> = {
+    cpu: pod.cpu,
+    memory: pod.memory,
+    pods: 1,
+    "ephemeral-storage": pod.ephemeralStorage,
+  };
   const known = resources.flatMap((resource) => {
-    const [allocatable, taken, format] = amounts[resource] ?? [];
-    return allocatable === undefined || !format ? [] : [{ resource, allocatable, taken, format }];
+    const [allocatable, taken, format] = amountsOf(resource);
+    const need = resource in requested ? requested[resource] : pod.extended?.[resource];
+    return allocatable === undefined ? [] : [{ resource, allocatable, taken, format, need }];
   });
   if (!known.some((entry) => entry.taken)) return "";
-  const free = known.map(
-    ({ resource, allocatable, taken, format }) =>
-      `${known.length > 1 ? `${resource} ` : ""}${format(allocatable - (taken ?? 0))} of ${format(allocatable)}`,
-  );
+  const free = known.map(({ resource, allocatable, taken, format, need }) => {
+    const left = allocatable - (taken ?? 0);
+    // One decimal may print the request and the room alike (15.1 GiB against 15.1 GiB): then
+    // both read with the decimals that tell them apart.
+    const apart =
+      bytes(resource) && need !== undefined && need > left
+        ? formatMemoryApart(need, left)
+        : undefined;
+    const room = `${apart?.have ?? format(left)} of ${format(allocatable)}`;
+    return `${known.length > 1 ? `${resource} ` : ""}${room}${apart ? ` against its request of ${apart.need}` : ""}`;
+  });
   return ` free once its ${startupWho(ds)} run (${free.join(", ")})`;
 }
 
@@ -439,7 +472,7 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
   switch (pod.reason) {
     case "too-large": {
       const names = pod.resources ?? (pod.resource ? [pod.resource] : []);
-      return `needs more ${names.join(" and ")} than a new node has${shape ? besideStartupPods(shape, names) : ""}`;
+      return `needs more ${names.join(" and ")} than a new node has${shape ? besideStartupPods(shape, names, pod) : ""}`;
     }
     case "node-selector":
       return "its nodeSelector asks for labels a new node of this pool would not have";

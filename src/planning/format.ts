@@ -17,6 +17,37 @@ export function formatMemory(bytes: number): string {
 }
 
 /**
+ * Two amounts of bytes, `need` more than `have`, with as many decimals as it takes for the
+ * printed figures to differ the same way (up to six; past that, in bytes): a request 1 KiB over
+ * 15.1 GiB free reads `15.120984 GiB` against `15.120983 GiB`, not `15.1 GiB` against itself.
+ * Undefined when one decimal already tells them apart.
+ */
+export function formatMemoryApart(
+  need: number,
+  have: number,
+): { need: string; have: string } | undefined {
+  const plain = { need: formatMemory(need), have: formatMemory(have) };
+  if (plain.need !== plain.have) return undefined;
+  for (let digits = 2; digits <= 6; digits += 1) {
+    const pair = { need: memoryDigits(need, digits), have: memoryDigits(have, digits) };
+    if (Number.parseFloat(pair.need) > Number.parseFloat(pair.have)) return pair;
+  }
+  return { need: `${need} B`, have: `${have} B` };
+}
+
+/** Bytes in the unit `formatMemory` picks, with `digits` decimals, trailing zeros dropped. */
+function memoryDigits(bytes: number, digits: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(digits).replace(/\.?0+$/, "")} ${units[unit]}`;
+}
+
+/**
  * An amount of a resource other than cpu and memory: hugepages (`hugepages-2Mi`,
  * `hugepages-1Gi`) are bytes of memory and read as memory does (`512 MiB`, not `536870912`); a
  * device (`nvidia.com/gpu`) is a count.

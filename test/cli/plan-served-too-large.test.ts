@@ -51,4 +51,23 @@ describe("plan against a served cluster: a pod no new node holds", () => {
       expect.not.objectContaining({ resources: expect.anything() }),
     ]);
   });
+
+  it("tells the request and the room apart when one decimal prints them alike", async () => {
+    // A new worker has 15986572Ki − 128Mi = 15855500Ki free: 1Ki more reads 15.1 GiB as well.
+    const output = await plan([...cluster(), ...fillers(), ollama("kib01", "1", "15855501Ki")]);
+    expect(poolNote(output)).toContain(
+      "never fits: ai/ollama-5b8c7d9f6c-kib01 (cpu 1, memory 15.1 GiB): needs more memory than a new node has free once its DaemonSets run (15.120983 GiB of 15.2 GiB against its request of 15.120984 GiB)",
+    );
+  });
+
+  it("gives the figures of hugepages beside memory", async () => {
+    const big = ollama("hug01", "1", "24Gi");
+    const [container] = (big.spec as { containers: { resources: { requests: Raw } }[] }).containers;
+    if (container) container.resources.requests["hugepages-2Mi"] = "64Mi";
+    const output = await plan([...cluster(), ...fillers(), big]);
+    // The workers list hugepages-2Mi as 0: a new node has none for the pod's 64 MiB.
+    expect(poolNote(output)).toContain(
+      "never fits: ai/ollama-5b8c7d9f6c-hug01 (cpu 1, memory 24 GiB, hugepages-2Mi 64 MiB): needs more memory and hugepages-2Mi than a new node has free once its DaemonSets run (memory 15.1 GiB of 15.2 GiB, hugepages-2Mi 0 B of 0 B)",
+    );
+  });
 });
