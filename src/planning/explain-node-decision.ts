@@ -570,16 +570,18 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "pods-orphaned":
       return `${count(hold.pods, "pod")} ${hold.pods === 1 ? "is" : "are"} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} meanwhile`;
     case "pending-wait": {
-      const waited = `${count(hold.pods, "pending pod")} ${hold.pods === 1 ? "needs new nodes but has" : "need new nodes but have"} waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor)`;
+      const one = hold.pods === 1;
+      const [them, they, wait] = one ? ["it", "it", "waits"] : ["them", "they", "wait"];
+      const waited = `${count(hold.pods, "pending pod")} ${one ? "needs new nodes but has" : "need new nodes but have"} waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor)`;
       if (hold.max === undefined)
-        return `${waited}; nodes are added for them from ${hold.until} if they still wait, and none is removed for low usage meanwhile`;
+        return `${waited}; nodes are added for ${them} from ${hold.until} if ${they} still ${wait}, and none is removed for low usage meanwhile`;
       const bound = `the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max}`;
       // With scale-down off nothing comes down: the scale-down line says the count stays above it.
       if (hold.above && hold.stays)
-        return `${waited}; above ${bound}, no node is added for them, however long they wait`;
+        return `${waited}; above ${bound}, no node is added for ${them}, however long ${they} ${wait}`;
       return hold.above
-        ? `${waited}; above ${bound}, no node is added for them, and the count comes down to it, and no further for low usage, while they wait`
-        : `${waited}; at ${bound}, no node is added for them, and none is removed for low usage while they wait`;
+        ? `${waited}; above ${bound}, no node is added for ${them}, and the count comes down to it, and no further for low usage, while ${they} ${wait}`
+        : `${waited}; at ${bound}, no node is added for ${them}, and none is removed for low usage while ${they} ${wait}`;
     }
     case "pending-fit-unknown": {
       const one = hold.pods.length === 1;

@@ -525,7 +525,7 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
     const early = await served.plan(files, "2026-11-20T08:05:00Z");
     expect(early.proposals).toEqual([]);
     expect(poolNote(early)).toMatch(
-      /waited less than 10m \(scaleUp\.pendingFor\); nodes are added for them from 2026-11-20T08:10:00/,
+      /waited less than 10m \(scaleUp\.pendingFor\); nodes are added for it from 2026-11-20T08:10:00/,
     );
     const late = await served.plan(files, "2026-11-20T08:15:00Z");
     expect(late.proposals[0]).toMatchObject({ from: 3, to: 4 });

@@ -199,7 +199,7 @@ describe("plan against a served cluster: pods waiting for scaleUp.pendingFor abo
       },
     ]);
     expect(output.proposals[0]?.reasons).toContain(
-      "  hold: 1 pending pod needs new nodes but has waited less than 10m (scaleUp.pendingFor); above the max of 3, no node is added for them, and the count comes down to it, and no further for low usage, while they wait",
+      "  hold: 1 pending pod needs new nodes but has waited less than 10m (scaleUp.pendingFor); above the max of 3, no node is added for it, and the count comes down to it, and no further for low usage, while it waits",
     );
   });
 });

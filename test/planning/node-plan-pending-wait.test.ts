@@ -256,7 +256,7 @@ describe("while pods wait for room", () => {
       },
     ]);
     expect(explainNodeDecision(decision)).toContain(
-      "  hold: 1 pending pod needs new nodes but has waited less than 2m (scaleUp.pendingFor); at the max of 4, no node is added for them, and none is removed for low usage while they wait",
+      "  hold: 1 pending pod needs new nodes but has waited less than 2m (scaleUp.pendingFor); at the max of 4, no node is added for it, and none is removed for low usage while it waits",
     );
   });
 
@@ -308,7 +308,7 @@ describe("while pods wait for room", () => {
     );
     const text = explainNodeDecision(decision);
     expect(text).toContain(
-      "  hold: 1 pending pod needs new nodes but has waited less than 2m (scaleUp.pendingFor); above the max of 4, no node is added for them, however long they wait",
+      "  hold: 1 pending pod needs new nodes but has waited less than 2m (scaleUp.pendingFor); above the max of 4, no node is added for it, however long it waits",
     );
     expect(text.join("\n")).not.toContain("comes down to");
   });
@@ -419,7 +419,7 @@ describe("while pods wait for room, with a node long not Ready", () => {
       "  scale-down: 2 empty nodes go together (at most 5): worker-6, worker-5; no more: no node goes for low usage while pending pods wait for scaleUp.pendingFor",
     );
     expect(text).toContain(
-      "  hold: 1 pending pod needs new nodes but has waited less than 2m (scaleUp.pendingFor); above the max of 5, no node is added for them, and the count comes down to it, and no further for low usage, while they wait",
+      "  hold: 1 pending pod needs new nodes but has waited less than 2m (scaleUp.pendingFor); above the max of 5, no node is added for it, and the count comes down to it, and no further for low usage, while it waits",
     );
   });
 });
