@@ -250,12 +250,16 @@ const untrustedCodes = new Set([
 export function connectionMessage(error: Error, trust: string): string {
   const code = (error as NodeJS.ErrnoException).code;
   const message = error.message.replace(/; if the root CA is installed locally.*$/s, "");
-  const prefix = code ? `${code} ` : "";
+  // Node's socket errors name their code already (`connect ECONNREFUSED 127.0.0.1:6443`).
+  const prefix = code && !message.includes(code) ? `${code} ` : "";
   if (code !== undefined && untrustedCodes.has(code)) {
     return `${prefix}${message}: the server's certificate is not signed by a CA this context trusts; ${trust}`;
   }
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
     return `${prefix}${message}: check the server URL, or tls-server-name on the kubeconfig's cluster entry`;
+  }
+  if (code === "ECONNREFUSED") {
+    return `${prefix}${message}: nothing accepts connections there; check that the API server is up and the kubeconfig's server URL`;
   }
   return `${prefix}${message}`;
 }

@@ -8,6 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
+import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { CONFIG, type PlanJson, runPlan, writeInfraRepo } from "./served-cluster.ts";
 import { cluster, config, serveForTest, tempDir } from "./served-plan.ts";
 
@@ -82,6 +83,19 @@ describe("plan against a served cluster refuses bad input, saying what and where
     const run = await served.run(["--json", "--repo", ""]);
     expect(run).toMatchObject({ code: 2, stdout: "" });
     expect(run.stderr).toBe("pr-autoscaler plan: --repo expects a value, got an empty one\n");
+  });
+
+  it("exits 1 on a server that refuses connections, naming the address once, with what to check", async () => {
+    const fake = await FakeKubeApiserver.start();
+    const repo = writeInfraRepo(tempDir());
+    const kubeconfig = await fake.writeKubeconfig(join(repo, "kubeconfig"));
+    await fake.close();
+    const run = await runPlan(repo, kubeconfig, ["--json"]);
+    expect(run).toMatchObject({ code: 1, stdout: "" });
+    const address = fake.url.replace("http://", "");
+    expect(run.stderr).toBe(
+      `pr-autoscaler plan: cannot list nodes: GET ${fake.url}/api/v1/nodes: connect ECONNREFUSED ${address}: nothing accepts connections there; check that the API server is up and the kubeconfig's server URL\n`,
+    );
   });
 
   it("says a kubeconfig defines no context, rather than to pick one among none", async () => {
