@@ -139,12 +139,15 @@ export type Hold =
    * same, taking the count below that min: kept, they would count toward it with no room to give,
    * and once the window opens its min brings new nodes in their place. `current`: the pool's
    * count, when it is below that min already: it stays there until the window opens and raises it.
+   * `horizonMs`: how soon a node removed now could be back (`cooldown` + `provisionTimeout`), the
+   * horizon within which the window opens.
    */
   | {
       kind: "schedule-soon";
       schedule: string;
       opensAt: string;
       min: number;
+      horizonMs: number;
       unready?: string[];
       current?: number;
     }

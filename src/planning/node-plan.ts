@@ -462,21 +462,24 @@ function heldBeforeSchedule(
 
 /**
  * The window with the highest min among those that open before a node removed now could be back
- * (a cooldown, then a merge and a boot within `provisionTimeout`); none if no window opens so soon.
- * With the pool's count (`current`) when that is below the window's min already: the count stays
+ * (a cooldown, then a merge and a boot within `provisionTimeout`: `horizonMs`, from now); none if
+ * no window opens so soon. With the pool's count (`current`) when that is below the window's min already: the count stays
  * there until the window opens, not at the min.
  */
 function windowSoon(
   context: PoolContext,
-): { schedule: string; opensAt: string; min: number; current?: number } | undefined {
-  const horizon = context.now.getTime() + context.pool.cooldown + context.pool.provisionTimeout;
-  let soon: { schedule: string; opensAt: string; min: number } | undefined;
+):
+  | { schedule: string; opensAt: string; min: number; horizonMs: number; current?: number }
+  | undefined {
+  const horizonMs = context.pool.cooldown + context.pool.provisionTimeout;
+  const horizon = context.now.getTime() + horizonMs;
+  let soon: { schedule: string; opensAt: string; min: number; horizonMs: number } | undefined;
   for (const schedule of context.bounds.schedules) {
     if (schedule.active || schedule.nextStart === undefined) continue;
     if (Date.parse(schedule.nextStart) > horizon) continue;
     const min = Math.min(schedule.min, context.bounds.effectiveMax);
     if (!soon || min > soon.min)
-      soon = { schedule: schedule.name, opensAt: schedule.nextStart, min };
+      soon = { schedule: schedule.name, opensAt: schedule.nextStart, min, horizonMs };
   }
   const { current } = context;
   return soon && current !== undefined && current < soon.min ? { ...soon, current } : soon;

@@ -307,7 +307,13 @@ describe("plan acceptance, schedules: when a window is open", () => {
     const soon = await idleFour.plan({ tfvars: tfvars(4), config: night }, "2027-03-28T00:45:00Z");
     expect(soon.proposals).toEqual([]);
     expect(holds(soon)).toEqual([
-      { kind: "schedule-soon", schedule: "night", opensAt: "2027-03-28T01:00:00.000Z", min: 4 },
+      {
+        kind: "schedule-soon",
+        schedule: "night",
+        opensAt: "2027-03-28T01:00:00.000Z",
+        min: 4,
+        horizonMs: 20 * 60_000,
+      },
     ]);
     const three = await serveForTest(idle(WORKERS, "2027-03-28T01:04:45Z"));
     const open = await three.plan({ tfvars: tfvars(3), config: night }, "2027-03-28T01:05:00Z");
@@ -374,6 +380,7 @@ describe("plan acceptance, schedules: a window about to open", () => {
         schedule: "friday-evening",
         opensAt: "2026-11-27T18:00:00.000Z",
         min: 4,
+        horizonMs: 20 * 60_000,
       },
     ]);
     const before = "2026-11-27T17:35:00Z";
@@ -388,7 +395,10 @@ describe("plan acceptance, schedules: a window about to open", () => {
       before,
     );
     expect(longer.proposals).toEqual([]);
-    expect(holds(longer)).toEqual([expect.objectContaining({ kind: "schedule-soon" })]);
+    // The horizon the window was judged against is given, as read from the config.
+    expect(holds(longer)).toEqual([
+      expect.objectContaining({ kind: "schedule-soon", horizonMs: 30 * 60_000 }),
+    ]);
   });
 
   it("keeps a count below the window's min as it is until the window opens, and says so", async () => {
@@ -409,6 +419,7 @@ describe("plan acceptance, schedules: a window about to open", () => {
         schedule: "friday-evening",
         opensAt: "2026-11-27T18:00:00.000Z",
         min: 5,
+        horizonMs: 20 * 60_000,
         current: 3,
       },
     ]);
@@ -440,6 +451,7 @@ describe("plan acceptance, schedules: a window about to open", () => {
         schedule: "friday-evening",
         opensAt: "2026-11-27T18:00:00.000Z",
         min: 4,
+        horizonMs: 20 * 60_000,
       },
     ]);
     expect(poolNote(output)).toContain(

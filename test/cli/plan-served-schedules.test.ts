@@ -78,6 +78,7 @@ describe("plan against a served cluster: a node long not Ready before a window o
       schedule: "evening",
       opensAt: "2026-11-27T17:00:00.000Z",
       min: 4,
+      horizonMs: 20 * 60_000,
       unready: ["talos-worker-4"],
     });
     expect(reasons(output)).toContain("scale down 4 → 3, removing talos-worker-4\n");

@@ -110,6 +110,7 @@ describe("scale down", () => {
         schedule: "noon-batch",
         opensAt: "2025-06-06T12:10:00.000Z",
         min: 4,
+        horizonMs: 20 * 60_000,
       });
       expect(explainNodeDecision(decision)).toContain(
         "  hold: schedule noon-batch opens at 2025-06-06T12:10:00.000Z with min 4, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 4 or more",
