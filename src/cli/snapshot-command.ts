@@ -1,5 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -136,8 +144,20 @@ function reportWarnings(snapshot: Snapshot, io: CliIo, kept: string): void {
   }
 }
 
+/**
+ * Refuses an --out that could not be written before the cluster is read (up to two minutes):
+ * a folder that does not exist, or a folder where the file should be.
+ */
+function mustBeWritablePlace(file: string, given: string): void {
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`--out ${given}: a directory, not a file: name the file to write`);
+  if (!statSync(dirname(file), { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`--out ${given}: its directory ${dirname(file)} does not exist`);
+}
+
 async function run(args: string[], io: CliIo): Promise<ExitCode> {
   const flags = parseFlags(args, io.env);
+  if (flags.out !== undefined) mustBeWritablePlace(resolve(io.cwd, flags.out), flags.out);
   let snapshot: Snapshot;
   try {
     snapshot = await readSnapshot({

@@ -80,6 +80,28 @@ describe("pr-autoscaler snapshot", () => {
     expect((await readdir(lab.dir)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 
+  it("refuses an --out it could not write before reading the cluster, exit 2", async () => {
+    const before = lab.fake.requests.length;
+    for (const [out, says] of [
+      [
+        "no-such-folder/snap.json",
+        `its directory ${join(lab.dir, "no-such-folder")} does not exist`,
+      ],
+      [".", "a directory, not a file: name the file to write"],
+    ]) {
+      const run = await runCli(
+        ["snapshot", "--kubeconfig", "kubeconfig", "--out", out as string],
+        lab.dir,
+      );
+      expect(run).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `pr-autoscaler snapshot: --out ${out}: ${says}\n`,
+      });
+    }
+    expect(lab.fake.requests.length).toBe(before);
+  });
+
   it("exits 1 without writing --out when the API cannot be read", async () => {
     const gone = await FakeKubeApiserver.start();
     const file = await gone.writeKubeconfig(join(lab.dir, "gone.kubeconfig"));
