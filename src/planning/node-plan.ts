@@ -309,9 +309,15 @@ function decide(
       fitUnknownHeld !== undefined);
   if (stops.length > 0 || heldDown) {
     // The report still says which nodes would go once the hold is over: no more than go whatever
-    // such pods ask, while they wait, and none a window about to open keeps.
+    // such pods ask, while they wait, and none a window about to open keeps. The hold that cuts
+    // it is listed, so that the bulk line's stop names pods (or nodes) a hold names too.
     if (wanted.action === "scale-down")
-      heldBeforeSchedule(context, current, forcedOnly(context, up, wanted, down.report, []), holds);
+      heldBeforeSchedule(
+        context,
+        current,
+        forcedOnly(context, up, wanted, down.report, holds),
+        holds,
+      );
     wanted = { action: "none", desired: current };
   }
   if (wanted.action === "scale-down") {
@@ -322,12 +328,17 @@ function decide(
   // Whatever left the pool as it is (a cooldown, say), an open decrease is closed while such pods
   // wait (`pullRequestAction`), unless it is one they let go: the hold says why.
   if (wanted.action === "none" && openDecrease(context)) {
+    // Once each: the plan's own decrease, cut while held, may have listed the hold already.
+    const listed = (kind: Hold["kind"]) => holds.some((hold) => hold.kind === kind);
     const closing = fitUnknownClosing(context, up, triggers);
-    if (!fitUnknownHeld && closing) holds.push(closing);
-    const orphans = orphaned || !orphansInTheWay(context) ? undefined : orphansClosing(context);
+    if (!listed("pending-fit-unknown") && closing) holds.push(closing);
+    const orphans =
+      listed("pods-orphaned") || !orphansInTheWay(context) ? undefined : orphansClosing(context);
     if (orphans) holds.push(orphans);
     const down =
-      unready || !openDecreaseMeetsUnready(context) ? undefined : unreadyClosing(context);
+      listed("nodes-unready") || !openDecreaseMeetsUnready(context)
+        ? undefined
+        : unreadyClosing(context);
     if (down) holds.push(down);
     // A cooldown (say) kept `beforeSchedule` from looking: an open decrease below the min of a
     // window about to open is closed all the same, and the hold names the window, unless it

@@ -800,6 +800,37 @@ describe("an open scaling pull request", () => {
     );
   });
 
+  it("above the max: names the node not Ready beside a cooldown that holds a decrease it cuts, once", () => {
+    // Six quiet workers, the first three running a pod, worker-3 not Ready for three minutes, a
+    // max of 4: empty worker-6 and worker-5 would go, and no more. The bulk line's stop names
+    // nodes not Ready; a hold names worker-3, with a pull request open (down to the max, or
+    // below it and closed) or not.
+    const cooldown = { lastChange: { at: minutesAgo(1), direction: "up" as const } };
+    const workers = nodes(6, QUIET).map((w) =>
+      w.name === "worker-3" ? { ...w, ready: false, readySince: minutesAgo(3) } : w,
+    );
+    const pool = { max: 4, scaleDown: { maxEmptyBulk: 5 } };
+    for (const desired of [undefined, 4, 3]) {
+      const open =
+        desired === undefined ? {} : { openPullRequest: { number: 12, desired, from: 6 } };
+      const pods = workers.slice(0, 3).map((w) => pod(`web/${w.name}`, { node: w.name }));
+      const decision = planOne(buildSnapshot({ nodes: workers, pods }), pool, {
+        facts: { ...cooldown, ...open },
+      });
+      expect(decision.action).toBe("none");
+      expect(decision.holds.filter((hold) => hold.kind === "nodes-unready")).toEqual([
+        { kind: "nodes-unready", nodes: ["worker-3"], max: 4, bound: "max" },
+      ]);
+      const text = explainNodeDecision(decision);
+      expect(text).toContain(
+        "  hold: worker-3 is not Ready: the count comes down to the max of 4 and no further while its pods may need the room",
+      );
+      expect(text).toContain(
+        "  scale-down: 2 empty nodes would go together (at most 5): worker-6, worker-5; no more: the count comes down to the max of 4 and no further while the pods of nodes not Ready may need the room",
+      );
+    }
+  });
+
   it("says why it is closed while a cooldown holds the pool and a node is not Ready", () => {
     const cooldown = { lastChange: { at: minutesAgo(1), direction: "up" as const } };
     const workers = nodes(4, BUSY).map((w) =>

@@ -586,6 +586,25 @@ describe("while pods are bound to a node the cluster does not list", () => {
     });
   });
 
+  it("above the max: names the pods beside a cooldown that holds a decrease they cut, once", () => {
+    // With no pull request open, the bulk line's stop names the pods; a hold names them too, and
+    // with one open (down to the max, or below it and closed) not a second time.
+    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
+    const pool = { max: 4, scaleDown: { maxEmptyBulk: 5 } };
+    for (const desired of [undefined, 4, 3]) {
+      const open =
+        desired === undefined ? {} : { openPullRequest: { number: 3, desired, from: 6 } };
+      const decision = planOne(sixWithOrphan(), pool, { facts: { ...open, ...cooldown } });
+      expect(decision.action).toBe("none");
+      expect(decision.holds.filter((hold) => hold.kind === "pods-orphaned")).toEqual([
+        { kind: "pods-orphaned", pods: 1, nodes: ["worker-9"], max: 4, bound: "max" },
+      ]);
+      expect(explainNodeDecision(decision)).toContain(
+        "  scale-down: 2 empty nodes would go together (at most 5): worker-6, worker-5; no more: the count comes down to the max of 4 and no further while pods bound to nodes the cluster does not list are to be made again",
+      );
+    }
+  });
+
   it("is held by no pod that is not made again: DaemonSet, mirror, bare or finished", () => {
     const decision = planOne(
       withOrphans(
