@@ -557,7 +557,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "history-unknown":
       return `${hold.problem}: the time of the last change is unknown (not long ago), so no node is removed; nodes may still be added`;
     case "schedule-soon":
-      return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): ${hold.current === undefined ? `the count stays at ${hold.min} or more` : `the count stays at ${hold.current} until it opens${hold.unready ? "" : `, and its min raises it to ${hold.min} then`}`}${hold.unready ? unreadyBeforeWindowText(hold.unready) : ""}`;
+      return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): ${hold.current === undefined ? `the count stays at ${hold.min} or more` : `the count stays at ${hold.current} until it opens${hold.unready ? "" : `, and its min raises it to ${hold.min} then`}`}${hold.unready ? unreadyBeforeWindowText(hold.unready, hold.held) : ""}`;
     case "scale-down-delay":
       return "joining" in hold
         ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${hold.until} at the earliest)`
@@ -648,11 +648,13 @@ function notReadyYetText(joining: readonly string[], missing: number): string {
  */
 /**
  * Nodes long not Ready that a decrease removes below the min of a window about to open
- * (`schedule-soon`'s `unready`): why they go all the same.
+ * (`schedule-soon`'s `unready`): why they go all the same; once what holds the pool is over,
+ * when a hold keeps the decrease back (`held`).
  */
-function unreadyBeforeWindowText(nodes: readonly string[]): string {
+function unreadyBeforeWindowText(nodes: readonly string[], held?: true): string {
   const one = nodes.length === 1;
-  return `, but for ${nodes.join(", ")}, not Ready for scaleDown.unreadyTime, which ${one ? "goes" : "go"} now: kept, ${one ? "it" : "they"} would count toward the window's min with no room to give, and once it opens its min brings ${one ? "a new node in its place" : "new nodes in their place"}`;
+  const when = held ? "would go once what holds the pool is over" : one ? "goes now" : "go now";
+  return `, but for ${nodes.join(", ")}, not Ready for scaleDown.unreadyTime, which ${when}: kept, ${one ? "it" : "they"} would count toward the window's min with no room to give, and once it opens its min brings ${one ? "a new node in its place" : "new nodes in their place"}`;
 }
 
 /**
@@ -955,7 +957,10 @@ function bulkText(bulk: BulkRemovalReport, decision: NodeDecision): string {
 function windowKeepsText(nodes: readonly string[], decision: NodeDecision): string {
   const hold = decision.holds.find((entry) => entry.kind === "schedule-soon");
   if (hold?.kind !== "schedule-soon" || decision.current === undefined) return "";
-  const kept = nodes.slice(Math.max(0, decision.current - hold.min));
+  // Not the nodes long not Ready it lets go (`unready`).
+  const kept = nodes
+    .slice(Math.max(0, decision.current - hold.min))
+    .filter((node) => !hold.unready?.includes(node));
   if (kept.length === 0) return "";
   const which = kept.length < nodes.length ? kept.join(", ") : nodes.length === 1 ? "it" : "them";
   return `, but schedule ${hold.schedule} opens soon with min ${hold.min} and keeps ${which}`;

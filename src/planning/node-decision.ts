@@ -140,7 +140,8 @@ export type Hold =
    * and once the window opens its min brings new nodes in their place. `current`: the pool's
    * count, when it is below that min already: it stays there until the window opens and raises it.
    * `horizonMs`: how soon a node removed now could be back (`cooldown` + `provisionTimeout`), the
-   * horizon within which the window opens.
+   * horizon within which the window opens. `held`: a hold (a cooldown, the delay after a
+   * scale-up) keeps the decrease back, so the nodes of `unready` go once it is over, not now.
    */
   | {
       kind: "schedule-soon";
@@ -149,6 +150,7 @@ export type Hold =
       min: number;
       horizonMs: number;
       unready?: string[];
+      held?: true;
       current?: number;
     }
   /**

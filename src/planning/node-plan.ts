@@ -317,6 +317,7 @@ function decide(
         current,
         forcedOnly(context, up, wanted, down.report, holds),
         holds,
+        [...stops, ...hysteresis.scaleDown],
       );
     wanted = { action: "none", desired: current };
   }
@@ -455,20 +456,47 @@ function beforeSchedule(
  * min of a window about to open: once the hold is over the window is nearer still, or open, and
  * the count stays at its min all the same, so the window is named beside the hold, and the report
  * says which nodes it keeps (`windowKeepsText`), not that they would go. Not with an open
- * decrease, which `decide` judges against the window itself, nor when the decrease starts with
- * nodes long not Ready, which go before a window all the same once the hold is over.
+ * decrease, which `decide` judges against the window itself. The nodes long not Ready the
+ * decrease starts with go before a window all the same once what holds it (`holding`) is over,
+ * not now (`held`), when that is known to be before the window opens; otherwise the window is
+ * open by then, and its min keeps them too (the count never goes below the min).
  */
 function heldBeforeSchedule(
   context: PoolContext,
   current: number,
   wanted: Wanted,
   holds: Hold[],
+  holding: readonly Hold[],
 ): void {
   if (wanted.action !== "scale-down" || openDecrease(context)) return;
   const window: Hold[] = [];
   beforeSchedule(context, current, wanted, window);
   const [soon] = window;
-  if (soon?.kind === "schedule-soon" && soon.unready === undefined) holds.push(soon);
+  if (soon?.kind !== "schedule-soon") return;
+  if (soon.unready === undefined) holds.push(soon);
+  else if ((heldUntil(holding) ?? Number.POSITIVE_INFINITY) < Date.parse(soon.opensAt))
+    holds.push({ ...soon, held: true });
+  else {
+    const { unready: _unready, ...keeps } = soon;
+    holds.push(keeps);
+  }
+}
+
+/**
+ * When the last of `holding` is over (a cooldown, the delay after a scale-up), in ms; unknown
+ * when one of them names no end, or only the earliest (the delay while nodes still join).
+ */
+function heldUntil(holding: readonly Hold[]): number | undefined {
+  let end = Number.NEGATIVE_INFINITY;
+  for (const hold of holding) {
+    const until =
+      "until" in hold && typeof hold.until === "string" && !("joining" in hold)
+        ? Date.parse(hold.until)
+        : Number.NaN;
+    if (Number.isNaN(until)) return undefined;
+    end = Math.max(end, until);
+  }
+  return end;
 }
 
 /**

@@ -462,6 +462,63 @@ describe("plan acceptance, schedules: a window about to open", () => {
     );
   });
 
+  it("says a node long not Ready would go once a cooldown is over, before a window that keeps the empty one", async () => {
+    // worker_count 6 → 5 at 17:48; talos-worker-5 stopped posting its status on 2026-11-20
+    // (served-cluster.ts) and talos-worker-4 is empty. The window (min 5, at 18:00) keeps
+    // talos-worker-4; talos-worker-5 goes once the cooldown is over at 17:53, not now. With a
+    // cooldown of 15m the window is open by then, and its min keeps both.
+    const five = [...FOUR, "talos-worker-5"];
+    // talos-worker-5 not Ready, and no metrics from it.
+    const objects = idle(five, "2026-11-27T17:49:45Z").flatMap((object) => {
+      if ((object.metadata as Raw).name !== "talos-worker-5") return [object];
+      return object.kind === "Node" ? [worker("talos-worker-5", { ready: false })] : [];
+    });
+    const served = await serveForTest([...objects, ...apps(WORKERS)]);
+    const friday = (cooldown: string) =>
+      withWindows(
+        window("friday-evening", "0 18 * * 5", "UTC", "6h", 5),
+        cooldown,
+        "      maxEmptyBulk: 2\n",
+      );
+    const output = await served.planRepo(
+      changedAt(6, 5, "2026-11-27T17:48:00Z", friday("")),
+      "2026-11-27T17:50:00Z",
+    );
+    expect(output.proposals).toEqual([]);
+    expect(holds(output)).toEqual([
+      { kind: "cooldown", since: "2026-11-27T17:48:00.000Z", until: "2026-11-27T17:53:00.000Z" },
+      {
+        kind: "schedule-soon",
+        schedule: "friday-evening",
+        opensAt: "2026-11-27T18:00:00.000Z",
+        min: 5,
+        horizonMs: 20 * 60_000,
+        unready: ["talos-worker-5"],
+        held: true,
+      },
+    ]);
+    expect(poolNote(output)).toContain(
+      "  hold: schedule friday-evening opens at 2026-11-27T18:00:00.000Z with min 5, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 5 or more, but for talos-worker-5, not Ready for scaleDown.unreadyTime, which would go once what holds the pool is over: kept, it would count toward the window's min with no room to give, and once it opens its min brings a new node in its place\n",
+    );
+    expect(poolNote(output)).toContain(
+      "  scale-down: 2 empty nodes would go together (at most 2): talos-worker-5, talos-worker-4, but schedule friday-evening opens soon with min 5 and keeps talos-worker-4\n",
+    );
+    const longer = await served.planRepo(
+      changedAt(6, 5, "2026-11-27T17:48:00Z", friday("    cooldown: 15m\n")),
+      "2026-11-27T17:50:00Z",
+    );
+    expect(holds(longer)).toContainEqual({
+      kind: "schedule-soon",
+      schedule: "friday-evening",
+      opensAt: "2026-11-27T18:00:00.000Z",
+      min: 5,
+      horizonMs: 30 * 60_000,
+    });
+    expect(poolNote(longer)).toContain(
+      "  scale-down: 2 empty nodes would go together (at most 2): talos-worker-5, talos-worker-4, but schedule friday-evening opens soon with min 5 and keeps them\n",
+    );
+  });
+
   it("waits out a cooldown before raising to a window's min that opened during it", async () => {
     // worker_count 4 → 3 at 17:58; the window (min 5) opens at 18:00: the raise comes at 18:03.
     const served = await serveForTest(idle(WORKERS, "2026-11-27T17:59:45Z"));
