@@ -127,7 +127,7 @@ export function createKubeClient(
   const agent = secure
     ? new https.Agent({ keepAlive: true, maxSockets: 8 })
     : new http.Agent({ keepAlive: true, maxSockets: 8 });
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const limits = { timeoutMs, deadlineMs: options.deadlineMs ?? deadlineFactor * timeoutMs };
   const userAgent = options.userAgent ?? "pr-autoscaler";
   const prefix = base.pathname.replace(/\/$/, "");
@@ -268,9 +268,17 @@ export function connectionMessage(error: Error, trust: string): string {
 export interface ExchangeLimits {
   /** Inactivity: nothing arrived for this long, before the answer began or part way through. */
   timeoutMs: number;
-  /** The whole exchange, body included. */
+  /** The whole exchange, body included, and its wait for a connection. */
   deadlineMs: number;
+  /**
+   * What `deadlineMs` is, when it is the time left of a longer limit rather than the
+   * request's own (`the read's limit of 120 s`): a request cut there says so.
+   */
+  deadlineName?: string;
 }
+
+/** A request's inactivity timeout, when not given. */
+export const defaultTimeoutMs = 60_000;
 
 /** The limit for one whole request, when not given, as a multiple of its inactivity timeout. */
 export const deadlineFactor = 3;
@@ -308,11 +316,16 @@ export function limitExchange(
     cut.timedOut = true;
     cut.pastDeadline = true;
     const limit = formatTimeout(limits.deadlineMs);
+    const name = limits.deadlineName;
     request.destroy(
       new Error(
-        responded()
-          ? `the response did not end within ${limit}, the limit for one request (it kept arriving, too slowly)`
-          : `no response within ${limit}`,
+        name !== undefined
+          ? responded()
+            ? `the response had not ended when ${name} was reached`
+            : `no response before ${name} was reached`
+          : responded()
+            ? `the response did not end within ${limit}, the limit for one request (it kept arriving, too slowly)`
+            : `no response within ${limit}`,
       ),
     );
   }, limits.deadlineMs);

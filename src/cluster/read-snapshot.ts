@@ -25,7 +25,15 @@ import {
   toDaemonSetTemplate,
   toRuntimeClass,
 } from "./daemon-set-info.ts";
-import { createKubeClient, type KubeApiError, type KubeClient } from "./kube-client.ts";
+import {
+  createKubeClient,
+  deadlineFactor,
+  defaultTimeoutMs,
+  type ExchangeLimits,
+  formatTimeout,
+  type KubeApiError,
+  type KubeClient,
+} from "./kube-client.ts";
 import { type KubeConfigOptions, type LoadedKubeConfig, loadKubeConfig } from "./kube-config.ts";
 import {
   type ListOptions,
@@ -86,10 +94,13 @@ export interface ReadSnapshotOptions extends KubeConfigOptions {
   requestDeadlineMs?: number;
   /**
    * The read's time budget in ms (default {@link defaultReadDeadlineMs}): no retry waits
-   * past it, nor starts after it.
+   * past it, nor starts after it, and no request goes on past it.
    */
   readDeadlineMs?: number;
-  /** The clock of retries and the read's deadline (default: the monotonic clock). */
+  /**
+   * The clock of retries and of the read's deadline for them (default: the monotonic clock).
+   * Requests, which take real time, are cut at the deadline on the monotonic clock.
+   */
   retryClock?: RetryClock;
   /** Told of each request tried again, before its wait. */
   onRetry?: (retry: RetryNote) => void;
@@ -413,6 +424,22 @@ function makeLister(client: KubeClient, options: ReadSnapshotOptions): Lister {
   const clock = options.retryClock ?? monotonicClock;
   const limitMs = options.readDeadlineMs ?? defaultReadDeadlineMs;
   const deadline = { at: clock.now() + limitMs, limitMs };
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  const requestDeadlineMs = options.requestDeadlineMs ?? deadlineFactor * timeoutMs;
+  // Each request, its wait for one of the client's few connections included, ends by the
+  // read's deadline: one queued behind requests that hang would otherwise start late and still
+  // be given its whole timeout, and the read go on past its limit. Timers run in real time,
+  // whatever clock the retries are given.
+  const endsAt = monotonicClock.now() + limitMs;
+  const limits = (): ExchangeLimits | undefined => {
+    const leftMs = Math.max(1, Math.ceil(endsAt - monotonicClock.now()));
+    if (leftMs >= requestDeadlineMs) return undefined;
+    return {
+      timeoutMs,
+      deadlineMs: leftMs,
+      deadlineName: `the read's limit of ${formatTimeout(limitMs)}`,
+    };
+  };
   return async (path, convert, extra = {}) => {
     const result = await listAll(client, {
       path,
@@ -428,6 +455,7 @@ function makeLister(client: KubeClient, options: ReadSnapshotOptions): Lister {
         : { throttledRetries: options.throttledRetries }),
       maxRestarts: options.maxRestarts ?? 3,
       deadline,
+      limits,
       clock,
       ...(options.onRetry ? { onRetry: options.onRetry } : {}),
       ...extra,

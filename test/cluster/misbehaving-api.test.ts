@@ -259,6 +259,18 @@ describe("a metrics API that hangs", () => {
   });
 });
 
+describe("an API server that accepts connections but never answers", () => {
+  it("ends the read at its limit, requests waiting for a connection included", async () => {
+    // More lists than the client has connections: those queued behind the hung ones must not
+    // start late with a whole timeout of their own. The limit is short, the timeout is not:
+    // the read ends only if every request is cut at the read's limit.
+    lab.fake.injectFault({ path: /^\//, delayMs: 60_000, times: Number.POSITIVE_INFINITY });
+    await expect(readSnapshot(options({ readDeadlineMs: 1_500 }))).rejects.toThrow(
+      /^cannot list (nodes|pods): GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/(nodes|pods): no response before the read's limit of 1\.5 s was reached$/,
+    );
+  });
+});
+
 describe("pod metrics without every container", () => {
   it("leaves a pod's usage unknown when a container it runs is not in its sample", async () => {
     // plex runs an app container and a log-shipper sidecar; its sample has only the first.
