@@ -580,7 +580,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
       if (hold.above && hold.stays)
         return `${waited}; above ${bound}, no node is added for ${them}, however long ${they} ${wait}`;
       return hold.above
-        ? `${waited}; above ${bound}, no node is added for ${them}, and the count comes down to it, and no further for low usage, while ${they} ${wait}`
+        ? `${waited}; above ${bound}, no node is added for ${them}, and the count ${hold.notNow ? "would come" : "comes"} down to it, and no further for low usage, while ${they} ${wait}`
         : `${waited}; at ${bound}, no node is added for ${them}, and none is removed for low usage while ${they} ${wait}`;
     }
     case "pending-fit-unknown": {

@@ -220,6 +220,11 @@ export type Hold =
       above?: true;
       /** With `above`: scale-down is off, so the count does not come down to the bound either. */
       stays?: true;
+      /**
+       * With `above`: no decrease is made now (the node to remove cannot go, or another hold
+       * keeps it back; the scale-down lines and holds say why): the count would come down to it.
+       */
+      notNow?: true;
     }
   /**
    * Pending pods (`pods`, `namespace/name`) whose fit on a new node is unknown (the pool's nodes

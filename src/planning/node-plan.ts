@@ -352,6 +352,12 @@ function decide(
     )
       holds.push({ kind: "schedule-soon", ...soon });
   }
+  // Above the max, pods waiting for `scaleUp.pendingFor` let the count come down to it: not now
+  // when no decrease is made (its node cannot go, or a cooldown holds it), which the hold says.
+  if (wanted.action !== "scale-down")
+    for (const [at, hold] of holds.entries())
+      if (hold.kind === "pending-wait" && hold.above && !hold.stays)
+        holds[at] = { ...hold, notNow: true };
   // Unknown usage holds back only a pool left as it is: a change made on other grounds (pending
   // pods, the min, the max) did not rest on it, and the utilisation report names the nodes.
   const kept =

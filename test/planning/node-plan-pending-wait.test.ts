@@ -291,6 +291,53 @@ describe("while pods wait for room", () => {
     );
   });
 
+  it("above the max: says the count would come down to it when its node cannot go now", () => {
+    // Four full workers where the max is three: worker-4's pod fits on no other node, so the
+    // count stays at 4 for now; the scale-down lines say why.
+    const workers = nodes(4, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+        waiting("web/a", 30),
+      ],
+    });
+    const decision = planOne(snapshot, { max: 3, scaleUp: { pendingFor: "2m" } });
+    expect(decision.action).toBe("none");
+    expect(decision.holds).toEqual([
+      {
+        kind: "pending-wait",
+        pods: 1,
+        pendingForMs: 120_000,
+        until: "2025-06-06T12:01:30.000Z",
+        max: 3,
+        bound: "max",
+        above: true,
+        notNow: true,
+      },
+    ]);
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
+      "  hold: 1 pending pod needs new nodes but has waited less than 2m (scaleUp.pendingFor); above the max of 3, no node is added for it, and the count would come down to it, and no further for low usage, while it waits",
+    );
+    // With room for worker-4's pod it goes, and the hold says the count comes down.
+    const roomy = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "1" })),
+        waiting("web/a", 30, { requests: { cpu: 3500, memory: 1 << 28 } }),
+      ],
+    });
+    const made = planOne(roomy, { max: 3, scaleUp: { pendingFor: "2m" } });
+    expect(made).toMatchObject({ action: "scale-down", desired: 3 });
+    const wait = made.holds.find((hold) => hold.kind === "pending-wait");
+    expect(wait).toMatchObject({ above: true });
+    expect(wait).not.toHaveProperty("notNow");
+    expect(explainNodeDecision(made).join("\n")).toContain(
+      "no node is added for it, and the count comes down to it, and no further for low usage, while it waits",
+    );
+  });
+
   it("above the max with scale-down off: does not say the count comes down to it", () => {
     const pool = { max: 4, scaleUp: { pendingFor: "2m" }, scaleDown: { enabled: false } };
     const workers = nodes(5, BUSY);
