@@ -12,6 +12,7 @@ import {
 } from "../policy/load-repo-config.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import { locateInYaml } from "../policy/yaml-locations.ts";
+import { fileReadError, readFailure } from "../util/read-failure.ts";
 import { parseTrace, poolNodeName } from "./parse-trace.ts";
 import type { Trace, TracePool } from "./trace.ts";
 
@@ -233,14 +234,11 @@ async function readText(
   try {
     return await readFile(path, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    const reason =
-      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : String(code);
     if (header)
       throw new InputError(
-        `config: cannot read ${shown}: ${reason} (the header's config is relative to the trace)`,
+        `config: cannot read ${shown}: ${readFailure(error)} (the header's config is relative to the trace)`,
         header,
       );
-    throw new InputError(`cannot read ${shown}: ${reason}`, { file: shown });
+    throw fileReadError(shown, error);
   }
 }

@@ -10,8 +10,9 @@ import {
 } from "../editors/edit-file.ts";
 import { decodeUtf8 } from "../editors/text.ts";
 import { parseValueArgument } from "../editors/value.ts";
-import { InputError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { writeFileAtomic } from "../util/atomic-write.ts";
+import { fileReadError } from "../util/read-failure.ts";
 import { integerFlag, parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -112,10 +113,7 @@ async function readInput(io: CliIo, file: string): Promise<string> {
   try {
     bytes = await readFile(resolve(io.cwd, file));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : String(code);
-    throw new InputError(`cannot read ${file}: ${reason}`, { file });
+    throw fileReadError(file, error);
   }
   return decodeUtf8(bytes, file);
 }

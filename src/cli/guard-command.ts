@@ -45,6 +45,7 @@ import {
 import type { ResourceAddress } from "../apply/terraform-address.ts";
 import { parseTerraformPlan, type TerraformPlan } from "../apply/terraform-plan.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
+import { fileReadError } from "../util/read-failure.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 
@@ -506,7 +507,6 @@ async function readText(path: string, shown: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new InputError(`cannot read ${shown}: ${code}`, { file: shown });
+    throw fileReadError(shown, error);
   }
 }

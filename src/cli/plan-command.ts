@@ -15,6 +15,7 @@ import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
 import { limitNewPullRequests } from "../reconcile/limits.ts";
 import { planChanges, readRepoConfig } from "../reconcile/plan-repo.ts";
 import { type LocalRepo, localRepo } from "../repo/local-repo.ts";
+import { fileReadError } from "../util/read-failure.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -191,9 +192,7 @@ async function readConfigFile(io: CliIo, file: string): Promise<{ text: string; 
     return { text: decodeUtf8(await readFile(resolve(io.cwd, file)), file), file };
   } catch (error) {
     if (error instanceof InputError) throw error;
-    throw new InputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`, {
-      file,
-    });
+    throw fileReadError(file, error);
   }
 }
 

@@ -29,6 +29,7 @@ import {
 import type { CommitStatus } from "../apply/report-vms.ts";
 import { parseWaitStop, type WaitStop } from "../apply/report-wait.ts";
 import { type ExitCode, formatLocated, InputError, UsageError } from "../errors.ts";
+import { fileReadError } from "../util/read-failure.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 
@@ -458,7 +459,9 @@ async function readDrainStop(file: string, io: CliIo): Promise<DrainStop | undef
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     const reason = formatLocated(error.message, error.location);
-    io.stderr(`warning: ${reason} It is reported as a drain that may have left nodes cordoned.\n`);
+    io.stderr(
+      `warning: ${sentence(reason)} It is reported as a drain that may have left nodes cordoned.\n`,
+    );
     return undefined;
   }
 }
@@ -473,17 +476,21 @@ async function readWaitStop(file: string, io: CliIo): Promise<WaitStop | undefin
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     const reason = formatLocated(error.message, error.location);
-    io.stderr(`warning: ${reason} The report does not say what that wait lacked.\n`);
+    io.stderr(`warning: ${sentence(reason)} The report does not say what that wait lacked.\n`);
     return undefined;
   }
+}
+
+/** `reason` ended as a sentence, for a warning that goes on after it. */
+function sentence(reason: string): string {
+  return /[.!?]$/.test(reason) ? reason : `${reason}.`;
 }
 
 async function readText(file: string, io: CliIo): Promise<string> {
   try {
     return await readFile(resolve(io.cwd, file), "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new InputError(`cannot read ${file}: ${code}`, { file });
+    throw fileReadError(file, error);
   }
 }
 

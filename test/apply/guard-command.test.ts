@@ -182,10 +182,7 @@ describe("pr-autoscaler guard", () => {
         ],
         "give either --expect-from/--expect-to or --tfvars-before/--tfvars-after",
       ],
-      [
-        ["--plan", "missing.json", "--config", config],
-        "missing.json: cannot read missing.json: ENOENT",
-      ],
+      [["--plan", "missing.json", "--config", config], "missing.json: no such file"],
       [
         ["--plan", "scale-up-3-to-4.json", "--vm-address", "a.b[*]", "--drift", "ignore"],
         '--drift expects refuse or warn, got "ignore"',

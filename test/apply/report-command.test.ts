@@ -1083,7 +1083,7 @@ describe("report apply --wait-result", () => {
     const missing = join(dir, "wait-never-written.json");
     const run = await runReport(failedWait(missing));
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain(`cannot read ${missing}`);
+    expect(run.stderr).toContain(`warning: ${missing}: no such file. The report does not say`);
     expect(run.stderr).toContain("The report does not say what that wait lacked.");
     expect(run.stdout).toContain(
       "Failed after the apply: applied; nodes not Ready in time, or a Node object not deleted",

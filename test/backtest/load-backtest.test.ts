@@ -64,12 +64,14 @@ describe("loadBacktestInputs", () => {
   });
 
   it("says where a file could not be read", async () => {
-    expect((await refusal(`${FIXTURES}/missing.jsonl`)).message).toBe(
-      `cannot read ${FIXTURES}/missing.jsonl: no such file`,
-    );
+    const missing = await refusal(`${FIXTURES}/missing.jsonl`);
+    expect(missing.message).toBe("no such file");
+    expect(missing.location).toEqual({ file: `${FIXTURES}/missing.jsonl` });
     const error = await refusal(`${FIXTURES}/tiny.jsonl`, `${FIXTURES}/none.yml`);
     expect(error.location).toEqual({ file: `${FIXTURES}/none.yml` });
-    expect((await refusal(FIXTURES)).message).toBe(`cannot read ${FIXTURES}: is a directory`);
+    const folder = await refusal(FIXTURES);
+    expect(folder.message).toBe("is a directory");
+    expect(folder.location).toEqual({ file: FIXTURES });
   });
 
   it("says a header's config that cannot be read at the header", async () => {

@@ -363,6 +363,33 @@ describe("pr-autoscaler plan", () => {
     expect(run.stderr).toContain("missing.json");
   });
 
+  it("says once which --config could not be read, and why in words", async () => {
+    const repo = infraRepo("config-unreadable", { "terraform/terraform.tfvars": TFVARS });
+    const missing = join(root, "no-such-config.yml");
+    const gone = await runCli([
+      "plan",
+      "--repo",
+      repo,
+      "--snapshot",
+      snapshotFile(),
+      "--config",
+      missing,
+    ]);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toBe(`pr-autoscaler plan: ${missing}: no such file\n`);
+    const folder = await runCli([
+      "plan",
+      "--repo",
+      repo,
+      "--snapshot",
+      snapshotFile(),
+      "--config",
+      root,
+    ]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toBe(`pr-autoscaler plan: ${root}: is a directory\n`);
+  });
+
   describe("against a Kubernetes API server", () => {
     let homelab: Homelab;
     beforeAll(async () => {
