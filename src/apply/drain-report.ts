@@ -1,3 +1,4 @@
+import { counted } from "../util/plural.ts";
 import { formatDuration, type Progress } from "./drain-progress.ts";
 import type {
   DrainEvent,
@@ -49,7 +50,7 @@ function cancellingText(event: Extract<DrainEvent, { type: "cancelling" }>): str
 }
 
 function waitingLine(event: Extract<DrainEvent, { type: "waiting" }>): string {
-  const parts = [`${event.node}: ${count(event.left, "pod")} left`];
+  const parts = [`${event.node}: ${counted(event.left, "pod")} left`];
   if (event.terminating > 0) parts[0] += ` (${event.terminating} terminating)`;
   const shown = event.blocked.slice(0, 2).map(blockedText);
   if (shown.length > 0) {
@@ -104,24 +105,24 @@ function stateText(node: NodeReport, dryRun: boolean): string {
       return "not drained (the drain stopped before it)";
     case "checked":
       return dryRun
-        ? `would ${node.wasCordoned ? "stay cordoned" : "be cordoned"} and have ${count(node.wouldEvict.length, "pod")} evicted`
+        ? `would ${node.wasCordoned ? "stay cordoned" : "be cordoned"} and have ${counted(node.wouldEvict.length, "pod")} evicted`
         : "not drained (the drain stopped before it)";
     case "drained":
-      return `drained, ${count(node.evicted.length, "pod")} evicted${notWaitedText(node)}`;
+      return `drained, ${counted(node.evicted.length, "pod")} evicted${notWaitedText(node)}`;
     case "refused":
       return "refused";
     case "timed-out":
-      return `timed out, ${count(node.evicted.length, "pod")} evicted`;
+      return `timed out, ${counted(node.evicted.length, "pod")} evicted`;
     case "failed":
-      return `failed, ${count(node.evicted.length, "pod")} evicted`;
+      return `failed, ${counted(node.evicted.length, "pod")} evicted`;
     case "cancelled":
-      return `cancelled, ${count(node.evicted.length, "pod")} evicted`;
+      return `cancelled, ${counted(node.evicted.length, "pod")} evicted`;
   }
 }
 
 function notWaitedText(node: NodeReport): string {
   const n = node.notWaitedFor.length;
-  return n === 0 ? "" : `, ${count(n, "pod")} being deleted not waited for`;
+  return n === 0 ? "" : `, ${counted(n, "pod")} being deleted not waited for`;
 }
 
 /** A pod several budgets select is refused in the check, so a pod to evict has one at most. */
@@ -184,8 +185,4 @@ function afterwards(result: DrainResult): string {
   }
   if (!result.nodes.some((n) => n.cordoned)) parts.push("Nothing was cordoned.");
   return parts.join(" ");
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

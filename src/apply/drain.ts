@@ -1,4 +1,5 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
+import { counted } from "../util/plural.ts";
 import { type BudgetInfo, type DrainApi, mayHaveApplied } from "./drain-api.ts";
 import {
   type CordonInFlight,
@@ -182,7 +183,7 @@ async function check(run: Run): Promise<Stop | undefined> {
   if (refused.length > 0) {
     return {
       outcome: "refused",
-      message: `${plural(refused.length, "pod")} may not be moved`,
+      message: `${counted(refused.length, "pod")} may not be moved`,
     };
   }
   return undefined;
@@ -332,9 +333,9 @@ function deadlineMessage(run: Run, error: DeadlineReached): string {
 
 function stopMessage(report: NodeReport, options: DrainOptions): string {
   if (report.state === "refused") {
-    return `${plural(report.refused.length, "pod")} on ${report.name} may not be moved`;
+    return `${counted(report.refused.length, "pod")} on ${report.name} may not be moved`;
   }
-  return `${plural(report.stuck.length, "pod")} still on ${report.name} after the ${formatDuration(options.timeoutMs)} timeout`;
+  return `${counted(report.stuck.length, "pod")} still on ${report.name} after the ${formatDuration(options.timeoutMs)} timeout`;
 }
 
 /**
@@ -404,8 +405,4 @@ function finish(
   };
   if (message !== undefined) result.message = message;
   return result;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }

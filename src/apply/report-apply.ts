@@ -1,5 +1,6 @@
+import { counted } from "../util/plural.ts";
 import { cancelledAndUncordoned, type DrainStop } from "./report-drain.ts";
-import { code, count, listing, table } from "./report-markdown.ts";
+import { code, listing, table } from "./report-markdown.ts";
 import type { GuardVerdict } from "./report-verdict.ts";
 import {
   alsoAllowedLine,
@@ -148,7 +149,7 @@ function renderApplied(input: ApplyReportInput, verdict: GuardVerdict): Rendered
 }
 
 function renderRefused(input: ApplyReportInput, verdict: GuardVerdict): RenderedReport {
-  const problems = count(verdict.offending.length, "problem");
+  const problems = counted(verdict.offending.length, "problem");
   const body = sections(
     "### 🛑 pr-autoscaler apply: refused, nothing applied",
     poolLine(input.pool, verdict),
@@ -624,7 +625,7 @@ function doneText(stage: Stage, verdict: GuardVerdict | undefined): string {
     case "apply":
       return nothing || !verdict
         ? "nothing to apply"
-        : `applied: ${count(verdict.creates.length, "VM")} created, ${count(verdict.destroys.length, "VM")} destroyed`;
+        : `applied: ${counted(verdict.creates.length, "VM")} created, ${counted(verdict.destroys.length, "VM")} destroyed`;
     case "nodes":
       return nodesDoneText(verdict, nothing);
   }
@@ -644,7 +645,7 @@ function failedText(
   verdict: GuardVerdict | undefined,
 ): string {
   if (stage === "guard" && verdict?.verdict === "refuse") {
-    return `refused: ${count(verdict.offending.length, "problem")}`;
+    return `refused: ${counted(verdict.offending.length, "problem")}`;
   }
   if (input.cancelled && !(stage === "drain" && drainCancelled(input))) {
     if (cancelledAfterGuard(input)) return "cancelled before it began";

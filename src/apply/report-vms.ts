@@ -1,5 +1,6 @@
+import { counted } from "../util/plural.ts";
 import { countChange } from "./guard-report.ts";
-import { code, codeBlock, count, details, listing, table, tail, text } from "./report-markdown.ts";
+import { code, codeBlock, details, listing, table, tail, text } from "./report-markdown.ts";
 import type { GuardVerdict } from "./report-verdict.ts";
 
 /** GitHub refuses commit status descriptions longer than this. */
@@ -170,7 +171,7 @@ export function vmSummary(verdict: GuardVerdict): string {
     ...verdict.destroys.map((vm) => `destroy ${vm.name ?? vm.address}`),
   ];
   if (parts.length <= 2) return parts.join(", ");
-  return `${count(verdict.creates.length, "VM")} created, ${count(verdict.destroys.length, "VM")} destroyed`;
+  return `${counted(verdict.creates.length, "VM")} created, ${counted(verdict.destroys.length, "VM")} destroyed`;
 }
 
 /** The footer: which commit, which run. */

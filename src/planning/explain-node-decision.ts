@@ -1,3 +1,4 @@
+import { counted } from "../util/plural.ts";
 import type { DrainBlocker } from "./blockers.ts";
 import { maxBound } from "./bounds.ts";
 import {
@@ -206,14 +207,14 @@ function asksForDisk(decision: NodeDecision): boolean {
 /** The new node's allocatable; its ephemeral storage when `disk`, as pending pods ask for some. */
 function shapeLine(shape: NodeShape, disk: boolean): string {
   const a = shape.allocatable;
-  let text = `new node: ${formatCpu(a.cpu ?? 0)} cpu, ${formatMemory(a.memory ?? 0)} memory, ${a.pods === undefined ? "pods unknown" : count(a.pods, "pod")}`;
+  let text = `new node: ${formatCpu(a.cpu ?? 0)} cpu, ${formatMemory(a.memory ?? 0)} memory, ${a.pods === undefined ? "pods unknown" : counted(a.pods, "pod")}`;
   if (disk && a.ephemeralStorage !== undefined)
     text += `, ${formatMemory(a.ephemeralStorage)} ephemeral storage`;
   for (const [name, amount] of Object.entries(a.extended ?? {}))
     if (amount > 0) text += `, ${formatExtended(name, amount)} ${name}`;
   for (const name of shape.unknownExtended ?? []) text += `, ${name} unknown`;
   if (shape.learnedFrom)
-    text += ` (${shape.source}, ${shape.learnedFrom.rule} allocatable, like ${shape.learnedFrom.node}${shape.learnedFrom.alike > 1 ? ` and ${count(shape.learnedFrom.alike - 1, "other")}` : ""}${leastText(shape.learnedFrom)})`;
+    text += ` (${shape.source}, ${shape.learnedFrom.rule} allocatable, like ${shape.learnedFrom.node}${shape.learnedFrom.alike > 1 ? ` and ${counted(shape.learnedFrom.alike - 1, "other")}` : ""}${leastText(shape.learnedFrom)})`;
   else text += ` (${shape.source})`;
   const ds = shape.daemonSetOverhead;
   if (ds.pods > 0) text += `; ${startupPodsText(ds)}`;
@@ -312,7 +313,7 @@ function startupPodsText(ds: NodeShape["daemonSetOverhead"]): string {
   if (ds.ephemeralStorage) text += `, ${formatMemory(ds.ephemeralStorage)} ephemeral storage`;
   for (const [name, amount] of Object.entries(ds.extended ?? {}))
     text += `, ${formatExtended(name, amount)} ${name}`;
-  return `${text}, ${count(ds.pods, "pod")}`;
+  return `${text}, ${counted(ds.pods, "pod")}`;
 }
 
 /**
@@ -347,11 +348,11 @@ export function triggerText(trigger: Trigger): string {
     case "below-min":
       return `count ${trigger.current} is below the min of ${trigger.min}${trigger.schedule ? ` set by schedule ${trigger.schedule}` : ""}`;
     case "pending-pods":
-      return `${count(trigger.pods, "pending pod")} ${trigger.pods === 1 ? "needs" : "need"} ${count(trigger.newNodes, "new node")}`;
+      return `${counted(trigger.pods, "pending pod")} ${trigger.pods === 1 ? "needs" : "need"} ${counted(trigger.newNodes, "new node")}`;
     case "utilisation":
-      return `${trigger.resource} ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} % for ${formatDuration(trigger.windowMs)} (${trigger.basis}): ${count(trigger.newNodes, "new node")}`;
+      return `${trigger.resource} ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} % for ${formatDuration(trigger.windowMs)} (${trigger.basis}): ${counted(trigger.newNodes, "new node")}`;
     case "requests":
-      return `${trigger.resource} requests ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} %: ${count(trigger.newNodes, "new node")}`;
+      return `${trigger.resource} requests ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} %: ${counted(trigger.newNodes, "new node")}`;
     case "above-max":
       return `count ${trigger.current} is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
     case "unready-node":
@@ -425,7 +426,7 @@ export function overMaxLine(
   const { pending } = decision;
   if (pods.length === 0) return undefined;
   const bound = boundReached(decision);
-  return `beyond ${bound.name}: ${count(pending.neededNewNodes, "new node")} needed, ${pending.newNodes} allowed (the ${bound.name} is ${bound.value}); left pending: ${pods.join(", ")}`;
+  return `beyond ${bound.name}: ${counted(pending.neededNewNodes, "new node")} needed, ${pending.newNodes} allowed (the ${bound.name} is ${bound.value}); left pending: ${pods.join(", ")}`;
 }
 
 /**
@@ -435,13 +436,13 @@ export function overMaxLine(
  */
 function newNodesText(decision: NodeDecision): string {
   const { awaited, newNodes } = decision.pending;
-  if (!awaited) return count(newNodes, "new node");
+  if (!awaited) return counted(newNodes, "new node");
   const failed = decision.holds.some(
     (hold) => hold.kind === "provisioning-failed" && hold.state === "joining",
   );
   return failed
-    ? `${count(newNodes, "node")} (${awaited} the repo asks for that did not join in time, ${newNodes - awaited} new)`
-    : `${count(newNodes, "node")} to come (${awaited} joining, ${newNodes - awaited} new)`;
+    ? `${counted(newNodes, "node")} (${awaited} the repo asks for that did not join in time, ${newNodes - awaited} new)`
+    : `${counted(newNodes, "node")} to come (${awaited} joining, ${newNodes - awaited} new)`;
 }
 
 /**
@@ -568,11 +569,11 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
       if (hold.sinceUnknown) return unreadySinceUnknownText(hold.nodes, hold.sinceUnknown);
       return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}${hold.stuck ? stuckText(hold.stuck) : ""}`;
     case "pods-orphaned":
-      return `${count(hold.pods, "pod")} ${hold.pods === 1 ? "is" : "are"} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} meanwhile`;
+      return `${counted(hold.pods, "pod")} ${hold.pods === 1 ? "is" : "are"} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} meanwhile`;
     case "pending-wait": {
       const one = hold.pods === 1;
       const [them, they, wait] = one ? ["it", "it", "waits"] : ["them", "they", "wait"];
-      const waited = `${count(hold.pods, "pending pod")} ${one ? "needs new nodes but has" : "need new nodes but have"} waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor)`;
+      const waited = `${counted(hold.pods, "pending pod")} ${one ? "needs new nodes but has" : "need new nodes but have"} waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor)`;
       if (hold.max === undefined)
         return `${waited}; nodes are added for ${them} from ${hold.until} if ${they} still ${wait}, and none is removed for low usage meanwhile`;
       const bound = `the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max}`;
@@ -597,7 +598,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
       return `${hold.pods.join(", ")} ${one ? "is" : "are"} pending and whether a new node would fit ${one ? "it" : "them"} is unknown (fit unknown, above): ${held} while ${one ? "it waits" : "they wait"}, so the room ${one ? "it" : "they"} may need is not given away`;
     }
     case "at-max":
-      return `wanted ${count(hold.wanted, "node")}, the ${hold.bound === "host-cap" ? "host cap" : "max"} allows ${hold.allowed}`;
+      return `wanted ${counted(hold.wanted, "node")}, the ${hold.bound === "host-cap" ? "host cap" : "max"} allows ${hold.allowed}`;
     case "shape-unknown":
       return hold.daemonSets === "daemonsets-unread"
         ? "the room on a new node is unknown: the cluster's DaemonSets could not be read, and a new node runs those that admit it, whether or not the pool's nodes show them yet (see the snapshot's warnings; the account needs list on daemonsets.apps); no node is added on a guess"
@@ -638,7 +639,7 @@ function notReadyYetText(joining: readonly string[], missing: number): string {
       ? `${joining.join(", ")} ${joining.length === 1 ? "is" : "are"} not Ready yet`
       : undefined;
   if (missing === 0) return listed ?? "";
-  const unlisted = `${listed ? `${count(missing, "more node")}` : `${count(missing, "node")} the repo asks for`} ${missing === 1 ? "has" : "have"} not joined yet`;
+  const unlisted = `${listed ? `${counted(missing, "more node")}` : `${counted(missing, "node")} the repo asks for`} ${missing === 1 ? "has" : "have"} not joined yet`;
   return listed ? `${listed}, and ${unlisted}` : unlisted;
 }
 
@@ -730,8 +731,8 @@ function unknownText(
 function provisioningText(state: "joining" | "leaving", expected: number, present: number): string {
   const are = present === 1 ? "is" : "are";
   return state === "joining"
-    ? `the repo asks for ${count(expected, "node")}, ${present} ${are} Ready`
-    : `the repo asks for ${count(expected, "node")}, ${present} ${are} still there`;
+    ? `the repo asks for ${counted(expected, "node")}, ${present} ${are} Ready`
+    : `the repo asks for ${counted(expected, "node")}, ${present} ${are} still there`;
 }
 
 function checkText(check: SustainedCheck): string {
@@ -749,7 +750,7 @@ function checkText(check: SustainedCheck): string {
     case "unknown":
       return `${goal}: unknown, ${notObservedText(check)}`;
     case "no-evidence":
-      return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${count(check.samples, "history sample")}` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`}; ${shortfallText(check.shortfall, check.windowMs)})`;
+      return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${counted(check.samples, "history sample")}` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`}; ${shortfallText(check.shortfall, check.windowMs)})`;
   }
 }
 
@@ -842,11 +843,11 @@ export function conditionText(
     case "no-blockers":
       if (condition.unread)
         return `${blockersUnknownText(condition.node, condition.blockers.length)}: ${mark} (${unreadListsText(condition.unread)})`;
-      return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : count(condition.blockers.length, "blocker")}: ${mark}`;
+      return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : counted(condition.blockers.length, "blocker")}: ${mark}`;
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `the pods of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes: unknown, so not met (${podsFitUnreadText(condition.node, condition.unread)})`;
-      return `${count(condition.pods, "pod")} of ${condition.node}${alsoCordonedText(condition.cordoned)} ${condition.pods === 1 && !condition.cordoned ? "fits" : "fit"} on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
+      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoCordonedText(condition.cordoned)} ${condition.pods === 1 && !condition.cordoned ? "fits" : "fit"} on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
     case "projection":
       // Unknown is no figure to compare: "cpu after removal unknown < 70 %" would read as one.
       if (condition.projected === undefined)
@@ -866,7 +867,7 @@ export function conditionText(
 function blockersUnknownText(node: string, found: number): string {
   return found === 0
     ? `${node}'s blockers are unknown`
-    : `${node} has ${count(found, "blocker")}, and may have more`;
+    : `${node} has ${counted(found, "blocker")}, and may have more`;
 }
 
 /** `the list of poddisruptionbudgets was not read in full: …`, naming each list. */
@@ -904,7 +905,7 @@ export function refusalText(condition: ScaleDownCondition): string {
     case "no-blockers":
       if (condition.unread)
         return `${blockersUnknownText(condition.node, condition.blockers.length)} (${unreadListsText(condition.unread)})`;
-      return `${condition.node} has ${count(condition.blockers.length, "blocker")}`;
+      return `${condition.node} has ${counted(condition.blockers.length, "blocker")}`;
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `whether the pods of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes is unknown (${podsFitUnreadText(condition.node, condition.unread)})`;
@@ -922,7 +923,7 @@ export function refusalText(condition: ScaleDownCondition): string {
  */
 function alsoCordonedText(cordoned: { nodes: string[]; pods: number } | undefined): string {
   if (!cordoned) return "";
-  return `, with the ${count(cordoned.pods, "pod")} of cordoned ${cordoned.nodes.join(", ")} (a drain would move ${cordoned.pods === 1 ? "it" : "them"})`;
+  return `, with the ${counted(cordoned.pods, "pod")} of cordoned ${cordoned.nodes.join(", ")} (a drain would move ${cordoned.pods === 1 ? "it" : "them"})`;
 }
 
 /**
@@ -945,7 +946,7 @@ function bulkText(bulk: BulkRemovalReport, decision: NodeDecision): string {
   if (bulk.nodes.length > 1)
     return `${bulk.nodes.length} empty nodes ${made ? "go" : "would go"} together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}${kept || `; ${bulkStopText(stop)}`}`;
   if (stop.kind === "not-empty" && stop.node === first)
-    return `${first} ${made ? "goes" : "would go"} alone: it runs ${count(stop.pods, "pod")}, and only empty nodes go together${kept}`;
+    return `${first} ${made ? "goes" : "would go"} alone: it runs ${counted(stop.pods, "pod")}, and only empty nodes go together${kept}`;
   return `${first} ${made ? "goes" : "would go"} alone${kept || `; ${bulkStopText(stop)}`}`;
 }
 
@@ -990,9 +991,9 @@ function bulkStopText(stop: BulkStop): string {
     case "candidate":
       return `no more: ${stop.problem}`;
     case "blockers":
-      return `not ${stop.node} too: it has ${count(stop.blockers.length, "blocker")}`;
+      return `not ${stop.node} too: it has ${counted(stop.blockers.length, "blocker")}`;
     case "not-empty":
-      return `not ${stop.node} too: it runs ${count(stop.pods, "pod")}, and a node with pods goes alone`;
+      return `not ${stop.node} too: it runs ${counted(stop.pods, "pod")}, and a node with pods goes alone`;
     case "cordoned":
       return `not ${stop.node} too: it is cordoned (${cordonedText(stop.node)})`;
     case "needed":
@@ -1082,7 +1083,7 @@ function blockerText(blocker: DrainBlocker): string {
     case "scale-down-disabled":
       return `the node is annotated ${blocker.annotation}: "true"`;
     case "pdb":
-      return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb ? count(blocker.pdb.disruptionsAllowed, "disruption") : "an unknown number of disruptions"}${blocker.pdb?.whenHealthy === undefined ? "" : ` (${blocker.pdb.whenHealthy} once all of its pods are healthy)`}, ${blocker.pdb?.podsOnNode} of its pods ${blocker.pdb?.podsOnNode === 1 ? "is" : "are"} here`;
+      return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb ? counted(blocker.pdb.disruptionsAllowed, "disruption") : "an unknown number of disruptions"}${blocker.pdb?.whenHealthy === undefined ? "" : ` (${blocker.pdb.whenHealthy} once all of its pods are healthy)`}, ${blocker.pdb?.podsOnNode} of its pods ${blocker.pdb?.podsOnNode === 1 ? "is" : "are"} here`;
     case "pdbs-overlap":
       return `${blocker.pod}: PDBs ${blocker.pdbs?.join(" and ")} both select it, and the eviction API refuses a pod with more than one`;
     case "local-storage":
@@ -1103,6 +1104,3 @@ function amount(kind: "cpu" | "memory", value: number): string {
 }
 
 /** `1 pod`, `3 pods`. */
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
-}
