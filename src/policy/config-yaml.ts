@@ -46,27 +46,41 @@ export function readConfigYaml(text: string, file: string): ReadConfigYamlResult
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col, path: "", message };
   };
+  // The yaml package reads nested collections recursively: thousands of levels exhaust the
+  // stack, which it reports as one more syntax error among those that follow from it.
+  const tooDeep = doc.errors.find((error) => isStackOverflow(error.message));
+  if (tooDeep) return { ok: false, issues: [at(tooDeep.pos[0], TOO_DEEP)] };
   if (doc.errors.length > 0)
     return {
       ok: false,
       issues: doc.errors.map((error) => at(error.pos[0], syntaxMessage(error, doc, lineCounter))),
     };
-  const badMerge = badMergeSource(doc);
-  if (badMerge) return { ok: false, issues: [at(badMerge.offset, badMerge.message)] };
-  const collectionKeys = collectionKeyOffsets(doc);
-  if (collectionKeys.length > 0)
-    return { ok: false, issues: collectionKeys.map((offset) => at(offset, COLLECTION_KEY)) };
   try {
+    const badMerge = badMergeSource(doc);
+    if (badMerge) return { ok: false, issues: [at(badMerge.offset, badMerge.message)] };
+    const collectionKeys = collectionKeyOffsets(doc);
+    if (collectionKeys.length > 0)
+      return { ok: false, issues: collectionKeys.map((offset) => at(offset, COLLECTION_KEY)) };
     return {
       ok: true,
       yaml: { doc, lineCounter, data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) },
     };
   } catch (error) {
+    // Nesting the parser got through may still be too deep to walk.
+    if (error instanceof RangeError && isStackOverflow(error.message))
+      return { ok: false, issues: [at(0, TOO_DEEP)] };
     // The yaml package throws a ReferenceError for an alias without an anchor before it, and for
     // aliases that expand beyond maxAliasCount.
     if (!(error instanceof ReferenceError)) throw error;
     return { ok: false, issues: [at(blamedAliasOffset(doc), `YAML aliases: ${error.message}`)] };
   }
+}
+
+const TOO_DEEP =
+  "YAML nesting: mappings or lists nested too deeply to read (a config needs a few levels); reading stopped here";
+
+function isStackOverflow(message: string): boolean {
+  return message.includes("Maximum call stack size exceeded");
 }
 
 const COLLECTION_KEY =

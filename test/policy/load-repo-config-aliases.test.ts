@@ -50,6 +50,32 @@ pools:
   });
 });
 
+describe("loadRepoConfig and nesting too deep to read", () => {
+  // The yaml package reads collections recursively: thousands of levels exhaust the stack.
+  const deep = {
+    "flow lists": `pools: ${"[".repeat(20_000)}${"]".repeat(20_000)}\n`,
+    "block mappings": `pools:\n${Array.from({ length: 3_000 }, (_, i) => `${" ".repeat(i + 2)}a:`).join("\n")} 1\n`,
+  };
+  for (const [name, text] of Object.entries(deep)) {
+    it(`says so of ${name}, once, where reading stopped`, () => {
+      const result = loadRepoConfig(text);
+      expect(result).toEqual({
+        ok: false,
+        issues: [
+          {
+            file: ".github/pr-autoscaler.yml",
+            line: expect.any(Number),
+            column: expect.any(Number),
+            path: "",
+            message:
+              "YAML nesting: mappings or lists nested too deeply to read (a config needs a few levels); reading stopped here",
+          },
+        ],
+      });
+    });
+  }
+});
+
 describe("loadRepoConfig and keys that are no names", () => {
   it("refuses a key that is a list or a mapping at the key, without a process warning", () => {
     const warnings: string[] = [];
