@@ -33,8 +33,15 @@ function invalidType(expected: string, input: unknown, path: PropertyKey[] | und
       ? `${noun(expected)} is required`
       : `missing required key "${String(key)}"`;
   }
-  if (input === null) return `expected ${noun(expected)}, got an empty value`;
+  if (input === null) return `expected ${noun(expected)}, got an empty value${emptyHint(expected)}`;
   return `expected ${noun(expected)}, got ${describe(input)}`;
+}
+
+/** How to write an empty collection, which a key with nothing after it is not. */
+function emptyHint(expected: string): string {
+  if (expected === "object" || expected === "record") return " (for an empty mapping, write {})";
+  if (expected === "array") return " (for an empty list, write [])";
+  return "";
 }
 
 function tooSmall(origin: string, minimum: number, inclusive: boolean): string {

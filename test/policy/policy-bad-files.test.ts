@@ -64,7 +64,17 @@ const CASES: BadCase[] = [
   {
     name: "automerge is empty",
     config: "automerge: #<",
-    message: "expected a mapping, got an empty value",
+    message: "expected a mapping, got an empty value (for an empty mapping, write {})",
+  },
+  {
+    name: "rightsizing is empty",
+    config: `${automerge("preset: homelab")}\nrightsizing: #<`,
+    message: "expected a mapping, got an empty value (for an empty mapping, write {})",
+  },
+  {
+    name: "pools is empty",
+    config: `${automerge("preset: homelab")}\npools: #<`,
+    message: "expected a list, got an empty value (for an empty list, write [])",
   },
   {
     name: "automerge is a list",
