@@ -5,6 +5,7 @@ import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { parseDocument } from "yaml";
 import { InputError } from "../errors.ts";
+import { readFailure } from "../util/read-failure.ts";
 import {
   type KubeCluster,
   type KubeConfigEntries,
@@ -141,9 +142,12 @@ function readKubeConfigFile(file: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    throw new InputError(`cannot read the kubeconfig: ${messageOf(error).split("\n")[0]}`, {
-      file,
-    });
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === "EISDIR"
+        ? "a directory, not a kubeconfig file"
+        : `cannot read the kubeconfig: ${readFailure(error)}`;
+    throw new InputError(why, { file });
   }
 }
 
@@ -307,10 +311,7 @@ function checkCertificateFiles(
     try {
       readFileSync(file);
     } catch (error) {
-      throw new InputError(
-        `${what}: cannot read ${file}: ${messageOf(error).split("\n")[0]}`,
-        where,
-      );
+      throw new InputError(`${what}: cannot read ${file}: ${readFailure(error)}`, where);
     }
   }
 }

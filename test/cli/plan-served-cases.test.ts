@@ -1388,7 +1388,9 @@ describe("plan against a served cluster: output and errors", () => {
     const repo = writeInfraRepo(tempDir());
     const run = await runPlan(repo, join(repo, "terraform"), ["--json"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`${join(repo, "terraform")}: cannot read the kubeconfig: EISDIR`);
+    expect(run.stderr).toBe(
+      `pr-autoscaler plan: ${join(repo, "terraform")}: a directory, not a kubeconfig file\n`,
+    );
     expect(run.stdout).toBe("");
   });
 

@@ -544,12 +544,12 @@ describe("connecting as kubectl does", () => {
       {
         cluster: ["server: https://127.0.0.1:6443", "certificate-authority: ca.crt"],
         user: ["token: abc"],
-        says: `cluster "k": certificate-authority: cannot read ${join(folder, "ca.crt")}: ENOENT`,
+        says: `cluster "k": certificate-authority: cannot read ${join(folder, "ca.crt")}: no such file`,
       },
       {
         cluster: plainHttp(),
         user: ["client-certificate: client.crt", "client-key: client.key"],
-        says: `user "u": client-certificate: cannot read ${join(folder, "client.crt")}: ENOENT`,
+        says: `user "u": client-certificate: cannot read ${join(folder, "client.crt")}: no such file`,
       },
     ];
     for (const { cluster, user, says } of cases) {
