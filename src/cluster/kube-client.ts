@@ -136,6 +136,7 @@ export function createKubeClient(
   async function prepare(
     path: string,
     query: Record<string, string | number | undefined>,
+    own: ExchangeLimits,
   ): Promise<[URL, https.RequestOptions]> {
     const url = new URL(base.origin + prefix + path);
     for (const [key, value] of Object.entries(query)) {
@@ -146,8 +147,14 @@ export function createKubeClient(
       headers: { Accept: "application/json", "User-Agent": userAgent },
     };
     try {
-      await applyKubeCredentials(loaded, requestOptions);
+      await credentialsWithin(
+        applyKubeCredentials(loaded, requestOptions),
+        own,
+        describe(url),
+        path,
+      );
     } catch (error) {
+      if (error instanceof KubeApiError) throw error;
       throw credentialsError(describe(url), error, path);
     }
     if (!proxied) requestOptions.agent = agent;
@@ -159,9 +166,11 @@ export function createKubeClient(
     query: Record<string, string | number | undefined> = {},
     own: ExchangeLimits = limits,
   ): Promise<string> {
-    const [url, requestOptions] = await prepare(path, query);
+    const startedAt = performance.now();
+    const [url, requestOptions] = await prepare(path, query, own);
     const chunks: Buffer[] = [];
-    await send(url, requestOptions, secure, own, path, trust, (chunk) => chunks.push(chunk));
+    const limited = sinceStart(own, startedAt);
+    await send(url, requestOptions, secure, limited, path, trust, (chunk) => chunks.push(chunk));
     return chunks.length === 1
       ? (chunks[0] as Buffer).toString("utf8")
       : Buffer.concat(chunks).toString("utf8");
@@ -173,9 +182,10 @@ export function createKubeClient(
     onText: (text: string) => void,
     own: ExchangeLimits = limits,
   ): Promise<void> {
-    const [url, requestOptions] = await prepare(path, query);
+    const startedAt = performance.now();
+    const [url, requestOptions] = await prepare(path, query, own);
     const decoder = new StringDecoder("utf8");
-    await send(url, requestOptions, secure, own, path, trust, (chunk) => {
+    await send(url, requestOptions, secure, sinceStart(own, startedAt), path, trust, (chunk) => {
       const text = decoder.write(chunk);
       if (text !== "") onText(text);
     });
@@ -203,6 +213,53 @@ export function credentialsError(what: string, error: unknown, path: string): Ku
       ? error.message
       : `the kubeconfig's credentials could not be applied: ${firstLine(error)}`;
   return new KubeApiError(`${what}: ${message}`, path, undefined, undefined, "credentials");
+}
+
+/**
+ * Waits for `credentials` (the kubeconfig's, being applied to a request) no longer than the
+ * request may take in all: a credential plugin waiting for a login nobody gives (kubelogin
+ * opening a browser where there is none) would otherwise hold the request, and the read, for
+ * ever. Past it, throws a {@link KubeApiError} that is not retried.
+ */
+export async function credentialsWithin(
+  credentials: Promise<void>,
+  limits: Pick<ExchangeLimits, "deadlineMs" | "deadlineName">,
+  what: string,
+  path: string,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const when =
+        limits.deadlineName === undefined
+          ? `within ${formatTimeout(limits.deadlineMs)}, the limit for one request`
+          : `before ${limits.deadlineName} was reached`;
+      reject(
+        new KubeApiError(
+          `${what}: the kubeconfig's credentials were not ready ${when} (a credential plugin waiting for a login?)`,
+          path,
+          undefined,
+          undefined,
+          "credentials",
+          { timedOut: true, pastDeadline: true },
+        ),
+      );
+    }, limits.deadlineMs);
+  });
+  // A plugin that fails after the limit must not count as unhandled.
+  credentials.catch(() => undefined);
+  try {
+    await Promise.race([credentials, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `limits` for the exchange of a request begun at `startedAt`: its deadline counts from then. */
+export function sinceStart(limits: ExchangeLimits, startedAt: number): ExchangeLimits {
+  const spent = performance.now() - startedAt;
+  if (spent < 1) return limits;
+  return { ...limits, startedAt };
 }
 
 /** A {@link KubeApiError} for a request Node refused to build (an invalid header value). */
@@ -275,6 +332,11 @@ export interface ExchangeLimits {
    * request's own (`the read's limit of 120 s`): a request cut there says so.
    */
   deadlineName?: string;
+  /**
+   * When the request began (`performance.now()`), if before the exchange: the deadline counts
+   * from then, the wait for credentials included.
+   */
+  startedAt?: number;
 }
 
 /** A request's inactivity timeout, when not given. */
@@ -312,23 +374,30 @@ export function limitExchange(
       ),
     );
   });
-  const deadline = setTimeout(() => {
-    cut.timedOut = true;
-    cut.pastDeadline = true;
-    const limit = formatTimeout(limits.deadlineMs);
-    const name = limits.deadlineName;
-    request.destroy(
-      new Error(
-        name !== undefined
-          ? responded()
-            ? `the response had not ended when ${name} was reached`
-            : `no response before ${name} was reached`
-          : responded()
-            ? `the response did not end within ${limit}, the limit for one request (it kept arriving, too slowly)`
-            : `no response within ${limit}`,
-      ),
-    );
-  }, limits.deadlineMs);
+  const deadline = setTimeout(
+    () => {
+      cut.timedOut = true;
+      cut.pastDeadline = true;
+      const limit = formatTimeout(limits.deadlineMs);
+      const name = limits.deadlineName;
+      request.destroy(
+        new Error(
+          name !== undefined
+            ? responded()
+              ? `the response had not ended when ${name} was reached`
+              : `no response before ${name} was reached`
+            : responded()
+              ? `the response did not end within ${limit}, the limit for one request (it kept arriving, too slowly)`
+              : `no response within ${limit}`,
+        ),
+      );
+    },
+    Math.max(
+      1,
+      limits.deadlineMs -
+        (limits.startedAt === undefined ? 0 : performance.now() - limits.startedAt),
+    ),
+  );
   deadline.unref();
   request.on("close", () => clearTimeout(deadline));
   return cut;

@@ -3,11 +3,13 @@ import https from "node:https";
 import {
   connectionMessage,
   credentialsError,
+  credentialsWithin,
   deadlineFactor,
   type ExchangeLimits,
   KubeApiError,
   limitExchange,
   requestBuildError,
+  sinceStart,
   trustHint,
 } from "./kube-client.ts";
 import { applyKubeCredentials, type LoadedKubeConfig, usesProxy } from "./kube-config.ts";
@@ -71,15 +73,23 @@ export async function kubeRequest(
     headers["Content-Length"] = String(Buffer.byteLength(body));
   }
   const options: https.RequestOptions = { method: request.method, headers };
+  const timeoutMs = request.timeoutMs ?? 30_000;
+  const own = { timeoutMs, deadlineMs: request.deadlineMs ?? deadlineFactor * timeoutMs };
+  const startedAt = performance.now();
   try {
-    await applyKubeCredentials(loaded, options);
+    await credentialsWithin(
+      applyKubeCredentials(loaded, options),
+      own,
+      describeRequest(request),
+      request.path,
+    );
   } catch (error) {
+    if (error instanceof KubeApiError) throw error;
     throw credentialsError(describeRequest(request), error, request.path);
   }
   if (request.agent && !usesProxy(loaded)) options.agent = request.agent;
   const trust = trustHint(loaded);
-  const timeoutMs = request.timeoutMs ?? 30_000;
-  const limits = { timeoutMs, deadlineMs: request.deadlineMs ?? deadlineFactor * timeoutMs };
+  const limits = sinceStart(own, startedAt);
   const text = await send(url, options, body, request, limits, trust);
   return { ...text, ...readStatus(text.text) };
 }

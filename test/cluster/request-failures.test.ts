@@ -117,6 +117,26 @@ describe("failures before the request goes out", () => {
     expect(failed.message).toMatch(/failed: error: you must be logged in$/);
   });
 
+  it("stops waiting for a credential plugin that never answers at the read's limit", async () => {
+    // As kubelogin waits for a browser login where nobody can give one.
+    const command = join(dir, "wait-for-login");
+    await writeFile(command, "#!/bin/sh\nexec sleep 5\n");
+    await chmod(command, 0o755);
+    const file = await kubeconfig("exec-waits.yaml", fake.url, execUser(command));
+    const error = await readSnapshot({ kubeconfig: file, env: {}, readDeadlineMs: 1_000 }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(ClusterReadError);
+    expect((error as ClusterReadError).message).toBe(
+      `cannot list nodes: GET ${fake.url}/api/v1/nodes: the kubeconfig's credentials were not ready before the read's limit of 1 s was reached (a credential plugin waiting for a login?)`,
+    );
+    expect((error as ClusterReadError).cause).toMatchObject({
+      stage: "credentials",
+      retryable: false,
+    });
+  });
+
   it("says a request could not be built when a header cannot be sent", async () => {
     const file = await kubeconfig("newline-token.yaml", fake.url, ['token: "good\\nmore"']);
     const before = fake.requests.length;
