@@ -5,6 +5,7 @@ import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
 import { DEFAULT_SETTINGS, type ReconcileSettings } from "../reconcile/reconcile-types.ts";
+import { readFailure } from "../util/read-failure.ts";
 import { defaultTiming, jitterFactor, type LeaderElectionTiming } from "./election-timing.ts";
 
 /** Everything the server reads from its environment, checked once at start. */
@@ -280,9 +281,7 @@ function privateKey(env: Record<string, string | undefined>, cwd: string): strin
   try {
     return readFileSync(resolve(cwd, path), "utf8");
   } catch (error) {
-    throw new UsageError(
-      `PRIVATE_KEY_PATH: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? error})`,
-    );
+    throw new UsageError(`PRIVATE_KEY_PATH: cannot read ${path}: ${readFailure(error)}`);
   }
 }
 

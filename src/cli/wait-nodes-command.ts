@@ -20,6 +20,7 @@ import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import type { LabelSelector } from "../planning/snapshot.ts";
 import { formatConfigIssues, loadRepoConfig } from "../policy/load-repo-config.ts";
 import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
+import { fileReadError } from "../util/read-failure.ts";
 import type { Command } from "./command.ts";
 import { durationFlag, resultFileFlag, writeResultFile } from "./drain-command.ts";
 import type { CliIo } from "./io.ts";
@@ -287,7 +288,7 @@ async function poolSettings(values: Values, pool: string, io: CliIo): Promise<Po
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new InputError(`cannot read the config: ${(error as Error).message}`, { file: shown });
+    throw fileReadError(shown, error);
   }
   const loaded = loadRepoConfig(text, shown);
   if (!loaded.ok) throw new InputError(formatConfigIssues(loaded.issues));

@@ -118,6 +118,6 @@ describe("pr-autoscaler start and serve", () => {
   it("serve with a broken setting names it before starting anything", async () => {
     await expect(
       serveCommand.run([], io({ env: { APP_ID: "42", PRIVATE_KEY_PATH: "missing.pem" } })),
-    ).rejects.toThrow("PRIVATE_KEY_PATH: cannot read missing.pem (ENOENT)");
+    ).rejects.toThrow("PRIVATE_KEY_PATH: cannot read missing.pem: no such file");
   });
 });

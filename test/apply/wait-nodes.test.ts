@@ -629,7 +629,7 @@ describe("pr-autoscaler wait-nodes", () => {
       ],
       [["--pool", "workers", "--count", "1", "--delete-gone"], "--delete-gone needs"],
       [["--pool", "workers", "--count", "1", "--interval", "0"], "--interval expects a duration"],
-      [["--pool", "workers", "--count", "1", "--config", "missing.yml"], "cannot read the config"],
+      [["--pool", "workers", "--count", "1", "--config", "missing.yml"], "no such file"],
     ];
     await expectUsageErrors(cases);
     await writeFile(join(cluster.dir, "bad.yml"), "pools:\n  - name: workers\n    max: two\n");
