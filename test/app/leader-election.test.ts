@@ -238,7 +238,7 @@ describe("when the API fails", () => {
       message: "could not renew the Lease; still leading until the renew deadline",
       fields: expect.objectContaining({
         err: expect.stringMatching(
-          /^GET \/apis\/coordination.k8s.io\/v1\/.*: (ECONNREFUSED|ECONNRESET)/,
+          /^GET \/apis\/coordination.k8s.io\/v1\/.*: (connect ECONNREFUSED|read ECONNRESET|ECONNRESET)/,
         ),
       }),
     });
