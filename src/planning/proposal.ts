@@ -220,7 +220,8 @@ export function heldByAProblem(decision: NodeDecision): boolean {
  * budget allowing no disruption now, which no time resolves, or
  * pods a new node would take left pending at the max or the host cap (cluster-autoscaler's "max
  * node group size reached"): only a person raising the bound, or making room, lets them run;
- * or pods waiting for a node whose size is unknown (`newNode` unset in a pool with no node).
+ * or pods waiting for a node whose size is unknown (`newNode` unset in a pool with no node), or
+ * whose fit turns on a label the pool's nodes carry with different values (`newNode.labels`).
  * Not while they wait for `scaleUp.pendingFor`: a pod pending for seconds is no warning yet.
  */
 function needsAPerson(decision: NodeDecision): boolean {
@@ -228,6 +229,10 @@ function needsAPerson(decision: NodeDecision): boolean {
   if (leftPendingAtTheMax(decision)) return true;
   // Pods wait for a node whose size only the config (newNode) or a readable DaemonSet list tells.
   if (decision.holds.some((hold) => hold.kind === "shape-unknown")) return true;
+  // So do pods whose fit turns on a label the pool's nodes carry with different values: only
+  // newNode.labels tells a new node's. An extended resource a node does not report yet clears
+  // by itself once its device plugin registers.
+  if (waitOnNewNodeLabels(decision)) return true;
   // A node long not Ready that no decrease removes holds every removal until a person acts.
   if (decision.holds.some((hold) => hold.kind === "nodes-unready" && hold.stuck)) return true;
   // With scale-down off, one stays for good.
@@ -255,6 +260,17 @@ function needsAPerson(decision: NodeDecision): boolean {
   );
   // Above the max with scale-down off, nothing will ever lower the count but a person.
   return aboveMax && (noCandidate || lastingBlocker || !decision.scaleDown.enabled);
+}
+
+/**
+ * Whether pending pods' fit on a new node turns on a label or a topology key the pool's nodes
+ * carry with different values, which no time resolves: they wait (and hold back removals for low
+ * usage, hold `pending-fit-unknown`) until a person sets `newNode.labels`.
+ */
+function waitOnNewNodeLabels(decision: NodeDecision): boolean {
+  return decision.pending.neverFit.some(
+    (pod) => pod.reason === "label-unknown" || pod.reason === "topology-unknown",
+  );
 }
 
 /**

@@ -145,6 +145,8 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
       "fit unknown: ai/ollama-5b8c7d9f6c-gp001 (cpu 2, memory 8 GiB, nvidia.com/gpu 1): it asks for nvidia.com/gpu, which the pool's nodes of a new node's size report in different amounts (none on a node whose device plugin has not registered yet), so how much of it a new node has is not known (set newNode.extendedResources when every new node has the same)",
     );
     expect(note).not.toContain("never fits");
+    // The GPU shows once the device plugin registers, with no one acting: no warning.
+    expect(output.notes.find((entry) => entry.subject === "pool/gpu")?.level).toBe("info");
     const decision = output.notes.find((entry) => entry.subject === "pool/gpu")?.decision as
       | { pending?: { neverFit?: Raw[] } }
       | undefined;

@@ -141,9 +141,45 @@ describe("plan against a served cluster: a label whose value on a new node is no
       { pod: "media/tdarr-node-6d8c7f5b49-pve1aa", reason: "label-unknown", label: ZONE },
       { pod: "media/tdarr-node-6d8c7f5b49-pve1bb", reason: "label-unknown", label: ZONE },
     ]);
+    // Only a person setting newNode.labels lets them run: the note is a warning.
+    expect(output.notes.find((note) => note.subject === "pool/workers")?.level).toBe("warning");
     expect(poolNote(output)).toContain(
       `fit unknown: media/tdarr-node-6d8c7f5b49-pve1aa (cpu 1500m, memory 1 GiB): its nodeSelector or required node affinity (or a volume's) depends on the label ${ZONE}, which the pool's nodes carry with different values, so whether a new node would match is not known (set newNode.labels when every new node gets the same value)`,
     );
+  });
+
+  it("warns for a replica whose anti-affinity on the zone every host's worker already rules out", async () => {
+    // One Blocky replica per host, each keeping others out of its zone: a fourth fits a new node
+    // only if it joins a fourth zone, which only newNode.labels can say.
+    const blocky = (suffix: string, node?: string) =>
+      pod("dns", `blocky-7f9d8c6b5-${suffix}`, {
+        owner: { kind: "ReplicaSet", name: "blocky-7f9d8c6b5" },
+        cpu: "100m",
+        memory: "128Mi",
+        labels: { app: "blocky" },
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { labelSelector: { matchLabels: { app: "blocky" } }, topologyKey: ZONE },
+            ],
+          },
+        },
+        ...(node ? { node, phase: "Running" as const } : {}),
+      });
+    const output = await plan([
+      ...cluster(WORKERS, byHost),
+      ...fillers(),
+      ...WORKERS.map((worker, index) => blocky(`run0${index + 1}`, worker)),
+      blocky("pend01"),
+    ]);
+    expect(output.proposals).toEqual([]);
+    const decision = output.notes.find((note) => note.subject === "pool/workers")?.decision as
+      | { pending?: { neverFit?: Raw[] } }
+      | undefined;
+    expect(decision?.pending?.neverFit).toMatchObject([
+      { pod: "dns/blocky-7f9d8c6b5-pend01", reason: "topology-unknown", topologyKey: ZONE },
+    ]);
+    expect(output.notes.find((note) => note.subject === "pool/workers")?.level).toBe("warning");
   });
 
   it("takes a label only some workers carry, put there by hand, as one a new node lacks", async () => {
