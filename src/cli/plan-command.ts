@@ -118,7 +118,13 @@ export const planCommand: Command = {
       }));
     // A saved file holds the warnings not printed; a live read keeps none (`snapshot` would).
     reportSnapshotWarnings(snapshot, io, values.snapshot);
-    const result = await planChanges({ repo, config: configState.config, snapshot, now });
+    const result = await planChanges({
+      repo,
+      config: configState.config,
+      configSource: configState.source,
+      snapshot,
+      now,
+    });
     const waiting = waitingNote(result.proposals, configState.config.rightsizing);
     const history = await historyNote(repo, dir);
     return report(io, values.json, {

@@ -25,7 +25,8 @@ import type { RepoIndex } from "../rightsizing/repo-index.ts";
 export type RepoConfigState =
   | { status: "absent" }
   | { status: "invalid"; issues: ConfigIssue[] }
-  | { status: "ok"; config: RepoConfig };
+  /** `source`: the configuration's text and the name of its file. */
+  | { status: "ok"; config: RepoConfig; source: { text: string; file: string } };
 
 /**
  * Reads `.github/pr-autoscaler.yml` (or the given text) from the repo's default branch. A repo
@@ -45,9 +46,10 @@ export async function readRepoConfig(
     return { status: "invalid", issues: [unreadableConfigIssue(error)] };
   }
   if (text === undefined) return { status: "absent" };
-  const loaded = loadRepoConfig(text, override?.file ?? REPO_CONFIG_PATH);
+  const file = override?.file ?? REPO_CONFIG_PATH;
+  const loaded = loadRepoConfig(text, file);
   return loaded.ok
-    ? { status: "ok", config: loaded.config }
+    ? { status: "ok", config: loaded.config, source: { text, file } }
     : { status: "invalid", issues: loaded.issues };
 }
 
@@ -59,6 +61,11 @@ export interface PlanRepoInput {
   history?: UsageHistory;
   /** Open scaling pull requests by pool, as the forge sees them. */
   openPullRequests?: ReadonlyMap<string, { number: number; desired?: number }>;
+  /**
+   * The configuration's text and file name: a pool whose count cannot be read for its target
+   * names the line of `target.file` or `target.path` in it.
+   */
+  configSource?: { text: string; file: string };
 }
 
 export interface PlanRepoResult extends PlanOutput<NodeProposal> {
@@ -69,7 +76,12 @@ export interface PlanRepoResult extends PlanOutput<NodeProposal> {
 
 /** Observe the repo, decide, and edit: every proposal's files are made and verified by the editors. */
 export async function planRepo(input: PlanRepoInput): Promise<PlanRepoResult> {
-  const { facts, files } = await readPoolFacts(input.repo, input.config, input.now);
+  const { facts, files } = await readPoolFacts(
+    input.repo,
+    input.config,
+    input.now,
+    input.configSource,
+  );
   for (const fact of facts) {
     const open = input.openPullRequests?.get(fact.pool);
     if (open) fact.openPullRequest = open;

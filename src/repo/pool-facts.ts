@@ -2,7 +2,9 @@ import { detectFormat, readValueLocated, targetEditOptions } from "../editors/ed
 import { formatPath, parsePath } from "../editors/path.ts";
 import { formatLocated, InputError, type SourceLocation } from "../errors.ts";
 import type { LastChange, PoolRepoFacts } from "../planning/node-plan-input.ts";
+import { readConfigYaml } from "../policy/config-yaml.ts";
 import type { PoolConfig, RepoConfig } from "../policy/repo-config.ts";
+import { locateInYaml } from "../policy/yaml-locations.ts";
 import { memoized } from "../util/memoized.ts";
 import {
   type FileCommit,
@@ -28,12 +30,18 @@ export interface PoolFacts {
  * A change dated after `asOf` (a clock ahead of this one, a plan as of a past moment) counts as
  * made at `asOf`, just now: the count read is the one it made, so its history must have it too.
  * A history that cannot be read leaves the time of the last change unknown, and says why.
+ * With `source` (the configuration's text and file name), a count that cannot be read for the
+ * pool's target (its file missing or unreadable, its PATH not set, a later variable file
+ * overriding it) names the configuration's line of `target.file` or `target.path`, as `validate`
+ * does.
  */
 export async function readPoolFacts(
   repo: RepoReader,
   config: RepoConfig,
   asOf?: Date,
+  source?: { text: string; file: string },
 ): Promise<PoolFacts> {
+  const at = targetLines(source);
   const files = new Map<string, string>();
   const facts: PoolRepoFacts[] = [];
   const unreadable = new Map<string, string>();
@@ -43,8 +51,9 @@ export async function readPoolFacts(
     listed ??= repo.listFiles().catch(() => []);
     return listed;
   };
-  for (const pool of config.pools) {
+  for (const [index, pool] of config.pools.entries()) {
     const { file } = pool.target;
+    const where = (key: "file" | "path") => at(index, key);
     let text = files.get(file);
     try {
       if (text === undefined && !unreadable.has(file)) text = await repo.readFile(file);
@@ -55,15 +64,15 @@ export async function readPoolFacts(
     }
     const problem = unreadable.get(file);
     if (problem !== undefined) {
-      facts.push({ pool: pool.name, currentValueProblem: problem });
+      facts.push({ pool: pool.name, currentValueProblem: `${problem}${where("file")}` });
       continue;
     }
     if (text !== undefined) files.set(file, text);
-    const fact = await poolFacts(repo, pool, text, asOf);
+    const fact = await poolFacts(repo, pool, text, asOf, where);
     const overridden = fact.currentValue === undefined ? undefined : await overriddenBy(pool);
     if (overridden !== undefined) {
       delete fact.currentValue;
-      fact.currentValueProblem = overridden;
+      fact.currentValueProblem = `${overridden}${where("file")}`;
     }
     facts.push(fact);
   }
@@ -76,6 +85,22 @@ export async function readPoolFacts(
       ? undefined
       : overriddenCount((file) => repo.readFile(file), pool, later);
   }
+}
+
+/**
+ * ` (target.file at .github/pr-autoscaler.yml:4)`: where the configuration `source` sets a key of
+ * the target of the pool at `index`; empty without a source, or when it cannot be located.
+ */
+function targetLines(
+  source: { text: string; file: string } | undefined,
+): (index: number, key: "file" | "path") => string {
+  const parsed = source === undefined ? undefined : readConfigYaml(source.text, source.file);
+  if (!source || !parsed?.ok) return () => "";
+  const { doc, lineCounter } = parsed.yaml;
+  return (index, key) => {
+    const { line } = locateInYaml(doc, lineCounter, ["pools", index, "target", key]);
+    return line > 0 ? ` (target.${key} at ${source.file}:${line})` : "";
+  };
 }
 
 /**
@@ -133,15 +158,19 @@ async function poolFacts(
   pool: PoolConfig,
   text: string | undefined,
   asOf: Date | undefined,
+  where: (key: "file" | "path") => string,
 ): Promise<PoolRepoFacts> {
   const { file } = pool.target;
   if (text === undefined) {
-    return { pool: pool.name, currentValueProblem: `${file} does not exist in the repo` };
+    return {
+      pool: pool.name,
+      currentValueProblem: `${file} does not exist in the repo${where("file")}`,
+    };
   }
   const current = countAt(text, pool);
   const facts: PoolRepoFacts = { pool: pool.name };
   if (typeof current === "number") facts.currentValue = current;
-  else facts.currentValueProblem = current.problem;
+  else facts.currentValueProblem = `${current.problem}${where("path")}`;
   try {
     return await withHistory(repo, pool, facts, asOf);
   } catch (error) {

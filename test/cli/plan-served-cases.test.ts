@@ -1448,6 +1448,19 @@ describe("plan against a served cluster: output and errors", () => {
     expect(poolNote(output)).toMatch(/current count in the repo is unknown/);
   });
 
+  it("names the config's line of target.file or target.path when the count cannot be read", async () => {
+    const served = await serveForTest([...cluster(), ...fillers()]);
+    // CONFIG sets target.file on line 4 and target.path on line 5, as validate reports them.
+    const missing = await served.plan({ tfvars: null });
+    expect(poolNote(missing)).toContain(
+      "hold: the current count in the repo is unknown: terraform/terraform.tfvars does not exist in the repo (target.file at .github/pr-autoscaler.yml:4); no action",
+    );
+    const unset = await served.plan({ tfvars: "node_count = 3\n" });
+    expect(poolNote(unset)).toMatch(
+      /hold: the current count in the repo is unknown: terraform\/terraform\.tfvars:1:1: reading worker_count: [^\n]* \(target\.path at \.github\/pr-autoscaler\.yml:5\); no action/,
+    );
+  });
+
   it("leaves a repo without a config alone", async () => {
     const served = await serveForTest(cluster());
     const run = await served.run(["--json"], { config: null });
