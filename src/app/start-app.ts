@@ -534,6 +534,12 @@ export function logResult(
     commands: result.commands.map((c) => `${c.login}: ${c.outcome}`),
     dashboard: result.dashboard,
   };
+  const misnamed = result.misnamedConfig;
+  if (misnamed)
+    log.warn(
+      { repository: result.repository, file: misnamed.file },
+      `no configuration: ${misnamed.message}; the repository is left alone`,
+    );
   const unreadable = result.controlUnreadable;
   if (unreadable)
     log.warn(

@@ -1,9 +1,6 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
-import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
-
-/** The config's name with the other YAML extension, which is not read. */
-export const MISNAMED_CONFIG_PATH = ".github/pr-autoscaler.yaml";
+import { MISNAMED_CONFIG, MISNAMED_CONFIG_PATH } from "../policy/repo-config.ts";
 
 /**
  * What to add when DIR has no config but holds one under the `.yaml` name: the repo is left
@@ -15,5 +12,5 @@ export async function misnamedConfig(dir: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-  return `${MISNAMED_CONFIG_PATH} is there, but only ${REPO_CONFIG_PATH} is read: rename it`;
+  return MISNAMED_CONFIG;
 }

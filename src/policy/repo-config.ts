@@ -27,6 +27,12 @@ import { conditional, hasAnyKey, hasKeys } from "./schema-rules.ts";
 /** Where the infra repo keeps this app's configuration. */
 export const REPO_CONFIG_PATH = ".github/pr-autoscaler.yml";
 
+/** The config's name with the other YAML extension, which is not read. */
+export const MISNAMED_CONFIG_PATH = ".github/pr-autoscaler.yaml";
+
+/** What is said of a repo with no config that holds one under `MISNAMED_CONFIG_PATH`. */
+export const MISNAMED_CONFIG = `${MISNAMED_CONFIG_PATH} is there, but only ${REPO_CONFIG_PATH} is read: rename it`;
+
 const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** What `/autoscaler pause all` and `resume all` take for every pool, in any case. */
 const ALL_POOLS = /^[Aa][Ll][Ll]$/;

@@ -130,6 +130,11 @@ export interface ReconcileResult {
    * own state is written back (`kept`).
    */
   controlUnreadable?: { problem: string; action: "held" | "kept" };
+  /**
+   * In the first run of this process that finds no configuration but one under the `.yaml` name
+   * (`.github/pr-autoscaler.yaml`, not read): that it is there and how to mend it.
+   */
+  misnamedConfig?: { file: string; message: string };
   /** The pools' decisions (empty when the run stopped before planning). */
   decisions: NodeDecision[];
   /** Every pull request the plan wants, as made for the forge (with its policy verdict). */

@@ -5,7 +5,7 @@ import { EmptyRepositoryError } from "../forge/forge-error.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { poolUtilisationSamples } from "../planning/usage-history.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
-import type { RepoConfig } from "../policy/repo-config.ts";
+import { MISNAMED_CONFIG, MISNAMED_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { indexRepo, type RepoIndex } from "../rightsizing/repo-index.ts";
 import { configCheckReport, readConfiguration } from "./config-check.ts";
 import { retireRepository } from "./config-removed.ts";
@@ -100,6 +100,8 @@ async function reconcileOnce(
   const before = target.memory.configuration;
   let configuration = await configurationAt(target, state, false, now);
   if (!configuration.found) {
+    const misnamed = await misnamedConfigAt(target, state);
+    if (misnamed) result.misnamedConfig = { file: MISNAMED_CONFIG_PATH, message: MISNAMED_CONFIG };
     await retireRepository(target, state, before?.value, result);
     ledger?.publish(result.repository, factsAfterRun(state, result, now, new Map()));
     return { ...result, status: "no-config" };
@@ -295,6 +297,26 @@ async function configurationAt(
   });
   target.memory.configuration = { headSha: state.head.sha, value, readAt: now.getTime() };
   return value;
+}
+
+/**
+ * Whether a repository without its configuration holds one under the `.yaml` name, which is not
+ * read: looked for once per default-branch head (a head already looked at costs no request) and
+ * no more once found, so it is said once per process. A read that fails says nothing.
+ */
+async function misnamedConfigAt(target: ReconcileTarget, state: RepoState): Promise<boolean> {
+  const seen = target.memory.misnamedConfig;
+  if (seen === "said" || seen === state.head.sha) return false;
+  target.memory.misnamedConfig = state.head.sha;
+  let text: string | undefined;
+  try {
+    text = await target.forge.readFile(MISNAMED_CONFIG_PATH, state.head.sha);
+  } catch {
+    return false;
+  }
+  if (text === undefined) return false;
+  target.memory.misnamedConfig = "said";
+  return true;
 }
 
 /**

@@ -34,6 +34,11 @@ export interface RepoMemory {
   merges: Map<number, MergeMemo>;
   /** Default-branch heads whose configuration errors were already reported as a check. */
   configCheckedHead?: string;
+  /**
+   * With no configuration: the last default-branch head looked at for one under the `.yaml`
+   * name, or `said` once one was found and reported (it is not looked for again).
+   */
+  misnamedConfig?: string;
   /** The right-sizing file index of a git tree. */
   rightsizingIndex?: { treeSha: string; index: RepoIndex };
 }

@@ -21,6 +21,24 @@ describe("the line a reconcile is logged with", () => {
     ]);
   });
 
+  it("warns, naming the repository and the file, in the run that finds the config named .yaml", () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const misnamedConfig = {
+      file: ".github/pr-autoscaler.yaml",
+      message:
+        ".github/pr-autoscaler.yaml is there, but only .github/pr-autoscaler.yml is read: rename it",
+    };
+    const result = reconcileResult({ status: "no-config", dashboard: "skipped", misnamedConfig });
+    logResult(log, result, ["timer"], undefined);
+    expect(lines[0]).toMatchObject({
+      level: 40,
+      repository: result.repository,
+      file: ".github/pr-autoscaler.yaml",
+      msg: "no configuration: .github/pr-autoscaler.yaml is there, but only .github/pr-autoscaler.yml is read: rename it; the repository is left alone",
+    });
+  });
+
   it("is info when that repository's pull requests were closed because its configuration went", () => {
     const result = reconcileResult({
       status: "no-config",

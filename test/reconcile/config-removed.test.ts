@@ -82,15 +82,44 @@ describe("a repository whose configuration file is removed", () => {
     const first = await world.run();
     expect(first.status).toBe("no-config");
     expect(first.dashboard).toBe("skipped");
-    // The repository's state as any first reconcile reads it, the file, and one look for a
-    // dashboard (a process just started cannot know none was left open).
+    // The repository's state as any first reconcile reads it, the file, the file under the
+    // other YAML name (looked for once per head), and one look for a dashboard (a process just
+    // started cannot know none was left open).
     const calls = world.github.calls();
-    expect(calls.slice(-2)).toEqual(["GET /contents/.github/pr-autoscaler.yml", "GET /issues"]);
+    expect(calls.slice(-3)).toEqual([
+      "GET /contents/.github/pr-autoscaler.yml",
+      "GET /contents/.github/pr-autoscaler.yaml",
+      "GET /issues",
+    ]);
+    expect(first.misnamedConfig).toBeUndefined();
     expect(calls.filter((call) => !call.startsWith("GET "))).toEqual([]);
     world.github.reset();
     await world.run();
     expect(world.github.calls()).toEqual(["GET /branches/main", "GET /pulls"]);
     expect(world.github.issues.size).toBe(0);
+  });
+
+  it("named .yaml, not .yml: says once that the file is there and not read", async () => {
+    const files = withoutConfig();
+    files.set(".github/pr-autoscaler.yaml", NODES_ONLY_CONFIG);
+    const world = scenario({ files, cluster: cluster({ pending: 1 }) });
+    const first = await world.run();
+    expect(first.status).toBe("no-config");
+    expect(first.misnamedConfig).toEqual({
+      file: ".github/pr-autoscaler.yaml",
+      message:
+        ".github/pr-autoscaler.yaml is there, but only .github/pr-autoscaler.yml is read: rename it",
+    });
+    // Said once: neither the same head nor a later one is read for it again.
+    world.github.reset();
+    const again = await world.run();
+    expect(again.misnamedConfig).toBeUndefined();
+    expect(world.github.calls()).toEqual(["GET /branches/main", "GET /pulls"]);
+    world.github.push({ "notes.md": "still .yaml\n" });
+    world.github.reset();
+    const later = await world.run(undefined, ["push"]);
+    expect(later.misnamedConfig).toBeUndefined();
+    expect(world.github.calls()).not.toContain("GET /contents/.github/pr-autoscaler.yaml");
   });
 
   it("empty, nothing pushed yet: left alone like one without the file, not a reconcile that fails", async () => {
