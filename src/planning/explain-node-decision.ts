@@ -247,7 +247,8 @@ function leastText(learnedFrom: NonNullable<NodeShape["learnedFrom"]>): string {
  * it has. With several, each is named: `(cpu 3550m of 3800m, memory 14.8 GiB of 15.2 GiB)`;
  * extended resources too (`nvidia.com/gpu 0 of 1`, hugepages as memory). Where one decimal
  * prints the pod's request and the room alike, both take the decimals that tell them apart:
- * `(15.120983 GiB of 15.2 GiB against its request of 15.120984 GiB)`.
+ * `(15.120983 GiB of 15.2 GiB against its request of 15.120984 GiB)`. When none of them takes
+ * any, the pod's request beside what a new node has (`askedAndHad`).
  */
 function besideStartupPods(
   shape: NodeShape,
@@ -284,7 +285,7 @@ function besideStartupPods(
     const need = resource in requested ? requested[resource] : pod.extended?.[resource];
     return allocatable === undefined ? [] : [{ resource, allocatable, taken, format, need }];
   });
-  if (!known.some((entry) => entry.taken)) return "";
+  if (!known.some((entry) => entry.taken)) return askedAndHad(known, bytes);
   const free = known.map(({ resource, allocatable, taken, format, need }) => {
     const left = allocatable - (taken ?? 0);
     // One decimal may print the request and the room alike (15.1 GiB against 15.1 GiB): then
@@ -297,6 +298,41 @@ function besideStartupPods(
     return `${known.length > 1 ? `${resource} ` : ""}${room}${apart ? ` against its request of ${apart.need}` : ""}`;
   });
   return ` free once its ${startupWho(ds)} run (${free.join(", ")})`;
+}
+
+/**
+ * ` (asks for 2 nvidia.com/gpu, a new node has 1)`, when no pod a new node starts on its own
+ * takes the resources the pod asks too much of: its request beside what a new node has. With
+ * several: `(asks for 6 cpu and 24 GiB memory, a new node has 3800m cpu and 15.2 GiB memory)`.
+ * Nothing when a request is not known.
+ */
+function askedAndHad(
+  known: readonly {
+    resource: string;
+    allocatable: number;
+    format: (n: number) => string;
+    need: number | undefined;
+  }[],
+  bytes: (name: string) => boolean,
+): string {
+  if (known.length === 0 || known.some((entry) => entry.need === undefined)) return "";
+  const asked: string[] = [];
+  const had: string[] = [];
+  for (const { resource, allocatable, format, need = 0 } of known) {
+    // One decimal may print the request and what a node has alike: both take more then.
+    const apart = bytes(resource) ? formatMemoryApart(need, allocatable) : undefined;
+    const [request, room] = [apart?.need ?? format(need), apart?.have ?? format(allocatable)];
+    asked.push(resource === "pods" ? counted(need, "pod") : `${request} ${resource}`);
+    // One resource is named once, after the request.
+    had.push(
+      known.length === 1
+        ? room
+        : resource === "pods"
+          ? counted(allocatable, "pod")
+          : `${room} ${resource}`,
+    );
+  }
+  return ` (asks for ${asked.join(" and ")}, a new node has ${had.join(" and ")})`;
 }
 
 function startupWho(ds: NodeShape["daemonSetOverhead"]): string {

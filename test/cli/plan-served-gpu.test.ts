@@ -116,7 +116,7 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
       "pending: ai/ollama-5b8c7d9f6c-gp001 (cpu 2, memory 8 GiB, nvidia.com/gpu 1) → new-1",
     );
     expect(gpu).toContain(
-      "never fits: ai/vllm-7d9c8b6f5d-gp002 (cpu 2, memory 8 GiB, nvidia.com/gpu 2): needs more nvidia.com/gpu than a new node has",
+      "never fits: ai/vllm-7d9c8b6f5d-gp002 (cpu 2, memory 8 GiB, nvidia.com/gpu 2): needs more nvidia.com/gpu than a new node has (asks for 2 nvidia.com/gpu, a new node has 1)\n",
     );
     expect(output.proposals[0]?.decision).toMatchObject({
       pending: {

@@ -13,6 +13,7 @@ describe("explainNodeDecision", () => {
         ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
         pendingPod("web/a", { cpu: "3", memory: "2Gi" }),
         pendingPod("ml/huge", { cpu: "1", memory: "64Gi" }),
+        pendingPod("ml/both", { cpu: "6", memory: "24Gi" }),
       ],
     });
     const lines = explainNodeDecision(
@@ -23,7 +24,11 @@ describe("explainNodeDecision", () => {
     expect(lines).toContain("  trigger: 1 pending pod needs 1 new node");
     expect(lines).toContain("  pending: web/a (cpu 3, memory 2 GiB) → new-1");
     expect(lines).toContain(
-      "  never fits: ml/huge (cpu 1, memory 64 GiB): needs more memory than a new node has",
+      "  never fits: ml/huge (cpu 1, memory 64 GiB): needs more memory than a new node has (asks for 64 GiB memory, a new node has 16 GiB)",
+    );
+    // Several resources: each named, in the request and in what a new node has.
+    expect(lines).toContain(
+      "  never fits: ml/both (cpu 6, memory 24 GiB): needs more cpu and memory than a new node has (asks for 6 cpu and 24 GiB memory, a new node has 4 cpu and 16 GiB memory)",
     );
     expect(lines).toContain(
       "  new node: 4 cpu, 16 GiB memory, 110 pods (learned, most-common allocatable, like worker-1 and 1 other)",

@@ -301,7 +301,7 @@ describe("the dashboard's pending pods that add no node", () => {
     // Job-2 and job-3 still wait once the change is made: a warning, shown once all the same.
     expect(notes[0]?.level).toBe("warning");
     expect(body).toContain(
-      "- `workers` never fits: batch/huge (cpu 16, memory 1 GiB): needs more cpu than a new node has\n",
+      "- `workers` never fits: batch/huge (cpu 16, memory 1 GiB): needs more cpu than a new node has (asks for 16 cpu, a new node has 4)\n",
     );
     // Whether a new node would be in zone a is not known: a person sets newNode.labels.
     expect(body).toMatch(

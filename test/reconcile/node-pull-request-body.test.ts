@@ -177,7 +177,7 @@ describe("the pull request of a scale-up", () => {
     const text = body(workers, {}, pods);
     expect(text).toMatch(/^Pool \*\*workers\*\* needs more room: cpu/);
     expect(text).toContain(
-      "### Pending pods\n\nNever fit this pool, so they add no node:\n\n- web/huge (cpu 64, memory 0 B): needs more cpu than a new node has\n\nWhether they fit a new node of this pool is not known, so they add no node:\n\n- web/zoned (cpu 1, memory 0 B): its nodeSelector or required node affinity (or a volume's) depends on the label zone,",
+      "### Pending pods\n\nNever fit this pool, so they add no node:\n\n- web/huge (cpu 64, memory 0 B): needs more cpu than a new node has (asks for 64 cpu, a new node has 4)\n\nWhether they fit a new node of this pool is not known, so they add no node:\n\n- web/zoned (cpu 1, memory 0 B): its nodeSelector or required node affinity (or a volume's) depends on the label zone,",
     );
     expect(text).not.toContain("| Pod |");
   });
