@@ -140,7 +140,8 @@ export function nodeProposals(
  * is the explanation's: `pool workers: never fits: batch/x (cpu 3, memory 1 GiB): needs more cpu
  * than a new node has`, `pool workers: beyond max: 3 new nodes needed, 1 allowed (the max is
  * 4); left pending: batch/y, batch/z`. It is a warning when pods it names are left pending
- * beyond the max once they no longer wait for `scaleUp.pendingFor`, as a pool's note is.
+ * beyond the max once they no longer wait for `scaleUp.pendingFor`, or wait on a label only
+ * `newNode.labels` tells, as a pool's note is.
  */
 function pendingNote(
   decisions: readonly NodeDecision[],
@@ -160,7 +161,9 @@ function pendingNote(
   // change: a warning by the same rule, for the pods this note is the first to name.
   const leftWaiting = proposed.some(
     (decision) =>
-      leftPendingAtTheMax(decision) && decision.pending.overMax.some((pod) => !named.has(pod.pod)),
+      (leftPendingAtTheMax(decision) &&
+        decision.pending.overMax.some((pod) => !named.has(pod.pod))) ||
+      waitOnNewNodeLabels(decision, named),
   );
   return {
     level: leftWaiting ? "warning" : "info",
@@ -267,9 +270,13 @@ function needsAPerson(decision: NodeDecision): boolean {
  * carry with different values, which no time resolves: they wait (and hold back removals for low
  * usage, hold `pending-fit-unknown`) until a person sets `newNode.labels`.
  */
-function waitOnNewNodeLabels(decision: NodeDecision): boolean {
+function waitOnNewNodeLabels(
+  decision: NodeDecision,
+  named: ReadonlySet<string> = new Set(),
+): boolean {
   return decision.pending.neverFit.some(
-    (pod) => pod.reason === "label-unknown" || pod.reason === "topology-unknown",
+    (pod) =>
+      !named.has(pod.pod) && (pod.reason === "label-unknown" || pod.reason === "topology-unknown"),
   );
 }
 

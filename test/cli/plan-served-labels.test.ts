@@ -182,6 +182,21 @@ describe("plan against a served cluster: a label whose value on a new node is no
     expect(output.notes.find((note) => note.subject === "pool/workers")?.level).toBe("warning");
   });
 
+  it("warns of a pod waiting on the zone beside a scale-up for another, which does not run it", async () => {
+    const output = await plan([
+      ...cluster(WORKERS, byHost),
+      ...fillers(),
+      transcode("pve1cc", { nodeSelector: { [ZONE]: "pve-1" } }),
+      transcode("anyzn1"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const pods = output.notes.find((note) => note.subject === "pods");
+    expect(pods?.message).toContain(
+      `pool workers: fit unknown: media/tdarr-node-6d8c7f5b49-pve1cc (cpu 1500m, memory 1 GiB): its nodeSelector or required node affinity (or a volume's) depends on the label ${ZONE}`,
+    );
+    expect(pods?.level).toBe("warning");
+  });
+
   it("takes a label only some workers carry, put there by hand, as one a new node lacks", async () => {
     // talos-worker-1 is labelled for maintenance; pods keep off it, and a new node has no label.
     const output = await plan([
