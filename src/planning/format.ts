@@ -5,6 +5,13 @@ export function formatCpu(millicores: number): string {
 
 /** Memory in bytes in binary units, one decimal where it matters. */
 export function formatMemory(bytes: number): string {
+  const { value, unit } = binaryUnit(bytes);
+  const text = Number.isInteger(value) ? String(value) : value.toFixed(1).replace(/\.0$/, "");
+  return `${text} ${unit}`;
+}
+
+/** Bytes scaled to the largest binary unit (up to TiB) they reach. */
+function binaryUnit(bytes: number): { value: number; unit: string } {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = bytes;
   let unit = 0;
@@ -12,8 +19,7 @@ export function formatMemory(bytes: number): string {
     value /= 1024;
     unit += 1;
   }
-  const text = Number.isInteger(value) ? String(value) : value.toFixed(1).replace(/\.0$/, "");
-  return `${text} ${units[unit]}`;
+  return { value, unit: units[unit] as string };
 }
 
 /**
@@ -37,14 +43,8 @@ export function formatMemoryApart(
 
 /** Bytes in the unit `formatMemory` picks, with `digits` decimals, trailing zeros dropped. */
 function memoryDigits(bytes: number, digits: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(digits).replace(/\.?0+$/, "")} ${units[unit]}`;
+  const { value, unit } = binaryUnit(bytes);
+  return `${value.toFixed(digits).replace(/\.?0+$/, "")} ${unit}`;
 }
 
 /**
