@@ -147,32 +147,6 @@ export function toNodeUsage(raw: Raw, context: MetricsContext): [string, Usage] 
   return [name, usage];
 }
 
-/**
- * A PodMetrics object → [`namespace/name`, usage]. The pod's usage is the sum of its
- * containers'; a resource unknown for any container is unknown for the pod.
- */
-export function toPodUsage(raw: Raw, context: MetricsContext): [string, PodUsage] | undefined {
-  const metadata = record(raw.metadata);
-  const namespace = string(metadata.namespace) ?? "";
-  const name = string(metadata.name);
-  if (name === undefined) return undefined;
-  const subject = `pod/${namespace}/${name}`;
-  const sample = readSample(raw, subject, context);
-  if (!sample) return undefined;
-  const containers = new Map<string, Usage>();
-  const items = list(raw.containers);
-  for (let index = 0; index < items.length; index++) {
-    const item = record(items[index]);
-    const usage: Usage = { ...sample };
-    readUsageValues(item.usage, usage, subject, `containers[${index}].usage`, context);
-    containers.set(string(item.name) ?? "", usage);
-  }
-  return [
-    `${namespace}/${name}`,
-    { usage: sumUsage(sample, [...containers.values()]), containers },
-  ];
-}
-
 /** A pod's usage, ready to be put on it and on its containers (see {@link podUsageUpdate}). */
 export interface PodUsageUpdate {
   pod: PodInfo;
