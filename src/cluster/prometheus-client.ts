@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { redactSecrets } from "../apply/report-redact.ts";
 import { InputError } from "../errors.ts";
+import { formatTimeout } from "./kube-client.ts";
 import { PrometheusError } from "./prometheus-error.ts";
 
 /** Where and how to send queries; `url` is for messages and never carries credentials. */
@@ -207,7 +208,7 @@ async function post(endpoint: PrometheusEndpoint, query: string, time: Date): Pr
 
 function unreachable(endpoint: PrometheusEndpoint, query: string, error: unknown): PrometheusError {
   if (field(error, "name") === "TimeoutError") {
-    return failure(endpoint, query, `did not answer within ${endpoint.timeoutMs} ms`);
+    return failure(endpoint, query, `did not answer within ${formatTimeout(endpoint.timeoutMs)}`);
   }
   // fetch wraps the socket error (ECONNREFUSED, ENOTFOUND, a TLS failure) in `cause`.
   const cause = field(error, "cause") ?? error;

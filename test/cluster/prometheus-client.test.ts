@@ -250,6 +250,14 @@ describe("readPrometheusUsage over HTTP", () => {
     expect(server.requests[0]?.form.get("timeout")).toBe("0.3");
   });
 
+  it("says a timeout of a second or more in seconds", async () => {
+    const server = await stub(() => undefined);
+
+    const error = await failureOf({ url: server.url, at, timeoutMs: 1500 });
+
+    expect(error.message).toContain(`Prometheus at ${server.url} did not answer within 1.5 s`);
+  });
+
   it("sends credentials from the URL as Basic auth and keeps them out of messages", async () => {
     const server = await stub(() => ({
       status: 401,
