@@ -142,12 +142,7 @@ function readKubeConfigFile(file: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "EISDIR"
-        ? "a directory, not a kubeconfig file"
-        : `cannot read the kubeconfig: ${readFailure(error)}`;
-    throw new InputError(why, { file });
+    throw new InputError(`cannot read the kubeconfig: ${readFailure(error)}`, { file });
   }
 }
 
@@ -342,7 +337,6 @@ function credentialSource(user: KubeUser): string {
   return "applying the kubeconfig's credentials";
 }
 
-/** A failure's message without the plugin's trailing newline, on one line. */
 /**
  * The exec plugin's `installHint`, for a plugin that could not be started (not installed, or
  * not on the PATH), as kubectl prints it; empty otherwise.
@@ -354,6 +348,7 @@ function installHint(user: KubeUser, error: unknown): string {
   return `; its installHint says: ${failureText(hint)}`;
 }
 
+/** A failure's message without the plugin's trailing newline, on one line. */
 function failureText(error: unknown): string {
   const message = messageOf(error).trim();
   return message === "" ? "no message" : message.replace(/\s*\n\s*/g, " / ");

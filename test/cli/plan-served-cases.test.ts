@@ -1389,7 +1389,7 @@ describe("plan against a served cluster: output and errors", () => {
     const run = await runPlan(repo, join(repo, "terraform"), ["--json"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
-      `pr-autoscaler plan: ${join(repo, "terraform")}: a directory, not a kubeconfig file\n`,
+      `pr-autoscaler plan: ${join(repo, "terraform")}: cannot read the kubeconfig: is a directory\n`,
     );
     expect(run.stdout).toBe("");
   });
