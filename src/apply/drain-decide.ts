@@ -1,6 +1,7 @@
 import { kubernetesController } from "../planning/blockers.ts";
 import { matchesLabelSelector } from "../planning/scheduling.ts";
 import type { LabelSelector } from "../planning/snapshot.ts";
+import { listing } from "../util/listing.ts";
 import { type DrainPod, podKey } from "./drain-pod.ts";
 
 /** The flags that let the drain move pods it refuses by default. */
@@ -170,7 +171,7 @@ export function budgetsOf(pod: DrainPod, budgets: readonly BudgetSelector[]): st
 }
 
 function overlapRefusal(names: string[]): Refusal {
-  const listed = `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  const listed = listing(names);
   return {
     reason: "pdbs-overlap",
     message: `selected by PodDisruptionBudgets ${listed}: the eviction API refuses to evict a pod that more than one budget selects`,

@@ -1,6 +1,7 @@
+import { listing } from "../util/listing.ts";
 import { counted } from "../util/plural.ts";
 import { cancelledAndUncordoned, type DrainStop } from "./report-drain.ts";
-import { code, listing, table } from "./report-markdown.ts";
+import { code, table } from "./report-markdown.ts";
 import type { GuardVerdict } from "./report-verdict.ts";
 import {
   alsoAllowedLine,

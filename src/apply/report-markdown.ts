@@ -56,9 +56,3 @@ export function tail(body: string, limit: number): { text: string; cut: boolean 
   const newline = end.indexOf("\n");
   return { text: newline >= 0 ? end.slice(newline + 1) : end, cut: true };
 }
-
-/** `a`, `a and b`, `a, b and c`. */
-export function listing(items: string[]): string {
-  if (items.length <= 1) return items.join("");
-  return `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
-}

@@ -1,4 +1,4 @@
-import { listing } from "./report-markdown.ts";
+import { listing } from "../util/listing.ts";
 import type { GuardVerdict } from "./report-verdict.ts";
 import {
   alsoAllowedLine,

@@ -1,6 +1,7 @@
+import { listing } from "../util/listing.ts";
 import { counted } from "../util/plural.ts";
 import { countChange } from "./guard-report.ts";
-import { code, codeBlock, details, listing, table, tail, text } from "./report-markdown.ts";
+import { code, codeBlock, details, table, tail, text } from "./report-markdown.ts";
 import type { GuardVerdict } from "./report-verdict.ts";
 
 /** GitHub refuses commit status descriptions longer than this. */

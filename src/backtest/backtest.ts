@@ -3,6 +3,7 @@ import { formatDuration } from "../planning/format.ts";
 import { maxSampleGap } from "../planning/utilisation.ts";
 import { hostCap } from "../policy/host-cap.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
+import { listing } from "../util/listing.ts";
 import { baselineAutoscaler } from "./baseline-autoscaler.ts";
 import { type OracleResult, oracle } from "./oracle.ts";
 import {
@@ -306,7 +307,7 @@ function goals(
   ];
   const pendingName =
     parts.length > 0
-      ? `pending pod-minutes ≤ 25 % of the baseline's, without ${listed(parts)}`
+      ? `pending pod-minutes ≤ 25 % of the baseline's, without ${listing(parts)}`
       : "pending pod-minutes ≤ 25 % of the baseline's";
   return [
     goal(
@@ -330,13 +331,6 @@ function amounts(planner: number, baseline: number): string {
   return planner.toFixed(1) === baseline.toFixed(1)
     ? `the ${planner.toFixed(1)}`
     : `the planner's ${planner.toFixed(1)} and the baseline's ${baseline.toFixed(1)}`;
-}
-
-/** `a`, `a and b`, `a, b and c`. */
-function listed(parts: readonly string[]): string {
-  return parts.length < 2
-    ? parts.join("")
-    : `${parts.slice(0, -1).join(", ")} and ${parts.at(-1) as string}`;
 }
 
 function goal(name: string, unit: Goal["unit"], value: number, limit: number): Goal {

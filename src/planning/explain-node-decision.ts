@@ -1,3 +1,4 @@
+import { listing } from "../util/listing.ts";
 import { counted } from "../util/plural.ts";
 import type { DrainBlocker } from "./blockers.ts";
 import { maxBound } from "./bounds.ts";
@@ -842,9 +843,7 @@ function requestsUnreadText(unread: readonly string[] | undefined): string {
 /** `the list of pods was not read in full`, naming each list. */
 function listsNotReadText(lists: readonly string[]): string {
   const one = lists.length === 1;
-  const names =
-    lists.length > 2 ? `${lists.slice(0, -1).join(", ")} and ${lists.at(-1)}` : lists.join(" and ");
-  return `the ${one ? "list" : "lists"} of ${names} ${one ? "was" : "were"} not read in full`;
+  return `the ${one ? "list" : "lists"} of ${listing(lists)} ${one ? "was" : "were"} not read in full`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { extendedResourceNameProblem } from "../policy/resource-name.ts";
+import { listing } from "../util/listing.ts";
 import {
   DEFAULT_MAX_PODS,
   newNodeShapeOrWhy,
@@ -94,7 +95,7 @@ export function gapsClosed(gaps: NewNodeGaps): boolean {
 /** Why the last node stays, naming what to configure; for the explanation. */
 export function lastNodeStaysText(gaps: NewNodeGaps): string {
   const parts: string[] = [];
-  if (gaps.unset.length > 0) parts.push(`set ${andList(gaps.unset)}`);
+  if (gaps.unset.length > 0) parts.push(`set ${listing(gaps.unset)}`);
   const labels = Object.entries(gaps.labels).map(([key, value]) => `${key}=${value}`);
   if (labels.length > 0)
     parts.push(`add ${labels.join(", ")} to newNode.labels (every pool node has them)`);
@@ -106,7 +107,7 @@ export function lastNodeStaysText(gaps: NewNodeGaps): string {
   const unsettable = gaps.extended.filter((name) => extendedResourceNameProblem(name));
   if (settable.length > 0)
     parts.push(
-      `set ${andList(settable)} in newNode.extendedResources (the pool's nodes have ${settable.length === 1 ? "it" : "them"})`,
+      `set ${listing(settable)} in newNode.extendedResources (the pool's nodes have ${settable.length === 1 ? "it" : "them"})`,
     );
   if (unsettable.length > 0)
     parts.push(`a new node would have no ${unsettable.join(", ")}, which newNode cannot give`);
@@ -123,9 +124,3 @@ const UNKNOWN_ROOM: Record<Exclude<ShapeUnknown, "size">, string> = {
   "daemonset-requests":
     "with no node left, the room on a new node is told by the cluster's DaemonSets, and one it would run requests an amount that could not be read (see the snapshot's warnings): the pool could not grow back for pending pods",
 };
-
-function andList(items: readonly string[]): string {
-  return items.length <= 1
-    ? items.join("")
-    : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
-}
