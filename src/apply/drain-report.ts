@@ -1,3 +1,4 @@
+import { listing } from "../util/listing.ts";
 import { counted } from "../util/plural.ts";
 import { formatDuration, type Progress } from "./drain-progress.ts";
 import type {
@@ -131,6 +132,9 @@ function budgetNote(node: NodeReport, pod: string): string {
   if (budget === undefined) return "";
   if (budget.disruptionsAllowed === 0) {
     return ` (PDB ${budget.budget} allows no disruption now: the drain would wait for it)`;
+  }
+  if (budget.spentBy !== undefined) {
+    return ` (PDB ${budget.budget} allows ${budget.disruptionsAllowed} now, which ${listing(budget.spentBy)} would spend first: the drain would wait for it)`;
   }
   return ` (PDB ${budget.budget}${budget.disruptionsAllowed === undefined ? "" : ` allows ${budget.disruptionsAllowed} now`})`;
 }

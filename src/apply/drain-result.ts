@@ -66,6 +66,11 @@ export interface BudgetReport {
   pod: string;
   budget: string;
   disruptionsAllowed?: number;
+  /**
+   * The pods this drain would evict before this one under the same budget, when they would
+   * spend all it allows now: this pod's eviction would wait for their replacements.
+   */
+  spentBy?: string[];
 }
 
 export interface NodeReport {

@@ -172,6 +172,7 @@ async function check(run: Run): Promise<Stop | undefined> {
       describeTerminating(run, report, plan);
     }
   }
+  if (options.dryRun) spendBudgets(run.reports);
   const missing = run.reports.filter((r) => r.state === "not-found").map((r) => r.name);
   if (missing.length > 0) {
     return {
@@ -233,6 +234,23 @@ function describeDryRun(
           : { disruptionsAllowed: budget.disruptionsAllowed }),
       });
     }
+  }
+}
+
+/**
+ * Spends each budget's allowance in the order the drain would evict (node by node, pod by pod
+ * within a node): a pod that comes after the budget's allowance is spent is marked with the
+ * pods that spent it, since its eviction would wait for their replacements to be Ready.
+ */
+function spendBudgets(reports: readonly NodeReport[]): void {
+  const spent = new Map<string, string[]>();
+  for (const entry of reports.flatMap((report) => report.budgets)) {
+    const allowed = entry.disruptionsAllowed;
+    if (allowed === undefined || allowed === 0) continue;
+    const key = `${entry.pod.split("/")[0]}/${entry.budget}`;
+    const before = spent.get(key) ?? [];
+    if (before.length < allowed) spent.set(key, [...before, entry.pod]);
+    else entry.spentBy = before;
   }
 }
 
