@@ -9,7 +9,7 @@ import type { LoadedKubeConfig } from "../cluster/kube-config.ts";
 import { type KubeRequest, kubeRequest, responseError } from "../cluster/kube-request.ts";
 import { readLabelSelector } from "../cluster/label-selector.ts";
 import { isNodeLocalVolume } from "../cluster/local-volumes.ts";
-import { list, number, type Raw, record, string } from "../cluster/raw.ts";
+import { count, list, number, oneOf, type Raw, record, string } from "../cluster/raw.ts";
 import type { BudgetSelector, ClaimVolume } from "./drain-decide.ts";
 import { type DrainPod, toDrainPod } from "./drain-pod.ts";
 import { type NodeReadiness, readReadiness } from "./drain-readiness.ts";
@@ -41,6 +41,11 @@ export type EvictionOutcome =
 /** A PodDisruptionBudget as the check and the dry run read it. */
 export interface BudgetInfo extends BudgetSelector {
   disruptionsAllowed: number | undefined;
+  /** `spec.unhealthyPodEvictionPolicy`; absent means the API's default, `IfHealthyBudget`. */
+  unhealthyPodEvictionPolicy?: "IfHealthyBudget" | "AlwaysAllow";
+  /** `status.currentHealthy` and `desiredHealthy`, kept only with a readable allowance. */
+  currentHealthy?: number;
+  desiredHealthy?: number;
 }
 
 /** How one eviction is sent. */
@@ -233,6 +238,8 @@ async function claimVolume(
   }
 }
 
+const unhealthyPolicies = ["IfHealthyBudget", "AlwaysAllow"] as const;
+
 /** `The disruption budget NAME needs…` / `…is still being processed…`, as the API server words it. */
 const budgetName = /disruption budget (\S+)/;
 
@@ -331,11 +338,25 @@ async function listBudgets(
   return list(raw.items).map((item) => {
     const budget = record(item);
     const metadata = record(budget.metadata);
-    return {
+    const status = record(budget.status);
+    const info: BudgetInfo = {
       namespace,
       name: string(metadata.name) ?? "",
       selector: readLabelSelector(record(budget.spec).selector),
-      disruptionsAllowed: number(record(budget.status).disruptionsAllowed),
+      disruptionsAllowed: number(status.disruptionsAllowed),
     };
+    const policy = oneOf(record(budget.spec).unhealthyPodEvictionPolicy, unhealthyPolicies);
+    if (policy) info.unhealthyPodEvictionPolicy = policy;
+    const currentHealthy = count(status.currentHealthy);
+    const desiredHealthy = count(status.desiredHealthy);
+    if (
+      info.disruptionsAllowed !== undefined &&
+      currentHealthy !== undefined &&
+      desiredHealthy !== undefined
+    ) {
+      info.currentHealthy = currentHealthy;
+      info.desiredHealthy = desiredHealthy;
+    }
+    return info;
   });
 }

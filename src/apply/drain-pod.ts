@@ -4,6 +4,7 @@ import {
   evictableLocalVolumes,
   memoryBacked,
   mirrorAnnotation,
+  readyCondition,
   safeToEvictAnnotation,
 } from "../cluster/pod-info.ts";
 import { count, list, type Raw, record, string, stringList, stringMap } from "../cluster/raw.ts";
@@ -15,6 +16,8 @@ export interface DrainPod {
   /** Tells an evicted pod from a new pod of the same name (a StatefulSet's replacement). */
   uid: string;
   phase: string;
+  /** The Ready condition: absent when the pod has none. */
+  ready?: boolean;
   labels: Record<string, string>;
   /** The owner reference marked `controller: true`: who recreates the pod elsewhere. */
   controller?: { kind: string; name: string; group?: string };
@@ -70,6 +73,8 @@ export function toDrainPod(raw: Raw): DrainPod {
     claims: [],
     finalizers: stringList(metadata.finalizers),
   };
+  const ready = readyCondition(record(raw.status));
+  if (ready !== undefined) pod.ready = ready;
   const controller = controllerOf(metadata);
   if (controller) pod.controller = controller;
   const safeToEvict = string(annotations[safeToEvictAnnotation]);

@@ -130,11 +130,20 @@ function notWaitedText(node: NodeReport): string {
 function budgetNote(node: NodeReport, pod: string): string {
   const budget = node.budgets.find((b) => b.pod === pod);
   if (budget === undefined) return "";
+  if (budget.outsideBudget === "AlwaysAllow") {
+    return ` (PDB ${budget.budget}: not Ready, so evicted whatever the budget allows, as its unhealthyPodEvictionPolicy is AlwaysAllow)`;
+  }
+  if (budget.outsideBudget === "IfHealthyBudget") {
+    return ` (PDB ${budget.budget}: not Ready, so evicted without spending the budget, which has the healthy pods it wants)`;
+  }
+  const notReady = budget.notReady
+    ? "; the pod is not Ready, and would go at once were the budget's unhealthyPodEvictionPolicy AlwaysAllow"
+    : "";
   if (budget.disruptionsAllowed === 0) {
-    return ` (PDB ${budget.budget} allows no disruption now: the drain would wait for it)`;
+    return ` (PDB ${budget.budget} allows no disruption now: the drain would wait for it${notReady})`;
   }
   if (budget.spentBy !== undefined) {
-    return ` (PDB ${budget.budget} allows ${budget.disruptionsAllowed} now, which ${listing(budget.spentBy)} would spend first: the drain would wait for it)`;
+    return ` (PDB ${budget.budget} allows ${budget.disruptionsAllowed} now, which ${listing(budget.spentBy)} would spend first: the drain would wait for it${notReady})`;
   }
   return ` (PDB ${budget.budget}${budget.disruptionsAllowed === undefined ? "" : ` allows ${budget.disruptionsAllowed} now`})`;
 }

@@ -71,6 +71,13 @@ export interface BudgetReport {
    * spend all it allows now: this pod's eviction would wait for their replacements.
    */
   spentBy?: string[];
+  /** The pod is running and not Ready. */
+  notReady?: true;
+  /**
+   * The eviction API would evict this pod, not Ready, without spending the budget: under
+   * `AlwaysAllow`, or under `IfHealthyBudget` while the budget has the healthy pods it wants.
+   */
+  outsideBudget?: "AlwaysAllow" | "IfHealthyBudget";
 }
 
 export interface NodeReport {

@@ -1,4 +1,5 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
+import { evictedOutsideBudget } from "../planning/blockers.ts";
 import { counted } from "../util/plural.ts";
 import { type BudgetInfo, type DrainApi, mayHaveApplied } from "./drain-api.ts";
 import {
@@ -27,6 +28,7 @@ import {
 import { podKey } from "./drain-pod.ts";
 import { formatDuration } from "./drain-progress.ts";
 import {
+  type BudgetReport,
   type DrainClock,
   type DrainEvent,
   type DrainOutcome,
@@ -226,13 +228,17 @@ function describeDryRun(
     const inNamespace = budgets.get(pod.namespace) ?? [];
     for (const name of budgetsOf(pod, inNamespace)) {
       const budget = inNamespace.find((b) => b.name === name);
-      report.budgets.push({
-        pod: podKey(pod),
-        budget: name,
-        ...(budget?.disruptionsAllowed === undefined
-          ? {}
-          : { disruptionsAllowed: budget.disruptionsAllowed }),
-      });
+      const entry: BudgetReport = { pod: podKey(pod), budget: name };
+      if (budget?.disruptionsAllowed !== undefined) {
+        entry.disruptionsAllowed = budget.disruptionsAllowed;
+      }
+      if (pod.phase === "Running" && pod.ready === false) {
+        entry.notReady = true;
+        if (budget && evictedOutsideBudget(pod, budget)) {
+          entry.outsideBudget = budget.unhealthyPodEvictionPolicy ?? "IfHealthyBudget";
+        }
+      }
+      report.budgets.push(entry);
     }
   }
 }
@@ -240,13 +246,14 @@ function describeDryRun(
 /**
  * Spends each budget's allowance in the order the drain would evict (node by node, pod by pod
  * within a node): a pod that comes after the budget's allowance is spent is marked with the
- * pods that spent it, since its eviction would wait for their replacements to be Ready.
+ * pods that spent it, since its eviction would wait for their replacements to be Ready. A pod
+ * the API evicts outside the budget (not Ready) spends nothing.
  */
 function spendBudgets(reports: readonly NodeReport[]): void {
   const spent = new Map<string, string[]>();
   for (const entry of reports.flatMap((report) => report.budgets)) {
     const allowed = entry.disruptionsAllowed;
-    if (allowed === undefined || allowed === 0) continue;
+    if (allowed === undefined || allowed === 0 || entry.outsideBudget) continue;
     const key = `${entry.pod.split("/")[0]}/${entry.budget}`;
     const before = spent.get(key) ?? [];
     if (before.length < allowed) spent.set(key, [...before, entry.pod]);

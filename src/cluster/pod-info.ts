@@ -509,7 +509,7 @@ function readRequirements(value: unknown): NodeSelectorRequirement[] {
 }
 
 /** The Ready condition: True is ready, False or Unknown is not; absent when there is none. */
-function readyCondition(status: Raw): boolean | undefined {
+export function readyCondition(status: Raw): boolean | undefined {
   for (const item of list(status.conditions)) {
     const condition = record(item);
     if (condition.type !== "Ready") continue;

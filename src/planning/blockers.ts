@@ -244,7 +244,18 @@ function healthyAllowance(pdb: PodDisruptionBudgetInfo): number | undefined {
   return Math.max(0, pdb.expectedPods - pdb.desiredHealthy);
 }
 
-function evictedOutsideBudget(pod: PodInfo, pdb: PodDisruptionBudgetInfo): boolean {
+/**
+ * Whether the eviction API evicts the pod without spending an allowed disruption of `pdb`: a
+ * running pod that is not Ready, under `AlwaysAllow`, or under `IfHealthyBudget` while the
+ * budget has the healthy pods it wants.
+ */
+export function evictedOutsideBudget(
+  pod: { phase: string; ready?: boolean | undefined },
+  pdb: Pick<
+    PodDisruptionBudgetInfo,
+    "unhealthyPodEvictionPolicy" | "currentHealthy" | "desiredHealthy"
+  >,
+): boolean {
   if (pod.phase !== "Running" || pod.ready !== false) return false;
   if (pdb.unhealthyPodEvictionPolicy === "AlwaysAllow") return true;
   // The API takes this way out only for a budget that wants some pod healthy: one that wants

@@ -130,6 +130,101 @@ describe("drain: one PodDisruptionBudget over pods of the drained nodes", () => 
   });
 });
 
+/** A replica of web in a crash loop: running, not Ready. */
+function crashing(name: string, nodeName: string): Raw {
+  const raw = web(name, nodeName);
+  raw.status = {
+    phase: "Running",
+    conditions: [{ type: "Ready", status: "False", reason: "ContainersNotReady" }],
+  };
+  return raw;
+}
+
+/** `minAvailable: 2` over three replicas of web, `healthy` of them Ready. */
+function minTwoBudget(healthy: number, policy?: string): Raw {
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: "web-pdb", namespace: "apps" },
+    spec: {
+      minAvailable: 2,
+      selector: { matchLabels: { app: "web" } },
+      ...(policy ? { unhealthyPodEvictionPolicy: policy } : {}),
+    },
+    status: {
+      disruptionsAllowed: Math.max(0, healthy - 2),
+      currentHealthy: healthy,
+      desiredHealthy: 2,
+      expectedPods: 3,
+    },
+  };
+}
+
+describe("drain --dry-run: a budget over pods that are not Ready", () => {
+  it("says a crashing pod goes without spending a budget that has the healthy pods it wants", async () => {
+    cluster.fake.add(
+      node("worker-1"),
+      crashing("web-1", "worker-1"),
+      web("web-2", "worker-1"),
+      minTwoBudget(2),
+    );
+    const run = await drain(["worker-1", "--dry-run", "--json"]);
+    expect(run.code).toBe(0);
+    expect(jsonResult(run).nodes[0]?.budgets).toEqual([
+      {
+        pod: "apps/web-1",
+        budget: "web-pdb",
+        disruptionsAllowed: 0,
+        notReady: true,
+        outsideBudget: "IfHealthyBudget",
+      },
+      { pod: "apps/web-2", budget: "web-pdb", disruptionsAllowed: 0 },
+    ]);
+    const text = await drain(["worker-1", "--dry-run"]);
+    expect(text.stdout).toContain(
+      "  would evict apps/web-1 (PDB web-pdb: not Ready, so evicted without spending the budget, which has the healthy pods it wants)\n",
+    );
+    expect(text.stdout).toContain(
+      "  would evict apps/web-2 (PDB web-pdb allows no disruption now: the drain would wait for it)\n",
+    );
+  });
+
+  it("with every pod crashing, says the drain would wait, and which policy would let them go", async () => {
+    cluster.fake.add(node("worker-1"), crashing("web-1", "worker-1"), minTwoBudget(0));
+    const run = await drain(["worker-1", "--dry-run"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "  would evict apps/web-1 (PDB web-pdb allows no disruption now: the drain would wait for it; the pod is not Ready, and would go at once were the budget's unhealthyPodEvictionPolicy AlwaysAllow)\n",
+    );
+  });
+
+  it("under AlwaysAllow, says every crashing pod goes whatever the budget allows, spending nothing", async () => {
+    cluster.fake.add(
+      node("worker-1"),
+      crashing("web-1", "worker-1"),
+      crashing("web-2", "worker-1"),
+      web("web-3", "worker-1"),
+      // Two more replicas Ready elsewhere: 3 of 5 healthy, 2 wanted, 1 disruption allowed.
+      {
+        ...minTwoBudget(3, "AlwaysAllow"),
+        status: { disruptionsAllowed: 1, currentHealthy: 3, desiredHealthy: 2, expectedPods: 5 },
+      },
+    );
+    const run = await drain(["worker-1", "--dry-run", "--json"]);
+    expect(run.code).toBe(0);
+    // The budget's one allowance is left for web-3: the crashing pods do not spend it.
+    expect(jsonResult(run).nodes[0]?.budgets).toEqual([
+      expect.objectContaining({ pod: "apps/web-1", outsideBudget: "AlwaysAllow" }),
+      expect.objectContaining({ pod: "apps/web-2", outsideBudget: "AlwaysAllow" }),
+      { pod: "apps/web-3", budget: "web-pdb", disruptionsAllowed: 1 },
+    ]);
+    const text = await drain(["worker-1", "--dry-run"]);
+    expect(text.stdout).toContain(
+      "  would evict apps/web-2 (PDB web-pdb: not Ready, so evicted whatever the budget allows, as its unhealthyPodEvictionPolicy is AlwaysAllow)\n",
+    );
+  });
+});
+
 describe("drain: a node someone else cordoned", () => {
   it("stays cordoned after a success, and is not counted among those this drain cordoned", async () => {
     cluster.fake.add(
