@@ -177,10 +177,28 @@ function forcedExitNote(nodes: string[], keepCordoned: boolean): string {
   return `exiting now, without uncordoning: those of ${nodes.join(", ")} that this drain cordoned may still be cordoned. Check \`kubectl get nodes\` for SchedulingDisabled and \`kubectl uncordon\` the ones that were schedulable before the drain`;
 }
 
+/**
+ * kubectl drain's flags that have no flag of that name here, and what to use instead: a
+ * person used to `kubectl drain --ignore-daemonsets --delete-emptydir-data --force` is told
+ * the equivalent, not to put the flag after `--`.
+ */
+const kubectlFlags: Record<string, string> = {
+  "--ignore-daemonsets": "DaemonSet pods are always left alone here: drop it",
+  "--force": "here --force-bare-pods evicts pods that no controller recreates",
+  "--delete-local-data": "here --delete-emptydir-data evicts pods with emptyDir volumes",
+  "--disable-eviction":
+    "pods are only ever evicted here, so that their PodDisruptionBudgets hold; there is no way to delete them instead",
+};
+
 function parse(args: string[]) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
+    const flag = args.find((arg) => Object.hasOwn(kubectlFlags, arg.split("=")[0] ?? ""));
+    if (flag !== undefined) {
+      const name = flag.split("=")[0] ?? flag;
+      throw new UsageError(`${name} is kubectl drain's flag: ${kubectlFlags[name]}`);
+    }
     throw new UsageError((error as Error).message);
   }
 }

@@ -269,3 +269,34 @@ describe("drain: a pod that goes before its eviction reaches it", () => {
     expect(cluster.fake.list("pods")).toEqual([]);
   });
 });
+
+describe("drain: kubectl drain's flags", () => {
+  it("names what to use instead, before touching anything", async () => {
+    cluster.fake.add(node("worker-1"), pod("web-1", "worker-1"));
+    const cases: [string[], string][] = [
+      [
+        ["--ignore-daemonsets", "--delete-emptydir-data"],
+        "--ignore-daemonsets is kubectl drain's flag: DaemonSet pods are always left alone here: drop it",
+      ],
+      [
+        ["--force"],
+        "--force is kubectl drain's flag: here --force-bare-pods evicts pods that no controller recreates",
+      ],
+      [
+        ["--delete-local-data"],
+        "--delete-local-data is kubectl drain's flag: here --delete-emptydir-data evicts pods with emptyDir volumes",
+      ],
+      [
+        ["--disable-eviction=true"],
+        "--disable-eviction is kubectl drain's flag: pods are only ever evicted here",
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      const run = await drain(["worker-1", ...flags]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(message);
+      expect(run.stderr).not.toContain("after '--'");
+    }
+    expect(cluster.fake.requests).toEqual([]);
+  });
+});
