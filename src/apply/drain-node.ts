@@ -393,6 +393,7 @@ function emitWaiting(context: NodeDrainContext, node: string, flight: Flight): v
     left: flight.pending.size + flight.terminating.size,
     terminating: flight.terminating.size,
     blocked: [...flight.blocked.values()],
+    until: context.deadline,
   });
 }
 

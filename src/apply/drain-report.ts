@@ -58,7 +58,8 @@ function waitingLine(event: Extract<DrainEvent, { type: "waiting" }>): string {
     const more = event.blocked.length - shown.length;
     parts.push(`waiting: ${shown.join("; ")}${more > 0 ? `; ${more} more` : ""}`);
   }
-  return parts.join(", ");
+  const until = new Date(event.until).toISOString().replace(/\.\d+Z$/, "Z");
+  return `${parts.join(", ")}; gives up at ${until}`;
 }
 
 function blockedText(stuck: StuckPod): string {

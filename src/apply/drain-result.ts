@@ -138,6 +138,8 @@ export type DrainEvent =
       left: number;
       terminating: number;
       blocked: StuckPod[];
+      /** When the drain's timeout ends (epoch milliseconds): it waits no longer. */
+      until: number;
     }
   | { type: "not-waited-for"; node: string; pod: string; rule: NotWaitedFor["rule"] }
   | { type: "drained"; node: string }

@@ -29,6 +29,7 @@ import {
   fitUnknown,
   type NeverFitPod,
   type PendingPod,
+  type PendingReport,
   type UnplacedCause,
   type UnplacedReport,
 } from "./packing.ts";
@@ -431,13 +432,24 @@ function pendingLines(decision: NodeDecision): string[] {
     );
   for (const placed of pending.onNew) lines.push(`pending: ${podText(placed)} → ${placed.node}`);
   for (const pod of pending.elsewhere ?? [])
-    lines.push(
-      `pending: ${podText(pod)} → pool ${pod.pool}${pod.beyondMax ? ` (beyond this pool's ${boundReached(decision).name})` : ""}`,
-    );
+    lines.push(`pending: ${podText(pod)} → pool ${pod.pool}${elsewhereText(pod, decision)}`);
   lines.push(...neverFitLines(decision), ...expendableLines(decision));
   const beyond = overMaxLine(decision);
   if (beyond) lines.push(beyond);
   return lines;
+}
+
+/**
+ * Why a pod goes to another pool, when it is not that no new node of this pool could hold it:
+ * this pool's max (or host cap) is reached, or a hold keeps it from any change (the hold says
+ * which), so no node of its own takes the pod.
+ */
+function elsewhereText(
+  pod: NonNullable<PendingReport["elsewhere"]>[number],
+  decision: NodeDecision,
+): string {
+  if (pod.beyondMax) return ` (beyond this pool's ${boundReached(decision).name})`;
+  return pod.held ? " (this pool takes no action)" : "";
 }
 
 /**

@@ -24,7 +24,12 @@ import { nodesToRemove } from "./removal.ts";
 import { safetyHolds } from "./safety.ts";
 import { evaluateScaleDown, type ScaleDownEvaluation } from "./scale-down.ts";
 import { scaleDownRefusal } from "./scale-down-refusal.ts";
-import { evaluateScaleUp, handOverBeyondMax, type ScaleUpEvaluation } from "./scale-up.ts";
+import {
+  evaluateScaleUp,
+  handOverBeyondMax,
+  handOverHeld,
+  type ScaleUpEvaluation,
+} from "./scale-up.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { poolHistory, poolRequestsHistory } from "./usage-history.ts";
 import { poolUtilisation, type SustainedCheck } from "./utilisation.ts";
@@ -33,8 +38,9 @@ import { poolUtilisation, type SustainedCheck } from "./utilisation.ts";
  * Decides, for every configured pool, whether its node count should go up, down (by one node,
  * or by several empty ones at once), or stay, with every reason for and against as data. Pure:
  * reads only its input. Pools are planned in config order; a pending pod that an earlier pool
- * places is not counted again. A pending pod takes free room on any node that admits it, in the
- * pool or not, before a pool adds a node for it.
+ * places is not counted again, unless that pool takes no action and would put it on a new node.
+ * A pending pod takes free room on any node that admits it, in the pool or not, before a pool
+ * adds a node for it.
  */
 export function planNodes(input: NodePlanInput): NodeDecision[] {
   const index = indexCluster(input.snapshot);
@@ -52,16 +58,23 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
     const overlap = overlapping(pool, own, members);
     if (overlap) context.overlap = overlap;
     const up = evaluateScaleUp(context, pending);
+    // A pool that takes no action adds no node: the pods it would put on new nodes are left to
+    // the pools after it, as cluster-autoscaler passes over a node group it cannot scale up.
+    const inert = takesNoAction(input.snapshot, context);
+    if (inert) releaseNewNodePods(up);
     const { claimed } = up.pending;
     if (claimed.size > 0) pending = pending.filter((pod) => !claimed.has(pod));
-    evaluated.push({ context, up });
+    evaluated.push({ context, up, inert });
   }
   // A pod a later pool takes is that pool's: an earlier one lists it with that pool, neither as
-  // never fitting nor as left pending beyond its max.
+  // never fitting nor as left pending beyond its max, nor as going on a node it does not add.
   const takenBy = new Map<string, string>();
   for (const { context, up } of evaluated)
     for (const pod of up.pending.claimed) takenBy.set(podKey(pod), context.pool.name);
-  for (const { context, up } of evaluated) handOverBeyondMax(up, takenBy, context);
+  for (const { context, up, inert } of evaluated) {
+    if (inert) handOverHeld(up, takenBy, context);
+    handOverBeyondMax(up, takenBy, context);
+  }
   // Pending pods counted on a node's room, whichever pool's packing put them there: removing
   // the node must leave them room elsewhere.
   const placedOn = new Map<string, PodInfo[]>();
@@ -84,6 +97,33 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
 interface Evaluated {
   context: PoolContext;
   up: ScaleUpEvaluation;
+  /** Held whatever it would do (`takesNoAction`): it claims no pod for a node of its own. */
+  inert: boolean;
+}
+
+/**
+ * Whether a hold keeps the pool from any change until a person or time resolves it: its count
+ * unknown, its nodes also another pool's, too many of them not Ready, an incomplete snapshot, or
+ * a change whose nodes never joined (or never went) by `provisionTimeout`. A cooldown, or nodes
+ * still joining, is not: the pool adds the node once it is over, or the joining node takes them.
+ */
+function takesNoAction(snapshot: NodePlanInput["snapshot"], context: PoolContext): boolean {
+  if (safetyHolds(snapshot, context).length > 0) return true;
+  const { all } = hysteresisHolds(
+    context.pool,
+    context.facts,
+    context.members,
+    context.now,
+    context.overlap !== undefined,
+  );
+  return all.some((hold) => hold.kind === "provisioning-failed");
+}
+
+/** Unclaims the pods `up` put on new nodes, so that the pools after it may take them. */
+function releaseNewNodePods(up: ScaleUpEvaluation): void {
+  const onNew = new Set(up.pending.onNew.map((placement) => placement.pod));
+  for (const pod of [...up.pending.claimed])
+    if (onNew.has(podKey(pod))) up.pending.claimed.delete(pod);
 }
 
 /** The cluster's bins with the pool's own nodes first, so its pending pods fill them first. */

@@ -146,10 +146,11 @@ export interface PendingReport {
   overMax: PendingPod[];
   /**
    * Pods a later pool takes (placing them on a node it adds, or on room it found), with that
-   * pool's name: pods no new node of this pool could hold, and those beyond its max (or host
-   * cap, `beyondMax`), which are not left pending.
+   * pool's name: pods no new node of this pool could hold, those beyond its max (or host cap,
+   * `beyondMax`), which are not left pending, and those it would put on a new node while a hold
+   * keeps it from any change (`held`: its count unknown, say), which no node of its own takes.
    */
-  elsewhere?: (PendingPod & { pool: string; beyondMax?: true })[];
+  elsewhere?: (PendingPod & { pool: string; beyondMax?: true; held?: true })[];
   /** Pods below the pool's `expendablePriority`: they wait for room and add no node. */
   expendable: (PendingPod & { priority: number; below: number })[];
   /**

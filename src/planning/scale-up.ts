@@ -161,6 +161,7 @@ export function handOverBeyondMax(
   if (neverHere.length === 0 && gone.length === 0) return;
   pending.neverFit = pending.neverFit.filter((pod) => !takenBy.has(pod.pod));
   pending.elsewhere = [
+    ...(pending.elsewhere ?? []),
     ...neverHere.map(({ pod, cpu, memory, unknown, ephemeralStorage, extended, message }) =>
       elsewhere({
         pod,
@@ -176,6 +177,48 @@ export function handOverBeyondMax(
   ];
   if (gone.length === 0) return;
   pending.overMax = pending.overMax.filter((pod) => !takenBy.has(pod.pod));
+  recountPending(up, context, gone.length);
+}
+
+/**
+ * For a pool that takes no action (its count unknown, say): takes out of `up` the pods it would
+ * have put on new nodes that a later pool takes (`takenBy`: pod key → pool), listing them with
+ * that pool (`held`), as no node of this pool is coming for them. The pending-pods trigger and
+ * the nodes wanted are counted again from what is left.
+ */
+export function handOverHeld(
+  up: ScaleUpEvaluation,
+  takenBy: ReadonlyMap<string, string>,
+  context: PoolContext,
+): void {
+  const { pending } = up;
+  const taker = (pod: string) => {
+    const pool = takenBy.get(pod);
+    return pool === context.pool.name ? undefined : pool;
+  };
+  const gone = pending.onNew.filter((placement) => taker(placement.pod) !== undefined);
+  if (gone.length === 0) return;
+  pending.onNew = pending.onNew.filter((placement) => taker(placement.pod) === undefined);
+  pending.elsewhere = [
+    ...(pending.elsewhere ?? []),
+    ...gone.map(({ node: _, ...pod }) => ({
+      ...pod,
+      pool: taker(pod.pod) as string,
+      held: true as const,
+    })),
+  ];
+  pending.newNodes = new Set(pending.onNew.map((placement) => placement.node)).size;
+  recountPending(up, context, gone.length);
+  if (pending.awaited !== undefined)
+    pending.awaited = Math.min(pending.awaited, pending.neededNewNodes);
+}
+
+/**
+ * Counts again, once `gone` pods went to another pool, how many new nodes the pods left need,
+ * and the pending-pods trigger and the nodes wanted with them.
+ */
+function recountPending(up: ScaleUpEvaluation, context: PoolContext, gone: number): void {
+  const { pending } = up;
   // Pods another pool takes are not this pool's to wait for (`scaleUp.pendingFor`): how many
   // wait and until when is told again from those left, and one of them that waited long enough
   // no longer adds nodes for the rest.
@@ -187,7 +230,7 @@ export function handOverBeyondMax(
   const awaited = pending.awaited ?? 0;
   const trigger = up.triggers.find((entry) => entry.kind === "pending-pods");
   if (trigger?.kind === "pending-pods") {
-    trigger.pods -= gone.length;
+    trigger.pods -= gone;
     trigger.newNodes = Math.max(0, pending.neededNewNodes - awaited);
     if (trigger.pods <= 0 || trigger.newNodes === 0 || waiting)
       up.triggers.splice(up.triggers.indexOf(trigger), 1);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
+import type { PoolRepoFacts } from "../../src/planning/node-plan-input.ts";
 import {
   buildSnapshot,
   daemonSet,
@@ -269,6 +270,57 @@ describe("scale up for pending pods", () => {
     expect(first?.pending.neverFit).toEqual([]);
     expect(second).toMatchObject({ action: "scale-up", desired: 2 });
     expect(second?.pending.onNew.map((p) => p.pod)).toEqual(["ml/a"]);
+  });
+
+  describe("a pool held from any change leaves the pods it would add a node for to the next", () => {
+    const general = nodes(1, { ...BUSY, labels: { pool: "general" } }, "general-");
+    const batch = nodes(1, { ...BUSY, labels: { pool: "batch" } }, "batch-");
+    const snapshot = buildSnapshot({
+      nodes: [...general, ...batch],
+      pods: [filler("general-1"), filler("batch-1"), pendingPod("web/a", { cpu: "2" })],
+    });
+    const config = repoConfig(
+      poolInput({ name: "general", selector: { matchLabels: { pool: "general" } } }),
+      poolInput({
+        name: "batch",
+        target: { file: "terraform/terraform.tfvars", path: "batch_count" },
+        selector: { matchLabels: { pool: "batch" } },
+      }),
+    );
+    const ago = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
+    const plan = (facts: Partial<PoolRepoFacts>) =>
+      planNodes({
+        snapshot,
+        config,
+        repo: [
+          { pool: "general", currentValue: 1, ...facts },
+          { pool: "batch", currentValue: 1 },
+        ],
+        now: NOW,
+      });
+
+    it("hands the pod over when the node of its last raise never joined", () => {
+      // The repo asks for 2 general nodes since 16 minutes: past provisionTimeout, one is missing.
+      const [first, second] = plan({
+        currentValue: 2,
+        lastChange: { at: ago(16), direction: "up" },
+      });
+      expect(kinds(first?.holds ?? [])).toContain("provisioning-failed");
+      expect(first?.pending.onNew).toEqual([]);
+      expect(first?.pending.elsewhere).toEqual([
+        expect.objectContaining({ pod: "web/a", pool: "batch", held: true }),
+      ]);
+      expect(kinds(first?.triggers ?? [])).not.toContain("pending-pods");
+      expect(second).toMatchObject({ pool: "batch", action: "scale-up", desired: 2 });
+    });
+
+    it("keeps the pod through a cooldown, which is over in minutes", () => {
+      const [first, second] = plan({ lastChange: { at: ago(2), direction: "up" } });
+      expect(kinds(first?.holds ?? [])).toContain("cooldown");
+      expect(first?.pending.onNew.map((placement) => placement.pod)).toEqual(["web/a"]);
+      expect(second).toMatchObject({ pool: "batch", action: "none" });
+      expect(second?.pending.considered).toBe(0);
+    });
   });
 
   it("uses a configured node shape when the pool has no nodes yet", () => {
