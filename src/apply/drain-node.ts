@@ -299,7 +299,7 @@ function applyOutcome(
     case "blocked":
       flight.blocked.set(key, {
         pod: key,
-        reason: outcome.message,
+        reason: `${outcome.message}${notReadyHint(pod)}`,
         ...(outcome.budget ? { budget: outcome.budget } : {}),
       });
       return undefined;
@@ -313,6 +313,16 @@ function applyOutcome(
       flight.blocked.set(key, { pod: key, reason: outcome.message });
       return `${key}: ${outcome.message}`;
   }
+}
+
+/**
+ * A budget refused a running pod that is not Ready: under `AlwaysAllow` the API would have
+ * evicted it, so the budget's policy is `IfHealthyBudget` and the budget lacks healthy pods
+ * (every replica crashing, say), which holds the pod until they recover or the timeout.
+ */
+function notReadyHint(pod: DrainPod): string {
+  if (pod.phase !== "Running" || pod.ready !== false) return "";
+  return "; the pod was not Ready when listed, and would go at once were the budget's unhealthyPodEvictionPolicy AlwaysAllow";
 }
 
 /** The pod needs no more evictions. */

@@ -300,3 +300,22 @@ describe("drain: kubectl drain's flags", () => {
     expect(cluster.fake.requests).toEqual([]);
   });
 });
+
+describe("drain: a budget whose pods are all crashing", () => {
+  it("times out on it, saying the pod is not Ready and which policy would let it go", async () => {
+    cluster.fake.add(node("worker-1"), crashing("web-1", "worker-1"), minTwoBudget(0));
+    const run = await drain(["worker-1", "--timeout", "1m", "--json"]);
+    expect(run.code).toBe(1);
+    const result = jsonResult(run);
+    expect(result.outcome).toBe("timed-out");
+    expect(result.nodes[0]?.stuck).toEqual([
+      {
+        pod: "apps/web-1",
+        budget: "web-pdb",
+        reason:
+          "The disruption budget web-pdb allows no more disruptions right now; the pod was not Ready when listed, and would go at once were the budget's unhealthyPodEvictionPolicy AlwaysAllow",
+      },
+    ]);
+    expect(unschedulable("worker-1")).toBe(false);
+  });
+});
