@@ -253,7 +253,13 @@ const MAX_FLAG_DURATION_MS = 7 * 86_400_000;
 /** A positive duration such as 90s, 10m or 1h30m, at most 7d. */
 export function durationFlag(value: string, flag: string): number {
   const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) {
+  if (ms === 0) {
+    // kubectl drain's --timeout 0 waits for ever; a step of the apply never should.
+    throw new UsageError(
+      `${flag} expects a duration above 0, such as 90s, 10m or 1h30m (there is no unlimited wait), got ${JSON.stringify(value)}`,
+    );
+  }
+  if (ms === undefined || ms < 0) {
     throw new UsageError(
       `${flag} expects a duration such as 90s, 10m or 1h30m, got ${JSON.stringify(value)}`,
     );

@@ -299,6 +299,15 @@ describe("drain: kubectl drain's flags", () => {
     }
     expect(cluster.fake.requests).toEqual([]);
   });
+
+  it("says a --timeout of 0, kubectl's wait for ever, is no duration here", async () => {
+    const run = await drain(["worker-1", "--timeout", "0s"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      '--timeout expects a duration above 0, such as 90s, 10m or 1h30m (there is no unlimited wait), got "0s"',
+    );
+    expect(cluster.fake.requests).toEqual([]);
+  });
 });
 
 describe("drain: a budget whose pods are all crashing", () => {
