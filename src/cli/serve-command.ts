@@ -90,9 +90,9 @@ run npm start, which reads ./.env.
 
 Options:
   --org ORG          register the app under this organization (default: your user)
-  --webhook-url URL  where GitHub sends webhooks: your server's public address, or a smee.io
-                     channel for a local run; without it the app has no webhooks and keeps in
-                     step with its reconcile loop alone
+  --webhook-url URL  where GitHub sends webhooks: your server's public URL, ending in
+                     /api/github/webhooks, or a smee.io channel for a local run; without it the
+                     app has no webhooks and keeps in step with its reconcile loop alone
   --port N           port of the local page (default 3000)
 `;
 
