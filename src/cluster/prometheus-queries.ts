@@ -69,19 +69,22 @@ export interface WindowQueries {
   average: string;
   /** The percentile of those values (Prometheus interpolates between neighbours). */
   peak: string;
+  /** The lowest of those values: what a level held over the window never fell below. */
+  low: string;
   /** How many steps of the window the query has a value at. */
   points: string;
   /** When the first of those steps is, Unix seconds. */
   first: string;
 }
 
-/** Wraps one usage query into the two window statistics sent to Prometheus. */
+/** Wraps one usage query into the window statistics sent to Prometheus. */
 export function windowQueries(query: string, settings: WindowSettings): WindowQueries {
   const inner = query.replaceAll(/\$rate\b/g, `${settings.rateSeconds}s`);
   const range = `[${settings.windowSeconds}s:${settings.stepSeconds}s]`;
   return {
     average: `avg_over_time((${inner})${range})`,
     peak: `quantile_over_time(${settings.percentile / 100}, (${inner})${range})`,
+    low: `min_over_time((${inner})${range})`,
     points: `count_over_time((${inner})${range})`,
     // `* 0` makes every value a computed one, which timestamp() stamps with the step's time;
     // a bare selector would give its raw sample's time, up to the lookback before the step.

@@ -58,9 +58,12 @@ export interface PrometheusUsage {
 
 type Scope = "node" | "container";
 type Resource = "cpu" | "memory";
-/** The two statistics, and how the window's points cover it: their count and the first's time. */
-type Statistic = "average" | "peak" | "points" | "first";
-const statistics: readonly Statistic[] = ["average", "peak", "points", "first"];
+/**
+ * The statistics (the lowest point for nodes alone: a pool's level held above a threshold is
+ * judged by it), and how the window's points cover it: their count and the first's time.
+ */
+type Statistic = "average" | "peak" | "low" | "points" | "first";
+const statistics: readonly Statistic[] = ["average", "peak", "low", "points", "first"];
 
 const measured: Record<PrometheusQueryName, { scope: Scope; resource: Resource }> = {
   nodeCpu: { scope: "node", resource: "cpu" },
@@ -100,7 +103,8 @@ interface Context {
 
 /**
  * Reads windowed usage from Prometheus: per node and per container, the average and a
- * percentile over the window of CPU used (millicores) and memory working set (bytes), and how
+ * percentile over the window of CPU used (millicores) and memory working set (bytes), for
+ * nodes their lowest point too, and how
  * much of the window the points behind them cover (`windowSeconds`, `gapSeconds`). Missing
  * or non-finite data stays unknown (absent) and is explained in `warnings`, as is a node whose
  * points do not cover the window; an unreachable server, an HTTP error or an error body throws
@@ -113,7 +117,8 @@ export async function readPrometheusUsage(options: PrometheusOptions): Promise<P
   const answers = await Promise.all(
     prometheusQueryNames.flatMap((name) => {
       const window = windowQueries(queries[name], settings);
-      return statistics.map(async (statistic): Promise<Answer> => {
+      const asked = statistics.filter((s) => s !== "low" || measured[name].scope === "node");
+      return asked.map(async (statistic): Promise<Answer> => {
         const query = window[statistic];
         return { name, statistic, query, result: await queryInstant(endpoint, query, settings.at) };
       });
@@ -348,6 +353,14 @@ function buildUsage(entry: Observed, settings: Settings): Usage | undefined {
     usage.peak = { percentile: settings.percentile };
     if (cpu.peak !== undefined) usage.peak.cpu = cpu.peak;
     if (memory.peak !== undefined) usage.peak.memory = memory.peak;
+  }
+  // Beside a resource's average only: a lowest point is no usage of its own.
+  const lowCpu = cpu.average === undefined ? undefined : cpu.low;
+  const lowMemory = memory.average === undefined ? undefined : memory.low;
+  if (lowCpu !== undefined || lowMemory !== undefined) {
+    usage.low = {};
+    if (lowCpu !== undefined) usage.low.cpu = lowCpu;
+    if (lowMemory !== undefined) usage.low.memory = lowMemory;
   }
   return usage;
 }

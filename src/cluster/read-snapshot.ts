@@ -751,7 +751,7 @@ function podUsageFromReport(
 /** What a pod's summed usage stands on: its least covered container's window. */
 function firstSample(containers: Map<string, Usage>): Usage {
   const all = [...containers.values()];
-  const { cpu: _cpu, memory: _memory, peak: _peak, ...sample } = all[0] as Usage;
+  const { cpu: _cpu, memory: _memory, peak: _peak, low: _low, ...sample } = all[0] as Usage;
   for (const usage of all) {
     if (sample.windowSeconds !== undefined) {
       if (usage.windowSeconds === undefined) delete sample.windowSeconds;

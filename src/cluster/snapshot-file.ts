@@ -58,6 +58,7 @@ const Usage = z.object({
       percentile: z.number().gt(0).max(100),
     })
     .optional(),
+  low: z.object({ cpu: count.optional(), memory: count.optional() }).optional(),
 });
 
 const TaintEffect = z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]);

@@ -374,6 +374,8 @@ function resourceText(u: ResourceUtilisation): string {
     return `${u.resource} ${unknownText(u.unknownNodes, u.unknownAllocatable)}, requests ${requests}`;
   let text = `${u.resource} ${formatPercent(u.percent)}`;
   if (u.windowSeconds) text += ` (${u.source} over ${formatDuration(u.windowSeconds * 1000)}`;
+  if (u.windowSeconds && u.lowPercent !== undefined)
+    text += `, lowest ${formatPercent(u.lowPercent)}`;
   if (u.windowSeconds && u.peakPercent !== undefined)
     text += `, p${u.percentile} ${formatPercent(u.peakPercent)}`;
   if (u.windowSeconds) text += ")";
@@ -833,6 +835,8 @@ function shortfallText(shortfall: WindowShortfall | undefined, windowMs: number)
       return "the usage does not say how far apart Prometheus' points lie (no gapSeconds in the snapshot), so its window is not taken as held";
     case "no-percentile":
       return "Prometheus gave no percentile over its window, which staying below is judged by";
+    case "no-low":
+      return "Prometheus gave no lowest point over its window, which staying above is judged by";
     default:
       return "a window needs Prometheus over it or samples kept across it";
   }

@@ -87,6 +87,11 @@ export interface Usage {
   source: "metrics-server" | "prometheus";
   /** A high percentile over the window, when the source can give one. */
   peak?: { cpu?: number; memory?: number; percentile: number };
+  /**
+   * The lowest point over the window, when the source can give one (Prometheus, for nodes):
+   * a level held above a threshold for the window is judged by it.
+   */
+  low?: { cpu?: number; memory?: number };
 }
 
 export interface Taint {

@@ -19,6 +19,12 @@ export interface ResourceUtilisation {
   peak?: number;
   peakPercent?: number;
   percentile?: number;
+  /**
+   * Sum of the nodes' lowest points over the usage window, when every node has one: no higher
+   * than the pool's own lowest, so a level it shows held above a threshold was held there.
+   */
+  low?: number;
+  lowPercent?: number;
   requests: number;
   /** Absent when a request could not be read, or the pod list was not read in full. */
   requestsPercent?: number;
@@ -59,6 +65,8 @@ export function poolUtilisation(
     sum: 0,
     peak: 0,
     allPeaks: true,
+    low: 0,
+    allLows: true,
     window: Infinity,
     gap: undefined as number | undefined,
     gapUnknown: false,
@@ -93,6 +101,9 @@ export function poolUtilisation(
       usage.peak += peak[resource];
       usage.percentile = Math.min(usage.percentile, peak.percentile);
     }
+    const low = node.usage.low?.[resource];
+    if (low === undefined) usage.allLows = false;
+    else usage.low += low;
   }
   if (allocatable === undefined) return result;
   result.allocatable = allocatable;
@@ -113,6 +124,10 @@ export function poolUtilisation(
     result.peakPercent = percentOf(usage.peak, allocatable);
     result.percentile = usage.percentile;
   }
+  if (usage.allLows) {
+    result.low = usage.low;
+    result.lowPercent = percentOf(usage.low, allocatable);
+  }
   return result;
 }
 
@@ -132,8 +147,9 @@ export interface TimedPercent {
  * - `not-met`: the current value, or one within the window, is on the wrong side.
  * - `no-evidence`: the current value is on the right side but nothing shows it stayed there.
  * - `met`: history covers the window and every value in it is on the right side; or the usage
- *   source's own window is long enough (its average for "above", its percentile for "below",
- *   since an average can hide peaks that a smaller pool would not absorb).
+ *   source's own window is long enough (its lowest point for "above", as history's lowest
+ *   sample: an average stays above after the level fell, or before it rose; its percentile for
+ *   "below", since an average can hide peaks that a smaller pool would not absorb).
  */
 export interface SustainedCheck {
   resource: Resource;
@@ -162,10 +178,18 @@ export interface SustainedCheck {
  * Why a usage source's window is no evidence for a check: its usage is one sample
  * (metrics-server, or nodes read from different sources), Prometheus was asked for a shorter
  * window (`askedMs`), its points cover less than the window, a gap between them is too long
- * (`gapMs`, at most `maxGapMs`), or it has no percentile for a "stayed below" check.
+ * (`gapMs`, at most `maxGapMs`), or it has no percentile for a "stayed below" check, or no
+ * lowest point for a "stayed above" one (a snapshot saved before they were kept).
  */
 export interface WindowShortfall {
-  kind: "single-sample" | "asked-short" | "short" | "gap" | "gap-unknown" | "no-percentile";
+  kind:
+    | "single-sample"
+    | "asked-short"
+    | "short"
+    | "gap"
+    | "gap-unknown"
+    | "no-percentile"
+    | "no-low";
   askedMs?: number;
   gapMs?: number;
   maxGapMs?: number;
@@ -236,7 +260,7 @@ function usageWindowEvidence(
   fromHistory: { coveredMs: number; values: number[] },
 ): SustainedCheck {
   const windowMs = (utilisation.windowSeconds ?? 0) * 1000;
-  const value = check.direction === "above" ? utilisation.percent : utilisation.peakPercent;
+  const value = check.direction === "above" ? utilisation.lowPercent : utilisation.peakPercent;
   if (value !== undefined && windowCovers(utilisation, check.windowMs))
     return {
       ...check,
@@ -251,11 +275,15 @@ function usageWindowEvidence(
     percent: utilisation.percent,
     coveredMs: Math.max(windowMs, fromHistory.coveredMs),
     samples: fromHistory.values.length,
-    shortfall: windowShortfall(utilisation, check.windowMs),
+    shortfall: windowShortfall(utilisation, check.windowMs, check.direction),
   };
 }
 
-function windowShortfall(utilisation: ResourceUtilisation, windowMs: number): WindowShortfall {
+function windowShortfall(
+  utilisation: ResourceUtilisation,
+  windowMs: number,
+  direction: "above" | "below",
+): WindowShortfall {
   if (utilisation.source !== "prometheus") return { kind: "single-sample" };
   // However far back its points reach, a window asked shorter than the check's never covers it.
   const askedMs = (utilisation.askedWindowSeconds ?? Number.POSITIVE_INFINITY) * 1000;
@@ -265,7 +293,7 @@ function windowShortfall(utilisation: ResourceUtilisation, windowMs: number): Wi
   const gapMs = utilisation.gapSeconds * 1000;
   const maxGapMs = maxSampleGap(windowMs);
   if (gapMs > maxGapMs) return { kind: "gap", gapMs, maxGapMs };
-  return { kind: "no-percentile" };
+  return { kind: direction === "above" ? "no-low" : "no-percentile" };
 }
 
 /**

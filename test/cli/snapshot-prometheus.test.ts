@@ -166,7 +166,9 @@ describe("pr-autoscaler plan --prometheus", () => {
     // Nodes and containers Prometheus has no usable series for are said on stderr.
     expect(run.stderr).toContain("warning: node/worker-9: Prometheus at http://127.0.0.1:");
     expect(run.stderr).toContain("[prometheus-no-series]");
-    expect(run.stdout).toMatch(/utilisation: cpu [\d.]+ % \(prometheus over 15m, p95/);
+    expect(run.stdout).toMatch(
+      /utilisation: cpu [\d.]+ % \(prometheus over 15m, lowest [\d.]+ %, p95/,
+    );
     // The scale-down window (10m) lies inside Prometheus' 15m: usage is evidence enough, so
     // the idle pool shrinks, which one metrics-server sample could never show.
     expect(run.stdout).toMatch(/scale-down: cpu < 30 % for 10m: met \(usage-window, [\d.]+ %\)/);

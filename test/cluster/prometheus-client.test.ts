@@ -32,7 +32,7 @@ async function stub(answer: (request: StubRequest) => StubAnswer | undefined) {
 
 type Measure = "nodeCpu" | "nodeMemory" | "containerCpu" | "containerMemory";
 
-type Statistic = "average" | "peak" | "points" | "first";
+type Statistic = "average" | "peak" | "low" | "points" | "first";
 
 /** Which default query a request carries, and which statistic of the window it asks for. */
 function measureOf(request: StubRequest): { measure: Measure; statistic: Statistic } {
@@ -43,7 +43,9 @@ function measureOf(request: StubRequest): { measure: Measure; statistic: Statist
       ? "points"
       : query.startsWith("min_over_time(timestamp(")
         ? "first"
-        : "average";
+        : query.startsWith("min_over_time(")
+          ? "low"
+          : "average";
   if (query.includes("node_cpu_seconds_total")) return { measure: "nodeCpu", statistic };
   if (query.includes("node_memory_MemAvailable_bytes")) return { measure: "nodeMemory", statistic };
   if (query.includes("container_cpu_usage_seconds_total"))
@@ -70,27 +72,28 @@ describe("readPrometheusUsage over HTTP", () => {
       headers: { Authorization: "Bearer t0ken" },
     });
 
-    // Per query: average, percentile, and how many points there are and when the first is.
-    expect(server.requests).toHaveLength(16);
+    // Per query: average, percentile, and how many points there are and when the first is;
+    // for the two node queries the lowest point as well.
+    expect(server.requests).toHaveLength(18);
     for (const request of server.requests) {
       expect(request).toMatchObject({ method: "POST", path: "/prometheus/api/v1/query" });
       expect(request.headers.authorization).toBe("Bearer t0ken");
       expect(request.form.get("time")).toBe(String(at.getTime() / 1000));
       expect(request.form.get("query")).toMatch(
-        /^(avg_over_time\(|quantile_over_time\(0\.95, |count_over_time\()\(.*\)\[600s:60s\]\)$|^min_over_time\(timestamp\(\(.*\) \* 0\)\[600s:60s\]\)$/,
+        /^(avg_over_time\(|quantile_over_time\(0\.95, |min_over_time\(|count_over_time\()\(.*\)\[600s:60s\]\)$|^min_over_time\(timestamp\(\(.*\) \* 0\)\[600s:60s\]\)$/,
       );
     }
     const queries = server.requests.map((r) => r.form.get("query") ?? "");
-    expect(queries.filter((q) => q.includes("[120s]"))).toHaveLength(8);
+    expect(queries.filter((q) => q.includes("[120s]"))).toHaveLength(9);
     expect(queries.some((q) => q.includes("$rate"))).toBe(false);
   });
 
-  it("rounds CPU to whole millicores and memory to whole bytes, average and peak apart", async () => {
-    const values: Record<Measure, [string, string]> = {
-      nodeCpu: ["0.2504", "0.7496"],
-      nodeMemory: ["1073741824.4", "2147483647.6"],
-      containerCpu: ["0.0004", "0.0006"],
-      containerMemory: ["1e6", "2.5e6"],
+  it("rounds CPU to whole millicores and memory to whole bytes, average, peak and lowest point apart", async () => {
+    const values: Record<Measure, [string, string, string]> = {
+      nodeCpu: ["0.2504", "0.7496", "0.1006"],
+      nodeMemory: ["1073741824.4", "2147483647.6", "536870911.5"],
+      containerCpu: ["0.0004", "0.0006", "0"],
+      containerMemory: ["1e6", "2.5e6", "0"],
     };
     // The window's 10 steps, from 11:51:00 to 12:00:00, all have a point.
     const coverage = { points: "10", first: String(at.getTime() / 1000 - 570) };
@@ -102,7 +105,7 @@ describe("readPrometheusUsage over HTTP", () => {
       const value =
         statistic === "points" || statistic === "first"
           ? coverage[statistic]
-          : values[measure][statistic === "peak" ? 1 : 0];
+          : values[measure][statistic === "peak" ? 1 : statistic === "low" ? 2 : 0];
       return vectorAnswer([{ metric, value }]);
     });
 
@@ -116,7 +119,10 @@ describe("readPrometheusUsage over HTTP", () => {
       timestamp: at.toISOString(),
       source: "prometheus",
       peak: { cpu: 750, memory: 2147483648, percentile: 95 },
+      low: { cpu: 101, memory: 536870912 },
     });
+    // Containers get no lowest point: nothing judges a level they held.
+    expect(result.containers.get("ns/p/c")?.low).toBeUndefined();
     expect(result.containers.get("ns/p/c")).toMatchObject({
       cpu: 0,
       memory: 1_000_000,

@@ -51,8 +51,11 @@ const defaults: Window = {
   percentile: 95,
 };
 
-/** The statistics the reader must report for `truth`, computed from the series themselves. */
-function expectedUsage(truth: Truth, window: Window = defaults): Usage {
+/**
+ * The statistics the reader must report for `truth`, computed from the series themselves; a
+ * node's lowest point too, which a container does not get.
+ */
+function expectedUsage(truth: Truth, window: Window = defaults, scope = "node"): Usage {
   const points = windowPoints(window.at.getTime() / 1000, window.windowSeconds, window.stepSeconds);
   const phi = window.percentile / 100;
   // Every step of these windows has a point: they cover the window, a step apart.
@@ -67,11 +70,13 @@ function expectedUsage(truth: Truth, window: Window = defaults): Usage {
     const values = points.map((t) => truth.cpu!(t, window.rateSeconds));
     usage.cpu = whole(mean(values));
     usage.peak!.cpu = whole(prometheusQuantile(phi, values));
+    if (scope === "node") usage.low = { cpu: whole(Math.min(...values)) };
   }
   if (truth.memory) {
     const values = points.map((t) => truth.memory!(t));
     usage.memory = whole(mean(values));
     usage.peak!.memory = whole(prometheusQuantile(phi, values));
+    if (scope === "node") usage.low = { ...usage.low, memory: whole(Math.min(...values)) };
   }
   return usage;
 }
@@ -90,7 +95,7 @@ function warningsAbout(result: PrometheusUsage, subject: string): SnapshotWarnin
 }
 
 describe("readPrometheusUsage against a real Prometheus", () => {
-  it("reports each node's average and 95th percentile over the last 10 minutes", async () => {
+  it("reports each node's average, 95th percentile and lowest point over the last 10 minutes", async () => {
     const result = await readPrometheusUsage({ url: url(), at });
 
     expect([...result.nodes.keys()].sort()).toEqual(["cp-1", "edge-1", "worker-1", "worker-2"]);
@@ -102,6 +107,7 @@ describe("readPrometheusUsage against a real Prometheus", () => {
     }
     const cp = result.nodes.get("cp-1")!;
     expect(cp.peak!.cpu).toBeGreaterThan(cp.cpu!);
+    expect(cp.low!.cpu).toBeLessThan(cp.cpu!);
     expect(result).toMatchObject({ windowSeconds: 600, percentile: 95, at: at.toISOString() });
   });
 
@@ -132,7 +138,7 @@ describe("readPrometheusUsage against a real Prometheus", () => {
     ]) {
       expect({ key, usage: result.containers.get(key) }).toEqual({
         key,
-        usage: expectedUsage(cluster.containers[key]!),
+        usage: expectedUsage(cluster.containers[key]!, defaults, "container"),
       });
     }
   });
@@ -178,7 +184,9 @@ describe("readPrometheusUsage against a real Prometheus", () => {
     const result = await readPrometheusUsage({ url: url(), at });
 
     const broken = result.containers.get("monitoring/broken-0/app");
-    expect(broken).toEqual(expectedUsage(cluster.containers["monitoring/broken-0/app"]!));
+    expect(broken).toEqual(
+      expectedUsage(cluster.containers["monitoring/broken-0/app"]!, defaults, "container"),
+    );
     expect(broken).not.toHaveProperty("memory");
     expect(broken?.peak).not.toHaveProperty("memory");
     expect(warningsAbout(result, "container/monitoring/broken-0/app")).toEqual([
@@ -207,7 +215,7 @@ describe("readPrometheusUsage against a real Prometheus", () => {
       });
     }
     expect(result.containers.get("media/plex-0/plex")).toEqual(
-      expectedUsage(cluster.containers["media/plex-0/plex"]!, window),
+      expectedUsage(cluster.containers["media/plex-0/plex"]!, window, "container"),
     );
     // A different window gives different numbers; the options are not decoration.
     const byDefault = await readPrometheusUsage({ url: url(), at });
@@ -241,7 +249,7 @@ describe("readPrometheusUsage against a real Prometheus", () => {
     }
     // Container queries kept their defaults.
     expect(result.containers.get("media/plex-0/plex")).toEqual(
-      expectedUsage(cluster.containers["media/plex-0/plex"]!),
+      expectedUsage(cluster.containers["media/plex-0/plex"]!, defaults, "container"),
     );
   });
 

@@ -214,7 +214,7 @@ describe("explainNodeDecision: a node whose allocatable is unknown", () => {
     expect(decision.utilisation.cpu.unknownAllocatable).toEqual(["worker-2"]);
     const lines = explainNodeDecision(decision);
     expect(lines).toContain(
-      "  utilisation: cpu usage unknown (worker-3), allocatable missing or 0 (worker-2), requests unknown; memory 13 % (prometheus over 1h, p95 13 %), requests 0 %",
+      "  utilisation: cpu usage unknown (worker-3), allocatable missing or 0 (worker-2), requests unknown; memory 13 % (prometheus over 1h, lowest 13 %, p95 13 %), requests 0 %",
     );
     expect(lines).toContain(
       "  hold: cpu usage unknown on worker-3, allocatable missing or 0 on worker-2; nothing rests on it (unknown is not zero)",

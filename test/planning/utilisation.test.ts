@@ -45,9 +45,11 @@ function check(
 }
 
 describe("poolUtilisation", () => {
-  it("sums usage, peaks and requests of the Ready nodes", () => {
+  it("sums usage, peaks, lowest points and requests of the Ready nodes", () => {
     const workers = [
-      node("w1", { usage: { cpu: "1", memory: "4Gi", peak: { cpu: "2", memory: "6Gi" } } }),
+      node("w1", {
+        usage: { cpu: "1", memory: "4Gi", peak: { cpu: "2", memory: "6Gi" }, low: { cpu: "0.5" } },
+      }),
       node("w2", { usage: { cpu: "3", memory: "4Gi", peak: { cpu: "3", memory: "5Gi" } } }),
     ];
     const snapshot = buildSnapshot({ nodes: workers, pods: [pod("a", { node: "w1", cpu: "2" })] });
@@ -61,6 +63,8 @@ describe("poolUtilisation", () => {
       peak: 5000,
       peakPercent: 62.5,
       percentile: 95,
+      low: 3500,
+      lowPercent: 43.75,
       requests: 2000,
       requestsPercent: 25,
       windowSeconds: 3600,
@@ -111,16 +115,15 @@ describe("sustainedCheck", () => {
   });
 
   it("says a windowed source's value on the wrong side is the window's, not a sample", () => {
-    // Prometheus over 15 minutes, the check over 10: the 50 % is the window's average.
-    expect(
-      check("above", measured(50, { windowSeconds: 900, gapSeconds: 60, source: "prometheus" })),
-    ).toMatchObject({
+    // Prometheus over 15 minutes, the check over 10: the 50 % is the window's average, and its
+    // lowest point the value compared.
+    const windowed = { windowSeconds: 900, gapSeconds: 60, source: "prometheus" as const };
+    expect(check("above", measured(50, { ...windowed, lowPercent: 40 }))).toMatchObject({
       outcome: "not-met",
       basis: "usage-window",
-      percent: 50,
+      percent: 40,
     });
     // Below: the window's percentile is the value compared.
-    const windowed = { windowSeconds: 900, gapSeconds: 60, source: "prometheus" as const };
     expect(check("below", measured(35, { ...windowed, peakPercent: 60 }))).toMatchObject({
       outcome: "not-met",
       basis: "usage-window",
@@ -192,16 +195,29 @@ describe("sustainedCheck", () => {
     expect(check("below", short, sparse.slice(1), 1_800_000).outcome).toBe("no-evidence");
   });
 
-  it("falls back to the usage source's own window: its average above, its percentile below", () => {
+  it("falls back to the usage source's own window: its lowest point above, its percentile below", () => {
     const windowed = { windowSeconds: 3600, gapSeconds: 60, source: "prometheus" as const };
-    const prometheus = measured(85, { ...windowed, peakPercent: 95 });
+    const prometheus = measured(85, { ...windowed, peakPercent: 95, lowPercent: 81 });
     // metrics-server's usage is one sample, whatever window it claims.
     const sample = measured(85, { windowSeconds: 3600, peakPercent: 95, source: "metrics-server" });
     expect(check("above", sample).outcome).toBe("no-evidence");
     expect(check("above", prometheus)).toMatchObject({
       outcome: "met",
       basis: "usage-window",
-      percent: 85,
+      percent: 81,
+    });
+    // An average above the threshold over a level that fell within the window (or rose late in
+    // it) did not stay above: its lowest point says so.
+    const fell = measured(85, { ...windowed, peakPercent: 100, lowPercent: 13 });
+    expect(check("above", fell)).toMatchObject({
+      outcome: "not-met",
+      basis: "usage-window",
+      percent: 13,
+    });
+    // A snapshot saved without lowest points has nothing to judge staying above by.
+    expect(check("above", measured(85, { ...windowed, peakPercent: 95 }))).toMatchObject({
+      outcome: "no-evidence",
+      shortfall: { kind: "no-low" },
     });
     const quiet = measured(10, { ...windowed, peakPercent: 35 });
     expect(check("below", quiet)).toMatchObject({

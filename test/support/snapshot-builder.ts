@@ -30,6 +30,8 @@ export interface UsageSpec {
   gapSeconds?: number | null;
   /** Percentile values; by default equal to the averages when the source is Prometheus. */
   peak?: { cpu?: Quantity; memory?: Quantity; percentile?: number } | false;
+  /** Lowest points; by default equal to the averages when the source is Prometheus. */
+  low?: { cpu?: Quantity; memory?: Quantity } | false;
 }
 
 export interface NodeSpec {
@@ -113,6 +115,14 @@ export function usage(spec: UsageSpec): Usage {
     const memory = peak.memory ?? spec.memory;
     if (cpu !== undefined) result.peak.cpu = millis(cpu);
     if (memory !== undefined) result.peak.memory = bytes(memory);
+  }
+  const low = spec.low ?? (source === "prometheus" ? {} : false);
+  if (low) {
+    result.low = {};
+    const cpu = low.cpu ?? spec.cpu;
+    const memory = low.memory ?? spec.memory;
+    if (cpu !== undefined) result.low.cpu = millis(cpu);
+    if (memory !== undefined) result.low.memory = bytes(memory);
   }
   return result;
 }
