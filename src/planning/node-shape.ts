@@ -3,6 +3,7 @@ import type { ClusterIndex } from "./cluster-index.ts";
 import { emptyRoom, freeRoom, podDemand, type Room } from "./room.ts";
 import { type NodeTraits, placementConflict } from "./scheduling.ts";
 import type { DaemonSetInfo, HostPort, NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
+import type { StartupPod } from "./topology-domain.ts";
 
 /** Kubelet's default pod capacity, used when neither the config nor any node tells. */
 export const DEFAULT_MAX_PODS = 110;
@@ -22,6 +23,12 @@ export interface NodeShape {
   daemonSetOverhead: StartupOverhead;
   /** The host ports those pods take, which a new node will have in use too. */
   daemonSetHostPorts: HostPort[];
+  /**
+   * Those pods by their namespace and labels, one of each DaemonSet or static pod that has a pod
+   * to read them from (a DaemonSet with no pod yet has none): a pod whose required pod affinity
+   * selects one of them finds it on a new node, and one whose anti-affinity does never fits there.
+   */
+  startupPods: StartupPod[];
   /**
    * `cluster` when the pool has no Ready node to see its DaemonSets and static pods on: those
    * counted are then the cluster's DaemonSets whose pod template's nodeSelector, node affinity
@@ -385,6 +392,8 @@ interface StartupPodGroup {
   unknown: boolean;
   hostPorts: readonly HostPort[];
   static: boolean;
+  /** One of its pods, for the labels the group's pods carry. */
+  pod?: StartupPod;
 }
 
 /**
@@ -445,7 +454,10 @@ function onEveryNode(
   return groups;
 }
 
-type StartupLoad = Pick<NodeShape, "daemonSetOverhead" | "daemonSetHostPorts" | "daemonSetsFrom">;
+type StartupLoad = Pick<
+  NodeShape,
+  "daemonSetOverhead" | "daemonSetHostPorts" | "startupPods" | "daemonSetsFrom"
+>;
 
 /** The node's pods, with the DaemonSet pods made for it that wait for room on it. */
 function podsOf(node: string, index: ClusterIndex): PodInfo[] {
@@ -460,12 +472,14 @@ function podsOf(node: string, index: ClusterIndex): PodInfo[] {
 function startupLoad(groups: Iterable<StartupPodGroup>): StartupLoad | undefined {
   const overhead: StartupOverhead = { cpu: 0, memory: 0, pods: 0 };
   const hostPorts: HostPort[] = [];
+  const startupPods: StartupPod[] = [];
   for (const group of groups) {
     if (group.unknown) return undefined;
     addOverhead(overhead, group);
     hostPorts.push(...group.hostPorts);
+    if (group.pod) startupPods.push(group.pod);
   }
-  return { daemonSetOverhead: overhead, daemonSetHostPorts: hostPorts };
+  return { daemonSetOverhead: overhead, daemonSetHostPorts: hostPorts, startupPods };
 }
 
 /**
@@ -540,13 +554,18 @@ function mayRun(pod: Parameters<typeof placementConflict>[0], traits: NodeTraits
 
 /**
  * Adds what one of a group's pods (or its DaemonSet's template) takes: its request, if larger,
- * and its host ports.
+ * and its host ports; the first pod gives the group's labels (a template's are not read).
  */
-function addPodTo(group: StartupPodGroup, pod: Pick<PodInfo, "requests" | "hostPorts">): void {
+function addPodTo(
+  group: StartupPodGroup,
+  pod: Pick<PodInfo, "requests" | "hostPorts"> & Partial<StartupPod>,
+): void {
   if (pod.requests.cpu === undefined || pod.requests.memory === undefined) group.unknown = true;
   largest(group.requests, podDemand(pod));
   if (pod.hostPorts && pod.hostPorts.length > group.hostPorts.length)
     group.hostPorts = pod.hostPorts;
+  if (!group.pod && pod.labels && pod.namespace !== undefined)
+    group.pod = { namespace: pod.namespace, labels: pod.labels };
 }
 
 function newGroup(isStatic: boolean): StartupPodGroup {

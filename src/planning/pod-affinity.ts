@@ -1,7 +1,7 @@
 import { type ClusterIndex, nodeOfPod } from "./cluster-index.ts";
 import { matchesLabelSelector } from "./scheduling.ts";
 import type { PodAffinityTerm, PodInfo } from "./snapshot.ts";
-import { domainOf, domainUnknown, type PeerBin } from "./topology-domain.ts";
+import { domainOf, domainUnknown, type PeerBin, type StartupPod } from "./topology-domain.ts";
 
 /** Why required pod (anti-)affinity keeps a pod off a node. */
 export type AffinityConflict = "pod-affinity" | "pod-anti-affinity";
@@ -67,7 +67,7 @@ export function affinityConflict(
   for (const term of pod.podAntiAffinity ?? []) {
     const value = domainOf(bin, term.topologyKey);
     if (value === undefined) continue;
-    if (podsIn(placement, term.topologyKey, value).some((other) => selects(term, pod, other)))
+    if (podsAround(placement, bin, term.topologyKey, value).some((o) => selects(term, pod, o)))
       return "pod-anti-affinity";
   }
   for (const [key, byValue] of placement.holders) {
@@ -93,12 +93,12 @@ function affinityMet(
   terms: readonly PodAffinityTerm[],
   bin: PeerBin,
 ): boolean {
-  const partner = (other: PodInfo) => terms.every((term) => selects(term, pod, other));
+  const partner = (other: StartupPod) => terms.every((term) => selects(term, pod, other));
   let met = true;
   for (const term of terms) {
     const value = domainOf(bin, term.topologyKey);
     if (value === undefined) return false;
-    if (!podsIn(placement, term.topologyKey, value).some(partner)) met = false;
+    if (!podsAround(placement, bin, term.topologyKey, value).some(partner)) met = false;
   }
   if (met) return true;
   if (!partner(pod)) return false;
@@ -162,6 +162,21 @@ function podsIn(placement: AffinityPlacement, key: string, value: string): PodIn
   return placement.domains.get(key)?.get(value) ?? [];
 }
 
+/**
+ * The pods in `bin`'s domain `value` of `key`: those running or placed there and, for a node
+ * still to be added, the DaemonSet and static pods it will run, which are in each of its domains.
+ */
+function podsAround(
+  placement: AffinityPlacement,
+  bin: PeerBin,
+  key: string,
+  value: string,
+): readonly StartupPod[] {
+  const pods = podsIn(placement, key, value);
+  const startup = bin.traits.startupPods ?? [];
+  return startup.length > 0 ? [...pods, ...startup] : pods;
+}
+
 function anySelected(placement: AffinityPlacement, term: PodAffinityTerm, owner: PodInfo): boolean {
   for (const pods of placement.domains.get(term.topologyKey)?.values() ?? [])
     if (pods.some((other) => selects(term, owner, other))) return true;
@@ -178,7 +193,7 @@ export function affinitySelects(pod: PodInfo, other: PodInfo): boolean {
 }
 
 /** Whether `term` of `owner` selects `other`: in one of its namespaces, matching its selector. */
-function selects(term: PodAffinityTerm, owner: PodInfo, other: PodInfo): boolean {
+function selects(term: PodAffinityTerm, owner: PodInfo, other: StartupPod): boolean {
   if (!term.selector) return false;
   if (!term.allNamespaces && !(term.namespaces ?? [owner.namespace]).includes(other.namespace))
     return false;

@@ -1,4 +1,4 @@
-import type { HostPort, Taint } from "./snapshot.ts";
+import type { HostPort, PodInfo, Taint } from "./snapshot.ts";
 
 /** Every node carries it with its own name: a topology domain of one node. */
 export const HOSTNAME_LABEL = "kubernetes.io/hostname";
@@ -16,8 +16,16 @@ export interface PeerBin {
     daemonSetHostPorts?: readonly HostPort[];
     /** For a node still to be added: label keys whose value it will get is not known. */
     unknownLabels?: readonly string[];
+    /** For a node still to be added: the DaemonSet and static pods it will run from the start. */
+    startupPods?: readonly StartupPod[];
   };
 }
+
+/**
+ * A pod a new node starts on its own (a DaemonSet's, a static pod's), as the pod affinity of
+ * other pods sees it: by its namespace and labels.
+ */
+export type StartupPod = Pick<PodInfo, "namespace" | "labels">;
 
 /** A bin with the taints the topology spread taint policy may look at. */
 export interface RuleBin extends PeerBin {

@@ -1,0 +1,303 @@
+/**
+ * Rules that depend on other pods, and priority, as an operator would check `plan --kubeconfig`
+ * against them, each plan worked out by hand before reading it from how kube-scheduler filters
+ * nodes (InterPodAffinity, PodTopologySpread with its default `nodeTaintsPolicy: Ignore`) and how
+ * cluster-autoscaler simulates a new node: from its template, DaemonSet pods included, and
+ * without preemption.
+ *
+ * The workers are the Talos VMs of served-cluster.ts (3800m cpu, Cilium's 100m on each) beside a
+ * tainted control plane, talos-cp-1.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
+import {
+  cluster,
+  config,
+  everyWorker,
+  FOUR,
+  filler,
+  fillers,
+  OVER_MAX,
+  plan,
+  poolNote,
+  WORKERS,
+} from "./served-plan.ts";
+
+/** The reasons of the plan's only proposal, one per line. */
+function reasons(output: PlanJson): string {
+  expect(output.proposals).toHaveLength(1);
+  return output.proposals[0]?.reasons.join("\n") ?? "";
+}
+
+/** Each proposal's count, from and to. */
+function counts(output: PlanJson): [number | undefined, number | undefined][] {
+  return output.proposals.map((entry) => [entry.from, entry.to]);
+}
+
+/** Room for many new nodes, so the max decides nothing. */
+const ROOMY = { config: config({ "max: 6": "max: 12" }) };
+
+const BLOCKY = { "app.kubernetes.io/name": "blocky" };
+const apartFromBlocky = {
+  labelSelector: { matchLabels: BLOCKY },
+  topologyKey: "kubernetes.io/hostname",
+};
+
+/** A Blocky DNS replica (100m), on `node` or Pending, with the affinity given. */
+function blocky(suffix: string, node: string | undefined, affinity?: Raw): Raw {
+  return pod("dns", `blocky-5c8d7f6b9-${suffix}`, {
+    node,
+    cpu: "100m",
+    memory: "128Mi",
+    labels: BLOCKY,
+    ...(affinity ? { affinity } : {}),
+    ...(node ? {} : { scheduled: unschedulable("node(s) didn't match pod anti-affinity rules") }),
+  });
+}
+
+const blockyApart = {
+  podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [apartFromBlocky] },
+};
+
+describe("plan acceptance, constraints: required pod anti-affinity on the hostname", () => {
+  it("puts one of five pending replicas on the only worker without one, and four on new nodes", async () => {
+    const output = await plan(
+      [
+        ...cluster(),
+        blocky("run01", "talos-worker-1", blockyApart),
+        blocky("run02", "talos-worker-2", blockyApart),
+        ...["pen01", "pen02", "pen03", "pen04", "pen05"].map((suffix) =>
+          blocky(suffix, undefined, blockyApart),
+        ),
+      ],
+      ROOMY,
+    );
+    // Every worker has room for all five: only the rule keeps them apart.
+    expect(counts(output)).toEqual([[3, 7]]);
+    const text = reasons(output);
+    expect(text).toContain("pending pods: 5 considered, 1 fits free room on existing nodes");
+    expect(text).toMatch(/blocky-5c8d7f6b9-pen01 [^\n]* fits on talos-worker-3/);
+    for (const [suffix, node] of [
+      ["pen02", "new-1"],
+      ["pen03", "new-2"],
+      ["pen04", "new-3"],
+      ["pen05", "new-4"],
+    ])
+      expect(text).toMatch(new RegExp(`blocky-5c8d7f6b9-${suffix} [^\\n]* → ${node}\\n`));
+  });
+
+  it("keeps talos-worker-4 above the max when every other worker runs a replica, and names the rule", async () => {
+    const output = await plan(
+      [...cluster(FOUR), ...FOUR.map((node, at) => blocky(`run0${at}`, node, blockyApart))],
+      OVER_MAX,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "not removed: not every pod of talos-worker-4 fits on the other nodes (dns/blocky-5c8d7f6b9-run03: required pod anti-affinity keeps it off the nodes with room)",
+    );
+  });
+
+  it("removes talos-worker-4 when the anti-affinity is only preferred", async () => {
+    const preferred = {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: apartFromBlocky },
+        ],
+      },
+    };
+    const output = await plan(
+      [...cluster(FOUR), ...FOUR.map((node, at) => blocky(`run0${at}`, node, preferred))],
+      OVER_MAX,
+    );
+    expect(counts(output)).toEqual([[4, 3]]);
+    expect(reasons(output)).toContain("removing talos-worker-4");
+  });
+});
+
+/** An Immich server (1500m) that must run in the topology domain `key` of a Redis pod. */
+function besideRedis(suffix: string, key = "kubernetes.io/hostname"): Raw {
+  return pod("web", `immich-server-6c7d8e9f0-${suffix}`, {
+    cpu: "1500m",
+    memory: "1Gi",
+    affinity: {
+      podAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            labelSelector: { matchLabels: { "app.kubernetes.io/name": "redis" } },
+            topologyKey: key,
+          },
+        ],
+      },
+    },
+  });
+}
+
+/** Redis, running on the full talos-worker-1. */
+const REDIS = pod("web", "immich-redis-5b6c7d8e9-rrrrr", {
+  node: "talos-worker-1",
+  cpu: "100m",
+  memory: "128Mi",
+  labels: { "app.kubernetes.io/name": "redis" },
+});
+
+describe("plan acceptance, constraints: required pod affinity", () => {
+  it("adds no node for a pod that must share the full talos-worker-1 with Redis, and says why", async () => {
+    const output = await plan([...cluster(), ...fillers(), REDIS, besideRedis("aaaaa")]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "never fits: web/immich-server-6c7d8e9f0-aaaaa (cpu 1500m, memory 1 GiB): its required pod affinity on kubernetes.io/hostname asks for pods that a new node of this pool would not run",
+    );
+  });
+
+  it("adds a node when the rule is the zone every worker, and so a new node, shares with Redis", async () => {
+    const zone = "topology.kubernetes.io/zone";
+    const output = await plan([
+      ...cluster(WORKERS, everyWorker({ labels: { [zone]: "pve-1" } })),
+      ...fillers(),
+      REDIS,
+      besideRedis("bbbbb", zone),
+    ]);
+    expect(counts(output)).toEqual([[3, 4]]);
+    expect(reasons(output)).toMatch(/immich-server-6c7d8e9f0-bbbbb [^\n]* → new-1/);
+  });
+});
+
+/** A Job pod (1500m) whose required pod (anti-)affinity selects the Cilium agent on its node. */
+function byCilium(suffix: string, kind: "podAffinity" | "podAntiAffinity"): Raw {
+  return pod("batch", `trace-29123400-${suffix}`, {
+    owner: { kind: "Job", name: "trace-29123400" },
+    cpu: "1500m",
+    memory: "1Gi",
+    affinity: {
+      [kind]: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            labelSelector: { matchLabels: { "k8s-app": "cilium" } },
+            namespaces: ["kube-system"],
+            topologyKey: "kubernetes.io/hostname",
+          },
+        ],
+      },
+    },
+  });
+}
+
+describe("plan acceptance, constraints: the DaemonSet pods a new node starts", () => {
+  it("adds a node for a pod that must run beside the Cilium agent: a new node runs one", async () => {
+    const output = await plan([...cluster(), ...fillers(), byCilium("aaaaa", "podAffinity")]);
+    expect(counts(output)).toEqual([[3, 4]]);
+    expect(reasons(output)).toMatch(/trace-29123400-aaaaa [^\n]* → new-1/);
+  });
+
+  it("adds none for a pod that must not: a new node would run the agent too", async () => {
+    const output = await plan([...cluster(), ...fillers(), byCilium("bbbbb", "podAntiAffinity")]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "never fits: batch/trace-29123400-bbbbb (cpu 1500m, memory 1 GiB): its required pod anti-affinity on kubernetes.io/hostname keeps it away from the domain a new node of this pool would join",
+    );
+  });
+});
+
+const WEB = { "app.kubernetes.io/name": "web" };
+
+/** A web replica (1 cpu) spread by hostname with maxSkew 1, on `node` or Pending. */
+function web(suffix: string, node: string | undefined, constraint: Raw = {}): Raw {
+  return pod("web", `web-6b7c8d9e0f-${suffix}`, {
+    node,
+    cpu: "1",
+    memory: "256Mi",
+    labels: WEB,
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: WEB },
+        ...constraint,
+      },
+    ],
+    ...(node
+      ? {}
+      : { scheduled: unschedulable("node(s) didn't match pod topology spread constraints") }),
+  });
+}
+
+const HONOR_TAINTS = { nodeTaintsPolicy: "Honor" };
+
+describe("plan acceptance, constraints: topology spread on the hostname, maxSkew 1", () => {
+  it("adds a node for a fourth replica beside one on each worker: the control plane is a domain with none", async () => {
+    const replicas = (constraint?: Raw) => [
+      ...WORKERS.map((node, at) => web(`run0${at}`, node, constraint)),
+      web("pen01", undefined, constraint),
+    ];
+    const ignored = await plan([...cluster(), ...replicas()], ROOMY);
+    expect(counts(ignored)).toEqual([[3, 4]]);
+    expect(reasons(ignored)).toMatch(/web-6b7c8d9e0f-pen01 [^\n]* → new-1/);
+    // With the control plane's taint honoured, every domain has one: a second fits anywhere.
+    const honoured = await plan([...cluster(), ...replicas(HONOR_TAINTS)], ROOMY);
+    expect(honoured.proposals).toEqual([]);
+    expect(poolNote(honoured)).toMatch(/web-6b7c8d9e0f-pen01 [^\n]* fits on talos-worker-1/);
+  });
+
+  it("adds a node per pending replica while the full workers hold none, though talos-worker-1 has room", async () => {
+    const replicas = (when: string) => [
+      ...cluster(),
+      filler("talos-worker-2", 2, "3500m"),
+      filler("talos-worker-3", 3, "3500m"),
+      ...["run01", "run02", "pen01", "pen02"].map((suffix) =>
+        web(suffix, suffix.startsWith("run") ? "talos-worker-1" : undefined, {
+          whenUnsatisfiable: when,
+        }),
+      ),
+    ];
+    // talos-worker-1 has 1700m free but 2 replicas against 0 elsewhere; each new node takes one.
+    const strict = await plan(replicas("DoNotSchedule"), ROOMY);
+    expect(counts(strict)).toEqual([[3, 5]]);
+    expect(reasons(strict)).toContain("pending pods: 2 considered, 0 fit free room");
+    // ScheduleAnyway only prefers: one goes to talos-worker-1's room, the other needs a node.
+    const soft = await plan(replicas("ScheduleAnyway"), ROOMY);
+    expect(counts(soft)).toEqual([[3, 4]]);
+    expect(reasons(soft)).toMatch(/web-6b7c8d9e0f-pen01 [^\n]* fits on talos-worker-1/);
+  });
+
+  it("lets a spread whose selector matches no pod, not even its own, bind nothing", async () => {
+    const other = { labelSelector: { matchLabels: { "app.kubernetes.io/name": "other" } } };
+    const output = await plan([
+      ...cluster(),
+      filler("talos-worker-2", 2, "3500m"),
+      filler("talos-worker-3", 3, "3500m"),
+      web("run01", "talos-worker-1", other),
+      web("pen01", undefined, other),
+    ]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/web-6b7c8d9e0f-pen01 [^\n]* fits on talos-worker-1/);
+  });
+
+  it("keeps talos-worker-4 above the max with a replica on each worker, and removes it with the taint honoured", async () => {
+    const spread = (constraint?: Raw) =>
+      FOUR.map((node, at) => web(`run0${at}`, node, { ...constraint }));
+    const kept = await plan([...cluster(FOUR), ...spread()], OVER_MAX);
+    expect(kept.proposals).toEqual([]);
+    expect(poolNote(kept)).toContain(
+      "not removed: not every pod of talos-worker-4 fits on the other nodes (web/web-6b7c8d9e0f-run03: a topology spread constraint (DoNotSchedule) keeps it off the nodes with room)",
+    );
+    const removed = await plan([...cluster(FOUR), ...spread(HONOR_TAINTS)], OVER_MAX);
+    expect(counts(removed)).toEqual([[4, 3]]);
+  });
+});
+
+describe("plan acceptance, priority", () => {
+  it("adds a node for a high-priority pod that could preempt the fillers: preemption is not simulated", async () => {
+    const urgent = pod("batch", "backup-29123400-urgnt", {
+      owner: { kind: "Job", name: "backup-29123400" },
+      cpu: "1500m",
+      memory: "1Gi",
+    });
+    const spec = urgent.spec as Raw;
+    spec.priority = 1_000_000;
+    spec.priorityClassName = "backup-critical";
+    const output = await plan([...cluster(), ...fillers(), urgent]);
+    expect(counts(output)).toEqual([[3, 4]]);
+    expect(reasons(output)).toMatch(/backup-29123400-urgnt [^\n]* → new-1/);
+  });
+});
