@@ -46,6 +46,12 @@ export interface BudgetInfo extends BudgetSelector {
   /** `status.currentHealthy` and `desiredHealthy`, kept only with a readable allowance. */
   currentHealthy?: number;
   desiredHealthy?: number;
+  /**
+   * Its status was written for an older spec (`observedGeneration` below `generation`): the
+   * API allows no eviction until the disruption controller catches up, so
+   * `disruptionsAllowed` is 0 whatever the status says.
+   */
+  stale?: true;
 }
 
 /** How one eviction is sent. */
@@ -345,6 +351,17 @@ async function listBudgets(
       selector: readLabelSelector(record(budget.spec).selector),
       disruptionsAllowed: number(status.disruptionsAllowed),
     };
+    const generation = count(metadata.generation);
+    const observed = count(status.observedGeneration);
+    if (
+      info.disruptionsAllowed !== undefined &&
+      generation !== undefined &&
+      observed !== undefined &&
+      observed < generation
+    ) {
+      info.disruptionsAllowed = 0;
+      info.stale = true;
+    }
     const policy = oneOf(record(budget.spec).unhealthyPodEvictionPolicy, unhealthyPolicies);
     if (policy) info.unhealthyPodEvictionPolicy = policy;
     const currentHealthy = count(status.currentHealthy);

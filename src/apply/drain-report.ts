@@ -140,8 +140,11 @@ function budgetNote(node: NodeReport, pod: string): string {
   const notReady = budget.notReady
     ? "; the pod is not Ready, and would go at once were the budget's unhealthyPodEvictionPolicy AlwaysAllow"
     : "";
+  const stale = budget.stale
+    ? ", its status being older than its spec, until the disruption controller catches up"
+    : "";
   if (budget.disruptionsAllowed === 0) {
-    return ` (PDB ${budget.budget} allows no disruption now: the drain would wait for it${notReady})`;
+    return ` (PDB ${budget.budget} allows no disruption now${stale}: the drain would wait for it${notReady})`;
   }
   if (budget.spentBy !== undefined) {
     return ` (PDB ${budget.budget} allows ${budget.disruptionsAllowed} now, which ${listing(budget.spentBy)} would spend first: the drain would wait for it${notReady})`;

@@ -71,6 +71,11 @@ export interface BudgetReport {
    * spend all it allows now: this pod's eviction would wait for their replacements.
    */
   spentBy?: string[];
+  /**
+   * The budget's status was written for an older spec: the API allows no eviction until the
+   * disruption controller catches up (`disruptionsAllowed` is then 0).
+   */
+  stale?: true;
   /** The pod is running and not Ready. */
   notReady?: true;
   /**

@@ -232,6 +232,7 @@ function describeDryRun(
       if (budget?.disruptionsAllowed !== undefined) {
         entry.disruptionsAllowed = budget.disruptionsAllowed;
       }
+      if (budget?.stale) entry.stale = true;
       if (pod.phase === "Running" && pod.ready === false) {
         entry.notReady = true;
         if (budget && evictedOutsideBudget(pod, budget)) {

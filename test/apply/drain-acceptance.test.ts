@@ -328,3 +328,21 @@ describe("drain: a budget whose pods are all crashing", () => {
     expect(unschedulable("worker-1")).toBe(false);
   });
 });
+
+describe("drain --dry-run: a budget whose status is older than its spec", () => {
+  it("counts no disruption allowed, as the API does until the disruption controller catches up", async () => {
+    const edited = webBudget(1);
+    (edited.metadata as Raw).generation = 3;
+    (edited.status as Raw).observedGeneration = 2;
+    cluster.fake.add(node("worker-1"), web("web-1", "worker-1"), edited);
+    const run = await drain(["worker-1", "--dry-run", "--json"]);
+    expect(run.code).toBe(0);
+    expect(jsonResult(run).nodes[0]?.budgets).toEqual([
+      { pod: "apps/web-1", budget: "web-pdb", disruptionsAllowed: 0, stale: true },
+    ]);
+    const text = await drain(["worker-1", "--dry-run"]);
+    expect(text.stdout).toContain(
+      "  would evict apps/web-1 (PDB web-pdb allows no disruption now, its status being older than its spec, until the disruption controller catches up: the drain would wait for it)\n",
+    );
+  });
+});
