@@ -6,6 +6,7 @@ import { loadBacktestInputs } from "../backtest/load-backtest.ts";
 import { type ExitCode, UsageError } from "../errors.ts";
 import { formatDuration } from "../planning/format.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
+import { parseArgsUsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 
@@ -72,7 +73,7 @@ function parseFlags(args: string[]) {
   try {
     return parseArgs({ args, options: OPTIONS, allowPositionals: false, strict: true }).values;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw parseArgsUsageError(error, OPTIONS, false);
   }
 }
 

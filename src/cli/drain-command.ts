@@ -16,6 +16,7 @@ import { loadKubeConfig } from "../cluster/kube-config.ts";
 import { type ExitCode, UsageError } from "../errors.ts";
 import { parseDuration } from "../policy/parse-duration.ts";
 import { writeFileAtomic } from "../util/atomic-write.ts";
+import { parseArgsUsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 
@@ -199,7 +200,7 @@ function parse(args: string[]) {
       const name = flag.split("=")[0] ?? flag;
       throw new UsageError(`${name} is kubectl drain's flag: ${kubectlFlags[name]}`);
     }
-    throw new UsageError((error as Error).message);
+    throw parseArgsUsageError(error, options, false);
   }
 }
 

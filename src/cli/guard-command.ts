@@ -46,6 +46,7 @@ import type { ResourceAddress } from "../apply/terraform-address.ts";
 import { parseTerraformPlan, type TerraformPlan } from "../apply/terraform-plan.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import { fileReadError } from "../util/read-failure.ts";
+import { parseArgsUsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 
@@ -382,7 +383,7 @@ function parseFlags(args: string[]) {
     const parsed = parseArgs({ args, options: OPTIONS, allowPositionals: false, strict: true });
     return parsed.values;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw parseArgsUsageError(error, OPTIONS, false);
   }
 }
 

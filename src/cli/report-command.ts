@@ -30,6 +30,7 @@ import type { CommitStatus } from "../apply/report-vms.ts";
 import { parseWaitStop, type WaitStop } from "../apply/report-wait.ts";
 import { type ExitCode, formatLocated, InputError, UsageError } from "../errors.ts";
 import { fileReadError } from "../util/read-failure.ts";
+import { parseArgsUsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 
@@ -155,7 +156,7 @@ function parseFlags(args: string[]): { mode: Mode; flags: Flags } {
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw parseArgsUsageError(error, OPTIONS, false);
   }
   const [mode, ...extra] = parsed.positionals;
   if (mode === undefined || !(MODES as readonly string[]).includes(mode)) {

@@ -19,6 +19,7 @@ import { writeSnapshotJson } from "../cluster/snapshot-json.ts";
 import type { UsageSource } from "../cluster/usage-source.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
+import { parseArgsUsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { PROMETHEUS_HELP, prometheusOptions, usageSourceFromFlags } from "./prometheus-flags.ts";
@@ -55,7 +56,7 @@ function parseFlags(args: string[], env: CliIo["env"]): SnapshotFlags {
   try {
     parsed = parse(args);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw parseArgsUsageError(error, SNAPSHOT_OPTIONS, false);
   }
   const { values, positionals } = parsed;
   if (positionals.length > 0) {
@@ -77,20 +78,17 @@ function parseFlags(args: string[], env: CliIo["env"]): SnapshotFlags {
   return flags;
 }
 
+const SNAPSHOT_OPTIONS = {
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
+  out: { type: "string" },
+  "metrics-max-age": { type: "string" },
+  "page-size": { type: "string" },
+  ...prometheusOptions,
+} as const;
+
 function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      kubeconfig: { type: "string" },
-      context: { type: "string" },
-      out: { type: "string" },
-      "metrics-max-age": { type: "string" },
-      "page-size": { type: "string" },
-      ...prometheusOptions,
-    },
-  });
+  return parseArgs({ args, allowPositionals: true, strict: true, options: SNAPSHOT_OPTIONS });
 }
 
 function nonEmpty(value: string, flag: string): string {

@@ -21,6 +21,7 @@ import type { LabelSelector } from "../planning/snapshot.ts";
 import { formatConfigIssues, loadRepoConfig } from "../policy/load-repo-config.ts";
 import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
 import { fileReadError } from "../util/read-failure.ts";
+import { parseArgsUsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { durationFlag, resultFileFlag, writeResultFile } from "./drain-command.ts";
 import type { CliIo } from "./io.ts";
@@ -208,7 +209,7 @@ function parse(args: string[]) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw parseArgsUsageError(error, options, false);
   }
 }
 

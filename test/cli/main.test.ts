@@ -34,6 +34,43 @@ describe("pr-autoscaler CLI", () => {
     }
   });
 
+  it("names the option likely meant for an unknown one, and says how to pass a value starting with '-' only where arguments are taken", async () => {
+    // node's parseArgs told every command to put "a positional argument starting with a '-'"
+    // after `--`, also plan and snapshot, which take none, and never which option was meant.
+    for (const [argv, message] of [
+      [
+        ["plan", "--snapshots", "cluster.json"],
+        "Unknown option '--snapshots'; did you mean --snapshot?",
+      ],
+      [["plan", "--bogus"], "Unknown option '--bogus' (--help lists the options)"],
+      [
+        ["snapshot", "--kubeconfg", "k"],
+        "Unknown option '--kubeconfg'; did you mean --kubeconfig?",
+      ],
+      [
+        ["backtest", "--merge-dealy", "1h"],
+        "Unknown option '--merge-dealy'; did you mean --merge-delay?",
+      ],
+      [
+        ["wait-nodes", "--selecter", "a=b"],
+        "Unknown option '--selecter'; did you mean --selector?",
+      ],
+      [["validate", "--jsn"], "Unknown option '--jsn'; did you mean --json?"],
+      [
+        ["edit", "terraform.tfvars", "offset", "-1"],
+        "Unknown option '-1' (--help lists the options); an argument that starts with '-' goes after --, as in: -- -1",
+      ],
+    ] as const) {
+      const run = await runCli([...argv]);
+      expect({ argv, code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
+        argv,
+        code: 2,
+        stdout: "",
+        stderr: `pr-autoscaler ${argv[0]}: ${message}\n`,
+      });
+    }
+  });
+
   it("prints the package version", async () => {
     const run = await runCli(["--version"]);
     expect(run.code).toBe(0);
