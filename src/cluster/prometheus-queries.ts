@@ -31,10 +31,22 @@ const onExporterNode =
   'topk by (namespace, pod) (1, max by (namespace, pod, node) (kube_pod_info{node!=""}))';
 
 /**
+ * Node name for node-exporter series by their `instance` alone (a plain scrape config, without
+ * prometheus-operator's labels): `node_uname_info`'s `nodename`, the machine's hostname, which
+ * the kubelet names its node after unless told otherwise. `topk` keeps one name per instance.
+ */
+const byUname = (expression: string) =>
+  "max by (node) (label_replace(" +
+  `${expression} * on (instance) group_left (nodename) ` +
+  "topk by (instance) (1, max by (instance, nodename) (node_uname_info)), " +
+  '"node", "$1", "nodename", "(.+)"))';
+
+/**
  * The defaults read the kubelet's cAdvisor root cgroup (`id="/"`) where it is kept: the same
  * quantity metrics-server reports, labelled `node` by prometheus-operator's kubelet targets.
  * kube-prometheus-stack drops cgroup series without a pod, root included, so for nodes without
- * them `or` falls back to node-exporter, mapped to node names through `kube_pod_info`.
+ * them `or` falls back to node-exporter, mapped to node names through `kube_pod_info`, and for
+ * nodes still without, to node-exporter mapped through `node_uname_info`.
  * Several series for one container are the same cgroup seen twice (a second scrape of the
  * kubelet, a restarted container still inside the rate range), hence `max`, never `sum`.
  */
@@ -43,11 +55,16 @@ export const defaultPrometheusQueries: PrometheusQueries = {
     'max by (node) (rate(container_cpu_usage_seconds_total{id="/", node!=""}[$rate])) or ' +
     "max by (node) (sum by (namespace, pod) (max by (namespace, pod, cpu, mode) " +
     '(rate(node_cpu_seconds_total{mode!~"idle|iowait|steal"}[$rate]))) ' +
-    `${onExporterNode})`,
+    `${onExporterNode}) or ` +
+    byUname(
+      "sum by (instance) (max by (instance, cpu, mode) " +
+        '(rate(node_cpu_seconds_total{mode!~"idle|iowait|steal"}[$rate])))',
+    ),
   nodeMemory:
     'max by (node) (container_memory_working_set_bytes{id="/", node!=""}) or ' +
     "max by (node) (max by (namespace, pod) (node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes) " +
-    `${onExporterNode})`,
+    `${onExporterNode}) or ` +
+    byUname("max by (instance) (node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes)"),
   containerCpu:
     "max by (namespace, pod, container) " +
     '(rate(container_cpu_usage_seconds_total{container!="", container!="POD"}[$rate]))',

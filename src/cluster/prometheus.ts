@@ -448,7 +448,7 @@ function warnMissing(
       message:
         `The ${name} query found no series at all in Prometheus at ${context.url} ${windowText(context)}, ` +
         `so every ${scope}'s ${measured[name].resource === "cpu" ? "CPU" : "memory"} usage is unknown; ` +
-        `if your metrics are labelled differently, override the query (see docs/prometheus.md). ` +
+        `if your metrics are labelled differently, relabel them or override the query (see "Overriding the queries" in docs/prometheus.md). ` +
         `Query: ${context.queries[name]}`,
       subject: "prometheus",
     });

@@ -4,13 +4,14 @@
  * whole window adds nodes; cpu above it for part of the window (early, then down; or only at the
  * end) adds none, and the check says the lowest point it fell to; an idle pool loses its
  * highest-numbered node, whatever a control-plane node or a node gone from the cluster used, and
- * through a counter reset; a worker without series keeps every node; Prometheus answering 500
- * is not read as zero load.
+ * through a counter reset, and when only node-exporter labelled by its address measures it; a
+ * worker without series keeps every node; Prometheus answering 500 is not read as zero load.
  *
- * One real Prometheus holds four hours of the kubelet's cAdvisor root cgroup (the layout
- * kube-prometheus-stack stores, as test/support/prometheus-series.ts writes it) for the Talos
- * cluster of served-cluster.ts, a different level in each hour; each plan is for a moment whose
- * window holds the level it checks. Workers have 3800m cpu and 15986572Ki memory allocatable;
+ * One real Prometheus holds the last four hours of the kubelet's cAdvisor root cgroup (the
+ * layout kube-prometheus-stack stores, as test/support/prometheus-series.ts writes it) for the
+ * Talos cluster of served-cluster.ts, a different level in each hour, and the hour before them
+ * of node-exporter alone, as a plain scrape config labels it (`instance` an address, no node
+ * name); each plan is for a moment whose window holds the level it checks. Workers have 3800m cpu and 15986572Ki memory allocatable;
  * each uses 2 GiB (13 % of the pool's memory) throughout.
  */
 import { createServer, type Server } from "node:http";
@@ -24,7 +25,7 @@ const GiB = 2 ** 30;
 const SCRAPE = 15;
 // The data ends on a minute boundary a minute ago; `at(hour)` is the end of hour `hour` back.
 const end = Math.floor(Date.now() / 60_000) * 60 - 60;
-const start = end - 4 * 3600;
+const start = end - 5 * 3600;
 const at = (hoursBack: number) => end - hoursBack * 3600;
 
 /** Idle: every worker at 0.5 cores, 1500m of 11400m (13 %). */
@@ -84,6 +85,54 @@ const series: NodeSeries[] = [
   { node: "talos-worker-4", cores: () => 3.8, bytes: 12 * GiB },
 ];
 
+/** The kubelet's series start after hour 4's plan; node-exporter's end with it. */
+const kubeletSince = at(4);
+
+/**
+ * node-exporter as a plain `kubernetes_sd_configs` scrape labels it: `instance` is the
+ * machine's address, and only `node_uname_info`'s `nodename` (the hostname the kubelet names
+ * its node after) says which node it is. One CPU of each machine is busy, at 0.5 cores
+ * (user and system a quarter core each), as the kubelet's root cgroup says of the workers;
+ * 2 GiB of 16 are in use.
+ */
+function nodeExporterLines(): string[] {
+  const machines = ["talos-cp-1", ...WORKERS];
+  const labels = (index: number) => `instance="192.168.50.${20 + index}:9100",job="node-exporter"`;
+  const until = (t: number) => t <= kubeletSince;
+  const lines = ["# TYPE node_cpu_seconds counter"];
+  machines.forEach((_, index) => {
+    for (let cpu = 0; cpu < 4; cpu++) {
+      const modes =
+        cpu === 0 ? { user: 0.25, system: 0.25, idle: 0.5 } : { user: 0, system: 0, idle: 1 };
+      for (const [mode, cores] of Object.entries(modes)) {
+        for (const [t, value] of counterSamples(() => cores)) {
+          if (until(t))
+            lines.push(
+              `node_cpu_seconds_total{cpu="${cpu}",${labels(index)},mode="${mode}"} ${value} ${t}`,
+            );
+        }
+      }
+    }
+  });
+  const gauge = (name: string, value: number) => {
+    lines.push(`# TYPE ${name} gauge`);
+    machines.forEach((_, index) => {
+      for (let t = start; until(t); t += SCRAPE)
+        lines.push(`${name}{${labels(index)}} ${value} ${t}`);
+    });
+  };
+  gauge("node_memory_MemTotal_bytes", 16 * GiB);
+  gauge("node_memory_MemAvailable_bytes", 14 * GiB);
+  lines.push("# TYPE node_uname info");
+  machines.forEach((node, index) => {
+    for (let t = start; until(t); t += SCRAPE)
+      lines.push(
+        `node_uname_info{${labels(index)},machine="x86_64",nodename="${node}",release="6.12.36-talos",sysname="Linux"} 1 ${t}`,
+      );
+  });
+  return lines;
+}
+
 function openMetrics(): string {
   const lines: string[] = [];
   const labels = (node: string, index: number) =>
@@ -92,20 +141,20 @@ function openMetrics(): string {
   lines.push("# TYPE container_cpu_usage_seconds counter");
   series.forEach((one, index) => {
     for (const [t, value] of counterSamples(one.cores, one.resetAt)) {
-      if (one.present && !one.present(t)) continue;
+      if (t <= kubeletSince || (one.present && !one.present(t))) continue;
       lines.push(`container_cpu_usage_seconds_total{${labels(one.node, index)}} ${value} ${t}`);
     }
   });
   lines.push("# TYPE container_memory_working_set_bytes gauge");
   series.forEach((one, index) => {
     for (let t = start; t <= end; t += SCRAPE) {
-      if (one.present && !one.present(t)) continue;
+      if (t <= kubeletSince || (one.present && !one.present(t))) continue;
       lines.push(
         `container_memory_working_set_bytes{${labels(one.node, index)}} ${one.bytes} ${t}`,
       );
     }
   });
-  lines.push("# EOF", "");
+  lines.push(...nodeExporterLines(), "# EOF", "");
   return lines.join("\n");
 }
 
@@ -226,6 +275,22 @@ describe("plan --prometheus: an idle pool", () => {
     expect(run.stdout).toContain("scale-down: cpu < 30 % for 10m: met (usage-window, 13 %)");
     expect(run.stdout).toContain("scale-down: cpu after removal 20 % < 70 %: met");
     expect(run.stdout).toContain("-worker_count      = 3\n+worker_count      = 2");
+  });
+});
+
+describe("plan --prometheus: node-exporter labelled by address alone", () => {
+  it("finds each node through node_uname_info's hostname, and removes the idle pool's highest worker", async () => {
+    // No kubelet series and no kube-state-metrics: the machines' own figures, named by their
+    // hostname, are the nodes' (500m of 3800m a worker, 13 %; 2 GiB used).
+    const run = await planAt(4, false);
+    expect(run.stdout).toContain(
+      "pool workers (terraform/terraform.tfvars worker_count): scale down 3 → 2, removing talos-worker-3",
+    );
+    expect(run.stdout).toContain(
+      "utilisation: cpu 13 % (prometheus over 10m, lowest 13 %, p95 13 %), requests 2.6 %; memory 13 % (prometheus over 10m, lowest 13 %, p95 13 %)",
+    );
+    expect(run.stderr).not.toMatch(/The node(Cpu|Memory) query found no series/);
+    expect(run.stderr).not.toContain("node/talos-worker");
   });
 });
 

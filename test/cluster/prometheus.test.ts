@@ -268,6 +268,10 @@ describe("readPrometheusUsage against a real Prometheus", () => {
     expect(empty).toHaveLength(1);
     expect(empty[0]!.message).toContain("nodeMemory");
     expect(empty[0]!.message).toContain(query);
+    // plan and the app take no override: relabelling is what a user of theirs can do.
+    expect(empty[0]!.message).toContain(
+      'relabel them or override the query (see "Overriding the queries" in docs/prometheus.md)',
+    );
     expect(warningsAbout(result, "node/cp-1")).toEqual([]);
   });
 
