@@ -42,7 +42,7 @@ const commands: CommandEntry[] = [
   },
   {
     name: "snapshot",
-    summary: "read the cluster (nodes, pods, PDBs, VPAs, HPAs, usage) into a JSON snapshot",
+    summary: "read the cluster (nodes, pods, PDBs, DaemonSets, volumes, VPAs, HPAs, usage) as JSON",
     load: async () => (await import("./snapshot-command.ts")).snapshotCommand,
   },
   {
