@@ -397,13 +397,41 @@ function requiredPodTerms(
     const entry: PodAffinityTerm = { topologyKey };
     const selector = readLabelSelector(term.labelSelector);
     if (selector) entry.selector = withLabelKeys(selector, term, labels);
-    if (Array.isArray(term.namespaces) && term.namespaces.length > 0)
-      entry.namespaces = stringList(term.namespaces);
-    if (typeof term.namespaceSelector === "object" && term.namespaceSelector !== null)
-      entry.allNamespaces = true;
+    const listed = Array.isArray(term.namespaces) ? stringList(term.namespaces) : [];
+    if (listed.length > 0) entry.namespaces = listed;
+    if (typeof term.namespaceSelector === "object" && term.namespaceSelector !== null) {
+      const named = namedNamespaces(readLabelSelector(term.namespaceSelector) ?? {});
+      if (named) entry.namespaces = [...new Set([...listed, ...named])];
+      else entry.allNamespaces = true;
+    }
     result.push(entry);
   }
   return result.length > 0 ? result : undefined;
+}
+
+/** The label the API server gives every namespace, with the namespace's name. */
+const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+/**
+ * The namespaces a term's `namespaceSelector` picks when it asks only for their names, by the
+ * label every namespace carries (`matchLabels`, or `In`, on kubernetes.io/metadata.name), which
+ * needs no namespace read; `undefined` when it asks for anything else (other labels are not read)
+ * or for nothing (`{}`, every namespace).
+ */
+function namedNamespaces(selector: LabelSelector): string[] | undefined {
+  let names: string[] | undefined;
+  const keep = (values: readonly string[]) => {
+    names = names ? names.filter((name) => values.includes(name)) : [...values];
+  };
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    if (key !== NAMESPACE_NAME_LABEL) return undefined;
+    keep([value]);
+  }
+  for (const requirement of selector.matchExpressions ?? []) {
+    if (requirement.key !== NAMESPACE_NAME_LABEL || requirement.operator !== "In") return undefined;
+    keep(requirement.values ?? []);
+  }
+  return names;
 }
 
 /**

@@ -151,11 +151,14 @@ export interface NodeSelectorTerm {
 export interface PodAffinityTerm {
   /** Absent: the term selects no pod (a null labelSelector). */
   selector?: LabelSelector;
-  /** Namespaces the selector looks in; absent: the pod's own. */
+  /**
+   * Namespaces the selector looks in (those listed, and those a `namespaceSelector` names by
+   * `kubernetes.io/metadata.name`); absent: the pod's own.
+   */
   namespaces?: string[];
   /**
-   * A `namespaceSelector` was given: every namespace is taken (namespace labels are not read;
-   * `{}` means every namespace in Kubernetes too).
+   * A `namespaceSelector` that asks for other labels, or `{}`, was given: every namespace is
+   * taken (namespace labels are not read; `{}` means every namespace in Kubernetes too).
    */
   allNamespaces?: boolean;
   topologyKey: string;

@@ -97,6 +97,25 @@ describe("plan acceptance, constraints: required pod anti-affinity on the hostna
     );
   });
 
+  it("reads a namespaceSelector naming its namespace by kubernetes.io/metadata.name: staging's replicas do not count", async () => {
+    const ownNamespace = {
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            ...apartFromBlocky,
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "dns" } },
+          },
+        ],
+      },
+    };
+    const staging = WORKERS.map((node, at) =>
+      pod("dns-staging", `blocky-7e6f5d4c3-stg0${at}`, { node, cpu: "100m", labels: BLOCKY }),
+    );
+    const output = await plan([...cluster(), ...staging, blocky("pen01", undefined, ownNamespace)]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/blocky-5c8d7f6b9-pen01 [^\n]* fits on talos-worker-1/);
+  });
+
   it("removes talos-worker-4 when the anti-affinity is only preferred", async () => {
     const preferred = {
       podAntiAffinity: {

@@ -95,6 +95,47 @@ describe("reading required pod affinity and anti-affinity", () => {
       { topologyKey: "kubernetes.io/hostname" },
     ]);
   });
+
+  it("takes the namespaces a namespaceSelector names by kubernetes.io/metadata.name, beside those listed", () => {
+    const byName = "kubernetes.io/metadata.name";
+    const term = (namespaceSelector: Raw, namespaces?: string[]) => ({
+      labelSelector: { matchLabels: { app: "redis" } },
+      namespaceSelector,
+      ...(namespaces ? { namespaces } : {}),
+      topologyKey: "kubernetes.io/hostname",
+    });
+    const pod = read({
+      podAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          term({ matchLabels: { [byName]: "cache" } }, ["dns"]),
+          term({ matchExpressions: [{ key: byName, operator: "In", values: ["a", "b"] }] }),
+          // Both ask: only the name both allow.
+          term({
+            matchLabels: { [byName]: "b" },
+            matchExpressions: [{ key: byName, operator: "In", values: ["a", "b"] }],
+          }),
+          // No namespace has two names: none is selected, not even the pod's own.
+          term({
+            matchLabels: { [byName]: "c" },
+            matchExpressions: [{ key: byName, operator: "In", values: ["a"] }],
+          }),
+          // Labels that are not read, or another operator: every namespace.
+          term({ matchLabels: { team: "media" } }),
+          term({ matchExpressions: [{ key: byName, operator: "NotIn", values: ["a"] }] }),
+        ],
+      },
+    });
+    expect(
+      pod.podAffinity?.map(({ namespaces, allNamespaces }) => [namespaces, allNamespaces]),
+    ).toEqual([
+      [["dns", "cache"], undefined],
+      [["a", "b"], undefined],
+      [["b"], undefined],
+      [[], undefined],
+      [undefined, true],
+      [undefined, true],
+    ]);
+  });
 });
 
 describe("reading topology spread constraints and host ports", () => {
