@@ -225,6 +225,45 @@ describe("pr-autoscaler validate: each pool's count in the repository", () => {
     expect(run.stdout).toContain("pools: workers (1-5 nodes)\n");
   });
 
+  it("gives the host cap beside the max, and notes a schedule whose min the cap lowers", async () => {
+    // Valid, but the window brings fewer nodes than it names: the plan says so only once it is
+    // open, and the summary said 2-6 nodes of a pool the host holds 3 of.
+    const dir = await mkdtemp(join(tmpdir(), "validate-host-cap-"));
+    const config = [
+      "pools:",
+      "  - name: workers",
+      "    target: { file: terraform.tfvars, path: worker_count }",
+      "    min: 2",
+      "    max: 6",
+      "    host: { memory: 64Gi, reserved: { memory: 8Gi }, node: { memory: 16Gi } }",
+      "    schedules:",
+      "      - { name: friday-evening, cron: '0 18 * * 5', duration: 6h, min: 5 }",
+      "      - { cron: '0 8 * * 1', duration: 1h, min: 3 }",
+      "",
+    ].join("\n");
+    try {
+      await mkdir(join(dir, ".github"), { recursive: true });
+      await writeFile(join(dir, ".github", "pr-autoscaler.yml"), config);
+      await writeFile(join(dir, "terraform.tfvars"), "worker_count = 3\n");
+      const note =
+        "pool workers: schedule friday-evening asks for a min of 5, above the host cap of 3: while it is open, the pool's min is 3";
+      expect(await validate([dir])).toEqual({
+        code: 0,
+        stderr: "",
+        stdout: [
+          ".github/pr-autoscaler.yml is valid.",
+          "pools: workers (2-6 nodes, host cap 3)",
+          "auto-merge: no policy; every pull request waits for review",
+          `note: ${note}`,
+          "",
+        ].join("\n"),
+      });
+      expect(JSON.parse((await validate([dir, "--json"])).stdout).notes).toEqual([note]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("prints a target's problem among the issues in JSON", async () => {
     const files = { "terraform.tfvars.json": '{ "worker_count": "three" }\n' };
     const run = await validateRepo("terraform.tfvars.json worker_count", files, ["--json"]);
