@@ -239,7 +239,7 @@ export function sustainedCheck(options: {
     return { ...check, outcome: "met", basis: "current", percent: current, coveredMs: 0 };
   const fromHistory = historyEvidence(options.history, options.now, windowMs);
   if (fromHistory.covered) {
-    const values = [...fromHistory.values, current];
+    const values = [...fromHistory.values, latestExtreme(utilisation, direction) ?? current];
     const extreme = direction === "above" ? Math.min(...values) : Math.max(...values);
     return {
       ...check,
@@ -251,6 +251,20 @@ export function sustainedCheck(options: {
     };
   }
   return usageWindowEvidence(check, utilisation, beyond, fromHistory);
+}
+
+/**
+ * The value of now that history's samples are joined by: Prometheus' lowest point over its
+ * window for "above" and its percentile for "below", when it gives them. Its average would let
+ * history of averages (the app's samples of earlier reads) hold a level the last minutes left:
+ * cpu at 100 % and then 13 % for 2 minutes still averages 87 %.
+ */
+function latestExtreme(
+  utilisation: ResourceUtilisation,
+  direction: "above" | "below",
+): number | undefined {
+  if (utilisation.source !== "prometheus") return undefined;
+  return direction === "above" ? utilisation.lowPercent : utilisation.peakPercent;
 }
 
 function usageWindowEvidence(

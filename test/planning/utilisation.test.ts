@@ -148,6 +148,29 @@ describe("sustainedCheck", () => {
     });
   });
 
+  it("joins history with Prometheus' lowest point for above, and its percentile for below", () => {
+    // The app's samples of earlier reads are the window's averages: 87 % each minute, while
+    // the last two minutes fell to 13 %. The lowest point of now says it fell.
+    const windowed = { windowSeconds: 600, gapSeconds: 60, source: "prometheus" as const };
+    const averages = [540, 420, 300, 180, 60].map((s) => ({ at: at(s), percent: 87 }));
+    const fell = measured(87, { ...windowed, lowPercent: 13, peakPercent: 100 });
+    expect(check("above", fell, averages)).toMatchObject({
+      outcome: "not-met",
+      basis: "history",
+      percent: 13,
+    });
+    // Quiet on average, with a burst within the window: its percentile keeps the node.
+    const quiet = [540, 420, 300, 180, 60].map((s) => ({ at: at(s), percent: 20 }));
+    const burst = measured(20, { ...windowed, lowPercent: 10, peakPercent: 45 });
+    expect(check("below", burst, quiet)).toMatchObject({
+      outcome: "not-met",
+      basis: "history",
+      percent: 45,
+    });
+    // metrics-server's sample is the value of now as it is.
+    expect(check("below", measured(20), quiet)).toMatchObject({ outcome: "met", percent: 20 });
+  });
+
   it("takes the highest value in the window for below", () => {
     const history = [540, 300, 60].map((s, i) => ({ at: at(s), percent: i === 1 ? 31 : 10 }));
     expect(check("below", measured(10), history)).toMatchObject({
