@@ -86,8 +86,10 @@ function pendingText(pods: DemoRun["snapshot"]["pods"]): string {
 
 function pool(decision: NodeDecision, style: TerminalStyle): string[] {
   const { cpu, memory } = decision.utilisation;
-  const percent = (value: number | undefined) =>
-    value === undefined ? "unknown" : formatPercent(value);
+  const used = (value: number | undefined) =>
+    value === undefined ? "usage unknown" : `${formatPercent(value)} used`;
+  const requested = (value: number | undefined) =>
+    value === undefined ? "requests unknown" : `${formatPercent(value)} requested`;
   const bounds = decision.bounds;
   const cap = bounds.hostCap !== undefined ? `, host cap ${bounds.hostCap}` : "";
   const verdict =
@@ -96,7 +98,7 @@ function pool(decision: NodeDecision, style: TerminalStyle): string[] {
       : `${decision.action === "scale-up" ? "add" : "remove"} ${Math.abs((decision.desired ?? 0) - (decision.current ?? 0))} (${decision.current} → ${decision.desired})`;
   return [
     `  pool ${style.bold(decision.pool)}  ${decision.nodes.members} nodes, ${decision.current ?? "unknown"} in ${decision.target.file} ${decision.target.path}; min ${bounds.min}, max ${bounds.max}${cap}`,
-    `         cpu ${percent(cpu.percent)} used, ${percent(cpu.requestsPercent)} requested; memory ${percent(memory.percent)} used, ${percent(memory.requestsPercent)} requested`,
+    `         cpu ${used(cpu.percent)}, ${requested(cpu.requestsPercent)}; memory ${used(memory.percent)}, ${requested(memory.requestsPercent)}`,
     `         decision: ${style.bold(verdict)}`,
   ];
 }

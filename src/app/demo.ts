@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { usageAt } from "../cluster/snapshot-age.ts";
 import { loadSnapshot } from "../cluster/snapshot-file.ts";
 import { InputError } from "../errors.ts";
 import { createDryRunForge, type DryRunAction } from "../forge/dry-run/dry-run-forge.ts";
@@ -38,8 +39,11 @@ export async function runDemo(options: { exampleDir?: string; now?: Date } = {})
     throw new InputError(
       `no recorded cluster at ${snapshotFile}: the demo needs the example repo (examples/talos-proxmox in a checkout of pr-autoscaler), or pass --example DIR`,
     );
-  const snapshot = loadSnapshot(await readFile(snapshotFile, "utf8"), snapshotFile);
-  const now = options.now ?? new Date(snapshot.takenAt);
+  const recorded = loadSnapshot(await readFile(snapshotFile, "utf8"), snapshotFile);
+  const now = options.now ?? new Date(recorded.takenAt);
+  // As `plan --snapshot` does: usage recorded far from `now` says nothing of then, so it is
+  // unknown, never the recording's figures shown as current.
+  const snapshot = usageAt(recorded, now);
   const read = readLocalFile(exampleDir);
   const forge = createDryRunForge({
     // The example lives inside pr-autoscaler's own git history, which says nothing about it.

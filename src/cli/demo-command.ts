@@ -17,7 +17,8 @@ auto-merge verdict, why, diff) and writes nothing anywhere.
 Options:
   --example DIR   another infra repo with a recorded cluster in DIR/cluster/snapshot.json
   --now ISO       decide as if it were this time, with its offset (Z or +01:00)
-                  (default: when the cluster was recorded)
+                  (default: when the cluster was recorded); usage recorded more than 300 s
+                  from it is unknown, as for plan --snapshot
   --body          also print each pull request's description (the Markdown GitHub shows)
   --dashboard     also print the dashboard issue's text
 

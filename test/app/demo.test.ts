@@ -64,6 +64,20 @@ describe("pr-autoscaler demo (what npm start shows without a GitHub App)", () =>
     );
   });
 
+  it("takes the recorded usage as unknown at a --now far from the recording, as plan --snapshot does", async () => {
+    // The demo showed the recording's 23 % as the usage of a week later, and decided on it.
+    const later = io();
+    expect(await demoCommand.run(["--now", "2026-12-04T14:30:00Z"], later)).toBe(0);
+    expect(later.out()).toContain(
+      "         cpu usage unknown, 65 % requested; memory usage unknown, 41 % requested\n",
+    );
+    const recorded = io();
+    expect(await demoCommand.run([], recorded)).toBe(0);
+    expect(recorded.out()).toContain(
+      "         cpu 23 % used, 65 % requested; memory 36 % used, 41 % requested\n",
+    );
+  });
+
   it("is plain text off a terminal, coloured on one unless NO_COLOR is set, and fits 100 columns", async () => {
     const plain = io();
     await demoCommand.run([], plain);
