@@ -655,7 +655,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
         ? "the room on a new node is unknown: the cluster's DaemonSets could not be read, and a new node runs those that admit it, whether or not the pool's nodes show them yet (see the snapshot's warnings; the account needs list on daemonsets.apps); no node is added on a guess"
         : hold.daemonSets === "daemonset-requests"
           ? "the room on a new node is unknown: a DaemonSet it would run requests an amount that could not be read (see the snapshot's warnings); no node is added on a guess"
-          : `the size of a new node is unknown: set ${listing(hold.unset?.length ? hold.unset : ["newNode.cpu", "newNode.memory"])}`;
+          : "the size of a new node is unknown: set newNode.cpu and newNode.memory";
     case "window-uncovered":
       return uncoveredText(hold.direction, hold.checks, pullRequest.action === "close");
   }
@@ -897,8 +897,8 @@ export function conditionText(
       return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : counted(condition.blockers.length, "blocker")}: ${mark}`;
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
-        return `the pods of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes: unknown, so not met (${podsFitUnreadText(condition.node, condition.unread)})`;
-      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoCordonedText(condition.cordoned)} ${condition.pods === 1 && !condition.cordoned ? "fits" : "fit"} on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
+        return `the pods of ${condition.node}${alsoMovingText(condition)} fit on the other nodes: unknown, so not met (${podsFitUnreadText(condition.node, condition.unread)})`;
+      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoMovingText(condition)} ${condition.pods === 1 && !condition.cordoned && !condition.pending ? "fits" : "fit"} on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
     case "projection":
       // Unknown is no figure to compare: "cpu after removal unknown < 70 %" would read as one.
       if (condition.projected === undefined)
@@ -959,8 +959,8 @@ export function refusalText(condition: ScaleDownCondition): string {
       return `${condition.node} has ${counted(condition.blockers.length, "blocker")}`;
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
-        return `whether the pods of ${condition.node}${alsoCordonedText(condition.cordoned)} fit on the other nodes is unknown (${podsFitUnreadText(condition.node, condition.unread)})`;
-      return `not every pod of ${condition.node}${alsoCordonedText(condition.cordoned)} fits on the other nodes (${unplacedText(condition.causes)})`;
+        return `whether the pods of ${condition.node}${alsoMovingText(condition)} fit on the other nodes is unknown (${podsFitUnreadText(condition.node, condition.unread)})`;
+      return `not every pod of ${condition.node}${alsoMovingText(condition)} fits on the other nodes (${unplacedText(condition.causes)})`;
     case "projection":
       return `${projectedText(condition)} after removal would be ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")}, not below ${condition.limit} %`;
     case "last-node":
@@ -975,6 +975,18 @@ export function refusalText(condition: ScaleDownCondition): string {
 function alsoCordonedText(cordoned: { nodes: string[]; pods: number } | undefined): string {
   if (!cordoned) return "";
   return `, with the ${counted(cordoned.pods, "pod")} of cordoned ${cordoned.nodes.join(", ")} (a drain would move ${cordoned.pods === 1 ? "it" : "them"})`;
+}
+
+/**
+ * What must find room besides the node's own pods: the pods of cordoned nodes, and the pending
+ * pods counted on the pool's free room (`0 pods of talos-worker-4, with the 1 pending pod the
+ * pool's free room holds, fit`: the node is empty, but a pending pod needs its room).
+ */
+function alsoMovingText(condition: Extract<ScaleDownCondition, { kind: "pods-fit" }>): string {
+  const pending = condition.pending
+    ? `${condition.cordoned ? " and" : ", with"} the ${counted(condition.pending, "pending pod")} the pool's free room holds,`
+    : "";
+  return `${alsoCordonedText(condition.cordoned)}${pending}`;
 }
 
 /**

@@ -265,14 +265,9 @@ export type Hold =
    * What a new node offers is unknown, so pending pods add no node on a guess: its size, or, with
    * `daemonSets`, the room its DaemonSets leave (`daemonset-requests`: one of them requests an
    * amount that could not be read; `daemonsets-unread`: the cluster's DaemonSets could not be
-   * read). When its size is unknown, `unset` names the `newNode` keys to set (`newNode.cpu`,
-   * `newNode.memory`) that the config leaves out.
+   * read).
    */
-  | {
-      kind: "shape-unknown";
-      daemonSets?: "daemonset-requests" | "daemonsets-unread";
-      unset?: string[];
-    };
+  | { kind: "shape-unknown"; daemonSets?: "daemonset-requests" | "daemonsets-unread" };
 
 export interface BoundsReport {
   min: number;
@@ -368,6 +363,11 @@ export type ScaleDownCondition =
        * ahead of a drain, they will need room on the nodes left.
        */
       cordoned?: { nodes: string[]; pods: number };
+      /**
+       * Pending pods counted on free room of the pool's nodes, placed again with them: the room
+       * a pending pod was counted on is the node's to keep for it as much as its own pods'.
+       */
+      pending?: number;
       unplaced: string[];
       /** For each pod of `unplaced`: why it found no node. */
       causes: UnplacedReport[];

@@ -190,6 +190,7 @@ function removalConditions(
       ...(cordoned.pods.length > 0
         ? { cordoned: { nodes: cordoned.nodes, pods: cordoned.pods.length } }
         : {}),
+      ...(pendingOnExisting.length > 0 ? { pending: pendingOnExisting.length } : {}),
       unplaced: unplaced.map((entry) => podKey(entry.pod)),
       causes: unplacedReports(unplaced),
       ...(context.index.podsUnread ? { unread: ["pods"] } : {}),

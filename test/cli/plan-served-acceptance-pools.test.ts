@@ -203,3 +203,40 @@ describe("plan acceptance (pools): a pool that takes no action leaves its pods t
     );
   });
 });
+
+describe("plan acceptance (pools): a pending pod counted on the other pool's free room", () => {
+  it("keeps the highmem VM whose room the pod is counted on, and says the pod is why", async () => {
+    // talos-highmem-2 is empty; general's workers and talos-highmem-1 have 700m free each, so
+    // the 1500m pod is counted on talos-highmem-2, which highmem, idle, would otherwise remove.
+    const highmem2 = [
+      worker("talos-highmem-2", {
+        labels: { "node.kubernetes.io/pool": "highmem" },
+        allocatable: HIGHMEM,
+      }),
+      ciliumAgent("talos-highmem-2", 8),
+      freshNodeMetrics("talos-highmem-2", "300m", "2Gi"),
+    ];
+    const output = await plan([...cluster(), ...highmem2, tdarr("room1", { memory: "1Gi" })], {
+      tfvars: TFVARS.replace("highmem_count = 1", "highmem_count = 2"),
+      config: pools(
+        general(),
+        HIGHMEM_POOL.replace(
+          "    max: 3\n",
+          "    max: 3\n    scaleDown:\n      unneededTime: 0s\n",
+        ),
+      ),
+    });
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output, "general")).toContain(
+      "pending: media/tdarr-node-6d8c7f5b49-room1 (cpu 1500m, memory 1 GiB) fits on talos-highmem-2",
+    );
+    const note = noteOf(output, "highmem");
+    expect(note?.message).toContain(
+      "scale-down: 0 pods of talos-highmem-2, with the 1 pending pod the pool's free room holds, fit on the other nodes: not met (no room for media/tdarr-node-6d8c7f5b49-room1: it needs more cpu than any other node of the pool has free)",
+    );
+    const conditions = (note?.decision?.scaleDown as { conditions: Raw[] }).conditions;
+    expect(conditions).toContainEqual(
+      expect.objectContaining({ kind: "pods-fit", pods: 0, pending: 1, met: false }),
+    );
+  });
+});
