@@ -143,6 +143,11 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (priority !== undefined) pod.priority = priority;
   const unschedulable = unschedulableCondition(status);
   if (unschedulable) pod.unschedulable = unschedulable;
+  const gates = list(spec.schedulingGates).flatMap((gate) => {
+    const gateName = string(record(gate).name);
+    return gateName ? [intern(gateName)] : [];
+  });
+  if (gates.length > 0) pod.schedulingGates = gates;
   const ready = readyCondition(status);
   if (ready !== undefined) pod.ready = ready;
   const nominated = string(status.nominatedNodeName);

@@ -175,6 +175,7 @@ const PodInfo = z.object({
   tolerations: Tolerations,
   priority: integer.optional(),
   unschedulable: z.object({ message: z.string(), since: timestamp.optional() }).optional(),
+  schedulingGates: z.array(z.string()).optional(),
   nominatedNode: z.string().optional(),
   deletingSince: timestamp.optional(),
   blockingVolumes: z.array(

@@ -655,7 +655,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
         ? "the room on a new node is unknown: the cluster's DaemonSets could not be read, and a new node runs those that admit it, whether or not the pool's nodes show them yet (see the snapshot's warnings; the account needs list on daemonsets.apps); no node is added on a guess"
         : hold.daemonSets === "daemonset-requests"
           ? "the room on a new node is unknown: a DaemonSet it would run requests an amount that could not be read (see the snapshot's warnings); no node is added on a guess"
-          : "the size of a new node is unknown: set newNode.cpu and newNode.memory";
+          : `the size of a new node is unknown: set ${listing(hold.unset?.length ? hold.unset : ["newNode.cpu", "newNode.memory"])}`;
     case "window-uncovered":
       return uncoveredText(hold.direction, hold.checks, pullRequest.action === "close");
   }

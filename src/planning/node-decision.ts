@@ -265,9 +265,14 @@ export type Hold =
    * What a new node offers is unknown, so pending pods add no node on a guess: its size, or, with
    * `daemonSets`, the room its DaemonSets leave (`daemonset-requests`: one of them requests an
    * amount that could not be read; `daemonsets-unread`: the cluster's DaemonSets could not be
-   * read).
+   * read). When its size is unknown, `unset` names the `newNode` keys to set (`newNode.cpu`,
+   * `newNode.memory`) that the config leaves out.
    */
-  | { kind: "shape-unknown"; daemonSets?: "daemonset-requests" | "daemonsets-unread" };
+  | {
+      kind: "shape-unknown";
+      daemonSets?: "daemonset-requests" | "daemonsets-unread";
+      unset?: string[];
+    };
 
 export interface BoundsReport {
   min: number;

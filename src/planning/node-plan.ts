@@ -929,9 +929,13 @@ function pendingHolds(context: PoolContext, up: ScaleUpEvaluation): Hold[] {
   const holds: Hold[] = [];
   if (up.pending.neverFit.some((pod) => pod.reason === "shape-unknown")) {
     const why = context.shapeUnknown;
+    // The keys the config leaves out, so that one set is not asked for again.
+    const unset = (["cpu", "memory"] as const)
+      .filter((key) => context.pool.newNode[key] === undefined)
+      .map((key) => `newNode.${key}`);
     holds.push(
       why === undefined || why === "size"
-        ? { kind: "shape-unknown" }
+        ? { kind: "shape-unknown", ...(unset.length > 0 ? { unset } : {}) }
         : { kind: "shape-unknown", daemonSets: why },
     );
   }

@@ -267,6 +267,8 @@ export interface PodInfo {
   priority?: number;
   /** Set when PodScheduled is False with reason Unschedulable. */
   unschedulable?: { message: string; since?: string };
+  /** `spec.schedulingGates` by name: the scheduler leaves the pod alone until they are removed. */
+  schedulingGates?: string[];
   /**
    * `status.nominatedNodeName`: the scheduler preempted pods on that node for this one, which
    * runs there once they are gone.

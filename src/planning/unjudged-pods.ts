@@ -28,10 +28,11 @@ export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | u
   const oldest = created.length > 0 ? Math.min(...created) : undefined;
   const waitedMs = oldest === undefined ? undefined : Math.max(0, now.getTime() - oldest);
   const late = waitedMs !== undefined && waitedMs > UNJUDGED_WARN_MS;
-  const names = unjudged.slice(0, LISTED).map((pod) => `${pod.namespace}/${pod.name}`);
+  const names = unjudged.slice(0, LISTED).map(listed);
   const more = unjudged.length - names.length;
   const list = `${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
   const count = unjudged.length === 1 ? "1 Pending pod" : `${unjudged.length} Pending pods`;
+  const adds = unjudged.length === 1 ? "adds" : "add";
   // The time, not the age: the dashboard shows the note, and is rewritten only when it changes.
   const age =
     oldest === undefined ? "" : `; the oldest was created ${new Date(oldest).toISOString()}`;
@@ -41,8 +42,18 @@ export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | u
   return {
     level: late ? "warning" : "info",
     subject: "unjudged-pods",
-    message: `${count} not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: ${list}${age}${advice}`,
+    message: `${count} not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) ${adds} no node: ${list}${age}${advice}`,
   };
+}
+
+/** A pod as the note names it, with the scheduling gates that hold it, when any. */
+function listed(pod: PodInfo): string {
+  const gates = pod.schedulingGates ?? [];
+  const held =
+    gates.length > 0
+      ? ` (scheduling ${gates.length === 1 ? "gate" : "gates"} ${gates.join(", ")})`
+      : "";
+  return `${pod.namespace}/${pod.name}${held}`;
 }
 
 function isUnjudged(pod: PodInfo): boolean {

@@ -225,13 +225,13 @@ export function sustainedCheck(options: {
   const beyond = (value: number) =>
     direction === "above" ? value >= threshold : value < threshold;
   if (!beyond(current)) {
-    // A windowed source's value is its window's average, not a sample: say so.
-    if (windowMs > 0 && windowCovers(utilisation, windowMs)) {
-      const windowed = usageWindowEvidence(check, utilisation, beyond, {
-        coveredMs: 0,
-        values: [],
-      });
-      if (windowed.outcome === "not-met") return windowed;
+    // A windowed source's value is its window's average, not a sample: say so. Its lowest
+    // point (above) or percentile (below) is then on the wrong side too, and shows the level was
+    // not held whether or not its points cover the whole window.
+    const extreme = windowMs > 0 ? latestExtreme(utilisation, direction) : undefined;
+    if (extreme !== undefined && !beyond(extreme)) {
+      const coveredMs = (utilisation.windowSeconds ?? 0) * 1000;
+      return { ...check, outcome: "not-met", basis: "usage-window", percent: extreme, coveredMs };
     }
     return { ...check, outcome: "not-met", basis: "current", percent: current, coveredMs: 0 };
   }

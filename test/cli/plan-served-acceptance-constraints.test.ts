@@ -320,3 +320,24 @@ describe("plan acceptance, priority", () => {
     expect(reasons(output)).toMatch(/backup-29123400-urgnt [^\n]* → new-1/);
   });
 });
+
+describe("plan acceptance, pods the scheduler holds back", () => {
+  it("adds no node for a pod held by a scheduling gate, and names the gate", async () => {
+    const gated = pod("batch", "import-7f6e5d4c3-gat01", {
+      owner: { kind: "Job", name: "import-7f6e5d4c3" },
+      cpu: "1500m",
+      memory: "1Gi",
+      schedulingGates: [{ name: "example.com/quota" }],
+      scheduled: {
+        reason: "SchedulingGated",
+        message: "Scheduling is blocked due to non-empty scheduling gates",
+      },
+    });
+    const output = await plan([...cluster(), ...fillers(), gated]);
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "unjudged-pods");
+    expect(note?.message).toContain(
+      "1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: batch/import-7f6e5d4c3-gat01 (scheduling gate example.com/quota);",
+    );
+  });
+});

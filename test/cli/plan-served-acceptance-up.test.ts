@@ -392,6 +392,40 @@ describe("plan acceptance (scale-up): a pool that cannot tell what a new node wo
       "warning: pool big (terraform/terraform.tfvars big_count): no change at 0\n",
     );
   });
+
+  it("asks only for the newNode key the config leaves out", async () => {
+    // newNode.memory is set, as in the configuration reference's full example: the hold asked
+    // for newNode.cpu and newNode.memory all the same.
+    const files = {
+      tfvars: `${TFVARS}big_count         = 0\n`,
+      config: `${config()}  - name: big
+    target:
+      file: terraform/terraform.tfvars
+      path: big_count
+    selector:
+      matchLabels:
+        node.kubernetes.io/pool: big
+    min: 0
+    max: 2
+    newNode:
+      memory: 15Gi
+`,
+    };
+    const served = await serveForTest([
+      ...cluster(),
+      ...fillers(),
+      runner("big01", {
+        cpu: "6",
+        memory: "8Gi",
+        nodeSelector: { "node.kubernetes.io/pool": "big" },
+      }),
+    ]);
+    const output = JSON.parse((await served.run(["--json"], files)).stdout) as PlanJson;
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/big");
+    expect(note?.holds).toContainEqual({ kind: "shape-unknown", unset: ["newNode.cpu"] });
+    expect(note?.message).toContain("hold: the size of a new node is unknown: set newNode.cpu\n");
+  });
 });
 
 describe("plan acceptance (scale-up): the pod list read in part", () => {

@@ -37,7 +37,10 @@ describe("plan against a served cluster: nodes reporting 0 allocatable", () => {
     ]);
     expect(output.proposals).toEqual([]);
     const note = output.notes.find((entry) => entry.subject === "pool/workers");
-    expect(note?.holds).toContainEqual({ kind: "shape-unknown" });
+    expect(note?.holds).toContainEqual({
+      kind: "shape-unknown",
+      unset: ["newNode.cpu", "newNode.memory"],
+    });
     expect(poolNote(output)).not.toContain("new node: 0 cpu");
   });
 });

@@ -68,6 +68,9 @@ interface NodeSeries {
   resetAt?: number;
 }
 
+/** When talos-worker-3 has no samples: from 7 to 2 minutes before 20 minutes before hour 1. */
+const gapOfWorker3 = (t: number) => t > at(1) - 1200 - 420 && t < at(1) - 1200 - 120;
+
 const series: NodeSeries[] = [
   // The control plane runs near its allocatable (1900m of 1950m): not a pool node.
   { node: "talos-cp-1", cores: () => 1.9, bytes: 3 * GiB },
@@ -80,6 +83,8 @@ const series: NodeSeries[] = [
     ...(node === "talos-worker-2" ? { present: (t: number) => t <= at(0) - 1200 } : {}),
     // Hour 1: talos-worker-1's kubelet restarted 5 minutes before the plan, resetting its counter.
     ...(node === "talos-worker-1" ? { resetAt: at(1) - 300 } : {}),
+    // Hour 1, 20 minutes before the plan: talos-worker-3's scrapes failed for 5 minutes.
+    ...(node === "talos-worker-3" ? { present: (t: number) => !gapOfWorker3(t) } : {}),
   })),
   // A node removed from the cluster, still in Prometheus' history: busy, and no pool's node.
   { node: "talos-worker-4", cores: () => 3.8, bytes: 12 * GiB },
@@ -275,6 +280,23 @@ describe("plan --prometheus: an idle pool", () => {
     expect(run.stdout).toContain("scale-down: cpu < 30 % for 10m: met (usage-window, 13 %)");
     expect(run.stdout).toContain("scale-down: cpu after removal 20 % < 70 %: met");
     expect(run.stdout).toContain("-worker_count      = 3\n+worker_count      = 2");
+  });
+});
+
+describe("plan --prometheus: points missing in the window", () => {
+  it("says a window average on the wrong side is the window's, though a gap leaves the shorter check uncovered", async () => {
+    // talos-worker-3's CPU points are missing for 4 steps: a gap of 5 minutes, as long as the
+    // 10 minute scale-down window allows and longer than the 5 minute scale-up one does. The
+    // pool is idle all the same: its lowest point is no sample of now, and says so.
+    const served = await serveForTest(cluster());
+    const now = new Date((at(1) - 1200) * 1000).toISOString();
+    const run = await served.run(["--prometheus", prometheus.url, "--now", now]);
+    expect(run.code).toBe(0);
+    // (A point at the gap's edge, a rate over fewer samples, is a little lower than 13 %.)
+    expect(run.stdout).toMatch(
+      /scale-up check: cpu ≥ 80 % for 5m: not met \(usage-window, 1\d %\)/,
+    );
+    expect(run.stdout).not.toContain("(current,");
   });
 });
 

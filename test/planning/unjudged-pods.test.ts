@@ -25,7 +25,7 @@ describe("unjudgedPendingNote", () => {
     expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))).toEqual({
       level: "info",
       subject: "unjudged-pods",
-      message: `1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: web/new; the oldest was created ${CREATED}`,
+      message: `1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: web/new; the oldest was created ${CREATED}`,
     });
   });
 
@@ -38,6 +38,20 @@ describe("unjudgedPendingNote", () => {
     expect(note?.level).toBe("warning");
     expect(note?.message).toBe(
       `7 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/job-0, batch/job-1, batch/job-2, batch/job-3, batch/job-4 and 2 more; the oldest was created ${CREATED}, more than 5m: check that the scheduler runs, that their schedulerName is one a scheduler serves, and their schedulingGates`,
+    );
+  });
+
+  it("names the scheduling gates that hold a pod", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [
+        unjudged("batch/one", { schedulingGates: ["example.com/quota"] }),
+        unjudged("batch/two", { schedulingGates: ["example.com/quota", "example.com/ready"] }),
+        unjudged("web/new"),
+      ],
+    });
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))?.message).toContain(
+      "3 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/one (scheduling gate example.com/quota), batch/two (scheduling gates example.com/quota, example.com/ready), web/new;",
     );
   });
 

@@ -129,6 +129,13 @@ describe("sustainedCheck", () => {
       basis: "usage-window",
       percent: 60,
     });
+    // Points that leave a gap too long for the window still show the level was not held.
+    const gappy = { ...windowed, gapSeconds: 420 };
+    expect(check("above", measured(50, { ...gappy, lowPercent: 40 }))).toMatchObject({
+      outcome: "not-met",
+      basis: "usage-window",
+      percent: 40,
+    });
     // Without the percentile the average is all there is, and it is already too high.
     expect(check("below", measured(35, windowed))).toMatchObject({
       outcome: "not-met",
