@@ -106,8 +106,14 @@ interface Evaluated {
  * unknown, its nodes also another pool's, too many of them not Ready, an incomplete snapshot, or
  * a change whose nodes never joined (or never went) by `provisionTimeout`. A cooldown, or nodes
  * still joining, is not: the pool adds the node once it is over, or the joining node takes them.
+ * Nor is a pool whose open pull request may raise its count: merged, it brings nodes for the
+ * pods, and a later pool adding its own for them too would add them twice.
  */
 function takesNoAction(snapshot: NodePlanInput["snapshot"], context: PoolContext): boolean {
+  const open = context.facts?.openPullRequest;
+  const base = open?.from ?? context.current;
+  if (open && !(open.desired !== undefined && base !== undefined && open.desired <= base))
+    return false;
   if (safetyHolds(snapshot, context).length > 0) return true;
   const { all } = hysteresisHolds(
     context.pool,

@@ -314,6 +314,17 @@ describe("scale up for pending pods", () => {
       expect(second).toMatchObject({ pool: "batch", action: "scale-up", desired: 2 });
     });
 
+    it("keeps the pod while its open pull request raising the count may still merge", () => {
+      const [first, second] = plan({
+        currentValue: 2,
+        lastChange: { at: ago(16), direction: "up" },
+        openPullRequest: { number: 7, from: 2, desired: 3 },
+      });
+      expect(kinds(first?.holds ?? [])).toContain("provisioning-failed");
+      expect(first?.pending.onNew.map((placement) => placement.pod)).toEqual(["web/a"]);
+      expect(second).toMatchObject({ pool: "batch", action: "none" });
+    });
+
     it("keeps the pod through a cooldown, which is over in minutes", () => {
       const [first, second] = plan({ lastChange: { at: ago(2), direction: "up" } });
       expect(kinds(first?.holds ?? [])).toContain("cooldown");
