@@ -61,16 +61,21 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
     // A pool that takes no action adds no node: the pods it would put on new nodes are left to
     // the pools after it, as cluster-autoscaler passes over a node group it cannot scale up.
     const inert = takesNoAction(input.snapshot, context);
-    if (inert) releaseNewNodePods(up);
+    const released = inert ? releaseNewNodePods(up) : [];
     const { claimed } = up.pending;
     if (claimed.size > 0) pending = pending.filter((pod) => !claimed.has(pod));
-    evaluated.push({ context, up, inert });
+    evaluated.push({ context, up, inert, released });
   }
   // A pod a later pool takes is that pool's: an earlier one lists it with that pool, neither as
   // never fitting nor as left pending beyond its max, nor as going on a node it does not add.
+  // One a held pool let go that no pool took stays the held pool's, whose new node it names:
+  // the others list it with that pool, as when the pool claimed it.
   const takenBy = new Map<string, string>();
   for (const { context, up } of evaluated)
     for (const pod of up.pending.claimed) takenBy.set(podKey(pod), context.pool.name);
+  for (const { context, released } of evaluated)
+    for (const pod of released)
+      if (!takenBy.has(podKey(pod))) takenBy.set(podKey(pod), context.pool.name);
   for (const { context, up, inert } of evaluated) {
     if (inert) handOverHeld(up, takenBy, context);
     handOverBeyondMax(up, takenBy, context);
@@ -99,6 +104,8 @@ interface Evaluated {
   up: ScaleUpEvaluation;
   /** Held whatever it would do (`takesNoAction`): it claims no pod for a node of its own. */
   inert: boolean;
+  /** The pods it would have put on new nodes, let go for the pools after it. */
+  released: PodInfo[];
 }
 
 /**
@@ -126,10 +133,11 @@ function takesNoAction(snapshot: NodePlanInput["snapshot"], context: PoolContext
 }
 
 /** Unclaims the pods `up` put on new nodes, so that the pools after it may take them. */
-function releaseNewNodePods(up: ScaleUpEvaluation): void {
+function releaseNewNodePods(up: ScaleUpEvaluation): PodInfo[] {
   const onNew = new Set(up.pending.onNew.map((placement) => placement.pod));
-  for (const pod of [...up.pending.claimed])
-    if (onNew.has(podKey(pod))) up.pending.claimed.delete(pod);
+  const released = [...up.pending.claimed].filter((pod) => onNew.has(podKey(pod)));
+  for (const pod of released) up.pending.claimed.delete(pod);
+  return released;
 }
 
 /** The cluster's bins with the pool's own nodes first, so its pending pods fill them first. */

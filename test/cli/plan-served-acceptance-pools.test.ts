@@ -188,6 +188,27 @@ describe("plan acceptance (pools): a pool that takes no action leaves its pods t
     expect(note?.message).toContain("→ pool highmem (this pool takes no action)");
   });
 
+  it("leaves general the pods only its nodes take: highmem lists them with general, not as never fitting", async () => {
+    const output = await plan(
+      [
+        ...cluster(),
+        tdarr("both1"),
+        tdarr("gen01", { nodeSelector: { "node.kubernetes.io/pool": "general" } }),
+      ],
+      { tfvars: TFVARS, config: pools(general("", "general_count")) },
+    );
+    expect(changes(output)).toEqual([["highmem", 1, 2]]);
+    const reasons = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(reasons).toContain(
+      "pending: media/tdarr-node-6d8c7f5b49-gen01 (cpu 1500m, memory 2 GiB) → pool general\n",
+    );
+    expect(reasons).not.toContain("never fits");
+    expect(output.notes.find((entry) => entry.subject === "pods")).toBeUndefined();
+    expect(poolNote(output, "general")).toContain(
+      "pending: media/tdarr-node-6d8c7f5b49-gen01 (cpu 1500m, memory 2 GiB) → new-1",
+    );
+  });
+
   it("still lists the pod on general's new node when no other pool takes it", async () => {
     // Only a node labelled general takes it: held, general says where the pod would go.
     const output = await plan(
