@@ -176,9 +176,10 @@ export interface PackResult extends PendingReport {
  * its nodeSelector, required node affinity, untolerated taints or (with `rules`) the rules that
  * depend on other pods: required pod affinity and anti-affinity, topology spread, host ports. Pods the scheduler reports
  * waiting on their volumes (an unbound claim, a volume node affinity conflict) go nowhere and
- * are reported as never fitting: room is not what they lack. Nodes opened beyond
- * `maxNewNodes` are not added: their pods are reported as over max. `existing` bins are used up
- * in place.
+ * are reported as never fitting: room is not what they lack. Where the pods differ in priority,
+ * those of higher priority take the existing room first. Nodes opened beyond `maxNewNodes` are
+ * not added (those holding the pods of lowest priority, else the last opened): their pods are
+ * reported as over max. `existing` bins are used up in place.
  */
 export function packPendingPods(
   pods: readonly PodInfo[],
@@ -245,6 +246,12 @@ export function packPendingPods(
     return undefined;
   };
   const sized = decreasing(pods, template);
+  // The scheduler gives the room already there to pods of higher priority first, as
+  // cluster-autoscaler does before it packs the others onto new nodes.
+  for (const entry of byPriority(sized)) {
+    const bin = takesRoomFirst(entry.pod) && firstFit(entry.pod, entry.demand, existing, rules);
+    if (bin) record(entry, bin, false);
+  }
   for (const entry of sized) {
     if (placed.has(entry.pod)) continue;
     // Waiting on its volumes, the pod takes no room: a node with room is not what it lacks,
@@ -294,17 +301,56 @@ export function packPendingPods(
   }
   result.neededNewNodes = opened.length;
   result.newNodes = Math.min(opened.length, Math.max(0, maxNewNodes));
+  const kept = keptBins(onOpened, opened.length, result.newNodes);
   for (const { pod, placement, bin } of onOpened) {
-    if (bin >= result.newNodes) {
+    const rank = kept.get(bin);
+    if (rank === undefined) {
       const { node: _, ...over } = placement;
       result.overMax.push(over);
       result.overMaxNodes.set(over.pod, bin);
       continue;
     }
-    result.onNew.push(placement);
+    result.onNew.push({ ...placement, node: `new-${rank + 1}` });
     result.claimed.add(pod);
   }
   return result;
+}
+
+/**
+ * `sized` by priority, highest first (in size order within one priority); none when every pod
+ * has the same priority, as first-fit decreasing then gives the room in the scheduler's order.
+ */
+function byPriority(sized: readonly Sized[]): Sized[] {
+  const first = sized[0]?.pod.priority ?? 0;
+  if (sized.every((entry) => (entry.pod.priority ?? 0) === first)) return [];
+  return [...sized].sort((a, b) => (b.pod.priority ?? 0) - (a.pod.priority ?? 0));
+}
+
+/** A pod first-fit may place on existing room ahead of the others: one nothing else holds. */
+function takesRoomFirst(pod: PodInfo): boolean {
+  return (
+    volumeWait(pod) === undefined &&
+    !volumeLimitReached(pod) &&
+    pod.resourceClaims === undefined &&
+    unknownRequests(pod).length === 0
+  );
+}
+
+/**
+ * The new nodes the count allows (`allowed` of the `count` opened), each by its index with its
+ * rank among them: the first ones opened, unless the pods on them differ in priority; then those
+ * holding the pods of highest priority, which the scheduler serves first once the nodes join.
+ */
+function keptBins(
+  onOpened: readonly { pod: PodInfo; bin: number }[],
+  count: number,
+  allowed: number,
+): Map<number, number> {
+  const top: number[] = new Array(count).fill(Number.NEGATIVE_INFINITY);
+  for (const { pod, bin } of onOpened) top[bin] = Math.max(top[bin] ?? 0, pod.priority ?? 0);
+  const order = [...top.keys()].sort((a, b) => (top[b] ?? 0) - (top[a] ?? 0) || a - b);
+  const chosen = order.slice(0, allowed).sort((a, b) => a - b);
+  return new Map(chosen.map((bin, rank) => [bin, rank]));
 }
 
 /**

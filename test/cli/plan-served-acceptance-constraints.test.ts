@@ -305,7 +305,53 @@ describe("plan acceptance, constraints: topology spread on the hostname, maxSkew
   });
 });
 
+/** A Job pod of `cpu` and 1 GiB with the priority given (a PriorityClass's value). */
+function prioritised(name: string, cpu: string, priority: number): Raw {
+  const raw = pod("batch", `${name}-29123400-${priority > 0 ? "highp" : "lowpr"}`, {
+    owner: { kind: "Job", name: `${name}-29123400` },
+    cpu,
+    memory: "1Gi",
+  });
+  (raw.spec as Raw).priority = priority;
+  return raw;
+}
+
 describe("plan acceptance, priority", () => {
+  it("leaves the lower-priority pod pending when the max allows one of two new nodes", async () => {
+    // The archive pod sorts first by name; the scheduler serves the backup first all the same.
+    const output = await plan(
+      [
+        ...cluster(),
+        ...fillers(),
+        prioritised("archive", "3", 0),
+        prioritised("zbackup", "3", 1_000_000),
+      ],
+      { config: config({ "max: 6": "max: 4" }) },
+    );
+    expect(counts(output)).toEqual([[3, 4]]);
+    const text = reasons(output);
+    expect(text).toMatch(/batch\/zbackup-29123400-highp [^\n]* → new-1/);
+    expect(text).toContain(
+      "beyond max: 2 new nodes needed, 1 allowed (the max is 4); left pending: batch/archive-29123400-lowpr",
+    );
+  });
+
+  it("gives the room already there to the higher-priority pod, though the other is larger", async () => {
+    const output = await plan(
+      [
+        ...cluster(),
+        ...fillers(["talos-worker-2", "talos-worker-3"]),
+        prioritised("archive", "3", 0),
+        prioritised("zbackup", "2500m", 1_000_000),
+      ],
+      { config: config({ "max: 6": "max: 3" }) },
+    );
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toMatch(/batch\/zbackup-29123400-highp [^\n]* fits on talos-worker-1/);
+    expect(note).toContain("left pending: batch/archive-29123400-lowpr");
+  });
+
   it("adds a node for a high-priority pod that could preempt the fillers: preemption is not simulated", async () => {
     const urgent = pod("batch", "backup-29123400-urgnt", {
       owner: { kind: "Job", name: "backup-29123400" },
