@@ -70,14 +70,16 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
   // never fitting nor as left pending beyond its max, nor as going on a node it does not add.
   // One a held pool let go that no pool took stays the held pool's, whose new node it names:
   // the others list it with that pool, as when the pool claimed it.
-  const takenBy = new Map<string, string>();
+  // A held pool hands a pod over only to a pool that claimed it: one held too adds no node.
+  const claimedBy = new Map<string, string>();
   for (const { context, up } of evaluated)
-    for (const pod of up.pending.claimed) takenBy.set(podKey(pod), context.pool.name);
+    for (const pod of up.pending.claimed) claimedBy.set(podKey(pod), context.pool.name);
+  const takenBy = new Map(claimedBy);
   for (const { context, released } of evaluated)
     for (const pod of released)
       if (!takenBy.has(podKey(pod))) takenBy.set(podKey(pod), context.pool.name);
   for (const { context, up, inert } of evaluated) {
-    if (inert) handOverHeld(up, takenBy, context);
+    if (inert) handOverHeld(up, claimedBy, context);
     handOverBeyondMax(up, takenBy, context);
   }
   // Pending pods counted on a node's room, whichever pool's packing put them there: removing

@@ -209,6 +209,27 @@ describe("plan acceptance (pools): a pool that takes no action leaves its pods t
     );
   });
 
+  it("hands nothing to a pool held too: with both pools' selectors matching the highmem VM, each names its own new node", async () => {
+    // general without a selector takes every node that is not control plane: talos-highmem-1 too.
+    const unselected = general().replace(
+      "    selector:\n      matchLabels:\n        node.kubernetes.io/pool: general\n",
+      "",
+    );
+    const output = await plan([...cluster(), tdarr("both1")], {
+      tfvars: TFVARS,
+      config: pools(unselected),
+    });
+    expect(output.proposals).toEqual([]);
+    for (const pool of ["general", "highmem"]) {
+      const note = noteOf(output, pool);
+      expect(note?.holds).toContainEqual(expect.objectContaining({ kind: "pools-overlap" }));
+      expect(note?.message).toContain(
+        "pending: media/tdarr-node-6d8c7f5b49-both1 (cpu 1500m, memory 2 GiB) → new-1",
+      );
+      expect(note?.message).not.toContain("→ pool");
+    }
+  });
+
   it("still lists the pod on general's new node when no other pool takes it", async () => {
     // Only a node labelled general takes it: held, general says where the pod would go.
     const output = await plan(
