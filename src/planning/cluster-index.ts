@@ -41,6 +41,8 @@ export interface ClusterIndex {
   daemonSets?: readonly DaemonSetInfo[] | "unknown";
   /** The window Prometheus was asked for (`--prometheus-window`), seconds, when usage is its. */
   prometheusWindowSeconds?: number;
+  /** The usage source that could not be read (`usage-source-failed`), metrics-server's in its place. */
+  usageSourceFailed?: string;
   /**
    * The pod list failed or stopped part way: the pods above are those read, so a node's pods,
    * its requests and its free room, and the pending pods, are unknown beyond them (not none).
@@ -78,6 +80,8 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
   const metrics = snapshot.metrics;
   if (metrics?.source === "prometheus" && metrics.windowSeconds !== undefined)
     index.prometheusWindowSeconds = metrics.windowSeconds;
+  const failed = snapshot.warnings.find((warning) => warning.code === "usage-source-failed");
+  if (failed) index.usageSourceFailed = failed.subject;
   for (const pod of snapshot.pods) {
     if (pod.phase === "Succeeded" || pod.phase === "Failed") continue;
     if (pod.nodeName) {

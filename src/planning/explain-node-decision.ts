@@ -837,6 +837,10 @@ function shortfallText(shortfall: WindowShortfall | undefined, windowMs: number)
       return "Prometheus gave no percentile over its window, which staying below is judged by";
     case "no-low":
       return "Prometheus gave no lowest point over its window, which staying above is judged by";
+    case "single-sample":
+      if (shortfall.sourceFailed)
+        return `${shortfall.sourceFailed === "prometheus" ? "Prometheus" : shortfall.sourceFailed} could not be read (usage-source-failed), so the usage is metrics-server's one sample, which is no window`;
+      return "a window needs Prometheus over it or samples kept across it";
     default:
       return "a window needs Prometheus over it or samples kept across it";
   }

@@ -40,6 +40,8 @@ export interface ResourceUtilisation {
   source?: "metrics-server" | "prometheus" | "mixed";
   /** For Prometheus: the window it was asked for, seconds (`windowSeconds` is what it covers). */
   askedWindowSeconds?: number;
+  /** The usage source asked for that could not be read, so this usage is metrics-server's. */
+  sourceFailed?: string;
   /** Ready nodes whose usage or allocatable is unknown (never counted as zero). */
   unknownNodes: string[];
   /**
@@ -119,6 +121,8 @@ export function poolUtilisation(
   result.source = sources.size > 1 ? "mixed" : [...sources][0];
   if (result.source === "prometheus" && index.prometheusWindowSeconds !== undefined)
     result.askedWindowSeconds = index.prometheusWindowSeconds;
+  if (result.source !== "prometheus" && index.usageSourceFailed !== undefined)
+    result.sourceFailed = index.usageSourceFailed;
   if (usage.allPeaks) {
     result.peak = usage.peak;
     result.peakPercent = percentOf(usage.peak, allocatable);
@@ -193,6 +197,8 @@ export interface WindowShortfall {
   askedMs?: number;
   gapMs?: number;
   maxGapMs?: number;
+  /** For `single-sample`: the usage source asked for that could not be read. */
+  sourceFailed?: string;
 }
 
 /** Samples may be this far apart, and this far from the window's ends, and still cover it. */
@@ -298,7 +304,10 @@ function windowShortfall(
   windowMs: number,
   direction: "above" | "below",
 ): WindowShortfall {
-  if (utilisation.source !== "prometheus") return { kind: "single-sample" };
+  if (utilisation.source !== "prometheus") {
+    const failed = utilisation.sourceFailed;
+    return { kind: "single-sample", ...(failed ? { sourceFailed: failed } : {}) };
+  }
   // However far back its points reach, a window asked shorter than the check's never covers it.
   const askedMs = (utilisation.askedWindowSeconds ?? Number.POSITIVE_INFINITY) * 1000;
   if (askedMs < windowMs) return { kind: "asked-short", askedMs };
