@@ -10,6 +10,8 @@
  * cannot be read, too many of its nodes are not Ready) adds no node, so the pod goes to the next
  * pool, as cluster-autoscaler passes over a node group it cannot scale up.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import {
   ciliumAgent,
@@ -22,7 +24,7 @@ import {
   type Raw,
   worker,
 } from "./served-cluster.ts";
-import { plan, poolNote, serveForTest } from "./served-plan.ts";
+import { git, plan, poolNote, serveForTest, tempDir } from "./served-plan.ts";
 
 const GENERAL = ["talos-worker-1", "talos-worker-2", "talos-worker-3"];
 
@@ -280,5 +282,36 @@ describe("plan acceptance (pools): a pending pod counted on the other pool's fre
     expect(conditions).toContainEqual(
       expect.objectContaining({ kind: "pods-fit", pods: 0, pending: 1, met: false }),
     );
+  });
+});
+
+describe("plan acceptance (pools): a pool in its cooldown keeps its pods", () => {
+  it("leaves general's pod to general through its cooldown, while highmem adds a node for its own", async () => {
+    const repo = tempDir("pr-autoscaler-served-pools-");
+    git(repo, ["init", "-q", "-b", "main"]);
+    mkdirSync(join(repo, "terraform"));
+    mkdirSync(join(repo, ".github"));
+    writeFileSync(join(repo, ".github/pr-autoscaler.yml"), pools());
+    writeFileSync(join(repo, "terraform/terraform.tfvars"), TFVARS.replace("= 3", "= 2"));
+    git(repo, ["add", "-A"]);
+    git(repo, ["commit", "-q", "-m", "two pools"], "2026-11-01T10:00:00Z");
+    writeFileSync(join(repo, "terraform/terraform.tfvars"), TFVARS);
+    git(repo, ["commit", "-q", "-a", "-m", "worker_count 3"], "2026-11-20T07:58:00Z");
+    // One pod only highmem holds (30 GiB), one a new node of either holds: general's comes first.
+    const served = await serveForTest([
+      ...cluster(),
+      tdarr("mem30", { memory: "30Gi" }),
+      tdarr("both1"),
+    ]);
+    const output = await served.planRepo(repo, "2026-11-20T08:00:00Z");
+    expect(changes(output)).toEqual([["highmem", 1, 2]]);
+    expect(noteOf(output, "general")?.holds).toContainEqual(
+      expect.objectContaining({ kind: "cooldown", until: "2026-11-20T08:03:00.000Z" }),
+    );
+    // The cooldown is over in minutes: general keeps the pod its new node takes.
+    expect(poolNote(output, "general")).toContain(
+      "pending: media/tdarr-node-6d8c7f5b49-both1 (cpu 1500m, memory 2 GiB) → new-1",
+    );
+    expect(output.proposals[0]?.reasons.join("\n")).not.toContain("both1");
   });
 });
