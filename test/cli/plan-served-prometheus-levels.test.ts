@@ -5,14 +5,16 @@
  * end) adds none, and the check says the lowest point it fell to; an idle pool loses its
  * highest-numbered node, whatever a control-plane node or a node gone from the cluster used, and
  * through a counter reset, and when only node-exporter labelled by its address measures it; a
- * worker without series keeps every node; Prometheus answering 500 is not read as zero load.
+ * worker without series keeps every node; a gap in one worker's points leaves the shorter check
+ * uncovered, and its average is not called current; Prometheus answering 500 is not read as
+ * zero load, and the checks say it could not be read.
  *
  * One real Prometheus holds the last four hours of the kubelet's cAdvisor root cgroup (the
  * layout kube-prometheus-stack stores, as test/support/prometheus-series.ts writes it) for the
  * Talos cluster of served-cluster.ts, a different level in each hour, and the hour before them
  * of node-exporter alone, as a plain scrape config labels it (`instance` an address, no node
- * name); each plan is for a moment whose window holds the level it checks. Workers have 3800m cpu and 15986572Ki memory allocatable;
- * each uses 2 GiB (13 % of the pool's memory) throughout.
+ * name); each plan is for a moment whose window holds the level it checks. Workers have 3800m
+ * cpu and 15986572Ki memory allocatable; each uses 2 GiB (13 % of the pool's memory) throughout.
  */
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
