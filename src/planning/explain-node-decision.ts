@@ -34,6 +34,7 @@ import {
   type UnplacedReport,
 } from "./packing.ts";
 import { scaleDownConsidered } from "./scale-down-refusal.ts";
+import { HOSTNAME_LABEL } from "./topology-domain.ts";
 import type { ResourceUtilisation, SustainedCheck, WindowShortfall } from "./utilisation.ts";
 
 /**
@@ -571,6 +572,9 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
 function spreadWhy(pod: NeverFitPod, shape: NodeShape | undefined): string {
   if (!pod.topologyKey || !shape)
     return "which lacks the topology key or joins a domain that already has the most";
+  // A node is a hostname domain of its own, which starts with the DaemonSet pods it runs.
+  if (pod.topologyKey === HOSTNAME_LABEL)
+    return "which starts with DaemonSet or static pods the constraint counts, so it would be more than maxSkew above the emptiest domain";
   return pod.topologyKey in shape.labels
     ? `which would join a ${pod.topologyKey} domain that already has the most`
     : `which would not carry the label ${pod.topologyKey}: the scheduler puts such a pod only on nodes that carry it (set newNode.labels when every new node gets the same value)`;
@@ -1101,7 +1105,7 @@ function unplacedText(causes: readonly UnplacedReport[]): string {
   for (const entry of causes) {
     if (entry.cause === "room" && entry.resources)
       parts.push(
-        `no room for ${entry.pod}: it needs more ${entry.resources.join(" and ")} than any other node of the pool has free`,
+        `no room for ${entry.pod}: ${entry.afterOthers ? "once the pods placed before it take their room, " : ""}it needs more ${entry.resources.join(" and ")} than any other node of the pool has free`,
       );
     else if (entry.cause === "volume-unknown")
       parts.push(`${entry.pod}: ${volumeUnknownText(entry.claims ?? [])}`);

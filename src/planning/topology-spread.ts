@@ -6,7 +6,7 @@ import {
   toleratesTaints,
 } from "./scheduling.ts";
 import type { PodInfo, TopologySpreadConstraint } from "./snapshot.ts";
-import { binKey, domainOf, type RuleBin } from "./topology-domain.ts";
+import { binKey, domainOf, type RuleBin, type StartupPod } from "./topology-domain.ts";
 
 /** The matching pods per eligible domain for one constraint of one kind of pod. */
 interface SpreadCount {
@@ -14,7 +14,7 @@ interface SpreadCount {
   /** Whether a bin's node counts for the constraint (the node affinity and taint policies). */
   eligible: (bin: RuleBin) => boolean;
   /** Whether a pod is one the constraint counts. */
-  counts: (pod: PodInfo) => boolean;
+  counts: (pod: StartupPod) => boolean;
   perDomain: Map<string, number>;
   /** The smallest count, recomputed when a count changed. */
   min?: number;
@@ -27,8 +27,11 @@ interface SpreadCount {
  */
 export interface SpreadPlacement {
   bins: RuleBin[];
-  /** Pods per bin (by `binKey`), the leaving ones left out. */
-  pods: Map<string, PodInfo[]>;
+  /**
+   * Pods per bin (by `binKey`), the leaving ones left out; on a new node, the DaemonSet and
+   * static pods it starts with too.
+   */
+  pods: Map<string, StartupPod[]>;
   entries: Map<string, SpreadCount>;
 }
 
@@ -56,7 +59,8 @@ export function spreadPlacement(
 /**
  * Whether a `DoNotSchedule` constraint of `pod` keeps it off `bin`: the node has no value for the
  * topology key, or its domain would then hold more than `maxSkew` matching pods above the
- * emptiest eligible domain (taken as 0 while there are fewer domains than `minDomains`).
+ * emptiest eligible domain (taken as 0 while there are fewer domains than `minDomains`). A new
+ * node no pod was placed on yet brings the DaemonSet pods it starts with into its domain.
  */
 export function spreadConflict(placement: SpreadPlacement, pod: PodInfo, bin: RuleBin): boolean {
   for (const constraint of pod.topologySpread ?? []) {
@@ -64,11 +68,19 @@ export function spreadConflict(placement: SpreadPlacement, pod: PodInfo, bin: Ru
     if (domain === undefined) return true;
     const entry = entryFor(placement, pod, constraint);
     const known = entry.perDomain.get(domain);
+    const startup = placement.pods.has(binKey(bin)) ? 0 : startupCount(entry, bin);
+    const count = (known ?? 0) + startup;
     const domains = entry.perDomain.size + (known === undefined ? 1 : 0);
     const fewDomains = constraint.minDomains !== undefined && domains < constraint.minDomains;
-    const min = fewDomains || known === undefined ? 0 : smallest(entry);
+    const min = fewDomains
+      ? 0
+      : startup > 0
+        ? smallestWith(entry, domain, count)
+        : known === undefined
+          ? 0
+          : smallest(entry);
     const self = entry.counts(pod) ? 1 : 0;
-    if ((known ?? 0) + self - min > constraint.maxSkew) return true;
+    if (count + self - min > constraint.maxSkew) return true;
   }
   return false;
 }
@@ -77,9 +89,12 @@ export function spreadConflict(placement: SpreadPlacement, pod: PodInfo, bin: Ru
 export function placeSpread(placement: SpreadPlacement, pod: PodInfo, bin: RuleBin): void {
   let pods = placement.pods.get(binKey(bin));
   if (!pods) {
-    pods = [];
+    // A new node: the pods it starts with count from the first pod placed on it.
+    const startup = bin.traits.startupPods ?? [];
+    pods = [...startup];
     placement.pods.set(binKey(bin), pods);
     placement.bins.push(bin);
+    for (const entry of placement.entries.values()) add(entry, bin, startup);
   }
   pods.push(pod);
   for (const entry of placement.entries.values()) add(entry, bin, [pod]);
@@ -116,7 +131,7 @@ function entryFor(
   return entry;
 }
 
-function add(entry: SpreadCount, bin: RuleBin, pods: readonly PodInfo[]): void {
+function add(entry: SpreadCount, bin: RuleBin, pods: readonly StartupPod[]): void {
   if (!entry.eligible(bin)) return;
   const domain = domainOf(bin, entry.constraint.topologyKey);
   if (domain === undefined) return;
@@ -126,6 +141,20 @@ function add(entry: SpreadCount, bin: RuleBin, pods: readonly PodInfo[]): void {
   if (count === before) return;
   entry.perDomain.set(domain, count);
   entry.min = undefined;
+}
+
+/** The DaemonSet and static pods a new node starts with that the constraint counts there. */
+function startupCount(entry: SpreadCount, bin: RuleBin): number {
+  const startup = bin.traits.startupPods ?? [];
+  return entry.eligible(bin) ? startup.filter(entry.counts).length : 0;
+}
+
+/** The smallest count with `domain`'s taken as `count`. */
+function smallestWith(entry: SpreadCount, domain: string, count: number): number {
+  let min = count;
+  for (const [other, counted] of entry.perDomain)
+    if (other !== domain && counted < min) min = counted;
+  return min;
 }
 
 function smallest(entry: SpreadCount): number {

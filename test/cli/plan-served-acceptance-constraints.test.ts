@@ -217,6 +217,44 @@ describe("plan acceptance, constraints: the DaemonSet pods a new node starts", (
   });
 });
 
+/** A Hubble relay pod (1500m) spread by hostname with maxSkew 1 over the pods of Cilium. */
+function hubbleRelay(constraint: Raw = {}): Raw {
+  const byCilium = { "k8s-app": "cilium" };
+  return pod("kube-system", "hubble-relay-6c8d7f5b49-aaaaa", {
+    cpu: "1500m",
+    memory: "1Gi",
+    labels: byCilium,
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: byCilium },
+        ...constraint,
+      },
+    ],
+  });
+}
+
+describe("plan acceptance, constraints: the DaemonSet pods a new node starts, for topology spread", () => {
+  it("adds no node where the agent a new node starts is already one above the control plane", async () => {
+    const output = await plan([...cluster(), ...fillers(), hubbleRelay()]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "never fits: kube-system/hubble-relay-6c8d7f5b49-aaaaa (cpu 1500m, memory 1 GiB): a topology spread constraint (DoNotSchedule on kubernetes.io/hostname) would not allow it on a new node of this pool, which starts with DaemonSet or static pods the constraint counts, so it would be more than maxSkew above the emptiest domain",
+    );
+  });
+
+  it("adds one with the control plane's taint honoured: every domain then has an agent", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      hubbleRelay({ nodeTaintsPolicy: "Honor" }),
+    ]);
+    expect(counts(output)).toEqual([[3, 4]]);
+  });
+});
+
 const WEB = { "app.kubernetes.io/name": "web" };
 
 /** A web replica (1 cpu) spread by hostname with maxSkew 1, on `node` or Pending. */
