@@ -374,6 +374,11 @@ export interface UnplacedPod {
    * each one alone would be found on some node, but not all together).
    */
   resources?: string[];
+  /**
+   * For `room`: a node had room for it before the pods placed ahead of it (the others that move)
+   * took theirs: they fit one by one, not all together.
+   */
+  afterOthers?: true;
   /** For `volume-unknown`: the claims whose volume was not found, and why. */
   claims?: { claim: string; why?: string }[];
 }
@@ -401,6 +406,9 @@ export function packOntoNodes(
   rules?: PeerRules,
 ): UnplacedPod[] {
   const unplaced: Sized[] = [];
+  // The room each node has before any pod moves, to tell a pod that fits alone from one that
+  // fits nowhere.
+  const free = bins.map((bin) => copyRoom(bin.room));
   const tryPlace = (entry: Sized) => {
     const bin = firstFit(entry.pod, entry.demand, bins, rules);
     if (bin) take(bin, entry.pod, entry.demand, rules);
@@ -416,12 +424,13 @@ export function packOntoNodes(
   const retried = unplaced.filter(
     (entry) => !(entry.pod.podAffinity && !unknown(entry.pod) && tryPlace(entry)),
   );
-  return retried.map((entry) => unplacedPod(entry, bins, rules));
+  return retried.map((entry) => unplacedPod(entry, bins, free, rules));
 }
 
 function unplacedPod(
   entry: Sized,
   bins: readonly Bin[],
+  free: readonly Room[],
   rules: PeerRules | undefined,
 ): UnplacedPod {
   const { pod } = entry;
@@ -439,7 +448,13 @@ function unplacedPod(
     entry.demand,
     bins.map((bin) => bin.room),
   );
-  return resources.length > 0 ? { pod, cause: "room", resources } : { pod, cause: "room" };
+  if (resources.length === 0) return { pod, cause: "room" };
+  // "More than any node has free" reads as the cluster now: say so when the room it lacks was
+  // there before the others that move took it.
+  const afterOthers = free.some((room) => fitsIn(entry.demand, room));
+  return afterOthers
+    ? { pod, cause: "room", resources, afterOthers }
+    : { pod, cause: "room", resources };
 }
 
 /** Why each pod found no node, as a decision reports it. */
@@ -448,16 +463,19 @@ export interface UnplacedReport {
   cause: UnplacedCause;
   /** For `room`: the resources it needs more of than any node has free. */
   resources?: string[];
+  /** For `room`: a node had that room before the others that move took theirs. */
+  afterOthers?: true;
   /** For `volume-unknown`: the claims whose volume was not found, and why. */
   claims?: { claim: string; why?: string }[];
 }
 
 /** The decision's account of pods that found no node: each by its key, with why. */
 export function unplacedReports(unplaced: readonly UnplacedPod[]): UnplacedReport[] {
-  return unplaced.map(({ pod, cause, resources, claims }) => ({
+  return unplaced.map(({ pod, cause, resources, afterOthers, claims }) => ({
     pod: podKey(pod),
     cause,
     ...(resources ? { resources } : {}),
+    ...(afterOthers ? { afterOthers } : {}),
     ...(claims ? { claims } : {}),
   }));
 }

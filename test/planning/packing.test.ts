@@ -140,6 +140,20 @@ describe("packOntoNodes", () => {
       ["default/b", "taints"],
     ]);
   });
+
+  it("tells a pod that had room before the others took it from one no node has room for", () => {
+    // c fits w1 alone (1 of 2.5 cpu); a and b, placed first, leave 0.5 and 0.
+    const together = packOntoNodes(
+      [pendingPod("a", { cpu: "2" }), pendingPod("b", { cpu: "2" }), pendingPod("c", { cpu: "1" })],
+      [bin("w1", room(2500, GI)), bin("w2", room(2000, GI))],
+    );
+    expect(together).toEqual([
+      expect.objectContaining({ cause: "room", resources: ["cpu"], afterOthers: true }),
+    ]);
+    const alone = packOntoNodes([pendingPod("d", { cpu: "3" })], [bin("w1", room(2500, GI))]);
+    expect(alone).toEqual([expect.objectContaining({ cause: "room", resources: ["cpu"] })]);
+    expect(alone[0]).not.toHaveProperty("afterOthers");
+  });
 });
 
 const podArb = fc.record({
