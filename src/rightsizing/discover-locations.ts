@@ -530,6 +530,7 @@ function valuesFileCandidates(
     confidence: "likely" as const,
     how: `values file for release ${releases.join(" or ")}, ${match.how}`,
     source: "values-file" as const,
+    ...(match.blocked ? { blocked: match.blocked } : {}),
   }));
 }
 
@@ -580,6 +581,14 @@ function fromValues(
       { data: values, label: `${document.file} ${formatPath(prefix)}` },
     ];
     const hidden = hiddenAmounts(layers, layers.length - 1, match.segments);
+    const reasons = [
+      ...(match.blocked ? [match.blocked] : []),
+      ...(hidden
+        ? [
+            `${hidden.label} also sets ${hidden.fields.join(", ")} of these resources, which ${formatPath(prefix)} does not: an edit of one would be decided without the other; set them in one place`,
+          ]
+        : []),
+    ];
     return [
       {
         file: document.file,
@@ -588,11 +597,7 @@ function fromValues(
         confidence,
         how: `${origin.what}${describeNamespace(namespace)}, ${match.how}`,
         source: origin.source,
-        ...(hidden
-          ? {
-              blocked: `${hidden.label} also sets ${hidden.fields.join(", ")} of these resources, which ${formatPath(prefix)} does not: an edit of one would be decided without the other; set them in one place`,
-            }
-          : {}),
+        ...(reasons.length > 0 ? { blocked: reasons.join("; ") } : {}),
       },
     ];
   });

@@ -56,6 +56,7 @@ export function layeredCandidates(
     const layer = layers[top] as ValuesLayer;
     const hidden = hiddenAmounts(layers, top, match.segments);
     const reasons = [
+      ...(match.blocked ? [match.blocked] : []),
       ...(release.blocked ? [release.blocked] : []),
       ...(layer.shared ? [layer.shared] : []),
       ...(hidden

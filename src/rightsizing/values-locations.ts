@@ -21,6 +21,8 @@ export interface ValuesMatch {
    * controllers); false for layout guesses (top-level `resources`, a component key).
    */
   structured: boolean;
+  /** Why the place cannot be edited although it is the container's (see LocationCandidate). */
+  blocked?: string;
 }
 
 /** The container of the workload being looked for, and how many containers it has. */
@@ -131,15 +133,70 @@ function appTemplateMatches(
       const containers = controller[list];
       if (!isPlainObject(containers) || !isPlainObject(containers[query.container])) continue;
       const local = ["controllers", id, list, query.container];
+      const blocked = defaultResourcesBlock(
+        controller,
+        containers[query.container] as Record<string, unknown>,
+        list,
+        [...root.prefix.map(describeSegment), "controllers", id].join("."),
+      );
       matches.push({
         segments: [...root.prefix, ...local.map(key), key("resources")],
         how: [...root.prefix.map(describeSegment), ...local].join("."),
         structured: true,
+        ...(blocked ? { blocked } : {}),
       });
       break;
     }
   }
   return matches;
+}
+
+const AMOUNTS = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"];
+
+/** The requests and limits a `resources` mapping sets. */
+function amountsOf(resources: unknown): string[] {
+  return AMOUNTS.filter((field) => {
+    const [section, name] = field.split(".") as [string, string];
+    const values = isPlainObject(resources) ? resources[section] : undefined;
+    return isPlainObject(values) && values[name] !== undefined && values[name] !== null;
+  });
+}
+
+/**
+ * Why the container's own `resources` cannot be edited when the controller's
+ * `defaultContainerOptions.resources` reach it (CONTROLLER at LABEL, the container's values
+ * CONTAINER in LIST). The common library applies those defaults to each container (and init
+ * container, unless `applyDefaultContainerOptionsToInitContainers` is not true): with
+ * `defaultContainerOptionsStrategy: overwrite` (its default) a container whose own `resources`
+ * are empty gets the defaults whole, so resources written on it would replace them whole (and
+ * the defaults are every such container's); with `merge` the defaults are merged under the
+ * container's own, so a request or limit only they set is unseen by a decision made on the
+ * container's. Undefined when the defaults do not reach the container's resources.
+ */
+function defaultResourcesBlock(
+  controller: Record<string, unknown>,
+  container: Record<string, unknown>,
+  list: string,
+  label: string,
+): string | undefined {
+  const defaults = isPlainObject(controller.defaultContainerOptions)
+    ? controller.defaultContainerOptions.resources
+    : undefined;
+  if (!isPlainObject(defaults) || Object.keys(defaults).length === 0) return undefined;
+  const toInit = controller.applyDefaultContainerOptionsToInitContainers;
+  if (list === "initContainers" && toInit !== undefined && toInit !== true) return undefined;
+  const strategy = controller.defaultContainerOptionsStrategy ?? "overwrite";
+  const place = `${label}.defaultContainerOptions.resources`;
+  const own = container.resources;
+  if (strategy === "overwrite") {
+    if (isPlainObject(own) && Object.keys(own).length > 0) return undefined;
+    return `the container sets no resources of its own, so it gets ${place} (defaultContainerOptionsStrategy overwrite), as does every other container of the controller that sets none: resources written on the container would replace them whole, and a change there would change the others too; set the container's requests and limits on the container`;
+  }
+  if (strategy !== "merge") return undefined;
+  const mine = new Set(amountsOf(own));
+  const fields = amountsOf(defaults).filter((field) => !mine.has(field));
+  if (fields.length === 0) return undefined;
+  return `${place} also sets ${fields.join(", ")} of these resources (defaultContainerOptionsStrategy merge), which the container does not: an edit of one would be decided without the other; set them in one place`;
 }
 
 /**

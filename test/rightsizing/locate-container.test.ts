@@ -325,6 +325,82 @@ describe("locateContainer: app-template names its workloads as the chart does", 
   });
 });
 
+describe("locateContainer: app-template defaultContainerOptions", () => {
+  // Hand-written values; the common library applies a controller's defaultContainerOptions to
+  // its containers, and to its init containers unless applyDefaultContainerOptionsToInitContainers
+  // is not true, per defaultContainerOptionsStrategy (overwrite by default, or merge).
+  const defaults = [
+    "controllers:",
+    "  main:",
+    "    defaultContainerOptions:",
+    "      resources:",
+    "        limits:",
+    "          memory: 512Mi",
+  ];
+  const locateIn = (lines: string[], container = "app") =>
+    locate(deployment("media", "arr"), container, {
+      files: [{ path: "apps/arr/values.yaml", text: [...lines, ""].join("\n") }],
+    });
+
+  it("blocks a container that sets no resources, or empty ones, under overwrite", () => {
+    for (const own of [["        image: {}"], ["        resources: {}"]])
+      expect(locateIn([...defaults, "    containers:", "      app:", ...own])).toMatchObject({
+        ok: false,
+        problem: "not-editable",
+        message: expect.stringContaining(
+          "so it gets controllers.main.defaultContainerOptions.resources (defaultContainerOptionsStrategy overwrite)",
+        ),
+      });
+  });
+
+  it("edits a container's own resources under overwrite, and under merge when they set all the defaults set", () => {
+    const own = ["        resources:", "          limits:", "            memory: 1Gi"];
+    expect(locateIn([...defaults, "    containers:", "      app:", ...own])).toMatchObject({
+      ok: true,
+      location: { path: "controllers.main.containers.app.resources" },
+    });
+    const merge = [...defaults, "    defaultContainerOptionsStrategy: merge"];
+    expect(locateIn([...merge, "    containers:", "      app:", ...own])).toMatchObject({
+      ok: true,
+    });
+    expect(
+      locateIn([...merge, "    containers:", "      app:", "        image: {}"]),
+    ).toMatchObject({ ok: false, problem: "not-editable" });
+  });
+
+  it("leaves init containers the defaults do not reach editable", () => {
+    const init = ["    initContainers:", "      migrate:", "        image: {}"];
+    expect(locateIn([...defaults, ...init], "migrate")).toMatchObject({ ok: false });
+    expect(
+      locateIn(
+        [...defaults, "    applyDefaultContainerOptionsToInitContainers: false", ...init],
+        "migrate",
+      ),
+    ).toMatchObject({
+      ok: true,
+      location: { path: "controllers.main.initContainers.migrate.resources" },
+    });
+  });
+
+  it("blocks the same place in a HelmRelease's values", () => {
+    const release = [
+      "apiVersion: helm.toolkit.fluxcd.io/v2",
+      "kind: HelmRelease",
+      "metadata:",
+      "  name: arr",
+      "  namespace: media",
+      "spec:",
+      "  values:",
+      ...[...defaults, "    containers:", "      app:", "        image: {}"].map((l) => `    ${l}`),
+    ];
+    const files = [{ path: "apps/arr/helmrelease.yaml", text: [...release, ""].join("\n") }];
+    expect(locate(deployment("media", "arr"), "app", { files })).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+    });
+  });
+});
+
 describe("locateContainer: configured targets", () => {
   it("a target wins over discovery, and is checked against the file", () => {
     const target = {

@@ -1,0 +1,436 @@
+/**
+ * `plan --kubeconfig` with `rightsizing:` as an operator reads it: VPAs and their pods served by
+ * a Kubernetes API server, Helm values in the infra repo, and what each file change leaves
+ * alone. What plan-served-rightsizing.test.ts and test/rightsizing/ pin is not repeated here.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { CONFIG, type InfraFiles, type PlanJson, pod, type Raw } from "./served-cluster.ts";
+import { cluster, serveForTest } from "./served-plan.ts";
+
+const DAY = 86_400_000;
+const HASH = "7d9c65958";
+
+function ago(ms: number): string {
+  return new Date(Date.now() - ms).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+type Amounts = Record<string, string>;
+
+interface VpaOptions {
+  kind?: "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob";
+  policies?: Raw[];
+}
+
+/**
+ * A VPA in mode Off that has recorded for 17 days, recommending TARGET for container `app`
+ * (bounds wide enough that only the tolerance decides).
+ */
+function vpa(namespace: string, name: string, target: Amounts, options: VpaOptions = {}): Raw {
+  const kind = options.kind ?? "Deployment";
+  return {
+    apiVersion: "autoscaling.k8s.io/v1",
+    kind: "VerticalPodAutoscaler",
+    metadata: {
+      name,
+      namespace,
+      creationTimestamp: ago(17 * DAY),
+      generation: 1,
+      resourceVersion: "1",
+      uid: `0b7d2e64-5a0c-4f1e-8d3a-${name.padEnd(12, "0").slice(0, 12)}`,
+    },
+    spec: {
+      targetRef: { apiVersion: kind === "CronJob" ? "batch/v1" : "apps/v1", kind, name },
+      updatePolicy: { updateMode: "Off" },
+      ...(options.policies ? { resourcePolicy: { containerPolicies: options.policies } } : {}),
+    },
+    status: {
+      conditions: [
+        {
+          lastTransitionTime: ago(17 * DAY - 120_000),
+          status: "True",
+          type: "RecommendationProvided",
+        },
+      ],
+      recommendation: {
+        containerRecommendations: [
+          {
+            containerName: "app",
+            lowerBound: { cpu: "10m", memory: "50Mi" },
+            target,
+            uncappedTarget: target,
+            upperBound: { cpu: "4", memory: "8Gi" },
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** A running pod of a Deployment (else OWNER) whose container `app` has RESOURCES. */
+function runningPod(
+  namespace: string,
+  name: string,
+  resources: { requests?: Amounts; limits?: Amounts },
+  owner?: { kind: "StatefulSet" | "Job"; name: string; pod: string },
+): Raw {
+  const made = owner
+    ? pod(namespace, owner.pod, { node: "talos-worker-1", owner })
+    : pod(namespace, `${name}-${HASH}-q0x0z`, {
+        node: "talos-worker-1",
+        owner: { kind: "ReplicaSet", name: `${name}-${HASH}` },
+        labels: { "pod-template-hash": HASH },
+      });
+  const [container] = (made.spec as { containers: Raw[] }).containers;
+  (container as Raw).resources = resources;
+  return made;
+}
+
+const files = (rightsizing: string, other: Record<string, string>): InfraFiles => ({
+  config: `${CONFIG}rightsizing: ${rightsizing}\n`,
+  other,
+});
+
+const resourceProposals = (output: PlanJson) =>
+  output.proposals.filter((proposal) => proposal.kind === "resources");
+
+const notesOf = (output: PlanJson, subject: string) =>
+  output.notes.filter((note) => note.subject === subject).map((n) => `${n.level}: ${n.message}`);
+
+/** The part of `plan`'s text from the proposal's first line to the end of its diff. */
+function proposalText(stdout: string, key: string): string {
+  const start = stdout.indexOf(`${key}: `);
+  const end = stdout.indexOf("\n\n", stdout.indexOf("\n@@", start));
+  return stdout.slice(start, end);
+}
+
+describe("app-template defaultContainerOptions", () => {
+  // The bjw-s common library applies a controller's `defaultContainerOptions` to each of its
+  // containers: with `defaultContainerOptionsStrategy: overwrite` (its default) a container
+  // whose own value of a key is empty gets the default's value whole, and with `merge` the
+  // defaults are merged under the container's own values (the library's container
+  // valuesToObject template, and its docs' "Default value strategies").
+  const values = (strategy: string, app: string) => `# sonarr (app-template 4)
+controllers:
+  main:
+    defaultContainerOptionsStrategy: ${strategy}
+    defaultContainerOptions:
+      resources:
+        requests:
+          cpu: 100m
+          memory: 256Mi
+        limits:
+          memory: 512Mi
+    containers:
+      app:
+        image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
+${app}`;
+  const running = { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } };
+  const objects = () => [
+    ...cluster(),
+    vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
+    runningPod("media", "sonarr", running),
+  ];
+
+  it("does not write requests on a container that takes its resources from the defaults", async () => {
+    // Resources written on `app` would replace the defaults whole, dropping the 512Mi limit.
+    const served = await serveForTest(objects());
+    const infra = files("{}", { "apps/sonarr/values.yaml": values("overwrite", "") });
+    const output = await served.plan(infra);
+    expect(resourceProposals(output)).toEqual([]);
+    const message =
+      "container app: apps/sonarr/values.yaml: the container sets no resources of its own, so it gets controllers.main.defaultContainerOptions.resources (defaultContainerOptionsStrategy overwrite), as does every other container of the controller that sets none: resources written on the container would replace them whole, and a change there would change the others too; set the container's requests and limits on the container; set rightsizing.targets for media/sonarr to choose";
+    expect(notesOf(output, "deployment/media/sonarr")).toEqual([`warning: ${message}`]);
+    const text = await served.run([], infra);
+    expect(text.stdout).toContain(`warning: deployment/media/sonarr: ${message}\n`);
+    expect(text.stdout).not.toContain("request unset");
+  });
+
+  it("does not decide the container's requests without a limit the merged defaults give it", async () => {
+    const served = await serveForTest(objects());
+    const app = `        resources:
+          requests:
+            cpu: 100m
+            memory: 256Mi
+`;
+    const output = await served.plan(
+      files("{}", { "apps/sonarr/values.yaml": values("merge", app) }),
+    );
+    expect(resourceProposals(output)).toEqual([]);
+    expect(notesOf(output, "deployment/media/sonarr")).toEqual([
+      "warning: container app: apps/sonarr/values.yaml: controllers.main.defaultContainerOptions.resources also sets limits.memory of these resources (defaultContainerOptionsStrategy merge), which the container does not: an edit of one would be decided without the other; set them in one place; set rightsizing.targets for media/sonarr to choose",
+    ]);
+  });
+
+  it("edits a container's own resources, which replace the defaults, and nothing else", async () => {
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
+      runningPod("media", "sonarr", { requests: { cpu: "50m", memory: "128Mi" } }),
+    ]);
+    const app = `        resources:
+          requests:
+            cpu: 50m # own numbers
+            memory: 128Mi
+`;
+    const infra = files("{}", { "apps/sonarr/values.yaml": values("overwrite", app) });
+    const output = await served.plan(infra);
+    const [proposal] = resourceProposals(output);
+    expect(proposal?.changes.map((c) => [c.path, c.before, c.after])).toEqual([
+      ["controllers.main.containers.app.resources.requests.cpu", "50m", "300m"],
+      ["controllers.main.containers.app.resources.requests.memory", "128Mi", "400Mi"],
+    ]);
+    const text = await served.run([], infra);
+    expect(text.stdout).toContain(`@@ -14,5 +14,5 @@
+         image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
+         resources:
+           requests:
+-            cpu: 50m # own numbers
+-            memory: 128Mi
++            cpu: 300m # own numbers
++            memory: 400Mi
+`);
+  });
+});
+
+describe("what the plan writes, and what it leaves", () => {
+  it("adds requests a values file does not set as new lines under the container, and says so", async () => {
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("home", "hass", { cpu: "300m", memory: "700Mi" }),
+      runningPod("home", "hass", {}),
+    ]);
+    const values = `# home-assistant (app-template)
+controllers:
+  main:
+    containers:
+      app:
+        image:
+          repository: ghcr.io/home-assistant/home-assistant
+          tag: 2026.11.1
+        env:
+          TZ: Europe/Berlin
+`;
+    const text = await served.run([], files("{}", { "apps/hass/values.yaml": values }));
+    expect(
+      proposalText(text.stdout, "resources-home-hass"),
+    ).toBe(`resources-home-hass: right-size container requests
+  Deployment home/hass: VPA hass (updateMode Off, recording for 17d)
+    container app: apps/hass/values.yaml controllers.main.containers.app.resources (likely: values file for release hass, controllers.main.containers.app)
+      cpu request unset → 300m: VPA target 300m [VPA bounds 10m–4, uncapped target 300m]; because the file sets no request
+      memory request unset → 704Mi: VPA target 700Mi, rounded up to a multiple of 16Mi → 704Mi [VPA bounds 50Mi–8Gi, uncapped target 700Mi]; because the file sets no request
+
+--- a/apps/hass/values.yaml
++++ b/apps/hass/values.yaml
+@@ -8,3 +8,7 @@
+           tag: 2026.11.1
+         env:
+           TZ: Europe/Berlin
++        resources:
++          requests:
++            cpu: 300m
++            memory: 704Mi`);
+  });
+
+  it("writes requests given as numbers as quantities, a number of bytes as a number", async () => {
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("home", "hass", { cpu: "1200m", memory: "1Gi" }),
+      runningPod("home", "hass", { requests: { cpu: "500m", memory: "512Mi" } }),
+    ]);
+    const values = `controllers:
+  main:
+    containers:
+      app:
+        resources:
+          requests:
+            cpu: 0.5
+            memory: 536870912
+`;
+    const output = await served.plan(files("{}", { "apps/hass/values.yaml": values }));
+    const [proposal] = resourceProposals(output);
+    expect(proposal?.changes.map((c) => [c.path, c.before, c.after])).toEqual([
+      ["controllers.main.containers.app.resources.requests.cpu", 0.5, "1200m"],
+      ["controllers.main.containers.app.resources.requests.memory", 536870912, 1073741824],
+    ]);
+  });
+
+  it("with limits: ratio, moves each limit with its request, rounded up to the step", async () => {
+    // cpu 300m/1 → 130m: 130m × 1000/300 = 433.3m → 440m; memory 300Mi/1000Mi → 416Mi:
+    // 1386.7Mi → 1392Mi.
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("home", "hass", { cpu: "130m", memory: "416Mi" }),
+      runningPod("home", "hass", {
+        requests: { cpu: "300m", memory: "300Mi" },
+        limits: { cpu: "1", memory: "1000Mi" },
+      }),
+    ]);
+    const values = `controllers:
+  main:
+    containers:
+      app:
+        resources:
+          requests:
+            cpu: 300m
+            memory: 300Mi
+          limits:
+            cpu: 1
+            memory: 1000Mi
+`;
+    const infra = files("{ limits: { cpu: ratio, memory: ratio } }", {
+      "apps/hass/values.yaml": values,
+    });
+    const output = await served.plan(infra);
+    const [proposal] = resourceProposals(output);
+    expect(proposal?.changes.map((c) => [c.path.replace(/.*resources\./, ""), c.after])).toEqual([
+      ["requests.cpu", "130m"],
+      ["limits.cpu", "440m"],
+      ["requests.memory", "416Mi"],
+      ["limits.memory", "1392Mi"],
+    ]);
+    expect(proposal?.reasons).toContain(
+      "    cpu request 300m → 130m (−56.7 %): VPA target 130m [VPA bounds 10m–4, uncapped target 130m]; because it differs by 56.7 % (tolerance 20 %); limit 1 → 440m (keeps the limit/request ratio)",
+    );
+  });
+
+  it("with controlledResources [cpu], changes the cpu request alone and says why memory stays", async () => {
+    const served = await serveForTest([
+      ...cluster(),
+      vpa(
+        "media",
+        "sonarr",
+        { cpu: "1", memory: "2Gi" },
+        { policies: [{ containerName: "*", controlledResources: ["cpu"] }] },
+      ),
+      runningPod("media", "sonarr", { requests: { cpu: "100m", memory: "256Mi" } }),
+    ]);
+    const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: sonarr
+  namespace: media
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: ghcr.io/home-operations/sonarr:4.0.11
+          resources:
+            requests: { cpu: 100m, memory: 256Mi }
+`;
+    const infra = files("{}", { "apps/media/sonarr.yaml": manifest });
+    const output = await served.plan(infra);
+    const [proposal] = resourceProposals(output);
+    expect(proposal?.changes.map((c) => [c.path, c.after])).toEqual([
+      ["spec.template.spec.containers[name=app].resources.requests.cpu", "1"],
+    ]);
+    expect(proposal?.reasons).toContain(
+      "    memory request 256Mi kept: the VPA's controlledResources leave it out [VPA bounds 50Mi–8Gi, uncapped target 2Gi]",
+    );
+    const text = await served.run([], infra);
+    expect(text.stdout).toContain(`-            requests: { cpu: 100m, memory: 256Mi }
++            requests: { cpu: "1", memory: 256Mi }
+`);
+  });
+
+  it("refuses a values file that two releases read, naming the other", async () => {
+    const kustomization = `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: media
+helmCharts:
+  - name: app-template
+    repo: oci://ghcr.io/bjw-s-labs/helm
+    version: 4.4.0
+    releaseName: sonarr
+    valuesFile: values.yaml
+  - name: app-template
+    repo: oci://ghcr.io/bjw-s-labs/helm
+    version: 4.4.0
+    releaseName: radarr
+    valuesFile: values.yaml
+`;
+    const values = `controllers:
+  main:
+    containers:
+      app:
+        resources:
+          requests:
+            cpu: 100m
+            memory: 256Mi
+`;
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
+      runningPod("media", "sonarr", { requests: { cpu: "100m", memory: "256Mi" } }),
+      vpa("media", "radarr", { cpu: "600m", memory: "300Mi" }),
+      runningPod("media", "radarr", { requests: { cpu: "100m", memory: "256Mi" } }),
+    ]);
+    const output = await served.plan(
+      files("{}", {
+        "apps/arr/kustomization.yaml": kustomization,
+        "apps/arr/values.yaml": values,
+      }),
+    );
+    expect(resourceProposals(output)).toEqual([]);
+    expect(notesOf(output, "deployment/media/sonarr")).toEqual([
+      "warning: container app: apps/arr/values.yaml: apps/arr/values.yaml is also the values of apps/arr/kustomization.yaml helmCharts[1], which an edit would change too; set rightsizing.targets for media/sonarr to choose",
+    ]);
+  });
+
+  it("says a VPA of a CronJob is not used, and proposes nothing for it", async () => {
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("db", "backup", { cpu: "500m", memory: "1Gi" }, { kind: "CronJob" }),
+      runningPod(
+        "db",
+        "backup",
+        { requests: { cpu: "100m", memory: "128Mi" } },
+        { kind: "Job", name: "backup-29000000", pod: "backup-29000000-7xk2p" },
+      ),
+    ]);
+    const output = await served.plan(files("{}", {}));
+    expect(resourceProposals(output)).toEqual([]);
+    expect(notesOf(output, "cronjob/db/backup")).toEqual([
+      "info: the VPA backup targets a CronJob; only Deployments, StatefulSets and DaemonSets are right-sized",
+    ]);
+  });
+
+  it("with stateful changes: increase, keeps a StatefulSet's requests the VPA would lower", async () => {
+    const manifest = `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: postgres
+  namespace: db
+spec:
+  serviceName: postgres
+  template:
+    spec:
+      containers:
+        - name: app
+          image: postgres:16
+          resources:
+            requests:
+              cpu: 250m
+              memory: 1Gi
+`;
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("db", "postgres", { cpu: "120m", memory: "600Mi" }, { kind: "StatefulSet" }),
+      runningPod(
+        "db",
+        "postgres",
+        { requests: { cpu: "250m", memory: "1Gi" } },
+        { kind: "StatefulSet", name: "postgres", pod: "postgres-0" },
+      ),
+    ]);
+    const infra = files("{ stateful: { workloads: [db/postgres], changes: increase } }", {
+      "apps/db/postgres.yaml": manifest,
+    });
+    const output = await served.plan(infra);
+    expect(resourceProposals(output)).toEqual([]);
+    const text = await served.run([], infra);
+    expect(text.stdout).toContain(
+      "    memory request 1Gi kept: the workload is stateful and only increases are allowed (the target would lower it to 608Mi) [VPA bounds 50Mi–8Gi, uncapped target 600Mi]\n",
+    );
+  });
+});
