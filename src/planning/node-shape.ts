@@ -26,7 +26,8 @@ export interface NodeShape {
   /**
    * Those pods by their namespace and labels, one of each DaemonSet or static pod that has a pod
    * to read them from (a DaemonSet with no pod yet has none): a pod whose required pod affinity
-   * selects one of them finds it on a new node, and one whose anti-affinity does never fits there.
+   * selects one of them finds it on a new node, one whose anti-affinity does never fits there,
+   * and a topology spread constraint counts those it selects in a new node's domain.
    */
   startupPods: StartupPod[];
   /**
