@@ -180,7 +180,10 @@ function holdText(
       return `${compared} differs by ${hold.percent} %, within the tolerance of ${hold.tolerance} %, and the request is inside the VPA bounds`;
     }
     case "unchanged":
-      return "it already equals the proposed value";
+      // As above: a value the step or a bound made says how it was reached.
+      return decision.steps.length > 1
+        ? `it already equals the proposed value (${decision.steps.map((step) => stepText(step, show)).join(", ")})`
+        : "it already equals the proposed value";
     case "limit":
       return `the new request ${show(lastValue(decision))} would exceed the limit ${show(hold.limit)}, and limits.${hold.mode === "none" ? `${decision.resource} is none` : "aboveLimit is refuse"}`;
     case "unseen-limit":

@@ -254,6 +254,32 @@ controllers:
     ]);
   });
 
+  it("says how the proposed value was reached when it equals the request", async () => {
+    // 15m rounded up to the 10m step is 20m, the request itself.
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("home", "hass", { cpu: "15m", memory: "700Mi" }),
+      runningPod("home", "hass", { requests: { cpu: "20m", memory: "256Mi" } }),
+    ]);
+    const values = `controllers:
+  main:
+    containers:
+      app:
+        resources:
+          requests:
+            cpu: 20m
+            memory: 256Mi
+`;
+    const output = await served.plan(files("{}", { "apps/hass/values.yaml": values }));
+    const [proposal] = resourceProposals(output);
+    expect(proposal?.changes.map((c) => c.path)).toEqual([
+      "controllers.main.containers.app.resources.requests.memory",
+    ]);
+    expect(proposal?.reasons).toContain(
+      "    cpu request 20m kept: it already equals the proposed value (VPA target 15m, rounded up to a multiple of 10m → 20m) [VPA bounds 10m–4, uncapped target 15m]",
+    );
+  });
+
   it("with limits: ratio, moves each limit with its request, rounded up to the step", async () => {
     // cpu 300m/1 → 130m: 130m × 1000/300 = 433.3m → 440m; memory 300Mi/1000Mi → 416Mi:
     // 1386.7Mi → 1392Mi.
