@@ -906,7 +906,7 @@ export function conditionText(
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `the pods of ${condition.node}${alsoMovingText(condition)} fit on the other nodes: unknown, so not met (${podsFitUnreadText(condition.node, condition.unread)})`;
-      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoMovingText(condition)} ${condition.pods === 1 && !condition.cordoned && !condition.pending ? "fits" : "fit"} on the other nodes: ${mark}${condition.causes.length > 0 ? ` (${unplacedText(condition.causes)})` : ""}`;
+      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoMovingText(condition)} ${condition.pods === 1 && !condition.cordoned && !condition.pending ? "fits" : "fit"} on the other nodes: ${mark}${parenthesised([...(condition.causes.length > 0 ? [unplacedText(condition.causes)] : []), ...(condition.dropped ? [droppedText(condition.dropped)] : [])])}`;
     case "projection":
       // Unknown is no figure to compare: "cpu after removal unknown < 70 %" would read as one.
       if (condition.projected === undefined)
@@ -917,6 +917,19 @@ export function conditionText(
         ? `${condition.node} is the pool's last node, and newNode tells a new node's shape without it: met`
         : `${condition.node} is the pool's last node: not met (${lastNodeStaysText(condition)})`;
   }
+}
+
+/** ` (a; b)`, or nothing without parts. */
+function parenthesised(parts: readonly string[]): string {
+  return parts.length > 0 ? ` (${parts.join("; ")})` : "";
+}
+
+/**
+ * The expendable pods of the node to remove: its drain evicts them, and they are not placed
+ * elsewhere (`1 expendable pod dropped, not moved: batch/x`).
+ */
+function droppedText(dropped: readonly string[]): string {
+  return `${counted(dropped.length, "expendable pod")} dropped, not moved: ${dropped.join(", ")}`;
 }
 
 /**

@@ -364,6 +364,11 @@ export type ScaleDownCondition =
       node: string;
       pods: number;
       /**
+       * The node's expendable pods (priority below `expendablePriority`): evicted with it, they
+       * need no room elsewhere, so they are not among `pods`.
+       */
+      dropped?: string[];
+      /**
        * Ready cordoned nodes of the pool whose pods were placed too, and how many: cordoned
        * ahead of a drain, they will need room on the nodes left.
        */

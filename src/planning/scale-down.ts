@@ -1,4 +1,4 @@
-import { type DrainBlocker, evictablePods } from "./blockers.ts";
+import { type DrainBlocker, evictablePods, isExpendable } from "./blockers.ts";
 import { bulkRemoval } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
@@ -152,9 +152,11 @@ function removalConditions(
     };
   const node = context.members.find((member) => member.name === pick.node) as NodeInfo;
   const nodeBlockers = blockers.get(node.name) ?? [];
-  const pods = evictablePods(
-    context.index.podsByNode.get(node.name) ?? [],
-    context.pool.expendablePriority,
+  const onNode = context.index.podsByNode.get(node.name) ?? [];
+  const pods = evictablePods(onNode, context.pool.expendablePriority);
+  // Expendable pods are evicted with the node and need no room elsewhere: named, not counted.
+  const dropped = evictablePods(onNode).filter((pod) =>
+    isExpendable(pod, context.pool.expendablePriority),
   );
   // The pods of a cordoned node (one about to be drained) need room on the nodes left too.
   const cordoned = cordonedPods(context, [node.name]);
@@ -187,6 +189,7 @@ function removalConditions(
       met: unplaced.length === 0 && !context.index.podsUnread,
       node: node.name,
       pods: pods.length,
+      ...(dropped.length > 0 ? { dropped: dropped.map(podKey) } : {}),
       ...(cordoned.pods.length > 0
         ? { cordoned: { nodes: cordoned.nodes, pods: cordoned.pods.length } }
         : {}),

@@ -75,7 +75,15 @@ describe("plan acceptance, scale-down 2: pods that need no room elsewhere", () =
   it("removes talos-worker-4 whose expendable pod (priority -100) would fit nowhere: it is dropped, not moved", async () => {
     const output = await plan([...cluster(FOUR), ...busyLower(), scavenger(-100)], NOW_FOUR);
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
-    expect(condition(output, "pods-fit")).toMatchObject({ met: true, pods: 0, unplaced: [] });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: 0 pods of talos-worker-4 fit on the other nodes: met (1 expendable pod dropped, not moved: batch/scavenger-6d5c4b3a2-ex4aa)",
+    );
+    expect(condition(output, "pods-fit")).toMatchObject({
+      met: true,
+      pods: 0,
+      dropped: ["batch/scavenger-6d5c4b3a2-ex4aa"],
+      unplaced: [],
+    });
   });
 
   it("keeps it when the pod's priority is -10, the cutoff itself: only a priority below it is expendable", async () => {
