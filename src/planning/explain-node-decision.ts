@@ -23,6 +23,7 @@ import type {
   RequestsCheck,
   ScaleDownCondition,
   Trigger,
+  UncountedNode,
 } from "./node-decision.ts";
 import type { NodeShape } from "./node-shape.ts";
 import {
@@ -906,7 +907,7 @@ export function conditionText(
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `the pods of ${condition.node}${alsoMovingText(condition)} fit on the other nodes: unknown, so not met (${podsFitUnreadText(condition.node, condition.unread)})`;
-      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoMovingText(condition)} ${condition.pods === 1 && !condition.cordoned && !condition.pending ? "fits" : "fit"} on the other nodes: ${mark}${parenthesised([...(condition.causes.length > 0 ? [unplacedText(condition.causes)] : []), ...(condition.dropped ? [droppedText(condition.dropped)] : [])])}`;
+      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoMovingText(condition)} ${condition.pods === 1 && !condition.cordoned && !condition.pending ? "fits" : "fit"} on the other nodes: ${mark}${parenthesised([...(condition.causes.length > 0 ? [unplacedText(condition.causes, condition.uncounted)] : []), ...(condition.dropped ? [droppedText(condition.dropped)] : [])])}`;
     case "projection":
       // Unknown is no figure to compare: "cpu after removal unknown < 70 %" would read as one.
       if (condition.projected === undefined)
@@ -981,7 +982,7 @@ export function refusalText(condition: ScaleDownCondition): string {
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `whether the pods of ${condition.node}${alsoMovingText(condition)} fit on the other nodes is unknown (${podsFitUnreadText(condition.node, condition.unread)})`;
-      return `not every pod of ${condition.node}${alsoMovingText(condition)} fits on the other nodes (${unplacedText(condition.causes)})`;
+      return `not every pod of ${condition.node}${alsoMovingText(condition)} fits on the other nodes (${unplacedText(condition.causes, condition.uncounted)})`;
     case "projection":
       return `${projectedText(condition)} after removal would be ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")}, not below ${condition.limit} %`;
     case "last-node":
@@ -1110,7 +1111,10 @@ function bulkStopText(stop: BulkStop): string {
 }
 
 /** Pods that found no node: those without room first, then each kept off by a rule, and which. */
-function unplacedText(causes: readonly UnplacedReport[]): string {
+function unplacedText(
+  causes: readonly UnplacedReport[],
+  uncounted: readonly UncountedNode[] = [],
+): string {
   const parts: string[] = [];
   const roomless = causes.filter((entry) => entry.cause === "room" && !entry.resources);
   if (roomless.length > 0)
@@ -1124,7 +1128,18 @@ function unplacedText(causes: readonly UnplacedReport[]): string {
       parts.push(`${entry.pod}: ${volumeUnknownText(entry.claims ?? [])}`);
     else if (entry.cause !== "room") parts.push(`${entry.pod}: ${unplacedCauseText(entry.cause)}`);
   }
+  if (uncounted.length > 0) parts.push(uncountedText(uncounted));
   return parts.join("; ");
+}
+
+/**
+ * The pool's nodes left out of the room counted, so that "more than any other node of the pool
+ * has free" is not read against them: `the room of talos-worker-3 (not Ready) is not counted`.
+ */
+function uncountedText(uncounted: readonly UncountedNode[]): string {
+  const why = { "not-ready": "not Ready", cordoned: "cordoned", "room-unknown": "room unknown" };
+  const nodes = uncounted.map((entry) => `${entry.node} (${why[entry.why]})`);
+  return `the room of ${listing(nodes)} is not counted`;
 }
 
 /** A bound pod's claims whose volume was not found: where its data lies is not known. */

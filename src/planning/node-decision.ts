@@ -321,6 +321,12 @@ export interface NodeBlockers {
   blockers: DrainBlocker[];
 }
 
+/** A node of the pool whose room the pods of the node to remove are not given, and why. */
+export interface UncountedNode {
+  node: string;
+  why: "not-ready" | "cordoned" | "room-unknown";
+}
+
 export type ScaleDownCondition =
   | { kind: "utilisation"; met: boolean; check: SustainedCheck }
   | {
@@ -381,6 +387,11 @@ export type ScaleDownCondition =
       unplaced: string[];
       /** For each pod of `unplaced`: why it found no node. */
       causes: UnplacedReport[];
+      /**
+       * When a pod found no room: the pool's other nodes whose room was not counted, and why
+       * (not Ready, cordoned, or its room unknown).
+       */
+      uncounted?: UncountedNode[];
       /**
        * `["pods"]` when the pod list was not read in full: the node's pods beyond `pods`, and the
        * room the pods not read take on the others, are unknown, so the condition is not met.

@@ -2,7 +2,12 @@ import { type DrainBlocker, evictablePods, isExpendable } from "./blockers.ts";
 import { bulkRemoval } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
-import type { Resource, ScaleDownCondition, ScaleDownReport } from "./node-decision.ts";
+import type {
+  Resource,
+  ScaleDownCondition,
+  ScaleDownReport,
+  UncountedNode,
+} from "./node-decision.ts";
 import { packOntoNodes, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
 import { cordonedPods, type PoolContext, schedulableBins } from "./pool-context.ts";
@@ -166,6 +171,7 @@ function removalConditions(
     schedulableBins(context, node.name),
     peerRules(context.index, moving, [node.name, ...cordoned.nodes]),
   );
+  const uncounted = uncountedNodes(context, node.name);
   const projections = projectionConditions(context, node, checks);
   const conditions: ScaleDownCondition[] = [
     { kind: "candidate", met: true, node: node.name },
@@ -196,6 +202,10 @@ function removalConditions(
       ...(pendingOnExisting.length > 0 ? { pending: pendingOnExisting.length } : {}),
       unplaced: unplaced.map((entry) => podKey(entry.pod)),
       causes: unplacedReports(unplaced),
+      // "No room on any other node" would read as wrong beside a node with room that takes none.
+      ...(unplaced.some((entry) => entry.cause === "room") && uncounted.length > 0
+        ? { uncounted }
+        : {}),
       ...(context.index.podsUnread ? { unread: ["pods"] } : {}),
     },
     ...projections,
@@ -219,6 +229,22 @@ function removalConditions(
     projectionMet: projections.every((condition) => condition.met),
     candidate: node.name,
   };
+}
+
+/**
+ * The pool's other nodes whose room the pods to move are not given, and why: not Ready,
+ * cordoned (its own pods are on their way out), or its room unknown.
+ */
+function uncountedNodes(context: PoolContext, removed: string): UncountedNode[] {
+  const uncounted: UncountedNode[] = [];
+  for (const member of context.members) {
+    if (member.name === removed) continue;
+    if (!member.ready) uncounted.push({ node: member.name, why: "not-ready" });
+    else if (isCordoned(member)) uncounted.push({ node: member.name, why: "cordoned" });
+    else if (context.index.requestsUnknown.has(member.name))
+      uncounted.push({ node: member.name, why: "room-unknown" });
+  }
+  return uncounted;
 }
 
 /**

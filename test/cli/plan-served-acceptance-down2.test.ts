@@ -174,6 +174,29 @@ describe("plan acceptance, scale-down 2: where the pods of talos-worker-4 would 
     });
   });
 
+  it("keeps talos-worker-4 above the max when only talos-worker-3, not Ready, has room, and says its room is not counted", async () => {
+    // kubectl shows 3.7 cpu free on talos-worker-3, but a node not Ready takes no pods.
+    const full = (node: string, index: number) =>
+      pod("media", `plex-7d9c65958-fil${index}x`, { node, cpu: "3500m", memory: "1Gi" });
+    const output = await plan(
+      [
+        ...cluster(FOUR, { "talos-worker-3": { ready: false } }),
+        full("talos-worker-1", 1),
+        full("talos-worker-2", 2),
+        pod("ci", "runner-6c7d8e9f0-nr4aa", { ...onWorker4, cpu: "1" }),
+      ],
+      OVER_MAX,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "not removed: not every pod of talos-worker-4 fits on the other nodes (no room for ci/runner-6c7d8e9f0-nr4aa: it needs more cpu than any other node of the pool has free; the room of talos-worker-3 (not Ready) is not counted)",
+    );
+    expect(condition(output, "pods-fit")).toMatchObject({
+      met: false,
+      uncounted: [{ node: "talos-worker-3", why: "not-ready" }],
+    });
+  });
+
   it("keeps talos-worker-4 when the other workers carry a taint its pod does not tolerate", async () => {
     const dedicated = { taints: [{ key: "dedicated", value: "db", effect: "NoSchedule" }] };
     const output = await plan(

@@ -871,6 +871,7 @@ describe("scale-down blockers", () => {
         pods: 1,
         unplaced: ["ops/toolbox"],
         causes: [{ pod: "ops/toolbox", cause: "room", resources: ["cpu"] }],
+        uncounted: [{ node: "worker-1", why: "cordoned" }],
       },
     ]);
   });
