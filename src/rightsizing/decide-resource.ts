@@ -17,8 +17,12 @@ export interface Range {
 /** Everything one resource of one container is decided on. Pure data, snapshot units. */
 export interface ResourceInput {
   resource: ResourceName;
-  /** The request in the file; absent when the file sets none. */
+  /**
+   * The request in the file; absent when the file sets none. Where it sets a limit and no
+   * request, the limit (`requestFromLimit`): Kubernetes gives the container its limit as request.
+   */
   current?: number;
+  requestFromLimit?: boolean;
   currentLimit?: number;
   /** A value in the file that is not a quantity (a template, a typo). */
   unreadable?: { field: string; value: unknown };
@@ -210,6 +214,7 @@ function baseDecision(input: ResourceInput): ResourceDecision {
     triggers: [],
   };
   if (input.current !== undefined) decision.current = input.current;
+  if (input.requestFromLimit) decision.requestFromLimit = true;
   if (input.currentLimit !== undefined) decision.currentLimit = input.currentLimit;
   if (input.usage !== undefined) decision.usage = input.usage;
   if (input.running && input.running.length > 0) decision.running = input.running;

@@ -165,9 +165,17 @@ function resourceInputs(
       : limit.unreadable
         ? { field: `limits.${resource}`, value: limit.raw }
         : undefined;
+    // Kubernetes gives a container that sets a limit and no request its limit as request: that
+    // is what the pods request, what the tolerance and the stateful rule judge a change from.
+    const fromLimit =
+      request.amount === undefined && !request.unreadable && limit.amount !== undefined;
     return {
       resource,
-      ...(request.amount === undefined ? {} : { current: request.amount }),
+      ...(request.amount !== undefined
+        ? { current: request.amount }
+        : fromLimit
+          ? { current: limit.amount, requestFromLimit: true }
+          : {}),
       ...(limit.amount === undefined ? {} : { currentLimit: limit.amount }),
       ...(unreadable ? { unreadable } : {}),
       recommendation,

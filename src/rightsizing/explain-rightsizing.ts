@@ -80,7 +80,7 @@ export function explainResource(decision: ResourceDecision): string {
   const show = (amount: number) => displayAmount(decision.resource, amount);
   const current =
     decision.current !== undefined
-      ? show(decision.current)
+      ? `${show(decision.current)}${decision.requestFromLimit ? " (the limit: the file sets no request)" : ""}`
       : decision.hold?.kind === "unreadable" && decision.hold.field.startsWith("requests.")
         ? "unreadable"
         : "unset";

@@ -104,8 +104,14 @@ export type RightsizeHold =
 export interface ResourceDecision {
   resource: ResourceName;
   action: "change" | "keep";
-  /** The request written in the file; absent when the file sets none. */
+  /**
+   * The request written in the file; absent when the file sets none. Where the file sets a limit
+   * and no request, the limit, which Kubernetes gives the container as its request
+   * (`requestFromLimit`).
+   */
   current?: number;
+  /** True when `current` is the limit, the file setting no request. */
+  requestFromLimit?: true;
   currentLimit?: number;
   /** The request to write (only for `change`). */
   proposed?: number;

@@ -231,6 +231,66 @@ controllers:
 +            memory: 704Mi`);
   });
 
+  describe("a container whose file sets limits and no requests", () => {
+    // Kubernetes gives such a container its limits as requests: the pods request 1 cpu and 1Gi
+    // (Guaranteed), and a change is judged from those.
+    const manifest = `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: postgres
+  namespace: db
+spec:
+  serviceName: postgres
+  template:
+    spec:
+      containers:
+        - name: app
+          image: postgres:16
+          resources:
+            limits:
+              cpu: 1
+              memory: 1Gi
+`;
+    const objects = (target: Amounts) => [
+      ...cluster(),
+      vpa("db", "postgres", target, { kind: "StatefulSet" }),
+      runningPod(
+        "db",
+        "postgres",
+        { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
+        { kind: "StatefulSet", name: "postgres", pod: "postgres-0" },
+      ),
+    ];
+
+    it("is not lowered under stateful changes: increase", async () => {
+      const served = await serveForTest(objects({ cpu: "400m", memory: "600Mi" }));
+      const infra = files("{ stateful: { workloads: [db/postgres], changes: increase } }", {
+        "apps/db/postgres.yaml": manifest,
+      });
+      const output = await served.plan(infra);
+      expect(resourceProposals(output)).toEqual([]);
+      const text = await served.run([], infra);
+      expect(text.stdout).toContain(
+        "    memory request 1Gi (the limit: the file sets no request) kept: the workload is stateful and only increases are allowed (the target would lower it to 608Mi) [VPA bounds 50Mi–8Gi, uncapped target 600Mi, limit 1Gi]\n",
+      );
+    });
+
+    it("keeps requests within the tolerance of the limits, and changes those beyond it from them", async () => {
+      const within = await serveForTest(objects({ cpu: "950m", memory: "1000Mi" }));
+      const infra = files("{}", { "apps/db/postgres.yaml": manifest });
+      expect(resourceProposals(await within.plan(infra))).toEqual([]);
+      const beyond = await serveForTest(objects({ cpu: "950m", memory: "600Mi" }));
+      const output = await beyond.plan(infra);
+      const [proposal] = resourceProposals(output);
+      expect(proposal?.changes.map((c) => [c.path, c.before, c.after])).toEqual([
+        ["spec.template.spec.containers[name=app].resources.requests.memory", undefined, "608Mi"],
+      ]);
+      expect(proposal?.reasons).toContain(
+        "    memory request 1Gi (the limit: the file sets no request) → 608Mi (−40.6 %): VPA target 600Mi, rounded up to a multiple of 16Mi → 608Mi [VPA bounds 50Mi–8Gi, uncapped target 600Mi, limit 1Gi]; because it differs by 40.6 % (tolerance 20 %)",
+      );
+    });
+  });
+
   it("writes requests given as numbers as quantities, a number of bytes as a number", async () => {
     const served = await serveForTest([
       ...cluster(),

@@ -544,10 +544,10 @@ describe("planRightsizing: grouping and order", () => {
     // The pod's status shows its last kill, not how many there were: its restarts tell.
     const body = resourcesPullRequestBody(plan.proposals[0] as (typeof plan.proposals)[number]);
     expect(body).toContain(
-      "| **1344Mi** (limit 256Mi → 1344Mi) | no request is set; OOM-killed (restarted 3 times) |",
+      "| 256Mi | 1.3Gi | 1.1Gi–2560Mi | **1344Mi** (limit 256Mi → 1344Mi) | OOM-killed (restarted 3 times); below the lower bound 1.1Gi; differs by 425 % (tolerance 20 %) |",
     );
     expect(body).toContain(
-      "; the container was OOM-killed, last at 2025-06-05T08:00:00Z: 1 of the terminations its pods still show (restarted 3 times in all);",
+      "because the container was OOM-killed, last at 2025-06-05T08:00:00Z: 1 of the terminations its pods still show (restarted 3 times in all);",
     );
     expect(body).not.toContain("time(s)");
   });
