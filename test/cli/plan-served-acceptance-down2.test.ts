@@ -109,6 +109,34 @@ describe("plan acceptance, scale-down 2: pods that need no room elsewhere", () =
   });
 });
 
+describe("plan acceptance, scale-down 2: a run of empty nodes (maxEmptyBulk 3)", () => {
+  it('takes talos-worker-3, whose only pod is expendable, with talos-worker-4, whose DaemonSet pod says safe-to-evict: "false"', async () => {
+    // A drain leaves DaemonSet pods alone, whatever they say; an expendable pod is not moved.
+    const agent = pod("kube-system", "node-agent-7x4kq", {
+      ...onWorker4,
+      owner: { kind: "DaemonSet", name: "node-agent" },
+      annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
+    });
+    const scavenger = pod("batch", "scavenger-6d5c4b3a2-ex3aa", {
+      node: "talos-worker-3",
+      cpu: "100m",
+      memory: "128Mi",
+    });
+    Object.assign(scavenger.spec as Raw, { priority: -100 });
+    const output = await plan([...cluster(FOUR), ...apps(FOUR.slice(0, 2)), scavenger, agent], {
+      tfvars: tfvars(4),
+      config: config({
+        "    removal:":
+          "    scaleDown:\n      unneededTime: 0\n      maxEmptyBulk: 3\n    removal:",
+      }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 2 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: 2 empty nodes go together (at most 3): talos-worker-4, talos-worker-3; not talos-worker-2 too: it runs 1 pod, and a node with pods goes alone",
+    );
+  });
+});
+
 describe("plan acceptance, scale-down 2: what the judgement rests on", () => {
   it("keeps every node while cpu requests are exactly 50 %: the threshold is not below it", async () => {
     // 1800m and Cilium's 100m on each worker: 1900m of 3800m.
