@@ -1137,7 +1137,11 @@ function unplacedText(
  * has free" is not read against them: `the room of talos-worker-3 (not Ready) is not counted`.
  */
 function uncountedText(uncounted: readonly UncountedNode[]): string {
-  const why = { "not-ready": "not Ready", cordoned: "cordoned", "room-unknown": "room unknown" };
+  const why = {
+    "not-ready": "not Ready",
+    cordoned: "cordoned",
+    "room-unknown": "requests of its pods unknown",
+  };
   const nodes = uncounted.map((entry) => `${entry.node} (${why[entry.why]})`);
   return `the room of ${listing(nodes)} is not counted`;
 }

@@ -134,6 +134,28 @@ describe("requests that could not be read", () => {
     });
   });
 
+  it("say a node whose room is unknown is not counted when a pod finds no room", () => {
+    // worker-1 runs a pod of unread cpu; worker-2 and worker-3 have 400m free.
+    const snapshot = buildSnapshot({
+      nodes: nodes(4, BUSY),
+      pods: [
+        pod("media/odd", { node: "worker-1", memory: "1Gi", unknownRequests: ["cpu"] }),
+        pod("fill/2", { node: "worker-2", cpu: "3600m", memory: "1Gi" }),
+        pod("fill/3", { node: "worker-3", cpu: "3600m", memory: "1Gi" }),
+        pod("web/api", { node: "worker-4", cpu: "1", memory: "1Gi" }),
+      ],
+    });
+    const decision = planOne(snapshot, { max: 3 });
+    expect(podsFit(decision.scaleDown.conditions)).toMatchObject({
+      met: false,
+      causes: [{ pod: "web/api", cause: "room", resources: ["cpu"] }],
+      uncounted: [{ node: "worker-1", why: "room-unknown" }],
+    });
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "no room for web/api: it needs more cpu than any other node of the pool has free; the room of worker-1 (requests of its pods unknown) is not counted",
+    );
+  });
+
   it("remove a node above max once the pod's requests are known", () => {
     const snapshot = buildSnapshot({
       nodes: nodes(4, BUSY),
