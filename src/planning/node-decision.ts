@@ -388,8 +388,8 @@ export type ScaleDownCondition =
       /** For each pod of `unplaced`: why it found no node. */
       causes: UnplacedReport[];
       /**
-       * When a pod found no room: the pool's other nodes whose room was not counted, and why
-       * (not Ready, cordoned, or its room unknown).
+       * When a pod found no room, or rules kept it off the nodes with room: the pool's other
+       * nodes whose room was not counted, and why (not Ready, cordoned, or its room unknown).
        */
       uncounted?: UncountedNode[];
       /**

@@ -8,7 +8,7 @@ import type {
   ScaleDownReport,
   UncountedNode,
 } from "./node-decision.ts";
-import { packOntoNodes, unplacedReports } from "./packing.ts";
+import { packOntoNodes, type UnplacedCause, unplacedReports } from "./packing.ts";
 import { peerRules } from "./peer-rules.ts";
 import { cordonedPods, type PoolContext, schedulableBins } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
@@ -202,8 +202,9 @@ function removalConditions(
       ...(pendingOnExisting.length > 0 ? { pending: pendingOnExisting.length } : {}),
       unplaced: unplaced.map((entry) => podKey(entry.pod)),
       causes: unplacedReports(unplaced),
-      // "No room on any other node" would read as wrong beside a node with room that takes none.
-      ...(unplaced.some((entry) => entry.cause === "room") && uncounted.length > 0
+      // "No room on any other node", or "none of the nodes with room", would read as wrong
+      // beside a node with room that takes no pods.
+      ...(unplaced.some((entry) => !UNJUDGED.has(entry.cause)) && uncounted.length > 0
         ? { uncounted }
         : {}),
       ...(context.index.podsUnread ? { unread: ["pods"] } : {}),
@@ -230,6 +231,14 @@ function removalConditions(
     candidate: node.name,
   };
 }
+
+/** Causes that say why no node was judged, rather than which nodes had room or rules allowed. */
+const UNJUDGED: ReadonlySet<UnplacedCause> = new Set([
+  "no-node",
+  "requests-unknown",
+  "volume-unknown",
+  "claims-unknown",
+]);
 
 /**
  * The pool's other nodes whose room the pods to move are not given, and why: not Ready,

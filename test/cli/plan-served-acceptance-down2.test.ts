@@ -225,6 +225,28 @@ describe("plan acceptance, scale-down 2: where the pods of talos-worker-4 would 
     });
   });
 
+  it("keeps talos-worker-4 above the max when the only other ssd worker is cordoned, and says its room is not counted", async () => {
+    const ssd = { labels: { disk: "ssd" } };
+    const output = await plan(
+      [
+        ...cluster(FOUR, {
+          "talos-worker-3": { ...ssd, unschedulable: true },
+          "talos-worker-4": ssd,
+        }),
+        pod("db", "pg-6b7c8d9e0f-ss4aa", { ...onWorker4, nodeSelector: { disk: "ssd" } }),
+      ],
+      OVER_MAX,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "(db/pg-6b7c8d9e0f-ss4aa: its nodeSelector matches none of the nodes with room; the room of talos-worker-3 (cordoned) is not counted)",
+    );
+    expect(condition(output, "pods-fit")).toMatchObject({
+      causes: [{ pod: "db/pg-6b7c8d9e0f-ss4aa", cause: "node-selector" }],
+      uncounted: [{ node: "talos-worker-3", why: "cordoned" }],
+    });
+  });
+
   it("keeps talos-worker-4 when the other workers carry a taint its pod does not tolerate", async () => {
     const dedicated = { taints: [{ key: "dedicated", value: "db", effect: "NoSchedule" }] };
     const output = await plan(
