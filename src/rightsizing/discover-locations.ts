@@ -61,7 +61,7 @@ export function discoverCandidates(index: RepoIndex, query: ContainerQuery): Loc
       ...manifestCandidates(index, document, query),
       ...helmReleaseCandidates(index, document, query),
       ...helmChartCandidates(index, document, query),
-      ...applicationCandidates(document, query),
+      ...applicationCandidates(index, document, query),
       ...(chartValues.has(document.file) ? [] : valuesFileCandidates(document, query)),
     ];
     if (candidates.length === 0) continue;
@@ -421,6 +421,7 @@ function describeValuesFrom(entry: unknown): string {
 
 /** An Argo CD Application with `helm.valuesObject` in `spec.sources[i]`, else in `spec.source`. */
 function applicationCandidates(
+  index: RepoIndex,
   document: IndexedDocument,
   query: ContainerQuery,
 ): LocationCandidate[] {
@@ -450,12 +451,23 @@ function applicationCandidates(
     // Argo CD merges valuesObject over the `values` string: the object decides when it matches,
     // but a request or limit only the string sets still applies under it.
     const objectPrefix = [...prefix, key("helm"), key("valuesObject")];
+    const files = valueFiles(index, spec, source, helm);
+    const below = [
+      ...files.layers,
+      ...(inner ? [{ data: inner, label: `the string ${path}` }] : []),
+    ];
+    const unseen =
+      files.unresolved.length === 0
+        ? undefined
+        : `${what} also takes values from ${files.unresolved.join(", ")} (${formatPath([...prefix, key("helm"), key("valueFiles")])}), which ${files.unresolved.length === 1 ? "is" : "are"} not a values file in the repo and may set these resources; an edit of helm.valuesObject would be decided without them`;
     const fromObject = isPlainObject(helm.valuesObject)
       ? fromValues(document, helm.valuesObject, objectPrefix, context, namespace, query, {
           source: "application",
           what,
-          ...(inner ? { below: { data: inner, label: `the string ${path}` } } : {}),
-        })
+          below,
+        }).map((candidate) =>
+          unseen && !candidate.blocked ? { ...candidate, blocked: unseen } : candidate,
+        )
       : [];
     if (fromObject.length > 0 || !inner)
       return fromObject.map((candidate) => {
@@ -477,6 +489,39 @@ function applicationCandidates(
       blocked: `${what} gives its Helm values as a YAML string (${path}: |) and text inside a string is not edited; move the values to helm.valuesObject, or set rightsizing.targets to a values file`,
     }));
   });
+}
+
+/**
+ * The value files an Argo CD Application source's `helm.valueFiles` names, in order (Argo CD
+ * merges them under `values` and `valuesObject`): `$<ref>/<path>` is a path in the repo of the
+ * source with that `ref`, taken as this repo's; any other is relative to the source's `path` in
+ * its repo. One that is not a values file of the repo (a path inside a chart from a Helm
+ * repository, a file that is not there) is named in `unresolved`.
+ */
+function valueFiles(
+  index: RepoIndex,
+  spec: Record<string, unknown>,
+  source: Record<string, unknown>,
+  helm: Record<string, unknown>,
+): { layers: { data: Record<string, unknown>; label: string }[]; unresolved: string[] } {
+  const layers: { data: Record<string, unknown>; label: string }[] = [];
+  const unresolved: string[] = [];
+  const sources = Array.isArray(spec.sources) ? spec.sources : [];
+  for (const entry of Array.isArray(helm.valueFiles) ? helm.valueFiles : []) {
+    if (typeof entry !== "string") continue;
+    const ref = /^\$([^/]+)\/(.+)$/.exec(entry);
+    const file = ref
+      ? sources.some((other) => isPlainObject(other) && other.ref === ref[1])
+        ? posix.normalize(ref[2] as string)
+        : undefined
+      : typeof source.path === "string"
+        ? posix.normalize(posix.join(source.path, entry))
+        : undefined;
+    const [document, ...more] = index.documents.filter((candidate) => candidate.file === file);
+    if (file && document && more.length === 0) layers.push({ data: document.data, label: file });
+    else unresolved.push(entry);
+  }
+  return { layers, unresolved };
 }
 
 /**
@@ -556,7 +601,7 @@ export function releasesFromPath(file: string): string[] {
 
 /**
  * The candidates for the container in VALUES (at PREFIX of the document). `below` is values
- * merged under them (an Argo CD `values` string under `valuesObject`): a request or limit that
+ * merged under them, lowest first (an Argo CD `values` string under `valuesObject`): a request or limit that
  * only it sets blocks the edit, which would be decided without it.
  */
 function fromValues(
@@ -569,7 +614,7 @@ function fromValues(
   origin: {
     source: LocationCandidate["source"];
     what: string;
-    below?: { data: Record<string, unknown>; label: string };
+    below?: { data: Record<string, unknown>; label: string }[];
   },
 ): LocationCandidate[] {
   return valuesMatches(values, release, query).flatMap((match) => {
@@ -577,7 +622,7 @@ function fromValues(
     if (!confidence) return [];
     const path = formatPath([...prefix, ...match.segments]);
     const layers = [
-      ...(origin.below ? [origin.below] : []),
+      ...(origin.below ?? []),
       { data: values, label: `${document.file} ${formatPath(prefix)}` },
     ];
     const hidden = hiddenAmounts(layers, layers.length - 1, match.segments);

@@ -463,6 +463,66 @@ helmCharts:
     ]);
   });
 
+  it("does not edit an Application's valuesObject over a value file that sets a limit it does not", async () => {
+    // A multi-source Application: the chart from its Helm repository, the values from this
+    // repo through `ref: values`.
+    const application = `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: sonarr
+  namespace: argocd
+spec:
+  project: default
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: media
+  sources:
+    - repoURL: https://bjw-s-labs.github.io/helm-charts
+      chart: app-template
+      targetRevision: 4.4.0
+      helm:
+        releaseName: sonarr
+        valueFiles:
+          - $values/apps/sonarr/values.yaml
+        valuesObject:
+          controllers:
+            main:
+              containers:
+                app:
+                  resources:
+                    requests:
+                      cpu: 100m
+                      memory: 256Mi
+    - repoURL: https://github.com/example/infra
+      targetRevision: main
+      ref: values
+`;
+    const values = `controllers:
+  main:
+    containers:
+      app:
+        image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
+        resources:
+          limits:
+            memory: 512Mi
+`;
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
+      runningPod("media", "sonarr", {
+        requests: { cpu: "100m", memory: "256Mi" },
+        limits: { memory: "512Mi" },
+      }),
+    ]);
+    const output = await served.plan(
+      files("{}", { "argocd/sonarr.yaml": application, "apps/sonarr/values.yaml": values }),
+    );
+    expect(resourceProposals(output)).toEqual([]);
+    expect(notesOf(output, "deployment/media/sonarr")).toEqual([
+      "warning: container app: argocd/sonarr.yaml: apps/sonarr/values.yaml also sets limits.memory of these resources, which spec.sources[0].helm.valuesObject does not: an edit of one would be decided without the other; set them in one place; set rightsizing.targets for media/sonarr to choose",
+    ]);
+  });
+
   it("says a VPA of a CronJob is not used, and proposes nothing for it", async () => {
     const served = await serveForTest([
       ...cluster(),

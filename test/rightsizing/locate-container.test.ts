@@ -401,6 +401,78 @@ describe("locateContainer: app-template defaultContainerOptions", () => {
   });
 });
 
+describe("locateContainer: an Argo CD Application's helm.valueFiles", () => {
+  // Hand-written; Argo CD merges helm.valueFiles, in order, under helm.values and
+  // helm.valuesObject, and reads `$<ref>/<path>` from the source whose `ref` is <ref>.
+  const application = (valueFiles: string[]) =>
+    [
+      "apiVersion: argoproj.io/v1alpha1",
+      "kind: Application",
+      "metadata:",
+      "  name: arr",
+      "spec:",
+      "  destination:",
+      "    namespace: media",
+      "  sources:",
+      "    - repoURL: https://bjw-s-labs.github.io/helm-charts",
+      "      chart: app-template",
+      "      helm:",
+      "        valueFiles:",
+      ...valueFiles.map((file) => `          - ${file}`),
+      "        valuesObject:",
+      "          controllers:",
+      "            main:",
+      "              containers:",
+      "                app:",
+      "                  resources:",
+      "                    requests: { cpu: 100m, memory: 256Mi }",
+      "    - repoURL: https://github.com/example/infra",
+      "      ref: values",
+      "",
+    ].join("\n");
+  const valuesFile = (resources: string) => ({
+    path: "config/arr.yaml",
+    text: `controllers:\n  main:\n    containers:\n      app:\n        resources: ${resources}\n`,
+  });
+  const locateArr = (files: RepoFile[]) => locate(deployment("media", "arr"), "app", { files });
+
+  it("holds the valuesObject when a value file under it sets a limit it does not", () => {
+    const files = [
+      { path: "argocd/arr.yaml", text: application(["$values/config/arr.yaml"]) },
+      valuesFile("{ limits: { memory: 512Mi } }"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "argocd/arr.yaml: config/arr.yaml also sets limits.memory of these resources, which spec.sources[0].helm.valuesObject does not: an edit of one would be decided without the other; set them in one place",
+    });
+  });
+
+  it("edits the valuesObject when the value files set nothing it does not", () => {
+    const files = [
+      { path: "argocd/arr.yaml", text: application(["$values/config/arr.yaml"]) },
+      valuesFile("{ requests: { cpu: 50m } }"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: true,
+      location: {
+        path: "spec.sources[0].helm.valuesObject.controllers.main.containers.app.resources",
+      },
+    });
+  });
+
+  it("holds it under a value file that is not in the repo, such as one inside the chart", () => {
+    const files = [{ path: "argocd/arr.yaml", text: application(["values-prod.yaml"]) }];
+    expect(locateArr(files)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "argocd/arr.yaml: Application arr also takes values from values-prod.yaml (spec.sources[0].helm.valueFiles), which is not a values file in the repo and may set these resources; an edit of helm.valuesObject would be decided without them",
+    });
+  });
+});
+
 describe("locateContainer: configured targets", () => {
   it("a target wins over discovery, and is checked against the file", () => {
     const target = {
