@@ -450,8 +450,11 @@ function unplacedPod(
   );
   if (resources.length === 0) return { pod, cause: "room" };
   // "More than any node has free" reads as the cluster now: say so when the room it lacks was
-  // there before the others that move took it.
-  const afterOthers = free.some((room) => fitsIn(entry.demand, room));
+  // there, on a node its own rules let it onto, before the others that move took it.
+  const afterOthers = bins.some(
+    (bin, at) =>
+      fitsIn(entry.demand, free[at] as Room) && placementConflict(pod, bin.traits) === undefined,
+  );
   return afterOthers
     ? { pod, cause: "room", resources, afterOthers }
     : { pod, cause: "room", resources };

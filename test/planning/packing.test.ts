@@ -153,6 +153,24 @@ describe("packOntoNodes", () => {
     const alone = packOntoNodes([pendingPod("d", { cpu: "3" })], [bin("w1", room(2500, GI))]);
     expect(alone).toEqual([expect.objectContaining({ cause: "room", resources: ["cpu"] })]);
     expect(alone[0]).not.toHaveProperty("afterOthers");
+    // The room f lacks was on w1, but w1 carries a taint f does not tolerate: e took it.
+    const tainted = bin("w1", room(2000, GI));
+    tainted.traits = {
+      ...tainted.traits,
+      taints: [{ key: "dedicated", value: "media", effect: "NoSchedule" }],
+    };
+    const kept = packOntoNodes(
+      [
+        pendingPod("e", {
+          cpu: "1500m",
+          tolerations: [{ key: "dedicated", operator: "Exists", effect: "NoSchedule" }],
+        }),
+        pendingPod("f", { cpu: "1" }),
+      ],
+      [tainted, bin("w2", room(500, GI))],
+    );
+    expect(kept).toEqual([expect.objectContaining({ cause: "room", resources: ["cpu"] })]);
+    expect(kept[0]).not.toHaveProperty("afterOthers");
   });
 });
 
