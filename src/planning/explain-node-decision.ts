@@ -1029,7 +1029,7 @@ function bulkText(bulk: BulkRemovalReport, decision: NodeDecision): string {
   const made = decision.action === "scale-down";
   const kept = made ? "" : windowKeepsText(bulk.nodes, decision);
   if (bulk.nodes.length > 1)
-    return `${bulk.nodes.length} empty nodes ${made ? "go" : "would go"} together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}${kept || `; ${bulkStopText(stop)}`}`;
+    return `${bulk.nodes.length} empty nodes ${made ? "go" : "would go"} together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}${bulk.dropped ? ` (${droppedText(bulk.dropped)})` : ""}${kept || `; ${bulkStopText(stop)}`}`;
   if (stop.kind === "not-empty" && stop.node === first)
     return `${first} ${made ? "goes" : "would go"} alone: it runs ${counted(stop.pods, "pod")}, and only empty nodes go together${kept}`;
   return `${first} ${made ? "goes" : "would go"} alone${kept || `; ${bulkStopText(stop)}`}`;

@@ -445,6 +445,11 @@ export interface BulkRemovalReport {
   /** Why the decrease takes no more. */
   stop: BulkStop;
   /**
+   * The expendable pods of the nodes after the first (the first's are in its `pods-fit`
+   * condition): evicted with their nodes, not placed elsewhere.
+   */
+  dropped?: string[];
+  /**
    * When `nodes` are more than one, for each of them the utilisation projected with it and the
    * nodes before it gone (the conditions' projections are for the first node alone): each below
    * its limit, the scale-up threshold less `scaleDown.margin`, or the run would have stopped

@@ -132,8 +132,12 @@ describe("plan acceptance, scale-down 2: a run of empty nodes (maxEmptyBulk 3)",
     });
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 2 });
     expect(output.proposals[0]?.reasons).toContain(
-      "  scale-down: 2 empty nodes go together (at most 3): talos-worker-4, talos-worker-3; not talos-worker-2 too: it runs 1 pod, and a node with pods goes alone",
+      "  scale-down: 2 empty nodes go together (at most 3): talos-worker-4, talos-worker-3 (1 expendable pod dropped, not moved: batch/scavenger-6d5c4b3a2-ex3aa); not talos-worker-2 too: it runs 1 pod, and a node with pods goes alone",
     );
+    expect((output.proposals[0]?.decision?.scaleDown as Raw).bulk).toMatchObject({
+      nodes: ["talos-worker-4", "talos-worker-3"],
+      dropped: ["batch/scavenger-6d5c4b3a2-ex3aa"],
+    });
   });
 });
 
