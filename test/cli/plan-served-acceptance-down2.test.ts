@@ -251,6 +251,49 @@ describe("plan acceptance, scale-down 2: where the pods of talos-worker-4 would 
     });
   });
 
+  it("moves a zone-spread replica only to the zone it leaves: removes talos-worker-4 while talos-worker-3 has room, not once it is full", async () => {
+    // Zones a (workers 1, 2) and b (workers 3, 4), one web replica on each worker, maxSkew 1
+    // over the zone with DoNotSchedule: talos-worker-4's replica may go to zone b alone, as
+    // zone a would have 3 against 1. The control plane carries no zone label: no domain.
+    const zone = (name: string) => ({ labels: { "topology.kubernetes.io/zone": name } });
+    const zones = {
+      "talos-worker-1": zone("a"),
+      "talos-worker-2": zone("a"),
+      "talos-worker-3": zone("b"),
+      "talos-worker-4": zone("b"),
+    };
+    const spread = [
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: { "app.kubernetes.io/name": "web" } },
+      },
+    ];
+    const replicas = FOUR.map((node, index) =>
+      pod("web", `web-6b7c8d9e0f-z${index}aaa`, {
+        node,
+        cpu: "100m",
+        memory: "128Mi",
+        labels: { "app.kubernetes.io/name": "web" },
+        topologySpreadConstraints: spread,
+      }),
+    );
+    const roomy = await plan([...cluster(FOUR, zones), ...replicas], OVER_MAX);
+    expect(roomy.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    // Cilium, a replica and 3.6 cpu fill talos-worker-3's 3.8.
+    const full = pod("media", "plex-7d9c65958-fil3x", {
+      node: "talos-worker-3",
+      cpu: "3600m",
+      memory: "1Gi",
+    });
+    const kept = await plan([...cluster(FOUR, zones), ...replicas, full], OVER_MAX);
+    expect(kept.proposals).toEqual([]);
+    expect(poolNote(kept)).toContain(
+      "(web/web-6b7c8d9e0f-z3aaa: a topology spread constraint (DoNotSchedule) keeps it off the nodes with room)",
+    );
+  });
+
   it("keeps talos-worker-4 when the other workers carry a taint its pod does not tolerate", async () => {
     const dedicated = { taints: [{ key: "dedicated", value: "db", effect: "NoSchedule" }] };
     const output = await plan(
