@@ -427,7 +427,7 @@ function pendingLines(decision: NodeDecision): string[] {
     : undefined;
   if (pending.considered === 0) return unread ? [unread] : [];
   const lines = [
-    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} ${pending.onExisting.length === 1 ? "fits" : "fit"} free room on existing nodes, ${pending.onNew.length} go on ${newNodesText(decision)}`,
+    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} ${pending.onExisting.length === 1 ? "fits" : "fit"} free room on existing nodes, ${pending.onNew.length} ${pending.onNew.length === 1 ? "goes" : "go"} on ${newNodesText(decision)}`,
     ...(unread ? [unread] : []),
   ];
   for (const placed of pending.onExisting)

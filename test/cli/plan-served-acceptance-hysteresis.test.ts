@@ -157,7 +157,7 @@ describe("plan acceptance, hysteresis: the delay after a scale-up and nodes that
       "  hold: the repo asks for 4 nodes, 3 are Ready, 15m or more after the change of 2026-11-22T09:40:00.000Z: a node failed to join",
     );
     expect(note?.message).toContain(
-      "1 go on 1 node (1 the repo asks for that did not join in time, 0 new)",
+      "1 goes on 1 node (1 the repo asks for that did not join in time, 0 new)",
     );
   });
 });
