@@ -13,21 +13,21 @@ const LISTED = 5;
  * A note on the Pending pods the planner does not count: bound to no node, yet not marked
  * unschedulable by the scheduler (no PodScheduled=False condition with reason Unschedulable).
  * Only the scheduler's verdict shows that a pod lacks room, so they add no node; the note says
- * they are there, so they are not left out without a word. It is a warning once one of them is
- * older than UNJUDGED_WARN_MS: a scheduler that is not running, a `schedulerName` no scheduler
- * serves, or scheduling gates nobody lifts leave pods so. Subject `unjudged-pods`, apart from the
- * note on the pending pods that add no node (`pods`): the dashboard leaves out the info note (the
+ * they are there, so they are not left out without a word. It is a warning once one of them not
+ * held by scheduling gates is older than UNJUDGED_WARN_MS: a scheduler that is not running, or a
+ * `schedulerName` no scheduler serves, leave pods so. A gated pod is held on purpose until a
+ * controller (a job queue such as Kueue) lifts its gates, which may take hours: it is named with
+ * its gates, and never makes the note a warning. Subject `unjudged-pods`, apart from the note on
+ * the pending pods that add no node (`pods`): the dashboard leaves out the info note (the
  * scheduler judges a new pod within seconds), not the warning.
  */
 export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | undefined {
   const unjudged = snapshot.pods.filter(isUnjudged);
   if (unjudged.length === 0) return undefined;
-  const created = unjudged
-    .map((pod) => Date.parse(pod.createdAt))
-    .filter((time) => !Number.isNaN(time));
-  const oldest = created.length > 0 ? Math.min(...created) : undefined;
-  const waitedMs = oldest === undefined ? undefined : Math.max(0, now.getTime() - oldest);
-  const late = waitedMs !== undefined && waitedMs > UNJUDGED_WARN_MS;
+  const oldest = oldestCreated(unjudged);
+  // Only a pod the scheduler is free to judge is late: a gated one waits for its gates.
+  const oldestFree = oldestCreated(unjudged.filter((pod) => !gated(pod)));
+  const late = oldestFree !== undefined && now.getTime() - oldestFree > UNJUDGED_WARN_MS;
   const names = unjudged.slice(0, LISTED).map(listed);
   const more = unjudged.length - names.length;
   const list = `${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
@@ -36,14 +36,31 @@ export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | u
   // The time, not the age: the dashboard shows the note, and is rewritten only when it changes.
   const age =
     oldest === undefined ? "" : `; the oldest was created ${new Date(oldest).toISOString()}`;
+  // Late is said of the pods no gate holds: their oldest is named when a gated one is older.
+  const free =
+    late && oldestFree !== oldest
+      ? `; the oldest not held by scheduling gates was created ${new Date(oldestFree).toISOString()}`
+      : "";
   const advice = late
-    ? `, more than ${formatDuration(UNJUDGED_WARN_MS)}: check that the scheduler runs, that their schedulerName is one a scheduler serves, and their schedulingGates`
+    ? `${free}, more than ${formatDuration(UNJUDGED_WARN_MS)}: check that the scheduler runs and that their schedulerName is one a scheduler serves`
     : "";
   return {
     level: late ? "warning" : "info",
     subject: "unjudged-pods",
     message: `${count} not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) ${adds} no node: ${list}${age}${advice}`,
   };
+}
+
+/** The earliest creation time of `pods` that can be read, in ms; undefined when none can. */
+function oldestCreated(pods: readonly PodInfo[]): number | undefined {
+  const created = pods
+    .map((pod) => Date.parse(pod.createdAt))
+    .filter((time) => !Number.isNaN(time));
+  return created.length > 0 ? Math.min(...created) : undefined;
+}
+
+function gated(pod: PodInfo): boolean {
+  return (pod.schedulingGates ?? []).length > 0;
 }
 
 /** A pod as the note names it, with the scheduling gates that hold it, when any. */

@@ -37,7 +37,36 @@ describe("unjudgedPendingNote", () => {
     );
     expect(note?.level).toBe("warning");
     expect(note?.message).toBe(
-      `7 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/job-0, batch/job-1, batch/job-2, batch/job-3, batch/job-4 and 2 more; the oldest was created ${CREATED}, more than 5m: check that the scheduler runs, that their schedulerName is one a scheduler serves, and their schedulingGates`,
+      `7 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/job-0, batch/job-1, batch/job-2, batch/job-3, batch/job-4 and 2 more; the oldest was created ${CREATED}, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves`,
+    );
+  });
+
+  it("keeps a pod held by scheduling gates information however long it waits", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [unjudged("batch/queued", { schedulingGates: ["kueue.x-k8s.io/admission"] })],
+    });
+    expect(unjudgedPendingNote(snapshot, at("2025-06-07T11:00:00.000Z"))).toEqual({
+      level: "info",
+      subject: "unjudged-pods",
+      message: `1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: batch/queued (scheduling gate kueue.x-k8s.io/admission); the oldest was created ${CREATED}`,
+    });
+  });
+
+  it("warns of the pods no gate holds by their own age, beside an older gated one", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [
+        unjudged("batch/queued", { schedulingGates: ["kueue.x-k8s.io/admission"] }),
+        unjudged("web/new", { createdAt: "2025-06-06T11:50:00.000Z" }),
+      ],
+    });
+    // Ten minutes after the gated pod was made, the other one is new: information.
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:52:00.000Z"))?.level).toBe("info");
+    const late = unjudgedPendingNote(snapshot, at("2025-06-06T11:56:00.000Z"));
+    expect(late?.level).toBe("warning");
+    expect(late?.message).toBe(
+      `2 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/queued (scheduling gate kueue.x-k8s.io/admission), web/new; the oldest was created ${CREATED}; the oldest not held by scheduling gates was created 2025-06-06T11:50:00.000Z, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves`,
     );
   });
 
