@@ -71,9 +71,35 @@ export function roundUp(value: number, step: number): number {
   return step > 0 ? Math.ceil(value / step) * step : Math.ceil(value);
 }
 
-/** |to − from| / from in %, one decimal. */
+/** |to − from| / from in %, unrounded. */
 export function relativeChange(from: number, to: number): number {
-  return Math.round((Math.abs(to - from) / from) * 1000) / 10;
+  return (Math.abs(to - from) / from) * 100;
+}
+
+/**
+ * Whether TO differs from FROM by more than TOLERANCE %: compared on the amounts themselves
+ * (whole millicores and bytes), so neither rounding nor a fraction inexact in binary moves a
+ * change across the tolerance.
+ */
+export function beyondTolerance(from: number, to: number, tolerance: number): boolean {
+  return Math.abs(to - from) * 100 > tolerance * from;
+}
+
+/**
+ * The change from FROM to TO in % as shown: one decimal, or as many more as it takes to stay on
+ * the side of TOLERANCE the change is on (a change of 20.04 % beside a tolerance of 20 % is
+ * shown as 20.04, not as 20.0).
+ */
+export function shownChange(from: number, to: number, tolerance?: number): number {
+  const percent = relativeChange(from, to);
+  if (tolerance === undefined) return Math.round(percent * 10) / 10;
+  const side = Math.sign(Math.abs(to - from) * 100 - tolerance * from);
+  for (let digits = 1; digits <= 12; digits++) {
+    const scale = 10 ** digits;
+    const shown = Math.round(percent * scale) / scale;
+    if (Math.sign(shown - tolerance) === side) return shown;
+  }
+  return percent;
 }
 
 /**
@@ -292,7 +318,7 @@ function withProposal(
   if (current === proposed) return { ...decision, hold: { kind: "unchanged" } };
   const triggers = triggersFor(input, decision.steps, proposed);
   if (triggers.length === 0) {
-    const percent = current === undefined ? 0 : relativeChange(current, proposed);
+    const percent = current === undefined ? 0 : shownChange(current, proposed, input.tolerance);
     return { ...decision, hold: { kind: "within-tolerance", percent, tolerance: input.tolerance } };
   }
   if (input.onlyIncrease && current !== undefined && proposed < current)
@@ -355,9 +381,12 @@ function triggersFor(
     triggers.push({ kind: "below-lower-bound", bound: recommendation.lowerBound });
   if (fromTarget && recommendation.upperBound !== undefined && current > recommendation.upperBound)
     triggers.push({ kind: "above-upper-bound", bound: recommendation.upperBound });
-  const percent = relativeChange(current, proposed);
-  if (fromTarget && percent > input.tolerance)
-    triggers.push({ kind: "beyond-tolerance", percent, tolerance: input.tolerance });
+  if (fromTarget && beyondTolerance(current, proposed, input.tolerance))
+    triggers.push({
+      kind: "beyond-tolerance",
+      percent: shownChange(current, proposed, input.tolerance),
+      tolerance: input.tolerance,
+    });
   return triggers;
 }
 

@@ -1,5 +1,5 @@
 import { formatCpu, formatMemory } from "../planning/quantity.ts";
-import { relativeChange } from "./decide-resource.ts";
+import { shownChange } from "./decide-resource.ts";
 import type {
   ContainerRightsizing,
   DerivationStep,
@@ -87,7 +87,9 @@ export function explainResource(decision: ResourceDecision): string {
   const data = dataText(decision);
   if (decision.action === "change" && decision.proposed !== undefined) {
     // From no request, or from 0, a change has no relative size.
-    const change = decision.current ? ` (${signed(decision.current, decision.proposed)})` : "";
+    const change = decision.current
+      ? ` (${signed(decision.current, decision.proposed, decision.triggers)})`
+      : "";
     const limit =
       decision.proposedLimit === undefined
         ? ""
@@ -100,8 +102,10 @@ export function explainResource(decision: ResourceDecision): string {
   return `${decision.resource} request ${current} kept: ${hold}${data}`;
 }
 
-function signed(from: number, to: number): string {
-  return `${to >= from ? "+" : "−"}${relativeChange(from, to)} %`;
+/** The change in %, shown as its tolerance trigger shows it when it has one. */
+function signed(from: number, to: number, triggers: readonly RightsizeTrigger[]): string {
+  const tolerance = triggers.find((trigger) => trigger.kind === "beyond-tolerance")?.tolerance;
+  return `${to >= from ? "+" : "−"}${shownChange(from, to, tolerance)} %`;
 }
 
 function dataText(decision: ResourceDecision): string {

@@ -1,6 +1,6 @@
 import { InputError } from "../errors.ts";
 import type { PlanNote } from "../planning/proposal.ts";
-import { relativeChange } from "./decide-resource.ts";
+import { shownChange } from "./decide-resource.ts";
 import { explainWorkload } from "./explain-rightsizing.ts";
 import type { RepoIndex } from "./repo-index.ts";
 import type {
@@ -31,7 +31,7 @@ export function importanceOf(workloads: readonly WorkloadRightsizing[]): Rightsi
     const percent =
       decision.current === undefined || decision.current === 0
         ? Number.POSITIVE_INFINITY
-        : relativeChange(decision.current, decision.proposed);
+        : shownChange(decision.current, decision.proposed);
     change = Math.max(change, percent);
   }
   return { oom, change };

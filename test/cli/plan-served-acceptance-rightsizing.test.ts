@@ -314,6 +314,32 @@ spec:
     ]);
   });
 
+  it("changes a request 20.04 % from the target under a tolerance of 20 %, and shows that", async () => {
+    // 2500m → 3001m: 20.0 % to one decimal, more than 20 % all the same.
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("home", "hass", { cpu: "3001m", memory: "512Mi" }),
+      runningPod("home", "hass", { requests: { cpu: "2500m", memory: "512Mi" } }),
+    ]);
+    const values = `controllers:
+  main:
+    containers:
+      app:
+        resources:
+          requests:
+            cpu: 2500m
+            memory: 512Mi
+`;
+    const infra = files("{ steps: { cpu: 1m } }", { "apps/hass/values.yaml": values });
+    const [proposal] = resourceProposals(await served.plan(infra));
+    expect(proposal?.changes.map((c) => [c.path, c.before, c.after])).toEqual([
+      ["controllers.main.containers.app.resources.requests.cpu", "2500m", "3001m"],
+    ]);
+    expect(proposal?.reasons).toContain(
+      "    cpu request 2500m → 3001m (+20.04 %): VPA target 3001m [VPA bounds 10m–4, uncapped target 3001m]; because it differs by 20.04 % (tolerance 20 %)",
+    );
+  });
+
   it("says how the proposed value was reached when it equals the request", async () => {
     // 15m rounded up to the 10m step is 20m, the request itself.
     const served = await serveForTest([

@@ -169,6 +169,35 @@ describe("decideResource: whether it matters", () => {
     );
   });
 
+  it("compares the change itself with the tolerance, and shows it on its side of it", () => {
+    // 2500m → 3001m is 20.04 %: beyond 20 %, though it is 20.0 % to one decimal.
+    const recommendation = { target: 3001, lowerBound: 1000, upperBound: 4000 };
+    const beyond = decideResource(cpu({ current: 2500, recommendation, step: 1 }));
+    expect(beyond).toMatchObject({
+      action: "change",
+      proposed: 3001,
+      triggers: [{ kind: "beyond-tolerance", percent: 20.04, tolerance: 20 }],
+    });
+    expect(explainResource(beyond)).toBe(
+      "cpu request 2500m → 3001m (+20.04 %): VPA target 3001m [VPA bounds 1–4]; because it differs by 20.04 % (tolerance 20 %)",
+    );
+    // 2500m → 2001m is 19.96 %: within, and not shown as 20.0 % beside it.
+    const within = decideResource(
+      cpu({ current: 2500, recommendation: { ...recommendation, target: 2001 }, step: 1 }),
+    );
+    expect(within.hold).toEqual({ kind: "within-tolerance", percent: 19.96, tolerance: 20 });
+    // A change of exactly the tolerance is within it.
+    const exact = decideResource(
+      cpu({ current: 2500, recommendation: { ...recommendation, target: 3000 }, step: 1 }),
+    );
+    expect(exact.hold).toEqual({ kind: "within-tolerance", percent: 20, tolerance: 20 });
+    // Away from the tolerance one decimal is enough.
+    const far = decideResource(
+      cpu({ current: 2500, recommendation: { ...recommendation, target: 3333 }, step: 1 }),
+    );
+    expect(far.triggers).toEqual([{ kind: "beyond-tolerance", percent: 33.3, tolerance: 20 }]);
+  });
+
   it("changes a request outside the VPA bounds even within the tolerance", () => {
     const decision = decideResource(
       cpu({ current: 290, recommendation: { target: 320, lowerBound: 300, upperBound: 900 } }),
