@@ -2,9 +2,8 @@ import { type DrainBlocker, evictablePods, isExpendable } from "./blockers.ts";
 import { podKey } from "./cluster-index.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type { BulkProjection, BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
-import { packOntoNodes, unplacedReports } from "./packing.ts";
-import { peerRules } from "./peer-rules.ts";
-import { cordonedPods, type PoolContext, schedulableBins } from "./pool-context.ts";
+import { unplacedReports } from "./packing.ts";
+import { cordonedPods, type PoolContext, placeMoving } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequests } from "./projection.ts";
 import { nodesToRemove } from "./removal.ts";
@@ -241,12 +240,7 @@ function pendingStop(
   const cordoned = cordonedPods(input.context, names);
   const moving = [...input.pendingOnExisting, ...cordoned.pods];
   if (moving.length === 0) return undefined;
-  const bins = schedulableBins(input.context, ...names);
-  const unplaced = packOntoNodes(
-    moving,
-    bins,
-    peerRules(input.context.index, moving, [...names, ...cordoned.nodes]),
-  );
+  const { unplaced } = placeMoving(input.context, moving, names, cordoned.nodes);
   return unplaced.length > 0
     ? {
         kind: "pods-fit",

@@ -19,6 +19,7 @@ import type {
   BulkStop,
   Hold,
   NodeDecision,
+  OutsidePlacement,
   PullRequestCloseReason,
   RequestsCheck,
   ScaleDownCondition,
@@ -907,7 +908,7 @@ export function conditionText(
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `the pods of ${condition.node}${alsoMovingText(condition)} fit on the other nodes: unknown, so not met (${podsFitUnreadText(condition.node, condition.unread)})`;
-      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoMovingText(condition)} ${condition.pods === 1 && !condition.cordoned && !condition.pending ? "fits" : "fit"} on the other nodes: ${mark}${parenthesised([...(condition.causes.length > 0 ? [unplacedText(condition.causes, condition.uncounted)] : []), ...(condition.dropped ? [droppedText(condition.dropped)] : [])])}`;
+      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoMovingText(condition)} ${condition.pods === 1 && !condition.cordoned && !condition.pending ? "fits" : "fit"} on the other nodes: ${mark}${parenthesised([...(condition.outside ?? []).map(outsideText), ...(condition.causes.length > 0 ? [unplacedText(condition.causes, condition.uncounted)] : []), ...(condition.dropped ? [droppedText(condition.dropped)] : [])])}`;
     case "projection":
       // Unknown is no figure to compare: "cpu after removal unknown < 70 %" would read as one.
       if (condition.projected === undefined)
@@ -918,6 +919,15 @@ export function conditionText(
         ? `${condition.node} is the pool's last node, and newNode tells a new node's shape without it: met`
         : `${condition.node} is the pool's last node: not met (${lastNodeStaysText(condition)})`;
   }
+}
+
+/**
+ * Pods that go to a node in no pool, the pool's own having no room for them: `default/x goes to
+ * talos-cp-1, a control plane in no pool`.
+ */
+function outsideText(placement: OutsidePlacement): string {
+  const what = placement.controlPlane ? "a control plane in no pool" : "a node no pool selects";
+  return `${placement.pods.join(", ")} ${placement.pods.length === 1 ? "goes" : "go"} to ${placement.node}, ${what}`;
 }
 
 /** ` (a; b)`, or nothing without parts. */
@@ -1122,7 +1132,7 @@ function unplacedText(
   for (const entry of causes) {
     if (entry.cause === "room" && entry.resources)
       parts.push(
-        `no room for ${entry.pod}: ${entry.afterOthers ? "once the pods placed before it take their room, " : ""}it needs more ${entry.resources.join(" and ")} than any other node of the pool has free`,
+        `no room for ${entry.pod}: ${entry.afterOthers ? "once the pods placed before it take their room, " : ""}it needs more ${entry.resources.join(" and ")} than any other node of the pool${entry.outside ? `, or ${entry.outside.join(" or ")},` : ""} has free`,
       );
     else if (entry.cause === "volume-unknown")
       parts.push(`${entry.pod}: ${volumeUnknownText(entry.claims ?? [])}`);

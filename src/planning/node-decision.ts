@@ -388,6 +388,11 @@ export type ScaleDownCondition =
       /** For each pod of `unplaced`: why it found no node. */
       causes: UnplacedReport[];
       /**
+       * The pods placed on nodes in no pool (an untainted control plane, a node no pool
+       * selects), by node, when the pool's own nodes had no room for them.
+       */
+      outside?: OutsidePlacement[];
+      /**
        * When a pod found no room, or rules kept it off the nodes with room: the pool's other
        * nodes whose room was not counted, and why (not Ready, cordoned, or its room unknown).
        */
@@ -412,6 +417,14 @@ export type ScaleDownCondition =
    * node could still be told from the config alone, with nothing the pool's nodes have missing.
    */
   | ({ kind: "last-node"; met: boolean; node: string } & NewNodeGaps);
+
+/** Pods of a node that goes placed on a node in no pool, by key. */
+export interface OutsidePlacement {
+  node: string;
+  /** The node is a control plane (its NoSchedule taint gone, or tolerated by the pods). */
+  controlPlane?: true;
+  pods: string[];
+}
 
 export interface ScaleDownReport {
   enabled: boolean;

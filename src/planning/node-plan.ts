@@ -49,12 +49,14 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
     pools.map((pool) => [pool.name, poolMembers(input.snapshot.nodes, pool.selector)]),
   );
   const bins = clusterBins(input.snapshot.nodes, index);
+  const pooled = new Set([...members.values()].flat());
+  const unpooled = input.snapshot.nodes.filter((node) => !pooled.has(node));
   let pending: readonly PodInfo[] = index.pending;
   const evaluated: Evaluated[] = [];
   for (const pool of pools) {
     const facts = input.repo.find((entry) => entry.pool === pool.name);
     const own = members.get(pool.name) ?? [];
-    const context = poolContext(input, pool, facts, index, own, sharedBins(bins, own));
+    const context = poolContext(input, pool, facts, index, own, sharedBins(bins, own), unpooled);
     const overlap = overlapping(pool, own, members);
     if (overlap) context.overlap = overlap;
     const up = evaluateScaleUp(context, pending);
@@ -85,12 +87,17 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
   // Pending pods counted on a node's room, whichever pool's packing put them there: removing
   // the node must leave them room elsewhere.
   const placedOn = new Map<string, PodInfo[]>();
+  const names = new Set(unpooled.map((node) => node.name));
+  const unpooledPending: { pod: PodInfo; node: string }[] = [];
   for (const { up } of evaluated)
     for (const { pod, node } of up.pending.placedOnExisting) {
+      if (names.has(node)) unpooledPending.push({ pod, node });
       const list = placedOn.get(node);
       if (list) list.push(pod);
       else placedOn.set(node, [pod]);
     }
+  // The room they were counted on outside the pools is theirs, not free for a node's pods.
+  for (const { context } of evaluated) context.unpooledPending = unpooledPending;
   return evaluated.map(({ context, up }) =>
     planPool(
       input,
@@ -271,6 +278,7 @@ function poolContext(
   index: ClusterIndex,
   members: NodeInfo[],
   existingBins: Bin[],
+  unpooled: NodeInfo[],
 ): PoolContext {
   const ready = members.filter((node) => node.ready);
   const measured = measuredNodes(members);
@@ -294,6 +302,7 @@ function poolContext(
       memory: poolRequestsHistory(pool.name, input.history, measured, "memory"),
     },
     existingBins,
+    unpooled,
   };
   if (facts) context.facts = facts;
   if (facts?.currentValue !== undefined) context.current = facts.currentValue;

@@ -30,6 +30,11 @@ export interface Bin {
   name: string;
   traits: NodeTraits;
   room: Room;
+  /**
+   * A node outside the pool being judged (a control plane, a node no pool selects): why a pod
+   * found no node does not speak of such a node its own placement rules keep it off.
+   */
+  outside?: true;
 }
 
 /** The node to add, as far as placing pods goes. */
@@ -381,6 +386,8 @@ export interface UnplacedPod {
   afterOthers?: true;
   /** For `volume-unknown`: the claims whose volume was not found, and why. */
   claims?: { claim: string; why?: string }[];
+  /** For `room` with `resources`: the nodes outside the pool among those judged. */
+  outside?: string[];
 }
 
 /**
@@ -398,12 +405,14 @@ function unknownVolumes(pod: PodInfo): { claim: string; why?: string }[] {
 /**
  * Places `pods` on `bins` first-fit decreasing, without adding nodes: whether the pods of a node
  * to remove fit on the others. Returns the pods that found no node, each with why (judged on the
- * bins as the others left them). `bins` are used up in place.
+ * bins as the others left them); `placed`, when given, gets the bin each other pod went to.
+ * `bins` are used up in place.
  */
 export function packOntoNodes(
   pods: readonly PodInfo[],
   bins: Bin[],
   rules?: PeerRules,
+  placed?: Map<PodInfo, Bin>,
 ): UnplacedPod[] {
   const unplaced: Sized[] = [];
   // The room each node has before any pod moves, to tell a pod that fits alone from one that
@@ -411,7 +420,10 @@ export function packOntoNodes(
   const free = bins.map((bin) => copyRoom(bin.room));
   const tryPlace = (entry: Sized) => {
     const bin = firstFit(entry.pod, entry.demand, bins, rules);
-    if (bin) take(bin, entry.pod, entry.demand, rules);
+    if (bin) {
+      take(bin, entry.pod, entry.demand, rules);
+      placed?.set(entry.pod, bin);
+    }
     return bin !== undefined;
   };
   const unknown = (pod: PodInfo) =>
@@ -438,26 +450,38 @@ function unplacedPod(
   const claims = unknownVolumes(pod);
   if (claims.length > 0) return { pod, cause: "volume-unknown", claims };
   if (pod.resourceClaims) return { pod, cause: "claims-unknown" };
-  if (bins.length === 0) return { pod, cause: "no-node" };
-  for (const bin of bins) {
+  // A node outside the pool that the pod's own rules keep it off (a control plane's taint) is
+  // no node it could go to: the pod's account speaks of the pool's nodes and those it admits.
+  const judged = bins.flatMap((bin, at) =>
+    bin.outside && placementConflict(pod, bin.traits) !== undefined
+      ? []
+      : [{ bin, before: free[at] as Room }],
+  );
+  if (judged.length === 0) return { pod, cause: "no-node" };
+  for (const { bin } of judged) {
     if (!fitsIn(entry.demand, bin.room)) continue;
     const conflict = placementConflict(pod, bin.traits) ?? (rules && peerConflict(rules, pod, bin));
     if (conflict) return { pod, cause: conflict };
   }
   const resources = shortEverywhere(
     entry.demand,
-    bins.map((bin) => bin.room),
+    judged.map(({ bin }) => bin.room),
   );
   if (resources.length === 0) return { pod, cause: "room" };
+  const outside = judged.flatMap(({ bin }) => (bin.outside ? [bin.name] : []));
   // "More than any node has free" reads as the cluster now: say so when the room it lacks was
   // there, on a node its own rules let it onto, before the others that move took it.
-  const afterOthers = bins.some(
-    (bin, at) =>
-      fitsIn(entry.demand, free[at] as Room) && placementConflict(pod, bin.traits) === undefined,
+  const afterOthers = judged.some(
+    ({ bin, before }) =>
+      fitsIn(entry.demand, before) && placementConflict(pod, bin.traits) === undefined,
   );
-  return afterOthers
-    ? { pod, cause: "room", resources, afterOthers }
-    : { pod, cause: "room", resources };
+  return {
+    pod,
+    cause: "room",
+    resources,
+    ...(afterOthers ? { afterOthers } : {}),
+    ...(outside.length > 0 ? { outside } : {}),
+  };
 }
 
 /** Why each pod found no node, as a decision reports it. */
@@ -470,16 +494,22 @@ export interface UnplacedReport {
   afterOthers?: true;
   /** For `volume-unknown`: the claims whose volume was not found, and why. */
   claims?: { claim: string; why?: string }[];
+  /**
+   * For `room` with `resources`: the nodes outside the pool (a control plane, a node no pool
+   * selects) whose room was judged beside the pool's, as the pod's rules let it onto them.
+   */
+  outside?: string[];
 }
 
 /** The decision's account of pods that found no node: each by its key, with why. */
 export function unplacedReports(unplaced: readonly UnplacedPod[]): UnplacedReport[] {
-  return unplaced.map(({ pod, cause, resources, afterOthers, claims }) => ({
+  return unplaced.map(({ pod, cause, resources, afterOthers, claims, outside }) => ({
     pod: podKey(pod),
     cause,
     ...(resources ? { resources } : {}),
     ...(afterOthers ? { afterOthers } : {}),
     ...(claims ? { claims } : {}),
+    ...(outside ? { outside } : {}),
   }));
 }
 

@@ -1,12 +1,13 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
 import { evictablePods } from "./blockers.ts";
-import type { ClusterIndex } from "./cluster-index.ts";
-import type { BoundsReport, Resource } from "./node-decision.ts";
+import { type ClusterIndex, podKey } from "./cluster-index.ts";
+import type { BoundsReport, OutsidePlacement, Resource } from "./node-decision.ts";
 import type { PoolRepoFacts } from "./node-plan-input.ts";
 import type { NodeShape, ShapeUnknown } from "./node-shape.ts";
-import type { Bin } from "./packing.ts";
+import { type Bin, packOntoNodes, type UnplacedPod } from "./packing.ts";
+import { peerRules, placePeer } from "./peer-rules.ts";
 import { isCordoned } from "./pool-members.ts";
-import { freeRoom } from "./room.ts";
+import { freeRoom, podDemand, takeFrom } from "./room.ts";
 import type { NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
 import type { ResourceUtilisation, TimedPercent } from "./utilisation.ts";
 
@@ -39,6 +40,19 @@ export interface PoolContext {
    * pending pods take is gone for the next.
    */
   existingBins: Bin[];
+  /**
+   * The nodes in no pool: control planes and the nodes no pool's selector matches. The planner
+   * never removes them, so the pods of a node that goes may move into their room, as the
+   * scheduler would put them there; other pools' nodes are not offered (another pool may remove
+   * one in the same plan).
+   */
+  unpooled: NodeInfo[];
+  /**
+   * Pending pods the plan counted on the room of `unpooled` nodes (whichever pool's packing put
+   * them there), with the node: that room is theirs, not the moving pods'. Set once every pool's
+   * pending pods were placed.
+   */
+  unpooledPending?: { pod: PodInfo; node: string }[];
   /** Nodes of this pool that other pools' selectors match too, and those pools. */
   overlap?: { nodes: string[]; pools: string[] };
 }
@@ -59,16 +73,69 @@ export function clusterBins(nodes: readonly NodeInfo[], index: ClusterIndex): Ma
   return bins;
 }
 
+/** Where the pods of the nodes that go were placed, as far as packing found room. */
+export interface MoveResult {
+  unplaced: UnplacedPod[];
+  /** The pods placed on nodes in no pool, by node, in the order the nodes are offered. */
+  outside: OutsidePlacement[];
+}
+
 /**
- * Nodes of the pool that can take pods now (Ready, not cordoned, room known), with their
- * free room; the nodes named in `except` are left out. A cordoned node is left out whatever the
- * pods tolerate: it is usually being drained, so the pods of a node to remove do not go there.
+ * Places `moving` (the pods of the nodes in `removed`, with those of `leaving`, cordoned nodes on
+ * their way out, and pending pods counted on the pool's room) on the nodes that can take them:
+ * the pool's other nodes first, then the nodes in no pool, each with its taints, labels, pods
+ * and room, and the room pending pods were counted on there taken first. The rules that depend
+ * on other pods see the pods of `removed` and `leaving` gone.
  */
-export function schedulableBins(context: PoolContext, ...except: string[]): Bin[] {
+export function placeMoving(
+  context: PoolContext,
+  moving: readonly PodInfo[],
+  removed: readonly string[],
+  leaving: readonly string[],
+): MoveResult {
+  const bins = schedulableBins(context, removed);
+  const byName = new Map(bins.map((bin) => [bin.name, bin]));
+  const held = (context.unpooledPending ?? []).flatMap(({ pod, node }) => {
+    const bin = byName.get(node);
+    return bin?.outside ? [{ pod, bin }] : [];
+  });
+  const rules = peerRules(
+    context.index,
+    held.length > 0 ? [...moving, ...held.map((entry) => entry.pod)] : moving,
+    [...removed, ...leaving],
+  );
+  for (const { pod, bin } of held) {
+    takeFrom(bin.room, podDemand(pod));
+    if (rules) placePeer(rules, pod, bin);
+  }
+  const placed = new Map<PodInfo, Bin>();
+  const unplaced = packOntoNodes(moving, bins, rules, placed);
+  const outside: OutsidePlacement[] = [];
+  for (const bin of bins) {
+    if (!bin.outside) continue;
+    const pods = moving.filter((pod) => placed.get(pod) === bin).map(podKey);
+    if (pods.length === 0) continue;
+    const controlPlane = context.index.nodes.get(bin.name)?.controlPlane === true;
+    outside.push({ node: bin.name, ...(controlPlane ? { controlPlane } : {}), pods });
+  }
+  return { unplaced, outside };
+}
+
+/**
+ * Nodes that can take the pods of a node that goes now (Ready, not cordoned, room known), with
+ * their free room: the pool's own (those in `except` aside), then the nodes in no pool. A
+ * cordoned node is left out whatever the pods tolerate: it is usually being drained, so the
+ * pods of a node to remove do not go there.
+ */
+function schedulableBins(context: PoolContext, except: readonly string[]): Bin[] {
   const bins: Bin[] = [];
   for (const node of context.ready) {
     const bin = except.includes(node.name) ? undefined : binOf(node, context.index, false);
     if (bin) bins.push(bin);
+  }
+  for (const node of context.unpooled) {
+    const bin = binOf(node, context.index, false);
+    if (bin) bins.push({ ...bin, outside: true });
   }
   return bins;
 }

@@ -8,9 +8,8 @@ import type {
   ScaleDownReport,
   UncountedNode,
 } from "./node-decision.ts";
-import { packOntoNodes, type UnplacedCause, unplacedReports } from "./packing.ts";
-import { peerRules } from "./peer-rules.ts";
-import { cordonedPods, type PoolContext, schedulableBins } from "./pool-context.ts";
+import { type UnplacedCause, unplacedReports } from "./packing.ts";
+import { cordonedPods, type PoolContext, placeMoving } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequests } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
@@ -166,11 +165,7 @@ function removalConditions(
   // The pods of a cordoned node (one about to be drained) need room on the nodes left too.
   const cordoned = cordonedPods(context, [node.name]);
   const moving = [...pods, ...pendingOnExisting, ...cordoned.pods];
-  const unplaced = packOntoNodes(
-    moving,
-    schedulableBins(context, node.name),
-    peerRules(context.index, moving, [node.name, ...cordoned.nodes]),
-  );
+  const { unplaced, outside } = placeMoving(context, moving, [node.name], cordoned.nodes);
   const uncounted = uncountedNodes(context, node.name);
   const projections = projectionConditions(context, node, checks);
   const conditions: ScaleDownCondition[] = [
@@ -202,6 +197,7 @@ function removalConditions(
       ...(pendingOnExisting.length > 0 ? { pending: pendingOnExisting.length } : {}),
       unplaced: unplaced.map((entry) => podKey(entry.pod)),
       causes: unplacedReports(unplaced),
+      ...(outside.length > 0 ? { outside } : {}),
       // "No room on any other node", or "none of the nodes with room", would read as wrong
       // beside a node with room that takes no pods.
       ...(unplaced.some((entry) => !UNJUDGED.has(entry.cause)) && uncounted.length > 0

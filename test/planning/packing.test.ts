@@ -172,6 +172,43 @@ describe("packOntoNodes", () => {
     expect(kept).toEqual([expect.objectContaining({ cause: "room", resources: ["cpu"] })]);
     expect(kept[0]).not.toHaveProperty("afterOthers");
   });
+
+  it("places a pod on a node outside the pool only once the pool's own are full, and says where", () => {
+    const cp: Bin = { ...bin("cp", room(2000, GI)), outside: true };
+    const w1 = bin("w1", room(1500, GI));
+    const placed = new Map<PodInfo, Bin>();
+    const pods = [pendingPod("a", { cpu: "1" }), pendingPod("b", { cpu: "1" })];
+    expect(packOntoNodes(pods, [w1, cp], undefined, placed)).toEqual([]);
+    expect([...placed].map(([pod, to]) => [podKey(pod), to.name])).toEqual([
+      ["default/a", "w1"],
+      ["default/b", "cp"],
+    ]);
+  });
+
+  it("names the nodes outside the pool among those short of room, and leaves out one the pod's taints rule out", () => {
+    const cp: Bin = { ...bin("cp", room(2000, GI)), outside: true };
+    const short = packOntoNodes([pendingPod("a", { cpu: "3" })], [bin("w1", room(2500, GI)), cp]);
+    expect(short).toEqual([
+      expect.objectContaining({ cause: "room", resources: ["cpu"], outside: ["cp"] }),
+    ]);
+    // A tainted control plane with room is no node this pod could go to: not "taints", and
+    // with no pool node left, no node at all.
+    const tainted: Bin = {
+      ...cp,
+      traits: {
+        ...cp.traits,
+        taints: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }],
+      },
+    };
+    const ruledOut = packOntoNodes(
+      [pendingPod("b", { cpu: "3" })],
+      [bin("w1", room(2500, GI)), tainted],
+    );
+    expect(ruledOut).toEqual([expect.objectContaining({ cause: "room", resources: ["cpu"] })]);
+    expect(ruledOut[0]).not.toHaveProperty("outside");
+    const alone = packOntoNodes([pendingPod("c", { cpu: "1" })], [tainted]);
+    expect(alone).toEqual([expect.objectContaining({ cause: "no-node" })]);
+  });
 });
 
 const podArb = fc.record({

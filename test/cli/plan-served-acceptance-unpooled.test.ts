@@ -1,0 +1,201 @@
+/**
+ * Scale-down onto the room of nodes the planner never removes, as an operator checks it against
+ * `plan --kubeconfig`: each expectation was written before the plan was read, from what the
+ * kube-scheduler does with the pods a drain evicts (any Ready, schedulable node that admits them,
+ * in a pool or not) and cluster-autoscaler's scale-down simulation, which places them on every
+ * node it does not remove. A control plane Talos leaves untainted
+ * (`allowSchedulingOnControlPlanes`) or a node no pool selects takes them; a control plane with
+ * its NoSchedule taint takes only the pods that tolerate it; a cordoned or not Ready node none.
+ *
+ * The pods are Blocky DNS replicas with required anti-affinity on the hostname, one on each of
+ * the four workers: removing talos-worker-4 leaves its replica no worker to go to, whatever the
+ * room, so the node outside the pool decides.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { freshNodeMetrics, type PlanJson, pod, type Raw, worker } from "./served-cluster.ts";
+import { cluster, config, FOUR, plan, poolNote, tfvars } from "./served-plan.ts";
+
+const BLOCKY = { "app.kubernetes.io/name": "blocky" };
+
+const APART = {
+  podAntiAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: [
+      { labelSelector: { matchLabels: BLOCKY }, topologyKey: "kubernetes.io/hostname" },
+    ],
+  },
+};
+
+const CONTROL_PLANE_TAINT = {
+  key: "node-role.kubernetes.io/control-plane",
+  operator: "Exists",
+  effect: "NoSchedule",
+};
+
+/** A Blocky replica (100m, 128 MiB) on each worker, none sharing a node. */
+function replicas(tolerations?: Raw[]): Raw[] {
+  return FOUR.map((node, index) =>
+    pod("dns", `blocky-5c8d7f6b9-rep0${index + 1}`, {
+      node,
+      cpu: "100m",
+      memory: "128Mi",
+      labels: BLOCKY,
+      affinity: APART,
+      ...(tolerations ? { tolerations } : {}),
+    }),
+  );
+}
+
+const REPLICA_4 = "dns/blocky-5c8d7f6b9-rep04";
+
+/** `objects` with the control plane's NoSchedule taint gone, as Talos leaves it when told to. */
+function untainted(objects: Raw[]): Raw[] {
+  return objects.map((object) => {
+    if (object.kind !== "Node" || (object.metadata as Raw).name !== "talos-cp-1") return object;
+    const { taints: _taints, ...spec } = object.spec as Raw;
+    return { ...object, spec };
+  });
+}
+
+/** Four workers counted by the repo, judged on metrics-server's sample (unneededTime 0). */
+const NOW_FOUR = {
+  tfvars: tfvars(4),
+  config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
+};
+
+/**
+ * The same pool selecting the nodes without a `dedicated` label: talos-nas-1, dedicated to
+ * storage, is in no pool.
+ */
+const NOW_FOUR_NAS = {
+  tfvars: tfvars(4),
+  config: config({
+    "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:",
+    "key: node-role.kubernetes.io/control-plane": "key: dedicated",
+  }),
+};
+
+/** A storage worker no pool selects, with its own metrics. */
+function nas(options: { ready?: boolean; unschedulable?: boolean } = {}): Raw[] {
+  return [
+    worker("talos-nas-1", { ...options, labels: { dedicated: "storage" } }),
+    freshNodeMetrics("talos-nas-1", "300m", "1Gi"),
+  ];
+}
+
+/** The scale-down condition of `kind`, from the proposal or, with none, the pool's note. */
+function condition(output: PlanJson, kind: string): Raw | undefined {
+  const decision =
+    output.proposals[0]?.decision ??
+    output.notes.find((entry) => entry.subject === "pool/workers")?.decision;
+  const scaleDown = (decision as Raw | undefined)?.scaleDown as { conditions: Raw[] } | undefined;
+  return scaleDown?.conditions.find((entry) => entry.kind === kind);
+}
+
+describe("plan acceptance, scale-down onto a control plane", () => {
+  it("removes talos-worker-4 when its replica fits only on the untainted control plane, and says it goes there", async () => {
+    const output = await plan([...untainted(cluster(FOUR)), ...replicas()], NOW_FOUR);
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+    expect(output.proposals[0]?.reasons).toContain(
+      `  scale-down: 1 pod of talos-worker-4 fits on the other nodes: met (${REPLICA_4} goes to talos-cp-1, a control plane in no pool)`,
+    );
+    expect(condition(output, "pods-fit")).toMatchObject({
+      met: true,
+      outside: [{ node: "talos-cp-1", controlPlane: true, pods: [REPLICA_4] }],
+    });
+  });
+
+  it("keeps talos-worker-4 when the control plane keeps its NoSchedule taint", async () => {
+    const output = await plan([...cluster(FOUR), ...replicas()], NOW_FOUR);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      `not removed: not every pod of talos-worker-4 fits on the other nodes (${REPLICA_4}: required pod anti-affinity keeps it off the nodes with room)`,
+    );
+    const fit = condition(output, "pods-fit");
+    expect(fit).toMatchObject({ met: false, unplaced: [REPLICA_4] });
+    expect(fit).not.toHaveProperty("outside");
+  });
+
+  it("removes talos-worker-4 onto the tainted control plane when the replicas tolerate its taint", async () => {
+    const output = await plan([...cluster(FOUR), ...replicas([CONTROL_PLANE_TAINT])], NOW_FOUR);
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      `(${REPLICA_4} goes to talos-cp-1, a control plane in no pool)`,
+    );
+  });
+
+  it("names the untainted control plane among the nodes without the GPU a pod of talos-worker-4 needs", async () => {
+    const whisper = pod("media", "whisper-6c8d9f7b5-gpu01", {
+      node: "talos-worker-4",
+      cpu: "100m",
+      memory: "128Mi",
+    });
+    const container = ((whisper.spec as Raw).containers as Raw[])[0] as Raw;
+    const resources = container.resources as Raw;
+    resources.requests = { ...(resources.requests as Raw), "nvidia.com/gpu": "1" };
+    resources.limits = { "nvidia.com/gpu": "1" };
+    const output = await plan([...untainted(cluster(FOUR)), whisper], NOW_FOUR);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "not removed: not every pod of talos-worker-4 fits on the other nodes (no room for media/whisper-6c8d9f7b5-gpu01: it needs more nvidia.com/gpu than any other node of the pool, or talos-cp-1, has free)",
+    );
+    expect(condition(output, "pods-fit")).toMatchObject({
+      causes: [
+        {
+          pod: "media/whisper-6c8d9f7b5-gpu01",
+          cause: "room",
+          resources: ["nvidia.com/gpu"],
+          outside: ["talos-cp-1"],
+        },
+      ],
+    });
+  });
+
+  it("keeps talos-worker-4 when a pending pod is counted on the control plane's room", async () => {
+    // An etcd backup pinned to the control plane takes 1900m of its 1950m: 100m no longer fits.
+    const backup = pod("kube-system", "etcd-backup-29123400-bk01x", {
+      cpu: "1900m",
+      memory: "256Mi",
+      owner: { kind: "Job", name: "etcd-backup-29123400" },
+      nodeSelector: { "node-role.kubernetes.io/control-plane": "" },
+      scheduled: {
+        reason: "Unschedulable",
+        message: "0/5 nodes are available: 1 Insufficient cpu.",
+      },
+    });
+    const output = await plan([...untainted(cluster(FOUR)), ...replicas(), backup], NOW_FOUR);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(/etcd-backup-29123400-bk01x [^\n]*fits on talos-cp-1/);
+    expect(condition(output, "pods-fit")).toMatchObject({ met: false, unplaced: [REPLICA_4] });
+  });
+});
+
+describe("plan acceptance, scale-down onto a node in no pool", () => {
+  it("removes talos-worker-4 when its replica fits on a node no pool selects, and names it", async () => {
+    const output = await plan([...cluster(FOUR), ...nas(), ...replicas()], NOW_FOUR_NAS);
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+    expect(output.proposals[0]?.reasons).toContain(
+      `  scale-down: 1 pod of talos-worker-4 fits on the other nodes: met (${REPLICA_4} goes to talos-nas-1, a node no pool selects)`,
+    );
+    expect(condition(output, "pods-fit")).toMatchObject({
+      outside: [{ node: "talos-nas-1", pods: [REPLICA_4] }],
+    });
+  });
+
+  it("keeps talos-worker-4 when that node is cordoned", async () => {
+    const output = await plan(
+      [...cluster(FOUR), ...nas({ unschedulable: true }), ...replicas()],
+      NOW_FOUR_NAS,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(condition(output, "pods-fit")).toMatchObject({ met: false, unplaced: [REPLICA_4] });
+  });
+
+  it("keeps talos-worker-4 when that node is not Ready", async () => {
+    const output = await plan(
+      [...cluster(FOUR), ...nas({ ready: false }), ...replicas()],
+      NOW_FOUR_NAS,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(condition(output, "pods-fit")).toMatchObject({ met: false, unplaced: [REPLICA_4] });
+  });
+});
