@@ -264,6 +264,12 @@ function helmReleaseCandidates(
   const what = `HelmRelease ${document.name}`;
   const inlineValues = isPlainObject(spec.values) ? spec.values : {};
   const valuesFrom = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
+  // The chart's values files lie under valuesFrom and spec.values: read, never edited.
+  const chartFiles = chartValuesFiles(index, chartSpec);
+  const unseen =
+    chartFiles.unresolved.length === 0
+      ? undefined
+      : `${what} also takes values from ${chartFiles.unresolved.join(", ")} (spec.chart.spec.valuesFiles), which ${chartFiles.unresolved.length === 1 ? "is" : "are"} not a values file in the repo and may set these resources; an edit of spec.values would be decided without them`;
   if (valuesFrom.length === 0)
     return fromValues(
       document,
@@ -275,12 +281,23 @@ function helmReleaseCandidates(
       {
         source: "helm-release",
         what,
+        below: chartFiles.layers,
       },
-    ).map((candidate) => (shared ? { ...candidate, blocked: shared } : candidate));
-  // Flux merges valuesFrom in order, then spec.values over them.
-  const layers: ValuesLayer[] = [];
+    ).map((candidate) => {
+      const blocked = shared ?? candidate.blocked ?? unseen;
+      return blocked ? { ...candidate, blocked } : candidate;
+    });
+  // Flux merges the chart's values files, then valuesFrom in order, then spec.values over them.
+  const layers: ValuesLayer[] = chartFiles.layers.map((file) => ({
+    document: file.document,
+    prefix: [],
+    data: file.data,
+    label: file.label,
+    how: `${file.label} (spec.chart.spec.valuesFiles of ${what})`,
+    present: false,
+  }));
   const unresolved: string[] = [];
-  const problems: string[] = shared ? [shared] : [];
+  const problems: string[] = [shared, unseen].filter((reason) => reason !== undefined);
   for (const entry of valuesFrom) {
     const generated = isPlainObject(entry)
       ? generatedValuesFile(index, document, entry)
@@ -495,33 +512,70 @@ function applicationCandidates(
  * The value files an Argo CD Application source's `helm.valueFiles` names, in order (Argo CD
  * merges them under `values` and `valuesObject`): `$<ref>/<path>` is a path in the repo of the
  * source with that `ref`, taken as this repo's; any other is relative to the source's `path` in
- * its repo. One that is not a values file of the repo (a path inside a chart from a Helm
- * repository, a file that is not there) is named in `unresolved`.
+ * its repo.
  */
 function valueFiles(
   index: RepoIndex,
   spec: Record<string, unknown>,
   source: Record<string, unknown>,
   helm: Record<string, unknown>,
-): { layers: { data: Record<string, unknown>; label: string }[]; unresolved: string[] } {
-  const layers: { data: Record<string, unknown>; label: string }[] = [];
-  const unresolved: string[] = [];
+): ValuesFiles {
   const sources = Array.isArray(spec.sources) ? spec.sources : [];
-  for (const entry of Array.isArray(helm.valueFiles) ? helm.valueFiles : []) {
-    if (typeof entry !== "string") continue;
+  return valuesFilesOf(index, Array.isArray(helm.valueFiles) ? helm.valueFiles : [], (entry) => {
     const ref = /^\$([^/]+)\/(.+)$/.exec(entry);
-    const file = ref
-      ? sources.some((other) => isPlainObject(other) && other.ref === ref[1])
+    if (ref)
+      return sources.some((other) => isPlainObject(other) && other.ref === ref[1])
         ? posix.normalize(ref[2] as string)
-        : undefined
-      : typeof source.path === "string"
-        ? posix.normalize(posix.join(source.path, entry))
         : undefined;
+    return typeof source.path === "string"
+      ? posix.normalize(posix.join(source.path, entry))
+      : undefined;
+  });
+}
+
+/**
+ * The values files a Flux HelmRelease's `spec.chart.spec` names, in order: the deprecated
+ * `valuesFile`, then `valuesFiles` (Flux merges them into the chart's values, under `valuesFrom`
+ * and `spec.values`). They are paths in the chart's source: for a GitRepository, from its root,
+ * the GitRepository taken as this repo; for a Helm repository, inside the chart.
+ */
+function chartValuesFiles(index: RepoIndex, chartSpec: Record<string, unknown>): ValuesFiles {
+  const sourceRef = isPlainObject(chartSpec.sourceRef) ? chartSpec.sourceRef : {};
+  const fromGit = sourceRef.kind === "GitRepository";
+  const entries = [
+    chartSpec.valuesFile,
+    ...(Array.isArray(chartSpec.valuesFiles) ? chartSpec.valuesFiles : []),
+  ];
+  return valuesFilesOf(index, entries, (entry) => (fromGit ? posix.normalize(entry) : undefined));
+}
+
+/** Values files a release reads under its own values, lowest first. */
+interface ValuesFiles {
+  layers: { document: IndexedDocument; data: Record<string, unknown>; label: string }[];
+  /** The entries that are not a values file of the repo. */
+  unresolved: string[];
+}
+
+/**
+ * The values files ENTRIES name, in order, each the repo file RESOLVE gives for it (undefined:
+ * not a file of this repo). One that is not a values file of the repo (a path inside a chart
+ * from a Helm repository, a file that is not there) is named in `unresolved`.
+ */
+function valuesFilesOf(
+  index: RepoIndex,
+  entries: readonly unknown[],
+  resolve: (entry: string) => string | undefined,
+): ValuesFiles {
+  const files: ValuesFiles = { layers: [], unresolved: [] };
+  for (const entry of entries) {
+    if (typeof entry !== "string") continue;
+    const file = resolve(entry);
     const [document, ...more] = index.documents.filter((candidate) => candidate.file === file);
-    if (file && document && more.length === 0) layers.push({ data: document.data, label: file });
-    else unresolved.push(entry);
+    if (file && document && more.length === 0)
+      files.layers.push({ document, data: document.data, label: file });
+    else files.unresolved.push(entry);
   }
-  return { layers, unresolved };
+  return files;
 }
 
 /**

@@ -16,7 +16,10 @@ export interface ValuesLayer {
   how: string;
   /** Why this layer is not edited although it sets the resources (another release reads it). */
   shared?: string;
-  /** False for a place that holds no values yet (`spec.values` absent): nothing is found there. */
+  /**
+   * False for a place that is not edited: one that holds no values yet (`spec.values` absent),
+   * or values only read (a Flux chart's valuesFiles).
+   */
   present: boolean;
 }
 

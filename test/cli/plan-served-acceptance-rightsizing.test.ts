@@ -549,6 +549,61 @@ spec:
     ]);
   });
 
+  it("does not edit a HelmRelease's spec.values over a chart values file that sets a limit it does not", async () => {
+    // The chart from a GitRepository of this repo, with spec.chart.spec.valuesFiles: Flux merges
+    // them into the chart's values, under spec.values.
+    const release = `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: sonarr
+  namespace: media
+spec:
+  interval: 30m
+  chart:
+    spec:
+      chart: ./charts/app-template
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+        namespace: flux-system
+      valuesFiles:
+        - ./apps/sonarr/values.yaml
+  values:
+    controllers:
+      main:
+        containers:
+          app:
+            resources:
+              requests:
+                cpu: 100m
+                memory: 256Mi
+`;
+    const values = `controllers:
+  main:
+    containers:
+      app:
+        image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
+        resources:
+          limits:
+            memory: 512Mi
+`;
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
+      runningPod("media", "sonarr", {
+        requests: { cpu: "100m", memory: "256Mi" },
+        limits: { memory: "512Mi" },
+      }),
+    ]);
+    const output = await served.plan(
+      files("{}", { "apps/sonarr/helmrelease.yaml": release, "apps/sonarr/values.yaml": values }),
+    );
+    expect(resourceProposals(output)).toEqual([]);
+    expect(notesOf(output, "deployment/media/sonarr")).toEqual([
+      "warning: container app: apps/sonarr/helmrelease.yaml: apps/sonarr/values.yaml also sets limits.memory of these resources, which spec.values does not: an edit of one would be decided without the other; set them in one place; set rightsizing.targets for media/sonarr to choose",
+    ]);
+  });
+
   it("says a VPA of a CronJob is not used, and proposes nothing for it", async () => {
     const served = await serveForTest([
       ...cluster(),

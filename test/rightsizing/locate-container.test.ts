@@ -473,6 +473,89 @@ describe("locateContainer: an Argo CD Application's helm.valueFiles", () => {
   });
 });
 
+describe("locateContainer: a Flux HelmRelease's chart valuesFiles", () => {
+  // Hand-written; Flux merges spec.chart.spec.valuesFiles, in order, into the chart's values,
+  // under valuesFrom and spec.values; their paths are in the chart's source.
+  const release = (sourceKind: string, valuesFiles: string[]) =>
+    [
+      "apiVersion: helm.toolkit.fluxcd.io/v2",
+      "kind: HelmRelease",
+      "metadata:",
+      "  name: arr",
+      "  namespace: media",
+      "spec:",
+      "  chart:",
+      "    spec:",
+      "      chart: ./charts/app-template",
+      "      sourceRef:",
+      `        kind: ${sourceKind}`,
+      "        name: flux-system",
+      "        namespace: flux-system",
+      "      valuesFiles:",
+      ...valuesFiles.map((file) => `        - ${file}`),
+      "  values:",
+      "    controllers:",
+      "      main:",
+      "        containers:",
+      "          app:",
+      "            resources:",
+      "              requests: { cpu: 100m, memory: 256Mi }",
+      "",
+    ].join("\n");
+  const valuesFile = (path: string, resources: string) => ({
+    path,
+    text: `controllers:\n  main:\n    containers:\n      app:\n        resources: ${resources}\n`,
+  });
+  const locateArr = (files: RepoFile[]) => locate(deployment("media", "arr"), "app", { files });
+
+  it("holds spec.values when a values file of the chart's GitRepository sets a limit it does not", () => {
+    const files = [
+      {
+        path: "flux/arr.yaml",
+        text: release("GitRepository", ["./config/arr.yaml", "./config/arr-prod.yaml"]),
+      },
+      valuesFile("config/arr.yaml", "{ limits: { cpu: '1' } }"),
+      valuesFile("config/arr-prod.yaml", "{ limits: { memory: 512Mi } }"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "flux/arr.yaml: config/arr-prod.yaml also sets limits.memory of these resources, which spec.values does not: an edit of one would be decided without the other; set them in one place",
+    });
+  });
+
+  it("edits spec.values when the values files set nothing it does not", () => {
+    const files = [
+      { path: "flux/arr.yaml", text: release("GitRepository", ["config/arr.yaml"]) },
+      valuesFile("config/arr.yaml", "{ requests: { cpu: 50m } }"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: true,
+      location: {
+        file: "flux/arr.yaml",
+        path: "spec.values.controllers.main.containers.app.resources",
+      },
+    });
+  });
+
+  it("holds it under a values file that is not in the repo: inside a chart from a Helm repository, or not there", () => {
+    const files = [
+      { path: "flux/arr.yaml", text: release("HelmRepository", ["values-prod.yaml"]) },
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "flux/arr.yaml: HelmRelease arr also takes values from values-prod.yaml (spec.chart.spec.valuesFiles), which is not a values file in the repo and may set these resources; an edit of spec.values would be decided without them",
+    });
+    const missing = [
+      { path: "flux/arr.yaml", text: release("GitRepository", ["config/gone.yaml"]) },
+    ];
+    expect(locateArr(missing)).toMatchObject({ ok: false, problem: "not-editable" });
+  });
+});
+
 describe("locateContainer: configured targets", () => {
   it("a target wins over discovery, and is checked against the file", () => {
     const target = {

@@ -385,6 +385,41 @@ describe("Flux valuesFrom: values in a ConfigMap that kustomize generates from v
     }
   });
 
+  it("the chart's valuesFiles lie under valuesFrom: a limit only they set holds the edit", () => {
+    // Flux merges spec.chart.spec.valuesFiles into the chart's values, under valuesFrom; with a
+    // GitRepository source their paths are from its root.
+    const withFiles = (sourceKind: string) =>
+      withText(files, `${APP}/helmrelease.yaml`, (text) =>
+        replaced(
+          replaced(text, "kind: HelmRepository", `kind: ${sourceKind}`),
+          "      interval: 30m\n",
+          `      interval: 30m\n      valuesFiles:\n        - ./${APP}/defaults.yaml\n`,
+        ),
+      ).concat([
+        {
+          path: `${APP}/defaults.yaml`,
+          text: "controllers:\n  frontend:\n    containers:\n      app:\n        resources:\n          limits:\n            cpu: 200m\n",
+        },
+      ]);
+    const held = locate(withFiles("GitRepository"), deployment("media", "piped-frontend"), "app");
+    expect(held).toMatchObject({ ok: false, problem: "not-editable" });
+    if (!held.ok)
+      expect(held.message).toBe(
+        `${APP}/values.yaml: ${APP}/defaults.yaml also sets limits.cpu of these resources, which ${APP}/values.yaml does not: an edit of one would be decided without the other; set them in one place`,
+      );
+    // From a Helm repository the path is inside the chart: not this file, and not read.
+    const unread = locate(
+      withFiles("HelmRepository"),
+      deployment("media", "piped-frontend"),
+      "app",
+    );
+    expect(unread).toMatchObject({ ok: false, problem: "not-editable" });
+    if (!unread.ok)
+      expect(unread.message).toContain(
+        `HelmRelease piped also takes values from ./${APP}/defaults.yaml (spec.chart.spec.valuesFiles), which is not a values file in the repo and may set these resources`,
+      );
+  });
+
   it("a ConfigMap written as a manifest in the repo is named, with why its values are not edited", () => {
     // The values moved from configMapGenerator into a ConfigMap manifest: text in a string.
     const values = textOf(files, `${APP}/values.yaml`);
