@@ -88,16 +88,17 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
   // the node must leave them room elsewhere.
   const placedOn = new Map<string, PodInfo[]>();
   const names = new Set(unpooled.map((node) => node.name));
-  const unpooledPending: { pod: PodInfo; node: string }[] = [];
+  const unpooledTaken: { pod: PodInfo; node: string }[] = [];
   for (const { up } of evaluated)
     for (const { pod, node } of up.pending.placedOnExisting) {
-      if (names.has(node)) unpooledPending.push({ pod, node });
+      if (names.has(node)) unpooledTaken.push({ pod, node });
       const list = placedOn.get(node);
       if (list) list.push(pod);
       else placedOn.set(node, [pod]);
     }
-  // The room they were counted on outside the pools is theirs, not free for a node's pods.
-  for (const { context } of evaluated) context.unpooledPending = unpooledPending;
+  // The room they were counted on outside the pools is theirs, not free for a node's pods; so is
+  // the room an earlier pool's decrease moves pods into (`planPool` adds those).
+  for (const { context } of evaluated) context.unpooledTaken = unpooledTaken;
   return evaluated.map(({ context, up }) =>
     planPool(
       input,
@@ -202,6 +203,8 @@ function planPool(
   unreadyAtMin(context, down);
   unreadyScaleDownOff(context, down);
   const outcome = decide(context, input, up, down);
+  // The pods this decrease moves outside the pools take that room from the pools after it.
+  if (outcome.action === "scale-down") context.unpooledTaken?.push(...down.outsidePods);
   const decision: NodeDecision = {
     pool: pool.name,
     target: pool.target,

@@ -48,11 +48,12 @@ export interface PoolContext {
    */
   unpooled: NodeInfo[];
   /**
-   * Pending pods the plan counted on the room of `unpooled` nodes (whichever pool's packing put
-   * them there), with the node: that room is theirs, not the moving pods'. Set once every pool's
-   * pending pods were placed.
+   * Pods that take room on `unpooled` nodes in this plan, with the node: the pending pods counted
+   * there (whichever pool's packing put them there), then the pods an earlier pool's decrease
+   * moves there. That room is theirs, not free for the pods of a node this pool removes. Shared
+   * by the pools of one plan; set once every pool's pending pods were placed.
    */
-  unpooledPending?: { pod: PodInfo; node: string }[];
+  unpooledTaken?: { pod: PodInfo; node: string }[];
   /** Nodes of this pool that other pools' selectors match too, and those pools. */
   overlap?: { nodes: string[]; pools: string[] };
 }
@@ -78,13 +79,15 @@ export interface MoveResult {
   unplaced: UnplacedPod[];
   /** The pods placed on nodes in no pool, by node, in the order the nodes are offered. */
   outside: OutsidePlacement[];
+  /** The same pods, each with its node: the room they take there once the node goes. */
+  outsidePods: { pod: PodInfo; node: string }[];
 }
 
 /**
  * Places `moving` (the pods of the nodes in `removed`, with those of `leaving`, cordoned nodes on
  * their way out, and pending pods counted on the pool's room) on the nodes that can take them:
  * the pool's other nodes first, then the nodes in no pool, each with its taints, labels, pods
- * and room, and the room pending pods were counted on there taken first. The rules that depend
+ * and room, less the room `unpooledTaken` gives others there. The rules that depend
  * on other pods see the pods of `removed` and `leaving` gone.
  */
 export function placeMoving(
@@ -95,7 +98,7 @@ export function placeMoving(
 ): MoveResult {
   const bins = schedulableBins(context, removed);
   const byName = new Map(bins.map((bin) => [bin.name, bin]));
-  const held = (context.unpooledPending ?? []).flatMap(({ pod, node }) => {
+  const held = (context.unpooledTaken ?? []).flatMap(({ pod, node }) => {
     const bin = byName.get(node);
     return bin?.outside ? [{ pod, bin }] : [];
   });
@@ -111,14 +114,20 @@ export function placeMoving(
   const placed = new Map<PodInfo, Bin>();
   const unplaced = packOntoNodes(moving, bins, rules, placed);
   const outside: OutsidePlacement[] = [];
+  const outsidePods: { pod: PodInfo; node: string }[] = [];
   for (const bin of bins) {
     if (!bin.outside) continue;
-    const pods = moving.filter((pod) => placed.get(pod) === bin).map(podKey);
+    const pods = moving.filter((pod) => placed.get(pod) === bin);
     if (pods.length === 0) continue;
     const controlPlane = context.index.nodes.get(bin.name)?.controlPlane === true;
-    outside.push({ node: bin.name, ...(controlPlane ? { controlPlane } : {}), pods });
+    outside.push({
+      node: bin.name,
+      ...(controlPlane ? { controlPlane } : {}),
+      pods: pods.map(podKey),
+    });
+    for (const pod of pods) outsidePods.push({ pod, node: bin.name });
   }
-  return { unplaced, outside };
+  return { unplaced, outside, outsidePods };
 }
 
 /**

@@ -36,6 +36,8 @@ export interface ScaleDownEvaluation {
    * host cap), not on low usage nor for not being Ready.
    */
   candidateCordoned: boolean;
+  /** The candidate's pods (and those moving with them) placed on nodes in no pool, with the node. */
+  outsidePods: { pod: PodInfo; node: string }[];
   /**
    * The nodes a scale-down removes once every condition is met: the candidate alone, or
    * with the empty nodes after it (`report.bulk`). Empty while any condition is not met.
@@ -90,6 +92,7 @@ export function evaluateScaleDown(
     removable: removal.removable,
     projectionMet: removal.projectionMet,
     candidateCordoned: conditions.some((condition) => condition.kind === "not-cordoned"),
+    outsidePods: removal.outsidePods,
     removals: [],
   };
   if (removal.candidate) evaluation.candidate = removal.candidate;
@@ -134,6 +137,7 @@ function removalConditions(
   removable: boolean;
   projectionMet: boolean;
   candidate?: string;
+  outsidePods: { pod: PodInfo; node: string }[];
 } {
   if (context.current === undefined)
     return {
@@ -142,6 +146,7 @@ function removalConditions(
       ],
       removable: false,
       projectionMet: false,
+      outsidePods: [],
     };
   const pick = nodeToRemove(
     context.members.map((node) => node.name),
@@ -153,6 +158,7 @@ function removalConditions(
       conditions: [{ kind: "candidate", met: false, problem: pick.problem }],
       removable: false,
       projectionMet: false,
+      outsidePods: [],
     };
   const node = context.members.find((member) => member.name === pick.node) as NodeInfo;
   const nodeBlockers = blockers.get(node.name) ?? [];
@@ -165,7 +171,12 @@ function removalConditions(
   // The pods of a cordoned node (one about to be drained) need room on the nodes left too.
   const cordoned = cordonedPods(context, [node.name]);
   const moving = [...pods, ...pendingOnExisting, ...cordoned.pods];
-  const { unplaced, outside } = placeMoving(context, moving, [node.name], cordoned.nodes);
+  const { unplaced, outside, outsidePods } = placeMoving(
+    context,
+    moving,
+    [node.name],
+    cordoned.nodes,
+  );
   const uncounted = uncountedNodes(context, node.name);
   const projections = projectionConditions(context, node, checks);
   const conditions: ScaleDownCondition[] = [
@@ -225,6 +236,7 @@ function removalConditions(
       regrows,
     projectionMet: projections.every((condition) => condition.met),
     candidate: node.name,
+    outsidePods,
   };
 }
 

@@ -199,3 +199,88 @@ describe("plan acceptance, scale-down onto a node in no pool", () => {
     expect(condition(output, "pods-fit")).toMatchObject({ met: false, unplaced: [REPLICA_4] });
   });
 });
+
+describe("plan acceptance, scale-down onto a control plane two pools count on", () => {
+  // Two pools of two nodes, each running two replicas (1 cpu) that may not share a node. The
+  // untainted control plane has room for one replica (1950m): the first pool's decrease moves
+  // its replica there, so the second pool's finds no room left and its node stays.
+  const TWO_POOLS = `pools:
+  - name: apps
+    target:
+      file: terraform/terraform.tfvars
+      path: worker_count
+    selector:
+      matchLabels:
+        node.kubernetes.io/pool: apps
+    min: 1
+    max: 4
+    scaleDown:
+      unneededTime: 0
+    removal:
+      nameTemplate: talos-worker-{index}
+      indexBase: 1
+  - name: media
+    target:
+      file: terraform/terraform.tfvars
+      path: media_count
+    selector:
+      matchLabels:
+        node.kubernetes.io/pool: media
+    min: 1
+    max: 4
+    scaleDown:
+      unneededTime: 0
+    removal:
+      nameTemplate: talos-media-{index}
+      indexBase: 1
+`;
+  const NODES = {
+    apps: ["talos-worker-1", "talos-worker-2"],
+    media: ["talos-media-1", "talos-media-2"],
+  };
+
+  function group(app: string, nodes: readonly string[]): Raw[] {
+    const labels = { "app.kubernetes.io/name": app };
+    const apart = {
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          { labelSelector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" },
+        ],
+      },
+    };
+    return nodes.map((node, index) =>
+      pod("default", `${app}-5c8d7f6b9-rep0${index + 1}`, {
+        node,
+        cpu: "1",
+        memory: "256Mi",
+        labels,
+        affinity: apart,
+      }),
+    );
+  }
+
+  it("removes the first pool's node onto it, and keeps the second pool's", async () => {
+    const options = Object.fromEntries(
+      Object.entries(NODES).flatMap(([pool, names]) =>
+        names.map((name) => [name, { labels: { "node.kubernetes.io/pool": pool } }]),
+      ),
+    );
+    const output = await plan(
+      [
+        ...untainted(cluster([...NODES.apps, ...NODES.media], options)),
+        ...group("echo", NODES.apps),
+        ...group("whoami", NODES.media),
+      ],
+      { tfvars: "worker_count = 2\nmedia_count  = 2\n", config: TWO_POOLS },
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["apps", 2, 1],
+    ]);
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: 1 pod of talos-worker-2 fits on the other nodes: met (default/echo-5c8d7f6b9-rep02 goes to talos-cp-1, a control plane in no pool)",
+    );
+    expect(poolNote(output, "media")).toContain(
+      "not removed: not every pod of talos-media-2 fits on the other nodes",
+    );
+  });
+});
