@@ -20,6 +20,7 @@ import type {
   Hold,
   NodeDecision,
   OutsidePlacement,
+  OutsideTaken,
   PullRequestCloseReason,
   RequestsCheck,
   ScaleDownCondition,
@@ -908,7 +909,7 @@ export function conditionText(
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `the pods of ${condition.node}${alsoMovingText(condition)} fit on the other nodes: unknown, so not met (${podsFitUnreadText(condition.node, condition.unread)})`;
-      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoMovingText(condition)} ${condition.pods === 1 && !condition.cordoned && !condition.pending ? "fits" : "fit"} on the other nodes: ${mark}${parenthesised([...(condition.outside ?? []).map(outsideText), ...(condition.causes.length > 0 ? [unplacedText(condition.causes, condition.uncounted)] : []), ...(condition.dropped ? [droppedText(condition.dropped)] : [])])}`;
+      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoMovingText(condition)} ${condition.pods === 1 && !condition.cordoned && !condition.pending ? "fits" : "fit"} on the other nodes: ${mark}${parenthesised([...(condition.outside ?? []).map(outsideText), ...(condition.causes.length > 0 ? [unplacedText(condition.causes, condition.uncounted, condition.outsideTaken)] : []), ...(condition.dropped ? [droppedText(condition.dropped)] : [])])}`;
     case "projection":
       // Unknown is no figure to compare: "cpu after removal unknown < 70 %" would read as one.
       if (condition.projected === undefined)
@@ -992,7 +993,7 @@ export function refusalText(condition: ScaleDownCondition): string {
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `whether the pods of ${condition.node}${alsoMovingText(condition)} fit on the other nodes is unknown (${podsFitUnreadText(condition.node, condition.unread)})`;
-      return `not every pod of ${condition.node}${alsoMovingText(condition)} fits on the other nodes (${unplacedText(condition.causes, condition.uncounted)})`;
+      return `not every pod of ${condition.node}${alsoMovingText(condition)} fits on the other nodes (${unplacedText(condition.causes, condition.uncounted, condition.outsideTaken)})`;
     case "projection":
       return `${projectedText(condition)} after removal would be ${condition.projected === undefined ? "unknown" : formatCompared(condition.projected, condition.limit, "<")}, not below ${condition.limit} %`;
     case "last-node":
@@ -1124,6 +1125,7 @@ function bulkStopText(stop: BulkStop): string {
 function unplacedText(
   causes: readonly UnplacedReport[],
   uncounted: readonly UncountedNode[] = [],
+  taken: readonly OutsideTaken[] = [],
 ): string {
   const parts: string[] = [];
   const roomless = causes.filter((entry) => entry.cause === "room" && !entry.resources);
@@ -1139,6 +1141,10 @@ function unplacedText(
     else if (entry.cause !== "room") parts.push(`${entry.pod}: ${unplacedCauseText(entry.cause)}`);
   }
   if (uncounted.length > 0) parts.push(uncountedText(uncounted));
+  for (const { node, pools } of taken)
+    parts.push(
+      `${node} keeps its room for the pods the decrease of ${pools.length === 1 ? "pool" : "pools"} ${listing(pools)} moves there`,
+    );
   return parts.join("; ");
 }
 

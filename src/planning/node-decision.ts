@@ -393,6 +393,11 @@ export type ScaleDownCondition =
        */
       outside?: OutsidePlacement[];
       /**
+       * When a pod found no room, or rules kept it off the nodes with room: the nodes in no pool
+       * whose room a decrease of a pool before this one moves pods into, and those pools.
+       */
+      outsideTaken?: OutsideTaken[];
+      /**
        * When a pod found no room, or rules kept it off the nodes with room: the pool's other
        * nodes whose room was not counted, and why (not Ready, cordoned, or its room unknown).
        */
@@ -424,6 +429,12 @@ export interface OutsidePlacement {
   /** The node is a control plane (its NoSchedule taint gone, or tolerated by the pods). */
   controlPlane?: true;
   pods: string[];
+}
+
+/** A node in no pool whose room the decreases of earlier pools in the plan move pods into. */
+export interface OutsideTaken {
+  node: string;
+  pools: string[];
 }
 
 export interface ScaleDownReport {

@@ -204,7 +204,9 @@ function planPool(
   unreadyScaleDownOff(context, down);
   const outcome = decide(context, input, up, down);
   // The pods this decrease moves outside the pools take that room from the pools after it.
-  if (outcome.action === "scale-down") context.unpooledTaken?.push(...down.outsidePods);
+  if (outcome.action === "scale-down")
+    for (const { pod, node } of down.outsidePods)
+      context.unpooledTaken?.push({ pod, node, pool: pool.name });
   const decision: NodeDecision = {
     pool: pool.name,
     target: pool.target,

@@ -1,7 +1,7 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
 import { evictablePods } from "./blockers.ts";
 import { type ClusterIndex, podKey } from "./cluster-index.ts";
-import type { BoundsReport, OutsidePlacement, Resource } from "./node-decision.ts";
+import type { BoundsReport, OutsidePlacement, OutsideTaken, Resource } from "./node-decision.ts";
 import type { PoolRepoFacts } from "./node-plan-input.ts";
 import type { NodeShape, ShapeUnknown } from "./node-shape.ts";
 import { type Bin, packOntoNodes, type UnplacedPod } from "./packing.ts";
@@ -53,7 +53,11 @@ export interface PoolContext {
    * moves there. That room is theirs, not free for the pods of a node this pool removes. Shared
    * by the pools of one plan; set once every pool's pending pods were placed.
    */
-  unpooledTaken?: { pod: PodInfo; node: string }[];
+  unpooledTaken?: {
+    pod: PodInfo;
+    node: string /** The pool whose decrease moves it. */;
+    pool?: string;
+  }[];
   /** Nodes of this pool that other pools' selectors match too, and those pools. */
   overlap?: { nodes: string[]; pools: string[] };
 }
@@ -81,6 +85,8 @@ export interface MoveResult {
   outside: OutsidePlacement[];
   /** The same pods, each with its node: the room they take there once the node goes. */
   outsidePods: { pod: PodInfo; node: string }[];
+  /** Nodes in no pool offered with room an earlier pool's decrease moves pods into, and those pools. */
+  taken: OutsideTaken[];
 }
 
 /**
@@ -98,18 +104,23 @@ export function placeMoving(
 ): MoveResult {
   const bins = schedulableBins(context, removed);
   const byName = new Map(bins.map((bin) => [bin.name, bin]));
-  const held = (context.unpooledTaken ?? []).flatMap(({ pod, node }) => {
+  const held = (context.unpooledTaken ?? []).flatMap(({ pod, node, pool }) => {
     const bin = byName.get(node);
-    return bin?.outside ? [{ pod, bin }] : [];
+    return bin?.outside ? [{ pod, bin, pool }] : [];
   });
   const rules = peerRules(
     context.index,
     held.length > 0 ? [...moving, ...held.map((entry) => entry.pod)] : moving,
     [...removed, ...leaving],
   );
-  for (const { pod, bin } of held) {
+  const taken: OutsideTaken[] = [];
+  for (const { pod, bin, pool } of held) {
     takeFrom(bin.room, podDemand(pod));
     if (rules) placePeer(rules, pod, bin);
+    if (pool === undefined) continue;
+    const entry = taken.find((known) => known.node === bin.name);
+    if (!entry) taken.push({ node: bin.name, pools: [pool] });
+    else if (!entry.pools.includes(pool)) entry.pools.push(pool);
   }
   const placed = new Map<PodInfo, Bin>();
   const unplaced = packOntoNodes(moving, bins, rules, placed);
@@ -127,7 +138,7 @@ export function placeMoving(
     });
     for (const pod of pods) outsidePods.push({ pod, node: bin.name });
   }
-  return { unplaced, outside, outsidePods };
+  return { unplaced, outside, outsidePods, taken };
 }
 
 /**

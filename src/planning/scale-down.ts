@@ -171,7 +171,7 @@ function removalConditions(
   // The pods of a cordoned node (one about to be drained) need room on the nodes left too.
   const cordoned = cordonedPods(context, [node.name]);
   const moving = [...pods, ...pendingOnExisting, ...cordoned.pods];
-  const { unplaced, outside, outsidePods } = placeMoving(
+  const { unplaced, outside, outsidePods, taken } = placeMoving(
     context,
     moving,
     [node.name],
@@ -213,6 +213,9 @@ function removalConditions(
       // beside a node with room that takes no pods.
       ...(unplaced.some((entry) => !UNJUDGED.has(entry.cause)) && uncounted.length > 0
         ? { uncounted }
+        : {}),
+      ...(unplaced.some((entry) => !UNJUDGED.has(entry.cause)) && taken.length > 0
+        ? { outsideTaken: taken }
         : {}),
       ...(context.index.podsUnread ? { unread: ["pods"] } : {}),
     },

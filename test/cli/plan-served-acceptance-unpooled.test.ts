@@ -280,7 +280,14 @@ describe("plan acceptance, scale-down onto a control plane two pools count on", 
       "  scale-down: 1 pod of talos-worker-2 fits on the other nodes: met (default/echo-5c8d7f6b9-rep02 goes to talos-cp-1, a control plane in no pool)",
     );
     expect(poolNote(output, "media")).toContain(
-      "not removed: not every pod of talos-media-2 fits on the other nodes",
+      "not removed: not every pod of talos-media-2 fits on the other nodes (default/whoami-5c8d7f6b9-rep02: required pod anti-affinity keeps it off the nodes with room; talos-cp-1 keeps its room for the pods the decrease of pool apps moves there)",
     );
+    const media = output.notes.find((entry) => entry.subject === "pool/media")?.decision as
+      | { scaleDown: { conditions: Raw[] } }
+      | undefined;
+    expect(media?.scaleDown.conditions.find((entry) => entry.kind === "pods-fit")).toMatchObject({
+      met: false,
+      outsideTaken: [{ node: "talos-cp-1", pools: ["apps"] }],
+    });
   });
 });
