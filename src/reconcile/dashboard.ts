@@ -198,12 +198,54 @@ function decisionsSection(decisions: readonly NodeDecision[]): string {
   return items.length === 0 ? "" : `## Why\n\n${bullets(items)}`;
 }
 
-/** Percentages in a reason, rounded like the table's. */
-function stable(line: string): string {
-  return line.replace(
-    /(\d+(?:\.\d+)?) %/g,
-    (_, value: string) => `~${Math.round(Number(value) / 5) * 5} %`,
-  );
+/** A percent in a reason. */
+const PERCENT = /(\d+(?:\.\d+)?) %/g;
+
+/**
+ * What comes before a threshold or another configured figure: a relation (`< 50 %`), `not below
+ * 50 %`, `the scale-down threshold of 50 %`, `tolerance 20 %`, `more than 20 %`, a margin's
+ * `+ 10 %`. Such a figure is stable, and shown as it is.
+ */
+const CONFIGURED =
+  /(?:[<>≤≥]|\bbelow|\babove|\bthreshold of|\btolerance|\btolerance of|\bmore than|\bat most|\bmaxChange|\+) $/;
+
+/**
+ * The measured percentages in a reason rounded like the table's, so that the text does not move
+ * with them; thresholds and other configured figures are left as they are. A measured figure
+ * stays on its side of the threshold in its clause (the next one, else the one before): 49.7
+ * against 50 reads `~45 %`, never `~50 % < 50 %`.
+ */
+function stable(text: string): string {
+  return text.split("; ").map(stableClause).join("; ");
+}
+
+function stableClause(clause: string): string {
+  const figures = [...clause.matchAll(PERCENT)].map((match) => ({
+    at: match.index,
+    end: match.index + match[0].length,
+    value: Number(match[1]),
+    configured: CONFIGURED.test(clause.slice(0, match.index)),
+  }));
+  const thresholds = figures.filter((figure) => figure.configured);
+  let out = "";
+  let from = 0;
+  for (const figure of figures) {
+    if (figure.configured) continue;
+    const threshold =
+      thresholds.find((t) => t.at > figure.at) ?? thresholds.findLast((t) => t.at < figure.at);
+    out += `${clause.slice(from, figure.at)}~${roundedBeside(figure.value, threshold?.value)} %`;
+    from = figure.end;
+  }
+  return out + clause.slice(from);
+}
+
+/** To the nearest 5, or to the nearest 5 on the value's own side of the threshold. */
+function roundedBeside(value: number, threshold: number | undefined): number {
+  const near = Math.round(value / 5) * 5;
+  if (threshold === undefined || Math.sign(near - threshold) === Math.sign(value - threshold))
+    return near;
+  if (value === threshold) return value;
+  return value < threshold ? Math.ceil(threshold / 5) * 5 - 5 : Math.floor(threshold / 5) * 5 + 5;
 }
 
 function scaleDownSection(decisions: readonly NodeDecision[]): string {

@@ -32,7 +32,7 @@ describe("the dashboard's notes", () => {
     expect(notes[0]).toMatchObject({ level: "warning", subject: "pool/workers" });
     const body = dashboard();
     expect(body).toContain("## Why");
-    expect(body).toContain("`workers` hold: 2 of 4 nodes not Ready (~50 % > ~45 %)");
+    expect(body).toContain("`workers` hold: 2 of 4 nodes not Ready (~50 % > 45 %)");
     expect(body).not.toContain("## Right-sizing and other notes");
   });
 
@@ -49,6 +49,38 @@ describe("the dashboard's notes", () => {
     expect(body).toContain(
       "`pool/workers`: workers wants 4 → 5, but the change cannot be written: an anchor",
     );
+  });
+});
+
+describe("the dashboard's reasons", () => {
+  const why = (down: number, ready: number, maxUnready: number) => {
+    const decision = planOne(
+      buildSnapshot({
+        nodes: [
+          ...nodes(ready, { usage: { cpu: "1", memory: "4Gi" } }),
+          ...nodes(down, { ready: false }, "worker-", ready + 1),
+        ],
+      }),
+      { maxUnready },
+    );
+    return renderDashboard({
+      control: emptyControlState(),
+      decisions: [decision],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: nodeProposals([decision], new Map()).notes,
+    });
+  };
+
+  it("round the measured figure, never the threshold it is compared with", () => {
+    // 1 of 2 is 50 %, above a maxUnready of 48 %: not "~50 % > ~50 %".
+    expect(why(1, 1, 48)).toContain("`workers` hold: 1 of 2 nodes not Ready (~50 % > 48 %)");
+  });
+
+  it("keep a rounded figure on its side of the threshold", () => {
+    // 4 of 7 is 57.1 %, which the nearest 5 would show as the 55 % it is above.
+    expect(why(4, 3, 55)).toContain("`workers` hold: 4 of 7 nodes not Ready (~60 % > 55 %)");
   });
 });
 
