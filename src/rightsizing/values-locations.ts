@@ -278,13 +278,29 @@ function topLevelMatch(
     query.container === release.chart ||
     release.releases.includes(query.container);
   if (!single) return [];
+  const blocked = presetBlock(values, "");
   return [
     {
       segments: [key("resources")],
       how: "resources (the chart's main container)",
       structured: false,
+      ...(blocked ? { blocked } : {}),
     },
   ];
+}
+
+/**
+ * Why the `resources` of HOLDER (at LABEL, `primary.` or nothing) cannot be edited when a
+ * Bitnami-style `resourcesPreset` beside them gives the container its resources: the chart
+ * uses `resources` when they are not empty, else the preset's requests and limits (unless it
+ * is `none`), so requests written into empty resources would replace the preset whole, and its
+ * limits would go with it. Undefined when the resources are set or no preset applies.
+ */
+function presetBlock(holder: Record<string, unknown>, label: string): string | undefined {
+  const { resources, resourcesPreset: preset } = holder;
+  if (isPlainObject(resources) && Object.keys(resources).length > 0) return undefined;
+  if (typeof preset !== "string" || preset === "" || preset === "none") return undefined;
+  return `the chart's resourcesPreset ${preset}${label ? ` (${label}resourcesPreset)` : ""} sets the container's requests and limits while ${label}resources is empty: requests written there would replace the preset whole, its limits with it; set ${label}resources to replace it`;
 }
 
 /** `<component>.resources`, for charts that deploy several workloads (`primary`, `server`…). */
@@ -323,11 +339,15 @@ function componentMatches(
       : fullnames.includes(workload.name)
         ? primaryComponent(components, release, query)
         : [];
-  return chosen.map(([name]) => ({
-    segments: [key(name), key("resources")],
-    how: `${name}.resources`,
-    structured: false,
-  }));
+  return chosen.map(([name, component]) => {
+    const blocked = presetBlock(component as Record<string, unknown>, `${name}.`);
+    return {
+      segments: [key(name), key("resources")],
+      how: `${name}.resources`,
+      structured: false,
+      ...(blocked ? { blocked } : {}),
+    };
+  });
 }
 
 /**

@@ -604,6 +604,50 @@ spec:
     ]);
   });
 
+  it("does not write resources over a Bitnami resourcesPreset, which they would replace whole", async () => {
+    // Bitnami's templates give a component its `resources` when they are not empty, else the
+    // requests and limits of its `resourcesPreset` (common.resources.preset: nano is 100m/128Mi
+    // requested, 150m/192Mi limits): written requests would drop the preset's limits.
+    const release = `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: postgresql
+  namespace: db
+spec:
+  interval: 30m
+  chart:
+    spec:
+      chart: postgresql
+      version: 16.4.2
+      sourceRef:
+        kind: HelmRepository
+        name: bitnami
+        namespace: flux-system
+  values:
+    primary:
+      resourcesPreset: nano
+      resources: {}
+`;
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("db", "postgresql", { cpu: "120m", memory: "150Mi" }, { kind: "StatefulSet" }),
+      runningPod(
+        "db",
+        "postgresql",
+        {
+          requests: { cpu: "100m", memory: "128Mi" },
+          limits: { cpu: "150m", memory: "192Mi" },
+        },
+        { kind: "StatefulSet", name: "postgresql", pod: "postgresql-0" },
+      ),
+    ]);
+    const output = await served.plan(files("{}", { "apps/db/postgresql.yaml": release }));
+    expect(resourceProposals(output)).toEqual([]);
+    expect(notesOf(output, "statefulset/db/postgresql")).toEqual([
+      "warning: container app: apps/db/postgresql.yaml: the chart's resourcesPreset nano (primary.resourcesPreset) sets the container's requests and limits while primary.resources is empty: requests written there would replace the preset whole, its limits with it; set primary.resources to replace it; set rightsizing.targets for db/postgresql to choose",
+    ]);
+  });
+
   it("says a VPA of a CronJob is not used, and proposes nothing for it", async () => {
     const served = await serveForTest([
       ...cluster(),

@@ -556,6 +556,50 @@ describe("locateContainer: a Flux HelmRelease's chart valuesFiles", () => {
   });
 });
 
+describe("locateContainer: a Bitnami resourcesPreset beside the resources", () => {
+  // Hand-written; Bitnami templates use `resources` when they are not empty, else the requests
+  // and limits of `resourcesPreset` (unless it is `none`).
+  const release = (values: string[]) =>
+    [
+      "apiVersion: helm.toolkit.fluxcd.io/v2",
+      "kind: HelmRelease",
+      "metadata:",
+      "  name: nginx",
+      "  namespace: web",
+      "spec:",
+      "  chart:",
+      "    spec:",
+      "      chart: nginx",
+      "  values:",
+      ...values.map((line) => `    ${line}`),
+      "",
+    ].join("\n");
+  const locateNginx = (values: string[]) =>
+    locate(deployment("web", "nginx"), "nginx", {
+      files: [{ path: "apps/nginx.yaml", text: release(values) }],
+    });
+
+  it("leaves empty resources alone while a preset gives the container its resources", () => {
+    expect(locateNginx(["resourcesPreset: small", "resources: {}"])).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "apps/nginx.yaml: the chart's resourcesPreset small sets the container's requests and limits while resources is empty: requests written there would replace the preset whole, its limits with it; set resources to replace it",
+    });
+  });
+
+  it("edits resources that are set, or a preset of none", () => {
+    for (const values of [
+      ["resourcesPreset: small", "resources: { requests: { cpu: 100m } }"],
+      ["resourcesPreset: none", "resources: {}"],
+    ])
+      expect(locateNginx(values)).toMatchObject({
+        ok: true,
+        location: { file: "apps/nginx.yaml", path: "spec.values.resources" },
+      });
+  });
+});
+
 describe("locateContainer: configured targets", () => {
   it("a target wins over discovery, and is checked against the file", () => {
     const target = {
