@@ -61,7 +61,7 @@ const CHECKS: Check[] = [
       const percent = Math.abs(change.relativeChange) * 100;
       // A hair of tolerance for percentages that are not exact in binary.
       if (percent > limit + 1e-9)
-        return `${describeChange(change)} changes by ${round(percent)} %, more than maxChange ${limit} %`;
+        return `${describeChange(change)} changes by ${above(percent, limit)} %, more than maxChange ${limit} %`;
     }
     return { fact: `every value changes by at most ${limit} %` };
   },
@@ -120,6 +120,15 @@ function list(values: readonly string[]): string {
   return values.length === 1 ? String(values[0]) : `one of ${values.join(", ")}`;
 }
 
-function round(value: number): string {
-  return String(Math.round(value * 10) / 10);
+/**
+ * PERCENT, which is above LIMIT, to one decimal, or to as many more as it takes to read as
+ * above it (20.04, not 20.0, against 20).
+ */
+function above(percent: number, limit: number): string {
+  for (let digits = 1; digits <= 12; digits++) {
+    const scale = 10 ** digits;
+    const shown = Math.round(percent * scale) / scale;
+    if (shown > limit) return String(shown);
+  }
+  return String(percent);
 }

@@ -123,6 +123,10 @@ rules:
     expect(check(resources([["memory", 1.5]])).skipped[0]?.reason).toBe(
       "plex/app memory changes by 150 %, more than maxChange 100 %",
     );
+    // Just above the limit, the change is shown with the decimals that tell it from the limit.
+    expect(check(resources([["memory", 1.0004]])).skipped[0]?.reason).toBe(
+      "plex/app memory changes by 100.04 %, more than maxChange 100 %",
+    );
     expect(
       check(
         resources([
