@@ -144,13 +144,19 @@ function poolTable(proposal: NodeProposal): string {
   );
 }
 
+/**
+ * The window's average, its lowest point (what a level held above a scale-up threshold is judged
+ * by) and its percentile. A Prometheus window without a lowest point (a snapshot saved before it
+ * was kept, a node without one) says so; metrics-server's one sample has none to give.
+ */
 function usage(u: ResourceUtilisation): string {
   if (u.percent === undefined) return "unknown";
-  const peak =
-    u.peakPercent !== undefined && u.percentile !== undefined
-      ? ` (p${u.percentile} ${formatPercent(u.peakPercent)})`
-      : "";
-  return `${formatPercent(u.percent)}${peak}`;
+  const parts: string[] = [];
+  if (u.lowPercent !== undefined) parts.push(`lowest ${formatPercent(u.lowPercent)}`);
+  else if (u.source !== undefined && u.source !== "metrics-server") parts.push("lowest unknown");
+  if (u.peakPercent !== undefined && u.percentile !== undefined)
+    parts.push(`p${u.percentile} ${formatPercent(u.peakPercent)}`);
+  return `${formatPercent(u.percent)}${parts.length > 0 ? ` (${parts.join(", ")})` : ""}`;
 }
 
 function requested(u: ResourceUtilisation): string {

@@ -182,6 +182,30 @@ describe("the pull request of a scale-up", () => {
     expect(text).not.toContain("| Pod |");
   });
 
+  it("shows the window's lowest point beside its average and percentile", () => {
+    // Cpu averaged 3.6 of 4 cores per node, fell no lower than 3.4 and peaked at 3.9.
+    const hot = {
+      usage: { cpu: "3600m", memory: "4Gi", low: { cpu: "3400m" }, peak: { cpu: "3900m" } },
+    };
+    const text = body(nodes(2, hot), {});
+    expect(text).toMatch(/^Pool \*\*workers\*\* needs more room: cpu/);
+    expect(text).toContain("| 90 % (lowest 85 %, p95 98 %) | 25 % (lowest 25 %, p95 25 %) |");
+  });
+
+  it("says the lowest point is unknown when Prometheus gave none, never 0", () => {
+    const { workers, pods } = full(2, { usage: { cpu: "1", memory: "4Gi", low: false } }, 1);
+    const text = body(workers, {}, pods);
+    expect(text).toMatch(/^Pool \*\*workers\*\* needs more room: 1 pending pod/);
+    expect(text).toContain("| 25 % (lowest unknown, p95 25 %) | 25 % (lowest unknown, p95 25 %) |");
+  });
+
+  it("gives no lowest point for metrics-server's one sample", () => {
+    const { workers, pods } = full(2, SAMPLED, 1);
+    const text = body(workers, {}, pods);
+    expect(text).toContain("| 10 % | 13 % |");
+    expect(text).not.toContain("lowest");
+  });
+
   it("says a min raised the count", () => {
     const text = body(nodes(1, { usage: { cpu: "1", memory: "4Gi" } }), { min: 2 }, []);
     expect(text).toMatch(/^Pool \*\*workers\*\* is below its min of 2: it has 1 node\./);
