@@ -537,7 +537,9 @@ function valueFiles(
  * The values files a Flux HelmRelease's `spec.chart.spec` names, in order: the deprecated
  * `valuesFile`, then `valuesFiles` (Flux merges them into the chart's values, under `valuesFrom`
  * and `spec.values`). They are paths in the chart's source: for a GitRepository, from its root,
- * the GitRepository taken as this repo; for a Helm repository, inside the chart.
+ * the GitRepository taken as this repo; for a Helm repository, inside the chart, where
+ * `values.yaml` is the chart's defaults, unread as for any chart from there. Without them, a
+ * chart from a GitRepository has its own `values.yaml` under the release's values.
  */
 function chartValuesFiles(index: RepoIndex, chartSpec: Record<string, unknown>): ValuesFiles {
   const sourceRef = isPlainObject(chartSpec.sourceRef) ? chartSpec.sourceRef : {};
@@ -545,8 +547,21 @@ function chartValuesFiles(index: RepoIndex, chartSpec: Record<string, unknown>):
   const entries = [
     chartSpec.valuesFile,
     ...(Array.isArray(chartSpec.valuesFiles) ? chartSpec.valuesFiles : []),
-  ];
-  return valuesFilesOf(index, entries, (entry) => (fromGit ? posix.normalize(entry) : undefined));
+  ].filter((entry) => typeof entry === "string");
+  if (!fromGit)
+    return valuesFilesOf(
+      index,
+      entries.filter((entry) => posix.normalize(entry) !== "values.yaml"),
+      () => undefined,
+    );
+  if (entries.length > 0) return valuesFilesOf(index, entries, (entry) => posix.normalize(entry));
+  // The chart's defaults, when its directory is in the repo; unread otherwise, as for any chart.
+  const own =
+    typeof chartSpec.chart === "string"
+      ? posix.join(posix.normalize(chartSpec.chart), "values.yaml")
+      : undefined;
+  const files = valuesFilesOf(index, own ? [own] : [], (entry) => entry);
+  return { layers: files.layers, unresolved: [] };
 }
 
 /** Values files a release reads under its own values, lowest first. */

@@ -554,6 +554,34 @@ describe("locateContainer: a Flux HelmRelease's chart valuesFiles", () => {
     ];
     expect(locateArr(missing)).toMatchObject({ ok: false, problem: "not-editable" });
   });
+
+  it("takes values.yaml in a chart from a Helm repository as the chart's defaults, unread as without it", () => {
+    const files = [{ path: "flux/arr.yaml", text: release("HelmRepository", ["values.yaml"]) }];
+    expect(locateArr(files)).toMatchObject({
+      ok: true,
+      location: { path: "spec.values.controllers.main.containers.app.resources" },
+    });
+  });
+
+  it("reads the values.yaml of a chart from the GitRepository when no valuesFiles replace it", () => {
+    const files = [
+      { path: "flux/arr.yaml", text: release("GitRepository", []) },
+      valuesFile("charts/app-template/values.yaml", "{ limits: { memory: 512Mi } }"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "flux/arr.yaml: charts/app-template/values.yaml also sets limits.memory of these resources, which spec.values does not: an edit of one would be decided without the other; set them in one place",
+    });
+    // Listed values files replace the chart's own.
+    const replaced = [
+      { path: "flux/arr.yaml", text: release("GitRepository", ["config/arr.yaml"]) },
+      valuesFile("charts/app-template/values.yaml", "{ limits: { memory: 512Mi } }"),
+      valuesFile("config/arr.yaml", "{ requests: { cpu: 50m } }"),
+    ];
+    expect(locateArr(replaced)).toMatchObject({ ok: true });
+  });
 });
 
 describe("locateContainer: a Bitnami resourcesPreset beside the resources", () => {
