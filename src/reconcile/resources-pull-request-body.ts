@@ -66,7 +66,8 @@ function row(workload: string, container: string, decision: ResourceDecision): s
     workload,
     container,
     decision.resource,
-    show(decision.current),
+    // A file with a limit and no request: the pods request the limit, which is not written as one.
+    `${show(decision.current)}${decision.requestFromLimit ? " (the limit: the file sets no request)" : ""}`,
     target === undefined ? "none" : show(target),
     bounds,
     chosen,

@@ -103,6 +103,42 @@ describe("planRightsizing: the documented Plex example", () => {
   });
 });
 
+describe("planRightsizing: a values file with a memory limit and no request", () => {
+  // Kubernetes gives the container its 8Gi limit as request: the pods request 8Gi.
+  const files = fixtureRepo("worked-example").map((file) =>
+    file.path === PLEX_FILE
+      ? {
+          ...file,
+          text: replaced(
+            file.text,
+            "              requests:\n                cpu: 2\n                memory: 4Gi\n",
+            "",
+          ),
+        }
+      : file,
+  );
+  const plan = planRightsizing({
+    snapshot: snapshot({
+      vpas: [fixtureVpa("plex-worked-example.yaml")],
+      pods: plexPods({ requests: { memory: "8Gi" }, limits: { memory: "8Gi" } }),
+    }),
+    config: rightsizingConfig({}),
+    files,
+    now: NOW,
+  });
+
+  it("marks the limit in the pull request's Current column, not as a request the file sets", () => {
+    const [proposal] = plan.proposals;
+    if (!proposal) throw new Error(`no proposal: ${JSON.stringify(plan.notes)}`);
+    const body = resourcesPullRequestBody(proposal);
+    expect(body).toContain(
+      "| media/plex | app | memory | 8Gi (the limit: the file sets no request) | 1.3Gi | 1.1Gi–2560Mi | **1344Mi** |",
+    );
+    // The cpu request is unset, and no limit stands in for it.
+    expect(body).toContain("| media/plex | app | cpu | unset | 450m |");
+  });
+});
+
 describe("planRightsizing: holds and notes", () => {
   const files = fixtureRepo("worked-example");
   const vpa = fixtureVpa("plex-worked-example.yaml");
@@ -544,7 +580,7 @@ describe("planRightsizing: grouping and order", () => {
     // The pod's status shows its last kill, not how many there were: its restarts tell.
     const body = resourcesPullRequestBody(plan.proposals[0] as (typeof plan.proposals)[number]);
     expect(body).toContain(
-      "| 256Mi | 1.3Gi | 1.1Gi–2560Mi | **1344Mi** (limit 256Mi → 1344Mi) | OOM-killed (restarted 3 times); below the lower bound 1.1Gi; differs by 425 % (tolerance 20 %) |",
+      "| 256Mi (the limit: the file sets no request) | 1.3Gi | 1.1Gi–2560Mi | **1344Mi** (limit 256Mi → 1344Mi) | OOM-killed (restarted 3 times); below the lower bound 1.1Gi; differs by 425 % (tolerance 20 %) |",
     );
     expect(body).toContain(
       "because the container was OOM-killed, last at 2025-06-05T08:00:00Z: 1 of the terminations its pods still show (restarted 3 times in all);",
