@@ -265,11 +265,15 @@ function helmReleaseCandidates(
   const inlineValues = isPlainObject(spec.values) ? spec.values : {};
   const valuesFrom = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
   // The chart's values files lie under valuesFrom and spec.values: read, never edited.
-  const chartFiles = chartValuesFiles(index, chartSpec);
+  const referenced = isPlainObject(spec.chart) ? undefined : referencedChart(index, chartRef);
+  const chartFiles = chartValuesFiles(index, referenced?.spec ?? chartSpec);
+  const filesField = referenced
+    ? `spec.valuesFiles of ${referenced.what}`
+    : "spec.chart.spec.valuesFiles";
   const unseen =
     chartFiles.unresolved.length === 0
       ? undefined
-      : `${what} also takes values from ${chartFiles.unresolved.join(", ")} (spec.chart.spec.valuesFiles), which ${chartFiles.unresolved.length === 1 ? "is" : "are"} not a values file in the repo and may set these resources; an edit of spec.values would be decided without them`;
+      : `${what} also takes values from ${chartFiles.unresolved.join(", ")} (${filesField}), which ${chartFiles.unresolved.length === 1 ? "is" : "are"} not a values file in the repo and may set these resources; an edit of spec.values would be decided without them`;
   if (valuesFrom.length === 0)
     return fromValues(
       document,
@@ -293,7 +297,7 @@ function helmReleaseCandidates(
     prefix: [],
     data: file.data,
     label: file.label,
-    how: `${file.label} (spec.chart.spec.valuesFiles of ${what})`,
+    how: `${file.label} (${referenced ? filesField : `spec.chart.spec.valuesFiles of ${what}`})`,
     present: false,
   }));
   const unresolved: string[] = [];
@@ -562,6 +566,28 @@ function chartValuesFiles(index: RepoIndex, chartSpec: Record<string, unknown>):
       : undefined;
   const files = valuesFilesOf(index, own ? [own] : [], (entry) => entry);
   return { layers: files.layers, unresolved: [] };
+}
+
+/**
+ * The Flux HelmChart a HelmRelease's `spec.chartRef` names, when the repo holds exactly one of
+ * that name (in its namespace, where both are written): its spec names the chart's values files
+ * as `spec.chart.spec` does.
+ */
+function referencedChart(
+  index: RepoIndex,
+  chartRef: Record<string, unknown>,
+): { spec: Record<string, unknown>; what: string } | undefined {
+  if (chartRef.kind !== "HelmChart" || typeof chartRef.name !== "string") return undefined;
+  const namespace = typeof chartRef.namespace === "string" ? chartRef.namespace : undefined;
+  const [chart, ...more] = index.documents.filter(
+    (document) =>
+      document.kind === "HelmChart" &&
+      document.apiVersion?.startsWith("source.toolkit.fluxcd.io") &&
+      document.name === chartRef.name &&
+      (!namespace || !document.namespace || document.namespace === namespace),
+  );
+  if (!chart || more.length > 0 || !isPlainObject(chart.data.spec)) return undefined;
+  return { spec: chart.data.spec, what: `HelmChart ${chart.name} (${chart.file})` };
 }
 
 /** Values files a release reads under its own values, lowest first. */

@@ -582,6 +582,47 @@ describe("locateContainer: a Flux HelmRelease's chart valuesFiles", () => {
     ];
     expect(locateArr(replaced)).toMatchObject({ ok: true });
   });
+
+  it("reads the valuesFiles of a HelmChart that spec.chartRef names", () => {
+    const text = release("GitRepository", []).replace(
+      / {2}chart:\n[\s\S]*? {2}values:/,
+      "  chartRef:\n    kind: HelmChart\n    name: app-template\n    namespace: media\n  values:",
+    );
+    const helmChart = (sourceKind: string, valuesFiles: string) =>
+      [
+        "apiVersion: source.toolkit.fluxcd.io/v1",
+        "kind: HelmChart",
+        "metadata:",
+        "  name: app-template",
+        "  namespace: media",
+        "spec:",
+        "  chart: ./charts/app-template",
+        `  sourceRef: { kind: ${sourceKind}, name: flux-system }`,
+        `  valuesFiles: [${valuesFiles}]`,
+        "",
+      ].join("\n");
+    const files = [
+      { path: "flux/arr.yaml", text },
+      { path: "flux/chart.yaml", text: helmChart("GitRepository", "config/arr.yaml") },
+      valuesFile("config/arr.yaml", "{ limits: { memory: 512Mi } }"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "flux/arr.yaml: config/arr.yaml also sets limits.memory of these resources, which spec.values does not: an edit of one would be decided without the other; set them in one place",
+    });
+    const fromHelm = [
+      { path: "flux/arr.yaml", text },
+      { path: "flux/chart.yaml", text: helmChart("HelmRepository", "values-prod.yaml") },
+    ];
+    expect(locateArr(fromHelm)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "flux/arr.yaml: HelmRelease arr also takes values from values-prod.yaml (spec.valuesFiles of HelmChart app-template (flux/chart.yaml)), which is not a values file in the repo and may set these resources; an edit of spec.values would be decided without them",
+    });
+  });
 });
 
 describe("locateContainer: a Bitnami resourcesPreset beside the resources", () => {
