@@ -454,14 +454,39 @@ function warnMissing(
     });
   }
   if (empty.length === names.length) return;
-  for (const key of new Set(expected ?? [])) {
+  const wanted = new Set(expected ?? []);
+  for (const key of wanted) {
     if (observed.has(key)) continue;
+    const alike = scope === "node" ? sameHost(key, observed.keys(), wanted) : [];
     context.warnings.push({
       code: "prometheus-no-series",
-      message: `Prometheus at ${context.url} has no usage series for ${scope} ${key} ${windowText(context)}; its usage is unknown`,
+      message: `Prometheus at ${context.url} has no usage series for ${scope} ${key} ${windowText(context)}; its usage is unknown${alike.length > 0 ? domainHint(alike) : ""}`,
       subject: `${scope}/${key}`,
     });
   }
+}
+
+/**
+ * The names Prometheus has that are `node`'s up to the first dot, one with a domain and the
+ * other without, or with another (`worker-1.lan` for node `worker-1`, or the reverse): what a
+ * `nodename` that is the machine's fully qualified hostname gives. Names of other expected
+ * nodes are theirs, and an address (`192.168.50.21`) is no hostname.
+ */
+function sameHost(node: string, names: Iterable<string>, expected: ReadonlySet<string>): string[] {
+  const host = (name: string) => name.split(".")[0] ?? name;
+  if (!/[a-z]/i.test(host(node))) return [];
+  return [...names]
+    .filter((name) => name !== node && !expected.has(name) && host(name) === host(node))
+    .sort();
+}
+
+/** Names alike are only a hint: usage under another name is never taken as the node's. */
+function domainHint(alike: readonly string[]): string {
+  return (
+    `. Prometheus has ${alike.join(", ")}: node names differ by the domain, and usage under another name is not taken as this node's; ` +
+    "relabel so that the series carry the Kubernetes node name (the nodename of node_uname_info is the machine's hostname; " +
+    'see "Overriding the queries" in docs/prometheus.md)'
+  );
 }
 
 function queryFor(scope: Scope, resource: Resource): PrometheusQueryName {

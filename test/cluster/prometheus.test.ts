@@ -180,6 +180,30 @@ describe("readPrometheusUsage against a real Prometheus", () => {
     expect(warningsAbout(result, "container/media/plex-0/plex")).toEqual([]);
   });
 
+  it("says a node named with a domain that Prometheus has without it is alike, and leaves its usage unknown", async () => {
+    // A kubelet that registered worker-1 by its fully qualified name, while Prometheus names the
+    // machine by its short hostname: the names only look alike, which is no evidence they are one.
+    const result = await readPrometheusUsage({
+      url: url(),
+      at,
+      expect: { nodes: ["cp-1", "worker-1.lan", "worker-2", "worker-3.lan"] },
+    });
+
+    expect(result.nodes.has("worker-1.lan")).toBe(false);
+    const [warning, ...others] = warningsAbout(result, "node/worker-1.lan");
+    expect(others).toEqual([]);
+    expect(warning).toMatchObject({ code: "prometheus-no-series" });
+    expect(warning!.message).toContain(
+      "has no usage series for node worker-1.lan over the 600 s window ending",
+    );
+    expect(warning!.message).toContain(
+      "; its usage is unknown. Prometheus has worker-1: node names differ by the domain, and usage under another name is not taken as this node's; relabel so that the series carry the Kubernetes node name",
+    );
+    // A node Prometheus has nothing alike for gets no hint; nor does one it has by its own name.
+    expect(warningsAbout(result, "node/worker-3.lan")[0]?.message).not.toContain("Prometheus has");
+    expect(warningsAbout(result, "node/worker-2")).toEqual([]);
+  });
+
   it("treats NaN samples as unknown, never zero", async () => {
     const result = await readPrometheusUsage({ url: url(), at });
 

@@ -1,0 +1,84 @@
+/**
+ * `plan --kubeconfig --prometheus` where node-exporter is scraped by a plain config (`instance`
+ * an address, no node label) on machines whose hostname is fully qualified: `node_uname_info`
+ * says `talos-worker-1.lan`, and the kubelet registered `talos-worker-1`. The default queries
+ * name each machine by that hostname, so no series carries a node's name. The pool is idle
+ * (500m of 3800m a worker): were the names matched, a worker would go. They are not matched,
+ * so every node's usage is unknown and nothing is removed, and each node's warning names the
+ * series that differs from it by the domain, for the operator to relabel.
+ *
+ * One real Prometheus holds 30 minutes of those series, backfilled as
+ * test/support/prometheus-series.ts writes them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
+import { openMetricsOf, type Series } from "../support/prometheus-series.ts";
+import type { PlanJson } from "./served-cluster.ts";
+import { cluster, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
+
+const end = Math.floor(Date.now() / 60_000) * 60 - 60;
+const start = end - 1800;
+const MACHINES = ["talos-cp-1", ...WORKERS];
+
+/** node-exporter on one machine of 4 CPUs, 0.5 cores busy and 2 GiB of 16 used. */
+function plainExporter(hostname: string, index: number): Series[] {
+  const labels = { instance: `192.168.50.${20 + index}:9100`, job: "node-exporter" };
+  const counter = (cores: number) => (t: number) => 1_000_000 + cores * (t - start);
+  const series: Series[] = [];
+  for (let cpu = 0; cpu < 4; cpu++) {
+    const modes = cpu === 0 ? { user: 0.25, system: 0.25, idle: 0.5 } : { idle: 1 };
+    for (const [mode, cores] of Object.entries(modes))
+      series.push({
+        name: "node_cpu_seconds_total",
+        kind: "counter",
+        labels: { ...labels, cpu: String(cpu), mode },
+        value: counter(cores),
+      });
+  }
+  series.push(
+    { name: "node_memory_MemTotal_bytes", kind: "gauge", labels, value: () => 16 * 2 ** 30 },
+    { name: "node_memory_MemAvailable_bytes", kind: "gauge", labels, value: () => 14 * 2 ** 30 },
+    {
+      name: "node_uname_info",
+      kind: "info",
+      labels: { ...labels, machine: "x86_64", nodename: hostname, sysname: "Linux" },
+      value: () => 1,
+    },
+  );
+  return series;
+}
+
+let prometheus: RunningPrometheus;
+
+beforeAll(async () => {
+  const series = MACHINES.flatMap((machine, index) => plainExporter(`${machine}.lan`, index));
+  prometheus = await startPrometheus(openMetricsOf(series, start, end));
+}, 120_000);
+
+afterAll(async () => {
+  await prometheus?.stop();
+});
+
+describe("plan --prometheus: node-exporter naming machines by a fully qualified hostname", () => {
+  it("takes no usage from names that only look alike, keeps every node, and says how they differ", async () => {
+    const served = await serveForTest(cluster());
+    const now = new Date(end * 1000).toISOString();
+    const args = ["--prometheus", prometheus.url, "--now", now];
+    const json = await served.run(["--json", ...args]);
+    expect(json.code).toBe(0);
+    const output = JSON.parse(json.stdout) as PlanJson;
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "hold: cpu and memory usage unknown on talos-worker-1, talos-worker-2, talos-worker-3; nothing rests on it (unknown is not zero)",
+    );
+
+    const run = await served.run(args);
+    expect(run.code).toBe(0);
+    for (const node of WORKERS)
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `warning: node/${node}: Prometheus at http://127\\.0\\.0\\.1:\\d+ has no usage series for node ${node} over the 600 s window ending [^;]+; its usage is unknown\\. Prometheus has ${node}\\.lan: node names differ by the domain, and usage under another name is not taken as this node's; relabel so that the series carry the Kubernetes node name`,
+        ),
+      );
+  });
+});
