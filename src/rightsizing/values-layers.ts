@@ -2,7 +2,12 @@ import { formatPath, type PathSegment } from "../editors/path.ts";
 import { isPlainObject, valueAt } from "../editors/verify.ts";
 import { confidenceFor, describeNamespace, type LocationCandidate } from "./location-candidate.ts";
 import type { IndexedDocument, NamespaceSource } from "./repo-index.ts";
-import { type ContainerQuery, type ReleaseContext, valuesMatches } from "./values-locations.ts";
+import {
+  amountsOf,
+  type ContainerQuery,
+  type ReleaseContext,
+  valuesMatches,
+} from "./values-locations.ts";
 
 /** One source of a release's values; a release merges them in order, the last winning. */
 export interface ValuesLayer {
@@ -104,8 +109,6 @@ export function mergeValues(
   return merged;
 }
 
-const AMOUNTS = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"];
-
 /**
  * A request or limit that a layer under the edited one sets and the edited one does not: the
  * merged value comes from below, unseen by the decision (a limit below a raised request).
@@ -115,14 +118,7 @@ export function hiddenAmounts(
   top: number,
   segments: PathSegment[],
 ): { label: string; fields: string[] } | undefined {
-  const amounts = (data: Record<string, unknown>) => {
-    const resources = valueAt(data, segments);
-    return AMOUNTS.filter((field) => {
-      const [section, name] = field.split(".") as [string, string];
-      const values = isPlainObject(resources) ? resources[section] : undefined;
-      return isPlainObject(values) && values[name] !== undefined && values[name] !== null;
-    });
-  };
+  const amounts = (data: Record<string, unknown>) => amountsOf(valueAt(data, segments));
   const edited = new Set(top >= 0 && layers[top] ? amounts(layers[top].data) : []);
   for (const layer of layers.slice(0, Math.max(top, 0)).reverse()) {
     const fields = amounts(layer.data).filter((field) => !edited.has(field));

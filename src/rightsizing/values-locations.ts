@@ -153,8 +153,8 @@ function appTemplateMatches(
 
 const AMOUNTS = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"];
 
-/** The requests and limits a `resources` mapping sets. */
-function amountsOf(resources: unknown): string[] {
+/** The requests and limits a `resources` mapping sets (`requests.cpu`…). */
+export function amountsOf(resources: unknown): string[] {
   return AMOUNTS.filter((field) => {
     const [section, name] = field.split(".") as [string, string];
     const values = isPlainObject(resources) ? resources[section] : undefined;
