@@ -1,3 +1,4 @@
+import { percentBeside } from "../planning/format.ts";
 import type { PolicyMatch } from "../policy/automerge-policy.ts";
 import type { PolicySubject } from "./policy-subject.ts";
 
@@ -125,10 +126,5 @@ function list(values: readonly string[]): string {
  * above it (20.04, not 20.0, against 20).
  */
 function above(percent: number, limit: number): string {
-  for (let digits = 1; digits <= 12; digits++) {
-    const scale = 10 ** digits;
-    const shown = Math.round(percent * scale) / scale;
-    if (shown > limit) return String(shown);
-  }
-  return String(percent);
+  return String(percentBeside(percent, limit, 1));
 }

@@ -92,6 +92,20 @@ export function formatCompared(
   return `${trimZeros(String(toward(percent * scale) / scale))} %`;
 }
 
+/**
+ * PERCENT to one decimal, or to as many more (up to 12) as it takes to stand on SIDE of
+ * THRESHOLD: SIDE is the sign of PERCENT − THRESHOLD as the caller knows it (from whole amounts,
+ * say, which no fraction inexact in binary blurs). 20.04 beside 20 is 20.04, not 20.
+ */
+export function percentBeside(percent: number, threshold: number, side: number): number {
+  for (let digits = 1; digits <= 12; digits++) {
+    const scale = 10 ** digits;
+    const shown = Math.round(percent * scale) / scale;
+    if (Math.sign(shown - threshold) === side) return shown;
+  }
+  return percent;
+}
+
 function decimals(percent: number): number {
   return percent !== 0 && percent < 10 ? 1 : 0;
 }

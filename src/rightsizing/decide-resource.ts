@@ -1,3 +1,4 @@
+import { percentBeside } from "../planning/format.ts";
 import type { LimitMode } from "../policy/rightsizing-config.ts";
 import type {
   DerivationStep,
@@ -81,7 +82,7 @@ export function relativeChange(from: number, to: number): number {
  * (whole millicores and bytes), so neither rounding nor a fraction inexact in binary moves a
  * change across the tolerance.
  */
-export function beyondTolerance(from: number, to: number, tolerance: number): boolean {
+function beyondTolerance(from: number, to: number, tolerance: number): boolean {
   return Math.abs(to - from) * 100 > tolerance * from;
 }
 
@@ -93,13 +94,7 @@ export function beyondTolerance(from: number, to: number, tolerance: number): bo
 export function shownChange(from: number, to: number, tolerance?: number): number {
   const percent = relativeChange(from, to);
   if (tolerance === undefined) return Math.round(percent * 10) / 10;
-  const side = Math.sign(Math.abs(to - from) * 100 - tolerance * from);
-  for (let digits = 1; digits <= 12; digits++) {
-    const scale = 10 ** digits;
-    const shown = Math.round(percent * scale) / scale;
-    if (Math.sign(shown - tolerance) === side) return shown;
-  }
-  return percent;
+  return percentBeside(percent, tolerance, Math.sign(Math.abs(to - from) * 100 - tolerance * from));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { formatCompared, formatExtended } from "../../src/planning/format.ts";
+import { formatCompared, formatExtended, percentBeside } from "../../src/planning/format.ts";
 
 /** The number a formatted percent shows. */
 function shown(text: string): number {
@@ -38,6 +38,16 @@ describe("formatCompared", () => {
         },
       ),
     );
+  });
+});
+
+describe("percentBeside", () => {
+  it("keeps one decimal where that stands on the given side, and adds what it takes elsewhere", () => {
+    expect(percentBeside(23.44, 20, 1)).toBe(23.4);
+    expect(percentBeside(20.04, 20, 1)).toBe(20.04);
+    expect(percentBeside(19.96, 20, -1)).toBe(19.96);
+    expect(percentBeside(100.0004, 100, 1)).toBe(100.0004);
+    expect(percentBeside(20.000000000000004, 20, 0)).toBe(20);
   });
 });
 
