@@ -92,6 +92,14 @@ export function evictablePods(
   );
 }
 
+/**
+ * The pods a drain of the node evicts that need no room elsewhere: those `evictablePods` leaves
+ * out for a priority below the cutoff.
+ */
+export function expendablePods(pods: readonly PodInfo[], expendableBelow: number): PodInfo[] {
+  return evictablePods(pods).filter((pod) => isExpendable(pod, expendableBelow));
+}
+
 /** A pod whose priority is below the cutoff: it adds no node and holds none. */
 export function isExpendable(pod: PodInfo, expendableBelow: number): boolean {
   return (pod.priority ?? 0) < expendableBelow;

@@ -1,4 +1,4 @@
-import { type DrainBlocker, evictablePods, isExpendable } from "./blockers.ts";
+import { type DrainBlocker, evictablePods, expendablePods } from "./blockers.ts";
 import { podKey } from "./cluster-index.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type { BulkProjection, BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
@@ -26,8 +26,9 @@ export interface BulkRemovalInput {
  * How many nodes one decrease removes, as cluster-autoscaler's bulk deletion of empty nodes:
  * the first node, and after it the next ones Terraform would destroy, while each holds no pods
  * but DaemonSet and mirror pods (finished, deleted and expendable pods aside: none of them
- * moves; the expendable ones are named), up to `scaleDown.maxEmptyBulk` and never below the min. A node with pods to evict goes alone. Each further node must also pass what a
- * later decrease by one would check: the pool still below every scale-down threshold without
+ * moves; the expendable ones are named), up to `scaleDown.maxEmptyBulk` and never below the
+ * min. A node with pods to evict goes alone. Each further node must also pass what a later
+ * decrease by one would check: the pool still below every scale-down threshold without
  * the nodes before it (so the bulk reaches no further than removals one at a time would), the
  * projection after removing all of them still the margin below the scale-up thresholds, and the
  * pending pods counted on existing room still fitting, and the pool's last node taken only when
@@ -84,9 +85,10 @@ export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
  */
 function droppedOf(context: PoolContext, nodes: readonly NodeInfo[]): { dropped?: string[] } {
   const dropped = nodes.flatMap((node) =>
-    evictablePods(context.index.podsByNode.get(node.name) ?? [])
-      .filter((pod) => isExpendable(pod, context.pool.expendablePriority))
-      .map(podKey),
+    expendablePods(
+      context.index.podsByNode.get(node.name) ?? [],
+      context.pool.expendablePriority,
+    ).map(podKey),
   );
   return dropped.length > 0 ? { dropped } : {};
 }

@@ -55,7 +55,8 @@ export interface PoolContext {
    */
   unpooledTaken?: {
     pod: PodInfo;
-    node: string /** The pool whose decrease moves it. */;
+    node: string;
+    /** The pool whose decrease moves it (none for a pending pod). */
     pool?: string;
   }[];
   /** Nodes of this pool that other pools' selectors match too, and those pools. */

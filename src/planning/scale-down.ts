@@ -1,4 +1,4 @@
-import { type DrainBlocker, evictablePods, isExpendable } from "./blockers.ts";
+import { type DrainBlocker, evictablePods, expendablePods } from "./blockers.ts";
 import { bulkRemoval } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
@@ -165,9 +165,7 @@ function removalConditions(
   const onNode = context.index.podsByNode.get(node.name) ?? [];
   const pods = evictablePods(onNode, context.pool.expendablePriority);
   // Expendable pods are evicted with the node and need no room elsewhere: named, not counted.
-  const dropped = evictablePods(onNode).filter((pod) =>
-    isExpendable(pod, context.pool.expendablePriority),
-  );
+  const dropped = expendablePods(onNode, context.pool.expendablePriority);
   // The pods of a cordoned node (one about to be drained) need room on the nodes left too.
   const cordoned = cordonedPods(context, [node.name]);
   const moving = [...pods, ...pendingOnExisting, ...cordoned.pods];
