@@ -1,5 +1,5 @@
 import { formatPercent } from "../planning/format.ts";
-import { displayAmount, times } from "../rightsizing/explain-rightsizing.ts";
+import { displayAmount, fromLimitText, times } from "../rightsizing/explain-rightsizing.ts";
 import type {
   ResourceDecision,
   ResourcesProposal,
@@ -66,8 +66,7 @@ function row(workload: string, container: string, decision: ResourceDecision): s
     workload,
     container,
     decision.resource,
-    // A file with a limit and no request: the pods request the limit, which is not written as one.
-    `${show(decision.current)}${decision.requestFromLimit ? " (the limit: the file sets no request)" : ""}`,
+    `${show(decision.current)}${fromLimitText(decision)}`,
     target === undefined ? "none" : show(target),
     bounds,
     chosen,

@@ -75,12 +75,20 @@ function explainContainer(container: ContainerRightsizing): string[] {
   return lines;
 }
 
+/**
+ * After the current request when it is the file's limit, the file setting no request: the pods
+ * request the limit, as Kubernetes gives it to the container, though no request is written.
+ */
+export function fromLimitText(decision: ResourceDecision): string {
+  return decision.requestFromLimit ? " (the limit: the file sets no request)" : "";
+}
+
 /** One line: what changes (or not), from what data, and why. */
 export function explainResource(decision: ResourceDecision): string {
   const show = (amount: number) => displayAmount(decision.resource, amount);
   const current =
     decision.current !== undefined
-      ? `${show(decision.current)}${decision.requestFromLimit ? " (the limit: the file sets no request)" : ""}`
+      ? `${show(decision.current)}${fromLimitText(decision)}`
       : decision.hold?.kind === "unreadable" && decision.hold.field.startsWith("requests.")
         ? "unreadable"
         : "unset";
