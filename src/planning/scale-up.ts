@@ -143,11 +143,11 @@ export function evaluateScaleUp(
 }
 
 /**
- * Takes out of `up` the pods a later pool takes (`takenBy`: pod key → pool), listing them with
- * that pool: one no new node of this pool could hold is not said never to fit, and one beyond
- * its max (or host cap) is not left pending, nor are the new nodes this pool wanted for such
- * pods alone wanted: the pending-pods trigger and the nodes wanted are counted again from what
- * is left.
+ * Takes out of `up` the pods another pool takes (`takenBy`: pod key → pool; a later pool that
+ * claimed it, or a held pool that let it go and no pool claimed), listing them with that pool:
+ * one no new node of this pool could hold is not said never to fit, and one beyond its max (or
+ * host cap) is not left pending, nor are the new nodes this pool wanted for such pods alone
+ * wanted: the pending-pods trigger and the nodes wanted are counted again from what is left.
  */
 export function handOverBeyondMax(
   up: ScaleUpEvaluation,
