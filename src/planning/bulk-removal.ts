@@ -3,7 +3,7 @@ import { podKey } from "./cluster-index.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type { BulkProjection, BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
 import { unplacedReports } from "./packing.ts";
-import { cordonedPods, type PoolContext, placeMoving } from "./pool-context.ts";
+import { cordonedPods, type MoveResult, type PoolContext, placeMoving } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequests } from "./projection.ts";
 import { nodesToRemove } from "./removal.ts";
@@ -232,6 +232,19 @@ function projections(
   ];
 }
 
+/**
+ * Places what must find room once the empty nodes `names` go: the pending pods the plan counted
+ * on the pool's room, and the pods of its cordoned nodes (an empty node has none of its own).
+ */
+export function placeBulkMoving(
+  context: PoolContext,
+  pendingOnExisting: readonly PodInfo[],
+  names: readonly string[],
+): MoveResult {
+  const cordoned = cordonedPods(context, names);
+  return placeMoving(context, [...pendingOnExisting, ...cordoned.pods], names, cordoned.nodes);
+}
+
 /** Pending pods the plan counted on existing room must still find room without all of them. */
 function pendingStop(
   input: BulkRemovalInput,
@@ -239,10 +252,7 @@ function pendingStop(
   node: NodeInfo,
 ): BulkStop | undefined {
   const names = removed.map((entry) => entry.name);
-  const cordoned = cordonedPods(input.context, names);
-  const moving = [...input.pendingOnExisting, ...cordoned.pods];
-  if (moving.length === 0) return undefined;
-  const { unplaced } = placeMoving(input.context, moving, names, cordoned.nodes);
+  const { unplaced } = placeBulkMoving(input.context, input.pendingOnExisting, names);
   return unplaced.length > 0
     ? {
         kind: "pods-fit",

@@ -1,5 +1,5 @@
 import { type DrainBlocker, evictablePods, expendablePods } from "./blockers.ts";
-import { bulkRemoval } from "./bulk-removal.ts";
+import { bulkRemoval, placeBulkMoving } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type {
@@ -36,7 +36,10 @@ export interface ScaleDownEvaluation {
    * host cap), not on low usage nor for not being Ready.
    */
   candidateCordoned: boolean;
-  /** The candidate's pods (and those moving with them) placed on nodes in no pool, with the node. */
+  /**
+   * The candidate's pods (and those moving with them) placed on nodes in no pool, with the node;
+   * for a run of empty nodes, those placed there once every node of the run is gone.
+   */
   outsidePods: { pod: PodInfo; node: string }[];
   /**
    * The nodes a scale-down removes once every condition is met: the candidate alone, or
@@ -100,6 +103,14 @@ export function evaluateScaleDown(
   if (pool.scaleDown.enabled && first && conditions.every((condition) => condition.met)) {
     report.bulk = bulkRemoval({ context, blockers, pendingOnExisting, checks, first });
     evaluation.removals = report.bulk.nodes;
+    // With every node of the run gone, what moves may take more room outside the pools than
+    // with the first alone: that room is the one the pools after this one must not count on.
+    if (report.bulk.nodes.length > 1)
+      evaluation.outsidePods = placeBulkMoving(
+        context,
+        pendingOnExisting,
+        report.bulk.nodes,
+      ).outsidePods;
   }
   return evaluation;
 }

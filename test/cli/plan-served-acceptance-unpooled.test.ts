@@ -13,7 +13,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { freshNodeMetrics, type PlanJson, pod, type Raw, worker } from "./served-cluster.ts";
-import { cluster, config, FOUR, plan, poolNote, tfvars } from "./served-plan.ts";
+import { cluster, config, FOUR, filler, plan, poolNote, tfvars } from "./served-plan.ts";
 
 const BLOCKY = { "app.kubernetes.io/name": "blocky" };
 
@@ -282,6 +282,53 @@ describe("plan acceptance, scale-down onto a control plane two pools count on", 
     expect(poolNote(output, "media")).toContain(
       "not removed: not every pod of talos-media-2 fits on the other nodes (default/whoami-5c8d7f6b9-rep02: required pod anti-affinity keeps it off the nodes with room; talos-cp-1 keeps its room for the pods the decrease of pool apps moves there)",
     );
+    const media = output.notes.find((entry) => entry.subject === "pool/media")?.decision as
+      | { scaleDown: { conditions: Raw[] } }
+      | undefined;
+    expect(media?.scaleDown.conditions.find((entry) => entry.kind === "pods-fit")).toMatchObject({
+      met: false,
+      outsideTaken: [{ node: "talos-cp-1", pools: ["apps"] }],
+    });
+  });
+
+  it("keeps the second pool's node when the first pool's run of empty nodes sends a pending pod there", async () => {
+    // apps: talos-worker-1 runs Plex (3 cpu), talos-worker-2 and -3 are empty and go together
+    // (maxEmptyBulk 3). A pending import job (1 cpu) is counted on their room: with one of them
+    // gone it fits on the other, with both gone only on the control plane (1950m free), whose
+    // room it then takes. The whoami replica of talos-media-2 needs 1 cpu there too: the
+    // scheduler would leave one of the two pending, so media keeps its node.
+    const apps = ["talos-worker-1", "talos-worker-2", "talos-worker-3"];
+    const options = Object.fromEntries([
+      ...apps.map((name) => [name, { labels: { "node.kubernetes.io/pool": "apps" } }]),
+      ...NODES.media.map((name) => [name, { labels: { "node.kubernetes.io/pool": "media" } }]),
+    ]);
+    const job = pod("media", "import-29123400-im01x", {
+      cpu: "1",
+      memory: "256Mi",
+      owner: { kind: "Job", name: "import-29123400" },
+      scheduled: {
+        reason: "Unschedulable",
+        message: "0/6 nodes are available: 6 Insufficient cpu.",
+      },
+    });
+    const output = await plan(
+      [
+        ...untainted(cluster([...apps, ...NODES.media], options, { cpu: "300m", memory: "1Gi" })),
+        filler("talos-worker-1", 0),
+        ...group("whoami", NODES.media),
+        job,
+      ],
+      {
+        tfvars: "worker_count = 3\nmedia_count  = 2\n",
+        config: TWO_POOLS.replace(
+          "      unneededTime: 0\n    removal:\n      nameTemplate: talos-worker",
+          "      unneededTime: 0\n      maxEmptyBulk: 3\n    removal:\n      nameTemplate: talos-worker",
+        ),
+      },
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["apps", 3, 1],
+    ]);
     const media = output.notes.find((entry) => entry.subject === "pool/media")?.decision as
       | { scaleDown: { conditions: Raw[] } }
       | undefined;
