@@ -30,6 +30,7 @@ import type {
 import type { NodeShape } from "./node-shape.ts";
 import {
   fitUnknown,
+  type KeptOff,
   type NeverFitPod,
   type PendingPod,
   type PendingReport,
@@ -436,13 +437,71 @@ function pendingLines(decision: NodeDecision): string[] {
     lines.push(
       `pending: ${podText(placed)} fits on ${placed.node}${pending.unread ? " as far as the pods read show" : ""}`,
     );
-  for (const placed of pending.onNew) lines.push(`pending: ${podText(placed)} → ${placed.node}`);
+  for (const placed of pending.onNew)
+    lines.push(
+      `pending: ${podText(placed)} → ${placed.node}${placed.keptOff ? ` (${keptOffText(placed.keptOff)})` : ""}`,
+    );
   for (const pod of pending.elsewhere ?? [])
     lines.push(`pending: ${podText(pod)} → pool ${pod.pool}${elsewhereText(pod, decision)}`);
   lines.push(...neverFitLines(decision), ...expendableLines(decision));
   const beyond = overMaxLine(decision);
   if (beyond) lines.push(beyond);
   return lines;
+}
+
+/**
+ * Why no existing node takes a pod that goes on a new node, as the scheduler counts its nodes,
+ * the reason of the most nodes first: `existing nodes: talos-worker-1 and 2 more have too little
+ * cpu free; talos-cp-1 has room but a taint it does not tolerate keeps it off`.
+ */
+function keptOffText(kept: KeptOff): string {
+  const which = (node: string, nodes: number) =>
+    nodes === 1 ? `${node} has` : `${node} and ${nodes - 1} more have`;
+  const parts = (kept.rules ?? []).map((rule) => ({
+    nodes: rule.nodes,
+    text: `${which(rule.node, rule.nodes)} room but ${keptOffRuleText(rule.cause)} keeps it off`,
+  }));
+  if (kept.otherRules)
+    parts.push({
+      nodes: kept.otherRules,
+      text: `${kept.otherRules} more ${kept.otherRules === 1 ? "has" : "have"} room but other rules keep it off`,
+    });
+  if (kept.room) {
+    const lacking = kept.room.resources
+      ? `too little ${kept.room.resources.join(" and ")} free`
+      : "too little room";
+    parts.push({
+      nodes: kept.room.nodes,
+      text: `${which(kept.room.node, kept.room.nodes)} ${lacking}${kept.room.afterOthers ? " once the pending pods placed before it take theirs" : ""}`,
+    });
+  }
+  // Stable: among equal counts, the rules come first, as they are the nodes with room.
+  const ordered = parts.sort((a, b) => b.nodes - a.nodes).map((part) => part.text);
+  return `existing ${kept.nodes === 1 ? "node" : "nodes"}: ${ordered.join("; ")}`;
+}
+
+/** The rule that keeps a pending pod off an existing node with room, as the subject of a clause. */
+function keptOffRuleText(cause: NonNullable<KeptOff["rules"]>[number]["cause"]): string {
+  switch (cause) {
+    case "node-selector":
+      return "its nodeSelector";
+    case "node-affinity":
+      return "its required node affinity";
+    case "volume-node-affinity":
+      return "the node affinity of a volume it mounts";
+    case "taints":
+      return "a taint it does not tolerate";
+    case "label-unknown":
+      return "a label whose value is not known";
+    case "pod-affinity":
+      return "its required pod affinity";
+    case "pod-anti-affinity":
+      return "required pod anti-affinity";
+    case "topology-spread":
+      return "a topology spread constraint (DoNotSchedule)";
+    case "host-ports":
+      return "a host port in use there";
+  }
 }
 
 /**

@@ -64,6 +64,34 @@ export interface PendingPod {
 export interface PodPlacement extends PendingPod {
   /** An existing node's name, or `new-1`, `new-2`… for nodes to add. */
   node: string;
+  /** On a node to add: why the existing nodes did not take it, when the packing judged them. */
+  keptOff?: KeptOff;
+}
+
+/**
+ * Why no existing node took a pod that goes on a new node, in short: the rules that kept it off
+ * the most nodes that had room for it, and the nodes with too little room, each with a count and
+ * the first node (as the scheduler's `3 Insufficient cpu, 1 node(s) had untolerated taint`).
+ */
+export interface KeptOff {
+  /** The existing nodes judged: Ready, of known room, in the pool or not. */
+  nodes: number;
+  /**
+   * The rules that kept it off nodes with room for it, the one that kept it off the most first
+   * (the first met among equals); two at most.
+   */
+  rules?: { cause: PlacementConflict | PeerConflict; nodes: number; node: string }[];
+  /** Nodes with room for it that other rules than those of `rules` kept it off. */
+  otherRules?: number;
+  /** The nodes with too little free room for it. */
+  room?: {
+    nodes: number;
+    node: string;
+    /** The resources it needs more of than any of them has free (none when no one is short on all). */
+    resources?: string[];
+    /** One of them had room before the pending pods placed ahead of it took theirs. */
+    afterOthers?: true;
+  };
 }
 
 export type NeverFitReason =
@@ -197,16 +225,20 @@ export function packPendingPods(
   const opened: Bin[] = [];
   const onOpened: { pod: PodInfo; placement: PodPlacement; bin: number }[] = [];
   const placed = new Set<PodInfo>();
+  // The room of the existing nodes this pool's pending pods take some of, as it was before: a pod
+  // they left no room for is told from one no existing node had room for.
+  const before = new Map<Bin, Room>();
   /** Pods whose required affinity selects pods still to be placed: they go with those. */
   const riders: Sized[] = [];
-  const record = (entry: Sized, bin: Bin, isNew: boolean) => {
+  const record = (entry: Sized, bin: Bin, isNew: boolean, keptOff?: KeptOff) => {
     const info = pendingPod(entry.pod);
+    if (!isNew && !before.has(bin)) before.set(bin, copyRoom(bin.room));
     take(bin, entry.pod, entry.demand, rules);
     placed.add(entry.pod);
     if (isNew) {
       onOpened.push({
         pod: entry.pod,
-        placement: { ...info, node: bin.name },
+        placement: { ...info, node: bin.name, ...(keptOff ? { keptOff } : {}) },
         bin: opened.indexOf(bin),
       });
       return;
@@ -234,9 +266,10 @@ export function packPendingPods(
         return undefined;
       }
     }
+    const tally: Tally = { ruled: new Map(), roomless: 0 };
     const onExisting = volumeLimitReached(entry.pod)
       ? undefined
-      : firstFit(entry.pod, entry.demand, existing, rules);
+      : firstFit(entry.pod, entry.demand, existing, rules, tally);
     if (onExisting) {
       record(entry, onExisting, false);
       return undefined;
@@ -247,7 +280,10 @@ export function packPendingPods(
       if (never) return { ...pendingPod(entry.pod), ...never };
       bin = openBin(opened, template as NewBinTemplate);
     }
-    record(entry, bin, true);
+    const keptOff = volumeLimitReached(entry.pod)
+      ? undefined
+      : keptOffExisting(entry, existing, tally, before);
+    record(entry, bin, true, keptOff);
     return undefined;
   };
   const sized = decreasing(pods, template);
@@ -310,7 +346,7 @@ export function packPendingPods(
   for (const { pod, placement, bin } of onOpened) {
     const rank = kept.get(bin);
     if (rank === undefined) {
-      const { node: _, ...over } = placement;
+      const { node: _, keptOff: __, ...over } = placement;
       result.overMax.push(over);
       result.overMaxNodes.set(over.pod, bin);
       continue;
@@ -576,19 +612,107 @@ function decreasing(pods: readonly PodInfo[], template: NewBinTemplate | undefin
     .sort((a, b) => b.size - a.size || podKey(a.pod).localeCompare(podKey(b.pod)));
 }
 
+/**
+ * What kept a pod off the nodes `firstFit` tried: the rules that kept it off nodes with room for
+ * it, each with how many and the first; the nodes with too little room, how many, the first, and
+ * the most cpu, memory and pod slots one of them has free.
+ */
+interface Tally {
+  ruled: Map<PlacementConflict | PeerConflict, { nodes: number; node: string }>;
+  roomless: number;
+  first?: string;
+  most?: { cpu: number; memory: number; pods: number };
+}
+
+/**
+ * The first of `bins` with room for the pod that admits it; `tally`, when given, gets what kept
+ * it off those before it, in the same pass (kept in locals, as every pod is tried on every node).
+ */
 function firstFit(
   pod: PodInfo,
   demand: Room,
   bins: readonly Bin[],
   rules: PeerRules | undefined,
+  tally?: Tally,
 ): Bin | undefined {
+  let roomless = 0;
+  let first: string | undefined;
+  let cpu = 0;
+  let memory = 0;
+  let pods = 0;
   for (const bin of bins) {
-    if (!fitsIn(demand, bin.room)) continue;
-    if (placementConflict(pod, bin.traits)) continue;
-    if (rules && peerConflict(rules, pod, bin)) continue;
-    return bin;
+    const room = bin.room;
+    if (!fitsIn(demand, room)) {
+      if (!tally) continue;
+      if (roomless === 0 || room.cpu > cpu) cpu = room.cpu;
+      if (roomless === 0 || room.memory > memory) memory = room.memory;
+      if (roomless === 0 || room.pods > pods) pods = room.pods;
+      first ??= bin.name;
+      roomless += 1;
+      continue;
+    }
+    const conflict = placementConflict(pod, bin.traits) ?? (rules && peerConflict(rules, pod, bin));
+    if (!conflict) return bin;
+    if (!tally) continue;
+    const seen = tally.ruled.get(conflict);
+    if (seen) seen.nodes += 1;
+    else tally.ruled.set(conflict, { nodes: 1, node: bin.name });
+  }
+  if (tally && first !== undefined) {
+    tally.roomless = roomless;
+    tally.first = first;
+    tally.most = { cpu, memory, pods };
   }
   return undefined;
+}
+
+/**
+ * Why none of `existing` took a pod that `firstFit` (with `tally`) found none for: the rules that
+ * kept it off the most nodes with room (the first met among equals), and the nodes with too
+ * little room, with what it lacks on all of them and whether the pending pods placed before it
+ * took that room (`before`: the room those it went on had). Undefined when there is no existing
+ * node.
+ */
+function keptOffExisting(
+  entry: Sized,
+  existing: readonly Bin[],
+  tally: Tally,
+  before: ReadonlyMap<Bin, Room>,
+): KeptOff | undefined {
+  if (existing.length === 0) return undefined;
+  const kept: KeptOff = { nodes: existing.length };
+  // A stable sort keeps the first met first among equals.
+  const ruled = [...tally.ruled]
+    .map(([cause, seen]) => ({ cause, ...seen }))
+    .sort((a, b) => b.nodes - a.nodes);
+  if (ruled.length > 0) kept.rules = ruled.slice(0, 2);
+  const others = ruled.slice(2).reduce((sum, rule) => sum + rule.nodes, 0);
+  if (others > 0) kept.otherRules = others;
+  if (tally.first === undefined || !tally.most) return kept;
+  const { demand } = entry;
+  // Ephemeral storage and extended resources, which few pods ask for, are judged on the nodes
+  // without room again; cpu, memory and pod slots from the most any of them has free.
+  const wide = (demand.ephemeralStorage ?? 0) > 0 || Object.keys(demand.extended).length > 0;
+  const resources = wide
+    ? shortEverywhere(
+        demand,
+        existing.flatMap((bin) => (fitsIn(demand, bin.room) ? [] : [bin.room])),
+      )
+    : shortEverywhere(demand, [{ ...tally.most, extended: {} }]);
+  // Only a node a pending pod went on can have had room before: the others are as they were.
+  const afterOthers = [...before].some(
+    ([bin, room]) =>
+      !fitsIn(demand, bin.room) &&
+      fitsIn(demand, room) &&
+      placementConflict(entry.pod, bin.traits) === undefined,
+  );
+  kept.room = {
+    nodes: tally.roomless,
+    node: tally.first,
+    ...(resources.length > 0 ? { resources } : {}),
+    ...(afterOthers ? { afterOthers: true as const } : {}),
+  };
+  return kept;
 }
 
 /**

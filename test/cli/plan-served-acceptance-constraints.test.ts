@@ -83,7 +83,25 @@ describe("plan acceptance, constraints: required pod anti-affinity on the hostna
       ["pen04", "new-3"],
       ["pen05", "new-4"],
     ])
-      expect(text).toMatch(new RegExp(`blocky-5c8d7f6b9-${suffix} [^\\n]* → ${node}\\n`));
+      expect(text).toMatch(new RegExp(`blocky-5c8d7f6b9-${suffix} [^\\n]* → ${node} `));
+    // Each says what kept it off the workers with room, and off the control plane, as the
+    // scheduler's `3 node(s) didn't match pod anti-affinity rules, 1 untolerated taint` would.
+    expect(text).toContain(
+      "pending: dns/blocky-5c8d7f6b9-pen02 (cpu 100m, memory 128 MiB) → new-1 (existing nodes: talos-worker-1 and 2 more have room but required pod anti-affinity keeps it off; talos-cp-1 has room but a taint it does not tolerate keeps it off)\n",
+    );
+    const pending = output.proposals[0]?.decision?.pending as { onNew: Raw[] } | undefined;
+    expect(pending?.onNew[0]).toMatchObject({
+      pod: "dns/blocky-5c8d7f6b9-pen02",
+      node: "new-1",
+      keptOff: {
+        nodes: 4,
+        rules: [
+          { cause: "pod-anti-affinity", nodes: 3, node: "talos-worker-1" },
+          { cause: "taints", nodes: 1, node: "talos-cp-1" },
+        ],
+      },
+    });
+    expect(pending?.onNew[0]?.keptOff).not.toHaveProperty("room");
   });
 
   it("keeps talos-worker-4 above the max when every other worker runs a replica, and names the rule", async () => {

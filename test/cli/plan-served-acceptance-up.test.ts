@@ -77,8 +77,10 @@ describe("plan acceptance (scale-up): pods asking for ephemeral storage", () => 
     expect(text).toMatch(
       /ci\/runner-29123400-dsk1x \(cpu 100m, memory 128 MiB, ephemeral-storage 30 GiB\) fits on talos-worker-\d/,
     );
+    // The workers' disk went to the three pods placed before it; the control plane's taint keeps
+    // it off the disk there.
     expect(text).toContain(
-      "ci/runner-29123400-dsk5x (cpu 100m, memory 128 MiB, ephemeral-storage 30 GiB) → new-2",
+      "ci/runner-29123400-dsk5x (cpu 100m, memory 128 MiB, ephemeral-storage 30 GiB) → new-2 (existing nodes: talos-worker-1 and 2 more have too little ephemeral-storage free once the pending pods placed before it take theirs; talos-cp-1 has room but a taint it does not tolerate keeps it off)\n",
     );
     const pending = output.proposals[0]?.decision?.pending as {
       onNew: { pod: string; ephemeralStorage?: number; node: string }[];
@@ -88,6 +90,16 @@ describe("plan acceptance (scale-up): pods asking for ephemeral storage", () => 
         pod: "ci/runner-29123400-dsk4x",
         ephemeralStorage: 30 * 2 ** 30,
         node: "new-1",
+        keptOff: {
+          nodes: 4,
+          rules: [{ cause: "taints", nodes: 1, node: "talos-cp-1" }],
+          room: {
+            nodes: 3,
+            node: "talos-worker-1",
+            resources: ["ephemeral-storage"],
+            afterOthers: true,
+          },
+        },
       }),
       expect.objectContaining({
         pod: "ci/runner-29123400-dsk5x",
@@ -101,7 +113,10 @@ describe("plan acceptance (scale-up): pods asking for ephemeral storage", () => 
     const output = await plan([...cluster(), ...fillers(), runner("cpu01")]);
     const text = reasons(output);
     expect(text).toContain("new node: 3800m cpu, 15.2 GiB memory, 110 pods (learned,");
-    expect(text).toContain("ci/runner-29123400-cpu01 (cpu 1500m, memory 1 GiB) → new-1");
+    // The fillers leave 700m on each worker: too little, and not for the pods placed before it.
+    expect(text).toContain(
+      "ci/runner-29123400-cpu01 (cpu 1500m, memory 1 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little cpu free; talos-cp-1 has room but a taint it does not tolerate keeps it off)\n",
+    );
     expect(text).not.toContain("ephemeral");
     const pending = output.proposals[0]?.decision?.pending as { onNew: Raw[] } | undefined;
     expect(pending?.onNew).toHaveLength(1);

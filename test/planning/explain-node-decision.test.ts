@@ -22,7 +22,9 @@ describe("explainNodeDecision", () => {
     expect(lines[0]).toBe("pool workers (terraform/terraform.tfvars worker_count): scale up 2 → 3");
     expect(lines).toContain("  pull request: update #4 to 3");
     expect(lines).toContain("  trigger: 1 pending pod needs 1 new node");
-    expect(lines).toContain("  pending: web/a (cpu 3, memory 2 GiB) → new-1");
+    expect(lines).toContain(
+      "  pending: web/a (cpu 3, memory 2 GiB) → new-1 (existing nodes: worker-1 and 1 more have too little cpu free)",
+    );
     expect(lines).toContain(
       "  never fits: ml/huge (cpu 1, memory 64 GiB): needs more memory than a new node has (asks for 64 GiB memory, a new node has 16 GiB)",
     );

@@ -42,6 +42,56 @@ describe("packPendingPods", () => {
     expect(result.newNodes).toBe(1);
   });
 
+  it("says what kept a pod sent to a new node off each existing node, the commonest rule first", () => {
+    const taint = { key: "dedicated", value: "media", effect: "NoSchedule" as const };
+    const existing: Bin[] = [
+      // Too little cpu on one, too little memory on the other: no one resource short on both.
+      bin("worker-1", room(500, 32 * GI)),
+      bin("worker-2", room(8000, GI)),
+      // Room on all the others: it wants disk=ssd, which three lack, one has behind a taint,
+      // and one may or may not have.
+      bin("plain-1", room(8000, 32 * GI)),
+      bin("plain-2", room(8000, 32 * GI), { disk: "hdd" }),
+      bin("plain-3", room(8000, 32 * GI)),
+      {
+        ...bin("ssd-1", room(8000, 32 * GI)),
+        traits: { labels: { disk: "ssd" }, taints: [taint] },
+      },
+      {
+        ...bin("odd-1", room(8000, 32 * GI)),
+        traits: { labels: {}, taints: [], unknownValueLabels: ["disk"] },
+      },
+    ];
+    const pods = [pendingPod("a", { cpu: "1", memory: "2Gi", nodeSelector: { disk: "ssd" } })];
+    const ssd: NewBinTemplate = {
+      traits: { labels: { disk: "ssd" }, taints: [] },
+      room: room(4000, 16 * GI),
+    };
+    const result = packPendingPods(pods, existing, ssd, 5);
+    expect(result.onNew).toEqual([
+      expect.objectContaining({
+        pod: "default/a",
+        node: "new-1",
+        keptOff: {
+          nodes: 7,
+          rules: [
+            { cause: "node-selector", nodes: 3, node: "plain-1" },
+            { cause: "taints", nodes: 1, node: "ssd-1" },
+          ],
+          otherRules: 1,
+          room: { nodes: 2, node: "worker-1" },
+        },
+      }),
+    ]);
+  });
+
+  it("says a pod sent to a new node found no existing node only when there is one", () => {
+    const pods = [pendingPod("a", { cpu: "1", memory: "1Gi" })];
+    const result = packPendingPods(pods, [], template, 5);
+    expect(result.onNew[0]?.node).toBe("new-1");
+    expect(result.onNew[0]).not.toHaveProperty("keptOff");
+  });
+
   it("packs largest first so fewer nodes are needed", () => {
     // 3 + 1 and 3 + 1 fit two 4-cpu nodes only when the big pods go first.
     const pods = ["1", "1", "3", "3"].map((cpu, i) => pendingPod(`p${i}`, { cpu, memory: "1Gi" }));
