@@ -270,10 +270,7 @@ function helmReleaseCandidates(
   const filesField = referenced
     ? `spec.valuesFiles of ${referenced.what}`
     : "spec.chart.spec.valuesFiles";
-  const unseen =
-    chartFiles.unresolved.length === 0
-      ? undefined
-      : `${what} also takes values from ${chartFiles.unresolved.join(", ")} (${filesField}), which ${chartFiles.unresolved.length === 1 ? "is" : "are"} not a values file in the repo and may set these resources; an edit of spec.values would be decided without them`;
+  const unseen = unseenValues(what, chartFiles.unresolved, filesField, "spec.values");
   if (valuesFrom.length === 0)
     return fromValues(
       document,
@@ -329,10 +326,8 @@ function helmReleaseCandidates(
       });
     } else unresolved.push(describeUnresolved(index, entry));
   }
-  if (unresolved.length > 0)
-    problems.unshift(
-      `${what} also takes values from ${unresolved.join(", ")} (valuesFrom), which ${unresolved.length === 1 ? "is" : "are"} not a values file in the repo and may set these resources`,
-    );
+  const unread = unseenValues(what, unresolved, "valuesFrom");
+  if (unread) problems.unshift(unread);
   const blocked = problems.length === 0 ? undefined : problems.join("; ");
   // Inline values win over every valuesFrom entry, known or not.
   layers.push({
@@ -477,10 +472,12 @@ function applicationCandidates(
       ...files.layers,
       ...(inner ? [{ data: inner, label: `the string ${path}` }] : []),
     ];
-    const unseen =
-      files.unresolved.length === 0
-        ? undefined
-        : `${what} also takes values from ${files.unresolved.join(", ")} (${formatPath([...prefix, key("helm"), key("valueFiles")])}), which ${files.unresolved.length === 1 ? "is" : "are"} not a values file in the repo and may set these resources; an edit of helm.valuesObject would be decided without them`;
+    const unseen = unseenValues(
+      what,
+      files.unresolved,
+      formatPath([...prefix, key("helm"), key("valueFiles")]),
+      "helm.valuesObject",
+    );
     const fromObject = isPlainObject(helm.valuesObject)
       ? fromValues(document, helm.valuesObject, objectPrefix, context, namespace, query, {
           source: "application",
@@ -510,6 +507,23 @@ function applicationCandidates(
       blocked: `${what} gives its Helm values as a YAML string (${path}: |) and text inside a string is not edited; move the values to helm.valuesObject, or set rightsizing.targets to a values file`,
     }));
   });
+}
+
+/**
+ * Why values files a release reads that are not in the repo block an edit: `WHAT also takes
+ * values from a.yaml (FIELD), which is not a values file in the repo and may set these
+ * resources`, and with EDITED, `; an edit of EDITED would be decided without them`. Undefined
+ * when every file is in the repo.
+ */
+function unseenValues(
+  what: string,
+  unresolved: readonly string[],
+  field: string,
+  edited?: string,
+): string | undefined {
+  if (unresolved.length === 0) return undefined;
+  const without = edited ? `; an edit of ${edited} would be decided without them` : "";
+  return `${what} also takes values from ${unresolved.join(", ")} (${field}), which ${unresolved.length === 1 ? "is" : "are"} not a values file in the repo and may set these resources${without}`;
 }
 
 /**
