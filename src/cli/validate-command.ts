@@ -3,7 +3,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { namingDisagreements, readRepoPoolNaming } from "../apply/guard-agreement.ts";
 import { loadGuardConfig } from "../apply/guard-config.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
-import { hostCap } from "../policy/host-cap.ts";
+import { hostCap, scheduleCapNotes } from "../policy/host-cap.ts";
 import { type ConfigIssue, formatConfigIssues } from "../policy/load-repo-config.ts";
 import { describePolicy } from "../policy/policy-describe.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
@@ -161,7 +161,8 @@ function directoryReader(dir: string): PolicyFileReader {
 function summary(result: RepoConfiguration): string[] {
   const lines = [`${REPO_CONFIG_PATH} is valid.`, describePools(result.config)];
   lines.push(...describePolicy(result.policy));
-  for (const note of [...result.notes, ...hostCapNotes(result.config)]) lines.push(`note: ${note}`);
+  for (const note of [...result.notes, ...scheduleCapNotes(result.config?.pools ?? [])])
+    lines.push(`note: ${note}`);
   return lines;
 }
 
@@ -177,30 +178,11 @@ function describePools(config: RepoConfig | undefined): string {
   return `pools: ${pools.map(bounds).join(", ")}`;
 }
 
-/**
- * Schedules whose min the host cap lowers: valid, as the cap is the host's and may grow, but the
- * window then brings fewer nodes than it names, which the planner says only once it is open.
- */
-function hostCapNotes(config: RepoConfig | undefined): string[] {
-  const notes: string[] = [];
-  for (const pool of config?.pools ?? []) {
-    const { cap } = hostCap(pool.host);
-    if (cap === undefined) continue;
-    pool.schedules.forEach((schedule, i) => {
-      if (schedule.min > cap)
-        notes.push(
-          `pool ${pool.name}: schedule ${schedule.name ?? `schedules[${i}]`} asks for a min of ${schedule.min}, above the host cap of ${cap}: while it is open, the pool's min is ${cap}`,
-        );
-    });
-  }
-  return notes;
-}
-
 function jsonResult(result: RepoConfiguration) {
   return {
     ok: result.ok,
     issues: result.issues,
-    notes: [...result.notes, ...hostCapNotes(result.config)],
+    notes: [...result.notes, ...scheduleCapNotes(result.config?.pools ?? [])],
     rules: result.ok
       ? result.policy.rules.map((rule) => ({
           name: rule.name,

@@ -41,3 +41,30 @@ export function hostCap(host: HostCapacity | undefined): { cap?: number; parts: 
   if (parts.length === 0) return { parts };
   return { cap: Math.min(...parts.map((part) => part.nodes)), parts };
 }
+
+/** What `scheduleCapNotes` reads of a pool: its name, host and schedule windows. */
+interface CappedPool {
+  name: string;
+  host?: HostCapacity | undefined;
+  schedules: readonly { name?: string | undefined; min: number }[];
+}
+
+/**
+ * Schedules whose min the host cap lowers: valid, as the cap is the host's and may grow, but the
+ * window then brings fewer nodes than it names, which the plan's bounds show only once it is
+ * open. `validate` and `plan` give these notes, and the app's dashboard with the plan's.
+ */
+export function scheduleCapNotes(pools: readonly CappedPool[]): string[] {
+  const notes: string[] = [];
+  for (const pool of pools) {
+    const { cap } = hostCap(pool.host);
+    if (cap === undefined) continue;
+    pool.schedules.forEach((schedule, i) => {
+      if (schedule.min > cap)
+        notes.push(
+          `pool ${pool.name}: schedule ${schedule.name ?? `schedules[${i}]`} asks for a min of ${schedule.min}, above the host cap of ${cap}: while it is open, the pool's min is ${cap}`,
+        );
+    });
+  }
+  return notes;
+}

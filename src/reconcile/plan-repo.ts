@@ -10,6 +10,7 @@ import {
 } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { unjudgedPendingNote } from "../planning/unjudged-pods.ts";
+import { scheduleCapNotes } from "../policy/host-cap.ts";
 import {
   type ConfigIssue,
   loadRepoConfig,
@@ -96,6 +97,9 @@ export async function planRepo(input: PlanRepoInput): Promise<PlanRepoResult> {
   const output = nodeProposals(decisions, files);
   const unjudged = input.config.pools.length > 0 && unjudgedPendingNote(input.snapshot, input.now);
   if (unjudged) output.notes.push(unjudged);
+  // Said before the window opens too, as `validate` says it: its bounds show it only while open.
+  for (const message of scheduleCapNotes(input.config.pools))
+    output.notes.push({ level: "info", subject: "config", message });
   return { ...output, decisions, files };
 }
 

@@ -218,3 +218,30 @@ describe("plan against a served cluster: a window opening while nodes join", () 
     expect(joined.proposals[0]).toMatchObject({ from: 4, to: 5 });
   });
 });
+
+describe("plan against a served cluster: a window whose min the host cap lowers", () => {
+  // The host holds four workers; the evening window asks for five. Valid (the host may grow),
+  // but the window brings one node fewer than it names, and the plan says so before it opens.
+  const files = {
+    tfvars: tfvars(4),
+    config: withWindow(5, "0 17 * * 5", "    host:\n      maxNodes: 4\n"),
+  };
+  const note = {
+    level: "info",
+    subject: "config",
+    message:
+      "pool workers: schedule evening asks for a min of 5, above the host cap of 4: while it is open, the pool's min is 4",
+  };
+
+  it("notes it on Monday, days before the window opens", async () => {
+    const output = await plan([...cluster(FOUR), ...apps(FOUR)], files, "2026-11-23T10:00:00Z");
+    expect(output.notes).toContainEqual(note);
+  });
+
+  it("notes it while the window is open, where the bounds show the min the cap leaves", async () => {
+    const output = await plan([...cluster(FOUR), ...apps(FOUR)], files, "2026-11-27T18:00:00Z");
+    expect(output.notes).toContainEqual(note);
+    expect(poolNote(output)).toContain("schedule evening active until");
+    expect(poolNote(output)).toContain("in effect 4..4");
+  });
+});

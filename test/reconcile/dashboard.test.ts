@@ -6,6 +6,8 @@ import { unjudgedPendingNote } from "../../src/planning/unjudged-pods.ts";
 import { renderDashboard } from "../../src/reconcile/dashboard.ts";
 import { planOne } from "../planning/plan-helpers.ts";
 import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
+import { cluster, infraFiles, WORKERS_POOL } from "./support/infra.ts";
+import { scenario } from "./support/scenario.ts";
 
 describe("the dashboard's notes", () => {
   // Four workers, two of them down: the pool holds, and a person is needed.
@@ -346,5 +348,24 @@ describe("the dashboard's pending pods that add no node", () => {
     for (const name of ["batch/huge", "batch/zoned", "batch/job-2"])
       expect(body.split(name)).toHaveLength(2);
     expect(body).not.toContain("pending pods that add no node");
+  });
+});
+
+describe("the dashboard's notes on the configuration", () => {
+  it("say a schedule's min is above the host cap before the window opens", async () => {
+    // Friday's evening window asks for 5 workers of a host that holds 4; the run is on a Friday
+    // at noon, hours before it opens, when the pool's bounds say nothing of it yet.
+    const config = WORKERS_POOL.replace(
+      "    max: 6\n",
+      "    max: 6\n    host: { maxNodes: 4 }\n    schedules:\n      - { name: evening, cron: '0 18 * * 5', duration: 6h, min: 5 }\n",
+    );
+    const world = scenario({ files: infraFiles({ config }), cluster: cluster() });
+    const result = await world.run();
+    const note =
+      "pool workers: schedule evening asks for a min of 5, above the host cap of 4: while it is open, the pool's min is 4";
+    expect(result.notes).toContainEqual({ level: "info", subject: "config", message: note });
+    const body = world.github.botIssue("dashboard")?.body ?? "";
+    expect(body).toContain("## Right-sizing and other notes");
+    expect(body).toContain(`\`config\`: ${note}`);
   });
 });
