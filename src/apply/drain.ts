@@ -1,6 +1,6 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
 import { evictedOutsideBudget } from "../planning/blockers.ts";
-import { counted } from "../util/plural.ts";
+import { agreeing, counted } from "../util/plural.ts";
 import { type BudgetInfo, type DrainApi, mayHaveApplied } from "./drain-api.ts";
 import {
   type CordonInFlight,
@@ -179,7 +179,7 @@ async function check(run: Run): Promise<Stop | undefined> {
   if (missing.length > 0) {
     return {
       outcome: "failed",
-      message: `${missing.length === 1 ? "node" : "nodes"} ${missing.join(", ")} ${missing.length === 1 ? "does" : "do"} not exist; check the node names (the guard's node name template)`,
+      message: `${missing.length === 1 ? "node" : "nodes"} ${missing.join(", ")} ${agreeing(missing.length, "does", "do")} not exist; check the node names (the guard's node name template)`,
     };
   }
   const refused = run.reports.flatMap((r) => r.refused);

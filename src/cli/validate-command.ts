@@ -10,7 +10,7 @@ import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { localRepo } from "../repo/local-repo.ts";
-import { counted } from "../util/plural.ts";
+import { agreeing, counted } from "../util/plural.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -88,7 +88,7 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
 function consequence(checked: RepoConfiguration, problems: number): string {
   const [they, are] = problems === 1 ? ["it", "is"] : ["they", "are"];
   return checked.ok
-    ? `the configuration itself is valid, but the pools ${they} ${problems === 1 ? "names" : "name"} cannot be scaled safely until ${they} ${are} fixed`
+    ? `the configuration itself is valid, but the pools ${they} ${agreeing(problems, "names", "name")} cannot be scaled safely until ${they} ${are} fixed`
     : `until ${they} ${are} fixed, the app changes nothing in this repository and nothing merges itself`;
 }
 

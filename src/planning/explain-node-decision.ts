@@ -1,5 +1,5 @@
 import { listing } from "../util/listing.ts";
-import { counted } from "../util/plural.ts";
+import { agreeing, counted } from "../util/plural.ts";
 import type { DrainBlocker } from "./blockers.ts";
 import { maxBound } from "./bounds.ts";
 import {
@@ -393,7 +393,7 @@ export function triggerText(trigger: Trigger): string {
     case "below-min":
       return `count ${trigger.current} is below the min of ${trigger.min}${trigger.schedule ? ` set by schedule ${trigger.schedule}` : ""}`;
     case "pending-pods":
-      return `${counted(trigger.pods, "pending pod")} ${trigger.pods === 1 ? "needs" : "need"} ${counted(trigger.newNodes, "new node")}`;
+      return `${counted(trigger.pods, "pending pod")} ${agreeing(trigger.pods, "needs", "need")} ${counted(trigger.newNodes, "new node")}`;
     case "utilisation":
       return `${trigger.resource} ${formatCompared(trigger.percent, trigger.threshold, "≥")} ≥ ${trigger.threshold} % for ${formatDuration(trigger.windowMs)} (${trigger.basis}): ${counted(trigger.newNodes, "new node")}`;
     case "requests":
@@ -430,7 +430,7 @@ function pendingLines(decision: NodeDecision): string[] {
     : undefined;
   if (pending.considered === 0) return unread ? [unread] : [];
   const lines = [
-    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} ${pending.onExisting.length === 1 ? "fits" : "fit"} free room on existing nodes, ${pending.onNew.length} ${pending.onNew.length === 1 ? "goes" : "go"} on ${newNodesText(decision)}`,
+    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} ${agreeing(pending.onExisting.length, "fits", "fit")} free room on existing nodes, ${pending.onNew.length} ${agreeing(pending.onNew.length, "goes", "go")} on ${newNodesText(decision)}`,
     ...(unread ? [unread] : []),
   ];
   for (const placed of pending.onExisting)
@@ -464,7 +464,7 @@ function keptOffText(kept: KeptOff): string {
   if (kept.otherRules)
     parts.push({
       nodes: kept.otherRules,
-      text: `${kept.otherRules} more ${kept.otherRules === 1 ? "has" : "have"} room but other rules keep it off`,
+      text: `${kept.otherRules} more ${agreeing(kept.otherRules, "has", "have")} room but other rules keep it off`,
     });
   if (kept.room) {
     const lacking = kept.room.resources
@@ -657,7 +657,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "too-many-unready":
       return `${hold.unready.length} of ${hold.total} nodes not Ready (${formatCompared(hold.percent, hold.limit, ">")} > ${hold.limit} %): ${hold.unready.join(", ")}; no action`;
     case "pools-overlap":
-      return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} also in pool ${hold.pools.join(", ")}: make the pools' selectors exclusive, each node in one pool; no action`;
+      return `${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} also in pool ${hold.pools.join(", ")}: make the pools' selectors exclusive, each node in one pool; no action`;
     case "usage-unknown":
       return `${hold.resources.join(" and ")} ${unknownText(hold.nodes, hold.allocatable, "on ")}; nothing rests on it (unknown is not zero)`;
     case "target-unknown":
@@ -667,7 +667,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "provisioning-failed":
       return hold.state === "joining"
         ? `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${hold.since}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`
-        : `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${hold.since}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} still listed` : "a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed"}; nothing new until it is resolved`;
+        : `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${hold.since}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} still listed` : "a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed"}; nothing new until it is resolved`;
     case "cooldown":
       return hold.committedAt === undefined
         ? `cooldown after the change of ${hold.since}, until ${hold.until}`
@@ -684,9 +684,9 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
           : `no scale-down until ${hold.until} (nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} Ready at ${hold.since}${readyTimeUnknownText(hold.readyTimeUnknown)})`;
     case "nodes-unready":
       if (hold.sinceUnknown) return unreadySinceUnknownText(hold.nodes, hold.sinceUnknown);
-      return `${hold.nodes.join(", ")} ${hold.nodes.length === 1 ? "is" : "are"} not Ready: ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}${hold.stuck ? stuckText(hold.stuck) : ""}`;
+      return `${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} not Ready: ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}${hold.stuck ? stuckText(hold.stuck) : ""}`;
     case "pods-orphaned":
-      return `${counted(hold.pods, "pod")} ${hold.pods === 1 ? "is" : "are"} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} meanwhile`;
+      return `${counted(hold.pods, "pod")} ${agreeing(hold.pods, "is", "are")} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} meanwhile`;
     case "pending-wait": {
       const one = hold.pods === 1;
       const [them, they, wait] = one ? ["it", "it", "waits"] : ["them", "they", "wait"];
@@ -753,10 +753,10 @@ function readyTimeUnknownText(nodes: readonly string[] | undefined): string {
 function notReadyYetText(joining: readonly string[], missing: number): string {
   const listed =
     joining.length > 0
-      ? `${joining.join(", ")} ${joining.length === 1 ? "is" : "are"} not Ready yet`
+      ? `${joining.join(", ")} ${agreeing(joining.length, "is", "are")} not Ready yet`
       : undefined;
   if (missing === 0) return listed ?? "";
-  const unlisted = `${listed ? `${counted(missing, "more node")}` : `${counted(missing, "node")} the repo asks for`} ${missing === 1 ? "has" : "have"} not joined yet`;
+  const unlisted = `${listed ? `${counted(missing, "more node")}` : `${counted(missing, "node")} the repo asks for`} ${agreeing(missing, "has", "have")} not joined yet`;
   return listed ? `${listed}, and ${unlisted}` : unlisted;
 }
 
@@ -797,7 +797,7 @@ function unreadySinceUnknownText(nodes: readonly string[], unknown: readonly str
     unknown.length === nodes.length
       ? " since a time that is unknown"
       : `, and since when ${unknown.join(", ")} ${one ? "has" : "have"} not been is unknown`;
-  return `${nodes.join(", ")} ${nodes.length === 1 ? "is" : "are"} not Ready${since} (no time on ${one ? "its" : "their"} Ready condition): whether ${one ? "it has" : "they have"} been so for scaleDown.unreadyTime cannot be told, so the decrease that removes ${nodes.length === 1 ? "it" : "them"} waits (unknown is not long ago)`;
+  return `${nodes.join(", ")} ${agreeing(nodes.length, "is", "are")} not Ready${since} (no time on ${one ? "its" : "their"} Ready condition): whether ${one ? "it has" : "they have"} been so for scaleDown.unreadyTime cannot be told, so the decrease that removes ${nodes.length === 1 ? "it" : "them"} waits (unknown is not long ago)`;
 }
 
 /**
@@ -846,7 +846,7 @@ function unknownText(
 }
 
 function provisioningText(state: "joining" | "leaving", expected: number, present: number): string {
-  const are = present === 1 ? "is" : "are";
+  const are = agreeing(present, "is", "are");
   return state === "joining"
     ? `the repo asks for ${counted(expected, "node")}, ${present} ${are} Ready`
     : `the repo asks for ${counted(expected, "node")}, ${present} ${are} still there`;
@@ -987,7 +987,7 @@ export function conditionText(
  */
 function outsideText(placement: OutsidePlacement): string {
   const what = placement.controlPlane ? "a control plane in no pool" : "a node no pool selects";
-  return `${placement.pods.join(", ")} ${placement.pods.length === 1 ? "goes" : "go"} to ${placement.node}, ${what}`;
+  return `${placement.pods.join(", ")} ${agreeing(placement.pods.length, "goes", "go")} to ${placement.node}, ${what}`;
 }
 
 /** ` (a; b)`, or nothing without parts. */
@@ -1261,7 +1261,7 @@ function blockerText(blocker: DrainBlocker): string {
     case "scale-down-disabled":
       return `the node is annotated ${blocker.annotation}: "true"`;
     case "pdb":
-      return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb ? counted(blocker.pdb.disruptionsAllowed, "disruption") : "an unknown number of disruptions"}${blocker.pdb?.whenHealthy === undefined ? "" : ` (${blocker.pdb.whenHealthy} once all of its pods are healthy)`}, ${blocker.pdb?.podsOnNode} of its pods ${blocker.pdb?.podsOnNode === 1 ? "is" : "are"} here`;
+      return `${blocker.pod}: PDB ${blocker.pdb?.name} allows ${blocker.pdb ? counted(blocker.pdb.disruptionsAllowed, "disruption") : "an unknown number of disruptions"}${blocker.pdb?.whenHealthy === undefined ? "" : ` (${blocker.pdb.whenHealthy} once all of its pods are healthy)`}, ${blocker.pdb?.podsOnNode} of its pods ${agreeing(blocker.pdb?.podsOnNode ?? 0, "is", "are")} here`;
     case "pdbs-overlap":
       return `${blocker.pod}: PDBs ${blocker.pdbs?.join(" and ")} both select it, and the eviction API refuses a pod with more than one`;
     case "local-storage":

@@ -1,3 +1,4 @@
+import { agreeing } from "../util/plural.ts";
 import { mayWaitForRoom } from "./cluster-index.ts";
 import { formatDuration } from "./format.ts";
 import type { PlanNote } from "./proposal.ts";
@@ -32,7 +33,7 @@ export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | u
   const more = unjudged.length - names.length;
   const list = `${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
   const count = unjudged.length === 1 ? "1 Pending pod" : `${unjudged.length} Pending pods`;
-  const adds = unjudged.length === 1 ? "adds" : "add";
+  const adds = agreeing(unjudged.length, "adds", "add");
   // The time, not the age: the dashboard shows the note, and is rewritten only when it changes.
   const age =
     oldest === undefined ? "" : `; the oldest was created ${new Date(oldest).toISOString()}`;

@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import { parse } from "yaml";
 import { formatPath, type PathSegment, parsePath } from "../editors/path.ts";
 import { isPlainObject, valueAt } from "../editors/verify.ts";
+import { agreeing } from "../util/plural.ts";
 import { helmChartCandidates, helmChartValuesFiles } from "./helm-chart-candidates.ts";
 import {
   confidenceFor,
@@ -523,7 +524,7 @@ function unseenValues(
 ): string | undefined {
   if (unresolved.length === 0) return undefined;
   const without = edited ? `; an edit of ${edited} would be decided without them` : "";
-  return `${what} also takes values from ${unresolved.join(", ")} (${field}), which ${unresolved.length === 1 ? "is" : "are"} not a values file in the repo and may set these resources${without}`;
+  return `${what} also takes values from ${unresolved.join(", ")} (${field}), which ${agreeing(unresolved.length, "is", "are")} not a values file in the repo and may set these resources${without}`;
 }
 
 /**
