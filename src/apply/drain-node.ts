@@ -9,6 +9,7 @@ import {
   planNodeDrain,
 } from "./drain-decide.ts";
 import { type DrainPod, podKey } from "./drain-pod.ts";
+import { notReadyUnderBudget } from "./drain-report.ts";
 import type { DrainClock, DrainEvent, NodeReport, StuckPod } from "./drain-result.ts";
 import { graceEnds, notWaitedFor, type PodNode, terminatingReason } from "./drain-terminating.ts";
 
@@ -322,7 +323,7 @@ function applyOutcome(
  */
 function notReadyHint(pod: DrainPod): string {
   if (pod.phase !== "Running" || pod.ready !== false) return "";
-  return "; the pod was not Ready when listed, and would go at once were the budget's unhealthyPodEvictionPolicy AlwaysAllow";
+  return notReadyUnderBudget("past");
 }
 
 /** The pod needs no more evictions. */

@@ -127,6 +127,16 @@ function notWaitedText(node: NodeReport): string {
   return n === 0 ? "" : `, ${counted(n, "pod")} being deleted not waited for`;
 }
 
+/**
+ * `; the pod is not Ready, and would go at once were the budget's unhealthyPodEvictionPolicy
+ * AlwaysAllow`: why a budget holds a pod that is not Ready. The dry run reads it as it is
+ * (`present`); the drain says what the pod was when it listed the node's pods (`past`).
+ */
+export function notReadyUnderBudget(tense: "present" | "past"): string {
+  const state = tense === "present" ? "is not Ready" : "was not Ready when listed";
+  return `; the pod ${state}, and would go at once were the budget's unhealthyPodEvictionPolicy AlwaysAllow`;
+}
+
 /** A pod several budgets select is refused in the check, so a pod to evict has one at most. */
 function budgetNote(node: NodeReport, pod: string): string {
   const budget = node.budgets.find((b) => b.pod === pod);
@@ -137,9 +147,7 @@ function budgetNote(node: NodeReport, pod: string): string {
   if (budget.outsideBudget === "IfHealthyBudget") {
     return ` (PDB ${budget.budget}: not Ready, so evicted without spending the budget, which has the healthy pods it wants)`;
   }
-  const notReady = budget.notReady
-    ? "; the pod is not Ready, and would go at once were the budget's unhealthyPodEvictionPolicy AlwaysAllow"
-    : "";
+  const notReady = budget.notReady ? notReadyUnderBudget("present") : "";
   const stale = budget.stale
     ? ", its status being older than its spec, until the disruption controller catches up"
     : "";
