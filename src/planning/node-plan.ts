@@ -1,5 +1,5 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
-import { blockerListsUnread, type DrainBlocker, nodeBlockers } from "./blockers.ts";
+import { blockerListsUnread, type DrainBlocker, evictablePods, nodeBlockers } from "./blockers.ts";
 import { maxBound, poolBounds, raisingSchedule } from "./bounds.ts";
 import { type ClusterIndex, indexCluster, podKey } from "./cluster-index.ts";
 import { hysteresisHolds, joiningNodes, unreadyHold } from "./hysteresis.ts";
@@ -18,7 +18,7 @@ import type {
 import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
 import { newNodeShapeOrWhy } from "./node-shape.ts";
 import { type Bin, fitUnknown } from "./packing.ts";
-import { clusterBins, type PoolContext } from "./pool-context.ts";
+import { clusterBins, type PoolContext, placeMoving } from "./pool-context.ts";
 import { isCordoned, measuredNodes, poolMembers } from "./pool-members.ts";
 import { nodesToRemove } from "./removal.ts";
 import { safetyHolds } from "./safety.ts";
@@ -98,15 +98,23 @@ export function planNodes(input: NodePlanInput): NodeDecision[] {
     }
   // The room they were counted on outside the pools is theirs, not free for a node's pods; so is
   // the room an earlier pool's decrease moves pods into (`planPool` adds those).
-  for (const { context } of evaluated) context.unpooledTaken = unpooledTaken;
-  return evaluated.map(({ context, up }) =>
-    planPool(
+  // An earlier pool's open decrease kept open whose nodes are not known withholds that room.
+  const unpooledWithheld: string[] = [];
+  for (const { context } of evaluated) {
+    context.unpooledTaken = unpooledTaken;
+    context.unpooledWithheld = unpooledWithheld;
+  }
+  return evaluated.map(({ context, up }) => {
+    const decision = planPool(
       input,
       context,
       up,
       context.members.flatMap((node) => placedOn.get(node.name) ?? []),
-    ),
-  );
+    );
+    if (decision.pullRequest.action === "leave" && openDecrease(context))
+      reserveOpenDecrease(context, placedOn);
+    return decision;
+  });
 }
 
 interface Evaluated {
@@ -946,6 +954,34 @@ function openDecreaseDeadFirst(context: PoolContext): string[] {
   const { current, bounds } = context;
   const leading = leadingUnready(context, openDecreaseRemoving(context) ?? []);
   return leading.slice(0, Math.max(0, (current ?? 0) - bounds.effectiveMin));
+}
+
+/**
+ * An open decrease left open this plan is merged as it stands: the pods of the nodes it removes
+ * (and the pending pods counted on their room) take room on the nodes in no pool as those of a
+ * decrease decided now do, so the pools after it do not count on that room too. When the naming
+ * rule cannot tell every node it removes, where its pods go is unknown: the pools after it count
+ * on no room outside the pools while it is open.
+ */
+function reserveOpenDecrease(
+  context: PoolContext,
+  placedOn: ReadonlyMap<string, readonly PodInfo[]>,
+): void {
+  const { pool, index, current, facts } = context;
+  const desired = facts?.openPullRequest?.desired;
+  const removing = openDecreaseRemoving(context) ?? [];
+  if (current === undefined || desired === undefined || removing.length < current - desired) {
+    context.unpooledWithheld?.push(pool.name);
+    return;
+  }
+  const moving = removing.flatMap((name) => [
+    ...evictablePods(index.podsByNode.get(name) ?? [], pool.expendablePriority),
+    ...(placedOn.get(name) ?? []),
+  ]);
+  if (moving.length === 0) return;
+  const { outsidePods } = placeMoving(context, moving, removing, []);
+  for (const { pod, node } of outsidePods)
+    context.unpooledTaken?.push({ pod, node, pool: pool.name });
 }
 
 /** Whether the pool's open pull request lowers the count. */

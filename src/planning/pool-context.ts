@@ -59,6 +59,12 @@ export interface PoolContext {
     /** The pool whose decrease moves it (none for a pending pod). */
     pool?: string;
   }[];
+  /**
+   * Pools before this one whose open decrease, kept open this plan, removes nodes the naming rule
+   * cannot tell: where their pods go is unknown, so no room on `unpooled` nodes is counted while
+   * it is open. Shared by the pools of one plan.
+   */
+  unpooledWithheld?: string[];
   /** Nodes of this pool that other pools' selectors match too, and those pools. */
   overlap?: { nodes: string[]; pools: string[] };
 }
@@ -103,7 +109,14 @@ export function placeMoving(
   removed: readonly string[],
   leaving: readonly string[],
 ): MoveResult {
-  const bins = schedulableBins(context, removed);
+  const withheld = context.unpooledWithheld ?? [];
+  const taken: OutsideTaken[] = [];
+  // An earlier pool's open decrease whose pods may go to any node in no pool: none is offered.
+  const bins = schedulableBins(context, removed).filter((bin) => {
+    if (!bin.outside || withheld.length === 0) return true;
+    taken.push({ node: bin.name, pools: [...withheld] });
+    return false;
+  });
   const byName = new Map(bins.map((bin) => [bin.name, bin]));
   const held = (context.unpooledTaken ?? []).flatMap(({ pod, node, pool }) => {
     const bin = byName.get(node);
@@ -114,7 +127,6 @@ export function placeMoving(
     held.length > 0 ? [...moving, ...held.map((entry) => entry.pod)] : moving,
     [...removed, ...leaving],
   );
-  const taken: OutsideTaken[] = [];
   for (const { pod, bin, pool } of held) {
     takeFrom(bin.room, podDemand(pod));
     if (rules) placePeer(rules, pod, bin);
