@@ -143,6 +143,8 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (priority !== undefined) pod.priority = priority;
   const unschedulable = unschedulableCondition(status);
   if (unschedulable) pod.unschedulable = unschedulable;
+  const notScheduled = notScheduledCondition(status);
+  if (notScheduled) pod.notScheduled = notScheduled;
   const gates = list(spec.schedulingGates).flatMap((gate) => {
     const gateName = string(record(gate).name);
     return gateName ? [intern(gateName)] : [];
@@ -558,6 +560,24 @@ function unschedulableCondition(status: Raw): PodInfo["unschedulable"] {
     if (condition.type !== "PodScheduled") continue;
     if (condition.status !== "False" || condition.reason !== "Unschedulable") return undefined;
     const result: { message: string; since?: string } = {
+      message: string(condition.message) ?? "",
+    };
+    const since = time(condition.lastTransitionTime);
+    if (since) result.since = since;
+    return result;
+  }
+  return undefined;
+}
+
+/** PodScheduled False with a reason other than Unschedulable (none written reads as unknown). */
+function notScheduledCondition(status: Raw): PodInfo["notScheduled"] {
+  for (const item of list(status.conditions)) {
+    const condition = record(item);
+    if (condition.type !== "PodScheduled") continue;
+    const reason = string(condition.reason);
+    if (condition.status !== "False" || reason === "Unschedulable") return undefined;
+    const result: { reason: string; message: string; since?: string } = {
+      reason: reason ?? "",
       message: string(condition.message) ?? "",
     };
     const since = time(condition.lastTransitionTime);

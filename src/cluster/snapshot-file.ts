@@ -175,6 +175,9 @@ const PodInfo = z.object({
   tolerations: Tolerations,
   priority: integer.optional(),
   unschedulable: z.object({ message: z.string(), since: timestamp.optional() }).optional(),
+  notScheduled: z
+    .object({ reason: z.string(), message: z.string(), since: timestamp.optional() })
+    .optional(),
   schedulingGates: z.array(z.string()).optional(),
   nominatedNode: z.string().optional(),
   deletingSince: timestamp.optional(),

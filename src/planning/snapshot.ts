@@ -267,6 +267,12 @@ export interface PodInfo {
   priority?: number;
   /** Set when PodScheduled is False with reason Unschedulable. */
   unschedulable?: { message: string; since?: string };
+  /**
+   * Set when PodScheduled is False with another reason: `SchedulerError` when the scheduler
+   * failed on the pod (a plugin or a bind that errored), `SchedulingGated` while gates hold it.
+   * Absent in a snapshot saved before it was read.
+   */
+  notScheduled?: { reason: string; message: string; since?: string };
   /** `spec.schedulingGates` by name: the scheduler leaves the pod alone until they are removed. */
   schedulingGates?: string[];
   /**

@@ -20,7 +20,8 @@ const LISTED = 5;
  * controller (a job queue such as Kueue) lifts its gates, which may take hours: it is named with
  * its gates, and never makes the note a warning. Subject `unjudged-pods`, apart from the note on
  * the pending pods that add no node (`pods`): the dashboard leaves out the info note (the
- * scheduler judges a new pod within seconds), not the warning.
+ * scheduler judges a new pod within seconds), not the warning. The pods the scheduler failed on
+ * have a warning of their own (`schedulerFailedNote`).
  */
 export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | undefined {
   const unjudged = snapshot.pods.filter(isUnjudged);
@@ -75,10 +76,54 @@ function listed(pod: PodInfo): string {
 }
 
 function isUnjudged(pod: PodInfo): boolean {
+  return waiting(pod) && !schedulerFailed(pod);
+}
+
+/** Pending, bound to no node, and neither marked unschedulable nor nominated to a node. */
+function waiting(pod: PodInfo): boolean {
   return (
     mayWaitForRoom(pod) &&
     pod.nodeName === undefined &&
     pod.unschedulable === undefined &&
     pod.nominatedNode === undefined
   );
+}
+
+/**
+ * Whether the scheduler tried the pod and failed on it: PodScheduled False with a reason of its
+ * own (SchedulerError, say), no gate holding it. SchedulingGated, or no reason, is no verdict.
+ */
+function schedulerFailed(pod: PodInfo): boolean {
+  const reason = pod.notScheduled?.reason;
+  return reason !== undefined && reason !== "" && reason !== "SchedulingGated" && !gated(pod);
+}
+
+/**
+ * A warning on the Pending pods the scheduler failed on (`schedulerFailed`), each named with the
+ * condition's reason and message: it tried them and neither bound them nor found them without
+ * room, so they add no node, and unlike a pod not yet judged they are no matter of time. Subject
+ * `scheduler-failed`, apart from the pods not judged (`unjudged-pods`).
+ */
+export function schedulerFailedNote(snapshot: Snapshot): PlanNote | undefined {
+  const failed = snapshot.pods.filter((pod) => waiting(pod) && schedulerFailed(pod));
+  if (failed.length === 0) return undefined;
+  const why = (pod: PodInfo): string => {
+    const { reason, message } = pod.notScheduled as { reason: string; message: string };
+    return `${reason}${message === "" ? "" : `: ${message}`}`;
+  };
+  const [only] = failed;
+  if (failed.length === 1 && only)
+    return {
+      level: "warning",
+      subject: "scheduler-failed",
+      message: `Pending pod ${only.namespace}/${only.name} adds no node: the scheduler failed on it (${why(only)}), so whether it lacks room is not known; check the scheduler's log`,
+    };
+  const names = failed.slice(0, LISTED).map((pod) => `${pod.namespace}/${pod.name} (${why(pod)})`);
+  const more = failed.length - names.length;
+  const list = `${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
+  return {
+    level: "warning",
+    subject: "scheduler-failed",
+    message: `${failed.length} Pending pods add no node: the scheduler failed on them, so whether they lack room is not known: ${list}; check the scheduler's log`,
+  };
 }

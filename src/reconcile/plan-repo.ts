@@ -9,7 +9,7 @@ import {
   type Proposal,
 } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
-import { unjudgedPendingNote } from "../planning/unjudged-pods.ts";
+import { schedulerFailedNote, unjudgedPendingNote } from "../planning/unjudged-pods.ts";
 import { scheduleCapNotes } from "../policy/host-cap.ts";
 import {
   type ConfigIssue,
@@ -97,6 +97,8 @@ export async function planRepo(input: PlanRepoInput): Promise<PlanRepoResult> {
   const output = nodeProposals(decisions, files);
   const unjudged = input.config.pools.length > 0 && unjudgedPendingNote(input.snapshot, input.now);
   if (unjudged) output.notes.push(unjudged);
+  const failed = input.config.pools.length > 0 && schedulerFailedNote(input.snapshot);
+  if (failed) output.notes.push(failed);
   // Said before the window opens too, as `validate` says it: its bounds show it only while open.
   for (const message of scheduleCapNotes(input.config.pools))
     output.notes.push({ level: "info", subject: "config", message });

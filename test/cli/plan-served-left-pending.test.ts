@@ -91,6 +91,35 @@ describe("plan against a served cluster: pending pods left pending beyond max or
     expect(about("unjudged-pods")[0]).toContain("batch/import-7f6e5d4c3-gat01");
   });
 
+  it("warns of a pod the scheduler failed on apart from the pods not judged, with its reason", async () => {
+    // The scheduler writes SchedulerError when a plugin or the bind fails, and retries the pod:
+    // it tried it, so it is no pod waiting to be judged, and whether it lacks room is unknown.
+    const failed = pod("batch", "import-7f6e5d4c3-err01", {
+      cpu: "1",
+      memory: "1Gi",
+      scheduled: {
+        reason: "SchedulerError",
+        message:
+          'running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded',
+      },
+    });
+    const output = await plan([...cluster(), ...fillers(), ...JOBS, BALLOON, failed], AT_FOUR);
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["workers", 3, 4],
+    ]);
+    expect(output.notes.filter((note) => note.subject === "scheduler-failed")).toEqual([
+      {
+        level: "warning",
+        subject: "scheduler-failed",
+        message:
+          'Pending pod batch/import-7f6e5d4c3-err01 adds no node: the scheduler failed on it (SchedulerError: running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded), so whether it lacks room is not known; check the scheduler\'s log',
+      },
+    ]);
+    expect(output.notes.filter((note) => note.subject === "unjudged-pods")).toEqual([]);
+    // The pod is not counted for a new node either.
+    expect(output.proposals[0]?.reasons.join("\n")).not.toContain("import-7f6e5d4c3-err01");
+  });
+
   it("says so in the text form too, after the proposal, as a warning", async () => {
     const served = await serveForTest([...cluster(), ...fillers(), ...JOBS, BALLOON]);
     const run = await served.run([], AT_FOUR);

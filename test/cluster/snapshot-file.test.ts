@@ -51,6 +51,23 @@ describe("snapshot JSON", () => {
     ]);
   });
 
+  it("keeps the reason a pod was not scheduled through a save and a load, and loads a file without it", () => {
+    const [first, ...rest] = snapshot.pods;
+    if (!first) throw new Error("the homelab has no pod");
+    const notScheduled = {
+      reason: "SchedulerError",
+      message: "binding rejected: etcdserver: request timed out",
+      since: "2026-11-20T08:00:00.000Z",
+    };
+    const failed: Snapshot = { ...snapshot, pods: [{ ...first, notScheduled }, ...rest] };
+    expect(loadSnapshot(snapshotToJson(failed), "snap.json").pods[0]?.notScheduled).toEqual(
+      notScheduled,
+    );
+    expect(
+      loadSnapshot(snapshotToJson(snapshot), "snap.json").pods[0]?.notScheduled,
+    ).toBeUndefined();
+  });
+
   it("writes one array element per line, in chunks", () => {
     const chunks: string[] = [];
     writeSnapshotJson(snapshot, (chunk) => chunks.push(chunk));

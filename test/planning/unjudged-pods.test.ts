@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
-import { unjudgedPendingNote } from "../../src/planning/unjudged-pods.ts";
+import { schedulerFailedNote, unjudgedPendingNote } from "../../src/planning/unjudged-pods.ts";
 import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
 
 // The builder's pods are created at 11:00; the snapshot is taken at 12:00.
@@ -96,5 +96,50 @@ describe("unjudgedPendingNote", () => {
       ],
     });
     expect(unjudgedPendingNote(snapshot, at("2025-06-06T12:00:00.000Z"))).toBeUndefined();
+  });
+});
+
+describe("schedulerFailedNote", () => {
+  const failed = (key: string, reason: string, message = "") =>
+    unjudged(key, { notScheduled: { reason, message } });
+
+  it("warns of pods the scheduler failed on, with each reason and message, apart from the pods not judged", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [
+        failed("web/a", "SchedulerError", "binding rejected: etcdserver: request timed out"),
+        failed("web/b", "SchedulerError"),
+        unjudged("web/new"),
+      ],
+    });
+    expect(schedulerFailedNote(snapshot)).toEqual({
+      level: "warning",
+      subject: "scheduler-failed",
+      message:
+        "2 Pending pods add no node: the scheduler failed on them, so whether they lack room is not known: web/a (SchedulerError: binding rejected: etcdserver: request timed out), web/b (SchedulerError); check the scheduler's log",
+    });
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))?.message).toContain(
+      "adds no node: web/new;",
+    );
+  });
+
+  it("leaves a gated pod, and one with no reason, to the pods not judged", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [
+        unjudged("batch/queued", {
+          schedulingGates: ["kueue.x-k8s.io/admission"],
+          notScheduled: {
+            reason: "SchedulingGated",
+            message: "Scheduling is blocked due to non-empty scheduling gates",
+          },
+        }),
+        failed("batch/bare", ""),
+      ],
+    });
+    expect(schedulerFailedNote(snapshot)).toBeUndefined();
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))?.message).toContain(
+      "add no node: batch/queued (scheduling gate kueue.x-k8s.io/admission), batch/bare;",
+    );
   });
 });
