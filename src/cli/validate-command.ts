@@ -3,7 +3,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { namingDisagreements, readRepoPoolNaming } from "../apply/guard-agreement.ts";
 import { loadGuardConfig } from "../apply/guard-config.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
-import { hostCap, scheduleCapNotes } from "../policy/host-cap.ts";
+import { hostCap } from "../policy/host-cap.ts";
 import { type ConfigIssue, formatConfigIssues } from "../policy/load-repo-config.ts";
 import { describePolicy } from "../policy/policy-describe.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
@@ -161,8 +161,7 @@ function directoryReader(dir: string): PolicyFileReader {
 function summary(result: RepoConfiguration): string[] {
   const lines = [`${REPO_CONFIG_PATH} is valid.`, describePools(result.config)];
   lines.push(...describePolicy(result.policy));
-  for (const note of [...result.notes, ...scheduleCapNotes(result.config?.pools ?? [])])
-    lines.push(`note: ${note}`);
+  for (const note of result.notes) lines.push(`note: ${note}`);
   return lines;
 }
 
@@ -182,7 +181,7 @@ function jsonResult(result: RepoConfiguration) {
   return {
     ok: result.ok,
     issues: result.issues,
-    notes: [...result.notes, ...scheduleCapNotes(result.config?.pools ?? [])],
+    notes: result.notes,
     rules: result.ok
       ? result.policy.rules.map((rule) => ({
           name: rule.name,

@@ -1,6 +1,7 @@
 import { UnreadableFileError } from "../repo/repo-reader.ts";
 import { AutomergeConfig } from "./automerge-config.ts";
 import { type AutomergePolicy, brokenPolicy, emptyPolicy } from "./automerge-policy.ts";
+import { scheduleCapNotes } from "./host-cap.ts";
 import {
   type ConfigIssue,
   formatConfigIssues,
@@ -35,7 +36,10 @@ export interface RepoConfiguration {
   policy: AutomergePolicy;
   /** Every problem, with file, line and column. */
   issues: ConfigIssue[];
-  /** Things not checked (e.g. another repository the command line cannot read). */
+  /**
+   * Things not checked (e.g. another repository the command line cannot read) and, when `ok`,
+   * schedules whose min the host cap lowers: what `validate` and the passing check both give.
+   */
   notes: string[];
 }
 
@@ -93,7 +97,7 @@ export async function validateRepoConfiguration(
     config: loaded.config,
     policy: resolved.policy ?? emptyPolicy(),
     issues: [],
-    notes: resolved.notes,
+    notes: [...resolved.notes, ...scheduleCapNotes(loaded.config.pools)],
   };
 }
 

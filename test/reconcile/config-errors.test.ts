@@ -226,6 +226,35 @@ describe("a pull request that changes the configuration", () => {
     expect(world.github.checkRuns.at(-1)).toMatchObject({ headSha: fixed, conclusion: "success" });
   });
 
+  it("notes on its passing check a schedule whose min the host cap lowers, as validate does", async () => {
+    // Valid, so the check passes; but the window names 5 nodes of a pool the host holds 3 of,
+    // which the plan's bounds show only once it is open.
+    const world = scenario();
+    const target = world.replica();
+    world.github.branch("friday-evening");
+    const config = `${WORKERS_POOL}    host: { memory: 64Gi, reserved: { memory: 8Gi }, node: { memory: 16Gi } }
+    schedules:
+      - { name: friday-evening, cron: '0 18 * * 5', duration: 6h, min: 5 }
+`;
+    const head = world.github.push({ [CONFIG_PATH]: config }, { branch: "friday-evening" });
+    const pull = world.github.openPull("friday-evening", "Five workers on Friday evenings");
+    const result = await checkPullRequestConfig({
+      forge: target.forge,
+      owner: OWNER,
+      repo: REPO,
+      number: pull.number,
+      headSha: head,
+      files: [CONFIG_PATH],
+    });
+    expect(result).toBe("created");
+    const check = world.github.checkRuns.at(-1);
+    expect(check).toMatchObject({ headSha: head, conclusion: "success" });
+    expect(check?.summary.split("\n\n")).toEqual([
+      "Pools: workers (1–6).",
+      "pool workers: schedule friday-evening asks for a min of 5, above the host cap of 3: while it is open, the pool's min is 3",
+    ]);
+  });
+
   it("skips pull requests that do not touch it, without a request", async () => {
     const world = scenario();
     const target = world.replica();

@@ -131,6 +131,7 @@ export interface FakeCheckRun {
   conclusion: string;
   externalId: string | null;
   title: string;
+  summary: string;
   annotations: Json[];
 }
 
@@ -1300,6 +1301,7 @@ export class FakeGitHub {
       conclusion: String(body.conclusion),
       externalId: (body.external_id as string | undefined) ?? null,
       title: String(output.title ?? ""),
+      summary: String(output.summary ?? ""),
       annotations: (output.annotations as Json[] | undefined) ?? [],
     };
     this.checkRuns.push(run);
@@ -1389,6 +1391,7 @@ export class FakeGitHub {
       conclusion,
       externalId: null,
       title: name,
+      summary: "",
       annotations: [],
     });
     this.autoMergeOnPassingChecks();
