@@ -4,7 +4,8 @@
  * promises and the other reconcile tests leave out.
  */
 import { describe, expect, it } from "@jest/globals";
-import { cluster, TFVARS } from "./support/infra.ts";
+import { BOT_LOGIN } from "./support/fake-github.ts";
+import { cluster, TFVARS, tfvars } from "./support/infra.ts";
 import { scenario } from "./support/scenario.ts";
 
 const MINUTE = 60_000;
@@ -54,5 +55,36 @@ describe("the cooldown after a merged scale-up", () => {
     const [next] = world.github.openPulls();
     expect(next?.title).toBe("Scale workers from 4 to 5 nodes");
     expect(world.github.file(TFVARS, next?.branch)).toContain("worker_count      = 5");
+  });
+});
+
+describe("a person's own pull request that sets the count", () => {
+  it("is left to them beside the bot's; once theirs merges, the bot's is closed saying why", async () => {
+    const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
+    world.github.branch("five-workers");
+    world.github.push({ [TFVARS]: tfvars(5) }, { branch: "five-workers", message: "Five workers" });
+    const theirs = world.github.openPull("five-workers", "Five workers for the import");
+    const first = await world.run();
+    // Docs (app.md, "People's own pull requests"): the bot reads only its own pull requests.
+    expect(first.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "created" }),
+    ]);
+    const ours = world.github.openPulls().find((pull) => pull.number !== theirs.number);
+    expect(ours?.title).toBe("Scale workers from 3 to 4 nodes");
+    world.github.advance(MINUTE);
+    world.github.mergePull(theirs.number);
+    world.github.advance(MINUTE);
+    const after = await world.run();
+    expect(after.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "closed", number: ours?.number }),
+    ]);
+    expect(world.github.pull(ours?.number ?? 0).state).toBe("closed");
+    expect(world.github.commentsOn(ours?.number ?? 0)[0]?.body).toMatch(
+      /^The count changed under this pull request: it changes 3 → 4, and the default branch has 5 now, so it no longer applies/,
+    );
+    expect(world.github.file(TFVARS)).toBe(tfvars(5));
+    const touched = world.github.commentsOn(theirs.number).filter((c) => c.login === BOT_LOGIN);
+    expect(touched).toEqual([]);
+    expect(world.github.pull(theirs.number).labels).toEqual([]);
   });
 });
