@@ -371,14 +371,19 @@ function notesSection(notes: readonly PlanNote[]): string {
         !note.subject?.startsWith("pool/") &&
         note.subject !== "pods" &&
         note.subject !== "unjudged-pods",
-    )
-    .map(noteText);
+    );
+  // Notes on the configuration (a schedule whose min the host cap lowers) are about no change.
+  const config = infos.filter((note) => note.subject === "config").map(noteText);
+  const changes = infos.filter((note) => note.subject !== "config").map(noteText);
   if (warnings.length === 0 && infos.length === 0) return "";
   return sections(
     "## Right-sizing and other notes",
     bullets(warnings),
-    infos.length > 0
-      ? details(`${counted(infos.length, "note")} on changes not proposed`, bullets(infos))
+    config.length > 0
+      ? details(`${counted(config.length, "note")} on the configuration`, bullets(config))
+      : "",
+    changes.length > 0
+      ? details(`${counted(changes.length, "note")} on changes not proposed`, bullets(changes))
       : "",
   );
 }

@@ -52,6 +52,31 @@ describe("the dashboard's notes", () => {
       "`pool/workers`: workers wants 4 → 5, but the change cannot be written: an anchor",
     );
   });
+
+  it("fold notes on the configuration apart from those on changes not proposed", () => {
+    const body = dashboard([
+      ...notes,
+      {
+        level: "info",
+        subject: "config",
+        message:
+          "pool workers: schedule evening asks for a min of 5, above the host cap of 4: while it is open, the pool's min is 4",
+      },
+      {
+        level: "info",
+        subject: "apps/web",
+        message: "web: no VPA recommendation for container web yet",
+      },
+    ]);
+    const folded = (summary: string) =>
+      body.split(`<summary>${summary}</summary>`)[1]?.split("</details>")[0];
+    expect(folded("1 note on the configuration")).toContain(
+      "`config`: pool workers: schedule evening",
+    );
+    expect(folded("1 note on the configuration")).not.toContain("apps/web");
+    expect(folded("1 note on changes not proposed")).toContain("`apps/web`: web: no VPA");
+    expect(folded("1 note on changes not proposed")).not.toContain("`config`");
+  });
 });
 
 describe("the dashboard's reasons", () => {
@@ -367,5 +392,8 @@ describe("the dashboard's notes on the configuration", () => {
     const body = world.github.botIssue("dashboard")?.body ?? "";
     expect(body).toContain("## Right-sizing and other notes");
     expect(body).toContain(`\`config\`: ${note}`);
+    // It is about no change: folded under its own summary, not among the changes not proposed.
+    expect(body).toContain("<summary>1 note on the configuration</summary>");
+    expect(body).not.toContain("on changes not proposed");
   });
 });
