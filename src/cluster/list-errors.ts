@@ -11,6 +11,7 @@ export interface ListedResource {
 
 /** Collections read that are not namespaced, by `group/resource`. */
 const clusterScoped = new Set([
+  "/namespaces",
   "/nodes",
   "/persistentvolumes",
   "metrics.k8s.io/nodes",

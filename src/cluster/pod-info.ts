@@ -407,13 +407,20 @@ function requiredPodTerms(
     const listed = Array.isArray(term.namespaces) ? stringList(term.namespaces) : [];
     if (listed.length > 0) entry.namespaces = listed;
     if (typeof term.namespaceSelector === "object" && term.namespaceSelector !== null) {
-      const named = namedNamespaces(readLabelSelector(term.namespaceSelector) ?? {});
+      const selector = readLabelSelector(term.namespaceSelector) ?? {};
+      const named = namedNamespaces(selector);
       if (named) entry.namespaces = [...new Set([...listed, ...named])];
-      else entry.allNamespaces = true;
+      else if (isEmptySelector(selector)) entry.allNamespaces = true;
+      else entry.namespaceSelector = selector;
     }
     result.push(entry);
   }
   return result.length > 0 ? result : undefined;
+}
+
+/** `{}`: a selector that asks for nothing, and so picks every namespace. */
+function isEmptySelector(selector: LabelSelector): boolean {
+  return Object.keys(selector.matchLabels ?? {}).length === 0 && !selector.matchExpressions;
 }
 
 /** The label the API server gives every namespace, with the namespace's name. */
@@ -422,8 +429,8 @@ const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 /**
  * The namespaces a term's `namespaceSelector` picks when it asks only for their names, by the
  * label every namespace carries (`matchLabels`, or `In`, on kubernetes.io/metadata.name), which
- * needs no namespace read; `undefined` when it asks for anything else (other labels are not read)
- * or for nothing (`{}`, every namespace).
+ * needs no namespace read; `undefined` when it asks for anything else (other labels, resolved by
+ * the planner from the namespaces read) or for nothing (`{}`, every namespace).
  */
 function namedNamespaces(selector: LabelSelector): string[] | undefined {
   let names: string[] | undefined;

@@ -174,20 +174,29 @@ async function readWith(
   const nodeMetricsRead = options.usageSource ? undefined : readNodeMetrics(lister, metricsContext);
   // Awaited below; until then a failure must not count as unhandled.
   nodeMetricsRead?.catch(() => undefined);
-  const [nodes, volumes, claims, pdbs, hpas, vpas, daemonSets, runtimeClasses, storageClasses] =
-    await Promise.all([
-      lister("/api/v1/nodes", (raw) => toNodeInfo(raw, warnings, sharing), { identity: named }),
-      lister("/api/v1/persistentvolumes", toVolumeRecord),
-      lister("/api/v1/persistentvolumeclaims", toClaimRecord),
-      lister("/apis/policy/v1/poddisruptionbudgets", (raw) => toPdbInfo(raw, warnings)),
-      lister("/apis/autoscaling/v2/horizontalpodautoscalers", toHpaInfo),
-      lister("/apis/autoscaling.k8s.io/v1/verticalpodautoscalers", (raw) =>
-        toVpaInfo(raw, warnings),
-      ),
-      lister("/apis/apps/v1/daemonsets", (raw) => toDaemonSetTemplate(raw, warnings)),
-      lister("/apis/node.k8s.io/v1/runtimeclasses", (raw) => toRuntimeClass(raw, warnings)),
-      lister("/apis/storage.k8s.io/v1/storageclasses", toStorageClassRecord),
-    ]);
+  const [
+    nodes,
+    volumes,
+    claims,
+    pdbs,
+    hpas,
+    vpas,
+    daemonSets,
+    runtimeClasses,
+    storageClasses,
+    namespaces,
+  ] = await Promise.all([
+    lister("/api/v1/nodes", (raw) => toNodeInfo(raw, warnings, sharing), { identity: named }),
+    lister("/api/v1/persistentvolumes", toVolumeRecord),
+    lister("/api/v1/persistentvolumeclaims", toClaimRecord),
+    lister("/apis/policy/v1/poddisruptionbudgets", (raw) => toPdbInfo(raw, warnings)),
+    lister("/apis/autoscaling/v2/horizontalpodautoscalers", toHpaInfo),
+    lister("/apis/autoscaling.k8s.io/v1/verticalpodautoscalers", (raw) => toVpaInfo(raw, warnings)),
+    lister("/apis/apps/v1/daemonsets", (raw) => toDaemonSetTemplate(raw, warnings)),
+    lister("/apis/node.k8s.io/v1/runtimeclasses", (raw) => toRuntimeClass(raw, warnings)),
+    lister("/apis/storage.k8s.io/v1/storageclasses", toStorageClassRecord),
+    lister("/api/v1/namespaces", toNamespaceLabels),
+  ]);
   requireReadable("nodes", nodes);
   const pods = await lister("/api/v1/pods", (raw) => toPodInfo(raw, podContext), {
     identity: podIdentity,
@@ -218,6 +227,7 @@ async function readWith(
   await completeness.optional("horizontalpodautoscalers", hpas, "hpa-unavailable");
   await completeness.optional("verticalpodautoscalers", vpas, "vpa-not-installed");
   const daemonSetInfos = readDaemonSets(daemonSets, runtimeClasses, completeness, warnings);
+  const namespaceLabels = await readNamespaceLabels(namespaces, pods.items, completeness);
   // After the lists' own warnings, which come first on stderr. A node list read in part misses
   // nodes that are there: its own warning says so.
   if (nodes.complete) warnOfPodsOnMissingNodes(nodes.items, pods.items, warnings);
@@ -245,8 +255,56 @@ async function readWith(
     vpas: vpas.items,
     hpas: hpas.items,
     daemonSets: daemonSetInfos,
+    namespaceLabels,
     metrics: metrics.availability,
   };
+}
+
+/** A namespace's name and labels. */
+function toNamespaceLabels(raw: Raw): [string, Record<string, string>] | undefined {
+  const metadata = raw.metadata as Raw | undefined;
+  const name = metadata?.name;
+  if (typeof name !== "string") return undefined;
+  const labels: Record<string, string> = {};
+  const source = metadata?.labels;
+  if (typeof source === "object" && source !== null)
+    for (const [key, value] of Object.entries(source))
+      if (typeof value === "string") labels[key] = value;
+  return [name, labels];
+}
+
+/**
+ * Each namespace's labels, which a pod (anti-)affinity term's `namespaceSelector` on other labels
+ * than kubernetes.io/metadata.name is resolved from; `"unknown"` when they could not all be
+ * read, which holds the pods such a term concerns only when a pod has one.
+ */
+async function readNamespaceLabels(
+  namespaces: Listed<[string, Record<string, string>]>,
+  pods: readonly PodInfo[],
+  completeness: Completeness,
+): Promise<Record<string, Record<string, string>> | "unknown"> {
+  if (namespaces.complete) return Object.fromEntries(namespaces.items);
+  const selecting = pods.some((pod) =>
+    [...(pod.podAffinity ?? []), ...(pod.podAntiAffinity ?? [])].some(
+      (term) => term.namespaceSelector !== undefined,
+    ),
+  );
+  if (selecting)
+    completeness.known(
+      "namespaces",
+      namespaces,
+      "namespaces-unknown",
+      "; which namespaces a pod (anti-)affinity term's namespaceSelector picks is unknown, and so is where the pods it concerns fit",
+    );
+  else
+    await completeness.unneeded(
+      "namespaces",
+      namespaces,
+      "namespaces-unknown",
+      "namespaces-unknown",
+      "; no pod (anti-)affinity term selects namespaces by their labels, so no decision rests on it",
+    );
+  return "unknown";
 }
 
 /**

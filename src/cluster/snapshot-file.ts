@@ -110,6 +110,7 @@ const PodAffinityTerm = z.object({
   selector: LabelSelector.optional(),
   namespaces: z.array(z.string()).optional(),
   allNamespaces: z.boolean().optional(),
+  namespaceSelector: LabelSelector.optional(),
   topologyKey: z.string(),
 });
 
@@ -311,6 +312,11 @@ export const SnapshotSchema = z
     ),
     // Absent in snapshots saved before DaemonSets were read: they keep telling them by their pods.
     daemonSets: z.union([z.array(DaemonSetInfo), z.literal("unknown")]).optional(),
+    // Absent in snapshots saved before namespaces were read: a namespaceSelector on other
+    // labels than kubernetes.io/metadata.name is then unknown.
+    namespaceLabels: z
+      .union([z.record(z.string(), z.record(z.string(), z.string())), z.literal("unknown")])
+      .optional(),
     metrics: z.object({
       nodes: Availability,
       pods: Availability,

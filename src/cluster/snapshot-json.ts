@@ -11,6 +11,7 @@ const fieldOrder = [
   "complete",
   "metrics",
   "warnings",
+  "namespaceLabels",
   "nodes",
   "pods",
   "pdbs",
@@ -38,7 +39,8 @@ export function writeSnapshotJson(snapshot: Snapshot, write: (chunk: string) => 
       buffer = "";
     }
   };
-  // Optional fields a snapshot may lack (daemonSets) are left out, not written as null.
+  // Optional fields a snapshot may lack (daemonSets, namespaceLabels) are left out, not written
+  // as null.
   const keys = fieldOrder.filter((key) => snapshot[key] !== undefined);
   keys.forEach((key, index) => {
     const value = snapshot[key];

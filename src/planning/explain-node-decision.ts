@@ -497,6 +497,8 @@ function keptOffRuleText(cause: NonNullable<KeptOff["rules"]>[number]["cause"]):
       return "its required pod affinity";
     case "pod-anti-affinity":
       return "required pod anti-affinity";
+    case "namespaces-unknown":
+      return "pod (anti-)affinity over namespaces whose labels are not known";
     case "topology-spread":
       return "a topology spread constraint (DoNotSchedule)";
     case "host-ports":
@@ -617,6 +619,8 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
       return `a topology spread constraint (DoNotSchedule${onKey(pod)}) would not allow it on a new node of this pool, ${spreadWhy(pod, shape)}`;
     case "host-ports":
       return `a host port it asks for${pod.ports ? ` (${pod.ports.join(", ")})` : ""} would already be taken on a new node of this pool by the pool's DaemonSets`;
+    case "namespaces-unknown":
+      return "a required pod (anti-)affinity term that concerns it picks namespaces by their labels (namespaceSelector), which were not read (see the snapshot's warnings), so whether a new node of this pool could run it is not known";
     case "topology-unknown":
       return `its required pod (anti-)affinity or topology spread depends on ${pod.topologyKey}, which the pool's nodes carry with different values, so a new node's is not known and it may join a domain the rule keeps the pod out of (set newNode.labels when every new node gets the same value)`;
     case "label-unknown":
@@ -1247,6 +1251,8 @@ function unplacedCauseText(cause: Exclude<UnplacedCause, "room" | "volume-unknow
       return "its required pod affinity asks for pods that the nodes with room do not run";
     case "pod-anti-affinity":
       return "required pod anti-affinity keeps it off the nodes with room";
+    case "namespaces-unknown":
+      return "a required pod (anti-)affinity term that concerns it picks namespaces by their labels, which were not read, so where it fits is unknown";
     case "topology-spread":
       return "a topology spread constraint (DoNotSchedule) keeps it off the nodes with room";
     case "host-ports":

@@ -18,6 +18,7 @@ import type {
 import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
 import { newNodeShapeOrWhy } from "./node-shape.ts";
 import { type Bin, fitUnknown } from "./packing.ts";
+import { resolveNamespaceSelectors } from "./pod-affinity.ts";
 import { clusterBins, type PoolContext, placeMoving } from "./pool-context.ts";
 import { isCordoned, measuredNodes, poolMembers } from "./pool-members.ts";
 import { nodesToRemove } from "./removal.ts";
@@ -42,7 +43,8 @@ import { poolUtilisation, type SustainedCheck } from "./utilisation.ts";
  * A pending pod takes free room on any node that admits it, in the pool or not, before a pool
  * adds a node for it.
  */
-export function planNodes(input: NodePlanInput): NodeDecision[] {
+export function planNodes(given: NodePlanInput): NodeDecision[] {
+  const input = { ...given, snapshot: resolveNamespaceSelectors(given.snapshot) };
   const index = indexCluster(input.snapshot);
   const { pools } = input.config;
   const members = new Map(

@@ -117,6 +117,7 @@ const FIT_UNKNOWN = new Set<NeverFitReason>([
   "topology-unknown",
   "extended-unknown",
   "claims-unknown",
+  "namespaces-unknown",
 ]);
 
 /** Whether `reason` says a pod's fit on a new node is unknown rather than that it never fits. */

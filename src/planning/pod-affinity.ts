@@ -1,10 +1,14 @@
 import { type ClusterIndex, nodeOfPod } from "./cluster-index.ts";
 import { matchesLabelSelector } from "./scheduling.ts";
-import type { PodAffinityTerm, PodInfo } from "./snapshot.ts";
+import type { PodAffinityTerm, PodInfo, Snapshot } from "./snapshot.ts";
 import { domainOf, domainUnknown, type PeerBin, type StartupPod } from "./topology-domain.ts";
 
-/** Why required pod (anti-)affinity keeps a pod off a node. */
-export type AffinityConflict = "pod-affinity" | "pod-anti-affinity";
+/**
+ * Why required pod (anti-)affinity keeps a pod off a node: `namespaces-unknown` when a term
+ * that concerns it selects namespaces by labels that were not read, so whether it may go there
+ * is not known.
+ */
+export type AffinityConflict = "pod-affinity" | "pod-anti-affinity" | "namespaces-unknown";
 
 /**
  * Where the pods that required pod (anti-)affinity looks at are, per topology domain, kept up to
@@ -63,6 +67,7 @@ export function affinityConflict(
   pod: PodInfo,
   bin: PeerBin,
 ): AffinityConflict | undefined {
+  if (termsOf(pod).some(unresolved)) return "namespaces-unknown";
   if (unknownAntiAffinityKey(placement, pod, bin) !== undefined) return "pod-anti-affinity";
   for (const term of pod.podAntiAffinity ?? []) {
     const value = domainOf(bin, term.topologyKey);
@@ -76,6 +81,14 @@ export function affinityConflict(
     for (const holder of byValue.get(value) ?? [])
       for (const term of holder.podAntiAffinity ?? [])
         if (term.topologyKey === key && selects(term, holder, pod)) return "pod-anti-affinity";
+  }
+  // A running pod's term whose namespaces are unknown may or may not reach the pod.
+  for (const [key, byValue] of placement.holders) {
+    const value = domainOf(bin, key);
+    if (value === undefined) continue;
+    for (const holder of byValue.get(value) ?? [])
+      for (const term of holder.podAntiAffinity ?? [])
+        if (term.topologyKey === key && mayReach(term, pod)) return "namespaces-unknown";
   }
   return pod.podAffinity && !affinityMet(placement, pod, pod.podAffinity, bin)
     ? "pod-affinity"
@@ -127,7 +140,8 @@ export function unknownAntiAffinityKey(
     for (const holders of byValue.values())
       for (const holder of holders)
         for (const term of holder.podAntiAffinity ?? [])
-          if (term.topologyKey === key && selects(term, holder, pod)) return key;
+          if (term.topologyKey === key && (selects(term, holder, pod) || mayReach(term, pod)))
+            return key;
   }
   return undefined;
 }
@@ -192,12 +206,62 @@ export function affinitySelects(pod: PodInfo, other: PodInfo): boolean {
   return terms.length > 0 && terms.every((term) => selects(term, pod, other));
 }
 
-/** Whether `term` of `owner` selects `other`: in one of its namespaces, matching its selector. */
+/**
+ * Whether `term` of `owner` selects `other`: in one of its namespaces, matching its selector. A
+ * namespace an unresolved `namespaceSelector` might pick is not counted ({@link mayReach}).
+ */
 function selects(term: PodAffinityTerm, owner: PodInfo, other: StartupPod): boolean {
   if (!term.selector) return false;
-  if (!term.allNamespaces && !(term.namespaces ?? [owner.namespace]).includes(other.namespace))
-    return false;
+  // A term with a namespaceSelector looks only where it and `namespaces` say, not in its own.
+  const own = term.namespaceSelector ? [] : [owner.namespace];
+  if (!term.allNamespaces && !(term.namespaces ?? own).includes(other.namespace)) return false;
   return matchesLabelSelector(term.selector, other.labels);
+}
+
+/** A term whose `namespaceSelector` could not be resolved: the namespace labels are unknown. */
+function unresolved(term: PodAffinityTerm): boolean {
+  return term.namespaceSelector !== undefined;
+}
+
+/**
+ * Whether unresolved `term` may select `other`: its selector matches it, in a namespace the
+ * term does not name, which its `namespaceSelector` may pick.
+ */
+function mayReach(term: PodAffinityTerm, other: PodInfo): boolean {
+  if (!unresolved(term) || !term.selector) return false;
+  return matchesLabelSelector(term.selector, other.labels);
+}
+
+/**
+ * The snapshot with each pod (anti-)affinity term's `namespaceSelector` resolved into the
+ * namespaces whose labels it matches (added to those the term names). Terms are left as they are
+ * when the namespace labels are unknown, or absent (a snapshot saved before they were read).
+ */
+export function resolveNamespaceSelectors(snapshot: Snapshot): Snapshot {
+  const labels = snapshot.namespaceLabels;
+  if (labels === undefined || labels === "unknown") return snapshot;
+  const namespaces = Object.entries(labels);
+  const resolve = (terms: PodAffinityTerm[] | undefined) =>
+    terms?.map((term) => {
+      if (!term.namespaceSelector) return term;
+      const { namespaceSelector, ...rest } = term;
+      const picked = namespaces
+        .filter(([, own]) => matchesLabelSelector(namespaceSelector, own))
+        .map(([name]) => name);
+      return { ...rest, namespaces: [...new Set([...(term.namespaces ?? []), ...picked])] };
+    });
+  let changed = false;
+  const pods = snapshot.pods.map((pod) => {
+    if (!termsOf(pod).some(unresolved)) return pod;
+    changed = true;
+    const resolved: PodInfo = { ...pod };
+    const affinity = resolve(pod.podAffinity);
+    const antiAffinity = resolve(pod.podAntiAffinity);
+    if (affinity) resolved.podAffinity = affinity;
+    if (antiAffinity) resolved.podAntiAffinity = antiAffinity;
+    return resolved;
+  });
+  return changed ? { ...snapshot, pods } : snapshot;
 }
 
 function termsOf(pod: PodInfo): PodAffinityTerm[] {

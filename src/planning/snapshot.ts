@@ -26,6 +26,13 @@ export interface Snapshot {
    * none. Absent in a snapshot saved before they were read, which tells them by their pods alone.
    */
   daemonSets?: DaemonSetInfo[] | "unknown";
+  /**
+   * Each namespace's labels, by name, read in full; `"unknown"` when they could not be. A pod
+   * (anti-)affinity term's `namespaceSelector` on other labels than kubernetes.io/metadata.name
+   * is resolved from them; unknown, or absent in a snapshot saved before they were read, the
+   * fit of the pods such a term concerns is unknown.
+   */
+  namespaceLabels?: Record<string, Record<string, string>> | "unknown";
   metrics: MetricsAvailability;
 }
 
@@ -156,11 +163,14 @@ export interface PodAffinityTerm {
    * `kubernetes.io/metadata.name`); absent: the pod's own.
    */
   namespaces?: string[];
-  /**
-   * A `namespaceSelector` that asks for other labels, or `{}`, was given: every namespace is
-   * taken (namespace labels are not read; `{}` means every namespace in Kubernetes too).
-   */
+  /** A `namespaceSelector` of `{}` was given: every namespace. */
   allNamespaces?: boolean;
+  /**
+   * A `namespaceSelector` on other labels: the namespaces whose labels (the snapshot's
+   * `namespaceLabels`) it matches are looked in too, which the planner resolves into
+   * `namespaces`. Left on a term when those labels are unknown: the term's reach is unknown.
+   */
+  namespaceSelector?: LabelSelector;
   topologyKey: string;
 }
 

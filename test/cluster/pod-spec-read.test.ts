@@ -72,7 +72,7 @@ describe("reading required pod affinity and anti-affinity", () => {
     ]);
   });
 
-  it("takes a namespaceSelector as every namespace and a null selector as selecting nothing", () => {
+  it("takes an empty namespaceSelector as every namespace and a null selector as selecting nothing", () => {
     const pod = read({
       podAntiAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: [
@@ -119,21 +119,32 @@ describe("reading required pod affinity and anti-affinity", () => {
             matchLabels: { [byName]: "c" },
             matchExpressions: [{ key: byName, operator: "In", values: ["a"] }],
           }),
-          // Labels that are not read, or another operator: every namespace.
-          term({ matchLabels: { team: "media" } }),
+          // Other labels, or another operator: kept for the planner, which reads the labels.
+          term({ matchLabels: { team: "media" } }, ["dns"]),
           term({ matchExpressions: [{ key: byName, operator: "NotIn", values: ["a"] }] }),
+          // Asks for nothing: every namespace.
+          term({ matchLabels: {} }),
         ],
       },
     });
     expect(
-      pod.podAffinity?.map(({ namespaces, allNamespaces }) => [namespaces, allNamespaces]),
+      pod.podAffinity?.map(({ namespaces, allNamespaces, namespaceSelector }) => [
+        namespaces,
+        allNamespaces,
+        namespaceSelector,
+      ]),
     ).toEqual([
-      [["dns", "cache"], undefined],
-      [["a", "b"], undefined],
-      [["b"], undefined],
-      [[], undefined],
-      [undefined, true],
-      [undefined, true],
+      [["dns", "cache"], undefined, undefined],
+      [["a", "b"], undefined, undefined],
+      [["b"], undefined, undefined],
+      [[], undefined, undefined],
+      [["dns"], undefined, { matchLabels: { team: "media" } }],
+      [
+        undefined,
+        undefined,
+        { matchExpressions: [{ key: byName, operator: "NotIn", values: ["a"] }] },
+      ],
+      [undefined, true, undefined],
     ]);
   });
 });

@@ -259,6 +259,7 @@ describe("RBAC", () => {
     it("reads every kind of object the snapshot holds", () => {
       const kinds = new Set(requests.map((request) => `${request.group}/${request.resource}`));
       expect([...kinds].sort()).toEqual([
+        "/namespaces",
         "/nodes",
         "/persistentvolumeclaims",
         "/persistentvolumes",

@@ -574,3 +574,88 @@ describe("host ports", () => {
     });
   });
 });
+
+describe("pod (anti-)affinity whose namespaceSelector asks for a namespace label", () => {
+  const apartFromTeamA: PodAffinityTerm = {
+    selector: { matchLabels: { app: "blocky" } },
+    namespaceSelector: { matchLabels: { team: "a" } },
+    topologyKey: "kubernetes.io/hostname",
+  };
+  const guarded = pendingPod("dns/blocky-new", {
+    cpu: "100m",
+    memory: "128Mi",
+    labels: { app: "blocky" },
+    podAntiAffinity: [apartFromTeamA],
+  });
+  /** A replica without rules in namespace `ns` on each worker. */
+  const replicas = (ns: string, names: readonly string[]) =>
+    names.map((node) =>
+      pod(`${ns}/blocky-${node}`, {
+        node,
+        cpu: "100m",
+        memory: "128Mi",
+        labels: { app: "blocky" },
+      }),
+    );
+
+  it("looks only in the namespaces whose labels match, not in its own", () => {
+    const workers = nodes(2, BUSY);
+    const names = workers.map((w) => w.name);
+    const snapshot = {
+      ...buildSnapshot({
+        nodes: workers,
+        pods: [...replicas("team-a", names.slice(0, 1)), ...replicas("dns", names), guarded],
+      }),
+      namespaceLabels: { "team-a": { team: "a" }, dns: {} },
+    };
+    const decision = planOne(snapshot);
+    expect(decision.action).not.toBe("scale-up");
+    expect(decision.pending.onExisting.map((p) => [p.pod, p.node])).toEqual([
+      ["dns/blocky-new", names[1]],
+    ]);
+  });
+
+  it("holds a pod whose term's namespaces are unknown: a snapshot saved before namespaces were read", () => {
+    const workers = nodes(2, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [
+        ...replicas(
+          "team-b",
+          workers.map((w) => w.name),
+        ),
+        guarded,
+      ],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.action).not.toBe("scale-up");
+    expect(decision.pending.onExisting).toEqual([]);
+    expect(decision.pending.neverFit.map((p) => [p.pod, p.reason])).toEqual([
+      ["dns/blocky-new", "namespaces-unknown"],
+    ]);
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "fit unknown: dns/blocky-new (cpu 100m, memory 128 MiB): a required pod (anti-)affinity term that concerns it picks namespaces by their labels (namespaceSelector), which were not read",
+    );
+  });
+
+  it("keeps a pod that a running pod's unresolved term may select off that pod's node", () => {
+    const workers = nodes(1, BUSY);
+    const holder = pod(`dns/blocky-${workers[0]?.name}`, {
+      node: workers[0]?.name as string,
+      cpu: "100m",
+      memory: "128Mi",
+      labels: { app: "blocky" },
+      podAntiAffinity: [apartFromTeamA],
+    });
+    const other = pendingPod("team-b/blocky-new", {
+      cpu: "100m",
+      memory: "128Mi",
+      labels: { app: "blocky" },
+    });
+    const decision = planOne({
+      ...buildSnapshot({ nodes: workers, pods: [holder, other] }),
+      namespaceLabels: "unknown",
+    });
+    expect(decision.pending.onExisting).toEqual([]);
+  });
+});

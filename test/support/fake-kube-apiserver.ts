@@ -41,6 +41,7 @@ export type FakeResource =
   | "daemonsets"
   | "runtimeclasses"
   | "storageclasses"
+  | "namespaces"
   | "leases"
   | "nodemetrics"
   | "podmetrics";
@@ -169,6 +170,17 @@ export const resourceTypes: Record<FakeResource, ResourceType> = {
     namespaced: false,
     paginated: true,
     shortNames: ["sc"],
+    verbs: allVerbs,
+  },
+  namespaces: {
+    group: "",
+    version: "v1",
+    plural: "namespaces",
+    singular: "namespace",
+    kind: "Namespace",
+    namespaced: false,
+    paginated: true,
+    shortNames: ["ns"],
     verbs: allVerbs,
   },
   leases: {
