@@ -595,6 +595,40 @@ describe("missing APIs and failures", () => {
     });
   });
 
+  it("keeps each namespace's labels, by name", async () => {
+    lab.fake.add({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        name: "media",
+        labels: { "kubernetes.io/metadata.name": "media", team: "a" },
+        annotations: { owner: "not kept" },
+      },
+    });
+    try {
+      const snapshot = await readSnapshot(options());
+      expect(snapshot.namespaceLabels).toEqual({
+        media: { "kubernetes.io/metadata.name": "media", team: "a" },
+      });
+    } finally {
+      lab.fake.remove("namespaces", "media");
+    }
+  });
+
+  it("says no decision rests on namespaces it may not list while no pod selects them by label", async () => {
+    lab.fake.injectFault({ path: "/api/v1/namespaces", status: 403, times: 1 });
+    const snapshot = await readSnapshot(options());
+    expect(snapshot.complete).toBe(true);
+    expect(snapshot.namespaceLabels).toBe("unknown");
+    expect(snapshot.warnings).toContainEqual({
+      code: "namespaces-unknown",
+      subject: "namespaces",
+      message: expect.stringContaining(
+        '(forbidden: the account needs "list" on namespaces; check with kubectl auth can-i list namespaces); no pod (anti-)affinity term selects namespaces by their labels, so no decision rests on it',
+      ),
+    });
+  });
+
   it("leaves the requests of a DaemonSet naming a RuntimeClass unknown when the classes cannot be read", async () => {
     lab.fake.injectFault({ path: "/apis/node.k8s.io/v1/runtimeclasses", status: 403, times: 1 });
     const snapshot = await readSnapshot(options());
