@@ -133,4 +133,25 @@ describe("plan acceptance, constraints: a namespaceSelector on a namespace label
     );
     expect(run.stdout).not.toMatch(/→ new-1/);
   });
+
+  it("keeps talos-worker-4 when its replica's namespaces may not be listed (403): where it fits is unknown", async () => {
+    const served = await serveForTest([
+      ...cluster(FOUR),
+      ...NAMESPACES,
+      ...WORKERS.map((node, at) => replica("blocky-b", `b0${at}`, node)),
+      guarded("run04", "talos-worker-4"),
+    ]);
+    served.fake.injectFault({
+      path: "/api/v1/namespaces",
+      status: 403,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const run = await served.run(["--json"], OVER_MAX);
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as PlanJson;
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "not removed: not every pod of talos-worker-4 fits on the other nodes (dns/blocky-5c8d7f6b9-run04: a required pod (anti-)affinity term that concerns it picks namespaces by their labels, which were not read, so where it fits is unknown)",
+    );
+  });
 });
