@@ -452,9 +452,10 @@ function pendingLines(decision: NodeDecision): string[] {
 /**
  * Why no existing node takes a pod that goes on a new node, as the scheduler counts its nodes,
  * the reason of the most nodes first: `existing nodes: talos-worker-1 and 2 more have too little
- * cpu free; talos-cp-1 has room but a taint it does not tolerate keeps it off`.
+ * cpu free; talos-cp-1 has room but a taint it does not tolerate keeps it off`. The scale-up
+ * pull request's pending-pods table gives it too.
  */
-function keptOffText(kept: KeptOff): string {
+export function keptOffText(kept: KeptOff): string {
   const which = (node: string, nodes: number) =>
     nodes === 1 ? `${node} has` : `${node} and ${nodes - 1} more have`;
   const parts = (kept.rules ?? []).map((rule) => ({

@@ -2,6 +2,7 @@ import {
   boundReached,
   conditionText,
   holdText,
+  keptOffText,
   refusalText,
   triggerText,
 } from "../planning/explain-node-decision.ts";
@@ -226,7 +227,11 @@ function pendingSection(proposal: NodeProposal): string {
   const bound = boundReached(proposal.decision);
   const beyond = `stays pending: beyond the pool's ${bound.name} of ${bound.value}`;
   const listed = [
-    ...placed.map((pod) => ({ pod, goes: where(pod.node) })),
+    // A pod on a new node says what kept it off the existing ones, as its explanation line does.
+    ...placed.map((pod) => ({
+      pod,
+      goes: `${where(pod.node)}${pod.keptOff ? ` (${keptOffText(pod.keptOff)})` : ""}`,
+    })),
     ...pending.overMax.map((pod) => ({ pod, goes: beyond })),
   ];
   // A column for ephemeral storage, and one for extended resources (GPUs), only when a pod asks

@@ -143,8 +143,12 @@ describe("the pull request of a scale-up", () => {
     expect(text).toContain(
       "| Pod | CPU | Memory | Extended resources | Goes to |\n| --- | --- | --- | --- | --- |",
     );
-    expect(text).toMatch(/\| ai\/ollama \| 2 \| 0 B \| nvidia\.com\/gpu 1 \| new node \d \|/);
-    expect(text).toMatch(/\| web\/p0 \| 3 \| 0 B \| none \| new node \d \|/);
+    expect(text).toMatch(
+      /\| ai\/ollama \| 2 \| 0 B \| nvidia\.com\/gpu 1 \| new node \d \(existing nodes: worker-1 and 1 more have too little cpu and nvidia\.com\/gpu free\) \|/,
+    );
+    expect(text).toMatch(
+      /\| web\/p0 \| 3 \| 0 B \| none \| new node \d \(existing nodes: worker-1 and 1 more have too little cpu free\) \|/,
+    );
     const plain = body(workers, {}, pods);
     expect(plain).toContain("| Pod | CPU | Memory | Goes to |");
     expect(plain).not.toContain("Extended resources");
@@ -158,7 +162,9 @@ describe("the pull request of a scale-up", () => {
       "| Pod | CPU | Memory | Ephemeral storage | Goes to |\n| --- | --- | --- | --- | --- |",
     );
     expect(text).toContain("| ci/runner | 100m | 0 B | 30 GiB | free room on worker-1 |");
-    expect(text).toMatch(/\| web\/p0 \| 3 \| 0 B \| 0 B \| new node \d \|/);
+    expect(text).toMatch(
+      /\| web\/p0 \| 3 \| 0 B \| 0 B \| new node \d \(existing nodes: worker-1 and 1 more have too little cpu free\) \|/,
+    );
     expect(body(workers, {}, pods)).not.toContain("Ephemeral storage");
   });
 
