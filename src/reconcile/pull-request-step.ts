@@ -442,7 +442,8 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
     // The count changed under it, or the bounds left it out: the plan's words, as it says them.
     const closes = decision.pullRequest.closes;
     if (closes) return `${capitalised(closeReasonText(closes, "this pull request"))}: ${now}.`;
-    return `The plan no longer wants this change: ${[now, ...heldBecause(decision)].join("; ")}.`;
+    const gone = nothingAsksForMore(pr, decision);
+    return `The plan no longer wants this change: ${[now, ...gone, ...heldBecause(decision)].join("; ")}.`;
   }
   if (pr.key.startsWith("resources")) {
     if (!input.config.rightsizing?.enabled)
@@ -486,6 +487,21 @@ function heldBecause(decision: NodeDecision): string[] {
     ...(beyond ? [beyond] : []),
     ...decision.holds.map((hold) => `hold: ${holdText(hold, decision.pullRequest)}`),
   ];
+}
+
+/**
+ * For an increase the plan no longer wants, with nothing holding the pool: that what asked for
+ * the nodes is gone, when that is known (every pending pod read, every scale-up check judged).
+ * "no change at 3" alone does not tell the reader the pods it was opened for have gone.
+ */
+function nothingAsksForMore(pr: BotPullRequest, decision: NodeDecision): string[] {
+  if (!pr.change || pr.change.to <= pr.change.from) return [];
+  if (decision.triggers.length > 0 || decision.holds.length > 0) return [];
+  const pending = decision.pending;
+  if (!pending.enabled || pending.unread || pending.considered > 0) return [];
+  const upward = decision.utilisation.checks.filter((check) => check.direction === "above");
+  if (upward.some((check) => check.outcome !== "not-met")) return [];
+  return ["no pending pod needs a node of the pool any more, and no scale-up check is met"];
 }
 
 /** The sentence's first letter in upper case. */

@@ -10,6 +10,35 @@ import { scenario } from "./support/scenario.ts";
 
 const MINUTE = 60_000;
 
+describe("a scale-up whose pods go before it merges", () => {
+  it("is updated in place while more pods wait, then closed saying the pods no longer need it", async () => {
+    const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
+    await world.run();
+    world.github.advance(MINUTE);
+    world.cluster = cluster({ pending: 2, plex: false });
+    const more = await world.run();
+    expect(more.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "updated", number: 1 }),
+    ]);
+    expect(world.github.openPulls().map((pull) => pull.number)).toEqual([1]);
+    const updated = world.github.pull(1);
+    expect(updated.body).toContain("| apps/batch-1 | 3 | 2 GiB | new node 2");
+    expect(updated.body).toContain("**Waits for review** under rule `review-the-rest`");
+    world.github.advance(MINUTE);
+    world.cluster = cluster({ pending: 0, plex: false });
+    const gone = await world.run();
+    expect(gone.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "closed", number: 1 }),
+    ]);
+    expect(world.github.git.branches.has(updated.branch)).toBe(false);
+    expect(world.github.commentsOn(1).map((comment) => comment.body.split("\n")[0])).toEqual([
+      "The plan no longer wants this change: pool workers (terraform/terraform.tfvars worker_count): no change at 3; no pending pod needs a node of the pool any more, and no scale-up check is met.",
+    ]);
+    // Closed by the bot, not by people: the dashboard holds no "no" to the change.
+    expect(world.github.botIssue("dashboard")?.body).not.toContain("closed without merging");
+  });
+});
+
 describe("a scale-up the homelab preset leaves for review", () => {
   it("says that adding more than one node waits for a person, not only removing nodes", async () => {
     const world = scenario({ cluster: cluster({ pending: 2, plex: false }) });
