@@ -3,7 +3,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { namingDisagreements, readRepoPoolNaming } from "../apply/guard-agreement.ts";
 import { loadGuardConfig } from "../apply/guard-config.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
-import { hostCap } from "../policy/host-cap.ts";
+import { poolBoundsText } from "../policy/host-cap.ts";
 import { type ConfigIssue, formatConfigIssues } from "../policy/load-repo-config.ts";
 import { describePolicy } from "../policy/policy-describe.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
@@ -165,16 +165,11 @@ function summary(result: RepoConfiguration): string[] {
   return lines;
 }
 
-/** Each pool's bounds, with the host cap when it is below the max: the most the pool reaches. */
+/** Each pool's bounds, with the host cap when it is below the max. */
 function describePools(config: RepoConfig | undefined): string {
   const pools = config?.pools ?? [];
   if (pools.length === 0) return "pools: none (nothing is planned for nodes)";
-  const bounds = (pool: RepoConfig["pools"][number]) => {
-    const { cap } = hostCap(pool.host);
-    const capped = cap !== undefined && cap < pool.max ? `, host cap ${cap}` : "";
-    return `${pool.name} (${pool.min}-${pool.max} nodes${capped})`;
-  };
-  return `pools: ${pools.map(bounds).join(", ")}`;
+  return `pools: ${pools.map(poolBoundsText).join(", ")}`;
 }
 
 function jsonResult(result: RepoConfiguration) {

@@ -42,6 +42,21 @@ export function hostCap(host: HostCapacity | undefined): { cap?: number; parts: 
   return { cap: Math.min(...parts.map((part) => part.nodes)), parts };
 }
 
+/**
+ * A pool's bounds, with the host cap when it is below the max (the most the pool reaches):
+ * `workers (2-6 nodes, host cap 3)`, as `validate` and the passing config check list pools.
+ */
+export function poolBoundsText(pool: {
+  name: string;
+  min: number;
+  max: number;
+  host?: HostCapacity | undefined;
+}): string {
+  const { cap } = hostCap(pool.host);
+  const capped = cap !== undefined && cap < pool.max ? `, host cap ${cap}` : "";
+  return `${pool.name} (${pool.min}-${pool.max} nodes${capped})`;
+}
+
 /** What `scheduleCapNotes` reads of a pool: its name, host and schedule windows. */
 interface CappedPool {
   name: string;

@@ -1,4 +1,5 @@
 import type { CheckAnnotation, CheckReport, Forge } from "../forge/forge.ts";
+import { poolBoundsText } from "../policy/host-cap.ts";
 import { formatConfigIssues } from "../policy/load-repo-config.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
@@ -34,7 +35,7 @@ export function configCheckReport(headSha: string, configuration: RepoConfigurat
       conclusion: "success",
       title: `${REPO_CONFIG_PATH} is valid`,
       summary: [
-        `Pools: ${configuration.config?.pools.map((pool) => `${pool.name} (${pool.min}–${pool.max})`).join(", ") || "none"}.`,
+        `Pools: ${configuration.config?.pools.map(poolBoundsText).join(", ") || "none"}.`,
         ...configuration.notes,
       ].join("\n\n"),
       annotations: [],

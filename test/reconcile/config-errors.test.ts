@@ -226,9 +226,9 @@ describe("a pull request that changes the configuration", () => {
     expect(world.github.checkRuns.at(-1)).toMatchObject({ headSha: fixed, conclusion: "success" });
   });
 
-  it("notes on its passing check a schedule whose min the host cap lowers, as validate does", async () => {
+  it("gives on its passing check the host cap and a schedule whose min it lowers, as validate does", async () => {
     // Valid, so the check passes; but the window names 5 nodes of a pool the host holds 3 of,
-    // which the plan's bounds show only once it is open.
+    // which the plan's bounds show only once it is open, and 1-6 nodes alone overstates the pool.
     const world = scenario();
     const target = world.replica();
     world.github.branch("friday-evening");
@@ -250,7 +250,7 @@ describe("a pull request that changes the configuration", () => {
     const check = world.github.checkRuns.at(-1);
     expect(check).toMatchObject({ headSha: head, conclusion: "success" });
     expect(check?.summary.split("\n\n")).toEqual([
-      "Pools: workers (1–6).",
+      "Pools: workers (1-6 nodes, host cap 3).",
       "pool workers: schedule friday-evening asks for a min of 5, above the host cap of 3: while it is open, the pool's min is 3",
     ]);
   });
