@@ -53,6 +53,37 @@ describe("a scale-up the homelab preset leaves for review", () => {
   });
 });
 
+describe("the homelab preset over a scale-up that grows before it merges", () => {
+  it("waits for the plan guard after the grace period; once 3 → 5, a passing guard merges nothing", async () => {
+    const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
+    world.github.allowAutoMerge = true;
+    await world.run();
+    world.github.advance(10 * MINUTE);
+    const graced = await world.run();
+    // A check only the policy requires: nothing merges, and GitHub's auto-merge stays off.
+    expect(graced.merges).toEqual([
+      {
+        number: 1,
+        action: "waiting",
+        note: "Checks: not reported yet: pr-autoscaler/plan-guard",
+      },
+    ]);
+    expect(world.github.pull(1).autoMerge).toBeNull();
+    world.github.advance(MINUTE);
+    world.cluster = cluster({ pending: 2, plex: false });
+    await world.run();
+    const pull = world.github.pull(1);
+    expect(pull.title).toBe("Scale workers from 3 to 5 nodes");
+    world.github.setStatus(pull.headSha, "pr-autoscaler/plan-guard", "success");
+    world.github.advance(MINUTE);
+    const checked = await world.run(undefined, ["checks"]);
+    expect(checked.merges.filter((merge) => merge.action === "merged")).toEqual([]);
+    expect(world.github.pull(1)).toMatchObject({ state: "open", autoMerge: null });
+    expect(world.github.mutations).toEqual([]);
+    expect(world.github.file(TFVARS)).toBe(tfvars(3));
+  });
+});
+
 describe("the cooldown after a merged scale-up", () => {
   it("opens nothing new within it, dated from the merge, and the next change once it is over", async () => {
     const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
