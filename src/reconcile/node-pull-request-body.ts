@@ -230,7 +230,7 @@ function pendingSection(proposal: NodeProposal): string {
     // A pod on a new node says what kept it off the existing ones, as its explanation line does.
     ...placed.map((pod) => ({
       pod,
-      goes: `${where(pod.node)}${pod.keptOff ? ` (${keptOffText(pod.keptOff)})` : ""}`,
+      goes: `${where(pod.node, pending.unread !== undefined)}${pod.keptOff ? ` (${keptOffText(pod.keptOff)})` : ""}`,
     })),
     ...pending.overMax.map((pod) => ({ pod, goes: beyond })),
   ];
@@ -274,9 +274,14 @@ function extendedText(pod: PendingPod): string {
     .join(", ");
 }
 
-function where(node: string): string {
+/**
+ * Where a pending pod goes; with the pod list read in part, room on an existing node is so only
+ * as far as the pods read show, as the explanation says it.
+ */
+function where(node: string, podsUnread: boolean): string {
   const fresh = /^new-(\d+)$/.exec(node);
-  return fresh ? `new node ${fresh[1]}` : `free room on ${node}`;
+  if (fresh) return `new node ${fresh[1]}`;
+  return `free room on ${node}${podsUnread ? " as far as the pods read show" : ""}`;
 }
 
 function scaleDownSection(proposal: NodeProposal, lines: Map<string, string[]>): string {

@@ -168,6 +168,27 @@ describe("the pull request of a scale-up", () => {
     expect(body(workers, {}, pods)).not.toContain("Ephemeral storage");
   });
 
+  it("says room on an existing node is so as far as the pods read show, when some were not read", () => {
+    // The pod list stopped after a page: pods not read may hold the room counted as free.
+    const { workers, pods } = full(2, { usage: { cpu: "1", memory: "4Gi" } }, 1);
+    const small = pendingPod("ci/runner", { cpu: "100m" });
+    const decision = planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: [...pods, small],
+        warnings: [
+          { code: "list-partial", subject: "pods", message: "pods list stopped after 2 pages" },
+        ],
+      }),
+      {},
+    );
+    const text = nodePullRequestBody(proposalOf(decision));
+    expect(text).toContain(
+      "| ci/runner | 100m | 0 B | free room on worker-1 as far as the pods read show |",
+    );
+    expect(text).toMatch(/\| web\/p0 \| 3 \| 0 B \| new node 1 /);
+  });
+
   it("lists pods whose fit is unknown, and no empty table when no pod is placed", () => {
     const busy = { usage: { cpu: "3800m", memory: "15Gi" } };
     // A zone per Proxmox host: which one a new node joins is not known.
