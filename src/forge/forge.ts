@@ -77,6 +77,24 @@ export interface RepoState {
    * commit in a file's history with the date it was written; the change landed at the merge.
    */
   mergedHeads?: { sha: string; mergedAt: string }[];
+  /**
+   * People's open pull requests into the default branch (any not the bot's), oldest first: a
+   * pool whose count one of them changes gets nothing new from the bot while it is open.
+   */
+  peoplePullRequests?: PeoplePullRequest[];
+}
+
+/** An open pull request into the default branch that is not the bot's. */
+export interface PeoplePullRequest {
+  number: number;
+  /** Who opened it; absent for a deleted account. */
+  login?: string;
+  /** Its head commit, read from the repository (GitHub keeps a fork's head there too). */
+  headSha: string;
+  /** The default branch commit it was opened on or last synchronised with, when GitHub says. */
+  baseSha?: string;
+  /** Its head branch lives in another repository (a fork), or in one deleted since. */
+  fork: boolean;
 }
 
 /** Who may change a bot pull request: the bot, or people (the bot then leaves it alone). */
@@ -352,6 +370,11 @@ export interface Forge {
   deleteStrayBranch(branch: StrayBranch, state: RepoState): Promise<CloseResult>;
   /** A file's text at `ref` (default: the default branch head); undefined when absent. */
   readFile(path: string, ref?: string): Promise<string | undefined>;
+  /**
+   * The last commit `head` shares with `base` (both commit shas); absent on a forge that cannot
+   * tell, where a pull request's base commit stands for it.
+   */
+  mergeBase?(base: string, head: string): Promise<string>;
   /** The latest commits on the default branch that changed `path`, newest first. */
   fileHistory(path: string, options?: FileHistoryOptions): Promise<FileHistoryEntry[]>;
   /**

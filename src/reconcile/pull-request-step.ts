@@ -58,6 +58,12 @@ export interface PullRequestStepInput {
   /** The workloads right-sizing leaves out, with their pull request keys and why (absent: none). */
   leftOut?: readonly WorkloadStanding[];
   history: readonly PoolUtilisationSample[];
+  /**
+   * Pools whose count a person's open pull request changes, with why (`poolsHeldByPeople`):
+   * nothing new is proposed for them, and the bot's own pull request is left as it is (absent:
+   * none).
+   */
+  heldByPeople?: ReadonlyMap<string, string>;
   settings: ReconcileSettings;
   now: Date;
   /**
@@ -127,6 +133,19 @@ export async function ensurePullRequests(
       continue;
     }
     const existing = input.state.pullRequests.find((pr) => pr.key === proposal.key);
+    const people = heldByPeople(input, proposal.key);
+    if (people !== undefined) {
+      if (existing) await withdrawKeptAutoMerge(input, existing, result);
+      result.outcomes.push({
+        key: proposal.key,
+        action: existing ? "left-alone" : "deferred",
+        title: pullRequestTitle(proposal),
+        ...(existing ? { number: existing.number } : {}),
+        note: people,
+      });
+      result.waiting.push({ key: proposal.key, title: pullRequestTitle(proposal), reason: people });
+      continue;
+    }
     const dropped = existing ? droppedUnjudged(input, existing, proposal) : [];
     if (existing && dropped.length > 0)
       await keepUnjudged(input, proposal, existing, dropped, result);
@@ -194,6 +213,17 @@ function ordered(proposals: readonly Proposal[]): Proposal[] {
 function paused(control: ControlState, key: string): boolean {
   const pool = key.startsWith("nodes-") ? key.slice("nodes-".length) : undefined;
   return isPaused(control, pool);
+}
+
+/** Why a person's open pull request holds the pool of a node key; undefined when none does. */
+function heldByPeople(input: PullRequestStepInput, key: string): string | undefined {
+  if (!key.startsWith("nodes-")) return undefined;
+  return input.heldByPeople?.get(key.slice("nodes-".length));
+}
+
+/** Whether the bot leaves the key's open pull request as it is: paused, or held by people's. */
+function keptAsItIs(input: PullRequestStepInput, key: string): boolean {
+  return paused(input.control, key) || heldByPeople(input, key) !== undefined;
 }
 
 async function ensure(
@@ -305,9 +335,7 @@ function asPlanned(existing: BotPullRequest | undefined, desired: DesiredPullReq
 
 /** Whether the bot may close this open pull request now when the plan does not want it. */
 function closable(input: PullRequestStepInput, pr: BotPullRequest): boolean {
-  return (
-    pr.control === "bot" && !paused(input.control, pr.key) && closeReason(input, pr) !== undefined
-  );
+  return pr.control === "bot" && !keptAsItIs(input, pr.key) && closeReason(input, pr) !== undefined;
 }
 
 async function closeUnwanted(
@@ -316,11 +344,11 @@ async function closeUnwanted(
   result: PullRequestStepResult,
 ): Promise<void> {
   const reason =
-    pr.control === "bot" && !paused(input.control, pr.key) ? closeReason(input, pr) : undefined;
+    pr.control === "bot" && !keptAsItIs(input, pr.key) ? closeReason(input, pr) : undefined;
   if (reason === undefined) {
     const outcome = { key: pr.key, action: "left-alone" as const, number: pr.number };
     if (!leftToPeople(input, pr)) {
-      if (paused(input.control, pr.key) || heldByAProblemFor(input, pr))
+      if (keptAsItIs(input, pr.key) || heldByAProblemFor(input, pr))
         await withdrawKeptAutoMerge(input, pr, result);
       result.outcomes.push({ ...outcome, note: leaveNote(input, pr) });
       return;
@@ -512,6 +540,8 @@ function capitalised(text: string): string {
 function leaveNote(input: PullRequestStepInput, pr: BotPullRequest): string {
   if (pr.control === "human") return pr.handsOffReason ?? "people own it";
   if (paused(input.control, pr.key)) return "paused";
+  const people = heldByPeople(input, pr.key);
+  if (people !== undefined) return people;
   const pool = pr.key.startsWith("nodes-") ? pr.key.slice("nodes-".length) : undefined;
   const decision = pool ? input.decisions.find((d) => d.pool === pool) : undefined;
   // The plan's own words for each hold, as a closed pull request's comment gives them.

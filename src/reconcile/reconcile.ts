@@ -21,6 +21,7 @@ import {
   shareWithOtherRepositories,
 } from "./ledger-step.ts";
 import { forgetUnplanned, mergeReady } from "./merge-step.ts";
+import { poolsHeldByPeople } from "./people-pull-requests.ts";
 import { planChanges } from "./plan-repo.ts";
 import { policySubject } from "./pull-request-content.ts";
 import { ensurePullRequests } from "./pull-request-step.ts";
@@ -187,6 +188,7 @@ async function reconcileOnce(
     beforeWrite,
     now,
   });
+  const people = await poolsHeldByPeople(target.forge, open, config);
   const step = await ensurePullRequests({
     forge: target.forge,
     state: shared.state,
@@ -200,6 +202,7 @@ async function reconcileOnce(
     unjudged: plan.rightsizing.unjudged,
     leftOut: plan.rightsizing.leftOut,
     history: target.memory.samples,
+    heldByPeople: people.held,
     settings: target.settings,
     now,
     beforeWrite,
@@ -216,7 +219,7 @@ async function reconcileOnce(
   result.decisions = shared.decisions;
   result.planned = step.made;
   result.errors.push(...shared.errors, ...step.errors);
-  result.notes = [...plan.notes, ...controlled.notes, ...shared.notes];
+  result.notes = [...plan.notes, ...controlled.notes, ...shared.notes, ...people.notes];
   const merge = target.github?.merge;
   if (merge && !result.paused) {
     result.merges = await mergeReady({

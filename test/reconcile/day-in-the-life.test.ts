@@ -119,29 +119,24 @@ describe("the cooldown after a merged scale-up", () => {
 });
 
 describe("a person's own pull request that sets the count", () => {
-  it("is left to them beside the bot's; once theirs merges, the bot's is closed saying why", async () => {
+  it("holds the pool while it is open: the bot opens nothing beside it and never touches it", async () => {
     const world = scenario({ cluster: cluster({ pending: 1, plex: false }) });
     world.github.branch("five-workers");
     world.github.push({ [TFVARS]: tfvars(5) }, { branch: "five-workers", message: "Five workers" });
     const theirs = world.github.openPull("five-workers", "Five workers for the import");
     const first = await world.run();
-    // Docs (app.md, "People's own pull requests"): the bot reads only its own pull requests.
+    // Docs (app.md, "People's own pull requests"): nothing new while theirs is open.
+    const held = `#${theirs.number} by alice changes worker_count 3 → 5; nothing new while it is open`;
     expect(first.pullRequests).toEqual([
-      expect.objectContaining({ key: "nodes-workers", action: "created" }),
+      expect.objectContaining({ key: "nodes-workers", action: "deferred", note: held }),
     ]);
-    const ours = world.github.openPulls().find((pull) => pull.number !== theirs.number);
-    expect(ours?.title).toBe("Scale workers from 3 to 4 nodes");
+    expect(world.github.openPulls().map((pull) => pull.number)).toEqual([theirs.number]);
+    expect(world.github.botIssue("dashboard")?.body).toContain(held);
     world.github.advance(MINUTE);
     world.github.mergePull(theirs.number);
     world.github.advance(MINUTE);
     const after = await world.run();
-    expect(after.pullRequests).toEqual([
-      expect.objectContaining({ key: "nodes-workers", action: "closed", number: ours?.number }),
-    ]);
-    expect(world.github.pull(ours?.number ?? 0).state).toBe("closed");
-    expect(world.github.commentsOn(ours?.number ?? 0)[0]?.body).toMatch(
-      /^The count changed under this pull request: it changes 3 → 4, and the default branch has 5 now, so it no longer applies/,
-    );
+    expect(after.pullRequests.filter((outcome) => outcome.note === held)).toEqual([]);
     expect(world.github.file(TFVARS)).toBe(tfvars(5));
     const touched = world.github.commentsOn(theirs.number).filter((c) => c.login === BOT_LOGIN);
     expect(touched).toEqual([]);

@@ -243,8 +243,14 @@ describe("a pull request someone else opened from the bot's branch", () => {
 
     const result = await world.run();
 
+    // Theirs changes the count the plan would: it holds the pool (docs/app.md, "People's own
+    // pull requests"), so the bot does not even try the branch.
     expect(result.pullRequests).toEqual([
-      expect.objectContaining({ key: "nodes-workers", action: "blocked" }),
+      expect.objectContaining({
+        key: "nodes-workers",
+        action: "deferred",
+        note: `#${pull.number} by mallory changes worker_count 3 → 4; nothing new while it is open`,
+      }),
     ]);
     expect(result.merges).toEqual([]);
     expect(world.github.git.branches.get(BRANCH)).toBe(theirs);

@@ -140,6 +140,8 @@ export interface PullRequestFields {
   labels?: string[];
   createdAt?: string;
   base?: string;
+  /** The base branch commit (GitHub's `base.sha`); absent: the example's. */
+  baseSha?: string;
   state?: "open" | "closed";
   closedAt?: string | null;
   mergedAt?: string | null;
@@ -181,6 +183,7 @@ function pullRequestFrom(answer: Json, fields: PullRequestFields): Json {
     base: {
       ...base,
       ref: fields.base ?? "main",
+      ...(fields.baseSha ? { sha: fields.baseSha } : {}),
       repo: { ...(base.repo as Json), full_name: FULL_NAME },
     },
   };

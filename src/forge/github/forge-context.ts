@@ -31,6 +31,8 @@ export interface ForgeMemory {
    * pull request's head is checked once per commit, and the forge's own commits not at all.
    */
   heads: BoundedCache<HeadChange>;
+  /** `base...head` → the commit a branch left `base`'s history at (people's pull requests). */
+  mergeBases: BoundedCache<string>;
 }
 
 export interface SweepResult {
@@ -74,6 +76,7 @@ export function createForgeMemory(): ForgeMemory {
     branchCommits: createBoundedCache(BRANCH_COMMITS_CACHE_ENTRIES),
     commits: createBoundedCache(COMMIT_CACHE_ENTRIES),
     heads: createBoundedCache(HEAD_CACHE_ENTRIES),
+    mergeBases: createBoundedCache(HEAD_CACHE_ENTRIES),
   };
 }
 

@@ -12,6 +12,7 @@ import { ensureBotPullRequest } from "./ensure-pull-request.ts";
 import { readBranchCommits, readFileAt, readFileHistory } from "./files.ts";
 import { createForgeMemory, type ForgeContext } from "./forge-context.ts";
 import { createGitHubClient, type OctokitLike } from "./github-client.ts";
+import { readMergeBase } from "./head-change.ts";
 import { ensureBotIssue } from "./issues.ts";
 import { postComment } from "./pull-request-steps.ts";
 import { readRepoState, resolveDefaultBranch } from "./read-state.ts";
@@ -82,6 +83,7 @@ export function createGitHubForge(options: GitHubForgeOptions): Forge {
     noticeKept: (pr, message, notice) => noticeKept(context, pr, message, notice),
     deleteStrayBranch: (branch) => sweeping(() => deleteStray(context, branch)),
     readFile: (path, ref) => readFileAt(context, path, ref),
+    mergeBase: (base, head) => readMergeBase(context, base, head),
     fileHistory: async (path, historyOptions) =>
       readFileHistory(context, await resolveDefaultBranch(context), path, historyOptions),
     branchCommits: async (limit) =>

@@ -35,7 +35,12 @@ export const GitHubPullRequest = z.object({
     sha: z.string(),
     repo: z.object({ full_name: z.string() }).nullable(),
   }),
-  base: z.object({ ref: z.string(), repo: z.object({ full_name: z.string() }) }),
+  base: z.object({
+    ref: z.string(),
+    /** The base branch commit GitHub last compared the pull request with. */
+    sha: z.string().optional(),
+    repo: z.object({ full_name: z.string() }),
+  }),
   /** Who opened it; null for an account that was deleted. */
   user: z.object({ login: z.string() }).nullable().optional(),
   /** Set while GitHub's auto-merge is on, with who turned it on. */

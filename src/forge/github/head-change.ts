@@ -39,6 +39,29 @@ export async function readHeadChange(
   return change;
 }
 
+/**
+ * The last commit `head` and `base` share, read once per pair (a comparison): what a pull
+ * request's changes are counted from.
+ */
+export async function readMergeBase(
+  context: ForgeContext,
+  base: string,
+  head: string,
+): Promise<string> {
+  const basehead = `${base}...${head}`;
+  const known = context.memory.mergeBases.get(basehead);
+  if (known) return known;
+  const comparison = await context.client.call(
+    `compare commit ${head.slice(0, 7)} with ${base.slice(0, 7)}`,
+    "GET /repos/{owner}/{repo}/compare/{basehead}",
+    { basehead },
+    ComparisonSchema,
+  );
+  const sha = comparison.merge_base_commit.sha;
+  context.memory.mergeBases.set(basehead, sha);
+  return sha;
+}
+
 function headChangeOf(comparison: GitHubComparison, head: string, branch: string): HeadChange {
   const [commit] = comparison.commits;
   const parents = commit?.parents ?? [];

@@ -3,6 +3,7 @@ import type {
   BotPullRequest,
   ClosedBotPullRequest,
   CountChange,
+  PeoplePullRequest,
   RepoState,
   StrayBranch,
 } from "../forge.ts";
@@ -58,6 +59,18 @@ export async function readRepoState(context: ForgeContext): Promise<RepoState> {
       .flatMap((pr) => toClosedBotPullRequest(pr, defaultBranch))
       .sort((a, b) => b.closedAt.localeCompare(a.closedAt)),
     strayBranches: strayBranches(context, sweep, pullRequests),
+    peoplePullRequests: open.pulls
+      .filter((pr) => pr.base.ref === defaultBranch && !isBotPullRequest(context, pr, fullName))
+      .map(
+        (pr): PeoplePullRequest => ({
+          number: pr.number,
+          ...(pr.user?.login ? { login: pr.user.login } : {}),
+          headSha: pr.head.sha,
+          ...(pr.base.sha ? { baseSha: pr.base.sha } : {}),
+          fork: pr.head.repo?.full_name.toLowerCase() !== fullName,
+        }),
+      )
+      .sort((a, b) => a.number - b.number),
     mergedHeads: sweep.closed.flatMap((pr) =>
       pr.merged_at && pr.base.ref === defaultBranch
         ? [{ sha: pr.head.sha, mergedAt: pr.merged_at }]

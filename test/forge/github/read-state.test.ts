@@ -130,6 +130,24 @@ describe("reading the repository state", () => {
       ],
       // Anyone's merged pull requests, for when their commits reached the default branch.
       mergedHeads: [{ sha: sha("c5"), mergedAt: "2025-02-28T09:00:00Z" }],
+      // People's pull requests into the default branch, a fork's among them (GitHub's example
+      // base commit), whose counts the reconcile compares.
+      peoplePullRequests: [
+        {
+          number: 10,
+          login: "octocat",
+          headSha: sha("fork"),
+          baseSha: "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+          fork: true,
+        },
+        {
+          number: 11,
+          login: "octocat",
+          headSha: sha("r"),
+          baseSha: "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+          fork: false,
+        },
+      ],
     });
     expect(github.scope.isDone()).toBe(true);
   });

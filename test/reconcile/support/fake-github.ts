@@ -84,6 +84,10 @@ export interface FakePull {
   branch: string;
   headSha: string;
   base: string;
+  /** The default branch commit a person's pull request was opened on (GitHub's `base.sha`). */
+  baseSha?: string;
+  /** The fork its head lives in, for a person's pull request from a fork. */
+  headRepo?: string;
   state: "open" | "closed";
   labels: string[];
   createdAt: string;
@@ -319,6 +323,7 @@ export class FakeGitHub {
       branch,
       headSha: this.git.branches.get(branch) as string,
       base: "main",
+      baseSha: this.head(),
       state: "open",
       labels: [],
       createdAt: this.iso(),
@@ -872,6 +877,8 @@ export class FakeGitHub {
       labels: pull.labels,
       createdAt: pull.createdAt,
       base: pull.base,
+      ...(pull.baseSha ? { baseSha: pull.baseSha } : {}),
+      ...(pull.headRepo ? { headRepo: pull.headRepo } : {}),
       state: pull.state,
       closedAt: pull.closedAt,
       mergedAt: pull.mergedAt,
