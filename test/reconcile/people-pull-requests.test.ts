@@ -40,7 +40,8 @@ describe("a person's open pull request that changes a pool's count", () => {
     expect(again.pullRequests).toEqual([
       expect.objectContaining({ key: "nodes-workers", action: "deferred", note: HELD }),
     ]);
-    expect(world.github.charged().filter((call) => call.startsWith("GET /contents"))).toEqual([]);
+    const reads = (call: string) => /^GET \/(contents|compare)\//.test(call);
+    expect(world.github.calls().filter(reads)).toEqual([]);
 
     // Its head moves: read once more, at the new head.
     world.github.push({ [TFVARS]: tfvars(6) }, { branch: "workers", message: "Six" });
@@ -54,8 +55,10 @@ describe("a person's open pull request that changes a pool's count", () => {
         note: `#${theirs.number} by alice changes worker_count 3 → 6; nothing new while it is open`,
       }),
     ]);
-    expect(world.github.charged().filter((call) => call.startsWith("GET /contents"))).toEqual([
+    // Its head and the commit it left the default branch at: the latter was read already.
+    expect(world.github.calls().filter(reads)).toEqual([
       `GET /contents/${TFVARS}`,
+      expect.stringMatching(/^GET \/compare\//),
     ]);
 
     // Once it merges, the count is theirs and the plan goes on from it.
