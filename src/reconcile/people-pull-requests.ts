@@ -17,9 +17,10 @@ export interface PeopleHolds {
  * and than where its branch left the default branch (a branch that merely lags behind a count
  * changed since changes nothing). The oldest such pull request holds the pool. Reads go by
  * commit sha, which the GitHub forge caches: a pull request costs a read of each target file
- * when its head moves, and only when that value differs from the default branch's, a comparison
- * and a read where its branch left; none while its head stays. A head that cannot be read (a fork's GitHub no longer serves, a file the pull
- * request removes or breaks) holds nothing, and a note says so.
+ * when its head moves, and only when that value differs from the default branch's, a
+ * comparison and a read where its branch left; none while its head stays. A head that cannot
+ * be read (a fork's GitHub no longer serves, a file the pull request removes or breaks) holds
+ * nothing, and a note says so.
  */
 export async function poolsHeldByPeople(
   forge: Pick<Forge, "readFile" | "mergeBase">,
