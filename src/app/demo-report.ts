@@ -6,6 +6,7 @@ import type { NodeDecision } from "../planning/node-decision.ts";
 import type { PlannedPullRequest } from "../reconcile/pull-request-content.ts";
 import { resourceReason } from "../reconcile/resources-pull-request-body.ts";
 import { displayAmount } from "../rightsizing/explain-rightsizing.ts";
+import { utcTime } from "../util/utc-time.ts";
 import type { DemoRun } from "./demo.ts";
 import type { TerminalStyle } from "./terminal-style.ts";
 
@@ -50,7 +51,7 @@ function header(run: DemoRun, options: DemoReportOptions): string {
   return [
     `${style.bold("pr-autoscaler")} ${style.dim("·")} demo`,
     wrap(
-      `The example infra repo ${style.cyan(where)} and the cluster recorded with it (${utc(run.snapshot.takenAt)}), reconciled once as the GitHub App does it, with a dry run: nothing is written, nothing is opened.`,
+      `The example infra repo ${style.cyan(where)} and the cluster recorded with it (${utcTime(run.snapshot.takenAt)}), reconciled once as the GitHub App does it, with a dry run: nothing is written, nothing is opened.`,
       options.width,
       "",
     ),
@@ -279,8 +280,4 @@ function cut(line: string, width: number): string {
 function visibleLength(text: string): number {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes take no columns.
   return text.replace(/\u001b\[[0-9;]*m/g, "").length;
-}
-
-function utc(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }

@@ -1,6 +1,7 @@
 import { InputError } from "../errors.ts";
 import type { SnapshotWarning, Usage } from "../planning/snapshot.ts";
 import { usageWindowCovers } from "../planning/utilisation.ts";
+import { utcTimeOf } from "../util/utc-time.ts";
 import { type InstantResult, prometheusEndpoint, queryInstant } from "./prometheus-client.ts";
 import {
   defaultPrometheusQueries,
@@ -387,7 +388,7 @@ function warnPartial(key: string, entry: Observed, usage: Usage, context: Contex
     const what = resource === "cpu" ? "CPU" : "memory";
     const coverage = coverageOf(entry[resource], context.settings);
     if (!coverage) return `how much of it its ${what} points cover is unknown`;
-    const from = new Date(coverage.first * 1000).toISOString();
+    const from = utcTimeOf(coverage.first * 1000);
     const missing = coverage.steps - Math.min(coverage.points, coverage.steps);
     const gaps =
       missing === 0 ? "none missing" : `${missing} missing, gaps up to ${coverage.gapSeconds} s`;
@@ -499,5 +500,5 @@ function returnedSeries(answers: Answer[], name: PrometheusQueryName): boolean {
 
 function windowText(context: Context): string {
   const { windowSeconds, at } = context.settings;
-  return `over the ${windowSeconds} s window ending ${at.toISOString()}`;
+  return `over the ${windowSeconds} s window ending ${utcTimeOf(at.getTime())}`;
 }

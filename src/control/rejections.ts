@@ -1,6 +1,7 @@
 import type { ClosedBotPullRequest } from "../forge/forge.ts";
 import type { NodeDecision } from "../planning/node-decision.ts";
 import type { PlanNote, Proposal } from "../planning/proposal.ts";
+import { utcTime } from "../util/utc-time.ts";
 import type { ClosedSeen, ControlState, RejectRecord, ScaleRequest } from "./control-state.ts";
 
 /** What the rejections are judged on, besides the state. */
@@ -163,11 +164,5 @@ function holdBack(
 
 /** How a standing rejection reads on the dashboard and in the notes. */
 export function rejectionText(pool: string, record: RejectRecord): string {
-  return `Scale ${pool} from ${record.from} to ${record.to}: #${record.number} closed without merging on ${utcMinute(record.at)}; not proposed again until the plan or the count changes; \`/autoscaler scale ${pool}=${record.to}\` proposes it`;
-}
-
-/** `2026-11-20 18:02 UTC` from GitHub's `2026-11-20T18:02:07Z`; anything else as it is. */
-function utcMinute(iso: string): string {
-  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?Z$/.exec(iso);
-  return match ? `${match[1]} ${match[2]} UTC` : iso;
+  return `Scale ${pool} from ${record.from} to ${record.to}: #${record.number} closed without merging on ${utcTime(record.at)}; not proposed again until the plan or the count changes; \`/autoscaler scale ${pool}=${record.to}\` proposes it`;
 }

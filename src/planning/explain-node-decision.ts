@@ -1,5 +1,6 @@
 import { listing } from "../util/listing.ts";
 import { agreeing, counted } from "../util/plural.ts";
+import { utcTime } from "../util/utc-time.ts";
 import type { DrainBlocker } from "./blockers.ts";
 import { maxBound } from "./bounds.ts";
 import {
@@ -191,7 +192,7 @@ function boundsLine(bounds: BoundsReport): string {
     text += `, host cap ${bounds.hostCap} (${parts.join("; ")})`;
   }
   for (const schedule of bounds.schedules.filter((s) => s.active))
-    text += `; schedule ${schedule.name} active until ${schedule.endsAt}: min ${schedule.min}`;
+    text += `; schedule ${schedule.name} active until ${utcTime(schedule.endsAt)}: min ${schedule.min}`;
   if (bounds.effectiveMin !== bounds.min || bounds.effectiveMax !== bounds.max)
     text += `; in effect ${bounds.effectiveMin}..${bounds.effectiveMax}`;
   return text;
@@ -401,7 +402,7 @@ export function triggerText(trigger: Trigger): string {
     case "above-max":
       return `count ${trigger.current} is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
     case "unready-node":
-      return `${trigger.node} has not been Ready since ${trigger.since}, more than ${formatDuration(trigger.unreadyMs)} (scaleDown.unreadyTime): it goes whatever the usage`;
+      return `${trigger.node} has not been Ready since ${utcTime(trigger.since)}, more than ${formatDuration(trigger.unreadyMs)} (scaleDown.unreadyTime): it goes whatever the usage`;
     case "underutilised":
       return "usage and requests stayed below the scale-down thresholds";
   }
@@ -668,28 +669,28 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "target-unknown":
       return `the current count in the repo is unknown${hold.problem ? `: ${hold.problem}` : ""}; no action`;
     case "provisioning":
-      return `${provisioningText(hold.state, hold.expected, hold.present)}${hold.deadline ? `, waiting until ${hold.deadline}` : " (time of the change unknown)"}; nothing new meanwhile`;
+      return `${provisioningText(hold.state, hold.expected, hold.present)}${hold.deadline ? `, waiting until ${utcTime(hold.deadline)}` : " (time of the change unknown)"}; nothing new meanwhile`;
     case "provisioning-failed":
       return hold.state === "joining"
-        ? `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${hold.since}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`
-        : `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${hold.since}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} still listed` : "a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed"}; nothing new until it is resolved`;
+        ? `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${utcTime(hold.since)}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`
+        : `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${utcTime(hold.since)}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} still listed` : "a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed"}; nothing new until it is resolved`;
     case "cooldown":
       return hold.committedAt === undefined
-        ? `cooldown after the change of ${hold.since}, until ${hold.until}`
-        : `cooldown after the change of ${hold.since}, until ${hold.until} (its commit is dated ${hold.committedAt}, later than the planning time: it counts as made at the planning time)`;
+        ? `cooldown after the change of ${utcTime(hold.since)}, until ${utcTime(hold.until)}`
+        : `cooldown after the change of ${utcTime(hold.since)}, until ${utcTime(hold.until)} (its commit is dated ${utcTime(hold.committedAt)}, later than the planning time: it counts as made at the planning time)`;
     case "history-unknown":
       return `${hold.problem}: the time of the last change is unknown (not long ago), so no node is removed; nodes may still be added`;
     case "schedule-soon":
-      return `schedule ${hold.schedule} opens at ${hold.opensAt} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): ${hold.current === undefined ? `the count stays at ${hold.min} or more` : `the count stays at ${hold.current} until it opens${hold.unready ? "" : `, and its min raises it to ${hold.min} then`}`}${hold.unready ? unreadyBeforeWindowText(hold.unready, hold.held) : ""}`;
+      return `schedule ${hold.schedule} opens at ${utcTime(hold.opensAt)} with min ${hold.min}, sooner than a node removed now could be back (cooldown + provisionTimeout): ${hold.current === undefined ? `the count stays at ${hold.min} or more` : `the count stays at ${hold.current} until it opens${hold.unready ? "" : `, and its min raises it to ${hold.min} then`}`}${hold.unready ? unreadyBeforeWindowText(hold.unready, hold.held) : ""}`;
     case "scale-down-delay":
       return "joining" in hold
-        ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${hold.until} at the earliest)`
+        ? `no scale-down until ${formatDuration(hold.delayMs)} after the nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} are Ready: ${notReadyYetText(hold.joining, hold.missing ?? 0)} (${utcTime(hold.until)} at the earliest)`
         : hold.from === "change"
-          ? `no scale-down until ${hold.until} (after the ${hold.direction === "unknown" ? `change of ${hold.since}, of unknown direction, which counts as a scale-up` : `last scale-up, of ${hold.since}`}: ${fromChangeText(hold)}, so the delay runs from the change)`
-          : `no scale-down until ${hold.until} (nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} Ready at ${hold.since}${readyTimeUnknownText(hold.readyTimeUnknown)})`;
+          ? `no scale-down until ${utcTime(hold.until)} (after the ${hold.direction === "unknown" ? `change of ${utcTime(hold.since)}, of unknown direction, which counts as a scale-up` : `last scale-up, of ${utcTime(hold.since)}`}: ${fromChangeText(hold)}, so the delay runs from the change)`
+          : `no scale-down until ${utcTime(hold.until)} (nodes of the last ${hold.direction === "unknown" ? "change, of unknown direction, which counts as a scale-up," : "scale-up"} Ready at ${utcTime(hold.since)}${readyTimeUnknownText(hold.readyTimeUnknown)})`;
     case "nodes-unready":
       if (hold.sinceUnknown) return unreadySinceUnknownText(hold.nodes, hold.sinceUnknown);
-      return `${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} not Ready: ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${hold.until} (scaleDown.unreadyTime)` : ""}${hold.stuck ? stuckText(hold.stuck) : ""}`;
+      return `${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} not Ready: ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} while ${hold.nodes.length === 1 ? "its" : "their"} pods may need the room${hold.until ? `; ${hold.nodes.length === 1 ? "it goes" : "they go"} from ${utcTime(hold.until)} (scaleDown.unreadyTime)` : ""}${hold.stuck ? stuckText(hold.stuck) : ""}`;
     case "pods-orphaned":
       return `${counted(hold.pods, "pod")} ${agreeing(hold.pods, "is", "are")} bound to ${hold.nodes.join(", ")}, which the cluster does not list (deleted, or joined after the nodes were read): made again once deleted, ${hold.pods === 1 ? "it needs" : "they need"} room, so ${hold.max === undefined ? "no Ready node is removed" : `the count comes down to the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max} and no further`} meanwhile`;
     case "pending-wait": {
@@ -697,7 +698,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
       const [them, they, wait] = one ? ["it", "it", "waits"] : ["them", "they", "wait"];
       const waited = `${counted(hold.pods, "pending pod")} ${one ? "needs new nodes but has" : "need new nodes but have"} waited less than ${formatDuration(hold.pendingForMs)} (scaleUp.pendingFor)`;
       if (hold.max === undefined)
-        return `${waited}; nodes are added for ${them} from ${hold.until} if ${they} still ${wait}, and none is removed for low usage meanwhile`;
+        return `${waited}; nodes are added for ${them} from ${utcTime(hold.until)} if ${they} still ${wait}, and none is removed for low usage meanwhile`;
       const bound = `the ${hold.bound === "host-cap" ? "host cap" : "max"} of ${hold.max}`;
       // With scale-down off nothing comes down: the scale-down line says the count stays above it.
       if (hold.above && hold.stays)

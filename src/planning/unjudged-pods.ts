@@ -1,4 +1,5 @@
 import { agreeing } from "../util/plural.ts";
+import { utcTimeOf } from "../util/utc-time.ts";
 import { mayWaitForRoom } from "./cluster-index.ts";
 import { formatDuration } from "./format.ts";
 import type { PlanNote } from "./proposal.ts";
@@ -36,12 +37,11 @@ export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | u
   const count = unjudged.length === 1 ? "1 Pending pod" : `${unjudged.length} Pending pods`;
   const adds = agreeing(unjudged.length, "adds", "add");
   // The time, not the age: the dashboard shows the note, and is rewritten only when it changes.
-  const age =
-    oldest === undefined ? "" : `; the oldest was created ${new Date(oldest).toISOString()}`;
+  const age = oldest === undefined ? "" : `; the oldest was created ${utcTimeOf(oldest)}`;
   // Late is said of the pods no gate holds: their oldest is named when a gated one is older.
   const free =
     late && oldestFree !== oldest
-      ? `; the oldest not held by scheduling gates was created ${new Date(oldestFree).toISOString()}`
+      ? `; the oldest not held by scheduling gates was created ${utcTimeOf(oldestFree)}`
       : "";
   const advice = late
     ? `${free}, more than ${formatDuration(UNJUDGED_WARN_MS)}: check that the scheduler runs and that their schedulerName is one a scheduler serves`

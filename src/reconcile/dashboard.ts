@@ -13,6 +13,7 @@ import type { PlanNote } from "../planning/proposal.ts";
 import type { ResourceUtilisation, SustainedCheck } from "../planning/utilisation.ts";
 import type { ConfigIssue } from "../policy/load-repo-config.ts";
 import { counted } from "../util/plural.ts";
+import { utcTime } from "../util/utc-time.ts";
 import { heldText } from "./ledger-step.ts";
 import { bullets, code, details, sections, table } from "./markdown.ts";
 import type { HeldPool } from "./repository-ledger.ts";
@@ -100,16 +101,16 @@ function pausedSection(control: ControlState): string {
   const lines: string[] = control.unreadable ? unreadableText(control.unreadable.problem) : [];
   if (control.paused.all)
     lines.push(
-      `**Paused** by @${control.paused.all.by} (${control.paused.all.at}): no pull request is opened, updated, closed or merged. \`/autoscaler resume\` undoes it.`,
+      `**Paused** by @${control.paused.all.by} (${utcTime(control.paused.all.at)}): no pull request is opened, updated, closed or merged. \`/autoscaler resume\` undoes it.`,
     );
   for (const [pool, record] of Object.entries(control.paused.pools).sort())
-    lines.push(`Pool ${code(pool)} **paused** by @${record.by} (${record.at}).`);
+    lines.push(`Pool ${code(pool)} **paused** by @${record.by} (${utcTime(record.at)}).`);
   for (const [pool, request] of Object.entries(control.scale).sort())
     lines.push(
-      `Pool ${code(pool)}: @${request.by} asked for ${request.count} nodes (${request.at}).`,
+      `Pool ${code(pool)}: @${request.by} asked for ${request.count} nodes (${utcTime(request.at)}).`,
     );
   for (const [key, record] of Object.entries(control.ignored).sort())
-    lines.push(`${code(key)} ignored at the request of @${record.by} (${record.at}).`);
+    lines.push(`${code(key)} ignored at the request of @${record.by} (${utcTime(record.at)}).`);
   for (const [pool, record] of Object.entries(control.rejected).sort())
     lines.push(`${rejectionText(pool, record)}.`);
   return lines.length === 0 ? "" : lines.map((line) => `> ${line}`).join("\n>\n");

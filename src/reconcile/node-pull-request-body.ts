@@ -19,6 +19,7 @@ import type { PendingPod } from "../planning/packing.ts";
 import type { NodeProposal } from "../planning/proposal.ts";
 import { nodesAskedFor } from "../planning/scale-up.ts";
 import type { ResourceUtilisation } from "../planning/utilisation.ts";
+import { utcTime } from "../util/utc-time.ts";
 import { bullets, code, details, fenced, sections, table } from "./markdown.ts";
 import { utilisationChart } from "./utilisation-chart.ts";
 
@@ -91,7 +92,7 @@ function summary(proposal: NodeProposal, manual: ManualRequest | undefined): str
     return `Pool ${pool} is above its ${boundName(aboveMax.bound)} of ${aboveMax.max} with ${aboveMax.current} nodes: the bounds decide, not usage${removes}.`;
   const unready = decision.triggers.find((trigger) => trigger.kind === "unready-node");
   if (unready?.kind === "unready-node")
-    return `Pool ${pool}: ${unready.node} has not been Ready since ${unready.since}, longer than ${formatDuration(unready.unreadyMs)}: it goes whatever the usage${removes}.`;
+    return `Pool ${pool}: ${unready.node} has not been Ready since ${utcTime(unready.since)}, longer than ${formatDuration(unready.unreadyMs)}: it goes whatever the usage${removes}.`;
   const underused = decision.triggers.find((trigger) => trigger.kind === "underutilised");
   return `Pool ${pool} has more room than it needs${underused ? `: ${triggerText(underused)}` : ""}${removes}.`;
 }

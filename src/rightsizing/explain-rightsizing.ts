@@ -1,4 +1,5 @@
 import { formatCpu, formatMemory } from "../planning/quantity.ts";
+import { utcTime } from "../util/utc-time.ts";
 import { shownChange } from "./decide-resource.ts";
 import type {
   ContainerRightsizing,
@@ -164,7 +165,7 @@ function triggerText(trigger: RightsizeTrigger, show: (amount: number) => string
     case "beyond-tolerance":
       return `it differs by ${trigger.percent} % (tolerance ${trigger.tolerance} %)`;
     case "oom":
-      return `the container was OOM-killed${trigger.last ? `, last at ${trigger.last}` : ""}: ${oomShown(trigger.kills, trigger.restarts)}`;
+      return `the container was OOM-killed${trigger.last ? `, last at ${utcTime(trigger.last)}` : ""}: ${oomShown(trigger.kills, trigger.restarts)}`;
   }
 }
 

@@ -52,7 +52,7 @@ describe("the line a reconcile is logged with", () => {
     const lines: Record<string, unknown>[] = [];
     const log = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line)) });
     const note =
-      "held: wanted 7 nodes, the max allows 6; cooldown after the change of 2026-11-24T01:00:00.000Z, until 2026-11-24T01:15:00.000Z";
+      "held: wanted 7 nodes, the max allows 6; cooldown after the change of 2026-11-24 01:00 UTC, until 2026-11-24 01:15 UTC";
     const result = reconcileResult({
       dashboard: "unchanged",
       pullRequests: [{ key: "nodes-workers", action: "left-alone", number: 12, note }],

@@ -273,7 +273,7 @@ describe("pr-autoscaler plan", () => {
     const run = await runCli(["plan", "--repo", repo, "--snapshot", file]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
-      "unjudged-pods: 1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: batch/import-0; the oldest was created 2025-06-06T11:00:00.000Z, more than 5m: check that the scheduler runs",
+      "unjudged-pods: 1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: batch/import-0; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs",
     );
     const json = JSON.parse((await planJson(repo, file)).stdout);
     expect(json.notes).toContainEqual(

@@ -248,7 +248,7 @@ describe("plan --repo: a commit dated after the planning time is a change made j
     );
     expect(note.message).not.toMatch(/failed to join/);
     expect(note.message).toContain(
-      "cooldown after the change of 2026-11-22T10:00:00.000Z, until 2026-11-22T10:05:00.000Z (its commit is dated 2026-11-22T10:00:30.000Z, later than the planning time: it counts as made at the planning time)",
+      "cooldown after the change of 2026-11-22 10:00 UTC, until 2026-11-22 10:05 UTC (its commit is dated 2026-11-22 10:00:30 UTC, later than the planning time: it counts as made at the planning time)",
     );
   });
 
@@ -341,7 +341,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     ]);
     // Nothing in the history raised the count: the hold does not call the commit a scale-up.
     expect(poolNote(output).message).toContain(
-      "hold: no scale-down until 2026-11-22T10:03:00.000Z (after the change of 2026-11-22T09:53:00.000Z, of unknown direction, which counts as a scale-up: none of the pool's Ready nodes was created for it, so the delay runs from the change)",
+      "hold: no scale-down until 2026-11-22 10:03 UTC (after the change of 2026-11-22 09:53 UTC, of unknown direction, which counts as a scale-up: none of the pool's Ready nodes was created for it, so the delay runs from the change)",
     );
     const after = parsed(await planIn(served, dir, "2026-11-22T10:03:00Z"));
     expect(after.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
@@ -366,7 +366,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
       direction: "unknown",
     });
     expect(poolNote(output).message).toContain(
-      "hold: no scale-down until 10m after the nodes of the last change, of unknown direction, which counts as a scale-up, are Ready: talos-worker-4 is not Ready yet (2026-11-22T10:10:00.000Z at the earliest)",
+      "hold: no scale-down until 10m after the nodes of the last change, of unknown direction, which counts as a scale-up, are Ready: talos-worker-4 is not Ready yet (2026-11-22 10:10 UTC at the earliest)",
     );
   });
 
@@ -391,7 +391,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     });
     expect(holdKinds(held)).not.toContain("cooldown");
     expect(poolNote(held).message).toContain(
-      "hold: no scale-down until 2026-11-22T10:00:00.000Z (after the last scale-up, of 2026-11-22T09:50:00.000Z: none of the pool's Ready nodes was created for it, so the delay runs from the change)",
+      "hold: no scale-down until 2026-11-22 10:00 UTC (after the last scale-up, of 2026-11-22 09:50 UTC: none of the pool's Ready nodes was created for it, so the delay runs from the change)",
     );
     const after = parsed(await planIn(served, dir, "2026-11-22T10:00:00Z"));
     expect(after.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
@@ -416,7 +416,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     ]);
     // 09:53 is the merge, not the time the node became Ready: the words do not say it is.
     expect(poolNote(output).message).toContain(
-      "hold: no scale-down until 2026-11-22T10:03:00.000Z (after the last scale-up, of 2026-11-22T09:53:00.000Z: its nodes were Ready before it (applied before the merge), so the delay runs from the change)",
+      "hold: no scale-down until 2026-11-22 10:03 UTC (after the last scale-up, of 2026-11-22 09:53 UTC: its nodes were Ready before it (applied before the merge), so the delay runs from the change)",
     );
     expect(poolNote(output).message).not.toContain("Ready at");
   });
@@ -461,7 +461,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     });
     // A Ready node was created for the raise: the hold does not say none was.
     expect(poolNote(output).message).toContain(
-      "hold: no scale-down until 2026-11-22T10:00:00.000Z (after the last scale-up, of 2026-11-22T09:50:00.000Z: the Ready node created for it, talos-worker-4, is being removed by a later decrease, and none of the nodes that stay was created for it, so the delay runs from the change)",
+      "hold: no scale-down until 2026-11-22 10:00 UTC (after the last scale-up, of 2026-11-22 09:50 UTC: the Ready node created for it, talos-worker-4, is being removed by a later decrease, and none of the nodes that stay was created for it, so the delay runs from the change)",
     );
     expect(poolNote(output).message).not.toContain("none of the pool's Ready nodes");
   });
@@ -490,7 +490,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     });
     const message = poolNote(output).message;
     expect(message).toContain(
-      "hold: no scale-down until 2026-11-22T10:14:00.000Z (nodes of the last scale-up Ready at 2026-11-22T10:04:00.000Z at the latest: talos-worker-4 gives no Ready time (no lastTransitionTime on its Ready condition), so it counts as Ready at the latest it could have joined (provisionTimeout after its creation, or after the change when that is unknown), or now if sooner)",
+      "hold: no scale-down until 2026-11-22 10:14 UTC (nodes of the last scale-up Ready at 2026-11-22 10:04 UTC at the latest: talos-worker-4 gives no Ready time (no lastTransitionTime on its Ready condition), so it counts as Ready at the latest it could have joined (provisionTimeout after its creation, or after the change when that is unknown), or now if sooner)",
     );
     expect(message).not.toContain("Ready before it");
   });
@@ -509,7 +509,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
       until: "2026-11-22T10:10:00.000Z",
     });
     expect(poolNote(output).message).toContain(
-      "hold: no scale-down until 10m after the nodes of the last scale-up are Ready: 1 node the repo asks for has not joined yet (2026-11-22T10:10:00.000Z at the earliest)",
+      "hold: no scale-down until 10m after the nodes of the last scale-up are Ready: 1 node the repo asks for has not joined yet (2026-11-22 10:10 UTC at the earliest)",
     );
   });
 
@@ -538,7 +538,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
       nodes: ["talos-worker-4"],
     });
     expect(note.message).toContain(
-      "hold: the repo asks for 3 nodes, 4 are still there, 15m or more after the change of 2026-11-22T09:44:00.000Z: a removed node did not go: talos-worker-4 is still listed; nothing new until it is resolved",
+      "hold: the repo asks for 3 nodes, 4 are still there, 15m or more after the change of 2026-11-22 09:44 UTC: a removed node did not go: talos-worker-4 is still listed; nothing new until it is resolved",
     );
   });
 

@@ -467,7 +467,7 @@ describe("plan acceptance, pods the scheduler holds back", () => {
     const note = output.notes.find((entry) => entry.subject === "unjudged-pods");
     expect(note?.level).toBe("warning");
     expect(note?.message).toContain(
-      "add no node: batch/import-7f6e5d4c3-gat01 (scheduling gate example.com/quota), batch/report-5b7c9d8e6-unsn1; the oldest was created 2026-11-20T08:00:00.000Z, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves",
+      "add no node: batch/import-7f6e5d4c3-gat01 (scheduling gate example.com/quota), batch/report-5b7c9d8e6-unsn1; the oldest was created 2026-11-20 08:00 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves",
     );
   });
 });

@@ -8,6 +8,7 @@
  * read from the infra repo's history holds the next decrease until it ends.
  */
 import { describe, expect, it } from "@jest/globals";
+import { utcTime } from "../../src/util/utc-time.ts";
 import { type PlanJson, pdb, pod, type Raw } from "./served-cluster.ts";
 import {
   apps,
@@ -337,7 +338,7 @@ describe("plan acceptance, scale-down: nodes not Ready in a pool of six", () => 
     );
     expect(highest.proposals[0]).toMatchObject({ from: 6, to: 5 });
     expect(highest.proposals[0]?.reasons).toContain(
-      "  trigger: talos-worker-6 has not been Ready since 2026-11-20T06:13:21Z, more than 20m (scaleDown.unreadyTime): it goes whatever the usage",
+      "  trigger: talos-worker-6 has not been Ready since 2026-11-20 06:13:21 UTC, more than 20m (scaleDown.unreadyTime): it goes whatever the usage",
     );
     const lower = await plan(
       [...cluster(SIX, down(["talos-worker-2", "talos-worker-3"])), ...apps(SIX)],
@@ -366,7 +367,7 @@ describe("plan acceptance, scale-down: the cooldown read from the infra repo's h
     const held = await served.planRepo(repo, at(0));
     expect(held.proposals).toEqual([]);
     expect(poolNote(held)).toContain(
-      `hold: cooldown after the change of ${new Date(changed).toISOString()}, until ${until}`,
+      `hold: cooldown after the change of ${utcTime(changed)}, until ${utcTime(until)}`,
     );
     expect(noteDecision(held).holds).toEqual([
       { kind: "cooldown", since: new Date(changed).toISOString(), until },

@@ -132,7 +132,7 @@ describe("plan acceptance, hysteresis: the delay after a scale-up and nodes that
       },
     ]);
     expect(poolNote(output)).toContain(
-      "  hold: no scale-down until 2026-11-22T10:06:00.000Z (nodes of the last scale-up Ready at 2026-11-22T09:56:00.000Z)\n",
+      "  hold: no scale-down until 2026-11-22 10:06 UTC (nodes of the last scale-up Ready at 2026-11-22 09:56 UTC)\n",
     );
   });
 
@@ -154,7 +154,7 @@ describe("plan acceptance, hysteresis: the delay after a scale-up and nodes that
     const note = output.notes.find((entry) => entry.subject === "pool/workers");
     expect(note?.level).toBe("warning");
     expect(note?.message).toContain(
-      "  hold: the repo asks for 4 nodes, 3 are Ready, 15m or more after the change of 2026-11-22T09:40:00.000Z: a node failed to join",
+      "  hold: the repo asks for 4 nodes, 3 are Ready, 15m or more after the change of 2026-11-22 09:40 UTC: a node failed to join",
     );
     expect(note?.message).toContain(
       "1 goes on 1 node (1 the repo asks for that did not join in time, 0 new)",
@@ -265,7 +265,7 @@ describe("plan acceptance, schedules: when a window is open", () => {
     expect(seven.proposals[0]).toMatchObject({ from: 3, to: 4 });
     expect(seven.proposals[0]?.reasons).toEqual(
       expect.arrayContaining([
-        "  bounds: min 1, max 6; schedule friday-evening active until 2026-11-28T00:00:00.000Z: min 4; in effect 4..6",
+        "  bounds: min 1, max 6; schedule friday-evening active until 2026-11-28 00:00 UTC: min 4; in effect 4..6",
         "  trigger: count 3 is below the min of 4 set by schedule friday-evening",
       ]),
     );
@@ -345,7 +345,7 @@ describe("plan acceptance, schedules: when a window is open", () => {
       { kind: "below-min", current: 3, min: 5, schedule: "evening" },
     ]);
     expect(two.proposals[0]?.reasons).toContain(
-      "  bounds: min 1, max 6; schedule friday active until 2026-11-28T00:00:00.000Z: min 4; schedule evening active until 2026-11-27T20:00:00.000Z: min 5; in effect 5..6",
+      "  bounds: min 1, max 6; schedule friday active until 2026-11-28 00:00 UTC: min 4; schedule evening active until 2026-11-27 20:00 UTC: min 5; in effect 5..6",
     );
     const capped = await served.plan(
       {
@@ -359,7 +359,7 @@ describe("plan acceptance, schedules: when a window is open", () => {
     );
     expect(capped.proposals[0]).toMatchObject({ from: 3, to: 4 });
     expect(capped.proposals[0]?.reasons).toContain(
-      "  bounds: min 1, max 6, host cap 4 (maxNodes 4); schedule friday active until 2026-11-28T00:00:00.000Z: min 6; in effect 4..4",
+      "  bounds: min 1, max 6, host cap 4 (maxNodes 4); schedule friday active until 2026-11-28 00:00 UTC: min 6; in effect 4..4",
     );
   });
 });
@@ -424,7 +424,7 @@ describe("plan acceptance, schedules: a window about to open", () => {
       },
     ]);
     expect(poolNote(output)).toContain(
-      "  hold: schedule friday-evening opens at 2026-11-27T18:00:00.000Z with min 5, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 3 until it opens, and its min raises it to 5 then\n",
+      "  hold: schedule friday-evening opens at 2026-11-27 18:00 UTC with min 5, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 3 until it opens, and its min raises it to 5 then\n",
     );
   });
 
@@ -455,7 +455,7 @@ describe("plan acceptance, schedules: a window about to open", () => {
       },
     ]);
     expect(poolNote(output)).toContain(
-      "  hold: schedule friday-evening opens at 2026-11-27T18:00:00.000Z with min 4, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 4 or more\n",
+      "  hold: schedule friday-evening opens at 2026-11-27 18:00 UTC with min 4, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 4 or more\n",
     );
     expect(poolNote(output)).toContain(
       "  scale-down: 2 empty nodes would go together (at most 2): talos-worker-5, talos-worker-4, but schedule friday-evening opens soon with min 4 and keeps talos-worker-4\n",
@@ -498,7 +498,7 @@ describe("plan acceptance, schedules: a window about to open", () => {
       },
     ]);
     expect(poolNote(output)).toContain(
-      "  hold: schedule friday-evening opens at 2026-11-27T18:00:00.000Z with min 5, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 5 or more, but for talos-worker-5, not Ready for scaleDown.unreadyTime, which would go once what holds the pool is over: kept, it would count toward the window's min with no room to give, and once it opens its min brings a new node in its place\n",
+      "  hold: schedule friday-evening opens at 2026-11-27 18:00 UTC with min 5, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 5 or more, but for talos-worker-5, not Ready for scaleDown.unreadyTime, which would go once what holds the pool is over: kept, it would count toward the window's min with no room to give, and once it opens its min brings a new node in its place\n",
     );
     expect(poolNote(output)).toContain(
       "  scale-down: 2 empty nodes would go together (at most 2): talos-worker-5, talos-worker-4, but schedule friday-evening opens soon with min 5 and keeps talos-worker-4\n",

@@ -610,7 +610,7 @@ describe("plan acceptance: a node the count does not account for", () => {
     const note = output.notes.find((entry) => entry.subject === "pool/workers");
     expect(note?.level).toBe("warning");
     expect(note?.message).toContain(
-      "hold: the repo asks for 3 nodes, 4 are still there, 15m or more after the change of 2026-08-14T18:02:14.000Z: a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed; nothing new until it is resolved",
+      "hold: the repo asks for 3 nodes, 4 are still there, 15m or more after the change of 2026-08-14 18:02:14 UTC: a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed; nothing new until it is resolved",
     );
   });
 });
@@ -745,7 +745,7 @@ describe("plan acceptance: where the count is written", () => {
     const held = await served.planRepo(infra, "2026-11-22T10:00:00Z");
     expect(held.proposals).toEqual([]);
     expect(poolNote(held)).toContain(
-      "hold: cooldown after the change of 2026-11-22T09:58:00.000Z, until 2026-11-22T10:03:00.000Z",
+      "hold: cooldown after the change of 2026-11-22 09:58 UTC, until 2026-11-22 10:03 UTC",
     );
     const after = await served.planRepo(infra, "2026-11-22T10:04:00Z");
     expect(after.proposals[0]).toMatchObject({ from: 3, to: 4 });

@@ -525,7 +525,7 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
     const early = await served.plan(files, "2026-11-20T08:05:00Z");
     expect(early.proposals).toEqual([]);
     expect(poolNote(early)).toMatch(
-      /waited less than 10m \(scaleUp\.pendingFor\); nodes are added for it from 2026-11-20T08:10:00/,
+      /waited less than 10m \(scaleUp\.pendingFor\); nodes are added for it from 2026-11-20 08:10 UTC/,
     );
     const late = await served.plan(files, "2026-11-20T08:15:00Z");
     expect(late.proposals[0]).toMatchObject({ from: 3, to: 4 });
@@ -1530,7 +1530,7 @@ describe("plan against a served cluster: changes in the repo's git history", () 
     const note = poolNote(output);
     // Merged 2 minutes ago: the new node is still expected to join; not "failed".
     expect(note).not.toMatch(/failed to join/);
-    expect(note).toMatch(/cooldown after the change of 2026-11-22T09:58:00/);
+    expect(note).toMatch(/cooldown after the change of 2026-11-22 09:58 UTC/);
   });
 
   it("holds a forced removal within delayAfterScaleUp of the last scale-up", async () => {
@@ -1551,7 +1551,7 @@ describe("plan against a served cluster: changes in the repo's git history", () 
     const dir = changedAt(3, 4, "2026-11-22T09:30:00Z", OVER_MAX.config);
     const held = await served.planRepo(dir, NOW);
     expect(held.proposals).toEqual([]);
-    expect(poolNote(held)).toMatch(/no scale-down until 2026-11-22T10:05:00/);
+    expect(poolNote(held)).toMatch(/no scale-down until 2026-11-22 10:05 UTC/);
     const after = await served.planRepo(dir, "2026-11-22T10:06:00Z");
     expect(after.proposals[0]).toMatchObject({ from: 4, to: 3 });
   });
@@ -1655,7 +1655,7 @@ describe("plan against a served cluster: changes in the repo's git history", () 
     const waiting = await served.planRepo(dir, NOW);
     expect(waiting.proposals).toEqual([]);
     expect(poolNote(waiting)).toMatch(
-      /asks for 4 nodes, 3 are Ready, waiting until 2026-11-22T10:12:00/,
+      /asks for 4 nodes, 3 are Ready, waiting until 2026-11-22 10:12 UTC/,
     );
     const failed = await served.planRepo(dir, "2026-11-22T10:20:00Z");
     expect(failed.proposals).toEqual([]);

@@ -631,7 +631,7 @@ describe("plan review: held pools' notes carry their reasons as data", () => {
     const output = await served.planRepo(changedAt(2, 3, "2026-11-22T09:57:00Z"), NOW);
     const note = heldNote(output, 3);
     expect(note.level).toBe("info");
-    expect(note.message).toMatch(/cooldown after the change of 2026-11-22T09:57:00/);
+    expect(note.message).toMatch(/cooldown after the change of 2026-11-22 09:57 UTC/);
     expect(note.holds).toContainEqual({
       kind: "cooldown",
       since: expect.stringMatching(/^2026-11-22T09:57:00/),

@@ -5,6 +5,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
+import { utcTime } from "../../src/util/utc-time.ts";
 import {
   CONFIG,
   committedRepo,
@@ -393,7 +394,7 @@ worker:
       "OOM-killed recently: 1 of the terminations its pods still show (restarted 7 times in all)\n",
     );
     expect(text.stdout).toContain(
-      `because the container was OOM-killed, last at ${killed}: 1 of the terminations its pods still show (restarted 7 times in all);`,
+      `because the container was OOM-killed, last at ${utcTime(killed)}: 1 of the terminations its pods still show (restarted 7 times in all);`,
     );
     expect(text.stdout).not.toContain("time(s)");
     // One kill shown: the raise from the request says so in the singular.

@@ -83,7 +83,7 @@ describe("plan against a served cluster: a node long not Ready before a window o
     });
     expect(reasons(output)).toContain("scale down 4 → 3, removing talos-worker-4\n");
     expect(reasons(output)).toContain(
-      "  hold: schedule evening opens at 2026-11-27T17:00:00.000Z with min 4, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 4 or more, but for talos-worker-4, not Ready for scaleDown.unreadyTime, which goes now: kept, it would count toward the window's min with no room to give, and once it opens its min brings a new node in its place",
+      "  hold: schedule evening opens at 2026-11-27 17:00 UTC with min 4, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 4 or more, but for talos-worker-4, not Ready for scaleDown.unreadyTime, which goes now: kept, it would count toward the window's min with no room to give, and once it opens its min brings a new node in its place",
     );
   });
 

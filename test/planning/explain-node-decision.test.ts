@@ -110,7 +110,7 @@ describe("explainNodeDecision", () => {
     const lines = explainNodeDecision(planOne(snapshot, { scaleUp: { pendingFor: "2m" } }));
     expect(lines[0]).toBe("pool workers (terraform/terraform.tfvars worker_count): no change at 2");
     expect(lines).toContain(
-      "  hold: 1 pending pod needs new nodes but has waited less than 2m (scaleUp.pendingFor); nodes are added for it from 2025-06-06T12:01:30.000Z if it still waits, and none is removed for low usage meanwhile",
+      "  hold: 1 pending pod needs new nodes but has waited less than 2m (scaleUp.pendingFor); nodes are added for it from 2025-06-06 12:01:30 UTC if it still waits, and none is removed for low usage meanwhile",
     );
   });
 

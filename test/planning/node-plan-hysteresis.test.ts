@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
+import { utcTime } from "../../src/util/utc-time.ts";
 import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
 import { BUSY, kinds, NOW, planOne, QUIET } from "./plan-helpers.ts";
 
@@ -115,7 +116,7 @@ describe("no scale-down soon after a scale-up", () => {
       until: new Date(NOW.getTime() + 10 * 60_000).toISOString(),
     });
     expect(explainNodeDecision(decision).join("\n")).toContain(
-      `hold: no scale-down until 10m after the nodes of the last scale-up are Ready: worker-4 is not Ready yet (${new Date(NOW.getTime() + 10 * 60_000).toISOString()} at the earliest)`,
+      `hold: no scale-down until 10m after the nodes of the last scale-up are Ready: worker-4 is not Ready yet (${utcTime(new Date(NOW.getTime() + 10 * 60_000).toISOString())} at the earliest)`,
     );
     // Past provisionTimeout it failed to join, and the delay no longer waits for it.
     const failed = planOne(
@@ -145,7 +146,7 @@ describe("no scale-down soon after a scale-up", () => {
       until,
     });
     expect(explainNodeDecision(decision)).toContain(
-      `  hold: no scale-down until 10m after the nodes of the last scale-up are Ready: worker-4 is not Ready yet, and 1 more node has not joined yet (${until} at the earliest)`,
+      `  hold: no scale-down until 10m after the nodes of the last scale-up are Ready: worker-4 is not Ready yet, and 1 more node has not joined yet (${utcTime(until)} at the earliest)`,
     );
   });
 
@@ -161,7 +162,7 @@ describe("no scale-down soon after a scale-up", () => {
       { kind: "scale-down-delay", since: minutesAgo(7), until, from: "change" },
     ]);
     expect(explainNodeDecision(decision)).toContain(
-      `  hold: no scale-down until ${until} (after the last scale-up, of ${minutesAgo(7)}: none of the pool's Ready nodes was created for it, so the delay runs from the change)`,
+      `  hold: no scale-down until ${utcTime(until)} (after the last scale-up, of ${utcTime(minutesAgo(7))}: none of the pool's Ready nodes was created for it, so the delay runs from the change)`,
     );
   });
 
@@ -327,7 +328,7 @@ describe("nodes joining or leaving", () => {
       },
     ]);
     expect(explainNodeDecision(decision).join("\n")).toContain(
-      `hold: the repo asks for 3 nodes, 2 are Ready, 15m or more after the change of ${minutesAgo(20)}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`,
+      `hold: the repo asks for 3 nodes, 2 are Ready, 15m or more after the change of ${utcTime(minutesAgo(20))}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`,
     );
   });
 
@@ -351,7 +352,9 @@ describe("nodes joining or leaving", () => {
     ]);
     // Exactly 15m after the change is not "more than" 15m after it.
     const text = explainNodeDecision(decision).join("\n");
-    expect(text).toContain(`2 are Ready, 15m or more after the change of ${minutesAgo(15)}:`);
+    expect(text).toContain(
+      `2 are Ready, 15m or more after the change of ${utcTime(minutesAgo(15))}:`,
+    );
     expect(text).not.toContain("more than 15m");
   });
 
@@ -622,7 +625,7 @@ describe("nodes joining or leaving", () => {
         { kind: "unready-node", node: "worker-4", since: minutesAgo(25), unreadyMs: 1_200_000 },
       ]);
       expect(explainNodeDecision(decision).join("\n")).toContain(
-        `worker-4 has not been Ready since ${minutesAgo(25)}, more than 20m (scaleDown.unreadyTime): it goes whatever the usage`,
+        `worker-4 has not been Ready since ${utcTime(minutesAgo(25))}, more than 20m (scaleDown.unreadyTime): it goes whatever the usage`,
       );
       const early = planOne(
         buildSnapshot({ nodes: [...nodes(3, BUSY), busyDead(10)] }),

@@ -113,7 +113,7 @@ describe("scale down", () => {
         horizonMs: 20 * 60_000,
       });
       expect(explainNodeDecision(decision)).toContain(
-        "  hold: schedule noon-batch opens at 2025-06-06T12:10:00.000Z with min 4, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 4 or more",
+        "  hold: schedule noon-batch opens at 2025-06-06 12:10 UTC with min 4, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 4 or more",
       );
     });
 
@@ -140,7 +140,7 @@ describe("scale down", () => {
       expect(kinds(below.holds)).toEqual(["cooldown", "schedule-soon"]);
       expect(below.pullRequest).toEqual({ action: "close", number: 9 });
       expect(explainNodeDecision(below)).toContain(
-        "  hold: schedule noon-batch opens at 2025-06-06T12:10:00.000Z with min 3, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 3 or more",
+        "  hold: schedule noon-batch opens at 2025-06-06 12:10 UTC with min 3, sooner than a node removed now could be back (cooldown + provisionTimeout): the count stays at 3 or more",
       );
       // Down to the window's min it is what the plan makes once the cooldown is over.
       const toMin = open(3);

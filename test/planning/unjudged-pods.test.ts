@@ -4,7 +4,6 @@ import { schedulerFailedNote, unjudgedPendingNote } from "../../src/planning/unj
 import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
 
 // The builder's pods are created at 11:00; the snapshot is taken at 12:00.
-const CREATED = "2025-06-06T11:00:00.000Z";
 const at = (time: string) => new Date(time);
 
 function unjudged(key: string, extra: Partial<PodInfo> = {}): PodInfo {
@@ -25,7 +24,7 @@ describe("unjudgedPendingNote", () => {
     expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))).toEqual({
       level: "info",
       subject: "unjudged-pods",
-      message: `1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: web/new; the oldest was created ${CREATED}`,
+      message: `1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: web/new; the oldest was created 2025-06-06 11:00 UTC`,
     });
   });
 
@@ -37,7 +36,7 @@ describe("unjudgedPendingNote", () => {
     );
     expect(note?.level).toBe("warning");
     expect(note?.message).toBe(
-      `7 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/job-0, batch/job-1, batch/job-2, batch/job-3, batch/job-4 and 2 more; the oldest was created ${CREATED}, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves`,
+      `7 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/job-0, batch/job-1, batch/job-2, batch/job-3, batch/job-4 and 2 more; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves`,
     );
   });
 
@@ -49,7 +48,7 @@ describe("unjudgedPendingNote", () => {
     expect(unjudgedPendingNote(snapshot, at("2025-06-07T11:00:00.000Z"))).toEqual({
       level: "info",
       subject: "unjudged-pods",
-      message: `1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: batch/queued (scheduling gate kueue.x-k8s.io/admission); the oldest was created ${CREATED}`,
+      message: `1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: batch/queued (scheduling gate kueue.x-k8s.io/admission); the oldest was created 2025-06-06 11:00 UTC`,
     });
   });
 
@@ -66,7 +65,7 @@ describe("unjudgedPendingNote", () => {
     const late = unjudgedPendingNote(snapshot, at("2025-06-06T11:56:00.000Z"));
     expect(late?.level).toBe("warning");
     expect(late?.message).toBe(
-      `2 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/queued (scheduling gate kueue.x-k8s.io/admission), web/new; the oldest was created ${CREATED}; the oldest not held by scheduling gates was created 2025-06-06T11:50:00.000Z, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves`,
+      `2 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/queued (scheduling gate kueue.x-k8s.io/admission), web/new; the oldest was created 2025-06-06 11:00 UTC; the oldest not held by scheduling gates was created 2025-06-06 11:50 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves`,
     );
   });
 

@@ -486,7 +486,7 @@ describe("a hold on the pool's decision because something is wrong", () => {
       expect.objectContaining({
         key: "nodes-workers",
         action: "left-alone",
-        note: "held: cooldown after the change of 2025-06-06T12:00:00.000Z, until 2025-06-06T12:05:00.000Z",
+        note: "held: cooldown after the change of 2025-06-06 12:00 UTC, until 2025-06-06 12:05 UTC",
       }),
     ]);
     expect(mutations(w.github)).toEqual([]);

@@ -101,7 +101,7 @@ describe("an open decrease over reconciles", () => {
     expect(openTitles(w)).toEqual([]);
     const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
     expect(closing).toMatch(
-      /: no change at 3; trigger: usage and requests stayed below the scale-down thresholds; hold: schedule noon opens at \S+ with min 3, sooner than a node removed now could be back \(cooldown \+ provisionTimeout\): the count stays at 3 or more\.\n/,
+      /: no change at 3; trigger: usage and requests stayed below the scale-down thresholds; hold: schedule noon opens at \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC with min 3, sooner than a node removed now could be back \(cooldown \+ provisionTimeout\): the count stays at 3 or more\.\n/,
     );
   });
 

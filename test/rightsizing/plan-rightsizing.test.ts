@@ -583,7 +583,7 @@ describe("planRightsizing: grouping and order", () => {
       "| 256Mi (the limit: the file sets no request) | 1.3Gi | 1.1Gi–2560Mi | **1344Mi** (limit 256Mi → 1344Mi) | OOM-killed (restarted 3 times); below the lower bound 1.1Gi; differs by 425 % (tolerance 20 %) |",
     );
     expect(body).toContain(
-      "because the container was OOM-killed, last at 2025-06-05T08:00:00Z: 1 of the terminations its pods still show (restarted 3 times in all);",
+      "because the container was OOM-killed, last at 2025-06-05 08:00 UTC: 1 of the terminations its pods still show (restarted 3 times in all);",
     );
     expect(body).not.toContain("time(s)");
   });
