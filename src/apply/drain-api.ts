@@ -24,9 +24,10 @@ export interface DrainNode extends NodeReadiness {
 export type EvictionOutcome =
   | { kind: "evicted" }
   /**
-   * 404 or 409 (or 403 in a namespace being deleted): the pod that was meant may be gone (deleted, or its name taken by a pod with
-   * another UID, which fails the UID precondition), or the eviction met a concurrent change to
-   * the pod or its budget ("the object has been modified"). Only a read of the pod tells.
+   * 404 or 409 (or 403 in a namespace being deleted): the pod that was meant may be gone (deleted,
+   * or its name taken by a pod with another UID, which fails the UID precondition), or the eviction
+   * met a concurrent change to the pod or its budget ("the object has been modified"). Only a read
+   * of the pod tells.
    */
   | { kind: "maybe-gone"; message: string }
   /** 429 from a PodDisruptionBudget: try again later. */

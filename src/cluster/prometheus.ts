@@ -103,12 +103,12 @@ interface Context {
 }
 
 /**
- * Reads windowed usage from Prometheus: per node and per container, the average and a
- * percentile over the window of CPU used (millicores) and memory working set (bytes), for
- * nodes their lowest point too, and how much of the window the points behind them cover
- * (`windowSeconds`, `gapSeconds`). Missing or non-finite data stays unknown (absent) and is
- * explained in `warnings`, as is a node whose points do not cover the window; an unreachable server, an HTTP error or an error body throws
- * a PrometheusError naming the URL and the query.
+ * Reads windowed usage from Prometheus: per node and per container, the average and a percentile
+ * over the window of CPU used (millicores) and memory working set (bytes), for nodes their lowest
+ * point too, and how much of the window the points behind them cover (`windowSeconds`,
+ * `gapSeconds`). Missing or non-finite data stays unknown (absent) and is explained in `warnings`,
+ * as is a node whose points do not cover the window; an unreachable server, an HTTP error or an
+ * error body throws a PrometheusError naming the URL and the query.
  */
 export async function readPrometheusUsage(options: PrometheusOptions): Promise<PrometheusUsage> {
   const settings = resolveSettings(options);

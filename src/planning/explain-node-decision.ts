@@ -151,10 +151,10 @@ function pullRequestLine(decision: NodeDecision): string | undefined {
 }
 
 /**
- * Why an open pull request closes whatever holds the pool: `the count changed under it: it
- * changes 3 → 4, and the default branch has 5 now, …`, `its count of 6 is above the max of 4 now, …`.
- * The plan says `it` after the pull request's number; the comment that closes it names it
- * (`this pull request`), in the same words.
+ * Why an open pull request closes whatever holds the pool: `the count changed under it: it changes
+ * 3 → 4, and the default branch has 5 now, …`, `its count of 6 is above the max of 4 now, …`. The
+ * plan says `it` after the pull request's number; the comment that closes it names it (`this pull
+ * request`), in the same words.
  */
 export function closeReasonText(
   reason: PullRequestCloseReason,

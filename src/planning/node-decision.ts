@@ -206,9 +206,10 @@ export type Hold =
     }
   /**
    * Pods need new nodes but have not waited `scaleUp.pendingFor`; no node goes for low usage
-   * meanwhile (a node long not Ready still goes: they could not use its room). With `max` (`bound`: the max or the host cap), the count is at it, or `above` it:
-   * no node is added for them whatever they wait, and a count above it still comes down to it
-   * (no further for low usage: nodes long not Ready beyond it go too).
+   * meanwhile (a node long not Ready still goes: they could not use its room). With `max` (`bound`:
+   * the max or the host cap), the count is at it, or `above` it: no node is added for them whatever
+   * they wait, and a count above it still comes down to it (no further for low usage: nodes long
+   * not Ready beyond it go too).
    */
   | {
       kind: "pending-wait";

@@ -586,10 +586,10 @@ function heldUntil(holding: readonly Hold[]): number | undefined {
 }
 
 /**
- * The window with the highest min among those that open before a node removed now could be back
- * (a cooldown, then a merge and a boot within `provisionTimeout`: `horizonMs`, from now); none if
- * no window opens so soon. With the pool's count (`current`) when that is below the window's min already: the count stays
- * there until the window opens, not at the min.
+ * The window with the highest min among those that open before a node removed now could be back (a
+ * cooldown, then a merge and a boot within `provisionTimeout`: `horizonMs`, from now); none if no
+ * window opens so soon. With the pool's count (`current`) when that is below the window's min
+ * already: the count stays there until the window opens, not at the min.
  */
 function windowSoon(
   context: PoolContext,

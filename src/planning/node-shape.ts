@@ -398,17 +398,17 @@ interface StartupPodGroup {
 }
 
 /**
- * The pods a new node starts on its own. The DaemonSets are those of the cluster that would run
- * on a node with `traits`, by their pod templates (a DaemonSet just made, or rolled out with a
+ * The pods a new node starts on its own. The DaemonSets are those of the cluster that would run on
+ * a node with `traits`, by their pod templates (a DaemonSet just made, or rolled out with a
  * template asking more, has no pod, or no such pod, on the pool yet), each at the larger of its
- * template's request and its pods'; besides them, the DaemonSets with a pod on every settled
- * Ready pool node (a DaemonSet pod still waiting for room on its node counts for that node), and
- * the static pods every such node runs (a machine configuration they share), which no list
- * tells. A pool with no Ready node counts the cluster's DaemonSets alone, those known only by
- * their pods included (a snapshot saved before DaemonSets were read, or pods whose DaemonSet is
- * gone); one with Ready nodes counts such pods only where they run on every one of them. Unknown when one of them has a request that
- * could not be read, or when the cluster's DaemonSets could not be read: a new node runs those
- * that admit it, whether or not the pool's nodes show them yet.
+ * template's request and its pods'; besides them, the DaemonSets with a pod on every settled Ready
+ * pool node (a DaemonSet pod still waiting for room on its node counts for that node), and the
+ * static pods every such node runs (a machine configuration they share), which no list tells. A
+ * pool with no Ready node counts the cluster's DaemonSets alone, those known only by their pods
+ * included (a snapshot saved before DaemonSets were read, or pods whose DaemonSet is gone); one
+ * with Ready nodes counts such pods only where they run on every one of them. Unknown when one of
+ * them has a request that could not be read, or when the cluster's DaemonSets could not be read: a
+ * new node runs those that admit it, whether or not the pool's nodes show them yet.
  */
 function daemonSetLoad(
   members: readonly NodeInfo[],

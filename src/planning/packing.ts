@@ -204,16 +204,16 @@ export interface PackResult extends PendingReport {
 }
 
 /**
- * First-fit decreasing: pods in decreasing order of their largest share of a new node; each goes
- * to the first existing node with room that admits it, else the first new node with room, else
- * a further new node. Never places a pod where its requests exceed the free room, nor against
- * its nodeSelector, required node affinity, untolerated taints or (with `rules`) the rules that
- * depend on other pods: required pod affinity and anti-affinity, topology spread, host ports. Pods the scheduler reports
- * waiting on their volumes (an unbound claim, a volume node affinity conflict) go nowhere and
- * are reported as never fitting: room is not what they lack. Where the pods differ in priority,
- * those of higher priority take the existing room first. Nodes opened beyond `maxNewNodes` are
- * not added (those holding the pods of lowest priority, else the last opened): their pods are
- * reported as over max. `existing` bins are used up in place.
+ * First-fit decreasing: pods in decreasing order of their largest share of a new node; each goes to
+ * the first existing node with room that admits it, else the first new node with room, else a
+ * further new node. Never places a pod where its requests exceed the free room, nor against its
+ * nodeSelector, required node affinity, untolerated taints or (with `rules`) the rules that depend
+ * on other pods: required pod affinity and anti-affinity, topology spread, host ports. Pods the
+ * scheduler reports waiting on their volumes (an unbound claim, a volume node affinity conflict) go
+ * nowhere and are reported as never fitting: room is not what they lack. Where the pods differ in
+ * priority, those of higher priority take the existing room first. Nodes opened beyond
+ * `maxNewNodes` are not added (those holding the pods of lowest priority, else the last opened):
+ * their pods are reported as over max. `existing` bins are used up in place.
  */
 export function packPendingPods(
   pods: readonly PodInfo[],

@@ -710,9 +710,9 @@ export function releasesFromPath(file: string): string[] {
 }
 
 /**
- * The candidates for the container in VALUES (at PREFIX of the document). `below` is values
- * merged under them, lowest first (an Argo CD `values` string under `valuesObject`): a request or limit that
- * only it sets blocks the edit, which would be decided without it.
+ * The candidates for the container in VALUES (at PREFIX of the document). `below` is values merged
+ * under them, lowest first (an Argo CD `values` string under `valuesObject`): a request or limit
+ * that only it sets blocks the edit, which would be decided without it.
  */
 function fromValues(
   document: IndexedDocument,
