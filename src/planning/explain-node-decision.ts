@@ -1206,9 +1206,11 @@ function unplacedText(
     else if (entry.cause !== "room") parts.push(`${entry.pod}: ${unplacedCauseText(entry.cause)}`);
   }
   if (uncounted.length > 0) parts.push(uncountedText(uncounted));
-  for (const { node, pools } of taken)
+  for (const { node, pools, withheld } of taken)
     parts.push(
-      `${node} keeps its room for the pods the decrease of ${pools.length === 1 ? "pool" : "pools"} ${listing(pools)} moves there`,
+      withheld
+        ? `${node} is not counted on while the open ${pools.length === 1 ? "decrease of pool" : "decreases of pools"} ${listing(pools)}, whose nodes are not all known, may move pods there`
+        : `${node} keeps its room for the pods the decrease of ${pools.length === 1 ? "pool" : "pools"} ${listing(pools)} moves there`,
     );
   return parts.join("; ");
 }

@@ -436,6 +436,11 @@ export interface OutsidePlacement {
 export interface OutsideTaken {
   node: string;
   pools: string[];
+  /**
+   * The pools' open decreases remove nodes the naming rule cannot all tell: their pods may move
+   * to this node, or may not, so its room is not counted on while they are open.
+   */
+  withheld?: true;
 }
 
 export interface ScaleDownReport {

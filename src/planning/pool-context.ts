@@ -114,7 +114,7 @@ export function placeMoving(
   // An earlier pool's open decrease whose pods may go to any node in no pool: none is offered.
   const bins = schedulableBins(context, removed).filter((bin) => {
     if (!bin.outside || withheld.length === 0) return true;
-    taken.push({ node: bin.name, pools: [...withheld] });
+    taken.push({ node: bin.name, pools: [...withheld], withheld: true });
     return false;
   });
   const byName = new Map(bins.map((bin) => [bin.name, bin]));
