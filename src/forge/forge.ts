@@ -95,6 +95,8 @@ export interface PeoplePullRequest {
   baseSha?: string;
   /** Its head branch lives in another repository (a fork), or in one deleted since. */
   fork: boolean;
+  /** A draft: it holds a pool like any other, and the dashboard says it is a draft. */
+  draft?: boolean;
 }
 
 /** Who may change a bot pull request: the bot, or people (the bot then leaves it alone). */

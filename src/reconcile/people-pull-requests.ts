@@ -15,10 +15,10 @@ export interface PeopleHolds {
  * Which pools a person's open pull request into the default branch changes the count of: the
  * target file at its head holds another value at the target PATH than on the default branch now
  * and than where its branch left the default branch (a branch that merely lags behind a count
- * changed since changes nothing). The oldest such pull request holds the pool. Reads go by
- * commit sha, which the GitHub forge caches: a pull request costs a read of each target file
- * when its head moves, and only when that value differs from the default branch's, a
- * comparison and a read where its branch left; none while its head stays. A head that cannot
+ * changed since changes nothing). The oldest such pull request holds the pool, a draft too.
+ * Reads go by commit sha, which the GitHub forge caches: a pull request costs a read of each
+ * target file when its head moves, and only when that value differs from the default branch's,
+ * a comparison and a read where its branch left; none while its head stays. A head that cannot
  * be read (a fork's GitHub no longer serves, a file the pull request removes or breaks) holds
  * nothing, and a note says so.
  */
@@ -53,7 +53,7 @@ export async function poolsHeldByPeople(
         base === undefined
           ? `sets ${pool.target.path} to ${head}`
           : `changes ${pool.target.path} ${base} → ${head}`;
-      result.held.set(pool.name, `${who(pr)} ${change}; nothing new while it is open`);
+      result.held.set(pool.name, heldBy(pr, change));
       break;
     }
   }
@@ -91,6 +91,16 @@ async function baseCount(
   } catch {
     return pr.baseSha === undefined ? now : countAtSha(forge, pool, pr.baseSha).catch(() => now);
   }
+}
+
+/**
+ * Why the pull request holds the pool. A draft holds it as well (it is someone's stated change
+ * to the count), but one left forgotten would hold it for good, so the words say how to let go.
+ */
+function heldBy(pr: PeoplePullRequest, change: string): string {
+  return pr.draft
+    ? `draft ${who(pr)} ${change}; nothing new while it is open, closing it releases the pool`
+    : `${who(pr)} ${change}; nothing new while it is open`;
 }
 
 /** "#12 by alice", or "#12" for a deleted account. */

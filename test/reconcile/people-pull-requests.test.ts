@@ -99,6 +99,25 @@ describe("a person's open pull request that changes a pool's count", () => {
     expect(touched).toEqual([]);
   });
 
+  it("holds it for a draft too, saying it is a draft and that closing it releases the pool", async () => {
+    const world = withPersonsBranch(5);
+    const theirs = world.github.openPull("workers", "Five workers, maybe");
+    theirs.draft = true;
+    const HELD = `draft #${theirs.number} by alice changes worker_count 3 → 5; nothing new while it is open, closing it releases the pool`;
+    const held = await world.run();
+    expect(held.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "deferred", note: HELD }),
+    ]);
+    expect(world.github.botIssue("dashboard")?.body).toContain(HELD);
+
+    world.github.closePull(theirs.number);
+    world.github.advance(MINUTE);
+    const released = await world.run();
+    expect(released.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "created" }),
+    ]);
+  });
+
   it("does not hold when it changes the file but not the count", async () => {
     const world = withPersonsBranch(3, "# a comment\n");
     world.github.openPull("workers", "Comment the workers");

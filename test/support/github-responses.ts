@@ -147,6 +147,8 @@ export interface PullRequestFields {
   mergedAt?: string | null;
   /** The repository the head branch lives in (a fork's name for fork pull requests). */
   headRepo?: string;
+  /** A draft; absent: the example's (not one). */
+  draft?: boolean;
 }
 
 /** A pull request as the list endpoint returns it ("Pull Request Simple"). */
@@ -172,6 +174,7 @@ function pullRequestFrom(answer: Json, fields: PullRequestFields): Json {
     created_at: fields.createdAt ?? "2025-03-01T10:00:00Z",
     closed_at: fields.closedAt ?? null,
     merged_at: fields.mergedAt ?? null,
+    ...(fields.draft !== undefined ? { draft: fields.draft } : {}),
     labels: (fields.labels ?? []).map((name, index) => ({ ...label(name), id: index + 1 })),
     head: {
       ...head,

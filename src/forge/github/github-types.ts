@@ -43,6 +43,8 @@ export const GitHubPullRequest = z.object({
   }),
   /** Who opened it; null for an account that was deleted. */
   user: z.object({ login: z.string() }).nullable().optional(),
+  /** Opened, or turned back, as a draft. */
+  draft: z.boolean().optional(),
   /** Set while GitHub's auto-merge is on, with who turned it on. */
   auto_merge: z
     .object({ enabled_by: z.object({ login: z.string() }).nullable().optional() })

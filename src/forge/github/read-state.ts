@@ -68,6 +68,7 @@ export async function readRepoState(context: ForgeContext): Promise<RepoState> {
           headSha: pr.head.sha,
           ...(pr.base.sha ? { baseSha: pr.base.sha } : {}),
           fork: pr.head.repo?.full_name.toLowerCase() !== fullName,
+          ...(pr.draft ? { draft: true } : {}),
         }),
       )
       .sort((a, b) => a.number - b.number),

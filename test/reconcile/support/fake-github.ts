@@ -88,6 +88,8 @@ export interface FakePull {
   baseSha?: string;
   /** The fork its head lives in, for a person's pull request from a fork. */
   headRepo?: string;
+  /** A person's pull request opened as a draft. */
+  draft?: boolean;
   state: "open" | "closed";
   labels: string[];
   createdAt: string;
@@ -879,6 +881,7 @@ export class FakeGitHub {
       base: pull.base,
       ...(pull.baseSha ? { baseSha: pull.baseSha } : {}),
       ...(pull.headRepo ? { headRepo: pull.headRepo } : {}),
+      ...(pull.draft ? { draft: true } : {}),
       state: pull.state,
       closedAt: pull.closedAt,
       mergedAt: pull.mergedAt,
@@ -956,7 +959,7 @@ export class FakeGitHub {
       {
         ...this.pullAnswer(pull, true),
         merged: pull.mergedAt !== null,
-        draft: false,
+        draft: pull.draft ?? false,
         mergeable_state: this.mergeState(pull),
       },
     ];
