@@ -1,5 +1,5 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
-import { blockerListsUnread, type DrainBlocker, evictablePods, nodeBlockers } from "./blockers.ts";
+import { blockerListsUnread, type DrainBlocker, nodeBlockers } from "./blockers.ts";
 import { maxBound, poolBounds, raisingSchedule } from "./bounds.ts";
 import { type ClusterIndex, indexCluster, podKey } from "./cluster-index.ts";
 import { hysteresisHolds, joiningNodes, unreadyHold } from "./hysteresis.ts";
@@ -19,7 +19,7 @@ import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
 import { newNodeShapeOrWhy } from "./node-shape.ts";
 import { type Bin, fitUnknown } from "./packing.ts";
 import { resolveNamespaceSelectors } from "./pod-affinity.ts";
-import { clusterBins, type PoolContext, placeMoving } from "./pool-context.ts";
+import { clusterBins, type PoolContext, placeDecrease } from "./pool-context.ts";
 import { isCordoned, measuredNodes, poolMembers } from "./pool-members.ts";
 import { nodesToRemove } from "./removal.ts";
 import { safetyHolds } from "./safety.ts";
@@ -959,29 +959,26 @@ function openDecreaseDeadFirst(context: PoolContext): string[] {
 }
 
 /**
- * An open decrease left open this plan is merged as it stands: the pods of the nodes it removes
- * (and the pending pods counted on their room) take room on the nodes in no pool as those of a
- * decrease decided now do, so the pools after it do not count on that room too. When the naming
- * rule cannot tell every node it removes, where its pods go is unknown: the pools after it count
- * on no room outside the pools while it is open.
+ * An open decrease left open this plan is merged as it stands: the pods of the nodes it removes,
+ * the pending pods counted on the pool's room and the pods of its cordoned nodes take room on the
+ * nodes in no pool as those of a decrease decided now do (`placeDecrease` places both), so the
+ * pools after it do not count on that room too. When the naming rule cannot tell every node it
+ * removes, where its pods go is unknown: the pools after it count on no room outside the pools
+ * while it is open.
  */
 function reserveOpenDecrease(
   context: PoolContext,
   placedOn: ReadonlyMap<string, readonly PodInfo[]>,
 ): void {
-  const { pool, index, current, facts } = context;
+  const { pool, current, facts } = context;
   const desired = facts?.openPullRequest?.desired;
   const removing = openDecreaseRemoving(context) ?? [];
   if (current === undefined || desired === undefined || removing.length < current - desired) {
     context.unpooledWithheld?.push(pool.name);
     return;
   }
-  const moving = removing.flatMap((name) => [
-    ...evictablePods(index.podsByNode.get(name) ?? [], pool.expendablePriority),
-    ...(placedOn.get(name) ?? []),
-  ]);
-  if (moving.length === 0) return;
-  const { outsidePods } = placeMoving(context, moving, removing, []);
+  const pending = context.members.flatMap((node) => placedOn.get(node.name) ?? []);
+  const { outsidePods } = placeDecrease(context, removing, pending);
   for (const { pod, node } of outsidePods)
     context.unpooledTaken?.push({ pod, node, pool: pool.name });
 }

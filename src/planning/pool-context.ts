@@ -96,6 +96,33 @@ export interface MoveResult {
   taken: OutsideTaken[];
 }
 
+/** What a decrease removing `removed` moves, and where it goes: see `placeDecrease`. */
+export interface DecreaseMove extends MoveResult {
+  /** The evictable pods of the nodes in `removed`. */
+  pods: PodInfo[];
+  /** The pool's Ready cordoned nodes with pods to move (those in `removed` aside), and their pods. */
+  cordoned: { nodes: string[]; pods: PodInfo[] };
+}
+
+/**
+ * Places what must find room once the nodes `removed` go, as the drain would move it: their
+ * evictable pods, the pending pods the plan counted on the pool's room, and the pods of the
+ * pool's cordoned nodes (about to be drained). A decrease decided now and one already open, left
+ * open, are placed alike.
+ */
+export function placeDecrease(
+  context: PoolContext,
+  removed: readonly string[],
+  pendingOnExisting: readonly PodInfo[],
+): DecreaseMove {
+  const pods = removed.flatMap((name) =>
+    evictablePods(context.index.podsByNode.get(name) ?? [], context.pool.expendablePriority),
+  );
+  const cordoned = cordonedPods(context, removed);
+  const moving = [...pods, ...pendingOnExisting, ...cordoned.pods];
+  return { ...placeMoving(context, moving, removed, cordoned.nodes), pods, cordoned };
+}
+
 /**
  * Places `moving` (the pods of the nodes in `removed`, with those of `leaving`, cordoned nodes on
  * their way out, and pending pods counted on the pool's room) on the nodes that can take them:

@@ -1,4 +1,4 @@
-import { type DrainBlocker, evictablePods, expendablePods } from "./blockers.ts";
+import { type DrainBlocker, expendablePods } from "./blockers.ts";
 import { bulkRemoval, placeBulkMoving } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
@@ -9,7 +9,7 @@ import type {
   UncountedNode,
 } from "./node-decision.ts";
 import { type UnplacedCause, unplacedReports } from "./packing.ts";
-import { cordonedPods, type PoolContext, placeMoving } from "./pool-context.ts";
+import { type PoolContext, placeDecrease } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequests } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
@@ -174,17 +174,13 @@ function removalConditions(
   const node = context.members.find((member) => member.name === pick.node) as NodeInfo;
   const nodeBlockers = blockers.get(node.name) ?? [];
   const onNode = context.index.podsByNode.get(node.name) ?? [];
-  const pods = evictablePods(onNode, context.pool.expendablePriority);
   // Expendable pods are evicted with the node and need no room elsewhere: named, not counted.
   const dropped = expendablePods(onNode, context.pool.expendablePriority);
   // The pods of a cordoned node (one about to be drained) need room on the nodes left too.
-  const cordoned = cordonedPods(context, [node.name]);
-  const moving = [...pods, ...pendingOnExisting, ...cordoned.pods];
-  const { unplaced, outside, outsidePods, taken } = placeMoving(
+  const { pods, cordoned, unplaced, outside, outsidePods, taken } = placeDecrease(
     context,
-    moving,
     [node.name],
-    cordoned.nodes,
+    pendingOnExisting,
   );
   const uncounted = uncountedNodes(context, node.name);
   const projections = projectionConditions(context, node, checks);

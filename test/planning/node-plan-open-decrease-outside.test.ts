@@ -50,17 +50,21 @@ function replicas(app: string, nodes: readonly string[]): PodInfo[] {
 /** A decrease merged two minutes ago: apps' cooldown holds this plan's own decrease. */
 const COOLDOWN = { lastChange: { at: "2025-06-06T11:58:00.000Z", direction: "down" as const } };
 
-function planBoth(apps: Partial<PoolRepoFacts>): NodeDecision[] {
+function planBoth(apps: Partial<PoolRepoFacts>, cordonedApps = false): NodeDecision[] {
+  const appNodes = members("apps", "talos-worker-");
+  // talos-worker-1 cordoned ahead of a drain runs a 1-cpu pod; the open decrease empties
+  // talos-worker-2, so that pod's only room left is the control plane's.
+  const appPods = cordonedApps
+    ? [pod("default/batch-1", { node: "talos-worker-1", cpu: "1", memory: "256Mi" })]
+    : replicas("echo", ["talos-worker-1", "talos-worker-2"]);
+  if (cordonedApps && appNodes[0]) appNodes[0] = { ...appNodes[0], unschedulable: true };
   const snapshot = buildSnapshot({
     nodes: [
       node("talos-cp-1", { controlPlane: true, taints: [], cpu: "1500m", ...QUIET }),
-      ...members("apps", "talos-worker-"),
+      ...appNodes,
       ...members("media", "talos-media-"),
     ],
-    pods: [
-      ...replicas("echo", ["talos-worker-1", "talos-worker-2"]),
-      ...replicas("whoami", ["talos-media-1", "talos-media-2"]),
-    ],
+    pods: [...appPods, ...replicas("whoami", ["talos-media-1", "talos-media-2"])],
   });
   return planNodes({
     snapshot,
@@ -90,6 +94,18 @@ describe("an open decrease left open takes the room outside the pools", () => {
     expect(explainNodeDecision(media as NodeDecision)).toContain(
       "  not removed: not every pod of talos-media-2 fits on the other nodes (default/whoami-rep02: required pod anti-affinity keeps it off the nodes with room; talos-cp-1 keeps its room for the pods the decrease of pool apps moves there)",
     );
+  });
+
+  it("counts the pods of the earlier pool's cordoned nodes as its open decrease moves them", () => {
+    // Merged as it stands, the decrease removes the empty talos-worker-2; the drain of cordoned
+    // talos-worker-1 sends its pod to the control plane, as a decrease decided now would count.
+    const [apps, media] = planBoth({ openPullRequest: { number: 7, desired: 1, from: 2 } }, true);
+    expect(apps?.pullRequest).toMatchObject({ action: "leave", number: 7 });
+    expect(media?.action).toBe("none");
+    expect(media?.scaleDown.conditions.find((entry) => entry.kind === "pods-fit")).toMatchObject({
+      met: false,
+      outsideTaken: [{ node: "talos-cp-1", pools: ["apps"] }],
+    });
   });
 
   it("lets the later pool count on that room when no decrease of the earlier pool is open", () => {
