@@ -6,7 +6,11 @@ export interface RateLimit {
   kind: RateLimitKind;
   /** How long GitHub asks for no request, from the moment of the answer (ms). */
   waitMs: number;
-  /** Where the wait comes from, as people read it: the header and its value, or the default. */
+  /**
+   * Where the wait comes from, as people read it: the header and its value as GitHub sent it
+   * (`x-ratelimit-reset` in epoch seconds; the texts that quote it say the time in UTC beside
+   * it), or the default.
+   */
   source: string;
   /** GitHub's message. */
   message: string;
@@ -69,7 +73,7 @@ function primary(headers: Record<string, unknown>, nowMs: number, message: strin
   return {
     kind: "primary",
     waitMs: Math.max(0, reset * 1000 - nowMs) + 1000,
-    source: `x-ratelimit-reset: ${new Date(reset * 1000).toISOString()}`,
+    source: `x-ratelimit-reset: ${reset}`,
     message,
   };
 }

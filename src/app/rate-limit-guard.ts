@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { utcTimeOf } from "../util/utc-time.ts";
 import {
   DEFAULT_WAIT_MS,
   type RateLimit,
@@ -65,7 +66,7 @@ export class GitHubQuietError extends Error {
   readonly until: Date;
   constructor(quiet: Quiet) {
     super(
-      `not sent: GitHub's ${quiet.kind} rate limit (${quiet.source}) holds this installation's requests until ${new Date(quiet.until).toISOString()}`,
+      `not sent: GitHub's ${quiet.kind} rate limit (${quiet.source}) holds this installation's requests until ${utcTimeOf(quiet.until)}`,
     );
     this.name = "GitHubQuietError";
     this.until = new Date(quiet.until);

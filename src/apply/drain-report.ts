@@ -1,5 +1,6 @@
 import { listing } from "../util/listing.ts";
 import { counted } from "../util/plural.ts";
+import { utcTimeOf } from "../util/utc-time.ts";
 import { formatDuration, type Progress } from "./drain-progress.ts";
 import type {
   DrainEvent,
@@ -58,8 +59,7 @@ function waitingLine(event: Extract<DrainEvent, { type: "waiting" }>): string {
     const more = event.blocked.length - shown.length;
     parts.push(`waiting: ${shown.join("; ")}${more > 0 ? `; ${more} more` : ""}`);
   }
-  const until = new Date(event.until).toISOString().replace(/\.\d+Z$/, "Z");
-  return `${parts.join(", ")}; gives up at ${until}`;
+  return `${parts.join(", ")}; gives up at ${utcTimeOf(event.until)}`;
 }
 
 function blockedText(stuck: StuckPod): string {

@@ -1,3 +1,4 @@
+import { utcTime } from "../util/utc-time.ts";
 import { formatDuration, type Progress } from "./drain-progress.ts";
 import {
   cordonedMessage,
@@ -96,7 +97,7 @@ function poolLines(result: WaitResult, view: PoolView): string[] {
   const lines = view.members.map((member) => `  ${memberLine(member)}`);
   if (view.notReadyBefore.length > 0) {
     lines.push(
-      `  not Ready before the apply: ${view.notReadyBefore.join(", ")} (counted, not waited for; since ${result.since})`,
+      `  not Ready before the apply: ${view.notReadyBefore.join(", ")} (counted, not waited for; since ${utcTime(result.since)})`,
     );
   }
   const cordoned = view.members.filter((m) => m.cordoned && !m.notReadyBefore).map((m) => m.name);
@@ -106,7 +107,7 @@ function poolLines(result: WaitResult, view: PoolView): string[] {
     const cordoned =
       view.newCordoned.length > 0 ? `; cordoned, not counted: ${view.newCordoned.join(", ")}` : "";
     lines.push(
-      `  new: ${view.newlyReady.length} of ${result.added} Ready since ${result.since}${names}${cordoned}`,
+      `  new: ${view.newlyReady.length} of ${result.added} Ready since ${utcTime(result.since)}${names}${cordoned}`,
     );
   }
   if (view.missing > 0) {

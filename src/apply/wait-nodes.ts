@@ -1,4 +1,5 @@
 import { KubeApiError } from "../cluster/kube-client.ts";
+import { utcTimeOf } from "../util/utc-time.ts";
 import { cutByTimeout } from "./drain-api.ts";
 import { DrainCancelled, interruptible, interruptibleClock } from "./drain-cancel.ts";
 import { DeadlineReached, timeLeft } from "./drain-deadline.ts";
@@ -484,7 +485,7 @@ function newMessage(target: PoolTarget, since: number, last: PoolAssessment): st
     return `${ready.length} of ${added} new nodes Ready and not cordoned${names}: ${vms}; ${newCordonedMessage(cordoned)}`;
   }
   if (ready.length === 0) {
-    return `0 of ${added} new nodes Ready: ${vms} and no pool node became Ready since ${new Date(since).toISOString()}`;
+    return `0 of ${added} new nodes Ready: ${vms} and no pool node became Ready since ${utcTimeOf(since)}`;
   }
   return `${ready.length} of ${added} new nodes Ready (${ready.join(", ")}): ${vms}`;
 }

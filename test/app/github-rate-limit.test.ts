@@ -25,7 +25,7 @@ describe("rateLimitOf", () => {
     expect(limit).toEqual({
       kind: "primary",
       waitMs: 601_000,
-      source: "x-ratelimit-reset: 2025-03-01T12:10:00.000Z",
+      source: "x-ratelimit-reset: 1740831000",
       message: "API rate limit exceeded for installation ID 42.",
     });
   });

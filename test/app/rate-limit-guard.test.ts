@@ -91,7 +91,7 @@ describe("a secondary rate limit", () => {
     const refused = listPulls(client(42));
     await expect(refused).rejects.toBeInstanceOf(GitHubQuietError);
     await expect(refused).rejects.toThrow(
-      "not sent: GitHub's secondary rate limit (retry-after: 60) holds this installation's requests until 2025-03-01T12:01:00.000Z",
+      "not sent: GitHub's secondary rate limit (retry-after: 60) holds this installation's requests until 2025-03-01 12:01 UTC",
     );
     expect(github.calls()).toEqual(["POST /git/refs"]);
     expect(limited).toEqual([["42", "secondary", NOW + 60_000]]);
@@ -258,7 +258,7 @@ describe("an exhausted quota", () => {
     expect(guard.quietUntil(42)).toBe(NOW + 25 * 60_000 + 1000);
     expect(limited).toEqual([["42", "primary", NOW + 25 * 60_000 + 1000]]);
     await expect(listPulls(client(42))).rejects.toThrow(
-      "not sent: GitHub's primary rate limit (x-ratelimit-reset: 2025-03-01T12:25:00.000Z)",
+      "not sent: GitHub's primary rate limit (x-ratelimit-reset: 1740831900) holds this installation's requests until 2025-03-01 12:25:01 UTC",
     );
     expect(github.calls()).toEqual(["GET /pulls"]);
   });

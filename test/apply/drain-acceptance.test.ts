@@ -115,10 +115,10 @@ describe("drain: one PodDisruptionBudget over pods of the drained nodes", () => 
     ]);
     expect(run.sleeps).toEqual([5_000, 10_000, 5_000, 10_000]);
     expect(run.stderr).toContain(
-      "worker-1: 1 pod left, waiting: apps/web-2 blocked by PDB web-pdb; gives up at 2025-01-12T00:10:00Z\n",
+      "worker-1: 1 pod left, waiting: apps/web-2 blocked by PDB web-pdb; gives up at 2025-01-12 00:10 UTC\n",
     );
     expect(run.stderr).toContain(
-      "worker-2: 1 pod left, waiting: apps/web-3 blocked by PDB web-pdb; gives up at 2025-01-12T00:10:00Z\n",
+      "worker-2: 1 pod left, waiting: apps/web-3 blocked by PDB web-pdb; gives up at 2025-01-12 00:10 UTC\n",
     );
     const result = jsonResult(run);
     expect(result.outcome).toBe("drained");

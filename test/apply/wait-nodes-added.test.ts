@@ -176,7 +176,7 @@ describe("wait-nodes --added", () => {
       missing: 0,
       missingNew: 1,
       message:
-        "0 of 1 new nodes Ready: the apply created 1 VM in this pool and no pool node became Ready since 2025-06-14T17:54:00.000Z",
+        "0 of 1 new nodes Ready: the apply created 1 VM in this pool and no pool node became Ready since 2025-06-14 17:54 UTC",
     });
     expect(run.sleeps.reduce((a, b) => a + b, 0)).toBe(300_000);
     // The count alone cannot tell: without --added the dead node stands in for the new VM.
@@ -234,7 +234,7 @@ describe("wait-nodes --added", () => {
       text,
       1,
       "  talos-worker-4: Ready, cordoned, age 40d; new since the apply began, but cordoned: it takes no pods until uncordoned\n",
-      "  new: 0 of 1 Ready since 2025-06-14T17:54:00.000Z; cordoned, not counted: talos-worker-4\n",
+      "  new: 0 of 1 Ready since 2025-06-14 17:54 UTC; cordoned, not counted: talos-worker-4\n",
     );
     // Uncordoned at the wait's fourth look (kubectl uncordon).
     onList((n) => {
@@ -294,7 +294,7 @@ describe("wait-nodes --added", () => {
       run,
       1,
       "Timed out after 1m waiting for pool workers: the pool has 4 of 5 nodes Ready (1 missing); 1 of 2 new nodes Ready (talos-worker-4): the apply created 2 VMs in this pool; waiting for talos-worker-5 to be Ready.",
-      "  new: 1 of 2 Ready since 2025-06-14T17:54:00.000Z (talos-worker-4)",
+      "  new: 1 of 2 Ready since 2025-06-14 17:54 UTC (talos-worker-4)",
     );
   });
 
