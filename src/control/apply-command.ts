@@ -19,6 +19,11 @@ export interface CommandContext {
   by: string;
   /** When the comment was made (ISO). */
   at: string;
+  /**
+   * Pools a person's open pull request holds, with why (`poolsHeldByPeople`): a count asked for
+   * waits for it like any other, and the reply says so (absent: none known).
+   */
+  heldByPeople?: ReadonlyMap<string, string>;
 }
 
 /** What a command does besides changing the state. */
@@ -209,14 +214,22 @@ function scale(
   const paused = isPaused(state, command.pool)
     ? `${command.pool} is paused: the ${command.count} nodes asked for are proposed after \`${resume}\`.`
     : undefined;
+  const people = context.heldByPeople?.get(command.pool);
+  // A person's pull request is a change already under review: a second one from the bot would
+  // only compete with it, so the count asked for waits, and the reply names what it waits for.
+  const held =
+    people === undefined
+      ? undefined
+      : `${command.pool} is held by a person's pull request (${people}): the ${command.count} nodes asked for are proposed once it is merged or closed.`;
+  const waits = [paused, held].filter((text) => text !== undefined).join("\n\n") || undefined;
   const standing = state.rejected[command.pool];
-  if (!standing) return paused ? { ...done(next), reply: paused } : done(next);
+  if (!standing) return waits ? { ...done(next), reply: waits } : done(next);
   // A person said yes to the pool: the "no" goes, so that once the request is done or
   // cancelled the planner owns the pool's pull request again.
   const { [command.pool]: _no, ...rejected } = state.rejected;
   const dropped = `The "no" to ${command.pool} ${standing.from} → ${standing.to} (#${standing.number}, closed without merging) is dropped: ${command.count} nodes are proposed as asked, and after \`/autoscaler scale ${command.pool}=auto\` the planner proposes what it wants.`;
   return {
     ...done({ ...next, rejected }),
-    reply: paused ? `${dropped}\n\n${paused}` : dropped,
+    reply: waits ? `${dropped}\n\n${waits}` : dropped,
   };
 }

@@ -22,6 +22,11 @@ export interface ProcessCommandsInput {
    * latest state; it may throw to have the caller start over on a newer one.
    */
   beforeTaking?: () => Promise<void>;
+  /**
+   * The pools people's open pull requests hold, with why; asked once, and only when a comment
+   * asks for a count (absent: none).
+   */
+  heldByPeople?: () => Promise<ReadonlyMap<string, string>>;
 }
 
 /** How one command comment was answered. */
@@ -70,9 +75,10 @@ export async function processCommands(input: ProcessCommandsInput): Promise<Proc
   if (input.beforeTaking && comments.some((comment) => holdsCommand(input, comment)))
     await input.beforeTaking();
   const permissions = new Map<string, { allowed: boolean; permission: string }>();
+  const taking = { ...input, heldByPeople: once(input.heldByPeople) };
   for (const comment of comments) {
     try {
-      await processComment(input, comment, result, permissions);
+      await processComment(taking, comment, result, permissions);
     } catch (error) {
       result.error = error;
       return result;
@@ -87,6 +93,20 @@ export async function processCommands(input: ProcessCommandsInput): Promise<Proc
   if (newest !== undefined)
     result.state = { ...result.state, lastComment: Math.max(result.state.lastComment, newest) };
   return result;
+}
+
+/**
+ * `read` asked at most once. What cannot be read holds nothing here: the reply then says nothing
+ * of it, and the plan still holds the pool.
+ */
+function once(
+  read: (() => Promise<ReadonlyMap<string, string>>) | undefined,
+): () => Promise<ReadonlyMap<string, string>> {
+  let held: Promise<ReadonlyMap<string, string>> | undefined;
+  return () => {
+    held ??= (read?.() ?? Promise.resolve(new Map())).catch(() => new Map<string, string>());
+    return held;
+  };
 }
 
 async function processComment(
@@ -127,11 +147,16 @@ async function processComment(
       replies.push(`${inlineCode(line.text)}: ${line.problem}.`);
       continue;
     }
+    const held =
+      line.command.verb === "scale" && line.command.count !== "auto"
+        ? await input.heldByPeople?.()
+        : undefined;
     const outcome = applyCommand(result.state, line.command, {
       config: input.config,
       place,
       by: comment.login,
       at: comment.createdAt,
+      ...(held ? { heldByPeople: held } : {}),
     });
     result.state = outcome.state;
     if (!outcome.ok) refused = true;

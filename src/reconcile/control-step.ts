@@ -12,6 +12,7 @@ import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
 import type { ControlFreshness } from "./control-freshness.ts";
 import { DASHBOARD_KEY } from "./dashboard.ts";
+import { poolsHeldByPeople } from "./people-pull-requests.ts";
 import type { GitHubSide, ReconcileTarget, TriggerReason } from "./reconcile-types.ts";
 
 export interface ControlStepResult {
@@ -88,6 +89,7 @@ export async function controlStep(
     dashboardNumber: memory.dashboard?.number,
     forge: target.forge,
     beforeTaking: () => freshness.beforeWrite(),
+    heldByPeople: async () => (await poolsHeldByPeople(target.forge, state, config)).held,
   });
   memory.commandsPolledAt = now.getTime();
   memory.control = { state: processed.state };
