@@ -10,12 +10,12 @@ import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { localRepo } from "../repo/local-repo.ts";
+import { withPoolTargets } from "../repo/pool-target-issues.ts";
 import { agreeing, counted } from "../util/plural.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { misnamedConfig } from "./misnamed-config.ts";
-import { poolTargetIssues } from "./validate-targets.ts";
 
 /** Where the apply workflow reads the plan guard's config by default. */
 const GUARD_CONFIG_PATH = ".github/pr-autoscaler-guard.yml";
@@ -90,21 +90,6 @@ function consequence(checked: RepoConfiguration, problems: number): string {
   return checked.ok
     ? `the configuration itself is valid, but the pools ${they} ${agreeing(problems, "names", "name")} cannot be scaled safely until ${they} ${are} fixed`
     : `until ${they} ${are} fixed, the app changes nothing in this repository and nothing merges itself`;
-}
-
-/**
- * The configuration's result with each pool's count read from DIR: a valid configuration whose
- * pools' counts cannot all be read has problems too, at the lines naming them.
- */
-async function withPoolTargets(
-  result: RepoConfiguration,
-  read: PolicyFileReader,
-  listFiles: () => Promise<string[]>,
-): Promise<RepoConfiguration> {
-  const text = await read(undefined, REPO_CONFIG_PATH);
-  if (!result.ok || result.config === undefined || text === undefined) return result;
-  const issues = await poolTargetIssues(text, result.config, read, listFiles);
-  return issues.length === 0 ? result : { ...result, ok: false, issues };
 }
 
 /**

@@ -4,6 +4,8 @@ import { formatConfigIssues } from "../policy/load-repo-config.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
+import { withPoolTargets } from "../repo/pool-target-issues.ts";
+import { agreeing } from "../util/plural.ts";
 import { unreadableAsFileError } from "./forge-repo-reader.ts";
 
 /** The check run that reports the configuration's problems. */
@@ -26,7 +28,11 @@ function annotationsOf(configuration: RepoConfiguration): CheckAnnotation[] {
   });
 }
 
-/** The check report for a configuration: failing with file:line annotations, or passing. */
+/**
+ * The check report for a configuration: failing with file:line annotations, or passing. A valid
+ * configuration (its `config` kept) can fail on pools whose count cannot be read, as `validate`
+ * says: the app holds those pools only.
+ */
 export function configCheckReport(headSha: string, configuration: RepoConfiguration): CheckReport {
   if (configuration.ok)
     return {
@@ -41,13 +47,16 @@ export function configCheckReport(headSha: string, configuration: RepoConfigurat
       annotations: [],
     };
   const count = configuration.issues.length;
+  const [they, are] = count === 1 ? ["it", "is"] : ["they", "are"];
   return {
     name: CONFIG_CHECK_NAME,
     headSha,
     conclusion: "failure",
     title: `${count} problem${count === 1 ? "" : "s"} in the pr-autoscaler configuration`,
     summary: [
-      "pr-autoscaler does not act on this repository while its configuration has errors:",
+      configuration.config === undefined
+        ? "pr-autoscaler does not act on this repository while its configuration has errors:"
+        : `The configuration itself is valid, but the pools ${they} ${agreeing(count, "names", "name")} cannot be scaled safely until ${they} ${are} fixed:`,
       "",
       "```text",
       formatConfigIssues(configuration.issues),
@@ -74,17 +83,39 @@ export interface ReadConfigurationInput {
  * they are noted as not checked).
  */
 export function readConfiguration(input: ReadConfigurationInput): Promise<RepoConfiguration> {
-  const read: PolicyFileReader = async (repo, path) => {
-    if (repo === undefined) return unreadableAsFileError(input.forge.readFile(path, input.sha));
-    if (!input.readOtherRepo) return undefined;
-    return input.readOtherRepo(repo, path);
-  };
+  return validateAt(input, readerAt(input));
+}
+
+function validateAt(
+  input: ReadConfigurationInput,
+  read: PolicyFileReader,
+): Promise<RepoConfiguration> {
   return validateRepoConfiguration({
     read,
     owner: input.owner,
     repository: `${input.owner}/${input.repo}`,
     otherRepos: input.readOtherRepo ? "read" : "skip",
   });
+}
+
+/**
+ * Reads files of the repository at `input.sha` (each once: a pull request's ref, which is no
+ * sha, is not cached by the forge) and, when a reader is given, of other repositories.
+ */
+function readerAt(input: ReadConfigurationInput): PolicyFileReader {
+  const own = new Map<string, Promise<string | undefined>>();
+  return async (repo, path) => {
+    if (repo === undefined) {
+      let text = own.get(path);
+      if (text === undefined) {
+        text = unreadableAsFileError(input.forge.readFile(path, input.sha));
+        own.set(path, text);
+      }
+      return text;
+    }
+    if (!input.readOtherRepo) return undefined;
+    return input.readOtherRepo(repo, path);
+  };
 }
 
 export interface PullRequestConfigInput extends Omit<ReadConfigurationInput, "sha"> {
@@ -99,9 +130,10 @@ export interface PullRequestConfigInput extends Omit<ReadConfigurationInput, "sh
 
 /**
  * On a pull request that changes the configuration (or a YAML file under `.github/` other than
- * workflows, where policy files live), reports
- * whether the configuration at its head is valid, as a check with file:line annotations, so the
- * error is seen before it merges. Other pull requests are skipped (no request).
+ * workflows, where policy files live), reports whether the configuration at its head is valid,
+ * and each pool's count readable in its target file there, as `validate` judges them, as a check
+ * with file:line annotations, so the error is seen before it merges. Other pull requests are
+ * skipped (no request).
  */
 export async function checkPullRequestConfig(
   input: PullRequestConfigInput,
@@ -112,8 +144,13 @@ export async function checkPullRequestConfig(
       (/^\.github\/.*\.ya?ml$/.test(file) && !file.startsWith(".github/workflows/")),
   );
   if (!touches) return "skipped";
-  const configuration = await readConfiguration({ ...input, sha: input.ref ?? input.headSha });
-  if (!configuration.found) return "skipped";
+  const at = { ...input, sha: input.ref ?? input.headSha };
+  const read = readerAt(at);
+  const validated = await validateAt(at, read);
+  if (!validated.found) return "skipped";
+  // One read per target file: a later variable file overriding a count needs the file tree,
+  // which the app does not read for its own plan either.
+  const configuration = await withPoolTargets(validated, read);
   const result = await input.forge.reportCheck(configCheckReport(input.headSha, configuration));
   return result.action;
 }

@@ -255,6 +255,74 @@ describe("a pull request that changes the configuration", () => {
     ]);
   });
 
+  it("fails on a pool whose target file or PATH its head lacks, as validate does, one read per file", async () => {
+    // The configuration alone is valid; the count of the pool it names cannot be read at the
+    // head, so the app would hold the pool once this merges.
+    const world = scenario();
+    const target = world.replica();
+    world.github.branch("gpu-pool");
+    const config = `${WORKERS_POOL}  - name: gpu
+    target:
+      file: terraform/gpu.tfvars
+      path: gpu_count
+    max: 2
+`;
+    world.github.push({ [CONFIG_PATH]: config }, { branch: "gpu-pool" });
+    const pull = world.github.openPull("gpu-pool", "A GPU pool");
+    const check = () =>
+      checkPullRequestConfig({
+        forge: target.forge,
+        owner: OWNER,
+        repo: REPO,
+        number: pull.number,
+        headSha: world.github.pull(pull.number).headSha,
+        files: [CONFIG_PATH],
+      });
+    const reads = () => world.github.calls().filter((call) => call.startsWith("GET /contents/"));
+    world.github.reset();
+    expect(await check()).toBe("created");
+    // The configuration, the workers' file and the missing one: each read once.
+    expect(reads()).toHaveLength(3);
+    const missing = world.github.checkRuns.at(-1);
+    expect(missing).toMatchObject({
+      conclusion: "failure",
+      title: "1 problem in the pr-autoscaler configuration",
+    });
+    expect(missing?.summary).toContain(
+      "The configuration itself is valid, but the pools it names cannot be scaled safely until it is fixed:",
+    );
+    expect(missing?.summary).toContain(
+      `${CONFIG_PATH}:10:13: pools[1].target.file: terraform/gpu.tfvars does not exist in the repo; the app holds pool gpu until it can read the count`,
+    );
+    expect(missing?.annotations).toEqual([
+      expect.objectContaining({
+        path: CONFIG_PATH,
+        start_line: 10,
+        annotation_level: "failure",
+        message:
+          "pools[1].target.file: terraform/gpu.tfvars does not exist in the repo; the app holds pool gpu until it can read the count",
+      }),
+    ]);
+    world.github.reset();
+    expect(await check()).toBe("unchanged");
+    expect(reads()).toEqual([]);
+
+    world.github.push({ "terraform/gpu.tfvars": "gpus = 1\n" }, { branch: "gpu-pool" });
+    expect(await check()).toBe("created");
+    const unset = world.github.checkRuns.at(-1);
+    expect(unset).toMatchObject({ conclusion: "failure" });
+    expect(unset?.annotations).toEqual([
+      expect.objectContaining({
+        start_line: 11,
+        message: expect.stringMatching(/^pools\[1\]\.target\.path: .*gpu_count/),
+      }),
+    ]);
+
+    world.github.push({ "terraform/gpu.tfvars": "gpu_count = 1\n" }, { branch: "gpu-pool" });
+    expect(await check()).toBe("created");
+    expect(world.github.checkRuns.at(-1)).toMatchObject({ conclusion: "success" });
+  });
+
   it("skips pull requests that do not touch it, without a request", async () => {
     const world = scenario();
     const target = world.replica();

@@ -1,18 +1,20 @@
 import { readConfigYaml } from "../policy/config-yaml.ts";
 import type { ConfigIssue } from "../policy/load-repo-config.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
+import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { locateInYaml } from "../policy/yaml-locations.ts";
-import { countAt, overriddenCount } from "../repo/pool-facts.ts";
-import { UnreadableFileError } from "../repo/repo-reader.ts";
-import { laterVariableFiles, readByTerraform } from "../repo/tfvars-precedence.ts";
+import { countAt, overriddenCount } from "./pool-facts.ts";
+import { UnreadableFileError } from "./repo-reader.ts";
+import { laterVariableFiles, readByTerraform } from "./tfvars-precedence.ts";
 
 /**
  * The pools whose count cannot be read from the repository's files: a target file that does not
  * exist or is no text file, a PATH it does not hold, a value that is no whole number, a count
  * that a variable file Terraform reads later overrides (with `listFiles`, the files of DIR). The app
- * holds such a pool (and only it) with a note on every run; `validate` reports each at the line
- * of the configuration that names it, so the mistake is seen before the configuration merges.
+ * holds such a pool (and only it) with a note on every run; `validate` and the configuration
+ * check of a pull request report each at the line of the configuration that names it, so the
+ * mistake is seen before the configuration merges.
  */
 export async function poolTargetIssues(
   configText: string,
@@ -41,6 +43,25 @@ export async function poolTargetIssues(
     });
   }
   return issues;
+}
+
+/**
+ * The configuration's result with each pool's count read through `read`: a valid configuration
+ * whose pools' counts cannot all be read has problems too, at the lines naming them (its
+ * `config` stays, telling them from problems of the configuration itself). Reads the
+ * configuration's text and each target file once through `read`; without `listFiles`, a later
+ * variable file overriding a count is not looked for.
+ */
+export async function withPoolTargets(
+  result: RepoConfiguration,
+  read: PolicyFileReader,
+  listFiles?: () => Promise<string[]>,
+): Promise<RepoConfiguration> {
+  if (!result.ok || result.config === undefined) return result;
+  const text = await read(undefined, REPO_CONFIG_PATH);
+  if (text === undefined) return result;
+  const issues = await poolTargetIssues(text, result.config, read, listFiles);
+  return issues.length === 0 ? result : { ...result, ok: false, issues };
 }
 
 async function targetProblem(
