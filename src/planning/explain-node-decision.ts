@@ -1216,8 +1216,9 @@ function unplacedText(
 }
 
 /**
- * The pool's nodes left out of the room counted, so that "more than any other node of the pool
- * has free" is not read against them: `the room of talos-worker-3 (not Ready) is not counted`.
+ * The nodes left out of the room counted, so that "more than any other node of the pool has
+ * free" is not read against them: `the room of talos-worker-3 (not Ready) is not counted`; a node
+ * in no pool says so: `talos-cp-1 (cordoned, a control plane in no pool)`.
  */
 function uncountedText(uncounted: readonly UncountedNode[]): string {
   const why = {
@@ -1225,7 +1226,13 @@ function uncountedText(uncounted: readonly UncountedNode[]): string {
     cordoned: "cordoned",
     "room-unknown": "requests of its pods unknown",
   };
-  const nodes = uncounted.map((entry) => `${entry.node} (${why[entry.why]})`);
+  const where = (entry: UncountedNode) =>
+    !entry.outside
+      ? ""
+      : entry.controlPlane
+        ? ", a control plane in no pool"
+        : ", a node no pool selects";
+  const nodes = uncounted.map((entry) => `${entry.node} (${why[entry.why]}${where(entry)})`);
   return `the room of ${listing(nodes)} is not counted`;
 }
 

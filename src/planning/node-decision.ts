@@ -326,6 +326,10 @@ export interface NodeBlockers {
 export interface UncountedNode {
   node: string;
   why: "not-ready" | "cordoned" | "room-unknown";
+  /** A node in no pool, whose taints and labels admit a pod that found no node. */
+  outside?: true;
+  /** That node is a control plane. */
+  controlPlane?: true;
 }
 
 export type ScaleDownCondition =
@@ -400,7 +404,8 @@ export type ScaleDownCondition =
       outsideTaken?: OutsideTaken[];
       /**
        * When a pod found no room, or rules kept it off the nodes with room: the pool's other
-       * nodes whose room was not counted, and why (not Ready, cordoned, or its room unknown).
+       * nodes whose room was not counted, and why (not Ready, cordoned, or its room unknown), then
+       * the nodes in no pool so, those that would admit such a pod.
        */
       uncounted?: UncountedNode[];
       /**

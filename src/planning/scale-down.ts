@@ -13,6 +13,7 @@ import { type PoolContext, placeDecrease } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequests } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
+import { placementConflict } from "./scheduling.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
 
@@ -182,7 +183,11 @@ function removalConditions(
     [node.name],
     pendingOnExisting,
   );
-  const uncounted = uncountedNodes(context, node.name);
+  const uncounted = uncountedNodes(
+    context,
+    node.name,
+    unplaced.filter((entry) => !UNJUDGED.has(entry.cause)).map((entry) => entry.pod),
+  );
   const projections = projectionConditions(context, node, checks);
   const conditions: ScaleDownCondition[] = [
     { kind: "candidate", met: true, node: node.name },
@@ -257,20 +262,51 @@ const UNJUDGED: ReadonlySet<UnplacedCause> = new Set([
 ]);
 
 /**
- * The pool's other nodes whose room the pods to move are not given, and why: not Ready,
- * cordoned (its own pods are on their way out), or its room unknown.
+ * The nodes whose room the pods to move are not given, and why: not Ready, cordoned (its own pods
+ * are on their way out), or its room unknown. The pool's other nodes, then the nodes in no pool
+ * that would be offered were they Ready, not cordoned and of known room: those whose taints and
+ * labels admit one of `unplaced`, the pods that found no node.
  */
-function uncountedNodes(context: PoolContext, removed: string): UncountedNode[] {
+function uncountedNodes(
+  context: PoolContext,
+  removed: string,
+  unplaced: readonly PodInfo[],
+): UncountedNode[] {
   const uncounted: UncountedNode[] = [];
   for (const member of context.members) {
     if (member.name === removed) continue;
-    if (!member.ready) uncounted.push({ node: member.name, why: "not-ready" });
-    else if (isCordoned(member)) uncounted.push({ node: member.name, why: "cordoned" });
-    else if (context.index.requestsUnknown.has(member.name))
-      uncounted.push({ node: member.name, why: "room-unknown" });
+    const why = uncountedWhy(context, member);
+    if (why) uncounted.push({ node: member.name, why });
+  }
+  for (const node of context.unpooled) {
+    const why = uncountedWhy(context, node);
+    // The taints its state brings (not Ready, cordoned) are the reason it gives no room: the
+    // pods are judged against the node as it would be once it takes pods again.
+    const traits = { ...node, taints: node.taints.filter((taint) => !STATE_TAINTS.has(taint.key)) };
+    if (!why || !unplaced.some((pod) => placementConflict(pod, traits) === undefined)) continue;
+    uncounted.push({
+      node: node.name,
+      why,
+      outside: true,
+      ...(node.controlPlane === true ? { controlPlane: true as const } : {}),
+    });
   }
   return uncounted;
 }
+
+function uncountedWhy(context: PoolContext, node: NodeInfo): UncountedNode["why"] | undefined {
+  if (!node.ready) return "not-ready";
+  if (isCordoned(node)) return "cordoned";
+  if (context.index.requestsUnknown.has(node.name)) return "room-unknown";
+  return undefined;
+}
+
+/** Taints the node lifecycle controller and a cordon put on a node for its state. */
+const STATE_TAINTS: ReadonlySet<string> = new Set([
+  "node.kubernetes.io/not-ready",
+  "node.kubernetes.io/unreachable",
+  "node.kubernetes.io/unschedulable",
+]);
 
 /**
  * Utilisation once the node is gone: the value the scale-down check compared (the window's

@@ -12,7 +12,14 @@
  * room, so the node outside the pool decides.
  */
 import { describe, expect, it } from "@jest/globals";
-import { freshNodeMetrics, type PlanJson, pod, type Raw, worker } from "./served-cluster.ts";
+import {
+  freshNodeMetrics,
+  type NodeOptions,
+  type PlanJson,
+  pod,
+  type Raw,
+  worker,
+} from "./served-cluster.ts";
 import { cluster, config, FOUR, filler, plan, poolNote, tfvars } from "./served-plan.ts";
 
 const BLOCKY = { "app.kubernetes.io/name": "blocky" };
@@ -75,7 +82,7 @@ const NOW_FOUR_NAS = {
 };
 
 /** A storage worker no pool selects, with its own metrics. */
-function nas(options: { ready?: boolean; unschedulable?: boolean } = {}): Raw[] {
+function nas(options: Pick<NodeOptions, "ready" | "unschedulable" | "taints"> = {}): Raw[] {
   return [
     worker("talos-nas-1", { ...options, labels: { dedicated: "storage" } }),
     freshNodeMetrics("talos-nas-1", "300m", "1Gi"),
@@ -187,7 +194,15 @@ describe("plan acceptance, scale-down onto a node in no pool", () => {
       NOW_FOUR_NAS,
     );
     expect(output.proposals).toEqual([]);
-    expect(condition(output, "pods-fit")).toMatchObject({ met: false, unplaced: [REPLICA_4] });
+    // Its room would take the replica were it not cordoned: named with the nodes not counted.
+    expect(condition(output, "pods-fit")).toMatchObject({
+      met: false,
+      unplaced: [REPLICA_4],
+      uncounted: [{ node: "talos-nas-1", why: "cordoned", outside: true }],
+    });
+    expect(poolNote(output)).toContain(
+      `not removed: not every pod of talos-worker-4 fits on the other nodes (${REPLICA_4}: required pod anti-affinity keeps it off the nodes with room; the room of talos-nas-1 (cordoned, a node no pool selects) is not counted)`,
+    );
   });
 
   it("keeps talos-worker-4 when that node is not Ready", async () => {
@@ -196,7 +211,32 @@ describe("plan acceptance, scale-down onto a node in no pool", () => {
       NOW_FOUR_NAS,
     );
     expect(output.proposals).toEqual([]);
-    expect(condition(output, "pods-fit")).toMatchObject({ met: false, unplaced: [REPLICA_4] });
+    expect(condition(output, "pods-fit")).toMatchObject({
+      met: false,
+      unplaced: [REPLICA_4],
+      uncounted: [{ node: "talos-nas-1", why: "not-ready", outside: true }],
+    });
+    expect(poolNote(output)).toContain(
+      "the room of talos-nas-1 (not Ready, a node no pool selects) is not counted",
+    );
+  });
+
+  it("does not name the cordoned node among those not counted when its taint keeps the replica off", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...nas({
+          unschedulable: true,
+          taints: [{ key: "dedicated", value: "storage", effect: "NoSchedule" }],
+        }),
+        ...replicas(),
+      ],
+      NOW_FOUR_NAS,
+    );
+    expect(output.proposals).toEqual([]);
+    const fit = condition(output, "pods-fit");
+    expect(fit).toMatchObject({ met: false, unplaced: [REPLICA_4] });
+    expect(fit).not.toHaveProperty("uncounted");
   });
 });
 
