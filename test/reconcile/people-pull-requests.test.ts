@@ -4,6 +4,8 @@
  * pull requests").
  */
 import { describe, expect, it } from "@jest/globals";
+import { createDryRunForge } from "../../src/forge/dry-run/dry-run-forge.ts";
+import { reconcile } from "../../src/reconcile/reconcile.ts";
 import { BOT_LOGIN } from "./support/fake-github.ts";
 import { cluster, TFVARS, tfvars } from "./support/infra.ts";
 import { scenario } from "./support/scenario.ts";
@@ -167,6 +169,27 @@ describe("a person's open pull request that changes a pool's count", () => {
     expect(run.pullRequests).toEqual([
       expect.objectContaining({ key: "nodes-workers", action: "created" }),
     ]);
+  });
+
+  it("in a dry run over GitHub, does not hold for a branch that only lags behind either", async () => {
+    // Branched at 3, opened once the default branch had 4: only the comparison tells it lags.
+    const world = withPersonsBranch(3, "# a comment\n");
+    world.github.push({ [TFVARS]: tfvars(4) }, { message: "Four workers" });
+    world.github.openPull("workers", "Comment the workers");
+    world.github.advance(10 * MINUTE);
+    world.cluster = cluster({ workers: 4, pending: 1, plex: false });
+    const { github: _side, ...app } = world.replica();
+    const forge = createDryRunForge({ base: app.forge, state: await app.forge.readState() });
+    const run = await reconcile({ ...app, forge }, ["timer"]);
+    expect(run.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "created" }),
+    ]);
+    expect(forge.actions).toContainEqual(
+      expect.objectContaining({
+        kind: "open-pull-request",
+        title: "Scale workers from 4 to 5 nodes",
+      }),
+    );
   });
 
   it("from a fork whose head cannot be read, holds nothing and says so", async () => {

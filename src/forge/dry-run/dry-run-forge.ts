@@ -39,8 +39,12 @@ export type DryRunAction =
   | { kind: "status"; status: CommitStatusReport };
 
 export interface DryRunForgeOptions {
-  /** Where files and history come from: a GitHub forge, or a local checkout reader. */
-  base: Pick<Forge, "readFile" | "fileHistory"> & Partial<Pick<Forge, "branchCommits">>;
+  /**
+   * Where files, history and comparisons come from: a GitHub forge, or a local checkout reader
+   * (which compares nothing).
+   */
+  base: Pick<Forge, "readFile" | "fileHistory"> &
+    Partial<Pick<Forge, "branchCommits" | "mergeBase">>;
   /** The repository's state (e.g. a GitHub forge's readState); default: nothing open. */
   state?: RepoState;
 }
@@ -131,6 +135,9 @@ export function createDryRunForge(options: DryRunForgeOptions): DryRunForge {
     readFile: (path, ref) => options.base.readFile(path, ref),
     fileHistory: (path, historyOptions) => options.base.fileHistory(path, historyOptions),
     branchCommits: async (limit) => (await options.base.branchCommits?.(limit)) ?? [],
+    // A read, as the GitHub forge makes it: where a person's pull request left the default
+    // branch, so one that only lags behind a count changed since is not taken to change it.
+    ...(options.base.mergeBase ? { mergeBase: options.base.mergeBase.bind(options.base) } : {}),
     ensureIssue: async (issue) => {
       record({ kind: "ensure-issue", ...issue, open: issue.open ?? true });
       return { action: issue.open === false ? "absent" : "created" };
