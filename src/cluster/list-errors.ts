@@ -51,12 +51,15 @@ export function listFailure(error: KubeApiError | undefined, path: string): stri
 /**
  * Why a collection answered 404: its API group is not served at all, or only in other
  * versions (a VPA release that serves only `autoscaling.k8s.io/v1beta2`), as the group's
- * discovery document says. Discovery that fails is taken as the group not being served.
+ * discovery document says. Discovery that fails is taken as the group not being served. For a
+ * collection of the core API only the 404 itself is said: every API server serves the core
+ * API, so the answer does not tell that an API is missing (a proxy in front of the server that
+ * does not pass the path answers so too).
  */
 export async function missingApi(client: KubeClient, path: string): Promise<string> {
   const { group, version } = listedResource(path);
-  const notServed = `${group === "" ? "the core API" : group}/${version} is not served by this cluster (404)`;
-  if (group === "") return notServed;
+  if (group === "") return `the API server answered 404 for ${path}`;
+  const notServed = `${group}/${version} is not served by this cluster (404)`;
   let versions: string[];
   try {
     versions = servedVersions(JSON.parse(await client.getText(`/apis/${group}`)));

@@ -435,9 +435,9 @@ class Completeness {
   }
 
   /**
-   * A list no decision rests on in this cluster: a 404 is said as for {@link optional}, any
-   * other failure in a warning with `failedCode` (`note` saying why it holds nothing), and the
-   * snapshot stays complete.
+   * A list no decision rests on in this cluster: a 404 in a warning with `missingCode`, any
+   * other failure in one with `failedCode`, each with `note` saying why it holds nothing, and
+   * the snapshot stays complete.
    */
   async unneeded(
     what: string,
@@ -448,7 +448,8 @@ class Completeness {
   ): Promise<void> {
     if (result.complete) return;
     if (result.error?.status === 404 && result.pages === 0) {
-      await this.optional(what, result, missingCode);
+      const why = await missingApi(this.#client, result.path);
+      this.#warnings.add(missingCode, `${why}${note}`, what);
     } else {
       this.known(what, result, failedCode, note);
     }

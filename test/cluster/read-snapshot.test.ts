@@ -629,6 +629,28 @@ describe("missing APIs and failures", () => {
     });
   });
 
+  it("says a core list's 404 as the answer it was, not as an API the cluster lacks", async () => {
+    lab.fake.injectFault({
+      path: "/api/v1/namespaces",
+      status: 404,
+      reason: "NotFound",
+      times: Number.POSITIVE_INFINITY,
+    });
+    try {
+      const snapshot = await readSnapshot(options());
+      expect(snapshot.complete).toBe(true);
+      expect(snapshot.namespaceLabels).toBe("unknown");
+      expect(snapshot.warnings).toContainEqual({
+        code: "namespaces-unknown",
+        subject: "namespaces",
+        message:
+          "the API server answered 404 for /api/v1/namespaces; no pod (anti-)affinity term selects namespaces by their labels, so no decision rests on it",
+      });
+    } finally {
+      lab.fake.clearFaults();
+    }
+  });
+
   it("leaves the requests of a DaemonSet naming a RuntimeClass unknown when the classes cannot be read", async () => {
     lab.fake.injectFault({ path: "/apis/node.k8s.io/v1/runtimeclasses", status: 403, times: 1 });
     const snapshot = await readSnapshot(options());
@@ -704,7 +726,12 @@ describe("missing APIs and failures", () => {
       const read = () => readSnapshot({ kubeconfig, env: {}, retryDelayMs: 0 });
       const withoutClaims = await read();
       expect(withoutClaims.complete).toBe(true);
-      expect(codes(withoutClaims)).toContain("volumes-api-missing");
+      expect(withoutClaims.warnings).toContainEqual({
+        code: "volumes-api-missing",
+        subject: "persistentvolumes",
+        message:
+          "the API server answered 404 for /api/v1/persistentvolumes; no pod has a claim, so no decision rests on it (one that has will hold the plan)",
+      });
       fake.add({
         kind: "Pod",
         metadata: { namespace: "media", name: "jellyfin-0", uid: "uid-jellyfin-0" },
