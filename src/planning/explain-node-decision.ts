@@ -457,6 +457,10 @@ function pendingLines(decision: NodeDecision): string[] {
  * pull request's pending-pods table gives it too.
  */
 export function keptOffText(kept: KeptOff): string {
+  if (kept.volumeLimit)
+    return kept.nodes === 1
+      ? "the existing node is at its volume limit"
+      : "existing nodes are at their volume limit";
   const which = (node: string, nodes: number) =>
     nodes === 1 ? `${node} has` : `${node} and ${nodes - 1} more have`;
   const parts = (kept.rules ?? []).map((rule) => ({

@@ -92,6 +92,11 @@ export interface KeptOff {
     /** One of them had room before the pending pods placed ahead of it took theirs. */
     afterOthers?: true;
   };
+  /**
+   * The scheduler found the existing nodes at their limit of attached volumes: room there does
+   * not help it, so they were not judged one by one (no `rules` or `room` then).
+   */
+  volumeLimit?: true;
 }
 
 export type NeverFitReason =
@@ -258,10 +263,11 @@ export function packPendingPods(
       if (together) {
         const bin = together === "new" ? openBin(opened, template as NewBinTemplate) : together;
         const isNew = together === "new" || opened.includes(bin);
-        record(entry, bin, isNew);
+        record(entry, bin, isNew, isNew ? bundleKeptOff(entry, onlyNew) : undefined);
         for (const rider of company)
           if (!(rules && peerConflict(rules, rider.pod, bin))) {
-            record(rider, bin, isNew);
+            const limit = isNew && volumeLimitReached(rider.pod) ? atVolumeLimit() : undefined;
+            record(rider, bin, isNew, limit);
             riders.splice(riders.indexOf(rider), 1);
           }
         return undefined;
@@ -282,10 +288,25 @@ export function packPendingPods(
       bin = openBin(opened, template as NewBinTemplate);
     }
     const keptOff = volumeLimitReached(entry.pod)
-      ? undefined
+      ? atVolumeLimit()
       : keptOffExisting(entry, existing, tally, before);
     record(entry, bin, true, keptOff);
     return undefined;
+  };
+  /** The existing nodes at their volume limit, as the scheduler found them for a pod. */
+  const atVolumeLimit = (): KeptOff | undefined =>
+    existing.length > 0 ? { nodes: existing.length, volumeLimit: true } : undefined;
+  /**
+   * Why the first pod of a group that goes on a new node together did not go on an existing
+   * node alone: its volume limit, or what kept it off each. When it alone would fit on one (the
+   * group as a whole does not), the packing does not tell why, and none is given.
+   */
+  const bundleKeptOff = (entry: Sized, onlyNew: boolean): KeptOff | undefined => {
+    if (volumeLimitReached(entry.pod)) return atVolumeLimit();
+    if (onlyNew) return undefined;
+    const tally: Tally = { ruled: new Map(), roomless: 0 };
+    if (firstFit(entry.pod, entry.demand, existing, rules, tally)) return undefined;
+    return keptOffExisting(entry, existing, tally, before);
   };
   const sized = decreasing(pods, template);
   // The scheduler gives the room already there to pods of higher priority first, as

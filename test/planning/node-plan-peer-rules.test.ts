@@ -364,6 +364,15 @@ describe("a pod and the pending or moving pod its affinity needs", () => {
       ["apps/immich-redis", "new-1"],
       ["apps/immich-server", "new-1"],
     ]);
+    // The group goes where its first pod, redis, found no existing node: named as a pod alone is.
+    const placed = Object.fromEntries(decision.pending.onNew.map((p) => [p.pod, p]));
+    expect(placed["apps/immich-redis"]?.keptOff).toEqual({
+      nodes: 2,
+      room: { nodes: 2, node: "worker-1", resources: ["cpu"] },
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      "  pending: apps/immich-redis (cpu 1, memory 128 MiB) → new-1 (existing nodes: worker-1 and 1 more have too little cpu free)",
+    );
   });
 
   it("go together on a node of their own when a larger pod took the first one", () => {

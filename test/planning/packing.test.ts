@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { podKey } from "../../src/planning/cluster-index.ts";
+import { keptOffText } from "../../src/planning/explain-node-decision.ts";
 import {
   type Bin,
   type NewBinTemplate,
@@ -83,6 +84,28 @@ describe("packPendingPods", () => {
         },
       }),
     ]);
+  });
+
+  it("says the existing nodes are at their volume limit for a pod the scheduler found so", () => {
+    const atLimit: PodInfo = {
+      ...pendingPod("a", { cpu: "1", memory: "1Gi" }),
+      unschedulable: {
+        message:
+          "0/2 nodes are available: 2 node(s) exceed max volume count. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
+      },
+    };
+    const existing = [bin("worker-1", room(8000, 32 * GI)), bin("worker-2", room(8000, 32 * GI))];
+    const result = packPendingPods([atLimit], existing, template, 5);
+    expect(result.onNew).toEqual([
+      expect.objectContaining({
+        pod: "default/a",
+        node: "new-1",
+        keptOff: { nodes: 2, volumeLimit: true },
+      }),
+    ]);
+    expect(keptOffText({ nodes: 2, volumeLimit: true })).toBe(
+      "existing nodes are at their volume limit",
+    );
   });
 
   it("says a pod sent to a new node found no existing node only when there is one", () => {
