@@ -20,7 +20,12 @@ import {
   type RepoIndex,
   valuesDocument,
 } from "./repo-index.ts";
-import { hiddenAmounts, layeredCandidates, type ValuesLayer } from "./values-layers.ts";
+import {
+  hiddenAmounts,
+  layeredCandidates,
+  mergeValues,
+  type ValuesLayer,
+} from "./values-layers.ts";
 import { type ContainerQuery, type ReleaseContext, valuesMatches } from "./values-locations.ts";
 
 export type { LocationCandidate } from "./location-candidate.ts";
@@ -218,7 +223,7 @@ function findContainer(list: unknown, name: string): unknown {
     : undefined;
 }
 
-/** A Flux HelmRelease with inline `spec.values`. */
+/** A Flux HelmRelease: its `spec.values`, `valuesFrom`, and the values files of its chart. */
 function helmReleaseCandidates(
   index: RepoIndex,
   document: IndexedDocument,
@@ -228,7 +233,6 @@ function helmReleaseCandidates(
     return [];
   const spec = isPlainObject(document.data.spec) ? document.data.spec : {};
   if (!document.name) return [];
-  if (!isPlainObject(spec.values) && !Array.isArray(spec.valuesFrom)) return [];
   const targetNamespace =
     typeof spec.targetNamespace === "string" ? spec.targetNamespace : undefined;
   const placed = placement(
@@ -272,6 +276,13 @@ function helmReleaseCandidates(
     ? `spec.valuesFiles of ${referenced.what}`
     : "spec.chart.spec.valuesFiles";
   const unseen = unseenValues(what, chartFiles.unresolved, filesField, "spec.values");
+  // Without values of its own the release is its chart's values files alone: one of them, found
+  // by its path, is edited as a values file, and is held here when a later one sets more.
+  if (!isPlainObject(spec.values) && valuesFrom.length === 0)
+    return valuesFileHolds(chartFiles.layers, context, namespace, query, {
+      what,
+      field: referenced ? filesField : "spec.chart.spec.valuesFiles",
+    });
   if (valuesFrom.length === 0)
     return fromValues(
       document,
@@ -284,6 +295,8 @@ function helmReleaseCandidates(
         source: "helm-release",
         what,
         below: chartFiles.layers,
+        // Matched as Helm reads the release: spec.values merged over its chart's values files.
+        matchMerged: true,
       },
     ).map((candidate) => {
       const blocked = shared ?? candidate.blocked ?? unseen;
@@ -710,6 +723,49 @@ export function releasesFromPath(file: string): string[] {
 }
 
 /**
+ * The places in a Flux chart's values files (LAYERS, lowest first, with no values of the release
+ * over them) that a later file overrides: matched on the merged files, as Flux reads them, one
+ * of them holds the container's resources (or the place above them) and a later one sets a
+ * request or limit of them that it does not, so an edit of it would be decided without that.
+ * Only such held places are returned; the values-file reading finds the others.
+ */
+function valuesFileHolds(
+  layers: ValuesFiles["layers"],
+  release: ReleaseContext,
+  namespace: NamespaceSource | undefined,
+  query: ContainerQuery,
+  origin: { what: string; field: string },
+): LocationCandidate[] {
+  if (layers.length < 2) return [];
+  const merged = layers.reduce(
+    (into, layer) => mergeValues(into, layer.data),
+    {} as Record<string, unknown>,
+  );
+  return valuesMatches(merged, release, query).flatMap((match) => {
+    const confidence = confidenceFor(namespace, query.workload.namespace, match.structured);
+    if (!confidence) return [];
+    return layers.flatMap((layer, i) => {
+      if (valueAt(layer.data, match.segments.slice(0, -1)) === undefined) return [];
+      // The later files, nearest last, over this one: what they set that it does not is hidden.
+      const over = [...layers.slice(i + 1).reverse(), layer];
+      const hidden = hiddenAmounts(over, over.length - 1, match.segments);
+      if (!hidden) return [];
+      return [
+        {
+          file: layer.document.file,
+          document: layer.document.index,
+          path: formatPath(match.segments),
+          confidence,
+          how: `${layer.label} (${origin.field} of ${origin.what})${describeNamespace(namespace)}, ${match.how}`,
+          source: "values-file" as const,
+          blocked: `${hidden.label} also sets ${hidden.fields.join(", ")} of these resources, which ${layer.label} does not: an edit of one would be decided without the other; set them in one place`,
+        },
+      ];
+    });
+  });
+}
+
+/**
  * The candidates for the container in VALUES (at PREFIX of the document). `below` is values merged
  * under them, lowest first (an Argo CD `values` string under `valuesObject`): a request or limit
  * that only it sets blocks the edit, which would be decided without it.
@@ -725,9 +781,17 @@ function fromValues(
     source: LocationCandidate["source"];
     what: string;
     below?: { data: Record<string, unknown>; label: string }[];
+    /** Match on the values merged over `below`, as Helm merges them, not on VALUES alone. */
+    matchMerged?: boolean;
   },
 ): LocationCandidate[] {
-  return valuesMatches(values, release, query).flatMap((match) => {
+  const read = origin.matchMerged
+    ? [...(origin.below ?? []), { data: values }].reduce(
+        (into, layer) => mergeValues(into, layer.data),
+        {} as Record<string, unknown>,
+      )
+    : values;
+  return valuesMatches(read, release, query).flatMap((match) => {
     const confidence = confidenceFor(namespace, query.workload.namespace, match.structured);
     if (!confidence) return [];
     const path = formatPath([...prefix, ...match.segments]);

@@ -604,6 +604,66 @@ spec:
     ]);
   });
 
+  it("does not edit a chart values file of a HelmRelease without values under a later one that sets a limit", async () => {
+    // No spec.values: Flux deploys the chart with its valuesFiles merged in order, the later
+    // winning; apps/sonarr/values.yaml is found by its folder, config/prod.yaml sets the limit.
+    const release = `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: sonarr
+  namespace: media
+spec:
+  interval: 30m
+  chart:
+    spec:
+      chart: ./charts/app-template
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+        namespace: flux-system
+      valuesFiles:
+        - ./apps/sonarr/values.yaml
+        - ./config/prod.yaml
+`;
+    const values = `controllers:
+  main:
+    containers:
+      app:
+        image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
+        resources:
+          requests:
+            cpu: 100m
+            memory: 256Mi
+`;
+    const prod = `controllers:
+  main:
+    containers:
+      app:
+        resources:
+          limits:
+            memory: 512Mi
+`;
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
+      runningPod("media", "sonarr", {
+        requests: { cpu: "100m", memory: "256Mi" },
+        limits: { memory: "512Mi" },
+      }),
+    ]);
+    const output = await served.plan(
+      files("{}", {
+        "apps/sonarr/helmrelease.yaml": release,
+        "apps/sonarr/values.yaml": values,
+        "config/prod.yaml": prod,
+      }),
+    );
+    expect(resourceProposals(output)).toEqual([]);
+    expect(notesOf(output, "deployment/media/sonarr")).toEqual([
+      "warning: container app: apps/sonarr/values.yaml: config/prod.yaml also sets limits.memory of these resources, which apps/sonarr/values.yaml does not: an edit of one would be decided without the other; set them in one place; set rightsizing.targets for media/sonarr to choose",
+    ]);
+  });
+
   it("does not write resources over a Bitnami resourcesPreset, which they would replace whole", async () => {
     // Bitnami's templates give a component its `resources` when they are not empty, else the
     // requests and limits of its `resourcesPreset` (common.resources.preset: nano is 100m/128Mi

@@ -625,6 +625,102 @@ describe("locateContainer: a Flux HelmRelease's chart valuesFiles", () => {
   });
 });
 
+describe("locateContainer: a Flux HelmRelease of its chart's values files alone", () => {
+  // Hand-written; with no spec.values or valuesFrom, Flux deploys the chart with its
+  // valuesFiles merged in order, the later winning.
+  const release = (valuesFiles: string[], values: string[] = []) =>
+    [
+      "apiVersion: helm.toolkit.fluxcd.io/v2",
+      "kind: HelmRelease",
+      "metadata:",
+      "  name: arr",
+      "  namespace: media",
+      "spec:",
+      "  chart:",
+      "    spec:",
+      "      chart: ./charts/app-template",
+      "      sourceRef: { kind: GitRepository, name: flux-system, namespace: flux-system }",
+      `      valuesFiles: [${valuesFiles.join(", ")}]`,
+      ...(values.length > 0 ? ["  values:", ...values.map((line) => `    ${line}`)] : []),
+      "",
+    ].join("\n");
+  const valuesFile = (path: string, container: string) => ({
+    path,
+    text: `controllers:\n  main:\n    containers:\n      app:\n${container}`,
+  });
+  const locateArr = (files: RepoFile[]) => locate(deployment("media", "arr"), "app", { files });
+
+  it("holds the values file found by its path when a later one sets a limit it does not", () => {
+    const files = [
+      { path: "flux/arr.yaml", text: release(["apps/arr/values.yaml", "config/prod.yaml"]) },
+      valuesFile("apps/arr/values.yaml", "        resources: { requests: { cpu: 100m } }\n"),
+      valuesFile("config/prod.yaml", "        resources: { limits: { memory: 512Mi } }\n"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "apps/arr/values.yaml: config/prod.yaml also sets limits.memory of these resources, which apps/arr/values.yaml does not: an edit of one would be decided without the other; set them in one place",
+    });
+  });
+
+  it("edits it when the later files set nothing of the resources it does not", () => {
+    const files = [
+      { path: "flux/arr.yaml", text: release(["apps/arr/values.yaml", "config/prod.yaml"]) },
+      valuesFile(
+        "apps/arr/values.yaml",
+        "        resources: { requests: { cpu: 100m }, limits: { memory: 256Mi } }\n",
+      ),
+      valuesFile("config/prod.yaml", "        env: { TZ: UTC }\n"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: true,
+      location: {
+        file: "apps/arr/values.yaml",
+        path: "controllers.main.containers.app.resources",
+      },
+    });
+  });
+
+  it("sees a resourcesPreset that a values file under spec.values sets", () => {
+    // Bitnami-style: empty resources in spec.values leave the preset of the values file in force.
+    const files = [
+      { path: "flux/arr.yaml", text: release(["config/arr.yaml"], ["resources: {}"]) },
+      { path: "config/arr.yaml", text: "resourcesPreset: nano\n" },
+    ];
+    expect(locate(deployment("media", "arr"), "arr", { files })).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "flux/arr.yaml: the chart's resourcesPreset nano sets the container's requests and limits while resources is empty: requests written there would replace the preset whole, its limits with it; set resources to replace it",
+    });
+  });
+
+  it("matches spec.values on the values files merged under it", () => {
+    // spec.values names the controller only through the values file it is merged over.
+    const files = [
+      {
+        path: "flux/arr.yaml",
+        text: release(
+          ["config/arr.yaml"],
+          ["controllers:", "  main:", "    containers:", "      app:", "        env: { TZ: UTC }"],
+        ),
+      },
+      {
+        path: "config/arr.yaml",
+        text: "global:\n  fullnameOverride: sonarr\n",
+      },
+    ];
+    expect(locate(deployment("media", "sonarr"), "app", { files })).toMatchObject({
+      ok: true,
+      location: {
+        file: "flux/arr.yaml",
+        path: "spec.values.controllers.main.containers.app.resources",
+      },
+    });
+  });
+});
+
 describe("locateContainer: a Bitnami resourcesPreset beside the resources", () => {
   // Hand-written; Bitnami templates use `resources` when they are not empty, else the requests
   // and limits of `resourcesPreset` (unless it is `none`).
