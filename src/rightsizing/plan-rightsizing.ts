@@ -550,7 +550,8 @@ function withoutStale(
 /**
  * The VPA's containers whose resources are located in the repo; for each other one, why not is
  * added to `leftOut` when a setting leaves it out (its VPA policy's mode Off, the discovery
- * settings), else to `unlocated`.
+ * settings), else to `unlocated`. A container of the pods in mode Off that the VPA has no
+ * recommendation for is named in `leftOut` too.
  */
 function locateAll(
   vpa: VpaInfo,
@@ -604,6 +605,13 @@ function locateAll(
         message: `container ${name}: ${result.message}; ${nextStep(result.problem, workloadKey(workload))}`,
       });
     }
+  }
+  // A container in mode Off normally has no recommendation: it is left out all the same.
+  for (const name of containerNamesOf(vpa, facts)) {
+    if (names.includes(name) || policyFor(vpa, name)?.mode !== "Off") continue;
+    const message = `container ${name}: the VPA's policy for it is mode Off`;
+    notes.push({ level: "info", subject, message });
+    leftOut.push(message);
   }
   return located;
 }

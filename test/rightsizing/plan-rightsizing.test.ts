@@ -422,6 +422,25 @@ describe("planRightsizing: a chart's top-level resources belong to its main cont
     ]);
   });
 
+  it("a container in mode Off is said to be so once, with a recommendation or without", () => {
+    const pod = workloadPod("net/speedtest", "speedtest-1", {
+      container: "speedtest",
+      requests: { cpu: "500m", memory: "512Mi" },
+    });
+    pod.containers.push({ name: "exporter", requests: {}, limits: {} });
+    const off = (container: string) => ({
+      level: "info",
+      subject: "deployment/net/speedtest",
+      message: `container ${container}: the VPA's policy for it is mode Off`,
+    });
+    // The VPA recommends for the exporter only: the main container's policy is mode Off.
+    const without = planFor([{ containerName: "speedtest", mode: "Off" }], [pod]).notes;
+    expect(without.filter((note) => note.message.includes("mode Off"))).toEqual([off("speedtest")]);
+    // A recommendation still kept for the exporter in mode Off: the same note, once.
+    const kept = planFor([{ containerName: "exporter", mode: "Off" }], [pod]).notes;
+    expect(kept.filter((note) => note.message.includes("mode Off"))).toEqual([off("exporter")]);
+  });
+
   it("a recommendation left for a removed sidecar does not count it among the pod's containers", () => {
     // The main container is `tracker`; the `exporter` sidecar was removed from the chart, and
     // the VPA still keeps the recommendation it made for it.
