@@ -99,31 +99,62 @@ function schedulerFailed(pod: PodInfo): boolean {
 }
 
 /**
- * A warning on the Pending pods the scheduler failed on (`schedulerFailed`), each named with the
+ * A note on the Pending pods the scheduler failed on (`schedulerFailed`), each named with the
  * condition's reason and message: it tried them and neither bound them nor found them without
- * room, so they add no node, and unlike a pod not yet judged they are no matter of time. Subject
- * `scheduler-failed`, apart from the pods not judged (`unjudged-pods`).
+ * room, so they add no node. The scheduler tries such a pod again, and a failure of a moment (an
+ * API server slow to answer the bind) is gone at its next try, so the note is a warning once the
+ * earliest failure is older than UNJUDGED_WARN_MS, as for the pods not judged, and information
+ * before that, which the dashboard leaves out. The failure's time is its PodScheduled
+ * condition's; a pod without one is taken as failing since it was created, and one with neither
+ * time makes the note a warning: a failure whose age is not known is not taken for a new one.
+ * Subject `scheduler-failed`, apart from the pods not judged (`unjudged-pods`).
  */
-export function schedulerFailedNote(snapshot: Snapshot): PlanNote | undefined {
+export function schedulerFailedNote(snapshot: Snapshot, now: Date): PlanNote | undefined {
   const failed = snapshot.pods.filter((pod) => waiting(pod) && schedulerFailed(pod));
   if (failed.length === 0) return undefined;
   const why = (pod: PodInfo): string => {
     const { reason, message } = pod.notScheduled as { reason: string; message: string };
     return `${reason}${message === "" ? "" : `: ${message}`}`;
   };
+  const times = failed.map(failingSince);
+  const earliest = times.some((time) => time === undefined)
+    ? undefined
+    : Math.min(...times.map((time) => time?.at ?? Number.POSITIVE_INFINITY));
+  const first = times.find((time) => time?.at === earliest);
+  const late = earliest === undefined || now.getTime() - earliest > UNJUDGED_WARN_MS;
+  const one = failed.length === 1;
+  // The time, not the age: the dashboard shows the warning, and is rewritten only when it changes.
+  const since =
+    first === undefined
+      ? `; when ${one ? "it" : "one of them"} began to fail is not known (no time on its PodScheduled condition nor its creation)`
+      : `; ${one ? "" : "the earliest "}${first.created ? `created ${utcTimeOf(first.at)}, no time on its PodScheduled condition` : `failing since ${utcTimeOf(first.at)}`}`;
+  const advice = late
+    ? `${earliest === undefined ? "" : `, more than ${formatDuration(UNJUDGED_WARN_MS)}`}: check the scheduler's log`
+    : `: the scheduler tries ${one ? "it" : "them"} again`;
   const [only] = failed;
-  if (failed.length === 1 && only)
+  if (one && only)
     return {
-      level: "warning",
+      level: late ? "warning" : "info",
       subject: "scheduler-failed",
-      message: `Pending pod ${only.namespace}/${only.name} adds no node: the scheduler failed on it (${why(only)}), so whether it lacks room is not known; check the scheduler's log`,
+      message: `Pending pod ${only.namespace}/${only.name} adds no node: the scheduler failed on it (${why(only)}), so whether it lacks room is not known${since}${advice}`,
     };
   const names = failed.slice(0, LISTED).map((pod) => `${pod.namespace}/${pod.name} (${why(pod)})`);
   const more = failed.length - names.length;
   const list = `${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
   return {
-    level: "warning",
+    level: late ? "warning" : "info",
     subject: "scheduler-failed",
-    message: `${failed.length} Pending pods add no node: the scheduler failed on them, so whether they lack room is not known: ${list}; check the scheduler's log`,
+    message: `${failed.length} Pending pods add no node: the scheduler failed on them, so whether they lack room is not known: ${list}${since}${advice}`,
   };
+}
+
+/**
+ * Since when the scheduler has failed on `pod`: its PodScheduled condition's time, else its
+ * creation (the failure came no earlier; `created`); undefined when neither can be read.
+ */
+function failingSince(pod: PodInfo): { at: number; created: boolean } | undefined {
+  const since = Date.parse(pod.notScheduled?.since ?? "");
+  if (!Number.isNaN(since)) return { at: since, created: false };
+  const created = Date.parse(pod.createdAt);
+  return Number.isNaN(created) ? undefined : { at: created, created: true };
 }

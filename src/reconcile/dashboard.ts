@@ -364,14 +364,16 @@ function notesSection(notes: readonly PlanNote[]): string {
     )
     .map(noteText);
   const infos = notes
-    // Pods the scheduler has yet to judge come and go within seconds; late ones are a warning.
-    // The pending pods that add no node are under "Why", with their pool.
+    // Pods the scheduler has yet to judge, or failed on a moment ago and tries again, come and
+    // go within seconds; late ones are a warning. The pending pods that add no node are under
+    // "Why", with their pool.
     .filter(
       (note) =>
         note.level === "info" &&
         !note.subject?.startsWith("pool/") &&
         note.subject !== "pods" &&
-        note.subject !== "unjudged-pods",
+        note.subject !== "unjudged-pods" &&
+        note.subject !== "scheduler-failed",
     );
   // Notes on the configuration (a schedule whose min the host cap lowers) are about no change.
   const config = infos.filter((note) => note.subject === "config").map(noteText);

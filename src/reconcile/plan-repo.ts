@@ -97,7 +97,7 @@ export async function planRepo(input: PlanRepoInput): Promise<PlanRepoResult> {
   const output = nodeProposals(decisions, files);
   const unjudged = input.config.pools.length > 0 && unjudgedPendingNote(input.snapshot, input.now);
   if (unjudged) output.notes.push(unjudged);
-  const failed = input.config.pools.length > 0 && schedulerFailedNote(input.snapshot);
+  const failed = input.config.pools.length > 0 && schedulerFailedNote(input.snapshot, input.now);
   if (failed) output.notes.push(failed);
   // Said before the window opens too, as `validate` says it: its bounds show it only while open.
   for (const message of scheduleCapNotes(input.config.pools))

@@ -112,12 +112,44 @@ describe("plan against a served cluster: pending pods left pending beyond max or
         level: "warning",
         subject: "scheduler-failed",
         message:
-          'Pending pod batch/import-7f6e5d4c3-err01 adds no node: the scheduler failed on it (SchedulerError: running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded), so whether it lacks room is not known; check the scheduler\'s log',
+          'Pending pod batch/import-7f6e5d4c3-err01 adds no node: the scheduler failed on it (SchedulerError: running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded), so whether it lacks room is not known; failing since 2026-11-20 08:00 UTC, more than 5m: check the scheduler\'s log',
       },
     ]);
     expect(output.notes.filter((note) => note.subject === "unjudged-pods")).toEqual([]);
     // The pod is not counted for a new node either.
     expect(output.proposals[0]?.reasons.join("\n")).not.toContain("import-7f6e5d4c3-err01");
+  });
+
+  it("says of a failure newer than 5 minutes that the scheduler tries the pod again", async () => {
+    // The scheduler retries a pod it failed on: an API server slow to answer a bind, for one.
+    const failed = pod("batch", "import-7f6e5d4c3-err01", {
+      cpu: "1",
+      memory: "1Gi",
+      scheduled: {
+        reason: "SchedulerError",
+        message: "binding rejected: etcdserver: request timed out",
+        since: "2026-11-20T08:01:30Z",
+      },
+    });
+    const served = await serveForTest([...cluster(), ...fillers(), ...JOBS, BALLOON, failed]);
+    const about = (output: PlanJson) =>
+      output.notes.filter((note) => note.subject === "scheduler-failed");
+    const pod1 =
+      "Pending pod batch/import-7f6e5d4c3-err01 adds no node: the scheduler failed on it (SchedulerError: binding rejected: etcdserver: request timed out), so whether it lacks room is not known; failing since 2026-11-20 08:01:30 UTC";
+    expect(about(await served.plan(AT_FOUR, "2026-11-20T08:02:00Z"))).toEqual([
+      {
+        level: "info",
+        subject: "scheduler-failed",
+        message: `${pod1}: the scheduler tries it again`,
+      },
+    ]);
+    expect(about(await served.plan(AT_FOUR, "2026-11-20T08:07:00Z"))).toEqual([
+      {
+        level: "warning",
+        subject: "scheduler-failed",
+        message: `${pod1}, more than 5m: check the scheduler's log`,
+      },
+    ]);
   });
 
   it("says so in the text form too, after the proposal, as a warning", async () => {

@@ -185,8 +185,11 @@ export interface PodOptions {
   affinity?: Raw;
   tolerations?: Raw[];
   schedulingGates?: { name: string }[];
-  /** Pending: the PodScheduled condition the scheduler wrote (none for a gated pod). */
-  scheduled?: { reason: string; message: string } | null;
+  /**
+   * Pending: the PodScheduled condition the scheduler wrote (none for a gated pod), `since` its
+   * lastTransitionTime (default the pod's creation, 2026-11-20T08:00:00Z).
+   */
+  scheduled?: { reason: string; message: string; since?: string } | null;
   phase?: "Running" | "Pending" | "Succeeded";
   /** `metadata.deletionTimestamp` (with the finalizer that keeps the pod while it is set). */
   deletionTimestamp?: string;
@@ -316,13 +319,13 @@ export function pod(namespace: string, name: string, options: PodOptions = {}): 
       },
     ];
   } else if (phase === "Pending") {
-    const scheduled =
+    const scheduled: PodOptions["scheduled"] =
       options.scheduled === undefined ? unschedulable("Insufficient cpu") : options.scheduled;
     if (scheduled) {
       status.conditions = [
         {
           lastProbeTime: null,
-          lastTransitionTime: "2026-11-20T08:00:00Z",
+          lastTransitionTime: scheduled.since ?? "2026-11-20T08:00:00Z",
           message: scheduled.message,
           reason: scheduled.reason,
           status: "False",

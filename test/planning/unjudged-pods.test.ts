@@ -111,15 +111,55 @@ describe("schedulerFailedNote", () => {
         unjudged("web/new"),
       ],
     });
-    expect(schedulerFailedNote(snapshot)).toEqual({
+    expect(schedulerFailedNote(snapshot, at("2025-06-06T12:00:00.000Z"))).toEqual({
       level: "warning",
       subject: "scheduler-failed",
       message:
-        "2 Pending pods add no node: the scheduler failed on them, so whether they lack room is not known: web/a (SchedulerError: binding rejected: etcdserver: request timed out), web/b (SchedulerError); check the scheduler's log",
+        "2 Pending pods add no node: the scheduler failed on them, so whether they lack room is not known: web/a (SchedulerError: binding rejected: etcdserver: request timed out), web/b (SchedulerError); the earliest created 2025-06-06 11:00 UTC, no time on its PodScheduled condition, more than 5m: check the scheduler's log",
     });
     expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))?.message).toContain(
       "adds no node: web/new;",
     );
+  });
+
+  it("is information while the failure is newer than 5 minutes, which the scheduler retries", () => {
+    const since = (time: string) =>
+      unjudged("web/a", {
+        notScheduled: { reason: "SchedulerError", message: "binding rejected", since: time },
+      });
+    const fresh = buildSnapshot({ nodes: nodes(1), pods: [since("2025-06-06T11:56:00.000Z")] });
+    expect(schedulerFailedNote(fresh, at("2025-06-06T12:00:00.000Z"))).toEqual({
+      level: "info",
+      subject: "scheduler-failed",
+      message:
+        "Pending pod web/a adds no node: the scheduler failed on it (SchedulerError: binding rejected), so whether it lacks room is not known; failing since 2025-06-06 11:56 UTC: the scheduler tries it again",
+    });
+    // Exactly 5 minutes is not yet more than 5 minutes.
+    expect(schedulerFailedNote(fresh, at("2025-06-06T12:01:00.000Z"))?.level).toBe("info");
+    expect(schedulerFailedNote(fresh, at("2025-06-06T12:01:01.000Z"))).toEqual({
+      level: "warning",
+      subject: "scheduler-failed",
+      message:
+        "Pending pod web/a adds no node: the scheduler failed on it (SchedulerError: binding rejected), so whether it lacks room is not known; failing since 2025-06-06 11:56 UTC, more than 5m: check the scheduler's log",
+    });
+  });
+
+  it("warns at once of a failure whose time cannot be read at all", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [
+        unjudged("web/a", {
+          createdAt: "",
+          notScheduled: { reason: "SchedulerError", message: "" },
+        }),
+      ],
+    });
+    expect(schedulerFailedNote(snapshot, at("2025-06-06T11:00:00.000Z"))).toEqual({
+      level: "warning",
+      subject: "scheduler-failed",
+      message:
+        "Pending pod web/a adds no node: the scheduler failed on it (SchedulerError), so whether it lacks room is not known; when it began to fail is not known (no time on its PodScheduled condition nor its creation): check the scheduler's log",
+    });
   });
 
   it("leaves a gated pod, and one with no reason, to the pods not judged", () => {
@@ -136,7 +176,7 @@ describe("schedulerFailedNote", () => {
         failed("batch/bare", ""),
       ],
     });
-    expect(schedulerFailedNote(snapshot)).toBeUndefined();
+    expect(schedulerFailedNote(snapshot, at("2025-06-06T12:00:00.000Z"))).toBeUndefined();
     expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))?.message).toContain(
       "add no node: batch/queued (scheduling gate kueue.x-k8s.io/admission), batch/bare;",
     );

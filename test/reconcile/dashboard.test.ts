@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { emptyControlState } from "../../src/control/control-state.ts";
 import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { nodeProposals } from "../../src/planning/proposal.ts";
-import { unjudgedPendingNote } from "../../src/planning/unjudged-pods.ts";
+import { schedulerFailedNote, unjudgedPendingNote } from "../../src/planning/unjudged-pods.ts";
 import { renderDashboard } from "../../src/reconcile/dashboard.ts";
 import { planOne } from "../planning/plan-helpers.ts";
 import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
@@ -143,6 +143,45 @@ describe("the dashboard's note on pods the scheduler has not judged", () => {
       });
     });
     expect(bodies[0]).toContain("`unjudged-pods`: 1 Pending pod not marked unschedulable");
+    expect(bodies[1]).toBe(bodies[0]);
+  });
+});
+
+describe("the dashboard's note on pods the scheduler failed on", () => {
+  const snapshot = buildSnapshot({
+    nodes: nodes(1),
+    pods: [
+      {
+        ...pod("web/bind"),
+        notScheduled: {
+          reason: "SchedulerError",
+          message: "binding rejected: etcdserver: request timed out",
+          since: "2025-06-06T11:20:00.000Z",
+        },
+      },
+    ],
+  });
+  const render = (now: string) => {
+    const note = schedulerFailedNote(snapshot, new Date(now));
+    return renderDashboard({
+      control: emptyControlState(),
+      decisions: [],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: note ? [note] : [],
+    });
+  };
+
+  it("leaves out a failure of a moment, which the scheduler tries again", () => {
+    expect(render("2025-06-06T11:21:00.000Z")).not.toContain("web/bind");
+  });
+
+  it("shows one that lasts, the same at every reconcile", () => {
+    const bodies = ["2025-06-06T11:30:00.000Z", "2025-06-06T11:45:00.000Z"].map(render);
+    expect(bodies[0]).toContain(
+      "`scheduler-failed`: Pending pod web/bind adds no node: the scheduler failed on it",
+    );
     expect(bodies[1]).toBe(bodies[0]);
   });
 });
