@@ -1,10 +1,9 @@
 import { stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { namingDisagreements, readRepoPoolNaming } from "../apply/guard-agreement.ts";
-import { loadGuardConfig } from "../apply/guard-config.ts";
+import { GUARD_CONFIG_PATH, withGuardNaming } from "../apply/guard-naming-issues.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import { poolBoundsText } from "../policy/host-cap.ts";
-import { type ConfigIssue, formatConfigIssues } from "../policy/load-repo-config.ts";
+import { formatConfigIssues } from "../policy/load-repo-config.ts";
 import { describePolicy } from "../policy/policy-describe.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
@@ -16,9 +15,6 @@ import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { misnamedConfig } from "./misnamed-config.ts";
-
-/** Where the apply workflow reads the plan guard's config by default. */
-const GUARD_CONFIG_PATH = ".github/pr-autoscaler-guard.yml";
 
 const USAGE = `Usage: pr-autoscaler validate [DIR] [--guard-config F] [--json]
 
@@ -67,7 +63,10 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   }
   const repo = localRepo(dir);
   const targets = await withPoolTargets(checked, read, () => repo.listFiles().catch(() => []));
-  const result = await withGuardNaming(targets, read, parsed.values["guard-config"]);
+  const guardPath = parsed.values["guard-config"];
+  if (guardPath !== undefined && (await read(undefined, guardPath)) === undefined)
+    throw new InputError(`${guardPath} does not exist`);
+  const result = await withGuardNaming(targets, read, guardPath);
   if (parsed.values.json) {
     io.stdout(`${JSON.stringify(jsonResult(result), null, 2)}\n`);
     return result.ok ? 0 : 2;
@@ -90,38 +89,6 @@ function consequence(checked: RepoConfiguration, problems: number): string {
   return checked.ok
     ? `the configuration itself is valid, but the pools ${they} ${agreeing(problems, "names", "name")} cannot be scaled safely until ${they} ${are} fixed`
     : `until ${they} ${are} fixed, the app changes nothing in this repository and nothing merges itself`;
-}
-
-/**
- * The configuration's result with the plan guard's naming checked against the pools' removal
- * naming, when the guard config is there (a --guard-config that is not there is a problem).
- */
-async function withGuardNaming(
-  result: RepoConfiguration,
-  read: PolicyFileReader,
-  guardPath: string | undefined,
-): Promise<RepoConfiguration> {
-  const path = guardPath ?? GUARD_CONFIG_PATH;
-  const guardText = await read(undefined, path);
-  const repoText = await read(undefined, REPO_CONFIG_PATH);
-  if (guardText === undefined) {
-    if (guardPath === undefined) return result;
-    throw new InputError(`${guardPath} does not exist`);
-  }
-  if (repoText === undefined || result.config === undefined) return result;
-  const disagreements = namingDisagreements(
-    loadGuardConfig(guardText, path),
-    readRepoPoolNaming(repoText, REPO_CONFIG_PATH),
-  );
-  if (disagreements.length === 0) return result;
-  const issues: ConfigIssue[] = disagreements.map((disagreement) => ({
-    file: disagreement.guard.file ?? path,
-    line: disagreement.guard.line ?? 1,
-    column: disagreement.guard.column ?? 1,
-    path: `pools.${disagreement.pool}`,
-    message: `${disagreement.message} (the pool's removal naming is at ${REPO_CONFIG_PATH}:${disagreement.repo.line ?? 1}); a zero-padded number is written {index+1:02}`,
-  }));
-  return { ...result, ok: false, issues: [...result.issues, ...issues] };
 }
 
 async function requireDirectory(dir: string, shown: string): Promise<void> {

@@ -1,3 +1,5 @@
+import { GUARD_CONFIG_PATH, withGuardNaming } from "../apply/guard-naming-issues.ts";
+import { InputError } from "../errors.ts";
 import type { CheckAnnotation, CheckReport, Forge } from "../forge/forge.ts";
 import { poolBoundsText } from "../policy/host-cap.ts";
 import { formatConfigIssues } from "../policy/load-repo-config.ts";
@@ -150,7 +152,32 @@ export async function checkPullRequestConfig(
   if (!validated.found) return "skipped";
   // One read per target file: a later variable file overriding a count needs the file tree,
   // which the app does not read for its own plan either.
-  const configuration = await withPoolTargets(validated, read);
+  const targets = await withPoolTargets(validated, read);
+  const configuration = targets.config ? await guardNamingAt(targets, read) : targets;
   const result = await input.forge.reportCheck(configCheckReport(input.headSha, configuration));
   return result.action;
+}
+
+/**
+ * The plan guard's naming checked as `validate` checks it, when the head has the guard's config
+ * (one read more): a guard config that cannot be used is a problem at its line, where `validate`
+ * stops on it.
+ */
+async function guardNamingAt(
+  configuration: RepoConfiguration,
+  read: PolicyFileReader,
+): Promise<RepoConfiguration> {
+  try {
+    return await withGuardNaming(configuration, read);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    const issue = {
+      file: error.location?.file ?? GUARD_CONFIG_PATH,
+      line: error.location?.line ?? 1,
+      column: error.location?.column ?? 1,
+      path: "",
+      message: error.message,
+    };
+    return { ...configuration, ok: false, issues: [...configuration.issues, issue] };
+  }
 }

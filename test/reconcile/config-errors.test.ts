@@ -7,6 +7,7 @@ import { repositories } from "./support/repositories.ts";
 import { scenario } from "./support/scenario.ts";
 
 const GUARD = "pr-autoscaler/plan-guard";
+const GUARD_CONFIG = ".github/pr-autoscaler-guard.yml";
 
 /** Two mistakes a person makes: a max below the min, and a percentage above 100. */
 const BROKEN = `pools:
@@ -281,8 +282,14 @@ describe("a pull request that changes the configuration", () => {
     const reads = () => world.github.calls().filter((call) => call.startsWith("GET /contents/"));
     world.github.reset();
     expect(await check()).toBe("created");
-    // The configuration, the workers' file and the missing one: each read once.
-    expect(reads()).toHaveLength(3);
+    // The configuration, the workers' file, the missing one and the plan guard's config looked
+    // for: each read once.
+    expect(reads()).toEqual([
+      `GET /contents/${CONFIG_PATH}`,
+      "GET /contents/terraform/terraform.tfvars",
+      "GET /contents/terraform/gpu.tfvars",
+      `GET /contents/${GUARD_CONFIG}`,
+    ]);
     const missing = world.github.checkRuns.at(-1);
     expect(missing).toMatchObject({
       conclusion: "failure",
@@ -319,6 +326,70 @@ describe("a pull request that changes the configuration", () => {
     ]);
 
     world.github.push({ "terraform/gpu.tfvars": "gpu_count = 1\n" }, { branch: "gpu-pool" });
+    expect(await check()).toBe("created");
+    expect(world.github.checkRuns.at(-1)).toMatchObject({ conclusion: "success" });
+  });
+
+  it("fails on a plan guard config whose node names are not the pools', as validate does", async () => {
+    // The guard counts from 0 where the pool's removal naming counts from 1: the apply would
+    // drain another node than the one the pull request removes.
+    const world = scenario();
+    const target = world.replica();
+    world.github.branch("guard");
+    const config = `${WORKERS_POOL}    removal: { nameTemplate: "talos-worker-{index}", indexBase: 1 }
+`;
+    const guard = (template: string) => `pools:
+  workers:
+    vmAddress: "proxmox_virtual_environment_vm.worker[*]"
+    nameTemplate: "${template}"
+    countVariable: worker_count
+`;
+    world.github.push(
+      { [CONFIG_PATH]: config, [GUARD_CONFIG]: guard("talos-worker-{index}") },
+      { branch: "guard" },
+    );
+    const pull = world.github.openPull("guard", "Guard the apply");
+    const check = () =>
+      checkPullRequestConfig({
+        forge: target.forge,
+        owner: OWNER,
+        repo: REPO,
+        number: pull.number,
+        headSha: world.github.pull(pull.number).headSha,
+        files: [GUARD_CONFIG],
+      });
+    expect(await check()).toBe("created");
+    expect(world.github.checkRuns.at(-1)).toMatchObject({
+      conclusion: "failure",
+      annotations: [
+        expect.objectContaining({
+          path: GUARD_CONFIG,
+          start_line: 4,
+          message: expect.stringMatching(
+            /^pools\.workers: .*talos-worker-0.*talos-worker-1.*\(the pool's removal naming is at \.github\/pr-autoscaler\.yml:8\)/,
+          ),
+        }),
+      ],
+    });
+
+    // A guard config that cannot be read: validate stops on it, the check fails at its line.
+    world.github.push(
+      { [GUARD_CONFIG]: "pools:\n  workers:\n    drift: maybe\n" },
+      { branch: "guard" },
+    );
+    expect(await check()).toBe("created");
+    expect(world.github.checkRuns.at(-1)).toMatchObject({
+      conclusion: "failure",
+      annotations: [
+        expect.objectContaining({
+          path: GUARD_CONFIG,
+          start_line: 3,
+          message: "pools.workers.vmAddress: Invalid input",
+        }),
+      ],
+    });
+
+    world.github.push({ [GUARD_CONFIG]: guard("talos-worker-{index+1}") }, { branch: "guard" });
     expect(await check()).toBe("created");
     expect(world.github.checkRuns.at(-1)).toMatchObject({ conclusion: "success" });
   });
