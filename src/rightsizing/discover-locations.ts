@@ -699,6 +699,7 @@ function valuesFileCandidates(
     how: `values file for release ${releases.join(" or ")}, ${match.how}`,
     source: "values-file" as const,
     ...(match.blocked ? { blocked: match.blocked } : {}),
+    ...(match.preset ? { preset: match.preset } : {}),
   }));
 }
 
@@ -743,7 +744,7 @@ function valuesFileHolds(
   );
   return valuesMatches(merged, release, query).flatMap((match) => {
     const confidence = confidenceFor(namespace, query.workload.namespace, match.structured);
-    if (!confidence) return [];
+    if (!confidence || match.preset) return [];
     return layers.flatMap((layer, i) => {
       if (valueAt(layer.data, match.segments.slice(0, -1)) === undefined) return [];
       // The later files, nearest last, over this one: what they set that it does not is hidden.
@@ -817,6 +818,7 @@ function fromValues(
         how: `${origin.what}${describeNamespace(namespace)}, ${match.how}`,
         source: origin.source,
         ...(reasons.length > 0 ? { blocked: reasons.join("; ") } : {}),
+        ...(match.preset ? { preset: match.preset } : {}),
       },
     ];
   });

@@ -123,7 +123,9 @@ function fromTargets(
   };
 }
 
-function choose(candidates: LocationCandidate[], accept: "exact" | "likely"): LocateResult {
+function choose(found: LocationCandidate[], accept: "exact" | "likely"): LocateResult {
+  // A resourcesPreset where the values have no resources is no place to edit, only named.
+  const candidates = found.filter((candidate) => !candidate.preset);
   const patches = candidates.filter((candidate) => candidate.source === "patch");
   const considered =
     patches.length > 0
@@ -144,7 +146,7 @@ function choose(candidates: LocationCandidate[], accept: "exact" | "likely"): Lo
   if (exact.length > 1)
     return failure("ambiguous", `several files match exactly: ${list(exact)}`, exact);
   if (considered.length === 0)
-    return failure("not-found", "no file in the repo sets its resources", []);
+    return failure("not-found", `no file in the repo sets its resources${presetsOf(found)}`, []);
   if (considered.length > 1)
     return failure(
       "ambiguous",
@@ -161,8 +163,23 @@ function choose(candidates: LocationCandidate[], accept: "exact" | "likely"): Lo
   return { ok: true, location: strip(only) };
 }
 
+/**
+ * `; the chart's resourcesPreset nano (apps/db.yaml spec.values.primary.resourcesPreset) sets
+ * them` for each preset found where the values have no resources; nothing without one.
+ */
+function presetsOf(found: LocationCandidate[]): string {
+  const named = found.flatMap((candidate) =>
+    candidate.preset
+      ? [
+          `the chart's resourcesPreset ${candidate.preset} (${candidate.file} ${candidate.path.replace(/resources$/, "resourcesPreset")}) sets them`,
+        ]
+      : [],
+  );
+  return [...new Set(named)].map((phrase) => `; ${phrase}`).join("");
+}
+
 function strip(candidate: LocationCandidate): ResourcesLocation {
-  const { source: _source, blocked: _blocked, ...location } = candidate;
+  const { source: _source, blocked: _blocked, preset: _preset, ...location } = candidate;
   return location;
 }
 

@@ -14,6 +14,12 @@ export interface LocationCandidate extends ResourcesLocation {
    * discovery cannot follow. Such a match is reported, never written.
    */
   blocked?: string;
+  /**
+   * Set on a place that is no candidate: the values have no `resources` there, and a Bitnami-style
+   * `resourcesPreset` (this, `nano`) gives the container its resources. Only named in the note
+   * when no file sets them.
+   */
+  preset?: string;
 }
 
 /** Where a file's workloads go, and the other deployments an edit of it would change too. */

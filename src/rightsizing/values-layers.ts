@@ -80,6 +80,7 @@ export function layeredCandidates(
       confidence,
       how: `${layer.how}${describeNamespace(namespace)}, ${match.how}`,
       source: release.source,
+      ...(match.preset ? { preset: match.preset } : {}),
     };
     return [reasons.length > 0 ? { ...candidate, blocked: reasons.join("; ") } : candidate];
   });

@@ -23,6 +23,11 @@ export interface ValuesMatch {
   structured: boolean;
   /** Why the place cannot be edited although it is the container's (see LocationCandidate). */
   blocked?: string;
+  /**
+   * The Bitnami-style `resourcesPreset` (`nano`) beside a place with no `resources` key: it gives
+   * the container its resources, and there is nothing to edit (see LocationCandidate).
+   */
+  preset?: string;
 }
 
 /** The container of the workload being looked for, and how many containers it has. */
@@ -270,23 +275,31 @@ function topLevelMatch(
   release: ReleaseContext,
   query: ContainerQuery,
 ): ValuesMatch[] {
-  if (!Object.hasOwn(values, "resources")) return [];
-  if (!(isPlainObject(values.resources) || values.resources === null)) return [];
+  const preset = Object.hasOwn(values, "resources") ? undefined : activePreset(values);
+  if (!Object.hasOwn(values, "resources") && !preset) return [];
+  if (!preset && !(isPlainObject(values.resources) || values.resources === null)) return [];
   if (!chartFullnames(values, release).includes(query.workload.name)) return [];
   const single =
     query.containerCount === 1 ||
     query.container === release.chart ||
     release.releases.includes(query.container);
   if (!single) return [];
-  const blocked = presetBlock(values, "");
+  const blocked = preset ? undefined : presetBlock(values, "");
   return [
     {
       segments: [key("resources")],
       how: "resources (the chart's main container)",
       structured: false,
       ...(blocked ? { blocked } : {}),
+      ...(preset ? { preset } : {}),
     },
   ];
+}
+
+/** The `resourcesPreset` of HOLDER that applies while its resources are empty (not `none`). */
+function activePreset(holder: Record<string, unknown>): string | undefined {
+  const preset = holder.resourcesPreset;
+  return typeof preset === "string" && preset !== "" && preset !== "none" ? preset : undefined;
 }
 
 /**
@@ -309,16 +322,50 @@ function componentMatches(
   release: ReleaseContext,
   query: ContainerQuery,
 ): ValuesMatch[] {
-  const components = Object.entries(values).filter(
-    ([name, value]) =>
-      name !== "global" && isPlainObject(value) && Object.hasOwn(value, "resources"),
-  );
   const fullnames = chartFullnames(values, release);
-  const { workload, container } = query;
+  const { workload } = query;
   const related =
     fullnames.includes(workload.name) ||
     fullnames.some((fullname) => workload.name.startsWith(`${fullname}-`));
   if (!related) return [];
+  const entries = Object.entries(values).filter(
+    (entry): entry is [string, Record<string, unknown>] =>
+      entry[0] !== "global" && isPlainObject(entry[1]),
+  );
+  const chosen = chosenComponents(
+    entries.filter(([, value]) => Object.hasOwn(value, "resources")),
+    fullnames,
+    release,
+    query,
+  );
+  // Else a component with a preset and no resources key: named in the note, never edited.
+  const presetOnly = entries.filter(
+    ([, value]) => !Object.hasOwn(value, "resources") && activePreset(value) !== undefined,
+  );
+  return (chosen.length > 0 ? chosen : chosenComponents(presetOnly, fullnames, release, query)).map(
+    ([name, holder]) => {
+      // No resources key: the preset gives the container its resources, with nothing to edit.
+      const preset = Object.hasOwn(holder, "resources") ? undefined : activePreset(holder);
+      const blocked = preset ? undefined : presetBlock(holder, `${name}.`);
+      return {
+        segments: [key(name), key("resources")],
+        how: `${name}.resources`,
+        structured: false,
+        ...(blocked ? { blocked } : {}),
+        ...(preset ? { preset } : {}),
+      };
+    },
+  );
+}
+
+/** The components of COMPONENTS that hold the container's resources (see `componentMatches`). */
+function chosenComponents(
+  components: [string, Record<string, unknown>][],
+  fullnames: string[],
+  release: ReleaseContext,
+  query: ContainerQuery,
+): [string, Record<string, unknown>][] {
+  const { workload, container } = query;
   // A component named like the container is that container's in every workload of the chart
   // (Bitnami's `metrics.resources` is the exporter sidecar's in the primary and the replicas);
   // the workload's own component holds its main container's.
@@ -333,32 +380,19 @@ function componentMatches(
         );
   // Only the workload named after the release is the chart's main one: `postgresql-read` or
   // `redis-replicas` are other workloads of the chart, whose values are not `primary`'s.
-  const chosen =
-    named.length > 0
-      ? named
-      : fullnames.includes(workload.name)
-        ? primaryComponent(components, release, query)
-        : [];
-  return chosen.map(([name, component]) => {
-    const blocked = presetBlock(component as Record<string, unknown>, `${name}.`);
-    return {
-      segments: [key(name), key("resources")],
-      how: `${name}.resources`,
-      structured: false,
-      ...(blocked ? { blocked } : {}),
-    };
-  });
+  if (named.length > 0) return named;
+  return fullnames.includes(workload.name) ? primaryComponent(components, release, query) : [];
 }
 
 /**
  * The one well-known main component (`primary`, `server`…), for the pod's main container: its
  * only container, or the one named like the chart or the release.
  */
-function primaryComponent(
-  components: [string, unknown][],
+function primaryComponent<T>(
+  components: [string, T][],
   release: ReleaseContext,
   query: ContainerQuery,
-): [string, unknown][] {
+): [string, T][] {
   const main =
     query.containerCount === 1 ||
     query.container === release.chart ||

@@ -753,6 +753,27 @@ describe("locateContainer: a Bitnami resourcesPreset beside the resources", () =
     });
   });
 
+  it("names a preset that gives the container its resources where the values have none", () => {
+    expect(locateNginx(["resourcesPreset: nano"])).toMatchObject({
+      ok: false,
+      problem: "not-found",
+      message:
+        "no file in the repo sets its resources; the chart's resourcesPreset nano (apps/nginx.yaml spec.values.resourcesPreset) sets them",
+    });
+    // A component's preset, in a chart with several.
+    expect(
+      locateNginx(["primary:", "  resourcesPreset: small", "metrics:", "  resources: {}"]),
+    ).toMatchObject({
+      ok: false,
+      problem: "not-found",
+      message:
+        "no file in the repo sets its resources; the chart's resourcesPreset small (apps/nginx.yaml spec.values.primary.resourcesPreset) sets them",
+    });
+    expect(locateNginx(["resourcesPreset: none"])).toMatchObject({
+      message: "no file in the repo sets its resources",
+    });
+  });
+
   it("edits resources that are set, or a preset of none", () => {
     for (const values of [
       ["resourcesPreset: small", "resources: { requests: { cpu: 100m } }"],
