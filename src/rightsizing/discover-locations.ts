@@ -26,7 +26,12 @@ import {
   mergeValues,
   type ValuesLayer,
 } from "./values-layers.ts";
-import { type ContainerQuery, type ReleaseContext, valuesMatches } from "./values-locations.ts";
+import {
+  amountsOf,
+  type ContainerQuery,
+  type ReleaseContext,
+  valuesMatches,
+} from "./values-locations.ts";
 
 export type { LocationCandidate } from "./location-candidate.ts";
 
@@ -727,7 +732,8 @@ export function releasesFromPath(file: string): string[] {
  * The places in a Flux chart's values files (LAYERS, lowest first, with no values of the release
  * over them) that a later file overrides: matched on the merged files, as Flux reads them, one
  * of them holds the container's resources (or the place above them) and a later one sets a
- * request or limit of them that it does not, so an edit of it would be decided without that.
+ * request or limit of them that it does not, so an edit of it would be decided without that, or
+ * one that it sets too, so an edit of it would be overridden.
  * Only such held places are returned; the values-file reading finds the others.
  */
 function valuesFileHolds(
@@ -747,10 +753,25 @@ function valuesFileHolds(
     if (!confidence || match.preset) return [];
     return layers.flatMap((layer, i) => {
       if (valueAt(layer.data, match.segments.slice(0, -1)) === undefined) return [];
-      // The later files, nearest last, over this one: what they set that it does not is hidden.
+      // The later files, nearest last, over this one: what they set that it does not is hidden,
+      // and what they set that it does too overrides an edit of it.
       const over = [...layers.slice(i + 1).reverse(), layer];
       const hidden = hiddenAmounts(over, over.length - 1, match.segments);
-      if (!hidden) return [];
+      const own = new Set(amountsOf(valueAt(layer.data, match.segments)));
+      const overriding = layers
+        .slice(i + 1)
+        .reverse()
+        .map((later) => ({
+          label: later.label,
+          fields: amountsOf(valueAt(later.data, match.segments)).filter((field) => own.has(field)),
+        }))
+        .find((later) => later.fields.length > 0);
+      const blocked = hidden
+        ? `${hidden.label} also sets ${hidden.fields.join(", ")} of these resources, which ${layer.label} does not: an edit of one would be decided without the other; set them in one place`
+        : overriding
+          ? `${overriding.label}, listed after ${layer.label}, sets ${overriding.fields.join(", ")} of these resources over it: an edit of ${layer.label} would be overridden; set them in one place`
+          : undefined;
+      if (!blocked) return [];
       return [
         {
           file: layer.document.file,
@@ -759,7 +780,7 @@ function valuesFileHolds(
           confidence,
           how: `${layer.label} (${origin.field} of ${origin.what})${describeNamespace(namespace)}, ${match.how}`,
           source: "values-file" as const,
-          blocked: `${hidden.label} also sets ${hidden.fields.join(", ")} of these resources, which ${layer.label} does not: an edit of one would be decided without the other; set them in one place`,
+          blocked,
         },
       ];
     });

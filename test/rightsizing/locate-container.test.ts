@@ -664,6 +664,23 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
     });
   });
 
+  it("holds it when a later one sets the same request over it, which an edit would not change", () => {
+    const files = [
+      { path: "flux/arr.yaml", text: release(["apps/arr/values.yaml", "config/prod.yaml"]) },
+      valuesFile(
+        "apps/arr/values.yaml",
+        "        resources: { requests: { cpu: 100m, memory: 256Mi } }\n",
+      ),
+      valuesFile("config/prod.yaml", "        resources: { requests: { cpu: 200m } }\n"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "apps/arr/values.yaml: config/prod.yaml, listed after apps/arr/values.yaml, sets requests.cpu of these resources over it: an edit of apps/arr/values.yaml would be overridden; set them in one place",
+    });
+  });
+
   it("edits it when the later files set nothing of the resources it does not", () => {
     const files = [
       { path: "flux/arr.yaml", text: release(["apps/arr/values.yaml", "config/prod.yaml"]) },
