@@ -457,13 +457,14 @@ class Completeness {
 
   /**
    * An API that may be absent (a CRD, an old cluster): 404 is a warning, not a gap. The
-   * warning says whether the group is served in other versions only.
+   * warning says whether the group is served in other versions only; its subject names the
+   * list, so its message does not name it again.
    */
   async optional(what: string, result: Listed<unknown>, missingCode: string): Promise<void> {
     if (result.complete) return;
     if (result.error?.status === 404 && result.pages === 0) {
       const why = await missingApi(this.#client, result.path);
-      this.#warnings.add(missingCode, `${what}: ${why}; none are considered`, what);
+      this.#warnings.add(missingCode, `${why}; none are considered`, what);
     } else {
       this.require(what, result);
     }

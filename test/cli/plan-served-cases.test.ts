@@ -1114,6 +1114,35 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
     expect(poolNote(held)).not.toContain("verticalpodautoscalers");
   });
 
+  it("names each list a 404 answered once in its warning, with what was answered", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("api404")]);
+    for (const path of [
+      "/apis/autoscaling.k8s.io/v1/verticalpodautoscalers",
+      "/apis/policy/v1/poddisruptionbudgets",
+      "/api/v1/namespaces",
+    ])
+      served.fake.injectFault({
+        path,
+        status: 404,
+        reason: "NotFound",
+        times: Number.POSITIVE_INFINITY,
+      });
+    const run = await served.run(["--json"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(
+      /^warning: verticalpodautoscalers: autoscaling\.k8s\.io\/v1 is not served by this cluster \(404\)[^\n]*; none are considered \[vpa-not-installed\]$/m,
+    );
+    expect(run.stderr).toMatch(
+      /^warning: poddisruptionbudgets: policy\/v1 is not served by this cluster \(404\); none are considered \[pdb-api-missing\]$/m,
+    );
+    // The core API is served by every API server: the 404 is said as it came.
+    expect(run.stderr).toContain(
+      "warning: namespaces: the API server answered 404 for /api/v1/namespaces; no pod (anti-)affinity term selects namespaces by their labels, so no decision rests on it [namespaces-unknown]\n",
+    );
+    const output = JSON.parse(run.stdout) as PlanJson;
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+  });
+
   it("takes no action when the PV list fails while a pod has a claim, as local storage is then unknown", async () => {
     const nfs = pv("pvc-nfs-1", { nfs: { server: "192.168.50.5", path: "/export/zigbee" } });
     const failing = { path: "/api/v1/persistentvolumes", status: 500 };

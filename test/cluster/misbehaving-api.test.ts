@@ -361,7 +361,7 @@ describe("what a refused or missing list says", () => {
       {
         code: "vpa-not-installed",
         message:
-          "verticalpodautoscalers: autoscaling.k8s.io/v1 is not served by this cluster (404); autoscaling.k8s.io is served only as v1beta2, which is not read; none are considered",
+          "autoscaling.k8s.io/v1 is not served by this cluster (404); autoscaling.k8s.io is served only as v1beta2, which is not read; none are considered",
         subject: "verticalpodautoscalers",
       },
     ]);

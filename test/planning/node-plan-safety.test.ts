@@ -123,7 +123,7 @@ describe("safety stops", () => {
         { code: "list-failed", message: denied, subject: "poddisruptionbudgets" },
         {
           code: "vpa-not-installed",
-          message: "verticalpodautoscalers: the API is not served by this cluster (404)",
+          message: "autoscaling.k8s.io/v1 is not served by this cluster (404); none are considered",
           subject: "verticalpodautoscalers",
         },
       ],

@@ -171,8 +171,7 @@ describe("an open pull request when the plan changes", () => {
         {
           code: "vpa-not-installed",
           subject: "verticalpodautoscalers",
-          message:
-            "verticalpodautoscalers: autoscaling.k8s.io/v1 is not served by this cluster (404); none are considered",
+          message: "autoscaling.k8s.io/v1 is not served by this cluster (404); none are considered",
         },
       ],
     };

@@ -43,7 +43,7 @@ describe("planRightsizing: notes that say what to do", () => {
           {
             code: "vpa-not-installed",
             message:
-              "verticalpodautoscalers: the API is not served by this cluster (404); none are considered",
+              "autoscaling.k8s.io/v1 is not served by this cluster (404); none are considered",
             subject: "verticalpodautoscalers",
           },
         ],
