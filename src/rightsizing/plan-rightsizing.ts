@@ -486,6 +486,21 @@ function prepareWorkload(given: VpaInfo, context: PlanContext): PreparedWorkload
       info(`the VPA ${vpa.name} has no recommendation yet`);
       return { subject, notes, unlocated: [], unrecommended: [] };
     }
+    // Every container in mode Off: the VPA never recommends for them, and the workload is left
+    // out by its policy, not waiting for a recommendation.
+    const names = containerNamesOf(vpa, facts);
+    if (names.length > 0 && names.every((name) => policyFor(vpa, name)?.mode === "Off")) {
+      const settled = names.map((name) => `container ${name}: the VPA's policy for it is mode Off`);
+      for (const message of settled) info(message);
+      const workload = workloadOf(vpa);
+      return {
+        subject,
+        notes,
+        unlocated: [],
+        unrecommended: [],
+        leftOut: { workload, vpa: vpa.name, why: settled.join("; ") },
+      };
+    }
     const stale = staleOnly(given);
     info(
       `${stale ?? `the VPA ${vpa.name} has no recommendation yet`}: its requests are not judged, and a pull request open for them stays open`,

@@ -441,6 +441,31 @@ describe("planRightsizing: a chart's top-level resources belong to its main cont
     expect(kept.filter((note) => note.message.includes("mode Off"))).toEqual([off("exporter")]);
   });
 
+  it("a VPA with every container in mode Off leaves the workload out, not waiting for a recommendation", () => {
+    const pod = workloadPod("net/speedtest", "speedtest-1", {
+      container: "speedtest",
+      requests: { cpu: "500m", memory: "512Mi" },
+    });
+    const raw = fixtureVpaObject("plex-worked-example.yaml");
+    raw.metadata = { ...raw.metadata, name: "speedtest", namespace: "net" };
+    raw.spec.targetRef.name = "speedtest";
+    raw.spec.resourcePolicy = { containerPolicies: [{ containerName: "*", mode: "Off" }] };
+    raw.status.recommendation.containerRecommendations = [];
+    const plan = planRightsizing({
+      snapshot: snapshot({ vpas: [toVpaInfo(raw, new WarningCollector())], pods: [pod] }),
+      config: rightsizingConfig(),
+      files,
+      now: NOW,
+    });
+    expect(plan.notes.map((note) => note.message)).toEqual([
+      "container speedtest: the VPA's policy for it is mode Off",
+    ]);
+    expect(plan.unjudged).toEqual([]);
+    expect(plan.leftOut).toMatchObject([
+      { why: "container speedtest: the VPA's policy for it is mode Off" },
+    ]);
+  });
+
   it("a recommendation left for a removed sidecar does not count it among the pod's containers", () => {
     // The main container is `tracker`; the `exporter` sidecar was removed from the chart, and
     // the VPA still keeps the recommendation it made for it.
