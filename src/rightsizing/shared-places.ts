@@ -219,9 +219,10 @@ function unplannedWhy(
     return { why: `a ${vpa.target.kind} is not right-sized`, settled: true };
   const excluded = exclusionOf(config, vpa, facts);
   if (excluded) return { why: `it is left alone: ${excluded}`, settled: true };
-  if (vpa.recommendations.length === 0) return { why: noRecommendationWhy(given) };
+  // Mode Off first: the VPA recommends nothing for such a container, and never will.
   if (policyFor(vpa, container)?.mode === "Off")
     return { why: "the VPA's policy for it is mode Off", settled: true };
+  if (vpa.recommendations.length === 0) return { why: noRecommendationWhy(given) };
   if (!vpa.recommendations.some((r) => r.containerName === container))
     return { why: "its VPA recommends nothing for it" };
   return { why: "where its resources are set is not certain" };

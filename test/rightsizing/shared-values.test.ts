@@ -156,6 +156,20 @@ describe("values that several workloads' containers read (Bitnami metrics.resour
     );
     // (The replicas' own container postgresql is set nowhere in these files: unjudged apart.)
     expect(off.unjudged.map((entry) => entry.key)).toEqual(["resources-db-postgresql-read"]);
+    // Every container of the replicas in mode Off: their VPA recommends for none, for good.
+    const allOff = plan(
+      files,
+      vpas((vpa) => ({
+        ...vpa,
+        resourcePolicy: [{ containerName: "*", mode: "Off" }],
+        recommendations: [],
+      })),
+      [replicaPod()],
+    );
+    expect(allOff.proposals[0]?.reasons.join("\n")).toContain(
+      "cpu request 10m kept: these values also set the resources of StatefulSet db/postgresql-read container metrics (the VPA's policy for it is mode Off), whose needs are not known",
+    );
+    expect(allOff.unjudged).toEqual([]);
   });
 
   it("says of a container whose VPA recommends only for containers its pods no longer have that it does, not that it has none yet", () => {
