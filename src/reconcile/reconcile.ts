@@ -255,7 +255,14 @@ async function reconcileOnce(
       waiting: step.waiting,
       notes: result.notes,
       heldPools: shared.held,
-      ...(snapshot.complete ? {} : { snapshotWarnings: snapshot.warnings.map((w) => w.message) }),
+      // Each with what it is about, as plan prints them: "HTTP 500" alone names no list.
+      ...(snapshot.complete
+        ? {}
+        : {
+            snapshotWarnings: snapshot.warnings.map((w) =>
+              w.subject ? `${w.subject}: ${w.message}` : w.message,
+            ),
+          }),
     },
     result,
     beforeWrite,

@@ -155,6 +155,26 @@ describe("an open pull request when the plan changes", () => {
     expect(world.github.pull(1).state).toBe("open");
   });
 
+  it("names on the dashboard the list each warning of an incomplete snapshot is about", async () => {
+    const held = cluster({ pending: 0, plex: false, complete: false });
+    const world = scenario({
+      cluster: {
+        ...held,
+        warnings: [
+          {
+            code: "list-failed",
+            subject: "poddisruptionbudgets",
+            message: "HTTP 500 Internal Server Error",
+          },
+        ],
+      },
+    });
+    await world.run();
+    expect(world.github.botIssue("dashboard")?.body).toContain(
+      "The snapshot is incomplete, so no node is added or removed:\n\n- poddisruptionbudgets: HTTP 500 Internal Server Error\n",
+    );
+  });
+
   it("closes a right-sizing pull request once the VPA API is not served, saying so", async () => {
     const world = scenario({ cluster: cluster({ plex: true }) });
     const opening = await world.run();
