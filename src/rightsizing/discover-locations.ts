@@ -502,6 +502,8 @@ function applicationCandidates(
           source: "application",
           what,
           below,
+          // Matched as Helm reads the source: valuesObject merged over the files and the string.
+          matchMerged: true,
         }).map((candidate) =>
           unseen && !candidate.blocked ? { ...candidate, blocked: unseen } : candidate,
         )

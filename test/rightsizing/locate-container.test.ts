@@ -462,6 +462,26 @@ describe("locateContainer: an Argo CD Application's helm.valueFiles", () => {
     });
   });
 
+  it("matches the valuesObject on the value files merged under it", () => {
+    // A Bitnami-style chart: the value file's preset applies while valuesObject's resources are empty.
+    const text = application(["$values/config/arr.yaml"])
+      .replace("chart: app-template", "chart: arr")
+      .replace(
+        / {8}valuesObject:\n[\s\S]*?(?= {4}- repoURL: https:\/\/github)/,
+        "        valuesObject:\n          resources: {}\n",
+      );
+    const files = [
+      { path: "argocd/arr.yaml", text },
+      { path: "config/arr.yaml", text: "resourcesPreset: nano\n" },
+    ];
+    expect(locate(deployment("media", "arr"), "arr", { files })).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "argocd/arr.yaml: the chart's resourcesPreset nano sets the container's requests and limits while resources is empty: requests written there would replace the preset whole, its limits with it; set resources to replace it",
+    });
+  });
+
   it("holds it under a value file that is not in the repo, such as one inside the chart", () => {
     const files = [{ path: "argocd/arr.yaml", text: application(["values-prod.yaml"]) }];
     expect(locateArr(files)).toMatchObject({
