@@ -283,30 +283,34 @@ function helmReleaseCandidates(
   const unseen = unseenValues(what, chartFiles.unresolved, filesField, "spec.values");
   // Without values of its own the release is its chart's values files alone: one of them, found
   // by its path, is edited as a values file, and is held here when a later one sets more.
-  if (!isPlainObject(spec.values) && valuesFrom.length === 0)
-    return valuesFileHolds(chartFiles.layers, context, namespace, query, {
+  const held = (above: { data: Record<string, unknown>; label: string }[]) =>
+    valuesFileHolds(chartFiles.layers, above, context, namespace, query, {
       what,
       field: referenced ? filesField : "spec.chart.spec.valuesFiles",
     });
+  if (!isPlainObject(spec.values) && valuesFrom.length === 0) return held([]);
   if (valuesFrom.length === 0)
-    return fromValues(
-      document,
-      inlineValues,
-      [key("spec"), key("values")],
-      context,
-      namespace,
-      query,
-      {
-        source: "helm-release",
-        what,
-        below: chartFiles.layers,
-        // Matched as Helm reads the release: spec.values merged over its chart's values files.
-        matchMerged: true,
-      },
-    ).map((candidate) => {
-      const blocked = shared ?? candidate.blocked ?? unseen;
-      return blocked ? { ...candidate, blocked } : candidate;
-    });
+    return [
+      ...held([{ data: inlineValues, label: `${document.file} spec.values` }]),
+      ...fromValues(
+        document,
+        inlineValues,
+        [key("spec"), key("values")],
+        context,
+        namespace,
+        query,
+        {
+          source: "helm-release",
+          what,
+          below: chartFiles.layers,
+          // Matched as Helm reads the release: spec.values merged over its chart's values files.
+          matchMerged: true,
+        },
+      ).map((candidate) => {
+        const blocked = shared ?? candidate.blocked ?? unseen;
+        return blocked ? { ...candidate, blocked } : candidate;
+      }),
+    ];
   // Flux merges the chart's values files, then valuesFrom in order, then spec.values over them.
   const layers: ValuesLayer[] = chartFiles.layers.map((file) => ({
     document: file.document,
@@ -508,25 +512,45 @@ function applicationCandidates(
           unseen && !candidate.blocked ? { ...candidate, blocked: unseen } : candidate,
         )
       : [];
+    // A value file found by its path, under the string and valuesObject, held as Flux's are.
+    const held = valuesFileHolds(
+      files.layers,
+      [
+        ...(inner ? [{ data: inner, label: `the string ${path}` }] : []),
+        ...(isPlainObject(helm.valuesObject)
+          ? [{ data: helm.valuesObject, label: `${document.file} ${formatPath(objectPrefix)}` }]
+          : []),
+      ],
+      context,
+      namespace,
+      query,
+      { what, field: formatPath([...prefix, key("helm"), key("valueFiles")]) },
+    );
     if (fromObject.length > 0 || !inner)
-      return fromObject.map((candidate) => {
-        const over = parameterOver(helm, parsePath(candidate.path).slice(objectPrefix.length));
-        return over && !candidate.blocked
-          ? {
-              ...candidate,
-              blocked: `${what} sets the Helm parameter ${over} (${formatPath([...prefix, key("helm"), key("parameters")])}), which Argo CD applies over helm.valuesObject; an edit of the values would be overridden or decided without it`,
-            }
-          : candidate;
-      });
-    return fromValues(document, inner, [], context, namespace, query, {
-      source: "application",
-      what,
-    }).map((candidate) => ({
-      ...candidate,
-      path,
-      how: `${candidate.how} inside the string ${path}`,
-      blocked: `${what} gives its Helm values as a YAML string (${path}: |) and text inside a string is not edited; move the values to helm.valuesObject, or set rightsizing.targets to a values file`,
-    }));
+      return [
+        ...held,
+        ...fromObject.map((candidate) => {
+          const over = parameterOver(helm, parsePath(candidate.path).slice(objectPrefix.length));
+          return over && !candidate.blocked
+            ? {
+                ...candidate,
+                blocked: `${what} sets the Helm parameter ${over} (${formatPath([...prefix, key("helm"), key("parameters")])}), which Argo CD applies over helm.valuesObject; an edit of the values would be overridden or decided without it`,
+              }
+            : candidate;
+        }),
+      ];
+    return [
+      ...held,
+      ...fromValues(document, inner, [], context, namespace, query, {
+        source: "application",
+        what,
+      }).map((candidate) => ({
+        ...candidate,
+        path,
+        how: `${candidate.how} inside the string ${path}`,
+        blocked: `${what} gives its Helm values as a YAML string (${path}: |) and text inside a string is not edited; move the values to helm.valuesObject, or set rightsizing.targets to a values file`,
+      })),
+    ];
   });
 }
 
@@ -731,21 +755,24 @@ export function releasesFromPath(file: string): string[] {
 }
 
 /**
- * The places in a Flux chart's values files (LAYERS, lowest first, with no values of the release
- * over them) that a later file overrides: matched on the merged files, as Flux reads them, one
- * of them holds the container's resources (or the place above them) and a later one sets a
- * request or limit of them that it does not, so an edit of it would be decided without that, or
- * one that it sets too, so an edit of it would be overridden.
- * Only such held places are returned; the values-file reading finds the others.
+ * The places in a release's values files (FILES, lowest first, with ABOVE merged over them: the
+ * release's own values) that a later file overrides: matched on all of them merged, as Helm
+ * reads them, one of the files holds the container's resources (or the place above them) and a
+ * later file sets a request or limit of them that it does not, so an edit of it would be
+ * decided without that, or one that it sets too, so an edit of it would be overridden. Where
+ * ABOVE sets the resources they are edited there instead, over the files (see `fromValues`).
+ * Only such held places are returned; the values-file reading finds the others by their paths.
  */
 function valuesFileHolds(
-  layers: ValuesFiles["layers"],
+  files: ValuesFiles["layers"],
+  above: { data: Record<string, unknown>; label: string }[],
   release: ReleaseContext,
   namespace: NamespaceSource | undefined,
   query: ContainerQuery,
   origin: { what: string; field: string },
 ): LocationCandidate[] {
-  if (layers.length < 2) return [];
+  const layers = [...files, ...above];
+  if (files.length === 0 || layers.length < 2) return [];
   const merged = layers.reduce(
     (into, layer) => mergeValues(into, layer.data),
     {} as Record<string, unknown>,
@@ -753,7 +780,9 @@ function valuesFileHolds(
   return valuesMatches(merged, release, query).flatMap((match) => {
     const confidence = confidenceFor(namespace, query.workload.namespace, match.structured);
     if (!confidence || match.preset) return [];
-    return layers.flatMap((layer, i) => {
+    // Resources the release's own values set are edited there, over the files (see `fromValues`).
+    if (above.some((layer) => isPlainObject(valueAt(layer.data, match.segments)))) return [];
+    return files.flatMap((layer, i) => {
       if (valueAt(layer.data, match.segments.slice(0, -1)) === undefined) return [];
       // The later files, nearest last, over this one: what they set that it does not is hidden,
       // and what they set that it does too overrides an edit of it.
@@ -818,6 +847,15 @@ function fromValues(
   return valuesMatches(read, release, query).flatMap((match) => {
     const confidence = confidenceFor(namespace, query.workload.namespace, match.structured);
     if (!confidence) return [];
+    // Resources only a values file under VALUES sets are that file's: found by its path, if at all.
+    const setHere = isPlainObject(valueAt(values, match.segments));
+    const below = origin.below ?? [];
+    if (
+      origin.matchMerged &&
+      !setHere &&
+      below.some((layer) => isPlainObject(valueAt(layer.data, match.segments)))
+    )
+      return [];
     const path = formatPath([...prefix, ...match.segments]);
     const layers = [
       ...(origin.below ?? []),

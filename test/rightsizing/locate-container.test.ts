@@ -733,6 +733,61 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
     });
   });
 
+  it("edits the values file that sets the resources when spec.values sets none of them", () => {
+    const file = valuesFile(
+      "apps/arr/values.yaml",
+      "        resources: { requests: { cpu: 100m }, limits: { memory: 1Gi } }\n",
+    );
+    const files = (values: string[]) => [
+      { path: "flux/arr.yaml", text: release(["apps/arr/values.yaml"], values) },
+      file,
+    ];
+    expect(locateArr(files(["ingress: { main: { enabled: true } }"]))).toMatchObject({
+      ok: true,
+      location: { file: "apps/arr/values.yaml", path: "controllers.main.containers.app.resources" },
+    });
+    // spec.values that names the container but sets no resources of it leaves them to the file.
+    const over = [
+      "controllers:",
+      "  main:",
+      "    containers:",
+      "      app:",
+      "        env: { TZ: UTC }",
+    ];
+    expect(locateArr(files(over))).toMatchObject({ ok: true });
+  });
+
+  it("edits an Application's value file that sets the resources when valuesObject sets none", () => {
+    const text = [
+      "apiVersion: argoproj.io/v1alpha1",
+      "kind: Application",
+      "metadata: { name: arr }",
+      "spec:",
+      "  destination: { namespace: media }",
+      "  sources:",
+      "    - repoURL: https://bjw-s-labs.github.io/helm-charts",
+      "      chart: app-template",
+      "      helm:",
+      "        valueFiles: [$values/apps/arr/values.yaml]",
+      "        valuesObject:",
+      "          controllers: { main: { containers: { app: { env: { TZ: UTC } } } } }",
+      "    - repoURL: https://github.com/example/infra",
+      "      ref: values",
+      "",
+    ].join("\n");
+    const files = [
+      { path: "argocd/arr.yaml", text },
+      valuesFile(
+        "apps/arr/values.yaml",
+        "        resources: { requests: { cpu: 100m }, limits: { memory: 1Gi } }\n",
+      ),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: true,
+      location: { file: "apps/arr/values.yaml", path: "controllers.main.containers.app.resources" },
+    });
+  });
+
   it("matches spec.values on the values files merged under it", () => {
     // spec.values names the controller only through the values file it is merged over.
     const files = [
