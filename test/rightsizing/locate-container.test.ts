@@ -786,6 +786,24 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
       ok: true,
       location: { file: "apps/arr/values.yaml", path: "controllers.main.containers.app.resources" },
     });
+    // A later value file sets a limit over it.
+    const later = [
+      {
+        path: "argocd/arr.yaml",
+        text: text.replace(
+          "[$values/apps/arr/values.yaml]",
+          "[$values/apps/arr/values.yaml, $values/config/prod.yaml]",
+        ),
+      },
+      files[1] as RepoFile,
+      valuesFile("config/prod.yaml", "        resources: { limits: { cpu: '1' } }\n"),
+    ];
+    expect(locateArr(later)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "apps/arr/values.yaml: config/prod.yaml also sets limits.cpu of these resources, which apps/arr/values.yaml does not: an edit of one would be decided without the other; set them in one place",
+    });
   });
 
   it("matches spec.values on the values files merged under it", () => {
