@@ -1,10 +1,16 @@
 import { type Document, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { InputError, type SourceLocation } from "../errors.ts";
+import { configIssueMessage } from "../policy/config-issue-message.ts";
 import { compileGuardRules, type GuardRules } from "./guard.ts";
 
 const GuardPoolConfig = z.strictObject({
-  vmAddress: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  vmAddress: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+    error: (issue) =>
+      issue.input === undefined
+        ? `missing required key "vmAddress": write the Terraform address pattern of the pool's VMs, e.g. vmAddress: "proxmox_virtual_environment_vm.worker[*]"`
+        : "expected an address pattern or a list of them",
+  }),
   companions: z.array(z.string().min(1)).default([]),
   nameTemplate: z.string().min(1).optional(),
   nodeTemplate: z.string().min(1).optional(),
@@ -58,10 +64,13 @@ export function loadGuardConfig(text: string, file: string): LoadedGuardConfig {
       column: col,
     });
   }
-  const parsed = GuardConfig.safeParse(document.toJS());
+  const parsed = GuardConfig.safeParse(document.toJS(), { error: configIssueMessage });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = issue.path.map(String).join(".") || "(top level)";
+    // A missing key is named in the message, at the mapping that lacks it.
+    const missing = issue.message.startsWith("missing required key");
+    const where =
+      (missing ? issue.path.slice(0, -1) : issue.path).map(String).join(".") || "(top level)";
     throw new InputError(
       `${where}: ${issue.message}`,
       locate(document, lineCounter, issue.path, file),

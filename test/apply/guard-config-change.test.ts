@@ -72,7 +72,7 @@ drift: refuse
       "the file is new in this change",
     ]);
     expect(guardConfigDifferences(base("pools:\n  workers: {vmAddress: 3}\n"), head)).toEqual([
-      "the version before this change does not load (base.yml:2:24: pools.workers.vmAddress: Invalid input)",
+      "the version before this change does not load (base.yml:2:24: pools.workers.vmAddress: expected an address pattern or a list of them)",
     ]);
   });
 });

@@ -84,6 +84,21 @@ describe("guard config", () => {
     expect(configError("pools: {}\n").message).toContain("name at least one pool");
   });
 
+  it("says which key a pool misses and what to write there, at the pool's line", () => {
+    const missing = configError(
+      "drift: warn\npools:\n  workers:\n    countVariable: worker_count\n",
+    );
+    expect(missing.message).toBe(
+      'pools.workers: missing required key "vmAddress": write the Terraform address pattern of the pool\'s VMs, e.g. vmAddress: "proxmox_virtual_environment_vm.worker[*]"',
+    );
+    expect(missing.location).toMatchObject({ file: "guard.yml", line: 4 });
+
+    const wrongType = configError("pools:\n  workers: {vmAddress: 3}\n");
+    expect(wrongType.message).toBe(
+      "pools.workers.vmAddress: expected an address pattern or a list of them",
+    );
+  });
+
   it("checks patterns and templates when loading", () => {
     const noWildcard = configError(
       valid.replace('worker[*]"\n    companions', 'worker"\n    companions'),

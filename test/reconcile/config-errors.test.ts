@@ -384,7 +384,8 @@ describe("a pull request that changes the configuration", () => {
         expect.objectContaining({
           path: GUARD_CONFIG,
           start_line: 3,
-          message: "pools.workers.vmAddress: Invalid input",
+          message:
+            'pools.workers: missing required key "vmAddress": write the Terraform address pattern of the pool\'s VMs, e.g. vmAddress: "proxmox_virtual_environment_vm.worker[*]"',
         }),
       ],
     });
