@@ -67,6 +67,7 @@ export function discoverCandidates(index: RepoIndex, query: ContainerQuery): Loc
   const found: LocationCandidate[] = [];
   // A values file a kustomize helmCharts entry names is read as that, not guessed at by name.
   const chartValues = helmChartValuesFiles(index);
+  const parameters = applicationParameters(index);
   for (const document of index.documents) {
     const candidates = [
       ...manifestCandidates(index, document, query),
@@ -79,7 +80,10 @@ export function discoverCandidates(index: RepoIndex, query: ContainerQuery): Loc
     const patched = opaquePatchOver(index, document);
     found.push(
       ...candidates.map((candidate) => {
-        const over = patched ?? releasePatchOver(index, document, candidate);
+        const over =
+          patched ??
+          releasePatchOver(index, document, candidate) ??
+          parameterOverFile(parameters, candidate);
         return over && !candidate.blocked ? { ...candidate, blocked: over } : candidate;
       }),
     );
@@ -534,7 +538,12 @@ function applicationCandidates(
           return over && !candidate.blocked
             ? {
                 ...candidate,
-                blocked: `${what} sets the Helm parameter ${over} (${formatPath([...prefix, key("helm"), key("parameters")])}), which Argo CD applies over helm.valuesObject; an edit of the values would be overridden or decided without it`,
+                blocked: parameterNote(
+                  what,
+                  over,
+                  formatPath([...prefix, key("helm"), key("parameters")]),
+                  "helm.valuesObject",
+                ),
               }
             : candidate;
         }),
@@ -676,6 +685,60 @@ function valuesFilesOf(
     else files.unresolved.push(entry);
   }
   return files;
+}
+
+/** Why an edit under an Argo CD `helm.parameters` entry OVER (in FIELD of WHAT) is held. */
+function parameterNote(what: string, over: string, field: string, under: string): string {
+  return `${what} sets the Helm parameter ${over} (${field}), which Argo CD applies over ${under}; an edit of the values would be overridden or decided without it`;
+}
+
+/** An Argo CD Application source's `helm.parameters`, over a value file its `helm.valueFiles` reach. */
+interface FileParameters {
+  file: string;
+  document: number;
+  helm: Record<string, unknown>;
+  what: string;
+  field: string;
+}
+
+/** For every value file of the repo an Application source reads, that source's parameters. */
+function applicationParameters(index: RepoIndex): FileParameters[] {
+  return index.documents.flatMap((document) => {
+    if (document.kind !== "Application" || !document.apiVersion?.startsWith("argoproj.io"))
+      return [];
+    const spec = isPlainObject(document.data.spec) ? document.data.spec : {};
+    const sources: [PathSegment[], unknown][] = Array.isArray(spec.sources)
+      ? spec.sources.map((source, i) => [[key("spec"), key("sources"), key(i)], source])
+      : [[[key("spec"), key("source")], spec.source]];
+    return sources.flatMap(([prefix, source]) => {
+      if (!isPlainObject(source) || !isPlainObject(source.helm)) return [];
+      const helm = source.helm;
+      if (!Array.isArray(helm.parameters) || helm.parameters.length === 0) return [];
+      return valueFiles(index, spec, source, helm).layers.map((layer) => ({
+        file: layer.document.file,
+        document: layer.document.index,
+        helm,
+        what: `Application ${document.name ?? "(unnamed)"} (${document.file})`,
+        field: formatPath([...prefix, key("helm"), key("parameters")]),
+      }));
+    });
+  });
+}
+
+/**
+ * Why a candidate in a value file an Argo CD Application reads is held: a `helm.parameters`
+ * entry of that Application at, inside or above it, which Argo CD applies over the file.
+ */
+function parameterOverFile(
+  parameters: readonly FileParameters[],
+  candidate: LocationCandidate,
+): string | undefined {
+  for (const reading of parameters) {
+    if (reading.file !== candidate.file || reading.document !== candidate.document) continue;
+    const over = parameterOver(reading.helm, candidate.path ? parsePath(candidate.path) : []);
+    if (over) return parameterNote(reading.what, over, reading.field, "helm.valueFiles");
+  }
+  return undefined;
 }
 
 /**

@@ -806,6 +806,48 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
     });
   });
 
+  it("holds an Application's value file under a Helm parameter of the same resources", () => {
+    // Argo CD applies helm.parameters (Helm's --set) over every value file and valuesObject.
+    const text = (parameter: string) =>
+      [
+        "apiVersion: argoproj.io/v1alpha1",
+        "kind: Application",
+        "metadata: { name: arr }",
+        "spec:",
+        "  destination: { namespace: media }",
+        "  sources:",
+        "    - repoURL: https://bjw-s-labs.github.io/helm-charts",
+        "      chart: app-template",
+        "      helm:",
+        `        parameters: [{ name: ${parameter}, value: 512Mi }]`,
+        "        valueFiles: [$values/apps/arr/values.yaml]",
+        "    - repoURL: https://github.com/example/infra",
+        "      ref: values",
+        "",
+      ].join("\n");
+    const files = (parameter: string) => [
+      { path: "argocd/arr.yaml", text: text(parameter) },
+      valuesFile(
+        "apps/arr/values.yaml",
+        "        resources: { requests: { cpu: 100m }, limits: { memory: 1Gi } }\n",
+      ),
+    ];
+    for (const name of [
+      "controllers.main.containers.app.resources.limits.memory",
+      "controllers.main.containers.app",
+    ])
+      expect(locateArr(files(name))).toMatchObject({
+        ok: false,
+        problem: "not-editable",
+        message: `apps/arr/values.yaml: Application arr (argocd/arr.yaml) sets the Helm parameter ${name} (spec.sources[0].helm.parameters), which Argo CD applies over helm.valueFiles; an edit of the values would be overridden or decided without it`,
+      });
+    // A parameter elsewhere in the values changes nothing here.
+    expect(locateArr(files("controllers.main.containers.app.env.TZ"))).toMatchObject({
+      ok: true,
+      location: { file: "apps/arr/values.yaml", path: "controllers.main.containers.app.resources" },
+    });
+  });
+
   it("matches spec.values on the values files merged under it", () => {
     // spec.values names the controller only through the values file it is merged over.
     const files = [
