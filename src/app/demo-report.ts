@@ -235,7 +235,9 @@ function problems(run: DemoRun, options: DemoReportOptions): string {
   const warnings = run.result.notes.filter((note) => note.level === "warning");
   const lines = [
     ...run.result.errors,
-    ...warnings.map((note) => `${note.subject ?? ""}: ${note.message}`),
+    ...warnings.map((note) =>
+      note.subject === undefined ? note.message : `${note.subject}: ${note.message}`,
+    ),
   ];
   if (lines.length === 0) return "";
   return `${options.style.bold("Notes")}\n${lines.map((line) => wrap(`  - ${line}`, options.width, "    ")).join("\n")}\n`;

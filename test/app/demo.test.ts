@@ -1,4 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
+import { runDemo } from "../../src/app/demo.ts";
+import { formatDemo } from "../../src/app/demo-report.ts";
+import { terminalStyle } from "../../src/app/terminal-style.ts";
 import { demoCommand } from "../../src/cli/demo-command.ts";
 import type { CliIo } from "../../src/cli/io.ts";
 import { serveCommand, startCommand } from "../../src/cli/serve-command.ts";
@@ -102,6 +105,23 @@ describe("pr-autoscaler demo (what npm start shows without a GitHub App)", () =>
     expect(text).toContain("    | workers | 3 (3 Ready) | 3 → **4** |");
     expect(text).toContain("    ### Auto-merge");
     expect(text).toContain("    ## Pools");
+  });
+
+  it("gives a warning without a subject as its message alone", async () => {
+    const run = await runDemo();
+    run.result.notes.push(
+      { level: "warning", subject: "pool/workers", message: "the pool's nodes disagree" },
+      { level: "warning", message: "the cluster was read without its PodDisruptionBudgets" },
+    );
+    const text = formatDemo(run, {
+      style: terminalStyle(false, {}),
+      width: 100,
+      bodies: false,
+      dashboard: false,
+      cwd: ROOT,
+    });
+    expect(text).toContain("  - pool/workers: the pool's nodes disagree\n");
+    expect(text).toContain("  - the cluster was read without its PodDisruptionBudgets\n");
   });
 
   it("says where the recorded cluster is missing", async () => {
