@@ -61,12 +61,15 @@ export interface RateLimitGuard {
   quietUntil(installation: number | undefined): number | undefined;
 }
 
-/** A request that was not sent because GitHub asked for quiet until `until`. */
+/**
+ * A request that was not sent because GitHub asked for quiet until `until`. The text's time is
+ * rounded up to the whole second, so it never says the hold ends before it does.
+ */
 export class GitHubQuietError extends Error {
   readonly until: Date;
   constructor(quiet: Quiet) {
     super(
-      `not sent: GitHub's ${quiet.kind} rate limit (${quiet.source}) holds this installation's requests until ${utcTimeOf(quiet.until)}`,
+      `not sent: GitHub's ${quiet.kind} rate limit (${quiet.source}) holds this installation's requests until ${utcTimeOf(Math.ceil(quiet.until / 1000) * 1000)}`,
     );
     this.name = "GitHubQuietError";
     this.until = new Date(quiet.until);

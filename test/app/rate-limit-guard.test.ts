@@ -264,6 +264,21 @@ describe("an exhausted quota", () => {
   });
 });
 
+describe("the text of a request held unsent", () => {
+  it("never gives an end before the hold's: a fraction of a second rounds up", () => {
+    const quiet = { kind: "secondary", source: "retry-after: 60", mode: "refuse" } as const;
+    expect(new GitHubQuietError({ ...quiet, until: NOW + 60_000 + 1 }).message).toBe(
+      "not sent: GitHub's secondary rate limit (retry-after: 60) holds this installation's requests until 2025-03-01 12:01:01 UTC",
+    );
+    expect(new GitHubQuietError({ ...quiet, until: NOW + 60_999 }).message).toMatch(
+      / until 2025-03-01 12:01:01 UTC$/,
+    );
+    expect(new GitHubQuietError({ ...quiet, until: NOW + 60_000 }).message).toMatch(
+      / until 2025-03-01 12:01 UTC$/,
+    );
+  });
+});
+
 describe("other failures", () => {
   it("passes a 403 that is no rate limit on at once, holding nothing", async () => {
     const github = mockGitHub();
