@@ -67,8 +67,8 @@ interface CappedPool {
 /**
  * Schedules whose min the host cap lowers: valid, as the cap is the host's and may grow, but the
  * window then brings fewer nodes than it names, which the plan's bounds show only once it is open.
- * The validated configuration's notes hold them, which `validate` and the passing
- * `pr-autoscaler/config` check give; `plan` gives them too, and the app's dashboard with the
+ * The validated configuration's notes hold them, which `validate` and the
+ * `pr-autoscaler/config` check give, passing or failing; `plan` gives them too, and the app's dashboard with the
  * plan's.
  */
 export function scheduleCapNotes(pools: readonly CappedPool[]): string[] {

@@ -64,6 +64,8 @@ export function configCheckReport(headSha: string, configuration: RepoConfigurat
       formatConfigIssues(configuration.issues),
       "```",
       "",
+      // The notes too, as validate prints them on a failure and the passing check gives them.
+      ...configuration.notes.flatMap((note) => [note, ""]),
       `Run \`npx pr-autoscaler validate\` in a checkout to see the same list.`,
     ].join("\n"),
     annotations: annotationsOf(configuration),

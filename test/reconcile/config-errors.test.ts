@@ -256,6 +256,43 @@ describe("a pull request that changes the configuration", () => {
     ]);
   });
 
+  it("gives on its failing check the configuration's notes too, as validate does", async () => {
+    // The schedule's note is about a valid pool; the other pool's missing file fails the check,
+    // which still says what the window brings, as validate prints it with the problem.
+    const world = scenario();
+    const target = world.replica();
+    world.github.branch("friday-evening");
+    const config = `${WORKERS_POOL}    host: { memory: 64Gi, reserved: { memory: 8Gi }, node: { memory: 16Gi } }
+    schedules:
+      - { name: friday-evening, cron: '0 18 * * 5', duration: 6h, min: 5 }
+  - name: gpu
+    target:
+      file: terraform/gpu.tfvars
+      path: gpu_count
+    max: 2
+`;
+    const head = world.github.push({ [CONFIG_PATH]: config }, { branch: "friday-evening" });
+    const pull = world.github.openPull("friday-evening", "Five workers on Friday evenings");
+    const result = await checkPullRequestConfig({
+      forge: target.forge,
+      owner: OWNER,
+      repo: REPO,
+      number: pull.number,
+      headSha: head,
+      files: [CONFIG_PATH],
+    });
+    expect(result).toBe("created");
+    const check = world.github.checkRuns.at(-1);
+    expect(check).toMatchObject({ headSha: head, conclusion: "failure" });
+    const paragraphs = check?.summary.split("\n\n") ?? [];
+    expect(paragraphs).toContain(
+      "pool workers: schedule friday-evening asks for a min of 5, above the host cap of 3: while it is open, the pool's min is 3",
+    );
+    expect(paragraphs.at(-1)).toBe(
+      "Run `npx pr-autoscaler validate` in a checkout to see the same list.",
+    );
+  });
+
   it("fails on a pool whose target file or PATH its head lacks, as validate does, one read per file", async () => {
     // The configuration alone is valid; the count of the pool it names cannot be read at the
     // head, so the app would hold the pool once this merges.
