@@ -12,6 +12,14 @@ export type CommandPlace =
   | { kind: "pull-request"; pr: BotPullRequest }
   | { kind: "closed-pull-request"; pr: ClosedBotPullRequest };
 
+/** The pools people's open pull requests hold (`poolsHeldByPeople`). */
+export interface PoolsHeldByPeople {
+  /** Pool → why it is held ("#12 by alice changes worker_count 3 → 5; …"). */
+  held: ReadonlyMap<string, string>;
+  /** Pool → the count the holding pull request sets. */
+  counts: ReadonlyMap<string, number>;
+}
+
 export interface CommandContext {
   config: RepoConfig;
   place: CommandPlace;
@@ -23,7 +31,7 @@ export interface CommandContext {
    * Pools a person's open pull request holds, with why (`poolsHeldByPeople`): a count asked for
    * waits for it like any other, and the reply says so (absent: none known).
    */
-  heldByPeople?: ReadonlyMap<string, string>;
+  heldByPeople?: PoolsHeldByPeople;
 }
 
 /** What a command does besides changing the state. */
@@ -214,13 +222,17 @@ function scale(
   const paused = isPaused(state, command.pool)
     ? `${command.pool} is paused: the ${command.count} nodes asked for are proposed after \`${resume}\`.`
     : undefined;
-  const people = context.heldByPeople?.get(command.pool);
+  const people = context.heldByPeople?.held.get(command.pool);
   // A person's pull request is a change already under review: a second one from the bot would
   // only compete with it, so the count asked for waits, and the reply names what it waits for.
+  // When it sets that very count, merging it is what brings the nodes.
+  const theirs = context.heldByPeople?.counts.get(command.pool);
   const held =
     people === undefined
       ? undefined
-      : `${command.pool} is held by a person's pull request (${people}): the ${command.count} nodes asked for are proposed once it is merged or closed.`;
+      : theirs === command.count
+        ? `${command.pool} is held by a person's pull request (${people}), which already sets the ${command.count} nodes asked for: they come once it is merged, and are proposed if it is closed unmerged.`
+        : `${command.pool} is held by a person's pull request (${people}): the ${command.count} nodes asked for are proposed once it is merged or closed.`;
   const waits = [paused, held].filter((text) => text !== undefined).join("\n\n") || undefined;
   const standing = state.rejected[command.pool];
   if (!standing) return waits ? { ...done(next), reply: waits } : done(next);

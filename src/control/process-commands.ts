@@ -1,6 +1,11 @@
 import type { BotPullRequest, Forge, RepoState } from "../forge/forge.ts";
 import type { RepoConfig } from "../policy/repo-config.ts";
-import { applyCommand, type CommandEffect, type CommandPlace } from "./apply-command.ts";
+import {
+  applyCommand,
+  type CommandEffect,
+  type CommandPlace,
+  type PoolsHeldByPeople,
+} from "./apply-command.ts";
 import { inlineCode, parseCommands, USAGE } from "./command.ts";
 import type { CommandGitHub, CommentRecord } from "./command-github.ts";
 import { type ControlState, emptyControlState } from "./control-state.ts";
@@ -23,10 +28,10 @@ export interface ProcessCommandsInput {
    */
   beforeTaking?: () => Promise<void>;
   /**
-   * The pools people's open pull requests hold, with why; asked once, and only when a comment
-   * asks for a count (absent: none).
+   * The pools people's open pull requests hold, with why and the count each sets; asked once,
+   * and only when a comment asks for a count (absent: none).
    */
-  heldByPeople?: () => Promise<ReadonlyMap<string, string>>;
+  heldByPeople?: () => Promise<PoolsHeldByPeople>;
 }
 
 /** How one command comment was answered. */
@@ -100,11 +105,12 @@ export async function processCommands(input: ProcessCommandsInput): Promise<Proc
  * of it, and the plan still holds the pool.
  */
 function once(
-  read: (() => Promise<ReadonlyMap<string, string>>) | undefined,
-): () => Promise<ReadonlyMap<string, string>> {
-  let held: Promise<ReadonlyMap<string, string>> | undefined;
+  read: (() => Promise<PoolsHeldByPeople>) | undefined,
+): () => Promise<PoolsHeldByPeople> {
+  let held: Promise<PoolsHeldByPeople> | undefined;
+  const none = (): PoolsHeldByPeople => ({ held: new Map(), counts: new Map() });
   return () => {
-    held ??= (read?.() ?? Promise.resolve(new Map())).catch(() => new Map<string, string>());
+    held ??= (read?.() ?? Promise.resolve(none())).catch(none);
     return held;
   };
 }

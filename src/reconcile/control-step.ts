@@ -89,7 +89,7 @@ export async function controlStep(
     dashboardNumber: memory.dashboard?.number,
     forge: target.forge,
     beforeTaking: () => freshness.beforeWrite(),
-    heldByPeople: async () => (await poolsHeldByPeople(target.forge, state, config)).held,
+    heldByPeople: () => poolsHeldByPeople(target.forge, state, config),
   });
   memory.commandsPolledAt = now.getTime();
   memory.control = { state: processed.state };

@@ -7,6 +7,8 @@ import { countAt } from "../repo/pool-facts.ts";
 export interface PeopleHolds {
   /** Pool → why the bot proposes nothing new for it ("#12 by alice changes worker_count 3 → 5; …"). */
   held: Map<string, string>;
+  /** Pool → the count the holding pull request sets at its head. */
+  counts: Map<string, number>;
   /** People's pull requests whose count could not be read at their head: they hold nothing. */
   notes: PlanNote[];
 }
@@ -27,7 +29,7 @@ export async function poolsHeldByPeople(
   state: RepoState,
   config: RepoConfig,
 ): Promise<PeopleHolds> {
-  const result: PeopleHolds = { held: new Map(), notes: [] };
+  const result: PeopleHolds = { held: new Map(), counts: new Map(), notes: [] };
   const people = state.peoplePullRequests ?? [];
   if (people.length === 0) return result;
   for (const pool of config.pools) {
@@ -54,6 +56,7 @@ export async function poolsHeldByPeople(
           ? `sets ${pool.target.path} to ${head}`
           : `changes ${pool.target.path} ${base} → ${head}`;
       result.held.set(pool.name, heldBy(pr, change));
+      result.counts.set(pool.name, head);
       break;
     }
   }

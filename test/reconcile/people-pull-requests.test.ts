@@ -149,6 +149,26 @@ describe("a person's open pull request that changes a pool's count", () => {
     expect(world.github.openPulls()[0]?.title).toBe("Scale workers from 3 to 6 nodes");
   });
 
+  it("says so when the count asked for is the one the person's pull request already sets", async () => {
+    const world = withPersonsBranch(5);
+    world.github.permissions.set("bob", "write");
+    const theirs = world.github.openPull("workers", "Five workers for the import");
+    await world.run();
+    const dashboard = world.github.botIssue("dashboard")?.number ?? 0;
+    world.github.comment(dashboard, "/autoscaler scale workers=5", "bob");
+    world.github.advance(MINUTE);
+    const asked = await world.run(undefined, ["comment"]);
+    const HELD = `#${theirs.number} by alice changes worker_count 3 → 5; nothing new while it is open`;
+    expect(asked.pullRequests).toEqual([
+      expect.objectContaining({ key: "nodes-workers", action: "deferred", note: HELD }),
+    ]);
+    expect(world.github.openPulls().map((pull) => pull.number)).toEqual([theirs.number]);
+    const replies = world.github.commentsOn(dashboard).filter((c) => c.login === BOT_LOGIN);
+    expect(replies.map((c) => c.body.split("\n\n")[0])).toEqual([
+      `@bob workers is held by a person's pull request (${HELD}), which already sets the 5 nodes asked for: they come once it is merged, and are proposed if it is closed unmerged.`,
+    ]);
+  });
+
   it("does not hold when it changes the file but not the count", async () => {
     const world = withPersonsBranch(3, "# a comment\n");
     world.github.openPull("workers", "Comment the workers");
