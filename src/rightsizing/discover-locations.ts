@@ -462,23 +462,37 @@ function describeValuesFrom(entry: unknown): string {
   return `${kind} ${name}`;
 }
 
+/**
+ * An Argo CD Application's spec and the sources Argo CD reads, each with its place: with
+ * `spec.sources`, Argo CD ignores `spec.source`, so an edit there would change nothing.
+ * Undefined for any other document.
+ */
+function applicationOf(
+  document: IndexedDocument,
+): { spec: Record<string, unknown>; sources: [PathSegment[], unknown][] } | undefined {
+  if (document.kind !== "Application" || !document.apiVersion?.startsWith("argoproj.io"))
+    return undefined;
+  const spec = isPlainObject(document.data.spec) ? document.data.spec : {};
+  const sources: [PathSegment[], unknown][] = Array.isArray(spec.sources)
+    ? spec.sources.map((source, i) => [[key("spec"), key("sources"), key(i)], source])
+    : [[[key("spec"), key("source")], spec.source]];
+  return { spec, sources };
+}
+
 /** An Argo CD Application with `helm.valuesObject` in `spec.sources[i]`, else in `spec.source`. */
 function applicationCandidates(
   index: RepoIndex,
   document: IndexedDocument,
   query: ContainerQuery,
 ): LocationCandidate[] {
-  if (document.kind !== "Application" || !document.apiVersion?.startsWith("argoproj.io")) return [];
-  const spec = isPlainObject(document.data.spec) ? document.data.spec : {};
+  const application = applicationOf(document);
+  if (!application) return [];
+  const { spec, sources } = application;
   const destination = isPlainObject(spec.destination) ? spec.destination : {};
   const namespace: NamespaceSource | undefined =
     typeof destination.namespace === "string"
       ? { namespace: destination.namespace, from: "metadata" }
       : undefined;
-  // With `spec.sources`, Argo CD ignores `spec.source`: an edit there would change nothing.
-  const sources: [PathSegment[], unknown][] = Array.isArray(spec.sources)
-    ? spec.sources.map((source, i) => [[key("spec"), key("sources"), key(i)], source])
-    : [[[key("spec"), key("source")], spec.source]];
   return sources.flatMap(([prefix, source]) => {
     if (!isPlainObject(source) || !isPlainObject(source.helm)) return [];
     const helm = source.helm;
@@ -704,12 +718,9 @@ interface FileParameters {
 /** For every value file of the repo an Application source reads, that source's parameters. */
 function applicationParameters(index: RepoIndex): FileParameters[] {
   return index.documents.flatMap((document) => {
-    if (document.kind !== "Application" || !document.apiVersion?.startsWith("argoproj.io"))
-      return [];
-    const spec = isPlainObject(document.data.spec) ? document.data.spec : {};
-    const sources: [PathSegment[], unknown][] = Array.isArray(spec.sources)
-      ? spec.sources.map((source, i) => [[key("spec"), key("sources"), key(i)], source])
-      : [[[key("spec"), key("source")], spec.source]];
+    const application = applicationOf(document);
+    if (!application) return [];
+    const { spec, sources } = application;
     return sources.flatMap(([prefix, source]) => {
       if (!isPlainObject(source) || !isPlainObject(source.helm)) return [];
       const helm = source.helm;
