@@ -96,6 +96,35 @@ const resourceProposals = (output: PlanJson) =>
 const notesOf = (output: PlanJson, subject: string) =>
   output.notes.filter((note) => note.subject === subject).map((n) => `${n.level}: ${n.message}`);
 
+/** app-template values giving sonarr's container a memory limit and no request. */
+const limitedValues = `controllers:
+  main:
+    containers:
+      app:
+        image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
+        resources:
+          limits:
+            memory: 512Mi
+`;
+
+/**
+ * Plans `repo` against sonarr's VPA and its pods, which request 100m/256Mi under a 512Mi memory
+ * limit one values layer sets: the plan must propose nothing; gives sonarr's notes.
+ */
+async function heldSonarrNotes(repo: Record<string, string>): Promise<string[]> {
+  const served = await serveForTest([
+    ...cluster(),
+    vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
+    runningPod("media", "sonarr", {
+      requests: { cpu: "100m", memory: "256Mi" },
+      limits: { memory: "512Mi" },
+    }),
+  ]);
+  const output = await served.plan(files("{}", repo));
+  expect(resourceProposals(output)).toEqual([]);
+  return notesOf(output, "deployment/media/sonarr");
+}
+
 /** The part of `plan`'s text from the proposal's first line to the end of its diff. */
 function proposalText(stdout: string, key: string): string {
   const start = stdout.indexOf(`${key}: `);
@@ -523,28 +552,12 @@ spec:
       targetRevision: main
       ref: values
 `;
-    const values = `controllers:
-  main:
-    containers:
-      app:
-        image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
-        resources:
-          limits:
-            memory: 512Mi
-`;
-    const served = await serveForTest([
-      ...cluster(),
-      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
-      runningPod("media", "sonarr", {
-        requests: { cpu: "100m", memory: "256Mi" },
-        limits: { memory: "512Mi" },
+    expect(
+      await heldSonarrNotes({
+        "argocd/sonarr.yaml": application,
+        "apps/sonarr/values.yaml": limitedValues,
       }),
-    ]);
-    const output = await served.plan(
-      files("{}", { "argocd/sonarr.yaml": application, "apps/sonarr/values.yaml": values }),
-    );
-    expect(resourceProposals(output)).toEqual([]);
-    expect(notesOf(output, "deployment/media/sonarr")).toEqual([
+    ).toEqual([
       "warning: container app: argocd/sonarr.yaml: apps/sonarr/values.yaml also sets limits.memory of these resources, which spec.sources[0].helm.valuesObject does not: an edit of one would be decided without the other; set them in one place; set rightsizing.targets for media/sonarr to choose",
     ]);
   });
@@ -578,28 +591,12 @@ spec:
                 cpu: 100m
                 memory: 256Mi
 `;
-    const values = `controllers:
-  main:
-    containers:
-      app:
-        image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
-        resources:
-          limits:
-            memory: 512Mi
-`;
-    const served = await serveForTest([
-      ...cluster(),
-      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
-      runningPod("media", "sonarr", {
-        requests: { cpu: "100m", memory: "256Mi" },
-        limits: { memory: "512Mi" },
+    expect(
+      await heldSonarrNotes({
+        "apps/sonarr/helmrelease.yaml": release,
+        "apps/sonarr/values.yaml": limitedValues,
       }),
-    ]);
-    const output = await served.plan(
-      files("{}", { "apps/sonarr/helmrelease.yaml": release, "apps/sonarr/values.yaml": values }),
-    );
-    expect(resourceProposals(output)).toEqual([]);
-    expect(notesOf(output, "deployment/media/sonarr")).toEqual([
+    ).toEqual([
       "warning: container app: apps/sonarr/helmrelease.yaml: apps/sonarr/values.yaml also sets limits.memory of these resources, which spec.values does not: an edit of one would be decided without the other; set them in one place; set rightsizing.targets for media/sonarr to choose",
     ]);
   });
@@ -643,23 +640,13 @@ spec:
           limits:
             memory: 512Mi
 `;
-    const served = await serveForTest([
-      ...cluster(),
-      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
-      runningPod("media", "sonarr", {
-        requests: { cpu: "100m", memory: "256Mi" },
-        limits: { memory: "512Mi" },
-      }),
-    ]);
-    const output = await served.plan(
-      files("{}", {
+    expect(
+      await heldSonarrNotes({
         "apps/sonarr/helmrelease.yaml": release,
         "apps/sonarr/values.yaml": values,
         "config/prod.yaml": prod,
       }),
-    );
-    expect(resourceProposals(output)).toEqual([]);
-    expect(notesOf(output, "deployment/media/sonarr")).toEqual([
+    ).toEqual([
       "warning: container app: apps/sonarr/values.yaml: config/prod.yaml also sets limits.memory of these resources, which apps/sonarr/values.yaml does not: an edit of one would be decided without the other; set them in one place; set rightsizing.targets for media/sonarr to choose",
     ]);
   });
