@@ -120,13 +120,18 @@ describe("a person's open pull request that changes a pool's count", () => {
     ]);
   });
 
-  it("holds a count asked for with /autoscaler scale, and the reply says which pull request it waits for", async () => {
+  /**
+   * A person's pull request setting workers to 5 is open when bob asks for `count` on the
+   * dashboard: the pool is deferred with the hold's note and only their pull request is open.
+   * Gives the bot's replies (first paragraphs) with the hold's note.
+   */
+  async function askWhileHeld(count: number) {
     const world = withPersonsBranch(5);
     world.github.permissions.set("bob", "write");
     const theirs = world.github.openPull("workers", "Five workers for the import");
     await world.run();
     const dashboard = world.github.botIssue("dashboard")?.number ?? 0;
-    world.github.comment(dashboard, "/autoscaler scale workers=6", "bob");
+    world.github.comment(dashboard, `/autoscaler scale workers=${count}`, "bob");
     world.github.advance(MINUTE);
     const asked = await world.run(undefined, ["comment"]);
     const HELD = `#${theirs.number} by alice changes worker_count 3 → 5; nothing new while it is open`;
@@ -134,8 +139,16 @@ describe("a person's open pull request that changes a pool's count", () => {
       expect.objectContaining({ key: "nodes-workers", action: "deferred", note: HELD }),
     ]);
     expect(world.github.openPulls().map((pull) => pull.number)).toEqual([theirs.number]);
-    const replies = world.github.commentsOn(dashboard).filter((c) => c.login === BOT_LOGIN);
-    expect(replies.map((c) => c.body.split("\n\n")[0])).toEqual([
+    const replies = world.github
+      .commentsOn(dashboard)
+      .filter((c) => c.login === BOT_LOGIN)
+      .map((c) => c.body.split("\n\n")[0]);
+    return { world, theirs, HELD, replies };
+  }
+
+  it("holds a count asked for with /autoscaler scale, and the reply says which pull request it waits for", async () => {
+    const { world, theirs, HELD, replies } = await askWhileHeld(6);
+    expect(replies).toEqual([
       `@bob workers is held by a person's pull request (${HELD}): the 6 nodes asked for are proposed once it is merged or closed.`,
     ]);
 
@@ -150,21 +163,8 @@ describe("a person's open pull request that changes a pool's count", () => {
   });
 
   it("says so when the count asked for is the one the person's pull request already sets", async () => {
-    const world = withPersonsBranch(5);
-    world.github.permissions.set("bob", "write");
-    const theirs = world.github.openPull("workers", "Five workers for the import");
-    await world.run();
-    const dashboard = world.github.botIssue("dashboard")?.number ?? 0;
-    world.github.comment(dashboard, "/autoscaler scale workers=5", "bob");
-    world.github.advance(MINUTE);
-    const asked = await world.run(undefined, ["comment"]);
-    const HELD = `#${theirs.number} by alice changes worker_count 3 → 5; nothing new while it is open`;
-    expect(asked.pullRequests).toEqual([
-      expect.objectContaining({ key: "nodes-workers", action: "deferred", note: HELD }),
-    ]);
-    expect(world.github.openPulls().map((pull) => pull.number)).toEqual([theirs.number]);
-    const replies = world.github.commentsOn(dashboard).filter((c) => c.login === BOT_LOGIN);
-    expect(replies.map((c) => c.body.split("\n\n")[0])).toEqual([
+    const { HELD, replies } = await askWhileHeld(5);
+    expect(replies).toEqual([
       `@bob workers is held by a person's pull request (${HELD}), which already sets the 5 nodes asked for: they come once it is merged, and are proposed if it is closed unmerged.`,
     ]);
   });
