@@ -529,9 +529,9 @@ function unplacedPod(
   const outside = judged.flatMap(({ bin }) => (bin.outside ? [bin.name] : []));
   // "More than any node has free" reads as the cluster now: say so when the room it lacks was
   // there, on a node its own rules let it onto, before the others that move took it.
-  const afterOthers = judged.some(
-    ({ bin, before }) =>
-      fitsIn(entry.demand, before) && placementConflict(pod, bin.traits) === undefined,
+  const afterOthers = roomTakenBefore(
+    entry,
+    judged.map(({ bin, before }) => [bin, before] as const),
   );
   return {
     pod,
@@ -540,6 +540,21 @@ function unplacedPod(
     ...(afterOthers ? { afterOthers } : {}),
     ...(outside.length > 0 ? { outside } : {}),
   };
+}
+
+/**
+ * Whether the room a pod lacks now was there before others took it: on one of `nodes` (each
+ * with its room before) that its own rules let it onto, it fitted then and does not now.
+ */
+function roomTakenBefore(entry: Sized, nodes: Iterable<readonly [Bin, Room]>): boolean {
+  for (const [bin, before] of nodes)
+    if (
+      !fitsIn(entry.demand, bin.room) &&
+      fitsIn(entry.demand, before) &&
+      placementConflict(entry.pod, bin.traits) === undefined
+    )
+      return true;
+  return false;
 }
 
 /** Why each pod found no node, as a decision reports it. */
@@ -722,12 +737,7 @@ function keptOffExisting(
       )
     : shortEverywhere(demand, [{ ...tally.most, extended: {} }]);
   // Only a node a pending pod went on can have had room before: the others are as they were.
-  const afterOthers = [...before].some(
-    ([bin, room]) =>
-      !fitsIn(demand, bin.room) &&
-      fitsIn(demand, room) &&
-      placementConflict(entry.pod, bin.traits) === undefined,
-  );
+  const afterOthers = roomTakenBefore(entry, before);
   kept.room = {
     nodes: tally.roomless,
     node: tally.first,
