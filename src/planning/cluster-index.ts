@@ -87,8 +87,8 @@ export function indexCluster(snapshot: Snapshot): ClusterIndex {
     if (pod.nodeName) {
       if (!index.nodes.has(pod.nodeName) && comesBack(pod)) index.orphans.push(pod);
       addPod(index, pod.nodeName, pod);
-      if (pod.podAntiAffinity && pod.deletingSince === undefined)
-        index.antiAffinityHolders.push(pod);
+      // One being deleted keeps others away until it is gone, as the scheduler counts it.
+      if (pod.podAntiAffinity) index.antiAffinityHolders.push(pod);
       continue;
     }
     if (isPendingForCapacity(pod, index.nodes)) index.pending.push(pod);

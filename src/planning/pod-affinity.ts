@@ -26,8 +26,10 @@ export interface AffinityPlacement {
 
 /**
  * The affinity view for placing `moving` pods (pending pods, or the pods of nodes to remove),
- * with the pods of the nodes in `except` left out as they are leaving. `undefined` when no pod
- * involved has a required pod (anti-)affinity term, so placement needs no check.
+ * with the pods of the nodes in `except` left out as they are leaving. A pod being deleted still
+ * counts where it runs, its own anti-affinity too: kube-scheduler's InterPodAffinity counts every
+ * pod bound to a node until it is gone (only topology spread leaves such pods out). `undefined`
+ * when no pod involved has a required pod (anti-)affinity term, so placement needs no check.
  */
 export function affinityPlacement(
   index: ClusterIndex,
@@ -49,7 +51,7 @@ export function affinityPlacement(
     if (except.includes(name)) continue;
     const bin: PeerBin = { name, traits: node };
     for (const pod of index.podsByNode.get(name) ?? [])
-      if (pod.deletingSince === undefined && !leaving.has(pod)) placeInDomains(placement, pod, bin);
+      if (!leaving.has(pod)) placeInDomains(placement, pod, bin);
   }
   return placement;
 }
