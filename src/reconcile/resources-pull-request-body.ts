@@ -57,10 +57,16 @@ function row(workload: string, container: string, decision: ResourceDecision): s
     lowerBound !== undefined && upperBound !== undefined
       ? `${show(lowerBound)}–${show(upperBound)}`
       : "unknown";
+  // A Guaranteed pod left with a request other than its limit is Burstable: said beside it.
+  const qos = decision.qosClass
+    ? `: QoS ${decision.qosClass.current} → ${decision.qosClass.proposed}`
+    : "";
   const limit =
     decision.proposedLimit !== undefined
-      ? ` (limit ${show(decision.currentLimit)} → ${show(decision.proposedLimit)})`
-      : "";
+      ? ` (limit ${show(decision.currentLimit)} → ${show(decision.proposedLimit)}${qos})`
+      : decision.qosClass
+        ? ` (limit ${show(decision.qosClass.limit)} kept${qos})`
+        : "";
   const chosen = decision.action === "change" ? `**${show(decision.proposed)}**${limit}` : "kept";
   return [
     workload,

@@ -65,6 +65,8 @@ export interface ResourceInput {
   vpaScalesLimits: boolean;
   /** The VPA's updateMode, for what is said about it. */
   updateMode?: string;
+  /** True when the workload's running pods are all of QoS class Guaranteed. */
+  guaranteed?: boolean;
 }
 
 /** Rounds up to a multiple of STEP (a step of 0 or less leaves the value as it is). */
@@ -178,6 +180,7 @@ function mergedInput(inputs: readonly ResourceInput[]): ResourceInput {
     onlyIncrease: inputs.some((input) => input.onlyIncrease),
     vpaApplies: inputs.some((input) => input.vpaApplies),
     vpaScalesLimits: inputs.some((input) => input.vpaScalesLimits),
+    guaranteed: inputs.some((input) => input.guaranteed),
   };
   const scaling = inputs.find((input) => input.vpaScalesLimits);
   if (scaling?.updateMode) merged.updateMode = scaling.updateMode;
@@ -345,6 +348,17 @@ function withProposal(
     changed.proposedLimit = limit.limit;
     changed.limitReason = limit.reason;
   }
+  // Guaranteed pods have every request equal to its limit: one left other than it makes them
+  // Burstable (evicted earlier under node pressure, no exclusive cores).
+  const beside = limit.limit ?? input.currentLimit ?? (unseen?.known ? unseen.limit : undefined);
+  if (input.guaranteed && beside !== undefined && beside !== proposed)
+    changed.qosClass = {
+      current: "Guaranteed",
+      proposed: "Burstable",
+      limit: beside,
+      from: limit.limit !== undefined || input.currentLimit !== undefined ? "file" : "pods",
+      limitMode: input.limitMode,
+    };
   return changed;
 }
 
@@ -417,7 +431,9 @@ function decideLimit(input: ResourceInput, proposed: number): LimitOutcome {
   if (input.limitMode === "ratio") {
     // A request of 0 is no request to the VPA too: the ratio to it is not a number.
     const ratio = current === undefined || current === 0 ? 1 : currentLimit / current;
-    const limit = Math.max(proposed, roundUp(proposed * ratio, input.step));
+    // A limit equal to its request stays equal to it, unrounded: the pods stay Guaranteed.
+    const limit =
+      ratio === 1 ? proposed : Math.max(proposed, roundUp(proposed * ratio, input.step));
     return limit === currentLimit ? {} : { limit, reason: "ratio" };
   }
   if (proposed <= currentLimit) return {};

@@ -22,6 +22,7 @@ import {
   historyProblems,
   hpaOn,
   oomKillsOf,
+  podsGuaranteed,
   policyFor,
   runningAmounts,
   usageOf,
@@ -201,6 +202,7 @@ function resourceInputs(
       vpaApplies: vpa.updateMode !== "Off",
       vpaScalesLimits: vpa.updateMode !== "Off" && policy?.controlledValues !== "RequestsOnly",
       updateMode: vpa.updateMode,
+      guaranteed: podsGuaranteed(facts),
     } satisfies ResourceInput;
   });
 }

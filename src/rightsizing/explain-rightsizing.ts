@@ -105,10 +105,28 @@ export function explainResource(decision: ResourceDecision): string {
         : `; limit ${decision.currentLimit === undefined ? "unset" : show(decision.currentLimit)} → ${show(decision.proposedLimit)} (${decision.limitReason === "ratio" ? "keeps the limit/request ratio" : "raised to the request"})`;
     const how = decision.steps.map((step) => stepText(step, show)).join(", ");
     const why = decision.triggers.map((trigger) => triggerText(trigger, show)).join("; ");
-    return `${decision.resource} request ${current} → ${show(decision.proposed)}${change}: ${how}${data}; because ${why}${limit}`;
+    return `${decision.resource} request ${current} → ${show(decision.proposed)}${change}: ${how}${data}; because ${why}${limit}${qosText(decision)}`;
   }
   const hold = decision.hold ? holdText(decision.hold, show, decision) : "no change";
   return `${decision.resource} request ${current} kept: ${hold}${data}`;
+}
+
+/**
+ * What a change does to pods of QoS class Guaranteed, when it leaves the request other than its
+ * limit: "the limit 1Gi stays (limits.memory is keep), so the request no longer equals it: the
+ * pods' QoS class goes from Guaranteed to Burstable".
+ */
+export function qosText(decision: ResourceDecision): string {
+  const qos = decision.qosClass;
+  if (!qos) return "";
+  const limit = displayAmount(decision.resource, qos.limit);
+  const beside =
+    qos.from === "pods"
+      ? `the running pods' limit ${limit}, which the file does not set, stays, so the request no longer equals it`
+      : decision.proposedLimit === undefined
+        ? `the limit ${limit} stays (limits.${decision.resource} is ${qos.limitMode}), so the request no longer equals it`
+        : `the request no longer equals the limit ${limit}`;
+  return `; ${beside}: the pods' QoS class goes from ${qos.current} to ${qos.proposed}`;
 }
 
 /** The change in %, shown as its tolerance trigger shows it when it has one. */

@@ -1,4 +1,5 @@
 import type { FileChange, FileEdit } from "../planning/proposal.ts";
+import type { LimitMode } from "../policy/rightsizing-config.ts";
 
 export type ResourceName = "cpu" | "memory";
 
@@ -120,6 +121,19 @@ export interface ResourceDecision {
   /** How the limit follows: `raised` to the request, or `ratio` kept. */
   limitReason?: "raised" | "ratio";
   recommendation: Recommendation;
+  /**
+   * Set when the running pods are of QoS class Guaranteed (every request equal to its limit)
+   * and the change leaves this request other than its limit: the pods become Burstable. LIMIT
+   * is the limit it is left beside, the file's (`from: "file"`, kept or moved per `limitMode`)
+   * or one the pods carry and the file does not set (`from: "pods"`).
+   */
+  qosClass?: {
+    current: "Guaranteed";
+    proposed: "Burstable";
+    limit: number;
+    from: "file" | "pods";
+    limitMode: LimitMode;
+  };
   /** Highest usage seen across the workload's pods (a percentile when Prometheus gave one). */
   usage?: number;
   /** Requests of the running pods, when they differ from each other or from the file. */

@@ -89,6 +89,31 @@ export function runningAmounts(
 }
 
 /**
+ * Whether the workload has running pods and each of them is of QoS class Guaranteed, as the
+ * kubelet classes a pod: every container (init containers too) has a cpu and a memory limit,
+ * and the pod's cpu and memory requests, added up, equal its limits (a request that is not set
+ * is its limit, as the API server defaults it). Such a pod is evicted last under node pressure,
+ * and only it gets exclusive cores from the CPU manager's static policy.
+ */
+export function podsGuaranteed(facts: WorkloadFacts): boolean {
+  const pods = running(facts);
+  return pods.length > 0 && pods.every(guaranteed);
+}
+
+function guaranteed(pod: PodInfo): boolean {
+  const sums = { requests: { cpu: 0, memory: 0 }, limits: { cpu: 0, memory: 0 } };
+  for (const container of [...pod.containers, ...pod.initContainers]) {
+    for (const resource of ["cpu", "memory"] as const) {
+      const limit = container.limits[resource];
+      if (limit === undefined || limit <= 0) return false;
+      sums.limits[resource] += limit;
+      sums.requests[resource] += container.requests[resource] ?? limit;
+    }
+  }
+  return sums.requests.cpu === sums.limits.cpu && sums.requests.memory === sums.limits.memory;
+}
+
+/**
  * The container's OOM kills within the window that its pods' statuses still show (kills with
  * no time count as recent): no more than two a pod, its current and last termination, so a
  * floor. `restarts`: the restart counts of the pods that show one, added up (absent when one of

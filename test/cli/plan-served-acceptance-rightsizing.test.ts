@@ -314,9 +314,24 @@ spec:
       expect(proposal?.changes.map((c) => [c.path, c.before, c.after])).toEqual([
         ["spec.template.spec.containers[name=app].resources.requests.memory", undefined, "608Mi"],
       ]);
+      // The request added below the limit kept makes the Guaranteed pods Burstable: said so.
       expect(proposal?.reasons).toContain(
-        "    memory request 1Gi (the limit: the file sets no request) → 608Mi (−40.6 %): VPA target 600Mi, rounded up to a multiple of 16Mi → 608Mi [VPA bounds 50Mi–8Gi, uncapped target 600Mi, limit 1Gi]; because it differs by 40.6 % (tolerance 20 %)",
+        "    memory request 1Gi (the limit: the file sets no request) → 608Mi (−40.6 %): VPA target 600Mi, rounded up to a multiple of 16Mi → 608Mi [VPA bounds 50Mi–8Gi, uncapped target 600Mi, limit 1Gi]; because it differs by 40.6 % (tolerance 20 %); the limit 1Gi stays (limits.memory is keep), so the request no longer equals it: the pods' QoS class goes from Guaranteed to Burstable",
       );
+      const { workloads } = proposal as unknown as {
+        workloads: { containers: { resources: Raw[] }[] }[];
+      };
+      const [workload] = workloads;
+      expect(workload?.containers[0]?.resources.map((decision) => decision.qosClass)).toEqual([
+        undefined,
+        {
+          current: "Guaranteed",
+          proposed: "Burstable",
+          limit: 2 ** 30,
+          from: "file",
+          limitMode: "keep",
+        },
+      ]);
     });
   });
 

@@ -287,6 +287,43 @@ describe("decideResource: limits", () => {
     ).toMatchObject({ proposed: 450, proposedLimit: 450 });
   });
 
+  it("ratio: a limit equal to its request stays equal, not rounded up to the step", () => {
+    // A configured min of 455m is no multiple of the 10m step: a limit of 460m would make the
+    // pods Burstable.
+    const decision = decideResource(
+      cpu({ currentLimit: 2000, limitMode: "ratio", configRange: { min: 455 }, guaranteed: true }),
+    );
+    expect(decision).toMatchObject({ proposed: 455, proposedLimit: 455 });
+    expect(decision.qosClass).toBeUndefined();
+  });
+
+  it("says a request of Guaranteed pods left other than its limit makes them Burstable", () => {
+    const guaranteed = { current: 4 * Gi, guaranteed: true } as const;
+    const none = decideResource(memory({ ...guaranteed, currentLimit: 4 * Gi, limitMode: "none" }));
+    expect(none.qosClass).toEqual({
+      current: "Guaranteed",
+      proposed: "Burstable",
+      limit: 4 * Gi,
+      from: "file",
+      limitMode: "none",
+    });
+    expect(explainResource(none)).toMatch(
+      /; the limit 4Gi stays \(limits\.memory is none\), so the request no longer equals it: the pods' QoS class goes from Guaranteed to Burstable$/,
+    );
+    // A limit the pods carry from elsewhere (a LimitRange's default) stays as well.
+    const unseen = decideResource(memory({ ...guaranteed, runningLimits: [4 * Gi] }));
+    expect(unseen.qosClass).toMatchObject({ limit: 4 * Gi, from: "pods" });
+    expect(explainResource(unseen)).toMatch(
+      /; the running pods' limit 4Gi, which the file does not set, stays, so the request no longer equals it: the pods' QoS class goes from Guaranteed to Burstable$/,
+    );
+    // A limit raised to the request keeps the two equal.
+    const raised = decideResource(
+      memory({ current: 512 * Mi, currentLimit: 512 * Mi, guaranteed: true }),
+    );
+    expect(raised).toMatchObject({ proposedLimit: raised.proposed });
+    expect(raised.qosClass).toBeUndefined();
+  });
+
   it("never raises a request above a limit the running pods carry and the file does not set", () => {
     // A LimitRange's default limit, or a limit in values the file does not show.
     const decision = decideResource(memory({ ...raise, runningLimits: [512 * Mi, 600 * Mi] }));

@@ -139,6 +139,85 @@ describe("planRightsizing: a values file with a memory limit and no request", ()
   });
 });
 
+describe("planRightsizing: pods of QoS class Guaranteed", () => {
+  // Every request equals its limit (the GPU limit is no cpu or memory): the pods are Guaranteed.
+  const files = fixtureRepo("worked-example").map((file) =>
+    file.path === PLEX_FILE
+      ? {
+          ...file,
+          text: replaced(
+            file.text,
+            "                memory: 8Gi\n",
+            "                cpu: 2\n                memory: 4Gi\n",
+          ),
+        }
+      : file,
+  );
+  const plan = (config: Parameters<typeof rightsizingConfig>[0], podCpuLimit = "2") =>
+    planRightsizing({
+      snapshot: snapshot({
+        vpas: [fixtureVpa("plex-worked-example.yaml")],
+        pods: plexPods({
+          requests: { cpu: "2", memory: "4Gi" },
+          limits: { cpu: podCpuLimit, memory: "4Gi" },
+        }),
+      }),
+      config: rightsizingConfig(config),
+      files,
+      now: NOW,
+    }).proposals[0];
+
+  it("says that requests lowered below the limits kept make them Burstable", () => {
+    const proposal = plan({});
+    if (!proposal) throw new Error("no proposal");
+    expect(proposal.changes.map((change) => change.after)).toEqual(["450m", "1344Mi"]);
+    expect(proposal.reasons).toContain(
+      "    cpu request 2 → 450m (−77.5 %): VPA target 450m [VPA bounds 300m–1200m, uncapped target 450m, usage up to 380m, limit 2]; because the request is above the VPA upper bound 1200m; it differs by 77.5 % (tolerance 20 %); the limit 2 stays (limits.cpu is keep), so the request no longer equals it: the pods' QoS class goes from Guaranteed to Burstable",
+    );
+    expect(proposal.workloads[0]?.containers[0]?.resources.map((r) => r.qosClass)).toEqual([
+      {
+        current: "Guaranteed",
+        proposed: "Burstable",
+        limit: 2000,
+        from: "file",
+        limitMode: "keep",
+      },
+      {
+        current: "Guaranteed",
+        proposed: "Burstable",
+        limit: 4 * 2 ** 30,
+        from: "file",
+        limitMode: "keep",
+      },
+    ]);
+    const body = resourcesPullRequestBody(proposal);
+    expect(body).toContain("| **450m** (limit 2 kept: QoS Guaranteed → Burstable) |");
+    expect(body).toContain("| **1344Mi** (limit 4Gi kept: QoS Guaranteed → Burstable) |");
+  });
+
+  it("keeps them Guaranteed under limits: ratio, each limit equal to its request", () => {
+    const proposal = plan({ limits: { cpu: "ratio", memory: "ratio" } });
+    expect(proposal?.changes.map((change) => change.after)).toEqual([
+      "450m",
+      "450m",
+      "1344Mi",
+      "1344Mi",
+    ]);
+    expect(proposal?.reasons.join("\n")).not.toContain("QoS");
+  });
+
+  it("says nothing of a class the pods do not have", () => {
+    // The running pods' cpu limit is above their request: they are Burstable already.
+    const proposal = plan({}, "4");
+    const decisions = proposal?.workloads[0]?.containers[0]?.resources;
+    expect(decisions?.map((r) => [r.action, r.qosClass])).toEqual([
+      ["change", undefined],
+      ["change", undefined],
+    ]);
+    expect(proposal?.reasons.join("\n")).not.toContain("QoS");
+  });
+});
+
 describe("planRightsizing: holds and notes", () => {
   const files = fixtureRepo("worked-example");
   const vpa = fixtureVpa("plex-worked-example.yaml");
