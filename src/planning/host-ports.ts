@@ -36,10 +36,10 @@ function usedOn(placement: PortPlacement, bin: PeerBin): HostPort[] {
   if (!used) {
     // A node still to be added has only its DaemonSet pods on it.
     used = bin.traits.name === undefined ? [...(bin.traits.daemonSetHostPorts ?? [])] : [];
+    // A pod being deleted holds its ports until it is gone, as the scheduler's NodePorts counts it.
     if (bin.traits.name !== undefined)
       for (const pod of placement.index.podsByNode.get(bin.name) ?? [])
-        if (pod.hostPorts && pod.deletingSince === undefined && !placement.leaving.has(pod))
-          used.push(...pod.hostPorts);
+        if (pod.hostPorts && !placement.leaving.has(pod)) used.push(...pod.hostPorts);
     placement.used.set(key, used);
   }
   return used;

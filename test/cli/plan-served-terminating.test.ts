@@ -1,8 +1,8 @@
 /**
  * Pods being deleted (`metadata.deletionTimestamp` set, still on their node) as kube-scheduler
  * counts them: InterPodAffinity counts every pod bound to a node until it is gone, the incoming
- * pod's terms and the running pods' required anti-affinity alike, while PodTopologySpread leaves
- * such pods out of its counts. Each plan worked out by hand on the Talos workers of
+ * pod's terms and the running pods' required anti-affinity alike, and NodePorts counts the host
+ * ports they hold, while PodTopologySpread leaves such pods out of its counts. Each plan worked out by hand on the Talos workers of
  * served-cluster.ts (3800m cpu, Cilium's 100m on each); the replicas are 100m, so room decides
  * nothing.
  */
@@ -41,7 +41,7 @@ function counts(output: PlanJson): [number | undefined, number | undefined][] {
   return output.proposals.map((entry) => [entry.from, entry.to]);
 }
 
-describe("plan: pods being deleted in required pod (anti-)affinity", () => {
+describe("plan: pods being deleted in required pod (anti-)affinity, host ports and spread", () => {
   it("adds a node for a pending replica while the replica it avoids is still being deleted", async () => {
     const output = await plan([
       ...cluster(),
@@ -130,6 +130,32 @@ describe("plan: pods being deleted in required pod (anti-)affinity", () => {
     ]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(/api-3f4a5b6c7-pen01 [^\n]* fits on talos-worker-2/);
+  });
+
+  it("adds a node for an ingress pod while the one holding port 443 on the free node is being deleted", async () => {
+    const ingress = (suffix: string, node?: string, deletionTimestamp?: string) =>
+      pod("ingress", `ingress-nginx-controller-6b7c8d9e0-${suffix}`, {
+        node,
+        cpu: "100m",
+        memory: "128Mi",
+        ports: [{ containerPort: 443, hostPort: 443, protocol: "TCP" }],
+        ...(deletionTimestamp ? { deletionTimestamp } : {}),
+        ...(node
+          ? {}
+          : {
+              scheduled: unschedulable(
+                "node(s) didn't have free ports for the requested pod ports",
+              ),
+            }),
+      });
+    const output = await plan([
+      ...cluster(),
+      ingress("run01", "talos-worker-1"),
+      ingress("run02", "talos-worker-2"),
+      ingress("old03", "talos-worker-3", BEING_DELETED),
+      ingress("pen04"),
+    ]);
+    expect(counts(output)).toEqual([[3, 4]]);
   });
 
   it("spreads a pending replica as if the replica being deleted were gone", async () => {
