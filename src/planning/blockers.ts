@@ -115,7 +115,8 @@ export function isExpendable(pod: PodInfo, expendableBelow: number): boolean {
  * node. Expendable pods need no room elsewhere, nor to come back, but the drain evicts them like
  * any other pod, so what would stop their eviction blocks the node too. As in
  * cluster-autoscaler, `safe-to-evict: "true"` lifts the local-storage, bare-pod and
- * custom-controller blockers (never a PDB or do-not-disrupt).
+ * custom-controller blockers (never a PDB or do-not-disrupt). DaemonSet and mirror pods, which
+ * the drain leaves, hold the node only by `do-not-disrupt`, as Karpenter reads it.
  */
 export function nodeBlockers(
   node: NodeInfo,
@@ -128,8 +129,26 @@ export function nodeBlockers(
   if (node.scaleDownDisabled)
     blockers.push({ kind: "scale-down-disabled", annotation: node.scaleDownDisabled });
   for (const pod of evictable) blockers.push(...podOwnBlockers(pod, rules));
+  for (const pod of stayingPods(pods))
+    if (pod.doNotDisrupt) blockers.push({ kind: "do-not-disrupt", pod: podKey(pod) });
   blockers.push(...pdbBlockers(evictable, pdbs));
   return blockers;
+}
+
+/**
+ * The DaemonSet and mirror pods still running on the node: the drain leaves them, so nothing
+ * but `do-not-disrupt` on them holds the node. Karpenter, whose annotation that is, reads it on
+ * every active pod of a node (not finished, not being deleted), these included: someone asked
+ * that the node not be disrupted while the pod runs.
+ */
+function stayingPods(pods: readonly PodInfo[]): PodInfo[] {
+  return pods.filter(
+    (pod) =>
+      (pod.daemonSet || pod.mirror) &&
+      pod.deletingSince === undefined &&
+      pod.phase !== "Succeeded" &&
+      pod.phase !== "Failed",
+  );
 }
 
 /**

@@ -167,6 +167,29 @@ export function config(replace: Record<string, string> = {}): string {
   return text;
 }
 
+/**
+ * The repo's files for `count` workers whose usage is judged on metrics-server's sample
+ * (`scaleDown.unneededTime: 0`), with CONFIG's other lines replaced as `config` does.
+ */
+export function judgedNow(count: number, replace: Record<string, string> = {}): InfraFiles {
+  return {
+    tfvars: tfvars(count),
+    config: config({
+      ...replace,
+      "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:",
+    }),
+  };
+}
+
+/** The pool's decision: its proposal's, or with none its note's. */
+export function poolDecision(output: PlanJson, pool = "workers"): Raw {
+  const found =
+    output.proposals.find((proposal) => proposal.pool === pool)?.decision ??
+    output.notes.find((entry) => entry.subject === `pool/${pool}`)?.decision;
+  if (!found) throw new Error(`no decision for the pool: ${JSON.stringify(output)}`);
+  return found;
+}
+
 /** Four workers where the repo allows three: the highest one goes, whatever the usage. */
 export const OVER_MAX = { tfvars: tfvars(4), config: config({ "max: 6": "max: 3" }) };
 

@@ -1,0 +1,271 @@
+/**
+ * Scale-down as an operator checks it against `plan --kubeconfig` from the issue's own list,
+ * blockers by safety stops by hysteresis, each expectation written before the plan was read:
+ * from cluster-autoscaler's scale-down rules, Karpenter's reading of
+ * `karpenter.sh/do-not-disrupt` (its state node's `ValidatePodsDisruptable`: every active pod of
+ * the node, DaemonSet and mirror pods included) and docs/configuration.md ("Scale down", "What
+ * holds a change back"). What the other plan-served-acceptance files pin is not repeated here.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { nodeMetrics } from "../support/kube-fixtures.ts";
+import { type NodeOptions, pdb, pod, type Raw } from "./served-cluster.ts";
+import {
+  apps,
+  changedAt,
+  cluster,
+  config,
+  FOUR,
+  judgedNow,
+  plan,
+  poolDecision,
+  poolNote,
+  serveForTest,
+  tfvars,
+} from "./served-plan.ts";
+
+/** A small pod's requests and its place on talos-worker-4, the node a decrease from 4 removes. */
+const onWorker4 = { node: "talos-worker-4", cpu: "100m", memory: "128Mi" };
+
+/** `talos-worker-1` … `talos-worker-{count}`. */
+function workers(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `talos-worker-${index + 1}`);
+}
+
+/**
+ * `count` idle workers whose last ones, from `firstDown` on, stopped being Ready days ago:
+ * metrics-server has no sample of them, as it has none of a node whose kubelet is gone.
+ */
+function downFrom(count: number, firstDown: number): Raw[] {
+  const names = workers(count);
+  const down = new Set(names.slice(firstDown - 1));
+  const options: Record<string, NodeOptions> = Object.fromEntries(
+    [...down].map((name) => [name, { ready: false }]),
+  );
+  return cluster(names, options).filter(
+    (object) => object.kind !== "NodeMetrics" || !down.has((object.metadata as Raw).name as string),
+  );
+}
+
+describe("plan acceptance, sweep: every blocker of every node is listed", () => {
+  it("keeps talos-worker-4 for its two blockers, naming both, and names those of talos-worker-2 and -3 under them", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        pod("default", "debug-shell", { ...onWorker4, owner: null }),
+        pod("home", "mosquitto-0", {
+          ...onWorker4,
+          owner: { kind: "StatefulSet", name: "mosquitto" },
+          labels: { "app.kubernetes.io/name": "mosquitto" },
+        }),
+        pdb("home", "mosquitto", { "app.kubernetes.io/name": "mosquitto" }, 0),
+        pod("media", "sonarr-6f7c8d9b5-lc3aa", {
+          node: "talos-worker-3",
+          cpu: "100m",
+          memory: "128Mi",
+          volumes: [{ name: "cache", emptyDir: {} }],
+        }),
+        pod("home", "backup-7c9d8f6b5-lw2aa", {
+          node: "talos-worker-2",
+          cpu: "100m",
+          memory: "128Mi",
+          annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
+        }),
+      ],
+      judgedNow(4),
+    );
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toContain("  not removed: talos-worker-4 has 2 blockers\n");
+    expect(note).toContain(
+      '  blockers on talos-worker-2: home/backup-7c9d8f6b5-lw2aa: safe-to-evict is "false"\n' +
+        "  blockers on talos-worker-3: media/sonarr-6f7c8d9b5-lc3aa: local storage cache (emptyDir)\n" +
+        "  blockers on talos-worker-4: default/debug-shell: no controller would recreate it; home/mosquitto-0: PDB home/mosquitto allows 0 disruptions, 1 of its pods is here",
+    );
+    expect(poolDecision(output).blockers).toEqual([
+      { node: "talos-worker-1", blockers: [] },
+      {
+        node: "talos-worker-2",
+        blockers: [{ kind: "safe-to-evict-false", pod: "home/backup-7c9d8f6b5-lw2aa" }],
+      },
+      {
+        node: "talos-worker-3",
+        blockers: [
+          {
+            kind: "local-storage",
+            pod: "media/sonarr-6f7c8d9b5-lc3aa",
+            volumes: ["cache (emptyDir)"],
+          },
+        ],
+      },
+      {
+        node: "talos-worker-4",
+        blockers: [
+          { kind: "bare-pod", pod: "default/debug-shell" },
+          {
+            kind: "pdb",
+            pod: "home/mosquitto-0",
+            pdb: { name: "home/mosquitto", disruptionsAllowed: 0, podsOnNode: 1 },
+          },
+        ],
+      },
+    ]);
+  });
+});
+
+describe("plan acceptance, sweep: do-not-disrupt on the pods a drain leaves", () => {
+  /** A node agent on talos-worker-4 (a DaemonSet pod) annotated do-not-disrupt. */
+  const agent = (options: { deletionTimestamp?: string } = {}) =>
+    pod("monitoring", "node-backup-7x4kq", {
+      ...onWorker4,
+      owner: { kind: "DaemonSet", name: "node-backup" },
+      annotations: { "karpenter.sh/do-not-disrupt": "true" },
+      ...options,
+    });
+
+  it("keeps talos-worker-4 while a DaemonSet pod and a mirror pod on it say do-not-disrupt, as Karpenter reads them", async () => {
+    const mirror = pod("kube-system", "haproxy-talos-worker-4", {
+      ...onWorker4,
+      owner: { kind: "Node", name: "talos-worker-4" },
+      annotations: {
+        "kubernetes.io/config.mirror": "5c0e7f3a9d2b4e61",
+        "karpenter.sh/do-not-disrupt": "true",
+      },
+    });
+    const output = await plan(
+      [...cluster(FOUR), ...apps(FOUR.slice(0, 3)), agent(), mirror],
+      judgedNow(4),
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "  blockers on talos-worker-4: kube-system/haproxy-talos-worker-4: do-not-disrupt; monitoring/node-backup-7x4kq: do-not-disrupt",
+    );
+  });
+
+  it("removes talos-worker-4 once that DaemonSet pod is being deleted: Karpenter reads only active pods", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...apps(FOUR.slice(0, 3)),
+        agent({ deletionTimestamp: "2026-11-20T08:10:00Z" }),
+      ],
+      judgedNow(4),
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: talos-worker-4 has no blockers: met",
+    );
+  });
+});
+
+describe("plan acceptance, sweep: the 45 % of nodes not Ready, at its edges", () => {
+  it("removes talos-worker-9, not Ready for days, with 4 of 9 down (44 %)", async () => {
+    const output = await plan(downFrom(9, 6), judgedNow(9, { "max: 6": "max: 20" }));
+    expect(output.proposals[0]).toMatchObject({ from: 9, to: 8 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  trigger: talos-worker-9 has not been Ready since 2026-11-20 06:13:21 UTC, more than 20m (scaleDown.unreadyTime): it goes whatever the usage",
+    );
+  });
+
+  it("acts at exactly 45 % (9 of 20 down), which is not more than 45 %", async () => {
+    const output = await plan(downFrom(20, 12), judgedNow(20, { "max: 6": "max: 20" }));
+    expect(output.proposals[0]).toMatchObject({ from: 20, to: 19 });
+    expect(poolDecision(output).holds).toEqual([]);
+  });
+
+  it("takes no action with 5 of 11 down (45.5 %), and says which nodes", async () => {
+    const output = await plan(downFrom(11, 7), judgedNow(11, { "max: 6": "max: 20" }));
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "  hold: 5 of 11 nodes not Ready (45.5 % > 45 %): talos-worker-10, talos-worker-11, talos-worker-7, talos-worker-8, talos-worker-9; no action\n",
+    );
+    expect(poolDecision(output).holds).toEqual([
+      expect.objectContaining({ kind: "too-many-unready", total: 11, limit: 45 }),
+    ]);
+  });
+});
+
+describe("plan acceptance, sweep: a count beyond the bounds comes down one node at a time", () => {
+  it("lowers 7 workers under a max of 5 to 6, not to 5, however busy they are", async () => {
+    // The bounds decide, not usage; each node is drained and judged on its own, as the rule says.
+    const output = await plan(
+      [...cluster(workers(7), {}, { cpu: "3000m", memory: "12Gi" }), ...apps(workers(7))],
+      { tfvars: tfvars(7), config: config({ "max: 6": "max: 5" }) },
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 7, to: 6 });
+    expect(output.proposals[0]?.reasons).toContain("  trigger: count 7 is above the max of 5");
+  });
+
+  it("lowers 5 workers on a host that holds 3 to 4", async () => {
+    const output = await plan([...cluster(workers(5)), ...apps(workers(5))], {
+      tfvars: tfvars(5),
+      config: config({ "    removal:": "    host:\n      maxNodes: 3\n    removal:" }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 5, to: 4 });
+    expect(output.proposals[0]?.reasons).toContain("  trigger: count 5 is above the host cap of 3");
+  });
+});
+
+describe("plan acceptance, sweep: a raise whose node is listed but never Ready", () => {
+  const NOW = "2026-11-22T10:00:00Z";
+  const IDLE = { cpu: "150m", memory: "1Gi" };
+
+  /**
+   * Four workers, talos-worker-4 created at `created` and not Ready since; metrics-server sampled
+   * the other three 15 seconds before NOW.
+   */
+  function joining(created: string): Raw[] {
+    const objects = downFrom(4, 4).map((object) =>
+      object.kind === "NodeMetrics"
+        ? nodeMetrics((object.metadata as Raw).name as string, IDLE, "2026-11-22T09:59:45Z")
+        : object,
+    );
+    const node = objects.find(
+      (object) => object.kind === "Node" && (object.metadata as Raw).name === "talos-worker-4",
+    ) as Raw;
+    (node.metadata as Raw).creationTimestamp = created;
+    const ready = ((node.status as Raw).conditions as Raw[]).find(
+      (entry) => entry.type === "Ready",
+    ) as Raw;
+    Object.assign(ready, {
+      status: "False",
+      reason: "KubeletNotReady",
+      message: "container runtime network not ready: NetworkReady=false",
+      lastHeartbeatTime: "2026-11-22T09:59:40Z",
+      lastTransitionTime: created,
+    });
+    return [...objects, ...apps(FOUR.slice(0, 3))];
+  }
+
+  it("waits for it 14 minutes after the raise, holding scale-down until 10 minutes after it is Ready", async () => {
+    const served = await serveForTest(joining("2026-11-22T09:47:00Z"));
+    const output = await served.planRepo(
+      changedAt(3, 4, "2026-11-22T09:46:00Z", judgedNow(4).config ?? undefined),
+      NOW,
+    );
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toContain(
+      "  hold: the repo asks for 4 nodes, 3 are Ready, waiting until 2026-11-22 10:01 UTC; nothing new meanwhile\n",
+    );
+    expect(note).toContain(
+      "  hold: no scale-down until 10m after the nodes of the last scale-up are Ready: talos-worker-4 is not Ready yet",
+    );
+  });
+
+  it("reports it as failed 16 minutes after the raise, with a warning, and removes nothing", async () => {
+    const served = await serveForTest(joining("2026-11-22T09:45:00Z"));
+    const output = await served.planRepo(
+      changedAt(3, 4, "2026-11-22T09:44:00Z", judgedNow(4).config ?? undefined),
+      NOW,
+    );
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain(
+      "  hold: the repo asks for 4 nodes, 3 are Ready, 15m or more after the change of 2026-11-22 09:44 UTC: a node failed to join",
+    );
+    expect(poolDecision(output).holds).toContainEqual(
+      expect.objectContaining({ kind: "provisioning-failed", expected: 4 }),
+    );
+  });
+});
