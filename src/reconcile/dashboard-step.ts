@@ -139,16 +139,18 @@ function sameAsLast(target: ReconcileTarget, full: string): boolean {
   return last !== undefined && (last === full || withinOneBand(last, full));
 }
 
-/** A rounded figure of the dashboard: `~75 %`. */
-const FIGURE = /~(\d+) %/g;
+/** A rounded figure of the dashboard: `~75 %`, or a signed change `~−65 %`. */
+const FIGURE = /~([+−]?)(\d+) %/g;
 
 /**
  * The same text but for rounded figures that each moved by one 5 % band at most: usage that
- * hovers at a band's edge (77.25 %, 77.75 %) would otherwise rewrite the issue at every run.
+ * hovers at a band's edge (77.25 %, 77.75 %) would otherwise rewrite the issue at every run. A
+ * change whose sign turns (`~−5 %` to `~+5 %`) moves by two.
  */
-function withinOneBand(before: string, after: string): boolean {
+export function withinOneBand(before: string, after: string): boolean {
   if (before.replace(FIGURE, "~ %") !== after.replace(FIGURE, "~ %")) return false;
-  const old = [...before.matchAll(FIGURE)].map((match) => Number(match[1]));
-  const now = [...after.matchAll(FIGURE)].map((match) => Number(match[1]));
+  const value = (match: RegExpMatchArray) => (match[1] === "−" ? -1 : 1) * Number(match[2]);
+  const old = [...before.matchAll(FIGURE)].map(value);
+  const now = [...after.matchAll(FIGURE)].map(value);
   return old.every((value, i) => Math.abs(value - (now[i] ?? value)) <= 5);
 }

@@ -199,8 +199,11 @@ function decisionsSection(decisions: readonly NodeDecision[]): string {
   return items.length === 0 ? "" : `## Why\n\n${bullets(items)}`;
 }
 
-/** A percent in a reason. */
-const PERCENT = /(\d+(?:\.\d+)?) %/g;
+/**
+ * A percent in a reason, with the sign of a change written against it (`−65.4 %`, `+25 %`; a
+ * margin's `+ 20 %` is no sign).
+ */
+const PERCENT = /([+−]?)(\d+(?:\.\d+)?) %/g;
 
 /**
  * What comes before a threshold or another configured figure: a relation (`< 50 %`), `not below
@@ -224,7 +227,8 @@ function stableClause(clause: string): string {
   const figures = [...clause.matchAll(PERCENT)].map((match) => ({
     at: match.index,
     end: match.index + match[0].length,
-    value: Number(match[1]),
+    sign: match[1] as string,
+    value: Number(match[2]),
     configured: CONFIGURED.test(clause.slice(0, match.index)),
   }));
   const thresholds = figures.filter((figure) => figure.configured);
@@ -234,7 +238,8 @@ function stableClause(clause: string): string {
     if (figure.configured) continue;
     const threshold =
       thresholds.find((t) => t.at > figure.at) ?? thresholds.findLast((t) => t.at < figure.at);
-    out += `${clause.slice(from, figure.at)}~${roundedBeside(figure.value, threshold?.value)} %`;
+    // A signed change is rounded as a whole, as a person writes it: `~−65 %`, not `−~65 %`.
+    out += `${clause.slice(from, figure.at)}~${figure.sign}${roundedBeside(figure.value, threshold?.value)} %`;
     from = figure.end;
   }
   return out + clause.slice(from);

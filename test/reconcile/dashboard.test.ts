@@ -4,6 +4,9 @@ import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { nodeProposals } from "../../src/planning/proposal.ts";
 import { schedulerFailedNote, unjudgedPendingNote } from "../../src/planning/unjudged-pods.ts";
 import { renderDashboard } from "../../src/reconcile/dashboard.ts";
+import { withinOneBand } from "../../src/reconcile/dashboard-step.ts";
+import { decideResource } from "../../src/rightsizing/decide-resource.ts";
+import { explainResource } from "../../src/rightsizing/explain-rightsizing.ts";
 import { planOne } from "../planning/plan-helpers.ts";
 import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
 import { cluster, infraFiles, WORKERS_POOL } from "./support/infra.ts";
@@ -76,6 +79,53 @@ describe("the dashboard's notes", () => {
     expect(folded("1 note on the configuration")).not.toContain("apps/web");
     expect(folded("1 note on changes not proposed")).toContain("`apps/web`: web: no VPA");
     expect(folded("1 note on changes not proposed")).not.toContain("`config`");
+  });
+
+  it("round a signed change as a whole, its thresholds and margins as they are", () => {
+    const request = (current: number, oom?: { kills: number; margin: number }) =>
+      explainResource(
+        decideResource({
+          resource: "cpu",
+          current,
+          recommendation: { target: 450, lowerBound: 300, upperBound: 1200 },
+          vpaRange: {},
+          configRange: {},
+          step: 10,
+          tolerance: 20,
+          limitMode: "keep",
+          aboveLimit: "raise",
+          controlled: true,
+          historyProblems: [],
+          vpaApplies: false,
+          vpaScalesLimits: false,
+          ...(oom ? { resource: "memory", oom, currentLimit: current } : {}),
+        }),
+      );
+    const body = dashboard([
+      { level: "info", subject: "deployment/media/plex", message: request(1300) },
+      { level: "info", subject: "deployment/media/sonarr", message: request(480) },
+      {
+        level: "info",
+        subject: "deployment/media/radarr",
+        message: request(400, { kills: 1, margin: 20 }),
+      },
+    ]);
+    // 1300m → 450m is −65.4 %: "~−65 %", as the other rounded figures read, not "−~65 %".
+    expect(body).toContain(
+      "`deployment/media/plex`: cpu request 1300m → 450m (~−65 %): VPA target 450m [VPA bounds 300m–1200m]; because the request is above the VPA upper bound 1200m; it differs by ~65 % (tolerance 20 %)",
+    );
+    expect(body).toContain(
+      "`deployment/media/sonarr`: cpu request 480m kept: the target 450m differs by ~5 %, within the tolerance of 20 %, and the request is inside the VPA bounds [VPA bounds 300m–1200m]",
+    );
+    // One band further is no change of the text, as for usage; a change whose sign turns is.
+    const plex = body.split("\n").find((line) => line.includes("media/plex")) ?? "";
+    expect(withinOneBand(plex, plex.replace("~−65 %", "~−60 %"))).toBe(true);
+    expect(withinOneBand(plex, plex.replace("~−65 %", "~−55 %"))).toBe(false);
+    expect(withinOneBand("(~−5 %)", "(~+5 %)")).toBe(false);
+    // A raise after an OOM kill: the limit of 400 bytes + 20 % is 480, a change of +20 %.
+    expect(body).toContain(
+      "`deployment/media/radarr`: memory request 400 → 480 (~+20 %): VPA target 450, after an OOM kill at least the current limit 400 + 20 % → 480",
+    );
   });
 });
 
