@@ -3,16 +3,18 @@
  * pass: each expectation was worked out by hand before the plan was read, from first-fit
  * decreasing over the room the scheduler's NodeResourcesFit counts (existing nodes first, then
  * new ones), what a new node's DaemonSets take of it, `scaleUp.requests` with the requests a new
- * node's DaemonSets bring, a schedule window read on Europe/Berlin's summer time two days before
- * the October 2026 change (the change itself is pinned in plan-served-acceptance-hysteresis),
- * and the control plane left out of the pool's usage. What the other plan-served tests pin is
- * not repeated here.
+ * node's DaemonSets bring, memory held above its threshold over a Prometheus window, a schedule
+ * window read on Europe/Berlin's summer time two days before the October 2026 change (the change
+ * itself is pinned in plan-served-acceptance-hysteresis), and the control plane left out of the
+ * pool's usage. What the other plan-served tests pin is not repeated here.
  *
  * The workers are the Talos VMs of served-cluster.ts (3800m cpu, 110 pods), Cilium (100m,
  * 128 MiB) on each; where memory matters they are given 7.5 GiB (7864320Ki) allocatable, so a
  * new one has 3700m and 7552 MiB free once Cilium runs.
  */
-import { describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
+import { openMetricsOf, rootCgroup } from "../support/prometheus-series.ts";
 import { freshNodeMetrics, type PlanJson, pod, type Raw } from "./served-cluster.ts";
 import {
   cluster,
@@ -197,6 +199,52 @@ describe("plan acceptance sweep (scale-up): usage of the pool's workers only", (
     // 3 × 1000m of 3 × 3800m.
     expect(note).toContain("utilisation: cpu 26 % (metrics-server over");
     expect(note).toContain("scale-up check: cpu ≥ 80 % for 0s: not met (current, 26 %)");
+  });
+});
+
+describe("plan acceptance sweep (scale-up): memory held above its threshold, read from Prometheus", () => {
+  // An hour of each worker's cAdvisor root cgroup at 1 core and 14 GiB working set, ending on a
+  // minute boundary a minute ago: 42 GiB of 3 × 15.2 GiB (45.7 GiB) is 92 %.
+  const end = Math.floor(Date.now() / 60_000) * 60 - 60;
+  const now = new Date(end * 1000).toISOString();
+  let prometheus: RunningPrometheus;
+
+  beforeAll(async () => {
+    const series = WORKERS.flatMap((node, index) =>
+      rootCgroup({ node, ip: `192.168.50.2${index}`, cores: 1, bytes: 14 * 2 ** 30 }, end - 3600),
+    );
+    prometheus = await startPrometheus(openMetricsOf(series, end - 3600, end));
+  }, 120_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+  });
+
+  async function planWith(lines: string): Promise<PlanJson> {
+    const served = await serveForTest(cluster(WORKERS, {}, { cpu: "1", memory: "14Gi" }));
+    const run = await served.run(["--json", "--prometheus", prometheus.url, "--now", now], {
+      config: config({ "    removal:": `${lines}    removal:` }),
+    });
+    expect(run.code).toBe(0);
+    return JSON.parse(run.stdout) as PlanJson;
+  }
+
+  it("adds the node that brings 92 % below the default 85 %", async () => {
+    // One more worker: 42 GiB of 61 GiB, 69 %.
+    const output = await planWith("");
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(reasons(output)).toContain(
+      "trigger: memory 92 % ≥ 85 % for 5m (usage-window): 1 new node",
+    );
+  });
+
+  it("adds the two nodes that bring it below 60 %", async () => {
+    // Below 60 % takes more than 42 / 0.6 = 70 GiB: 5 workers (76.2 GiB, 55 %), not 4 (61 GiB).
+    const output = await planWith("    scaleUp:\n      memory: 60\n");
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
+    expect(output.proposals[0]?.triggers).toEqual([
+      expect.objectContaining({ kind: "utilisation", resource: "memory", newNodes: 2 }),
+    ]);
   });
 });
 
