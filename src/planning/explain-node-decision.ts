@@ -473,9 +473,7 @@ export function keptOffText(kept: KeptOff): string {
       text: `${kept.otherRules} more ${agreeing(kept.otherRules, "has", "have")} room but other rules keep it off`,
     });
   if (kept.room) {
-    const lacking = kept.room.resources
-      ? `too little ${kept.room.resources.join(" and ")} free`
-      : "too little room";
+    const lacking = kept.room.resources ? lackingText(kept.room.resources) : "too little room";
     parts.push({
       nodes: kept.room.nodes,
       text: `${which(kept.room.node, kept.room.nodes)} ${lacking}${kept.room.afterOthers ? " once the pending pods placed before it take theirs" : ""}`,
@@ -484,6 +482,17 @@ export function keptOffText(kept: KeptOff): string {
   // Stable: among equal counts, the rules come first, as they are the nodes with room.
   const ordered = parts.sort((a, b) => b.nodes - a.nodes).map((part) => part.text);
   return `existing ${kept.nodes === 1 ? "node" : "nodes"}: ${ordered.join("; ")}`;
+}
+
+/**
+ * What the nodes with too little room lack: `too little cpu and memory free`; a pod needs one pod
+ * slot, so nodes short of pods have none free: `too little cpu free and no pod slot free`.
+ */
+function lackingText(resources: readonly string[]): string {
+  const amounts = resources.filter((resource) => resource !== "pods");
+  const parts = amounts.length > 0 ? [`too little ${amounts.join(" and ")} free`] : [];
+  if (resources.includes("pods")) parts.push("no pod slot free");
+  return parts.join(" and ");
 }
 
 /** The rule that keeps a pending pod off an existing node with room, as the subject of a clause. */

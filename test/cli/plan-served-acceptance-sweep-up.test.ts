@@ -15,7 +15,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
 import { openMetricsOf, rootCgroup } from "../support/prometheus-series.ts";
-import { freshNodeMetrics, type PlanJson, pod, type Raw } from "./served-cluster.ts";
+import { freshNodeMetrics, type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
 import {
   cluster,
   config,
@@ -180,6 +180,47 @@ describe("plan acceptance sweep (scale-up): a 500m DaemonSet on every worker", (
       { kind: "requests", resource: "cpu", percent: 100, threshold: 65, newNodes: 3 },
     ]);
     expect(reasons(output)).toContain("trigger: cpu requests 100 % ≥ 65 %: 3 new nodes");
+  });
+});
+
+describe("plan acceptance sweep (scale-up): workers at 108 of their 110 pods", () => {
+  it("puts two pending pods on each worker and the last two on a new node, saying no pod slot is left", async () => {
+    // Cilium and 107 small pods on each worker: 2 pod slots free on each, cpu and memory to
+    // spare. Eight small pending pods: two on each worker, the seventh and eighth on new-1.
+    const small = WORKERS.flatMap((node, index) =>
+      Array.from({ length: 107 }, (_, n) =>
+        pod("batch", `worker-5c6d7e8f9-${index}${n.toString(36).padStart(4, "0")}`, {
+          node,
+          cpu: "10m",
+          memory: "16Mi",
+        }),
+      ),
+    );
+    const pending = Array.from({ length: 8 }, (_, n) =>
+      pod("batch", `queue-6b7c8d9e0-0000${n}`, {
+        cpu: "10m",
+        memory: "16Mi",
+        scheduled: unschedulable("Too many pods"),
+      }),
+    );
+    const output = await plan([...cluster(), ...small, ...pending]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const text = reasons(output);
+    expect(text).toContain(
+      "pending pods: 8 considered, 6 fit free room on existing nodes, 2 go on 1 new node",
+    );
+    expect(text).toContain(
+      "pending: batch/queue-6b7c8d9e0-00007 (cpu 10m, memory 16 MiB) → new-1 (existing nodes: talos-worker-1 and 2 more have no pod slot free once the pending pods placed before it take theirs; talos-cp-1 has room but a taint it does not tolerate keeps it off)",
+    );
+    const pendingReport = output.proposals[0]?.decision?.pending as { onNew: Raw[] } | undefined;
+    const onNew = pendingReport?.onNew ?? [];
+    expect(onNew.map((entry) => entry.pod)).toEqual([
+      "batch/queue-6b7c8d9e0-00006",
+      "batch/queue-6b7c8d9e0-00007",
+    ]);
+    expect(onNew[1]?.keptOff).toMatchObject({
+      room: { nodes: 3, node: "talos-worker-1", resources: ["pods"], afterOthers: true },
+    });
   });
 });
 
