@@ -10,6 +10,11 @@ export interface VolumeRecord {
   local: boolean;
   /** `spec.nodeAffinity.required`: the nodes that can reach it. */
   nodeAffinity?: NodeSelectorTerm[];
+  /**
+   * `spec.csi.driver`, when it is a CSI volume with a volume handle: the driver whose count of
+   * volumes per node (CSINode) it takes one of where its pods run.
+   */
+  csiDriver?: string;
 }
 
 /** A PersistentVolumeClaim: the volume it is bound to, or the StorageClass that would give one. */
@@ -42,6 +47,10 @@ export function toVolumeRecord(raw: Raw): VolumeRecord {
     record(record(spec.nodeAffinity).required).nodeSelectorTerms,
   );
   if (affinity) volume.nodeAffinity = affinity;
+  // kube-scheduler counts a volume by its driver and handle, and one lacking either not at all.
+  const csi = record(spec.csi);
+  const driver = string(csi.driver);
+  if (driver && string(csi.volumeHandle)) volume.csiDriver = driver;
   return volume;
 }
 
@@ -108,7 +117,10 @@ function claimPlacement(
     const volume = volumes.get(claim.volume);
     if (!volume)
       return waiting(name, `it is bound to PersistentVolume ${claim.volume}, which does not exist`);
-    return withAffinity({ claim: name, state: "bound" }, volume.nodeAffinity);
+    const bound = withAffinity({ claim: name, state: "bound" }, volume.nodeAffinity);
+    return volume.csiDriver
+      ? { ...bound, csi: { driver: volume.csiDriver, volume: volume.name } }
+      : bound;
   }
   const className = claim.storageClass;
   if (className === undefined)

@@ -16,6 +16,7 @@ const clusterScoped = new Set([
   "/persistentvolumes",
   "metrics.k8s.io/nodes",
   "node.k8s.io/runtimeclasses",
+  "storage.k8s.io/csinodes",
   "storage.k8s.io/storageclasses",
 ]);
 

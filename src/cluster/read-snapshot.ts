@@ -1,4 +1,5 @@
 import type {
+  CsiVolumeLimits,
   DaemonSetInfo,
   MetricsAvailability,
   NodeInfo,
@@ -60,7 +61,7 @@ import {
 } from "./metrics-usage.ts";
 import { toNodeInfo } from "./node-info.ts";
 import { type PendingClaim, type PodContext, toPodInfo } from "./pod-info.ts";
-import type { Raw } from "./raw.ts";
+import { list, type Raw, record, string } from "./raw.ts";
 import { containerKey, type UsageReport, type UsageSource } from "./usage-source.ts";
 import { ValueSharing } from "./value-sharing.ts";
 import { WarningCollector } from "./warnings.ts";
@@ -185,6 +186,7 @@ async function readWith(
     runtimeClasses,
     storageClasses,
     namespaces,
+    csiNodes,
   ] = await Promise.all([
     lister("/api/v1/nodes", (raw) => toNodeInfo(raw, warnings, sharing), { identity: named }),
     lister("/api/v1/persistentvolumes", toVolumeRecord),
@@ -196,6 +198,7 @@ async function readWith(
     lister("/apis/node.k8s.io/v1/runtimeclasses", (raw) => toRuntimeClass(raw, warnings)),
     lister("/apis/storage.k8s.io/v1/storageclasses", toStorageClassRecord),
     lister("/api/v1/namespaces", toNamespaceLabels),
+    lister("/apis/storage.k8s.io/v1/csinodes", toCsiNodeLimits),
   ]);
   requireReadable("nodes", nodes);
   const pods = await lister("/api/v1/pods", (raw) => toPodInfo(raw, podContext), {
@@ -228,6 +231,8 @@ async function readWith(
   await completeness.optional("verticalpodautoscalers", vpas, "vpa-not-installed");
   const daemonSetInfos = readDaemonSets(daemonSets, runtimeClasses, completeness, warnings);
   const namespaceLabels = await readNamespaceLabels(namespaces, pods.items, completeness);
+  // After the claims are resolved: which pods use CSI volumes is known then.
+  const csiVolumeLimits = await readCsiVolumeLimits(csiNodes, pods.items, completeness);
   // After the lists' own warnings, which come first on stderr. A node list read in part misses
   // nodes that are there: its own warning says so.
   if (nodes.complete) warnOfPodsOnMissingNodes(nodes.items, pods.items, warnings);
@@ -256,8 +261,60 @@ async function readWith(
     hpas: hpas.items,
     daemonSets: daemonSetInfos,
     namespaceLabels,
+    csiVolumeLimits,
     metrics: metrics.availability,
   };
+}
+
+/**
+ * A CSINode's node name and, per driver, its `allocatable.count`: how many of the driver's
+ * volumes the node can use at once. A driver without a count takes any number, and is left out.
+ */
+function toCsiNodeLimits(raw: Raw): [string, Record<string, number>] | undefined {
+  const name = string(record(raw.metadata).name);
+  if (name === undefined) return undefined;
+  const limits: Record<string, number> = {};
+  for (const item of list(record(raw.spec).drivers)) {
+    const driver = record(item);
+    const driverName = string(driver.name);
+    const count = record(driver.allocatable).count;
+    if (driverName && typeof count === "number" && Number.isInteger(count) && count >= 0)
+      limits[driverName] = count;
+  }
+  return [name, limits];
+}
+
+/**
+ * Per node, the CSI volumes each driver lets it use (nodes with no count for any driver left
+ * out); `"unknown"` when the CSINodes could not all be read, which holds the pods that use CSI
+ * volumes only when a pod does.
+ */
+async function readCsiVolumeLimits(
+  csiNodes: Listed<[string, Record<string, number>]>,
+  pods: readonly PodInfo[],
+  completeness: Completeness,
+): Promise<CsiVolumeLimits | "unknown"> {
+  if (csiNodes.complete)
+    return Object.fromEntries(
+      csiNodes.items.filter(([, limits]) => Object.keys(limits).length > 0),
+    );
+  const usesCsi = pods.some((pod) => pod.volumeClaims?.some((claim) => claim.csi));
+  if (usesCsi)
+    completeness.known(
+      "csinodes",
+      csiNodes,
+      "csinodes-unknown",
+      "; how many CSI volumes a node can attach is unknown, and so is where the pods that use them fit",
+    );
+  else
+    await completeness.unneeded(
+      "csinodes",
+      csiNodes,
+      "csinodes-unknown",
+      "csinodes-unknown",
+      "; no pod uses a CSI volume, so no decision rests on it",
+    );
+  return "unknown";
 }
 
 /** A namespace's name and labels. */

@@ -196,6 +196,7 @@ const PodInfo = z.object({
         state: z.enum(["bound", "provisioned", "waiting"]),
         nodeAffinity: NodeSelectorTerms.optional(),
         why: z.string().optional(),
+        csi: z.object({ driver: z.string(), volume: z.string() }).optional(),
       }),
     )
     .optional(),
@@ -316,6 +317,11 @@ export const SnapshotSchema = z
     // labels than kubernetes.io/metadata.name is then unknown.
     namespaceLabels: z
       .union([z.record(z.string(), z.record(z.string(), z.string())), z.literal("unknown")])
+      .optional(),
+    // Absent in snapshots saved before CSINodes were read: their claims name no CSI driver, and
+    // no volume limit is judged.
+    csiVolumeLimits: z
+      .union([z.record(z.string(), z.record(z.string(), count)), z.literal("unknown")])
       .optional(),
     metrics: z.object({
       nodes: Availability,

@@ -12,6 +12,7 @@ const fieldOrder = [
   "metrics",
   "warnings",
   "namespaceLabels",
+  "csiVolumeLimits",
   "nodes",
   "pods",
   "pdbs",
@@ -39,8 +40,8 @@ export function writeSnapshotJson(snapshot: Snapshot, write: (chunk: string) => 
       buffer = "";
     }
   };
-  // Optional fields a snapshot may lack (daemonSets, namespaceLabels) are left out, not written
-  // as null.
+  // Optional fields a snapshot may lack (daemonSets, namespaceLabels, csiVolumeLimits) are left
+  // out, not written as null.
   const keys = fieldOrder.filter((key) => snapshot[key] !== undefined);
   keys.forEach((key, index) => {
     const value = snapshot[key];

@@ -37,6 +37,7 @@ import {
   type PendingReport,
   type UnplacedCause,
   type UnplacedReport,
+  type VolumeLimitDetail,
 } from "./packing.ts";
 import { scaleDownConsidered } from "./scale-down-refusal.ts";
 import { HOSTNAME_LABEL } from "./topology-domain.ts";
@@ -518,6 +519,10 @@ function keptOffRuleText(cause: NonNullable<KeptOff["rules"]>[number]["cause"]):
       return "a topology spread constraint (DoNotSchedule)";
     case "host-ports":
       return "a host port in use there";
+    case "volume-limit":
+      return "the count of CSI volumes it can attach";
+    case "volume-limits-unknown":
+      return "CSI volume limits that were not read";
   }
 }
 
@@ -636,6 +641,10 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
       return `a host port it asks for${pod.ports ? ` (${pod.ports.join(", ")})` : ""} would already be taken on a new node of this pool by the pool's DaemonSets`;
     case "namespaces-unknown":
       return "a required pod (anti-)affinity term that concerns it picks namespaces by their labels (namespaceSelector), which were not read (see the snapshot's warnings), so whether a new node of this pool could run it is not known";
+    case "volume-limit":
+      return "its CSI volumes would take a new node of this pool above the count of volumes it can attach";
+    case "volume-limits-unknown":
+      return "it uses CSI volumes, and how many a node can attach (its CSINode) was not read (see the snapshot's warnings), so whether a new node of this pool could run it is not known";
     case "topology-unknown":
       return `its required pod (anti-)affinity or topology spread depends on ${pod.topologyKey}, which the pool's nodes carry with different values, so a new node's is not known and it may join a domain the rule keeps the pod out of (set newNode.labels when every new node gets the same value)`;
     case "label-unknown":
@@ -1216,6 +1225,8 @@ function unplacedText(
       );
     else if (entry.cause === "volume-unknown")
       parts.push(`${entry.pod}: ${volumeUnknownText(entry.claims ?? [])}`);
+    else if (entry.cause === "volume-limit")
+      parts.push(`${entry.pod}: ${volumeLimitText(entry.volumeLimit)}`);
     else if (entry.cause !== "room") parts.push(`${entry.pod}: ${unplacedCauseText(entry.cause)}`);
   }
   if (uncounted.length > 0) parts.push(uncountedText(uncounted));
@@ -1255,7 +1266,19 @@ function volumeUnknownText(claims: readonly { claim: string; why?: string }[]): 
   return `no volume was found for its claim ${named}, so whether its data is on this node, and which nodes it could go to, is unknown`;
 }
 
-function unplacedCauseText(cause: Exclude<UnplacedCause, "room" | "volume-unknown">): string {
+/**
+ * A pod whose CSI volumes the nodes with room cannot attach: `its CSI volumes would take the nodes
+ * with room above the volumes they can attach (talos-worker-1: 2 of csi.proxmox.sinextra.dev)`.
+ */
+function volumeLimitText(detail: VolumeLimitDetail | undefined): string {
+  const counts = (detail?.drivers ?? []).map(({ driver, limit }) => `${limit} of ${driver}`);
+  const where = detail && counts.length > 0 ? ` (${detail.node}: ${counts.join(", ")})` : "";
+  return `its CSI volumes would take the nodes with room above the volumes they can attach${where}, as the scheduler counts them`;
+}
+
+function unplacedCauseText(
+  cause: Exclude<UnplacedCause, "room" | "volume-unknown" | "volume-limit">,
+): string {
   switch (cause) {
     case "no-node":
       return "no other node of the pool is Ready, not cordoned and of known room";
@@ -1277,6 +1300,8 @@ function unplacedCauseText(cause: Exclude<UnplacedCause, "room" | "volume-unknow
       return "required pod anti-affinity keeps it off the nodes with room";
     case "namespaces-unknown":
       return "a required pod (anti-)affinity term that concerns it picks namespaces by their labels, which were not read, so where it fits is unknown";
+    case "volume-limits-unknown":
+      return "it uses CSI volumes, and how many a node can attach (its CSINode) was not read, so where it fits is unknown";
     case "topology-spread":
       return "a topology spread constraint (DoNotSchedule) keeps it off the nodes with room";
     case "host-ports":

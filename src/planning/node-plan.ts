@@ -321,6 +321,8 @@ function poolContext(
   };
   if (facts) context.facts = facts;
   if (facts?.currentValue !== undefined) context.current = facts.currentValue;
+  if (input.snapshot.csiVolumeLimits !== undefined)
+    context.csiVolumeLimits = input.snapshot.csiVolumeLimits;
   const shape = newNodeShapeOrWhy(members, pool.newNode, pool.selector, index, input.now);
   if ("shape" in shape) context.shape = shape.shape;
   else {

@@ -23,6 +23,7 @@ import {
 } from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
 import { domainUnknown, type PeerBin, type RuleBin } from "./topology-domain.ts";
+import { volumeLimitsExceeded, volumeLimitsUnknown } from "./volume-limits.ts";
 import { volumeLimitReached, volumesWantANode, volumeWait } from "./volume-wait.ts";
 
 /** A node pods can be placed on, with the room still free on it. */
@@ -123,6 +124,7 @@ const FIT_UNKNOWN = new Set<NeverFitReason>([
   "extended-unknown",
   "claims-unknown",
   "namespaces-unknown",
+  "volume-limits-unknown",
 ]);
 
 /** Whether `reason` says a pod's fit on a new node is unknown rather than that it never fits. */
@@ -446,6 +448,17 @@ export interface UnplacedPod {
   claims?: { claim: string; why?: string }[];
   /** For `room` with `resources`: the nodes outside the pool among those judged. */
   outside?: string[];
+  /**
+   * For `volume-limit`: the first node with room for it, and the CSI drivers whose count of
+   * volumes (its CSINode's) its volumes would take that node above.
+   */
+  volumeLimit?: VolumeLimitDetail;
+}
+
+/** A node a pod's CSI volumes would take above its count for their drivers. */
+export interface VolumeLimitDetail {
+  node: string;
+  drivers: { driver: string; limit: number }[];
 }
 
 /**
@@ -487,7 +500,8 @@ export function packOntoNodes(
   const unknown = (pod: PodInfo) =>
     unknownRequests(pod).length > 0 ||
     unknownVolumes(pod).length > 0 ||
-    pod.resourceClaims !== undefined;
+    pod.resourceClaims !== undefined ||
+    (rules?.volumes !== undefined && volumeLimitsUnknown(rules.volumes, pod));
   for (const entry of decreasing(pods, undefined))
     if (unknown(entry.pod) || !tryPlace(entry)) unplaced.push(entry);
   // A pod that must run beside another one being moved can follow it once that one is placed.
@@ -508,6 +522,8 @@ function unplacedPod(
   const claims = unknownVolumes(pod);
   if (claims.length > 0) return { pod, cause: "volume-unknown", claims };
   if (pod.resourceClaims) return { pod, cause: "claims-unknown" };
+  if (rules?.volumes && volumeLimitsUnknown(rules.volumes, pod))
+    return { pod, cause: "volume-limits-unknown" };
   // A node outside the pool that the pod's own rules keep it off (a control plane's taint) is
   // no node it could go to: the pod's account speaks of the pool's nodes and those it admits.
   const judged = bins.flatMap((bin, at) =>
@@ -519,6 +535,10 @@ function unplacedPod(
   for (const { bin } of judged) {
     if (!fitsIn(entry.demand, bin.room)) continue;
     const conflict = placementConflict(pod, bin.traits) ?? (rules && peerConflict(rules, pod, bin));
+    if (conflict === "volume-limit" && rules?.volumes) {
+      const drivers = volumeLimitsExceeded(rules.volumes, pod, bin);
+      return { pod, cause: conflict, volumeLimit: { node: bin.name, drivers } };
+    }
     if (conflict) return { pod, cause: conflict };
   }
   const resources = shortEverywhere(
@@ -572,17 +592,20 @@ export interface UnplacedReport {
    * selects) whose room was judged beside the pool's, as the pod's rules let it onto them.
    */
   outside?: string[];
+  /** For `volume-limit`: the node with room its CSI volumes would take above its count, and why. */
+  volumeLimit?: VolumeLimitDetail;
 }
 
 /** The decision's account of pods that found no node: each by its key, with why. */
 export function unplacedReports(unplaced: readonly UnplacedPod[]): UnplacedReport[] {
-  return unplaced.map(({ pod, cause, resources, afterOthers, claims, outside }) => ({
+  return unplaced.map(({ pod, cause, resources, afterOthers, claims, outside, volumeLimit }) => ({
     pod: podKey(pod),
     cause,
     ...(resources ? { resources } : {}),
     ...(afterOthers ? { afterOthers } : {}),
     ...(claims ? { claims } : {}),
     ...(outside ? { outside } : {}),
+    ...(volumeLimit ? { volumeLimit } : {}),
   }));
 }
 

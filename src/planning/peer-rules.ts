@@ -7,7 +7,7 @@ import {
   affinityPlacement,
   placeInDomains,
 } from "./pod-affinity.ts";
-import type { PodInfo } from "./snapshot.ts";
+import type { CsiVolumeLimits, PodInfo } from "./snapshot.ts";
 import type { RuleBin } from "./topology-domain.ts";
 import {
   placeSpread,
@@ -15,29 +15,44 @@ import {
   spreadConflict,
   spreadPlacement,
 } from "./topology-spread.ts";
+import {
+  placeVolumes,
+  type VolumeLimitConflict,
+  type VolumeLimitPlacement,
+  volumeLimitConflict,
+  volumeLimitPlacement,
+} from "./volume-limits.ts";
 
 /** Why a rule that depends on the other pods keeps a pod off a node. */
-export type PeerConflict = AffinityConflict | "topology-spread" | "host-ports";
+export type PeerConflict =
+  | AffinityConflict
+  | "topology-spread"
+  | "host-ports"
+  | VolumeLimitConflict;
 
 /**
  * The scheduling rules whose answer depends on the pods already on a node or in its topology
- * domain: required pod affinity and anti-affinity, `DoNotSchedule` topology spread, host ports.
- * Each part is present only when some pod involved uses it.
+ * domain: required pod affinity and anti-affinity, `DoNotSchedule` topology spread, host ports,
+ * and (when asked for) the CSI volumes a node can attach. Each part is present only when some pod
+ * involved uses it.
  */
 export interface PeerRules {
   affinity?: AffinityPlacement;
   spread?: SpreadPlacement;
   ports?: PortPlacement;
+  volumes?: VolumeLimitPlacement;
 }
 
 /**
  * The rules for placing `moving` pods (pending pods, or the pods of nodes to remove) with the pods
  * of the nodes in `except` gone; `undefined` when none applies, so placement needs no check.
+ * `volumeLimits`, when given, adds the nodes' CSI volume limits (a snapshot's `csiVolumeLimits`).
  */
 export function peerRules(
   index: ClusterIndex,
   moving: readonly PodInfo[],
   except: readonly string[] = [],
+  volumeLimits?: CsiVolumeLimits | "unknown",
 ): PeerRules | undefined {
   const rules: PeerRules = {};
   const affinity = affinityPlacement(index, moving, except);
@@ -45,7 +60,9 @@ export function peerRules(
   if (moving.some((pod) => pod.topologySpread))
     rules.spread = spreadPlacement(index, moving, except);
   if (moving.some((pod) => pod.hostPorts)) rules.ports = portPlacement(index, moving);
-  return rules.affinity || rules.spread || rules.ports ? rules : undefined;
+  const volumes = volumeLimitPlacement(index, volumeLimits, moving);
+  if (volumes) rules.volumes = volumes;
+  return rules.affinity || rules.spread || rules.ports || rules.volumes ? rules : undefined;
 }
 
 /** The first of these rules that keeps `pod` off `bin`, or `undefined`. */
@@ -58,7 +75,7 @@ export function peerConflict(
   if (affinity) return affinity;
   if (rules.ports && portConflict(rules.ports, pod, bin)) return "host-ports";
   if (rules.spread && spreadConflict(rules.spread, pod, bin)) return "topology-spread";
-  return undefined;
+  return rules.volumes && volumeLimitConflict(rules.volumes, pod, bin);
 }
 
 /** Records `pod` as placed on `bin`, so the next placements see it. */
@@ -66,4 +83,5 @@ export function placePeer(rules: PeerRules, pod: PodInfo, bin: RuleBin): void {
   if (rules.affinity) placeInDomains(rules.affinity, pod, bin);
   if (rules.spread) placeSpread(rules.spread, pod, bin);
   if (rules.ports) placePorts(rules.ports, pod, bin);
+  if (rules.volumes) placeVolumes(rules.volumes, pod, bin);
 }

@@ -8,7 +8,7 @@ import { type Bin, packOntoNodes, type UnplacedPod } from "./packing.ts";
 import { peerRules, placePeer } from "./peer-rules.ts";
 import { isCordoned } from "./pool-members.ts";
 import { freeRoom, podDemand, takeFrom } from "./room.ts";
-import type { NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
+import type { CsiVolumeLimits, NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
 import type { ResourceUtilisation, TimedPercent } from "./utilisation.ts";
 
 /** Everything one pool's evaluation reads, gathered once. */
@@ -67,6 +67,11 @@ export interface PoolContext {
   unpooledWithheld?: string[];
   /** Nodes of this pool that other pools' selectors match too, and those pools. */
   overlap?: { nodes: string[]; pools: string[] };
+  /**
+   * The snapshot's `csiVolumeLimits`: how many CSI volumes each node can attach, which the pods
+   * of a node that goes must stay within where they move.
+   */
+  csiVolumeLimits?: CsiVolumeLimits | "unknown";
 }
 
 /**
@@ -128,7 +133,8 @@ export function placeDecrease(
  * their way out, and pending pods counted on the pool's room) on the nodes that can take them:
  * the pool's other nodes first, then the nodes in no pool, each with its taints, labels, pods
  * and room, less the room `unpooledTaken` gives others there. The rules that depend
- * on other pods see the pods of `removed` and `leaving` gone.
+ * on other pods see the pods of `removed` and `leaving` gone, and a node takes no more CSI
+ * volumes than its CSINode allows.
  */
 export function placeMoving(
   context: PoolContext,
@@ -153,6 +159,7 @@ export function placeMoving(
     context.index,
     held.length > 0 ? [...moving, ...held.map((entry) => entry.pod)] : moving,
     [...removed, ...leaving],
+    context.csiVolumeLimits,
   );
   for (const { pod, bin, pool } of held) {
     takeFrom(bin.room, podDemand(pod));

@@ -259,6 +259,7 @@ const UNJUDGED: ReadonlySet<UnplacedCause> = new Set([
   "requests-unknown",
   "volume-unknown",
   "claims-unknown",
+  "volume-limits-unknown",
 ]);
 
 /**

@@ -33,8 +33,22 @@ export interface Snapshot {
    * fit of the pods such a term concerns is unknown.
    */
   namespaceLabels?: Record<string, Record<string, string>> | "unknown";
+  /**
+   * How many CSI volumes each node can attach, from the CSINodes read in full; `"unknown"` when
+   * they could not be (the fit of the pods that use CSI volumes is then unknown). Absent in a
+   * snapshot saved before they were read, whose claims do not say which volumes are CSI ones:
+   * no limit is judged.
+   */
+  csiVolumeLimits?: CsiVolumeLimits | "unknown";
   metrics: MetricsAvailability;
 }
+
+/**
+ * Per node, per CSI driver, the most volumes of that driver the node can use at once (CSINode
+ * `spec.drivers[].allocatable.count`). A node without a CSINode, or a driver without a count,
+ * is not listed: it takes any number, as kube-scheduler has it.
+ */
+export type CsiVolumeLimits = Record<string, Record<string, number>>;
 
 export interface SnapshotSource {
   kind: "kubernetes" | "file" | "simulation";
@@ -235,6 +249,11 @@ export interface VolumeClaimPlacement {
   state: "bound" | "provisioned" | "waiting";
   nodeAffinity?: NodeSelectorTerm[];
   why?: string;
+  /**
+   * For `bound`, when its PersistentVolume is a CSI one (`spec.csi`, with a volume handle): the
+   * driver, and the volume's name, which counts once on a node however many pods use it.
+   */
+  csi?: { driver: string; volume: string };
 }
 
 /** A volume whose data would be lost or that ties the pod to its node. */

@@ -1,7 +1,8 @@
 /**
  * What a pod's claims ask of the node it runs on, read from a served cluster: the node affinity
  * of the PersistentVolume a claim is bound to, the allowed topologies of the StorageClass that
- * provisions an unbound WaitForFirstConsumer claim, or what else the claim waits for.
+ * provisions an unbound WaitForFirstConsumer claim, or what else the claim waits for; and the
+ * CSI driver of a bound claim's volume, with the CSINodes' counts of volumes each node can attach.
  *
  * The Proxmox storage objects are those of ../support/kube-volumes.ts (sources there).
  */
@@ -100,6 +101,29 @@ beforeAll(async () => {
     claim("spool-redis-0", { storageClassName: "" }),
     claim("wal-redis-0", { storageClassName: "proxmox-lvm", volumeName: "pvc-gone" }),
     pendingPod("postgres-0", ["data-postgres-0"]),
+    // As the storage.k8s.io/v1 API reference gives a CSINode: the Proxmox plugin with a count,
+    // a driver registered without one (any number), on talos-worker-1.
+    {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "CSINode",
+      metadata: { name: "talos-worker-1" },
+      spec: {
+        drivers: [
+          {
+            name: "csi.proxmox.sinextra.dev",
+            nodeID: "talos-worker-1",
+            allocatable: { count: 24 },
+          },
+          { name: "nfs.csi.k8s.io", nodeID: "talos-worker-1" },
+        ],
+      },
+    },
+    {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "CSINode",
+      metadata: { name: "talos-cp-1" },
+      spec: { drivers: [] },
+    },
     pendingPod("redis-0", [
       "data-redis-0",
       "scratch-redis-0",
@@ -136,7 +160,7 @@ const zones = (values: string[]) => ({ key: ZONE, operator: "In", values });
 const homelab = { key: REGION, operator: "In", values: ["homelab"] };
 
 describe("what a pod's claims ask of its node", () => {
-  it("gives a bound claim its volume's node affinity", async () => {
+  it("gives a bound claim its volume's node affinity and CSI driver", async () => {
     const snapshot = await read();
     expect(snapshot.complete).toBe(true);
     expect(claimsOf(snapshot, "postgres-0")).toEqual([
@@ -144,8 +168,30 @@ describe("what a pod's claims ask of its node", () => {
         claim: "data-postgres-0",
         state: "bound",
         nodeAffinity: [{ matchExpressions: [homelab, zones(["pve-2"])] }],
+        csi: { driver: "csi.proxmox.sinextra.dev", volume: nameOf(zonalVolume) },
       },
     ]);
+  });
+
+  it("keeps each node's count of CSI volumes per driver, leaving out drivers without one", async () => {
+    const snapshot = await read();
+    expect(snapshot.csiVolumeLimits).toEqual({
+      "talos-worker-1": { "csi.proxmox.sinextra.dev": 24 },
+    });
+  });
+
+  it("says the counts are unknown when CSINodes cannot be listed while a pod uses a CSI volume", async () => {
+    fake.injectFault({ path: "/apis/storage.k8s.io/v1/csinodes", status: 403 });
+    const snapshot = await read();
+    expect(snapshot.complete).toBe(true);
+    expect(snapshot.csiVolumeLimits).toBe("unknown");
+    expect(snapshot.warnings).toContainEqual({
+      code: "csinodes-unknown",
+      subject: "csinodes",
+      message: expect.stringContaining(
+        'the account needs "list" on csinodes.storage.k8s.io; check with kubectl auth can-i list csinodes.storage.k8s.io); how many CSI volumes a node can attach is unknown, and so is where the pods that use them fit',
+      ),
+    });
   });
 
   it("gives an unbound claim its StorageClass's allowed topologies, or what it waits for", async () => {

@@ -95,9 +95,9 @@ describe("failures before the request goes out", () => {
     );
     expect(fake.requests.length).toBe(before);
     // Once per list, not once per retry: what failed would fail again. Nodes, PVs, PVCs, PDBs,
-    // HPAs, VPAs, DaemonSets, RuntimeClasses, StorageClasses, Namespaces and the node metrics
-    // are asked for at once.
-    const lists = 11;
+    // HPAs, VPAs, DaemonSets, RuntimeClasses, StorageClasses, Namespaces, CSINodes and the node
+    // metrics are asked for at once.
+    const lists = 12;
     expect(await plugin.runs()).toBe(lists);
     expect((error.cause as KubeApiError).stage).toBe("credentials");
   });

@@ -271,6 +271,7 @@ describe("RBAC", () => {
         "metrics.k8s.io/pods",
         "node.k8s.io/runtimeclasses",
         "policy/poddisruptionbudgets",
+        "storage.k8s.io/csinodes",
         "storage.k8s.io/storageclasses",
       ]);
     });

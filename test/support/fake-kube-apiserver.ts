@@ -41,6 +41,7 @@ export type FakeResource =
   | "daemonsets"
   | "runtimeclasses"
   | "storageclasses"
+  | "csinodes"
   | "namespaces"
   | "leases"
   | "nodemetrics"
@@ -170,6 +171,16 @@ export const resourceTypes: Record<FakeResource, ResourceType> = {
     namespaced: false,
     paginated: true,
     shortNames: ["sc"],
+    verbs: allVerbs,
+  },
+  csinodes: {
+    group: "storage.k8s.io",
+    version: "v1",
+    plural: "csinodes",
+    singular: "csinode",
+    kind: "CSINode",
+    namespaced: false,
+    paginated: true,
     verbs: allVerbs,
   },
   namespaces: {

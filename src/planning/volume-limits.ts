@@ -1,0 +1,134 @@
+import type { ClusterIndex } from "./cluster-index.ts";
+import type { CsiVolumeLimits, PodInfo } from "./snapshot.ts";
+import { binKey, type PeerBin } from "./topology-domain.ts";
+
+/**
+ * How many CSI volumes the nodes can attach, as kube-scheduler's NodeVolumeLimits plugin judges
+ * a pod: per node and driver, the unique volumes its pods use (a volume two pods share counts
+ * once) and the CSINode's `allocatable.count` for that driver. A node without one for a driver
+ * (no CSINode, no count) takes any number of its volumes.
+ */
+export interface VolumeLimitPlacement {
+  index: ClusterIndex;
+  /** The CSINodes' counts; `"unknown"` when they could not be read. */
+  limits: CsiVolumeLimits | "unknown";
+  /** Pods that move: their volumes leave their node with them. */
+  leaving: ReadonlySet<PodInfo>;
+  /** Per bin (by `binKey`), each driver's volumes in use there, counted from its pods on first use. */
+  attached: Map<string, Map<string, Set<string>>>;
+}
+
+/** Why the volume limits keep a pod off a node. */
+export type VolumeLimitConflict = "volume-limit" | "volume-limits-unknown";
+
+/** The CSI volumes a pod uses: each bound claim's volume, by driver. */
+export function csiVolumes(pod: PodInfo): { driver: string; volume: string }[] {
+  return (pod.volumeClaims ?? []).flatMap((claim) => claim.csi ?? []);
+}
+
+/**
+ * The volume-limit view for placing `moving` pods, when one of them (or of `others`, the pods
+ * already counted on the nodes) uses a CSI volume; `undefined` otherwise, or for a snapshot that
+ * does not say (saved before CSINodes were read, its claims carry no driver).
+ */
+export function volumeLimitPlacement(
+  index: ClusterIndex,
+  limits: CsiVolumeLimits | "unknown" | undefined,
+  moving: readonly PodInfo[],
+): VolumeLimitPlacement | undefined {
+  if (limits === undefined || !moving.some((pod) => csiVolumes(pod).length > 0)) return undefined;
+  return { index, limits, leaving: new Set(moving), attached: new Map() };
+}
+
+/**
+ * Whether the limits keep `pod` off `bin`: for a driver the node has a count for, the volumes it
+ * already uses and those of the pod it does not use yet come to more than the count
+ * (`volume-limit`), or the counts could not be read (`volume-limits-unknown`). A node still to
+ * be added is not judged: nothing is attached to it.
+ */
+export function volumeLimitConflict(
+  placement: VolumeLimitPlacement,
+  pod: PodInfo,
+  bin: PeerBin,
+): VolumeLimitConflict | undefined {
+  const volumes = csiVolumes(pod);
+  if (volumes.length === 0 || bin.traits.name === undefined) return undefined;
+  if (placement.limits === "unknown") return "volume-limits-unknown";
+  return overDrivers(placement, volumes, bin).length > 0 ? "volume-limit" : undefined;
+}
+
+/** Whether the limits of nodes are unknown to a pod that uses CSI volumes: its fit is. */
+export function volumeLimitsUnknown(placement: VolumeLimitPlacement, pod: PodInfo): boolean {
+  return placement.limits === "unknown" && csiVolumes(pod).length > 0;
+}
+
+/**
+ * The drivers whose count `pod`'s volumes would take `bin` above, each with the node's count, in
+ * the order the pod names them.
+ */
+export function volumeLimitsExceeded(
+  placement: VolumeLimitPlacement,
+  pod: PodInfo,
+  bin: PeerBin,
+): { driver: string; limit: number }[] {
+  if (placement.limits === "unknown" || bin.traits.name === undefined) return [];
+  return overDrivers(placement, csiVolumes(pod), bin);
+}
+
+/** Records the CSI volumes of `pod` as in use on `bin`. */
+export function placeVolumes(placement: VolumeLimitPlacement, pod: PodInfo, bin: PeerBin): void {
+  if (bin.traits.name === undefined) return;
+  const volumes = csiVolumes(pod);
+  if (volumes.length === 0) return;
+  const attached = attachedOn(placement, bin);
+  for (const { driver, volume } of volumes) inUse(attached, driver).add(volume);
+}
+
+function overDrivers(
+  placement: VolumeLimitPlacement,
+  volumes: readonly { driver: string; volume: string }[],
+  bin: PeerBin,
+): { driver: string; limit: number }[] {
+  const limits = placement.limits === "unknown" ? undefined : placement.limits[bin.name];
+  if (!limits) return [];
+  const added = new Map<string, Set<string>>();
+  for (const { driver, volume } of volumes)
+    if (limits[driver] !== undefined) inUse(added, driver).add(volume);
+  if (added.size === 0) return [];
+  const attached = attachedOn(placement, bin);
+  const over: { driver: string; limit: number }[] = [];
+  for (const [driver, wanted] of added) {
+    const limit = limits[driver] as number;
+    const used = attached.get(driver);
+    let count = used?.size ?? 0;
+    for (const volume of wanted) if (!used?.has(volume)) count += 1;
+    if (count > limit) over.push({ driver, limit });
+  }
+  return over;
+}
+
+/**
+ * The volumes in use on `bin`, by driver: those of the pods bound or nominated to it that do not
+ * move, a pod being deleted included (its volume stays attached until it is gone).
+ */
+function attachedOn(placement: VolumeLimitPlacement, bin: PeerBin): Map<string, Set<string>> {
+  const key = binKey(bin);
+  let attached = placement.attached.get(key);
+  if (!attached) {
+    attached = new Map();
+    for (const pod of placement.index.podsByNode.get(bin.name) ?? [])
+      if (!placement.leaving.has(pod))
+        for (const { driver, volume } of csiVolumes(pod)) inUse(attached, driver).add(volume);
+    placement.attached.set(key, attached);
+  }
+  return attached;
+}
+
+function inUse(byDriver: Map<string, Set<string>>, driver: string): Set<string> {
+  let volumes = byDriver.get(driver);
+  if (!volumes) {
+    volumes = new Set();
+    byDriver.set(driver, volumes);
+  }
+  return volumes;
+}

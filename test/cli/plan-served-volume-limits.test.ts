@@ -1,0 +1,188 @@
+/**
+ * A node's pods moved where the nodes left can attach their CSI volumes, as kube-scheduler's
+ * NodeVolumeLimits plugin judges it: per node and driver, the unique volumes its pods use (a
+ * volume two pods share counts once) plus the moving pod's new ones may not exceed the CSINode's
+ * `allocatable.count`. Four Talos workers where the repo allows three, so talos-worker-4 goes
+ * whatever the usage; every worker's CSINode lets the Proxmox CSI plugin attach 2 volumes (a VM's
+ * SCSI disks the plugin may use). The CSINode is written as the storage.k8s.io/v1 API reference
+ * gives its fields (name, nodeID, topologyKeys, allocatable.count); the driver name and the
+ * volumes' StorageClass are those of ../support/kube-volumes.ts (sources there). Pods are 100m,
+ * so room decides nothing.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { persistentVolume, REGION, volumeClaim, ZONE } from "../support/kube-volumes.ts";
+import { type PlanJson, pod, type Raw } from "./served-cluster.ts";
+import { cluster, FOUR, OVER_MAX, plan, poolNote, serveForTest } from "./served-plan.ts";
+
+const DRIVER = "csi.proxmox.sinextra.dev";
+
+/** The CSINode of `node`: the Proxmox CSI plugin registered there, with `count` volumes at most. */
+function csiNode(node: string, count = 2): Raw {
+  return {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "CSINode",
+    metadata: { name: node },
+    spec: {
+      drivers: [
+        { name: DRIVER, nodeID: node, topologyKeys: [REGION, ZONE], allocatable: { count } },
+      ],
+    },
+  };
+}
+
+/** A Proxmox CSI volume `pvc-<name>` bound to claim `db/<name>`, with its access modes. */
+function csiClaim(name: string, accessModes = ["ReadWriteOnce"]): Raw[] {
+  const volume = `pvc-${name}-7f3a9c2e`;
+  return [
+    persistentVolume(volume, {
+      accessModes,
+      csi: { driver: DRIVER, fsType: "xfs", volumeHandle: `homelab/pve-1/lvm/vm-9999-${volume}` },
+      storageClassName: "proxmox-lvm",
+    }),
+    volumeClaim("db", name, { accessModes, storageClassName: "proxmox-lvm", volumeName: volume }),
+  ];
+}
+
+/** A StatefulSet pod `db/<app>-<suffix>` on `node` (100m) mounting the claims named. */
+function withClaims(app: string, suffix: string, node: string, claims: string[]): Raw {
+  return pod("db", `${app}-${suffix}`, {
+    node,
+    owner: { kind: "StatefulSet", name: app },
+    cpu: "100m",
+    memory: "128Mi",
+    volumes: claims.map((claimName, at) => ({
+      name: `data-${at}`,
+      persistentVolumeClaim: { claimName },
+    })),
+  });
+}
+
+/** `count` volumes of their own in use on `node`, by one pod, with their claims. */
+function attached(node: string, count: number): Raw[] {
+  const names = Array.from({ length: count }, (_, at) => `data-${node}-${at}`);
+  return [
+    ...names.flatMap((name) => csiClaim(name)),
+    ...(count > 0 ? [withClaims("mariadb", node.slice(-1), node, names)] : []),
+  ];
+}
+
+/** Four workers, each with its CSINode (2 volumes of the Proxmox plugin). */
+function workers(): Raw[] {
+  return [...cluster(FOUR), ...FOUR.map((node) => csiNode(node))];
+}
+
+/** postgres-0 on talos-worker-4, with one volume. */
+const POSTGRES = [
+  ...csiClaim("data-postgres-0"),
+  withClaims("postgres", "0", "talos-worker-4", ["data-postgres-0"]),
+];
+
+function counts(output: PlanJson): [number | undefined, number | undefined][] {
+  return output.proposals.map((entry) => [entry.from, entry.to]);
+}
+
+describe("plan against a served cluster: the CSI volumes a node can attach", () => {
+  it("keeps talos-worker-4 when every other worker already attaches as many volumes as its CSINode allows", async () => {
+    const output = await plan(
+      [
+        ...workers(),
+        ...attached("talos-worker-1", 2),
+        ...attached("talos-worker-2", 2),
+        ...attached("talos-worker-3", 2),
+        ...POSTGRES,
+      ],
+      OVER_MAX,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      `db/postgres-0: its CSI volumes would take the nodes with room above the volumes they can attach (talos-worker-1: 2 of ${DRIVER}), as the scheduler counts them`,
+    );
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    const decision = note?.decision as { scaleDown: { conditions: Raw[] } } | undefined;
+    const fit = decision?.scaleDown.conditions.find((condition) => condition.kind === "pods-fit");
+    expect(fit?.causes).toEqual([
+      {
+        pod: "db/postgres-0",
+        cause: "volume-limit",
+        volumeLimit: { node: "talos-worker-1", drivers: [{ driver: DRIVER, limit: 2 }] },
+      },
+    ]);
+  });
+
+  it("removes talos-worker-4 when one worker can still attach a volume", async () => {
+    const output = await plan(
+      [
+        ...workers(),
+        ...attached("talos-worker-1", 2),
+        ...attached("talos-worker-2", 1),
+        ...attached("talos-worker-3", 2),
+        ...POSTGRES,
+      ],
+      OVER_MAX,
+    );
+    expect(counts(output)).toEqual([[4, 3]]);
+  });
+
+  it("counts a volume that two pods share once, on the node they leave and on one that runs them", async () => {
+    // talos-worker-1 runs two pods of one shared volume (1 attached); the others are full.
+    const shared = (name: string) => csiClaim(name, ["ReadWriteMany"]);
+    const output = await plan(
+      [
+        ...workers(),
+        ...shared("media-w1"),
+        withClaims("jellyfin", "0", "talos-worker-1", ["media-w1"]),
+        withClaims("jellyfin", "1", "talos-worker-1", ["media-w1"]),
+        ...attached("talos-worker-2", 2),
+        ...attached("talos-worker-3", 2),
+        // Both pods of talos-worker-4 mount one volume: it takes talos-worker-1's second slot.
+        ...shared("media-w4"),
+        withClaims("sonarr", "0", "talos-worker-4", ["media-w4"]),
+        withClaims("radarr", "0", "talos-worker-4", ["media-w4"]),
+      ],
+      OVER_MAX,
+    );
+    expect(counts(output)).toEqual([[4, 3]]);
+  });
+
+  describe("when the CSINodes may not be listed (403)", () => {
+    /** Plans `objects` with the CSINode list forbidden. */
+    async function forbidden(objects: Raw[]) {
+      const served = await serveForTest(objects);
+      served.fake.injectFault({
+        path: "/apis/storage.k8s.io/v1/csinodes",
+        status: 403,
+        message:
+          'csinodes.storage.k8s.io is forbidden: User "pr-autoscaler" cannot list resource "csinodes" in API group "storage.k8s.io" at the cluster scope',
+        times: Number.POSITIVE_INFINITY,
+      });
+      const run = await served.run(["--json"], OVER_MAX);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain(
+        'the account needs "list" on csinodes.storage.k8s.io; check with kubectl auth can-i list csinodes.storage.k8s.io',
+      );
+      return JSON.parse(run.stdout) as PlanJson;
+    }
+
+    it("keeps the node whose pod uses a CSI volume: where it fits is unknown", async () => {
+      const output = await forbidden([...workers(), ...POSTGRES]);
+      expect(output.proposals).toEqual([]);
+      expect(poolNote(output)).toContain(
+        "db/postgres-0: it uses CSI volumes, and how many a node can attach (its CSINode) was not read, so where it fits is unknown",
+      );
+    });
+
+    it("removes the node whose pods use none, while other nodes' pods do", async () => {
+      const output = await forbidden([
+        ...workers(),
+        ...attached("talos-worker-1", 2),
+        pod("media", "sonarr-5d8f7c6b4-q2w3e", {
+          node: "talos-worker-4",
+          owner: { kind: "ReplicaSet", name: "sonarr-5d8f7c6b4" },
+          cpu: "100m",
+          memory: "128Mi",
+        }),
+      ]);
+      expect(counts(output)).toEqual([[4, 3]]);
+    });
+  });
+});
