@@ -95,7 +95,7 @@ function scaleDownLines(decision: NodeDecision): string[] {
       `scale-down: ${unready.node}, not Ready for longer than ${formatDuration(unready.unreadyMs)} (scaleDown.unreadyTime), ${UNREADY_REMOVAL}`,
     );
   for (const condition of decision.scaleDown.conditions)
-    lines.push(`scale-down: ${conditionText(condition, decision.action)}`);
+    lines.push(`scale-down: ${conditionText(condition, decision.action, aboveMax !== undefined)}`);
   if (decision.scaleDown.bulk)
     lines.push(`scale-down: ${bulkText(decision.scaleDown.bulk, decision)}`);
   const bulkProjection = decision.scaleDown.bulk?.projection?.at(-1);
@@ -520,7 +520,7 @@ function keptOffRuleText(cause: NonNullable<KeptOff["rules"]>[number]["cause"]):
     case "host-ports":
       return "a host port in use there";
     case "volume-limit":
-      return "the count of CSI volumes it can attach";
+      return "the node's count of CSI volumes";
     case "volume-limits-unknown":
       return "CSI volume limits that were not read";
   }
@@ -962,11 +962,13 @@ function listsNotReadText(lists: readonly string[]): string {
 
 /**
  * A scale-down condition as the explanation words it; the node to remove is named as the one
- * the decrease removes only when the decision makes one.
+ * the decrease removes only when the decision makes one. `bounded`: the count is above the max
+ * or the host cap, so a cordon is no reason for the node to stay.
  */
 export function conditionText(
   condition: ScaleDownCondition,
   action: NodeDecision["action"] = "scale-down",
+  bounded = false,
 ): string {
   const mark = condition.met ? "met" : "not met";
   switch (condition.kind) {
@@ -985,9 +987,12 @@ export function conditionText(
         ? `the decrease removes ${condition.node}`
         : `a decrease would remove ${condition.node}`;
     case "not-cordoned":
-      // Only the count coming down to a bound removes it, and then the cordon is no reason not to.
-      return action === "scale-down"
-        ? `${condition.node} is cordoned, and goes all the same: the count must come down to a bound`
+      // Only the count coming down to a bound removes it, and then the cordon is no reason not to,
+      // also when something else keeps the node this time.
+      if (action === "scale-down")
+        return `${condition.node} is cordoned, and goes all the same: the count must come down to a bound`;
+      return bounded
+        ? `${condition.node} is cordoned, and would go all the same: the count must come down to a bound`
         : `${condition.node} is cordoned: ${mark} (${cordonedText(condition.node)})`;
     case "no-blockers":
       if (condition.unread)

@@ -325,8 +325,9 @@ function forcedConditions(
     ...alsoDeciding,
   ]);
   const { conditions } = decision.scaleDown;
+  const bounded = decision.triggers.some((trigger) => trigger.kind === "above-max");
   const text = (condition: (typeof conditions)[number]) =>
-    conditionText(condition, decision.action);
+    conditionText(condition, decision.action, bounded);
   const first = conditions.filter((condition) => deciding.has(condition.kind)).map(text);
   const rest = conditions.filter((condition) => !deciding.has(condition.kind)).map(text);
   return sections(

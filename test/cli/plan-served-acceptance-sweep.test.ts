@@ -205,6 +205,25 @@ describe("plan acceptance, sweep: a count beyond the bounds comes down one node 
   });
 });
 
+describe("plan acceptance, sweep: a cordoned node above the max that something else keeps", () => {
+  it("says only the blocker keeps it: the cordon would not, with the count above the max", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR, { "talos-worker-4": { unschedulable: true } }),
+        pod("default", "debug-shell", { ...onWorker4, owner: null }),
+      ],
+      { tfvars: tfvars(4), config: config({ "max: 6": "max: 3" }) },
+    );
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toContain("  not removed: talos-worker-4 has 1 blocker\n");
+    expect(note).toContain(
+      "  scale-down: talos-worker-4 is cordoned, and would go all the same: the count must come down to a bound\n",
+    );
+    expect(note).not.toContain("talos-worker-4 is cordoned: not met");
+  });
+});
+
 describe("plan acceptance, sweep: a raise whose node is listed but never Ready", () => {
   const NOW = "2026-11-22T10:00:00Z";
   const IDLE = { cpu: "150m", memory: "1Gi" };
