@@ -28,8 +28,9 @@ import { noteRetries, reportSnapshotWarnings } from "./snapshot-warnings.ts";
 const usage = `Usage: pr-autoscaler snapshot [options]
 
 Reads nodes, pods, PodDisruptionBudgets, DaemonSets and RuntimeClasses, PersistentVolumes, their
-claims and StorageClasses, VPAs, HPAs and usage (metrics-server, or Prometheus with --prometheus)
-from the cluster and prints the snapshot as JSON (see docs/snapshot.md).
+claims, StorageClasses and CSINodes, namespaces, VPAs, HPAs and usage (metrics-server, or
+Prometheus with --prometheus) from the cluster and prints the snapshot as JSON (see
+docs/snapshot.md).
 
 Options:
   --kubeconfig FILE       kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, in-cluster)

@@ -295,12 +295,15 @@ function packPending(
     : undefined;
   const cutoff = context.pool.expendablePriority;
   const counted = pods.filter((pod) => !isExpendable(pod, cutoff));
+  // Known CSI volume limits keep a pod off an existing node its volumes would take above them;
+  // unknown ones send no pod to a new node on a guess (the scheduler's message tells then).
+  const limits = context.csiVolumeLimits === "unknown" ? undefined : context.csiVolumeLimits;
   const result = packPendingPods(
     counted,
     context.existingBins,
     template,
     maxNewNodes,
-    peerRules(context.index, counted),
+    peerRules(context.index, counted, [], limits),
   );
   result.considered = pods.length;
   result.expendable = pods

@@ -11,8 +11,8 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { persistentVolume, REGION, volumeClaim, ZONE } from "../support/kube-volumes.ts";
-import { type PlanJson, pod, type Raw } from "./served-cluster.ts";
-import { cluster, FOUR, OVER_MAX, plan, poolNote, serveForTest } from "./served-plan.ts";
+import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
+import { cluster, FOUR, OVER_MAX, plan, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
 
 const DRIVER = "csi.proxmox.sinextra.dev";
 
@@ -142,6 +142,32 @@ describe("plan against a served cluster: the CSI volumes a node can attach", () 
       OVER_MAX,
     );
     expect(counts(output)).toEqual([[4, 3]]);
+  });
+
+  it("adds a node for a pending pod whose volume no worker with room can attach", async () => {
+    // The scheduler last found no cpu for it; room has freed since, on workers whose one slot
+    // of the Proxmox plugin each is taken.
+    const pending = pod("db", "postgres-0", {
+      owner: { kind: "StatefulSet", name: "postgres" },
+      cpu: "100m",
+      memory: "128Mi",
+      volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-postgres-0" } }],
+      scheduled: unschedulable("Insufficient cpu"),
+    });
+    const objects = [
+      ...cluster(),
+      ...WORKERS.flatMap((node) => attached(node, 1)),
+      ...csiClaim("data-postgres-0"),
+      pending,
+    ];
+    const full = await plan([...objects, ...WORKERS.map((node) => csiNode(node, 1))]);
+    expect(counts(full)).toEqual([[3, 4]]);
+    expect(full.proposals[0]?.reasons.join("\n")).toContain(
+      "talos-worker-1 and 2 more have room but the node's count of CSI volumes keeps it off",
+    );
+    // A second slot on each: it waits for the room already there.
+    const roomy = await plan([...objects, ...WORKERS.map((node) => csiNode(node, 2))]);
+    expect(roomy.proposals).toEqual([]);
   });
 
   describe("when the CSINodes may not be listed (403)", () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { indexCluster } from "../../src/planning/cluster-index.ts";
+import { keptOffText } from "../../src/planning/explain-node-decision.ts";
+import { type Bin, packPendingPods } from "../../src/planning/packing.ts";
+import { peerRules } from "../../src/planning/peer-rules.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import type { PeerBin } from "../../src/planning/topology-domain.ts";
 import {
@@ -107,5 +110,50 @@ describe("volumeLimitConflict", () => {
     const withVolume = using("db/a", "worker-3", [`${PROXMOX}/pv-a`]);
     expect(volumeLimitPlacement(index, {}, [pod("web/b", { node: "worker-3" })])).toBeUndefined();
     expect(volumeLimitPlacement(index, undefined, [withVolume])).toBeUndefined();
+  });
+});
+
+describe("pending pods and the CSI volumes existing nodes can attach", () => {
+  const GI = 2 ** 30;
+  const room = () => ({ cpu: 4000, memory: 8 * GI, pods: 100, extended: {} });
+  const bins = (): Bin[] =>
+    ["worker-1", "worker-2"].map((name) => ({
+      name,
+      traits: { name, labels: {}, taints: [] },
+      room: room(),
+    }));
+  const template = { traits: { labels: {}, taints: [] }, room: room() };
+
+  it("puts a pod with a bound CSI volume on a new node when the nodes with room are at their count", () => {
+    const pods = [
+      using("db/a", "worker-1", [`${PROXMOX}/pv-a`]),
+      using("db/b", "worker-2", [`${PROXMOX}/pv-b`]),
+    ];
+    const pending = using("db/c", undefined, [`${PROXMOX}/pv-c`]);
+    const limits = { "worker-1": { [PROXMOX]: 1 }, "worker-2": { [PROXMOX]: 1 } };
+    const packed = packPendingPods(
+      [pending],
+      bins(),
+      template,
+      1,
+      peerRules(indexOf(pods), [pending], [], limits),
+    );
+    expect(packed.onExisting).toEqual([]);
+    expect(packed.onNew.map((entry) => entry.node)).toEqual(["new-1"]);
+    const kept = packed.onNew[0]?.keptOff;
+    if (!kept) throw new Error("the existing nodes were judged");
+    expect(keptOffText(kept)).toBe(
+      "existing nodes: worker-1 and 1 more have room but the node's count of CSI volumes keeps it off",
+    );
+    // With a slot free on worker-2, it goes there.
+    const roomier = { ...limits, "worker-2": { [PROXMOX]: 2 } };
+    const placed = packPendingPods(
+      [pending],
+      bins(),
+      template,
+      1,
+      peerRules(indexOf(pods), [pending], [], roomier),
+    );
+    expect(placed.onExisting.map((entry) => entry.node)).toEqual(["worker-2"]);
   });
 });
