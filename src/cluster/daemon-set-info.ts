@@ -5,6 +5,7 @@ import {
   readSpecRequests,
   readTolerations,
   requiredNodeAffinity,
+  requiredPodTerms,
   type SpecRequests,
   specFields,
 } from "./pod-info.ts";
@@ -61,7 +62,9 @@ export function toDaemonSetTemplate(raw: Raw, warnings: WarningCollector): Daemo
   const metadata = record(raw.metadata);
   const namespace = string(metadata.namespace) ?? "";
   const name = string(metadata.name) ?? "";
-  const spec = record(record(record(raw.spec).template).spec);
+  const template = record(record(raw.spec).template);
+  const spec = record(template.spec);
+  const labels = stringMap(record(template.metadata).labels);
   const context: PodContext = { warnings, claims: [], intern: (text) => text };
   const subject = `daemonset/${namespace}/${name}`;
   const requests = readSpecRequests(spec, TEMPLATE_SPEC, subject, context, new ValueSharing());
@@ -78,10 +81,15 @@ export function toDaemonSetTemplate(raw: Raw, warnings: WarningCollector): Daemo
   if (affinity) info.requiredNodeAffinity = affinity;
   const hostPorts = readHostPorts(spec);
   if (hostPorts) info.hostPorts = hostPorts;
-  const template: DaemonSetTemplate = { info, requests };
+  // What pod affinity sees of a pod the DaemonSet has not made yet: its template's labels (its
+  // pods add the controller's hash to them), and the anti-affinity that keeps pods off its node.
+  info.labels = labels;
+  const antiAffinity = requiredPodTerms(spec, "podAntiAffinity", labels);
+  if (antiAffinity) info.podAntiAffinity = antiAffinity;
+  const read: DaemonSetTemplate = { info, requests };
   const runtimeClass = string(spec.runtimeClassName);
-  if (runtimeClass) template.runtimeClass = runtimeClass;
-  return template;
+  if (runtimeClass) read.runtimeClass = runtimeClass;
+  return read;
 }
 
 /** Reads a node.k8s.io/v1 RuntimeClass, by its name. */

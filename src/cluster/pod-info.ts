@@ -388,7 +388,7 @@ export function readNodeSelectorTerms(value: unknown): NodeSelectorTerm[] | unde
  * and `mismatchLabelKeys` become `In` / `NotIn` requirements on the pod's own values of those
  * labels, as the API server merges them into the selector.
  */
-function requiredPodTerms(
+export function requiredPodTerms(
   spec: Raw,
   field: "podAffinity" | "podAntiAffinity",
   labels: Readonly<Record<string, string>>,

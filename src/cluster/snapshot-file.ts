@@ -153,6 +153,8 @@ const DaemonSetInfo = z.object({
   requiredNodeAffinity: NodeSelectorTerms.optional(),
   tolerations: Tolerations,
   hostPorts: z.array(HostPort).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  podAntiAffinity: z.array(PodAffinityTerm).optional(),
 });
 
 const PodInfo = z.object({

@@ -24,10 +24,11 @@ export interface NodeShape {
   /** The host ports those pods take, which a new node will have in use too. */
   daemonSetHostPorts: HostPort[];
   /**
-   * Those pods by their namespace and labels, one of each DaemonSet or static pod that has a pod
-   * to read them from (a DaemonSet with no pod yet has none): a pod whose required pod affinity
-   * selects one of them finds it on a new node, one whose anti-affinity does never fits there,
-   * and a topology spread constraint counts those it selects in a new node's domain.
+   * Those pods by their namespace, labels and required pod anti-affinity, one of each DaemonSet
+   * (from its pods, or its template while it has none) or static pod: a pod whose required pod
+   * affinity selects one of them finds it on a new node, one whose anti-affinity does, or that
+   * one's anti-affinity selects, never fits there, and a topology spread constraint counts those
+   * it selects in a new node's domain.
    */
   startupPods: StartupPod[];
   /**
@@ -555,7 +556,9 @@ function mayRun(pod: Parameters<typeof placementConflict>[0], traits: NodeTraits
 
 /**
  * Adds what one of a group's pods (or its DaemonSet's template) takes: its request, if larger,
- * and its host ports; the first pod gives the group's labels (a template's are not read).
+ * and its host ports; the first pod gives the group's labels and required pod anti-affinity, the
+ * template those of a DaemonSet with no pod yet (none when its labels were not read, in a
+ * snapshot saved before they were).
  */
 function addPodTo(
   group: StartupPodGroup,
@@ -565,8 +568,10 @@ function addPodTo(
   largest(group.requests, podDemand(pod));
   if (pod.hostPorts && pod.hostPorts.length > group.hostPorts.length)
     group.hostPorts = pod.hostPorts;
-  if (!group.pod && pod.labels && pod.namespace !== undefined)
+  if (!group.pod && pod.labels && pod.namespace !== undefined) {
     group.pod = { namespace: pod.namespace, labels: pod.labels };
+    if (pod.podAntiAffinity) group.pod.podAntiAffinity = pod.podAntiAffinity;
+  }
 }
 
 function newGroup(isStatic: boolean): StartupPodGroup {

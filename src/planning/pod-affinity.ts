@@ -43,6 +43,10 @@ export function affinityPlacement(
     if (node !== undefined && !except.includes(node))
       for (const term of pod.podAntiAffinity ?? []) keys.add(term.topologyKey);
   }
+  // A DaemonSet's pod a new node starts with keeps the pods its anti-affinity selects off it.
+  if (Array.isArray(index.daemonSets))
+    for (const daemonSet of index.daemonSets)
+      for (const term of daemonSet.podAntiAffinity ?? []) keys.add(term.topologyKey);
   if (keys.size === 0) return undefined;
   const leaving = new Set(moving);
   const placement: AffinityPlacement = { domains: new Map(), holders: new Map() };
@@ -59,8 +63,9 @@ export function affinityPlacement(
 /**
  * The required pod affinity or anti-affinity rule that keeps `pod` off `bin`: its own
  * anti-affinity terms (a selected pod runs in the bin's domain), the anti-affinity terms of pods
- * already there that select it, and its affinity terms (no selected pod in the domain; the first
- * pod of a group that selects itself may go anywhere the topology key exists, as in the
+ * already there that select it (on a new node, those of the DaemonSet and static pods it starts
+ * with, which are in each of its domains), and its affinity terms (no selected pod in the domain;
+ * the first pod of a group that selects itself may go anywhere the topology key exists, as in the
  * scheduler). A new node whose domain for an anti-affinity key is not known may join the domain
  * of any pod the term avoids, so it is ruled out as soon as one runs anywhere.
  */
@@ -84,6 +89,8 @@ export function affinityConflict(
       for (const term of holder.podAntiAffinity ?? [])
         if (term.topologyKey === key && selects(term, holder, pod)) return "pod-anti-affinity";
   }
+  const startup = startupAntiAffinity(pod, bin);
+  if (startup) return startup;
   // A running pod's term whose namespaces are unknown may or may not reach the pod.
   for (const [key, byValue] of placement.holders) {
     const value = domainOf(bin, key);
@@ -95,6 +102,23 @@ export function affinityConflict(
   return pod.podAffinity && !affinityMet(placement, pod, pod.podAffinity, bin)
     ? "pod-affinity"
     : undefined;
+}
+
+/**
+ * Whether the required anti-affinity of a pod `bin` starts with (a new node's DaemonSet and static
+ * pods) keeps `pod` off it: a term that selects it, on a topology key the node has (whatever its
+ * value, the two pods share it), or one whose namespaces are unknown that may.
+ */
+function startupAntiAffinity(pod: PodInfo, bin: PeerBin): AffinityConflict | undefined {
+  let unknown = false;
+  for (const startup of bin.traits.startupPods ?? [])
+    for (const term of startup.podAntiAffinity ?? []) {
+      const key = term.topologyKey;
+      if (domainOf(bin, key) === undefined && !domainUnknown(bin, key)) continue;
+      if (selects(term, startup, pod)) return "pod-anti-affinity";
+      if (mayReach(term, pod)) unknown = true;
+    }
+  return unknown ? "namespaces-unknown" : undefined;
 }
 
 /**
@@ -212,7 +236,7 @@ export function affinitySelects(pod: PodInfo, other: PodInfo): boolean {
  * Whether `term` of `owner` selects `other`: in one of its namespaces, matching its selector. A
  * namespace an unresolved `namespaceSelector` might pick is not counted ({@link mayReach}).
  */
-function selects(term: PodAffinityTerm, owner: PodInfo, other: StartupPod): boolean {
+function selects(term: PodAffinityTerm, owner: StartupPod, other: StartupPod): boolean {
   if (!term.selector) return false;
   // A term with a namespaceSelector looks only where it and `namespaces` say, not in its own.
   const own = term.namespaceSelector ? [] : [owner.namespace];
@@ -263,7 +287,17 @@ export function resolveNamespaceSelectors(snapshot: Snapshot): Snapshot {
     if (antiAffinity) resolved.podAntiAffinity = antiAffinity;
     return resolved;
   });
-  return changed ? { ...snapshot, pods } : snapshot;
+  const daemonSets = Array.isArray(snapshot.daemonSets)
+    ? snapshot.daemonSets.map((daemonSet) => {
+        if (!daemonSet.podAntiAffinity?.some(unresolved)) return daemonSet;
+        changed = true;
+        return { ...daemonSet, podAntiAffinity: resolve(daemonSet.podAntiAffinity) ?? [] };
+      })
+    : snapshot.daemonSets;
+  if (!changed) return snapshot;
+  const resolved: Snapshot = { ...snapshot, pods };
+  if (daemonSets !== undefined) resolved.daemonSets = daemonSets;
+  return resolved;
 }
 
 function termsOf(pod: PodInfo): PodAffinityTerm[] {

@@ -361,6 +361,14 @@ export interface DaemonSetInfo {
    */
   tolerations: Toleration[];
   hostPorts?: HostPort[];
+  /**
+   * The template's labels (its pods carry them, with the controller's hash): pod affinity sees a
+   * pod of a DaemonSet that has made none yet by them. Absent in a snapshot saved before they
+   * were read.
+   */
+  labels?: Record<string, string>;
+  /** The template's required pod anti-affinity terms, as on pods. */
+  podAntiAffinity?: PodAffinityTerm[];
 }
 
 export interface LabelSelector {

@@ -23,9 +23,10 @@ export interface PeerBin {
 
 /**
  * A pod a new node starts on its own (a DaemonSet's, a static pod's), as the pod affinity of
- * other pods sees it: by its namespace and labels.
+ * other pods sees it: by its namespace and labels, and with the required anti-affinity that keeps
+ * the pods it selects off that node's domains.
  */
-export type StartupPod = Pick<PodInfo, "namespace" | "labels">;
+export type StartupPod = Pick<PodInfo, "namespace" | "labels" | "podAntiAffinity">;
 
 /** A bin with the taints the topology spread taint policy may look at. */
 export interface RuleBin extends PeerBin {

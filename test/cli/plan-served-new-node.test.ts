@@ -286,6 +286,97 @@ describe("plan against a served cluster: what a new node starts with", () => {
     expect(text).toMatch(/transcode-29123400-fit3200[^\n]*→ new-1/);
     expect(text).toMatch(/never fits: batch\/transcode-29123400-no3300[^\n]*cpu/);
   });
+
+  it("puts a pod beside a DaemonSet's pod on a new node when that DaemonSet has made no pod yet", async () => {
+    // The node-local DNS cache was just installed with the API that must run beside it: the
+    // DaemonSet exists, its controller has made no pod yet. The workers have no room left.
+    const beside = (name: string): Raw => ({
+      podAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            labelSelector: { matchLabels: { "app.kubernetes.io/name": name } },
+            namespaces: ["kube-system", "longhorn-system"],
+            topologyKey: "kubernetes.io/hostname",
+          },
+        ],
+      },
+    });
+    const api = (suffix: string, partner: string) =>
+      pod("apps", `api-6c7d8e9f0-${suffix}`, {
+        cpu: "1",
+        memory: "1Gi",
+        affinity: beside(partner),
+        scheduled: { reason: "Unschedulable", message: "0/4 nodes are available" },
+      });
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      daemonSetObject("kube-system", "node-local-dns", {
+        cpu: "25m",
+        memory: "32Mi",
+        tolerations: [{ operator: "Exists" }],
+      }),
+      // Only storage nodes run this one: a new worker does not.
+      daemonSetObject("longhorn-system", "longhorn-manager", {
+        cpu: "25m",
+        memory: "32Mi",
+        affinity: storageNodes,
+      }),
+      api("dns01", "node-local-dns"),
+      api("lhm01", "longhorn-manager"),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const text = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(text).toMatch(/api-6c7d8e9f0-dns01[^\n]*→ new-1/);
+    expect(text).toMatch(/never fits: apps\/api-6c7d8e9f0-lhm01[^\n]*pod affinity/);
+  });
+
+  it("adds no node for a pod a DaemonSet's own anti-affinity keeps off every node", async () => {
+    // A latency probe DaemonSet that must not share a node with the noisy batch pods.
+    const NOISY = { "app.kubernetes.io/name": "noisy" };
+    const apart = {
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            labelSelector: { matchLabels: NOISY },
+            namespaces: ["batch"],
+            topologyKey: "kubernetes.io/hostname",
+          },
+        ],
+      },
+    };
+    const probe = (node: string, index: number) =>
+      pod("monitoring", `latency-probe-${index}x7wq`, {
+        node,
+        owner: { kind: "DaemonSet", name: "latency-probe" },
+        cpu: "50m",
+        memory: "64Mi",
+        labels: { "app.kubernetes.io/name": "latency-probe" },
+        tolerations: [{ operator: "Exists" }],
+        affinity: { ...pinnedTo(node), ...apart },
+      });
+    const probes = daemonSetObject("monitoring", "latency-probe", {
+      cpu: "50m",
+      memory: "64Mi",
+      tolerations: [{ operator: "Exists" }],
+      affinity: apart,
+    });
+    const noisy = pod("batch", "noisy-7d8e9f0a1-pen01", {
+      cpu: "1",
+      memory: "128Mi",
+      labels: NOISY,
+      scheduled: { reason: "Unschedulable", message: "0/4 nodes are available" },
+    });
+    const neverFits =
+      /never fits: batch\/noisy-7d8e9f0a1-pen01[^\n]*required pod anti-affinity of pods/;
+    const output = await plan([...cluster(), ...WORKERS.map(probe), probes, noisy]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toMatch(neverFits);
+    // Just installed, no probe yet, on full workers: a new node would run one from the start.
+    const justInstalled = await plan([...cluster(), ...fillers(), probes, noisy]);
+    expect(justInstalled.proposals).toEqual([]);
+    expect(poolNote(justInstalled)).toMatch(neverFits);
+  });
 });
 
 const GPU_CONFIG = `${CONFIG}  - name: gpu

@@ -352,6 +352,7 @@ describe("readSnapshot against the homelab", () => {
         name: "cilium",
         requests: { cpu: 100, memory: 10 * Mi },
         nodeSelector: {},
+        labels: { "k8s-app": "cilium" },
         tolerations: [
           { operator: "Exists" },
           ...controller,
@@ -365,6 +366,7 @@ describe("readSnapshot against the homelab", () => {
         // overhead of 10m and 16Mi on top of the larger memory, 64Mi.
         requests: { cpu: 210, memory: 80 * Mi },
         nodeSelector: { "nvidia.com/gpu.present": "true" },
+        labels: { "app.kubernetes.io/name": "nvidia-device-plugin" },
         requiredNodeAffinity: [
           {
             matchExpressions: [
