@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { nodeMetrics } from "../support/kube-fixtures.ts";
-import { type NodeOptions, pdb, pod, type Raw } from "./served-cluster.ts";
+import { type NodeOptions, type PlanJson, pdb, pod, type Raw } from "./served-cluster.ts";
 import {
   apps,
   changedAt,
@@ -181,6 +181,30 @@ describe("plan acceptance, sweep: the 45 % of nodes not Ready, at its edges", ()
     expect(poolDecision(output).holds).toEqual([
       expect.objectContaining({ kind: "too-many-unready", total: 11, limit: 45 }),
     ]);
+  });
+});
+
+describe("plan acceptance, sweep: usage that is too old to tell", () => {
+  it("removes no node while talos-worker-4's only sample is ten minutes old: stale is unknown, not idle", async () => {
+    const tenMinutesAgo = new Date(Date.now() - 600_000).toISOString().replace(/\.\d+Z$/, "Z");
+    const objects = [
+      ...cluster(FOUR).filter(
+        (object) =>
+          object.kind !== "NodeMetrics" || (object.metadata as Raw).name !== "talos-worker-4",
+      ),
+      nodeMetrics("talos-worker-4", { cpu: "150m", memory: "1Gi" }, tenMinutesAgo),
+      ...apps(FOUR.slice(0, 3)),
+    ];
+    const served = await serveForTest(objects);
+    const run = await served.run(["--json"], judgedNow(4));
+    expect(run.stderr).toMatch(
+      /warning: node\/talos-worker-4: metrics are 6\d\ds old \(more than 300s\); usage treated as unknown \[metrics-stale\]/,
+    );
+    const output = JSON.parse(run.stdout) as PlanJson;
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "  hold: cpu and memory usage unknown on talos-worker-4; nothing rests on it (unknown is not zero)\n",
+    );
   });
 });
 
