@@ -632,6 +632,8 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
     case "pod-affinity":
       return `its required pod affinity${onKey(pod)} asks for pods that a new node of this pool would not run`;
     case "pod-anti-affinity":
+      if (pod.startupPods)
+        return "the required pod anti-affinity of the DaemonSet or static pods a new node of this pool runs from the start keeps it off such a node";
       return pod.topologyKey
         ? `its required pod anti-affinity on ${pod.topologyKey} keeps it away from the domain a new node of this pool would join`
         : "the required pod anti-affinity of pods already running keeps it away from the domain a new node of this pool would join";

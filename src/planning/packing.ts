@@ -1,6 +1,6 @@
 import { podKey } from "./cluster-index.ts";
 import { type PeerConflict, type PeerRules, peerConflict, placePeer } from "./peer-rules.ts";
-import { affinitySelects, unknownAntiAffinityKey } from "./pod-affinity.ts";
+import { affinitySelects, startupAntiAffinity, unknownAntiAffinityKey } from "./pod-affinity.ts";
 import {
   addTo,
   copyRoom,
@@ -158,6 +158,11 @@ export interface NeverFitPod extends PendingPod {
   topologyKey?: string;
   /** For `host-ports`: the ports (`443/TCP`) the new node's DaemonSets already take. */
   ports?: string[];
+  /**
+   * For `pod-anti-affinity`: set when it is the required anti-affinity of a DaemonSet or static
+   * pod a new node starts with that keeps the pod off it, not that of a pod already running.
+   */
+  startupPods?: true;
   /** For `taints`: the new node's taints it does not tolerate, as kubectl writes them. */
   taints?: string[];
   /**
@@ -866,7 +871,15 @@ function neverFits(
 
 type NeverFitDetail = Pick<
   NeverFitPod,
-  "reason" | "resource" | "resources" | "topologyKey" | "ports" | "claims" | "label" | "taints"
+  | "reason"
+  | "resource"
+  | "resources"
+  | "topologyKey"
+  | "ports"
+  | "claims"
+  | "label"
+  | "taints"
+  | "startupPods"
 >;
 
 /** A pod its volumes keep pending, with its claims that wait on what a node does not change. */
@@ -900,8 +913,10 @@ function conflictDetail(
   const { podAffinity, podAntiAffinity, topologySpread, hostPorts, ...bare } = pod;
   const alone = (patch: Partial<PodInfo>) =>
     peerConflict(rules, { ...bare, ...patch }, bin) === reason;
-  // A running pod's anti-affinity rules it out whatever the pod's own terms say.
-  if (reason === "pod-anti-affinity" && alone({})) return { reason };
+  // Another pod's anti-affinity rules it out whatever the pod's own terms say: one running, or
+  // one the new node starts with.
+  if (reason === "pod-anti-affinity" && alone({}))
+    return startupAntiAffinity(bare, bin) === reason ? { reason, startupPods: true } : { reason };
   const terms =
     reason === "pod-anti-affinity"
       ? (podAntiAffinity ?? []).filter((term) => alone({ podAntiAffinity: [term] }))

@@ -109,7 +109,7 @@ export function affinityConflict(
  * pods) keeps `pod` off it: a term that selects it, on a topology key the node has (whatever its
  * value, the two pods share it), or one whose namespaces are unknown that may.
  */
-function startupAntiAffinity(pod: PodInfo, bin: PeerBin): AffinityConflict | undefined {
+export function startupAntiAffinity(pod: PodInfo, bin: PeerBin): AffinityConflict | undefined {
   let unknown = false;
   for (const startup of bin.traits.startupPods ?? [])
     for (const term of startup.podAntiAffinity ?? []) {

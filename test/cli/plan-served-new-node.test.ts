@@ -368,7 +368,7 @@ describe("plan against a served cluster: what a new node starts with", () => {
       scheduled: { reason: "Unschedulable", message: "0/4 nodes are available" },
     });
     const neverFits =
-      /never fits: batch\/noisy-7d8e9f0a1-pen01[^\n]*required pod anti-affinity of pods/;
+      /never fits: batch\/noisy-7d8e9f0a1-pen01 [^\n]*: the required pod anti-affinity of the DaemonSet or static pods a new node of this pool runs from the start keeps it off such a node$/m;
     const output = await plan([...cluster(), ...WORKERS.map(probe), probes, noisy]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(neverFits);
