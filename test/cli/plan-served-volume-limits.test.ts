@@ -212,3 +212,78 @@ describe("plan against a served cluster: the CSI volumes a node can attach", () 
     });
   });
 });
+
+describe("plan against a served cluster: CSI volumes on a control plane two pools count on", () => {
+  // Two pools of two nodes; each node's CSINode lets the Proxmox plugin attach 1 volume, and each
+  // pool's first node uses it. The control plane, left untainted (Talos'
+  // allowSchedulingOnControlPlanes), has its one slot free: the first pool's decrease moves its
+  // pod there, so the second pool's pod finds no node that can attach its volume.
+  const TWO_POOLS = `pools:
+${["apps:worker_count:talos-worker", "media:media_count:talos-media"]
+  .map((entry) => {
+    const [pool, path, prefix] = entry.split(":");
+    return `  - name: ${pool}
+    target:
+      file: terraform/terraform.tfvars
+      path: ${path}
+    selector:
+      matchLabels:
+        node.kubernetes.io/pool: ${pool}
+    min: 1
+    max: 4
+    scaleDown:
+      unneededTime: 0
+    removal:
+      nameTemplate: ${prefix}-{index}
+      indexBase: 1
+`;
+  })
+  .join("")}`;
+  const NODES = {
+    apps: ["talos-worker-1", "talos-worker-2"],
+    media: ["talos-media-1", "talos-media-2"],
+  };
+
+  /** The cluster with the control plane's NoSchedule taint gone. */
+  function untaintedCluster(): Raw[] {
+    const options = Object.fromEntries(
+      Object.entries(NODES).flatMap(([pool, names]) =>
+        names.map((name) => [name, { labels: { "node.kubernetes.io/pool": pool } }]),
+      ),
+    );
+    return cluster([...NODES.apps, ...NODES.media], options).map((object) => {
+      if (object.kind !== "Node" || (object.metadata as Raw).name !== "talos-cp-1") return object;
+      const { taints: _taints, ...spec } = object.spec as Raw;
+      return { ...object, spec };
+    });
+  }
+
+  /** A pod of `app` with a volume of its own on each of `nodes`. */
+  function group(app: string, nodes: readonly string[]): Raw[] {
+    return nodes.flatMap((node, index) => [
+      ...csiClaim(`data-${app}-${index}`),
+      withClaims(app, String(index), node, [`data-${app}-${index}`]),
+    ]);
+  }
+
+  it("removes the first pool's node onto it, and keeps the second pool's", async () => {
+    const output = await plan(
+      [
+        ...untaintedCluster(),
+        ...["talos-cp-1", ...NODES.apps, ...NODES.media].map((node) => csiNode(node, 1)),
+        ...group("echo", NODES.apps),
+        ...group("whoami", NODES.media),
+      ],
+      { tfvars: "worker_count = 2\nmedia_count  = 2\n", config: TWO_POOLS },
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["apps", 2, 1],
+    ]);
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: 1 pod of talos-worker-2 fits on the other nodes: met (db/echo-1 goes to talos-cp-1, a control plane in no pool)",
+    );
+    expect(poolNote(output, "media")).toContain(
+      `not removed: not every pod of talos-media-2 fits on the other nodes (db/whoami-1: its CSI volumes would take the nodes with room above the volumes they can attach (talos-media-1: 1 of ${DRIVER}), as the scheduler counts them; talos-cp-1 keeps its room for the pods the decrease of pool apps moves there)`,
+    );
+  });
+});
