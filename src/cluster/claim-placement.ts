@@ -89,7 +89,8 @@ export function toStorageClassRecord(raw: Raw): [name: string, storageClass: Sto
  * Sets each pod's `volumeClaims`: for each claim it mounts, the node affinity of the volume it
  * is bound to, or of the volume its StorageClass would make where the pod goes
  * (WaitForFirstConsumer), or what it waits for instead. `storageClasses` is undefined when they
- * could not be read: an unbound claim then waits on something unknown.
+ * could not be read: an unbound claim then waits on something unknown. A generic ephemeral
+ * volume's bound claim also gets the claim a replacement pod would be given (`remade`).
  */
 export function resolveClaimPlacements(
   pending: readonly PendingClaim[],
@@ -97,11 +98,23 @@ export function resolveClaimPlacements(
   volumes: ReadonlyMap<string, VolumeRecord>,
   storageClasses: ReadonlyMap<string, StorageClassRecord> | undefined,
 ): void {
-  for (const { pod, claim } of pending) {
+  for (const { pod, claim, ephemeral } of pending) {
     const found = claims.get(`${pod.namespace}/${claim}`);
     const placement = found
       ? claimPlacement(claim, found, volumes, storageClasses)
       : waiting(claim, "it does not exist");
+    if (ephemeral && found && placement.state === "bound") {
+      const remade = claimPlacement(
+        claim,
+        found.storageClass === undefined ? {} : { storageClass: found.storageClass },
+        volumes,
+        storageClasses,
+      );
+      // Only a class that makes the volume where the pod goes says where the new one would be:
+      // one that binds at once puts it where its provisioner does, which the volume there now
+      // tells best.
+      if (remade.state === "provisioned") placement.remade = remade;
+    }
     // Replaced, not pushed to: the list is the pod's own once made.
     pod.volumeClaims = [...(pod.volumeClaims ?? []), placement];
   }

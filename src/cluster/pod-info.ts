@@ -56,6 +56,8 @@ export interface PendingClaim {
   claim: string;
   /** Named in `safe-to-evict-local-volumes`: its data may be lost, so it ties the pod to no node. */
   evictable?: boolean;
+  /** A generic ephemeral volume's: the claim is the pod's own, made with it and deleted with it. */
+  ephemeral?: boolean;
 }
 
 const phases = ["Pending", "Running", "Succeeded", "Failed", "Unknown"] as const;
@@ -619,11 +621,13 @@ function readVolumes(
             `${pod.name}-${name}`
           : undefined;
     if (claim)
-      claims.push(
-        evictable.has(name)
-          ? { pod, volume: name, claim, evictable: true }
-          : { pod, volume: name, claim },
-      );
+      claims.push({
+        pod,
+        volume: name,
+        claim,
+        ...(evictable.has(name) ? { evictable: true } : {}),
+        ...(volume.ephemeral !== undefined ? { ephemeral: true } : {}),
+      });
     if (evictable.has(name)) continue;
     if (volume.emptyDir !== undefined) {
       if (!memoryBacked(volume.emptyDir)) blocking.push({ name, type: "emptyDir" });

@@ -405,7 +405,8 @@ const noClaims =
 
 /**
  * Which pods keep their data on one node (`blockingVolumes`), and what each pod's claims ask of
- * the node it runs on (`volumeClaims`). The StorageClasses matter only to claims not bound yet.
+ * the node it runs on (`volumeClaims`). The StorageClasses matter only to claims not bound yet,
+ * and to generic ephemeral volumes' claims, which a pod made in place of theirs makes anew.
  */
 function resolveClaims(
   pending: readonly PendingClaim[],
@@ -418,13 +419,16 @@ function resolveClaims(
   const claimRecords = new Map(claims);
   resolveLocalClaims(pending, claimRecords, volumeRecords);
   const unbound = claims.some(([, claim]) => claim.volume === undefined);
+  const ephemeral = pending.some((claim) => claim.ephemeral);
   const classes =
-    unbound &&
+    (unbound || ephemeral) &&
     completeness.known(
       "storageclasses",
       storageClasses,
       "storageclasses-unknown",
-      "; a pod waiting on a claim not bound yet is not placed on a new node",
+      unbound
+        ? "; a pod waiting on a claim not bound yet is not placed on a new node"
+        : "; a pod whose generic ephemeral volume is bound is moved only where that volume is",
     );
   resolveClaimPlacements(
     pending,

@@ -157,6 +157,14 @@ const DaemonSetInfo = z.object({
   podAntiAffinity: z.array(PodAffinityTerm).optional(),
 });
 
+const VolumeClaimPlacement = z.object({
+  claim: z.string(),
+  state: z.enum(["bound", "provisioned", "waiting"]),
+  nodeAffinity: NodeSelectorTerms.optional(),
+  why: z.string().optional(),
+  csi: z.object({ driver: z.string(), volume: z.string() }).optional(),
+});
+
 const PodInfo = z.object({
   namespace: z.string(),
   name: z.string(),
@@ -192,15 +200,7 @@ const PodInfo = z.object({
     }),
   ),
   volumeClaims: z
-    .array(
-      z.object({
-        claim: z.string(),
-        state: z.enum(["bound", "provisioned", "waiting"]),
-        nodeAffinity: NodeSelectorTerms.optional(),
-        why: z.string().optional(),
-        csi: z.object({ driver: z.string(), volume: z.string() }).optional(),
-      }),
-    )
+    .array(VolumeClaimPlacement.extend({ remade: VolumeClaimPlacement.optional() }))
     .optional(),
   resourceClaims: z.array(z.string()).optional(),
   safeToEvict: z.boolean().optional(),

@@ -124,8 +124,18 @@ export function placeDecrease(
     evictablePods(context.index.podsByNode.get(name) ?? [], context.pool.expendablePriority),
   );
   const cordoned = cordonedPods(context, removed);
-  const moving = [...pods, ...pendingOnExisting, ...cordoned.pods];
+  const moving = [...pods.map(replacement), ...pendingOnExisting, ...cordoned.pods];
   return { ...placeMoving(context, moving, removed, cordoned.nodes), pods, cordoned };
+}
+
+/**
+ * The pod its controller makes in place of `pod` once evicted, as far as where it may run goes:
+ * a generic ephemeral volume's claim is deleted with its pod, and the new pod gets a claim of
+ * its own, made where it goes (`remade`), not the volume the evicted one had.
+ */
+function replacement(pod: PodInfo): PodInfo {
+  if (!pod.volumeClaims?.some((claim) => claim.remade)) return pod;
+  return { ...pod, volumeClaims: pod.volumeClaims.map((claim) => claim.remade ?? claim) };
 }
 
 /**
@@ -226,7 +236,7 @@ export function cordonedPods(
     );
     if (evicted.length === 0) continue;
     nodes.push(node.name);
-    pods.push(...evicted);
+    pods.push(...evicted.map(replacement));
   }
   return { nodes, pods };
 }

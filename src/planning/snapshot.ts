@@ -254,6 +254,13 @@ export interface VolumeClaimPlacement {
    * driver, and the volume's name, which counts once on a node however many pods use it.
    */
   csi?: { driver: string; volume: string };
+  /**
+   * For a generic ephemeral volume's claim, bound now, whose StorageClass makes a volume where
+   * the pod goes (WaitForFirstConsumer): the claim the pod made in its place would get. The claim
+   * belongs to the pod and is deleted with it, so the volume ties the pod's replacement to no
+   * node: its new claim is `provisioned` where the class allows.
+   */
+  remade?: VolumeClaimPlacement;
 }
 
 /** A volume whose data would be lost or that ties the pod to its node. */

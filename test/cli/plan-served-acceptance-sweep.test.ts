@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { nodeMetrics } from "../support/kube-fixtures.ts";
+import { persistentVolume, storageClass, volumeClaim } from "../support/kube-volumes.ts";
 import { type NodeOptions, type PlanJson, pdb, pod, type Raw } from "./served-cluster.ts";
 import {
   apps,
@@ -153,6 +154,88 @@ describe("plan acceptance, sweep: do-not-disrupt on the pods a drain leaves", ()
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
     expect(output.proposals[0]?.reasons).toContain(
       "  scale-down: talos-worker-4 has no blockers: met",
+    );
+  });
+});
+
+describe("plan acceptance, sweep: a generic ephemeral volume on node-local storage", () => {
+  /**
+   * A CI runner on talos-worker-4 whose scratch space is a generic ephemeral volume of
+   * local-path-provisioner (WaitForFirstConsumer; its volumes are host paths pinned to their
+   * node by `kubernetes.io/hostname`, as the provisioner makes them). The claim belongs to the
+   * pod: evicted, the pod loses it, and the pod made in its place gets a new one where it goes.
+   */
+  function runner(annotations?: Record<string, string>): Raw[] {
+    const name = "runner-6f7c8d9b5-w4kq2";
+    const volume = "pvc-3f1c2a7b-5e0d-4c1a-9b8e-7d6f5a4c3b21";
+    return [
+      storageClass("local-path", {
+        provisioner: "rancher.io/local-path",
+        volumeBindingMode: "WaitForFirstConsumer",
+      }),
+      persistentVolume(volume, {
+        hostPath: { path: `/var/local-path-provisioner/${volume}_ci_${name}-work`, type: "" },
+        storageClassName: "local-path",
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              {
+                matchExpressions: [
+                  { key: "kubernetes.io/hostname", operator: "In", values: ["talos-worker-4"] },
+                ],
+              },
+            ],
+          },
+        },
+      }),
+      volumeClaim("ci", `${name}-work`, { storageClassName: "local-path", volumeName: volume }),
+      pod("ci", name, {
+        ...onWorker4,
+        ...(annotations ? { annotations } : {}),
+        volumes: [
+          {
+            name: "work",
+            ephemeral: {
+              volumeClaimTemplate: {
+                spec: {
+                  accessModes: ["ReadWriteOnce"],
+                  storageClassName: "local-path",
+                  resources: { requests: { storage: "5Gi" } },
+                },
+              },
+            },
+          },
+        ],
+      }),
+    ];
+  }
+
+  it("keeps talos-worker-4 for the data the runner would lose, not for where it could run", async () => {
+    const output = await plan(
+      [...cluster(FOUR), ...apps(FOUR.slice(0, 3)), ...runner()],
+      judgedNow(4),
+    );
+    expect(output.proposals).toEqual([]);
+    const note = poolNote(output);
+    expect(note).toContain("  not removed: talos-worker-4 has 1 blocker\n");
+    expect(note).toContain(
+      "  blockers on talos-worker-4: ci/runner-6f7c8d9b5-w4kq2: local storage work (local)",
+    );
+    expect(note).toContain("  scale-down: 1 pod of talos-worker-4 fits on the other nodes: met\n");
+  });
+
+  it("removes talos-worker-4 once the runner says its scratch may go: its new pod gets a new volume", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...apps(FOUR.slice(0, 3)),
+        ...runner({ "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes": "work" }),
+      ],
+      judgedNow(4),
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: 1 pod of talos-worker-4 fits on the other nodes: met",
     );
   });
 });

@@ -226,6 +226,71 @@ describe("what a pod's claims ask of its node", () => {
     ]);
   });
 
+  it("gives a generic ephemeral volume's bound claim the one a replacement pod would get, where its class makes it", async () => {
+    // The claim of an ephemeral volume is named after its pod and volume, and owned by the pod:
+    // deleted with it, it ties the pod made in its place to no node. A class that binds at once
+    // says nothing of where the new volume would be, so the volume there now stands for it.
+    const scratch = proxmoxVolume("pvc-2c4e6a8b", "pve-2", [
+      { matchExpressions: [zones(["pve-2"])] },
+    ]);
+    const spool = { ...zonalVolume, metadata: { name: "pvc-9d7b5f3e" } };
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: "ingest-6c9f7d8b5-x2kqp",
+        namespace: "db",
+        ownerReferences: [
+          { apiVersion: "apps/v1", kind: "ReplicaSet", name: "ingest-6c9f7d8b5", controller: true },
+        ],
+      },
+      spec: {
+        nodeName: "talos-worker-1",
+        containers: [{ name: "app", resources: { requests: { cpu: "100m", memory: "128Mi" } } }],
+        volumes: ["scratch", "spool"].map((name) => ({
+          name,
+          ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"] } } },
+        })),
+      },
+      status: { phase: "Running" },
+    };
+    fake.add(
+      scratch,
+      spool,
+      claim("ingest-6c9f7d8b5-x2kqp-scratch", {
+        storageClassName: "proxmox-lvm",
+        volumeName: "pvc-2c4e6a8b",
+      }),
+      claim("ingest-6c9f7d8b5-x2kqp-spool", {
+        storageClassName: "nfs",
+        volumeName: "pvc-9d7b5f3e",
+      }),
+      pod,
+    );
+    try {
+      const [first, second] = claimsOf(await read(), "ingest-6c9f7d8b5-x2kqp") ?? [];
+      expect(first).toMatchObject({
+        claim: "ingest-6c9f7d8b5-x2kqp-scratch",
+        state: "bound",
+        nodeAffinity: [{ matchExpressions: [zones(["pve-2"])] }],
+        remade: {
+          claim: "ingest-6c9f7d8b5-x2kqp-scratch",
+          state: "provisioned",
+          nodeAffinity: [{ matchExpressions: [homelab, zones(["pve-2", "pve-3"])] }],
+        },
+      });
+      expect(second).toMatchObject({ claim: "ingest-6c9f7d8b5-x2kqp-spool", state: "bound" });
+      expect(second).not.toHaveProperty("remade");
+      // A claim a pod names itself is its volume's for good: no other is made in its place.
+      expect(claimsOf(await read(), "postgres-0")?.[0]).not.toHaveProperty("remade");
+    } finally {
+      fake.remove("pods", "ingest-6c9f7d8b5-x2kqp", "db");
+      for (const name of ["scratch", "spool"])
+        fake.remove("persistentvolumeclaims", `ingest-6c9f7d8b5-x2kqp-${name}`, "db");
+      for (const name of ["pvc-2c4e6a8b", "pvc-9d7b5f3e"]) fake.remove("persistentvolumes", name);
+    }
+  });
+
   it("leaves an unbound claim waiting on what is unknown when StorageClasses cannot be read", async () => {
     fake.injectFault({ path: "/apis/storage.k8s.io/v1/storageclasses", status: 403 });
     const snapshot = await read();
