@@ -7,7 +7,16 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
-import { cluster, FOUR, OVER_MAX, plan, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
+import {
+  cluster,
+  FOUR,
+  fillers,
+  OVER_MAX,
+  plan,
+  poolNote,
+  serveForTest,
+  WORKERS,
+} from "./served-plan.ts";
 
 const BLOCKY = { "app.kubernetes.io/name": "blocky" };
 
@@ -68,6 +77,41 @@ const TEAM_A_ON_TWO = [
   replica("blocky-b", "b03", "talos-worker-3"),
 ];
 
+/**
+ * A DaemonSet just installed in namespace dns (its controller has made no pod yet) whose pods
+ * must stay apart from team a's Blocky replicas: a new node runs one from the start.
+ */
+function guardDaemonSet(): Raw {
+  const labels = { "app.kubernetes.io/name": "blocky-guard" };
+  const template = pod("dns", "blocky-guard", {
+    owner: null,
+    cpu: "10m",
+    memory: "16Mi",
+    tolerations: [{ operator: "Exists" }],
+    affinity: apartFromTeamA,
+  });
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "blocky-guard", namespace: "dns", generation: 1, labels },
+    spec: {
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: template.spec },
+    },
+    status: { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberReady: 0 },
+  };
+}
+
+/** A pending Blocky replica of 1 cpu in `ns`, which full workers cannot take. */
+function pendingReplica(ns: string, suffix: string): Raw {
+  return pod(ns, `blocky-6d7e8f9a0-${suffix}`, {
+    cpu: "1",
+    memory: "128Mi",
+    labels: BLOCKY,
+    scheduled: unschedulable("Insufficient cpu"),
+  });
+}
+
 function counts(output: PlanJson): [number | undefined, number | undefined][] {
   return output.proposals.map((entry) => [entry.from, entry.to]);
 }
@@ -108,6 +152,41 @@ describe("plan acceptance, constraints: a namespaceSelector on a namespace label
     expect(poolNote(teamAOnly)).toContain(
       "dns/blocky-5c8d7f6b9-run04: required pod anti-affinity keeps it off the nodes with room",
     );
+  });
+
+  it("keeps team a's replica off a new node whose DaemonSet pod's namespaceSelector avoids it, not team b's", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      ...NAMESPACES,
+      guardDaemonSet(),
+      pendingReplica("blocky-a", "pa1"),
+      pendingReplica("blocky-b", "pb1"),
+    ]);
+    expect(counts(output)).toEqual([[3, 4]]);
+    const text = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(text).toMatch(/blocky-b\/blocky-6d7e8f9a0-pb1 [^\n]*→ new-1/);
+    expect(text).toMatch(
+      /never fits: blocky-a\/blocky-6d7e8f9a0-pa1 [^\n]*DaemonSet or static pods a new node of this pool runs from the start/,
+    );
+    // Without the namespaces, whether the DaemonSet's term reaches either replica is unknown.
+    const served = await serveForTest([
+      ...cluster(),
+      ...fillers(),
+      ...NAMESPACES,
+      guardDaemonSet(),
+      pendingReplica("blocky-b", "pb1"),
+    ]);
+    served.fake.injectFault({
+      path: "/api/v1/namespaces",
+      status: 403,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const run = await served.run(["--json"]);
+    expect(run.code).toBe(0);
+    const unread = JSON.parse(run.stdout) as PlanJson;
+    expect(unread.proposals).toEqual([]);
+    expect(poolNote(unread)).toMatch(/fit unknown: blocky-b\/blocky-6d7e8f9a0-pb1 /);
   });
 
   it("holds the pending replica as of unknown fit when namespaces may not be listed (403)", async () => {
