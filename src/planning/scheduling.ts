@@ -36,25 +36,27 @@ export type PlacementConflict =
 type Match = boolean | undefined;
 
 /**
- * The first rule that keeps `pod` off `node` (nodeSelector, required node affinity, the node
- * affinity of the volumes its claims are bound to or would be made with, taints with
- * NoSchedule/NoExecute), or `undefined` when the pod may go there. A rule that a node still to
- * be added may or may not match, by a label whose value it will get is not known, keeps the pod
- * off it too (`label-unknown`), once no rule rules it out for sure. Required pod affinity
- * and anti-affinity, topology spread and host ports depend on the other pods placed and are
- * checked by peer-rules.ts.
+ * The first rule that keeps `pod` off `node`, or `undefined` when the pod may go there. The
+ * rules are met in the order of kube-scheduler's default filters, which stop at the first that
+ * fails and name it (`kubectl describe pod`): taints with NoSchedule/NoExecute
+ * (TaintToleration), the nodeSelector, then required node affinity (NodeAffinity), then the node
+ * affinity of the volumes its claims are bound to or would be made with (VolumeBinding). A rule
+ * that a node still to be added may or may not match, by a label whose value it will get is not
+ * known, keeps the pod off it too (`label-unknown`), once no rule rules it out for sure.
+ * Required pod affinity and anti-affinity, topology spread and host ports depend on the other
+ * pods placed and are checked by peer-rules.ts.
  */
 export function placementConflict(
   pod: Pick<PodInfo, "nodeSelector" | "requiredNodeAffinity" | "tolerations" | "volumeClaims">,
   node: NodeTraits,
 ): PlacementConflict | undefined {
+  if (!toleratesTaints(pod.tolerations, node.taints)) return "taints";
   const selector = nodeSelectorMatch(pod.nodeSelector, node);
   if (selector === false) return "node-selector";
   const affinity = requiredAffinityMatch(pod.requiredNodeAffinity, node);
   if (affinity === false) return "node-affinity";
   const volumes = claimsMatch(pod.volumeClaims, node);
   if (volumes === false) return "volume-node-affinity";
-  if (!toleratesTaints(pod.tolerations, node.taints)) return "taints";
   if (selector === undefined || affinity === undefined || volumes === undefined)
     return "label-unknown";
   return undefined;

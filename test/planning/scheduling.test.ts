@@ -115,6 +115,22 @@ describe("placementConflict", () => {
       undefined,
     );
   });
+
+  it("names a taint before the nodeSelector and node affinity, as kube-scheduler's filters run", () => {
+    const tainted = { ...ssdNode, taints: [{ key: "dedicated", effect: "NoSchedule" as const }] };
+    const affinity = [
+      { matchExpressions: [{ key: "disk", operator: "In" as const, values: ["hdd"] }] },
+    ];
+    const both = pendingPod("e", { nodeSelector: { disk: "hdd" }, affinity });
+    expect(placementConflict(both, tainted)).toBe("taints");
+    expect(placementConflict(both, ssdNode)).toBe("node-selector");
+    const tolerating = pendingPod("f", {
+      nodeSelector: { disk: "hdd" },
+      affinity,
+      tolerations: [{ key: "dedicated", operator: "Exists" }],
+    });
+    expect(placementConflict(tolerating, tainted)).toBe("node-selector");
+  });
 });
 
 describe("placementConflict on a node still to be added, where a label's value is not known", () => {

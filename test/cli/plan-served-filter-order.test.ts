@@ -1,0 +1,126 @@
+/**
+ * Which rule the plan names for a node that more than one rule keeps a pod off: the one
+ * kube-scheduler names. Its default profile runs the filters in the order of
+ * pkg/scheduler/apis/config/v1/default_plugins.go (NodeUnschedulable, NodeName,
+ * TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, …, VolumeBinding, …) and stops at
+ * the first that fails on a node, so a node with a taint the pod does not tolerate is counted
+ * under "untolerated taint" in `kubectl describe pod`, whatever its labels. Each case below has
+ * a node that both a taint and the pod's nodeSelector rule out; the decisions are those the
+ * rules give either way, and only the rule named is at stake.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
+import {
+  apps,
+  cluster,
+  config,
+  everyWorker,
+  FOUR,
+  fillers,
+  plan,
+  poolNote,
+  tdarr,
+  tfvars,
+} from "./served-plan.ts";
+
+/** The pool's decision, from the proposal or, with none, from the pool's note. */
+function decision(output: PlanJson): Raw {
+  const from =
+    output.proposals[0]?.decision ??
+    output.notes.find((entry) => entry.subject === "pool/workers")?.decision;
+  return (from ?? {}) as Raw;
+}
+
+const APPS_TIER = { labels: { "example.net/tier": "apps" } };
+const DEDICATED = { key: "dedicated", value: "media", effect: "NoSchedule" };
+
+describe("plan: the rule named for a node that a taint and a nodeSelector both rule out", () => {
+  it("says the control plane's taint keeps a pending pod off it, not its nodeSelector", async () => {
+    // Workers labelled for the pod and full (3 of 3.8 cpu taken); the control plane has room
+    // for it (1950m) but neither tolerates its taint nor carries the label.
+    const pending = tdarr("ts1aa", {
+      nodeSelector: { "example.net/tier": "apps" },
+      scheduled: unschedulable(
+        "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu.",
+      ),
+    });
+    const output = await plan([
+      ...cluster(undefined, everyWorker(APPS_TIER)),
+      ...fillers(),
+      pending,
+    ]);
+    expect(output.proposals).toHaveLength(1);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up" });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "pending: media/tdarr-node-6d8c7f5b49-ts1aa (cpu 1500m, memory 2 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little cpu free; talos-cp-1 has room but a taint it does not tolerate keeps it off)",
+    );
+    const onNew = (decision(output).pending as { onNew: Raw[] }).onNew;
+    expect(onNew[0]).toMatchObject({
+      pod: "media/tdarr-node-6d8c7f5b49-ts1aa",
+      keptOff: { nodes: 4, rules: [{ cause: "taints", nodes: 1, node: "talos-cp-1" }] },
+    });
+  });
+
+  it("says a pod never fits for the taint a new node would have, not for its nodeSelector", async () => {
+    // The pool's nodes are tainted for media and lack the label the pod asks for: a new node
+    // would be the same, and the scheduler names the taint first on each.
+    const pending = tdarr("ts2aa", {
+      nodeSelector: { "example.net/disk": "nvme" },
+      scheduled: unschedulable(
+        "0/4 nodes are available: 4 node(s) had untolerated taint(s). preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
+      ),
+    });
+    const output = await plan([
+      ...cluster(undefined, everyWorker({ taints: [DEDICATED] })),
+      pending,
+    ]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "never fits: media/tdarr-node-6d8c7f5b49-ts2aa (cpu 1500m, memory 2 GiB): it does not tolerate the taint dedicated=media:NoSchedule, which a new node of this pool would have",
+    );
+    expect(decision(output).pending).toMatchObject({
+      neverFit: [
+        {
+          pod: "media/tdarr-node-6d8c7f5b49-ts2aa",
+          reason: "taints",
+          taints: ["dedicated=media:NoSchedule"],
+        },
+      ],
+    });
+  });
+
+  it("keeps talos-worker-4 for its pod that the other workers' taint keeps off, and names the taint", async () => {
+    // talos-worker-4 alone carries the label its pod asks for; the other workers have room but
+    // a taint the pod does not tolerate, and not the label.
+    const tainted = { taints: [DEDICATED] };
+    const output = await plan(
+      [
+        ...cluster(FOUR, {
+          "talos-worker-1": tainted,
+          "talos-worker-2": tainted,
+          "talos-worker-3": tainted,
+          "talos-worker-4": { labels: { "example.net/disk": "nvme" } },
+        }),
+        ...apps(FOUR.slice(0, 3)),
+        pod("home", "immich-ml-6c7d8e9f0-nv4aa", {
+          node: "talos-worker-4",
+          cpu: "100m",
+          memory: "128Mi",
+          nodeSelector: { "example.net/disk": "nvme" },
+        }),
+      ],
+      {
+        tfvars: tfvars(4),
+        config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
+      },
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "(home/immich-ml-6c7d8e9f0-nv4aa: it does not tolerate the taints of the nodes with room)",
+    );
+    const scaleDown = decision(output).scaleDown as { conditions: Raw[] };
+    expect(scaleDown.conditions.find((entry) => entry.kind === "pods-fit")).toMatchObject({
+      causes: [{ pod: "home/immich-ml-6c7d8e9f0-nv4aa", cause: "taints" }],
+    });
+  });
+});
