@@ -444,7 +444,7 @@ function decide(
   // pods, the min, the max) did not rest on it, and the utilisation report names the nodes.
   const kept =
     wanted.action === "none"
-      ? [...holds, ...uncoveredHolds(context, up, down)]
+      ? [...holds, ...uncoveredHolds(context, up, down, triggers)]
       : holds.filter((hold) => hold.kind !== "usage-unknown");
   return { ...wanted, triggers, holds: kept };
 }
@@ -455,12 +455,15 @@ function decide(
  * go (the naming rule picks one, nothing blocks it, its pods fit elsewhere), or above a
  * scale-up threshold with room to grow, the change it would lead to is not known yet: not
  * "no change", so an open pull request is not closed on it (nor a person's "no" lifted). A node
- * that could not go whatever the window shows leads to no change, which is known now.
+ * that could not go whatever the window shows leads to no change, which is known now; and so
+ * does a count above the max (or the host cap), or a node long not Ready, whose node goes
+ * whatever usage shows once nothing else holds it.
  */
 function uncoveredHolds(
   context: PoolContext,
   up: ScaleUpEvaluation,
   down: ScaleDownEvaluation,
+  triggers: readonly Trigger[],
 ): Hold[] {
   const { current, bounds, pool } = context;
   if (current === undefined) return [];
@@ -476,8 +479,12 @@ function uncoveredHolds(
       condition.met ||
       (condition.kind === "utilisation" && condition.check.outcome === "no-evidence"),
   );
+  const forced = triggers.some(
+    (trigger) => trigger.kind === "above-max" || trigger.kind === "unready-node",
+  );
   if (
     pool.scaleDown.enabled &&
+    !forced &&
     current > bounds.effectiveMin &&
     down.removable &&
     !down.candidateCordoned &&

@@ -6,6 +6,8 @@
  * the node, DaemonSet and mirror pods included) and docs/configuration.md ("Scale down", "What
  * holds a change back"). What the other plan-served-acceptance files pin is not repeated here.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { nodeMetrics } from "../support/kube-fixtures.ts";
 import { persistentVolume, storageClass, volumeClaim } from "../support/kube-volumes.ts";
@@ -16,6 +18,7 @@ import {
   cluster,
   config,
   FOUR,
+  git,
   judgedNow,
   plan,
   poolDecision,
@@ -45,6 +48,42 @@ function downFrom(count: number, firstDown: number): Raw[] {
   return cluster(names, options).filter(
     (object) => object.kind !== "NodeMetrics" || !down.has((object.metadata as Raw).name as string),
   );
+}
+
+/** The planning time of the scenarios read against an infra repo's history. */
+const NOW = "2026-11-22T10:00:00Z";
+
+/**
+ * `count` workers that metrics-server found idle 15 seconds before NOW, with an app pod on each
+ * but the last, which was created at `created` and has been Ready since `readySince`, or without
+ * it has never been Ready (no sample of it, then).
+ */
+function lastBooted(count: number, created: string, readySince?: string): Raw[] {
+  const names = workers(count);
+  const last = names.at(-1);
+  const objects = cluster(names).flatMap((object) => {
+    if (object.kind !== "NodeMetrics") return [object];
+    const name = (object.metadata as Raw).name as string;
+    if (name === last && !readySince) return [];
+    return [nodeMetrics(name, { cpu: "150m", memory: "1Gi" }, "2026-11-22T09:59:45Z")];
+  });
+  const node = objects.find(
+    (object) => object.kind === "Node" && (object.metadata as Raw).name === last,
+  ) as Raw;
+  (node.metadata as Raw).creationTimestamp = created;
+  const ready = ((node.status as Raw).conditions as Raw[]).find(
+    (entry) => entry.type === "Ready",
+  ) as Raw;
+  if (readySince) ready.lastTransitionTime = readySince;
+  else
+    Object.assign(ready, {
+      status: "False",
+      reason: "KubeletNotReady",
+      message: "container runtime network not ready: NetworkReady=false",
+      lastHeartbeatTime: "2026-11-22T09:59:40Z",
+      lastTransitionTime: created,
+    });
+  return [...objects, ...apps(names.slice(0, -1))];
 }
 
 describe("plan acceptance, sweep: every blocker of every node is listed", () => {
@@ -331,39 +370,33 @@ describe("plan acceptance, sweep: a cordoned node above the max that something e
   });
 });
 
-describe("plan acceptance, sweep: a raise whose node is listed but never Ready", () => {
-  const NOW = "2026-11-22T10:00:00Z";
-  const IDLE = { cpu: "150m", memory: "1Gi" };
-
-  /**
-   * Four workers, talos-worker-4 created at `created` and not Ready since; metrics-server sampled
-   * the other three 15 seconds before NOW.
-   */
-  function joining(created: string): Raw[] {
-    const objects = downFrom(4, 4).map((object) =>
-      object.kind === "NodeMetrics"
-        ? nodeMetrics((object.metadata as Raw).name as string, IDLE, "2026-11-22T09:59:45Z")
-        : object,
+describe("plan acceptance, sweep: a count above the max just after a scale-up", () => {
+  it("waits out the delay after the scale-up, with no wait for a usage window: the max decides", async () => {
+    // worker_count 4 → 5 at 09:50, talos-worker-5 Ready at 09:52; the max lowered to 4 at 09:58.
+    // The cooldown is over; the delay after the scale-up holds the decrease until 10:02, and then
+    // the fifth node goes whatever usage shows, so no usage window is waited for.
+    const repo = changedAt(4, 5, "2026-11-22T09:50:00Z");
+    writeFileSync(join(repo, ".github/pr-autoscaler.yml"), config({ "max: 6": "max: 4" }));
+    git(repo, ["commit", "-q", "-am", "workers: max 4"], "2026-11-22T09:58:00Z");
+    const served = await serveForTest(
+      lastBooted(5, "2026-11-22T09:51:00Z", "2026-11-22T09:52:00Z"),
     );
-    const node = objects.find(
-      (object) => object.kind === "Node" && (object.metadata as Raw).name === "talos-worker-4",
-    ) as Raw;
-    (node.metadata as Raw).creationTimestamp = created;
-    const ready = ((node.status as Raw).conditions as Raw[]).find(
-      (entry) => entry.type === "Ready",
-    ) as Raw;
-    Object.assign(ready, {
-      status: "False",
-      reason: "KubeletNotReady",
-      message: "container runtime network not ready: NetworkReady=false",
-      lastHeartbeatTime: "2026-11-22T09:59:40Z",
-      lastTransitionTime: created,
-    });
-    return [...objects, ...apps(FOUR.slice(0, 3))];
-  }
+    const output = await served.planRepo(repo, NOW);
+    expect(output.proposals).toEqual([]);
+    expect(poolDecision(output).holds).toEqual([
+      {
+        kind: "scale-down-delay",
+        since: "2026-11-22T09:52:00.000Z",
+        until: "2026-11-22T10:02:00.000Z",
+      },
+    ]);
+    expect(poolNote(output)).not.toContain("not yet over the window");
+  });
+});
 
+describe("plan acceptance, sweep: a raise whose node is listed but never Ready", () => {
   it("waits for it 14 minutes after the raise, holding scale-down until 10 minutes after it is Ready", async () => {
-    const served = await serveForTest(joining("2026-11-22T09:47:00Z"));
+    const served = await serveForTest(lastBooted(4, "2026-11-22T09:47:00Z"));
     const output = await served.planRepo(
       changedAt(3, 4, "2026-11-22T09:46:00Z", judgedNow(4).config ?? undefined),
       NOW,
@@ -379,7 +412,7 @@ describe("plan acceptance, sweep: a raise whose node is listed but never Ready",
   });
 
   it("reports it as failed 16 minutes after the raise, with a warning, and removes nothing", async () => {
-    const served = await serveForTest(joining("2026-11-22T09:45:00Z"));
+    const served = await serveForTest(lastBooted(4, "2026-11-22T09:45:00Z"));
     const output = await served.planRepo(
       changedAt(3, 4, "2026-11-22T09:44:00Z", judgedNow(4).config ?? undefined),
       NOW,
