@@ -261,12 +261,14 @@ function volumeWarnings(pod: DrainPod, claims: ClaimVolumes): PodWarning[] {
       message: `hostPath ${quoteList(pod.hostPaths)}: what it wrote stays on this node and goes with its VM`,
     });
   }
-  for (const { volume, claim } of pod.claims) {
+  for (const { volume, claim, ephemeral } of pod.claims) {
     const found = claims.get(`${pod.namespace}/${claim}`);
     if (found?.kind === "node-local") {
       warnings.push({
         pod,
-        message: `volume "${volume}" (claim ${claim}) is node-local volume ${found.volume}: the pod cannot start on another node and the data goes with this node's VM`,
+        message: ephemeral
+          ? `generic ephemeral volume "${volume}" (claim ${claim}) is node-local volume ${found.volume}: its data is deleted with the pod, and the pod made in its place gets a claim of its own`
+          : `volume "${volume}" (claim ${claim}) is node-local volume ${found.volume}: the pod cannot start on another node and the data goes with this node's VM`,
       });
     } else if (found === undefined || found.kind === "unknown") {
       warnings.push({

@@ -37,8 +37,11 @@ export interface DrainPod {
   evictableLocalVolumes: string[];
   /** Names of hostPath volumes: their data stays on the node. */
   hostPaths: string[];
-  /** Volumes backed by a PersistentVolumeClaim (generic ephemeral volumes included). */
-  claims: { volume: string; claim: string }[];
+  /**
+   * Volumes backed by a PersistentVolumeClaim, generic ephemeral volumes included (`ephemeral`:
+   * their claim is the pod's, deleted with it, and the pod made in its place gets its own).
+   */
+  claims: { volume: string; claim: string; ephemeral?: true }[];
   /** Set when the pod is already being deleted. */
   deletionTimestamp?: string;
   /** `metadata.finalizers`: a pod being deleted stays in the API until each is removed. */
@@ -116,7 +119,7 @@ function readVolumes(value: unknown, pod: DrainPod): void {
       if (claim) pod.claims.push({ volume: name, claim });
     } else if (volume.ephemeral !== undefined) {
       // A generic ephemeral volume's claim is named after the pod and the volume.
-      pod.claims.push({ volume: name, claim: `${pod.name}-${name}` });
+      pod.claims.push({ volume: name, claim: `${pod.name}-${name}`, ephemeral: true });
     }
   }
 }

@@ -91,7 +91,7 @@ describe("toDrainPod", () => {
       hostPaths: ["logs"],
       claims: [
         { volume: "data", claim: "data-db-0" },
-        { volume: "cache", claim: "db-0-cache" },
+        { volume: "cache", claim: "db-0-cache", ephemeral: true },
       ],
     });
   });
@@ -366,6 +366,7 @@ describe("planNodeDrain", () => {
   it("warns about data that does not follow the pod: hostPath and node-local volumes", () => {
     const claims = new Map<string, ClaimVolume>([
       ["apps/data-db-0", { kind: "node-local", volume: "pvc-123" }],
+      ["apps/runner-7-work", { kind: "node-local", volume: "pvc-456" }],
       ["apps/data-db-1", { kind: "elsewhere" }],
       ["apps/data-db-2", { kind: "unknown", why: "HTTP 403 Forbidden" }],
     ]);
@@ -381,16 +382,25 @@ describe("planNodeDrain", () => {
         withClaim("db-1", "data-db-1"),
         withClaim("db-2", "data-db-2"),
         withClaim("db-3", "data-db-3"),
+        // A generic ephemeral volume's claim goes with its pod: the new pod gets its own.
+        pod("runner-7", {
+          owner: ["ReplicaSet", "runner"],
+          volumes: [{ name: "work", ephemeral: { volumeClaimTemplate: { spec: {} } } }],
+        }),
       ],
       noFlags,
       claims,
     );
-    expect(names(plan.evict)).toEqual(["db-0", "db-1", "db-2", "db-3", "logger"]);
+    expect(names(plan.evict)).toEqual(["db-0", "db-1", "db-2", "db-3", "logger", "runner-7"]);
     expect(plan.warnings.map((w) => [w.pod.name, w.message])).toEqual([
       ["db-0", expect.stringContaining("node-local volume pvc-123")],
       ["db-2", expect.stringContaining("HTTP 403 Forbidden")],
       ["db-3", expect.stringContaining("not checked")],
       ["logger", expect.stringContaining('hostPath "logs"')],
+      [
+        "runner-7",
+        'generic ephemeral volume "work" (claim runner-7-work) is node-local volume pvc-456: its data is deleted with the pod, and the pod made in its place gets a claim of its own',
+      ],
     ]);
   });
 });
