@@ -153,7 +153,12 @@ function claimPlacement(
       name,
       `it waits for a PersistentVolume made by hand (StorageClass ${className} has no provisioner)`,
     );
-  return withAffinity({ claim: name, state: "provisioned" }, storageClass.allowedTopologies);
+  // kube-scheduler counts a volume still to be made against the provisioner's CSI driver.
+  const placement = withAffinity(
+    { claim: name, state: "provisioned" },
+    storageClass.allowedTopologies,
+  );
+  return { ...placement, csi: { driver: storageClass.provisioner, volume: name } };
 }
 
 function withAffinity(

@@ -298,7 +298,9 @@ async function readCsiVolumeLimits(
     return Object.fromEntries(
       csiNodes.items.filter(([, limits]) => Object.keys(limits).length > 0),
     );
-  const usesCsi = pods.some((pod) => pod.volumeClaims?.some((claim) => claim.csi));
+  const usesCsi = pods.some((pod) =>
+    pod.volumeClaims?.some((claim) => claim.csi ?? claim.remade?.csi),
+  );
   if (usesCsi)
     completeness.known(
       "csinodes",

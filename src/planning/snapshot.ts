@@ -251,7 +251,9 @@ export interface VolumeClaimPlacement {
   why?: string;
   /**
    * For `bound`, when its PersistentVolume is a CSI one (`spec.csi`, with a volume handle): the
-   * driver, and the volume's name, which counts once on a node however many pods use it.
+   * driver, and the volume's name, which counts once on a node however many pods use it. For
+   * `provisioned`: the StorageClass's provisioner, which kube-scheduler counts the volume to be
+   * made against as a CSI driver, and the claim's name (in the pod's namespace).
    */
   csi?: { driver: string; volume: string };
   /**

@@ -21,9 +21,17 @@ export interface VolumeLimitPlacement {
 /** Why the volume limits keep a pod off a node. */
 export type VolumeLimitConflict = "volume-limit" | "volume-limits-unknown";
 
-/** The CSI volumes a pod uses: each bound claim's volume, by driver. */
+/**
+ * The CSI volumes a pod uses, by driver: each bound claim's volume, and for a claim whose volume
+ * is still to be made, the claim (`namespace/name`, as the scheduler tells it until it is bound).
+ */
 export function csiVolumes(pod: PodInfo): { driver: string; volume: string }[] {
-  return (pod.volumeClaims ?? []).flatMap((claim) => claim.csi ?? []);
+  return (pod.volumeClaims ?? []).flatMap(({ csi, state }) => {
+    if (!csi) return [];
+    return state === "provisioned"
+      ? [{ driver: csi.driver, volume: `${pod.namespace}/${csi.volume}` }]
+      : [csi];
+  });
 }
 
 /**

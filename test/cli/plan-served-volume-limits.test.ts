@@ -10,7 +10,13 @@
  * so room decides nothing.
  */
 import { describe, expect, it } from "@jest/globals";
-import { persistentVolume, REGION, volumeClaim, ZONE } from "../support/kube-volumes.ts";
+import {
+  persistentVolume,
+  REGION,
+  storageClass,
+  volumeClaim,
+  ZONE,
+} from "../support/kube-volumes.ts";
 import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
 import { cluster, FOUR, OVER_MAX, plan, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
 
@@ -142,6 +148,70 @@ describe("plan against a served cluster: the CSI volumes a node can attach", () 
       OVER_MAX,
     );
     expect(counts(output)).toEqual([[4, 3]]);
+  });
+
+  it("counts the volume a generic ephemeral volume's replacement gets where it goes", async () => {
+    // Evicted, the runner loses its scratch claim; its replacement gets a new volume, made by the
+    // Proxmox plugin where it goes (WaitForFirstConsumer): one more on a worker with none free.
+    const name = "runner-6f7c8d9b5-w4kq2";
+    const runner = [
+      storageClass("proxmox-scratch", {
+        provisioner: DRIVER,
+        volumeBindingMode: "WaitForFirstConsumer",
+      }),
+      persistentVolume("pvc-8e2d4c6a", {
+        csi: { driver: DRIVER, fsType: "xfs", volumeHandle: "homelab/pve-1/lvm/vm-9999-scratch" },
+        storageClassName: "proxmox-scratch",
+      }),
+      volumeClaim("ci", `${name}-work`, {
+        storageClassName: "proxmox-scratch",
+        volumeName: "pvc-8e2d4c6a",
+      }),
+      pod("ci", name, {
+        node: "talos-worker-4",
+        cpu: "100m",
+        memory: "128Mi",
+        volumes: [
+          {
+            name: "work",
+            ephemeral: {
+              volumeClaimTemplate: {
+                spec: {
+                  accessModes: ["ReadWriteOnce"],
+                  storageClassName: "proxmox-scratch",
+                  resources: { requests: { storage: "5Gi" } },
+                },
+              },
+            },
+          },
+        ],
+      }),
+    ];
+    const full = await plan(
+      [
+        ...workers(),
+        ...attached("talos-worker-1", 2),
+        ...attached("talos-worker-2", 2),
+        ...attached("talos-worker-3", 2),
+        ...runner,
+      ],
+      OVER_MAX,
+    );
+    expect(full.proposals).toEqual([]);
+    expect(poolNote(full)).toContain(
+      `ci/${name}: its CSI volumes would take the nodes with room above the volumes they can attach (talos-worker-1: 2 of ${DRIVER})`,
+    );
+    const slot = await plan(
+      [
+        ...workers(),
+        ...attached("talos-worker-1", 2),
+        ...attached("talos-worker-2", 1),
+        ...attached("talos-worker-3", 2),
+        ...runner,
+      ],
+      OVER_MAX,
+    );
+    expect(counts(slot)).toEqual([[4, 3]]);
   });
 
   it("adds a node for a pending pod whose volume no worker with room can attach", async () => {

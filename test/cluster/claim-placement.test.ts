@@ -201,6 +201,8 @@ describe("what a pod's claims ask of its node", () => {
         claim: "data-redis-0",
         state: "provisioned",
         nodeAffinity: [{ matchExpressions: [homelab, zones(["pve-2", "pve-3"])] }],
+        // The volume to be made counts against the provisioner's CSI driver, as the scheduler has it.
+        csi: { driver: "csi.proxmox.sinextra.dev", volume: "data-redis-0" },
       },
       {
         claim: "scratch-redis-0",

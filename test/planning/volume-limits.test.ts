@@ -79,6 +79,26 @@ describe("volumeLimitConflict", () => {
     expect(volumeLimitConflict(placement, twice, bin("worker-2"))).toBeUndefined();
   });
 
+  it("tells a volume still to be made by its claim, in the pod's namespace", () => {
+    const provisioned = (key: string, claim: string): PodInfo => ({
+      ...pod(key, {}),
+      volumeClaims: [{ claim, state: "provisioned", csi: { driver: PROXMOX, volume: claim } }],
+    });
+    const first = provisioned("db/a", "data");
+    const sameClaim = provisioned("db/b", "data");
+    const otherNamespace = provisioned("web/c", "data");
+    const placement = volumeLimitPlacement(indexOf([]), { "worker-1": { [PROXMOX]: 1 } }, [
+      first,
+      sameClaim,
+      otherNamespace,
+    ]);
+    if (!placement) throw new Error("the moving pods use CSI volumes");
+    expect(volumeLimitConflict(placement, first, bin("worker-1"))).toBeUndefined();
+    placeVolumes(placement, first, bin("worker-1"));
+    expect(volumeLimitConflict(placement, sameClaim, bin("worker-1"))).toBeUndefined();
+    expect(volumeLimitConflict(placement, otherNamespace, bin("worker-1"))).toBe("volume-limit");
+  });
+
   it("does not count the volumes of the pods that move off the node", () => {
     const leaving = using("db/a", "worker-1", [`${PROXMOX}/pv-a`]);
     const index = indexOf([leaving]);
