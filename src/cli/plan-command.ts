@@ -9,6 +9,7 @@ import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import { unifiedDiff } from "../forge/dry-run/unified-diff.ts";
 import type { PlanNote, Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
+import { usageWarningsOutsidePools } from "../planning/unread-usage.ts";
 import { formatConfigIssues } from "../policy/load-repo-config.ts";
 import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
 import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
@@ -116,8 +117,10 @@ export const planCommand: Command = {
         ...(values.now === undefined ? {} : { planningTime: now }),
         ...(usageSource ? { usageSource } : {}),
       }));
+    // The usage of a node in no pool is read by no decision: said in a note, not a warning.
+    const outside = usageWarningsOutsidePools(snapshot, configState.config.pools);
     // A saved file holds the warnings not printed; a live read keeps none (`snapshot` would).
-    reportSnapshotWarnings(snapshot, io, values.snapshot);
+    reportSnapshotWarnings({ ...snapshot, warnings: outside.warnings }, io, values.snapshot);
     const result = await planChanges({
       repo,
       config: configState.config,
@@ -129,7 +132,12 @@ export const planCommand: Command = {
     const history = await historyNote(repo, dir);
     return report(io, values.json, {
       proposals: result.proposals,
-      notes: [...result.notes, ...(waiting ? [waiting] : []), ...(history ? [history] : [])],
+      notes: [
+        ...result.notes,
+        ...(waiting ? [waiting] : []),
+        ...(history ? [history] : []),
+        ...outside.notes,
+      ],
     });
   },
 };

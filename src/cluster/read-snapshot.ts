@@ -743,6 +743,9 @@ async function readUsageSource(
     });
     for (const warning of report.warnings) {
       context.warnings.add(warning.code, warning.message, warning.subject);
+      // The source said why this node's usage is unknown: no second warning says it again.
+      if (warning.subject?.startsWith("node/"))
+        context.refused?.nodes.add(warning.subject.slice("node/".length));
     }
     return report;
   } catch (error) {
@@ -889,7 +892,8 @@ function firstSample(containers: Map<string, Usage>): Usage {
 /**
  * Sets node usage, and says how much of the cluster has usage: every node, and every
  * running pod (pending and finished pods have none to report). An object whose sample was
- * refused with its own warning (`metrics-stale`, `metrics-invalid`) gets no second one.
+ * refused with its own warning (`metrics-stale`, `metrics-invalid`), or a node the usage source
+ * warned about (`prometheus-no-series`), gets no second one.
  */
 function coverage(
   nodes: NodeInfo[],

@@ -163,9 +163,19 @@ describe("pr-autoscaler plan --prometheus", () => {
       seriesMadeAt,
     ]);
     expect(run.code).toBe(0);
-    // Nodes and containers Prometheus has no usable series for are said on stderr.
-    expect(run.stderr).toContain("warning: node/worker-9: Prometheus at http://127.0.0.1:");
-    expect(run.stderr).toContain("[prometheus-no-series]");
+    // worker-9 is in no pool, nor is edge-1, a name only Prometheus has: no decision reads
+    // their usage, so their missing series are said in notes. A container's unusable value is
+    // still a warning on stderr.
+    expect(run.stdout).toMatch(
+      /node\/worker-9: Prometheus at http:\/\/127\.0\.0\.1:\d+ has no usage series for node worker-9 [^\n]*\[prometheus-no-series\]; no pool has worker-9, so no decision reads its usage/,
+    );
+    expect(run.stdout).toMatch(
+      /node\/edge-1: Prometheus at [^\n]* has no memory series for node edge-1 [^\n]*\[prometheus-no-series\]; no pool has edge-1/,
+    );
+    expect(run.stderr).not.toMatch(/worker-9|edge-1/);
+    expect(run.stderr).toContain(
+      "warning: container/monitoring/broken-0/app: Prometheus at http://127.0.0.1:",
+    );
     expect(run.stdout).toMatch(
       /utilisation: cpu [\d.]+ % \(prometheus over 15m, lowest [\d.]+ %, p95/,
     );
