@@ -115,13 +115,14 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
       : stringMap(spec.nodeSelector, intern),
     tolerations: sharing.tolerations(readTolerations(spec.tolerations)),
     blockingVolumes: noItems(),
-    doNotDisrupt: annotations[doNotDisruptAnnotation] === "true",
+    doNotDisrupt: false,
     daemonSet: owner?.kind === "DaemonSet",
     mirror: typeof annotations[mirrorAnnotation] === "string",
     oomKills: readOomKills(status),
     // Replicas started together share their creation second.
     createdAt: intern(time(metadata.creationTimestamp) ?? ""),
   };
+  readDoNotDisrupt(annotations[doNotDisruptAnnotation], time(status.startTime), pod);
   const nodeName = string(spec.nodeName);
   if (nodeName) pod.nodeName = intern(nodeName);
   if (owner) pod.owner = owner;
@@ -634,6 +635,47 @@ function readVolumes(
     } else if (volume.hostPath !== undefined) blocking.push({ name, type: "hostPath" });
   }
   if (blocking.length > 0) pod.blockingVolumes = blocking;
+}
+
+/**
+ * `karpenter.sh/do-not-disrupt` as Karpenter reads it: `"true"` for good; a positive Go duration
+ * for that long after the pod started (for good while its start is not known); any other value
+ * as no annotation.
+ */
+function readDoNotDisrupt(value: unknown, startedAt: string | undefined, pod: PodInfo): void {
+  if (value === "true") {
+    pod.doNotDisrupt = true;
+    return;
+  }
+  const ms = typeof value === "string" ? goDurationMs(value) : undefined;
+  if (ms === undefined || ms <= 0) return;
+  if (startedAt === undefined) pod.doNotDisrupt = true;
+  else pod.doNotDisruptUntil = new Date(Date.parse(startedAt) + ms).toISOString();
+}
+
+/** Milliseconds per unit of a Go duration (`time.ParseDuration`). */
+const GO_DURATION_UNITS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  "\u00b5s": 1e-3,
+  "\u03bcs": 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+const GO_DURATION = /^[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/u;
+const GO_DURATION_PART = /(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/gu;
+
+/** A Go duration (`1h30m`, `90s`, `1.5h`, `0`) in milliseconds; undefined when it is not one. */
+export function goDurationMs(text: string): number | undefined {
+  if (text === "0" || text === "+0" || text === "-0") return 0;
+  if (!GO_DURATION.test(text)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(GO_DURATION_PART))
+    total += Number(amount) * (GO_DURATION_UNITS[unit ?? ""] ?? 0);
+  return text.startsWith("-") ? -total : total;
 }
 
 /** An emptyDir kept in RAM (`medium: Memory`): what it holds is scratch the pod makes again. */

@@ -205,6 +205,7 @@ const PodInfo = z.object({
   resourceClaims: z.array(z.string()).optional(),
   safeToEvict: z.boolean().optional(),
   doNotDisrupt: z.boolean(),
+  doNotDisruptUntil: timestamp.optional(),
   daemonSet: z.boolean(),
   mirror: z.boolean(),
   oomKills: z.array(

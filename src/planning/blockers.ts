@@ -33,6 +33,8 @@ export interface DrainBlocker {
   volumes?: string[];
   /** For `custom-controller`: the pod's controller. */
   owner?: OwnerRef;
+  /** For `do-not-disrupt` set to a duration: when it ends (ISO 8601). */
+  until?: string;
 }
 
 /**
@@ -69,6 +71,8 @@ export interface BlockerRules {
   replicatedKinds: readonly string[];
   /** `expendablePriority`: pods below it need not come back. */
   expendableBelow: number;
+  /** The planning time: a `do-not-disrupt` duration holds the node until it has run out. */
+  now: Date;
 }
 
 /**
@@ -129,10 +133,21 @@ export function nodeBlockers(
   if (node.scaleDownDisabled)
     blockers.push({ kind: "scale-down-disabled", annotation: node.scaleDownDisabled });
   for (const pod of evictable) blockers.push(...podOwnBlockers(pod, rules));
-  for (const pod of stayingPods(pods))
-    if (pod.doNotDisrupt) blockers.push({ kind: "do-not-disrupt", pod: podKey(pod) });
+  for (const pod of stayingPods(pods)) blockers.push(...doNotDisruptBlockers(pod, rules.now));
   blockers.push(...pdbBlockers(evictable, pdbs));
   return blockers;
+}
+
+/**
+ * `karpenter.sh/do-not-disrupt` on the pod, while it holds: for good, or set to a duration until
+ * that long after the pod started.
+ */
+function doNotDisruptBlockers(pod: PodInfo, now: Date): DrainBlocker[] {
+  if (pod.doNotDisrupt) return [{ kind: "do-not-disrupt", pod: podKey(pod) }];
+  const until = pod.doNotDisruptUntil;
+  return until !== undefined && now.getTime() < Date.parse(until)
+    ? [{ kind: "do-not-disrupt", pod: podKey(pod), until }]
+    : [];
 }
 
 /**
@@ -199,7 +214,7 @@ function podOwnBlockers(pod: PodInfo, rules: BlockerRules): DrainBlocker[] {
   const blockers: DrainBlocker[] = [];
   const allowedToEvict = pod.safeToEvict === true;
   if (pod.safeToEvict === false) blockers.push({ kind: "safe-to-evict-false", pod: key });
-  if (pod.doNotDisrupt) blockers.push({ kind: "do-not-disrupt", pod: key });
+  blockers.push(...doNotDisruptBlockers(pod, rules.now));
   if (!allowedToEvict && pod.blockingVolumes.length > 0)
     blockers.push({
       kind: "local-storage",

@@ -1331,7 +1331,7 @@ function blockerText(blocker: DrainBlocker): string {
     case "safe-to-evict-false":
       return `${blocker.pod}: safe-to-evict is "false"`;
     case "do-not-disrupt":
-      return `${blocker.pod}: do-not-disrupt`;
+      return `${blocker.pod}: do-not-disrupt${blocker.until ? ` until ${utcTime(blocker.until)}` : ""}`;
     case "bare-pod":
       return `${blocker.pod}: no controller would recreate it`;
     case "custom-controller":

@@ -201,6 +201,7 @@ function planPool(
       nodeBlockers(node, index.podsByNode.get(node.name) ?? [], index.pdbs, {
         replicatedKinds: pool.scaleDown.replicatedKinds,
         expendableBelow: pool.expendablePriority,
+        now: context.now,
       }),
     ]),
   );

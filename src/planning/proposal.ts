@@ -259,7 +259,7 @@ function needsAPerson(decision: NodeDecision): boolean {
     (condition) =>
       condition.kind === "no-blockers" &&
       !condition.met &&
-      condition.blockers.some((blocker) => !liftedByHealth(blocker)),
+      condition.blockers.some((blocker) => !liftedByHealth(blocker) && !liftedByTime(blocker)),
   );
   // Above the max with scale-down off, nothing will ever lower the count but a person.
   return aboveMax && (noCandidate || lastingBlocker || !decision.scaleDown.enabled);
@@ -289,6 +289,11 @@ function liftedByHealth(blocker: DrainBlocker): boolean {
   return (
     blocker.kind === "pdb" && pdb?.whenHealthy !== undefined && pdb.whenHealthy >= pdb.podsOnNode
   );
+}
+
+/** A `do-not-disrupt` set to a duration: it runs out by itself. */
+function liftedByTime(blocker: DrainBlocker): boolean {
+  return blocker.kind === "do-not-disrupt" && blocker.until !== undefined;
 }
 
 /**

@@ -334,8 +334,16 @@ export interface PodInfo {
   resourceClaims?: string[];
   /** `cluster-autoscaler.kubernetes.io/safe-to-evict`: true, false, or absent. */
   safeToEvict?: boolean;
-  /** `karpenter.sh/do-not-disrupt: "true"`. */
+  /**
+   * `karpenter.sh/do-not-disrupt: "true"`, or a duration (`"30m"`) from a pod whose start time is
+   * not known: Karpenter then keeps the node, as it cannot tell when the protection ends.
+   */
   doNotDisrupt: boolean;
+  /**
+   * `karpenter.sh/do-not-disrupt` set to a duration (a Go duration, `"2h30m"`): the pod's start
+   * time plus it, until which the node is kept, as Karpenter reads it (ISO 8601).
+   */
+  doNotDisruptUntil?: string;
   daemonSet: boolean;
   mirror: boolean;
   /**

@@ -50,6 +50,15 @@ function downFrom(count: number, firstDown: number): Raw[] {
   );
 }
 
+/** `objects` with metrics-server's samples of the nodes taken at `at`, idle: 150m and 1 GiB. */
+function sampledAt(objects: Raw[], at: string): Raw[] {
+  return objects.map((object) =>
+    object.kind === "NodeMetrics"
+      ? nodeMetrics((object.metadata as Raw).name as string, { cpu: "150m", memory: "1Gi" }, at)
+      : object,
+  );
+}
+
 /** The planning time of the scenarios read against an infra repo's history. */
 const NOW = "2026-11-22T10:00:00Z";
 
@@ -61,12 +70,12 @@ const NOW = "2026-11-22T10:00:00Z";
 function lastBooted(count: number, created: string, readySince?: string): Raw[] {
   const names = workers(count);
   const last = names.at(-1);
-  const objects = cluster(names).flatMap((object) => {
-    if (object.kind !== "NodeMetrics") return [object];
-    const name = (object.metadata as Raw).name as string;
-    if (name === last && !readySince) return [];
-    return [nodeMetrics(name, { cpu: "150m", memory: "1Gi" }, "2026-11-22T09:59:45Z")];
-  });
+  const objects = sampledAt(cluster(names), "2026-11-22T09:59:45Z").filter(
+    (object) =>
+      readySince !== undefined ||
+      object.kind !== "NodeMetrics" ||
+      (object.metadata as Raw).name !== last,
+  );
   const node = objects.find(
     (object) => object.kind === "Node" && (object.metadata as Raw).name === last,
   ) as Raw;
@@ -276,6 +285,38 @@ describe("plan acceptance, sweep: a generic ephemeral volume on node-local stora
     expect(output.proposals[0]?.reasons).toContain(
       "  scale-down: 1 pod of talos-worker-4 fits on the other nodes: met",
     );
+  });
+});
+
+describe("plan acceptance, sweep: do-not-disrupt for a while", () => {
+  it("keeps talos-worker-4 until 50h after its runner started, as Karpenter reads a duration", async () => {
+    // The runner started at 2026-11-20 08:00 (the served pods' start) and asks for 50h.
+    const runner = pod("ci", "runner-7c9d8f6b5-q4x2m", {
+      ...onWorker4,
+      annotations: { "karpenter.sh/do-not-disrupt": "50h" },
+    });
+    const at = async (now: string, sampled: string) => {
+      const objects = [...cluster(FOUR), ...apps(FOUR.slice(0, 3)), runner];
+      const served = await serveForTest(sampledAt(objects, sampled));
+      return served.plan(judgedNow(4), now);
+    };
+    const before = await at("2026-11-22T09:59:00Z", "2026-11-22T09:58:45Z");
+    expect(before.proposals).toEqual([]);
+    expect(poolNote(before)).toContain(
+      "  blockers on talos-worker-4: ci/runner-7c9d8f6b5-q4x2m: do-not-disrupt until 2026-11-22 10:00 UTC",
+    );
+    expect(poolDecision(before).blockers).toContainEqual({
+      node: "talos-worker-4",
+      blockers: [
+        {
+          kind: "do-not-disrupt",
+          pod: "ci/runner-7c9d8f6b5-q4x2m",
+          until: "2026-11-22T10:00:00.000Z",
+        },
+      ],
+    });
+    const after = await at("2026-11-22T10:00:00Z", "2026-11-22T09:59:45Z");
+    expect(after.proposals[0]).toMatchObject({ from: 4, to: 3 });
   });
 });
 

@@ -411,3 +411,49 @@ describe("reading resource claims", () => {
     expect(read({}, {}, { resourceClaims: [] }).resourceClaims).toBeUndefined();
   });
 });
+
+describe("reading karpenter.sh/do-not-disrupt", () => {
+  /** A running pod with the annotation set to `value`, started at `startTime` when given. */
+  function withAnnotation(value: string, startTime?: string) {
+    return toPodInfo(
+      {
+        metadata: {
+          namespace: "ci",
+          name: "runner-7c9d8f6b5-q4x2m",
+          annotations: { "karpenter.sh/do-not-disrupt": value },
+        },
+        spec: { nodeName: "worker-4", containers: [{ name: "runner" }] },
+        status: { phase: "Running", ...(startTime ? { startTime } : {}) },
+      },
+      { warnings: new WarningCollector(), claims: [], intern: createInterner() },
+    );
+  }
+
+  it('keeps "true" for good, and a duration until that long after the pod started', () => {
+    expect(withAnnotation("true")).toMatchObject({ doNotDisrupt: true });
+    expect(withAnnotation("true").doNotDisruptUntil).toBeUndefined();
+    for (const [value, until] of [
+      ["2h30m", "2026-11-22T11:30:00.000Z"],
+      ["90s", "2026-11-22T09:01:30.000Z"],
+      ["1.5h", "2026-11-22T10:30:00.000Z"],
+      ["1h0m0.5s", "2026-11-22T10:00:00.500Z"],
+      ["1500ms", "2026-11-22T09:00:01.500Z"],
+    ] as const) {
+      const pod = withAnnotation(value, "2026-11-22T09:00:00Z");
+      expect([value, pod.doNotDisrupt, pod.doNotDisruptUntil]).toEqual([value, false, until]);
+    }
+  });
+
+  it("keeps a duration for good while the pod's start is not known, as Karpenter does", () => {
+    const pod = withAnnotation("30m");
+    expect(pod.doNotDisrupt).toBe(true);
+    expect(pod.doNotDisruptUntil).toBeUndefined();
+  });
+
+  it("reads any other value as no annotation: not a duration, or not a positive one", () => {
+    for (const value of ["false", "True", "yes", "30", "1d", "0", "-5m", "5 m", "m", ""]) {
+      const pod = withAnnotation(value, "2026-11-22T09:00:00Z");
+      expect([value, pod.doNotDisrupt, pod.doNotDisruptUntil]).toEqual([value, false, undefined]);
+    }
+  });
+});
