@@ -2,6 +2,7 @@ import { kubernetesController } from "../planning/blockers.ts";
 import { matchesLabelSelector } from "../planning/scheduling.ts";
 import type { LabelSelector } from "../planning/snapshot.ts";
 import { listing } from "../util/listing.ts";
+import { utcTime } from "../util/utc-time.ts";
 import { type DrainPod, podKey } from "./drain-pod.ts";
 
 /** The flags that let the drain move pods it refuses by default. */
@@ -207,7 +208,9 @@ function refusalsOf(pod: DrainPod, flags: DrainFlags): Refusal[] {
   if (pod.doNotDisrupt) {
     refusals.push({
       reason: "do-not-disrupt",
-      message: 'annotated karpenter.sh/do-not-disrupt: "true"',
+      message: pod.doNotDisruptUntil
+        ? `annotated karpenter.sh/do-not-disrupt for a while, until ${utcTime(pod.doNotDisruptUntil)}`
+        : 'annotated karpenter.sh/do-not-disrupt: "true"',
     });
   }
   if (pod.safeToEvict === "false") {

@@ -2,6 +2,7 @@ import {
   apiGroup,
   doNotDisruptAnnotation,
   evictableLocalVolumes,
+  goDurationMs,
   memoryBacked,
   mirrorAnnotation,
   readyCondition,
@@ -25,8 +26,13 @@ export interface DrainPod {
   mirror: boolean;
   /** `cluster-autoscaler.kubernetes.io/safe-to-evict`, when set. */
   safeToEvict?: string;
-  /** `karpenter.sh/do-not-disrupt: "true"`. */
+  /**
+   * `karpenter.sh/do-not-disrupt` holds when the pod is read, as Karpenter reads it: `"true"`, or
+   * a duration that has not run out since the pod started (or whose start is not known).
+   */
   doNotDisrupt: boolean;
+  /** When a `do-not-disrupt` duration that holds runs out (ISO 8601). */
+  doNotDisruptUntil?: string;
   /**
    * Names of emptyDir volumes on disk: their data is deleted with the pod. A memory-backed one
    * (`medium: Memory`) is scratch in RAM, not local storage, as the planner and
@@ -57,8 +63,8 @@ export function podKey(pod: { namespace: string; name: string }): string {
   return `${pod.namespace}/${pod.name}`;
 }
 
-/** Translates a core/v1 Pod into the fields draining uses. */
-export function toDrainPod(raw: Raw): DrainPod {
+/** Translates a core/v1 Pod into the fields draining uses, as they stand at `now`. */
+export function toDrainPod(raw: Raw, now: Date = new Date()): DrainPod {
   const metadata = record(raw.metadata);
   const annotations = record(metadata.annotations);
   const name = string(metadata.name) ?? "";
@@ -69,13 +75,14 @@ export function toDrainPod(raw: Raw): DrainPod {
     phase: string(record(raw.status).phase) ?? "Unknown",
     labels: stringMap(metadata.labels),
     mirror: typeof annotations[mirrorAnnotation] === "string",
-    doNotDisrupt: annotations[doNotDisruptAnnotation] === "true",
+    doNotDisrupt: false,
     emptyDirs: [],
     evictableLocalVolumes: [...evictableLocalVolumes(annotations)],
     hostPaths: [],
     claims: [],
     finalizers: stringList(metadata.finalizers),
   };
+  readDoNotDisrupt(annotations[doNotDisruptAnnotation], record(raw.status).startTime, now, pod);
   const ready = readyCondition(record(raw.status));
   if (ready !== undefined) pod.ready = ready;
   const controller = controllerOf(metadata);
@@ -105,6 +112,28 @@ function controllerOf(metadata: Raw): DrainPod["controller"] {
     return group ? { kind, name, group } : { kind, name };
   }
   return undefined;
+}
+
+/**
+ * `karpenter.sh/do-not-disrupt` at `now`, as the planner and Karpenter read it: `"true"` for good,
+ * a positive Go duration for that long after the pod started (for good while its start is not
+ * known), any other value as no annotation.
+ */
+function readDoNotDisrupt(value: unknown, startTime: unknown, now: Date, pod: DrainPod): void {
+  if (value === "true") {
+    pod.doNotDisrupt = true;
+    return;
+  }
+  const ms = typeof value === "string" ? goDurationMs(value) : undefined;
+  if (ms === undefined || ms <= 0) return;
+  const started = typeof startTime === "string" ? Date.parse(startTime) : Number.NaN;
+  if (Number.isNaN(started)) {
+    pod.doNotDisrupt = true;
+    return;
+  }
+  if (now.getTime() >= started + ms) return;
+  pod.doNotDisrupt = true;
+  pod.doNotDisruptUntil = new Date(started + ms).toISOString();
 }
 
 function readVolumes(value: unknown, pod: DrainPod): void {

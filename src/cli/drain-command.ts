@@ -36,7 +36,8 @@ Refused unless a flag allows it (nothing is cordoned then):
   pods with emptyDir volumes                                   --delete-emptydir-data
   pods no controller recreates (bare pods)                      --force-bare-pods
   pods annotated cluster-autoscaler.kubernetes.io/safe-to-evict: "false" or
-  karpenter.sh/do-not-disrupt: "true"                           (no flag: they asked to stay)
+  karpenter.sh/do-not-disrupt: "true" (or a duration still      (no flag: they asked to stay)
+  running since the pod started)
   pods several PodDisruptionBudgets select                      (no flag: the Eviction API
                                                                  never evicts them; fix the
                                                                  budgets)

@@ -192,6 +192,38 @@ describe("planNodeDrain", () => {
     expect(allowed.refused).toEqual([]);
   });
 
+  it("refuses a pod whose do-not-disrupt duration has not run out since it started, and evicts it after", () => {
+    const runner = (now: string) =>
+      toDrainPod(
+        {
+          metadata: {
+            name: "runner",
+            namespace: "ci",
+            uid: "uid-runner",
+            annotations: { "karpenter.sh/do-not-disrupt": "2h" },
+            ownerReferences: [
+              { apiVersion: "apps/v1", kind: "ReplicaSet", name: "runner-rs", controller: true },
+            ],
+          },
+          spec: { nodeName: "worker-1", containers: [{ name: "c" }] },
+          status: { phase: "Running", startTime: "2026-11-22T09:00:00Z" },
+        },
+        new Date(now),
+      );
+    const held = planNodeDrain([runner("2026-11-22T10:59:59Z")], noFlags);
+    expect(held.refused.map((r) => r.refusals)).toEqual([
+      [
+        {
+          reason: "do-not-disrupt",
+          message: "annotated karpenter.sh/do-not-disrupt for a while, until 2026-11-22 11:00 UTC",
+        },
+      ],
+    ]);
+    const over = planNodeDrain([runner("2026-11-22T11:00:00Z")], noFlags);
+    expect(names(over.evict)).toEqual(["runner"]);
+    expect(over.refused).toEqual([]);
+  });
+
   it("refuses pods that asked not to be moved, whatever the flags, and lists every reason", () => {
     const plan = planNodeDrain(
       [
