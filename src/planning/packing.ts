@@ -1,5 +1,11 @@
 import { podKey } from "./cluster-index.ts";
-import { type PeerConflict, type PeerRules, peerConflict, placePeer } from "./peer-rules.ts";
+import {
+  namedPeerConflict,
+  type PeerConflict,
+  type PeerRules,
+  peerConflict,
+  placePeer,
+} from "./peer-rules.ts";
 import { affinitySelects, startupAntiAffinity, unknownAntiAffinityKey } from "./pod-affinity.ts";
 import {
   addTo,
@@ -539,7 +545,8 @@ function unplacedPod(
   if (judged.length === 0) return { pod, cause: "no-node" };
   for (const { bin } of judged) {
     if (!fitsIn(entry.demand, bin.room)) continue;
-    const conflict = placementConflict(pod, bin.traits) ?? (rules && peerConflict(rules, pod, bin));
+    const conflict =
+      placementConflict(pod, bin.traits) ?? (rules && namedPeerConflict(rules, pod, bin));
     if (conflict === "volume-limit" && rules?.volumes) {
       const drivers = volumeLimitsExceeded(rules.volumes, pod, bin);
       return { pod, cause: conflict, volumeLimit: { node: bin.name, drivers } };
@@ -716,7 +723,8 @@ function firstFit(
       roomless += 1;
       continue;
     }
-    const conflict = placementConflict(pod, bin.traits) ?? (rules && peerConflict(rules, pod, bin));
+    const conflict =
+      placementConflict(pod, bin.traits) ?? (rules && namedPeerConflict(rules, pod, bin));
     if (!conflict) return bin;
     if (!tally) continue;
     const seen = tally.ruled.get(conflict);

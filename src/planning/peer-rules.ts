@@ -78,6 +78,25 @@ export function peerConflict(
   return rules.volumes && volumeLimitConflict(rules.volumes, pod, bin);
 }
 
+/**
+ * The rule `peerConflict` finds, named as kube-scheduler names it for `bin`: its default filters
+ * run NodePorts, NodeVolumeLimits, PodTopologySpread, then InterPodAffinity, and stop at the
+ * first that fails, so `kubectl describe pod` counts a node where a host port is in use under
+ * "didn't have free ports" whatever anti-affinity says. Limits that were not read are named only
+ * when no rule keeps the pod off for sure. It finds a rule exactly when `peerConflict` does.
+ */
+export function namedPeerConflict(
+  rules: PeerRules,
+  pod: PodInfo,
+  bin: RuleBin,
+): PeerConflict | undefined {
+  if (rules.ports && portConflict(rules.ports, pod, bin)) return "host-ports";
+  const volumes = rules.volumes && volumeLimitConflict(rules.volumes, pod, bin);
+  if (volumes === "volume-limit") return volumes;
+  if (rules.spread && spreadConflict(rules.spread, pod, bin)) return "topology-spread";
+  return (rules.affinity && affinityConflict(rules.affinity, pod, bin)) || volumes || undefined;
+}
+
 /** Records `pod` as placed on `bin`, so the next placements see it. */
 export function placePeer(rules: PeerRules, pod: PodInfo, bin: RuleBin): void {
   if (rules.affinity) placeInDomains(rules.affinity, pod, bin);

@@ -4,9 +4,10 @@
  * pkg/scheduler/apis/config/v1/default_plugins.go (NodeUnschedulable, NodeName,
  * TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, …, VolumeBinding, …) and stops at
  * the first that fails on a node, so a node with a taint the pod does not tolerate is counted
- * under "untolerated taint" in `kubectl describe pod`, whatever its labels. Each case below has
- * a node that both a taint and the pod's nodeSelector rule out; the decisions are those the
- * rules give either way, and only the rule named is at stake.
+ * under "untolerated taint" in `kubectl describe pod`, whatever its labels, and one where a host
+ * port the pod asks for is in use under "didn't have free ports", whatever pod anti-affinity
+ * says. Each case below has a node that two rules rule out; the decisions are those the rules
+ * give either way, and only the rule named is at stake.
  */
 import { describe, expect, it } from "@jest/globals";
 import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
@@ -31,8 +32,68 @@ function decision(output: PlanJson): Raw {
   return (from ?? {}) as Raw;
 }
 
+const INGRESS = { "app.kubernetes.io/name": "ingress-nginx" };
+
+/**
+ * An ingress-nginx replica taking host port 443 and kept apart from the others by required
+ * anti-affinity on the hostname, on `node` or Pending.
+ */
+function ingress(suffix: string, node: string | undefined): Raw {
+  return pod("ingress", `ingress-nginx-7f9c8d6b5-${suffix}`, {
+    node,
+    cpu: "100m",
+    memory: "128Mi",
+    labels: INGRESS,
+    ports: [{ containerPort: 443, hostPort: 443, protocol: "TCP" }],
+    affinity: {
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          { labelSelector: { matchLabels: INGRESS }, topologyKey: "kubernetes.io/hostname" },
+        ],
+      },
+    },
+    ...(node
+      ? {}
+      : {
+          scheduled: unschedulable(
+            "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 node(s) didn't have free ports for the requested pod ports.",
+          ),
+        }),
+  });
+}
+
 const APPS_TIER = { labels: { "example.net/tier": "apps" } };
 const DEDICATED = { key: "dedicated", value: "media", effect: "NoSchedule" };
+
+describe("plan: the rule named for a node where a host port is in use and anti-affinity rules it out", () => {
+  it("says a host port in use keeps a pending replica off the workers, as NodePorts runs before InterPodAffinity", async () => {
+    const output = await plan([
+      ...cluster(),
+      ingress("hp0aa", "talos-worker-1"),
+      ingress("hp1aa", "talos-worker-2"),
+      ingress("hp2aa", "talos-worker-3"),
+      ingress("hp9aa", undefined),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up" });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "pending: ingress/ingress-nginx-7f9c8d6b5-hp9aa (cpu 100m, memory 128 MiB) → new-1 (existing nodes: talos-worker-1 and 2 more have room but a host port in use there keeps it off; talos-cp-1 has room but a taint it does not tolerate keeps it off)",
+    );
+  });
+
+  it("keeps talos-worker-4 for its replica and names the host port in use on the other workers", async () => {
+    const output = await plan(
+      [...cluster(FOUR), ...FOUR.map((node, index) => ingress(`hp${index}aa`, node))],
+      {
+        tfvars: tfvars(4),
+        config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
+      },
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "(ingress/ingress-nginx-7f9c8d6b5-hp3aa: a host port it takes is in use on the nodes with room)",
+    );
+  });
+});
 
 describe("plan: the rule named for a node that a taint and a nodeSelector both rule out", () => {
   it("says the control plane's taint keeps a pending pod off it, not its nodeSelector", async () => {
