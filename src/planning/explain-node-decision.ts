@@ -12,6 +12,7 @@ import {
   formatMemoryApart,
   formatPercent,
 } from "./format.ts";
+import type { GpuComing } from "./gpu-coming.ts";
 import { lastNodeStaysText } from "./last-node.ts";
 import type {
   BoundsReport,
@@ -35,6 +36,7 @@ import {
   type NeverFitPod,
   type PendingPod,
   type PendingReport,
+  type PodPlacement,
   type UnplacedCause,
   type UnplacedReport,
   type VolumeLimitDetail,
@@ -57,6 +59,7 @@ export function explainNodeDecision(decision: NodeDecision): string[] {
   add(nodesLine(decision));
   add(boundsLine(decision.bounds));
   if (decision.nodes.shape) add(shapeLine(decision.nodes.shape, asksForDisk(decision)));
+  for (const gpu of decision.nodes.gpuComing ?? []) add(gpuComingText(gpu));
   add(utilisationLine(decision));
   for (const trigger of decision.triggers) add(`trigger: ${triggerText(trigger)}`);
   const refusedBy = decision.scaleDown.refusedBy ?? [];
@@ -211,6 +214,22 @@ function hostCapPartText(part: BoundsReport["hostCapParts"][number]): string {
 function asksForDisk(decision: NodeDecision): boolean {
   const { onExisting, onNew, neverFit, overMax } = decision.pending;
   return [...onExisting, ...onNew, ...neverFit, ...overMax].some((pod) => pod.ephemeralStorage);
+}
+
+/**
+ * A Ready node whose label says it has a GPU it does not advertise yet: counted on until
+ * `provisionTimeout` after its Ready time, as its device plugin registers it a minute or two
+ * after a reboot; past that (or with no Ready time), not, and a person should look.
+ */
+function gpuComingText(gpu: GpuComing): string {
+  const lacks = `${gpu.node} is labelled ${gpu.label} but advertises no ${gpu.resource}`;
+  if (!gpu.late)
+    return `GPU on its way: ${lacks} yet, Ready since ${utcTime(gpu.since)}: counted on for ${formatExtended(gpu.resource, gpu.amount ?? 1)} ${gpu.resource} once its device plugin registers it, until ${utcTime(gpu.until)} (provisionTimeout after it became Ready); pending pods that need it wait for it and add no node meanwhile`;
+  const notCounted = "it is not counted on, so pending pods that need it may add a node";
+  if (gpu.since === undefined || gpu.until === undefined)
+    return `GPU not advertised: ${lacks} and gives no Ready time (no lastTransitionTime on its Ready condition): ${notCounted}`;
+  const waited = formatDuration(Date.parse(gpu.until) - Date.parse(gpu.since));
+  return `GPU not advertised: ${lacks}, ${waited} or more after it became Ready at ${utcTime(gpu.since)} (provisionTimeout): its device plugin or driver may have failed; ${notCounted}`;
 }
 
 /** The new node's allocatable; its ephemeral storage when `disk`, as pending pods ask for some. */
@@ -437,7 +456,7 @@ function pendingLines(decision: NodeDecision): string[] {
   ];
   for (const placed of pending.onExisting)
     lines.push(
-      `pending: ${podText(placed)} fits on ${placed.node}${pending.unread ? " as far as the pods read show" : ""}`,
+      `pending: ${podText(placed)} fits on ${placed.node}${awaitedGpuText(placed)}${pending.unread ? " as far as the pods read show" : ""}`,
     );
   for (const placed of pending.onNew)
     lines.push(
@@ -449,6 +468,14 @@ function pendingLines(decision: NodeDecision): string[] {
   const beyond = overMaxLine(decision);
   if (beyond) lines.push(beyond);
   return lines;
+}
+
+/** ` once its nvidia.com/gpu is advertised`: the pod waits for a GPU on its way there. */
+function awaitedGpuText(placed: PodPlacement): string {
+  const awaits = placed.awaits ?? [];
+  return awaits.length > 0
+    ? ` once its ${awaits.join(" and ")} ${agreeing(awaits.length, "is", "are")} advertised`
+    : "";
 }
 
 /**

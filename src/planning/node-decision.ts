@@ -1,6 +1,7 @@
 import type { CountTarget } from "../editors/edit-file.ts";
 import type { HostCapPart } from "../policy/host-cap.ts";
 import type { DrainBlocker } from "./blockers.ts";
+import type { GpuComing } from "./gpu-coming.ts";
 import type { NewNodeGaps } from "./last-node.ts";
 import type { NodeShape } from "./node-shape.ts";
 import type { PendingReport, UnplacedReport } from "./packing.ts";
@@ -295,6 +296,11 @@ export interface PoolNodesReport {
   cordoned: string[];
   /** Shape of a node added to the pool; absent when nothing configures or shows it. */
   shape?: NodeShape;
+  /**
+   * Ready nodes whose labels say they have a GPU their allocatable does not advertise yet, and
+   * whether it is still waited for (absent when none).
+   */
+  gpuComing?: GpuComing[];
 }
 
 export interface UtilisationReport {

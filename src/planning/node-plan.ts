@@ -2,6 +2,7 @@ import type { PoolConfig } from "../policy/repo-config.ts";
 import { blockerListsUnread, type DrainBlocker, nodeBlockers } from "./blockers.ts";
 import { maxBound, poolBounds, raisingSchedule } from "./bounds.ts";
 import { type ClusterIndex, indexCluster, podKey } from "./cluster-index.ts";
+import { type GpuComing, gpusComing } from "./gpu-coming.ts";
 import { hysteresisHolds, joiningNodes, unreadyHold } from "./hysteresis.ts";
 import type {
   BoundsReport,
@@ -17,7 +18,7 @@ import type {
 } from "./node-decision.ts";
 import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
 import { newNodeShapeOrWhy } from "./node-shape.ts";
-import { type Bin, fitUnknown } from "./packing.ts";
+import { type Bin, fitUnknown, type PodPlacement } from "./packing.ts";
 import { resolveNamespaceSelectors } from "./pod-affinity.ts";
 import { clusterBins, type PoolContext, placeDecrease } from "./pool-context.ts";
 import { isCordoned, measuredNodes, poolMembers } from "./pool-members.ts";
@@ -51,6 +52,10 @@ export function planNodes(given: NodePlanInput): NodeDecision[] {
     pools.map((pool) => [pool.name, poolMembers(input.snapshot.nodes, pool.selector)]),
   );
   const bins = clusterBins(input.snapshot.nodes, index);
+  const coming = new Map(
+    pools.map((pool) => [pool.name, gpusComing(members.get(pool.name) ?? [], pool, input.now)]),
+  );
+  countOnComingGpus(bins, [...coming.values()].flat());
   const pooled = new Set([...members.values()].flat());
   const unpooled = input.snapshot.nodes.filter((node) => !pooled.has(node));
   let pending: readonly PodInfo[] = index.pending;
@@ -59,6 +64,8 @@ export function planNodes(given: NodePlanInput): NodeDecision[] {
     const facts = input.repo.find((entry) => entry.pool === pool.name);
     const own = members.get(pool.name) ?? [];
     const context = poolContext(input, pool, facts, index, own, sharedBins(bins, own), unpooled);
+    const gpus = coming.get(pool.name) ?? [];
+    if (gpus.length > 0) context.gpuComing = gpus;
     const overlap = overlapping(pool, own, members);
     if (overlap) context.overlap = overlap;
     const up = evaluateScaleUp(context, pending);
@@ -85,6 +92,7 @@ export function planNodes(given: NodePlanInput): NodeDecision[] {
   for (const { context, up, inert } of evaluated) {
     if (inert) handOverHeld(up, claimedBy, context);
     handOverBeyondMax(up, takenBy, context);
+    markAwaitedGpus(up.pending.onExisting, [...coming.values()].flat());
   }
   // Pending pods counted on a node's room, whichever pool's packing put them there: removing
   // the node must leave them room elsewhere.
@@ -158,6 +166,37 @@ function releaseNewNodePods(up: ScaleUpEvaluation): PodInfo[] {
   const released = [...up.pending.claimed].filter((pod) => onNew.has(podKey(pod)));
   for (const pod of released) up.pending.claimed.delete(pod);
   return released;
+}
+
+/**
+ * Gives the bin of each node whose GPU is on its way (within its wait) the GPUs it is counted on
+ * for, less those its pods already ask for: a pending pod that needs one goes there, as it will
+ * once the device plugin registers it, and adds no node; a node that goes must leave it room.
+ */
+function countOnComingGpus(bins: ReadonlyMap<string, Bin>, coming: readonly GpuComing[]): void {
+  const counted = new Set<string>();
+  for (const gpu of coming) {
+    const bin = bins.get(gpu.node);
+    const key = `${gpu.node}/${gpu.resource}`;
+    if (!bin || gpu.amount === undefined || counted.has(key)) continue;
+    counted.add(key);
+    bin.room.extended[gpu.resource] = (bin.room.extended[gpu.resource] ?? 0) + gpu.amount;
+  }
+}
+
+/** Names, on each pod placed on a node whose GPU is on its way, the GPUs it waits for there. */
+function markAwaitedGpus(placements: PodPlacement[], coming: readonly GpuComing[]): void {
+  for (const placement of placements) {
+    const awaits = coming
+      .filter(
+        (gpu) =>
+          gpu.node === placement.node &&
+          gpu.amount !== undefined &&
+          (placement.extended?.[gpu.resource] ?? 0) > 0,
+      )
+      .map((gpu) => gpu.resource);
+    if (awaits.length > 0) placement.awaits = [...new Set(awaits)];
+  }
 }
 
 /** The cluster's bins with the pool's own nodes first, so its pending pods fill them first. */
@@ -239,6 +278,7 @@ function planPool(
       unready: context.members.filter((node) => !node.ready).map((node) => node.name),
       cordoned: context.members.filter(isCordoned).map((node) => node.name),
       ...(context.shape ? { shape: context.shape } : {}),
+      ...(context.gpuComing ? { gpuComing: context.gpuComing } : {}),
     },
     utilisation: {
       ...context.utilisation,

@@ -1,5 +1,6 @@
 import type { NewNodeConfig, NodeSelectorConfig } from "../policy/repo-config.ts";
 import type { ClusterIndex } from "./cluster-index.ts";
+import { missingGpus } from "./gpu-coming.ts";
 import { emptyRoom, freeRoom, podDemand, type Room } from "./room.ts";
 import { type NodeTraits, placementConflict } from "./scheduling.ts";
 import type { DaemonSetInfo, HostPort, NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
@@ -190,7 +191,17 @@ function learnAllocatable(
     (node) => (node.allocatable.cpu ?? 0) > 0 && (node.allocatable.memory ?? 0) > 0,
   );
   const ready = known.filter((node) => node.ready);
-  const pool = ready.length > 0 ? ready : known;
+  const usable = ready.length > 0 ? ready : known;
+  // A node whose label says it has a GPU its allocatable does not advertise (its device plugin
+  // not registered yet) is no model for a new VM's GPU: the others are. With no other, a new
+  // VM's amount of it is not known, never none.
+  const advertising = usable.filter((node) => missingGpus(node).length === 0);
+  const pool = advertising.length > 0 ? advertising : usable;
+  const missing = new Set(
+    advertising.length > 0
+      ? []
+      : usable.flatMap((node) => missingGpus(node)).map((gpu) => gpu.resource),
+  );
   if (pool.length === 0) return undefined;
   const groups = new Map<string, NodeInfo[]>();
   for (const node of pool) {
@@ -247,6 +258,9 @@ function learnAllocatable(
     if (amounts.size > 1) unknownExtended.push(name);
     else if (amount > 0) extended[name] = amount;
   }
+  for (const name of missing)
+    if (!(name in extended) && !unknownExtended.includes(name)) unknownExtended.push(name);
+  unknownExtended.sort();
   if (Object.keys(extended).length > 0) allocatable.extended = extended;
   return { node, alike: best.length, allocatable, unknownExtended, ...(least ? { least } : {}) };
 }

@@ -73,6 +73,12 @@ export interface PodPlacement extends PendingPod {
   node: string;
   /** On a node to add: why the existing nodes did not take it, when the packing judged them. */
   keptOff?: KeptOff;
+  /**
+   * On an existing node: the extended resources it asks for that the node's labels say it has
+   * and its device plugin does not advertise yet (a GPU after a reboot), counted on until
+   * `provisionTimeout` after the node became Ready: the pod waits for them there.
+   */
+  awaits?: string[];
 }
 
 /**

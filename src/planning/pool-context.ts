@@ -1,6 +1,7 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
 import { evictablePods } from "./blockers.ts";
 import { type ClusterIndex, podKey } from "./cluster-index.ts";
+import type { GpuComing } from "./gpu-coming.ts";
 import type { BoundsReport, OutsidePlacement, OutsideTaken, Resource } from "./node-decision.ts";
 import type { PoolRepoFacts } from "./node-plan-input.ts";
 import type { NodeShape, ShapeUnknown } from "./node-shape.ts";
@@ -65,6 +66,8 @@ export interface PoolContext {
    * it is open. Shared by the pools of one plan.
    */
   unpooledWithheld?: string[];
+  /** The pool's Ready nodes whose GPU is not advertised yet (absent when none). */
+  gpuComing?: GpuComing[];
   /** Nodes of this pool that other pools' selectors match too, and those pools. */
   overlap?: { nodes: string[]; pools: string[] };
   /**

@@ -236,6 +236,9 @@ function needsAPerson(decision: NodeDecision): boolean {
   // newNode.labels tells a new node's. An extended resource a node does not report yet clears
   // by itself once its device plugin registers.
   if (waitOnNewNodeLabels(decision)) return true;
+  // A GPU a node's label says it has that it has not advertised by provisionTimeout after it
+  // became Ready: its device plugin or driver may have failed.
+  if (decision.nodes.gpuComing?.some((gpu) => gpu.late)) return true;
   // A node long not Ready that no decrease removes holds every removal until a person acts.
   if (decision.holds.some((hold) => hold.kind === "nodes-unready" && hold.stuck)) return true;
   // With scale-down off, one stays for good.

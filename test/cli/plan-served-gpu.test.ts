@@ -59,16 +59,39 @@ function gpuNode(name: string): Raw[] {
 
 /**
  * A GPU VM of the same size just rebooted: Ready, but the device plugin has not registered its
- * GPU again, so its allocatable has no `nvidia.com/gpu` yet.
+ * GPU again, so its allocatable has no `nvidia.com/gpu` yet. GPU feature discovery's
+ * `nvidia.com/gpu.present=true` label, which outlives the reboot, says it has one unless
+ * `labelled` is false (a cluster without GPU feature discovery); `readySince` is its Ready
+ * condition's lastTransitionTime (by default weeks ago).
  */
-function rebootedGpuNode(name: string, ready = true): Raw[] {
+function rebootedGpuNode(
+  name: string,
+  options: { ready?: boolean; readySince?: string; labelled?: boolean } = {},
+): Raw[] {
+  const labels: Record<string, string> = { "node.kubernetes.io/pool": "gpu" };
+  if (options.labelled !== false) labels["nvidia.com/gpu.present"] = "true";
   const node = worker(name, {
-    labels: { "node.kubernetes.io/pool": "gpu", "nvidia.com/gpu.present": "true" },
+    labels,
     taints: [GPU_TAINT],
     allocatable: { cpu: "7800m", memory: "31963380Ki", pods: "110" },
-    ready,
+    ready: options.ready ?? true,
   });
+  const { conditions } = node.status as { conditions: Raw[] };
+  for (const condition of conditions)
+    if (condition.type === "Ready" && options.readySince)
+      condition.lastTransitionTime = options.readySince;
   return [node, freshNodeMetrics(name, "300m", "1Gi")];
+}
+
+/** The whole minute `minutes` minutes ago, as the API server writes times (to the second). */
+function minutesAgo(minutes: number): string {
+  const minute = Math.floor(Date.now() / 60_000) * 60_000;
+  return new Date(minute - minutes * 60_000).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+/** `2026-11-24 07:33 UTC`, as the explanation writes a whole-minute time. */
+function utc(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
 /** `raw` with its app container asking for `count` GPUs (requests and limits, as they must be equal). */
@@ -130,7 +153,10 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
   });
 
   it("says a GPU pod's fit is unknown while a Ready GPU node does not report its GPU yet", async () => {
-    const nodes = [...cluster(), ...gpuNode("talos-gpu-1"), ...rebootedGpuNode("talos-gpu-2")];
+    // No GPU feature discovery label says talos-gpu-2 has a GPU: only the nodes' allocatable
+    // tells, and they disagree.
+    const unlabelled = rebootedGpuNode("talos-gpu-2", { labelled: false });
+    const nodes = [...cluster(), ...gpuNode("talos-gpu-1"), ...unlabelled];
     const pending = gpuPod("ollama-5b8c7d9f6c-gp001", "1");
     const other = { "Pulumi.homelab.yaml": STACK.replace("gpuCount: 1", "gpuCount: 2") };
     const output = await plan([...nodes, pending], { config: TWO_POOLS, other });
@@ -158,7 +184,7 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
     const rebooting = [
       ...cluster(),
       ...gpuNode("talos-gpu-1"),
-      ...rebootedGpuNode("talos-gpu-2", false),
+      ...rebootedGpuNode("talos-gpu-2", { ready: false }),
     ];
     const notReady = await plan([...rebooting, pending], { config: TWO_POOLS, other });
     expect(poolNote(notReady, "gpu")).toContain(
@@ -184,7 +210,11 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
       "    max: 3\n    scaleDown:\n      unneededTime: 0\n",
     );
     const other = { "Pulumi.homelab.yaml": STACK.replace("gpuCount: 1", "gpuCount: 2") };
-    const rebooted = [...cluster(), ...gpuNode("talos-gpu-1"), ...rebootedGpuNode("talos-gpu-2")];
+    const rebooted = [
+      ...cluster(),
+      ...gpuNode("talos-gpu-1"),
+      ...rebootedGpuNode("talos-gpu-2", { labelled: false }),
+    ];
     // Without the pod, the quiet pool loses talos-gpu-2.
     const quiet = await plan(rebooted, { config: quick, other });
     expect(quiet.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
@@ -204,6 +234,100 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
     expect(poolNote(output, "gpu")).toContain(
       "hold: ai/ollama-5b8c7d9f6c-gp001 is pending and whether a new node would fit it is unknown (fit unknown, above): no node is removed for low usage while it waits, so the room it may need is not given away",
     );
+  });
+
+  it("waits for a GPU its node's label says is on its way, adding no VM for it", async () => {
+    // talos-gpu-2 rebooted three minutes ago: Ready, still labelled by GPU feature discovery, its
+    // device plugin not registered yet. The Plex pod it ran was made again and waits for it.
+    const since = minutesAgo(3);
+    const until = new Date(Date.parse(since) + 15 * 60_000).toISOString().replace(/\.\d+Z$/, "Z");
+    const nodes = [
+      ...cluster(),
+      ...gpuNode("talos-gpu-1"),
+      ...rebootedGpuNode("talos-gpu-2", { readySince: since }),
+    ];
+    const pending = gpuPod("plex-7d9c65958-x2k4q", "1");
+    const other = { "Pulumi.homelab.yaml": STACK.replace("gpuCount: 1", "gpuCount: 2") };
+    const output = await plan([...nodes, pending], { config: TWO_POOLS, other });
+    expect(output.proposals).toEqual([]);
+    const gpu = poolNote(output, "gpu");
+    expect(gpu).toContain(
+      `GPU on its way: talos-gpu-2 is labelled nvidia.com/gpu.present=true but advertises no nvidia.com/gpu yet, Ready since ${utc(since)}: counted on for 1 nvidia.com/gpu once its device plugin registers it, until ${utc(until)} (provisionTimeout after it became Ready); pending pods that need it wait for it and add no node meanwhile`,
+    );
+    // The node's missing GPU is not a new VM's: it has the one talos-gpu-1 advertises.
+    expect(gpu).toContain(
+      "new node: 7800m cpu, 30.5 GiB memory, 110 pods, 1 nvidia.com/gpu (learned, most-common allocatable, like talos-gpu-1)",
+    );
+    // The workers pool, planned first, finds the pod its room there.
+    expect(poolNote(output)).toContain(
+      "pending: ai/plex-7d9c65958-x2k4q (cpu 2, memory 8 GiB, nvidia.com/gpu 1) fits on talos-gpu-2 once its nvidia.com/gpu is advertised",
+    );
+    const workers = output.notes.find((entry) => entry.subject === "pool/workers")?.decision as
+      | { pending?: { onExisting?: Raw[] } }
+      | undefined;
+    expect(workers?.pending?.onExisting).toMatchObject([
+      { pod: "ai/plex-7d9c65958-x2k4q", node: "talos-gpu-2", awaits: ["nvidia.com/gpu"] },
+    ]);
+    const decision = output.notes.find((entry) => entry.subject === "pool/gpu")?.decision as
+      | { nodes?: { gpuComing?: Raw[] } }
+      | undefined;
+    expect(decision?.nodes?.gpuComing).toEqual([
+      {
+        node: "talos-gpu-2",
+        resource: "nvidia.com/gpu",
+        label: "nvidia.com/gpu.present=true",
+        since,
+        until: `${until.slice(0, 19)}.000Z`,
+        amount: 1,
+      },
+    ]);
+    // Nor does the node go while the pod waits for it: the pod needs its GPU.
+    expect(gpu).toContain(
+      "not removed: not every pod of talos-gpu-2, with the 1 pending pod the pool's free room holds, fits on the other nodes (no room for ai/plex-7d9c65958-x2k4q: it needs more nvidia.com/gpu than any other node of the pool has free)",
+    );
+    expect(output.notes.find((entry) => entry.subject === "pool/gpu")?.level).toBe("info");
+
+    // The pool's only GPU VM rebooted: newNode.extendedResources says a new VM has a GPU, and
+    // the pod still waits for this one's rather than adding a VM.
+    const configured = `${TWO_POOLS}    newNode:\n      extendedResources: { nvidia.com/gpu: 1 }\n`;
+    const alone = await plan(
+      [...cluster(), ...rebootedGpuNode("talos-gpu-1", { readySince: since }), pending],
+      { config: configured, other: { "Pulumi.homelab.yaml": STACK } },
+    );
+    expect(alone.proposals).toEqual([]);
+    expect(poolNote(alone)).toContain(
+      "pending: ai/plex-7d9c65958-x2k4q (cpu 2, memory 8 GiB, nvidia.com/gpu 1) fits on talos-gpu-1 once its nvidia.com/gpu is advertised",
+    );
+  });
+
+  it("adds a VM once a labelled node's GPU has not shown by provisionTimeout, and warns", async () => {
+    // talos-gpu-2 has been Ready for weeks without advertising the GPU its label says it has:
+    // its device plugin or driver failed. It is no model for a new VM either.
+    const nodes = [...cluster(), ...gpuNode("talos-gpu-1"), ...rebootedGpuNode("talos-gpu-2")];
+    const other = { "Pulumi.homelab.yaml": STACK.replace("gpuCount: 1", "gpuCount: 2") };
+    const output = await plan([...nodes, gpuPod("plex-7d9c65958-x2k4q", "1")], {
+      config: TWO_POOLS,
+      other,
+    });
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["gpu", 2, 3],
+    ]);
+    const reasons = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(reasons).toContain(
+      "GPU not advertised: talos-gpu-2 is labelled nvidia.com/gpu.present=true but advertises no nvidia.com/gpu, 15m or more after it became Ready at 2026-11-01 10:04:26 UTC (provisionTimeout): its device plugin or driver may have failed; it is not counted on, so pending pods that need it may add a node",
+    );
+    expect(reasons).toContain(
+      "pending: ai/plex-7d9c65958-x2k4q (cpu 2, memory 8 GiB, nvidia.com/gpu 1) → new-1",
+    );
+    expect(reasons).toContain(
+      "1 nvidia.com/gpu (learned, most-common allocatable, like talos-gpu-1)",
+    );
+
+    // With no pod waiting, a person is still told: a warning.
+    const quiet = await plan(nodes, { config: TWO_POOLS, other });
+    const note = quiet.notes.find((entry) => entry.subject === "pool/gpu");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain("GPU not advertised: talos-gpu-2 is labelled");
   });
 
   it("holds the pools a GPU node shares, without saying a removed node did not go", async () => {
