@@ -11,7 +11,7 @@ import type { PlanNote, Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { usageWarningsOutsidePools } from "../planning/unread-usage.ts";
 import { formatConfigIssues } from "../policy/load-repo-config.ts";
-import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
+import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
 import { limitNewPullRequests } from "../reconcile/limits.ts";
 import { planChanges, readRepoConfig } from "../reconcile/plan-repo.ts";
@@ -111,11 +111,13 @@ export const planCommand: Command = {
       io.stderr(
         `warning: ${historyProblem}: the time of the last change is unknown, so no node is removed; nodes may still be added\n`,
       );
+    // Prometheus is asked for a window as long as the longest check judges, at least.
+    const windowed = usageSourceFromFlags(values, io.env, widestCheckSeconds(configState.config));
     const snapshot =
       saved ??
       (await readClusterSnapshot(io, values, {
         ...(values.now === undefined ? {} : { planningTime: now }),
-        ...(usageSource ? { usageSource } : {}),
+        ...(windowed ? { usageSource: windowed } : {}),
       }));
     // The usage of a node in no pool is read by no decision: said in a note, not a warning.
     const outside = usageWarningsOutsidePools(snapshot, configState.config.pools);
@@ -199,6 +201,18 @@ function waitingNote(
 function takenAt(snapshot: Snapshot): Date {
   const at = Date.parse(snapshot.takenAt);
   return Number.isNaN(at) ? new Date() : new Date(at);
+}
+
+/**
+ * The longest window a pool's check of a level held judges (`scaleUp.window`,
+ * `scaleDown.unneededTime`), whole seconds.
+ */
+function widestCheckSeconds(config: RepoConfig): number {
+  const windows = config.pools.flatMap((pool) => [
+    pool.scaleUp.window,
+    pool.scaleDown.unneededTime,
+  ]);
+  return Math.ceil(Math.max(0, ...windows) / 1000);
 }
 
 async function readConfigFile(io: CliIo, file: string): Promise<{ text: string; file: string }> {

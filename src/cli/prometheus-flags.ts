@@ -13,7 +13,8 @@ export const prometheusOptions = {
 export const PROMETHEUS_HELP = `  --prometheus URL        take usage from Prometheus (windowed average and percentile per node
                           and container) instead of one metrics-server sample; a bearer token
                           is read from $PROMETHEUS_TOKEN
-  --prometheus-window D   the window, e.g. 10m (default 10m)
+  --prometheus-window D   the window, e.g. 10m (default 10m); plan widens it to the longest
+                          scaleUp.window or scaleDown.unneededTime of the config
   --prometheus-percentile N  the percentile reported as peak (default 95)
 `;
 
@@ -23,10 +24,15 @@ interface PrometheusFlagValues {
   "prometheus-percentile"?: string;
 }
 
-/** The usage source the flags ask for, or `undefined` when `--prometheus` is not given. */
+/**
+ * The usage source the flags ask for, or `undefined` when `--prometheus` is not given. The
+ * window asked for is `--prometheus-window` (default 10m), widened to `widestCheckSeconds`
+ * (the longest window a check of the repo config judges) when that is longer.
+ */
 export function usageSourceFromFlags(
   values: PrometheusFlagValues,
   env: Record<string, string | undefined>,
+  widestCheckSeconds = 0,
 ): UsageSource | undefined {
   const url = values.prometheus;
   if (url === undefined) {
@@ -39,7 +45,7 @@ export function usageSourceFromFlags(
   const token = env.PROMETHEUS_TOKEN;
   const options = {
     url,
-    windowSeconds: windowSeconds(values["prometheus-window"]),
+    windowSeconds: Math.max(windowSeconds(values["prometheus-window"]), widestCheckSeconds),
     percentile: percentile(values["prometheus-percentile"]),
     ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
   };

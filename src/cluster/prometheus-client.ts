@@ -130,6 +130,82 @@ export async function queryInstant(
   query: string,
   time: Date,
 ): Promise<InstantResult> {
+  const { data, status, warnings } = await queryData(endpoint, query, time);
+  const vector = PrometheusVector.safeParse(data);
+  if (!vector.success) {
+    throw failure(
+      endpoint,
+      query,
+      `answered with ${describeData(data)} where an instant vector was expected; a usage query must return one series per node or container`,
+      status,
+    );
+  }
+  return {
+    samples: vector.data.result.map((series) => ({
+      labels: series.metric,
+      value: parsePrometheusFloat(series.value[1]),
+      raw: series.value[1],
+    })),
+    warnings,
+  };
+}
+
+/** One series of a range vector: its points, oldest first. */
+export interface MatrixSeries {
+  labels: Record<string, string>;
+  /** Unix seconds and the value, NaN or ±Infinity when Prometheus said so. */
+  points: { at: number; value: number }[];
+}
+
+export interface MatrixResult {
+  series: MatrixSeries[];
+  warnings: string[];
+}
+
+const PrometheusMatrix = z.object({
+  resultType: z.literal("matrix"),
+  result: z.array(
+    z.object({
+      metric: z.record(z.string(), z.string()),
+      values: z.array(z.tuple([z.number(), z.string()])),
+    }),
+  ),
+});
+
+/**
+ * Runs one query whose answer is a range vector (a subquery, `(QUERY)[600s:60s]`) at `time`,
+ * through the same endpoint as instant queries.
+ */
+export async function queryMatrix(
+  endpoint: PrometheusEndpoint,
+  query: string,
+  time: Date,
+): Promise<MatrixResult> {
+  const { data, status, warnings } = await queryData(endpoint, query, time);
+  const matrix = PrometheusMatrix.safeParse(data);
+  if (!matrix.success) {
+    throw failure(
+      endpoint,
+      query,
+      `answered with ${describeData(data)} where a range vector was expected; a usage query must return one series per node`,
+      status,
+    );
+  }
+  return {
+    series: matrix.data.result.map((series) => ({
+      labels: series.metric,
+      points: series.values.map(([at, raw]) => ({ at, value: parsePrometheusFloat(raw) })),
+    })),
+    warnings,
+  };
+}
+
+/** Sends one query and returns its `data`, or throws naming what went wrong. */
+async function queryData(
+  endpoint: PrometheusEndpoint,
+  query: string,
+  time: Date,
+): Promise<{ data: unknown; status: number; warnings: string[] }> {
   const { status, contentType, text } = await post(endpoint, query, time);
   const body = parseBody(text);
   if (body === undefined) {
@@ -152,23 +228,7 @@ export async function queryInstant(
       status,
     );
   }
-  const vector = PrometheusVector.safeParse(body.data);
-  if (!vector.success) {
-    throw failure(
-      endpoint,
-      query,
-      `answered with ${describeData(body.data)} where an instant vector was expected; a usage query must return one series per node or container`,
-      status,
-    );
-  }
-  return {
-    samples: vector.data.result.map((series) => ({
-      labels: series.metric,
-      value: parsePrometheusFloat(series.value[1]),
-      raw: series.value[1],
-    })),
-    warnings: body.warnings ?? [],
-  };
+  return { data: body.data, status, warnings: body.warnings ?? [] };
 }
 
 interface RawAnswer {

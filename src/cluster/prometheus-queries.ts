@@ -92,6 +92,8 @@ export interface WindowQueries {
   points: string;
   /** When the first of those steps is, Unix seconds. */
   first: string;
+  /** The values at each step themselves, a range vector (asked of the node queries). */
+  steps: string;
 }
 
 /** Wraps one usage query into the window statistics sent to Prometheus. */
@@ -106,5 +108,6 @@ export function windowQueries(query: string, settings: WindowSettings): WindowQu
     // `* 0` makes every value a computed one, which timestamp() stamps with the step's time;
     // a bare selector would give its raw sample's time, up to the lookback before the step.
     first: `min_over_time(timestamp((${inner}) * 0)${range})`,
+    steps: `(${inner})${range}`,
   };
 }

@@ -1,8 +1,14 @@
 import { InputError } from "../errors.ts";
-import type { SnapshotWarning, Usage } from "../planning/snapshot.ts";
+import type { SnapshotWarning, Usage, UsagePoint } from "../planning/snapshot.ts";
 import { usageWindowCovers } from "../planning/utilisation.ts";
 import { utcTimeOf } from "../util/utc-time.ts";
-import { type InstantResult, prometheusEndpoint, queryInstant } from "./prometheus-client.ts";
+import {
+  type InstantResult,
+  type MatrixResult,
+  prometheusEndpoint,
+  queryInstant,
+  queryMatrix,
+} from "./prometheus-client.ts";
 import {
   defaultPrometheusQueries,
   type PrometheusQueries,
@@ -86,6 +92,8 @@ interface Observed {
   memory: Partial<Record<Statistic, number>>;
   /** Resources for which Prometheus returned NaN, ±Inf or a negative value, with that value. */
   unusable: Map<Resource, string>;
+  /** Nodes only: the value at each step, by Unix seconds, in our units (usable values only). */
+  steps: Record<Resource, Map<number, number>>;
 }
 
 interface Answer {
@@ -114,6 +122,18 @@ export async function readPrometheusUsage(options: PrometheusOptions): Promise<P
   const settings = resolveSettings(options);
   const endpoint = prometheusEndpoint(options.url, options.headers, options.timeoutMs);
   const queries = resolveQueries(options.queries);
+  // The node queries' values at each step too, asked alongside: each check of a level held
+  // over its own window (at most this one) is judged on the steps of that window.
+  const steps = Promise.all(
+    prometheusQueryNames
+      .filter((name) => measured[name].scope === "node")
+      .map(async (name) => {
+        const query = windowQueries(queries[name], settings).steps;
+        return { name, result: await queryMatrix(endpoint, query, settings.at) };
+      }),
+  );
+  // Awaited below; a failure of the statistics first must not leave it unhandled.
+  steps.catch(() => undefined);
   const answers = await Promise.all(
     prometheusQueryNames.flatMap((name) => {
       const window = windowQueries(queries[name], settings);
@@ -124,10 +144,12 @@ export async function readPrometheusUsage(options: PrometheusOptions): Promise<P
       });
     }),
   );
+  const stepAnswers = await steps;
   const context: Context = { settings, url: endpoint.url, queries, warnings: [] };
-  reportServerWarnings(answers, context);
+  reportServerWarnings([...answers, ...stepAnswers], context);
   const observed = { node: new Map<string, Observed>(), container: new Map<string, Observed>() };
   for (const answer of answers) collect(answer, observed[measured[answer.name].scope], context);
+  for (const answer of stepAnswers) collectSteps(answer, observed.node);
   const nodes = toUsage("node", observed.node, answers, context);
   const containers = toUsage("container", observed.container, answers, context);
   warnMissing("node", options.expect?.nodes, observed.node, answers, context);
@@ -187,7 +209,10 @@ function resolveQueries(overrides: Partial<PrometheusQueries> = {}): PrometheusQ
   return queries;
 }
 
-function reportServerWarnings(answers: Answer[], context: Context): void {
+function reportServerWarnings(
+  answers: readonly { result: { warnings: string[] } }[],
+  context: Context,
+): void {
   const seen = new Set<string>();
   for (const answer of answers) {
     for (const text of answer.result.warnings) {
@@ -238,6 +263,30 @@ function collect(answer: Answer, into: Map<string, Observed>, context: Context):
   if (repeated.size > 0) warnRepeated(answer, scope, [...repeated], context);
 }
 
+/**
+ * Files the node query's value at each step under its node, in millicores or bytes. A value
+ * that is NaN, ±Inf or negative is left out (the step counts as missing); of repeated series
+ * the largest is kept, as for the statistics.
+ */
+function collectSteps(
+  answer: { name: PrometheusQueryName; result: MatrixResult },
+  into: Map<string, Observed>,
+): void {
+  const { resource } = measured[answer.name];
+  for (const series of answer.result.series) {
+    // Only beside the node's statistics: points alone are no usage of their own.
+    const key = keyOf("node", series.labels);
+    const observed = key === undefined ? undefined : into.get(key);
+    if (!observed) continue;
+    const steps = observed.steps[resource];
+    for (const { at, value } of series.points) {
+      if (!Number.isFinite(value) || value < 0) continue;
+      const ours = resource === "cpu" ? Math.round(value * 1000) : Math.round(value);
+      steps.set(at, Math.max(ours, steps.get(at) ?? ours));
+    }
+  }
+}
+
 function keyOf(scope: Scope, labels: Record<string, string>): string | undefined {
   if (scope === "node") return labels.node || undefined;
   const { namespace, pod, container } = labels;
@@ -247,7 +296,12 @@ function keyOf(scope: Scope, labels: Record<string, string>): string | undefined
 function observedFor(into: Map<string, Observed>, key: string): Observed {
   let observed = into.get(key);
   if (!observed) {
-    observed = { cpu: {}, memory: {}, unusable: new Map() };
+    observed = {
+      cpu: {},
+      memory: {},
+      unusable: new Map(),
+      steps: { cpu: new Map(), memory: new Map() },
+    };
     into.set(key, observed);
   }
   return observed;
@@ -362,7 +416,29 @@ function buildUsage(entry: Observed, settings: Settings): Usage | undefined {
     if (lowCpu !== undefined) usage.low.cpu = lowCpu;
     if (lowMemory !== undefined) usage.low.memory = lowMemory;
   }
+  const points = pointsOf(entry);
+  if (points.length > 0) usage.points = points;
   return usage;
+}
+
+/**
+ * The node's values at each step, oldest first, for the resources its usage has an average
+ * of; a step with neither value is left out.
+ */
+function pointsOf(entry: Observed): UsagePoint[] {
+  const times = new Set<number>();
+  const resources = (["cpu", "memory"] as const).filter((r) => entry[r].average !== undefined);
+  for (const resource of resources) for (const at of entry.steps[resource].keys()) times.add(at);
+  return [...times]
+    .sort((a, b) => a - b)
+    .map((at) => {
+      const point: UsagePoint = { at: new Date(at * 1000).toISOString() };
+      for (const resource of resources) {
+        const value = entry.steps[resource].get(at);
+        if (value !== undefined) point[resource] = value;
+      }
+      return point;
+    });
 }
 
 /** The resources with a value in the usage: their points are what the usage stands on. */

@@ -59,6 +59,9 @@ const Usage = z.object({
     })
     .optional(),
   low: z.object({ cpu: count.optional(), memory: count.optional() }).optional(),
+  points: z
+    .array(z.object({ at: timestamp, cpu: count.optional(), memory: count.optional() }))
+    .optional(),
 });
 
 const TaintEffect = z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]);

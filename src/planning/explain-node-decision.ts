@@ -915,17 +915,33 @@ function checkText(check: SustainedCheck): string {
   const value =
     check.percent === undefined
       ? ""
-      : `, ${formatCompared(check.percent, check.threshold, relation)}`;
+      : `, ${pointsText(check)}${formatCompared(check.percent, check.threshold, relation)}`;
   switch (check.outcome) {
     case "met":
       return `${goal}: met (${check.basis}${value})`;
     case "not-met":
-      return `${goal}: not met (${check.basis}${value})`;
+      return `${goal}: not met (${check.basis}${value}${heldText(check)})`;
     case "unknown":
       return `${goal}: unknown, ${notObservedText(check)}`;
     case "no-evidence":
       return `${goal}: no evidence over the window (usage covers ${formatDuration(check.coveredMs ?? 0)}${check.samples ? ` with ${counted(check.samples, "history sample")}` : ", no history"}${check.percent === undefined ? "" : `, now ${formatPercent(check.percent)}`}; ${shortfallText(check.shortfall, check.windowMs)})`;
   }
+}
+
+/**
+ * What a check judged on Prometheus' points of its own window compared: their lowest for
+ * "above", their percentile for "below". Nothing for a check judged otherwise.
+ */
+function pointsText(check: SustainedCheck): string {
+  if (check.points === undefined || check.basis !== "usage-window") return "";
+  const of = `of the last ${formatDuration(check.windowMs)}`;
+  return check.direction === "above" ? `lowest point ${of} ` : `p${check.percentile} ${of} `;
+}
+
+/** How long a level not held over the window has held so far, from Prometheus' points. */
+function heldText(check: SustainedCheck): string {
+  if (!check.heldMs || check.points === undefined) return "";
+  return `; at or above ${check.threshold} % for the last ${formatDuration(check.heldMs)} only`;
 }
 
 /**

@@ -113,6 +113,20 @@ export interface Usage {
    * a level held above a threshold for the window is judged by it.
    */
   low?: { cpu?: number; memory?: number };
+  /**
+   * Prometheus, for nodes: the value at each step of the window, oldest first. Each check of a
+   * level held over a window takes the points of its own window from them; a snapshot without
+   * them is judged by the statistics above, over the whole window.
+   */
+  points?: UsagePoint[];
+}
+
+/** One step of a node's usage: cpu in millicores, memory in bytes, either absent if unknown. */
+export interface UsagePoint {
+  /** The step's time (ISO 8601). */
+  at: string;
+  cpu?: number;
+  memory?: number;
 }
 
 export interface Taint {

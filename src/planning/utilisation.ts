@@ -42,6 +42,14 @@ export interface ResourceUtilisation {
   askedWindowSeconds?: number;
   /** The usage source asked for that could not be read, so this usage is metrics-server's. */
   sourceFailed?: string;
+  /**
+   * Prometheus: the pool's utilisation (percent) at each step of the window where every node
+   * counted has a point, oldest first; absent when a node's usage has no points (a snapshot
+   * saved before they were kept). Each check of a window takes the points of its own.
+   */
+  points?: TimedPercent[];
+  /** End of the window the points are of, ms (the earliest among the nodes). */
+  pointsEndMs?: number;
   /** Ready nodes whose usage or allocatable is unknown (never counted as zero). */
   unknownNodes: string[];
   /**
@@ -75,6 +83,10 @@ export function poolUtilisation(
     percentile: Infinity,
   };
   const sources = new Set<"metrics-server" | "prometheus">();
+  // The pool's points: the sum at each step, and how many nodes have one there.
+  const steps = new Map<number, { sum: number; nodes: number }>();
+  let allPoints = true;
+  let pointsEnd = Infinity;
   let requestsKnown = true;
   for (const node of ready) {
     const capacity = node.allocatable[resource];
@@ -106,6 +118,21 @@ export function poolUtilisation(
     const low = node.usage.low?.[resource];
     if (low === undefined) usage.allLows = false;
     else usage.low += low;
+    const points = node.usage.source === "prometheus" ? node.usage.points : undefined;
+    const end = Date.parse(node.usage.timestamp ?? "");
+    if (!points || Number.isNaN(end)) allPoints = false;
+    else {
+      pointsEnd = Math.min(pointsEnd, end);
+      for (const point of points) {
+        const at = Date.parse(point.at);
+        const value = point[resource];
+        if (Number.isNaN(at) || value === undefined) continue;
+        const step = steps.get(at) ?? { sum: 0, nodes: 0 };
+        step.sum += value;
+        step.nodes++;
+        steps.set(at, step);
+      }
+    }
   }
   if (allocatable === undefined) return result;
   result.allocatable = allocatable;
@@ -131,6 +158,17 @@ export function poolUtilisation(
   if (usage.allLows) {
     result.low = usage.low;
     result.lowPercent = percentOf(usage.low, allocatable);
+  }
+  if (allPoints && result.source === "prometheus" && ready.length > 0) {
+    // A step some node has no point at is missing for the pool: never a sum short of a node.
+    result.points = [...steps]
+      .filter(([, step]) => step.nodes === ready.length)
+      .sort(([a], [b]) => a - b)
+      .flatMap(([at, step]) => {
+        const percent = percentOf(step.sum, allocatable);
+        return percent === undefined ? [] : [{ at, percent }];
+      });
+    result.pointsEndMs = pointsEnd;
   }
   return result;
 }
@@ -168,6 +206,18 @@ export interface SustainedCheck {
   coveredMs?: number;
   /** History samples in the window. */
   samples?: number;
+  /**
+   * Prometheus' points of the check's own window it was judged on (`basis` `usage-window`);
+   * absent when it was judged on the statistics of the whole window Prometheus was asked for.
+   */
+  points?: number;
+  /**
+   * For "above" judged on points: how long the level has been at or above the threshold, up to
+   * the end of the window (each point standing for the step up to it); 0 when the last is below.
+   */
+  heldMs?: number;
+  /** For "below" judged on points: the percentile of them compared. */
+  percentile?: number;
   /** For `no-evidence`: why the usage source's own window does not count. */
   shortfall?: WindowShortfall;
   /**
@@ -230,6 +280,22 @@ export function sustainedCheck(options: {
   }
   const beyond = (value: number) =>
     direction === "above" ? value >= threshold : value < threshold;
+  // Prometheus' points of the check's own window, when they cover it, say whether the level
+  // held there, whatever the rest of the window Prometheus was asked for held.
+  const fromPoints = windowMs > 0 ? pointsEvidence(utilisation, direction, windowMs) : undefined;
+  if (fromPoints) {
+    return {
+      ...check,
+      outcome: beyond(fromPoints.percent) ? "met" : "not-met",
+      basis: "usage-window",
+      percent: fromPoints.percent,
+      coveredMs: windowMs,
+      points: fromPoints.points,
+      ...(direction === "above"
+        ? { heldMs: heldFor(utilisation, beyond) }
+        : { percentile: utilisation.percentile ?? 100 }),
+    };
+  }
   if (!beyond(current)) {
     // A windowed source's value is its window's average, not a sample: say so. Its lowest
     // point (above) or percentile (below) is then on the wrong side too, and shows the level was
@@ -257,6 +323,73 @@ export function sustainedCheck(options: {
     };
   }
   return usageWindowEvidence(check, utilisation, beyond, fromHistory);
+}
+
+/**
+ * The pool's points that fall in the check's window (after its start, up to the end of the
+ * window Prometheus was read over), when they cover it by the rule of the whole window: the
+ * first within one step of its start, and no gap (between two points, or from the last to the
+ * end) longer than max(2 min, half the window). Their lowest for "above"; for "below" their
+ * percentile, taken as Prometheus' quantile_over_time takes it. Undefined when there are no
+ * points or they do not cover the window: the check is then judged as without them.
+ */
+function pointsEvidence(
+  utilisation: ResourceUtilisation,
+  direction: "above" | "below",
+  windowMs: number,
+): { percent: number; points: number } | undefined {
+  const { points, pointsEndMs: end } = utilisation;
+  if (!points || end === undefined || points.length < 2) return undefined;
+  const step = stepOf(points);
+  const start = end - windowMs;
+  const slice = points.filter((point) => point.at > start && point.at <= end);
+  const first = slice[0];
+  const last = slice.at(-1);
+  if (!first || !last || step === undefined || first.at - start > step) return undefined;
+  let gap = step * (Math.floor((end - last.at) / step) + 1);
+  for (let i = 1; i < slice.length; i++)
+    gap = Math.max(gap, (slice[i]?.at ?? 0) - (slice[i - 1]?.at ?? 0));
+  if (gap > maxSampleGap(windowMs)) return undefined;
+  const values = slice.map((point) => point.percent).sort((a, b) => a - b);
+  const percent =
+    direction === "above"
+      ? (values[0] as number)
+      : quantileOf(values, (utilisation.percentile ?? 100) / 100);
+  return { percent, points: slice.length };
+}
+
+/** The distance between the points: the shortest between two neighbours. */
+function stepOf(points: readonly TimedPercent[]): number | undefined {
+  let step: number | undefined;
+  for (let i = 1; i < points.length; i++) {
+    const distance = (points[i]?.at ?? 0) - (points[i - 1]?.at ?? 0);
+    if (distance > 0) step = Math.min(step ?? distance, distance);
+  }
+  return step;
+}
+
+/** Prometheus' quantile of sorted values: linear between the two ranks around q × (n − 1). */
+function quantileOf(sorted: readonly number[], q: number): number {
+  const rank = q * (sorted.length - 1);
+  const lower = Math.floor(rank);
+  const low = sorted[lower] as number;
+  const high = sorted[Math.min(lower + 1, sorted.length - 1)] as number;
+  return low + (high - low) * (rank - lower);
+}
+
+/**
+ * How long the pool's points have been on the threshold's side, up to the end of their window:
+ * from the step after the last point on the other side (each point stands for the step up to
+ * it). 0 when the last point is on the other side.
+ */
+function heldFor(utilisation: ResourceUtilisation, beyond: (value: number) => boolean): number {
+  const { points = [], pointsEndMs: end = 0 } = utilisation;
+  const step = stepOf(points) ?? 0;
+  const last = points.at(-1);
+  if (!last || !beyond(last.percent)) return 0;
+  const below = points.findLast((point) => !beyond(point.percent));
+  const from = below ? below.at : (points[0]?.at ?? end) - step;
+  return Math.max(0, end - from);
 }
 
 /**

@@ -171,15 +171,11 @@ describe("plan acceptance (scale-up): cpu held above its threshold, read from Pr
     );
   });
 
-  it("says Prometheus was asked for less than a 30m window, and adds the nodes once asked for it", async () => {
-    const short = await planWith("30m");
-    expect(short.proposals).toEqual([]);
-    const note = short.notes.find((entry) => entry.subject === "pool/workers")?.message ?? "";
-    expect(note).toContain(
-      "scale-up check: cpu ≥ 60 % for 30m: no evidence over the window (usage covers 10m, no history, now 92 %; Prometheus was asked for 10m of usage, less than the window: ask for 30m with plan's --prometheus-window, or the app's PROMETHEUS_WINDOW)",
-    );
-    const whole = await planWith("30m", ["--prometheus-window", "30m"]);
+  it("asks Prometheus for the 30m a scaleUp.window of 30m judges, though --prometheus-window asks for 10m", async () => {
+    // plan asks for the longest window a check judges: the 30 minutes are read, and met.
+    const whole = await planWith("30m", ["--prometheus-window", "10m"]);
     expect(whole.proposals[0]).toMatchObject({ from: 3, to: 5 });
+    expect(reasons(whole)).toContain("utilisation: cpu 92 % (prometheus over 30m");
     expect(reasons(whole)).toContain(
       "trigger: cpu 92 % ≥ 60 % for 30m (usage-window): 2 new nodes",
     );

@@ -224,7 +224,9 @@ describe("plan --prometheus: cpu above the scale-up threshold", () => {
     expect(cpu.low).toBe(1500);
     const note = poolNote(output);
     expect(note).toMatch(/utilisation: cpu 8\d % \(prometheus over 10m, lowest 13 %, p95 100 %\)/);
-    expect(note).toContain("scale-up check: cpu ≥ 80 % for 5m: not met (usage-window, 13 %)");
+    expect(note).toContain(
+      "scale-up check: cpu ≥ 80 % for 5m: not met (usage-window, lowest point of the last 5m 13 %)",
+    );
   });
 
   it("adds none for cpu above it only in the window's last 3 minutes, and says so", async () => {
@@ -232,9 +234,15 @@ describe("plan --prometheus: cpu above the scale-up threshold", () => {
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
     expect(note).toMatch(/utilisation: cpu \d+ % \(prometheus over 10m, lowest 13 %, p95 9\d %\)/);
-    expect(note).toContain("scale-up check: cpu ≥ 80 % for 5m: not met (usage-window, 13 %)");
+    // Its points have been above 80 % for 2 minutes: the point 3 minutes ago is a rate over a
+    // minute idle and a minute hot.
+    expect(note).toContain(
+      "scale-up check: cpu ≥ 80 % for 5m: not met (usage-window, lowest point of the last 5m 13 %; at or above 80 % for the last 2m only)",
+    );
     // Nor is the pool idle enough to shrink: its 95th percentile is far above 30 %.
-    expect(note).toMatch(/scale-down: cpu < 30 % for 10m: not met \(usage-window, 9\d %\)/);
+    expect(note).toMatch(
+      /scale-down: cpu < 30 % for 10m: not met \(usage-window, p95 of the last 10m 9\d %\)/,
+    );
   });
 });
 
@@ -279,7 +287,9 @@ describe("plan --prometheus: an idle pool", () => {
     expect(run.stdout).toContain(
       "utilisation: cpu 13 % (prometheus over 10m, lowest 13 %, p95 13 %), requests 2.6 %; memory 13 %",
     );
-    expect(run.stdout).toContain("scale-down: cpu < 30 % for 10m: met (usage-window, 13 %)");
+    expect(run.stdout).toContain(
+      "scale-down: cpu < 30 % for 10m: met (usage-window, p95 of the last 10m 13 %)",
+    );
     expect(run.stdout).toContain("scale-down: cpu after removal 20 % < 70 %: met");
     expect(run.stdout).toContain("-worker_count      = 3\n+worker_count      = 2");
   });

@@ -7,6 +7,7 @@ import {
 import { hideUrlCredentials } from "../../src/cluster/prometheus-client.ts";
 import { InputError } from "../../src/errors.ts";
 import {
+  matrixAnswer,
   type PrometheusStub,
   type StubAnswer,
   type StubRequest,
@@ -24,8 +25,22 @@ afterEach(async () => {
   stubs = [];
 });
 
-async function stub(answer: (request: StubRequest) => StubAnswer | undefined) {
-  const started = await startPrometheusStub(answer);
+/** Whether a request asks for a node query's points at each step (a range vector). */
+function asksSteps(request: StubRequest): boolean {
+  return /^\(.*\)\[\d+s:\d+s\]$/s.test(request.form.get("query") ?? "");
+}
+
+/**
+ * A stub answering `answer` for the statistics and `steps` (no points, unless given) for the
+ * node queries' points.
+ */
+async function stub(
+  answer: (request: StubRequest) => StubAnswer | undefined,
+  steps: (request: StubRequest) => StubAnswer | undefined = () => matrixAnswer([]),
+) {
+  const started = await startPrometheusStub((request) =>
+    asksSteps(request) ? steps(request) : answer(request),
+  );
   stubs.push(started);
   return started;
 }
@@ -73,18 +88,18 @@ describe("readPrometheusUsage over HTTP", () => {
     });
 
     // Per query: average, percentile, and how many points there are and when the first is;
-    // for the two node queries the lowest point as well.
-    expect(server.requests).toHaveLength(18);
+    // for the two node queries the lowest point and the points themselves as well.
+    expect(server.requests).toHaveLength(20);
     for (const request of server.requests) {
       expect(request).toMatchObject({ method: "POST", path: "/prometheus/api/v1/query" });
       expect(request.headers.authorization).toBe("Bearer t0ken");
       expect(request.form.get("time")).toBe(String(at.getTime() / 1000));
       expect(request.form.get("query")).toMatch(
-        /^(avg_over_time\(|quantile_over_time\(0\.95, |min_over_time\(|count_over_time\()\(.*\)\[600s:60s\]\)$|^min_over_time\(timestamp\(\(.*\) \* 0\)\[600s:60s\]\)$/,
+        /^(avg_over_time\(|quantile_over_time\(0\.95, |min_over_time\(|count_over_time\()\(.*\)\[600s:60s\]\)$|^min_over_time\(timestamp\(\(.*\) \* 0\)\[600s:60s\]\)$|^\(.*\)\[600s:60s\]$/,
       );
     }
     const queries = server.requests.map((r) => r.form.get("query") ?? "");
-    expect(queries.filter((q) => q.includes("[120s]"))).toHaveLength(9);
+    expect(queries.filter((q) => q.includes("[120s]"))).toHaveLength(10);
     expect(queries.some((q) => q.includes("$rate"))).toBe(false);
   });
 
@@ -97,17 +112,33 @@ describe("readPrometheusUsage over HTTP", () => {
     };
     // The window's 10 steps, from 11:51:00 to 12:00:00, all have a point.
     const coverage = { points: "10", first: String(at.getTime() / 1000 - 570) };
-    const server = await stub((request) => {
-      const { measure, statistic } = measureOf(request);
-      const metric: Record<string, string> = measure.startsWith("node")
-        ? { node: "n1" }
-        : { namespace: "ns", pod: "p", container: "c" };
-      const value =
-        statistic === "points" || statistic === "first"
-          ? coverage[statistic]
-          : values[measure][statistic === "peak" ? 1 : statistic === "low" ? 2 : 0];
-      return vectorAnswer([{ metric, value }]);
-    });
+    const server = await stub(
+      (request) => {
+        const { measure, statistic } = measureOf(request);
+        const metric: Record<string, string> = measure.startsWith("node")
+          ? { node: "n1" }
+          : { namespace: "ns", pod: "p", container: "c" };
+        const value =
+          statistic === "points" || statistic === "first"
+            ? coverage[statistic]
+            : values[measure][statistic === "peak" ? 1 : statistic === "low" ? 2 : 0];
+        return vectorAnswer([{ metric, value }]);
+      },
+      (request) => {
+        // Two of the node's points: a value in cores or bytes at each step's Unix seconds.
+        const cpu = request.form.get("query")?.includes("container_cpu_usage_seconds_total");
+        const values: [number, string][] = cpu
+          ? [
+              [1_740_830_340, "0.2504"],
+              [1_740_830_400, "0.1006"],
+            ]
+          : [
+              [1_740_830_340, "1073741824.4"],
+              [1_740_830_400, "NaN"],
+            ];
+        return matrixAnswer([{ metric: { node: "n1" }, values }]);
+      },
+    );
 
     const result = await readPrometheusUsage({ url: server.url, at });
 
@@ -120,6 +151,11 @@ describe("readPrometheusUsage over HTTP", () => {
       source: "prometheus",
       peak: { cpu: 750, memory: 2147483648, percentile: 95 },
       low: { cpu: 101, memory: 536870912 },
+      points: [
+        { at: "2025-03-01T11:59:00.000Z", cpu: 250, memory: 1073741824 },
+        // NaN is no value: the step has CPU alone.
+        { at: "2025-03-01T12:00:00.000Z", cpu: 101 },
+      ],
     });
     // Containers get no lowest point: nothing judges a level they held.
     expect(result.containers.get("ns/p/c")?.low).toBeUndefined();

@@ -78,6 +78,13 @@ function expectedUsage(truth: Truth, window: Window = defaults, scope = "node"):
     usage.peak!.memory = whole(prometheusQuantile(phi, values));
     if (scope === "node") usage.low = { ...usage.low, memory: whole(Math.min(...values)) };
   }
+  // A node's value at each step as well, rounded as the reader rounds it.
+  if (scope === "node")
+    usage.points = points.map((t) => ({
+      at: new Date(t * 1000).toISOString(),
+      ...(truth.cpu ? { cpu: Math.round(truth.cpu(t, window.rateSeconds)) } : {}),
+      ...(truth.memory ? { memory: Math.round(truth.memory(t)) } : {}),
+    }));
   return usage;
 }
 

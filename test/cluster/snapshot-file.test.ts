@@ -68,6 +68,37 @@ describe("snapshot JSON", () => {
     ).toBeUndefined();
   });
 
+  it("keeps a node's Prometheus points through a save and a load, and loads usage without them", () => {
+    const [first, ...rest] = snapshot.nodes;
+    if (!first) throw new Error("the homelab has no node");
+    const points = [
+      { at: "2026-11-20T07:59:00.000Z", cpu: 1500, memory: 2_147_483_648 },
+      { at: "2026-11-20T08:00:00.000Z", cpu: 1600 },
+    ];
+    const usage = {
+      source: "prometheus" as const,
+      cpu: 1550,
+      memory: 2_147_483_648,
+      windowSeconds: 120,
+      gapSeconds: 60,
+      timestamp: "2026-11-20T08:00:00.000Z",
+      low: { cpu: 1500, memory: 2_147_483_648 },
+    };
+    const withPoints: Snapshot = {
+      ...snapshot,
+      nodes: [{ ...first, usage: { ...usage, points } }, ...rest],
+    };
+    expect(loadSnapshot(snapshotToJson(withPoints), "snap.json").nodes[0]?.usage).toEqual({
+      ...usage,
+      points,
+    });
+    const without: Snapshot = { ...snapshot, nodes: [{ ...first, usage }, ...rest] };
+    expect(loadSnapshot(snapshotToJson(without), "snap.json").nodes[0]?.usage).toEqual(usage);
+    // A point in cores, not millicores, is refused as any amount is.
+    const cores = snapshotToJson(withPoints).replace('"cpu":1600', '"cpu":1.6');
+    expect(loadError(cores).message).toContain("nodes[0].usage.points[1].cpu");
+  });
+
   it("writes one array element per line, in chunks", () => {
     const chunks: string[] = [];
     writeSnapshotJson(snapshot, (chunk) => chunks.push(chunk));

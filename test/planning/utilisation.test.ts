@@ -285,6 +285,140 @@ describe("sustainedCheck", () => {
   });
 });
 
+describe("sustainedCheck on Prometheus' points", () => {
+  const windowed = { windowSeconds: 600, gapSeconds: 60, source: "prometheus" as const };
+  /** Points every minute up to now, oldest first, `percents` in that order. */
+  const minutely = (percents: number[]) =>
+    percents.map((percent, i) => ({ at: at((percents.length - 1 - i) * 60), percent }));
+  const withPoints = (percents: number[], extra: Partial<ResourceUtilisation> = {}) =>
+    measured(72, {
+      ...windowed,
+      percentile: 95,
+      peakPercent: 90,
+      lowPercent: 50,
+      points: minutely(percents),
+      pointsEndMs: NOW.getTime(),
+      ...extra,
+    });
+
+  it("judges above on the lowest point of the check's own window, not the whole window's", () => {
+    // 10 minutes asked for: 50 % for 5 of them, 90 % for the last 5. Its average (72 %) and its
+    // lowest point (50 %) say nothing of the last 5 minutes.
+    const rose = withPoints([50, 50, 50, 50, 50, 90, 90, 90, 90, 90]);
+    expect(check("above", rose, [], 300_000)).toMatchObject({
+      outcome: "met",
+      basis: "usage-window",
+      percent: 90,
+      coveredMs: 300_000,
+      points: 5,
+      heldMs: 300_000,
+    });
+    // Over 6 minutes, the sixth point from the end is at 50 %: held 5 minutes only.
+    expect(check("above", rose, [], 360_000)).toMatchObject({
+      outcome: "not-met",
+      percent: 50,
+      heldMs: 300_000,
+    });
+  });
+
+  it("judges below on the percentile of the check's own window, as Prometheus interpolates", () => {
+    // The last 10 of 20 points: 10, 20, …, 100 % sorted; p95 is 0.45 × 90 + 0.55 × 100.
+    const points = [
+      ...Array.from({ length: 10 }, () => 5),
+      100,
+      10,
+      90,
+      20,
+      80,
+      30,
+      70,
+      40,
+      60,
+      50,
+    ];
+    const mixed = withPoints(points, { windowSeconds: 1200 });
+    const judged = check("below", mixed, [], 600_000);
+    expect(judged).toMatchObject({ outcome: "not-met", points: 10, percentile: 95 });
+    expect(judged.percent).toBeCloseTo(95.5, 9);
+    const quiet = withPoints([90, 90, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20], {
+      windowSeconds: 720,
+    });
+    expect(check("below", quiet, [], 600_000)).toMatchObject({ outcome: "met", percent: 20 });
+  });
+
+  it("takes no evidence from points that do not reach back to the check's start", () => {
+    // 4 minutes of points for a 5 minute check, 9 for a 10 minute one.
+    const young = withPoints([90, 90, 90, 90], { percent: 90, windowSeconds: 240, lowPercent: 90 });
+    expect(check("above", young, [], 300_000)).toMatchObject({
+      outcome: "no-evidence",
+      shortfall: { kind: "short" },
+    });
+    const idle = withPoints([20, 20, 20, 20, 20, 20, 20, 20, 20], {
+      percent: 20,
+      windowSeconds: 540,
+      peakPercent: 20,
+    });
+    expect(check("below", idle, [], 600_000).outcome).toBe("no-evidence");
+  });
+
+  it("takes no evidence from points with a gap longer than max(2 min, half the check's window)", () => {
+    // The points 3, 2 and 1 minutes ago are missing: 4 minutes between two points, more than
+    // the 2.5 a 5 minute check allows, less than the 5 a 10 minute one does.
+    const points = minutely([90, 90, 90, 90, 90, 90, 90, 90, 90, 90]).filter(
+      (_, i) => i < 6 || i > 8,
+    );
+    const gapped = measured(90, {
+      ...windowed,
+      gapSeconds: 240,
+      lowPercent: 90,
+      peakPercent: 90,
+      points,
+      pointsEndMs: NOW.getTime(),
+    });
+    expect(check("above", gapped, [], 300_000)).toMatchObject({
+      outcome: "no-evidence",
+      shortfall: { kind: "gap" },
+    });
+    expect(check("above", gapped, [], 600_000)).toMatchObject({ outcome: "met", points: 7 });
+  });
+
+  it("judges as before on the whole window when the usage has no points (an older snapshot)", () => {
+    const old = measured(72, { ...windowed, peakPercent: 90, lowPercent: 50 });
+    expect(check("above", old, [], 300_000)).toMatchObject({
+      outcome: "not-met",
+      basis: "usage-window",
+      percent: 50,
+    });
+    expect(check("above", old, [], 300_000).points).toBeUndefined();
+  });
+
+  it("sums the nodes' points where every node has one, leaving a step some node lacks out", () => {
+    const point = (secondsAgo: number, cpu: number) => ({
+      at: new Date(at(secondsAgo)).toISOString(),
+      cpu,
+    });
+    const workers = [
+      node("w1", { usage: { cpu: "1", memory: "4Gi" } }),
+      node("w2", { usage: { cpu: "3", memory: "4Gi" } }),
+    ];
+    const [w1, w2] = workers;
+    if (!w1?.usage || !w2?.usage) throw new Error("no usage");
+    w1.usage.points = [point(120, 1000), point(60, 1000), point(0, 1000)];
+    w2.usage.points = [point(120, 3000), point(0, 2000)];
+    const cpu = poolUtilisation(workers, "cpu", indexCluster(buildSnapshot({ nodes: workers })));
+    expect(cpu.points).toEqual([
+      { at: at(120), percent: 50 },
+      { at: at(0), percent: 37.5 },
+    ]);
+    expect(cpu.pointsEndMs).toBe(NOW.getTime());
+    // A node without points leaves the pool without them: judged on the whole window.
+    delete w2.usage.points;
+    expect(
+      poolUtilisation(workers, "cpu", indexCluster(buildSnapshot({ nodes: workers }))).points,
+    ).toBeUndefined();
+  });
+});
+
 describe("usage history", () => {
   it("makes one sample per pool from a snapshot", () => {
     const pods = [pod("web/a", { node: "worker-1", cpu: "1500m", memory: "2Gi" })];

@@ -84,3 +84,19 @@ export function vectorAnswer(
     }),
   };
 }
+
+/** A successful range-vector answer (a subquery's points), as Prometheus' HTTP API writes it. */
+export function matrixAnswer(
+  series: { metric: Record<string, string>; values: [number, string][] }[],
+): StubAnswer {
+  return {
+    status: 200,
+    body: JSON.stringify({
+      status: "success",
+      data: {
+        resultType: "matrix",
+        result: series.map((s) => ({ metric: s.metric, values: s.values })),
+      },
+    }),
+  };
+}
