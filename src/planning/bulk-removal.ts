@@ -1,5 +1,6 @@
 import { type DrainBlocker, evictablePods, expendablePods } from "./blockers.ts";
 import { podKey } from "./cluster-index.ts";
+import { awaitedGpus } from "./gpu-coming.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type { BulkProjection, BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
 import { unplacedReports } from "./packing.ts";
@@ -99,6 +100,8 @@ function nodeStop(
   node: NodeInfo,
 ): BulkStop | undefined {
   if (isCordoned(node)) return { kind: "cordoned", node: node.name };
+  const awaited = awaitedGpus(input.context.gpuComing, node.name);
+  if (awaited) return { kind: "gpu-coming", node: node.name, ...awaited };
   return (
     occupiedStop(input, node) ??
     neededStop(input, removed, node) ??

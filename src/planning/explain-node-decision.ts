@@ -1039,6 +1039,14 @@ export function conditionText(
       return bounded
         ? `${condition.node} is cordoned, and would go all the same: the count must come down to a bound`
         : `${condition.node} is cordoned: ${mark} (${cordonedText(condition.node)})`;
+    case "gpu-advertised": {
+      const gpus = `${condition.node}'s ${condition.resources.join(" and ")}`;
+      if (action === "scale-down")
+        return `${gpus} is not advertised yet, and it goes all the same: the count must come down to a bound`;
+      return bounded
+        ? `${gpus} is not advertised yet, and it would go all the same: the count must come down to a bound`
+        : `${gpus} is advertised: ${mark} (${gpuAwaitedText(condition.until)})`;
+    }
     case "no-blockers":
       if (condition.unread)
         return `${blockersUnknownText(condition.node, condition.blockers.length)}: ${mark} (${unreadListsText(condition.unread)})`;
@@ -1123,6 +1131,8 @@ export function refusalText(condition: ScaleDownCondition): string {
       return `no node to remove: ${condition.problem}`;
     case "not-cordoned":
       return `${condition.node} is cordoned (${cordonedText(condition.node)})`;
+    case "gpu-advertised":
+      return `${condition.node}'s ${condition.resources.join(" and ")} is not advertised yet (${gpuAwaitedText(condition.until)})`;
     case "no-blockers":
       if (condition.unread)
         return `${blockersUnknownText(condition.node, condition.blockers.length)} (${unreadListsText(condition.unread)})`;
@@ -1163,6 +1173,14 @@ function alsoMovingText(condition: Extract<ScaleDownCondition, { kind: "pods-fit
  * Why a cordoned node does not go on low usage or for not being Ready, and what lets it go:
  * Terraform `count` destroys it whatever, so no other node goes instead.
  */
+/**
+ * Why a node whose GPU is on its way does not go for low usage: it just came up, and its usage
+ * does not show yet what will run on it once the GPU is advertised.
+ */
+function gpuAwaitedText(until: string): string {
+  return `GPU on its way, above: its usage since it became Ready does not show what will run on it once the GPU is advertised, so it does not go for low usage before ${utcTime(until)}`;
+}
+
 function cordonedText(node: string): string {
   return `someone took it out of service: it goes when the count must come down to the max or the host cap, not on low usage nor for not being Ready; uncordon ${node} to let those remove it, or lower the count by hand`;
 }
@@ -1229,6 +1247,8 @@ function bulkStopText(stop: BulkStop): string {
       return `not ${stop.node} too: it runs ${counted(stop.pods, "pod")}, and a node with pods goes alone`;
     case "cordoned":
       return `not ${stop.node} too: it is cordoned (${cordonedText(stop.node)})`;
+    case "gpu-coming":
+      return `not ${stop.node} too: its ${stop.resources.join(" and ")} is not advertised yet (${gpuAwaitedText(stop.until)})`;
     case "needed":
       return `not ${stop.node} too: without the nodes before it, ${projectedText(stop)} would be at ${stop.projected === undefined ? "an unknown level" : formatCompared(stop.projected, stop.threshold, "<")}, not below the scale-down threshold of ${stop.threshold} %`;
     case "projection":

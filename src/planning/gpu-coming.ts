@@ -78,6 +78,20 @@ export function gpusComing(members: readonly NodeInfo[], pool: PoolConfig, now: 
   return coming;
 }
 
+/**
+ * The GPUs on their way to `node` (within their wait), and until when the first is waited for;
+ * `undefined` when none is.
+ */
+export function awaitedGpus(
+  coming: readonly GpuComing[] | undefined,
+  node: string,
+): { resources: string[]; until: string } | undefined {
+  const awaited = (coming ?? []).filter((gpu) => gpu.node === node && !gpu.late && gpu.until);
+  if (awaited.length === 0) return undefined;
+  const until = awaited.map((gpu) => gpu.until as string).sort()[0] as string;
+  return { resources: [...new Set(awaited.map((gpu) => gpu.resource))], until };
+}
+
 function expectedAmount(
   node: NodeInfo,
   resource: string,

@@ -365,6 +365,13 @@ export type ScaleDownCondition =
    */
   | { kind: "not-cordoned"; met: false; node: string }
   /**
+   * Listed only when the node to remove has a GPU on its way (`GpuComing`, within its wait),
+   * never met: its usage since it became Ready says nothing yet of what runs on it once its
+   * device plugin registers the GPU (`resources`), waited for until `until`. Above the max or
+   * the host cap it goes all the same.
+   */
+  | { kind: "gpu-advertised"; met: false; node: string; resources: string[]; until: string }
+  /**
    * `unread`: lists the blockers rest on that failed or stopped part way (`poddisruptionbudgets`,
    * `pods`, …): what else keeps the node is unknown, so the condition is not met.
    */
@@ -516,6 +523,8 @@ export type BulkStop =
   | { kind: "not-empty"; node: string; pods: number }
   /** Cordoned: a person took it out of service, and low usage does not remove it. */
   | { kind: "cordoned"; node: string }
+  /** A GPU on its way (`GpuComing`): its usage says nothing yet, and low usage does not remove it. */
+  | { kind: "gpu-coming"; node: string; resources: string[]; until: string }
   /** Without the nodes before it the pool would no longer be below a scale-down threshold. */
   | {
       kind: "needed";

@@ -529,6 +529,8 @@ function uncoveredHolds(
     current > bounds.effectiveMin &&
     down.removable &&
     !down.candidateCordoned &&
+    // Nor is the window all a node whose GPU is on its way waits for.
+    !down.report.conditions.some((condition) => condition.kind === "gpu-advertised") &&
     belowUnproven.length > 0 &&
     onlyEvidenceMissing
   )

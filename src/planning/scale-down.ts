@@ -1,6 +1,7 @@
 import { type DrainBlocker, expendablePods } from "./blockers.ts";
 import { bulkRemoval, placeBulkMoving } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
+import { awaitedGpus } from "./gpu-coming.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type {
   Resource,
@@ -196,6 +197,9 @@ function removalConditions(
     ...(isCordoned(node)
       ? [{ kind: "not-cordoned" as const, met: false as const, node: node.name }]
       : []),
+    // A GPU on its way: the node just came up, and what runs on it once the GPU is advertised
+    // is not shown by its usage yet. Above the max it goes all the same, as a cordoned one.
+    ...gpuAdvertised(context, node.name),
     // A list the blockers rest on that was not read in full may hold one: unknown is not none.
     {
       kind: "no-blockers",
@@ -251,6 +255,12 @@ function removalConditions(
     candidate: node.name,
     outsidePods,
   };
+}
+
+/** The condition a node whose GPU is on its way does not meet; none for another node. */
+function gpuAdvertised(context: PoolContext, node: string): ScaleDownCondition[] {
+  const awaited = awaitedGpus(context.gpuComing, node);
+  return awaited ? [{ kind: "gpu-advertised", met: false, node, ...awaited }] : [];
 }
 
 /** Causes that say why no node was judged, rather than which nodes had room or rules allowed. */

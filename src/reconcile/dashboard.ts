@@ -295,6 +295,8 @@ function conditionText(condition: ScaleDownCondition): string {
       return `no node to remove: ${condition.problem ?? "unknown"}`;
     case "not-cordoned":
       return `${condition.node} is cordoned`;
+    case "gpu-advertised":
+      return `${condition.node}'s ${condition.resources.join(" and ")} is not advertised yet`;
     case "no-blockers":
       return condition.unread && condition.blockers.length === 0
         ? `${condition.node}'s blockers are unknown (${condition.unread.join(", ")} not read in full)`

@@ -319,6 +319,7 @@ function forcedConditions(
   const deciding = new Set([
     "candidate",
     "not-cordoned",
+    "gpu-advertised",
     "no-blockers",
     "pods-fit",
     "last-node",
