@@ -225,7 +225,8 @@ function gpuComingText(gpu: GpuComing): string {
   const lacks = `${gpu.node} is labelled ${gpu.label} but advertises no ${gpu.resource}`;
   if (!gpu.late)
     return `GPU on its way: ${lacks} yet, Ready since ${utcTime(gpu.since)}: counted on for ${formatExtended(gpu.resource, gpu.amount ?? 1)} ${gpu.resource} once its device plugin registers it, until ${utcTime(gpu.until)} (provisionTimeout after it became Ready); pending pods that need it wait for it and add no node meanwhile`;
-  const notCounted = "it is not counted on, so pending pods that need it may add a node";
+  const notCounted =
+    "it is not counted on: pending pods that need it look for it on other nodes or a new one";
   if (gpu.since === undefined || gpu.until === undefined)
     return `GPU not advertised: ${lacks} and gives no Ready time (no lastTransitionTime on its Ready condition): ${notCounted}`;
   const waited = formatDuration(Date.parse(gpu.until) - Date.parse(gpu.since));
@@ -679,6 +680,8 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
     case "label-unknown":
       return `its nodeSelector or required node affinity (or a volume's) depends on the label ${pod.label}, which the pool's nodes carry with different values, so whether a new node would match is not known (set newNode.labels when every new node gets the same value)`;
     case "extended-unknown":
+      if (pod.resource !== undefined && shape?.unadvertisedExtended?.includes(pod.resource))
+        return `it asks for ${pod.resource}, which the pool's nodes are labelled as having but none advertises yet (GPU lines above), so how much of it a new node has is not known (set newNode.extendedResources when every new node has the same)`;
       return `it asks for ${pod.resource}, which the pool's nodes of a new node's size report in different amounts (none on a node whose device plugin has not registered yet), so how much of it a new node has is not known (set newNode.extendedResources when every new node has the same)`;
   }
 }

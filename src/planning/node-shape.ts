@@ -61,6 +61,11 @@ export interface NodeShape {
    * never none. Absent when there are none.
    */
   unknownExtended?: string[];
+  /**
+   * Of `unknownExtended`, those the pool's nodes are labelled as having (a GPU feature discovery
+   * label) and none of them advertises: a new node's amount is not known from them either.
+   */
+  unadvertisedExtended?: string[];
   source: "configured" | "learned" | "configured+learned";
   /**
    * The node whose allocatable was copied, and how many pool nodes share it. `least` names, for
@@ -165,6 +170,10 @@ export function newNodeShapeOrWhy(
     (name) => !(name in config.extendedResources),
   );
   if (unknownExtended.length > 0) shape.unknownExtended = unknownExtended;
+  const unadvertised = (learned?.unadvertised ?? []).filter((name) =>
+    unknownExtended.includes(name),
+  );
+  if (unadvertised.length > 0) shape.unadvertisedExtended = unadvertised;
   return { shape };
 }
 
@@ -258,11 +267,20 @@ function learnAllocatable(
     if (amounts.size > 1) unknownExtended.push(name);
     else if (amount > 0) extended[name] = amount;
   }
-  for (const name of missing)
-    if (!(name in extended) && !unknownExtended.includes(name)) unknownExtended.push(name);
+  const unadvertised = [...missing].filter(
+    (name) => !(name in extended) && !unknownExtended.includes(name),
+  );
+  unknownExtended.push(...unadvertised);
   unknownExtended.sort();
   if (Object.keys(extended).length > 0) allocatable.extended = extended;
-  return { node, alike: best.length, allocatable, unknownExtended, ...(least ? { least } : {}) };
+  return {
+    node,
+    alike: best.length,
+    allocatable,
+    unknownExtended,
+    unadvertised,
+    ...(least ? { least } : {}),
+  };
 }
 
 /** The resources a new node is counted on for the least of, among shapes alike to the rule. */
@@ -309,6 +327,8 @@ interface LearnedAllocatable {
    * how much of each a new node has is not known.
    */
   unknownExtended: string[];
+  /** Of them, those the nodes are labelled as having and none advertises. */
+  unadvertised: string[];
   /** The resources taken from another node, each at the least among shapes alike to the rule. */
   least?: Partial<Record<LeastResource, string>>;
 }

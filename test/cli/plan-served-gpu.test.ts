@@ -355,7 +355,7 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
     ]);
     const reasons = output.proposals[0]?.reasons.join("\n") ?? "";
     expect(reasons).toContain(
-      "GPU not advertised: talos-gpu-2 is labelled nvidia.com/gpu.present=true but advertises no nvidia.com/gpu, 15m or more after it became Ready at 2026-11-01 10:04:26 UTC (provisionTimeout): its device plugin or driver may have failed; it is not counted on, so pending pods that need it may add a node",
+      "GPU not advertised: talos-gpu-2 is labelled nvidia.com/gpu.present=true but advertises no nvidia.com/gpu, 15m or more after it became Ready at 2026-11-01 10:04:26 UTC (provisionTimeout): its device plugin or driver may have failed; it is not counted on: pending pods that need it look for it on other nodes or a new one",
     );
     expect(reasons).toContain(
       "pending: ai/plex-7d9c65958-x2k4q (cpu 2, memory 8 GiB, nvidia.com/gpu 1) → new-1",
@@ -369,6 +369,24 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
     const note = quiet.notes.find((entry) => entry.subject === "pool/gpu");
     expect(note?.level).toBe("warning");
     expect(note?.message).toContain("GPU not advertised: talos-gpu-2 is labelled");
+
+    // The pool's only GPU VM never showed its GPU: nothing tells how many a new VM has, so the
+    // pod adds no VM on a guess, and is told why.
+    const alone = await plan(
+      [...cluster(), ...rebootedGpuNode("talos-gpu-1"), gpuPod("plex-7d9c65958-x2k4q", "1")],
+      { config: TWO_POOLS, other: { "Pulumi.homelab.yaml": STACK } },
+    );
+    expect(alone.proposals).toEqual([]);
+    const aloneNote = alone.notes.find((entry) => entry.subject === "pool/gpu");
+    expect(aloneNote?.level).toBe("warning");
+    expect(aloneNote?.message).toContain(
+      "fit unknown: ai/plex-7d9c65958-x2k4q (cpu 2, memory 8 GiB, nvidia.com/gpu 1): it asks for nvidia.com/gpu, which the pool's nodes are labelled as having but none advertises yet (GPU lines above), so how much of it a new node has is not known (set newNode.extendedResources when every new node has the same)",
+    );
+    const shape = (aloneNote?.decision as { nodes?: { shape?: Raw } } | undefined)?.nodes?.shape;
+    expect(shape).toMatchObject({
+      unknownExtended: ["nvidia.com/gpu"],
+      unadvertisedExtended: ["nvidia.com/gpu"],
+    });
   });
 
   it("holds the pools a GPU node shares, without saying a removed node did not go", async () => {
