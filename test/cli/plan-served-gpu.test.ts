@@ -300,6 +300,44 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
     );
   });
 
+  it("counts on the GPUs node feature discovery and GPU feature discovery say a node has", async () => {
+    // Node feature discovery's NVIDIA PCI vendor label, GPU feature discovery's count of two, and
+    // an allocatable of 0 while the device plugin registers: two pods wait, the third adds a VM.
+    const since = minutesAgo(3);
+    const [node, ...rest] = rebootedGpuNode("talos-gpu-2", { readySince: since, labelled: false });
+    const labels = (node as { metadata: { labels: Record<string, string> } }).metadata.labels;
+    labels["feature.node.kubernetes.io/pci-10de.present"] = "true";
+    labels["nvidia.com/gpu.count"] = "2";
+    (node as { status: { allocatable: Raw } }).status.allocatable["nvidia.com/gpu"] = "0";
+    const output = await plan(
+      [
+        ...cluster(),
+        ...gpuNode("talos-gpu-1"),
+        node as Raw,
+        ...rest,
+        gpuPod("ollama-5b8c7d9f6c-gp001", "1"),
+        gpuPod("vllm-7d9c8b6f5d-gp002", "1"),
+        gpuPod("comfyui-6f8d9c7b5-gp003", "1"),
+      ],
+      {
+        config: TWO_POOLS,
+        other: { "Pulumi.homelab.yaml": STACK.replace("gpuCount: 1", "gpuCount: 2") },
+      },
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["gpu", 2, 3],
+    ]);
+    const reasons = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(reasons).toContain(
+      `GPU on its way: talos-gpu-2 is labelled feature.node.kubernetes.io/pci-10de.present=true but advertises no nvidia.com/gpu yet, Ready since ${utc(since)}: counted on for 2 nvidia.com/gpu`,
+    );
+    expect(reasons).toContain("trigger: 1 pending pod needs 1 new node");
+    const waiting = poolNote(output)
+      .split("\n")
+      .filter((line) => line.includes("once its"));
+    expect(waiting).toHaveLength(2);
+  });
+
   it("removes no node for low usage while its GPU is on its way, but above the max", async () => {
     // talos-gpu-2 became Ready twelve minutes ago, past the 10m delay after a change (of unknown
     // time here), its GPU not advertised yet: what will run on it is not shown by its usage.
