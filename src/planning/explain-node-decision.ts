@@ -472,7 +472,7 @@ function pendingLines(decision: NodeDecision): string[] {
 }
 
 /** ` once its nvidia.com/gpu is advertised`: the pod waits for a GPU on its way there. */
-function awaitedGpuText(placed: PodPlacement): string {
+export function awaitedGpuText(placed: PodPlacement): string {
   const awaits = placed.awaits ?? [];
   return awaits.length > 0
     ? ` once its ${awaits.join(" and ")} ${agreeing(awaits.length, "is", "are")} advertised`

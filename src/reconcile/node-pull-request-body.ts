@@ -1,4 +1,5 @@
 import {
+  awaitedGpuText,
   boundReached,
   conditionText,
   holdText,
@@ -231,7 +232,7 @@ function pendingSection(proposal: NodeProposal): string {
     // A pod on a new node says what kept it off the existing ones, as its explanation line does.
     ...placed.map((pod) => ({
       pod,
-      goes: `${where(pod.node, pending.unread !== undefined)}${pod.keptOff ? ` (${keptOffText(pod.keptOff)})` : ""}`,
+      goes: `${where(pod.node, pending.unread !== undefined, awaitedGpuText(pod))}${pod.keptOff ? ` (${keptOffText(pod.keptOff)})` : ""}`,
     })),
     ...pending.overMax.map((pod) => ({ pod, goes: beyond })),
   ];
@@ -279,10 +280,11 @@ function extendedText(pod: PendingPod): string {
  * Where a pending pod goes; with the pod list read in part, room on an existing node is so only
  * as far as the pods read show, as the explanation says it.
  */
-function where(node: string, podsUnread: boolean): string {
+/** `awaited`: ` once its nvidia.com/gpu is advertised`, for a GPU on its way there. */
+function where(node: string, podsUnread: boolean, awaited: string): string {
   const fresh = /^new-(\d+)$/.exec(node);
   if (fresh) return `new node ${fresh[1]}`;
-  return `free room on ${node}${podsUnread ? " as far as the pods read show" : ""}`;
+  return `free room on ${node}${awaited}${podsUnread ? " as far as the pods read show" : ""}`;
 }
 
 function scaleDownSection(proposal: NodeProposal, lines: Map<string, string[]>): string {

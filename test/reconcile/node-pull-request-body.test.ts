@@ -4,7 +4,7 @@ import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { type NodeProposal, nodeProposals } from "../../src/planning/proposal.ts";
 import type { PoolConfigInput } from "../../src/policy/repo-config.ts";
 import { nodePullRequestBody } from "../../src/reconcile/node-pull-request-body.ts";
-import { planOne } from "../planning/plan-helpers.ts";
+import { NOW, planOne } from "../planning/plan-helpers.ts";
 import {
   buildSnapshot,
   type NodeSpec,
@@ -126,6 +126,28 @@ describe("the pull request of a scale-up", () => {
     expect(text).toMatch(/^Pool \*\*workers\*\* needs more room: 1 pending pod needs 1 new node\./);
     expect(text).not.toContain("held back");
     expect(text).not.toContain("usage unknown on");
+  });
+
+  it("says a pod counted on a GPU on its way waits for it there", () => {
+    const { workers, pods } = full(2, { usage: { cpu: "1", memory: "4Gi" } }, 1);
+    // gpu-1 rebooted three minutes ago: labelled as having a GPU its device plugin has not
+    // registered again yet.
+    const readySince = new Date(NOW.getTime() - 3 * 60_000).toISOString();
+    const gpu = node("gpu-1", {
+      labels: { "nvidia.com/gpu.present": "true" },
+      readySince,
+      usage: { cpu: "1", memory: "4Gi" },
+    });
+    const plex = pendingPod("media/plex", { cpu: "100m", extended: { "nvidia.com/gpu": 1 } });
+    const text = body([...workers, gpu], {}, [
+      ...pods,
+      pod("fill/gpu-1", { node: "gpu-1", cpu: "3500m" }),
+      plex,
+    ]);
+    expect(text).toContain(
+      "| media/plex | 100m | 0 B | nvidia.com/gpu 1 | free room on gpu-1 once its nvidia.com/gpu is advertised |",
+    );
+    expect(text).toMatch(/\| web\/p0 \| 3 \| 0 B \| none \| new node 1 /);
   });
 
   it("names the host cap for pods left pending beyond it", () => {
