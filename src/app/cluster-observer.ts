@@ -29,40 +29,75 @@ export interface ClusterObserverOptions {
     ReadSnapshotOptions,
     "timeoutMs" | "requestDeadlineMs" | "readDeadlineMs" | "retryClock" | "retryDelayMs"
   >;
-  /** How the cluster is read (tests give their own). */
-  read?: () => Promise<Snapshot>;
+  /**
+   * How the cluster is read (tests give their own), with the usage window asked for: the
+   * longest any reconcile has asked for, seconds (0 when none has).
+   */
+  read?: (usageWindowSeconds: number) => Promise<Snapshot>;
 }
+
+/** What a reconcile asks of the cluster read. */
+export interface ObserveRequest {
+  /**
+   * The longest window its checks judge, seconds: usage from Prometheus is read over at least
+   * this long (see `widestCheckSeconds`).
+   */
+  usageWindowSeconds?: number;
+}
+
+/** Reads the cluster for one reconcile: see {@link createClusterObserver}. */
+export type Observe = (request?: ObserveRequest) => Promise<Snapshot>;
 
 /**
  * The cluster as every reconcile of one process sees it: reads are shared while fresh, and
- * concurrent reconciles wait for the same read instead of starting their own.
+ * concurrent reconciles wait for the same read instead of starting their own. Usage is read
+ * over the longest window any reconcile has asked for (`usageWindowSeconds`), so one
+ * repository's checks of 30 minutes are not judged on the 10 another's need: a reconcile asking
+ * for more than the shared read was asked for gets a read of its own, over that window.
  */
-export function createClusterObserver(options: ClusterObserverOptions): () => Promise<Snapshot> {
+export function createClusterObserver(options: ClusterObserverOptions): Observe {
   const maxAge = options.maxAgeMs ?? 20_000;
   const now = options.now ?? Date.now;
   const read =
     options.read ??
-    (() =>
+    ((usageWindowSeconds: number) =>
       readSnapshot({
         ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
         ...(options.context ? { context: options.context } : {}),
         ...(options.usageSource ? { usageSource: options.usageSource } : {}),
+        ...(usageWindowSeconds > 0 ? { usageWindowSeconds } : {}),
         ...options.reading,
         ...(options.log ? { onRetry: logRetry(options.log) } : {}),
       }));
-  let latest: { at: number; snapshot: Snapshot } | undefined;
-  let pending: Promise<Snapshot> | undefined;
-  return async () => {
-    if (latest && now() - latest.at < maxAge) return latest.snapshot;
-    pending ??= read()
-      .then((snapshot) => {
-        latest = { at: now(), snapshot };
-        return snapshot;
-      })
-      .finally(() => {
-        pending = undefined;
-      });
-    return pending;
+  let widest = 0;
+  let latest: { at: number; window: number; snapshot: Snapshot } | undefined;
+  let pending: { window: number; snapshot: Promise<Snapshot> } | undefined;
+  return async (request) => {
+    const asked = request?.usageWindowSeconds ?? 0;
+    widest = Math.max(widest, asked);
+    for (;;) {
+      if (latest && now() - latest.at < maxAge && latest.window >= asked) return latest.snapshot;
+      if (pending && pending.window >= asked) return pending.snapshot;
+      if (pending) {
+        // A read over a shorter window is under way: once it ends, read over this one.
+        await pending.snapshot.catch(() => undefined);
+        continue;
+      }
+      const window = widest;
+      const started = {
+        window,
+        snapshot: read(window)
+          .then((snapshot) => {
+            latest = { at: now(), window, snapshot };
+            return snapshot;
+          })
+          .finally(() => {
+            if (pending === started) pending = undefined;
+          }),
+      };
+      pending = started;
+      return started.snapshot;
+    }
   };
 }
 
@@ -99,7 +134,7 @@ export type ClusterReadErrorKind =
 
 export interface TrackedObserver {
   /** Reads the cluster through the wrapped observer, recording the outcome. */
-  observe(): Promise<Snapshot>;
+  observe(request?: ObserveRequest): Promise<Snapshot>;
   /** When the last complete snapshot was first seen (ms since the epoch); undefined: never. */
   lastSuccessAt(): number | undefined;
 }
@@ -115,10 +150,7 @@ export interface TrackOptions {
  * snapshot (or an error) handed to several callers counts once, when first seen. A snapshot
  * with `complete` false counts as an error (`partial`): the planner takes no action on it.
  */
-export function trackObservations(
-  observe: () => Promise<Snapshot>,
-  options: TrackOptions = {},
-): TrackedObserver {
+export function trackObservations(observe: Observe, options: TrackOptions = {}): TrackedObserver {
   const now = options.now ?? Date.now;
   const seen = new WeakSet<object>();
   let okAt: number | undefined;
@@ -132,10 +164,10 @@ export function trackObservations(
     options.onRead?.(error, at);
   };
   return {
-    async observe() {
+    async observe(request) {
       let snapshot: Snapshot;
       try {
-        snapshot = await observe();
+        snapshot = await observe(request);
       } catch (error) {
         record(error, clusterErrorKind(error));
         throw error;

@@ -5,7 +5,6 @@ import { createGitHubForge } from "../forge/github/github-forge.ts";
 import { githubPolicyReader } from "../merge/load-branch-policy.ts";
 import type { MergeOctokit } from "../merge/merge-octokit.ts";
 import { mergeWhenReady } from "../merge/merge-when-ready.ts";
-import type { Snapshot } from "../planning/snapshot.ts";
 import { githubRepoFiles } from "../reconcile/github-repo-files.ts";
 import type { ReconcileSettings, ReconcileTarget } from "../reconcile/reconcile-types.ts";
 import { createRepoMemory } from "../reconcile/repo-memory.ts";
@@ -19,7 +18,7 @@ export interface GitHubTargetOptions {
   defaultBranch?: string;
   /** The app's bot account, `<slug>[bot]`: auto-merge it turned on is its own to turn off. */
   botLogin: string;
-  observe: () => Promise<Snapshot>;
+  observe: ReconcileTarget["observe"];
   settings: ReconcileSettings;
   now?: () => Date;
 }

@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { MergeOctokit } from "../merge/merge-octokit.ts";
-import type { Snapshot } from "../planning/snapshot.ts";
 import type { ReconcileSettings, ReconcileTarget } from "../reconcile/reconcile-types.ts";
 import { createGitHubTarget } from "./github-target.ts";
 
@@ -11,7 +10,7 @@ export interface RepositoryRegistryOptions {
   /** `owner/name` list to manage; undefined: every repository the app is installed on. */
   repositories: string[] | undefined;
   botLogin: string;
-  observe: () => Promise<Snapshot>;
+  observe: ReconcileTarget["observe"];
   settings: ReconcileSettings;
   log: Logger;
 }

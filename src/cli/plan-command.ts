@@ -11,8 +11,9 @@ import type { PlanNote, Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { usageWarningsOutsidePools } from "../planning/unread-usage.ts";
 import { formatConfigIssues } from "../policy/load-repo-config.ts";
-import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
+import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
 import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
+import { widestCheckSeconds } from "../policy/usage-window.ts";
 import { limitNewPullRequests } from "../reconcile/limits.ts";
 import { planChanges, readRepoConfig } from "../reconcile/plan-repo.ts";
 import { type LocalRepo, localRepo } from "../repo/local-repo.ts";
@@ -201,18 +202,6 @@ function waitingNote(
 function takenAt(snapshot: Snapshot): Date {
   const at = Date.parse(snapshot.takenAt);
   return Number.isNaN(at) ? new Date() : new Date(at);
-}
-
-/**
- * The longest window a pool's check of a level held judges (`scaleUp.window`,
- * `scaleDown.unneededTime`), whole seconds.
- */
-function widestCheckSeconds(config: RepoConfig): number {
-  const windows = config.pools.flatMap((pool) => [
-    pool.scaleUp.window,
-    pool.scaleDown.unneededTime,
-  ]);
-  return Math.ceil(Math.max(0, ...windows) / 1000);
 }
 
 async function readConfigFile(io: CliIo, file: string): Promise<{ text: string; file: string }> {

@@ -14,6 +14,8 @@ export function prometheusUsageSource(
     async read(request) {
       const usage = await readPrometheusUsage({
         ...options,
+        // As long as the caller's longest check, at least.
+        windowSeconds: Math.max(options.windowSeconds ?? 600, request.windowSeconds ?? 0),
         at: request.now,
         expect: { nodes: request.nodes },
       });

@@ -107,6 +107,8 @@ export interface ReadSnapshotOptions extends KubeConfigOptions {
   onRetry?: (retry: RetryNote) => void;
   /** Usage from elsewhere (Prometheus) instead of metrics-server. */
   usageSource?: UsageSource;
+  /** The window the usage source is asked for at least, seconds (`UsageRequest.windowSeconds`). */
+  usageWindowSeconds?: number;
   /**
    * Keep V8's young generation at 32 MB at most for the rest of the process (default true;
    * see limitYoungGeneration in young-gc.ts): ~180 MB less at the peak of a 150,000-pod read.
@@ -240,7 +242,7 @@ async function readWith(
   const metrics = await readUsage(
     nodes.items,
     pods.items,
-    options.usageSource,
+    withWindow(options.usageSource, options.usageWindowSeconds),
     nodeMetrics,
     lister,
     metricsContext,
@@ -727,6 +729,18 @@ async function readUsage(
   const availability = coverage(nodes, nodeUsage, pods, podsRead, context);
   availability.source = nodeUsage || podsRead ? "metrics-server" : "none";
   return { availability };
+}
+
+/** The usage source, asked for at least `windowSeconds` of usage when that is given. */
+function withWindow(
+  usageSource: UsageSource | undefined,
+  windowSeconds: number | undefined,
+): UsageSource | undefined {
+  if (!usageSource || !windowSeconds) return usageSource;
+  return {
+    name: usageSource.name,
+    read: (request) => usageSource.read({ ...request, windowSeconds }),
+  };
 }
 
 async function readUsageSource(

@@ -8,6 +8,11 @@ export interface UsageRequest {
    * planned for, so a source measures at this time.
    */
   now: Date;
+  /**
+   * The window the caller's checks need, seconds: a source that reads over a window reads over
+   * at least this one (Prometheus: the longer of it and the window it was set up with).
+   */
+  windowSeconds?: number;
   /** Nodes and pods the snapshot holds, so a source can limit its queries. */
   nodes: readonly string[];
   pods: readonly { namespace: string; name: string }[];

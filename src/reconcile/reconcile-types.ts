@@ -76,8 +76,11 @@ export interface ReconcileTarget {
   owner: string;
   repo: string;
   forge: Forge;
-  /** Reads the cluster (throws when it cannot be read at all). */
-  observe: () => Promise<Snapshot>;
+  /**
+   * Reads the cluster (throws when it cannot be read at all), with usage over at least
+   * `usageWindowSeconds` (the longest window the repo's checks judge) where it has a window.
+   */
+  observe: (request?: { usageWindowSeconds?: number }) => Promise<Snapshot>;
   /** The repo's YAML files at a head, for right-sizing discovery. */
   repoFiles?: (head: { sha: string; treeSha: string }) => Promise<RepoFile[]>;
   github?: GitHubSide;

@@ -6,6 +6,7 @@ import type { Snapshot } from "../planning/snapshot.ts";
 import { poolUtilisationSamples } from "../planning/usage-history.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import { MISNAMED_CONFIG, MISNAMED_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
+import { widestCheckSeconds } from "../policy/usage-window.ts";
 import { indexRepo, type RepoIndex } from "../rightsizing/repo-index.ts";
 import { configCheckReport, readConfiguration } from "./config-check.ts";
 import { retireRepository } from "./config-removed.ts";
@@ -139,7 +140,8 @@ async function reconcileOnce(
   const config = configuration.config;
   let snapshot: Snapshot;
   try {
-    snapshot = await target.observe();
+    // Prometheus is asked for as long a window as the longest check judges, at least.
+    snapshot = await target.observe({ usageWindowSeconds: widestCheckSeconds(config) });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     result.errors.push(`cluster: ${message}`);

@@ -5,6 +5,7 @@ import {
   readPrometheusUsage,
 } from "../../src/cluster/prometheus.ts";
 import { hideUrlCredentials } from "../../src/cluster/prometheus-client.ts";
+import { prometheusUsageSource } from "../../src/cluster/prometheus-usage-source.ts";
 import { InputError } from "../../src/errors.ts";
 import {
   matrixAnswer,
@@ -383,5 +384,23 @@ describe("hideUrlCredentials", () => {
     ["not a url", "not a url"],
   ])("shows %s as %s", (url, shown) => {
     expect(hideUrlCredentials(url)).toBe(shown);
+  });
+});
+
+describe("prometheusUsageSource: the window asked for", () => {
+  it("reads over the caller's window when it is longer than the one set, else over the one set", async () => {
+    const server = await stub(() => empty);
+    const source = prometheusUsageSource({ url: server.url, windowSeconds: 600 });
+    const request = { now: at, nodes: [], pods: [] };
+
+    const longer = await source.read({ ...request, windowSeconds: 1800 });
+    expect(longer.windowSeconds).toBe(1800);
+    const queries = server.requests.map((r) => r.form.get("query") ?? "");
+    expect(queries.every((query) => query.includes("[1800s:60s]"))).toBe(true);
+
+    server.requests.length = 0;
+    const shorter = await source.read({ ...request, windowSeconds: 300 });
+    expect(shorter.windowSeconds).toBe(600);
+    expect(server.requests.every((r) => r.form.get("query")?.includes("[600s:60s]"))).toBe(true);
   });
 });
