@@ -968,7 +968,8 @@ function notObservedText(check: SustainedCheck): string {
 function shortfallText(shortfall: WindowShortfall | undefined, windowMs: number): string {
   switch (shortfall?.kind) {
     case "asked-short":
-      return `Prometheus was asked for ${formatDuration(shortfall.askedMs ?? 0)} of usage, less than the window: ask for ${formatDuration(windowMs)} with plan's --prometheus-window, or the app's PROMETHEUS_WINDOW`;
+      // plan and the app ask for the longest check's window themselves: a saved snapshot was not.
+      return `Prometheus was asked for ${formatDuration(shortfall.askedMs ?? 0)} of usage, less than the window: take the snapshot with --prometheus-window ${formatDuration(windowMs)} (plan and the app ask for the longest window a check judges)`;
     case "short":
       return "Prometheus' points do not reach back over the whole window";
     case "gap":

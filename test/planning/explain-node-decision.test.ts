@@ -172,7 +172,7 @@ describe("explainNodeDecision: why a Prometheus window is no evidence", () => {
     snapshot.metrics.windowSeconds = 300;
     const lines = explainNodeDecision(planOne(snapshot));
     expect(quietCheck(lines)).toBe(
-      "  scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 5m, no history, now 10 %; Prometheus was asked for 5m of usage, less than the window: ask for 10m with plan's --prometheus-window, or the app's PROMETHEUS_WINDOW)",
+      "  scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 5m, no history, now 10 %; Prometheus was asked for 5m of usage, less than the window: take the snapshot with --prometheus-window 10m (plan and the app ask for the longest window a check judges))",
     );
   });
 
