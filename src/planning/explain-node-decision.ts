@@ -671,8 +671,13 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
       return `a host port it asks for${pod.ports ? ` (${pod.ports.join(", ")})` : ""} would already be taken on a new node of this pool by the pool's DaemonSets`;
     case "namespaces-unknown":
       return "a required pod (anti-)affinity term that concerns it picks namespaces by their labels (namespaceSelector), which were not read (see the snapshot's warnings), so whether a new node of this pool could run it is not known";
-    case "volume-limit":
-      return "its CSI volumes would take a new node of this pool above the count of volumes it can attach";
+    case "volume-limit": {
+      const counts = (pod.volumeLimits ?? []).map(
+        ({ driver, limit, volumes }) =>
+          `${volumes} of ${driver}, where the pool's nodes' CSINodes allow ${limit}`,
+      );
+      return `its CSI volumes would take a new node of this pool above the count of volumes it can attach${counts.length > 0 ? ` (${counts.join("; ")})` : ""}`;
+    }
     case "volume-limits-unknown":
       return "it uses CSI volumes, and how many a node can attach (its CSINode) was not read (see the snapshot's warnings), so whether a new node of this pool could run it is not known";
     case "topology-unknown":

@@ -190,17 +190,24 @@ export function newNodeRoom(shape: NodeShape): Room {
   return room;
 }
 
-function learnAllocatable(
-  members: readonly NodeInfo[],
-  rule: NewNodeConfig["from"],
-): LearnedAllocatable | undefined {
-  // A node reporting no cpu or memory at all (a kubelet whose reservations exceed the machine)
-  // is no model for a new VM.
+/**
+ * The pool's nodes a new node is learned from: those Ready (all of them when none is) that
+ * report cpu and memory; a node reporting none at all (a kubelet whose reservations exceed the
+ * machine) is no model for a new VM.
+ */
+export function modelNodes(members: readonly NodeInfo[]): NodeInfo[] {
   const known = members.filter(
     (node) => (node.allocatable.cpu ?? 0) > 0 && (node.allocatable.memory ?? 0) > 0,
   );
   const ready = known.filter((node) => node.ready);
-  const usable = ready.length > 0 ? ready : known;
+  return ready.length > 0 ? ready : known;
+}
+
+function learnAllocatable(
+  members: readonly NodeInfo[],
+  rule: NewNodeConfig["from"],
+): LearnedAllocatable | undefined {
+  const usable = modelNodes(members);
   // A node whose label says it has a GPU its allocatable does not advertise (its device plugin
   // not registered yet) is no model for a new VM's GPU: the others are. With no other, a new
   // VM's amount of it is not known, never none.

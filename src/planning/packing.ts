@@ -29,7 +29,11 @@ import {
 } from "./scheduling.ts";
 import type { PodInfo } from "./snapshot.ts";
 import { domainUnknown, type PeerBin, type RuleBin } from "./topology-domain.ts";
-import { volumeLimitsExceeded, volumeLimitsUnknown } from "./volume-limits.ts";
+import {
+  newNodeVolumesExceeded,
+  volumeLimitsExceeded,
+  volumeLimitsUnknown,
+} from "./volume-limits.ts";
 import { volumeLimitReached, volumesWantANode, volumeWait } from "./volume-wait.ts";
 
 /** A node pods can be placed on, with the room still free on it. */
@@ -170,6 +174,11 @@ export interface NeverFitPod extends PendingPod {
   topologyKey?: string;
   /** For `host-ports`: the ports (`443/TCP`) the new node's DaemonSets already take. */
   ports?: string[];
+  /**
+   * For `volume-limit`: each CSI driver of which the pod uses more volumes (`volumes`) than a new
+   * node can attach (`limit`, the least count of the pool's nodes' CSINodes).
+   */
+  volumeLimits?: { driver: string; limit: number; volumes: number }[];
   /**
    * For `pod-anti-affinity`: set when it is the required anti-affinity of a DaemonSet or static
    * pod a new node starts with that keeps the pod off it, not that of a pod already running.
@@ -860,6 +869,12 @@ function neverFits(
   if (conflict) return { reason: conflict };
   const fresh = { name: `new-${opened + 1}`, traits: template.traits };
   const podConflict = rules && peerConflict(rules, pod, fresh);
+  if (podConflict === "volume-limit" && rules?.volumes) {
+    const volumeLimits = newNodeVolumesExceeded(rules.volumes, pod);
+    return volumeLimits.length > 0
+      ? { reason: podConflict, volumeLimits }
+      : { reason: podConflict };
+  }
   if (podConflict) {
     const unknown = podConflict === "host-ports" ? undefined : unknownKey(rules, pod, fresh);
     if (unknown) return { reason: "topology-unknown", topologyKey: unknown };
@@ -894,6 +909,7 @@ type NeverFitDetail = Pick<
   | "label"
   | "taints"
   | "startupPods"
+  | "volumeLimits"
 >;
 
 /** A pod its volumes keep pending, with its claims that wait on what a node does not change. */

@@ -46,13 +46,15 @@ export interface PeerRules {
 /**
  * The rules for placing `moving` pods (pending pods, or the pods of nodes to remove) with the pods
  * of the nodes in `except` gone; `undefined` when none applies, so placement needs no check.
- * `volumeLimits`, when given, adds the nodes' CSI volume limits (a snapshot's `csiVolumeLimits`).
+ * `volumeLimits`, when given, adds the nodes' CSI volume limits (a snapshot's `csiVolumeLimits`),
+ * and `newNodeVolumeLimits` those of a node to add.
  */
 export function peerRules(
   index: ClusterIndex,
   moving: readonly PodInfo[],
   except: readonly string[] = [],
   volumeLimits?: CsiVolumeLimits | "unknown",
+  newNodeVolumeLimits?: Record<string, number>,
 ): PeerRules | undefined {
   const rules: PeerRules = {};
   const affinity = affinityPlacement(index, moving, except);
@@ -60,7 +62,7 @@ export function peerRules(
   if (moving.some((pod) => pod.topologySpread))
     rules.spread = spreadPlacement(index, moving, except);
   if (moving.some((pod) => pod.hostPorts)) rules.ports = portPlacement(index, moving);
-  const volumes = volumeLimitPlacement(index, volumeLimits, moving);
+  const volumes = volumeLimitPlacement(index, volumeLimits, moving, newNodeVolumeLimits);
   if (volumes) rules.volumes = volumes;
   return rules.affinity || rules.spread || rules.ports || rules.volumes ? rules : undefined;
 }

@@ -3,7 +3,7 @@ import { raisingSchedule } from "./bounds.ts";
 import { podKey } from "./cluster-index.ts";
 import { joiningNodes } from "./hysteresis.ts";
 import type { RequestsCheck, Resource, Trigger } from "./node-decision.ts";
-import { newNodeRoom } from "./node-shape.ts";
+import { modelNodes, newNodeRoom } from "./node-shape.ts";
 import {
   disabledPendingReport,
   type PackResult,
@@ -15,6 +15,7 @@ import { peerRules } from "./peer-rules.ts";
 import type { PoolContext } from "./pool-context.ts";
 import type { PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
+import { newNodeVolumeLimits } from "./volume-limits.ts";
 
 const RESOURCES: readonly Resource[] = ["cpu", "memory"];
 
@@ -295,15 +296,17 @@ function packPending(
     : undefined;
   const cutoff = context.pool.expendablePriority;
   const counted = pods.filter((pod) => !isExpendable(pod, cutoff));
-  // Known CSI volume limits keep a pod off an existing node its volumes would take above them;
-  // unknown ones send no pod to a new node on a guess (the scheduler's message tells then).
+  // Known CSI volume limits keep a pod off an existing node its volumes would take above them,
+  // and off a new node above the least count of the pool's nodes it is learned from; unknown
+  // ones send no pod to a new node on a guess (the scheduler's message tells then).
   const limits = context.csiVolumeLimits === "unknown" ? undefined : context.csiVolumeLimits;
+  const newNode = newNodeVolumeLimits(modelNodes(context.members), limits);
   const result = packPendingPods(
     counted,
     context.existingBins,
     template,
     maxNewNodes,
-    peerRules(context.index, counted, [], limits),
+    peerRules(context.index, counted, [], limits, newNode),
   );
   result.considered = pods.length;
   result.expendable = pods

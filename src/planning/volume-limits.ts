@@ -1,5 +1,5 @@
 import type { ClusterIndex } from "./cluster-index.ts";
-import type { CsiVolumeLimits, PodInfo } from "./snapshot.ts";
+import type { CsiVolumeLimits, NodeInfo, PodInfo } from "./snapshot.ts";
 import { binKey, type PeerBin } from "./topology-domain.ts";
 
 /**
@@ -16,6 +16,11 @@ export interface VolumeLimitPlacement {
   leaving: ReadonlySet<PodInfo>;
   /** Per bin (by `binKey`), each driver's volumes in use there, counted from its pods on first use. */
   attached: Map<string, Map<string, Set<string>>>;
+  /**
+   * The count per driver of a node to add (`newNodeVolumeLimits`); without it, or for a driver
+   * it does not name, a new node takes any number of volumes.
+   */
+  newNode?: Record<string, number>;
 }
 
 /** Why the volume limits keep a pod off a node. */
@@ -43,16 +48,45 @@ export function volumeLimitPlacement(
   index: ClusterIndex,
   limits: CsiVolumeLimits | "unknown" | undefined,
   moving: readonly PodInfo[],
+  newNode?: Record<string, number>,
 ): VolumeLimitPlacement | undefined {
   if (limits === undefined || !moving.some((pod) => csiVolumes(pod).length > 0)) return undefined;
-  return { index, limits, leaving: new Set(moving), attached: new Map() };
+  const placement: VolumeLimitPlacement = {
+    index,
+    limits,
+    leaving: new Set(moving),
+    attached: new Map(),
+  };
+  if (newNode && limits !== "unknown" && Object.keys(newNode).length > 0)
+    placement.newNode = newNode;
+  return placement;
+}
+
+/**
+ * How many volumes of each driver a node to add can attach, as far as `models` (the pool's nodes
+ * a new node's allocatable is learned from) tell: for each driver one of their CSINodes counts,
+ * the least count among them, as a new VM may be like the node that attaches fewest. A driver
+ * none of them counts (no CSINode data for the pool) sets no count, as kube-scheduler sets
+ * none; unread CSINodes tell none either (the scheduler's message tells then).
+ */
+export function newNodeVolumeLimits(
+  models: readonly NodeInfo[],
+  limits: CsiVolumeLimits | "unknown" | undefined,
+): Record<string, number> | undefined {
+  if (limits === undefined || limits === "unknown") return undefined;
+  const least: Record<string, number> = {};
+  for (const node of models)
+    for (const [driver, count] of Object.entries(limits[node.name] ?? {}))
+      if (least[driver] === undefined || count < least[driver]) least[driver] = count;
+  return Object.keys(least).length > 0 ? least : undefined;
 }
 
 /**
  * Whether the limits keep `pod` off `bin`: for a driver the node has a count for, the volumes it
  * already uses and those of the pod it does not use yet come to more than the count
  * (`volume-limit`), or the counts could not be read (`volume-limits-unknown`). A node still to
- * be added is not judged: nothing is attached to it.
+ * be added is judged on the count learned for it (`newNode`), with the volumes of the pods placed
+ * on it so far; without one, it is not judged.
  */
 export function volumeLimitConflict(
   placement: VolumeLimitPlacement,
@@ -60,7 +94,11 @@ export function volumeLimitConflict(
   bin: PeerBin,
 ): VolumeLimitConflict | undefined {
   const volumes = csiVolumes(pod);
-  if (volumes.length === 0 || bin.traits.name === undefined) return undefined;
+  if (volumes.length === 0) return undefined;
+  if (bin.traits.name === undefined)
+    return placement.newNode && overDrivers(placement, volumes, bin).length > 0
+      ? "volume-limit"
+      : undefined;
   if (placement.limits === "unknown") return "volume-limits-unknown";
   return overDrivers(placement, volumes, bin).length > 0 ? "volume-limit" : undefined;
 }
@@ -79,13 +117,30 @@ export function volumeLimitsExceeded(
   pod: PodInfo,
   bin: PeerBin,
 ): { driver: string; limit: number }[] {
-  if (placement.limits === "unknown" || bin.traits.name === undefined) return [];
+  if (placement.limits === "unknown") return [];
   return overDrivers(placement, csiVolumes(pod), bin);
+}
+
+/**
+ * The drivers of which `pod` alone uses more volumes than a node to add can attach, each with
+ * that node's count and how many the pod uses: it fits no new node.
+ */
+export function newNodeVolumesExceeded(
+  placement: VolumeLimitPlacement,
+  pod: PodInfo,
+): { driver: string; limit: number; volumes: number }[] {
+  const limits = placement.newNode ?? {};
+  const wanted = new Map<string, Set<string>>();
+  for (const { driver, volume } of csiVolumes(pod))
+    if (limits[driver] !== undefined) inUse(wanted, driver).add(volume);
+  return [...wanted].flatMap(([driver, volumes]) => {
+    const limit = limits[driver] as number;
+    return volumes.size > limit ? [{ driver, limit, volumes: volumes.size }] : [];
+  });
 }
 
 /** Records the CSI volumes of `pod` as in use on `bin`. */
 export function placeVolumes(placement: VolumeLimitPlacement, pod: PodInfo, bin: PeerBin): void {
-  if (bin.traits.name === undefined) return;
   const volumes = csiVolumes(pod);
   if (volumes.length === 0) return;
   const attached = attachedOn(placement, bin);
@@ -97,7 +152,12 @@ function overDrivers(
   volumes: readonly { driver: string; volume: string }[],
   bin: PeerBin,
 ): { driver: string; limit: number }[] {
-  const limits = placement.limits === "unknown" ? undefined : placement.limits[bin.name];
+  const limits =
+    bin.traits.name === undefined
+      ? placement.newNode
+      : placement.limits === "unknown"
+        ? undefined
+        : placement.limits[bin.name];
   if (!limits) return [];
   const added = new Map<string, Set<string>>();
   for (const { driver, volume } of volumes)
@@ -117,14 +177,16 @@ function overDrivers(
 
 /**
  * The volumes in use on `bin`, by driver: those of the pods bound or nominated to it that do not
- * move, a pod being deleted included (its volume stays attached until it is gone).
+ * move, a pod being deleted included (its volume stays attached until it is gone). A node to add
+ * starts with none.
  */
 function attachedOn(placement: VolumeLimitPlacement, bin: PeerBin): Map<string, Set<string>> {
   const key = binKey(bin);
   let attached = placement.attached.get(key);
   if (!attached) {
     attached = new Map();
-    for (const pod of placement.index.podsByNode.get(bin.name) ?? [])
+    const pods = bin.traits.name === undefined ? [] : placement.index.podsByNode.get(bin.name);
+    for (const pod of pods ?? [])
       if (!placement.leaving.has(pod))
         for (const { driver, volume } of csiVolumes(pod)) inUse(attached, driver).add(volume);
     placement.attached.set(key, attached);

@@ -18,7 +18,17 @@ import {
   ZONE,
 } from "../support/kube-volumes.ts";
 import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
-import { cluster, FOUR, OVER_MAX, plan, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
+import {
+  cluster,
+  FOUR,
+  fillers,
+  OVER_MAX,
+  plan,
+  poolDecision,
+  poolNote,
+  serveForTest,
+  WORKERS,
+} from "./served-plan.ts";
 
 const DRIVER = "csi.proxmox.sinextra.dev";
 
@@ -238,6 +248,91 @@ describe("plan against a served cluster: the CSI volumes a node can attach", () 
     // A second slot on each: it waits for the room already there.
     const roomy = await plan([...objects, ...WORKERS.map((node) => csiNode(node, 2))]);
     expect(roomy.proposals).toEqual([]);
+  });
+
+  describe("on a node to add, counted on for the CSINodes of the pool's nodes", () => {
+    /** A pending StatefulSet pod `db/<app>-0` (100m) mounting claims of its own, `volumes` of them. */
+    function pendingWithClaims(app: string, volumes: number): Raw[] {
+      const names = Array.from({ length: volumes }, (_, at) => `data-${app}-${at}`);
+      return [
+        ...names.flatMap((name) => csiClaim(name)),
+        pod("db", `${app}-0`, {
+          owner: { kind: "StatefulSet", name: app },
+          cpu: "100m",
+          memory: "128Mi",
+          volumes: names.map((claimName, at) => ({
+            name: `data-${at}`,
+            persistentVolumeClaim: { claimName },
+          })),
+          scheduled: unschedulable("node(s) exceed max volume count"),
+        }),
+      ];
+    }
+
+    it("adds a node for each pending pod when a new node attaches one volume, as its pool's nodes do", async () => {
+      // Every worker's one slot of the Proxmox plugin is taken; the two pods' volumes do not
+      // both go on one new VM, whose room would hold them both.
+      const output = await plan([
+        ...cluster(),
+        ...WORKERS.flatMap((node) => attached(node, 1)),
+        ...WORKERS.map((node) => csiNode(node, 1)),
+        ...pendingWithClaims("postgres", 1),
+        ...pendingWithClaims("redis", 1),
+      ]);
+      expect(counts(output)).toEqual([[3, 5]]);
+      const pending = output.proposals[0]?.decision?.pending as { onNew: Raw[] } | undefined;
+      expect(pending?.onNew.map((entry) => [entry.pod, entry.node])).toEqual([
+        ["db/postgres-0", "new-1"],
+        ["db/redis-0", "new-2"],
+      ]);
+    });
+
+    it("takes the least count of the pool's nodes when their CSINodes differ", async () => {
+      const output = await plan([
+        ...cluster(),
+        ...WORKERS.flatMap((node) => attached(node, 1)),
+        csiNode("talos-worker-1", 3),
+        csiNode("talos-worker-2", 1),
+        csiNode("talos-worker-3", 3),
+        // The scheduler's account: talos-worker-2 is full, the others lack cpu.
+        ...fillers(["talos-worker-1", "talos-worker-3"], "3900m"),
+        ...pendingWithClaims("postgres", 1),
+        ...pendingWithClaims("redis", 1),
+      ]);
+      expect(counts(output)).toEqual([[3, 5]]);
+    });
+
+    it("says a pod with more volumes than a new node can attach never fits, and adds no node for it", async () => {
+      const output = await plan([
+        ...cluster(),
+        ...WORKERS.map((node) => csiNode(node, 2)),
+        ...pendingWithClaims("postgres", 3),
+      ]);
+      expect(output.proposals).toEqual([]);
+      expect(poolNote(output)).toContain(
+        `never fits: db/postgres-0 (cpu 100m, memory 128 MiB): its CSI volumes would take a new node of this pool above the count of volumes it can attach (3 of ${DRIVER}, where the pool's nodes' CSINodes allow 2)`,
+      );
+      const decision = poolDecision(output) as { pending: { neverFit: Raw[] } };
+      expect(decision.pending.neverFit).toEqual([
+        expect.objectContaining({
+          pod: "db/postgres-0",
+          reason: "volume-limit",
+          volumeLimits: [{ driver: DRIVER, limit: 2, volumes: 3 }],
+        }),
+      ]);
+    });
+
+    it("sets no count on a new node when no node of the pool has a CSINode for the driver", async () => {
+      const output = await plan([
+        ...cluster(),
+        ...WORKERS.flatMap((node) => attached(node, 1)),
+        csiNode("talos-cp-1", 1),
+        ...fillers(WORKERS, "3900m"),
+        ...pendingWithClaims("postgres", 3),
+        ...pendingWithClaims("redis", 1),
+      ]);
+      expect(counts(output)).toEqual([[3, 4]]);
+    });
   });
 
   describe("when the CSINodes may not be listed (403)", () => {
