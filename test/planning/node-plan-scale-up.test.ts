@@ -593,6 +593,44 @@ describe("scale up on utilisation", () => {
     ]);
   });
 
+  it("judges a snapshot without Prometheus' points over the whole window, one with them over scaleUp.window's", () => {
+    // 10 minutes of 4 cpu nodes: 2 cpu (50 %) for the first 5, 3600m (90 %) for the last 5.
+    const usage = {
+      cpu: "2800m",
+      memory: "8Gi",
+      low: { cpu: "2" },
+      peak: { cpu: "3600m" },
+      windowSeconds: 600,
+    };
+    const saved = buildSnapshot({ nodes: nodes(3, { usage }) });
+    const before = planOne(saved);
+    // A snapshot saved before points were kept: the lowest point of the whole window, as before.
+    expect(before.action).toBe("none");
+    expect(before.utilisation.checks).toContainEqual(
+      expect.objectContaining({
+        resource: "cpu",
+        direction: "above",
+        outcome: "not-met",
+        basis: "usage-window",
+        percent: 50,
+      }),
+    );
+    const withPoints = buildSnapshot({ nodes: nodes(3, { usage }) });
+    for (const node of withPoints.nodes) {
+      if (!node.usage) throw new Error("no usage");
+      node.usage.points = Array.from({ length: 10 }, (_, i) => ({
+        at: new Date(NOW.getTime() - (9 - i) * 60_000).toISOString(),
+        cpu: i < 5 ? 2000 : 3600,
+        memory: 8 * 2 ** 30,
+      }));
+    }
+    const after = planOne(withPoints);
+    expect(after).toMatchObject({ action: "scale-up", current: 3, desired: 4 });
+    expect(after.triggers).toEqual([
+      expect.objectContaining({ kind: "utilisation", resource: "cpu", percent: 90 }),
+    ]);
+  });
+
   it("adds as many nodes as bring utilisation below the threshold", () => {
     // 3 × 15.5Gi of 16Gi used: 46.5Gi needs 46.5 / 0.85 = 54.7Gi, 4 nodes are 64Gi: one more.
     const busy = buildSnapshot({ nodes: nodes(3, { usage: { cpu: "1", memory: "15.5Gi" } }) });
