@@ -60,6 +60,7 @@ export function planNodes(given: NodePlanInput): NodeDecision[] {
   const unpooled = input.snapshot.nodes.filter((node) => !pooled.has(node));
   let pending: readonly PodInfo[] = index.pending;
   const evaluated: Evaluated[] = [];
+  const earlierPending: { pod: PodInfo; node: string }[] = [];
   for (const pool of pools) {
     const facts = input.repo.find((entry) => entry.pool === pool.name);
     const own = members.get(pool.name) ?? [];
@@ -68,7 +69,9 @@ export function planNodes(given: NodePlanInput): NodeDecision[] {
     if (gpus.length > 0) context.gpuComing = gpus;
     const overlap = overlapping(pool, own, members);
     if (overlap) context.overlap = overlap;
+    if (earlierPending.length > 0) context.earlierPending = [...earlierPending];
     const up = evaluateScaleUp(context, pending);
+    earlierPending.push(...up.pending.placedOnExisting);
     // A pool that takes no action adds no node: the pods it would put on new nodes are left to
     // the pools after it, as cluster-autoscaler passes over a node group it cannot scale up.
     const inert = takesNoAction(input.snapshot, context);

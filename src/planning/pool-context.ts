@@ -75,6 +75,12 @@ export interface PoolContext {
    * of a node that goes must stay within where they move.
    */
   csiVolumeLimits?: CsiVolumeLimits | "unknown";
+  /**
+   * The pending pods the pools before this one counted on existing nodes' room, with the node
+   * each went on: their room is already taken from the shared bins, and their host ports, CSI
+   * volumes and pod (anti-)affinity count there too when this pool places its own.
+   */
+  earlierPending?: { pod: PodInfo; node: string }[];
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   packPendingPods,
   pendingPod,
 } from "./packing.ts";
-import { peerRules } from "./peer-rules.ts";
+import { peerRules, placePeer } from "./peer-rules.ts";
 import type { PoolContext } from "./pool-context.ts";
 import type { PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
@@ -301,13 +301,22 @@ function packPending(
   // ones send no pod to a new node on a guess (the scheduler's message tells then).
   const limits = context.csiVolumeLimits === "unknown" ? undefined : context.csiVolumeLimits;
   const newNode = newNodeVolumeLimits(modelNodes(context.members), limits);
-  const result = packPendingPods(
-    counted,
-    context.existingBins,
-    template,
-    maxNewNodes,
-    peerRules(context.index, counted, [], limits, newNode),
+  // The pending pods earlier pools counted on shared nodes took their room there already; their
+  // host ports, CSI volumes and pod (anti-)affinity are seen there too, as the scheduler will.
+  const earlier = context.earlierPending ?? [];
+  const rules = peerRules(
+    context.index,
+    earlier.length > 0 ? [...counted, ...earlier.map((entry) => entry.pod)] : counted,
+    [],
+    limits,
+    newNode,
   );
+  if (rules)
+    for (const { pod, node } of earlier) {
+      const bin = context.existingBins.find((entry) => entry.name === node);
+      if (bin) placePeer(rules, pod, bin);
+    }
+  const result = packPendingPods(counted, context.existingBins, template, maxNewNodes, rules);
   result.considered = pods.length;
   result.expendable = pods
     .filter((pod) => isExpendable(pod, cutoff))

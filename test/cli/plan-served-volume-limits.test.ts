@@ -451,4 +451,56 @@ ${["apps:worker_count:talos-worker", "media:media_count:talos-media"]
       `not removed: not every pod of talos-media-2 fits on the other nodes (db/whoami-1: its CSI volumes would take the nodes with room above the volumes they can attach (talos-media-1: 1 of ${DRIVER}), as the scheduler counts them; talos-cp-1 keeps its room for the pods the decrease of pool apps moves there)`,
     );
   });
+
+  it("adds a node for a pending pod when the pending pod an earlier pool counted on the control plane takes its slot", async () => {
+    // Every pool node's one slot is taken. The apps pool counts gitea-0 (the larger) on the
+    // control plane's free slot; forgejo-0, which keeps off apps nodes, is the media pool's and
+    // finds the room there, not the slot: the scheduler leaves it pending, so media adds a node.
+    const pending = (app: string, cpu: string, affinity?: Raw) => [
+      ...csiClaim(`data-${app}-0`),
+      pod("db", `${app}-0`, {
+        owner: { kind: "StatefulSet", name: app },
+        cpu,
+        memory: "128Mi",
+        volumes: [{ name: "data", persistentVolumeClaim: { claimName: `data-${app}-0` } }],
+        // Its last try found no cpu; room has freed since, on the control plane.
+        scheduled: unschedulable("Insufficient cpu"),
+        ...(affinity ? { affinity } : {}),
+      }),
+    ];
+    const notApps = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [
+                { key: "node.kubernetes.io/pool", operator: "NotIn", values: ["apps"] },
+              ],
+            },
+          ],
+        },
+      },
+    };
+    const output = await plan(
+      [
+        ...untaintedCluster(),
+        ...["talos-cp-1", ...NODES.apps, ...NODES.media].map((node) => csiNode(node, 1)),
+        ...group("echo", NODES.apps),
+        ...group("whoami", NODES.media),
+        ...pending("gitea", "200m"),
+        ...pending("forgejo", "100m", notApps),
+      ],
+      {
+        tfvars: "worker_count = 2\nmedia_count  = 2\n",
+        config: TWO_POOLS.replaceAll("      unneededTime: 0", "      enabled: false"),
+      },
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["media", 2, 3],
+    ]);
+    const media = output.proposals[0]?.decision?.pending as { onNew: Raw[] } | undefined;
+    expect(media?.onNew.map((entry) => [entry.pod, entry.node])).toEqual([
+      ["db/forgejo-0", "new-1"],
+    ]);
+  });
 });
