@@ -283,13 +283,17 @@ export function sustainedCheck(options: {
   // Prometheus' points of the check's own window, when they cover it, say whether the level
   // held there, whatever the rest of the window Prometheus was asked for held.
   const fromPoints = windowMs > 0 ? pointsEvidence(utilisation, direction, windowMs) : undefined;
-  if (fromPoints) {
+  // Points that do not cover the window still show a level above was not held when one of
+  // them is below: the check says so of its own window, not of the whole one.
+  const shown =
+    fromPoints?.covered || (fromPoints && direction === "above" && !beyond(fromPoints.percent));
+  if (fromPoints && shown) {
     return {
       ...check,
       outcome: beyond(fromPoints.percent) ? "met" : "not-met",
       basis: "usage-window",
       percent: fromPoints.percent,
-      coveredMs: windowMs,
+      coveredMs: fromPoints.coveredMs,
       points: fromPoints.points,
       ...(direction === "above"
         ? { heldMs: heldFor(utilisation, beyond) }
@@ -327,35 +331,37 @@ export function sustainedCheck(options: {
 
 /**
  * The pool's points that fall in the check's window (after its start, up to the end of the
- * window Prometheus was read over), when they cover it by the rule of the whole window: the
- * first within one step of its start, and no gap (between two points, or from the last to the
- * end) longer than max(2 min, half the window). Their lowest for "above"; for "below" their
- * percentile, taken as Prometheus' quantile_over_time takes it. Undefined when there are no
- * points or they do not cover the window: the check is then judged as without them.
+ * window Prometheus was read over): their lowest for "above"; for "below" their percentile,
+ * taken as Prometheus' quantile_over_time takes it; and whether they cover the window by the
+ * rule of the whole window: the first within one step of its start, and no gap (between two
+ * points, or from the last to the end) longer than max(2 min, half the window). Undefined when
+ * there are none: the check is then judged as without them.
  */
 function pointsEvidence(
   utilisation: ResourceUtilisation,
   direction: "above" | "below",
   windowMs: number,
-): { percent: number; points: number } | undefined {
+): { percent: number; points: number; covered: boolean; coveredMs: number } | undefined {
   const { points, pointsEndMs: end } = utilisation;
-  if (!points || end === undefined || points.length < 2) return undefined;
-  const step = stepOf(points);
+  const step = points ? stepOf(points) : undefined;
+  if (!points || end === undefined || step === undefined) return undefined;
   const start = end - windowMs;
   const slice = points.filter((point) => point.at > start && point.at <= end);
   const first = slice[0];
   const last = slice.at(-1);
-  if (!first || !last || step === undefined || first.at - start > step) return undefined;
+  if (!first || !last) return undefined;
   let gap = step * (Math.floor((end - last.at) / step) + 1);
   for (let i = 1; i < slice.length; i++)
     gap = Math.max(gap, (slice[i]?.at ?? 0) - (slice[i - 1]?.at ?? 0));
-  if (gap > maxSampleGap(windowMs)) return undefined;
+  const covered = first.at - start <= step && gap <= maxSampleGap(windowMs);
   const values = slice.map((point) => point.percent).sort((a, b) => a - b);
   const percent =
     direction === "above"
       ? (values[0] as number)
       : quantileOf(values, (utilisation.percentile ?? 100) / 100);
-  return { percent, points: slice.length };
+  // Each point stands for the step up to it.
+  const coveredMs = covered ? windowMs : Math.min(windowMs, end - first.at + step);
+  return { percent, points: slice.length, covered, coveredMs };
 }
 
 /** The distance between the points: the shortest between two neighbours. */

@@ -380,6 +380,22 @@ describe("sustainedCheck on Prometheus' points", () => {
       shortfall: { kind: "gap" },
     });
     expect(check("above", gapped, [], 600_000)).toMatchObject({ outcome: "met", points: 7 });
+    // Uncovered points of which one is below the threshold show the level was not held.
+    const dipped = measured(90, {
+      ...windowed,
+      gapSeconds: 240,
+      lowPercent: 40,
+      peakPercent: 90,
+      points: points.map((point, i) => (i === 6 ? { ...point, percent: 40 } : point)),
+      pointsEndMs: NOW.getTime(),
+    });
+    expect(check("above", dipped, [], 300_000)).toMatchObject({
+      outcome: "not-met",
+      basis: "usage-window",
+      percent: 40,
+      points: 2,
+      coveredMs: 300_000,
+    });
   });
 
   it("judges as before on the whole window when the usage has no points (an older snapshot)", () => {
