@@ -31,6 +31,7 @@ import type {
 } from "./node-decision.ts";
 import type { NodeShape } from "./node-shape.ts";
 import {
+  type DeletingPod,
   fitUnknown,
   type KeptOff,
   type NeverFitPod,
@@ -494,7 +495,7 @@ export function keptOffText(kept: KeptOff): string {
     nodes === 1 ? `${node} has` : `${node} and ${nodes - 1} more have`;
   const parts = (kept.rules ?? []).map((rule) => ({
     nodes: rule.nodes,
-    text: `${which(rule.node, rule.nodes)} room but ${keptOffRuleText(rule.cause)} keeps it off`,
+    text: `${which(rule.node, rule.nodes)} room but ${keptOffRuleText(rule.cause)} keeps it off${deletingText(rule.deleting)}`,
   }));
   if (kept.otherRules)
     parts.push({
@@ -511,6 +512,20 @@ export function keptOffText(kept: KeptOff): string {
   // Stable: among equal counts, the rules come first, as they are the nodes with room.
   const ordered = parts.sort((a, b) => b.nodes - a.nodes).map((part) => part.text);
   return `existing ${kept.nodes === 1 ? "node" : "nodes"}: ${ordered.join("; ")}`;
+}
+
+/**
+ * ` (apps/web-7c9d8e6f5-old03 on talos-worker-3 is being deleted; it counts until gone)`: the
+ * pods being deleted that alone keep a pod off nodes by required pod anti-affinity, which the
+ * scheduler counts until they are gone (a rollout's old replica, say); empty when there are none.
+ */
+function deletingText(deleting: readonly DeletingPod[] | undefined): string {
+  const seen = new Map((deleting ?? []).map((entry) => [entry.pod, entry.node]));
+  if (seen.size === 0) return "";
+  const pods = [...seen].map(([pod, node]) => `${pod} on ${node}`);
+  return seen.size === 1
+    ? ` (${pods[0]} is being deleted; it counts until gone)`
+    : ` (${listing(pods)} are being deleted; they count until gone)`;
 }
 
 /**
@@ -663,8 +678,8 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
       if (pod.startupPods)
         return "the required pod anti-affinity of the DaemonSet or static pods a new node of this pool runs from the start keeps it off such a node";
       return pod.topologyKey
-        ? `its required pod anti-affinity on ${pod.topologyKey} keeps it away from the domain a new node of this pool would join`
-        : "the required pod anti-affinity of pods already running keeps it away from the domain a new node of this pool would join";
+        ? `its required pod anti-affinity on ${pod.topologyKey} keeps it away from the domain a new node of this pool would join${deletingText(pod.deleting)}`
+        : `the required pod anti-affinity of pods already running keeps it away from the domain a new node of this pool would join${deletingText(pod.deleting)}`;
     case "topology-spread":
       return `a topology spread constraint (DoNotSchedule${onKey(pod)}) would not allow it on a new node of this pool, ${spreadWhy(pod, shape)}`;
     case "host-ports":
@@ -1306,7 +1321,8 @@ function unplacedText(
       parts.push(`${entry.pod}: ${volumeUnknownText(entry.claims ?? [])}`);
     else if (entry.cause === "volume-limit")
       parts.push(`${entry.pod}: ${volumeLimitText(entry.volumeLimit)}`);
-    else if (entry.cause !== "room") parts.push(`${entry.pod}: ${unplacedCauseText(entry.cause)}`);
+    else if (entry.cause !== "room")
+      parts.push(`${entry.pod}: ${unplacedCauseText(entry.cause)}${deletingText(entry.deleting)}`);
   }
   if (uncounted.length > 0) parts.push(uncountedText(uncounted));
   for (const { node, pools, withheld } of taken)

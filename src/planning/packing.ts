@@ -6,7 +6,12 @@ import {
   peerConflict,
   placePeer,
 } from "./peer-rules.ts";
-import { affinitySelects, startupAntiAffinity, unknownAntiAffinityKey } from "./pod-affinity.ts";
+import {
+  affinitySelects,
+  deletingAntiAffinity,
+  startupAntiAffinity,
+  unknownAntiAffinityKey,
+} from "./pod-affinity.ts";
 import {
   addTo,
   copyRoom,
@@ -97,7 +102,13 @@ export interface KeptOff {
    * The rules that kept it off nodes with room for it, the one that kept it off the most first
    * (the first met among equals); two at most.
    */
-  rules?: { cause: PlacementConflict | PeerConflict; nodes: number; node: string }[];
+  rules?: {
+    cause: PlacementConflict | PeerConflict;
+    nodes: number;
+    node: string;
+    /** For `pod-anti-affinity`: pods being deleted that alone keep it off some of those nodes. */
+    deleting?: DeletingPod[];
+  }[];
   /** Nodes with room for it that other rules than those of `rules` kept it off. */
   otherRules?: number;
   /** The nodes with too little free room for it. */
@@ -114,6 +125,15 @@ export interface KeptOff {
    * not help it, so they were not judged one by one (no `rules` or `room` then).
    */
   volumeLimit?: true;
+}
+
+/**
+ * A pod being deleted, by its key, with the node it runs on: required pod anti-affinity counts
+ * it until it is gone, as the scheduler does.
+ */
+export interface DeletingPod {
+  pod: string;
+  node: string;
 }
 
 export type NeverFitReason =
@@ -184,6 +204,11 @@ export interface NeverFitPod extends PendingPod {
    * pod a new node starts with that keeps the pod off it, not that of a pod already running.
    */
   startupPods?: true;
+  /**
+   * For `pod-anti-affinity`: the pods being deleted whose anti-affinity, or whose own that
+   * selects them, alone keeps it off a new node; they count until gone.
+   */
+  deleting?: DeletingPod[];
   /** For `taints`: the new node's taints it does not tolerate, as kubectl writes them. */
   taints?: string[];
   /**
@@ -479,6 +504,11 @@ export interface UnplacedPod {
    * volumes (its CSINode's) its volumes would take that node above.
    */
   volumeLimit?: VolumeLimitDetail;
+  /**
+   * For `pod-anti-affinity`: pods being deleted that alone keep it off some of the nodes with
+   * room; they count until gone.
+   */
+  deleting?: DeletingPod[];
 }
 
 /** A node a pod's CSI volumes would take above its count for their drivers. */
@@ -566,6 +596,17 @@ function unplacedPod(
       const drivers = volumeLimitsExceeded(rules.volumes, pod, bin);
       return { pod, cause: conflict, volumeLimit: { node: bin.name, drivers } };
     }
+    if (conflict === "pod-anti-affinity" && rules?.affinity) {
+      const { affinity } = rules;
+      const deleting = judged.flatMap(({ bin: other }) =>
+        fitsIn(entry.demand, other.room) &&
+        placementConflict(pod, other.traits) === undefined &&
+        namedPeerConflict(rules, pod, other) === conflict
+          ? deletingPods(deletingAntiAffinity(affinity, pod, other))
+          : [],
+      );
+      return deleting.length > 0 ? { pod, cause: conflict, deleting } : { pod, cause: conflict };
+    }
     if (conflict) return { pod, cause: conflict };
   }
   const resources = shortEverywhere(
@@ -621,19 +662,24 @@ export interface UnplacedReport {
   outside?: string[];
   /** For `volume-limit`: the node with room its CSI volumes would take above its count, and why. */
   volumeLimit?: VolumeLimitDetail;
+  /** For `pod-anti-affinity`: pods being deleted that alone keep it off nodes with room. */
+  deleting?: DeletingPod[];
 }
 
 /** The decision's account of pods that found no node: each by its key, with why. */
 export function unplacedReports(unplaced: readonly UnplacedPod[]): UnplacedReport[] {
-  return unplaced.map(({ pod, cause, resources, afterOthers, claims, outside, volumeLimit }) => ({
-    pod: podKey(pod),
-    cause,
-    ...(resources ? { resources } : {}),
-    ...(afterOthers ? { afterOthers } : {}),
-    ...(claims ? { claims } : {}),
-    ...(outside ? { outside } : {}),
-    ...(volumeLimit ? { volumeLimit } : {}),
-  }));
+  return unplaced.map(
+    ({ pod, cause, resources, afterOthers, claims, outside, volumeLimit, deleting }) => ({
+      pod: podKey(pod),
+      cause,
+      ...(resources ? { resources } : {}),
+      ...(afterOthers ? { afterOthers } : {}),
+      ...(claims ? { claims } : {}),
+      ...(outside ? { outside } : {}),
+      ...(volumeLimit ? { volumeLimit } : {}),
+      ...(deleting ? { deleting } : {}),
+    }),
+  );
 }
 
 /** The resources `demand` asks more of than any of `rooms` has free. */
@@ -705,7 +751,10 @@ function decreasing(pods: readonly PodInfo[], template: NewBinTemplate | undefin
  * the most cpu, memory and pod slots one of them has free.
  */
 interface Tally {
-  ruled: Map<PlacementConflict | PeerConflict, { nodes: number; node: string }>;
+  ruled: Map<
+    PlacementConflict | PeerConflict,
+    { nodes: number; node: string; deleting?: DeletingPod[] }
+  >;
   roomless: number;
   first?: string;
   most?: { cpu: number; memory: number; pods: number };
@@ -742,9 +791,16 @@ function firstFit(
       placementConflict(pod, bin.traits) ?? (rules && namedPeerConflict(rules, pod, bin));
     if (!conflict) return bin;
     if (!tally) continue;
-    const seen = tally.ruled.get(conflict);
+    let seen = tally.ruled.get(conflict);
     if (seen) seen.nodes += 1;
-    else tally.ruled.set(conflict, { nodes: 1, node: bin.name });
+    else {
+      seen = { nodes: 1, node: bin.name };
+      tally.ruled.set(conflict, seen);
+    }
+    if (conflict === "pod-anti-affinity" && rules?.affinity) {
+      const deleting = deletingPods(deletingAntiAffinity(rules.affinity, pod, bin));
+      if (deleting.length > 0) seen.deleting = [...(seen.deleting ?? []), ...deleting];
+    }
   }
   if (tally && first !== undefined) {
     tally.roomless = roomless;
@@ -752,6 +808,11 @@ function firstFit(
     tally.most = { cpu, memory, pods };
   }
   return undefined;
+}
+
+/** Pods being deleted as a report names them. */
+function deletingPods(pods: readonly { pod: PodInfo; node: string }[]): DeletingPod[] {
+  return pods.map(({ pod, node }) => ({ pod: podKey(pod), node }));
 }
 
 /**
@@ -910,6 +971,7 @@ type NeverFitDetail = Pick<
   | "taints"
   | "startupPods"
   | "volumeLimits"
+  | "deleting"
 >;
 
 /** A pod its volumes keep pending, with its claims that wait on what a node does not change. */
@@ -945,6 +1007,13 @@ function conflictDetail(
     peerConflict(rules, { ...bare, ...patch }, bin) === reason;
   // Another pod's anti-affinity rules it out whatever the pod's own terms say: one running, or
   // one the new node starts with.
+  if (reason === "pod-anti-affinity" && rules.affinity) {
+    const deleting = deletingPods(deletingAntiAffinity(rules.affinity, pod, bin));
+    if (deleting.length > 0) {
+      const [term] = (podAntiAffinity ?? []).filter((term) => alone({ podAntiAffinity: [term] }));
+      return term ? { reason, topologyKey: term.topologyKey, deleting } : { reason, deleting };
+    }
+  }
   if (reason === "pod-anti-affinity" && alone({}))
     return startupAntiAffinity(bare, bin) === reason ? { reason, startupPods: true } : { reason };
   const terms =

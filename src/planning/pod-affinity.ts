@@ -1,4 +1,4 @@
-import { type ClusterIndex, nodeOfPod } from "./cluster-index.ts";
+import { type ClusterIndex, nodeOfPod, podKey } from "./cluster-index.ts";
 import { matchesLabelSelector } from "./scheduling.ts";
 import type { PodAffinityTerm, PodInfo, Snapshot } from "./snapshot.ts";
 import { domainOf, domainUnknown, type PeerBin, type StartupPod } from "./topology-domain.ts";
@@ -102,6 +102,47 @@ export function affinityConflict(
   return pod.podAffinity && !affinityMet(placement, pod, pod.podAffinity, bin)
     ? "pod-affinity"
     : undefined;
+}
+
+/**
+ * The pods being deleted that alone keep `pod` off `bin` by required pod anti-affinity (its own
+ * terms select them there, or their terms select it), each with the node it runs on; none when
+ * another pod (one not being deleted, one the node starts with), or a domain not known, keeps it
+ * off too, or anti-affinity does not. They count until gone, as the scheduler counts them.
+ */
+export function deletingAntiAffinity(
+  placement: AffinityPlacement,
+  pod: PodInfo,
+  bin: PeerBin,
+): { pod: PodInfo; node: string }[] {
+  if (unknownAntiAffinityKey(placement, pod, bin) !== undefined) return [];
+  if (startupAntiAffinity(pod, bin) !== undefined) return [];
+  const blockers = new Set<StartupPod>();
+  for (const term of pod.podAntiAffinity ?? []) {
+    const value = domainOf(bin, term.topologyKey);
+    if (value === undefined) continue;
+    for (const other of podsAround(placement, bin, term.topologyKey, value))
+      if (selects(term, pod, other)) blockers.add(other);
+  }
+  for (const [key, byValue] of placement.holders) {
+    const value = domainOf(bin, key);
+    if (value === undefined) continue;
+    for (const holder of byValue.get(value) ?? [])
+      if (
+        (holder.podAntiAffinity ?? []).some(
+          (term) => term.topologyKey === key && selects(term, holder, pod),
+        )
+      )
+        blockers.add(holder);
+  }
+  const deleting: { pod: PodInfo; node: string }[] = [];
+  for (const blocker of blockers) {
+    const other = blocker as PodInfo;
+    const node = other.deletingSince === undefined ? undefined : nodeOfPod(other);
+    if (node === undefined) return [];
+    deleting.push({ pod: other, node });
+  }
+  return deleting.sort((a, b) => podKey(a.pod).localeCompare(podKey(b.pod)));
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
-import { cluster, FOUR, OVER_MAX, plan, poolNote, WORKERS } from "./served-plan.ts";
+import { cluster, everyWorker, FOUR, OVER_MAX, plan, poolNote, WORKERS } from "./served-plan.ts";
 
 const WEB = { "app.kubernetes.io/name": "web" };
 const BEING_DELETED = "2026-11-20T07:59:30Z";
@@ -51,6 +51,17 @@ describe("plan: pods being deleted in required pod (anti-)affinity, host ports a
       web("pen04"),
     ]);
     expect(counts(output)).toEqual([[3, 4]]);
+    // The operator is told which pod keeps talos-worker-3 out while the rollout deletes it.
+    expect(output.proposals[0]?.reasons).toContain(
+      "  pending: apps/web-7c9d8e6f5-pen04 (cpu 100m, memory 128 MiB) → new-1 (existing nodes: talos-worker-1 and 2 more have room but required pod anti-affinity keeps it off (apps/web-7c9d8e6f5-old03 on talos-worker-3 is being deleted; it counts until gone); talos-cp-1 has room but a taint it does not tolerate keeps it off)",
+    );
+    const pending = output.proposals[0]?.decision?.pending as { onNew: Raw[] } | undefined;
+    expect((pending?.onNew[0]?.keptOff as { rules: Raw[] } | undefined)?.rules[0]).toEqual({
+      cause: "pod-anti-affinity",
+      nodes: 3,
+      node: "talos-worker-1",
+      deleting: [{ pod: "apps/web-7c9d8e6f5-old03", node: "talos-worker-3" }],
+    });
     // Gone, it leaves talos-worker-3 to the pending replica.
     const gone = await plan([
       ...cluster(),
@@ -84,6 +95,45 @@ describe("plan: pods being deleted in required pod (anti-)affinity, host ports a
       }),
     ]);
     expect(counts(output)).toEqual([[3, 4]]);
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "talos-worker-1 and 2 more have room but required pod anti-affinity keeps it off (apps/guard-5b6c7d8e9-old02 on talos-worker-3 is being deleted; it counts until gone)",
+    );
+  });
+
+  it("says a pending pod never fits a new node of the zone whose pod being deleted it avoids", async () => {
+    // Every worker, and so a new one, is in zone pve-1, where the old replica is still being
+    // deleted: the new one stays Pending until it is gone, and no node would change that.
+    const ZONE = "topology.kubernetes.io/zone";
+    const replica = (suffix: string, node?: string, deletionTimestamp?: string) =>
+      pod("apps", `minio-6b7c8d9e0-${suffix}`, {
+        node,
+        cpu: "100m",
+        memory: "128Mi",
+        labels: { "app.kubernetes.io/name": "minio" },
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              {
+                labelSelector: { matchLabels: { "app.kubernetes.io/name": "minio" } },
+                topologyKey: ZONE,
+              },
+            ],
+          },
+        },
+        ...(deletionTimestamp ? { deletionTimestamp } : {}),
+        ...(node
+          ? {}
+          : { scheduled: unschedulable("node(s) didn't match pod anti-affinity rules") }),
+      });
+    const output = await plan([
+      ...cluster(WORKERS, everyWorker({ labels: { [ZONE]: "pve-1" } })),
+      replica("old01", "talos-worker-3", BEING_DELETED),
+      replica("pen02"),
+    ]);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      `never fits: apps/minio-6b7c8d9e0-pen02 (cpu 100m, memory 128 MiB): its required pod anti-affinity on ${ZONE} keeps it away from the domain a new node of this pool would join (apps/minio-6b7c8d9e0-old01 on talos-worker-3 is being deleted; it counts until gone)`,
+    );
   });
 
   it("keeps talos-worker-4 while the replica on talos-worker-3 is being deleted", async () => {
@@ -99,7 +149,7 @@ describe("plan: pods being deleted in required pod (anti-)affinity, host ports a
     );
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "apps/web-7c9d8e6f5-run04: required pod anti-affinity keeps it off the nodes with room",
+      "apps/web-7c9d8e6f5-run04: required pod anti-affinity keeps it off the nodes with room (apps/web-7c9d8e6f5-old03 on talos-worker-3 is being deleted; it counts until gone)",
     );
   });
 
