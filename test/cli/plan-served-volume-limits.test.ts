@@ -322,6 +322,34 @@ describe("plan against a served cluster: the CSI volumes a node can attach", () 
       ]);
     });
 
+    it("counts claims still to be made against their provisioner's count on a new node", async () => {
+      // A runner whose three scratch claims the Proxmox plugin makes where it lands
+      // (WaitForFirstConsumer): a worker, and so a new VM, attaches two.
+      const claims = ["a", "b", "c"].map((at) => `runner-9c8d7e6f5-x2k4q-work-${at}`);
+      const output = await plan([
+        ...cluster(),
+        ...WORKERS.map((node) => csiNode(node, 2)),
+        storageClass("proxmox-scratch", {
+          provisioner: DRIVER,
+          volumeBindingMode: "WaitForFirstConsumer",
+        }),
+        ...claims.map((name) => volumeClaim("ci", name, { storageClassName: "proxmox-scratch" })),
+        pod("ci", "runner-9c8d7e6f5-x2k4q", {
+          cpu: "100m",
+          memory: "128Mi",
+          volumes: claims.map((claimName, at) => ({
+            name: `work-${at}`,
+            persistentVolumeClaim: { claimName },
+          })),
+          scheduled: unschedulable("node(s) exceed max volume count"),
+        }),
+      ]);
+      expect(output.proposals).toEqual([]);
+      expect(poolNote(output)).toContain(
+        `never fits: ci/runner-9c8d7e6f5-x2k4q (cpu 100m, memory 128 MiB): its CSI volumes would take a new node of this pool above the count of volumes it can attach (3 of ${DRIVER}, where the pool's nodes' CSINodes allow 2)`,
+      );
+    });
+
     it("sets no count on a new node when no node of the pool has a CSINode for the driver", async () => {
       const output = await plan([
         ...cluster(),
