@@ -453,7 +453,7 @@ function pendingLines(decision: NodeDecision): string[] {
     : undefined;
   if (pending.considered === 0) return unread ? [unread] : [];
   const lines = [
-    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} ${agreeing(pending.onExisting.length, "fits", "fit")} free room on existing nodes, ${pending.onNew.length} ${agreeing(pending.onNew.length, "goes", "go")} on ${newNodesText(decision)}`,
+    `pending pods: ${pending.considered} considered, ${pending.onExisting.length} ${agreeing(pending.onExisting.length, "fits", "fit")} free room on existing nodes, ${pending.onNew.length} ${agreeing(pending.onNew.length, "goes", "go")} on ${newNodesText(decision)}${newNodeVolumesText(pending)}`,
     ...(unread ? [unread] : []),
   ];
   for (const placed of pending.onExisting)
@@ -470,6 +470,17 @@ function pendingLines(decision: NodeDecision): string[] {
   const beyond = overMaxLine(decision);
   if (beyond) lines.push(beyond);
   return lines;
+}
+
+/**
+ * ` (a new node attaches 1 volume of csi.proxmox.sinextra.dev, the least the pool's nodes'
+ * CSINodes allow)`: the count the pods that go on new nodes were packed within.
+ */
+function newNodeVolumesText(pending: PendingReport): string {
+  const limits = pending.newNodeVolumeLimits ?? [];
+  if (limits.length === 0) return "";
+  const counts = limits.map(({ driver, limit }) => `${counted(limit, "volume")} of ${driver}`);
+  return ` (a new node attaches ${listing(counts)}, the least the pool's nodes' CSINodes allow)`;
 }
 
 /** ` once its nvidia.com/gpu is advertised`: the pod waits for a GPU on its way there. */

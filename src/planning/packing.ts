@@ -237,6 +237,11 @@ export interface PendingReport {
   /** Pods that would need more nodes than the pool's max (or host cap) allows. */
   overMax: PendingPod[];
   /**
+   * The CSI volumes a new node can attach, per driver (the least count of the pool's nodes'
+   * CSINodes), for the drivers the pods that go on new nodes use: they are packed within it.
+   */
+  newNodeVolumeLimits?: { driver: string; limit: number }[];
+  /**
    * Pods a later pool takes (placing them on a node it adds, or on room it found), with that
    * pool's name: pods no new node of this pool could hold, those beyond its max (or host cap,
    * `beyondMax`), which are not left pending, and those it would put on a new node while a hold

@@ -15,7 +15,7 @@ import { peerRules, placePeer } from "./peer-rules.ts";
 import type { PoolContext } from "./pool-context.ts";
 import type { PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
-import { newNodeVolumeLimits } from "./volume-limits.ts";
+import { csiVolumes, newNodeVolumeLimits } from "./volume-limits.ts";
 
 const RESOURCES: readonly Resource[] = ["cpu", "memory"];
 
@@ -317,6 +317,19 @@ function packPending(
       if (bin) placePeer(rules, pod, bin);
     }
   const result = packPendingPods(counted, context.existingBins, template, maxNewNodes, rules);
+  if (newNode) {
+    // The count a new node was packed within, for the drivers of the pods that go on one.
+    const onNew = new Set(result.onNew.map((placement) => placement.pod));
+    const drivers = new Set(
+      counted
+        .filter((pod) => onNew.has(podKey(pod)))
+        .flatMap((pod) => csiVolumes(pod).map((volume) => volume.driver)),
+    );
+    const judged = Object.entries(newNode)
+      .filter(([driver]) => drivers.has(driver))
+      .map(([driver, limit]) => ({ driver, limit }));
+    if (judged.length > 0) result.newNodeVolumeLimits = judged;
+  }
   result.considered = pods.length;
   result.expendable = pods
     .filter((pod) => isExpendable(pod, cutoff))

@@ -280,6 +280,9 @@ describe("plan against a served cluster: the CSI volumes a node can attach", () 
         ...pendingWithClaims("redis", 1),
       ]);
       expect(counts(output)).toEqual([[3, 5]]);
+      expect(output.proposals[0]?.reasons).toContain(
+        `  pending pods: 2 considered, 0 fit free room on existing nodes, 2 go on 2 new nodes (a new node attaches 1 volume of ${DRIVER}, the least the pool's nodes' CSINodes allow)`,
+      );
       const pending = output.proposals[0]?.decision?.pending as { onNew: Raw[] } | undefined;
       expect(pending?.onNew.map((entry) => [entry.pod, entry.node])).toEqual([
         ["db/postgres-0", "new-1"],
