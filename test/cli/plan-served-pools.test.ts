@@ -12,6 +12,7 @@ import {
   pod,
   type Raw,
   TFVARS,
+  unschedulable,
   worker,
 } from "./served-cluster.ts";
 import { cluster, fillers, plan, poolNote, tdarr } from "./served-plan.ts";
@@ -143,5 +144,45 @@ describe("plan against a served cluster: pending pods beyond one pool's max", ()
     ]);
     const workers = decisionOf(output, "workers");
     expect(workers.holds).not.toContainEqual(expect.objectContaining({ kind: "pending-wait" }));
+  });
+});
+
+describe("plan against a served cluster: a pending pod an earlier pool counts on a later pool's node", () => {
+  /** An ingress pod taking host port 443: on `node`, or Pending with `options`. */
+  const ingress = (suffix: string, cpu: string, options: Record<string, unknown> = {}) =>
+    pod("ingress", `ingress-nginx-controller-6b7c8d9e0-${suffix}`, {
+      cpu,
+      memory: "128Mi",
+      ports: [{ containerPort: 443, hostPort: 443, protocol: "TCP" }],
+      ...options,
+    });
+
+  it("keeps the later pool's pod off the host port the earlier pool's pod takes there", async () => {
+    // Port 443 is in use on every worker, so the workers pool counts pen01 on talos-large-1's
+    // room. pen02, which only the large pool's nodes take, cannot have 443 there too: the
+    // scheduler leaves it pending, so the large pool adds a node for it.
+    const output = await plan(
+      [
+        ...cluster(),
+        ingress("run01", "100m", { node: "talos-worker-1" }),
+        ingress("run02", "100m", { node: "talos-worker-2" }),
+        ingress("run03", "100m", { node: "talos-worker-3" }),
+        ...LARGE,
+        ingress("pen01", "200m", {
+          scheduled: unschedulable("node(s) didn't have free ports for the requested pod ports"),
+        }),
+        ingress("pen02", "100m", {
+          nodeSelector: { "node.kubernetes.io/pool": "large" },
+          scheduled: unschedulable("node(s) didn't have free ports for the requested pod ports"),
+        }),
+      ],
+      { ...FILES, config: twoPools(6) },
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["large", 1, 2],
+    ]);
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "pending: ingress/ingress-nginx-controller-6b7c8d9e0-pen02 (cpu 100m, memory 128 MiB) → new-1 (existing nodes: talos-worker-1 and 2 more have room but its nodeSelector keeps it off; talos-large-1 has room but a host port in use there keeps it off; 1 more has room but other rules keep it off)",
+    );
   });
 });
