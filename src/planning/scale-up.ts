@@ -209,6 +209,8 @@ export function handOverHeld(
     })),
   ];
   pending.newNodes = new Set(pending.onNew.map((placement) => placement.node)).size;
+  // With no pod left on a new node, no count was packed within.
+  if (pending.onNew.length === 0) delete pending.newNodeVolumeLimits;
   recountPending(up, context, gone.length);
   if (pending.awaited !== undefined)
     pending.awaited = Math.min(pending.awaited, pending.neededNewNodes);

@@ -483,6 +483,37 @@ ${["apps:worker_count:talos-worker", "media:media_count:talos-media"]
     );
   });
 
+  it("says no count of a new node in a held pool whose pending pod a later pool takes", async () => {
+    // The apps pool's count is not in the repo: it takes no action, and the media pool adds the
+    // node for the pending pod, packed within a media node's count.
+    const output = await plan(
+      [
+        ...untaintedCluster(),
+        ...["talos-cp-1", ...NODES.apps, ...NODES.media].map((node) => csiNode(node, 1)),
+        ...group("echo", ["talos-cp-1", ...NODES.apps]),
+        ...group("whoami", NODES.media),
+        ...csiClaim("data-gitea-0"),
+        pod("db", "gitea-0", {
+          owner: { kind: "StatefulSet", name: "gitea" },
+          cpu: "100m",
+          memory: "128Mi",
+          volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-gitea-0" } }],
+          scheduled: unschedulable("node(s) exceed max volume count"),
+        }),
+      ],
+      { tfvars: "media_count  = 2\n", config: TWO_POOLS },
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["media", 2, 3],
+    ]);
+    expect(output.proposals[0]?.reasons).toContain(
+      `  pending pods: 1 considered, 0 fit free room on existing nodes, 1 goes on 1 new node (a new node attaches 1 volume of ${DRIVER}, the least the pool's nodes' CSINodes allow)`,
+    );
+    const apps = poolNote(output, "apps");
+    expect(apps).toContain("pending: db/gitea-0 (cpu 100m, memory 128 MiB) → pool media");
+    expect(apps).not.toContain("a new node attaches");
+  });
+
   it("adds a node for a pending pod when the pending pod an earlier pool counted on the control plane takes its slot", async () => {
     // Every pool node's one slot is taken. The apps pool counts gitea-0 (the larger) on the
     // control plane's free slot; forgejo-0, which keeps off apps nodes, is the media pool's and
