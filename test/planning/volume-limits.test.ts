@@ -1,11 +1,13 @@
 import { describe, expect, it } from "@jest/globals";
 import { indexCluster } from "../../src/planning/cluster-index.ts";
 import { keptOffText } from "../../src/planning/explain-node-decision.ts";
+import { modelNodes } from "../../src/planning/node-shape.ts";
 import { type Bin, packPendingPods } from "../../src/planning/packing.ts";
 import { peerRules } from "../../src/planning/peer-rules.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import type { PeerBin } from "../../src/planning/topology-domain.ts";
 import {
+  newNodeVolumeLimits,
   placeVolumes,
   volumeLimitConflict,
   volumeLimitPlacement,
@@ -175,5 +177,29 @@ describe("pending pods and the CSI volumes existing nodes can attach", () => {
       peerRules(indexOf(pods), [pending], [], roomier),
     );
     expect(placed.onExisting.map((entry) => entry.node)).toEqual(["worker-2"]);
+  });
+});
+
+describe("newNodeVolumeLimits", () => {
+  const limits = {
+    "worker-1": { [PROXMOX]: 24 },
+    "worker-2": { [PROXMOX]: 8, [NFS]: 100 },
+    "worker-3": { [PROXMOX]: 2 },
+  };
+
+  it("takes, per driver, the least count of the nodes a new node is learned from", () => {
+    const models = modelNodes([node("worker-1"), node("worker-2")]);
+    expect(newNodeVolumeLimits(models, limits)).toEqual({ [PROXMOX]: 8, [NFS]: 100 });
+  });
+
+  it("leaves a node not Ready out while another is Ready, as the new node's shape does", () => {
+    const models = modelNodes([node("worker-1"), node("worker-3", { ready: false })]);
+    expect(newNodeVolumeLimits(models, limits)).toEqual({ [PROXMOX]: 24 });
+  });
+
+  it("sets no count without CSINode data for the pool's nodes, or with CSINodes unread", () => {
+    expect(newNodeVolumeLimits([node("worker-4")], limits)).toBeUndefined();
+    expect(newNodeVolumeLimits([node("worker-1")], "unknown")).toBeUndefined();
+    expect(newNodeVolumeLimits([node("worker-1")], undefined)).toBeUndefined();
   });
 });
