@@ -22,7 +22,7 @@ import { type Bin, fitUnknown, type PodPlacement } from "./packing.ts";
 import { resolveNamespaceSelectors } from "./pod-affinity.ts";
 import { clusterBins, type PoolContext, placeDecrease } from "./pool-context.ts";
 import { isCordoned, measuredNodes, poolMembers } from "./pool-members.ts";
-import { nodesToRemove } from "./removal.ts";
+import { compareNodeNames, nodesToRemove } from "./removal.ts";
 import { safetyHolds } from "./safety.ts";
 import { evaluateScaleDown, type ScaleDownEvaluation } from "./scale-down.ts";
 import { scaleDownRefusal } from "./scale-down-refusal.ts";
@@ -32,9 +32,21 @@ import {
   handOverHeld,
   type ScaleUpEvaluation,
 } from "./scale-up.ts";
-import type { NodeInfo, PodInfo } from "./snapshot.ts";
+import type { NodeInfo, PodInfo, Snapshot } from "./snapshot.ts";
 import { poolHistory, poolRequestsHistory } from "./usage-history.ts";
 import { poolUtilisation, type SustainedCheck } from "./utilisation.ts";
+
+/**
+ * The snapshot with its nodes in the order of their names as a person reads them
+ * (talos-worker-7 before talos-worker-10): the API server lists them in text order, and every
+ * list of nodes a decision gives (not Ready, cordoned, the nodes a pending pod is kept off)
+ * follows the order the nodes are met in. Which node a decrease removes is the removal rule's,
+ * whatever the order.
+ */
+function inNamingOrder(snapshot: Snapshot): Snapshot {
+  const nodes = [...snapshot.nodes].sort((a, b) => compareNodeNames(a.name, b.name));
+  return nodes.every((node, at) => node === snapshot.nodes[at]) ? snapshot : { ...snapshot, nodes };
+}
 
 /**
  * Decides, for every configured pool, whether its node count should go up, down (by one node,
@@ -45,7 +57,7 @@ import { poolUtilisation, type SustainedCheck } from "./utilisation.ts";
  * adds a node for it.
  */
 export function planNodes(given: NodePlanInput): NodeDecision[] {
-  const input = { ...given, snapshot: resolveNamespaceSelectors(given.snapshot) };
+  const input = { ...given, snapshot: inNamingOrder(resolveNamespaceSelectors(given.snapshot)) };
   const index = indexCluster(input.snapshot);
   const { pools } = input.config;
   const members = new Map(
@@ -950,7 +962,7 @@ function orphansClosing(context: PoolContext): Hold | undefined {
 function orphansHold(context: PoolContext): Hold | undefined {
   const { orphans } = context.index;
   if (orphans.length === 0) return undefined;
-  const nodes = [...new Set(orphans.map((pod) => pod.nodeName as string))].sort();
+  const nodes = [...new Set(orphans.map((pod) => pod.nodeName as string))].sort(compareNodeNames);
   return { kind: "pods-orphaned", pods: orphans.length, nodes };
 }
 

@@ -1,6 +1,7 @@
 import type { NewNodeConfig, NodeSelectorConfig } from "../policy/repo-config.ts";
 import type { ClusterIndex } from "./cluster-index.ts";
 import { missingGpus } from "./gpu-coming.ts";
+import { compareNodeNames } from "./removal.ts";
 import { emptyRoom, freeRoom, podDemand, type Room } from "./room.ts";
 import { type NodeTraits, placementConflict } from "./scheduling.ts";
 import type { DaemonSetInfo, HostPort, NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
@@ -347,8 +348,9 @@ function reportedExtended(node: NodeInfo): [string, number][] {
     .sort(([a], [b]) => a.localeCompare(b));
 }
 
+/** By name as the removal rule counts names: talos-worker-7 before talos-worker-10. */
 function byName(a: NodeInfo, b: NodeInfo): number {
-  return a.name.localeCompare(b.name);
+  return compareNodeNames(a.name, b.name);
 }
 
 /** Less memory, then less cpu. */

@@ -4,6 +4,23 @@ import { counted } from "../util/plural.ts";
 /** The digits a name ends in. */
 const NUMBERED_NAME = /(\d+)$/;
 
+/**
+ * Orders node names as a person reads them and as the removal rule counts them: by the text
+ * before the number a name ends in, then by that number (talos-worker-7 before talos-worker-10,
+ * which plain text order puts first), then by the whole name (talos-worker-09 before
+ * talos-worker-9). A name without such a number comes before the numbered ones of its text.
+ */
+export function compareNodeNames(a: string, b: string): number {
+  const x = NUMBERED_NAME.exec(a);
+  const y = NUMBERED_NAME.exec(b);
+  const stemA = x ? a.slice(0, x.index) : a;
+  const stemB = y ? b.slice(0, y.index) : b;
+  if (stemA !== stemB) return stemA < stemB ? -1 : 1;
+  const byNumber = (x ? Number(x[1]) : -1) - (y ? Number(y[1]) : -1);
+  if (byNumber !== 0) return byNumber;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The node a decrease of the count removes, or why it cannot be told. */
 export type RemovalPick = { node: string } | { problem: string };
 

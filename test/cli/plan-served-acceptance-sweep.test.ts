@@ -339,7 +339,7 @@ describe("plan acceptance, sweep: the 45 % of nodes not Ready, at its edges", ()
     const output = await plan(downFrom(11, 7), judgedNow(11, { "max: 6": "max: 20" }));
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "  hold: 5 of 11 nodes not Ready (45.5 % > 45 %): talos-worker-10, talos-worker-11, talos-worker-7, talos-worker-8, talos-worker-9; no action\n",
+      "  hold: 5 of 11 nodes not Ready (45.5 % > 45 %): talos-worker-7, talos-worker-8, talos-worker-9, talos-worker-10, talos-worker-11; no action\n",
     );
     expect(poolDecision(output).holds).toEqual([
       expect.objectContaining({ kind: "too-many-unready", total: 11, limit: 45 }),

@@ -7,7 +7,16 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { CONFIG, TFVARS } from "./served-cluster.ts";
-import { apps, cluster, plan, poolNote } from "./served-plan.ts";
+import {
+  apps,
+  cluster,
+  fillers,
+  judgedNow,
+  plan,
+  poolDecision,
+  poolNote,
+  tdarr,
+} from "./served-plan.ts";
 
 /** The pool without a name template, removing quiet nodes on metrics-server's sample. */
 const BY_SUFFIX = CONFIG.replace(
@@ -49,5 +58,35 @@ describe("plan against a served cluster: the node a decrease removes, by its nam
     expect(poolNote(output)).toContain(
       "not removed: no node to remove: the numbers the node names end in (2, 3, 81) are not 3 in a row, as names made from the count index are, so the highest need not be the VM a decrease destroys; set removal.nameTemplate",
     );
+  });
+
+  it("lists eleven workers' names by their number, as the API server's text order does not", async () => {
+    // The API server lists nodes by name as text: talos-worker-10 and talos-worker-11 come
+    // between talos-worker-1 and talos-worker-2 there.
+    const names = Array.from({ length: 11 }, (_, index) => `talos-worker-${index + 1}`);
+    const output = await plan(
+      [
+        ...cluster(names, {
+          "talos-worker-2": { ready: false },
+          "talos-worker-11": { ready: false },
+          "talos-worker-7": { unschedulable: true },
+          "talos-worker-10": { unschedulable: true },
+        }),
+        ...fillers(names),
+        tdarr("q7x2m"),
+      ],
+      judgedNow(11, { "max: 6": "max: 14" }),
+    );
+    const reasons = output.proposals[0]?.reasons.join("\n");
+    expect(reasons).toContain(
+      "nodes: 11 in the pool, 9 Ready; not Ready: talos-worker-2, talos-worker-11; cordoned: talos-worker-7, talos-worker-10",
+    );
+    expect(reasons).toContain(
+      "(of the Ready nodes that take pods: cordoned talos-worker-7, talos-worker-10 left out)",
+    );
+    expect(poolDecision(output).nodes).toMatchObject({
+      unready: ["talos-worker-2", "talos-worker-11"],
+      cordoned: ["talos-worker-7", "talos-worker-10"],
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { nodesToRemove, nodeToRemove } from "../../src/planning/removal.ts";
+import { compareNodeNames, nodesToRemove, nodeToRemove } from "../../src/planning/removal.ts";
 
 const byDefault = { indexBase: 0 };
 
@@ -169,5 +169,28 @@ describe("nodesToRemove", () => {
 
   it("never goes below a count of zero", () => {
     expect(nodesToRemove(["w-1"], 1, byDefault, 5)).toEqual([{ node: "w-1" }]);
+  });
+});
+
+describe("compareNodeNames", () => {
+  it("orders names by the number they end in, then by the whole name", () => {
+    const names = [
+      "talos-worker-10",
+      "talos-cp-1",
+      "talos-worker-9",
+      "talos-worker-09",
+      "talos-worker",
+      "talos-worker-1",
+      "talos-7rd-ipn",
+    ];
+    expect(names.sort(compareNodeNames)).toEqual([
+      "talos-7rd-ipn",
+      "talos-cp-1",
+      "talos-worker",
+      "talos-worker-1",
+      "talos-worker-09",
+      "talos-worker-9",
+      "talos-worker-10",
+    ]);
   });
 });
