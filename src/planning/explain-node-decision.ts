@@ -96,7 +96,7 @@ function scaleDownLines(decision: NodeDecision): string[] {
     );
   else if (unready?.kind === "unready-node")
     lines.push(
-      `scale-down: ${unready.node}, not Ready for longer than ${formatDuration(unready.unreadyMs)} (scaleDown.unreadyTime), ${UNREADY_REMOVAL}`,
+      `scale-down: ${unready.node}, not Ready for longer than ${formatDuration(unready.unreadyTimeMs)} (scaleDown.unreadyTime), ${UNREADY_REMOVAL}`,
     );
   for (const condition of decision.scaleDown.conditions)
     lines.push(`scale-down: ${conditionText(condition, decision.action, aboveMax !== undefined)}`);
@@ -424,7 +424,7 @@ export function triggerText(trigger: Trigger): string {
     case "above-max":
       return `count ${trigger.current} is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
     case "unready-node":
-      return `${trigger.node} has not been Ready since ${utcTime(trigger.since)}, more than ${formatDuration(trigger.unreadyMs)} (scaleDown.unreadyTime): it goes whatever the usage`;
+      return `${trigger.node} has not been Ready since ${utcTime(trigger.since)}, more than ${formatDuration(trigger.unreadyTimeMs)} (scaleDown.unreadyTime): it goes whatever the usage`;
     case "underutilised":
       return "usage and requests stayed below the scale-down thresholds";
   }

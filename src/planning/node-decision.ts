@@ -81,11 +81,18 @@ export type Trigger =
   | { kind: "requests"; resource: Resource; percent: number; threshold: number; newNodes: number }
   | { kind: "above-max"; current: number; max: number; bound: "max" | "host-cap" }
   /**
-   * The node a decrease removes has not been Ready since `since`, longer than
-   * `scaleDown.unreadyTime` (`unreadyMs`): it goes whatever the usage, as cluster-autoscaler
-   * removes unready nodes, when nothing blocks it and its pods fit elsewhere.
+   * The node a decrease removes has not been Ready since `since`, for `notReadyForMs` at the
+   * planning time, at least `scaleDown.unreadyTime` (`unreadyTimeMs`, the pool's setting): it
+   * goes whatever the usage, as cluster-autoscaler removes unready nodes, when nothing blocks it
+   * and its pods fit elsewhere.
    */
-  | { kind: "unready-node"; node: string; since: string; unreadyMs: number }
+  | {
+      kind: "unready-node";
+      node: string;
+      since: string;
+      notReadyForMs: number;
+      unreadyTimeMs: number;
+    }
   | { kind: "underutilised" };
 
 export type Hold =

@@ -901,7 +901,8 @@ function wantedChange(
       kind: "unready-node",
       node: node.name,
       since: node.readySince as string,
-      unreadyMs: pool.scaleDown.unreadyTime,
+      notReadyForMs: context.now.getTime() - Date.parse(node.readySince as string),
+      unreadyTimeMs: pool.scaleDown.unreadyTime,
     });
     // Several at once only when every condition allows it, as above the max.
     if (down.removable)

@@ -93,7 +93,7 @@ function summary(proposal: NodeProposal, manual: ManualRequest | undefined): str
     return `Pool ${pool} is above its ${boundName(aboveMax.bound)} of ${aboveMax.max} with ${aboveMax.current} nodes: the bounds decide, not usage${removes}.`;
   const unready = decision.triggers.find((trigger) => trigger.kind === "unready-node");
   if (unready?.kind === "unready-node")
-    return `Pool ${pool}: ${unready.node} has not been Ready since ${utcTime(unready.since)}, longer than ${formatDuration(unready.unreadyMs)}: it goes whatever the usage${removes}.`;
+    return `Pool ${pool}: ${unready.node} has not been Ready since ${utcTime(unready.since)}, longer than ${formatDuration(unready.unreadyTimeMs)}: it goes whatever the usage${removes}.`;
   const underused = decision.triggers.find((trigger) => trigger.kind === "underutilised");
   return `Pool ${pool} has more room than it needs${underused ? `: ${triggerText(underused)}` : ""}${removes}.`;
 }
@@ -299,7 +299,7 @@ function scaleDownSection(proposal: NodeProposal, lines: Map<string, string[]>):
   if (unready?.kind === "unready-node")
     return forcedConditions(
       proposal.decision,
-      `${unready.node} has not been Ready for longer than ${formatDuration(unready.unreadyMs)} (scaleDown.unreadyTime), so its readiness decides, not usage`,
+      `${unready.node} has not been Ready for longer than ${formatDuration(unready.unreadyTimeMs)} (scaleDown.unreadyTime), so its readiness decides, not usage`,
       // Unlike a count above its max, one not Ready may sit at the min.
       ["above-min"],
     );

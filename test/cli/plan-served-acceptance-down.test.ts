@@ -332,14 +332,27 @@ describe("plan acceptance, scale-down: nodes not Ready in a pool of six", () => 
   });
 
   it("removes the highest, long not Ready, with 2 of 6 down; keeps every Ready node when the two are lower", async () => {
+    // Planned at the second of the read, so metrics-server's samples are fresh.
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
     const highest = await plan(
       [...cluster(SIX, down(["talos-worker-5", "talos-worker-6"])), ...apps(SIX)],
       files,
+      now,
     );
     expect(highest.proposals[0]).toMatchObject({ from: 6, to: 5 });
     expect(highest.proposals[0]?.reasons).toContain(
       "  trigger: talos-worker-6 has not been Ready since 2026-11-20 06:13:21 UTC, more than 20m (scaleDown.unreadyTime): it goes whatever the usage",
     );
+    // How long the node has not been Ready, beside the pool's scaleDown.unreadyTime it exceeds.
+    expect(highest.proposals[0]?.triggers).toEqual([
+      {
+        kind: "unready-node",
+        node: "talos-worker-6",
+        since: "2026-11-20T06:13:21Z",
+        notReadyForMs: Date.parse(now) - Date.parse("2026-11-20T06:13:21Z"),
+        unreadyTimeMs: 1_200_000,
+      },
+    ]);
     const lower = await plan(
       [...cluster(SIX, down(["talos-worker-2", "talos-worker-3"])), ...apps(SIX)],
       files,

@@ -622,7 +622,13 @@ describe("nodes joining or leaving", () => {
       );
       expect(decision).toMatchObject({ action: "scale-down", desired: 3, removing: ["worker-4"] });
       expect(decision.triggers).toEqual([
-        { kind: "unready-node", node: "worker-4", since: minutesAgo(25), unreadyMs: 1_200_000 },
+        {
+          kind: "unready-node",
+          node: "worker-4",
+          since: minutesAgo(25),
+          notReadyForMs: 1_500_000,
+          unreadyTimeMs: 1_200_000,
+        },
       ]);
       expect(explainNodeDecision(decision).join("\n")).toContain(
         `worker-4 has not been Ready since ${utcTime(minutesAgo(25))}, more than 20m (scaleDown.unreadyTime): it goes whatever the usage`,
