@@ -750,7 +750,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "pools-overlap":
       return `${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} also in pool ${hold.pools.join(", ")}: make the pools' selectors exclusive, each node in one pool; no action`;
     case "usage-unknown":
-      return `${hold.resources.join(" and ")} ${unknownText(hold.nodes, hold.allocatable, "on ")}; nothing rests on it (unknown is not zero)`;
+      return `${hold.resources.join(" and ")} ${unknownText(hold.nodes, hold.allocatable, "on ")}; no decision is taken on the pool's usage (unknown is not zero)`;
     case "target-unknown":
       return `the current count in the repo is unknown${hold.problem ? `: ${hold.problem}` : ""}; no action`;
     case "provisioning":

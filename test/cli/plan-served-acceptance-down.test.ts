@@ -302,7 +302,7 @@ describe("plan acceptance, scale-down: lists a removal rests on", () => {
     const output = JSON.parse(run.stdout) as PlanJson;
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "hold: cpu and memory usage unknown on talos-worker-1, talos-worker-2, talos-worker-3, talos-worker-4; nothing rests on it (unknown is not zero)",
+      "hold: cpu and memory usage unknown on talos-worker-1, talos-worker-2, talos-worker-3, talos-worker-4; no decision is taken on the pool's usage (unknown is not zero)",
     );
     // No figure is compared with the threshold: the projection is unknown.
     expect(poolNote(output)).toContain("scale-down: cpu after removal < 70 %: unknown, so not met");

@@ -166,7 +166,7 @@ describe("plan acceptance, scale-down 2: what the judgement rests on", () => {
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
     expect(note).toContain(
-      "hold: cpu and memory usage unknown on talos-worker-2; nothing rests on it (unknown is not zero)",
+      "hold: cpu and memory usage unknown on talos-worker-2; no decision is taken on the pool's usage (unknown is not zero)",
     );
     expect(note).toContain(
       "scale-down: cpu < 30 % for 0s: unknown, usage not observed on talos-worker-2",

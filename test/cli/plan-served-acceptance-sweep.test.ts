@@ -366,7 +366,7 @@ describe("plan acceptance, sweep: usage that is too old to tell", () => {
     const output = JSON.parse(run.stdout) as PlanJson;
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "  hold: cpu and memory usage unknown on talos-worker-4; nothing rests on it (unknown is not zero)\n",
+      "  hold: cpu and memory usage unknown on talos-worker-4; no decision is taken on the pool's usage (unknown is not zero)\n",
     );
   });
 });

@@ -321,7 +321,7 @@ describe("plan acceptance: metrics-server registered but down", () => {
       "scale-down: cpu < 30 % for 0s: unknown, usage not observed on talos-worker-1, talos-worker-2, talos-worker-3, talos-worker-4",
     );
     expect(note).toContain(
-      "hold: cpu and memory usage unknown on talos-worker-1, talos-worker-2, talos-worker-3, talos-worker-4; nothing rests on it (unknown is not zero)",
+      "hold: cpu and memory usage unknown on talos-worker-1, talos-worker-2, talos-worker-3, talos-worker-4; no decision is taken on the pool's usage (unknown is not zero)",
     );
   });
 });

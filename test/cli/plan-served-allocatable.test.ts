@@ -26,7 +26,7 @@ describe("plan against a served cluster: nodes reporting 0 allocatable", () => {
       allocatable: ["talos-worker-3"],
     });
     expect(poolNote(output)).toContain(
-      "hold: memory allocatable missing or 0 on talos-worker-3; nothing rests on it",
+      "hold: memory allocatable missing or 0 on talos-worker-3; no decision is taken on the pool's usage",
     );
   });
 

@@ -69,7 +69,7 @@ describe("plan --prometheus: node-exporter naming machines by a fully qualified 
     const output = JSON.parse(json.stdout) as PlanJson;
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "hold: cpu and memory usage unknown on talos-worker-1, talos-worker-2, talos-worker-3; nothing rests on it (unknown is not zero)",
+      "hold: cpu and memory usage unknown on talos-worker-1, talos-worker-2, talos-worker-3; no decision is taken on the pool's usage (unknown is not zero)",
     );
 
     const run = await served.run(args);

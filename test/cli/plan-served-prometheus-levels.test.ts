@@ -251,7 +251,7 @@ describe("plan --prometheus: an idle pool", () => {
     const run = await planAt(0, false);
     expect(run.stdout).toContain("No changes proposed.");
     expect(run.stdout).toContain(
-      "hold: cpu and memory usage unknown on talos-worker-2; nothing rests on it (unknown is not zero)",
+      "hold: cpu and memory usage unknown on talos-worker-2; no decision is taken on the pool's usage (unknown is not zero)",
     );
     expect(run.stdout).toContain(
       "scale-down: cpu < 30 % for 10m: unknown, usage not observed on talos-worker-2",

@@ -681,7 +681,7 @@ describe("plan against a served cluster: safety stops", () => {
     const output = await plan(objects, { tfvars: tfvars(4) });
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "hold: cpu and memory usage unknown on talos-worker-2; nothing rests on it (unknown is not zero)",
+      "hold: cpu and memory usage unknown on talos-worker-2; no decision is taken on the pool's usage (unknown is not zero)",
     );
     // The check names the node it lacks, not the pool's usage as never observed.
     expect(poolNote(output)).toContain(

@@ -219,7 +219,7 @@ describe("explainNodeDecision: a node whose allocatable is unknown", () => {
       "  utilisation: cpu usage unknown (worker-3), allocatable missing or 0 (worker-2), requests unknown; memory 13 % (prometheus over 1h, lowest 13 %, p95 13 %), requests 0 %",
     );
     expect(lines).toContain(
-      "  hold: cpu usage unknown on worker-3, allocatable missing or 0 on worker-2; nothing rests on it (unknown is not zero)",
+      "  hold: cpu usage unknown on worker-3, allocatable missing or 0 on worker-2; no decision is taken on the pool's usage (unknown is not zero)",
     );
     // The checks left unknown name the same nodes, not the pool's usage as never observed.
     expect(lines).toContain(

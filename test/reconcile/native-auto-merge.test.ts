@@ -513,7 +513,7 @@ describe("a decrease whose pool's usage is no longer known", () => {
         key: "nodes-workers",
         action: "left-alone",
         number: pull.number,
-        note: "held: cpu and memory usage unknown on talos-worker-0, talos-worker-1, talos-worker-2; nothing rests on it (unknown is not zero)",
+        note: "held: cpu and memory usage unknown on talos-worker-0, talos-worker-1, talos-worker-2; no decision is taken on the pool's usage (unknown is not zero)",
       }),
     ]);
     expect(mutations(w.github)).toEqual([DISABLE]);
