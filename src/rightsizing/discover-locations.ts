@@ -67,6 +67,8 @@ export function discoverCandidates(index: RepoIndex, query: ContainerQuery): Loc
   const found: LocationCandidate[] = [];
   // A values file a kustomize helmCharts entry names is read as that, not guessed at by name.
   const chartValues = helmChartValuesFiles(index);
+  // So is one that a Flux HelmRelease or an Argo CD Application names.
+  const { named, elsewhere } = releaseValuesFiles(index);
   const parameters = applicationParameters(index);
   for (const document of index.documents) {
     const candidates = [
@@ -74,7 +76,12 @@ export function discoverCandidates(index: RepoIndex, query: ContainerQuery): Loc
       ...helmReleaseCandidates(index, document, query),
       ...helmChartCandidates(index, document, query),
       ...applicationCandidates(index, document, query),
-      ...(chartValues.has(document.file) ? [] : valuesFileCandidates(document, query)),
+      ...(chartValues.has(document.file) || named.has(document.file)
+        ? []
+        : valuesFileCandidates(document, query).map((candidate) => {
+            const reason = elsewhere.get(document.file);
+            return reason && !candidate.blocked ? { ...candidate, blocked: reason } : candidate;
+          })),
     ];
     if (candidates.length === 0) continue;
     const patched = opaquePatchOver(index, document);
@@ -84,11 +91,74 @@ export function discoverCandidates(index: RepoIndex, query: ContainerQuery): Loc
           patched ??
           releasePatchOver(index, document, candidate) ??
           parameterOverFile(parameters, candidate);
-        return over && !candidate.blocked ? { ...candidate, blocked: over } : candidate;
+        const shared = over ?? sharedValuesFile(named, document, candidate);
+        return shared && !candidate.blocked ? { ...candidate, blocked: shared } : candidate;
       }),
     );
   }
   return dedupe(found);
+}
+
+/**
+ * Why a values file that the release in DOCUMENT names, found through it, is not edited: other
+ * releases read it too (READERS, by file), and an edit would change them as well.
+ */
+function sharedValuesFile(
+  readers: ReadonlyMap<string, readonly { document: IndexedDocument; what: string }[]>,
+  document: IndexedDocument,
+  candidate: LocationCandidate,
+): string | undefined {
+  if (candidate.source !== "values-file" || candidate.file === document.file) return undefined;
+  const others = (readers.get(candidate.file) ?? []).filter(
+    (reader) => reader.document !== document,
+  );
+  if (others.length === 0) return undefined;
+  const names = [...new Set(others.map((reader) => reader.what))];
+  return `${candidate.file} is also the values of ${names.join(", ")}, which an edit would change too`;
+}
+
+/**
+ * The repo files that a Flux HelmRelease's chart (`valuesFiles`, or the chart's own
+ * `values.yaml`) or an Argo CD Application source (`helm.valueFiles`) names as its values: each
+ * is read as that release's, not guessed at by its path.
+ */
+function releaseValuesFiles(index: RepoIndex): {
+  named: Map<string, { document: IndexedDocument; what: string }[]>;
+  elsewhere: Map<string, string>;
+} {
+  const files = new Map<string, { document: IndexedDocument; what: string }[]>();
+  const read = (file: string, document: IndexedDocument, kind: string) =>
+    files.set(file, [
+      ...(files.get(file) ?? []),
+      { document, what: `${kind} ${document.name ?? "(unnamed)"} (${document.file})` },
+    ]);
+  const elsewhere = new Map<string, string>();
+  for (const document of index.documents) {
+    if (
+      document.kind === "HelmRelease" &&
+      document.apiVersion?.startsWith("helm.toolkit.fluxcd.io")
+    ) {
+      const { referenced, files: chart } = releaseChartFiles(index, document);
+      for (const layer of chart.layers) read(layer.document.file, document, "HelmRelease");
+      // This repo's file at the path of one in another repository is not what the release reads.
+      const field = referenced
+        ? `spec.valuesFiles of ${referenced.what}`
+        : "spec.chart.spec.valuesFiles";
+      for (const entry of chart.elsewhere ? chart.unresolved : [])
+        elsewhere.set(
+          posix.normalize(entry),
+          `HelmRelease ${document.name ?? "(unnamed)"} (${document.file}) takes its values from ${entry} (${field}) of ${chart.elsewhere}, another repository: this repo's file at that path is not it, and an edit of it would change nothing the release reads`,
+        );
+      continue;
+    }
+    const application = applicationOf(document);
+    for (const [, source] of application?.sources ?? []) {
+      if (!application || !isPlainObject(source) || !isPlainObject(source.helm)) continue;
+      for (const layer of valueFiles(index, application.spec, source, source.helm).layers)
+        read(layer.document.file, document, "Application");
+    }
+  }
+  return { named: files, elsewhere };
 }
 
 /**
@@ -279,12 +349,17 @@ function helmReleaseCandidates(
   const inlineValues = isPlainObject(spec.values) ? spec.values : {};
   const valuesFrom = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
   // The chart's values files lie under valuesFrom and spec.values: read, never edited.
-  const referenced = isPlainObject(spec.chart) ? undefined : referencedChart(index, chartRef);
-  const chartFiles = chartValuesFiles(index, referenced?.spec ?? chartSpec);
+  const { referenced, files: chartFiles } = releaseChartFiles(index, document);
   const filesField = referenced
     ? `spec.valuesFiles of ${referenced.what}`
     : "spec.chart.spec.valuesFiles";
-  const unseen = unseenValues(what, chartFiles.unresolved, filesField, "spec.values");
+  const unseen = unseenValues(
+    what,
+    chartFiles.unresolved,
+    filesField,
+    "spec.values",
+    chartFiles.elsewhere,
+  );
   // Without values of its own the release is its chart's values files alone: one of them, found
   // by its path, is edited as a values file, and is held here when a later one sets more.
   const held = (above: { data: Record<string, unknown>; label: string }[]) =>
@@ -292,7 +367,24 @@ function helmReleaseCandidates(
       what,
       field: referenced ? filesField : "spec.chart.spec.valuesFiles",
     });
-  if (!isPlainObject(spec.values) && valuesFrom.length === 0) return held([]);
+  if (!isPlainObject(spec.values) && valuesFrom.length === 0) {
+    // Values files of another repository alone: say so when the release plainly is the workload.
+    const name = query.workload.name;
+    const confidence = confidenceFor(namespace, query.workload.namespace, false);
+    if (!chartFiles.elsewhere || chartFiles.unresolved.length === 0 || !confidence) return held([]);
+    if (name !== release && !name.startsWith(`${release}-`)) return [];
+    return [
+      {
+        file: document.file,
+        document: document.index,
+        path: referenced ? "spec.chartRef" : "spec.chart.spec.valuesFiles",
+        confidence,
+        how: `${what}${describeNamespace(namespace)}, ${filesField}`,
+        source: "helm-release",
+        blocked: `${what} takes its values from ${chartFiles.unresolved.join(", ")} (${filesField}), which ${elsewhereText(chartFiles.elsewhere, chartFiles.unresolved.length)}`,
+      },
+    ];
+  }
   if (valuesFrom.length === 0)
     return [
       ...held([{ data: inlineValues, label: `${document.file} spec.values` }]),
@@ -588,10 +680,18 @@ function unseenValues(
   unresolved: readonly string[],
   field: string,
   edited?: string,
+  elsewhere?: string,
 ): string | undefined {
   if (unresolved.length === 0) return undefined;
   const without = edited ? `; an edit of ${edited} would be decided without them` : "";
+  if (elsewhere)
+    return `${what} also takes values from ${unresolved.join(", ")} (${field}), which ${elsewhereText(elsewhere, unresolved.length)}, and may set these resources${without}`;
   return `${what} also takes values from ${unresolved.join(", ")} (${field}), which ${agreeing(unresolved.length, "is", "are")} not a values file in the repo and may set these resources${without}`;
+}
+
+/** `is a file of ELSEWHERE, another repository (nothing here changes it)`, for COUNT files. */
+function elsewhereText(elsewhere: string, count: number): string {
+  return `${agreeing(count, "is a file", "are files")} of ${elsewhere}, another repository (nothing here changes ${agreeing(count, "it", "them")})`;
 }
 
 /**
@@ -619,6 +719,27 @@ function valueFiles(
   });
 }
 
+/** The values files of a Flux HelmRelease's chart, and the HelmChart its `spec.chartRef` names. */
+function releaseChartFiles(
+  index: RepoIndex,
+  document: IndexedDocument,
+): { referenced?: ReturnType<typeof referencedChart>; files: ValuesFiles } {
+  const spec = isPlainObject(document.data.spec) ? document.data.spec : {};
+  const chartSpec =
+    isPlainObject(spec.chart) && isPlainObject(spec.chart.spec) ? spec.chart.spec : {};
+  const chartRef = isPlainObject(spec.chartRef) ? spec.chartRef : {};
+  const referenced = isPlainObject(spec.chart) ? undefined : referencedChart(index, chartRef);
+  return {
+    ...(referenced ? { referenced } : {}),
+    // A source that names no namespace is in its HelmChart's, else the HelmRelease's.
+    files: chartValuesFiles(
+      index,
+      referenced?.spec ?? chartSpec,
+      referenced ? (referenced.namespace ?? document.namespace) : document.namespace,
+    ),
+  };
+}
+
 /**
  * The values files a Flux HelmRelease's `spec.chart.spec` names, in order: the deprecated
  * `valuesFile`, then `valuesFiles` (Flux merges them into the chart's values, under `valuesFrom`
@@ -627,13 +748,20 @@ function valueFiles(
  * `values.yaml` is the chart's defaults, unread as for any chart from there. Without them, a
  * chart from a GitRepository has its own `values.yaml` under the release's values.
  */
-function chartValuesFiles(index: RepoIndex, chartSpec: Record<string, unknown>): ValuesFiles {
+function chartValuesFiles(
+  index: RepoIndex,
+  chartSpec: Record<string, unknown>,
+  namespace: string | undefined,
+): ValuesFiles {
   const sourceRef = isPlainObject(chartSpec.sourceRef) ? chartSpec.sourceRef : {};
   const fromGit = sourceRef.kind === "GitRepository";
   const entries = [
     chartSpec.valuesFile,
     ...(Array.isArray(chartSpec.valuesFiles) ? chartSpec.valuesFiles : []),
   ].filter((entry) => typeof entry === "string");
+  const elsewhere = fromGit ? otherRepository(index, sourceRef, namespace) : undefined;
+  // Files of another repository: none is read here, whatever this repo has at the same path.
+  if (elsewhere) return { layers: [], unresolved: entries, elsewhere };
   if (!fromGit)
     return valuesFilesOf(
       index,
@@ -651,6 +779,74 @@ function chartValuesFiles(index: RepoIndex, chartSpec: Record<string, unknown>):
 }
 
 /**
+ * The GitRepository SOURCEREF names (in NAMESPACE unless it says its own), described, when it is
+ * known to be another repository than this one: the repo holds it, and its `spec.url` is none of
+ * those this repo's own Flux Kustomizations are synced from (a Kustomization whose `spec.path` is
+ * a folder of this repo). Undefined when that cannot be told (no such GitRepository in the repo,
+ * no URL, no Kustomization of this repo's folders): the GitRepository is then taken as this repo.
+ */
+function otherRepository(
+  index: RepoIndex,
+  sourceRef: Record<string, unknown>,
+  namespace: string | undefined,
+): string | undefined {
+  const source = gitRepository(index, sourceRef, namespace);
+  const url = source && isPlainObject(source.data.spec) ? source.data.spec.url : undefined;
+  if (!source || typeof url !== "string") return undefined;
+  const own = new Set<string>();
+  for (const document of index.documents) {
+    if (document.kind !== "Kustomization") continue;
+    if (!document.apiVersion?.startsWith("kustomize.toolkit.fluxcd.io")) continue;
+    const spec = isPlainObject(document.data.spec) ? document.data.spec : {};
+    const ref = isPlainObject(spec.sourceRef) ? spec.sourceRef : {};
+    if (ref.kind !== "GitRepository" || typeof spec.path !== "string") continue;
+    const folder = posix.normalize(spec.path).replace(/^\/+|\/+$/g, "");
+    const inRepo =
+      folder === "." || index.documents.some((file) => file.file.startsWith(`${folder}/`));
+    const synced = inRepo ? gitRepository(index, ref, document.namespace) : undefined;
+    const from = synced && isPlainObject(synced.data.spec) ? synced.data.spec.url : undefined;
+    if (typeof from === "string") own.add(repositoryOf(from));
+  }
+  if (own.size === 0 || own.has(repositoryOf(url))) return undefined;
+  return `GitRepository ${source.name} (${url})`;
+}
+
+/** The one Flux GitRepository of the repo that REF names, in NAMESPACE unless it says its own. */
+function gitRepository(
+  index: RepoIndex,
+  ref: Record<string, unknown>,
+  namespace: string | undefined,
+): IndexedDocument | undefined {
+  if (typeof ref.name !== "string") return undefined;
+  const wanted = typeof ref.namespace === "string" ? ref.namespace : namespace;
+  const [found, ...more] = index.documents.filter(
+    (document) =>
+      document.kind === "GitRepository" &&
+      document.apiVersion?.startsWith("source.toolkit.fluxcd.io") &&
+      document.name === ref.name &&
+      (!wanted || !document.namespace || document.namespace === wanted),
+  );
+  return found && more.length === 0 ? found : undefined;
+}
+
+/**
+ * A Git URL as host and path, so that the forms of one repository compare equal:
+ * `https://github.com/a/b.git`, `ssh://git@github.com/a/b`, `git@github.com:a/b` give
+ * `github.com/a/b`.
+ */
+export function repositoryOf(url: string): string {
+  return url
+    .trim()
+    .replace(/^[a-z+]+:\/\//i, "")
+    .replace(/^[^@/]+@/, "")
+    .replace(/^([^/:]+):\d+\//, "$1/")
+    .replace(/^([^/:]+):/, "$1/")
+    .replace(/\/+$/, "")
+    .replace(/\.git$/i, "")
+    .toLowerCase();
+}
+
+/**
  * The Flux HelmChart a HelmRelease's `spec.chartRef` names, when the repo holds exactly one of
  * that name (in its namespace, where both are written): its spec names the chart's values files
  * as `spec.chart.spec` does.
@@ -658,7 +854,7 @@ function chartValuesFiles(index: RepoIndex, chartSpec: Record<string, unknown>):
 function referencedChart(
   index: RepoIndex,
   chartRef: Record<string, unknown>,
-): { spec: Record<string, unknown>; what: string } | undefined {
+): { spec: Record<string, unknown>; what: string; namespace?: string } | undefined {
   if (chartRef.kind !== "HelmChart" || typeof chartRef.name !== "string") return undefined;
   const namespace = typeof chartRef.namespace === "string" ? chartRef.namespace : undefined;
   const [chart, ...more] = index.documents.filter(
@@ -669,7 +865,11 @@ function referencedChart(
       (!namespace || !document.namespace || document.namespace === namespace),
   );
   if (!chart || more.length > 0 || !isPlainObject(chart.data.spec)) return undefined;
-  return { spec: chart.data.spec, what: `HelmChart ${chart.name} (${chart.file})` };
+  return {
+    spec: chart.data.spec,
+    what: `HelmChart ${chart.name} (${chart.file})`,
+    ...(chart.namespace ? { namespace: chart.namespace } : {}),
+  };
 }
 
 /** Values files a release reads under its own values, lowest first. */
@@ -677,6 +877,11 @@ interface ValuesFiles {
   layers: { document: IndexedDocument; data: Record<string, unknown>; label: string }[];
   /** The entries that are not a values file of the repo. */
   unresolved: string[];
+  /**
+   * The chart's GitRepository, when it is another repository than this one (`GitRepository apps
+   * (https://github.com/example/apps)`): every entry is a file there, none is read here.
+   */
+  elsewhere?: string;
 }
 
 /**
@@ -835,7 +1040,9 @@ export function releasesFromPath(file: string): string[] {
  * later file sets a request or limit of them that it does not, so an edit of it would be
  * decided without that, or one that it sets too, so an edit of it would be overridden. Where
  * ABOVE sets the resources they are edited there instead, over the files (see `fromValues`).
- * Only such held places are returned; the values-file reading finds the others by their paths.
+ * Beside them, the file the release takes the container's resources from (the last that sets
+ * them; with no values of its own, else the last that holds the place above them) is a candidate
+ * of its own, found because the release names it, whatever its path.
  */
 function valuesFileHolds(
   files: ValuesFiles["layers"],
@@ -846,7 +1053,7 @@ function valuesFileHolds(
   origin: { what: string; field: string },
 ): LocationCandidate[] {
   const layers = [...files, ...above];
-  if (files.length === 0 || layers.length < 2) return [];
+  if (files.length === 0) return [];
   const merged = layers.reduce(
     (into, layer) => mergeValues(into, layer.data),
     {} as Record<string, unknown>,
@@ -856,7 +1063,18 @@ function valuesFileHolds(
     if (!confidence || match.preset) return [];
     // Resources the release's own values set are edited there, over the files (see `fromValues`).
     if (above.some((layer) => isPlainObject(valueAt(layer.data, match.segments)))) return [];
-    return files.flatMap((layer, i) => {
+    // The file the release takes these resources from: the last that sets them; with no values of
+    // its own, else the last that holds the place above them (they are added there).
+    const setting = files.findLastIndex((layer) =>
+      isPlainObject(valueAt(layer.data, match.segments)),
+    );
+    const edited =
+      setting >= 0 || above.length > 0
+        ? setting
+        : files.findLastIndex(
+            (layer) => valueAt(layer.data, match.segments.slice(0, -1)) !== undefined,
+          );
+    const held = files.flatMap((layer, i) => {
       if (valueAt(layer.data, match.segments.slice(0, -1)) === undefined) return [];
       // The later files, nearest last, over this one: what they set that it does not is hidden,
       // and what they set that it does too overrides an edit of it.
@@ -889,6 +1107,20 @@ function valuesFileHolds(
         },
       ];
     });
+    const file = files[edited];
+    if (!file || held.some((candidate) => candidate.file === file.document.file)) return held;
+    // Named by the release, the file is its, whatever its path says.
+    return [
+      ...held,
+      {
+        file: file.document.file,
+        document: file.document.index,
+        path: formatPath(match.segments),
+        confidence,
+        how: `${file.label} (${origin.field} of ${origin.what})${describeNamespace(namespace)}, ${match.how}`,
+        source: "values-file" as const,
+      },
+    ];
   });
 }
 

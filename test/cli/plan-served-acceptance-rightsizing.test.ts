@@ -767,3 +767,132 @@ spec:
     );
   });
 });
+
+describe("the values file a release names", () => {
+  // Hand-written after flux bootstrap's layout: clusters/home/flux-system/gotk-sync.yaml holds
+  // the GitRepository this repo is synced from and the Kustomization that deploys the cluster
+  // folder from it. Flux reads spec.chart.spec.valuesFiles from the root of the chart's
+  // GitRepository, whatever their names.
+  const sync = (appsUrl: string) => `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  ref:
+    branch: main
+  url: ssh://git@github.com/example/home-ops
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  ref:
+    branch: main
+  url: ${appsUrl}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/home
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+`;
+  const release = (source: string) => `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: sonarr
+  namespace: media
+spec:
+  interval: 30m
+  chart:
+    spec:
+      chart: ./charts/app-template
+      sourceRef:
+        kind: GitRepository
+        name: ${source}
+        namespace: flux-system
+      valuesFiles:
+        - ./deploy/values/prod-media.yaml
+  values:
+    controllers:
+      main:
+        containers:
+          app:
+            env:
+              TZ: Europe/Berlin
+`;
+  const values = `controllers:
+  main:
+    containers:
+      app:
+        image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
+        resources:
+          requests:
+            cpu: 100m
+            memory: 256Mi
+`;
+  const serveSonarr = () =>
+    serveForTest([
+      ...cluster(),
+      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
+      runningPod("media", "sonarr", { requests: { cpu: "100m", memory: "256Mi" } }),
+    ]);
+
+  it("edits the file the HelmRelease names, not one its folder would suggest", async () => {
+    const served = await serveSonarr();
+    const text = await served.run(
+      [],
+      files("{}", {
+        "clusters/home/flux-system/gotk-sync.yaml": sync("https://github.com/example/apps"),
+        "clusters/home/apps/sonarr/helmrelease.yaml": release("flux-system"),
+        "deploy/values/prod-media.yaml": values,
+        // An old copy the release does not read.
+        "apps/sonarr/values.yaml": values,
+      }),
+    );
+    expect(
+      proposalText(text.stdout, "resources-media-sonarr"),
+    ).toBe(`resources-media-sonarr: right-size container requests
+  Deployment media/sonarr: VPA sonarr (updateMode Off, recording for 17d)
+    container app: deploy/values/prod-media.yaml controllers.main.containers.app.resources (exact: deploy/values/prod-media.yaml (spec.chart.spec.valuesFiles of HelmRelease sonarr) (namespace media), controllers.main.containers.app)
+      cpu request 100m → 300m (+200 %): VPA target 300m [VPA bounds 10m–4, uncapped target 300m]; because it differs by 200 % (tolerance 20 %)
+      memory request 256Mi → 400Mi (+56.3 %): VPA target 400Mi [VPA bounds 50Mi–8Gi, uncapped target 400Mi]; because it differs by 56.3 % (tolerance 20 %)
+
+--- a/deploy/values/prod-media.yaml
++++ b/deploy/values/prod-media.yaml
+@@ -5,5 +5,5 @@
+         image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
+         resources:
+           requests:
+-            cpu: 100m
+-            memory: 256Mi
++            cpu: 300m
++            memory: 400Mi`);
+  });
+
+  it("edits nothing here for values files of a GitRepository that is another repository", async () => {
+    const served = await serveSonarr();
+    const output = await served.plan(
+      files("{}", {
+        "clusters/home/flux-system/gotk-sync.yaml": sync("https://github.com/example/apps"),
+        "clusters/home/apps/sonarr/helmrelease.yaml": release("apps"),
+        "deploy/values/prod-media.yaml": values,
+      }),
+    );
+    expect(resourceProposals(output)).toEqual([]);
+    expect(notesOf(output, "deployment/media/sonarr")).toEqual([
+      "warning: container app: clusters/home/apps/sonarr/helmrelease.yaml: HelmRelease sonarr also takes values from ./deploy/values/prod-media.yaml (spec.chart.spec.valuesFiles), which is a file of GitRepository apps (https://github.com/example/apps), another repository (nothing here changes it), and may set these resources; an edit of spec.values would be decided without them; set rightsizing.targets for media/sonarr to choose",
+    ]);
+  });
+});

@@ -873,6 +873,214 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
   });
 });
 
+describe("locateContainer: a values file a release names, whatever its path", () => {
+  // Hand-written. Flux reads spec.chart.spec.valuesFiles from the root of the chart's
+  // GitRepository; Argo CD reads helm.valueFiles relative to the source's path, or from the root
+  // of the source whose ref a `$ref/` names.
+  const release = (valuesFiles: string, values: string[] = [], source = "flux-system") =>
+    [
+      "apiVersion: helm.toolkit.fluxcd.io/v2",
+      "kind: HelmRelease",
+      "metadata:",
+      "  name: arr",
+      "  namespace: media",
+      "spec:",
+      "  chart:",
+      "    spec:",
+      "      chart: ./charts/app-template",
+      `      sourceRef: { kind: GitRepository, name: ${source}, namespace: flux-system }`,
+      `      valuesFiles: [${valuesFiles}]`,
+      ...(values.length > 0 ? ["  values:", ...values.map((line) => `    ${line}`)] : []),
+      "",
+    ].join("\n");
+  const valuesFile = (path: string, resources = "{ requests: { cpu: 100m, memory: 1Gi } }") => ({
+    path,
+    text: `controllers:\n  main:\n    containers:\n      app:\n        resources: ${resources}\n`,
+  });
+  const locateArr = (files: RepoFile[]) => locate(deployment("media", "arr"), "app", { files });
+  const edits = (file: string, how: string) => ({
+    ok: true,
+    location: {
+      file,
+      path: "controllers.main.containers.app.resources",
+      confidence: "exact",
+      how: `${file} (${how}) (namespace media), controllers.main.containers.app`,
+    },
+  });
+
+  it("edits the file a Flux HelmRelease names, though its path names no release", () => {
+    const files = [
+      { path: "flux/arr.yaml", text: release("./deploy/values/prod-media.yaml") },
+      valuesFile("deploy/values/prod-media.yaml"),
+    ];
+    expect(locateArr(files)).toMatchObject(
+      edits("deploy/values/prod-media.yaml", "spec.chart.spec.valuesFiles of HelmRelease arr"),
+    );
+  });
+
+  it("edits it rather than a file its folder suggests, which the release does not read", () => {
+    const files = [
+      {
+        path: "flux/arr.yaml",
+        text: release("./deploy/values/prod-media.yaml", [
+          "controllers: { main: { containers: { app: { env: { TZ: UTC } } } } }",
+        ]),
+      },
+      valuesFile("deploy/values/prod-media.yaml"),
+      valuesFile("apps/arr/values.yaml"),
+    ];
+    expect(locateArr(files)).toMatchObject(
+      edits("deploy/values/prod-media.yaml", "spec.chart.spec.valuesFiles of HelmRelease arr"),
+    );
+  });
+
+  it("does not edit a file that another release names too, which the edit would change", () => {
+    const files = [
+      { path: "flux/arr.yaml", text: release("./deploy/values/prod-media.yaml") },
+      {
+        path: "flux/arr-4k.yaml",
+        text: release("./deploy/values/prod-media.yaml").replace("name: arr", "name: arr-4k"),
+      },
+      valuesFile("deploy/values/prod-media.yaml"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "deploy/values/prod-media.yaml: deploy/values/prod-media.yaml is also the values of HelmRelease arr-4k (flux/arr-4k.yaml), which an edit would change too",
+    });
+  });
+
+  it("does not guess at a file a release of another namespace reads", () => {
+    const files = [
+      { path: "flux/arr.yaml", text: release("apps/arr/values.yaml").replace("media", "books") },
+      valuesFile("apps/arr/values.yaml"),
+    ];
+    expect(locateArr(files)).toMatchObject({ ok: false, problem: "not-found" });
+  });
+
+  it("edits the value file an Argo CD source names relative to its path, or through a ref", () => {
+    const application = (source: string[]) =>
+      [
+        "apiVersion: argoproj.io/v1alpha1",
+        "kind: Application",
+        "metadata: { name: arr }",
+        "spec:",
+        "  destination: { namespace: media }",
+        ...source,
+        "",
+      ].join("\n");
+    const single = [
+      {
+        path: "argocd/arr.yaml",
+        text: application([
+          "  source:",
+          "    repoURL: https://github.com/example/infra",
+          "    path: charts/arr",
+          "    helm:",
+          "      valueFiles: [../../values/prod-media.yaml]",
+        ]),
+      },
+      valuesFile("values/prod-media.yaml"),
+      valuesFile("charts/arr/values.yaml", "{}"),
+    ];
+    expect(locateArr(single)).toMatchObject(
+      edits("values/prod-media.yaml", "spec.source.helm.valueFiles of Application arr"),
+    );
+    const multi = [
+      {
+        path: "argocd/arr.yaml",
+        text: application([
+          "  sources:",
+          "    - repoURL: https://bjw-s-labs.github.io/helm-charts",
+          "      chart: app-template",
+          "      helm:",
+          "        valueFiles: [$infra/deploy/prod-media.yaml]",
+          "    - repoURL: https://github.com/example/infra",
+          "      ref: infra",
+        ]),
+      },
+      valuesFile("deploy/prod-media.yaml"),
+    ];
+    expect(locateArr(multi)).toMatchObject(
+      edits("deploy/prod-media.yaml", "spec.sources[0].helm.valueFiles of Application arr"),
+    );
+  });
+
+  // flux bootstrap's sync objects: the repo's own GitRepository and the Kustomization that
+  // deploys its cluster folder from it; `apps` is another repository.
+  const sync = (appsUrl: string) => ({
+    path: "clusters/home/flux-system/gotk-sync.yaml",
+    text: [
+      "apiVersion: source.toolkit.fluxcd.io/v1",
+      "kind: GitRepository",
+      "metadata: { name: flux-system, namespace: flux-system }",
+      "spec: { url: 'ssh://git@github.com/example/home-ops' }",
+      "---",
+      "apiVersion: source.toolkit.fluxcd.io/v1",
+      "kind: GitRepository",
+      "metadata: { name: apps, namespace: flux-system }",
+      `spec: { url: '${appsUrl}' }`,
+      "---",
+      "apiVersion: kustomize.toolkit.fluxcd.io/v1",
+      "kind: Kustomization",
+      "metadata: { name: flux-system, namespace: flux-system }",
+      "spec: { path: ./clusters/home, sourceRef: { kind: GitRepository, name: flux-system } }",
+      "",
+    ].join("\n"),
+  });
+
+  it("edits no file of this repo for values files of a GitRepository that is another repository", () => {
+    const files = [
+      sync("https://github.com/example/apps.git"),
+      { path: "flux/arr.yaml", text: release("./apps/arr/values.yaml", [], "apps") },
+      valuesFile("apps/arr/values.yaml"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "flux/arr.yaml: HelmRelease arr takes its values from ./apps/arr/values.yaml (spec.chart.spec.valuesFiles), which is a file of GitRepository apps (https://github.com/example/apps.git), another repository (nothing here changes it); apps/arr/values.yaml: HelmRelease arr (flux/arr.yaml) takes its values from ./apps/arr/values.yaml (spec.chart.spec.valuesFiles) of GitRepository apps (https://github.com/example/apps.git), another repository: this repo's file at that path is not it, and an edit of it would change nothing the release reads",
+    });
+    // Under spec.values, they may set the resources, unseen.
+    const inline = [
+      files[0] as RepoFile,
+      {
+        path: "flux/arr.yaml",
+        text: release(
+          "./config/arr.yaml",
+          [
+            "controllers: { main: { containers: { app: { resources: { requests: { cpu: 200m } } } } } }",
+          ],
+          "apps",
+        ),
+      },
+      valuesFile("config/arr.yaml", "{ limits: { memory: 2Gi } }"),
+    ];
+    expect(locateArr(inline)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "flux/arr.yaml: HelmRelease arr also takes values from ./config/arr.yaml (spec.chart.spec.valuesFiles), which is a file of GitRepository apps (https://github.com/example/apps.git), another repository (nothing here changes it), and may set these resources; an edit of spec.values would be decided without them",
+    });
+  });
+
+  it("takes the GitRepository as this repo when its URL is this repo's in another form, or unknown", () => {
+    const files = (syncFile: RepoFile[]) => [
+      ...syncFile,
+      { path: "flux/arr.yaml", text: release("./deploy/values/prod-media.yaml", [], "apps") },
+      valuesFile("deploy/values/prod-media.yaml"),
+    ];
+    const expected = edits(
+      "deploy/values/prod-media.yaml",
+      "spec.chart.spec.valuesFiles of HelmRelease arr",
+    );
+    expect(locateArr(files([sync("git@github.com:Example/home-ops.git")]))).toMatchObject(expected);
+    // No GitRepository of that name in the repo: which repository it is cannot be told.
+    expect(locateArr(files([]))).toMatchObject(expected);
+  });
+});
+
 describe("locateContainer: a Bitnami resourcesPreset beside the resources", () => {
   // Hand-written; Bitnami templates use `resources` when they are not empty, else the requests
   // and limits of `resourcesPreset` (unless it is `none`).
