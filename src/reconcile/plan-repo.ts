@@ -150,6 +150,7 @@ async function planResources(input: PlanChangesInput): Promise<RightsizingPlan> 
     snapshot: input.snapshot,
     config,
     files,
+    ...("documents" in files ? {} : { repository: (await input.repo.remoteUrls?.()) ?? [] }),
     now: input.now,
     ...(input.heldKeys ? { held: input.heldKeys } : {}),
   });

@@ -429,7 +429,7 @@ async function rightsizingFiles(
   if (!config.rightsizing?.enabled || !target.repoFiles) return {};
   const cached = target.memory.rightsizingIndex;
   if (cached?.treeSha === state.head.treeSha) return { rightsizingFiles: cached.index };
-  const index = indexRepo(await target.repoFiles(state.head));
+  const index = indexRepo(await target.repoFiles(state.head), [`${target.owner}/${target.repo}`]);
   target.memory.rightsizingIndex = { treeSha: state.head.treeSha, index };
   return { rightsizingFiles: index };
 }

@@ -128,6 +128,16 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
       if (!result.ok) throw new HistoryUnavailableError(historyProblemText(result.failure, dir));
       return result.stdout.trim() === "";
     },
+    async remoteUrls() {
+      if ((await probe()).kind !== "work-tree") return [];
+      // Exits 1 when no remote is set: then none, as when git cannot tell.
+      const result = await git(["config", "--get-regexp", "^remote\\..*\\.url$"]);
+      if (!result.ok) return [];
+      return result.stdout
+        .split("\n")
+        .map((line) => line.split(" ").slice(1).join(" ").trim())
+        .filter((url) => url !== "");
+    },
     async listFiles() {
       // Without a work tree git can list, the directory tree is what there is.
       if ((await probe()).kind !== "work-tree") return walk(dir, "");

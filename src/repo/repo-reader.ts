@@ -35,6 +35,11 @@ export interface RepoReader {
    * and leave it out.
    */
   uncommitted?(path: string): Promise<boolean>;
+  /**
+   * The URLs of a checkout's remotes, which say what repository it is; empty when it has none or
+   * git cannot tell. Readers of a forge's repository, which know it by name, leave it out.
+   */
+  remoteUrls?(): Promise<string[]>;
 }
 
 /**

@@ -780,10 +780,12 @@ function chartValuesFiles(
 
 /**
  * The GitRepository SOURCEREF names (in NAMESPACE unless it says its own), described, when it is
- * known to be another repository than this one: the repo holds it, and its `spec.url` is none of
- * those this repo's own Flux Kustomizations are synced from (a Kustomization whose `spec.path` is
- * a folder of this repo). Undefined when that cannot be told (no such GitRepository in the repo,
- * no URL, no Kustomization of this repo's folders): the GitRepository is then taken as this repo.
+ * known to be another repository than this one: the repo holds it, and its `spec.url` is not
+ * what this repo is known by (its remotes, or its `owner/name`: `index.repository`); when that
+ * is not known, none of the URLs this repo's own Flux Kustomizations are synced from (a
+ * Kustomization whose `spec.path` is a folder of this repo). Undefined when that cannot be told
+ * (no such GitRepository in the repo, no URL, nothing to compare it with): the GitRepository is
+ * then taken as this repo.
  */
 function otherRepository(
   index: RepoIndex,
@@ -793,6 +795,9 @@ function otherRepository(
   const source = gitRepository(index, sourceRef, namespace);
   const url = source && isPlainObject(source.data.spec) ? source.data.spec.url : undefined;
   if (!source || typeof url !== "string") return undefined;
+  const described = `GitRepository ${source.name} (${url})`;
+  if (index.repository.length > 0)
+    return index.repository.some((known) => sameRepository(url, known)) ? undefined : described;
   const own = new Set<string>();
   for (const document of index.documents) {
     if (document.kind !== "Kustomization") continue;
@@ -808,7 +813,19 @@ function otherRepository(
     if (typeof from === "string") own.add(repositoryOf(from));
   }
   if (own.size === 0 || own.has(repositoryOf(url))) return undefined;
-  return `GitRepository ${source.name} (${url})`;
+  return described;
+}
+
+/**
+ * Whether URL is the repository KNOWN names: a URL in any form, or an `owner/name` (a forge's
+ * name for it, whatever the host).
+ */
+function sameRepository(url: string, known: string): boolean {
+  const repository = repositoryOf(url);
+  const other = repositoryOf(known);
+  return (
+    repository === other || (other.split("/").length === 2 && repository.endsWith(`/${other}`))
+  );
 }
 
 /** The one Flux GitRepository of the repo that REF names, in NAMESPACE unless it says its own. */

@@ -49,6 +49,8 @@ export interface PlanRightsizingInput {
   config: RightsizingConfig | undefined;
   /** The infra repo's YAML files, or an index already built from them. */
   files: readonly RepoFile[] | RepoIndex;
+  /** What the repo is known by, for FILES (see `RepoIndex.repository`); an index has its own. */
+  repository?: readonly string[];
   now: Date;
   /**
    * The keys of the open right-sizing pull requests that carry one workload each, by its
@@ -157,7 +159,7 @@ export function planRightsizing(input: PlanRightsizingInput): RightsizingPlan {
     };
   if (snapshot.warnings.some((warning) => warning.code === "vpa-not-installed"))
     return { proposals: [], notes: [{ ...VPA_NOT_SERVED }], unjudged: [], leftOut: [] };
-  const index = "documents" in input.files ? input.files : indexRepo(input.files);
+  const index = "documents" in input.files ? input.files : indexRepo(input.files, input.repository);
   const notes: PlanNote[] = [];
   const context: PlanContext = { snapshot, index, config, now: input.now };
   const unknown: Omit<UnjudgedWorkload, "key">[] = [];

@@ -99,6 +99,12 @@ export interface RepoIndex {
   includers: ReadonlyMap<string, readonly KustomizeInfo[]>;
   /** YAML files that could not be parsed, with the reason. */
   unreadable: { file: string; reason: string }[];
+  /**
+   * What this repository is known by: its remotes' URLs (a checkout) or its `owner/name` (the
+   * app). Empty when not known: a Flux GitRepository is then told from this repo by what the
+   * repo itself shows.
+   */
+  repository: readonly string[];
 }
 
 /**
@@ -121,8 +127,14 @@ export interface NamespaceSource {
   file?: string;
 }
 
-/** Parses every discoverable YAML file once. Pure: the texts are given. */
-export function indexRepo(files: readonly RepoFile[]): RepoIndex {
+/**
+ * Parses every discoverable YAML file once. Pure: the texts are given, and what the repository
+ * is known by (see `RepoIndex.repository`).
+ */
+export function indexRepo(
+  files: readonly RepoFile[],
+  repository: readonly string[] = [],
+): RepoIndex {
   const texts = new Map<string, string>();
   const documents: IndexedDocument[] = [];
   const unreadable: RepoIndex["unreadable"] = [];
@@ -153,6 +165,7 @@ export function indexRepo(files: readonly RepoFile[]): RepoIndex {
     patchFiles,
     includers: includersOf(kustomizations),
     unreadable,
+    repository,
   };
 }
 

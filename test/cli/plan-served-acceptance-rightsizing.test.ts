@@ -3,8 +3,19 @@
  * a Kubernetes API server, Helm values in the infra repo, and what each file change leaves
  * alone. What plan-served-rightsizing.test.ts and test/rightsizing/ pin is not repeated here.
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
-import { CONFIG, type InfraFiles, type PlanJson, pod, type Raw } from "./served-cluster.ts";
+import {
+  CONFIG,
+  committedRepo,
+  type InfraFiles,
+  type PlanJson,
+  pod,
+  type Raw,
+} from "./served-cluster.ts";
 import { cluster, serveForTest } from "./served-plan.ts";
 
 const DAY = 86_400_000;
@@ -893,6 +904,90 @@ spec:
     expect(resourceProposals(output)).toEqual([]);
     expect(notesOf(output, "deployment/media/sonarr")).toEqual([
       "warning: container app: clusters/home/apps/sonarr/helmrelease.yaml: HelmRelease sonarr also takes values from ./deploy/values/prod-media.yaml (spec.chart.spec.valuesFiles), which is a file of GitRepository apps (https://github.com/example/apps), another repository (nothing here changes it), and may set these resources; an edit of spec.values would be decided without them; set rightsizing.targets for media/sonarr to choose",
+    ]);
+  });
+});
+
+describe("a GitRepository told from this repository by the checkout's remote", () => {
+  // Hand-written: a repo of apps alone (its Flux Kustomizations live in another repository),
+  // whose HelmRelease takes its chart and values from GitRepository `apps`.
+  const source = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  ref:
+    branch: main
+  url: https://github.com/example/apps
+`;
+  const release = `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: sonarr
+  namespace: media
+spec:
+  interval: 30m
+  chart:
+    spec:
+      chart: ./charts/app-template
+      sourceRef:
+        kind: GitRepository
+        name: apps
+        namespace: flux-system
+      valuesFiles:
+        - ./media/sonarr/values.yaml
+`;
+  const values = `controllers:
+  main:
+    containers:
+      app:
+        resources:
+          requests:
+            cpu: 100m
+            memory: 256Mi
+`;
+  const planWithRemote = async (remote: string) => {
+    const served = await serveForTest([
+      ...cluster(),
+      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
+      runningPod("media", "sonarr", { requests: { cpu: "100m", memory: "256Mi" } }),
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), "pr-autoscaler-remote-"));
+    try {
+      committedRepo(
+        dir,
+        files("{}", {
+          "flux/sources/apps.yaml": source,
+          "media/sonarr/helmrelease.yaml": release,
+          "media/sonarr/values.yaml": values,
+        }),
+      );
+      execFileSync("git", ["-C", dir, "remote", "add", "origin", remote], { stdio: "pipe" });
+      return await served.planRepo(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("edits the values file when the remote is the GitRepository's URL", async () => {
+    const output = await planWithRemote("git@github.com:example/apps.git");
+    expect(
+      resourceProposals(output).flatMap((proposal) =>
+        proposal.changes.map((change) => `${change.file} ${change.path}`),
+      ),
+    ).toEqual([
+      "media/sonarr/values.yaml controllers.main.containers.app.resources.requests.cpu",
+      "media/sonarr/values.yaml controllers.main.containers.app.resources.requests.memory",
+    ]);
+  });
+
+  it("edits nothing when the remote is another repository, and says so", async () => {
+    const output = await planWithRemote("https://github.com/example/home-ops.git");
+    expect(resourceProposals(output)).toEqual([]);
+    expect(notesOf(output, "deployment/media/sonarr")).toEqual([
+      "warning: container app: media/sonarr/helmrelease.yaml: HelmRelease sonarr takes its values from ./media/sonarr/values.yaml (spec.chart.spec.valuesFiles), which is a file of GitRepository apps (https://github.com/example/apps), another repository (nothing here changes it); media/sonarr/values.yaml: HelmRelease sonarr (media/sonarr/helmrelease.yaml) takes its values from ./media/sonarr/values.yaml (spec.chart.spec.valuesFiles) of GitRepository apps (https://github.com/example/apps), another repository: this repo's file at that path is not it, and an edit of it would change nothing the release reads; set rightsizing.targets for media/sonarr to choose",
     ]);
   });
 });

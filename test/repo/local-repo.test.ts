@@ -243,6 +243,19 @@ describe("localRepo: what a checkout's history holds", () => {
     expect(await repo.readFileAt("terraform/new.tfvars", "HEAD")).toBeUndefined();
   });
 
+  it("gives its remotes' URLs, none without a remote or outside a checkout", async () => {
+    const env = isolatedEnv();
+    const dir = repoWith([{ count: 3, at: "2026-11-01T10:00:00Z" }], env);
+    expect(await localRepo(dir, { env }).remoteUrls?.()).toEqual([]);
+    git(dir, ["remote", "add", "origin", "git@github.com:example/home-ops.git"], env);
+    git(dir, ["remote", "add", "upstream", "https://github.com/other/home-ops"], env);
+    expect(await localRepo(dir, { env }).remoteUrls?.()).toEqual([
+      "git@github.com:example/home-ops.git",
+      "https://github.com/other/home-ops",
+    ]);
+    expect(await localRepo(plainFolder(), { env }).remoteUrls?.()).toEqual([]);
+  });
+
   it("names a folder with spaces in a command it quotes", async () => {
     const env = isolatedEnv();
     const dir = join(tempDir(), "my infra");

@@ -1065,6 +1065,43 @@ describe("locateContainer: a values file a release names, whatever its path", ()
     });
   });
 
+  it("compares the GitRepository's URL with what the repository is known by, when that is known", () => {
+    // No Kustomization syncs a folder of this repo: its remotes (or its owner/name) say which it is.
+    const apps = {
+      path: "flux/apps.yaml",
+      text: [
+        "apiVersion: source.toolkit.fluxcd.io/v1",
+        "kind: GitRepository",
+        "metadata: { name: apps, namespace: flux-system }",
+        "spec: { url: 'https://github.com/example/apps.git' }",
+        "",
+      ].join("\n"),
+    };
+    const files = [
+      apps,
+      { path: "flux/arr.yaml", text: release("./apps/arr/values.yaml", [], "apps") },
+      valuesFile("apps/arr/values.yaml"),
+    ];
+    const locateKnown = (repository: string[]) =>
+      locateContainer(indexRepo(files, repository), rightsizingConfig({}), {
+        workload: deployment("media", "arr"),
+        container: "app",
+        containerCount: 1,
+      });
+    const thisRepo = edits(
+      "apps/arr/values.yaml",
+      "spec.chart.spec.valuesFiles of HelmRelease arr",
+    );
+    expect(locateKnown(["example/apps"])).toMatchObject(thisRepo);
+    expect(locateKnown(["ssh://git@github.com/example/apps"])).toMatchObject(thisRepo);
+    expect(locateKnown(["git@github.com:example/home-ops.git"])).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+    });
+    // Known by nothing: taken as this repo.
+    expect(locateKnown([])).toMatchObject(thisRepo);
+  });
+
   it("takes the GitRepository as this repo when its URL is this repo's in another form, or unknown", () => {
     const files = (syncFile: RepoFile[]) => [
       ...syncFile,
