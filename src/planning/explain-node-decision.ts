@@ -504,9 +504,14 @@ export function keptOffText(kept: KeptOff): string {
       : "existing nodes are at their volume limit";
   const which = (node: string, nodes: number) =>
     nodes === 1 ? `${node} has` : `${node} and ${nodes - 1} more have`;
+  // A cordon is the node's, not a rule of the pod's: kube-scheduler says `node(s) were
+  // unschedulable`.
   const parts = (kept.rules ?? []).map((rule) => ({
     nodes: rule.nodes,
-    text: `${which(rule.node, rule.nodes)} room but ${keptOffRuleText(rule.cause)} keeps it off${deletingText(rule.deleting)}`,
+    text:
+      rule.cause === "unschedulable"
+        ? `${which(rule.node, rule.nodes)} room but ${rule.nodes === 1 ? "is" : "are"} cordoned (unschedulable)`
+        : `${which(rule.node, rule.nodes)} room but ${keptOffRuleText(rule.cause)} keeps it off${deletingText(rule.deleting)}`,
   }));
   if (kept.otherRules)
     parts.push({
@@ -551,7 +556,9 @@ function lackingText(resources: readonly string[]): string {
 }
 
 /** The rule that keeps a pending pod off an existing node with room, as the subject of a clause. */
-function keptOffRuleText(cause: NonNullable<KeptOff["rules"]>[number]["cause"]): string {
+function keptOffRuleText(
+  cause: Exclude<NonNullable<KeptOff["rules"]>[number]["cause"], "unschedulable">,
+): string {
   switch (cause) {
     case "node-selector":
       return "its nodeSelector";
@@ -671,6 +678,8 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
       return "its required node affinity does not match a new node of this pool";
     case "volume-node-affinity":
       return `the volume of its claim ${pod.claims?.[0]?.claim} is out of a new node's reach: the volume's node affinity (or its StorageClass's allowed topologies) does not match a new node of this pool`;
+    case "unschedulable":
+      return "a new node of this pool would be cordoned (unschedulable)";
     case "taints":
       return pod.taints && pod.taints.length > 0
         ? `it does not tolerate the ${pod.taints.length === 1 ? "taint" : "taints"} ${pod.taints.join(", ")}, which a new node of this pool would have`
@@ -1398,6 +1407,8 @@ function unplacedCauseText(
       return "its required node affinity matches none of the nodes with room";
     case "volume-node-affinity":
       return "the node affinity of a volume it mounts matches none of the nodes with room";
+    case "unschedulable":
+      return "the nodes with room are cordoned (unschedulable)";
     case "taints":
       return "it does not tolerate the taints of the nodes with room";
     case "pod-affinity":

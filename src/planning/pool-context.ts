@@ -9,7 +9,8 @@ import { type Bin, packOntoNodes, type UnplacedPod } from "./packing.ts";
 import { peerRules, placePeer } from "./peer-rules.ts";
 import { isCordoned } from "./pool-members.ts";
 import { freeRoom, podDemand, takeFrom } from "./room.ts";
-import type { CsiVolumeLimits, NodeInfo, PodInfo, Resources, Taint } from "./snapshot.ts";
+import { type NodeTraits, UNSCHEDULABLE_TAINT } from "./scheduling.ts";
+import type { CsiVolumeLimits, NodeInfo, PodInfo, Resources } from "./snapshot.ts";
 import type { ResourceUtilisation, TimedPercent } from "./utilisation.ts";
 
 /** Everything one pool's evaluation reads, gathered once. */
@@ -265,13 +266,14 @@ function binOf(node: NodeInfo, index: ClusterIndex, cordoned: boolean): Bin | un
 
 /**
  * The node lifecycle controller taints a cordoned node `node.kubernetes.io/unschedulable`
- * (NoSchedule); a node read without that taint is judged as carrying it all the same.
+ * (NoSchedule); a node read without that taint is judged as carrying it all the same. A node
+ * cordoned by `spec.unschedulable` is marked so, as kube-scheduler names it: `node(s) were
+ * unschedulable`, not an untolerated taint.
  */
-function cordonedTraits(node: NodeInfo): NodeInfo {
+function cordonedTraits(node: NodeInfo): NodeTraits {
   const tainted = node.taints.some(
-    (taint) => taint.key === UNSCHEDULABLE.key && taint.effect === UNSCHEDULABLE.effect,
+    (taint) => taint.key === UNSCHEDULABLE_TAINT.key && taint.effect === UNSCHEDULABLE_TAINT.effect,
   );
-  return tainted ? node : { ...node, taints: [...node.taints, UNSCHEDULABLE] };
+  const traits = tainted ? node : { ...node, taints: [...node.taints, UNSCHEDULABLE_TAINT] };
+  return node.unschedulable ? { ...traits, cordoned: true } : traits;
 }
-
-const UNSCHEDULABLE: Taint = { key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" };

@@ -14,6 +14,12 @@ export interface NodeTraits {
   labels: Record<string, string>;
   taints: readonly Taint[];
   /**
+   * The bin of a node cordoned by `spec.unschedulable` (pool-context.ts): kube-scheduler's
+   * NodeUnschedulable filter, which runs before TaintToleration, keeps off it a pod that does not
+   * tolerate `node.kubernetes.io/unschedulable` and says `node(s) were unschedulable`.
+   */
+  cordoned?: boolean;
+  /**
    * For a node still to be added: label keys it will carry with a value that is not known
    * (every pool node carries them, with different values).
    */
@@ -21,11 +27,13 @@ export interface NodeTraits {
 }
 
 /**
- * Why a pod cannot go to a node, leaving resources aside. `label-unknown`: its nodeSelector,
+ * Why a pod cannot go to a node, leaving resources aside. `unschedulable`: the node is cordoned
+ * and the pod does not tolerate `node.kubernetes.io/unschedulable`. `label-unknown`: its nodeSelector,
  * required node affinity or a volume's node affinity depends on a label whose value a node
  * still to be added will get is not known, so it may not match.
  */
 export type PlacementConflict =
+  | "unschedulable"
   | "node-selector"
   | "node-affinity"
   | "volume-node-affinity"
@@ -38,8 +46,8 @@ type Match = boolean | undefined;
 /**
  * The first rule that keeps `pod` off `node`, or `undefined` when the pod may go there. The
  * rules are met in the order of kube-scheduler's default filters, which stop at the first that
- * fails and name it (`kubectl describe pod`): taints with NoSchedule/NoExecute
- * (TaintToleration), the nodeSelector, then required node affinity (NodeAffinity), then the node
+ * fails and name it (`kubectl describe pod`): a cordon (NodeUnschedulable), taints with
+ * NoSchedule/NoExecute (TaintToleration), the nodeSelector, then required node affinity (NodeAffinity), then the node
  * affinity of the volumes its claims are bound to or would be made with (VolumeBinding). A rule
  * that a node still to be added may or may not match, by a label whose value it will get is not
  * known, keeps the pod off it too (`label-unknown`), once no rule rules it out for sure.
@@ -50,6 +58,8 @@ export function placementConflict(
   pod: Pick<PodInfo, "nodeSelector" | "requiredNodeAffinity" | "tolerations" | "volumeClaims">,
   node: NodeTraits,
 ): PlacementConflict | undefined {
+  if (node.cordoned && !toleratesTaints(pod.tolerations, [UNSCHEDULABLE_TAINT]))
+    return "unschedulable";
   if (!toleratesTaints(pod.tolerations, node.taints)) return "taints";
   const selector = nodeSelectorMatch(pod.nodeSelector, node);
   if (selector === false) return "node-selector";
@@ -216,6 +226,15 @@ export function toleratesTaints(
 ): boolean {
   return untoleratedTaints(tolerations, taints).length === 0;
 }
+
+/**
+ * The taint the node lifecycle controller gives a cordoned node; a pod that tolerates it may go
+ * there all the same (NodeUnschedulable lets it in).
+ */
+export const UNSCHEDULABLE_TAINT: Taint = {
+  key: "node.kubernetes.io/unschedulable",
+  effect: "NoSchedule",
+};
 
 /** A taint as kubectl writes it: `dedicated=batch:NoExecute`, `gpu:NoSchedule`. */
 export function taintText(taint: Taint): string {

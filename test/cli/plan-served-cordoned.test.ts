@@ -11,9 +11,11 @@ import {
   cluster,
   config,
   FOUR,
+  fillers,
   plan,
   poolNote,
   serveForTest,
+  tdarr,
   tfvars,
   WORKERS,
 } from "./served-plan.ts";
@@ -66,6 +68,36 @@ describe("plan against a served cluster: a cordoned node's room", () => {
     );
     expect(note).toContain("scale-down: cpu < 40 % for 0s: met (current, 37 %)");
     expect(note).toContain("scale-down: cpu after removal 55 % < 45 %: not met");
+  });
+
+  it("says a pending pod is kept off a cordoned node with room as the scheduler does: unschedulable", async () => {
+    // kube-scheduler's NodeUnschedulable filter runs before TaintToleration: `kubectl describe
+    // pod` says `1 node(s) were unschedulable` for the cordoned worker, not an untolerated taint.
+    // A pod that tolerates node.kubernetes.io/unschedulable goes there all the same.
+    const output = await plan(
+      [
+        ...withCordoned(WORKERS, "talos-worker-3", "600m"),
+        ...fillers(["talos-worker-1", "talos-worker-2"]),
+        tdarr("c0r7n"),
+        tdarr("t0l3r", {
+          tolerations: [
+            { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" },
+          ],
+        }),
+      ],
+      { config: tuned("    scaleUp:\n      pendingFor: 0s\n") },
+    );
+    const reasons = output.proposals[0]?.reasons ?? [];
+    expect(reasons).toContain(
+      "  pending: media/tdarr-node-6d8c7f5b49-c0r7n (cpu 1500m, memory 2 GiB) → new-1 (existing nodes: talos-worker-1 and 1 more have too little cpu free; talos-worker-3 has room but is cordoned (unschedulable))",
+    );
+    expect(reasons).toContain(
+      "  pending: media/tdarr-node-6d8c7f5b49-t0l3r (cpu 1500m, memory 2 GiB) fits on talos-worker-3",
+    );
+    const pending = output.proposals[0]?.decision?.pending as { onNew: Raw[] };
+    expect(pending.onNew[0]?.keptOff).toMatchObject({
+      rules: [{ cause: "unschedulable", node: "talos-worker-3", nodes: 1 }],
+    });
   });
 
   it("adds a node when the nodes that take pods are busy beside an idle cordoned one", async () => {
