@@ -154,8 +154,13 @@ function releaseValuesFiles(index: RepoIndex): {
     const application = applicationOf(document);
     for (const [, source] of application?.sources ?? []) {
       if (!application || !isPlainObject(source) || !isPlainObject(source.helm)) continue;
-      for (const layer of valueFiles(index, application.spec, source, source.helm).layers)
-        read(layer.document.file, document, "Application");
+      const reading = valueFiles(index, application.spec, source, source.helm);
+      for (const layer of reading.layers) read(layer.document.file, document, "Application");
+      for (const { entry, path, url } of reading.foreign)
+        elsewhere.set(
+          path,
+          `Application ${document.name ?? "(unnamed)"} (${document.file}) takes its values from ${entry} (helm.valueFiles) of ${url}, another repository: this repo's file at that path is not it, and an edit of it would change nothing the release reads`,
+        );
     }
   }
   return { named: files, elsewhere };
@@ -366,6 +371,7 @@ function helmReleaseCandidates(
     valuesFileHolds(chartFiles.layers, above, context, namespace, query, {
       what,
       field: referenced ? filesField : "spec.chart.spec.valuesFiles",
+      unseen: unseenValues(what, chartFiles.unresolved, filesField),
     });
   if (!isPlainObject(spec.values) && valuesFrom.length === 0) {
     // Values files of another repository alone: say so when the release plainly is the workload.
@@ -634,8 +640,40 @@ function applicationCandidates(
       context,
       namespace,
       query,
-      { what, field: formatPath([...prefix, key("helm"), key("valueFiles")]) },
+      {
+        what,
+        field: formatPath([...prefix, key("helm"), key("valueFiles")]),
+        unseen: unseenValues(
+          what,
+          files.unresolved,
+          formatPath([...prefix, key("helm"), key("valueFiles")]),
+        ),
+      },
     );
+    // Value files of another repository alone: say so when the release plainly is the workload.
+    const name = query.workload.name;
+    const confidence = confidenceFor(namespace, query.workload.namespace, false);
+    if (
+      files.foreign.length > 0 &&
+      !inner &&
+      !isPlainObject(helm.valuesObject) &&
+      confidence &&
+      (name === release || name.startsWith(`${release}-`))
+    ) {
+      const field = formatPath([...prefix, key("helm"), key("valueFiles")]);
+      const entries = files.foreign.map((file) => `${file.entry} (in ${file.url})`);
+      return [
+        {
+          file: document.file,
+          document: document.index,
+          path: field,
+          confidence,
+          how: `${what}${describeNamespace(namespace)}, ${field}`,
+          source: "application" as const,
+          blocked: `${what} takes its values from ${entries.join(", ")} (${field}), which ${agreeing(entries.length, "is a file", "are files")} of another repository (nothing here changes ${agreeing(entries.length, "it", "them")})`,
+        },
+      ];
+    }
     if (fromObject.length > 0 || !inner)
       return [
         ...held,
@@ -697,17 +735,42 @@ function elsewhereText(elsewhere: string, count: number): string {
 /**
  * The value files an Argo CD Application source's `helm.valueFiles` names, in order (Argo CD
  * merges them under `values` and `valuesObject`): `$<ref>/<path>` is a path in the repo of the
- * source with that `ref`, taken as this repo's; any other is relative to the source's `path` in
- * its repo.
+ * source with that `ref`; any other is relative to the source's `path` in its repo. That repo is
+ * taken as this one, unless what this repository is known by (`index.repository`) is known and
+ * the source's `repoURL` is another: its files are then not read here, and are named in
+ * `unresolved` with their repository and in `foreign` with their path.
  */
 function valueFiles(
   index: RepoIndex,
   spec: Record<string, unknown>,
   source: Record<string, unknown>,
   helm: Record<string, unknown>,
-): ValuesFiles {
+): ValuesFiles & { foreign: { entry: string; path: string; url: string }[] } {
   const sources = Array.isArray(spec.sources) ? spec.sources : [];
-  return valuesFilesOf(index, Array.isArray(helm.valueFiles) ? helm.valueFiles : [], (entry) => {
+  const foreign: { entry: string; path: string; url: string }[] = [];
+  const entries = (Array.isArray(helm.valueFiles) ? helm.valueFiles : []).map((entry) => {
+    if (typeof entry !== "string") return entry;
+    const ref = /^\$([^/]+)\/(.+)$/.exec(entry);
+    const from = ref
+      ? sources.find((other) => isPlainObject(other) && other.ref === ref[1])
+      : source;
+    const path = ref
+      ? posix.normalize(ref[2] as string)
+      : typeof source.path === "string"
+        ? posix.normalize(posix.join(source.path, entry))
+        : undefined;
+    const url = isPlainObject(from) ? from.repoURL : undefined;
+    if (
+      path === undefined ||
+      typeof url !== "string" ||
+      index.repository.length === 0 ||
+      index.repository.some((known) => sameRepository(url, known))
+    )
+      return entry;
+    foreign.push({ entry, path, url });
+    return `${entry} (in ${url})`;
+  });
+  const files = valuesFilesOf(index, entries, (entry) => {
     const ref = /^\$([^/]+)\/(.+)$/.exec(entry);
     if (ref)
       return sources.some((other) => isPlainObject(other) && other.ref === ref[1])
@@ -717,6 +780,7 @@ function valueFiles(
       ? posix.normalize(posix.join(source.path, entry))
       : undefined;
   });
+  return { ...files, foreign };
 }
 
 /** The values files of a Flux HelmRelease's chart, and the HelmChart its `spec.chartRef` names. */
@@ -1067,7 +1131,7 @@ function valuesFileHolds(
   release: ReleaseContext,
   namespace: NamespaceSource | undefined,
   query: ContainerQuery,
-  origin: { what: string; field: string },
+  origin: { what: string; field: string; unseen?: string | undefined },
 ): LocationCandidate[] {
   const layers = [...files, ...above];
   if (files.length === 0) return [];
@@ -1136,6 +1200,8 @@ function valuesFileHolds(
         confidence,
         how: `${file.label} (${origin.field} of ${origin.what})${describeNamespace(namespace)}, ${match.how}`,
         source: "values-file" as const,
+        // Files the release names that are not here may set the resources over it, unseen.
+        ...(origin.unseen ? { blocked: origin.unseen } : {}),
       },
     ];
   });

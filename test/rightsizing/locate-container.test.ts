@@ -951,6 +951,56 @@ describe("locateContainer: a values file a release names, whatever its path", ()
     });
   });
 
+  it("does not edit it under a file the release names that the repo does not have", () => {
+    const files = [
+      {
+        path: "flux/arr.yaml",
+        text: release("./deploy/values/prod-media.yaml, ./deploy/values/gone.yaml"),
+      },
+      valuesFile("deploy/values/prod-media.yaml"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "deploy/values/prod-media.yaml: HelmRelease arr also takes values from ./deploy/values/gone.yaml (spec.chart.spec.valuesFiles), which is not a values file in the repo and may set these resources",
+    });
+  });
+
+  it("edits no value file here for an Argo CD source of another repository, when this one is known", () => {
+    const text = [
+      "apiVersion: argoproj.io/v1alpha1",
+      "kind: Application",
+      "metadata: { name: arr }",
+      "spec:",
+      "  destination: { namespace: media }",
+      "  source:",
+      "    repoURL: https://github.com/example/apps.git",
+      "    path: charts/arr",
+      "    helm:",
+      "      valueFiles: [../../values/arr.yaml]",
+      "",
+    ].join("\n");
+    const files = [{ path: "argocd/arr.yaml", text }, valuesFile("values/arr.yaml")];
+    const locateKnown = (repository: string[]) =>
+      locateContainer(indexRepo(files, repository), rightsizingConfig({}), {
+        workload: deployment("media", "arr"),
+        container: "app",
+        containerCount: 1,
+      });
+    // values/arr.yaml would be guessed at by its folder, and is held: it is not what is read.
+    expect(locateKnown(["git@github.com:example/home-ops.git"])).toMatchObject({
+      ok: false,
+      problem: "not-editable",
+      message:
+        "argocd/arr.yaml: Application arr takes its values from ../../values/arr.yaml (in https://github.com/example/apps.git) (spec.source.helm.valueFiles), which is a file of another repository (nothing here changes it); values/arr.yaml: Application arr (argocd/arr.yaml) takes its values from ../../values/arr.yaml (helm.valueFiles) of https://github.com/example/apps.git, another repository: this repo's file at that path is not it, and an edit of it would change nothing the release reads",
+    });
+    const here = edits("values/arr.yaml", "spec.source.helm.valueFiles of Application arr");
+    expect(locateKnown(["example/apps"])).toMatchObject(here);
+    // Not known: the source is taken as this repo.
+    expect(locateKnown([])).toMatchObject(here);
+  });
+
   it("does not guess at a file a release of another namespace reads", () => {
     const files = [
       { path: "flux/arr.yaml", text: release("apps/arr/values.yaml").replace("media", "books") },
