@@ -70,6 +70,7 @@ export function discoverCandidates(index: RepoIndex, query: ContainerQuery): Loc
   // So is one that a Flux HelmRelease or an Argo CD Application names.
   const { named, elsewhere } = releaseValuesFiles(index);
   const parameters = applicationParameters(index);
+  const guesses = new Set<LocationCandidate>();
   for (const document of index.documents) {
     const candidates = [
       ...manifestCandidates(index, document, query),
@@ -92,11 +93,17 @@ export function discoverCandidates(index: RepoIndex, query: ContainerQuery): Loc
           releasePatchOver(index, document, candidate) ??
           parameterOverFile(parameters, candidate);
         const shared = over ?? sharedValuesFile(named, document, candidate);
-        return shared && !candidate.blocked ? { ...candidate, blocked: shared } : candidate;
+        const made = shared && !candidate.blocked ? { ...candidate, blocked: shared } : candidate;
+        if (candidate.source === "values-file" && document.kind === undefined) guesses.add(made);
+        return made;
       }),
     );
   }
-  return dedupe(found);
+  // A values file a release names for the container wins over one only its path suggests.
+  const releaseNamed = found.some(
+    (candidate) => candidate.source === "values-file" && !guesses.has(candidate),
+  );
+  return dedupe(releaseNamed ? found.filter((candidate) => !guesses.has(candidate)) : found);
 }
 
 /**

@@ -934,6 +934,25 @@ describe("locateContainer: a values file a release names, whatever its path", ()
     );
   });
 
+  it("edits it rather than a folder's guess when neither says its namespace", () => {
+    const files = [
+      {
+        path: "flux/arr.yaml",
+        text: release("./deploy/values/prod-media.yaml").replace("  namespace: media\n", ""),
+      },
+      valuesFile("deploy/values/prod-media.yaml"),
+      valuesFile("apps/arr/values.yaml"),
+    ];
+    expect(locateArr(files)).toMatchObject({
+      ok: true,
+      location: {
+        file: "deploy/values/prod-media.yaml",
+        confidence: "likely",
+        how: "deploy/values/prod-media.yaml (spec.chart.spec.valuesFiles of HelmRelease arr) (no namespace declared), controllers.main.containers.app",
+      },
+    });
+  });
+
   it("does not edit a file that another release names too, which the edit would change", () => {
     const files = [
       { path: "flux/arr.yaml", text: release("./deploy/values/prod-media.yaml") },
