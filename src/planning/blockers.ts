@@ -240,8 +240,10 @@ function podOwnBlockers(pod: PodInfo, rules: BlockerRules): DrainBlocker[] {
  * default `IfHealthyBudget` while the budget's healthy pods are at least its desired number,
  * itself above zero.
  * A running pod two budgets select is never evicted (the API answers 500), so it blocks.
+ * The pods of several nodes drained by one decrease are judged together: each eviction spends
+ * the budget for those after it.
  */
-function pdbBlockers(pods: readonly PodInfo[], pdbs: PdbIndex): DrainBlocker[] {
+export function pdbBlockers(pods: readonly PodInfo[], pdbs: PdbIndex): DrainBlocker[] {
   const covered = new Map<PodDisruptionBudgetInfo, PodInfo[]>();
   const blockers: DrainBlocker[] = [];
   for (const pod of pods) {

@@ -1,10 +1,17 @@
-import { type DrainBlocker, evictablePods, expendablePods } from "./blockers.ts";
+import { type DrainBlocker, evictablePods, expendablePods, pdbBlockers } from "./blockers.ts";
+import { maxBound } from "./bounds.ts";
 import { podKey } from "./cluster-index.ts";
 import { awaitedGpus } from "./gpu-coming.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type { BulkProjection, BulkRemovalReport, BulkStop, Resource } from "./node-decision.ts";
 import { unplacedReports } from "./packing.ts";
-import { cordonedPods, type MoveResult, type PoolContext, placeMoving } from "./pool-context.ts";
+import {
+  cordonedPods,
+  type MoveResult,
+  type PoolContext,
+  placeDecrease,
+  placeMoving,
+} from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequests } from "./projection.ts";
 import { nodesToRemove } from "./removal.ts";
@@ -81,6 +88,104 @@ export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
 }
 
 /**
+ * Above the max (or the host cap), the nodes one decrease removes to come down to it: the first
+ * node, which every condition of a decrease by one already lets go, and after it the next ones
+ * Terraform would destroy, up to the bound, whatever the usage and whatever they run, cordoned
+ * or not, as the count must come down (below the bound `bulkRemoval` alone reaches further).
+ * Each further node goes only as a decrease by one would take it from the pool the nodes before
+ * it leave: nothing blocks it, the budgets over the pods of all of them allow every eviction
+ * (what the earlier nodes' evictions spend is spent), their pods and the pending pods counted on
+ * existing room all fit on the nodes left, and the pool's last node only when a new node can be
+ * told from the config alone. The first node that cannot go ends the run, and says why.
+ */
+export function forcedRemoval(input: Omit<BulkRemovalInput, "checks">): BulkRemovalReport {
+  const { context, first } = input;
+  const { bounds } = context;
+  const current = context.current ?? 0;
+  const downTo = { max: bounds.effectiveMax, bound: maxBound(bounds) };
+  const removed = [first];
+  const report = (stop: BulkStop): BulkRemovalReport => ({
+    maxEmptyBulk: context.pool.scaleDown.maxEmptyBulk,
+    nodes: removed.map((node) => node.name),
+    stop,
+    downTo,
+    ...droppedOf(context, removed.slice(1)),
+  });
+  const picks = nodesToRemove(
+    context.members.map((node) => node.name),
+    current,
+    context.pool.removal,
+    current - bounds.effectiveMax,
+  );
+  for (const pick of picks.slice(1)) {
+    if ("problem" in pick) return report({ kind: "candidate", problem: pick.problem });
+    const node = context.members.find((member) => member.name === pick.node) as NodeInfo;
+    const stop = forcedStop(input, [...removed, node], node);
+    if (stop) return report(stop);
+    removed.push(node);
+  }
+  return report({ kind: "max", ...downTo });
+}
+
+/** What keeps `node`, the last of `run`, from going with the nodes before it above the max. */
+function forcedStop(
+  input: Omit<BulkRemovalInput, "checks">,
+  run: readonly NodeInfo[],
+  node: NodeInfo,
+): BulkStop | undefined {
+  const blockers = input.blockers.get(node.name) ?? [];
+  if (blockers.length > 0) return { kind: "blockers", node: node.name, blockers };
+  return (
+    budgetStop(input.context, run, node) ??
+    fitStop(input, run, node) ??
+    lastNodeStop(input, run, node)
+  );
+}
+
+/**
+ * A budget whose allowed disruptions the evictions of the whole run would exceed, though those
+ * of each node alone stay within it: the nodes before `node` spent them.
+ */
+function budgetStop(
+  context: PoolContext,
+  run: readonly NodeInfo[],
+  node: NodeInfo,
+): BulkStop | undefined {
+  const pods = run.flatMap((entry) =>
+    evictablePods(context.index.podsByNode.get(entry.name) ?? []),
+  );
+  const spent = pdbBlockers(pods, context.index.pdbs).find((blocker) => blocker.pdb);
+  if (!spent?.pdb) return undefined;
+  const { name, disruptionsAllowed, podsOnNode } = spent.pdb;
+  return {
+    kind: "budget",
+    node: node.name,
+    pdb: name,
+    disruptionsAllowed,
+    pods: podsOnNode,
+    nodes: run.map((entry) => entry.name),
+  };
+}
+
+/** The pods of the whole run, with the pending pods counted on existing room, must all fit. */
+function fitStop(
+  input: Omit<BulkRemovalInput, "checks">,
+  run: readonly NodeInfo[],
+  node: NodeInfo,
+): BulkStop | undefined {
+  const names = run.map((entry) => entry.name);
+  const { unplaced } = placeDecrease(input.context, names, input.pendingOnExisting);
+  return unplaced.length > 0
+    ? {
+        kind: "pods-fit",
+        node: node.name,
+        unplaced: unplaced.map((entry) => podKey(entry.pod)),
+        causes: unplacedReports(unplaced),
+      }
+    : undefined;
+}
+
+/**
  * The expendable pods of the nodes taken after the first (the first's are in its pods-fit
  * condition): a drain evicts them, and they are not placed elsewhere.
  */
@@ -113,7 +218,7 @@ function nodeStop(
 
 /** The pool's last node goes only when a new node can be told from the config alone. */
 function lastNodeStop(
-  input: BulkRemovalInput,
+  input: Pick<BulkRemovalInput, "context">,
   removed: readonly NodeInfo[],
   node: NodeInfo,
 ): BulkStop | undefined {

@@ -92,7 +92,7 @@ function scaleDownLines(decision: NodeDecision): string[] {
   const unready = decision.triggers.find((trigger) => trigger.kind === "unready-node");
   if (aboveMax?.kind === "above-max")
     lines.push(
-      `scale-down: above the ${aboveMax.bound === "host-cap" ? "host cap" : "max"} ${FORCED_REMOVAL}`,
+      `scale-down: above the ${aboveMax.bound === "host-cap" ? "host cap" : "max"} ${aboveMax.current - aboveMax.max > 1 ? FORCED_RUN : FORCED_REMOVAL}`,
     );
   else if (unready?.kind === "unready-node")
     lines.push(
@@ -119,6 +119,13 @@ const WITH_EMPTY =
 
 /** Said of a removal above the max or the host cap, which usage neither asks for nor stops. */
 const FORCED_REMOVAL = `the bounds decide, not usage: the node goes when nothing blocks it and its pods fit elsewhere ${WITH_EMPTY}`;
+
+/**
+ * Said of a count more than one node above the max or the host cap: one decrease comes down to
+ * it, as far as its nodes can go.
+ */
+const FORCED_RUN =
+  "the bounds decide, not usage: the nodes down to it go in one decrease, each when nothing blocks it and its pods fit elsewhere with those of the nodes before it (usage and requests decide only whether empty nodes go beyond it, up to scaleDown.maxEmptyBulk in all)";
 
 /** Said of a node not Ready for `scaleDown.unreadyTime`, which goes whatever the usage. */
 const UNREADY_REMOVAL = `goes whatever the usage when nothing blocks it and its pods fit elsewhere ${WITH_EMPTY}`;
@@ -1233,11 +1240,13 @@ function cordonedText(node: string): string {
  * How many nodes the decrease takes at once; `would` while a hold keeps it from being made, and
  * which of them a window about to open keeps, naming it: the bulk's own stop is moot then.
  */
-function bulkText(bulk: BulkRemovalReport, decision: NodeDecision): string {
+export function bulkText(bulk: BulkRemovalReport, decision: NodeDecision): string {
   const [first] = bulk.nodes;
   const { stop } = bulk;
   const made = decision.action === "scale-down";
   const kept = made ? "" : windowKeepsText(bulk.nodes, decision);
+  if (bulk.downTo && bulk.nodes.length > 1)
+    return `${bulk.nodes.length} nodes ${made ? "go" : "would go"} together to come down to the ${boundText(bulk.downTo)}: ${bulk.nodes.join(", ")}${bulk.dropped ? ` (${droppedText(bulk.dropped)})` : ""}${kept || `; ${bulkStopText(stop)}`}`;
   if (bulk.nodes.length > 1)
     return `${bulk.nodes.length} empty nodes ${made ? "go" : "would go"} together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}${bulk.dropped ? ` (${droppedText(bulk.dropped)})` : ""}${kept || `; ${bulkStopText(stop)}`}`;
   if (stop.kind === "not-empty" && stop.node === first)
@@ -1283,6 +1292,10 @@ function bulkStopText(stop: BulkStop): string {
       return `no more at once: scaleDown.maxEmptyBulk is ${stop.max}`;
     case "min":
       return `no more: the min is ${stop.min}`;
+    case "max":
+      return `no more: the count is down to the ${boundText(stop)}`;
+    case "budget":
+      return `not ${stop.node} too: PDB ${stop.pdb} allows ${counted(stop.disruptionsAllowed, "disruption")}, and draining ${listing(stop.nodes)} would evict ${stop.pods} of its pods`;
     case "candidate":
       return `no more: ${stop.problem}`;
     case "blockers":
@@ -1320,6 +1333,11 @@ function bulkStopText(stop: BulkStop): string {
         ? "no more: no Ready node goes while the pods of nodes not Ready may need the room"
         : `no more: the count comes down to the ${stop.bound === "host-cap" ? "host cap" : "max"} of ${stop.max} and no further while the pods of nodes not Ready may need the room`;
   }
+}
+
+/** `max of 5`, `host cap of 4`: the bound a count above it comes down to. */
+function boundText(downTo: { max: number; bound: "max" | "host-cap" }): string {
+  return `${downTo.bound === "host-cap" ? "host cap" : "max"} of ${downTo.max}`;
 }
 
 /** Pods that found no node: those without room first, then each kept off by a rule, and which. */

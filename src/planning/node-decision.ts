@@ -490,7 +490,8 @@ export interface ScaleDownReport {
 
 /**
  * Empty nodes removed together: the nodes a decrease by one, two, … removes, taken while each
- * is empty and every condition still holds with all of them gone.
+ * is empty and every condition still holds with all of them gone. Above the max (or the host
+ * cap), the nodes down to it (`downTo`), empty or not.
  */
 export interface BulkRemovalReport {
   /** `scaleDown.maxEmptyBulk`. */
@@ -499,6 +500,11 @@ export interface BulkRemovalReport {
   nodes: string[];
   /** Why the decrease takes no more. */
   stop: BulkStop;
+  /**
+   * Above the max (or the host cap): the bound the decrease comes down to, taking nodes with pods
+   * too, each as a decrease by one would on the pool the nodes before it leave.
+   */
+  downTo?: { max: number; bound: "max" | "host-cap" };
   /**
    * The expendable pods of the nodes after the first (the first's are in its `pods-fit`
    * condition): evicted with their nodes, not placed elsewhere.
@@ -525,6 +531,8 @@ export interface BulkProjection {
 export type BulkStop =
   | { kind: "max-empty-bulk"; max: number }
   | { kind: "min"; min: number }
+  /** Above the max (or the host cap), the decrease comes down to it. */
+  | { kind: "max"; max: number; bound: "max" | "host-cap" }
   | { kind: "candidate"; problem: string }
   | { kind: "blockers"; node: string; blockers: DrainBlocker[] }
   | { kind: "not-empty"; node: string; pods: number }
@@ -552,7 +560,19 @@ export type BulkStop =
       projected?: number;
       limit: number;
     }
-  /** Without it too, pending pods counted on existing room would have none. */
+  /**
+   * A budget over pods of it and of the nodes before it (`nodes`, it last) allows fewer
+   * disruptions than evicting them all takes (`pods`): the earlier evictions spend them.
+   */
+  | {
+      kind: "budget";
+      node: string;
+      pdb: string;
+      disruptionsAllowed: number;
+      pods: number;
+      nodes: string[];
+    }
+  /** Without it too, pending pods (or, above the max, the pods of the nodes taken) would have no room. */
   | {
       kind: "pods-fit";
       node: string;

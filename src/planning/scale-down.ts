@@ -1,5 +1,5 @@
 import { type DrainBlocker, expendablePods } from "./blockers.ts";
-import { bulkRemoval, placeBulkMoving } from "./bulk-removal.ts";
+import { bulkRemoval, forcedRemoval, placeBulkMoving } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import { awaitedGpus } from "./gpu-coming.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
@@ -45,7 +45,8 @@ export interface ScaleDownEvaluation {
   outsidePods: { pod: PodInfo; node: string }[];
   /**
    * The nodes a scale-down removes once every condition is met: the candidate alone, or
-   * with the empty nodes after it (`report.bulk`). Empty while any condition is not met.
+   * with the empty nodes after it (`report.bulk`), or above the max (or the host cap) the nodes
+   * down to it that can go. Empty while any condition is not met, unless above the max.
    */
   removals: string[];
 }
@@ -102,18 +103,27 @@ export function evaluateScaleDown(
   };
   if (removal.candidate) evaluation.candidate = removal.candidate;
   const first = context.members.find((member) => member.name === removal.candidate);
-  if (pool.scaleDown.enabled && first && conditions.every((condition) => condition.met)) {
-    report.bulk = bulkRemoval({ context, blockers, pendingOnExisting, checks, first });
-    evaluation.removals = report.bulk.nodes;
-    // With every node of the run gone, what moves may take more room outside the pools than
-    // with the first alone: that room is the one the pools after this one must not count on.
-    if (report.bulk.nodes.length > 1)
-      evaluation.outsidePods = placeBulkMoving(
-        context,
-        pendingOnExisting,
-        report.bulk.nodes,
-      ).outsidePods;
-  }
+  if (!pool.scaleDown.enabled || !first) return evaluation;
+  const bulk = conditions.every((condition) => condition.met)
+    ? bulkRemoval({ context, blockers, pendingOnExisting, checks, first })
+    : undefined;
+  // More than one node above the max (or the host cap): one decrease comes down to it, as far
+  // as its nodes can go, unless empty nodes of an idle pool reach further.
+  const over = (context.current ?? 0) - context.bounds.effectiveMax;
+  const forced =
+    over > 1 && removal.removable
+      ? forcedRemoval({ context, blockers, pendingOnExisting, first })
+      : undefined;
+  const run = forced && (!bulk || forced.nodes.length > bulk.nodes.length) ? forced : bulk;
+  if (!run) return evaluation;
+  report.bulk = run;
+  evaluation.removals = run.nodes;
+  // With every node of the run gone, what moves may take more room outside the pools than
+  // with the first alone: that room is the one the pools after this one must not count on.
+  if (run === forced && run.nodes.length > 1)
+    evaluation.outsidePods = placeDecrease(context, run.nodes, pendingOnExisting).outsidePods;
+  else if (run.nodes.length > 1)
+    evaluation.outsidePods = placeBulkMoving(context, pendingOnExisting, run.nodes).outsidePods;
   return evaluation;
 }
 

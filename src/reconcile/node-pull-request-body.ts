@@ -1,6 +1,7 @@
 import {
   awaitedGpuText,
   boundReached,
+  bulkText,
   conditionText,
   holdText,
   keptOffText,
@@ -333,8 +334,16 @@ function forcedConditions(
     conditionText(condition, decision.action, bounded);
   const first = conditions.filter((condition) => deciding.has(condition.kind)).map(text);
   const rest = conditions.filter((condition) => !deciding.has(condition.kind)).map(text);
+  // More than one node above the bound: the decrease comes down to it as far as its nodes can
+  // go, and the bulk line names them, or why the next one stays.
+  const trigger = decision.triggers.find((entry) => entry.kind === "above-max");
+  const run =
+    trigger?.kind === "above-max" && trigger.current - trigger.max > 1
+      ? decision.scaleDown.bulk
+      : undefined;
+  if (run) first.push(bulkText(run, decision));
   return sections(
-    `### Scale-down conditions\n\n${decides}: the node goes when nothing blocks it and its pods fit elsewhere.`,
+    `### Scale-down conditions\n\n${decides}: ${run ? "the nodes down to it go in one decrease, each when nothing blocks it and its pods fit elsewhere with those of the nodes before it" : "the node goes when nothing blocks it and its pods fit elsewhere"}.`,
     bullets(first),
     rest.length > 0
       ? details(

@@ -371,23 +371,24 @@ describe("plan acceptance, sweep: usage that is too old to tell", () => {
   });
 });
 
-describe("plan acceptance, sweep: a count beyond the bounds comes down one node at a time", () => {
-  it("lowers 7 workers under a max of 5 to 6, not to 5, however busy they are", async () => {
-    // The bounds decide, not usage; each node is drained and judged on its own, as the rule says.
+describe("plan acceptance, sweep: a count beyond the bounds comes down to them in one decrease", () => {
+  it("lowers 7 workers under a max of 5 to 5, not to 6, however busy they are", async () => {
+    // The bounds decide, not usage; each node is judged on the pool the ones before it leave.
     const output = await plan(
       [...cluster(workers(7), {}, { cpu: "3000m", memory: "12Gi" }), ...apps(workers(7))],
       { tfvars: tfvars(7), config: config({ "max: 6": "max: 5" }) },
     );
-    expect(output.proposals[0]).toMatchObject({ from: 7, to: 6 });
+    expect(output.proposals[0]).toMatchObject({ from: 7, to: 5 });
     expect(output.proposals[0]?.reasons).toContain("  trigger: count 7 is above the max of 5");
+    expect(output.proposals[0]?.reasons[0]).toMatch(/removing talos-worker-7, talos-worker-6$/);
   });
 
-  it("lowers 5 workers on a host that holds 3 to 4", async () => {
+  it("lowers 5 workers on a host that holds 3 to 3", async () => {
     const output = await plan([...cluster(workers(5)), ...apps(workers(5))], {
       tfvars: tfvars(5),
       config: config({ "    removal:": "    host:\n      maxNodes: 3\n    removal:" }),
     });
-    expect(output.proposals[0]).toMatchObject({ from: 5, to: 4 });
+    expect(output.proposals[0]).toMatchObject({ from: 5, to: 3 });
     expect(output.proposals[0]?.reasons).toContain("  trigger: count 5 is above the host cap of 3");
   });
 });

@@ -957,14 +957,14 @@ describe("plan against a served cluster: removing a node above max", () => {
     expect(reasons(output)).toContain("removing worker-10");
   });
 
-  it("removes one node per plan when two are above max and usage gives no evidence", async () => {
+  it("removes both nodes above max in one plan when usage gives no evidence", async () => {
     const five = [...FOUR, "talos-worker-5"];
     const output = await plan([...cluster(five), ...apps(WORKERS)], {
       tfvars: tfvars(5),
       config: config({ "max: 6": "max: 3" }),
     });
-    expect(output.proposals[0]).toMatchObject({ from: 5, to: 4 });
-    expect(reasons(output)).toContain("removing talos-worker-5");
+    expect(output.proposals[0]).toMatchObject({ from: 5, to: 3 });
+    expect(reasons(output)).toContain("removing talos-worker-5, talos-worker-4");
   });
 
   it("removes a node above max even when a node's usage is unknown", async () => {

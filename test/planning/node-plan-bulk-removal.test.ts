@@ -357,3 +357,40 @@ describe("an open scale-down pull request", () => {
     expect(decision).toMatchObject({ desired: 4, pullRequest: { action: "update", number: 7 } });
   });
 });
+
+describe("a count above the max", () => {
+  /** Seven workers, each with a small pod to move. */
+  const busy = () =>
+    pool(
+      7,
+      nodes(7, QUIET).map((entry) => small(`web/${entry.name}`, entry.name)),
+    );
+
+  it("comes down to it in one decrease with the default maxEmptyBulk, pods and all", () => {
+    const decision = planOne(busy(), { max: 5 });
+    expect(decision).toMatchObject({
+      action: "scale-down",
+      desired: 5,
+      removing: ["worker-7", "worker-6"],
+    });
+    expect(decision.scaleDown.bulk).toMatchObject({
+      downTo: { max: 5, bound: "max" },
+      stop: { kind: "max", max: 5, bound: "max" },
+    });
+  });
+
+  it("updates the pool's open decrease that stopped one node short of the max", () => {
+    const facts = { openPullRequest: { number: 7, desired: 6 } };
+    const decision = planOne(busy(), { max: 5 }, { facts });
+    expect(decision).toMatchObject({
+      desired: 5,
+      pullRequest: { action: "update", number: 7 },
+    });
+  });
+
+  it("lets empty nodes of an idle pool go beyond it when maxEmptyBulk lets them", () => {
+    const decision = planBulk(pool(7), { max: 5, min: 2 });
+    expect(decision).toMatchObject({ desired: 2 });
+    expect(decision.scaleDown.bulk?.downTo).toBeUndefined();
+  });
+});

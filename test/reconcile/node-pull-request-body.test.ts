@@ -54,6 +54,20 @@ describe("the pull request of a pool above its bounds", () => {
     expect(text.indexOf("cpu < 30 % for 10m: no evidence")).toBeGreaterThan(folded);
   });
 
+  it("says which nodes a decrease down to the max takes, each judged after the ones before it", () => {
+    const text = body(
+      nodes(6, SAMPLED),
+      { max: 4 },
+      ["worker-6", "worker-5"].map((name) => pod(`web/${name}`, { node: name, cpu: "100m" })),
+    );
+    expect(text).toContain(
+      "Pool **workers** is above its max of 4 with 6 nodes: the bounds decide, not usage; the change removes **worker-6**, **worker-5**.",
+    );
+    expect(text).toContain(
+      "Above its max the bounds decide, not usage: the nodes down to it go in one decrease, each when nothing blocks it and its pods fit elsewhere with those of the nodes before it.\n\n- the decrease removes worker-6\n- worker-6 has no blockers: met\n- 1 pod of worker-6 fits on the other nodes: met\n- 2 nodes go together to come down to the max of 4: worker-6, worker-5; no more: the count is down to the max of 4",
+    );
+  });
+
   it("lists a cordoned node to remove with what decides, not with usage", () => {
     const text = body(
       [...nodes(3, SAMPLED), node("worker-4", { ...SAMPLED, unschedulable: true })],
