@@ -477,7 +477,10 @@ export interface ScaleDownReport {
   unready?: string[];
   /** Every condition evaluated, in order; the pool scales down only when all are met. */
   conditions: ScaleDownCondition[];
-  /** How many nodes the decrease takes at once; present when the conditions allow one. */
+  /**
+   * How many nodes the decrease takes at once; present when the conditions allow one, or when
+   * the count is more than one node above the max (or the host cap) and its first node can go.
+   */
   bulk?: BulkRemovalReport;
   /**
    * The conditions that refused a scale-down that was wanted (usage and requests below their
