@@ -120,10 +120,16 @@ export const planCommand: Command = {
         ...(values.now === undefined ? {} : { planningTime: now }),
         ...(windowed ? { usageSource: windowed } : {}),
       }));
-    // The usage of a node in no pool is read by no decision: said in a note, not a warning.
-    const outside = usageWarningsOutsidePools(snapshot, configState.config.pools);
+    // The usage of a node in no pool, and of pods while right-sizing is off, is read by no
+    // decision: said in a note (the pods' in one line on stderr), not a warning.
+    const outside = usageWarningsOutsidePools(
+      snapshot,
+      configState.config.pools,
+      configState.config.rightsizing,
+    );
     // A saved file holds the warnings not printed; a live read keeps none (`snapshot` would).
     reportSnapshotWarnings({ ...snapshot, warnings: outside.warnings }, io, values.snapshot);
+    if (outside.podUsage) io.stderr(`note: pods: ${outside.podUsage}\n`);
     const result = await planChanges({
       repo,
       config: configState.config,

@@ -414,7 +414,12 @@ describe("pr-autoscaler plan", () => {
       expect(run.stderr).toContain(
         'warning: pod/apps/broken-requests: spec.containers[0].resources.requests.cpu: invalid quantity "2 cores": contains whitespace; treated as unknown [quantity-invalid]\n',
       );
-      expect(run.stderr).toMatch(/^(warning: [^\n]+\n)+$/);
+      // The pods' usage, which no decision reads with right-sizing off, in one note.
+      expect(run.stderr).toMatch(
+        /\nnote: pods: usage unknown for 6 pods \([^)]*\) \[metrics-stale, metrics-missing\]; right-sizing is off/,
+      );
+      expect(run.stderr).not.toMatch(/warning: pod\/[^\n]*usage unknown/);
+      expect(run.stderr).toMatch(/^((warning|note): [^\n]+\n)+$/);
       expect(run.code).toBe(0);
       const output = JSON.parse(run.stdout);
       const text = JSON.stringify(output);

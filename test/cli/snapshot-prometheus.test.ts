@@ -164,8 +164,8 @@ describe("pr-autoscaler plan --prometheus", () => {
     ]);
     expect(run.code).toBe(0);
     // worker-9 is in no pool, nor is edge-1, a name only Prometheus has: no decision reads
-    // their usage, so their missing series are said in notes. A container's unusable value is
-    // still a warning on stderr.
+    // their usage, so their missing series are said in notes. Nor is a container's usage read
+    // with right-sizing off: its unusable value is said in the note on stderr about pods.
     expect(run.stdout).toMatch(
       /node\/worker-9: Prometheus at http:\/\/127\.0\.0\.1:\d+ has no usage series for node worker-9 [^\n]*\[prometheus-no-series\]; no pool has worker-9, so no decision reads its usage/,
     );
@@ -173,8 +173,9 @@ describe("pr-autoscaler plan --prometheus", () => {
       /node\/edge-1: Prometheus at [^\n]* has no memory series for node edge-1 [^\n]*\[prometheus-no-series\]; no pool has edge-1/,
     );
     expect(run.stderr).not.toMatch(/worker-9|edge-1/);
+    expect(run.stderr).not.toContain("warning: container/");
     expect(run.stderr).toContain(
-      "warning: container/monitoring/broken-0/app: Prometheus at http://127.0.0.1:",
+      "note: pods: usage unknown for 1 pod (monitoring/broken-0) [prometheus-value-unusable]; right-sizing is off (the config has no rightsizing section)",
     );
     expect(run.stdout).toMatch(
       /utilisation: cpu [\d.]+ % \(prometheus over 15m, lowest [\d.]+ %, p95/,

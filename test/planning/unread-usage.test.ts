@@ -10,6 +10,8 @@ const nodes = [
   node("worker-2", { labels: { pool: "workers" }, ready: false }),
 ];
 const pools = [{ selector: { matchLabels: { pool: "workers" } } }];
+/** Right-sizing on: pods' usage is read. */
+const on = { enabled: true };
 
 const noSeries = (name: string): SnapshotWarning => ({
   code: "prometheus-no-series",
@@ -34,6 +36,7 @@ describe("usageWarningsOutsidePools", () => {
         ],
       },
       pools,
+      on,
     );
     // A node of the pool warns, Ready or not; a warning of another kind on a node stays one.
     expect(warnings).toEqual([
@@ -59,7 +62,11 @@ describe("usageWarningsOutsidePools", () => {
       subject: "node/cp-1",
       omitted: 13,
     };
-    const { warnings, notes } = usageWarningsOutsidePools({ nodes, warnings: [summary] }, pools);
+    const { warnings, notes } = usageWarningsOutsidePools(
+      { nodes, warnings: [summary] },
+      pools,
+      undefined,
+    );
     expect(warnings).toEqual([summary]);
     expect(notes).toEqual([]);
   });
@@ -68,8 +75,57 @@ describe("usageWarningsOutsidePools", () => {
     const { warnings, notes } = usageWarningsOutsidePools(
       { nodes, warnings: [noSeries("cp-1"), noSeries("gpu-1")] },
       [{ selector: undefined }],
+      on,
     );
     expect(warnings).toEqual([noSeries("gpu-1")]);
     expect(notes.map((note) => note.subject)).toEqual(["node/cp-1"]);
+  });
+
+  it("says the pods' and containers' usage warnings in one line while right-sizing is off", () => {
+    const missing = (pod: string): SnapshotWarning => ({
+      code: "metrics-missing",
+      message: "no usable metrics for this running pod; usage unknown",
+      subject: `pod/${pod}`,
+    });
+    const container: SnapshotWarning = {
+      code: "prometheus-no-series",
+      message:
+        "Prometheus has no usage series for container media/plex-0/app; its usage is unknown",
+      subject: "container/media/plex-0/app",
+    };
+    const stale: SnapshotWarning = {
+      code: "metrics-stale",
+      message: "usage of 2 pods measured more than 300s from the time planned for",
+      subject: "pods",
+    };
+    // A pod's requests that cannot be read are what the node plan counts: that stays a warning.
+    const requests: SnapshotWarning = {
+      code: "quantity-invalid",
+      message: "spec.containers[0].resources.requests.cpu: not a quantity",
+      subject: "pod/media/plex-0",
+    };
+    const all = [
+      missing("media/plex-0"),
+      container,
+      missing("kube-system/cilium-x1"),
+      missing("kube-system/cilium-x2"),
+      missing("kube-system/cilium-x3"),
+      stale,
+      requests,
+    ];
+    const absent = usageWarningsOutsidePools({ nodes, warnings: all }, pools, undefined);
+    expect(absent.warnings).toEqual([requests]);
+    expect(absent.notes).toEqual([]);
+    expect(absent.podUsage).toBe(
+      "usage unknown for 4 pods (media/plex-0, kube-system/cilium-x1, kube-system/cilium-x2, and 1 more) [metrics-missing, prometheus-no-series]; usage of 2 pods measured more than 300s from the time planned for [metrics-stale]; right-sizing is off (the config has no rightsizing section), so no decision reads a pod's usage (the node plan counts pods by their requests)",
+    );
+    const disabled = usageWarningsOutsidePools({ nodes, warnings: all }, pools, {
+      enabled: false,
+    });
+    expect(disabled.podUsage).toContain("right-sizing is off (rightsizing.enabled is false)");
+    expect(usageWarningsOutsidePools({ nodes, warnings: all }, pools, on)).toEqual({
+      warnings: all,
+      notes: [],
+    });
   });
 });
