@@ -6,24 +6,12 @@ import type { PlanNote } from "./proposal.ts";
 import type { Snapshot, SnapshotWarning } from "./snapshot.ts";
 
 /**
- * Codes of the warnings that, on a `node/N` subject, say no more than that the node's usage is
- * unknown or no evidence over the window: a sample or series missing, stale, cut or unusable.
+ * Codes of the warnings that say no more than that some usage is unknown or no evidence over the
+ * window (a sample or series missing, stale, cut or unusable): a node's on a `node/N` subject, a
+ * pod's or container's on a `pod/namespace/name` or `container/namespace/pod/name` one (or
+ * `pods`, for the pods whose samples are stale together).
  */
-const NODE_USAGE_CODES: ReadonlySet<string> = new Set([
-  "prometheus-no-series",
-  "prometheus-value-unusable",
-  "prometheus-window-partial",
-  "metrics-missing",
-  "metrics-stale",
-  "metrics-invalid",
-]);
-
-/**
- * Codes of the warnings that, on a `pod/namespace/name` or `container/namespace/pod/name`
- * subject (or `pods`, for the pods whose samples are stale together), say no more than that the
- * usage of a pod or container is unknown or no evidence over the window.
- */
-const POD_USAGE_CODES: ReadonlySet<string> = new Set([
+const USAGE_CODES: ReadonlySet<string> = new Set([
   "prometheus-no-series",
   "prometheus-value-unusable",
   "prometheus-window-partial",
@@ -121,14 +109,14 @@ function rightsizingOff(
 
 /** Whether a warning says no more than that the usage of a pod, or pods, is unknown. */
 function podUsageWarning(warning: SnapshotWarning): boolean {
-  if (!POD_USAGE_CODES.has(warning.code) || warning.omitted !== undefined) return false;
+  if (!USAGE_CODES.has(warning.code) || warning.omitted !== undefined) return false;
   const subject = warning.subject ?? "";
   return subject === "pods" || subject.startsWith("pod/") || subject.startsWith("container/");
 }
 
 /** The node a warning about a node's usage alone is on, if it is one. */
 function usageWarningNode(warning: SnapshotWarning): string | undefined {
-  if (!NODE_USAGE_CODES.has(warning.code) || warning.omitted !== undefined) return undefined;
+  if (!USAGE_CODES.has(warning.code) || warning.omitted !== undefined) return undefined;
   const subject = warning.subject ?? "";
   return subject.startsWith("node/") ? subject.slice("node/".length) : undefined;
 }
