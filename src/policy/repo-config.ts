@@ -387,12 +387,12 @@ export const ScaleDownConfig = z
       .default(1)
       .meta({
         description:
-          "Most empty nodes (no pods but DaemonSet and mirror pods) one decrease removes at once; a node with pods always goes alone. 1, the default, removes one node per decrease; more lets an idle pool's empty nodes go together (cluster-autoscaler's max-empty-bulk-delete is 10).",
+          "Most empty nodes (no pods but DaemonSet and mirror pods) one decrease removes at once; a node with pods goes alone, unless the count is above max or the host cap: it then comes down to it in one decrease. 1, the default, removes one node per decrease; more lets an idle pool's empty nodes go together (cluster-autoscaler's max-empty-bulk-delete is 10).",
       }),
   })
   .meta({
     description:
-      "When to remove nodes: one at a time, or several empty ones at once (maxEmptyBulk).",
+      "When to remove nodes: one at a time, several empty ones at once (maxEmptyBulk), or down to max or the host cap in one decrease when the count is above it.",
   });
 
 export const ScheduleConfig = z
