@@ -907,12 +907,25 @@ function gitRepository(
 ): IndexedDocument | undefined {
   if (typeof ref.name !== "string") return undefined;
   const wanted = typeof ref.namespace === "string" ? ref.namespace : namespace;
+  return fluxSource(index, "GitRepository", ref.name, wanted);
+}
+
+/**
+ * The one Flux source object (source.toolkit.fluxcd.io) of KIND named NAME the repo holds, in
+ * NAMESPACE where both it and NAMESPACE are written; none when there are none or several.
+ */
+function fluxSource(
+  index: RepoIndex,
+  kind: string,
+  name: string,
+  namespace: string | undefined,
+): IndexedDocument | undefined {
   const [found, ...more] = index.documents.filter(
     (document) =>
-      document.kind === "GitRepository" &&
+      document.kind === kind &&
       document.apiVersion?.startsWith("source.toolkit.fluxcd.io") &&
-      document.name === ref.name &&
-      (!wanted || !document.namespace || document.namespace === wanted),
+      document.name === name &&
+      (!namespace || !document.namespace || document.namespace === namespace),
   );
   return found && more.length === 0 ? found : undefined;
 }
@@ -945,14 +958,8 @@ function referencedChart(
 ): { spec: Record<string, unknown>; what: string; namespace?: string } | undefined {
   if (chartRef.kind !== "HelmChart" || typeof chartRef.name !== "string") return undefined;
   const namespace = typeof chartRef.namespace === "string" ? chartRef.namespace : undefined;
-  const [chart, ...more] = index.documents.filter(
-    (document) =>
-      document.kind === "HelmChart" &&
-      document.apiVersion?.startsWith("source.toolkit.fluxcd.io") &&
-      document.name === chartRef.name &&
-      (!namespace || !document.namespace || document.namespace === namespace),
-  );
-  if (!chart || more.length > 0 || !isPlainObject(chart.data.spec)) return undefined;
+  const chart = fluxSource(index, "HelmChart", chartRef.name, namespace);
+  if (!chart || !isPlainObject(chart.data.spec)) return undefined;
   return {
     spec: chart.data.spec,
     what: `HelmChart ${chart.name} (${chart.file})`,
