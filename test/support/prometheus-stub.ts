@@ -67,36 +67,34 @@ export async function startPrometheusStub(
   };
 }
 
+/** A successful answer of the query API carrying DATA, as Prometheus' HTTP API writes it. */
+function successAnswer(data: Record<string, unknown>, warnings?: string[]): StubAnswer {
+  return {
+    status: 200,
+    body: JSON.stringify({ status: "success", data, ...(warnings ? { warnings } : {}) }),
+  };
+}
+
 /** A successful instant-vector answer, as Prometheus' HTTP API writes it. */
 export function vectorAnswer(
   series: { metric: Record<string, string>; value: string }[],
   warnings?: string[],
 ): StubAnswer {
-  return {
-    status: 200,
-    body: JSON.stringify({
-      status: "success",
-      data: {
-        resultType: "vector",
-        result: series.map((s) => ({ metric: s.metric, value: [1_700_000_000, s.value] })),
-      },
-      ...(warnings ? { warnings } : {}),
-    }),
-  };
+  return successAnswer(
+    {
+      resultType: "vector",
+      result: series.map((s) => ({ metric: s.metric, value: [1_700_000_000, s.value] })),
+    },
+    warnings,
+  );
 }
 
 /** A successful range-vector answer (a subquery's points), as Prometheus' HTTP API writes it. */
 export function matrixAnswer(
   series: { metric: Record<string, string>; values: [number, string][] }[],
 ): StubAnswer {
-  return {
-    status: 200,
-    body: JSON.stringify({
-      status: "success",
-      data: {
-        resultType: "matrix",
-        result: series.map((s) => ({ metric: s.metric, values: s.values })),
-      },
-    }),
-  };
+  return successAnswer({
+    resultType: "matrix",
+    result: series.map((s) => ({ metric: s.metric, values: s.values })),
+  });
 }
