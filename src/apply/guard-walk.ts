@@ -443,7 +443,19 @@ function nameVms(
       creates.push({ address, name, ...tag });
       continue;
     }
-    const name = vmNameInPlan(pc.change.before, {}) ?? templateVmName(rules, pc.key);
+    const inPlan = vmNameInPlan(pc.change.before, {});
+    const fromTemplate = templateVmName(rules, pc.key);
+    if (inPlan !== null && fromTemplate !== null && inPlan !== fromTemplate) {
+      const field = walk.several ? `pools.${pool.name}.nameTemplate` : "nameTemplate";
+      offend(
+        walk,
+        pc.change,
+        `this worker VM would be destroyed, but the plan names it ${inPlan} while ${field} ${JSON.stringify(rules.nameTemplate)} names it ${fromTemplate}: which node to drain first would be a guess (the pull request removes the template's); correct the template (a zero-padded number is written {index+1:02})`,
+        { role: "vm", key: pc.key, pool },
+      );
+      continue;
+    }
+    const name = inPlan ?? fromTemplate;
     const node = kubernetesNodeName(rules, pc.key, name);
     if (node === null) {
       offend(

@@ -187,10 +187,14 @@ describe("pr-autoscaler guard --repo-config", () => {
     expect(run.stderr).toContain(
       'pools.workers: count index 0: the guard\'s nameTemplate "talos-worker-{index}" names node talos-worker-0, but removal.nameTemplate "talos-worker-{index}" with indexBase 1 names talos-worker-1 there',
     );
-    // Without the repo config the same guard config passes the plan, draining the wrong node
-    // only if the plan showed no VM names: the check is what catches it beforehand.
+    // Without the repo config the plan is judged: it names the VM to destroy talos-worker-4,
+    // the template talos-worker-3, so it is refused; a plan that showed no VM names would pass
+    // and drain the template's node: the check is what catches that beforehand.
     const alone = await runCli([...args, "--expect-from", "4", "--expect-to", "3"], dir);
-    expect(alone.code).toBe(0);
+    expect(alone.code).toBe(1);
+    expect(alone.stdout).toContain(
+      'the plan names it talos-worker-4 while nameTemplate "talos-worker-{index}" names it talos-worker-3',
+    );
   });
 
   it("needs --config", async () => {

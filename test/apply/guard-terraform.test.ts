@@ -95,6 +95,34 @@ describe("plan guard on real terraform plans (count)", () => {
   );
 
   it(
+    "refuses a scale-down whose VM the plan names otherwise than the nameTemplate",
+    async () => {
+      // The plan destroys worker[3], named talos-worker-4; a template one off names index 3
+      // talos-worker-3, the node pr-autoscaler's pull request removes with the same naming.
+      const planned = await plan(four, threeTfvars);
+      const offByOne = { ...rules, nameTemplate: "talos-worker-{index}" };
+      const verdict = guardPlan(planned, offByOne, { from: 4, to: 3 });
+      expect(verdict.verdict).toBe("refuse");
+      expect(verdict.destroys).toEqual([]);
+      expect(verdict.offending).toEqual([
+        {
+          address: worker(3),
+          actions: ["delete"],
+          reason:
+            'this worker VM would be destroyed, but the plan names it talos-worker-4 while nameTemplate "talos-worker-{index}" names it talos-worker-3: which node to drain first would be a guess (the pull request removes the template\'s); correct the template (a zero-padded number is written {index+1:02})',
+        },
+      ]);
+      const right = { ...rules, nameTemplate: "talos-worker-{index+1}" };
+      const passed = guardPlan(planned, right, { from: 4, to: 3 });
+      expect(passed.verdict).toBe("pass");
+      expect(passed.destroys).toEqual([
+        { address: worker(3), name: "talos-worker-4", node: "talos-worker-4" },
+      ]);
+    },
+    TIMEOUT,
+  );
+
+  it(
     "refuses 3 → 5 when the merged change was 3 → 4",
     async () => {
       const verdict = guardPlan(await plan(three, "worker_count = 5\n"), rules, { from: 3, to: 4 });
