@@ -12,9 +12,7 @@
  * 128 MiB) on each; where memory matters they are given 7.5 GiB (7864320Ki) allocatable, so a
  * new one has 3700m and 7552 MiB free once Cilium runs.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
-import { openMetricsOf, rootCgroup } from "../support/prometheus-series.ts";
+import { describe, expect, it } from "@jest/globals";
 import { freshNodeMetrics, type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
 import {
   cluster,
@@ -26,6 +24,12 @@ import {
   serveForTest,
   WORKERS,
 } from "./served-plan.ts";
+import {
+  planOnPrometheus,
+  prometheusForTests,
+  seriesEnd,
+  steadyWorkers,
+} from "./served-prometheus.ts";
 
 /** Workers of 3800m and 7.5 GiB allocatable. */
 const SMALL = everyWorker({ allocatable: { cpu: "3800m", memory: "7864320Ki", pods: "110" } });
@@ -246,27 +250,15 @@ describe("plan acceptance sweep (scale-up): usage of the pool's workers only", (
 describe("plan acceptance sweep (scale-up): memory held above its threshold, read from Prometheus", () => {
   // An hour of each worker's cAdvisor root cgroup at 1 core and 14 GiB working set, ending on a
   // minute boundary a minute ago: 42 GiB of 3 × 15.2 GiB (45.7 GiB) is 92 %.
-  const end = Math.floor(Date.now() / 60_000) * 60 - 60;
-  const now = new Date(end * 1000).toISOString();
-  let prometheus: RunningPrometheus;
-
-  beforeAll(async () => {
-    const series = WORKERS.flatMap((node, index) =>
-      rootCgroup({ node, ip: `192.168.50.2${index}`, cores: 1, bytes: 14 * 2 ** 30 }, end - 3600),
-    );
-    prometheus = await startPrometheus(openMetricsOf(series, end - 3600, end));
-  }, 120_000);
-
-  afterAll(async () => {
-    await prometheus?.stop();
-  });
+  const end = seriesEnd();
+  const prometheus = prometheusForTests(() => steadyWorkers(1, 14 * 2 ** 30, end));
 
   async function planWith(lines: string): Promise<PlanJson> {
-    const served = await serveForTest(cluster(WORKERS, {}, { cpu: "1", memory: "14Gi" }));
-    const run = await served.run(["--json", "--prometheus", prometheus.url, "--now", now], {
-      config: config({ "    removal:": `${lines}    removal:` }),
+    const run = await planOnPrometheus(prometheus.url, end, {
+      args: ["--json"],
+      objects: cluster(WORKERS, {}, { cpu: "1", memory: "14Gi" }),
+      files: { config: config({ "    removal:": `${lines}    removal:` }) },
     });
-    expect(run.code).toBe(0);
     return JSON.parse(run.stdout) as PlanJson;
   }
 

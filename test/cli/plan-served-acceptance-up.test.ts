@@ -11,9 +11,7 @@
  * and 58623335106 bytes (54.6 GiB) of ephemeral storage allocatable, Cilium (100m, 128 MiB) on
  * each. A new worker so has 3700m, 15855500Ki (15.1 GiB), 109 pods and 54.6 GiB free.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
-import { openMetricsOf, rootCgroup } from "../support/prometheus-series.ts";
+import { describe, expect, it } from "@jest/globals";
 import { type PlanJson, type PodOptions, pod, type Raw, TFVARS } from "./served-cluster.ts";
 import {
   cluster,
@@ -25,6 +23,12 @@ import {
   serveForTest,
   WORKERS,
 } from "./served-plan.ts";
+import {
+  planOnPrometheus,
+  prometheusForTests,
+  seriesEnd,
+  steadyWorkers,
+} from "./served-prometheus.ts";
 
 /** The reasons of the plan's only proposal, one per line. */
 function reasons(output: PlanJson): string {
@@ -129,20 +133,8 @@ describe("plan acceptance (scale-up): cpu held above its threshold, read from Pr
   // boundary a minute ago; the plans are for that last sample's time. 3 × 3500m over 3 × 3800m
   // is 92 %. Below 60 % takes more than 10500m / 0.6 = 17500m of allocatable: 5 workers
   // (19000m), not 4 (15200m), so two are added.
-  const end = Math.floor(Date.now() / 60_000) * 60 - 60;
-  const now = new Date(end * 1000).toISOString();
-  let prometheus: RunningPrometheus;
-
-  beforeAll(async () => {
-    const series = WORKERS.flatMap((node, index) =>
-      rootCgroup({ node, ip: `192.168.50.2${index}`, cores: 3.5, bytes: 4 * 2 ** 30 }, end - 3600),
-    );
-    prometheus = await startPrometheus(openMetricsOf(series, end - 3600, end));
-  }, 120_000);
-
-  afterAll(async () => {
-    await prometheus?.stop();
-  });
+  const end = seriesEnd();
+  const prometheus = prometheusForTests(() => steadyWorkers(3.5, 4 * 2 ** 30, end));
 
   const hot = (window: string) => ({
     config: config({
@@ -151,12 +143,10 @@ describe("plan acceptance (scale-up): cpu held above its threshold, read from Pr
   });
 
   async function planWith(window: string, args: string[] = []): Promise<PlanJson> {
-    const served = await serveForTest(cluster());
-    const run = await served.run(
-      ["--json", "--prometheus", prometheus.url, "--now", now, ...args],
-      hot(window),
-    );
-    expect(run.code).toBe(0);
+    const run = await planOnPrometheus(prometheus.url, end, {
+      args: ["--json", ...args],
+      files: hot(window),
+    });
     return JSON.parse(run.stdout) as PlanJson;
   }
 

@@ -10,13 +10,13 @@
  * One real Prometheus holds 30 minutes of those series, backfilled as
  * test/support/prometheus-series.ts writes them.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
+import { describe, expect, it } from "@jest/globals";
 import { openMetricsOf, type Series } from "../support/prometheus-series.ts";
 import type { PlanJson } from "./served-cluster.ts";
 import { cluster, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
+import { isoAt, prometheusForTests, seriesEnd } from "./served-prometheus.ts";
 
-const end = Math.floor(Date.now() / 60_000) * 60 - 60;
+const end = seriesEnd();
 const start = end - 1800;
 const MACHINES = ["talos-cp-1", ...WORKERS];
 
@@ -48,22 +48,18 @@ function plainExporter(hostname: string, index: number): Series[] {
   return series;
 }
 
-let prometheus: RunningPrometheus;
-
-beforeAll(async () => {
-  const series = MACHINES.flatMap((machine, index) => plainExporter(`${machine}.lan`, index));
-  prometheus = await startPrometheus(openMetricsOf(series, start, end));
-}, 120_000);
-
-afterAll(async () => {
-  await prometheus?.stop();
-});
+const prometheus = prometheusForTests(() =>
+  openMetricsOf(
+    MACHINES.flatMap((machine, index) => plainExporter(`${machine}.lan`, index)),
+    start,
+    end,
+  ),
+);
 
 describe("plan --prometheus: node-exporter naming machines by a fully qualified hostname", () => {
   it("takes no usage from names that only look alike, keeps every node, and says how they differ", async () => {
     const served = await serveForTest(cluster());
-    const now = new Date(end * 1000).toISOString();
-    const args = ["--prometheus", prometheus.url, "--now", now];
+    const args = ["--prometheus", prometheus.url, "--now", isoAt(end)];
     const json = await served.run(["--json", ...args]);
     expect(json.code).toBe(0);
     const output = JSON.parse(json.stdout) as PlanJson;

@@ -16,17 +16,17 @@
  * name); each plan is for a moment whose window holds the level it checks. Workers have 3800m
  * cpu and 15986572Ki memory allocatable; each uses 2 GiB (13 % of the pool's memory) throughout.
  */
-import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
+import { type PrometheusStub, startPrometheusStub } from "../support/prometheus-stub.ts";
 import type { PlanJson } from "./served-cluster.ts";
 import { cluster, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
+import { isoAt, planOnPrometheus, prometheusForTests, seriesEnd } from "./served-prometheus.ts";
 
 const GiB = 2 ** 30;
 /** Scrape interval of the generated series, seconds. */
 const SCRAPE = 15;
 // The data ends on a minute boundary a minute ago; `at(hour)` is the end of hour `hour` back.
-const end = Math.floor(Date.now() / 60_000) * 60 - 60;
+const end = seriesEnd();
 const start = end - 5 * 3600;
 const at = (hoursBack: number) => end - hoursBack * 3600;
 
@@ -165,23 +165,11 @@ function openMetrics(): string {
   return lines.join("\n");
 }
 
-let prometheus: RunningPrometheus;
-
-beforeAll(async () => {
-  prometheus = await startPrometheus(openMetrics());
-}, 120_000);
-
-afterAll(async () => {
-  await prometheus?.stop();
-});
+const prometheus = prometheusForTests(openMetrics);
 
 /** Runs `plan` against the served cluster for the moment `hoursBack` hours before the data's end. */
-async function planAt(hoursBack: number, json: boolean, url = prometheus.url) {
-  const served = await serveForTest(cluster());
-  const now = new Date(at(hoursBack) * 1000).toISOString();
-  const run = await served.run(["--prometheus", url, "--now", now, ...(json ? ["--json"] : [])]);
-  expect(run.code).toBe(0);
-  return run;
+function planAt(hoursBack: number, json: boolean, url = prometheus.url) {
+  return planOnPrometheus(url, at(hoursBack), { args: json ? ["--json"] : [] });
 }
 
 async function planJson(hoursBack: number): Promise<PlanJson> {
@@ -266,14 +254,14 @@ describe("plan --prometheus: an idle pool", () => {
     // idle for long. The busy control plane (97 %) and talos-worker-4, gone from the cluster
     // but still in Prometheus at 3.8 cores, are no pool node: the pool's cpu is 3 × 500m of
     // 11400m (13 %). talos-worker-1's counter reset in that window reads as no drop to zero.
-    const quiet = new Date((at(1) - 1800) * 1000).toISOString();
+    const quiet = isoAt(at(1) - 1800);
     const served = await serveForTest(cluster());
     const withReset = await served.run([
       "--json",
       "--prometheus",
       prometheus.url,
       "--now",
-      new Date((at(1) - 240) * 1000).toISOString(),
+      isoAt(at(1) - 240),
     ]);
     expect(withReset.code).toBe(0);
     const reset = JSON.parse(withReset.stdout) as PlanJson;
@@ -300,10 +288,7 @@ describe("plan --prometheus: points missing in the window", () => {
     // talos-worker-3's CPU points are missing for 4 steps: a gap of 5 minutes, as long as the
     // 10 minute scale-down window allows and longer than the 5 minute scale-up one does. The
     // pool is idle all the same: its lowest point is no sample of now, and says so.
-    const served = await serveForTest(cluster());
-    const now = new Date((at(1) - 1200) * 1000).toISOString();
-    const run = await served.run(["--prometheus", prometheus.url, "--now", now]);
-    expect(run.code).toBe(0);
+    const run = await planOnPrometheus(prometheus.url, at(1) - 1200);
     // The 5 minutes' points do not cover them, but any one of them below 80 % shows the level
     // was not held there. (A point at the gap's edge, a rate over fewer samples, is a little
     // lower than 13 %.)
@@ -331,22 +316,20 @@ describe("plan --prometheus: node-exporter labelled by address alone", () => {
 });
 
 describe("plan --prometheus: Prometheus that fails", () => {
-  let server: Server;
+  let stub: PrometheusStub;
   let url: string;
 
   beforeAll(async () => {
-    server = createServer((_, response) => {
-      response.writeHead(500, { "content-type": "text/plain" });
-      response.end("upstream storage unavailable\n");
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const address = server.address();
-    if (address === null || typeof address === "string") throw new Error("no port");
-    url = `http://127.0.0.1:${address.port}`;
+    stub = await startPrometheusStub(() => ({
+      status: 500,
+      contentType: "text/plain",
+      body: "upstream storage unavailable\n",
+    }));
+    url = stub.url;
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await stub.stop();
   });
 
   it("falls back to metrics-server's one sample with a warning, and removes no node on it", async () => {

@@ -11,19 +11,17 @@
  * 0.5 cores and 2 GiB each, and of the Cilium agent's container on each, as
  * test/support/prometheus-series.ts writes them.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
+import { describe, expect, it } from "@jest/globals";
 import { containerCgroup, openMetricsOf, rootCgroup } from "../support/prometheus-series.ts";
 import type { PlanJson, Raw } from "./served-cluster.ts";
 import { cluster, FOUR, poolNote, serveForTest, tfvars, WORKERS } from "./served-plan.ts";
+import { isoAt, prometheusForTests, seriesEnd } from "./served-prometheus.ts";
 
-const end = Math.floor(Date.now() / 60_000) * 60 - 60;
+const end = seriesEnd();
 const start = end - 1800;
-const now = new Date(end * 1000).toISOString();
+const now = isoAt(end);
 
-let prometheus: RunningPrometheus;
-
-beforeAll(async () => {
+const prometheus = prometheusForTests(() => {
   const series = WORKERS.flatMap((node, index) => {
     const ip = `192.168.50.${21 + index}`;
     const cilium = `cilium-${index.toString(36).padStart(5, "x")}`;
@@ -43,11 +41,7 @@ beforeAll(async () => {
       ),
     ];
   });
-  prometheus = await startPrometheus(openMetricsOf(series, start, end));
-}, 120_000);
-
-afterAll(async () => {
-  await prometheus?.stop();
+  return openMetricsOf(series, start, end);
 });
 
 const CP_NOTE =

@@ -12,15 +12,15 @@
  * each uses 2 GiB (13 % of the pool's memory) throughout. Each CPU point is a rate over the two
  * minutes up to it, worked out by hand below.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
-import { cluster, serveForTest, WORKERS } from "./served-plan.ts";
+import { describe, expect, it } from "@jest/globals";
+import { WORKERS } from "./served-plan.ts";
+import { planOnPrometheus, prometheusForTests, seriesEnd } from "./served-prometheus.ts";
 
 const GiB = 2 ** 30;
 /** Scrape interval of the generated series, seconds. */
 const SCRAPE = 15;
 // The data ends on a minute boundary a minute ago; `at(hour)` is the end of hour `hour` back.
-const end = Math.floor(Date.now() / 60_000) * 60 - 60;
+const end = seriesEnd();
 const start = end - 4 * 3600;
 const at = (hoursBack: number) => end - hoursBack * 3600;
 
@@ -69,24 +69,11 @@ function openMetrics(): string {
   return lines.join("\n");
 }
 
-let prometheus: RunningPrometheus;
-
-beforeAll(async () => {
-  prometheus = await startPrometheus(openMetrics());
-}, 120_000);
-
-afterAll(async () => {
-  await prometheus?.stop();
-});
+const prometheus = prometheusForTests(openMetrics);
 
 /** Runs `plan` for the moment `hoursBack` hours before the data's end, with `args` added. */
-async function planAt(hoursBack: number, args: string[] = []) {
-  const served = await serveForTest(cluster());
-  const now = new Date(at(hoursBack) * 1000).toISOString();
-  const run = await served.run(["--prometheus", prometheus.url, "--now", now, ...args]);
-  expect(run.code).toBe(0);
-  return run;
-}
+const planAt = (hoursBack: number, args: string[] = []) =>
+  planOnPrometheus(prometheus.url, at(hoursBack), { args });
 
 describe("plan --prometheus: each check over its own window", () => {
   it("adds a node for cpu at 90 % for the last 6 minutes, though the 10 minutes asked for began at 50 %", async () => {
