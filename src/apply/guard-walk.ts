@@ -41,6 +41,7 @@ import {
   type InstanceKey,
   matchAddress,
   parseAddressPattern,
+  parseResourceAddress,
   wildcardCount,
 } from "./terraform-address.ts";
 import type { PlannedChange, TerraformPlan } from "./terraform-plan.ts";
@@ -255,7 +256,8 @@ function inspectChange(change: PlannedChange, walk: Walk): void {
   }
   const role = classified;
   if (role.role === "vm") recordVmPresence(change, role, kind, walk);
-  const problem = structuralProblem(change, kind) ?? roleProblem(change, role, kind, walk);
+  const ofPool = role.role !== "other" || movedFromPool(change, walk);
+  const problem = structuralProblem(change, kind, ofPool) ?? roleProblem(change, role, kind, walk);
   if (problem !== undefined) offend(walk, change, problem, role);
 }
 
@@ -335,13 +337,30 @@ function noteTemplateMismatch(
   pool.templateMismatch = `${field} ${JSON.stringify(template)} names ${change.address} ${fromTemplate}, but the plan names it ${inPlan}: correct the template (a zero-padded number is written {index+1:02}); a plan that shows no VM name would drain the template's node`;
 }
 
+/** Whether a moved change's previous address is a pool's VM or companion. */
+function movedFromPool(change: PlannedChange, walk: Walk): boolean {
+  if (change.previousAddress === undefined) return false;
+  let resource: PlannedChange["resource"];
+  try {
+    resource = parseResourceAddress(change.previousAddress);
+  } catch {
+    return false;
+  }
+  return walk.pools.some((pool) => classifyIn({ ...change, resource }, pool) !== undefined);
+}
+
 /** Problems that refuse a change whatever it belongs to. */
-function structuralProblem(change: PlannedChange, kind: ActionKind): string | undefined {
+function structuralProblem(
+  change: PlannedChange,
+  kind: ActionKind,
+  ofPool: boolean,
+): string | undefined {
   if (change.deposed !== undefined && kind !== "no-op") {
     return `a deposed object (${change.deposed}) left over from an earlier failed replace ${describeAction(change, kind)}`;
   }
   if (change.previousAddress !== undefined && change.previousAddress !== change.address) {
-    return `moved from ${change.previousAddress}: a scaling change moves nothing, and a moved worker changes which VM is which`;
+    const which = ofPool ? ", and a moved worker changes which VM is which" : "";
+    return `moved from ${change.previousAddress}: a scaling change moves nothing${which}`;
   }
   if (change.importing) return "would be imported: a scaling change imports nothing";
   return undefined;

@@ -123,6 +123,59 @@ describe("plan guard on real terraform plans (count)", () => {
   );
 
   it(
+    "refuses moved blocks in a scale-down, of workers and of anything else",
+    async () => {
+      // A `moved` block changes only the state's addresses: Terraform plans a no-op (or the
+      // planned action) at the new address with `previous_address` set.
+      const copy = await four.clone();
+      try {
+        await copy.write("terraform.tfvars", threeTfvars);
+        const main = await copy.read("main.tf");
+        await copy.write(
+          "main.tf",
+          main.replace(
+            'resource "terraform_data" "network" {',
+            'moved {\n  from = terraform_data.network\n  to   = terraform_data.net\n}\n\nresource "terraform_data" "net" {',
+          ),
+        );
+        const workers = await copy.read("modules/workers/main.tf");
+        await copy.write(
+          "modules/workers/main.tf",
+          workers
+            .replace(
+              'resource "terraform_data" "worker" {',
+              'moved {\n  from = terraform_data.worker\n  to   = terraform_data.vm\n}\n\nresource "terraform_data" "vm" {',
+            )
+            .replace("terraform_data.worker[count.index]", "terraform_data.vm[count.index]"),
+        );
+        const planned = parseTerraformPlan(await copy.planJson(), "plan.json");
+        const moved = { ...rules, vmAddresses: ["module.workers.terraform_data.vm[*]"] };
+        const verdict = guardPlan(planned, moved, { from: 4, to: 3 });
+        expect(verdict.verdict).toBe("refuse");
+        expect(verdict.destroys).toEqual([]);
+        const reasons = Object.fromEntries(verdict.offending.map((o) => [o.address, o.reason]));
+        expect(reasons["terraform_data.net"]).toBe(
+          "moved from terraform_data.network: a scaling change moves nothing",
+        );
+        for (const i of [0, 1, 2, 3]) {
+          expect(reasons[`module.workers.terraform_data.vm[${i}]`]).toBe(
+            `moved from ${worker(i)}: a scaling change moves nothing, and a moved worker changes which VM is which`,
+          );
+        }
+        // The same plan under the old address pattern: the moved VMs are still called workers.
+        const old = guardPlan(planned, rules, { from: 4, to: 3 });
+        expect(old.verdict).toBe("refuse");
+        expect(old.offending.find((o) => o.address.endsWith(".vm[3]"))?.reason).toContain(
+          "a moved worker changes which VM is which",
+        );
+      } finally {
+        await copy.remove();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     "refuses 3 → 5 when the merged change was 3 → 4",
     async () => {
       const verdict = guardPlan(await plan(three, "worker_count = 5\n"), rules, { from: 3, to: 4 });
