@@ -94,12 +94,34 @@ function parseJson(text: string, file: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
+    if (isUiMessageStream(text)) {
+      throw new InputError(
+        "this is the machine-readable log of `terraform plan -json` (one message per line), not a plan: run `terraform plan -out=PLANFILE` and pass `terraform show -json PLANFILE`",
+        { file },
+      );
+    }
     const location: SourceLocation = { file, ...jsonErrorPosition(text, message) };
     const hint =
       text.trimStart().startsWith("{") || text.trim() === ""
         ? ""
         : " (pass the output of `terraform show -json PLANFILE`, not the human-readable plan)";
     throw new InputError(`not valid JSON: ${message}${hint}`, location);
+  }
+}
+
+/** Whether the text's first line is one of the messages `terraform plan -json` prints. */
+function isUiMessageStream(text: string): boolean {
+  const first = text.trimStart().split("\n", 1)[0] ?? "";
+  try {
+    const message = JSON.parse(first) as unknown;
+    return (
+      typeof message === "object" &&
+      message !== null &&
+      "@level" in message &&
+      "@message" in message
+    );
+  } catch {
+    return false;
   }
 }
 

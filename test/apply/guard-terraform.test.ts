@@ -417,6 +417,56 @@ describe("plan guard on real terraform plans (count)", () => {
     );
 
     it(
+      "rejects the log `terraform plan -json` prints, saying what to pass instead",
+      async () => {
+        const copy = await three.clone();
+        try {
+          await copy.write("terraform.tfvars", "worker_count = 4\n");
+          const log = await copy.terraform(["plan", "-json", "-input=false", "-no-color"]);
+          expect(log.split("\n").length).toBeGreaterThan(2);
+          let error: unknown;
+          try {
+            parseTerraformPlan(log, "plan.json");
+          } catch (caught) {
+            error = caught;
+          }
+          expect(error).toBeInstanceOf(InputError);
+          expect((error as InputError).message).toBe(
+            "this is the machine-readable log of `terraform plan -json` (one message per line), not a plan: run `terraform plan -out=PLANFILE` and pass `terraform show -json PLANFILE`",
+          );
+          expect((error as InputError).location).toEqual({ file: "plan.json" });
+        } finally {
+          await copy.remove();
+        }
+      },
+      TIMEOUT,
+    );
+
+    it(
+      "refuses a plan Terraform saved although planning failed (errored)",
+      async () => {
+        // Terraform 1.11 still writes the plan file when a precondition fails, marked errored
+        // (and incomplete, not applyable): `terraform apply` of it would fail, so it is bad input.
+        const copy = await three.clone();
+        try {
+          await copy.write(
+            "check.tf",
+            'resource "terraform_data" "check" {\n  input = 1\n  lifecycle {\n    precondition {\n      condition     = var.worker_count > 5\n      error_message = "planned to fail"\n    }\n  }\n}\n',
+          );
+          await expect(copy.planJson()).rejects.toThrow("planned to fail");
+          const json = await copy.terraform(["show", "-json", "-no-color", "guard-test-1.tfplan"]);
+          expect(JSON.parse(json)).toMatchObject({ errored: true, complete: false });
+          expect(() => parseTerraformPlan(json, "plan.json")).toThrow(
+            "the plan is marked errored: Terraform could not finish planning; fix the errors and plan again",
+          );
+        } finally {
+          await copy.remove();
+        }
+      },
+      TIMEOUT,
+    );
+
+    it(
       "rejects a plan of another format_version and truncated JSON",
       async () => {
         const text = await planText(three, threeTfvars);
