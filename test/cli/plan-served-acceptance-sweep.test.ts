@@ -10,7 +10,12 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { nodeMetrics } from "../support/kube-fixtures.ts";
-import { persistentVolume, storageClass, volumeClaim } from "../support/kube-volumes.ts";
+import {
+  ephemeralVolume,
+  persistentVolume,
+  storageClass,
+  volumeClaim,
+} from "../support/kube-volumes.ts";
 import { type NodeOptions, type PlanJson, pdb, pod, type Raw } from "./served-cluster.ts";
 import {
   apps,
@@ -240,20 +245,7 @@ describe("plan acceptance, sweep: a generic ephemeral volume on node-local stora
       pod("ci", name, {
         ...onWorker4,
         ...(annotations ? { annotations } : {}),
-        volumes: [
-          {
-            name: "work",
-            ephemeral: {
-              volumeClaimTemplate: {
-                spec: {
-                  accessModes: ["ReadWriteOnce"],
-                  storageClassName: "local-path",
-                  resources: { requests: { storage: "5Gi" } },
-                },
-              },
-            },
-          },
-        ],
+        volumes: [ephemeralVolume("work", "local-path")],
       }),
     ];
   }

@@ -20,7 +20,20 @@ import {
   type Raw,
   worker,
 } from "./served-cluster.ts";
-import { cluster, config, FOUR, filler, plan, poolNote, tfvars } from "./served-plan.ts";
+import {
+  APPS_AND_MEDIA,
+  APPS_AND_MEDIA_NODES,
+  appsAndMedia,
+  cluster,
+  config,
+  FOUR,
+  filler,
+  plan,
+  poolNote,
+  tfvars,
+  untainted,
+  WORKERS,
+} from "./served-plan.ts";
 
 const BLOCKY = { "app.kubernetes.io/name": "blocky" };
 
@@ -53,15 +66,6 @@ function replicas(tolerations?: Raw[]): Raw[] {
 }
 
 const REPLICA_4 = "dns/blocky-5c8d7f6b9-rep04";
-
-/** `objects` with the control plane's NoSchedule taint gone, as Talos leaves it when told to. */
-function untainted(objects: Raw[]): Raw[] {
-  return objects.map((object) => {
-    if (object.kind !== "Node" || (object.metadata as Raw).name !== "talos-cp-1") return object;
-    const { taints: _taints, ...spec } = object.spec as Raw;
-    return { ...object, spec };
-  });
-}
 
 /** Four workers counted by the repo, judged on metrics-server's sample (unneededTime 0). */
 const NOW_FOUR = {
@@ -244,41 +248,6 @@ describe("plan acceptance, scale-down onto a control plane two pools count on", 
   // Two pools of two nodes, each running two replicas (1 cpu) that may not share a node. The
   // untainted control plane has room for one replica (1950m): the first pool's decrease moves
   // its replica there, so the second pool's finds no room left and its node stays.
-  const TWO_POOLS = `pools:
-  - name: apps
-    target:
-      file: terraform/terraform.tfvars
-      path: worker_count
-    selector:
-      matchLabels:
-        node.kubernetes.io/pool: apps
-    min: 1
-    max: 4
-    scaleDown:
-      unneededTime: 0
-    removal:
-      nameTemplate: talos-worker-{index}
-      indexBase: 1
-  - name: media
-    target:
-      file: terraform/terraform.tfvars
-      path: media_count
-    selector:
-      matchLabels:
-        node.kubernetes.io/pool: media
-    min: 1
-    max: 4
-    scaleDown:
-      unneededTime: 0
-    removal:
-      nameTemplate: talos-media-{index}
-      indexBase: 1
-`;
-  const NODES = {
-    apps: ["talos-worker-1", "talos-worker-2"],
-    media: ["talos-media-1", "talos-media-2"],
-  };
-
   function group(app: string, nodes: readonly string[]): Raw[] {
     const labels = { "app.kubernetes.io/name": app };
     const apart = {
@@ -300,18 +269,13 @@ describe("plan acceptance, scale-down onto a control plane two pools count on", 
   }
 
   it("removes the first pool's node onto it, and keeps the second pool's", async () => {
-    const options = Object.fromEntries(
-      Object.entries(NODES).flatMap(([pool, names]) =>
-        names.map((name) => [name, { labels: { "node.kubernetes.io/pool": pool } }]),
-      ),
-    );
     const output = await plan(
       [
-        ...untainted(cluster([...NODES.apps, ...NODES.media], options)),
-        ...group("echo", NODES.apps),
-        ...group("whoami", NODES.media),
+        ...appsAndMedia(),
+        ...group("echo", APPS_AND_MEDIA_NODES.apps),
+        ...group("whoami", APPS_AND_MEDIA_NODES.media),
       ],
-      { tfvars: "worker_count = 2\nmedia_count  = 2\n", config: TWO_POOLS },
+      { tfvars: "worker_count = 2\nmedia_count  = 2\n", config: APPS_AND_MEDIA },
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["apps", 2, 1],
@@ -337,11 +301,6 @@ describe("plan acceptance, scale-down onto a control plane two pools count on", 
     // gone it fits on the other, with both gone only on the control plane (1950m free), whose
     // room it then takes. The whoami replica of talos-media-2 needs 1 cpu there too: the
     // scheduler would leave one of the two pending, so media keeps its node.
-    const apps = ["talos-worker-1", "talos-worker-2", "talos-worker-3"];
-    const options = Object.fromEntries([
-      ...apps.map((name) => [name, { labels: { "node.kubernetes.io/pool": "apps" } }]),
-      ...NODES.media.map((name) => [name, { labels: { "node.kubernetes.io/pool": "media" } }]),
-    ]);
     const job = pod("media", "import-29123400-im01x", {
       cpu: "1",
       memory: "256Mi",
@@ -353,14 +312,14 @@ describe("plan acceptance, scale-down onto a control plane two pools count on", 
     });
     const output = await plan(
       [
-        ...untainted(cluster([...apps, ...NODES.media], options, { cpu: "300m", memory: "1Gi" })),
+        ...appsAndMedia(WORKERS, { cpu: "300m", memory: "1Gi" }),
         filler("talos-worker-1", 0),
-        ...group("whoami", NODES.media),
+        ...group("whoami", APPS_AND_MEDIA_NODES.media),
         job,
       ],
       {
         tfvars: "worker_count = 3\nmedia_count  = 2\n",
-        config: TWO_POOLS.replace(
+        config: APPS_AND_MEDIA.replace(
           "      unneededTime: 0\n    removal:\n      nameTemplate: talos-worker",
           "      unneededTime: 0\n      maxEmptyBulk: 3\n    removal:\n      nameTemplate: talos-worker",
         ),

@@ -11,6 +11,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import {
+  ephemeralVolume,
   persistentVolume,
   REGION,
   storageClass,
@@ -19,6 +20,9 @@ import {
 } from "../support/kube-volumes.ts";
 import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
 import {
+  APPS_AND_MEDIA,
+  APPS_AND_MEDIA_NODES,
+  appsAndMedia,
   cluster,
   FOUR,
   fillers,
@@ -93,22 +97,24 @@ const POSTGRES = [
   withClaims("postgres", "0", "talos-worker-4", ["data-postgres-0"]),
 ];
 
+/**
+ * Plans the four workers above the max, talos-worker-1 to -3 using as many volumes of their own
+ * as `volumes` says, then `others`.
+ */
+function planAttached(volumes: [number, number, number], others: Raw[]): Promise<PlanJson> {
+  return plan(
+    [...workers(), ...WORKERS.flatMap((node, at) => attached(node, volumes[at] ?? 0)), ...others],
+    OVER_MAX,
+  );
+}
+
 function counts(output: PlanJson): [number | undefined, number | undefined][] {
   return output.proposals.map((entry) => [entry.from, entry.to]);
 }
 
 describe("plan against a served cluster: the CSI volumes a node can attach", () => {
   it("keeps talos-worker-4 when every other worker already attaches as many volumes as its CSINode allows", async () => {
-    const output = await plan(
-      [
-        ...workers(),
-        ...attached("talos-worker-1", 2),
-        ...attached("talos-worker-2", 2),
-        ...attached("talos-worker-3", 2),
-        ...POSTGRES,
-      ],
-      OVER_MAX,
-    );
+    const output = await planAttached([2, 2, 2], POSTGRES);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
       `db/postgres-0: its CSI volumes would take the nodes with room above the volumes they can attach (talos-worker-1: 2 of ${DRIVER}), as the scheduler counts them`,
@@ -126,16 +132,7 @@ describe("plan against a served cluster: the CSI volumes a node can attach", () 
   });
 
   it("removes talos-worker-4 when one worker can still attach a volume", async () => {
-    const output = await plan(
-      [
-        ...workers(),
-        ...attached("talos-worker-1", 2),
-        ...attached("talos-worker-2", 1),
-        ...attached("talos-worker-3", 2),
-        ...POSTGRES,
-      ],
-      OVER_MAX,
-    );
+    const output = await planAttached([2, 1, 2], POSTGRES);
     expect(counts(output)).toEqual([[4, 3]]);
   });
 
@@ -181,46 +178,15 @@ describe("plan against a served cluster: the CSI volumes a node can attach", () 
         node: "talos-worker-4",
         cpu: "100m",
         memory: "128Mi",
-        volumes: [
-          {
-            name: "work",
-            ephemeral: {
-              volumeClaimTemplate: {
-                spec: {
-                  accessModes: ["ReadWriteOnce"],
-                  storageClassName: "proxmox-scratch",
-                  resources: { requests: { storage: "5Gi" } },
-                },
-              },
-            },
-          },
-        ],
+        volumes: [ephemeralVolume("work", "proxmox-scratch")],
       }),
     ];
-    const full = await plan(
-      [
-        ...workers(),
-        ...attached("talos-worker-1", 2),
-        ...attached("talos-worker-2", 2),
-        ...attached("talos-worker-3", 2),
-        ...runner,
-      ],
-      OVER_MAX,
-    );
+    const full = await planAttached([2, 2, 2], runner);
     expect(full.proposals).toEqual([]);
     expect(poolNote(full)).toContain(
       `ci/${name}: its CSI volumes would take the nodes with room above the volumes they can attach (talos-worker-1: 2 of ${DRIVER})`,
     );
-    const slot = await plan(
-      [
-        ...workers(),
-        ...attached("talos-worker-1", 2),
-        ...attached("talos-worker-2", 1),
-        ...attached("talos-worker-3", 2),
-        ...runner,
-      ],
-      OVER_MAX,
-    );
+    const slot = await planAttached([2, 1, 2], runner);
     expect(counts(slot)).toEqual([[4, 3]]);
   });
 
@@ -414,45 +380,7 @@ describe("plan against a served cluster: CSI volumes on a control plane two pool
   // pool's first node uses it. The control plane, left untainted (Talos'
   // allowSchedulingOnControlPlanes), has its one slot free: the first pool's decrease moves its
   // pod there, so the second pool's pod finds no node that can attach its volume.
-  const TWO_POOLS = `pools:
-${["apps:worker_count:talos-worker", "media:media_count:talos-media"]
-  .map((entry) => {
-    const [pool, path, prefix] = entry.split(":");
-    return `  - name: ${pool}
-    target:
-      file: terraform/terraform.tfvars
-      path: ${path}
-    selector:
-      matchLabels:
-        node.kubernetes.io/pool: ${pool}
-    min: 1
-    max: 4
-    scaleDown:
-      unneededTime: 0
-    removal:
-      nameTemplate: ${prefix}-{index}
-      indexBase: 1
-`;
-  })
-  .join("")}`;
-  const NODES = {
-    apps: ["talos-worker-1", "talos-worker-2"],
-    media: ["talos-media-1", "talos-media-2"],
-  };
-
-  /** The cluster with the control plane's NoSchedule taint gone. */
-  function untaintedCluster(): Raw[] {
-    const options = Object.fromEntries(
-      Object.entries(NODES).flatMap(([pool, names]) =>
-        names.map((name) => [name, { labels: { "node.kubernetes.io/pool": pool } }]),
-      ),
-    );
-    return cluster([...NODES.apps, ...NODES.media], options).map((object) => {
-      if (object.kind !== "Node" || (object.metadata as Raw).name !== "talos-cp-1") return object;
-      const { taints: _taints, ...spec } = object.spec as Raw;
-      return { ...object, spec };
-    });
-  }
+  const ALL_NODES = ["talos-cp-1", ...APPS_AND_MEDIA_NODES.apps, ...APPS_AND_MEDIA_NODES.media];
 
   /** A pod of `app` with a volume of its own on each of `nodes`. */
   function group(app: string, nodes: readonly string[]): Raw[] {
@@ -465,12 +393,12 @@ ${["apps:worker_count:talos-worker", "media:media_count:talos-media"]
   it("removes the first pool's node onto it, and keeps the second pool's", async () => {
     const output = await plan(
       [
-        ...untaintedCluster(),
-        ...["talos-cp-1", ...NODES.apps, ...NODES.media].map((node) => csiNode(node, 1)),
-        ...group("echo", NODES.apps),
-        ...group("whoami", NODES.media),
+        ...appsAndMedia(),
+        ...ALL_NODES.map((node) => csiNode(node, 1)),
+        ...group("echo", APPS_AND_MEDIA_NODES.apps),
+        ...group("whoami", APPS_AND_MEDIA_NODES.media),
       ],
-      { tfvars: "worker_count = 2\nmedia_count  = 2\n", config: TWO_POOLS },
+      { tfvars: "worker_count = 2\nmedia_count  = 2\n", config: APPS_AND_MEDIA },
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["apps", 2, 1],
@@ -488,10 +416,10 @@ ${["apps:worker_count:talos-worker", "media:media_count:talos-media"]
     // node for the pending pod, packed within a media node's count.
     const output = await plan(
       [
-        ...untaintedCluster(),
-        ...["talos-cp-1", ...NODES.apps, ...NODES.media].map((node) => csiNode(node, 1)),
-        ...group("echo", ["talos-cp-1", ...NODES.apps]),
-        ...group("whoami", NODES.media),
+        ...appsAndMedia(),
+        ...ALL_NODES.map((node) => csiNode(node, 1)),
+        ...group("echo", ["talos-cp-1", ...APPS_AND_MEDIA_NODES.apps]),
+        ...group("whoami", APPS_AND_MEDIA_NODES.media),
         ...csiClaim("data-gitea-0"),
         pod("db", "gitea-0", {
           owner: { kind: "StatefulSet", name: "gitea" },
@@ -501,7 +429,7 @@ ${["apps:worker_count:talos-worker", "media:media_count:talos-media"]
           scheduled: unschedulable("node(s) exceed max volume count"),
         }),
       ],
-      { tfvars: "media_count  = 2\n", config: TWO_POOLS },
+      { tfvars: "media_count  = 2\n", config: APPS_AND_MEDIA },
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["media", 2, 3],
@@ -545,16 +473,16 @@ ${["apps:worker_count:talos-worker", "media:media_count:talos-media"]
     };
     const output = await plan(
       [
-        ...untaintedCluster(),
-        ...["talos-cp-1", ...NODES.apps, ...NODES.media].map((node) => csiNode(node, 1)),
-        ...group("echo", NODES.apps),
-        ...group("whoami", NODES.media),
+        ...appsAndMedia(),
+        ...ALL_NODES.map((node) => csiNode(node, 1)),
+        ...group("echo", APPS_AND_MEDIA_NODES.apps),
+        ...group("whoami", APPS_AND_MEDIA_NODES.media),
         ...pending("gitea", "200m"),
         ...pending("forgejo", "100m", notApps),
       ],
       {
         tfvars: "worker_count = 2\nmedia_count  = 2\n",
-        config: TWO_POOLS.replaceAll("      unneededTime: 0", "      enabled: false"),
+        config: APPS_AND_MEDIA.replaceAll("      unneededTime: 0", "      enabled: false"),
       },
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([

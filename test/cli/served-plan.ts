@@ -193,6 +193,67 @@ export function poolDecision(output: PlanJson, pool = "workers"): Raw {
 /** Four workers where the repo allows three: the highest one goes, whatever the usage. */
 export const OVER_MAX = { tfvars: tfvars(4), config: config({ "max: 6": "max: 3" }) };
 
+/** `objects` with the control plane's NoSchedule taint gone, as Talos leaves it when told to. */
+export function untainted(objects: Raw[]): Raw[] {
+  return objects.map((object) => {
+    if (object.kind !== "Node" || (object.metadata as Raw).name !== "talos-cp-1") return object;
+    const { taints: _taints, ...spec } = object.spec as Raw;
+    return { ...object, spec };
+  });
+}
+
+/**
+ * Two pools of 1 to 4 nodes judged on metrics-server's sample (unneededTime 0): apps
+ * (worker_count, talos-worker-N) and media (media_count, talos-media-N), each selecting the
+ * nodes labelled with its name.
+ */
+export const APPS_AND_MEDIA = `pools:
+${[
+  ["apps", "worker_count", "talos-worker"],
+  ["media", "media_count", "talos-media"],
+]
+  .map(
+    ([pool, path, prefix]) => `  - name: ${pool}
+    target:
+      file: terraform/terraform.tfvars
+      path: ${path}
+    selector:
+      matchLabels:
+        node.kubernetes.io/pool: ${pool}
+    min: 1
+    max: 4
+    scaleDown:
+      unneededTime: 0
+    removal:
+      nameTemplate: ${prefix}-{index}
+      indexBase: 1
+`,
+  )
+  .join("")}`;
+
+/** Two nodes of each pool of APPS_AND_MEDIA. */
+export const APPS_AND_MEDIA_NODES = {
+  apps: ["talos-worker-1", "talos-worker-2"],
+  media: ["talos-media-1", "talos-media-2"],
+} as const;
+
+/**
+ * The cluster of APPS_AND_MEDIA with its control plane untainted: the apps pool's nodes `apps`
+ * and the media pool's two, each labelled with its pool, using `usage` as `cluster` does.
+ */
+export function appsAndMedia(
+  apps: readonly string[] = APPS_AND_MEDIA_NODES.apps,
+  usage?: { cpu: string; memory: string },
+): Raw[] {
+  const pools = { apps, media: APPS_AND_MEDIA_NODES.media };
+  const options = Object.fromEntries(
+    Object.entries(pools).flatMap(([pool, names]) =>
+      names.map((name) => [name, { labels: { "node.kubernetes.io/pool": pool } }]),
+    ),
+  );
+  return untainted(cluster([...pools.apps, ...pools.media], options, usage));
+}
+
 /** The pool's explanation when it holds no proposal. */
 export function poolNote(output: PlanJson, pool = "workers"): string {
   const note = output.notes.find((entry) => entry.subject === `pool/${pool}`);

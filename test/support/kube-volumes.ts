@@ -71,3 +71,22 @@ export function volumeClaim(namespace: string, name: string, spec: Raw): Raw {
     status: { phase: spec.volumeName ? "Bound" : "Pending" },
   };
 }
+
+/**
+ * A pod's volume `name` that is a generic ephemeral volume: a ReadWriteOnce claim of 5 GiB of
+ * `storageClassName`, made for the pod as `<pod>-<name>` and gone with it.
+ */
+export function ephemeralVolume(name: string, storageClassName: string): Raw {
+  return {
+    name,
+    ephemeral: {
+      volumeClaimTemplate: {
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          storageClassName,
+          resources: { requests: { storage: "5Gi" } },
+        },
+      },
+    },
+  };
+}
