@@ -399,10 +399,20 @@ function judgePoolChange(pc: PoolChange, pool: PoolWalk, walk: Walk): boolean {
   }
   const problem =
     pc.kind === "create"
-      ? createProblem(pc.key, expected)
+      ? (createProblem(pc.key, expected) ?? unmatchedCompanionProblem(pc, pool))
       : (deleteReasonProblem(pc.change, pc.moduleKey) ?? deleteProblem(pc.key, expected));
   if (problem) offend(walk, pc.change, `this ${word} ${problem}`, role);
   return problem === undefined;
+}
+
+/**
+ * A companion belongs to one VM, found by the same key: one created with a key no VM of the pool
+ * has after the plan is a companion of nothing the guard knows (a control plane node's config
+ * keyed by its name, say, in a pool whose change names no keys), whatever the count allows.
+ */
+function unmatchedCompanionProblem(pc: PoolChange, pool: PoolWalk): string | undefined {
+  if (pc.role !== "companion" || pool.vmAfter.has(keyId(pc.key))) return undefined;
+  return `would be created with key ${keyText(pc.key)}, but the pool has no VM with that key after the plan: companions are matched to VMs by the same key`;
 }
 
 /** After apply, each pool must hold exactly the VMs the merged change asks for. */

@@ -490,6 +490,66 @@ describe("plan guard on real terraform plans (count)", () => {
   });
 });
 
+describe("plan guard on real terraform plans (companions keyed otherwise than the VMs)", () => {
+  // The workers are count-indexed, but their machine configs are keyed by node name: the guard
+  // matches a companion to its VM by key, so no such companion belongs to a VM it knows.
+  let three: TerraformWorkdir;
+  const configs = (extra: string) => `resource "terraform_data" "machine_config" {
+  for_each = toset(concat([for i in range(var.worker_count) : "talos-worker-\${i + 1}"], [${extra}]))
+
+  input = {
+    node         = each.key
+    machine_type = "worker"
+  }
+}
+`;
+  async function withConfigs(dir: TerraformWorkdir, extra: string): Promise<void> {
+    const module = await dir.read("modules/workers/main.tf");
+    const start = module.indexOf('resource "terraform_data" "machine_config"');
+    await dir.write("modules/workers/main.tf", module.slice(0, start) + configs(extra));
+  }
+
+  beforeAll(async () => {
+    await requireTerraform();
+    three = await terraformWorkdir("cluster");
+    await withConfigs(three, "");
+    await three.apply();
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await three?.remove();
+  });
+
+  it(
+    "refuses a scale-up that also applies a worker config to a control plane node",
+    async () => {
+      const copy = await three.clone();
+      try {
+        await copy.write("terraform.tfvars", "worker_count = 4\n");
+        await withConfigs(copy, '"talos-cp-1"');
+        const planned = parseTerraformPlan(await copy.planJson(), "plan.json");
+        const config = (key: string) => `module.workers.terraform_data.machine_config["${key}"]`;
+        expect(
+          planned.changes.filter((c) => c.actions[0] === "create").map((c) => c.address),
+        ).toEqual([config("talos-cp-1"), config("talos-worker-4"), worker(3)]);
+        const verdict = guardPlan(planned, rules, { from: 3, to: 4 });
+        expect(verdict.verdict).toBe("refuse");
+        expect(verdict.offending).toEqual(
+          ["talos-cp-1", "talos-worker-4"].map((key) => ({
+            address: config(key),
+            actions: ["create"],
+            reason: `this companion of a worker VM would be created with key "${key}", but the pool has no VM with that key after the plan: companions are matched to VMs by the same key`,
+          })),
+        );
+        expect(verdict.creates).toEqual([{ address: worker(3), name: "talos-worker-4" }]);
+      } finally {
+        await copy.remove();
+      }
+    },
+    TIMEOUT,
+  );
+});
+
 describe("plan guard on real terraform plans (for_each)", () => {
   let base: TerraformWorkdir;
   const forEachRules: GuardRules = {
