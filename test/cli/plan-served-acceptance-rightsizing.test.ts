@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
+import { gitRepository } from "../support/flux-manifests.ts";
 import {
   CONFIG,
   committedRepo,
@@ -118,19 +119,115 @@ const limitedValues = `controllers:
             memory: 512Mi
 `;
 
+const SONARR_IMAGE = "{ repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }";
+
+/** app-template values giving container `app` these requests, after an image line if given. */
+function requestsValues(cpu: string, memory: string, image?: string): string {
+  return `controllers:
+  main:
+    containers:
+      app:
+${image ? `        image: ${image}\n` : ""}        resources:
+          requests:
+            cpu: ${cpu}
+            memory: ${memory}
+`;
+}
+
+/**
+ * A Flux HelmRelease of sonarr (namespace media), app-template from GitRepository `source`,
+ * reading `valuesFiles` in order, then `values` (its spec.values lines, if any).
+ */
+function sonarrRelease(source: string, valuesFiles: string[], values = ""): string {
+  return `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: sonarr
+  namespace: media
+spec:
+  interval: 30m
+  chart:
+    spec:
+      chart: ./charts/app-template
+      sourceRef:
+        kind: GitRepository
+        name: ${source}
+        namespace: flux-system
+      valuesFiles:
+${valuesFiles.map((file) => `        - ${file}\n`).join("")}${values}`;
+}
+
+/** The cluster, sonarr's VPA (target 300m/400Mi) and a running pod of sonarr with `resources`. */
+function sonarrObjects(
+  resources: { requests?: Amounts; limits?: Amounts } = {
+    requests: { cpu: "100m", memory: "256Mi" },
+  },
+): Raw[] {
+  return [
+    ...cluster(),
+    vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
+    runningPod("media", "sonarr", resources),
+  ];
+}
+
+/** StatefulSet db/postgres's manifest, its container `app` setting `field` (requests or limits). */
+function postgresManifest(field: "requests" | "limits", cpu: string, memory: string): string {
+  return `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: postgres
+  namespace: db
+spec:
+  serviceName: postgres
+  template:
+    spec:
+      containers:
+        - name: app
+          image: postgres:16
+          resources:
+            ${field}:
+              cpu: ${cpu}
+              memory: ${memory}
+`;
+}
+
+/** The cluster, postgres' VPA recommending `target` and its pod postgres-0 with `resources`. */
+function postgresObjects(
+  target: Amounts,
+  resources: { requests?: Amounts; limits?: Amounts },
+): Raw[] {
+  return [
+    ...cluster(),
+    vpa("db", "postgres", target, { kind: "StatefulSet" }),
+    runningPod("db", "postgres", resources, {
+      kind: "StatefulSet",
+      name: "postgres",
+      pod: "postgres-0",
+    }),
+  ];
+}
+
+/**
+ * Plans db/postgres's `manifest` under `stateful: { changes: increase }` against `objects`: the
+ * plan must propose nothing; gives its text.
+ */
+async function planStatefulIncrease(objects: Raw[], manifest: string): Promise<string> {
+  const served = await serveForTest(objects);
+  const infra = files("{ stateful: { workloads: [db/postgres], changes: increase } }", {
+    "apps/db/postgres.yaml": manifest,
+  });
+  expect(resourceProposals(await served.plan(infra))).toEqual([]);
+  return (await served.run([], infra)).stdout;
+}
+
 /**
  * Plans `repo` against sonarr's VPA and its pods, which request 100m/256Mi under a 512Mi memory
  * limit one values layer sets: the plan must propose nothing; gives sonarr's notes.
  */
 async function heldSonarrNotes(repo: Record<string, string>): Promise<string[]> {
-  const served = await serveForTest([
-    ...cluster(),
-    vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
-    runningPod("media", "sonarr", {
-      requests: { cpu: "100m", memory: "256Mi" },
-      limits: { memory: "512Mi" },
-    }),
-  ]);
+  const served = await serveForTest(
+    sonarrObjects({ requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } }),
+  );
   const output = await served.plan(files("{}", repo));
   expect(resourceProposals(output)).toEqual([]);
   return notesOf(output, "deployment/media/sonarr");
@@ -162,14 +259,10 @@ controllers:
           memory: 512Mi
     containers:
       app:
-        image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
+        image: ${SONARR_IMAGE}
 ${app}`;
-  const running = { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } };
-  const objects = () => [
-    ...cluster(),
-    vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
-    runningPod("media", "sonarr", running),
-  ];
+  const objects = () =>
+    sonarrObjects({ requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } });
 
   it("does not write requests on a container that takes its resources from the defaults", async () => {
     // Resources written on `app` would replace the defaults whole, dropping the 512Mi limit.
@@ -202,11 +295,7 @@ ${app}`;
   });
 
   it("edits a container's own resources, which replace the defaults, and nothing else", async () => {
-    const served = await serveForTest([
-      ...cluster(),
-      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
-      runningPod("media", "sonarr", { requests: { cpu: "50m", memory: "128Mi" } }),
-    ]);
+    const served = await serveForTest(sonarrObjects({ requests: { cpu: "50m", memory: "128Mi" } }));
     const app = `        resources:
           requests:
             cpu: 50m # own numbers
@@ -274,43 +363,16 @@ controllers:
   describe("a container whose file sets limits and no requests", () => {
     // Kubernetes gives such a container its limits as requests: the pods request 1 cpu and 1Gi
     // (Guaranteed), and a change is judged from those.
-    const manifest = `apiVersion: apps/v1
-kind: StatefulSet
-metadata:
-  name: postgres
-  namespace: db
-spec:
-  serviceName: postgres
-  template:
-    spec:
-      containers:
-        - name: app
-          image: postgres:16
-          resources:
-            limits:
-              cpu: 1
-              memory: 1Gi
-`;
-    const objects = (target: Amounts) => [
-      ...cluster(),
-      vpa("db", "postgres", target, { kind: "StatefulSet" }),
-      runningPod(
-        "db",
-        "postgres",
-        { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
-        { kind: "StatefulSet", name: "postgres", pod: "postgres-0" },
-      ),
-    ];
+    const manifest = postgresManifest("limits", "1", "1Gi");
+    const objects = (target: Amounts) =>
+      postgresObjects(target, {
+        requests: { cpu: "1", memory: "1Gi" },
+        limits: { cpu: "1", memory: "1Gi" },
+      });
 
     it("is not lowered under stateful changes: increase", async () => {
-      const served = await serveForTest(objects({ cpu: "400m", memory: "600Mi" }));
-      const infra = files("{ stateful: { workloads: [db/postgres], changes: increase } }", {
-        "apps/db/postgres.yaml": manifest,
-      });
-      const output = await served.plan(infra);
-      expect(resourceProposals(output)).toEqual([]);
-      const text = await served.run([], infra);
-      expect(text.stdout).toContain(
+      const text = await planStatefulIncrease(objects({ cpu: "400m", memory: "600Mi" }), manifest);
+      expect(text).toContain(
         "    memory request 1Gi (the limit: the file sets no request) kept: the workload is stateful and only increases are allowed (the target would lower it to 608Mi) [VPA bounds 50Mi–8Gi, uncapped target 600Mi, limit 1Gi]\n",
       );
     });
@@ -352,15 +414,7 @@ spec:
       vpa("home", "hass", { cpu: "1200m", memory: "1Gi" }),
       runningPod("home", "hass", { requests: { cpu: "500m", memory: "512Mi" } }),
     ]);
-    const values = `controllers:
-  main:
-    containers:
-      app:
-        resources:
-          requests:
-            cpu: 0.5
-            memory: 536870912
-`;
+    const values = requestsValues("0.5", "536870912");
     const output = await served.plan(files("{}", { "apps/hass/values.yaml": values }));
     const [proposal] = resourceProposals(output);
     expect(proposal?.changes.map((c) => [c.path, c.before, c.after])).toEqual([
@@ -376,15 +430,7 @@ spec:
       vpa("home", "hass", { cpu: "3001m", memory: "512Mi" }),
       runningPod("home", "hass", { requests: { cpu: "2500m", memory: "512Mi" } }),
     ]);
-    const values = `controllers:
-  main:
-    containers:
-      app:
-        resources:
-          requests:
-            cpu: 2500m
-            memory: 512Mi
-`;
+    const values = requestsValues("2500m", "512Mi");
     const infra = files("{ steps: { cpu: 1m } }", { "apps/hass/values.yaml": values });
     const [proposal] = resourceProposals(await served.plan(infra));
     expect(proposal?.changes.map((c) => [c.path, c.before, c.after])).toEqual([
@@ -402,15 +448,7 @@ spec:
       vpa("home", "hass", { cpu: "15m", memory: "700Mi" }),
       runningPod("home", "hass", { requests: { cpu: "20m", memory: "256Mi" } }),
     ]);
-    const values = `controllers:
-  main:
-    containers:
-      app:
-        resources:
-          requests:
-            cpu: 20m
-            memory: 256Mi
-`;
+    const values = requestsValues("20m", "256Mi");
     const output = await served.plan(files("{}", { "apps/hass/values.yaml": values }));
     const [proposal] = resourceProposals(output);
     expect(proposal?.changes.map((c) => c.path)).toEqual([
@@ -432,15 +470,7 @@ spec:
         limits: { cpu: "1", memory: "1000Mi" },
       }),
     ]);
-    const values = `controllers:
-  main:
-    containers:
-      app:
-        resources:
-          requests:
-            cpu: 300m
-            memory: 300Mi
-          limits:
+    const values = `${requestsValues("300m", "300Mi")}          limits:
             cpu: 1
             memory: 1000Mi
 `;
@@ -516,19 +546,9 @@ helmCharts:
     releaseName: radarr
     valuesFile: values.yaml
 `;
-    const values = `controllers:
-  main:
-    containers:
-      app:
-        resources:
-          requests:
-            cpu: 100m
-            memory: 256Mi
-`;
+    const values = requestsValues("100m", "256Mi");
     const served = await serveForTest([
-      ...cluster(),
-      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
-      runningPod("media", "sonarr", { requests: { cpu: "100m", memory: "256Mi" } }),
+      ...sonarrObjects(),
       vpa("media", "radarr", { cpu: "600m", memory: "300Mi" }),
       runningPod("media", "radarr", { requests: { cpu: "100m", memory: "256Mi" } }),
     ]);
@@ -591,23 +611,10 @@ spec:
   it("does not edit a HelmRelease's spec.values over a chart values file that sets a limit it does not", async () => {
     // The chart from a GitRepository of this repo, with spec.chart.spec.valuesFiles: Flux merges
     // them into the chart's values, under spec.values.
-    const release = `apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: sonarr
-  namespace: media
-spec:
-  interval: 30m
-  chart:
-    spec:
-      chart: ./charts/app-template
-      sourceRef:
-        kind: GitRepository
-        name: flux-system
-        namespace: flux-system
-      valuesFiles:
-        - ./apps/sonarr/values.yaml
-  values:
+    const release = sonarrRelease(
+      "flux-system",
+      ["./apps/sonarr/values.yaml"],
+      `  values:
     controllers:
       main:
         containers:
@@ -616,7 +623,8 @@ spec:
               requests:
                 cpu: 100m
                 memory: 256Mi
-`;
+`,
+    );
     expect(
       await heldSonarrNotes({
         "apps/sonarr/helmrelease.yaml": release,
@@ -630,34 +638,11 @@ spec:
   it("does not edit a chart values file of a HelmRelease without values under a later one that sets a limit", async () => {
     // No spec.values: Flux deploys the chart with its valuesFiles merged in order, the later
     // winning; apps/sonarr/values.yaml is found by its folder, config/prod.yaml sets the limit.
-    const release = `apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: sonarr
-  namespace: media
-spec:
-  interval: 30m
-  chart:
-    spec:
-      chart: ./charts/app-template
-      sourceRef:
-        kind: GitRepository
-        name: flux-system
-        namespace: flux-system
-      valuesFiles:
-        - ./apps/sonarr/values.yaml
-        - ./config/prod.yaml
-`;
-    const values = `controllers:
-  main:
-    containers:
-      app:
-        image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
-        resources:
-          requests:
-            cpu: 100m
-            memory: 256Mi
-`;
+    const release = sonarrRelease("flux-system", [
+      "./apps/sonarr/values.yaml",
+      "./config/prod.yaml",
+    ]);
+    const values = requestsValues("100m", "256Mi", SONARR_IMAGE);
     const prod = `controllers:
   main:
     containers:
@@ -740,40 +725,14 @@ spec:
   });
 
   it("with stateful changes: increase, keeps a StatefulSet's requests the VPA would lower", async () => {
-    const manifest = `apiVersion: apps/v1
-kind: StatefulSet
-metadata:
-  name: postgres
-  namespace: db
-spec:
-  serviceName: postgres
-  template:
-    spec:
-      containers:
-        - name: app
-          image: postgres:16
-          resources:
-            requests:
-              cpu: 250m
-              memory: 1Gi
-`;
-    const served = await serveForTest([
-      ...cluster(),
-      vpa("db", "postgres", { cpu: "120m", memory: "600Mi" }, { kind: "StatefulSet" }),
-      runningPod(
-        "db",
-        "postgres",
+    const text = await planStatefulIncrease(
+      postgresObjects(
+        { cpu: "120m", memory: "600Mi" },
         { requests: { cpu: "250m", memory: "1Gi" } },
-        { kind: "StatefulSet", name: "postgres", pod: "postgres-0" },
       ),
-    ]);
-    const infra = files("{ stateful: { workloads: [db/postgres], changes: increase } }", {
-      "apps/db/postgres.yaml": manifest,
-    });
-    const output = await served.plan(infra);
-    expect(resourceProposals(output)).toEqual([]);
-    const text = await served.run([], infra);
-    expect(text.stdout).toContain(
+      postgresManifest("requests", "250m", "1Gi"),
+    );
+    expect(text).toContain(
       "    memory request 1Gi kept: the workload is stateful and only increases are allowed (the target would lower it to 608Mi) [VPA bounds 50Mi–8Gi, uncapped target 600Mi]\n",
     );
   });
@@ -784,28 +743,12 @@ describe("the values file a release names", () => {
   // the GitRepository this repo is synced from and the Kustomization that deploys the cluster
   // folder from it. Flux reads spec.chart.spec.valuesFiles from the root of the chart's
   // GitRepository, whatever their names.
-  const sync = (appsUrl: string) => `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  ref:
-    branch: main
-  url: ssh://git@github.com/example/home-ops
----
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  ref:
-    branch: main
-  url: ${appsUrl}
----
+  const sync = (appsUrl: string) => `${gitRepository(
+    "flux-system",
+    "ssh://git@github.com/example/home-ops",
+    "1m",
+  )}---
+${gitRepository("apps", appsUrl)}---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
@@ -819,46 +762,21 @@ spec:
     kind: GitRepository
     name: flux-system
 `;
-  const release = (source: string) => `apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: sonarr
-  namespace: media
-spec:
-  interval: 30m
-  chart:
-    spec:
-      chart: ./charts/app-template
-      sourceRef:
-        kind: GitRepository
-        name: ${source}
-        namespace: flux-system
-      valuesFiles:
-        - ./deploy/values/prod-media.yaml
-  values:
+  const release = (source: string) =>
+    sonarrRelease(
+      source,
+      ["./deploy/values/prod-media.yaml"],
+      `  values:
     controllers:
       main:
         containers:
           app:
             env:
               TZ: Europe/Berlin
-`;
-  const values = `controllers:
-  main:
-    containers:
-      app:
-        image: { repository: ghcr.io/home-operations/sonarr, tag: 4.0.11 }
-        resources:
-          requests:
-            cpu: 100m
-            memory: 256Mi
-`;
-  const serveSonarr = () =>
-    serveForTest([
-      ...cluster(),
-      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
-      runningPod("media", "sonarr", { requests: { cpu: "100m", memory: "256Mi" } }),
-    ]);
+`,
+    );
+  const values = requestsValues("100m", "256Mi", SONARR_IMAGE);
+  const serveSonarr = () => serveForTest(sonarrObjects());
 
   it("edits the file the HelmRelease names, not one its folder would suggest", async () => {
     const served = await serveSonarr();
@@ -911,49 +829,11 @@ spec:
 describe("a GitRepository told from this repository by the checkout's remote", () => {
   // Hand-written: a repo of apps alone (its Flux Kustomizations live in another repository),
   // whose HelmRelease takes its chart and values from GitRepository `apps`.
-  const source = `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  ref:
-    branch: main
-  url: https://github.com/example/apps
-`;
-  const release = `apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: sonarr
-  namespace: media
-spec:
-  interval: 30m
-  chart:
-    spec:
-      chart: ./charts/app-template
-      sourceRef:
-        kind: GitRepository
-        name: apps
-        namespace: flux-system
-      valuesFiles:
-        - ./media/sonarr/values.yaml
-`;
-  const values = `controllers:
-  main:
-    containers:
-      app:
-        resources:
-          requests:
-            cpu: 100m
-            memory: 256Mi
-`;
+  const source = gitRepository("apps", "https://github.com/example/apps");
+  const release = sonarrRelease("apps", ["./media/sonarr/values.yaml"]);
+  const values = requestsValues("100m", "256Mi");
   const planWithRemote = async (remote: string) => {
-    const served = await serveForTest([
-      ...cluster(),
-      vpa("media", "sonarr", { cpu: "300m", memory: "400Mi" }),
-      runningPod("media", "sonarr", { requests: { cpu: "100m", memory: "256Mi" } }),
-    ]);
+    const served = await serveForTest(sonarrObjects());
     const dir = mkdtempSync(join(tmpdir(), "pr-autoscaler-remote-"));
     try {
       committedRepo(

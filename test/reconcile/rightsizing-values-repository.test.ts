@@ -4,6 +4,7 @@
  * Hand-written: the worked example's Plex, its values moved to a file the HelmRelease names.
  */
 import { describe, expect, it } from "@jest/globals";
+import { gitRepository } from "../support/flux-manifests.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
 import { cluster, infraFiles, PLEX_FILE } from "./support/infra.ts";
 import { scenario } from "./support/scenario.ts";
@@ -48,20 +49,7 @@ spec:
             memory: 8Gi
 `,
   );
-  all.set(
-    "kubernetes/flux/sources/apps.yaml",
-    `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  ref:
-    branch: main
-  url: ${url}
-`,
-  );
+  all.set("kubernetes/flux/sources/apps.yaml", gitRepository("apps", url));
   return all;
 }
 
