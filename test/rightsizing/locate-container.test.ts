@@ -31,6 +31,52 @@ const deployment = (namespace: string, name: string): WorkloadId => ({
   name,
 });
 
+/** Locates container `app` of Deployment media/arr in a repo of `files`. */
+const locateArr = (files: RepoFile[]) => locate(deployment("media", "arr"), "app", { files });
+
+/** app-template values of controller main's container `app`, its lines `container`. */
+const appValues = (container: string) =>
+  `controllers:\n  main:\n    containers:\n      app:\n${container}`;
+
+/** A values file at `path` giving container `app` these resources. */
+const valuesFile = (path: string, resources = "{ requests: { cpu: 100m, memory: 1Gi } }") => ({
+  path,
+  text: appValues(`        resources: ${resources}\n`),
+});
+
+/**
+ * A Flux HelmRelease media/arr of app-template from GitRepository `source`, with
+ * spec.chart.spec.valuesFiles `valuesFiles` and spec.values of `values`' lines, if any.
+ */
+const fluxRelease = (valuesFiles: string[], values: string[] = [], source = "flux-system") =>
+  [
+    "apiVersion: helm.toolkit.fluxcd.io/v2",
+    "kind: HelmRelease",
+    "metadata:",
+    "  name: arr",
+    "  namespace: media",
+    "spec:",
+    "  chart:",
+    "    spec:",
+    "      chart: ./charts/app-template",
+    `      sourceRef: { kind: GitRepository, name: ${source}, namespace: flux-system }`,
+    `      valuesFiles: [${valuesFiles.join(", ")}]`,
+    ...(values.length > 0 ? ["  values:", ...values.map((line) => `    ${line}`)] : []),
+    "",
+  ].join("\n");
+
+/** An Argo CD Application arr deploying to namespace media, `spec` its spec's other lines. */
+const argoApplication = (spec: string[]) =>
+  [
+    "apiVersion: argoproj.io/v1alpha1",
+    "kind: Application",
+    "metadata: { name: arr }",
+    "spec:",
+    "  destination: { namespace: media }",
+    ...spec,
+    "",
+  ].join("\n");
+
 describe("locateContainer: discovery in real layouts", () => {
   it("finds an app-template container in a Flux HelmRelease; the kustomization gives the namespace: exact", () => {
     expect(locate(deployment("default", "plex"), "app")).toEqual({
@@ -430,16 +476,11 @@ describe("locateContainer: an Argo CD Application's helm.valueFiles", () => {
       "      ref: values",
       "",
     ].join("\n");
-  const valuesFile = (resources: string) => ({
-    path: "config/arr.yaml",
-    text: `controllers:\n  main:\n    containers:\n      app:\n        resources: ${resources}\n`,
-  });
-  const locateArr = (files: RepoFile[]) => locate(deployment("media", "arr"), "app", { files });
 
   it("holds the valuesObject when a value file under it sets a limit it does not", () => {
     const files = [
       { path: "argocd/arr.yaml", text: application(["$values/config/arr.yaml"]) },
-      valuesFile("{ limits: { memory: 512Mi } }"),
+      valuesFile("config/arr.yaml", "{ limits: { memory: 512Mi } }"),
     ];
     expect(locateArr(files)).toMatchObject({
       ok: false,
@@ -452,7 +493,7 @@ describe("locateContainer: an Argo CD Application's helm.valueFiles", () => {
   it("edits the valuesObject when the value files set nothing it does not", () => {
     const files = [
       { path: "argocd/arr.yaml", text: application(["$values/config/arr.yaml"]) },
-      valuesFile("{ requests: { cpu: 50m } }"),
+      valuesFile("config/arr.yaml", "{ requests: { cpu: 50m } }"),
     ];
     expect(locateArr(files)).toMatchObject({
       ok: true,
@@ -522,11 +563,6 @@ describe("locateContainer: a Flux HelmRelease's chart valuesFiles", () => {
       "              requests: { cpu: 100m, memory: 256Mi }",
       "",
     ].join("\n");
-  const valuesFile = (path: string, resources: string) => ({
-    path,
-    text: `controllers:\n  main:\n    containers:\n      app:\n        resources: ${resources}\n`,
-  });
-  const locateArr = (files: RepoFile[]) => locate(deployment("media", "arr"), "app", { files });
 
   it("holds spec.values when a values file of the chart's GitRepository sets a limit it does not", () => {
     const files = [
@@ -648,33 +684,12 @@ describe("locateContainer: a Flux HelmRelease's chart valuesFiles", () => {
 describe("locateContainer: a Flux HelmRelease of its chart's values files alone", () => {
   // Hand-written; with no spec.values or valuesFrom, Flux deploys the chart with its
   // valuesFiles merged in order, the later winning.
-  const release = (valuesFiles: string[], values: string[] = []) =>
-    [
-      "apiVersion: helm.toolkit.fluxcd.io/v2",
-      "kind: HelmRelease",
-      "metadata:",
-      "  name: arr",
-      "  namespace: media",
-      "spec:",
-      "  chart:",
-      "    spec:",
-      "      chart: ./charts/app-template",
-      "      sourceRef: { kind: GitRepository, name: flux-system, namespace: flux-system }",
-      `      valuesFiles: [${valuesFiles.join(", ")}]`,
-      ...(values.length > 0 ? ["  values:", ...values.map((line) => `    ${line}`)] : []),
-      "",
-    ].join("\n");
-  const valuesFile = (path: string, container: string) => ({
-    path,
-    text: `controllers:\n  main:\n    containers:\n      app:\n${container}`,
-  });
-  const locateArr = (files: RepoFile[]) => locate(deployment("media", "arr"), "app", { files });
 
   it("holds the values file found by its path when a later one sets a limit it does not", () => {
     const files = [
-      { path: "flux/arr.yaml", text: release(["apps/arr/values.yaml", "config/prod.yaml"]) },
-      valuesFile("apps/arr/values.yaml", "        resources: { requests: { cpu: 100m } }\n"),
-      valuesFile("config/prod.yaml", "        resources: { limits: { memory: 512Mi } }\n"),
+      { path: "flux/arr.yaml", text: fluxRelease(["apps/arr/values.yaml", "config/prod.yaml"]) },
+      valuesFile("apps/arr/values.yaml", "{ requests: { cpu: 100m } }"),
+      valuesFile("config/prod.yaml", "{ limits: { memory: 512Mi } }"),
     ];
     expect(locateArr(files)).toMatchObject({
       ok: false,
@@ -686,12 +701,9 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
 
   it("holds it when a later one sets the same request over it, which an edit would not change", () => {
     const files = [
-      { path: "flux/arr.yaml", text: release(["apps/arr/values.yaml", "config/prod.yaml"]) },
-      valuesFile(
-        "apps/arr/values.yaml",
-        "        resources: { requests: { cpu: 100m, memory: 256Mi } }\n",
-      ),
-      valuesFile("config/prod.yaml", "        resources: { requests: { cpu: 200m } }\n"),
+      { path: "flux/arr.yaml", text: fluxRelease(["apps/arr/values.yaml", "config/prod.yaml"]) },
+      valuesFile("apps/arr/values.yaml", "{ requests: { cpu: 100m, memory: 256Mi } }"),
+      valuesFile("config/prod.yaml", "{ requests: { cpu: 200m } }"),
     ];
     expect(locateArr(files)).toMatchObject({
       ok: false,
@@ -703,12 +715,9 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
 
   it("edits it when the later files set nothing of the resources it does not", () => {
     const files = [
-      { path: "flux/arr.yaml", text: release(["apps/arr/values.yaml", "config/prod.yaml"]) },
-      valuesFile(
-        "apps/arr/values.yaml",
-        "        resources: { requests: { cpu: 100m }, limits: { memory: 256Mi } }\n",
-      ),
-      valuesFile("config/prod.yaml", "        env: { TZ: UTC }\n"),
+      { path: "flux/arr.yaml", text: fluxRelease(["apps/arr/values.yaml", "config/prod.yaml"]) },
+      valuesFile("apps/arr/values.yaml", "{ requests: { cpu: 100m }, limits: { memory: 256Mi } }"),
+      { path: "config/prod.yaml", text: appValues("        env: { TZ: UTC }\n") },
     ];
     expect(locateArr(files)).toMatchObject({
       ok: true,
@@ -722,7 +731,7 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
   it("sees a resourcesPreset that a values file under spec.values sets", () => {
     // Bitnami-style: empty resources in spec.values leave the preset of the values file in force.
     const files = [
-      { path: "flux/arr.yaml", text: release(["config/arr.yaml"], ["resources: {}"]) },
+      { path: "flux/arr.yaml", text: fluxRelease(["config/arr.yaml"], ["resources: {}"]) },
       { path: "config/arr.yaml", text: "resourcesPreset: nano\n" },
     ];
     expect(locate(deployment("media", "arr"), "arr", { files })).toMatchObject({
@@ -736,10 +745,10 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
   it("edits the values file that sets the resources when spec.values sets none of them", () => {
     const file = valuesFile(
       "apps/arr/values.yaml",
-      "        resources: { requests: { cpu: 100m }, limits: { memory: 1Gi } }\n",
+      "{ requests: { cpu: 100m }, limits: { memory: 1Gi } }",
     );
     const files = (values: string[]) => [
-      { path: "flux/arr.yaml", text: release(["apps/arr/values.yaml"], values) },
+      { path: "flux/arr.yaml", text: fluxRelease(["apps/arr/values.yaml"], values) },
       file,
     ];
     expect(locateArr(files(["ingress: { main: { enabled: true } }"]))).toMatchObject({
@@ -758,12 +767,7 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
   });
 
   it("edits an Application's value file that sets the resources when valuesObject sets none", () => {
-    const text = [
-      "apiVersion: argoproj.io/v1alpha1",
-      "kind: Application",
-      "metadata: { name: arr }",
-      "spec:",
-      "  destination: { namespace: media }",
+    const text = argoApplication([
       "  sources:",
       "    - repoURL: https://bjw-s-labs.github.io/helm-charts",
       "      chart: app-template",
@@ -773,14 +777,10 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
       "          controllers: { main: { containers: { app: { env: { TZ: UTC } } } } }",
       "    - repoURL: https://github.com/example/infra",
       "      ref: values",
-      "",
-    ].join("\n");
+    ]);
     const files = [
       { path: "argocd/arr.yaml", text },
-      valuesFile(
-        "apps/arr/values.yaml",
-        "        resources: { requests: { cpu: 100m }, limits: { memory: 1Gi } }\n",
-      ),
+      valuesFile("apps/arr/values.yaml", "{ requests: { cpu: 100m }, limits: { memory: 1Gi } }"),
     ];
     expect(locateArr(files)).toMatchObject({
       ok: true,
@@ -796,7 +796,7 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
         ),
       },
       files[1] as RepoFile,
-      valuesFile("config/prod.yaml", "        resources: { limits: { cpu: '1' } }\n"),
+      valuesFile("config/prod.yaml", "{ limits: { cpu: '1' } }"),
     ];
     expect(locateArr(later)).toMatchObject({
       ok: false,
@@ -809,12 +809,7 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
   it("holds an Application's value file under a Helm parameter of the same resources", () => {
     // Argo CD applies helm.parameters (Helm's --set) over every value file and valuesObject.
     const text = (parameter: string) =>
-      [
-        "apiVersion: argoproj.io/v1alpha1",
-        "kind: Application",
-        "metadata: { name: arr }",
-        "spec:",
-        "  destination: { namespace: media }",
+      argoApplication([
         "  sources:",
         "    - repoURL: https://bjw-s-labs.github.io/helm-charts",
         "      chart: app-template",
@@ -823,14 +818,10 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
         "        valueFiles: [$values/apps/arr/values.yaml]",
         "    - repoURL: https://github.com/example/infra",
         "      ref: values",
-        "",
-      ].join("\n");
+      ]);
     const files = (parameter: string) => [
       { path: "argocd/arr.yaml", text: text(parameter) },
-      valuesFile(
-        "apps/arr/values.yaml",
-        "        resources: { requests: { cpu: 100m }, limits: { memory: 1Gi } }\n",
-      ),
+      valuesFile("apps/arr/values.yaml", "{ requests: { cpu: 100m }, limits: { memory: 1Gi } }"),
     ];
     for (const name of [
       "controllers.main.containers.app.resources.limits.memory",
@@ -853,7 +844,7 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
     const files = [
       {
         path: "flux/arr.yaml",
-        text: release(
+        text: fluxRelease(
           ["config/arr.yaml"],
           ["controllers:", "  main:", "    containers:", "      app:", "        env: { TZ: UTC }"],
         ),
@@ -877,27 +868,6 @@ describe("locateContainer: a values file a release names, whatever its path", ()
   // Hand-written. Flux reads spec.chart.spec.valuesFiles from the root of the chart's
   // GitRepository; Argo CD reads helm.valueFiles relative to the source's path, or from the root
   // of the source whose ref a `$ref/` names.
-  const release = (valuesFiles: string, values: string[] = [], source = "flux-system") =>
-    [
-      "apiVersion: helm.toolkit.fluxcd.io/v2",
-      "kind: HelmRelease",
-      "metadata:",
-      "  name: arr",
-      "  namespace: media",
-      "spec:",
-      "  chart:",
-      "    spec:",
-      "      chart: ./charts/app-template",
-      `      sourceRef: { kind: GitRepository, name: ${source}, namespace: flux-system }`,
-      `      valuesFiles: [${valuesFiles}]`,
-      ...(values.length > 0 ? ["  values:", ...values.map((line) => `    ${line}`)] : []),
-      "",
-    ].join("\n");
-  const valuesFile = (path: string, resources = "{ requests: { cpu: 100m, memory: 1Gi } }") => ({
-    path,
-    text: `controllers:\n  main:\n    containers:\n      app:\n        resources: ${resources}\n`,
-  });
-  const locateArr = (files: RepoFile[]) => locate(deployment("media", "arr"), "app", { files });
   const edits = (file: string, how: string) => ({
     ok: true,
     location: {
@@ -910,7 +880,7 @@ describe("locateContainer: a values file a release names, whatever its path", ()
 
   it("edits the file a Flux HelmRelease names, though its path names no release", () => {
     const files = [
-      { path: "flux/arr.yaml", text: release("./deploy/values/prod-media.yaml") },
+      { path: "flux/arr.yaml", text: fluxRelease(["./deploy/values/prod-media.yaml"]) },
       valuesFile("deploy/values/prod-media.yaml"),
     ];
     expect(locateArr(files)).toMatchObject(
@@ -922,9 +892,10 @@ describe("locateContainer: a values file a release names, whatever its path", ()
     const files = [
       {
         path: "flux/arr.yaml",
-        text: release("./deploy/values/prod-media.yaml", [
-          "controllers: { main: { containers: { app: { env: { TZ: UTC } } } } }",
-        ]),
+        text: fluxRelease(
+          ["./deploy/values/prod-media.yaml"],
+          ["controllers: { main: { containers: { app: { env: { TZ: UTC } } } } }"],
+        ),
       },
       valuesFile("deploy/values/prod-media.yaml"),
       valuesFile("apps/arr/values.yaml"),
@@ -938,7 +909,7 @@ describe("locateContainer: a values file a release names, whatever its path", ()
     const files = [
       {
         path: "flux/arr.yaml",
-        text: release("./deploy/values/prod-media.yaml").replace("  namespace: media\n", ""),
+        text: fluxRelease(["./deploy/values/prod-media.yaml"]).replace("  namespace: media\n", ""),
       },
       valuesFile("deploy/values/prod-media.yaml"),
       valuesFile("apps/arr/values.yaml"),
@@ -955,10 +926,10 @@ describe("locateContainer: a values file a release names, whatever its path", ()
 
   it("does not edit a file that another release names too, which the edit would change", () => {
     const files = [
-      { path: "flux/arr.yaml", text: release("./deploy/values/prod-media.yaml") },
+      { path: "flux/arr.yaml", text: fluxRelease(["./deploy/values/prod-media.yaml"]) },
       {
         path: "flux/arr-4k.yaml",
-        text: release("./deploy/values/prod-media.yaml").replace("name: arr", "name: arr-4k"),
+        text: fluxRelease(["./deploy/values/prod-media.yaml"]).replace("name: arr", "name: arr-4k"),
       },
       valuesFile("deploy/values/prod-media.yaml"),
     ];
@@ -974,7 +945,7 @@ describe("locateContainer: a values file a release names, whatever its path", ()
     const files = [
       {
         path: "flux/arr.yaml",
-        text: release("./deploy/values/prod-media.yaml, ./deploy/values/gone.yaml"),
+        text: fluxRelease(["./deploy/values/prod-media.yaml", "./deploy/values/gone.yaml"]),
       },
       valuesFile("deploy/values/prod-media.yaml"),
     ];
@@ -987,19 +958,13 @@ describe("locateContainer: a values file a release names, whatever its path", ()
   });
 
   it("edits no value file here for an Argo CD source of another repository, when this one is known", () => {
-    const text = [
-      "apiVersion: argoproj.io/v1alpha1",
-      "kind: Application",
-      "metadata: { name: arr }",
-      "spec:",
-      "  destination: { namespace: media }",
+    const text = argoApplication([
       "  source:",
       "    repoURL: https://github.com/example/apps.git",
       "    path: charts/arr",
       "    helm:",
       "      valueFiles: [../../values/arr.yaml]",
-      "",
-    ].join("\n");
+    ]);
     const files = [{ path: "argocd/arr.yaml", text }, valuesFile("values/arr.yaml")];
     const locateKnown = (repository: string[]) =>
       locateContainer(indexRepo(files, repository), rightsizingConfig({}), {
@@ -1022,27 +987,20 @@ describe("locateContainer: a values file a release names, whatever its path", ()
 
   it("does not guess at a file a release of another namespace reads", () => {
     const files = [
-      { path: "flux/arr.yaml", text: release("apps/arr/values.yaml").replace("media", "books") },
+      {
+        path: "flux/arr.yaml",
+        text: fluxRelease(["apps/arr/values.yaml"]).replace("media", "books"),
+      },
       valuesFile("apps/arr/values.yaml"),
     ];
     expect(locateArr(files)).toMatchObject({ ok: false, problem: "not-found" });
   });
 
   it("edits the value file an Argo CD source names relative to its path, or through a ref", () => {
-    const application = (source: string[]) =>
-      [
-        "apiVersion: argoproj.io/v1alpha1",
-        "kind: Application",
-        "metadata: { name: arr }",
-        "spec:",
-        "  destination: { namespace: media }",
-        ...source,
-        "",
-      ].join("\n");
     const single = [
       {
         path: "argocd/arr.yaml",
-        text: application([
+        text: argoApplication([
           "  source:",
           "    repoURL: https://github.com/example/infra",
           "    path: charts/arr",
@@ -1059,7 +1017,7 @@ describe("locateContainer: a values file a release names, whatever its path", ()
     const multi = [
       {
         path: "argocd/arr.yaml",
-        text: application([
+        text: argoApplication([
           "  sources:",
           "    - repoURL: https://bjw-s-labs.github.io/helm-charts",
           "      chart: app-template",
@@ -1102,7 +1060,7 @@ describe("locateContainer: a values file a release names, whatever its path", ()
   it("edits no file of this repo for values files of a GitRepository that is another repository", () => {
     const files = [
       sync("https://github.com/example/apps.git"),
-      { path: "flux/arr.yaml", text: release("./apps/arr/values.yaml", [], "apps") },
+      { path: "flux/arr.yaml", text: fluxRelease(["./apps/arr/values.yaml"], [], "apps") },
       valuesFile("apps/arr/values.yaml"),
     ];
     expect(locateArr(files)).toMatchObject({
@@ -1116,8 +1074,8 @@ describe("locateContainer: a values file a release names, whatever its path", ()
       files[0] as RepoFile,
       {
         path: "flux/arr.yaml",
-        text: release(
-          "./config/arr.yaml",
+        text: fluxRelease(
+          ["./config/arr.yaml"],
           [
             "controllers: { main: { containers: { app: { resources: { requests: { cpu: 200m } } } } } }",
           ],
@@ -1148,7 +1106,7 @@ describe("locateContainer: a values file a release names, whatever its path", ()
     };
     const files = [
       apps,
-      { path: "flux/arr.yaml", text: release("./apps/arr/values.yaml", [], "apps") },
+      { path: "flux/arr.yaml", text: fluxRelease(["./apps/arr/values.yaml"], [], "apps") },
       valuesFile("apps/arr/values.yaml"),
     ];
     const locateKnown = (repository: string[]) =>
@@ -1174,7 +1132,7 @@ describe("locateContainer: a values file a release names, whatever its path", ()
   it("takes the GitRepository as this repo when its URL is this repo's in another form, or unknown", () => {
     const files = (syncFile: RepoFile[]) => [
       ...syncFile,
-      { path: "flux/arr.yaml", text: release("./deploy/values/prod-media.yaml", [], "apps") },
+      { path: "flux/arr.yaml", text: fluxRelease(["./deploy/values/prod-media.yaml"], [], "apps") },
       valuesFile("deploy/values/prod-media.yaml"),
     ];
     const expected = edits(
