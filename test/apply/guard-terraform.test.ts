@@ -123,6 +123,44 @@ describe("plan guard on real terraform plans (count)", () => {
   );
 
   it(
+    "refuses a scale-down that also changes a remaining worker in place, naming it",
+    async () => {
+      const copy = await four.clone();
+      try {
+        await copy.write("terraform.tfvars", threeTfvars);
+        const module = await copy.read("modules/workers/main.tf");
+        await copy.write(
+          "modules/workers/main.tf",
+          module.replace("memory_mib = 16384", "memory_mib = count.index == 0 ? 32768 : 16384"),
+        );
+        const planned = parseTerraformPlan(await copy.planJson(), "plan.json");
+        const verdict = guardPlan(planned, rules, { from: 4, to: 3 });
+        expect(verdict.verdict).toBe("refuse");
+        // Its machine config reads the worker's output, which is known only after the update.
+        expect(verdict.offending).toEqual([
+          {
+            address: machineConfig(0),
+            actions: ["update"],
+            reason:
+              "this companion of a worker VM would be updated in place (changes: input, output); allowed in-place changes: none",
+          },
+          {
+            address: worker(0),
+            actions: ["update"],
+            reason:
+              "this worker VM would be updated in place (changes: input, output); allowed in-place changes: none",
+          },
+        ]);
+        // The delete itself is as expected, and still named, so the report tells them apart.
+        expect(verdict.destroys.map((d) => d.address)).toEqual([worker(3)]);
+      } finally {
+        await copy.remove();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     "refuses moved blocks in a scale-down, of workers and of anything else",
     async () => {
       // A `moved` block changes only the state's addresses: Terraform plans a no-op (or the
