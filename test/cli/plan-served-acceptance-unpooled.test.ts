@@ -22,6 +22,7 @@ import {
 } from "./served-cluster.ts";
 import {
   APPS_AND_MEDIA,
+  APPS_AND_MEDIA_FILES,
   APPS_AND_MEDIA_NODES,
   appsAndMedia,
   cluster,
@@ -275,7 +276,7 @@ describe("plan acceptance, scale-down onto a control plane two pools count on", 
         ...group("echo", APPS_AND_MEDIA_NODES.apps),
         ...group("whoami", APPS_AND_MEDIA_NODES.media),
       ],
-      { tfvars: "worker_count = 2\nmedia_count  = 2\n", config: APPS_AND_MEDIA },
+      APPS_AND_MEDIA_FILES,
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["apps", 2, 1],

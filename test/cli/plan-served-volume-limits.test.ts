@@ -21,6 +21,7 @@ import {
 import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
 import {
   APPS_AND_MEDIA,
+  APPS_AND_MEDIA_FILES,
   APPS_AND_MEDIA_NODES,
   appsAndMedia,
   cluster,
@@ -398,7 +399,7 @@ describe("plan against a served cluster: CSI volumes on a control plane two pool
         ...group("echo", APPS_AND_MEDIA_NODES.apps),
         ...group("whoami", APPS_AND_MEDIA_NODES.media),
       ],
-      { tfvars: "worker_count = 2\nmedia_count  = 2\n", config: APPS_AND_MEDIA },
+      APPS_AND_MEDIA_FILES,
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["apps", 2, 1],
@@ -481,7 +482,7 @@ describe("plan against a served cluster: CSI volumes on a control plane two pool
         ...pending("forgejo", "100m", notApps),
       ],
       {
-        tfvars: "worker_count = 2\nmedia_count  = 2\n",
+        ...APPS_AND_MEDIA_FILES,
         config: APPS_AND_MEDIA.replaceAll("      unneededTime: 0", "      enabled: false"),
       },
     );

@@ -231,6 +231,12 @@ ${[
   )
   .join("")}`;
 
+/** The repo's files of APPS_AND_MEDIA, each pool counting two nodes. */
+export const APPS_AND_MEDIA_FILES = {
+  tfvars: "worker_count = 2\nmedia_count  = 2\n",
+  config: APPS_AND_MEDIA,
+};
+
 /** Two nodes of each pool of APPS_AND_MEDIA. */
 export const APPS_AND_MEDIA_NODES = {
   apps: ["talos-worker-1", "talos-worker-2"],
