@@ -8,13 +8,14 @@ import {
 const settings = { windowSeconds: 900, stepSeconds: 30, rateSeconds: 90, percentile: 99.5 };
 
 describe("windowQueries", () => {
-  it("wraps a usage query in the window's average, percentile and lowest point, and counts its points", () => {
+  it("wraps a usage query in the window's average, percentile and lowest point, counts its points and gives each step's value", () => {
     expect(windowQueries("max by (node) (x)", settings)).toEqual({
       average: "avg_over_time((max by (node) (x))[900s:30s])",
       peak: "quantile_over_time(0.995, (max by (node) (x))[900s:30s])",
       low: "min_over_time((max by (node) (x))[900s:30s])",
       points: "count_over_time((max by (node) (x))[900s:30s])",
       first: "min_over_time(timestamp((max by (node) (x)) * 0)[900s:30s])",
+      steps: "(max by (node) (x))[900s:30s]",
     });
   });
 
