@@ -1080,8 +1080,8 @@ export function conditionText(
     case "candidate":
       if (!condition.node) return `no node to remove: ${condition.problem}`;
       return action === "scale-down"
-        ? `the decrease removes ${condition.node}`
-        : `a decrease would remove ${condition.node}`;
+        ? `the decrease removes ${removedText(condition.node, condition.nodes)}`
+        : `a decrease would remove ${removedText(condition.node, condition.nodes)}`;
     case "not-cordoned":
       // Only the count coming down to a bound removes it, and then the cordon is no reason not to,
       // also when something else keeps the node this time.
@@ -1197,6 +1197,15 @@ export function refusalText(condition: ScaleDownCondition): string {
     case "last-node":
       return `${condition.node}: ${lastNodeStaysText(condition)}`;
   }
+}
+
+/**
+ * The nodes a decrease removes: `talos-worker-7`, `talos-worker-7 and talos-worker-6`, or past
+ * two `talos-worker-9 and 3 more` (the bulk line lists them all).
+ */
+function removedText(node: string, nodes: readonly string[] | undefined): string {
+  if (!nodes || nodes.length < 2) return node;
+  return nodes.length === 2 ? listing(nodes) : `${node} and ${nodes.length - 1} more`;
 }
 
 /**

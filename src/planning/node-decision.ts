@@ -364,7 +364,18 @@ export type ScaleDownCondition =
    * `scaleDown.unreadyTime`: it counts toward the min with no room to give, and stays.
    */
   | { kind: "above-min"; met: boolean; current?: number; min: number; unready?: string }
-  | { kind: "candidate"; met: boolean; node?: string; problem?: string }
+  | {
+      kind: "candidate";
+      met: boolean;
+      /** The node a decrease by one removes, the first the decrease removes. */
+      node?: string;
+      /**
+       * Every node the decrease removes (or would remove, while held), `node` first, when it is
+       * several: empty nodes together (`scaleDown.maxEmptyBulk`), or the count down to the max.
+       */
+      nodes?: string[];
+      problem?: string;
+    }
   /**
    * Listed only when the node to remove is cordoned, never met: a person took it out of service
    * (for maintenance, a VM shut down), so neither low usage nor its not being Ready removes it.

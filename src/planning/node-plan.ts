@@ -313,9 +313,25 @@ function planPool(
     decision.removes = outcome.removing[0];
     decision.removing = outcome.removing;
   }
+  nameRun(decision);
   const refusedBy = scaleDownRefusal(decision);
   if (refusedBy) decision.scaleDown.refusedBy = refusedBy;
   return decision;
+}
+
+/**
+ * The candidate condition names every node the decrease removes when it removes several: those
+ * of the decision, or while it is held those the bulk line says would go.
+ */
+function nameRun(decision: NodeDecision): void {
+  const { scaleDown } = decision;
+  const nodes = decision.removing ?? scaleDown.bulk?.nodes;
+  if (!nodes || nodes.length < 2) return;
+  scaleDown.conditions = scaleDown.conditions.map((condition) =>
+    condition.kind === "candidate" && condition.met && condition.node === nodes[0]
+      ? { ...condition, nodes: [...nodes] }
+      : condition,
+  );
 }
 
 /**

@@ -538,13 +538,16 @@ function unknownVolumes(pod: PodInfo): { claim: string; why?: string }[] {
  * Places `pods` on `bins` first-fit decreasing, without adding nodes: whether the pods of a node
  * to remove fit on the others. Returns the pods that found no node, each with why (judged on the
  * bins as the others left them); `placed`, when given, gets the bin each other pod went to.
- * `bins` are used up in place.
+ * `later`: groups of pods placed after `pods`, each first-fit decreasing on the room the groups
+ * before it left (the pods of the nodes a decrease takes after the first). `bins` are used up in
+ * place.
  */
 export function packOntoNodes(
   pods: readonly PodInfo[],
   bins: Bin[],
   rules?: PeerRules,
   placed?: Map<PodInfo, Bin>,
+  later: readonly (readonly PodInfo[])[] = [],
 ): UnplacedPod[] {
   const unplaced: Sized[] = [];
   // The room each node has before any pod moves, to tell a pod that fits alone from one that
@@ -563,8 +566,10 @@ export function packOntoNodes(
     unknownVolumes(pod).length > 0 ||
     pod.resourceClaims !== undefined ||
     (rules?.volumes !== undefined && volumeLimitsUnknown(rules.volumes, pod));
-  for (const entry of decreasing(pods, undefined))
-    if (unknown(entry.pod) || !tryPlace(entry)) unplaced.push(entry);
+  // Each group of `later` is placed once those before it have taken their room.
+  for (const group of [pods, ...later])
+    for (const entry of decreasing(group, undefined))
+      if (unknown(entry.pod) || !tryPlace(entry)) unplaced.push(entry);
   // A pod that must run beside another one being moved can follow it once that one is placed.
   const retried = unplaced.filter(
     (entry) => !(entry.pod.podAffinity && !unknown(entry.pod) && tryPlace(entry)),

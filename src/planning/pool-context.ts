@@ -130,12 +130,17 @@ export function placeDecrease(
   removed: readonly string[],
   pendingOnExisting: readonly PodInfo[],
 ): DecreaseMove {
-  const pods = removed.flatMap((name) =>
+  const byNode = removed.map((name) =>
     evictablePods(context.index.podsByNode.get(name) ?? [], context.pool.expendablePriority),
   );
+  const pods = byNode.flat();
   const cordoned = cordonedPods(context, removed);
-  const moving = [...pods.map(replacement), ...pendingOnExisting, ...cordoned.pods];
-  return { ...placeMoving(context, moving, removed, cordoned.nodes), pods, cordoned };
+  // The nodes after the first in the order they join the run: the pods of each find room once
+  // those of the nodes before it took theirs, so a pod that does not fit is of the node that
+  // made the run too long.
+  const [own = [], ...later] = byNode.map((entry) => entry.map(replacement));
+  const moving = [...own, ...pendingOnExisting, ...cordoned.pods];
+  return { ...placeMoving(context, moving, removed, cordoned.nodes, later), pods, cordoned };
 }
 
 /**
@@ -154,14 +159,17 @@ function replacement(pod: PodInfo): PodInfo {
  * the pool's other nodes first, then the nodes in no pool, each with its taints, labels, pods
  * and room, less the room `unpooledTaken` gives others there. The rules that depend
  * on other pods see the pods of `removed` and `leaving` gone, and a node takes no more CSI
- * volumes than its CSINode allows.
+ * volumes than its CSINode allows. `later`: the pods of further nodes of `removed`, node by node,
+ * each placed once those before it took their room.
  */
 export function placeMoving(
   context: PoolContext,
   moving: readonly PodInfo[],
   removed: readonly string[],
   leaving: readonly string[],
+  later: readonly (readonly PodInfo[])[] = [],
 ): MoveResult {
+  const all = later.length > 0 ? [...moving, ...later.flat()] : moving;
   const withheld = context.unpooledWithheld ?? [];
   const taken: OutsideTaken[] = [];
   // An earlier pool's open decrease whose pods may go to any node in no pool: none is offered.
@@ -177,7 +185,7 @@ export function placeMoving(
   });
   const rules = peerRules(
     context.index,
-    held.length > 0 ? [...moving, ...held.map((entry) => entry.pod)] : moving,
+    held.length > 0 ? [...all, ...held.map((entry) => entry.pod)] : all,
     [...removed, ...leaving],
     context.csiVolumeLimits,
   );
@@ -190,12 +198,12 @@ export function placeMoving(
     else if (!entry.pools.includes(pool)) entry.pools.push(pool);
   }
   const placed = new Map<PodInfo, Bin>();
-  const unplaced = packOntoNodes(moving, bins, rules, placed);
+  const unplaced = packOntoNodes(moving, bins, rules, placed, later);
   const outside: OutsidePlacement[] = [];
   const outsidePods: { pod: PodInfo; node: string }[] = [];
   for (const bin of bins) {
     if (!bin.outside) continue;
-    const pods = moving.filter((pod) => placed.get(pod) === bin);
+    const pods = all.filter((pod) => placed.get(pod) === bin);
     if (pods.length === 0) continue;
     const controlPlane = context.index.nodes.get(bin.name)?.controlPlane === true;
     outside.push({

@@ -42,9 +42,19 @@ describe("plan: a count above the max comes down to it in one decrease", () => {
     const reasons = output.proposals[0]?.reasons ?? [];
     expect(reasons).toContain("  trigger: count 7 is above the max of 5");
     expect(reasons).toContain(
+      "  scale-down: the decrease removes talos-worker-7 and talos-worker-6",
+    );
+    expect(reasons).toContain(
       "  scale-down: 2 nodes go together to come down to the max of 5: talos-worker-7, talos-worker-6; no more: the count is down to the max of 5",
     );
-    const bulk = (poolDecision(output).scaleDown as Raw).bulk as Raw;
+    const scaleDown = poolDecision(output).scaleDown as Raw;
+    expect(scaleDown.conditions).toContainEqual({
+      kind: "candidate",
+      met: true,
+      node: "talos-worker-7",
+      nodes: ["talos-worker-7", "talos-worker-6"],
+    });
+    const bulk = scaleDown.bulk as Raw;
     expect(bulk).toMatchObject({
       nodes: ["talos-worker-7", "talos-worker-6"],
       downTo: { max: 5, bound: "max" },
@@ -70,6 +80,32 @@ describe("plan: a count above the max comes down to it in one decrease", () => {
     expect(run).toBe(
       "  scale-down: talos-worker-7 goes alone; not talos-worker-6 too: no room would be left for media/tdarr-node-6d8c7f5b49-tw6aa: once the pods placed before it take their room, it needs more cpu than any other node of the pool has free",
     );
+  });
+
+  it("names talos-worker-6's pod when two equal pods cannot both have the one node with room", async () => {
+    // talos-worker-1 (2.2 cpu free) has room for one of the two 1.5 cpu pods, not both: the one
+    // of talos-worker-7, which goes first, takes it, and talos-worker-6's is left without.
+    const busy = workers(5).map((node, index) => filler(node, index, index === 0 ? "1500m" : "3"));
+    const output = await plan(
+      [
+        ...cluster(workers(7)),
+        ...busy,
+        transcoder("talos-worker-7", "tw7aa"),
+        transcoder("talos-worker-6", "tw6aa"),
+      ],
+      SEVEN_MAX_FIVE,
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 7, to: 6 });
+    const run = output.proposals[0]?.reasons.find((line) => line.includes("goes alone"));
+    expect(run).toBe(
+      "  scale-down: talos-worker-7 goes alone; not talos-worker-6 too: no room would be left for media/tdarr-node-6d8c7f5b49-tw6aa: once the pods placed before it take their room, it needs more cpu than any other node of the pool has free",
+    );
+    const bulk = (poolDecision(output).scaleDown as Raw).bulk as Raw;
+    expect(bulk.stop).toMatchObject({
+      kind: "pods-fit",
+      node: "talos-worker-6",
+      unplaced: ["media/tdarr-node-6d8c7f5b49-tw6aa"],
+    });
   });
 
   it("stops at 6 when one budget allows one disruption and each node holds one of its pods", async () => {
@@ -121,6 +157,9 @@ describe("plan: a count above the max comes down to it in one decrease", () => {
       SEVEN_MAX_FIVE,
     );
     expect(output.proposals[0]).toMatchObject({ from: 7, to: 6 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: the decrease removes talos-worker-7",
+    );
     const run = output.proposals[0]?.reasons.find((line) => line.includes("goes alone"));
     expect(run).toBe(
       "  scale-down: talos-worker-7 goes alone; not talos-worker-6 too: it has 1 blocker",

@@ -17,6 +17,7 @@ import {
   OVER_MAX,
   onWorker4,
   plan,
+  poolDecision,
   poolNote,
   serveForTest,
   tdarr,
@@ -443,6 +444,17 @@ describe("plan against a served cluster: removing a node", () => {
     expect(bulk.proposals[0]?.reasons.join("\n")).toContain(
       "scale-down: 3 empty nodes go together (at most 10): talos-worker-4, talos-worker-3, talos-worker-2; no more: the min is 1",
     );
+    // The decrease removes all three, not talos-worker-4 alone; the bulk line lists them.
+    expect(alone).toContain("scale-down: the decrease removes talos-worker-4\n");
+    expect(bulk.proposals[0]?.reasons).toContain(
+      "  scale-down: the decrease removes talos-worker-4 and 2 more",
+    );
+    expect((poolDecision(bulk).scaleDown as Raw).conditions).toContainEqual({
+      kind: "candidate",
+      met: true,
+      node: "talos-worker-4",
+      nodes: ["talos-worker-4", "talos-worker-3", "talos-worker-2"],
+    });
   });
 
   it("explains that metrics-server's single sample is no evidence for removing a node", async () => {

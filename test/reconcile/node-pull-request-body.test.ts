@@ -64,7 +64,7 @@ describe("the pull request of a pool above its bounds", () => {
       "Pool **workers** is above its max of 4 with 6 nodes: the bounds decide, not usage; the change removes **worker-6**, **worker-5**.",
     );
     expect(text).toContain(
-      "Above its max the bounds decide, not usage: the nodes down to it go in one decrease, each when nothing blocks it and its pods fit elsewhere with those of the nodes before it.\n\n- the decrease removes worker-6\n- worker-6 has no blockers: met\n- 1 pod of worker-6 fits on the other nodes: met\n- 2 nodes go together to come down to the max of 4: worker-6, worker-5; no more: the count is down to the max of 4",
+      "Above its max the bounds decide, not usage: the nodes down to it go in one decrease, each when nothing blocks it and its pods fit elsewhere with those of the nodes before it.\n\n- the decrease removes worker-6 and worker-5\n- worker-6 has no blockers: met\n- 1 pod of worker-6 fits on the other nodes: met\n- 2 nodes go together to come down to the max of 4: worker-6, worker-5; no more: the count is down to the max of 4",
     );
   });
 
