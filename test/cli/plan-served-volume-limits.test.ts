@@ -64,6 +64,14 @@ function csiClaim(name: string, accessModes = ["ReadWriteOnce"]): Raw[] {
   ];
 }
 
+/** A pod's volumes `<prefix>-0`, `<prefix>-1`… mounting the claims named, in order. */
+function claimVolumes(claims: string[], prefix = "data"): Raw[] {
+  return claims.map((claimName, at) => ({
+    name: `${prefix}-${at}`,
+    persistentVolumeClaim: { claimName },
+  }));
+}
+
 /** A StatefulSet pod `db/<app>-<suffix>` on `node` (100m) mounting the claims named. */
 function withClaims(app: string, suffix: string, node: string, claims: string[]): Raw {
   return pod("db", `${app}-${suffix}`, {
@@ -71,10 +79,7 @@ function withClaims(app: string, suffix: string, node: string, claims: string[])
     owner: { kind: "StatefulSet", name: app },
     cpu: "100m",
     memory: "128Mi",
-    volumes: claims.map((claimName, at) => ({
-      name: `data-${at}`,
-      persistentVolumeClaim: { claimName },
-    })),
+    volumes: claimVolumes(claims),
   });
 }
 
@@ -227,10 +232,7 @@ describe("plan against a served cluster: the CSI volumes a node can attach", () 
           owner: { kind: "StatefulSet", name: app },
           cpu: "100m",
           memory: "128Mi",
-          volumes: names.map((claimName, at) => ({
-            name: `data-${at}`,
-            persistentVolumeClaim: { claimName },
-          })),
+          volumes: claimVolumes(names),
           scheduled: unschedulable("node(s) exceed max volume count"),
         }),
       ];
@@ -307,10 +309,7 @@ describe("plan against a served cluster: the CSI volumes a node can attach", () 
         pod("ci", "runner-9c8d7e6f5-x2k4q", {
           cpu: "100m",
           memory: "128Mi",
-          volumes: claims.map((claimName, at) => ({
-            name: `work-${at}`,
-            persistentVolumeClaim: { claimName },
-          })),
+          volumes: claimVolumes(claims, "work"),
           scheduled: unschedulable("node(s) exceed max volume count"),
         }),
       ]);
