@@ -65,6 +65,9 @@ const fluxRelease = (valuesFiles: string[], values: string[] = [], source = "flu
     "",
   ].join("\n");
 
+/** What locateContainer answers when the container's place may not be edited, for `message`. */
+const notEditable = (message: string) => ({ ok: false, problem: "not-editable", message });
+
 /** An Argo CD Application arr deploying to namespace media, `spec` its spec's other lines. */
 const argoApplication = (spec: string[]) =>
   [
@@ -482,12 +485,11 @@ describe("locateContainer: an Argo CD Application's helm.valueFiles", () => {
       { path: "argocd/arr.yaml", text: application(["$values/config/arr.yaml"]) },
       valuesFile("config/arr.yaml", "{ limits: { memory: 512Mi } }"),
     ];
-    expect(locateArr(files)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(files)).toMatchObject(
+      notEditable(
         "argocd/arr.yaml: config/arr.yaml also sets limits.memory of these resources, which spec.sources[0].helm.valuesObject does not: an edit of one would be decided without the other; set them in one place",
-    });
+      ),
+    );
   });
 
   it("edits the valuesObject when the value files set nothing it does not", () => {
@@ -515,22 +517,20 @@ describe("locateContainer: an Argo CD Application's helm.valueFiles", () => {
       { path: "argocd/arr.yaml", text },
       { path: "config/arr.yaml", text: "resourcesPreset: nano\n" },
     ];
-    expect(locate(deployment("media", "arr"), "arr", { files })).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locate(deployment("media", "arr"), "arr", { files })).toMatchObject(
+      notEditable(
         "argocd/arr.yaml: the chart's resourcesPreset nano sets the container's requests and limits while resources is empty: requests written there would replace the preset whole, its limits with it; set resources to replace it",
-    });
+      ),
+    );
   });
 
   it("holds it under a value file that is not in the repo, such as one inside the chart", () => {
     const files = [{ path: "argocd/arr.yaml", text: application(["values-prod.yaml"]) }];
-    expect(locateArr(files)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(files)).toMatchObject(
+      notEditable(
         "argocd/arr.yaml: Application arr also takes values from values-prod.yaml (spec.sources[0].helm.valueFiles), which is not a values file in the repo and may set these resources; an edit of helm.valuesObject would be decided without them",
-    });
+      ),
+    );
   });
 });
 
@@ -573,12 +573,11 @@ describe("locateContainer: a Flux HelmRelease's chart valuesFiles", () => {
       valuesFile("config/arr.yaml", "{ limits: { cpu: '1' } }"),
       valuesFile("config/arr-prod.yaml", "{ limits: { memory: 512Mi } }"),
     ];
-    expect(locateArr(files)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(files)).toMatchObject(
+      notEditable(
         "flux/arr.yaml: config/arr-prod.yaml also sets limits.memory of these resources, which spec.values does not: an edit of one would be decided without the other; set them in one place",
-    });
+      ),
+    );
   });
 
   it("edits spec.values when the values files set nothing it does not", () => {
@@ -599,12 +598,11 @@ describe("locateContainer: a Flux HelmRelease's chart valuesFiles", () => {
     const files = [
       { path: "flux/arr.yaml", text: release("HelmRepository", ["values-prod.yaml"]) },
     ];
-    expect(locateArr(files)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(files)).toMatchObject(
+      notEditable(
         "flux/arr.yaml: HelmRelease arr also takes values from values-prod.yaml (spec.chart.spec.valuesFiles), which is not a values file in the repo and may set these resources; an edit of spec.values would be decided without them",
-    });
+      ),
+    );
     const missing = [
       { path: "flux/arr.yaml", text: release("GitRepository", ["config/gone.yaml"]) },
     ];
@@ -624,12 +622,11 @@ describe("locateContainer: a Flux HelmRelease's chart valuesFiles", () => {
       { path: "flux/arr.yaml", text: release("GitRepository", []) },
       valuesFile("charts/app-template/values.yaml", "{ limits: { memory: 512Mi } }"),
     ];
-    expect(locateArr(files)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(files)).toMatchObject(
+      notEditable(
         "flux/arr.yaml: charts/app-template/values.yaml also sets limits.memory of these resources, which spec.values does not: an edit of one would be decided without the other; set them in one place",
-    });
+      ),
+    );
     // Listed values files replace the chart's own.
     const replaced = [
       { path: "flux/arr.yaml", text: release("GitRepository", ["config/arr.yaml"]) },
@@ -662,22 +659,20 @@ describe("locateContainer: a Flux HelmRelease's chart valuesFiles", () => {
       { path: "flux/chart.yaml", text: helmChart("GitRepository", "config/arr.yaml") },
       valuesFile("config/arr.yaml", "{ limits: { memory: 512Mi } }"),
     ];
-    expect(locateArr(files)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(files)).toMatchObject(
+      notEditable(
         "flux/arr.yaml: config/arr.yaml also sets limits.memory of these resources, which spec.values does not: an edit of one would be decided without the other; set them in one place",
-    });
+      ),
+    );
     const fromHelm = [
       { path: "flux/arr.yaml", text },
       { path: "flux/chart.yaml", text: helmChart("HelmRepository", "values-prod.yaml") },
     ];
-    expect(locateArr(fromHelm)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(fromHelm)).toMatchObject(
+      notEditable(
         "flux/arr.yaml: HelmRelease arr also takes values from values-prod.yaml (spec.valuesFiles of HelmChart app-template (flux/chart.yaml)), which is not a values file in the repo and may set these resources; an edit of spec.values would be decided without them",
-    });
+      ),
+    );
   });
 });
 
@@ -691,12 +686,11 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
       valuesFile("apps/arr/values.yaml", "{ requests: { cpu: 100m } }"),
       valuesFile("config/prod.yaml", "{ limits: { memory: 512Mi } }"),
     ];
-    expect(locateArr(files)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(files)).toMatchObject(
+      notEditable(
         "apps/arr/values.yaml: config/prod.yaml also sets limits.memory of these resources, which apps/arr/values.yaml does not: an edit of one would be decided without the other; set them in one place",
-    });
+      ),
+    );
   });
 
   it("holds it when a later one sets the same request over it, which an edit would not change", () => {
@@ -705,12 +699,11 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
       valuesFile("apps/arr/values.yaml", "{ requests: { cpu: 100m, memory: 256Mi } }"),
       valuesFile("config/prod.yaml", "{ requests: { cpu: 200m } }"),
     ];
-    expect(locateArr(files)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(files)).toMatchObject(
+      notEditable(
         "apps/arr/values.yaml: config/prod.yaml, listed after apps/arr/values.yaml, sets requests.cpu of these resources over it: an edit of apps/arr/values.yaml would be overridden; set them in one place",
-    });
+      ),
+    );
   });
 
   it("edits it when the later files set nothing of the resources it does not", () => {
@@ -734,12 +727,11 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
       { path: "flux/arr.yaml", text: fluxRelease(["config/arr.yaml"], ["resources: {}"]) },
       { path: "config/arr.yaml", text: "resourcesPreset: nano\n" },
     ];
-    expect(locate(deployment("media", "arr"), "arr", { files })).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locate(deployment("media", "arr"), "arr", { files })).toMatchObject(
+      notEditable(
         "flux/arr.yaml: the chart's resourcesPreset nano sets the container's requests and limits while resources is empty: requests written there would replace the preset whole, its limits with it; set resources to replace it",
-    });
+      ),
+    );
   });
 
   it("edits the values file that sets the resources when spec.values sets none of them", () => {
@@ -798,12 +790,11 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
       files[1] as RepoFile,
       valuesFile("config/prod.yaml", "{ limits: { cpu: '1' } }"),
     ];
-    expect(locateArr(later)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(later)).toMatchObject(
+      notEditable(
         "apps/arr/values.yaml: config/prod.yaml also sets limits.cpu of these resources, which apps/arr/values.yaml does not: an edit of one would be decided without the other; set them in one place",
-    });
+      ),
+    );
   });
 
   it("holds an Application's value file under a Helm parameter of the same resources", () => {
@@ -827,11 +818,11 @@ describe("locateContainer: a Flux HelmRelease of its chart's values files alone"
       "controllers.main.containers.app.resources.limits.memory",
       "controllers.main.containers.app",
     ])
-      expect(locateArr(files(name))).toMatchObject({
-        ok: false,
-        problem: "not-editable",
-        message: `apps/arr/values.yaml: Application arr (argocd/arr.yaml) sets the Helm parameter ${name} (spec.sources[0].helm.parameters), which Argo CD applies over helm.valueFiles; an edit of the values would be overridden or decided without it`,
-      });
+      expect(locateArr(files(name))).toMatchObject(
+        notEditable(
+          `apps/arr/values.yaml: Application arr (argocd/arr.yaml) sets the Helm parameter ${name} (spec.sources[0].helm.parameters), which Argo CD applies over helm.valueFiles; an edit of the values would be overridden or decided without it`,
+        ),
+      );
     // A parameter elsewhere in the values changes nothing here.
     expect(locateArr(files("controllers.main.containers.app.env.TZ"))).toMatchObject({
       ok: true,
@@ -933,12 +924,11 @@ describe("locateContainer: a values file a release names, whatever its path", ()
       },
       valuesFile("deploy/values/prod-media.yaml"),
     ];
-    expect(locateArr(files)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(files)).toMatchObject(
+      notEditable(
         "deploy/values/prod-media.yaml: deploy/values/prod-media.yaml is also the values of HelmRelease arr-4k (flux/arr-4k.yaml), which an edit would change too",
-    });
+      ),
+    );
   });
 
   it("does not edit it under a file the release names that the repo does not have", () => {
@@ -949,12 +939,11 @@ describe("locateContainer: a values file a release names, whatever its path", ()
       },
       valuesFile("deploy/values/prod-media.yaml"),
     ];
-    expect(locateArr(files)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(files)).toMatchObject(
+      notEditable(
         "deploy/values/prod-media.yaml: HelmRelease arr also takes values from ./deploy/values/gone.yaml (spec.chart.spec.valuesFiles), which is not a values file in the repo and may set these resources",
-    });
+      ),
+    );
   });
 
   it("edits no value file here for an Argo CD source of another repository, when this one is known", () => {
@@ -973,12 +962,11 @@ describe("locateContainer: a values file a release names, whatever its path", ()
         containerCount: 1,
       });
     // values/arr.yaml would be guessed at by its folder, and is held: it is not what is read.
-    expect(locateKnown(["git@github.com:example/home-ops.git"])).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateKnown(["git@github.com:example/home-ops.git"])).toMatchObject(
+      notEditable(
         "argocd/arr.yaml: Application arr takes its values from ../../values/arr.yaml (in https://github.com/example/apps.git) (spec.source.helm.valueFiles), which is a file of another repository (nothing here changes it); values/arr.yaml: Application arr (argocd/arr.yaml) takes its values from ../../values/arr.yaml (helm.valueFiles) of https://github.com/example/apps.git, another repository: this repo's file at that path is not it, and an edit of it would change nothing the release reads",
-    });
+      ),
+    );
     const here = edits("values/arr.yaml", "spec.source.helm.valueFiles of Application arr");
     expect(locateKnown(["example/apps"])).toMatchObject(here);
     // Not known: the source is taken as this repo.
@@ -1063,12 +1051,11 @@ describe("locateContainer: a values file a release names, whatever its path", ()
       { path: "flux/arr.yaml", text: fluxRelease(["./apps/arr/values.yaml"], [], "apps") },
       valuesFile("apps/arr/values.yaml"),
     ];
-    expect(locateArr(files)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(files)).toMatchObject(
+      notEditable(
         "flux/arr.yaml: HelmRelease arr takes its values from ./apps/arr/values.yaml (spec.chart.spec.valuesFiles), which is a file of GitRepository apps (https://github.com/example/apps.git), another repository (nothing here changes it); apps/arr/values.yaml: HelmRelease arr (flux/arr.yaml) takes its values from ./apps/arr/values.yaml (spec.chart.spec.valuesFiles) of GitRepository apps (https://github.com/example/apps.git), another repository: this repo's file at that path is not it, and an edit of it would change nothing the release reads",
-    });
+      ),
+    );
     // Under spec.values, they may set the resources, unseen.
     const inline = [
       files[0] as RepoFile,
@@ -1084,12 +1071,11 @@ describe("locateContainer: a values file a release names, whatever its path", ()
       },
       valuesFile("config/arr.yaml", "{ limits: { memory: 2Gi } }"),
     ];
-    expect(locateArr(inline)).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateArr(inline)).toMatchObject(
+      notEditable(
         "flux/arr.yaml: HelmRelease arr also takes values from ./config/arr.yaml (spec.chart.spec.valuesFiles), which is a file of GitRepository apps (https://github.com/example/apps.git), another repository (nothing here changes it), and may set these resources; an edit of spec.values would be decided without them",
-    });
+      ),
+    );
   });
 
   it("compares the GitRepository's URL with what the repository is known by, when that is known", () => {
@@ -1169,12 +1155,11 @@ describe("locateContainer: a Bitnami resourcesPreset beside the resources", () =
     });
 
   it("leaves empty resources alone while a preset gives the container its resources", () => {
-    expect(locateNginx(["resourcesPreset: small", "resources: {}"])).toMatchObject({
-      ok: false,
-      problem: "not-editable",
-      message:
+    expect(locateNginx(["resourcesPreset: small", "resources: {}"])).toMatchObject(
+      notEditable(
         "apps/nginx.yaml: the chart's resourcesPreset small sets the container's requests and limits while resources is empty: requests written there would replace the preset whole, its limits with it; set resources to replace it",
-    });
+      ),
+    );
   });
 
   it("names a preset that gives the container its resources where the values have none", () => {
