@@ -7,18 +7,17 @@
  * when a shorter `--prometheus-window` is asked for, since plan widens it to the longest check.
  *
  * One real Prometheus holds the last four hours of the kubelet's cAdvisor root cgroup (the
- * layout kube-prometheus-stack stores) for the Talos cluster of served-cluster.ts, a different
- * level before each hour's plan. Workers have 3800m cpu and 15986572Ki memory allocatable;
- * each uses 2 GiB (13 % of the pool's memory) throughout. Each CPU point is a rate over the two
- * minutes up to it, worked out by hand below.
+ * layout kube-prometheus-stack stores, as test/support/prometheus-series.ts writes it) for the
+ * Talos cluster of served-cluster.ts, a different level before each hour's plan. Workers have
+ * 3800m cpu and 15986572Ki memory allocatable; each uses 2 GiB (13 % of the pool's memory)
+ * throughout. Each CPU point is a rate over the two minutes up to it, worked out by hand below.
  */
 import { describe, expect, it } from "@jest/globals";
+import { openMetricsOf, rootCgroup } from "../support/prometheus-series.ts";
 import { WORKERS } from "./served-plan.ts";
 import { planOnPrometheus, prometheusForTests, seriesEnd } from "./served-prometheus.ts";
 
 const GiB = 2 ** 30;
-/** Scrape interval of the generated series, seconds. */
-const SCRAPE = 15;
 // The data ends on a minute boundary a minute ago; `at(hour)` is the end of hour `hour` back.
 const end = seriesEnd();
 const start = end - 4 * 3600;
@@ -44,29 +43,13 @@ function workerCores(t: number): number {
 
 function openMetrics(): string {
   const nodes = [
-    { node: "talos-cp-1", cores: () => 0.5, bytes: 3 * GiB },
+    { node: "talos-cp-1", cores: 0.5, bytes: 3 * GiB },
     ...WORKERS.map((node) => ({ node, cores: workerCores, bytes: 2 * GiB })),
   ];
-  const labels = (node: string, index: number) =>
-    `endpoint="https-metrics",id="/",instance="192.168.50.${20 + index}:10250",job="kubelet",` +
-    `metrics_path="/metrics/cadvisor",node="${node}",service="kube-prometheus-stack-kubelet"`;
-  const lines = ["# TYPE container_cpu_usage_seconds counter"];
-  nodes.forEach((one, index) => {
-    let value = 1_000_000;
-    for (let t = start; t <= end; t += SCRAPE) {
-      if (t > start) value += one.cores(t) * SCRAPE;
-      lines.push(`container_cpu_usage_seconds_total{${labels(one.node, index)}} ${value} ${t}`);
-    }
-  });
-  lines.push("# TYPE container_memory_working_set_bytes gauge");
-  nodes.forEach((one, index) => {
-    for (let t = start; t <= end; t += SCRAPE)
-      lines.push(
-        `container_memory_working_set_bytes{${labels(one.node, index)}} ${one.bytes} ${t}`,
-      );
-  });
-  lines.push("# EOF", "");
-  return lines.join("\n");
+  const series = nodes.flatMap((one, index) =>
+    rootCgroup({ ...one, ip: `192.168.50.${20 + index}` }, start),
+  );
+  return openMetricsOf(series, start, end);
 }
 
 const prometheus = prometheusForTests(openMetrics);

@@ -23,15 +23,35 @@ export interface Series {
   value: (t: number) => number | string | undefined;
 }
 
-/** A CPU-seconds counter growing by `cores` per second from a large value at `start`. */
-function cpuCounter(cores: number, start: number): (t: number) => number {
-  return (t) => 1_000_000 + cores * (t - start);
+/** Busy cores: a constant, or the rate over the scrape interval ending at t. */
+export type Cores = number | ((t: number) => number);
+
+/**
+ * A CPU-seconds counter from a large value at `start`, growing by `cores` per second; where
+ * `cores` varies, by `cores(t)` over each scrape interval ending at t, read on the sample grid.
+ */
+function cpuCounter(cores: Cores, start: number): (t: number) => number {
+  if (typeof cores === "number") return (t) => 1_000_000 + cores * (t - start);
+  const values = new Map([[start, 1_000_000]]);
+  let at = start;
+  let value = 1_000_000;
+  return (t) => {
+    while (at < t) {
+      at += scrapeSeconds;
+      value += cores(at) * scrapeSeconds;
+      values.set(at, value);
+    }
+    const found = values.get(t);
+    if (found === undefined)
+      throw new Error(`no sample at ${t}: samples are every ${scrapeSeconds} s from ${start}`);
+    return found;
+  };
 }
 
 export interface RootCgroup {
   node: string;
   ip: string;
-  cores: number;
+  cores: Cores;
   bytes: number;
   present?: Presence;
   /** Extra labels, e.g. another Prometheus replica's `prometheus_replica`. */
