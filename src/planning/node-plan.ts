@@ -321,17 +321,29 @@ function planPool(
 
 /**
  * The candidate condition names every node the decrease removes when it removes several: those
- * of the decision, or while it is held those the bulk line says would go.
+ * of the decision, or while it is held those the bulk line says would go, less those a window
+ * about to open keeps (the bulk line names them).
  */
 function nameRun(decision: NodeDecision): void {
   const { scaleDown } = decision;
-  const nodes = decision.removing ?? scaleDown.bulk?.nodes;
-  if (!nodes || nodes.length < 2) return;
+  const nodes = decision.removing ?? withoutWindowKept(scaleDown.bulk?.nodes ?? [], decision);
+  if (nodes.length < 2) return;
   scaleDown.conditions = scaleDown.conditions.map((condition) =>
     condition.kind === "candidate" && condition.met && condition.node === nodes[0]
       ? { ...condition, nodes: [...nodes] }
       : condition,
   );
+}
+
+/**
+ * `nodes` without those the count a window about to open holds would keep: the last ones, past
+ * the count above the window's min, but for the nodes long not Ready it lets go.
+ */
+function withoutWindowKept(nodes: readonly string[], decision: NodeDecision): string[] {
+  const hold = decision.holds.find((entry) => entry.kind === "schedule-soon");
+  if (hold?.kind !== "schedule-soon" || decision.current === undefined) return [...nodes];
+  const going = Math.max(0, decision.current - hold.min);
+  return nodes.filter((node, at) => at < going || hold.unready?.includes(node));
 }
 
 /**

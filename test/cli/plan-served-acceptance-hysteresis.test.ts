@@ -460,6 +460,8 @@ describe("plan acceptance, schedules: a window about to open", () => {
     expect(poolNote(output)).toContain(
       "  scale-down: 2 empty nodes would go together (at most 2): talos-worker-5, talos-worker-4, but schedule friday-evening opens soon with min 4 and keeps talos-worker-4\n",
     );
+    // Not "talos-worker-5 and talos-worker-4": the window keeps talos-worker-4.
+    expect(poolNote(output)).toContain("  scale-down: a decrease would remove talos-worker-5\n");
   });
 
   it("says a node long not Ready would go once a cooldown is over, before a window that keeps the empty one", async () => {
