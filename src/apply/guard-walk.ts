@@ -138,6 +138,14 @@ function finishWalk(plan: TerraformPlan, walk: Walk): GuardVerdict {
         "Terraform marked this plan incomplete (a -target plan or deferred changes): it does not show every change, so it cannot be checked",
     });
   }
+  for (const address of plan.actionInvocations ?? []) {
+    walk.offending.push({
+      address,
+      actions: ["invoke"],
+      reason:
+        "the apply would invoke this action (a provider-defined operation outside the planned changes, whose effect the plan does not show); a scaling change invokes none",
+    });
+  }
   for (const change of plan.changes) inspectChange(change, walk);
   const allowed = walk.pools.map((pool) => ({
     pool,

@@ -19,6 +19,12 @@ const ResourceChangeJson = z.looseObject({
   }),
 });
 
+/**
+ * One `action_invocations[]` entry (Terraform 1.14 and later): a provider-defined action the apply
+ * runs, invoked on its own or triggered by a resource's lifecycle event. Only its address is read.
+ */
+const ActionInvocationJson = z.looseObject({ address: z.string().optional() });
+
 const RelevantAttributeJson = z.looseObject({
   resource: z.string(),
   attribute: z.array(z.union([z.string(), z.number()])),
@@ -31,6 +37,7 @@ const TerraformPlanJson = z.looseObject({
   resource_changes: z.array(ResourceChangeJson).optional(),
   resource_drift: z.array(ResourceChangeJson).optional(),
   relevant_attributes: z.array(RelevantAttributeJson).optional(),
+  action_invocations: z.array(ActionInvocationJson).optional(),
   complete: z.boolean().optional(),
   errored: z.boolean().optional(),
 });
@@ -67,6 +74,8 @@ export interface TerraformPlan {
   drift: PlannedChange[];
   /** Attribute paths, per resource address, that the planned changes depend on. */
   relevantAttributes: { resource: string; attribute: (string | number)[] }[];
+  /** The addresses of the actions the apply would invoke (`action_invocations`), when any. */
+  actionInvocations?: string[];
 }
 
 const SUPPORTED_FORMAT = /^1\.\d+$/;
@@ -203,6 +212,8 @@ function toPlan(json: TerraformPlanJson, file: string): TerraformPlan {
     })),
   };
   if (json.terraform_version !== undefined) plan.terraformVersion = json.terraform_version;
+  const actions = json.action_invocations ?? [];
+  if (actions.length > 0) plan.actionInvocations = actions.map((a) => a.address ?? "(action)");
   return plan;
 }
 

@@ -442,6 +442,50 @@ describe("plan guard on real terraform plans (count)", () => {
     );
   });
 
+  it(
+    "refuses a scale-up whose apply would invoke an action",
+    async () => {
+      // Terraform 1.14 and later list the actions an apply runs in action_invocations (here one
+      // triggered by the new worker's creation); the built-in provider has no action, so a real
+      // scale-up plan gets one entry added in that shape.
+      const json = JSON.parse(await planText(three, "worker_count = 4\n")) as Record<
+        string,
+        unknown
+      >;
+      expect(
+        guardPlan(parseTerraformPlan(JSON.stringify(json), "plan.json"), rules, {
+          from: 3,
+          to: 4,
+        }).verdict,
+      ).toBe("pass");
+      json.action_invocations = [
+        {
+          address: "action.ansible_playbook.join_worker",
+          type: "ansible_playbook",
+          lifecycle_action_trigger: {
+            triggering_resource_address: worker(3),
+            action_trigger_event: "after_create",
+          },
+        },
+      ];
+      const verdict = guardPlan(parseTerraformPlan(JSON.stringify(json), "plan.json"), rules, {
+        from: 3,
+        to: 4,
+      });
+      expect(verdict.verdict).toBe("refuse");
+      expect(verdict.offending).toEqual([
+        {
+          address: "action.ansible_playbook.join_worker",
+          actions: ["invoke"],
+          reason:
+            "the apply would invoke this action (a provider-defined operation outside the planned changes, whose effect the plan does not show); a scaling change invokes none",
+        },
+      ]);
+      expect(verdict.creates).toEqual([{ address: worker(3), name: "talos-worker-4" }]);
+    },
+    TIMEOUT,
+  );
+
   describe("bad input", () => {
     it(
       "rejects the JSON of a state, which is not a plan",
