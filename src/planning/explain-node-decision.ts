@@ -45,6 +45,7 @@ import {
 import { scaleDownConsidered } from "./scale-down-refusal.ts";
 import { HOSTNAME_LABEL } from "./topology-domain.ts";
 import type { ResourceUtilisation, SustainedCheck, WindowShortfall } from "./utilisation.ts";
+import { windowKept } from "./window-kept.ts";
 
 /**
  * The decision as text lines: a headline, then indented lines for the pull request, nodes,
@@ -1270,12 +1271,8 @@ export function bulkText(bulk: BulkRemovalReport, decision: NodeDecision): strin
  */
 function windowKeepsText(nodes: readonly string[], decision: NodeDecision): string {
   const hold = decision.holds.find((entry) => entry.kind === "schedule-soon");
-  if (hold?.kind !== "schedule-soon" || decision.current === undefined) return "";
-  // Not the nodes long not Ready it lets go (`unready`).
-  const kept = nodes
-    .slice(Math.max(0, decision.current - hold.min))
-    .filter((node) => !hold.unready?.includes(node));
-  if (kept.length === 0) return "";
+  const kept = windowKept(nodes, decision);
+  if (hold?.kind !== "schedule-soon" || kept.length === 0) return "";
   const which = kept.length < nodes.length ? kept.join(", ") : nodes.length === 1 ? "it" : "them";
   return `, but schedule ${hold.schedule} opens soon with min ${hold.min} and keeps ${which}`;
 }

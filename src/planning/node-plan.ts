@@ -35,6 +35,7 @@ import {
 import type { NodeInfo, PodInfo, Snapshot } from "./snapshot.ts";
 import { poolHistory, poolRequestsHistory } from "./usage-history.ts";
 import { poolUtilisation, type SustainedCheck } from "./utilisation.ts";
+import { windowKept } from "./window-kept.ts";
 
 /**
  * The snapshot with its nodes in the order of their names as a person reads them
@@ -326,24 +327,15 @@ function planPool(
  */
 function nameRun(decision: NodeDecision): void {
   const { scaleDown } = decision;
-  const nodes = decision.removing ?? withoutWindowKept(scaleDown.bulk?.nodes ?? [], decision);
+  const bulk = scaleDown.bulk?.nodes ?? [];
+  const kept = windowKept(bulk, decision);
+  const nodes = decision.removing ?? bulk.filter((node) => !kept.includes(node));
   if (nodes.length < 2) return;
   scaleDown.conditions = scaleDown.conditions.map((condition) =>
     condition.kind === "candidate" && condition.met && condition.node === nodes[0]
       ? { ...condition, nodes: [...nodes] }
       : condition,
   );
-}
-
-/**
- * `nodes` without those the count a window about to open holds would keep: the last ones, past
- * the count above the window's min, but for the nodes long not Ready it lets go.
- */
-function withoutWindowKept(nodes: readonly string[], decision: NodeDecision): string[] {
-  const hold = decision.holds.find((entry) => entry.kind === "schedule-soon");
-  if (hold?.kind !== "schedule-soon" || decision.current === undefined) return [...nodes];
-  const going = Math.max(0, decision.current - hold.min);
-  return nodes.filter((node, at) => at < going || hold.unready?.includes(node));
 }
 
 /**
@@ -932,7 +924,7 @@ function wantedChange(
       notReadyForMs: context.now.getTime() - Date.parse(node.readySince as string),
       unreadyTimeMs: pool.scaleDown.unreadyTime,
     });
-    // Several at once only when every condition allows it, as above the max.
+    // Several at once only when every condition allows it.
     if (down.removable)
       return scaleDown(current, down.removals.length > 0 ? down.removals : [node.name]);
   } else if (pool.scaleDown.enabled && down.underutilised && current > bounds.effectiveMin) {
