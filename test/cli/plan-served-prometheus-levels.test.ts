@@ -17,14 +17,18 @@
  * cpu and 15986572Ki memory allocatable; each uses 2 GiB (13 % of the pool's memory) throughout.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import {
+  cpuCounter,
+  openMetricsOf,
+  rootCgroup,
+  type Series,
+} from "../support/prometheus-series.ts";
 import { type PrometheusStub, startPrometheusStub } from "../support/prometheus-stub.ts";
 import type { PlanJson } from "./served-cluster.ts";
 import { cluster, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
 import { isoAt, planOnPrometheus, prometheusForTests, seriesEnd } from "./served-prometheus.ts";
 
 const GiB = 2 ** 30;
-/** Scrape interval of the generated series, seconds. */
-const SCRAPE = 15;
 // The data ends on a minute boundary a minute ago; `at(hour)` is the end of hour `hour` back.
 const end = seriesEnd();
 const start = end - 5 * 3600;
@@ -46,19 +50,6 @@ function workerCores(t: number): number {
   // Hour 1: idle until 3 minutes before the plan, then hot.
   if (t > at(1) - 180 && t <= at(1)) return HOT;
   return IDLE;
-}
-
-/** A counter's samples: `rate` cores between samples, reset to 0 at `resetAt` if given. */
-function counterSamples(rate: (t: number) => number, resetAt?: number): [number, number][] {
-  const samples: [number, number][] = [];
-  let value = 1_000_000;
-  for (let t = start; t <= end; t += SCRAPE) {
-    if (t > start) value += rate(t) * SCRAPE;
-    // A kubelet restart starts its counter again from the CPU time of the last interval.
-    if (resetAt !== undefined && t === resetAt) value = rate(t) * SCRAPE;
-    samples.push([t, value]);
-  }
-  return samples;
 }
 
 interface NodeSeries {
@@ -95,74 +86,66 @@ const series: NodeSeries[] = [
 /** The kubelet's series start after hour 4's plan; node-exporter's end with it. */
 const kubeletSince = at(4);
 
-/**
- * node-exporter as a plain `kubernetes_sd_configs` scrape labels it: `instance` is the
- * machine's address, and only `node_uname_info`'s `nodename` (the hostname the kubelet names
- * its node after) says which node it is. One CPU of each machine is busy, at 0.5 cores
- * (user and system a quarter core each), as the kubelet's root cgroup says of the workers;
- * 2 GiB of 16 are in use.
- */
-function nodeExporterLines(): string[] {
-  const machines = ["talos-cp-1", ...WORKERS];
-  const labels = (index: number) => `instance="192.168.50.${20 + index}:9100",job="node-exporter"`;
-  const until = (t: number) => t <= kubeletSince;
-  const lines = ["# TYPE node_cpu_seconds counter"];
-  machines.forEach((_, index) => {
-    for (let cpu = 0; cpu < 4; cpu++) {
-      const modes =
-        cpu === 0 ? { user: 0.25, system: 0.25, idle: 0.5 } : { user: 0, system: 0, idle: 1 };
-      for (const [mode, cores] of Object.entries(modes)) {
-        for (const [t, value] of counterSamples(() => cores)) {
-          if (until(t))
-            lines.push(
-              `node_cpu_seconds_total{cpu="${cpu}",${labels(index)},mode="${mode}"} ${value} ${t}`,
-            );
-        }
-      }
-    }
-  });
-  const gauge = (name: string, value: number) => {
-    lines.push(`# TYPE ${name} gauge`);
-    machines.forEach((_, index) => {
-      for (let t = start; until(t); t += SCRAPE)
-        lines.push(`${name}{${labels(index)}} ${value} ${t}`);
-    });
-  };
-  gauge("node_memory_MemTotal_bytes", 16 * GiB);
-  gauge("node_memory_MemAvailable_bytes", 14 * GiB);
-  lines.push("# TYPE node_uname info");
-  machines.forEach((node, index) => {
-    for (let t = start; until(t); t += SCRAPE)
-      lines.push(
-        `node_uname_info{${labels(index)},machine="x86_64",nodename="${node}",release="6.12.36-talos",sysname="Linux"} 1 ${t}`,
-      );
-  });
-  return lines;
+/** The kubelet's root cgroups after kubeletSince, and node-exporter up to it, as OpenMetrics. */
+function openMetrics(): string {
+  const kubelet = series.flatMap((one, index) =>
+    rootCgroup(
+      {
+        node: one.node,
+        ip: `192.168.50.${20 + index}`,
+        cores: one.cores,
+        bytes: one.bytes,
+        present: (t) => t > kubeletSince && (one.present?.(t) ?? true),
+        ...(one.resetAt !== undefined ? { resetAt: one.resetAt } : {}),
+      },
+      start,
+    ),
+  );
+  return openMetricsOf([...kubelet, ...plainExporters()], start, end);
 }
 
-function openMetrics(): string {
-  const lines: string[] = [];
-  const labels = (node: string, index: number) =>
-    `endpoint="https-metrics",id="/",instance="192.168.50.${20 + index}:10250",job="kubelet",` +
-    `metrics_path="/metrics/cadvisor",node="${node}",service="kube-prometheus-stack-kubelet"`;
-  lines.push("# TYPE container_cpu_usage_seconds counter");
-  series.forEach((one, index) => {
-    for (const [t, value] of counterSamples(one.cores, one.resetAt)) {
-      if (t <= kubeletSince || (one.present && !one.present(t))) continue;
-      lines.push(`container_cpu_usage_seconds_total{${labels(one.node, index)}} ${value} ${t}`);
-    }
+/**
+ * node-exporter as a plain `kubernetes_sd_configs` scrape labels it, until the kubelet's series
+ * start: `instance` is the machine's address, and only `node_uname_info`'s `nodename` (the
+ * hostname the kubelet names its node after) says which node it is. One CPU of each machine is
+ * busy, at 0.5 cores (user and system a quarter core each), as the kubelet's root cgroup says of
+ * the workers; 2 GiB of 16 are in use.
+ */
+function plainExporters(): Series[] {
+  const upTo = (value: (t: number) => number) => (t: number) =>
+    t <= kubeletSince ? value(t) : undefined;
+  return ["talos-cp-1", ...WORKERS].flatMap((node, index): Series[] => {
+    const labels = { instance: `192.168.50.${20 + index}:9100`, job: "node-exporter" };
+    const cpus = [0, 1, 2, 3].flatMap((cpu) =>
+      Object.entries(
+        cpu === 0 ? { user: 0.25, system: 0.25, idle: 0.5 } : { user: 0, system: 0, idle: 1 },
+      ).map(
+        ([mode, cores]): Series => ({
+          name: "node_cpu_seconds_total",
+          kind: "counter",
+          labels: { cpu: String(cpu), ...labels, mode },
+          value: upTo(cpuCounter(() => cores, start)),
+        }),
+      ),
+    );
+    const uname = { machine: "x86_64", nodename: node, release: "6.12.36-talos", sysname: "Linux" };
+    return [
+      ...cpus,
+      { name: "node_memory_MemTotal_bytes", kind: "gauge", labels, value: upTo(() => 16 * GiB) },
+      {
+        name: "node_memory_MemAvailable_bytes",
+        kind: "gauge",
+        labels,
+        value: upTo(() => 14 * GiB),
+      },
+      {
+        name: "node_uname_info",
+        kind: "info",
+        labels: { ...labels, ...uname },
+        value: upTo(() => 1),
+      },
+    ];
   });
-  lines.push("# TYPE container_memory_working_set_bytes gauge");
-  series.forEach((one, index) => {
-    for (let t = start; t <= end; t += SCRAPE) {
-      if (t <= kubeletSince || (one.present && !one.present(t))) continue;
-      lines.push(
-        `container_memory_working_set_bytes{${labels(one.node, index)}} ${one.bytes} ${t}`,
-      );
-    }
-  });
-  lines.push(...nodeExporterLines(), "# EOF", "");
-  return lines.join("\n");
 }
 
 const prometheus = prometheusForTests(openMetrics);

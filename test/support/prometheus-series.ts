@@ -28,17 +28,23 @@ export type Cores = number | ((t: number) => number);
 
 /**
  * A CPU-seconds counter from a large value at `start`, growing by `cores` per second; where
- * `cores` varies, by `cores(t)` over each scrape interval ending at t, read on the sample grid.
+ * `cores` varies, or the counter is reset at `resetAt` (a kubelet restart, after which it counts
+ * from the CPU time of the interval up to it), by `cores(t)` over each scrape interval ending at
+ * t, read on the sample grid.
  */
-function cpuCounter(cores: Cores, start: number): (t: number) => number {
-  if (typeof cores === "number") return (t) => 1_000_000 + cores * (t - start);
+export function cpuCounter(cores: Cores, start: number, resetAt?: number): (t: number) => number {
+  if (typeof cores === "number" && resetAt === undefined) {
+    return (t) => 1_000_000 + cores * (t - start);
+  }
+  const rate = typeof cores === "number" ? () => cores : cores;
   const values = new Map([[start, 1_000_000]]);
   let at = start;
   let value = 1_000_000;
   return (t) => {
     while (at < t) {
       at += scrapeSeconds;
-      value += cores(at) * scrapeSeconds;
+      value += rate(at) * scrapeSeconds;
+      if (at === resetAt) value = rate(at) * scrapeSeconds;
       values.set(at, value);
     }
     const found = values.get(t);
@@ -54,6 +60,8 @@ export interface RootCgroup {
   cores: Cores;
   bytes: number;
   present?: Presence;
+  /** When the kubelet restarted, resetting its CPU counter. */
+  resetAt?: number;
   /** Extra labels, e.g. another Prometheus replica's `prometheus_replica`. */
   extra?: Labels;
 }
@@ -71,7 +79,7 @@ export function rootCgroup(spec: RootCgroup, start: number): Series[] {
     ...spec.extra,
   };
   const present = spec.present ?? always;
-  const cpu = cpuCounter(spec.cores, start);
+  const cpu = cpuCounter(spec.cores, start, spec.resetAt);
   return [
     {
       name: "container_cpu_usage_seconds_total",
