@@ -11,7 +11,7 @@
  * test/support/prometheus-series.ts writes them.
  */
 import { describe, expect, it } from "@jest/globals";
-import { openMetricsOf, type Series } from "../support/prometheus-series.ts";
+import { openMetricsOf, plainExporter } from "../support/prometheus-series.ts";
 import type { PlanJson } from "./served-cluster.ts";
 import { cluster, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
 import { isoAt, prometheusForTests, seriesEnd } from "./served-prometheus.ts";
@@ -20,37 +20,11 @@ const end = seriesEnd();
 const start = end - 1800;
 const MACHINES = ["talos-cp-1", ...WORKERS];
 
-/** node-exporter on one machine of 4 CPUs, 0.5 cores busy and 2 GiB of 16 used. */
-function plainExporter(hostname: string, index: number): Series[] {
-  const labels = { instance: `192.168.50.${20 + index}:9100`, job: "node-exporter" };
-  const counter = (cores: number) => (t: number) => 1_000_000 + cores * (t - start);
-  const series: Series[] = [];
-  for (let cpu = 0; cpu < 4; cpu++) {
-    const modes = cpu === 0 ? { user: 0.25, system: 0.25, idle: 0.5 } : { idle: 1 };
-    for (const [mode, cores] of Object.entries(modes))
-      series.push({
-        name: "node_cpu_seconds_total",
-        kind: "counter",
-        labels: { ...labels, cpu: String(cpu), mode },
-        value: counter(cores),
-      });
-  }
-  series.push(
-    { name: "node_memory_MemTotal_bytes", kind: "gauge", labels, value: () => 16 * 2 ** 30 },
-    { name: "node_memory_MemAvailable_bytes", kind: "gauge", labels, value: () => 14 * 2 ** 30 },
-    {
-      name: "node_uname_info",
-      kind: "info",
-      labels: { ...labels, machine: "x86_64", nodename: hostname, sysname: "Linux" },
-      value: () => 1,
-    },
-  );
-  return series;
-}
-
 const prometheus = prometheusForTests(() =>
   openMetricsOf(
-    MACHINES.flatMap((machine, index) => plainExporter(`${machine}.lan`, index)),
+    MACHINES.flatMap((machine, index) =>
+      plainExporter({ hostname: `${machine}.lan`, ip: `192.168.50.${20 + index}` }, start),
+    ),
     start,
     end,
   ),

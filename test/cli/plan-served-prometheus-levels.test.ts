@@ -17,12 +17,7 @@
  * cpu and 15986572Ki memory allocatable; each uses 2 GiB (13 % of the pool's memory) throughout.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import {
-  cpuCounter,
-  openMetricsOf,
-  rootCgroup,
-  type Series,
-} from "../support/prometheus-series.ts";
+import { openMetricsOf, plainExporter, rootCgroup } from "../support/prometheus-series.ts";
 import { type PrometheusStub, startPrometheusStub } from "../support/prometheus-stub.ts";
 import type { PlanJson } from "./served-cluster.ts";
 import { cluster, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
@@ -101,51 +96,14 @@ function openMetrics(): string {
       start,
     ),
   );
-  return openMetricsOf([...kubelet, ...plainExporters()], start, end);
-}
-
-/**
- * node-exporter as a plain `kubernetes_sd_configs` scrape labels it, until the kubelet's series
- * start: `instance` is the machine's address, and only `node_uname_info`'s `nodename` (the
- * hostname the kubelet names its node after) says which node it is. One CPU of each machine is
- * busy, at 0.5 cores (user and system a quarter core each), as the kubelet's root cgroup says of
- * the workers; 2 GiB of 16 are in use.
- */
-function plainExporters(): Series[] {
-  const upTo = (value: (t: number) => number) => (t: number) =>
-    t <= kubeletSince ? value(t) : undefined;
-  return ["talos-cp-1", ...WORKERS].flatMap((node, index): Series[] => {
-    const labels = { instance: `192.168.50.${20 + index}:9100`, job: "node-exporter" };
-    const cpus = [0, 1, 2, 3].flatMap((cpu) =>
-      Object.entries(
-        cpu === 0 ? { user: 0.25, system: 0.25, idle: 0.5 } : { user: 0, system: 0, idle: 1 },
-      ).map(
-        ([mode, cores]): Series => ({
-          name: "node_cpu_seconds_total",
-          kind: "counter",
-          labels: { cpu: String(cpu), ...labels, mode },
-          value: upTo(cpuCounter(() => cores, start)),
-        }),
-      ),
-    );
-    const uname = { machine: "x86_64", nodename: node, release: "6.12.36-talos", sysname: "Linux" };
-    return [
-      ...cpus,
-      { name: "node_memory_MemTotal_bytes", kind: "gauge", labels, value: upTo(() => 16 * GiB) },
-      {
-        name: "node_memory_MemAvailable_bytes",
-        kind: "gauge",
-        labels,
-        value: upTo(() => 14 * GiB),
-      },
-      {
-        name: "node_uname_info",
-        kind: "info",
-        labels: { ...labels, ...uname },
-        value: upTo(() => 1),
-      },
-    ];
-  });
+  // node-exporter as a plain scrape config labels it, named by node_uname_info's nodename.
+  const exporters = ["talos-cp-1", ...WORKERS].flatMap((node, index) =>
+    plainExporter(
+      { hostname: node, ip: `192.168.50.${20 + index}`, present: (t) => t <= kubeletSince },
+      start,
+    ),
+  );
+  return openMetricsOf([...kubelet, ...exporters], start, end);
 }
 
 const prometheus = prometheusForTests(openMetrics);

@@ -32,7 +32,7 @@ export type Cores = number | ((t: number) => number);
  * from the CPU time of the interval up to it), by `cores(t)` over each scrape interval ending at
  * t, read on the sample grid.
  */
-export function cpuCounter(cores: Cores, start: number, resetAt?: number): (t: number) => number {
+function cpuCounter(cores: Cores, start: number, resetAt?: number): (t: number) => number {
   if (typeof cores === "number" && resetAt === undefined) {
     return (t) => 1_000_000 + cores * (t - start);
   }
@@ -199,6 +199,61 @@ export function nodeExporter(spec: Exporter, start: number): Series[] {
     );
   }
   return series;
+}
+
+export interface PlainExporter {
+  /** The machine's hostname, as node_uname_info's `nodename` says it. */
+  hostname: string;
+  ip: string;
+  present?: Presence;
+}
+
+/**
+ * node-exporter as a plain `kubernetes_sd_configs` scrape labels it: `instance` is the machine's
+ * address, and only node_uname_info's `nodename` says which machine it is (no node label, no
+ * kube-state-metrics). One of its 4 CPUs is busy, at 0.5 cores (user and system a quarter core
+ * each); 2 GiB of 16 are in use.
+ */
+export function plainExporter(spec: PlainExporter, start: number): Series[] {
+  const labels: Labels = { instance: `${spec.ip}:9100`, job: "node-exporter" };
+  const present = spec.present ?? always;
+  const sampled = (value: (t: number) => number) => (t: number) =>
+    present(t) ? value(t) : undefined;
+  const cpus = [0, 1, 2, 3].flatMap((cpu) =>
+    Object.entries(
+      cpu === 0 ? { user: 0.25, system: 0.25, idle: 0.5 } : { user: 0, system: 0, idle: 1 },
+    ).map(
+      ([mode, cores]): Series => ({
+        name: "node_cpu_seconds_total",
+        kind: "counter",
+        labels: { cpu: String(cpu), ...labels, mode },
+        value: sampled(cpuCounter(cores, start)),
+      }),
+    ),
+  );
+  const total = 16 * 2 ** 30;
+  return [
+    ...cpus,
+    { name: "node_memory_MemTotal_bytes", kind: "gauge", labels, value: sampled(() => total) },
+    {
+      name: "node_memory_MemAvailable_bytes",
+      kind: "gauge",
+      labels,
+      value: sampled(() => total - 2 * 2 ** 30),
+    },
+    {
+      name: "node_uname_info",
+      kind: "info",
+      labels: {
+        ...labels,
+        machine: "x86_64",
+        nodename: spec.hostname,
+        release: "6.12.36-talos",
+        sysname: "Linux",
+      },
+      value: sampled(() => 1),
+    },
+  ];
 }
 
 /** The series as OpenMetrics, one family per metric name, samples from start to end. */
