@@ -175,14 +175,7 @@ function fitStop(
 ): BulkStop | undefined {
   const names = run.map((entry) => entry.name);
   const { unplaced } = placeDecrease(input.context, names, input.pendingOnExisting);
-  return unplaced.length > 0
-    ? {
-        kind: "pods-fit",
-        node: node.name,
-        unplaced: unplaced.map((entry) => podKey(entry.pod)),
-        causes: unplacedReports(unplaced),
-      }
-    : undefined;
+  return podsFitStop(node, unplaced);
 }
 
 /**
@@ -353,6 +346,20 @@ export function placeBulkMoving(
   return placeMoving(context, [...pendingOnExisting, ...cordoned.pods], names, cordoned.nodes);
 }
 
+/** The run stops at `node` when pods are left without room: they are named, with their causes. */
+function podsFitStop(
+  node: NodeInfo,
+  unplaced: Parameters<typeof unplacedReports>[0],
+): BulkStop | undefined {
+  if (unplaced.length === 0) return undefined;
+  return {
+    kind: "pods-fit",
+    node: node.name,
+    unplaced: unplaced.map((entry) => podKey(entry.pod)),
+    causes: unplacedReports(unplaced),
+  };
+}
+
 /** Pending pods the plan counted on existing room must still find room without all of them. */
 function pendingStop(
   input: BulkRemovalInput,
@@ -361,12 +368,5 @@ function pendingStop(
 ): BulkStop | undefined {
   const names = removed.map((entry) => entry.name);
   const { unplaced } = placeBulkMoving(input.context, input.pendingOnExisting, names);
-  return unplaced.length > 0
-    ? {
-        kind: "pods-fit",
-        node: node.name,
-        unplaced: unplaced.map((entry) => podKey(entry.pod)),
-        causes: unplacedReports(unplaced),
-      }
-    : undefined;
+  return podsFitStop(node, unplaced);
 }
