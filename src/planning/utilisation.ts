@@ -331,7 +331,8 @@ export function sustainedCheck(options: {
 
 /**
  * The pool's points that fall in the check's window (after its start, up to the end of the
- * window Prometheus was read over): their lowest for "above"; for "below" their percentile,
+ * window Prometheus was read over; for a window shorter than the step that holds none, the
+ * last point, less than a step before the end): their lowest for "above"; for "below" their percentile,
  * taken as Prometheus' quantile_over_time takes it; and whether they cover the window by the
  * rule of the whole window: the first within one step of its start, and no gap (between two
  * points, or from the last to the end) longer than max(2 min, half the window). Undefined when
@@ -346,7 +347,12 @@ function pointsEvidence(
   const step = points ? stepOf(points) : undefined;
   if (!points || end === undefined || step === undefined) return undefined;
   const start = end - windowMs;
-  const slice = points.filter((point) => point.at > start && point.at <= end);
+  let slice = points.filter((point) => point.at > start && point.at <= end);
+  // A window shorter than the step (a 30s scaleUp.window) may hold no point when its end is not
+  // on one: the last point, a step or less before the end, is then the latest evidence of it, as
+  // it is where the end falls on a step.
+  const latest = points.findLast((point) => point.at <= end);
+  if (slice.length === 0 && latest && end - latest.at < step) slice = [latest];
   const first = slice[0];
   const last = slice.at(-1);
   if (!first || !last) return undefined;

@@ -14,7 +14,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { openMetricsOf, rootCgroup } from "../support/prometheus-series.ts";
-import { WORKERS } from "./served-plan.ts";
+import { config, tfvars, WORKERS } from "./served-plan.ts";
 import { planOnPrometheus, prometheusForTests, seriesEnd } from "./served-prometheus.ts";
 
 const GiB = 2 ** 30;
@@ -89,6 +89,24 @@ describe("plan --prometheus: each check over its own window", () => {
     expect(run.stdout).toContain(
       "scale-down: cpu < 30 % for 10m: not met (usage-window, p95 of the last 10m 90 %)",
     );
+  });
+
+  it("judges a 30s scaleUp.window on the last point when the plan's moment is between two steps", async () => {
+    // 30 seconds after hour 3's plan no step falls inside the last 30 s: the point of hour 3's
+    // very moment, a rate over 2 minutes of the hot 6, is the latest evidence, as it is for the
+    // plan made on the step itself; the lowest of the whole 10 minutes (50 %, before the rise)
+    // says nothing of the last 30 s.
+    const files = {
+      tfvars: tfvars(3),
+      config: config({ "    removal:": "    scaleUp:\n      window: 30s\n    removal:" }),
+    };
+    for (const moment of [at(3), at(3) + 30]) {
+      const run = await planOnPrometheus(prometheus.url, moment, { files });
+      expect(run.stdout).toContain(
+        "scale-up check: cpu ≥ 80 % for 30s: met (usage-window, lowest point of the last 30s 90 %)",
+      );
+      expect(run.stdout).toContain("-worker_count      = 3\n+worker_count      = 4");
+    }
   });
 
   it("removes a node after cpu at 20 % for 10 minutes, as over the one window", async () => {
