@@ -600,8 +600,7 @@ function unplacedPod(
   if (judged.length === 0) return { pod, cause: "no-node" };
   for (const { bin } of judged) {
     if (!fitsIn(entry.demand, bin.room)) continue;
-    const conflict =
-      placementConflict(pod, bin.traits) ?? (rules && namedPeerConflict(rules, pod, bin));
+    const conflict = namedConflict(pod, bin, rules);
     if (conflict === "volume-limit" && rules?.volumes) {
       const drivers = volumeLimitsExceeded(rules.volumes, pod, bin);
       return { pod, cause: conflict, volumeLimit: { node: bin.name, drivers } };
@@ -797,8 +796,7 @@ function firstFit(
       roomless += 1;
       continue;
     }
-    const conflict =
-      placementConflict(pod, bin.traits) ?? (rules && namedPeerConflict(rules, pod, bin));
+    const conflict = namedConflict(pod, bin, rules);
     if (!conflict) return bin;
     if (!tally) continue;
     let seen = tally.ruled.get(conflict);
@@ -818,6 +816,26 @@ function firstFit(
     tally.most = { cpu, memory, pods };
   }
   return undefined;
+}
+
+/**
+ * The rule that keeps `pod` off `bin`, named as kube-scheduler names it: its default filters run
+ * in turn and stop at the first that fails, the pod's own rules (scheduling.ts) before those that
+ * depend on the other pods (peer-rules.ts), save that NodePorts and NodeVolumeLimits run before
+ * VolumeBinding, so a node where a host port the pod takes is in use, or whose count of CSI
+ * volumes its volumes would pass, is counted under that whatever its volumes' node affinity says.
+ * It finds a rule exactly when `placementConflict` or `peerConflict` does.
+ */
+function namedConflict(
+  pod: PodInfo,
+  bin: Bin,
+  rules: PeerRules | undefined,
+): PlacementConflict | PeerConflict | undefined {
+  const own = placementConflict(pod, bin.traits);
+  if (!rules) return own;
+  if (own !== "volume-node-affinity") return own ?? namedPeerConflict(rules, pod, bin);
+  const peer = namedPeerConflict(rules, pod, bin);
+  return peer === "host-ports" || peer === "volume-limit" ? peer : own;
 }
 
 /** Pods being deleted as a report names them. */

@@ -51,8 +51,10 @@ type Match = boolean | undefined;
  * affinity of the volumes its claims are bound to or would be made with (VolumeBinding). A rule
  * that a node still to be added may or may not match, by a label whose value it will get is not
  * known, keeps the pod off it too (`label-unknown`), once no rule rules it out for sure.
- * Required pod affinity and anti-affinity, topology spread and host ports depend on the other
- * pods placed and are checked by peer-rules.ts.
+ * Required pod affinity and anti-affinity, topology spread, host ports and CSI volume counts
+ * depend on the other pods placed and are checked by peer-rules.ts; a host port in use
+ * (NodePorts) and a CSI count passed (NodeVolumeLimits) run before VolumeBinding and are named
+ * before a volume's node affinity where both hold (packing.ts).
  */
 export function placementConflict(
   pod: Pick<PodInfo, "nodeSelector" | "requiredNodeAffinity" | "tolerations" | "volumeClaims">,

@@ -10,6 +10,7 @@
  * give either way, and only the rule named is at stake.
  */
 import { describe, expect, it } from "@jest/globals";
+import { proxmoxVolume, volumeClaim, ZONE } from "../support/kube-volumes.ts";
 import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
 import {
   apps,
@@ -22,6 +23,7 @@ import {
   poolNote,
   tdarr,
   tfvars,
+  untainted,
 } from "./served-plan.ts";
 
 /** The pool's decision, from the proposal or, with none, from the pool's note. */
@@ -182,6 +184,105 @@ describe("plan: the rule named for a node that a taint and a nodeSelector both r
     const scaleDown = decision(output).scaleDown as { conditions: Raw[] };
     expect(scaleDown.conditions.find((entry) => entry.kind === "pods-fit")).toMatchObject({
       causes: [{ pod: "home/immich-ml-6c7d8e9f0-nv4aa", cause: "taints" }],
+    });
+  });
+});
+
+/**
+ * Traefik `ingress/<name>` taking host port 443 and keeping its ACME certificates on the claim
+ * `acme`, bound to a Proxmox LVM volume of host pve-1 (reachable from zone pve-1 alone), on
+ * `node` or Pending.
+ */
+function traefik(name: string, node: string | undefined, message?: string): Raw[] {
+  return [
+    proxmoxVolume("pvc-acme-4b7e2d9c", "pve-1", [
+      { matchExpressions: [{ key: ZONE, operator: "In", values: ["pve-1"] }] },
+    ]),
+    volumeClaim("ingress", "acme", {
+      storageClassName: "proxmox-lvm",
+      volumeName: "pvc-acme-4b7e2d9c",
+    }),
+    pod("ingress", name, {
+      node,
+      cpu: "100m",
+      memory: "128Mi",
+      ports: [{ containerPort: 443, hostPort: 443, protocol: "TCP" }],
+      volumes: [{ name: "acme", persistentVolumeClaim: { claimName: "acme" } }],
+      ...(message ? { scheduled: unschedulable(message) } : {}),
+    }),
+  ];
+}
+
+/** An ingress-nginx replica holding host port 443 on `node`. */
+function nginxOn(node: string, index: number): Raw {
+  return pod("ingress", `ingress-nginx-7f9c8d6b5-vp${index}aa`, {
+    node,
+    cpu: "100m",
+    memory: "128Mi",
+    ports: [{ containerPort: 443, hostPort: 443, protocol: "TCP" }],
+  });
+}
+
+/** `objects` with the control plane in zone `zone`, as the Proxmox cloud controller labels it. */
+function controlPlaneIn(objects: Raw[], zone: string): Raw[] {
+  return objects.map((object) => {
+    if (object.kind !== "Node" || (object.metadata as Raw).name !== "talos-cp-1") return object;
+    const metadata = object.metadata as Raw;
+    return {
+      ...object,
+      metadata: { ...metadata, labels: { ...(metadata.labels as Raw), [ZONE]: zone } },
+    };
+  });
+}
+
+const PVE_1 = { labels: { [ZONE]: "pve-1" } };
+
+describe("plan: the rule named for a node where a host port is in use and a volume's node affinity rules it out", () => {
+  it("says a host port in use keeps a pending pod off the control plane out of its volume's zone, as NodePorts runs before VolumeBinding", async () => {
+    // The workers share host pve-1 with the volume; the control plane, on pve-2, takes pods
+    // (no taint) but neither reaches the volume nor has port 443 free.
+    const output = await plan([
+      ...controlPlaneIn(untainted(cluster(undefined, everyWorker(PVE_1))), "pve-2"),
+      ...["talos-cp-1", "talos-worker-1", "talos-worker-2", "talos-worker-3"].map(nginxOn),
+      ...traefik(
+        "traefik-5c8d7f6b9-vp9aa",
+        undefined,
+        "0/4 nodes are available: 4 node(s) didn't have free ports for the requested pod ports. preemption: 0/4 nodes are available: 4 No preemption victims found for incoming pod.",
+      ),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up" });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "pending: ingress/traefik-5c8d7f6b9-vp9aa (cpu 100m, memory 128 MiB) → new-1 (existing nodes: talos-worker-1 and 3 more have room but a host port in use there keeps it off)",
+    );
+    const onNew = (decision(output).pending as { onNew: Raw[] }).onNew;
+    expect(onNew[0]).toMatchObject({
+      pod: "ingress/traefik-5c8d7f6b9-vp9aa",
+      keptOff: { nodes: 4, rules: [{ cause: "host-ports", nodes: 4 }] },
+    });
+  });
+
+  it("keeps talos-worker-4 for its pod and names the host port in use on the workers out of its volume's zone", async () => {
+    const output = await plan(
+      [
+        ...cluster(FOUR, {
+          ...everyWorker({ labels: { [ZONE]: "pve-2" } }),
+          "talos-worker-4": PVE_1,
+        }),
+        ...["talos-worker-1", "talos-worker-2", "talos-worker-3"].map(nginxOn),
+        ...traefik("traefik-5c8d7f6b9-vp4aa", "talos-worker-4"),
+      ],
+      {
+        tfvars: tfvars(4),
+        config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
+      },
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "(ingress/traefik-5c8d7f6b9-vp4aa: a host port it takes is in use on the nodes with room)",
+    );
+    const scaleDown = decision(output).scaleDown as { conditions: Raw[] };
+    expect(scaleDown.conditions.find((entry) => entry.kind === "pods-fit")).toMatchObject({
+      causes: [{ pod: "ingress/traefik-5c8d7f6b9-vp4aa", cause: "host-ports" }],
     });
   });
 });
