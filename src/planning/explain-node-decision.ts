@@ -981,10 +981,12 @@ function checkText(check: SustainedCheck): string {
 
 /**
  * What a check judged on Prometheus' points of its own window compared: their lowest for
- * "above", their percentile for "below". Nothing for a check judged otherwise.
+ * "above", their percentile for "below", the last point for a window of 0. Nothing for a
+ * check judged otherwise.
  */
 function pointsText(check: SustainedCheck): string {
   if (check.points === undefined || check.basis !== "usage-window") return "";
+  if (check.windowMs === 0) return "last point ";
   const of = `of the last ${formatDuration(check.windowMs)}`;
   return check.direction === "above" ? `lowest point ${of} ` : `p${check.percentile} ${of} `;
 }

@@ -281,8 +281,9 @@ export function sustainedCheck(options: {
   const beyond = (value: number) =>
     direction === "above" ? value >= threshold : value < threshold;
   // Prometheus' points of the check's own window, when they cover it, say whether the level
-  // held there, whatever the rest of the window Prometheus was asked for held.
-  const fromPoints = windowMs > 0 ? pointsEvidence(utilisation, direction, windowMs) : undefined;
+  // held there, whatever the rest of the window Prometheus was asked for held. A window of 0
+  // takes the last point: the usage of now, not the average of the window asked for.
+  const fromPoints = pointsEvidence(utilisation, direction, windowMs);
   // Points that do not cover the window still show a level above was not held when one of
   // them is below: the check says so of its own window, not of the whole one.
   const shown =
@@ -348,9 +349,9 @@ function pointsEvidence(
   if (!points || end === undefined || step === undefined) return undefined;
   const start = end - windowMs;
   let slice = points.filter((point) => point.at > start && point.at <= end);
-  // A window shorter than the step (a 30s scaleUp.window) may hold no point when its end is not
-  // on one: the last point, a step or less before the end, is then the latest evidence of it, as
-  // it is where the end falls on a step.
+  // A window shorter than the step (a 30s scaleUp.window, or 0) may hold no point when its end
+  // is not on one: the last point, less than a step before the end, is then the latest evidence
+  // of it, as it is where the end falls on a step.
   const latest = points.findLast((point) => point.at <= end);
   if (slice.length === 0 && latest && end - latest.at < step) slice = [latest];
   const first = slice[0];

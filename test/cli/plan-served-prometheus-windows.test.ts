@@ -4,7 +4,8 @@
  * `scaleUp.window`, though the 10 minutes Prometheus is asked for began at 50 %; cpu at 90 % for
  * the last 4 minutes adds none, and the check says the lowest point of its 5 minutes and how long
  * the points have been above; an idle pool shrinks on its 10 minute `scaleDown.unneededTime` even
- * when a shorter `--prometheus-window` is asked for, since plan widens it to the longest check.
+ * when a shorter `--prometheus-window` is asked for, since plan widens it to the longest check;
+ * a window shorter than the step, or 0, takes the last point, not the window's average.
  *
  * One real Prometheus holds the last four hours of the kubelet's cAdvisor root cgroup (the
  * layout kube-prometheus-stack stores, as test/support/prometheus-series.ts writes it) for the
@@ -107,6 +108,35 @@ describe("plan --prometheus: each check over its own window", () => {
       );
       expect(run.stdout).toContain("-worker_count      = 3\n+worker_count      = 4");
     }
+  });
+
+  it("takes the last point, not the window's average, as the usage of now for a scaleUp.window of 0", async () => {
+    // Hour 3's 10 minutes average 70 % (72 % over Prometheus 3's 10 points); the last point is 90 %.
+    const files = {
+      tfvars: tfvars(3),
+      config: config({ "    removal:": "    scaleUp:\n      window: 0\n    removal:" }),
+    };
+    const run = await planOnPrometheus(prometheus.url, at(3), { files });
+    expect(run.stdout).toContain(
+      "scale-up check: cpu ≥ 80 % for 0s: met (usage-window, last point 90 %)",
+    );
+    expect(run.stdout).toContain("-worker_count      = 3\n+worker_count      = 4");
+  });
+
+  it("removes no node on a window's low average when the last point is above scaleDown.cpu and unneededTime is 0", async () => {
+    // Two minutes after hour 2's plan the level is back at 50 %: the last point (a rate over the
+    // 2 minutes since) is 50 %, the one before 35 %, the 8 (9 on Prometheus 2) before them 20 %:
+    // 24 % on average, below 30 %, though the usage of now is not.
+    const files = {
+      tfvars: tfvars(3),
+      config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
+    };
+    const run = await planOnPrometheus(prometheus.url, at(2) + 120, { files });
+    expect(run.stdout).toMatch(/utilisation: cpu 2[45] % \(prometheus over 10m/);
+    expect(run.stdout).toContain(
+      "scale-down: cpu < 30 % for 0s: not met (usage-window, last point 50 %)",
+    );
+    expect(run.stdout).toContain("No changes proposed.");
   });
 
   it("removes a node after cpu at 20 % for 10 minutes, as over the one window", async () => {
