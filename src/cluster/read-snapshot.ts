@@ -289,7 +289,9 @@ function toCsiNodeLimits(raw: Raw): [string, Record<string, number>] | undefined
 /**
  * Per node, the CSI volumes each driver lets it use (nodes with no count for any driver left
  * out); `"unknown"` when the CSINodes could not all be read, which holds the pods that use CSI
- * volumes only when a pod does.
+ * volumes only when a pod does: their fit once a node is removed is then unknown, while a
+ * pending pod is otherwise judged by its scheduler's message (volume-wait.ts
+ * `volumeLimitReached`), which names the nodes the scheduler found at their limit.
  */
 async function readCsiVolumeLimits(
   csiNodes: Listed<[string, Record<string, number>]>,
@@ -308,7 +310,7 @@ async function readCsiVolumeLimits(
       "csinodes",
       csiNodes,
       "csinodes-unknown",
-      "; how many CSI volumes a node can attach is unknown, and so is where the pods that use them fit",
+      "; how many CSI volumes a node can attach is unknown, and so is where the pods that use them fit once a node is removed (pending pods are otherwise judged by the scheduler's message: one it found at its nodes' limit of volumes goes on a new node)",
     );
   else
     await completeness.unneeded(

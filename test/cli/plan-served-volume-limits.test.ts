@@ -359,6 +359,44 @@ describe("plan against a served cluster: the CSI volumes a node can attach", () 
       );
     });
 
+    it("puts a pending pod the scheduler did not find at a volume limit in room on an existing node, and says whose fit is unknown", async () => {
+      // Room freed on talos-worker-1 since the scheduler found too little cpu there: its message
+      // names no node at its count of volumes, so it goes in that room. Where it fits beside the
+      // pods of talos-worker-4, were that node removed, is what the unread CSINodes leave unknown.
+      const served = await serveForTest([
+        ...workers(),
+        ...POSTGRES,
+        ...csiClaim("data-gitea-0"),
+        pod("db", "gitea-0", {
+          owner: { kind: "StatefulSet", name: "gitea" },
+          cpu: "100m",
+          memory: "128Mi",
+          volumes: claimVolumes(["data-gitea-0"]),
+          scheduled: unschedulable(
+            "0/5 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 4 Insufficient cpu. preemption: 0/5 nodes are available: 1 Preemption is not helpful for scheduling, 4 No preemption victims found for incoming pod.",
+          ),
+        }),
+      ]);
+      served.fake.injectFault({
+        path: "/apis/storage.k8s.io/v1/csinodes",
+        status: 403,
+        times: Number.POSITIVE_INFINITY,
+      });
+      const run = await served.run(["--json"], OVER_MAX);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain(
+        "how many CSI volumes a node can attach is unknown, and so is where the pods that use them fit once a node is removed (pending pods are otherwise judged by the scheduler's message: one it found at its nodes' limit of volumes goes on a new node) [csinodes-unknown]",
+      );
+      const output = JSON.parse(run.stdout) as PlanJson;
+      expect(output.proposals).toEqual([]);
+      expect(poolNote(output)).toContain(
+        "pending: db/gitea-0 (cpu 100m, memory 128 MiB) fits on talos-worker-1",
+      );
+      expect(poolNote(output)).toContain(
+        "db/gitea-0: it uses CSI volumes, and how many a node can attach (its CSINode) was not read, so where it fits is unknown",
+      );
+    });
+
     it("removes the node whose pods use none, while other nodes' pods do", async () => {
       const output = await forbidden([
         ...workers(),

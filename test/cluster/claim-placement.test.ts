@@ -189,7 +189,7 @@ describe("what a pod's claims ask of its node", () => {
       code: "csinodes-unknown",
       subject: "csinodes",
       message: expect.stringContaining(
-        'the account needs "list" on csinodes.storage.k8s.io; check with kubectl auth can-i list csinodes.storage.k8s.io); how many CSI volumes a node can attach is unknown, and so is where the pods that use them fit',
+        "the account needs \"list\" on csinodes.storage.k8s.io; check with kubectl auth can-i list csinodes.storage.k8s.io); how many CSI volumes a node can attach is unknown, and so is where the pods that use them fit once a node is removed (pending pods are otherwise judged by the scheduler's message: one it found at its nodes' limit of volumes goes on a new node)",
       ),
     });
   });
