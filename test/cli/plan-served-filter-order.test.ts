@@ -10,7 +10,7 @@
  * give either way, and only the rule named is at stake.
  */
 import { describe, expect, it } from "@jest/globals";
-import { proxmoxVolume, volumeClaim, ZONE } from "../support/kube-volumes.ts";
+import { proxmoxVolume, REGION, volumeClaim, ZONE } from "../support/kube-volumes.ts";
 import { type PlanJson, pod, type Raw, unschedulable } from "./served-cluster.ts";
 import {
   apps,
@@ -283,6 +283,77 @@ describe("plan: the rule named for a node where a host port is in use and a volu
     const scaleDown = decision(output).scaleDown as { conditions: Raw[] };
     expect(scaleDown.conditions.find((entry) => entry.kind === "pods-fit")).toMatchObject({
       causes: [{ pod: "ingress/traefik-5c8d7f6b9-vp4aa", cause: "host-ports" }],
+    });
+  });
+});
+
+const PROXMOX_CSI = "csi.proxmox.sinextra.dev";
+
+/** The CSINode of `node`: the Proxmox CSI plugin registered there, with 1 volume at most. */
+function csiNode(node: string): Raw {
+  return {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "CSINode",
+    metadata: { name: node },
+    spec: {
+      drivers: [
+        {
+          name: PROXMOX_CSI,
+          nodeID: node,
+          topologyKeys: [REGION, ZONE],
+          allocatable: { count: 1 },
+        },
+      ],
+    },
+  };
+}
+
+/** StatefulSet pod `db/<app>-0` on `node` with its claim bound to a volume of `host`'s LVM. */
+function onHost(app: string, node: string, host: string): Raw[] {
+  const volume = `pvc-${app}-2c9e4a7f`;
+  return [
+    proxmoxVolume(volume, host, [
+      { matchExpressions: [{ key: ZONE, operator: "In", values: [host] }] },
+    ]),
+    volumeClaim("db", `data-${app}-0`, { storageClassName: "proxmox-lvm", volumeName: volume }),
+    pod("db", `${app}-0`, {
+      node,
+      owner: { kind: "StatefulSet", name: app },
+      cpu: "100m",
+      memory: "128Mi",
+      volumes: [{ name: "data", persistentVolumeClaim: { claimName: `data-${app}-0` } }],
+    }),
+  ];
+}
+
+describe("plan: the rule named for a node whose CSI count is full and out of a volume's reach", () => {
+  it("keeps talos-worker-4 for its pod and names the CSI count, as NodeVolumeLimits runs before VolumeBinding", async () => {
+    // Each worker's CSINode lets the Proxmox plugin attach one volume; talos-worker-1 to -3, on
+    // host pve-2, attach one each, and postgres' volume is on pve-1, talos-worker-4's host.
+    const output = await plan(
+      [
+        ...cluster(FOUR, {
+          ...everyWorker({ labels: { [ZONE]: "pve-2" } }),
+          "talos-worker-4": PVE_1,
+        }),
+        ...FOUR.map(csiNode),
+        ...["talos-worker-1", "talos-worker-2", "talos-worker-3"].flatMap((node, index) =>
+          onHost(`mariadb${index}`, node, "pve-2"),
+        ),
+        ...onHost("postgres", "talos-worker-4", "pve-1"),
+      ],
+      {
+        tfvars: tfvars(4),
+        config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
+      },
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      `(db/postgres-0: its CSI volumes would take the nodes with room above the volumes they can attach (talos-worker-1: 1 of ${PROXMOX_CSI}), as the scheduler counts them)`,
+    );
+    const scaleDown = decision(output).scaleDown as { conditions: Raw[] };
+    expect(scaleDown.conditions.find((entry) => entry.kind === "pods-fit")).toMatchObject({
+      causes: [{ pod: "db/postgres-0", cause: "volume-limit" }],
     });
   });
 });
