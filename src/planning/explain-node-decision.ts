@@ -432,7 +432,7 @@ export function triggerText(trigger: Trigger): string {
     case "above-max":
       return `count ${trigger.current} is above the ${trigger.bound === "host-cap" ? "host cap" : "max"} of ${trigger.max}`;
     case "unready-node":
-      return `${trigger.node} has not been Ready since ${utcTime(trigger.since)}, more than ${formatDuration(trigger.unreadyTimeMs)} (scaleDown.unreadyTime): it goes whatever the usage`;
+      return `${trigger.node} has not been Ready for ${formatDuration(trigger.notReadyForMs)} (since ${utcTime(trigger.since)}), more than ${formatDuration(trigger.unreadyTimeMs)} (scaleDown.unreadyTime): it goes whatever the usage`;
     case "underutilised":
       return "usage and requests stayed below the scale-down thresholds";
   }

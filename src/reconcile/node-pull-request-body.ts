@@ -94,7 +94,7 @@ function summary(proposal: NodeProposal, manual: ManualRequest | undefined): str
     return `Pool ${pool} is above its ${boundName(aboveMax.bound)} of ${aboveMax.max} with ${aboveMax.current} nodes: the bounds decide, not usage${removes}.`;
   const unready = decision.triggers.find((trigger) => trigger.kind === "unready-node");
   if (unready?.kind === "unready-node")
-    return `Pool ${pool}: ${unready.node} has not been Ready since ${utcTime(unready.since)}, longer than ${formatDuration(unready.unreadyTimeMs)}: it goes whatever the usage${removes}.`;
+    return `Pool ${pool}: ${unready.node} has not been Ready for ${formatDuration(unready.notReadyForMs)} (since ${utcTime(unready.since)}), longer than ${formatDuration(unready.unreadyTimeMs)}: it goes whatever the usage${removes}.`;
   const underused = decision.triggers.find((trigger) => trigger.kind === "underutilised");
   return `Pool ${pool} has more room than it needs${underused ? `: ${triggerText(underused)}` : ""}${removes}.`;
 }

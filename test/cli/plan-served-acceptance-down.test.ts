@@ -8,6 +8,7 @@
  * read from the infra repo's history holds the next decrease until it ends.
  */
 import { describe, expect, it } from "@jest/globals";
+import { formatDuration } from "../../src/planning/format.ts";
 import { utcTime } from "../../src/util/utc-time.ts";
 import { type PlanJson, pdb, pod, type Raw } from "./served-cluster.ts";
 import {
@@ -341,7 +342,7 @@ describe("plan acceptance, scale-down: nodes not Ready in a pool of six", () => 
     );
     expect(highest.proposals[0]).toMatchObject({ from: 6, to: 5 });
     expect(highest.proposals[0]?.reasons).toContain(
-      "  trigger: talos-worker-6 has not been Ready since 2026-11-20 06:13:21 UTC, more than 20m (scaleDown.unreadyTime): it goes whatever the usage",
+      `  trigger: talos-worker-6 has not been Ready for ${formatDuration(Date.parse(now) - Date.parse("2026-11-20T06:13:21Z"))} (since 2026-11-20 06:13:21 UTC), more than 20m (scaleDown.unreadyTime): it goes whatever the usage`,
     );
     // How long the node has not been Ready, beside the pool's scaleDown.unreadyTime it exceeds.
     expect(highest.proposals[0]?.triggers).toEqual([

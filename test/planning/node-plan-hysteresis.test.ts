@@ -631,7 +631,7 @@ describe("nodes joining or leaving", () => {
         },
       ]);
       expect(explainNodeDecision(decision).join("\n")).toContain(
-        `worker-4 has not been Ready since ${utcTime(minutesAgo(25))}, more than 20m (scaleDown.unreadyTime): it goes whatever the usage`,
+        `worker-4 has not been Ready for 25m (since ${utcTime(minutesAgo(25))}), more than 20m (scaleDown.unreadyTime): it goes whatever the usage`,
       );
       const early = planOne(
         buildSnapshot({ nodes: [...nodes(3, BUSY), busyDead(10)] }),

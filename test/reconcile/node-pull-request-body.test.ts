@@ -110,6 +110,10 @@ describe("the pull request removing a node not Ready for scaleDown.unreadyTime",
       readySince: "2025-06-06T11:00:00.000Z",
     });
     const text = body([...nodes(3, busy), dead], {});
+    // How long it has been down, beside since when.
+    expect(text).toContain(
+      "Pool **workers**: worker-4 has not been Ready for 1h (since 2025-06-06 11:00 UTC), longer than 20m: it goes whatever the usage; the change removes **worker-4**.",
+    );
     expect(text).toContain(
       "worker-4 has not been Ready for longer than 20m (scaleDown.unreadyTime), so its readiness decides, not usage: the node goes when nothing blocks it and its pods fit elsewhere.\n\n- count 4 above the min of 1: met\n- the decrease removes worker-4\n- worker-4 has no blockers: met\n- 1 pod of worker-4 fits on the other nodes: met",
     );
