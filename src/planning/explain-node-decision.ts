@@ -514,10 +514,13 @@ export function keptOffText(kept: KeptOff): string {
     nodes === 1 ? `${node} has` : `${node} and ${nodes - 1} more have`;
   // A cordon is the node's, not a rule of the pod's: kube-scheduler says `node(s) were
   // unschedulable`.
+  // Nodes short of room too are counted under the rule the scheduler checks first, and said
+  // without their room: `talos-cp-1 has a taint it does not tolerate`.
   const parts = (kept.rules ?? []).map((rule) => ({
     nodes: rule.nodes,
-    text:
-      rule.cause === "unschedulable"
+    text: rule.tooLittleRoom
+      ? ruledBeforeRoomText(rule.cause, rule.node, rule.nodes)
+      : rule.cause === "unschedulable"
         ? `${which(rule.node, rule.nodes)} room but ${rule.nodes === 1 ? "is" : "are"} cordoned (unschedulable)`
         : `${which(rule.node, rule.nodes)} room but ${keptOffRuleText(rule.cause)} keeps it off${deletingText(rule.deleting)}`,
   }));
@@ -536,6 +539,33 @@ export function keptOffText(kept: KeptOff): string {
   // Stable: among equal counts, the rules come first, as they are the nodes with room.
   const ordered = parts.sort((a, b) => b.nodes - a.nodes).map((part) => part.text);
   return `existing ${kept.nodes === 1 ? "node" : "nodes"}: ${ordered.join("; ")}`;
+}
+
+/**
+ * `talos-cp-1 has a taint it does not tolerate`: nodes a rule kube-scheduler checks before room
+ * keeps the pod off, some of them short of room as well, said without their room.
+ */
+function ruledBeforeRoomText(
+  cause: NonNullable<KeptOff["rules"]>[number]["cause"],
+  node: string,
+  nodes: number,
+): string {
+  const subject = nodes === 1 ? node : `${node} and ${nodes - 1} more`;
+  const one = nodes === 1;
+  switch (cause) {
+    case "unschedulable":
+      return `${subject} ${one ? "is" : "are"} cordoned (unschedulable)`;
+    case "taints":
+      return `${subject} ${one ? "has" : "have"} a taint it does not tolerate`;
+    case "node-selector":
+      return `${subject} ${one ? "does" : "do"} not match its nodeSelector`;
+    case "node-affinity":
+      return `${subject} ${one ? "does" : "do"} not match its required node affinity`;
+    case "host-ports":
+      return `${subject} ${one ? "has" : "have"} a host port it asks for in use`;
+    default:
+      return `${keptOffRuleText(cause)} keeps it off ${subject}`;
+  }
 }
 
 /**

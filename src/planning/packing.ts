@@ -1,4 +1,5 @@
 import { podKey } from "./cluster-index.ts";
+import { portConflict } from "./host-ports.ts";
 import {
   namedPeerConflict,
   type PeerConflict,
@@ -99,13 +100,17 @@ export interface KeptOff {
   /** The existing nodes judged: Ready, of known room, in the pool or not. */
   nodes: number;
   /**
-   * The rules that kept it off nodes with room for it, the one that kept it off the most first
-   * (the first met among equals); two at most.
+   * The rules that kept it off nodes with room for it, and off nodes short of room by a rule
+   * kube-scheduler checks before their room (a cordon, a taint, the pod's nodeSelector or node
+   * affinity, a host port in use), the one that kept it off the most first (the first met among
+   * equals); two at most.
    */
   rules?: {
     cause: PlacementConflict | PeerConflict;
     nodes: number;
     node: string;
+    /** How many of those nodes have too little room for it as well. */
+    tooLittleRoom?: number;
     /** For `pod-anti-affinity`: pods being deleted that alone keep it off some of those nodes. */
     deleting?: DeletingPod[];
   }[];
@@ -331,7 +336,7 @@ export function packPendingPods(
         return undefined;
       }
     }
-    const tally: Tally = { ruled: new Map(), roomless: 0 };
+    const tally: Tally = { ruled: new Map(), roomless: 0, short: [] };
     const onExisting = volumeLimitReached(entry.pod)
       ? undefined
       : firstFit(entry.pod, entry.demand, existing, rules, tally);
@@ -362,7 +367,7 @@ export function packPendingPods(
   const bundleKeptOff = (entry: Sized, onlyNew: boolean): KeptOff | undefined => {
     if (volumeLimitReached(entry.pod)) return atVolumeLimit();
     if (onlyNew) return undefined;
-    const tally: Tally = { ruled: new Map(), roomless: 0 };
+    const tally: Tally = { ruled: new Map(), roomless: 0, short: [] };
     if (firstFit(entry.pod, entry.demand, existing, rules, tally)) return undefined;
     return keptOffExisting(entry, existing, tally, before);
   };
@@ -762,16 +767,20 @@ function decreasing(pods: readonly PodInfo[], template: NewBinTemplate | undefin
 interface Tally {
   ruled: Map<
     PlacementConflict | PeerConflict,
-    { nodes: number; node: string; deleting?: DeletingPod[] }
+    { nodes: number; node: string; tooLittleRoom?: number; deleting?: DeletingPod[] }
   >;
   roomless: number;
+  /** The nodes counted under room: too little of it, and no rule checked before it failed. */
+  short: Bin[];
   first?: string;
   most?: { cpu: number; memory: number; pods: number };
 }
 
 /**
  * The first of `bins` with room for the pod that admits it; `tally`, when given, gets what kept
- * it off those before it, in the same pass (kept in locals, as every pod is tried on every node).
+ * it off those before it, in the same pass (kept in locals, as every pod is tried on every node):
+ * a node short of room that a rule kube-scheduler checks before room keeps it off too is counted
+ * under that rule, as the scheduler names it.
  */
 function firstFit(
   pod: PodInfo,
@@ -789,6 +798,16 @@ function firstFit(
     const room = bin.room;
     if (!fitsIn(demand, room)) {
       if (!tally) continue;
+      const rule = ruleBeforeRoom(pod, bin, rules);
+      if (rule) {
+        const seen = tally.ruled.get(rule);
+        if (seen) {
+          seen.nodes += 1;
+          seen.tooLittleRoom = (seen.tooLittleRoom ?? 0) + 1;
+        } else tally.ruled.set(rule, { nodes: 1, node: bin.name, tooLittleRoom: 1 });
+        continue;
+      }
+      tally.short.push(bin);
       if (roomless === 0 || room.cpu > cpu) cpu = room.cpu;
       if (roomless === 0 || room.memory > memory) memory = room.memory;
       if (roomless === 0 || room.pods > pods) pods = room.pods;
@@ -838,6 +857,23 @@ function namedConflict(
   return peer === "host-ports" || peer === "volume-limit" ? peer : own;
 }
 
+/**
+ * The rule that keeps `pod` off `bin` among those kube-scheduler's default filters check before
+ * NodeResourcesFit (NodeUnschedulable, TaintToleration, NodeAffinity, NodePorts), named as it
+ * names it; `undefined` when none does. A volume's node affinity (VolumeBinding), CSI counts,
+ * topology spread and pod (anti-)affinity are checked after room, so a node short of room is
+ * counted under room whatever they say.
+ */
+function ruleBeforeRoom(
+  pod: PodInfo,
+  bin: Bin,
+  rules: PeerRules | undefined,
+): PlacementConflict | "host-ports" | undefined {
+  const own = placementConflict(pod, bin.traits);
+  if (own !== undefined && own !== "volume-node-affinity") return own;
+  return rules?.ports && portConflict(rules.ports, pod, bin) ? "host-ports" : undefined;
+}
+
 /** Pods being deleted as a report names them. */
 function deletingPods(pods: readonly { pod: PodInfo; node: string }[]): DeletingPod[] {
   return pods.map(({ pod, node }) => ({ pod: podKey(pod), node }));
@@ -845,8 +881,8 @@ function deletingPods(pods: readonly { pod: PodInfo; node: string }[]): Deleting
 
 /**
  * Why none of `existing` took a pod that `firstFit` (with `tally`) found none for: the rules that
- * kept it off the most nodes with room (the first met among equals), and the nodes with too
- * little room, with what it lacks on all of them and whether the pending pods placed before it
+ * kept it off the most nodes (with room, or short of it by a rule checked before room; the first
+ * met among equals), and the nodes with too little room that no such rule kept it off, with what it lacks on all of them and whether the pending pods placed before it
  * took that room (`before`: the room those it went on had). Undefined when there is no existing
  * node.
  */
@@ -873,11 +909,17 @@ function keptOffExisting(
   const resources = wide
     ? shortEverywhere(
         demand,
-        existing.flatMap((bin) => (fitsIn(demand, bin.room) ? [] : [bin.room])),
+        tally.short.map((bin) => bin.room),
       )
     : shortEverywhere(demand, [{ ...tally.most, extended: {} }]);
   // Only a node a pending pod went on can have had room before: the others are as they were.
-  const afterOthers = roomTakenBefore(entry, before);
+  const afterOthers = roomTakenBefore(
+    entry,
+    tally.short.flatMap((bin) => {
+      const room = before.get(bin);
+      return room ? [[bin, room] as const] : [];
+    }),
+  );
   kept.room = {
     nodes: tally.roomless,
     node: tally.first,

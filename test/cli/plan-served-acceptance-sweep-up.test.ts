@@ -110,7 +110,8 @@ describe("plan acceptance sweep (scale-up): first-fit decreasing by a pod's larg
       "pending pods: 7 considered, 3 fit free room on existing nodes, 4 go on 2 new nodes",
     );
     expect(text).toContain(
-      "pending: web/g-5d8f7c9b6-xgxxx (cpu 600m, memory 5 GiB) → new-1 (existing nodes: talos-worker-1 and 3 more have too little memory free)",
+      // The control plane lacks the memory too, but its taint is what the scheduler names.
+      "pending: web/g-5d8f7c9b6-xgxxx (cpu 600m, memory 5 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little memory free; talos-cp-1 has a taint it does not tolerate)",
     );
     expect(text).toContain(
       "pending: web/f-5d8f7c9b6-xfxxx (cpu 900m, memory 1 GiB) → new-2 (existing nodes: talos-worker-1 and 2 more have too little cpu free once the pending pods placed before it take theirs;",

@@ -24,6 +24,7 @@ import {
   tdarr,
   tfvars,
   untainted,
+  WORKERS,
 } from "./served-plan.ts";
 
 /** The pool's decision, from the proposal or, with none, from the pool's note. */
@@ -93,6 +94,47 @@ describe("plan: the rule named for a node where a host port is in use and anti-a
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
       "(ingress/ingress-nginx-7f9c8d6b5-hp3aa: a host port it takes is in use on the nodes with room)",
+    );
+  });
+});
+
+describe("plan: the rule named for a node short of room that a rule checked before room rules out", () => {
+  it("says the control plane's taint keeps a pending pod off it, not its too little cpu", async () => {
+    // Workers full (3 of 3.8 cpu taken); the control plane has 1950m free, too little for the
+    // 2500m pod, and a taint it does not tolerate: TaintToleration runs before NodeResourcesFit.
+    const pending = tdarr("tr1aa", {
+      cpu: "2500m",
+      scheduled: unschedulable(
+        "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu.",
+      ),
+    });
+    const output = await plan([...cluster(), ...fillers(), pending]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up" });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "pending: media/tdarr-node-6d8c7f5b49-tr1aa (cpu 2500m, memory 2 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little cpu free; talos-cp-1 has a taint it does not tolerate)",
+    );
+    const onNew = (decision(output).pending as { onNew: Raw[] }).onNew;
+    expect(onNew[0]).toMatchObject({
+      keptOff: {
+        nodes: 4,
+        rules: [{ cause: "taints", nodes: 1, node: "talos-cp-1", tooLittleRoom: 1 }],
+        room: { nodes: 3, node: "talos-worker-1", resources: ["cpu"] },
+      },
+    });
+  });
+
+  it("says a host port in use keeps a pending replica off full workers, as NodePorts runs before NodeResourcesFit", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(WORKERS, "3700m"),
+      ingress("hp0rr", "talos-worker-1"),
+      ingress("hp1rr", "talos-worker-2"),
+      ingress("hp2rr", "talos-worker-3"),
+      ingress("hp9rr", undefined),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up" });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "pending: ingress/ingress-nginx-7f9c8d6b5-hp9rr (cpu 100m, memory 128 MiB) → new-1 (existing nodes: talos-worker-1 and 2 more have a host port it asks for in use; talos-cp-1 has room but a taint it does not tolerate keeps it off)",
     );
   });
 });

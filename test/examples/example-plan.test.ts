@@ -69,8 +69,8 @@ describe("pr-autoscaler plan on the example", () => {
         "  bounds: min 2, max 5, host cap 4 (memory ⌊(64 GiB − 16 GiB reserved) / 12 GiB⌋ = 4); in effect 2..4",
         "  new node: 3950m cpu, 11.4 GiB memory, 110 pods (learned, most-common allocatable, like talos-worker-1 and 2 others); DaemonSets take 100m cpu, 128 MiB, 1 pod",
         "  pending pods: 2 considered, 0 fit free room on existing nodes, 2 go on 1 new node",
-        "  pending: media/tdarr-node-6d8c7f5b49-2kq9v (cpu 1500m, memory 2 GiB) → new-1 (existing nodes: talos-worker-1 and 3 more have too little cpu free; homelab-cp-1 and 1 more have room but a taint it does not tolerate keeps it off)",
-        "  pending: media/tdarr-node-6d8c7f5b49-n7wzs (cpu 1500m, memory 2 GiB) → new-1 (existing nodes: talos-worker-1 and 3 more have too little cpu free; homelab-cp-1 and 1 more have room but a taint it does not tolerate keeps it off)",
+        "  pending: media/tdarr-node-6d8c7f5b49-2kq9v (cpu 1500m, memory 2 GiB) → new-1 (existing nodes: homelab-cp-1 and 2 more have a taint it does not tolerate; talos-worker-1 and 2 more have too little cpu free)",
+        "  pending: media/tdarr-node-6d8c7f5b49-n7wzs (cpu 1500m, memory 2 GiB) → new-1 (existing nodes: homelab-cp-1 and 2 more have a taint it does not tolerate; talos-worker-1 and 2 more have too little cpu free)",
       ]),
     );
   });

@@ -4,6 +4,7 @@ import { podKey } from "../../src/planning/cluster-index.ts";
 import { keptOffText } from "../../src/planning/explain-node-decision.ts";
 import {
   type Bin,
+  type KeptOff,
   type NewBinTemplate,
   packOntoNodes,
   packPendingPods,
@@ -47,8 +48,8 @@ describe("packPendingPods", () => {
     const taint = { key: "dedicated", value: "media", effect: "NoSchedule" as const };
     const existing: Bin[] = [
       // Too little cpu on one, too little memory on the other: no one resource short on both.
-      bin("worker-1", room(500, 32 * GI)),
-      bin("worker-2", room(8000, GI)),
+      bin("worker-1", room(500, 32 * GI), { disk: "ssd" }),
+      bin("worker-2", room(8000, GI), { disk: "ssd" }),
       // Room on all the others: it wants disk=ssd, which three lack, one has behind a taint,
       // and one may or may not have.
       bin("plain-1", room(8000, 32 * GI)),
@@ -84,6 +85,22 @@ describe("packPendingPods", () => {
         },
       }),
     ]);
+    // Without disk=ssd, the nodes short of room are counted under the nodeSelector, which
+    // kube-scheduler's NodeAffinity checks before their room.
+    existing[0] = bin("worker-1", room(500, 32 * GI));
+    existing[1] = bin("worker-2", room(8000, GI));
+    const unlabelled = packPendingPods(pods, existing, ssd, 5).onNew[0]?.keptOff;
+    expect(unlabelled).toEqual({
+      nodes: 7,
+      rules: [
+        { cause: "node-selector", nodes: 5, node: "worker-1", tooLittleRoom: 2 },
+        { cause: "taints", nodes: 1, node: "ssd-1" },
+      ],
+      otherRules: 1,
+    });
+    expect(keptOffText(unlabelled as KeptOff)).toBe(
+      "existing nodes: worker-1 and 4 more do not match its nodeSelector; ssd-1 has room but a taint it does not tolerate keeps it off; 1 more has room but other rules keep it off",
+    );
   });
 
   it("says the existing nodes are at their volume limit for a pod the scheduler found so", () => {
