@@ -6,11 +6,15 @@ const defaultLimitPerCode = 50;
 /**
  * Collects the snapshot's warnings. A problem repeated across a large cluster (a malformed
  * quantity in a template with 3,000 replicas) would otherwise drown the useful ones, so each
- * code keeps its first warnings and the rest are summarised in one line.
+ * code keeps its first warnings and the rest are summarised in one line; those left out about
+ * a pod or container (`pod/…`, `container/…`) in a line of their own, with subject `pods`, so
+ * that a plan can tell them from the nodes' (the usage of a pod is read by right-sizing alone).
  */
 export class WarningCollector {
   readonly #kept: SnapshotWarning[] = [];
   readonly #counts = new Map<string, number>();
+  /** Per code, how many of those left out were about a pod or container. */
+  readonly #podsLeftOut = new Map<string, number>();
   readonly #limit: number;
 
   constructor(limitPerCode = defaultLimitPerCode) {
@@ -20,7 +24,11 @@ export class WarningCollector {
   add(code: string, message: string, subject?: string): void {
     const count = (this.#counts.get(code) ?? 0) + 1;
     this.#counts.set(code, count);
-    if (count > this.#limit) return;
+    if (count > this.#limit) {
+      if (subject?.startsWith("pod/") || subject?.startsWith("container/"))
+        this.#podsLeftOut.set(code, (this.#podsLeftOut.get(code) ?? 0) + 1);
+      return;
+    }
     this.#kept.push(subject === undefined ? { code, message } : { code, message, subject });
   }
 
@@ -29,17 +37,29 @@ export class WarningCollector {
     return this.#counts.get(code) ?? 0;
   }
 
-  /** The kept warnings, followed by one summary per code that went over its limit. */
+  /**
+   * The kept warnings, followed by one summary per code that went over its limit, or two when
+   * some of those left out were about pods or containers and some not.
+   */
   finish(): SnapshotWarning[] {
     const result = [...this.#kept];
     for (const [code, count] of this.#counts) {
-      if (count > this.#limit) {
+      if (count <= this.#limit) continue;
+      const pods = this.#podsLeftOut.get(code) ?? 0;
+      const others = count - this.#limit - pods;
+      if (others > 0)
         result.push({
           code,
-          message: `${count - this.#limit} more warnings with code ${code} were left out (${count} in all)`,
-          omitted: count - this.#limit,
+          message: `${others} more warnings with code ${code} were left out (${count} in all)`,
+          omitted: others,
         });
-      }
+      if (pods > 0)
+        result.push({
+          code,
+          message: `${pods} more warnings with code ${code} about pods or containers were left out (${count} in all)`,
+          subject: "pods",
+          omitted: pods,
+        });
     }
     return result;
   }

@@ -79,7 +79,10 @@ function unreadPodUsage(unread: readonly SnapshotWarning[], off: string): string
   for (const warning of unread) {
     const [scope, namespace, name] = (warning.subject ?? "").split("/");
     if (scope === "pods") {
-      unnamed.push(`${warning.message} [${warning.code}]`);
+      // A summary names its code: `12 more warnings with code metrics-missing about pods …`.
+      unnamed.push(
+        warning.omitted === undefined ? `${warning.message} [${warning.code}]` : warning.message,
+      );
       continue;
     }
     pods.add(`${namespace}/${name}`);
@@ -107,10 +110,14 @@ function rightsizingOff(
   return rightsizing.enabled ? undefined : "rightsizing.enabled is false";
 }
 
-/** Whether a warning says no more than that the usage of a pod, or pods, is unknown. */
+/**
+ * Whether a warning says no more than that the usage of a pod, or pods, is unknown: the
+ * summary of those left out about pods or containers (subject `pods`) too.
+ */
 function podUsageWarning(warning: SnapshotWarning): boolean {
-  if (!USAGE_CODES.has(warning.code) || warning.omitted !== undefined) return false;
+  if (!USAGE_CODES.has(warning.code)) return false;
   const subject = warning.subject ?? "";
+  if (warning.omitted !== undefined) return subject === "pods";
   return subject === "pods" || subject.startsWith("pod/") || subject.startsWith("container/");
 }
 

@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { CONFIG, type PlanJson } from "./served-cluster.ts";
-import { apps, cluster, serveForTest, WORKERS } from "./served-plan.ts";
+import { apps, cluster, manyPods, serveForTest, WORKERS } from "./served-plan.ts";
 
 const MISSING = "no usable metrics for this running pod; usage unknown [metrics-missing]";
 const APP = "pod/default/echo-server-5d8f7c9b6-ap0xx";
@@ -32,6 +32,23 @@ describe("plan against a served cluster: pods without usage", () => {
     expect(json.stderr).toContain("right-sizing is off (rightsizing.enabled is false)");
     const notes = (JSON.parse(json.stdout) as PlanJson).notes;
     expect(notes.filter((note) => note.subject?.startsWith("pod"))).toEqual([]);
+  });
+
+  it("puts the summary of pods left out past a code's first 50 in the note too", async () => {
+    // 66 pods without usage: the snapshot keeps 50 metrics-missing warnings and sums up the
+    // other 16, all about pods, which no decision reads either while right-sizing is off.
+    const served = await serveForTest([...cluster(), ...apps(WORKERS), ...manyPods(60)]);
+    const run = await served.run([]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain("warning: ");
+    expect(run.stderr).toMatch(
+      /^note: pods: usage unknown for 50 pods \(.*, and 47 more\) \[metrics-missing\]; 16 more warnings with code metrics-missing about pods or containers were left out \(66 in all\); right-sizing is off/m,
+    );
+
+    const on = await served.run([], { config: `${CONFIG}rightsizing: {}\n` });
+    // Right-sizing on, they all warn: the first 20 printed, the rest counted with the summary's.
+    expect(on.stderr).toContain("warning: 46 more warnings not shown\n");
+    expect(on.stderr).not.toContain("note: pods:");
   });
 
   it("still warns of each pod's missing usage while right-sizing is on", async () => {

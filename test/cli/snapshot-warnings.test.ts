@@ -57,6 +57,30 @@ describe("reportSnapshotWarnings", () => {
 });
 
 describe("WarningCollector", () => {
+  it("sums up those left out about pods or containers apart, with subject pods", () => {
+    const collector = new WarningCollector(2);
+    collector.add("metrics-missing", "no usable metrics", "node/worker-1");
+    collector.add("metrics-missing", "no usable metrics", "node/worker-2");
+    collector.add("metrics-missing", "no usable metrics", "node/worker-3");
+    collector.add("metrics-missing", "no usable metrics", "pod/default/a");
+    collector.add("metrics-missing", "no usable metrics", "container/default/b/app");
+    collector.add("list-failed", "forbidden", "pod/default/c");
+    expect(collector.finish().filter((warning) => warning.omitted !== undefined)).toEqual([
+      {
+        code: "metrics-missing",
+        message: "1 more warnings with code metrics-missing were left out (5 in all)",
+        omitted: 1,
+      },
+      {
+        code: "metrics-missing",
+        message:
+          "2 more warnings with code metrics-missing about pods or containers were left out (5 in all)",
+        subject: "pods",
+        omitted: 2,
+      },
+    ]);
+  });
+
   it("gives its summary the number of warnings it left out", () => {
     const summary = warnings().find((warning) => warning.omitted !== undefined);
     expect(summary).toEqual({
