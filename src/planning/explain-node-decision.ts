@@ -536,7 +536,7 @@ export function keptOffText(kept: KeptOff): string {
       text: `${which(kept.room.node, kept.room.nodes)} ${lacking}${kept.room.afterOthers ? " once the pending pods placed before it take theirs" : ""}`,
     });
   }
-  // Stable: among equal counts, the rules come first, as they are the nodes with room.
+  // Stable: among equal counts, the rules come first: nodes with room, or ruled out before room.
   const ordered = parts.sort((a, b) => b.nodes - a.nodes).map((part) => part.text);
   return `existing ${kept.nodes === 1 ? "node" : "nodes"}: ${ordered.join("; ")}`;
 }
