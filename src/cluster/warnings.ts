@@ -1,4 +1,5 @@
 import type { SnapshotWarning } from "../planning/snapshot.ts";
+import { agreeing, counted } from "../util/plural.ts";
 
 /** Warnings kept per code before the rest are only counted. */
 const defaultLimitPerCode = 50;
@@ -50,13 +51,13 @@ export class WarningCollector {
       if (others > 0)
         result.push({
           code,
-          message: `${others} more warnings with code ${code} were left out (${count} in all)`,
+          message: `${counted(others, "more warning", "more warnings")} with code ${code} ${agreeing(others, "was", "were")} left out (${count} in all)`,
           omitted: others,
         });
       if (pods > 0)
         result.push({
           code,
-          message: `${pods} more warnings with code ${code} about pods or containers were left out (${count} in all)`,
+          message: `${counted(pods, "more warning", "more warnings")} with code ${code} about pods or containers ${agreeing(pods, "was", "were")} left out (${count} in all)`,
           subject: "pods",
           omitted: pods,
         });

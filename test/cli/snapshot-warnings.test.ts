@@ -68,7 +68,7 @@ describe("WarningCollector", () => {
     expect(collector.finish().filter((warning) => warning.omitted !== undefined)).toEqual([
       {
         code: "metrics-missing",
-        message: "1 more warnings with code metrics-missing were left out (5 in all)",
+        message: "1 more warning with code metrics-missing was left out (5 in all)",
         omitted: 1,
       },
       {
