@@ -40,9 +40,9 @@ export function csiVolumes(pod: PodInfo): { driver: string; volume: string }[] {
 }
 
 /**
- * The volume-limit view for placing `moving` pods, when one of them (or of `others`, the pods
- * already counted on the nodes) uses a CSI volume; `undefined` otherwise, or for a snapshot that
- * does not say (saved before CSINodes were read, its claims carry no driver).
+ * The volume-limit view for placing `moving` pods, when one of them uses a CSI volume (the counts
+ * of the others cannot keep a pod without one off a node); `undefined` otherwise, or for a
+ * snapshot that does not say (saved before CSINodes were read, its claims carry no driver).
  */
 export function volumeLimitPlacement(
   index: ClusterIndex,
