@@ -15,7 +15,16 @@ import {
   unschedulable,
   worker,
 } from "./served-cluster.ts";
-import { cluster, fillers, plan, poolNote, tdarr } from "./served-plan.ts";
+import {
+  APPS_AND_MEDIA_FILES,
+  APPS_AND_MEDIA_NODES,
+  appsAndMedia,
+  cluster,
+  fillers,
+  plan,
+  poolNote,
+  tdarr,
+} from "./served-plan.ts";
 
 /** The workers pool (no pool label) with `max`, then the pool of 8-core VMs. */
 function twoPools(max: number): string {
@@ -184,5 +193,69 @@ describe("plan against a served cluster: a pending pod an earlier pool counts on
     expect(output.proposals[0]?.reasons.join("\n")).toContain(
       "pending: ingress/ingress-nginx-controller-6b7c8d9e0-pen02 (cpu 100m, memory 128 MiB) → new-1 (existing nodes: talos-worker-1 and 2 more have room but its nodeSelector keeps it off; talos-large-1 has room but a host port in use there keeps it off; 1 more has room but other rules keep it off)",
     );
+  });
+});
+
+/** `object` (a pod) with `spec.priority` set, as its PriorityClass's admission sets it. */
+function withPriority(object: Raw, priority: number): Raw {
+  return { ...object, spec: { ...(object.spec as Raw), priority } };
+}
+
+/** Required node affinity for the nodes of `pool` or the control plane (either term admits). */
+function poolOrControlPlane(pool: string): Raw {
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [
+          {
+            matchExpressions: [{ key: "node.kubernetes.io/pool", operator: "In", values: [pool] }],
+          },
+          {
+            matchExpressions: [
+              { key: "node-role.kubernetes.io/control-plane", operator: "Exists" },
+            ],
+          },
+        ],
+      },
+    },
+  };
+}
+
+describe("plan against a served cluster: two pools' pending pods of different priority", () => {
+  it("gives the control plane's room to the later pool's pod of higher priority", async () => {
+    // Every pool node is full; the untainted control plane (1950m) has room for one of the two
+    // 1500m pods. The scheduler serves the media pod (priority 1000) first and binds it there,
+    // so it is the apps pod, though its pool is first in the file, that needs a new node.
+    const appsPod = pod("default", "web-5d8f7c9b6-prio0", {
+      cpu: "1500m",
+      memory: "1Gi",
+      affinity: poolOrControlPlane("apps"),
+    });
+    const mediaPod = withPriority(
+      pod("media", "jellyfin-5d8f7c9b6-prio1", {
+        cpu: "1500m",
+        memory: "1Gi",
+        affinity: poolOrControlPlane("media"),
+      }),
+      1000,
+    );
+    const output = await plan(
+      [
+        ...appsAndMedia(),
+        ...fillers([...APPS_AND_MEDIA_NODES.apps, ...APPS_AND_MEDIA_NODES.media]),
+        appsPod,
+        mediaPod,
+      ],
+      APPS_AND_MEDIA_FILES,
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["apps", 2, 3],
+    ]);
+    expect(decisionOf(output, "apps").pending).toMatchObject({
+      onExisting: [{ pod: "media/jellyfin-5d8f7c9b6-prio1", node: "talos-cp-1" }],
+      onNew: [{ pod: "default/web-5d8f7c9b6-prio0", node: "new-1" }],
+    });
+    // The media pod is counted once: the media pool adds no node for it.
+    expect(decisionOf(output, "media").pending).toMatchObject({ considered: 0, onNew: [] });
   });
 });
