@@ -3,6 +3,7 @@ import { isPaused } from "../control/control-state.ts";
 import type { ClosedBotPullRequest, RepoState } from "../forge/forge.ts";
 import { EmptyRepositoryError } from "../forge/forge-error.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
+import { usageWarningsOutsidePools } from "../planning/unread-usage.ts";
 import { poolUtilisationSamples } from "../planning/usage-history.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import { MISNAMED_CONFIG, MISNAMED_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
@@ -257,19 +258,28 @@ async function reconcileOnce(
       waiting: step.waiting,
       notes: result.notes,
       heldPools: shared.held,
-      // Each with what it is about, as plan prints them: "HTTP 500" alone names no list.
-      ...(snapshot.complete
-        ? {}
-        : {
-            snapshotWarnings: snapshot.warnings.map((w) =>
-              w.subject ? `${w.subject}: ${w.message}` : w.message,
-            ),
-          }),
+      ...(snapshot.complete ? {} : { snapshotWarnings: snapshotWarningLines(snapshot, config) }),
     },
     result,
     beforeWrite,
   );
   return result;
+}
+
+/**
+ * An incomplete snapshot's warnings as the dashboard lists them, each with what it is about, as
+ * plan prints them ("HTTP 500" alone names no list). Usage no decision reads (a node no pool
+ * has, pods' usage while right-sizing is off) is said as plan says it: a node's warning names
+ * why it concerns no decision, the pods' become one line, so they do not bury the list that
+ * stopped part way.
+ */
+function snapshotWarningLines(snapshot: Snapshot, config: RepoConfig): string[] {
+  const outside = usageWarningsOutsidePools(snapshot, config.pools, config.rightsizing);
+  return [
+    ...outside.warnings.map((w) => (w.subject ? `${w.subject}: ${w.message}` : w.message)),
+    ...outside.notes.map((note) => `${note.subject}: ${note.message}`),
+    ...(outside.podUsage ? [`pods: ${outside.podUsage}`] : []),
+  ];
 }
 
 /** The result of a run that has done nothing yet, at the default branch head `head`. */

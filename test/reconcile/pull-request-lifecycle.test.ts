@@ -1,5 +1,13 @@
 import { describe, expect, it } from "@jest/globals";
-import { CONFIG, CONFIG_PATH, cluster, TFVARS, tfvars } from "./support/infra.ts";
+import {
+  CONFIG,
+  CONFIG_PATH,
+  cluster,
+  infraFiles,
+  NODES_ONLY_CONFIG,
+  TFVARS,
+  tfvars,
+} from "./support/infra.ts";
 import { type Scenario, scenario } from "./support/scenario.ts";
 
 const BRANCH = "pr-autoscaler/nodes-workers";
@@ -172,6 +180,48 @@ describe("an open pull request when the plan changes", () => {
     await world.run();
     expect(world.github.botIssue("dashboard")?.body).toContain(
       "The snapshot is incomplete, so no node is added or removed:\n\n- poddisruptionbudgets: HTTP 500 Internal Server Error\n",
+    );
+  });
+
+  it("says usage no decision reads as plan says it among an incomplete snapshot's warnings", async () => {
+    const held = cluster({ pending: 0, plex: false, complete: false });
+    const missing = (name: string) => ({
+      code: "metrics-missing",
+      message: "no usable metrics",
+      subject: `pod/apps/${name}`,
+    });
+    // No pool has the control plane, and without a rightsizing section no decision reads a pod's
+    // usage: the list that stopped part way is the warning, the rest says why it is no concern.
+    const world = scenario({
+      files: infraFiles({ config: NODES_ONLY_CONFIG }),
+      cluster: {
+        ...held,
+        warnings: [
+          {
+            code: "list-failed",
+            subject: "poddisruptionbudgets",
+            message: "HTTP 500 Internal Server Error",
+          },
+          {
+            code: "prometheus-no-series",
+            subject: "node/talos-cp-0",
+            message: "Prometheus has no usage series for node talos-cp-0; its usage is unknown",
+          },
+          missing("web-0"),
+          missing("web-1"),
+          missing("web-2"),
+          missing("web-3"),
+        ],
+      },
+    });
+    await world.run();
+    expect(world.github.botIssue("dashboard")?.body).toContain(
+      [
+        "The snapshot is incomplete, so no node is added or removed:\n",
+        "- poddisruptionbudgets: HTTP 500 Internal Server Error",
+        "- node/talos-cp-0: Prometheus has no usage series for node talos-cp-0; its usage is unknown [prometheus-no-series]; no pool has talos-cp-0, so no decision reads its usage (the room pods find on it is judged by their requests)",
+        "- pods: usage unknown for 4 pods (apps/web-0, apps/web-1, apps/web-2, and 1 more) [metrics-missing]; right-sizing is off (the config has no rightsizing section), so no decision reads a pod's usage (the node plan counts pods by their requests)\n",
+      ].join("\n"),
     );
   });
 
