@@ -336,7 +336,7 @@ export function packPendingPods(
         return undefined;
       }
     }
-    const tally: Tally = { ruled: new Map(), roomless: 0, short: [] };
+    const tally = newTally(entry.demand, before);
     const onExisting = volumeLimitReached(entry.pod)
       ? undefined
       : firstFit(entry.pod, entry.demand, existing, rules, tally);
@@ -352,7 +352,7 @@ export function packPendingPods(
     }
     const keptOff = volumeLimitReached(entry.pod)
       ? atVolumeLimit()
-      : keptOffExisting(entry, existing, tally, before);
+      : keptOffExisting(entry, existing, tally);
     record(entry, bin, true, keptOff);
     return undefined;
   };
@@ -367,9 +367,9 @@ export function packPendingPods(
   const bundleKeptOff = (entry: Sized, onlyNew: boolean): KeptOff | undefined => {
     if (volumeLimitReached(entry.pod)) return atVolumeLimit();
     if (onlyNew) return undefined;
-    const tally: Tally = { ruled: new Map(), roomless: 0, short: [] };
+    const tally = newTally(entry.demand, before);
     if (firstFit(entry.pod, entry.demand, existing, rules, tally)) return undefined;
-    return keptOffExisting(entry, existing, tally, before);
+    return keptOffExisting(entry, existing, tally);
   };
   const sized = decreasing(pods, template);
   // The scheduler gives the room already there to pods of higher priority first, as
@@ -770,10 +770,31 @@ interface Tally {
     { nodes: number; node: string; tooLittleRoom?: number; deleting?: DeletingPod[] }
   >;
   roomless: number;
-  /** The nodes counted under room: too little of it, and no rule checked before it failed. */
-  short: Bin[];
+  /** The room the nodes pending pods went on had before them. */
+  before: ReadonlyMap<Bin, Room>;
+  /**
+   * The nodes counted under room (too little of it, and no rule checked before it failed) that
+   * pending pods went on, with the room they had before.
+   */
+  shortBefore: (readonly [Bin, Room])[];
+  /** For a pod asking for ephemeral storage or an extended resource: the nodes counted under room's. */
+  shortRooms?: Room[];
   first?: string;
   most?: { cpu: number; memory: number; pods: number };
+}
+
+/**
+ * Ephemeral storage and extended resources, which few pods ask for, are judged on each node
+ * without room; cpu, memory and pod slots from the most any of them has free.
+ */
+function askedOfEach(demand: Room): boolean {
+  return (demand.ephemeralStorage ?? 0) > 0 || Object.keys(demand.extended).length > 0;
+}
+
+function newTally(demand: Room, before: ReadonlyMap<Bin, Room>): Tally {
+  const tally: Tally = { ruled: new Map(), roomless: 0, before, shortBefore: [] };
+  if (askedOfEach(demand)) tally.shortRooms = [];
+  return tally;
 }
 
 /**
@@ -794,11 +815,13 @@ function firstFit(
   let cpu = 0;
   let memory = 0;
   let pods = 0;
+  // Read once for the nodes short of room, where only the tally looks at the rules.
+  const selector = tally ? Object.entries(pod.nodeSelector) : [];
   for (const bin of bins) {
     const room = bin.room;
     if (!fitsIn(demand, room)) {
       if (!tally) continue;
-      const rule = ruleBeforeRoom(pod, bin, rules);
+      const rule = ruleBeforeRoom(pod, selector, bin, rules);
       if (rule) {
         const seen = tally.ruled.get(rule);
         if (seen) {
@@ -807,7 +830,9 @@ function firstFit(
         } else tally.ruled.set(rule, { nodes: 1, node: bin.name, tooLittleRoom: 1 });
         continue;
       }
-      tally.short.push(bin);
+      const had = tally.before.get(bin);
+      if (had) tally.shortBefore.push([bin, had]);
+      tally.shortRooms?.push(room);
       if (roomless === 0 || room.cpu > cpu) cpu = room.cpu;
       if (roomless === 0 || room.memory > memory) memory = room.memory;
       if (roomless === 0 || room.pods > pods) pods = room.pods;
@@ -866,11 +891,24 @@ function namedConflict(
  */
 function ruleBeforeRoom(
   pod: PodInfo,
+  selector: readonly (readonly [string, string])[],
   bin: Bin,
   rules: PeerRules | undefined,
 ): PlacementConflict | "host-ports" | undefined {
-  const own = placementConflict(pod, bin.traits);
-  if (own !== undefined && own !== "volume-node-affinity") return own;
+  const { traits } = bin;
+  // Every pending pod is tried on every node short of room. Without a cordon, a taint, a label
+  // of unknown value or a node affinity term, placementConflict can only find the nodeSelector
+  // unmet (else a volume's node affinity, which is checked after room): that alone is looked at.
+  if (
+    traits.cordoned ||
+    traits.taints.length > 0 ||
+    traits.unknownValueLabels ||
+    (pod.requiredNodeAffinity?.length ?? 0) > 0
+  ) {
+    const own = placementConflict(pod, traits);
+    if (own !== undefined && own !== "volume-node-affinity") return own;
+  } else
+    for (const [key, value] of selector) if (traits.labels[key] !== value) return "node-selector";
   return rules?.ports && portConflict(rules.ports, pod, bin) ? "host-ports" : undefined;
 }
 
@@ -882,15 +920,14 @@ function deletingPods(pods: readonly { pod: PodInfo; node: string }[]): Deleting
 /**
  * Why none of `existing` took a pod that `firstFit` (with `tally`) found none for: the rules that
  * kept it off the most nodes (with room, or short of it by a rule checked before room; the first
- * met among equals), and the nodes with too little room that no such rule kept it off, with what it lacks on all of them and whether the pending pods placed before it
- * took that room (`before`: the room those it went on had). Undefined when there is no existing
- * node.
+ * met among equals), and the nodes with too little room that no such rule kept it off, with what
+ * it lacks on all of them and whether the pending pods placed before it took that room (the
+ * tally's `shortBefore`). Undefined when there is no existing node.
  */
 function keptOffExisting(
   entry: Sized,
   existing: readonly Bin[],
   tally: Tally,
-  before: ReadonlyMap<Bin, Room>,
 ): KeptOff | undefined {
   if (existing.length === 0) return undefined;
   const kept: KeptOff = { nodes: existing.length };
@@ -903,23 +940,11 @@ function keptOffExisting(
   if (others > 0) kept.otherRules = others;
   if (tally.first === undefined || !tally.most) return kept;
   const { demand } = entry;
-  // Ephemeral storage and extended resources, which few pods ask for, are judged on the nodes
-  // without room again; cpu, memory and pod slots from the most any of them has free.
-  const wide = (demand.ephemeralStorage ?? 0) > 0 || Object.keys(demand.extended).length > 0;
-  const resources = wide
-    ? shortEverywhere(
-        demand,
-        tally.short.map((bin) => bin.room),
-      )
+  const resources = tally.shortRooms
+    ? shortEverywhere(demand, tally.shortRooms)
     : shortEverywhere(demand, [{ ...tally.most, extended: {} }]);
   // Only a node a pending pod went on can have had room before: the others are as they were.
-  const afterOthers = roomTakenBefore(
-    entry,
-    tally.short.flatMap((bin) => {
-      const room = before.get(bin);
-      return room ? [[bin, room] as const] : [];
-    }),
-  );
+  const afterOthers = roomTakenBefore(entry, tally.shortBefore);
   kept.room = {
     nodes: tally.roomless,
     node: tally.first,
