@@ -65,3 +65,21 @@ export class WarningCollector {
     return result;
   }
 }
+
+/** Warnings a person is shown (on plan's stderr, on the dashboard) before the rest are counted. */
+export const SHOWN_WARNINGS = 20;
+
+/**
+ * The first `SHOWN_WARNINGS` of `entries`, and how many warnings the rest stand for: a summary
+ * stands for those its code left out (its `omitted`), any other entry for itself. A summary
+ * shown already says how many it left out, so only those not shown are counted.
+ */
+export function shownWarnings<T extends { omitted?: number }>(
+  entries: readonly T[],
+): { shown: T[]; more: number } {
+  const rest = entries.slice(SHOWN_WARNINGS);
+  return {
+    shown: entries.slice(0, SHOWN_WARNINGS),
+    more: rest.reduce((sum, entry) => sum + (entry.omitted ?? 1), 0),
+  };
+}

@@ -38,7 +38,7 @@ export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
 }
 
 /** Codes of the warnings that make a read incomplete: a list that failed or stopped part way. */
-const INCOMPLETE_CODES = new Set(["list-failed", "list-partial"]);
+export const INCOMPLETE_CODES: ReadonlySet<string> = new Set(["list-failed", "list-partial"]);
 
 /**
  * Lists only right-sizing reads: no node decision rests on HorizontalPodAutoscalers or

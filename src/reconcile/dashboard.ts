@@ -66,8 +66,10 @@ export interface DashboardInput {
   waiting: readonly WaitingProposal[];
   /** Notes of the plan (right-sizing candidates and holds, requests, ignores). */
   notes: readonly PlanNote[];
-  /** Snapshot warnings, when it was incomplete. */
+  /** Snapshot warnings, when it was incomplete: the first 20, those that made it so first. */
   snapshotWarnings?: readonly string[];
+  /** How many more warnings the snapshot has than `snapshotWarnings` lists. */
+  snapshotWarningsNotShown?: number;
   /** Pools whose nodes pools of other repositories manage: nothing is proposed for them. */
   heldPools?: readonly HeldPool[];
 }
@@ -83,7 +85,7 @@ export function renderDashboard(input: DashboardInput): string {
     "pr-autoscaler keeps this issue up to date with what it sees and decides. Comment commands here or on its pull requests (see the end).",
     pausedSection(input.control),
     configSection(input.configIssues),
-    clusterErrorSection(input.clusterError, input.snapshotWarnings),
+    clusterErrorSection(input.clusterError, input.snapshotWarnings, input.snapshotWarningsNotShown),
     poolsSection(input.decisions),
     heldPoolsSection(input.heldPools),
     decisionsSection(input.decisions),
@@ -136,16 +138,19 @@ function configSection(issues: readonly ConfigIssue[] | undefined): string {
 function clusterErrorSection(
   error: string | undefined,
   warnings: readonly string[] | undefined,
+  notShown = 0,
 ): string {
   const parts: string[] = [];
   // Errors quote what servers answered; the dashboard may be public: secret shapes go, as in logs.
   const clean = (text: string) => redactSecrets(text, {});
   if (error)
     parts.push(`## Cluster\n\nThe cluster could not be read, so nothing changes: ${clean(error)}`);
-  if (warnings?.length)
+  if (warnings?.length) {
+    const more = notShown > 0 ? `\n\n${notShown} more warnings not shown.` : "";
     parts.push(
-      `The snapshot is incomplete, so no node is added or removed:\n\n${bullets(warnings.map(clean))}`,
+      `The snapshot is incomplete, so no node is added or removed:\n\n${bullets(warnings.map(clean))}${more}`,
     );
+  }
   return parts.join("\n\n");
 }
 

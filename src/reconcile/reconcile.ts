@@ -1,7 +1,9 @@
+import { shownWarnings } from "../cluster/warnings.ts";
 import { applyControl } from "../control/apply-control.ts";
 import { isPaused } from "../control/control-state.ts";
 import type { ClosedBotPullRequest, RepoState } from "../forge/forge.ts";
 import { EmptyRepositoryError } from "../forge/forge-error.ts";
+import { INCOMPLETE_CODES } from "../planning/safety.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { usageWarningsOutsidePools } from "../planning/unread-usage.ts";
 import { poolUtilisationSamples } from "../planning/usage-history.ts";
@@ -258,7 +260,7 @@ async function reconcileOnce(
       waiting: step.waiting,
       notes: result.notes,
       heldPools: shared.held,
-      ...(snapshot.complete ? {} : { snapshotWarnings: snapshotWarningLines(snapshot, config) }),
+      ...(snapshot.complete ? {} : snapshotWarningLines(snapshot, config)),
     },
     result,
     beforeWrite,
@@ -271,15 +273,30 @@ async function reconcileOnce(
  * plan prints them ("HTTP 500" alone names no list). Usage no decision reads (a node no pool
  * has, pods' usage while right-sizing is off) is said as plan says it: a node's warning names
  * why it concerns no decision, the pods' become one line, so they do not bury the list that
- * stopped part way.
+ * stopped part way. The lists that failed or stopped part way (what made the snapshot
+ * incomplete) come first, and the first 20 are listed, as plan prints them, with how many more
+ * there are: per-pod warnings of a large cluster would otherwise make the issue long.
  */
-function snapshotWarningLines(snapshot: Snapshot, config: RepoConfig): string[] {
+function snapshotWarningLines(
+  snapshot: Snapshot,
+  config: RepoConfig,
+): { snapshotWarnings: string[]; snapshotWarningsNotShown?: number } {
   const outside = usageWarningsOutsidePools(snapshot, config.pools, config.rightsizing);
-  return [
-    ...outside.warnings.map((w) => (w.subject ? `${w.subject}: ${w.message}` : w.message)),
-    ...outside.notes.map((note) => `${note.subject}: ${note.message}`),
-    ...(outside.podUsage ? [`pods: ${outside.podUsage}`] : []),
+  const incomplete = outside.warnings.filter((w) => INCOMPLETE_CODES.has(w.code));
+  const others = outside.warnings.filter((w) => !INCOMPLETE_CODES.has(w.code));
+  const entries: { text: string; omitted?: number }[] = [
+    ...[...incomplete, ...others].map((w) => ({
+      text: w.subject ? `${w.subject}: ${w.message}` : w.message,
+      ...(w.omitted === undefined ? {} : { omitted: w.omitted }),
+    })),
+    ...outside.notes.map((note) => ({ text: `${note.subject}: ${note.message}` })),
+    ...(outside.podUsage ? [{ text: `pods: ${outside.podUsage}` }] : []),
   ];
+  const { shown, more } = shownWarnings(entries);
+  const lines = shown.map((entry) => entry.text);
+  return more === 0
+    ? { snapshotWarnings: lines }
+    : { snapshotWarnings: lines, snapshotWarningsNotShown: more };
 }
 
 /** The result of a run that has done nothing yet, at the default branch head `head`. */

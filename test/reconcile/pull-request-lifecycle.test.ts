@@ -225,6 +225,43 @@ describe("an open pull request when the plan changes", () => {
     );
   });
 
+  it("lists the failed list first and at most 20 of an incomplete snapshot's warnings", async () => {
+    const held = cluster({ pending: 0, plex: false, complete: false });
+    // 24 pods with a request the reader could not parse, read before the list that failed: the
+    // dashboard names the list first, then 19 of them, and counts the other 5.
+    const unparsed = Array.from({ length: 24 }, (_, i) => ({
+      code: "quantity-invalid",
+      subject: `pod/apps/web-${i}`,
+      message: `containers[0].resources.requests.cpu: "1 core" is not a quantity; treated as unknown`,
+    }));
+    const world = scenario({
+      cluster: {
+        ...held,
+        warnings: [
+          ...unparsed,
+          {
+            code: "list-failed",
+            subject: "poddisruptionbudgets",
+            message: "HTTP 500 Internal Server Error",
+          },
+        ],
+      },
+    });
+    await world.run();
+    const body = world.github.botIssue("dashboard")?.body ?? "";
+    const listed = body
+      .slice(body.indexOf("The snapshot is incomplete, so no node is added or removed:"))
+      .split("\n\n")[1]
+      ?.split("\n");
+    expect(listed).toHaveLength(20);
+    expect(listed?.[0]).toBe("- poddisruptionbudgets: HTTP 500 Internal Server Error");
+    expect(listed?.at(-1)).toContain("- pod/apps/web-18: ");
+    expect(body).not.toContain("pod/apps/web-19");
+    expect(body).toContain(
+      '- pod/apps/web-18: containers[0].resources.requests.cpu: "1 core" is not a quantity; treated as unknown\n\n5 more warnings not shown.\n',
+    );
+  });
+
   it("closes a right-sizing pull request once the VPA API is not served, saying so", async () => {
     const world = scenario({ cluster: cluster({ plex: true }) });
     const opening = await world.run();
