@@ -1,6 +1,7 @@
 import { describeRetry, type RetryNote } from "../cluster/kube-list.ts";
 import { shownWarnings } from "../cluster/warnings.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
+import { counted } from "../util/plural.ts";
 import type { CliIo } from "./io.ts";
 
 /**
@@ -27,5 +28,5 @@ export function reportSnapshotWarnings(snapshot: Snapshot, io: CliIo, kept?: str
   }
   if (more === 0) return;
   const where = kept ? `; ${kept} has the first 50 of each code` : "";
-  io.stderr(`warning: ${more} more warnings not shown${where}\n`);
+  io.stderr(`warning: ${counted(more, "more warning", "more warnings")} not shown${where}\n`);
 }

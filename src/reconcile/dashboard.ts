@@ -146,7 +146,8 @@ function clusterErrorSection(
   if (error)
     parts.push(`## Cluster\n\nThe cluster could not be read, so nothing changes: ${clean(error)}`);
   if (warnings?.length) {
-    const more = notShown > 0 ? `\n\n${notShown} more warnings not shown.` : "";
+    const more =
+      notShown > 0 ? `\n\n${counted(notShown, "more warning", "more warnings")} not shown.` : "";
     parts.push(
       `The snapshot is incomplete, so no node is added or removed:\n\n${bullets(warnings.map(clean))}${more}`,
     );

@@ -48,6 +48,14 @@ describe("reportSnapshotWarnings", () => {
     expect(lines().at(-1)).toBe("warning: 48 more warnings not shown");
   });
 
+  it("says one warning left in the singular", () => {
+    const { io, lines } = captured();
+    const collector = new WarningCollector();
+    for (let i = 1; i <= 21; i++) collector.add("quantity-invalid", "bad cpu", `pod/web/a-${i}`);
+    reportSnapshotWarnings({ ...buildSnapshot({}), warnings: collector.finish() }, io);
+    expect(lines().at(-1)).toBe("warning: 1 more warning not shown");
+  });
+
   it("says nothing more when every warning was printed", () => {
     const { io, lines } = captured();
     const few = warnings().slice(50, 53);
