@@ -194,6 +194,27 @@ describe("a policy extended from another repository that cannot be read", () => 
   });
 });
 
+/**
+ * The configuration check of pull request `number` at its head as it is when called, as the app
+ * makes it on each push to it.
+ */
+function configCheck(
+  world: ReturnType<typeof scenario>,
+  target: ReturnType<ReturnType<typeof scenario>["replica"]>,
+  number: number,
+  files: string[],
+): () => ReturnType<typeof checkPullRequestConfig> {
+  return () =>
+    checkPullRequestConfig({
+      forge: target.forge,
+      owner: OWNER,
+      repo: REPO,
+      number,
+      headSha: world.github.pull(number).headSha,
+      files,
+    });
+}
+
 describe("a pull request that changes the configuration", () => {
   it("gets a failing check on its head before it merges, and a passing one once fixed", async () => {
     const world = scenario();
@@ -201,15 +222,7 @@ describe("a pull request that changes the configuration", () => {
     world.github.branch("tune-autoscaler");
     const head = world.github.push({ [CONFIG_PATH]: BROKEN }, { branch: "tune-autoscaler" });
     const pull = world.github.openPull("tune-autoscaler", "Tune the autoscaler");
-    const check = () =>
-      checkPullRequestConfig({
-        forge: target.forge,
-        owner: OWNER,
-        repo: REPO,
-        number: pull.number,
-        headSha: world.github.pull(pull.number).headSha,
-        files: [CONFIG_PATH],
-      });
+    const check = configCheck(world, target, pull.number, [CONFIG_PATH]);
     expect(await check()).toBe("created");
     expect(world.github.checkRuns).toEqual([
       expect.objectContaining({
@@ -239,14 +252,7 @@ describe("a pull request that changes the configuration", () => {
 `;
     const head = world.github.push({ [CONFIG_PATH]: config }, { branch: "friday-evening" });
     const pull = world.github.openPull("friday-evening", "Five workers on Friday evenings");
-    const result = await checkPullRequestConfig({
-      forge: target.forge,
-      owner: OWNER,
-      repo: REPO,
-      number: pull.number,
-      headSha: head,
-      files: [CONFIG_PATH],
-    });
+    const result = await configCheck(world, target, pull.number, [CONFIG_PATH])();
     expect(result).toBe("created");
     const check = world.github.checkRuns.at(-1);
     expect(check).toMatchObject({ headSha: head, conclusion: "success" });
@@ -273,14 +279,7 @@ describe("a pull request that changes the configuration", () => {
 `;
     const head = world.github.push({ [CONFIG_PATH]: config }, { branch: "friday-evening" });
     const pull = world.github.openPull("friday-evening", "Five workers on Friday evenings");
-    const result = await checkPullRequestConfig({
-      forge: target.forge,
-      owner: OWNER,
-      repo: REPO,
-      number: pull.number,
-      headSha: head,
-      files: [CONFIG_PATH],
-    });
+    const result = await configCheck(world, target, pull.number, [CONFIG_PATH])();
     expect(result).toBe("created");
     const check = world.github.checkRuns.at(-1);
     expect(check).toMatchObject({ headSha: head, conclusion: "failure" });
@@ -307,15 +306,7 @@ describe("a pull request that changes the configuration", () => {
 `;
     world.github.push({ [CONFIG_PATH]: config }, { branch: "gpu-pool" });
     const pull = world.github.openPull("gpu-pool", "A GPU pool");
-    const check = () =>
-      checkPullRequestConfig({
-        forge: target.forge,
-        owner: OWNER,
-        repo: REPO,
-        number: pull.number,
-        headSha: world.github.pull(pull.number).headSha,
-        files: [CONFIG_PATH],
-      });
+    const check = configCheck(world, target, pull.number, [CONFIG_PATH]);
     const reads = () => world.github.calls().filter((call) => call.startsWith("GET /contents/"));
     world.github.reset();
     expect(await check()).toBe("created");
@@ -386,15 +377,7 @@ describe("a pull request that changes the configuration", () => {
       { branch: "guard" },
     );
     const pull = world.github.openPull("guard", "Guard the apply");
-    const check = () =>
-      checkPullRequestConfig({
-        forge: target.forge,
-        owner: OWNER,
-        repo: REPO,
-        number: pull.number,
-        headSha: world.github.pull(pull.number).headSha,
-        files: [GUARD_CONFIG],
-      });
+    const check = configCheck(world, target, pull.number, [GUARD_CONFIG]);
     expect(await check()).toBe("created");
     expect(world.github.checkRuns.at(-1)).toMatchObject({
       conclusion: "failure",
