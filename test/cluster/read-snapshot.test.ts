@@ -9,7 +9,7 @@ import {
 } from "../../src/cluster/read-snapshot.ts";
 import type { UsageSource } from "../../src/cluster/usage-source.ts";
 import type { DaemonSetInfo, PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
-import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import { type FakeFault, FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
 import { loadKubeObjects, podMetrics } from "../support/kube-fixtures.ts";
 import { type Homelab, homelabNow, startHomelab } from "../support/kube-homelab.ts";
 
@@ -32,6 +32,19 @@ function node(snapshot: Snapshot, name: string) {
   const found = snapshot.nodes.find((n) => n.name === name);
   if (!found) throw new Error(`no node ${name}`);
   return found;
+}
+
+/** Reads the cluster while the API server keeps answering `fault`, then stops the fault. */
+async function readDuring(
+  fault: Omit<FakeFault, "times">,
+  extra: Partial<ReadSnapshotOptions> = {},
+): Promise<Snapshot> {
+  lab.fake.injectFault({ ...fault, times: Number.POSITIVE_INFINITY });
+  try {
+    return await readSnapshot(options(extra));
+  } finally {
+    lab.fake.clearFaults();
+  }
 }
 
 function codes(snapshot: Snapshot): string[] {
@@ -502,22 +515,19 @@ describe("pagination", () => {
     expect(retried.pods).toHaveLength(lab.fake.count("pods"));
     lab.fake.clearFaults();
 
-    lab.fake.injectFault({
-      path: "/api/v1/pods",
-      continued: true,
-      status: 500,
-      times: Number.POSITIVE_INFINITY,
-    });
-    try {
-      const partial = await readSnapshot(options({ pageSize: 3 }));
-      expect(partial.complete).toBe(false);
-      expect(partial.pods).toHaveLength(3);
-      expect(partial.warnings).toContainEqual(
-        expect.objectContaining({ code: "list-partial", subject: "pods" }),
-      );
-    } finally {
-      lab.fake.clearFaults();
-    }
+    const partial = await readDuring(
+      {
+        path: "/api/v1/pods",
+        continued: true,
+        status: 500,
+      },
+      { pageSize: 3 },
+    );
+    expect(partial.complete).toBe(false);
+    expect(partial.pods).toHaveLength(3);
+    expect(partial.warnings).toContainEqual(
+      expect.objectContaining({ code: "list-partial", subject: "pods" }),
+    );
   });
 });
 
@@ -550,25 +560,19 @@ describe("missing APIs and failures", () => {
   });
 
   it("warns when the metrics API answers 503", async () => {
-    lab.fake.injectFault({
+    const snapshot = await readDuring({
       path: /^\/apis\/metrics\.k8s\.io\//,
       status: 503,
       body: "service unavailable\n",
-      times: Number.POSITIVE_INFINITY,
     });
-    try {
-      const snapshot = await readSnapshot(options());
-      expect(snapshot.metrics.nodes).toBe("unavailable");
-      expect(snapshot.metrics.pods).toBe("unavailable");
-      expect(snapshot.warnings).toContainEqual(
-        expect.objectContaining({
-          code: "metrics-unavailable",
-          message: expect.stringContaining("is metrics-server running"),
-        }),
-      );
-    } finally {
-      lab.fake.clearFaults();
-    }
+    expect(snapshot.metrics.nodes).toBe("unavailable");
+    expect(snapshot.metrics.pods).toBe("unavailable");
+    expect(snapshot.warnings).toContainEqual(
+      expect.objectContaining({
+        code: "metrics-unavailable",
+        message: expect.stringContaining("is metrics-server running"),
+      }),
+    );
   });
 
   it("warns when the VPA CRD is not installed, and stays complete", async () => {
@@ -632,25 +636,19 @@ describe("missing APIs and failures", () => {
   });
 
   it("says a core list's 404 as the answer it was, not as an API the cluster lacks", async () => {
-    lab.fake.injectFault({
+    const snapshot = await readDuring({
       path: "/api/v1/namespaces",
       status: 404,
       reason: "NotFound",
-      times: Number.POSITIVE_INFINITY,
     });
-    try {
-      const snapshot = await readSnapshot(options());
-      expect(snapshot.complete).toBe(true);
-      expect(snapshot.namespaceLabels).toBe("unknown");
-      expect(snapshot.warnings).toContainEqual({
-        code: "namespaces-unknown",
-        subject: "namespaces",
-        message:
-          "the API server answered 404 for /api/v1/namespaces; no pod (anti-)affinity term selects namespaces by their labels, so no decision rests on it",
-      });
-    } finally {
-      lab.fake.clearFaults();
-    }
+    expect(snapshot.complete).toBe(true);
+    expect(snapshot.namespaceLabels).toBe("unknown");
+    expect(snapshot.warnings).toContainEqual({
+      code: "namespaces-unknown",
+      subject: "namespaces",
+      message:
+        "the API server answered 404 for /api/v1/namespaces; no pod (anti-)affinity term selects namespaces by their labels, so no decision rests on it",
+    });
   });
 
   it("leaves the requests of a DaemonSet naming a RuntimeClass unknown when the classes cannot be read", async () => {
@@ -680,22 +678,16 @@ describe("missing APIs and failures", () => {
   });
 
   it("takes a server without the policy/v1 API as one with no budgets, and says so", async () => {
-    lab.fake.injectFault({
+    const snapshot = await readDuring({
       path: "/apis/policy/v1/poddisruptionbudgets",
       status: 404,
       reason: "NotFound",
-      times: Number.POSITIVE_INFINITY,
     });
-    try {
-      const snapshot = await readSnapshot(options());
-      expect(snapshot.complete).toBe(true);
-      expect(snapshot.pdbs).toEqual([]);
-      expect(snapshot.warnings).toContainEqual(
-        expect.objectContaining({ code: "pdb-api-missing", subject: "poddisruptionbudgets" }),
-      );
-    } finally {
-      lab.fake.clearFaults();
-    }
+    expect(snapshot.complete).toBe(true);
+    expect(snapshot.pdbs).toEqual([]);
+    expect(snapshot.warnings).toContainEqual(
+      expect.objectContaining({ code: "pdb-api-missing", subject: "poddisruptionbudgets" }),
+    );
   });
 
   it("needs the volume lists only when some pod has a claim", async () => {
@@ -755,17 +747,11 @@ describe("missing APIs and failures", () => {
   });
 
   it("is incomplete when the volume lists fail for another reason, claims or not", async () => {
-    lab.fake.injectFault({
+    const snapshot = await readDuring({
       path: "/api/v1/persistentvolumes",
       status: 500,
-      times: Number.POSITIVE_INFINITY,
     });
-    try {
-      const snapshot = await readSnapshot(options());
-      expect(snapshot.complete).toBe(false);
-    } finally {
-      lab.fake.clearFaults();
-    }
+    expect(snapshot.complete).toBe(false);
   });
 
   it("throws ClusterReadError when nodes cannot be listed", async () => {
