@@ -26,6 +26,7 @@ import {
   stringMap,
   time,
 } from "./raw.ts";
+import { asAllocated } from "./resized-requests.ts";
 import { type ResourceAmounts, readResourceList, toResources } from "./resources.ts";
 import { noItems, ValueSharing } from "./value-sharing.ts";
 import type { WarningCollector } from "./warnings.ts";
@@ -100,6 +101,9 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
 
   const parts = readSpecRequests(spec, POD_SPEC, subject, context, sharing);
   const { containers, initContainers, overhead: overheadList } = parts;
+  // A bound pod being resized in place holds what its node gives it now; a pending one has
+  // nothing allocated yet and asks for its spec.
+  if (string(spec.nodeName)) asAllocated(parts, status, subject, context.warnings);
   const effective = effectiveRequests(parts.app, parts.init, overheadList, parts.podLevel);
 
   const pod: PodInfo = {
