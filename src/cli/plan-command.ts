@@ -139,9 +139,12 @@ export const planCommand: Command = {
     });
     const waiting = waitingNote(result.proposals, configState.config.rightsizing);
     const history = await historyNote(repo, dir);
+    const noPools =
+      configState.config.pools.length === 0 ? [noPoolsNote(configState.source.file)] : [];
     return report(io, values.json, {
       proposals: result.proposals,
       notes: [
+        ...noPools,
         ...result.notes,
         ...(waiting ? [waiting] : []),
         ...(history ? [history] : []),
@@ -150,6 +153,18 @@ export const planCommand: Command = {
     });
   },
 };
+
+/**
+ * A config without pools (`pools: []`, or right-sizing alone) plans no node count: said, as a
+ * repo without a config is, rather than left to an empty plan.
+ */
+function noPoolsNote(file: string): PlanNote {
+  return {
+    level: "info",
+    subject: "config",
+    message: `${file} has no pools: no node count is planned`,
+  };
+}
 
 /** What the checkout's history leaves out, when it is not all there. */
 async function historyNote(repo: LocalRepo, dir: string): Promise<PlanNote | undefined> {
