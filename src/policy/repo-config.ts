@@ -309,7 +309,7 @@ export const ScaleUpConfig = z
     }),
     pendingFor: Duration.prefault("0s").meta({
       description:
-        "How long a pod must have been unschedulable before it adds nodes; a pod that finds room on its own within it opens no pull request. No node is removed while such a pod waits.",
+        "How long a pod must have been unschedulable before it adds nodes; a pod that finds room on its own within it opens no pull request. No node is removed for low usage while such a pod waits.",
     }),
     cpu: Percent.optional().meta({
       default: POOL_DEFAULTS.scaleUp.cpu,
@@ -467,7 +467,7 @@ const PoolFields = z.strictObject({
     .default(-10)
     .meta({
       description:
-        "Pods whose priority is below this are expendable: they add no node, and they neither hold a node nor need room elsewhere when it goes (cluster-autoscaler's expendable-pods-priority-cutoff).",
+        "Pods whose priority is below this are expendable: they add no node, and need no room elsewhere when their node goes, though what stops their eviction still holds it (cluster-autoscaler's expendable-pods-priority-cutoff).",
     }),
   schedules: z.array(ScheduleConfig).default([]).meta({
     description: "Time windows that raise the minimum node count, e.g. before a known load.",
