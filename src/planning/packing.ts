@@ -120,7 +120,11 @@ export interface KeptOff {
   room?: {
     nodes: number;
     node: string;
-    /** The resources it needs more of than any of them has free (none when no one is short on all). */
+    /**
+     * The resources it needs more of than any of them has free (none when no one is short on
+     * all); those it needed more of than any had before the pending pods placed ahead of it took
+     * theirs, when there are such.
+     */
     resources?: string[];
     /** One of them had room before the pending pods placed ahead of it took theirs. */
     afterOthers?: true;
@@ -272,8 +276,10 @@ export interface PackResult extends PendingReport {
 }
 
 /**
- * First-fit decreasing: pods in decreasing order of their largest share of a new node; each goes to
- * the first existing node with room that admits it, else the first new node with room, else a
+ * The room already there first: each pod that an existing node would take goes to the first
+ * such node, those the fewest nodes would take first (`roomOrder`). Then first-fit decreasing:
+ * the other pods in decreasing order of their largest share of a new node; each goes to the
+ * first existing node with room that admits it, else the first new node with room, else a
  * further new node. Never places a pod where its requests exceed the free room, nor against its
  * nodeSelector, required node affinity, untolerated taints or (with `rules`) the rules that depend
  * on other pods: required pod affinity and anti-affinity, topology spread, host ports. Pods the
@@ -372,10 +378,12 @@ export function packPendingPods(
     return keptOffExisting(entry, existing, tally);
   };
   const sized = decreasing(pods, template);
-  // The scheduler gives the room already there to pods of higher priority first, as
-  // cluster-autoscaler does before it packs the others onto new nodes.
-  for (const entry of byPriority(sized)) {
-    const bin = takesRoomFirst(entry.pod) && firstFit(entry.pod, entry.demand, existing, rules);
+  // The room already there is given out before any node is added: to pods of higher priority
+  // first, as the scheduler serves them and cluster-autoscaler fills it before it packs the
+  // others onto new nodes; then to the pods the fewest existing nodes admit, so that a pod that
+  // could go elsewhere does not take the only room another one could use.
+  for (const entry of roomOrder(sized, existing, rules)) {
+    const bin = firstFit(entry.pod, entry.demand, existing, rules);
     if (bin) record(entry, bin, false);
   }
   for (const entry of sized) {
@@ -443,13 +451,55 @@ export function packPendingPods(
 }
 
 /**
- * `sized` by priority, highest first (in size order within one priority); none when every pod
- * has the same priority, as first-fit decreasing then gives the room in the scheduler's order.
+ * The pods of `sized` that take room on `existing` nodes before any is packed onto a new one,
+ * in the order they take it: by priority, highest first, then by how many of the nodes would
+ * take them now (room for their requests, and no rule keeping them off), fewest first, then in
+ * size order. Beyond as many nodes as there are pods, the count does not matter (the others
+ * cannot take the room of all of them) and is not made. Pods no node would take are left out:
+ * they find no room there. So are, when every pod has the same priority, those that must run
+ * beside another pending pod or that another pending pod must run beside: they are placed
+ * together, in size order, afterwards.
  */
-function byPriority(sized: readonly Sized[]): Sized[] {
+function roomOrder(
+  sized: readonly Sized[],
+  existing: readonly Bin[],
+  rules: PeerRules | undefined,
+): Sized[] {
   const first = sized[0]?.pod.priority ?? 0;
-  if (sized.every((entry) => (entry.pod.priority ?? 0) === first)) return [];
-  return [...sized].sort((a, b) => (b.pod.priority ?? 0) - (a.pod.priority ?? 0));
+  const ranked = sized.some((entry) => (entry.pod.priority ?? 0) !== first);
+  const together = ranked ? new Set<PodInfo>() : withPendingPartner(sized);
+  const order: { entry: Sized; nodes: number; at: number }[] = [];
+  sized.forEach((entry, at) => {
+    if (!takesRoomFirst(entry.pod) || together.has(entry.pod)) return;
+    let nodes = 0;
+    for (const bin of existing) {
+      if (!fitsIn(entry.demand, bin.room)) continue;
+      if (placementConflict(entry.pod, bin.traits) !== undefined) continue;
+      if (rules && peerConflict(rules, entry.pod, bin) !== undefined) continue;
+      nodes += 1;
+      if (nodes >= sized.length) break;
+    }
+    if (nodes > 0) order.push({ entry, nodes, at });
+  });
+  order.sort(
+    (a, b) =>
+      (b.entry.pod.priority ?? 0) - (a.entry.pod.priority ?? 0) || a.nodes - b.nodes || a.at - b.at,
+  );
+  return order.map(({ entry }) => entry);
+}
+
+/** The pods whose required pod affinity selects another of `sized`, and the pods it selects. */
+function withPendingPartner(sized: readonly Sized[]): Set<PodInfo> {
+  const found = new Set<PodInfo>();
+  for (const { pod } of sized) {
+    if (!pod.podAffinity) continue;
+    for (const { pod: other } of sized)
+      if (other !== pod && affinitySelects(pod, other)) {
+        found.add(pod);
+        found.add(other);
+      }
+  }
+  return found;
 }
 
 /** A pod first-fit may place on existing room ahead of the others: one nothing else holds. */
@@ -940,9 +990,12 @@ function keptOffExisting(
   if (others > 0) kept.otherRules = others;
   if (tally.first === undefined || !tally.most) return kept;
   const { demand } = entry;
-  const resources = tally.shortRooms
-    ? shortEverywhere(demand, tally.shortRooms)
-    : shortEverywhere(demand, [{ ...tally.most, extended: {} }]);
+  const rooms = tally.shortRooms ?? [{ ...tally.most, extended: {} }];
+  // What it lacked on all of them before the pending pods placed ahead of it took their room is
+  // what keeps it off: what they took since is not named beside it.
+  const had = tally.shortBefore.map(([, room]) => room);
+  const lacked = had.length > 0 ? shortEverywhere(demand, [...rooms, ...had]) : [];
+  const resources = lacked.length > 0 ? lacked : shortEverywhere(demand, rooms);
   // Only a node a pending pod went on can have had room before: the others are as they were.
   const afterOthers = roomTakenBefore(entry, tally.shortBefore);
   kept.room = {

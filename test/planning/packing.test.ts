@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { podKey } from "../../src/planning/cluster-index.ts";
+import { indexCluster, podKey } from "../../src/planning/cluster-index.ts";
 import { keptOffText } from "../../src/planning/explain-node-decision.ts";
 import {
   type Bin,
@@ -9,9 +9,10 @@ import {
   packOntoNodes,
   packPendingPods,
 } from "../../src/planning/packing.ts";
+import { peerRules } from "../../src/planning/peer-rules.ts";
 import type { Room } from "../../src/planning/room.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
-import { pendingPod } from "../support/snapshot-builder.ts";
+import { buildSnapshot, node, pendingPod, pod } from "../support/snapshot-builder.ts";
 
 const GI = 2 ** 30;
 
@@ -183,6 +184,62 @@ describe("packPendingPods", () => {
     const result = packPendingPods(pods, existing, template, 10);
     expect(result.onExisting).toEqual([
       expect.objectContaining({ pod: "default/ssd", node: "worker-2" }),
+    ]);
+  });
+
+  it("gives the existing room to the pods the fewest existing nodes take first", () => {
+    // Room for one pod on each node. The larger pod would go first and take worker-1's, which
+    // is the only room the ssd pod could use; it goes on worker-2 instead.
+    const pods = [
+      pendingPod("big", { cpu: "1100m", memory: "1Gi" }),
+      pendingPod("ssd", { cpu: "1", memory: "1Gi", nodeSelector: { disk: "ssd" } }),
+    ];
+    const existing = [
+      bin("worker-1", room(1200, 8 * GI), { disk: "ssd" }),
+      bin("worker-2", room(1200, 8 * GI)),
+    ];
+    const result = packPendingPods(pods, existing, template, 10);
+    expect(result.onExisting.map((p) => [p.pod, p.node])).toEqual([
+      ["default/ssd", "worker-1"],
+      ["default/big", "worker-2"],
+    ]);
+    expect(result.newNodes).toBe(0);
+  });
+
+  it("counts the rules that depend on other pods among what keeps a pod off a node", () => {
+    // Both pods take host port 443, free on worker-1 alone: each has one node, and the larger
+    // goes first there, as without the count.
+    const hostPorts = [{ port: 443, protocol: "TCP" as const }];
+    const pods = [
+      pendingPod("big", { cpu: "1100m", memory: "1Gi", hostPorts }),
+      pendingPod("ssd", { cpu: "1", memory: "1Gi", nodeSelector: { disk: "ssd" }, hostPorts }),
+    ];
+    const existing = [
+      bin("worker-1", room(1200, 8 * GI), { disk: "ssd" }),
+      bin("worker-2", room(1200, 8 * GI)),
+    ];
+    const ingress = pod("ingress/controller", { node: "worker-2", cpu: "100m", hostPorts });
+    const cluster = buildSnapshot({
+      nodes: [node("worker-1"), node("worker-2")],
+      pods: [ingress, ...pods],
+    });
+    const rules = peerRules(indexCluster(cluster), pods);
+    const result = packPendingPods(pods, existing, template, 10, rules);
+    expect(result.onExisting.map((p) => [p.pod, p.node])).toEqual([["default/big", "worker-1"]]);
+  });
+
+  it("names what a pod sent to a new node lacked before the pending pods ahead of it took theirs", () => {
+    // big takes worker-1's cpu; small lacked memory there already, and that alone is named.
+    const pods = [
+      pendingPod("big", { cpu: "2", memory: "1Gi" }),
+      pendingPod("small", { cpu: "600m", memory: "5Gi" }),
+    ];
+    const result = packPendingPods(pods, [bin("worker-1", room(2500, 3 * GI))], template, 10);
+    expect(result.onNew).toEqual([
+      expect.objectContaining({
+        pod: "default/small",
+        keptOff: { nodes: 1, room: { nodes: 1, node: "worker-1", resources: ["memory"] } },
+      }),
     ]);
   });
 

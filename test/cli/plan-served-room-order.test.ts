@@ -1,0 +1,84 @@
+/**
+ * Pending pods and the free room already there, against a served cluster of two pools (apps,
+ * media) and an untainted control plane: a pod that only a few nodes take gets their room before
+ * a pod that could go elsewhere takes it, as the scheduler, which binds each pod to any node that
+ * admits it, would leave both running.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { pod, type Raw } from "./served-cluster.ts";
+import { APPS_AND_MEDIA_FILES, appsAndMedia, filler, plan, poolNote } from "./served-plan.ts";
+
+/**
+ * Each node runs Cilium (100m) and an app: 2500m on talos-worker-1 and talos-media-1 (1200m
+ * free), 3 cores on talos-worker-2 and talos-media-2 (700m free). The control plane runs nothing
+ * and has 1950m free.
+ */
+function busyPools(): Raw[] {
+  return [
+    ...appsAndMedia(),
+    filler("talos-worker-1", 0, "2500m"),
+    filler("talos-worker-2", 1, "3"),
+    filler("talos-media-1", 2, "2500m"),
+    filler("talos-media-2", 3, "3"),
+  ];
+}
+
+describe("plan against a served cluster: pending pods on the room already there", () => {
+  it("gives a pool's room to the pod held to the pool, and the control plane's to the other", async () => {
+    // paperless (1100m) is the larger and would go first, onto the apps pool's one room
+    // (talos-worker-1), where jellyfin (1 cpu, held to apps by its nodeSelector) could only go:
+    // the apps pool would add a node for it. Jellyfin, which one node takes, goes there first;
+    // paperless, which three take, goes to the control plane. Nothing is added.
+    const output = await plan(
+      [
+        ...busyPools(),
+        pod("docs", "paperless-6c9d8f7b5-pl01x", { cpu: "1100m", memory: "1Gi" }),
+        pod("media", "jellyfin-7d9c65958-jf01x", {
+          cpu: "1",
+          memory: "1Gi",
+          nodeSelector: { "node.kubernetes.io/pool": "apps" },
+        }),
+      ],
+      APPS_AND_MEDIA_FILES,
+    );
+    expect(output.proposals).toEqual([]);
+    const apps = poolNote(output, "apps");
+    expect(apps).toContain(
+      "pending pods: 2 considered, 2 fit free room on existing nodes, 0 go on 0 new nodes",
+    );
+    expect(apps).toContain(
+      "pending: media/jellyfin-7d9c65958-jf01x (cpu 1, memory 1 GiB) fits on talos-worker-1",
+    );
+    expect(apps).toContain(
+      "pending: docs/paperless-6c9d8f7b5-pl01x (cpu 1100m, memory 1 GiB) fits on talos-cp-1",
+    );
+  });
+
+  it("still adds a node when the pod held to the pool finds its room taken by one that needs it as much", async () => {
+    // Both are held to apps now: only talos-worker-1 takes either. The larger goes there, and
+    // the apps pool adds a node for jellyfin.
+    const toApps = { "node.kubernetes.io/pool": "apps" };
+    const output = await plan(
+      [
+        ...busyPools(),
+        pod("docs", "paperless-6c9d8f7b5-pl01x", {
+          cpu: "1100m",
+          memory: "1Gi",
+          nodeSelector: toApps,
+        }),
+        pod("media", "jellyfin-7d9c65958-jf01x", { cpu: "1", memory: "1Gi", nodeSelector: toApps }),
+      ],
+      APPS_AND_MEDIA_FILES,
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["apps", 2, 3],
+    ]);
+    const text = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(text).toContain(
+      "pending: docs/paperless-6c9d8f7b5-pl01x (cpu 1100m, memory 1 GiB) fits on talos-worker-1",
+    );
+    expect(text).toContain(
+      "pending: media/jellyfin-7d9c65958-jf01x (cpu 1, memory 1 GiB) → new-1 (existing nodes: talos-cp-1 and 2 more do not match its nodeSelector; talos-worker-1 and 1 more have too little cpu free once the pending pods placed before it take theirs)",
+    );
+  });
+});
