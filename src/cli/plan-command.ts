@@ -34,7 +34,7 @@ not). Nothing is written: proposals are printed with the diff the pull request w
 
 Options:
   --repo DIR         the infra repo checkout (default: the current directory), read as it is
-                     checked out; without its git history no node is removed
+                     checked out; while git cannot read its history no node is removed
   --snapshot F       plan from a saved snapshot (pr-autoscaler snapshot --out F), as of the
                      time it was taken unless --now is given
   --kubeconfig F     read the cluster with this kubeconfig (default: $KUBECONFIG, ~/.kube/config,

@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "@jest/globals";
+import { runCli } from "../support/cli.ts";
 import type { NoteJson, PlanJson } from "../support/plan-json.ts";
 import { pod, type Raw, runPlan, type Served, worker, writeInfraRepo } from "./served-cluster.ts";
 import {
@@ -20,6 +21,7 @@ import {
   fillers,
   git,
   gitRepo,
+  judgedNow,
   OVER_MAX,
   serveForTest,
   tempDir,
@@ -130,6 +132,25 @@ describe("plan --repo: a folder without git history, and a history git cannot gi
       message: `${dir} is not a git repository: no change of its counts has a time, so no cooldown or delay after a scale-up is waited for`,
     });
     expect(run.stderr).not.toContain("git");
+  });
+
+  it("a plain folder keeps no history: an idle pool loses a node for low usage too, as plan --help says only an unreadable history holds it", async () => {
+    const served = await serveForTest([...cluster(FOUR), ...apps()]);
+    const dir = writeInfraRepo(tempDir(), judgedNow(4));
+    // Now, not NOW: the served samples are fresh at the time the test runs.
+    const kubeconfig = await served.fake.writeKubeconfig(join(tempDir(), "kubeconfig"));
+    const output = parsed(await runPlan(dir, kubeconfig, ["--json"]));
+    expect(output.proposals[0]).toMatchObject({
+      from: 4,
+      to: 3,
+      direction: "down",
+      triggers: [{ kind: "underutilised" }],
+      holds: [],
+    });
+    const help = await runCli(["plan", "--help"]);
+    expect(help.stdout.replace(/\s+/g, " ")).toContain(
+      "while git cannot read its history no node is removed",
+    );
   });
 
   it("a plain folder with a pod waiting for room: the node is added", async () => {

@@ -468,7 +468,7 @@ export function writeInfraRepo(dir: string, files: InfraFiles = {}): string {
 
 /**
  * An infra repo as a git checkout whose files were committed when the cluster was made, so that
- * `plan` reads a history (a plain folder has none, which holds every scale-down).
+ * `plan` reads a history (a plain folder has none: no cooldown is waited for there).
  */
 export function committedRepo(dir: string, files: InfraFiles = {}): string {
   writeInfraRepo(dir, files);

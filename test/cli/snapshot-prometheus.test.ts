@@ -142,8 +142,7 @@ describe("pr-autoscaler plan --prometheus", () => {
         "    max: 4",
       ].join("\n"),
     );
-    // A checkout with history: in a plain folder the time of the last change is unknown, which
-    // holds every scale-down.
+    // A checkout with history, committed long before the plan, as an infra repo is.
     commitEverything(root, "2025-01-10T08:00:00Z");
     return root;
   }
