@@ -1,8 +1,8 @@
 /**
- * `plan --repo DIR` reading the time of the last change from git: a history git cannot give
- * (not a repository, git not installed, a repository owned by another user) is unknown, not
- * long ago; a commit dated after the planning time is a change made just now; the operator's
- * git settings do not change what is read; a bare repository is refused.
+ * `plan --repo DIR` reading the time of the last change from git: a plain folder has no history
+ * to wait for; a history git cannot give (git not installed, a repository owned by another user)
+ * is unknown, not long ago; a commit dated after the planning time is a change made just now; the
+ * operator's git settings do not change what is read; a bare repository is refused.
  */
 import { execFile, execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
