@@ -98,6 +98,8 @@ export function planNodes(given: NodePlanInput): NodeDecision[] {
   // One a held pool let go that no pool took stays the held pool's, whose new node it names:
   // the others list it with that pool, as when the pool claimed it.
   // A held pool hands a pod over only to a pool that claimed it: one held too adds no node.
+  // One a pool left pending beyond its max (or host cap) that no pool took is that pool's too:
+  // the others no new node of which holds it list it with that pool, not as never fitting.
   const claimedBy = new Map<string, string>();
   for (const { context, up } of evaluated)
     for (const pod of up.pending.claimed) claimedBy.set(podKey(pod), context.pool.name);
@@ -105,9 +107,13 @@ export function planNodes(given: NodePlanInput): NodeDecision[] {
   for (const { context, released } of evaluated)
     for (const pod of released)
       if (!takenBy.has(podKey(pod))) takenBy.set(podKey(pod), context.pool.name);
+  const leftBy = new Map<string, string>();
+  for (const { context, up } of evaluated)
+    for (const { pod } of up.pending.overMax)
+      if (!takenBy.has(pod) && !leftBy.has(pod)) leftBy.set(pod, context.pool.name);
   for (const { context, up, inert } of evaluated) {
     if (inert) handOverHeld(up, claimedBy, context);
-    handOverBeyondMax(up, takenBy, context);
+    handOverBeyondMax(up, takenBy, context, leftBy);
     markAwaitedGpus(up.pending.onExisting, [...coming.values()].flat());
   }
   // Pending pods counted on a node's room, whichever pool's packing put them there: removing

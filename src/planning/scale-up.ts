@@ -6,6 +6,8 @@ import type { RequestsCheck, Resource, Trigger } from "./node-decision.ts";
 import { modelNodes, newNodeRoom } from "./node-shape.ts";
 import {
   disabledPendingReport,
+  fitUnknown,
+  type NeverFitPod,
   type PackResult,
   type PendingPod,
   packPendingPods,
@@ -149,22 +151,32 @@ export function evaluateScaleUp(
  * one no new node of this pool could hold is not said never to fit, and one beyond its max (or
  * host cap) is not left pending, nor are the new nodes this pool wanted for such pods alone
  * wanted: the pending-pods trigger and the nodes wanted are counted again from what is left.
+ * One no new node of this pool could hold that another pool left pending beyond its own max
+ * (`leftBy`, pod key → that pool) is listed with that pool too, not said never to fit.
  */
 export function handOverBeyondMax(
   up: ScaleUpEvaluation,
   takenBy: ReadonlyMap<string, string>,
   context: PoolContext,
+  leftBy: ReadonlyMap<string, string> = new Map(),
 ): void {
   const { pending } = up;
-  const elsewhere = (pod: PendingPod) => ({ ...pod, pool: takenBy.get(pod.pod) as string });
-  const neverHere = pending.neverFit.filter((pod) => takenBy.has(pod.pod));
+  // A pod whose fit here is unknown, not "no", stays: no node comes for it, and it may need
+  // the room of this pool's nodes.
+  const owner = (pod: NeverFitPod | PendingPod) => {
+    const left = "reason" in pod && fitUnknown(pod.reason) ? undefined : leftBy.get(pod.pod);
+    const pool = takenBy.get(pod.pod) ?? left;
+    return pool === context.pool.name ? undefined : pool;
+  };
+  const neverHere = pending.neverFit.filter((pod) => owner(pod) !== undefined);
   const gone = pending.overMax.filter((pod) => takenBy.has(pod.pod));
   if (neverHere.length === 0 && gone.length === 0) return;
-  pending.neverFit = pending.neverFit.filter((pod) => !takenBy.has(pod.pod));
+  pending.neverFit = pending.neverFit.filter((pod) => owner(pod) === undefined);
   pending.elsewhere = [
     ...(pending.elsewhere ?? []),
-    ...neverHere.map(({ pod, cpu, memory, unknown, ephemeralStorage, extended, message }) =>
-      elsewhere({
+    ...neverHere.map((never) => {
+      const { pod, cpu, memory, unknown, ephemeralStorage, extended, message } = never;
+      return {
         pod,
         cpu,
         memory,
@@ -172,9 +184,10 @@ export function handOverBeyondMax(
         ...(ephemeralStorage ? { ephemeralStorage } : {}),
         ...(extended ? { extended } : {}),
         ...(message ? { message } : {}),
-      }),
-    ),
-    ...gone.map((pod) => ({ ...elsewhere(pod), beyondMax: true as const })),
+        pool: owner(never) as string,
+      };
+    }),
+    ...gone.map((pod) => ({ ...pod, pool: owner(pod) as string, beyondMax: true as const })),
   ];
   if (gone.length === 0) return;
   pending.overMax = pending.overMax.filter((pod) => !takenBy.has(pod.pod));

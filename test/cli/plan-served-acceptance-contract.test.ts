@@ -4,12 +4,13 @@
  * "reasons":[…]}],"notes":[…]}`, with every decision and every non-decision carrying its reasons
  * as data. Each expectation was worked out by hand from docs/configuration.md and
  * cluster-autoscaler's rules before the plan was read: a Pulumi stack raised while a Terraform
- * count is lowered in the same plan; a cooldown read from the history of one pool's line of a
- * shared terraform.tfvars, which holds that pool only; a window on New York's clock after summer
- * time ends; `--config` in place of the repo's file, or of none; a config without pools; a
- * budget list that fails while a pod waits; budgets allowing fewer disruptions than their pods
- * on the node; pending pods while too many nodes are not Ready; a node with no metrics above the
- * max; a Job's pod beside a bare one.
+ * count is lowered in the same plan; a pod one pool leaves pending at its max, which the other
+ * lists with that pool; a cooldown read from the history of one pool's line of a shared
+ * terraform.tfvars, which holds that pool only; a window on New York's clock after summer time
+ * ends; `--config` in place of the repo's file, or of none; a config without pools; a budget
+ * list that fails while a pod waits; budgets allowing fewer disruptions than their pods on the
+ * node; pending pods while too many nodes are not Ready; a node with no metrics above the max;
+ * a Job's pod beside a bare one.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -206,6 +207,87 @@ describe("plan contract: two pools, one raised and one lowered in the same plan"
       for (const reason of proposal.reasons) expect(text).toContain(`  ${reason}\n`);
     expect(text).toContain('-  proxmox-talos:mediaCount: "2"\n+  proxmox-talos:mediaCount: "3"\n');
     expect(text).toContain("-worker_count = 3\n+worker_count = 2\n");
+  });
+});
+
+describe("plan contract: two pools, the first at its max", () => {
+  it("lists a pod the first leaves pending at its max with that pool in the second's proposal, not as never fitting", async () => {
+    // Both pools' workers are full. apps, at its max of 2, leaves its 1500m replica pending;
+    // media adds a node for its own transcoder. A new media node would not take the apps
+    // replica (its nodeSelector asks for apps), but that is not why it waits: apps' max is.
+    const objects = [
+      ...appsAndMedia({
+        appNodes: ["talos-worker-1", "talos-worker-2"],
+        appsFull: true,
+        mediaNodes: MEDIA,
+        mediaFull: true,
+      }),
+      web("max01", { "node.kubernetes.io/pool": "apps" }),
+      web("tr4ns", { "node.kubernetes.io/pool": "media" }),
+    ];
+    const config = twoPools({ file: "terraform/terraform.tfvars", path: "media_count" }).replace(
+      "max: 4",
+      "max: 2",
+    );
+    const output = await plan(objects, { tfvars: "worker_count = 2\nmedia_count  = 2\n", config });
+    expectContract(output);
+    expect(output.proposals.map(({ pool, from, to }) => ({ pool, from, to }))).toEqual([
+      { pool: "media", from: 2, to: 3 },
+    ]);
+    const media = output.proposals[0];
+    expect(media?.reasons).toContain(
+      "  pending: apps/web-6f7c8d9b5-max01 (cpu 1500m, memory 1 GiB) → pool apps",
+    );
+    expect(media?.reasons.join("\n")).not.toContain("never fits");
+    expect(media?.decision?.pending).toMatchObject({ neverFit: [] });
+    const apps = output.notes.find((entry) => entry.subject === "pool/apps");
+    expect(apps?.level).toBe("warning");
+    expect(apps?.reasons).toContain(
+      "  beyond max: 1 new node needed, 0 allowed (the max is 2); left pending: apps/web-6f7c8d9b5-max01",
+    );
+    expect(output.notes.find((entry) => entry.subject === "pods")).toBeUndefined();
+  });
+
+  it("names the pod once among the pods that add no node when both pools change", async () => {
+    // apps may grow to 3: one of its two 3-cpu replicas goes on the new node, the other waits.
+    const objects = [
+      ...appsAndMedia({
+        appNodes: ["talos-worker-1", "talos-worker-2"],
+        appsFull: true,
+        mediaNodes: MEDIA,
+        mediaFull: true,
+      }),
+      ...["big01", "big02"].map((suffix) =>
+        pod("apps", `web-6f7c8d9b5-${suffix}`, {
+          owner: { kind: "ReplicaSet", name: "web-6f7c8d9b5" },
+          cpu: "3",
+          memory: "1Gi",
+          nodeSelector: { "node.kubernetes.io/pool": "apps" },
+        }),
+      ),
+      web("tr4ns", { "node.kubernetes.io/pool": "media" }),
+    ];
+    const config = twoPools({ file: "terraform/terraform.tfvars", path: "media_count" }).replace(
+      "max: 4",
+      "max: 3",
+    );
+    const output = await plan(objects, { tfvars: "worker_count = 2\nmedia_count  = 2\n", config });
+    expectContract(output);
+    expect(output.proposals.map(({ pool, from, to }) => ({ pool, from, to }))).toEqual([
+      { pool: "apps", from: 2, to: 3 },
+      { pool: "media", from: 2, to: 3 },
+    ]);
+    expect(output.notes).toEqual([
+      {
+        level: "warning",
+        subject: "pods",
+        message:
+          "pending pods that add no node:\n  pool apps: beyond max: 2 new nodes needed, 1 allowed (the max is 3); left pending: apps/web-6f7c8d9b5-big02",
+      },
+    ]);
+    expect(output.proposals[1]?.reasons).toContain(
+      "  pending: apps/web-6f7c8d9b5-big02 (cpu 3, memory 1 GiB) → pool apps",
+    );
   });
 });
 
