@@ -22,9 +22,13 @@ const environment = `Environment:
   PR_AUTOSCALER_COMMAND_POLL, PR_AUTOSCALER_MERGE_POLL  looks without webhooks (5m, 5m)
   KUBECONFIG, KUBE_CONTEXT  the cluster (default: ~/.kube/config, or in-cluster)
   PROMETHEUS_URL, PROMETHEUS_WINDOW   usage from Prometheus instead of metrics-server
+  PROMETHEUS_TOKEN        bearer token sent to Prometheus, when it needs one
   NOTIFY_WEBHOOK_URL      Slack-compatible incoming webhook: pull requests opened and merged,
                           repeated failures (docs/observability.md)
-  PORT (3000), HOST, WEBHOOK_PATH (/api/github/webhooks), GHE_HOST, LOG_LEVEL (info)
+  PORT (3000), HOST, WEBHOOK_PATH (/api/github/webhooks), GHE_HOST, GHE_PROTOCOL, LOG_LEVEL (info)
+  LEADER_ELECTION, POD_NAME, POD_NAMESPACE   whether a Lease picks the replica that runs the loop
+  LEADER_ELECTION_LEASE, LEADER_ELECTION_NAMESPACE, LEADER_ELECTION_LEASE_DURATION,
+  LEADER_ELECTION_RENEW_DEADLINE, LEADER_ELECTION_RETRY_PERIOD   its Lease (docs/app.md)
 `;
 
 const serveUsage = `Usage: pr-autoscaler serve [--kubeconfig F] [--context C]

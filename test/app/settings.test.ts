@@ -1,9 +1,10 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { hasAppCredentials, readAppSettings } from "../../src/app/settings.ts";
+import { serveCommand } from "../../src/cli/serve-command.ts";
 import { UsageError } from "../../src/errors.ts";
 
 const { privateKey } = generateKeyPairSync("rsa", {
@@ -202,5 +203,20 @@ describe("readAppSettings", () => {
     expect(hasAppCredentials({})).toBe(false);
     expect(hasAppCredentials({ APP_ID: "" })).toBe(false);
     expect(hasAppCredentials(base)).toBe(true);
+  });
+});
+
+describe("serve --help", () => {
+  it("names every variable docs/app.md's table of settings lists", () => {
+    const doc = readFileSync(join(import.meta.dirname, "..", "..", "docs", "app.md"), "utf8");
+    const table = doc.slice(doc.indexOf("| Variable | Default | Meaning |"));
+    const rows = table.slice(0, table.indexOf("\n\n")).split("\n").slice(2);
+    const variables = rows.flatMap((row) =>
+      [...(row.split(" | ")[0] ?? "").matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]),
+    );
+    expect(variables).toContain("PROMETHEUS_TOKEN");
+    expect(variables).toContain("LEADER_ELECTION_RETRY_PERIOD");
+    for (const variable of variables)
+      expect(serveCommand.usage).toMatch(new RegExp(`\\b${variable}\\b`));
   });
 });
