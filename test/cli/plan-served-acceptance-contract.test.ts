@@ -5,7 +5,7 @@
  * as data. Each expectation was worked out by hand from docs/configuration.md and
  * cluster-autoscaler's rules before the plan was read: a Pulumi stack raised while a Terraform
  * count is lowered in the same plan; a pod one pool leaves pending at its max, which the other
- * lists with that pool; a cooldown read from the history of one pool's line of a shared
+ * lists with that pool unless its fit there is unknown; a cooldown read from the history of one pool's line of a shared
  * terraform.tfvars, which holds that pool only; a window on New York's clock after summer time
  * ends; `--config` in place of the repo's file, or of none; a config without pools; a budget
  * list that fails while a pod waits; budgets allowing fewer disruptions than their pods on the
@@ -287,6 +287,74 @@ describe("plan contract: two pools, the first at its max", () => {
     ]);
     expect(output.proposals[1]?.reasons).toContain(
       "  pending: apps/web-6f7c8d9b5-big02 (cpu 3, memory 1 GiB) → pool apps",
+    );
+  });
+});
+
+describe("plan contract: a pod left pending at one pool's max whose fit on the other's new node is unknown", () => {
+  it("keeps it listed as fit unknown by media, which removes no node for low usage while it waits", async () => {
+    // apps' workers are in zone pve-a, full, at apps' max of 2: a new apps node would hold the
+    // pod, which asks for pve-a. media's nodes are in pve-a (full) and pve-b (idle): whether a
+    // new media node would be in pve-a is unknown, so the pod may need the room of the idle
+    // media nodes, and none of them goes.
+    const zone = "topology.kubernetes.io/zone";
+    const inZone = (objects: Raw[], names: Record<string, string>) =>
+      objects.map((object) => {
+        const name = (object.metadata as Raw).name as string;
+        if (object.kind !== "Node" || !(name in names)) return object;
+        const metadata = object.metadata as Raw;
+        return {
+          ...object,
+          metadata: { ...metadata, labels: { ...(metadata.labels as Raw), [zone]: names[name] } },
+        };
+      });
+    const objects = [
+      ...inZone(
+        appsAndMedia({
+          appNodes: ["talos-worker-1", "talos-worker-2"],
+          appsFull: true,
+          mediaNodes: [...MEDIA, "talos-media-3"],
+          mediaFull: false,
+        }),
+        {
+          "talos-worker-1": "pve-a",
+          "talos-worker-2": "pve-a",
+          "talos-media-1": "pve-a",
+          "talos-media-2": "pve-b",
+          "talos-media-3": "pve-b",
+        },
+      ),
+      pod("media", "jellyfin-6c7d8e9f0a-fu11x", {
+        node: "talos-media-1",
+        owner: { kind: "ReplicaSet", name: "jellyfin-6c7d8e9f0a" },
+        cpu: "3500m",
+        memory: "4Gi",
+      }),
+      pod("apps", "web-6f7c8d9b5-zon01", {
+        owner: { kind: "ReplicaSet", name: "web-6f7c8d9b5" },
+        cpu: "3",
+        memory: "1Gi",
+        nodeSelector: { [zone]: "pve-a" },
+      }),
+    ];
+    const config = twoPools({ file: "terraform/terraform.tfvars", path: "media_count" }).replace(
+      "max: 4",
+      "max: 2",
+    );
+    const output = await plan(objects, { tfvars: "worker_count = 2\nmedia_count  = 3\n", config });
+    expectContract(output);
+    expect(output.proposals).toEqual([]);
+    const media = output.notes.find((entry) => entry.subject === "pool/media");
+    expect(media?.reasons).toContainEqual(
+      expect.stringMatching(
+        /^ {2}fit unknown: apps\/web-6f7c8d9b5-zon01 \(cpu 3, memory 1 GiB\): /,
+      ),
+    );
+    expect(media?.holds).toEqual([
+      { kind: "pending-fit-unknown", pods: ["apps/web-6f7c8d9b5-zon01"] },
+    ]);
+    expect(output.notes.find((entry) => entry.subject === "pool/apps")?.reasons).toContain(
+      "  beyond max: 1 new node needed, 0 allowed (the max is 2); left pending: apps/web-6f7c8d9b5-zon01",
     );
   });
 });
