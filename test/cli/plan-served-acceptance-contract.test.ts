@@ -5,12 +5,12 @@
  * as data. Each expectation was worked out by hand from docs/configuration.md and
  * cluster-autoscaler's rules before the plan was read: a Pulumi stack raised while a Terraform
  * count is lowered in the same plan; a pod one pool leaves pending at its max, which the other
- * lists with that pool unless its fit there is unknown; a cooldown read from the history of one pool's line of a shared
- * terraform.tfvars, which holds that pool only; a window on New York's clock after summer time
- * ends; `--config` in place of the repo's file, or of none; a config without pools; a budget
- * list that fails while a pod waits; budgets allowing fewer disruptions than their pods on the
- * node; pending pods while too many nodes are not Ready; a node with no metrics above the max;
- * a Job's pod beside a bare one.
+ * lists with that pool unless its fit there is unknown; a cooldown read from the history of one
+ * pool's line of a shared terraform.tfvars, which holds that pool only; a window on New York's
+ * clock after summer time ends; `--config` in place of the repo's file, or of none; a config
+ * without pools; a budget list that fails while a pod waits; budgets allowing fewer disruptions
+ * than their pods on the node; pending pods while too many nodes are not Ready; a node with no
+ * metrics above the max; a Job's pod beside a bare one.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
