@@ -451,14 +451,21 @@ export function packPendingPods(
 }
 
 /**
+ * The most nodes counted for a pod by `roomOrder`: enough to tell a pod held to a pool of a few
+ * nodes, or to one node, from one that many nodes would take.
+ */
+const COUNTED_NODES = 32;
+
+/**
  * The pods of `sized` that take room on `existing` nodes before any is packed onto a new one,
  * in the order they take it: by priority, highest first, then by how many of the nodes would
  * take them now (room for their requests, and no rule keeping them off), fewest first, then in
- * size order. Beyond as many nodes as there are pods, the count does not matter (the others
- * cannot take the room of all of them) and is not made. Pods no node would take are left out:
- * they find no room there. So are, when every pod has the same priority, those that must run
- * beside another pending pod or that another pending pod must run beside: they are placed
- * together, in size order, afterwards.
+ * size order. The count stops at as many nodes as there are pods (the others, each taking room
+ * on one node, cannot leave a pod that many take without room) and at `COUNTED_NODES`, so that
+ * judging a pod's rules on the nodes does not grow with the pending pods. Pods no node would
+ * take are left out: they find no room there. So are, when every pod has the same priority,
+ * those that must run beside another pending pod or that another pending pod must run beside:
+ * they are placed together, in size order, afterwards.
  */
 function roomOrder(
   sized: readonly Sized[],
@@ -469,6 +476,7 @@ function roomOrder(
   const ranked = sized.some((entry) => (entry.pod.priority ?? 0) !== first);
   const together = ranked ? new Set<PodInfo>() : withPendingPartner(sized);
   const order: { entry: Sized; nodes: number; at: number }[] = [];
+  const enough = Math.min(sized.length, COUNTED_NODES);
   sized.forEach((entry, at) => {
     if (!takesRoomFirst(entry.pod) || together.has(entry.pod)) return;
     let nodes = 0;
@@ -477,7 +485,7 @@ function roomOrder(
       if (placementConflict(entry.pod, bin.traits) !== undefined) continue;
       if (rules && peerConflict(rules, entry.pod, bin) !== undefined) continue;
       nodes += 1;
-      if (nodes >= sized.length) break;
+      if (nodes >= enough) break;
     }
     if (nodes > 0) order.push({ entry, nodes, at });
   });
