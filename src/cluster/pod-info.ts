@@ -109,7 +109,7 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   const pod: PodInfo = {
     namespace,
     name,
-    phase: oneOf(status.phase, phases) ?? "Unknown",
+    phase: podPhase(status.phase, string(spec.nodeName)),
     labels,
     requests: sharing.resources(toResources(effective.amounts)),
     containers,
@@ -329,6 +329,16 @@ function readContainers(
     });
     return info;
   });
+}
+
+/**
+ * The pod's phase. The API server sets `Pending` on every pod it creates, so an unbound pod served
+ * without one (a manifest as written) is pending, as the scheduler sees it; a bound one without
+ * one, or a phase not known, is `Unknown`: it may be running, and its budget still counts it.
+ */
+function podPhase(phase: unknown, nodeName: string | undefined): PodInfo["phase"] {
+  if (phase === undefined && nodeName === undefined) return "Pending";
+  return oneOf(phase, phases) ?? "Unknown";
 }
 
 /**

@@ -10,7 +10,7 @@
  * clock after summer time ends; `--config` in place of the repo's file, or of none; a config
  * without pools; a budget list that fails while a pod waits; budgets allowing fewer disruptions
  * than their pods on the node; pending pods while too many nodes are not Ready; a node with no
- * metrics above the max; a Job's pod beside a bare one.
+ * metrics above the max; a Job's pod beside a bare one; pods served without a phase.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -672,5 +672,43 @@ describe("plan contract: a Job's pod and a bare pod", () => {
         blockers: [{ kind: "bare-pod", pod: "default/debug-shell" }],
       },
     ]);
+  });
+});
+
+describe("plan contract: pods served without a phase, as manifests written by hand", () => {
+  it("adds a node for an unbound pod without status.phase that the scheduler marked unschedulable", async () => {
+    // The API server sets phase Pending on every pod it creates: one served without it, with the
+    // scheduler's Unschedulable condition, is pending, not passed over in silence.
+    const pending = web("nophz");
+    delete (pending.status as Raw).phase;
+    const output = await plan([...cluster(), ...fillers(), pending]);
+    expectContract(output);
+    expect(output.proposals).toEqual([expect.objectContaining({ from: 3, to: 4 })]);
+    expect(output.proposals[0]?.triggers).toEqual([{ kind: "pending-pods", pods: 1, newNodes: 1 }]);
+  });
+
+  it("still keeps talos-worker-4 for a bound pod without status.phase that a budget allowing 0 protects", async () => {
+    // Bound, it may be running: its phase is unknown, not Pending, which the eviction API would
+    // let go whatever its budget allows.
+    const broker = pod("home", "mosquitto-0", {
+      ...onWorker4,
+      owner: { kind: "StatefulSet", name: "mosquitto" },
+      labels: { "app.kubernetes.io/name": "mosquitto" },
+    });
+    delete (broker.status as Raw).phase;
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...apps(WORKERS),
+        broker,
+        pdb("home", "mosquitto", { "app.kubernetes.io/name": "mosquitto" }, 0),
+      ],
+      judgedNow(4),
+    );
+    expectContract(output);
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "blockers on talos-worker-4: home/mosquitto-0: PDB home/mosquitto allows 0 disruptions, 1 of its pods is here",
+    );
   });
 });
