@@ -166,7 +166,7 @@ export function firstMemory(
 
 /**
  * The UIDs of the pool nodes that were not Ready before the apply began at `since` (epoch
- * ms): not Ready now, not cordoned, created before `since`, and not Ready since before it
+ * ms): not Ready now, created before `since`, and not Ready since before it
  * (their Ready condition last changed before `since`). A node whose creation or Ready
  * condition has no time is never one of them: it may be a VM the apply created. A cordoned one
  * may be (a VM shut down for maintenance): the nodes whose VMs the apply destroyed are
