@@ -451,21 +451,17 @@ export function packPendingPods(
 }
 
 /**
- * The most nodes counted for a pod by `roomOrder`: enough to tell a pod held to a pool of a few
- * nodes, or to one node, from one that many nodes would take.
+ * The most nodes counted for a pod by `fewestNodesFirst`: enough to tell a pod held to a pool of
+ * a few nodes, or to one node, from one that many nodes would take.
  */
 const COUNTED_NODES = 32;
 
 /**
  * The pods of `sized` that take room on `existing` nodes before any is packed onto a new one,
- * in the order they take it: by priority, highest first, then by how many of the nodes would
- * take them now (room for their requests, and no rule keeping them off), fewest first, then in
- * size order. The count stops at as many nodes as there are pods (the others, each taking room
- * on one node, cannot leave a pod that many take without room) and at `COUNTED_NODES`, so that
- * judging a pod's rules on the nodes does not grow with the pending pods. Pods no node would
- * take are left out: they find no room there. So are, when every pod has the same priority,
- * those that must run beside another pending pod or that another pending pod must run beside:
- * they are placed together, in size order, afterwards.
+ * in the order they take it: by priority, highest first, then those the fewest nodes would take
+ * first (`fewestNodesFirst`). Pods no node would take are left out: they find no room there. So
+ * are, when every pod has the same priority, those that must run beside another pending pod or
+ * that another pending pod must run beside: they are placed together, in size order, afterwards.
  */
 function roomOrder(
   sized: readonly Sized[],
@@ -475,12 +471,30 @@ function roomOrder(
   const first = sized[0]?.pod.priority ?? 0;
   const ranked = sized.some((entry) => (entry.pod.priority ?? 0) !== first);
   const together = ranked ? new Set<PodInfo>() : withPendingPartner(sized);
-  const order: { entry: Sized; nodes: number; at: number }[] = [];
+  const candidates = sized.filter((entry) => takesRoomFirst(entry.pod) && !together.has(entry.pod));
+  // A stable sort keeps the order by nodes within a priority.
+  return fewestNodesFirst(candidates, existing, rules).sort(
+    (a, b) => (b.pod.priority ?? 0) - (a.pod.priority ?? 0),
+  );
+}
+
+/**
+ * The pods of `sized` that some of `bins` would take now (room for their requests, and no rule
+ * keeping them off), those the fewest would take first, in the order of `sized` among equals.
+ * The count stops at as many nodes as there are pods (the others, each taking room on one node,
+ * cannot leave a pod that many take without room) and at `COUNTED_NODES`, so that judging a
+ * pod's rules on the nodes does not grow with the pods.
+ */
+function fewestNodesFirst(
+  sized: readonly Sized[],
+  bins: readonly Bin[],
+  rules: PeerRules | undefined,
+): Sized[] {
   const enough = Math.min(sized.length, COUNTED_NODES);
+  const order: { entry: Sized; nodes: number; at: number }[] = [];
   sized.forEach((entry, at) => {
-    if (!takesRoomFirst(entry.pod) || together.has(entry.pod)) return;
     let nodes = 0;
-    for (const bin of existing) {
+    for (const bin of bins) {
       if (!fitsIn(entry.demand, bin.room)) continue;
       if (placementConflict(entry.pod, bin.traits) !== undefined) continue;
       if (rules && peerConflict(rules, entry.pod, bin) !== undefined) continue;
@@ -489,10 +503,7 @@ function roomOrder(
     }
     if (nodes > 0) order.push({ entry, nodes, at });
   });
-  order.sort(
-    (a, b) =>
-      (b.entry.pod.priority ?? 0) - (a.entry.pod.priority ?? 0) || a.nodes - b.nodes || a.at - b.at,
-  );
+  order.sort((a, b) => a.nodes - b.nodes || a.at - b.at);
   return order.map(({ entry }) => entry);
 }
 
@@ -598,10 +609,11 @@ function unknownVolumes(pod: PodInfo): { claim: string; why?: string }[] {
 }
 
 /**
- * Places `pods` on `bins` first-fit decreasing, without adding nodes: whether the pods of a node
- * to remove fit on the others. Returns the pods that found no node, each with why (judged on the
+ * Places `pods` on `bins` without adding nodes, each on the first bin that takes it, those the
+ * fewest bins would take first, then the others largest first: whether the pods of a node to
+ * remove fit on the others. Returns the pods that found no node, each with why (judged on the
  * bins as the others left them); `placed`, when given, gets the bin each other pod went to.
- * `later`: groups of pods placed after `pods`, each first-fit decreasing on the room the groups
+ * `later`: groups of pods placed after `pods`, each in the same way on the room the groups
  * before it left (the pods of the nodes a decrease takes after the first). `bins` are used up in
  * place.
  */
@@ -629,10 +641,17 @@ export function packOntoNodes(
     unknownVolumes(pod).length > 0 ||
     pod.resourceClaims !== undefined ||
     (rules?.volumes !== undefined && volumeLimitsUnknown(rules.volumes, pod));
-  // Each group of `later` is placed once those before it have taken their room.
-  for (const group of [pods, ...later])
-    for (const entry of decreasing(group, undefined))
-      if (unknown(entry.pod) || !tryPlace(entry)) unplaced.push(entry);
+  // Each group of `later` is placed once those before it have taken their room: first the pods
+  // the fewest nodes would take, each where it fits, then the others largest first, so that a
+  // pod that could go elsewhere does not take the only room another one could use.
+  for (const group of [pods, ...later]) {
+    const sized = decreasing(group, undefined);
+    const known = sized.filter((entry) => !unknown(entry.pod));
+    const done = new Set<Sized>();
+    for (const entry of fewestNodesFirst(known, bins, rules)) if (tryPlace(entry)) done.add(entry);
+    for (const entry of sized)
+      if (!done.has(entry) && (unknown(entry.pod) || !tryPlace(entry))) unplaced.push(entry);
+  }
   // A pod that must run beside another one being moved can follow it once that one is placed.
   const retried = unplaced.filter(
     (entry) => !(entry.pod.podAffinity && !unknown(entry.pod) && tryPlace(entry)),

@@ -1,8 +1,8 @@
 /**
- * Pending pods and the free room already there, against a served cluster of two pools (apps,
- * media) and an untainted control plane: a pod that only a few nodes take gets their room before
- * a pod that could go elsewhere takes it, as the scheduler, which binds each pod to any node that
- * admits it, would leave both running.
+ * Pending pods, and the pods of a node to remove, on the free room already there, against a
+ * served cluster of two pools (apps, media) and an untainted control plane: a pod that only a few
+ * nodes take gets their room before a pod that could go elsewhere takes it, as the scheduler,
+ * which binds each pod to any node that admits it, would leave both running.
  */
 import { describe, expect, it } from "@jest/globals";
 import { pod, type Raw } from "./served-cluster.ts";
@@ -79,6 +79,49 @@ describe("plan against a served cluster: pending pods on the room already there"
     );
     expect(text).toContain(
       "pending: media/jellyfin-7d9c65958-jf01x (cpu 1, memory 1 GiB) → new-1 (existing nodes: talos-cp-1 and 2 more do not match its nodeSelector; talos-worker-1 and 1 more have too little cpu free once the pending pods placed before it take theirs)",
+    );
+  });
+});
+
+describe("plan against a served cluster: a removed node's pods on the room already there", () => {
+  it("removes the node whose pod held to the pool has room on it once the other goes to the control plane", async () => {
+    // talos-worker-2 runs paperless (1100m) and jellyfin (1 cpu, held to apps). Its removal
+    // leaves talos-worker-1 with 1200m free and the control plane with 1950m: paperless, the
+    // larger, would take talos-worker-1's room first and leave none for jellyfin. Jellyfin, which
+    // one node takes, goes there; paperless to the control plane, as the scheduler would bind
+    // them. Requests are judged against 70 %, so the pool may lose a node.
+    const toApps = { "node.kubernetes.io/pool": "apps" };
+    const output = await plan(
+      [
+        ...appsAndMedia(undefined, { cpu: "200m", memory: "1Gi" }),
+        filler("talos-worker-1", 0, "2500m"),
+        filler("talos-media-1", 2, "3"),
+        filler("talos-media-2", 3, "3"),
+        pod("docs", "paperless-6c9d8f7b5-pl01x", {
+          node: "talos-worker-2",
+          cpu: "1100m",
+          memory: "1Gi",
+        }),
+        pod("media", "jellyfin-7d9c65958-jf01x", {
+          node: "talos-worker-2",
+          cpu: "1",
+          memory: "1Gi",
+          nodeSelector: toApps,
+        }),
+      ],
+      {
+        ...APPS_AND_MEDIA_FILES,
+        config: APPS_AND_MEDIA_FILES.config.replace(
+          "      unneededTime: 0\n    removal:\n      nameTemplate: talos-worker",
+          "      unneededTime: 0\n      requests: 70\n    removal:\n      nameTemplate: talos-worker",
+        ),
+      },
+    );
+    expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
+      ["apps", 2, 1],
+    ]);
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: 2 pods of talos-worker-2 fit on the other nodes: met (docs/paperless-6c9d8f7b5-pl01x goes to talos-cp-1, a control plane in no pool)",
     );
   });
 });

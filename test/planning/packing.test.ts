@@ -275,6 +275,21 @@ describe("packOntoNodes", () => {
     ]);
   });
 
+  it("moves the pods the fewest nodes take first, so each finds room", () => {
+    // Largest first, big takes w1, the only node ssd may go on, and ssd finds no room.
+    const pods = [
+      pendingPod("big", { cpu: "1100m", memory: "1Gi" }),
+      pendingPod("ssd", { cpu: "1", memory: "1Gi", nodeSelector: { disk: "ssd" } }),
+    ];
+    const bins = [bin("w1", room(1200, 8 * GI), { disk: "ssd" }), bin("w2", room(1200, 8 * GI))];
+    const placed = new Map<PodInfo, Bin>();
+    expect(packOntoNodes(pods, bins, undefined, placed)).toEqual([]);
+    expect([...placed].map(([pod, to]) => [podKey(pod), to.name])).toEqual([
+      ["default/ssd", "w1"],
+      ["default/big", "w2"],
+    ]);
+  });
+
   it("names the rule that keeps a pod off the nodes with room", () => {
     const tainted = bin("w2", room(4000, GI));
     tainted.traits = {
