@@ -83,6 +83,61 @@ describe("plan against a served cluster: pending pods on the room already there"
   });
 });
 
+describe("plan against a served cluster: pending pods, an empty node and the control plane", () => {
+  it("neither adds a node to one pool nor removes the empty node of another", async () => {
+    // Every apps node and talos-media-1 are full; talos-media-2 is empty and the control plane
+    // has 1950m free. paperless (1600m) may go anywhere; zigbee2mqtt (1500m) only on an apps
+    // node or the control plane. Taken largest first, paperless would take the control plane,
+    // the apps pool would add a node for zigbee2mqtt and the media pool would remove the empty
+    // node. The scheduler binds zigbee2mqtt to the control plane and paperless to
+    // talos-media-2: nothing changes.
+    const appsOrControlPlane = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [
+                { key: "node.kubernetes.io/pool", operator: "In", values: ["apps"] },
+              ],
+            },
+            {
+              matchExpressions: [
+                { key: "node-role.kubernetes.io/control-plane", operator: "Exists" },
+              ],
+            },
+          ],
+        },
+      },
+    };
+    const output = await plan(
+      [
+        ...appsAndMedia(undefined, { cpu: "200m", memory: "1Gi" }),
+        filler("talos-worker-1", 0, "3"),
+        filler("talos-worker-2", 1, "3"),
+        filler("talos-media-1", 2, "3"),
+        pod("docs", "paperless-6c9d8f7b5-pl01x", { cpu: "1600m", memory: "1Gi" }),
+        pod("home", "zigbee2mqtt-5f6c7d8e9-zb01x", {
+          cpu: "1500m",
+          memory: "1Gi",
+          affinity: appsOrControlPlane,
+        }),
+      ],
+      APPS_AND_MEDIA_FILES,
+    );
+    expect(output.proposals).toEqual([]);
+    const apps = poolNote(output, "apps");
+    expect(apps).toContain(
+      "pending: home/zigbee2mqtt-5f6c7d8e9-zb01x (cpu 1500m, memory 1 GiB) fits on talos-cp-1",
+    );
+    expect(apps).toContain(
+      "pending: docs/paperless-6c9d8f7b5-pl01x (cpu 1600m, memory 1 GiB) fits on talos-media-2",
+    );
+    expect(poolNote(output, "media")).toContain(
+      "not removed: not every pod of talos-media-2, with the 1 pending pod the pool's free room holds, fits on the other nodes (no room for docs/paperless-6c9d8f7b5-pl01x:",
+    );
+  });
+});
+
 describe("plan against a served cluster: a removed node's pods on the room already there", () => {
   it("removes the node whose pod held to the pool has room on it once the other goes to the control plane", async () => {
     // talos-worker-2 runs paperless (1100m) and jellyfin (1 cpu, held to apps). Its removal
