@@ -382,9 +382,21 @@ export function packPendingPods(
   // first, as the scheduler serves them and cluster-autoscaler fills it before it packs the
   // others onto new nodes; then to the pods the fewest existing nodes admit, so that a pod that
   // could go elsewhere does not take the only room another one could use.
-  for (const entry of roomOrder(sized, existing, rules)) {
-    const bin = firstFit(entry.pod, entry.demand, existing, rules);
-    if (bin) record(entry, bin, false);
+  // A pod goes there with the pending pods whose required affinity selects it, when one node
+  // holds them all: they wait for it, and the scheduler binds them beside it once it runs.
+  for (const { entry, company } of roomOrder(sized, existing, rules)) {
+    if (placed.has(entry.pod)) continue;
+    const riders = company.filter((rider) => !placed.has(rider.pod));
+    if (riders.length === 0) {
+      const bin = firstFit(entry.pod, entry.demand, existing, rules);
+      if (bin) record(entry, bin, false);
+      continue;
+    }
+    const bin = bundleBin([entry, ...riders], existing, [], undefined, rules);
+    if (!bin || bin === "new") continue;
+    record(entry, bin, false);
+    for (const rider of riders)
+      if (!(rules && peerConflict(rules, rider.pod, bin))) record(rider, bin, false);
   }
   for (const entry of sized) {
     if (placed.has(entry.pod)) continue;
@@ -459,66 +471,72 @@ const COUNTED_NODES = 32;
 /**
  * The pods of `sized` that take room on `existing` nodes before any is packed onto a new one,
  * in the order they take it: by priority, highest first, then those the fewest nodes would take
- * first (`fewestNodesFirst`). Pods no node would take are left out: they find no room there. So
- * are, when every pod has the same priority, those that must run beside another pending pod or
- * that another pending pod must run beside: they are placed together, in size order, afterwards.
+ * first (`fewestNodesFirst`). A pod that other pending pods must run beside (their required pod
+ * affinity selects it) comes with them as its `company`, counted on the nodes that would take
+ * them all; those pods do not come on their own. Pods no node would take are left out: they find
+ * no room there.
  */
 function roomOrder(
   sized: readonly Sized[],
   existing: readonly Bin[],
   rules: PeerRules | undefined,
-): Sized[] {
-  const first = sized[0]?.pod.priority ?? 0;
-  const ranked = sized.some((entry) => (entry.pod.priority ?? 0) !== first);
-  const together = ranked ? new Set<PodInfo>() : withPendingPartner(sized);
-  const candidates = sized.filter((entry) => takesRoomFirst(entry.pod) && !together.has(entry.pod));
+): { entry: Sized; company: Sized[] }[] {
+  const eligible = sized.filter((entry) => takesRoomFirst(entry.pod));
+  const riders = new Set<Sized>();
+  const companies = new Map<Sized, Sized[]>();
+  for (const rider of eligible) {
+    if (!rider.pod.podAffinity) continue;
+    for (const partner of eligible)
+      if (partner !== rider && affinitySelects(rider.pod, partner.pod)) {
+        riders.add(rider);
+        companies.set(partner, [...(companies.get(partner) ?? []), rider]);
+      }
+  }
+  const groups = eligible
+    .filter((entry) => !riders.has(entry))
+    .map((entry) => {
+      const company = companies.get(entry) ?? [];
+      const demand = copyRoom(entry.demand);
+      for (const rider of company) addTo(demand, rider.demand);
+      return { entry, company, demand };
+    });
+  const takes = (group: (typeof groups)[number], bin: Bin) =>
+    fitsIn(group.demand, bin.room) &&
+    [group.entry, ...group.company].every(
+      (member) => placementConflict(member.pod, bin.traits) === undefined,
+    ) &&
+    !(rules && peerConflict(rules, group.entry.pod, bin));
   // A stable sort keeps the order by nodes within a priority.
-  return fewestNodesFirst(candidates, existing, rules).sort(
-    (a, b) => (b.pod.priority ?? 0) - (a.pod.priority ?? 0),
+  return fewestNodesFirst(groups, existing, takes).sort(
+    (a, b) => (b.entry.pod.priority ?? 0) - (a.entry.pod.priority ?? 0),
   );
 }
 
 /**
- * The pods of `sized` that some of `bins` would take now (room for their requests, and no rule
- * keeping them off), those the fewest would take first, in the order of `sized` among equals.
- * The count stops at as many nodes as there are pods (the others, each taking room on one node,
- * cannot leave a pod that many take without room) and at `COUNTED_NODES`, so that judging a
- * pod's rules on the nodes does not grow with the pods.
+ * The items of `items` that some of `bins` would take now (`takes`: room for their requests,
+ * and no rule keeping them off), those the fewest would take first, in the order of `items`
+ * among equals. The count stops at as many nodes as there are items (the others, each taking
+ * room on one node, cannot leave one that many take without room) and at `COUNTED_NODES`, so
+ * that judging the rules on the nodes does not grow with the pods.
  */
-function fewestNodesFirst(
-  sized: readonly Sized[],
+function fewestNodesFirst<T>(
+  items: readonly T[],
   bins: readonly Bin[],
-  rules: PeerRules | undefined,
-): Sized[] {
-  const enough = Math.min(sized.length, COUNTED_NODES);
-  const order: { entry: Sized; nodes: number; at: number }[] = [];
-  sized.forEach((entry, at) => {
+  takes: (item: T, bin: Bin) => boolean,
+): T[] {
+  const enough = Math.min(items.length, COUNTED_NODES);
+  const order: { item: T; nodes: number; at: number }[] = [];
+  items.forEach((item, at) => {
     let nodes = 0;
     for (const bin of bins) {
-      if (!fitsIn(entry.demand, bin.room)) continue;
-      if (placementConflict(entry.pod, bin.traits) !== undefined) continue;
-      if (rules && peerConflict(rules, entry.pod, bin) !== undefined) continue;
+      if (!takes(item, bin)) continue;
       nodes += 1;
       if (nodes >= enough) break;
     }
-    if (nodes > 0) order.push({ entry, nodes, at });
+    if (nodes > 0) order.push({ item, nodes, at });
   });
   order.sort((a, b) => a.nodes - b.nodes || a.at - b.at);
-  return order.map(({ entry }) => entry);
-}
-
-/** The pods whose required pod affinity selects another of `sized`, and the pods it selects. */
-function withPendingPartner(sized: readonly Sized[]): Set<PodInfo> {
-  const found = new Set<PodInfo>();
-  for (const { pod } of sized) {
-    if (!pod.podAffinity) continue;
-    for (const { pod: other } of sized)
-      if (other !== pod && affinitySelects(pod, other)) {
-        found.add(pod);
-        found.add(other);
-      }
-  }
-  return found;
+  return order.map(({ item }) => item);
 }
 
 /** A pod first-fit may place on existing room ahead of the others: one nothing else holds. */
@@ -648,7 +666,11 @@ export function packOntoNodes(
     const sized = decreasing(group, undefined);
     const known = sized.filter((entry) => !unknown(entry.pod));
     const done = new Set<Sized>();
-    for (const entry of fewestNodesFirst(known, bins, rules)) if (tryPlace(entry)) done.add(entry);
+    const takes = (entry: Sized, bin: Bin) =>
+      fitsIn(entry.demand, bin.room) &&
+      placementConflict(entry.pod, bin.traits) === undefined &&
+      !(rules && peerConflict(rules, entry.pod, bin));
+    for (const entry of fewestNodesFirst(known, bins, takes)) if (tryPlace(entry)) done.add(entry);
     for (const entry of sized)
       if (!done.has(entry) && (unknown(entry.pod) || !tryPlace(entry))) unplaced.push(entry);
   }

@@ -386,6 +386,32 @@ describe("a pod and the pending or moving pod its affinity needs", () => {
     expect(where["batch/import"]).not.toBe(where["apps/immich-redis"]);
   });
 
+  it("take the one node with room for both before a pod that fits elsewhere takes it", () => {
+    // worker-1 has 3 cores free, worker-2 1500m. Largest first, the server (2 cpu) waits for
+    // redis, the import (1500m) takes worker-1 and the two no longer fit there together. As the
+    // scheduler binds them, redis and the server take worker-1 and the import worker-2.
+    const fill = (node: string, cpu: string) =>
+      pod(`default/fill-${node}`, { node, cpu, memory: "1Gi" });
+    const decision = planOne(
+      buildSnapshot({
+        nodes: nodes(2, BUSY),
+        pods: [
+          fill("worker-1", "1"),
+          fill("worker-2", "2500m"),
+          pendingPod("batch/import", { cpu: "1500m", memory: "1Gi" }),
+          server(),
+          redis(),
+        ],
+      }),
+    );
+    expect(decision.action).toBe("none");
+    expect(decision.pending.onExisting.map((p) => [p.pod, p.node])).toEqual([
+      ["apps/immich-redis", "worker-1"],
+      ["apps/immich-server", "worker-1"],
+      ["batch/import", "worker-2"],
+    ]);
+  });
+
   it("move together off a node being removed", () => {
     const workers = nodes(4, QUIET);
     const decision = planOne(
