@@ -384,11 +384,25 @@ export function packPendingPods(
   // could go elsewhere does not take the only room another one could use.
   // A pod goes there with the pending pods whose required affinity selects it, when one node
   // holds them all: they wait for it, and the scheduler binds them beside it once it runs.
-  for (const { entry, company } of roomOrder(sized, existing, rules)) {
+  // A pod that one node alone would take keeps that room from the pods served before it (of
+  // higher priority) that another node would take as well.
+  const order = roomOrder(sized, existing, rules);
+  const held = new Map<Bin, Room>();
+  for (const { only, demand } of order)
+    if (only) {
+      const room = held.get(only) ?? copyRoom(emptyRoom());
+      addTo(room, demand);
+      held.set(only, room);
+    }
+  for (const { entry, company, only, demand } of order) {
+    const keeping = only && held.get(only);
+    if (keeping) takeFrom(keeping, demand);
     if (placed.has(entry.pod)) continue;
     const riders = company.filter((rider) => !placed.has(rider.pod));
     if (riders.length === 0) {
-      const bin = firstFit(entry.pod, entry.demand, existing, rules);
+      const bin =
+        besideKept(entry, existing, held, rules) ??
+        firstFit(entry.pod, entry.demand, existing, rules);
       if (bin) record(entry, bin, false);
       continue;
     }
@@ -474,13 +488,14 @@ const COUNTED_NODES = 32;
  * first (`fewestNodesFirst`). A pod that other pending pods must run beside (their required pod
  * affinity selects it) comes with them as its `company`, counted on the nodes that would take
  * them all; those pods do not come on their own. Pods no node would take are left out: they find
- * no room there.
+ * no room there. `only`: the node, when one alone would take the pod (and its company); `demand`:
+ * what they ask for together.
  */
 function roomOrder(
   sized: readonly Sized[],
   existing: readonly Bin[],
   rules: PeerRules | undefined,
-): { entry: Sized; company: Sized[] }[] {
+): { entry: Sized; company: Sized[]; demand: Room; only?: Bin }[] {
   const eligible = sized.filter((entry) => takesRoomFirst(entry.pod));
   const riders = new Set<Sized>();
   const companies = new Map<Sized, Sized[]>();
@@ -507,36 +522,65 @@ function roomOrder(
     ) &&
     !(rules && peerConflict(rules, group.entry.pod, bin));
   // A stable sort keeps the order by nodes within a priority.
-  return fewestNodesFirst(groups, existing, takes).sort(
-    (a, b) => (b.entry.pod.priority ?? 0) - (a.entry.pod.priority ?? 0),
-  );
+  return fewestNodesFirst(groups, existing, takes)
+    .map(({ item, nodes, first }) =>
+      nodes === 1 && groups.length > 1 ? { ...item, only: first } : item,
+    )
+    .sort((a, b) => (b.entry.pod.priority ?? 0) - (a.entry.pod.priority ?? 0));
+}
+
+/**
+ * The first of `bins` that takes `entry` with room left for what `kept` keeps there for the
+ * pods that only that node would take; `undefined` when none does, or when nothing is kept.
+ */
+function besideKept(
+  entry: Sized,
+  bins: readonly Bin[],
+  kept: ReadonlyMap<Bin, Room>,
+  rules: PeerRules | undefined,
+): Bin | undefined {
+  const keeps = (room: Room) => room.cpu > 0 || room.memory > 0 || room.pods > 0;
+  if (![...kept.values()].some(keeps)) return undefined;
+  return bins.find((bin) => {
+    const keeping = kept.get(bin);
+    const room = keeping && keeps(keeping) ? copyRoom(bin.room) : bin.room;
+    if (keeping && room !== bin.room) takeFrom(room, keeping);
+    return (
+      fitsIn(entry.demand, room) &&
+      placementConflict(entry.pod, bin.traits) === undefined &&
+      !(rules && peerConflict(rules, entry.pod, bin))
+    );
+  });
 }
 
 /**
  * The items of `items` that some of `bins` would take now (`takes`: room for their requests,
  * and no rule keeping them off), those the fewest would take first, in the order of `items`
- * among equals. The count stops at as many nodes as there are items (the others, each taking
- * room on one node, cannot leave one that many take without room) and at `COUNTED_NODES`, so
- * that judging the rules on the nodes does not grow with the pods.
+ * among equals, each with that count (`nodes`) and the first of the nodes (`first`). The count
+ * stops at as many nodes as there are items (the others, each taking room on one node, cannot
+ * leave one that many take without room) and at `COUNTED_NODES`, so that judging the rules on
+ * the nodes does not grow with the pods.
  */
 function fewestNodesFirst<T>(
   items: readonly T[],
   bins: readonly Bin[],
   takes: (item: T, bin: Bin) => boolean,
-): T[] {
+): { item: T; nodes: number; first: Bin }[] {
   const enough = Math.min(items.length, COUNTED_NODES);
-  const order: { item: T; nodes: number; at: number }[] = [];
+  const order: { item: T; nodes: number; first: Bin; at: number }[] = [];
   items.forEach((item, at) => {
     let nodes = 0;
+    let first: Bin | undefined;
     for (const bin of bins) {
       if (!takes(item, bin)) continue;
+      first ??= bin;
       nodes += 1;
       if (nodes >= enough) break;
     }
-    if (nodes > 0) order.push({ item, nodes, at });
+    if (first) order.push({ item, nodes, first, at });
   });
   order.sort((a, b) => a.nodes - b.nodes || a.at - b.at);
-  return order.map(({ item }) => item);
+  return order.map(({ item, nodes, first }) => ({ item, nodes, first }));
 }
 
 /** A pod first-fit may place on existing room ahead of the others: one nothing else holds. */
@@ -670,7 +714,7 @@ export function packOntoNodes(
       fitsIn(entry.demand, bin.room) &&
       placementConflict(entry.pod, bin.traits) === undefined &&
       !(rules && peerConflict(rules, entry.pod, bin));
-    for (const entry of fewestNodesFirst(known, bins, takes)) if (tryPlace(entry)) done.add(entry);
+    for (const { item } of fewestNodesFirst(known, bins, takes)) if (tryPlace(item)) done.add(item);
     for (const entry of sized)
       if (!done.has(entry) && (unknown(entry.pod) || !tryPlace(entry))) unplaced.push(entry);
   }

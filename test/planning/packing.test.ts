@@ -206,6 +206,39 @@ describe("packPendingPods", () => {
     expect(result.newNodes).toBe(0);
   });
 
+  it("keeps the room of the one node a pod of lower priority could use from a pod of higher priority that fits elsewhere", () => {
+    // big is served first; worker-1's room is all ssd could use, and worker-2 holds big too.
+    const pods = [
+      { ...pendingPod("big", { cpu: "1100m", memory: "1Gi" }), priority: 1000 },
+      pendingPod("ssd", { cpu: "1", memory: "1Gi", nodeSelector: { disk: "ssd" } }),
+    ];
+    const existing = [
+      bin("worker-1", room(1200, 8 * GI), { disk: "ssd" }),
+      bin("worker-2", room(1200, 8 * GI)),
+    ];
+    const result = packPendingPods(pods, existing, template, 10);
+    expect(result.onExisting.map((p) => [p.pod, p.node])).toEqual([
+      ["default/big", "worker-2"],
+      ["default/ssd", "worker-1"],
+    ]);
+    expect(result.newNodes).toBe(0);
+  });
+
+  it("gives the pod of higher priority the room of the one node both could use", () => {
+    const pods = [
+      { ...pendingPod("big", { cpu: "1100m", memory: "1Gi" }), priority: 1000 },
+      pendingPod("ssd", { cpu: "1", memory: "1Gi", nodeSelector: { disk: "ssd" } }),
+    ];
+    const existing = [
+      bin("worker-1", room(1200, 8 * GI), { disk: "ssd" }),
+      bin("worker-2", room(800, 8 * GI)),
+    ];
+    const ssd = { ...template, traits: { labels: { disk: "ssd" }, taints: [] } };
+    const result = packPendingPods(pods, existing, ssd, 10);
+    expect(result.onExisting.map((p) => [p.pod, p.node])).toEqual([["default/big", "worker-1"]]);
+    expect(result.onNew.map((p) => [p.pod, p.node])).toEqual([["default/ssd", "new-1"]]);
+  });
+
   it("counts the rules that depend on other pods among what keeps a pod off a node", () => {
     // Both pods take host port 443, free on worker-1 alone: each has one node, and the larger
     // goes first there, as without the count.
