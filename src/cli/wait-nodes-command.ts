@@ -15,7 +15,6 @@ import { createWaitNodesApi } from "../apply/wait-nodes-api.ts";
 import { formatWaitResult, showWaitEvent } from "../apply/wait-nodes-report.ts";
 import { parseSelectorFlag } from "../apply/wait-nodes-selector.ts";
 import { loadKubeConfig } from "../cluster/kube-config.ts";
-import { time } from "../cluster/raw.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import type { LabelSelector } from "../planning/snapshot.ts";
 import { formatConfigIssues, loadRepoConfig } from "../policy/load-repo-config.ts";
@@ -25,6 +24,7 @@ import { parseArgsUsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { durationFlag, resultFileFlag, writeResultFile } from "./drain-command.ts";
 import type { CliIo } from "./io.ts";
+import { userTime } from "./now-option.ts";
 
 const defaultTimeout = "15m";
 
@@ -252,17 +252,18 @@ function wholeNumber(value: string, flag: string): number {
 }
 
 /**
- * An RFC 3339 time with its offset, not in the future: a later time would excuse a node that
- * stopped being Ready after the apply began.
+ * An RFC 3339 time with its offset (a space may stand for the `T`), not in the future: a later
+ * time would excuse a node that stopped being Ready after the apply began.
  */
 function sinceFlag(value: string | undefined, now: number): number | undefined {
   if (value === undefined) return undefined;
-  if (time(value) === undefined) {
+  const given = userTime(value);
+  if (given === undefined) {
     throw new UsageError(
       `--since expects a time with its offset such as 2026-11-22T18:01:05Z, got ${JSON.stringify(value)}`,
     );
   }
-  const since = Date.parse(value);
+  const since = Date.parse(given);
   if (since > now) {
     throw new UsageError(`--since ${value} is in the future: pass the time the apply began`);
   }

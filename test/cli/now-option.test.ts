@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { parseNowOption } from "../../src/cli/now-option.ts";
+import { parseNowOption, userTime } from "../../src/cli/now-option.ts";
+import { time } from "../../src/cluster/raw.ts";
 import { UsageError } from "../../src/errors.ts";
 
 describe("--now", () => {
@@ -37,5 +38,33 @@ describe("--now", () => {
     expect(parseNowOption("2000-02-29T10:00:00Z").toISOString()).toBe("2000-02-29T10:00:00.000Z");
     expect(() => parseNowOption("2100-02-29T10:00:00Z")).toThrow(/--now expects/);
     expect(parseNowOption("2026-12-31T23:59:59Z").toISOString()).toBe("2026-12-31T23:59:59.000Z");
+  });
+});
+
+describe("--now with a space between the date and the time", () => {
+  it("reads a single space as the T, as RFC 3339 and Python's str(datetime) write it", () => {
+    for (const text of [
+      "2026-11-29 21:30:00Z",
+      "2026-11-29 21:30:00+00:00",
+      "2026-11-29 22:30:00+01:00",
+      "2026-11-29 21:30:00.000000+00:00",
+    ])
+      expect(parseNowOption(text).toISOString()).toBe("2026-11-29T21:30:00.000Z");
+  });
+
+  it("still refuses it without an offset, with two spaces, or on a day the month does not have", () => {
+    for (const text of [
+      "2026-11-29 21:30:00",
+      "2026-11-29  21:30:00Z",
+      " 2026-11-29 21:30:00Z",
+      "2026-02-30 10:00:00Z",
+    ])
+      expect(() => parseNowOption(text)).toThrow(/--now expects an ISO 8601 time/);
+  });
+
+  it("leaves the API's times strict: the server always writes the T", () => {
+    expect(userTime("2026-11-29 21:30:00Z")).toBe("2026-11-29T21:30:00Z");
+    expect(time("2026-11-29 21:30:00Z")).toBeUndefined();
+    expect(time("2026-11-29T21:30:00Z")).toBe("2026-11-29T21:30:00Z");
   });
 });
