@@ -94,7 +94,8 @@ function overview(): string {
     ...lines,
     "",
     "Run `pr-autoscaler <command> --help` for a command's options.",
-    "Exit codes: 0 ok, 1 refused or failed, 2 usage or bad input.",
+    "Exit codes: 0 ok, 1 refused or failed, 2 usage or bad input; drain and wait-nodes cancelled",
+    "by SIGINT or SIGTERM, and serve stopped by a second one, exit 130 or 143.",
     "",
   ].join("\n");
 }

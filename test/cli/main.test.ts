@@ -6,6 +6,11 @@ describe("pr-autoscaler CLI", () => {
     const run = await runCli(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Usage: pr-autoscaler <command>");
+    // The exit codes every command shares, and the two a signal gives, as the README says.
+    expect(run.stdout).toContain(
+      "Exit codes: 0 ok, 1 refused or failed, 2 usage or bad input; drain and wait-nodes cancelled\n" +
+        "by SIGINT or SIGTERM, and serve stopped by a second one, exit 130 or 143.\n",
+    );
   });
 
   it("rejects an unknown command with exit 2", async () => {
