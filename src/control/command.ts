@@ -21,6 +21,7 @@ export const USAGE = [
   "`/autoscaler scale POOL=N`: propose N nodes for POOL now, within its min and max (`POOL=auto` cancels)",
   "`/autoscaler ignore`: on a right-sizing pull request, close it and do not propose it again until the recommendation moves by more than the tolerance",
   "`/autoscaler hold` / `unhold`: on a pull request, stop or allow its auto-merge",
+  "`/autoscaler help`: reply with this list",
 ].join("\n");
 
 /** Command lines one comment may hold; the rest are refused with one line saying so. */

@@ -486,3 +486,20 @@ describe("the dashboard's notes on the configuration", () => {
     expect(body).not.toContain("on changes not proposed");
   });
 });
+
+describe("the dashboard's list of commands", () => {
+  it("lists /autoscaler help, which the pull requests' footer points to", () => {
+    const body = renderDashboard({
+      control: emptyControlState(),
+      decisions: [],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: [],
+    });
+    expect(body).toContain(
+      "- `/autoscaler hold` / `unhold`: on a pull request, stop or allow its auto-merge\n" +
+        "- `/autoscaler help`: reply with this list\n\nOnly people with write access are obeyed.",
+    );
+  });
+});
