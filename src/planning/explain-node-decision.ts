@@ -516,14 +516,26 @@ export function keptOffText(kept: KeptOff): string {
   // unschedulable`.
   // Nodes short of room too are counted under the rule the scheduler checks first, and said
   // without their room: `talos-cp-1 has a taint it does not tolerate`.
-  const parts = (kept.rules ?? []).map((rule) => ({
+  const ruled = (kept.rules ?? []).map((rule) => ({
     nodes: rule.nodes,
     text: rule.tooLittleRoom
       ? ruledBeforeRoomText(rule.cause, rule.node, rule.nodes)
       : rule.cause === "unschedulable"
         ? `${which(rule.node, rule.nodes)} room but ${rule.nodes === 1 ? "is" : "are"} cordoned (unschedulable)`
         : `${which(rule.node, rule.nodes)} room but ${keptOffRuleText(rule.cause)} keeps it off${deletingText(rule.deleting)}`,
+    cause: rule.cause,
   }));
+  // A node not Ready has the `node.kubernetes.io/not-ready` (or `unreachable`) taint: among equal
+  // counts it is said after a cordon, which the scheduler checks first, and before other rules.
+  const cordon = ruled.findIndex((part) => part.cause === "unschedulable");
+  const parts: { nodes: number; text: string }[] = ruled;
+  if (kept.notReady) {
+    const { node, nodes } = kept.notReady;
+    parts.splice(cordon + 1, 0, {
+      nodes,
+      text: nodes === 1 ? `${node} is not Ready` : `${node} and ${nodes - 1} more are not Ready`,
+    });
+  }
   if (kept.otherRules)
     parts.push({
       nodes: kept.otherRules,

@@ -10,6 +10,7 @@ import {
   type NeverFitPod,
   type PackResult,
   type PendingPod,
+  type PodPlacement,
   packPendingPods,
   pendingPod,
 } from "./packing.ts";
@@ -332,6 +333,7 @@ function packPending(
       if (bin) placePeer(rules, pod, bin);
     }
   const result = packPendingPods(counted, context.existingBins, template, maxNewNodes, rules);
+  keptOffNotReady(result.onNew, context);
   if (newNode) {
     // The count a new node was packed within, for the drivers of the pods that go on one.
     const onNew = new Set(result.onNew.map((placement) => placement.pod));
@@ -351,6 +353,28 @@ function packPending(
     .map((pod) => ({ ...pendingPod(pod), priority: pod.priority ?? 0, below: cutoff }));
   if (context.index.podsUnread) result.unread = ["pods"];
   return result;
+}
+
+/**
+ * Adds the nodes not Ready to what kept each pod that goes on a new node off the existing nodes:
+ * the packing offers only Ready nodes, and kube-scheduler keeps pods off the others by their
+ * `node.kubernetes.io/not-ready` (or `unreachable`) taint. The pool's own nodes are named first, as they are offered
+ * first. A pod kept off by the nodes' volume limit, or one that goes with the pods its affinity
+ * needs while an existing node would take it alone, says nothing of them, as it says nothing of
+ * the Ready nodes.
+ */
+function keptOffNotReady(onNew: PodPlacement[], context: PoolContext): void {
+  const down = [...context.index.nodes.values()].filter((node) => !node.ready);
+  const own = new Set(context.members.map((node) => node.name));
+  const first = down.find((node) => own.has(node.name)) ?? down[0];
+  if (!first) return;
+  const notReady = { nodes: down.length, node: first.name };
+  for (const placement of onNew) {
+    const kept = placement.keptOff;
+    // Without a reason, the Ready nodes were not judged one by one, unless there are none.
+    if (kept ? kept.volumeLimit : context.existingBins.length > 0) continue;
+    placement.keptOff = { ...kept, nodes: (kept?.nodes ?? 0) + down.length, notReady };
+  }
 }
 
 /**

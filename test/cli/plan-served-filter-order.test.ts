@@ -399,3 +399,34 @@ describe("plan: the rule named for a node whose CSI count is full and out of a v
     });
   });
 });
+
+describe("plan: a node not Ready among those that keep a pending pod off", () => {
+  it("names the node not Ready beside the taint and the room, so that every node is accounted for", async () => {
+    // talos-worker-4's kubelet stopped posting status: the node lifecycle controller taints it
+    // node.kubernetes.io/unreachable, and the scheduler counts it under an untolerated taint.
+    // The plan offers it nothing and says why: it is not Ready.
+    const pending = tdarr("nr1aa", {
+      cpu: "2500m",
+      scheduled: unschedulable(
+        "0/5 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 3 Insufficient cpu.",
+      ),
+    });
+    const output = await plan(
+      [...cluster(FOUR, { "talos-worker-4": { ready: false } }), ...fillers(), pending],
+      { tfvars: tfvars(4) },
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 5, direction: "up" });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "pending: media/tdarr-node-6d8c7f5b49-nr1aa (cpu 2500m, memory 2 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little cpu free; talos-worker-4 is not Ready; talos-cp-1 has a taint it does not tolerate)",
+    );
+    const onNew = (decision(output).pending as { onNew: Raw[] }).onNew;
+    expect(onNew[0]).toMatchObject({
+      keptOff: {
+        nodes: 5,
+        notReady: { nodes: 1, node: "talos-worker-4" },
+        rules: [{ cause: "taints", nodes: 1, node: "talos-cp-1", tooLittleRoom: 1 }],
+        room: { nodes: 3, node: "talos-worker-1", resources: ["cpu"] },
+      },
+    });
+  });
+});

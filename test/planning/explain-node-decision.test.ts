@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
+import { explainNodeDecision, keptOffText } from "../../src/planning/explain-node-decision.ts";
 import type { NodeInfo } from "../../src/planning/snapshot.ts";
 import { buildSnapshot, nodes, pdb, pendingPod, pod } from "../support/snapshot-builder.ts";
 import { BUSY, kinds, NOW, planOne } from "./plan-helpers.ts";
@@ -411,5 +411,29 @@ describe("explainNodeDecision: the host cap", () => {
       "  beyond host cap: 2 new nodes needed, 0 allowed (the host cap is 3); left pending: web/p0, web/p1",
     );
     expect(lines.join("\n")).not.toContain("beyond max");
+  });
+});
+
+describe("keptOffText, with nodes not Ready", () => {
+  it("says them after a cordon and before the other rules among equal counts", () => {
+    expect(
+      keptOffText({
+        nodes: 7,
+        rules: [
+          { cause: "taints", nodes: 2, node: "talos-cp-1", tooLittleRoom: 2 },
+          { cause: "unschedulable", nodes: 2, node: "talos-worker-3" },
+        ],
+        notReady: { nodes: 2, node: "talos-worker-4" },
+        room: { nodes: 1, node: "talos-worker-1", resources: ["cpu"] },
+      }),
+    ).toBe(
+      "existing nodes: talos-cp-1 and 1 more have a taint it does not tolerate; talos-worker-3 and 1 more have room but are cordoned (unschedulable); talos-worker-4 and 1 more are not Ready; talos-worker-1 has too little cpu free",
+    );
+  });
+
+  it("says a node not Ready when it is the only existing node", () => {
+    expect(keptOffText({ nodes: 1, notReady: { nodes: 1, node: "talos-worker-1" } })).toBe(
+      "existing node: talos-worker-1 is not Ready",
+    );
   });
 });
