@@ -292,6 +292,8 @@ export interface FileHistoryEntry {
   message: string;
   /** The pull request it came from, when the merge or squash message names it. */
   prNumber?: number;
+  /** The repository's first commit: the forge lists it with no parent. */
+  root?: true;
 }
 
 /** One of the latest commits reachable from the default branch head, whichever file it changed. */

@@ -90,8 +90,8 @@ function scaleDownDelay(
   const window = { changedAt: raisedAt, provisionTimeout: pool.provisionTimeout, now };
   const { latest: nodesReadyAt, timeUnknown } = readyAfter(members, window, leaving);
   const readyAt = Math.max(nodesReadyAt ?? raisedAt, raisedAt);
-  // A change whose direction is unknown (the commit that brings the file in) counts as a raise,
-  // and the hold says so rather than calling it one.
+  // A change whose direction is unknown (a commit that brings the file into an older
+  // repository) counts as a raise, and the hold says so rather than calling it one.
   const unknown = raise === change && change?.direction === undefined;
   const direction = unknown ? { direction: "unknown" as const } : {};
   if (joining.length > 0 || missing > 0) {
@@ -152,7 +152,7 @@ function provisioningHold(
   const state = settled < expected ? "joining" : members.length > expected ? "leaving" : undefined;
   if (!state) return undefined;
   const present = state === "joining" ? ready : members.length;
-  const since = facts?.lastChange?.at;
+  const since = countAskedSince(facts);
   const changedAt = since === undefined ? Number.NaN : Date.parse(since);
   // Without the time of the change there is no deadline: keep waiting and say so.
   if (since === undefined || Number.isNaN(changedAt))
@@ -229,12 +229,20 @@ function notReadySince(members: readonly NodeInfo[], pool: PoolConfig, from: num
 }
 
 /**
+ * Since when the count has asked for the nodes it asks for: the last change, or without one the
+ * repository's first commit, which set it; undefined when neither is known.
+ */
+export function countAskedSince(facts: PoolRepoFacts | undefined): string | undefined {
+  return facts?.lastChange?.at ?? facts?.countSince;
+}
+
+/**
  * The earliest creation time of a node the last change may still be adding: `provisionTimeout`
  * before the change, as a node created then by an earlier change was still joining when it came;
  * `provisionTimeout` before now when the change's time is unknown.
  */
 function joiningFrom(pool: PoolConfig, facts: PoolRepoFacts | undefined, now: Date): number {
-  const since = facts?.lastChange?.at;
+  const since = countAskedSince(facts);
   const changedAt = since === undefined ? Number.NaN : Date.parse(since);
   return (Number.isNaN(changedAt) ? now.getTime() : changedAt) - pool.provisionTimeout;
 }

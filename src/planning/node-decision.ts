@@ -172,8 +172,8 @@ export type Hold =
    * `readyTimeUnknown`: nodes of the scale-up whose Ready condition gives no time, counted as
    * Ready at the latest they could have been (now, or `provisionTimeout` after their creation),
    * so `since` is that. With
-   * `direction: "unknown"`, the change is not known to have raised the count (the commit that
-   * brings the file in): it counts as a scale-up.
+   * `direction: "unknown"`, the change is not known to have raised the count (a commit that
+   * brings the file into an older repository): it counts as a scale-up.
    */
   | {
       kind: "scale-down-delay";

@@ -17,6 +17,12 @@ export interface PoolRepoFacts {
    */
   lastScaleUp?: { at: string };
   /**
+   * Without a last change: when the repository's first commit set the count, which changed no
+   * count, so no cooldown and no delay after a scale-up runs from it; the count's nodes have been
+   * awaited since then (the planning time for a commit dated after it).
+   */
+  countSince?: string;
+  /**
    * Why the history of the target's file could not be read (not a git repository, git not
    * installed, a repository git refuses to read): the time of the last change is unknown, which
    * is not "long ago", so no scale-down rests on it.

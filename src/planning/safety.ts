@@ -1,4 +1,4 @@
-import { joiningNodes, leavingNodes } from "./hysteresis.ts";
+import { countAskedSince, joiningNodes, leavingNodes } from "./hysteresis.ts";
 import type { Hold } from "./node-decision.ts";
 import type { PoolContext } from "./pool-context.ts";
 import type { NodeInfo, Snapshot, SnapshotWarning } from "./snapshot.ts";
@@ -77,7 +77,7 @@ function gaps(failed: readonly SnapshotWarning[]): string[] {
  * change has timed out, its nodes count as unready (and the provisioning hold says it failed).
  */
 function isJoining(node: NodeInfo, context: PoolContext): boolean {
-  const since = context.facts?.lastChange?.at;
+  const since = countAskedSince(context.facts);
   const changedAt = since === undefined ? Number.NaN : Date.parse(since);
   if (Number.isNaN(changedAt) || context.now.getTime() >= changedAt + context.pool.provisionTimeout)
     return false;

@@ -46,7 +46,9 @@ export function forgeRepoReader(options: ForgeRepoReaderOptions): RepoReader {
         const at = latest(entry.date, branch.get(entry.sha), options.landedAt?.get(entry.sha));
         // The file at the commit that touched it before holds what the change's parent held:
         // reading it costs nothing more than the history already did.
-        return previous ? { sha: entry.sha, parent: previous.sha, at } : { sha: entry.sha, at };
+        if (previous) return { sha: entry.sha, parent: previous.sha, at };
+        // The first commit of the file: the repository's first, or one that brought the file in.
+        return entry.root ? { sha: entry.sha, at, root: true } : { sha: entry.sha, at };
       });
     },
     listFiles: async () => (options.listFiles ? options.listFiles() : []),

@@ -105,7 +105,8 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
     async fileCommits(path, limit) {
       // A plain folder, or a repository without a commit yet: no history of any file, known.
       if (isPlainFolder(await probe())) return [];
-      if (!(await workTree()).head) return [];
+      const tree = await workTree();
+      if (!tree.head) return [];
       // First parents only: a change merged with a merge commit reached the branch when it was
       // merged, which is the merge commit's date, not the date of the commit on the PR branch.
       const args = ["log", "--first-parent", `-n${limit}`, "--format=%H %P%x09%cI", "--", path];
@@ -114,7 +115,9 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
       const commits = result.stdout
         .split("\n")
         .filter((line) => line !== "")
-        .map((line) => parseLogLine(line, gitCommand(dir, args)));
+        // A shallow clone's oldest commits show no parent either: which one is the first of the
+        // repository is not known there.
+        .map((line) => parseLogLine(line, gitCommand(dir, args), !tree.shallow));
       return notBeforeEarlier(commits);
     },
     async uncommitted(path) {
@@ -336,7 +339,8 @@ function notBeforeEarlier(commits: FileCommit[]): FileCommit[] {
 /** One line of `--format=%H %P%x09%cI`: the commit, its parents, and its committer date. */
 const LOG_LINE = /^([0-9a-f]{40,64}) ([0-9a-f]{40,64}(?: [0-9a-f]{40,64})*)?\t(\S+)$/;
 
-function parseLogLine(line: string, command: string): FileCommit {
+/** A commit without a parent is the repository's first when `rootKnown` (no shallow clone). */
+function parseLogLine(line: string, command: string, rootKnown: boolean): FileCommit {
   const match = LOG_LINE.exec(line);
   const at = match ? Date.parse(match[3] ?? "") : Number.NaN;
   if (!match || Number.isNaN(at))
@@ -346,5 +350,6 @@ function parseLogLine(line: string, command: string): FileCommit {
   const sha = match[1] ?? "";
   const parent = match[2]?.split(" ")[0];
   const iso = new Date(at).toISOString();
-  return parent ? { sha, parent, at: iso } : { sha, at: iso };
+  if (parent) return { sha, parent, at: iso };
+  return rootKnown ? { sha, at: iso, root: true } : { sha, at: iso };
 }

@@ -178,6 +178,7 @@ async function poolFacts(
     // Unknown, not long ago: the planner holds what needs the time (a scale-down).
     delete facts.lastChange;
     delete facts.lastScaleUp;
+    delete facts.countSince;
     facts.historyProblem = error.message;
     return facts;
   }
@@ -271,14 +272,17 @@ function describeValue(value: unknown): string {
  * raise does not end the delay after that raise. A change of unknown direction counts as a
  * raise. When the history searched is full and no such change is in it, the change is older
  * than its oldest commit: that commit's time is used (the latest the change can have been, so
- * cooldowns and deadlines err on the late side), without a direction.
+ * cooldowns and deadlines err on the late side), without a direction. The repository's first
+ * commit changed no count: the count it holds was there from the start, and none older is
+ * looked for; when no later commit changed it, the count has been asked for since that commit
+ * (`countSince`).
  */
 async function lastValueChange(
   repo: RepoReader,
   pool: PoolConfig,
   commits: readonly FileCommit[],
   asOf: Date | undefined,
-): Promise<Pick<PoolRepoFacts, "lastChange" | "lastScaleUp">> {
+): Promise<Pick<PoolRepoFacts, "lastChange" | "lastScaleUp" | "countSince">> {
   let last: LastChange | undefined;
   for await (const change of countChanges(repo, pool, commits)) {
     const dated: LastChange = { ...changeTime(change.commit, asOf), ...change.direction };
@@ -287,12 +291,21 @@ async function lastValueChange(
     else if (dated.direction !== "down") return { lastChange: last, lastScaleUp: { at: dated.at } };
   }
   const oldest = commits.at(-1);
-  const beyond = commits.length >= HISTORY_DEPTH && oldest ? changeTime(oldest, asOf) : undefined;
+  if (oldest?.root && last === undefined) return { countSince: changeTime(oldest, asOf).at };
+  const beyond =
+    commits.length >= HISTORY_DEPTH && oldest && !oldest.root
+      ? changeTime(oldest, asOf)
+      : undefined;
   if (last === undefined) return beyond ? { lastChange: beyond } : {};
   return beyond ? { lastChange: last, lastScaleUp: { at: beyond.at } } : { lastChange: last };
 }
 
-/** The commits of `commits` that changed the pool's count, newest first, with the direction. */
+/**
+ * The commits of `commits` that changed the pool's count, newest first, with the direction. The
+ * repository's first commit is not one: it made the repository, not a change to a count. A later
+ * commit that brings the file in (added, moved or renamed: the path's history is not followed)
+ * is one, of unknown direction.
+ */
 async function* countChanges(
   repo: RepoReader,
   pool: PoolConfig,
@@ -301,6 +314,7 @@ async function* countChanges(
   // A commit's parent is often the next commit of the list: each count is read once.
   const countOf = memoized((sha: string) => countAtCommit(repo, pool, sha));
   for (const commit of commits) {
+    if (commit.root) return;
     const after = await countOf(commit.sha);
     const before = commit.parent ? await countOf(commit.parent) : undefined;
     if (after !== before) yield { commit, direction: direction(before, after) };

@@ -5,6 +5,11 @@ export interface FileCommit {
   sha: string;
   /** Its first parent, absent for a root commit. */
   parent?: string;
+  /**
+   * The repository's first commit (it has no parent at all, and is not where a shallow clone's
+   * history stops): the file as the repository started, which changed no count.
+   */
+  root?: true;
   /** When it was committed (ISO 8601): the moment the change reached the branch. */
   at: string;
 }

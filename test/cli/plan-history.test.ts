@@ -53,6 +53,22 @@ function booted(objects: Raw[], name: string, created: string, readySince: strin
   if (ready) ready.lastTransitionTime = readySince;
 }
 
+/**
+ * An infra repo made long ago with a README only, whose files a later commit brings in: a move
+ * or rename looks the same to a history that does not follow the path.
+ */
+function broughtIn(commit: { count: number; at: string }, configText: string): string {
+  const dir = tempDir("pr-autoscaler-served-git-");
+  git(dir, ["init", "-q", "-b", "main"]);
+  writeFileSync(join(dir, "README.md"), "infra\n");
+  git(dir, ["add", "-A"]);
+  git(dir, ["commit", "-q", "-m", "readme"], "2026-11-01T10:00:00Z");
+  writeInfraRepo(dir, { tfvars: tfvars(commit.count), config: configText });
+  git(dir, ["add", "-A"]);
+  git(dir, ["commit", "-q", "-m", `worker_count ${commit.count}`], commit.at);
+  return dir;
+}
+
 function poolNote(output: PlanJson): NoteJson {
   const note = output.notes.find((entry) => entry.subject === "pool/workers");
   if (!note) throw new Error(`no note for the pool: ${JSON.stringify(output)}`);
@@ -346,9 +362,47 @@ function idle(names: readonly string[]): Raw[] {
 }
 
 describe("plan --repo: the direction of the last changes, from the history", () => {
-  it("a repository whose only commit brings the file in: the delay runs from it, said to be of unknown direction", async () => {
+  it("a repository whose only commit holds the file: no change to wait for, an idle node goes at once", async () => {
     const served = await serveForTest([...idle(FOUR), ...apps()]);
+    // Made seven minutes ago: the count was there from the repository's start, no one changed it.
     const dir = gitRepo([{ count: 4, at: "2026-11-22T09:53:00Z" }], QUICK);
+    const output = parsed(await planIn(served, dir));
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
+  });
+
+  it("a repository made just now asking for a node that is not there: awaited from its commit, no cooldown", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), job("root01")]);
+    const fresh = parsed(await planIn(served, gitRepo([{ count: 4, at: "2026-11-22T09:59:30Z" }])));
+    expect(fresh.proposals).toEqual([]);
+    expect(poolNote(fresh).holds).toContainEqual({
+      kind: "provisioning",
+      state: "joining",
+      expected: 4,
+      present: 3,
+      since: "2026-11-22T09:59:30.000Z",
+      deadline: "2026-11-22T10:14:30.000Z",
+    });
+    expect(holdKinds(fresh)).not.toContain("cooldown");
+    // Its commit dated an hour after the planning time: awaited from the planning time.
+    const ahead = parsed(await planIn(served, gitRepo([{ count: 4, at: "2026-11-22T11:00:00Z" }])));
+    expect(poolNote(ahead).holds).toContainEqual({
+      kind: "provisioning",
+      state: "joining",
+      expected: 4,
+      present: 3,
+      since: "2026-11-22T10:00:00.000Z",
+      deadline: "2026-11-22T10:15:00.000Z",
+    });
+    expect(holdKinds(ahead)).not.toContain("cooldown");
+    // Made long ago, the fourth node has not come: it failed to join, and a person looks at it.
+    const old = parsed(await planIn(served, gitRepo([{ count: 4, at: "2026-11-01T10:00:00Z" }])));
+    expect(holdKinds(old)).toContain("provisioning-failed");
+    expect(holdKinds(old)).not.toContain("cooldown");
+  });
+
+  it("a commit that brings the file into an older repository: the delay runs from it, said to be of unknown direction", async () => {
+    const served = await serveForTest([...idle(FOUR), ...apps()]);
+    const dir = broughtIn({ count: 4, at: "2026-11-22T09:53:00Z" }, QUICK);
     const output = parsed(await planIn(served, dir));
     expect(output.proposals).toEqual([]);
     expect(poolNote(output).holds).toEqual([
@@ -368,7 +422,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     expect(after.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
   });
 
-  it("a repository whose only commit brings the file in, its node still booting: the delay waiting for it does not call the commit a scale-up", async () => {
+  it("a commit that brings the file in, its node still booting: the delay waiting for it does not call the commit a scale-up", async () => {
     const objects = idle(FOUR).map((object) =>
       object.kind === "Node" && (object.metadata as Raw).name === "talos-worker-4"
         ? worker("talos-worker-4", { ready: false })
@@ -376,7 +430,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     );
     booted(objects, "talos-worker-4", "2026-11-22T09:56:00Z", "2026-11-22T09:56:00Z");
     const served = await serveForTest([...objects, ...apps()]);
-    const dir = gitRepo([{ count: 4, at: "2026-11-22T09:55:00Z" }], QUICK);
+    const dir = broughtIn({ count: 4, at: "2026-11-22T09:55:00Z" }, QUICK);
     const output = parsed(await planIn(served, dir));
     expect(output.proposals).toEqual([]);
     expect(poolNote(output).holds).toContainEqual({

@@ -5,11 +5,12 @@
  * `scale-down-delay-after-add` before the plan was read: the delay after a scale-up runs from
  * its node's Ready time, not from the commit; a raise whose node never joined is reported failed
  * and adds nothing more; only a commit that changes the count starts a cooldown, dated when it
- * reached the branch (a merge commit), and the cooldown is over at exactly its length; a window
- * is read on its time zone's wall clock and lasts its duration in elapsed time, across midnight
- * and daylight-saving changes; overlapping windows take the highest min; a window opening before
- * a node removed now could be back keeps the count, and is named beside a cooldown that holds the
- * pool too; a window the config cannot mean is refused at its line.
+ * reached the branch (a merge commit), the commit that made the repository starts none, and the
+ * cooldown is over at exactly its length; a window is read on its time zone's wall clock and
+ * lasts its duration in elapsed time, across midnight and daylight-saving changes; overlapping
+ * windows take the highest min; a window opening before a node removed now could be back keeps
+ * the count, and is named beside a cooldown that holds the pool too; a window the config cannot
+ * mean is refused at its line.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -31,6 +32,7 @@ import {
   FOUR,
   fillers,
   git,
+  gitRepo,
   poolNote,
   serveForTest,
   tfvars,
@@ -215,6 +217,20 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
       since: "2026-11-22T09:58:00.000Z",
       until: "2026-11-22T10:03:00.000Z",
     });
+  });
+
+  it("starts none for the commit that made the repository: a pod waiting gets a node at once, also with --now before the commit", async () => {
+    // A fresh infra repo: git init, the files, one commit. Its count 3 is the one the three
+    // workers run, no one changed it: a pod that fits on none of them gets a fourth, now (as
+    // cluster-autoscaler would), not after a cooldown. A scripted run with a fixed --now an hour
+    // before that commit is the same repository.
+    const served = await serveForTest([...cluster(), ...fillers(), job("rt001")]);
+    for (const at of ["2026-11-22T09:59:30Z", "2026-11-22T11:00:00Z"]) {
+      const output = await served.planRepo(gitRepo([{ count: 3, at }]), NOW);
+      expect(output.proposals).toEqual([
+        expect.objectContaining({ pool: "workers", from: 3, to: 4, holds: [] }),
+      ]);
+    }
   });
 
   it("holds a decrease 4:59 after the last change, and makes it at exactly 5:00", async () => {

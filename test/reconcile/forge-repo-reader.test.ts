@@ -54,6 +54,46 @@ describe("the repo as the planner reads it through the forge", () => {
   });
 });
 
+describe("the last change of a count, from the file's commits on the forge", () => {
+  const workers = RepoConfig.parse({
+    pools: [
+      {
+        name: "workers",
+        target: { file: "terraform/terraform.tfvars", path: "worker_count" },
+        max: 6,
+      },
+    ],
+  });
+
+  /** A reader of a file whose only commit, two minutes before the planning time, is `entry`. */
+  function oneCommit(entry: { root?: true }) {
+    return forgeRepoReader({
+      forge: {
+        readFile: async (path) =>
+          path === "terraform/terraform.tfvars" ? "worker_count = 3\n" : undefined,
+        fileHistory: async () => [
+          { sha: "c1", date: "2026-11-22T09:58:00Z", message: "workers", ...entry },
+        ],
+      },
+      headSha: "c1",
+    });
+  }
+
+  it("dates no change when the file's only commit is the repository's first: the count is asked for since then", async () => {
+    const { facts } = await readPoolFacts(oneCommit({ root: true }), workers);
+    expect(facts).toEqual([
+      { pool: "workers", currentValue: 3, countSince: "2026-11-22T09:58:00Z" },
+    ]);
+  });
+
+  it("dates a commit that brings the file into an older repository, without a direction", async () => {
+    const { facts } = await readPoolFacts(oneCommit({}), workers);
+    expect(facts).toEqual([
+      { pool: "workers", currentValue: 3, lastChange: { at: "2026-11-22T09:58:00Z" } },
+    ]);
+  });
+});
+
 describe("a configuration file that is no text file of its own", () => {
   const notText = new NotATextFileError(
     "read .github/pr-autoscaler.yml",

@@ -95,9 +95,8 @@ describe("readPoolFacts", () => {
       {
         pool: "gpu",
         currentValue: 0,
+        // The repository's first commit set the count: it raised nothing before the decrease.
         lastChange: { at: "2026-11-04T10:00:00.000Z", direction: "down" },
-        // The raise before the decrease: the file's first commit, which set the count.
-        lastScaleUp: { at: "2026-11-01T10:00:00.000Z" },
       },
     ]);
     expect(files.get("terraform/terraform.tfvars")).toBe("worker_count = 4 # more workers\n");
@@ -187,14 +186,25 @@ describe("readPoolFacts", () => {
     });
   });
 
-  it("takes a file's first commit as the raise before a decrease, and a history searched in full as one beyond it", async () => {
+  it("takes a file's first commit as the raise before a decrease, unless it made the repository, and a history searched in full as one beyond it", async () => {
     const first = repoWith([
+      { at: "2026-10-01T10:00:00Z", files: { "README.md": "infra\n" } },
       { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },
       { at: "2026-11-22T09:52:00Z", files: { "terraform/terraform.tfvars": "worker_count = 2\n" } },
     ]);
     expect((await readPoolFacts(localRepo(first), config)).facts[0]).toMatchObject({
       lastChange: { at: "2026-11-22T09:52:00.000Z", direction: "down" },
       lastScaleUp: { at: "2026-11-01T10:00:00.000Z" },
+    });
+    // The repository's first commit set the count it started with: no raise.
+    const root = repoWith([
+      { at: "2026-11-01T10:00:00Z", files: { "terraform/terraform.tfvars": "worker_count = 3\n" } },
+      { at: "2026-11-22T09:52:00Z", files: { "terraform/terraform.tfvars": "worker_count = 2\n" } },
+    ]);
+    expect((await readPoolFacts(localRepo(root), config)).facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 2,
+      lastChange: { at: "2026-11-22T09:52:00.000Z", direction: "down" },
     });
     // Decreases only, in all twenty commits searched: a raise before them is older than the
     // oldest, which is the latest it can have been.
@@ -304,7 +314,6 @@ describe("readPoolFacts", () => {
         committedAt: "2026-11-05T10:00:00.000Z",
         direction: "down",
       },
-      lastScaleUp: { at: "2026-11-01T10:00:00.000Z" },
     });
   });
 
@@ -376,7 +385,7 @@ describe("readPoolFacts", () => {
     });
   });
 
-  it("dates a value that was there from the file's first commit without a direction", async () => {
+  it("dates no change for a value there from the repository's first commit, only since when it is asked for", async () => {
     const dir = repoWith([
       {
         at: "2026-11-01T10:00:00.000Z",
@@ -387,7 +396,31 @@ describe("readPoolFacts", () => {
     expect(facts[0]).toEqual({
       pool: "workers",
       currentValue: 3,
-      lastChange: { at: "2026-11-01T10:00:00.000Z" },
+      countSince: "2026-11-01T10:00:00.000Z",
+    });
+    // Dated after the planning time: asked for since then, just now.
+    const asOf = new Date("2026-10-31T10:00:00Z");
+    const early = await readPoolFacts(localRepo(dir), config, asOf);
+    expect(early.facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 3,
+      countSince: "2026-10-31T10:00:00.000Z",
+    });
+  });
+
+  it("dates a file added by a later commit from that commit, without a direction", async () => {
+    const dir = repoWith([
+      { at: "2026-11-01T10:00:00.000Z", files: { "README.md": "infra\n" } },
+      {
+        at: "2026-11-20T10:00:00.000Z",
+        files: { "terraform/terraform.tfvars": "worker_count = 3\n" },
+      },
+    ]);
+    const { facts } = await readPoolFacts(localRepo(dir), config);
+    expect(facts[0]).toEqual({
+      pool: "workers",
+      currentValue: 3,
+      lastChange: { at: "2026-11-20T10:00:00.000Z" },
     });
   });
 
@@ -720,7 +753,7 @@ describe("readPoolFacts", () => {
       expect(facts[0]).toEqual({
         pool: "workers",
         currentValue: 3,
-        lastChange: { at: "2026-11-01T10:00:00.000Z" },
+        countSince: "2026-11-01T10:00:00.000Z",
       });
     });
 

@@ -127,10 +127,18 @@ async function fetchHistory(
     { sha: at, path, per_page: limit },
     GitHubCommitSummaries,
   );
-  return commits.map(({ sha, commit }) => {
+  return commits.map(({ sha, commit, parents }) => {
     const date = commitDate(step, sha, commit);
     const prNumber = pullRequestNumberOf(commit.message);
-    return { sha, date, message: commit.message, ...(prNumber ? { prNumber } : {}) };
+    // Only a list of parents given, and empty, says the commit has none.
+    const root = parents !== undefined && parents.length === 0;
+    return {
+      sha,
+      date,
+      message: commit.message,
+      ...(prNumber ? { prNumber } : {}),
+      ...(root ? { root: true as const } : {}),
+    };
   });
 }
 

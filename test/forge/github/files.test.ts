@@ -120,13 +120,15 @@ describe("file history", () => {
           sha("s1"),
           "Scale worker nodes to 4 (#12)\n\nPr-Autoscaler-Key: nodes-workers",
           "2025-03-01T12:00:00Z",
+          [sha("p1")],
         ),
         commitSummary(
           sha("s2"),
           "Merge pull request #9 from octocat/pr-autoscaler/nodes-workers\n\nScale",
           "2025-02-20T08:00:00Z",
+          [sha("p2"), sha("b2")],
         ),
-        commitSummary(sha("s3"), "Pin talos to v1.9.4", "2025-02-01T08:00:00Z"),
+        commitSummary(sha("s3"), "Pin talos to v1.9.4", "2025-02-01T08:00:00Z", [sha("p3")]),
       ]);
 
     const history = await forge.fileHistory(TFVARS, { limit: 3 });
@@ -151,6 +153,26 @@ describe("file history", () => {
     // Same head: the second call is answered from memory.
     expect(github.calls()).toEqual(["GET /commits"]);
     expect(github.scope.isDone()).toBe(true);
+  });
+
+  it("marks the commit listed with no parent as the repository's first, and not one whose parents are not given", async () => {
+    const github = mockGitHub();
+    const { forge } = await forgeAtHead(github);
+    const { parents: _, ...unsaid } = commitSummary(sha("s5"), "Workers", "2025-02-10T08:00:00Z");
+    github.scope
+      .get(`${REPO_PATH}/commits`)
+      .query({ sha: HEAD1, path: TFVARS, per_page: "3" })
+      .reply(200, [
+        commitSummary(sha("s4"), "More workers", "2025-03-01T12:00:00Z", [sha("s5")]),
+        unsaid,
+        commitSummary(sha("s6"), "Initial commit", "2025-02-01T08:00:00Z"),
+      ]);
+    const history = await forge.fileHistory(TFVARS, { limit: 3 });
+    expect(history.map((entry) => [entry.sha, entry.root])).toEqual([
+      [sha("s4"), undefined],
+      [sha("s5"), undefined],
+      [sha("s6"), true],
+    ]);
   });
 });
 
