@@ -797,6 +797,16 @@ function onKey(pod: NeverFitPod): string {
 }
 
 /**
+ * What a failed provisioning's deadline runs from: the last change, or the commit that made the
+ * repository when no later one changed the count (that commit changed none).
+ */
+function failedSince(hold: Extract<Hold, { kind: "provisioning-failed" }>): string {
+  return hold.firstCommit
+    ? `the commit that made the repository, of ${utcTime(hold.since)}`
+    : `the change of ${utcTime(hold.since)}`;
+}
+
+/**
  * A hold as the explanation words it; `pullRequest`, what the decision does with the pool's pull
  * request, keeps a hold from saying an open one is left when the decision closes it.
  */
@@ -816,8 +826,8 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
       return `${provisioningText(hold.state, hold.expected, hold.present)}${hold.deadline ? `, waiting until ${utcTime(hold.deadline)}` : " (time of the change unknown)"}; nothing new meanwhile`;
     case "provisioning-failed":
       return hold.state === "joining"
-        ? `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${utcTime(hold.since)}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`
-        : `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after the change of ${utcTime(hold.since)}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} still listed` : "a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed"}; nothing new until it is resolved`;
+        ? `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after ${failedSince(hold)}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`
+        : `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after ${failedSince(hold)}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} still listed` : "a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed"}; nothing new until it is resolved`;
     case "cooldown":
       return hold.committedAt === undefined
         ? `cooldown after the change of ${utcTime(hold.since)}, until ${utcTime(hold.until)}`

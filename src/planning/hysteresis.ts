@@ -167,6 +167,8 @@ function provisioningHold(
       expected,
       present,
       since,
+      // No later commit changed the count: the time is the repository's first commit's.
+      ...(facts?.lastChange === undefined ? { firstCommit: true as const } : {}),
       timeoutMs: pool.provisionTimeout,
       ...(stayed.length > 0 ? { nodes: stayed.map((node) => node.name) } : {}),
     };

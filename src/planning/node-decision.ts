@@ -123,7 +123,9 @@ export type Hold =
     }
   /**
    * Nodes did not join, or did not go, within `provisionTimeout` of the change; `nodes`, for a
-   * decrease, are the removed nodes still listed, when the naming rule tells which.
+   * decrease, are the removed nodes still listed, when the naming rule tells which. With
+   * `firstCommit`, `since` is not a change: no commit changed the count after the one that made
+   * the repository, and the count's nodes have been awaited since that one.
    */
   | {
       kind: "provisioning-failed";
@@ -131,6 +133,7 @@ export type Hold =
       expected: number;
       present: number;
       since?: string;
+      firstCommit?: true;
       timeoutMs: number;
       nodes?: string[];
     }

@@ -396,8 +396,20 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     expect(holdKinds(ahead)).not.toContain("cooldown");
     // Made long ago, the fourth node has not come: it failed to join, and a person looks at it.
     const old = parsed(await planIn(served, gitRepo([{ count: 4, at: "2026-11-01T10:00:00Z" }])));
-    expect(holdKinds(old)).toContain("provisioning-failed");
+    expect(poolNote(old).holds).toContainEqual({
+      kind: "provisioning-failed",
+      state: "joining",
+      expected: 4,
+      present: 3,
+      since: "2026-11-01T10:00:00.000Z",
+      firstCommit: true,
+      timeoutMs: 900_000,
+    });
     expect(holdKinds(old)).not.toContain("cooldown");
+    // That commit changed no count: the text does not call it a change.
+    expect(poolNote(old).message).toContain(
+      "hold: the repo asks for 4 nodes, 3 are Ready, 15m or more after the commit that made the repository, of 2026-11-01 10:00 UTC: a node failed to join",
+    );
   });
 
   it("a commit that brings the file into an older repository: the delay runs from it, said to be of unknown direction", async () => {
