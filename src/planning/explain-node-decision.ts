@@ -536,6 +536,14 @@ export function keptOffText(kept: KeptOff): string {
       text: nodes === 1 ? `${node} is not Ready` : `${node} and ${nodes - 1} more are not Ready`,
     });
   }
+  // A Ready node whose room is unknown is offered nothing: said after those not Ready.
+  if (kept.roomUnknown) {
+    const { node, nodes } = kept.roomUnknown;
+    parts.splice(cordon + (kept.notReady ? 2 : 1), 0, {
+      nodes,
+      text: `${which(node, nodes)} room not counted on (requests of ${nodes === 1 ? "its" : "their"} pods or allocatable unknown)`,
+    });
+  }
   if (kept.otherRules)
     parts.push({
       nodes: kept.otherRules,

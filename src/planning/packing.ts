@@ -97,7 +97,10 @@ export interface PodPlacement extends PendingPod {
  * the first node (as the scheduler's `3 Insufficient cpu, 1 node(s) had untolerated taint`).
  */
 export interface KeptOff {
-  /** The existing nodes judged: Ready, of known room, and those not Ready; in the pool or not. */
+  /**
+   * The existing nodes judged: Ready, of known room, and those not Ready or of unknown room; in
+   * the pool or not.
+   */
   nodes: number;
   /**
    * The nodes not Ready, with the first (the pool's own first): kube-scheduler keeps pods off
@@ -105,6 +108,12 @@ export interface KeptOff {
    * nothing.
    */
   notReady?: { nodes: number; node: string };
+  /**
+   * The Ready nodes whose room is unknown (a request of one of their pods, or their allocatable,
+   * could not be read), with the first (the pool's own first): the packing offers them nothing,
+   * as their room is not counted on.
+   */
+  roomUnknown?: { nodes: number; node: string };
   /**
    * The rules that kept it off nodes with room for it, and off nodes short of room by a rule
    * kube-scheduler checks before their room (a cordon, a taint, the pod's nodeSelector or node

@@ -16,7 +16,8 @@ import {
 } from "./packing.ts";
 import { peerRules, placePeer } from "./peer-rules.ts";
 import type { PoolContext } from "./pool-context.ts";
-import type { PodInfo } from "./snapshot.ts";
+import { freeRoom } from "./room.ts";
+import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
 import { csiVolumes, newNodeVolumeLimits } from "./volume-limits.ts";
 
@@ -333,7 +334,7 @@ function packPending(
       if (bin) placePeer(rules, pod, bin);
     }
   const result = packPendingPods(counted, context.existingBins, template, maxNewNodes, rules);
-  keptOffNotReady(result.onNew, context);
+  keptOffUnoffered(result.onNew, context);
   if (newNode) {
     // The count a new node was packed within, for the drivers of the pods that go on one.
     const onNew = new Set(result.onNew.map((placement) => placement.pod));
@@ -356,24 +357,44 @@ function packPending(
 }
 
 /**
- * Adds the nodes not Ready to what kept each pod that goes on a new node off the existing nodes:
- * the packing offers only Ready nodes, and kube-scheduler keeps pods off the others by their
- * `node.kubernetes.io/not-ready` (or `unreachable`) taint. The pool's own nodes are named first, as they are offered
- * first. A pod kept off by the nodes' volume limit, or one that goes with the pods its affinity
- * needs while an existing node would take it alone, says nothing of them, as it says nothing of
- * the Ready nodes.
+ * Adds the nodes the packing offers nothing to what kept each pod that goes on a new node off the
+ * existing nodes: those not Ready, which kube-scheduler keeps pods off by their
+ * `node.kubernetes.io/not-ready` (or `unreachable`) taint, and the Ready nodes whose room is
+ * unknown (a request of one of their pods, or their allocatable, could not be read), whose room is
+ * not counted on. The pool's own nodes are named first, as they are offered first. A pod kept off
+ * by the nodes' volume limit, or one that goes with the pods its affinity needs while an existing
+ * node would take it alone, says nothing of them, as it says nothing of the Ready nodes.
  */
-function keptOffNotReady(onNew: PodPlacement[], context: PoolContext): void {
-  const down = [...context.index.nodes.values()].filter((node) => !node.ready);
+function keptOffUnoffered(onNew: PodPlacement[], context: PoolContext): void {
   const own = new Set(context.members.map((node) => node.name));
-  const first = down.find((node) => own.has(node.name)) ?? down[0];
-  if (!first) return;
-  const notReady = { nodes: down.length, node: first.name };
+  const offered = new Set(context.existingBins.map((bin) => bin.name));
+  const all = [...context.index.nodes.values()];
+  const counted = (nodes: NodeInfo[]) => {
+    const first = nodes.find((node) => own.has(node.name)) ?? nodes[0];
+    return first ? { nodes: nodes.length, node: first.name } : undefined;
+  };
+  const notReady = counted(all.filter((node) => !node.ready));
+  const roomUnknown = counted(
+    all.filter(
+      (node) =>
+        node.ready &&
+        !offered.has(node.name) &&
+        (context.index.requestsUnknown.has(node.name) ||
+          freeRoom(node.allocatable, undefined) === undefined),
+    ),
+  );
+  if (!notReady && !roomUnknown) return;
+  const added = (notReady?.nodes ?? 0) + (roomUnknown?.nodes ?? 0);
   for (const placement of onNew) {
     const kept = placement.keptOff;
     // Without a reason, the Ready nodes were not judged one by one, unless there are none.
     if (kept ? kept.volumeLimit : context.existingBins.length > 0) continue;
-    placement.keptOff = { ...kept, nodes: (kept?.nodes ?? 0) + down.length, notReady };
+    placement.keptOff = {
+      ...kept,
+      nodes: (kept?.nodes ?? 0) + added,
+      ...(notReady ? { notReady } : {}),
+      ...(roomUnknown ? { roomUnknown } : {}),
+    };
   }
 }
 

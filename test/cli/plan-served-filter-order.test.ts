@@ -430,3 +430,33 @@ describe("plan: a node not Ready among those that keep a pending pod off", () =>
     });
   });
 });
+
+describe("plan: a Ready node of unknown room among those that keep a pending pod off", () => {
+  it("names the node whose room is not counted on, so that every node is accounted for", async () => {
+    // A pod on talos-worker-4 asks for cpu "lots", which is no quantity: the room left on the
+    // node is unknown, so the plan offers it nothing, and says why.
+    const pending = tdarr("ru1aa", {
+      cpu: "2500m",
+      scheduled: unschedulable(
+        "0/5 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 4 Insufficient cpu.",
+      ),
+    });
+    const odd = pod("media", "odd-0", { node: "talos-worker-4", cpu: "lots", memory: "1Gi" });
+    const output = await plan([...cluster(FOUR), ...fillers(), odd, pending], {
+      tfvars: tfvars(4),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 5, direction: "up" });
+    expect(output.proposals[0]?.reasons.join("\n")).toContain(
+      "pending: media/tdarr-node-6d8c7f5b49-ru1aa (cpu 2500m, memory 2 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little cpu free; talos-worker-4 has room not counted on (requests of its pods or allocatable unknown); talos-cp-1 has a taint it does not tolerate)",
+    );
+    const onNew = (decision(output).pending as { onNew: Raw[] }).onNew;
+    expect(onNew[0]).toMatchObject({
+      keptOff: {
+        nodes: 5,
+        roomUnknown: { nodes: 1, node: "talos-worker-4" },
+        room: { nodes: 3, node: "talos-worker-1", resources: ["cpu"] },
+      },
+    });
+    expect(onNew[0]?.keptOff).not.toHaveProperty("notReady");
+  });
+});

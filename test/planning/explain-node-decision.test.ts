@@ -437,3 +437,21 @@ describe("keptOffText, with nodes not Ready", () => {
     );
   });
 });
+
+describe("keptOffText, with Ready nodes whose room is unknown", () => {
+  it("says them after those not Ready, with the count of them", () => {
+    expect(
+      keptOffText({
+        nodes: 6,
+        rules: [{ cause: "unschedulable", nodes: 2, node: "talos-worker-3" }],
+        notReady: { nodes: 2, node: "talos-worker-4" },
+        roomUnknown: { nodes: 2, node: "talos-worker-5" },
+      }),
+    ).toBe(
+      "existing nodes: talos-worker-3 and 1 more have room but are cordoned (unschedulable); talos-worker-4 and 1 more are not Ready; talos-worker-5 and 1 more have room not counted on (requests of their pods or allocatable unknown)",
+    );
+    expect(keptOffText({ nodes: 1, roomUnknown: { nodes: 1, node: "talos-worker-1" } })).toBe(
+      "existing node: talos-worker-1 has room not counted on (requests of its pods or allocatable unknown)",
+    );
+  });
+});
