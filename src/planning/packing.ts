@@ -502,9 +502,9 @@ const COUNTED_NODES = 32;
  * in the order they take it: by priority, highest first, then those the fewest nodes would take
  * first (`fewestNodesFirst`). A pod that other pending pods must run beside (their required pod
  * affinity selects it) comes with them as its `company`, counted on the nodes that would take
- * them all; those pods do not come on their own. Pods no node would take are left out: they find
- * no room there. `only`: the node, when one alone would take the pod (and its company); `demand`:
- * what they ask for together.
+ * them all; those pods do not come on their own. Pods that select one another come as one
+ * group. Pods no node would take are left out: they find no room there. `only`: the node, when
+ * one alone would take the pod (and its company); `demand`: what they ask for together.
  */
 function roomOrder(
   sized: readonly Sized[],
@@ -512,18 +512,38 @@ function roomOrder(
   rules: PeerRules | undefined,
 ): { entry: Sized; company: Sized[]; demand: Room; only?: Bin }[] {
   const eligible = sized.filter((entry) => takesRoomFirst(entry.pod));
-  const riders = new Set<Sized>();
-  const companies = new Map<Sized, Sized[]>();
+  // Each pod whose affinity selects another pending pod goes with the group that pod is in, led
+  // by a pod that goes with none: pods that select each other (the replicas of one workload that
+  // must share a node) make one group, led by the last of them, not a ring that none leads.
+  const leader = new Map<Sized, Sized>();
+  const lead = (entry: Sized): Sized => {
+    let first = entry;
+    for (let next = leader.get(first); next; next = leader.get(first)) first = next;
+    // Those on the way go straight to it from now on.
+    for (let at = entry; at !== first; ) {
+      const next = leader.get(at) as Sized;
+      leader.set(at, first);
+      at = next;
+    }
+    return first;
+  };
   for (const rider of eligible) {
     if (!rider.pod.podAffinity) continue;
-    for (const partner of eligible)
-      if (partner !== rider && affinitySelects(rider.pod, partner.pod)) {
-        riders.add(rider);
-        companies.set(partner, [...(companies.get(partner) ?? []), rider]);
-      }
+    const partner = eligible.find(
+      (other) => other !== rider && affinitySelects(rider.pod, other.pod) && lead(other) !== rider,
+    );
+    if (partner) leader.set(rider, lead(partner));
   }
+  const companies = new Map<Sized, Sized[]>();
+  for (const rider of eligible)
+    if (leader.has(rider)) {
+      const first = lead(rider);
+      const company = companies.get(first);
+      if (company) company.push(rider);
+      else companies.set(first, [rider]);
+    }
   const groups = eligible
-    .filter((entry) => !riders.has(entry))
+    .filter((entry) => !leader.has(entry))
     .map((entry) => {
       const company = companies.get(entry) ?? [];
       const demand = copyRoom(entry.demand);

@@ -83,6 +83,59 @@ describe("plan against a served cluster: pending pods on the room already there"
   });
 });
 
+describe("plan against a served cluster: pending replicas that must share a node", () => {
+  it("gives them the one pool node with room for both, and the control plane to the other pod", async () => {
+    // Two Tika replicas (1 cpu each, held to apps) must share a node: each one's required pod
+    // affinity selects the other. talos-worker-1 has 2200m free, the control plane 1950m, the
+    // other nodes 700m. paperless (1600m) is the larger and would go first, onto
+    // talos-worker-1, and the apps pool would add a node for the two replicas. The replicas,
+    // which one node takes, go there together; paperless goes to the control plane.
+    const together = {
+      podAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            labelSelector: { matchLabels: { "app.kubernetes.io/name": "tika" } },
+            topologyKey: "kubernetes.io/hostname",
+          },
+        ],
+      },
+    };
+    const tika = (suffix: string) =>
+      pod("docs", `tika-7b8c9d6f5-${suffix}`, {
+        cpu: "1",
+        memory: "1Gi",
+        labels: { "app.kubernetes.io/name": "tika" },
+        nodeSelector: { "node.kubernetes.io/pool": "apps" },
+        affinity: together,
+      });
+    const output = await plan(
+      [
+        ...appsAndMedia(undefined, { cpu: "200m", memory: "1Gi" }),
+        filler("talos-worker-1", 0, "1500m"),
+        filler("talos-worker-2", 1, "3"),
+        filler("talos-media-1", 2, "3"),
+        filler("talos-media-2", 3, "3"),
+        pod("docs", "paperless-6c9d8f7b5-pl01x", { cpu: "1600m", memory: "1Gi" }),
+        tika("tk01x"),
+        tika("tk02x"),
+      ],
+      APPS_AND_MEDIA_FILES,
+    );
+    expect(output.proposals).toEqual([]);
+    const apps = poolNote(output, "apps");
+    expect(apps).toContain(
+      "pending pods: 3 considered, 3 fit free room on existing nodes, 0 go on 0 new nodes",
+    );
+    for (const suffix of ["tk01x", "tk02x"])
+      expect(apps).toContain(
+        `pending: docs/tika-7b8c9d6f5-${suffix} (cpu 1, memory 1 GiB) fits on talos-worker-1`,
+      );
+    expect(apps).toContain(
+      "pending: docs/paperless-6c9d8f7b5-pl01x (cpu 1600m, memory 1 GiB) fits on talos-cp-1",
+    );
+  });
+});
+
 describe("plan against a served cluster: pending pods, an empty node and the control plane", () => {
   it("neither adds a node to one pool nor removes the empty node of another", async () => {
     // Every apps node and talos-media-1 are full; talos-media-2 is empty and the control plane

@@ -412,6 +412,41 @@ describe("a pod and the pending or moving pod its affinity needs", () => {
     ]);
   });
 
+  it("that select one another take the room before a pod of lower priority, at the max", () => {
+    // Two replicas of priority 1000 must share a node (each one's affinity selects the other);
+    // worker-1 has 2200m free, room for both or for the import (1500m, priority 0). The pool is
+    // at its max: the replicas, served first, take worker-1 and the import is the pod left over.
+    const web = (name: string) => ({
+      ...pendingPod(`apps/${name}`, {
+        cpu: "1",
+        memory: "1Gi",
+        labels: { app: "web" },
+        podAffinity: [term({ app: "web" })],
+      }),
+      priority: 1000,
+    });
+    const fill = (node: string, cpu: string) =>
+      pod(`default/fill-${node}`, { node, cpu, memory: "1Gi" });
+    const decision = planOne(
+      buildSnapshot({
+        nodes: nodes(2, BUSY),
+        pods: [
+          fill("worker-1", "1800m"),
+          fill("worker-2", "3800m"),
+          pendingPod("batch/import", { cpu: "1500m", memory: "1Gi" }),
+          web("web-1"),
+          web("web-2"),
+        ],
+      }),
+      { max: 2 },
+    );
+    expect(decision.pending.onExisting.map((p) => [p.pod, p.node]).sort()).toEqual([
+      ["apps/web-1", "worker-1"],
+      ["apps/web-2", "worker-1"],
+    ]);
+    expect(decision.pending.overMax.map((p) => p.pod)).toEqual(["batch/import"]);
+  });
+
   it("move together off a node being removed", () => {
     const workers = nodes(4, QUIET);
     const decision = planOne(
