@@ -103,6 +103,7 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   const { containers, initContainers, overhead: overheadList } = parts;
   // A bound pod being resized in place holds what its node gives it now; a pending one has
   // nothing allocated yet and asks for its spec.
+  const fromSpec = effectiveRequests(parts.app, parts.init, overheadList, parts.podLevel);
   if (string(spec.nodeName)) asAllocated(parts, status, subject, context.warnings);
   const effective = effectiveRequests(parts.app, parts.init, overheadList, parts.podLevel);
 
@@ -126,6 +127,10 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
     // Replicas started together share their creation second.
     createdAt: intern(time(metadata.creationTimestamp) ?? ""),
   };
+  // Counted otherwise than its spec asks, as a resize in place is under way: the spec's figures
+  // too, so that an explanation naming what it needs can say why they are not the spec's.
+  if (!sameAmounts(fromSpec.amounts, effective.amounts))
+    pod.specRequests = toResources(fromSpec.amounts);
   readDoNotDisrupt(annotations[doNotDisruptAnnotation], time(status.startTime), pod);
   const nodeName = string(spec.nodeName);
   if (nodeName) pod.nodeName = intern(nodeName);
@@ -724,4 +729,10 @@ function readOomKills(status: Raw): PodInfo["oomKills"] {
   if (kills.length === 0) return noItems();
   // ISO 8601 UTC timestamps sort as text; kills without a time go last.
   return kills.sort((a, b) => (b.at ?? "").localeCompare(a.at ?? ""));
+}
+
+/** Whether two lists of amounts name the same resources with the same figures. */
+function sameAmounts(a: Record<string, number>, b: Record<string, number>): boolean {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...names].every((name) => a[name] === b[name]);
 }

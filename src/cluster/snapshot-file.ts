@@ -177,6 +177,7 @@ const PodInfo = z.object({
   labels: z.record(z.string(), z.string()),
   owner: z.object({ kind: z.string(), name: z.string(), group: z.string().optional() }).optional(),
   requests: Resources,
+  specRequests: Resources.optional(),
   containers: z.array(ContainerInfo),
   initContainers: z.array(ContainerInfo),
   overhead: Resources.optional(),

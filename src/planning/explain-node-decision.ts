@@ -1421,7 +1421,7 @@ function unplacedText(
   for (const entry of causes) {
     if (entry.cause === "room" && entry.resources)
       parts.push(
-        `no room for ${entry.pod}: ${entry.afterOthers ? "once the pods placed before it take their room, " : ""}it needs more ${entry.resources.join(" and ")} than any other node of the pool${entry.outside ? `, or ${entry.outside.join(" or ")},` : ""} has free`,
+        `no room for ${entry.pod}${resizedText(entry.resized)}: ${entry.afterOthers ? "once the pods placed before it take their room, " : ""}it needs more ${entry.resources.join(" and ")} than any other node of the pool${entry.outside ? `, or ${entry.outside.join(" or ")},` : ""} has free`,
       );
     else if (entry.cause === "volume-unknown")
       parts.push(`${entry.pod}: ${volumeUnknownText(entry.claims ?? [])}`);
@@ -1438,6 +1438,19 @@ function unplacedText(
         : `${node} keeps its room for the pods the decrease of ${pools.length === 1 ? "pool" : "pools"} ${listing(pools)} moves there`,
     );
   return parts.join("; ");
+}
+
+/**
+ * ` (cpu 3 as allocated: its resize in place to cpu 1 is not done)`: a pod whose figures the
+ * scheduler counts otherwise than its spec asks, said beside the room it needs more of.
+ */
+function resizedText(resized: UnplacedReport["resized"]): string {
+  if (!resized || resized.length === 0) return "";
+  const figure = (resource: "cpu" | "memory", amount: number) =>
+    `${resource} ${resource === "cpu" ? formatCpu(amount) : formatMemory(amount)}`;
+  const counted = resized.map((entry) => figure(entry.resource, entry.counted));
+  const spec = resized.map((entry) => figure(entry.resource, entry.spec));
+  return ` (${counted.join(", ")} as allocated: its resize in place to ${spec.join(", ")} is not done)`;
 }
 
 /**

@@ -856,6 +856,12 @@ export interface UnplacedReport {
   volumeLimit?: VolumeLimitDetail;
   /** For `pod-anti-affinity`: pods being deleted that alone keep it off nodes with room. */
   deleting?: DeletingPod[];
+  /**
+   * For `room` with `resources`: of those (cpu, memory), the ones the pod counts otherwise than
+   * its spec asks, as a resize in place is not done: what it counts (the larger of the spec and
+   * what its node allocated, as the scheduler does) and what the spec asks for.
+   */
+  resized?: { resource: "cpu" | "memory"; counted: number; spec: number }[];
 }
 
 /** The decision's account of pods that found no node: each by its key, with why. */
@@ -865,6 +871,7 @@ export function unplacedReports(unplaced: readonly UnplacedPod[]): UnplacedRepor
       pod: podKey(pod),
       cause,
       ...(resources ? { resources } : {}),
+      ...resizedReport(pod, resources),
       ...(afterOthers ? { afterOthers } : {}),
       ...(claims ? { claims } : {}),
       ...(outside ? { outside } : {}),
@@ -872,6 +879,26 @@ export function unplacedReports(unplaced: readonly UnplacedPod[]): UnplacedRepor
       ...(deleting ? { deleting } : {}),
     }),
   );
+}
+
+/** The resources of `resources` a resize in place has the pod count otherwise than its spec. */
+function resizedReport(
+  pod: PodInfo,
+  resources: readonly string[] | undefined,
+): Pick<UnplacedReport, "resized"> {
+  const spec = pod.specRequests;
+  if (!spec || !resources) return {};
+  const resized = (["cpu", "memory"] as const).flatMap((resource) => {
+    const counted = pod.requests[resource];
+    const asked = spec[resource];
+    return resources.includes(resource) &&
+      counted !== undefined &&
+      asked !== undefined &&
+      counted !== asked
+      ? [{ resource, counted, spec: asked }]
+      : [];
+  });
+  return resized.length > 0 ? { resized } : {};
 }
 
 /** The resources `demand` asks more of than any of `rooms` has free. */

@@ -302,6 +302,11 @@ export interface PodInfo {
   owner?: OwnerRef;
   /** Effective request used for scheduling: max(init) vs sum(app + sidecars), plus overhead. */
   requests: Resources;
+  /**
+   * What the spec alone asks for, when a resize in place makes `requests` other than that: the
+   * scheduler counts the larger of the spec and what the kubelet allocated.
+   */
+  specRequests?: Resources;
   containers: ContainerInfo[];
   initContainers: ContainerInfo[];
   overhead?: Resources;

@@ -13,7 +13,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { type PlanJson, pod, type Raw } from "./served-cluster.ts";
-import { cluster, fillers, plan, poolNote, tdarr } from "./served-plan.ts";
+import { cluster, config, FOUR, fillers, plan, poolNote, tdarr, tfvars } from "./served-plan.ts";
 
 /**
  * A Running pod on `node` whose cpu request is being resized: `spec` in its spec, `allocated` in
@@ -92,5 +92,39 @@ describe("plan against a served cluster: pods resized in place", () => {
     expect(poolNote(output)).toContain(
       "pending: media/tdarr-node-6d8c7f5b49-rsz02 (cpu 1500m, memory 2 GiB) fits on talos-worker-1",
     );
+  });
+
+  it("says beside a pod with no room to move to that it counts what its node allocated, not its spec", async () => {
+    // jellyfin on talos-worker-4 is shrinking from 3 cores to 1: the scheduler counts 3, which no
+    // other worker has free (700m each). Its spec says 1, which they would have: the line says
+    // why the figure is not the spec's.
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...fillers(),
+        resizing("talos-worker-4", { spec: "1", allocated: "1", actual: "3" }, [IN_PROGRESS]),
+      ],
+      {
+        tfvars: tfvars(4),
+        config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
+      },
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "scale-down: 1 pod of talos-worker-4 fits on the other nodes: not met (no room for media/jellyfin-6f7d8c9b5-rsz01 (cpu 3 as allocated: its resize in place to cpu 1 is not done): it needs more cpu than any other node of the pool has free)",
+    );
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    const decision = (note?.decision ?? {}) as { scaleDown?: { conditions: Raw[] } };
+    const conditions = decision.scaleDown?.conditions ?? [];
+    expect(conditions.find((entry) => entry.kind === "pods-fit")).toMatchObject({
+      causes: [
+        {
+          pod: "media/jellyfin-6f7d8c9b5-rsz01",
+          cause: "room",
+          resources: ["cpu"],
+          resized: [{ resource: "cpu", counted: 3000, spec: 1000 }],
+        },
+      ],
+    });
   });
 });

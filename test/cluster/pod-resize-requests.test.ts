@@ -80,6 +80,8 @@ describe("reading a pod resized in place", () => {
     expect(pod.requests).toEqual({ cpu: 3000, memory: GiB });
     // The container's own requests stay as declared (right-sizing compares them with the file).
     expect(pod.containers[0]?.requests).toEqual({ cpu: 1000, memory: GiB });
+    // The spec's figures stay beside the pod's, for the explanation to say which it counts.
+    expect(pod.specRequests).toEqual({ cpu: 1000, memory: GiB });
   });
 
   it("counts a container growing, or waiting to grow, at the size it asks for", () => {
@@ -89,6 +91,8 @@ describe("reading a pod resized in place", () => {
       conditions: [resizePending("Deferred")],
     });
     expect(pod.requests).toEqual({ cpu: 3000, memory: 2 * GiB });
+    // Counted as its spec asks: nothing to say beside it.
+    expect(pod).not.toHaveProperty("specRequests");
   });
 
   it("takes the largest of each resource, from whichever list holds it", () => {
