@@ -555,7 +555,8 @@ function roomOrder(
     [group.entry, ...group.company].every(
       (member) => placementConflict(member.pod, bin.traits) === undefined,
     ) &&
-    !(rules && peerConflict(rules, group.entry.pod, bin));
+    !(rules && peerConflict(rules, group.entry.pod, bin)) &&
+    ridersAdmitted(group.company, bin, rules);
   // A stable sort keeps the order by nodes within a priority.
   return fewestNodesFirst(groups, existing, takes)
     .map(({ item, nodes, first }) =>
@@ -1180,12 +1181,28 @@ function bundleBin(
   const admits = (bin: Bin) =>
     fitsIn(total, bin.room) &&
     bundle.every((entry) => !placementConflict(entry.pod, bin.traits)) &&
-    !(rules && peerConflict(rules, first.pod, bin));
+    !(rules && peerConflict(rules, first.pod, bin)) &&
+    ridersAdmitted(bundle.slice(1), bin, rules);
   const found = existing.find(admits) ?? opened.find(admits);
   if (found) return found;
   if (!template) return undefined;
   const fresh = { name: `new-${opened.length + 1}`, traits: template.traits, room: template.room };
   return admits(fresh) ? "new" : undefined;
+}
+
+/**
+ * Whether the rules that depend on other pods let each of `riders` go on `bin` beside the pod
+ * their affinity needs, before that pod is there: judged without their own pod affinity, which
+ * it meets there. A rider another rule keeps off the node (a running pod its anti-affinity
+ * avoids, a host port in use) could not follow the pod there.
+ */
+function ridersAdmitted(
+  riders: readonly Sized[],
+  bin: RuleBin,
+  rules: PeerRules | undefined,
+): boolean {
+  if (!rules) return true;
+  return riders.every(({ pod: { podAffinity: _, ...rest } }) => !peerConflict(rules, rest, bin));
 }
 
 function take(bin: Bin, pod: PodInfo, demand: Room, rules: PeerRules | undefined): void {

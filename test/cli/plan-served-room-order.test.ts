@@ -136,6 +136,68 @@ describe("plan against a served cluster: pending replicas that must share a node
   });
 });
 
+describe("plan against a served cluster: a pending pod and the pending cache its affinity needs", () => {
+  it("puts both on the node the server's anti-affinity admits, not the cache on the first node", async () => {
+    // Both apps nodes have 3200m free, room for the cache (1 cpu) and the server (2 cpu) beside
+    // it; the control plane's 1950m and the media nodes' 700m are too little. The server's
+    // required anti-affinity keeps it off talos-worker-1, which runs a batch pod: the cache
+    // placed there, first of the two, would leave the server no node at all. Both go on
+    // talos-worker-2, and nothing is said never to fit.
+    const output = await plan(
+      [
+        ...appsAndMedia(undefined, { cpu: "200m", memory: "1Gi" }),
+        pod("batch", "etl-6b7c8d9e0-et01x", {
+          node: "talos-worker-1",
+          cpu: "500m",
+          memory: "1Gi",
+          labels: { tier: "batch" },
+        }),
+        filler("talos-worker-2", 1, "500m"),
+        filler("talos-media-1", 2, "3"),
+        filler("talos-media-2", 3, "3"),
+        pod("web", "immich-server-6c7d8e9f0-sv01x", {
+          cpu: "2",
+          memory: "1Gi",
+          affinity: {
+            podAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  labelSelector: { matchLabels: { role: "cache" } },
+                  topologyKey: "kubernetes.io/hostname",
+                },
+              ],
+            },
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  labelSelector: { matchLabels: { tier: "batch" } },
+                  namespaces: ["batch"],
+                  topologyKey: "kubernetes.io/hostname",
+                },
+              ],
+            },
+          },
+        }),
+        pod("web", "immich-redis-5b6c7d8e9-rd01x", {
+          cpu: "1",
+          memory: "128Mi",
+          labels: { role: "cache" },
+        }),
+      ],
+      APPS_AND_MEDIA_FILES,
+    );
+    expect(output.proposals).toEqual([]);
+    const apps = poolNote(output, "apps");
+    expect(apps).toContain(
+      "pending: web/immich-redis-5b6c7d8e9-rd01x (cpu 1, memory 128 MiB) fits on talos-worker-2",
+    );
+    expect(apps).toContain(
+      "pending: web/immich-server-6c7d8e9f0-sv01x (cpu 2, memory 1 GiB) fits on talos-worker-2",
+    );
+    expect(apps).not.toContain("never fits");
+  });
+});
+
 describe("plan against a served cluster: pending pods, an empty node and the control plane", () => {
   it("neither adds a node to one pool nor removes the empty node of another", async () => {
     // Every apps node and talos-media-1 are full; talos-media-2 is empty and the control plane
