@@ -32,17 +32,21 @@ export function string(value: unknown): string | undefined {
  * An ISO 8601 time with its offset, as the API server writes them (`2026-11-20T08:00:00Z`),
  * else undefined: a value that is not one is unknown (without an offset it would be read in the
  * machine's own time zone), never a date a lenient parser makes of it (`"1 "` is not
- * the year 2001, `2026-02-30` not the 2nd of March), and a saved snapshot would refuse it.
+ * the year 2001, `2026-02-30` not the 2nd of March, `24:00:00` not midnight of the next day:
+ * RFC 3339 hours run from 00 to 23), and a saved snapshot would refuse it.
  */
 export function time(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
   const date = TIME_WITH_OFFSET.exec(value);
-  return date !== null && !Number.isNaN(Date.parse(value)) && isCalendarDay(date)
+  return date !== null &&
+    !Number.isNaN(Date.parse(value)) &&
+    isCalendarDay(date) &&
+    Number(date[4]) <= 23
     ? value
     : undefined;
 }
 
-const TIME_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T.*(?:Z|[+-]\d{2}:?\d{2})$/i;
+const TIME_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}).*(?:Z|[+-]\d{2}:?\d{2})$/i;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**

@@ -39,6 +39,19 @@ describe("--now", () => {
     expect(() => parseNowOption("2100-02-29T10:00:00Z")).toThrow(/--now expects/);
     expect(parseNowOption("2026-12-31T23:59:59Z").toISOString()).toBe("2026-12-31T23:59:59.000Z");
   });
+
+  it("refuses hour 24, which would be read as midnight of the next day", () => {
+    for (const text of [
+      "2026-11-20T24:00:00Z",
+      "2026-12-31T24:00:00.000+01:00",
+      "2026-11-20 24:00:00Z",
+    ])
+      expect(() => parseNowOption(text)).toThrow(/--now expects an ISO 8601 time/);
+    // The API's times are read by the same rule: hour 24 is unknown there too.
+    expect(time("2026-11-20T24:00:00Z")).toBeUndefined();
+    expect(time("2026-11-20T23:00:00Z")).toBe("2026-11-20T23:00:00Z");
+    expect(parseNowOption("2026-11-21T00:00:00Z").toISOString()).toBe("2026-11-21T00:00:00.000Z");
+  });
 });
 
 describe("--now with a space between the date and the time", () => {
