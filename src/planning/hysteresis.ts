@@ -160,6 +160,8 @@ function provisioningHold(
   const deadline = changedAt + pool.provisionTimeout;
   // The nodes a decrease removed that are still listed, when the naming rule tells which.
   const stayed = state === "leaving" ? leavingNodes(members, pool, facts) : [];
+  // No later commit changed the count: the time is the repository's first commit's.
+  const firstCommit = facts?.lastChange === undefined ? { firstCommit: true as const } : {};
   if (now.getTime() >= deadline)
     return {
       kind: "provisioning-failed",
@@ -167,12 +169,19 @@ function provisioningHold(
       expected,
       present,
       since,
-      // No later commit changed the count: the time is the repository's first commit's.
-      ...(facts?.lastChange === undefined ? { firstCommit: true as const } : {}),
+      ...firstCommit,
       timeoutMs: pool.provisionTimeout,
       ...(stayed.length > 0 ? { nodes: stayed.map((node) => node.name) } : {}),
     };
-  return { kind: "provisioning", state, expected, present, since, deadline: iso(deadline) };
+  return {
+    kind: "provisioning",
+    state,
+    expected,
+    present,
+    since,
+    ...firstCommit,
+    deadline: iso(deadline),
+  };
 }
 
 /**

@@ -113,12 +113,18 @@ export type Hold =
       direction: "up" | "down";
       checks: { resource: Resource; threshold: number; windowMs: number; coveredMs: number }[];
     }
+  /**
+   * Nodes joining or leaving after the change of `since`, awaited until `deadline`. With
+   * `firstCommit`, `since` is not a change: no commit changed the count after the one that made
+   * the repository, and the count's nodes are awaited since that one.
+   */
   | {
       kind: "provisioning";
       state: "joining" | "leaving";
       expected: number;
       present: number;
       since?: string;
+      firstCommit?: true;
       deadline?: string;
     }
   /**

@@ -374,12 +374,14 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     const served = await serveForTest([...cluster(), ...fillers(), job("root01")]);
     const fresh = parsed(await planIn(served, gitRepo([{ count: 4, at: "2026-11-22T09:59:30Z" }])));
     expect(fresh.proposals).toEqual([]);
+    // Its only commit made the repository and changed no count: `firstCommit` says so.
     expect(poolNote(fresh).holds).toContainEqual({
       kind: "provisioning",
       state: "joining",
       expected: 4,
       present: 3,
       since: "2026-11-22T09:59:30.000Z",
+      firstCommit: true,
       deadline: "2026-11-22T10:14:30.000Z",
     });
     expect(holdKinds(fresh)).not.toContain("cooldown");
@@ -391,6 +393,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
       expected: 4,
       present: 3,
       since: "2026-11-22T10:00:00.000Z",
+      firstCommit: true,
       deadline: "2026-11-22T10:15:00.000Z",
     });
     expect(holdKinds(ahead)).not.toContain("cooldown");
