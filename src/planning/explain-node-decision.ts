@@ -1463,6 +1463,7 @@ function uncountedText(uncounted: readonly UncountedNode[]): string {
     "not-ready": "not Ready",
     cordoned: "cordoned",
     "room-unknown": "requests of its pods unknown",
+    "allocatable-unknown": "allocatable unknown",
   };
   const where = (entry: UncountedNode) =>
     !entry.outside

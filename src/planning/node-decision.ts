@@ -344,10 +344,14 @@ export interface NodeBlockers {
   blockers: DrainBlocker[];
 }
 
-/** A node of the pool whose room the pods of the node to remove are not given, and why. */
+/**
+ * A node of the pool whose room the pods of the node to remove are not given, and why:
+ * `room-unknown` when its pods' requests could not be read, `allocatable-unknown` when its own
+ * cpu, memory or pods allocatable could not.
+ */
 export interface UncountedNode {
   node: string;
-  why: "not-ready" | "cordoned" | "room-unknown";
+  why: "not-ready" | "cordoned" | "room-unknown" | "allocatable-unknown";
   /** A node in no pool, whose taints and labels admit a pod that found no node. */
   outside?: true;
   /** That node is a control plane. */

@@ -14,6 +14,7 @@ import { type PoolContext, placeDecrease } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequests } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
+import { freeRoom } from "./room.ts";
 import { placementConflict } from "./scheduling.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
@@ -284,7 +285,7 @@ const UNJUDGED: ReadonlySet<UnplacedCause> = new Set([
 
 /**
  * The nodes whose room the pods to move are not given, and why: not Ready, cordoned (its own pods
- * are on their way out), or its room unknown. The pool's other nodes, then the nodes in no pool
+ * are on their way out), or its room unknown (its pods' requests, or its allocatable). The pool's other nodes, then the nodes in no pool
  * that would be offered were they Ready, not cordoned and of known room: those whose taints and
  * labels admit one of `unplaced`, the pods that found no node.
  */
@@ -319,6 +320,8 @@ function uncountedWhy(context: PoolContext, node: NodeInfo): UncountedNode["why"
   if (!node.ready) return "not-ready";
   if (isCordoned(node)) return "cordoned";
   if (context.index.requestsUnknown.has(node.name)) return "room-unknown";
+  // No cpu, memory or pods allocatable read (missing, or not a quantity): its room is unknown.
+  if (freeRoom(node.allocatable, undefined) === undefined) return "allocatable-unknown";
   return undefined;
 }
 
