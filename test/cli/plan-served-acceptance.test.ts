@@ -610,7 +610,7 @@ describe("plan acceptance: a node the count does not account for", () => {
     const note = output.notes.find((entry) => entry.subject === "pool/workers");
     expect(note?.level).toBe("warning");
     expect(note?.message).toContain(
-      "hold: the repo asks for 3 nodes, 4 are still there, 15m or more after the change of 2026-08-14 18:02:14 UTC: a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed; nothing new until it is resolved",
+      "hold: the repo asks for 3 nodes, 4 are still there, 15m or more after the commit that made the repository, of 2026-08-14 18:02:14 UTC: a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed; nothing new until it is resolved",
     );
   });
 });
