@@ -551,12 +551,7 @@ function roomOrder(
       return { entry, company, demand };
     });
   const takes = (group: (typeof groups)[number], bin: Bin) =>
-    fitsIn(group.demand, bin.room) &&
-    [group.entry, ...group.company].every(
-      (member) => placementConflict(member.pod, bin.traits) === undefined,
-    ) &&
-    !(rules && peerConflict(rules, group.entry.pod, bin)) &&
-    ridersAdmitted(group.company, bin, rules);
+    admitsGroup(bin, [group.entry, ...group.company], group.demand, rules);
   // A stable sort keeps the order by nodes within a priority.
   return fewestNodesFirst(groups, existing, takes)
     .map(({ item, nodes, first }) =>
@@ -581,11 +576,7 @@ function besideKept(
     const keeping = kept.get(bin);
     const room = keeping && keeps(keeping) ? copyRoom(bin.room) : bin.room;
     if (keeping && room !== bin.room) takeFrom(room, keeping);
-    return (
-      fitsIn(entry.demand, room) &&
-      placementConflict(entry.pod, bin.traits) === undefined &&
-      !(rules && peerConflict(rules, entry.pod, bin))
-    );
+    return admitsGroup(bin, [entry], entry.demand, rules, room);
   });
 }
 
@@ -746,10 +737,7 @@ export function packOntoNodes(
     const sized = decreasing(group, undefined);
     const known = sized.filter((entry) => !unknown(entry.pod));
     const done = new Set<Sized>();
-    const takes = (entry: Sized, bin: Bin) =>
-      fitsIn(entry.demand, bin.room) &&
-      placementConflict(entry.pod, bin.traits) === undefined &&
-      !(rules && peerConflict(rules, entry.pod, bin));
+    const takes = (entry: Sized, bin: Bin) => admitsGroup(bin, [entry], entry.demand, rules);
     for (const { item } of fewestNodesFirst(known, bins, takes)) if (tryPlace(item)) done.add(item);
     for (const entry of sized)
       if (!done.has(entry) && (unknown(entry.pod) || !tryPlace(entry))) unplaced.push(entry);
@@ -1176,18 +1164,36 @@ function bundleBin(
 ): Bin | "new" | undefined {
   const total = copyRoom(emptyRoom());
   for (const entry of bundle) addTo(total, entry.demand);
-  const [first] = bundle;
-  if (!first) return undefined;
-  const admits = (bin: Bin) =>
-    fitsIn(total, bin.room) &&
-    bundle.every((entry) => !placementConflict(entry.pod, bin.traits)) &&
-    !(rules && peerConflict(rules, first.pod, bin)) &&
-    ridersAdmitted(bundle.slice(1), bin, rules);
+  if (bundle.length === 0) return undefined;
+  const admits = (bin: Bin) => admitsGroup(bin, bundle, total, rules);
   const found = existing.find(admits) ?? opened.find(admits);
   if (found) return found;
   if (!template) return undefined;
   const fresh = { name: `new-${opened.length + 1}`, traits: template.traits, room: template.room };
   return admits(fresh) ? "new" : undefined;
+}
+
+/**
+ * Whether `bin` takes `members` together, asking `demand` of `room` (its free room unless said):
+ * room for them all, each admitted by the node's taints and labels, the first by the rules that
+ * depend on other pods, and the others, which must run beside it, by those rules but their pod
+ * affinity (`ridersAdmitted`).
+ */
+function admitsGroup(
+  bin: Bin,
+  members: readonly Sized[],
+  demand: Room,
+  rules: PeerRules | undefined,
+  room: Room = bin.room,
+): boolean {
+  const [first, ...riders] = members;
+  return (
+    first !== undefined &&
+    fitsIn(demand, room) &&
+    members.every((member) => placementConflict(member.pod, bin.traits) === undefined) &&
+    !(rules && peerConflict(rules, first.pod, bin)) &&
+    ridersAdmitted(riders, bin, rules)
+  );
 }
 
 /**

@@ -263,6 +263,19 @@ export function cordonedPods(
  * The node's free room, when it can take pods now: Ready, room known, and not cordoned unless
  * `cordoned` lets a cordoned node in, as a node tainted unschedulable.
  */
+/**
+ * Why a node's room cannot be counted, so that no pod is given it: a request of one of its pods
+ * (`requests`), or its cpu, memory or pods allocatable (`allocatable`), could not be read.
+ */
+export function roomUnknown(
+  node: NodeInfo,
+  index: ClusterIndex,
+): "requests" | "allocatable" | undefined {
+  if (index.requestsUnknown.has(node.name)) return "requests";
+  if (freeRoom(node.allocatable, undefined) === undefined) return "allocatable";
+  return undefined;
+}
+
 function binOf(node: NodeInfo, index: ClusterIndex, cordoned: boolean): Bin | undefined {
   const unschedulable = isCordoned(node);
   if (!node.ready || (unschedulable && !cordoned) || index.requestsUnknown.has(node.name))

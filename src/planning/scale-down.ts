@@ -10,11 +10,10 @@ import type {
   UncountedNode,
 } from "./node-decision.ts";
 import { type UnplacedCause, unplacedReports } from "./packing.ts";
-import { type PoolContext, placeDecrease } from "./pool-context.ts";
+import { type PoolContext, placeDecrease, roomUnknown } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequests } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
-import { freeRoom } from "./room.ts";
 import { placementConflict } from "./scheduling.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
@@ -319,9 +318,9 @@ function uncountedNodes(
 function uncountedWhy(context: PoolContext, node: NodeInfo): UncountedNode["why"] | undefined {
   if (!node.ready) return "not-ready";
   if (isCordoned(node)) return "cordoned";
-  if (context.index.requestsUnknown.has(node.name)) return "room-unknown";
-  // No cpu, memory or pods allocatable read (missing, or not a quantity): its room is unknown.
-  if (freeRoom(node.allocatable, undefined) === undefined) return "allocatable-unknown";
+  const unknown = roomUnknown(node, context.index);
+  if (unknown === "requests") return "room-unknown";
+  if (unknown === "allocatable") return "allocatable-unknown";
   return undefined;
 }
 

@@ -15,8 +15,7 @@ import {
   pendingPod,
 } from "./packing.ts";
 import { peerRules, placePeer } from "./peer-rules.ts";
-import type { PoolContext } from "./pool-context.ts";
-import { freeRoom } from "./room.ts";
+import { type PoolContext, roomUnknown } from "./pool-context.ts";
 import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { type SustainedCheck, sustainedCheck } from "./utilisation.ts";
 import { csiVolumes, newNodeVolumeLimits } from "./volume-limits.ts";
@@ -374,17 +373,14 @@ function keptOffUnoffered(onNew: PodPlacement[], context: PoolContext): void {
     return first ? { nodes: nodes.length, node: first.name } : undefined;
   };
   const notReady = counted(all.filter((node) => !node.ready));
-  const roomUnknown = counted(
+  const unknownRoom = counted(
     all.filter(
       (node) =>
-        node.ready &&
-        !offered.has(node.name) &&
-        (context.index.requestsUnknown.has(node.name) ||
-          freeRoom(node.allocatable, undefined) === undefined),
+        node.ready && !offered.has(node.name) && roomUnknown(node, context.index) !== undefined,
     ),
   );
-  if (!notReady && !roomUnknown) return;
-  const added = (notReady?.nodes ?? 0) + (roomUnknown?.nodes ?? 0);
+  if (!notReady && !unknownRoom) return;
+  const added = (notReady?.nodes ?? 0) + (unknownRoom?.nodes ?? 0);
   for (const placement of onNew) {
     const kept = placement.keptOff;
     // Without a reason, the Ready nodes were not judged one by one, unless there are none.
@@ -393,7 +389,7 @@ function keptOffUnoffered(onNew: PodPlacement[], context: PoolContext): void {
       ...kept,
       nodes: (kept?.nodes ?? 0) + added,
       ...(notReady ? { notReady } : {}),
-      ...(roomUnknown ? { roomUnknown } : {}),
+      ...(unknownRoom ? { roomUnknown: unknownRoom } : {}),
     };
   }
 }
