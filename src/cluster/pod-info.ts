@@ -104,8 +104,12 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   // A bound pod being resized in place holds what its node gives it now; a pending one has
   // nothing allocated yet and asks for its spec.
   const fromSpec = effectiveRequests(parts.app, parts.init, overheadList, parts.podLevel);
-  if (string(spec.nodeName)) asAllocated(parts, status, subject, context.warnings);
-  const effective = effectiveRequests(parts.app, parts.init, overheadList, parts.podLevel);
+  const resized = string(spec.nodeName)
+    ? asAllocated(parts, status, subject, context.warnings)
+    : false;
+  const effective = resized
+    ? effectiveRequests(parts.app, parts.init, overheadList, parts.podLevel)
+    : fromSpec;
 
   const pod: PodInfo = {
     namespace,
@@ -129,7 +133,7 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   };
   // Counted otherwise than its spec asks, as a resize in place is under way: the spec's figures
   // too, so that an explanation naming what it needs can say why they are not the spec's.
-  if (!sameAmounts(fromSpec.amounts, effective.amounts))
+  if (resized && !sameAmounts(fromSpec.amounts, effective.amounts))
     pod.specRequests = toResources(fromSpec.amounts);
   readDoNotDisrupt(annotations[doNotDisruptAnnotation], time(status.startTime), pod);
   const nodeName = string(spec.nodeName);

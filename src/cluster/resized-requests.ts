@@ -28,13 +28,14 @@ export interface CountedContainers {
  * - a regular init container, a container whose status has no `resources`, the pod-level
  *   resources and the overhead keep the spec.
  * A quantity of the status that cannot be read leaves that resource unknown, with a warning.
+ * Whether any container's requests were taken from its status.
  */
 export function asAllocated(
   parts: CountedContainers,
   status: Raw,
   subject: string,
   warnings: WarningCollector,
-): void {
+): boolean {
   const statuses = new Map<string, { raw: Raw; field: string }>();
   for (const field of ["containerStatuses", "initContainerStatuses"] as const) {
     list(status[field]).forEach((item, index) => {
@@ -44,7 +45,8 @@ export function asAllocated(
         statuses.set(name, { raw: entry, field: `status.${field}[${index}]` });
     });
   }
-  if (statuses.size === 0) return;
+  if (statuses.size === 0) return false;
+  let adjusted = false;
   const infeasible = resizeInfeasible(status);
   const adjust = (containers: CountedContainers["containers"], counted: ContainerRequests[]) => {
     counted.forEach((spec, index) => {
@@ -62,10 +64,12 @@ export function asAllocated(
       );
       const lists = infeasible ? [actual, allocated] : [spec, actual, allocated];
       counted[index] = { ...largest(lists), ...(spec.sidecar ? { sidecar: true } : {}) };
+      adjusted = true;
     });
   };
   adjust(parts.containers, parts.app);
   adjust(parts.initContainers, parts.init);
+  return adjusted;
 }
 
 /** Whether the kubelet found the pod's resize infeasible, as the scheduler reads it. */
