@@ -1,5 +1,12 @@
 import { type PdbIndex, pdbsOf, podKey } from "./cluster-index.ts";
-import type { NodeInfo, OwnerRef, PodDisruptionBudgetInfo, PodInfo, Snapshot } from "./snapshot.ts";
+import type {
+  BlockingVolume,
+  NodeInfo,
+  OwnerRef,
+  PodDisruptionBudgetInfo,
+  PodInfo,
+  Snapshot,
+} from "./snapshot.ts";
 
 export type DrainBlockerKind =
   | "scale-down-disabled"
@@ -71,6 +78,11 @@ export interface BlockerRules {
   replicatedKinds: readonly string[];
   /** `expendablePriority`: pods below it need not come back. */
   expendableBelow: number;
+  /**
+   * `scaleDown.deleteEmptyDirData`: an emptyDir on disk is scratch the pool lets go with its
+   * pod, as kubectl drain's `--delete-emptydir-data`; absent is false.
+   */
+  deleteEmptyDirData?: boolean;
   /** The planning time: a `do-not-disrupt` duration holds the node until it has run out. */
   now: Date;
 }
@@ -112,7 +124,8 @@ export function isExpendable(pod: PodInfo, expendableBelow: number): boolean {
 /**
  * Everything that stops `node`, holding `pods`, from being drained: the node's own
  * scale-down-disabled or do-not-disrupt annotation, a PDB whose allowed disruptions are fewer
- * than its pods on the node, local storage (emptyDir/hostPath/local), `safe-to-evict: "false"`,
+ * than its pods on the node, local storage (emptyDir/hostPath/local; emptyDir not when
+ * `rules.deleteEmptyDirData`), `safe-to-evict: "false"`,
  * `do-not-disrupt`, pods without a controller, and pods of a custom controller (one Kubernetes
  * does not ship) that `rules.replicatedKinds` does not name: nothing says it makes the pod again
  * elsewhere, so, as cluster-autoscaler's `skip-nodes-with-custom-controller-pods`, it keeps its
@@ -215,11 +228,12 @@ function podOwnBlockers(pod: PodInfo, rules: BlockerRules): DrainBlocker[] {
   const allowedToEvict = pod.safeToEvict === true;
   if (pod.safeToEvict === false) blockers.push({ kind: "safe-to-evict-false", pod: key });
   blockers.push(...doNotDisruptBlockers(pod, rules.now));
-  if (!allowedToEvict && pod.blockingVolumes.length > 0)
+  const kept = keptVolumes(pod, rules);
+  if (!allowedToEvict && kept.length > 0)
     blockers.push({
       kind: "local-storage",
       pod: key,
-      volumes: pod.blockingVolumes.map((volume) => `${volume.name} (${volume.type})`),
+      volumes: kept.map((volume) => `${volume.name} (${volume.type})`),
     });
   if (!allowedToEvict && !pod.owner) blockers.push({ kind: "bare-pod", pod: key });
   else if (
@@ -230,6 +244,16 @@ function podOwnBlockers(pod: PodInfo, rules: BlockerRules): DrainBlocker[] {
   )
     blockers.push({ kind: "custom-controller", pod: key, owner: pod.owner });
   return blockers;
+}
+
+/**
+ * The pod's volumes whose data would be lost with its node: all of them, or, when the pool lets
+ * emptyDir data go, its hostPath and node-local volumes alone (what they hold outlives the pod).
+ */
+function keptVolumes(pod: PodInfo, rules: BlockerRules): BlockingVolume[] {
+  return rules.deleteEmptyDirData
+    ? pod.blockingVolumes.filter((volume) => volume.type !== "emptyDir")
+    : pod.blockingVolumes;
 }
 
 /**

@@ -262,6 +262,7 @@ function planPool(
       nodeBlockers(node, index.podsByNode.get(node.name) ?? [], index.pdbs, {
         replicatedKinds: pool.scaleDown.replicatedKinds,
         expendableBelow: pool.expendablePriority,
+        deleteEmptyDirData: pool.scaleDown.deleteEmptyDirData,
         now: context.now,
       }),
     ]),

@@ -380,6 +380,10 @@ export const ScaleDownConfig = z
         description:
           "Kinds of custom controllers (the pod's controller ownerReference kind, e.g. Cluster for CloudNativePG) whose pods are recreated elsewhere when evicted, as a ReplicaSet's are: Kind for that kind of any API group, Kind.group for one group's (Cluster.postgresql.cnpg.io), \"*\" for every kind. Pods of other custom controllers keep their node.",
       }),
+    deleteEmptyDirData: z.boolean().default(false).meta({
+      description:
+        "true: a pod's emptyDir on disk no longer keeps its node, and the apply workflow's drain deletes that scratch data on the pool's nodes (kubectl drain's --delete-emptydir-data; cluster-autoscaler's --skip-nodes-with-local-storage=false). hostPath and node-local PersistentVolumes, whose data outlives the pod, still keep it. false (the default): a pod with one keeps its node unless it is annotated safe-to-evict or safe-to-evict-local-volumes.",
+    }),
     maxEmptyBulk: z
       .number()
       .int({ error: "expected a whole number of nodes such as 10" })

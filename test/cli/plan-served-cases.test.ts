@@ -44,6 +44,7 @@ import {
   OVER_MAX,
   onWorker4,
   plan,
+  poolDecision,
   poolNote,
   serveForTest,
   tempDir,
@@ -1748,5 +1749,64 @@ describe("plan against a served cluster: a min-0 pool's last node", () => {
     expect(reasons(told)).toContain(
       "talos-worker-1 is the pool's last node, and newNode tells a new node's shape without it: met",
     );
+  });
+});
+
+describe("plan against a served cluster: emptyDir scratch on a node a low usage removes", () => {
+  it("lets a low-usage node with emptyDir scratch go when the pool sets scaleDown.deleteEmptyDirData, never one with a hostPath", async () => {
+    // A Helm chart's usual scratch: /tmp on the node's disk, and /dev/shm in memory.
+    const scratch = [
+      { emptyDir: {}, name: "tmp" },
+      { emptyDir: { medium: "Memory", sizeLimit: "64Mi" }, name: "shm" },
+    ];
+    const homepage = pod("home", "homepage-7c9d6b5f48-r4t2w", {
+      ...onWorker4,
+      volumes: scratch,
+    });
+    const zigbee = pod("home", "zigbee2mqtt-5f6b8d7c94-m8q3z", {
+      ...onWorker4,
+      volumes: [
+        { emptyDir: {}, name: "cache" },
+        { hostPath: { path: "/var/mnt/zigbee2mqtt", type: "DirectoryOrCreate" }, name: "data" },
+      ],
+    });
+    const quiet = (extra: Raw[], deleteEmptyDirData: boolean) =>
+      plan([...cluster(FOUR), ...apps(), ...extra], {
+        tfvars: tfvars(4),
+        config: config({
+          "    removal:": `    scaleDown:\n      unneededTime: 0\n      deleteEmptyDirData: ${deleteEmptyDirData}\n    removal:`,
+        }),
+      });
+    const blockersOf4 = (output: PlanJson) => {
+      const decision = poolDecision(output) as { blockers: { node: string; blockers: Raw[] }[] };
+      return decision.blockers.find((entry) => entry.node === "talos-worker-4")?.blockers;
+    };
+
+    const kept = await quiet([homepage], false);
+    expect(kept.proposals).toEqual([]);
+    expect(poolNote(kept)).toContain(
+      "home/homepage-7c9d6b5f48-r4t2w: local storage tmp (emptyDir)",
+    );
+    expect(blockersOf4(kept)).toEqual([
+      { kind: "local-storage", pod: "home/homepage-7c9d6b5f48-r4t2w", volumes: ["tmp (emptyDir)"] },
+    ]);
+
+    const removed = await quiet([homepage], true);
+    expect(removed.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(blockersOf4(removed)).toEqual([]);
+    expect(reasons(removed)).not.toContain("local storage");
+
+    const hostPath = await quiet([homepage, zigbee], true);
+    expect(hostPath.proposals).toEqual([]);
+    expect(poolNote(hostPath)).toContain(
+      "home/zigbee2mqtt-5f6b8d7c94-m8q3z: local storage data (hostPath)",
+    );
+    expect(blockersOf4(hostPath)).toEqual([
+      {
+        kind: "local-storage",
+        pod: "home/zigbee2mqtt-5f6b8d7c94-m8q3z",
+        volumes: ["data (hostPath)"],
+      },
+    ]);
   });
 });

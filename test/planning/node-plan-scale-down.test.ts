@@ -750,6 +750,38 @@ describe("scale-down blockers", () => {
     expect(condition(oneLeftOut.scaleDown.conditions, "no-blockers")[0]?.met).toBe(false);
   });
 
+  it("lets scaleDown.deleteEmptyDirData lift emptyDir on disk, never hostPath or a local volume", () => {
+    const scratch = onNode4("web/app", { volumes: [{ name: "tmp", type: "emptyDir" }] });
+    const blockersOf4 = (decision: ReturnType<typeof planOne>) =>
+      decision.blockers.find((b) => b.node === "worker-4")?.blockers;
+    const kept = planOne(quietPool([scratch]));
+    expect(kept.action).toBe("none");
+    expect(blockersOf4(kept)).toEqual([
+      { kind: "local-storage", pod: "web/app", volumes: ["tmp (emptyDir)"] },
+    ]);
+    const on = { scaleDown: { deleteEmptyDirData: true } };
+    const letGo = planOne(quietPool([scratch]), on);
+    expect(letGo).toMatchObject({ action: "scale-down", removes: "worker-4" });
+    expect(blockersOf4(letGo)).toEqual([]);
+
+    const both = onNode4("media/jellyfin-0", {
+      volumes: [
+        { name: "cache", type: "emptyDir" },
+        { name: "config", type: "hostPath" },
+      ],
+    });
+    const claimed = onNode4("db/pg-0", {
+      volumes: [{ name: "data", type: "local", claim: "data-pg-0" }],
+    });
+    const still = planOne(quietPool([both, claimed]), on);
+    expect(still.action).toBe("none");
+    expect(blockersOf4(still)).toEqual([
+      { kind: "local-storage", pod: "media/jellyfin-0", volumes: ["config (hostPath)"] },
+      { kind: "local-storage", pod: "db/pg-0", volumes: ["data (local)"] },
+    ]);
+    expect(condition(still.scaleDown.conditions, "no-blockers")[0]?.met).toBe(false);
+  });
+
   it("ignores DaemonSet and mirror pods, as cluster-autoscaler does", () => {
     const pods = [
       onNode4("kube-system/cilium-x", {

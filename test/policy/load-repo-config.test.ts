@@ -350,6 +350,21 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     ).toBe(true);
   });
 
+  it("reads whether a pool's emptyDir data may go with its nodes, off unless set to true", () => {
+    expect(valid(pool("")).pools[0]?.scaleDown.deleteEmptyDirData).toBe(false);
+    expect(
+      valid(pool("scaleDown:\n  deleteEmptyDirData: true")).pools[0]?.scaleDown.deleteEmptyDirData,
+    ).toBe(true);
+    const [issue] = issues(pool('scaleDown:\n  deleteEmptyDirData: "yes"'));
+    expect(issue).toMatchObject({
+      file: "infra/.github/pr-autoscaler.yml",
+      line: 8,
+      column: 27,
+      path: "pools[0].scaleDown.deleteEmptyDirData",
+      message: 'expected true or false, got the string "yes"',
+    });
+  });
+
   it("refuses a bad duration", () => {
     const [issue] = issues(pool("cooldown: 5 minutes"));
     expect(issue).toMatchObject({ line: 7, path: "pools[0].cooldown" });
