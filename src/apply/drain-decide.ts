@@ -9,6 +9,11 @@ import { type DrainPod, podKey } from "./drain-pod.ts";
 export interface DrainFlags {
   /** `--delete-emptydir-data`: evict pods whose emptyDir volumes are lost with them. */
   deleteEmptyDirData: boolean;
+  /**
+   * `--delete-emptydir-data-on`: the nodes on which it does so all the same (the apply
+   * workflow's, of pools that set `scaleDown.deleteEmptyDirData`); absent is none.
+   */
+  deleteEmptyDirDataOn?: readonly string[];
   /** `--force-bare-pods`: evict pods no controller recreates (they are gone for good). */
   forceBarePods: boolean;
 }
@@ -76,6 +81,18 @@ export interface NodeDrainPlan {
 
 /** `namespace/claim` → what its volume is; claims absent from the map were not checked. */
 export type ClaimVolumes = ReadonlyMap<string, ClaimVolume>;
+
+/**
+ * The flags as they hold on `node`: `--delete-emptydir-data` is on there when
+ * `--delete-emptydir-data-on` names it.
+ */
+export function flagsOnNode(flags: DrainFlags, node: string): DrainFlags {
+  const { deleteEmptyDirDataOn, ...rest } = flags;
+  return {
+    ...rest,
+    deleteEmptyDirData: flags.deleteEmptyDirData || (deleteEmptyDirDataOn ?? []).includes(node),
+  };
+}
 
 /**
  * Decides, for the pods on a node, which to evict, which to leave and which block the

@@ -5,6 +5,7 @@ import { DeadlineReached, type deadlineApi } from "./drain-deadline.ts";
 import {
   type ClaimVolume,
   type DrainFlags,
+  flagsOnNode,
   type NodeDrainPlan,
   planNodeDrain,
 } from "./drain-decide.ts";
@@ -48,7 +49,7 @@ export async function planNode(
       if (!claims.has(key)) claims.set(key, await api.claimVolume(pod.namespace, claim));
     }
   }
-  return planNodeDrain(pods, flags, claims);
+  return planNodeDrain(pods, flagsOnNode(flags, node), claims);
 }
 
 /** Copies the decisions into the node's report. */

@@ -167,6 +167,9 @@ function refusedLines(refused: RefusedPodReport): string[] {
 }
 
 function refusalHint(reason: RefusedPodReport["reasons"][number]): string {
+  if (reason.reason === "emptydir") {
+    return `allow with ${reason.flag}, or, in the apply workflow, with scaleDown.deleteEmptyDirData on the node's pool`;
+  }
   if (reason.flag) return `allow with ${reason.flag}`;
   if (reason.reason === "pdbs-overlap") {
     return "change the budgets' selectors so that one at most selects it";

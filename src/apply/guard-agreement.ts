@@ -81,6 +81,21 @@ export function readRepoPoolNames(text: string, file: string): string[] {
   });
 }
 
+/**
+ * The names of the repo config's pools that set `scaleDown.deleteEmptyDirData: true`: the
+ * planner lets their pods' emptyDir data go with a node, so the drain of their nodes must too.
+ * Anything but `true` is false here, as the planner reads a config that does not validate: it
+ * plans nothing. Throws an InputError at the line of a YAML error.
+ */
+export function readRepoPoolsDeletingEmptyDirData(text: string, file: string): string[] {
+  return readRepoPools(text, file).pools.flatMap((raw) => {
+    const pool = raw as { name?: unknown; scaleDown?: { deleteEmptyDirData?: unknown } } | null;
+    const name = pool?.name;
+    const allowed = pool?.scaleDown?.deleteEmptyDirData === true;
+    return allowed && typeof name === "string" && name !== "" ? [name] : [];
+  });
+}
+
 /** The repo config's YAML and its `pools` list (empty when it has none). */
 function readRepoPools(text: string, file: string) {
   const read = readConfigYaml(text, file);
@@ -254,4 +269,23 @@ export function poolsMissingFromRepoConfig(
       },
     ];
   });
+}
+
+/**
+ * The verdict with each node to drain marked `deleteEmptyDirData` when its pool (`pool` for a
+ * verdict over one pool) is one of `allowing`, the repo config's pools that let emptyDir data go
+ * with a node: the workflow drains those nodes with `--delete-emptydir-data-on`, and no other.
+ */
+export function markEmptyDirAllowance(
+  verdict: GuardVerdict,
+  pool: string,
+  allowing: readonly string[],
+): GuardVerdict {
+  if (allowing.length === 0) return verdict;
+  return {
+    ...verdict,
+    destroys: verdict.destroys.map((destroy) =>
+      allowing.includes(destroy.pool ?? pool) ? { ...destroy, deleteEmptyDirData: true } : destroy,
+    ),
+  };
 }

@@ -68,7 +68,7 @@ function vmLines(verdict: GuardVerdict): string[] {
     lines.push("", "VMs to destroy (drain their nodes first):");
     for (const d of verdict.destroys) {
       lines.push(
-        `  - ${d.address}  name: ${d.name ?? "(unknown)"}  node: ${d.node ?? "(unknown)"}${poolTag(d)}`,
+        `  - ${d.address}  name: ${d.name ?? "(unknown)"}  node: ${d.node ?? "(unknown)"}${poolTag(d)}${d.deleteEmptyDirData ? "  (its pods' emptyDir data is deleted: scaleDown.deleteEmptyDirData)" : ""}`,
       );
     }
   }

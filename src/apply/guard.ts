@@ -47,6 +47,11 @@ export interface VmDestroy {
   node: string | null;
   /** The pool, when several pools are guarded at once. */
   pool?: string;
+  /**
+   * With a repo config whose pool sets `scaleDown.deleteEmptyDirData`: the drain may delete the
+   * emptyDir data of the node's pods, as the planner counted on when it chose the node.
+   */
+  deleteEmptyDirData?: true;
 }
 
 export interface AllowedChange {

@@ -20,6 +20,7 @@ export const GuardVerdict = z.object({
       name: z.string().nullable(),
       node: z.string().nullable(),
       pool: z.string().optional(),
+      deleteEmptyDirData: z.literal(true).optional(),
     }),
   ),
   alsoAllowed: z.array(z.object({ address: z.string(), actions: z.array(z.string()) })).default([]),
@@ -87,6 +88,7 @@ export const VERDICT_STEP_OUTPUTS = [
   "pool-counts",
   "pool-added",
   "pool-drain-nodes",
+  "drain-emptydir-nodes",
 ] as const;
 
 /**
@@ -98,7 +100,9 @@ export const VERDICT_STEP_OUTPUTS = [
  *   creates some: `wait-nodes --added` makes sure they are among the Ready nodes;
  * - `pool-counts`: over several pools, `NAME=COUNT` for each pool whose count changes;
  * - `pool-added`: over several pools, `NAME=K` for each pool the plan creates K VMs in;
- * - `pool-drain-nodes`: over several pools, `NAME=NODE,NODE` for each pool with nodes to drain.
+ * - `pool-drain-nodes`: over several pools, `NAME=NODE,NODE` for each pool with nodes to drain;
+ * - `drain-emptydir-nodes`: those of `drain-nodes` whose pool, in the repo config, sets
+ *   `scaleDown.deleteEmptyDirData` (the drain deletes their pods' emptyDir data), space-separated.
  * Refuses a verdict that is not a pass, node names that are not Kubernetes node names and pool
  * names that are not plain words: they are handed to drain, kubectl and wait-nodes as arguments,
  * and a newline would forge another output.
@@ -136,6 +140,10 @@ export function verdictStepOutputs(verdict: GuardVerdict, file: string): string 
     "pool-counts": changed.map((pool) => `${pool.name}=${pool.expected!.to}`).join(" "),
     "pool-added": grown.join(" "),
     "pool-drain-nodes": drained.join(" "),
+    "drain-emptydir-nodes": verdict.destroys
+      .filter((destroy) => destroy.deleteEmptyDirData === true)
+      .map((destroy) => destroy.node)
+      .join(" "),
   };
   return VERDICT_STEP_OUTPUTS.map((name) => `${name}=${values[name]}\n`).join("");
 }

@@ -22,7 +22,8 @@ import type { CliIo } from "./io.ts";
 
 const usage = `Usage: pr-autoscaler drain NODE... [--kubeconfig F] [--context C] [--timeout 10m]
                            [--grace-period S] [--skip-wait-for-delete-timeout S]
-                           [--delete-emptydir-data] [--force-bare-pods] [--keep-cordoned]
+                           [--delete-emptydir-data | --delete-emptydir-data-on NODE,...]
+                           [--force-bare-pods] [--keep-cordoned]
                            [--dry-run] [--json] [--result-file F]
 
 Empties the nodes whose VMs are about to be destroyed: checks every node first, cordons them
@@ -34,6 +35,8 @@ no kubelet will confirm their deletion. See docs/drain.md.
 
 Refused unless a flag allows it (nothing is cordoned then):
   pods with emptyDir volumes                                   --delete-emptydir-data
+                                                                (on some nodes only:
+                                                                 --delete-emptydir-data-on)
   pods no controller recreates (bare pods)                      --force-bare-pods
   pods annotated cluster-autoscaler.kubernetes.io/safe-to-evict: "false" or
   karpenter.sh/do-not-disrupt: "true" (or a duration still      (no flag: they asked to stay)
@@ -54,6 +57,10 @@ Options:
                         do not wait for pods whose deletionTimestamp is more than SECS seconds
                         old, on any node (default 0: wait, except on a node that is not Ready)
   --delete-emptydir-data  evict pods with emptyDir volumes (their data is lost)
+  --delete-emptydir-data-on NODE,...
+                        do so on these nodes only, each one of the NODEs (repeatable): the
+                        apply workflow names the nodes of pools that set
+                        scaleDown.deleteEmptyDirData
   --force-bare-pods     evict pods without a controller (they are not recreated)
   --keep-cordoned       when the drain fails or is cancelled, leave the nodes it cordoned
                         cordoned
@@ -80,6 +87,7 @@ const options = {
   "grace-period": { type: "string" },
   "skip-wait-for-delete-timeout": { type: "string" },
   "delete-emptydir-data": { type: "boolean" },
+  "delete-emptydir-data-on": { type: "string", multiple: true },
   "force-bare-pods": { type: "boolean" },
   "keep-cordoned": { type: "boolean" },
   "dry-run": { type: "boolean" },
@@ -122,6 +130,7 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Prom
   const { values, positionals } = parse(args);
   if (positionals.length === 0) throw new UsageError("name at least one NODE to drain");
   for (const node of positionals) checkNodeName(node);
+  const emptyDirOn = emptyDirNodes(values["delete-emptydir-data-on"], positionals);
   const timeoutMs = durationFlag(values.timeout ?? "10m", "--timeout");
   const grace = gracePeriod(values["grace-period"]);
   const skipWait = skipWaitFlag(values["skip-wait-for-delete-timeout"]);
@@ -142,6 +151,7 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Prom
       nodes: positionals,
       flags: {
         deleteEmptyDirData: values["delete-emptydir-data"] === true,
+        ...(emptyDirOn.length > 0 ? { deleteEmptyDirDataOn: emptyDirOn } : {}),
         forceBarePods: values["force-bare-pods"] === true,
       },
       timeoutMs,
@@ -240,6 +250,25 @@ export async function writeResultFile(
       `pr-autoscaler ${command}: could not write the result to ${file}: ${(error as Error).message}\n`,
     );
   }
+}
+
+/**
+ * The nodes `--delete-emptydir-data-on` names, each given once or several times, comma-separated
+ * or not. Each must be one of the nodes to drain: any other is a typo that would leave the node
+ * meant refusing its emptyDir pods.
+ */
+function emptyDirNodes(values: string[] | undefined, nodes: readonly string[]): string[] {
+  const named = (values ?? []).flatMap((value) => value.split(","));
+  for (const node of named) {
+    if (node === "")
+      throw new UsageError("--delete-emptydir-data-on expects NODE,... with no empty name");
+    if (!nodes.includes(node)) {
+      throw new UsageError(
+        `--delete-emptydir-data-on names ${node}, which is not one of the nodes to drain (${nodes.join(", ")})`,
+      );
+    }
+  }
+  return [...new Set(named)];
 }
 
 /** A Kubernetes node name is a DNS subdomain; anything else is a typo or a shell accident. */

@@ -12,9 +12,11 @@ import {
 } from "../apply/guard.ts";
 import {
   assertNamingAgrees,
+  markEmptyDirAllowance,
   poolsMissingFromRepoConfig,
   readRepoPoolNames,
   readRepoPoolNaming,
+  readRepoPoolsDeletingEmptyDirData,
 } from "../apply/guard-agreement.ts";
 import {
   allGuardPools,
@@ -92,8 +94,10 @@ Plan and rules:
   --all-pools              guard every pool of the config at once, each against the change of
                            its own countVariable between --tfvars-before and --tfvars-after
   --repo-config FILE       with --config: the repo config (.github/pr-autoscaler.yml); stop
-                           unless both configs name the same node at each count index, and
-                           refuse a plan that scales a pool the repo config does not have
+                           unless both configs name the same node at each count index,
+                           refuse a plan that scales a pool the repo config does not have, and
+                           mark deleteEmptyDirData the nodes to drain of its pools that set
+                           scaleDown.deleteEmptyDirData
   --base-config FILE       with --config: the guard config before the change (the pull
                            request's base, the push's previous commit), which judges the plan.
                            --config is the change's own version: it must load, and when its
@@ -156,13 +160,25 @@ async function runGuard(args: string[], io: CliIo): Promise<ExitCode> {
   return print(flags, io, withRepoPools(judged, name, repo), name);
 }
 
-/** The verdict refused for each pool it scales that the repo config lacks (see --repo-config). */
+/** What the verdict takes from the repo config (see --repo-config). */
+interface RepoPools {
+  pools: string[];
+  /** The pools that set `scaleDown.deleteEmptyDirData: true`. */
+  deletingEmptyDirData: string[];
+  file: string;
+}
+
+/**
+ * The verdict refused for each pool it scales that the repo config lacks, its nodes to drain
+ * marked where their pool lets emptyDir data go (see --repo-config).
+ */
 function withRepoPools(
-  verdict: GuardVerdict,
+  judged: GuardVerdict,
   pool: string,
-  repo: { pools: string[]; file: string } | undefined,
+  repo: RepoPools | undefined,
 ): GuardVerdict {
-  if (repo === undefined) return verdict;
+  if (repo === undefined) return judged;
+  const verdict = markEmptyDirAllowance(judged, pool, repo.deletingEmptyDirData);
   const missing = poolsMissingFromRepoConfig(verdict, pool, repo.pools, repo.file);
   if (missing.length === 0) return verdict;
   return { ...verdict, verdict: "refuse", offending: [...verdict.offending, ...missing] };
@@ -357,12 +373,16 @@ async function checkAgainstRepoConfig(
   flags: Flags,
   config: LoadedGuardConfig,
   io: CliIo,
-): Promise<{ pools: string[]; file: string } | undefined> {
+): Promise<RepoPools | undefined> {
   const file = flags["repo-config"];
   if (file === undefined) return undefined;
   const text = await readText(resolve(io.cwd, file), file);
   assertNamingAgrees(config, readRepoPoolNaming(text, file));
-  return { pools: readRepoPoolNames(text, file), file };
+  return {
+    pools: readRepoPoolNames(text, file),
+    deletingEmptyDirData: readRepoPoolsDeletingEmptyDirData(text, file),
+    file,
+  };
 }
 
 async function readPlan(file: string, io: CliIo, withState: boolean): Promise<ReadPlan> {

@@ -107,7 +107,9 @@ apply: the result of applying a merged commit
 outputs: prints the passing verdict as GitHub step outputs for the apply job:
   drain-nodes=NODE…  (the nodes to drain first), worker-count=N (the pool size to wait for),
   worker-added=K (the VMs the plan creates, that must be among the Ready nodes), and over
-  several pools pool-counts=NAME=N…, pool-added=NAME=K… and pool-drain-nodes=NAME=NODE,…
+  several pools pool-counts=NAME=N…, pool-added=NAME=K… and pool-drain-nodes=NAME=NODE,…;
+  drain-emptydir-nodes=NODE… (those of drain-nodes whose pool sets
+  scaleDown.deleteEmptyDirData in the repo config: the drain deletes their emptyDir data)
 
 Common options:
   --pool NAME            the pool, named in the comment (one comment per pool)

@@ -235,7 +235,7 @@ describe("pr-autoscaler drain", () => {
     expect(refused.code).toBe(1);
     expect(writes()).toEqual([]);
     expect(refused.stdout).toContain(
-      'apps/cache-1: emptyDir "scratch" would be deleted with it (allow with --delete-emptydir-data)',
+      'apps/cache-1: emptyDir "scratch" would be deleted with it (allow with --delete-emptydir-data, or, in the apply workflow, with scaleDown.deleteEmptyDirData on the node\'s pool)',
     );
     expect(refused.stdout).toContain(
       "Drain refused: 1 pod may not be moved. Nothing was cordoned.",
@@ -244,6 +244,38 @@ describe("pr-autoscaler drain", () => {
     const allowed = await drain(["worker-1", "--delete-emptydir-data"]);
     expect(allowed.code).toBe(0);
     expect(podNames()).toEqual([]);
+  });
+
+  it("deletes emptyDir data on the nodes --delete-emptydir-data-on names, and only there", async () => {
+    cluster.fake.add(
+      node("worker-1"),
+      node("worker-2"),
+      node("worker-3"),
+      pod("cache-1", "worker-1", { volumes: [{ name: "scratch", emptyDir: {} }] }),
+      pod("cache-2", "worker-2", { volumes: [{ name: "tmp", emptyDir: {} }] }),
+    );
+    const named = ["--delete-emptydir-data-on", "worker-1"];
+    const refused = await drain(["worker-1", "worker-2", ...named]);
+    expect(refused.code).toBe(1);
+    expect(writes()).toEqual([]);
+    expect(refused.stdout).toContain('apps/cache-2: emptyDir "tmp" would be deleted with it');
+    expect(refused.stdout).not.toContain("apps/cache-1");
+
+    const both = await drain([
+      "worker-1",
+      "worker-2",
+      ...named,
+      "--delete-emptydir-data-on",
+      "worker-2",
+    ]);
+    expect(both.code).toBe(0);
+    expect(podNames()).toEqual([]);
+
+    const typo = await drain(["worker-3", "--delete-emptydir-data-on", "worker-3,worker-9"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(
+      "--delete-emptydir-data-on names worker-9, which is not one of the nodes to drain (worker-3)",
+    );
   });
 
   it("evicts without --delete-emptydir-data a pod whose owner named its emptyDirs evictable", async () => {

@@ -207,6 +207,81 @@ describe("pr-autoscaler guard --repo-config", () => {
   });
 });
 
+describe("pr-autoscaler guard --repo-config, a pool that lets emptyDir data go", () => {
+  // The planner removes a node whose pods mount emptyDir when the pool sets
+  // scaleDown.deleteEmptyDirData: the verdict marks that node, and the workflow's drain deletes
+  // that data there (report outputs: drain-emptydir-nodes).
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "pr-autoscaler-guard-emptydir-"));
+    const plan = await readFile(
+      join(terraformFixture("talos-proxmox-plans"), "scale-down-4-to-3.json"),
+      "utf8",
+    );
+    await writeFile(join(dir, "plan.json"), plan);
+    await writeFile(
+      join(dir, "guard.yml"),
+      await readFile(join(example, "pr-autoscaler-guard.yml"), "utf8"),
+    );
+    const repo = await readFile(join(example, "pr-autoscaler.yml"), "utf8");
+    await writeFile(join(dir, "repo.yml"), repo);
+    const removal = "    removal:\n";
+    expect(repo).toContain(removal);
+    await writeFile(
+      join(dir, "repo-emptydir.yml"),
+      repo.replace(removal, `    scaleDown:\n      deleteEmptyDirData: true\n${removal}`),
+    );
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function destroys(repoConfig: string) {
+    const args = ["guard", "--plan", "plan.json", "--config", "guard.yml", "--json"];
+    const run = await runCli(
+      [...args, "--repo-config", repoConfig, "--expect-from", "4", "--expect-to", "3"],
+      dir,
+    );
+    expect(run.code).toBe(0);
+    const verdict = JSON.parse(run.stdout) as { destroys: Record<string, unknown>[] };
+    await writeFile(join(dir, `${repoConfig}.verdict.json`), run.stdout);
+    const outputs = await runCli(
+      ["report", "outputs", "--verdict", `${repoConfig}.verdict.json`],
+      dir,
+    );
+    return { destroys: verdict.destroys, outputs: outputs.stdout };
+  }
+
+  it("marks the nodes to drain of that pool, and only of that pool", async () => {
+    const allowed = await destroys("repo-emptydir.yml");
+    expect(allowed.destroys).toEqual([
+      expect.objectContaining({ node: "talos-worker-4", deleteEmptyDirData: true }),
+    ]);
+    expect(allowed.outputs).toContain("\ndrain-emptydir-nodes=talos-worker-4\n");
+    const text = await runCli(
+      [
+        "guard",
+        "--plan",
+        "plan.json",
+        "--config",
+        "guard.yml",
+        "--repo-config",
+        "repo-emptydir.yml",
+      ].concat(["--expect-from", "4", "--expect-to", "3"]),
+      dir,
+    );
+    expect(text.stdout).toContain(
+      "node: talos-worker-4  (its pods' emptyDir data is deleted: scaleDown.deleteEmptyDirData)",
+    );
+    const kept = await destroys("repo.yml");
+    expect(kept.destroys).toEqual([expect.objectContaining({ node: "talos-worker-4" })]);
+    expect(kept.destroys[0]).not.toHaveProperty("deleteEmptyDirData");
+    expect(kept.outputs).toContain("\ndrain-emptydir-nodes=\n");
+  });
+});
+
 describe("pr-autoscaler guard --repo-config, a pool only the guard config has", () => {
   // The apply workflow waits for each pool the plan scales with `wait-nodes --pool NAME`, which
   // reads the pool's node selector from the repo config: a pool that is not there would be

@@ -183,10 +183,37 @@ describe("the guard over every pool of the config", () => {
           // Only the pool that grows has VMs to wait for among its Ready nodes.
           "pool-added=workers=1",
           "pool-drain-nodes=gpu=talos-gpu-03",
+          "drain-emptydir-nodes=",
           "",
         ].join("\n"),
         stderr: "",
       });
+      // With a repo config whose gpu pool lets emptyDir data go, its node is marked, as the
+      // nodes of the workers pool, which does not, would not be.
+      await writeFile(
+        join(dir, "repo.yml"),
+        `pools:
+  - name: workers
+    target: { file: terraform/terraform.tfvars, path: worker_count }
+    max: 6
+  - name: gpu
+    target: { file: terraform/terraform.tfvars, path: gpu_count }
+    max: 3
+    scaleDown: { deleteEmptyDirData: true }
+    removal: { nameTemplate: "talos-gpu-{index}", indexBase: 1 }
+`,
+      );
+      const marked = await guardCli(clusterPoolsTfvars(4, 2), [
+        "--all-pools",
+        "--repo-config",
+        "repo.yml",
+        "--json",
+      ]);
+      expect(marked.stderr).toBe("");
+      expect(marked.code).toBe(0);
+      await writeFile(join(dir, "verdict.json"), marked.stdout);
+      const emptyDir = await runCli(["report", "outputs", "--verdict", "verdict.json"], dir);
+      expect(emptyDir.stdout).toContain("\ndrain-emptydir-nodes=talos-gpu-03\n");
       const text = await guardCli(clusterPoolsTfvars(4, 2), ["--all-pools"]);
       expect(text.stdout).toContain(
         "Plan guard: PASS for pools workers (3 → 4 workers), gpu (3 → 2 workers).",

@@ -784,13 +784,13 @@ describe("report outputs", () => {
     expect(run).toEqual({
       code: 0,
       stdout:
-        "drain-nodes=talos-worker-4\nworker-count=3\nworker-added=\npool-counts=\npool-added=\npool-drain-nodes=\n",
+        "drain-nodes=talos-worker-4\nworker-count=3\nworker-added=\npool-counts=\npool-added=\npool-drain-nodes=\ndrain-emptydir-nodes=\n",
       stderr: "",
     });
     const up = await runReport(["outputs", "--verdict", scaleUp], {});
     // The VM the scale-up creates must be among the Ready nodes (wait-nodes --added 1).
     expect(up.stdout).toBe(
-      "drain-nodes=\nworker-count=4\nworker-added=1\npool-counts=\npool-added=\npool-drain-nodes=\n",
+      "drain-nodes=\nworker-count=4\nworker-added=1\npool-counts=\npool-added=\npool-drain-nodes=\ndrain-emptydir-nodes=\n",
     );
   });
 

@@ -128,6 +128,7 @@ describe("the workflow over every pool of the guard config", () => {
         "pool-counts": "gpu=2",
         "pool-added": "",
         "pool-drain-nodes": "gpu=talos-gpu-03",
+        "drain-emptydir-nodes": "",
       });
       expect(callsOf(calls, "pr-autoscaler", "drain").map((c) => c.args.slice(0, 2))).toEqual([
         ["drain", "talos-gpu-03"],

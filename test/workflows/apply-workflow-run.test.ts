@@ -171,6 +171,41 @@ describe("the pull request job", () => {
 });
 
 describe("the apply job", () => {
+  it("lets the drain delete emptyDir data on the node of a pool whose repo config allows it", async () => {
+    // The example's repo config as of the merged commit, its pool letting emptyDir data go.
+    const example = fileURLToPath(
+      new URL("../../examples/talos-proxmox/.github/pr-autoscaler.yml", import.meta.url),
+    );
+    const repoConfig = (await readFile(example, "utf8")).replace(
+      "    removal:\n",
+      "    scaleDown:\n      deleteEmptyDirData: true\n    removal:\n",
+    );
+    const sandbox = await createSandbox({
+      before: 4,
+      after: 3,
+      planJson: await plan("scale-down-4-to-3.json"),
+      repoConfig,
+    });
+    const job = await sandbox.runJob("apply", { event: pushEvent(sandbox) });
+    const calls = await sandbox.calls();
+    const temp = join(sandbox.runnerTemp, "pr-autoscaler");
+
+    expect(job.status).toBe("success");
+    expect(job.step("guard").outputs["drain-emptydir-nodes"]).toBe("talos-worker-4");
+    expect(callsOf(calls, "pr-autoscaler", "drain")[0]?.args).toEqual([
+      "drain",
+      "talos-worker-4",
+      "--kubeconfig",
+      join(temp, "kubeconfig"),
+      "--timeout",
+      "10m",
+      "--delete-emptydir-data-on",
+      "talos-worker-4",
+      "--result-file",
+      join(temp, "drain.json"),
+    ]);
+  });
+
   it("drains, applies the guarded plan file, removes the Node object and waits, in that order", async () => {
     const sandbox = await scaleDownSandbox();
     const job = await sandbox.runJob("apply", { event: pushEvent(sandbox) });
@@ -714,6 +749,7 @@ describe("the apply job", () => {
       "pool-counts": "",
       "pool-added": "",
       "pool-drain-nodes": "",
+      "drain-emptydir-nodes": "",
     });
     expect(job.step("drain").outcome).toBe("skipped");
     expect(job.step("removenodes").outcome).toBe("skipped");

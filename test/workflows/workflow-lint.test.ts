@@ -97,7 +97,7 @@ describe("each check finds its mistake", () => {
       "an output the step does not write",
       `DRAIN_NODES: ${expr("steps.guard.outputs.drain-nodes")}`,
       `DRAIN_NODES: ${expr("steps.guard.outputs.nodes")}`,
-      'step "guard" writes no output "nodes" (it writes: drain-nodes, worker-count, worker-added, pool-counts, pool-added, pool-drain-nodes)',
+      'step "guard" writes no output "nodes" (it writes: drain-nodes, worker-count, worker-added, pool-counts, pool-added, pool-drain-nodes, drain-emptydir-nodes)',
     ],
     [
       "a step read before it runs",
