@@ -82,7 +82,10 @@ export interface PodArrival extends EventBase {
   nodeSelector: Record<string, string>;
   tolerations: Toleration[];
   priority: number;
-  /** The pod keeps data on its node (emptyDir): a drain would lose it. */
+  /**
+   * The pod keeps data on its node (emptyDir on disk): a drain would lose it, which only a pool
+   * that sets `scaleDown.deleteEmptyDirData` allows.
+   */
   localStorage: boolean;
   safeToEvict?: boolean;
 }
