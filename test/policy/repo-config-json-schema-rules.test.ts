@@ -150,6 +150,7 @@ const REFUSED_BY_BOTH: [string, string][] = [
     pool(`scaleDown:\n  replicatedKinds: [Cluster.${"a.".repeat(126)}ab]`),
   ],
   ["replicated kind ending in -", pool("scaleDown:\n  replicatedKinds: [Cluster-]")],
+  ["deleteEmptyDirData as a string", pool("scaleDown:\n  deleteEmptyDirData: 'true'")],
   ["extends preset:", "automerge:\n  extends: 'preset:'\n"],
   ["extends .github/../x.yml", "automerge:\n  extends: .github/../x.yml\n"],
   ["extends infra:../x.yml", "automerge:\n  extends: infra:../x.yml\n"],
@@ -180,6 +181,7 @@ const TAKEN_BY_BOTH: [string, string][] = [
   ["target .YAML document", pool("", "file: a.YAML\npath: n\ndocument: 1")],
   ["target path forms", pool("", `file: a.yaml\npath: 'a["b.c"]."d e"[0][name= "x]"]'`)],
   ["host maxNodes", pool("host:\n  maxNodes: 4")],
+  ["deleteEmptyDirData true", pool("scaleDown:\n  deleteEmptyDirData: true")],
   [
     "replicated kinds",
     pool("scaleDown:\n  replicatedKinds: [Cluster, my-Kind2, '*', Cluster.postgresql.cnpg.io]"),
