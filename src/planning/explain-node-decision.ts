@@ -1168,7 +1168,7 @@ export function conditionText(
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `the pods of ${condition.node}${alsoMovingText(condition)} fit on the other nodes: unknown, so not met (${podsFitUnreadText(condition.node, condition.unread)})`;
-      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoMovingText(condition)} ${condition.pods === 1 && !condition.cordoned && !condition.pending ? "fits" : "fit"} on the other nodes: ${mark}${parenthesised([...(condition.outside ?? []).map(outsideText), ...(condition.causes.length > 0 ? [unplacedText(condition.causes, condition.uncounted, condition.outsideTaken)] : []), ...(condition.dropped ? [droppedText(condition.dropped)] : [])])}`;
+      return `${counted(condition.pods, "pod")} of ${condition.node}${alsoMovingText(condition)} ${condition.pods === 1 && !condition.cordoned && !condition.pending && !condition.moved ? "fits" : "fit"} on the other nodes: ${mark}${parenthesised([...(condition.outside ?? []).map(outsideText), ...(condition.causes.length > 0 ? [unplacedText(condition.causes, condition.uncounted, condition.outsideTaken)] : []), ...(condition.dropped ? [droppedText(condition.dropped)] : [])])}`;
     case "projection":
       // Unknown is no figure to compare: "cpu after removal unknown < 70 %" would read as one.
       if (condition.projected === undefined)
@@ -1182,11 +1182,16 @@ export function conditionText(
 }
 
 /**
- * Pods that go to a node in no pool, the pool's own having no room for them: `default/x goes to
- * talos-cp-1, a control plane in no pool`.
+ * Pods that go to a node outside the pool, the pool's own having no room for them: `default/x
+ * goes to talos-cp-1, a control plane in no pool`, `… to talos-big-1, a node of pool big`.
  */
 function outsideText(placement: OutsidePlacement): string {
-  const what = placement.controlPlane ? "a control plane in no pool" : "a node no pool selects";
+  const what =
+    placement.pool !== undefined
+      ? `a node of pool ${placement.pool}`
+      : placement.controlPlane
+        ? "a control plane in no pool"
+        : "a node no pool selects";
   return `${placement.pods.join(", ")} ${agreeing(placement.pods.length, "goes", "go")} to ${placement.node}, ${what}`;
 }
 
@@ -1289,7 +1294,11 @@ function alsoMovingText(condition: Extract<ScaleDownCondition, { kind: "pods-fit
   const pending = condition.pending
     ? `${condition.cordoned ? " and" : ", with"} the ${counted(condition.pending, "pending pod")} the pool's free room holds,`
     : "";
-  return `${alsoCordonedText(condition.cordoned)}${pending}`;
+  const { moved } = condition;
+  const movedText = moved
+    ? `${condition.cordoned || condition.pending ? " and" : ", with"} the ${counted(moved.pods, "pod")} ${moved.pools.length === 1 ? "the decrease of pool" : "the decreases of pools"} ${listing(moved.pools)} ${moved.pools.length === 1 ? "moves" : "move"} onto the pool's nodes,`
+    : "";
+  return `${alsoCordonedText(condition.cordoned)}${pending}${movedText}`;
 }
 
 /**
@@ -1421,7 +1430,7 @@ function unplacedText(
   for (const entry of causes) {
     if (entry.cause === "room" && entry.resources)
       parts.push(
-        `no room for ${entry.pod}${resizedText(entry.resized)}: ${entry.afterOthers ? "once the pods placed before it take their room, " : ""}it needs more ${entry.resources.join(" and ")} than any other node of the pool${entry.outside ? `, or ${entry.outside.join(" or ")},` : ""} has free`,
+        `no room for ${entry.pod}${resizedText(entry.resized)}: ${entry.afterOthers ? "once the pods placed before it take their room, " : ""}it needs more ${entry.resources.join(" and ")} than any other node of the pool${outsideNamed(entry)} has free`,
       );
     else if (entry.cause === "volume-unknown")
       parts.push(`${entry.pod}: ${volumeUnknownText(entry.claims ?? [])}`);
@@ -1441,6 +1450,18 @@ function unplacedText(
 }
 
 /**
+ * The nodes outside the pool judged beside its own for a pod short of room: `, or talos-cp-1 or
+ * any node of pool big offered to it,`; nothing when none was.
+ */
+function outsideNamed(entry: UnplacedReport): string {
+  const named = [
+    ...(entry.outside ?? []),
+    ...(entry.pools ?? []).map((pool) => `any node of pool ${pool} offered to it`),
+  ];
+  return named.length > 0 ? `, or ${named.join(" or ")},` : "";
+}
+
+/**
  * ` (cpu 3 as allocated: its resize in place to cpu 1 is not done)`: a pod whose figures the
  * scheduler counts otherwise than its spec asks, said beside the room it needs more of.
  */
@@ -1456,7 +1477,8 @@ function resizedText(resized: UnplacedReport["resized"]): string {
 /**
  * The nodes left out of the room counted, so that "more than any other node of the pool has
  * free" is not read against them: `the room of talos-worker-3 (not Ready) is not counted`; a node
- * in no pool says so: `talos-cp-1 (cordoned, a control plane in no pool)`.
+ * in no pool says so: `talos-cp-1 (cordoned, a control plane in no pool)`, and another pool's
+ * names its pool: `talos-media-2 (pool media removes it in this plan)`.
  */
 function uncountedText(uncounted: readonly UncountedNode[]): string {
   const why = {
@@ -1471,7 +1493,37 @@ function uncountedText(uncounted: readonly UncountedNode[]): string {
       : entry.controlPlane
         ? ", a control plane in no pool"
         : ", a node no pool selects";
-  const nodes = uncounted.map((entry) => `${entry.node} (${why[entry.why]}${where(entry)})`);
+  // Why a pool's nodes are all left out is said once for them: `talos-big-1 and talos-big-2
+  // (nodes of pool big, whose open decrease removes nodes not all known)`.
+  const whose = {
+    withheld: "whose open decrease removes nodes not all known",
+    draining: "whose room is kept for the pods of its cordoned nodes",
+  } as const;
+  // In the order met: a node and why, or the nodes of a pool left out for one reason.
+  const parts: (string | { pool: string; reason: string; nodes: string[] })[] = [];
+  for (const entry of uncounted) {
+    const { pool } = entry;
+    if (pool !== undefined && (entry.why === "withheld" || entry.why === "draining")) {
+      const reason = whose[entry.why];
+      const group = parts.find(
+        (part) => typeof part !== "string" && part.pool === pool && part.reason === reason,
+      );
+      if (typeof group === "object") group.nodes.push(entry.node);
+      else parts.push({ pool, reason, nodes: [entry.node] });
+    } else if (pool === undefined)
+      parts.push(`${entry.node} (${why[entry.why as keyof typeof why]}${where(entry)})`);
+    else if (entry.why === "removed")
+      parts.push(`${entry.node} (pool ${pool} removes it in this plan)`);
+    else
+      parts.push(`${entry.node} (${why[entry.why as keyof typeof why]}, a node of pool ${pool})`);
+  }
+  const nodes = parts.map((part) =>
+    typeof part === "string"
+      ? part
+      : part.nodes.length === 1
+        ? `${part.nodes[0]} (a node of pool ${part.pool}, ${part.reason})`
+        : `${listing(part.nodes)} (nodes of pool ${part.pool}, ${part.reason})`,
+  );
   return `the room of ${listing(nodes)} is not counted`;
 }
 

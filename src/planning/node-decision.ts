@@ -351,11 +351,25 @@ export interface NodeBlockers {
  */
 export interface UncountedNode {
   node: string;
-  why: "not-ready" | "cordoned" | "room-unknown" | "allocatable-unknown";
-  /** A node in no pool, whose taints and labels admit a pod that found no node. */
+  /**
+   * Beside the node's state, for a node of another pool: `removed`, that pool removes it in this
+   * plan; `withheld`, that pool's open decrease removes nodes the naming rule cannot all tell;
+   * `draining`, that pool's Ready cordoned nodes have pods a drain would move into its room.
+   */
+  why:
+    | "not-ready"
+    | "cordoned"
+    | "room-unknown"
+    | "allocatable-unknown"
+    | "removed"
+    | "withheld"
+    | "draining";
+  /** A node outside the pool, whose taints and labels admit a pod that found no node. */
   outside?: true;
   /** That node is a control plane. */
   controlPlane?: true;
+  /** That node is of this other pool. */
+  pool?: string;
 }
 
 export type ScaleDownCondition =
@@ -433,23 +447,29 @@ export type ScaleDownCondition =
        * a pending pod was counted on is the node's to keep for it as much as its own pods'.
        */
       pending?: number;
+      /**
+       * Pods the decreases of pools before this one move onto the pool's nodes, placed again
+       * with them, and those pools: their room was counted on by those decreases.
+       */
+      moved?: { pods: number; pools: string[] };
       unplaced: string[];
       /** For each pod of `unplaced`: why it found no node. */
       causes: UnplacedReport[];
       /**
-       * The pods placed on nodes in no pool (an untainted control plane, a node no pool
-       * selects), by node, when the pool's own nodes had no room for them.
+       * The pods placed on nodes outside the pool (an untainted control plane, a node no pool
+       * selects, a node of another pool), by node, when the pool's own nodes had no room for them.
        */
       outside?: OutsidePlacement[];
       /**
-       * When a pod found no room, or rules kept it off the nodes with room: the nodes in no pool
-       * whose room a decrease of a pool before this one moves pods into, and those pools.
+       * When a pod found no room, or rules kept it off the nodes with room: the nodes outside the
+       * pool whose room a decrease of a pool before this one moves pods into, and those pools.
        */
       outsideTaken?: OutsideTaken[];
       /**
        * When a pod found no room, or rules kept it off the nodes with room: the pool's other
        * nodes whose room was not counted, and why (not Ready, cordoned, or its room unknown), then
-       * the nodes in no pool so, those that would admit such a pod.
+       * the nodes in no pool so, then the other pools' nodes not offered, those that would admit
+       * such a pod.
        */
       uncounted?: UncountedNode[];
       /**
@@ -478,10 +498,12 @@ export interface OutsidePlacement {
   node: string;
   /** The node is a control plane (its NoSchedule taint gone, or tolerated by the pods). */
   controlPlane?: true;
+  /** The node is of this other pool. */
+  pool?: string;
   pods: string[];
 }
 
-/** A node in no pool whose room the decreases of earlier pools in the plan move pods into. */
+/** A node outside the pool whose room the decreases of earlier pools in the plan move pods into. */
 export interface OutsideTaken {
   node: string;
   pools: string[];

@@ -20,7 +20,13 @@ import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
 import { newNodeShapeOrWhy } from "./node-shape.ts";
 import { type Bin, fitUnknown, type PodPlacement } from "./packing.ts";
 import { resolveNamespaceSelectors } from "./pod-affinity.ts";
-import { clusterBins, type PoolContext, placeDecrease } from "./pool-context.ts";
+import {
+  clusterBins,
+  cordonedPods,
+  type OtherPools,
+  type PoolContext,
+  placeDecrease,
+} from "./pool-context.ts";
 import { isCordoned, measuredNodes, poolMembers } from "./pool-members.ts";
 import { compareNodeNames, nodesToRemove } from "./removal.ts";
 import { safetyHolds } from "./safety.ts";
@@ -55,7 +61,9 @@ function inNamingOrder(snapshot: Snapshot): Snapshot {
  * reads only its input. Pools are planned in config order; a pending pod that an earlier pool
  * places is not counted again, unless that pool takes no action and would put it on a new node.
  * A pending pod takes free room on any node that admits it, in the pool or not, before a pool
- * adds a node for it.
+ * adds a node for it. The pods of a node a pool removes may go to another pool's nodes, less the
+ * room the decisions before it take there and never onto a node another decision removes
+ * (`OtherPools`).
  */
 export function planNodes(given: NodePlanInput): NodeDecision[] {
   const input = { ...given, snapshot: inNamingOrder(resolveNamespaceSelectors(given.snapshot)) };
@@ -119,34 +127,105 @@ export function planNodes(given: NodePlanInput): NodeDecision[] {
   // Pending pods counted on a node's room, whichever pool's packing put them there: removing
   // the node must leave them room elsewhere.
   const placedOn = new Map<string, PodInfo[]>();
-  const names = new Set(unpooled.map((node) => node.name));
-  const unpooledTaken: { pod: PodInfo; node: string }[] = [];
+  const roomTaken: NonNullable<PoolContext["roomTaken"]> = [];
   for (const { up } of evaluated)
     for (const { pod, node } of up.pending.placedOnExisting) {
-      if (names.has(node)) unpooledTaken.push({ pod, node });
+      roomTaken.push({ pod, node });
       const list = placedOn.get(node);
       if (list) list.push(pod);
       else placedOn.set(node, [pod]);
     }
-  // The room they were counted on outside the pools is theirs, not free for a node's pods; so is
+  // The room they were counted on outside the pool is theirs, not free for a node's pods; so is
   // the room an earlier pool's decrease moves pods into (`planPool` adds those).
   // An earlier pool's open decrease kept open whose nodes are not known withholds that room.
   const unpooledWithheld: string[] = [];
+  const otherPools = otherPoolsOf(evaluated, members);
   for (const { context } of evaluated) {
-    context.unpooledTaken = unpooledTaken;
+    context.roomTaken = roomTaken;
     context.unpooledWithheld = unpooledWithheld;
+    context.otherPools = otherPools;
   }
   return evaluated.map(({ context, up }) => {
-    const decision = planPool(
-      input,
-      context,
-      up,
-      context.members.flatMap((node) => placedOn.get(node.name) ?? []),
-    );
+    const decision = planPool(input, context, up, movingWithMembers(context, placedOn));
     if (decision.pullRequest.action === "leave" && openDecrease(context))
       reserveOpenDecrease(context, placedOn);
     return decision;
   });
+}
+
+/**
+ * What the pools know of one another's nodes before any decrease is planned (`OtherPools`): each
+ * pool's nodes, the nodes every open decrease removes as the naming rule tells them (or, when it
+ * cannot tell them all, the pool withheld), and the pools whose Ready cordoned nodes have pods
+ * to move.
+ */
+function otherPoolsOf(
+  evaluated: readonly Evaluated[],
+  members: ReadonlyMap<string, readonly NodeInfo[]>,
+): OtherPools {
+  const count = new Map<NodeInfo, number>();
+  for (const nodes of members.values())
+    for (const node of nodes) count.set(node, (count.get(node) ?? 0) + 1);
+  const others: OtherPools = {
+    pools: [],
+    removed: new Map(),
+    withheld: new Set(),
+    draining: new Set(),
+  };
+  for (const { context } of evaluated) {
+    const { pool, current } = context;
+    others.pools.push({
+      name: pool.name,
+      nodes: context.members.filter((node) => count.get(node) === 1),
+    });
+    const removing = openDecreaseRemoving(context);
+    const desired = context.facts?.openPullRequest?.desired;
+    if (removing && current !== undefined && desired !== undefined) {
+      if (removing.length < current - desired) others.withheld.add(pool.name);
+      for (const node of removing) others.removed.set(node, pool.name);
+    }
+    if (cordonedPods(context, []).nodes.length > 0) others.draining.add(pool.name);
+  }
+  return others;
+}
+
+/**
+ * What moves with a node of the pool that goes besides its own pods: the pending pods the plan
+ * counted on the pool's nodes, then the pods the decreases of pools before it move there (their
+ * room is theirs as much).
+ */
+function movingWithMembers(
+  context: PoolContext,
+  placedOn: ReadonlyMap<string, readonly PodInfo[]>,
+): PodInfo[] {
+  const names = new Set(context.members.map((node) => node.name));
+  const moved = (context.roomTaken ?? []).flatMap(({ pod, node, pool }) =>
+    pool !== undefined && names.has(node) ? [pod] : [],
+  );
+  return [...context.members.flatMap((node) => placedOn.get(node.name) ?? []), ...moved];
+}
+
+/**
+ * The room a decrease of the pool takes for the pools planned after it: the pods it moves, on the
+ * nodes they go to (`roomTaken`; a pending pod, or one an earlier decrease moved, that it sends
+ * elsewhere is counted where it goes now, as this decrease's), and the nodes it removes.
+ */
+function takeRoom(
+  context: PoolContext,
+  moved: readonly { pod: PodInfo; node: string }[],
+  removes: readonly string[],
+): void {
+  const { pool, otherPools, roomTaken } = context;
+  const counted = new Map((roomTaken ?? []).map((entry) => [entry.pod, entry]));
+  for (const { pod, node } of moved) {
+    const entry = counted.get(pod);
+    if (!entry) roomTaken?.push({ pod, node, pool: pool.name });
+    else if (entry.node !== node) {
+      entry.node = node;
+      entry.pool = pool.name;
+    }
+  }
+  for (const node of removes) otherPools?.removed.set(node, pool.name);
 }
 
 interface Evaluated {
@@ -276,10 +355,9 @@ function planPool(
   unreadyAtMin(context, down);
   unreadyScaleDownOff(context, down);
   const outcome = decide(context, input, up, down);
-  // The pods this decrease moves outside the pools take that room from the pools after it.
-  if (outcome.action === "scale-down")
-    for (const { pod, node } of down.outsidePods)
-      context.unpooledTaken?.push({ pod, node, pool: pool.name });
+  // The pods this decrease moves outside the pool take that room from the pools after it, and
+  // the nodes it removes are offered to none.
+  if (outcome.action === "scale-down") takeRoom(context, down.placedPods, outcome.removing ?? []);
   const decision: NodeDecision = {
     pool: pool.name,
     target: pool.target,
@@ -1072,10 +1150,8 @@ function reserveOpenDecrease(
     context.unpooledWithheld?.push(pool.name);
     return;
   }
-  const pending = context.members.flatMap((node) => placedOn.get(node.name) ?? []);
-  const { outsidePods } = placeDecrease(context, removing, pending);
-  for (const { pod, node } of outsidePods)
-    context.unpooledTaken?.push({ pod, node, pool: pool.name });
+  const { placedPods } = placeDecrease(context, removing, movingWithMembers(context, placedOn));
+  takeRoom(context, placedPods, []);
 }
 
 /** Whether the pool's open pull request lowers the count. */

@@ -48,10 +48,13 @@ export interface Bin {
   traits: NodeTraits;
   room: Room;
   /**
-   * A node outside the pool being judged (a control plane, a node no pool selects): why a pod
-   * found no node does not speak of such a node its own placement rules keep it off.
+   * A node outside the pool being judged (a control plane, a node no pool selects, another
+   * pool's node): why a pod found no node does not speak of such a node its own placement rules
+   * keep it off.
    */
   outside?: true;
+  /** For a node outside the pool: the other pool it is of, if any. */
+  pool?: string;
 }
 
 /** The node to add, as far as placing pods goes. */
@@ -665,8 +668,10 @@ export interface UnplacedPod {
   afterOthers?: true;
   /** For `volume-unknown`: the claims whose volume was not found, and why. */
   claims?: { claim: string; why?: string }[];
-  /** For `room` with `resources`: the nodes outside the pool among those judged. */
+  /** For `room` with `resources`: the nodes in no pool among those judged. */
   outside?: string[];
+  /** For `room` with `resources`: the other pools whose nodes were among those judged. */
+  pools?: string[];
   /**
    * For `volume-limit`: the first node with room for it, and the CSI drivers whose count of
    * volumes (its CSINode's) its volumes would take that node above.
@@ -795,7 +800,12 @@ function unplacedPod(
     judged.map(({ bin }) => bin.room),
   );
   if (resources.length === 0) return { pod, cause: "room" };
-  const outside = judged.flatMap(({ bin }) => (bin.outside ? [bin.name] : []));
+  const outside = judged.flatMap(({ bin }) =>
+    bin.outside && bin.pool === undefined ? [bin.name] : [],
+  );
+  const pools = [
+    ...new Set(judged.flatMap(({ bin }) => (bin.pool === undefined ? [] : [bin.pool]))),
+  ];
   // "More than any node has free" reads as the cluster now: say so when the room it lacks was
   // there, on a node its own rules let it onto, before the others that move took it.
   const afterOthers = roomTakenBefore(
@@ -808,6 +818,7 @@ function unplacedPod(
     resources,
     ...(afterOthers ? { afterOthers } : {}),
     ...(outside.length > 0 ? { outside } : {}),
+    ...(pools.length > 0 ? { pools } : {}),
   };
 }
 
@@ -841,6 +852,11 @@ export interface UnplacedReport {
    * selects) whose room was judged beside the pool's, as the pod's rules let it onto them.
    */
   outside?: string[];
+  /**
+   * For `room` with `resources`: the other pools whose nodes offered were judged beside the
+   * pool's, as the pod's rules let it onto them.
+   */
+  pools?: string[];
   /** For `volume-limit`: the node with room its CSI volumes would take above its count, and why. */
   volumeLimit?: VolumeLimitDetail;
   /** For `pod-anti-affinity`: pods being deleted that alone keep it off nodes with room. */
@@ -856,7 +872,7 @@ export interface UnplacedReport {
 /** The decision's account of pods that found no node: each by its key, with why. */
 export function unplacedReports(unplaced: readonly UnplacedPod[]): UnplacedReport[] {
   return unplaced.map(
-    ({ pod, cause, resources, afterOthers, claims, outside, volumeLimit, deleting }) => ({
+    ({ pod, cause, resources, afterOthers, claims, outside, pools, volumeLimit, deleting }) => ({
       pod: podKey(pod),
       cause,
       ...(resources ? { resources } : {}),
@@ -864,6 +880,7 @@ export function unplacedReports(unplaced: readonly UnplacedPod[]): UnplacedRepor
       ...(afterOthers ? { afterOthers } : {}),
       ...(claims ? { claims } : {}),
       ...(outside ? { outside } : {}),
+      ...(pools ? { pools } : {}),
       ...(volumeLimit ? { volumeLimit } : {}),
       ...(deleting ? { deleting } : {}),
     }),

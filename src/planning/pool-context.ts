@@ -2,7 +2,13 @@ import type { PoolConfig } from "../policy/repo-config.ts";
 import { evictablePods } from "./blockers.ts";
 import { type ClusterIndex, podKey } from "./cluster-index.ts";
 import type { GpuComing } from "./gpu-coming.ts";
-import type { BoundsReport, OutsidePlacement, OutsideTaken, Resource } from "./node-decision.ts";
+import type {
+  BoundsReport,
+  OutsidePlacement,
+  OutsideTaken,
+  Resource,
+  UncountedNode,
+} from "./node-decision.ts";
 import type { PoolRepoFacts } from "./node-plan-input.ts";
 import type { NodeShape, ShapeUnknown } from "./node-shape.ts";
 import { type Bin, packOntoNodes, type UnplacedPod } from "./packing.ts";
@@ -45,17 +51,25 @@ export interface PoolContext {
   /**
    * The nodes in no pool: control planes and the nodes no pool's selector matches. The planner
    * never removes them, so the pods of a node that goes may move into their room, as the
-   * scheduler would put them there; other pools' nodes are not offered (another pool may remove
-   * one in the same plan).
+   * scheduler would put them there.
    */
   unpooled: NodeInfo[];
   /**
-   * Pods that take room on `unpooled` nodes in this plan, with the node: the pending pods counted
-   * there (whichever pool's packing put them there), then the pods an earlier pool's decrease
-   * moves there. That room is theirs, not free for the pods of a node this pool removes. Shared
-   * by the pools of one plan; set once every pool's pending pods were placed.
+   * Every pool's nodes, and which of them another pool's decrease may count on: after the pool's
+   * own nodes and the nodes in no pool, the pods of a node that goes may move to another pool's
+   * nodes, as the scheduler would put them there, unless that pool removes the node in this plan,
+   * its open decrease removes nodes the naming rule cannot tell, or its cordoned nodes' pods
+   * need its room. Shared by the pools of one plan.
    */
-  unpooledTaken?: {
+  otherPools?: OtherPools;
+  /**
+   * Pods that take room on a node in this plan, with the node: the pending pods counted there
+   * (whichever pool's packing put them there), then the pods an earlier pool's decrease moves
+   * there. That room is theirs, not free for the pods of a node another pool removes; on the
+   * pool's own nodes they move with the node that goes (`pendingOnExisting`). Shared by the
+   * pools of one plan; set once every pool's pending pods were placed.
+   */
+  roomTaken?: {
     pod: PodInfo;
     node: string;
     /** The pool whose decrease moves it (none for a pending pod). */
@@ -85,6 +99,28 @@ export interface PoolContext {
 }
 
 /**
+ * What the pools of one plan know of one another's nodes, for the pods of a node that goes.
+ */
+export interface OtherPools {
+  /**
+   * Each pool's nodes, in config order, each in the order of names; a node two pools' selectors
+   * match is in neither (the overlap hold stops those pools).
+   */
+  pools: { name: string; nodes: NodeInfo[] }[];
+  /**
+   * Nodes a pool removes in this plan, with that pool: the nodes every open decrease removes as
+   * the naming rule tells them (set before any pool is planned, so that an earlier pool does not
+   * count on a node a later pool's open pull request removes), then the nodes of each decrease
+   * decided, as its pool is planned.
+   */
+  removed: Map<string, string>;
+  /** Pools whose open decrease removes nodes the naming rule cannot all tell. */
+  withheld: Set<string>;
+  /** Pools with Ready cordoned nodes whose pods a drain would move: their room is for those. */
+  draining: Set<string>;
+}
+
+/**
  * Bins for every node that can take pending pods now (Ready, room known), by name: the
  * scheduler places a pending pod on any node that admits it, in a pool or not (an untainted
  * control plane, a node no pool selects). A cordoned node takes only the pods that tolerate
@@ -103,11 +139,17 @@ export function clusterBins(nodes: readonly NodeInfo[], index: ClusterIndex): Ma
 /** Where the pods of the nodes that go were placed, as far as packing found room. */
 export interface MoveResult {
   unplaced: UnplacedPod[];
-  /** The pods placed on nodes in no pool, by node, in the order the nodes are offered. */
+  /** The pods placed on nodes outside the pool, by node, in the order the nodes are offered. */
   outside: OutsidePlacement[];
-  /** The same pods, each with its node: the room they take there once the node goes. */
-  outsidePods: { pod: PodInfo; node: string }[];
-  /** Nodes in no pool offered with room an earlier pool's decrease moves pods into, and those pools. */
+  /**
+   * Every pod placed, each with its node, in the pool or not: the room they take there once the
+   * node goes, which the pools planned after this one must not count on.
+   */
+  placedPods: { pod: PodInfo; node: string }[];
+  /**
+   * Nodes outside the pool offered with room an earlier pool's decrease moves pods into, and
+   * those pools; nodes in no pool withheld by an earlier pool's open decrease.
+   */
   taken: OutsideTaken[];
 }
 
@@ -156,11 +198,11 @@ function replacement(pod: PodInfo): PodInfo {
 /**
  * Places `moving` (the pods of the nodes in `removed`, with those of `leaving`, cordoned nodes on
  * their way out, and pending pods counted on the pool's room) on the nodes that can take them:
- * the pool's other nodes first, then the nodes in no pool, each with its taints, labels, pods
- * and room, less the room `unpooledTaken` gives others there. The rules that depend
- * on other pods see the pods of `removed` and `leaving` gone, and a node takes no more CSI
- * volumes than its CSINode allows. `later`: the pods of further nodes of `removed`, node by node,
- * each placed once those before it took their room.
+ * the pool's other nodes first, then the nodes in no pool, then the nodes of the other pools
+ * offered (`otherPools`), each with its taints, labels, pods and room, less the room `roomTaken`
+ * gives others there. The rules that depend on other pods see the pods of `removed` and
+ * `leaving` gone, and a node takes no more CSI volumes than its CSINode allows. `later`: the pods
+ * of further nodes of `removed`, node by node, each placed once those before it took their room.
  */
 export function placeMoving(
   context: PoolContext,
@@ -174,12 +216,12 @@ export function placeMoving(
   const taken: OutsideTaken[] = [];
   // An earlier pool's open decrease whose pods may go to any node in no pool: none is offered.
   const bins = schedulableBins(context, removed).filter((bin) => {
-    if (!bin.outside || withheld.length === 0) return true;
+    if (!bin.outside || bin.pool !== undefined || withheld.length === 0) return true;
     taken.push({ node: bin.name, pools: [...withheld], withheld: true });
     return false;
   });
   const byName = new Map(bins.map((bin) => [bin.name, bin]));
-  const held = (context.unpooledTaken ?? []).flatMap(({ pod, node, pool }) => {
+  const held = (context.roomTaken ?? []).flatMap(({ pod, node, pool }) => {
     const bin = byName.get(node);
     return bin?.outside ? [{ pod, bin, pool }] : [];
   });
@@ -200,7 +242,11 @@ export function placeMoving(
   const placed = new Map<PodInfo, Bin>();
   const unplaced = packOntoNodes(moving, bins, rules, placed, later);
   const outside: OutsidePlacement[] = [];
-  const outsidePods: { pod: PodInfo; node: string }[] = [];
+  const placedPods: { pod: PodInfo; node: string }[] = [];
+  for (const pod of all) {
+    const bin = placed.get(pod);
+    if (bin) placedPods.push({ pod, node: bin.name });
+  }
   for (const bin of bins) {
     if (!bin.outside) continue;
     const pods = all.filter((pod) => placed.get(pod) === bin);
@@ -208,19 +254,19 @@ export function placeMoving(
     const controlPlane = context.index.nodes.get(bin.name)?.controlPlane === true;
     outside.push({
       node: bin.name,
-      ...(controlPlane ? { controlPlane } : {}),
+      ...(bin.pool !== undefined ? { pool: bin.pool } : controlPlane ? { controlPlane } : {}),
       pods: pods.map(podKey),
     });
-    for (const pod of pods) outsidePods.push({ pod, node: bin.name });
   }
-  return { unplaced, outside, outsidePods, taken };
+  return { unplaced, outside, placedPods, taken };
 }
 
 /**
  * Nodes that can take the pods of a node that goes now (Ready, not cordoned, room known), with
- * their free room: the pool's own (those in `except` aside), then the nodes in no pool. A
- * cordoned node is left out whatever the pods tolerate: it is usually being drained, so the
- * pods of a node to remove do not go there.
+ * their free room: the pool's own (those in `except` aside), then the nodes in no pool, then the
+ * other pools' nodes that `otherPoolWhy` offers. A cordoned
+ * node is left out whatever the pods tolerate: it is usually being drained, so the pods of a node
+ * to remove do not go there.
  */
 function schedulableBins(context: PoolContext, except: readonly string[]): Bin[] {
   const bins: Bin[] = [];
@@ -232,7 +278,49 @@ function schedulableBins(context: PoolContext, except: readonly string[]): Bin[]
     const bin = binOf(node, context.index, false);
     if (bin) bins.push({ ...bin, outside: true });
   }
+  const others = context.otherPools;
+  if (!others) return bins;
+  for (const { name, nodes } of others.pools) {
+    if (name === context.pool.name) continue;
+    for (const node of nodes) {
+      const bin = otherPoolWhy(context, name, node) ? undefined : binOf(node, context.index, false);
+      if (bin) bins.push({ ...bin, outside: true, pool: name });
+    }
+  }
   return bins;
+}
+
+/**
+ * Why a node of pool `pool` (not the one planned) is not offered to the pods of a node that goes:
+ * that pool removes it in this plan, its open decrease removes nodes the naming rule cannot tell,
+ * its own Ready cordoned nodes' pods need its room, or the node is not Ready, cordoned, or of
+ * unknown room; `undefined` when it is offered.
+ */
+export function otherPoolWhy(
+  context: PoolContext,
+  pool: string,
+  node: NodeInfo,
+): UncountedNode["why"] | undefined {
+  const others = context.otherPools;
+  if (others?.withheld.has(pool)) return "withheld";
+  if (others?.removed.has(node.name)) return "removed";
+  const state = nodeStateWhy(node, context.index);
+  if (state) return state;
+  if (others?.draining.has(pool)) return "draining";
+  return undefined;
+}
+
+/** Why a node's room is not given to pods: not Ready, cordoned, or its room unknown. */
+export function nodeStateWhy(
+  node: NodeInfo,
+  index: ClusterIndex,
+): "not-ready" | "cordoned" | "room-unknown" | "allocatable-unknown" | undefined {
+  if (!node.ready) return "not-ready";
+  if (isCordoned(node)) return "cordoned";
+  const unknown = roomUnknown(node, index);
+  if (unknown === "requests") return "room-unknown";
+  if (unknown === "allocatable") return "allocatable-unknown";
+  return undefined;
 }
 
 /**

@@ -10,7 +10,7 @@ import type {
   UncountedNode,
 } from "./node-decision.ts";
 import { type UnplacedCause, unplacedReports } from "./packing.ts";
-import { type PoolContext, placeDecrease, roomUnknown } from "./pool-context.ts";
+import { nodeStateWhy, otherPoolWhy, type PoolContext, placeDecrease } from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequests } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
@@ -39,10 +39,10 @@ export interface ScaleDownEvaluation {
    */
   candidateCordoned: boolean;
   /**
-   * The candidate's pods (and those moving with them) placed on nodes in no pool, with the node;
-   * for a run of empty nodes, those placed there once every node of the run is gone.
+   * The candidate's pods (and those moving with them), each with the node it is placed on; for a
+   * run of nodes, those placed once every node of the run is gone.
    */
-  outsidePods: { pod: PodInfo; node: string }[];
+  placedPods: { pod: PodInfo; node: string }[];
   /**
    * The nodes a scale-down removes once every condition is met: the candidate alone, or
    * with the empty nodes after it (`report.bulk`), or above the max (or the host cap) the nodes
@@ -98,7 +98,7 @@ export function evaluateScaleDown(
     removable: removal.removable,
     projectionMet: removal.projectionMet,
     candidateCordoned: conditions.some((condition) => condition.kind === "not-cordoned"),
-    outsidePods: removal.outsidePods,
+    placedPods: removal.placedPods,
     removals: [],
   };
   if (removal.candidate) evaluation.candidate = removal.candidate;
@@ -118,12 +118,12 @@ export function evaluateScaleDown(
   if (!run) return evaluation;
   report.bulk = run;
   evaluation.removals = run.nodes;
-  // With every node of the run gone, what moves may take more room outside the pools than
-  // with the first alone: that room is the one the pools after this one must not count on.
+  // With every node of the run gone, what moves goes elsewhere than with the first alone: that
+  // room is the one the pools after this one must not count on.
   if (run === forced && run.nodes.length > 1)
-    evaluation.outsidePods = placeDecrease(context, run.nodes, pendingOnExisting).outsidePods;
+    evaluation.placedPods = placeDecrease(context, run.nodes, pendingOnExisting).placedPods;
   else if (run.nodes.length > 1)
-    evaluation.outsidePods = placeBulkMoving(context, pendingOnExisting, run.nodes).outsidePods;
+    evaluation.placedPods = placeBulkMoving(context, pendingOnExisting, run.nodes).placedPods;
   return evaluation;
 }
 
@@ -160,7 +160,7 @@ function removalConditions(
   removable: boolean;
   projectionMet: boolean;
   candidate?: string;
-  outsidePods: { pod: PodInfo; node: string }[];
+  placedPods: { pod: PodInfo; node: string }[];
 } {
   if (context.current === undefined)
     return {
@@ -169,7 +169,7 @@ function removalConditions(
       ],
       removable: false,
       projectionMet: false,
-      outsidePods: [],
+      placedPods: [],
     };
   const pick = nodeToRemove(
     context.members.map((node) => node.name),
@@ -181,7 +181,7 @@ function removalConditions(
       conditions: [{ kind: "candidate", met: false, problem: pick.problem }],
       removable: false,
       projectionMet: false,
-      outsidePods: [],
+      placedPods: [],
     };
   const node = context.members.find((member) => member.name === pick.node) as NodeInfo;
   const nodeBlockers = blockers.get(node.name) ?? [];
@@ -189,7 +189,7 @@ function removalConditions(
   // Expendable pods are evicted with the node and need no room elsewhere: named, not counted.
   const dropped = expendablePods(onNode, context.pool.expendablePriority);
   // The pods of a cordoned node (one about to be drained) need room on the nodes left too.
-  const { pods, cordoned, unplaced, outside, outsidePods, taken } = placeDecrease(
+  const { pods, cordoned, unplaced, outside, placedPods, taken } = placeDecrease(
     context,
     [node.name],
     pendingOnExisting,
@@ -199,6 +199,7 @@ function removalConditions(
     node.name,
     unplaced.filter((entry) => !UNJUDGED.has(entry.cause)).map((entry) => entry.pod),
   );
+  const moved = movedOnto(context, pendingOnExisting);
   const projections = projectionConditions(context, node, checks);
   const conditions: ScaleDownCondition[] = [
     { kind: "candidate", met: true, node: node.name },
@@ -229,7 +230,10 @@ function removalConditions(
       ...(cordoned.pods.length > 0
         ? { cordoned: { nodes: cordoned.nodes, pods: cordoned.pods.length } }
         : {}),
-      ...(pendingOnExisting.length > 0 ? { pending: pendingOnExisting.length } : {}),
+      ...(pendingOnExisting.length > moved.pods
+        ? { pending: pendingOnExisting.length - moved.pods }
+        : {}),
+      ...(moved.pods > 0 ? { moved } : {}),
       unplaced: unplaced.map((entry) => podKey(entry.pod)),
       causes: unplacedReports(unplaced),
       ...(outside.length > 0 ? { outside } : {}),
@@ -263,7 +267,7 @@ function removalConditions(
       regrows,
     projectionMet: projections.every((condition) => condition.met),
     candidate: node.name,
-    outsidePods,
+    placedPods,
   };
 }
 
@@ -283,10 +287,31 @@ const UNJUDGED: ReadonlySet<UnplacedCause> = new Set([
 ]);
 
 /**
+ * The pods among `pendingOnExisting` that the decreases of pools before this one move onto the
+ * pool's nodes (the others are pending pods counted there), and those pools.
+ */
+function movedOnto(
+  context: PoolContext,
+  pendingOnExisting: readonly PodInfo[],
+): { pods: number; pools: string[] } {
+  const moving = new Set(pendingOnExisting);
+  const pools: string[] = [];
+  let pods = 0;
+  for (const { pod, pool } of context.roomTaken ?? []) {
+    if (pool === undefined || !moving.has(pod)) continue;
+    moving.delete(pod);
+    pods++;
+    if (!pools.includes(pool)) pools.push(pool);
+  }
+  return { pods, pools };
+}
+
+/**
  * The nodes whose room the pods to move are not given, and why: not Ready, cordoned (its own pods
- * are on their way out), or its room unknown (its pods' requests, or its allocatable). The pool's other nodes, then the nodes in no pool
- * that would be offered were they Ready, not cordoned and of known room: those whose taints and
- * labels admit one of `unplaced`, the pods that found no node.
+ * are on their way out), or its room unknown (its pods' requests, or its allocatable). The pool's
+ * other nodes, then the nodes in no pool that would be offered were they Ready, not cordoned and
+ * of known room, then the other pools' nodes not offered (`otherPoolWhy`): those of both whose taints and labels admit one of `unplaced`, the pods that found no
+ * node.
  */
 function uncountedNodes(
   context: PoolContext,
@@ -296,15 +321,18 @@ function uncountedNodes(
   const uncounted: UncountedNode[] = [];
   for (const member of context.members) {
     if (member.name === removed) continue;
-    const why = uncountedWhy(context, member);
+    const why = nodeStateWhy(member, context.index);
     if (why) uncounted.push({ node: member.name, why });
   }
-  for (const node of context.unpooled) {
-    const why = uncountedWhy(context, node);
-    // The taints its state brings (not Ready, cordoned) are the reason it gives no room: the
-    // pods are judged against the node as it would be once it takes pods again.
+  // The taints its state brings (not Ready, cordoned) are the reason it gives no room: the
+  // pods are judged against the node as it would be once it takes pods again.
+  const admits = (node: NodeInfo) => {
     const traits = { ...node, taints: node.taints.filter((taint) => !STATE_TAINTS.has(taint.key)) };
-    if (!why || !unplaced.some((pod) => placementConflict(pod, traits) === undefined)) continue;
+    return unplaced.some((pod) => placementConflict(pod, traits) === undefined);
+  };
+  for (const node of context.unpooled) {
+    const why = nodeStateWhy(node, context.index);
+    if (!why || !admits(node)) continue;
     uncounted.push({
       node: node.name,
       why,
@@ -312,16 +340,14 @@ function uncountedNodes(
       ...(node.controlPlane === true ? { controlPlane: true as const } : {}),
     });
   }
+  for (const { name, nodes } of context.otherPools?.pools ?? []) {
+    if (name === context.pool.name) continue;
+    for (const node of nodes) {
+      const why = otherPoolWhy(context, name, node);
+      if (why && admits(node)) uncounted.push({ node: node.name, why, outside: true, pool: name });
+    }
+  }
   return uncounted;
-}
-
-function uncountedWhy(context: PoolContext, node: NodeInfo): UncountedNode["why"] | undefined {
-  if (!node.ready) return "not-ready";
-  if (isCordoned(node)) return "cordoned";
-  const unknown = roomUnknown(node, context.index);
-  if (unknown === "requests") return "room-unknown";
-  if (unknown === "allocatable") return "allocatable-unknown";
-  return undefined;
 }
 
 /** Taints the node lifecycle controller and a cordon put on a node for its state. */

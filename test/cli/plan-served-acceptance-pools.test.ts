@@ -276,7 +276,7 @@ describe("plan acceptance (pools): a pending pod counted on the other pool's fre
     );
     const note = noteOf(output, "highmem");
     expect(note?.message).toContain(
-      "scale-down: 0 pods of talos-highmem-2, with the 1 pending pod the pool's free room holds, fit on the other nodes: not met (no room for media/tdarr-node-6d8c7f5b49-room1: it needs more cpu than any other node of the pool has free)",
+      "scale-down: 0 pods of talos-highmem-2, with the 1 pending pod the pool's free room holds, fit on the other nodes: not met (no room for media/tdarr-node-6d8c7f5b49-room1: it needs more cpu than any other node of the pool, or any node of pool general offered to it, has free)",
     );
     const scaleDown = note?.decision?.scaleDown as { conditions: Raw[] } | undefined;
     expect(scaleDown?.conditions).toContainEqual(

@@ -246,15 +246,19 @@ describe("plan acceptance, scale-down onto a node in no pool", () => {
 });
 
 describe("plan acceptance, scale-down onto a control plane two pools count on", () => {
-  // Two pools of two nodes, each running two replicas (1 cpu) that may not share a node. The
-  // untainted control plane has room for one replica (1950m): the first pool's decrease moves
-  // its replica there, so the second pool's finds no room left and its node stays.
+  // Two pools of two nodes, each running two replicas (1 cpu); no two replicas of either app
+  // share a node, so neither pool's replica may go to the other pool's nodes. The untainted
+  // control plane has room for one replica (1950m): the first pool's decrease moves its replica
+  // there, so the second pool's finds no room left and its node stays.
   function group(app: string, nodes: readonly string[]): Raw[] {
-    const labels = { "app.kubernetes.io/name": app };
+    const labels = { "app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "web" };
     const apart = {
       podAntiAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: [
-          { labelSelector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" },
+          {
+            labelSelector: { matchLabels: { "app.kubernetes.io/part-of": "web" } },
+            topologyKey: "kubernetes.io/hostname",
+          },
         ],
       },
     };
@@ -285,7 +289,7 @@ describe("plan acceptance, scale-down onto a control plane two pools count on", 
       "  scale-down: 1 pod of talos-worker-2 fits on the other nodes: met (default/echo-5c8d7f6b9-rep02 goes to talos-cp-1, a control plane in no pool)",
     );
     expect(poolNote(output, "media")).toContain(
-      "not removed: not every pod of talos-media-2 fits on the other nodes (default/whoami-5c8d7f6b9-rep02: required pod anti-affinity keeps it off the nodes with room; talos-cp-1 keeps its room for the pods the decrease of pool apps moves there)",
+      "not removed: not every pod of talos-media-2 fits on the other nodes (default/whoami-5c8d7f6b9-rep02: required pod anti-affinity keeps it off the nodes with room; the room of talos-worker-2 (pool apps removes it in this plan) is not counted; talos-cp-1 keeps its room for the pods the decrease of pool apps moves there)",
     );
     const media = output.notes.find((entry) => entry.subject === "pool/media")?.decision as
       | { scaleDown: { conditions: Raw[] } }

@@ -283,7 +283,7 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
     ]);
     // Nor does the node go while the pod waits for it: the pod needs its GPU.
     expect(gpu).toContain(
-      "not every pod of talos-gpu-2, with the 1 pending pod the pool's free room holds, fits on the other nodes (no room for ai/plex-7d9c65958-x2k4q: it needs more nvidia.com/gpu than any other node of the pool has free)",
+      "not every pod of talos-gpu-2, with the 1 pending pod the pool's free room holds, fits on the other nodes (no room for ai/plex-7d9c65958-x2k4q: it needs more nvidia.com/gpu than any other node of the pool, or any node of pool workers offered to it, has free)",
     );
     expect(output.notes.find((entry) => entry.subject === "pool/gpu")?.level).toBe("info");
 

@@ -254,7 +254,7 @@ describe("plan review: pending pods take free room outside the pool first", () =
       /transcode-29123400-onbig2 [^\n]*fits on talos-big-2/,
     );
     expect(poolNote(output, "big")).toContain(
-      "0 pods of talos-big-2, with the 1 pending pod the pool's free room holds, fit on the other nodes: not met (no room for batch/transcode-29123400-onbig2: it needs more cpu than any other node of the pool has free)",
+      "0 pods of talos-big-2, with the 1 pending pod the pool's free room holds, fit on the other nodes: not met (no room for batch/transcode-29123400-onbig2: it needs more cpu than any other node of the pool, or any node of pool workers offered to it, has free)",
     );
   });
 

@@ -445,7 +445,7 @@ describe("plan against a served cluster: CSI volumes on a control plane two pool
       "  scale-down: 1 pod of talos-worker-2 fits on the other nodes: met (db/echo-1 goes to talos-cp-1, a control plane in no pool)",
     );
     expect(poolNote(output, "media")).toContain(
-      `not removed: not every pod of talos-media-2 fits on the other nodes (db/whoami-1: its CSI volumes would take the nodes with room above the volumes they can attach (talos-media-1: 1 of ${DRIVER}), as the scheduler counts them; talos-cp-1 keeps its room for the pods the decrease of pool apps moves there)`,
+      `not removed: not every pod of talos-media-2 fits on the other nodes (db/whoami-1: its CSI volumes would take the nodes with room above the volumes they can attach (talos-media-1: 1 of ${DRIVER}), as the scheduler counts them; the room of talos-worker-2 (pool apps removes it in this plan) is not counted; talos-cp-1 keeps its room for the pods the decrease of pool apps moves there)`,
     );
   });
 

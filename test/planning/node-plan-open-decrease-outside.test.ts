@@ -3,8 +3,9 @@
  * pods move into, as a decrease decided now does: merged after a later pool's decrease that
  * counted on the same room, one pool's pods would stay pending.
  *
- * Two pools of two nodes, each running two replicas (1 cpu) that may not share a node; an
- * untainted control plane (1500m) has room for one replica.
+ * Two pools of two nodes, each running two replicas (1 cpu); no two replicas of either app share
+ * a node, so neither pool's replica may go to the other pool's nodes. An untainted control plane
+ * (1500m) has room for one replica.
  */
 import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
@@ -33,7 +34,7 @@ function members(name: string, prefix: string) {
 }
 
 function replicas(app: string, nodes: readonly string[]): PodInfo[] {
-  const labels = { app };
+  const labels = { app, tier: "web" };
   return nodes.map((name, index) =>
     pod(`default/${app}-rep0${index + 1}`, {
       node: name,
@@ -41,7 +42,7 @@ function replicas(app: string, nodes: readonly string[]): PodInfo[] {
       memory: "256Mi",
       labels,
       podAntiAffinity: [
-        { selector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" },
+        { selector: { matchLabels: { tier: "web" } }, topologyKey: "kubernetes.io/hostname" },
       ],
     }),
   );
@@ -92,7 +93,7 @@ describe("an open decrease left open takes the room outside the pools", () => {
     });
     expect(fit?.kind === "pods-fit" && fit.outsideTaken?.[0]?.withheld).toBeFalsy();
     expect(explainNodeDecision(media as NodeDecision)).toContain(
-      "  not removed: not every pod of talos-media-2 fits on the other nodes (default/whoami-rep02: required pod anti-affinity keeps it off the nodes with room; talos-cp-1 keeps its room for the pods the decrease of pool apps moves there)",
+      "  not removed: not every pod of talos-media-2 fits on the other nodes (default/whoami-rep02: required pod anti-affinity keeps it off the nodes with room; the room of talos-worker-2 (pool apps removes it in this plan) is not counted; talos-cp-1 keeps its room for the pods the decrease of pool apps moves there)",
     );
   });
 
@@ -130,7 +131,7 @@ describe("an open decrease left open takes the room outside the pools", () => {
     // Its pods may go to the control plane or may not: the text says "may", not that they do.
     const text = explainNodeDecision(media as NodeDecision);
     expect(text).toContain(
-      "  not removed: not every pod of talos-media-2 fits on the other nodes (default/whoami-rep02: required pod anti-affinity keeps it off the nodes with room; talos-cp-1 is not counted on while the open decrease of pool apps, whose nodes are not all known, may move pods there)",
+      "  not removed: not every pod of talos-media-2 fits on the other nodes (default/whoami-rep02: required pod anti-affinity keeps it off the nodes with room; the room of talos-worker-1 and talos-worker-2 (nodes of pool apps, whose open decrease removes nodes not all known) is not counted; talos-cp-1 is not counted on while the open decrease of pool apps, whose nodes are not all known, may move pods there)",
     );
   });
 });

@@ -1,0 +1,169 @@
+/**
+ * Another pool's open decrease and the room of its nodes: a pool's scale-down counts on no node
+ * an open pull request of another pool removes, whichever pool is planned first, and on no node
+ * of a pool whose open decrease removes nodes the naming rule cannot tell.
+ *
+ * apps (talos-worker-1, -2) runs two echo replicas (1 cpu) that may not share a node; media
+ * (talos-media-1, -2): talos-media-1 is full, talos-media-2 empty. The control plane keeps its
+ * NoSchedule taint. Removing talos-worker-2 sends its replica to talos-media-2, or nowhere.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
+import type { NodeDecision } from "../../src/planning/node-decision.ts";
+import { planNodes } from "../../src/planning/node-plan.ts";
+import type { PoolRepoFacts } from "../../src/planning/node-plan-input.ts";
+import { buildSnapshot, node, pod } from "../support/snapshot-builder.ts";
+import { NOW, poolInput, QUIET, repoConfig } from "./plan-helpers.ts";
+
+function pool(name: string, target: string, template: string) {
+  return poolInput({
+    name,
+    target: { file: "terraform/terraform.tfvars", path: target },
+    selector: { matchLabels: { "node.kubernetes.io/pool": name } },
+    max: 4,
+    scaleDown: { unneededTime: 0 },
+    removal: { nameTemplate: template, indexBase: 1 },
+  });
+}
+
+function members(name: string, prefix: string) {
+  return [1, 2].map((index) =>
+    node(`${prefix}${index}`, { ...QUIET, labels: { "node.kubernetes.io/pool": name } }),
+  );
+}
+
+const ECHO = { app: "echo" };
+
+function planBoth(
+  media: Partial<PoolRepoFacts>,
+  order: readonly ("apps" | "media")[] = ["apps", "media"],
+  apps: Partial<PoolRepoFacts> = {},
+): { apps: NodeDecision; media: NodeDecision } {
+  const snapshot = buildSnapshot({
+    nodes: [
+      node("talos-cp-1", { controlPlane: true, ...QUIET }),
+      ...members("apps", "talos-worker-"),
+      ...members("media", "talos-media-"),
+    ],
+    pods: [
+      ...["talos-worker-1", "talos-worker-2"].map((name, index) =>
+        pod(`default/echo-rep0${index + 1}`, {
+          node: name,
+          cpu: "1",
+          memory: "256Mi",
+          labels: ECHO,
+          podAntiAffinity: [
+            { selector: { matchLabels: ECHO }, topologyKey: "kubernetes.io/hostname" },
+          ],
+        }),
+      ),
+      pod("default/encoder-1", { node: "talos-media-1", cpu: "3500m", memory: "1Gi" }),
+    ],
+  });
+  const pools = {
+    apps: pool("apps", "worker_count", "talos-worker-{index}"),
+    media: pool("media", "media_count", "talos-media-{index}"),
+  };
+  const decisions = planNodes({
+    snapshot,
+    config: repoConfig(...order.map((name) => pools[name])),
+    repo: [
+      { pool: "apps", currentValue: 2, ...apps },
+      { pool: "media", currentValue: 2, ...media },
+    ],
+    now: NOW,
+  });
+  const of = (name: string) => decisions.find((entry) => entry.pool === name) as NodeDecision;
+  return { apps: of("apps"), media: of("media") };
+}
+
+/** A decrease merged two minutes ago: the pool's cooldown leaves its open one as it is. */
+const COOLDOWN = { lastChange: { at: "2025-06-06T11:58:00.000Z", direction: "down" as const } };
+
+function podsFit(decision: NodeDecision) {
+  return decision.scaleDown.conditions.find((entry) => entry.kind === "pods-fit");
+}
+
+describe("another pool's open decrease and the room of its nodes", () => {
+  it("counts on the media node no decrease removes", () => {
+    const { apps } = planBoth({});
+    expect(apps).toMatchObject({ action: "scale-down", removes: "talos-worker-2" });
+    expect(podsFit(apps)).toMatchObject({
+      met: true,
+      outside: [{ node: "talos-media-2", pool: "media", pods: ["default/echo-rep02"] }],
+    });
+  });
+
+  for (const order of [
+    ["apps", "media"],
+    ["media", "apps"],
+  ] as const)
+    it(`does not count on the node media's open decrease removes (${order.join(" then ")})`, () => {
+      const { apps, media } = planBoth(
+        { ...COOLDOWN, openPullRequest: { number: 12, desired: 1, from: 2 } },
+        order,
+      );
+      expect(media.pullRequest).toMatchObject({ action: "leave", number: 12 });
+      expect(apps.action).toBe("none");
+      expect(podsFit(apps)).toMatchObject({
+        met: false,
+        uncounted: [{ node: "talos-media-2", why: "removed", outside: true, pool: "media" }],
+      });
+      expect(explainNodeDecision(apps).join("\n")).toContain(
+        "the room of talos-media-2 (pool media removes it in this plan) is not counted",
+      );
+    });
+
+  it("counts on no node of a pool whose open decrease removes nodes the naming rule cannot tell", () => {
+    // media's count says 3: a decrease to 1 removes talos-media-3, which the cluster does not
+    // list, and one more; where talos-media-1's pods would go is not known.
+    const { apps, media } = planBoth({
+      ...COOLDOWN,
+      currentValue: 3,
+      openPullRequest: { number: 12, desired: 1, from: 3 },
+    });
+    expect(media.pullRequest).toMatchObject({ action: "leave", number: 12 });
+    expect(apps.action).toBe("none");
+    expect(podsFit(apps)).toMatchObject({
+      met: false,
+      uncounted: [
+        { node: "talos-media-1", why: "withheld", pool: "media" },
+        { node: "talos-media-2", why: "withheld", pool: "media" },
+      ],
+    });
+    expect(explainNodeDecision(apps).join("\n")).toContain(
+      "the room of talos-media-1 and talos-media-2 (nodes of pool media, whose open decrease removes nodes not all known) is not counted",
+    );
+  });
+
+  it("keeps the media node that the apps decrease moves a replica onto", () => {
+    // echo-rep02 goes to talos-media-2: removing that node would leave it nowhere to go.
+    const { apps, media } = planBoth({});
+    expect(apps).toMatchObject({ action: "scale-down", removes: "talos-worker-2" });
+    expect(media.action).toBe("none");
+    expect(podsFit(media)).toMatchObject({
+      met: false,
+      node: "talos-media-2",
+      pods: 0,
+      moved: { pods: 1, pools: ["apps"] },
+      unplaced: ["default/echo-rep02"],
+    });
+    expect(explainNodeDecision(media).join("\n")).toContain(
+      "not every pod of talos-media-2, with the 1 pod the decrease of pool apps moves onto the pool's nodes, fits on the other nodes",
+    );
+  });
+
+  it("keeps it too when the apps decrease is an open one left open", () => {
+    const { apps, media } = planBoth({}, ["apps", "media"], {
+      ...COOLDOWN,
+      openPullRequest: { number: 7, desired: 1, from: 2 },
+    });
+    expect(apps.pullRequest).toMatchObject({ action: "leave", number: 7 });
+    expect(media.action).toBe("none");
+    expect(podsFit(media)).toMatchObject({
+      met: false,
+      moved: { pods: 1, pools: ["apps"] },
+      unplaced: ["default/echo-rep02"],
+    });
+  });
+});
