@@ -1498,12 +1498,16 @@ function uncountedText(uncounted: readonly UncountedNode[]): string {
   const whose = {
     withheld: "whose open decrease removes nodes not all known",
     draining: "whose room is kept for the pods of its cordoned nodes",
+    requests: "whose requests the pods would take to its scaleUp.requests",
   } as const;
   // In the order met: a node and why, or the nodes of a pool left out for one reason.
   const parts: (string | { pool: string; reason: string; nodes: string[] })[] = [];
   for (const entry of uncounted) {
     const { pool } = entry;
-    if (pool !== undefined && (entry.why === "withheld" || entry.why === "draining")) {
+    if (
+      pool !== undefined &&
+      (entry.why === "withheld" || entry.why === "draining" || entry.why === "requests")
+    ) {
       const reason = whose[entry.why];
       const group = parts.find(
         (part) => typeof part !== "string" && part.pool === pool && part.reason === reason,

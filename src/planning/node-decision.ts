@@ -354,7 +354,8 @@ export interface UncountedNode {
   /**
    * Beside the node's state, for a node of another pool: `removed`, that pool removes it in this
    * plan; `withheld`, that pool's open decrease removes nodes the naming rule cannot all tell;
-   * `draining`, that pool's Ready cordoned nodes have pods a drain would move into its room.
+   * `draining`, that pool's Ready cordoned nodes have pods a drain would move into its room;
+   * `requests`, the pods moved there would take that pool's requests to its `scaleUp.requests`.
    */
   why:
     | "not-ready"
@@ -363,7 +364,8 @@ export interface UncountedNode {
     | "allocatable-unknown"
     | "removed"
     | "withheld"
-    | "draining";
+    | "draining"
+    | "requests";
   /** A node outside the pool, whose taints and labels admit a pod that found no node. */
   outside?: true;
   /** That node is a control plane. */

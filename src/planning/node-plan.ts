@@ -139,7 +139,7 @@ export function planNodes(given: NodePlanInput): NodeDecision[] {
   // the room an earlier pool's decrease moves pods into (`planPool` adds those).
   // An earlier pool's open decrease kept open whose nodes are not known withholds that room.
   const unpooledWithheld: string[] = [];
-  const otherPools = otherPoolsOf(evaluated, members);
+  const otherPools = otherPoolsOf(evaluated, members, placedOn);
   for (const { context } of evaluated) {
     context.roomTaken = roomTaken;
     context.unpooledWithheld = unpooledWithheld;
@@ -156,28 +156,31 @@ export function planNodes(given: NodePlanInput): NodeDecision[] {
 /**
  * What the pools know of one another's nodes before any decrease is planned (`OtherPools`): each
  * pool's nodes, the nodes every open decrease removes as the naming rule tells them (or, when it
- * cannot tell them all, the pool withheld), and the pools whose Ready cordoned nodes have pods
- * to move.
+ * cannot tell them all, the pool withheld), the pools whose Ready cordoned nodes have pods to
+ * move, and the requests headroom of those with `scaleUp.requests`, less the pending pods the
+ * plan counted on their nodes.
  */
 function otherPoolsOf(
   evaluated: readonly Evaluated[],
   members: ReadonlyMap<string, readonly NodeInfo[]>,
+  placedOn: ReadonlyMap<string, readonly PodInfo[]>,
 ): OtherPools {
   const count = new Map<NodeInfo, number>();
   for (const nodes of members.values())
     for (const node of nodes) count.set(node, (count.get(node) ?? 0) + 1);
   const others: OtherPools = {
     pools: [],
+    poolOf: new Map(),
     removed: new Map(),
     withheld: new Set(),
     draining: new Set(),
+    headroom: new Map(),
   };
   for (const { context } of evaluated) {
     const { pool, current } = context;
-    others.pools.push({
-      name: pool.name,
-      nodes: context.members.filter((node) => count.get(node) === 1),
-    });
+    const nodes = context.members.filter((node) => count.get(node) === 1);
+    others.pools.push({ name: pool.name, nodes });
+    for (const node of nodes) others.poolOf.set(node.name, pool.name);
     const removing = openDecreaseRemoving(context);
     const desired = context.facts?.openPullRequest?.desired;
     if (removing && current !== undefined && desired !== undefined) {
@@ -185,6 +188,16 @@ function otherPoolsOf(
       for (const node of removing) others.removed.set(node, pool.name);
     }
     if (cordonedPods(context, []).nodes.length > 0) others.draining.add(pool.name);
+    const threshold = pool.scaleUp.requests;
+    if (threshold === undefined) continue;
+    const pending = context.members.flatMap((node) => placedOn.get(node.name) ?? []);
+    const left = (resource: Resource) => {
+      const { requests, requestsPercent, allocatable } = context.utilisation[resource];
+      if (requestsPercent === undefined || allocatable === undefined) return 0;
+      const counted = pending.reduce((sum, pod) => sum + (pod.requests[resource] ?? 0), 0);
+      return (threshold / 100) * allocatable - requests - counted;
+    };
+    others.headroom.set(pool.name, { cpu: left("cpu"), memory: left("memory") });
   }
   return others;
 }
@@ -208,7 +221,8 @@ function movingWithMembers(
 /**
  * The room a decrease of the pool takes for the pools planned after it: the pods it moves, on the
  * nodes they go to (`roomTaken`; a pending pod, or one an earlier decrease moved, that it sends
- * elsewhere is counted where it goes now, as this decrease's), and the nodes it removes.
+ * elsewhere is counted where it goes now, as this decrease's), the requests headroom they take of
+ * another pool, and the nodes it removes.
  */
 function takeRoom(
   context: PoolContext,
@@ -224,6 +238,11 @@ function takeRoom(
       entry.node = node;
       entry.pool = pool.name;
     }
+    const other = otherPools?.poolOf.get(node);
+    const left = other !== undefined && other !== pool.name && otherPools?.headroom.get(other);
+    if (!left) continue;
+    left.cpu -= pod.requests.cpu ?? 0;
+    left.memory -= pod.requests.memory ?? 0;
   }
   for (const node of removes) otherPools?.removed.set(node, pool.name);
 }

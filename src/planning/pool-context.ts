@@ -107,6 +107,8 @@ export interface OtherPools {
    * match is in neither (the overlap hold stops those pools).
    */
   pools: { name: string; nodes: NodeInfo[] }[];
+  /** The pool of each node of `pools`, by name. */
+  poolOf: Map<string, string>;
   /**
    * Nodes a pool removes in this plan, with that pool: the nodes every open decrease removes as
    * the naming rule tells them (set before any pool is planned, so that an earlier pool does not
@@ -118,6 +120,12 @@ export interface OtherPools {
   withheld: Set<string>;
   /** Pools with Ready cordoned nodes whose pods a drain would move: their room is for those. */
   draining: Set<string>;
+  /**
+   * Pools with `scaleUp.requests`, and the requests their nodes may still take before reaching
+   * it: pods moved there must not take the pool to its threshold, or its next plan adds a node
+   * for them. Less what the decreases planned before took there.
+   */
+  headroom: Map<string, { cpu: number; memory: number }>;
 }
 
 /**
@@ -151,6 +159,8 @@ export interface MoveResult {
    * those pools; nodes in no pool withheld by an earlier pool's open decrease.
    */
   taken: OutsideTaken[];
+  /** Other pools not offered: the pods moved there would take their requests to `scaleUp.requests`. */
+  full: string[];
 }
 
 /** What a decrease removing `removed` moves, and where it goes: see `placeDecrease`. */
@@ -201,7 +211,8 @@ function replacement(pod: PodInfo): PodInfo {
  * the pool's other nodes first, then the nodes in no pool, then the nodes of the other pools
  * offered (`otherPools`), each with its taints, labels, pods and room, less the room `roomTaken`
  * gives others there. The rules that depend on other pods see the pods of `removed` and
- * `leaving` gone, and a node takes no more CSI volumes than its CSINode allows. `later`: the pods
+ * `leaving` gone, and a node takes no more CSI volumes than its CSINode allows. A pool whose
+ * `scaleUp.requests` the pods moved onto its nodes would reach is not offered. `later`: the pods
  * of further nodes of `removed`, node by node, each placed once those before it took their room.
  */
 export function placeMoving(
@@ -211,11 +222,29 @@ export function placeMoving(
   leaving: readonly string[],
   later: readonly (readonly PodInfo[])[] = [],
 ): MoveResult {
+  const full = new Set<string>();
+  for (;;) {
+    const attempt = placeOnce(context, moving, removed, leaving, later, full);
+    const over = overHeadroom(context, attempt.placed);
+    if (over.length === 0) return { ...attempt.result, full: [...full] };
+    for (const pool of over) full.add(pool);
+  }
+}
+
+/** One placement of `placeMoving`, the pools in `full` not offered. */
+function placeOnce(
+  context: PoolContext,
+  moving: readonly PodInfo[],
+  removed: readonly string[],
+  leaving: readonly string[],
+  later: readonly (readonly PodInfo[])[],
+  full: ReadonlySet<string>,
+): { result: Omit<MoveResult, "full">; placed: Map<PodInfo, Bin> } {
   const all = later.length > 0 ? [...moving, ...later.flat()] : moving;
   const withheld = context.unpooledWithheld ?? [];
   const taken: OutsideTaken[] = [];
   // An earlier pool's open decrease whose pods may go to any node in no pool: none is offered.
-  const bins = schedulableBins(context, removed).filter((bin) => {
+  const bins = schedulableBins(context, removed, full).filter((bin) => {
     if (!bin.outside || bin.pool !== undefined || withheld.length === 0) return true;
     taken.push({ node: bin.name, pools: [...withheld], withheld: true });
     return false;
@@ -258,17 +287,42 @@ export function placeMoving(
       pods: pods.map(podKey),
     });
   }
-  return { unplaced, outside, placedPods, taken };
+  return { result: { unplaced, outside, placedPods, taken }, placed };
+}
+
+/**
+ * The pools whose nodes `placed` puts pods on whose requests would take them to their
+ * `scaleUp.requests` (`OtherPools.headroom`): its next plan would add a node for them.
+ */
+function overHeadroom(context: PoolContext, placed: ReadonlyMap<PodInfo, Bin>): string[] {
+  const headroom = context.otherPools?.headroom;
+  if (!headroom || headroom.size === 0) return [];
+  const took = new Map<string, { cpu: number; memory: number }>();
+  for (const [pod, bin] of placed) {
+    if (bin.pool === undefined || !headroom.has(bin.pool)) continue;
+    const sum = took.get(bin.pool) ?? { cpu: 0, memory: 0 };
+    sum.cpu += pod.requests.cpu ?? 0;
+    sum.memory += pod.requests.memory ?? 0;
+    took.set(bin.pool, sum);
+  }
+  return [...took].flatMap(([pool, sum]) => {
+    const left = headroom.get(pool) as { cpu: number; memory: number };
+    return sum.cpu >= left.cpu || sum.memory >= left.memory ? [pool] : [];
+  });
 }
 
 /**
  * Nodes that can take the pods of a node that goes now (Ready, not cordoned, room known), with
  * their free room: the pool's own (those in `except` aside), then the nodes in no pool, then the
- * other pools' nodes that `otherPoolWhy` offers. A cordoned
+ * other pools' nodes that `otherPoolWhy` offers (those of the pools in `full` aside). A cordoned
  * node is left out whatever the pods tolerate: it is usually being drained, so the pods of a node
  * to remove do not go there.
  */
-function schedulableBins(context: PoolContext, except: readonly string[]): Bin[] {
+function schedulableBins(
+  context: PoolContext,
+  except: readonly string[],
+  full: ReadonlySet<string> = new Set(),
+): Bin[] {
   const bins: Bin[] = [];
   for (const node of context.ready) {
     const bin = except.includes(node.name) ? undefined : binOf(node, context.index, false);
@@ -281,7 +335,7 @@ function schedulableBins(context: PoolContext, except: readonly string[]): Bin[]
   const others = context.otherPools;
   if (!others) return bins;
   for (const { name, nodes } of others.pools) {
-    if (name === context.pool.name) continue;
+    if (name === context.pool.name || full.has(name)) continue;
     for (const node of nodes) {
       const bin = otherPoolWhy(context, name, node) ? undefined : binOf(node, context.index, false);
       if (bin) bins.push({ ...bin, outside: true, pool: name });

@@ -189,7 +189,7 @@ function removalConditions(
   // Expendable pods are evicted with the node and need no room elsewhere: named, not counted.
   const dropped = expendablePods(onNode, context.pool.expendablePriority);
   // The pods of a cordoned node (one about to be drained) need room on the nodes left too.
-  const { pods, cordoned, unplaced, outside, placedPods, taken } = placeDecrease(
+  const { pods, cordoned, unplaced, outside, placedPods, taken, full } = placeDecrease(
     context,
     [node.name],
     pendingOnExisting,
@@ -198,6 +198,7 @@ function removalConditions(
     context,
     node.name,
     unplaced.filter((entry) => !UNJUDGED.has(entry.cause)).map((entry) => entry.pod),
+    full,
   );
   const moved = movedOnto(context, pendingOnExisting);
   const projections = projectionConditions(context, node, checks);
@@ -310,13 +311,15 @@ function movedOnto(
  * The nodes whose room the pods to move are not given, and why: not Ready, cordoned (its own pods
  * are on their way out), or its room unknown (its pods' requests, or its allocatable). The pool's
  * other nodes, then the nodes in no pool that would be offered were they Ready, not cordoned and
- * of known room, then the other pools' nodes not offered (`otherPoolWhy`): those of both whose taints and labels admit one of `unplaced`, the pods that found no
- * node.
+ * of known room, then the other pools' nodes not offered (`otherPoolWhy`, or their pool in
+ * `full`, its requests headroom spent): those of both whose taints and labels admit one of
+ * `unplaced`, the pods that found no node.
  */
 function uncountedNodes(
   context: PoolContext,
   removed: string,
   unplaced: readonly PodInfo[],
+  full: readonly string[] = [],
 ): UncountedNode[] {
   const uncounted: UncountedNode[] = [];
   for (const member of context.members) {
@@ -343,7 +346,8 @@ function uncountedNodes(
   for (const { name, nodes } of context.otherPools?.pools ?? []) {
     if (name === context.pool.name) continue;
     for (const node of nodes) {
-      const why = otherPoolWhy(context, name, node);
+      const why =
+        otherPoolWhy(context, name, node) ?? (full.includes(name) ? "requests" : undefined);
       if (why && admits(node)) uncounted.push({ node: node.name, why, outside: true, pool: name });
     }
   }

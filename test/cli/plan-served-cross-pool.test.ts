@@ -268,3 +268,29 @@ describe("plan against a served cluster: two pools' decreases in one plan", () =
     });
   });
 });
+
+describe("plan against a served cluster: the receiving pool's scaleUp.requests", () => {
+  // media: 400m of 7600m requested (5.3 %); echo-rep02 (1500m) would take it to 25 %.
+  it("does not move pods onto a pool they would take to its scaleUp.requests", async () => {
+    const output = await plan([...nodes(), ...echo(), ...whoami("100m")], {
+      tfvars: TFVARS,
+      config: config(["apps", "media"], {
+        media: { extra: "    scaleUp:\n      requests: 25\n", scaleDown: "      requests: 20\n" },
+      }),
+    });
+    expect(counts(output).filter(([pool]) => pool === "apps")).toEqual([]);
+    expect(poolNote(output, "apps")).toContain(
+      "the room of talos-media-1 and talos-media-2 (nodes of pool media, whose requests the pods would take to its scaleUp.requests) is not counted",
+    );
+  });
+
+  it("moves them there while the pool stays below it", async () => {
+    const output = await plan([...nodes(), ...echo(), ...whoami("100m")], {
+      tfvars: TFVARS,
+      config: config(["apps", "media"], {
+        media: { extra: "    scaleUp:\n      requests: 30\n", scaleDown: "      requests: 20\n" },
+      }),
+    });
+    expect(counts(output)).toContainEqual(["apps", 2, 1]);
+  });
+});
