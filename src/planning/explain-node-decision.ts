@@ -1500,6 +1500,9 @@ function uncountedText(uncounted: readonly UncountedNode[]): string {
     draining: "whose room is kept for the pods of its cordoned nodes",
     requests: "whose requests the pods would take to its scaleUp.requests",
   } as const;
+  // Its requests unread leave it no headroom: what the pods would take it to is not known.
+  const requestsUnknown =
+    "whose requests are unknown, so the pods may take it to its scaleUp.requests";
   // In the order met: a node and why, or the nodes of a pool left out for one reason.
   const parts: (string | { pool: string; reason: string; nodes: string[] })[] = [];
   for (const entry of uncounted) {
@@ -1508,7 +1511,7 @@ function uncountedText(uncounted: readonly UncountedNode[]): string {
       pool !== undefined &&
       (entry.why === "withheld" || entry.why === "draining" || entry.why === "requests")
     ) {
-      const reason = whose[entry.why];
+      const reason = entry.requestsUnknown ? requestsUnknown : whose[entry.why];
       const group = parts.find(
         (part) => typeof part !== "string" && part.pool === pool && part.reason === reason,
       );

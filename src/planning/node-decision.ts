@@ -372,6 +372,11 @@ export interface UncountedNode {
   controlPlane?: true;
   /** That node is of this other pool. */
   pool?: string;
+  /**
+   * For `requests`: that pool's requests could not be read, so the room the pods would leave
+   * under its `scaleUp.requests` is unknown.
+   */
+  requestsUnknown?: true;
 }
 
 export type ScaleDownCondition =

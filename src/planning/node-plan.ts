@@ -191,13 +191,22 @@ function otherPoolsOf(
     const threshold = pool.scaleUp.requests;
     if (threshold === undefined) continue;
     const pending = context.members.flatMap((node) => placedOn.get(node.name) ?? []);
+    // Requests not known leave no headroom: the pods could take the pool to its threshold.
+    const unknown = (["cpu", "memory"] as const).some((resource) => {
+      const { requestsPercent, allocatable } = context.utilisation[resource];
+      return requestsPercent === undefined || allocatable === undefined;
+    });
     const left = (resource: Resource) => {
-      const { requests, requestsPercent, allocatable } = context.utilisation[resource];
-      if (requestsPercent === undefined || allocatable === undefined) return 0;
+      const { requests, allocatable } = context.utilisation[resource];
+      if (unknown || allocatable === undefined) return 0;
       const counted = pending.reduce((sum, pod) => sum + (pod.requests[resource] ?? 0), 0);
       return (threshold / 100) * allocatable - requests - counted;
     };
-    others.headroom.set(pool.name, { cpu: left("cpu"), memory: left("memory") });
+    others.headroom.set(pool.name, {
+      cpu: left("cpu"),
+      memory: left("memory"),
+      ...(unknown ? { unknown } : {}),
+    });
   }
   return others;
 }

@@ -123,9 +123,10 @@ export interface OtherPools {
   /**
    * Pools with `scaleUp.requests`, and the requests their nodes may still take before reaching
    * it: pods moved there must not take the pool to its threshold, or its next plan adds a node
-   * for them. Less what the decreases planned before took there.
+   * for them. Less what the decreases planned before took there. `unknown`: the pool's requests
+   * could not be read, so it has none.
    */
-  headroom: Map<string, { cpu: number; memory: number }>;
+  headroom: Map<string, { cpu: number; memory: number; unknown?: true }>;
 }
 
 /**

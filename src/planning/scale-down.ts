@@ -348,7 +348,15 @@ function uncountedNodes(
     for (const node of nodes) {
       const why =
         otherPoolWhy(context, name, node) ?? (full.includes(name) ? "requests" : undefined);
-      if (why && admits(node)) uncounted.push({ node: node.name, why, outside: true, pool: name });
+      if (!why || !admits(node)) continue;
+      const unknown = why === "requests" && context.otherPools?.headroom.get(name)?.unknown;
+      uncounted.push({
+        node: node.name,
+        why,
+        outside: true,
+        pool: name,
+        ...(unknown ? { requestsUnknown: true as const } : {}),
+      });
     }
   }
   return uncounted;

@@ -284,6 +284,32 @@ describe("plan against a served cluster: the receiving pool's scaleUp.requests",
     );
   });
 
+  it("says the pool's requests are unknown when one of its pods' requests cannot be read", async () => {
+    // whoami-rep01's cpu request ("2 cores") is no quantity: media's requests are unknown, so
+    // how near echo-rep02 would take it to 30 % is too, and talos-media-2 is not offered.
+    const unread = pod("default", "whoami-7f9d8c6b5-rep01", {
+      node: "talos-media-1",
+      cpu: "2 cores",
+      memory: "256Mi",
+    });
+    const output = await plan([...nodes(), ...echo(), unread, ...whoami("100m").slice(1)], {
+      tfvars: TFVARS,
+      config: config(["apps", "media"], {
+        media: { extra: "    scaleUp:\n      requests: 30\n", scaleDown: "      requests: 20\n" },
+      }),
+    });
+    expect(counts(output).filter(([pool]) => pool === "apps")).toEqual([]);
+    expect(poolNote(output, "apps")).toContain(
+      "the room of talos-media-1 (requests of its pods unknown, a node of pool media) and talos-media-2 (a node of pool media, whose requests are unknown, so the pods may take it to its scaleUp.requests) is not counted",
+    );
+    expect(fitOf(output, "apps")).toMatchObject({
+      uncounted: [
+        { node: "talos-media-1", why: "room-unknown", pool: "media" },
+        { node: "talos-media-2", why: "requests", pool: "media", requestsUnknown: true },
+      ],
+    });
+  });
+
   it("moves them there while the pool stays below it", async () => {
     const output = await plan([...nodes(), ...echo(), ...whoami("100m")], {
       tfvars: TFVARS,
