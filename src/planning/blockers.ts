@@ -38,6 +38,11 @@ export interface DrainBlocker {
   pdbs?: string[];
   /** For `local-storage`: the volumes whose data would be lost. */
   volumes?: string[];
+  /**
+   * For `local-storage`: every one of those volumes is an emptyDir on disk, so the pool's
+   * `scaleDown.deleteEmptyDirData` (not set) would let them go with the node.
+   */
+  emptyDirOnly?: true;
   /** For `custom-controller`: the pod's controller. */
   owner?: OwnerRef;
   /** For `do-not-disrupt` set to a duration: when it ends (ISO 8601). */
@@ -234,6 +239,9 @@ function podOwnBlockers(pod: PodInfo, rules: BlockerRules): DrainBlocker[] {
       kind: "local-storage",
       pod: key,
       volumes: kept.map((volume) => `${volume.name} (${volume.type})`),
+      ...(kept.every((volume) => volume.type === "emptyDir")
+        ? { emptyDirOnly: true as const }
+        : {}),
     });
   if (!allowedToEvict && !pod.owner) blockers.push({ kind: "bare-pod", pod: key });
   else if (

@@ -1596,7 +1596,7 @@ function blockerText(blocker: DrainBlocker): string {
     case "pdbs-overlap":
       return `${blocker.pod}: PDBs ${blocker.pdbs?.join(" and ")} both select it, and the eviction API refuses a pod with more than one`;
     case "local-storage":
-      return `${blocker.pod}: local storage ${blocker.volumes?.join(", ")}`;
+      return `${blocker.pod}: local storage ${blocker.volumes?.join(", ")}${blocker.emptyDirOnly ? " (set scaleDown.deleteEmptyDirData if its data may go with the node)" : ""}`;
     case "safe-to-evict-false":
       return `${blocker.pod}: safe-to-evict is "false"`;
     case "do-not-disrupt":

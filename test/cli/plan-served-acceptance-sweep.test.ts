@@ -132,7 +132,7 @@ describe("plan acceptance, sweep: every blocker of every node is listed", () => 
     expect(note).toContain("  not removed: talos-worker-4 has 2 blockers\n");
     expect(note).toContain(
       '  blockers on talos-worker-2: home/backup-7c9d8f6b5-lw2aa: safe-to-evict is "false"\n' +
-        "  blockers on talos-worker-3: media/sonarr-6f7c8d9b5-lc3aa: local storage cache (emptyDir)\n" +
+        "  blockers on talos-worker-3: media/sonarr-6f7c8d9b5-lc3aa: local storage cache (emptyDir) (set scaleDown.deleteEmptyDirData if its data may go with the node)\n" +
         "  blockers on talos-worker-4: default/debug-shell: no controller would recreate it; home/mosquitto-0: PDB home/mosquitto allows 0 disruptions, 1 of its pods is here",
     );
     expect(poolDecision(output).blockers).toEqual([
@@ -148,6 +148,7 @@ describe("plan acceptance, sweep: every blocker of every node is listed", () => 
             kind: "local-storage",
             pod: "media/sonarr-6f7c8d9b5-lc3aa",
             volumes: ["cache (emptyDir)"],
+            emptyDirOnly: true,
           },
         ],
       },

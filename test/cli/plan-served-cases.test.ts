@@ -1785,11 +1785,23 @@ describe("plan against a served cluster: emptyDir scratch on a node a low usage 
     const kept = await quiet([homepage], false);
     expect(kept.proposals).toEqual([]);
     expect(poolNote(kept)).toContain(
-      "home/homepage-7c9d6b5f48-r4t2w: local storage tmp (emptyDir)",
+      "home/homepage-7c9d6b5f48-r4t2w: local storage tmp (emptyDir) (set scaleDown.deleteEmptyDirData if its data may go with the node)",
     );
     expect(blockersOf4(kept)).toEqual([
-      { kind: "local-storage", pod: "home/homepage-7c9d6b5f48-r4t2w", volumes: ["tmp (emptyDir)"] },
+      {
+        kind: "local-storage",
+        pod: "home/homepage-7c9d6b5f48-r4t2w",
+        volumes: ["tmp (emptyDir)"],
+        emptyDirOnly: true,
+      },
     ]);
+
+    // A hostPath beside the scratch holds the node whatever the key says: no hint at it.
+    const mixed = await quiet([zigbee], false);
+    expect(poolNote(mixed)).toContain(
+      "home/zigbee2mqtt-5f6b8d7c94-m8q3z: local storage cache (emptyDir), data (hostPath)",
+    );
+    expect(poolNote(mixed)).not.toContain("scaleDown.deleteEmptyDirData");
 
     const removed = await quiet([homepage], true);
     expect(removed.proposals[0]).toMatchObject({ from: 4, to: 3 });

@@ -597,7 +597,7 @@ describe("plan against a served cluster: removing a node", () => {
     );
     expect(disk.proposals).toEqual([]);
     expect(poolNote(disk)).toContain(
-      "blockers on talos-worker-4: db/postgres-0: local storage wal (emptyDir)",
+      "blockers on talos-worker-4: db/postgres-0: local storage wal (emptyDir) (set scaleDown.deleteEmptyDirData if its data may go with the node)",
     );
   });
 

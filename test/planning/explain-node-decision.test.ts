@@ -139,7 +139,7 @@ describe("explainNodeDecision", () => {
       true,
     );
     expect(lines).toContain(
-      "  blockers on worker-3: db/pg-0: local storage data (emptyDir); db/pg-0: PDB db/pg allows 0 disruptions, 1 of its pods is here",
+      "  blockers on worker-3: db/pg-0: local storage data (emptyDir) (set scaleDown.deleteEmptyDirData if its data may go with the node); db/pg-0: PDB db/pg allows 0 disruptions, 1 of its pods is here",
     );
   });
 

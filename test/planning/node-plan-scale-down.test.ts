@@ -745,7 +745,12 @@ describe("scale-down blockers", () => {
     const oneLeftOut = planOne(quietPool([annotated("cache,tmp")]));
     expect(oneLeftOut.action).toBe("none");
     expect(blockersOf4(oneLeftOut)).toEqual([
-      { kind: "local-storage", pod: "media/jellyfin-0", volumes: ["transcode (emptyDir)"] },
+      {
+        kind: "local-storage",
+        pod: "media/jellyfin-0",
+        volumes: ["transcode (emptyDir)"],
+        emptyDirOnly: true,
+      },
     ]);
     expect(condition(oneLeftOut.scaleDown.conditions, "no-blockers")[0]?.met).toBe(false);
   });
@@ -757,7 +762,7 @@ describe("scale-down blockers", () => {
     const kept = planOne(quietPool([scratch]));
     expect(kept.action).toBe("none");
     expect(blockersOf4(kept)).toEqual([
-      { kind: "local-storage", pod: "web/app", volumes: ["tmp (emptyDir)"] },
+      { kind: "local-storage", pod: "web/app", volumes: ["tmp (emptyDir)"], emptyDirOnly: true },
     ]);
     const on = { scaleDown: { deleteEmptyDirData: true } };
     const letGo = planOne(quietPool([scratch]), on);
