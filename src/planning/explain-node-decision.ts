@@ -1440,11 +1440,13 @@ function unplacedText(
       parts.push(`${entry.pod}: ${unplacedCauseText(entry.cause)}${deletingText(entry.deleting)}`);
   }
   if (uncounted.length > 0) parts.push(uncountedText(uncounted));
-  for (const { node, pools, withheld } of taken)
+  for (const { node, pools, withheld, changeUnknown } of taken)
     parts.push(
-      withheld
-        ? `${node} is not counted on while the open ${pools.length === 1 ? "decrease of pool" : "decreases of pools"} ${listing(pools)}, whose nodes are not all known, may move pods there`
-        : `${node} keeps its room for the pods the decrease of ${pools.length === 1 ? "pool" : "pools"} ${listing(pools)} moves there`,
+      withheld && changeUnknown
+        ? `${node} is not counted on while the open ${pools.length === 1 ? "pull request of pool" : "pull requests of pools"} ${listing(pools)}, whose change to the count is unknown, may move pods there`
+        : withheld
+          ? `${node} is not counted on while the open ${pools.length === 1 ? "decrease of pool" : "decreases of pools"} ${listing(pools)}, whose nodes are not all known, may move pods there`
+          : `${node} keeps its room for the pods the decrease of ${pools.length === 1 ? "pool" : "pools"} ${listing(pools)} moves there`,
     );
   return parts.join("; ");
 }
@@ -1511,7 +1513,11 @@ function uncountedText(uncounted: readonly UncountedNode[]): string {
       pool !== undefined &&
       (entry.why === "withheld" || entry.why === "draining" || entry.why === "requests")
     ) {
-      const reason = entry.requestsUnknown ? requestsUnknown : whose[entry.why];
+      const reason = entry.requestsUnknown
+        ? requestsUnknown
+        : entry.changeUnknown
+          ? "whose open pull request's change to the count is unknown"
+          : whose[entry.why];
       const group = parts.find(
         (part) => typeof part !== "string" && part.pool === pool && part.reason === reason,
       );

@@ -373,6 +373,11 @@ export interface UncountedNode {
   /** That node is of this other pool. */
   pool?: string;
   /**
+   * For `withheld`: that pool's open pull request may lower the count, by how much is unknown
+   * (the count it asks for, or the pool's own, could not be read).
+   */
+  changeUnknown?: true;
+  /**
    * For `requests`: that pool's requests could not be read, so the room the pods would leave
    * under its `scaleUp.requests` is unknown.
    */
@@ -519,6 +524,11 @@ export interface OutsideTaken {
    * to this node, or may not, so its room is not counted on while they are open.
    */
   withheld?: true;
+  /**
+   * With `withheld`: those pools' open pull requests may lower the count, by how much is unknown
+   * (the count one asks for, or the pool's own, could not be read).
+   */
+  changeUnknown?: true;
 }
 
 export interface ScaleDownReport {

@@ -147,7 +147,7 @@ export function planNodes(given: NodePlanInput): NodeDecision[] {
   }
   return evaluated.map(({ context, up }) => {
     const decision = planPool(input, context, up, movingWithMembers(context, placedOn));
-    if (decision.pullRequest.action === "leave" && openDecrease(context))
+    if (decision.pullRequest.action === "leave" && openMayLower(context))
       reserveOpenDecrease(context, placedOn);
     return decision;
   });
@@ -173,6 +173,7 @@ function otherPoolsOf(
     poolOf: new Map(),
     removed: new Map(),
     withheld: new Set(),
+    changeUnknown: new Set(),
     draining: new Set(),
     headroom: new Map(),
   };
@@ -186,6 +187,10 @@ function otherPoolsOf(
     if (removing && current !== undefined && desired !== undefined) {
       if (removing.length < current - desired) others.withheld.add(pool.name);
       for (const node of removing) others.removed.set(node, pool.name);
+    } else if (openMayLower(context)) {
+      // Its count, or the one it asks for, is unknown: merged, it may remove any of its nodes.
+      others.withheld.add(pool.name);
+      others.changeUnknown.add(pool.name);
     }
     if (cordonedPods(context, []).nodes.length > 0) others.draining.add(pool.name);
     const threshold = pool.scaleUp.requests;
@@ -1164,8 +1169,8 @@ function openDecreaseDeadFirst(context: PoolContext): string[] {
  * the pending pods counted on the pool's room and the pods of its cordoned nodes take room on the
  * nodes in no pool as those of a decrease decided now do (`placeDecrease` places both), so the
  * pools after it do not count on that room too. When the naming rule cannot tell every node it
- * removes, where its pods go is unknown: the pools after it count on no room outside the pools
- * while it is open.
+ * removes, or the count it asks for or the pool's own is unknown (`openMayLower`), where its pods
+ * go is unknown: the pools after it count on no room outside the pools while it is open.
  */
 function reserveOpenDecrease(
   context: PoolContext,
@@ -1180,6 +1185,18 @@ function reserveOpenDecrease(
   }
   const { placedPods } = placeDecrease(context, removing, movingWithMembers(context, placedOn));
   takeRoom(context, placedPods, []);
+}
+
+/**
+ * Whether the pool's open pull request may lower the count: it does (`openDecrease`), or the
+ * count it asks for is unknown, or the count it changes is (the pool's own, or failing that the
+ * one the pull request was opened against). One known to raise or keep the count removes no node.
+ */
+function openMayLower(context: PoolContext): boolean {
+  const open = context.facts?.openPullRequest;
+  if (!open) return false;
+  const base = context.current ?? open.from;
+  return open.desired === undefined || base === undefined || open.desired < base;
 }
 
 /** Whether the pool's open pull request lowers the count. */

@@ -116,8 +116,13 @@ export interface OtherPools {
    * decided, as its pool is planned.
    */
   removed: Map<string, string>;
-  /** Pools whose open decrease removes nodes the naming rule cannot all tell. */
+  /**
+   * Pools whose open decrease removes nodes the naming rule cannot all tell, or whose open pull
+   * request may lower a count that is unknown, or ask for one that is (`changeUnknown`).
+   */
   withheld: Set<string>;
+  /** Among `withheld`: the pools whose open pull request's change to the count is unknown. */
+  changeUnknown: Set<string>;
   /** Pools with Ready cordoned nodes whose pods a drain would move: their room is for those. */
   draining: Set<string>;
   /**
@@ -247,7 +252,12 @@ function placeOnce(
   // An earlier pool's open decrease whose pods may go to any node in no pool: none is offered.
   const bins = schedulableBins(context, removed, full).filter((bin) => {
     if (!bin.outside || bin.pool !== undefined || withheld.length === 0) return true;
-    taken.push({ node: bin.name, pools: [...withheld], withheld: true });
+    const unknown = context.otherPools?.changeUnknown;
+    const naming = withheld.filter((pool) => !unknown?.has(pool));
+    const changing = withheld.filter((pool) => unknown?.has(pool));
+    if (naming.length > 0) taken.push({ node: bin.name, pools: naming, withheld: true });
+    if (changing.length > 0)
+      taken.push({ node: bin.name, pools: changing, withheld: true, changeUnknown: true });
     return false;
   });
   const byName = new Map(bins.map((bin) => [bin.name, bin]));

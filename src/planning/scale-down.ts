@@ -350,12 +350,14 @@ function uncountedNodes(
         otherPoolWhy(context, name, node) ?? (full.includes(name) ? "requests" : undefined);
       if (!why || !admits(node)) continue;
       const unknown = why === "requests" && context.otherPools?.headroom.get(name)?.unknown;
+      const changeUnknown = why === "withheld" && context.otherPools?.changeUnknown.has(name);
       uncounted.push({
         node: node.name,
         why,
         outside: true,
         pool: name,
         ...(unknown ? { requestsUnknown: true as const } : {}),
+        ...(changeUnknown ? { changeUnknown: true as const } : {}),
       });
     }
   }

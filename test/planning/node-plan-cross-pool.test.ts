@@ -38,12 +38,14 @@ function planBoth(
   media: Partial<PoolRepoFacts>,
   order: readonly ("apps" | "media")[] = ["apps", "media"],
   apps: Partial<PoolRepoFacts> = {},
+  unpooled: readonly ReturnType<typeof node>[] = [],
 ): { apps: NodeDecision; media: NodeDecision } {
   const snapshot = buildSnapshot({
     nodes: [
       node("talos-cp-1", { controlPlane: true, ...QUIET }),
       ...members("apps", "talos-worker-"),
       ...members("media", "talos-media-"),
+      ...unpooled,
     ],
     pods: [
       ...["talos-worker-1", "talos-worker-2"].map((name, index) =>
@@ -164,6 +166,79 @@ describe("another pool's open decrease and the room of its nodes", () => {
       met: false,
       moved: { pods: 1, pools: ["apps"] },
       unplaced: ["default/echo-rep02"],
+    });
+  });
+});
+
+/**
+ * An open pull request of media whose change to the count is unknown: the count it asks for, or
+ * media's own, could not be read. Merged, it may remove any media node, so apps counts on none,
+ * nor on a node in no pool once media's pull request is left open before apps is planned; one
+ * known to raise or keep media's count removes nothing.
+ */
+describe("another pool's open pull request whose change to the count is unknown", () => {
+  const unknownChanges: [string, Partial<PoolRepoFacts>][] = [
+    ["the count it asks for is unknown", { openPullRequest: { number: 12 } }],
+    [
+      "media's count is unknown",
+      { currentValue: undefined, openPullRequest: { number: 12, desired: 1, from: 2 } },
+    ],
+    [
+      "media's count and the count it changes are unknown",
+      {
+        currentValue: undefined,
+        openPullRequest: { number: 12, desired: 1 },
+      },
+    ],
+  ];
+  for (const [what, media] of unknownChanges)
+    it(`counts on no media node when ${what}`, () => {
+      const { apps } = planBoth({ ...COOLDOWN, ...media });
+      expect(apps.action).toBe("none");
+      expect(podsFit(apps)).toMatchObject({
+        met: false,
+        uncounted: [
+          { node: "talos-media-1", why: "withheld", pool: "media", changeUnknown: true },
+          { node: "talos-media-2", why: "withheld", pool: "media", changeUnknown: true },
+        ],
+      });
+      expect(explainNodeDecision(apps).join("\n")).toContain(
+        "the room of talos-media-1 and talos-media-2 (nodes of pool media, whose open pull request's change to the count is unknown) is not counted",
+      );
+    });
+
+  it("counts on no node in no pool while that pull request is left open before apps is planned", () => {
+    const nas = node("talos-nas-1", QUIET);
+    const { apps, media } = planBoth(
+      { ...COOLDOWN, openPullRequest: { number: 12 } },
+      ["media", "apps"],
+      {},
+      [nas],
+    );
+    expect(media.pullRequest).toMatchObject({ action: "leave", number: 12 });
+    expect(apps.action).toBe("none");
+    expect(podsFit(apps)).toMatchObject({
+      met: false,
+      outsideTaken: [
+        { node: "talos-cp-1", pools: ["media"], withheld: true, changeUnknown: true },
+        { node: "talos-nas-1", pools: ["media"], withheld: true, changeUnknown: true },
+      ],
+    });
+    expect(explainNodeDecision(apps).join("\n")).toContain(
+      "talos-nas-1 is not counted on while the open pull request of pool media, whose change to the count is unknown, may move pods there",
+    );
+  });
+
+  it("counts on them when the open pull request is known to raise media's count", () => {
+    const { apps } = planBoth({
+      ...COOLDOWN,
+      currentValue: undefined,
+      openPullRequest: { number: 12, desired: 3, from: 2 },
+    });
+    expect(apps).toMatchObject({ action: "scale-down", removes: "talos-worker-2" });
+    expect(podsFit(apps)).toMatchObject({
+      met: true,
+      outside: [{ node: "talos-media-2", pool: "media", pods: ["default/echo-rep02"] }],
     });
   });
 });
