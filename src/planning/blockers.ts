@@ -265,6 +265,27 @@ function keptVolumes(pod: PodInfo, rules: BlockerRules): BlockingVolume[] {
 }
 
 /**
+ * The pods of a node whose emptyDir data on disk the drain deletes because the pool sets
+ * `scaleDown.deleteEmptyDirData`, each as `namespace/name (volume, …)`: the pods it evicts
+ * (expendable ones too) whose emptyDir would otherwise have held the node. A pod annotated
+ * `safe-to-evict: "true"` is not among them (its owner let its data go), nor a volume
+ * `safe-to-evict-local-volumes` names, nor a memory-backed emptyDir (no data on disk).
+ */
+export function emptyDirDeleted(
+  pods: readonly PodInfo[],
+  deleteEmptyDirData: boolean | undefined,
+): string[] {
+  if (!deleteEmptyDirData) return [];
+  return evictablePods(pods).flatMap((pod) => {
+    if (pod.safeToEvict === true) return [];
+    const names = pod.blockingVolumes
+      .filter((volume) => volume.type === "emptyDir")
+      .map((volume) => volume.name);
+    return names.length > 0 ? [`${podKey(pod)} (${names.join(", ")})`] : [];
+  });
+}
+
+/**
  * Evicting every pod of a budget from this node must stay within its allowed disruptions. As
  * the eviction API decides: a pod not yet running (phase Pending) is evicted whatever its
  * budget says, and a running pod that is not Ready is evicted without spending an allowed

@@ -1,4 +1,10 @@
-import { type DrainBlocker, evictablePods, expendablePods, pdbBlockers } from "./blockers.ts";
+import {
+  type DrainBlocker,
+  emptyDirDeleted,
+  evictablePods,
+  expendablePods,
+  pdbBlockers,
+} from "./blockers.ts";
 import { maxBound } from "./bounds.ts";
 import { podKey } from "./cluster-index.ts";
 import { awaitedGpus } from "./gpu-coming.ts";
@@ -56,6 +62,7 @@ export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
     nodes: removed.map((node) => node.name),
     stop,
     ...droppedOf(context, removed.slice(1)),
+    ...emptyDirDeletedOf(context, removed.slice(1)),
     ...(removed.length > 1
       ? { projection: removed.map((_, i) => bulkProjection(input, removed.slice(0, i + 1))) }
       : {}),
@@ -110,6 +117,7 @@ export function forcedRemoval(input: Omit<BulkRemovalInput, "checks">): BulkRemo
     stop,
     downTo,
     ...droppedOf(context, removed.slice(1)),
+    ...emptyDirDeletedOf(context, removed.slice(1)),
   });
   const picks = nodesToRemove(
     context.members.map((node) => node.name),
@@ -190,6 +198,24 @@ function droppedOf(context: PoolContext, nodes: readonly NodeInfo[]): { dropped?
     ).map(podKey),
   );
   return dropped.length > 0 ? { dropped } : {};
+}
+
+/**
+ * The pods of the nodes taken after the first whose emptyDir data the drain deletes with them,
+ * as the pool's `scaleDown.deleteEmptyDirData` allows (the first's are in its no-blockers
+ * condition).
+ */
+function emptyDirDeletedOf(
+  context: PoolContext,
+  nodes: readonly NodeInfo[],
+): { emptyDirDeleted?: string[] } {
+  const deleted = nodes.flatMap((node) =>
+    emptyDirDeleted(
+      context.index.podsByNode.get(node.name) ?? [],
+      context.pool.scaleDown.deleteEmptyDirData,
+    ),
+  );
+  return deleted.length > 0 ? { emptyDirDeleted: deleted } : {};
 }
 
 function nodeStop(

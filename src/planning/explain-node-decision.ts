@@ -1164,7 +1164,7 @@ export function conditionText(
     case "no-blockers":
       if (condition.unread)
         return `${blockersUnknownText(condition.node, condition.blockers.length)}: ${mark} (${unreadListsText(condition.unread)})`;
-      return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : counted(condition.blockers.length, "blocker")}: ${mark}`;
+      return `${condition.node} has ${condition.blockers.length === 0 ? "no blockers" : counted(condition.blockers.length, "blocker")}: ${mark}${condition.met && condition.emptyDirDeleted ? ` (${emptyDirDeletedText(condition.emptyDirDeleted, action === "scale-down", "it")})` : ""}`;
     case "pods-fit":
       if (condition.unread && condition.causes.length === 0)
         return `the pods of ${condition.node}${alsoMovingText(condition)} fit on the other nodes: unknown, so not met (${podsFitUnreadText(condition.node, condition.unread)})`;
@@ -1327,12 +1327,35 @@ export function bulkText(bulk: BulkRemovalReport, decision: NodeDecision): strin
   const made = decision.action === "scale-down";
   const kept = made ? "" : windowKeepsText(bulk.nodes, decision);
   if (bulk.downTo && bulk.nodes.length > 1)
-    return `${bulk.nodes.length} nodes ${made ? "go" : "would go"} together to come down to the ${boundText(bulk.downTo)}: ${bulk.nodes.join(", ")}${bulk.dropped ? ` (${droppedText(bulk.dropped)})` : ""}${kept || `; ${bulkStopText(stop)}`}`;
+    return `${bulk.nodes.length} nodes ${made ? "go" : "would go"} together to come down to the ${boundText(bulk.downTo)}: ${bulk.nodes.join(", ")}${bulkLostText(bulk, made)}${kept || `; ${bulkStopText(stop)}`}`;
   if (bulk.nodes.length > 1)
-    return `${bulk.nodes.length} empty nodes ${made ? "go" : "would go"} together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}${bulk.dropped ? ` (${droppedText(bulk.dropped)})` : ""}${kept || `; ${bulkStopText(stop)}`}`;
+    return `${bulk.nodes.length} empty nodes ${made ? "go" : "would go"} together (at most ${bulk.maxEmptyBulk}): ${bulk.nodes.join(", ")}${bulkLostText(bulk, made)}${kept || `; ${bulkStopText(stop)}`}`;
   if (stop.kind === "not-empty" && stop.node === first)
     return `${first} ${made ? "goes" : "would go"} alone: it runs ${counted(stop.pods, "pod")}, and only empty nodes go together${kept}`;
   return `${first} ${made ? "goes" : "would go"} alone${kept || `; ${bulkStopText(stop)}`}`;
+}
+
+/**
+ * What goes with the nodes after the first of a bulk removal without moving: ` (1 expendable pod
+ * dropped, not moved: batch/x; the emptyDir data of media/sonarr-0 (tmp) is deleted with them,
+ * as scaleDown.deleteEmptyDirData allows)`; nothing when none.
+ */
+function bulkLostText(bulk: BulkRemovalReport, made: boolean): string {
+  const parts = [
+    ...(bulk.dropped ? [droppedText(bulk.dropped)] : []),
+    ...(bulk.emptyDirDeleted ? [emptyDirDeletedText(bulk.emptyDirDeleted, made, "them")] : []),
+  ];
+  return parts.length > 0 ? ` (${parts.join("; ")})` : "";
+}
+
+/**
+ * `the emptyDir data of media/sonarr-0 (tmp) is deleted with it, as scaleDown.deleteEmptyDirData
+ * allows`: the scratch the drain deletes with the node, its first few pods named.
+ */
+function emptyDirDeletedText(pods: readonly string[], made: boolean, what: string): string {
+  const named =
+    pods.length <= 3 ? listing(pods) : `${pods.slice(0, 3).join(", ")} and ${pods.length - 3} more`;
+  return `the emptyDir data of ${named} ${made ? "is" : "would be"} deleted with ${what}, as scaleDown.deleteEmptyDirData allows`;
 }
 
 /**

@@ -438,6 +438,11 @@ export type ScaleDownCondition =
       node: string;
       blockers: DrainBlocker[];
       unread?: string[];
+      /**
+       * With `scaleDown.deleteEmptyDirData`: the pods whose emptyDir data on disk the drain
+       * deletes with the node, each `namespace/name (volume, …)` (absent when none).
+       */
+      emptyDirDeleted?: string[];
     }
   | {
       kind: "pods-fit";
@@ -576,6 +581,11 @@ export interface BulkRemovalReport {
    * condition): evicted with their nodes, not placed elsewhere.
    */
   dropped?: string[];
+  /**
+   * With `scaleDown.deleteEmptyDirData`: the pods of the nodes after the first (the first's are
+   * in its no-blockers condition) whose emptyDir data on disk the drain deletes with them.
+   */
+  emptyDirDeleted?: string[];
   /**
    * When `nodes` are more than one, for each of them the utilisation projected with it and the
    * nodes before it gone (the conditions' projections are for the first node alone): each below

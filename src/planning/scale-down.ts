@@ -1,4 +1,4 @@
-import { type DrainBlocker, expendablePods } from "./blockers.ts";
+import { type DrainBlocker, emptyDirDeleted, expendablePods } from "./blockers.ts";
 import { bulkRemoval, forcedRemoval, placeBulkMoving } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import { awaitedGpus } from "./gpu-coming.ts";
@@ -188,6 +188,8 @@ function removalConditions(
   const onNode = context.index.podsByNode.get(node.name) ?? [];
   // Expendable pods are evicted with the node and need no room elsewhere: named, not counted.
   const dropped = expendablePods(onNode, context.pool.expendablePriority);
+  // Scratch the pool lets go: the drain deletes it, and the operator is told whose.
+  const deleted = emptyDirDeleted(onNode, context.pool.scaleDown.deleteEmptyDirData);
   // The pods of a cordoned node (one about to be drained) need room on the nodes left too.
   const { pods, cordoned, unplaced, outside, placedPods, taken, full } = placeDecrease(
     context,
@@ -219,6 +221,7 @@ function removalConditions(
       node: node.name,
       blockers: nodeBlockers,
       ...(unread.length > 0 ? { unread: [...unread] } : {}),
+      ...(deleted.length > 0 ? { emptyDirDeleted: deleted } : {}),
     },
     // With the pod list read in part, the node may run pods not read, and the others hold
     // pods not read in the room counted as free: whether they fit is unknown.

@@ -1807,6 +1807,15 @@ describe("plan against a served cluster: emptyDir scratch on a node a low usage 
     expect(removed.proposals[0]).toMatchObject({ from: 4, to: 3 });
     expect(blockersOf4(removed)).toEqual([]);
     expect(reasons(removed)).not.toContain("local storage");
+    // What the drain deletes is told; /dev/shm, in memory, holds no data on disk.
+    expect(reasons(removed)).toContain(
+      "  scale-down: talos-worker-4 has no blockers: met (the emptyDir data of home/homepage-7c9d6b5f48-r4t2w (tmp) is deleted with it, as scaleDown.deleteEmptyDirData allows)",
+    );
+    const conditions = (poolDecision(removed).scaleDown as { conditions: Raw[] }).conditions;
+    expect(conditions.find((entry) => entry.kind === "no-blockers")).toMatchObject({
+      met: true,
+      emptyDirDeleted: ["home/homepage-7c9d6b5f48-r4t2w (tmp)"],
+    });
 
     const hostPath = await quiet([homepage, zigbee], true);
     expect(hostPath.proposals).toEqual([]);

@@ -787,6 +787,67 @@ describe("scale-down blockers", () => {
     expect(condition(still.scaleDown.conditions, "no-blockers")[0]?.met).toBe(false);
   });
 
+  it("names the pods whose emptyDir data goes with the node scaleDown.deleteEmptyDirData lets go", () => {
+    const on = { scaleDown: { deleteEmptyDirData: true } };
+    const scratch = onNode4("web/app", {
+      volumes: [
+        { name: "tmp", type: "emptyDir" },
+        { name: "cache", type: "emptyDir" },
+      ],
+    });
+    // Its owner let the data go: the key is not what deletes it.
+    const safe = onNode4("web/safe", {
+      safeToEvict: true,
+      volumes: [{ name: "tmp", type: "emptyDir" }],
+    });
+    const letGo = planOne(quietPool([scratch, safe]), on);
+    expect(letGo).toMatchObject({ action: "scale-down", removes: "worker-4" });
+    expect(condition(letGo.scaleDown.conditions, "no-blockers")[0]).toMatchObject({
+      met: true,
+      emptyDirDeleted: ["web/app (tmp, cache)"],
+    });
+    expect(explainNodeDecision(letGo)).toContain(
+      "  scale-down: worker-4 has no blockers: met (the emptyDir data of web/app (tmp, cache) is deleted with it, as scaleDown.deleteEmptyDirData allows)",
+    );
+
+    // Without the key nothing is deleted, and the condition says nothing of it.
+    const kept = planOne(quietPool([safe]));
+    expect(kept.action).toBe("scale-down");
+    expect(condition(kept.scaleDown.conditions, "no-blockers")[0]?.emptyDirDeleted).toBeUndefined();
+
+    // Many pods: the first three are named.
+    const many = [1, 2, 3, 4, 5].map((index) =>
+      onNode4(`web/app-${index}`, { volumes: [{ name: "tmp", type: "emptyDir" }] }),
+    );
+    expect(explainNodeDecision(planOne(quietPool(many), on))).toContain(
+      "  scale-down: worker-4 has no blockers: met (the emptyDir data of web/app-1 (tmp), web/app-2 (tmp), web/app-3 (tmp) and 2 more is deleted with it, as scaleDown.deleteEmptyDirData allows)",
+    );
+  });
+
+  it("names them for the further nodes of a bulk removal too", () => {
+    // Expendable pods leave worker-3 and worker-4 empty: both go, with their scratch.
+    const expendable = (name: string, node: string) => ({
+      ...pod(name, { node, volumes: [{ name: "tmp", type: "emptyDir" }] }),
+      priority: -100,
+    });
+    const decision = planOne(
+      quietPool([expendable("ci/runner-a", "worker-4"), expendable("ci/runner-b", "worker-3")]),
+      { scaleDown: { deleteEmptyDirData: true, maxEmptyBulk: 2 } },
+    );
+    expect(decision).toMatchObject({ action: "scale-down", desired: 2 });
+    expect(decision.scaleDown.bulk).toMatchObject({
+      nodes: ["worker-4", "worker-3"],
+      dropped: ["ci/runner-b"],
+      emptyDirDeleted: ["ci/runner-b (tmp)"],
+    });
+    expect(condition(decision.scaleDown.conditions, "no-blockers")[0]?.emptyDirDeleted).toEqual([
+      "ci/runner-a (tmp)",
+    ]);
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      "2 empty nodes go together (at most 2): worker-4, worker-3 (1 expendable pod dropped, not moved: ci/runner-b; the emptyDir data of ci/runner-b (tmp) is deleted with them, as scaleDown.deleteEmptyDirData allows)",
+    );
+  });
+
   it("ignores DaemonSet and mirror pods, as cluster-autoscaler does", () => {
     const pods = [
       onNode4("kube-system/cilium-x", {

@@ -101,6 +101,26 @@ describe("the pull request of a pool above its bounds", () => {
   });
 });
 
+describe("the pull request of a decrease whose drain deletes emptyDir data", () => {
+  it("names the pods whose scratch goes with the node, as scaleDown.deleteEmptyDirData allows", () => {
+    const quiet = nodes(4, { usage: { cpu: "400m", memory: "2Gi" } });
+    const scratch = pod("media/sonarr-0", {
+      node: "worker-4",
+      cpu: "100m",
+      volumes: [{ name: "tmp", type: "emptyDir" }],
+    });
+    const text = body(quiet, { scaleDown: { deleteEmptyDirData: true } }, [scratch]);
+    expect(text).toContain(
+      "- worker-4 has no blockers: met (the emptyDir data of media/sonarr-0 (tmp) is deleted with it, as scaleDown.deleteEmptyDirData allows)",
+    );
+    // Above the max, the conditions that decide are listed first, the same text among them.
+    const above = body(quiet, { max: 3, scaleDown: { deleteEmptyDirData: true } }, [scratch]);
+    expect(above).toContain(
+      "- worker-4 has no blockers: met (the emptyDir data of media/sonarr-0 (tmp) is deleted with it, as scaleDown.deleteEmptyDirData allows)",
+    );
+  });
+});
+
 describe("the pull request removing a node not Ready for scaleDown.unreadyTime", () => {
   it("says its readiness decides, with usage above the thresholds folded away", () => {
     const busy: NodeSpec = { usage: { cpu: "3", memory: "12Gi" } };
