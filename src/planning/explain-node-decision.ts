@@ -165,7 +165,8 @@ function pullRequestLine(decision: NodeDecision): string | undefined {
 
 /**
  * Why an open pull request closes whatever holds the pool: `the count changed under it: it changes
- * 3 → 4, and the default branch has 5 now, …`, `its count of 6 is above the max of 4 now, …`. The
+ * 3 → 4, and the default branch has 5 now, …`, `its count of 6 is above the max of 4 now, …`,
+ * `its removal of talos-worker-3 would leave default/web without room`. The
  * plan says `it` after the pull request's number; the comment that closes it names it (`this pull
  * request`), in the same words.
  */
@@ -180,12 +181,28 @@ export function closeReasonText(
         : `changes ${reason.from} → ${reason.desired}`;
     return `the count changed under ${pullRequest}: it ${change}, and the default branch has ${reason.current} now, so it no longer applies`;
   }
+  const its = pullRequest === "it" ? "its" : `${pullRequest}'s`;
+  if (reason.kind === "pods-stranded") {
+    const unknown = reason.unknown ?? [];
+    const parts = [
+      ...(reason.pods.length > 0 ? [`leave ${podsNamed(reason.pods)} without room`] : []),
+      ...(unknown.length > 0
+        ? [`move ${podsNamed(unknown)}, whose fit on the other nodes is unknown`]
+        : []),
+    ];
+    return `${its} removal of ${listing(reason.nodes)} would ${parts.join(", and ")}`;
+  }
   const bound =
     reason.bound === "min"
       ? `below the min of ${reason.limit}${reason.schedule ? ` set by schedule ${reason.schedule}` : ""}`
       : `above the ${reason.bound === "host-cap" ? "host cap" : "max"} of ${reason.limit}`;
-  const its = pullRequest === "it" ? "its" : `${pullRequest}'s`;
   return `${its} count of ${reason.desired} is ${bound} now, so it no longer applies`;
+}
+
+/** Pods by name, the first three of more than four with how many more: `a, b, c and 5 more pods`. */
+function podsNamed(pods: readonly string[]): string {
+  if (pods.length <= 4) return listing(pods);
+  return `${pods.slice(0, 3).join(", ")} and ${pods.length - 3} more pods`;
 }
 
 function nodesLine(decision: NodeDecision): string {

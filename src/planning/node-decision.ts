@@ -52,10 +52,14 @@ export interface NodeDecision {
  * count it changes was changed under it on the default branch (`count-changed`: it changes
  * `from` → `desired`, the repo has `current` now), or the count it asks for is outside the bounds
  * in effect now (`out-of-bounds`: above the max or the host cap, or below the min, which a
- * `schedule` may set).
+ * `schedule` may set), or the decrease, merged as it stands, would remove `nodes` (those the
+ * naming rule tells) whose pods, with the pending pods counted on the pool's room and the pods
+ * of its cordoned nodes, do not all find room (`pods-stranded`: `pods` find none, `unknown`
+ * have a fit that is unknown, their requests or volumes not known).
  */
 export type PullRequestCloseReason =
   | { kind: "count-changed"; from: number; desired?: number; current: number }
+  | { kind: "pods-stranded"; nodes: string[]; pods: string[]; unknown?: string[] }
   | {
       kind: "out-of-bounds";
       desired: number;

@@ -18,7 +18,7 @@ import type {
 } from "./node-decision.ts";
 import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
 import { newNodeShapeOrWhy } from "./node-shape.ts";
-import { type Bin, fitUnknown, type PodPlacement } from "./packing.ts";
+import { type Bin, fitUnknown, type PodPlacement, type UnplacedCause } from "./packing.ts";
 import { resolveNamespaceSelectors } from "./pod-affinity.ts";
 import {
   clusterBins,
@@ -401,6 +401,10 @@ function planPool(
         orphansInTheWay(context) ||
         fitUnknownClosing(context, up, outcome.triggers) !== undefined,
       unreadyInTheWay: openDecreaseMeetsUnready(context),
+      stranded:
+        outcome.action === "none"
+          ? openDecreaseStranded(context, outcome.holds, pendingOnMembers)
+          : undefined,
       bounds: context.bounds,
     }),
     triggers: outcome.triggers,
@@ -1305,6 +1309,42 @@ function orphansInTheWay(context: PoolContext): boolean {
   return context.members.some((node) => node.ready && removing.includes(node.name));
 }
 
+/**
+ * Why the pool's open decrease is not to merge as it stands, whatever holds the pool: the nodes
+ * it removes (those the naming rule tells; more removed leave less room) take room that the pods
+ * moving off them, the pending pods the plan counted on the pool's room and the pods of its
+ * cordoned nodes need, placed as for a decrease decided now (`placeDecrease`): the pods that find
+ * none, and those whose fit is unknown (their requests, volumes or claims not known), as a pod
+ * whose fit is unknown closes an open decrease while it waits (`fitUnknownClosing`). None when
+ * every one finds room, or when a list the plan rests on was not read in full (pods not read may
+ * be anywhere): missing data closes nothing the hold leaves open.
+ */
+function openDecreaseStranded(
+  context: PoolContext,
+  holds: readonly Hold[],
+  pendingOnMembers: readonly PodInfo[],
+): PullRequestCloseReason | undefined {
+  if (!openDecrease(context) || context.index.podsUnread) return undefined;
+  if (holds.some((hold) => hold.kind === "snapshot-incomplete")) return undefined;
+  const nodes = openDecreaseRemoving(context) ?? [];
+  if (nodes.length === 0) return undefined;
+  const { unplaced } = placeDecrease(context, nodes, pendingOnMembers);
+  if (unplaced.length === 0) return undefined;
+  const pods = unplaced.filter((entry) => !FIT_UNKNOWN.has(entry.cause)).map((e) => podKey(e.pod));
+  const unknown = unplaced
+    .filter((entry) => FIT_UNKNOWN.has(entry.cause))
+    .map((e) => podKey(e.pod));
+  return { kind: "pods-stranded", nodes, pods, ...(unknown.length > 0 ? { unknown } : {}) };
+}
+
+/** Why a pod moving off a removed node was not judged against any node: what it asks is unknown. */
+const FIT_UNKNOWN: ReadonlySet<UnplacedCause> = new Set([
+  "requests-unknown",
+  "volume-unknown",
+  "claims-unknown",
+  "volume-limits-unknown",
+]);
+
 /** The nodes the open pull request's decrease would remove, by the naming rule; none if no decrease. */
 function openDecreaseRemoving(context: PoolContext): string[] | undefined {
   const { facts, pool, members, current } = context;
@@ -1319,7 +1359,8 @@ function openDecreaseRemoving(context: PoolContext): string[] | undefined {
 /**
  * What to do with the pool's pull request. A hold leaves an open one as it is, except that an
  * open decrease is closed while pods wait for room (merged, it would take room they need), or
- * will (off a node not Ready), or when it goes below the min of a window about to open, and the
+ * will (off a node not Ready), or when it goes below the min of a window about to open, or when
+ * the pods of the nodes it removes would not all find room (`stranded`, named), and the
  * max that keeps nodes from being added (`at-max`) leaves no open decrease; and one
  * whose count was changed under it, or that the bounds no longer allow, is closed whatever holds.
  */
@@ -1329,10 +1370,12 @@ function pullRequestAction(
   state: {
     podsWaiting: boolean;
     unreadyInTheWay: boolean;
+    /** Why the open decrease, merged as it stands, would leave pods without room. */
+    stranded?: PullRequestCloseReason | undefined;
     bounds: BoundsReport;
   },
 ): NodeDecision["pullRequest"] {
-  const { podsWaiting, unreadyInTheWay, bounds } = state;
+  const { podsWaiting, unreadyInTheWay, stranded, bounds } = state;
   const { action, holds } = outcome;
   const open = facts?.openPullRequest;
   if (!open) return { action: action === "none" ? "none" : "open" };
@@ -1372,8 +1415,10 @@ function pullRequestAction(
   );
   let prAction: PullRequestAction = "close";
   if (action !== "none") prAction = "update";
-  else if (holding.length > 0 && !decreaseUnwanted && !overtaken && !outOfBounds)
+  else if (holding.length > 0 && !decreaseUnwanted && !overtaken && !outOfBounds && !stranded)
     prAction = "leave";
+  // Held, a decrease whose nodes cannot go (a pending pod counted on their room, say) is closed
+  // as it would be with nothing holding the pool, and says why: merged, it would strand pods.
   const closes =
     prAction !== "close"
       ? undefined
@@ -1381,7 +1426,9 @@ function pullRequestAction(
         ? countChanged(open, facts?.currentValue as number)
         : outOfBounds
           ? outsideBounds(open.desired as number, bounds)
-          : undefined;
+          : holding.length > 0 && !decreaseUnwanted
+            ? stranded
+            : undefined;
   return { action: prAction, number: open.number, ...(closes ? { closes } : {}) };
 }
 

@@ -233,10 +233,16 @@ describe("while pods wait for room", () => {
     const capped = planOne(snapshot, { max: 6, host: { maxNodes: 3 } }, open);
     expect(capped.holds).toEqual([{ kind: "at-max", wanted: 5, allowed: 3, bound: "host-cap" }]);
     expect(capped.pullRequest).toEqual({ action: "close", number: 3 });
-    // A cooldown still holds it: the node may be removable once it is over.
+    // Nor does a cooldown keep it: merged as it stands, its removal of worker-4 would leave that
+    // node's pod without room. Once the node can go, the plan asks for its decrease again.
     const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
     const held = planOne(snapshot, { max: 3 }, { facts: { ...open.facts, ...cooldown } });
-    expect(held.pullRequest).toEqual({ action: "leave", number: 3 });
+    expect(kinds(held.holds)).toContain("cooldown");
+    expect(held.pullRequest).toEqual({
+      action: "close",
+      number: 3,
+      closes: { kind: "pods-stranded", nodes: ["worker-4"], pods: ["fill/worker-4"] },
+    });
   });
 
   it("at the max: does not say nodes are added for them", () => {

@@ -1,7 +1,8 @@
 /**
  * A node pool's pull request over reconciles a minute apart, against the stateful fake GitHub:
- * an open decrease closed when pods start waiting or a schedule window comes near, and a node
- * kept after a job ends even when the samples of its requests do not cover the unneeded time.
+ * an open decrease closed when pods start waiting, when a pending pod counts on the room of the
+ * node it removes, or when a schedule window comes near, and a node kept after a job ends even
+ * when the samples of its requests do not cover the unneeded time.
  */
 import { describe, expect, it } from "@jest/globals";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
@@ -86,6 +87,31 @@ describe("an open decrease over reconciles", () => {
     // Nothing changes: no decrease is opened again.
     await runFor(w, 3, (at) => quiet(at, { extraPods: [...jobs, big] }));
     expect(openTitles(w)).toEqual([]);
+  });
+
+  it("is closed while held when a pending pod counts on the room of the node it removes", async () => {
+    const w = poolScenario(WORKERS_POOL);
+    await runFor(w, 10, (at) => quiet(at));
+    expect(openTitles(w)).toEqual(["Scale workers from 3 to 2 nodes"]);
+    const [decrease] = w.github.openPulls();
+    // Usage is not measured any more (a hold that leaves an open pull request as it is), jobs
+    // fill talos-worker-0 and talos-worker-1, and a 3-cpu pod fits only on talos-worker-2, the
+    // node the decrease removes.
+    const jobs = ["talos-worker-0", "talos-worker-1"].map(job);
+    const wait = pendingPod("apps/wait", { cpu: "3", memory: "1Gi" });
+    w.cluster = quiet(w.github.now(), { unmeasured: true, extraPods: [...jobs, wait] });
+    const result = await w.run();
+    expect(result.decisions[0]?.holds.map((hold) => hold.kind)).toContain("usage-unknown");
+    expect(result.decisions[0]?.pullRequest.closes).toEqual({
+      kind: "pods-stranded",
+      nodes: ["talos-worker-2"],
+      pods: ["apps/wait"],
+    });
+    expect(openTitles(w)).toEqual([]);
+    const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
+    expect(closing).toMatch(
+      /^This pull request's removal of talos-worker-2 would leave apps\/wait without room: pool workers .*: no change at 3\.\n/,
+    );
   });
 
   it("is closed when a schedule window that needs the nodes is about to open", async () => {
