@@ -55,7 +55,8 @@ export interface NodeDecision {
  * `schedule` may set), or the decrease, merged as it stands, would remove `nodes` (those the
  * naming rule tells) whose pods, with the pending pods counted on the pool's room and the pods
  * of its cordoned nodes, do not all find room (`pods-stranded`: `pods` find none, `unknown`
- * have a fit that is unknown, their requests or volumes not known).
+ * have a fit that is unknown: their requests or volumes not known, or a node of unknown room
+ * may take them).
  */
 export type PullRequestCloseReason =
   | { kind: "count-changed"; from: number; desired?: number; current: number }

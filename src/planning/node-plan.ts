@@ -23,7 +23,9 @@ import { resolveNamespaceSelectors } from "./pod-affinity.ts";
 import {
   clusterBins,
   cordonedPods,
+  nodeStateWhy,
   type OtherPools,
+  otherPoolWhy,
   type PoolContext,
   placeDecrease,
 } from "./pool-context.ts";
@@ -38,6 +40,7 @@ import {
   handOverHeld,
   type ScaleUpEvaluation,
 } from "./scale-up.ts";
+import { placementConflict } from "./scheduling.ts";
 import type { NodeInfo, PodInfo, Snapshot } from "./snapshot.ts";
 import { poolHistory, poolRequestsHistory } from "./usage-history.ts";
 import { poolUtilisation, type SustainedCheck } from "./utilisation.ts";
@@ -1314,8 +1317,9 @@ function orphansInTheWay(context: PoolContext): boolean {
  * it removes (those the naming rule tells; more removed leave less room) take room that the pods
  * moving off them, the pending pods the plan counted on the pool's room and the pods of its
  * cordoned nodes need, placed as for a decrease decided now (`placeDecrease`): the pods that find
- * none, and those whose fit is unknown (their requests, volumes or claims not known), as a pod
- * whose fit is unknown closes an open decrease while it waits (`fitUnknownClosing`). None when
+ * none, and those whose fit is unknown (their requests, volumes or claims not known, or a node of
+ * unknown room may take them: `mayTakeUnknown`), as a pod whose fit is unknown closes an open
+ * decrease while it waits (`fitUnknownClosing`). None when
  * every one finds room, or when a list the plan rests on was not read in full (pods not read may
  * be anywhere): missing data closes nothing the hold leaves open.
  */
@@ -1328,13 +1332,53 @@ function openDecreaseStranded(
   if (holds.some((hold) => hold.kind === "snapshot-incomplete")) return undefined;
   const nodes = openDecreaseRemoving(context) ?? [];
   if (nodes.length === 0) return undefined;
-  const { unplaced } = placeDecrease(context, nodes, pendingOnMembers);
+  const { unplaced, full } = placeDecrease(context, nodes, pendingOnMembers);
   if (unplaced.length === 0) return undefined;
-  const pods = unplaced.filter((entry) => !FIT_UNKNOWN.has(entry.cause)).map((e) => podKey(e.pod));
-  const unknown = unplaced
-    .filter((entry) => FIT_UNKNOWN.has(entry.cause))
-    .map((e) => podKey(e.pod));
+  const pods: string[] = [];
+  const unknown: string[] = [];
+  for (const { pod, cause } of unplaced)
+    (FIT_UNKNOWN.has(cause) || mayTakeUnknown(context, nodes, full, pod) ? unknown : pods).push(
+      podKey(pod),
+    );
   return { kind: "pods-stranded", nodes, pods, ...(unknown.length > 0 ? { unknown } : {}) };
+}
+
+/**
+ * Whether a node whose room is not known admits `pod` by its taints and labels: one of the pool's
+ * nodes that stay, or a node in no pool, Ready and not cordoned but with pods whose requests (or
+ * an allocatable) are unknown; a node in no pool that an earlier pool's open decrease, whose nodes
+ * are not all known, may move pods onto; or a node of a pool whose open pull request changes the
+ * count by an amount unknown, or whose requests are not known (`full`, `scaleUp.requests`). The
+ * pod found no room on the nodes of known room, but may on such a node.
+ */
+function mayTakeUnknown(
+  context: PoolContext,
+  removed: readonly string[],
+  full: readonly string[],
+  pod: PodInfo,
+): boolean {
+  const unknownRoom = (node: NodeInfo) => {
+    const why = nodeStateWhy(node, context.index);
+    return why === "room-unknown" || why === "allocatable-unknown";
+  };
+  const admits = (node: NodeInfo) => placementConflict(pod, node) === undefined;
+  const own = context.members.filter((node) => !removed.includes(node.name) && unknownRoom(node));
+  const withheld = (context.unpooledWithheld ?? []).length > 0;
+  const unpooled = context.unpooled.filter(
+    (node) => unknownRoom(node) || (withheld && nodeStateWhy(node, context.index) === undefined),
+  );
+  const others = context.otherPools;
+  const theirs = (others?.pools ?? []).flatMap(({ name, nodes }) => {
+    if (name === context.pool.name) return [];
+    const requestsUnknown = full.includes(name) && others?.headroom.get(name)?.unknown === true;
+    return nodes.filter((node) => {
+      const why = otherPoolWhy(context, name, node);
+      if (why === "withheld") return others?.changeUnknown.has(name) === true;
+      if (why === "room-unknown" || why === "allocatable-unknown") return true;
+      return why === undefined && requestsUnknown;
+    });
+  });
+  return [...own, ...unpooled, ...theirs].some(admits);
 }
 
 /** Why a pod moving off a removed node was not judged against any node: what it asks is unknown. */

@@ -97,6 +97,28 @@ describe("a held open decrease whose removal would leave pods without room", () 
     );
   });
 
+  it("says the fit is unknown, not that there is no room, when the node that stays has room unknown", () => {
+    // talos-media-1 runs a pod whose cpu request could not be read: its free room is unknown.
+    const pods = [
+      pod("default/odd", { node: "talos-media-1", unknownRequests: ["cpu"] }),
+      pod("default/transcode", { node: "talos-media-2", cpu: "1", memory: "1Gi" }),
+    ];
+    const decision = plan(pods, { ...COOLDOWN, ...OPEN });
+    expect(decision.pullRequest).toEqual({
+      action: "close",
+      number: 12,
+      closes: {
+        kind: "pods-stranded",
+        nodes: ["talos-media-2"],
+        pods: [],
+        unknown: ["default/transcode"],
+      },
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      "  pull request: close #12, its removal of talos-media-2 would move default/transcode, whose fit on the other nodes is unknown",
+    );
+  });
+
   it("closes it when the pods of a cordoned node would lose the room it takes", () => {
     // talos-media-1 is cordoned ahead of a drain: its pod can go only to talos-media-2.
     const pods = [pod("default/batch", { node: "talos-media-1", cpu: "1", memory: "1Gi" })];
