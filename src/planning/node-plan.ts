@@ -29,7 +29,7 @@ import {
   type PoolContext,
   placeDecrease,
 } from "./pool-context.ts";
-import { isCordoned, measuredNodes, poolMembers } from "./pool-members.ts";
+import { isCordoned, measuredNodes, poolMembers, readyAndSchedulable } from "./pool-members.ts";
 import { compareNodeNames, nodesToRemove } from "./removal.ts";
 import { safetyHolds } from "./safety.ts";
 import { evaluateScaleDown, type ScaleDownEvaluation } from "./scale-down.ts";
@@ -215,6 +215,8 @@ function otherPoolsOf(
       memory: left("memory"),
       ...(unknown ? { unknown } : {}),
     });
+    // The nodes its open decrease removes take their room from it (`lessRemoved`).
+    if (removing) lessRemoved({ ...context, otherPools: others }, removing);
   }
   return others;
 }
@@ -261,7 +263,31 @@ function takeRoom(
     left.cpu -= pod.requests.cpu ?? 0;
     left.memory -= pod.requests.memory ?? 0;
   }
+  // A node its open decrease removes already gave up its room (`otherPoolsOf`).
+  lessRemoved(
+    context,
+    removes.filter((node) => otherPools?.removed.get(node) !== pool.name),
+  );
   for (const node of removes) otherPools?.removed.set(node, pool.name);
+}
+
+/**
+ * Takes from the pool's requests headroom (`OtherPools.headroom`) its share of the allocatable of
+ * the nodes in `removes` that count in it (Ready, not cordoned): with them gone, the same requests
+ * are a larger part of what is left, so the pods other pools move onto its nodes must stay below
+ * `scaleUp.requests` of the nodes that stay. The requests of the pods that go elsewhere are left
+ * counted: they may come back.
+ */
+function lessRemoved(context: PoolContext, removes: readonly string[]): void {
+  const threshold = context.pool.scaleUp.requests;
+  const left = context.otherPools?.headroom.get(context.pool.name);
+  if (threshold === undefined || !left) return;
+  for (const name of removes) {
+    const node = context.members.find((member) => member.name === name);
+    if (!node || !readyAndSchedulable(node)) continue;
+    left.cpu -= (threshold / 100) * (node.allocatable.cpu ?? 0);
+    left.memory -= (threshold / 100) * (node.allocatable.memory ?? 0);
+  }
 }
 
 interface Evaluated {

@@ -310,6 +310,22 @@ describe("plan against a served cluster: the receiving pool's scaleUp.requests",
     });
   });
 
+  it("counts the pool's own decrease in this plan: the nodes that stay hold the threshold", async () => {
+    // media, planned first, removes talos-media-2: 300m of 3800m is left requested (7.9 %).
+    // echo-rep02 (1500m) would take talos-media-1 to 1800m, 47 %: above 30 %, though below it
+    // of both media nodes' 7600m.
+    const output = await plan([...nodes(), ...echo(), ...whoami("100m")], {
+      tfvars: TFVARS,
+      config: config(["media", "apps"], {
+        media: { extra: "    scaleUp:\n      requests: 30\n", scaleDown: "      requests: 20\n" },
+      }),
+    });
+    expect(counts(output)).toEqual([["media", 2, 1]]);
+    expect(poolNote(output, "apps")).toContain(
+      "the room of talos-media-1 (a node of pool media, whose requests the pods would take to its scaleUp.requests) and talos-media-2 (pool media removes it in this plan) is not counted",
+    );
+  });
+
   it("moves them there while the pool stays below it", async () => {
     const output = await plan([...nodes(), ...echo(), ...whoami("100m")], {
       tfvars: TFVARS,

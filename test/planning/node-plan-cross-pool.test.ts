@@ -242,3 +242,79 @@ describe("another pool's open pull request whose change to the count is unknown"
     });
   });
 });
+
+/**
+ * media (talos-media-1..3, 12 cpu) keeps its requests below 30 % (`scaleUp.requests`); its open
+ * decrease, left open, removes talos-media-3. Its 2-cpu encoder is 17 % of 12 cpu, 25 % of the
+ * 8 cpu that stay: echo-rep02 (1 cpu) would take those to 37.5 %, though 12 cpu have room for it
+ * below 30 %.
+ */
+describe("another pool's open decrease and its scaleUp.requests", () => {
+  function planWithOpen(openPullRequest?: { number: number; desired: number; from: number }) {
+    const snapshot = buildSnapshot({
+      nodes: [
+        node("talos-cp-1", { controlPlane: true, ...QUIET }),
+        ...members("apps", "talos-worker-"),
+        ...[1, 2, 3].map((index) =>
+          node(`talos-media-${index}`, {
+            ...QUIET,
+            labels: { "node.kubernetes.io/pool": "media" },
+          }),
+        ),
+      ],
+      pods: [
+        ...["talos-worker-1", "talos-worker-2"].map((name, index) =>
+          pod(`default/echo-rep0${index + 1}`, {
+            node: name,
+            cpu: "1",
+            memory: "256Mi",
+            labels: ECHO,
+            podAntiAffinity: [
+              { selector: { matchLabels: ECHO }, topologyKey: "kubernetes.io/hostname" },
+            ],
+          }),
+        ),
+        pod("default/encoder-1", { node: "talos-media-1", cpu: "2", memory: "1Gi" }),
+      ],
+    });
+    const media = poolInput({
+      ...pool("media", "media_count", "talos-media-{index}"),
+      scaleUp: { requests: 30 },
+      scaleDown: { unneededTime: 0, requests: 20 },
+    });
+    const decisions = planNodes({
+      snapshot,
+      config: repoConfig(media, pool("apps", "worker_count", "talos-worker-{index}")),
+      repo: [
+        { pool: "apps", currentValue: 2 },
+        {
+          pool: "media",
+          currentValue: 3,
+          ...(openPullRequest ? { ...COOLDOWN, openPullRequest } : COOLDOWN),
+        },
+      ],
+      now: NOW,
+    });
+    const of = (name: string) => decisions.find((entry) => entry.pool === name) as NodeDecision;
+    return { apps: of("apps"), media: of("media") };
+  }
+
+  it("moves the replica onto a media node while media keeps its three nodes", () => {
+    const { apps } = planWithOpen();
+    expect(apps).toMatchObject({ action: "scale-down", removes: "talos-worker-2" });
+  });
+
+  it("does not once the open decrease leaves two: their room holds less below the threshold", () => {
+    const { apps, media } = planWithOpen({ number: 12, desired: 2, from: 3 });
+    expect(media.pullRequest).toMatchObject({ action: "leave", number: 12 });
+    expect(apps.action).toBe("none");
+    expect(podsFit(apps)).toMatchObject({
+      met: false,
+      uncounted: [
+        { node: "talos-media-1", why: "requests", pool: "media" },
+        { node: "talos-media-2", why: "requests", pool: "media" },
+        { node: "talos-media-3", why: "removed", pool: "media" },
+      ],
+    });
+  });
+});
