@@ -1,7 +1,7 @@
 import type { Resource } from "./node-decision.ts";
 import type { PoolContext } from "./pool-context.ts";
 import { readyAndSchedulable } from "./pool-members.ts";
-import type { NodeInfo } from "./snapshot.ts";
+import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { percentOf } from "./utilisation.ts";
 
 const RESOURCES: readonly Resource[] = ["cpu", "memory"];
@@ -33,19 +33,35 @@ export function projectPercent(
 
 /**
  * The higher of cpu and memory requests once `removed` are gone, and whose it is (cpu when
- * they are equal); unknown if either is.
+ * they are equal); unknown if either is. The requests of the pods the decreases of pools planned
+ * before this one move onto the pool's nodes (`roomTaken`) count with the pool's own: once both
+ * decreases are made, they run there.
  */
 export function projectRequests(
   context: PoolContext,
   removed: readonly NodeInfo[],
 ): { resource: Resource; percent: number } | undefined {
+  const moved = movedOntoPool(context);
   let highest: { resource: Resource; percent: number } | undefined;
   for (const resource of RESOURCES) {
-    const percent = context.utilisation[resource].requestsPercent;
+    const { requestsPercent, allocatable } = context.utilisation[resource];
+    const added = moved.reduce((sum, pod) => sum + (pod.requests[resource] ?? 0), 0);
+    const percent =
+      added > 0 && requestsPercent !== undefined && allocatable !== undefined
+        ? requestsPercent + (percentOf(added, allocatable) ?? 0)
+        : requestsPercent;
     const projected =
       percent === undefined ? undefined : projectPercent(context, removed, resource, percent);
     if (projected === undefined) return undefined;
     if (!highest || projected > highest.percent) highest = { resource, percent: projected };
   }
   return highest;
+}
+
+/** The pods the decreases of other pools, planned before this one, move onto its nodes. */
+function movedOntoPool(context: PoolContext): PodInfo[] {
+  const names = new Set(context.members.map((node) => node.name));
+  return (context.roomTaken ?? []).flatMap(({ pod, node, pool }) =>
+    pool !== undefined && pool !== context.pool.name && names.has(node) ? [pod] : [],
+  );
 }

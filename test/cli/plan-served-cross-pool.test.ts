@@ -326,6 +326,22 @@ describe("plan against a served cluster: the receiving pool's scaleUp.requests",
     );
   });
 
+  it("keeps the receiving pool's node when the pods moved there take its projection up", async () => {
+    // apps, planned first, moves echo-rep02 (1500m) onto talos-media-1: 1900m of 7600m (25 %)
+    // is requested of media once it runs there, 50 % of talos-media-1 alone, not below the
+    // 20 % (30 less the margin of 10) a media decrease must leave.
+    const output = await plan([...nodes(), ...echo(), ...whoami("100m")], {
+      tfvars: TFVARS,
+      config: config(["apps", "media"], {
+        media: { extra: "    scaleUp:\n      requests: 30\n", scaleDown: "      requests: 20\n" },
+      }),
+    });
+    expect(counts(output)).toEqual([["apps", 2, 1]]);
+    expect(poolNote(output, "media")).toContain(
+      "  scale-down: cpu requests after removal 50 % < 20 %: not met",
+    );
+  });
+
   it("moves them there while the pool stays below it", async () => {
     const output = await plan([...nodes(), ...echo(), ...whoami("100m")], {
       tfvars: TFVARS,
