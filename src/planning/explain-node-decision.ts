@@ -1249,8 +1249,19 @@ function podsFitUnreadText(node: string, lists: readonly string[]): string {
 }
 
 /** What a projection is of: `cpu`, `memory`, or the requests it names (the higher of the two). */
-function projectedText(projection: { resource: string; requestsOf?: string | undefined }): string {
-  return projection.requestsOf ? `${projection.requestsOf} requests` : projection.resource;
+function projectedText(projection: {
+  resource: string;
+  requestsOf?: string | undefined;
+  moved?: { pods: number; pools: string[] } | undefined;
+}): string {
+  const { moved } = projection;
+  // "5.3 %" before, "50 %" after removal reads as a miscount unless the pods moved in are said.
+  const movedText = moved
+    ? `, with those of the ${counted(moved.pods, "pod")} ${moved.pools.length === 1 ? "the decrease of pool" : "the decreases of pools"} ${listing(moved.pools)} ${moved.pools.length === 1 ? "moves" : "move"} onto the pool's nodes,`
+    : "";
+  return projection.requestsOf
+    ? `${projection.requestsOf} requests${movedText}`
+    : projection.resource;
 }
 
 /** An unmet condition as the reason a wanted scale-down was refused. */

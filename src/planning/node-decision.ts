@@ -508,6 +508,11 @@ export type ScaleDownCondition =
       requestsOf?: Resource;
       projected?: number;
       limit: number;
+      /**
+       * For `requests`: the pods the decreases of pools before this one move onto the pool's
+       * nodes, whose requests count with the pool's own, and those pools.
+       */
+      moved?: { pods: number; pools: string[] };
     }
   /**
    * Present when the decrease would take the pool's last node (the count to 0): met when a new

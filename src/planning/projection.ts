@@ -40,12 +40,12 @@ export function projectPercent(
 export function projectRequests(
   context: PoolContext,
   removed: readonly NodeInfo[],
-): { resource: Resource; percent: number } | undefined {
+): { resource: Resource; percent: number; moved?: { pods: number; pools: string[] } } | undefined {
   const moved = movedOntoPool(context);
   let highest: { resource: Resource; percent: number } | undefined;
   for (const resource of RESOURCES) {
     const { requestsPercent, allocatable } = context.utilisation[resource];
-    const added = moved.reduce((sum, pod) => sum + (pod.requests[resource] ?? 0), 0);
+    const added = moved.reduce((sum, { pod }) => sum + (pod.requests[resource] ?? 0), 0);
     const percent =
       added > 0 && requestsPercent !== undefined && allocatable !== undefined
         ? requestsPercent + (percentOf(added, allocatable) ?? 0)
@@ -55,13 +55,15 @@ export function projectRequests(
     if (projected === undefined) return undefined;
     if (!highest || projected > highest.percent) highest = { resource, percent: projected };
   }
-  return highest;
+  if (!highest || moved.length === 0) return highest;
+  const pools = [...new Set(moved.map(({ pool }) => pool))];
+  return { ...highest, moved: { pods: moved.length, pools } };
 }
 
 /** The pods the decreases of other pools, planned before this one, move onto its nodes. */
-function movedOntoPool(context: PoolContext): PodInfo[] {
+function movedOntoPool(context: PoolContext): { pod: PodInfo; pool: string }[] {
   const names = new Set(context.members.map((node) => node.name));
   return (context.roomTaken ?? []).flatMap(({ pod, node, pool }) =>
-    pool !== undefined && pool !== context.pool.name && names.has(node) ? [pod] : [],
+    pool !== undefined && pool !== context.pool.name && names.has(node) ? [{ pod, pool }] : [],
   );
 }

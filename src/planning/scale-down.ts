@@ -412,6 +412,7 @@ function projectionConditions(
       ...(projected !== undefined
         ? { requestsOf: projected.resource, projected: projected.percent }
         : {}),
+      ...(projected?.moved ? { moved: projected.moved } : {}),
     });
   }
   return conditions;

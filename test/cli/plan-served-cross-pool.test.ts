@@ -338,8 +338,16 @@ describe("plan against a served cluster: the receiving pool's scaleUp.requests",
     });
     expect(counts(output)).toEqual([["apps", 2, 1]]);
     expect(poolNote(output, "media")).toContain(
-      "  scale-down: cpu requests after removal 50 % < 20 %: not met",
+      "  scale-down: cpu requests, with those of the 1 pod the decrease of pool apps moves onto the pool's nodes, after removal 50 % < 20 %: not met",
     );
+    expect(fitOf(output, "media")).toMatchObject({ moved: { pods: 1, pools: ["apps"] } });
+    const conditions = (poolDecision(output, "media").scaleDown as { conditions: Raw[] })
+      .conditions;
+    expect(conditions.find((entry) => entry.resource === "requests")).toMatchObject({
+      kind: "projection",
+      met: false,
+      moved: { pods: 1, pools: ["apps"] },
+    });
   });
 
   it("moves them there while the pool stays below it", async () => {
