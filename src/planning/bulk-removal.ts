@@ -274,8 +274,21 @@ function neededStop(
   }
   const requests = projectRequests(context, removed);
   if (requests === undefined || requests.percent >= scaleDown.requests)
-    return needed(node, "requests", requests?.percent, scaleDown.requests, requests?.resource);
+    return needed(node, "requests", requests?.percent, scaleDown.requests, requests?.resource, {
+      ...countedIn(requests),
+    });
   return undefined;
+}
+
+/** The pods counted with the pool's own requests in `requests` (`projectRequests`), when any. */
+function countedIn(requests: ReturnType<typeof projectRequests>): {
+  pending?: number;
+  moved?: { pods: number; pools: string[] };
+} {
+  return {
+    ...(requests?.pending ? { pending: requests.pending } : {}),
+    ...(requests?.moved ? { moved: requests.moved } : {}),
+  };
 }
 
 function needed(
@@ -284,12 +297,14 @@ function needed(
   projected: number | undefined,
   threshold: number,
   requestsOf?: Resource,
+  counted: ReturnType<typeof countedIn> = {},
 ): BulkStop {
   return {
     kind: "needed",
     node: node.name,
     resource,
     ...(requestsOf ? { requestsOf } : {}),
+    ...counted,
     threshold,
     ...(projected !== undefined ? { projected } : {}),
   };
@@ -301,13 +316,14 @@ function projectionStop(
   removed: readonly NodeInfo[],
   node: NodeInfo,
 ): BulkStop | undefined {
-  for (const { resource, requestsOf, projected, limit } of projections(input, removed))
+  for (const { resource, requestsOf, projected, limit, ...counted } of projections(input, removed))
     if (projected === undefined || projected >= limit)
       return {
         kind: "projection",
         node: node.name,
         resource,
         ...(requestsOf ? { requestsOf } : {}),
+        ...counted,
         limit,
         ...(projected !== undefined ? { projected } : {}),
       };
@@ -319,10 +335,11 @@ function projectionStop(
  * each is known and below its limit.
  */
 function bulkProjection(input: BulkRemovalInput, removed: readonly NodeInfo[]): BulkProjection[] {
-  return projections(input, removed).flatMap(({ resource, requestsOf, projected, limit }) =>
-    projected === undefined
-      ? []
-      : [{ resource, ...(requestsOf ? { requestsOf } : {}), projected, limit }],
+  return projections(input, removed).flatMap(
+    ({ resource, requestsOf, projected, limit, ...counted }) =>
+      projected === undefined
+        ? []
+        : [{ resource, ...(requestsOf ? { requestsOf } : {}), ...counted, projected, limit }],
   );
 }
 
@@ -333,6 +350,8 @@ function projections(
 ): {
   resource: Resource | "requests";
   requestsOf?: Resource;
+  pending?: number;
+  moved?: { pods: number; pools: string[] };
   projected: number | undefined;
   limit: number;
 }[] {
@@ -353,6 +372,7 @@ function projections(
     {
       resource: "requests",
       ...(requests ? { requestsOf: requests.resource } : {}),
+      ...countedIn(requests),
       projected: requests?.percent,
       limit: scaleUp.requests - scaleDown.margin,
     },

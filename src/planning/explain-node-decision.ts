@@ -1252,15 +1252,22 @@ function podsFitUnreadText(node: string, lists: readonly string[]): string {
 function projectedText(projection: {
   resource: string;
   requestsOf?: string | undefined;
+  pending?: number | undefined;
   moved?: { pods: number; pools: string[] } | undefined;
 }): string {
-  const { moved } = projection;
-  // "5.3 %" before, "50 %" after removal reads as a miscount unless the pods moved in are said.
-  const movedText = moved
-    ? `, with those of the ${counted(moved.pods, "pod")} ${moved.pools.length === 1 ? "the decrease of pool" : "the decreases of pools"} ${listing(moved.pools)} ${moved.pools.length === 1 ? "moves" : "move"} onto the pool's nodes,`
-    : "";
+  const { pending, moved } = projection;
+  // "5.3 %" before, "50 %" after removal reads as a miscount unless the pods counted in are said.
+  const parts = [
+    ...(pending ? [`the ${counted(pending, "pending pod")} counted on the pool's room`] : []),
+    ...(moved
+      ? [
+          `the ${counted(moved.pods, "pod")} ${moved.pools.length === 1 ? "the decrease of pool" : "the decreases of pools"} ${listing(moved.pools)} ${moved.pools.length === 1 ? "moves" : "move"} onto the pool's nodes`,
+        ]
+      : []),
+  ];
+  const countedText = parts.length > 0 ? `, with those of ${parts.join(" and of ")},` : "";
   return projection.requestsOf
-    ? `${projection.requestsOf} requests${movedText}`
+    ? `${projection.requestsOf} requests${countedText}`
     : projection.resource;
 }
 

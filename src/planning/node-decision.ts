@@ -509,6 +509,11 @@ export type ScaleDownCondition =
       projected?: number;
       limit: number;
       /**
+       * For `requests`: how many pending pods the plan counted on the pool's nodes, whose
+       * requests count with the pool's own (absent when none).
+       */
+      pending?: number;
+      /**
        * For `requests`: the pods the decreases of pools before this one move onto the pool's
        * nodes, whose requests count with the pool's own, and those pools.
        */
@@ -610,6 +615,10 @@ export interface BulkProjection {
   resource: Resource | "requests";
   /** For `requests`: the resource whose requests are the higher with the nodes gone. */
   requestsOf?: Resource;
+  /** For `requests`: the pending pods the plan counted on the pool's nodes (absent when none). */
+  pending?: number;
+  /** For `requests`: the pods the decreases of pools before this one move onto its nodes. */
+  moved?: { pods: number; pools: string[] };
   projected: number;
   limit: number;
 }
@@ -633,6 +642,10 @@ export type BulkStop =
       resource: Resource | "requests";
       /** For `requests`: the resource whose requests are the higher without the nodes before it. */
       requestsOf?: Resource;
+      /** For `requests`: the pending pods the plan counted on the pool's nodes (absent when none). */
+      pending?: number;
+      /** For `requests`: the pods the decreases of pools before this one move onto its nodes. */
+      moved?: { pods: number; pools: string[] };
       projected?: number;
       threshold: number;
     }
@@ -643,6 +656,10 @@ export type BulkStop =
       resource: Resource | "requests";
       /** For `requests`: the resource whose requests are the higher without it too. */
       requestsOf?: Resource;
+      /** For `requests`: the pending pods the plan counted on the pool's nodes (absent when none). */
+      pending?: number;
+      /** For `requests`: the pods the decreases of pools before this one move onto its nodes. */
+      moved?: { pods: number; pools: string[] };
       projected?: number;
       limit: number;
     }

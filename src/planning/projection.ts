@@ -33,37 +33,61 @@ export function projectPercent(
 
 /**
  * The higher of cpu and memory requests once `removed` are gone, and whose it is (cpu when
- * they are equal); unknown if either is. The requests of the pods the decreases of pools planned
- * before this one move onto the pool's nodes (`roomTaken`) count with the pool's own: once both
- * decreases are made, they run there.
+ * they are equal); unknown if either is. The requests of the pending pods the plan counted on the
+ * pool's nodes, and of the pods the decreases of pools planned before this one move onto them
+ * (both in `roomTaken`), count with the pool's own: once the decreases are made, they run there.
  */
 export function projectRequests(
   context: PoolContext,
   removed: readonly NodeInfo[],
-): { resource: Resource; percent: number; moved?: { pods: number; pools: string[] } } | undefined {
-  const moved = movedOntoPool(context);
+):
+  | {
+      resource: Resource;
+      percent: number;
+      pending?: number;
+      moved?: { pods: number; pools: string[] };
+    }
+  | undefined {
+  const { pending, moved } = countedOnPool(context);
+  const added = [...pending, ...moved.map(({ pod }) => pod)];
   let highest: { resource: Resource; percent: number } | undefined;
   for (const resource of RESOURCES) {
     const { requestsPercent, allocatable } = context.utilisation[resource];
-    const added = moved.reduce((sum, { pod }) => sum + (pod.requests[resource] ?? 0), 0);
+    const sum = added.reduce((total, pod) => total + (pod.requests[resource] ?? 0), 0);
     const percent =
-      added > 0 && requestsPercent !== undefined && allocatable !== undefined
-        ? requestsPercent + (percentOf(added, allocatable) ?? 0)
+      sum > 0 && requestsPercent !== undefined && allocatable !== undefined
+        ? requestsPercent + (percentOf(sum, allocatable) ?? 0)
         : requestsPercent;
     const projected =
       percent === undefined ? undefined : projectPercent(context, removed, resource, percent);
     if (projected === undefined) return undefined;
     if (!highest || projected > highest.percent) highest = { resource, percent: projected };
   }
-  if (!highest || moved.length === 0) return highest;
+  if (!highest) return highest;
   const pools = [...new Set(moved.map(({ pool }) => pool))];
-  return { ...highest, moved: { pods: moved.length, pools } };
+  return {
+    ...highest,
+    ...(pending.length > 0 ? { pending: pending.length } : {}),
+    ...(moved.length > 0 ? { moved: { pods: moved.length, pools } } : {}),
+  };
 }
 
-/** The pods the decreases of other pools, planned before this one, move onto its nodes. */
-function movedOntoPool(context: PoolContext): { pod: PodInfo; pool: string }[] {
+/**
+ * The pods that take room on the pool's nodes in this plan: the pending pods counted there
+ * (whichever pool's packing put them there), and those the decreases of other pools, planned
+ * before this one, move there.
+ */
+function countedOnPool(context: PoolContext): {
+  pending: PodInfo[];
+  moved: { pod: PodInfo; pool: string }[];
+} {
   const names = new Set(context.members.map((node) => node.name));
-  return (context.roomTaken ?? []).flatMap(({ pod, node, pool }) =>
-    pool !== undefined && pool !== context.pool.name && names.has(node) ? [{ pod, pool }] : [],
-  );
+  const pending: PodInfo[] = [];
+  const moved: { pod: PodInfo; pool: string }[] = [];
+  for (const { pod, node, pool } of context.roomTaken ?? []) {
+    if (!names.has(node)) continue;
+    if (pool === undefined) pending.push(pod);
+    else if (pool !== context.pool.name) moved.push({ pod, pool });
+  }
+  return { pending, moved };
 }

@@ -412,6 +412,7 @@ function projectionConditions(
       ...(projected !== undefined
         ? { requestsOf: projected.resource, projected: projected.percent }
         : {}),
+      ...(projected?.pending ? { pending: projected.pending } : {}),
       ...(projected?.moved ? { moved: projected.moved } : {}),
     });
   }

@@ -350,6 +350,31 @@ describe("plan against a served cluster: the receiving pool's scaleUp.requests",
     });
   });
 
+  it("keeps the pool's node when the pending pods counted on its room take its projection up", async () => {
+    // media, planned first, counts batch-1 (1500m, no room anywhere else: the apps nodes hold
+    // the echo replicas) on talos-media-1. Without talos-media-2, 1900m of 3800m (50 %) is
+    // requested of media once it runs there, not below the 20 % (30 less the margin of 10) a
+    // decrease must leave: made, the next plan would add the node back for those requests.
+    const batch = pod("default", "batch-1", { cpu: "1500m", memory: "256Mi" });
+    const output = await plan([...nodes(), ...echo(), ...whoami("100m"), batch], {
+      tfvars: TFVARS,
+      config: config(["media", "apps"], {
+        media: { extra: "    scaleUp:\n      requests: 30\n", scaleDown: "      requests: 20\n" },
+      }),
+    });
+    expect(counts(output)).toEqual([]);
+    expect(poolNote(output, "media")).toContain(
+      "  not removed: cpu requests, with those of the 1 pending pod counted on the pool's room, after removal would be 50 %, not below 20 %",
+    );
+    const conditions = (poolDecision(output, "media").scaleDown as { conditions: Raw[] })
+      .conditions;
+    expect(conditions.find((entry) => entry.resource === "requests")).toMatchObject({
+      kind: "projection",
+      met: false,
+      pending: 1,
+    });
+  });
+
   it("moves them there while the pool stays below it", async () => {
     const output = await plan([...nodes(), ...echo(), ...whoami("100m")], {
       tfvars: TFVARS,

@@ -249,10 +249,29 @@ describe("bulk removal of empty nodes", () => {
   });
 
   it("keeps room for pending pods the plan counts on existing nodes", () => {
+    // scaleDown.requests at 90 lets the 6 cpu of the pending pods stay below it on two nodes.
     const pending = [pendingPod("web/p0", { cpu: "3" }), pendingPod("web/p1", { cpu: "3" })];
-    const decision = planBulk(pool(4, pending));
+    const decision = planBulk(pool(4, pending), { scaleDown: { requests: 90 } });
     expect(decision).toMatchObject({ desired: 2, removing: ["worker-4", "worker-3"] });
     expect(decision.scaleDown.bulk?.stop).toMatchObject({ kind: "pods-fit", node: "worker-2" });
+  });
+
+  it("counts the requests of the pending pods counted on the pool's room with its own", () => {
+    // The 6 cpu of the two pending pods run on the nodes that stay: without worker-4 they are
+    // 50 % of the 12 cpu left, not below the scale-down threshold of 50 %, so worker-3 stays.
+    const pending = [pendingPod("web/p0", { cpu: "3" }), pendingPod("web/p1", { cpu: "3" })];
+    const decision = planBulk(pool(4, pending));
+    expect(decision).toMatchObject({ desired: 3, removing: ["worker-4"] });
+    expect(decision.scaleDown.bulk?.stop).toMatchObject({
+      kind: "needed",
+      node: "worker-3",
+      resource: "requests",
+      pending: 2,
+      projected: 50,
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      "  scale-down: worker-4 goes alone; not worker-3 too: without the nodes before it, cpu requests, with those of the 2 pending pods counted on the pool's room, would be at 50 %, not below the scale-down threshold of 50 %",
+    );
   });
 
   it("stops where the node to remove cannot be told", () => {
