@@ -1487,8 +1487,9 @@ function pullRequestAction(
   if (action !== "none") prAction = "update";
   else if (holding.length > 0 && !decreaseUnwanted && !overtaken && !outOfBounds && !stranded)
     prAction = "leave";
-  // Held, a decrease whose nodes cannot go (a pending pod counted on their room, say) is closed
-  // as it would be with nothing holding the pool, and says why: merged, it would strand pods.
+  // A decrease whose nodes cannot go (a pending pod counted on their room, say) is closed, held
+  // or not, and says why: merged, it would strand pods. Held by more than the max, one closed for
+  // pods waiting for room, a window or nodes not Ready is closed for that.
   const closes =
     prAction !== "close"
       ? undefined
@@ -1496,7 +1497,7 @@ function pullRequestAction(
         ? countChanged(open, facts?.currentValue as number)
         : outOfBounds
           ? outsideBounds(open.desired as number, bounds)
-          : holding.length > 0 && !decreaseUnwanted
+          : holding.length === 0 || !decreaseUnwanted
             ? stranded
             : undefined;
   return { action: prAction, number: open.number, ...(closes ? { closes } : {}) };

@@ -158,8 +158,39 @@ describe("a held open decrease whose removal would leave pods without room", () 
     );
   });
 
-  it("closes it with nothing holding the pool as before: no change is wanted", () => {
+  it("closes it with nothing holding the pool, naming the pod its removal would strand", () => {
     const decision = plan([BUSY_FIRST, WAIT], OPEN);
+    expect(decision.holds).toEqual([]);
+    expect(decision.pullRequest).toEqual({
+      action: "close",
+      number: 12,
+      closes: { kind: "pods-stranded", nodes: ["talos-media-2"], pods: ["default/wait"] },
+    });
+    expect(explainNodeDecision(decision)).toContain(
+      "  pull request: close #12, its removal of talos-media-2 would leave default/wait without room",
+    );
+  });
+
+  it("closes it held only by the max, naming the pod its removal would strand", () => {
+    // The 3500m of talos-media-1 is 44 % of the pool's cpu, at its scaleUp.requests of 40: a
+    // max of 2 keeps it from the node it wants, which holds no decrease back. Merged, this one
+    // would take the room default/wait is counted on.
+    const decision = plan([BUSY_FIRST, WAIT], OPEN, {
+      max: 2,
+      scaleUp: { requests: 40 },
+      scaleDown: { unneededTime: 0, requests: 20 },
+    });
+    expect(decision.holds.map((hold) => hold.kind)).toEqual(["at-max"]);
+    expect(decision.pullRequest).toMatchObject({
+      action: "close",
+      closes: { kind: "pods-stranded", nodes: ["talos-media-2"], pods: ["default/wait"] },
+    });
+  });
+
+  it("closes it with nothing holding the pool and no pod stranded: no change is wanted", () => {
+    const light = pod("default/encoder", { node: "talos-media-1", cpu: "1", memory: "1Gi" });
+    const busy = pod("default/busy", { node: "talos-media-2", cpu: "2", memory: "1Gi" });
+    const decision = plan([light, busy], OPEN, { scaleDown: { unneededTime: 0, requests: 20 } });
     expect(decision.holds).toEqual([]);
     expect(decision.pullRequest).toEqual({ action: "close", number: 12 });
     expect(explainNodeDecision(decision)).toContain(

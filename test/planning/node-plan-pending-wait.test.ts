@@ -216,23 +216,29 @@ describe("while pods wait for room", () => {
 
   it("closes an open decrease above the max that the plan does not make, pods waiting or not", () => {
     // Four full workers where the max is three: worker-4's pod fits on no other node, so no
-    // decrease is made; the pod left pending beyond the max does not keep one open.
+    // decrease is made; the pod left pending beyond the max does not keep one open. Each close
+    // names the pod the decrease, merged, would leave without room.
     const workers = nodes(4, BUSY);
     const pods = workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" }));
     const open = { facts: { openPullRequest: { number: 3, desired: 3, from: 4 } } };
+    const stranded = {
+      action: "close",
+      number: 3,
+      closes: { kind: "pods-stranded", nodes: ["worker-4"], pods: ["fill/worker-4"] },
+    };
     const quiet = planOne(buildSnapshot({ nodes: workers, pods }), { max: 3 }, open);
     expect(quiet.action).toBe("none");
-    expect(quiet.pullRequest).toEqual({ action: "close", number: 3 });
+    expect(quiet.pullRequest).toEqual(stranded);
     const snapshot = buildSnapshot({ nodes: workers, pods: [...pods, waiting("web/a", 600)] });
     const decision = planOne(snapshot, { max: 3 }, open);
     expect(decision.action).toBe("none");
     expect(kinds(decision.triggers)).toEqual(["pending-pods", "above-max"]);
     expect(decision.holds).toEqual([{ kind: "at-max", wanted: 5, allowed: 3, bound: "max" }]);
-    expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
+    expect(decision.pullRequest).toEqual(stranded);
     // The host cap likewise.
     const capped = planOne(snapshot, { max: 6, host: { maxNodes: 3 } }, open);
     expect(capped.holds).toEqual([{ kind: "at-max", wanted: 5, allowed: 3, bound: "host-cap" }]);
-    expect(capped.pullRequest).toEqual({ action: "close", number: 3 });
+    expect(capped.pullRequest).toEqual(stranded);
     // Nor does a cooldown keep it: merged as it stands, its removal of worker-4 would leave that
     // node's pod without room. Once the node can go, the plan asks for its decrease again.
     const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
