@@ -131,6 +131,11 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Prom
   if (positionals.length === 0) throw new UsageError("name at least one NODE to drain");
   for (const node of positionals) checkNodeName(node);
   const emptyDirOn = emptyDirNodes(values["delete-emptydir-data-on"], positionals);
+  // They are alternatives: with both, the flag for every node would make the list meaningless.
+  if (values["delete-emptydir-data"] === true && values["delete-emptydir-data-on"] !== undefined)
+    throw new UsageError(
+      "--delete-emptydir-data and --delete-emptydir-data-on are alternatives: the first deletes emptyDir data on every node drained, the second on the nodes it names; give one",
+    );
   const timeoutMs = durationFlag(values.timeout ?? "10m", "--timeout");
   const grace = gracePeriod(values["grace-period"]);
   const skipWait = skipWaitFlag(values["skip-wait-for-delete-timeout"]);

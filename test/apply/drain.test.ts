@@ -555,6 +555,16 @@ describe("pr-autoscaler drain", () => {
     );
     expect((await drain(["worker-1", "--grace-period", "0"])).code).toBe(2);
     expect((await drain(["Worker_1"])).code).toBe(2);
+    const both = await drain([
+      "worker-1",
+      "--delete-emptydir-data",
+      "--delete-emptydir-data-on",
+      "worker-1",
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain(
+      "--delete-emptydir-data and --delete-emptydir-data-on are alternatives",
+    );
     const missing = await drain(["worker-1", "--kubeconfig", join(cluster.dir, "nope")], {
       withKubeconfig: false,
     });
