@@ -183,7 +183,7 @@ function fitStop(
 ): BulkStop | undefined {
   const names = run.map((entry) => entry.name);
   const { unplaced } = placeDecrease(input.context, names, input.pendingOnExisting);
-  return podsFitStop(node, unplaced);
+  return podsFitStop(input.context, node, unplaced);
 }
 
 /**
@@ -392,17 +392,31 @@ export function placeBulkMoving(
   return placeMoving(context, [...pendingOnExisting, ...cordoned.pods], names, cordoned.nodes);
 }
 
-/** The run stops at `node` when pods are left without room: they are named, with their causes. */
+/**
+ * The run stops at `node` when pods are left without room: they are named, with their causes,
+ * and those among them that the decreases of pools before this one move onto its nodes, with
+ * those pools.
+ */
 function podsFitStop(
+  context: PoolContext,
   node: NodeInfo,
   unplaced: Parameters<typeof unplacedReports>[0],
 ): BulkStop | undefined {
   if (unplaced.length === 0) return undefined;
+  const left = new Set(unplaced.map((entry) => entry.pod));
+  const pods: string[] = [];
+  const pools: string[] = [];
+  for (const { pod, pool } of context.roomTaken ?? []) {
+    if (pool === undefined || pool === context.pool.name || !left.has(pod)) continue;
+    pods.push(podKey(pod));
+    if (!pools.includes(pool)) pools.push(pool);
+  }
   return {
     kind: "pods-fit",
     node: node.name,
     unplaced: unplaced.map((entry) => podKey(entry.pod)),
     causes: unplacedReports(unplaced),
+    ...(pods.length > 0 ? { moved: { pods, pools } } : {}),
   };
 }
 
@@ -414,5 +428,5 @@ function pendingStop(
 ): BulkStop | undefined {
   const names = removed.map((entry) => entry.name);
   const { unplaced } = placeBulkMoving(input.context, input.pendingOnExisting, names);
-  return podsFitStop(node, unplaced);
+  return podsFitStop(input.context, node, unplaced);
 }

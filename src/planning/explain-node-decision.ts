@@ -1445,8 +1445,14 @@ function bulkStopText(stop: BulkStop): string {
       return `not ${stop.node} too: without the nodes before it, ${projectedText(stop)} would be at ${stop.projected === undefined ? "an unknown level" : formatCompared(stop.projected, stop.threshold, "<")}, not below the scale-down threshold of ${stop.threshold} %`;
     case "projection":
       return `not ${stop.node} too: ${projectedText(stop)} after removal ${stop.projected === undefined ? "unknown" : formatCompared(stop.projected, stop.limit, "<")}, not below ${stop.limit} %`;
-    case "pods-fit":
-      return `not ${stop.node} too: ${unplacedText(stop.causes).replace(/^no room for/, "no room would be left for")}`;
+    case "pods-fit": {
+      const { moved } = stop;
+      // A pod the pool never ran is named as what another pool's decrease brings in.
+      const movedText = moved
+        ? ` (${moved.pools.length === 1 ? "the decrease of pool" : "the decreases of pools"} ${listing(moved.pools)} ${moved.pools.length === 1 ? "moves" : "move"} ${listing(moved.pods)} onto the pool's nodes)`
+        : "";
+      return `not ${stop.node} too: ${unplacedText(stop.causes).replace(/^no room for/, "no room would be left for")}${movedText}`;
+    }
     case "last-node":
       return `not ${stop.node} too: ${lastNodeStaysText(stop)}`;
     case "schedule-soon":

@@ -681,6 +681,11 @@ export type BulkStop =
       node: string;
       unplaced: string[];
       causes: UnplacedReport[];
+      /**
+       * Those of `unplaced` that the decreases of pools before this one move onto the pool's
+       * nodes, and those pools (absent when none).
+       */
+      moved?: { pods: string[]; pools: string[] };
     }
   /** It is the pool's last node, and a new node could not be told from the config alone. */
   | ({ kind: "last-node"; node: string } & NewNodeGaps)

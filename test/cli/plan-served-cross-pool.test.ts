@@ -385,3 +385,47 @@ describe("plan against a served cluster: the receiving pool's scaleUp.requests",
     expect(counts(output)).toContainEqual(["apps", 2, 1]);
   });
 });
+
+describe("plan against a served cluster: a bulk removal of the receiving pool", () => {
+  it("names the pod that stops it as one the decrease of another pool moves in", async () => {
+    // A third media node, and a third echo replica on talos-media-1; media lets its empty nodes
+    // go together. apps removes talos-worker-2 and moves echo-rep02 onto a media node: with
+    // talos-media-3 gone it still has talos-media-2, but not talos-media-1 too (rep03 is there).
+    const names = [...APPS, ...MEDIA, "talos-media-3"];
+    const labelled = Object.fromEntries(
+      names.map((name) => [
+        name,
+        {
+          labels: { "node.kubernetes.io/pool": name.startsWith("talos-media") ? "media" : "apps" },
+        },
+      ]),
+    );
+    const [rep01] = echo();
+    const rep03 = {
+      ...(rep01 as Raw),
+      metadata: { ...((rep01 as Raw).metadata as Raw), name: "echo-5c8d7f6b9-rep03" },
+      spec: { ...((rep01 as Raw).spec as Raw), nodeName: "talos-media-1" },
+    };
+    const output = await plan([...cluster(names, labelled), ...echo(), rep03], {
+      tfvars: "worker_count = 2\nmedia_count  = 3\n",
+      config: config(["apps", "media"], { media: { scaleDown: "      maxEmptyBulk: 3\n" } }),
+    });
+    expect(counts(output)).toEqual([
+      ["apps", 2, 1],
+      ["media", 3, 2],
+    ]);
+    expect((poolDecision(output, "media").scaleDown as Raw).bulk).toMatchObject({
+      nodes: ["talos-media-3"],
+      stop: {
+        kind: "pods-fit",
+        node: "talos-media-2",
+        unplaced: [REP02],
+        moved: { pods: [REP02], pools: ["apps"] },
+      },
+    });
+    const media = output.proposals.find((entry) => entry.pool === "media");
+    expect(media?.reasons).toContain(
+      `  scale-down: talos-media-3 goes alone; not talos-media-2 too: ${REP02}: required pod anti-affinity keeps it off the nodes with room (the decrease of pool apps moves ${REP02} onto the pool's nodes)`,
+    );
+  });
+});
