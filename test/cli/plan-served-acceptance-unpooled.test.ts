@@ -301,11 +301,13 @@ describe("plan acceptance, scale-down onto a control plane two pools count on", 
   });
 
   it("keeps the second pool's node when the first pool's run of empty nodes sends a pending pod there", async () => {
-    // apps: talos-worker-1 runs Plex (3 cpu), talos-worker-2 and -3 are empty and go together
-    // (maxEmptyBulk 3). A pending import job (1 cpu) is counted on their room: with one of them
-    // gone it fits on the other, with both gone only on the control plane (1950m free), whose
-    // room it then takes. The whoami replica of talos-media-2 needs 1 cpu there too: the
-    // scheduler would leave one of the two pending, so media keeps its node.
+    // apps: talos-worker-1 and -2 run Plex (3 cpu each), talos-worker-3 and -4 are empty and go
+    // together (maxEmptyBulk 3). A pending import job (1 cpu) is counted on their room: with one
+    // of them gone it fits on the other, with both gone only on the control plane (1950m free),
+    // whose room it then takes. The pool's requests, the job's counted, stay below its
+    // scaleDown.requests (95 %) on the two nodes left. The whoami replica of talos-media-2 needs
+    // 1 cpu on the control plane too: the scheduler would leave one of the two pending, so media
+    // keeps its node.
     const job = pod("media", "import-29123400-im01x", {
       cpu: "1",
       memory: "256Mi",
@@ -317,21 +319,22 @@ describe("plan acceptance, scale-down onto a control plane two pools count on", 
     });
     const output = await plan(
       [
-        ...appsAndMedia(WORKERS, { cpu: "300m", memory: "1Gi" }),
+        ...appsAndMedia(FOUR, { cpu: "300m", memory: "1Gi" }),
         filler("talos-worker-1", 0),
+        filler("talos-worker-2", 1),
         ...group("whoami", APPS_AND_MEDIA_NODES.media),
         job,
       ],
       {
-        tfvars: "worker_count = 3\nmedia_count  = 2\n",
+        tfvars: "worker_count = 4\nmedia_count  = 2\n",
         config: APPS_AND_MEDIA.replace(
           "      unneededTime: 0\n    removal:\n      nameTemplate: talos-worker",
-          "      unneededTime: 0\n      maxEmptyBulk: 3\n    removal:\n      nameTemplate: talos-worker",
+          "      unneededTime: 0\n      maxEmptyBulk: 3\n      requests: 95\n    removal:\n      nameTemplate: talos-worker",
         ),
       },
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
-      ["apps", 3, 1],
+      ["apps", 4, 2],
     ]);
     const media = output.notes.find((entry) => entry.subject === "pool/media")?.decision as
       | { scaleDown: { conditions: Raw[] } }
