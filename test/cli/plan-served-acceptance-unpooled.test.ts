@@ -33,7 +33,6 @@ import {
   poolNote,
   tfvars,
   untainted,
-  WORKERS,
 } from "./served-plan.ts";
 
 const BLOCKY = { "app.kubernetes.io/name": "blocky" };
