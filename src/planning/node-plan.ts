@@ -18,11 +18,12 @@ import type {
 } from "./node-decision.ts";
 import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
 import { newNodeShapeOrWhy } from "./node-shape.ts";
-import { type Bin, fitUnknown, type PodPlacement, type UnplacedCause } from "./packing.ts";
+import { ASKS_UNKNOWN, type Bin, fitUnknown, type PodPlacement } from "./packing.ts";
 import { resolveNamespaceSelectors } from "./pod-affinity.ts";
 import {
   clusterBins,
   cordonedPods,
+  countedOnPool,
   nodeStateWhy,
   type OtherPools,
   otherPoolWhy,
@@ -230,11 +231,11 @@ function movingWithMembers(
   context: PoolContext,
   placedOn: ReadonlyMap<string, readonly PodInfo[]>,
 ): PodInfo[] {
-  const names = new Set(context.members.map((node) => node.name));
-  const moved = (context.roomTaken ?? []).flatMap(({ pod, node, pool }) =>
-    pool !== undefined && names.has(node) ? [pod] : [],
-  );
-  return [...context.members.flatMap((node) => placedOn.get(node.name) ?? []), ...moved];
+  const { moved } = countedOnPool(context);
+  return [
+    ...context.members.flatMap((node) => placedOn.get(node.name) ?? []),
+    ...moved.map(({ pod }) => pod),
+  ];
 }
 
 /**
@@ -1363,7 +1364,7 @@ function openDecreaseStranded(
   const pods: string[] = [];
   const unknown: string[] = [];
   for (const { pod, cause } of unplaced)
-    (FIT_UNKNOWN.has(cause) || mayTakeUnknown(context, nodes, full, pod) ? unknown : pods).push(
+    (ASKS_UNKNOWN.has(cause) || mayTakeUnknown(context, nodes, full, pod) ? unknown : pods).push(
       podKey(pod),
     );
   return { kind: "pods-stranded", nodes, pods, ...(unknown.length > 0 ? { unknown } : {}) };
@@ -1406,14 +1407,6 @@ function mayTakeUnknown(
   });
   return [...own, ...unpooled, ...theirs].some(admits);
 }
-
-/** Why a pod moving off a removed node was not judged against any node: what it asks is unknown. */
-const FIT_UNKNOWN: ReadonlySet<UnplacedCause> = new Set([
-  "requests-unknown",
-  "volume-unknown",
-  "claims-unknown",
-  "volume-limits-unknown",
-]);
 
 /** The nodes the open pull request's decrease would remove, by the naming rule; none if no decrease. */
 function openDecreaseRemoving(context: PoolContext): string[] | undefined {

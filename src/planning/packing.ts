@@ -653,6 +653,17 @@ export type UnplacedCause =
   | PlacementConflict
   | PeerConflict;
 
+/**
+ * Causes that say what the pod asks (its requests, volumes, claims or their limits) is not known,
+ * so no node was judged for it: its fit is unknown, not refused.
+ */
+export const ASKS_UNKNOWN: ReadonlySet<UnplacedCause> = new Set([
+  "requests-unknown",
+  "volume-unknown",
+  "claims-unknown",
+  "volume-limits-unknown",
+]);
+
 export interface UnplacedPod {
   pod: PodInfo;
   cause: UnplacedCause;

@@ -451,3 +451,24 @@ function cordonedTraits(node: NodeInfo): NodeTraits {
   const traits = tainted ? node : { ...node, taints: [...node.taints, UNSCHEDULABLE_TAINT] };
   return node.unschedulable ? { ...traits, cordoned: true } : traits;
 }
+
+/**
+ * The pods that take room on the pool's nodes in this plan (`roomTaken`): the pending pods counted
+ * there (whichever pool's packing put them there), and those the decreases of other pools, planned
+ * before this one, move there, with that pool. They move with a node of the pool that goes, and
+ * count in its requests once it is gone.
+ */
+export function countedOnPool(context: PoolContext): {
+  pending: PodInfo[];
+  moved: { pod: PodInfo; pool: string }[];
+} {
+  const names = new Set(context.members.map((node) => node.name));
+  const pending: PodInfo[] = [];
+  const moved: { pod: PodInfo; pool: string }[] = [];
+  for (const { pod, node, pool } of context.roomTaken ?? []) {
+    if (!names.has(node)) continue;
+    if (pool === undefined) pending.push(pod);
+    else if (pool !== context.pool.name) moved.push({ pod, pool });
+  }
+  return { pending, moved };
+}

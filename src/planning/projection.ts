@@ -1,7 +1,7 @@
 import type { Resource } from "./node-decision.ts";
-import type { PoolContext } from "./pool-context.ts";
+import { countedOnPool, type PoolContext } from "./pool-context.ts";
 import { readyAndSchedulable } from "./pool-members.ts";
-import type { NodeInfo, PodInfo } from "./snapshot.ts";
+import type { NodeInfo } from "./snapshot.ts";
 import { percentOf } from "./utilisation.ts";
 
 const RESOURCES: readonly Resource[] = ["cpu", "memory"];
@@ -70,24 +70,4 @@ export function projectRequests(
     ...(pending.length > 0 ? { pending: pending.length } : {}),
     ...(moved.length > 0 ? { moved: { pods: moved.length, pools } } : {}),
   };
-}
-
-/**
- * The pods that take room on the pool's nodes in this plan: the pending pods counted there
- * (whichever pool's packing put them there), and those the decreases of other pools, planned
- * before this one, move there.
- */
-function countedOnPool(context: PoolContext): {
-  pending: PodInfo[];
-  moved: { pod: PodInfo; pool: string }[];
-} {
-  const names = new Set(context.members.map((node) => node.name));
-  const pending: PodInfo[] = [];
-  const moved: { pod: PodInfo; pool: string }[] = [];
-  for (const { pod, node, pool } of context.roomTaken ?? []) {
-    if (!names.has(node)) continue;
-    if (pool === undefined) pending.push(pod);
-    else if (pool !== context.pool.name) moved.push({ pod, pool });
-  }
-  return { pending, moved };
 }

@@ -9,8 +9,14 @@ import type {
   ScaleDownReport,
   UncountedNode,
 } from "./node-decision.ts";
-import { type UnplacedCause, unplacedReports } from "./packing.ts";
-import { nodeStateWhy, otherPoolWhy, type PoolContext, placeDecrease } from "./pool-context.ts";
+import { ASKS_UNKNOWN, type UnplacedCause, unplacedReports } from "./packing.ts";
+import {
+  countedOnPool,
+  nodeStateWhy,
+  otherPoolWhy,
+  type PoolContext,
+  placeDecrease,
+} from "./pool-context.ts";
 import { isCordoned } from "./pool-members.ts";
 import { projectPercent, projectRequests } from "./projection.ts";
 import { nodeToRemove } from "./removal.ts";
@@ -202,7 +208,7 @@ function removalConditions(
     unplaced.filter((entry) => !UNJUDGED.has(entry.cause)).map((entry) => entry.pod),
     full,
   );
-  const moved = movedOnto(context, pendingOnExisting);
+  const moved = movedOnto(context);
   const projections = projectionConditions(context, node, checks);
   const conditions: ScaleDownCondition[] = [
     { kind: "candidate", met: true, node: node.name },
@@ -281,34 +287,17 @@ function gpuAdvertised(context: PoolContext, node: string): ScaleDownCondition[]
   return awaited ? [{ kind: "gpu-advertised", met: false, node, ...awaited }] : [];
 }
 
-/** Causes that say why no node was judged, rather than which nodes had room or rules allowed. */
-const UNJUDGED: ReadonlySet<UnplacedCause> = new Set([
-  "no-node",
-  "requests-unknown",
-  "volume-unknown",
-  "claims-unknown",
-  "volume-limits-unknown",
-]);
-
 /**
- * The pods among `pendingOnExisting` that the decreases of pools before this one move onto the
+ * How many of the pods moving with the node the decreases of pools before this one move onto the
  * pool's nodes (the others are pending pods counted there), and those pools.
  */
-function movedOnto(
-  context: PoolContext,
-  pendingOnExisting: readonly PodInfo[],
-): { pods: number; pools: string[] } {
-  const moving = new Set(pendingOnExisting);
-  const pools: string[] = [];
-  let pods = 0;
-  for (const { pod, pool } of context.roomTaken ?? []) {
-    if (pool === undefined || !moving.has(pod)) continue;
-    moving.delete(pod);
-    pods++;
-    if (!pools.includes(pool)) pools.push(pool);
-  }
-  return { pods, pools };
+function movedOnto(context: PoolContext): { pods: number; pools: string[] } {
+  const { moved } = countedOnPool(context);
+  return { pods: moved.length, pools: [...new Set(moved.map(({ pool }) => pool))] };
 }
+
+/** Causes that say why no node was judged, rather than which nodes had room or rules allowed. */
+const UNJUDGED: ReadonlySet<UnplacedCause> = new Set(["no-node", ...ASKS_UNKNOWN]);
 
 /**
  * The nodes whose room the pods to move are not given, and why: not Ready, cordoned (its own pods
