@@ -71,28 +71,21 @@ export function readRepoPoolNaming(text: string, file: string): RepoPoolNaming[]
 }
 
 /**
- * The names of the repo config's pools, each pool whose `name` is text (whatever else it holds:
- * `validate` reports the rest). Throws an InputError at the line of a YAML error.
+ * The repo config's pools, each pool whose `name` is text (whatever else it holds: `validate`
+ * reports the rest), and whether it sets `scaleDown.deleteEmptyDirData: true`: the planner then
+ * lets its pods' emptyDir data go with a node, so the drain of its nodes must too. Anything but
+ * `true` is false here, as the planner reads a config that does not validate: it plans nothing.
+ * Throws an InputError at the line of a YAML error.
  */
-export function readRepoPoolNames(text: string, file: string): string[] {
-  return readRepoPools(text, file).pools.flatMap((raw) => {
-    const name = (raw as { name?: unknown } | null)?.name;
-    return typeof name === "string" && name !== "" ? [name] : [];
-  });
-}
-
-/**
- * The names of the repo config's pools that set `scaleDown.deleteEmptyDirData: true`: the
- * planner lets their pods' emptyDir data go with a node, so the drain of their nodes must too.
- * Anything but `true` is false here, as the planner reads a config that does not validate: it
- * plans nothing. Throws an InputError at the line of a YAML error.
- */
-export function readRepoPoolsDeletingEmptyDirData(text: string, file: string): string[] {
+export function readRepoPoolSettings(
+  text: string,
+  file: string,
+): { name: string; deleteEmptyDirData: boolean }[] {
   return readRepoPools(text, file).pools.flatMap((raw) => {
     const pool = raw as { name?: unknown; scaleDown?: { deleteEmptyDirData?: unknown } } | null;
     const name = pool?.name;
-    const allowed = pool?.scaleDown?.deleteEmptyDirData === true;
-    return allowed && typeof name === "string" && name !== "" ? [name] : [];
+    if (typeof name !== "string" || name === "") return [];
+    return [{ name, deleteEmptyDirData: pool?.scaleDown?.deleteEmptyDirData === true }];
   });
 }
 

@@ -14,9 +14,8 @@ import {
   assertNamingAgrees,
   markEmptyDirAllowance,
   poolsMissingFromRepoConfig,
-  readRepoPoolNames,
   readRepoPoolNaming,
-  readRepoPoolsDeletingEmptyDirData,
+  readRepoPoolSettings,
 } from "../apply/guard-agreement.ts";
 import {
   allGuardPools,
@@ -378,9 +377,10 @@ async function checkAgainstRepoConfig(
   if (file === undefined) return undefined;
   const text = await readText(resolve(io.cwd, file), file);
   assertNamingAgrees(config, readRepoPoolNaming(text, file));
+  const pools = readRepoPoolSettings(text, file);
   return {
-    pools: readRepoPoolNames(text, file),
-    deletingEmptyDirData: readRepoPoolsDeletingEmptyDirData(text, file),
+    pools: pools.map((pool) => pool.name),
+    deletingEmptyDirData: pools.filter((pool) => pool.deleteEmptyDirData).map((pool) => pool.name),
     file,
   };
 }
