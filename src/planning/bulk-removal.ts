@@ -274,9 +274,14 @@ function neededStop(
   }
   const requests = projectRequests(context, removed);
   if (requests === undefined || requests.percent >= scaleDown.requests)
-    return needed(node, "requests", requests?.percent, scaleDown.requests, requests?.resource, {
-      ...countedIn(requests),
-    });
+    return needed(
+      node,
+      "requests",
+      requests?.percent,
+      scaleDown.requests,
+      requests?.resource,
+      countedIn(requests),
+    );
   return undefined;
 }
 
