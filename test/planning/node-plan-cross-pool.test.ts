@@ -34,6 +34,19 @@ function members(name: string, prefix: string) {
 
 const ECHO = { app: "echo" };
 
+/** The two echo replicas of the apps pool, 1 cpu each, kept apart by hostname anti-affinity. */
+function echoReplicas() {
+  return ["talos-worker-1", "talos-worker-2"].map((name, index) =>
+    pod(`default/echo-rep0${index + 1}`, {
+      node: name,
+      cpu: "1",
+      memory: "256Mi",
+      labels: ECHO,
+      podAntiAffinity: [{ selector: { matchLabels: ECHO }, topologyKey: "kubernetes.io/hostname" }],
+    }),
+  );
+}
+
 function planBoth(
   media: Partial<PoolRepoFacts>,
   order: readonly ("apps" | "media")[] = ["apps", "media"],
@@ -48,17 +61,7 @@ function planBoth(
       ...unpooled,
     ],
     pods: [
-      ...["talos-worker-1", "talos-worker-2"].map((name, index) =>
-        pod(`default/echo-rep0${index + 1}`, {
-          node: name,
-          cpu: "1",
-          memory: "256Mi",
-          labels: ECHO,
-          podAntiAffinity: [
-            { selector: { matchLabels: ECHO }, topologyKey: "kubernetes.io/hostname" },
-          ],
-        }),
-      ),
+      ...echoReplicas(),
       pod("default/encoder-1", { node: "talos-media-1", cpu: "3500m", memory: "1Gi" }),
     ],
   });
@@ -263,17 +266,7 @@ describe("another pool's open decrease and its scaleUp.requests", () => {
         ),
       ],
       pods: [
-        ...["talos-worker-1", "talos-worker-2"].map((name, index) =>
-          pod(`default/echo-rep0${index + 1}`, {
-            node: name,
-            cpu: "1",
-            memory: "256Mi",
-            labels: ECHO,
-            podAntiAffinity: [
-              { selector: { matchLabels: ECHO }, topologyKey: "kubernetes.io/hostname" },
-            ],
-          }),
-        ),
+        ...echoReplicas(),
         pod("default/encoder-1", { node: "talos-media-1", cpu: "2", memory: "1Gi" }),
       ],
     });
