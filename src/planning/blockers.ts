@@ -16,7 +16,8 @@ export type DrainBlockerKind =
   | "safe-to-evict-false"
   | "do-not-disrupt"
   | "bare-pod"
-  | "custom-controller";
+  | "custom-controller"
+  | "system-pod";
 
 /**
  * One reason a node cannot be drained, tied to the pod that causes it, or for
@@ -88,6 +89,11 @@ export interface BlockerRules {
    * pod, as kubectl drain's `--delete-emptydir-data`; absent is false.
    */
   deleteEmptyDirData?: boolean;
+  /**
+   * `scaleDown.skipNodesWithSystemPods`: a kube-system pod no PodDisruptionBudget selects keeps
+   * its node, as cluster-autoscaler's `--skip-nodes-with-system-pods`; absent is false.
+   */
+  skipNodesWithSystemPods?: boolean;
   /** The planning time: a `do-not-disrupt` duration holds the node until it has run out. */
   now: Date;
 }
@@ -134,10 +140,12 @@ export function isExpendable(pod: PodInfo, expendableBelow: number): boolean {
  * `do-not-disrupt`, pods without a controller, and pods of a custom controller (one Kubernetes
  * does not ship) that `rules.replicatedKinds` does not name: nothing says it makes the pod again
  * elsewhere, so, as cluster-autoscaler's `skip-nodes-with-custom-controller-pods`, it keeps its
- * node. Expendable pods need no room elsewhere, nor to come back, but the drain evicts them like
- * any other pod, so what would stop their eviction blocks the node too. As in
- * cluster-autoscaler, `safe-to-evict: "true"` lifts the local-storage, bare-pod and
- * custom-controller blockers (never a PDB or do-not-disrupt). DaemonSet and mirror pods, which
+ * node. With `rules.skipNodesWithSystemPods`, a kube-system pod that no PodDisruptionBudget
+ * selects keeps it too, as cluster-autoscaler's `skip-nodes-with-system-pods`. Expendable pods
+ * need no room elsewhere, nor to come back, but the drain evicts them like any other pod, so what
+ * would stop their eviction blocks the node too, and the key holds an expendable kube-system pod
+ * as any other. As in cluster-autoscaler, `safe-to-evict: "true"` lifts the local-storage, bare-pod,
+ * custom-controller and system-pod blockers (never a PDB or do-not-disrupt). DaemonSet and mirror pods, which
  * the drain leaves, hold the node only by `do-not-disrupt`, as Karpenter reads it.
  */
 export function nodeBlockers(
@@ -150,10 +158,26 @@ export function nodeBlockers(
   const blockers: DrainBlocker[] = [];
   if (node.scaleDownDisabled)
     blockers.push({ kind: "scale-down-disabled", annotation: node.scaleDownDisabled });
-  for (const pod of evictable) blockers.push(...podOwnBlockers(pod, rules));
+  for (const pod of evictable) {
+    blockers.push(...podOwnBlockers(pod, rules));
+    if (rules.skipNodesWithSystemPods && unbudgetedSystemPod(pod, pdbs))
+      blockers.push({ kind: "system-pod", pod: podKey(pod) });
+  }
   for (const pod of stayingPods(pods)) blockers.push(...doNotDisruptBlockers(pod, rules.now));
   blockers.push(...pdbBlockers(evictable, pdbs));
   return blockers;
+}
+
+/**
+ * A pod `scaleDown.skipNodesWithSystemPods` keeps on its node: in kube-system, selected by no
+ * PodDisruptionBudget (one that selects it says how many may go, and is judged as any budget),
+ * and not annotated `safe-to-evict: "true"`. The caller passes pods the drain evicts: DaemonSet
+ * and mirror pods, which stay with the node, are never among them.
+ */
+function unbudgetedSystemPod(pod: PodInfo, pdbs: PdbIndex): boolean {
+  return (
+    pod.namespace === "kube-system" && pod.safeToEvict !== true && pdbsOf(pdbs, pod).length === 0
+  );
 }
 
 /**

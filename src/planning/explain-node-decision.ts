@@ -1675,6 +1675,8 @@ function blockerText(blocker: DrainBlocker): string {
       return `${blocker.pod}: no controller would recreate it`;
     case "custom-controller":
       return `${blocker.pod}: its controller ${blocker.owner?.kind} ${blocker.owner?.name} is not one Kubernetes ships, and may not recreate it elsewhere (name ${blocker.owner?.group ? `${blocker.owner.kind}.${blocker.owner.group}` : "the kind"} in scaleDown.replicatedKinds if it does)`;
+    case "system-pod":
+      return `${blocker.pod}: a kube-system pod no PDB selects, kept on its node by scaleDown.skipNodesWithSystemPods (give it a PDB, or annotate it safe-to-evict: "true", if it may move)`;
   }
 }
 

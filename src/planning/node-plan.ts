@@ -405,6 +405,7 @@ function planPool(
         replicatedKinds: pool.scaleDown.replicatedKinds,
         expendableBelow: pool.expendablePriority,
         deleteEmptyDirData: pool.scaleDown.deleteEmptyDirData,
+        skipNodesWithSystemPods: pool.scaleDown.skipNodesWithSystemPods,
         now: context.now,
       }),
     ]),

@@ -384,6 +384,10 @@ export const ScaleDownConfig = z
       description:
         "true: a pod's emptyDir on disk no longer keeps its node, and the apply workflow's drain deletes that scratch data on the pool's nodes (kubectl drain's --delete-emptydir-data; cluster-autoscaler's --skip-nodes-with-local-storage=false). hostPath and node-local PersistentVolumes, whose data outlives the pod, still keep it. false (the default): a pod with one keeps its node unless it is annotated safe-to-evict or safe-to-evict-local-volumes.",
     }),
+    skipNodesWithSystemPods: z.boolean().default(false).meta({
+      description:
+        'true: a pod in kube-system that is neither a DaemonSet nor a mirror pod, and that no PodDisruptionBudget selects, keeps its node, as cluster-autoscaler\'s --skip-nodes-with-system-pods (true there); safe-to-evict: "true" on the pod lets it go. false (the default): kube-system pods move like any other, so that a small cluster running CoreDNS or metrics-server on its workers can still lose one.',
+    }),
     maxEmptyBulk: z
       .number()
       .int({ error: "expected a whole number of nodes such as 10" })

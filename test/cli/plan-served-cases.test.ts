@@ -1831,3 +1831,64 @@ describe("plan against a served cluster: emptyDir scratch on a node a low usage 
     ]);
   });
 });
+
+describe("plan against a served cluster: kube-system pods on a node a low usage removes", () => {
+  it("keeps a node running a kube-system pod no PDB selects when the pool sets scaleDown.skipNodesWithSystemPods", async () => {
+    // What a Talos cluster runs in kube-system on a worker: CoreDNS and metrics-server as
+    // Deployments, kube-vip as a static pod, Cilium as a DaemonSet (cluster() serves it).
+    const coredns = pod("kube-system", "coredns-5d78c9869d-x2k9p", {
+      ...onWorker4,
+      labels: { "k8s-app": "kube-dns" },
+    });
+    const metricsServer = pod("kube-system", "metrics-server-7db4fb59f9-q8w2n", {
+      ...onWorker4,
+      labels: { "k8s-app": "metrics-server" },
+    });
+    const kubeVip = pod("kube-system", "kube-vip-talos-worker-4", {
+      ...onWorker4,
+      owner: { kind: "Node", name: "talos-worker-4" },
+      annotations: { "kubernetes.io/config.mirror": "3f9c1e7a5b2d4c6e" },
+    });
+    const quiet = (extra: Raw[], skip: boolean | undefined) =>
+      plan([...cluster(FOUR), ...apps(), kubeVip, ...extra], {
+        tfvars: tfvars(4),
+        config: config({
+          "    removal:": `    scaleDown:\n      unneededTime: 0\n${skip === undefined ? "" : `      skipNodesWithSystemPods: ${skip}\n`}    removal:`,
+        }),
+      });
+    const blockersOf4 = (output: PlanJson) => {
+      const decision = poolDecision(output) as { blockers: { node: string; blockers: Raw[] }[] };
+      return decision.blockers.find((entry) => entry.node === "talos-worker-4")?.blockers;
+    };
+
+    const kept = await quiet([coredns, metricsServer], true);
+    expect(kept.proposals).toEqual([]);
+    expect(poolNote(kept)).toContain(
+      'kube-system/coredns-5d78c9869d-x2k9p: a kube-system pod no PDB selects, kept on its node by scaleDown.skipNodesWithSystemPods (give it a PDB, or annotate it safe-to-evict: "true", if it may move)',
+    );
+    expect(blockersOf4(kept)).toEqual([
+      { kind: "system-pod", pod: "kube-system/coredns-5d78c9869d-x2k9p" },
+      { kind: "system-pod", pod: "kube-system/metrics-server-7db4fb59f9-q8w2n" },
+    ]);
+
+    // CoreDNS under a budget that allows one disruption, metrics-server let go by its owner.
+    const budgeted = await quiet(
+      [
+        coredns,
+        pod("kube-system", "metrics-server-7db4fb59f9-q8w2n", {
+          ...onWorker4,
+          annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "true" },
+        }),
+        pdb("kube-system", "coredns", { "k8s-app": "kube-dns" }, 1),
+      ],
+      true,
+    );
+    expect(budgeted.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(blockersOf4(budgeted)).toEqual([]);
+
+    // Off by default: kube-system pods move like any other.
+    const off = await quiet([coredns, metricsServer], undefined);
+    expect(off.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(blockersOf4(off)).toEqual([]);
+  });
+});

@@ -859,6 +859,79 @@ describe("scale-down blockers", () => {
     expect(planOne(quietPool(pods)).action).toBe("scale-down");
   });
 
+  it("keeps a kube-system pod no PDB selects on its node when scaleDown.skipNodesWithSystemPods is set", () => {
+    const on = { scaleDown: { skipNodesWithSystemPods: true } };
+    const blockersOf4 = (decision: ReturnType<typeof planOne>) =>
+      decision.blockers.find((b) => b.node === "worker-4")?.blockers;
+    const coredns = onNode4("kube-system/coredns-5d78c9869d-x2k9p", { labels: { k8s: "dns" } });
+    const metrics = onNode4("kube-system/metrics-server-7db4fb59f9-q8w2n", {
+      labels: { k8s: "metrics" },
+    });
+    const cilium = onNode4("kube-system/cilium-x", { daemonSet: true });
+    const staticPod = onNode4("kube-system/kube-vip-worker-4", { mirror: true, owner: null });
+
+    const blocked = planOne(quietPool([coredns, cilium, staticPod]), on);
+    expect(blocked.action).toBe("none");
+    expect(blockersOf4(blocked)).toEqual([
+      { kind: "system-pod", pod: "kube-system/coredns-5d78c9869d-x2k9p" },
+    ]);
+    expect(condition(blocked.scaleDown.conditions, "no-blockers")[0]?.met).toBe(false);
+    expect(explainNodeDecision(blocked).join("\n")).toContain(
+      'kube-system/coredns-5d78c9869d-x2k9p: a kube-system pod no PDB selects, kept on its node by scaleDown.skipNodesWithSystemPods (give it a PDB, or annotate it safe-to-evict: "true", if it may move)',
+    );
+
+    // A budget selecting it says how many may go, and is judged as any budget is.
+    const budgeted = buildSnapshot({
+      nodes: nodes(4, QUIET),
+      pods: [coredns, cilium],
+      pdbs: [pdb("kube-system/coredns", { k8s: "dns" }, 1)],
+    });
+    expect(planOne(budgeted, on)).toMatchObject({ action: "scale-down", removes: "worker-4" });
+    const spent = buildSnapshot({
+      nodes: nodes(4, QUIET),
+      pods: [coredns],
+      pdbs: [pdb("kube-system/coredns", { k8s: "dns" }, 0)],
+    });
+    expect(blockersOf4(planOne(spent, on))?.map((b) => b.kind)).toEqual(["pdb"]);
+    // A budget of another namespace selects none of its pods.
+    const elsewhere = buildSnapshot({
+      nodes: nodes(4, QUIET),
+      pods: [coredns],
+      pdbs: [pdb("default/dns", { k8s: "dns" }, 1)],
+    });
+    expect(blockersOf4(planOne(elsewhere, on))?.map((b) => b.kind)).toEqual(["system-pod"]);
+
+    // DaemonSet and mirror pods stay with the node: they keep nothing.
+    expect(planOne(quietPool([cilium, staticPod]), on).action).toBe("scale-down");
+    // Annotated safe-to-evict: "true", its owner let it move.
+    const safe = { ...metrics, safeToEvict: true };
+    expect(planOne(quietPool([safe]), on).action).toBe("scale-down");
+    // Off (the default), kube-system pods move like any other.
+    const off = planOne(quietPool([coredns, metrics]));
+    expect(off).toMatchObject({ action: "scale-down", removes: "worker-4" });
+    expect(blockersOf4(off)).toEqual([]);
+  });
+
+  it("keeps the further nodes of a bulk removal that run a kube-system pod", () => {
+    // worker-3 holds an expendable kube-system pod: empty for the bulk, but kept by the key.
+    const expendable = {
+      ...pod("kube-system/descheduler-x", { node: "worker-3" }),
+      priority: -100,
+    };
+    const config = { scaleDown: { maxEmptyBulk: 3 } };
+    expect(planOne(quietPool([expendable]), config)).toMatchObject({
+      action: "scale-down",
+      desired: 1,
+    });
+    const kept = planOne(quietPool([expendable]), {
+      scaleDown: { maxEmptyBulk: 3, skipNodesWithSystemPods: true },
+    });
+    expect(kept).toMatchObject({ action: "scale-down", desired: 3, removes: "worker-4" });
+    expect(kept.blockers.find((b) => b.node === "worker-3")?.blockers).toEqual([
+      { kind: "system-pod", pod: "kube-system/descheduler-x" },
+    ]);
+  });
+
   it("lists the blockers of every node, not only the one to remove", () => {
     const pods = [
       pod("db/pg-0", { node: "worker-1", volumes: [{ name: "data", type: "local" }] }),

@@ -365,6 +365,22 @@ describe("loadRepoConfig: refused configs say what and where", () => {
     });
   });
 
+  it("reads whether a pool keeps its nodes for kube-system pods, off unless set to true", () => {
+    expect(valid(pool("")).pools[0]?.scaleDown.skipNodesWithSystemPods).toBe(false);
+    expect(
+      valid(pool("scaleDown:\n  skipNodesWithSystemPods: true")).pools[0]?.scaleDown
+        .skipNodesWithSystemPods,
+    ).toBe(true);
+    const [issue] = issues(pool("scaleDown:\n  skipNodesWithSystemPods: 1"));
+    expect(issue).toMatchObject({
+      file: "infra/.github/pr-autoscaler.yml",
+      line: 8,
+      column: 32,
+      path: "pools[0].scaleDown.skipNodesWithSystemPods",
+      message: "expected true or false, got 1",
+    });
+  });
+
   it("refuses a bad duration", () => {
     const [issue] = issues(pool("cooldown: 5 minutes"));
     expect(issue).toMatchObject({ line: 7, path: "pools[0].cooldown" });
