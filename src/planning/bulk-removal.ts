@@ -34,7 +34,12 @@ export interface BulkRemovalInput {
   checks: readonly SustainedCheck[];
   /** The node a decrease by one removes, which every scale-down condition already allows. */
   first: NodeInfo;
+  /** Where the removal of `first` alone places what moves (`ScaleDownEvaluation.placedPods`). */
+  placed: Placed;
 }
+
+/** Pods placed, each with its node (`MoveResult.placedPods`). */
+type Placed = MoveResult["placedPods"];
 
 /**
  * How many nodes one decrease removes, as cluster-autoscaler's bulk deletion of empty nodes:
@@ -57,6 +62,8 @@ export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
   const { context, first } = input;
   const maxEmptyBulk = context.pool.scaleDown.maxEmptyBulk;
   const removed = [first];
+  // Where what moves goes once the nodes of the run up to each one are gone.
+  const placements: Placed[] = [input.placed];
   const report = (stop: BulkStop): BulkRemovalReport => ({
     maxEmptyBulk,
     nodes: removed.map((node) => node.name),
@@ -64,7 +71,11 @@ export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
     ...droppedOf(context, removed.slice(1)),
     ...emptyDirDeletedOf(context, removed.slice(1)),
     ...(removed.length > 1
-      ? { projection: removed.map((_, i) => bulkProjection(input, removed.slice(0, i + 1))) }
+      ? {
+          projection: removed.map((_, i) =>
+            bulkProjection(input, removed.slice(0, i + 1), placements[i] ?? []),
+          ),
+        }
       : {}),
   });
   const occupied = occupiedStop(input, first);
@@ -81,9 +92,10 @@ export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
   for (const pick of picks.slice(1)) {
     if ("problem" in pick) return report({ kind: "candidate", problem: pick.problem });
     const node = context.members.find((member) => member.name === pick.node) as NodeInfo;
-    const stop = nodeStop(input, removed, node);
-    if (stop) return report(stop);
+    const next = nodeStop(input, removed, node, placements.at(-1) ?? []);
+    if ("stop" in next) return report(next.stop);
     removed.push(node);
+    placements.push(next.placed);
   }
   // When the min leaves no more to take, it is what stops the run, whatever maxEmptyBulk says:
   // a pool one node above its min is not held back by the setting.
@@ -105,7 +117,9 @@ export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
  * existing room all fit on the nodes left, and the pool's last node only when a new node can be
  * told from the config alone. The first node that cannot go ends the run, and says why.
  */
-export function forcedRemoval(input: Omit<BulkRemovalInput, "checks">): BulkRemovalReport {
+export function forcedRemoval(
+  input: Omit<BulkRemovalInput, "checks" | "placed">,
+): BulkRemovalReport {
   const { context, first } = input;
   const { bounds } = context;
   const current = context.current ?? 0;
@@ -137,7 +151,7 @@ export function forcedRemoval(input: Omit<BulkRemovalInput, "checks">): BulkRemo
 
 /** What keeps `node`, the last of `run`, from going with the nodes before it above the max. */
 function forcedStop(
-  input: Omit<BulkRemovalInput, "checks">,
+  input: Omit<BulkRemovalInput, "checks" | "placed">,
   run: readonly NodeInfo[],
   node: NodeInfo,
 ): BulkStop | undefined {
@@ -177,7 +191,7 @@ function budgetStop(
 
 /** The pods of the whole run, with the pending pods counted on existing room, must all fit. */
 function fitStop(
-  input: Omit<BulkRemovalInput, "checks">,
+  input: Omit<BulkRemovalInput, "checks" | "placed">,
   run: readonly NodeInfo[],
   node: NodeInfo,
 ): BulkStop | undefined {
@@ -218,21 +232,31 @@ function emptyDirDeletedOf(
   return deleted.length > 0 ? { emptyDirDeleted: deleted } : {};
 }
 
+/**
+ * What keeps `node` from joining the run after `removed` (`before`: where what moves goes with
+ * those gone), or, when nothing does, where what moves goes once it is gone too: the pending pods
+ * counted on existing room and the pods of cordoned nodes must still find room without all of
+ * them.
+ */
 function nodeStop(
   input: BulkRemovalInput,
   removed: readonly NodeInfo[],
   node: NodeInfo,
-): BulkStop | undefined {
-  if (isCordoned(node)) return { kind: "cordoned", node: node.name };
+  before: Placed,
+): { stop: BulkStop } | { placed: Placed } {
+  if (isCordoned(node)) return { stop: { kind: "cordoned", node: node.name } };
   const awaited = awaitedGpus(input.context.gpuComing, node.name);
-  if (awaited) return { kind: "gpu-coming", node: node.name, ...awaited };
-  return (
-    occupiedStop(input, node) ??
-    neededStop(input, removed, node) ??
-    projectionStop(input, [...removed, node], node) ??
-    pendingStop(input, [...removed, node], node) ??
-    lastNodeStop(input, [...removed, node], node)
-  );
+  if (awaited) return { stop: { kind: "gpu-coming", node: node.name, ...awaited } };
+  const early = occupiedStop(input, node) ?? neededStop(input, removed, node, before);
+  if (early) return { stop: early };
+  const run = [...removed, node];
+  const names = run.map((entry) => entry.name);
+  const { unplaced, placedPods } = placeBulkMoving(input.context, input.pendingOnExisting, names);
+  const stop =
+    projectionStop(input, run, node, placedPods) ??
+    podsFitStop(input.context, node, unplaced) ??
+    lastNodeStop(input, run, node);
+  return stop ? { stop } : { placed: placedPods };
 }
 
 /** The pool's last node goes only when a new node can be told from the config alone. */
@@ -257,11 +281,15 @@ function occupiedStop(input: BulkRemovalInput, node: NodeInfo): BulkStop | undef
   return pods > 0 ? { kind: "not-empty", node: node.name, pods } : undefined;
 }
 
-/** Without the nodes already taken, the pool must still be below every scale-down threshold. */
+/**
+ * Without the nodes already taken, the pool must still be below every scale-down threshold
+ * (`placed`: where what moves goes with them gone).
+ */
 function neededStop(
   input: BulkRemovalInput,
   removed: readonly NodeInfo[],
   node: NodeInfo,
+  placed: Placed,
 ): BulkStop | undefined {
   const { context, checks } = input;
   const scaleDown = context.pool.scaleDown;
@@ -272,7 +300,7 @@ function neededStop(
     if (projected === undefined || projected >= scaleDown[check.resource])
       return needed(node, check.resource, projected, scaleDown[check.resource]);
   }
-  const requests = projectRequests(context, removed);
+  const requests = projectRequests(context, removed, placed);
   if (requests === undefined || requests.percent >= scaleDown.requests)
     return needed(
       node,
@@ -320,8 +348,13 @@ function projectionStop(
   input: BulkRemovalInput,
   removed: readonly NodeInfo[],
   node: NodeInfo,
+  placed: Placed,
 ): BulkStop | undefined {
-  for (const { resource, requestsOf, projected, limit, ...counted } of projections(input, removed))
+  for (const { resource, requestsOf, projected, limit, ...counted } of projections(
+    input,
+    removed,
+    placed,
+  ))
     if (projected === undefined || projected >= limit)
       return {
         kind: "projection",
@@ -339,8 +372,12 @@ function projectionStop(
  * The projections with `removed` gone: each was checked as the last of them joined the run, so
  * each is known and below its limit.
  */
-function bulkProjection(input: BulkRemovalInput, removed: readonly NodeInfo[]): BulkProjection[] {
-  return projections(input, removed).flatMap(
+function bulkProjection(
+  input: BulkRemovalInput,
+  removed: readonly NodeInfo[],
+  placed: Placed,
+): BulkProjection[] {
+  return projections(input, removed, placed).flatMap(
     ({ resource, requestsOf, projected, limit, ...counted }) =>
       projected === undefined
         ? []
@@ -348,10 +385,14 @@ function bulkProjection(input: BulkRemovalInput, removed: readonly NodeInfo[]): 
   );
 }
 
-/** Utilisation once `removed` are gone, with the limit the margin below each scale-up threshold. */
+/**
+ * Utilisation once `removed` are gone, with the limit the margin below each scale-up threshold
+ * (`placed`: where what moves goes with them gone).
+ */
 function projections(
   input: BulkRemovalInput,
   removed: readonly NodeInfo[],
+  placed: Placed,
 ): {
   resource: Resource | "requests";
   requestsOf?: Resource;
@@ -371,7 +412,7 @@ function projections(
   });
   if (scaleUp.requests === undefined) return limits;
   // The higher of cpu and memory requests, named as the single removal's projection names it.
-  const requests = projectRequests(context, removed);
+  const requests = projectRequests(context, removed, placed);
   return [
     ...limits,
     {
@@ -423,15 +464,4 @@ function podsFitStop(
     causes: unplacedReports(unplaced),
     ...(pods.length > 0 ? { moved: { pods, pools } } : {}),
   };
-}
-
-/** Pending pods the plan counted on existing room must still find room without all of them. */
-function pendingStop(
-  input: BulkRemovalInput,
-  removed: readonly NodeInfo[],
-  node: NodeInfo,
-): BulkStop | undefined {
-  const names = removed.map((entry) => entry.name);
-  const { unplaced } = placeBulkMoving(input.context, input.pendingOnExisting, names);
-  return podsFitStop(input.context, node, unplaced);
 }

@@ -510,12 +510,13 @@ export type ScaleDownCondition =
       limit: number;
       /**
        * For `requests`: how many pending pods the plan counted on the pool's nodes, whose
-       * requests count with the pool's own (absent when none).
+       * requests count with the pool's own, the removal leaving them there (absent when none).
        */
       pending?: number;
       /**
        * For `requests`: the pods the decreases of pools before this one move onto the pool's
-       * nodes, whose requests count with the pool's own, and those pools.
+       * nodes, whose requests count with the pool's own, the removal leaving them there, and
+       * those pools.
        */
       moved?: { pods: number; pools: string[] };
     }
@@ -615,9 +616,12 @@ export interface BulkProjection {
   resource: Resource | "requests";
   /** For `requests`: the resource whose requests are the higher with the nodes gone. */
   requestsOf?: Resource;
-  /** For `requests`: the pending pods the plan counted on the pool's nodes (absent when none). */
+  /**
+   * For `requests`: the pending pods the plan counted on the pool's nodes that stay there with
+   * the nodes gone (absent when none).
+   */
   pending?: number;
-  /** For `requests`: the pods the decreases of pools before this one move onto its nodes. */
+  /** For `requests`: the pods earlier pools' decreases move onto its nodes that stay there. */
   moved?: { pods: number; pools: string[] };
   projected: number;
   limit: number;
@@ -642,9 +646,12 @@ export type BulkStop =
       resource: Resource | "requests";
       /** For `requests`: the resource whose requests are the higher without the nodes before it. */
       requestsOf?: Resource;
-      /** For `requests`: the pending pods the plan counted on the pool's nodes (absent when none). */
+      /**
+       * For `requests`: the pending pods the plan counted on the pool's nodes that stay there
+       * with the nodes gone (absent when none).
+       */
       pending?: number;
-      /** For `requests`: the pods the decreases of pools before this one move onto its nodes. */
+      /** For `requests`: the pods earlier pools' decreases move onto its nodes that stay there. */
       moved?: { pods: number; pools: string[] };
       projected?: number;
       threshold: number;
@@ -656,9 +663,12 @@ export type BulkStop =
       resource: Resource | "requests";
       /** For `requests`: the resource whose requests are the higher without it too. */
       requestsOf?: Resource;
-      /** For `requests`: the pending pods the plan counted on the pool's nodes (absent when none). */
+      /**
+       * For `requests`: the pending pods the plan counted on the pool's nodes that stay there
+       * with the nodes gone (absent when none).
+       */
       pending?: number;
-      /** For `requests`: the pods the decreases of pools before this one move onto its nodes. */
+      /** For `requests`: the pods earlier pools' decreases move onto its nodes that stay there. */
       moved?: { pods: number; pools: string[] };
       projected?: number;
       limit: number;

@@ -1,7 +1,7 @@
 import type { Resource } from "./node-decision.ts";
 import { countedOnPool, type PoolContext } from "./pool-context.ts";
 import { readyAndSchedulable } from "./pool-members.ts";
-import type { NodeInfo } from "./snapshot.ts";
+import type { NodeInfo, PodInfo } from "./snapshot.ts";
 import { percentOf } from "./utilisation.ts";
 
 const RESOURCES: readonly Resource[] = ["cpu", "memory"];
@@ -34,12 +34,16 @@ export function projectPercent(
 /**
  * The higher of cpu and memory requests once `removed` are gone, and whose it is (cpu when
  * they are equal); unknown if either is. The requests of the pending pods the plan counted on the
- * pool's nodes, and of the pods the decreases of pools planned before this one move onto them
- * (both in `roomTaken`), count with the pool's own: once the decreases are made, they run there.
+ * pool's nodes, and of the pods the decreases of pools before this one move onto them (both in
+ * `roomTaken`), count with the pool's own when the removal leaves them there: once the decreases
+ * are made, they run there. `placed` is where the removal's placement puts what moves once
+ * `removed` go (`MoveResult.placedPods`): a pod it sends off the pool (to a node in no pool,
+ * another pool's node) runs there, not on the pool; one it did not place counts, as it may.
  */
 export function projectRequests(
   context: PoolContext,
   removed: readonly NodeInfo[],
+  placed: readonly { pod: PodInfo; node: string }[],
 ):
   | {
       resource: Resource;
@@ -48,7 +52,10 @@ export function projectRequests(
       moved?: { pods: number; pools: string[] };
     }
   | undefined {
-  const { pending, moved } = countedOnPool(context);
+  const staying = stayingOnPool(context, removed, placed);
+  const counted = countedOnPool(context);
+  const pending = counted.pending.filter(staying);
+  const moved = counted.moved.filter(({ pod }) => staying(pod));
   const added = [...pending, ...moved.map(({ pod }) => pod)];
   let highest: { resource: Resource; percent: number } | undefined;
   for (const resource of RESOURCES) {
@@ -69,5 +76,25 @@ export function projectRequests(
     ...highest,
     ...(pending.length > 0 ? { pending: pending.length } : {}),
     ...(moved.length > 0 ? { moved: { pods: moved.length, pools } } : {}),
+  };
+}
+
+/**
+ * Whether a pod counted on the pool's room is still on it once `removed` go: placed on one of the
+ * pool's nodes left, or not placed at all (where it runs is not known, so it counts).
+ */
+function stayingOnPool(
+  context: PoolContext,
+  removed: readonly NodeInfo[],
+  placed: readonly { pod: PodInfo; node: string }[],
+): (pod: PodInfo) => boolean {
+  const gone = new Set(removed.map((node) => node.name));
+  const left = new Set(
+    context.members.filter((node) => !gone.has(node.name)).map((node) => node.name),
+  );
+  const nodeOf = new Map(placed.map(({ pod, node }) => [pod, node]));
+  return (pod) => {
+    const node = nodeOf.get(pod);
+    return node === undefined || left.has(node);
   };
 }

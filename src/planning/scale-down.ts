@@ -111,7 +111,14 @@ export function evaluateScaleDown(
   const first = context.members.find((member) => member.name === removal.candidate);
   if (!pool.scaleDown.enabled || !first) return evaluation;
   const bulk = conditions.every((condition) => condition.met)
-    ? bulkRemoval({ context, blockers, pendingOnExisting, checks, first })
+    ? bulkRemoval({
+        context,
+        blockers,
+        pendingOnExisting,
+        checks,
+        first,
+        placed: removal.placedPods,
+      })
     : undefined;
   // More than one node above the max (or the host cap): one decrease comes down to it, as far
   // as its nodes can go, unless empty nodes of an idle pool reach further.
@@ -209,7 +216,7 @@ function removalConditions(
     full,
   );
   const moved = movedOnto(context);
-  const projections = projectionConditions(context, node, checks);
+  const projections = projectionConditions(context, node, checks, placedPods);
   const conditions: ScaleDownCondition[] = [
     { kind: "candidate", met: true, node: node.name },
     // A cordon is a person's: the node may be down for maintenance, to come back. Terraform
@@ -366,12 +373,14 @@ const STATE_TAINTS: ReadonlySet<string> = new Set([
 /**
  * Utilisation once the node is gone: the value the scale-down check compared (the window's
  * highest, or the percentile) spread over the remaining allocatable, which must stay below the
- * scale-up threshold by the margin so the next plan does not add the node back.
+ * scale-up threshold by the margin so the next plan does not add the node back. `placed`: where
+ * the node's placement puts what moves (`projectRequests`).
  */
 function projectionConditions(
   context: PoolContext,
   node: NodeInfo,
   checks: readonly SustainedCheck[],
+  placed: readonly { pod: PodInfo; node: string }[],
 ): ScaleDownCondition[] {
   const { pool } = context;
   const conditions: ScaleDownCondition[] = [];
@@ -392,7 +401,7 @@ function projectionConditions(
   const requestsThreshold = pool.scaleUp.requests;
   if (requestsThreshold !== undefined) {
     const limit = requestsThreshold - pool.scaleDown.margin;
-    const projected = projectRequests(context, [node]);
+    const projected = projectRequests(context, [node], placed);
     conditions.push({
       kind: "projection",
       met: projected !== undefined && projected.percent < limit,

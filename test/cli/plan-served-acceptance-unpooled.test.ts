@@ -30,9 +30,11 @@ import {
   FOUR,
   filler,
   plan,
+  poolDecision,
   poolNote,
   tfvars,
   untainted,
+  WORKERS,
 } from "./served-plan.ts";
 
 const BLOCKY = { "app.kubernetes.io/name": "blocky" };
@@ -342,5 +344,52 @@ describe("plan acceptance, scale-down onto a control plane two pools count on", 
       met: false,
       outsideTaken: [{ node: "talos-cp-1", pools: ["apps"] }],
     });
+  });
+});
+
+describe("plan acceptance, a pending pod a run of empty nodes sends to the control plane", () => {
+  // apps: talos-worker-1 runs Plex (2750m cpu, 2850m with Cilium, 950m free), talos-worker-2
+  // and -3 are empty (maxEmptyBulk 3, scaleDown.requests 60, scaleUp.requests 95, so a decrease
+  // must leave the pool below 85 %). A pending import job (1 cpu) is counted on talos-worker-2:
+  // with talos-worker-3 gone it still runs there, so the pool's requests count it; with both
+  // gone it fits only on the untainted control plane (1950m free), where the scheduler puts it,
+  // and the pool keeps Plex and the Cilium agents alone: 3050m of 3800m, 80 %.
+  const job = pod("media", "import-29123400-im01x", {
+    cpu: "1",
+    memory: "256Mi",
+    owner: { kind: "Job", name: "import-29123400" },
+    scheduled: { reason: "Unschedulable", message: "0/6 nodes are available: 6 Insufficient cpu." },
+  });
+  const files = {
+    tfvars: "worker_count = 3\nmedia_count  = 2\n",
+    config: APPS_AND_MEDIA.replace(
+      "      unneededTime: 0\n    removal:\n      nameTemplate: talos-worker",
+      "      unneededTime: 0\n      maxEmptyBulk: 3\n      requests: 60\n    scaleUp:\n      requests: 95\n    removal:\n      nameTemplate: talos-worker",
+    ),
+  };
+
+  it("removes both empty nodes, not counting the job's requests on the pool it leaves", async () => {
+    const output = await plan(
+      [
+        ...appsAndMedia(WORKERS, { cpu: "300m", memory: "1Gi" }),
+        filler("talos-worker-1", 0, "2750m"),
+        job,
+      ],
+      files,
+    );
+    const apps = output.proposals.find((entry) => entry.pool === "apps");
+    expect([apps?.from, apps?.to]).toEqual([3, 1]);
+    expect(apps?.reasons).toContain(
+      "  scale-down: after removing all 2: cpu 24 % < 70 %, memory 20 % < 75 %, cpu requests 80 % < 85 %",
+    );
+    const bulk = (poolDecision(output, "apps").scaleDown as { bulk: { projection: Raw[][] } }).bulk;
+    // With talos-worker-3 alone gone the job runs on talos-worker-2, and counts.
+    expect(bulk.projection[0]?.find((entry) => entry.resource === "requests")).toMatchObject({
+      requestsOf: "cpu",
+      pending: 1,
+    });
+    expect(bulk.projection[1]?.find((entry) => entry.resource === "requests")).not.toHaveProperty(
+      "pending",
+    );
   });
 });
