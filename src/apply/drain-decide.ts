@@ -124,7 +124,7 @@ export function planNodeDrain(
       plan.terminating.push(pod);
       continue;
     }
-    const refusals = finished(pod) ? [] : refusalsOf(pod, flags);
+    const refusals = finished(pod) ? [] : refusalsOf(pod, flags, claims);
     if (refusals.length > 0) {
       plan.refused.push({ pod, refusals });
       continue;
@@ -220,7 +220,7 @@ function skipReason(pod: DrainPod): SkippedPod | undefined {
   return undefined;
 }
 
-function refusalsOf(pod: DrainPod, flags: DrainFlags): Refusal[] {
+function refusalsOf(pod: DrainPod, flags: DrainFlags, claims: ClaimVolumes): Refusal[] {
   const refusals: Refusal[] = [];
   if (pod.doNotDisrupt) {
     refusals.push({
@@ -247,14 +247,36 @@ function refusalsOf(pod: DrainPod, flags: DrainFlags): Refusal[] {
     });
   }
   const kept = pod.emptyDirs.filter((name) => !pod.evictableLocalVolumes.includes(name));
-  if (kept.length > 0 && !flags.deleteEmptyDirData && !safe) {
+  const scratch = localEphemeralVolumes(pod, claims);
+  if ((kept.length > 0 || scratch.length > 0) && !flags.deleteEmptyDirData && !safe) {
+    const lost = [...(kept.length > 0 ? [`emptyDir ${quoteList(kept)}`] : []), ...scratch];
     refusals.push({
       reason: "emptydir",
-      message: `emptyDir ${quoteList(kept)} would be deleted with it`,
+      message: `${lost.join(", ")} would be deleted with it`,
       flag: "--delete-emptydir-data",
     });
   }
   return refusals;
+}
+
+/**
+ * The pod's generic ephemeral volumes whose data is on this node, as the refusal names them: a
+ * claim on a node-local volume is scratch deleted with the pod, as an emptyDir is, which the
+ * planner lets go only where the pool sets `scaleDown.deleteEmptyDirData`. One whose claim could
+ * not be read may be such scratch, so it is refused the same way (the safe side), saying so.
+ * Volumes named in `safe-to-evict-local-volumes` are not among them.
+ */
+function localEphemeralVolumes(pod: DrainPod, claims: ClaimVolumes): string[] {
+  return pod.claims.flatMap(({ volume, claim, ephemeral }) => {
+    if (!ephemeral || pod.evictableLocalVolumes.includes(volume)) return [];
+    const found = claims.get(`${pod.namespace}/${claim}`);
+    if (found?.kind === "node-local")
+      return [`generic ephemeral volume "${volume}" (node-local volume ${found.volume})`];
+    if (found?.kind === "elsewhere") return [];
+    return [
+      `generic ephemeral volume "${volume}" (claim ${claim}, whose volume may be node-local: ${found?.why ?? "not checked"})`,
+    ];
+  });
 }
 
 /**

@@ -34,8 +34,8 @@ kubelet stopped), pods being deleted are not waited for once their grace period 
 no kubelet will confirm their deletion. See docs/drain.md.
 
 Refused unless a flag allows it (nothing is cordoned then):
-  pods with emptyDir volumes                                   --delete-emptydir-data
-                                                                (on some nodes only:
+  pods with emptyDir volumes, or generic ephemeral volumes     --delete-emptydir-data
+  on node-local volumes                                         (on some nodes only:
                                                                  --delete-emptydir-data-on)
   pods no controller recreates (bare pods)                      --force-bare-pods
   pods annotated cluster-autoscaler.kubernetes.io/safe-to-evict: "false" or
@@ -56,7 +56,8 @@ Options:
   --skip-wait-for-delete-timeout SECS
                         do not wait for pods whose deletionTimestamp is more than SECS seconds
                         old, on any node (default 0: wait, except on a node that is not Ready)
-  --delete-emptydir-data  evict pods with emptyDir volumes (their data is lost)
+  --delete-emptydir-data  evict pods with emptyDir volumes, or generic ephemeral volumes on
+                        node-local volumes (their data is lost)
   --delete-emptydir-data-on NODE,...
                         do so on these nodes only, each one of the NODEs (repeatable): the
                         apply workflow names the nodes of pools that set

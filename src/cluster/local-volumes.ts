@@ -30,7 +30,8 @@ export function isNodeLocalVolume(raw: Raw): boolean {
 }
 
 /**
- * Adds a `local` blocking volume to each pod whose claim is bound to a node-local PV.
+ * Adds a `local` blocking volume to each pod whose claim is bound to a node-local PV, marked
+ * `ephemeral` for a generic ephemeral volume's claim (deleted with the pod, as an emptyDir is).
  * Unbound claims and claims on network storage do not tie a pod to its node, nor do claims the
  * pod names in `safe-to-evict-local-volumes`.
  */
@@ -39,12 +40,15 @@ export function resolveLocalClaims(
   claims: ReadonlyMap<string, ClaimRecord>,
   volumes: ReadonlyMap<string, VolumeRecord>,
 ): void {
-  for (const { pod, volume, claim, evictable } of pending) {
+  for (const { pod, volume, claim, evictable, ephemeral } of pending) {
     if (evictable) continue;
     const bound = claims.get(`${pod.namespace}/${claim}`)?.volume;
     if (bound !== undefined && volumes.get(bound)?.local) {
       // Replaced, not pushed to: a pod without blocking volumes shares one frozen empty list.
-      pod.blockingVolumes = [...pod.blockingVolumes, { name: volume, type: "local", claim }];
+      pod.blockingVolumes = [
+        ...pod.blockingVolumes,
+        { name: volume, type: "local", claim, ...(ephemeral ? { ephemeral: true as const } : {}) },
+      ];
     }
   }
 }

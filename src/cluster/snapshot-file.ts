@@ -201,6 +201,7 @@ const PodInfo = z.object({
       name: z.string(),
       type: z.enum(["emptyDir", "hostPath", "local"]),
       claim: z.string().optional(),
+      ephemeral: z.literal(true).optional(),
     }),
   ),
   volumeClaims: z

@@ -40,8 +40,9 @@ export interface DrainBlocker {
   /** For `local-storage`: the volumes whose data would be lost. */
   volumes?: string[];
   /**
-   * For `local-storage`: every one of those volumes is an emptyDir on disk, so the pool's
-   * `scaleDown.deleteEmptyDirData` (not set) would let them go with the node.
+   * For `local-storage`: every one of those volumes is an emptyDir on disk (or a generic
+   * ephemeral volume on a node-local volume, deleted with the pod as an emptyDir is), so the
+   * pool's `scaleDown.deleteEmptyDirData` (not set) would let them go with the node.
    */
   emptyDirOnly?: true;
   /** For `custom-controller`: the pod's controller. */
@@ -85,8 +86,9 @@ export interface BlockerRules {
   /** `expendablePriority`: pods below it need not come back. */
   expendableBelow: number;
   /**
-   * `scaleDown.deleteEmptyDirData`: an emptyDir on disk is scratch the pool lets go with its
-   * pod, as kubectl drain's `--delete-emptydir-data`; absent is false.
+   * `scaleDown.deleteEmptyDirData`: an emptyDir on disk, and a generic ephemeral volume on a
+   * node-local volume, are scratch the pool lets go with their pod, as kubectl drain's
+   * `--delete-emptydir-data`; absent is false.
    */
   deleteEmptyDirData?: boolean;
   /**
@@ -135,8 +137,8 @@ export function isExpendable(pod: PodInfo, expendableBelow: number): boolean {
 /**
  * Everything that stops `node`, holding `pods`, from being drained: the node's own
  * scale-down-disabled or do-not-disrupt annotation, a PDB whose allowed disruptions are fewer
- * than its pods on the node, local storage (emptyDir/hostPath/local; emptyDir not when
- * `rules.deleteEmptyDirData`), `safe-to-evict: "false"`,
+ * than its pods on the node, local storage (emptyDir/hostPath/local; emptyDir and generic
+ * ephemeral volumes not when `rules.deleteEmptyDirData`), `safe-to-evict: "false"`,
  * `do-not-disrupt`, pods without a controller, and pods of a custom controller (one Kubernetes
  * does not ship) that `rules.replicatedKinds` does not name: nothing says it makes the pod again
  * elsewhere, so, as cluster-autoscaler's `skip-nodes-with-custom-controller-pods`, it keeps its
@@ -262,10 +264,8 @@ function podOwnBlockers(pod: PodInfo, rules: BlockerRules): DrainBlocker[] {
     blockers.push({
       kind: "local-storage",
       pod: key,
-      volumes: kept.map((volume) => `${volume.name} (${volume.type})`),
-      ...(kept.every((volume) => volume.type === "emptyDir")
-        ? { emptyDirOnly: true as const }
-        : {}),
+      volumes: kept.map(volumeLabel),
+      ...(kept.every(diesWithPod) ? { emptyDirOnly: true as const } : {}),
     });
   if (!allowedToEvict && !pod.owner) blockers.push({ kind: "bare-pod", pod: key });
   else if (
@@ -280,18 +280,34 @@ function podOwnBlockers(pod: PodInfo, rules: BlockerRules): DrainBlocker[] {
 
 /**
  * The pod's volumes whose data would be lost with its node: all of them, or, when the pool lets
- * emptyDir data go, its hostPath and node-local volumes alone (what they hold outlives the pod).
+ * emptyDir data go, its hostPath and node-local claims alone (what they hold outlives the pod).
  */
 function keptVolumes(pod: PodInfo, rules: BlockerRules): BlockingVolume[] {
   return rules.deleteEmptyDirData
-    ? pod.blockingVolumes.filter((volume) => volume.type !== "emptyDir")
+    ? pod.blockingVolumes.filter((volume) => !diesWithPod(volume))
     : pod.blockingVolumes;
+}
+
+/**
+ * A volume whose data is deleted with its pod, wherever the pod goes: an emptyDir on disk, or a
+ * generic ephemeral volume's claim on a node-local volume (the claim is the pod's own, deleted
+ * with it, and the pod made in its place gets a new one where it lands). Such scratch holds the
+ * node only while the pool keeps emptyDir data.
+ */
+function diesWithPod(volume: BlockingVolume): boolean {
+  return volume.type === "emptyDir" || volume.ephemeral === true;
+}
+
+/** `tmp (emptyDir)`, `config (hostPath)`, `data (local)`, `scratch (generic ephemeral, local)`. */
+function volumeLabel(volume: BlockingVolume): string {
+  return `${volume.name} (${volume.ephemeral ? "generic ephemeral, local" : volume.type})`;
 }
 
 /**
  * The pods of a node whose emptyDir data on disk the drain deletes because the pool sets
  * `scaleDown.deleteEmptyDirData`, each as `namespace/name (volume, …)`: the pods it evicts
- * (expendable ones too) whose emptyDir would otherwise have held the node. A pod annotated
+ * (expendable ones too) whose emptyDir, or generic ephemeral volume on a node-local volume, would
+ * otherwise have held the node. A pod annotated
  * `safe-to-evict: "true"` is not among them (its owner let its data go), nor a volume
  * `safe-to-evict-local-volumes` names, nor a memory-backed emptyDir (no data on disk).
  */
@@ -302,9 +318,7 @@ export function emptyDirDeleted(
   if (!deleteEmptyDirData) return [];
   return evictablePods(pods).flatMap((pod) => {
     if (pod.safeToEvict === true) return [];
-    const names = pod.blockingVolumes
-      .filter((volume) => volume.type === "emptyDir")
-      .map((volume) => volume.name);
+    const names = pod.blockingVolumes.filter(diesWithPod).map((volume) => volume.name);
     return names.length > 0 ? [`${podKey(pod)} (${names.join(", ")})`] : [];
   });
 }

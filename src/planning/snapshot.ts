@@ -285,6 +285,11 @@ export interface BlockingVolume {
   type: "emptyDir" | "hostPath" | "local";
   /** For `local`: the PersistentVolumeClaim bound to a node-local PersistentVolume. */
   claim?: string;
+  /**
+   * For `local`: the claim is a generic ephemeral volume's, the pod's own, deleted with it (the
+   * pod made in its place gets a new one): its data dies with the pod, as an emptyDir's does.
+   */
+  ephemeral?: true;
 }
 
 export interface PodInfo {

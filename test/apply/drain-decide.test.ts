@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import {
   type BudgetSelector,
   type ClaimVolume,
+  flagsOnNode,
   planNodeDrain,
   refuseOverlappingBudgets,
 } from "../../src/apply/drain-decide.ts";
@@ -414,13 +415,14 @@ describe("planNodeDrain", () => {
         withClaim("db-1", "data-db-1"),
         withClaim("db-2", "data-db-2"),
         withClaim("db-3", "data-db-3"),
-        // A generic ephemeral volume's claim goes with its pod: the new pod gets its own.
+        // A generic ephemeral volume's claim goes with its pod: the new pod gets its own. Its
+        // scratch is let go here as an emptyDir's is (refused otherwise, below).
         pod("runner-7", {
           owner: ["ReplicaSet", "runner"],
           volumes: [{ name: "work", ephemeral: { volumeClaimTemplate: { spec: {} } } }],
         }),
       ],
-      noFlags,
+      { ...noFlags, deleteEmptyDirData: true },
       claims,
     );
     expect(names(plan.evict)).toEqual(["db-0", "db-1", "db-2", "db-3", "logger", "runner-7"]);
@@ -434,6 +436,91 @@ describe("planNodeDrain", () => {
         'generic ephemeral volume "work" (claim runner-7-work) is node-local volume pvc-456: its data is deleted with the pod, and the pod made in its place gets a claim of its own',
       ],
     ]);
+  });
+});
+
+describe("planNodeDrain: generic ephemeral volumes", () => {
+  // A CI runner's scratch: the claim is the pod's own, deleted with it.
+  const runner = (name: string, annotations?: Record<string, string>) =>
+    pod(name, {
+      owner: ["ReplicaSet", "runner"],
+      ...(annotations ? { annotations } : {}),
+      volumes: [
+        { name: "work", ephemeral: { volumeClaimTemplate: { spec: {} } } },
+        { name: "tmp", emptyDir: {} },
+      ],
+    });
+  const claims = new Map<string, ClaimVolume>([
+    ["apps/runner-1-work", { kind: "node-local", volume: "pvc-3f1c2a7b" }],
+    ["apps/runner-2-work", { kind: "elsewhere" }],
+    ["apps/runner-3-work", { kind: "unknown", why: "HTTP 403 Forbidden" }],
+  ]);
+
+  it("refuses one on a node-local volume as it refuses an emptyDir, naming the volume", () => {
+    const plan = planNodeDrain([runner("runner-1")], noFlags, claims);
+    expect(plan.evict).toEqual([]);
+    expect(plan.refused.map((r) => r.refusals)).toEqual([
+      [
+        {
+          reason: "emptydir",
+          message:
+            'emptyDir "tmp", generic ephemeral volume "work" (node-local volume pvc-3f1c2a7b) would be deleted with it',
+          flag: "--delete-emptydir-data",
+        },
+      ],
+    ]);
+    // Alone, without an emptyDir beside it.
+    const alone = pod("runner-1", {
+      owner: ["ReplicaSet", "runner"],
+      volumes: [{ name: "work", ephemeral: { volumeClaimTemplate: { spec: {} } } }],
+    });
+    expect(planNodeDrain([alone], noFlags, claims).refused[0]?.refusals[0]?.message).toBe(
+      'generic ephemeral volume "work" (node-local volume pvc-3f1c2a7b) would be deleted with it',
+    );
+  });
+
+  it("evicts it where --delete-emptydir-data-on names the node, and refuses it elsewhere", () => {
+    const flags = { ...noFlags, deleteEmptyDirDataOn: ["worker-1"] };
+    const pods = [runner("runner-1")];
+    expect(names(planNodeDrain(pods, flagsOnNode(flags, "worker-1"), claims).evict)).toEqual([
+      "runner-1",
+    ]);
+    expect(
+      planNodeDrain(pods, flagsOnNode(flags, "worker-2"), claims).refused.map((r) => r.pod.name),
+    ).toEqual(["runner-1"]);
+  });
+
+  it("evicts it when the pod's owner lets the data go, or when the claim is not on the node", () => {
+    const plan = planNodeDrain(
+      [
+        runner("runner-1", { [safeToEvict]: "true" }),
+        runner("runner-4", { [localVolumes]: "work,tmp" }),
+      ],
+      noFlags,
+      new Map([...claims, ["apps/runner-4-work", { kind: "node-local", volume: "pvc-9" }]]),
+    );
+    expect(names(plan.evict)).toEqual(["runner-1", "runner-4"]);
+    const elsewhere = pod("runner-2", {
+      owner: ["ReplicaSet", "runner"],
+      volumes: [{ name: "work", ephemeral: { volumeClaimTemplate: { spec: {} } } }],
+    });
+    expect(names(planNodeDrain([elsewhere], noFlags, claims).evict)).toEqual(["runner-2"]);
+  });
+
+  it("refuses one whose claim could not be read: its data may be on the node", () => {
+    const unread = pod("runner-3", {
+      owner: ["ReplicaSet", "runner"],
+      volumes: [{ name: "work", ephemeral: { volumeClaimTemplate: { spec: {} } } }],
+    });
+    expect(planNodeDrain([unread], noFlags, claims).refused[0]?.refusals).toEqual([
+      {
+        reason: "emptydir",
+        message:
+          'generic ephemeral volume "work" (claim runner-3-work, whose volume may be node-local: HTTP 403 Forbidden) would be deleted with it',
+        flag: "--delete-emptydir-data",
+      },
+    ]);
+    expect(names(planNodeDrain([unread], allFlags, claims).evict)).toEqual(["runner-3"]);
   });
 });
 

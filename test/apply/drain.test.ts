@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
+import { ephemeralVolume, persistentVolume, volumeClaim } from "../support/kube-volumes.ts";
 import {
   budget,
   daemonPod,
@@ -276,6 +277,63 @@ describe("pr-autoscaler drain", () => {
     expect(typo.stderr).toContain(
       "--delete-emptydir-data-on names worker-9, which is not one of the nodes to drain (worker-3)",
     );
+  });
+
+  it("treats a generic ephemeral volume on a node-local volume as emptyDir data", async () => {
+    // A CI runner on each node, its scratch a local-path volume pinned to that node: the claim
+    // is the pod's own, deleted with it, as the planner counts it when the pool lets emptyDir
+    // data go.
+    const runner = (index: number) => {
+      const name = `runner-${index}`;
+      const volume = `pvc-7a2c9e4${index}`;
+      return [
+        persistentVolume(volume, {
+          hostPath: { path: `/var/local-path-provisioner/${volume}_apps_${name}-work`, type: "" },
+          storageClassName: "local-path",
+          nodeAffinity: {
+            required: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    {
+                      key: "kubernetes.io/hostname",
+                      operator: "In",
+                      values: [`worker-${index}`],
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        }),
+        volumeClaim("apps", `${name}-work`, { storageClassName: "local-path", volumeName: volume }),
+        pod(name, `worker-${index}`, { volumes: [ephemeralVolume("work", "local-path")] }),
+      ];
+    };
+    cluster.fake.add(node("worker-1"), node("worker-2"), ...runner(1), ...runner(2));
+    const named = ["--delete-emptydir-data-on", "worker-1"];
+    const refused = await drain(["worker-1", "worker-2", ...named]);
+    expect(refused.code).toBe(1);
+    expect(writes()).toEqual([]);
+    expect(refused.stdout).toContain(
+      'apps/runner-2: generic ephemeral volume "work" (node-local volume pvc-7a2c9e42) would be deleted with it (allow with --delete-emptydir-data, or, in the apply workflow, with scaleDown.deleteEmptyDirData on the node\'s pool)',
+    );
+    // On worker-1 it goes, its scratch named among what does not follow it.
+    expect(refused.stdout).toContain(
+      'warning: apps/runner-1: generic ephemeral volume "work" (claim runner-1-work) is node-local volume pvc-7a2c9e41: its data is deleted with the pod',
+    );
+    expect(refused.stdout).not.toContain(
+      'apps/runner-1: generic ephemeral volume "work" (node-local',
+    );
+
+    const both = await drain([
+      "worker-1",
+      "worker-2",
+      "--delete-emptydir-data-on",
+      "worker-1,worker-2",
+    ]);
+    expect(both.code).toBe(0);
+    expect(podNames()).toEqual([]);
   });
 
   it("evicts without --delete-emptydir-data a pod whose owner named its emptyDirs evictable", async () => {

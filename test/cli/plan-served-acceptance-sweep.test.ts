@@ -260,9 +260,32 @@ describe("plan acceptance, sweep: a generic ephemeral volume on node-local stora
     const note = poolNote(output);
     expect(note).toContain("  not removed: talos-worker-4 has 1 blocker\n");
     expect(note).toContain(
-      "  blockers on talos-worker-4: ci/runner-6f7c8d9b5-w4kq2: local storage work (local)",
+      "  blockers on talos-worker-4: ci/runner-6f7c8d9b5-w4kq2: local storage work (generic ephemeral, local) (set scaleDown.deleteEmptyDirData if its data may go with the node)",
     );
     expect(note).toContain("  scale-down: 1 pod of talos-worker-4 fits on the other nodes: met\n");
+    const decision = poolDecision(output) as { blockers: { node: string; blockers: Raw[] }[] };
+    expect(decision.blockers.find((entry) => entry.node === "talos-worker-4")?.blockers).toEqual([
+      {
+        kind: "local-storage",
+        pod: "ci/runner-6f7c8d9b5-w4kq2",
+        volumes: ["work (generic ephemeral, local)"],
+        emptyDirOnly: true,
+      },
+    ]);
+  });
+
+  it("removes talos-worker-4 when the pool lets emptyDir data go: the volume dies with its pod as an emptyDir does", async () => {
+    const output = await plan([...cluster(FOUR), ...apps(FOUR.slice(0, 3)), ...runner()], {
+      tfvars: tfvars(4),
+      config: config({
+        "    removal:":
+          "    scaleDown:\n      unneededTime: 0\n      deleteEmptyDirData: true\n    removal:",
+      }),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: talos-worker-4 has no blockers: met (the emptyDir data of ci/runner-6f7c8d9b5-w4kq2 (work) is deleted with it, as scaleDown.deleteEmptyDirData allows)",
+    );
   });
 
   it("removes talos-worker-4 once the runner says its scratch may go: its new pod gets a new volume", async () => {

@@ -206,7 +206,7 @@ describe("readSnapshot against the homelab", () => {
     expect(bare.owner).toBeUndefined();
     expect(bare.requests).toEqual({ cpu: 0, memory: 0 });
     expect(bare.blockingVolumes).toEqual([
-      { name: "scratch", type: "local", claim: "bare-pod-scratch" },
+      { name: "scratch", type: "local", claim: "bare-pod-scratch", ephemeral: true },
     ]);
     // With the API group of its apiVersion; none for the core group's (a mirror pod's Node).
     expect(pod(snapshot, "apps", "standalone-rs-abcde").owner).toEqual({

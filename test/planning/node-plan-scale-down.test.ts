@@ -787,6 +787,54 @@ describe("scale-down blockers", () => {
     expect(condition(still.scaleDown.conditions, "no-blockers")[0]?.met).toBe(false);
   });
 
+  it("counts a generic ephemeral volume on a node-local volume as emptyDir scratch, never a claim of its own", () => {
+    // The claim is the runner's own, deleted with it: its data dies with the pod.
+    const runner = onNode4("ci/runner-1", {
+      volumes: [{ name: "work", type: "local", claim: "runner-1-work", ephemeral: true }],
+    });
+    const blockersOf4 = (decision: ReturnType<typeof planOne>) =>
+      decision.blockers.find((b) => b.node === "worker-4")?.blockers;
+    const kept = planOne(quietPool([runner]));
+    expect(kept.action).toBe("none");
+    expect(blockersOf4(kept)).toEqual([
+      {
+        kind: "local-storage",
+        pod: "ci/runner-1",
+        volumes: ["work (generic ephemeral, local)"],
+        emptyDirOnly: true,
+      },
+    ]);
+    expect(explainNodeDecision(kept).join("\n")).toContain(
+      "ci/runner-1: local storage work (generic ephemeral, local) (set scaleDown.deleteEmptyDirData if its data may go with the node)",
+    );
+
+    const on = { scaleDown: { deleteEmptyDirData: true } };
+    const letGo = planOne(quietPool([runner]), on);
+    expect(letGo).toMatchObject({ action: "scale-down", removes: "worker-4" });
+    expect(condition(letGo.scaleDown.conditions, "no-blockers")[0]).toMatchObject({
+      met: true,
+      emptyDirDeleted: ["ci/runner-1 (work)"],
+    });
+
+    // A claim the pod names itself outlives it: it still holds the node, and no hint is given.
+    const db = onNode4("db/pg-0", {
+      volumes: [
+        { name: "data", type: "local", claim: "data-pg-0" },
+        { name: "work", type: "local", claim: "pg-0-work", ephemeral: true },
+      ],
+    });
+    expect(blockersOf4(planOne(quietPool([db])))).toEqual([
+      {
+        kind: "local-storage",
+        pod: "db/pg-0",
+        volumes: ["data (local)", "work (generic ephemeral, local)"],
+      },
+    ]);
+    expect(blockersOf4(planOne(quietPool([db]), on))).toEqual([
+      { kind: "local-storage", pod: "db/pg-0", volumes: ["data (local)"] },
+    ]);
+  });
+
   it("names the pods whose emptyDir data goes with the node scaleDown.deleteEmptyDirData lets go", () => {
     const on = { scaleDown: { deleteEmptyDirData: true } };
     const scratch = onNode4("web/app", {
