@@ -121,6 +121,21 @@ describe("the pull request of a decrease whose drain deletes emptyDir data", () 
   });
 });
 
+describe("the pull request of a decrease while kube-system pods hold other nodes", () => {
+  it("lists the system-pod blocker of each node in its blocker table", () => {
+    const quiet = nodes(4, { usage: { cpu: "400m", memory: "2Gi" } });
+    const pods = [
+      pod("web/a", { node: "worker-4", cpu: "100m" }),
+      pod("kube-system/coredns-5d78c9869d-x2k9p", { node: "worker-2", cpu: "100m" }),
+    ];
+    const text = body(quiet, { scaleDown: { skipNodesWithSystemPods: true } }, pods);
+    expect(text).toContain("### Blockers");
+    expect(text).toContain(
+      '| worker-2 | kube-system/coredns-5d78c9869d-x2k9p: a kube-system pod no PDB selects, kept on its node by scaleDown.skipNodesWithSystemPods (give it a PDB, or annotate it safe-to-evict: "true", if it may move) |',
+    );
+  });
+});
+
 describe("the pull request removing a node not Ready for scaleDown.unreadyTime", () => {
   it("says its readiness decides, with usage above the thresholds folded away", () => {
     const busy: NodeSpec = { usage: { cpu: "3", memory: "12Gi" } };
