@@ -41,6 +41,16 @@ export interface BulkRemovalInput {
 /** Pods placed, each with its node (`MoveResult.placedPods`). */
 type Placed = MoveResult["placedPods"];
 
+/** The nodes one decrease removes (`report`), and where what moves goes as each joined. */
+export interface RemovalRun {
+  report: BulkRemovalReport;
+  /**
+   * For each node of `report.nodes`, where what moves goes once it and those before it are gone;
+   * the first's is `BulkRemovalInput.placed`.
+   */
+  placements: Placed[];
+}
+
 /**
  * How many nodes one decrease removes, as cluster-autoscaler's bulk deletion of empty nodes:
  * the first node, and after it the next ones Terraform would destroy, while each holds no pods
@@ -58,25 +68,27 @@ type Placed = MoveResult["placedPods"];
  * one that takes only not-Ready nodes, each once not Ready for `scaleDown.unreadyTime`. A
  * cordoned node stops the run, as it stops a decrease by one.
  */
-export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
+export function bulkRemoval(input: BulkRemovalInput): RemovalRun {
   const { context, first } = input;
   const maxEmptyBulk = context.pool.scaleDown.maxEmptyBulk;
   const removed = [first];
-  // Where what moves goes once the nodes of the run up to each one are gone.
   const placements: Placed[] = [input.placed];
-  const report = (stop: BulkStop): BulkRemovalReport => ({
-    maxEmptyBulk,
-    nodes: removed.map((node) => node.name),
-    stop,
-    ...droppedOf(context, removed.slice(1)),
-    ...emptyDirDeletedOf(context, removed.slice(1)),
-    ...(removed.length > 1
-      ? {
-          projection: removed.map((_, i) =>
-            bulkProjection(input, removed.slice(0, i + 1), placements[i] ?? []),
-          ),
-        }
-      : {}),
+  const report = (stop: BulkStop): RemovalRun => ({
+    report: {
+      maxEmptyBulk,
+      nodes: removed.map((node) => node.name),
+      stop,
+      ...droppedOf(context, removed.slice(1)),
+      ...emptyDirDeletedOf(context, removed.slice(1)),
+      ...(removed.length > 1
+        ? {
+            projection: removed.map((_, i) =>
+              bulkProjection(input, removed.slice(0, i + 1), placements[i] ?? []),
+            ),
+          }
+        : {}),
+    },
+    placements,
   });
   const occupied = occupiedStop(input, first);
   if (occupied) return report(occupied);
@@ -117,21 +129,23 @@ export function bulkRemoval(input: BulkRemovalInput): BulkRemovalReport {
  * existing room all fit on the nodes left, and the pool's last node only when a new node can be
  * told from the config alone. The first node that cannot go ends the run, and says why.
  */
-export function forcedRemoval(
-  input: Omit<BulkRemovalInput, "checks" | "placed">,
-): BulkRemovalReport {
+export function forcedRemoval(input: Omit<BulkRemovalInput, "checks">): RemovalRun {
   const { context, first } = input;
   const { bounds } = context;
   const current = context.current ?? 0;
   const downTo = { max: bounds.effectiveMax, bound: maxBound(bounds) };
   const removed = [first];
-  const report = (stop: BulkStop): BulkRemovalReport => ({
-    maxEmptyBulk: context.pool.scaleDown.maxEmptyBulk,
-    nodes: removed.map((node) => node.name),
-    stop,
-    downTo,
-    ...droppedOf(context, removed.slice(1)),
-    ...emptyDirDeletedOf(context, removed.slice(1)),
+  const placements: Placed[] = [input.placed];
+  const report = (stop: BulkStop): RemovalRun => ({
+    report: {
+      maxEmptyBulk: context.pool.scaleDown.maxEmptyBulk,
+      nodes: removed.map((node) => node.name),
+      stop,
+      downTo,
+      ...droppedOf(context, removed.slice(1)),
+      ...emptyDirDeletedOf(context, removed.slice(1)),
+    },
+    placements,
   });
   const picks = nodesToRemove(
     context.members.map((node) => node.name),
@@ -142,26 +156,32 @@ export function forcedRemoval(
   for (const pick of picks.slice(1)) {
     if ("problem" in pick) return report({ kind: "candidate", problem: pick.problem });
     const node = context.members.find((member) => member.name === pick.node) as NodeInfo;
-    const stop = forcedStop(input, [...removed, node], node);
-    if (stop) return report(stop);
+    const next = forcedStop(input, [...removed, node], node);
+    if ("stop" in next) return report(next.stop);
     removed.push(node);
+    placements.push(next.placed);
   }
   return report({ kind: "max", ...downTo });
 }
 
-/** What keeps `node`, the last of `run`, from going with the nodes before it above the max. */
+/**
+ * What keeps `node`, the last of `run`, from going with the nodes before it above the max, or,
+ * when nothing does, where what moves goes once all of `run` are gone: the pods of the whole run,
+ * with the pending pods counted on existing room, must all fit.
+ */
 function forcedStop(
-  input: Omit<BulkRemovalInput, "checks" | "placed">,
+  input: Omit<BulkRemovalInput, "checks">,
   run: readonly NodeInfo[],
   node: NodeInfo,
-): BulkStop | undefined {
+): { stop: BulkStop } | { placed: Placed } {
   const blockers = input.blockers.get(node.name) ?? [];
-  if (blockers.length > 0) return { kind: "blockers", node: node.name, blockers };
-  return (
-    budgetStop(input.context, run, node) ??
-    fitStop(input, run, node) ??
-    lastNodeStop(input, run, node)
-  );
+  if (blockers.length > 0) return { stop: { kind: "blockers", node: node.name, blockers } };
+  const budget = budgetStop(input.context, run, node);
+  if (budget) return { stop: budget };
+  const names = run.map((entry) => entry.name);
+  const { unplaced, placedPods } = placeDecrease(input.context, names, input.pendingOnExisting);
+  const stop = podsFitStop(input.context, node, unplaced) ?? lastNodeStop(input, run, node);
+  return stop ? { stop } : { placed: placedPods };
 }
 
 /**
@@ -187,17 +207,6 @@ function budgetStop(
     pods: podsOnNode,
     nodes: run.map((entry) => entry.name),
   };
-}
-
-/** The pods of the whole run, with the pending pods counted on existing room, must all fit. */
-function fitStop(
-  input: Omit<BulkRemovalInput, "checks" | "placed">,
-  run: readonly NodeInfo[],
-  node: NodeInfo,
-): BulkStop | undefined {
-  const names = run.map((entry) => entry.name);
-  const { unplaced } = placeDecrease(input.context, names, input.pendingOnExisting);
-  return podsFitStop(input.context, node, unplaced);
 }
 
 /**

@@ -273,6 +273,25 @@ function takeRoom(
 }
 
 /**
+ * Where what moves goes once the decrease's nodes `removing` are gone: the evaluation's placement
+ * for that many nodes of its run. A decrease a hold or a window cuts short removes fewer nodes
+ * than the run, and those it keeps keep their pods and the room of the pending pods counted
+ * there. Placed here should the evaluation have placed nothing for those nodes: leaving their pods
+ * unrecorded would give the room they take to the pools after this one.
+ */
+function placedFor(
+  context: PoolContext,
+  down: ScaleDownEvaluation,
+  removing: readonly string[],
+  pendingOnMembers: readonly PodInfo[],
+): { pod: PodInfo; node: string }[] {
+  const run = down.removals.length > 0 ? down.removals : [down.candidate];
+  const placed = down.placements[removing.length - 1];
+  if (placed && removing.every((node, at) => run[at] === node)) return placed;
+  return placeDecrease(context, removing, pendingOnMembers).placedPods;
+}
+
+/**
  * Takes from the pool's requests headroom (`OtherPools.headroom`) its share of the allocatable of
  * the nodes in `removes` that count in it (Ready, not cordoned): with them gone, the same requests
  * are a larger part of what is left, so the pods other pools move onto its nodes must stay below
@@ -421,7 +440,10 @@ function planPool(
   const outcome = decide(context, input, up, down);
   // The pods this decrease moves outside the pool take that room from the pools after it, and
   // the nodes it removes are offered to none.
-  if (outcome.action === "scale-down") takeRoom(context, down.placedPods, outcome.removing ?? []);
+  if (outcome.action === "scale-down") {
+    const removing = outcome.removing ?? [];
+    takeRoom(context, placedFor(context, down, removing, pendingOnMembers), removing);
+  }
   const decision: NodeDecision = {
     pool: pool.name,
     target: pool.target,

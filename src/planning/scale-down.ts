@@ -1,5 +1,5 @@
 import { type DrainBlocker, emptyDirDeleted, expendablePods } from "./blockers.ts";
-import { bulkRemoval, forcedRemoval, placeBulkMoving } from "./bulk-removal.ts";
+import { bulkRemoval, forcedRemoval } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import { awaitedGpus } from "./gpu-coming.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
@@ -45,10 +45,12 @@ export interface ScaleDownEvaluation {
    */
   candidateCordoned: boolean;
   /**
-   * The candidate's pods (and those moving with them), each with the node it is placed on; for a
-   * run of nodes, those placed once every node of the run is gone.
+   * Where what moves goes, each pod with the node it is placed on: `[0]` once the candidate is
+   * gone (its pods and those moving with them), then for a run of nodes (`removals`), once each
+   * node and those before it are gone. A decrease cut short removes fewer: the room its pods take
+   * is the one for that many nodes.
    */
-  placedPods: { pod: PodInfo; node: string }[];
+  placements: { pod: PodInfo; node: string }[][];
   /**
    * The nodes a scale-down removes once every condition is met: the candidate alone, or
    * with the empty nodes after it (`report.bulk`), or above the max (or the host cap) the nodes
@@ -104,7 +106,7 @@ export function evaluateScaleDown(
     removable: removal.removable,
     projectionMet: removal.projectionMet,
     candidateCordoned: conditions.some((condition) => condition.kind === "not-cordoned"),
-    placedPods: removal.placedPods,
+    placements: [removal.placedPods],
     removals: [],
   };
   if (removal.candidate) evaluation.candidate = removal.candidate;
@@ -125,18 +127,16 @@ export function evaluateScaleDown(
   const over = (context.current ?? 0) - context.bounds.effectiveMax;
   const forced =
     over > 1 && removal.removable
-      ? forcedRemoval({ context, blockers, pendingOnExisting, first })
+      ? forcedRemoval({ context, blockers, pendingOnExisting, first, placed: removal.placedPods })
       : undefined;
-  const run = forced && (!bulk || forced.nodes.length > bulk.nodes.length) ? forced : bulk;
+  const run =
+    forced && (!bulk || forced.report.nodes.length > bulk.report.nodes.length) ? forced : bulk;
   if (!run) return evaluation;
-  report.bulk = run;
-  evaluation.removals = run.nodes;
-  // With every node of the run gone, what moves goes elsewhere than with the first alone: that
-  // room is the one the pools after this one must not count on.
-  if (run === forced && run.nodes.length > 1)
-    evaluation.placedPods = placeDecrease(context, run.nodes, pendingOnExisting).placedPods;
-  else if (run.nodes.length > 1)
-    evaluation.placedPods = placeBulkMoving(context, pendingOnExisting, run.nodes).placedPods;
+  report.bulk = run.report;
+  evaluation.removals = run.report.nodes;
+  // With more nodes of the run gone, what moves goes elsewhere than with the first alone: the
+  // room the decrease takes from the pools after this one is that of the nodes it removes.
+  evaluation.placements = run.placements;
   return evaluation;
 }
 

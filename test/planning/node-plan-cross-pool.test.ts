@@ -12,7 +12,7 @@ import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts
 import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PoolRepoFacts } from "../../src/planning/node-plan-input.ts";
-import { buildSnapshot, node, pod } from "../support/snapshot-builder.ts";
+import { buildSnapshot, node, pendingPod, pod } from "../support/snapshot-builder.ts";
 import { NOW, poolInput, QUIET, repoConfig } from "./plan-helpers.ts";
 
 function pool(name: string, target: string, template: string) {
@@ -309,5 +309,82 @@ describe("another pool's open decrease and its scaleUp.requests", () => {
         { node: "talos-media-3", why: "removed", pool: "media" },
       ],
     });
+  });
+});
+
+describe("a decrease a window cuts short, and the room it takes", () => {
+  // apps (talos-worker-1 to -3): Plex fills talos-worker-1 (3500m of 4 cpu), -2 and -3 are
+  // empty, and a pending import (1 cpu) is counted on talos-worker-2. Both empty nodes could go
+  // together (maxEmptyBulk 3), the import then on the untainted control plane (1500m free), but
+  // a window opening at 12:10 with min 2 keeps talos-worker-2: only talos-worker-3 goes, and the
+  // import stays on talos-worker-2. media, planned after: talos-media-1 is full, and the encoder
+  // of talos-media-2 (1 cpu), kept off the apps nodes, fits only on the control plane.
+  function planCut(): { apps: NodeDecision; media: NodeDecision } {
+    const labelled = (pool: string) => ({
+      ...QUIET,
+      labels: { "node.kubernetes.io/pool": pool },
+    });
+    const offApps = [
+      {
+        matchExpressions: [
+          { key: "node.kubernetes.io/pool", operator: "NotIn" as const, values: ["apps"] },
+        ],
+      },
+    ];
+    const snapshot = buildSnapshot({
+      nodes: [
+        node("talos-cp-1", { controlPlane: true, taints: [], ...QUIET }),
+        ...[1, 2, 3].map((index) => node(`talos-worker-${index}`, labelled("apps"))),
+        ...[1, 2].map((index) => node(`talos-media-${index}`, labelled("media"))),
+      ],
+      pods: [
+        pod("kube-system/kube-apiserver-talos-cp-1", {
+          node: "talos-cp-1",
+          cpu: "2500m",
+          memory: "1Gi",
+        }),
+        pod("media/plex-1", { node: "talos-worker-1", cpu: "3500m", memory: "1Gi" }),
+        pod("default/encoder-1", { node: "talos-media-1", cpu: "3500m", memory: "1Gi" }),
+        pod("default/encoder-2", {
+          node: "talos-media-2",
+          cpu: "1",
+          memory: "256Mi",
+          affinity: offApps,
+        }),
+        pendingPod("batch/import-1", { cpu: "1", memory: "256Mi" }),
+      ],
+    });
+    const apps = pool("apps", "worker_count", "talos-worker-{index}");
+    const media = pool("media", "media_count", "talos-media-{index}");
+    const decisions = planNodes({
+      snapshot,
+      config: repoConfig(
+        {
+          ...apps,
+          scaleDown: { unneededTime: 0, maxEmptyBulk: 3, requests: 70 },
+          schedules: [{ name: "evening", cron: "10 12 * * *", duration: "1h", min: 2 }],
+        },
+        { ...media, scaleDown: { unneededTime: 0, requests: 70 } },
+      ),
+      repo: [
+        { pool: "apps", currentValue: 3 },
+        { pool: "media", currentValue: 2 },
+      ],
+      now: NOW,
+    });
+    const of = (name: string) => decisions.find((entry) => entry.pool === name) as NodeDecision;
+    return { apps: of("apps"), media: of("media") };
+  }
+
+  it("leaves the control plane's room to the next pool when the node the import needs stays", () => {
+    const { apps, media } = planCut();
+    expect(apps).toMatchObject({ action: "scale-down", removing: ["talos-worker-3"] });
+    expect(apps.scaleDown.bulk?.stop).toMatchObject({ kind: "schedule-soon", min: 2 });
+    expect(media).toMatchObject({ action: "scale-down", removing: ["talos-media-2"] });
+    expect(podsFit(media)).toMatchObject({
+      met: true,
+      outside: [{ node: "talos-cp-1", pods: ["default/encoder-2"] }],
+    });
+    expect(podsFit(media)).not.toHaveProperty("moved");
   });
 });
