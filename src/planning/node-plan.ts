@@ -1504,8 +1504,9 @@ function pullRequestAction(
   else if (holding.length > 0 && !decreaseUnwanted && !overtaken && !outOfBounds && !stranded)
     prAction = "leave";
   // A decrease whose nodes cannot go (a pending pod counted on their room, say) is closed, held
-  // or not, and says why: merged, it would strand pods. Held by more than the max, one closed for
-  // pods waiting for room, a window or nodes not Ready is closed for that.
+  // or not, and says why: merged, it would strand pods. One closed for pods waiting for room, a
+  // window or nodes not Ready says so too when its removal would strand pods (the holds say the
+  // rest); otherwise the holds say why.
   const closes =
     prAction !== "close"
       ? undefined
@@ -1513,9 +1514,7 @@ function pullRequestAction(
         ? countChanged(open, facts?.currentValue as number)
         : outOfBounds
           ? outsideBounds(open.desired as number, bounds)
-          : holding.length === 0 || !decreaseUnwanted
-            ? stranded
-            : undefined;
+          : stranded;
   return { action: prAction, number: open.number, ...(closes ? { closes } : {}) };
 }
 

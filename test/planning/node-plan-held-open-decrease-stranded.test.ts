@@ -139,9 +139,10 @@ describe("a held open decrease whose removal would leave pods without room", () 
     );
   });
 
-  it("closes it for a pod that waits for a new node as before, naming no removal", () => {
+  it("closes it for a pod that waits for a new node, naming the pod its removal would strand", () => {
     // 3 cpu fits on neither node: the pod waits scaleUp.pendingFor for a new one. Its wait
-    // closes the decrease, which would strand default/transcode too: the wait says why.
+    // closes the decrease, which would strand default/transcode too: the close names it, the
+    // wait's hold says the rest.
     const big = pendingPod("default/big", { cpu: "3", memory: "1Gi" });
     const second = pod("default/transcode", { node: "talos-media-2", cpu: "2", memory: "1Gi" });
     const decision = plan(
@@ -152,9 +153,13 @@ describe("a held open decrease whose removal would leave pods without room", () 
       },
     );
     expect(decision.holds.map((hold) => hold.kind)).toContain("pending-wait");
-    expect(decision.pullRequest).toEqual({ action: "close", number: 12 });
+    expect(decision.pullRequest).toEqual({
+      action: "close",
+      number: 12,
+      closes: { kind: "pods-stranded", nodes: ["talos-media-2"], pods: ["default/transcode"] },
+    });
     expect(explainNodeDecision(decision)).toContain(
-      "  pull request: close #12, its change is not wanted any more",
+      "  pull request: close #12, its removal of talos-media-2 would leave default/transcode without room",
     );
   });
 
