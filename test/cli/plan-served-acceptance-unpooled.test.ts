@@ -353,7 +353,8 @@ describe("plan acceptance, a pending pod a run of empty nodes sends to the contr
   // must leave the pool below 85 %). A pending import job (1 cpu) is counted on talos-worker-2:
   // with talos-worker-3 gone it still runs there, so the pool's requests count it; with both
   // gone it fits only on the untainted control plane (1950m free), where the scheduler puts it,
-  // and the pool keeps Plex and the Cilium agents alone: 3050m of 3800m, 80 %.
+  // and the projection counts the pool's own requests alone (Plex and the three Cilium agents,
+  // 3050m) over the 3800m left: 80 %.
   const job = pod("media", "import-29123400-im01x", {
     cpu: "1",
     memory: "256Mi",
