@@ -298,16 +298,23 @@ function diesWithPod(volume: BlockingVolume): boolean {
   return volume.type === "emptyDir" || volume.ephemeral === true;
 }
 
+/** How a generic ephemeral volume on a node-local volume is labelled where a volume is named. */
+export const GENERIC_EPHEMERAL_LABEL = "(generic ephemeral, local)";
+
 /** `tmp (emptyDir)`, `config (hostPath)`, `data (local)`, `scratch (generic ephemeral, local)`. */
 function volumeLabel(volume: BlockingVolume): string {
-  return `${volume.name} (${volume.ephemeral ? "generic ephemeral, local" : volume.type})`;
+  return volume.ephemeral
+    ? `${volume.name} ${GENERIC_EPHEMERAL_LABEL}`
+    : `${volume.name} (${volume.type})`;
 }
 
 /**
  * The pods of a node whose emptyDir data on disk the drain deletes because the pool sets
  * `scaleDown.deleteEmptyDirData`, each as `namespace/name (volume, …)`: the pods it evicts
  * (expendable ones too) whose emptyDir, or generic ephemeral volume on a node-local volume, would
- * otherwise have held the node. A pod annotated
+ * otherwise have held the node. A pod with such a generic ephemeral volume has each of its volumes
+ * labelled with what it is (`ci/runner-1 (tmp (emptyDir), work (generic ephemeral, local))`), so
+ * that nothing calls that volume an emptyDir; a pod with emptyDirs alone names them bare. A pod annotated
  * `safe-to-evict: "true"` is not among them (its owner let its data go), nor a volume
  * `safe-to-evict-local-volumes` names, nor a memory-backed emptyDir (no data on disk).
  */
@@ -318,7 +325,9 @@ export function emptyDirDeleted(
   if (!deleteEmptyDirData) return [];
   return evictablePods(pods).flatMap((pod) => {
     if (pod.safeToEvict === true) return [];
-    const names = pod.blockingVolumes.filter(diesWithPod).map((volume) => volume.name);
+    const deleted = pod.blockingVolumes.filter(diesWithPod);
+    const labelled = deleted.some((volume) => volume.ephemeral === true);
+    const names = deleted.map((volume) => (labelled ? volumeLabel(volume) : volume.name));
     return names.length > 0 ? [`${podKey(pod)} (${names.join(", ")})`] : [];
   });
 }

@@ -1,7 +1,7 @@
 import { listing } from "../util/listing.ts";
 import { agreeing, counted } from "../util/plural.ts";
 import { utcTime } from "../util/utc-time.ts";
-import type { DrainBlocker } from "./blockers.ts";
+import { type DrainBlocker, GENERIC_EPHEMERAL_LABEL } from "./blockers.ts";
 import { maxBound } from "./bounds.ts";
 import {
   formatCompared,
@@ -1385,12 +1385,21 @@ function bulkLostText(bulk: BulkRemovalReport, made: boolean): string {
 
 /**
  * `the emptyDir data of media/sonarr-0 (tmp) is deleted with it, as scaleDown.deleteEmptyDirData
- * allows`: the scratch the drain deletes with the node, its first few pods named.
+ * allows`: the scratch the drain deletes with the node, its first few pods named. Pods whose
+ * scratch includes a generic ephemeral volume (each volume labelled with what it is) are named
+ * apart, as `the data of ci/runner-1 (work (generic ephemeral, local))`: that is no emptyDir.
  */
 function emptyDirDeletedText(pods: readonly string[], made: boolean, what: string): string {
-  const named =
-    pods.length <= 3 ? listing(pods) : `${pods.slice(0, 3).join(", ")} and ${pods.length - 3} more`;
-  return `the emptyDir data of ${named} ${made ? "is" : "would be"} deleted with ${what}, as scaleDown.deleteEmptyDirData allows`;
+  const ephemeral = pods.filter((pod) => pod.includes(GENERIC_EPHEMERAL_LABEL));
+  const emptyDir = pods.filter((pod) => !pod.includes(GENERIC_EPHEMERAL_LABEL));
+  const named = (some: readonly string[]) =>
+    some.length <= 3 ? listing(some) : `${some.slice(0, 3).join(", ")} and ${some.length - 3} more`;
+  const whose = [
+    ...(emptyDir.length > 0 ? [`the emptyDir data of ${named(emptyDir)}`] : []),
+    ...(ephemeral.length > 0 ? [`the data of ${named(ephemeral)}`] : []),
+  ];
+  const verb = made ? (whose.length > 1 ? "are" : "is") : "would be";
+  return `${whose.join(" and ")} ${verb} deleted with ${what}, as scaleDown.deleteEmptyDirData allows`;
 }
 
 /**

@@ -284,7 +284,7 @@ describe("plan acceptance, sweep: a generic ephemeral volume on node-local stora
     });
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
     expect(output.proposals[0]?.reasons).toContain(
-      "  scale-down: talos-worker-4 has no blockers: met (the emptyDir data of ci/runner-6f7c8d9b5-w4kq2 (work) is deleted with it, as scaleDown.deleteEmptyDirData allows)",
+      "  scale-down: talos-worker-4 has no blockers: met (the data of ci/runner-6f7c8d9b5-w4kq2 (work (generic ephemeral, local)) is deleted with it, as scaleDown.deleteEmptyDirData allows)",
     );
   });
 

@@ -813,8 +813,28 @@ describe("scale-down blockers", () => {
     expect(letGo).toMatchObject({ action: "scale-down", removes: "worker-4" });
     expect(condition(letGo.scaleDown.conditions, "no-blockers")[0]).toMatchObject({
       met: true,
-      emptyDirDeleted: ["ci/runner-1 (work)"],
+      emptyDirDeleted: ["ci/runner-1 (work (generic ephemeral, local))"],
     });
+    // It is no emptyDir: the removal says what it is, and names an emptyDir's pods apart.
+    expect(explainNodeDecision(letGo)).toContain(
+      "  scale-down: worker-4 has no blockers: met (the data of ci/runner-1 (work (generic ephemeral, local)) is deleted with it, as scaleDown.deleteEmptyDirData allows)",
+    );
+    const both = onNode4("ci/runner-2", {
+      volumes: [
+        { name: "tmp", type: "emptyDir" },
+        { name: "work", type: "local", claim: "runner-2-work", ephemeral: true },
+      ],
+    });
+    const web = onNode4("web/app", { volumes: [{ name: "tmp", type: "emptyDir" }] });
+    const mixed = planOne(quietPool([runner, both, web]), on);
+    expect(condition(mixed.scaleDown.conditions, "no-blockers")[0]?.emptyDirDeleted).toEqual([
+      "ci/runner-1 (work (generic ephemeral, local))",
+      "ci/runner-2 (tmp (emptyDir), work (generic ephemeral, local))",
+      "web/app (tmp)",
+    ]);
+    expect(explainNodeDecision(mixed)).toContain(
+      "  scale-down: worker-4 has no blockers: met (the emptyDir data of web/app (tmp) and the data of ci/runner-1 (work (generic ephemeral, local)) and ci/runner-2 (tmp (emptyDir), work (generic ephemeral, local)) are deleted with it, as scaleDown.deleteEmptyDirData allows)",
+    );
 
     // A claim the pod names itself outlives it: it still holds the node, and no hint is given.
     const db = onNode4("db/pg-0", {
