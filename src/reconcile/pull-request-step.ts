@@ -467,11 +467,14 @@ function closeReason(input: PullRequestStepInput, pr: BotPullRequest): string | 
     if (decision?.pullRequest.action !== "close") return undefined;
     if (input.manual.has(pr.key)) return undefined;
     const now = explainNodeDecision(decision)[0] ?? "no change";
-    // The count changed under it, or the bounds left it out: the plan's words, as it says them.
+    // The count changed under it, the bounds left it out, or its removal would strand pods: the
+    // plan's words, as it says them. Either way the holds follow, as the explanation has them.
     const closes = decision.pullRequest.closes;
-    if (closes) return `${capitalised(closeReasonText(closes, "this pull request"))}: ${now}.`;
+    const why = closes
+      ? capitalised(closeReasonText(closes, "this pull request"))
+      : "The plan no longer wants this change";
     const gone = nothingAsksForMore(pr, decision);
-    return `The plan no longer wants this change: ${[now, ...gone, ...heldBecause(decision)].join("; ")}.`;
+    return `${why}: ${[now, ...gone, ...heldBecause(decision)].join("; ")}.`;
   }
   if (pr.key.startsWith("resources")) {
     if (!input.config.rightsizing?.enabled)

@@ -45,6 +45,36 @@ describe("an open decrease over reconciles", () => {
     expect(openTitles(w)).toEqual([]);
   });
 
+  it("is closed while pods wait for room, its comment naming the pods it strands and the waiting ones", async () => {
+    const w = poolScenario(`${WORKERS_POOL}    scaleUp:\n      pendingFor: 5m\n`);
+    await runFor(w, 10, (at) => quiet(at));
+    expect(openTitles(w)).toEqual(["Scale workers from 3 to 2 nodes"]);
+    const [decrease] = w.github.openPulls();
+    // Jobs fill talos-worker-0 and talos-worker-1, a 3-cpu pod fits only on talos-worker-2 (the
+    // node the decrease removes), and a pod that needs a new node has just become Unschedulable.
+    const jobs = ["talos-worker-0", "talos-worker-1"].map(job);
+    const wait = pendingPod("apps/wait", { cpu: "3", memory: "1Gi" });
+    const big = pendingPod("apps/big", { cpu: "3800m", memory: "1Gi" });
+    big.unschedulable = {
+      message: "0/4 nodes are available: 3 Insufficient cpu.",
+      since: w.github.now().toISOString(),
+    };
+    big.createdAt = w.github.now().toISOString();
+    w.cluster = quiet(w.github.now(), { extraPods: [...jobs, wait, big] });
+    const result = await w.run();
+    expect(result.decisions[0]?.holds.map((hold) => hold.kind)).toContain("pending-wait");
+    expect(result.decisions[0]?.pullRequest.closes).toMatchObject({
+      kind: "pods-stranded",
+      pods: ["apps/wait"],
+    });
+    expect(openTitles(w)).toEqual([]);
+    const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
+    // The reason first, then the holds as the plan's explanation has them: the pod waiting too.
+    expect(closing).toMatch(
+      /^This pull request's removal of talos-worker-2 would leave apps\/wait without room: pool workers .*: no change at 3; hold: 1 pending pod needs new nodes but has waited less than 5m \(scaleUp\.pendingFor\); nodes are added for it from .* UTC if it still waits, and none is removed for low usage meanwhile\.\n/,
+    );
+  });
+
   it("is closed when pods are left pending at the max, however long they have waited", async () => {
     const w = poolScenario(WORKERS_POOL.replace("max: 6", "max: 3"));
     await runFor(w, 10, (at) => quiet(at));
@@ -83,7 +113,7 @@ describe("an open decrease over reconciles", () => {
     const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
     // The comment names the pod its removal would leave without room, as the plan does.
     expect(closing).toMatch(
-      /^This pull request's removal of talos-worker-2 would leave batch\/job-talos-worker-2 without room: pool workers .*: no change at 3\.\n/,
+      /^This pull request's removal of talos-worker-2 would leave batch\/job-talos-worker-2 without room: pool workers .*: no change at 3; trigger: 1 pending pod needs 1 new node; trigger: count 3 is above the max of 2; not removed: not every pod of talos-worker-2 fits on the other nodes \(no room for batch\/job-talos-worker-2: it needs more cpu than any other node of the pool has free\); beyond max: 1 new node needed, 0 allowed \(the max is 2\); left pending: apps\/big; hold: wanted 4 nodes, the max allows 2\.\n/,
     );
     // Nothing changes: no decrease is opened again.
     await runFor(w, 3, (at) => quiet(at, { extraPods: [...jobs, big] }));
@@ -111,7 +141,7 @@ describe("an open decrease over reconciles", () => {
     expect(openTitles(w)).toEqual([]);
     const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
     expect(closing).toMatch(
-      /^This pull request's removal of talos-worker-2 would leave apps\/wait without room: pool workers .*: no change at 3\.\n/,
+      /^This pull request's removal of talos-worker-2 would leave apps\/wait without room: pool workers .*: no change at 3; hold: cpu and memory usage unknown on talos-worker-0, talos-worker-1, talos-worker-2; no decision is taken on the pool's usage \(unknown is not zero\)\.\n/,
     );
   });
 
