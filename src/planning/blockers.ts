@@ -145,10 +145,13 @@ export function isExpendable(pod: PodInfo, expendableBelow: number): boolean {
  * node. With `rules.skipNodesWithSystemPods`, a kube-system pod that no PodDisruptionBudget
  * selects keeps it too, as cluster-autoscaler's `skip-nodes-with-system-pods`. Expendable pods
  * need no room elsewhere, nor to come back, but the drain evicts them like any other pod, so what
- * would stop their eviction blocks the node too, and the key holds an expendable kube-system pod
- * as any other. As in cluster-autoscaler, `safe-to-evict: "true"` lifts the local-storage, bare-pod,
- * custom-controller and system-pod blockers (never a PDB or do-not-disrupt). DaemonSet and mirror pods, which
- * the drain leaves, hold the node only by `do-not-disrupt`, as Karpenter reads it.
+ * would stop their eviction blocks the node too. What guards only a pod's coming back holds none
+ * of them: neither a custom controller nor `rules.skipNodesWithSystemPods`, as cluster-autoscaler
+ * leaves expendable pods out of the cluster it simulates before any drainability rule reads them.
+ * As in cluster-autoscaler, `safe-to-evict: "true"` lifts the local-storage, bare-pod,
+ * custom-controller and system-pod blockers (never a PDB or do-not-disrupt). DaemonSet and
+ * mirror pods, which the drain leaves, hold the node only by `do-not-disrupt`, as Karpenter
+ * reads it.
  */
 export function nodeBlockers(
   node: NodeInfo,
@@ -162,7 +165,11 @@ export function nodeBlockers(
     blockers.push({ kind: "scale-down-disabled", annotation: node.scaleDownDisabled });
   for (const pod of evictable) {
     blockers.push(...podOwnBlockers(pod, rules));
-    if (rules.skipNodesWithSystemPods && unbudgetedSystemPod(pod, pdbs))
+    if (
+      rules.skipNodesWithSystemPods &&
+      unbudgetedSystemPod(pod, pdbs) &&
+      !isExpendable(pod, rules.expendableBelow)
+    )
       blockers.push({ kind: "system-pod", pod: podKey(pod) });
   }
   for (const pod of stayingPods(pods)) blockers.push(...doNotDisruptBlockers(pod, rules.now));
@@ -171,9 +178,9 @@ export function nodeBlockers(
 }
 
 /**
- * A pod `scaleDown.skipNodesWithSystemPods` keeps on its node: in kube-system, selected by no
- * PodDisruptionBudget (one that selects it says how many may go, and is judged as any budget),
- * and not annotated `safe-to-evict: "true"`. The caller passes pods the drain evicts: DaemonSet
+ * A pod `scaleDown.skipNodesWithSystemPods` keeps on its node, unless it is expendable: in
+ * kube-system, selected by no PodDisruptionBudget (one that selects it says how many may go, and
+ * is judged as any budget), and not annotated `safe-to-evict: "true"`. The caller passes pods the drain evicts: DaemonSet
  * and mirror pods, which stay with the node, are never among them.
  */
 function unbudgetedSystemPod(pod: PodInfo, pdbs: PdbIndex): boolean {

@@ -386,7 +386,7 @@ export const ScaleDownConfig = z
     }),
     skipNodesWithSystemPods: z.boolean().default(false).meta({
       description:
-        'true: a pod in kube-system that is neither a DaemonSet nor a mirror pod, and that no PodDisruptionBudget selects, keeps its node, as cluster-autoscaler\'s --skip-nodes-with-system-pods (true there); safe-to-evict: "true" on the pod lets it go. false (the default): kube-system pods move like any other, so that a small cluster running CoreDNS or metrics-server on its workers can still lose one.',
+        'true: a pod in kube-system that is neither a DaemonSet nor a mirror pod nor expendable (expendablePriority), and that no PodDisruptionBudget selects, keeps its node, as cluster-autoscaler\'s --skip-nodes-with-system-pods (true there); safe-to-evict: "true" on the pod lets it go. false (the default): kube-system pods move like any other, so that a small cluster running CoreDNS or metrics-server on its workers can still lose one.',
     }),
     maxEmptyBulk: z
       .number()

@@ -1890,5 +1890,18 @@ describe("plan against a served cluster: kube-system pods on a node a low usage 
     const off = await quiet([coredns, metricsServer], undefined);
     expect(off.proposals[0]).toMatchObject({ from: 4, to: 3 });
     expect(blockersOf4(off)).toEqual([]);
+
+    // A placeholder below the expendable cutoff (-10) need not come back: cluster-autoscaler
+    // leaves such pods out of the cluster it simulates a removal on, so the key keeps nothing.
+    const placeholder = withSpec(
+      pod("kube-system", "overprovisioning-6c8f7d9b4-k2m7p", { ...onWorker4 }),
+      (spec) => {
+        spec.priority = -100;
+        spec.priorityClassName = "overprovisioning";
+      },
+    );
+    const expendable = await quiet([placeholder], true);
+    expect(expendable.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(blockersOf4(expendable)).toEqual([]);
   });
 });

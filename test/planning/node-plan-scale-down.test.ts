@@ -980,24 +980,45 @@ describe("scale-down blockers", () => {
     expect(blockersOf4(off)).toEqual([]);
   });
 
-  it("keeps the further nodes of a bulk removal that run a kube-system pod", () => {
-    // worker-3 holds an expendable kube-system pod: empty for the bulk, but kept by the key.
-    const expendable = {
-      ...pod("kube-system/descheduler-x", { node: "worker-3" }),
-      priority: -100,
-    };
-    const config = { scaleDown: { maxEmptyBulk: 3 } };
-    expect(planOne(quietPool([expendable]), config)).toMatchObject({
+  it("keeps the further nodes of a decrease above the max that run a kube-system pod", () => {
+    // Down from 4 to the max of 2: worker-3, the second node to go, runs the descheduler.
+    const descheduler = pod("kube-system/descheduler-x", { node: "worker-3" });
+    expect(planOne(quietPool([descheduler]), { max: 2 })).toMatchObject({
       action: "scale-down",
-      desired: 1,
+      desired: 2,
     });
-    const kept = planOne(quietPool([expendable]), {
-      scaleDown: { maxEmptyBulk: 3, skipNodesWithSystemPods: true },
+    const kept = planOne(quietPool([descheduler]), {
+      max: 2,
+      scaleDown: { skipNodesWithSystemPods: true },
     });
     expect(kept).toMatchObject({ action: "scale-down", desired: 3, removes: "worker-4" });
     expect(kept.blockers.find((b) => b.node === "worker-3")?.blockers).toEqual([
       { kind: "system-pod", pod: "kube-system/descheduler-x" },
     ]);
+  });
+
+  it("lets an expendable kube-system pod go with its node, as cluster-autoscaler does", () => {
+    // cluster-autoscaler leaves pods below its expendable cutoff out of the cluster it simulates
+    // a scale-down on, so no drainability rule (skip-nodes-with-system-pods among them) reads one.
+    const expendable = {
+      ...pod("kube-system/descheduler-x", { node: "worker-3" }),
+      priority: -100,
+    };
+    const on = { maxEmptyBulk: 3, skipNodesWithSystemPods: true };
+    const decision = planOne(quietPool([expendable]), { scaleDown: on });
+    expect(decision).toMatchObject({ action: "scale-down", desired: 1 });
+    expect(decision.blockers.find((b) => b.node === "worker-3")?.blockers).toEqual([]);
+    // A budget that selects it still counts: it is what the eviction itself must respect.
+    const spent = buildSnapshot({
+      nodes: nodes(4, QUIET),
+      pods: [{ ...expendable, labels: { app: "descheduler" } }],
+      pdbs: [pdb("kube-system/descheduler", { app: "descheduler" }, 0)],
+    });
+    expect(
+      planOne(spent, { scaleDown: on })
+        .blockers.find((b) => b.node === "worker-3")
+        ?.blockers.map((b) => b.kind),
+    ).toEqual(["pdb"]);
   });
 
   it("lists the blockers of every node, not only the one to remove", () => {
