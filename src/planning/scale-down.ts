@@ -1,5 +1,5 @@
 import { type DrainBlocker, emptyDirDeleted, expendablePods } from "./blockers.ts";
-import { bulkRemoval, forcedRemoval } from "./bulk-removal.ts";
+import { bulkRemoval, forcedRemoval, type RemovalRun } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import { awaitedGpus } from "./gpu-coming.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
@@ -129,8 +129,7 @@ export function evaluateScaleDown(
     over > 1 && removal.removable
       ? forcedRemoval({ context, blockers, pendingOnExisting, first, placed: removal.placedPods })
       : undefined;
-  const run =
-    forced && (!bulk || forced.report.nodes.length > bulk.report.nodes.length) ? forced : bulk;
+  const run = forced && (!bulk || forcedReachesFurther(forced, bulk)) ? forced : bulk;
   if (!run) return evaluation;
   report.bulk = run.report;
   evaluation.removals = run.report.nodes;
@@ -138,6 +137,17 @@ export function evaluateScaleDown(
   // room the decrease takes from the pools after this one is that of the nodes it removes.
   evaluation.placements = run.placements;
   return evaluation;
+}
+
+/**
+ * Whether the run down to the max is the one the decrease takes rather than the run of empty
+ * nodes: when it removes more, and when it removes as many but stops short of the bound, since
+ * its stop is then why the count stays above it. The empty run's stop there (`maxEmptyBulk`,
+ * a node with pods) is no limit above the bound, and would say the wrong thing.
+ */
+function forcedReachesFurther(forced: RemovalRun, bulk: RemovalRun): boolean {
+  const taken = forced.report.nodes.length - bulk.report.nodes.length;
+  return taken > 0 || (taken === 0 && forced.report.stop.kind !== "max");
 }
 
 /**

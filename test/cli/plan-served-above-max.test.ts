@@ -166,6 +166,77 @@ describe("plan: a count above the max comes down to it in one decrease", () => {
     );
   });
 
+  it("says what keeps talos-worker-3 when the pool is idle too, not that only empty nodes go together", async () => {
+    // An idle pool (unneededTime 0, metrics-server's sample far below the thresholds) also
+    // qualifies for a run of empty nodes; it stops at the same node, for a reason that is no
+    // limit above the max. CoreDNS runs on talos-worker-4 and -3, under a budget allowing one.
+    const dns = { "k8s-app": "kube-dns" };
+    const coredns = (node: string, suffix: string) =>
+      pod("kube-system", `coredns-5d78c9869d-${suffix}`, {
+        node,
+        cpu: "100m",
+        memory: "70Mi",
+        labels: dns,
+      });
+    const output = await plan(
+      [
+        ...cluster(workers(4), {}, { cpu: "300m", memory: "1500Mi" }),
+        ...apps(workers(1)),
+        coredns("talos-worker-4", "r7m4z"),
+        coredns("talos-worker-3", "x2k9p"),
+        pdb("kube-system", "coredns", dns, 1),
+      ],
+      {
+        tfvars: tfvars(4),
+        config: config({
+          "max: 6": "max: 2",
+          "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:",
+        }),
+      },
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: talos-worker-4 goes alone; not talos-worker-3 too: PDB kube-system/coredns allows 1 disruption, and draining talos-worker-4 and talos-worker-3 would evict 2 of its pods",
+    );
+    const bulk = (poolDecision(output).scaleDown as Raw).bulk as Raw;
+    expect(bulk).toMatchObject({
+      nodes: ["talos-worker-4"],
+      downTo: { max: 2, bound: "max" },
+      stop: { kind: "budget", node: "talos-worker-3", pdb: "kube-system/coredns" },
+    });
+  });
+
+  it("names talos-worker-3's blocker when the pool is idle too, not scaleDown.maxEmptyBulk", async () => {
+    const output = await plan(
+      [
+        ...cluster(workers(4), {}, { cpu: "300m", memory: "1500Mi" }),
+        ...apps(workers(1)),
+        pod("home", "home-assistant-0", {
+          node: "talos-worker-3",
+          cpu: "100m",
+          memory: "512Mi",
+          owner: { kind: "StatefulSet", name: "home-assistant" },
+          annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
+        }),
+      ],
+      {
+        tfvars: tfvars(4),
+        config: config({
+          "max: 6": "max: 2",
+          "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:",
+        }),
+      },
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: talos-worker-4 goes alone; not talos-worker-3 too: it has 1 blocker",
+    );
+    expect((poolDecision(output).scaleDown as Raw).bulk).toMatchObject({
+      downTo: { max: 2, bound: "max" },
+      stop: { kind: "blockers", node: "talos-worker-3" },
+    });
+  });
+
   it("lowers 6 workers on a host that holds 4 to 4", async () => {
     const output = await plan([...cluster(workers(6)), ...apps(workers(6))], {
       tfvars: tfvars(6),
