@@ -231,7 +231,7 @@ async function claimVolume(
       {},
       options,
     );
-    if (pvc === undefined) return { kind: "unknown", why: "the claim does not exist" };
+    if (pvc === undefined) return { kind: "missing" };
     const volume = string(record(pvc.spec).volumeName);
     // An unbound claim holds no data on any node.
     if (!volume) return { kind: "elsewhere" };

@@ -59,10 +59,14 @@ export interface PodWarning {
   message: string;
 }
 
-/** Where a PersistentVolumeClaim's data lives, as far as the API told. */
+/**
+ * Where a PersistentVolumeClaim's data lives, as far as the API told; `missing` when the claim
+ * does not exist (the API answered 404).
+ */
 export type ClaimVolume =
   | { kind: "node-local"; volume: string }
   | { kind: "elsewhere" }
+  | { kind: "missing" }
   | { kind: "unknown"; why: string };
 
 /** What draining one node means for each of its pods. */
@@ -264,6 +268,10 @@ function refusalsOf(pod: DrainPod, flags: DrainFlags, claims: ClaimVolumes): Ref
  * claim on a node-local volume is scratch deleted with the pod, as an emptyDir is, which the
  * planner lets go only where the pool sets `scaleDown.deleteEmptyDirData`. One whose claim could
  * not be read may be such scratch, so it is refused the same way (the safe side), saying so.
+ * One whose claim does not exist holds nothing: the kubelet mounts the volume only once the
+ * ephemeral volume controller has made the claim, and the claim of a pod that is scheduled and
+ * not shut down cannot go (its `kubernetes.io/pvc-protection` finalizer keeps it), so the pod
+ * has written nothing to it; the planner reads such a claim as on no node too.
  * Volumes named in `safe-to-evict-local-volumes` are not among them.
  */
 function localEphemeralVolumes(pod: DrainPod, claims: ClaimVolumes): string[] {
@@ -272,7 +280,7 @@ function localEphemeralVolumes(pod: DrainPod, claims: ClaimVolumes): string[] {
     const found = claims.get(`${pod.namespace}/${claim}`);
     if (found?.kind === "node-local")
       return [`generic ephemeral volume "${volume}" (node-local volume ${found.volume})`];
-    if (found?.kind === "elsewhere") return [];
+    if (found?.kind === "elsewhere" || found?.kind === "missing") return [];
     return [
       `generic ephemeral volume "${volume}" (claim ${claim}, whose volume may be node-local: ${found?.why ?? "not checked"})`,
     ];
@@ -311,6 +319,13 @@ function volumeWarnings(pod: DrainPod, claims: ClaimVolumes): PodWarning[] {
         message: ephemeral
           ? `generic ephemeral volume "${volume}" (claim ${claim}) is node-local volume ${found.volume}: its data is deleted with the pod, and the pod made in its place gets a claim of its own`
           : `volume "${volume}" (claim ${claim}) is node-local volume ${found.volume}: the pod cannot start on another node and the data goes with this node's VM`,
+      });
+    } else if (found?.kind === "missing") {
+      warnings.push({
+        pod,
+        message: ephemeral
+          ? `generic ephemeral volume "${volume}": its claim ${claim} does not exist, so the pod has not mounted it and nothing of it is on this node`
+          : `cannot tell whether claim ${claim} is on a node-local volume: the claim does not exist`,
       });
     } else if (found === undefined || found.kind === "unknown") {
       warnings.push({

@@ -522,6 +522,32 @@ describe("planNodeDrain: generic ephemeral volumes", () => {
     ]);
     expect(names(planNodeDrain([unread], allFlags, claims).evict)).toEqual(["runner-3"]);
   });
+
+  it("evicts one whose claim does not exist: the pod has not mounted it, so nothing of it is here", () => {
+    // The ephemeral volume controller has not made the claim yet: the kubelet waits for it.
+    const waiting = pod("runner-5", {
+      owner: ["ReplicaSet", "runner"],
+      volumes: [{ name: "work", ephemeral: { volumeClaimTemplate: { spec: {} } } }],
+    });
+    const missing = new Map<string, ClaimVolume>([["apps/runner-5-work", { kind: "missing" }]]);
+    const plan = planNodeDrain([waiting], noFlags, missing);
+    expect(plan.refused).toEqual([]);
+    expect(names(plan.evict)).toEqual(["runner-5"]);
+    expect(plan.warnings.map((w) => w.message)).toEqual([
+      'generic ephemeral volume "work": its claim runner-5-work does not exist, so the pod has not mounted it and nothing of it is on this node',
+    ]);
+    // An emptyDir beside it is refused all the same, and the refusal names only the emptyDir.
+    const both = pod("runner-5", {
+      owner: ["ReplicaSet", "runner"],
+      volumes: [
+        { name: "work", ephemeral: { volumeClaimTemplate: { spec: {} } } },
+        { name: "tmp", emptyDir: {} },
+      ],
+    });
+    expect(planNodeDrain([both], noFlags, missing).refused[0]?.refusals[0]?.message).toBe(
+      'emptyDir "tmp" would be deleted with it',
+    );
+  });
 });
 
 describe("refuseOverlappingBudgets", () => {

@@ -336,6 +336,21 @@ describe("pr-autoscaler drain", () => {
     expect(podNames()).toEqual([]);
   });
 
+  it("evicts a pod whose generic ephemeral claim does not exist: nothing of it is on the node", async () => {
+    // The ephemeral volume controller has not made runner-1-work: the kubelet mounts the volume
+    // only once it exists, so the runner has written nothing to it (the planner reads it so too).
+    cluster.fake.add(
+      node("worker-1"),
+      pod("runner-1", "worker-1", { volumes: [ephemeralVolume("work", "local-path")] }),
+    );
+    const run = await drain(["worker-1"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      'warning: apps/runner-1: generic ephemeral volume "work": its claim runner-1-work does not exist, so the pod has not mounted it and nothing of it is on this node',
+    );
+    expect(podNames()).toEqual([]);
+  });
+
   it("evicts without --delete-emptydir-data a pod whose owner named its emptyDirs evictable", async () => {
     cluster.fake.add(
       node("worker-1"),
