@@ -166,6 +166,15 @@ describe("plan: a count above the max comes down to it in one decrease", () => {
     );
   });
 
+  /** Four workers, max 2, and an idle pool: unneededTime 0, so a run of empty nodes qualifies. */
+  const idleAtFourMaxTwo = () => ({
+    tfvars: tfvars(4),
+    config: config({
+      "max: 6": "max: 2",
+      "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:",
+    }),
+  });
+
   it("says what keeps talos-worker-3 when the pool is idle too, not that only empty nodes go together", async () => {
     // An idle pool (unneededTime 0, metrics-server's sample far below the thresholds) also
     // qualifies for a run of empty nodes; it stops at the same node, for a reason that is no
@@ -186,13 +195,7 @@ describe("plan: a count above the max comes down to it in one decrease", () => {
         coredns("talos-worker-3", "x2k9p"),
         pdb("kube-system", "coredns", dns, 1),
       ],
-      {
-        tfvars: tfvars(4),
-        config: config({
-          "max: 6": "max: 2",
-          "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:",
-        }),
-      },
+      idleAtFourMaxTwo(),
     );
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
     expect(output.proposals[0]?.reasons).toContain(
@@ -219,13 +222,7 @@ describe("plan: a count above the max comes down to it in one decrease", () => {
           annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
         }),
       ],
-      {
-        tfvars: tfvars(4),
-        config: config({
-          "max: 6": "max: 2",
-          "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:",
-        }),
-      },
+      idleAtFourMaxTwo(),
     );
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
     expect(output.proposals[0]?.reasons).toContain(
