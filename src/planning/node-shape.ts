@@ -135,7 +135,14 @@ export function newNodeShapeOrWhy(
     config.taints.length > 0;
   const selected = selectorLabels(selector);
   const labels = { ...sharedLabels(members), ...selected.labels, ...config.labels };
-  const taints = [...sharedTaints(members), ...config.taints];
+  // A node holds one taint per key and effect: a configured one takes the place of the shared.
+  const taints = [
+    ...sharedTaints(members).filter(
+      (shared) =>
+        !config.taints.some((taint) => taint.key === shared.key && taint.effect === shared.effect),
+    ),
+    ...config.taints,
+  ];
   const unknownLabels = varyingLabels(members, labels);
   const unknownValueLabels = [
     ...new Set([

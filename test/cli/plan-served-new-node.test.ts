@@ -4,7 +4,15 @@
  * included, so a pending pod that would not fit beside them adds no node that cannot hold it.
  */
 import { describe, expect, it } from "@jest/globals";
-import { CONFIG, type PlanJson, type PodOptions, pod, type Raw, TFVARS } from "./served-cluster.ts";
+import {
+  CONFIG,
+  type PlanJson,
+  type PodOptions,
+  pod,
+  type Raw,
+  TFVARS,
+  worker,
+} from "./served-cluster.ts";
 import { cluster, fillers, plan, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
 
 /** A Pending transcode Job pod of `cpu` and 1 GiB. */
@@ -264,6 +272,31 @@ describe("plan against a served cluster: what a new node starts with", () => {
       /^ {2}fit unknown: [^\n]*: what a new node offers is unknown$/m,
     );
     expect(poolNote(output)).not.toContain("never fits");
+  });
+
+  it("names a taint the GPU nodes share and newNode.taints repeats once, as the one taint it is", async () => {
+    // talos-gpu-1 carries nvidia.com/gpu:NoSchedule, and GPU_CONFIG gives a new node the same:
+    // a node holds one taint per key and effect, so a pod that does not tolerate it meets one.
+    const gpuNode = worker("talos-gpu-1", {
+      labels: { pool: "gpu" },
+      taints: [{ key: "nvidia.com/gpu", effect: "NoSchedule" }],
+    });
+    const untolerating = pod("ml", "notebook-6b7c8d9e0-unt01", {
+      cpu: "1",
+      memory: "1Gi",
+      nodeSelector: { pool: "gpu" },
+    });
+    const output = await plan([...cluster(), gpuNode, untolerating], {
+      config: GPU_CONFIG,
+      tfvars: `${TFVARS}gpu_count = 1\n`,
+    });
+    expect(poolNote(output, "gpu")).toMatch(
+      /^ {2}never fits: ml\/notebook-6b7c8d9e0-unt01 [^\n]*: it does not tolerate the taint nvidia\.com\/gpu:NoSchedule, which a new node of this pool would have$/m,
+    );
+    const gpu = output.notes.find((note) => note.subject === "pool/gpu")?.decision as Raw;
+    expect((gpu.pending as { neverFit: Raw[] }).neverFit).toEqual([
+      expect.objectContaining({ taints: ["nvidia.com/gpu:NoSchedule"] }),
+    ]);
   });
 
   it("keeps room on a new node for a DaemonSet that has no pod on the pool's nodes yet", async () => {
