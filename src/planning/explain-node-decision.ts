@@ -1156,7 +1156,7 @@ export function conditionText(
         return `${condition.resource} requests < ${condition.threshold} %: unknown, so not met${requestsUnreadText(condition.unread)}`;
       return `${condition.resource} requests ${formatCompared(condition.percent, condition.threshold, "<")} < ${condition.threshold} %${condition.basis === "history" ? " (the highest over the unneeded time)" : ""}: ${mark}`;
     case "above-min":
-      return `count ${condition.current ?? "unknown"} above the min of ${condition.min}: ${mark}${condition.unready ? ` (${condition.unready} has not been Ready for scaleDown.unreadyTime but counts toward the min, with no room to give: it stays until it is Ready again, a person replaces its VM, or the min is lowered)` : ""}`;
+      return `count ${condition.current ?? "unknown"} above the min of ${condition.min}${scheduleText(condition.schedule)}: ${mark}${condition.unready ? ` (${condition.unready} has not been Ready for scaleDown.unreadyTime but counts toward the min, with no room to give: it stays until it is Ready again, a person replaces its VM, or the min is lowered)` : ""}`;
     case "candidate":
       if (!condition.node) return `no node to remove: ${condition.problem}`;
       return action === "scale-down"
@@ -1271,6 +1271,11 @@ function projectedText(projection: {
     : projection.resource;
 }
 
+/** ` set by schedule NAME` after a min an open schedule window raised; nothing otherwise. */
+function scheduleText(schedule: string | undefined): string {
+  return schedule ? ` set by schedule ${schedule}` : "";
+}
+
 /** An unmet condition as the reason a wanted scale-down was refused. */
 export function refusalText(condition: ScaleDownCondition): string {
   switch (condition.kind) {
@@ -1279,8 +1284,8 @@ export function refusalText(condition: ScaleDownCondition): string {
       return conditionText(condition);
     case "above-min":
       return condition.current === undefined
-        ? `the count is unknown (min ${condition.min})`
-        : `count ${condition.current} is not above the min of ${condition.min}`;
+        ? `the count is unknown (min ${condition.min}${scheduleText(condition.schedule)})`
+        : `count ${condition.current} is not above the min of ${condition.min}${scheduleText(condition.schedule)}`;
     case "candidate":
       return `no node to remove: ${condition.problem}`;
     case "not-cordoned":

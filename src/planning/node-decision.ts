@@ -406,8 +406,16 @@ export type ScaleDownCondition =
   /**
    * `unready`: at the min, the node a decrease would remove has not been Ready for
    * `scaleDown.unreadyTime`: it counts toward the min with no room to give, and stays.
+   * `schedule`: the open schedule window that raised the min, as the below-min trigger names it.
    */
-  | { kind: "above-min"; met: boolean; current?: number; min: number; unready?: string }
+  | {
+      kind: "above-min";
+      met: boolean;
+      current?: number;
+      min: number;
+      schedule?: string;
+      unready?: string;
+    }
   | {
       kind: "candidate";
       met: boolean;

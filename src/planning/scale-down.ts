@@ -1,4 +1,5 @@
 import { type DrainBlocker, emptyDirDeleted, expendablePods } from "./blockers.ts";
+import { raisingSchedule } from "./bounds.ts";
 import { bulkRemoval, forcedRemoval, type RemovalRun } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import { awaitedGpus } from "./gpu-coming.ts";
@@ -89,10 +90,12 @@ export function evaluateScaleDown(
     conditions.push({ kind: "utilisation", met: check.outcome === "met", check });
   for (const resource of RESOURCES) conditions.push(requestsCondition(context, resource));
   const underutilised = conditions.every((condition) => condition.met);
+  const schedule = raisingSchedule(context.bounds);
   const aboveMin = {
     kind: "above-min" as const,
     met: context.current !== undefined && context.current > context.bounds.effectiveMin,
     min: context.bounds.effectiveMin,
+    ...(schedule ? { schedule } : {}),
     ...(context.current !== undefined ? { current: context.current } : {}),
   };
   conditions.push(aboveMin);

@@ -296,7 +296,7 @@ function conditionText(condition: ScaleDownCondition): string {
         ? `${condition.resource} requests are unknown${condition.unread ? ` (${condition.unread.join(", ")} not read in full)` : ""}`
         : `${condition.resource} requests are not below ${condition.threshold} %`;
     case "above-min":
-      return `the count is not above the min of ${condition.min}`;
+      return `the count is not above the min of ${condition.min}${condition.schedule ? ` set by schedule ${condition.schedule}` : ""}`;
     case "candidate":
       return `no node to remove: ${condition.problem ?? "unknown"}`;
     case "not-cordoned":

@@ -135,10 +135,41 @@ describe("plan against a served cluster: a node long not Ready before a window o
     const output = await plan(objects(), files, "2026-11-27T17:10:00Z");
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
-      "  scale-down: count 4 above the min of 4: not met (talos-worker-4 has not been Ready for scaleDown.unreadyTime but counts toward the min, with no room to give: it stays until it is Ready again, a person replaces its VM, or the min is lowered)",
+      "  scale-down: count 4 above the min of 4 set by schedule evening: not met (talos-worker-4 has not been Ready for scaleDown.unreadyTime but counts toward the min, with no room to give: it stays until it is Ready again, a person replaces its VM, or the min is lowered)",
     );
     const note = output.notes.find((entry) => entry.subject === "pool/workers");
     expect(note?.level).toBe("warning");
+    const scaleDown = note?.decision?.scaleDown as { conditions: Raw[] } | undefined;
+    const conditions = scaleDown?.conditions ?? [];
+    expect(conditions.find((condition) => condition.kind === "above-min")).toEqual({
+      kind: "above-min",
+      met: false,
+      current: 4,
+      min: 4,
+      schedule: "evening",
+      unready: "talos-worker-4",
+    });
+  });
+});
+
+describe("plan against a served cluster: the min an open window raises", () => {
+  it("names the window whose min keeps an idle pool's nodes", async () => {
+    // Four idle Ready workers (metrics-server at 17:59:45, unneededTime 0) at 18:00, inside the
+    // window opened at 17:00 with min 4: without it one would go; with it, none, and the reason
+    // is the window's min, not the pool's own min of 1.
+    const quick = "    scaleDown:\n      unneededTime: 0s\n";
+    const output = await plan(
+      [...idle(FOUR, "", "2026-11-27T17:59:45Z"), ...apps(WORKERS)],
+      { tfvars: tfvars(4), config: withWindow(4, "0 17 * * 5", quick) },
+      "2026-11-27T18:00:00Z",
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "  not removed: count 4 is not above the min of 4 set by schedule evening\n",
+    );
+    expect(poolNote(output)).toContain(
+      "  scale-down: count 4 above the min of 4 set by schedule evening: not met\n",
+    );
   });
 });
 
