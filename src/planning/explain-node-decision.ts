@@ -35,6 +35,7 @@ import {
   fitUnknown,
   type KeptOff,
   type NeverFitPod,
+  newNodeNumber,
   type PendingPod,
   type PendingReport,
   type PodPlacement,
@@ -487,7 +488,7 @@ function pendingLines(decision: NodeDecision): string[] {
     );
   for (const placed of pending.onNew)
     lines.push(
-      `pending: ${podText(placed)} → ${placed.node}${placed.keptOff ? ` (${keptOffText(placed.keptOff)})` : ""}`,
+      `pending: ${podText(placed)} → ${placed.node}${awaitedNodeText(decision, placed.node)}${placed.keptOff ? ` (${keptOffText(placed.keptOff)})` : ""}`,
     );
   for (const pod of pending.elsewhere ?? [])
     lines.push(`pending: ${podText(pod)} → pool ${pod.pool}${elsewhereText(pod, decision)}`);
@@ -702,6 +703,26 @@ export function overMaxLine(
 }
 
 /**
+ * `, a node the repo asks for that is joining` after `new-N` when it is one of the nodes the
+ * count already asks for (the packing opens those first), so that a pod counted on a VM on its
+ * way does not read as one that adds a node; nothing for a node the count does not ask for yet.
+ */
+function awaitedNodeText(decision: NodeDecision, node: string): string {
+  const number = newNodeNumber(node);
+  if (number === 0 || number > (decision.pending.awaited ?? 0)) return "";
+  return provisioningFailed(decision)
+    ? ", a node the repo asks for that did not join in time"
+    : ", a node the repo asks for that is joining";
+}
+
+/** Whether the nodes the repo asks for were reported as not joining in time. */
+function provisioningFailed(decision: NodeDecision): boolean {
+  return decision.holds.some(
+    (hold) => hold.kind === "provisioning-failed" && hold.state === "joining",
+  );
+}
+
+/**
  * `3 nodes to come (2 joining, 1 new)`: the nodes the pending pods go on, naming those the repo
  * already asks for. Past `provisionTimeout` those are not joining: the provisioning-failed hold
  * says they did not come, and they are not said to be on their way.
@@ -709,10 +730,7 @@ export function overMaxLine(
 function newNodesText(decision: NodeDecision): string {
   const { awaited, newNodes } = decision.pending;
   if (!awaited) return counted(newNodes, "new node");
-  const failed = decision.holds.some(
-    (hold) => hold.kind === "provisioning-failed" && hold.state === "joining",
-  );
-  return failed
+  return provisioningFailed(decision)
     ? `${counted(newNodes, "node")} (${awaited} the repo asks for that did not join in time, ${newNodes - awaited} new)`
     : `${counted(newNodes, "node")} to come (${awaited} joining, ${newNodes - awaited} new)`;
 }

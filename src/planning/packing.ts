@@ -1410,3 +1410,9 @@ export function pendingPod(pod: PodInfo): PendingPod {
   if (pod.unschedulable?.message) info.message = pod.unschedulable.message;
   return info;
 }
+
+/** `3` for `new-3`, the third node the packing opens; 0 for an existing node's name. */
+export function newNodeNumber(node: string): number {
+  const match = /^new-(\d+)$/.exec(node);
+  return match ? Number(match[1]) : 0;
+}

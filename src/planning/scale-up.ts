@@ -8,6 +8,7 @@ import {
   disabledPendingReport,
   fitUnknown,
   type NeverFitPod,
+  newNodeNumber,
   type PackResult,
   type PendingPod,
   type PodPlacement,
@@ -416,12 +417,6 @@ function nodesToBringBelow(
   const freedPerNode = perNode - (loadPerNode * 100) / threshold;
   if (freedPerNode <= 0) return 1;
   return Math.max(1, Math.floor(needed / freedPerNode) + 1);
-}
-
-/** `3` for `new-3`, the third node the packing opens; 0 for an existing node's name. */
-function newNodeNumber(node: string): number {
-  const match = /^new-(\d+)$/.exec(node);
-  return match ? Number(match[1]) : 0;
 }
 
 /** The pool's nodes that are not on their way: Ready, or there before the change and not Ready. */

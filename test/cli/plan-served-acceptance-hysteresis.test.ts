@@ -161,6 +161,10 @@ describe("plan acceptance, hysteresis: the delay after a scale-up and nodes that
     expect(note?.message).toContain(
       "1 goes on 1 node (1 the repo asks for that did not join in time, 0 new)",
     );
+    // The pod is counted on the VM asked for, not on one more: its line says which node that is.
+    expect(note?.message).toMatch(
+      /^ {2}pending: batch\/transcode-29123400-nj001 [^\n]* → new-1, a node the repo asks for that did not join in time \(/m,
+    );
   });
 });
 

@@ -540,9 +540,16 @@ describe("pending pods while nodes join", () => {
     // Three nodes hold the six pods: the two joining take four, the one more the other two.
     expect(decision.triggers).toContainEqual({ kind: "pending-pods", pods: 2, newNodes: 1 });
     expect(decision.pending).toMatchObject({ neededNewNodes: 3, awaited: 2 });
-    expect(explainNodeDecision(decision)).toContain(
+    const text = explainNodeDecision(decision);
+    expect(text).toContain(
       "  pending pods: 6 considered, 0 fit free room on existing nodes, 6 go on 3 nodes to come (2 joining, 1 new)",
     );
+    // Each pod's line tells the nodes on their way from the one more.
+    const joined = text.join("\n");
+    expect(joined.match(/→ new-[12], a node the repo asks for that is joining \(/g)).toHaveLength(
+      4,
+    );
+    expect(joined.match(/→ new-3 \(/g)).toHaveLength(2);
   });
 
   it("does not call a node that failed to join in time one to come", () => {
