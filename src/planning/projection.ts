@@ -8,9 +8,11 @@ const RESOURCES: readonly Resource[] = ["cpu", "memory"];
 
 /**
  * `percent` of the pool's allocatable spread over what is left once `removed` are gone: the
- * same load on fewer nodes. Unknown when the pool's allocatable is. With every node of the pool
- * removed it is 0: the load leaves with the nodes, for a removal is made only when their pods
- * need no room elsewhere (DaemonSet, mirror and expendable pods) or find it.
+ * same load on fewer nodes. Usage is projected so, as it cannot be told per pod; requests are
+ * told per pod, and `projectRequests` takes out those that leave first. Unknown when the pool's
+ * allocatable is. With every node of the pool removed it is 0: the load leaves with the nodes,
+ * for a removal is made only when their pods need no room elsewhere (DaemonSet, mirror and
+ * expendable pods) or find it.
  */
 export function projectPercent(
   context: PoolContext,
@@ -39,6 +41,11 @@ export function projectPercent(
  * are made, they run there. `placed` is where the removal's placement puts what moves once
  * `removed` go (`MoveResult.placedPods`): a pod it sends off the pool (to a node in no pool,
  * another pool's node) runs there, not on the pool; one it did not place counts, as it may.
+ * The DaemonSet and mirror pods of the removed nodes counted in the pool's requests (those of
+ * Ready nodes that are not cordoned) do not move: they go with their node, so their requests
+ * leave the pool with it (`leavingRequests`). The pods the removal moves still count, on the
+ * nodes left. A removed node whose pod's request could not be read leaves the projection unknown,
+ * never a figure short of that pod's requests (the pool's requests are unknown then too).
  */
 export function projectRequests(
   context: PoolContext,
@@ -57,13 +64,16 @@ export function projectRequests(
   const pending = counted.pending.filter(staying);
   const moved = counted.moved.filter(({ pod }) => staying(pod));
   const added = [...pending, ...moved.map(({ pod }) => pod)];
+  const leaving = leavingRequests(context, removed);
+  if (leaving === undefined) return undefined;
   let highest: { resource: Resource; percent: number } | undefined;
   for (const resource of RESOURCES) {
     const { requestsPercent, allocatable } = context.utilisation[resource];
     const sum = added.reduce((total, pod) => total + (pod.requests[resource] ?? 0), 0);
+    const net = sum - leaving[resource];
     const percent =
-      sum > 0 && requestsPercent !== undefined && allocatable !== undefined
-        ? requestsPercent + (percentOf(sum, allocatable) ?? 0)
+      net !== 0 && requestsPercent !== undefined && allocatable !== undefined
+        ? requestsPercent + (percentOf(net, allocatable) ?? 0)
         : requestsPercent;
     const projected =
       percent === undefined ? undefined : projectPercent(context, removed, resource, percent);
@@ -77,6 +87,27 @@ export function projectRequests(
     ...(pending.length > 0 ? { pending: pending.length } : {}),
     ...(moved.length > 0 ? { moved: { pods: moved.length, pools } } : {}),
   };
+}
+
+/**
+ * The cpu and memory requests of the DaemonSet and mirror pods on the `removed` nodes whose
+ * requests the pool's figure counts (Ready, not cordoned: `readyAndSchedulable`, as
+ * `measuredNodes`), which go with their node rather than move (as `evictablePods` leaves them
+ * out). Unknown when a request on such a node could not be read.
+ */
+function leavingRequests(
+  context: PoolContext,
+  removed: readonly NodeInfo[],
+): Record<Resource, number> | undefined {
+  const leaving: Record<Resource, number> = { cpu: 0, memory: 0 };
+  for (const node of removed) {
+    if (!readyAndSchedulable(node)) continue;
+    if (context.index.requestsUnknown.has(node.name)) return undefined;
+    for (const pod of context.index.podsByNode.get(node.name) ?? [])
+      if (pod.daemonSet || pod.mirror)
+        for (const resource of RESOURCES) leaving[resource] += pod.requests[resource] ?? 0;
+  }
+  return leaving;
 }
 
 /**
