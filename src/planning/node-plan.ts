@@ -31,6 +31,7 @@ import {
   placeDecrease,
 } from "./pool-context.ts";
 import { isCordoned, measuredNodes, poolMembers, readyAndSchedulable } from "./pool-members.ts";
+import { leavingRequests } from "./projection.ts";
 import { compareNodeNames, nodesToRemove } from "./removal.ts";
 import { safetyHolds } from "./safety.ts";
 import { evaluateScaleDown, type ScaleDownEvaluation } from "./scale-down.ts";
@@ -296,18 +297,26 @@ function placedFor(
  * the nodes in `removes` that count in it (Ready, not cordoned): with them gone, the same requests
  * are a larger part of what is left, so the pods other pools move onto its nodes must stay below
  * `scaleUp.requests` of the nodes that stay. The requests of the pods that go elsewhere are left
- * counted: they may come back.
+ * counted: they may come back. Those of the nodes' DaemonSet and mirror pods are not: they go
+ * with the nodes (`leavingRequests`, as the pool's requests projection); while a request there
+ * cannot be read, the headroom is already unknown, and nothing is given back.
  */
 function lessRemoved(context: PoolContext, removes: readonly string[]): void {
   const threshold = context.pool.scaleUp.requests;
   const left = context.otherPools?.headroom.get(context.pool.name);
   if (threshold === undefined || !left) return;
+  const gone: NodeInfo[] = [];
   for (const name of removes) {
     const node = context.members.find((member) => member.name === name);
     if (!node || !readyAndSchedulable(node)) continue;
+    gone.push(node);
     left.cpu -= (threshold / 100) * (node.allocatable.cpu ?? 0);
     left.memory -= (threshold / 100) * (node.allocatable.memory ?? 0);
   }
+  const leaving = left.unknown ? undefined : leavingRequests(context, gone);
+  if (!leaving) return;
+  left.cpu += leaving.cpu;
+  left.memory += leaving.memory;
 }
 
 interface Evaluated {

@@ -95,7 +95,7 @@ export function projectRequests(
  * `measuredNodes`), which go with their node rather than move (as `evictablePods` leaves them
  * out). Unknown when a request on such a node could not be read.
  */
-function leavingRequests(
+export function leavingRequests(
   context: PoolContext,
   removed: readonly NodeInfo[],
 ): Record<Resource, number> | undefined {

@@ -326,6 +326,26 @@ describe("plan against a served cluster: the receiving pool's scaleUp.requests",
     );
   });
 
+  it("gives back the requests of the DaemonSet pods that go with the node it removes", async () => {
+    // media, planned first, removes talos-media-2; its Cilium agent goes with it, its whoami
+    // replica moves: 300m of 3800m is left requested. An 800m echo-rep02 takes talos-media-1 to
+    // 1100m, 29 %, below 30 %, so apps moves it there. Counting the agent that goes (1200m, 32 %)
+    // would refuse a move the next plan finds below the threshold.
+    const output = await plan([...nodes(), ...echo("800m"), ...whoami("100m")], {
+      tfvars: TFVARS,
+      config: config(["media", "apps"], {
+        media: { extra: "    scaleUp:\n      requests: 30\n", scaleDown: "      requests: 20\n" },
+      }),
+    });
+    expect(counts(output)).toEqual([
+      ["media", 2, 1],
+      ["apps", 2, 1],
+    ]);
+    expect(reasons(output, "apps")).toContain(
+      `(${REP02} goes to talos-media-1, a node of pool media)`,
+    );
+  });
+
   it("keeps the receiving pool's node when the pods moved there take its projection up", async () => {
     // apps, planned first, moves echo-rep02 (1500m) onto talos-media-1: 1900m of 7600m (25 %)
     // is requested of media once it runs there; without talos-media-2, whose Cilium agent goes
