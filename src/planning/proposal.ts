@@ -223,6 +223,8 @@ export function heldByAProblem(decision: NodeDecision): boolean {
  * budget allowing no disruption now, which no time resolves, or
  * pods a new node would take left pending at the max or the host cap (cluster-autoscaler's "max
  * node group size reached"): only a person raising the bound, or making room, lets them run;
+ * or usage that asks for more nodes than that bound allows, by the same rule (the pool is
+ * saturated and only a person can let it grow);
  * or pods waiting for a node whose size is unknown (`newNode` unset in a pool with no node), or
  * whose fit turns on a label the pool's nodes carry with different values (`newNode.labels`).
  * Not while they wait for `scaleUp.pendingFor`: a pod pending for seconds is no warning yet.
@@ -230,6 +232,7 @@ export function heldByAProblem(decision: NodeDecision): boolean {
 function needsAPerson(decision: NodeDecision): boolean {
   if (heldByAProblem(decision)) return true;
   if (leftPendingAtTheMax(decision)) return true;
+  if (usageBeyondTheMax(decision)) return true;
   // Pods wait for a node whose size only the config (newNode) or a readable DaemonSet list tells.
   if (decision.holds.some((hold) => hold.kind === "shape-unknown")) return true;
   // So do pods whose fit turns on a label the pool's nodes carry with different values: only
@@ -306,6 +309,23 @@ function liftedByTime(blocker: DrainBlocker): boolean {
 function leftPendingAtTheMax(decision: NodeDecision): boolean {
   const waiting = decision.holds.some((hold) => hold.kind === "pending-wait");
   return decision.pending.overMax.length > 0 && !waiting;
+}
+
+/**
+ * Whether usage asks for more nodes than the max or the host cap allows (hold `at-max`): the
+ * utilisation held above its scale-up threshold for `scaleUp.window`, or requests above
+ * `scaleUp.requests`, that the nodes up to the bound do not bring below it. Like pods left
+ * pending there, it lasts until a person raises the bound or the load drops.
+ */
+function usageBeyondTheMax(decision: NodeDecision): boolean {
+  const { current } = decision;
+  const atMax = decision.holds.find((hold) => hold.kind === "at-max");
+  if (current === undefined || atMax?.kind !== "at-max") return false;
+  return decision.triggers.some(
+    (trigger) =>
+      (trigger.kind === "utilisation" || trigger.kind === "requests") &&
+      current + trigger.newNodes > atMax.allowed,
+  );
 }
 
 function nodeProposal(

@@ -593,6 +593,36 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
     expect(poolNote(output)).toMatch(/wanted 4 nodes, the host cap allows 3/);
   });
 
+  it("warns when usage asks for more nodes than the max or the host cap allows", async () => {
+    // cpu at 97 % (3700m of 3800m used on each worker) wants a fourth worker; requests at 95 %
+    // (3500m fillers and Cilium's 100m of 3800m) want one under scaleUp.requests: 90.
+    const hot = [...cluster(WORKERS, {}, { cpu: "3700m", memory: "4Gi" }), ...fillers()];
+    const cases: [Raw[], string, string][] = [
+      [hot, "    scaleUp:\n      window: 0s\n", "the max allows 3"],
+      [
+        hot,
+        "    host:\n      maxNodes: 3\n    scaleUp:\n      window: 0s\n",
+        "the host cap allows 3",
+      ],
+      [
+        [...cluster(), ...fillers(WORKERS, "3500m")],
+        "    scaleUp:\n      requests: 90\n",
+        "the max allows 3",
+      ],
+    ];
+    for (const [objects, text, allows] of cases) {
+      const output = await plan(objects, {
+        config: configBeforeRemoval(text, allows.includes("host") ? {} : { "max: 6": "max: 3" }),
+      });
+      expect(output.proposals).toEqual([]);
+      const note = output.notes.find((entry) => entry.subject === "pool/workers");
+      expect(note?.message).toContain(`\n  hold: wanted 4 nodes, ${allows}\n`);
+      // The pool is saturated at its bound, as cluster-autoscaler's "max node group size
+      // reached": only a person raising the bound lets it grow.
+      expect(note?.level).toBe("warning");
+    }
+  });
+
   it("adds the larger of the nodes min asks for and the nodes pending pods need", async () => {
     const output = await plan(
       [...cluster(), ...fillers(), job("a00001"), job("a00002"), job("a00003")],
