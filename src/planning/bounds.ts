@@ -40,6 +40,18 @@ export function maxBound(bounds: BoundsReport): "max" | "host-cap" {
   return bounds.hostCap !== undefined && bounds.hostCap < bounds.max ? "host-cap" : "max";
 }
 
+/**
+ * The min the pool (or its open schedule window) asks for when the host cap holds the min in
+ * effect below it; absent when the min in effect is the one asked for.
+ */
+export function minAsked(bounds: BoundsReport): number | undefined {
+  const asked = Math.max(
+    bounds.min,
+    ...bounds.schedules.filter((schedule) => schedule.active).map((schedule) => schedule.min),
+  );
+  return asked > bounds.effectiveMin ? asked : undefined;
+}
+
 /** The active schedule that raises the min the most, if it is above the pool's own min. */
 export function raisingSchedule(bounds: BoundsReport): string | undefined {
   let best: { name: string; min: number } | undefined;

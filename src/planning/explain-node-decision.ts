@@ -440,7 +440,7 @@ function resourceText(u: ResourceUtilisation): string {
 export function triggerText(trigger: Trigger): string {
   switch (trigger.kind) {
     case "below-min":
-      return `count ${trigger.current} is below the min of ${trigger.min}${trigger.schedule ? ` set by schedule ${trigger.schedule}` : ""}`;
+      return `count ${trigger.current} is below the min of ${trigger.min}${scheduleText(trigger)}`;
     case "pending-pods":
       return `${counted(trigger.pods, "pending pod")} ${agreeing(trigger.pods, "needs", "need")} ${counted(trigger.newNodes, "new node")}`;
     case "utilisation":
@@ -1174,7 +1174,7 @@ export function conditionText(
         return `${condition.resource} requests < ${condition.threshold} %: unknown, so not met${requestsUnreadText(condition.unread)}`;
       return `${condition.resource} requests ${formatCompared(condition.percent, condition.threshold, "<")} < ${condition.threshold} %${condition.basis === "history" ? " (the highest over the unneeded time)" : ""}: ${mark}`;
     case "above-min":
-      return `count ${condition.current ?? "unknown"} above the min of ${condition.min}${scheduleText(condition.schedule)}: ${mark}${condition.unready ? ` (${condition.unready} has not been Ready for scaleDown.unreadyTime but counts toward the min, with no room to give: it stays until it is Ready again, a person replaces its VM, or the min is lowered)` : ""}`;
+      return `count ${condition.current ?? "unknown"} above the min of ${condition.min}${scheduleText(condition)}: ${mark}${condition.unready ? ` (${condition.unready} has not been Ready for scaleDown.unreadyTime but counts toward the min, with no room to give: it stays until it is Ready again, a person replaces its VM, or the min is lowered)` : ""}`;
     case "candidate":
       if (!condition.node) return `no node to remove: ${condition.problem}`;
       return action === "scale-down"
@@ -1289,8 +1289,16 @@ function projectedText(projection: {
     : projection.resource;
 }
 
-/** ` set by schedule NAME` after a min an open schedule window raised; nothing otherwise. */
-function scheduleText(schedule: string | undefined): string {
+/**
+ * ` set by schedule NAME` after a min an open schedule window raised; nothing otherwise. When the
+ * host cap holds the min below the one asked for (`asked`), what asks for it and the cap: ` (schedule
+ * NAME asks for 4; host cap 3)`, ` (the pool's min is 4; host cap 3)`.
+ */
+export function scheduleText(bound: { min: number; schedule?: string; asked?: number }): string {
+  const { min, schedule, asked } = bound;
+  // Only the host cap holds a min below the one asked for: it is the max in effect then.
+  if (asked !== undefined)
+    return ` (${schedule ? `schedule ${schedule} asks for ${asked}` : `the pool's min is ${asked}`}; host cap ${min})`;
   return schedule ? ` set by schedule ${schedule}` : "";
 }
 
@@ -1302,8 +1310,8 @@ export function refusalText(condition: ScaleDownCondition): string {
       return conditionText(condition);
     case "above-min":
       return condition.current === undefined
-        ? `the count is unknown (min ${condition.min}${scheduleText(condition.schedule)})`
-        : `count ${condition.current} is not above the min of ${condition.min}${scheduleText(condition.schedule)}`;
+        ? `the count is unknown (min ${condition.min}${scheduleText(condition)})`
+        : `count ${condition.current} is not above the min of ${condition.min}${scheduleText(condition)}`;
     case "candidate":
       return `no node to remove: ${condition.problem}`;
     case "not-cordoned":

@@ -72,7 +72,11 @@ export type PullRequestCloseReason =
 export type Resource = "cpu" | "memory";
 
 export type Trigger =
-  | { kind: "below-min"; current: number; min: number; schedule?: string }
+  /**
+   * `schedule`: the open schedule window that raised the min. `asked`: the min the pool or that
+   * window asks for, when the host cap holds the min in effect (`min`) below it.
+   */
+  | { kind: "below-min"; current: number; min: number; schedule?: string; asked?: number }
   | { kind: "pending-pods"; pods: number; newNodes: number }
   | {
       kind: "utilisation";
@@ -406,7 +410,8 @@ export type ScaleDownCondition =
   /**
    * `unready`: at the min, the node a decrease would remove has not been Ready for
    * `scaleDown.unreadyTime`: it counts toward the min with no room to give, and stays.
-   * `schedule`: the open schedule window that raised the min, as the below-min trigger names it.
+   * `schedule`: the open schedule window that raised the min, as the below-min trigger names it,
+   * and `asked` the min asked for when the host cap holds the min in effect below it, as there.
    */
   | {
       kind: "above-min";
@@ -414,6 +419,7 @@ export type ScaleDownCondition =
       current?: number;
       min: number;
       schedule?: string;
+      asked?: number;
       unready?: string;
     }
   | {

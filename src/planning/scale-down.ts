@@ -1,5 +1,5 @@
 import { type DrainBlocker, emptyDirDeleted, expendablePods } from "./blockers.ts";
-import { raisingSchedule } from "./bounds.ts";
+import { minAsked, raisingSchedule } from "./bounds.ts";
 import { bulkRemoval, forcedRemoval, type RemovalRun } from "./bulk-removal.ts";
 import { podKey } from "./cluster-index.ts";
 import { awaitedGpus } from "./gpu-coming.ts";
@@ -91,11 +91,13 @@ export function evaluateScaleDown(
   for (const resource of RESOURCES) conditions.push(requestsCondition(context, resource));
   const underutilised = conditions.every((condition) => condition.met);
   const schedule = raisingSchedule(context.bounds);
+  const asked = minAsked(context.bounds);
   const aboveMin = {
     kind: "above-min" as const,
     met: context.current !== undefined && context.current > context.bounds.effectiveMin,
     min: context.bounds.effectiveMin,
     ...(schedule ? { schedule } : {}),
+    ...(asked === undefined ? {} : { asked }),
     ...(context.current !== undefined ? { current: context.current } : {}),
   };
   conditions.push(aboveMin);

@@ -1,5 +1,5 @@
 import { isExpendable } from "./blockers.ts";
-import { raisingSchedule } from "./bounds.ts";
+import { minAsked, raisingSchedule } from "./bounds.ts";
 import { podKey } from "./cluster-index.ts";
 import { joiningNodes } from "./hysteresis.ts";
 import type { RequestsCheck, Resource, Trigger } from "./node-decision.ts";
@@ -56,11 +56,13 @@ export function evaluateScaleUp(
   let newNodes = 0;
   if (context.current !== undefined && context.current < bounds.effectiveMin) {
     const schedule = raisingSchedule(bounds);
+    const asked = minAsked(bounds);
     triggers.push({
       kind: "below-min",
       current: context.current,
       min: bounds.effectiveMin,
       ...(schedule ? { schedule } : {}),
+      ...(asked === undefined ? {} : { asked }),
     });
     newNodes = bounds.effectiveMin - context.current;
   }

@@ -5,7 +5,7 @@ import { rejectionText } from "../control/rejections.ts";
 import type { ClosedBotPullRequest, DesiredIssue } from "../forge/forge.ts";
 import type { IssueMarker } from "../forge/marker.ts";
 import type { MergeRefusal } from "../merge/merge-refusal.ts";
-import { explainNodeDecision } from "../planning/explain-node-decision.ts";
+import { explainNodeDecision, scheduleText } from "../planning/explain-node-decision.ts";
 import { formatDuration } from "../planning/format.ts";
 import { gapsClosed } from "../planning/last-node.ts";
 import type { NodeDecision, ScaleDownCondition } from "../planning/node-decision.ts";
@@ -296,7 +296,7 @@ function conditionText(condition: ScaleDownCondition): string {
         ? `${condition.resource} requests are unknown${condition.unread ? ` (${condition.unread.join(", ")} not read in full)` : ""}`
         : `${condition.resource} requests are not below ${condition.threshold} %`;
     case "above-min":
-      return `the count is not above the min of ${condition.min}${condition.schedule ? ` set by schedule ${condition.schedule}` : ""}`;
+      return `the count is not above the min of ${condition.min}${scheduleText(condition)}`;
     case "candidate":
       return `no node to remove: ${condition.problem ?? "unknown"}`;
     case "not-cordoned":

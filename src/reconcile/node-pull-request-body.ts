@@ -6,6 +6,7 @@ import {
   holdText,
   keptOffText,
   refusalText,
+  scheduleText,
   triggerText,
 } from "../planning/explain-node-decision.ts";
 import {
@@ -81,7 +82,7 @@ function summary(proposal: NodeProposal, manual: ManualRequest | undefined): str
   if (proposal.direction === "up") {
     const decisive = decidingScaleUp(decision.triggers);
     if (decisive?.kind === "below-min")
-      return `Pool ${pool} is below its min of ${decisive.min}${decisive.schedule ? ` (set by schedule ${decisive.schedule})` : ""}: it has ${decisive.current} node${decisive.current === 1 ? "" : "s"}.`;
+      return `Pool ${pool} is below its min of ${decisive.min}${decisive.asked !== undefined ? scheduleText(decisive) : decisive.schedule ? ` (set by schedule ${decisive.schedule})` : ""}: it has ${decisive.current} node${decisive.current === 1 ? "" : "s"}.`;
     return `Pool ${pool} needs more room${decisive ? `: ${triggerText(decisive)}` : ""}.`;
   }
   const removing = decision.removing ?? (decision.removes ? [decision.removes] : []);

@@ -22,6 +22,7 @@ import {
   FOUR,
   fillers,
   plan,
+  poolDecision,
   poolNote,
   serveForTest,
   tfvars,
@@ -274,5 +275,29 @@ describe("plan against a served cluster: a window whose min the host cap lowers"
     expect(output.notes).toContainEqual(note);
     expect(poolNote(output)).toContain("schedule evening active until");
     expect(poolNote(output)).toContain("in effect 4..4");
+  });
+
+  it("names the window's min and the host cap that holds it lower when it raises the count", async () => {
+    const output = await plan(cluster(), { ...files, tfvars: tfvars(3) }, "2026-11-27T18:00:00Z");
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  trigger: count 3 is below the min of 4 (schedule evening asks for 5; host cap 4)",
+    );
+    expect(output.proposals[0]?.triggers).toEqual([
+      { kind: "below-min", current: 3, min: 4, schedule: "evening", asked: 5 },
+    ]);
+  });
+
+  it("names them too when the min keeps the pool's nodes", async () => {
+    const output = await plan([...cluster(FOUR), ...apps(FOUR)], files, "2026-11-27T18:00:00Z");
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "\n  scale-down: count 4 above the min of 4 (schedule evening asks for 5; host cap 4): not met\n",
+    );
+    expect(poolDecision(output).scaleDown).toMatchObject({
+      conditions: expect.arrayContaining([
+        { kind: "above-min", met: false, current: 4, min: 4, schedule: "evening", asked: 5 },
+      ]),
+    });
   });
 });
