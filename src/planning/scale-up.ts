@@ -68,8 +68,7 @@ export function evaluateScaleUp(
   }
   // Nodes the repo already asks for that are not Ready yet take pending pods too: the first
   // nodes the packing opens are theirs, and only the rest are more than the count.
-  const awaited =
-    context.current === undefined ? 0 : Math.max(0, context.current - settledCount(context));
+  const awaited = awaitedCount(context);
   const pending = packPending(
     context,
     pendingPods,
@@ -375,7 +374,17 @@ function keptOffUnoffered(onNew: PodPlacement[], context: PoolContext): void {
     const first = nodes.find((node) => own.has(node.name)) ?? nodes[0];
     return first ? { nodes: nodes.length, node: first.name } : undefined;
   };
-  const notReady = counted(all.filter((node) => !node.ready));
+  // The nodes joining are the first nodes the packing opens (`new-1` on, the nodes the repo asks
+  // for): pods are counted on them there, not kept off them for not being Ready yet.
+  const joining = new Set(
+    joiningNodes(context.members, context.pool, context.facts, context.now).map(
+      (node) => node.name,
+    ),
+  );
+  const opened = awaitedCount(context) >= joining.size;
+  const notReady = counted(
+    all.filter((node) => !node.ready && !(opened && joining.has(node.name))),
+  );
   const unknownRoom = counted(
     all.filter(
       (node) =>
@@ -421,8 +430,13 @@ function nodesToBringBelow(
   return Math.max(1, Math.floor(needed / freedPerNode) + 1);
 }
 
-/** The pool's nodes that are not on their way: Ready, or there before the change and not Ready. */
-function settledCount(context: PoolContext): number {
+/**
+ * The nodes the repo asks for that are not Ready yet (joining, or not listed yet): the count less
+ * the pool's nodes that are not on their way (Ready, or there before the change and not Ready).
+ * The packing opens them first, as `new-1` to `new-N`.
+ */
+function awaitedCount(context: PoolContext): number {
+  if (context.current === undefined) return 0;
   const joining = joiningNodes(context.members, context.pool, context.facts, context.now);
-  return context.members.length - joining.length;
+  return Math.max(0, context.current - (context.members.length - joining.length));
 }

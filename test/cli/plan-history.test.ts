@@ -661,6 +661,30 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     );
   });
 
+  it("a pod counted on the node a raise is adding does not name that node as keeping it off", async () => {
+    // talos-worker-4 registered a minute after the raise to 4 and is not Ready yet. Two pods are
+    // counted on it (new-1); the third needs one more node (new-2). It keeps none of them off the
+    // existing nodes: the plan counts it as a node to come, not as an existing node not Ready.
+    const objects = cluster(FOUR, { "talos-worker-4": { ready: false } });
+    booted(objects, "talos-worker-4", "2026-11-22T09:51:00Z", "2026-11-22T09:51:00Z");
+    const jobs = [job("a1b2c"), job("d3e4f"), job("g5h6i")];
+    const served = await serveForTest([...objects, ...fillers(), ...jobs]);
+    const dir = gitRepo([
+      { count: 3, at: "2026-11-01T10:00:00Z" },
+      { count: 4, at: "2026-11-22T09:50:00Z" },
+    ]);
+    const note = poolNote(parsed(await planIn(served, dir))).message;
+    const keptOff =
+      "(existing nodes: talos-worker-1 and 2 more have too little cpu free; talos-cp-1 has room but a taint it does not tolerate keeps it off)";
+    expect(note).toContain(
+      `  pending: batch/transcode-29123400-a1b2c (cpu 1500m, memory 1 GiB) → new-1, a node the repo asks for that is joining ${keptOff}\n`,
+    );
+    expect(note).toContain(
+      `  pending: batch/transcode-29123400-g5h6i (cpu 1500m, memory 1 GiB) → new-2 ${keptOff}\n`,
+    );
+    expect(note).not.toContain("talos-worker-4 is not Ready");
+  });
+
   it("a revert of a raise is a decrease: the cooldown runs from it, the delay after a scale-up from the raise", async () => {
     const served = await serveForTest([...cluster(FOUR), ...apps()]);
     const dir = changedAt(3, 4, "2026-11-22T09:00:00Z", OVER_MAX.config);
