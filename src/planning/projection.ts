@@ -43,7 +43,9 @@ export function projectPercent(
  * another pool's node) runs there, not on the pool; one it did not place counts, as it may.
  * The DaemonSet and mirror pods of the removed nodes counted in the pool's requests (those of
  * Ready nodes that are not cordoned) do not move: they go with their node, so their requests
- * leave the pool with it (`leavingRequests`). The pods the removal moves still count, on the
+ * leave the pool with it (`leavingRequests`), as do those of its pods already being deleted,
+ * which the removal does not move either (their controller has made their replacement, which
+ * the pool's requests or its pending pods count already). The pods the removal moves still count, on the
  * nodes left. A removed node whose pod's request could not be read leaves the projection unknown,
  * never a figure short of that pod's requests (the pool's requests are unknown then too).
  */
@@ -90,10 +92,11 @@ export function projectRequests(
 }
 
 /**
- * The cpu and memory requests of the DaemonSet and mirror pods on the `removed` nodes whose
- * requests the pool's figure counts (Ready, not cordoned: `readyAndSchedulable`, as
- * `measuredNodes`), which go with their node rather than move (as `evictablePods` leaves them
- * out). Unknown when a request on such a node could not be read.
+ * The cpu and memory requests of the DaemonSet and mirror pods, and of the pods being deleted
+ * (`deletionTimestamp` set), on the `removed` nodes whose requests the pool's figure counts
+ * (Ready, not cordoned: `readyAndSchedulable`, as `measuredNodes`), which go with their node
+ * rather than move (as `evictablePods` leaves them out). Unknown when a request on such a node
+ * could not be read.
  */
 export function leavingRequests(
   context: PoolContext,
@@ -104,7 +107,7 @@ export function leavingRequests(
     if (!readyAndSchedulable(node)) continue;
     if (context.index.requestsUnknown.has(node.name)) return undefined;
     for (const pod of context.index.podsByNode.get(node.name) ?? [])
-      if (pod.daemonSet || pod.mirror)
+      if (pod.daemonSet || pod.mirror || pod.deletingSince !== undefined)
         for (const resource of RESOURCES) leaving[resource] += pod.requests[resource] ?? 0;
   }
   return leaving;

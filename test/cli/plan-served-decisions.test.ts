@@ -217,4 +217,39 @@ describe("plan against a served cluster: the requests projection without the nod
       projected: expect.closeTo((5900 / 11400) * 100, 6),
     });
   });
+
+  it("leaves out a pod being deleted on the node, whose replacement already runs on another", async () => {
+    // A report pod (800m) on talos-worker-4 is terminating; its Deployment's replacement runs on
+    // talos-worker-1. The scheduler counts both until the old one is gone: with Cilium and 1000m
+    // of api on each of four, 6000m of 15200m. Without talos-worker-4 its api pod moves; its
+    // Cilium agent goes with it, and so does the pod being deleted, which nothing moves: 5100m of
+    // 11400m, 45 %. Counted as staying, the old pod would make it 5900m, 52 %, and keep a node
+    // for a pod that is leaving whatever happens to it.
+    const report = (suffix: string, node: string, deletionTimestamp?: string) =>
+      pod("default", `report-6b7c8d9e0-${suffix}`, {
+        node,
+        owner: { kind: "ReplicaSet", name: "report-6b7c8d9e0" },
+        cpu: "800m",
+        memory: "512Mi",
+        ...(deletionTimestamp ? { deletionTimestamp } : {}),
+      });
+    const output = await plan(
+      [
+        ...cluster(FOUR),
+        ...requesting("1000m"),
+        report("old01", "talos-worker-4", "2026-11-20T07:59:30Z"),
+        report("new01", "talos-worker-1"),
+      ],
+      files,
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: cpu requests after removal 45 % < 50 %: met",
+    );
+    const conditions = (poolDecision(output).scaleDown as { conditions: Raw[] }).conditions;
+    expect(conditions.find((entry) => entry.resource === "requests")).toMatchObject({
+      met: true,
+      projected: expect.closeTo((5100 / 11400) * 100, 6),
+    });
+  });
 });
