@@ -195,7 +195,7 @@ export function closeReasonText(
   }
   const bound =
     reason.bound === "min"
-      ? `below the min of ${reason.limit}${reason.schedule ? ` set by schedule ${reason.schedule}` : ""}`
+      ? `below the min of ${reason.limit}${scheduleText({ min: reason.limit, ...reason })}`
       : `above the ${reason.bound === "host-cap" ? "host cap" : "max"} of ${reason.limit}`;
   return `${its} count of ${reason.desired} is ${bound} now, so it no longer applies`;
 }

@@ -67,6 +67,8 @@ export type PullRequestCloseReason =
       bound: "max" | "host-cap" | "min";
       limit: number;
       schedule?: string;
+      /** The min the pool or `schedule` asks for, when the host cap holds `limit` below it. */
+      asked?: number;
     };
 
 export type Resource = "cpu" | "memory";

@@ -1,6 +1,6 @@
 import type { PoolConfig } from "../policy/repo-config.ts";
 import { blockerListsUnread, type DrainBlocker, nodeBlockers } from "./blockers.ts";
-import { maxBound, poolBounds, raisingSchedule } from "./bounds.ts";
+import { maxBound, minAsked, poolBounds, raisingSchedule } from "./bounds.ts";
 import { type ClusterIndex, indexCluster, podKey } from "./cluster-index.ts";
 import { type GpuComing, gpusComing } from "./gpu-coming.ts";
 import { hysteresisHolds, joiningNodes, unreadyHold } from "./hysteresis.ts";
@@ -1546,12 +1546,14 @@ function outsideBounds(desired: number, bounds: BoundsReport): PullRequestCloseR
   if (desired > bounds.effectiveMax)
     return { kind: "out-of-bounds", desired, bound: maxBound(bounds), limit: bounds.effectiveMax };
   const schedule = raisingSchedule(bounds);
+  const asked = minAsked(bounds);
   return {
     kind: "out-of-bounds",
     desired,
     bound: "min",
     limit: bounds.effectiveMin,
     ...(schedule ? { schedule } : {}),
+    ...(asked === undefined ? {} : { asked }),
   };
 }
 

@@ -178,6 +178,23 @@ describe("an open decrease over reconciles", () => {
       /^This pull request's count of 2 is below the min of 3 set by schedule friday now, so it no longer applies: pool workers /,
     );
   });
+
+  it("is closed, naming the window's min and the host cap that holds it lower", async () => {
+    const w = poolScenario(WORKERS_POOL);
+    await runFor(w, 10, (at) => quiet(at));
+    expect(openTitles(w)).toEqual(["Scale workers from 3 to 2 nodes"]);
+    const [decrease] = w.github.openPulls();
+    // The window asks for 4 from 12:00 to 14:00; the host takes 3 workers, so the min is 3.
+    const window = `    host:\n      maxNodes: 3\n    schedules:\n      - name: friday\n        cron: "0 12 * * 5"\n        duration: 2h\n        min: 4\n`;
+    w.github.push({ [CONFIG_PATH]: `${WORKERS_POOL}${window}` });
+    w.cluster = quiet(w.github.now());
+    await w.run();
+    expect(openTitles(w)).toEqual([]);
+    const closing = w.github.commentsOn(decrease?.number ?? 0).at(-1)?.body ?? "";
+    expect(closing).toMatch(
+      /^This pull request's count of 2 is below the min of 3 \(schedule friday asks for 4; host cap 3\) now, so it no longer applies: pool workers /,
+    );
+  });
 });
 
 describe("an open increase whose count someone changed on the default branch", () => {
