@@ -97,12 +97,19 @@ function readSample(raw: Raw, subject: string, context: MetricsContext): Usage |
   return usage;
 }
 
+/**
+ * Reads `value`'s cpu and memory into `usage`. `windowSeconds` is the sample's window: cpu is
+ * a rate over it (the cpu time used between two scrapes, divided by the time between them), so
+ * over a window of 0s it measures nothing and is unknown, not the figure written; memory is the
+ * working set at the scrape, whatever the window.
+ */
 function readUsageValues(
   value: unknown,
   usage: Usage,
   subject: string,
   field: string,
   context: MetricsContext,
+  windowSeconds: number | undefined,
 ): void {
   const source = record(value);
   for (const [name, parse] of [
@@ -115,6 +122,14 @@ function readUsageValues(
       context.warnings.add(
         "metrics-invalid",
         `${field}.${name} is missing from the sample; ${name} usage treated as unknown`,
+        subject,
+      );
+      continue;
+    }
+    if (name === "cpu" && windowSeconds === 0) {
+      context.warnings.add(
+        "metrics-invalid",
+        `${field}.cpu is a rate over a window of 0s, which measures nothing; cpu usage treated as unknown`,
         subject,
       );
       continue;
@@ -143,7 +158,7 @@ export function toNodeUsage(raw: Raw, context: MetricsContext): [string, Usage] 
     context.refused?.nodes.add(name);
     return undefined;
   }
-  readUsageValues(raw.usage, usage, subject, "usage", context);
+  readUsageValues(raw.usage, usage, subject, "usage", context, usage.windowSeconds);
   return [name, usage];
 }
 
@@ -189,7 +204,14 @@ export function podUsageUpdate(
   for (let index = 0; index < items.length; index++) {
     const item = record(items[index]);
     const values: Usage = { source: sample.source };
-    readUsageValues(item.usage, values, subject, `containers[${index}].usage`, context);
+    readUsageValues(
+      item.usage,
+      values,
+      subject,
+      `containers[${index}].usage`,
+      context,
+      sample.windowSeconds,
+    );
     byName.set(string(item.name) ?? "", withSample(sample, values.cpu, values.memory));
   }
   const parts = [...byName.values()];

@@ -1,0 +1,62 @@
+/**
+ * A metrics-server sample over a window of 0s, served by the API server and planned with
+ * `plan --kubeconfig`: its cpu is a rate over no time, so it is unknown, not the figure written,
+ * and no node is removed on it (docs/snapshot.md, "Situation"; docs/configuration.md, "What
+ * holds a change back"). Memory is the working set at the scrape and still counts.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { nodeMetrics } from "../support/kube-fixtures.ts";
+import { type PlanJson, pod, type Raw } from "./served-cluster.ts";
+import { apps, cluster, FOUR, judgedNow, nameOf, poolNote, serveForTest } from "./served-plan.ts";
+
+/** FOUR light workers, talos-worker-`n`'s sample over `window` instead of metrics-server's 20s. */
+function sampledOver(node: string, window: string): Raw[] {
+  const stamped = new Date(Date.now() - 15_000).toISOString().replace(/\.\d+Z$/, "Z");
+  return [...cluster(FOUR), ...apps(FOUR)].map((object) =>
+    object.kind === "NodeMetrics" && nameOf(object) === node
+      ? nodeMetrics(node, object.usage as { cpu: string; memory: string }, stamped, window)
+      : object,
+  );
+}
+
+describe("plan against a served cluster: a sample over a window of 0s", () => {
+  it("removes no node while a node's cpu is a rate over 0s, whichever node it is", async () => {
+    // Over metrics-server's usual window, the quiet pool loses talos-worker-4.
+    const usual = await serveForTest(sampledOver("talos-worker-4", "20.035s"));
+    const removed = JSON.parse((await usual.run(["--json"], judgedNow(4))).stdout) as PlanJson;
+    expect(removed.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+    for (const node of ["talos-worker-4", "talos-worker-2"]) {
+      const served = await serveForTest(sampledOver(node, "0s"));
+      const run = await served.run(["--json"], judgedNow(4));
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain(
+        `warning: node/${node}: usage.cpu is a rate over a window of 0s, which measures nothing; cpu usage treated as unknown [metrics-invalid]\n`,
+      );
+      const output = JSON.parse(run.stdout) as PlanJson;
+      expect(output.proposals).toEqual([]);
+      expect(poolNote(output)).toContain(
+        `hold: cpu usage unknown on ${node}; no decision is taken on the pool's usage (unknown is not zero)`,
+      );
+      expect(poolNote(output)).toContain(
+        "scale-down: cpu after removal < 70 %: unknown, so not met",
+      );
+      // Memory is read at the scrape, whatever the window: it is still compared.
+      expect(poolNote(output)).toMatch(/scale-down: memory after removal \d+ % < 75 %: met/);
+      expect(output.notes.find((note) => note.subject === "pool/workers")?.holds).toEqual([
+        { kind: "usage-unknown", nodes: [node], resources: ["cpu"] },
+      ]);
+    }
+  });
+
+  it("still adds a node for a pending pod, which rests on requests, not usage", async () => {
+    const pending = pod("batch", "transcode-29123400-w0s01", {
+      owner: { kind: "Job", name: "transcode-29123400" },
+      // More than the 3600m each worker has free, less than the 3700m a new node has.
+      cpu: "3650m",
+      memory: "1Gi",
+    });
+    const served = await serveForTest([...sampledOver("talos-worker-2", "0s"), pending]);
+    const output = JSON.parse((await served.run(["--json"], judgedNow(4))).stdout) as PlanJson;
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 5, direction: "up" });
+  });
+});
