@@ -1,4 +1,4 @@
-import type { KubeApiError, KubeClient } from "./kube-client.ts";
+import { KubeApiError, type KubeClient } from "./kube-client.ts";
 
 /** A collection as RBAC names it: resource and API group, and whether it is namespaced. */
 export interface ListedResource {
@@ -49,26 +49,57 @@ export function listFailure(error: KubeApiError | undefined, path: string): stri
   return `${error.message} (forbidden: the account needs "list" on ${name}${namespaced ? " in all namespaces" : ""}; check with kubectl auth can-i list ${name}${scope})`;
 }
 
+/** Why a collection answered 404, and whether the answer shows its API missing. */
+export interface MissingApi {
+  /** The 404 said as a missing API where it is one, else as the answer it was. */
+  why: string;
+  /**
+   * True when the cluster's discovery says the API is not served (the group not at all, or
+   * only in other versions): there is nothing to list. False when the 404 does not show that:
+   * the core API, a group whose discovery serves the version listed, or discovery that failed.
+   */
+  absent: boolean;
+}
+
 /**
  * Why a collection answered 404: its API group is not served at all, or only in other
  * versions (a VPA release that serves only `autoscaling.k8s.io/v1beta2`), as the group's
- * discovery document says. Discovery that fails is taken as the group not being served. For a
- * collection of the core API only the 404 itself is said: every API server serves the core
- * API, so the answer does not tell that an API is missing (a proxy in front of the server that
- * does not pass the path answers so too).
+ * discovery document says (`absent`). Where discovery serves the version listed, or could not
+ * be read (other than a 404, which says the group is not served), the 404 does not show the
+ * API missing, and what the list would show is unknown, not none (a proxy in front of the
+ * server that does not pass the path answers so). For a collection of the core API only the
+ * 404 itself is said: every API server serves the core API, so the answer does not tell that an
+ * API is missing.
  */
-export async function missingApi(client: KubeClient, path: string): Promise<string> {
+export async function missingApi(client: KubeClient, path: string): Promise<MissingApi> {
   const { group, version } = listedResource(path);
-  if (group === "") return `the API server answered 404 for ${path}`;
-  const notServed = `${group}/${version} is not served by this cluster (404)`;
+  if (group === "") return { why: `the API server answered 404 for ${path}`, absent: false };
+  const notServed = {
+    why: `${group}/${version} is not served by this cluster (404)`,
+    absent: true,
+  };
+  const unshown = `so the 404 does not show the API missing (what the list would show is unknown, not none)`;
   let versions: string[];
   try {
     versions = servedVersions(JSON.parse(await client.getText(`/apis/${group}`)));
-  } catch {
-    return notServed;
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 404) return notServed;
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      why: `whether ${group}/${version} is served could not be told (${message}), ${unshown}`,
+      absent: false,
+    };
   }
-  if (versions.length === 0 || versions.includes(version)) return notServed;
-  return `${group}/${version} is not served by this cluster (404); ${group} is served only as ${versions.join(", ")}, which is not read`;
+  if (versions.includes(version))
+    return {
+      why: `${group}/${version} is served, as the cluster's discovery says, ${unshown}`,
+      absent: false,
+    };
+  if (versions.length === 0) return notServed;
+  return {
+    why: `${group}/${version} is not served by this cluster (404); ${group} is served only as ${versions.join(", ")}, which is not read`,
+    absent: true,
+  };
 }
 
 function servedVersions(document: unknown): string[] {

@@ -515,7 +515,7 @@ class Completeness {
   ): Promise<void> {
     if (result.complete) return;
     if (result.error?.status === 404 && result.pages === 0) {
-      const why = await missingApi(this.#client, result.path);
+      const { why } = await missingApi(this.#client, result.path);
       this.#warnings.add(missingCode, `${why}${note}`, what);
     } else {
       this.known(what, result, failedCode, note);
@@ -523,15 +523,17 @@ class Completeness {
   }
 
   /**
-   * An API that may be absent (a CRD, an old cluster): 404 is a warning, not a gap. The
-   * warning says whether the group is served in other versions only; its subject names the
-   * list, so its message does not name it again.
+   * An API that may be absent (a CRD, an old cluster): 404 is a warning, not a gap, when the
+   * cluster's discovery says the API is not served. The warning says whether the group is
+   * served in other versions only; its subject names the list, so its message does not name it
+   * again. A 404 for an API discovery serves, or cannot tell about, is a gap like any failure.
    */
   async optional(what: string, result: Listed<unknown>, missingCode: string): Promise<void> {
     if (result.complete) return;
     if (result.error?.status === 404 && result.pages === 0) {
-      const why = await missingApi(this.#client, result.path);
-      this.#warnings.add(missingCode, `${why}; none are considered`, what);
+      const { why, absent } = await missingApi(this.#client, result.path);
+      if (absent) this.#warnings.add(missingCode, `${why}; none are considered`, what);
+      else this.require(what, result, `; ${why}`);
     } else {
       this.require(what, result);
     }

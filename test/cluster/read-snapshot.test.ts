@@ -678,16 +678,46 @@ describe("missing APIs and failures", () => {
   });
 
   it("takes a server without the policy/v1 API as one with no budgets, and says so", async () => {
-    const snapshot = await readDuring({
-      path: "/apis/policy/v1/poddisruptionbudgets",
-      status: 404,
-      reason: "NotFound",
+    lab.fake.uninstall("policy");
+    try {
+      const snapshot = await readSnapshot(options());
+      expect(snapshot.complete).toBe(true);
+      expect(snapshot.pdbs).toEqual([]);
+      expect(snapshot.warnings).toContainEqual({
+        code: "pdb-api-missing",
+        subject: "poddisruptionbudgets",
+        message: "policy/v1 is not served by this cluster (404); none are considered",
+      });
+    } finally {
+      lab.fake.install("policy");
+    }
+  });
+
+  it("is incomplete when the budgets' list answers 404 while discovery serves policy/v1, or cannot tell", async () => {
+    // The API server serves policy/v1 (its discovery says so): a 404 for the list came from
+    // something else (a proxy that does not pass the path), and the budgets are unknown.
+    const list = { path: "/apis/policy/v1/poddisruptionbudgets", status: 404, reason: "NotFound" };
+    const served = await readDuring(list);
+    expect(served.complete).toBe(false);
+    expect(codes(served)).not.toContain("pdb-api-missing");
+    expect(served.warnings).toContainEqual({
+      code: "list-failed",
+      subject: "poddisruptionbudgets",
+      message: expect.stringMatching(
+        /HTTP 404 NotFound: injected failure; policy\/v1 is served, as the cluster's discovery says, so the 404 does not show the API missing \(what the list would show is unknown, not none\)$/,
+      ),
     });
-    expect(snapshot.complete).toBe(true);
-    expect(snapshot.pdbs).toEqual([]);
-    expect(snapshot.warnings).toContainEqual(
-      expect.objectContaining({ code: "pdb-api-missing", subject: "poddisruptionbudgets" }),
-    );
+    // Discovery that fails other than with a 404 does not say the group is not served either.
+    lab.fake.injectFault({ path: "/apis/policy", status: 500, times: Number.POSITIVE_INFINITY });
+    const untold = await readDuring(list);
+    expect(untold.complete).toBe(false);
+    expect(untold.warnings).toContainEqual({
+      code: "list-failed",
+      subject: "poddisruptionbudgets",
+      message: expect.stringMatching(
+        /; whether policy\/v1 is served could not be told \([^\n]*HTTP 500[^\n]*\), so the 404 does not show the API missing \(what the list would show is unknown, not none\)$/,
+      ),
+    });
   });
 
   it("needs the volume lists only when some pod has a claim", async () => {
