@@ -206,7 +206,22 @@ async function readWith(
   const pods = await lister("/api/v1/pods", (raw) => toPodInfo(raw, podContext), {
     identity: podIdentity,
   });
-  requireReadable("pods", pods);
+  requireReadable(
+    "pods",
+    pods,
+    spentBefore(pods, {
+      persistentvolumes: volumes,
+      persistentvolumeclaims: claims,
+      poddisruptionbudgets: pdbs,
+      horizontalpodautoscalers: hpas,
+      verticalpodautoscalers: vpas,
+      daemonsets: daemonSets,
+      runtimeclasses: runtimeClasses,
+      storageclasses: storageClasses,
+      namespaces,
+      csinodes: csiNodes,
+    }),
+  );
   const nodeMetrics = await nodeMetricsRead;
 
   const completeness = new Completeness(warnings, client);
@@ -601,12 +616,28 @@ function podIdentity(pod: PodInfo): readonly [string, string] {
   return [pod.namespace, pod.name];
 }
 
-function requireReadable(what: string, result: Listed<unknown>): void {
+function requireReadable(what: string, result: Listed<unknown>, note = ""): void {
   if (result.complete || result.pages > 0) return;
   throw new ClusterReadError(
-    `cannot list ${what}: ${result.error ? listFailure(result.error, result.path) : "unknown error"}`,
+    `cannot list ${what}: ${result.error ? listFailure(result.error, result.path) : "unknown error"}${note}`,
     result.error,
   );
+}
+
+/**
+ * Pods are listed after the other lists: when their list got no time left (cut at the read's
+ * limit or the wait for an answer), the lists read before it that waited until they timed out
+ * are where the time went, and the failure names them (a PDB list that hangs would otherwise
+ * be said as pods that did not answer). Empty when pods failed for a reason of their own.
+ */
+function spentBefore(pods: Listed<unknown>, before: Record<string, Listed<unknown>>): string {
+  if (pods.complete || pods.pages > 0 || !pods.error?.timedOut) return "";
+  const waited = Object.entries(before).filter(([, listed]) => listed.error?.timedOut);
+  if (waited.length === 0) return "";
+  const named = waited.map(
+    ([what, listed]) => `${what} (${listFailure(listed.error, listed.path)})`,
+  );
+  return `; the read's time went first on lists that did not answer in time: ${named.join(", ")}`;
 }
 
 function stripCredentials(server: string): string {

@@ -693,6 +693,22 @@ describe("missing APIs and failures", () => {
     }
   });
 
+  it("names the list that hung when the pods get no time left, rather than the pods alone", async () => {
+    // Pods are listed after the others: a PDB list that stops mid-answer takes the read's whole
+    // limit, and the pods' list, not yet sent, fails there. The failure says where the time went.
+    const error = await readDuring(
+      { path: "/apis/policy/v1/poddisruptionbudgets", stall: true },
+      { readDeadlineMs: 1_000 },
+    ).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(ClusterReadError);
+    expect((error as ClusterReadError).message).toMatch(
+      /^cannot list pods: GET [^ ]+\/api\/v1\/pods: no response before the read's limit of 1 s was reached; the read's time went first on lists that did not answer in time: poddisruptionbudgets \(GET [^ ]+\/apis\/policy\/v1\/poddisruptionbudgets: the response had not ended when the read's limit of 1 s was reached\)$/,
+    );
+  });
+
   it("is incomplete when the budgets' list answers 404 while discovery serves policy/v1, or cannot tell", async () => {
     // The API server serves policy/v1 (its discovery says so): a 404 for the list came from
     // something else (a proxy that does not pass the path), and the budgets are unknown.
