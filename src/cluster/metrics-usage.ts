@@ -98,10 +98,23 @@ function readSample(raw: Raw, subject: string, context: MetricsContext): Usage |
 }
 
 /**
- * Reads `value`'s cpu and memory into `usage`. `windowSeconds` is the sample's window: cpu is
- * a rate over it (the cpu time used between two scrapes, divided by the time between them), so
- * over a window of 0s it measures nothing and is unknown, not the figure written; memory is the
- * working set at the scrape, whatever the window.
+ * Why cpu over a sample's `window` (as written) is no measurement, said after "a rate over the
+ * sample's window": cpu is a rate over it (the cpu time used between two scrapes, divided by
+ * the time between them), so over a window of 0s, one the sample does not give (the metrics
+ * API always writes it) or one that is not a duration, it is unknown, not the figure written.
+ * Undefined for a window of some time.
+ */
+function unmeasuredCpu(window: unknown): string | undefined {
+  if (window === undefined) return ", which the sample does not give";
+  const seconds = typeof window === "string" ? parseGoDuration(window) : undefined;
+  if (seconds === undefined) return `, and ${JSON.stringify(window)} is not a duration`;
+  return seconds > 0 ? undefined : " of 0s, which measures nothing";
+}
+
+/**
+ * Reads `value`'s cpu and memory into `usage`. `window` is the sample's, as written: cpu over
+ * a window that is no time is unknown ({@link unmeasuredCpu}); memory is the working set at
+ * the scrape, whatever the window.
  */
 function readUsageValues(
   value: unknown,
@@ -109,7 +122,7 @@ function readUsageValues(
   subject: string,
   field: string,
   context: MetricsContext,
-  windowSeconds: number | undefined,
+  window: unknown,
 ): void {
   const source = record(value);
   for (const [name, parse] of [
@@ -126,10 +139,11 @@ function readUsageValues(
       );
       continue;
     }
-    if (name === "cpu" && windowSeconds === 0) {
+    const unmeasured = name === "cpu" ? unmeasuredCpu(window) : undefined;
+    if (unmeasured !== undefined) {
       context.warnings.add(
         "metrics-invalid",
-        `${field}.cpu is a rate over a window of 0s, which measures nothing; cpu usage treated as unknown`,
+        `${field}.cpu is a rate over the sample's window${unmeasured}; cpu usage treated as unknown`,
         subject,
       );
       continue;
@@ -158,7 +172,7 @@ export function toNodeUsage(raw: Raw, context: MetricsContext): [string, Usage] 
     context.refused?.nodes.add(name);
     return undefined;
   }
-  readUsageValues(raw.usage, usage, subject, "usage", context, usage.windowSeconds);
+  readUsageValues(raw.usage, usage, subject, "usage", context, raw.window);
   return [name, usage];
 }
 
@@ -204,14 +218,7 @@ export function podUsageUpdate(
   for (let index = 0; index < items.length; index++) {
     const item = record(items[index]);
     const values: Usage = { source: sample.source };
-    readUsageValues(
-      item.usage,
-      values,
-      subject,
-      `containers[${index}].usage`,
-      context,
-      sample.windowSeconds,
-    );
+    readUsageValues(item.usage, values, subject, `containers[${index}].usage`, context, raw.window);
     byName.set(string(item.name) ?? "", withSample(sample, values.cpu, values.memory));
   }
   const parts = [...byName.values()];

@@ -1,7 +1,7 @@
 /**
- * A metrics-server sample over a window of 0s, served by the API server and planned with
- * `plan --kubeconfig`: its cpu is a rate over no time, so it is unknown, not the figure written,
- * and no node is removed on it (docs/snapshot.md, "Situation"; docs/configuration.md, "What
+ * A metrics-server sample over a window of 0s (or one it does not give, or that is not a
+ * duration), served by the API server and planned with `plan --kubeconfig`: its cpu is a rate
+ * over no time, so it is unknown, not the figure written, and no node is removed on it (docs/snapshot.md, "Situation"; docs/configuration.md, "What
  * holds a change back"). Memory is the working set at the scrape and still counts.
  */
 import { describe, expect, it } from "@jest/globals";
@@ -30,7 +30,7 @@ describe("plan against a served cluster: a sample over a window of 0s", () => {
       const run = await served.run(["--json"], judgedNow(4));
       expect(run.code).toBe(0);
       expect(run.stderr).toContain(
-        `warning: node/${node}: usage.cpu is a rate over a window of 0s, which measures nothing; cpu usage treated as unknown [metrics-invalid]\n`,
+        `warning: node/${node}: usage.cpu is a rate over the sample's window of 0s, which measures nothing; cpu usage treated as unknown [metrics-invalid]\n`,
       );
       const output = JSON.parse(run.stdout) as PlanJson;
       expect(output.proposals).toEqual([]);
@@ -44,6 +44,29 @@ describe("plan against a served cluster: a sample over a window of 0s", () => {
       expect(poolNote(output)).toMatch(/scale-down: memory after removal \d+ % < 75 %: met/);
       expect(output.notes.find((note) => note.subject === "pool/workers")?.holds).toEqual([
         { kind: "usage-unknown", nodes: [node], resources: ["cpu"] },
+      ]);
+    }
+  });
+
+  it("takes cpu over a window the sample does not give, or that is not a duration, as unknown too", async () => {
+    for (const [window, why] of [
+      [undefined, ", which the sample does not give"],
+      ["-5s", ', and "-5s" is not a duration'],
+    ] as const) {
+      const objects = sampledOver("talos-worker-4", "20.035s").map((object) => {
+        if (object.kind !== "NodeMetrics" || nameOf(object) !== "talos-worker-4") return object;
+        const { window: _window, ...rest } = object;
+        return window === undefined ? rest : { ...rest, window };
+      });
+      const served = await serveForTest(objects);
+      const run = await served.run(["--json"], judgedNow(4));
+      expect(run.stderr).toContain(
+        `warning: node/talos-worker-4: usage.cpu is a rate over the sample's window${why}; cpu usage treated as unknown [metrics-invalid]\n`,
+      );
+      const output = JSON.parse(run.stdout) as PlanJson;
+      expect(output.proposals).toEqual([]);
+      expect(output.notes.find((note) => note.subject === "pool/workers")?.holds).toEqual([
+        { kind: "usage-unknown", nodes: ["talos-worker-4"], resources: ["cpu"] },
       ]);
     }
   });
