@@ -531,15 +531,48 @@ function warnMissing(
   }
   if (empty.length === names.length) return;
   const wanted = new Set(expected ?? []);
-  for (const key of wanted) {
-    if (observed.has(key)) continue;
-    const alike = scope === "node" ? sameHost(key, observed.keys(), wanted) : [];
+  const missing = [...wanted].filter((key) => !observed.has(key));
+  const alikeOf = new Map(
+    missing.map((key) => [key, scope === "node" ? sameHost(key, observed.keys(), wanted) : []]),
+  );
+  // Names Prometheus has that no expected node has, nor is alike to one: the nodes' own under
+  // other names, or nodes gone from the cluster. Which is not known, so they are named, never
+  // taken.
+  const alikes = new Set([...alikeOf.values()].flat());
+  const strangers =
+    scope === "node" ? [...observed.keys()].filter((k) => !wanted.has(k) && !alikes.has(k)) : [];
+  for (const key of missing) {
+    const alike = alikeOf.get(key) ?? [];
+    const hint =
+      alike.length > 0 ? domainHint(alike) : strangers.length > 0 ? strangerHint(strangers) : "";
     context.warnings.push({
       code: "prometheus-no-series",
-      message: `Prometheus at ${context.url} has no usage series for ${scope} ${key} ${windowText(context)}; its usage is unknown${alike.length > 0 ? domainHint(alike) : ""}`,
+      message: `Prometheus at ${context.url} has no usage series for ${scope} ${key} ${windowText(context)}; its usage is unknown${hint}`,
       subject: `${scope}/${key}`,
     });
   }
+}
+
+/** How many of the names no node has a hint lists before it counts the rest. */
+const STRANGERS_LISTED = 5;
+
+/**
+ * Says which names Prometheus has usage under that no node of the cluster has, so that a node
+ * named otherwise than its machine (a kubelet started with `--hostname-override`, a nodename
+ * that is not the node's name) reads as a naming mismatch, not as a node without series.
+ */
+function strangerHint(names: readonly string[]): string {
+  const sorted = [...names].sort();
+  const one = sorted.length === 1;
+  const listed = sorted.slice(0, STRANGERS_LISTED).join(", ");
+  const more = sorted.length - STRANGERS_LISTED;
+  return (
+    `. Prometheus has usage under ${one ? "a name" : "names"} no node of the cluster has: ` +
+    `${listed}${more > 0 ? ` and ${more} more` : ""}; usage under another name is not taken as this node's. ` +
+    `If ${one ? "it is a machine" : "they are machines"} of this cluster (the nodename of node_uname_info ` +
+    "is the machine's hostname; a kubelet started with --hostname-override names its node otherwise), " +
+    'relabel so that the series carry the Kubernetes node name (see "Overriding the queries" in docs/prometheus.md)'
+  );
 }
 
 /**

@@ -206,8 +206,14 @@ describe("readPrometheusUsage against a real Prometheus", () => {
     expect(warning!.message).toContain(
       "; its usage is unknown. Prometheus has worker-1: node names differ by the domain, and usage under another name is not taken as this node's; relabel so that the series carry the Kubernetes node name",
     );
-    // A node Prometheus has nothing alike for gets no hint; nor does one it has by its own name.
-    expect(warningsAbout(result, "node/worker-3.lan")[0]?.message).not.toContain("Prometheus has");
+    // A node Prometheus has nothing alike for gets no such hint, but the name no node has nor
+    // is alike to one is named (worker-1 is worker-1.lan's alike); nor does a node Prometheus
+    // has by its own name get a warning.
+    const unlike = warningsAbout(result, "node/worker-3.lan")[0]?.message;
+    expect(unlike).not.toContain("node names differ by the domain");
+    expect(unlike).toContain(
+      "; its usage is unknown. Prometheus has usage under a name no node of the cluster has: edge-1; usage under another name is not taken as this node's. If it is a machine of this cluster",
+    );
     expect(warningsAbout(result, "node/worker-2")).toEqual([]);
   });
 
