@@ -6,6 +6,7 @@ import type { DrainBlocker } from "./blockers.ts";
 import {
   expendableLines,
   explainNodeDecision,
+  holdText,
   neverFitLines,
   overMaxLine,
 } from "./explain-node-decision.ts";
@@ -115,6 +116,8 @@ export function nodeProposals(
     }
     try {
       output.proposals.push(nodeProposal(decision, text, current, desired));
+      const bounded = boundedNote(decision, current, desired);
+      if (bounded) output.notes.push(bounded);
     } catch (error) {
       // One pool's file the editors refuse leaves the other pools' proposals standing.
       if (!(error instanceof InputError)) throw error;
@@ -129,6 +132,32 @@ export function nodeProposals(
   const pending = pendingNote(decisions, explained);
   if (pending) output.notes.push(pending);
   return output;
+}
+
+/**
+ * The note for a raise that stops at the max or the host cap while usage asks for more (the
+ * utilisation held above its threshold, or requests above `scaleUp.requests`): a warning, as
+ * the same pool at that bound with no change is, since once the change is made only a person
+ * raising the bound lets the pool grow. One for the pool whatever the triggers: `scale up 2 → 3
+ * stops at the max: wanted 5 nodes, the max allows 3`. The pods left pending there are the
+ * `pods` note's (`pendingNote`). Its hold is on it as data; the dashboard lists it under "Why"
+ * with the pool's other holds.
+ */
+function boundedNote(
+  decision: NodeDecision,
+  current: number,
+  desired: number,
+): PlanNote | undefined {
+  const atMax = decision.holds.find((hold) => hold.kind === "at-max");
+  if (desired <= current || atMax?.kind !== "at-max" || !usageBeyondTheMax(decision))
+    return undefined;
+  const bound = atMax.bound === "host-cap" ? "host cap" : "max";
+  return {
+    level: "warning",
+    subject: `pool/${decision.pool}`,
+    message: `scale up ${current} → ${desired} stops at the ${bound}: ${holdText(atMax, decision.pullRequest)}`,
+    holds: [atMax],
+  };
 }
 
 /**

@@ -370,10 +370,15 @@ function refusalText(refusal: MergeRefusal): string {
 function notesSection(notes: readonly PlanNote[]): string {
   // A held pool's note is its whole explanation: its holds are under "Why" already, and its
   // usage figures would rewrite the issue at every reconcile. The pending pods that add no node
-  // are under "Why" too, with their pool, warning or not.
+  // are under "Why" too, with their pool, warning or not, and so is the max a raise stops at
+  // (the note that carries its hold).
   const warnings = notes
     .filter(
-      (note) => note.level === "warning" && note.decision === undefined && note.subject !== "pods",
+      (note) =>
+        note.level === "warning" &&
+        note.decision === undefined &&
+        note.holds === undefined &&
+        note.subject !== "pods",
     )
     .map(noteText);
   const infos = notes

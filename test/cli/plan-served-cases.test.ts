@@ -623,6 +623,54 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
     }
   });
 
+  it("warns when a raise stops at the max or the host cap short of what usage asks for", async () => {
+    // Two workers: cpu at 100 % (3790m of 3800m used) over scaleUp.cpu: 50 wants two more;
+    // requests at 95 % (3500m fillers and Cilium's 100m of 3800m) over scaleUp.requests: 60
+    // want two more too. The bound of 3 lets one in.
+    const two = WORKERS.slice(0, 2);
+    const hot = [...cluster(two, {}, { cpu: "3790m", memory: "4Gi" }), ...fillers(two)];
+    const requested = [...cluster(two), ...fillers(two, "3500m")];
+    const cases: [Raw[], string, string][] = [
+      [hot, "    scaleUp:\n      window: 0s\n      cpu: 50\n", "max"],
+      [
+        hot,
+        "    host:\n      maxNodes: 3\n    scaleUp:\n      window: 0s\n      cpu: 50\n",
+        "host cap",
+      ],
+      [requested, "    scaleUp:\n      requests: 60\n", "max"],
+    ];
+    for (const [objects, text, bound] of cases) {
+      const output = await plan(objects, {
+        tfvars: tfvars(2),
+        config: configBeforeRemoval(text, bound === "max" ? { "max: 6": "max: 3" } : {}),
+      });
+      expect(output.proposals[0]).toMatchObject({ from: 2, to: 3 });
+      expect(reasons(output)).toContain(`\n  hold: wanted 4 nodes, the ${bound} allows 3\n`);
+      // Once the change is made the pool is at its bound with usage still asking for more, as
+      // with no change: one warning, whatever the triggers, and none for pods.
+      expect(output.notes).toEqual([
+        expect.objectContaining({
+          level: "warning",
+          subject: "pool/workers",
+          message: `scale up 2 → 3 stops at the ${bound}: wanted 4 nodes, the ${bound} allows 3`,
+          holds: [
+            { kind: "at-max", wanted: 4, allowed: 3, bound: bound === "max" ? "max" : "host-cap" },
+          ],
+        }),
+      ]);
+    }
+  });
+
+  it("notes no bound when the raise reaches what usage asks for", async () => {
+    const two = WORKERS.slice(0, 2);
+    const output = await plan([...cluster(two), ...fillers(two, "3500m")], {
+      tfvars: tfvars(2),
+      config: configBeforeRemoval("    scaleUp:\n      requests: 60\n"),
+    });
+    expect(output.proposals[0]).toMatchObject({ from: 2, to: 4 });
+    expect(output.notes).toEqual([]);
+  });
+
   it("adds the larger of the nodes min asks for and the nodes pending pods need", async () => {
     const output = await plan(
       [...cluster(), ...fillers(), job("a00001"), job("a00002"), job("a00003")],

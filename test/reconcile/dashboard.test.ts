@@ -56,6 +56,32 @@ describe("the dashboard's notes", () => {
     );
   });
 
+  it("give the max a raise stops at under Why, not again as a note", () => {
+    // Two workers at 97 % cpu over scaleUp.cpu: 50 want two more; the max of 3 lets one in.
+    const raised = planOne(
+      buildSnapshot({ nodes: nodes(2, { usage: { cpu: "3900m", memory: "4Gi" } }) }),
+      { max: 3, scaleUp: { cpu: 50 } },
+    );
+    const output = nodeProposals(
+      [raised],
+      new Map([["terraform/terraform.tfvars", "worker_count = 2\n"]]),
+    );
+    expect(output.proposals[0]).toMatchObject({ from: 2, to: 3 });
+    expect(output.notes).toEqual([
+      expect.objectContaining({ level: "warning", subject: "pool/workers" }),
+    ]);
+    const body = renderDashboard({
+      control: emptyControlState(),
+      decisions: [raised],
+      open: [],
+      recentlyClosed: [],
+      waiting: [],
+      notes: output.notes,
+    });
+    expect(body).toContain("`workers` hold: wanted 4 nodes, the max allows 3");
+    expect(body).not.toContain("## Right-sizing and other notes");
+  });
+
   it("fold notes on the configuration apart from those on changes not proposed", () => {
     const body = dashboard([
       ...notes,
