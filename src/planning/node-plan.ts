@@ -297,8 +297,8 @@ function placedFor(
  * the nodes in `removes` that count in it (Ready, not cordoned): with them gone, the same requests
  * are a larger part of what is left, so the pods other pools move onto its nodes must stay below
  * `scaleUp.requests` of the nodes that stay. The requests of the pods that go elsewhere are left
- * counted: they may come back. Those of the nodes' DaemonSet and mirror pods, and of their pods
- * being deleted, are not: they go with the nodes (`leavingRequests`, as the pool's requests
+ * counted: they may come back. Those of the nodes' DaemonSet and mirror pods, of their pods
+ * being deleted, and of their expendable pods, are not: they go with the nodes (`leavingRequests`, as the pool's requests
  * projection); while a request there cannot be read, the headroom is already unknown, and
  * nothing is given back.
  */

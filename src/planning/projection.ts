@@ -1,3 +1,4 @@
+import { isExpendable } from "./blockers.ts";
 import type { Resource } from "./node-decision.ts";
 import { countedOnPool, type PoolContext } from "./pool-context.ts";
 import { readyAndSchedulable } from "./pool-members.ts";
@@ -92,11 +93,13 @@ export function projectRequests(
 }
 
 /**
- * The cpu and memory requests of the DaemonSet and mirror pods, and of the pods being deleted
- * (`deletionTimestamp` set), on the `removed` nodes whose requests the pool's figure counts
- * (Ready, not cordoned: `readyAndSchedulable`, as `measuredNodes`), which go with their node
- * rather than move (as `evictablePods` leaves them out). Unknown when a request on such a node
- * could not be read.
+ * The cpu and memory requests of the DaemonSet and mirror pods, of the pods being deleted
+ * (`deletionTimestamp` set), and of the expendable pods (priority below `expendablePriority`) on
+ * the `removed` nodes whose requests the pool's figure counts (Ready, not cordoned:
+ * `readyAndSchedulable`, as `measuredNodes`), which go with their node rather than move (as
+ * `evictablePods` leaves them out): an expendable pod made again waits for room, and a pending
+ * expendable pod's requests are not counted (nor in cluster-autoscaler's scale-down simulation,
+ * which leaves such pods out). Unknown when a request on such a node could not be read.
  */
 export function leavingRequests(
   context: PoolContext,
@@ -107,7 +110,12 @@ export function leavingRequests(
     if (!readyAndSchedulable(node)) continue;
     if (context.index.requestsUnknown.has(node.name)) return undefined;
     for (const pod of context.index.podsByNode.get(node.name) ?? [])
-      if (pod.daemonSet || pod.mirror || pod.deletingSince !== undefined)
+      if (
+        pod.daemonSet ||
+        pod.mirror ||
+        pod.deletingSince !== undefined ||
+        isExpendable(pod, context.pool.expendablePriority)
+      )
         for (const resource of RESOURCES) leaving[resource] += pod.requests[resource] ?? 0;
   }
   return leaving;

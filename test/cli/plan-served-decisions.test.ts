@@ -218,6 +218,35 @@ describe("plan against a served cluster: the requests projection without the nod
     });
   });
 
+  it("leaves out an expendable pod on the node, which waits for room and is not counted then", async () => {
+    // A placeholder (800m, priority -100, below the default expendablePriority of -10) runs on
+    // talos-worker-4. With Cilium and 1200m of api on each of four, 6000m of 15200m. Without
+    // talos-worker-4 its api pod moves; its Cilium agent goes with it, and so does the
+    // placeholder, which nothing moves: made again, it waits for room, and a pending expendable
+    // pod's requests are not counted: 5100m of 11400m, 45 %. Counted as staying, it would make
+    // it 5900m, 52 %, and keep a node for a pod that need not come back.
+    const placeholder = pod("default", "overprovisioning-7f8c9d6b5-pl001", {
+      node: "talos-worker-4",
+      owner: { kind: "ReplicaSet", name: "overprovisioning-7f8c9d6b5" },
+      cpu: "800m",
+      memory: "512Mi",
+    });
+    Object.assign(placeholder.spec as Raw, {
+      priority: -100,
+      priorityClassName: "overprovisioning",
+    });
+    const output = await plan([...cluster(FOUR), ...requesting("1200m"), placeholder], files);
+    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+    expect(output.proposals[0]?.reasons).toContain(
+      "  scale-down: cpu requests after removal 45 % < 50 %: met",
+    );
+    const conditions = (poolDecision(output).scaleDown as { conditions: Raw[] }).conditions;
+    expect(conditions.find((entry) => entry.resource === "requests")).toMatchObject({
+      met: true,
+      projected: expect.closeTo((5100 / 11400) * 100, 6),
+    });
+  });
+
   it("leaves out a pod being deleted on the node, whose replacement already runs on another", async () => {
     // A report pod (800m) on talos-worker-4 is terminating; its Deployment's replacement runs on
     // talos-worker-1. The scheduler counts both until the old one is gone: with Cilium and 1000m
