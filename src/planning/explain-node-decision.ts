@@ -840,6 +840,22 @@ function onKey(pod: NeverFitPod): string {
 }
 
 /**
+ * Why the nodes a raise asks for are not all Ready: the nodes it awaits that are listed but not
+ * Ready, by name, then what the rest may be (`talos-worker-3 is listed but not Ready, and
+ * another node failed to join or stopped being Ready, …`); with none listed, what any may be.
+ */
+function notJoinedText(hold: Extract<Hold, { kind: "provisioning-failed" }>): string {
+  const causes =
+    "failed to join or stopped being Ready, or joined without the labels the pool's selector matches";
+  const listed = hold.nodes ?? [];
+  if (listed.length === 0) return `a node ${causes}`;
+  const rest = hold.expected - hold.present - listed.length;
+  const others =
+    rest <= 0 ? "" : `, and ${rest === 1 ? "another node" : `${rest} other nodes`} ${causes}`;
+  return `${listed.join(", ")} ${agreeing(listed.length, "is", "are")} listed but not Ready${others}`;
+}
+
+/**
  * What a failed provisioning's deadline runs from: the last change, or the commit that made the
  * repository when no later one changed the count (that commit changed none).
  */
@@ -869,7 +885,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
       return `${provisioningText(hold.state, hold.expected, hold.present)}${hold.deadline ? `, waiting until ${utcTime(hold.deadline)}` : " (time of the change unknown)"}; nothing new meanwhile`;
     case "provisioning-failed":
       return hold.state === "joining"
-        ? `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after ${failedSince(hold)}: a node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`
+        ? `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after ${failedSince(hold)}: ${notJoinedText(hold)}; nothing new until it is resolved`
         : `${provisioningText(hold.state, hold.expected, hold.present)}, ${formatDuration(hold.timeoutMs)} or more after ${failedSince(hold)}: ${hold.nodes ? `a removed node did not go: ${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} still listed` : "a removed node did not go, or a node the count does not make (joined by hand, or made elsewhere with labels the pool's selector matches) is listed"}; nothing new until it is resolved`;
     case "cooldown":
       return hold.committedAt === undefined

@@ -148,7 +148,8 @@ function provisioningHold(
   const ready = members.filter((node) => node.ready).length;
   // Nodes that were there before the change and are not Ready now stopped being Ready: they are
   // unready (the maxUnready stop counts them), not nodes the change is still adding.
-  const settled = members.length - joiningNodes(members, pool, facts, now).length;
+  const joining = joiningNodes(members, pool, facts, now);
+  const settled = members.length - joining.length;
   const state = settled < expected ? "joining" : members.length > expected ? "leaving" : undefined;
   if (!state) return undefined;
   const present = state === "joining" ? ready : members.length;
@@ -158,8 +159,10 @@ function provisioningHold(
   if (since === undefined || Number.isNaN(changedAt))
     return { kind: "provisioning", state, expected, present };
   const deadline = changedAt + pool.provisionTimeout;
-  // The nodes a decrease removed that are still listed, when the naming rule tells which.
-  const stayed = state === "leaving" ? leavingNodes(members, pool, facts) : [];
+  // The nodes a decrease removed that are still listed, when the naming rule tells which; for a
+  // raise, the nodes it awaits that are listed but not Ready (one that never reported a Ready
+  // condition among them), which the text names rather than a node that may not exist.
+  const stayed = state === "leaving" ? leavingNodes(members, pool, facts) : joining;
   // No later commit changed the count: the time is the repository's first commit's.
   const firstCommit = facts?.lastChange === undefined ? { firstCommit: true as const } : {};
   if (now.getTime() >= deadline)

@@ -140,7 +140,9 @@ export type Hold =
     }
   /**
    * Nodes did not join, or did not go, within `provisionTimeout` of the change; `nodes`, for a
-   * decrease, are the removed nodes still listed, when the naming rule tells which. With
+   * decrease, are the removed nodes still listed, when the naming rule tells which, and for a
+   * raise the nodes it awaits that are listed but not Ready (none reported Ready since it was
+   * made, or one reporting no Ready condition at all), when there are any. With
    * `firstCommit`, `since` is not a change: no commit changed the count after the one that made
    * the repository, and the count's nodes have been awaited since that one.
    */

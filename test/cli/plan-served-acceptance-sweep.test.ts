@@ -481,11 +481,42 @@ describe("plan acceptance, sweep: a raise whose node is listed but never Ready",
     expect(output.proposals).toEqual([]);
     const note = output.notes.find((entry) => entry.subject === "pool/workers");
     expect(note?.level).toBe("warning");
+    // The node is there, so what is known is said of it: not that a node may have failed to
+    // join, stopped being Ready or joined without the pool's labels.
     expect(note?.message).toContain(
-      "  hold: the repo asks for 4 nodes, 3 are Ready, 15m or more after the change of 2026-11-22 09:44 UTC: a node failed to join",
+      "  hold: the repo asks for 4 nodes, 3 are Ready, 15m or more after the change of 2026-11-22 09:44 UTC: talos-worker-4 is listed but not Ready; nothing new until it is resolved\n",
     );
     expect(poolDecision(output).holds).toContainEqual(
-      expect.objectContaining({ kind: "provisioning-failed", expected: 4 }),
+      expect.objectContaining({
+        kind: "provisioning-failed",
+        expected: 4,
+        nodes: ["talos-worker-4"],
+      }),
+    );
+  });
+
+  it("names a node that reports no Ready condition at all the same way, as one the raise awaits", async () => {
+    // The kubelet registered talos-worker-4 and never posted its status: no Ready condition.
+    const objects = lastBooted(4, "2026-11-22T09:45:00Z");
+    const node = objects.find(
+      (object) => object.kind === "Node" && (object.metadata as Raw).name === "talos-worker-4",
+    ) as Raw;
+    const status = node.status as Raw;
+    status.conditions = (status.conditions as Raw[]).filter((entry) => entry.type !== "Ready");
+    const served = await serveForTest(objects);
+    const output = await served.planRepo(
+      changedAt(3, 4, "2026-11-22T09:44:00Z", judgedNow(4).config ?? undefined),
+      NOW,
+    );
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.level).toBe("warning");
+    expect(note?.message).toContain(
+      ": talos-worker-4 is listed but not Ready; nothing new until it is resolved\n",
+    );
+    // Awaited, not unready: it is not counted toward maxUnready, nor held as a node that stopped.
+    expect(poolDecision(output).holds).not.toContainEqual(
+      expect.objectContaining({ kind: "too-many-unready" }),
     );
   });
 });

@@ -332,6 +332,35 @@ describe("nodes joining or leaving", () => {
     );
   });
 
+  it("names the awaited nodes that are listed but not Ready, and says what the rest may be", () => {
+    // Raised from 2 to 4 twenty minutes ago: worker-3 came up with no Ready condition (no time
+    // on it), and a fourth node is not listed at all.
+    const workers = [
+      ...nodes(2, BUSY),
+      node("worker-3", { ready: false, createdAt: minutesAgo(19) }),
+    ];
+    const decision = planOne(
+      buildSnapshot({
+        nodes: workers,
+        pods: workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+      }),
+      {},
+      { facts: { currentValue: 4, lastChange: { at: minutesAgo(20), direction: "up" } } },
+    );
+    expect(decision.holds).toContainEqual(
+      expect.objectContaining({
+        kind: "provisioning-failed",
+        state: "joining",
+        expected: 4,
+        present: 2,
+        nodes: ["worker-3"],
+      }),
+    );
+    expect(explainNodeDecision(decision).join("\n")).toContain(
+      `hold: the repo asks for 4 nodes, 2 are Ready, 15m or more after the change of ${utcTime(minutesAgo(20))}: worker-3 is listed but not Ready, and another node failed to join or stopped being Ready, or joined without the labels the pool's selector matches; nothing new until it is resolved`,
+    );
+  });
+
   it("reports the change as failed at exactly the provision timeout, and the words say so", () => {
     const decision = planOne(
       wantsOneMore(),
