@@ -59,6 +59,7 @@ export interface PlanNote {
   current?: number;
   reasons?: string[];
   triggers?: Trigger[];
+  /** Also on the note of a raise that stops at the max or the host cap: its `at-max` hold. */
   holds?: Hold[];
   /** The whole decision as data: bounds, utilisation and checks, packing, blockers. */
   decision?: NodeDecision;
