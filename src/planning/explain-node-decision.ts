@@ -1137,6 +1137,8 @@ function shortfallText(shortfall: WindowShortfall | undefined, windowMs: number)
       return `Prometheus' points leave a gap of ${formatDuration(shortfall.gapMs ?? 0)}, more than ${formatDuration(shortfall.maxGapMs ?? 0)}`;
     case "gap-unknown":
       return "the usage does not say how far apart Prometheus' points lie (no gapSeconds in the snapshot), so its window is not taken as held";
+    case "stale":
+      return `Prometheus' last point is ${formatDuration(shortfall.ageMs ?? 0)} old, more than ${formatDuration(shortfall.maxAgeMs ?? 0)}: its scrapes may have stopped, and staying below is not seen up to now`;
     case "no-percentile":
       return "Prometheus gave no percentile over its window, which staying below is judged by";
     case "no-low":

@@ -232,7 +232,8 @@ export interface SustainedCheck {
  * Why a usage source's window is no evidence for a check: its usage is one sample
  * (metrics-server, or nodes read from different sources), Prometheus was asked for a shorter
  * window (`askedMs`), its points cover less than the window, a gap between them is too long
- * (`gapMs`, at most `maxGapMs`), or it has no percentile for a "stayed below" check, or no
+ * (`gapMs`, at most `maxGapMs`), its last point is too old for a "stayed below" check (`ageMs`,
+ * at most `maxAgeMs`: scrapes stopped), or it has no percentile for a "stayed below" check, or no
  * lowest point for a "stayed above" one (a snapshot saved before they were kept).
  */
 export interface WindowShortfall {
@@ -242,11 +243,15 @@ export interface WindowShortfall {
     | "short"
     | "gap"
     | "gap-unknown"
+    | "stale"
     | "no-percentile"
     | "no-low";
   askedMs?: number;
   gapMs?: number;
   maxGapMs?: number;
+  /** For `stale`: how long before the end of the window the last point is, and at most may be. */
+  ageMs?: number;
+  maxAgeMs?: number;
   /** For `single-sample`: the usage source asked for that could not be read. */
   sourceFailed?: string;
 }
@@ -280,6 +285,18 @@ export function sustainedCheck(options: {
   }
   const beyond = (value: number) =>
     direction === "above" ? value >= threshold : value < threshold;
+  // A level held below must be seen up to now: Prometheus' points that stopped (scrapes down,
+  // or a node too loaded to answer them) say nothing of the last minutes, whatever gaps inside
+  // the window allow, and their average and percentile are of the minutes before.
+  const stale = direction === "below" ? staleness(utilisation, windowMs) : undefined;
+  if (stale)
+    return {
+      ...check,
+      outcome: "no-evidence",
+      percent: current,
+      coveredMs: stale.coveredMs,
+      shortfall: stale.shortfall,
+    };
   // Prometheus' points of the check's own window, when they cover it, say whether the level
   // held there, whatever the rest of the window Prometheus was asked for held. A window of 0
   // takes the last point: the usage of now, not the average of the window asked for.
@@ -337,7 +354,8 @@ export function sustainedCheck(options: {
  * taken as Prometheus' quantile_over_time takes it; and whether they cover the window by the
  * rule of the whole window: the first within one step of its start, and no gap (between two
  * points, or from the last to the end) longer than max(2 min, half the window). Undefined when
- * there are none: the check is then judged as without them.
+ * there are none: the check is then judged as without them. (A "stayed below" check whose last
+ * point is older than `maxPointAge` never gets here: see `staleness`.)
  */
 function pointsEvidence(
   utilisation: ResourceUtilisation,
@@ -369,6 +387,38 @@ function pointsEvidence(
   // Each point stands for the step up to it.
   const coveredMs = covered ? windowMs : Math.min(windowMs, end - first.at + step);
   return { percent, points: slice.length, covered, coveredMs };
+}
+
+/**
+ * How long before the end of its window a level held below may have its last point: a healthy
+ * scrape gives a point at the last step, less than a step before the end, and the 2 minutes
+ * (with the default 60 s step) leave room for the newest step's scrape not yet in.
+ */
+export function maxPointAge(stepMs: number): number {
+  return Math.max(MIN_SAMPLE_GAP, stepMs);
+}
+
+/**
+ * The pool's Prometheus points end too long before the end of their window (`maxPointAge`):
+ * how old the last is, and how much of the check's window the points before it span.
+ * Undefined when they do not (or the usage has no points to tell: an older snapshot).
+ */
+function staleness(
+  utilisation: ResourceUtilisation,
+  windowMs: number,
+): { shortfall: WindowShortfall; coveredMs: number } | undefined {
+  const { points, pointsEndMs: end } = utilisation;
+  const step = points ? stepOf(points) : undefined;
+  const last = points?.findLast((point) => end !== undefined && point.at <= end);
+  if (!points || end === undefined || step === undefined || !last) return undefined;
+  const ageMs = end - last.at;
+  const maxAgeMs = maxPointAge(step);
+  if (ageMs <= maxAgeMs) return undefined;
+  const start = end - windowMs;
+  const first = points.find((point) => point.at > start);
+  const coveredMs =
+    first && first.at <= last.at ? Math.max(0, last.at - Math.max(start, first.at - step)) : 0;
+  return { shortfall: { kind: "stale", ageMs, maxAgeMs }, coveredMs };
 }
 
 /** The distance between the points: the shortest between two neighbours. */

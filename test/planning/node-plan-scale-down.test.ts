@@ -310,6 +310,46 @@ describe("scale down needs a sustained window", () => {
     expect(planOne(buildSnapshot({ nodes: nodes(4, short) })).action).toBe("none");
   });
 
+  describe("Prometheus' points up to the end of the window", () => {
+    /** Four quiet workers with a point every minute of the last hour, the last `lastAgo` s ago. */
+    function pointsEndingAgo(lastAgo: number) {
+      const workers = nodes(4, { usage: { cpu: "400m", memory: "2Gi" } });
+      for (const worker of workers) {
+        if (!worker.usage) throw new Error("no usage");
+        worker.usage.points = Array.from({ length: 60 }, (_, i) => ({
+          at: new Date(NOW.getTime() - (lastAgo + i * 60) * 1000).toISOString(),
+          cpu: 400,
+          memory: 2 * 2 ** 30,
+        })).reverse();
+      }
+      return buildSnapshot({ nodes: workers });
+    }
+
+    it("does not scale down when the last point is older than 2 minutes: scrapes stopped", () => {
+      // Every step of the 10 minutes before is there and quiet; the last 4 minutes are not.
+      const decision = planOne(pointsEndingAgo(240));
+      expect(decision.action).toBe("none");
+      const [cpu, memory] = condition(decision.scaleDown.conditions, "utilisation");
+      expect(cpu?.check).toMatchObject({
+        outcome: "no-evidence",
+        shortfall: { kind: "stale", ageMs: 240_000, maxAgeMs: 120_000 },
+        coveredMs: 360_000,
+      });
+      expect(memory?.check.outcome).toBe("no-evidence");
+      expect(explainNodeDecision(decision)).toContain(
+        "  scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 6m, no history, now 10 %; Prometheus' last point is 4m old, more than 2m: its scrapes may have stopped, and staying below is not seen up to now)",
+      );
+    });
+
+    it("scales down when the last point is within 2 minutes of the end", () => {
+      // The newest step's scrape not yet in: the point before it, 2 minutes old, still counts.
+      const decision = planOne(pointsEndingAgo(120));
+      expect(decision.action).toBe("scale-down");
+      const [cpu] = condition(decision.scaleDown.conditions, "utilisation");
+      expect(cpu?.check).toMatchObject({ outcome: "met", basis: "usage-window", percent: 10 });
+    });
+  });
+
   it("scales down on history that covers the unneeded time, every sample below", () => {
     const sample = { usage: { cpu: "400m", memory: "2Gi", source: "metrics-server" as const } };
     const at = (s: number) => new Date(NOW.getTime() + s * 1000).toISOString();

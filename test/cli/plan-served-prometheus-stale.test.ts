@@ -1,0 +1,52 @@
+/**
+ * `plan --kubeconfig --prometheus` when one worker's scrapes stopped 4 minutes before the plan:
+ * what an overloaded node that fails its scrapes, or a scrape target gone down, looks like.
+ * Its CPU points (each a rate over the 2 minutes up to its step) end 3 minutes before the plan,
+ * so the pool's points do too: the minutes since are not seen, and a scale-down is not made on
+ * them, however quiet the window before was and however few points a gap inside it allows.
+ *
+ * One real Prometheus holds the last hour of each worker's kubelet cAdvisor root cgroup, idle
+ * at 0.5 cores and 2 GiB (13 % of 3800m and of the memory allocatable), as
+ * test/support/prometheus-series.ts writes them; talos-worker-1's samples stop 4 minutes before
+ * the end.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { openMetricsOf, rootCgroup } from "../support/prometheus-series.ts";
+import { WORKERS } from "./served-plan.ts";
+import { planOnPrometheus, prometheusForTests, seriesEnd } from "./served-prometheus.ts";
+
+const end = seriesEnd();
+const stopped = end - 240;
+const prometheus = prometheusForTests(() =>
+  openMetricsOf(
+    WORKERS.flatMap((node, index) =>
+      rootCgroup(
+        {
+          node,
+          ip: `192.168.50.2${index}`,
+          cores: 0.5,
+          bytes: 2 * 2 ** 30,
+          ...(index === 0 ? { present: (t: number) => t <= stopped } : {}),
+        },
+        end - 3600,
+      ),
+    ),
+    end - 3600,
+    end,
+  ),
+);
+
+describe("plan --prometheus: a worker whose scrapes stopped", () => {
+  it("removes the idle pool's highest worker while every scrape is still in", async () => {
+    const run = await planOnPrometheus(prometheus.url, stopped);
+    expect(run.stdout).toContain("scale down 3 → 2, removing talos-worker-3");
+  });
+
+  it("removes no node 4 minutes later: the last point is too old to show usage stayed low", async () => {
+    const run = await planOnPrometheus(prometheus.url, end);
+    expect(run.stdout).toContain("No changes proposed.");
+    expect(run.stdout).toContain(
+      "scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 7m, no history, now 13 %; Prometheus' last point is 3m old, more than 2m: its scrapes may have stopped, and staying below is not seen up to now)",
+    );
+  });
+});
