@@ -1,6 +1,6 @@
 import { InputError } from "../errors.ts";
 import type { SnapshotWarning, Usage, UsagePoint } from "../planning/snapshot.ts";
-import { usageWindowCovers } from "../planning/utilisation.ts";
+import { maxPointAge, usageWindowCovers } from "../planning/utilisation.ts";
 import { utcTimeOf } from "../util/utc-time.ts";
 import {
   type InstantResult,
@@ -451,31 +451,62 @@ function measuredResources(entry: Observed): Resource[] {
 /**
  * Warns about a node whose points do not cover the window, by the rule history follows: a
  * start later than the first history sample may be, or a gap longer than samples may leave.
- * Its usage is then the level over what they cover, which is no evidence for the window.
+ * Its usage is then the level over what they cover, which is no evidence for the window. Warns
+ * too about a node whose last point is older than a level held below allows (`maxPointAge`):
+ * its scrapes may have stopped, and the gaps a window may leave do not cover that.
  */
 function warnPartial(key: string, entry: Observed, usage: Usage, context: Context): void {
   const { windowSeconds } = context.settings;
   const { windowSeconds: covered, gapSeconds } = usage;
   const windowMs = windowSeconds * 1000;
-  if (covered !== undefined && gapSeconds !== undefined) {
-    if (usageWindowCovers(covered * 1000, gapSeconds * 1000, windowMs)) return;
-  }
-  const parts = measuredResources(entry).map((resource) => {
-    const what = resource === "cpu" ? "CPU" : "memory";
-    const coverage = coverageOf(entry[resource], context.settings);
-    if (!coverage) return `how much of it its ${what} points cover is unknown`;
-    const from = utcTimeOf(coverage.first * 1000);
-    const missing = coverage.steps - Math.min(coverage.points, coverage.steps);
-    const gaps =
-      missing === 0 ? "none missing" : `${missing} missing, gaps up to ${coverage.gapSeconds} s`;
-    return `its ${what} points cover ${coverage.seconds} s of it, from ${from} (${coverage.points} points, ${gaps})`;
-  });
+  const covers =
+    covered !== undefined &&
+    gapSeconds !== undefined &&
+    usageWindowCovers(covered * 1000, gapSeconds * 1000, windowMs);
+  const stale = staleParts(usage, context.settings);
+  if (covers && stale.length === 0) return;
+  const parts = covers
+    ? []
+    : measuredResources(entry).map((resource) => {
+        const what = resource === "cpu" ? "CPU" : "memory";
+        const coverage = coverageOf(entry[resource], context.settings);
+        if (!coverage) return `how much of it its ${what} points cover is unknown`;
+        const from = utcTimeOf(coverage.first * 1000);
+        const missing = coverage.steps - Math.min(coverage.points, coverage.steps);
+        const gaps =
+          missing === 0
+            ? "none missing"
+            : `${missing} missing, gaps up to ${coverage.gapSeconds} s`;
+        return `its ${what} points cover ${coverage.seconds} s of it, from ${from} (${coverage.points} points, ${gaps})`;
+      });
+  const held = parts.length > 0 ? "a level held over the window" : "a level held below up to now";
   context.warnings.push({
     code: "prometheus-window-partial",
     message:
       `Prometheus at ${context.url} has usage for node ${key} ${windowText(context)}, but ` +
-      `${parts.join(", and ")}; its usage is no evidence of a level held over the window`,
+      `${[...parts, ...stale].join(", and ")}; its usage is no evidence of ${held}`,
     subject: `node/${key}`,
+  });
+}
+
+/**
+ * For each resource of the node's points whose last point lies longer before the end of the
+ * window than a level held below allows, what says so: the pool's points end there too.
+ */
+function staleParts(usage: Usage, settings: Settings): string[] {
+  const end = settings.at.getTime();
+  const maxAgeMs = maxPointAge(settings.stepSeconds * 1000);
+  return (["cpu", "memory"] as const).flatMap((resource) => {
+    const last = usage.points?.findLast(
+      (point) => point[resource] !== undefined && Date.parse(point.at) <= end,
+    );
+    if (!last) return [];
+    const ageMs = end - Date.parse(last.at);
+    if (ageMs <= maxAgeMs) return [];
+    const what = resource === "cpu" ? "CPU" : "memory";
+    return [
+      `its last ${what} point, at ${utcTimeOf(Date.parse(last.at))}, is ${Math.round(ageMs / 1000)} s old, more than ${maxAgeMs / 1000} s: its scrapes may have stopped`,
+    ];
   });
 }
 

@@ -40,6 +40,7 @@ describe("plan --prometheus: a worker whose scrapes stopped", () => {
   it("removes the idle pool's highest worker while every scrape is still in", async () => {
     const run = await planOnPrometheus(prometheus.url, stopped);
     expect(run.stdout).toContain("scale down 3 → 2, removing talos-worker-3");
+    expect(run.stderr).not.toContain("prometheus-window-partial");
   });
 
   it("removes no node 4 minutes later: the last point is too old to show usage stayed low", async () => {
@@ -48,5 +49,11 @@ describe("plan --prometheus: a worker whose scrapes stopped", () => {
     expect(run.stdout).toContain(
       "scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 7m, no history, now 13 %; Prometheus' last point is 3m old, more than 2m: its scrapes may have stopped, and staying below is not seen up to now)",
     );
+    // The gaps the window allows hold the minutes since, so the node's points are said to cover
+    // it; the warning names the node whose points stopped, not only the pool.
+    expect(run.stderr).toMatch(
+      /warning: node\/talos-worker-1: Prometheus at \S+ has usage for node talos-worker-1 over the 600 s window ending [^,]+, but its last CPU point, at [^,]+ UTC, is 180 s old, more than 120 s: its scrapes may have stopped; its usage is no evidence of a level held below up to now \[prometheus-window-partial\]/,
+    );
+    expect(run.stderr).not.toMatch(/node\/talos-worker-[23]: .*prometheus-window-partial/);
   });
 });
