@@ -28,6 +28,7 @@ import type {
   ScaleDownCondition,
   Trigger,
   UncountedNode,
+  UncoveredCheck,
 } from "./node-decision.ts";
 import type { NodeShape } from "./node-shape.ts";
 import {
@@ -1026,19 +1027,30 @@ function unreadySinceUnknownText(nodes: readonly string[], unknown: readonly str
  */
 function uncoveredText(
   direction: "up" | "down",
-  checks: readonly { resource: string; threshold: number; windowMs: number; coveredMs: number }[],
+  checks: readonly UncoveredCheck[],
   closed: boolean,
 ): string {
   const relation = direction === "up" ? "≥" : "<";
-  const what = checks
-    .map(
-      (check) =>
-        `${check.resource} ${relation} ${check.threshold} % (shown for ${formatDuration(check.coveredMs)} of ${formatDuration(check.windowMs)})`,
-    )
-    .join(", ");
+  const level = (check: UncoveredCheck) => `${check.resource} ${relation} ${check.threshold} %`;
+  const short = checks.filter((check) => check.lastPointAgeMs === undefined);
+  const stale = checks.filter((check) => check.lastPointAgeMs !== undefined);
   const then = direction === "up" ? "no node is added on it" : "no node is removed";
   const pr = closed ? "" : ", and an open pull request is left as it is";
-  return `${what} now, not yet over the window: ${then} until it is${pr}`;
+  const shown = short
+    .map(
+      (check) =>
+        `${level(check)} (shown for ${formatDuration(check.coveredMs)} of ${formatDuration(check.windowMs)})`,
+    )
+    .join(", ");
+  if (stale.length === 0) return `${shown} now, not yet over the window: ${then} until it is${pr}`;
+  // Points that stopped do not come to cover the window by waiting: it is not shown up to now.
+  const ages = new Set(stale.map((check) => check.lastPointAgeMs));
+  const unseen =
+    ages.size === 1
+      ? `${stale.map(level).join(", ")} not seen up to now: Prometheus' last point is ${formatDuration(stale[0]?.lastPointAgeMs ?? 0)} old`
+      : `${stale.map((check) => `${level(check)} (Prometheus' last point ${formatDuration(check.lastPointAgeMs ?? 0)} old)`).join(", ")} not seen up to now`;
+  if (short.length === 0) return `${unseen}; ${then} until its points reach the end${pr}`;
+  return `${shown} now, not yet over the window, and ${unseen}; ${then} until the points cover the window up to the end${pr}`;
 }
 
 /**

@@ -106,6 +106,19 @@ export type Trigger =
     }
   | { kind: "underutilised" };
 
+/**
+ * A check of a `window-uncovered` hold: how much of its window is shown, and, when Prometheus'
+ * points stopped too long before the end (a level held below, shortfall `stale`), how old the
+ * last is: waiting does not cover the window then, points reaching the end do.
+ */
+export interface UncoveredCheck {
+  resource: Resource;
+  threshold: number;
+  windowMs: number;
+  coveredMs: number;
+  lastPointAgeMs?: number;
+}
+
 export type Hold =
   | { kind: "snapshot-incomplete"; warnings: string[] }
   | { kind: "too-many-unready"; unready: string[]; total: number; percent: number; limit: number }
@@ -122,7 +135,7 @@ export type Hold =
   | {
       kind: "window-uncovered";
       direction: "up" | "down";
-      checks: { resource: Resource; threshold: number; windowMs: number; coveredMs: number }[];
+      checks: UncoveredCheck[];
     }
   /**
    * Nodes joining or leaving after the change of `since`, awaited until `deadline`. With

@@ -15,6 +15,7 @@ import type {
   Resource,
   ScaleDownReport,
   Trigger,
+  UncoveredCheck,
 } from "./node-decision.ts";
 import type { NodePlanInput, PoolRepoFacts } from "./node-plan-input.ts";
 import { newNodeShapeOrWhy } from "./node-shape.ts";
@@ -769,17 +770,14 @@ function uncoveredHolds(
   return holds;
 }
 
-function checkWindow(check: SustainedCheck): {
-  resource: Resource;
-  threshold: number;
-  windowMs: number;
-  coveredMs: number;
-} {
+function checkWindow(check: SustainedCheck): UncoveredCheck {
+  const stale = check.shortfall?.kind === "stale" ? check.shortfall.ageMs : undefined;
   return {
     resource: check.resource,
     threshold: check.threshold,
     windowMs: check.windowMs,
     coveredMs: check.coveredMs ?? 0,
+    ...(stale === undefined ? {} : { lastPointAgeMs: stale }),
   };
 }
 

@@ -46,6 +46,11 @@ describe("plan --prometheus: a worker whose scrapes stopped", () => {
   it("removes no node 4 minutes later: the last point is too old to show usage stayed low", async () => {
     const run = await planOnPrometheus(prometheus.url, end);
     expect(run.stdout).toContain("No changes proposed.");
+    // Waiting does not cover the window: the points have to reach its end.
+    expect(run.stdout).toContain(
+      "hold: cpu < 30 % not seen up to now: Prometheus' last point is 3m old; no node is removed until its points reach the end, and an open pull request is left as it is",
+    );
+    expect(run.stdout).not.toContain("not yet over the window");
     expect(run.stdout).toContain(
       "scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 7m, no history, now 13 %; Prometheus' last point is 3m old, more than 2m: its scrapes may have stopped, and staying below is not seen up to now)",
     );

@@ -336,8 +336,40 @@ describe("scale down needs a sustained window", () => {
         coveredMs: 360_000,
       });
       expect(memory?.check.outcome).toBe("no-evidence");
-      expect(explainNodeDecision(decision)).toContain(
+      const text = explainNodeDecision(decision);
+      expect(text).toContain(
         "  scale-down: cpu < 30 % for 10m: no evidence over the window (usage covers 6m, no history, now 10 %; Prometheus' last point is 4m old, more than 2m: its scrapes may have stopped, and staying below is not seen up to now)",
+      );
+      // Waiting does not cover a window whose points stopped: the hold says they did.
+      expect(decision.holds).toEqual([
+        expect.objectContaining({
+          kind: "window-uncovered",
+          checks: [
+            expect.objectContaining({ resource: "cpu", lastPointAgeMs: 240_000 }),
+            expect.objectContaining({ resource: "memory", lastPointAgeMs: 240_000 }),
+          ],
+        }),
+      ]);
+      expect(text).toContain(
+        "  hold: cpu < 30 %, memory < 40 % not seen up to now: Prometheus' last point is 4m old; no node is removed until its points reach the end, and an open pull request is left as it is",
+      );
+      expect(text.join("\n")).not.toContain("not yet over the window");
+    });
+
+    it("names apart a window not covered yet and points that stopped", () => {
+      // The checks' shortfalls as a pool's resources may differ: the hold text of each mix.
+      const decision = planOne(pointsEndingAgo(240));
+      const hold = decision.holds.find((h) => h.kind === "window-uncovered");
+      const memory = hold?.checks.find((check) => check.resource === "memory");
+      if (!memory) throw new Error("no memory check held");
+      memory.lastPointAgeMs = 300_000;
+      expect(explainNodeDecision(decision)).toContain(
+        "  hold: cpu < 30 % (Prometheus' last point 4m old), memory < 40 % (Prometheus' last point 5m old) not seen up to now; no node is removed until its points reach the end, and an open pull request is left as it is",
+      );
+      delete memory.lastPointAgeMs;
+      memory.coveredMs = 300_000;
+      expect(explainNodeDecision(decision)).toContain(
+        "  hold: memory < 40 % (shown for 5m of 10m) now, not yet over the window, and cpu < 30 % not seen up to now: Prometheus' last point is 4m old; no node is removed until the points cover the window up to the end, and an open pull request is left as it is",
       );
     });
 
