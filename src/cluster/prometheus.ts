@@ -463,8 +463,8 @@ function warnPartial(key: string, entry: Observed, usage: Usage, context: Contex
     covered !== undefined &&
     gapSeconds !== undefined &&
     usageWindowCovers(covered * 1000, gapSeconds * 1000, windowMs);
-  const stale = staleParts(usage, context.settings);
-  if (covers && stale.length === 0) return;
+  const stale = staleText(usage, context.settings);
+  if (covers && stale === undefined) return;
   const parts = covers
     ? []
     : measuredResources(entry).map((resource) => {
@@ -484,19 +484,20 @@ function warnPartial(key: string, entry: Observed, usage: Usage, context: Contex
     code: "prometheus-window-partial",
     message:
       `Prometheus at ${context.url} has usage for node ${key} ${windowText(context)}, but ` +
-      `${[...parts, ...stale].join(", and ")}; its usage is no evidence of ${held}`,
+      `${[...parts, ...(stale === undefined ? [] : [stale])].join(", and ")}; its usage is no evidence of ${held}`,
     subject: `node/${key}`,
   });
 }
 
 /**
- * For each resource of the node's points whose last point lies longer before the end of the
- * window than a level held below allows, what says so: the pool's points end there too.
+ * What says which of the node's resources have their last point longer before the end of the
+ * window than a level held below allows (the pool's points end there too), and how old it is;
+ * undefined when none has.
  */
-function staleParts(usage: Usage, settings: Settings): string[] {
+function staleText(usage: Usage, settings: Settings): string | undefined {
   const end = settings.at.getTime();
   const maxAgeMs = maxPointAge(settings.stepSeconds * 1000);
-  return (["cpu", "memory"] as const).flatMap((resource) => {
+  const parts = (["cpu", "memory"] as const).flatMap((resource) => {
     const last = usage.points?.findLast(
       (point) => point[resource] !== undefined && Date.parse(point.at) <= end,
     );
@@ -505,9 +506,11 @@ function staleParts(usage: Usage, settings: Settings): string[] {
     if (ageMs <= maxAgeMs) return [];
     const what = resource === "cpu" ? "CPU" : "memory";
     return [
-      `its last ${what} point, at ${utcTimeOf(Date.parse(last.at))}, is ${Math.round(ageMs / 1000)} s old, more than ${maxAgeMs / 1000} s: its scrapes may have stopped`,
+      `its last ${what} point, at ${utcTimeOf(Date.parse(last.at))}, is ${Math.round(ageMs / 1000)} s old`,
     ];
   });
+  if (parts.length === 0) return undefined;
+  return `${parts.join(", and ")}, more than ${maxAgeMs / 1000} s: its scrapes may have stopped`;
 }
 
 /** Says why a resource of a node or container that has other series stayed unknown. */

@@ -17,8 +17,10 @@ import { planOnPrometheus, prometheusForTests, seriesEnd } from "./served-promet
 
 const end = seriesEnd();
 const stopped = end - 240;
-const prometheus = prometheusForTests(() =>
-  openMetricsOf(
+
+/** The workers' hour of series up to the end, talos-worker-1's samples stopping at `at`. */
+function firstStoppingAt(at: number): string {
+  return openMetricsOf(
     WORKERS.flatMap((node, index) =>
       rootCgroup(
         {
@@ -26,15 +28,17 @@ const prometheus = prometheusForTests(() =>
           ip: `192.168.50.2${index}`,
           cores: 0.5,
           bytes: 2 * 2 ** 30,
-          ...(index === 0 ? { present: (t: number) => t <= stopped } : {}),
+          ...(index === 0 ? { present: (t: number) => t <= at } : {}),
         },
         end - 3600,
       ),
     ),
     end - 3600,
     end,
-  ),
-);
+  );
+}
+
+const prometheus = prometheusForTests(() => firstStoppingAt(stopped));
 
 describe("plan --prometheus: a worker whose scrapes stopped", () => {
   it("removes the idle pool's highest worker while every scrape is still in", async () => {
@@ -60,5 +64,20 @@ describe("plan --prometheus: a worker whose scrapes stopped", () => {
       /warning: node\/talos-worker-1: Prometheus at \S+ has usage for node talos-worker-1 over the 600 s window ending [^,]+, but its last CPU point, at [^,]+ UTC, is 180 s old, more than 120 s: its scrapes may have stopped; its usage is no evidence of a level held below up to now \[prometheus-window-partial\]/,
     );
     expect(run.stderr).not.toMatch(/node\/talos-worker-[23]: .*prometheus-window-partial/);
+  });
+});
+
+describe("plan --prometheus: a worker whose scrapes stopped 8 minutes ago", () => {
+  const longAgo = prometheusForTests(() => firstStoppingAt(end - 480));
+
+  it("names the node in one warning, with the age of each resource's last point", async () => {
+    // CPU's last point is 7 minutes old; memory, read as last scraped, lasts out Prometheus'
+    // 5 minute lookback, 3 minutes before the end: both are too old.
+    const run = await planOnPrometheus(longAgo.url, end);
+    expect(run.stdout).toContain("No changes proposed.");
+    expect(run.stderr).toMatch(
+      /, and its last CPU point, at [^,]+, is 420 s old, and its last memory point, at [^,]+, is 180 s old, more than 120 s: its scrapes may have stopped; its usage is no evidence of a level held over the window \[prometheus-window-partial\]/,
+    );
+    expect(run.stderr.split("its scrapes may have stopped")).toHaveLength(2);
   });
 });

@@ -152,6 +152,18 @@ describe("how much of the window Prometheus' points cover", () => {
     expect(warnings[0]!.message).toContain("6 missing, gaps up to 420 s");
   });
 
+  it("says how old the last point is when the node's scrapes stopped", async () => {
+    // 90 s before the end, the scrapes that resume a minute before it are not in: CPU's last
+    // point is 7 minutes before the end (as above); memory, read as last scraped, lasts out
+    // Prometheus' lookback to the step of -180 s, 90 s before the window's end.
+    const at = new Date((end - 90) * 1000);
+    const warnings = partial(await readPrometheusUsage({ url: url(), at }), "gappy");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(
+      /\(9 points, 1 missing, gaps up to 120 s\), and its last CPU point, at [^,]+, is 330 s old, more than 120 s: its scrapes may have stopped; its usage is no evidence of a level held over the window$/,
+    );
+  });
+
   it("says a 2 hour window over an hour of data covers the hour", async () => {
     const result = await readPrometheusUsage({ url: url(), at: offStep, windowSeconds: 7200 });
 
