@@ -287,16 +287,9 @@ export function sustainedCheck(options: {
     direction === "above" ? value >= threshold : value < threshold;
   // A level held below must be seen up to now: Prometheus' points that stopped (scrapes down,
   // or a node too loaded to answer them) say nothing of the last minutes, whatever gaps inside
-  // the window allow, and their average and percentile are of the minutes before.
+  // the window allow, and their average and percentile are of the minutes before. They still
+  // show the level was not held when they are at or above it: that is judged first.
   const stale = direction === "below" ? staleness(utilisation, windowMs) : undefined;
-  if (stale)
-    return {
-      ...check,
-      outcome: "no-evidence",
-      percent: current,
-      coveredMs: stale.coveredMs,
-      shortfall: stale.shortfall,
-    };
   // Prometheus' points of the check's own window, when they cover it, say whether the level
   // held there, whatever the rest of the window Prometheus was asked for held. A window of 0
   // takes the last point: the usage of now, not the average of the window asked for.
@@ -305,7 +298,7 @@ export function sustainedCheck(options: {
   // them is below: the check says so of its own window, not of the whole one.
   const shown =
     fromPoints?.covered || (fromPoints && direction === "above" && !beyond(fromPoints.percent));
-  if (fromPoints && shown) {
+  if (fromPoints && shown && !(stale && beyond(fromPoints.percent))) {
     return {
       ...check,
       outcome: beyond(fromPoints.percent) ? "met" : "not-met",
@@ -329,6 +322,14 @@ export function sustainedCheck(options: {
     }
     return { ...check, outcome: "not-met", basis: "current", percent: current, coveredMs: 0 };
   }
+  if (stale)
+    return {
+      ...check,
+      outcome: "no-evidence",
+      percent: current,
+      coveredMs: stale.coveredMs,
+      shortfall: stale.shortfall,
+    };
   if (windowMs === 0)
     return { ...check, outcome: "met", basis: "current", percent: current, coveredMs: 0 };
   const fromHistory = historyEvidence(options.history, options.now, windowMs);

@@ -18,15 +18,18 @@ import { planOnPrometheus, prometheusForTests, seriesEnd } from "./served-promet
 const end = seriesEnd();
 const stopped = end - 240;
 
-/** The workers' hour of series up to the end, talos-worker-1's samples stopping at `at`. */
-function firstStoppingAt(at: number): string {
+/**
+ * The workers' hour of series up to the end at `cores` each (idle by default),
+ * talos-worker-1's samples stopping at `at`.
+ */
+function firstStoppingAt(at: number, cores = 0.5): string {
   return openMetricsOf(
     WORKERS.flatMap((node, index) =>
       rootCgroup(
         {
           node,
           ip: `192.168.50.2${index}`,
-          cores: 0.5,
+          cores,
           bytes: 2 * 2 ** 30,
           ...(index === 0 ? { present: (t: number) => t <= at } : {}),
         },
@@ -79,5 +82,20 @@ describe("plan --prometheus: a worker whose scrapes stopped 8 minutes ago", () =
       /, and its last CPU point, at [^,]+, is 420 s old, and its last memory point, at [^,]+, is 180 s old, more than 120 s: its scrapes may have stopped; its usage is no evidence of a level held over the window \[prometheus-window-partial\]/,
     );
     expect(run.stderr.split("its scrapes may have stopped")).toHaveLength(2);
+  });
+});
+
+describe("plan --prometheus: a busy worker whose scrapes stopped", () => {
+  const busy = prometheusForTests(() => firstStoppingAt(stopped, 3.5));
+
+  it("says cpu did not stay low, rather than hold for the window as if it might have", async () => {
+    // 92 % at the 95th percentile up to 3 minutes ago: the window is not held below whatever
+    // came since, so no hold leaves an open decrease waiting on it.
+    const run = await planOnPrometheus(busy.url, end);
+    expect(run.stdout).toContain("No changes proposed.");
+    expect(run.stdout).toMatch(
+      /scale-down: cpu < 30 % for 10m: not met \(usage-window, p95 of the last 10m \d+ %\)/,
+    );
+    expect(run.stdout).not.toContain("hold: cpu < 30 %");
   });
 });

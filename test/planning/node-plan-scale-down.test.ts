@@ -311,14 +311,17 @@ describe("scale down needs a sustained window", () => {
   });
 
   describe("Prometheus' points up to the end of the window", () => {
-    /** Four quiet workers with a point every minute of the last hour, the last `lastAgo` s ago. */
-    function pointsEndingAgo(lastAgo: number) {
-      const workers = nodes(4, { usage: { cpu: "400m", memory: "2Gi" } });
+    /**
+     * Four workers using `cpu` millicores (quiet by default) with a point every minute of the
+     * last hour, the last `lastAgo` s ago.
+     */
+    function pointsEndingAgo(lastAgo: number, cpu = 400) {
+      const workers = nodes(4, { usage: { cpu: `${cpu}m`, memory: "2Gi" } });
       for (const worker of workers) {
         if (!worker.usage) throw new Error("no usage");
         worker.usage.points = Array.from({ length: 60 }, (_, i) => ({
           at: new Date(NOW.getTime() - (lastAgo + i * 60) * 1000).toISOString(),
-          cpu: 400,
+          cpu,
           memory: 2 * 2 ** 30,
         })).reverse();
       }
@@ -354,6 +357,21 @@ describe("scale down needs a sustained window", () => {
         "  hold: cpu < 30 %, memory < 40 % not seen up to now: Prometheus' last point is 4m old; no node is removed until its points reach the end, and an open pull request is left as it is",
       );
       expect(text.join("\n")).not.toContain("not yet over the window");
+    });
+
+    it("does not hold an open decrease on points that stopped when they show usage above", () => {
+      // Busy at 75 % up to 4 minutes ago: whatever came since, cpu did not stay below 30 % over
+      // the 10 minutes, so nothing is held for the window and the decrease is closed.
+      const decision = planOne(
+        pointsEndingAgo(240, 3000),
+        {},
+        { facts: { openPullRequest: { number: 7, desired: 3, from: 4 } } },
+      );
+      expect(decision.action).toBe("none");
+      const [cpu] = condition(decision.scaleDown.conditions, "utilisation");
+      expect(cpu?.check).toMatchObject({ outcome: "not-met", basis: "usage-window", percent: 75 });
+      expect(kinds(decision.holds)).not.toContain("window-uncovered");
+      expect(decision.pullRequest).toMatchObject({ action: "close", number: 7 });
     });
 
     it("names apart a window not covered yet and points that stopped", () => {
