@@ -4,7 +4,7 @@
  * projection after a removal keeping one when it would come within the margin of scaling up.
  */
 import { describe, expect, it } from "@jest/globals";
-import { pod, type Raw } from "./served-cluster.ts";
+import { type PlanJson, pod, type Raw } from "./served-cluster.ts";
 import {
   apps,
   cluster,
@@ -153,6 +153,27 @@ function staticLoadBalancer(node: string): Raw {
   });
 }
 
+/** The pool's requests projection condition, as `plan --json` gives it. */
+function requestsProjection(output: PlanJson): Raw | undefined {
+  const conditions = (poolDecision(output).scaleDown as { conditions: Raw[] }).conditions;
+  return conditions.find((entry) => entry.resource === "requests");
+}
+
+/**
+ * talos-worker-4 removed, its cpu requests after removal `shown` % (as the text rounds it):
+ * `millicores` of the three nodes' 11400m.
+ */
+function expectRemovedAt(output: PlanJson, shown: number, millicores: number): void {
+  expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
+  expect(output.proposals[0]?.reasons).toContain(
+    `  scale-down: cpu requests after removal ${shown} % < 50 %: met`,
+  );
+  expect(requestsProjection(output)).toMatchObject({
+    met: true,
+    projected: expect.closeTo((millicores / 11400) * 100, 6),
+  });
+}
+
 describe("plan against a served cluster: the requests projection without the node's own pods", () => {
   const files = {
     tfvars: tfvars(4),
@@ -171,8 +192,7 @@ describe("plan against a served cluster: the requests projection without the nod
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
     const reasons = output.proposals[0]?.reasons ?? [];
     expect(reasons).toContain("  scale-down: cpu requests after removal 48 % < 50 %: met");
-    const conditions = (poolDecision(output).scaleDown as { conditions: Raw[] }).conditions;
-    expect(conditions.find((entry) => entry.resource === "requests")).toMatchObject({
+    expect(requestsProjection(output)).toMatchObject({
       kind: "projection",
       met: true,
       requestsOf: "cpu",
@@ -188,15 +208,7 @@ describe("plan against a served cluster: the requests projection without the nod
       [...cluster(FOUR), ...FOUR.map(staticLoadBalancer), ...requesting("1260m")],
       files,
     );
-    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
-    expect(output.proposals[0]?.reasons).toContain(
-      "  scale-down: cpu requests after removal 49 % < 50 %: met",
-    );
-    const conditions = (poolDecision(output).scaleDown as { conditions: Raw[] }).conditions;
-    expect(conditions.find((entry) => entry.resource === "requests")).toMatchObject({
-      met: true,
-      projected: expect.closeTo((5640 / 11400) * 100, 6),
-    });
+    expectRemovedAt(output, 49, 5640);
   });
 
   it("still counts the pods the removal moves onto the nodes left", async () => {
@@ -211,8 +223,7 @@ describe("plan against a served cluster: the requests projection without the nod
     expect(poolNote(output)).toContain(
       "not removed: cpu requests after removal would be 52 %, not below 50 %",
     );
-    const conditions = (poolDecision(output).scaleDown as { conditions: Raw[] }).conditions;
-    expect(conditions.find((entry) => entry.resource === "requests")).toMatchObject({
+    expect(requestsProjection(output)).toMatchObject({
       met: false,
       projected: expect.closeTo((5900 / 11400) * 100, 6),
     });
@@ -236,15 +247,7 @@ describe("plan against a served cluster: the requests projection without the nod
       priorityClassName: "overprovisioning",
     });
     const output = await plan([...cluster(FOUR), ...requesting("1200m"), placeholder], files);
-    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
-    expect(output.proposals[0]?.reasons).toContain(
-      "  scale-down: cpu requests after removal 45 % < 50 %: met",
-    );
-    const conditions = (poolDecision(output).scaleDown as { conditions: Raw[] }).conditions;
-    expect(conditions.find((entry) => entry.resource === "requests")).toMatchObject({
-      met: true,
-      projected: expect.closeTo((5100 / 11400) * 100, 6),
-    });
+    expectRemovedAt(output, 45, 5100);
   });
 
   it("leaves out a pod being deleted on the node, whose replacement already runs on another", async () => {
@@ -271,14 +274,6 @@ describe("plan against a served cluster: the requests projection without the nod
       ],
       files,
     );
-    expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
-    expect(output.proposals[0]?.reasons).toContain(
-      "  scale-down: cpu requests after removal 45 % < 50 %: met",
-    );
-    const conditions = (poolDecision(output).scaleDown as { conditions: Raw[] }).conditions;
-    expect(conditions.find((entry) => entry.resource === "requests")).toMatchObject({
-      met: true,
-      projected: expect.closeTo((5100 / 11400) * 100, 6),
-    });
+    expectRemovedAt(output, 45, 5100);
   });
 });
