@@ -152,6 +152,60 @@ describe("plan acceptance, scale-down: annotations as cluster-autoscaler and Kar
   });
 });
 
+describe("plan acceptance, scale-down: what the eviction API and a drain see", () => {
+  it("keeps talos-worker-4 for a pod whose owner reference is not its controller", async () => {
+    // An owner reference without `controller: true` ties the pod to its owner for garbage
+    // collection only: no controller makes it again elsewhere, as kubectl drain and
+    // cluster-autoscaler read it (metav1.GetControllerOf).
+    const output = await plan(
+      withOnWorker4(
+        pod("home", "backup-agent-1", {
+          ...onWorker4,
+          ownerReferences: [
+            { apiVersion: "apps/v1", kind: "ReplicaSet", name: "backup-agent", uid: "9f1e" },
+          ],
+        }),
+      ),
+      NOW_FOUR,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "blockers on talos-worker-4: home/backup-agent-1: no controller would recreate it",
+    );
+    expect(condition(output, "no-blockers")).toMatchObject({
+      met: false,
+      blockers: [{ kind: "bare-pod", pod: "home/backup-agent-1" }],
+    });
+  });
+
+  it("keeps talos-worker-4 for a budget the disruption controller has not given a status yet", async () => {
+    // Until status.disruptionsAllowed is written, the eviction API refuses every eviction the
+    // budget covers: it allows none, however generous its spec.
+    const budget = pdb("home", "mosquitto", { "app.kubernetes.io/name": "mosquitto" }, 1);
+    delete budget.status;
+    const served = await serveForTest(
+      withOnWorker4(
+        pod("home", "mosquitto-0", {
+          ...onWorker4,
+          owner: { kind: "StatefulSet", name: "mosquitto" },
+          labels: { "app.kubernetes.io/name": "mosquitto" },
+        }),
+        budget,
+      ),
+    );
+    const run = await served.run(["--json"], NOW_FOUR);
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.stdout) as PlanJson;
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "blockers on talos-worker-4: home/mosquitto-0: PDB home/mosquitto allows 0 disruptions, 1 of its pods is here",
+    );
+    expect(run.stderr).toContain(
+      "warning: pdb/home/mosquitto: status.disruptionsAllowed is not set yet; counted as 0 (no eviction allowed) [pdb-status-missing]",
+    );
+  });
+});
+
 describe("plan acceptance, scale-down: the min", () => {
   it("keeps an idle pool at its min of 4, as information, with the count and the min as data", async () => {
     const output = await plan(withOnWorker4(), {

@@ -352,6 +352,39 @@ describe("plan acceptance (scale-up): what a pod asks for that a worker may lack
   });
 });
 
+describe("plan acceptance (scale-up): containers with limits and no requests", () => {
+  it("counts each limit as the request the API server fills in, on running pods and the pending one", async () => {
+    // A manifest with only limits gets its requests from them when the pod is created. Plex's
+    // 3-cpu limit on each worker leaves 700m beside Cilium, so the runner's 2-cpu limit needs
+    // a new node; counted as requesting nothing, both would fit talos-worker-1.
+    const limitsOnly = (raw: Raw, limits: Record<string, string>): Raw => {
+      const container = ((raw.spec as Raw).containers as Raw[])[0] as Raw;
+      container.resources = { limits };
+      return raw;
+    };
+    const plex = WORKERS.map((node, index) =>
+      limitsOnly(
+        pod("media", `plex-7d9c65958-lim${index}x`, {
+          node,
+          owner: { kind: "ReplicaSet", name: "plex-7d9c65958" },
+        }),
+        { cpu: "3", memory: "4Gi" },
+      ),
+    );
+    const output = await plan([
+      ...cluster(),
+      ...plex,
+      limitsOnly(runner("lim01"), { cpu: "2", memory: "1Gi" }),
+    ]);
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
+    const text = reasons(output);
+    expect(text).toContain("requests 82 %");
+    expect(text).toContain(
+      "ci/runner-29123400-lim01 (cpu 2, memory 1 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little cpu free;",
+    );
+  });
+});
+
 describe("plan acceptance (scale-up): a pool that cannot tell what a new node would be", () => {
   it("warns, as a person must set newNode, when a pod waits for the empty pool", async () => {
     // The big pool is at 0 with no newNode: nothing says how large its VM is. The pod selects
