@@ -3,7 +3,8 @@
  * memory in bytes. Node queries return one series per node labelled `node` (the Kubernetes
  * node name); container queries one series per container labelled `namespace`, `pod` and
  * `container`. Each is evaluated at every step of the window through a subquery, so it must
- * not contain a subquery window of its own. `$rate` stands for the rate range (e.g. `120s`).
+ * not contain a subquery window of its own. `$rate` stands for the rate range (e.g. `120s`),
+ * `$rateSeconds` for its seconds as a number (`120`).
  */
 export interface PrometheusQueries {
   nodeCpu: string;
@@ -42,6 +43,29 @@ const byUname = (expression: string) =>
   '"node", "$1", "nodename", "(.+)"))';
 
 /**
+ * `rate()` of a counter over `$rate`, kept only at steps where the series' samples cover that
+ * range. rate() extrapolates at most about half a scrape interval past the samples it has and
+ * divides by the whole range, so a range the series covers in part reads low: one it entered
+ * part way through (the node joined, Prometheus started, scrapes came back after a gap) or one
+ * it left (scrapes stopped or failed). Such a step has no value rather than a low one:
+ * - the range before must have samples, and this range no more than one fewer (a series that
+ *   entered the range part way has none in the range before; one back from a gap lacks more);
+ * - the last sample must be no older than 1.1 times the interval between the samples of the
+ *   range before (rate() extrapolates to the end of the range within 1.1 intervals).
+ * One failed scrape inside the range changes neither, and a rate between samples at both ends
+ * reads right. A series scraped throughout meets both at every step (with a range of a whole
+ * number of scrape intervals, each range holds as many samples) and keeps every value.
+ */
+export function coveredRate(selector: string): string {
+  const range = `${selector}[$rate]`;
+  const before = `count_over_time(${range} offset $rate)`;
+  return (
+    `(rate(${range}) and count_over_time(${range}) + 1 >= ${before} ` +
+    `and time() - timestamp(${selector}) < 1.1 * $rateSeconds / ${before})`
+  );
+}
+
+/**
  * The defaults read the kubelet's cAdvisor root cgroup (`id="/"`) where it is kept: the same
  * quantity metrics-server reports, labelled `node` by prometheus-operator's kubelet targets.
  * kube-prometheus-stack drops cgroup series without a pod, root included, so for nodes without
@@ -49,16 +73,17 @@ const byUname = (expression: string) =>
  * nodes still without, to node-exporter mapped through `node_uname_info`.
  * Several series for one container are the same cgroup seen twice (a second scrape of the
  * kubelet, a restarted container still inside the rate range), hence `max`, never `sum`.
+ * A node's CPU is read only where its rate range is covered (`coveredRate`).
  */
 export const defaultPrometheusQueries: PrometheusQueries = {
   nodeCpu:
-    'max by (node) (rate(container_cpu_usage_seconds_total{id="/", node!=""}[$rate])) or ' +
+    `max by (node) (${coveredRate('container_cpu_usage_seconds_total{id="/", node!=""}')}) or ` +
     "max by (node) (sum by (namespace, pod) (max by (namespace, pod, cpu, mode) " +
-    '(rate(node_cpu_seconds_total{mode!~"idle|iowait|steal"}[$rate]))) ' +
+    `${coveredRate('node_cpu_seconds_total{mode!~"idle|iowait|steal"}')}) ` +
     `${onExporterNode}) or ` +
     byUname(
       "sum by (instance) (max by (instance, cpu, mode) " +
-        '(rate(node_cpu_seconds_total{mode!~"idle|iowait|steal"}[$rate])))',
+        `${coveredRate('node_cpu_seconds_total{mode!~"idle|iowait|steal"}')})`,
     ),
   nodeMemory:
     'max by (node) (container_memory_working_set_bytes{id="/", node!=""}) or ' +
@@ -98,7 +123,9 @@ export interface WindowQueries {
 
 /** Wraps one usage query into the window statistics sent to Prometheus. */
 export function windowQueries(query: string, settings: WindowSettings): WindowQueries {
-  const inner = query.replaceAll(/\$rate\b/g, `${settings.rateSeconds}s`);
+  const inner = query
+    .replaceAll(/\$rateSeconds\b/g, String(settings.rateSeconds))
+    .replaceAll(/\$rate\b/g, `${settings.rateSeconds}s`);
   const range = `[${settings.windowSeconds}s:${settings.stepSeconds}s]`;
   return {
     average: `avg_over_time((${inner})${range})`,

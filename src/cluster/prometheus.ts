@@ -19,7 +19,11 @@ import {
 } from "./prometheus-queries.ts";
 
 export { PrometheusError } from "./prometheus-error.ts";
-export { defaultPrometheusQueries, type PrometheusQueries } from "./prometheus-queries.ts";
+export {
+  coveredRate,
+  defaultPrometheusQueries,
+  type PrometheusQueries,
+} from "./prometheus-queries.ts";
 
 export interface PrometheusOptions {
   /** Server base URL, with its path prefix if any (`https://host/prometheus`). */
@@ -30,7 +34,11 @@ export interface PrometheusOptions {
   percentile?: number;
   /** Distance between the points of the window the statistics are taken over. Default 60. */
   stepSeconds?: number;
-  /** Range of `rate()` in the CPU queries (`$rate`); at least 4 scrape intervals. Default 120. */
+  /**
+   * Range of `rate()` in the CPU queries (`$rate`, `$rateSeconds`); at least 4 scrape intervals,
+   * and a whole number of them (the node CPU rates are taken where their range is covered: see
+   * `coveredRate`). Default 120.
+   */
   rateSeconds?: number;
   /** End of the window. Default: now. */
   at?: Date;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import {
+  coveredRate,
   defaultPrometheusQueries,
   prometheusQueryNames,
   windowQueries,
@@ -34,5 +35,22 @@ describe("windowQueries", () => {
       expect(query.includes("rate(")).toBe(query.includes("[$rate]"));
       expect(query).not.toMatch(/\[\d+[smh]\]/);
     }
+  });
+
+  it("takes every rate of the node CPU query only where its samples cover its range", () => {
+    expect(coveredRate('x{id="/"}')).toBe(
+      '(rate(x{id="/"}[$rate]) and count_over_time(x{id="/"}[$rate]) + 1 >= count_over_time(x{id="/"}[$rate] offset $rate) ' +
+        'and time() - timestamp(x{id="/"}) < 1.1 * $rateSeconds / count_over_time(x{id="/"}[$rate] offset $rate))',
+    );
+    const nodeCpu = defaultPrometheusQueries.nodeCpu;
+    const selectors = [...nodeCpu.matchAll(/\brate\(([^[]+)\[\$rate\]\)/g)].map((m) => m[1] ?? "");
+    expect(selectors).toHaveLength(3);
+    for (const selector of selectors) expect(nodeCpu).toContain(coveredRate(selector));
+  });
+
+  it("puts the rate range's seconds in place of every $rateSeconds", () => {
+    expect(windowQueries("rate(x[$rate]) < 1.1 * $rateSeconds / 8", settings).steps).toBe(
+      "(rate(x[90s]) < 1.1 * 90 / 8)[900s:30s]",
+    );
   });
 });

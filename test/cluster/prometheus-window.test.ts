@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { type PrometheusUsage, readPrometheusUsage } from "../../src/cluster/prometheus.ts";
+import { coveredRate, defaultPrometheusQueries } from "../../src/cluster/prometheus-queries.ts";
 import type { Usage } from "../../src/planning/snapshot.ts";
 import { usageWindowCovers } from "../../src/planning/utilisation.ts";
 import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
@@ -44,6 +45,11 @@ const series: Series[] = [
       bytes: GiB,
       present: (t) => t <= end - 480 || t >= end - 60,
     },
+    start,
+  ),
+  // One scrape failed, 45 s before a minute 5 minutes before the end: inside two rate ranges.
+  ...rootCgroup(
+    { node: "blip", ip: "10.0.0.15", cores: 0.75, bytes: GiB, present: (t) => t !== end - 345 },
     start,
   ),
   // node-exporter alone (no root cgroup), scraped by two jobs and stored by two replicas.
@@ -128,39 +134,45 @@ describe("how much of the window Prometheus' points cover", () => {
   it("says a node with 3 minutes of points covers 3 minutes of the 10, and warns naming it", async () => {
     const result = await readPrometheusUsage({ url: url(), at: onStep });
 
-    // CPU points at -120, -60 and 0 s (a rate needs two samples); memory from -180 s.
+    // CPU points at -60 and 0 s: the rate at -120 s holds two samples but its range began
+    // before the first (the range before it has none), so it would read low; memory from -180 s.
     expect(result.nodes.get("late")).toMatchObject({
       memory: GiB,
-      windowSeconds: 180,
+      windowSeconds: 120,
       gapSeconds: 60,
     });
     const warnings = partial(result, "late");
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.message).toContain("node late over the 600 s window ending");
-    expect(warnings[0]!.message).toContain("its CPU points cover 180 s of it");
+    expect(warnings[0]!.message).toContain("its CPU points cover 120 s of it");
     expect(warnings[0]!.message).toContain("its memory points cover 240 s of it");
   });
 
   it("bounds the longest gap between points by the points missing", async () => {
     const result = await readPrometheusUsage({ url: url(), at: onStep });
 
-    // CPU has points up to 7 minutes before the end (a rate still holding two samples of
-    // -480 s and before), then none until the end: 5 of 11, the 6 missing one gap of 7 minutes.
-    expect(result.nodes.get("gappy")).toMatchObject({ windowSeconds: 600, gapSeconds: 420 });
+    // CPU has points up to 8 minutes before the end, the last whose range holds every sample:
+    // the rate at -420 s is over a range the samples stop a minute into, and the one at the end
+    // over a range they resume in (the range before it has none); both would read low. 3 of 11,
+    // the 8 missing one gap of 9 minutes.
+    expect(result.nodes.get("gappy")).toMatchObject({ windowSeconds: 600, gapSeconds: 540 });
     const warnings = partial(result, "gappy");
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.message).toContain("6 missing, gaps up to 420 s");
+    expect(warnings[0]!.message).toContain("8 missing, gaps up to 540 s");
   });
 
   it("says how old the last point is when the node's scrapes stopped", async () => {
     // 90 s before the end, the scrapes that resume a minute before it are not in: CPU's last
-    // point is 7 minutes before the end (as above); memory, read as last scraped, lasts out
+    // point is 8 minutes before the end (as above); memory, read as last scraped, lasts out
     // Prometheus' lookback to the step of -180 s, 90 s before the window's end.
     const at = new Date((end - 90) * 1000);
     const warnings = partial(await readPrometheusUsage({ url: url(), at }), "gappy");
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.message).toMatch(
-      /\(9 points, 1 missing, gaps up to 120 s\), and its last CPU point, at [^,]+, is 330 s old, more than 120 s: its scrapes may have stopped; its usage is no evidence of a level held over the window$/,
+      /its CPU points cover 600 s of it, from [^(]+\(4 points, 6 missing, gaps up to 420 s\)/,
+    );
+    expect(warnings[0]!.message).toMatch(
+      /\(9 points, 1 missing, gaps up to 120 s\), and its last CPU point, at [^,]+, is 390 s old, more than 120 s: its scrapes may have stopped; its usage is no evidence of a level held over the window$/,
     );
   });
 
@@ -168,10 +180,11 @@ describe("how much of the window Prometheus' points cover", () => {
     const result = await readPrometheusUsage({ url: url(), at: offStep, windowSeconds: 7200 });
 
     expect(result.windowSeconds).toBe(7200);
-    // The first CPU point is a minute into the data (a rate needs two samples); from it to
-    // the window's last step, a minute before the end, 59 points of a minute each.
-    expect(result.nodes.get("full")).toMatchObject({ windowSeconds: 3540, gapSeconds: 60 });
-    expect(partial(result, "full")[0]?.message).toContain("its CPU points cover 3540 s of it");
+    // The first CPU point is two minutes into the data, the first whose range the samples
+    // cover (the one a minute in holds two samples, but its range began before the first);
+    // from it to the window's last step, a minute before the end, 58 points of a minute each.
+    expect(result.nodes.get("full")).toMatchObject({ windowSeconds: 3480, gapSeconds: 60 });
+    expect(partial(result, "full")[0]?.message).toContain("its CPU points cover 3480 s of it");
   });
 
   it("makes a usage evidence of a level over 10 minutes only where its points cover them", async () => {
@@ -192,6 +205,35 @@ describe("how much of the window Prometheus' points cover", () => {
     const twoHours = await readPrometheusUsage({ url: url(), at: offStep, windowSeconds: 7200 });
     expect(covers(twoHours.nodes.get("full"), 600_000)).toBe(true);
     expect(covers(twoHours.nodes.get("full"), 7200_000)).toBe(false);
+  });
+
+  it("keeps every figure of a node scraped throughout, or but for one scrape, in the cAdvisor and node-exporter forms", async () => {
+    // The default node CPU query with each rate taken as is, whatever part of its range the
+    // series covers.
+    const rate = (selector: string) => `rate(${selector}[$rate])`;
+    const exporterCpu = rate('node_cpu_seconds_total{mode!~"idle|iowait|steal"}');
+    const plainRates = defaultPrometheusQueries.nodeCpu
+      .replace(
+        coveredRate('container_cpu_usage_seconds_total{id="/", node!=""}'),
+        rate('container_cpu_usage_seconds_total{id="/", node!=""}'),
+      )
+      .replaceAll(
+        coveredRate('node_cpu_seconds_total{mode!~"idle|iowait|steal"}'),
+        `(${exporterCpu})`,
+      );
+    expect(plainRates).not.toContain("count_over_time");
+    for (const at of [onStep, offStep]) {
+      const covered = await readPrometheusUsage({ url: url(), at });
+      const plain = await readPrometheusUsage({ url: url(), at, queries: { nodeCpu: plainRates } });
+      for (const node of ["full", "exported", "blip"]) {
+        expect(covered.nodes.get(node)?.points?.length).toBeGreaterThanOrEqual(10);
+        expect(covered.nodes.get(node)).toEqual(plain.nodes.get(node));
+      }
+      // The node that joined reads low on the plain rates: its first CPU point is over a
+      // range begun before its first sample.
+      expect(plain.nodes.get("late")?.low?.cpu).toBeLessThan(250);
+      expect(covered.nodes.get("late")?.low?.cpu).toBe(250);
+    }
   });
 
   it("counts a node-exporter scraped by two jobs and stored by two replicas once", async () => {
