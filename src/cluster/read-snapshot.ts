@@ -246,7 +246,7 @@ async function readWith(
   }
   await completeness.optional("horizontalpodautoscalers", hpas, "hpa-unavailable");
   await completeness.optional("verticalpodautoscalers", vpas, "vpa-not-installed");
-  const daemonSetInfos = readDaemonSets(daemonSets, runtimeClasses, completeness, warnings);
+  const daemonSetInfos = await readDaemonSets(daemonSets, runtimeClasses, completeness, warnings);
   const namespaceLabels = await readNamespaceLabels(namespaces, pods.items, completeness);
   // After the claims are resolved: which pods use CSI volumes is known then.
   const csiVolumeLimits = await readCsiVolumeLimits(csiNodes, pods.items, completeness);
@@ -276,7 +276,7 @@ async function readWith(
     pdbs: pdbs.items,
     vpas: vpas.items,
     hpas: hpas.items,
-    daemonSets: daemonSetInfos,
+    ...(daemonSetInfos === undefined ? {} : { daemonSets: daemonSetInfos }),
     namespaceLabels,
     csiVolumeLimits,
     metrics: metrics.availability,
@@ -388,14 +388,25 @@ async function readNamespaceLabels(
 /**
  * The DaemonSets with what their RuntimeClasses add to their pods; `"unknown"` when they could
  * not all be read, which the snapshot says rather than taking it for none. The RuntimeClasses
- * matter only to DaemonSets that name one.
+ * matter only to DaemonSets that name one. `undefined` when the cluster's discovery says it does
+ * not serve apps/v1 (a server that serves nodes, pods and the like, and not the apps group):
+ * there is no DaemonSet object to read, and the planner tells them by their pods, as for a
+ * snapshot saved before DaemonSets were read. A 404 discovery does not explain (a proxy that
+ * does not pass the path) stays unknown.
  */
-function readDaemonSets(
+async function readDaemonSets(
   daemonSets: Listed<DaemonSetTemplate>,
   runtimeClasses: Listed<[string, RuntimeClassInfo]>,
   completeness: Completeness,
   warnings: WarningCollector,
-): DaemonSetInfo[] | "unknown" {
+): Promise<DaemonSetInfo[] | "unknown" | undefined> {
+  const absent = await completeness.absent(
+    "daemonsets",
+    daemonSets,
+    "daemonsets-api-missing",
+    "; the DaemonSets a new node would run are told by their pods on the pool's nodes",
+  );
+  if (absent) return undefined;
   const whole = completeness.known(
     "daemonsets",
     daemonSets,
@@ -535,6 +546,22 @@ class Completeness {
     } else {
       this.known(what, result, failedCode, note);
     }
+  }
+
+  /**
+   * Whether the list answered 404 for an API the cluster's discovery says is not served: said
+   * in a warning with `code` and `note` when so. Any other outcome is left to the caller.
+   */
+  async absent(
+    what: string,
+    result: Listed<unknown>,
+    code: string,
+    note: string,
+  ): Promise<boolean> {
+    if (result.complete || result.error?.status !== 404 || result.pages > 0) return false;
+    const { why, absent } = await missingApi(this.#client, result.path);
+    if (absent) this.#warnings.add(code, `${why}${note}`, what);
+    return absent;
   }
 
   /**

@@ -3,10 +3,22 @@
  * a server without `policy/v1` has no budgets to miss (docs/snapshot.md), but one whose
  * discovery serves `policy/v1` and whose budget list still answers 404 (a proxy in front of it
  * that does not pass the path) has budgets the plan cannot see, and a removal rests on them.
+ * Likewise a server without `apps/v1` has no DaemonSet objects, and a new node's DaemonSets are
+ * told by their pods on the pool's nodes; one whose discovery serves `apps/v1` and whose
+ * DaemonSet list answers 404 leaves them unknown, and a pending pod adds no node on a guess.
  */
 import { describe, expect, it } from "@jest/globals";
 import { type PlanJson, pdb, pod } from "./served-cluster.ts";
-import { apps, cluster, FOUR, judgedNow, poolNote, serveForTest } from "./served-plan.ts";
+import {
+  apps,
+  cluster,
+  FOUR,
+  fillers,
+  judgedNow,
+  poolNote,
+  serveForTest,
+  tdarr,
+} from "./served-plan.ts";
 
 /** Four quiet workers; talos-worker-4, the node a decrease removes, runs a broker whose budget allows 0. */
 const OBJECTS = [
@@ -57,5 +69,47 @@ describe("plan against a served cluster: a 404 for an API the cluster serves", (
     );
     const output = JSON.parse(run.stdout) as PlanJson;
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
+  });
+});
+
+describe("plan against a served cluster: the DaemonSet list answering 404", () => {
+  // Each worker runs Cilium (100m, 128 MiB) and a 3-core filler: a 1500m transcode pod needs a
+  // new worker, which Cilium leaves 3700m.
+  const objects = () => [...cluster(), ...fillers(), tdarr("dsm01")];
+
+  it("adds a node on a server without apps/v1, counting the DaemonSets by their pods", async () => {
+    const served = await serveForTest(objects());
+    served.fake.uninstall("apps");
+    const run = await served.run(["--json"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      "warning: daemonsets: apps/v1 is not served by this cluster (404); the DaemonSets a new node would run are told by their pods on the pool's nodes [daemonsets-api-missing]\n",
+    );
+    const output = JSON.parse(run.stdout) as PlanJson;
+    expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up" });
+    const reasons = output.proposals[0]?.reasons.join("\n") ?? "";
+    expect(reasons).toContain("DaemonSets take 100m cpu, 128 MiB, 1 pod");
+    expect(reasons).toContain(
+      "pending: media/tdarr-node-6d8c7f5b49-dsm01 (cpu 1500m, memory 2 GiB) → new-1",
+    );
+  });
+
+  it("adds none while discovery serves apps/v1: what the list would show is unknown", async () => {
+    const served = await serveForTest(objects());
+    served.fake.injectFault({
+      path: "/apis/apps/v1/daemonsets",
+      status: 404,
+      reason: "NotFound",
+      times: Number.POSITIVE_INFINITY,
+    });
+    const run = await served.run(["--json"]);
+    expect(run.stderr).toMatch(
+      /^warning: daemonsets: [^\n]*HTTP 404 NotFound[^\n]*\[daemonsets-unknown\]$/m,
+    );
+    const output = JSON.parse(run.stdout) as PlanJson;
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "fit unknown: media/tdarr-node-6d8c7f5b49-dsm01 (cpu 1500m, memory 2 GiB): what a new node offers is unknown",
+    );
   });
 });

@@ -601,6 +601,24 @@ describe("missing APIs and failures", () => {
     });
   });
 
+  it("leaves the DaemonSets out, as before they were read, on a server that does not serve apps/v1", async () => {
+    lab.fake.uninstall("apps");
+    try {
+      const snapshot = await readSnapshot(options());
+      expect(snapshot.complete).toBe(true);
+      expect(snapshot).not.toHaveProperty("daemonSets");
+      expect(snapshot.warnings).toContainEqual({
+        code: "daemonsets-api-missing",
+        subject: "daemonsets",
+        message:
+          "apps/v1 is not served by this cluster (404); the DaemonSets a new node would run are told by their pods on the pool's nodes",
+      });
+      expect(codes(snapshot)).not.toContain("daemonsets-unknown");
+    } finally {
+      lab.fake.install("apps");
+    }
+  });
+
   it("keeps each namespace's labels, by name", async () => {
     lab.fake.add({
       apiVersion: "v1",
