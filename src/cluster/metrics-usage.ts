@@ -100,12 +100,14 @@ function readSample(raw: Raw, subject: string, context: MetricsContext): Usage |
 /**
  * Why cpu over a sample's `window` (as written) is no measurement, said after "a rate over the
  * sample's window": cpu is a rate over it (the cpu time used between two scrapes, divided by
- * the time between them), so over a window of 0s, one the sample does not give (the metrics
- * API always writes it) or one that is not a duration, it is unknown, not the figure written.
- * Undefined for a window of some time.
+ * the time between them), so over a window of 0s, or one that is not a duration, it is
+ * unknown, not the figure written. Undefined for a window of some time, and for a sample that
+ * gives none: the metrics API always writes it, so only a hand-made sample leaves it out, and
+ * its figure is read as `kubectl top` and the HPA controller read it, as the rate now (such a
+ * sample covers no window: its usage is one point in time, as any metrics-server sample).
  */
 function unmeasuredCpu(window: unknown): string | undefined {
-  if (window === undefined) return ", which the sample does not give";
+  if (window === undefined) return undefined;
   const seconds = typeof window === "string" ? parseGoDuration(window) : undefined;
   if (seconds === undefined) return `, and ${JSON.stringify(window)} is not a duration`;
   return seconds > 0 ? undefined : " of 0s, which measures nothing";
