@@ -400,7 +400,7 @@ async function readDaemonSets(
   completeness: Completeness,
   warnings: WarningCollector,
 ): Promise<DaemonSetInfo[] | "unknown" | undefined> {
-  const absent = await completeness.absent(
+  const { absent, why } = await completeness.absent(
     "daemonsets",
     daemonSets,
     "daemonsets-api-missing",
@@ -411,7 +411,7 @@ async function readDaemonSets(
     "daemonsets",
     daemonSets,
     "daemonsets-unknown",
-    "; which DaemonSets a new node would run is unknown, and so is the room it offers",
+    `${why === undefined ? "" : `; ${why}`}; which DaemonSets a new node would run is unknown, and so is the room it offers`,
   );
   if (!whole) return "unknown";
   const named = daemonSets.items.some((template) => template.runtimeClass !== undefined);
@@ -550,18 +550,22 @@ class Completeness {
 
   /**
    * Whether the list answered 404 for an API the cluster's discovery says is not served: said
-   * in a warning with `code` and `note` when so. Any other outcome is left to the caller.
+   * in a warning with `code` and `note` when so. Any other outcome is left to the caller; for a
+   * 404 discovery does not explain, `why` says so (the API served, or discovery unreadable), for
+   * the caller's warning to carry as the other lists' warnings do.
    */
   async absent(
     what: string,
     result: Listed<unknown>,
     code: string,
     note: string,
-  ): Promise<boolean> {
-    if (result.complete || result.error?.status !== 404 || result.pages > 0) return false;
+  ): Promise<{ absent: boolean; why?: string }> {
+    if (result.complete || result.error?.status !== 404 || result.pages > 0)
+      return { absent: false };
     const { why, absent } = await missingApi(this.#client, result.path);
-    if (absent) this.#warnings.add(code, `${why}${note}`, what);
-    return absent;
+    if (!absent) return { absent, why };
+    this.#warnings.add(code, `${why}${note}`, what);
+    return { absent };
   }
 
   /**

@@ -104,12 +104,29 @@ describe("plan against a served cluster: the DaemonSet list answering 404", () =
     });
     const run = await served.run(["--json"]);
     expect(run.stderr).toMatch(
-      /^warning: daemonsets: [^\n]*HTTP 404 NotFound[^\n]*\[daemonsets-unknown\]$/m,
+      /^warning: daemonsets: [^\n]*HTTP 404 NotFound[^\n]*; apps\/v1 is served, as the cluster's discovery says, so the 404 does not show the API missing \(what the list would show is unknown, not none\); which DaemonSets a new node would run is unknown, and so is the room it offers \[daemonsets-unknown\]$/m,
     );
     const output = JSON.parse(run.stdout) as PlanJson;
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
       "fit unknown: media/tdarr-node-6d8c7f5b49-dsm01 (cpu 1500m, memory 2 GiB): what a new node offers is unknown",
     );
+  });
+
+  it("says the same when the group's discovery cannot be read", async () => {
+    const served = await serveForTest(objects());
+    served.fake.injectFault({
+      path: "/apis/apps/v1/daemonsets",
+      status: 404,
+      reason: "NotFound",
+      times: Number.POSITIVE_INFINITY,
+    });
+    served.fake.injectFault({ path: "/apis/apps", status: 500, times: Number.POSITIVE_INFINITY });
+    const run = await served.run(["--json"]);
+    expect(run.stderr).toMatch(
+      /^warning: daemonsets: [^\n]*HTTP 404 NotFound[^\n]*; whether apps\/v1 is served could not be told \([^\n]*HTTP 500[^\n]*\), so the 404 does not show the API missing \(what the list would show is unknown, not none\); which DaemonSets a new node would run is unknown, and so is the room it offers \[daemonsets-unknown\]$/m,
+    );
+    const output = JSON.parse(run.stdout) as PlanJson;
+    expect(output.proposals).toEqual([]);
   });
 });
