@@ -244,7 +244,9 @@ export function countAt(text: string, pool: PoolConfig): number | { problem: str
   }
   const { value, location } = read;
   const number = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof number === "number" && Number.isInteger(number) && number >= 0) return number;
+  // A count beyond 2^53 is no count a number can hold exactly (30000000000000000000000 reads as
+  // 3e+22, 9007199254740993 as …992): it is refused as out of range, not read as what it rounds to.
+  if (typeof number === "number" && Number.isSafeInteger(number) && number >= 0) return number;
   return {
     problem: formatLocated(
       `${path} is ${describeValue(value)}; expected a whole number of nodes`,
@@ -257,7 +259,9 @@ export function countAt(text: string, pool: PoolConfig): number | { problem: str
 function describeValue(value: unknown): string {
   if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
   if (typeof value === "number")
-    return Number.isFinite(value) ? `the number ${value}` : "a number out of range";
+    return Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value))
+      ? `the number ${value}`
+      : "a number out of range";
   if (value === null) return "null";
   if (typeof value === "boolean") return `the boolean ${value}`;
   if (Array.isArray(value)) return "a list";

@@ -480,6 +480,13 @@ describe("readPoolFacts", () => {
       ["worker_count = 3.5\n", ":1:16: worker_count is the number 3.5"],
       ["worker_count = -1\n", ":1:16: worker_count is the number -1"],
       ["worker_count = 1e400\n", ":1:16: worker_count is a number out of range"],
+      // Beyond 2^53 a number holds no whole count exactly: not read as the one it rounds to.
+      ["worker_count = 30000000000000000000000\n", ":1:16: worker_count is a number out of range"],
+      ["worker_count = 9007199254740993\n", ":1:16: worker_count is a number out of range"],
+      [
+        'worker_count = "9007199254740993"\n',
+        ':1:16: worker_count is the string "9007199254740993"',
+      ],
       ["worker_count = null\n", ":1:16: worker_count is null"],
       ["worker_count = true\n", ":1:16: worker_count is the boolean true"],
       ["worker_count = { n = 3 }\n", ":1:16: worker_count is an object"],
