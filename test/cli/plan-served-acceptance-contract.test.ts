@@ -10,11 +10,13 @@
  * clock after summer time ends; `--config` in place of the repo's file, or of none; a config
  * without pools; a budget list that fails while a pod waits; budgets allowing fewer disruptions
  * than their pods on the node; pending pods while too many nodes are not Ready; a node with no
- * metrics above the max; a Job's pod beside a bare one; pods served without a phase.
+ * metrics above the max; a Job's pod beside a bare one; pods served without a phase; a snapshot
+ * saved with `pr-autoscaler snapshot` planned as the cluster it was read from.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
+import { runCli } from "../support/cli.ts";
 import { nodeMetrics } from "../support/kube-fixtures.ts";
 import {
   CONFIG,
@@ -30,11 +32,13 @@ import {
 } from "./served-cluster.ts";
 import {
   apps,
+  changedAt,
   cluster,
   config,
   FOUR,
   fillers,
   git,
+  gitRepo,
   judgedNow,
   onWorker4,
   plan,
@@ -709,6 +713,80 @@ describe("plan contract: pods served without a phase, as manifests written by ha
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
       "blockers on talos-worker-4: home/mosquitto-0: PDB home/mosquitto allows 0 disruptions, 1 of its pods is here",
+    );
+  });
+});
+
+describe("plan contract: a snapshot saved from the cluster plans as the cluster itself", () => {
+  /**
+   * `plan --kubeconfig` and `plan --snapshot` of what `snapshot --out` saved from the same
+   * server, each at `now`, for each repo: the same JSON and the same warnings.
+   */
+  async function bothWays(objects: Raw[], repos: string[], now: string): Promise<PlanJson[]> {
+    const served = await serveForTest(objects);
+    const dir = tempDir();
+    const kubeconfig = await served.fake.writeKubeconfig(join(dir, "kubeconfig"));
+    const snapshot = join(dir, "snapshot.json");
+    const saved = await runCli(["snapshot", "--kubeconfig", kubeconfig, "--out", snapshot]);
+    expect(saved.code).toBe(0);
+    const outputs: PlanJson[] = [];
+    for (const repo of repos) {
+      const args = ["plan", "--repo", repo, "--now", now, "--json"];
+      const live = await runCli([...args, "--kubeconfig", kubeconfig]);
+      const read = await runCli([...args, "--snapshot", snapshot]);
+      expect(live.code).toBe(0);
+      expect(read.code).toBe(0);
+      expect(read.stderr).toBe(live.stderr);
+      const output = JSON.parse(live.stdout) as PlanJson;
+      expect(JSON.parse(read.stdout)).toEqual(output);
+      expectContract(output);
+      outputs.push(output);
+    }
+    return outputs;
+  }
+
+  it("raises for a pending pod, and holds the raise in a cooldown read from git, either way", async () => {
+    const now = at(5_000);
+    const [raised, cooling] = await bothWays(
+      [...cluster(), ...fillers(), web("snp01")],
+      [
+        gitRepo([{ count: 3, at: "2026-11-01T10:00:00Z" }]),
+        changedAt(2, 3, new Date(Date.parse(now) - 120_000).toISOString()),
+      ],
+      now,
+    );
+    expect(raised?.proposals).toEqual([expect.objectContaining({ from: 3, to: 4, holds: [] })]);
+    expect(cooling?.proposals).toEqual([]);
+    expect(poolDecision(cooling as PlanJson).holds).toEqual([
+      expect.objectContaining({ kind: "cooldown" }),
+    ]);
+  });
+
+  it("lowers an idle pool, and keeps the node a budget protects, either way", async () => {
+    const broker = pod("home", "mosquitto-0", {
+      ...onWorker4,
+      owner: { kind: "StatefulSet", name: "mosquitto" },
+      labels: { "app.kubernetes.io/name": "mosquitto" },
+    });
+    const quick = judgedNow(4).config as string;
+    const repo = () => gitRepo([{ count: 4, at: "2026-11-01T10:00:00Z" }], quick);
+    const [lowered] = await bothWays([...cluster(FOUR), ...apps(FOUR)], [repo()], at(5_000));
+    expect(lowered?.proposals).toEqual([
+      expect.objectContaining({ from: 4, to: 3, direction: "down" }),
+    ]);
+    const [kept] = await bothWays(
+      [
+        ...cluster(FOUR),
+        ...apps(WORKERS),
+        broker,
+        pdb("home", "mosquitto", { "app.kubernetes.io/name": "mosquitto" }, 0),
+      ],
+      [repo()],
+      at(5_000),
+    );
+    expect(kept?.proposals).toEqual([]);
+    expect(poolNote(kept as PlanJson)).toContain(
+      "blockers on talos-worker-4: home/mosquitto-0: PDB home/mosquitto allows 0 disruptions",
     );
   });
 });

@@ -5,8 +5,10 @@
  * `scale-down-delay-after-add` before the plan was read: the delay after a scale-up runs from
  * its node's Ready time, not from the commit; a raise whose node never joined is reported failed
  * and adds nothing more; only a commit that changes the count starts a cooldown, dated when it
- * reached the branch (a merge commit), the commit that made the repository starts none, and the
- * cooldown is over at exactly its length; a window is read on its time zone's wall clock and
+ * reached the branch (a merge commit, or when a rebased commit was made, not written), the commit
+ * that made the repository starts none, and the cooldown is over at exactly its length, whatever
+ * the offsets the commit and --now are written in, in a linked worktree too, and for a target
+ * whose name git quotes; a window is read on its time zone's wall clock and
  * lasts its duration in elapsed time, across midnight and daylight-saving changes; overlapping
  * windows take the highest min; a window opening before a node removed now could be back keeps
  * the count, and is named beside a cooldown that holds the pool too; a window the config cannot
@@ -35,6 +37,7 @@ import {
   gitRepo,
   poolNote,
   serveForTest,
+  tempDir,
   tfvars,
   WORKERS,
 } from "./served-plan.ts";
@@ -235,6 +238,73 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
         expect.objectContaining({ pool: "workers", from: 3, to: 4, holds: [] }),
       ]);
     }
+  });
+
+  it("dates a rebased commit when it was committed, not when its author wrote it an hour before", async () => {
+    const served = await serveForTest([...idle(FOUR, "2026-11-22T09:59:45Z"), ...apps(WORKERS)]);
+    const dir = gitRepo(
+      [{ count: 5, at: "2026-11-01T12:00:00Z" }],
+      config({ "    removal:": `${QUICK}    removal:` }),
+    );
+    writeFileSync(join(dir, FILE), tfvars(4));
+    git(
+      dir,
+      ["commit", "-q", "-am", "worker_count 4", "--date", "2026-11-22T08:58:00Z"],
+      "2026-11-22T09:58:00Z",
+    );
+    const output = await served.planRepo(dir, NOW);
+    expect(output.proposals).toEqual([]);
+    expect(holds(output)).toEqual([
+      { kind: "cooldown", since: "2026-11-22T09:58:00.000Z", until: "2026-11-22T10:03:00.000Z" },
+    ]);
+  });
+
+  it("reads a commit dated +02:00 and a --now written -05:00 as the instants they name", async () => {
+    // 11:58+02:00 is 09:58Z; 05:00-05:00 is 10:00Z: the cooldown runs until 10:03Z.
+    const served = await serveForTest([...idle(FOUR, "2026-11-22T09:59:45Z"), ...apps(WORKERS)]);
+    const quick = config({ "    removal:": `${QUICK}    removal:` });
+    const dir = changedAt(5, 4, "2026-11-22T11:58:00+02:00", quick);
+    const output = await served.planRepo(dir, "2026-11-22T05:00:00-05:00");
+    expect(output.proposals).toEqual([]);
+    expect(holds(output)).toEqual([
+      { kind: "cooldown", since: "2026-11-22T09:58:00.000Z", until: "2026-11-22T10:03:00.000Z" },
+    ]);
+  });
+
+  it("reads the history in a linked worktree, whose .git is a file, as in its repository", async () => {
+    const served = await serveForTest([...idle(FOUR, "2026-11-22T09:59:45Z"), ...apps(WORKERS)]);
+    const quick = config({ "    removal:": `${QUICK}    removal:` });
+    const dir = changedAt(5, 4, "2026-11-22T09:58:00Z", quick);
+    const linked = join(tempDir(), "linked");
+    git(dir, ["worktree", "add", "-q", "--detach", linked, "main"]);
+    const output = await served.planRepo(linked, NOW);
+    expect(output.proposals).toEqual([]);
+    expect(holds(output)).toEqual([
+      { kind: "cooldown", since: "2026-11-22T09:58:00.000Z", until: "2026-11-22T10:03:00.000Z" },
+    ]);
+  });
+
+  it("reads the history of a target whose name git quotes: a space and a letter outside ASCII", async () => {
+    const served = await serveForTest([...idle(FOUR, "2026-11-22T09:59:45Z"), ...apps(WORKERS)]);
+    const file = "terraform/prød env.tfvars";
+    const quoted = config({
+      [FILE]: file,
+      "    removal:": `${QUICK}    removal:`,
+    });
+    const dir = gitRepo([{ count: 5, at: "2026-11-01T12:00:00Z" }], quoted);
+    for (const [count, at] of [
+      [5, "2026-11-01T12:00:00Z"],
+      [4, "2026-11-22T09:58:00Z"],
+    ] as const) {
+      writeFileSync(join(dir, file), tfvars(count));
+      git(dir, ["add", "-A"]);
+      git(dir, ["commit", "-q", "-m", `worker_count ${count}`], at);
+    }
+    const output = await served.planRepo(dir, NOW);
+    expect(output.proposals).toEqual([]);
+    expect(holds(output)).toEqual([
+      { kind: "cooldown", since: "2026-11-22T09:58:00.000Z", until: "2026-11-22T10:03:00.000Z" },
+    ]);
   });
 
   it("holds a decrease 4:59 after the last change, and makes it at exactly 5:00", async () => {
