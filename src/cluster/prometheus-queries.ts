@@ -46,9 +46,8 @@ const byUname = (expression: string) =>
  * `rate()` of a counter over `$rate`, kept only at steps where the series' samples cover that
  * range. rate() extrapolates at most about half a scrape interval past the samples it has and
  * divides by the whole range, so a range the series covers in part reads low: one it entered
- * part way through (the node joined, the container started or restarted, Prometheus started,
- * scrapes came back after a gap) or one it left (scrapes stopped or failed, the container
- * stopped or its pod was deleted). Such a step has no value rather than a low one:
+ * part way through (the node joined, Prometheus started, scrapes came back after a gap) or one
+ * it left (scrapes stopped or failed). Such a step has no value rather than a low one:
  * - the range before must have samples, and this range no more than one fewer (a series that
  *   entered the range part way has none in the range before; one back from a gap lacks more);
  * - the last sample must be no older than 1.1 times the interval between the samples of the
@@ -74,11 +73,7 @@ export function coveredRate(selector: string): string {
  * nodes still without, to node-exporter mapped through `node_uname_info`.
  * Several series for one container are the same cgroup seen twice (a second scrape of the
  * kubelet, a restarted container still inside the rate range), hence `max`, never `sum`.
- * CPU, a node's and a container's, is read only where its rate range is covered
- * (`coveredRate`): each series is tested on its own samples before `max` takes the highest, so
- * a container's cgroup scraped throughout keeps its rate beside another that started or
- * stopped inside the range, and a container that started, restarted or was deleted inside it
- * has no point there, rather than a low one that would pull its average and percentile down.
+ * A node's CPU is read only where its rate range is covered (`coveredRate`).
  */
 export const defaultPrometheusQueries: PrometheusQueries = {
   nodeCpu:
@@ -97,7 +92,7 @@ export const defaultPrometheusQueries: PrometheusQueries = {
     byUname("max by (instance) (node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes)"),
   containerCpu:
     "max by (namespace, pod, container) " +
-    coveredRate('container_cpu_usage_seconds_total{container!="", container!="POD"}'),
+    '(rate(container_cpu_usage_seconds_total{container!="", container!="POD"}[$rate]))',
   containerMemory:
     "max by (namespace, pod, container) " +
     '(container_memory_working_set_bytes{container!="", container!="POD"})',

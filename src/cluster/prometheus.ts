@@ -36,8 +36,8 @@ export interface PrometheusOptions {
   stepSeconds?: number;
   /**
    * Range of `rate()` in the CPU queries (`$rate`, `$rateSeconds`); at least 4 scrape intervals,
-   * and a whole number of them (the CPU rates, of nodes and containers, are taken where their
-   * range is covered: see `coveredRate`). Default 120.
+   * and a whole number of them (the node CPU rates are taken where their range is covered: see
+   * `coveredRate`). Default 120.
    */
   rateSeconds?: number;
   /** End of the window. Default: now. */

@@ -48,13 +48,6 @@ describe("windowQueries", () => {
     for (const selector of selectors) expect(nodeCpu).toContain(coveredRate(selector));
   });
 
-  it("takes the container CPU rate only where its samples cover its range, each series before max", () => {
-    expect(defaultPrometheusQueries.containerCpu).toBe(
-      "max by (namespace, pod, container) " +
-        coveredRate('container_cpu_usage_seconds_total{container!="", container!="POD"}'),
-    );
-  });
-
   it("puts the rate range's seconds in place of every $rateSeconds", () => {
     expect(windowQueries("rate(x[$rate]) < 1.1 * $rateSeconds / 8", settings).steps).toBe(
       "(rate(x[90s]) < 1.1 * 90 / 8)[900s:30s]",

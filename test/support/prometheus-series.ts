@@ -104,10 +104,6 @@ export interface Container {
   ip: string;
   cores: number;
   bytes: number;
-  /** When it has samples: a container that started, restarted or stopped has none outside. */
-  present?: Presence;
-  /** The cgroup's id; each run of a restarted container has its own. Default by container. */
-  id?: string;
   extra?: Labels;
 }
 
@@ -116,8 +112,7 @@ export function containerCgroup(spec: Container, start: number): Series[] {
   const labels: Labels = {
     container: spec.container,
     endpoint: "https-metrics",
-    id:
-      spec.id ?? `/kubepods.slice/kubepods-pod-${spec.pod}/cri-containerd-${spec.container}.scope`,
+    id: `/kubepods.slice/kubepods-pod-${spec.pod}/cri-containerd-${spec.container}.scope`,
     instance: `${spec.ip}:10250`,
     job: "kubelet",
     metrics_path: "/metrics/cadvisor",
@@ -126,21 +121,10 @@ export function containerCgroup(spec: Container, start: number): Series[] {
     pod: spec.pod,
     ...spec.extra,
   };
-  const present = spec.present ?? always;
   const cpu = cpuCounter(spec.cores, start);
   return [
-    {
-      name: "container_cpu_usage_seconds_total",
-      kind: "counter",
-      labels,
-      value: (t) => (present(t) ? cpu(t) : undefined),
-    },
-    {
-      name: "container_memory_working_set_bytes",
-      kind: "gauge",
-      labels,
-      value: (t) => (present(t) ? spec.bytes : undefined),
-    },
+    { name: "container_cpu_usage_seconds_total", kind: "counter", labels, value: cpu },
+    { name: "container_memory_working_set_bytes", kind: "gauge", labels, value: () => spec.bytes },
   ];
 }
 
