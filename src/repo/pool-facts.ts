@@ -162,9 +162,12 @@ async function poolFacts(
 ): Promise<PoolRepoFacts> {
   const { file } = pool.target;
   if (text === undefined) {
+    const deleted = await deletedFromWorkingTree(repo, file);
     return {
       pool: pool.name,
-      currentValueProblem: `${file} does not exist in the repo${where("file")}`,
+      currentValueProblem: deleted
+        ? `${file} is deleted in the working tree, but the branch holds it: restore it (git checkout -- ${file}), or plan from a clean checkout`
+        : `${file} does not exist in the repo${where("file")}`,
     };
   }
   const current = countAt(text, pool);
@@ -181,6 +184,24 @@ async function poolFacts(
     delete facts.countSince;
     facts.historyProblem = error.message;
     return facts;
+  }
+}
+
+/**
+ * Whether a target missing from the checkout is one its branch holds: deleted in the working
+ * tree, not committed. The configuration is then right, and only the checkout needs mending.
+ * A history git cannot read tells nothing here: the file is then said to be missing.
+ */
+async function deletedFromWorkingTree(repo: RepoReader, file: string): Promise<boolean> {
+  if (!repo.uncommitted) return false;
+  try {
+    // A plain folder, or a repository without a commit, has no commit of the file: nothing to
+    // restore. Nor has a branch whose last commit deleted it, which HEAD then lacks.
+    if ((await repo.fileCommits(file, 1)).length === 0) return false;
+    return !(await repo.uncommitted(file));
+  } catch (error) {
+    if (error instanceof HistoryUnavailableError) return false;
+    throw error;
   }
 }
 

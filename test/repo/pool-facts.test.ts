@@ -739,6 +739,29 @@ describe("readPoolFacts", () => {
       expect(facts[0]?.currentValueProblem).toBe(problem);
     });
 
+    it("says a file deleted in the working tree only is the branch's, not missing from it", async () => {
+      // The configuration is right: the checkout lacks the file its branch holds.
+      const dir = repoWith([
+        {
+          at: "2026-11-01T10:00:00Z",
+          files: { "terraform/terraform.tfvars": "worker_count = 3\n" },
+        },
+      ]);
+      rmSync(join(dir, "terraform/terraform.tfvars"));
+      const { facts } = await readPoolFacts(localRepo(dir), config);
+      expect(facts[0]).toEqual({
+        pool: "workers",
+        currentValueProblem:
+          "terraform/terraform.tfvars is deleted in the working tree, but the branch holds it: restore it (git checkout -- terraform/terraform.tfvars), or plan from a clean checkout",
+      });
+      // Deleted by the branch's last commit, it is missing from the repo.
+      git(dir, ["commit", "-q", "-am", "gone"], "2026-11-20T10:00:00Z");
+      const gone = await readPoolFacts(localRepo(dir), config);
+      expect(gone.facts[0]?.currentValueProblem).toBe(
+        "terraform/terraform.tfvars does not exist in the repo",
+      );
+    });
+
     it("holds it in a repository with no commit yet", async () => {
       const dir = repoWith([]);
       mkdirSync(join(dir, "terraform"));
