@@ -1,7 +1,7 @@
 import type { Document, LineCounter } from "yaml";
 import { formatKeyPath } from "../editors/path.ts";
 import { formatLocated } from "../errors.ts";
-import type { UnreadableFileError } from "../repo/repo-reader.ts";
+import { LINKED_FILE_ADVICE, type UnreadableFileError } from "../repo/repo-reader.ts";
 import { configIssueMessage } from "./config-issue-message.ts";
 import { readConfigYaml } from "./config-yaml.ts";
 import { unknownKeyMessage } from "./did-you-mean.ts";
@@ -82,11 +82,17 @@ function toConfigIssues(
 
 /**
  * The issue for a configuration that is no text file (a directory, a link, not UTF-8): the file
- * is invalid as a whole, reported as any invalid configuration is.
+ * is invalid as a whole, reported as any invalid configuration is. A link is told what a
+ * configuration does about it: its name is fixed, so the file itself goes there, not a pool's
+ * target elsewhere.
  */
 export function unreadableConfigIssue(error: UnreadableFileError): ConfigIssue {
   const what = error.message.startsWith(`${error.file} `)
     ? error.message.slice(error.file.length + 1)
     : error.message;
-  return { file: error.file, line: 1, column: 1, path: "", message: `the file ${what}` };
+  const advice = `: ${LINKED_FILE_ADVICE}`;
+  const said = what.endsWith(advice)
+    ? `${what.slice(0, -advice.length)}: the configuration is read from ${error.file} itself, never through a link; put the file there in place of the link`
+    : what;
+  return { file: error.file, line: 1, column: 1, path: "", message: `the file ${said}` };
 }

@@ -9,6 +9,7 @@ import {
   type FileCommit,
   GitError,
   HistoryUnavailableError,
+  LINKED_FILE_ADVICE,
   type RepoReader,
   UnreadableFileError,
 } from "./repo-reader.ts";
@@ -278,7 +279,7 @@ async function lookUp(
         end === parts.length
           ? `is a symbolic link to ${target}`
           : `is behind a symbolic link (${shown} → ${target})`;
-      return { problem: `${what}: set the pool's target to the file itself` };
+      return { problem: `${what}: ${LINKED_FILE_ADVICE}` };
     }
     if (end === parts.length && stats.isDirectory())
       return { problem: "is a directory, not a file" };

@@ -48,6 +48,13 @@ export interface RepoReader {
 }
 
 /**
+ * What a file read through a symbolic link is told to do, after what the link is: a pool's
+ * target is named as the file itself. The repo's configuration, whose name is fixed, says
+ * otherwise (`unreadableConfigIssue`).
+ */
+export const LINKED_FILE_ADVICE = "set the pool's target to the file itself";
+
+/**
  * A file of the repo that exists but is not a text file the editors can read: a directory, a
  * symbolic link, a file that is not UTF-8. Reading it again does not help; the pool that targets
  * it is held with this message, and the other pools go on.

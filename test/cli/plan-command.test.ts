@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
@@ -189,6 +189,20 @@ describe("pr-autoscaler plan", () => {
     const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/\.github\/pr-autoscaler\.yml:\d+:\d+/);
+  });
+
+  it("refuses a repo config that is a link with what a config does about it, not a pool's target", async () => {
+    const repo = infraRepo("linked-config", {
+      "terraform/terraform.tfvars": TFVARS,
+      "config/autoscaler.yml": CONFIG,
+    });
+    mkdirSync(join(repo, ".github"));
+    symlinkSync("../config/autoscaler.yml", join(repo, ".github/pr-autoscaler.yml"));
+    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      "pr-autoscaler plan: .github/pr-autoscaler.yml:1:1: the file is a symbolic link to ../config/autoscaler.yml: the configuration is read from .github/pr-autoscaler.yml itself, never through a link; put the file there in place of the link\n",
+    );
   });
 
   it("refuses conflicting or malformed flags with exit 2", async () => {

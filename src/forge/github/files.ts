@@ -1,3 +1,4 @@
+import { LINKED_FILE_ADVICE } from "../../repo/repo-reader.ts";
 import { pullRequestNumberOf } from "../commit-message.ts";
 import type { BranchCommit, FileHistoryEntry, FileHistoryOptions } from "../forge.ts";
 import { ForgeError, NotATextFileError } from "../forge-error.ts";
@@ -55,7 +56,7 @@ async function fetchFile(
     throw new NotATextFileError(
       step,
       path,
-      `${path} is a symbolic link to ${linkTarget}: set the pool's target to the file itself`,
+      `${path} is a symbolic link to ${linkTarget}: ${LINKED_FILE_ADVICE}`,
     );
   if (content.type !== "file")
     throw new NotATextFileError(step, path, `${path} is a ${content.type}, not a file`);
