@@ -132,6 +132,17 @@ describe("pr-autoscaler edit", () => {
     writeFileSync(path, Buffer.from([0x61, 0x20, 0x3d, 0x20, 0x31, 0x20, 0x23, 0xe9, 0x0a]));
     const run = await runCli(["edit", path, "a", "2", "--write"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("not valid UTF-8");
+    expect(run.stderr).toContain("not valid UTF-8 text (byte 0xe9 at line 1, column 8)");
+  });
+
+  it("says where the first byte that is not UTF-8 lies, past a replacement character written as such", async () => {
+    // Line 1 holds U+FFFD as UTF-8 (EF BF BD), which is text; line 2 a Latin-1 "é" after "€".
+    const path = join(dir, "mixed.tfvars");
+    const line1 = Buffer.from('a = "\uFFFD"\n', "utf8");
+    const line2 = Buffer.concat([Buffer.from("b = 1 # \u20AC", "utf8"), Buffer.from([0xe9, 0x0a])]);
+    writeFileSync(path, Buffer.concat([line1, line2]));
+    const run = await runCli(["edit", path, "a", '"x"', "--write"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("not valid UTF-8 text (byte 0xe9 at line 2, column 10)");
   });
 });

@@ -145,7 +145,7 @@ describe("pr-autoscaler validate", () => {
       );
       await expect(validate([dir])).rejects.toThrow(
         new InputError(
-          ".github/pr-autoscaler.yml is not valid UTF-8 text; convert the file to UTF-8 first",
+          ".github/pr-autoscaler.yml is not valid UTF-8 text (byte 0xe9 at line 1, column 16); convert the file to UTF-8 first",
         ),
       );
     } finally {

@@ -637,7 +637,7 @@ describe("readPoolFacts", () => {
             Buffer.from("# caf\xe9\nworker_count = 3\n", "latin1"),
           );
         },
-        /^terraform\/terraform\.tfvars is not valid UTF-8 text; convert the file to UTF-8 first$/,
+        /^terraform\/terraform\.tfvars is not valid UTF-8 text \(byte 0xe9 at line 1, column 6\); convert the file to UTF-8 first$/,
       ],
     ])("%s", async (_, make, problem) => {
       const { facts, files } = await readPoolFacts(localRepo(withWorkersFile(make)), config);

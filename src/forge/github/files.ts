@@ -1,3 +1,4 @@
+import { notUtf8Message } from "../../editors/text.ts";
 import { LINKED_FILE_ADVICE } from "../../repo/repo-reader.ts";
 import { pullRequestNumberOf } from "../commit-message.ts";
 import type { BranchCommit, FileHistoryEntry, FileHistoryOptions } from "../forge.ts";
@@ -77,14 +78,11 @@ async function fetchFile(
 }
 
 function decode(step: string, path: string, base64: string): string {
+  const bytes = Buffer.from(base64, "base64");
   try {
-    return utf8.decode(Buffer.from(base64, "base64"));
+    return utf8.decode(bytes);
   } catch {
-    throw new NotATextFileError(
-      step,
-      path,
-      `${path} is not valid UTF-8 text; convert the file to UTF-8 first`,
-    );
+    throw new NotATextFileError(step, path, `${path} is ${notUtf8Message(bytes)}`);
   }
 }
 

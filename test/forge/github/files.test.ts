@@ -79,7 +79,7 @@ describe("reading files", () => {
     expect(failures.map((failure) => (failure as NotATextFileError).problem)).toEqual([
       `${TFVARS} is a symbolic link to envs/prod.tfvars: set the pool's target to the file itself`,
       "bin/some-symlink is a symbolic link to /path/to/symlink/target: set the pool's target to the file itself",
-      "latin1.tfvars is not valid UTF-8 text; convert the file to UTF-8 first",
+      "latin1.tfvars is not valid UTF-8 text (byte 0xe9 at line 1, column 6); convert the file to UTF-8 first",
     ]);
     expect(github.scope.isDone()).toBe(true);
   });
