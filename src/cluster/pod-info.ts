@@ -49,6 +49,8 @@ export function evictableLocalVolumes(annotations: Raw): Set<string> {
 }
 export const doNotDisruptAnnotation = "karpenter.sh/do-not-disrupt";
 export const mirrorAnnotation = "kubernetes.io/config.mirror";
+/** The scheduler a pod goes to when its `spec.schedulerName` names none. */
+export const DEFAULT_SCHEDULER = "default-scheduler";
 
 /** A pod volume backed by a PersistentVolumeClaim, resolved once PVCs and PVs are read. */
 export interface PendingClaim {
@@ -166,6 +168,11 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
     return gateName ? [intern(gateName)] : [];
   });
   if (gates.length > 0) pod.schedulingGates = gates;
+  // The default scheduler is the one whose verdict the planner may anticipate; it is left out,
+  // so that a snapshot saved before the field was read reads as it.
+  const schedulerName = string(spec.schedulerName);
+  if (schedulerName && schedulerName !== DEFAULT_SCHEDULER)
+    pod.schedulerName = intern(schedulerName);
   const ready = readyCondition(status);
   if (ready !== undefined) pod.ready = ready;
   const nominated = string(status.nominatedNodeName);

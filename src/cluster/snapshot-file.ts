@@ -194,6 +194,7 @@ const PodInfo = z.object({
     .object({ reason: z.string(), message: z.string(), since: timestamp.optional() })
     .optional(),
   schedulingGates: z.array(z.string()).optional(),
+  schedulerName: z.string().optional(),
   nominatedNode: z.string().optional(),
   deletingSince: timestamp.optional(),
   blockingVolumes: z.array(

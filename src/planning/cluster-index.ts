@@ -171,8 +171,33 @@ function addPod(index: ClusterIndex, nodeName: string, pod: PodInfo): void {
  * may need room.
  */
 function isPendingForCapacity(pod: PodInfo, nodes: ReadonlyMap<string, NodeInfo>): boolean {
-  if (!mayWaitForRoom(pod) || pod.unschedulable === undefined) return false;
+  if (!mayWaitForRoom(pod) || !awaitsRoom(pod)) return false;
   return !nominatedTo(pod, nodes);
+}
+
+/**
+ * Whether an unbound pod is one whose room the planner judges: the scheduler marked it
+ * Unschedulable, or it is one the default scheduler has not tried yet (`notYetTried`), which the
+ * packing places as the scheduler would. The scheduler gets to a burst of new pods in its own
+ * time, and a cluster with none (a bare API server, a state written by hand) never marks them.
+ */
+export function awaitsRoom(pod: PodInfo): boolean {
+  return pod.unschedulable !== undefined || notYetTried(pod);
+}
+
+/**
+ * An unbound pod with no PodScheduled condition at all, which the default scheduler is free to
+ * judge: no scheduling gate holds it and no other scheduler is named for it. A condition of any
+ * other reason (SchedulingGated, SchedulerError) is a verdict of the scheduler's to wait for.
+ */
+export function notYetTried(pod: PodInfo): boolean {
+  return (
+    pod.nodeName === undefined &&
+    pod.unschedulable === undefined &&
+    pod.notScheduled === undefined &&
+    (pod.schedulingGates ?? []).length === 0 &&
+    pod.schedulerName === undefined
+  );
 }
 
 /** A Pending pod that is neither a DaemonSet nor a mirror pod, nor being deleted. */

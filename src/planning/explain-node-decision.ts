@@ -757,7 +757,9 @@ function podText(pod: PendingPod): string {
   const extended = Object.entries(pod.extended ?? {}).map(
     ([name, amount]) => `, ${name} ${formatExtended(name, amount)}`,
   );
-  return `${pod.pod} (cpu ${cpu}, memory ${memory}${disk}${extended.join("")})`;
+  // Its place is the packing's judgement alone: the scheduler may yet find it other room.
+  const unjudged = pod.judged === false ? "; not yet marked unschedulable by the scheduler" : "";
+  return `${pod.pod} (cpu ${cpu}, memory ${memory}${disk}${extended.join("")}${unjudged})`;
 }
 
 function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {

@@ -1,4 +1,4 @@
-import { podKey } from "./cluster-index.ts";
+import { notYetTried, podKey } from "./cluster-index.ts";
 import { portConflict } from "./host-ports.ts";
 import {
   namedPeerConflict,
@@ -79,6 +79,11 @@ export interface PendingPod {
   extended?: Record<string, number>;
   /** The scheduler's message, e.g. `0/4 nodes are available: 4 Insufficient cpu.` */
   message?: string;
+  /**
+   * False for a pod the scheduler has not tried yet (no PodScheduled condition): where it goes
+   * is the packing's judgement alone. Absent for a pod marked Unschedulable.
+   */
+  judged?: false;
 }
 
 export interface PodPlacement extends PendingPod {
@@ -1408,6 +1413,7 @@ export function pendingPod(pod: PodInfo): PendingPod {
   const extended = Object.entries(pod.requests.extended ?? {}).filter(([, amount]) => amount > 0);
   if (extended.length > 0) info.extended = Object.fromEntries(extended);
   if (pod.unschedulable?.message) info.message = pod.unschedulable.message;
+  if (notYetTried(pod)) info.judged = false;
   return info;
 }
 

@@ -275,9 +275,9 @@ export function nodesAskedFor(trigger: Trigger): number | undefined {
 
 /**
  * Set when every pod that needs a new node has been unschedulable for less than
- * `scaleUp.pendingFor` (counted from its PodScheduled=False transition, else its creation; a
- * time that cannot be read counts as long ago). One pod that waited long enough adds nodes for
- * all of them.
+ * `scaleUp.pendingFor` (counted from its PodScheduled=False transition, else its creation, as for
+ * a pod the scheduler has not tried yet, which has no such transition; a time that cannot be read
+ * counts as long ago). One pod that waited long enough adds nodes for all of them.
  */
 function pendingWait(
   context: PoolContext,

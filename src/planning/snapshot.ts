@@ -327,7 +327,10 @@ export interface PodInfo {
   hostPorts?: HostPort[];
   tolerations: Toleration[];
   priority?: number;
-  /** Set when PodScheduled is False with reason Unschedulable. */
+  /**
+   * Set when PodScheduled is False with reason Unschedulable. A pod with no PodScheduled
+   * condition at all is one the scheduler has not tried yet.
+   */
   unschedulable?: { message: string; since?: string };
   /**
    * Set when PodScheduled is False with another reason: `SchedulerError` when the scheduler
@@ -337,6 +340,11 @@ export interface PodInfo {
   notScheduled?: { reason: string; message: string; since?: string };
   /** `spec.schedulingGates` by name: the scheduler leaves the pod alone until they are removed. */
   schedulingGates?: string[];
+  /**
+   * `spec.schedulerName` when it names a scheduler other than `default-scheduler`: that one
+   * judges the pod. Absent for the default scheduler, and in a snapshot saved before it was read.
+   */
+  schedulerName?: string;
   /**
    * `status.nominatedNodeName`: the scheduler preempted pods on that node for this one, which
    * runs there once they are gone.

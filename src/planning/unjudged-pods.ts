@@ -1,6 +1,6 @@
 import { agreeing } from "../util/plural.ts";
 import { utcTimeOf } from "../util/utc-time.ts";
-import { mayWaitForRoom } from "./cluster-index.ts";
+import { mayWaitForRoom, notYetTried } from "./cluster-index.ts";
 import { formatDuration } from "./format.ts";
 import type { PlanNote } from "./proposal.ts";
 import type { PodInfo, Snapshot } from "./snapshot.ts";
@@ -12,30 +12,50 @@ export const UNJUDGED_WARN_MS = 5 * 60_000;
 const LISTED = 5;
 
 /**
- * A note on the Pending pods the planner does not count: bound to no node, yet not marked
- * unschedulable by the scheduler (no PodScheduled=False condition with reason Unschedulable).
- * Only the scheduler's verdict shows that a pod lacks room, so they add no node; the note says
- * they are there, so they are not left out without a word. It is a warning once one of them not
- * held by scheduling gates is older than UNJUDGED_WARN_MS: a scheduler that is not running, or a
- * `schedulerName` no scheduler serves, leave pods so. A gated pod is held on purpose until a
- * controller (a job queue such as Kueue) lifts its gates, which may take hours: it is named with
- * its gates, and never makes the note a warning. Subject `unjudged-pods`, apart from the note on
- * the pending pods that add no node (`pods`): the dashboard leaves out the info note (the
- * scheduler judges a new pod within seconds), not the warning. The pods the scheduler failed on
- * have a warning of their own (`schedulerFailedNote`).
+ * A note on the Pending pods bound to no node that the scheduler has not marked unschedulable
+ * (no PodScheduled=False condition with reason Unschedulable), subject `unjudged-pods`, apart from
+ * the note on the pending pods that add no node (`pods`). Those the default scheduler has not
+ * tried yet (`notYetTried`) are counted as pending, placed by the plan's own fit check: they are
+ * named only once one is older than UNJUDGED_WARN_MS, in a warning, as a scheduler that
+ * is not running leaves pods so, and then nodes added for them do not help. The others add no
+ * node and are always named: those held by scheduling gates (with their gates), those left to
+ * another scheduler (with its name), and those whose PodScheduled condition gives no verdict.
+ * The note is a warning once one of them no gate holds is older than UNJUDGED_WARN_MS: a
+ * scheduler that is not running, or a `schedulerName` no scheduler serves, leave pods so. A
+ * gated pod is held on purpose until a controller (a job queue such as Kueue) lifts its gates,
+ * which may take hours: it never makes the note a warning. The dashboard leaves out the info
+ * note (the scheduler judges a new pod within seconds), not the warning. The pods the scheduler
+ * failed on have a warning of their own (`schedulerFailedNote`).
  */
 export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | undefined {
-  const unjudged = snapshot.pods.filter(isUnjudged);
-  if (unjudged.length === 0) return undefined;
-  const oldest = oldestCreated(unjudged);
+  const waitingPods = snapshot.pods.filter(waiting);
+  const untried = waitingPods.filter(notYetTried);
+  const uncounted = waitingPods.filter((pod) => !notYetTried(pod) && !schedulerFailed(pod));
+  const left = uncountedText(uncounted, now);
+  const late = lateUntriedText(untried, now);
+  if (left === undefined && late === undefined) return undefined;
+  return {
+    level: left?.late || late !== undefined ? "warning" : "info",
+    subject: "unjudged-pods",
+    message: [left?.text, late].filter((text) => text !== undefined).join("; and "),
+  };
+}
+
+/**
+ * The pods not marked unschedulable that add no node, as the note names them, and whether one
+ * no gate holds is older than UNJUDGED_WARN_MS; undefined when there are none.
+ */
+function uncountedText(
+  pods: readonly PodInfo[],
+  now: Date,
+): { text: string; late: boolean } | undefined {
+  if (pods.length === 0) return undefined;
+  const oldest = oldestCreated(pods);
   // Only a pod the scheduler is free to judge is late: a gated one waits for its gates.
-  const oldestFree = oldestCreated(unjudged.filter((pod) => !gated(pod)));
+  const oldestFree = oldestCreated(pods.filter((pod) => !gated(pod)));
   const late = oldestFree !== undefined && now.getTime() - oldestFree > UNJUDGED_WARN_MS;
-  const names = unjudged.slice(0, LISTED).map(listed);
-  const more = unjudged.length - names.length;
-  const list = `${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
-  const count = unjudged.length === 1 ? "1 Pending pod" : `${unjudged.length} Pending pods`;
-  const adds = agreeing(unjudged.length, "adds", "add");
+  const count = pods.length === 1 ? "1 Pending pod" : `${pods.length} Pending pods`;
+  const adds = agreeing(pods.length, "adds", "add");
   // The time, not the age: the dashboard shows the note, and is rewritten only when it changes.
   const age = oldest === undefined ? "" : `; the oldest was created ${utcTimeOf(oldest)}`;
   // Late is said of the pods no gate holds: their oldest is named when a gated one is older.
@@ -47,10 +67,45 @@ export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | u
     ? `${free}, more than ${formatDuration(UNJUDGED_WARN_MS)}: check that the scheduler runs and that their schedulerName is one a scheduler serves`
     : "";
   return {
-    level: late ? "warning" : "info",
-    subject: "unjudged-pods",
-    message: `${count} not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) ${adds} no node: ${list}${age}${advice}`,
+    late,
+    text: `${count} not marked unschedulable by the scheduler (${whyUncounted(pods)}) ${adds} no node: ${listOf(pods)}${age}${advice}`,
   };
+}
+
+/** `held by scheduling gates or left to another scheduler`: what keeps the pods uncounted. */
+function whyUncounted(pods: readonly PodInfo[]): string {
+  const causes = [
+    pods.some(gated) ? "held by scheduling gates" : undefined,
+    pods.some((pod) => !gated(pod) && pod.schedulerName !== undefined)
+      ? "left to another scheduler"
+      : undefined,
+    pods.some((pod) => !gated(pod) && pod.schedulerName === undefined)
+      ? "with a PodScheduled condition that gives no verdict"
+      : undefined,
+  ].filter((cause) => cause !== undefined);
+  return causes.length === 1
+    ? (causes[0] as string)
+    : `${causes.slice(0, -1).join(", ")} or ${causes.at(-1)}`;
+}
+
+/**
+ * The pods the default scheduler has not tried yet, counted as pending, when the oldest is older
+ * than UNJUDGED_WARN_MS: the scheduler may not be running, and nodes added for them then do not
+ * get them running. Undefined while they are newer (the scheduler gets to them in seconds).
+ */
+function lateUntriedText(pods: readonly PodInfo[], now: Date): string | undefined {
+  const oldest = oldestCreated(pods);
+  if (oldest === undefined || now.getTime() - oldest <= UNJUDGED_WARN_MS) return undefined;
+  const one = pods.length === 1;
+  const count = one ? "1 Pending pod" : `${pods.length} Pending pods`;
+  return `${count} not yet tried by the scheduler (no PodScheduled condition) ${one ? "is" : "are"} counted as pending, placed by the plan's own fit check: ${listOf(pods)}; the oldest was created ${utcTimeOf(oldest)}, more than ${formatDuration(UNJUDGED_WARN_MS)}: check that the scheduler runs, as nodes added for ${one ? "it" : "them"} do not help until it does`;
+}
+
+/** The first LISTED pods as the note names them, and how many more. */
+function listOf(pods: readonly PodInfo[]): string {
+  const names = pods.slice(0, LISTED).map(listed);
+  const more = pods.length - names.length;
+  return `${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
 }
 
 /** The earliest creation time of `pods` that can be read, in ms; undefined when none can. */
@@ -65,18 +120,19 @@ function gated(pod: PodInfo): boolean {
   return (pod.schedulingGates ?? []).length > 0;
 }
 
-/** A pod as the note names it, with the scheduling gates that hold it, when any. */
+/**
+ * A pod as the note names it, with the scheduling gates that hold it, or the scheduler it is
+ * left to, when any.
+ */
 function listed(pod: PodInfo): string {
   const gates = pod.schedulingGates ?? [];
   const held =
     gates.length > 0
       ? ` (scheduling ${gates.length === 1 ? "gate" : "gates"} ${gates.join(", ")})`
-      : "";
+      : pod.schedulerName !== undefined
+        ? ` (scheduler ${pod.schedulerName})`
+        : "";
   return `${pod.namespace}/${pod.name}${held}`;
-}
-
-function isUnjudged(pod: PodInfo): boolean {
-  return waiting(pod) && !schedulerFailed(pod);
 }
 
 /** Pending, bound to no node, and neither marked unschedulable nor nominated to a node. */

@@ -277,17 +277,17 @@ describe("pr-autoscaler plan", () => {
     expect(JSON.parse(replay.stdout).proposals[0]).toMatchObject({ from: 3, direction: "down" });
   });
 
-  it("names the Pending pods the scheduler has not judged, which add no node", async () => {
+  it("warns of the Pending pods the scheduler has not tried for long, which are counted", async () => {
     const repo = infraRepo("unjudged", QUIET_REPO);
     const snapshot = buildSnapshot({ nodes: nodes(3, { usage: { cpu: "300m", memory: "1Gi" } }) });
-    // Pending, bound to no node, and without the scheduler's Unschedulable verdict.
+    // Pending, bound to no node, and an hour without the scheduler's verdict: counted, and named.
     snapshot.pods.push(pod("batch/import-0", { cpu: "2", memory: "1Gi" }));
     const file = join(root, "unjudged.json");
     writeFileSync(file, snapshotToJson(snapshot));
     const run = await runCli(["plan", "--repo", repo, "--snapshot", file]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
-      "unjudged-pods: 1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: batch/import-0; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs",
+      "unjudged-pods: 1 Pending pod not yet tried by the scheduler (no PodScheduled condition) is counted as pending, placed by the plan's own fit check: batch/import-0; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs, as nodes added for it do not help until it does",
     );
     const json = JSON.parse((await planJson(repo, file)).stdout);
     expect(json.notes).toContainEqual(

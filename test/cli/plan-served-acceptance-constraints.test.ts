@@ -439,7 +439,7 @@ describe("plan acceptance, pods the scheduler holds back", () => {
     expect(output.proposals).toEqual([]);
     const note = output.notes.find((entry) => entry.subject === "unjudged-pods");
     expect(note?.message).toContain(
-      "1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: batch/import-7f6e5d4c3-gat01 (scheduling gate example.com/quota);",
+      "1 Pending pod not marked unschedulable by the scheduler (held by scheduling gates) adds no node: batch/import-7f6e5d4c3-gat01 (scheduling gate example.com/quota);",
     );
     // Two days old, yet held on purpose (a job queue such as Kueue lifts the gate when it admits
     // the job): information, not the advice to check that the scheduler runs.
@@ -447,7 +447,7 @@ describe("plan acceptance, pods the scheduler holds back", () => {
     expect(note?.message).not.toContain("check that the scheduler runs");
   });
 
-  it("still warns of a pod no gate holds that the scheduler left without a PodScheduled condition", async () => {
+  it("still warns of a pod no gate holds that its own scheduler left without a PodScheduled condition", async () => {
     const gated = pod("batch", "import-7f6e5d4c3-gat01", {
       cpu: "1500m",
       memory: "1Gi",
@@ -457,9 +457,11 @@ describe("plan acceptance, pods the scheduler holds back", () => {
         message: "Scheduling is blocked due to non-empty scheduling gates",
       },
     });
+    // Left to a scheduler other than the default one, which judges it or not: it adds no node.
     const unseen = pod("batch", "report-5b7c9d8e6-unsn1", {
-      cpu: "500m",
+      cpu: "1500m",
       memory: "512Mi",
+      schedulerName: "volcano",
       scheduled: null,
     });
     const output = await plan([...cluster(), ...fillers(), gated, unseen]);
@@ -467,7 +469,7 @@ describe("plan acceptance, pods the scheduler holds back", () => {
     const note = output.notes.find((entry) => entry.subject === "unjudged-pods");
     expect(note?.level).toBe("warning");
     expect(note?.message).toContain(
-      "add no node: batch/import-7f6e5d4c3-gat01 (scheduling gate example.com/quota), batch/report-5b7c9d8e6-unsn1; the oldest was created 2026-11-20 08:00 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves",
+      "2 Pending pods not marked unschedulable by the scheduler (held by scheduling gates or left to another scheduler) add no node: batch/import-7f6e5d4c3-gat01 (scheduling gate example.com/quota), batch/report-5b7c9d8e6-unsn1 (scheduler volcano); the oldest was created 2026-11-20 08:00 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves",
     );
   });
 });

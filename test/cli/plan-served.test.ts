@@ -154,7 +154,8 @@ describe("plan against a served cluster: pending pods", () => {
           message: "Scheduling is blocked due to non-empty scheduling gates",
         },
       }),
-      tdarr("fresh", { scheduled: null }),
+      // Left to a scheduler of its own, which has not judged it: that one decides.
+      tdarr("volca", { schedulerName: "volcano", scheduled: null }),
     ]);
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
@@ -164,7 +165,7 @@ describe("plan against a served cluster: pending pods", () => {
     );
     expect(note).toMatch(/tdarr-node-6d8c7f5b49-vnaff[^\n]*volume node affinity conflict/);
     expect(note).not.toContain("gated");
-    expect(note).not.toContain("fresh");
+    expect(note).not.toContain("volca");
   });
 
   it("does not add a node for a pod being deleted, nor for one the scheduler nominated a node for", async () => {

@@ -185,6 +185,8 @@ export interface PodOptions {
   affinity?: Raw;
   tolerations?: Raw[];
   schedulingGates?: { name: string }[];
+  /** `spec.schedulerName`, `default-scheduler` unless given. */
+  schedulerName?: string;
   /**
    * Pending: the PodScheduled condition the scheduler wrote (none for a gated pod), `since` its
    * lastTransitionTime (default the pod's creation, 2026-11-20T08:00:00Z).
@@ -253,7 +255,7 @@ export function pod(namespace: string, name: string, options: PodOptions = {}): 
     preemptionPolicy: "PreemptLowerPriority",
     priority: 0,
     restartPolicy: "Always",
-    schedulerName: "default-scheduler",
+    schedulerName: options.schedulerName ?? "default-scheduler",
     serviceAccountName: "default",
     terminationGracePeriodSeconds: 30,
     tolerations: [

@@ -457,3 +457,14 @@ describe("reading karpenter.sh/do-not-disrupt", () => {
     }
   });
 });
+
+describe("reading spec.schedulerName", () => {
+  it("keeps a scheduler other than the default one, and leaves the default one out", () => {
+    expect(read({}, {}, { schedulerName: "volcano" }).schedulerName).toBe("volcano");
+    expect(read({}, {}, { schedulerName: "default-scheduler" })).not.toHaveProperty(
+      "schedulerName",
+    );
+    expect(read({}, {}, { schedulerName: "" })).not.toHaveProperty("schedulerName");
+    expect(read({})).not.toHaveProperty("schedulerName");
+  });
+});

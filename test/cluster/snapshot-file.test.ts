@@ -68,6 +68,19 @@ describe("snapshot JSON", () => {
     ).toBeUndefined();
   });
 
+  it("keeps a pod's scheduler through a save and a load, and loads a file without it as the default one's", () => {
+    const [first, ...rest] = snapshot.pods;
+    if (!first) throw new Error("the homelab has no pod");
+    const other: Snapshot = {
+      ...snapshot,
+      pods: [{ ...first, schedulerName: "volcano" }, ...rest],
+    };
+    expect(loadSnapshot(snapshotToJson(other), "snap.json").pods[0]?.schedulerName).toBe("volcano");
+    expect(
+      loadSnapshot(snapshotToJson(snapshot), "snap.json").pods[0]?.schedulerName,
+    ).toBeUndefined();
+  });
+
   it("keeps a node's Prometheus points through a save and a load, and loads usage without them", () => {
     const [first, ...rest] = snapshot.nodes;
     if (!first) throw new Error("the homelab has no node");

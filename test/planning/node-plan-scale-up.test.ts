@@ -3,6 +3,7 @@ import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts
 import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PoolRepoFacts } from "../../src/planning/node-plan-input.ts";
+import type { PodInfo } from "../../src/planning/snapshot.ts";
 import {
   buildSnapshot,
   daemonSet,
@@ -189,9 +190,13 @@ describe("scale up for pending pods", () => {
     ]);
   });
 
-  it("does not count pending DaemonSet or mirror pods, nor pods never reported Unschedulable", () => {
+  it("does not count pending DaemonSet or mirror pods, nor pods left to another scheduler", () => {
     const workers = nodes(1, BUSY);
-    const justCreated = { ...pendingPod("web/new", { cpu: "3" }) };
+    // Not tried yet, and not the default scheduler's to try: only its own scheduler judges it.
+    const justCreated: PodInfo = {
+      ...pendingPod("web/new", { cpu: "3" }),
+      schedulerName: "volcano",
+    };
     delete justCreated.unschedulable;
     const snapshot = buildSnapshot({
       nodes: workers,

@@ -19,25 +19,40 @@ describe("unjudgedPendingNote", () => {
     expect(unjudgedPendingNote(snapshot, at("2025-06-06T12:00:00.000Z"))).toBeUndefined();
   });
 
-  it("names a pod the scheduler has not judged yet, as information while it is new", () => {
+  it("says nothing of a pod the scheduler has not tried yet while it is new: it is counted", () => {
     const snapshot = buildSnapshot({ nodes: nodes(1), pods: [unjudged("web/new")] });
-    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))).toEqual({
-      level: "info",
-      subject: "unjudged-pods",
-      message: `1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: web/new; the oldest was created 2025-06-06 11:00 UTC`,
-    });
+    // Exactly 5 minutes is not yet more than 5 minutes.
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:05:00.000Z"))).toBeUndefined();
   });
 
-  it("warns once one has waited more than 5 minutes, and counts those it does not list", () => {
+  it("warns once a counted pod not yet tried has waited more than 5 minutes, and counts those it does not list", () => {
     const pods = Array.from({ length: 7 }, (_, i) => unjudged(`batch/job-${i}`));
     const note = unjudgedPendingNote(
       buildSnapshot({ nodes: nodes(1), pods }),
       at("2025-06-06T11:06:00.000Z"),
     );
-    expect(note?.level).toBe("warning");
-    expect(note?.message).toBe(
-      `7 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/job-0, batch/job-1, batch/job-2, batch/job-3, batch/job-4 and 2 more; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves`,
-    );
+    expect(note).toEqual({
+      level: "warning",
+      subject: "unjudged-pods",
+      message: `7 Pending pods not yet tried by the scheduler (no PodScheduled condition) are counted as pending, placed by the plan's own fit check: batch/job-0, batch/job-1, batch/job-2, batch/job-3, batch/job-4 and 2 more; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs, as nodes added for them do not help until it does`,
+    });
+  });
+
+  it("names a pod left to another scheduler as adding no node, a warning once it is old", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [unjudged("batch/gang", { schedulerName: "volcano" })],
+    });
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))).toEqual({
+      level: "info",
+      subject: "unjudged-pods",
+      message: `1 Pending pod not marked unschedulable by the scheduler (left to another scheduler) adds no node: batch/gang (scheduler volcano); the oldest was created 2025-06-06 11:00 UTC`,
+    });
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:06:00.000Z"))).toEqual({
+      level: "warning",
+      subject: "unjudged-pods",
+      message: `1 Pending pod not marked unschedulable by the scheduler (left to another scheduler) adds no node: batch/gang (scheduler volcano); the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves`,
+    });
   });
 
   it("keeps a pod held by scheduling gates information however long it waits", () => {
@@ -48,7 +63,7 @@ describe("unjudgedPendingNote", () => {
     expect(unjudgedPendingNote(snapshot, at("2025-06-07T11:00:00.000Z"))).toEqual({
       level: "info",
       subject: "unjudged-pods",
-      message: `1 Pending pod not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) adds no node: batch/queued (scheduling gate kueue.x-k8s.io/admission); the oldest was created 2025-06-06 11:00 UTC`,
+      message: `1 Pending pod not marked unschedulable by the scheduler (held by scheduling gates) adds no node: batch/queued (scheduling gate kueue.x-k8s.io/admission); the oldest was created 2025-06-06 11:00 UTC`,
     });
   });
 
@@ -57,7 +72,7 @@ describe("unjudgedPendingNote", () => {
       nodes: nodes(1),
       pods: [
         unjudged("batch/queued", { schedulingGates: ["kueue.x-k8s.io/admission"] }),
-        unjudged("web/new", { createdAt: "2025-06-06T11:50:00.000Z" }),
+        unjudged("batch/gang", { schedulerName: "volcano", createdAt: "2025-06-06T11:50:00.000Z" }),
       ],
     });
     // Ten minutes after the gated pod was made, the other one is new: information.
@@ -65,11 +80,11 @@ describe("unjudgedPendingNote", () => {
     const late = unjudgedPendingNote(snapshot, at("2025-06-06T11:56:00.000Z"));
     expect(late?.level).toBe("warning");
     expect(late?.message).toBe(
-      `2 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/queued (scheduling gate kueue.x-k8s.io/admission), web/new; the oldest was created 2025-06-06 11:00 UTC; the oldest not held by scheduling gates was created 2025-06-06 11:50 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves`,
+      `2 Pending pods not marked unschedulable by the scheduler (held by scheduling gates or left to another scheduler) add no node: batch/queued (scheduling gate kueue.x-k8s.io/admission), batch/gang (scheduler volcano); the oldest was created 2025-06-06 11:00 UTC; the oldest not held by scheduling gates was created 2025-06-06 11:50 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves`,
     );
   });
 
-  it("names the scheduling gates that hold a pod", () => {
+  it("names the pods that add no node apart from the counted ones, and warns of both", () => {
     const snapshot = buildSnapshot({
       nodes: nodes(1),
       pods: [
@@ -78,9 +93,38 @@ describe("unjudgedPendingNote", () => {
         unjudged("web/new"),
       ],
     });
-    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))?.message).toContain(
-      "3 Pending pods not marked unschedulable by the scheduler (not yet judged, held by scheduling gates or left to another scheduler) add no node: batch/one (scheduling gate example.com/quota), batch/two (scheduling gates example.com/quota, example.com/ready), web/new;",
+    // The pod not yet tried is counted: while it is new, only the gated ones are named.
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))).toEqual({
+      level: "info",
+      subject: "unjudged-pods",
+      message:
+        "2 Pending pods not marked unschedulable by the scheduler (held by scheduling gates) add no node: batch/one (scheduling gate example.com/quota), batch/two (scheduling gates example.com/quota, example.com/ready); the oldest was created 2025-06-06 11:00 UTC",
+    });
+    // Once it is old, the gated pods are still no cause for a warning: the untried one is.
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:06:00.000Z"))).toEqual({
+      level: "warning",
+      subject: "unjudged-pods",
+      message:
+        "2 Pending pods not marked unschedulable by the scheduler (held by scheduling gates) add no node: batch/one (scheduling gate example.com/quota), batch/two (scheduling gates example.com/quota, example.com/ready); the oldest was created 2025-06-06 11:00 UTC; and 1 Pending pod not yet tried by the scheduler (no PodScheduled condition) is counted as pending, placed by the plan's own fit check: web/new; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs, as nodes added for it do not help until it does",
+    });
+  });
+
+  it("names a pod whose PodScheduled condition gives no reason as adding no node", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [unjudged("batch/bare", { notScheduled: { reason: "", message: "" } })],
+    });
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))?.message).toBe(
+      "1 Pending pod not marked unschedulable by the scheduler (with a PodScheduled condition that gives no verdict) adds no node: batch/bare; the oldest was created 2025-06-06 11:00 UTC",
     );
+  });
+
+  it("does not warn of an untried pod whose creation time cannot be read", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [unjudged("web/new", { createdAt: "" })],
+    });
+    expect(unjudgedPendingNote(snapshot, at("2025-06-07T12:00:00.000Z"))).toBeUndefined();
   });
 
   it("leaves out pods that wait for no room: nominated, being deleted, DaemonSet and mirror pods", () => {
@@ -108,7 +152,7 @@ describe("schedulerFailedNote", () => {
       pods: [
         failed("web/a", "SchedulerError", "binding rejected: etcdserver: request timed out"),
         failed("web/b", "SchedulerError"),
-        unjudged("web/new"),
+        unjudged("web/gang", { schedulerName: "volcano" }),
       ],
     });
     expect(schedulerFailedNote(snapshot, at("2025-06-06T12:00:00.000Z"))).toEqual({
@@ -118,7 +162,7 @@ describe("schedulerFailedNote", () => {
         "2 Pending pods add no node: the scheduler failed on them, so whether they lack room is not known: web/a (SchedulerError: binding rejected: etcdserver: request timed out), web/b (SchedulerError); the earliest created 2025-06-06 11:00 UTC, no time on its PodScheduled condition, more than 5m: check the scheduler's log",
     });
     expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))?.message).toContain(
-      "adds no node: web/new;",
+      "adds no node: web/gang (scheduler volcano);",
     );
   });
 

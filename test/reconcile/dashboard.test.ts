@@ -188,7 +188,11 @@ describe("the dashboard's reasons", () => {
 });
 
 describe("the dashboard's note on pods the scheduler has not judged", () => {
-  const snapshot = buildSnapshot({ nodes: nodes(1), pods: [pod("web/new")] });
+  // Left to a scheduler of its own: not counted, and named from the first.
+  const snapshot = buildSnapshot({
+    nodes: nodes(1),
+    pods: [{ ...pod("web/new"), schedulerName: "volcano" }],
+  });
   const note = (now: string) => unjudgedPendingNote(snapshot, new Date(now));
 
   it("leaves out a pod just made, which the scheduler judges within seconds", () => {
@@ -219,6 +223,25 @@ describe("the dashboard's note on pods the scheduler has not judged", () => {
       });
     });
     expect(bodies[0]).toContain("`unjudged-pods`: 1 Pending pod not marked unschedulable");
+    expect(bodies[1]).toBe(bodies[0]);
+  });
+
+  it("shows a counted pod the default scheduler has not tried for long, the same at every reconcile", () => {
+    const untried = buildSnapshot({ nodes: nodes(1), pods: [pod("web/new")] });
+    const bodies = ["2025-06-06T11:30:00.000Z", "2025-06-06T11:45:00.000Z"].map((now) => {
+      const late = unjudgedPendingNote(untried, new Date(now));
+      return renderDashboard({
+        control: emptyControlState(),
+        decisions: [],
+        open: [],
+        recentlyClosed: [],
+        waiting: [],
+        notes: late ? [late] : [],
+      });
+    });
+    expect(bodies[0]).toContain(
+      "`unjudged-pods`: 1 Pending pod not yet tried by the scheduler (no PodScheduled condition) is counted as pending",
+    );
     expect(bodies[1]).toBe(bodies[0]);
   });
 });

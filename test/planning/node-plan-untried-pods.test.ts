@@ -1,0 +1,131 @@
+import { describe, expect, it } from "@jest/globals";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
+import type { PodInfo } from "../../src/planning/snapshot.ts";
+import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
+import { BUSY, kinds, NOW, planOne, QUIET } from "./plan-helpers.ts";
+
+const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
+
+/** A Pending pod with no PodScheduled condition: the scheduler has not tried it yet. */
+function untried(key: string, cpu: string, extra: Partial<PodInfo> = {}): PodInfo {
+  return { ...pod(key, { cpu }), createdAt: ago(5), ...extra };
+}
+
+/** Two workers with 3.5 of their 4 cores requested, and the given pods. */
+function full(pending: PodInfo[]) {
+  const workers = nodes(2, BUSY);
+  return buildSnapshot({
+    nodes: workers,
+    pods: [
+      ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+      ...pending,
+    ],
+  });
+}
+
+describe("pods the scheduler has not tried yet", () => {
+  it("adds a node for one that fits no existing node, as for an Unschedulable one", () => {
+    const decision = planOne(full([untried("web/new", "3")]));
+    expect(decision).toMatchObject({ action: "scale-up", current: 2, desired: 3 });
+    expect(kinds(decision.triggers)).toEqual(["pending-pods"]);
+    expect(decision.pending.onNew).toEqual([
+      expect.objectContaining({ pod: "web/new", node: "new-1", judged: false }),
+    ]);
+    expect(explainNodeDecision(decision)).toContain(
+      "  pending: web/new (cpu 3, memory 0 B; not yet marked unschedulable by the scheduler) → new-1 (existing nodes: worker-1 and 1 more have too little cpu free)",
+    );
+  });
+
+  it("places one in free room first and adds no node for it", () => {
+    const workers = nodes(2, BUSY);
+    const snapshot = buildSnapshot({
+      nodes: workers,
+      pods: [pod("fill/worker-1", { node: "worker-1", cpu: "3500m" }), untried("web/new", "3")],
+    });
+    const decision = planOne(snapshot);
+    expect(decision.action).toBe("none");
+    expect(decision.pending.onExisting).toEqual([
+      expect.objectContaining({ pod: "web/new", node: "worker-2", judged: false }),
+    ]);
+    expect(decision.pending.onNew).toEqual([]);
+  });
+
+  it("leaves out the marker for a pod the scheduler marked Unschedulable", () => {
+    const decision = planOne(full([pendingPod("web/marked", { cpu: "3" })]));
+    expect(decision.pending.onNew[0]).not.toHaveProperty("judged");
+    expect(explainNodeDecision(decision)).toContain(
+      "  pending: web/marked (cpu 3, memory 0 B) → new-1 (existing nodes: worker-1 and 1 more have too little cpu free)",
+    );
+  });
+
+  it("adds no node for a gated pod, another scheduler's, or one the scheduler failed on", () => {
+    const decision = planOne(
+      full([
+        untried("batch/queued", "3", { schedulingGates: ["kueue.x-k8s.io/admission"] }),
+        untried("batch/gated", "3", {
+          notScheduled: { reason: "SchedulingGated", message: "" },
+        }),
+        untried("batch/gang", "3", { schedulerName: "volcano" }),
+        untried("web/failed", "3", {
+          notScheduled: { reason: "SchedulerError", message: "binding rejected" },
+        }),
+        untried("web/bare", "3", { notScheduled: { reason: "", message: "" } }),
+      ]),
+    );
+    expect(decision).toMatchObject({ action: "none", current: 2, desired: 2 });
+    expect(decision.pending.considered).toBe(0);
+  });
+
+  it("adds no node for one being deleted, nominated, a DaemonSet's, or expendable", () => {
+    const decision = planOne(
+      full([
+        untried("web/going", "3", { deletingSince: ago(1) }),
+        untried("web/nominated", "3", { nominatedNode: "worker-1" }),
+        untried("kube-system/agent", "3", { daemonSet: true }),
+        untried("batch/cheap", "3", { priority: -100 }),
+      ]),
+      { expendablePriority: -10 },
+    );
+    expect(decision).toMatchObject({ action: "none", desired: 2 });
+    expect(decision.pending.onNew).toEqual([]);
+  });
+
+  it("counts scaleUp.pendingFor from its creation", () => {
+    const snapshot = full([untried("web/new", "3", { createdAt: ago(30) })]);
+    const early = planOne(snapshot, { scaleUp: { pendingFor: "2m" } });
+    expect(early.action).toBe("none");
+    expect(early.holds).toEqual([
+      { kind: "pending-wait", pods: 1, pendingForMs: 120_000, until: "2025-06-06T12:01:30.000Z" },
+    ]);
+    const later = planOne(
+      snapshot,
+      { scaleUp: { pendingFor: "2m" } },
+      { now: new Date(NOW.getTime() + 90_000) },
+    );
+    expect(later).toMatchObject({ action: "scale-up", desired: 3 });
+  });
+
+  it("counts one whose creation time cannot be read as having waited, as an Unschedulable one", () => {
+    const decision = planOne(full([untried("web/new", "3", { createdAt: "" })]), {
+      scaleUp: { pendingFor: "5m" },
+    });
+    expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
+  });
+
+  it("keeps the node whose room it needs, where another scheduler's pod keeps none", () => {
+    // Two quiet workers, each with room for one of the two 3-core pods: removing one strands one.
+    const quiet = (extra: Partial<PodInfo>) =>
+      buildSnapshot({
+        nodes: nodes(2, QUIET),
+        pods: [untried("web/a", "3", extra), untried("web/b", "3", extra)],
+      });
+    const held = planOne(quiet({}));
+    expect(held.action).toBe("none");
+    expect(held.pending.onExisting.map((placed) => placed.node).sort()).toEqual([
+      "worker-1",
+      "worker-2",
+    ]);
+    const other = planOne(quiet({ schedulerName: "volcano" }));
+    expect(other).toMatchObject({ action: "scale-down", desired: 1 });
+  });
+});
