@@ -243,7 +243,8 @@ function pendingSection(proposal: NodeProposal): string {
   const disk = listed.some(({ pod }) => pod.ephemeralStorage);
   const extended = listed.some(({ pod }) => extendedText(pod) !== "");
   const rows = listed.map(({ pod, goes }) => [
-    pod.pod,
+    // The reviewer learns that where it goes is the plan's judgement, not yet the scheduler's.
+    pod.judged === false ? `${pod.pod} (not yet marked unschedulable by the scheduler)` : pod.pod,
     formatCpu(pod.cpu),
     formatMemory(pod.memory),
     ...(disk ? [formatMemory(pod.ephemeralStorage ?? 0)] : []),

@@ -203,6 +203,17 @@ describe("the pull request of a scale-up", () => {
     expect(text).toMatch(/\| web\/p0 \| 3 \| 0 B \| none \| new node 1 /);
   });
 
+  it("says of a pod the scheduler has not tried yet that it is not marked unschedulable", () => {
+    const { workers, pods } = full(2, { usage: { cpu: "1", memory: "4Gi" } }, 1);
+    // No PodScheduled condition: the scheduler has not got to it.
+    const { unschedulable: _marked, ...fresh } = pendingPod("web/fresh", { cpu: "3" });
+    const text = body(workers, {}, [...pods, fresh]);
+    expect(text).toMatch(
+      /\| web\/fresh \(not yet marked unschedulable by the scheduler\) \| 3 \| 0 B \| new node \d /,
+    );
+    expect(text).toMatch(/\| web\/p0 \| 3 \| 0 B \| new node \d /);
+  });
+
   it("names the host cap for pods left pending beyond it", () => {
     const { workers, pods } = full(2, { usage: { cpu: "1", memory: "4Gi" } }, 2);
     const text = body(workers, { host: { maxNodes: 3 } }, pods);
