@@ -3,34 +3,33 @@ import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts
 import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
-import { BUSY, kinds, NOW, planOne, poolInput, QUIET, repoConfig } from "./plan-helpers.ts";
-
-const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
+import {
+  ago,
+  BUSY,
+  kinds,
+  NOW,
+  planOne,
+  poolInput,
+  QUIET,
+  repoConfig,
+  twoFullWorkers,
+} from "./plan-helpers.ts";
 
 /** A pod that needs a new node, created `seconds` ago. */
 function waiting(key: string, seconds: number, extra: Partial<PodInfo> = {}): PodInfo {
   return { ...pendingPod(key, { cpu: "3" }), createdAt: ago(seconds), ...extra };
 }
 
-/** Two full workers (3.5 of 4 cores requested) and the given pending pods. */
-function full(pending: PodInfo[]) {
-  const workers = nodes(2, BUSY);
-  return buildSnapshot({
-    nodes: workers,
-    pods: [
-      ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
-      ...pending,
-    ],
-  });
-}
-
 describe("scaleUp.pendingFor", () => {
   it("adds nodes at once by default", () => {
-    expect(planOne(full([waiting("web/a", 5)]))).toMatchObject({ action: "scale-up", desired: 3 });
+    expect(planOne(twoFullWorkers([waiting("web/a", 5)]))).toMatchObject({
+      action: "scale-up",
+      desired: 3,
+    });
   });
 
   it("waits until a pod has been unschedulable that long", () => {
-    const snapshot = full([waiting("web/a", 30)]);
+    const snapshot = twoFullWorkers([waiting("web/a", 30)]);
     const early = planOne(snapshot, { scaleUp: { pendingFor: "2m" } });
     expect(early).toMatchObject({ action: "none", pullRequest: { action: "none" } });
     expect(early.triggers).toEqual([]);
@@ -50,7 +49,7 @@ describe("scaleUp.pendingFor", () => {
     const pod = waiting("web/a", 3600, {
       unschedulable: { message: "0/2 nodes are available", since: ago(20) },
     });
-    const decision = planOne(full([pod]), { scaleUp: { pendingFor: "1m" } });
+    const decision = planOne(twoFullWorkers([pod]), { scaleUp: { pendingFor: "1m" } });
     expect(decision.action).toBe("none");
     expect(decision.holds[0]).toMatchObject({
       kind: "pending-wait",
@@ -59,14 +58,14 @@ describe("scaleUp.pendingFor", () => {
   });
 
   it("counts a pod whose time cannot be read as having waited", () => {
-    const decision = planOne(full([waiting("web/a", 0, { createdAt: "yesterday" })]), {
+    const decision = planOne(twoFullWorkers([waiting("web/a", 0, { createdAt: "yesterday" })]), {
       scaleUp: { pendingFor: "5m" },
     });
     expect(decision.action).toBe("scale-up");
   });
 
   it("adds nodes for every pod once one of them has waited long enough", () => {
-    const decision = planOne(full([waiting("web/old", 300), waiting("web/new", 10)]), {
+    const decision = planOne(twoFullWorkers([waiting("web/old", 300), waiting("web/new", 10)]), {
       scaleUp: { pendingFor: "2m" },
     });
     expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
@@ -74,7 +73,7 @@ describe("scaleUp.pendingFor", () => {
   });
 
   it("leaves other reasons to add nodes alone", () => {
-    const decision = planOne(full([waiting("web/a", 10)]), {
+    const decision = planOne(twoFullWorkers([waiting("web/a", 10)]), {
       min: 3,
       scaleUp: { pendingFor: "2m" },
     });

@@ -2,30 +2,16 @@ import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import { buildSnapshot, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
-import { BUSY, kinds, NOW, planOne, QUIET } from "./plan-helpers.ts";
-
-const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
+import { ago, BUSY, kinds, NOW, planOne, QUIET, twoFullWorkers } from "./plan-helpers.ts";
 
 /** A Pending pod with no PodScheduled condition: the scheduler has not tried it yet. */
 function untried(key: string, cpu: string, extra: Partial<PodInfo> = {}): PodInfo {
   return { ...pod(key, { cpu }), createdAt: ago(5), ...extra };
 }
 
-/** Two workers with 3.5 of their 4 cores requested, and the given pods. */
-function full(pending: PodInfo[]) {
-  const workers = nodes(2, BUSY);
-  return buildSnapshot({
-    nodes: workers,
-    pods: [
-      ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
-      ...pending,
-    ],
-  });
-}
-
 describe("pods the scheduler has not tried yet", () => {
   it("adds a node for one that fits no existing node, as for an Unschedulable one", () => {
-    const decision = planOne(full([untried("web/new", "3")]));
+    const decision = planOne(twoFullWorkers([untried("web/new", "3")]));
     expect(decision).toMatchObject({ action: "scale-up", current: 2, desired: 3 });
     expect(kinds(decision.triggers)).toEqual(["pending-pods"]);
     expect(decision.pending.onNew).toEqual([
@@ -51,7 +37,7 @@ describe("pods the scheduler has not tried yet", () => {
   });
 
   it("leaves out the marker for a pod the scheduler marked Unschedulable", () => {
-    const decision = planOne(full([pendingPod("web/marked", { cpu: "3" })]));
+    const decision = planOne(twoFullWorkers([pendingPod("web/marked", { cpu: "3" })]));
     expect(decision.pending.onNew[0]).not.toHaveProperty("judged");
     expect(explainNodeDecision(decision)).toContain(
       "  pending: web/marked (cpu 3, memory 0 B) → new-1 (existing nodes: worker-1 and 1 more have too little cpu free)",
@@ -60,7 +46,7 @@ describe("pods the scheduler has not tried yet", () => {
 
   it("adds no node for a gated pod, another scheduler's, or one the scheduler failed on", () => {
     const decision = planOne(
-      full([
+      twoFullWorkers([
         untried("batch/queued", "3", { schedulingGates: ["kueue.x-k8s.io/admission"] }),
         untried("batch/gated", "3", {
           notScheduled: { reason: "SchedulingGated", message: "" },
@@ -78,7 +64,7 @@ describe("pods the scheduler has not tried yet", () => {
 
   it("adds no node for one being deleted, nominated, a DaemonSet's, or expendable", () => {
     const decision = planOne(
-      full([
+      twoFullWorkers([
         untried("web/going", "3", { deletingSince: ago(1) }),
         untried("web/nominated", "3", { nominatedNode: "worker-1" }),
         untried("kube-system/agent", "3", { daemonSet: true }),
@@ -91,7 +77,7 @@ describe("pods the scheduler has not tried yet", () => {
   });
 
   it("counts scaleUp.pendingFor from its creation", () => {
-    const snapshot = full([untried("web/new", "3", { createdAt: ago(30) })]);
+    const snapshot = twoFullWorkers([untried("web/new", "3", { createdAt: ago(30) })]);
     const early = planOne(snapshot, { scaleUp: { pendingFor: "2m" } });
     expect(early.action).toBe("none");
     expect(early.holds).toEqual([
@@ -106,7 +92,7 @@ describe("pods the scheduler has not tried yet", () => {
   });
 
   it("counts one whose creation time cannot be read as having waited, as an Unschedulable one", () => {
-    const decision = planOne(full([untried("web/new", "3", { createdAt: "" })]), {
+    const decision = planOne(twoFullWorkers([untried("web/new", "3", { createdAt: "" })]), {
       scaleUp: { pendingFor: "5m" },
     });
     expect(decision).toMatchObject({ action: "scale-up", desired: 3 });

@@ -1,9 +1,9 @@
 import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PoolRepoFacts, UsageHistory } from "../../src/planning/node-plan-input.ts";
-import type { Snapshot } from "../../src/planning/snapshot.ts";
+import type { PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
 import { type PoolConfigInput, RepoConfig } from "../../src/policy/repo-config.ts";
-import { type NodeSpec, TAKEN_AT } from "../support/snapshot-builder.ts";
+import { buildSnapshot, type NodeSpec, nodes, pod, TAKEN_AT } from "../support/snapshot-builder.ts";
 
 export const NOW = new Date(TAKEN_AT);
 
@@ -57,4 +57,21 @@ export function planOne(
 /** Kinds of the triggers and holds, for compact assertions. */
 export function kinds(items: readonly { kind: string }[]): string[] {
   return items.map((item) => item.kind);
+}
+
+/** The time `seconds` before NOW, as the API writes it. */
+export function ago(seconds: number): string {
+  return new Date(NOW.getTime() - seconds * 1000).toISOString();
+}
+
+/** Two busy workers with 3.5 of their 4 cores requested, and the given pending pods. */
+export function twoFullWorkers(pending: PodInfo[]): Snapshot {
+  const workers = nodes(2, BUSY);
+  return buildSnapshot({
+    nodes: workers,
+    pods: [
+      ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
+      ...pending,
+    ],
+  });
 }
