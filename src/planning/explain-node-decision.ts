@@ -762,6 +762,16 @@ function podText(pod: PendingPod): string {
   return `${pod.pod} (cpu ${cpu}, memory ${memory}${disk}${extended.join("")}${unjudged})`;
 }
 
+/**
+ * The scheduler's words and the claims that wait: `scheduler: pod has unbound immediate
+ * PersistentVolumeClaims; claim data: it waits to be bound (StorageClass nfs binds at once)`. A
+ * pod the scheduler has not tried yet has its claims alone.
+ */
+function volumesText(pod: NeverFitPod): string {
+  const claims = (pod.claims ?? []).map((claim) => `claim ${claim.claim}: ${claim.why ?? "waits"}`);
+  return [pod.volume === undefined ? [] : [`scheduler: ${pod.volume}`], claims].flat().join("; ");
+}
+
 function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
   switch (pod.reason) {
     case "too-large": {
@@ -787,7 +797,7 @@ function neverFitText(pod: NeverFitPod, shape: NodeShape | undefined): string {
     case "claims-unknown":
       return `it is given devices through its resource claims (${(pod.resourceClaims ?? []).join(", ")}), and which nodes have them is not read (ResourceSlices), so whether an existing or a new node could run it is not known`;
     case "volumes":
-      return `its volumes keep it pending, which a new node does not change (scheduler: ${pod.volume}${(pod.claims ?? []).map((claim) => `; claim ${claim.claim}: ${claim.why ?? "waits"}`).join("")})`;
+      return `its volumes keep it pending, which a new node does not change (${volumesText(pod)})`;
     case "pod-affinity":
       return `its required pod affinity${onKey(pod)} asks for pods that a new node of this pool would not run`;
     case "pod-anti-affinity":

@@ -40,7 +40,12 @@ import {
   volumeLimitsExceeded,
   volumeLimitsUnknown,
 } from "./volume-limits.ts";
-import { volumeLimitReached, volumesWantANode, volumeWait } from "./volume-wait.ts";
+import {
+  type VolumeWait,
+  volumeLimitReached,
+  volumesWantANode,
+  volumeWait,
+} from "./volume-wait.ts";
 
 /** A node pods can be placed on, with the room still free on it. */
 export interface Bin {
@@ -210,7 +215,10 @@ export interface NeverFitPod extends PendingPod {
   resource?: string;
   /** For `too-large`, when a new node has too little of several: each of them, `resource` first. */
   resources?: string[];
-  /** For `volumes`: the scheduler's words about the volume that keeps the pod pending. */
+  /**
+   * For `volumes`: the scheduler's words about the volume that keeps the pod pending; absent for
+   * a pod it has not tried yet, whose claims alone tell it (`claims`).
+   */
   volume?: string;
   /** For `claims-unknown`: the pod's resource claims (`spec.resourceClaims`), by name. */
   resourceClaims?: string[];
@@ -1333,12 +1341,19 @@ type NeverFitDetail = Pick<
   | "deleting"
 >;
 
-/** A pod its volumes keep pending, with its claims that wait on what a node does not change. */
-function volumesDetail(pod: PodInfo, volume: string): NeverFitDetail & { volume: string } {
+/**
+ * A pod its volumes keep pending, with the scheduler's words when it gave them and its claims
+ * that wait on what a node does not change.
+ */
+function volumesDetail(pod: PodInfo, wait: VolumeWait): NeverFitDetail & { volume?: string } {
   const claims = (pod.volumeClaims ?? [])
     .filter((claim) => claim.state === "waiting")
     .map(({ claim, why }) => (why === undefined ? { claim } : { claim, why }));
-  return claims.length > 0 ? { reason: "volumes", volume, claims } : { reason: "volumes", volume };
+  return {
+    reason: "volumes",
+    ...(wait.scheduler === undefined ? {} : { volume: wait.scheduler }),
+    ...(claims.length > 0 ? { claims } : {}),
+  };
 }
 
 /**

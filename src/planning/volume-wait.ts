@@ -1,3 +1,4 @@
+import { notYetTried } from "./cluster-index.ts";
 import type { PodInfo } from "./snapshot.ts";
 
 /**
@@ -27,11 +28,26 @@ const NODE_DECIDES: readonly RegExp[] = [
 ];
 
 /**
- * The scheduler's words when a volume keeps `pod` pending, or undefined when its message names
- * no such cause. Only the part before "preemption:" counts: the rest is about evicting others.
+ * Why a volume keeps a pending pod waiting: `scheduler`, the scheduler's words, for a pod it
+ * marked Unschedulable; absent for a pod it has not tried yet, judged from its claims alone.
  */
-export function volumeWait(pod: PodInfo): string | undefined {
-  return volumeWaits(pod)[0];
+export interface VolumeWait {
+  scheduler?: string;
+}
+
+/**
+ * Whether a volume keeps `pod` pending, and the scheduler's words when it said so; undefined
+ * when no volume does. A pod the scheduler marked Unschedulable waits on its volumes when its
+ * message names such a cause (only the part before "preemption:" counts: the rest is about
+ * evicting others). One it has not tried yet (`notYetTried`) has no message: it waits on them
+ * when one of its claims waits on what no node's labels decide (`waiting`: a claim not bound
+ * that binds at once, one that does not exist, one bound to a volume that does not), the causes
+ * the scheduler names for such claims and for which `volumesWantANode` finds no node to add.
+ */
+export function volumeWait(pod: PodInfo): VolumeWait | undefined {
+  const [scheduler] = volumeWaits(pod);
+  if (scheduler !== undefined) return { scheduler };
+  return notYetTried(pod) && waitingClaim(pod) ? {} : undefined;
 }
 
 /** Every volume cause the scheduler's message names, in the order of VOLUME_REASONS. */
@@ -40,6 +56,11 @@ function volumeWaits(pod: PodInfo): string[] {
   if (!message) return [];
   const [placement = ""] = message.split(/\s*preemption:/i);
   return VOLUME_REASONS.flatMap((pattern) => pattern.exec(placement)?.[0] ?? []);
+}
+
+/** Whether one of the pod's claims waits on something a node does not change. */
+function waitingClaim(pod: PodInfo): boolean {
+  return pod.volumeClaims?.some((claim) => claim.state === "waiting") ?? false;
 }
 
 /**
@@ -53,7 +74,8 @@ export function volumesWantANode(pod: PodInfo): boolean {
   return (
     causes.length > 0 &&
     causes.every((cause) => NODE_DECIDES.some((pattern) => pattern.test(cause))) &&
-    (pod.volumeClaims?.every((claim) => claim.state !== "waiting") ?? false)
+    pod.volumeClaims !== undefined &&
+    !waitingClaim(pod)
   );
 }
 

@@ -8,6 +8,7 @@
  * with a 3-cpu filler: 700m free on each.
  */
 import { describe, expect, it } from "@jest/globals";
+import { storageClass, volumeClaim } from "../support/kube-volumes.ts";
 import { type PlanJson, pod, type Raw } from "./served-cluster.ts";
 import { cluster, fillers, plan, poolNote } from "./served-plan.ts";
 
@@ -95,5 +96,28 @@ describe("plan against a served cluster: pods the scheduler has not tried yet", 
         ),
       }),
     ]);
+  });
+
+  it("adds no node for one whose claim waits to be bound, saying its volumes keep it", async () => {
+    const output = await plan(
+      [
+        ...cluster(),
+        ...fillers(),
+        storageClass("nfs-client", {
+          provisioner: "cluster.local/nfs-subdir-external-provisioner",
+          volumeBindingMode: "Immediate",
+        }),
+        volumeClaim("batch", "data-import-0", { storageClassName: "nfs-client" }),
+        untried("import-0", "1500m", {
+          volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-import-0" } }],
+        }),
+      ],
+      {},
+      SOON,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "never fits: batch/import-0 (cpu 1500m, memory 512 MiB; not yet marked unschedulable by the scheduler): its volumes keep it pending, which a new node does not change (claim data-import-0: it waits to be bound (StorageClass nfs-client binds at once))",
+    );
   });
 });

@@ -114,4 +114,76 @@ describe("pods the scheduler has not tried yet", () => {
     const other = planOne(quiet({ schedulerName: "volcano" }));
     expect(other).toMatchObject({ action: "scale-down", desired: 1 });
   });
+
+  describe("waiting on their volumes, judged from their claims as the scheduler would", () => {
+    const immediate = {
+      claim: "data",
+      state: "waiting" as const,
+      why: "it waits to be bound (StorageClass nfs binds at once)",
+    };
+
+    it("adds no node for one whose claim is not bound yet, and says so", () => {
+      const decision = planOne(
+        twoFullWorkers([
+          untried("media/tdarr-0", "3", { volumeClaims: [immediate] }),
+          untried("media/sonarr-0", "3", {
+            volumeClaims: [{ claim: "config", state: "waiting", why: "it does not exist" }],
+          }),
+        ]),
+      );
+      expect(decision).toMatchObject({ action: "none", current: 2, desired: 2 });
+      expect(decision.pending.onNew).toEqual([]);
+      expect(decision.pending.neverFit).toEqual([
+        expect.objectContaining({
+          pod: "media/sonarr-0",
+          reason: "volumes",
+          judged: false,
+          claims: [{ claim: "config", why: "it does not exist" }],
+        }),
+        expect.objectContaining({ pod: "media/tdarr-0", reason: "volumes", judged: false }),
+      ]);
+      expect(decision.pending.neverFit[0]).not.toHaveProperty("volume");
+      expect(explainNodeDecision(decision)).toContain(
+        "  never fits: media/tdarr-0 (cpu 3, memory 0 B; not yet marked unschedulable by the scheduler): its volumes keep it pending, which a new node does not change (claim data: it waits to be bound (StorageClass nfs binds at once))",
+      );
+    });
+
+    it("takes no free room for one, as for one the scheduler marked so", () => {
+      const workers = nodes(2, BUSY);
+      const snapshot = buildSnapshot({
+        nodes: workers,
+        pods: [
+          pod("fill/worker-1", { node: "worker-1", cpu: "3500m" }),
+          untried("media/tdarr-0", "3", { volumeClaims: [immediate] }),
+        ],
+      });
+      const decision = planOne(snapshot);
+      expect(decision.pending.onExisting).toEqual([]);
+      expect(decision.pending.neverFit.map((entry) => entry.reason)).toEqual(["volumes"]);
+    });
+
+    it("adds a node for one whose claims a new node reaches, bound or made where it goes", () => {
+      const decision = planOne(
+        twoFullWorkers([
+          untried("media/tdarr-0", "3", {
+            volumeClaims: [
+              { claim: "config", state: "bound" },
+              { claim: "cache", state: "provisioned", csi: { driver: "csi.example", volume: "c" } },
+            ],
+          }),
+        ]),
+      );
+      expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
+      expect(decision.pending.onNew).toEqual([
+        expect.objectContaining({ pod: "media/tdarr-0", judged: false }),
+      ]);
+    });
+
+    it("leaves a pod the scheduler marked for room to its message, whatever its claims", () => {
+      // The scheduler named room, not a volume: its verdict stands over the claims read since.
+      const marked = { ...pendingPod("media/tdarr-0", { cpu: "3" }), volumeClaims: [immediate] };
+      const decision = planOne(twoFullWorkers([marked]));
+      expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
+    });
+  });
 });

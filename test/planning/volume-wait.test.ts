@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { type Bin, packPendingPods } from "../../src/planning/packing.ts";
-import type { PodInfo } from "../../src/planning/snapshot.ts";
+import type { PodInfo, VolumeClaimPlacement } from "../../src/planning/snapshot.ts";
 import { volumeLimitReached, volumeWait } from "../../src/planning/volume-wait.ts";
-import { pendingPod } from "../support/snapshot-builder.ts";
+import { pendingPod, pod } from "../support/snapshot-builder.ts";
 
 const GI = 2 ** 30;
 
@@ -38,13 +38,40 @@ const conflict = waiting(
 
 describe("volumeWait", () => {
   it("names the volume cause in the scheduler's message", () => {
-    expect(volumeWait(unbound)).toBe("pod has unbound immediate PersistentVolumeClaims");
-    expect(volumeWait(conflict)).toBe("node(s) had volume node affinity conflict");
+    expect(volumeWait(unbound)).toEqual({
+      scheduler: "pod has unbound immediate PersistentVolumeClaims",
+    });
+    expect(volumeWait(conflict)).toEqual({
+      scheduler: "node(s) had volume node affinity conflict",
+    });
     expect(
       volumeWait(
         waiting("a/b", '0/3 nodes are available: persistentvolumeclaim "data-b" not found.'),
       ),
-    ).toBe('persistentvolumeclaim "data-b" not found');
+    ).toEqual({ scheduler: 'persistentvolumeclaim "data-b" not found' });
+  });
+
+  it("judges a pod the scheduler has not tried by whether a claim of its waits", () => {
+    const untried = (...volumeClaims: VolumeClaimPlacement[]): PodInfo => ({
+      ...pod("a/b", { cpu: "1" }),
+      volumeClaims,
+    });
+    expect(
+      volumeWait(untried({ claim: "data", state: "waiting", why: "it does not exist" })),
+    ).toEqual({});
+    expect(
+      volumeWait(
+        untried({ claim: "data", state: "bound" }, { claim: "tmp", state: "provisioned" }),
+      ),
+    ).toBeUndefined();
+    expect(volumeWait(pod("a/b", { cpu: "1" }))).toBeUndefined();
+    // Gated, the pod waits on its gates: the scheduler has not judged its volumes either.
+    expect(
+      volumeWait({
+        ...untried({ claim: "data", state: "waiting" }),
+        schedulingGates: ["example.com/quota"],
+      }),
+    ).toBeUndefined();
   });
 
   it("leaves pods short of room, and the preemption part of a message, alone", () => {
