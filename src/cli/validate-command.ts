@@ -62,7 +62,12 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
     );
   }
   const repo = localRepo(dir);
-  const targets = await withPoolTargets(checked, read, () => repo.listFiles().catch(() => []));
+  const targets = await withPoolTargets(
+    checked,
+    read,
+    () => repo.listFiles().catch(() => []),
+    repo,
+  );
   const guardPath = parsed.values["guard-config"];
   if (guardPath !== undefined && (await read(undefined, guardPath)) === undefined)
     throw new InputError(`${guardPath} does not exist`);

@@ -4,8 +4,8 @@ import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { locateInYaml } from "../policy/yaml-locations.ts";
-import { countAt, overriddenCount } from "./pool-facts.ts";
-import { UnreadableFileError } from "./repo-reader.ts";
+import { countAt, overriddenCount, workingTreeDeletion } from "./pool-facts.ts";
+import { type RepoReader, UnreadableFileError } from "./repo-reader.ts";
 import { laterVariableFiles, readByTerraform } from "./tfvars-precedence.ts";
 
 /**
@@ -14,13 +14,16 @@ import { laterVariableFiles, readByTerraform } from "./tfvars-precedence.ts";
  * that a variable file Terraform reads later overrides (with `listFiles`, the files of DIR). The app
  * holds such a pool (and only it) with a note on every run; `validate` and the configuration
  * check of a pull request report each at the line of the configuration that names it, so the
- * mistake is seen before the configuration merges.
+ * mistake is seen before the configuration merges. With `checkout` (the local checkout `read`
+ * reads), a target deleted in its working tree while its branch holds it is said to be so, as
+ * `plan` says it, not missing from the repo.
  */
 export async function poolTargetIssues(
   configText: string,
   config: RepoConfig,
   read: PolicyFileReader,
   listFiles: () => Promise<string[]> = async () => [],
+  checkout?: RepoReader,
 ): Promise<ConfigIssue[]> {
   const parsed = readConfigYaml(configText, REPO_CONFIG_PATH);
   if (!parsed.ok) return [];
@@ -32,7 +35,7 @@ export async function poolTargetIssues(
     return listed;
   };
   for (const [i, pool] of config.pools.entries()) {
-    const problem = await targetProblem(pool, read, listing);
+    const problem = await targetProblem(pool, read, listing, checkout);
     if (problem === undefined) continue;
     const path = ["pools", i, "target", problem.key];
     issues.push({
@@ -50,17 +53,18 @@ export async function poolTargetIssues(
  * whose pools' counts cannot all be read has problems too, at the lines naming them (its
  * `config` stays, telling them from problems of the configuration itself). Reads the
  * configuration's text and each target file once through `read`; without `listFiles`, a later
- * variable file overriding a count is not looked for.
+ * variable file overriding a count is not looked for; `checkout` as for `poolTargetIssues`.
  */
 export async function withPoolTargets(
   result: RepoConfiguration,
   read: PolicyFileReader,
   listFiles?: () => Promise<string[]>,
+  checkout?: RepoReader,
 ): Promise<RepoConfiguration> {
   if (!result.ok || result.config === undefined) return result;
   const text = await read(undefined, REPO_CONFIG_PATH);
   if (text === undefined) return result;
-  const issues = await poolTargetIssues(text, result.config, read, listFiles);
+  const issues = await poolTargetIssues(text, result.config, read, listFiles, checkout);
   return issues.length === 0 ? result : { ...result, ok: false, issues };
 }
 
@@ -68,6 +72,7 @@ async function targetProblem(
   pool: RepoConfig["pools"][number],
   read: PolicyFileReader,
   listing: () => Promise<string[]>,
+  checkout: RepoReader | undefined,
 ): Promise<{ key: "file" | "path"; message: string; consequence?: string } | undefined> {
   const { file } = pool.target;
   let text: string | undefined;
@@ -77,7 +82,7 @@ async function targetProblem(
     if (!(error instanceof UnreadableFileError)) throw error;
     return { key: "file", message: error.message };
   }
-  if (text === undefined) return { key: "file", message: `${file} does not exist in the repo` };
+  if (text === undefined) return missingTarget(pool, checkout);
   const count = countAt(text, pool);
   if (typeof count !== "number") return { key: "path", message: count.problem };
   if (!readByTerraform(file)) return undefined;
@@ -87,4 +92,21 @@ async function targetProblem(
   if (overridden === undefined) return undefined;
   const consequence = `plan holds pool ${pool.name}: a pull request that changes the count would change nothing Terraform applies`;
   return { key: "file", message: overridden, consequence };
+}
+
+/**
+ * A target `read` does not find: deleted in the checkout's working tree while its branch holds
+ * it (the configuration is right: the app, which reads the branch, still reads the count), or
+ * missing from the repo.
+ */
+async function missingTarget(
+  pool: RepoConfig["pools"][number],
+  checkout: RepoReader | undefined,
+): Promise<{ key: "file"; message: string; consequence?: string }> {
+  const { file } = pool.target;
+  const deleted = checkout && (await workingTreeDeletion(checkout, file));
+  if (!deleted) return { key: "file", message: `${file} does not exist in the repo` };
+  // Still a problem: committed as it is, the checkout would leave the pool without a count.
+  const consequence = `plan from this checkout holds pool ${pool.name}, and the app would once the deletion is committed`;
+  return { key: "file", message: deleted, consequence };
 }

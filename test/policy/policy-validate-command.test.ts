@@ -217,6 +217,41 @@ describe("pr-autoscaler validate: each pool's count in the repository", () => {
     });
   });
 
+  it("says a target deleted in the working tree only is the branch's, as plan does, and exits 2", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "validate-deleted-"));
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+        cwd: dir,
+      });
+    const config = `pools:\n  - name: workers\n    target:\n      file: terraform/terraform.tfvars\n      path: worker_count\n    max: 5\n`;
+    try {
+      await mkdir(join(dir, ".github"), { recursive: true });
+      await mkdir(join(dir, "terraform"));
+      await writeFile(join(dir, ".github", "pr-autoscaler.yml"), config);
+      await writeFile(join(dir, "terraform/terraform.tfvars"), "worker_count = 3\n");
+      git("init", "-q");
+      git("add", ".");
+      git("commit", "-q", "-m", "pools");
+      await rm(join(dir, "terraform/terraform.tfvars"));
+      // The app reads the branch, which holds the file: only this checkout lacks it.
+      expect(await validate([dir])).toEqual({
+        code: 2,
+        stdout: "",
+        stderr:
+          ".github/pr-autoscaler.yml:4:13: pools[0].target.file: terraform/terraform.tfvars is deleted in the working tree, but the branch holds it: restore it (git checkout -- terraform/terraform.tfvars); plan from this checkout holds pool workers, and the app would once the deletion is committed\n" +
+          CONSEQUENCE,
+      });
+      // Deleted by the branch's last commit, it is missing from the repo.
+      git("commit", "-q", "-am", "gone");
+      expect((await validate([dir])).stderr).toBe(
+        ".github/pr-autoscaler.yml:4:13: pools[0].target.file: terraform/terraform.tfvars does not exist in the repo; the app holds pool workers until it can read the count\n" +
+          CONSEQUENCE,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reads a Pulumi stack file's namespaced key, a number written as a string included", async () => {
     const run = await validateRepo('infra/Pulumi.prod.yaml config."talos:workerCount"', {
       "infra/Pulumi.prod.yaml": 'config:\n  talos:workerCount: "3"\n  talos:region: eu\n',
