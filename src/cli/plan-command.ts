@@ -17,6 +17,7 @@ import { widestCheckSeconds } from "../policy/usage-window.ts";
 import { limitNewPullRequests } from "../reconcile/limits.ts";
 import { planChanges, readRepoConfig } from "../reconcile/plan-repo.ts";
 import { type LocalRepo, localRepo } from "../repo/local-repo.ts";
+import { workingTreeDeletion } from "../repo/repo-reader.ts";
 import { fileReadError } from "../util/read-failure.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -94,6 +95,17 @@ export const planCommand: Command = {
       values.config === undefined ? undefined : await readConfigFile(io, values.config);
     const configState = await readRepoConfig(repo, override);
     if (configState.status === "absent") {
+      // The app reads the branch: a configuration deleted here only still scales its pools.
+      const deleted = await workingTreeDeletion(repo, REPO_CONFIG_PATH);
+      if (deleted !== undefined)
+        return report(
+          io,
+          values.json,
+          emptyResult(
+            `${deleted}, or plan from a clean checkout; nothing is planned from this checkout`,
+            "warning",
+          ),
+        );
       const misnamed = await misnamedConfig(dir);
       const absent = `no ${REPO_CONFIG_PATH} in ${dir}: the repo is left alone`;
       return report(

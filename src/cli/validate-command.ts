@@ -10,6 +10,7 @@ import { type RepoConfiguration, validateRepoConfiguration } from "../policy/pol
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { localRepo } from "../repo/local-repo.ts";
 import { withPoolTargets } from "../repo/pool-target-issues.ts";
+import { workingTreeDeletion } from "../repo/repo-reader.ts";
 import { agreeing, counted } from "../util/plural.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -51,17 +52,20 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
     throw new UsageError("DIR expects a directory, got an empty argument");
   const dir = resolve(io.cwd, parsed.positionals[0] ?? ".");
   await requireDirectory(dir, parsed.positionals[0] ?? ".");
-  const notACheckout = await localRepo(dir).notACheckout();
+  const repo = localRepo(dir);
+  const notACheckout = await repo.notACheckout();
   if (notACheckout !== undefined) throw new InputError(notACheckout);
   const read = directoryReader(dir);
   const checked = await validateRepoConfiguration({ read, otherRepos: "skip" });
   if (!checked.found) {
+    // As plan says it: the branch, which the app reads, still has its configuration.
+    const deleted = await workingTreeDeletion(repo, REPO_CONFIG_PATH);
+    if (deleted !== undefined) throw new InputError(`${deleted}; nothing to check`);
     const misnamed = await misnamedConfig(dir);
     throw new InputError(
       `${join(dir, REPO_CONFIG_PATH)} does not exist: nothing to check${misnamed === undefined ? "" : `; ${misnamed}`}`,
     );
   }
-  const repo = localRepo(dir);
   const targets = await withPoolTargets(
     checked,
     read,

@@ -4,8 +4,8 @@ import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { locateInYaml } from "../policy/yaml-locations.ts";
-import { countAt, overriddenCount, workingTreeDeletion } from "./pool-facts.ts";
-import { type RepoReader, UnreadableFileError } from "./repo-reader.ts";
+import { countAt, overriddenCount } from "./pool-facts.ts";
+import { type RepoReader, UnreadableFileError, workingTreeDeletion } from "./repo-reader.ts";
 import { laterVariableFiles, readByTerraform } from "./tfvars-precedence.ts";
 
 /**

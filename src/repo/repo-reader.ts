@@ -93,3 +93,29 @@ export class GitError extends InputError {
     this.name = "GitError";
   }
 }
+
+/**
+ * For a file missing from a checkout that its branch holds (deleted in the working tree, not
+ * committed), what that is and how to mend it: `F is deleted in the working tree, but the
+ * branch holds it: restore it (git checkout -- F)`, which `plan` and `validate` both give, for a
+ * pool's target and for the repo's configuration. What the branch holds is then right, and only
+ * the checkout needs mending. Undefined when the branch does not hold the file either, and for a
+ * reader of the branch itself; a history git cannot read tells nothing here, and the file is
+ * then said to be missing.
+ */
+export async function workingTreeDeletion(
+  repo: RepoReader,
+  file: string,
+): Promise<string | undefined> {
+  if (!repo.uncommitted) return undefined;
+  try {
+    // A plain folder, or a repository without a commit, has no commit of the file: nothing to
+    // restore. Nor has a branch whose last commit deleted it, which HEAD then lacks.
+    if ((await repo.fileCommits(file, 1)).length === 0) return undefined;
+    if (await repo.uncommitted(file)) return undefined;
+  } catch (error) {
+    if (error instanceof HistoryUnavailableError) return undefined;
+    throw error;
+  }
+  return `${file} is deleted in the working tree, but the branch holds it: restore it (git checkout -- ${file})`;
+}

@@ -169,6 +169,20 @@ describe("pr-autoscaler plan", () => {
     });
   });
 
+  it("says a config deleted in the working tree only is the branch's, not that the repo is left alone", async () => {
+    // The app reads the branch, which still has the configuration, and scales its pools.
+    const repo = infraRepo("config-deleted", {
+      "terraform/terraform.tfvars": TFVARS,
+      ".github/pr-autoscaler.yml": CONFIG,
+    });
+    rmSync(join(repo, ".github/pr-autoscaler.yml"));
+    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      "warning: repo: .github/pr-autoscaler.yml is deleted in the working tree, but the branch holds it: restore it (git checkout -- .github/pr-autoscaler.yml), or plan from a clean checkout; nothing is planned from this checkout\n\nNo changes proposed.\n",
+    );
+  });
+
   it("warns when the config is there under the .yaml name, which is not read", async () => {
     const repo = infraRepo("yaml-extension", {
       "terraform/terraform.tfvars": TFVARS,

@@ -116,6 +116,36 @@ describe("pr-autoscaler validate", () => {
     await expect(validate(["--strict"])).rejects.toMatchObject({ exitCode: 2 });
   });
 
+  it("says a configuration deleted in the working tree only is the branch's, as plan does", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "validate-"));
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+        cwd: dir,
+      });
+    try {
+      await mkdir(join(dir, ".github"));
+      await writeFile(join(dir, ".github/pr-autoscaler.yml"), "pools: []\n");
+      git("init", "-q");
+      git("add", ".");
+      git("commit", "-q", "-m", "config");
+      await rm(join(dir, ".github/pr-autoscaler.yml"));
+      await expect(validate([dir])).rejects.toThrow(
+        new InputError(
+          ".github/pr-autoscaler.yml is deleted in the working tree, but the branch holds it: restore it (git checkout -- .github/pr-autoscaler.yml); nothing to check",
+        ),
+      );
+      // Deleted by the branch's last commit, there is none.
+      git("commit", "-q", "-am", "gone");
+      await expect(validate([dir])).rejects.toThrow(
+        new InputError(
+          `${join(dir, ".github/pr-autoscaler.yml")} does not exist: nothing to check`,
+        ),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a bare repository, as plan does: it has no files to check", async () => {
     const dir = await mkdtemp(join(tmpdir(), "validate-"));
     try {
