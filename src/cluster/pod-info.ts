@@ -163,6 +163,9 @@ export function toPodInfo(raw: Raw, context: PodContext): PodInfo {
   if (unschedulable) pod.unschedulable = unschedulable;
   const notScheduled = notScheduledCondition(status);
   if (notScheduled) pod.notScheduled = notScheduled;
+  // Only where no node is set: on a bound pod the condition is True and tells nothing more.
+  const podScheduled = string(spec.nodeName) ? undefined : scheduledCondition(status);
+  if (podScheduled) pod.podScheduled = podScheduled;
   const gates = list(spec.schedulingGates).flatMap((gate) => {
     const gateName = string(record(gate).name);
     return gateName ? [intern(gateName)] : [];
@@ -623,6 +626,18 @@ function notScheduledCondition(status: Raw): PodInfo["notScheduled"] {
     const since = time(condition.lastTransitionTime);
     if (since) result.since = since;
     return result;
+  }
+  return undefined;
+}
+
+/** The status of a PodScheduled condition that is True or Unknown, the others recorded apart. */
+function scheduledCondition(status: Raw): PodInfo["podScheduled"] {
+  for (const item of list(status.conditions)) {
+    const condition = record(item);
+    if (condition.type !== "PodScheduled") continue;
+    return condition.status === "True" || condition.status === "Unknown"
+      ? condition.status
+      : undefined;
   }
   return undefined;
 }

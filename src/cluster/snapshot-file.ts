@@ -193,6 +193,7 @@ const PodInfo = z.object({
   notScheduled: z
     .object({ reason: z.string(), message: z.string(), since: timestamp.optional() })
     .optional(),
+  podScheduled: z.enum(["True", "Unknown"]).optional(),
   schedulingGates: z.array(z.string()).optional(),
   schedulerName: z.string().optional(),
   nominatedNode: z.string().optional(),

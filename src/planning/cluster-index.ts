@@ -188,13 +188,16 @@ export function awaitsRoom(pod: PodInfo): boolean {
 /**
  * An unbound pod with no PodScheduled condition at all, which the default scheduler is free to
  * judge: no scheduling gate holds it and no other scheduler is named for it. A condition of any
- * other reason (SchedulingGated, SchedulerError) is a verdict of the scheduler's to wait for.
+ * other reason (SchedulingGated, SchedulerError) is a verdict of the scheduler's to wait for;
+ * one that is True says the scheduler placed the pod (it takes no new room), one that is
+ * Unknown gives no verdict, as a False one with no reason.
  */
 export function notYetTried(pod: PodInfo): boolean {
   return (
     pod.nodeName === undefined &&
     pod.unschedulable === undefined &&
     pod.notScheduled === undefined &&
+    pod.podScheduled === undefined &&
     (pod.schedulingGates ?? []).length === 0 &&
     pod.schedulerName === undefined
   );

@@ -329,7 +329,8 @@ export interface PodInfo {
   priority?: number;
   /**
    * Set when PodScheduled is False with reason Unschedulable. A pod with no PodScheduled
-   * condition at all is one the scheduler has not tried yet.
+   * condition at all (neither this, `notScheduled` nor `podScheduled`) is one the scheduler has
+   * not tried yet.
    */
   unschedulable?: { message: string; since?: string };
   /**
@@ -338,6 +339,13 @@ export interface PodInfo {
    * Absent in a snapshot saved before it was read.
    */
   notScheduled?: { reason: string; message: string; since?: string };
+  /**
+   * On a pod bound to no node, the status of a PodScheduled condition that is neither False nor
+   * missing: `True` when the scheduler placed it (its bind not yet seen in `spec.nodeName`),
+   * `Unknown` when the condition gives no verdict. Neither is a pod the scheduler has not tried.
+   * Absent in a snapshot saved before it was read, where such a pod reads as one not tried.
+   */
+  podScheduled?: "True" | "Unknown";
   /** `spec.schedulingGates` by name: the scheduler leaves the pod alone until they are removed. */
   schedulingGates?: string[];
   /**

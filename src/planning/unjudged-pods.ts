@@ -19,7 +19,8 @@ const LISTED = 5;
  * named only once one is older than UNJUDGED_WARN_MS, in a warning, as a scheduler that
  * is not running leaves pods so, and then nodes added for them do not help. The others add no
  * node and are always named: those held by scheduling gates (with their gates), those left to
- * another scheduler (with its name), and those whose PodScheduled condition gives no verdict.
+ * another scheduler (with its name), those the scheduler placed whose node is not set yet
+ * (PodScheduled True), and those whose PodScheduled condition gives no verdict.
  * The note is a warning once one of them no gate holds is older than UNJUDGED_WARN_MS: a
  * scheduler that is not running, or a `schedulerName` no scheduler serves, leave pods so. A
  * gated pod is held on purpose until a controller (a job queue such as Kueue) lifts its gates,
@@ -79,13 +80,21 @@ function whyUncounted(pods: readonly PodInfo[]): string {
     pods.some((pod) => !gated(pod) && pod.schedulerName !== undefined)
       ? "left to another scheduler"
       : undefined,
-    pods.some((pod) => !gated(pod) && pod.schedulerName === undefined)
+    pods.some((pod) => !gated(pod) && pod.schedulerName === undefined && placed(pod))
+      ? "placed by the scheduler with no node set yet"
+      : undefined,
+    pods.some((pod) => !gated(pod) && pod.schedulerName === undefined && !placed(pod))
       ? "with a PodScheduled condition that gives no verdict"
       : undefined,
   ].filter((cause) => cause !== undefined);
   return causes.length === 1
     ? (causes[0] as string)
     : `${causes.slice(0, -1).join(", ")} or ${causes.at(-1)}`;
+}
+
+/** PodScheduled True on a pod bound to no node: the scheduler placed it, the bind not seen yet. */
+function placed(pod: PodInfo): boolean {
+  return pod.podScheduled === "True";
 }
 
 /**

@@ -120,4 +120,30 @@ describe("plan against a served cluster: pods the scheduler has not tried yet", 
       "never fits: batch/import-0 (cpu 1500m, memory 512 MiB; not yet marked unschedulable by the scheduler): its volumes keep it pending, which a new node does not change (claim data-import-0: it waits to be bound (StorageClass nfs-client binds at once))",
     );
   });
+
+  it("adds no node for one whose PodScheduled is True or Unknown with no node set", async () => {
+    const output = await plan(
+      [
+        ...cluster(),
+        ...fillers(),
+        untried("import-7f6e5d4c3-pla01", "1500m", {
+          scheduled: { reason: "", message: "", status: "True" },
+        }),
+        untried("import-7f6e5d4c3-unk01", "1500m", {
+          scheduled: { reason: "", message: "", status: "Unknown" },
+        }),
+      ],
+      {},
+      SOON,
+    );
+    expect(output.proposals).toEqual([]);
+    expect(output.notes.filter((note) => note.subject === "unjudged-pods")).toEqual([
+      {
+        level: "info",
+        subject: "unjudged-pods",
+        message:
+          "2 Pending pods not marked unschedulable by the scheduler (placed by the scheduler with no node set yet or with a PodScheduled condition that gives no verdict) add no node: batch/import-7f6e5d4c3-pla01, batch/import-7f6e5d4c3-unk01; the oldest was created 2026-11-20 08:00 UTC",
+      },
+    ]);
+  });
 });

@@ -191,7 +191,13 @@ export interface PodOptions {
    * Pending: the PodScheduled condition the scheduler wrote (none for a gated pod), `since` its
    * lastTransitionTime (default the pod's creation, 2026-11-20T08:00:00Z).
    */
-  scheduled?: { reason: string; message: string; since?: string } | null;
+  scheduled?: {
+    reason: string;
+    message: string;
+    since?: string;
+    /** The condition's status, `False` unless given. */
+    status?: "True" | "Unknown";
+  } | null;
   phase?: "Running" | "Pending" | "Succeeded";
   /** `metadata.deletionTimestamp` (with the finalizer that keeps the pod while it is set). */
   deletionTimestamp?: string;
@@ -330,7 +336,7 @@ export function pod(namespace: string, name: string, options: PodOptions = {}): 
           lastTransitionTime: scheduled.since ?? "2026-11-20T08:00:00Z",
           message: scheduled.message,
           reason: scheduled.reason,
-          status: "False",
+          status: scheduled.status ?? "False",
           type: "PodScheduled",
         },
       ];

@@ -468,3 +468,39 @@ describe("reading spec.schedulerName", () => {
     expect(read({})).not.toHaveProperty("schedulerName");
   });
 });
+
+describe("reading a PodScheduled condition that is True or Unknown", () => {
+  const condition = (status: string, reason?: string) => ({
+    type: "PodScheduled",
+    status,
+    ...(reason ? { reason } : {}),
+    lastTransitionTime: "2026-11-20T08:00:00Z",
+  });
+  function readPending(conditions: Raw[], spec: Raw = {}) {
+    const raw = {
+      metadata: { namespace: "batch", name: "import-0" },
+      spec: { containers: [{ name: "import" }], ...spec },
+      status: { phase: "Pending", conditions },
+    };
+    return toPodInfo(raw, {
+      warnings: new WarningCollector(),
+      claims: [],
+      intern: createInterner(),
+    });
+  }
+
+  it("keeps its status on a pod bound to no node, apart from a False one", () => {
+    expect(readPending([condition("True")]).podScheduled).toBe("True");
+    expect(readPending([condition("Unknown")]).podScheduled).toBe("Unknown");
+    const marked = readPending([condition("False", "Unschedulable")]);
+    expect(marked).not.toHaveProperty("podScheduled");
+    expect(marked.unschedulable).toBeDefined();
+    expect(readPending([])).not.toHaveProperty("podScheduled");
+  });
+
+  it("leaves it out on a pod bound to a node, where it tells nothing more", () => {
+    expect(readPending([condition("True")], { nodeName: "worker-1" })).not.toHaveProperty(
+      "podScheduled",
+    );
+  });
+});

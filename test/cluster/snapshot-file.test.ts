@@ -81,6 +81,18 @@ describe("snapshot JSON", () => {
     ).toBeUndefined();
   });
 
+  it("keeps a pod's PodScheduled status through a save and a load, and loads a file without it", () => {
+    const [first, ...rest] = snapshot.pods;
+    if (!first) throw new Error("the homelab has no pod");
+    const placed: Snapshot = { ...snapshot, pods: [{ ...first, podScheduled: "True" }, ...rest] };
+    expect(loadSnapshot(snapshotToJson(placed), "snap.json").pods[0]?.podScheduled).toBe("True");
+    expect(
+      loadSnapshot(snapshotToJson(snapshot), "snap.json").pods[0]?.podScheduled,
+    ).toBeUndefined();
+    const odd = snapshotToJson(placed).replace('"podScheduled":"True"', '"podScheduled":"False"');
+    expect(() => loadSnapshot(odd, "snap.json")).toThrow(/podScheduled/);
+  });
+
   it("keeps a node's Prometheus points through a save and a load, and loads usage without them", () => {
     const [first, ...rest] = snapshot.nodes;
     if (!first) throw new Error("the homelab has no node");

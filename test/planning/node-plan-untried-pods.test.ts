@@ -62,6 +62,17 @@ describe("pods the scheduler has not tried yet", () => {
     expect(decision.pending.considered).toBe(0);
   });
 
+  it("adds no node for one the scheduler placed with no node set yet, or whose condition is Unknown", () => {
+    const decision = planOne(
+      twoFullWorkers([
+        untried("web/placed", "3", { podScheduled: "True" }),
+        untried("web/unknown", "3", { podScheduled: "Unknown" }),
+      ]),
+    );
+    expect(decision).toMatchObject({ action: "none", current: 2, desired: 2 });
+    expect(decision.pending.considered).toBe(0);
+  });
+
   it("adds no node for one being deleted, nominated, a DaemonSet's, or expendable", () => {
     const decision = planOne(
       twoFullWorkers([

@@ -119,6 +119,23 @@ describe("unjudgedPendingNote", () => {
     );
   });
 
+  it("names a pod the scheduler placed with no node set yet, and one whose condition is Unknown", () => {
+    const note = (...pods: PodInfo[]) =>
+      unjudgedPendingNote(buildSnapshot({ nodes: nodes(1), pods }), at("2025-06-06T11:02:00.000Z"))
+        ?.message;
+    expect(note(unjudged("web/placed", { podScheduled: "True" }))).toBe(
+      "1 Pending pod not marked unschedulable by the scheduler (placed by the scheduler with no node set yet) adds no node: web/placed; the oldest was created 2025-06-06 11:00 UTC",
+    );
+    expect(
+      note(
+        unjudged("web/placed", { podScheduled: "True" }),
+        unjudged("web/unknown", { podScheduled: "Unknown" }),
+      ),
+    ).toBe(
+      "2 Pending pods not marked unschedulable by the scheduler (placed by the scheduler with no node set yet or with a PodScheduled condition that gives no verdict) add no node: web/placed, web/unknown; the oldest was created 2025-06-06 11:00 UTC",
+    );
+  });
+
   it("does not warn of an untried pod whose creation time cannot be read", () => {
     const snapshot = buildSnapshot({
       nodes: nodes(1),
