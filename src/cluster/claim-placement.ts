@@ -100,9 +100,16 @@ export function resolveClaimPlacements(
 ): void {
   for (const { pod, claim, ephemeral } of pending) {
     const found = claims.get(`${pod.namespace}/${claim}`);
+    // A generic ephemeral volume's claim is made by its controller as soon as the pod is: one
+    // not there yet is what the scheduler waits for, not a volume.
     const placement = found
       ? claimPlacement(claim, found, volumes, storageClasses)
-      : waiting(claim, "it does not exist");
+      : ephemeral
+        ? {
+            ...waiting(claim, "the ephemeral volume controller has not made it yet"),
+            unmade: true as const,
+          }
+        : waiting(claim, "it does not exist");
     if (ephemeral && found && placement.state === "bound") {
       const remade = claimPlacement(
         claim,

@@ -165,6 +165,7 @@ const VolumeClaimPlacement = z.object({
   state: z.enum(["bound", "provisioned", "waiting"]),
   nodeAffinity: NodeSelectorTerms.optional(),
   why: z.string().optional(),
+  unmade: z.literal(true).optional(),
   csi: z.object({ driver: z.string(), volume: z.string() }).optional(),
 });
 

@@ -264,6 +264,13 @@ export interface VolumeClaimPlacement {
   nodeAffinity?: NodeSelectorTerm[];
   why?: string;
   /**
+   * For `waiting`: a generic ephemeral volume's claim its controller has not made yet, as it
+   * does as soon as the pod is made. The scheduler waits for the claim, then judges its volume;
+   * what the claim will ask is not known until then. Absent in a snapshot saved before it was
+   * read, where such a claim reads as one that does not exist.
+   */
+  unmade?: true;
+  /**
    * For `bound`, when its PersistentVolume is a CSI one (`spec.csi`, with a volume handle): the
    * driver, and the volume's name, which counts once on a node however many pods use it. For
    * `provisioned`: the StorageClass's provisioner, which kube-scheduler counts the volume to be

@@ -41,7 +41,8 @@ export interface VolumeWait {
  * message names such a cause (only the part before "preemption:" counts: the rest is about
  * evicting others). One it has not tried yet (`notYetTried`) has no message: it waits on them
  * when one of its claims waits on what no node's labels decide (`waiting`: a claim not bound
- * that binds at once, one that does not exist, one bound to a volume that does not), the causes
+ * that binds at once, one that does not exist, one bound to a volume that does not; not a
+ * generic ephemeral volume's its controller has not made yet), the causes
  * the scheduler names for such claims and for which `volumesWantANode` finds no node to add.
  */
 export function volumeWait(pod: PodInfo): VolumeWait | undefined {
@@ -58,9 +59,14 @@ function volumeWaits(pod: PodInfo): string[] {
   return VOLUME_REASONS.flatMap((pattern) => pattern.exec(placement)?.[0] ?? []);
 }
 
-/** Whether one of the pod's claims waits on something a node does not change. */
+/**
+ * Whether one of the pod's claims waits on something a node does not change. A generic ephemeral
+ * volume's claim not made yet does not: its controller makes it at once, and the scheduler, which
+ * names no volume cause while it waits for it (`waiting for ephemeral volume controller to create
+ * the persistentvolumeclaim`), judges the volume then.
+ */
 function waitingClaim(pod: PodInfo): boolean {
-  return pod.volumeClaims?.some((claim) => claim.state === "waiting") ?? false;
+  return pod.volumeClaims?.some((claim) => claim.state === "waiting" && !claim.unmade) ?? false;
 }
 
 /**

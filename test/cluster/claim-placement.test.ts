@@ -293,6 +293,39 @@ describe("what a pod's claims ask of its node", () => {
     }
   });
 
+  it("marks a generic ephemeral volume's claim its controller has not made yet, not as missing", async () => {
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "runner-7d5c9b8f6-q4m2z", namespace: "db" },
+      spec: {
+        containers: [{ name: "app", resources: { requests: { cpu: "100m", memory: "128Mi" } } }],
+        volumes: [
+          {
+            name: "work",
+            ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"] } } },
+          },
+          { name: "cache", persistentVolumeClaim: { claimName: "cache-runner" } },
+        ],
+      },
+      status: { phase: "Pending" },
+    };
+    fake.add(pod);
+    try {
+      expect(claimsOf(await read(), "runner-7d5c9b8f6-q4m2z")).toEqual([
+        {
+          claim: "runner-7d5c9b8f6-q4m2z-work",
+          state: "waiting",
+          why: "the ephemeral volume controller has not made it yet",
+          unmade: true,
+        },
+        { claim: "cache-runner", state: "waiting", why: "it does not exist" },
+      ]);
+    } finally {
+      fake.remove("pods", "runner-7d5c9b8f6-q4m2z", "db");
+    }
+  });
+
   it("leaves an unbound claim waiting on what is unknown when StorageClasses cannot be read", async () => {
     fake.injectFault({ path: "/apis/storage.k8s.io/v1/storageclasses", status: 403 });
     const snapshot = await read();

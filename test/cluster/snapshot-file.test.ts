@@ -93,6 +93,21 @@ describe("snapshot JSON", () => {
     expect(() => loadSnapshot(odd, "snap.json")).toThrow(/podScheduled/);
   });
 
+  it("keeps a claim not made yet through a save and a load", () => {
+    const [first, ...rest] = snapshot.pods;
+    if (!first) throw new Error("the homelab has no pod");
+    const claim = {
+      claim: "runner-work",
+      state: "waiting" as const,
+      why: "not made",
+      unmade: true as const,
+    };
+    const unmade: Snapshot = { ...snapshot, pods: [{ ...first, volumeClaims: [claim] }, ...rest] };
+    expect(loadSnapshot(snapshotToJson(unmade), "snap.json").pods[0]?.volumeClaims).toEqual([
+      claim,
+    ]);
+  });
+
   it("keeps a node's Prometheus points through a save and a load, and loads usage without them", () => {
     const [first, ...rest] = snapshot.nodes;
     if (!first) throw new Error("the homelab has no node");

@@ -159,6 +159,27 @@ describe("pods the scheduler has not tried yet", () => {
       );
     });
 
+    it("adds a node for one whose generic ephemeral volume's claim is not made yet", () => {
+      // Its controller makes the claim as soon as the pod is; the scheduler waits for that, and
+      // names no volume cause, as for a pod it marked while it waited.
+      const unmade = {
+        claim: "runner-0-work",
+        state: "waiting" as const,
+        why: "the ephemeral volume controller has not made it yet",
+        unmade: true as const,
+      };
+      const decision = planOne(
+        twoFullWorkers([untried("ci/runner-0", "3", { volumeClaims: [unmade] })]),
+      );
+      expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
+      const both = planOne(
+        twoFullWorkers([untried("ci/runner-0", "3", { volumeClaims: [unmade, immediate] })]),
+      );
+      expect(both.pending.neverFit).toEqual([
+        expect.objectContaining({ pod: "ci/runner-0", reason: "volumes" }),
+      ]);
+    });
+
     it("takes no free room for one, as for one the scheduler marked so", () => {
       const workers = nodes(2, BUSY);
       const snapshot = buildSnapshot({
