@@ -10,7 +10,9 @@ import { unifiedDiff } from "../forge/dry-run/unified-diff.ts";
 import type { PlanNote, Proposal } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { usageWarningsOutsidePools } from "../planning/unread-usage.ts";
-import { formatConfigIssues } from "../policy/load-repo-config.ts";
+import { type ConfigIssue, formatConfigIssues } from "../policy/load-repo-config.ts";
+import type { PolicyFileReader } from "../policy/policy-resolve.ts";
+import { validateRepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH } from "../policy/repo-config.ts";
 import type { RightsizingConfig } from "../policy/rightsizing-config.ts";
 import { widestCheckSeconds } from "../policy/usage-window.ts";
@@ -18,9 +20,11 @@ import { limitNewPullRequests } from "../reconcile/limits.ts";
 import { planChanges, readRepoConfig } from "../reconcile/plan-repo.ts";
 import { type LocalRepo, localRepo } from "../repo/local-repo.ts";
 import { workingTreeDeletion } from "../repo/repo-reader.ts";
+import { counted } from "../util/plural.ts";
 import { fileReadError } from "../util/read-failure.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
+import { directoryReader } from "./directory-reader.ts";
 import type { CliIo } from "./io.ts";
 import { misnamedConfig } from "./misnamed-config.ts";
 import { parseNowOption } from "./now-option.ts";
@@ -118,6 +122,11 @@ export const planCommand: Command = {
     }
     if (configState.status === "invalid")
       throw new InputError(formatConfigIssues(configState.issues));
+    const policy = await policyIssues(dir, override);
+    if (policy.length > 0)
+      throw new InputError(
+        `${formatConfigIssues(policy)}\n${counted(policy.length, "problem")}: until ${policy.length === 1 ? "it is" : "they are"} fixed, the app changes nothing in this repository, so nothing is planned`,
+      );
     // Said once whatever is planned: it holds any scale-down, and no cooldown is known.
     const historyProblem = await repo.historyProblem();
     if (historyProblem !== undefined)
@@ -235,6 +244,28 @@ function waitingNote(
 function takenAt(snapshot: Snapshot): Date {
   const at = Date.parse(snapshot.takenAt);
   return Number.isNaN(at) ? new Date() : new Date(at);
+}
+
+/**
+ * The problems `validate` finds in the files the configuration's `automerge.extends` names (one
+ * that does not exist, a rule or time zone not valid in one, a cycle), read from DIR with
+ * `override` as the configuration: the configuration's own are refused before. With any, the app changes nothing in the repository, not
+ * only what merges itself: no pull request is opened, so none is planned. Other repositories
+ * are not read, as in `validate`.
+ */
+async function policyIssues(
+  dir: string,
+  override: { text: string; file: string } | undefined,
+): Promise<ConfigIssue[]> {
+  const files = directoryReader(dir);
+  const read: PolicyFileReader = async (repo, path) =>
+    override && repo === undefined && path === REPO_CONFIG_PATH ? override.text : files(repo, path);
+  const { issues } = await validateRepoConfiguration({ read, otherRepos: "skip" });
+  return override === undefined
+    ? issues
+    : issues.map((issue) =>
+        issue.file === REPO_CONFIG_PATH ? { ...issue, file: override.file } : issue,
+      );
 }
 
 async function readConfigFile(io: CliIo, file: string): Promise<{ text: string; file: string }> {

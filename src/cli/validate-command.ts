@@ -1,11 +1,10 @@
 import { stat } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { join, resolve } from "node:path";
 import { GUARD_CONFIG_PATH, withGuardNaming } from "../apply/guard-naming-issues.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import { poolBoundsText } from "../policy/host-cap.ts";
 import { formatConfigIssues } from "../policy/load-repo-config.ts";
 import { describePolicy } from "../policy/policy-describe.ts";
-import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { localRepo } from "../repo/local-repo.ts";
@@ -14,6 +13,7 @@ import { workingTreeDeletion } from "../repo/repo-reader.ts";
 import { agreeing, counted } from "../util/plural.ts";
 import { parseCommandArgs } from "./args.ts";
 import type { Command } from "./command.ts";
+import { directoryReader } from "./directory-reader.ts";
 import type { CliIo } from "./io.ts";
 import { misnamedConfig } from "./misnamed-config.ts";
 
@@ -103,20 +103,6 @@ function consequence(checked: RepoConfiguration, problems: number): string {
 async function requireDirectory(dir: string, shown: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new InputError(`${shown} is not a directory`);
-}
-
-/**
- * Reads files of `dir` (this repository) as `plan` does: a link, a directory or a file that is
- * not UTF-8 is refused, saying which. Other repositories are never asked for (skipped).
- */
-function directoryReader(dir: string): PolicyFileReader {
-  const files = localRepo(dir);
-  return async (repo, path) => {
-    if (repo !== undefined) return undefined;
-    const inside = relative(dir, resolve(dir, path));
-    if (inside.startsWith("..") || isAbsolute(inside)) return undefined;
-    return files.readFile(inside.split(sep).join("/"));
-  };
 }
 
 function summary(result: RepoConfiguration): string[] {

@@ -205,6 +205,45 @@ describe("pr-autoscaler plan", () => {
     expect(run.stderr).toMatch(/\.github\/pr-autoscaler\.yml:\d+:\d+/);
   });
 
+  it("plans nothing for an auto-merge policy validate refuses: the app changes nothing then", async () => {
+    // The pools are valid and a node is wanted, but the app stops at the configuration's
+    // problems before it opens any pull request.
+    const extending = `${CONFIG}automerge:\n  extends: .github/autoscaler/policy.yml\n`;
+    const repo = infraRepo("policy-missing", {
+      "terraform/terraform.tfvars": TFVARS,
+      ".github/pr-autoscaler.yml": extending,
+    });
+    const consequence =
+      "1 problem: until it is fixed, the app changes nothing in this repository, so nothing is planned\n";
+    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    expect(run).toMatchObject({ code: 2, stdout: "" });
+    expect(run.stderr).toBe(
+      `pr-autoscaler plan: .github/pr-autoscaler.yml:9:12: automerge.extends: .github/autoscaler/policy.yml does not exist\n${consequence}`,
+    );
+    // --config's file is the one named, its extends read from DIR.
+    const config = join(root, "policy-missing.yml");
+    writeFileSync(config, extending);
+    const override = await runCli([
+      "plan",
+      "--repo",
+      repo,
+      "--config",
+      config,
+      "--snapshot",
+      snapshotFile(),
+    ]);
+    expect(override.code).toBe(2);
+    expect(override.stderr).toBe(
+      `pr-autoscaler plan: ${config}:9:12: automerge.extends: .github/autoscaler/policy.yml does not exist\n${consequence}`,
+    );
+    // With the file in DIR, it plans.
+    mkdirSync(join(repo, ".github/autoscaler"));
+    writeFileSync(join(repo, ".github/autoscaler/policy.yml"), "extends: preset:homelab\n");
+    const planned = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain("+worker_count");
+  });
+
   it("refuses a repo config that is a link with what a config does about it, not a pool's target", async () => {
     const repo = infraRepo("linked-config", {
       "terraform/terraform.tfvars": TFVARS,
