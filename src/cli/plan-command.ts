@@ -122,7 +122,7 @@ export const planCommand: Command = {
     }
     if (configState.status === "invalid")
       throw new InputError(formatConfigIssues(configState.issues));
-    const policy = await policyIssues(dir, override);
+    const policy = await policyIssues(dir, repo, override);
     if (policy.length > 0)
       throw new InputError(
         `${formatConfigIssues(policy)}\n${counted(policy.length, "problem")}: until ${policy.length === 1 ? "it is" : "they are"} fixed, the app changes nothing in this repository, so nothing is planned`,
@@ -249,17 +249,26 @@ function takenAt(snapshot: Snapshot): Date {
 /**
  * The problems `validate` finds in the files the configuration's `automerge.extends` names (one
  * that does not exist, a rule or time zone not valid in one, a cycle), read from DIR with
- * `override` as the configuration: the configuration's own are refused before. With any, the app changes nothing in the repository, not
- * only what merges itself: no pull request is opened, so none is planned. Other repositories
- * are not read, as in `validate`.
+ * `override` as the configuration: the configuration's own are refused before. With any, the
+ * app changes nothing in the repository, not only what merges itself: no pull request is
+ * opened, so none is planned. Other repositories are not read, as in `validate`. A file it
+ * extends that the working tree lacks but the branch holds is read from the branch, as the app
+ * reads it.
  */
 async function policyIssues(
   dir: string,
+  checkout: LocalRepo,
   override: { text: string; file: string } | undefined,
 ): Promise<ConfigIssue[]> {
   const files = directoryReader(dir);
-  const read: PolicyFileReader = async (repo, path) =>
-    override && repo === undefined && path === REPO_CONFIG_PATH ? override.text : files(repo, path);
+  const read: PolicyFileReader = async (repo, path) => {
+    if (override && repo === undefined && path === REPO_CONFIG_PATH) return override.text;
+    const text = await files(repo, path);
+    if (text !== undefined || repo !== undefined) return text;
+    // Deleted in the working tree only, it is still the branch's, which the app reads.
+    const deleted = await workingTreeDeletion(checkout, path);
+    return deleted === undefined ? undefined : checkout.readFileAt(path, "HEAD");
+  };
   const { issues } = await validateRepoConfiguration({ read, otherRepos: "skip" });
   return override === undefined
     ? issues

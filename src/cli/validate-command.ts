@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { GUARD_CONFIG_PATH, withGuardNaming } from "../apply/guard-naming-issues.ts";
 import { type ExitCode, InputError, UsageError } from "../errors.ts";
 import { poolBoundsText } from "../policy/host-cap.ts";
-import { formatConfigIssues } from "../policy/load-repo-config.ts";
+import { type ConfigIssue, formatConfigIssues } from "../policy/load-repo-config.ts";
 import { describePolicy } from "../policy/policy-describe.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
@@ -56,7 +56,17 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   const notACheckout = await repo.notACheckout();
   if (notACheckout !== undefined) throw new InputError(notACheckout);
   const read = directoryReader(dir);
-  const checked = await validateRepoConfiguration({ read, otherRepos: "skip" });
+  // A file the configuration extends that only this checkout lacks is said to be so.
+  const deletedHere = new Set<string>();
+  const checked = await validateRepoConfiguration({
+    read,
+    otherRepos: "skip",
+    missing: async (path) => {
+      const deleted = await workingTreeDeletion(repo, path);
+      if (deleted !== undefined) deletedHere.add(deleted);
+      return deleted;
+    },
+  });
   if (!checked.found) {
     // As plan says it: the branch, which the app reads, still has its configuration.
     const deleted = await workingTreeDeletion(repo, REPO_CONFIG_PATH);
@@ -83,7 +93,7 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   if (!result.ok) {
     io.stderr(`${formatConfigIssues(result.issues)}\n`);
     io.stderr(
-      `${counted(result.issues.length, "problem")}: ${consequence(checked, result.issues.length)}.\n`,
+      `${counted(result.issues.length, "problem")}: ${consequence(checked, result.issues, deletedHere)}.\n`,
     );
     for (const note of result.notes) io.stderr(`note: ${note}\n`);
     return 2;
@@ -92,12 +102,23 @@ async function runValidate(args: string[], io: CliIo): Promise<ExitCode> {
   return 0;
 }
 
-/** What the problems stop until they are fixed: the whole repository, or the pools they name. */
-function consequence(checked: RepoConfiguration, problems: number): string {
+/**
+ * What the problems stop until they are fixed: the whole repository, or the pools they name.
+ * Files the working tree lacks but the branch holds (`deletedHere`, by message) stop nothing the
+ * app does, which reads the branch, until their deletion is committed.
+ */
+function consequence(
+  checked: RepoConfiguration,
+  issues: readonly ConfigIssue[],
+  deletedHere: ReadonlySet<string>,
+): string {
+  const problems = issues.length;
   const [they, are] = problems === 1 ? ["it", "is"] : ["they", "are"];
-  return checked.ok
-    ? `the configuration itself is valid, but the pools ${they} ${agreeing(problems, "names", "name")} cannot be scaled safely until ${they} ${are} fixed`
-    : `until ${they} ${are} fixed, the app changes nothing in this repository and nothing merges itself`;
+  if (checked.ok)
+    return `the configuration itself is valid, but the pools ${they} ${agreeing(problems, "names", "name")} cannot be scaled safely until ${they} ${are} fixed`;
+  if (issues.every((issue) => deletedHere.has(issue.message)))
+    return `the app reads the branch, which holds what the working tree lacks; committed as the working tree is, the app would change nothing in this repository and nothing would merge itself`;
+  return `until ${they} ${are} fixed, the app changes nothing in this repository and nothing merges itself`;
 }
 
 async function requireDirectory(dir: string, shown: string): Promise<void> {

@@ -34,6 +34,12 @@ export interface ResolvePolicyOptions {
   otherRepos?: "read" | "skip";
   /** Longest `extends` chain, the file itself included; default 5. */
   maxDepth?: number;
+  /**
+   * For a file of this repository that `read` does not find, what to say in place of `F does
+   * not exist`: a checkout's file deleted in its working tree only is the branch's. Undefined
+   * keeps "does not exist".
+   */
+  missing?: (path: string) => Promise<string | undefined>;
 }
 
 /** The policy as written in one file, and where in the file it sits. */
@@ -117,7 +123,7 @@ export async function resolveAutomergePolicy(
       notes.push(`not checked: ${target.label} (another repository; the app reads it)`);
       break;
     }
-    const loaded = await load(reference, target, presets, options.read);
+    const loaded = await load(reference, target, presets, options);
     if (typeof loaded === "string") return fail(loaded);
     if ("issues" in loaded) return { ok: false, issues: loaded.issues, notes };
     chain.push({ ...loaded, place: target.place, key });
@@ -171,7 +177,7 @@ async function load(
   reference: PolicyReference,
   target: Target,
   presets: PresetStore,
-  read: PolicyFileReader,
+  { read, missing }: Pick<ResolvePolicyOptions, "read" | "missing">,
 ): Promise<PolicyDocument | string | { issues: ConfigIssue[] }> {
   let text: string | undefined;
   try {
@@ -183,7 +189,11 @@ async function load(
     return `could not read ${target.label}: ${(error as Error).message}`;
   }
   if (text === undefined) {
-    if (reference.kind !== "preset") return missingMessage(target);
+    if (reference.kind !== "preset")
+      return (
+        (target.place.repo === undefined && (await missing?.(target.path))) ||
+        missingMessage(target)
+      );
     const names = await presets.names();
     const suggestion = didYouMean(reference.name, names);
     const hint = suggestion ? `did you mean preset:${suggestion}? ` : "";

@@ -242,6 +242,25 @@ describe("pr-autoscaler plan", () => {
     const planned = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
     expect(planned.code).toBe(0);
     expect(planned.stdout).toContain("+worker_count");
+    // Committed, then deleted in the working tree only: the app reads the branch's, and so
+    // does plan.
+    execFileSync("git", ["-C", repo, "add", "-A"]);
+    execFileSync("git", [
+      "-C",
+      repo,
+      "-c",
+      "user.name=ops",
+      "-c",
+      "user.email=ops@example.com",
+      "commit",
+      "-q",
+      "-m",
+      "policy",
+    ]);
+    rmSync(join(repo, ".github/autoscaler/policy.yml"));
+    const deleted = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toContain("+worker_count");
   });
 
   it("refuses a repo config that is a link with what a config does about it, not a pool's target", async () => {

@@ -146,6 +146,41 @@ describe("pr-autoscaler validate", () => {
     }
   });
 
+  it("says a file the policy extends deleted in the working tree only is the branch's", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "validate-"));
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+        cwd: dir,
+      });
+    try {
+      await mkdir(join(dir, ".github/autoscaler"), { recursive: true });
+      await writeFile(
+        join(dir, ".github/pr-autoscaler.yml"),
+        "pools: []\nautomerge:\n  extends: .github/autoscaler/policy.yml\n",
+      );
+      await writeFile(join(dir, ".github/autoscaler/policy.yml"), "extends: preset:homelab\n");
+      git("init", "-q");
+      git("add", ".");
+      git("commit", "-q", "-m", "config");
+      await rm(join(dir, ".github/autoscaler/policy.yml"));
+      // A problem still (committed, it stops the app), but not one the app has now.
+      expect(await validate([dir])).toEqual({
+        code: 2,
+        stdout: "",
+        stderr:
+          ".github/pr-autoscaler.yml:3:12: automerge.extends: .github/autoscaler/policy.yml is deleted in the working tree, but the branch holds it: restore it (git checkout -- .github/autoscaler/policy.yml)\n" +
+          "1 problem: the app reads the branch, which holds what the working tree lacks; committed as the working tree is, the app would change nothing in this repository and nothing would merge itself.\n",
+      });
+      git("commit", "-q", "-am", "gone");
+      expect((await validate([dir])).stderr).toBe(
+        ".github/pr-autoscaler.yml:3:12: automerge.extends: .github/autoscaler/policy.yml does not exist\n" +
+          "1 problem: until it is fixed, the app changes nothing in this repository and nothing merges itself.\n",
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a bare repository, as plan does: it has no files to check", async () => {
     const dir = await mkdtemp(join(tmpdir(), "validate-"));
     try {
