@@ -208,6 +208,27 @@ async function withHistory(
 }
 
 /**
+ * Why `plan` holds a pool whose count `current` reads in a checkout's working tree: the branch
+ * holds another count, or none (`uncommittedProblem`). Undefined when it holds the same, for a
+ * reader of the branch itself, and when the history cannot be read (`plan` says that on its own).
+ * `validate`, which checks the working tree as a commit of it would hold it, gives it as a note.
+ */
+export async function workingTreeCountProblem(
+  repo: RepoReader,
+  pool: PoolConfig,
+  current: number,
+): Promise<string | undefined> {
+  if (!repo.uncommitted) return undefined;
+  try {
+    const [last] = await repo.fileCommits(pool.target.file, 1);
+    return await uncommittedProblem(repo, pool, current, last);
+  } catch (error) {
+    if (error instanceof HistoryUnavailableError) return undefined;
+    throw error;
+  }
+}
+
+/**
  * Why the count a checkout's working tree holds is not the branch's: its file's last commit
  * holds another count, or none, or no commit of the branch holds the file. The change is not in
  * the branch yet, so nothing has applied it and no time can be put on it.

@@ -4,7 +4,7 @@ import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { locateInYaml } from "../policy/yaml-locations.ts";
-import { countAt, overriddenCount } from "./pool-facts.ts";
+import { countAt, overriddenCount, workingTreeCountProblem } from "./pool-facts.ts";
 import { type RepoReader, UnreadableFileError, workingTreeDeletion } from "./repo-reader.ts";
 import { laterVariableFiles, readByTerraform } from "./tfvars-precedence.ts";
 
@@ -65,7 +65,35 @@ export async function withPoolTargets(
   const text = await read(undefined, REPO_CONFIG_PATH);
   if (text === undefined) return result;
   const issues = await poolTargetIssues(text, result.config, read, listFiles, checkout);
-  return issues.length === 0 ? result : { ...result, ok: false, issues };
+  const held = checkout ? await heldByPlan(result.config, read, checkout) : [];
+  const notes = [...result.notes, ...held];
+  return issues.length === 0 ? { ...result, notes } : { ...result, ok: false, issues, notes };
+}
+
+/**
+ * The pools whose count reads in the checkout's working tree but is not the branch's (changed,
+ * or in a file not committed yet): no problem of what would be committed, but `plan` from this
+ * checkout holds them until it is, and says why; so does a note here.
+ */
+async function heldByPlan(
+  config: RepoConfig,
+  read: PolicyFileReader,
+  checkout: RepoReader,
+): Promise<string[]> {
+  const notes: string[] = [];
+  for (const pool of config.pools) {
+    // A file that cannot be read is a problem already, at its pool's line.
+    const text = await read(undefined, pool.target.file).catch((error: unknown) => {
+      if (error instanceof UnreadableFileError) return undefined;
+      throw error;
+    });
+    const count = text === undefined ? undefined : countAt(text, pool);
+    if (typeof count !== "number") continue;
+    const problem = await workingTreeCountProblem(checkout, pool, count);
+    if (problem !== undefined)
+      notes.push(`pool ${pool.name}: plan from this checkout holds it: ${problem}`);
+  }
+  return notes;
 }
 
 async function targetProblem(

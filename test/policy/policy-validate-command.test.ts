@@ -317,6 +317,42 @@ describe("pr-autoscaler validate: each pool's count in the repository", () => {
     }
   });
 
+  it("passes a count not committed yet, with a note that plan from the checkout holds its pool", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "validate-uncommitted-"));
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+        cwd: dir,
+      });
+    const config = `pools:\n  - name: workers\n    target:\n      file: terraform/terraform.tfvars\n      path: worker_count\n    max: 5\n`;
+    try {
+      await mkdir(join(dir, ".github"), { recursive: true });
+      await mkdir(join(dir, "terraform"));
+      await writeFile(join(dir, ".github", "pr-autoscaler.yml"), config);
+      git("init", "-q");
+      git("add", ".");
+      git("commit", "-q", "-m", "config");
+      // Valid as a commit of the working tree would hold it; plan holds the pool meanwhile.
+      await writeFile(join(dir, "terraform/terraform.tfvars"), "worker_count = 3\n");
+      const untracked = await validate([dir]);
+      expect(untracked).toMatchObject({ code: 0, stderr: "" });
+      expect(untracked.stdout).toContain(
+        "note: pool workers: plan from this checkout holds it: terraform/terraform.tfvars is not committed (no commit of the branch has it): commit it, or plan from a clean checkout\n",
+      );
+      git("add", ".");
+      git("commit", "-q", "-m", "count");
+      await writeFile(join(dir, "terraform/terraform.tfvars"), "worker_count = 4\n");
+      const changed = await validate([dir, "--json"]);
+      expect(changed.code).toBe(0);
+      expect(JSON.parse(changed.stdout).notes).toEqual([
+        "pool workers: plan from this checkout holds it: terraform/terraform.tfvars worker_count is 4 in the working tree but 3 in its last commit: commit the change, or plan from a clean checkout",
+      ]);
+      git("commit", "-q", "-am", "four");
+      expect((await validate([dir])).stdout).not.toContain("note:");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reads a Pulumi stack file's namespaced key, a number written as a string included", async () => {
     const run = await validateRepo('infra/Pulumi.prod.yaml config."talos:workerCount"', {
       "infra/Pulumi.prod.yaml": 'config:\n  talos:workerCount: "3"\n  talos:region: eu\n',
