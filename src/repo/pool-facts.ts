@@ -73,18 +73,25 @@ export async function readPoolFacts(
     const overridden = fact.currentValue === undefined ? undefined : await overriddenBy(pool);
     if (overridden !== undefined) {
       delete fact.currentValue;
-      fact.currentValueProblem = `${overridden}${where("file")}`;
+      // A file only the checkout lacks is the checkout's to mend, not the configuration's line.
+      fact.currentValueProblem = overridden.deleted
+        ? overridden.problem
+        : `${overridden.problem}${where("file")}`;
     }
     facts.push(fact);
   }
   return { facts, files };
 
-  async function overriddenBy(pool: PoolConfig): Promise<string | undefined> {
+  async function overriddenBy(
+    pool: PoolConfig,
+  ): Promise<{ problem: string; deleted?: true } | undefined> {
     if (!readByTerraform(pool.target.file)) return undefined;
     const later = laterVariableFiles(pool.target.file, await listing());
-    return later.length === 0
-      ? undefined
-      : overriddenCount((file) => repo.readFile(file), pool, later);
+    if (later.length === 0) return undefined;
+    const overridden = await overriddenCount((file) => repo.readFile(file), pool, later);
+    if (overridden !== undefined) return { problem: overridden };
+    const deleted = await workingTreeOverride(repo, pool, later);
+    return deleted === undefined ? undefined : { problem: deleted, deleted: true };
   }
 }
 
@@ -115,18 +122,71 @@ export async function overriddenCount(
   later: readonly string[],
 ): Promise<string | undefined> {
   const { file, path } = pool.target;
-  const [variable] = parsePath(path);
+  const found = await overridingFile(read, pool, later);
+  if (found === undefined) return undefined;
+  const { other, name, location } = found;
+  return formatLocated(
+    `${name} is set here too, and Terraform reads this file after ${file}: its value is the one applied, not ${path} of ${file}; point the pool's target.file at ${other}, or set ${name} in one file only`,
+    location,
+  );
+}
+
+/**
+ * Why `plan` holds a pool whose count no file of the working tree overrides: one of `later` that
+ * the checkout deleted while its branch holds it sets the variable there. Terraform applies
+ * what the branch holds, so a pull request to it would change nothing Terraform applies until
+ * the deletion is committed. Undefined when no such file sets it, and for a reader of the
+ * branch itself; a history git cannot read tells nothing here.
+ */
+export async function workingTreeOverride(
+  repo: RepoReader,
+  pool: PoolConfig,
+  later: readonly string[],
+): Promise<string | undefined> {
+  if (!repo.uncommitted) return undefined;
+  const deleted: string[] = [];
+  for (const other of later) if (await deletedHere(repo, other)) deleted.push(other);
+  if (deleted.length === 0) return undefined;
+  let found: Awaited<ReturnType<typeof overridingFile>>;
+  // The branch's copy, which Terraform applies from.
+  try {
+    found = await overridingFile((file) => repo.readFileAt(file, "HEAD"), pool, deleted);
+  } catch (error) {
+    if (error instanceof HistoryUnavailableError) return undefined;
+    throw error;
+  }
+  if (found === undefined) return undefined;
+  const { file, path } = pool.target;
+  const { other, name } = found;
+  return `${other} is deleted in the working tree, but the branch holds it and sets ${name} there, and Terraform reads it after ${file}: the branch's ${name} is the one applied, not ${path} of ${file}; commit the deletion, or plan from a clean checkout`;
+}
+
+/** Whether the checkout lacks `file` while its branch holds it (`workingTreeDeletion`). */
+async function deletedHere(repo: RepoReader, file: string): Promise<boolean> {
+  try {
+    if ((await repo.readFile(file)) !== undefined) return false;
+  } catch (error) {
+    // There, but no text file: not deleted.
+    if (error instanceof UnreadableFileError) return false;
+    throw error;
+  }
+  return (await workingTreeDeletion(repo, file)) !== undefined;
+}
+
+/** The last of `later` that sets the variable of the pool's PATH, and where. */
+async function overridingFile(
+  read: (file: string) => Promise<string | undefined>,
+  pool: PoolConfig,
+  later: readonly string[],
+): Promise<{ other: string; name: string; location: SourceLocation } | undefined> {
+  const [variable] = parsePath(pool.target.path);
   if (variable?.kind !== "key") return undefined;
   const name = formatPath([variable]);
   // The last file that sets it is the one whose value Terraform keeps.
   for (const other of [...later].reverse()) {
     const text = await readIfText(read, other);
-    const found = text === undefined ? undefined : variableAt(text, name, other);
-    if (found === undefined) continue;
-    return formatLocated(
-      `${name} is set here too, and Terraform reads this file after ${file}: its value is the one applied, not ${path} of ${file}; point the pool's target.file at ${other}, or set ${name} in one file only`,
-      found,
-    );
+    const location = text === undefined ? undefined : variableAt(text, name, other);
+    if (location !== undefined) return { other, name, location };
   }
   return undefined;
 }

@@ -4,7 +4,12 @@ import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { locateInYaml } from "../policy/yaml-locations.ts";
-import { countAt, overriddenCount, workingTreeCountProblem } from "./pool-facts.ts";
+import {
+  countAt,
+  overriddenCount,
+  workingTreeCountProblem,
+  workingTreeOverride,
+} from "./pool-facts.ts";
 import { type RepoReader, UnreadableFileError, workingTreeDeletion } from "./repo-reader.ts";
 import { laterVariableFiles, readByTerraform } from "./tfvars-precedence.ts";
 
@@ -64,21 +69,25 @@ export async function withPoolTargets(
   if (!result.ok || result.config === undefined) return result;
   const text = await read(undefined, REPO_CONFIG_PATH);
   if (text === undefined) return result;
-  const issues = await poolTargetIssues(text, result.config, read, listFiles, checkout);
-  const held = checkout ? await heldByPlan(result.config, read, checkout) : [];
+  let listed: Promise<string[]> | undefined;
+  const listing = listFiles && (() => (listed ??= listFiles()));
+  const issues = await poolTargetIssues(text, result.config, read, listing, checkout);
+  const held = checkout ? await heldByPlan(result.config, read, checkout, listing) : [];
   const notes = [...result.notes, ...held];
   return issues.length === 0 ? { ...result, notes } : { ...result, ok: false, issues, notes };
 }
 
 /**
  * The pools whose count reads in the checkout's working tree but is not the branch's (changed,
- * or in a file not committed yet): no problem of what would be committed, but `plan` from this
- * checkout holds them until it is, and says why; so does a note here.
+ * or in a file not committed yet), or is overridden by a variable file the working tree lacks
+ * but the branch holds: no problem of what would be committed, but `plan` from this checkout
+ * holds them until it is, and says why; so does a note here.
  */
 async function heldByPlan(
   config: RepoConfig,
   read: PolicyFileReader,
   checkout: RepoReader,
+  listing: (() => Promise<string[]>) | undefined,
 ): Promise<string[]> {
   const notes: string[] = [];
   for (const pool of config.pools) {
@@ -89,11 +98,32 @@ async function heldByPlan(
     });
     const count = text === undefined ? undefined : countAt(text, pool);
     if (typeof count !== "number") continue;
-    const problem = await workingTreeCountProblem(checkout, pool, count);
+    const problem =
+      (await workingTreeCountProblem(checkout, pool, count)) ??
+      (await branchOverride(pool, read, checkout, listing));
     if (problem !== undefined)
       notes.push(`pool ${pool.name}: plan from this checkout holds it: ${problem}`);
   }
   return notes;
+}
+
+/**
+ * A later variable file that overrides the count on the branch only (`workingTreeOverride`);
+ * one of the working tree that overrides it is a problem already.
+ */
+async function branchOverride(
+  pool: RepoConfig["pools"][number],
+  read: PolicyFileReader,
+  checkout: RepoReader,
+  listing: (() => Promise<string[]>) | undefined,
+): Promise<string | undefined> {
+  const { file } = pool.target;
+  if (listing === undefined || !readByTerraform(file)) return undefined;
+  const later = laterVariableFiles(file, await listing());
+  if (later.length === 0) return undefined;
+  if ((await overriddenCount((other) => read(undefined, other), pool, later)) !== undefined)
+    return undefined;
+  return workingTreeOverride(checkout, pool, later);
 }
 
 async function targetProblem(

@@ -353,6 +353,37 @@ describe("pr-autoscaler validate: each pool's count in the repository", () => {
     }
   });
 
+  it("passes a count a later file deleted in the working tree only overrides, with a note that plan holds it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "validate-deleted-override-"));
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+        cwd: dir,
+      });
+    const config = `pools:\n  - name: workers\n    target:\n      file: terraform/terraform.tfvars\n      path: worker_count\n    max: 5\n`;
+    try {
+      await mkdir(join(dir, ".github"), { recursive: true });
+      await mkdir(join(dir, "terraform"));
+      await writeFile(join(dir, ".github", "pr-autoscaler.yml"), config);
+      await writeFile(join(dir, "terraform/terraform.tfvars"), "worker_count = 3\n");
+      await writeFile(join(dir, "terraform/prod.auto.tfvars"), "worker_count = 5\n");
+      git("init", "-q");
+      git("add", ".");
+      git("commit", "-q", "-m", "pools");
+      await rm(join(dir, "terraform/prod.auto.tfvars"));
+      // Valid as a commit of the working tree would hold it; the branch still overrides it.
+      const deleted = await validate([dir, "--json"]);
+      expect(deleted.code).toBe(0);
+      expect(JSON.parse(deleted.stdout).notes).toEqual([
+        "pool workers: plan from this checkout holds it: terraform/prod.auto.tfvars is deleted in the working tree, but the branch holds it and sets worker_count there, and Terraform reads it after terraform/terraform.tfvars: the branch's worker_count is the one applied, not worker_count of terraform/terraform.tfvars; commit the deletion, or plan from a clean checkout",
+      ]);
+      git("commit", "-q", "-am", "one file");
+      expect(await validate([dir])).toMatchObject({ code: 0, stderr: "" });
+      expect((await validate([dir])).stdout).not.toContain("note:");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reads a Pulumi stack file's namespaced key, a number written as a string included", async () => {
     const run = await validateRepo('infra/Pulumi.prod.yaml config."talos:workerCount"', {
       "infra/Pulumi.prod.yaml": 'config:\n  talos:workerCount: "3"\n  talos:region: eu\n',
