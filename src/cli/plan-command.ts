@@ -19,7 +19,7 @@ import { widestCheckSeconds } from "../policy/usage-window.ts";
 import { limitNewPullRequests } from "../reconcile/limits.ts";
 import { planChanges, readRepoConfig } from "../reconcile/plan-repo.ts";
 import { type LocalRepo, localRepo } from "../repo/local-repo.ts";
-import { workingTreeDeletion } from "../repo/repo-reader.ts";
+import { HistoryUnavailableError, workingTreeDeletion } from "../repo/repo-reader.ts";
 import { counted } from "../util/plural.ts";
 import { fileReadError } from "../util/read-failure.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -162,9 +162,15 @@ export const planCommand: Command = {
     const history = await historyNote(repo, dir);
     const noPools =
       configState.config.pools.length === 0 ? [noPoolsNote(configState.source.file)] : [];
+    // A file given with --config is meant to differ from the branch's.
+    const uncommitted =
+      override === undefined
+        ? await uncommittedConfigNote(repo, configState.source.text)
+        : undefined;
     return report(io, values.json, {
       proposals: result.proposals,
       notes: [
+        ...(uncommitted ? [uncommitted] : []),
         ...noPools,
         ...result.notes,
         ...(waiting ? [waiting] : []),
@@ -185,6 +191,34 @@ function noPoolsNote(file: string): PlanNote {
     subject: "config",
     message: `${file} has no pools: no node count is planned`,
   };
+}
+
+/**
+ * When the configuration planned with, DIR's, is not the branch's: changed and not committed, or
+ * in no commit of the branch. The app reads the branch, so it plans with the committed one (or,
+ * with none, leaves the repo alone) until the change is committed. Undefined when it is the
+ * branch's, in a plain folder, and when git cannot read the history (a warning says so).
+ */
+async function uncommittedConfigNote(repo: LocalRepo, text: string): Promise<PlanNote | undefined> {
+  if (!(await repo.isRepository())) return undefined;
+  const note = (message: string): PlanNote => ({ level: "info", subject: "config", message });
+  let committed: string | undefined;
+  try {
+    if (await repo.uncommitted?.(REPO_CONFIG_PATH))
+      return note(
+        `${REPO_CONFIG_PATH} is not committed (no commit of the branch has it): this plan uses the working tree's configuration; the app leaves the repo alone until it is committed`,
+      );
+    committed = await repo.readFileAt(REPO_CONFIG_PATH, "HEAD");
+  } catch (error) {
+    if (error instanceof HistoryUnavailableError) return undefined;
+    throw error;
+  }
+  // Line ends a checkout converts (core.autocrlf) change no setting.
+  const lines = (of: string) => of.replaceAll("\r\n", "\n");
+  if (committed === undefined || lines(committed) === lines(text)) return undefined;
+  return note(
+    `${REPO_CONFIG_PATH} is changed in the working tree but not committed: this plan uses the working tree's configuration, not the branch's; the app uses the branch's until the change is committed`,
+  );
 }
 
 /** What the checkout's history leaves out, when it is not all there. */

@@ -153,6 +153,41 @@ describe("pr-autoscaler plan", () => {
     expect(JSON.stringify(output.notes)).toMatch(/max/);
   });
 
+  it("notes a config not committed, or changed and not committed, is the working tree's, not the branch's", async () => {
+    const config = ".github/pr-autoscaler.yml";
+    const repo = infraRepo("config-uncommitted", { "terraform/terraform.tfvars": TFVARS });
+    mkdirSync(join(repo, ".github"));
+    writeFileSync(join(repo, config), CONFIG);
+    // A file given with --config is meant to differ from the branch's: nothing to say of it.
+    const given = await runCli([
+      ...["plan", "--repo", repo, "--snapshot", snapshotFile(), "--json"],
+      ...["--config", join(repo, config)],
+    ]);
+    expect(given.code).toBe(0);
+    expect(JSON.stringify(JSON.parse(given.stdout).notes)).not.toContain("working tree");
+    const untracked = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    expect(untracked.code).toBe(0);
+    expect(untracked.stdout).toContain("+worker_count");
+    expect(untracked.stdout).toContain(
+      "\nconfig: .github/pr-autoscaler.yml is not committed (no commit of the branch has it): this plan uses the working tree's configuration; the app leaves the repo alone until it is committed\n",
+    );
+    execFileSync("git", ["-C", repo, "add", config]);
+    execFileSync("git", [
+      ...["-C", repo, "-c", "user.name=ops", "-c", "user.email=ops@example.com"],
+      ...["commit", "-q", "-m", "config"],
+    ]);
+    const committed = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    expect(committed.stdout).not.toContain("config: ");
+    writeFileSync(join(repo, config), CONFIG.replace("max: 5", "max: 4"));
+    const changed = await planJson(repo, snapshotFile());
+    expect(JSON.parse(changed.stdout).notes[0]).toEqual({
+      level: "info",
+      subject: "config",
+      message:
+        ".github/pr-autoscaler.yml is changed in the working tree but not committed: this plan uses the working tree's configuration, not the branch's; the app uses the branch's until the change is committed",
+    });
+  });
+
   it("leaves a repo without a config alone", async () => {
     const repo = infraRepo("no-config", { "terraform/terraform.tfvars": TFVARS });
     const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile(), "--json"]);
