@@ -692,9 +692,15 @@ export interface UnplacedPod {
   afterOthers?: true;
   /** For `volume-unknown`: the claims whose volume was not found, and why. */
   claims?: { claim: string; why?: string }[];
-  /** For `room` with `resources`: the nodes in no pool among those judged. */
+  /**
+   * For `room` with `resources`: the nodes outside the pool (a control plane, a node no pool
+   * selects) whose room was judged beside the pool's, as the pod's rules let it onto them.
+   */
   outside?: string[];
-  /** For `room` with `resources`: the other pools whose nodes were among those judged. */
+  /**
+   * For `room` with `resources`: the other pools whose nodes were judged beside the pool's, as
+   * the pod's rules let it onto them.
+   */
   pools?: string[];
   /**
    * For `volume-limit`: the first node with room for it, and the CSI drivers whose count of
@@ -861,30 +867,12 @@ function roomTakenBefore(entry: Sized, nodes: Iterable<readonly [Bin, Room]>): b
   return false;
 }
 
-/** Why each pod found no node, as a decision reports it. */
-export interface UnplacedReport {
+/**
+ * Why each pod found no node, as a decision reports it: the pod by its key, with the details of
+ * `UnplacedPod`.
+ */
+export interface UnplacedReport extends Omit<UnplacedPod, "pod"> {
   pod: string;
-  cause: UnplacedCause;
-  /** For `room`: the resources it needs more of than any node has free. */
-  resources?: string[];
-  /** For `room`: a node had that room before the others that move took theirs. */
-  afterOthers?: true;
-  /** For `volume-unknown`: the claims whose volume was not found, and why. */
-  claims?: { claim: string; why?: string }[];
-  /**
-   * For `room` with `resources`: the nodes outside the pool (a control plane, a node no pool
-   * selects) whose room was judged beside the pool's, as the pod's rules let it onto them.
-   */
-  outside?: string[];
-  /**
-   * For `room` with `resources`: the other pools whose nodes offered were judged beside the
-   * pool's, as the pod's rules let it onto them.
-   */
-  pools?: string[];
-  /** For `volume-limit`: the node with room its CSI volumes would take above its count, and why. */
-  volumeLimit?: VolumeLimitDetail;
-  /** For `pod-anti-affinity`: pods being deleted that alone keep it off nodes with room. */
-  deleting?: DeletingPod[];
   /**
    * For `room` with `resources`: of those (cpu, memory), the ones the pod counts otherwise than
    * its spec asks, as a resize in place is not done: what it counts (the larger of the spec and
