@@ -70,7 +70,10 @@ export async function readPoolFacts(
     }
     if (text !== undefined) files.set(file, text);
     const fact = await poolFacts(repo, pool, text, asOf, where);
-    const overridden = fact.currentValue === undefined ? undefined : await overriddenBy(pool);
+    const overridden =
+      fact.currentValue === undefined
+        ? undefined
+        : await laterOverride(pool, (other) => repo.readFile(other), listing, repo);
     if (overridden !== undefined) {
       delete fact.currentValue;
       // A file only the checkout lacks is the checkout's to mend, not the configuration's line.
@@ -81,18 +84,6 @@ export async function readPoolFacts(
     facts.push(fact);
   }
   return { facts, files };
-
-  async function overriddenBy(
-    pool: PoolConfig,
-  ): Promise<{ problem: string; deleted?: true } | undefined> {
-    if (!readByTerraform(pool.target.file)) return undefined;
-    const later = laterVariableFiles(pool.target.file, await listing());
-    if (later.length === 0) return undefined;
-    const overridden = await overriddenCount((file) => repo.readFile(file), pool, later);
-    if (overridden !== undefined) return { problem: overridden };
-    const deleted = await workingTreeOverride(repo, pool, later);
-    return deleted === undefined ? undefined : { problem: deleted, deleted: true };
-  }
 }
 
 /**
@@ -112,11 +103,34 @@ function targetLines(
 }
 
 /**
+ * Why the count `read` finds for the pool is not the one Terraform applies: a variable file
+ * Terraform reads after the target (`laterVariableFiles` of `listing`, the repository's files)
+ * sets the same variable, and wins. With `checkout`, also one the working tree deleted while its
+ * branch holds it (`deleted`: the checkout's to mend, `workingTreeOverride`). Undefined when
+ * neither overrides it, and for a target Terraform does not read variables from.
+ */
+export async function laterOverride(
+  pool: PoolConfig,
+  read: (file: string) => Promise<string | undefined>,
+  listing: () => Promise<string[]>,
+  checkout?: RepoReader,
+): Promise<{ problem: string; deleted?: true } | undefined> {
+  const { file } = pool.target;
+  if (!readByTerraform(file)) return undefined;
+  const later = laterVariableFiles(file, await listing());
+  if (later.length === 0) return undefined;
+  const overridden = await overriddenCount(read, pool, later);
+  if (overridden !== undefined) return { problem: overridden };
+  const deleted = checkout && (await workingTreeOverride(checkout, pool, later));
+  return deleted === undefined ? undefined : { problem: deleted, deleted: true };
+}
+
+/**
  * Why the count is not the one Terraform applies: one of `later`, the variable files Terraform
  * reads after the target (`laterVariableFiles`), sets the same variable, and wins. Undefined
  * when none does.
  */
-export async function overriddenCount(
+async function overriddenCount(
   read: (file: string) => Promise<string | undefined>,
   pool: PoolConfig,
   later: readonly string[],
@@ -138,7 +152,7 @@ export async function overriddenCount(
  * the deletion is committed. Undefined when no such file sets it, and for a reader of the
  * branch itself; a history git cannot read tells nothing here.
  */
-export async function workingTreeOverride(
+async function workingTreeOverride(
   repo: RepoReader,
   pool: PoolConfig,
   later: readonly string[],

@@ -4,14 +4,8 @@ import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { locateInYaml } from "../policy/yaml-locations.ts";
-import {
-  countAt,
-  overriddenCount,
-  workingTreeCountProblem,
-  workingTreeOverride,
-} from "./pool-facts.ts";
+import { countAt, laterOverride, workingTreeCountProblem } from "./pool-facts.ts";
 import { type RepoReader, UnreadableFileError, workingTreeDeletion } from "./repo-reader.ts";
-import { laterVariableFiles, readByTerraform } from "./tfvars-precedence.ts";
 
 /**
  * The pools whose count cannot be read from the repository's files: a target file that does not
@@ -117,13 +111,9 @@ async function branchOverride(
   checkout: RepoReader,
   listing: (() => Promise<string[]>) | undefined,
 ): Promise<string | undefined> {
-  const { file } = pool.target;
-  if (listing === undefined || !readByTerraform(file)) return undefined;
-  const later = laterVariableFiles(file, await listing());
-  if (later.length === 0) return undefined;
-  if ((await overriddenCount((other) => read(undefined, other), pool, later)) !== undefined)
-    return undefined;
-  return workingTreeOverride(checkout, pool, later);
+  if (listing === undefined) return undefined;
+  const found = await laterOverride(pool, (other) => read(undefined, other), listing, checkout);
+  return found?.deleted ? found.problem : undefined;
 }
 
 async function targetProblem(
@@ -143,13 +133,10 @@ async function targetProblem(
   if (text === undefined) return missingTarget(pool, checkout);
   const count = countAt(text, pool);
   if (typeof count !== "number") return { key: "path", message: count.problem };
-  if (!readByTerraform(file)) return undefined;
-  const later = laterVariableFiles(file, await listing());
-  if (later.length === 0) return undefined;
-  const overridden = await overriddenCount((other) => read(undefined, other), pool, later);
+  const overridden = await laterOverride(pool, (other) => read(undefined, other), listing);
   if (overridden === undefined) return undefined;
   const consequence = `plan holds pool ${pool.name}: a pull request that changes the count would change nothing Terraform applies`;
-  return { key: "file", message: overridden, consequence };
+  return { key: "file", message: overridden.problem, consequence };
 }
 
 /**
