@@ -642,8 +642,11 @@ export interface BulkRemovalReport {
   projection?: BulkProjection[][];
 }
 
-/** A resource's utilisation once all the nodes of a bulk removal are gone. */
-export interface BulkProjection {
+/**
+ * A resource's utilisation projected with some of a pool's nodes gone, and for `requests` what
+ * the projection counts.
+ */
+interface ProjectedUse {
   resource: Resource | "requests";
   /** For `requests`: the resource whose requests are the higher with the nodes gone. */
   requestsOf?: Resource;
@@ -654,6 +657,10 @@ export interface BulkProjection {
   pending?: number;
   /** For `requests`: the pods earlier pools' decreases move onto its nodes that stay there. */
   moved?: { pods: number; pools: string[] };
+}
+
+/** A resource's utilisation once all the nodes of a bulk removal are gone. */
+export interface BulkProjection extends ProjectedUse {
   projected: number;
   limit: number;
 }
@@ -671,39 +678,9 @@ export type BulkStop =
   /** A GPU on its way (`GpuComing`): its usage says nothing yet, and low usage does not remove it. */
   | { kind: "gpu-coming"; node: string; resources: string[]; until: string }
   /** Without the nodes before it the pool would no longer be below a scale-down threshold. */
-  | {
-      kind: "needed";
-      node: string;
-      resource: Resource | "requests";
-      /** For `requests`: the resource whose requests are the higher without the nodes before it. */
-      requestsOf?: Resource;
-      /**
-       * For `requests`: the pending pods the plan counted on the pool's nodes that stay there
-       * with the nodes gone (absent when none).
-       */
-      pending?: number;
-      /** For `requests`: the pods earlier pools' decreases move onto its nodes that stay there. */
-      moved?: { pods: number; pools: string[] };
-      projected?: number;
-      threshold: number;
-    }
+  | ({ kind: "needed"; node: string; projected?: number; threshold: number } & ProjectedUse)
   /** Without it too, utilisation would come within the margin of a scale-up threshold. */
-  | {
-      kind: "projection";
-      node: string;
-      resource: Resource | "requests";
-      /** For `requests`: the resource whose requests are the higher without it too. */
-      requestsOf?: Resource;
-      /**
-       * For `requests`: the pending pods the plan counted on the pool's nodes that stay there
-       * with the nodes gone (absent when none).
-       */
-      pending?: number;
-      /** For `requests`: the pods earlier pools' decreases move onto its nodes that stay there. */
-      moved?: { pods: number; pools: string[] };
-      projected?: number;
-      limit: number;
-    }
+  | ({ kind: "projection"; node: string; projected?: number; limit: number } & ProjectedUse)
   /**
    * A budget over pods of it and of the nodes before it (`nodes`, it last) allows fewer
    * disruptions than evicting them all takes (`pods`): the earlier evictions spend them.
