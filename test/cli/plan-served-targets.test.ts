@@ -4,7 +4,13 @@
  * and node names a name template writes with leading zeros.
  */
 import { describe, expect, it } from "@jest/globals";
-import { freshNodeMetrics, type Raw, worker } from "./served-cluster.ts";
+import {
+  freshNodeMetrics,
+  type InfraFiles,
+  type PlanJson,
+  type Raw,
+  worker,
+} from "./served-cluster.ts";
 import {
   apps,
   cluster,
@@ -13,19 +19,45 @@ import {
   FOUR,
   fillers,
   plan,
-  poolNote,
   serveForTest,
   tdarr,
   WORKERS,
 } from "./served-plan.ts";
 
-/** The pool's target block replaced by `target`. */
-function withTarget(target: string, replace: Record<string, string> = {}): string {
+/** CONFIG with the pool's count at `path` of `file`, the target's other keys `more` after. */
+function withTarget(file: string, path: string, ...more: string[]): string {
+  const keys = [`file: ${file}`, `path: ${path}`, ...more].map((key) => `      ${key}\n`);
   return config({
-    "    target:\n      file: terraform/terraform.tfvars\n      path: worker_count\n": target,
-    ...replace,
+    "    target:\n      file: terraform/terraform.tfvars\n      path: worker_count\n": `    target:\n${keys.join("")}`,
   });
 }
+
+/**
+ * The repo's files with no terraform.tfvars: the pool's count is at `path` of `file`, whose
+ * text is `text`, the target's other keys `more` after, as `withTarget` writes them.
+ */
+function countIn(file: string, text: string, path: string, ...more: string[]): InfraFiles {
+  return { tfvars: null, config: withTarget(file, path, ...more), other: { [file]: text } };
+}
+
+/** Plans three full workers and a tdarr pod (`suffix`) that needs a fourth, for `files`. */
+function planOneMore(suffix: string, files: InfraFiles): Promise<PlanJson> {
+  return plan([...cluster(), ...fillers(), tdarr(suffix)], files);
+}
+
+/** The pool is held: no proposal, and a warning that says `message`. */
+function expectHeld(output: PlanJson, message: string): void {
+  expect(output.proposals).toEqual([]);
+  const note = output.notes.find((entry) => entry.subject === "pool/workers");
+  expect(note?.level).toBe("warning");
+  expect(note?.message).toContain(message);
+}
+
+/** A count file in JSON, as Terraform reads it. */
+const JSON_TFVARS = "terraform/terraform.tfvars.json";
+
+/** The file of MACHINE_DEPLOYMENTS. */
+const WORKERS_YAML = "clusters/homelab/workers.yaml";
 
 /** Two Cluster API MachineDeployments, workers second: `spec.replicas` could mean either. */
 const MACHINE_DEPLOYMENTS = `apiVersion: cluster.x-k8s.io/v1beta1
@@ -46,13 +78,7 @@ spec:
 describe("plan against a served cluster: where the count lives", () => {
   it("edits a terraform.tfvars.json count in place, read as the JSON it is", async () => {
     const json = '{\n  "worker_count": 3,\n  "worker_cores": 4\n}\n';
-    const output = await plan([...cluster(), ...fillers(), tdarr("json1")], {
-      tfvars: null,
-      config: withTarget(
-        "    target:\n      file: terraform/terraform.tfvars.json\n      path: worker_count\n",
-      ),
-      other: { "terraform/terraform.tfvars.json": json },
-    });
+    const output = await planOneMore("json1", countIn(JSON_TFVARS, json, "worker_count"));
     expect(output.proposals[0]).toMatchObject({
       from: 3,
       to: 4,
@@ -65,41 +91,28 @@ describe("plan against a served cluster: where the count lives", () => {
   it("holds a pool whose terraform.tfvars.json is YAML but not JSON, at the line", async () => {
     // Terraform refuses the trailing comma; a pull request would carry the file on unchanged.
     const json = '{\n  "worker_count": 3,\n  "worker_cores": 4,\n}\n';
-    const output = await plan([...cluster(), ...fillers(), tdarr("json2")], {
-      tfvars: null,
-      config: withTarget(
-        "    target:\n      file: terraform/terraform.tfvars.json\n      path: worker_count\n",
-      ),
-      other: { "terraform/terraform.tfvars.json": json },
-    });
-    expect(output.proposals).toEqual([]);
-    const note = output.notes.find((entry) => entry.subject === "pool/workers");
-    expect(note?.level).toBe("warning");
-    expect(note?.message).toContain(
+    const output = await planOneMore("json2", countIn(JSON_TFVARS, json, "worker_count"));
+    expectHeld(
+      output,
       "terraform/terraform.tfvars.json:4:1: reading worker_count: the file is not valid JSON: expected a value after ',' (JSON has no trailing commas) but found '}'; fix it first",
     );
   });
 
   it("holds a pool whose count a later *.auto.tfvars overrides, naming where", async () => {
-    const output = await plan([...cluster(), ...fillers(), tdarr("auto1")], {
+    const output = await planOneMore("auto1", {
       other: { "terraform/prod.auto.tfvars": "# production\nworker_count = 5\n" },
     });
-    expect(output.proposals).toEqual([]);
-    const note = output.notes.find((entry) => entry.subject === "pool/workers");
-    expect(note?.level).toBe("warning");
-    expect(note?.message).toContain(
+    expectHeld(
+      output,
       "terraform/prod.auto.tfvars:2:16: worker_count is set here too, and Terraform reads this file after terraform/terraform.tfvars",
     );
   });
 
   it("reads the document a multi-document target names, and says so in the change", async () => {
-    const output = await plan([...cluster(), ...fillers(), tdarr("doc1")], {
-      tfvars: null,
-      config: withTarget(
-        "    target:\n      file: clusters/homelab/workers.yaml\n      path: spec.replicas\n      document: 1\n",
-      ),
-      other: { "clusters/homelab/workers.yaml": MACHINE_DEPLOYMENTS },
-    });
+    const output = await planOneMore(
+      "doc1",
+      countIn(WORKERS_YAML, MACHINE_DEPLOYMENTS, "spec.replicas", "document: 1"),
+    );
     expect(output.proposals[0]).toMatchObject({
       from: 3,
       to: 4,
@@ -116,29 +129,26 @@ describe("plan against a served cluster: where the count lives", () => {
   });
 
   it("holds the pool, naming the config key to set, when the document is not said", async () => {
-    const output = await plan([...cluster(), ...fillers(), tdarr("doc2")], {
-      tfvars: null,
-      config: withTarget(
-        "    target:\n      file: clusters/homelab/workers.yaml\n      path: spec.replicas\n",
-      ),
-      other: { "clusters/homelab/workers.yaml": MACHINE_DEPLOYMENTS },
-    });
-    expect(output.proposals).toEqual([]);
-    const note = output.notes.find((entry) => entry.subject === "pool/workers");
-    expect(note?.level).toBe("warning");
-    expect(note?.message).toContain(
+    const output = await planOneMore(
+      "doc2",
+      countIn(WORKERS_YAML, MACHINE_DEPLOYMENTS, "spec.replicas"),
+    );
+    expectHeld(
+      output,
       "spec.replicas could mean document 0 (line 1, MachineDeployment control-plane-spares) or 1 (line 8, MachineDeployment workers); choose one (0 to 1) with --document N, or with the target's document in the config",
     );
   });
 
   it("reads a file whose name does not tell its format once the target says it", async () => {
-    const output = await plan([...cluster(), ...fillers(), tdarr("fmt1")], {
-      tfvars: null,
-      config: withTarget(
-        "    target:\n      file: terraform/workers.auto.vars\n      path: worker_count\n      format: tfvars\n",
+    const output = await planOneMore(
+      "fmt1",
+      countIn(
+        "terraform/workers.auto.vars",
+        "worker_count = 3 # workers\n",
+        "worker_count",
+        "format: tfvars",
       ),
-      other: { "terraform/workers.auto.vars": "worker_count = 3 # workers\n" },
-    });
+    );
     expect(output.proposals[0]).toMatchObject({
       from: 3,
       to: 4,
@@ -149,9 +159,7 @@ describe("plan against a served cluster: where the count lives", () => {
   it("refuses a config whose target's format cannot be told, at its line", async () => {
     const served = await serveForTest(cluster());
     const run = await served.run(["--json"], {
-      config: withTarget(
-        "    target:\n      file: terraform/workers.auto.vars\n      path: worker_count\n",
-      ),
+      config: withTarget("terraform/workers.auto.vars", "worker_count"),
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
@@ -164,7 +172,7 @@ describe("plan against a served cluster: where the count lives", () => {
       [
         `  - name: ${name}`,
         "    target:",
-        "      file: clusters/homelab/workers.yaml",
+        `      file: ${WORKERS_YAML}`,
         "      path: spec.replicas",
         `      document: ${document}`,
         `    selector: {matchLabels: {node.kubernetes.io/pool: ${label}}}`,
@@ -183,7 +191,7 @@ describe("plan against a served cluster: where the count lives", () => {
       {
         tfvars: null,
         config: `pools:\n${pool("spares", 0, "spares")}\n${pool("workers", 1, "workers")}\n`,
-        other: { "clusters/homelab/workers.yaml": MACHINE_DEPLOYMENTS },
+        other: { [WORKERS_YAML]: MACHINE_DEPLOYMENTS },
       },
     );
     expect(
@@ -223,9 +231,7 @@ describe("plan against a served cluster: where the count lives", () => {
   it("refuses a document for a tfvars target", async () => {
     const served = await serveForTest(cluster());
     const run = await served.run(["--json"], {
-      config: withTarget(
-        "    target:\n      file: terraform/terraform.tfvars\n      path: worker_count\n      document: 1\n",
-      ),
+      config: withTarget("terraform/terraform.tfvars", "worker_count", "document: 1"),
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
@@ -258,10 +264,8 @@ describe("plan against a served cluster: node names with leading zeros", () => {
       tfvars: "worker_count = 4\n",
       config: config({ "max: 6": "max: 3", "talos-worker-{index}": "talos-{index}" }),
     });
-    expect(output.proposals).toEqual([]);
-    const note = output.notes.find((entry) => entry.subject === "pool/workers");
-    expect(note?.level).toBe("warning");
-    expect(poolNote(output)).toContain(
+    expectHeld(
+      output,
       "node talos-4 (count index 3) is not among the pool's nodes: either it has not joined yet or is gone, or removal.nameTemplate does not match the names",
     );
   });
