@@ -132,6 +132,14 @@ export function localRepo(dir: string, options: GitOptions = {}): LocalRepo {
       if (!result.ok) throw new HistoryUnavailableError(historyProblemText(result.failure, dir));
       return result.stdout.trim() === "";
     },
+    async branchFiles() {
+      if (isPlainFolder(await probe())) return [];
+      if (!(await workTree()).head) return [];
+      // Relative to the folder, as listFiles gives them: ls-tree names paths from the cwd.
+      const result = await git(["ls-tree", "-r", "-z", "--name-only", "HEAD", "--", "."]);
+      if (!result.ok) throw new HistoryUnavailableError(historyProblemText(result.failure, dir));
+      return result.stdout.split("\0").filter((path) => path !== "");
+    },
     async remoteUrls() {
       if ((await probe()).kind !== "work-tree") return [];
       // Exits 1 when no remote is set: then none, as when git cannot tell.

@@ -117,11 +117,11 @@ export async function laterOverride(
 ): Promise<{ problem: string; deleted?: true } | undefined> {
   const { file } = pool.target;
   if (!readByTerraform(file)) return undefined;
-  const later = laterVariableFiles(file, await listing());
-  if (later.length === 0) return undefined;
-  const overridden = await overriddenCount(read, pool, later);
+  const files = await listing();
+  const later = laterVariableFiles(file, files);
+  const overridden = later.length === 0 ? undefined : await overriddenCount(read, pool, later);
   if (overridden !== undefined) return { problem: overridden };
-  const deleted = checkout && (await workingTreeOverride(checkout, pool, later));
+  const deleted = checkout && (await workingTreeOverride(checkout, pool, files));
   return deleted === undefined ? undefined : { problem: deleted, deleted: true };
 }
 
@@ -146,31 +146,36 @@ async function overriddenCount(
 }
 
 /**
- * Why `plan` holds a pool whose count no file of the working tree overrides: one of `later` that
- * the checkout deleted while its branch holds it sets the variable there. Terraform applies
- * what the branch holds, so a pull request to it would change nothing Terraform applies until
- * the deletion is committed. Undefined when no such file sets it, and for a reader of the
- * branch itself; a history git cannot read tells nothing here.
+ * Why `plan` holds a pool whose count no file of the working tree overrides: a variable file
+ * Terraform reads after the target, which the checkout deleted (`files`, its files, lack it, or
+ * hold it deleted in the working tree only) while its branch holds it, sets the variable there.
+ * Terraform applies what the branch holds, so a pull request to it would change nothing
+ * Terraform applies until the deletion is committed. Undefined when no such file sets it, and
+ * for a reader of the branch itself; a history git cannot read tells nothing here.
  */
 async function workingTreeOverride(
   repo: RepoReader,
   pool: PoolConfig,
-  later: readonly string[],
+  files: readonly string[],
 ): Promise<string | undefined> {
   if (!repo.uncommitted) return undefined;
-  const deleted: string[] = [];
-  for (const other of later) if (await deletedHere(repo, other)) deleted.push(other);
-  if (deleted.length === 0) return undefined;
+  const { file, path } = pool.target;
   let found: Awaited<ReturnType<typeof overridingFile>>;
-  // The branch's copy, which Terraform applies from.
   try {
-    found = await overridingFile((file) => repo.readFileAt(file, "HEAD"), pool, deleted);
+    // A deletion staged with `git rm` leaves the file out of the checkout's list: the branch's
+    // list has it.
+    const branch = repo.branchFiles ? await repo.branchFiles() : [];
+    const later = laterVariableFiles(file, [...new Set([...files, ...branch])]);
+    const deleted: string[] = [];
+    for (const other of later) if (await deletedHere(repo, other)) deleted.push(other);
+    if (deleted.length === 0) return undefined;
+    // The branch's copy, which Terraform applies from.
+    found = await overridingFile((other) => repo.readFileAt(other, "HEAD"), pool, deleted);
   } catch (error) {
     if (error instanceof HistoryUnavailableError) return undefined;
     throw error;
   }
   if (found === undefined) return undefined;
-  const { file, path } = pool.target;
   const { other, name } = found;
   return `${other} is deleted in the working tree, but the branch holds it and sets ${name} there, and Terraform reads it after ${file}: the branch's ${name} is the one applied, not ${path} of ${file}; commit the deletion, or plan from a clean checkout`;
 }

@@ -41,6 +41,13 @@ export interface RepoReader {
    */
   uncommitted?(path: string): Promise<boolean>;
   /**
+   * Every file path a checkout's branch holds (its HEAD commit's tree), whether or not the
+   * working tree or the index still has it: a file deleted with `git rm` but not committed is
+   * among them, and not among `listFiles`. Empty without a commit. Readers of a branch itself
+   * leave it out.
+   */
+  branchFiles?(): Promise<string[]>;
+  /**
    * The URLs of a checkout's remotes, which say what repository it is; empty when it has none or
    * git cannot tell. Readers of a forge's repository, which know it by name, leave it out.
    */

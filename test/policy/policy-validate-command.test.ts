@@ -342,6 +342,21 @@ describe("pr-autoscaler validate: each pool's count in the repository", () => {
     expect((await validate([dir])).stdout).not.toContain("note:");
   });
 
+  it("notes a later file deleted with git rm, not committed, as one deleted in the working tree", async () => {
+    const { dir, git } = await committedRepo({
+      ".github/pr-autoscaler.yml": TFVARS_CONFIG,
+      "terraform/terraform.tfvars": "worker_count = 3\n",
+      "terraform/prod.auto.tfvars": "worker_count = 5\n",
+    });
+    // Staged: the checkout's list of files lacks it; the branch's last commit has it.
+    git("rm", "-q", "terraform/prod.auto.tfvars");
+    const staged = await validate([dir, "--json"]);
+    expect(staged.code).toBe(0);
+    expect(JSON.parse(staged.stdout).notes).toEqual([
+      "pool workers: plan from this checkout holds it: terraform/prod.auto.tfvars is deleted in the working tree, but the branch holds it and sets worker_count there, and Terraform reads it after terraform/terraform.tfvars: the branch's worker_count is the one applied, not worker_count of terraform/terraform.tfvars; commit the deletion, or plan from a clean checkout",
+    ]);
+  });
+
   it("reads a Pulumi stack file's namespaced key, a number written as a string included", async () => {
     const run = await validateRepo('infra/Pulumi.prod.yaml config."talos:workerCount"', {
       "infra/Pulumi.prod.yaml": 'config:\n  talos:workerCount: "3"\n  talos:region: eu\n',

@@ -159,6 +159,42 @@ describe("localRepo: a path is the file it names", () => {
   });
 });
 
+describe("localRepo: the files the branch holds", () => {
+  it("lists HEAD's files relative to the folder, a staged deletion's too, not an untracked file's", async () => {
+    const env = isolatedEnv();
+    const dir = repoWith([{ count: 3, at: "2026-11-01T10:00:00Z" }], env);
+    writeFileSync(join(dir, "terraform/prod.auto.tfvars"), "worker_count = 5\n");
+    writeFileSync(join(dir, "README.md"), "infra\n");
+    git(dir, ["add", "-A"], env);
+    git(dir, ["commit", "-q", "-m", "more"], env, "2026-11-02T10:00:00Z");
+    git(dir, ["rm", "-q", "terraform/prod.auto.tfvars"], env);
+    writeFileSync(join(dir, "terraform/new.auto.tfvars"), "worker_count = 4\n");
+    const repo = localRepo(dir, { env });
+    expect(await repo.branchFiles?.()).toEqual([
+      "README.md",
+      "terraform/prod.auto.tfvars",
+      "terraform/terraform.tfvars",
+    ]);
+    expect(await repo.listFiles()).toEqual([
+      "README.md",
+      "terraform/new.auto.tfvars",
+      "terraform/terraform.tfvars",
+    ]);
+    // A folder inside the repository names them from itself, as listFiles does.
+    const inner = localRepo(join(dir, "terraform"), { env });
+    expect(await inner.branchFiles?.()).toEqual(["prod.auto.tfvars", "terraform.tfvars"]);
+  });
+
+  it("is empty without a commit, and in a plain folder", async () => {
+    const env = isolatedEnv();
+    const dir = tempDir();
+    git(dir, ["init", "-q", "-b", "main"], env);
+    writeFileSync(join(dir, "a.tfvars"), "worker_count = 3\n");
+    expect(await localRepo(dir, { env }).branchFiles?.()).toEqual([]);
+    expect(await localRepo(plainFolder(), { env }).branchFiles?.()).toEqual([]);
+  });
+});
+
 describe("localRepo: a history that cannot be read is unknown, and says why", () => {
   it("a plain folder: not a git repository, no history kept; its files are still read and listed", async () => {
     const dir = plainFolder();

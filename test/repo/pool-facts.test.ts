@@ -592,6 +592,28 @@ describe("readPoolFacts", () => {
       expect(committed.facts[0]?.currentValueProblem).toBeUndefined();
     });
 
+    it("holds the pool while a later file that overrides it on the branch is deleted with git rm, not committed", async () => {
+      const dir = repoWith([
+        {
+          at: "2026-11-01T10:00:00Z",
+          files: {
+            "terraform/terraform.tfvars": tfvars,
+            "terraform/prod.auto.tfvars": "pools = {\n  workers = { count = 5 }\n}\n",
+          },
+        },
+      ]);
+      // Staged: neither the working tree nor the index lists it; the branch still holds it.
+      git(dir, ["rm", "-q", "terraform/prod.auto.tfvars"]);
+      const { facts } = await readPoolFacts(localRepo(dir), workers);
+      expect(facts[0]?.currentValue).toBeUndefined();
+      expect(facts[0]?.currentValueProblem).toBe(
+        "terraform/prod.auto.tfvars is deleted in the working tree, but the branch holds it and sets pools there, and Terraform reads it after terraform/terraform.tfvars: the branch's pools is the one applied, not pools.workers.count of terraform/terraform.tfvars; commit the deletion, or plan from a clean checkout",
+      );
+      git(dir, ["commit", "-q", "-m", "one file"], "2026-11-02T10:00:00Z");
+      const committed = await readPoolFacts(localRepo(dir), workers);
+      expect(committed.facts[0]).toMatchObject({ currentValue: 3 });
+    });
+
     it("reads the count when later files set other variables, or sit in another folder", async () => {
       const dir = repoWith([
         {
