@@ -104,7 +104,7 @@ export class GitError extends InputError {
 /**
  * For a file missing from a checkout that its branch holds (deleted in the working tree, not
  * committed), what that is and how to mend it: `F is deleted in the working tree, but the
- * branch holds it: restore it (git checkout -- F)`, which `plan` and `validate` both give, for a
+ * branch holds it: restore it (git checkout HEAD -- F)`, which `plan` and `validate` both give, for a
  * pool's target and for the repo's configuration. What the branch holds is then right, and only
  * the checkout needs mending. Undefined when the branch does not hold the file either, and for a
  * reader of the branch itself; a history git cannot read tells nothing here, and the file is
@@ -124,5 +124,5 @@ export async function workingTreeDeletion(
     if (error instanceof HistoryUnavailableError) return undefined;
     throw error;
   }
-  return `${file} is deleted in the working tree, but the branch holds it: restore it (git checkout -- ${file})`;
+  return `${file} is deleted in the working tree, but the branch holds it: restore it (git checkout HEAD -- ${file})`;
 }

@@ -214,7 +214,7 @@ describe("pr-autoscaler plan", () => {
     const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
-      "warning: repo: .github/pr-autoscaler.yml is deleted in the working tree, but the branch holds it: restore it (git checkout -- .github/pr-autoscaler.yml), or plan from a clean checkout; nothing is planned from this checkout\n\nNo changes proposed.\n",
+      "warning: repo: .github/pr-autoscaler.yml is deleted in the working tree, but the branch holds it: restore it (git checkout HEAD -- .github/pr-autoscaler.yml), or plan from a clean checkout; nothing is planned from this checkout\n\nNo changes proposed.\n",
     );
   });
 

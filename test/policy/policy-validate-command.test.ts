@@ -159,7 +159,7 @@ describe("pr-autoscaler validate", () => {
     await rm(join(dir, ".github/pr-autoscaler.yml"));
     await expect(validate([dir])).rejects.toThrow(
       new InputError(
-        ".github/pr-autoscaler.yml is deleted in the working tree, but the branch holds it: restore it (git checkout -- .github/pr-autoscaler.yml); nothing to check",
+        ".github/pr-autoscaler.yml is deleted in the working tree, but the branch holds it: restore it (git checkout HEAD -- .github/pr-autoscaler.yml); nothing to check",
       ),
     );
     // Deleted by the branch's last commit, there is none.
@@ -181,7 +181,7 @@ describe("pr-autoscaler validate", () => {
       code: 2,
       stdout: "",
       stderr:
-        ".github/pr-autoscaler.yml:3:12: automerge.extends: .github/autoscaler/policy.yml is deleted in the working tree, but the branch holds it: restore it (git checkout -- .github/autoscaler/policy.yml)\n" +
+        ".github/pr-autoscaler.yml:3:12: automerge.extends: .github/autoscaler/policy.yml is deleted in the working tree, but the branch holds it: restore it (git checkout HEAD -- .github/autoscaler/policy.yml)\n" +
         "1 problem: the app reads the branch, which holds what the working tree lacks; committed as the working tree is, the app would change nothing in this repository and nothing would merge itself.\n",
     });
     git("commit", "-q", "-am", "gone");
@@ -292,7 +292,7 @@ describe("pr-autoscaler validate: each pool's count in the repository", () => {
       code: 2,
       stdout: "",
       stderr:
-        ".github/pr-autoscaler.yml:4:13: pools[0].target.file: terraform/terraform.tfvars is deleted in the working tree, but the branch holds it: restore it (git checkout -- terraform/terraform.tfvars); plan from this checkout holds pool workers, and the app would once the deletion is committed\n" +
+        ".github/pr-autoscaler.yml:4:13: pools[0].target.file: terraform/terraform.tfvars is deleted in the working tree, but the branch holds it: restore it (git checkout HEAD -- terraform/terraform.tfvars); plan from this checkout holds pool workers, and the app would once the deletion is committed\n" +
         CONSEQUENCE,
     });
     // Deleted by the branch's last commit, it is missing from the repo.

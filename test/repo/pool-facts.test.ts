@@ -800,7 +800,7 @@ describe("readPoolFacts", () => {
       expect(facts[0]).toEqual({
         pool: "workers",
         currentValueProblem:
-          "terraform/terraform.tfvars is deleted in the working tree, but the branch holds it: restore it (git checkout -- terraform/terraform.tfvars), or plan from a clean checkout",
+          "terraform/terraform.tfvars is deleted in the working tree, but the branch holds it: restore it (git checkout HEAD -- terraform/terraform.tfvars), or plan from a clean checkout",
       });
       // Deleted by the branch's last commit, it is missing from the repo.
       git(dir, ["commit", "-q", "-am", "gone"], "2026-11-20T10:00:00Z");
@@ -808,6 +808,26 @@ describe("readPoolFacts", () => {
       expect(gone.facts[0]?.currentValueProblem).toBe(
         "terraform/terraform.tfvars does not exist in the repo",
       );
+    });
+
+    it("gives a restore command that works for a deletion staged with git rm too", async () => {
+      const dir = repoWith([
+        {
+          at: "2026-11-01T10:00:00Z",
+          files: { "terraform/terraform.tfvars": "worker_count = 3\n" },
+        },
+      ]);
+      git(dir, ["rm", "-q", "terraform/terraform.tfvars"]);
+      const { facts } = await readPoolFacts(localRepo(dir), config);
+      const problem = facts[0]?.currentValueProblem ?? "";
+      expect(problem).toBe(
+        "terraform/terraform.tfvars is deleted in the working tree, but the branch holds it: restore it (git checkout HEAD -- terraform/terraform.tfvars), or plan from a clean checkout",
+      );
+      // Doing what it says brings the count back (git checkout -- F would not: the index lacks F).
+      const restore = /restore it \(git (checkout HEAD -- \S+)\)/.exec(problem)?.[1] ?? "";
+      git(dir, restore.split(" "));
+      const restored = await readPoolFacts(localRepo(dir), config);
+      expect(restored.facts[0]).toMatchObject({ currentValue: 3 });
     });
 
     it("holds it in a repository with no commit yet", async () => {
