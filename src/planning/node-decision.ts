@@ -505,6 +505,11 @@ export type ScaleDownCondition =
        * with them, and those pools: their room was counted on by those decreases.
        */
       moved?: { pods: number; pools: string[] };
+      /**
+       * Where each of the node's `pods` that found room goes, in the pool or outside it (absent
+       * when none did): the node the drain would move it to, as the pods are placed by requests.
+       */
+      placements?: PodPlacement[];
       unplaced: string[];
       /** For each pod of `unplaced`: why it found no node. */
       causes: UnplacedReport[];
@@ -556,6 +561,12 @@ export type ScaleDownCondition =
    * node could still be told from the config alone, with nothing the pool's nodes have missing.
    */
   | ({ kind: "last-node"; met: boolean; node: string } & NewNodeGaps);
+
+/** A pod of a node that goes, by key, and the node it would move to. */
+export interface PodPlacement {
+  pod: string;
+  node: string;
+}
 
 /** Pods of a node that goes placed on a node in no pool, by key. */
 export interface OutsidePlacement {

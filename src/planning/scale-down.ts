@@ -5,6 +5,7 @@ import { podKey } from "./cluster-index.ts";
 import { awaitedGpus } from "./gpu-coming.ts";
 import { emptiesPool, gapsClosed, newNodeGaps } from "./last-node.ts";
 import type {
+  PodPlacement,
   Resource,
   ScaleDownCondition,
   ScaleDownReport,
@@ -266,6 +267,7 @@ function removalConditions(
         ? { pending: pendingOnExisting.length - moved.pods }
         : {}),
       ...(moved.pods > 0 ? { moved } : {}),
+      ...placementsOf(pods, placedPods),
       unplaced: unplaced.map((entry) => podKey(entry.pod)),
       causes: unplacedReports(unplaced),
       ...(outside.length > 0 ? { outside } : {}),
@@ -301,6 +303,22 @@ function removalConditions(
     candidate: node.name,
     placedPods,
   };
+}
+
+/**
+ * Where each of the node's own pods goes once it is gone (the pending pods and the cordoned
+ * nodes' pods placed with them aside): none when none of them found room. Matched by key: a pod
+ * whose generic ephemeral claim is remade is placed as its replacement, a copy.
+ */
+function placementsOf(
+  pods: readonly PodInfo[],
+  placed: readonly { pod: PodInfo; node: string }[],
+): { placements?: PodPlacement[] } {
+  const own = new Set(pods.map(podKey));
+  const placements = placed
+    .filter((entry) => own.has(podKey(entry.pod)))
+    .map((entry) => ({ pod: podKey(entry.pod), node: entry.node }));
+  return placements.length > 0 ? { placements } : {};
 }
 
 /** The condition a node whose GPU is on its way does not meet; none for another node. */
