@@ -119,8 +119,19 @@ export interface UncoveredCheck {
   lastPointAgeMs?: number;
 }
 
+/**
+ * A list the node plan reads that was not read in full: `list` names it (`pods`,
+ * `poddisruptionbudgets`; absent when its warning does not say, in a snapshot written by hand),
+ * `read` says whether it failed outright or stopped part way (a page after the first failed).
+ */
+export interface IncompleteList {
+  list?: string;
+  read: "failed" | "partial";
+}
+
 export type Hold =
-  | { kind: "snapshot-incomplete"; warnings: string[] }
+  /** `lists`: the lists of `warnings`, one each, as data. */
+  | { kind: "snapshot-incomplete"; warnings: string[]; lists: IncompleteList[] }
   | { kind: "too-many-unready"; unready: string[]; total: number; percent: number; limit: number }
   /** Nodes other pools' selectors match too: which pool's VMs they are is not known. */
   | { kind: "pools-overlap"; nodes: string[]; pools: string[] }

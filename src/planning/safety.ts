@@ -1,5 +1,5 @@
 import { countAskedSince, joiningNodes, leavingNodes } from "./hysteresis.ts";
-import type { Hold } from "./node-decision.ts";
+import type { Hold, IncompleteList } from "./node-decision.ts";
 import type { PoolContext } from "./pool-context.ts";
 import type { NodeInfo, Snapshot, SnapshotWarning } from "./snapshot.ts";
 
@@ -11,7 +11,12 @@ import type { NodeInfo, Snapshot, SnapshotWarning } from "./snapshot.ts";
 export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
   const holds: Hold[] = [];
   const incomplete = incompleteFor(snapshot);
-  if (incomplete) holds.push({ kind: "snapshot-incomplete", warnings: incomplete });
+  if (incomplete)
+    holds.push({
+      kind: "snapshot-incomplete",
+      warnings: gaps(incomplete),
+      lists: incomplete.map(failedList),
+    });
   // Nodes still joining after the last change are awaited (the provisioning hold says so), not
   // unready: a pool going from 2 to 4 is not half broken while its new VMs boot. Nor are nodes a
   // decrease removes, which stop being Ready as they shut down: the leaving hold stops changes
@@ -52,14 +57,25 @@ const RIGHTSIZING_LISTS = new Set(["horizontalpodautoscalers", "verticalpodautos
  * that failed, or undefined when the snapshot is complete or only right-sizing's lists failed.
  * An incomplete snapshot that names no failed list (one written by hand) holds every pool.
  */
-function incompleteFor(snapshot: Snapshot): string[] | undefined {
+function incompleteFor(snapshot: Snapshot): SnapshotWarning[] | undefined {
   if (snapshot.complete) return undefined;
   const failed = snapshot.warnings.filter((warning) => INCOMPLETE_CODES.has(warning.code));
   const relevant = failed.filter(
     (warning) => warning.subject === undefined || !RIGHTSIZING_LISTS.has(warning.subject),
   );
   if (failed.length > 0 && relevant.length === 0) return undefined;
-  return gaps(relevant);
+  return relevant;
+}
+
+/**
+ * A failed list's warning as data, for a program reading the hold: which list (when the warning
+ * says) and whether it failed outright or stopped part way, as its code says.
+ */
+function failedList({ subject, code }: SnapshotWarning): IncompleteList {
+  return {
+    ...(subject !== undefined ? { list: subject } : {}),
+    read: code === "list-partial" ? "partial" : "failed",
+  };
 }
 
 /**

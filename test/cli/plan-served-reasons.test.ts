@@ -1,10 +1,22 @@
 /**
  * What `plan --json` against a served cluster carries as data for a program reading it, beside
- * the explanation's lines: where the pods of the node a decrease removes go.
+ * the explanation's lines: where the pods of the node a decrease removes go, and which lists a
+ * partial read failed on.
  */
 import { describe, expect, it } from "@jest/globals";
 import { pod, type Raw } from "./served-cluster.ts";
-import { cluster, FOUR, fillers, judgedNow, plan, poolDecision } from "./served-plan.ts";
+import {
+  cluster,
+  FOUR,
+  fillers,
+  judgedNow,
+  manyPods,
+  plan,
+  poolDecision,
+  serveForTest,
+  tdarr,
+  WORKERS,
+} from "./served-plan.ts";
 
 /** The scale-down condition of `kind` in the pool's decision. */
 function condition(decision: Raw, kind: string): Raw | undefined {
@@ -63,5 +75,49 @@ describe("plan --json: where the pods of the node removed go", () => {
       causes: [{ pod: "media/sonarr-6b7c8d9e5-big4x", cause: "room", resources: ["cpu"] }],
     });
     expect(fit).not.toHaveProperty("placements");
+  });
+});
+
+describe("plan --json: the lists a partial read failed on", () => {
+  it("names the budgets list that failed outright, beside the warning's words", async () => {
+    const served = await serveForTest([...cluster(), ...fillers(), tdarr("pdb01")]);
+    served.fake.injectFault({
+      path: "/apis/policy/v1/poddisruptionbudgets",
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const output = await served.plan();
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.holds).toEqual([
+      {
+        kind: "snapshot-incomplete",
+        warnings: [expect.stringMatching(/^poddisruptionbudgets: GET .* HTTP 500 /)],
+        lists: [{ list: "poddisruptionbudgets", read: "failed" }],
+      },
+    ]);
+  });
+
+  it("says the pod list stopped part way when a page after the first fails", async () => {
+    // 600 pods come in two pages of 500: the second fails.
+    const roomy = { allocatable: { cpu: "3800m", memory: "15986572Ki", pods: "300" } };
+    const served = await serveForTest([
+      ...cluster(WORKERS, Object.fromEntries(WORKERS.map((name) => [name, roomy]))),
+      ...manyPods(600),
+    ]);
+    served.fake.injectFault({
+      path: "/api/v1/pods",
+      continued: true,
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const output = await served.plan();
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.holds).toContainEqual(
+      expect.objectContaining({
+        kind: "snapshot-incomplete",
+        lists: [{ list: "pods", read: "partial" }],
+      }),
+    );
   });
 });

@@ -146,7 +146,13 @@ describe("a standing rejection", () => {
   it("stands while the decision is held: a held plan does not say what it wants", () => {
     const held: NodeDecision = {
       ...quiet,
-      holds: [{ kind: "snapshot-incomplete", warnings: ["pods: the list stopped part way"] }],
+      holds: [
+        {
+          kind: "snapshot-incomplete",
+          warnings: ["pods: the list stopped part way"],
+          lists: [{ list: "pods", read: "partial" }],
+        },
+      ],
     };
     expect(control(looked({ rejected: STANDING }), { decision: held }).state.rejected).toEqual(
       STANDING,

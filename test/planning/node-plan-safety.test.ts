@@ -104,7 +104,11 @@ describe("safety stops", () => {
     expect(decision.action).toBe("none");
     expect(decision.triggers.map((t) => t.kind)).toEqual(["pending-pods"]);
     expect(decision.holds).toEqual([
-      { kind: "snapshot-incomplete", warnings: ["pods: pods list stopped after 2 pages"] },
+      {
+        kind: "snapshot-incomplete",
+        warnings: ["pods: pods list stopped after 2 pages"],
+        lists: [{ list: "pods", read: "partial" }],
+      },
     ]);
   });
 
@@ -128,7 +132,13 @@ describe("safety stops", () => {
         },
       ],
     };
-    expect(planOne(snapshot).holds).toEqual([{ kind: "snapshot-incomplete", warnings: [denied] }]);
+    expect(planOne(snapshot).holds).toEqual([
+      {
+        kind: "snapshot-incomplete",
+        warnings: [denied],
+        lists: [{ list: "poddisruptionbudgets", read: "failed" }],
+      },
+    ]);
   });
 
   it("is not held by lists only right-sizing reads, but by those beside them", () => {
@@ -150,11 +160,15 @@ describe("safety stops", () => {
       warnings: [...rightsizingOnly.warnings, failed("pods")],
     };
     expect(planOne(withPods).holds).toEqual([
-      { kind: "snapshot-incomplete", warnings: [failed("pods").message] },
+      {
+        kind: "snapshot-incomplete",
+        warnings: [failed("pods").message],
+        lists: [{ list: "pods", read: "failed" }],
+      },
     ]);
     // An incomplete snapshot that names no list (written by hand) holds the pool all the same.
-    expect(kinds(planOne({ ...rightsizingOnly, warnings: [] }).holds)).toEqual([
-      "snapshot-incomplete",
+    expect(planOne({ ...rightsizingOnly, warnings: [] }).holds).toEqual([
+      { kind: "snapshot-incomplete", warnings: [], lists: [] },
     ]);
   });
 
