@@ -11,17 +11,27 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "@jest/globals";
 import { runCli } from "../support/cli.ts";
 import type { NoteJson, PlanJson } from "../support/plan-json.ts";
-import { pod, type Raw, runPlan, type Served, worker, writeInfraRepo } from "./served-cluster.ts";
+import {
+  type NodeOptions,
+  pod,
+  type Raw,
+  runPlan,
+  type Served,
+  writeInfraRepo,
+} from "./served-cluster.ts";
 import {
   apps,
   changedAt,
   cluster,
+  commitFiles,
   config,
+  emptyRepo,
   FOUR,
   fillers,
   git,
   gitRepo,
   judgedNow,
+  nameOf,
   OVER_MAX,
   serveForTest,
   tempDir,
@@ -41,15 +51,24 @@ function job(suffix: string): Raw {
   });
 }
 
+/** The served node `name`, which `objects` must hold. */
+function nodeNamed(objects: Raw[], name: string): Raw {
+  const node = objects.find((object) => object.kind === "Node" && nameOf(object) === name);
+  if (!node) throw new Error(`no node ${name}`);
+  return node;
+}
+
+/** A node's Ready condition. */
+function readyOf(node: Raw): Raw | undefined {
+  const conditions = (node.status as Raw).conditions as Raw[];
+  return conditions.find((condition) => condition.type === "Ready");
+}
+
 /** Dates a served node's creation and the last change of its Ready condition. */
 function booted(objects: Raw[], name: string, created: string, readySince: string): void {
-  const node = objects.find(
-    (object) => object.kind === "Node" && (object.metadata as Raw).name === name,
-  );
-  if (!node) throw new Error(`no node ${name}`);
+  const node = nodeNamed(objects, name);
   (node.metadata as Raw).creationTimestamp = created;
-  const conditions = (node.status as Raw).conditions as Raw[];
-  const ready = conditions.find((condition) => condition.type === "Ready");
+  const ready = readyOf(node);
   if (ready) ready.lastTransitionTime = readySince;
 }
 
@@ -58,14 +77,11 @@ function booted(objects: Raw[], name: string, created: string, readySince: strin
  * or rename looks the same to a history that does not follow the path.
  */
 function broughtIn(commit: { count: number; at: string }, configText: string): string {
-  const dir = tempDir("pr-autoscaler-served-git-");
-  git(dir, ["init", "-q", "-b", "main"]);
-  writeFileSync(join(dir, "README.md"), "infra\n");
-  git(dir, ["add", "-A"]);
-  git(dir, ["commit", "-q", "-m", "readme"], "2026-11-01T10:00:00Z");
-  writeInfraRepo(dir, { tfvars: tfvars(commit.count), config: configText });
-  git(dir, ["add", "-A"]);
-  git(dir, ["commit", "-q", "-m", `worker_count ${commit.count}`], commit.at);
+  const dir = emptyRepo();
+  const readme = { tfvars: null, config: null, other: { "README.md": "infra\n" } };
+  commitFiles(dir, readme, "2026-11-01T10:00:00Z", "readme");
+  const files = { tfvars: tfvars(commit.count), config: configText };
+  commitFiles(dir, files, commit.at, `worker_count ${commit.count}`);
   return dir;
 }
 
@@ -130,6 +146,11 @@ async function planProcess(
   }
 }
 
+/** Serves `objects` and runs `plan --json` once for the repo at `dir`, at `now`. */
+async function planOnce(objects: Raw[], dir: string, now = NOW): Promise<PlanJson> {
+  return parsed(await planIn(await serveForTest(objects), dir, now));
+}
+
 function parsed(run: PlanRun): PlanJson {
   if (run.code !== 0) throw new Error(`plan exited ${run.code}: ${run.stderr}`);
   return JSON.parse(run.stdout) as PlanJson;
@@ -170,9 +191,8 @@ describe("plan --repo: a folder without git history, and a history git cannot gi
   });
 
   it("a plain folder with a pod waiting for room: the node is added", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("nog001")]);
     const dir = writeInfraRepo(tempDir());
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...cluster(), ...fillers(), job("nog001")], dir);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up", holds: [] });
   });
 
@@ -259,9 +279,8 @@ describe("plan --repo: the operator's git settings do not change what is read", 
 
 describe("plan --repo: a commit dated after the planning time is a change made just now", () => {
   it("merged 30 s ahead of the planner's clock, three nodes Ready: cooldown and joining, not failed", async () => {
-    const served = await serveForTest([...cluster(), ...apps(WORKERS)]);
     const dir = changedAt(3, 4, "2026-11-22T10:00:30Z");
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...cluster(), ...apps(WORKERS)], dir);
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
     expect(note.level).toBe("info");
@@ -290,9 +309,8 @@ describe("plan --repo: a commit dated after the planning time is a change made j
   });
 
   it("a raise committed after the planning time, four nodes where the max is three: no removal", async () => {
-    const served = await serveForTest([...cluster(FOUR), ...apps()]);
     const dir = changedAt(3, 4, "2026-11-22T10:05:00Z", OVER_MAX.config);
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...cluster(FOUR), ...apps()], dir);
     expect(output.proposals).toEqual([]);
     expect(holdKinds(output)).toEqual(expect.arrayContaining(["cooldown", "scale-down-delay"]));
   });
@@ -300,9 +318,8 @@ describe("plan --repo: a commit dated after the planning time is a change made j
   it("a shallow clone whose only commit is newer than the planning time holds for the cooldown", async () => {
     const served = await serveForTest([...cluster(FOUR), ...apps()]);
     const source = changedAt(3, 4, "2026-11-20T09:00:00Z", OVER_MAX.config);
-    writeFileSync(join(source, "README.md"), "infra\n");
-    git(source, ["add", "-A"]);
-    git(source, ["commit", "-q", "-m", "docs"], "2026-11-22T10:30:00Z");
+    const readme = { tfvars: null, config: null, other: { "README.md": "infra\n" } };
+    commitFiles(source, readme, "2026-11-22T10:30:00Z", "docs");
     const clone = join(tempDir(), "clone");
     git(source, ["clone", "-q", "--depth", "1", `file://${source}`, clone]);
     const output = parsed(await planIn(served, clone));
@@ -355,18 +372,17 @@ const QUICK = config({
 });
 
 /** Idle workers whose metrics-server samples were taken just before the planning time. */
-function idle(names: readonly string[]): Raw[] {
-  return cluster(names).map((object) =>
+function idle(names: readonly string[], options: Record<string, NodeOptions> = {}): Raw[] {
+  return cluster(names, options).map((object) =>
     object.kind === "NodeMetrics" ? { ...object, timestamp: "2026-11-22T09:59:45Z" } : object,
   );
 }
 
 describe("plan --repo: the direction of the last changes, from the history", () => {
   it("a repository whose only commit holds the file: no change to wait for, an idle node goes at once", async () => {
-    const served = await serveForTest([...idle(FOUR), ...apps()]);
     // Made seven minutes ago: the count was there from the repository's start, no one changed it.
     const dir = gitRepo([{ count: 4, at: "2026-11-22T09:53:00Z" }], QUICK);
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...idle(FOUR), ...apps()], dir);
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down", holds: [] });
   });
 
@@ -438,15 +454,10 @@ describe("plan --repo: the direction of the last changes, from the history", () 
   });
 
   it("a commit that brings the file in, its node still booting: the delay waiting for it does not call the commit a scale-up", async () => {
-    const objects = idle(FOUR).map((object) =>
-      object.kind === "Node" && (object.metadata as Raw).name === "talos-worker-4"
-        ? worker("talos-worker-4", { ready: false })
-        : object,
-    );
+    const objects = idle(FOUR, { "talos-worker-4": { ready: false } });
     booted(objects, "talos-worker-4", "2026-11-22T09:56:00Z", "2026-11-22T09:56:00Z");
-    const served = await serveForTest([...objects, ...apps()]);
     const dir = broughtIn({ count: 4, at: "2026-11-22T09:55:00Z" }, QUICK);
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...objects, ...apps()], dir);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output).holds).toContainEqual({
       kind: "scale-down-delay",
@@ -491,9 +502,8 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     const objects = idle(FOUR);
     // talos-worker-4 was created and Ready before the raise to 4 was merged at 09:53.
     booted(objects, "talos-worker-4", "2026-11-22T09:40:00Z", "2026-11-22T09:42:00Z");
-    const served = await serveForTest([...objects, ...apps()]);
     const dir = changedAt(3, 4, "2026-11-22T09:53:00Z", QUICK);
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...objects, ...apps()], dir);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output).holds).toEqual([
       {
@@ -515,10 +525,9 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     const objects = idle(FOUR);
     // Raised to 4 at 09:45, talos-worker-4 Ready at 09:52, reverted at 09:55: the node is leaving.
     booted(objects, "talos-worker-4", "2026-11-22T09:47:00Z", "2026-11-22T09:52:00Z");
-    const served = await serveForTest([...objects, ...apps()]);
     const dir = changedAt(3, 4, "2026-11-22T09:45:00Z", QUICK);
     git(dir, ["revert", "--no-edit", "HEAD"], "2026-11-22T09:55:00Z");
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...objects, ...apps()], dir);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output).holds).toContainEqual({
       kind: "provisioning",
@@ -537,10 +546,9 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     const objects = idle(FOUR);
     // Raised to 4 at 09:50, talos-worker-4 Ready at 09:53, reverted at 09:55, planned at 09:57.
     booted(objects, "talos-worker-4", "2026-11-22T09:51:00Z", "2026-11-22T09:53:00Z");
-    const served = await serveForTest([...objects, ...apps()]);
     const dir = changedAt(3, 4, "2026-11-22T09:50:00Z", QUICK);
     git(dir, ["revert", "--no-edit", "HEAD"], "2026-11-22T09:55:00Z");
-    const output = parsed(await planIn(served, dir, "2026-11-22T09:57:00Z"));
+    const output = await planOnce([...objects, ...apps()], dir, "2026-11-22T09:57:00Z");
     expect(output.proposals).toEqual([]);
     expect(poolNote(output).holds).toContainEqual({
       kind: "scale-down-delay",
@@ -561,16 +569,11 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     // talos-worker-4 was created at 09:50, before the raise merged at 09:53; its Ready condition
     // has no lastTransitionTime, so when it became Ready is not known.
     booted(objects, "talos-worker-4", "2026-11-22T09:50:00Z", "2026-11-22T09:50:00Z");
-    const node = objects.find(
-      (object) => object.kind === "Node" && (object.metadata as Raw).name === "talos-worker-4",
-    ) as Raw;
-    const conditions = (node.status as Raw).conditions as Raw[];
-    delete (conditions.find((condition) => condition.type === "Ready") as Raw).lastTransitionTime;
-    const served = await serveForTest([...objects, ...apps()]);
+    delete (readyOf(nodeNamed(objects, "talos-worker-4")) as Raw).lastTransitionTime;
     const dir = changedAt(3, 4, "2026-11-22T09:53:00Z", QUICK);
     // At 10:04 a delay run from the change (or the creation) would be over; the node may have
     // become Ready as late as now, so it is not.
-    const output = parsed(await planIn(served, dir, "2026-11-22T10:04:00Z"));
+    const output = await planOnce([...objects, ...apps()], dir, "2026-11-22T10:04:00Z");
     expect(output.proposals).toEqual([]);
     expect(poolNote(output).holds).toContainEqual({
       kind: "scale-down-delay",
@@ -586,9 +589,8 @@ describe("plan --repo: the direction of the last changes, from the history", () 
   });
 
   it("a raise whose node has not registered yet: the delay after it has not started, and the hold says so", async () => {
-    const served = await serveForTest([...idle(WORKERS), ...apps(WORKERS)]);
     const dir = changedAt(3, 4, "2026-11-22T09:55:00Z", QUICK);
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...idle(WORKERS), ...apps(WORKERS)], dir);
     expect(output.proposals).toEqual([]);
     // The fourth VM is not listed yet: its Ready time, which the delay runs from, is still to come.
     expect(poolNote(output).holds).toContainEqual({
@@ -606,15 +608,10 @@ describe("plan --repo: the direction of the last changes, from the history", () 
   it("a decrease whose node is still listed past provisionTimeout: reported failed, naming the node", async () => {
     // Lowered 4 → 3 sixteen minutes ago; talos-worker-4, whose VM went a minute later, is still
     // listed as a Node that is not Ready.
-    const objects = idle(FOUR).map((object) =>
-      object.kind === "Node" && (object.metadata as Raw).name === "talos-worker-4"
-        ? worker("talos-worker-4", { ready: false })
-        : object,
-    );
+    const objects = idle(FOUR, { "talos-worker-4": { ready: false } });
     booted(objects, "talos-worker-4", "2026-11-01T10:00:00Z", "2026-11-22T09:45:00Z");
-    const served = await serveForTest([...objects, ...apps(WORKERS)]);
     const dir = changedAt(4, 3, "2026-11-22T09:44:00Z", QUICK);
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...objects, ...apps(WORKERS)], dir);
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
     expect(note.level).toBe("warning");
@@ -640,13 +637,12 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     booted(objects, "talos-worker-4", "2026-11-22T09:51:00Z", "2026-11-22T09:51:00Z");
     booted(objects, "talos-worker-5", "2026-11-22T09:55:00Z", "2026-11-22T09:57:00Z");
     const busy = ["talos-worker-1", "talos-worker-2", "talos-worker-3", "talos-worker-5"];
-    const served = await serveForTest([...objects, ...fillers(busy), job("a1b2c"), job("d3e4f")]);
     const dir = gitRepo([
       { count: 3, at: "2026-11-01T10:00:00Z" },
       { count: 4, at: "2026-11-22T09:50:00Z" },
       { count: 5, at: "2026-11-22T09:54:00Z" },
     ]);
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...objects, ...fillers(busy), job("a1b2c"), job("d3e4f")], dir);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output).holds?.[0]).toEqual({
       kind: "provisioning",
@@ -668,12 +664,11 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     const objects = cluster(FOUR, { "talos-worker-4": { ready: false } });
     booted(objects, "talos-worker-4", "2026-11-22T09:51:00Z", "2026-11-22T09:51:00Z");
     const jobs = [job("a1b2c"), job("d3e4f"), job("g5h6i")];
-    const served = await serveForTest([...objects, ...fillers(), ...jobs]);
     const dir = gitRepo([
       { count: 3, at: "2026-11-01T10:00:00Z" },
       { count: 4, at: "2026-11-22T09:50:00Z" },
     ]);
-    const note = poolNote(parsed(await planIn(served, dir))).message;
+    const note = poolNote(await planOnce([...objects, ...fillers(), ...jobs], dir)).message;
     const keptOff =
       "(existing nodes: talos-worker-1 and 2 more have too little cpu free; talos-cp-1 has room but a taint it does not tolerate keeps it off)";
     expect(note).toContain(
@@ -686,10 +681,9 @@ describe("plan --repo: the direction of the last changes, from the history", () 
   });
 
   it("a revert of a raise is a decrease: the cooldown runs from it, the delay after a scale-up from the raise", async () => {
-    const served = await serveForTest([...cluster(FOUR), ...apps()]);
     const dir = changedAt(3, 4, "2026-11-22T09:00:00Z", OVER_MAX.config);
     git(dir, ["revert", "--no-edit", "HEAD"], "2026-11-22T09:57:00Z");
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...cluster(FOUR), ...apps()], dir);
     expect(poolNote(output).holds).toContainEqual({
       kind: "cooldown",
       since: "2026-11-22T09:57:00.000Z",
@@ -718,24 +712,19 @@ describe("plan --repo: which commits start a pool's cooldown", () => {
   const TWO_COUNTS = "worker_count = 3\ngpu_count    = 1\n";
 
   function twoPoolRepo(): string {
-    const dir = tempDir("pr-autoscaler-served-git-");
-    git(dir, ["init", "-q", "-b", "main"]);
-    writeInfraRepo(dir, { tfvars: TWO_COUNTS, config: TWO_POOLS });
-    git(dir, ["add", "-A"]);
-    git(dir, ["commit", "-q", "-m", "infra"], "2026-11-01T10:00:00Z");
+    const dir = emptyRepo();
+    commitFiles(dir, { tfvars: TWO_COUNTS, config: TWO_POOLS }, "2026-11-01T10:00:00Z", "infra");
     return dir;
   }
 
   function commitTfvars(dir: string, text: string, message: string): void {
-    writeFileSync(join(dir, FILE), text);
-    git(dir, ["commit", "-q", "-am", message], "2026-11-22T09:58:00Z");
+    commitFiles(dir, { tfvars: text, config: null }, "2026-11-22T09:58:00Z", message);
   }
 
   it("another pool's count changed in the same file two minutes ago: only that pool cools down", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("oth001")]);
     const dir = twoPoolRepo();
     commitTfvars(dir, TWO_COUNTS.replace("gpu_count    = 1", "gpu_count    = 0"), "gpu: 1 → 0");
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...cluster(), ...fillers(), job("oth001")], dir);
     expect(output.proposals).toEqual([
       expect.objectContaining({ pool: "workers", from: 3, to: 4, holds: [] }),
     ]);
@@ -748,10 +737,9 @@ describe("plan --repo: which commits start a pool's cooldown", () => {
   });
 
   it("a commit that only realigns the count's line two minutes ago: no cooldown", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("fmt001")]);
     const dir = twoPoolRepo();
     commitTfvars(dir, TWO_COUNTS.replace("worker_count = 3", "worker_count  =  3"), "fmt");
-    const output = parsed(await planIn(served, dir));
+    const output = await planOnce([...cluster(), ...fillers(), job("fmt001")], dir);
     expect(output.proposals).toEqual([
       expect.objectContaining({ pool: "workers", from: 3, to: 4, holds: [] }),
     ]);
@@ -762,22 +750,18 @@ describe("plan --repo: which commits start a pool's cooldown", () => {
 
 describe("plan --repo: a target stored through a filter", () => {
   it("an encrypted tfvars (git-crypt) raised two minutes ago: its history is read decrypted, and the cooldown holds", async () => {
-    const served = await serveForTest([...cluster(FOUR), ...apps()]);
-    const dir = tempDir();
-    git(dir, ["init", "-q", "-b", "main"]);
+    const dir = emptyRepo();
     // A reversible clean/smudge pair stands in for git-crypt's encryption.
     git(dir, ["config", "filter.crypt.clean", "base64"]);
     git(dir, ["config", "filter.crypt.smudge", "base64 -d"]);
-    writeInfraRepo(dir, {
+    const files = {
       tfvars: tfvars(3),
       config: OVER_MAX.config,
       other: { ".gitattributes": "*.tfvars filter=crypt\n" },
-    });
-    git(dir, ["add", "-A"]);
-    git(dir, ["commit", "-q", "-m", "infra"], "2026-11-01T10:00:00Z");
-    writeFileSync(join(dir, FILE), tfvars(4));
-    git(dir, ["commit", "-q", "-am", "workers: 4"], "2026-11-22T09:58:00Z");
-    const output = parsed(await planIn(served, dir));
+    };
+    commitFiles(dir, files, "2026-11-01T10:00:00Z", "infra");
+    commitFiles(dir, { tfvars: tfvars(4), config: null }, "2026-11-22T09:58:00Z", "workers: 4");
+    const output = await planOnce([...cluster(FOUR), ...apps()], dir);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output).holds).toEqual(
       expect.arrayContaining([

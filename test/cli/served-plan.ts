@@ -287,14 +287,26 @@ export function git(dir: string, args: string[], at?: string): void {
   });
 }
 
+/** An empty git repository (branch main) in a temporary folder, removed once the test ends. */
+export function emptyRepo(prefix = "pr-autoscaler-served-git-"): string {
+  const dir = tempDir(prefix);
+  git(dir, ["init", "-q", "-b", "main"]);
+  return dir;
+}
+
+/** Writes `files` into the checkout at `dir` as `writeInfraRepo` does, and commits all at `at`. */
+export function commitFiles(dir: string, files: InfraFiles, at: string, message: string): void {
+  writeInfraRepo(dir, files);
+  git(dir, ["add", "-A"]);
+  git(dir, ["commit", "-q", "-m", message], at);
+}
+
 /** An infra repo whose tfvars history is real git commits at the given committer times. */
 export function gitRepo(commits: { count: number; at: string }[], configText = CONFIG): string {
-  const dir = tempDir("pr-autoscaler-served-git-");
-  git(dir, ["init", "-q", "-b", "main"]);
+  const dir = emptyRepo();
   for (const commit of commits) {
-    writeInfraRepo(dir, { tfvars: tfvars(commit.count), config: configText });
-    git(dir, ["add", "-A"]);
-    git(dir, ["commit", "-q", "-m", `worker_count ${commit.count}`], commit.at);
+    const files = { tfvars: tfvars(commit.count), config: configText };
+    commitFiles(dir, files, commit.at, `worker_count ${commit.count}`);
   }
   return dir;
 }
