@@ -1,12 +1,15 @@
 /**
  * What `plan --json` against a served cluster carries as data for a program reading it, beside
- * the explanation's lines: where the pods of the node a decrease removes go, and which lists a
- * partial read failed on.
+ * the explanation's lines: where the pods of the node a decrease removes go, which lists a
+ * partial read failed on, and the figures a decision rests on in the units docs/configuration.md
+ * gives them (cpu in millicores, memory in bytes, percents of allocatable unrounded, durations in
+ * ms), each beside the line of the explanation that says it.
  */
 import { describe, expect, it } from "@jest/globals";
 import { pod, type Raw } from "./served-cluster.ts";
 import {
   cluster,
+  config,
   FOUR,
   fillers,
   judgedNow,
@@ -17,6 +20,10 @@ import {
   tdarr,
   WORKERS,
 } from "./served-plan.ts";
+
+const GiB = 2 ** 30;
+/** A worker's 15986572Ki of memory allocatable, in bytes. */
+const WORKER_MEMORY = 15986572 * 1024;
 
 /** The scale-down condition of `kind` in the pool's decision. */
 function condition(decision: Raw, kind: string): Raw | undefined {
@@ -119,5 +126,106 @@ describe("plan --json: the lists a partial read failed on", () => {
         lists: [{ list: "pods", read: "partial" }],
       }),
     );
+  });
+});
+
+describe("plan --json: the figures a decision rests on, in their units", () => {
+  it("gives the cpu trigger's percent unrounded, its window in ms, and the pool's cpu in millicores and memory in bytes", async () => {
+    // Each worker uses 3500m of its 3800m and 2 GiB: 10500m of 11400m is 92.1 %, over the 80 %
+    // threshold, judged on metrics-server's sample with scaleUp.window 0.
+    const output = await plan(cluster(WORKERS, {}, { cpu: "3500m", memory: "2Gi" }), {
+      config: config({ "    removal:": "    scaleUp:\n      window: 0\n    removal:" }),
+    });
+    const proposal = output.proposals[0];
+    expect(proposal).toMatchObject({ from: 3, to: 4 });
+    expect(proposal?.reasons).toContain("  trigger: cpu 92 % ≥ 80 % for 0s (current): 1 new node");
+    expect(proposal?.triggers).toEqual([
+      {
+        kind: "utilisation",
+        resource: "cpu",
+        percent: (10500 / 11400) * 100,
+        threshold: 80,
+        windowMs: 0,
+        basis: "current",
+        newNodes: 1,
+      },
+    ]);
+    const utilisation = poolDecision(output).utilisation as Record<string, Raw>;
+    // Cilium's 100m and 128 MiB on each worker are the pool's requests.
+    expect(utilisation.cpu).toMatchObject({
+      usage: 10500,
+      allocatable: 11400,
+      requests: 300,
+      percent: (10500 / 11400) * 100,
+      source: "metrics-server",
+    });
+    expect(utilisation.memory).toMatchObject({
+      usage: 3 * 2 * GiB,
+      allocatable: 3 * WORKER_MEMORY,
+      requests: 3 * 128 * 2 ** 20,
+    });
+  });
+
+  it("gives a pending pod's requests and a never-fitting pod's in millicores and bytes, with the new node it goes on", async () => {
+    const output = await plan([
+      ...cluster(),
+      ...fillers(),
+      tdarr("aaaaa"),
+      tdarr("zzzzz", { cpu: "10" }),
+    ]);
+    expect(output.proposals[0]?.reasons).toEqual(
+      expect.arrayContaining([
+        "  pending: media/tdarr-node-6d8c7f5b49-aaaaa (cpu 1500m, memory 2 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little cpu free; talos-cp-1 has room but a taint it does not tolerate keeps it off)",
+        "  never fits: media/tdarr-node-6d8c7f5b49-zzzzz (cpu 10, memory 2 GiB): needs more cpu than a new node has free once its DaemonSets run (3700m of 3800m)",
+      ]),
+    );
+    const pending = poolDecision(output).pending as Record<string, Raw[]>;
+    expect(pending.onNew).toEqual([
+      expect.objectContaining({
+        pod: "media/tdarr-node-6d8c7f5b49-aaaaa",
+        cpu: 1500,
+        memory: 2 * GiB,
+        node: "new-1",
+      }),
+    ]);
+    expect(pending.neverFit).toEqual([
+      expect.objectContaining({
+        pod: "media/tdarr-node-6d8c7f5b49-zzzzz",
+        cpu: 10000,
+        memory: 2 * GiB,
+        reason: "too-large",
+        resource: "cpu",
+      }),
+    ]);
+    // What a new node has free, which the never-fits line gives: allocatable less DaemonSets.
+    expect((poolDecision(output).nodes as Raw).shape).toMatchObject({
+      allocatable: { cpu: 3800, memory: WORKER_MEMORY, pods: 110 },
+      daemonSetOverhead: { cpu: 100, memory: 128 * 2 ** 20, pods: 1 },
+    });
+  });
+
+  it("gives the host cap's parts in bytes and the hold at it, as the bounds line and the hold say them", async () => {
+    // (64 GiB − 8 GiB) / 16 GiB: 3 workers at most, and the pending pods want a fourth.
+    const output = await plan([...cluster(), ...fillers(), tdarr("aaaaa"), tdarr("bbbbb")], {
+      config: config({
+        "    removal:":
+          "    host:\n      memory: 64Gi\n      reserved:\n        memory: 8Gi\n      node:\n        memory: 16Gi\n    removal:",
+      }),
+    });
+    expect(output.proposals).toEqual([]);
+    const note = output.notes.find((entry) => entry.subject === "pool/workers");
+    expect(note?.message).toContain(
+      "  bounds: min 1, max 6, host cap 3 (memory ⌊(64 GiB − 8 GiB reserved) / 16 GiB⌋ = 3); in effect 1..3",
+    );
+    expect(note?.message).toContain("  hold: wanted 4 nodes, the host cap allows 3");
+    expect(note?.holds).toEqual([{ kind: "at-max", wanted: 4, allowed: 3, bound: "host-cap" }]);
+    expect(poolDecision(output).bounds).toMatchObject({
+      max: 6,
+      effectiveMax: 3,
+      hostCap: 3,
+      hostCapParts: [
+        { kind: "memory", nodes: 3, host: 64 * GiB, reserved: 8 * GiB, perNode: 16 * GiB },
+      ],
+    });
   });
 });
