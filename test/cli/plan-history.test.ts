@@ -13,7 +13,6 @@ import { runCli } from "../support/cli.ts";
 import type { NoteJson, PlanJson } from "../support/plan-json.ts";
 import {
   type NodeOptions,
-  pod,
   type Raw,
   runPlan,
   type Served,
@@ -21,8 +20,10 @@ import {
 } from "./served-cluster.ts";
 import {
   apps,
+  booted,
   changedAt,
   cluster,
+  commitFile,
   commitFiles,
   config,
   emptyRepo,
@@ -31,46 +32,18 @@ import {
   git,
   gitRepo,
   judgedNow,
-  nameOf,
+  nodeNamed,
   OVER_MAX,
+  readyOf,
   serveForTest,
   tempDir,
   tfvars,
+  transcodeJob,
   WORKERS,
 } from "./served-plan.ts";
 
 const NOW = "2026-11-22T10:00:00Z";
 const FILE = "terraform/terraform.tfvars";
-
-/** A Pending transcode Job pod (1500m): with fillers on every worker, it needs a new node. */
-function job(suffix: string): Raw {
-  return pod("batch", `transcode-29123400-${suffix}`, {
-    owner: { kind: "Job", name: "transcode-29123400" },
-    cpu: "1500m",
-    memory: "1Gi",
-  });
-}
-
-/** The served node `name`, which `objects` must hold. */
-function nodeNamed(objects: Raw[], name: string): Raw {
-  const node = objects.find((object) => object.kind === "Node" && nameOf(object) === name);
-  if (!node) throw new Error(`no node ${name}`);
-  return node;
-}
-
-/** A node's Ready condition. */
-function readyOf(node: Raw): Raw | undefined {
-  const conditions = (node.status as Raw).conditions as Raw[];
-  return conditions.find((condition) => condition.type === "Ready");
-}
-
-/** Dates a served node's creation and the last change of its Ready condition. */
-function booted(objects: Raw[], name: string, created: string, readySince: string): void {
-  const node = nodeNamed(objects, name);
-  (node.metadata as Raw).creationTimestamp = created;
-  const ready = readyOf(node);
-  if (ready) ready.lastTransitionTime = readySince;
-}
 
 /**
  * An infra repo made long ago with a README only, whose files a later commit brings in: a move
@@ -78,8 +51,7 @@ function booted(objects: Raw[], name: string, created: string, readySince: strin
  */
 function broughtIn(commit: { count: number; at: string }, configText: string): string {
   const dir = emptyRepo();
-  const readme = { tfvars: null, config: null, other: { "README.md": "infra\n" } };
-  commitFiles(dir, readme, "2026-11-01T10:00:00Z", "readme");
+  commitFile(dir, "README.md", "infra\n", "2026-11-01T10:00:00Z", "readme");
   const files = { tfvars: tfvars(commit.count), config: configText };
   commitFiles(dir, files, commit.at, `worker_count ${commit.count}`);
   return dir;
@@ -192,12 +164,12 @@ describe("plan --repo: a folder without git history, and a history git cannot gi
 
   it("a plain folder with a pod waiting for room: the node is added", async () => {
     const dir = writeInfraRepo(tempDir());
-    const output = await planOnce([...cluster(), ...fillers(), job("nog001")], dir);
+    const output = await planOnce([...cluster(), ...fillers(), transcodeJob("nog001")], dir);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up", holds: [] });
   });
 
   it("a plain folder asking for a node that is not there: awaited without a deadline, never failed", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("nog002")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("nog002")]);
     const dir = writeInfraRepo(tempDir(), { tfvars: tfvars(4) });
     for (const now of [NOW, "2026-11-23T10:00:00Z"]) {
       const output = parsed(await planIn(served, dir, now));
@@ -253,7 +225,7 @@ describe("plan --repo: a folder without git history, and a history git cannot gi
 
 describe("plan --repo: the operator's git settings do not change what is read", () => {
   it("log.showSignature = true with a signed commit of the file", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("sig001")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("sig001")]);
     const dir = changedAt(2, 3, "2026-11-22T09:57:00Z");
     const env = gitEnvironment();
     const key = join(tempDir(), "signing-key");
@@ -318,8 +290,7 @@ describe("plan --repo: a commit dated after the planning time is a change made j
   it("a shallow clone whose only commit is newer than the planning time holds for the cooldown", async () => {
     const served = await serveForTest([...cluster(FOUR), ...apps()]);
     const source = changedAt(3, 4, "2026-11-20T09:00:00Z", OVER_MAX.config);
-    const readme = { tfvars: null, config: null, other: { "README.md": "infra\n" } };
-    commitFiles(source, readme, "2026-11-22T10:30:00Z", "docs");
+    commitFile(source, "README.md", "infra\n", "2026-11-22T10:30:00Z", "docs");
     const clone = join(tempDir(), "clone");
     git(source, ["clone", "-q", "--depth", "1", `file://${source}`, clone]);
     const output = parsed(await planIn(served, clone));
@@ -345,7 +316,7 @@ describe("plan --repo: a commit dated after the planning time is a change made j
 
 describe("plan --repo: folders that are no checkout", () => {
   it("refuses a bare repository, saying a checkout is needed", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("bar001")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("bar001")]);
     const source = changedAt(2, 3, "2026-11-22T09:57:00Z");
     const bare = join(tempDir(), "infra.git");
     git(source, ["clone", "-q", "--bare", source, bare]);
@@ -358,7 +329,7 @@ describe("plan --repo: folders that are no checkout", () => {
   });
 
   it("refuses the .git folder of a checkout", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("bar002")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("bar002")]);
     const dir = join(changedAt(2, 3, "2026-11-22T09:57:00Z"), ".git");
     const run = await planIn(served, dir);
     expect(run.code).toBe(2);
@@ -387,7 +358,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
   });
 
   it("a repository made just now asking for a node that is not there: awaited from its commit, no cooldown", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("root01")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("root01")]);
     const fresh = parsed(await planIn(served, gitRepo([{ count: 4, at: "2026-11-22T09:59:30Z" }])));
     expect(fresh.proposals).toEqual([]);
     // Its only commit made the repository and changed no count: `firstCommit` says so.
@@ -642,7 +613,10 @@ describe("plan --repo: the direction of the last changes, from the history", () 
       { count: 4, at: "2026-11-22T09:50:00Z" },
       { count: 5, at: "2026-11-22T09:54:00Z" },
     ]);
-    const output = await planOnce([...objects, ...fillers(busy), job("a1b2c"), job("d3e4f")], dir);
+    const output = await planOnce(
+      [...objects, ...fillers(busy), transcodeJob("a1b2c"), transcodeJob("d3e4f")],
+      dir,
+    );
     expect(output.proposals).toEqual([]);
     expect(poolNote(output).holds?.[0]).toEqual({
       kind: "provisioning",
@@ -663,7 +637,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
     // existing nodes: the plan counts it as a node to come, not as an existing node not Ready.
     const objects = cluster(FOUR, { "talos-worker-4": { ready: false } });
     booted(objects, "talos-worker-4", "2026-11-22T09:51:00Z", "2026-11-22T09:51:00Z");
-    const jobs = [job("a1b2c"), job("d3e4f"), job("g5h6i")];
+    const jobs = [transcodeJob("a1b2c"), transcodeJob("d3e4f"), transcodeJob("g5h6i")];
     const dir = gitRepo([
       { count: 3, at: "2026-11-01T10:00:00Z" },
       { count: 4, at: "2026-11-22T09:50:00Z" },
@@ -718,13 +692,13 @@ describe("plan --repo: which commits start a pool's cooldown", () => {
   }
 
   function commitTfvars(dir: string, text: string, message: string): void {
-    commitFiles(dir, { tfvars: text, config: null }, "2026-11-22T09:58:00Z", message);
+    commitFile(dir, FILE, text, "2026-11-22T09:58:00Z", message);
   }
 
   it("another pool's count changed in the same file two minutes ago: only that pool cools down", async () => {
     const dir = twoPoolRepo();
     commitTfvars(dir, TWO_COUNTS.replace("gpu_count    = 1", "gpu_count    = 0"), "gpu: 1 → 0");
-    const output = await planOnce([...cluster(), ...fillers(), job("oth001")], dir);
+    const output = await planOnce([...cluster(), ...fillers(), transcodeJob("oth001")], dir);
     expect(output.proposals).toEqual([
       expect.objectContaining({ pool: "workers", from: 3, to: 4, holds: [] }),
     ]);
@@ -739,7 +713,7 @@ describe("plan --repo: which commits start a pool's cooldown", () => {
   it("a commit that only realigns the count's line two minutes ago: no cooldown", async () => {
     const dir = twoPoolRepo();
     commitTfvars(dir, TWO_COUNTS.replace("worker_count = 3", "worker_count  =  3"), "fmt");
-    const output = await planOnce([...cluster(), ...fillers(), job("fmt001")], dir);
+    const output = await planOnce([...cluster(), ...fillers(), transcodeJob("fmt001")], dir);
     expect(output.proposals).toEqual([
       expect.objectContaining({ pool: "workers", from: 3, to: 4, holds: [] }),
     ]);
@@ -760,7 +734,7 @@ describe("plan --repo: a target stored through a filter", () => {
       other: { ".gitattributes": "*.tfvars filter=crypt\n" },
     };
     commitFiles(dir, files, "2026-11-01T10:00:00Z", "infra");
-    commitFiles(dir, { tfvars: tfvars(4), config: null }, "2026-11-22T09:58:00Z", "workers: 4");
+    commitFile(dir, FILE, tfvars(4), "2026-11-22T09:58:00Z", "workers: 4");
     const output = await planOnce([...cluster(FOUR), ...apps()], dir);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output).holds).toEqual(

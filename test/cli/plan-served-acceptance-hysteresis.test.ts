@@ -22,14 +22,16 @@ import {
   ciliumAgent,
   controlPlane,
   type PlanJson,
-  pod,
   type Raw,
+  type Served,
   worker,
 } from "./served-cluster.ts";
 import {
   apps,
+  booted,
   changedAt,
   cluster,
+  commitFile,
   config,
   FOUR,
   fillers,
@@ -39,6 +41,7 @@ import {
   serveForTest,
   tempDir,
   tfvars,
+  transcodeJob,
   WORKERS,
 } from "./served-plan.ts";
 
@@ -61,25 +64,13 @@ function idle(names: readonly string[], sampledAt: string): Raw[] {
   ];
 }
 
-/** Dates a served node's creation and the last change of its Ready condition. */
-function booted(objects: Raw[], name: string, created: string, readySince: string): void {
-  const node = objects.find(
-    (object) => object.kind === "Node" && (object.metadata as Raw).name === name,
-  );
-  if (!node) throw new Error(`no node ${name}`);
-  (node.metadata as Raw).creationTimestamp = created;
-  const ready = ((node.status as Raw).conditions as Raw[]).find((entry) => entry.type === "Ready");
-  if (ready) ready.lastTransitionTime = readySince;
+/** Serves FOUR idle workers sampled at `sampledAt`, with a light app pod on three of them. */
+function serveIdleFour(sampledAt: string): Promise<Served> {
+  return serveForTest([...idle(FOUR, sampledAt), ...apps(WORKERS)]);
 }
 
-/** A Pending transcode Job pod (1500m): with fillers on every worker, it needs a new node. */
-function job(suffix: string): Raw {
-  return pod("batch", `transcode-29123400-${suffix}`, {
-    owner: { kind: "Job", name: "transcode-29123400" },
-    cpu: "1500m",
-    memory: "1Gi",
-  });
-}
+/** The pool's config with unneededTime 0, and no windows. */
+const QUICK_CONFIG = config({ "    removal:": `${QUICK}    removal:` });
 
 /** A schedule entry of the pool's config. */
 function window(name: string, cron: string, timezone: string, duration: string, min: number) {
@@ -121,12 +112,7 @@ describe("plan acceptance, hysteresis: the delay after a scale-up and nodes that
     const objects = [...idle(FOUR, "2026-11-22T09:59:45Z"), ...apps(WORKERS)];
     booted(objects, "talos-worker-4", "2026-11-22T09:50:00Z", "2026-11-22T09:56:00Z");
     const served = await serveForTest(objects);
-    const repo = changedAt(
-      3,
-      4,
-      "2026-11-22T09:48:00Z",
-      config({ "    removal:": `${QUICK}    removal:` }),
-    );
+    const repo = changedAt(3, 4, "2026-11-22T09:48:00Z", QUICK_CONFIG);
     const output = await served.planRepo(repo, NOW);
     expect(output.proposals).toEqual([]);
     expect(holds(output)).toEqual([
@@ -145,7 +131,7 @@ describe("plan acceptance, hysteresis: the delay after a scale-up and nodes that
     // worker_count 3 → 4 at 09:40; only three workers are listed at 10:00, each full, and a
     // transcode pod waits. Adding more VMs where the last one did not come up would add more that
     // do not: the pod is counted on the node asked for, and a person looks at it (a warning).
-    const served = await serveForTest([...cluster(), ...fillers(), job("nj001")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("nj001")]);
     const output = await served.planRepo(changedAt(3, 4, "2026-11-22T09:40:00Z"), NOW);
     expect(output.proposals).toEqual([]);
     expect(holds(output)).toContainEqual({
@@ -172,21 +158,17 @@ describe("plan acceptance, hysteresis: the delay after a scale-up and nodes that
 });
 
 describe("plan acceptance, hysteresis: which commits start the cooldown, and when it ends", () => {
-  /** An infra repo whose count went 2 → 3 on 2026-11-01, then `edit` committed at 09:58. */
-  function repoWith(edit: (dir: string) => void): string {
+  /** An infra repo whose count went 2 → 3 on 2026-11-01, then `path` committed at 09:58. */
+  function repoWith(path: string, text: string): string {
     const dir = changedAt(2, 3, "2026-11-01T12:00:00Z");
-    edit(dir);
-    git(dir, ["add", "-A"]);
-    git(dir, ["commit", "-q", "-m", "edit"], "2026-11-22T09:58:00Z");
+    commitFile(dir, path, text, "2026-11-22T09:58:00Z", "edit");
     return dir;
   }
 
   it("starts none for a commit of another file, nor for one changing a comment of the tfvars", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("cm001")]);
-    const readme = repoWith((dir) => writeFileSync(join(dir, "README.md"), "# infra\n"));
-    const comment = repoWith((dir) =>
-      writeFileSync(join(dir, FILE), tfvars(3).replace("# 16 GiB", "# 16 GiB of RAM")),
-    );
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("cm001")]);
+    const readme = repoWith("README.md", "# infra\n");
+    const comment = repoWith(FILE, tfvars(3).replace("# 16 GiB", "# 16 GiB of RAM"));
     for (const repo of [readme, comment]) {
       const output = await served.planRepo(repo, NOW);
       expect(output.proposals).toEqual([
@@ -198,20 +180,12 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
   it("dates a raise merged with a merge commit at the merge, not at its commit two hours before", async () => {
     // The pull request's commit raised 3 → 4 at 08:00; main got another commit at 09:00, and
     // the merge commit at 09:58 brought the raise in: the cooldown runs until 10:03.
-    const served = await serveForTest([...idle(FOUR, "2026-11-22T09:59:45Z"), ...apps(WORKERS)]);
-    const dir = changedAt(
-      4,
-      3,
-      "2026-11-01T12:00:00Z",
-      config({ "    removal:": `${QUICK}    removal:` }),
-    );
+    const served = await serveIdleFour("2026-11-22T09:59:45Z");
+    const dir = changedAt(4, 3, "2026-11-01T12:00:00Z", QUICK_CONFIG);
     git(dir, ["checkout", "-q", "-b", "raise"]);
-    writeFileSync(join(dir, FILE), tfvars(4));
-    git(dir, ["commit", "-q", "-am", "worker_count 4"], "2026-11-22T08:00:00Z");
+    commitFile(dir, FILE, tfvars(4), "2026-11-22T08:00:00Z", "worker_count 4");
     git(dir, ["checkout", "-q", "main"]);
-    writeFileSync(join(dir, "README.md"), "# infra\n");
-    git(dir, ["add", "README.md"]);
-    git(dir, ["commit", "-q", "-m", "readme"], "2026-11-22T09:00:00Z");
+    commitFile(dir, "README.md", "# infra\n", "2026-11-22T09:00:00Z", "readme");
     git(
       dir,
       ["merge", "-q", "--no-ff", "-m", "Merge pull request #7", "raise"],
@@ -231,7 +205,7 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
     // workers run, no one changed it: a pod that fits on none of them gets a fourth, now (as
     // cluster-autoscaler would), not after a cooldown. A scripted run with a fixed --now an hour
     // before that commit is the same repository.
-    const served = await serveForTest([...cluster(), ...fillers(), job("rt001")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("rt001")]);
     for (const at of ["2026-11-22T09:59:30Z", "2026-11-22T11:00:00Z"]) {
       const output = await served.planRepo(gitRepo([{ count: 3, at }]), NOW);
       expect(output.proposals).toEqual([
@@ -241,11 +215,8 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
   });
 
   it("dates a rebased commit when it was committed, not when its author wrote it an hour before", async () => {
-    const served = await serveForTest([...idle(FOUR, "2026-11-22T09:59:45Z"), ...apps(WORKERS)]);
-    const dir = gitRepo(
-      [{ count: 5, at: "2026-11-01T12:00:00Z" }],
-      config({ "    removal:": `${QUICK}    removal:` }),
-    );
+    const served = await serveIdleFour("2026-11-22T09:59:45Z");
+    const dir = gitRepo([{ count: 5, at: "2026-11-01T12:00:00Z" }], QUICK_CONFIG);
     writeFileSync(join(dir, FILE), tfvars(4));
     git(
       dir,
@@ -261,9 +232,8 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
 
   it("reads a commit dated +02:00 and a --now written -05:00 as the instants they name", async () => {
     // 11:58+02:00 is 09:58Z; 05:00-05:00 is 10:00Z: the cooldown runs until 10:03Z.
-    const served = await serveForTest([...idle(FOUR, "2026-11-22T09:59:45Z"), ...apps(WORKERS)]);
-    const quick = config({ "    removal:": `${QUICK}    removal:` });
-    const dir = changedAt(5, 4, "2026-11-22T11:58:00+02:00", quick);
+    const served = await serveIdleFour("2026-11-22T09:59:45Z");
+    const dir = changedAt(5, 4, "2026-11-22T11:58:00+02:00", QUICK_CONFIG);
     const output = await served.planRepo(dir, "2026-11-22T05:00:00-05:00");
     expect(output.proposals).toEqual([]);
     expect(holds(output)).toEqual([
@@ -272,9 +242,8 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
   });
 
   it("reads the history in a linked worktree, whose .git is a file, as in its repository", async () => {
-    const served = await serveForTest([...idle(FOUR, "2026-11-22T09:59:45Z"), ...apps(WORKERS)]);
-    const quick = config({ "    removal:": `${QUICK}    removal:` });
-    const dir = changedAt(5, 4, "2026-11-22T09:58:00Z", quick);
+    const served = await serveIdleFour("2026-11-22T09:59:45Z");
+    const dir = changedAt(5, 4, "2026-11-22T09:58:00Z", QUICK_CONFIG);
     const linked = join(tempDir(), "linked");
     git(dir, ["worktree", "add", "-q", "--detach", linked, "main"]);
     const output = await served.planRepo(linked, NOW);
@@ -285,21 +254,15 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
   });
 
   it("reads the history of a target whose name git quotes: a space and a letter outside ASCII", async () => {
-    const served = await serveForTest([...idle(FOUR, "2026-11-22T09:59:45Z"), ...apps(WORKERS)]);
+    const served = await serveIdleFour("2026-11-22T09:59:45Z");
     const file = "terraform/prød env.tfvars";
     const quoted = config({
       [FILE]: file,
       "    removal:": `${QUICK}    removal:`,
     });
     const dir = gitRepo([{ count: 5, at: "2026-11-01T12:00:00Z" }], quoted);
-    for (const [count, at] of [
-      [5, "2026-11-01T12:00:00Z"],
-      [4, "2026-11-22T09:58:00Z"],
-    ] as const) {
-      writeFileSync(join(dir, file), tfvars(count));
-      git(dir, ["add", "-A"]);
-      git(dir, ["commit", "-q", "-m", `worker_count ${count}`], at);
-    }
+    commitFile(dir, file, tfvars(5), "2026-11-01T12:00:00Z", "worker_count 5");
+    commitFile(dir, file, tfvars(4), "2026-11-22T09:58:00Z", "worker_count 4");
     const output = await served.planRepo(dir, NOW);
     expect(output.proposals).toEqual([]);
     expect(holds(output)).toEqual([
@@ -308,14 +271,13 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
   });
 
   it("holds a decrease 4:59 after the last change, and makes it at exactly 5:00", async () => {
-    const served = await serveForTest([...idle(FOUR, "2026-11-22T09:59:45Z"), ...apps(WORKERS)]);
-    const quick = config({ "    removal:": `${QUICK}    removal:` });
-    const held = await served.planRepo(changedAt(5, 4, "2026-11-22T09:55:01Z", quick), NOW);
+    const served = await serveIdleFour("2026-11-22T09:59:45Z");
+    const held = await served.planRepo(changedAt(5, 4, "2026-11-22T09:55:01Z", QUICK_CONFIG), NOW);
     expect(held.proposals).toEqual([]);
     expect(holds(held)).toEqual([
       { kind: "cooldown", since: "2026-11-22T09:55:01.000Z", until: "2026-11-22T10:00:01.000Z" },
     ]);
-    const over = await served.planRepo(changedAt(5, 4, "2026-11-22T09:55:00Z", quick), NOW);
+    const over = await served.planRepo(changedAt(5, 4, "2026-11-22T09:55:00Z", QUICK_CONFIG), NOW);
     expect(over.proposals[0]).toMatchObject({ from: 4, to: 3, holds: [] });
   });
 });
@@ -383,7 +345,7 @@ describe("plan acceptance, schedules: when a window is open", () => {
         nextStart: "2027-11-06T21:00:00.000Z",
       }),
     ]);
-    const closed = await serveForTest([...idle(FOUR, "2027-10-31T02:00:45Z"), ...apps(WORKERS)]);
+    const closed = await serveIdleFour("2027-10-31T02:00:45Z");
     const after = await closed.plan({ tfvars: tfvars(4), config: late }, "2027-10-31T02:01:00Z");
     expect(after.proposals[0]).toMatchObject({ from: 4, to: 3 });
   });
@@ -393,7 +355,7 @@ describe("plan acceptance, schedules: when a window is open", () => {
     // CEST (01:00Z). The window opens at 01:00Z; at 00:45Z it is 15 minutes away, sooner than a
     // node removed now could be back (cooldown 5m + provisionTimeout 15m).
     const night = withWindows(window("night", "30 2 * * 0", "Europe/Berlin", "1h", 4));
-    const idleFour = await serveForTest([...idle(FOUR, "2027-03-28T00:44:45Z"), ...apps(WORKERS)]);
+    const idleFour = await serveIdleFour("2027-03-28T00:44:45Z");
     const soon = await idleFour.plan({ tfvars: tfvars(4), config: night }, "2027-03-28T00:45:00Z");
     expect(soon.proposals).toEqual([]);
     expect(holds(soon)).toEqual([
@@ -457,7 +419,7 @@ describe("plan acceptance, schedules: when a window is open", () => {
 describe("plan acceptance, schedules: a window about to open", () => {
   it("keeps the count at exactly cooldown + provisionTimeout before it, and reads both from the config", async () => {
     // Metrics-server's samples are taken 15 s before each run.
-    const served = await serveForTest([...idle(FOUR, "2026-11-27T17:39:45Z"), ...apps(WORKERS)]);
+    const served = await serveIdleFour("2026-11-27T17:39:45Z");
     const friday = window("friday-evening", "0 18 * * 5", "UTC", "6h", 4);
     const exactly = await served.plan(
       { tfvars: tfvars(4), config: withWindows(friday) },
@@ -474,7 +436,7 @@ describe("plan acceptance, schedules: a window about to open", () => {
       },
     ]);
     const before = "2026-11-27T17:35:00Z";
-    const earlier = await serveForTest([...idle(FOUR, "2026-11-27T17:34:45Z"), ...apps(WORKERS)]);
+    const earlier = await serveIdleFour("2026-11-27T17:34:45Z");
     const defaults = await earlier.plan({ tfvars: tfvars(4), config: withWindows(friday) }, before);
     expect(defaults.proposals[0]).toMatchObject({ from: 4, to: 3 });
     const longer = await earlier.plan(

@@ -149,6 +149,16 @@ export function tdarr(suffix: string, options: PodOptions = {}): Raw {
   });
 }
 
+/** A Pending transcode Job pod (1500m, 1 GiB) unless `options` say otherwise. */
+export function transcodeJob(suffix: string, options: PodOptions = {}): Raw {
+  return pod("batch", `transcode-29123400-${suffix}`, {
+    owner: { kind: "Job", name: "transcode-29123400" },
+    cpu: "1500m",
+    memory: "1Gi",
+    ...options,
+  });
+}
+
 /** A small pod on talos-worker-4, the node that goes first when FOUR is above max. */
 export const onWorker4 = { node: "talos-worker-4", cpu: "100m", memory: "128Mi" };
 
@@ -272,6 +282,27 @@ export function nameOf(object: Raw): unknown {
   return (object.metadata as Raw | undefined)?.name;
 }
 
+/** The node `name` among `objects`; its absence is an error in the test. */
+export function nodeNamed(objects: Raw[], name: string): Raw {
+  const node = objects.find((object) => object.kind === "Node" && nameOf(object) === name);
+  if (!node) throw new Error(`no node ${name}`);
+  return node;
+}
+
+/** A node's Ready condition. */
+export function readyOf(node: Raw): Raw | undefined {
+  const conditions = (node.status as Raw).conditions as Raw[];
+  return conditions.find((condition) => condition.type === "Ready");
+}
+
+/** Dates a served node's creation and the last change of its Ready condition. */
+export function booted(objects: Raw[], name: string, created: string, readySince: string): void {
+  const node = nodeNamed(objects, name);
+  (node.metadata as Raw).creationTimestamp = created;
+  const ready = readyOf(node);
+  if (ready) ready.lastTransitionTime = readySince;
+}
+
 /** Runs git in `dir` as the operator; `at` dates the commit it makes. */
 export function git(dir: string, args: string[], at?: string): void {
   execFileSync("git", ["-C", dir, ...args], {
@@ -299,6 +330,17 @@ export function commitFiles(dir: string, files: InfraFiles, at: string, message:
   writeInfraRepo(dir, files);
   git(dir, ["add", "-A"]);
   git(dir, ["commit", "-q", "-m", message], at);
+}
+
+/** Writes `text` to `path` in the checkout at `dir` and commits everything at `at`. */
+export function commitFile(
+  dir: string,
+  path: string,
+  text: string,
+  at: string,
+  message: string,
+): void {
+  commitFiles(dir, { tfvars: null, config: null, other: { [path]: text } }, at, message);
 }
 
 /** An infra repo whose tfvars history is real git commits at the given committer times. */
