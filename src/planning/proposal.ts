@@ -63,6 +63,30 @@ export interface PlanNote {
   holds?: Hold[];
   /** The whole decision as data: bounds, utilisation and checks, packing, blockers. */
   decision?: NodeDecision;
+  /**
+   * For `unjudged-pods` and `scheduler-failed`: every pod the message names or counts, as data,
+   * in the order it names them.
+   */
+  pods?: NotedPod[];
+}
+
+/**
+ * A Pending pod a note names, `namespace/name`, and why it adds no node: held by scheduling
+ * `gates`, left to another scheduler (`schedulerName`), placed by the scheduler with no node set
+ * yet, with a PodScheduled condition that gives no verdict, or one the scheduler `failed` on
+ * (its condition's `reason` and `message`, failing `since` the condition's time when it gives
+ * one); or `untried`, counted as pending though the scheduler has not tried it yet. `created`:
+ * when it was made, when that can be read. Times are ISO 8601.
+ */
+export interface NotedPod {
+  pod: string;
+  why: "gated" | "other-scheduler" | "placed" | "no-verdict" | "untried" | "failed";
+  gates?: string[];
+  schedulerName?: string;
+  reason?: string;
+  message?: string;
+  since?: string;
+  created?: string;
 }
 
 export interface PlanOutput<P extends Proposal = Proposal> {

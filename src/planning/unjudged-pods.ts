@@ -2,7 +2,7 @@ import { agreeing } from "../util/plural.ts";
 import { utcTimeOf } from "../util/utc-time.ts";
 import { mayWaitForRoom, notYetTried } from "./cluster-index.ts";
 import { formatDuration } from "./format.ts";
-import type { PlanNote } from "./proposal.ts";
+import type { NotedPod, PlanNote } from "./proposal.ts";
 import type { PodInfo, Snapshot } from "./snapshot.ts";
 
 /** How long the scheduler usually takes to judge a new pod, at most; later is worth a warning. */
@@ -39,7 +39,34 @@ export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | u
     level: left?.late || late !== undefined ? "warning" : "info",
     subject: "unjudged-pods",
     message: [left?.text, late].filter((text) => text !== undefined).join("; and "),
+    pods: [...uncounted, ...(late === undefined ? [] : untried)].map(notedUnjudged),
   };
+}
+
+/** A pod of the unjudged note as data: why it adds no node, or that it is counted untried. */
+function notedUnjudged(pod: PodInfo): NotedPod {
+  const why: NotedPod["why"] = notYetTried(pod)
+    ? "untried"
+    : gated(pod)
+      ? "gated"
+      : pod.schedulerName !== undefined
+        ? "other-scheduler"
+        : placed(pod)
+          ? "placed"
+          : "no-verdict";
+  return {
+    pod: `${pod.namespace}/${pod.name}`,
+    why,
+    ...(why === "gated" ? { gates: [...(pod.schedulingGates ?? [])] } : {}),
+    ...(why === "other-scheduler" ? { schedulerName: pod.schedulerName } : {}),
+    ...createdOf(pod),
+  };
+}
+
+/** When the pod was made, as ISO 8601, when it can be read. */
+function createdOf(pod: PodInfo): { created?: string } {
+  const created = Date.parse(pod.createdAt);
+  return Number.isNaN(created) ? {} : { created: new Date(created).toISOString() };
 }
 
 /**
@@ -197,11 +224,13 @@ export function schedulerFailedNote(snapshot: Snapshot, now: Date): PlanNote | u
     ? `${earliest === undefined ? "" : `, more than ${formatDuration(UNJUDGED_WARN_MS)}`}: check the scheduler's log`
     : `: the scheduler tries ${one ? "it" : "them"} again`;
   const [only] = failed;
+  const pods = failed.map(notedFailed);
   if (one && only)
     return {
       level: late ? "warning" : "info",
       subject: "scheduler-failed",
       message: `Pending pod ${only.namespace}/${only.name} adds no node: the scheduler failed on it (${why(only)}), so whether it lacks room is not known${since}${advice}`,
+      pods,
     };
   const names = failed.slice(0, LISTED).map((pod) => `${pod.namespace}/${pod.name} (${why(pod)})`);
   const more = failed.length - names.length;
@@ -210,6 +239,25 @@ export function schedulerFailedNote(snapshot: Snapshot, now: Date): PlanNote | u
     level: late ? "warning" : "info",
     subject: "scheduler-failed",
     message: `${failed.length} Pending pods add no node: the scheduler failed on them, so whether they lack room is not known: ${list}${since}${advice}`,
+    pods,
+  };
+}
+
+/** A pod the scheduler failed on as data: its condition's reason, message and time. */
+function notedFailed(pod: PodInfo): NotedPod {
+  const { reason, message, since } = pod.notScheduled as {
+    reason: string;
+    message: string;
+    since?: string;
+  };
+  const failing = Date.parse(since ?? "");
+  return {
+    pod: `${pod.namespace}/${pod.name}`,
+    why: "failed",
+    reason,
+    message,
+    ...(Number.isNaN(failing) ? {} : { since: new Date(failing).toISOString() }),
+    ...createdOf(pod),
   };
 }
 

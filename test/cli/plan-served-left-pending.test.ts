@@ -113,6 +113,17 @@ describe("plan against a served cluster: pending pods left pending beyond max or
         subject: "scheduler-failed",
         message:
           'Pending pod batch/import-7f6e5d4c3-err01 adds no node: the scheduler failed on it (SchedulerError: running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded), so whether it lacks room is not known; failing since 2026-11-20 08:00 UTC, more than 5m: check the scheduler\'s log',
+        pods: [
+          {
+            pod: "batch/import-7f6e5d4c3-err01",
+            why: "failed",
+            reason: "SchedulerError",
+            message:
+              'running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded',
+            since: "2026-11-20T08:00:00.000Z",
+            created: "2026-11-20T08:00:00.000Z",
+          },
+        ],
       },
     ]);
     expect(output.notes.filter((note) => note.subject === "unjudged-pods")).toEqual([]);
@@ -134,6 +145,15 @@ describe("plan against a served cluster: pending pods left pending beyond max or
     const served = await serveForTest([...cluster(), ...fillers(), ...JOBS, BALLOON, failed]);
     const about = (output: PlanJson) =>
       output.notes.filter((note) => note.subject === "scheduler-failed");
+    // The same pod as data, failing since its condition's time, beside its creation.
+    const failing = {
+      pod: "batch/import-7f6e5d4c3-err01",
+      why: "failed",
+      reason: "SchedulerError",
+      message: "binding rejected: etcdserver: request timed out",
+      since: "2026-11-20T08:01:30.000Z",
+      created: "2026-11-20T08:00:00.000Z",
+    };
     const pod1 =
       "Pending pod batch/import-7f6e5d4c3-err01 adds no node: the scheduler failed on it (SchedulerError: binding rejected: etcdserver: request timed out), so whether it lacks room is not known; failing since 2026-11-20 08:01:30 UTC";
     expect(about(await served.plan(AT_FOUR, "2026-11-20T08:02:00Z"))).toEqual([
@@ -141,6 +161,7 @@ describe("plan against a served cluster: pending pods left pending beyond max or
         level: "info",
         subject: "scheduler-failed",
         message: `${pod1}: the scheduler tries it again`,
+        pods: [failing],
       },
     ]);
     expect(about(await served.plan(AT_FOUR, "2026-11-20T08:07:00Z"))).toEqual([
@@ -148,6 +169,7 @@ describe("plan against a served cluster: pending pods left pending beyond max or
         level: "warning",
         subject: "scheduler-failed",
         message: `${pod1}, more than 5m: check the scheduler's log`,
+        pods: [failing],
       },
     ]);
   });

@@ -25,6 +25,9 @@ function changes(output: PlanJson): [string | undefined, number | undefined, num
 // The served pods were created on 2026-11-20; the plan is made a minute later.
 const SOON = "2026-11-20T08:01:00Z";
 
+/** When the served pods were made, as the notes give it. */
+const CREATED = "2026-11-20T08:00:00.000Z";
+
 describe("plan against a served cluster: pods the scheduler has not tried yet", () => {
   it("adds a node for one that fits no existing node, saying it is not marked yet", async () => {
     const output = await plan(
@@ -77,6 +80,20 @@ describe("plan against a served cluster: pods the scheduler has not tried yet", 
         subject: "unjudged-pods",
         message:
           "2 Pending pods not marked unschedulable by the scheduler (held by scheduling gates or left to another scheduler) add no node: batch/import-7f6e5d4c3-gat01 (scheduling gate example.com/quota), batch/import-7f6e5d4c3-vol01 (scheduler volcano); the oldest was created 2026-11-20 08:00 UTC",
+        pods: [
+          {
+            pod: "batch/import-7f6e5d4c3-gat01",
+            why: "gated",
+            gates: ["example.com/quota"],
+            created: CREATED,
+          },
+          {
+            pod: "batch/import-7f6e5d4c3-vol01",
+            why: "other-scheduler",
+            schedulerName: "volcano",
+            created: CREATED,
+          },
+        ],
       },
     ]);
   });
@@ -143,6 +160,10 @@ describe("plan against a served cluster: pods the scheduler has not tried yet", 
         subject: "unjudged-pods",
         message:
           "2 Pending pods not marked unschedulable by the scheduler (placed by the scheduler with no node set yet or with a PodScheduled condition that gives no verdict) add no node: batch/import-7f6e5d4c3-pla01, batch/import-7f6e5d4c3-unk01; the oldest was created 2026-11-20 08:00 UTC",
+        pods: [
+          { pod: "batch/import-7f6e5d4c3-pla01", why: "placed", created: CREATED },
+          { pod: "batch/import-7f6e5d4c3-unk01", why: "no-verdict", created: CREATED },
+        ],
       },
     ]);
   });

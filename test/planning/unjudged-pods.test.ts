@@ -10,6 +10,9 @@ function unjudged(key: string, extra: Partial<PodInfo> = {}): PodInfo {
   return { ...pod(key), ...extra };
 }
 
+/** When the builder's pods are made. */
+const CREATED = "2025-06-06T11:00:00.000Z";
+
 describe("unjudgedPendingNote", () => {
   it("says nothing when every Pending pod has the scheduler's verdict", () => {
     const snapshot = buildSnapshot({
@@ -35,6 +38,11 @@ describe("unjudgedPendingNote", () => {
       level: "warning",
       subject: "unjudged-pods",
       message: `7 Pending pods not yet tried by the scheduler (no PodScheduled condition) are counted as pending, placed by the plan's own fit check: batch/job-0, batch/job-1, batch/job-2, batch/job-3, batch/job-4 and 2 more; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs, as nodes added for them do not help until it does`,
+      pods: pods.map((one) => ({
+        pod: `${one.namespace}/${one.name}`,
+        why: "untried",
+        created: CREATED,
+      })),
     });
   });
 
@@ -47,11 +55,17 @@ describe("unjudgedPendingNote", () => {
       level: "info",
       subject: "unjudged-pods",
       message: `1 Pending pod not marked unschedulable by the scheduler (left to another scheduler) adds no node: batch/gang (scheduler volcano); the oldest was created 2025-06-06 11:00 UTC`,
+      pods: [
+        { pod: "batch/gang", why: "other-scheduler", schedulerName: "volcano", created: CREATED },
+      ],
     });
     expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:06:00.000Z"))).toEqual({
       level: "warning",
       subject: "unjudged-pods",
       message: `1 Pending pod not marked unschedulable by the scheduler (left to another scheduler) adds no node: batch/gang (scheduler volcano); the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves`,
+      pods: [
+        { pod: "batch/gang", why: "other-scheduler", schedulerName: "volcano", created: CREATED },
+      ],
     });
   });
 
@@ -64,6 +78,14 @@ describe("unjudgedPendingNote", () => {
       level: "info",
       subject: "unjudged-pods",
       message: `1 Pending pod not marked unschedulable by the scheduler (held by scheduling gates) adds no node: batch/queued (scheduling gate kueue.x-k8s.io/admission); the oldest was created 2025-06-06 11:00 UTC`,
+      pods: [
+        {
+          pod: "batch/queued",
+          why: "gated",
+          gates: ["kueue.x-k8s.io/admission"],
+          created: CREATED,
+        },
+      ],
     });
   });
 
@@ -99,6 +121,15 @@ describe("unjudgedPendingNote", () => {
       subject: "unjudged-pods",
       message:
         "2 Pending pods not marked unschedulable by the scheduler (held by scheduling gates) add no node: batch/one (scheduling gate example.com/quota), batch/two (scheduling gates example.com/quota, example.com/ready); the oldest was created 2025-06-06 11:00 UTC",
+      pods: [
+        { pod: "batch/one", why: "gated", gates: ["example.com/quota"], created: CREATED },
+        {
+          pod: "batch/two",
+          why: "gated",
+          gates: ["example.com/quota", "example.com/ready"],
+          created: CREATED,
+        },
+      ],
     });
     // Once it is old, the gated pods are still no cause for a warning: the untried one is.
     expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:06:00.000Z"))).toEqual({
@@ -106,6 +137,16 @@ describe("unjudgedPendingNote", () => {
       subject: "unjudged-pods",
       message:
         "2 Pending pods not marked unschedulable by the scheduler (held by scheduling gates) add no node: batch/one (scheduling gate example.com/quota), batch/two (scheduling gates example.com/quota, example.com/ready); the oldest was created 2025-06-06 11:00 UTC; and 1 Pending pod not yet tried by the scheduler (no PodScheduled condition) is counted as pending, placed by the plan's own fit check: web/new; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs, as nodes added for it do not help until it does",
+      pods: [
+        { pod: "batch/one", why: "gated", gates: ["example.com/quota"], created: CREATED },
+        {
+          pod: "batch/two",
+          why: "gated",
+          gates: ["example.com/quota", "example.com/ready"],
+          created: CREATED,
+        },
+        { pod: "web/new", why: "untried", created: CREATED },
+      ],
     });
   });
 
@@ -134,6 +175,22 @@ describe("unjudgedPendingNote", () => {
     ).toBe(
       "2 Pending pods not marked unschedulable by the scheduler (placed by the scheduler with no node set yet or with a PodScheduled condition that gives no verdict) add no node: web/placed, web/unknown; the oldest was created 2025-06-06 11:00 UTC",
     );
+  });
+
+  it("gives each pod's why as data: placed with no node set yet, or no verdict", () => {
+    const snapshot = buildSnapshot({
+      nodes: nodes(1),
+      pods: [
+        unjudged("web/placed", { podScheduled: "True" }),
+        unjudged("web/unknown", { podScheduled: "Unknown" }),
+        unjudged("batch/bare", { notScheduled: { reason: "", message: "" } }),
+      ],
+    });
+    expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))?.pods).toEqual([
+      { pod: "web/placed", why: "placed", created: CREATED },
+      { pod: "web/unknown", why: "no-verdict", created: CREATED },
+      { pod: "batch/bare", why: "no-verdict", created: CREATED },
+    ]);
   });
 
   it("does not warn of an untried pod whose creation time cannot be read", () => {
@@ -177,6 +234,16 @@ describe("schedulerFailedNote", () => {
       subject: "scheduler-failed",
       message:
         "2 Pending pods add no node: the scheduler failed on them, so whether they lack room is not known: web/a (SchedulerError: binding rejected: etcdserver: request timed out), web/b (SchedulerError); the earliest created 2025-06-06 11:00 UTC, no time on its PodScheduled condition, more than 5m: check the scheduler's log",
+      pods: [
+        {
+          pod: "web/a",
+          why: "failed",
+          reason: "SchedulerError",
+          message: "binding rejected: etcdserver: request timed out",
+          created: CREATED,
+        },
+        { pod: "web/b", why: "failed", reason: "SchedulerError", message: "", created: CREATED },
+      ],
     });
     expect(unjudgedPendingNote(snapshot, at("2025-06-06T11:02:00.000Z"))?.message).toContain(
       "adds no node: web/gang (scheduler volcano);",
@@ -194,6 +261,16 @@ describe("schedulerFailedNote", () => {
       subject: "scheduler-failed",
       message:
         "Pending pod web/a adds no node: the scheduler failed on it (SchedulerError: binding rejected), so whether it lacks room is not known; failing since 2025-06-06 11:56 UTC: the scheduler tries it again",
+      pods: [
+        {
+          pod: "web/a",
+          why: "failed",
+          reason: "SchedulerError",
+          message: "binding rejected",
+          since: "2025-06-06T11:56:00.000Z",
+          created: CREATED,
+        },
+      ],
     });
     // Exactly 5 minutes is not yet more than 5 minutes.
     expect(schedulerFailedNote(fresh, at("2025-06-06T12:01:00.000Z"))?.level).toBe("info");
@@ -202,6 +279,16 @@ describe("schedulerFailedNote", () => {
       subject: "scheduler-failed",
       message:
         "Pending pod web/a adds no node: the scheduler failed on it (SchedulerError: binding rejected), so whether it lacks room is not known; failing since 2025-06-06 11:56 UTC, more than 5m: check the scheduler's log",
+      pods: [
+        {
+          pod: "web/a",
+          why: "failed",
+          reason: "SchedulerError",
+          message: "binding rejected",
+          since: "2025-06-06T11:56:00.000Z",
+          created: CREATED,
+        },
+      ],
     });
   });
 
@@ -220,6 +307,7 @@ describe("schedulerFailedNote", () => {
       subject: "scheduler-failed",
       message:
         "Pending pod web/a adds no node: the scheduler failed on it (SchedulerError), so whether it lacks room is not known; when it began to fail is not known (no time on its PodScheduled condition nor its creation): check the scheduler's log",
+      pods: [{ pod: "web/a", why: "failed", reason: "SchedulerError", message: "" }],
     });
   });
 
