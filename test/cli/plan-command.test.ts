@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { snapshotToJson } from "../../src/cluster/snapshot-file.ts";
+import type { Snapshot } from "../../src/planning/snapshot.ts";
 import { runCli } from "../support/cli.ts";
+import { commitEverything } from "../support/git-repo.ts";
 import { type Homelab, startHomelab } from "../support/kube-homelab.ts";
 import { buildSnapshot, nodes, pendingPod, pod, TAKEN_AT } from "../support/snapshot-builder.ts";
 
@@ -25,27 +27,44 @@ const CONFIG = `pools:
 function infraRepo(name: string, files: Record<string, string>): string {
   const dir = join(root, name);
   for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, ".."), { recursive: true });
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
   }
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: "ops",
-    GIT_AUTHOR_EMAIL: "ops@example.com",
-    GIT_COMMITTER_NAME: "ops",
-    GIT_COMMITTER_EMAIL: "ops@example.com",
-    GIT_AUTHOR_DATE: "2025-05-01T00:00:00Z",
-    GIT_COMMITTER_DATE: "2025-05-01T00:00:00Z",
-  };
-  execFileSync("git", ["-C", dir, "init", "-q", "-b", "main"], { env });
-  execFileSync("git", ["-C", dir, "add", "-A"], { env });
-  execFileSync("git", ["-C", dir, "commit", "-q", "-m", "initial"], { env });
-  return dir;
+  return commitEverything(dir, "2025-05-01T00:00:00Z", "initial");
+}
+
+/** An infra repo of the workers pool: `config` and `tfvars` at their paths. */
+function workersRepo(name: string, config = CONFIG, tfvars = TFVARS): string {
+  return infraRepo(name, {
+    "terraform/terraform.tfvars": tfvars,
+    ".github/pr-autoscaler.yml": config,
+  });
+}
+
+/** Commits everything in the checkout `repo` as the operator. */
+function commitAll(repo: string, message: string): void {
+  execFileSync("git", ["-C", repo, "add", "-A"]);
+  execFileSync("git", [
+    ...["-C", repo, "-c", "user.name=ops", "-c", "user.email=ops@example.com"],
+    ...["commit", "-q", "-m", message],
+  ]);
+}
+
+/** `plan` of `repo` on the saved `snapshot`, with `args` after. */
+function planOn(repo: string, snapshot: string, ...args: string[]) {
+  return runCli(["plan", "--repo", repo, "--snapshot", snapshot, ...args]);
 }
 
 /** `plan --json` of `repo` on a saved snapshot, planned for `now`. */
 function planJson(repo: string, snapshot: string, now = TAKEN_AT) {
-  return runCli(["plan", "--repo", repo, "--snapshot", snapshot, "--now", now, "--json"]);
+  return planOn(repo, snapshot, "--now", now, "--json");
+}
+
+/** Writes `snapshot` to a file of its own and gives its path. */
+function saveSnapshot(snapshot: Snapshot, prefix = "snapshot"): string {
+  const file = join(root, `${prefix}-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, snapshotToJson(snapshot));
+  return file;
 }
 
 /** Two full workers and pending pods that need a third. */
@@ -66,17 +85,12 @@ function snapshotFile(): string {
       unschedulable: undefined,
     })),
   );
-  const file = join(root, `snapshot-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, snapshotToJson(snapshot));
-  return file;
+  return saveSnapshot(snapshot);
 }
 
 describe("pr-autoscaler plan", () => {
   it("proposes the count the pending pods need, with the verified file change, as JSON", async () => {
-    const repo = infraRepo("up-json", {
-      "terraform/terraform.tfvars": TFVARS,
-      ".github/pr-autoscaler.yml": CONFIG,
-    });
+    const repo = workersRepo("up-json");
     const run = await planJson(repo, snapshotFile());
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -94,19 +108,8 @@ describe("pr-autoscaler plan", () => {
   });
 
   it("explains in text and shows the diff the pull request would carry", async () => {
-    const repo = infraRepo("up-text", {
-      "terraform/terraform.tfvars": TFVARS,
-      ".github/pr-autoscaler.yml": CONFIG,
-    });
-    const run = await runCli([
-      "plan",
-      "--repo",
-      repo,
-      "--snapshot",
-      snapshotFile(),
-      "--now",
-      TAKEN_AT,
-    ]);
+    const repo = workersRepo("up-text");
+    const run = await planOn(repo, snapshotFile(), "--now", TAKEN_AT);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("pool/workers: scale up 2 → 3 nodes");
     expect(run.stdout).toContain("-worker_count  = 2 # grows with the cluster");
@@ -114,19 +117,8 @@ describe("pr-autoscaler plan", () => {
   });
 
   it("keeps the trailing spaces of the changed line in the diff", async () => {
-    const repo = infraRepo("up-trailing", {
-      "terraform/terraform.tfvars": "worker_count\t=\t  2   ",
-      ".github/pr-autoscaler.yml": CONFIG,
-    });
-    const run = await runCli([
-      "plan",
-      "--repo",
-      repo,
-      "--snapshot",
-      snapshotFile(),
-      "--now",
-      TAKEN_AT,
-    ]);
+    const repo = workersRepo("up-trailing", CONFIG, "worker_count\t=\t  2   ");
+    const run = await planOn(repo, snapshotFile(), "--now", TAKEN_AT);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("-worker_count\t=\t  2   \n");
     expect(run.stdout).toContain("+worker_count\t=\t  3   \n");
@@ -136,18 +128,7 @@ describe("pr-autoscaler plan", () => {
     const repo = infraRepo("override", { "terraform/terraform.tfvars": TFVARS });
     const config = join(root, "override.yml");
     writeFileSync(config, CONFIG.replace("max: 5", "max: 2"));
-    const run = await runCli([
-      "plan",
-      "--repo",
-      repo,
-      "--config",
-      config,
-      "--snapshot",
-      snapshotFile(),
-      "--now",
-      TAKEN_AT,
-      "--json",
-    ]);
+    const run = await planOn(repo, snapshotFile(), "--config", config, "--now", TAKEN_AT, "--json");
     const output = JSON.parse(run.stdout);
     expect(output.proposals).toEqual([]);
     expect(JSON.stringify(output.notes)).toMatch(/max/);
@@ -159,24 +140,17 @@ describe("pr-autoscaler plan", () => {
     mkdirSync(join(repo, ".github"));
     writeFileSync(join(repo, config), CONFIG);
     // A file given with --config is meant to differ from the branch's: nothing to say of it.
-    const given = await runCli([
-      ...["plan", "--repo", repo, "--snapshot", snapshotFile(), "--json"],
-      ...["--config", join(repo, config)],
-    ]);
+    const given = await planOn(repo, snapshotFile(), "--json", "--config", join(repo, config));
     expect(given.code).toBe(0);
     expect(JSON.stringify(JSON.parse(given.stdout).notes)).not.toContain("working tree");
-    const untracked = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    const untracked = await planOn(repo, snapshotFile());
     expect(untracked.code).toBe(0);
     expect(untracked.stdout).toContain("+worker_count");
     expect(untracked.stdout).toContain(
       "\nconfig: .github/pr-autoscaler.yml is not committed (no commit of the branch has it): this plan uses the working tree's configuration; the app leaves the repo alone until it is committed\n",
     );
-    execFileSync("git", ["-C", repo, "add", config]);
-    execFileSync("git", [
-      ...["-C", repo, "-c", "user.name=ops", "-c", "user.email=ops@example.com"],
-      ...["commit", "-q", "-m", "config"],
-    ]);
-    const committed = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    commitAll(repo, "config");
+    const committed = await planOn(repo, snapshotFile());
     expect(committed.stdout).not.toContain("config: ");
     writeFileSync(join(repo, config), CONFIG.replace("max: 5", "max: 4"));
     const changed = await planJson(repo, snapshotFile());
@@ -190,7 +164,7 @@ describe("pr-autoscaler plan", () => {
 
   it("leaves a repo without a config alone", async () => {
     const repo = infraRepo("no-config", { "terraform/terraform.tfvars": TFVARS });
-    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile(), "--json"]);
+    const run = await planOn(repo, snapshotFile(), "--json");
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       proposals: [],
@@ -206,12 +180,9 @@ describe("pr-autoscaler plan", () => {
 
   it("says a config deleted in the working tree only is the branch's, not that the repo is left alone", async () => {
     // The app reads the branch, which still has the configuration, and scales its pools.
-    const repo = infraRepo("config-deleted", {
-      "terraform/terraform.tfvars": TFVARS,
-      ".github/pr-autoscaler.yml": CONFIG,
-    });
+    const repo = workersRepo("config-deleted");
     rmSync(join(repo, ".github/pr-autoscaler.yml"));
-    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    const run = await planOn(repo, snapshotFile());
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       "warning: repo: .github/pr-autoscaler.yml is deleted in the working tree, but the branch holds it: restore it (git checkout HEAD -- .github/pr-autoscaler.yml), or plan from a clean checkout; nothing is planned from this checkout\n\nNo changes proposed.\n",
@@ -223,7 +194,7 @@ describe("pr-autoscaler plan", () => {
       "terraform/terraform.tfvars": TFVARS,
       ".github/pr-autoscaler.yaml": CONFIG,
     });
-    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    const run = await planOn(repo, snapshotFile());
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
       `warning: repo: no .github/pr-autoscaler.yml in ${repo}: the repo is left alone; .github/pr-autoscaler.yaml is there, but only .github/pr-autoscaler.yml is read: rename it\n`,
@@ -231,11 +202,8 @@ describe("pr-autoscaler plan", () => {
   });
 
   it("reports an invalid config with file and line, exit 2", async () => {
-    const repo = infraRepo("bad-config", {
-      "terraform/terraform.tfvars": TFVARS,
-      ".github/pr-autoscaler.yml": CONFIG.replace("max: 5", "maxx: 5"),
-    });
-    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    const repo = workersRepo("bad-config", CONFIG.replace("max: 5", "maxx: 5"));
+    const run = await planOn(repo, snapshotFile());
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/\.github\/pr-autoscaler\.yml:\d+:\d+/);
   });
@@ -244,13 +212,10 @@ describe("pr-autoscaler plan", () => {
     // The pools are valid and a node is wanted, but the app stops at the configuration's
     // problems before it opens any pull request.
     const extending = `${CONFIG}automerge:\n  extends: .github/autoscaler/policy.yml\n`;
-    const repo = infraRepo("policy-missing", {
-      "terraform/terraform.tfvars": TFVARS,
-      ".github/pr-autoscaler.yml": extending,
-    });
+    const repo = workersRepo("policy-missing", extending);
     const consequence =
       "1 problem: until it is fixed, the app changes nothing in this repository, so nothing is planned\n";
-    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    const run = await planOn(repo, snapshotFile());
     expect(run).toMatchObject({ code: 2, stdout: "" });
     expect(run.stderr).toBe(
       `pr-autoscaler plan: .github/pr-autoscaler.yml:9:12: automerge.extends: .github/autoscaler/policy.yml does not exist\n${consequence}`,
@@ -258,15 +223,7 @@ describe("pr-autoscaler plan", () => {
     // --config's file is the one named, its extends read from DIR.
     const config = join(root, "policy-missing.yml");
     writeFileSync(config, extending);
-    const override = await runCli([
-      "plan",
-      "--repo",
-      repo,
-      "--config",
-      config,
-      "--snapshot",
-      snapshotFile(),
-    ]);
+    const override = await planOn(repo, snapshotFile(), "--config", config);
     expect(override.code).toBe(2);
     expect(override.stderr).toBe(
       `pr-autoscaler plan: ${config}:9:12: automerge.extends: .github/autoscaler/policy.yml does not exist\n${consequence}`,
@@ -274,26 +231,14 @@ describe("pr-autoscaler plan", () => {
     // With the file in DIR, it plans.
     mkdirSync(join(repo, ".github/autoscaler"));
     writeFileSync(join(repo, ".github/autoscaler/policy.yml"), "extends: preset:homelab\n");
-    const planned = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    const planned = await planOn(repo, snapshotFile());
     expect(planned.code).toBe(0);
     expect(planned.stdout).toContain("+worker_count");
     // Committed, then deleted in the working tree only: the app reads the branch's, and so
     // does plan.
-    execFileSync("git", ["-C", repo, "add", "-A"]);
-    execFileSync("git", [
-      "-C",
-      repo,
-      "-c",
-      "user.name=ops",
-      "-c",
-      "user.email=ops@example.com",
-      "commit",
-      "-q",
-      "-m",
-      "policy",
-    ]);
+    commitAll(repo, "policy");
     rmSync(join(repo, ".github/autoscaler/policy.yml"));
-    const deleted = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    const deleted = await planOn(repo, snapshotFile());
     expect(deleted.code).toBe(0);
     expect(deleted.stdout).toContain("+worker_count");
   });
@@ -305,7 +250,7 @@ describe("pr-autoscaler plan", () => {
     });
     mkdirSync(join(repo, ".github"));
     symlinkSync("../config/autoscaler.yml", join(repo, ".github/pr-autoscaler.yml"));
-    const run = await runCli(["plan", "--repo", repo, "--snapshot", snapshotFile()]);
+    const run = await planOn(repo, snapshotFile());
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
       "pr-autoscaler plan: .github/pr-autoscaler.yml:1:1: the file is a symbolic link to ../config/autoscaler.yml: the configuration is read from .github/pr-autoscaler.yml itself, never through a link; put the file there in place of the link\n",
@@ -316,31 +261,20 @@ describe("pr-autoscaler plan", () => {
     expect((await runCli(["plan", "--snapshot", "a.json", "--kubeconfig", "k"])).code).toBe(2);
     expect((await runCli(["plan", "--now", "yesterday"])).code).toBe(2);
     const noOffset = infraRepo("no-offset", { ".github/pr-autoscaler.yml": CONFIG });
-    const local = await runCli([
-      "plan",
-      "--repo",
-      noOffset,
-      "--snapshot",
-      snapshotFile(),
-      "--now",
-      "2025-06-06T12:00:00",
-    ]);
+    const local = await planOn(noOffset, snapshotFile(), "--now", "2025-06-06T12:00:00");
     expect(local.code).toBe(2);
     expect(local.stderr).toContain("with its offset");
     expect(local.stdout).toBe("");
     const bad = join(root, "bad-snapshot.json");
     writeFileSync(bad, '{"version": 1}');
     const repo = infraRepo("bad-snapshot", { ".github/pr-autoscaler.yml": CONFIG });
-    const run = await runCli(["plan", "--repo", repo, "--snapshot", bad]);
+    const run = await planOn(repo, bad);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("bad-snapshot.json");
   });
 
   it("says on stderr which fields of a hand-written snapshot it ignores, and plans on", async () => {
-    const repo = infraRepo("unknown-field", {
-      "terraform/terraform.tfvars": TFVARS,
-      ".github/pr-autoscaler.yml": CONFIG,
-    });
+    const repo = workersRepo("unknown-field");
     const file = snapshotFile();
     const data = JSON.parse(readFileSync(file, "utf8")) as { pods: Record<string, unknown>[] };
     (data.pods[2] as Record<string, unknown>).safe_to_evict = false;
@@ -358,9 +292,7 @@ describe("pr-autoscaler plan", () => {
     const snapshot = buildSnapshot({
       nodes: nodes(3, { usage: { cpu: "300m", memory: "1Gi" } }),
     });
-    const file = join(root, `quiet-${Math.random().toString(36).slice(2)}.json`);
-    writeFileSync(file, snapshotToJson(snapshot));
-    return file;
+    return saveSnapshot(snapshot, "quiet");
   }
   const QUIET_REPO = {
     "terraform/terraform.tfvars": TFVARS.replace("worker_count  = 2", "worker_count  = 3"),
@@ -380,7 +312,7 @@ describe("pr-autoscaler plan", () => {
     expect(output.proposals).toEqual([]);
     expect(output.notes[0].message).toMatch(/usage unknown \(worker-1, worker-2, worker-3\)/);
     // Without --now, a saved snapshot is planned as of when it was taken.
-    const replay = await runCli(["plan", "--repo", repo, "--snapshot", file, "--json"]);
+    const replay = await planOn(repo, file, "--json");
     expect(JSON.parse(replay.stdout).proposals[0]).toMatchObject({ from: 3, direction: "down" });
   });
 
@@ -389,9 +321,8 @@ describe("pr-autoscaler plan", () => {
     const snapshot = buildSnapshot({ nodes: nodes(3, { usage: { cpu: "300m", memory: "1Gi" } }) });
     // Pending, bound to no node, and an hour without the scheduler's verdict: counted, and named.
     snapshot.pods.push(pod("batch/import-0", { cpu: "2", memory: "1Gi" }));
-    const file = join(root, "unjudged.json");
-    writeFileSync(file, snapshotToJson(snapshot));
-    const run = await runCli(["plan", "--repo", repo, "--snapshot", file]);
+    const file = saveSnapshot(snapshot, "unjudged");
+    const run = await planOn(repo, file);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
       "unjudged-pods: 1 Pending pod not yet tried by the scheduler (no PodScheduled condition) is counted as pending, placed by the plan's own fit check: batch/import-0; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs, as nodes added for it do not help until it does",
@@ -438,24 +369,20 @@ describe("pr-autoscaler plan", () => {
   });
 
   it("warns when the pool's count cannot be read, and accepts a duration written 0", async () => {
-    const repo = infraRepo("missing-count", {
-      "terraform/terraform.tfvars": TFVARS,
-      ".github/pr-autoscaler.yml": CONFIG.replace(
-        "path: worker_count",
-        "path: workers_count",
-      ).concat("    scaleUp:\n      window: 0\n      pendingFor: 0\n"),
-    });
+    const repo = workersRepo(
+      "missing-count",
+      CONFIG.replace("path: worker_count", "path: workers_count").concat(
+        "    scaleUp:\n      window: 0\n      pendingFor: 0\n",
+      ),
+    );
     const run = await planJson(repo, snapshotFile());
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const note = JSON.parse(run.stdout).notes[0];
     expect(note).toMatchObject({ level: "warning", subject: "pool/workers" });
     expect(note.message).toContain("workers_count");
-    const unitless = infraRepo("unitless", {
-      "terraform/terraform.tfvars": TFVARS,
-      ".github/pr-autoscaler.yml": `${CONFIG}    cooldown: 5\n`,
-    });
-    const refused = await runCli(["plan", "--repo", unitless, "--snapshot", snapshotFile()]);
+    const unitless = workersRepo("unitless", `${CONFIG}    cooldown: 5\n`);
+    const refused = await planOn(unitless, snapshotFile());
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
       /pools\[0\]\.cooldown: expected a duration such as 10m or 1h30m/,
@@ -463,23 +390,17 @@ describe("pr-autoscaler plan", () => {
   });
 
   it("refuses a --repo that is no directory, and a bad snapshot even without a config", async () => {
-    const missing = await runCli([
-      "plan",
-      "--repo",
-      join(root, "no-such-repo"),
-      "--snapshot",
-      snapshotFile(),
-    ]);
+    const missing = await planOn(join(root, "no-such-repo"), snapshotFile());
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("no-such-repo: no such directory");
     // A file there is not said to be missing.
-    const file = await runCli(["plan", "--repo", snapshotFile(), "--snapshot", snapshotFile()]);
+    const file = await planOn(snapshotFile(), snapshotFile());
     expect(file.code).toBe(2);
     expect(file.stderr).toMatch(
       /--repo \S+\.json: a file, not a directory: give the infra repo's checkout\n$/,
     );
     const repo = infraRepo("no-config-bad-snapshot", { "terraform/terraform.tfvars": TFVARS });
-    const run = await runCli(["plan", "--repo", repo, "--snapshot", join(root, "missing.json")]);
+    const run = await planOn(repo, join(root, "missing.json"));
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("missing.json");
   });
@@ -487,26 +408,10 @@ describe("pr-autoscaler plan", () => {
   it("says once which --config could not be read, and why in words", async () => {
     const repo = infraRepo("config-unreadable", { "terraform/terraform.tfvars": TFVARS });
     const missing = join(root, "no-such-config.yml");
-    const gone = await runCli([
-      "plan",
-      "--repo",
-      repo,
-      "--snapshot",
-      snapshotFile(),
-      "--config",
-      missing,
-    ]);
+    const gone = await planOn(repo, snapshotFile(), "--config", missing);
     expect(gone.code).toBe(2);
     expect(gone.stderr).toBe(`pr-autoscaler plan: ${missing}: no such file\n`);
-    const folder = await runCli([
-      "plan",
-      "--repo",
-      repo,
-      "--snapshot",
-      snapshotFile(),
-      "--config",
-      root,
-    ]);
+    const folder = await planOn(repo, snapshotFile(), "--config", root);
     expect(folder.code).toBe(2);
     expect(folder.stderr).toBe(`pr-autoscaler plan: ${root}: is a directory\n`);
   });
@@ -519,10 +424,7 @@ describe("pr-autoscaler plan", () => {
     afterAll(async () => homelab.close());
 
     it("reads the cluster through the kubeconfig and explains the pool", async () => {
-      const repo = infraRepo("live", {
-        "terraform/terraform.tfvars": TFVARS.replace("= 2", "= 3"),
-        ".github/pr-autoscaler.yml": CONFIG,
-      });
+      const repo = workersRepo("live", CONFIG, TFVARS.replace("= 2", "= 3"));
       const run = await runCli([
         "plan",
         "--repo",
@@ -551,10 +453,7 @@ describe("pr-autoscaler plan", () => {
     });
 
     it("finds the kubeconfig through KUBECONFIG in its environment, relative to its directory", async () => {
-      const repo = infraRepo("env-kubeconfig", {
-        "terraform/terraform.tfvars": TFVARS.replace("= 2", "= 3"),
-        ".github/pr-autoscaler.yml": CONFIG,
-      });
+      const repo = workersRepo("env-kubeconfig", CONFIG, TFVARS.replace("= 2", "= 3"));
       const before = homelab.fake.requests.length;
       const run = await runCli(["plan", "--repo", repo, "--json"], dirname(homelab.kubeconfig), {
         KUBECONFIG: basename(homelab.kubeconfig),
@@ -565,10 +464,7 @@ describe("pr-autoscaler plan", () => {
     });
 
     it("exits 1 when the cluster cannot be read", async () => {
-      const repo = infraRepo("down", {
-        "terraform/terraform.tfvars": TFVARS,
-        ".github/pr-autoscaler.yml": CONFIG,
-      });
+      const repo = workersRepo("down");
       const kubeconfig = join(root, "down.kubeconfig");
       writeFileSync(
         kubeconfig,
