@@ -2,10 +2,18 @@ import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
-import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
+import {
+  buildSnapshot,
+  node,
+  nodes,
+  type PodSpec,
+  pendingPod,
+  pod,
+} from "../support/snapshot-builder.ts";
 import {
   ago,
   BUSY,
+  fullWorkers,
   kinds,
   NOW,
   planOne,
@@ -13,6 +21,7 @@ import {
   QUIET,
   repoConfig,
   twoFullWorkers,
+  withWebPods,
 } from "./plan-helpers.ts";
 
 /** A pod that needs a new node, created `seconds` ago. */
@@ -147,14 +156,7 @@ describe("scaleUp.pendingFor with pods a later pool takes", () => {
 describe("while pods wait for room", () => {
   /** Four quiet workers, each with 1.5 cores requested: the pool could lose one. */
   function shrinkable(pending: PodInfo[] = []) {
-    const workers = nodes(4, QUIET);
-    return buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
-        ...pending,
-      ],
-    });
+    return withWebPods(nodes(4, QUIET), pending);
   }
 
   it("removes no node", () => {
@@ -197,11 +199,7 @@ describe("while pods wait for room", () => {
   });
 
   it("closes an open decrease while usage above a scale-up threshold asks for more at the max", () => {
-    const workers = nodes(4, { usage: { cpu: "3800m", memory: "8Gi" } });
-    const hot = buildSnapshot({
-      nodes: workers,
-      pods: workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
-    });
+    const hot = withWebPods(nodes(4, { usage: { cpu: "3800m", memory: "8Gi" } }));
     const decision = planOne(
       hot,
       { max: 4 },
@@ -217,18 +215,16 @@ describe("while pods wait for room", () => {
     // Four full workers where the max is three: worker-4's pod fits on no other node, so no
     // decrease is made; the pod left pending beyond the max does not keep one open. Each close
     // names the pod the decrease, merged, would leave without room.
-    const workers = nodes(4, BUSY);
-    const pods = workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" }));
     const open = { facts: { openPullRequest: { number: 3, desired: 3, from: 4 } } };
     const stranded = {
       action: "close",
       number: 3,
       closes: { kind: "pods-stranded", nodes: ["worker-4"], pods: ["fill/worker-4"] },
     };
-    const quiet = planOne(buildSnapshot({ nodes: workers, pods }), { max: 3 }, open);
+    const quiet = planOne(fullWorkers(4), { max: 3 }, open);
     expect(quiet.action).toBe("none");
     expect(quiet.pullRequest).toEqual(stranded);
-    const snapshot = buildSnapshot({ nodes: workers, pods: [...pods, waiting("web/a", 600)] });
+    const snapshot = fullWorkers(4, [waiting("web/a", 600)]);
     const decision = planOne(snapshot, { max: 3 }, open);
     expect(decision.action).toBe("none");
     expect(kinds(decision.triggers)).toEqual(["pending-pods", "above-max"]);
@@ -280,11 +276,7 @@ describe("while pods wait for room", () => {
       newNode: { cpu: "8", memory: "32Gi" },
     };
     // Six quiet workers, the last three empty.
-    const workers = nodes(6, QUIET);
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: workers.slice(0, 3).map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
-    });
+    const snapshot = withWebPods(nodes(6, QUIET), [], 3);
     expect(planOne(snapshot, pool)).toMatchObject({ action: "scale-down", desired: 3 });
     snapshot.pods.push(waiting("web/a", 30, { requests: { cpu: 6000, memory: 1 << 28 } }));
     const decision = planOne(snapshot, pool);
@@ -305,14 +297,7 @@ describe("while pods wait for room", () => {
   it("above the max: says the count would come down to it when its node cannot go now", () => {
     // Four full workers where the max is three: worker-4's pod fits on no other node, so the
     // count stays at 4 for now; the scale-down lines say why.
-    const workers = nodes(4, BUSY);
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
-        waiting("web/a", 30),
-      ],
-    });
+    const snapshot = fullWorkers(4, [waiting("web/a", 30)]);
     const decision = planOne(snapshot, { max: 3, scaleUp: { pendingFor: "2m" } });
     expect(decision.action).toBe("none");
     expect(decision.holds).toEqual([
@@ -332,6 +317,7 @@ describe("while pods wait for room", () => {
       "  hold: 1 pending pod needs new nodes but has waited less than 2m (scaleUp.pendingFor); above the max of 3, no node is added for it, and the count would come down to it, and no further for low usage, while it waits",
     );
     // With room for worker-4's pod it goes, and the hold says the count comes down.
+    const workers = nodes(4, BUSY);
     const roomy = buildSnapshot({
       nodes: workers,
       pods: [
@@ -351,14 +337,7 @@ describe("while pods wait for room", () => {
 
   it("above the max with scale-down off: does not say the count comes down to it", () => {
     const pool = { max: 4, scaleUp: { pendingFor: "2m" }, scaleDown: { enabled: false } };
-    const workers = nodes(5, BUSY);
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => pod(`fill/${w.name}`, { node: w.name, cpu: "3500m" })),
-        waiting("web/a", 30),
-      ],
-    });
+    const snapshot = fullWorkers(5, [waiting("web/a", 30)]);
     const decision = planOne(snapshot, pool);
     expect(decision.action).toBe("none");
     expect(decision.holds).toContainEqual(
@@ -372,14 +351,7 @@ describe("while pods wait for room", () => {
   });
 
   it("above the max: leaves an open decrease down to it while a cooldown holds the pool", () => {
-    const workers = nodes(4, QUIET);
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
-        waiting("web/a", 30),
-      ],
-    });
+    const snapshot = withWebPods(nodes(4, QUIET), [waiting("web/a", 30)]);
     const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
     const pool = { max: 3, scaleUp: { pendingFor: "2m" } };
     const toMax = planOne(snapshot, pool, {
@@ -405,13 +377,7 @@ describe("while pods wait for room, with a node long not Ready", () => {
       ...nodes(4, QUIET),
       node("worker-5", { ...QUIET, ready: false, readySince: ago(3600) }),
     ];
-    return buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.slice(0, 3).map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
-        ...pending,
-      ],
-    });
+    return withWebPods(workers, pending, 3);
   }
 
   /** New nodes larger than the pool's: a pod of 6 cores fits on a new node alone. */
@@ -483,16 +449,25 @@ describe("while pods wait for room, with a node long not Ready", () => {
 });
 
 describe("while pods are bound to a node the cluster does not list", () => {
+  /** An open pull request that lowers 4 to 3, a minute after a decrease. */
+  const DECREASE_IN_COOLDOWN = {
+    facts: {
+      openPullRequest: { number: 3, desired: 3, from: 4 },
+      lastChange: { at: ago(60), direction: "down" as const },
+    },
+  };
+
+  /** A pod bound to worker-9, whose Node object is gone. */
+  function orphan(spec: PodSpec, index = 0): PodInfo {
+    return pod(`web/gone-${index}`, { node: "worker-9", ...spec });
+  }
+
   /** Four quiet workers that could lose one, and pods on worker-9, whose Node object is gone. */
-  function withOrphans(...orphans: Parameters<typeof pod>[1][]) {
-    const workers = nodes(4, QUIET);
-    return buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
-        ...orphans.map((spec, index) => pod(`web/gone-${index}`, { node: "worker-9", ...spec })),
-      ],
-    });
+  function withOrphans(...orphans: PodSpec[]) {
+    return withWebPods(
+      nodes(4, QUIET),
+      orphans.map((spec, index) => orphan(spec, index)),
+    );
   }
 
   it("removes no Ready node, and closes an open pull request that lowers the count", () => {
@@ -510,24 +485,8 @@ describe("while pods are bound to a node the cluster does not list", () => {
   });
 
   it("says why an open decrease is closed when a cooldown leaves a busy pool as it is", () => {
-    const workers = nodes(4, BUSY);
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
-        pod("web/gone-0", { node: "worker-9", cpu: "1" }),
-      ],
-    });
-    const decision = planOne(
-      snapshot,
-      {},
-      {
-        facts: {
-          openPullRequest: { number: 3, desired: 3, from: 4 },
-          lastChange: { at: ago(60), direction: "down" },
-        },
-      },
-    );
+    const snapshot = withWebPods(nodes(4, BUSY), [orphan({ cpu: "1" })]);
+    const decision = planOne(snapshot, {}, DECREASE_IN_COOLDOWN);
     expect(decision.action).toBe("none");
     expect(decision.triggers).toEqual([]);
     expect(kinds(decision.holds)).toEqual(["cooldown", "pods-orphaned"]);
@@ -539,23 +498,8 @@ describe("while pods are bound to a node the cluster does not list", () => {
       ...nodes(3, BUSY),
       node("worker-4", { ...BUSY, ready: false, readySince: ago(120) }),
     ];
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.slice(0, 3).map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
-        pod("web/gone-0", { node: "worker-9", cpu: "1" }),
-      ],
-    });
-    const decision = planOne(
-      snapshot,
-      {},
-      {
-        facts: {
-          openPullRequest: { number: 3, desired: 3, from: 4 },
-          lastChange: { at: ago(60), direction: "down" },
-        },
-      },
-    );
+    const snapshot = withWebPods(workers, [orphan({ cpu: "1" })], 3);
+    const decision = planOne(snapshot, {}, DECREASE_IN_COOLDOWN);
     expect(decision.action).toBe("none");
     expect(kinds(decision.holds)).toEqual(["cooldown"]);
     expect(decision.pullRequest).toEqual({ action: "leave", number: 3 });
@@ -569,13 +513,7 @@ describe("while pods are bound to a node the cluster does not list", () => {
     const workers = nodes(6, QUIET).map((w, index) =>
       index >= 6 - dead ? { ...w, ready: false, readySince: ago(3600) } : w,
     );
-    return buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.slice(0, 3).map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
-        pod("web/gone-0", { node: "worker-9", cpu: "1" }),
-      ],
-    });
+    return withWebPods(workers, [orphan({ cpu: "1" })], 3);
   }
 
   it("above the max: brings the count down to it, and no empty node beyond it for low usage", () => {

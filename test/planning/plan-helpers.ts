@@ -1,7 +1,7 @@
 import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PoolRepoFacts, UsageHistory } from "../../src/planning/node-plan-input.ts";
-import type { PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
+import type { NodeInfo, PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
 import { type PoolConfigInput, RepoConfig } from "../../src/policy/repo-config.ts";
 import { buildSnapshot, type NodeSpec, nodes, pod, TAKEN_AT } from "../support/snapshot-builder.ts";
 
@@ -64,9 +64,32 @@ export function ago(seconds: number): string {
   return new Date(NOW.getTime() - seconds * 1000).toISOString();
 }
 
+/**
+ * `workers` with a pod of 1.5 cores on each of the first `busy` (all of them unless given), and
+ * `others` besides.
+ */
+export function withWebPods(
+  workers: NodeInfo[],
+  others: PodInfo[] = [],
+  busy = workers.length,
+): Snapshot {
+  return buildSnapshot({
+    nodes: workers,
+    pods: [
+      ...workers.slice(0, busy).map((w) => pod(`web/${w.name}`, { node: w.name, cpu: "1500m" })),
+      ...others,
+    ],
+  });
+}
+
 /** Two busy workers with 3.5 of their 4 cores requested, and the given pending pods. */
 export function twoFullWorkers(pending: PodInfo[]): Snapshot {
-  const workers = nodes(2, BUSY);
+  return fullWorkers(2, pending);
+}
+
+/** `count` busy workers with 3.5 of their 4 cores requested, and the given pending pods. */
+export function fullWorkers(count: number, pending: PodInfo[] = []): Snapshot {
+  const workers = nodes(count, BUSY);
   return buildSnapshot({
     nodes: workers,
     pods: [
