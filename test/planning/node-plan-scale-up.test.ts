@@ -3,7 +3,7 @@ import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts
 import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PoolRepoFacts } from "../../src/planning/node-plan-input.ts";
-import type { PodInfo } from "../../src/planning/snapshot.ts";
+import type { NodeInfo, PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
 import {
   buildSnapshot,
   daemonSet,
@@ -12,6 +12,7 @@ import {
   nodes,
   pendingPod,
   pod,
+  type SnapshotSpec,
 } from "../support/snapshot-builder.ts";
 import { kinds, NOW, planOne, poolInput, repoConfig } from "./plan-helpers.ts";
 
@@ -23,18 +24,73 @@ function filler(nodeName: string) {
   return pod(`default/fill-${nodeName}`, { node: nodeName, cpu: "3500m", memory: "14Gi" });
 }
 
+/** `workers`, each filled, and `pending`; `spec` adds to the snapshot (its DaemonSets). */
+function filled(
+  workers: NodeInfo[],
+  pending: PodInfo[],
+  spec: Omit<SnapshotSpec, "nodes" | "pods"> = {},
+): Snapshot {
+  return buildSnapshot({
+    nodes: workers,
+    pods: [...workers.map((w) => filler(w.name)), ...pending],
+    ...spec,
+  });
+}
+
+/**
+ * Plans pool general, then pool `name` counted at `name`_count, one full node each labelled
+ * with its pool (and `labels`), with `pending` waiting; `facts` are general's.
+ */
+function generalThen(name: string, pending: PodInfo[], labels: Record<string, string> = {}) {
+  const general = nodes(1, { ...BUSY, labels: { pool: "general" } }, "general-");
+  const other = nodes(1, { ...BUSY, labels: { pool: name, ...labels } }, `${name}-`);
+  const snapshot = buildSnapshot({
+    nodes: [...general, ...other],
+    pods: [filler("general-1"), filler(`${name}-1`), ...pending],
+  });
+  const config = repoConfig(
+    poolInput({ name: "general", selector: { matchLabels: { pool: "general" } } }),
+    poolInput({
+      name,
+      target: { file: "terraform/terraform.tfvars", path: `${name}_count` },
+      selector: { matchLabels: { pool: name } },
+    }),
+  );
+  return (facts: Partial<PoolRepoFacts> = {}) =>
+    planNodes({
+      snapshot,
+      config,
+      repo: [
+        { pool: "general", currentValue: 1, ...facts },
+        { pool: name, currentValue: 1 },
+      ],
+      now: NOW,
+    });
+}
+
+/** The repo counts no node of the pool: another pool's nodes are the cluster's only ones. */
+const NO_NODE_YET = { facts: { currentValue: 0 } };
+
+/** Three nodes' cpu at 90 % on one metrics-server sample. */
+const SAMPLED_HOT = { usage: { cpu: "3600m", memory: "8Gi", source: "metrics-server" as const } };
+
+/** The pool's cpu in percent a history holds, 5, 3 and 1 minutes before NOW. */
+function cpuHistory(percents: number[]) {
+  const pools = [-300, -180, -60].map((s, i) => ({
+    pool: "workers",
+    at: new Date(NOW.getTime() + s * 1000).toISOString(),
+    cpu: percents[i] as number,
+  }));
+  return { history: { pools } };
+}
+
 describe("scale up for pending pods", () => {
   it("adds the nodes first-fit decreasing packing needs", () => {
-    const workers = nodes(3, BUSY);
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => filler(w.name)),
-        pendingPod("web/a", { cpu: "3", memory: "2Gi" }),
-        pendingPod("web/b", { cpu: "3", memory: "2Gi" }),
-        pendingPod("web/c", { cpu: "1", memory: "2Gi" }),
-      ],
-    });
+    const snapshot = filled(nodes(3, BUSY), [
+      pendingPod("web/a", { cpu: "3", memory: "2Gi" }),
+      pendingPod("web/b", { cpu: "3", memory: "2Gi" }),
+      pendingPod("web/c", { cpu: "1", memory: "2Gi" }),
+    ]);
     const decision = planOne(snapshot);
     expect(decision).toMatchObject({ action: "scale-up", current: 3, desired: 5 });
     expect(decision.triggers).toEqual([{ kind: "pending-pods", pods: 3, newNodes: 2 }]);
@@ -104,18 +160,13 @@ describe("scale up for pending pods", () => {
   });
 
   it("ignores pods that can never fit and says why", () => {
-    const workers = nodes(2, { ...BUSY, labels: { pool: "workers" } });
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => filler(w.name)),
-        pendingPod("ml/train", { cpu: "1", memory: "64Gi" }),
-        pendingPod("db/ssd-only", { cpu: "1", nodeSelector: { disk: "ssd" } }),
-        pendingPod("db/other-pool", {
-          affinity: [{ matchExpressions: [{ key: "pool", operator: "In", values: ["gpu"] }] }],
-        }),
-      ],
-    });
+    const snapshot = filled(nodes(2, { ...BUSY, labels: { pool: "workers" } }), [
+      pendingPod("ml/train", { cpu: "1", memory: "64Gi" }),
+      pendingPod("db/ssd-only", { cpu: "1", nodeSelector: { disk: "ssd" } }),
+      pendingPod("db/other-pool", {
+        affinity: [{ matchExpressions: [{ key: "pool", operator: "In", values: ["gpu"] }] }],
+      }),
+    ]);
     const decision = planOne(snapshot);
     expect(decision.action).toBe("none");
     expect(decision.pending.neverFit.map((p) => [p.pod, p.reason])).toEqual([
@@ -126,37 +177,25 @@ describe("scale up for pending pods", () => {
   });
 
   it("fits a pod whose selector and affinity match labels every pool node has", () => {
-    const workers = nodes(2, { ...BUSY, labels: { pool: "workers", disk: "ssd" } });
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => filler(w.name)),
-        pendingPod("db/ssd", {
-          cpu: "2",
-          nodeSelector: { disk: "ssd" },
-          affinity: [{ matchExpressions: [{ key: "pool", operator: "NotIn", values: ["gpu"] }] }],
-        }),
-      ],
-    });
+    const snapshot = filled(nodes(2, { ...BUSY, labels: { pool: "workers", disk: "ssd" } }), [
+      pendingPod("db/ssd", {
+        cpu: "2",
+        nodeSelector: { disk: "ssd" },
+        affinity: [{ matchExpressions: [{ key: "pool", operator: "NotIn", values: ["gpu"] }] }],
+      }),
+    ]);
     expect(planOne(snapshot)).toMatchObject({ action: "scale-up", desired: 3 });
   });
 
   it("respects taints the pool's nodes share: only tolerating pods add nodes", () => {
     const taints = [{ key: "dedicated", value: "batch", effect: "NoSchedule" as const }];
     const workers = nodes(2, { ...BUSY, taints });
-    const pods = [...workers.map((w) => filler(w.name))];
-    const intolerant = buildSnapshot({
-      nodes: workers,
-      pods: [...pods, pendingPod("web/a", { cpu: "2" })],
-    });
+    const intolerant = filled(workers, [pendingPod("web/a", { cpu: "2" })]);
     const decision = planOne(intolerant);
     expect(decision.action).toBe("none");
     expect(decision.pending.neverFit.map((p) => p.reason)).toEqual(["taints"]);
     const tolerations = [{ key: "dedicated", operator: "Equal" as const, value: "batch" }];
-    const tolerant = buildSnapshot({
-      nodes: workers,
-      pods: [...pods, pendingPod("batch/a", { cpu: "2", tolerations })],
-    });
+    const tolerant = filled(workers, [pendingPod("batch/a", { cpu: "2", tolerations })]);
     expect(planOne(tolerant)).toMatchObject({ action: "scale-up", desired: 3 });
   });
 
@@ -213,64 +252,22 @@ describe("scale up for pending pods", () => {
   });
 
   it("leaves pending pods alone when the pool does not scale for them", () => {
-    const snapshot = buildSnapshot({
-      nodes: nodes(1, BUSY),
-      pods: [filler("worker-1"), pendingPod("web/a", { cpu: "3" })],
-    });
+    const snapshot = filled(nodes(1, BUSY), [pendingPod("web/a", { cpu: "3" })]);
     const decision = planOne(snapshot, { scaleUp: { pendingPods: false } });
     expect(decision.action).toBe("none");
     expect(decision.pending.enabled).toBe(false);
   });
 
   it("lets an earlier pool take a pending pod so a later pool does not add a node for it too", () => {
-    const general = nodes(1, { ...BUSY, labels: { pool: "general" } }, "general-");
-    const batch = nodes(1, { ...BUSY, labels: { pool: "batch" } }, "batch-");
-    const snapshot = buildSnapshot({
-      nodes: [...general, ...batch],
-      pods: [filler("general-1"), filler("batch-1"), pendingPod("web/a", { cpu: "2" })],
-    });
-    const config = repoConfig(
-      poolInput({ name: "general", selector: { matchLabels: { pool: "general" } } }),
-      poolInput({
-        name: "batch",
-        target: { file: "terraform/terraform.tfvars", path: "batch_count" },
-        selector: { matchLabels: { pool: "batch" } },
-      }),
-    );
-    const repo = [
-      { pool: "general", currentValue: 1 },
-      { pool: "batch", currentValue: 1 },
-    ];
-    const [first, second] = planNodes({ snapshot, config, repo, now: NOW });
+    const [first, second] = generalThen("batch", [pendingPod("web/a", { cpu: "2" })])();
     expect(first).toMatchObject({ pool: "general", action: "scale-up", desired: 2 });
     expect(second).toMatchObject({ pool: "batch", action: "none" });
     expect(second?.pending.considered).toBe(0);
   });
 
   it("offers pods an earlier pool could not hold to the next pool", () => {
-    const general = nodes(1, { ...BUSY, labels: { pool: "general" } }, "general-");
-    const gpu = nodes(1, { ...BUSY, labels: { pool: "gpu", gpu: "yes" } }, "gpu-");
-    const snapshot = buildSnapshot({
-      nodes: [...general, ...gpu],
-      pods: [
-        filler("general-1"),
-        filler("gpu-1"),
-        pendingPod("ml/a", { cpu: "2", nodeSelector: { gpu: "yes" } }),
-      ],
-    });
-    const config = repoConfig(
-      poolInput({ name: "general", selector: { matchLabels: { pool: "general" } } }),
-      poolInput({
-        name: "gpu",
-        target: { file: "terraform/terraform.tfvars", path: "gpu_count" },
-        selector: { matchLabels: { pool: "gpu" } },
-      }),
-    );
-    const repo = [
-      { pool: "general", currentValue: 1 },
-      { pool: "gpu", currentValue: 1 },
-    ];
-    const [first, second] = planNodes({ snapshot, config, repo, now: NOW });
+    const pending = [pendingPod("ml/a", { cpu: "2", nodeSelector: { gpu: "yes" } })];
+    const [first, second] = generalThen("gpu", pending, { gpu: "yes" })();
     // The first pool does not list as never fitting a pod the second one takes.
     expect(first?.pending.neverFit).toEqual([]);
     expect(second).toMatchObject({ action: "scale-up", desired: 2 });
@@ -278,31 +275,8 @@ describe("scale up for pending pods", () => {
   });
 
   describe("a pool held from any change leaves the pods it would add a node for to the next", () => {
-    const general = nodes(1, { ...BUSY, labels: { pool: "general" } }, "general-");
-    const batch = nodes(1, { ...BUSY, labels: { pool: "batch" } }, "batch-");
-    const snapshot = buildSnapshot({
-      nodes: [...general, ...batch],
-      pods: [filler("general-1"), filler("batch-1"), pendingPod("web/a", { cpu: "2" })],
-    });
-    const config = repoConfig(
-      poolInput({ name: "general", selector: { matchLabels: { pool: "general" } } }),
-      poolInput({
-        name: "batch",
-        target: { file: "terraform/terraform.tfvars", path: "batch_count" },
-        selector: { matchLabels: { pool: "batch" } },
-      }),
-    );
     const ago = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
-    const plan = (facts: Partial<PoolRepoFacts>) =>
-      planNodes({
-        snapshot,
-        config,
-        repo: [
-          { pool: "general", currentValue: 1, ...facts },
-          { pool: "batch", currentValue: 1 },
-        ],
-        now: NOW,
-      });
+    const plan = generalThen("batch", [pendingPod("web/a", { cpu: "2" })]);
 
     it("hands the pod over when the node of its last raise never joined", () => {
       // The repo asks for 2 general nodes since 16 minutes: past provisionTimeout, one is missing.
@@ -403,23 +377,16 @@ describe("scale up for pending pods", () => {
         job("too-large", "7600m"),
       ],
     });
-    const config = repoConfig(
-      poolInput({
-        min: 0,
-        selector: { matchLabels: { pool: "gpu" } },
-        newNode: {
-          cpu: "8",
-          memory: "32Gi",
-          taints: [{ key: "gpu", value: "true", effect: "NoSchedule" }],
-        },
-      }),
-    );
-    const [decision] = planNodes({
-      snapshot,
-      config,
-      repo: [{ pool: "workers", currentValue: 0 }],
-      now: NOW,
-    });
+    const gpu = {
+      min: 0,
+      selector: { matchLabels: { pool: "gpu" } },
+      newNode: {
+        cpu: "8",
+        memory: "32Gi",
+        taints: [{ key: "gpu", value: "true", effect: "NoSchedule" as const }],
+      },
+    };
+    const decision = planOne(snapshot, gpu, NO_NODE_YET);
     expect(decision).toMatchObject({ action: "scale-up", current: 0, desired: 1 });
     expect(decision?.nodes.shape).toMatchObject({
       daemonSetOverhead: { cpu: 500, memory: 256 * 2 ** 20, pods: 1 },
@@ -440,19 +407,12 @@ describe("scale up for pending pods", () => {
       pods: [pendingPod("ml/train", { cpu: "1", nodeSelector: { pool: "gpu" } })],
       daemonSets: "unknown",
     });
-    const config = repoConfig(
-      poolInput({
-        min: 0,
-        selector: { matchLabels: { pool: "gpu" } },
-        newNode: { cpu: "8", memory: "32Gi" },
-      }),
-    );
-    const [decision] = planNodes({
-      snapshot,
-      config,
-      repo: [{ pool: "workers", currentValue: 0 }],
-      now: NOW,
-    });
+    const gpu = {
+      min: 0,
+      selector: { matchLabels: { pool: "gpu" } },
+      newNode: { cpu: "8", memory: "32Gi" },
+    };
+    const decision = planOne(snapshot, gpu, NO_NODE_YET);
     expect(decision).toMatchObject({ action: "none", current: 0 });
     expect(decision?.holds).toContainEqual({
       kind: "shape-unknown",
@@ -468,17 +428,15 @@ describe("scale up for pending pods", () => {
 
   it("keeps room on a new node for a DaemonSet whose pods have not started on the pool yet", () => {
     // A new DaemonSet asks 1 cpu of every node; its controller has made no pod yet.
-    const workers = nodes(2, BUSY);
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => filler(w.name)),
+    const snapshot = filled(
+      nodes(2, BUSY),
+      [
         // One new node of 4 cpu would take both, but not beside the DaemonSet.
         pendingPod("web/a", { cpu: "2", memory: "1Gi" }),
         pendingPod("web/b", { cpu: "2", memory: "1Gi" }),
       ],
-      daemonSets: [daemonSet("security/falco", { cpu: "1", memory: "512Mi" })],
-    });
+      { daemonSets: [daemonSet("security/falco", { cpu: "1", memory: "512Mi" })] },
+    );
     const decision = planOne(snapshot);
     expect(decision).toMatchObject({ action: "scale-up", current: 2, desired: 4 });
     expect(decision.nodes.shape?.daemonSetOverhead).toEqual({
@@ -493,13 +451,7 @@ describe("scale up for pending pods", () => {
   });
 
   it("adds no node for pending pods of a pool with Ready nodes while the cluster's DaemonSets are unknown", () => {
-    const workers = nodes(2, BUSY);
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => filler(w.name)),
-        pendingPod("web/a", { cpu: "1", memory: "1Gi" }),
-      ],
+    const snapshot = filled(nodes(2, BUSY), [pendingPod("web/a", { cpu: "1", memory: "1Gi" })], {
       daemonSets: "unknown",
     });
     const decision = planOne(snapshot);
@@ -525,14 +477,10 @@ describe("scale up for pending pods", () => {
 describe("pending pods while nodes join", () => {
   it("counts the nodes on their way before any more, so the max is not said to be in the way", () => {
     // The repo asks for 5 since five minutes ago; 3 are Ready and full; 6 pods of 1.5 cpu wait.
-    const workers = nodes(3, BUSY);
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        ...workers.map((w) => filler(w.name)),
-        ...Array.from({ length: 6 }, (_, i) => pendingPod(`batch/job-${i}`, { cpu: "1500m" })),
-      ],
-    });
+    const snapshot = filled(
+      nodes(3, BUSY),
+      Array.from({ length: 6 }, (_, i) => pendingPod(`batch/job-${i}`, { cpu: "1500m" })),
+    );
     const changed = new Date(NOW.getTime() - 5 * 60_000).toISOString();
     const decision = planOne(
       snapshot,
@@ -664,8 +612,7 @@ describe("scale up on utilisation", () => {
   });
 
   it("does not treat a single metrics-server sample as a window", () => {
-    const hot = { usage: { cpu: "3600m", memory: "8Gi", source: "metrics-server" as const } };
-    const decision = planOne(buildSnapshot({ nodes: nodes(3, hot) }));
+    const decision = planOne(buildSnapshot({ nodes: nodes(3, SAMPLED_HOT) }));
     expect(decision.action).toBe("none");
     const cpuUp = decision.utilisation.checks.find(
       (c) => c.resource === "cpu" && c.direction === "above",
@@ -674,24 +621,17 @@ describe("scale up on utilisation", () => {
   });
 
   it("acts on a single sample when the window is set to 0", () => {
-    const hot = { usage: { cpu: "3600m", memory: "8Gi", source: "metrics-server" as const } };
-    const decision = planOne(buildSnapshot({ nodes: nodes(3, hot) }), {
+    const decision = planOne(buildSnapshot({ nodes: nodes(3, SAMPLED_HOT) }), {
       scaleUp: { window: "0s" },
     });
     expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
   });
 
   it("rests on history that covers the window", () => {
-    const hot = { usage: { cpu: "3600m", memory: "8Gi", source: "metrics-server" as const } };
-    const samples = [-300, -180, -60].map((s) => ({
-      pool: "workers",
-      at: new Date(NOW.getTime() + s * 1000).toISOString(),
-      cpu: 88,
-    }));
     const decision = planOne(
-      buildSnapshot({ nodes: nodes(3, hot) }),
+      buildSnapshot({ nodes: nodes(3, SAMPLED_HOT) }),
       {},
-      { history: { pools: samples } },
+      cpuHistory([88, 88, 88]),
     );
     expect(decision.action).toBe("scale-up");
     expect(decision.triggers[0]).toMatchObject({
@@ -702,16 +642,10 @@ describe("scale up on utilisation", () => {
   });
 
   it("does not scale up when history shows usage dipped below the threshold in the window", () => {
-    const hot = { usage: { cpu: "3600m", memory: "8Gi", source: "metrics-server" as const } };
-    const samples = [-300, -180, -60].map((s, i) => ({
-      pool: "workers",
-      at: new Date(NOW.getTime() + s * 1000).toISOString(),
-      cpu: i === 1 ? 60 : 88,
-    }));
     const decision = planOne(
-      buildSnapshot({ nodes: nodes(3, hot) }),
+      buildSnapshot({ nodes: nodes(3, SAMPLED_HOT) }),
       {},
-      { history: { pools: samples } },
+      cpuHistory([88, 60, 88]),
     );
     expect(decision.action).toBe("none");
     expect(decision.utilisation.checks[0]).toMatchObject({
