@@ -104,7 +104,27 @@ export type Trigger =
       notReadyForMs: number;
       unreadyTimeMs: number;
     }
-  | { kind: "underutilised" };
+  /**
+   * Usage and requests stayed below the scale-down thresholds: each usage check as it was judged
+   * (`percent` the value compared with `threshold` over `windowMs`, `scaleDown.unneededTime`),
+   * and each resource's requests (the highest over the window when history shows it, `basis`).
+   */
+  | {
+      kind: "underutilised";
+      usage: {
+        resource: Resource;
+        percent: number;
+        threshold: number;
+        windowMs: number;
+        basis?: SustainedCheck["basis"];
+      }[];
+      requests: {
+        resource: Resource;
+        percent: number;
+        threshold: number;
+        basis?: "current" | "history";
+      }[];
+    };
 
 /**
  * A check of a `window-uncovered` hold: how much of its window is shown, and, when Prometheus'

@@ -1111,10 +1111,38 @@ function wantedChange(
     if (down.removable)
       return scaleDown(current, down.removals.length > 0 ? down.removals : [node.name]);
   } else if (pool.scaleDown.enabled && down.underutilised && current > bounds.effectiveMin) {
-    triggers.push({ kind: "underutilised" });
+    triggers.push(underutilisedTrigger(down));
     if (down.removals.length > 0) return scaleDown(current, down.removals);
   }
   return { action: "none", desired: current };
+}
+
+/**
+ * The scale-down trigger with what it rests on, as the scale-down conditions give it: each
+ * usage check and each resource's requests, below its threshold. Underutilised means every one
+ * was met, so each has its value.
+ */
+function underutilisedTrigger(down: ScaleDownEvaluation): Trigger {
+  const usage = down.checks.map(({ resource, percent, threshold, windowMs, basis }) => ({
+    resource,
+    percent: percent as number,
+    threshold,
+    windowMs,
+    ...(basis ? { basis } : {}),
+  }));
+  const requests = down.report.conditions.flatMap((condition) =>
+    condition.kind === "requests" && condition.percent !== undefined
+      ? [
+          {
+            resource: condition.resource,
+            percent: condition.percent,
+            threshold: condition.threshold,
+            ...(condition.basis ? { basis: condition.basis } : {}),
+          },
+        ]
+      : [],
+  );
+  return { kind: "underutilised", usage, requests };
 }
 
 /**

@@ -202,7 +202,7 @@ describe("plan contract: two pools, one raised and one lowered in the same plan"
     expect(apps?.reasons[0]).toBe(
       "pool apps (terraform/terraform.tfvars worker_count): scale down 3 → 2, removing talos-worker-3",
     );
-    expect(apps?.triggers).toEqual([{ kind: "underutilised" }]);
+    expect(apps?.triggers).toEqual([expect.objectContaining({ kind: "underutilised" })]);
     expect(media?.reasons).toContain("  trigger: 1 pending pod needs 1 new node");
     expect(media?.triggers).toEqual([{ kind: "pending-pods", pods: 1, newNodes: 1 }]);
     // The text prints each proposal's reasons, and the diff of its own file only.

@@ -8,6 +8,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { pod, type Raw } from "./served-cluster.ts";
 import {
+  apps,
   cluster,
   config,
   FOUR,
@@ -164,6 +165,50 @@ describe("plan --json: the figures a decision rests on, in their units", () => {
       allocatable: 3 * WORKER_MEMORY,
       requests: 3 * 128 * 2 ** 20,
     });
+  });
+
+  it("gives the scale-down trigger what it rests on: each usage and requests percent against its threshold", async () => {
+    // Four workers at 300m and 1 GiB each, an app pod (100m, 128 MiB) and Cilium (the same) on
+    // each: cpu 1200m of 15200m, requests 800m; memory 4 GiB, requests 1 GiB.
+    const output = await plan(
+      [...cluster(FOUR, {}, { cpu: "300m", memory: "1Gi" }), ...apps()],
+      judgedNow(4),
+    );
+    const proposal = output.proposals[0];
+    expect(proposal).toMatchObject({ from: 4, to: 3 });
+    expect(proposal?.reasons).toEqual(
+      expect.arrayContaining([
+        "  trigger: usage and requests stayed below the scale-down thresholds",
+        "  scale-down: cpu < 30 % for 0s: met (current, 7.9 %)",
+        "  scale-down: cpu requests 5.3 % < 50 %: met",
+      ]),
+    );
+    const memory = 4 * WORKER_MEMORY;
+    expect(proposal?.triggers).toEqual([
+      {
+        kind: "underutilised",
+        usage: [
+          {
+            resource: "cpu",
+            percent: (1200 / 15200) * 100,
+            threshold: 30,
+            windowMs: 0,
+            basis: "current",
+          },
+          {
+            resource: "memory",
+            percent: ((4 * GiB) / memory) * 100,
+            threshold: 40,
+            windowMs: 0,
+            basis: "current",
+          },
+        ],
+        requests: [
+          { resource: "cpu", percent: (800 / 15200) * 100, threshold: 50, basis: "current" },
+          { resource: "memory", percent: (GiB / memory) * 100, threshold: 50, basis: "current" },
+        ],
+      },
+    ]);
   });
 
   it("gives a pending pod's requests and a never-fitting pod's in millicores and bytes, with the new node it goes on", async () => {
