@@ -5,7 +5,7 @@ import { createGitHubForge } from "../forge/github/github-forge.ts";
 import { githubPolicyReader } from "../merge/load-branch-policy.ts";
 import type { MergeOctokit } from "../merge/merge-octokit.ts";
 import { mergeWhenReady } from "../merge/merge-when-ready.ts";
-import { githubRepoFiles } from "../reconcile/github-repo-files.ts";
+import { githubRepoFiles, githubRepoPaths, githubTree } from "../reconcile/github-repo-files.ts";
 import type { ReconcileSettings, ReconcileTarget } from "../reconcile/reconcile-types.ts";
 import { createRepoMemory } from "../reconcile/repo-memory.ts";
 
@@ -31,6 +31,7 @@ export interface GitHubTargetOptions {
 export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarget {
   const { octokit, owner, repo } = options;
   const client = createGitHubClient(octokit, { owner, repo });
+  const tree = githubTree(client);
   const otherRepos = githubPolicyReader(octokit, {
     owner,
     repo,
@@ -47,7 +48,8 @@ export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarge
       botLogin: options.botLogin,
     }),
     observe: options.observe,
-    repoFiles: githubRepoFiles(client),
+    repoFiles: githubRepoFiles(client, tree),
+    repoPaths: githubRepoPaths(tree),
     github: {
       commands: createCommandGitHub(client, { botLogin: options.botLogin, graphql: octokit }),
       merge: (request) =>

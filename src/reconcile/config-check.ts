@@ -152,8 +152,9 @@ export async function checkPullRequestConfig(
   const read = readerAt(at);
   const validated = await validateAt(at, read);
   if (!validated.found) return "skipped";
-  // One read per target file: a later variable file overriding a count needs the file tree,
-  // which the app does not read for its own plan either.
+  // One read per target file: a later variable file overriding a count needs the branch's file
+  // tree, which is not read here; the app's plan of the default branch reads it and holds the
+  // pool once this merges.
   const targets = await withPoolTargets(validated, read);
   const configuration = targets.config ? await guardNamingAt(targets, read) : targets;
   const result = await input.forge.reportCheck(configCheckReport(input.headSha, configuration));

@@ -17,24 +17,60 @@ const MAX_BYTES = 1024 * 1024;
 const BLOB_CACHE_ENTRIES = 5000;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+type TreeEntry = z.infer<typeof GitHubTreeListing>["tree"][number];
+
+/**
+ * The repository's git tree at a head, listed recursively: one request per tree, the last one
+ * kept, so the reconciles of an unchanged head, and the readers of one reconcile, share it. A
+ * failed request is not kept.
+ */
+export function githubTree(client: GitHubClient): (treeSha: string) => Promise<TreeEntry[]> {
+  let last: { sha: string; entries: Promise<TreeEntry[]> } | undefined;
+  return (treeSha) => {
+    if (last?.sha === treeSha) return last.entries;
+    const entries = client
+      .call(
+        "list the repository's files",
+        "GET /repos/{owner}/{repo}/git/trees/{tree_sha}",
+        { tree_sha: treeSha, recursive: "1" },
+        GitHubTreeListing,
+      )
+      .then((listing) => listing.tree);
+    const kept = { sha: treeSha, entries };
+    last = kept;
+    entries.catch(() => {
+      if (last === kept) last = undefined;
+    });
+    return entries;
+  };
+}
+
+/**
+ * The paths of the repository's files at a head (its blobs), as a checkout lists them: for the
+ * variable files Terraform reads after a pool's target. A tree GitHub truncates (over 100,000
+ * entries or 7 MB) is listed as far as it goes.
+ */
+export function githubRepoPaths(
+  tree: (treeSha: string) => Promise<TreeEntry[]>,
+): (head: { treeSha: string }) => Promise<string[]> {
+  return async (head) =>
+    (await tree(head.treeSha)).filter((entry) => entry.type === "blob").map((entry) => entry.path);
+}
+
 /**
  * The repository's YAML files at a head, for right-sizing discovery: one request for the tree
- * (recursive), then one per blob not read before. Blobs are cached by their sha, so after a push
- * only the files it changed are read again; the caller keeps the index per tree.
+ * (recursive, shared through `tree`), then one per blob not read before. Blobs are cached by
+ * their sha, so after a push only the files it changed are read again; the caller keeps the
+ * index per tree.
  */
 export function githubRepoFiles(
   client: GitHubClient,
+  tree: (treeSha: string) => Promise<TreeEntry[]> = githubTree(client),
 ): (head: { treeSha: string }) => Promise<RepoFile[]> {
   const blobs = createBoundedCache<string | null>(BLOB_CACHE_ENTRIES);
   return async (head) => {
-    const listing = await client.call(
-      "list the repository's files",
-      "GET /repos/{owner}/{repo}/git/trees/{tree_sha}",
-      { tree_sha: head.treeSha, recursive: "1" },
-      GitHubTreeListing,
-    );
     const files: RepoFile[] = [];
-    const wanted = listing.tree.filter(
+    const wanted = (await tree(head.treeSha)).filter(
       (entry) =>
         entry.type === "blob" && isDiscoverable(entry.path) && (entry.size ?? 0) <= MAX_BYTES,
     );

@@ -83,6 +83,11 @@ export interface ReconcileTarget {
   observe: (request?: { usageWindowSeconds?: number }) => Promise<Snapshot>;
   /** The repo's YAML files at a head, for right-sizing discovery. */
   repoFiles?: (head: { sha: string; treeSha: string }) => Promise<RepoFile[]>;
+  /**
+   * The paths of the repo's files at a head: where a variable file Terraform reads after a
+   * pool's target is looked for. Absent: none is looked for.
+   */
+  repoPaths?: (head: { sha: string; treeSha: string }) => Promise<string[]>;
   github?: GitHubSide;
   memory: RepoMemory;
   settings: ReconcileSettings;

@@ -162,6 +162,7 @@ async function reconcileOnce(
       forge: target.forge,
       headSha: state.head.sha,
       landedAt: new Map((state.mergedHeads ?? []).map((pr) => [pr.sha, pr.mergedAt])),
+      ...repoPathsAt(target, state.head),
     }),
     config,
     snapshot,
@@ -448,6 +449,15 @@ function withNodeChange(pr: ClosedBotPullRequest): ClosedBotPullRequest {
 }
 
 /** The right-sizing file index at the head's tree, built once per tree. */
+/** The file list of the head, for the reader, when the target can list it. */
+function repoPathsAt(
+  target: ReconcileTarget,
+  head: { sha: string; treeSha: string },
+): { listFiles?: () => Promise<string[]> } {
+  const { repoPaths } = target;
+  return repoPaths ? { listFiles: () => repoPaths(head) } : {};
+}
+
 async function rightsizingFiles(
   target: ReconcileTarget,
   state: RepoState,
