@@ -4,29 +4,21 @@
  * pool's note names them; with one, a note of its own does, once, in the explanation's words.
  */
 import { describe, expect, it } from "@jest/globals";
+import type { PlanJson } from "./served-cluster.ts";
 import {
-  ciliumAgent,
-  freshNodeMetrics,
-  type PlanJson,
-  pod,
-  type Raw,
-  TFVARS,
-  worker,
-} from "./served-cluster.ts";
-import { cluster, fillers, plan, poolNote, serveForTest } from "./served-plan.ts";
-
-/** A Pending transcode Job pod of `cpu` and 1 GiB. */
-function job(suffix: string, cpu: string): Raw {
-  return pod("batch", `transcode-29123400-${suffix}`, {
-    owner: { kind: "Job", name: "transcode-29123400" },
-    cpu,
-    memory: "1Gi",
-  });
-}
+  cluster,
+  fillers,
+  LARGE_VM,
+  plan,
+  poolNote,
+  serveForTest,
+  transcodeJob,
+  workersAndLargeFiles,
+} from "./served-plan.ts";
 
 /** 3 cpu fits a new worker (3800m, 100m of it Cilium's); 16 fits no node of any pool. */
-const FITS = job("fit300", "3");
-const HUGE = job("cpu016", "16");
+const FITS = transcodeJob("fit300", { cpu: "3" });
+const HUGE = transcodeJob("cpu016", { cpu: "16" });
 const HUGE_LINE =
   "never fits: batch/transcode-29123400-cpu016 (cpu 16, memory 1 GiB): needs more cpu than a new node has free once its DaemonSets run (3700m of 3800m)";
 
@@ -77,20 +69,11 @@ describe("plan against a served cluster: pending pods that never fit", () => {
   });
 
   it("is named once when one pool proposes a change and another, with no change, names it", async () => {
-    const large: Raw[] = [
-      worker("talos-large-1", {
-        labels: { "node.kubernetes.io/pool": "large" },
-        allocatable: { cpu: "7800m", memory: "32078000Ki", pods: "110" },
-      }),
-      ciliumAgent("talos-large-1", 9),
-      freshNodeMetrics("talos-large-1", "900m", "3Gi"),
-      // Nearly full, so the pod that fits a new worker does not fit here.
-      pod("media", "jellyfin-7d9c65958-lrg1x", { node: "talos-large-1", cpu: "7", memory: "4Gi" }),
-    ];
-    const output = await plan([...cluster(), ...fillers(), ...large, FITS, HUGE], {
-      tfvars: `${TFVARS}large_count = 1\n`,
-      config: TWO_POOLS,
-    });
+    // The large VM is nearly full, so the pod that fits a new worker does not fit there.
+    const output = await plan(
+      [...cluster(), ...fillers(), ...LARGE_VM, FITS, HUGE],
+      workersAndLargeFiles(6),
+    );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["workers", 3, 4],
     ]);
@@ -104,28 +87,3 @@ describe("plan against a served cluster: pending pods that never fit", () => {
     );
   });
 });
-
-/** The workers (no pool label), then a pool of 8-core VMs that takes any pod. */
-const TWO_POOLS = `pools:
-  - name: workers
-    target:
-      file: terraform/terraform.tfvars
-      path: worker_count
-    selector:
-      matchExpressions:
-        - key: node-role.kubernetes.io/control-plane
-          operator: DoesNotExist
-        - key: node.kubernetes.io/pool
-          operator: DoesNotExist
-    min: 1
-    max: 6
-  - name: large
-    target:
-      file: terraform/terraform.tfvars
-      path: large_count
-    selector:
-      matchLabels:
-        node.kubernetes.io/pool: large
-    min: 1
-    max: 3
-`;

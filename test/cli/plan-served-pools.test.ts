@@ -5,84 +5,31 @@
  * leaving them pending.
  */
 import { describe, expect, it } from "@jest/globals";
-import {
-  ciliumAgent,
-  freshNodeMetrics,
-  type PlanJson,
-  pod,
-  type Raw,
-  TFVARS,
-  unschedulable,
-  worker,
-} from "./served-cluster.ts";
+import { pod, type Raw, unschedulable } from "./served-cluster.ts";
 import {
   APPS_AND_MEDIA_FILES,
   APPS_AND_MEDIA_NODES,
   appsAndMedia,
   cluster,
   fillers,
+  LARGE_VM,
   plan,
+  poolDecision,
   poolNote,
   tdarr,
+  workersAndLargeFiles,
 } from "./served-plan.ts";
-
-/** The workers pool (no pool label) with `max`, then the pool of 8-core VMs. */
-function twoPools(max: number): string {
-  return `pools:
-  - name: workers
-    target:
-      file: terraform/terraform.tfvars
-      path: worker_count
-    selector:
-      matchExpressions:
-        - key: node-role.kubernetes.io/control-plane
-          operator: DoesNotExist
-        - key: node.kubernetes.io/pool
-          operator: DoesNotExist
-    min: 1
-    max: ${max}
-  - name: large
-    target:
-      file: terraform/terraform.tfvars
-      path: large_count
-    selector:
-      matchLabels:
-        node.kubernetes.io/pool: large
-    min: 1
-    max: 3
-`;
-}
-
-/** One 8-core VM of the large pool, nearly full: a pending pod needs a new one. */
-const LARGE: Raw[] = [
-  worker("talos-large-1", {
-    labels: { "node.kubernetes.io/pool": "large" },
-    allocatable: { cpu: "7800m", memory: "32078000Ki", pods: "110" },
-  }),
-  ciliumAgent("talos-large-1", 9),
-  freshNodeMetrics("talos-large-1", "900m", "3Gi"),
-  pod("media", "jellyfin-7d9c65958-lrg1x", { node: "talos-large-1", cpu: "7", memory: "4Gi" }),
-];
-
-const FILES = { tfvars: `${TFVARS}large_count = 1\n` };
-
-/** The pool's decision, from its proposal or its note. */
-function decisionOf(output: PlanJson, pool: string): Raw {
-  const proposal = output.proposals.find((entry) => entry.pool === pool);
-  const note = output.notes.find((entry) => entry.subject === `pool/${pool}`);
-  return (proposal?.decision ?? note?.decision) as Raw;
-}
 
 describe("plan against a served cluster: pending pods beyond one pool's max", () => {
   it("says the pods a pool at its max cannot hold go to the pool that takes them", async () => {
     const output = await plan(
-      [...cluster(), ...fillers(), ...LARGE, tdarr("over1"), tdarr("over2")],
-      { ...FILES, config: twoPools(3) },
+      [...cluster(), ...fillers(), ...LARGE_VM, tdarr("over1"), tdarr("over2")],
+      workersAndLargeFiles(3),
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["large", 1, 2],
     ]);
-    const workers = decisionOf(output, "workers");
+    const workers = poolDecision(output, "workers");
     // Nothing is wanted beyond the max, nor left pending, for pods another pool takes.
     expect(workers.triggers).toEqual([]);
     expect(workers.holds).not.toContainEqual(expect.objectContaining({ kind: "at-max" }));
@@ -103,14 +50,14 @@ describe("plan against a served cluster: pending pods beyond one pool's max", ()
   it("adds up to its max for the pods it holds, and counts only those", async () => {
     // Five pods of 1500m: two on the one node the workers may add, three on a large VM.
     const output = await plan(
-      [...cluster(), ...fillers(), ...LARGE, ...[1, 2, 3, 4, 5].map((n) => tdarr(`part${n}`))],
-      { ...FILES, config: twoPools(4) },
+      [...cluster(), ...fillers(), ...LARGE_VM, ...[1, 2, 3, 4, 5].map((n) => tdarr(`part${n}`))],
+      workersAndLargeFiles(4),
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["workers", 3, 4],
       ["large", 1, 2],
     ]);
-    const workers = decisionOf(output, "workers");
+    const workers = poolDecision(output, "workers");
     expect(workers.triggers).toEqual([{ kind: "pending-pods", pods: 2, newNodes: 1 }]);
     expect(workers.holds).not.toContainEqual(expect.objectContaining({ kind: "at-max" }));
     expect(workers.pending).toMatchObject({ newNodes: 1, neededNewNodes: 1, overMax: [] });
@@ -121,13 +68,13 @@ describe("plan against a served cluster: pending pods beyond one pool's max", ()
 
   it("says a pod too large for a new worker goes to the pool whose new node holds it", async () => {
     const output = await plan(
-      [...cluster(), ...fillers(), ...LARGE, tdarr("big5c", { cpu: "5", memory: "4Gi" })],
-      { ...FILES, config: twoPools(6) },
+      [...cluster(), ...fillers(), ...LARGE_VM, tdarr("big5c", { cpu: "5", memory: "4Gi" })],
+      workersAndLargeFiles(6),
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["large", 1, 2],
     ]);
-    const workers = decisionOf(output, "workers");
+    const workers = poolDecision(output, "workers");
     expect(workers.pending).toMatchObject({
       neverFit: [],
       elsewhere: [{ pod: "media/tdarr-node-6d8c7f5b49-big5c", pool: "large" }],
@@ -138,20 +85,20 @@ describe("plan against a served cluster: pending pods beyond one pool's max", ()
   });
 
   it("does not wait, nor hold a decrease, for pods beyond its max that another pool takes", async () => {
-    const config = twoPools(3).replace(
-      "    max: 3\n  - name: large",
-      "    max: 3\n    scaleUp:\n      pendingFor: 10m\n  - name: large",
-    );
+    const files = workersAndLargeFiles(3, {
+      "    max: 3\n  - name: large":
+        "    max: 3\n    scaleUp:\n      pendingFor: 10m\n  - name: large",
+    });
     // A minute after the pods became Unschedulable: the workers would wait 10 minutes for them.
     const output = await plan(
-      [...cluster(), ...fillers(), ...LARGE, tdarr("wait1")],
-      { ...FILES, config },
+      [...cluster(), ...fillers(), ...LARGE_VM, tdarr("wait1")],
+      files,
       "2026-11-20T08:01:00Z",
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["large", 1, 2],
     ]);
-    const workers = decisionOf(output, "workers");
+    const workers = poolDecision(output, "workers");
     expect(workers.holds).not.toContainEqual(expect.objectContaining({ kind: "pending-wait" }));
   });
 });
@@ -176,7 +123,7 @@ describe("plan against a served cluster: a pending pod an earlier pool counts on
         ingress("run01", "100m", { node: "talos-worker-1" }),
         ingress("run02", "100m", { node: "talos-worker-2" }),
         ingress("run03", "100m", { node: "talos-worker-3" }),
-        ...LARGE,
+        ...LARGE_VM,
         ingress("pen01", "200m", {
           scheduled: unschedulable("node(s) didn't have free ports for the requested pod ports"),
         }),
@@ -185,7 +132,7 @@ describe("plan against a served cluster: a pending pod an earlier pool counts on
           scheduled: unschedulable("node(s) didn't have free ports for the requested pod ports"),
         }),
       ],
-      { ...FILES, config: twoPools(6) },
+      workersAndLargeFiles(6),
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["large", 1, 2],
@@ -251,11 +198,11 @@ describe("plan against a served cluster: two pools' pending pods of different pr
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["apps", 2, 3],
     ]);
-    expect(decisionOf(output, "apps").pending).toMatchObject({
+    expect(poolDecision(output, "apps").pending).toMatchObject({
       onExisting: [{ pod: "media/jellyfin-5d8f7c9b6-prio1", node: "talos-cp-1" }],
       onNew: [{ pod: "default/web-5d8f7c9b6-prio0", node: "new-1" }],
     });
     // The media pod is counted once: the media pool adds no node for it.
-    expect(decisionOf(output, "media").pending).toMatchObject({ considered: 0, onNew: [] });
+    expect(poolDecision(output, "media").pending).toMatchObject({ considered: 0, onNew: [] });
   });
 });

@@ -169,12 +169,17 @@ export function tfvars(count: number): string {
 
 /** CONFIG with each `from` replaced by its `to`; a `from` it lacks is an error in the test. */
 export function config(replace: Record<string, string> = {}): string {
-  let text = CONFIG;
+  return replaced(CONFIG, replace);
+}
+
+/** `text` with each `from` replaced by its `to`; a `from` it lacks is an error in the test. */
+function replaced(text: string, replace: Record<string, string>): string {
+  let result = text;
   for (const [from, to] of Object.entries(replace)) {
-    if (!text.includes(from)) throw new Error(`config has no ${JSON.stringify(from)}`);
-    text = text.replace(from, to);
+    if (!result.includes(from)) throw new Error(`config has no ${JSON.stringify(from)}`);
+    result = result.replace(from, to);
   }
-  return text;
+  return result;
 }
 
 /**
@@ -269,6 +274,55 @@ export function appsAndMedia(
   );
   return untainted(cluster([...pools.apps, ...pools.media], options, usage));
 }
+
+/**
+ * The workers pool (no pool label) with `max`, then a pool of 8-core VMs, large (large_count,
+ * 1 to 3), that takes any pod.
+ */
+export function workersAndLarge(max: number): string {
+  const workers = config({
+    "          operator: DoesNotExist\n":
+      "          operator: DoesNotExist\n        - key: node.kubernetes.io/pool\n          operator: DoesNotExist\n",
+    "    max: 6\n    removal:\n      nameTemplate: talos-worker-{index}\n      indexBase: 1\n": `    max: ${max}\n`,
+  });
+  return `${workers}  - name: large
+    target:
+      file: terraform/terraform.tfvars
+      path: large_count
+    selector:
+      matchLabels:
+        node.kubernetes.io/pool: large
+    min: 1
+    max: 3
+`;
+}
+
+/**
+ * The repo's files of `workersAndLarge(max)`, counting one large VM, with the config's lines
+ * replaced as `config` does.
+ */
+export function workersAndLargeFiles(
+  max: number,
+  replace: Record<string, string> = {},
+): InfraFiles {
+  return { tfvars: `${TFVARS}large_count = 1\n`, config: replaced(workersAndLarge(max), replace) };
+}
+
+/** A worker VM of 8 cores and 32 GiB in the pool `pool` (its node.kubernetes.io/pool label). */
+export function eightCoreWorker(name: string, pool: string): Raw {
+  return worker(name, {
+    labels: { "node.kubernetes.io/pool": pool },
+    allocatable: { cpu: "7800m", memory: "32078000Ki", pods: "110" },
+  });
+}
+
+/** One 8-core VM of the large pool, nearly full: a pod the workers cannot hold needs a new one. */
+export const LARGE_VM: Raw[] = [
+  eightCoreWorker("talos-large-1", "large"),
+  ciliumAgent("talos-large-1", 9),
+  freshNodeMetrics("talos-large-1", "900m", "3Gi"),
+  pod("media", "jellyfin-7d9c65958-lrg1x", { node: "talos-large-1", cpu: "7", memory: "4Gi" }),
+];
 
 /** The pool's explanation when it holds no proposal. */
 export function poolNote(output: PlanJson, pool = "workers"): string {
