@@ -153,16 +153,17 @@ function provisioningHold(
   const state = settled < expected ? "joining" : members.length > expected ? "leaving" : undefined;
   if (!state) return undefined;
   const present = state === "joining" ? ready : members.length;
-  const since = countAskedSince(facts);
-  const changedAt = since === undefined ? Number.NaN : Date.parse(since);
-  // Without the time of the change there is no deadline: keep waiting and say so.
-  if (since === undefined || Number.isNaN(changedAt))
-    return { kind: "provisioning", state, expected, present };
-  const deadline = changedAt + pool.provisionTimeout;
   // The nodes a decrease removed that are still listed, when the naming rule tells which; for a
   // raise, the nodes it awaits that are listed but not Ready (one that never reported a Ready
   // condition among them), which the text names rather than a node that may not exist.
   const stayed = state === "leaving" ? leavingNodes(members, pool, facts) : joining;
+  const nodes = stayed.length > 0 ? { nodes: stayed.map((node) => node.name) } : {};
+  const since = countAskedSince(facts);
+  const changedAt = since === undefined ? Number.NaN : Date.parse(since);
+  // Without the time of the change there is no deadline: keep waiting and say so.
+  if (since === undefined || Number.isNaN(changedAt))
+    return { kind: "provisioning", state, expected, present, ...nodes };
+  const deadline = changedAt + pool.provisionTimeout;
   // No later commit changed the count: the time is the repository's first commit's.
   const firstCommit = facts?.lastChange === undefined ? { firstCommit: true as const } : {};
   if (now.getTime() >= deadline)
@@ -174,7 +175,7 @@ function provisioningHold(
       since,
       ...firstCommit,
       timeoutMs: pool.provisionTimeout,
-      ...(stayed.length > 0 ? { nodes: stayed.map((node) => node.name) } : {}),
+      ...nodes,
     };
   return {
     kind: "provisioning",
@@ -184,6 +185,7 @@ function provisioningHold(
     since,
     ...firstCommit,
     deadline: iso(deadline),
+    ...nodes,
   };
 }
 

@@ -171,7 +171,9 @@ export type Hold =
   /**
    * Nodes joining or leaving after the change of `since`, awaited until `deadline`. With
    * `firstCommit`, `since` is not a change: no commit changed the count after the one that made
-   * the repository, and the count's nodes are awaited since that one.
+   * the repository, and the count's nodes are awaited since that one. `nodes`, as for
+   * `provisioning-failed`: the removed nodes still listed (leaving, when the naming rule tells
+   * which), or the awaited nodes listed but not Ready yet (joining); absent when there are none.
    */
   | {
       kind: "provisioning";
@@ -181,6 +183,7 @@ export type Hold =
       since?: string;
       firstCommit?: true;
       deadline?: string;
+      nodes?: string[];
     }
   /**
    * Nodes did not join, or did not go, within `provisionTimeout` of the change; `nodes`, for a

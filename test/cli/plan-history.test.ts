@@ -507,6 +507,7 @@ describe("plan --repo: the direction of the last changes, from the history", () 
       present: 4,
       since: "2026-11-22T09:55:00.000Z",
       deadline: "2026-11-22T10:10:00.000Z",
+      nodes: ["talos-worker-4"],
     });
     // The delay ran from the raise (09:45 + 10m): over, not held until 10:02 by the leaving node.
     expect(holdKinds(output)).not.toContain("scale-down-delay");
@@ -625,6 +626,8 @@ describe("plan --repo: the direction of the last changes, from the history", () 
       present: 4,
       since: "2026-11-22T09:54:00.000Z",
       deadline: "2026-11-22T10:09:00.000Z",
+      // The first raise's node, listed and booting.
+      nodes: ["talos-worker-4"],
     });
     expect(poolNote(output).message).toContain(
       "pending pods: 2 considered, 0 fit free room on existing nodes, 2 go on 1 node to come (1 joining, 0 new)",

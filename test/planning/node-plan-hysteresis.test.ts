@@ -432,6 +432,7 @@ describe("nodes joining or leaving", () => {
       present: 3,
       since: minutesAgo(6),
       deadline: new Date(NOW.getTime() + 9 * 60_000).toISOString(),
+      nodes: ["worker-3"],
     });
     // Created more than provisionTimeout before the change, it had failed to join by then.
     const older = workers.map((w) =>
