@@ -1123,13 +1123,11 @@ function wantedChange(
  * was met, so each has its value.
  */
 function underutilisedTrigger(down: ScaleDownEvaluation): Trigger {
-  const usage = down.checks.map(({ resource, percent, threshold, windowMs, basis }) => ({
-    resource,
-    percent: percent as number,
-    threshold,
-    windowMs,
-    ...(basis ? { basis } : {}),
-  }));
+  const usage = down.checks.flatMap(({ resource, percent, threshold, windowMs, basis }) =>
+    percent === undefined
+      ? []
+      : [{ resource, percent, threshold, windowMs, ...(basis ? { basis } : {}) }],
+  );
   const requests = down.report.conditions.flatMap((condition) =>
     condition.kind === "requests" && condition.percent !== undefined
       ? [
