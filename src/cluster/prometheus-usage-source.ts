@@ -30,6 +30,7 @@ export function prometheusUsageSource(
         percentile: usage.percentile,
         nodes: usage.nodes,
         containers: usage.containers,
+        ...(usage.containersFailed ? { podsUnread: true as const } : {}),
         warnings: usage.warnings,
       };
     },

@@ -780,7 +780,7 @@ async function readUsage(
         const usage = podUsage.get(`${pod.namespace}/${pod.name}`);
         if (usage) applyPodUsage(pod, usage);
       }
-      const availability = coverage(nodes, report.nodes, pods, true, context);
+      const availability = coverage(nodes, report.nodes, pods, !report.podsUnread, context);
       availability.source = "prometheus";
       availability.windowSeconds = report.windowSeconds;
       if (report.percentile !== undefined) availability.percentile = report.percentile;

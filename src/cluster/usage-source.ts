@@ -36,6 +36,11 @@ export interface UsageReport {
   containers: ReadonlyMap<string, Usage>;
   /** By `namespace/pod`; when absent, a pod's usage is the sum of its containers'. */
   pods?: ReadonlyMap<string, Usage>;
+  /**
+   * No pod or container usage was read (the source's queries for them failed, and a warning says
+   * why): no pod is said to lack metrics of its own.
+   */
+  podsUnread?: true;
   warnings: SnapshotWarning[];
 }
 

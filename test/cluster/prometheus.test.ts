@@ -343,14 +343,14 @@ describe("readPrometheusUsage against a real Prometheus", () => {
     expect(error.exitCode).toBe(1);
   });
 
-  it("fails with Prometheus' message when a query cannot be evaluated", async () => {
+  it("fails with Prometheus' message when a node query cannot be evaluated", async () => {
     // Many series on both sides of a one-to-one match: Prometheus refuses at evaluation time.
     const query =
       "container_cpu_usage_seconds_total * on (node) container_memory_working_set_bytes";
     const error = (await readPrometheusUsage({
       url: url(),
       at,
-      queries: { containerCpu: query },
+      queries: { nodeMemory: query },
     }).catch((e: unknown) => e)) as PrometheusError;
 
     expect(error).toBeInstanceOf(PrometheusError);
@@ -358,5 +358,35 @@ describe("readPrometheusUsage against a real Prometheus", () => {
     expect(error.message).toContain("(HTTP 422, execution)");
     expect(error.message).toMatch(/many-to-many|duplicate series/);
     expect(error.message).toContain(query);
+  });
+
+  it("reads the nodes when a container query fails, with Prometheus' message in a warning", async () => {
+    const query =
+      "container_cpu_usage_seconds_total * on (node) container_memory_working_set_bytes";
+    const result = await readPrometheusUsage({
+      url: url(),
+      at,
+      queries: { containerCpu: query },
+      expect: { containers: ["media/plex-0/plex"] },
+    });
+
+    for (const node of ["cp-1", "worker-1"])
+      expect(result.nodes.get(node)).toEqual(expectedUsage(cluster.nodes[node]!));
+    // No container is known: the memory answers are not half of a usage.
+    expect(result.containers.size).toBe(0);
+    expect(result.containersFailed).toBe(true);
+    const failed = warningsAbout(result, "prometheus");
+    expect(failed).toEqual([
+      {
+        code: "prometheus-containers-failed",
+        subject: "prometheus",
+        message: expect.stringMatching(
+          /\(HTTP 422, execution\).*(many-to-many|duplicate series).*; container usage is unknown \(node usage is read from the other queries\)$/s,
+        ),
+      },
+    ]);
+    expect(failed[0]?.message).toContain(query);
+    // Not a missing series of each container as well.
+    expect(result.warnings.filter((w) => w.subject?.startsWith("container/"))).toEqual([]);
   });
 });
