@@ -49,22 +49,13 @@ import {
   serveForTest,
   tempDir,
   tfvars,
+  transcodeJob,
   WORKERS,
 } from "./served-plan.ts";
 
 /** The reasons of the plan's proposal at `index`, one per line. */
 function reasons(output: PlanJson, index = 0): string {
   return output.proposals[index]?.reasons.join("\n") ?? "";
-}
-
-/** A Pending transcode Job pod (1500m, 1 GiB) unless `options` say otherwise. */
-function job(suffix: string, options: PodOptions = {}): Raw {
-  return pod("batch", `transcode-29123400-${suffix}`, {
-    owner: { kind: "Job", name: "transcode-29123400" },
-    cpu: "1500m",
-    memory: "1Gi",
-    ...options,
-  });
 }
 
 /** Edits the pod's spec in place (init containers, overhead, extra resources). */
@@ -96,12 +87,12 @@ describe("plan against a served cluster: packing pending pods", () => {
     const output = await plan([
       ...cluster(),
       ...fillers(),
-      job("c2000a", { cpu: "2000m", memory: "1Gi" }),
-      job("c2000b", { cpu: "2000m", memory: "1Gi" }),
-      job("c1700a", { cpu: "1700m", memory: "1Gi" }),
-      job("c1700b", { cpu: "1700m", memory: "1Gi" }),
-      job("m12gib", { cpu: "200m", memory: "12Gi" }),
-      job("small1", { cpu: "600m", memory: "1Gi" }),
+      transcodeJob("c2000a", { cpu: "2000m", memory: "1Gi" }),
+      transcodeJob("c2000b", { cpu: "2000m", memory: "1Gi" }),
+      transcodeJob("c1700a", { cpu: "1700m", memory: "1Gi" }),
+      transcodeJob("c1700b", { cpu: "1700m", memory: "1Gi" }),
+      transcodeJob("m12gib", { cpu: "200m", memory: "12Gi" }),
+      transcodeJob("small1", { cpu: "600m", memory: "1Gi" }),
     ]);
     // Free room: 700m on each worker; small1 takes it. Rest: 7600m cpu > 2 × 3700m → 3 nodes.
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 6 });
@@ -118,21 +109,27 @@ describe("plan against a served cluster: packing pending pods", () => {
       restartPolicy: "Always",
       resources: { requests: { cpu: "200m", memory: "64Mi" } },
     };
-    const initHeavy = withSpec(job("init01", { cpu: "100m", memory: "128Mi" }), (spec) => {
+    const initHeavy = withSpec(transcodeJob("init01", { cpu: "100m", memory: "128Mi" }), (spec) => {
       spec.initContainers = [
         { name: "migrate", image: "busybox", resources: { requests: { cpu: "3", memory: "1Gi" } } },
       ];
     });
-    const sidecarFits = withSpec(job("side01", { cpu: "500m", memory: "128Mi" }), (spec) => {
-      spec.initContainers = [proxy];
-    });
+    const sidecarFits = withSpec(
+      transcodeJob("side01", { cpu: "500m", memory: "128Mi" }),
+      (spec) => {
+        spec.initContainers = [proxy];
+      },
+    );
     // Regular init after a sidecar: max(100 + 200, 200 + 600) = 800m > 700m free.
-    const initAfterSidecar = withSpec(job("side02", { cpu: "100m", memory: "128Mi" }), (spec) => {
-      spec.initContainers = [
-        proxy,
-        { name: "seed", image: "busybox", resources: { requests: { cpu: "600m" } } },
-      ];
-    });
+    const initAfterSidecar = withSpec(
+      transcodeJob("side02", { cpu: "100m", memory: "128Mi" }),
+      (spec) => {
+        spec.initContainers = [
+          proxy,
+          { name: "seed", image: "busybox", resources: { requests: { cpu: "600m" } } },
+        ];
+      },
+    );
     const output = await plan([
       ...cluster(),
       ...fillers(),
@@ -149,7 +146,7 @@ describe("plan against a served cluster: packing pending pods", () => {
   });
 
   it("adds the RuntimeClass overhead, so a pod that fits only without it never fits", async () => {
-    const kata = withSpec(job("kata01", { cpu: "3500m", memory: "1Gi" }), (spec) => {
+    const kata = withSpec(transcodeJob("kata01", { cpu: "3500m", memory: "1Gi" }), (spec) => {
       spec.runtimeClassName = "kata";
       spec.overhead = { cpu: "250m", memory: "160Mi" };
     });
@@ -173,8 +170,8 @@ describe("plan against a served cluster: packing pending pods", () => {
       ...WORKERS.map(daemon("promtail", "200m")),
       exporter("talos-worker-1", 0),
       exporter("talos-worker-2", 1),
-      job("fit350", { cpu: "3500m", memory: "1Gi" }),
-      job("no3600", { cpu: "3600m", memory: "1Gi" }),
+      transcodeJob("fit350", { cpu: "3500m", memory: "1Gi" }),
+      transcodeJob("no3600", { cpu: "3600m", memory: "1Gi" }),
     ]);
     // New node: 3800 - 100 (cilium) - 200 (promtail) = 3500m.
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
@@ -189,10 +186,14 @@ describe("plan against a served cluster: packing pending pods", () => {
     const output = await plan([
       ...cluster(WORKERS, everyWorker({ taints: [dedicated] })),
       ...fillers(),
-      job("tolall", { tolerations: [{ operator: "Exists" }] }),
-      job("noeff", { tolerations: [{ key: "dedicated", operator: "Equal", value: "media" }] }),
-      job("defop", { tolerations: [{ key: "dedicated", value: "media", effect: "NoSchedule" }] }),
-      job("wrong", {
+      transcodeJob("tolall", { tolerations: [{ operator: "Exists" }] }),
+      transcodeJob("noeff", {
+        tolerations: [{ key: "dedicated", operator: "Equal", value: "media" }],
+      }),
+      transcodeJob("defop", {
+        tolerations: [{ key: "dedicated", value: "media", effect: "NoSchedule" }],
+      }),
+      transcodeJob("wrong", {
         tolerations: [{ key: "dedicated", operator: "Exists", effect: "NoExecute" }],
       }),
     ]);
@@ -210,7 +211,7 @@ describe("plan against a served cluster: packing pending pods", () => {
     const output = await plan([
       ...cluster(WORKERS, everyWorker({ taints: [soft] })),
       ...fillers(),
-      job("soft01"),
+      transcodeJob("soft01"),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
   });
@@ -233,19 +234,19 @@ describe("plan against a served cluster: packing pending pods", () => {
     const output = await plan([
       ...cluster(WORKERS, everyWorker({ labels })),
       ...fillers(),
-      job("gt0001", req(expression("homelab.dev/gen", "Gt", ["2"]))),
-      job("lt0001", req(expression("homelab.dev/gen", "Lt", ["2"]))),
-      job("notin1", req(expression("topology.kubernetes.io/zone", "NotIn", ["other"]))),
-      job("dne001", req(expression("nvidia.com/gpu.present", "DoesNotExist"))),
-      job(
+      transcodeJob("gt0001", req(expression("homelab.dev/gen", "Gt", ["2"]))),
+      transcodeJob("lt0001", req(expression("homelab.dev/gen", "Lt", ["2"]))),
+      transcodeJob("notin1", req(expression("topology.kubernetes.io/zone", "NotIn", ["other"]))),
+      transcodeJob("dne001", req(expression("nvidia.com/gpu.present", "DoesNotExist"))),
+      transcodeJob(
         "orterm",
         req(
           expression("kubernetes.io/arch", "In", ["arm64"]),
           expression("homelab.dev/gen", "Exists"),
         ),
       ),
-      job("fldpin", req(field("In", "talos-worker-2"))),
-      job("fldnot", req(field("NotIn", "talos-worker-1"))),
+      transcodeJob("fldpin", req(field("In", "talos-worker-2"))),
+      transcodeJob("fldnot", req(field("NotIn", "talos-worker-1"))),
     ]);
     // gt, notin, dne, orterm, fldnot: five 1500m pods, two per new node → 3.
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 6 });
@@ -283,8 +284,8 @@ describe("plan against a served cluster: packing pending pods", () => {
     const output = await plan([
       ...cluster(),
       ...fillers(),
-      job("mem016", { cpu: "500m", memory: "16Gi" }),
-      askingForGpu(job("gpu001", { cpu: "500m", memory: "1Gi" })),
+      transcodeJob("mem016", { cpu: "500m", memory: "16Gi" }),
+      askingForGpu(transcodeJob("gpu001", { cpu: "500m", memory: "1Gi" })),
     ]);
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
@@ -293,7 +294,7 @@ describe("plan against a served cluster: packing pending pods", () => {
   });
 
   it("adds no node for a pod asking for more ephemeral storage than a node has", async () => {
-    const disk = withSpec(job("disk01", { cpu: "500m", memory: "1Gi" }), (spec) => {
+    const disk = withSpec(transcodeJob("disk01", { cpu: "500m", memory: "1Gi" }), (spec) => {
       ((appContainer(spec).resources as Raw).requests as Raw)["ephemeral-storage"] = "80Gi";
     });
     const output = await plan([...cluster(), ...fillers(), disk]);
@@ -302,7 +303,7 @@ describe("plan against a served cluster: packing pending pods", () => {
   });
 
   it("does not add a node for an expendable pending pod", async () => {
-    const low = withSpec(job("low001"), (spec) => {
+    const low = withSpec(transcodeJob("low001"), (spec) => {
       spec.priority = -100;
       spec.priorityClassName = "overprovisioning";
     });
@@ -315,9 +316,9 @@ describe("plan against a served cluster: packing pending pods", () => {
     const output = await plan([
       ...cluster(),
       ...fillers(),
-      job("frac01", { cpu: "1.85", memory: "7.5Gi" }),
-      job("frac02", { cpu: "1850m", memory: "7680Mi" }),
-      job("frac03", { cpu: "0.1", memory: "1e8" }),
+      transcodeJob("frac01", { cpu: "1.85", memory: "7.5Gi" }),
+      transcodeJob("frac02", { cpu: "1850m", memory: "7680Mi" }),
+      transcodeJob("frac03", { cpu: "0.1", memory: "1e8" }),
     ]);
     // frac03 (100m) fits existing room; the two 1.85 pods fill exactly one new node (3700m).
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
@@ -325,7 +326,7 @@ describe("plan against a served cluster: packing pending pods", () => {
 
   it("places two pending pods wanting the same host port on different nodes", async () => {
     const exporter = (suffix: string) =>
-      job(suffix, {
+      transcodeJob(suffix, {
         cpu: "100m",
         memory: "64Mi",
         ports: [{ containerPort: 9999, hostPort: 9999, protocol: "TCP" }],
@@ -396,7 +397,7 @@ describe("plan against a served cluster: packing pending pods", () => {
       [
         ...cluster(),
         ...fillers(),
-        job("lbl001", { nodeSelector: { "homelab.dev/tier": "burst" } }),
+        transcodeJob("lbl001", { nodeSelector: { "homelab.dev/tier": "burst" } }),
       ],
       {
         config: configBeforeRemoval(
@@ -408,7 +409,7 @@ describe("plan against a served cluster: packing pending pods", () => {
   });
 
   it("does not place a pod on a new node whose newNode.taints it does not tolerate", async () => {
-    const output = await plan([...cluster(), ...fillers(), job("tnt001")], {
+    const output = await plan([...cluster(), ...fillers(), transcodeJob("tnt001")], {
       config: configBeforeRemoval(
         "    newNode:\n      taints:\n        - key: homelab.dev/burst\n          effect: NoSchedule\n",
       ),
@@ -452,7 +453,7 @@ describe("plan against a served cluster: packing pending pods", () => {
     const output = await plan([
       ...cluster(),
       ...fillers(),
-      job("big025", { cpu: "2500m", memory: "1Gi" }),
+      transcodeJob("big025", { cpu: "2500m", memory: "1Gi" }),
       pod("web", "immich-server-6c7d8e9f0-eeeee", {
         cpu: "2",
         memory: "1Gi",
@@ -488,10 +489,13 @@ describe("plan against a served cluster: packing pending pods", () => {
   });
 
   it("counts pod-level resources (spec.resources) as the scheduler does", async () => {
-    const podLevel = withSpec(job("podlvl", { cpu: undefined, memory: undefined }), (spec) => {
-      appContainer(spec).resources = {};
-      spec.resources = { requests: { cpu: "2", memory: "2Gi" } };
-    });
+    const podLevel = withSpec(
+      transcodeJob("podlvl", { cpu: undefined, memory: undefined }),
+      (spec) => {
+        appContainer(spec).resources = {};
+        spec.resources = { requests: { cpu: "2", memory: "2Gi" } };
+      },
+    );
     const output = await plan([...cluster(), ...fillers(), podLevel]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
   });
@@ -520,7 +524,7 @@ ${big}`;
 
 describe("plan against a served cluster: growth triggers and bounds", () => {
   it("adds no node until a pod has been pending scaleUp.pendingFor since PodScheduled turned False", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("wait01")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("wait01")]);
     const files = { config: configBeforeRemoval("    scaleUp:\n      pendingFor: 10m\n") };
     // The pod's PodScheduled condition turned False at 08:00.
     const early = await served.plan(files, "2026-11-20T08:05:00Z");
@@ -545,8 +549,8 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
         freshNodeMetrics("talos-big-1", "1", "4Gi"),
         ...fillers(),
         filler("talos-big-1", 7, "7"),
-        job("big001", { cpu: "6", memory: "8Gi" }),
-        job("sml001", { cpu: "1500m", memory: "1Gi" }),
+        transcodeJob("big001", { cpu: "6", memory: "8Gi" }),
+        transcodeJob("sml001", { cpu: "1500m", memory: "1Gi" }),
       ],
       { tfvars: `${TFVARS}big_count         = 1\n`, config: withBigPool("    max: 3\n") },
     );
@@ -566,7 +570,7 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
       [
         ...cluster(),
         ...fillers(),
-        job("big002", {
+        transcodeJob("big002", {
           cpu: "6",
           memory: "8Gi",
           nodeSelector: { "node.kubernetes.io/instance-type": "8VCPU-32GB" },
@@ -586,7 +590,7 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
   it("adds no node beyond a host cap computed from host memory, and says so", async () => {
     const host =
       "    host:\n      memory: 64Gi\n      reserved:\n        memory: 8Gi\n      node:\n        memory: 16Gi\n";
-    const output = await plan([...cluster(), ...fillers(), job("cap001")], {
+    const output = await plan([...cluster(), ...fillers(), transcodeJob("cap001")], {
       config: configBeforeRemoval(host),
     });
     expect(output.proposals).toEqual([]);
@@ -673,7 +677,13 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
 
   it("adds the larger of the nodes min asks for and the nodes pending pods need", async () => {
     const output = await plan(
-      [...cluster(), ...fillers(), job("a00001"), job("a00002"), job("a00003")],
+      [
+        ...cluster(),
+        ...fillers(),
+        transcodeJob("a00001"),
+        transcodeJob("a00002"),
+        transcodeJob("a00003"),
+      ],
       { config: config({ "min: 1": "min: 4" }) },
     );
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
@@ -1003,7 +1013,7 @@ describe("plan against a served cluster: removing a node above max", () => {
         ...cluster(FOUR),
         ...fillers(),
         // talos-worker-4 has 3700m free; the pending pod fits only there.
-        job("room04", { cpu: "2", memory: "1Gi" }),
+        transcodeJob("room04", { cpu: "2", memory: "1Gi" }),
       ],
       OVER_MAX,
     );
@@ -1131,7 +1141,7 @@ describe("plan against a served cluster: removing a node above max", () => {
 
   it("removes no node while a pod waits out scaleUp.pendingFor, even above max", async () => {
     const output = await plan(
-      [...cluster(FOUR), ...fillers(FOUR), job("wait02")],
+      [...cluster(FOUR), ...fillers(FOUR), transcodeJob("wait02")],
       {
         tfvars: tfvars(4),
         config: configBeforeRemoval("    scaleUp:\n      pendingFor: 10m\n", {
@@ -1157,7 +1167,7 @@ async function planWhileFailing(
 
 describe("plan against a served cluster: failing lists and unknown usage", () => {
   it("takes no action when the PDB list is forbidden", async () => {
-    const output = await planWhileFailing([...cluster(), ...fillers(), job("pdb403")], {
+    const output = await planWhileFailing([...cluster(), ...fillers(), transcodeJob("pdb403")], {
       path: "/apis/policy/v1/poddisruptionbudgets",
       status: 403,
     });
@@ -1166,7 +1176,7 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
   });
 
   it("still adds a node when only the HPA and VPA lists fail, which no node decision reads", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("vpa500")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("vpa500")]);
     for (const path of [
       "/apis/autoscaling.k8s.io/v1/verticalpodautoscalers",
       "/apis/autoscaling/v2/horizontalpodautoscalers",
@@ -1194,7 +1204,7 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
   });
 
   it("names each list a 404 answered once in its warning, with what was answered", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("api404")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("api404")]);
     // A server without the VPA CRD or policy/v1 answers 404 for the group's discovery as well.
     served.fake.uninstall("autoscaling.k8s.io");
     served.fake.uninstall("policy");
@@ -1240,7 +1250,7 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
 
   it("takes no action when a later page of pods keeps failing", async () => {
     const output = await planWhileFailing(
-      [...cluster(), ...fillers(), ...manyPods(700), job("page01")],
+      [...cluster(), ...fillers(), ...manyPods(700), transcodeJob("page01")],
       { path: "/api/v1/pods", continued: true, status: 500 },
     );
     expect(output.proposals).toEqual([]);
@@ -1346,14 +1356,14 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
   });
 
   it("retries a transient 500 on the pods list and then plans", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("r50001")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("r50001")]);
     served.fake.injectFault({ path: "/api/v1/pods", status: 500, times: 1 });
     const output = await served.plan();
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
   });
 
   it("still adds nodes for pending pods when one node has no metrics, calling usage unknown", async () => {
-    const objects = [...cluster(), ...fillers(), job("nomet1")].filter(
+    const objects = [...cluster(), ...fillers(), transcodeJob("nomet1")].filter(
       (object) => !(object.kind === "NodeMetrics" && nameOf(object) === "talos-worker-2"),
     );
     const output = await plan(objects);
@@ -1399,7 +1409,7 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
     const output = await plan([
       ...cluster(WORKERS, { "talos-worker-3": { ready: false } }),
       ...fillers(),
-      job("nrdy01"),
+      transcodeJob("nrdy01"),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up" });
     expect(output.proposals[0]?.holds).toEqual([]);
@@ -1409,7 +1419,7 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
 
 describe("plan against a served cluster: output and errors", () => {
   it("prints the headline and the diff as text without --json", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("text01")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("text01")]);
     const run = await served.run([]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("pool/workers: scale up 3 → 4 nodes");
@@ -1418,7 +1428,7 @@ describe("plan against a served cluster: output and errors", () => {
   });
 
   it("prints one JSON document: proposals with their key, change and reasons, and notes", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("json01")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("json01")]);
     const run = await served.run(["--json"]);
     expect(run.code).toBe(0);
     const output = JSON.parse(run.stdout) as PlanJson;
@@ -1548,7 +1558,7 @@ describe("plan against a served cluster: output and errors", () => {
   });
 
   it("proposes nothing when the count in the repo is unreadable, and says so", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("cnt001")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("cnt001")]);
     const output = await served.plan({ tfvars: TFVARS.replace("= 3", '= "three"') });
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(/current count in the repo is unknown/);
@@ -1575,7 +1585,7 @@ describe("plan against a served cluster: output and errors", () => {
   });
 
   it("writes a Pulumi stack's count back as a string", async () => {
-    const output = await plan([...cluster(), ...fillers(), job("plm001")], {
+    const output = await plan([...cluster(), ...fillers(), transcodeJob("plm001")], {
       tfvars: null,
       config: config({
         "file: terraform/terraform.tfvars": "file: infra/Pulumi.prod.yaml",
@@ -1609,7 +1619,7 @@ describe("plan against a served cluster: changes in the repo's git history", () 
   const NOW = "2026-11-22T10:00:00Z";
 
   it("holds a scale-up within the cooldown of the last merged change, then adds the node", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("cool01")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("cool01")]);
     const dir = changedAt(2, 3, "2026-11-22T09:57:00Z");
     const output = await served.planRepo(dir, NOW);
     expect(output.proposals).toEqual([]);
@@ -1619,7 +1629,7 @@ describe("plan against a served cluster: changes in the repo's git history", () 
   });
 
   it("dates a change merged with a merge commit from the merge, not the branch commit", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("merge1")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("merge1")]);
     const dir = gitRepo([{ count: 3, at: "2026-11-01T10:00:00Z" }]);
     // The pull request's commit was made two hours before it was merged (review took a while).
     git(dir, ["checkout", "-q", "-b", "pr-autoscaler/nodes-workers"]);
@@ -1666,7 +1676,7 @@ describe("plan against a served cluster: changes in the repo's git history", () 
     const served = await serveForTest([
       ...cluster(WORKERS, { "talos-worker-3": { ready: false } }),
       ...fillers(),
-      job("nrdy02"),
+      transcodeJob("nrdy02"),
     ]);
     const dir = gitRepo([{ count: 3, at: "2026-10-01T10:00:00Z" }]);
     const output = await served.planRepo(dir, NOW);
@@ -1681,7 +1691,7 @@ describe("plan against a served cluster: changes in the repo's git history", () 
         "talos-worker-3": { ready: false },
       }),
       ...fillers(),
-      job("nrdy03"),
+      transcodeJob("nrdy03"),
     ]);
     const held = await two.planRepo(dir, NOW);
     expect(held.proposals).toEqual([]);
@@ -1756,7 +1766,7 @@ describe("plan against a served cluster: changes in the repo's git history", () 
   });
 
   it("waits for a node joining, then reports it failed after provisionTimeout", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("join01")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("join01")]);
     const dir = changedAt(3, 4, "2026-11-22T09:57:00Z");
     const waiting = await served.planRepo(dir, NOW);
     expect(waiting.proposals).toEqual([]);
@@ -1784,7 +1794,7 @@ describe("plan against a served cluster: changes in the repo's git history", () 
   });
 
   it("proposes nothing while a removed node is still there", async () => {
-    const served = await serveForTest([...cluster(FOUR), ...fillers(FOUR), job("leav01")]);
+    const served = await serveForTest([...cluster(FOUR), ...fillers(FOUR), transcodeJob("leav01")]);
     const dir = changedAt(4, 3, "2026-11-22T09:50:00Z");
     const output = await served.planRepo(dir, NOW);
     expect(output.proposals).toEqual([]);
