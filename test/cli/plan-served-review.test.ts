@@ -14,7 +14,6 @@ import {
   freshNodeMetrics,
   type InfraFiles,
   type PlanJson,
-  type PodOptions,
   pod,
   type Raw,
   TFVARS,
@@ -39,6 +38,7 @@ import {
   tdarr,
   tempDir,
   tfvars,
+  transcodeJob,
   WORKERS,
 } from "./served-plan.ts";
 
@@ -62,16 +62,6 @@ function reasons(output: PlanJson, index = 0): string {
 /** The proposal for `pool`, if any. */
 function proposalOf(output: PlanJson, pool: string): PlanJson["proposals"][number] | undefined {
   return output.proposals.find((proposal) => proposal.pool === pool);
-}
-
-/** A Pending transcode Job pod (1500m, 1 GiB) unless `options` say otherwise. */
-function job(suffix: string, options: PodOptions = {}): Raw {
-  return pod("batch", `transcode-29123400-${suffix}`, {
-    owner: { kind: "Job", name: "transcode-29123400" },
-    cpu: "1500m",
-    memory: "1Gi",
-    ...options,
-  });
 }
 
 /** The pod's app container requests, created when it asks for nothing yet. */
@@ -194,7 +184,7 @@ async function planWhileFailing(
 describe("plan review: pending pods take free room outside the pool first", () => {
   it("places a pending pod on another pool's node with room and adds no node", async () => {
     const output = await plan(
-      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "2"), job("any001")],
+      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "2"), transcodeJob("any001")],
       { tfvars: bigTfvars(1), config: withBigPool("    max: 3\n") },
     );
     expect(output.proposals).toEqual([]);
@@ -206,7 +196,7 @@ describe("plan review: pending pods take free room outside the pool first", () =
 
   it("adds a node when the other pool's node has no room either", async () => {
     const output = await plan(
-      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), job("any002")],
+      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), transcodeJob("any002")],
       { tfvars: bigTfvars(1), config: withBigPool("    max: 3\n") },
     );
     expect(proposalOf(output, "workers")).toMatchObject({ from: 3, to: 4 });
@@ -218,7 +208,7 @@ describe("plan review: pending pods take free room outside the pool first", () =
     const output = await plan([
       ...untaintedControlPlane(cluster()),
       ...fillers(),
-      job("cproom", { cpu: "1", memory: "1Gi" }),
+      transcodeJob("cproom", { cpu: "1", memory: "1Gi" }),
     ]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(/transcode-29123400-cproom [^\n]*fits on talos-cp-1/);
@@ -228,7 +218,7 @@ describe("plan review: pending pods take free room outside the pool first", () =
     const output = await plan([
       ...cluster(),
       ...fillers(),
-      job("cptnt", { cpu: "1", memory: "1Gi" }),
+      transcodeJob("cptnt", { cpu: "1", memory: "1Gi" }),
     ]);
     expect(output.proposals[0]).toMatchObject({ pool: "workers", from: 3, to: 4 });
     const text = reasons(output);
@@ -245,7 +235,7 @@ describe("plan review: pending pods take free room outside the pool first", () =
         ...fillers(),
         ...bigNode("talos-big-1", 7, "7"),
         ...bigNode("talos-big-2", 8),
-        job("onbig2", { cpu: "2", memory: "1Gi" }),
+        transcodeJob("onbig2", { cpu: "2", memory: "1Gi" }),
       ],
       { tfvars: bigTfvars(2), config: withBigPool("    max: 1\n") },
     );
@@ -265,7 +255,7 @@ describe("plan review: pending pods take free room outside the pool first", () =
         ...fillers(),
         ...bigNode("talos-big-1", 7, "2"),
         ...bigNode("talos-big-2", 8),
-        job("onbig1", { cpu: "2", memory: "1Gi" }),
+        transcodeJob("onbig1", { cpu: "2", memory: "1Gi" }),
       ],
       { tfvars: bigTfvars(2), config: withBigPool("    max: 1\n") },
     );
@@ -282,7 +272,7 @@ describe("plan review: pools whose selectors match the same node", () => {
   it("holds both pools with a warning naming the node and the other pool", async () => {
     // The workers' default selector (not control plane) also matches the big pool's node.
     const output = await plan(
-      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), job("ovl001")],
+      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), transcodeJob("ovl001")],
       { tfvars: bigTfvars(1), config: `${CONFIG}${bigPool("    max: 3\n")}` },
     );
     expect(output.proposals).toEqual([]);
@@ -310,7 +300,7 @@ describe("plan review: pools whose selectors match the same node", () => {
 
   it("plans both pools when the selectors are exclusive", async () => {
     const output = await plan(
-      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), job("ovl002")],
+      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), transcodeJob("ovl002")],
       { tfvars: bigTfvars(1), config: withBigPool("    max: 3\n") },
     );
     expect(proposalOf(output, "workers")).toMatchObject({ from: 3, to: 4 });
@@ -397,7 +387,7 @@ describe("plan review: a new node's shape with extended resources", () => {
       const output = await plan([
         ...editNodes(cluster(), [gpuNode], withGpu),
         ...fillers(),
-        askingForGpu(job("gpu01")),
+        askingForGpu(transcodeJob("gpu01")),
       ]);
       expect(output.proposals).toEqual([]);
       const note = poolNote(output);
@@ -412,7 +402,7 @@ describe("plan review: a new node's shape with extended resources", () => {
     const output = await plan([
       ...editNodes(cluster(), WORKERS, withGpu),
       ...fillers(),
-      askingForGpu(job("gpu02")),
+      askingForGpu(transcodeJob("gpu02")),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     const text = reasons(output);
@@ -427,7 +417,7 @@ describe("plan review: above max the count comes down whatever asks for more", (
   it("removes a node though a pending pod needs a new one, and the max allows 3", async () => {
     // 3700m fits no existing node (3600m free each) but a new one.
     const output = await plan(
-      [...cluster(FOUR), ...apps(), job("fx0001", { cpu: "3700m" })],
+      [...cluster(FOUR), ...apps(), transcodeJob("fx0001", { cpu: "3700m" })],
       OVER_MAX,
     );
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
@@ -627,7 +617,7 @@ describe("plan review: held pools' notes carry their reasons as data", () => {
   }
 
   it("gives a plain cooldown as info, with the cooldown hold and the pending-pod trigger", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("cool01")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("cool01")]);
     const output = await served.planRepo(changedAt(2, 3, "2026-11-22T09:57:00Z"), NOW);
     const note = heldNote(output, 3);
     expect(note.level).toBe("info");
@@ -643,7 +633,7 @@ describe("plan review: held pools' notes carry their reasons as data", () => {
   });
 
   it("carries the whole decision as data, for a proposal and for a held pool", async () => {
-    const proposed = await plan([...cluster(), ...fillers(), job("data01")]);
+    const proposed = await plan([...cluster(), ...fillers(), transcodeJob("data01")]);
     expect(proposed.proposals[0]?.decision).toMatchObject({
       pool: "workers",
       action: "scale-up",
@@ -685,7 +675,7 @@ describe("plan review: held pools' notes carry their reasons as data", () => {
   });
 
   it("gives a node still joining as info and one that failed to join as a warning", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("join01")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("join01")]);
     const dir = changedAt(3, 4, "2026-11-22T09:57:00Z");
     const waiting = heldNote(await served.planRepo(dir, NOW), 4);
     expect(waiting.level).toBe("info");
@@ -746,7 +736,7 @@ describe("plan review: held pools' notes carry their reasons as data", () => {
   });
 
   it("gives an incomplete snapshot (the PDB list failing with 500) as a warning", async () => {
-    const output = await planWhileFailing([...cluster(), ...fillers(), job("pdb501")], {
+    const output = await planWhileFailing([...cluster(), ...fillers(), transcodeJob("pdb501")], {
       path: "/apis/policy/v1/poddisruptionbudgets",
       status: 500,
     });
@@ -810,7 +800,7 @@ describe("plan review: usage judged against the time planned for", () => {
 
 describe("plan review: a count file git does not track", () => {
   it("holds the pool with a warning in a checkout where the tfvars is untracked", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("untr01")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("untr01")]);
     const dir = tempDir("pr-autoscaler-review-untracked-");
     writeInfraRepo(dir);
     git(dir, ["init", "-q", "-b", "main"]);
@@ -827,7 +817,7 @@ describe("plan review: a count file git does not track", () => {
   });
 
   it("plans as before from a plain folder outside git", async () => {
-    const served = await serveForTest([...cluster(), ...fillers(), job("plain1")]);
+    const served = await serveForTest([...cluster(), ...fillers(), transcodeJob("plain1")]);
     const output = await served.plan();
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     expect(reasons(output)).not.toMatch(/not committed/);
