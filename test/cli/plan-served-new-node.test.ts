@@ -13,16 +13,15 @@ import {
   TFVARS,
   worker,
 } from "./served-cluster.ts";
-import { cluster, fillers, plan, poolNote, serveForTest, WORKERS } from "./served-plan.ts";
-
-/** A Pending transcode Job pod of `cpu` and 1 GiB. */
-function job(suffix: string, cpu: string): Raw {
-  return pod("batch", `transcode-29123400-${suffix}`, {
-    owner: { kind: "Job", name: "transcode-29123400" },
-    cpu,
-    memory: "1Gi",
-  });
-}
+import {
+  cluster,
+  fillers,
+  plan,
+  poolNote,
+  serveForTest,
+  transcodeJob,
+  WORKERS,
+} from "./served-plan.ts";
 
 /** The pod with its app container asking for `requests` as well. */
 function addRequests(raw: Raw, requests: Record<string, string>): Raw {
@@ -76,8 +75,8 @@ describe("plan against a served cluster: what a new node starts with", () => {
       ...fillers(WORKERS, "2"),
       ...WORKERS.map(staticPod),
       // A new node: 3800m − 100m (cilium) − 1 (haproxy) = 2700m free.
-      job("fit270", "2700m"),
-      job("no3000", "3"),
+      transcodeJob("fit270", { cpu: "2700m" }),
+      transcodeJob("no3000", { cpu: "3" }),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     const text = output.proposals[0]?.reasons.join("\n") ?? "";
@@ -101,7 +100,7 @@ describe("plan against a served cluster: what a new node starts with", () => {
       ...cluster(),
       ...fillers(WORKERS, "2"),
       staticPod("talos-worker-1"),
-      job("no3000", "3"),
+      transcodeJob("no3000", { cpu: "3" }),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     expect(output.proposals[0]?.reasons.join("\n")).toContain("DaemonSets take 100m cpu");
@@ -123,7 +122,7 @@ describe("plan against a served cluster: what a new node starts with", () => {
     const output = await plan([
       ...cluster(),
       ...WORKERS.map(logShipper),
-      addRequests(job("disk20", "100m"), { "ephemeral-storage": "20Gi" }),
+      addRequests(transcodeJob("disk20", { cpu: "100m" }), { "ephemeral-storage": "20Gi" }),
     ]);
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
@@ -146,7 +145,7 @@ describe("plan against a served cluster: what a new node starts with", () => {
       exporter("talos-worker-2", 2, { node: "talos-worker-2" }),
       exporter("talos-worker-3", 3, waiting),
       // A new node: 3800m − 100m (cilium) − 500m (node-exporter) = 3200m free.
-      job("no3300", "3300m"),
+      transcodeJob("no3300", { cpu: "3300m" }),
     ]);
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
@@ -234,7 +233,7 @@ describe("plan against a served cluster: what a new node starts with", () => {
       ...cluster(),
       ...fillers(WORKERS, "3"),
       trainingPod("a", "1"),
-      job("b", "3"),
+      transcodeJob("b", { cpu: "3" }),
     ]);
     served.fake.injectFault({
       path: "/apis/apps/v1/daemonsets",
@@ -310,8 +309,8 @@ describe("plan against a served cluster: what a new node starts with", () => {
         tolerations: [{ operator: "Exists" }],
       }),
       // A new node: 3800m − 100m (cilium) − 500m (falco) = 3200m free.
-      job("fit3200", "3200m"),
-      job("no3300", "3300m"),
+      transcodeJob("fit3200", { cpu: "3200m" }),
+      transcodeJob("no3300", { cpu: "3300m" }),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     const text = output.proposals[0]?.reasons.join("\n") ?? "";
