@@ -14,16 +14,8 @@ import {
   plan,
   poolNote,
   serveForTest,
+  transcodeJob,
 } from "./served-plan.ts";
-
-/** A Pending transcode Job pod of 3 cpu and 1 GiB: one fills a new worker (3700m free). */
-function job(suffix: string): Raw {
-  return pod("batch", `transcode-29123400-${suffix}`, {
-    owner: { kind: "Job", name: "transcode-29123400" },
-    cpu: "3",
-    memory: "1Gi",
-  });
-}
 
 /** A placeholder pod of an overprovisioning Deployment, below the default cutoff of -10. */
 const BALLOON = (() => {
@@ -34,7 +26,12 @@ const BALLOON = (() => {
   return raw;
 })();
 
-const JOBS = [job("aaaaa"), job("bbbbb"), job("ccccc")];
+/** Pending transcode Job pods of 3 cpu and 1 GiB: one fills a new worker (3700m free). */
+const JOBS = [
+  transcodeJob("aaaaa", { cpu: "3" }),
+  transcodeJob("bbbbb", { cpu: "3" }),
+  transcodeJob("ccccc", { cpu: "3" }),
+];
 
 /** Three workers nearly full, and a max of 4: one new node is allowed for three pods. */
 const AT_FOUR = { config: config({ "max: 6": "max: 4" }) };
@@ -185,7 +182,12 @@ describe("plan against a served cluster: pending pods left pending beyond max or
       run.stdout.indexOf("scale up 3 → 4"),
     );
     // Only the expendable pod left waiting: information, with no level printed.
-    const expendable = await serveForTest([...cluster(), ...fillers(), job("aaaaa"), BALLOON]);
+    const expendable = await serveForTest([
+      ...cluster(),
+      ...fillers(),
+      transcodeJob("aaaaa", { cpu: "3" }),
+      BALLOON,
+    ]);
     const quiet = await expendable.run([], AT_FOUR);
     expect(quiet.stdout).toContain(
       `\npods: pending pods that add no node:\n  pool workers: ${EXPENDABLE}\n`,
@@ -233,7 +235,7 @@ describe("plan against a served cluster: pending pods left pending beyond max or
       "    max: 3\n    scaleUp:\n      pendingFor: 10m\n",
     );
     const early = await plan(
-      [...cluster(), ...fillers(), job("aaaaa")],
+      [...cluster(), ...fillers(), transcodeJob("aaaaa", { cpu: "3" })],
       { config: waiting },
       "2026-11-20T08:01:00Z",
     );
@@ -256,7 +258,7 @@ describe("plan against a served cluster: pods waiting for scaleUp.pendingFor abo
         cpu: "1500m",
         memory: "1Gi",
       }),
-      job("aaaaa"),
+      transcodeJob("aaaaa", { cpu: "3" }),
     ];
     const waiting = OVER_MAX.config.replace(
       "    max: 3\n",
