@@ -2,8 +2,14 @@ import { describe, expect, it } from "@jest/globals";
 import { windowEnd, windowNextStart } from "../../src/merge/policy-windows.ts";
 import { Duration, MAX_DURATION_MS } from "../../src/policy/config-values.ts";
 import { formatConfigIssues, loadRepoConfig } from "../../src/policy/load-repo-config.ts";
-import { pod, type Raw } from "../cli/served-cluster.ts";
-import { changedAt, cluster, fillers, serveForTest, WORKERS } from "../cli/served-plan.ts";
+import {
+  changedAt,
+  cluster,
+  fillers,
+  serveForTest,
+  transcodeJob,
+  WORKERS,
+} from "../cli/served-plan.ts";
 import { MINIMAL_POOL } from "./support/minimal-pool.ts";
 
 const POOL = MINIMAL_POOL;
@@ -39,15 +45,6 @@ const DURATION_KEYS: [string, string][] = [
     'automerge:\n  rules:\n    - action: merge\n      during:\n        - cron: "0 9 * * 1"\n          duration: DURATION\n',
   ],
 ];
-
-/** A pending batch pod that needs a new node. */
-function job(suffix: string): Raw {
-  return pod("batch", `transcode-29123400-${suffix}`, {
-    owner: { kind: "Job", name: "transcode-29123400" },
-    cpu: "1500m",
-    memory: "1Gi",
-  });
-}
 
 /** 1-based line and column where `DURATION` stands in `template`. */
 function placeOf(template: string): string {
@@ -101,7 +98,7 @@ describe("the longest durations reach the planner and the merge windows without 
     const served = await serveForTest([
       ...cluster(WORKERS, { "talos-worker-3": { ready: false } }),
       ...fillers(),
-      job("long01"),
+      transcodeJob("long01"),
     ]);
     const output = await served.planRepo(changedAt(2, 3, "2026-11-22T09:57:00Z", config), now);
     const note = output.notes.find((entry) => entry.subject === "pool/workers");
