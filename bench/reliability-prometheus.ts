@@ -69,8 +69,52 @@ function healthy(kind: `${Scope}-${Resource}-${Statistic}`): Series[] {
   }));
 }
 
+/** The window the reader asks for by default: 600 s at 60 s steps, so 11 points. */
+const WINDOW_SECONDS = 600;
+const STEP_SECONDS = 60;
+
+/**
+ * The answers that say how the window is covered, and the node queries' values at each step:
+ * always those of a healthy Prometheus (every point there), so that the values of the
+ * statistics, which the scenarios garble, are what a read judges.
+ */
+function coverageAnswer(query: string): StubAnswer | undefined {
+  const kind = queryKind(query);
+  const end = at.getTime() / 1000;
+  const each = (value: (series: Series) => string) =>
+    successBody(
+      "vector",
+      healthy(kind).map((series) => ({ metric: series.metric, value: [end, value(series)] })),
+    );
+  if (query.startsWith("count_over_time("))
+    return each(() => String(WINDOW_SECONDS / STEP_SECONDS + 1));
+  if (query.startsWith("min_over_time(timestamp(")) return each(() => String(end - WINDOW_SECONDS));
+  if (!query.startsWith("(")) return undefined;
+  const times = Array.from(
+    { length: WINDOW_SECONDS / STEP_SECONDS + 1 },
+    (_, i) => end - WINDOW_SECONDS + i * STEP_SECONDS,
+  );
+  return successBody(
+    "matrix",
+    healthy(kind).map((series) => ({
+      metric: series.metric,
+      values: times.map((time) => [time, series.value]),
+    })),
+  );
+}
+
+function successBody(resultType: string, result: unknown[]): StubAnswer {
+  return {
+    status: 200,
+    body: JSON.stringify({ status: "success", data: { resultType, result } }),
+  };
+}
+
 function answer(scenario: Scenario, request: StubRequest): StubAnswer {
-  const kind = queryKind(request.form.get("query") ?? "");
+  const query = request.form.get("query") ?? "";
+  const coverage = coverageAnswer(query);
+  if (coverage) return coverage;
+  const kind = queryKind(query);
   const given = scenario[kind] ?? { series: healthy(kind) };
   if ("raw" in given) return given.raw;
   return {
@@ -132,6 +176,11 @@ function usageProblems(
   warnings: readonly SnapshotWarning[],
 ): string[] {
   const problems: string[] = [];
+  // A container query that failed leaves every container unknown, said once.
+  if (scope === "container" && warnings.some((w) => w.code === "prometheus-containers-failed")) {
+    if (usage.size > 0) problems.push(`container usage read though a container query failed`);
+    return problems;
+  }
   for (const key of scope === "node" ? nodes : containers) {
     for (const { resource, statistic } of expectedUnknown(scenario, scope, key)) {
       const found = usage.get(key);
