@@ -25,20 +25,20 @@ import {
   TFVARS,
   unschedulable,
   worker,
-  writeInfraRepo,
 } from "./served-cluster.ts";
 import {
   cluster,
+  commitFiles,
   config,
+  eightCoreWorker,
+  emptyRepo,
   FOUR,
   filler,
   fillers,
-  git,
   onWorker4,
   plan,
   poolNote,
   serveForTest,
-  tempDir,
   tfvars,
   WORKERS,
 } from "./served-plan.ts";
@@ -654,10 +654,7 @@ describe("plan acceptance: where the count is written", () => {
       freshNodeMetrics(name, "600m", "2Gi"),
     ]);
     const big = [
-      worker("talos-big-1", {
-        labels: { "node.kubernetes.io/pool": "big" },
-        allocatable: { cpu: "7800m", memory: "32078000Ki", pods: "110" },
-      }),
+      eightCoreWorker("talos-big-1", "big"),
       ciliumAgent("talos-big-1", 7),
       freshNodeMetrics("talos-big-1", "1", "3Gi"),
       pod("ml", "trainer-6f7c8d9b5-run01", { node: "talos-big-1", cpu: "6", memory: "8Gi" }),
@@ -730,17 +727,9 @@ describe("plan acceptance: where the count is written", () => {
   it("reads the cooldown from the history when the infra repo is a folder of a larger checkout", async () => {
     // The git repository's root is one level up: `plan --repo infra` reads the commits of
     // infra/terraform/terraform.tfvars, so the raise two minutes ago holds the next one.
-    const root = tempDir("pr-autoscaler-served-mono-");
-    git(root, ["init", "-q", "-b", "main"]);
-    const infra = join(root, "infra");
-    for (const [count, at] of [
-      [2, "2026-11-01T10:00:00Z"],
-      [3, "2026-11-22T09:58:00Z"],
-    ] as const) {
-      writeInfraRepo(infra, { tfvars: tfvars(count) });
-      git(root, ["add", "-A"]);
-      git(root, ["commit", "-q", "-m", `workers: ${count}`], at);
-    }
+    const infra = join(emptyRepo("pr-autoscaler-served-mono-"), "infra");
+    commitFiles(infra, { tfvars: tfvars(2) }, "2026-11-01T10:00:00Z", "workers: 2");
+    commitFiles(infra, { tfvars: tfvars(3) }, "2026-11-22T09:58:00Z", "workers: 3");
     const served = await serveForTest([...cluster(), ...fillers(), web("mono1")]);
     const held = await served.planRepo(infra, "2026-11-22T10:00:00Z");
     expect(held.proposals).toEqual([]);
