@@ -10,8 +10,6 @@
  * cannot be read, too many of its nodes are not Ready) adds no node, so the pod goes to the next
  * pool, as cluster-autoscaler passes over a node group it cannot scale up.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import {
   ciliumAgent,
@@ -24,7 +22,7 @@ import {
   type Raw,
   worker,
 } from "./served-cluster.ts";
-import { git, plan, poolNote, serveForTest, tempDir } from "./served-plan.ts";
+import { commitFiles, emptyRepo, plan, poolNote, serveForTest } from "./served-plan.ts";
 
 const GENERAL = ["talos-worker-1", "talos-worker-2", "talos-worker-3"];
 
@@ -287,16 +285,10 @@ describe("plan acceptance (pools): a pending pod counted on the other pool's fre
 
 describe("plan acceptance (pools): a pool in its cooldown keeps its pods", () => {
   it("leaves general's pod to general through its cooldown, while highmem adds a node for its own", async () => {
-    const repo = tempDir("pr-autoscaler-served-pools-");
-    git(repo, ["init", "-q", "-b", "main"]);
-    mkdirSync(join(repo, "terraform"));
-    mkdirSync(join(repo, ".github"));
-    writeFileSync(join(repo, ".github/pr-autoscaler.yml"), pools());
-    writeFileSync(join(repo, "terraform/terraform.tfvars"), TFVARS.replace("= 3", "= 2"));
-    git(repo, ["add", "-A"]);
-    git(repo, ["commit", "-q", "-m", "two pools"], "2026-11-01T10:00:00Z");
-    writeFileSync(join(repo, "terraform/terraform.tfvars"), TFVARS);
-    git(repo, ["commit", "-q", "-a", "-m", "worker_count 3"], "2026-11-20T07:58:00Z");
+    const repo = emptyRepo("pr-autoscaler-served-pools-");
+    const files = (tfvars: string) => ({ tfvars, config: pools() });
+    commitFiles(repo, files(TFVARS.replace("= 3", "= 2")), "2026-11-01T10:00:00Z", "two pools");
+    commitFiles(repo, files(TFVARS), "2026-11-20T07:58:00Z", "worker_count 3");
     // One pod only highmem holds (30 GiB), one a new node of either holds: general's comes first.
     const served = await serveForTest([
       ...cluster(),
