@@ -28,16 +28,16 @@ import {
   pod,
   type Raw,
   worker,
-  writeInfraRepo,
 } from "./served-cluster.ts";
 import {
   apps,
   changedAt,
   cluster,
+  commitFiles,
   config,
+  emptyRepo,
   FOUR,
   fillers,
-  git,
   gitRepo,
   judgedNow,
   onWorker4,
@@ -367,18 +367,12 @@ describe("plan contract: a cooldown read from one line of a shared terraform.tfv
   it("holds apps, raised two minutes ago, as data, while media, idle and unchanged, is lowered", async () => {
     // worker_count went 1 → 2 two minutes before the plan; media_count has not changed since the
     // repo began. The cooldown (5m) is apps' own: apps' pending pod waits, media loses a node.
-    const dir = tempDir("pr-autoscaler-contract-");
-    git(dir, ["init", "-q", "-b", "main"]);
+    const dir = emptyRepo("pr-autoscaler-contract-");
     const config = twoPools({ file: "terraform/terraform.tfvars", path: "media_count" });
     const changed = at(-120_000);
-    for (const [count, when] of [
-      [1, "2026-11-01T10:00:00Z"],
-      [2, changed],
-    ] as const) {
-      writeInfraRepo(dir, { tfvars: `worker_count = ${count}\nmedia_count  = 2\n`, config });
-      git(dir, ["add", "-A"]);
-      git(dir, ["commit", "-q", "-m", `worker_count ${count}`], when);
-    }
+    const counts = (workers: number) => `worker_count = ${workers}\nmedia_count  = 2\n`;
+    commitFiles(dir, { tfvars: counts(1), config }, "2026-11-01T10:00:00Z", "worker_count 1");
+    commitFiles(dir, { tfvars: counts(2), config }, changed, "worker_count 2");
     const served = await serveForTest([
       ...appsAndMedia({
         appNodes: ["talos-worker-1", "talos-worker-2"],
