@@ -37,6 +37,14 @@ function filled(
   });
 }
 
+/** `workers` of which only the first is filled, and `pending`: the others have room free. */
+function firstFilled(workers: NodeInfo[], pending: PodInfo[]): Snapshot {
+  return buildSnapshot({
+    nodes: workers,
+    pods: [...workers.slice(0, 1).map((w) => filler(w.name)), ...pending],
+  });
+}
+
 /**
  * Plans pool general, then pool `name` counted at `name`_count, one full node each labelled
  * with its pool (and `labels`), with `pending` waiting; `facts` are general's.
@@ -106,19 +114,15 @@ describe("scale up for pending pods", () => {
     // NodeUnschedulable plugin lets a pod in that tolerates node.kubernetes.io/unschedulable.
     const workers = [node("worker-1", BUSY), node("worker-2", { ...BUSY, unschedulable: true })];
     const tolerant = [{ key: "node.kubernetes.io/unschedulable", operator: "Exists" as const }];
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        filler("worker-1"),
-        pendingPod("ops/backup", { cpu: "2", memory: "2Gi", tolerations: tolerant }),
-        pendingPod("ops/everywhere", {
-          cpu: "1",
-          memory: "1Gi",
-          tolerations: [{ operator: "Exists" }],
-        }),
-        pendingPod("web/app", { cpu: "1", memory: "1Gi" }),
-      ],
-    });
+    const snapshot = firstFilled(workers, [
+      pendingPod("ops/backup", { cpu: "2", memory: "2Gi", tolerations: tolerant }),
+      pendingPod("ops/everywhere", {
+        cpu: "1",
+        memory: "1Gi",
+        tolerations: [{ operator: "Exists" }],
+      }),
+      pendingPod("web/app", { cpu: "1", memory: "1Gi" }),
+    ]);
     const decision = planOne(snapshot);
     expect(decision.pending.onExisting.map((p) => [p.pod, p.node])).toEqual([
       ["ops/backup", "worker-2"],
@@ -129,16 +133,11 @@ describe("scale up for pending pods", () => {
   });
 
   it("uses free room on existing nodes before counting new nodes", () => {
-    const workers = nodes(2, BUSY);
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        filler("worker-1"),
-        pendingPod("web/small", { cpu: "1", memory: "2Gi" }),
-        pendingPod("web/big", { cpu: "3", memory: "8Gi" }),
-        pendingPod("web/big2", { cpu: "3", memory: "8Gi" }),
-      ],
-    });
+    const snapshot = firstFilled(nodes(2, BUSY), [
+      pendingPod("web/small", { cpu: "1", memory: "2Gi" }),
+      pendingPod("web/big", { cpu: "3", memory: "8Gi" }),
+      pendingPod("web/big2", { cpu: "3", memory: "8Gi" }),
+    ]);
     const decision = planOne(snapshot);
     expect(decision.pending.onExisting.map((p) => [p.pod, p.node])).toEqual([
       ["web/big", "worker-2"],
@@ -230,22 +229,17 @@ describe("scale up for pending pods", () => {
   });
 
   it("does not count pending DaemonSet or mirror pods, nor pods left to another scheduler", () => {
-    const workers = nodes(1, BUSY);
     // Not tried yet, and not the default scheduler's to try: only its own scheduler judges it.
     const justCreated: PodInfo = {
       ...pendingPod("web/new", { cpu: "3" }),
       schedulerName: "volcano",
     };
     delete justCreated.unschedulable;
-    const snapshot = buildSnapshot({
-      nodes: workers,
-      pods: [
-        filler("worker-1"),
-        pendingPod("kube-system/ds", { cpu: "3", daemonSet: true }),
-        pendingPod("kube-system/mirror", { cpu: "3", mirror: true }),
-        justCreated,
-      ],
-    });
+    const snapshot = filled(nodes(1, BUSY), [
+      pendingPod("kube-system/ds", { cpu: "3", daemonSet: true }),
+      pendingPod("kube-system/mirror", { cpu: "3", mirror: true }),
+      justCreated,
+    ]);
     const decision = planOne(snapshot);
     expect(decision.action).toBe("none");
     expect(decision.pending.considered).toBe(0);
