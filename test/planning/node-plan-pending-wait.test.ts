@@ -16,6 +16,7 @@ import {
   fullWorkers,
   kinds,
   NOW,
+  type PlanOptions,
   planOne,
   poolInput,
   QUIET,
@@ -27,6 +28,19 @@ import {
 /** A pod that needs a new node, created `seconds` ago. */
 function waiting(key: string, seconds: number, extra: Partial<PodInfo> = {}): PodInfo {
   return { ...pendingPod(key, { cpu: "3" }), createdAt: ago(seconds), ...extra };
+}
+
+/** Pull request #3, open for a decrease from `from` to `desired` nodes. */
+function openDecrease(from: number, desired: number): PlanOptions {
+  return { facts: { openPullRequest: { number: 3, desired, from } } };
+}
+
+/** `options` with the pool held by the cooldown after a raise `seconds` ago. */
+function inCooldown(seconds: number, options: PlanOptions = {}): PlanOptions {
+  return {
+    ...options,
+    facts: { ...options.facts, lastChange: { at: ago(seconds), direction: "up" } },
+  };
 }
 
 describe("scaleUp.pendingFor", () => {
@@ -182,7 +196,7 @@ describe("while pods wait for room", () => {
 
   it("closes an open decrease while pods that have waited are left pending at the max", () => {
     const snapshot = shrinkable([waiting("web/a", 600)]);
-    const open = { facts: { openPullRequest: { number: 3, desired: 3, from: 4 } } };
+    const open = openDecrease(4, 3);
     const atMax = planOne(snapshot, { max: 4 }, open);
     expect(atMax.action).toBe("none");
     expect(atMax.holds).toEqual([{ kind: "at-max", wanted: 5, allowed: 4, bound: "max" }]);
@@ -192,19 +206,14 @@ describe("while pods wait for room", () => {
       "  pull request: close #3, its change is not wanted any more",
     );
     // The same while a cooldown holds back the node they ask for.
-    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
-    const held = planOne(snapshot, {}, { facts: { ...open.facts, ...cooldown } });
+    const held = planOne(snapshot, {}, inCooldown(60, open));
     expect(kinds(held.holds)).toEqual(["cooldown"]);
     expect(held.pullRequest).toEqual({ action: "close", number: 3 });
   });
 
   it("closes an open decrease while usage above a scale-up threshold asks for more at the max", () => {
     const hot = withWebPods(nodes(4, { usage: { cpu: "3800m", memory: "8Gi" } }));
-    const decision = planOne(
-      hot,
-      { max: 4 },
-      { facts: { openPullRequest: { number: 3, desired: 3, from: 4 } } },
-    );
+    const decision = planOne(hot, { max: 4 }, openDecrease(4, 3));
     expect(decision.action).toBe("none");
     expect(kinds(decision.triggers)).toEqual(["utilisation"]);
     expect(kinds(decision.holds)).toEqual(["at-max"]);
@@ -215,7 +224,7 @@ describe("while pods wait for room", () => {
     // Four full workers where the max is three: worker-4's pod fits on no other node, so no
     // decrease is made; the pod left pending beyond the max does not keep one open. Each close
     // names the pod the decrease, merged, would leave without room.
-    const open = { facts: { openPullRequest: { number: 3, desired: 3, from: 4 } } };
+    const open = openDecrease(4, 3);
     const stranded = {
       action: "close",
       number: 3,
@@ -236,8 +245,7 @@ describe("while pods wait for room", () => {
     expect(capped.pullRequest).toEqual(stranded);
     // Nor does a cooldown keep it: merged as it stands, its removal of worker-4 would leave that
     // node's pod without room. Once the node can go, the plan asks for its decrease again.
-    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
-    const held = planOne(snapshot, { max: 3 }, { facts: { ...open.facts, ...cooldown } });
+    const held = planOne(snapshot, { max: 3 }, inCooldown(60, open));
     expect(kinds(held.holds)).toContain("cooldown");
     expect(held.pullRequest).toEqual({
       action: "close",
@@ -352,17 +360,12 @@ describe("while pods wait for room", () => {
 
   it("above the max: leaves an open decrease down to it while a cooldown holds the pool", () => {
     const snapshot = withWebPods(nodes(4, QUIET), [waiting("web/a", 30)]);
-    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
     const pool = { max: 3, scaleUp: { pendingFor: "2m" } };
-    const toMax = planOne(snapshot, pool, {
-      facts: { openPullRequest: { number: 3, desired: 3, from: 4 }, ...cooldown },
-    });
+    const toMax = planOne(snapshot, pool, inCooldown(60, openDecrease(4, 3)));
     expect(toMax.action).toBe("none");
     expect(kinds(toMax.holds)).toContain("cooldown");
     expect(toMax.pullRequest).toEqual({ action: "leave", number: 3 });
-    const below = planOne(snapshot, pool, {
-      facts: { openPullRequest: { number: 3, desired: 2, from: 4 }, ...cooldown },
-    });
+    const below = planOne(snapshot, pool, inCooldown(60, openDecrease(4, 2)));
     expect(below.pullRequest).toEqual({ action: "close", number: 3 });
   });
 });
@@ -403,16 +406,11 @@ describe("while pods wait for room, with a node long not Ready", () => {
 
   it("leaves an open decrease of it while a cooldown holds the pool", () => {
     const snapshot = withDeadNode([large()]);
-    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
-    const dead = planOne(snapshot, LARGER, {
-      facts: { openPullRequest: { number: 3, desired: 4, from: 5 }, ...cooldown },
-    });
+    const dead = planOne(snapshot, LARGER, inCooldown(60, openDecrease(5, 4)));
     expect(dead.action).toBe("none");
     expect(dead.pullRequest).toEqual({ action: "leave", number: 3 });
     // One that takes a Ready node too takes room the pod may need.
-    const further = planOne(snapshot, LARGER, {
-      facts: { openPullRequest: { number: 3, desired: 3, from: 5 }, ...cooldown },
-    });
+    const further = planOne(snapshot, LARGER, inCooldown(60, openDecrease(5, 3)));
     expect(further.pullRequest).toEqual({ action: "close", number: 3 });
   });
 
@@ -560,13 +558,8 @@ describe("while pods are bound to a node the cluster does not list", () => {
   });
 
   it("above the max: leaves an open decrease down to it while a cooldown holds the pool, and closes one below it", () => {
-    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
     const open = (desired: number) =>
-      planOne(
-        sixWithOrphan(),
-        { max: 4 },
-        { facts: { openPullRequest: { number: 3, desired, from: 6 }, ...cooldown } },
-      );
+      planOne(sixWithOrphan(), { max: 4 }, inCooldown(60, openDecrease(6, desired)));
     const down = open(4);
     expect(down.action).toBe("none");
     expect(kinds(down.holds)).not.toContain("pods-orphaned");
@@ -585,12 +578,10 @@ describe("while pods are bound to a node the cluster does not list", () => {
   it("above the max: names the pods beside a cooldown that holds a decrease they cut, once", () => {
     // With no pull request open, the bulk line's stop names the pods; a hold names them too, and
     // with one open (down to the max, or below it and closed) not a second time.
-    const cooldown = { lastChange: { at: ago(60), direction: "up" as const } };
     const pool = { max: 4, scaleDown: { maxEmptyBulk: 5 } };
     for (const desired of [undefined, 4, 3]) {
-      const open =
-        desired === undefined ? {} : { openPullRequest: { number: 3, desired, from: 6 } };
-      const decision = planOne(sixWithOrphan(), pool, { facts: { ...open, ...cooldown } });
+      const open = desired === undefined ? {} : openDecrease(6, desired);
+      const decision = planOne(sixWithOrphan(), pool, inCooldown(60, open));
       expect(decision.action).toBe("none");
       expect(decision.holds.filter((hold) => hold.kind === "pods-orphaned")).toEqual([
         { kind: "pods-orphaned", pods: 1, nodes: ["worker-9"], max: 4, bound: "max" },
@@ -666,16 +657,7 @@ describe("while a pending pod's fit on a new node is unknown", () => {
 
   it("leaves an open decrease down to the max while a cooldown holds the count above it", () => {
     // Closed now, it would be opened again once the cooldown is over: usage does not decide it.
-    const decision = planOne(
-      gpuTie(),
-      { max: 3 },
-      {
-        facts: {
-          openPullRequest: { number: 3, desired: 3, from: 4 },
-          lastChange: { at: ago(120), direction: "up" },
-        },
-      },
-    );
+    const decision = planOne(gpuTie(), { max: 3 }, inCooldown(120, openDecrease(4, 3)));
     expect(decision.action).toBe("none");
     expect(kinds(decision.triggers)).toContain("above-max");
     expect(kinds(decision.holds)).toContain("cooldown");
@@ -687,16 +669,7 @@ describe("while a pending pod's fit on a new node is unknown", () => {
   });
 
   it("says why an open decrease below the max is closed while a cooldown holds the pool", () => {
-    const decision = planOne(
-      gpuTie(6, 4),
-      { max: 5 },
-      {
-        facts: {
-          openPullRequest: { number: 3, desired: 3, from: 6 },
-          lastChange: { at: ago(120), direction: "up" },
-        },
-      },
-    );
+    const decision = planOne(gpuTie(6, 4), { max: 5 }, inCooldown(120, openDecrease(6, 3)));
     expect(decision.action).toBe("none");
     expect(kinds(decision.triggers)).toContain("above-max");
     expect(decision.holds).toContainEqual({
@@ -715,11 +688,10 @@ describe("while a pending pod's fit on a new node is unknown", () => {
 
   it("says nothing comes down to the max with scale-down off, when it closes an open decrease", () => {
     // With scale-down on, the hold says the count comes down to the max of 5 and no further.
-    const cooldown = { lastChange: { at: ago(120), direction: "up" as const } };
     const decision = planOne(
       gpuTie(6, 4),
       { max: 5, scaleDown: { enabled: false } },
-      { facts: { openPullRequest: { number: 3, desired: 3, from: 6 }, ...cooldown } },
+      inCooldown(120, openDecrease(6, 3)),
     );
     expect(decision.action).toBe("none");
     expect(kinds(decision.triggers)).toEqual(["above-max"]);
@@ -765,22 +737,13 @@ describe("while a pending pod's fit on a new node is unknown", () => {
   });
 
   it("leaves an open decrease of a node long not Ready while a cooldown holds the pool", () => {
-    const cooldown = { lastChange: { at: ago(120), direction: "up" as const } };
-    const decision = planOne(
-      withDeadNode(),
-      {},
-      { facts: { openPullRequest: { number: 3, desired: 4, from: 5 }, ...cooldown } },
-    );
+    const decision = planOne(withDeadNode(), {}, inCooldown(120, openDecrease(5, 4)));
     expect(decision.action).toBe("none");
     expect(kinds(decision.triggers)).toEqual(["unready-node"]);
     expect(kinds(decision.holds)).not.toContain("pending-fit-unknown");
     expect(decision.pullRequest).toEqual({ action: "leave", number: 3 });
     // One that removes a Ready node too is closed, and the hold says which node may still go.
-    const further = planOne(
-      withDeadNode(),
-      {},
-      { facts: { openPullRequest: { number: 3, desired: 3, from: 5 }, ...cooldown } },
-    );
+    const further = planOne(withDeadNode(), {}, inCooldown(120, openDecrease(5, 3)));
     expect(further.pullRequest).toEqual({ action: "close", number: 3 });
     expect(further.holds).toContainEqual({
       kind: "pending-fit-unknown",
@@ -790,12 +753,7 @@ describe("while a pending pod's fit on a new node is unknown", () => {
   });
 
   it("says a node long not Ready would go alone once a cooldown is over, not with empty nodes", () => {
-    const cooldown = { lastChange: { at: ago(120), direction: "up" as const } };
-    const decision = planOne(
-      withDeadNode(),
-      { scaleDown: { maxEmptyBulk: 5 } },
-      { facts: cooldown },
-    );
+    const decision = planOne(withDeadNode(), { scaleDown: { maxEmptyBulk: 5 } }, inCooldown(120));
     expect(decision.action).toBe("none");
     expect(kinds(decision.holds)).toContain("cooldown");
     expect(decision.scaleDown.bulk).toMatchObject({
@@ -811,12 +769,7 @@ describe("while a pending pod's fit on a new node is unknown", () => {
     // worker-6 is long not Ready too: the open 6 → 3 removes it, worker-5 and worker-4 (Ready).
     const snapshot = withDeadNode();
     snapshot.nodes.push(node("worker-6", { ...QUIET, ready: false, readySince: ago(7200) }));
-    const cooldown = { lastChange: { at: ago(120), direction: "up" as const } };
-    const decision = planOne(
-      snapshot,
-      {},
-      { facts: { openPullRequest: { number: 3, desired: 3, from: 6 }, ...cooldown } },
-    );
+    const decision = planOne(snapshot, {}, inCooldown(120, openDecrease(6, 3)));
     expect(decision.action).toBe("none");
     expect(decision.pullRequest).toEqual({ action: "close", number: 3 });
     expect(decision.holds).toContainEqual({
@@ -835,9 +788,7 @@ describe("while a pending pod's fit on a new node is unknown", () => {
     const quiet = gpuTie(6, 3);
     quiet.pods = quiet.pods.filter((p) => p.name !== "ollama");
     expect(planOne(quiet, pool)).toMatchObject({ action: "scale-down", desired: 3 });
-    const decision = planOne(gpuTie(6, 3), pool, {
-      facts: { openPullRequest: { number: 3, desired: 3, from: 6 } },
-    });
+    const decision = planOne(gpuTie(6, 3), pool, openDecrease(6, 3));
     expect(decision).toMatchObject({
       action: "scale-down",
       desired: 4,
@@ -902,13 +853,8 @@ describe("while a pending pod's fit on a new node is unknown", () => {
   });
 
   it("leaves an open decrease of nodes long not Ready below the max while a cooldown holds the pool", () => {
-    const cooldown = { lastChange: { at: ago(120), direction: "up" as const } };
     const open = (desired: number) =>
-      planOne(
-        deadBeyondTheMax(),
-        { max: 5 },
-        { facts: { openPullRequest: { number: 3, desired, from: 6 }, ...cooldown } },
-      );
+      planOne(deadBeyondTheMax(), { max: 5 }, inCooldown(120, openDecrease(6, desired)));
     const dead = open(4);
     expect(dead.action).toBe("none");
     expect(kinds(dead.triggers)).toEqual(["above-max"]);
