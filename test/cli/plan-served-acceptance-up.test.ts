@@ -12,12 +12,21 @@
  * each. A new worker so has 3700m, 15855500Ki (15.1 GiB), 109 pods and 54.6 GiB free.
  */
 import { describe, expect, it } from "@jest/globals";
-import { type PlanJson, type PodOptions, pod, type Raw, TFVARS } from "./served-cluster.ts";
+import {
+  type InfraFiles,
+  type PlanJson,
+  type PodOptions,
+  pod,
+  type Raw,
+  type Served,
+  TFVARS,
+} from "./served-cluster.ts";
 import {
   cluster,
   config,
   everyWorker,
   fillers,
+  manyPods,
   plan,
   poolNote,
   serveForTest,
@@ -386,10 +395,9 @@ describe("plan acceptance (scale-up): containers with limits and no requests", (
 });
 
 describe("plan acceptance (scale-up): a pool that cannot tell what a new node would be", () => {
-  it("warns, as a person must set newNode, when a pod waits for the empty pool", async () => {
-    // The big pool is at 0 with no newNode: nothing says how large its VM is. The pod selects
-    // it, so no other pool takes it; it waits until someone sets newNode.cpu and memory.
-    const files = {
+  /** The repo's files with a pool big at 0 (min 0, max 2) after the workers; `extra` ends it. */
+  function bigAtZero(extra = ""): InfraFiles {
+    return {
       tfvars: `${TFVARS}big_count         = 0\n`,
       config: `${config()}  - name: big
     target:
@@ -400,9 +408,13 @@ describe("plan acceptance (scale-up): a pool that cannot tell what a new node wo
         node.kubernetes.io/pool: big
     min: 0
     max: 2
-`,
+${extra}`,
     };
-    const served = await serveForTest([
+  }
+
+  /** Serves the full workers and a pod of 6 cpu that selects the big pool. */
+  function waitingForBig(): Promise<Served> {
+    return serveForTest([
       ...cluster(),
       ...fillers(),
       runner("big01", {
@@ -411,6 +423,13 @@ describe("plan acceptance (scale-up): a pool that cannot tell what a new node wo
         nodeSelector: { "node.kubernetes.io/pool": "big" },
       }),
     ]);
+  }
+
+  it("warns, as a person must set newNode, when a pod waits for the empty pool", async () => {
+    // The big pool is at 0 with no newNode: nothing says how large its VM is. The pod selects
+    // it, so no other pool takes it; it waits until someone sets newNode.cpu and memory.
+    const files = bigAtZero();
+    const served = await waitingForBig();
     const output = JSON.parse((await served.run(["--json"], files)).stdout) as PlanJson;
     expect(output.proposals).toEqual([]);
     const note = output.notes.find((entry) => entry.subject === "pool/big");
@@ -430,30 +449,8 @@ describe("plan acceptance (scale-up): a pool that cannot tell what a new node wo
   it("asks only for the newNode key the config leaves out", async () => {
     // newNode.memory is set, as in the configuration reference's full example: the hold asked
     // for newNode.cpu and newNode.memory all the same.
-    const files = {
-      tfvars: `${TFVARS}big_count         = 0\n`,
-      config: `${config()}  - name: big
-    target:
-      file: terraform/terraform.tfvars
-      path: big_count
-    selector:
-      matchLabels:
-        node.kubernetes.io/pool: big
-    min: 0
-    max: 2
-    newNode:
-      memory: 15Gi
-`,
-    };
-    const served = await serveForTest([
-      ...cluster(),
-      ...fillers(),
-      runner("big01", {
-        cpu: "6",
-        memory: "8Gi",
-        nodeSelector: { "node.kubernetes.io/pool": "big" },
-      }),
-    ]);
+    const files = bigAtZero("    newNode:\n      memory: 15Gi\n");
+    const served = await waitingForBig();
     const output = JSON.parse((await served.run(["--json"], files)).stdout) as PlanJson;
     expect(output.proposals).toEqual([]);
     const note = output.notes.find((entry) => entry.subject === "pool/big");
@@ -466,14 +463,7 @@ describe("plan acceptance (scale-up): the pod list read in part", () => {
   // 600 batch pods make the pod list two pages of 500; the second fails. The fillers (media)
   // that take 3 of each worker's 3.8 cpu are on it, so the room they hold looks free.
   const roomy = everyWorker({ allocatable: { cpu: "3800m", memory: "15986572Ki", pods: "300" } });
-  const batch = Array.from({ length: 600 }, (_, index) =>
-    pod("batch", `worker-5c6d7e8f9-${index.toString(36).padStart(5, "0")}`, {
-      node: WORKERS[index % 3],
-      owner: { kind: "ReplicaSet", name: "worker-5c6d7e8f9" },
-      cpu: "1m",
-      memory: "1Mi",
-    }),
-  );
+  const batch = manyPods(600);
   const runnerPod = (namespace: string) =>
     pod(namespace, "runner-29123400-x7k2p", {
       owner: { kind: "Job", name: "runner-29123400" },
