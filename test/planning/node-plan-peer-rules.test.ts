@@ -1,12 +1,25 @@
 import { describe, expect, it } from "@jest/globals";
 import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
+import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import type {
+  NodeInfo,
   PodAffinityTerm,
   PodInfo,
   TopologySpreadConstraint,
 } from "../../src/planning/snapshot.ts";
+import type { PoolConfigInput } from "../../src/policy/repo-config.ts";
 import { buildSnapshot, node, nodes, pendingPod, pod } from "../support/snapshot-builder.ts";
-import { BUSY, planOne, QUIET } from "./plan-helpers.ts";
+import { BUSY, type PlanOptions, planOne, QUIET } from "./plan-helpers.ts";
+
+/** Plans the pool on `workers` running or waiting for `pods`, as planOne does. */
+function planOn(
+  workers: NodeInfo[],
+  pods: PodInfo[],
+  pool?: Partial<PoolConfigInput>,
+  options?: PlanOptions,
+): NodeDecision {
+  return planOne(buildSnapshot({ nodes: workers, pods }), pool, options);
+}
 
 function term(labels: Record<string, string>, topologyKey = "kubernetes.io/hostname") {
   return { selector: { matchLabels: labels }, topologyKey } satisfies PodAffinityTerm;
@@ -26,12 +39,10 @@ function dns(name: string, node?: string): PodInfo {
 describe("scale up with required pod anti-affinity", () => {
   it("adds a node for a replica that every existing node already runs one of", () => {
     const workers = nodes(3, BUSY);
-    const decision = planOne(
-      buildSnapshot({
-        nodes: workers,
-        pods: [...workers.map((w, i) => dns(`blocky-${i}`, w.name)), dns("blocky-3")],
-      }),
-    );
+    const decision = planOn(workers, [
+      ...workers.map((w, i) => dns(`blocky-${i}`, w.name)),
+      dns("blocky-3"),
+    ]);
     expect(decision).toMatchObject({ action: "scale-up", current: 3, desired: 4 });
     expect(decision.pending.onExisting).toEqual([]);
     expect(decision.pending.onNew.map((p) => [p.pod, p.node])).toEqual([["dns/blocky-3", "new-1"]]);
@@ -39,16 +50,11 @@ describe("scale up with required pod anti-affinity", () => {
 
   it("puts two pending replicas on two new nodes, not one", () => {
     const workers = nodes(3, BUSY);
-    const decision = planOne(
-      buildSnapshot({
-        nodes: workers,
-        pods: [
-          ...workers.map((w, i) => dns(`blocky-${i}`, w.name)),
-          dns("blocky-3"),
-          dns("blocky-4"),
-        ],
-      }),
-    );
+    const decision = planOn(workers, [
+      ...workers.map((w, i) => dns(`blocky-${i}`, w.name)),
+      dns("blocky-3"),
+      dns("blocky-4"),
+    ]);
     expect(decision).toMatchObject({ action: "scale-up", desired: 5 });
     expect(decision.pending.onNew.map((p) => p.node).sort()).toEqual(["new-1", "new-2"]);
   });
@@ -70,9 +76,7 @@ describe("scale up with required pod anti-affinity", () => {
         ],
       });
     const batch = pendingPod("jobs/import", { cpu: "1", memory: "1Gi", labels: { tier: "batch" } });
-    const decision = planOne(
-      buildSnapshot({ nodes: workers, pods: [...workers.map((w) => noisy(w.name)), batch] }),
-    );
+    const decision = planOn(workers, [...workers.map((w) => noisy(w.name)), batch]);
     expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
     // The same pod in another namespace than the term names is not selected by it.
     const elsewhere = pendingPod("web/import", {
@@ -80,9 +84,7 @@ describe("scale up with required pod anti-affinity", () => {
       memory: "1Gi",
       labels: { tier: "batch" },
     });
-    const placed = planOne(
-      buildSnapshot({ nodes: workers, pods: [...workers.map((w) => noisy(w.name)), elsewhere] }),
-    );
+    const placed = planOn(workers, [...workers.map((w) => noisy(w.name)), elsewhere]);
     expect(placed.action).toBe("none");
     expect(placed.pending.onExisting.map((p) => p.node)).toEqual(["worker-1"]);
   });
@@ -90,25 +92,20 @@ describe("scale up with required pod anti-affinity", () => {
   it("says a pod that shuns the zone every new node would join never fits", () => {
     const zone = { labels: { "topology.kubernetes.io/zone": "rack-1" }, ...BUSY };
     const workers = nodes(2, zone);
-    const decision = planOne(
-      buildSnapshot({
-        nodes: workers,
-        pods: [
-          pod("media/plex-a", {
-            node: "worker-1",
-            cpu: "3500m",
-            memory: "1Gi",
-            labels: { app: "plex" },
-          }),
-          pod("media/fill", { node: "worker-2", cpu: "3500m", memory: "1Gi" }),
-          pendingPod("media/tdarr", {
-            cpu: "1",
-            memory: "1Gi",
-            podAntiAffinity: [term({ app: "plex" }, "topology.kubernetes.io/zone")],
-          }),
-        ],
+    const decision = planOn(workers, [
+      pod("media/plex-a", {
+        node: "worker-1",
+        cpu: "3500m",
+        memory: "1Gi",
+        labels: { app: "plex" },
       }),
-    );
+      pod("media/fill", { node: "worker-2", cpu: "3500m", memory: "1Gi" }),
+      pendingPod("media/tdarr", {
+        cpu: "1",
+        memory: "1Gi",
+        podAntiAffinity: [term({ app: "plex" }, "topology.kubernetes.io/zone")],
+      }),
+    ]);
     expect(decision.action).toBe("none");
     expect(decision.pending.neverFit).toEqual([
       expect.objectContaining({
@@ -125,22 +122,17 @@ describe("scale up with required pod anti-affinity", () => {
   it("says when it is a running pod's anti-affinity that keeps a new node out", () => {
     const zone = { labels: { "topology.kubernetes.io/zone": "rack-1" }, ...BUSY };
     const workers = nodes(2, zone);
-    const decision = planOne(
-      buildSnapshot({
-        nodes: workers,
-        pods: [
-          pod("db/pg-0", {
-            node: "worker-1",
-            cpu: "3900m",
-            memory: "1Gi",
-            labels: { app: "pg" },
-            podAntiAffinity: [term({ tier: "batch" }, "topology.kubernetes.io/zone")],
-          }),
-          pod("db/fill", { node: "worker-2", cpu: "3900m", memory: "1Gi" }),
-          pendingPod("db/import", { cpu: "1", memory: "1Gi", labels: { tier: "batch" } }),
-        ],
+    const decision = planOn(workers, [
+      pod("db/pg-0", {
+        node: "worker-1",
+        cpu: "3900m",
+        memory: "1Gi",
+        labels: { app: "pg" },
+        podAntiAffinity: [term({ tier: "batch" }, "topology.kubernetes.io/zone")],
       }),
-    );
+      pod("db/fill", { node: "worker-2", cpu: "3900m", memory: "1Gi" }),
+      pendingPod("db/import", { cpu: "1", memory: "1Gi", labels: { tier: "batch" } }),
+    ]);
     const [never] = decision.pending.neverFit;
     expect(never).toMatchObject({ pod: "db/import", reason: "pod-anti-affinity" });
     expect(never?.topologyKey).toBeUndefined();
@@ -168,12 +160,10 @@ describe("scale up with required pod anti-affinity", () => {
     ];
 
     it("adds no node for a replica every zone already runs one of: a new node joins one of them", () => {
-      const decision = planOne(
-        buildSnapshot({
-          nodes: workers,
-          pods: [...workers.map((w, i) => replica(`blocky-${i}`, w.name)), replica("blocky-3")],
-        }),
-      );
+      const decision = planOn(workers, [
+        ...workers.map((w, i) => replica(`blocky-${i}`, w.name)),
+        replica("blocky-3"),
+      ]);
       expect(decision.action).toBe("none");
       expect(decision.pending.onNew).toEqual([]);
       expect(decision.pending.neverFit).toEqual([
@@ -201,7 +191,7 @@ describe("scale up with required pod anti-affinity", () => {
         pod(`db/fill-${i}`, { node: w.name, cpu: "3700m", memory: "1Gi" }),
       );
       const batch = pendingPod("db/import", { cpu: "1", memory: "1Gi", labels: { tier: "batch" } });
-      const decision = planOne(buildSnapshot({ nodes: workers, pods: [guard, ...fill, batch] }));
+      const decision = planOn(workers, [guard, ...fill, batch]);
       expect(decision.pending.neverFit).toEqual([
         expect.objectContaining({
           pod: "db/import",
@@ -211,7 +201,7 @@ describe("scale up with required pod anti-affinity", () => {
       ]);
       // A pod the guard does not select still gets a new node.
       const other = pendingPod("db/web", { cpu: "1", memory: "1Gi", labels: { tier: "web" } });
-      const adds = planOne(buildSnapshot({ nodes: workers, pods: [guard, ...fill, other] }));
+      const adds = planOn(workers, [guard, ...fill, other]);
       expect(adds).toMatchObject({ action: "scale-up", desired: 4 });
     });
 
@@ -234,18 +224,11 @@ describe("scale up with required pod anti-affinity", () => {
 
     it("still adds a node when no pool node carries the key (the rule does not apply there)", () => {
       const plain = nodes(3, BUSY);
-      const decision = planOne(
-        buildSnapshot({
-          nodes: plain,
-          pods: [
-            ...plain.map((w, i) =>
-              pod(`dns/fill-${i}`, { node: w.name, cpu: "3950m", memory: "1Gi" }),
-            ),
-            replica("blocky-0", "worker-1"),
-            replica("blocky-1"),
-          ],
-        }),
-      );
+      const decision = planOn(plain, [
+        ...plain.map((w, i) => pod(`dns/fill-${i}`, { node: w.name, cpu: "3950m", memory: "1Gi" })),
+        replica("blocky-0", "worker-1"),
+        replica("blocky-1"),
+      ]);
       expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
     });
   });
@@ -262,20 +245,15 @@ describe("scale up with required pod affinity", () => {
 
   /** Two workers, postgres on the second using `cpu` of its 4 cores, and the cache pending. */
   const withPostgres = (cpu: string) =>
-    planOne(
-      buildSnapshot({
-        nodes: nodes(2, BUSY),
-        pods: [
-          pod("apps/postgres-0", {
-            node: "worker-2",
-            cpu,
-            memory: "1Gi",
-            labels: { app: "postgres" },
-          }),
-          cache(),
-        ],
+    planOn(nodes(2, BUSY), [
+      pod("apps/postgres-0", {
+        node: "worker-2",
+        cpu,
+        memory: "1Gi",
+        labels: { app: "postgres" },
       }),
-    );
+      cache(),
+    ]);
 
   it("needs one pod that all its terms select, not one pod per term", () => {
     const web = pendingPod("apps/web", {
@@ -285,12 +263,11 @@ describe("scale up with required pod affinity", () => {
     });
     const running = (name: string, labels: Record<string, string>) =>
       pod(`apps/${name}`, { node: "worker-1", cpu: "500m", memory: "1Gi", labels });
-    const split = planOne(
-      buildSnapshot({
-        nodes: nodes(2, BUSY),
-        pods: [running("redis-0", { role: "cache" }), running("grafana-0", { team: "home" }), web],
-      }),
-    );
+    const split = planOn(nodes(2, BUSY), [
+      running("redis-0", { role: "cache" }),
+      running("grafana-0", { team: "home" }),
+      web,
+    ]);
     expect(split.pending.onExisting).toEqual([]);
     expect(split.pending.neverFit).toEqual([
       expect.objectContaining({
@@ -299,12 +276,7 @@ describe("scale up with required pod affinity", () => {
         topologyKey: "kubernetes.io/hostname",
       }),
     ]);
-    const both = planOne(
-      buildSnapshot({
-        nodes: nodes(2, BUSY),
-        pods: [running("redis-0", { role: "cache", team: "home" }), web],
-      }),
-    );
+    const both = planOn(nodes(2, BUSY), [running("redis-0", { role: "cache", team: "home" }), web]);
     expect(both.pending.onExisting.map((p) => [p.pod, p.node])).toEqual([["apps/web", "worker-1"]]);
   });
 
@@ -325,15 +297,10 @@ describe("scale up with required pod affinity", () => {
 
   it("lets the first pod of a group that selects itself go anywhere", () => {
     const workers = nodes(1, BUSY);
-    const decision = planOne(
-      buildSnapshot({
-        nodes: workers,
-        pods: [
-          pod("apps/fill", { node: "worker-1", cpu: "3500m", memory: "1Gi" }),
-          cache({ labels: { app: "postgres" } }),
-        ],
-      }),
-    );
+    const decision = planOn(workers, [
+      pod("apps/fill", { node: "worker-1", cpu: "3500m", memory: "1Gi" }),
+      cache({ labels: { app: "postgres" } }),
+    ]);
     expect(decision).toMatchObject({ action: "scale-up", desired: 2 });
   });
 });
@@ -355,9 +322,7 @@ describe("a pod and the pending or moving pod its affinity needs", () => {
     nodes(count, BUSY).map((w) => pod(`default/fill-${w.name}`, { node: w.name, cpu: "3800m" }));
 
   it("go on one new node together", () => {
-    const decision = planOne(
-      buildSnapshot({ nodes: nodes(2, BUSY), pods: [...full(2), server(), redis()] }),
-    );
+    const decision = planOn(nodes(2, BUSY), [...full(2), server(), redis()]);
     expect(decision).toMatchObject({ action: "scale-up", desired: 3 });
     expect(decision.pending.neverFit).toEqual([]);
     expect(decision.pending.onNew.map((p) => [p.pod, p.node]).sort()).toEqual([
@@ -377,9 +342,7 @@ describe("a pod and the pending or moving pod its affinity needs", () => {
 
   it("go together on a node of their own when a larger pod took the first one", () => {
     const big = pendingPod("batch/import", { cpu: "2500m", memory: "1Gi" });
-    const decision = planOne(
-      buildSnapshot({ nodes: nodes(2, BUSY), pods: [...full(2), big, server(), redis()] }),
-    );
+    const decision = planOn(nodes(2, BUSY), [...full(2), big, server(), redis()]);
     expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
     const where = Object.fromEntries(decision.pending.onNew.map((p) => [p.pod, p.node]));
     expect(where["apps/immich-server"]).toBe(where["apps/immich-redis"]);
@@ -392,18 +355,13 @@ describe("a pod and the pending or moving pod its affinity needs", () => {
     // scheduler binds them, redis and the server take worker-1 and the import worker-2.
     const fill = (node: string, cpu: string) =>
       pod(`default/fill-${node}`, { node, cpu, memory: "1Gi" });
-    const decision = planOne(
-      buildSnapshot({
-        nodes: nodes(2, BUSY),
-        pods: [
-          fill("worker-1", "1"),
-          fill("worker-2", "2500m"),
-          pendingPod("batch/import", { cpu: "1500m", memory: "1Gi" }),
-          server(),
-          redis(),
-        ],
-      }),
-    );
+    const decision = planOn(nodes(2, BUSY), [
+      fill("worker-1", "1"),
+      fill("worker-2", "2500m"),
+      pendingPod("batch/import", { cpu: "1500m", memory: "1Gi" }),
+      server(),
+      redis(),
+    ]);
     expect(decision.action).toBe("none");
     expect(decision.pending.onExisting.map((p) => [p.pod, p.node])).toEqual([
       ["apps/immich-redis", "worker-1"],
@@ -427,17 +385,15 @@ describe("a pod and the pending or moving pod its affinity needs", () => {
     });
     const fill = (node: string, cpu: string) =>
       pod(`default/fill-${node}`, { node, cpu, memory: "1Gi" });
-    const decision = planOne(
-      buildSnapshot({
-        nodes: nodes(2, BUSY),
-        pods: [
-          fill("worker-1", "1800m"),
-          fill("worker-2", "3800m"),
-          pendingPod("batch/import", { cpu: "1500m", memory: "1Gi" }),
-          web("web-1"),
-          web("web-2"),
-        ],
-      }),
+    const decision = planOn(
+      nodes(2, BUSY),
+      [
+        fill("worker-1", "1800m"),
+        fill("worker-2", "3800m"),
+        pendingPod("batch/import", { cpu: "1500m", memory: "1Gi" }),
+        web("web-1"),
+        web("web-2"),
+      ],
       { max: 2 },
     );
     expect(decision.pending.onExisting.map((p) => [p.pod, p.node]).sort()).toEqual([
@@ -449,9 +405,7 @@ describe("a pod and the pending or moving pod its affinity needs", () => {
 
   it("move together off a node being removed", () => {
     const workers = nodes(4, QUIET);
-    const decision = planOne(
-      buildSnapshot({ nodes: workers, pods: [server("worker-4"), redis("worker-4")] }),
-    );
+    const decision = planOn(workers, [server("worker-4"), redis("worker-4")]);
     expect(decision).toMatchObject({ action: "scale-down", removes: "worker-4" });
   });
 });
@@ -459,8 +413,9 @@ describe("a pod and the pending or moving pod its affinity needs", () => {
 describe("scale down with required pod anti-affinity", () => {
   it("keeps a node whose replica could go to no other node", () => {
     const workers = nodes(4, QUIET);
-    const decision = planOne(
-      buildSnapshot({ nodes: workers, pods: workers.map((w, i) => dns(`blocky-${i}`, w.name)) }),
+    const decision = planOn(
+      workers,
+      workers.map((w, i) => dns(`blocky-${i}`, w.name)),
     );
     expect(decision.action).toBe("none");
     const fit = decision.scaleDown.conditions.find((c) => c.kind === "pods-fit");
@@ -477,16 +432,11 @@ describe("scale down with required pod anti-affinity", () => {
 
   it("removes the node when another node has no replica yet", () => {
     const workers = nodes(4, QUIET);
-    const decision = planOne(
-      buildSnapshot({
-        nodes: workers,
-        pods: [
-          dns("blocky-0", "worker-1"),
-          dns("blocky-1", "worker-2"),
-          dns("blocky-3", "worker-4"),
-        ],
-      }),
-    );
+    const decision = planOn(workers, [
+      dns("blocky-0", "worker-1"),
+      dns("blocky-1", "worker-2"),
+      dns("blocky-3", "worker-4"),
+    ]);
     expect(decision).toMatchObject({ action: "scale-down", removes: "worker-4" });
   });
 });
@@ -515,20 +465,15 @@ describe("scale up with topology spread constraints", () => {
   /** worker-1 and -2 run two replicas each and have room; worker-3 runs one and is full. */
   function skewed(pending: PodInfo) {
     const workers = nodes(3, BUSY);
-    return planOne(
-      buildSnapshot({
-        nodes: workers,
-        pods: [
-          web("web-a", "worker-1"),
-          web("web-b", "worker-1"),
-          web("web-c", "worker-2"),
-          web("web-d", "worker-2"),
-          web("web-e", "worker-3"),
-          pod("web/fill", { node: "worker-3", cpu: "3800m", memory: "1Gi" }),
-          pending,
-        ],
-      }),
-    );
+    return planOn(workers, [
+      web("web-a", "worker-1"),
+      web("web-b", "worker-1"),
+      web("web-c", "worker-2"),
+      web("web-d", "worker-2"),
+      web("web-e", "worker-3"),
+      pod("web/fill", { node: "worker-3", cpu: "3800m", memory: "1Gi" }),
+      pending,
+    ]);
   }
 
   it("adds a node when only the full node would keep the skew", () => {
@@ -548,16 +493,14 @@ describe("scale up with topology spread constraints", () => {
   it("says a pod spread over zones never fits a pool whose nodes span zones", () => {
     const zoned = (name: string, zone: string) =>
       node(name, { ...BUSY, labels: { "topology.kubernetes.io/zone": zone } });
-    const decision = planOne(
-      buildSnapshot({
-        nodes: [zoned("worker-1", "a"), zoned("worker-2", "b")],
-        pods: [
-          web("web-a", "worker-1", { topologyKey: "topology.kubernetes.io/zone" }),
-          pod("web/fill-1", { node: "worker-1", cpu: "3500m", memory: "1Gi" }),
-          pod("web/fill-2", { node: "worker-2", cpu: "3800m", memory: "1Gi" }),
-          web("web-b", undefined, { topologyKey: "topology.kubernetes.io/zone" }),
-        ],
-      }),
+    const decision = planOn(
+      [zoned("worker-1", "a"), zoned("worker-2", "b")],
+      [
+        web("web-a", "worker-1", { topologyKey: "topology.kubernetes.io/zone" }),
+        pod("web/fill-1", { node: "worker-1", cpu: "3500m", memory: "1Gi" }),
+        pod("web/fill-2", { node: "worker-2", cpu: "3800m", memory: "1Gi" }),
+        web("web-b", undefined, { topologyKey: "topology.kubernetes.io/zone" }),
+      ],
     );
     expect(decision.action).toBe("none");
     // The zone a new node would join is not known: the pool's nodes differ in it.
@@ -584,12 +527,10 @@ describe("host ports", () => {
 
   it("adds a node for a pod whose host port every node has taken", () => {
     const workers = nodes(3, BUSY);
-    const decision = planOne(
-      buildSnapshot({
-        nodes: workers,
-        pods: [...workers.map((w, i) => ingress(`traefik-${i}`, w.name)), ingress("traefik-3")],
-      }),
-    );
+    const decision = planOn(workers, [
+      ...workers.map((w, i) => ingress(`traefik-${i}`, w.name)),
+      ingress("traefik-3"),
+    ]);
     expect(decision).toMatchObject({ action: "scale-up", desired: 4 });
   });
 
@@ -603,18 +544,13 @@ describe("host ports", () => {
         owner: { kind: "DaemonSet", name: "node-exporter" },
         hostPorts: [{ port: 9100, protocol: "TCP" }],
       });
-    const decision = planOne(
-      buildSnapshot({
-        nodes: workers,
-        pods: [
-          ...workers.map((w) => exporter(w.name)),
-          pendingPod("monitoring/other-exporter", {
-            cpu: "50m",
-            hostPorts: [{ port: 9100, protocol: "TCP" }],
-          }),
-        ],
+    const decision = planOn(workers, [
+      ...workers.map((w) => exporter(w.name)),
+      pendingPod("monitoring/other-exporter", {
+        cpu: "50m",
+        hostPorts: [{ port: 9100, protocol: "TCP" }],
       }),
-    );
+    ]);
     expect(decision.action).toBe("none");
     expect(decision.pending.neverFit).toEqual([
       expect.objectContaining({
@@ -630,11 +566,9 @@ describe("host ports", () => {
 
   it("keeps a node whose host-port pod would find the port taken everywhere else", () => {
     const workers = nodes(4, QUIET);
-    const decision = planOne(
-      buildSnapshot({
-        nodes: workers,
-        pods: workers.map((w, i) => ingress(`traefik-${i}`, w.name)),
-      }),
+    const decision = planOn(
+      workers,
+      workers.map((w, i) => ingress(`traefik-${i}`, w.name)),
     );
     expect(decision.action).toBe("none");
     expect(decision.scaleDown.conditions.find((c) => c.kind === "pods-fit")).toMatchObject({
