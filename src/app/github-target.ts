@@ -1,7 +1,8 @@
 import { createCommandGitHub } from "../control/command-github.ts";
 import { autoMergeAfterPush } from "../forge/github/auto-merge.ts";
-import { createGitHubClient } from "../forge/github/github-client.ts";
+import { createGitHubClient, type GitHubClient } from "../forge/github/github-client.ts";
 import { createGitHubForge } from "../forge/github/github-forge.ts";
+import { GitHubGitCommit } from "../forge/github/github-types.ts";
 import { githubPolicyReader } from "../merge/load-branch-policy.ts";
 import type { MergeOctokit } from "../merge/merge-octokit.ts";
 import { mergeWhenReady } from "../merge/merge-when-ready.ts";
@@ -67,9 +68,27 @@ export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarge
         }),
       readOtherRepo: (other, path) => otherRepos(other, path),
       afterPush: (push) => autoMergeAfterPush(octokit, options.botLogin, push),
+      repoPathsAt: commitPaths(client),
     },
     memory: createRepoMemory(),
     settings: options.settings,
     ...(options.now ? { now: options.now } : {}),
+  };
+}
+
+/**
+ * The paths of the repository's files at a commit: its tree, read through the commit (a tree of
+ * its own, so that a pull request's head does not take the default branch's from the cache).
+ */
+function commitPaths(client: GitHubClient): (sha: string) => Promise<string[]> {
+  const paths = githubRepoPaths(githubTree(client));
+  return async (sha) => {
+    const commit = await client.call(
+      "read the pull request's head commit",
+      "GET /repos/{owner}/{repo}/git/commits/{commit_sha}",
+      { commit_sha: sha },
+      GitHubGitCommit,
+    );
+    return paths({ treeSha: commit.tree.sha });
   };
 }

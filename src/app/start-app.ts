@@ -290,6 +290,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           ...(pull.fromFork ? { ref: `refs/pull/${pull.number}/head` } : {}),
           files,
           ...(target.github.readOtherRepo ? { readOtherRepo: target.github.readOtherRepo } : {}),
+          ...(target.github.repoPathsAt ? { listFiles: target.github.repoPathsAt } : {}),
         });
         log.info(
           { repository, pull: pull.number, check: action },

@@ -126,6 +126,12 @@ export interface PullRequestConfigInput extends Omit<ReadConfigurationInput, "sh
   forge: Pick<Forge, "readFile" | "reportCheck">;
   number: number;
   headSha: string;
+  /**
+   * The paths of the repository's files at a commit: with it, a variable file Terraform reads
+   * after a pool's target and that overrides its count is looked for at the head, as `validate`
+   * looks for it in a checkout.
+   */
+  listFiles?: (sha: string) => Promise<string[]>;
   /** Where to read the files (default the head sha; `refs/pull/N/head` for a fork's). */
   ref?: string;
   /** The files the pull request changes. */
@@ -152,10 +158,14 @@ export async function checkPullRequestConfig(
   const read = readerAt(at);
   const validated = await validateAt(at, read);
   if (!validated.found) return "skipped";
-  // One read per target file: a later variable file overriding a count needs the branch's file
-  // tree, which is not read here; the app's plan of the default branch reads it and holds the
-  // pool once this merges.
-  const targets = await withPoolTargets(validated, read);
+  // One read per target file, and the head's file list when a target is a file Terraform reads
+  // by itself; a list that cannot be read leaves that look out, not the whole check.
+  const { listFiles } = input;
+  const targets = await withPoolTargets(
+    validated,
+    read,
+    listFiles && (() => listFiles(input.headSha).catch(() => [])),
+  );
   const configuration = targets.config ? await guardNamingAt(targets, read) : targets;
   const result = await input.forge.reportCheck(configCheckReport(input.headSha, configuration));
   return result.action;

@@ -69,6 +69,8 @@ export interface GitHubSide {
   readOtherRepo?: PolicyFileReader;
   /** A push to one of the bot's branches, from its webhook: see `autoMergeAfterPush`. */
   afterPush?: (push: BranchPush) => Promise<AfterPush>;
+  /** The paths of the repository's files at a commit (a pull request's head). */
+  repoPathsAt?: (sha: string) => Promise<string[]>;
 }
 
 /** One repository to reconcile, with everything it needs. */

@@ -212,6 +212,7 @@ function configCheck(
       number,
       headSha: world.github.pull(number).headSha,
       files,
+      ...(target.github?.repoPathsAt ? { listFiles: target.github.repoPathsAt } : {}),
     });
 }
 
@@ -290,6 +291,34 @@ describe("a pull request that changes the configuration", () => {
     expect(paragraphs.at(-1)).toBe(
       "Run `npx pr-autoscaler validate` in a checkout to see the same list.",
     );
+  });
+
+  it("fails on a pool whose count a variable file Terraform reads later sets too, at the head", async () => {
+    const world = scenario();
+    const target = world.replica();
+    world.github.branch("prod-vars");
+    world.github.push(
+      {
+        [CONFIG_PATH]: `${WORKERS_POOL}  - name: gpu\n    target:\n      file: terraform/gpu.tfvars\n      path: gpu_count\n    max: 2\n`,
+        "terraform/gpu.tfvars": "gpu_count = 1\n",
+        "terraform/prod.auto.tfvars": "# prod\nworker_count = 5\n",
+      },
+      { branch: "prod-vars" },
+    );
+    const pull = world.github.openPull("prod-vars", "Prod variables and a GPU pool");
+    expect(await configCheck(world, target, pull.number, [CONFIG_PATH])()).toBe("created");
+    const check = world.github.checkRuns.at(-1);
+    expect(check).toMatchObject({ conclusion: "failure" });
+    expect(check?.annotations).toEqual([
+      expect.objectContaining({
+        path: CONFIG_PATH,
+        start_line: 4,
+        message:
+          "pools[0].target.file: terraform/prod.auto.tfvars:2:16: worker_count is set here too, and Terraform reads this file after terraform/terraform.tfvars: its value is the one applied, not worker_count of terraform/terraform.tfvars; point the pool's target.file at terraform/prod.auto.tfvars, or set worker_count in one file only; plan holds pool workers: a pull request that changes the count would change nothing Terraform applies",
+      }),
+    ]);
+    // The default branch, which lacks the file, is not what was judged.
+    expect(world.github.file("terraform/prod.auto.tfvars")).toBeUndefined();
   });
 
   it("fails on a pool whose target file or PATH its head lacks, as validate does, one read per file", async () => {
