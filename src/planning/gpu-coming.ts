@@ -67,7 +67,7 @@ export function gpusComing(members: readonly NodeInfo[], pool: PoolConfig, now: 
       const entry: GpuComing = { node: node.name, resource, label };
       const since = node.readySince === undefined ? Number.NaN : Date.parse(node.readySince);
       if (!Number.isNaN(since)) {
-        entry.since = node.readySince as string;
+        entry.since = new Date(since).toISOString();
         entry.until = new Date(since + pool.provisionTimeout).toISOString();
       }
       if (Number.isNaN(since) || now.getTime() >= since + pool.provisionTimeout) entry.late = true;

@@ -1100,11 +1100,13 @@ function wantedChange(
     longUnready(context, down)
   ) {
     const node = context.members.find((member) => member.name === down.candidate) as NodeInfo;
+    const since = Date.parse(node.readySince as string);
     triggers.push({
       kind: "unready-node",
       node: node.name,
-      since: node.readySince as string,
-      notReadyForMs: context.now.getTime() - Date.parse(node.readySince as string),
+      // As every time the plan writes, whatever form the API server gave it in.
+      since: new Date(since).toISOString(),
+      notReadyForMs: context.now.getTime() - since,
       unreadyTimeMs: pool.scaleDown.unreadyTime,
     });
     // Several at once only when every condition allows it.

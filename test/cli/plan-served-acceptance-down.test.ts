@@ -403,7 +403,7 @@ describe("plan acceptance, scale-down: nodes not Ready in a pool of six", () => 
       {
         kind: "unready-node",
         node: "talos-worker-6",
-        since: "2026-11-20T06:13:21Z",
+        since: "2026-11-20T06:13:21.000Z",
         notReadyForMs: Date.parse(now) - Date.parse("2026-11-20T06:13:21Z"),
         unreadyTimeMs: 1_200_000,
       },

@@ -276,7 +276,8 @@ describe("plan against a served cluster: a pool of GPU nodes", () => {
         node: "talos-gpu-2",
         resource: "nvidia.com/gpu",
         label: "nvidia.com/gpu.present=true",
-        since,
+        // Both written as every time the plan writes, the API server's form aside.
+        since: `${since.slice(0, 19)}.000Z`,
         until: `${until.slice(0, 19)}.000Z`,
         amount: 1,
       },
