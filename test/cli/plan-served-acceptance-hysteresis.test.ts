@@ -158,6 +158,13 @@ describe("plan acceptance, hysteresis: the delay after a scale-up and nodes that
 });
 
 describe("plan acceptance, hysteresis: which commits start the cooldown, and when it ends", () => {
+  /** The hold of the cooldown after a change at 09:58, at NOW: it runs until 10:03. */
+  const COOLDOWN_SINCE_0958 = {
+    kind: "cooldown",
+    since: "2026-11-22T09:58:00.000Z",
+    until: "2026-11-22T10:03:00.000Z",
+  };
+
   /** An infra repo whose count went 2 → 3 on 2026-11-01, then `path` committed at 09:58. */
   function repoWith(path: string, text: string): string {
     const dir = changedAt(2, 3, "2026-11-01T12:00:00Z");
@@ -193,11 +200,7 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
     );
     const output = await served.planRepo(dir, NOW);
     expect(output.proposals).toEqual([]);
-    expect(holds(output)).toContainEqual({
-      kind: "cooldown",
-      since: "2026-11-22T09:58:00.000Z",
-      until: "2026-11-22T10:03:00.000Z",
-    });
+    expect(holds(output)).toContainEqual(COOLDOWN_SINCE_0958);
   });
 
   it("starts none for the commit that made the repository: a pod waiting gets a node at once, also with --now before the commit", async () => {
@@ -225,9 +228,7 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
     );
     const output = await served.planRepo(dir, NOW);
     expect(output.proposals).toEqual([]);
-    expect(holds(output)).toEqual([
-      { kind: "cooldown", since: "2026-11-22T09:58:00.000Z", until: "2026-11-22T10:03:00.000Z" },
-    ]);
+    expect(holds(output)).toEqual([COOLDOWN_SINCE_0958]);
   });
 
   it("reads a commit dated +02:00 and a --now written -05:00 as the instants they name", async () => {
@@ -236,9 +237,7 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
     const dir = changedAt(5, 4, "2026-11-22T11:58:00+02:00", QUICK_CONFIG);
     const output = await served.planRepo(dir, "2026-11-22T05:00:00-05:00");
     expect(output.proposals).toEqual([]);
-    expect(holds(output)).toEqual([
-      { kind: "cooldown", since: "2026-11-22T09:58:00.000Z", until: "2026-11-22T10:03:00.000Z" },
-    ]);
+    expect(holds(output)).toEqual([COOLDOWN_SINCE_0958]);
   });
 
   it("reads the history in a linked worktree, whose .git is a file, as in its repository", async () => {
@@ -248,9 +247,7 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
     git(dir, ["worktree", "add", "-q", "--detach", linked, "main"]);
     const output = await served.planRepo(linked, NOW);
     expect(output.proposals).toEqual([]);
-    expect(holds(output)).toEqual([
-      { kind: "cooldown", since: "2026-11-22T09:58:00.000Z", until: "2026-11-22T10:03:00.000Z" },
-    ]);
+    expect(holds(output)).toEqual([COOLDOWN_SINCE_0958]);
   });
 
   it("reads the history of a target whose name git quotes: a space and a letter outside ASCII", async () => {
@@ -265,9 +262,7 @@ describe("plan acceptance, hysteresis: which commits start the cooldown, and whe
     commitFile(dir, file, tfvars(4), "2026-11-22T09:58:00Z", "worker_count 4");
     const output = await served.planRepo(dir, NOW);
     expect(output.proposals).toEqual([]);
-    expect(holds(output)).toEqual([
-      { kind: "cooldown", since: "2026-11-22T09:58:00.000Z", until: "2026-11-22T10:03:00.000Z" },
-    ]);
+    expect(holds(output)).toEqual([COOLDOWN_SINCE_0958]);
   });
 
   it("holds a decrease 4:59 after the last change, and makes it at exactly 5:00", async () => {
@@ -417,6 +412,29 @@ describe("plan acceptance, schedules: when a window is open", () => {
 });
 
 describe("plan acceptance, schedules: a window about to open", () => {
+  /** Five workers: the two highest, empty, could go together (maxEmptyBulk 2). */
+  const FIVE = [...FOUR, "talos-worker-5"];
+
+  /**
+   * The pool's config with `lines` before scaleDown, maxEmptyBulk 2, and a window of `min`
+   * opening at 18:00 UTC on Friday 2026-11-27.
+   */
+  function fridayAt18(min: number, lines = ""): string {
+    return withWindows(
+      window("friday-evening", "0 18 * * 5", "UTC", "6h", min),
+      lines,
+      "      maxEmptyBulk: 2\n",
+    );
+  }
+
+  /** Plans at 17:50 for a repo with `configText` whose count went 6 → 5 at 17:48. */
+  function planAt1750(served: Served, configText: string): Promise<PlanJson> {
+    return served.planRepo(
+      changedAt(6, 5, "2026-11-27T17:48:00Z", configText),
+      "2026-11-27T17:50:00Z",
+    );
+  }
+
   it("keeps the count at exactly cooldown + provisionTimeout before it, and reads both from the config", async () => {
     // Metrics-server's samples are taken 15 s before each run.
     const served = await serveIdleFour("2026-11-27T17:39:45Z");
@@ -484,17 +502,8 @@ describe("plan acceptance, schedules: a window about to open", () => {
     // worker_count 6 → 5 at 17:48; at 17:50 the cooldown holds the pool until 17:53, when the
     // window (min 4, at 18:00) is still sooner than a node removed then could be back. talos-
     // worker-5 and 4 are empty (maxEmptyBulk 2): the cooldown over, only talos-worker-5 goes.
-    const five = [...FOUR, "talos-worker-5"];
-    const served = await serveForTest([...idle(five, "2026-11-27T17:49:45Z"), ...apps(WORKERS)]);
-    const friday = withWindows(
-      window("friday-evening", "0 18 * * 5", "UTC", "6h", 4),
-      "",
-      "      maxEmptyBulk: 2\n",
-    );
-    const output = await served.planRepo(
-      changedAt(6, 5, "2026-11-27T17:48:00Z", friday),
-      "2026-11-27T17:50:00Z",
-    );
+    const served = await serveForTest([...idle(FIVE, "2026-11-27T17:49:45Z"), ...apps(WORKERS)]);
+    const output = await planAt1750(served, fridayAt18(4));
     expect(output.proposals).toEqual([]);
     expect(holds(output)).toEqual([
       { kind: "cooldown", since: "2026-11-27T17:48:00.000Z", until: "2026-11-27T17:53:00.000Z" },
@@ -521,23 +530,13 @@ describe("plan acceptance, schedules: a window about to open", () => {
     // (served-cluster.ts) and talos-worker-4 is empty. The window (min 5, at 18:00) keeps
     // talos-worker-4; talos-worker-5 goes once the cooldown is over at 17:53, not now. With a
     // cooldown of 15m the window is open by then, and its min keeps both.
-    const five = [...FOUR, "talos-worker-5"];
     // talos-worker-5 not Ready, and no metrics from it.
-    const objects = idle(five, "2026-11-27T17:49:45Z").flatMap((object) => {
+    const objects = idle(FIVE, "2026-11-27T17:49:45Z").flatMap((object) => {
       if ((object.metadata as Raw).name !== "talos-worker-5") return [object];
       return object.kind === "Node" ? [worker("talos-worker-5", { ready: false })] : [];
     });
     const served = await serveForTest([...objects, ...apps(WORKERS)]);
-    const friday = (cooldown: string) =>
-      withWindows(
-        window("friday-evening", "0 18 * * 5", "UTC", "6h", 5),
-        cooldown,
-        "      maxEmptyBulk: 2\n",
-      );
-    const output = await served.planRepo(
-      changedAt(6, 5, "2026-11-27T17:48:00Z", friday("")),
-      "2026-11-27T17:50:00Z",
-    );
+    const output = await planAt1750(served, fridayAt18(5));
     expect(output.proposals).toEqual([]);
     expect(holds(output)).toEqual([
       { kind: "cooldown", since: "2026-11-27T17:48:00.000Z", until: "2026-11-27T17:53:00.000Z" },
@@ -557,10 +556,7 @@ describe("plan acceptance, schedules: a window about to open", () => {
     expect(poolNote(output)).toContain(
       "  scale-down: 2 empty nodes would go together (at most 2): talos-worker-5, talos-worker-4, but schedule friday-evening opens soon with min 5 and keeps talos-worker-4\n",
     );
-    const longer = await served.planRepo(
-      changedAt(6, 5, "2026-11-27T17:48:00Z", friday("    cooldown: 15m\n")),
-      "2026-11-27T17:50:00Z",
-    );
+    const longer = await planAt1750(served, fridayAt18(5, "    cooldown: 15m\n"));
     expect(holds(longer)).toContainEqual({
       kind: "schedule-soon",
       schedule: "friday-evening",
