@@ -8,12 +8,16 @@
  * One real Prometheus holds the last hour of each worker's kubelet cAdvisor root cgroup, idle
  * at 0.5 cores and 2 GiB, as test/support/prometheus-series.ts writes them.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import type { PlanJson } from "./served-cluster.ts";
 import { cluster, poolDecision, serveForTest } from "./served-plan.ts";
-import { isoAt, prometheusForTests, seriesEnd, steadyWorkers } from "./served-prometheus.ts";
+import {
+  frontendForTests,
+  isoAt,
+  prometheusForTests,
+  seriesEnd,
+  steadyWorkers,
+} from "./served-prometheus.ts";
 
 const end = seriesEnd();
 const prometheus = prometheusForTests(() => steadyWorkers(0.5, 2 * 2 ** 30, end));
@@ -21,50 +25,22 @@ const prometheus = prometheusForTests(() => steadyWorkers(0.5, 2 * 2 ** 30, end)
 // Prometheus' own error for a query over the sample limit (promql's ErrTooManySamples).
 const TOO_MANY = "query processing would load too many samples into memory in query execution";
 
-let frontend: Server;
-let frontendUrl = "";
 const refused: string[] = [];
 /** Every query, in the order it arrived. */
 const arrived: string[] = [];
 
-beforeAll(async () => {
-  frontend = createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    req.on("end", async () => {
-      const query = new URLSearchParams(body).get("query") ?? "";
-      arrived.push(query);
-      if (query.includes("by (namespace, pod, container)")) {
-        refused.push(query);
-        res.writeHead(422, { "content-type": "application/json" });
-        res.end(JSON.stringify({ status: "error", errorType: "execution", error: TOO_MANY }));
-        return;
-      }
-      const upstream = await fetch(`${prometheus.url}${req.url}`, {
-        method: req.method ?? "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body,
-      });
-      res.writeHead(upstream.status, { "content-type": "application/json" });
-      res.end(await upstream.text());
-    });
-  });
-  await new Promise<void>((resolve) => frontend.listen(0, "127.0.0.1", resolve));
-  frontendUrl = `http://127.0.0.1:${(frontend.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  frontend.closeAllConnections();
-  await new Promise<void>((resolve) => frontend.close(() => resolve()));
+const frontend = frontendForTests(prometheus, async (query, passOn) => {
+  arrived.push(query);
+  if (!query.includes("by (namespace, pod, container)")) return passOn();
+  refused.push(query);
+  const error = { status: "error", errorType: "execution", error: TOO_MANY };
+  return { status: 422, body: JSON.stringify(error) };
 });
 
 describe("plan --prometheus: the container queries refused, the node queries answered", () => {
   it("removes the idle pool's highest worker on the nodes' window, and says container usage is unknown once", async () => {
     const served = await serveForTest(cluster());
-    const args = ["--prometheus", frontendUrl, "--now", isoAt(end)];
+    const args = ["--prometheus", frontend.url, "--now", isoAt(end)];
     const run = await served.run(args);
     expect(refused.length).toBeGreaterThan(0);
     expect(run.code).toBe(0);
@@ -73,7 +49,7 @@ describe("plan --prometheus: the container queries refused, the node queries ans
     expect(warnings.filter((line) => line.includes("[prometheus-containers-failed]"))).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^warning: prometheus: Prometheus at ${frontendUrl} .*\\(HTTP 422, execution\\).*${TOO_MANY}.*; container usage is unknown \\(node usage is read from the other queries\\) \\[prometheus-containers-failed\\]$`,
+          `^warning: prometheus: Prometheus at ${frontend.url} .*\\(HTTP 422, execution\\).*${TOO_MANY}.*; container usage is unknown \\(node usage is read from the other queries\\) \\[prometheus-containers-failed\\]$`,
         ),
       ),
     ]);

@@ -11,47 +11,27 @@
  * test/support/prometheus-series.ts writes them; a proxy in front of it passes its answers on,
  * adding the warning a Thanos querier gives for a store that did not answer.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import type { PlanJson } from "./served-cluster.ts";
 import { cluster, poolDecision, serveForTest } from "./served-plan.ts";
-import { isoAt, prometheusForTests, seriesEnd, steadyWorkers } from "./served-prometheus.ts";
+import {
+  frontendForTests,
+  isoAt,
+  prometheusForTests,
+  seriesEnd,
+  steadyWorkers,
+} from "./served-prometheus.ts";
 
 const end = seriesEnd();
 const prometheus = prometheusForTests(() => steadyWorkers(0.5, 2 * 2 ** 30, end));
 
 const STORE_DOWN = "partial response: store 10.0.0.9:10901 unavailable";
 
-/** A query frontend before the real Prometheus that adds `warning` to every answer. */
-let frontend: Server;
-let frontendUrl = "";
-
-beforeAll(async () => {
-  frontend = createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    req.on("end", async () => {
-      const upstream = await fetch(`${prometheus.url}${req.url}`, {
-        method: req.method ?? "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body,
-      });
-      const answer = (await upstream.json()) as Record<string, unknown>;
-      res.writeHead(upstream.status, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ...answer, warnings: [STORE_DOWN] }));
-    });
-  });
-  await new Promise<void>((resolve) => frontend.listen(0, "127.0.0.1", resolve));
-  frontendUrl = `http://127.0.0.1:${(frontend.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  frontend.closeAllConnections();
-  await new Promise<void>((resolve) => frontend.close(() => resolve()));
+/** A query frontend before the real Prometheus that adds the warning to every answer. */
+const frontend = frontendForTests(prometheus, async (_query, passOn) => {
+  const upstream = await passOn();
+  const answer = JSON.parse(upstream.body) as Record<string, unknown>;
+  return { status: upstream.status, body: JSON.stringify({ ...answer, warnings: [STORE_DOWN] }) };
 });
 
 describe("plan --prometheus: an answer Prometheus says may be incomplete", () => {
@@ -65,12 +45,12 @@ describe("plan --prometheus: an answer Prometheus says may be incomplete", () =>
 
   it("takes none of a partial answer, falls back to metrics-server and removes no node", async () => {
     const served = await serveForTest(cluster());
-    const args = ["--prometheus", frontendUrl, "--now", isoAt(end)];
+    const args = ["--prometheus", frontend.url, "--now", isoAt(end)];
     const run = await served.run(args);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("No changes proposed.");
     expect(run.stderr).toContain(
-      `warning: prometheus: Prometheus at ${frontendUrl} warned that its answer may be incomplete: ${STORE_DOWN}; an incomplete answer can lack series and points and read usage low, so none of it is taken; using metrics-server instead [usage-source-failed]`,
+      `warning: prometheus: Prometheus at ${frontend.url} warned that its answer may be incomplete: ${STORE_DOWN}; an incomplete answer can lack series and points and read usage low, so none of it is taken; using metrics-server instead [usage-source-failed]`,
     );
     // metrics-server's sample says 600m a worker (16 %): low, but one sample is no window.
     expect(run.stdout).toContain("utilisation: cpu 16 % (metrics-server over 20s), requests 2.6 %");

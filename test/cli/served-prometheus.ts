@@ -3,6 +3,8 @@
  * series end, one real Prometheus over them for the tests of a file or a describe block, and a
  * plan for a moment of those series.
  */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect } from "@jest/globals";
 import type { CliRun } from "../support/cli.ts";
 import { type RunningPrometheus, startPrometheus } from "../support/prometheus.ts";
@@ -18,6 +20,63 @@ export function seriesEnd(): number {
 /** Unix seconds T as the ISO time `--now` takes. */
 export function isoAt(t: number): string {
   return new Date(t * 1000).toISOString();
+}
+
+/** What a query frontend answers: an HTTP status and a body. */
+export interface FrontendReply {
+  status: number;
+  body: string;
+}
+
+/**
+ * A query frontend on 127.0.0.1 before the Prometheus at `upstream` (a Thanos querier, a proxy),
+ * started before the tests of the enclosing file and closed after them: each query it gets,
+ * with a way to pass it on, goes through `reply`. Its URL once started.
+ */
+export function frontendForTests(
+  upstream: { readonly url: string },
+  reply: (query: string, passOn: () => Promise<FrontendReply>) => Promise<FrontendReply>,
+): { readonly url: string } {
+  let server: Server | undefined;
+  let url = "";
+  beforeAll(async () => {
+    const started = createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      req.on("end", async () => {
+        const passOn = async (): Promise<FrontendReply> => {
+          const answer = await fetch(`${upstream.url}${req.url}`, {
+            method: req.method ?? "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body,
+          });
+          return { status: answer.status, body: await answer.text() };
+        };
+        const { status, body: text } = await reply(
+          new URLSearchParams(body).get("query") ?? "",
+          passOn,
+        );
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(text);
+      });
+    });
+    await new Promise<void>((resolve) => started.listen(0, "127.0.0.1", resolve));
+    server = started;
+    url = `http://127.0.0.1:${(started.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+  return {
+    get url() {
+      if (!url) throw new Error("the query frontend has not started");
+      return url;
+    },
+  };
 }
 
 /**
