@@ -259,7 +259,11 @@ export function plainExporter(spec: PlainExporter, start: number): Series[] {
 /** The series as OpenMetrics, one family per metric name, samples from start to end. */
 export function openMetricsOf(series: Series[], start: number, end: number): string {
   const families = new Map<string, Series[]>();
-  for (const one of series) families.set(one.name, [...(families.get(one.name) ?? []), one]);
+  for (const one of series) {
+    const members = families.get(one.name);
+    if (members) members.push(one);
+    else families.set(one.name, [one]);
+  }
   const lines: string[] = [];
   const written = new Set<string>();
   for (const [name, members] of families) {
