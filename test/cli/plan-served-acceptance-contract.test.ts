@@ -142,7 +142,21 @@ function appsAndMedia(options: {
 }
 
 const MEDIA = ["talos-media-1", "talos-media-2"];
-const APPS3 = ["talos-worker-1", "talos-worker-2", "talos-worker-3"];
+const APPS2 = ["talos-worker-1", "talos-worker-2"];
+const APPS3 = [...APPS2, "talos-worker-3"];
+
+/** twoPools with both counts in terraform.tfvars (media's at media_count), apps' max `appsMax`. */
+function inOneTfvars(appsMax = 4): string {
+  return twoPools({ file: "terraform/terraform.tfvars", path: "media_count" }).replace(
+    "max: 4",
+    `max: ${appsMax}`,
+  );
+}
+
+/** The terraform.tfvars of inOneTfvars: `apps` apps nodes and `media` media nodes. */
+function counts(apps: number, media = 2): string {
+  return `worker_count = ${apps}\nmedia_count  = ${media}\n`;
+}
 
 describe("plan contract: two pools, one raised and one lowered in the same plan", () => {
   it("raises a Pulumi stack's string count for a pod only media takes, and lowers the idle apps pool's tfvars count", async () => {
@@ -215,25 +229,24 @@ describe("plan contract: two pools, one raised and one lowered in the same plan"
 });
 
 describe("plan contract: two pools, the first at its max", () => {
+  /**
+   * Plans both pools' two workers, full, with `pods` and media's transcoder waiting, apps at
+   * most `appsMax`.
+   */
+  function planFull(pods: Raw[], appsMax: number): Promise<PlanJson> {
+    const objects = [
+      ...appsAndMedia({ appNodes: APPS2, appsFull: true, mediaNodes: MEDIA, mediaFull: true }),
+      ...pods,
+      web("tr4ns", { "node.kubernetes.io/pool": "media" }),
+    ];
+    return plan(objects, { tfvars: counts(2), config: inOneTfvars(appsMax) });
+  }
+
   it("lists a pod the first leaves pending at its max with that pool in the second's proposal, not as never fitting", async () => {
     // Both pools' workers are full. apps, at its max of 2, leaves its 1500m replica pending;
     // media adds a node for its own transcoder. A new media node would not take the apps
     // replica (its nodeSelector asks for apps), but that is not why it waits: apps' max is.
-    const objects = [
-      ...appsAndMedia({
-        appNodes: ["talos-worker-1", "talos-worker-2"],
-        appsFull: true,
-        mediaNodes: MEDIA,
-        mediaFull: true,
-      }),
-      web("max01", { "node.kubernetes.io/pool": "apps" }),
-      web("tr4ns", { "node.kubernetes.io/pool": "media" }),
-    ];
-    const config = twoPools({ file: "terraform/terraform.tfvars", path: "media_count" }).replace(
-      "max: 4",
-      "max: 2",
-    );
-    const output = await plan(objects, { tfvars: "worker_count = 2\nmedia_count  = 2\n", config });
+    const output = await planFull([web("max01", { "node.kubernetes.io/pool": "apps" })], 2);
     expectContract(output);
     expect(output.proposals.map(({ pool, from, to }) => ({ pool, from, to }))).toEqual([
       { pool: "media", from: 2, to: 3 },
@@ -254,28 +267,15 @@ describe("plan contract: two pools, the first at its max", () => {
 
   it("names the pod once among the pods that add no node when both pools change", async () => {
     // apps may grow to 3: one of its two 3-cpu replicas goes on the new node, the other waits.
-    const objects = [
-      ...appsAndMedia({
-        appNodes: ["talos-worker-1", "talos-worker-2"],
-        appsFull: true,
-        mediaNodes: MEDIA,
-        mediaFull: true,
+    const bigReplicas = ["big01", "big02"].map((suffix) =>
+      pod("apps", `web-6f7c8d9b5-${suffix}`, {
+        owner: { kind: "ReplicaSet", name: "web-6f7c8d9b5" },
+        cpu: "3",
+        memory: "1Gi",
+        nodeSelector: { "node.kubernetes.io/pool": "apps" },
       }),
-      ...["big01", "big02"].map((suffix) =>
-        pod("apps", `web-6f7c8d9b5-${suffix}`, {
-          owner: { kind: "ReplicaSet", name: "web-6f7c8d9b5" },
-          cpu: "3",
-          memory: "1Gi",
-          nodeSelector: { "node.kubernetes.io/pool": "apps" },
-        }),
-      ),
-      web("tr4ns", { "node.kubernetes.io/pool": "media" }),
-    ];
-    const config = twoPools({ file: "terraform/terraform.tfvars", path: "media_count" }).replace(
-      "max: 4",
-      "max: 3",
     );
-    const output = await plan(objects, { tfvars: "worker_count = 2\nmedia_count  = 2\n", config });
+    const output = await planFull(bigReplicas, 3);
     expectContract(output);
     expect(output.proposals.map(({ pool, from, to }) => ({ pool, from, to }))).toEqual([
       { pool: "apps", from: 2, to: 3 },
@@ -315,7 +315,7 @@ describe("plan contract: a pod left pending at one pool's max whose fit on the o
     const objects = [
       ...inZone(
         appsAndMedia({
-          appNodes: ["talos-worker-1", "talos-worker-2"],
+          appNodes: APPS2,
           appsFull: true,
           mediaNodes: [...MEDIA, "talos-media-3"],
           mediaFull: false,
@@ -341,11 +341,7 @@ describe("plan contract: a pod left pending at one pool's max whose fit on the o
         nodeSelector: { [zone]: "pve-a" },
       }),
     ];
-    const config = twoPools({ file: "terraform/terraform.tfvars", path: "media_count" }).replace(
-      "max: 4",
-      "max: 2",
-    );
-    const output = await plan(objects, { tfvars: "worker_count = 2\nmedia_count  = 3\n", config });
+    const output = await plan(objects, { tfvars: counts(2, 3), config: inOneTfvars(2) });
     expectContract(output);
     expect(output.proposals).toEqual([]);
     const media = output.notes.find((entry) => entry.subject === "pool/media");
@@ -368,14 +364,13 @@ describe("plan contract: a cooldown read from one line of a shared terraform.tfv
     // worker_count went 1 → 2 two minutes before the plan; media_count has not changed since the
     // repo began. The cooldown (5m) is apps' own: apps' pending pod waits, media loses a node.
     const dir = emptyRepo("pr-autoscaler-contract-");
-    const config = twoPools({ file: "terraform/terraform.tfvars", path: "media_count" });
+    const config = inOneTfvars();
     const changed = at(-120_000);
-    const counts = (workers: number) => `worker_count = ${workers}\nmedia_count  = 2\n`;
     commitFiles(dir, { tfvars: counts(1), config }, "2026-11-01T10:00:00Z", "worker_count 1");
     commitFiles(dir, { tfvars: counts(2), config }, changed, "worker_count 2");
     const served = await serveForTest([
       ...appsAndMedia({
-        appNodes: ["talos-worker-1", "talos-worker-2"],
+        appNodes: APPS2,
         appsFull: true,
         mediaNodes: MEDIA,
         mediaFull: false,
