@@ -44,6 +44,7 @@ import {
   OVER_MAX,
   onWorker4,
   plan,
+  planAboveMax,
   poolDecision,
   poolNote,
   serveForTest,
@@ -788,11 +789,6 @@ describe("plan against a served cluster: schedule windows", () => {
   });
 });
 
-/** Plans for FOUR workers running apps() and `extra`, in a repo that allows three. */
-function planAboveMax(...extra: Raw[]): Promise<PlanJson> {
-  return plan([...cluster(FOUR), ...apps(), ...extra], OVER_MAX);
-}
-
 /** A PDB selecting its pods by `selector` as given (matchExpressions, or empty for all). */
 function pdbWith(namespace: string, name: string, selector: Raw, allowed: number): Raw {
   const base = pdb(namespace, name, {}, allowed);
@@ -1338,7 +1334,7 @@ describe("plan against a served cluster: failing lists and unknown usage", () =>
       cpu: "3",
       memory: "1Gi",
     });
-    const output = await plan([...cluster(FOUR), ...apps(), ghost], OVER_MAX);
+    const output = await planAboveMax(ghost);
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
     expect(reasons(output)).toContain("count 4 is above the max of 3");
     expect(reasons(output)).not.toContain("bound to talos-worker-9");

@@ -208,6 +208,11 @@ export function poolDecision(output: PlanJson, pool = "workers"): Raw {
 /** Four workers where the repo allows three: the highest one goes, whatever the usage. */
 export const OVER_MAX = { tfvars: tfvars(4), config: config({ "max: 6": "max: 3" }) };
 
+/** Plans for FOUR workers running apps() and `extra`, in a repo that allows three. */
+export function planAboveMax(...extra: Raw[]): Promise<PlanJson> {
+  return plan([...cluster(FOUR), ...apps(), ...extra], OVER_MAX);
+}
+
 /** `objects` with the control plane's NoSchedule taint gone, as Talos leaves it when told to. */
 export function untainted(objects: Raw[]): Raw[] {
   return objects.map((object) => {
