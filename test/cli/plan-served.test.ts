@@ -17,6 +17,7 @@ import {
   OVER_MAX,
   onWorker4,
   plan,
+  planAboveMax,
   poolDecision,
   poolNote,
   serveForTest,
@@ -324,18 +325,13 @@ describe("plan against a served cluster: pending pods", () => {
 
 describe("plan against a served cluster: removing a node", () => {
   it("removes the highest-index node; DaemonSet and mirror pods do not hold it", async () => {
-    const output = await plan(
-      [
-        ...cluster(FOUR),
-        ...apps(),
-        pod("kube-system", "kube-vip-talos-worker-4", {
-          node: "talos-worker-4",
-          owner: { kind: "Node", name: "talos-worker-4" },
-          annotations: { "kubernetes.io/config.mirror": "4b8d2f0c9e1a7b3d" },
-          volumes: [{ hostPath: { path: "/etc/kubernetes", type: "" }, name: "kubeconfig" }],
-        }),
-      ],
-      OVER_MAX,
+    const output = await planAboveMax(
+      pod("kube-system", "kube-vip-talos-worker-4", {
+        node: "talos-worker-4",
+        owner: { kind: "Node", name: "talos-worker-4" },
+        annotations: { "kubernetes.io/config.mirror": "4b8d2f0c9e1a7b3d" },
+        volumes: [{ hostPath: { path: "/etc/kubernetes", type: "" }, name: "kubeconfig" }],
+      }),
     );
     expect(output.proposals).toHaveLength(1);
     expect(output.proposals[0]).toMatchObject({
@@ -586,16 +582,13 @@ describe("plan against a served cluster: removing a node", () => {
         owner: { kind: "StatefulSet", name: "postgres" },
         volumes,
       });
-    const output = await plan([...cluster(FOUR), ...apps(), postgres([shm])], OVER_MAX);
+    const output = await planAboveMax(postgres([shm]));
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
     expect(output.proposals[0]?.reasons.join("\n")).toContain(
       "talos-worker-4 has no blockers: met",
     );
     // A disk-backed one beside it still holds the node, and is the one named.
-    const disk = await plan(
-      [...cluster(FOUR), ...apps(), postgres([shm, { name: "wal", emptyDir: {} }])],
-      OVER_MAX,
-    );
+    const disk = await planAboveMax(postgres([shm, { name: "wal", emptyDir: {} }]));
     expect(disk.proposals).toEqual([]);
     expect(poolNote(disk)).toContain(
       "blockers on talos-worker-4: db/postgres-0: local storage wal (emptyDir) (set scaleDown.deleteEmptyDirData if its data may go with the node)",
@@ -603,17 +596,12 @@ describe("plan against a served cluster: removing a node", () => {
   });
 
   it("removes a node whose only unmovable pod is already being deleted", async () => {
-    const output = await plan(
-      [
-        ...cluster(FOUR),
-        ...apps(),
-        pod("default", "debug-shell", {
-          ...onWorker4,
-          owner: null,
-          deletionTimestamp: "2026-11-22T09:40:00Z",
-        }),
-      ],
-      OVER_MAX,
+    const output = await planAboveMax(
+      pod("default", "debug-shell", {
+        ...onWorker4,
+        owner: null,
+        deletionTimestamp: "2026-11-22T09:40:00Z",
+      }),
     );
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
     expect(output.proposals[0]?.reasons.join("\n")).toMatch(/talos-worker-4 has no blockers: met/);
@@ -622,7 +610,7 @@ describe("plan against a served cluster: removing a node", () => {
   it.each(blockers)(
     "keeps the node when %s holds it, and names the blocker",
     async (_, objects, named) => {
-      const output = await plan([...cluster(FOUR), ...apps(), ...objects], OVER_MAX);
+      const output = await planAboveMax(...objects);
       expect(output.proposals).toEqual([]);
       const note = poolNote(output);
       expect(note).toContain("talos-worker-4 has 1 blocker: not met");
