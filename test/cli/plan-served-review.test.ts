@@ -33,6 +33,7 @@ import {
   OVER_MAX,
   onWorker4,
   plan,
+  planAboveMax,
   poolNote,
   serveForTest,
   tdarr,
@@ -416,10 +417,7 @@ describe("plan review: a new node's shape with extended resources", () => {
 describe("plan review: above max the count comes down whatever asks for more", () => {
   it("removes a node though a pending pod needs a new one, and the max allows 3", async () => {
     // 3700m fits no existing node (3600m free each) but a new one.
-    const output = await plan(
-      [...cluster(FOUR), ...apps(), transcodeJob("fx0001", { cpu: "3700m" })],
-      OVER_MAX,
-    );
+    const output = await planAboveMax(transcodeJob("fx0001", { cpu: "3700m" }));
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
     const text = reasons(output);
     expect(text).toContain("removing talos-worker-4");
@@ -482,21 +480,22 @@ describe("plan review: a budget over the node to remove, as the eviction API app
     };
   }
 
-  const served = (extra: Raw[]) => plan([...cluster(FOUR), ...apps(), ...extra], OVER_MAX);
-
   it("removes the node of a crash-looping replica when the budget is still met (IfHealthyBudget)", async () => {
-    const output = await served([replica(false), budget("postgres", { maxUnavailable: 1 }, 2, 2)]);
+    const output = await planAboveMax(
+      replica(false),
+      budget("postgres", { maxUnavailable: 1 }, 2, 2),
+    );
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
   });
 
   it("keeps it while the budget is short, unless the policy is AlwaysAllow", async () => {
-    const short = await served([replica(false), budget("postgres", { minAvailable: 3 }, 2, 3)]);
+    const short = await planAboveMax(replica(false), budget("postgres", { minAvailable: 3 }, 2, 3));
     expect(short.proposals).toEqual([]);
     expect(poolNote(short)).toContain("db/postgres-1: PDB db/postgres allows 0 disruptions");
-    const always = await served([
+    const always = await planAboveMax(
       replica(false),
       budget("postgres", { minAvailable: 3, unhealthyPodEvictionPolicy: "AlwaysAllow" }, 2, 3),
-    ]);
+    );
     expect(always.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
   });
 
@@ -506,7 +505,7 @@ describe("plan review: a budget over the node to remove, as the eviction API app
     // spends the allowance, and there is none.
     const only = budget("postgres", { maxUnavailable: 1 }, 0, 0);
     (only.status as Raw).expectedPods = 1;
-    const output = await served([replica(false), only]);
+    const output = await planAboveMax(replica(false), only);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain("db/postgres-1: PDB db/postgres allows 0 disruptions");
   });
@@ -526,20 +525,20 @@ describe("plan review: a budget over the node to remove, as the eviction API app
   });
 
   it("keeps the node of a Ready replica under AlwaysAllow", async () => {
-    const output = await served([
+    const output = await planAboveMax(
       replica(true),
       budget("postgres", { maxUnavailable: 0, unhealthyPodEvictionPolicy: "AlwaysAllow" }, 3, 3),
-    ]);
+    );
     expect(output.proposals).toEqual([]);
   });
 
   it("keeps the node of a pod two budgets select, and says the eviction API refuses it", async () => {
     const second = budget("postgres-all", { maxUnavailable: 3 }, 3, 0);
-    const output = await served([
+    const output = await planAboveMax(
       replica(true),
       budget("postgres", { maxUnavailable: 3 }, 3, 0),
       second,
-    ]);
+    );
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
       "db/postgres-1: PDBs db/postgres and db/postgres-all both select it, and the eviction API refuses a pod with more than one",
