@@ -87,8 +87,11 @@ const NOW_FOUR_NAS = {
   }),
 };
 
+/** What a test may change of the storage worker: whether it is Ready, cordoned or tainted. */
+type NasOptions = Pick<NodeOptions, "ready" | "unschedulable" | "taints">;
+
 /** A storage worker no pool selects, with its own metrics. */
-function nas(options: Pick<NodeOptions, "ready" | "unschedulable" | "taints"> = {}): Raw[] {
+function nas(options: NasOptions = {}): Raw[] {
   return [
     worker("talos-nas-1", { ...options, labels: { dedicated: "storage" } }),
     freshNodeMetrics("talos-nas-1", "300m", "1Gi"),
@@ -183,8 +186,13 @@ describe("plan acceptance, scale-down onto a control plane", () => {
 });
 
 describe("plan acceptance, scale-down onto a node in no pool", () => {
+  /** Plans FOUR workers running replicas(), beside the storage worker with `options`. */
+  function planWithNas(options: NasOptions = {}): Promise<PlanJson> {
+    return plan([...cluster(FOUR), ...nas(options), ...replicas()], NOW_FOUR_NAS);
+  }
+
   it("removes talos-worker-4 when its replica fits on a node no pool selects, and names it", async () => {
-    const output = await plan([...cluster(FOUR), ...nas(), ...replicas()], NOW_FOUR_NAS);
+    const output = await planWithNas();
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
     expect(output.proposals[0]?.reasons).toContain(
       `  scale-down: 1 pod of talos-worker-4 fits on the other nodes: met (${REPLICA_4} goes to talos-nas-1, a node no pool selects)`,
@@ -195,10 +203,7 @@ describe("plan acceptance, scale-down onto a node in no pool", () => {
   });
 
   it("keeps talos-worker-4 when that node is cordoned", async () => {
-    const output = await plan(
-      [...cluster(FOUR), ...nas({ unschedulable: true }), ...replicas()],
-      NOW_FOUR_NAS,
-    );
+    const output = await planWithNas({ unschedulable: true });
     expect(output.proposals).toEqual([]);
     // Its room would take the replica were it not cordoned: named with the nodes not counted.
     expect(condition(output, "pods-fit")).toMatchObject({
@@ -212,10 +217,7 @@ describe("plan acceptance, scale-down onto a node in no pool", () => {
   });
 
   it("keeps talos-worker-4 when that node is not Ready", async () => {
-    const output = await plan(
-      [...cluster(FOUR), ...nas({ ready: false }), ...replicas()],
-      NOW_FOUR_NAS,
-    );
+    const output = await planWithNas({ ready: false });
     expect(output.proposals).toEqual([]);
     expect(condition(output, "pods-fit")).toMatchObject({
       met: false,
@@ -228,17 +230,10 @@ describe("plan acceptance, scale-down onto a node in no pool", () => {
   });
 
   it("does not name the cordoned node among those not counted when its taint keeps the replica off", async () => {
-    const output = await plan(
-      [
-        ...cluster(FOUR),
-        ...nas({
-          unschedulable: true,
-          taints: [{ key: "dedicated", value: "storage", effect: "NoSchedule" }],
-        }),
-        ...replicas(),
-      ],
-      NOW_FOUR_NAS,
-    );
+    const output = await planWithNas({
+      unschedulable: true,
+      taints: [{ key: "dedicated", value: "storage", effect: "NoSchedule" }],
+    });
     expect(output.proposals).toEqual([]);
     const fit = condition(output, "pods-fit");
     expect(fit).toMatchObject({ met: false, unplaced: [REPLICA_4] });
