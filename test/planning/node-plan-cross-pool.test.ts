@@ -13,24 +13,7 @@ import type { NodeDecision } from "../../src/planning/node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PoolRepoFacts } from "../../src/planning/node-plan-input.ts";
 import { buildSnapshot, node, pendingPod, pod } from "../support/snapshot-builder.ts";
-import { NOW, poolInput, QUIET, repoConfig } from "./plan-helpers.ts";
-
-function pool(name: string, target: string, template: string) {
-  return poolInput({
-    name,
-    target: { file: "terraform/terraform.tfvars", path: target },
-    selector: { matchLabels: { "node.kubernetes.io/pool": name } },
-    max: 4,
-    scaleDown: { unneededTime: 0 },
-    removal: { nameTemplate: template, indexBase: 1 },
-  });
-}
-
-function members(name: string, prefix: string) {
-  return [1, 2].map((index) =>
-    node(`${prefix}${index}`, { ...QUIET, labels: { "node.kubernetes.io/pool": name } }),
-  );
-}
+import { labelledNodes, labelledPool, NOW, poolInput, QUIET, repoConfig } from "./plan-helpers.ts";
 
 const ECHO = { app: "echo" };
 
@@ -56,8 +39,8 @@ function planBoth(
   const snapshot = buildSnapshot({
     nodes: [
       node("talos-cp-1", { controlPlane: true, ...QUIET }),
-      ...members("apps", "talos-worker-"),
-      ...members("media", "talos-media-"),
+      ...labelledNodes("apps", "talos-worker-"),
+      ...labelledNodes("media", "talos-media-"),
       ...unpooled,
     ],
     pods: [
@@ -66,8 +49,8 @@ function planBoth(
     ],
   });
   const pools = {
-    apps: pool("apps", "worker_count", "talos-worker-{index}"),
-    media: pool("media", "media_count", "talos-media-{index}"),
+    apps: labelledPool("apps", "worker_count", "talos-worker-{index}"),
+    media: labelledPool("media", "media_count", "talos-media-{index}"),
   };
   const decisions = planNodes({
     snapshot,
@@ -257,13 +240,8 @@ describe("another pool's open decrease and its scaleUp.requests", () => {
     const snapshot = buildSnapshot({
       nodes: [
         node("talos-cp-1", { controlPlane: true, ...QUIET }),
-        ...members("apps", "talos-worker-"),
-        ...[1, 2, 3].map((index) =>
-          node(`talos-media-${index}`, {
-            ...QUIET,
-            labels: { "node.kubernetes.io/pool": "media" },
-          }),
-        ),
+        ...labelledNodes("apps", "talos-worker-"),
+        ...labelledNodes("media", "talos-media-", 3),
       ],
       pods: [
         ...echoReplicas(),
@@ -271,13 +249,13 @@ describe("another pool's open decrease and its scaleUp.requests", () => {
       ],
     });
     const media = poolInput({
-      ...pool("media", "media_count", "talos-media-{index}"),
+      ...labelledPool("media", "media_count", "talos-media-{index}"),
       scaleUp: { requests: 30 },
       scaleDown: { unneededTime: 0, requests: 20 },
     });
     const decisions = planNodes({
       snapshot,
-      config: repoConfig(media, pool("apps", "worker_count", "talos-worker-{index}")),
+      config: repoConfig(media, labelledPool("apps", "worker_count", "talos-worker-{index}")),
       repo: [
         { pool: "apps", currentValue: 2 },
         {
@@ -320,10 +298,6 @@ describe("a decrease a window cuts short, and the room it takes", () => {
   // import stays on talos-worker-2. media, planned after: talos-media-1 is full, and the encoder
   // of talos-media-2 (1 cpu), kept off the apps nodes, fits only on the control plane.
   function planCut(): { apps: NodeDecision; media: NodeDecision } {
-    const labelled = (pool: string) => ({
-      ...QUIET,
-      labels: { "node.kubernetes.io/pool": pool },
-    });
     const offApps = [
       {
         matchExpressions: [
@@ -334,8 +308,8 @@ describe("a decrease a window cuts short, and the room it takes", () => {
     const snapshot = buildSnapshot({
       nodes: [
         node("talos-cp-1", { controlPlane: true, taints: [], ...QUIET }),
-        ...[1, 2, 3].map((index) => node(`talos-worker-${index}`, labelled("apps"))),
-        ...[1, 2].map((index) => node(`talos-media-${index}`, labelled("media"))),
+        ...labelledNodes("apps", "talos-worker-", 3),
+        ...labelledNodes("media", "talos-media-"),
       ],
       pods: [
         pod("kube-system/kube-apiserver-talos-cp-1", {
@@ -354,8 +328,8 @@ describe("a decrease a window cuts short, and the room it takes", () => {
         pendingPod("batch/import-1", { cpu: "1", memory: "256Mi" }),
       ],
     });
-    const apps = pool("apps", "worker_count", "talos-worker-{index}");
-    const media = pool("media", "media_count", "talos-media-{index}");
+    const apps = labelledPool("apps", "worker_count", "talos-worker-{index}");
+    const media = labelledPool("media", "media_count", "talos-media-{index}");
     const decisions = planNodes({
       snapshot,
       config: repoConfig(

@@ -3,7 +3,14 @@ import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PoolRepoFacts, UsageHistory } from "../../src/planning/node-plan-input.ts";
 import type { NodeInfo, PodInfo, Snapshot } from "../../src/planning/snapshot.ts";
 import { type PoolConfigInput, RepoConfig } from "../../src/policy/repo-config.ts";
-import { buildSnapshot, type NodeSpec, nodes, pod, TAKEN_AT } from "../support/snapshot-builder.ts";
+import {
+  buildSnapshot,
+  type NodeSpec,
+  node,
+  nodes,
+  pod,
+  TAKEN_AT,
+} from "../support/snapshot-builder.ts";
 
 export const NOW = new Date(TAKEN_AT);
 
@@ -21,6 +28,29 @@ export function poolInput(overrides: Partial<PoolConfigInput> = {}): PoolConfigI
     max: 10,
     ...overrides,
   };
+}
+
+/**
+ * A pool `name` of the nodes labelled node.kubernetes.io/pool=`name`, counted at `target` of
+ * terraform/terraform.tfvars, max 4, judged at once (unneededTime 0), its nodes named
+ * `template` from index 1.
+ */
+export function labelledPool(name: string, target: string, template: string): PoolConfigInput {
+  return poolInput({
+    name,
+    target: { file: "terraform/terraform.tfvars", path: target },
+    selector: { matchLabels: { "node.kubernetes.io/pool": name } },
+    max: 4,
+    scaleDown: { unneededTime: 0 },
+    removal: { nameTemplate: template, indexBase: 1 },
+  });
+}
+
+/** `count` QUIET nodes, `prefix`1 and on, of the labelledPool `name`. */
+export function labelledNodes(name: string, prefix: string, count = 2): NodeInfo[] {
+  return Array.from({ length: count }, (_, index) =>
+    node(`${prefix}${index + 1}`, { ...QUIET, labels: { "node.kubernetes.io/pool": name } }),
+  );
 }
 
 export function repoConfig(...pools: PoolConfigInput[]): RepoConfig {
