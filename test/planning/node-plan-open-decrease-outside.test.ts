@@ -14,24 +14,7 @@ import { planNodes } from "../../src/planning/node-plan.ts";
 import type { PoolRepoFacts } from "../../src/planning/node-plan-input.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import { buildSnapshot, node, pod } from "../support/snapshot-builder.ts";
-import { NOW, poolInput, QUIET, repoConfig } from "./plan-helpers.ts";
-
-function pool(name: string, target: string, template: string) {
-  return poolInput({
-    name,
-    target: { file: "terraform/terraform.tfvars", path: target },
-    selector: { matchLabels: { "node.kubernetes.io/pool": name } },
-    max: 4,
-    scaleDown: { unneededTime: 0 },
-    removal: { nameTemplate: template, indexBase: 1 },
-  });
-}
-
-function members(name: string, prefix: string) {
-  return [1, 2].map((index) =>
-    node(`${prefix}${index}`, { ...QUIET, labels: { "node.kubernetes.io/pool": name } }),
-  );
-}
+import { labelledNodes, labelledPool, NOW, QUIET, repoConfig } from "./plan-helpers.ts";
 
 function replicas(app: string, nodes: readonly string[]): PodInfo[] {
   const labels = { app, tier: "web" };
@@ -52,7 +35,7 @@ function replicas(app: string, nodes: readonly string[]): PodInfo[] {
 const COOLDOWN = { lastChange: { at: "2025-06-06T11:58:00.000Z", direction: "down" as const } };
 
 function planBoth(apps: Partial<PoolRepoFacts>, cordonedApps = false): NodeDecision[] {
-  const appNodes = members("apps", "talos-worker-");
+  const appNodes = labelledNodes("apps", "talos-worker-");
   // talos-worker-1 cordoned ahead of a drain runs a 1-cpu pod; the open decrease empties
   // talos-worker-2, so that pod's only room left is the control plane's.
   const appPods = cordonedApps
@@ -63,15 +46,15 @@ function planBoth(apps: Partial<PoolRepoFacts>, cordonedApps = false): NodeDecis
     nodes: [
       node("talos-cp-1", { controlPlane: true, taints: [], cpu: "1500m", ...QUIET }),
       ...appNodes,
-      ...members("media", "talos-media-"),
+      ...labelledNodes("media", "talos-media-"),
     ],
     pods: [...appPods, ...replicas("whoami", ["talos-media-1", "talos-media-2"])],
   });
   return planNodes({
     snapshot,
     config: repoConfig(
-      pool("apps", "worker_count", "talos-worker-{index}"),
-      pool("media", "media_count", "talos-media-{index}"),
+      labelledPool("apps", "worker_count", "talos-worker-{index}"),
+      labelledPool("media", "media_count", "talos-media-{index}"),
     ),
     repo: [
       { pool: "apps", currentValue: 2, ...COOLDOWN, ...apps },
