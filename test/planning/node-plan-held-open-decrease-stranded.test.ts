@@ -14,7 +14,7 @@ import type { PoolRepoFacts } from "../../src/planning/node-plan-input.ts";
 import type { PodInfo } from "../../src/planning/snapshot.ts";
 import type { PoolConfigInput } from "../../src/policy/repo-config.ts";
 import { buildSnapshot, node, pendingPod, pod } from "../support/snapshot-builder.ts";
-import { NOW, poolInput, QUIET, repoConfig } from "./plan-helpers.ts";
+import { labelledNodes, labelledPool, NOW, poolInput, QUIET, repoConfig } from "./plan-helpers.ts";
 
 /** A decrease merged two minutes ago: the 5 minute cooldown holds the pool. */
 const COOLDOWN = { lastChange: { at: "2025-06-06T11:58:00.000Z", direction: "down" as const } };
@@ -26,8 +26,7 @@ function plan(
   config: Partial<PoolConfigInput> = {},
   cordoned = false,
 ): NodeDecision {
-  const labels = { "node.kubernetes.io/pool": "media" };
-  const members = [1, 2].map((index) => node(`talos-media-${index}`, { ...QUIET, labels }));
+  const members = labelledNodes("media", "talos-media-");
   if (cordoned && members[0]) members[0] = { ...members[0], unschedulable: true };
   const snapshot = buildSnapshot({
     nodes: [node("talos-cp-1", { controlPlane: true, ...QUIET }), ...members],
@@ -35,17 +34,10 @@ function plan(
   });
   const [decision] = planNodes({
     snapshot,
-    config: repoConfig(
-      poolInput({
-        name: "media",
-        target: { file: "terraform/terraform.tfvars", path: "media_count" },
-        selector: { matchLabels: labels },
-        max: 4,
-        scaleDown: { unneededTime: 0 },
-        removal: { nameTemplate: "talos-media-{index}", indexBase: 1 },
-        ...config,
-      }),
-    ),
+    config: repoConfig({
+      ...labelledPool("media", "media_count", "talos-media-{index}"),
+      ...config,
+    }),
     repo: [{ pool: "media", currentValue: 2, ...facts }],
     now: NOW,
   });
@@ -206,7 +198,7 @@ describe("a held open decrease whose removal would leave pods without room", () 
   it("leaves it while the pod list was read in part: what runs where is not known", () => {
     const labels = { "node.kubernetes.io/pool": "media" };
     const snapshot = buildSnapshot({
-      nodes: [1, 2].map((index) => node(`talos-media-${index}`, { ...QUIET, labels })),
+      nodes: labelledNodes("media", "talos-media-"),
       pods: [BUSY_FIRST, WAIT],
     });
     const partial = {
