@@ -92,12 +92,29 @@ function uncountedText(
       ? `; the oldest not held by scheduling gates was created ${utcTimeOf(oldestFree)}`
       : "";
   const advice = late
-    ? `${free}, more than ${formatDuration(UNJUDGED_WARN_MS)}: check that the scheduler runs and that their schedulerName is one a scheduler serves`
+    ? `${free}, more than ${formatDuration(UNJUDGED_WARN_MS)}: ${lateAdvice(pods.filter((pod) => !gated(pod)))}`
     : "";
   return {
     late,
     text: `${count} not marked unschedulable by the scheduler (${whyUncounted(pods)}) ${adds} no node: ${listOf(pods)}${age}${advice}`,
   };
+}
+
+/**
+ * What to look at when pods no gate holds wait long: the scheduler of each (is it running, does
+ * it serve their schedulerName); for a pod the scheduler placed whose node is not set, its bind,
+ * which something refused (an admission webhook, the API server) or which is lost.
+ */
+function lateAdvice(free: readonly PodInfo[]): string {
+  const bound = free.filter((pod) => pod.schedulerName === undefined && placed(pod));
+  const bind =
+    "the scheduler placed but no node is set on: check the scheduler's log for a bind that failed (an admission webhook or the API server refusing it)";
+  if (bound.length === free.length) return `${free.length === 1 ? "a pod" : "pods"} ${bind}`;
+  const scheduler =
+    "check that the scheduler runs and that their schedulerName is one a scheduler serves";
+  return bound.length === 0
+    ? scheduler
+    : `${scheduler}; for ${bound.length === 1 ? "the pod" : "pods"} ${bind}`;
 }
 
 /** `held by scheduling gates or left to another scheduler`: what keeps the pods uncounted. */

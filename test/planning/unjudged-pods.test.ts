@@ -177,6 +177,23 @@ describe("unjudgedPendingNote", () => {
     );
   });
 
+  it("points a pod placed long ago with no node set at its bind, not at the scheduler's running", () => {
+    const note = (...pods: PodInfo[]) =>
+      unjudgedPendingNote(buildSnapshot({ nodes: nodes(1), pods }), at("2025-06-06T11:10:00.000Z"))
+        ?.message;
+    expect(note(unjudged("web/placed", { podScheduled: "True" }))).toBe(
+      "1 Pending pod not marked unschedulable by the scheduler (placed by the scheduler with no node set yet) adds no node: web/placed; the oldest was created 2025-06-06 11:00 UTC, more than 5m: a pod the scheduler placed but no node is set on: check the scheduler's log for a bind that failed (an admission webhook or the API server refusing it)",
+    );
+    expect(
+      note(
+        unjudged("web/placed", { podScheduled: "True" }),
+        unjudged("web/unknown", { podScheduled: "Unknown" }),
+      ),
+    ).toBe(
+      "2 Pending pods not marked unschedulable by the scheduler (placed by the scheduler with no node set yet or with a PodScheduled condition that gives no verdict) add no node: web/placed, web/unknown; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves; for the pod the scheduler placed but no node is set on: check the scheduler's log for a bind that failed (an admission webhook or the API server refusing it)",
+    );
+  });
+
   it("gives each pod's why as data: placed with no node set yet, or no verdict", () => {
     const snapshot = buildSnapshot({
       nodes: nodes(1),
