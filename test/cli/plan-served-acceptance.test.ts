@@ -35,6 +35,7 @@ import {
   FOUR,
   filler,
   fillers,
+  onlyReasons,
   onWorker4,
   plan,
   poolNote,
@@ -42,12 +43,6 @@ import {
   tfvars,
   WORKERS,
 } from "./served-plan.ts";
-
-/** The reasons of the plan's only proposal, one per line. */
-function reasons(output: PlanJson): string {
-  expect(output.proposals).toHaveLength(1);
-  return output.proposals[0]?.reasons.join("\n") ?? "";
-}
 
 /** A Pending replica of the web Deployment (1500m, 1 GiB) unless `options` say otherwise. */
 function web(suffix: string, options: PodOptions = {}): Raw {
@@ -136,7 +131,7 @@ describe("plan acceptance: a Deployment of 5 replicas pending on a pool of 2", (
       to: 5,
       changes: [{ file: "terraform/terraform.tfvars", path: "worker_count", before: 2, after: 5 }],
     });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("bounds: min 1, max 5");
     expect(text).toContain("trigger: 5 pending pods need 3 new nodes");
     expect(text).toContain("apps/web-6f7c8d9b5-rep4x (cpu 1500m, memory 1 GiB) → new-3");
@@ -161,7 +156,7 @@ describe("plan acceptance: requests as the scheduler counts them", () => {
       web("unit5", { cpu: "3700m", memory: "1.5Gi" }),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("trigger: 3 pending pods need 2 new nodes");
     expect(text).toMatch(
       /web-6f7c8d9b5-unit1 \(cpu 500m, memory 953\.7 MiB\) fits on talos-worker-/,
@@ -193,7 +188,9 @@ describe("plan acceptance: requests as the scheduler counts them", () => {
     );
     const output = await plan([...cluster(), ...running, web("init1")]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    expect(reasons(output)).toContain("apps/web-6f7c8d9b5-init1 (cpu 1500m, memory 1 GiB) → new-1");
+    expect(onlyReasons(output)).toContain(
+      "apps/web-6f7c8d9b5-init1 (cpu 1500m, memory 1 GiB) → new-1",
+    );
   });
 
   it("counts a running pod's RuntimeClass overhead on its node", async () => {
@@ -210,7 +207,9 @@ describe("plan acceptance: requests as the scheduler counts them", () => {
     );
     const output = await plan([...cluster(), ...running, web("kata1", { cpu: "800m" })]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    expect(reasons(output)).toContain("apps/web-6f7c8d9b5-kata1 (cpu 800m, memory 1 GiB) → new-1");
+    expect(onlyReasons(output)).toContain(
+      "apps/web-6f7c8d9b5-kata1 (cpu 800m, memory 1 GiB) → new-1",
+    );
   });
 
   it("counts a pod bound to a node but not started yet (ContainerCreating) on that node", async () => {
@@ -226,7 +225,7 @@ describe("plan acceptance: requests as the scheduler counts them", () => {
     });
     const output = await plan([...cluster(), ...bound, web("bnd01")]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("pending pods: 1 considered, 0 fit free room on existing nodes");
     expect(text).not.toContain("plex-7d9c65958-bnd");
   });
@@ -519,7 +518,7 @@ describe("plan acceptance: what the drain may evict from the node a decrease rem
       to: 3,
       changes: [{ path: "worker_count", before: 4, after: 3 }],
     });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("scale down 4 → 3, removing talos-worker-4");
     expect(text).toContain("talos-worker-4 has no blockers: met");
     expect(text).toContain("1 pod of talos-worker-4 fits on the other nodes: met");
@@ -589,7 +588,7 @@ describe("plan acceptance: what the drain may evict from the node a decrease rem
       config: config({ "max: 6": "max: 3" }),
     });
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3 });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("talos-worker-4 has no blockers: met");
     expect(text).toContain("0 pods of talos-worker-4 fit on the other nodes: met");
   });

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "@jest/globals";
+import { afterEach, expect } from "@jest/globals";
 import {
   CONFIG,
   ciliumAgent,
@@ -328,6 +328,12 @@ export const LARGE_VM: Raw[] = [
   freshNodeMetrics("talos-large-1", "900m", "3Gi"),
   pod("media", "jellyfin-7d9c65958-lrg1x", { node: "talos-large-1", cpu: "7", memory: "4Gi" }),
 ];
+
+/** The reasons of the plan's only proposal, one per line; another count fails the test. */
+export function onlyReasons(output: PlanJson): string {
+  expect(output.proposals).toHaveLength(1);
+  return output.proposals[0]?.reasons.join("\n") ?? "";
+}
 
 /** The pool's explanation when it holds no proposal. */
 export function poolNote(output: PlanJson, pool = "workers"): string {
