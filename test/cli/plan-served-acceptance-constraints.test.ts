@@ -18,16 +18,11 @@ import {
   filler,
   fillers,
   OVER_MAX,
+  onlyReasons,
   plan,
   poolNote,
   WORKERS,
 } from "./served-plan.ts";
-
-/** The reasons of the plan's only proposal, one per line. */
-function reasons(output: PlanJson): string {
-  expect(output.proposals).toHaveLength(1);
-  return output.proposals[0]?.reasons.join("\n") ?? "";
-}
 
 /** Each proposal's count, from and to. */
 function counts(output: PlanJson): [number | undefined, number | undefined][] {
@@ -74,7 +69,7 @@ describe("plan acceptance, constraints: required pod anti-affinity on the hostna
     );
     // Every worker has room for all five: only the rule keeps them apart.
     expect(counts(output)).toEqual([[3, 7]]);
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("pending pods: 5 considered, 1 fits free room on existing nodes");
     expect(text).toMatch(/blocky-5c8d7f6b9-pen01 [^\n]* fits on talos-worker-3/);
     for (const [suffix, node] of [
@@ -147,7 +142,7 @@ describe("plan acceptance, constraints: required pod anti-affinity on the hostna
       OVER_MAX,
     );
     expect(counts(output)).toEqual([[4, 3]]);
-    expect(reasons(output)).toContain("removing talos-worker-4");
+    expect(onlyReasons(output)).toContain("removing talos-worker-4");
   });
 });
 
@@ -195,7 +190,7 @@ describe("plan acceptance, constraints: required pod affinity", () => {
       besideRedis("bbbbb", zone),
     ]);
     expect(counts(output)).toEqual([[3, 4]]);
-    expect(reasons(output)).toMatch(/immich-server-6c7d8e9f0-bbbbb [^\n]* → new-1/);
+    expect(onlyReasons(output)).toMatch(/immich-server-6c7d8e9f0-bbbbb [^\n]* → new-1/);
   });
 });
 
@@ -223,7 +218,7 @@ describe("plan acceptance, constraints: the DaemonSet pods a new node starts", (
   it("adds a node for a pod that must run beside the Cilium agent: a new node runs one", async () => {
     const output = await plan([...cluster(), ...fillers(), byCilium("aaaaa", "podAffinity")]);
     expect(counts(output)).toEqual([[3, 4]]);
-    expect(reasons(output)).toMatch(/trace-29123400-aaaaa [^\n]* → new-1/);
+    expect(onlyReasons(output)).toMatch(/trace-29123400-aaaaa [^\n]* → new-1/);
   });
 
   it("adds none for a pod that must not: a new node would run the agent too", async () => {
@@ -307,7 +302,7 @@ describe("plan acceptance, constraints: topology spread on the hostname, maxSkew
     ];
     const ignored = await plan([...cluster(), ...replicas()], ROOMY);
     expect(counts(ignored)).toEqual([[3, 4]]);
-    expect(reasons(ignored)).toMatch(/web-6b7c8d9e0f-pen01 [^\n]* → new-1/);
+    expect(onlyReasons(ignored)).toMatch(/web-6b7c8d9e0f-pen01 [^\n]* → new-1/);
     // With the control plane's taint honoured, every domain has one: a second fits anywhere.
     const honoured = await plan([...cluster(), ...replicas(HONOR_TAINTS)], ROOMY);
     expect(honoured.proposals).toEqual([]);
@@ -328,11 +323,11 @@ describe("plan acceptance, constraints: topology spread on the hostname, maxSkew
     // talos-worker-1 has 1700m free but 2 replicas against 0 elsewhere; each new node takes one.
     const strict = await plan(replicas("DoNotSchedule"), ROOMY);
     expect(counts(strict)).toEqual([[3, 5]]);
-    expect(reasons(strict)).toContain("pending pods: 2 considered, 0 fit free room");
+    expect(onlyReasons(strict)).toContain("pending pods: 2 considered, 0 fit free room");
     // ScheduleAnyway only prefers: one goes to talos-worker-1's room, the other needs a node.
     const soft = await plan(replicas("ScheduleAnyway"), ROOMY);
     expect(counts(soft)).toEqual([[3, 4]]);
-    expect(reasons(soft)).toMatch(/web-6b7c8d9e0f-pen01 [^\n]* fits on talos-worker-1/);
+    expect(onlyReasons(soft)).toMatch(/web-6b7c8d9e0f-pen01 [^\n]* fits on talos-worker-1/);
   });
 
   it("lets a spread whose selector matches no pod, not even its own, bind nothing", async () => {
@@ -385,7 +380,7 @@ describe("plan acceptance, priority", () => {
       { config: config({ "max: 6": "max: 4" }) },
     );
     expect(counts(output)).toEqual([[3, 4]]);
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toMatch(/batch\/zbackup-29123400-highp [^\n]* → new-1/);
     expect(text).toContain(
       "beyond max: 2 new nodes needed, 1 allowed (the max is 4); left pending: batch/archive-29123400-lowpr",
@@ -419,7 +414,7 @@ describe("plan acceptance, priority", () => {
     spec.priorityClassName = "backup-critical";
     const output = await plan([...cluster(), ...fillers(), urgent]);
     expect(counts(output)).toEqual([[3, 4]]);
-    expect(reasons(output)).toMatch(/backup-29123400-urgnt [^\n]* → new-1/);
+    expect(onlyReasons(output)).toMatch(/backup-29123400-urgnt [^\n]* → new-1/);
   });
 });
 
