@@ -19,6 +19,7 @@ import {
   config,
   everyWorker,
   nameOf,
+  onlyReasons,
   plan,
   poolNote,
   serveForTest,
@@ -33,12 +34,6 @@ import {
 
 /** Workers of 3800m and 7.5 GiB allocatable. */
 const SMALL = everyWorker({ allocatable: { cpu: "3800m", memory: "7864320Ki", pods: "110" } });
-
-/** The reasons of the plan's only proposal, one per line. */
-function reasons(output: PlanJson): string {
-  expect(output.proposals).toHaveLength(1);
-  return output.proposals[0]?.reasons.join("\n") ?? "";
-}
 
 /** A Pending replica of a web app asking for `cpu` and `memory`. */
 function web(app: string, cpu: string, memory: string): Raw {
@@ -104,7 +99,7 @@ describe("plan acceptance sweep (scale-up): first-fit decreasing by a pod's larg
         "web/f-5d8f7c9b6-xfxxx": "new-2",
       },
     });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("trigger: 4 pending pods need 2 new nodes");
     expect(text).toContain(
       "pending pods: 7 considered, 3 fit free room on existing nodes, 4 go on 2 new nodes",
@@ -162,7 +157,7 @@ describe("plan acceptance sweep (scale-up): a 500m DaemonSet on every worker", (
       web("over", "3201m", "1Gi"),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("DaemonSets take 600m cpu, 192 MiB, 2 pods");
     expect(text).toMatch(/pending: web\/fits-5d8f7c9b6-xfits \(cpu 3200m, memory 1 GiB\) → new-1/);
     expect(text).toContain(
@@ -184,7 +179,7 @@ describe("plan acceptance sweep (scale-up): a 500m DaemonSet on every worker", (
     expect(output.proposals[0]?.triggers).toEqual([
       { kind: "requests", resource: "cpu", percent: 100, threshold: 65, newNodes: 3 },
     ]);
-    expect(reasons(output)).toContain("trigger: cpu requests 100 % ≥ 65 %: 3 new nodes");
+    expect(onlyReasons(output)).toContain("trigger: cpu requests 100 % ≥ 65 %: 3 new nodes");
   });
 });
 
@@ -210,7 +205,7 @@ describe("plan acceptance sweep (scale-up): workers at 108 of their 110 pods", (
     );
     const output = await plan([...cluster(), ...small, ...pending]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain(
       "pending pods: 8 considered, 6 fit free room on existing nodes, 2 go on 1 new node",
     );
@@ -267,7 +262,7 @@ describe("plan acceptance sweep (scale-up): memory held above its threshold, rea
     // One more worker: 42 GiB of 61 GiB, 69 %.
     const output = await planWith("");
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    expect(reasons(output)).toContain(
+    expect(onlyReasons(output)).toContain(
       "trigger: memory 92 % ≥ 85 % for 5m (usage-window): 1 new node",
     );
   });
