@@ -27,6 +27,7 @@ import {
   everyWorker,
   fillers,
   manyPods,
+  onlyReasons,
   plan,
   poolNote,
   serveForTest,
@@ -38,12 +39,6 @@ import {
   seriesEnd,
   steadyWorkers,
 } from "./served-prometheus.ts";
-
-/** The reasons of the plan's only proposal, one per line. */
-function reasons(output: PlanJson): string {
-  expect(output.proposals).toHaveLength(1);
-  return output.proposals[0]?.reasons.join("\n") ?? "";
-}
 
 /** A Pending pod of a CI runner Job (1500m, 1 GiB unless `options` say otherwise). */
 function runner(suffix: string, options: PodOptions = {}): Raw {
@@ -79,7 +74,7 @@ describe("plan acceptance (scale-up): pods asking for ephemeral storage", () => 
   it("adds a node for each pod the disk of a node holds alone, and says it is the disk", async () => {
     const output = await plan(objects());
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain(
       "new node: 3800m cpu, 15.2 GiB memory, 110 pods, 54.6 GiB ephemeral storage (learned,",
     );
@@ -124,7 +119,7 @@ describe("plan acceptance (scale-up): pods asking for ephemeral storage", () => 
 
   it("gives no ephemeral storage, on the pods or the new node, when no pod asks for it", async () => {
     const output = await plan([...cluster(), ...fillers(), runner("cpu01")]);
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("new node: 3800m cpu, 15.2 GiB memory, 110 pods (learned,");
     // The fillers leave 700m on each worker: too little, and not for the pods placed before it.
     expect(text).toContain(
@@ -165,7 +160,7 @@ describe("plan acceptance (scale-up): cpu held above its threshold, read from Pr
     expect(output.proposals[0]?.triggers).toEqual([
       expect.objectContaining({ kind: "utilisation", resource: "cpu", newNodes: 2 }),
     ]);
-    expect(reasons(output)).toContain(
+    expect(onlyReasons(output)).toContain(
       "trigger: cpu 92 % ≥ 60 % for 5m (usage-window): 2 new nodes",
     );
   });
@@ -174,8 +169,8 @@ describe("plan acceptance (scale-up): cpu held above its threshold, read from Pr
     // plan asks for the longest window a check judges: the 30 minutes are read, and met.
     const whole = await planWith("30m", ["--prometheus-window", "10m"]);
     expect(whole.proposals[0]).toMatchObject({ from: 3, to: 5 });
-    expect(reasons(whole)).toContain("utilisation: cpu 92 % (prometheus over 30m");
-    expect(reasons(whole)).toContain(
+    expect(onlyReasons(whole)).toContain("utilisation: cpu 92 % (prometheus over 30m");
+    expect(onlyReasons(whole)).toContain(
       "trigger: cpu 92 % ≥ 60 % for 30m (usage-window): 2 new nodes",
     );
   });
@@ -208,7 +203,7 @@ describe("plan acceptance (scale-up): taints a new node shares with the pool's n
       }),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("ci/runner-29123400-exe01 (cpu 1500m, memory 1 GiB) → new-1");
     expect(text).toContain("ci/runner-29123400-exe02 (cpu 1500m, memory 1 GiB) → new-1");
     expect(text).toContain(
@@ -234,7 +229,9 @@ describe("plan acceptance (scale-up): taints a new node shares with the pool's n
       runner("crd01"),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    expect(reasons(output)).toContain("ci/runner-29123400-crd01 (cpu 1500m, memory 1 GiB) → new-1");
+    expect(onlyReasons(output)).toContain(
+      "ci/runner-29123400-crd01 (cpu 1500m, memory 1 GiB) → new-1",
+    );
   });
 });
 
@@ -289,7 +286,7 @@ describe("plan acceptance (scale-up): host ports, by protocol and address", () =
       wanting("lo053", { protocol: "UDP", hostIP: "127.0.0.1" }),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    expect(reasons(output)).toContain(
+    expect(onlyReasons(output)).toContain(
       "ci/runner-29123400-lo053 (cpu 100m, memory 128 MiB) → new-1",
     );
   });
@@ -312,7 +309,7 @@ describe("plan acceptance (scale-up): host ports, by protocol and address", () =
       wanting("v6v6a", { protocol: "UDP", hostIP: "::" }),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    expect(reasons(output)).toContain(
+    expect(onlyReasons(output)).toContain(
       "ci/runner-29123400-v6v6a (cpu 100m, memory 128 MiB) → new-1",
     );
   });
@@ -327,7 +324,9 @@ describe("plan acceptance (scale-up): what a pod asks for that a worker may lack
       requesting(runner("gpu00"), { "nvidia.com/gpu": "0" }),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    expect(reasons(output)).toContain("ci/runner-29123400-gpu00 (cpu 1500m, memory 1 GiB) → new-1");
+    expect(onlyReasons(output)).toContain(
+      "ci/runner-29123400-gpu00 (cpu 1500m, memory 1 GiB) → new-1",
+    );
   });
 
   it("adds two nodes for 115 small pods when the 110-pod limit binds before cpu", async () => {
@@ -347,7 +346,7 @@ describe("plan acceptance (scale-up): what a pod asks for that a worker may lack
     );
     const output = await plan([...cluster(), ...fillers(WORKERS, "3700m"), ...small]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("trigger: 115 pending pods need 2 new nodes");
     expect(text).toContain(
       "pending pods: 115 considered, 0 fit free room on existing nodes, 115 go on 2 new nodes",
@@ -386,7 +385,7 @@ describe("plan acceptance (scale-up): containers with limits and no requests", (
       limitsOnly(runner("lim01"), { cpu: "2", memory: "1Gi" }),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("requests 82 %");
     expect(text).toContain(
       "ci/runner-29123400-lim01 (cpu 2, memory 1 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little cpu free;",
