@@ -12,8 +12,18 @@
  * Containers").
  */
 import { describe, expect, it } from "@jest/globals";
-import { type PlanJson, pod, type Raw } from "./served-cluster.ts";
-import { cluster, config, FOUR, fillers, plan, poolNote, tdarr, tfvars } from "./served-plan.ts";
+import { pod, type Raw } from "./served-cluster.ts";
+import {
+  cluster,
+  config,
+  FOUR,
+  fillers,
+  onlyReasons,
+  plan,
+  poolNote,
+  tdarr,
+  tfvars,
+} from "./served-plan.ts";
 
 /**
  * A Running pod on `node` whose cpu request is being resized: `spec` in its spec, `allocated` in
@@ -45,12 +55,6 @@ const IN_PROGRESS = {
   type: "PodResizeInProgress",
 };
 
-/** The reasons of the plan's only proposal, one per line. */
-function reasons(output: PlanJson): string {
-  expect(output.proposals).toHaveLength(1);
-  return output.proposals[0]?.reasons.join("\n") ?? "";
-}
-
 describe("plan against a served cluster: pods resized in place", () => {
   it("counts a pod being shrunk at what its node still gives it, so a pending pod needs a new node", async () => {
     // talos-worker-1: Cilium 100m and jellyfin, shrinking from 3 cores to 1, so 700m free as the
@@ -63,7 +67,7 @@ describe("plan against a served cluster: pods resized in place", () => {
       tdarr("rsz01"),
     ]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
-    const text = reasons(output);
+    const text = onlyReasons(output);
     expect(text).toContain("trigger: 1 pending pod needs 1 new node");
     expect(text).toContain(
       "media/tdarr-node-6d8c7f5b49-rsz01 (cpu 1500m, memory 2 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little cpu free;",
