@@ -16,6 +16,7 @@ import {
   type PlanJson,
   pod,
   type Raw,
+  type Served,
 } from "./served-cluster.ts";
 import { cluster, serveForTest } from "./served-plan.ts";
 
@@ -78,11 +79,14 @@ function vpa(namespace: string, name: string, target: Amounts, options: VpaOptio
   };
 }
 
+/** A container's requests and limits, each left out or given. */
+type Resources = { requests?: Amounts; limits?: Amounts };
+
 /** A running pod of a Deployment (else OWNER) whose container `app` has RESOURCES. */
 function runningPod(
   namespace: string,
   name: string,
-  resources: { requests?: Amounts; limits?: Amounts },
+  resources: Resources,
   owner?: { kind: "StatefulSet" | "Job"; name: string; pod: string },
 ): Raw {
   const made = owner
@@ -322,12 +326,17 @@ ${app}`;
 });
 
 describe("what the plan writes, and what it leaves", () => {
-  it("adds requests a values file does not set as new lines under the container, and says so", async () => {
-    const served = await serveForTest([
+  /** Serves home/hass, its VPA recommending `target`, its pod running with `resources`. */
+  function serveHass(target: Amounts, resources: Resources): Promise<Served> {
+    return serveForTest([
       ...cluster(),
-      vpa("home", "hass", { cpu: "300m", memory: "700Mi" }),
-      runningPod("home", "hass", {}),
+      vpa("home", "hass", target),
+      runningPod("home", "hass", resources),
     ]);
+  }
+
+  it("adds requests a values file does not set as new lines under the container, and says so", async () => {
+    const served = await serveHass({ cpu: "300m", memory: "700Mi" }, {});
     const values = `# home-assistant (app-template)
 controllers:
   main:
@@ -409,11 +418,10 @@ controllers:
   });
 
   it("writes requests given as numbers as quantities, a number of bytes as a number", async () => {
-    const served = await serveForTest([
-      ...cluster(),
-      vpa("home", "hass", { cpu: "1200m", memory: "1Gi" }),
-      runningPod("home", "hass", { requests: { cpu: "500m", memory: "512Mi" } }),
-    ]);
+    const served = await serveHass(
+      { cpu: "1200m", memory: "1Gi" },
+      { requests: { cpu: "500m", memory: "512Mi" } },
+    );
     const values = requestsValues("0.5", "536870912");
     const output = await served.plan(files("{}", { "apps/hass/values.yaml": values }));
     const [proposal] = resourceProposals(output);
@@ -425,11 +433,10 @@ controllers:
 
   it("changes a request 20.04 % from the target under a tolerance of 20 %, and shows that", async () => {
     // 2500m → 3001m: 20.0 % to one decimal, more than 20 % all the same.
-    const served = await serveForTest([
-      ...cluster(),
-      vpa("home", "hass", { cpu: "3001m", memory: "512Mi" }),
-      runningPod("home", "hass", { requests: { cpu: "2500m", memory: "512Mi" } }),
-    ]);
+    const served = await serveHass(
+      { cpu: "3001m", memory: "512Mi" },
+      { requests: { cpu: "2500m", memory: "512Mi" } },
+    );
     const values = requestsValues("2500m", "512Mi");
     const infra = files("{ steps: { cpu: 1m } }", { "apps/hass/values.yaml": values });
     const [proposal] = resourceProposals(await served.plan(infra));
@@ -443,11 +450,10 @@ controllers:
 
   it("says how the proposed value was reached when it equals the request", async () => {
     // 15m rounded up to the 10m step is 20m, the request itself.
-    const served = await serveForTest([
-      ...cluster(),
-      vpa("home", "hass", { cpu: "15m", memory: "700Mi" }),
-      runningPod("home", "hass", { requests: { cpu: "20m", memory: "256Mi" } }),
-    ]);
+    const served = await serveHass(
+      { cpu: "15m", memory: "700Mi" },
+      { requests: { cpu: "20m", memory: "256Mi" } },
+    );
     const values = requestsValues("20m", "256Mi");
     const output = await served.plan(files("{}", { "apps/hass/values.yaml": values }));
     const [proposal] = resourceProposals(output);
@@ -462,14 +468,13 @@ controllers:
   it("with limits: ratio, moves each limit with its request, rounded up to the step", async () => {
     // cpu 300m/1 → 130m: 130m × 1000/300 = 433.3m → 440m; memory 300Mi/1000Mi → 416Mi:
     // 1386.7Mi → 1392Mi.
-    const served = await serveForTest([
-      ...cluster(),
-      vpa("home", "hass", { cpu: "130m", memory: "416Mi" }),
-      runningPod("home", "hass", {
+    const served = await serveHass(
+      { cpu: "130m", memory: "416Mi" },
+      {
         requests: { cpu: "300m", memory: "300Mi" },
         limits: { cpu: "1", memory: "1000Mi" },
-      }),
-    ]);
+      },
+    );
     const values = `${requestsValues("300m", "300Mi")}          limits:
             cpu: 1
             memory: 1000Mi
