@@ -323,15 +323,10 @@ describe("plan review: a pod the scheduler nominated a node for", () => {
   });
 
   it("keeps its node above max when the pod would have no room elsewhere", async () => {
-    const output = await plan(
-      [
-        ...cluster(FOUR),
-        ...apps(),
-        ...fillers(WORKERS, "3500m"),
-        victim,
-        nominated("talos-worker-4"),
-      ],
-      OVER_MAX,
+    const output = await planAboveMax(
+      ...fillers(WORKERS, "3500m"),
+      victim,
+      nominated("talos-worker-4"),
     );
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(
@@ -340,15 +335,10 @@ describe("plan review: a pod the scheduler nominated a node for", () => {
   });
 
   it("removes its node above max when the pod has room on another node", async () => {
-    const output = await plan(
-      [
-        ...cluster(FOUR),
-        ...apps(),
-        ...fillers(WORKERS, "500m"),
-        victim,
-        nominated("talos-worker-4"),
-      ],
-      OVER_MAX,
+    const output = await planAboveMax(
+      ...fillers(WORKERS, "500m"),
+      victim,
+      nominated("talos-worker-4"),
     );
     expect(output.proposals[0]).toMatchObject({ from: 4, to: 3, direction: "down" });
     expect(reasons(output)).toContain("removing talos-worker-4");
