@@ -15,9 +15,10 @@ import {
   apps,
   changedAt,
   cluster,
-  config,
   FOUR,
+  judgedNow,
   manyPods,
+  onWorker4,
   plan,
   poolNote,
   serveForTest,
@@ -25,17 +26,16 @@ import {
 } from "./served-plan.ts";
 
 /** Four workers counted by the repo, judged on metrics-server's sample (unneededTime 0). */
-const NOW_FOUR = {
-  tfvars: tfvars(4),
-  config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
-};
-
-/** A small pod on talos-worker-4, the node a decrease from 4 removes. */
-const onWorker4 = { node: "talos-worker-4", cpu: "100m", memory: "128Mi" };
+const NOW_FOUR = judgedNow(4);
 
 /** The echo-server pod of each of the first three workers: talos-worker-4 holds only `extra`. */
 function withOnWorker4(...extra: Raw[]): Raw[] {
   return [...cluster(FOUR), ...apps(FOUR.slice(0, 3)), ...extra];
+}
+
+/** Plans FOUR workers, talos-worker-4 holding only `extra`, in the NOW_FOUR repo. */
+function planOnWorker4(...extra: Raw[]): Promise<PlanJson> {
+  return plan(withOnWorker4(...extra), NOW_FOUR);
 }
 
 /** The pool's decision in the note `plan --json` gives a pool with no proposal. */
@@ -93,17 +93,14 @@ describe("plan acceptance, scale-down: annotations as cluster-autoscaler and Kar
   it('still keeps the node for a budget allowing 0 when the pod says safe-to-evict: "true"', async () => {
     // safe-to-evict lifts local storage, no controller and custom controllers; the eviction
     // API still applies the budget.
-    const output = await plan(
-      withOnWorker4(
-        pod("home", "mosquitto-0", {
-          ...onWorker4,
-          owner: { kind: "StatefulSet", name: "mosquitto" },
-          labels: { "app.kubernetes.io/name": "mosquitto" },
-          annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "true" },
-        }),
-        pdb("home", "mosquitto", { "app.kubernetes.io/name": "mosquitto" }, 0),
-      ),
-      NOW_FOUR,
+    const output = await planOnWorker4(
+      pod("home", "mosquitto-0", {
+        ...onWorker4,
+        owner: { kind: "StatefulSet", name: "mosquitto" },
+        labels: { "app.kubernetes.io/name": "mosquitto" },
+        annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "true" },
+      }),
+      pdb("home", "mosquitto", { "app.kubernetes.io/name": "mosquitto" }, 0),
     );
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
@@ -142,12 +139,12 @@ describe("plan acceptance, scale-down: annotations as cluster-autoscaler and Kar
           { name: "serial", hostPath: { path: "/dev/ttyUSB0", type: "CharDevice" } },
         ],
       });
-    const kept = await plan(withOnWorker4(zigbee("cache")), NOW_FOUR);
+    const kept = await planOnWorker4(zigbee("cache"));
     expect(kept.proposals).toEqual([]);
     expect(poolNote(kept)).toContain(
       "blockers on talos-worker-4: home/zigbee2mqtt-6f7c8d9b5-usb01: local storage serial (hostPath)",
     );
-    const removed = await plan(withOnWorker4(zigbee("cache,serial")), NOW_FOUR);
+    const removed = await planOnWorker4(zigbee("cache,serial"));
     expect(removed.proposals[0]).toMatchObject({ from: 4, to: 3 });
   });
 });
@@ -157,16 +154,13 @@ describe("plan acceptance, scale-down: what the eviction API and a drain see", (
     // An owner reference without `controller: true` ties the pod to its owner for garbage
     // collection only: no controller makes it again elsewhere, as kubectl drain and
     // cluster-autoscaler read it (metav1.GetControllerOf).
-    const output = await plan(
-      withOnWorker4(
-        pod("home", "backup-agent-1", {
-          ...onWorker4,
-          ownerReferences: [
-            { apiVersion: "apps/v1", kind: "ReplicaSet", name: "backup-agent", uid: "9f1e" },
-          ],
-        }),
-      ),
-      NOW_FOUR,
+    const output = await planOnWorker4(
+      pod("home", "backup-agent-1", {
+        ...onWorker4,
+        ownerReferences: [
+          { apiVersion: "apps/v1", kind: "ReplicaSet", name: "backup-agent", uid: "9f1e" },
+        ],
+      }),
     );
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(

@@ -186,7 +186,10 @@ function replaced(text: string, replace: Record<string, string>): string {
  * The repo's files for `count` workers whose usage is judged on metrics-server's sample
  * (`scaleDown.unneededTime: 0`), with CONFIG's other lines replaced as `config` does.
  */
-export function judgedNow(count: number, replace: Record<string, string> = {}): InfraFiles {
+export function judgedNow(
+  count: number,
+  replace: Record<string, string> = {},
+): { tfvars: string; config: string } {
   return {
     tfvars: tfvars(count),
     config: config({
