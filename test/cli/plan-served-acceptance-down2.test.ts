@@ -8,16 +8,21 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { type PlanJson, pod, type Raw } from "./served-cluster.ts";
-import { apps, cluster, config, FOUR, OVER_MAX, plan, poolNote, tfvars } from "./served-plan.ts";
+import {
+  apps,
+  cluster,
+  config,
+  FOUR,
+  judgedNow,
+  OVER_MAX,
+  onWorker4,
+  plan,
+  poolNote,
+  tfvars,
+} from "./served-plan.ts";
 
 /** Four workers counted by the repo, judged on metrics-server's sample (unneededTime 0). */
-const NOW_FOUR = {
-  tfvars: tfvars(4),
-  config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
-};
-
-/** A small pod on talos-worker-4, the node a decrease from 4 removes. */
-const onWorker4 = { node: "talos-worker-4", cpu: "100m", memory: "128Mi" };
+const NOW_FOUR = judgedNow(4);
 
 /** The pool's decision, from the proposal or, with none, from the pool's note. */
 function decision(output: PlanJson): Raw {
