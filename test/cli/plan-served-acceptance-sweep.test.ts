@@ -25,15 +25,13 @@ import {
   FOUR,
   git,
   judgedNow,
+  onWorker4,
   plan,
   poolDecision,
   poolNote,
   serveForTest,
   tfvars,
 } from "./served-plan.ts";
-
-/** A small pod's requests and its place on talos-worker-4, the node a decrease from 4 removes. */
-const onWorker4 = { node: "talos-worker-4", cpu: "100m", memory: "128Mi" };
 
 /** `talos-worker-1` … `talos-worker-{count}`. */
 function workers(count: number): string[] {
