@@ -26,13 +26,12 @@ import {
   APPS_AND_MEDIA_NODES,
   appsAndMedia,
   cluster,
-  config,
   FOUR,
   filler,
+  judgedNow,
   plan,
   poolDecision,
   poolNote,
-  tfvars,
   untainted,
   WORKERS,
 } from "./served-plan.ts";
@@ -70,22 +69,15 @@ function replicas(tolerations?: Raw[]): Raw[] {
 const REPLICA_4 = "dns/blocky-5c8d7f6b9-rep04";
 
 /** Four workers counted by the repo, judged on metrics-server's sample (unneededTime 0). */
-const NOW_FOUR = {
-  tfvars: tfvars(4),
-  config: config({ "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:" }),
-};
+const NOW_FOUR = judgedNow(4);
 
 /**
  * The same pool selecting the nodes without a `dedicated` label: talos-nas-1, dedicated to
  * storage, is in no pool.
  */
-const NOW_FOUR_NAS = {
-  tfvars: tfvars(4),
-  config: config({
-    "    removal:": "    scaleDown:\n      unneededTime: 0\n    removal:",
-    "key: node-role.kubernetes.io/control-plane": "key: dedicated",
-  }),
-};
+const NOW_FOUR_NAS = judgedNow(4, {
+  "key: node-role.kubernetes.io/control-plane": "key: dedicated",
+});
 
 /** What a test may change of the storage worker: whether it is Ready, cordoned or tainted. */
 type NasOptions = Pick<NodeOptions, "ready" | "unschedulable" | "taints">;
