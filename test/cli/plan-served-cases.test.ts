@@ -15,7 +15,6 @@ import {
   CONFIG,
   ciliumAgent,
   freshNodeMetrics,
-  type InfraFiles,
   type PlanJson,
   type PodOptions,
   pdb,
@@ -45,6 +44,7 @@ import {
   onWorker4,
   plan,
   planAboveMax,
+  planWhileFailing,
   poolDecision,
   poolNote,
   serveForTest,
@@ -1149,17 +1149,6 @@ describe("plan against a served cluster: removing a node above max", () => {
     expect(output.proposals).toEqual([]);
   });
 });
-
-/** Serves `objects` with every request `fault` matches failing, and plans once. */
-async function planWhileFailing(
-  objects: Raw[],
-  fault: { path: string; status: number; continued?: boolean },
-  files: InfraFiles = {},
-): Promise<PlanJson> {
-  const served = await serveForTest(objects);
-  served.fake.injectFault({ ...fault, times: Number.POSITIVE_INFINITY });
-  return served.plan(files);
-}
 
 describe("plan against a served cluster: failing lists and unknown usage", () => {
   it("takes no action when the PDB list is forbidden", async () => {

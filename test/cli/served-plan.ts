@@ -65,6 +65,20 @@ export async function serveForTest(objects: Raw[]): Promise<Served> {
   return served;
 }
 
+/**
+ * Serves `objects` with every request `fault` matches failing (a continued page only, with
+ * `continued`), and runs `plan --json` once for an infra repo with these files.
+ */
+export async function planWhileFailing(
+  objects: Raw[],
+  fault: { path: string; status: number; continued?: boolean },
+  files: InfraFiles = {},
+): Promise<PlanJson> {
+  const served = await serveForTest(objects);
+  served.fake.injectFault({ ...fault, times: Number.POSITIVE_INFINITY });
+  return served.plan(files);
+}
+
 /** Serves `objects` and runs `plan --json` once for an infra repo with these files. */
 export async function plan(
   objects: Raw[],
