@@ -12,7 +12,6 @@ import {
   CONFIG,
   ciliumAgent,
   freshNodeMetrics,
-  type InfraFiles,
   type PlanJson,
   pod,
   type Raw,
@@ -34,6 +33,7 @@ import {
   onWorker4,
   plan,
   planAboveMax,
+  planWhileFailing,
   poolNote,
   serveForTest,
   tdarr,
@@ -169,17 +169,6 @@ function untaintedControlPlane(objects: Raw[]): Raw[] {
 /** `talos-worker-1` … `talos-worker-{count}`. */
 function workerNames(count: number): string[] {
   return Array.from({ length: count }, (_, index) => `talos-worker-${index + 1}`);
-}
-
-/** Serves `objects` with every request to `path` failing with `status`, and plans once. */
-async function planWhileFailing(
-  objects: Raw[],
-  fault: { path: string; status: number },
-  files: InfraFiles = {},
-): Promise<PlanJson> {
-  const served = await serveForTest(objects);
-  served.fake.injectFault({ ...fault, times: Number.POSITIVE_INFINITY });
-  return served.plan(files);
 }
 
 describe("plan review: pending pods take free room outside the pool first", () => {
