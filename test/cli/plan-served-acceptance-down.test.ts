@@ -20,6 +20,7 @@ import {
   manyPods,
   onWorker4,
   plan,
+  planWhileFailing,
   poolNote,
   serveForTest,
   tfvars,
@@ -246,13 +247,11 @@ describe("plan acceptance, scale-down: requests at the threshold", () => {
 
 describe("plan acceptance, scale-down: lists a removal rests on", () => {
   it("says the blockers are unknown, not none, while the budgets cannot be listed (403)", async () => {
-    const served = await serveForTest(withOnWorker4(pod("home", "mosquitto-0", onWorker4)));
-    served.fake.injectFault({
-      path: "/apis/policy/v1/poddisruptionbudgets",
-      status: 403,
-      times: Number.POSITIVE_INFINITY,
-    });
-    const output = await served.plan(NOW_FOUR);
+    const output = await planWhileFailing(
+      withOnWorker4(pod("home", "mosquitto-0", onWorker4)),
+      { path: "/apis/policy/v1/poddisruptionbudgets", status: 403 },
+      NOW_FOUR,
+    );
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
     expect(note).toMatch(/hold: the cluster snapshot is incomplete \(poddisruptionbudgets: /);
@@ -277,13 +276,11 @@ describe("plan acceptance, scale-down: lists a removal rests on", () => {
       annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
       volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-zigbee2mqtt-0" } }],
     });
-    const served = await serveForTest(withOnWorker4(claimed));
-    served.fake.injectFault({
-      path: "/api/v1/persistentvolumes",
-      status: 500,
-      times: Number.POSITIVE_INFINITY,
-    });
-    const output = await served.plan(NOW_FOUR);
+    const output = await planWhileFailing(
+      withOnWorker4(claimed),
+      { path: "/api/v1/persistentvolumes", status: 500 },
+      NOW_FOUR,
+    );
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
       "scale-down: talos-worker-4 has 1 blocker, and may have more: not met (the list of persistentvolumes was not read in full: a blocker it would show is unknown, not none)",
@@ -298,19 +295,16 @@ describe("plan acceptance, scale-down: lists a removal rests on", () => {
     // 600 batch pods make the pod list two pages of 500; the second fails, so mosquitto-0 on
     // talos-worker-4 (namespace home, listed after batch) and the pods beside it are not read.
     const roomy = { allocatable: { cpu: "3800m", memory: "15986572Ki", pods: "300" } };
-    const served = await serveForTest([
-      ...cluster(FOUR, Object.fromEntries(FOUR.map((name) => [name, roomy]))),
-      ...apps(FOUR.slice(0, 3)),
-      ...manyPods(600),
-      pod("home", "mosquitto-0", onWorker4),
-    ]);
-    served.fake.injectFault({
-      path: "/api/v1/pods",
-      continued: true,
-      status: 500,
-      times: Number.POSITIVE_INFINITY,
-    });
-    const output = await served.plan(NOW_FOUR);
+    const output = await planWhileFailing(
+      [
+        ...cluster(FOUR, Object.fromEntries(FOUR.map((name) => [name, roomy]))),
+        ...apps(FOUR.slice(0, 3)),
+        ...manyPods(600),
+        pod("home", "mosquitto-0", onWorker4),
+      ],
+      { path: "/api/v1/pods", continued: true, status: 500 },
+      NOW_FOUR,
+    );
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
     expect(note).toMatch(/hold: the cluster snapshot is incomplete \(pods: /);
