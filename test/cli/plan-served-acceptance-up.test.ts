@@ -29,6 +29,7 @@ import {
   manyPods,
   onlyReasons,
   plan,
+  planWhileFailing,
   poolNote,
   serveForTest,
   WORKERS,
@@ -469,20 +470,11 @@ describe("plan acceptance (scale-up): the pod list read in part", () => {
       cpu: "1500m",
       memory: "1Gi",
     });
-  async function planPartly(namespace: string): Promise<PlanJson> {
-    const served = await serveForTest([
-      ...cluster(WORKERS, roomy),
-      ...fillers(),
-      ...batch,
-      runnerPod(namespace),
-    ]);
-    served.fake.injectFault({
-      path: "/api/v1/pods",
-      continued: true,
-      status: 500,
-      times: Number.POSITIVE_INFINITY,
-    });
-    return served.plan();
+  function planPartly(namespace: string): Promise<PlanJson> {
+    return planWhileFailing(
+      [...cluster(WORKERS, roomy), ...fillers(), ...batch, runnerPod(namespace)],
+      { path: "/api/v1/pods", continued: true, status: 500 },
+    );
   }
 
   it("places a pending pod read on the first page in room the pods not read may hold, and says so", async () => {
