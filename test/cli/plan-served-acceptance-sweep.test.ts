@@ -6,8 +6,6 @@
  * the node, DaemonSet and mirror pods included) and docs/configuration.md ("Scale down", "What
  * holds a change back"). What the other plan-served-acceptance files pin is not repeated here.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import { nodeMetrics } from "../support/kube-fixtures.ts";
 import {
@@ -21,14 +19,16 @@ import {
   apps,
   changedAt,
   cluster,
+  commitFile,
   config,
   FOUR,
-  git,
   judgedNow,
+  nodeNamed,
   onWorker4,
   plan,
   poolDecision,
   poolNote,
+  readyOf,
   serveForTest,
   tfvars,
 } from "./served-plan.ts";
@@ -79,13 +79,9 @@ function lastBooted(count: number, created: string, readySince?: string): Raw[] 
       object.kind !== "NodeMetrics" ||
       (object.metadata as Raw).name !== last,
   );
-  const node = objects.find(
-    (object) => object.kind === "Node" && (object.metadata as Raw).name === last,
-  ) as Raw;
+  const node = nodeNamed(objects, last as string);
   (node.metadata as Raw).creationTimestamp = created;
-  const ready = ((node.status as Raw).conditions as Raw[]).find(
-    (entry) => entry.type === "Ready",
-  ) as Raw;
+  const ready = readyOf(node) as Raw;
   if (readySince) ready.lastTransitionTime = readySince;
   else
     Object.assign(ready, {
@@ -435,8 +431,14 @@ describe("plan acceptance, sweep: a count above the max just after a scale-up", 
     // The cooldown is over; the delay after the scale-up holds the decrease until 10:02, and then
     // the fifth node goes whatever usage shows, so no usage window is waited for.
     const repo = changedAt(4, 5, "2026-11-22T09:50:00Z");
-    writeFileSync(join(repo, ".github/pr-autoscaler.yml"), config({ "max: 6": "max: 4" }));
-    git(repo, ["commit", "-q", "-am", "workers: max 4"], "2026-11-22T09:58:00Z");
+    const lowered = config({ "max: 6": "max: 4" });
+    commitFile(
+      repo,
+      ".github/pr-autoscaler.yml",
+      lowered,
+      "2026-11-22T09:58:00Z",
+      "workers: max 4",
+    );
     const served = await serveForTest(
       lastBooted(5, "2026-11-22T09:51:00Z", "2026-11-22T09:52:00Z"),
     );
@@ -454,12 +456,14 @@ describe("plan acceptance, sweep: a count above the max just after a scale-up", 
 });
 
 describe("plan acceptance, sweep: a raise whose node is listed but never Ready", () => {
+  /** Plans `objects` at NOW for a repo whose count went 3 → 4 at `raised`, judged at once. */
+  async function planRaised(objects: Raw[], raised: string): Promise<PlanJson> {
+    const served = await serveForTest(objects);
+    return served.planRepo(changedAt(3, 4, raised, judgedNow(4).config), NOW);
+  }
+
   it("waits for it 14 minutes after the raise, holding scale-down until 10 minutes after it is Ready", async () => {
-    const served = await serveForTest(lastBooted(4, "2026-11-22T09:47:00Z"));
-    const output = await served.planRepo(
-      changedAt(3, 4, "2026-11-22T09:46:00Z", judgedNow(4).config ?? undefined),
-      NOW,
-    );
+    const output = await planRaised(lastBooted(4, "2026-11-22T09:47:00Z"), "2026-11-22T09:46:00Z");
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
     expect(note).toContain(
@@ -471,11 +475,7 @@ describe("plan acceptance, sweep: a raise whose node is listed but never Ready",
   });
 
   it("reports it as failed 16 minutes after the raise, with a warning, and removes nothing", async () => {
-    const served = await serveForTest(lastBooted(4, "2026-11-22T09:45:00Z"));
-    const output = await served.planRepo(
-      changedAt(3, 4, "2026-11-22T09:44:00Z", judgedNow(4).config ?? undefined),
-      NOW,
-    );
+    const output = await planRaised(lastBooted(4, "2026-11-22T09:45:00Z"), "2026-11-22T09:44:00Z");
     expect(output.proposals).toEqual([]);
     const note = output.notes.find((entry) => entry.subject === "pool/workers");
     expect(note?.level).toBe("warning");
@@ -496,16 +496,9 @@ describe("plan acceptance, sweep: a raise whose node is listed but never Ready",
   it("names a node that reports no Ready condition at all the same way, as one the raise awaits", async () => {
     // The kubelet registered talos-worker-4 and never posted its status: no Ready condition.
     const objects = lastBooted(4, "2026-11-22T09:45:00Z");
-    const node = objects.find(
-      (object) => object.kind === "Node" && (object.metadata as Raw).name === "talos-worker-4",
-    ) as Raw;
-    const status = node.status as Raw;
+    const status = nodeNamed(objects, "talos-worker-4").status as Raw;
     status.conditions = (status.conditions as Raw[]).filter((entry) => entry.type !== "Ready");
-    const served = await serveForTest(objects);
-    const output = await served.planRepo(
-      changedAt(3, 4, "2026-11-22T09:44:00Z", judgedNow(4).config ?? undefined),
-      NOW,
-    );
+    const output = await planRaised(objects, "2026-11-22T09:44:00Z");
     expect(output.proposals).toEqual([]);
     const note = output.notes.find((entry) => entry.subject === "pool/workers");
     expect(note?.level).toBe("warning");
