@@ -44,6 +44,7 @@ import {
   onWorker4,
   plan,
   planAboveMax,
+  planFull,
   planWhileFailing,
   poolDecision,
   poolNote,
@@ -85,9 +86,7 @@ function configBeforeRemoval(text: string, replace: Record<string, string> = {})
 
 describe("plan against a served cluster: packing pending pods", () => {
   it("uses free room first, then packs mixed cpu and memory pods first-fit decreasing", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       transcodeJob("c2000a", { cpu: "2000m", memory: "1Gi" }),
       transcodeJob("c2000b", { cpu: "2000m", memory: "1Gi" }),
       transcodeJob("c1700a", { cpu: "1700m", memory: "1Gi" }),
@@ -131,13 +130,7 @@ describe("plan against a served cluster: packing pending pods", () => {
         ];
       },
     );
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
-      initHeavy,
-      sidecarFits,
-      initAfterSidecar,
-    ]);
+    const output = await planFull([initHeavy, sidecarFits, initAfterSidecar]);
     // 3000m + 800m > 3700m: two new nodes; side01 (700m) fits existing room.
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
     const text = reasons(output);
@@ -151,7 +144,7 @@ describe("plan against a served cluster: packing pending pods", () => {
       spec.runtimeClassName = "kata";
       spec.overhead = { cpu: "250m", memory: "160Mi" };
     });
-    const output = await plan([...cluster(), ...fillers(), kata]);
+    const output = await planFull([kata]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(/never fits: batch\/transcode-29123400-kata01[^\n]*cpu/);
   });
@@ -282,9 +275,7 @@ describe("plan against a served cluster: packing pending pods", () => {
   });
 
   it("adds no node for pods larger than a node in memory or asking for a GPU the pool lacks", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       transcodeJob("mem016", { cpu: "500m", memory: "16Gi" }),
       askingForGpu(transcodeJob("gpu001", { cpu: "500m", memory: "1Gi" })),
     ]);
@@ -298,7 +289,7 @@ describe("plan against a served cluster: packing pending pods", () => {
     const disk = withSpec(transcodeJob("disk01", { cpu: "500m", memory: "1Gi" }), (spec) => {
       ((appContainer(spec).resources as Raw).requests as Raw)["ephemeral-storage"] = "80Gi";
     });
-    const output = await plan([...cluster(), ...fillers(), disk]);
+    const output = await planFull([disk]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(/never fits: batch\/transcode-29123400-disk01[^\n]*ephemeral/);
   });
@@ -308,15 +299,13 @@ describe("plan against a served cluster: packing pending pods", () => {
       spec.priority = -100;
       spec.priorityClassName = "overprovisioning";
     });
-    const output = await plan([...cluster(), ...fillers(), low]);
+    const output = await planFull([low]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(/expendable: batch\/transcode-29123400-low001/);
   });
 
   it("reads fractional and exponent quantities exactly when packing", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       transcodeJob("frac01", { cpu: "1.85", memory: "7.5Gi" }),
       transcodeJob("frac02", { cpu: "1850m", memory: "7680Mi" }),
       transcodeJob("frac03", { cpu: "0.1", memory: "1e8" }),
@@ -332,7 +321,7 @@ describe("plan against a served cluster: packing pending pods", () => {
         memory: "64Mi",
         ports: [{ containerPort: 9999, hostPort: 9999, protocol: "TCP" }],
       });
-    const output = await plan([...cluster(), ...fillers(), exporter("port01"), exporter("port02")]);
+    const output = await planFull([exporter("port01"), exporter("port02")]);
     // Each worker has 700m free: room alone would put both on talos-worker-1.
     expect(output.proposals).toEqual([]);
     const note = poolNote(output);
@@ -357,13 +346,7 @@ describe("plan against a served cluster: packing pending pods", () => {
           },
         },
       });
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
-      replica("aaaaa"),
-      replica("bbbbb"),
-      replica("ccccc"),
-    ]);
+    const output = await planFull([replica("aaaaa"), replica("bbbbb"), replica("ccccc")]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 6 });
   });
 
@@ -394,12 +377,8 @@ describe("plan against a served cluster: packing pending pods", () => {
   });
 
   it("places a pod selecting a newNode.labels label on a new node", async () => {
-    const output = await plan(
-      [
-        ...cluster(),
-        ...fillers(),
-        transcodeJob("lbl001", { nodeSelector: { "homelab.dev/tier": "burst" } }),
-      ],
+    const output = await planFull(
+      [transcodeJob("lbl001", { nodeSelector: { "homelab.dev/tier": "burst" } })],
       {
         config: configBeforeRemoval(
           "    newNode:\n      labels:\n        homelab.dev/tier: burst\n",
@@ -410,7 +389,7 @@ describe("plan against a served cluster: packing pending pods", () => {
   });
 
   it("does not place a pod on a new node whose newNode.taints it does not tolerate", async () => {
-    const output = await plan([...cluster(), ...fillers(), transcodeJob("tnt001")], {
+    const output = await planFull([transcodeJob("tnt001")], {
       config: configBeforeRemoval(
         "    newNode:\n      taints:\n        - key: homelab.dev/burst\n          effect: NoSchedule\n",
       ),
@@ -432,9 +411,7 @@ describe("plan against a served cluster: packing pending pods", () => {
   };
 
   it("adds one node for a pending pod and the pending pod its affinity needs beside it", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       pod("web", "immich-server-6c7d8e9f0-ccccc", {
         cpu: "1200m",
         memory: "1Gi",
@@ -451,9 +428,7 @@ describe("plan against a served cluster: packing pending pods", () => {
   });
 
   it("adds a second node for an affinity pair when other pending pods fill the first", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       transcodeJob("big025", { cpu: "2500m", memory: "1Gi" }),
       pod("web", "immich-server-6c7d8e9f0-eeeee", {
         cpu: "2",
@@ -497,7 +472,7 @@ describe("plan against a served cluster: packing pending pods", () => {
         spec.resources = { requests: { cpu: "2", memory: "2Gi" } };
       },
     );
-    const output = await plan([...cluster(), ...fillers(), podLevel]);
+    const output = await planFull([podLevel]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
   });
 });
@@ -567,10 +542,8 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
   });
 
   it("adds the first node of an empty pool from its configured newNode shape", async () => {
-    const output = await plan(
+    const output = await planFull(
       [
-        ...cluster(),
-        ...fillers(),
         transcodeJob("big002", {
           cpu: "6",
           memory: "8Gi",
@@ -591,7 +564,7 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
   it("adds no node beyond a host cap computed from host memory, and says so", async () => {
     const host =
       "    host:\n      memory: 64Gi\n      reserved:\n        memory: 8Gi\n      node:\n        memory: 16Gi\n";
-    const output = await plan([...cluster(), ...fillers(), transcodeJob("cap001")], {
+    const output = await planFull([transcodeJob("cap001")], {
       config: configBeforeRemoval(host),
     });
     expect(output.proposals).toEqual([]);
@@ -677,14 +650,8 @@ describe("plan against a served cluster: growth triggers and bounds", () => {
   });
 
   it("adds the larger of the nodes min asks for and the nodes pending pods need", async () => {
-    const output = await plan(
-      [
-        ...cluster(),
-        ...fillers(),
-        transcodeJob("a00001"),
-        transcodeJob("a00002"),
-        transcodeJob("a00003"),
-      ],
+    const output = await planFull(
+      [transcodeJob("a00001"), transcodeJob("a00002"), transcodeJob("a00003")],
       { config: config({ "min: 1": "min: 4" }) },
     );
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 5 });
@@ -1570,7 +1537,7 @@ describe("plan against a served cluster: output and errors", () => {
   });
 
   it("writes a Pulumi stack's count back as a string", async () => {
-    const output = await plan([...cluster(), ...fillers(), transcodeJob("plm001")], {
+    const output = await planFull([transcodeJob("plm001")], {
       tfvars: null,
       config: config({
         "file: terraform/terraform.tfvars": "file: infra/Pulumi.prod.yaml",

@@ -225,6 +225,14 @@ export function poolDecision(output: PlanJson, pool = "workers"): Raw {
 /** Four workers where the repo allows three: the highest one goes, whatever the usage. */
 export const OVER_MAX = { tfvars: tfvars(4), config: config({ "max: 6": "max: 3" }) };
 
+/**
+ * Plans for the workers of `cluster()`, each filled so that a pending pod of 1500m or more needs
+ * a new node, with `pending` besides, as `plan` does.
+ */
+export function planFull(pending: Raw[], files?: InfraFiles, now?: string): Promise<PlanJson> {
+  return plan([...cluster(), ...fillers(), ...pending], files, now);
+}
+
 /** Plans for FOUR workers running apps() and `extra`, in a repo that allows three. */
 export function planAboveMax(...extra: Raw[]): Promise<PlanJson> {
   return plan([...cluster(FOUR), ...apps(), ...extra], OVER_MAX);
