@@ -20,6 +20,7 @@ import {
   OVER_MAX,
   onlyReasons,
   plan,
+  planFull,
   poolNote,
   WORKERS,
 } from "./served-plan.ts";
@@ -174,7 +175,7 @@ const REDIS = pod("web", "immich-redis-5b6c7d8e9-rrrrr", {
 
 describe("plan acceptance, constraints: required pod affinity", () => {
   it("adds no node for a pod that must share the full talos-worker-1 with Redis, and says why", async () => {
-    const output = await plan([...cluster(), ...fillers(), REDIS, besideRedis("aaaaa")]);
+    const output = await planFull([REDIS, besideRedis("aaaaa")]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
       "never fits: web/immich-server-6c7d8e9f0-aaaaa (cpu 1500m, memory 1 GiB): its required pod affinity on kubernetes.io/hostname asks for pods that a new node of this pool would not run",
@@ -216,13 +217,13 @@ function byCilium(suffix: string, kind: "podAffinity" | "podAntiAffinity"): Raw 
 
 describe("plan acceptance, constraints: the DaemonSet pods a new node starts", () => {
   it("adds a node for a pod that must run beside the Cilium agent: a new node runs one", async () => {
-    const output = await plan([...cluster(), ...fillers(), byCilium("aaaaa", "podAffinity")]);
+    const output = await planFull([byCilium("aaaaa", "podAffinity")]);
     expect(counts(output)).toEqual([[3, 4]]);
     expect(onlyReasons(output)).toMatch(/trace-29123400-aaaaa [^\n]* → new-1/);
   });
 
   it("adds none for a pod that must not: a new node would run the agent too", async () => {
-    const output = await plan([...cluster(), ...fillers(), byCilium("bbbbb", "podAntiAffinity")]);
+    const output = await planFull([byCilium("bbbbb", "podAntiAffinity")]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
       "never fits: batch/trace-29123400-bbbbb (cpu 1500m, memory 1 GiB): its required pod anti-affinity on kubernetes.io/hostname keeps it away from the domain a new node of this pool would join",
@@ -251,7 +252,7 @@ function hubbleRelay(constraint: Raw = {}): Raw {
 
 describe("plan acceptance, constraints: the DaemonSet pods a new node starts, for topology spread", () => {
   it("adds no node where the agent a new node starts is already one above the control plane", async () => {
-    const output = await plan([...cluster(), ...fillers(), hubbleRelay()]);
+    const output = await planFull([hubbleRelay()]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(
       "never fits: kube-system/hubble-relay-6c8d7f5b49-aaaaa (cpu 1500m, memory 1 GiB): a topology spread constraint (DoNotSchedule on kubernetes.io/hostname) would not allow it on a new node of this pool, which starts with DaemonSet or static pods the constraint counts, so it would be more than maxSkew above the emptiest domain",
@@ -259,11 +260,7 @@ describe("plan acceptance, constraints: the DaemonSet pods a new node starts, fo
   });
 
   it("adds one with the control plane's taint honoured: every domain then has an agent", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
-      hubbleRelay({ nodeTaintsPolicy: "Honor" }),
-    ]);
+    const output = await planFull([hubbleRelay({ nodeTaintsPolicy: "Honor" })]);
     expect(counts(output)).toEqual([[3, 4]]);
   });
 });
@@ -370,13 +367,8 @@ function prioritised(name: string, cpu: string, priority: number): Raw {
 describe("plan acceptance, priority", () => {
   it("leaves the lower-priority pod pending when the max allows one of two new nodes", async () => {
     // The archive pod sorts first by name; the scheduler serves the backup first all the same.
-    const output = await plan(
-      [
-        ...cluster(),
-        ...fillers(),
-        prioritised("archive", "3", 0),
-        prioritised("zbackup", "3", 1_000_000),
-      ],
+    const output = await planFull(
+      [prioritised("archive", "3", 0), prioritised("zbackup", "3", 1_000_000)],
       { config: config({ "max: 6": "max: 4" }) },
     );
     expect(counts(output)).toEqual([[3, 4]]);
@@ -412,7 +404,7 @@ describe("plan acceptance, priority", () => {
     const spec = urgent.spec as Raw;
     spec.priority = 1_000_000;
     spec.priorityClassName = "backup-critical";
-    const output = await plan([...cluster(), ...fillers(), urgent]);
+    const output = await planFull([urgent]);
     expect(counts(output)).toEqual([[3, 4]]);
     expect(onlyReasons(output)).toMatch(/backup-29123400-urgnt [^\n]* → new-1/);
   });
@@ -430,7 +422,7 @@ describe("plan acceptance, pods the scheduler holds back", () => {
         message: "Scheduling is blocked due to non-empty scheduling gates",
       },
     });
-    const output = await plan([...cluster(), ...fillers(), gated]);
+    const output = await planFull([gated]);
     expect(output.proposals).toEqual([]);
     const note = output.notes.find((entry) => entry.subject === "unjudged-pods");
     expect(note?.message).toContain(
@@ -459,7 +451,7 @@ describe("plan acceptance, pods the scheduler holds back", () => {
       schedulerName: "volcano",
       scheduled: null,
     });
-    const output = await plan([...cluster(), ...fillers(), gated, unseen]);
+    const output = await planFull([gated, unseen]);
     expect(output.proposals).toEqual([]);
     const note = output.notes.find((entry) => entry.subject === "unjudged-pods");
     expect(note?.level).toBe("warning");
