@@ -33,6 +33,7 @@ import {
   onWorker4,
   plan,
   planAboveMax,
+  planFull,
   planWhileFailing,
   poolNote,
   serveForTest,
@@ -173,10 +174,10 @@ function workerNames(count: number): string[] {
 
 describe("plan review: pending pods take free room outside the pool first", () => {
   it("places a pending pod on another pool's node with room and adds no node", async () => {
-    const output = await plan(
-      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "2"), transcodeJob("any001")],
-      { tfvars: bigTfvars(1), config: withBigPool("    max: 3\n") },
-    );
+    const output = await planFull([...bigNode("talos-big-1", 7, "2"), transcodeJob("any001")], {
+      tfvars: bigTfvars(1),
+      config: withBigPool("    max: 3\n"),
+    });
     expect(output.proposals).toEqual([]);
     expect(poolNote(output, "workers")).toMatch(
       /transcode-29123400-any001 [^\n]*fits on talos-big-1/,
@@ -185,10 +186,10 @@ describe("plan review: pending pods take free room outside the pool first", () =
   });
 
   it("adds a node when the other pool's node has no room either", async () => {
-    const output = await plan(
-      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), transcodeJob("any002")],
-      { tfvars: bigTfvars(1), config: withBigPool("    max: 3\n") },
-    );
+    const output = await planFull([...bigNode("talos-big-1", 7, "7"), transcodeJob("any002")], {
+      tfvars: bigTfvars(1),
+      config: withBigPool("    max: 3\n"),
+    });
     expect(proposalOf(output, "workers")).toMatchObject({ from: 3, to: 4 });
     expect(proposalOf(output, "big")).toBeUndefined();
     expect(reasons(output)).toMatch(/transcode-29123400-any002 [^\n]*→ new-1/);
@@ -205,11 +206,7 @@ describe("plan review: pending pods take free room outside the pool first", () =
   });
 
   it("does not use a control plane that keeps its NoSchedule taint", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
-      transcodeJob("cptnt", { cpu: "1", memory: "1Gi" }),
-    ]);
+    const output = await planFull([transcodeJob("cptnt", { cpu: "1", memory: "1Gi" })]);
     expect(output.proposals[0]).toMatchObject({ pool: "workers", from: 3, to: 4 });
     const text = reasons(output);
     expect(text).toMatch(/transcode-29123400-cptnt [^\n]*→ new-1/);
@@ -219,10 +216,8 @@ describe("plan review: pending pods take free room outside the pool first", () =
   it("keeps the second pool's node that a pending pod of the first pool is counted on", async () => {
     // talos-big-1 is full; the pending pod's only room is talos-big-2, the node the big pool,
     // above its max of 1, would remove.
-    const output = await plan(
+    const output = await planFull(
       [
-        ...cluster(),
-        ...fillers(),
         ...bigNode("talos-big-1", 7, "7"),
         ...bigNode("talos-big-2", 8),
         transcodeJob("onbig2", { cpu: "2", memory: "1Gi" }),
@@ -239,10 +234,8 @@ describe("plan review: pending pods take free room outside the pool first", () =
   });
 
   it("removes the second pool's node when the pending pod has room on its other node", async () => {
-    const output = await plan(
+    const output = await planFull(
       [
-        ...cluster(),
-        ...fillers(),
         ...bigNode("talos-big-1", 7, "2"),
         ...bigNode("talos-big-2", 8),
         transcodeJob("onbig1", { cpu: "2", memory: "1Gi" }),
@@ -261,10 +254,10 @@ describe("plan review: pending pods take free room outside the pool first", () =
 describe("plan review: pools whose selectors match the same node", () => {
   it("holds both pools with a warning naming the node and the other pool", async () => {
     // The workers' default selector (not control plane) also matches the big pool's node.
-    const output = await plan(
-      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), transcodeJob("ovl001")],
-      { tfvars: bigTfvars(1), config: `${CONFIG}${bigPool("    max: 3\n")}` },
-    );
+    const output = await planFull([...bigNode("talos-big-1", 7, "7"), transcodeJob("ovl001")], {
+      tfvars: bigTfvars(1),
+      config: `${CONFIG}${bigPool("    max: 3\n")}`,
+    });
     expect(output.proposals).toEqual([]);
     const workers = noteOf(output, "workers");
     const big = noteOf(output, "big");
@@ -289,10 +282,10 @@ describe("plan review: pools whose selectors match the same node", () => {
   });
 
   it("plans both pools when the selectors are exclusive", async () => {
-    const output = await plan(
-      [...cluster(), ...fillers(), ...bigNode("talos-big-1", 7, "7"), transcodeJob("ovl002")],
-      { tfvars: bigTfvars(1), config: withBigPool("    max: 3\n") },
-    );
+    const output = await planFull([...bigNode("talos-big-1", 7, "7"), transcodeJob("ovl002")], {
+      tfvars: bigTfvars(1),
+      config: withBigPool("    max: 3\n"),
+    });
     expect(proposalOf(output, "workers")).toMatchObject({ from: 3, to: 4 });
     expect(holdKinds(output, "big")).not.toContain("pools-overlap");
   });
@@ -567,10 +560,9 @@ describe("plan review: a configured pods count alone", () => {
         cpu: "1",
         memory: "16Mi",
       });
-    const output = await plan(
-      [...cluster(), ...fillers(), tiny("a0000"), tiny("b0000"), tiny("c0000")],
-      { config: configBeforeRemoval("    newNode:\n      pods: 2\n") },
-    );
+    const output = await planFull([tiny("a0000"), tiny("b0000"), tiny("c0000")], {
+      config: configBeforeRemoval("    newNode:\n      pods: 2\n"),
+    });
     // A new node holds 2 pods, one of them Cilium: one pending pod per new node.
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 6 });
     expect(reasons(output)).toMatch(
@@ -611,7 +603,7 @@ describe("plan review: held pools' notes carry their reasons as data", () => {
   });
 
   it("carries the whole decision as data, for a proposal and for a held pool", async () => {
-    const proposed = await plan([...cluster(), ...fillers(), transcodeJob("data01")]);
+    const proposed = await planFull([transcodeJob("data01")]);
     expect(proposed.proposals[0]?.decision).toMatchObject({
       pool: "workers",
       action: "scale-up",
