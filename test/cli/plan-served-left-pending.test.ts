@@ -12,6 +12,7 @@ import {
   fillers,
   OVER_MAX,
   plan,
+  planFull,
   poolNote,
   serveForTest,
   transcodeJob,
@@ -48,7 +49,7 @@ function notesNaming(output: PlanJson, name: string): PlanJson["notes"] {
 
 describe("plan against a served cluster: pending pods left pending beyond max or expendable", () => {
   it("names them in a note when their pool has a change proposed", async () => {
-    const output = await plan([...cluster(), ...fillers(), ...JOBS, BALLOON], AT_FOUR);
+    const output = await planFull([...JOBS, BALLOON], AT_FOUR);
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["workers", 3, 4],
     ]);
@@ -75,7 +76,7 @@ describe("plan against a served cluster: pending pods left pending beyond max or
       schedulingGates: [{ name: "example.com/quota" }],
       scheduled: null,
     });
-    const output = await plan([...cluster(), ...fillers(), ...JOBS, BALLOON, gated], AT_FOUR);
+    const output = await planFull([...JOBS, BALLOON, gated], AT_FOUR);
     expect(output.proposals.map((entry) => entry.pool)).toEqual(["workers"]);
     const about = (subject: string) =>
       output.notes.filter((note) => note.subject === subject).map((note) => note.message);
@@ -100,7 +101,7 @@ describe("plan against a served cluster: pending pods left pending beyond max or
           'running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded',
       },
     });
-    const output = await plan([...cluster(), ...fillers(), ...JOBS, BALLOON, failed], AT_FOUR);
+    const output = await planFull([...JOBS, BALLOON, failed], AT_FOUR);
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["workers", 3, 4],
     ]);
@@ -206,7 +207,7 @@ describe("plan against a served cluster: pending pods left pending beyond max or
   });
 
   it("leaves them to the pool's note when it has no change, with no second note", async () => {
-    const output = await plan([...cluster(), ...fillers(), ...JOBS, BALLOON], {
+    const output = await planFull([...JOBS, BALLOON], {
       config: config({ "max: 6": "max: 3" }),
     });
     expect(output.proposals).toEqual([]);
@@ -216,14 +217,14 @@ describe("plan against a served cluster: pending pods left pending beyond max or
   });
 
   it("warns in the pool's note when pods a new node would take are left pending at the max", async () => {
-    const atMax = await plan([...cluster(), ...fillers(), ...JOBS, BALLOON], {
+    const atMax = await planFull([...JOBS, BALLOON], {
       config: config({ "max: 6": "max: 3" }),
     });
     const held = atMax.notes.find((note) => note.subject === "pool/workers");
     expect(held?.holds).toContainEqual({ kind: "at-max", wanted: 6, allowed: 3, bound: "max" });
     expect(held?.level).toBe("warning");
     // An expendable pod left waiting for room is what it is for: no warning.
-    const expendable = await plan([...cluster(), ...fillers(), BALLOON], {
+    const expendable = await planFull([BALLOON], {
       config: config({ "max: 6": "max: 3" }),
     });
     const quiet = expendable.notes.find((note) => note.subject === "pool/workers");
@@ -234,8 +235,8 @@ describe("plan against a served cluster: pending pods left pending beyond max or
       "    max: 3\n",
       "    max: 3\n    scaleUp:\n      pendingFor: 10m\n",
     );
-    const early = await plan(
-      [...cluster(), ...fillers(), transcodeJob("aaaaa", { cpu: "3" })],
+    const early = await planFull(
+      [transcodeJob("aaaaa", { cpu: "3" })],
       { config: waiting },
       "2026-11-20T08:01:00Z",
     );
