@@ -10,7 +10,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { storageClass, volumeClaim } from "../support/kube-volumes.ts";
 import { type PlanJson, pod, type Raw } from "./served-cluster.ts";
-import { cluster, fillers, plan, poolNote } from "./served-plan.ts";
+import { planFull, poolNote } from "./served-plan.ts";
 
 /** A Pending pod of `cpu` the scheduler has not got to yet: no PodScheduled condition. */
 function untried(name: string, cpu: string, extra: Parameters<typeof pod>[2] = {}): Raw {
@@ -30,11 +30,7 @@ const CREATED = "2026-11-20T08:00:00.000Z";
 
 describe("plan against a served cluster: pods the scheduler has not tried yet", () => {
   it("adds a node for one that fits no existing node, saying it is not marked yet", async () => {
-    const output = await plan(
-      [...cluster(), ...fillers(), untried("import-7f6e5d4c3-new01", "1500m")],
-      {},
-      SOON,
-    );
+    const output = await planFull([untried("import-7f6e5d4c3-new01", "1500m")], {}, SOON);
     expect(changes(output)).toEqual([["workers", 3, 4]]);
     const reasons = output.proposals[0]?.reasons.join("\n") ?? "";
     expect(reasons).toContain(
@@ -49,11 +45,7 @@ describe("plan against a served cluster: pods the scheduler has not tried yet", 
   });
 
   it("adds no node for one that fits the free room of an existing node", async () => {
-    const output = await plan(
-      [...cluster(), ...fillers(), untried("report-5b7c9d8e6-new01", "500m")],
-      {},
-      SOON,
-    );
+    const output = await planFull([untried("report-5b7c9d8e6-new01", "500m")], {}, SOON);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(
       /pending: batch\/report-5b7c9d8e6-new01 \(cpu 500m, memory 512 MiB; not yet marked unschedulable by the scheduler\) fits on talos-worker-\d/,
@@ -61,10 +53,8 @@ describe("plan against a served cluster: pods the scheduler has not tried yet", 
   });
 
   it("adds no node for a gated one or one left to another scheduler, and names them", async () => {
-    const output = await plan(
+    const output = await planFull(
       [
-        ...cluster(),
-        ...fillers(),
         untried("import-7f6e5d4c3-gat01", "1500m", {
           schedulingGates: [{ name: "example.com/quota" }],
         }),
@@ -99,11 +89,7 @@ describe("plan against a served cluster: pods the scheduler has not tried yet", 
   });
 
   it("warns when one has waited more than 5 minutes, and still counts it", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
-      untried("import-7f6e5d4c3-new01", "1500m"),
-    ]);
+    const output = await planFull([untried("import-7f6e5d4c3-new01", "1500m")]);
     expect(changes(output)).toEqual([["workers", 3, 4]]);
     expect(output.notes.filter((note) => note.subject === "unjudged-pods")).toEqual([
       expect.objectContaining({
@@ -116,10 +102,8 @@ describe("plan against a served cluster: pods the scheduler has not tried yet", 
   });
 
   it("adds no node for one whose claim waits to be bound, saying its volumes keep it", async () => {
-    const output = await plan(
+    const output = await planFull(
       [
-        ...cluster(),
-        ...fillers(),
         storageClass("nfs-client", {
           provisioner: "cluster.local/nfs-subdir-external-provisioner",
           volumeBindingMode: "Immediate",
@@ -139,10 +123,8 @@ describe("plan against a served cluster: pods the scheduler has not tried yet", 
   });
 
   it("adds no node for one whose PodScheduled is True or Unknown with no node set", async () => {
-    const output = await plan(
+    const output = await planFull(
       [
-        ...cluster(),
-        ...fillers(),
         untried("import-7f6e5d4c3-pla01", "1500m", {
           scheduled: { reason: "", message: "", status: "True" },
         }),
