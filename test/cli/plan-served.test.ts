@@ -18,6 +18,7 @@ import {
   onWorker4,
   plan,
   planAboveMax,
+  planFull,
   poolDecision,
   poolNote,
   serveForTest,
@@ -28,9 +29,7 @@ import {
 
 describe("plan against a served cluster: pending pods", () => {
   it("adds exactly the nodes first-fit-decreasing packing needs", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       tdarr("2kq9v"),
       tdarr("n7wzs"),
       tdarr("x4dpl"),
@@ -75,9 +74,7 @@ describe("plan against a served cluster: pending pods", () => {
   });
 
   it("adds nothing for pods no node of the pool could ever run, and says why", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       tdarr("gpu01", { nodeSelector: { "nvidia.com/gpu.present": "true" } }),
       tdarr("arm01", {
         affinity: {
@@ -129,9 +126,7 @@ describe("plan against a served cluster: pending pods", () => {
   });
 
   it("does not count pods pending for reasons a new node does not cure", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       tdarr("pvc01", {
         owner: { kind: "StatefulSet", name: "tdarr" },
         scheduled: {
@@ -171,9 +166,7 @@ describe("plan against a served cluster: pending pods", () => {
 
   it("does not add a node for a pod being deleted, nor for one the scheduler nominated a node for", async () => {
     const job = { kind: "Job" as const, name: "tdarr-transcode-29123400" };
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       tdarr("delet", { owner: job, deletionTimestamp: "2026-11-22T09:40:00Z" }),
       tdarr("nomin", {
         nominatedNodeName: "talos-worker-2",
@@ -301,11 +294,7 @@ describe("plan against a served cluster: pending pods", () => {
   });
 
   it("adds a node for a pod nominated to a node that has since gone", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
-      tdarr("nomin", { nominatedNodeName: "talos-worker-9" }),
-    ]);
+    const output = await planFull([tdarr("nomin", { nominatedNodeName: "talos-worker-9" })]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     expect(output.proposals[0]?.reasons.join("\n")).toContain("tdarr-node-6d8c7f5b49-nomin");
   });
