@@ -14,6 +14,7 @@ import {
   fillers,
   LARGE_VM,
   plan,
+  planFull,
   poolDecision,
   poolNote,
   tdarr,
@@ -22,8 +23,8 @@ import {
 
 describe("plan against a served cluster: pending pods beyond one pool's max", () => {
   it("says the pods a pool at its max cannot hold go to the pool that takes them", async () => {
-    const output = await plan(
-      [...cluster(), ...fillers(), ...LARGE_VM, tdarr("over1"), tdarr("over2")],
+    const output = await planFull(
+      [...LARGE_VM, tdarr("over1"), tdarr("over2")],
       workersAndLargeFiles(3),
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
@@ -49,8 +50,8 @@ describe("plan against a served cluster: pending pods beyond one pool's max", ()
 
   it("adds up to its max for the pods it holds, and counts only those", async () => {
     // Five pods of 1500m: two on the one node the workers may add, three on a large VM.
-    const output = await plan(
-      [...cluster(), ...fillers(), ...LARGE_VM, ...[1, 2, 3, 4, 5].map((n) => tdarr(`part${n}`))],
+    const output = await planFull(
+      [...LARGE_VM, ...[1, 2, 3, 4, 5].map((n) => tdarr(`part${n}`))],
       workersAndLargeFiles(4),
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
@@ -67,8 +68,8 @@ describe("plan against a served cluster: pending pods beyond one pool's max", ()
   });
 
   it("says a pod too large for a new worker goes to the pool whose new node holds it", async () => {
-    const output = await plan(
-      [...cluster(), ...fillers(), ...LARGE_VM, tdarr("big5c", { cpu: "5", memory: "4Gi" })],
+    const output = await planFull(
+      [...LARGE_VM, tdarr("big5c", { cpu: "5", memory: "4Gi" })],
       workersAndLargeFiles(6),
     );
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
@@ -90,11 +91,7 @@ describe("plan against a served cluster: pending pods beyond one pool's max", ()
         "    max: 3\n    scaleUp:\n      pendingFor: 10m\n  - name: large",
     });
     // A minute after the pods became Unschedulable: the workers would wait 10 minutes for them.
-    const output = await plan(
-      [...cluster(), ...fillers(), ...LARGE_VM, tdarr("wait1")],
-      files,
-      "2026-11-20T08:01:00Z",
-    );
+    const output = await planFull([...LARGE_VM, tdarr("wait1")], files, "2026-11-20T08:01:00Z");
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["large", 1, 2],
     ]);
