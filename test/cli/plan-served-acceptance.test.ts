@@ -38,6 +38,7 @@ import {
   onlyReasons,
   onWorker4,
   plan,
+  planFull,
   poolNote,
   serveForTest,
   tfvars,
@@ -146,9 +147,7 @@ describe("plan acceptance: requests as the scheduler counts them", () => {
   it("reads 0.5, 1G, 1e9, 128974848 and 0.5Gi as the quantities they are", async () => {
     // 700m free on each worker: the two 500m pods take two of them, 1 cpu fits none. A new
     // worker has 3700m free: 3700m fills one, 2500m and 1 cpu share another.
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       web("unit1", { cpu: "0.5", memory: "1G" }),
       web("unit2", { cpu: "500m", memory: "1e9" }),
       web("unit3", { cpu: "1", memory: "128974848" }),
@@ -327,9 +326,7 @@ describe("plan acceptance: metrics-server registered but down", () => {
 
 describe("plan acceptance: pending pods a new node would not take", () => {
   it("adds no node for a replica pinned by hostname to a full worker, and says why", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       web("pin01", { nodeSelector: { "kubernetes.io/hostname": "talos-worker-2" } }),
     ]);
     expect(output.proposals).toEqual([]);
@@ -378,7 +375,7 @@ describe("plan acceptance: pending pods a new node would not take", () => {
         "node(s) didn't match pod topology spread constraints (missing required label)",
       ),
     });
-    const output = await plan([...cluster(), ...fillers(), spread]);
+    const output = await planFull([spread]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(
       /never fits: apps\/web-6f7c8d9b5-spr01 [^\n]*: a topology spread constraint \(DoNotSchedule on topology\.kubernetes\.io\/zone\) would not allow it on a new node of this pool, which would not carry the label topology\.kubernetes\.io\/zone: the scheduler puts such a pod only on nodes that carry it \(set newNode\.labels when every new node gets the same value\)$/m,
@@ -685,7 +682,7 @@ describe("plan acceptance: where the count is written", () => {
   });
 
   it('keeps a count Terraform reads from the string "3" a string', async () => {
-    const output = await plan([...cluster(), ...fillers(), web("str01")], {
+    const output = await planFull([web("str01")], {
       tfvars: TFVARS.replace("worker_count      = 3", 'worker_count      = "3"'),
     });
     expect(output.proposals[0]).toMatchObject({
