@@ -9,7 +9,7 @@ import {
   cluster,
   fillers,
   LARGE_VM,
-  plan,
+  planFull,
   poolNote,
   serveForTest,
   transcodeJob,
@@ -29,7 +29,7 @@ function notesNaming(output: PlanJson, pod: string): PlanJson["notes"] {
 
 describe("plan against a served cluster: pending pods that never fit", () => {
   it("names them in a note when their pool has a change proposed", async () => {
-    const output = await plan([...cluster(), ...fillers(), FITS, HUGE]);
+    const output = await planFull([FITS, HUGE]);
     expect(output.proposals).toHaveLength(1);
     expect(output.proposals[0]).toMatchObject({ pool: "workers", from: 3, to: 4 });
     expect(output.proposals[0]?.reasons).toContain(`  ${HUGE_LINE}`);
@@ -60,7 +60,7 @@ describe("plan against a served cluster: pending pods that never fit", () => {
   });
 
   it("leaves them to the pool's note when it has no change, with no second note", async () => {
-    const output = await plan([...cluster(), ...fillers(), HUGE]);
+    const output = await planFull([HUGE]);
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toContain(`  ${HUGE_LINE}`);
     expect(notesNaming(output, "transcode-29123400-cpu016").map((note) => note.subject)).toEqual([
@@ -70,10 +70,7 @@ describe("plan against a served cluster: pending pods that never fit", () => {
 
   it("is named once when one pool proposes a change and another, with no change, names it", async () => {
     // The large VM is nearly full, so the pod that fits a new worker does not fit there.
-    const output = await plan(
-      [...cluster(), ...fillers(), ...LARGE_VM, FITS, HUGE],
-      workersAndLargeFiles(6),
-    );
+    const output = await planFull([...LARGE_VM, FITS, HUGE], workersAndLargeFiles(6));
     expect(output.proposals.map((entry) => [entry.pool, entry.from, entry.to])).toEqual([
       ["workers", 3, 4],
     ]);
