@@ -17,6 +17,7 @@ import {
   cluster,
   fillers,
   plan,
+  planFull,
   poolNote,
   serveForTest,
   transcodeJob,
@@ -340,9 +341,7 @@ describe("plan against a served cluster: what a new node starts with", () => {
         affinity: beside(partner),
         scheduled: { reason: "Unschedulable", message: "0/4 nodes are available" },
       });
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       daemonSetObject("kube-system", "node-local-dns", {
         cpu: "25m",
         memory: "32Mi",
@@ -405,7 +404,7 @@ describe("plan against a served cluster: what a new node starts with", () => {
     expect(output.proposals).toEqual([]);
     expect(poolNote(output)).toMatch(neverFits);
     // Just installed, no probe yet, on full workers: a new node would run one from the start.
-    const justInstalled = await plan([...cluster(), ...fillers(), probes, noisy]);
+    const justInstalled = await planFull([probes, noisy]);
     expect(justInstalled.proposals).toEqual([]);
     expect(poolNote(justInstalled)).toMatch(neverFits);
   });
