@@ -16,6 +16,7 @@ import {
   judgedNow,
   manyPods,
   plan,
+  planFull,
   poolDecision,
   serveForTest,
   tdarr,
@@ -212,12 +213,7 @@ describe("plan --json: the figures a decision rests on, in their units", () => {
   });
 
   it("gives a pending pod's requests and a never-fitting pod's in millicores and bytes, with the new node it goes on", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
-      tdarr("aaaaa"),
-      tdarr("zzzzz", { cpu: "10" }),
-    ]);
+    const output = await planFull([tdarr("aaaaa"), tdarr("zzzzz", { cpu: "10" })]);
     expect(output.proposals[0]?.reasons).toEqual(
       expect.arrayContaining([
         "  pending: media/tdarr-node-6d8c7f5b49-aaaaa (cpu 1500m, memory 2 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little cpu free; talos-cp-1 has room but a taint it does not tolerate keeps it off)",
@@ -251,7 +247,7 @@ describe("plan --json: the figures a decision rests on, in their units", () => {
 
   it("gives the host cap's parts in bytes and the hold at it, as the bounds line and the hold say them", async () => {
     // (64 GiB − 8 GiB) / 16 GiB: 3 workers at most, and the pending pods want a fourth.
-    const output = await plan([...cluster(), ...fillers(), tdarr("aaaaa"), tdarr("bbbbb")], {
+    const output = await planFull([tdarr("aaaaa"), tdarr("bbbbb")], {
       config: config({
         "    removal:":
           "    host:\n      memory: 64Gi\n      reserved:\n        memory: 8Gi\n      node:\n        memory: 16Gi\n    removal:",
