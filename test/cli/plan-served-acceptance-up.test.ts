@@ -29,6 +29,7 @@ import {
   manyPods,
   onlyReasons,
   plan,
+  planFull,
   planWhileFailing,
   poolNote,
   serveForTest,
@@ -119,7 +120,7 @@ describe("plan acceptance (scale-up): pods asking for ephemeral storage", () => 
   });
 
   it("gives no ephemeral storage, on the pods or the new node, when no pod asks for it", async () => {
-    const output = await plan([...cluster(), ...fillers(), runner("cpu01")]);
+    const output = await planFull([runner("cpu01")]);
     const text = onlyReasons(output);
     expect(text).toContain("new node: 3800m cpu, 15.2 GiB memory, 110 pods (learned,");
     // The fillers leave 700m on each worker: too little, and not for the pods placed before it.
@@ -319,11 +320,7 @@ describe("plan acceptance (scale-up): host ports, by protocol and address", () =
 describe("plan acceptance (scale-up): what a pod asks for that a worker may lack", () => {
   it("adds a node for a pod asking for 0 GPUs, as it needs none", async () => {
     // The scheduler skips an extended resource requested at 0: no GPU worker is needed.
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
-      requesting(runner("gpu00"), { "nvidia.com/gpu": "0" }),
-    ]);
+    const output = await planFull([requesting(runner("gpu00"), { "nvidia.com/gpu": "0" })]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4 });
     expect(onlyReasons(output)).toContain(
       "ci/runner-29123400-gpu00 (cpu 1500m, memory 1 GiB) → new-1",
