@@ -42,6 +42,7 @@ import {
   judgedNow,
   onWorker4,
   plan,
+  planFull,
   poolDecision,
   poolNote,
   serveForTest,
@@ -233,7 +234,7 @@ describe("plan contract: two pools, the first at its max", () => {
    * Plans both pools' two workers, full, with `pods` and media's transcoder waiting, apps at
    * most `appsMax`.
    */
-  function planFull(pods: Raw[], appsMax: number): Promise<PlanJson> {
+  function planBothFull(pods: Raw[], appsMax: number): Promise<PlanJson> {
     const objects = [
       ...appsAndMedia({ appNodes: APPS2, appsFull: true, mediaNodes: MEDIA, mediaFull: true }),
       ...pods,
@@ -246,7 +247,7 @@ describe("plan contract: two pools, the first at its max", () => {
     // Both pools' workers are full. apps, at its max of 2, leaves its 1500m replica pending;
     // media adds a node for its own transcoder. A new media node would not take the apps
     // replica (its nodeSelector asks for apps), but that is not why it waits: apps' max is.
-    const output = await planFull([web("max01", { "node.kubernetes.io/pool": "apps" })], 2);
+    const output = await planBothFull([web("max01", { "node.kubernetes.io/pool": "apps" })], 2);
     expectContract(output);
     expect(output.proposals.map(({ pool, from, to }) => ({ pool, from, to }))).toEqual([
       { pool: "media", from: 2, to: 3 },
@@ -275,7 +276,7 @@ describe("plan contract: two pools, the first at its max", () => {
         nodeSelector: { "node.kubernetes.io/pool": "apps" },
       }),
     );
-    const output = await planFull(bigReplicas, 3);
+    const output = await planBothFull(bigReplicas, 3);
     expectContract(output);
     expect(output.proposals.map(({ pool, from, to }) => ({ pool, from, to }))).toEqual([
       { pool: "apps", from: 2, to: 3 },
@@ -674,7 +675,7 @@ describe("plan contract: pods served without a phase, as manifests written by ha
     // scheduler's Unschedulable condition, is pending, not passed over in silence.
     const pending = web("nophz");
     delete (pending.status as Raw).phase;
-    const output = await plan([...cluster(), ...fillers(), pending]);
+    const output = await planFull([pending]);
     expectContract(output);
     expect(output.proposals).toEqual([expect.objectContaining({ from: 3, to: 4 })]);
     expect(output.proposals[0]?.triggers).toEqual([{ kind: "pending-pods", pods: 1, newNodes: 1 }]);
