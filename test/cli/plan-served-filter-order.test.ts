@@ -20,6 +20,7 @@ import {
   FOUR,
   fillers,
   plan,
+  planFull,
   poolNote,
   tdarr,
   tfvars,
@@ -108,7 +109,7 @@ describe("plan: the rule named for a node short of room that a rule checked befo
         "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu.",
       ),
     });
-    const output = await plan([...cluster(), ...fillers(), pending]);
+    const output = await planFull([pending]);
     expect(output.proposals[0]).toMatchObject({ from: 3, to: 4, direction: "up" });
     expect(output.proposals[0]?.reasons.join("\n")).toContain(
       "pending: media/tdarr-node-6d8c7f5b49-tr1aa (cpu 2500m, memory 2 GiB) → new-1 (existing nodes: talos-worker-1 and 2 more have too little cpu free; talos-cp-1 has a taint it does not tolerate)",
