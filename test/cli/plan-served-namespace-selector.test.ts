@@ -13,6 +13,7 @@ import {
   fillers,
   OVER_MAX,
   plan,
+  planFull,
   poolNote,
   serveForTest,
   WORKERS,
@@ -155,9 +156,7 @@ describe("plan acceptance, constraints: a namespaceSelector on a namespace label
   });
 
   it("keeps team a's replica off a new node whose DaemonSet pod's namespaceSelector avoids it, not team b's", async () => {
-    const output = await plan([
-      ...cluster(),
-      ...fillers(),
+    const output = await planFull([
       ...NAMESPACES,
       guardDaemonSet(),
       pendingReplica("blocky-a", "pa1"),
