@@ -19,6 +19,7 @@ import {
   FOUR,
   fillers,
   plan,
+  planFull,
   serveForTest,
   tdarr,
   WORKERS,
@@ -42,7 +43,7 @@ function countIn(file: string, text: string, path: string, ...more: string[]): I
 
 /** Plans three full workers and a tdarr pod (`suffix`) that needs a fourth, for `files`. */
 function planOneMore(suffix: string, files: InfraFiles): Promise<PlanJson> {
-  return plan([...cluster(), ...fillers(), tdarr(suffix)], files);
+  return planFull([tdarr(suffix)], files);
 }
 
 /** The pool is held: no proposal, and a warning that says `message`. */
