@@ -77,7 +77,7 @@ export interface PlanRepoResult extends PlanOutput<NodeProposal> {
 
 /** Observe the repo, decide, and edit: every proposal's files are made and verified by the editors. */
 export async function planRepo(input: PlanRepoInput): Promise<PlanRepoResult> {
-  const { facts, files } = await readPoolFacts(
+  const { facts, files, listingProblem } = await readPoolFacts(
     input.repo,
     input.config,
     input.now,
@@ -95,6 +95,12 @@ export async function planRepo(input: PlanRepoInput): Promise<PlanRepoResult> {
     ...(input.history ? { history: input.history } : {}),
   });
   const output = nodeProposals(decisions, files);
+  if (listingProblem !== undefined)
+    output.notes.push({
+      level: "warning",
+      subject: "repo",
+      message: `the repository's files could not be listed (${listingProblem}): a variable file Terraform reads after a pool's target, which would override its count, was not looked for`,
+    });
   const unjudged = input.config.pools.length > 0 && unjudgedPendingNote(input.snapshot, input.now);
   if (unjudged) output.notes.push(unjudged);
   const failed = input.config.pools.length > 0 && schedulerFailedNote(input.snapshot, input.now);

@@ -22,6 +22,11 @@ export interface PoolFacts {
   facts: PoolRepoFacts[];
   /** Text of every target file on the default branch, by path (absent files left out). */
   files: Map<string, string>;
+  /**
+   * Why the repository's files could not be listed, when a pool needed them: a variable file
+   * Terraform reads after its target, which would override the count, was not looked for.
+   */
+  listingProblem?: string;
 }
 
 /**
@@ -47,9 +52,13 @@ export async function readPoolFacts(
   const facts: PoolRepoFacts[] = [];
   const unreadable = new Map<string, string>();
   let listed: Promise<string[]> | undefined;
+  let listingProblem: string | undefined;
   // Listed once, and only for a pool whose count Terraform reads from a file of its own choice.
   const listing = () => {
-    listed ??= repo.listFiles().catch(() => []);
+    listed ??= repo.listFiles().catch((error: unknown) => {
+      listingProblem = error instanceof Error ? error.message : String(error);
+      return [];
+    });
     return listed;
   };
   for (const [index, pool] of config.pools.entries()) {
@@ -83,7 +92,7 @@ export async function readPoolFacts(
     }
     facts.push(fact);
   }
-  return { facts, files };
+  return { facts, files, ...(listingProblem === undefined ? {} : { listingProblem }) };
 }
 
 /**

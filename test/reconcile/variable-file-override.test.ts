@@ -32,6 +32,19 @@ describe("a count a variable file Terraform reads later overrides, in the app", 
     );
   });
 
+  it("says so when the file tree cannot be read, rather than take it as listing no later file", async () => {
+    const world = oneNodeShortWith({ [OVERRIDE]: 'region = "eu"\n' });
+    world.github.fail("GET", /^\/git\/trees\//, 404, "Not Found", 10);
+    const result = await world.run();
+    expect(result.notes).toContainEqual({
+      level: "warning",
+      subject: "repo",
+      message: expect.stringMatching(
+        /^the repository's files could not be listed \(.*404.*\): a variable file Terraform reads after a pool's target, which would override its count, was not looked for$/,
+      ),
+    });
+  });
+
   it("opens the pull request when the later files set other variables, reading the tree once per head", async () => {
     const world = oneNodeShortWith({ [OVERRIDE]: 'region = "eu"\n' });
     const result = await world.run();
