@@ -13,6 +13,15 @@ function unjudged(key: string, extra: Partial<PodInfo> = {}): PodInfo {
 /** When the builder's pods are made. */
 const CREATED = "2025-06-06T11:00:00.000Z";
 
+/** The note's message at `time` on one node and `pods`. */
+function messageAt(time: string, ...pods: PodInfo[]): string | undefined {
+  return unjudgedPendingNote(buildSnapshot({ nodes: nodes(1), pods }), at(time))?.message;
+}
+
+/** A pod the scheduler placed with no node set yet, and one whose condition gives no verdict. */
+const placedPod = () => unjudged("web/placed", { podScheduled: "True" });
+const unknownPod = () => unjudged("web/unknown", { podScheduled: "Unknown" });
+
 describe("unjudgedPendingNote", () => {
   it("says nothing when every Pending pod has the scheduler's verdict", () => {
     const snapshot = buildSnapshot({
@@ -161,35 +170,21 @@ describe("unjudgedPendingNote", () => {
   });
 
   it("names a pod the scheduler placed with no node set yet, and one whose condition is Unknown", () => {
-    const note = (...pods: PodInfo[]) =>
-      unjudgedPendingNote(buildSnapshot({ nodes: nodes(1), pods }), at("2025-06-06T11:02:00.000Z"))
-        ?.message;
-    expect(note(unjudged("web/placed", { podScheduled: "True" }))).toBe(
+    const note = (...pods: PodInfo[]) => messageAt("2025-06-06T11:02:00.000Z", ...pods);
+    expect(note(placedPod())).toBe(
       "1 Pending pod not marked unschedulable by the scheduler (placed by the scheduler with no node set yet) adds no node: web/placed; the oldest was created 2025-06-06 11:00 UTC",
     );
-    expect(
-      note(
-        unjudged("web/placed", { podScheduled: "True" }),
-        unjudged("web/unknown", { podScheduled: "Unknown" }),
-      ),
-    ).toBe(
+    expect(note(placedPod(), unknownPod())).toBe(
       "2 Pending pods not marked unschedulable by the scheduler (placed by the scheduler with no node set yet or with a PodScheduled condition that gives no verdict) add no node: web/placed, web/unknown; the oldest was created 2025-06-06 11:00 UTC",
     );
   });
 
   it("points a pod placed long ago with no node set at its bind, not at the scheduler's running", () => {
-    const note = (...pods: PodInfo[]) =>
-      unjudgedPendingNote(buildSnapshot({ nodes: nodes(1), pods }), at("2025-06-06T11:10:00.000Z"))
-        ?.message;
-    expect(note(unjudged("web/placed", { podScheduled: "True" }))).toBe(
+    const note = (...pods: PodInfo[]) => messageAt("2025-06-06T11:10:00.000Z", ...pods);
+    expect(note(placedPod())).toBe(
       "1 Pending pod not marked unschedulable by the scheduler (placed by the scheduler with no node set yet) adds no node: web/placed; the oldest was created 2025-06-06 11:00 UTC, more than 5m: a pod the scheduler placed but no node is set on: check the scheduler's log for a bind that failed (an admission webhook or the API server refusing it)",
     );
-    expect(
-      note(
-        unjudged("web/placed", { podScheduled: "True" }),
-        unjudged("web/unknown", { podScheduled: "Unknown" }),
-      ),
-    ).toBe(
+    expect(note(placedPod(), unknownPod())).toBe(
       "2 Pending pods not marked unschedulable by the scheduler (placed by the scheduler with no node set yet or with a PodScheduled condition that gives no verdict) add no node: web/placed, web/unknown; the oldest was created 2025-06-06 11:00 UTC, more than 5m: check that the scheduler runs and that their schedulerName is one a scheduler serves; for the pod the scheduler placed but no node is set on: check the scheduler's log for a bind that failed (an admission webhook or the API server refusing it)",
     );
   });
