@@ -168,7 +168,7 @@ export async function readPrometheusUsage(options: PrometheusOptions): Promise<P
   // are answered so that they do not slow those down; one that fails (its timeout, Prometheus'
   // sample limit) leaves container usage unknown, not the nodes'.
   const { answers: containerAnswers, failed } = await ask("container").then(
-    (answers): { answers: Answer[]; failed?: PrometheusError } => ({ answers }),
+    (answers) => partialContainers(answers, endpoint.url),
     (error: unknown) => {
       if (error instanceof PrometheusError) return { answers: [], failed: error };
       throw error;
@@ -246,6 +246,21 @@ function resolveQueries(overrides: Partial<PrometheusQueries> = {}): PrometheusQ
     queries[name] = query;
   }
   return queries;
+}
+
+/**
+ * The container queries' answers, or none when Prometheus warned that one of them may be
+ * incomplete (a store that did not answer): which containers or points it lacks is not said, so
+ * none of them is taken, and the failure says why; the nodes' answers are judged on their own.
+ */
+function partialContainers(
+  answers: Answer[],
+  url: string,
+): { answers: Answer[]; failed?: PrometheusError } {
+  const warned = [...new Set(answers.flatMap((answer) => answer.result.warnings))];
+  if (warned.length === 0) return { answers };
+  const message = `Prometheus at ${url} warned that its answer to the container queries may be incomplete: ${warned.join("; ")}`;
+  return { answers: [], failed: new PrometheusError(message, { url }) };
 }
 
 function reportServerWarnings(

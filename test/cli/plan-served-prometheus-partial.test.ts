@@ -4,7 +4,9 @@
  * report a partial response). Which series or points are missing is not said: node-exporter's
  * CPUs summed without some read low, and points missing inside the window go unseen. So the
  * answer is not taken: the plan falls back to metrics-server's one sample, which is no window,
- * and removes no node, where the same answer without the warning removes one.
+ * and removes no node, where the same answer without the warning removes one. When only the
+ * container queries' answers carry it, their answers alone are left out: node scaling rests on
+ * the nodes' usage.
  *
  * One real Prometheus holds the last hour of each worker's kubelet cAdvisor root cgroup, idle
  * at 0.5 cores and 2 GiB (13 % of 3800m and of the memory allocatable), as
@@ -30,6 +32,14 @@ const STORE_DOWN = "partial response: store 10.0.0.9:10901 unavailable";
 /** A query frontend before the real Prometheus that adds the warning to every answer. */
 const frontend = frontendForTests(prometheus, async (_query, passOn) => {
   const upstream = await passOn();
+  const answer = JSON.parse(upstream.body) as Record<string, unknown>;
+  return { status: upstream.status, body: JSON.stringify({ ...answer, warnings: [STORE_DOWN] }) };
+});
+
+/** One that adds it to the container queries' answers only. */
+const containersOnly = frontendForTests(prometheus, async (query, passOn) => {
+  const upstream = await passOn();
+  if (!query.includes("by (namespace, pod, container)")) return upstream;
   const answer = JSON.parse(upstream.body) as Record<string, unknown>;
   return { status: upstream.status, body: JSON.stringify({ ...answer, warnings: [STORE_DOWN] }) };
 });
@@ -63,5 +73,17 @@ describe("plan --prometheus: an answer Prometheus says may be incomplete", () =>
     const output = JSON.parse(json.stdout) as PlanJson;
     expect(output.proposals).toEqual([]);
     expect(poolDecision(output)).toMatchObject({ action: "none" });
+  });
+
+  it("takes the nodes' answers when only the container queries' may be incomplete, and removes the idle worker", async () => {
+    const served = await serveForTest(cluster());
+    const run = await served.run(["--prometheus", containersOnly.url, "--now", isoAt(end)]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("scale down 3 → 2, removing talos-worker-3");
+    expect(run.stderr).toContain(
+      `warning: prometheus: Prometheus at ${containersOnly.url} warned that its answer to the container queries may be incomplete: ${STORE_DOWN}; container usage is unknown (node usage is read from the other queries) [prometheus-containers-failed]`,
+    );
+    expect(run.stderr).not.toContain("usage-source-failed");
+    expect(run.stderr).not.toContain("[prometheus-partial]");
   });
 });

@@ -205,6 +205,25 @@ describe("readPrometheusUsage over HTTP", () => {
     ]);
   });
 
+  it("leaves out the container answers alone when only they may be incomplete", async () => {
+    const server = await stub((request) =>
+      measureOf(request).measure.startsWith("container")
+        ? vectorAnswer([], ["remote read failed: store-1"])
+        : vectorAnswer([{ metric: { node: "n1" }, value: "1" }]),
+    );
+
+    const result = await readPrometheusUsage({ url: server.url, at });
+
+    expect(result.containersFailed).toBe(true);
+    expect(result.warnings.filter((w) => w.subject === "prometheus")).toEqual([
+      {
+        code: "prometheus-containers-failed",
+        subject: "prometheus",
+        message: `Prometheus at ${server.url} warned that its answer to the container queries may be incomplete: remote read failed: store-1; container usage is unknown (node usage is read from the other queries)`,
+      },
+    ]);
+  });
+
   it("uses the larger of repeated series for one node and says the query should aggregate", async () => {
     const server = await stub((request) =>
       measureOf(request).measure === "nodeCpu"
