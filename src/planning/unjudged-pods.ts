@@ -1,6 +1,6 @@
 import { agreeing } from "../util/plural.ts";
 import { utcTimeOf } from "../util/utc-time.ts";
-import { mayWaitForRoom, notYetTried } from "./cluster-index.ts";
+import { mayWaitForRoom, notYetTried, podKey } from "./cluster-index.ts";
 import { formatDuration } from "./format.ts";
 import type { NotedPod, PlanNote } from "./proposal.ts";
 import type { PodInfo, Snapshot } from "./snapshot.ts";
@@ -43,19 +43,22 @@ export function unjudgedPendingNote(snapshot: Snapshot, now: Date): PlanNote | u
   };
 }
 
+/** Why a pod of the unjudged note adds no node, or that it is counted though untried. */
+type UnjudgedWhy = Exclude<NotedPod["why"], "failed">;
+
+function unjudgedWhy(pod: PodInfo): UnjudgedWhy {
+  if (notYetTried(pod)) return "untried";
+  if (gated(pod)) return "gated";
+  if (pod.schedulerName !== undefined) return "other-scheduler";
+  // PodScheduled True on a pod bound to no node: the scheduler placed it, the bind not seen yet.
+  return pod.podScheduled === "True" ? "placed" : "no-verdict";
+}
+
 /** A pod of the unjudged note as data: why it adds no node, or that it is counted untried. */
 function notedUnjudged(pod: PodInfo): NotedPod {
-  const why: NotedPod["why"] = notYetTried(pod)
-    ? "untried"
-    : gated(pod)
-      ? "gated"
-      : pod.schedulerName !== undefined
-        ? "other-scheduler"
-        : placed(pod)
-          ? "placed"
-          : "no-verdict";
+  const why = unjudgedWhy(pod);
   return {
-    pod: `${pod.namespace}/${pod.name}`,
+    pod: podKey(pod),
     why,
     ...(why === "gated" ? { gates: [...(pod.schedulingGates ?? [])] } : {}),
     ...(why === "other-scheduler" ? { schedulerName: pod.schedulerName } : {}),
@@ -106,7 +109,7 @@ function uncountedText(
  * which something refused (an admission webhook, the API server) or which is lost.
  */
 function lateAdvice(free: readonly PodInfo[]): string {
-  const bound = free.filter((pod) => pod.schedulerName === undefined && placed(pod));
+  const bound = free.filter((pod) => unjudgedWhy(pod) === "placed");
   const bind =
     "the scheduler placed but no node is set on: check the scheduler's log for a bind that failed (an admission webhook or the API server refusing it)";
   if (bound.length === free.length) return `${free.length === 1 ? "a pod" : "pods"} ${bind}`;
@@ -117,28 +120,21 @@ function lateAdvice(free: readonly PodInfo[]): string {
     : `${scheduler}; for ${bound.length === 1 ? "the pod" : "pods"} ${bind}`;
 }
 
+/** How the note says each cause, in the order it says them. */
+const UNCOUNTED_CAUSES: [UnjudgedWhy, string][] = [
+  ["gated", "held by scheduling gates"],
+  ["other-scheduler", "left to another scheduler"],
+  ["placed", "placed by the scheduler with no node set yet"],
+  ["no-verdict", "with a PodScheduled condition that gives no verdict"],
+];
+
 /** `held by scheduling gates or left to another scheduler`: what keeps the pods uncounted. */
 function whyUncounted(pods: readonly PodInfo[]): string {
-  const causes = [
-    pods.some(gated) ? "held by scheduling gates" : undefined,
-    pods.some((pod) => !gated(pod) && pod.schedulerName !== undefined)
-      ? "left to another scheduler"
-      : undefined,
-    pods.some((pod) => !gated(pod) && pod.schedulerName === undefined && placed(pod))
-      ? "placed by the scheduler with no node set yet"
-      : undefined,
-    pods.some((pod) => !gated(pod) && pod.schedulerName === undefined && !placed(pod))
-      ? "with a PodScheduled condition that gives no verdict"
-      : undefined,
-  ].filter((cause) => cause !== undefined);
+  const whys = new Set(pods.map(unjudgedWhy));
+  const causes = UNCOUNTED_CAUSES.filter(([why]) => whys.has(why)).map(([, text]) => text);
   return causes.length === 1
     ? (causes[0] as string)
     : `${causes.slice(0, -1).join(", ")} or ${causes.at(-1)}`;
-}
-
-/** PodScheduled True on a pod bound to no node: the scheduler placed it, the bind not seen yet. */
-function placed(pod: PodInfo): boolean {
-  return pod.podScheduled === "True";
 }
 
 /**
@@ -269,7 +265,7 @@ function notedFailed(pod: PodInfo): NotedPod {
   };
   const failing = Date.parse(since ?? "");
   return {
-    pod: `${pod.namespace}/${pod.name}`,
+    pod: podKey(pod),
     why: "failed",
     reason,
     message,
