@@ -10,6 +10,7 @@ import type { Snapshot } from "../planning/snapshot.ts";
 import { checkPullRequestConfig } from "../reconcile/config-check.ts";
 import { reconcile } from "../reconcile/reconcile.ts";
 import type { ReconcileResult, TriggerReason } from "../reconcile/reconcile-types.ts";
+import type { RepoMemory } from "../reconcile/repo-memory.ts";
 import { createRepositoryLedger } from "../reconcile/repository-ledger.ts";
 import { answeringOctokit } from "./app-octokit.ts";
 import { appSlug } from "./app-slug.ts";
@@ -291,6 +292,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
           files,
           ...(target.github.readOtherRepo ? { readOtherRepo: target.github.readOtherRepo } : {}),
           ...(target.github.repoPathsAt ? { listFiles: target.github.repoPathsAt } : {}),
+          knownTargets: knownTargets(target.memory),
         });
         log.info(
           { repository, pull: pull.number, check: action },
@@ -477,6 +479,14 @@ async function listen(server: Server, settings: AppSettings): Promise<void> {
       );
     throw error;
   }
+}
+
+/**
+ * The pools' target files of the configuration the last reconcile read on the default branch
+ * (none before the first, or while it has errors).
+ */
+function knownTargets(memory: RepoMemory): string[] {
+  return memory.configuration?.value.config?.pools.map((pool) => pool.target.file) ?? [];
 }
 
 /**

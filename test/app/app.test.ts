@@ -42,6 +42,20 @@ function payload(file: string, change: (event: Payload) => void = () => {}): str
   return JSON.stringify(event);
 }
 
+/** GitHub's delivery for a person's pull request `number` opened from `branch` at `head`. */
+function pullRequestOpened(number: number, branch: string, head: string): string {
+  return payload("pull_request.opened.json", (event) => {
+    event.number = number;
+    event.pull_request.number = number;
+    event.pull_request.head = {
+      ...event.pull_request.head,
+      ref: branch,
+      sha: head,
+      repo: { ...event.repository },
+    };
+  });
+}
+
 function signature(body: string, secret = SECRET): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
@@ -71,9 +85,14 @@ interface Running {
 const stopped = stopAfterEach();
 
 async function start(
-  options: { settings?: Partial<AppSettings>; pending?: number; timer?: boolean } = {},
+  options: {
+    settings?: Partial<AppSettings>;
+    pending?: number;
+    timer?: boolean;
+    files?: Map<string, string>;
+  } = {},
 ): Promise<Running> {
-  const github = new FakeGitHub(infraFiles(), NOW, mockGitHub().scope);
+  const github = new FakeGitHub(options.files ?? infraFiles(), NOW, mockGitHub().scope);
   github.permissions.set("alice", "write");
   const results: ReconcileResult[] = [];
   const app = await startApp({
@@ -159,16 +178,7 @@ describe("webhooks through Probot's middleware on a real HTTP server", () => {
     github.branch("tune");
     const head = github.push({ [CONFIG_PATH]: "pools:\n  - name: workers\n" }, { branch: "tune" });
     const pull = github.openPull("tune", "Tune the autoscaler");
-    const body = payload("pull_request.opened.json", (event) => {
-      event.number = pull.number;
-      event.pull_request.number = pull.number;
-      event.pull_request.head = {
-        ...event.pull_request.head,
-        ref: "tune",
-        sha: head,
-        repo: { ...event.repository },
-      };
-    });
+    const body = pullRequestOpened(pull.number, "tune", head);
     expect((await deliver(app, "pull_request", body)).status).toBe(200);
     expect(github.checkRuns).toEqual([
       expect.objectContaining({
@@ -178,6 +188,26 @@ describe("webhooks through Probot's middleware on a real HTTP server", () => {
       }),
     ]);
     expect(github.checkRuns[0]?.annotations[0]).toMatchObject({ path: CONFIG_PATH, start_line: 2 });
+  });
+
+  it("checks a person's pull request that changes a target the configuration names, once a reconcile read it", async () => {
+    // A target whose name tells no format: only the configuration says it holds a count.
+    const file = "terraform/workers.hcl";
+    const config = `pools:\n  - name: workers\n    target: { file: ${file}, path: worker_count, format: tfvars }\n    max: 6\n`;
+    const files = new Map([...infraFiles({ config }), [file, "worker_count = 3\n"]]);
+    const { app, github } = await start({ files });
+    github.branch("rename");
+    const head = github.push({ [file]: "workers = 3\n" }, { branch: "rename" });
+    const pull = github.openPull("rename", "Rename the worker count");
+    const body = pullRequestOpened(pull.number, "rename", head);
+    expect((await deliver(app, "pull_request", body)).status).toBe(200);
+    expect(github.checkRuns).toEqual([]);
+    app.trigger(`${OWNER}/${REPO}`, "start");
+    await app.idle();
+    expect((await deliver(app, "pull_request", body)).status).toBe(200);
+    const check = github.checkRuns.find((run) => run.name === "pr-autoscaler/config");
+    expect(check).toMatchObject({ headSha: head, conclusion: "failure" });
+    expect(check?.annotations[0]).toMatchObject({ path: file, start_line: 1 });
   });
 
   it("serves health and metrics", async () => {

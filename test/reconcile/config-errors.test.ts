@@ -2,7 +2,15 @@ import { describe, expect, it } from "@jest/globals";
 import { checkPullRequestConfig } from "../../src/reconcile/config-check.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
 import { BOT_LOGIN } from "./support/fake-github.ts";
-import { CONFIG, CONFIG_PATH, cluster, infraFiles, WORKERS_POOL } from "./support/infra.ts";
+import {
+  CONFIG,
+  CONFIG_PATH,
+  cluster,
+  infraFiles,
+  TFVARS,
+  tfvars,
+  WORKERS_POOL,
+} from "./support/infra.ts";
 import { repositories } from "./support/repositories.ts";
 import { scenario } from "./support/scenario.ts";
 
@@ -458,5 +466,147 @@ describe("a pull request that changes the configuration", () => {
     });
     expect(result).toBe("skipped");
     expect(world.github.calls()).toEqual([]);
+  });
+});
+
+describe("a pull request that changes a file holding a pool's count", () => {
+  /** The requests of the check that read the head's files. */
+  function reads(world: ReturnType<typeof scenario>): string[] {
+    return world.github.calls().filter((call) => call.startsWith("GET /contents/"));
+  }
+
+  it("fails at the target file's line when the count can no longer be read there, and passes once it can", async () => {
+    const world = scenario();
+    const target = world.replica();
+    world.github.branch("rename");
+    // A person renames the variable by hand: the configuration, unchanged, names it still.
+    world.github.push(
+      { [TFVARS]: tfvars(3).replace("worker_count      =", "workers =") },
+      { branch: "rename" },
+    );
+    const pull = world.github.openPull("rename", "Rename the worker count");
+    const check = configCheck(world, target, pull.number, [TFVARS]);
+    expect(await check()).toBe("created");
+    const renamed = world.github.checkRuns.at(-1);
+    expect(renamed).toMatchObject({
+      headSha: world.github.pull(pull.number).headSha,
+      conclusion: "failure",
+      title: "1 problem in the pr-autoscaler configuration",
+    });
+    expect(renamed?.annotations).toEqual([
+      expect.objectContaining({
+        path: TFVARS,
+        start_line: 1,
+        annotation_level: "failure",
+        message: expect.stringMatching(
+          /^terraform\/terraform\.tfvars:1:1: reading worker_count: the file does not set the variable "worker_count".*; the app holds pool workers until it can read the count \(pools\[0\]\.target\.path at \.github\/pr-autoscaler\.yml:5\)$/,
+        ),
+      }),
+    ]);
+    expect(renamed?.summary).toContain(`${CONFIG_PATH}:5:13: pools[0].target.path: ${TFVARS}:1:1:`);
+
+    // An expression the editor cannot read, at the line that holds it.
+    world.github.push(
+      { [TFVARS]: tfvars(3).replace("= 3", "= var.base_workers + 1") },
+      { branch: "rename" },
+    );
+    expect(await check()).toBe("created");
+    expect(world.github.checkRuns.at(-1)?.annotations).toEqual([
+      expect.objectContaining({
+        path: TFVARS,
+        start_line: 5,
+        message: expect.stringMatching(
+          /^terraform\/terraform\.tfvars:5:21: worker_count is the expression var\.base_workers \+ 1; expected a whole number of nodes; /,
+        ),
+      }),
+    ]);
+
+    world.github.push({ [TFVARS]: tfvars(4) }, { branch: "rename" });
+    expect(await check()).toBe("created");
+    expect(world.github.checkRuns.at(-1)).toMatchObject({ conclusion: "success" });
+  });
+
+  it("fails at the line of a variable file it adds beside the target that overrides the count", async () => {
+    const world = scenario();
+    const target = world.replica();
+    world.github.branch("prod-vars");
+    const added = "terraform/prod.auto.tfvars";
+    world.github.push({ [added]: "# prod\nworker_count = 5\n" }, { branch: "prod-vars" });
+    const pull = world.github.openPull("prod-vars", "Prod variables");
+    expect(await configCheck(world, target, pull.number, [added])()).toBe("created");
+    const check = world.github.checkRuns.at(-1);
+    expect(check).toMatchObject({ conclusion: "failure" });
+    expect(check?.annotations).toEqual([
+      expect.objectContaining({
+        path: added,
+        start_line: 2,
+        message: `${added}:2:16: worker_count is set here too, and Terraform reads this file after ${TFVARS}: its value is the one applied, not worker_count of ${TFVARS}; point the pool's target.file at ${added}, or set worker_count in one file only; plan holds pool workers: a pull request that changes the count would change nothing Terraform applies (pools[0].target.file at ${CONFIG_PATH}:4)`,
+      }),
+    ]);
+  });
+
+  it("is skipped after the configuration's read when the file is no target and none overrides", async () => {
+    // Only the configuration at the head tells the pools' files: one read, and no check.
+    const world = scenario();
+    const target = world.replica();
+    world.github.branch("staging");
+    const files = {
+      "staging/terraform.tfvars": "worker_count = 2\n",
+      // Beside the target, but read only when passed with -var-file: it overrides nothing.
+      "terraform/staging.tfvars": "worker_count = 2\n",
+    };
+    world.github.push(files, { branch: "staging" });
+    const pull = world.github.openPull("staging", "A staging cluster");
+    world.github.reset();
+    const check = configCheck(world, target, pull.number, Object.keys(files));
+    expect(await check()).toBe("skipped");
+    expect(world.github.calls()).toEqual([`GET /contents/${CONFIG_PATH}`]);
+    expect(world.github.checkRuns).toEqual([]);
+  });
+
+  it("is skipped at a head whose configuration has errors, which the default branch reports", async () => {
+    const world = scenario();
+    const target = world.replica();
+    world.github.push({ [CONFIG_PATH]: BROKEN });
+    world.github.branch("rename");
+    world.github.push({ [TFVARS]: "workers = 3\n" }, { branch: "rename" });
+    const pull = world.github.openPull("rename", "Rename the worker count");
+    world.github.reset();
+    expect(await configCheck(world, target, pull.number, [TFVARS])()).toBe("skipped");
+    expect(world.github.calls()).toEqual([`GET /contents/${CONFIG_PATH}`]);
+    expect(world.github.checkRuns).toEqual([]);
+  });
+
+  it("looks at a target whose name tells no format when the default branch's configuration names it", async () => {
+    const world = scenario();
+    const target = world.replica();
+    const file = "terraform/workers.hcl";
+    const config = `pools:\n  - name: workers\n    target: { file: ${file}, path: worker_count, format: tfvars }\n    max: 6\n`;
+    world.github.push({ [CONFIG_PATH]: config, [file]: "worker_count = 3\n" });
+    world.github.branch("hcl");
+    world.github.push({ [file]: "workers = 3\n" }, { branch: "hcl" });
+    const pull = world.github.openPull("hcl", "Rename the worker count");
+    const input = {
+      forge: target.forge,
+      owner: OWNER,
+      repo: REPO,
+      number: pull.number,
+      headSha: world.github.pull(pull.number).headSha,
+      files: [file],
+    };
+    // Any file could be such a target: unnamed, the file is not looked at.
+    world.github.reset();
+    expect(await checkPullRequestConfig(input)).toBe("skipped");
+    expect(world.github.calls()).toEqual([]);
+    expect(await checkPullRequestConfig({ ...input, knownTargets: [file] })).toBe("created");
+    expect(reads(world)).toEqual([
+      `GET /contents/${CONFIG_PATH}`,
+      `GET /contents/${file}`,
+      `GET /contents/.github/pr-autoscaler-guard.yml`,
+    ]);
+    expect(world.github.checkRuns.at(-1)).toMatchObject({
+      conclusion: "failure",
+      annotations: [expect.objectContaining({ path: file, start_line: 1 })],
+    });
   });
 });
