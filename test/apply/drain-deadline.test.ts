@@ -43,11 +43,13 @@ describe("drain --timeout with slow evictions", () => {
     cluster.fake.onRequest = (request) => {
       if (request.method === "POST" && request.path.endsWith("/app-0/eviction")) advance(59_900);
     };
-    // app-1's answer comes after a second; 100 ms of the minute are left when it is sent.
+    // app-1's eviction is sent with 100 ms of the minute left, and gets no answer: the server
+    // holds it until the drain gives up on it and closes the connection. (An answer held for a
+    // fixed time could come first after a stall of the process, and evict the pod.)
     cluster.fake.injectFault({
       method: "POST",
       path: "/api/v1/namespaces/apps/pods/app-1/eviction",
-      delayMs: 1_000,
+      until: new Promise<never>(() => {}),
     });
     const run = await drain(["worker-1", "--timeout", "1m", "--json"], { clock });
     expect(run.code).toBe(1);
@@ -203,7 +205,8 @@ describe("drain: uncordons after a stop", () => {
       status: 403,
     });
     // The server holds the answers to the uncordons until all three have come, or, should the
-    // drain send them one after another, until a second has passed without the next one.
+    // drain send them one after another, until 10 s have passed without the next one: sent
+    // together, they come at once, and a stall of the process must not look like a wait.
     let release = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -229,7 +232,7 @@ describe("drain: uncordons after a stop", () => {
       uncordons++;
       clearTimeout(fallback);
       if (uncordons === nodes.length) letGo();
-      else fallback = setTimeout(letGo, 1_000);
+      else fallback = setTimeout(letGo, 10_000);
     };
     const run = await drain([...nodes, "--timeout", "1m", "--json"]);
     clearTimeout(fallback);
