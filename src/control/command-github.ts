@@ -47,7 +47,7 @@ export interface CommandGitHub {
   turnOffAutoMerge(pullRequestId: string): Promise<void>;
   /** The bot's issue with `key` (oldest first), as it is now. */
   findIssue(key: string, label: string): Promise<DashboardIssue | undefined>;
-  /** Files a pull request changes. */
+  /** Files a pull request changes: a moved file under its old path as well as its new one. */
   pullRequestFiles(number: number): Promise<string[]>;
 }
 
@@ -76,7 +76,9 @@ const GitHubCommentBodies = z.array(
   }),
 );
 const GitHubPostedComment = z.object({ id: z.number() });
-const GitHubPullFiles = z.array(z.object({ filename: z.string() }));
+const GitHubPullFiles = z.array(
+  z.object({ filename: z.string(), previous_filename: z.string().optional() }),
+);
 
 const PAGE = 100;
 const MAX_PAGES = 10;
@@ -254,7 +256,12 @@ export function createCommandGitHub(client: GitHubClient, account: CommandAccoun
           { pull_number: number, per_page: PAGE, ...(page > 1 ? { page } : {}) },
           GitHubPullFiles,
         );
-        files.push(...list.map((file) => file.filename));
+        // GitHub lists a moved file once, by its new path: the old one is changed too (a target
+        // moved away leaves the configuration naming a file that is gone).
+        for (const file of list) {
+          files.push(file.filename);
+          if (file.previous_filename !== undefined) files.push(file.previous_filename);
+        }
         if (list.length < PAGE) break;
       }
       return files;

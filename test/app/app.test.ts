@@ -11,7 +11,15 @@ import { readIssueMarker } from "../../src/forge/marker.ts";
 import type { Snapshot } from "../../src/planning/snapshot.ts";
 import type { ReconcileResult } from "../../src/reconcile/reconcile-types.ts";
 import { BOT_LOGIN, FakeGitHub } from "../reconcile/support/fake-github.ts";
-import { CONFIG_PATH, cluster, infraFiles, NOW, WORKERS_POOL } from "../reconcile/support/infra.ts";
+import {
+  CONFIG_PATH,
+  cluster,
+  infraFiles,
+  NOW,
+  TFVARS,
+  tfvars,
+  WORKERS_POOL,
+} from "../reconcile/support/infra.ts";
 import { mockGitHub } from "../support/github.ts";
 import { OWNER, REPO } from "../support/github-responses.ts";
 import { testAppSettings, WEBHOOK_SECRET } from "./support/app-settings.ts";
@@ -208,6 +216,28 @@ describe("webhooks through Probot's middleware on a real HTTP server", () => {
     const check = github.checkRuns.find((run) => run.name === "pr-autoscaler/config");
     expect(check).toMatchObject({ headSha: head, conclusion: "failure" });
     expect(check?.annotations[0]).toMatchObject({ path: file, start_line: 1 });
+  });
+
+  it("checks a person's pull request that moves a target away, which GitHub lists by its new name", async () => {
+    const { app, github } = await start();
+    github.branch("move");
+    const head = github.push(
+      { [TFVARS]: null, "terraform/main.tfvars": tfvars(3) },
+      { branch: "move" },
+    );
+    const pull = github.openPull("move", "Move the variables");
+    expect(
+      (await deliver(app, "pull_request", pullRequestOpened(pull.number, "move", head))).status,
+    ).toBe(200);
+    const check = github.checkRuns.find((run) => run.name === "pr-autoscaler/config");
+    expect(check).toMatchObject({ headSha: head, conclusion: "failure" });
+    expect(check?.annotations).toEqual([
+      expect.objectContaining({
+        path: CONFIG_PATH,
+        start_line: 4,
+        message: `pools[0].target.file: ${TFVARS} does not exist in the repo; the app holds pool workers until it can read the count`,
+      }),
+    ]);
   });
 
   it("serves health and metrics", async () => {

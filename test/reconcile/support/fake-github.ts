@@ -985,9 +985,27 @@ export class FakeGitHub {
     const template = (
       responseExample("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", 200) as Json[]
     )[0] as Json;
-    return this.git
-      .diff(this.git.branches.get(pull.base), pull.headSha)
-      .map(({ path }) => ({ ...template, filename: path }));
+    const { previous_filename: _, ...entry } = template;
+    const diff = this.git.diff(this.git.branches.get(pull.base), pull.headSha);
+    // GitHub lists a file moved with its text unchanged once, renamed, under its new path.
+    const removed = new Map(
+      diff
+        .filter((file) => file.status === "removed")
+        .map((file) => [this.git.fileAt(pull.base, file.path), file.path]),
+    );
+    const renamed = new Map<string, string>();
+    for (const file of diff) {
+      const from =
+        file.status === "added" ? removed.get(this.git.fileAt(pull.headSha, file.path)) : undefined;
+      if (from !== undefined && ![...renamed.values()].includes(from)) renamed.set(file.path, from);
+    }
+    const movedAway = new Set(renamed.values());
+    return diff.flatMap(({ path, status }): Json[] => {
+      if (movedAway.has(path)) return [];
+      const from = renamed.get(path);
+      if (from === undefined) return [{ ...entry, filename: path, status }];
+      return [{ ...entry, filename: path, status: "renamed", previous_filename: from }];
+    });
   }
 
   /**
