@@ -210,17 +210,33 @@ export async function checkPullRequestConfig(
   const counts = config !== undefined && input.files.some((file) => holdsCount(config, file));
   if (!policy && !counts) return "skipped";
   // One read per target file, and the head's file list when a target is a file Terraform reads
-  // by itself; a list that cannot be read leaves that look out, not the whole check.
+  // by itself; a list that cannot be read leaves that look out, not the whole check, and the
+  // check says so.
   const { listFiles } = input;
-  const targets = await withPoolTargets(
+  let listingProblem: string | undefined;
+  const listed = await withPoolTargets(
     validated,
     read,
-    listFiles && (() => listFiles(input.headSha).catch(() => [])),
+    listFiles &&
+      (() =>
+        listFiles(input.headSha).catch((error: unknown) => {
+          listingProblem = error instanceof Error ? error.message : String(error);
+          return [];
+        })),
   );
+  const targets =
+    listingProblem === undefined
+      ? listed
+      : { ...listed, notes: [...listed.notes, unlistedNote(listingProblem)] };
   const configuration = targets.config ? await guardNamingAt(targets, read) : targets;
   const report = configCheckReport(input.headSha, configuration, input.files);
   const result = await input.forge.reportCheck(report);
   return result.action;
+}
+
+/** What the check says when the head's files could not be listed, as the plan says it. */
+function unlistedNote(problem: string): string {
+  return `the files of the pull request's head could not be listed (${problem}): a variable file Terraform reads after a pool's target, which would override its count, was not looked for`;
 }
 
 /** The configuration, or a YAML file under `.github/` other than workflows, where policies live. */

@@ -545,6 +545,24 @@ describe("a pull request that changes a file holding a pool's count", () => {
     ]);
   });
 
+  it("says on its check that no overriding variable file was looked for when the head's files cannot be listed", async () => {
+    const world = scenario();
+    const target = world.replica();
+    world.github.branch("prod-vars");
+    const added = "terraform/prod.auto.tfvars";
+    world.github.push({ [added]: "# prod\nworker_count = 5\n" }, { branch: "prod-vars" });
+    const pull = world.github.openPull("prod-vars", "Prod variables");
+    world.github.fail("GET", /^\/git\/trees\//, 502, "Bad Gateway", 10);
+    expect(await configCheck(world, target, pull.number, [added])()).toBe("created");
+    const check = world.github.checkRuns.at(-1);
+    // The file the list would have found is not judged: the check passes on what it read, and
+    // says what it could not look at rather than pass as though it had.
+    expect(check).toMatchObject({ conclusion: "success", annotations: [] });
+    expect(check?.summary).toMatch(
+      /\n\nthe files of the pull request's head could not be listed \(.*502.*\): a variable file Terraform reads after a pool's target, which would override its count, was not looked for$/,
+    );
+  });
+
   it("is skipped after the configuration's read when the file is no target and none overrides", async () => {
     // Only the configuration at the head tells the pools' files: one read, and no check.
     const world = scenario();
