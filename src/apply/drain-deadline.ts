@@ -28,16 +28,21 @@ export class DeadlineReached extends Error {
 
 /**
  * The drain's reads, each waiting for its answer no longer than the time left before
- * `deadline` (epoch ms on `clock`), and at least {@link lateReadMs}; with more left than a
- * read's own limits ({@link readTimeoutMs}, three times it in all), it has those. A read so
- * cut short throws
+ * `deadline` (epoch ms on `clock`), and at least `leastMs` ({@link lateReadMs} unless said);
+ * with more left than a read's own limits ({@link readTimeoutMs}, three times it in all), it
+ * has those. A read so cut short throws
  * {@link DeadlineReached}: the drain is out of time, and says which read it was waiting for.
  * Writes (the cordon, evictions) go as they are: an eviction is given the time left by the
  * drain itself.
  */
-export function deadlineApi(api: DrainApi, clock: DrainClock, deadline: number): DrainApi {
+export function deadlineApi(
+  api: DrainApi,
+  clock: DrainClock,
+  deadline: number,
+  leastMs = lateReadMs,
+): DrainApi {
   const read = async <T>(what: string, send: (options: ReadOptions) => Promise<T>) => {
-    const options = timeLeft(clock, deadline);
+    const options = timeLeft(clock, deadline, leastMs);
     try {
       return await send(options);
     } catch (error) {
@@ -63,12 +68,13 @@ export function deadlineApi(api: DrainApi, clock: DrainClock, deadline: number):
 
 /**
  * The options of a read sent now: the time left before `deadline` (epoch ms on `clock`), at
- * least {@link lateReadMs}; none (the read's own limits) when more is left than those.
+ * least `leastMs` ({@link lateReadMs} unless said); none (the read's own limits) when more is
+ * left than those.
  */
-export function timeLeft(clock: DrainClock, deadline: number): ReadOptions {
+export function timeLeft(clock: DrainClock, deadline: number, leastMs = lateReadMs): ReadOptions {
   const left = deadline - clock.now();
   if (left >= deadlineFactor * readTimeoutMs) return {};
-  return { timeoutMs: Math.max(left, lateReadMs) };
+  return { timeoutMs: Math.max(left, leastMs) };
 }
 
 /**

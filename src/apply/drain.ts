@@ -71,6 +71,12 @@ export interface DrainOptions {
   signal?: AbortSignal;
   /** Real time a cancelled drain may spend uncordoning, all nodes together (default 2 s). */
   cancelGraceMs?: number;
+  /**
+   * The least real time a read waits for its answer at or past the deadline (default
+   * `lateReadMs`, 1 s). A clock that is not real reaches the deadline in no time, and the
+   * reads there still have this long.
+   */
+  lateReadMs?: number;
   onEvent?: (event: DrainEvent) => void;
 }
 
@@ -105,6 +111,7 @@ export async function drainNodes(api: DrainApi, options: DrainOptions): Promise<
       signal ? interruptibleApi(api, signal) : api,
       runClock,
       started + options.timeoutMs,
+      options.lateReadMs,
     ),
     options,
     clock: runClock,

@@ -36,6 +36,12 @@ export interface WaitNodesOptions {
   deleteGone: boolean;
   clock?: DrainClock;
   /**
+   * The least real time a look or a delete waits for its answer, at or near the deadline
+   * (default `lateReadMs`, 1 s). A clock that is not real reaches the deadline in no time, and
+   * the look there still has this long.
+   */
+  lateReadMs?: number;
+  /**
    * Aborted to cancel the wait (SIGINT, SIGTERM): it stops at once, abandoning the request in
    * flight, and its result, outcome `cancelled`, says what the last look saw. The abort
    * reason, in words, heads the message (`received SIGINT`).
@@ -201,7 +207,7 @@ export async function waitForNodes(
     );
   };
   const listOptions: ListNodesOptions = {
-    limit: () => timeLeft(clock, deadline),
+    limit: () => timeLeft(clock, deadline, options.lateReadMs),
     deadline: {
       at: deadline,
       limitMs: options.timeoutMs,
@@ -314,7 +320,7 @@ async function look(
         continue;
       }
       let gone: boolean;
-      const limit = timeLeft(deletes.clock, deletes.deadline);
+      const limit = timeLeft(deletes.clock, deletes.deadline, options.lateReadMs);
       const signal = options.signal;
       deletes.sending = node.name;
       try {

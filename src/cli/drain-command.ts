@@ -108,6 +108,8 @@ export interface DrainCommandDeps {
   signals?: (options: WatchSignalsOptions) => StopSignals;
   /** Real time a cancelled drain may spend uncordoning (default 2 s). */
   cancelGraceMs?: number;
+  /** The least real time a read at or past the deadline waits for its answer (default 1 s). */
+  lateReadMs?: number;
 }
 
 /**
@@ -170,6 +172,7 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps): Prom
       ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}),
       ...(stop ? { signal: stop.signal } : {}),
       ...(deps.cancelGraceMs !== undefined ? { cancelGraceMs: deps.cancelGraceMs } : {}),
+      ...(deps.lateReadMs !== undefined ? { lateReadMs: deps.lateReadMs } : {}),
       onEvent: (event) => showDrainEvent(progress, event),
     });
     progress.end();

@@ -106,6 +106,8 @@ const options = {
 
 export interface WaitNodesCommandDeps {
   clock?: DrainClock;
+  /** The least real time a look at the deadline waits for its answer (default 1 s). */
+  lateReadMs?: number;
   /**
    * Watches for the signals that cancel the wait, for the length of one wait. Without it
    * SIGINT and SIGTERM keep their default action (the process ends where it is).
@@ -187,6 +189,7 @@ async function runWaitNodes(
       intervalMs,
       deleteGone: values["delete-gone"] === true,
       ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.lateReadMs !== undefined ? { lateReadMs: deps.lateReadMs } : {}),
       ...(stop ? { signal: stop.signal } : {}),
       onEvent: (event) => showWaitEvent(progress, event),
     });

@@ -84,7 +84,11 @@ describe("drain --timeout with slow reads", () => {
       path: "/api/v1/namespaces/apps/pods/app-0",
       delayMs: hang,
     });
-    const run = await drain(["worker-1", "--timeout", "1m", "--json"], { clock });
+    // What the drain gives a read past the deadline, not the ample time the other tests give it.
+    const run = await drain(["worker-1", "--timeout", "1m", "--json"], {
+      clock,
+      ownLateRead: true,
+    });
     expect(run.code).toBe(1);
     const result = jsonResult(run);
     expect(result.outcome).toBe("timed-out");
@@ -106,7 +110,10 @@ describe("drain --timeout with slow reads", () => {
       if (request.method === "GET" && request.path === "/api/v1/nodes/worker-1") advance(59_500);
     };
     cluster.fake.injectFault({ method: "GET", path: "/api/v1/pods", delayMs: hang });
-    const run = await drain(["worker-1", "--timeout", "1m", "--json"], { clock });
+    const run = await drain(["worker-1", "--timeout", "1m", "--json"], {
+      clock,
+      ownLateRead: true,
+    });
     expect(run.code).toBe(1);
     const result = jsonResult(run);
     expect(result.outcome).toBe("timed-out");

@@ -6,7 +6,13 @@ import { expect } from "@jest/globals";
 import type { WaitResult } from "../../src/apply/wait-nodes.ts";
 import { createWaitNodesCommand } from "../../src/cli/wait-nodes-command.ts";
 import type { FakeKubeApiserver } from "../support/fake-kube-apiserver.ts";
-import { type CommandRun, runCommand, useDrainCluster, virtualClock } from "./drain-support.ts";
+import {
+  ampleLateReadMs,
+  type CommandRun,
+  runCommand,
+  useDrainCluster,
+  virtualClock,
+} from "./drain-support.ts";
 
 export interface WaitRunOptions {
   /** The kubeconfig `--kubeconfig` names; undefined: the arguments name their own. */
@@ -16,12 +22,20 @@ export interface WaitRunOptions {
   start: number;
   /** The clock to run on instead, e.g. a `movableClock` the test moves during a request. */
   clock?: ReturnType<typeof virtualClock>;
+  /**
+   * Looks at or near the deadline get the command's own least time (1 s), as for users, rather
+   * than `ampleLateReadMs`: for the tests of a look the deadline cuts short.
+   */
+  ownLateRead?: boolean;
 }
 
 /** Runs `wait-nodes` as main() does, on a virtual clock. */
 export async function runWait(args: string[], options: WaitRunOptions): Promise<CommandRun> {
   const clock = options.clock ?? virtualClock(options.start);
-  const command = createWaitNodesCommand({ clock });
+  const command = createWaitNodesCommand({
+    clock,
+    ...(options.ownLateRead ? {} : { lateReadMs: ampleLateReadMs }),
+  });
   return runCommand(command, args, { ...options, sleeps: clock.sleeps });
 }
 
@@ -47,7 +61,9 @@ export interface WaitTestCluster {
    */
   wait(
     args: string[],
-    options?: { cwd?: string; kubeconfig?: boolean; clock?: WaitRunOptions["clock"] },
+    options?: Partial<Pick<WaitRunOptions, "cwd" | "clock" | "ownLateRead">> & {
+      kubeconfig?: boolean;
+    },
   ): Promise<CommandRun>;
   /** Runs `change` before the answer to the wait's n-th list of the nodes. */
   onList(change: (n: number) => void): void;
@@ -67,6 +83,7 @@ export function useWaitCluster(name: string, start: number): WaitTestCluster {
       cwd: options.cwd ?? cluster.dir,
       start,
       ...(options.clock !== undefined ? { clock: options.clock } : {}),
+      ...(options.ownLateRead ? { ownLateRead: true } : {}),
     });
   return {
     get fake() {
