@@ -60,11 +60,14 @@ describe("kubeRequest against a server that never answers, or never finishes", (
   });
 
   it("gives up on a body that keeps arriving at three times its timeout, the limit for one request", async () => {
+    // The body must never look stopped: a stall of this process as long as the timeout, the
+    // server's spaces unread, would end the request on it. A one-second stall happens on a
+    // loaded machine, so the timeout is 3 s, not 1.
     const loaded = loadKubeConfig({ kubeconfig, env: {} });
     await expect(
-      kubeRequest(loaded, { method: "GET", path: "/api/v1/pods", timeoutMs: 1000 }),
+      kubeRequest(loaded, { method: "GET", path: "/api/v1/pods", timeoutMs: 3_000 }),
     ).rejects.toThrow(
-      "GET /api/v1/pods: the response did not end within 3 s, the limit for one request (it kept arriving, too slowly)",
+      "GET /api/v1/pods: the response did not end within 9 s, the limit for one request (it kept arriving, too slowly)",
     );
   });
 });
