@@ -6,7 +6,12 @@ import { GitHubGitCommit } from "../forge/github/github-types.ts";
 import { githubPolicyReader } from "../merge/load-branch-policy.ts";
 import type { MergeOctokit } from "../merge/merge-octokit.ts";
 import { mergeWhenReady } from "../merge/merge-when-ready.ts";
-import { githubRepoFiles, githubRepoPaths, githubTree } from "../reconcile/github-repo-files.ts";
+import {
+  githubFolderFiles,
+  githubRepoFiles,
+  githubRepoPaths,
+  githubTree,
+} from "../reconcile/github-repo-files.ts";
 import type { ReconcileSettings, ReconcileTarget } from "../reconcile/reconcile-types.ts";
 import { createRepoMemory } from "../reconcile/repo-memory.ts";
 
@@ -33,6 +38,9 @@ export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarge
   const { octokit, owner, repo } = options;
   const client = createGitHubClient(octokit, { owner, repo });
   const tree = githubTree(client);
+  // Trees read one level at a time are kept by sha: the default branch and a pull request's
+  // head share the folders they have in common.
+  const folderFiles = githubFolderFiles(client);
   const otherRepos = githubPolicyReader(octokit, {
     owner,
     repo,
@@ -50,7 +58,7 @@ export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarge
     }),
     observe: options.observe,
     repoFiles: githubRepoFiles(client, tree),
-    repoPaths: githubRepoPaths(tree),
+    repoPaths: githubRepoPaths(tree, folderFiles),
     github: {
       commands: createCommandGitHub(client, { botLogin: options.botLogin, graphql: octokit }),
       merge: (request) =>
@@ -68,7 +76,7 @@ export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarge
         }),
       readOtherRepo: (other, path) => otherRepos(other, path),
       afterPush: (push) => autoMergeAfterPush(octokit, options.botLogin, push),
-      repoPathsAt: commitPaths(client),
+      repoPathsAt: commitPaths(client, folderFiles),
     },
     memory: createRepoMemory(),
     settings: options.settings,
@@ -78,17 +86,21 @@ export function createGitHubTarget(options: GitHubTargetOptions): ReconcileTarge
 
 /**
  * The paths of the repository's files at a commit: its tree, read through the commit (a tree of
- * its own, so that a pull request's head does not take the default branch's from the cache).
+ * its own, so that a pull request's head does not take the default branch's from the cache),
+ * with each of `folders` whole when GitHub truncates the tree (`githubRepoPaths`).
  */
-function commitPaths(client: GitHubClient): (sha: string) => Promise<string[]> {
-  const paths = githubRepoPaths(githubTree(client));
-  return async (sha) => {
+function commitPaths(
+  client: GitHubClient,
+  folderFiles: (treeSha: string, folder: string) => Promise<string[]>,
+): (sha: string, folders?: readonly string[]) => Promise<string[]> {
+  const paths = githubRepoPaths(githubTree(client), folderFiles);
+  return async (sha, folders) => {
     const commit = await client.call(
       "read the pull request's head commit",
       "GET /repos/{owner}/{repo}/git/commits/{commit_sha}",
       { commit_sha: sha },
       GitHubGitCommit,
     );
-    return paths({ treeSha: commit.tree.sha });
+    return paths({ treeSha: commit.tree.sha }, folders);
   };
 }

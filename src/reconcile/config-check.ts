@@ -171,9 +171,10 @@ export interface PullRequestConfigInput extends Omit<ReadConfigurationInput, "sh
   /**
    * The paths of the repository's files at a commit: with it, a variable file Terraform reads
    * after a pool's target and that overrides its count is looked for at the head, as `validate`
-   * looks for it in a checkout.
+   * looks for it in a checkout. A list GitHub truncates holds at least every file directly in
+   * each of `folders` (the targets').
    */
-  listFiles?: (sha: string) => Promise<string[]>;
+  listFiles?: (sha: string, folders?: readonly string[]) => Promise<string[]>;
   /** Where to read the files (default the head sha; `refs/pull/N/head` for a fork's). */
   ref?: string;
   /** The files the pull request changes. */
@@ -218,8 +219,8 @@ export async function checkPullRequestConfig(
     validated,
     read,
     listFiles &&
-      (() =>
-        listFiles(input.headSha).catch((error: unknown) => {
+      ((folders) =>
+        listFiles(input.headSha, folders).catch((error: unknown) => {
           listingProblem = error instanceof Error ? error.message : String(error);
           return [];
         })),

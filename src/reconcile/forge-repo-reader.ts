@@ -7,8 +7,11 @@ export interface ForgeRepoReaderOptions {
   forge: Pick<Forge, "readFile" | "fileHistory"> & Partial<Pick<Forge, "branchCommits">>;
   /** The default branch head the reconcile read: every read is at this commit. */
   headSha: string;
-  /** The file list at the head (a git tree on GitHub); absent: an empty list. */
-  listFiles?: () => Promise<string[]>;
+  /**
+   * The file list at the head (a git tree on GitHub), whole in each of `folders` when GitHub
+   * truncates it (`RepoReader.listFiles`); absent: an empty list.
+   */
+  listFiles?: (folders?: readonly string[]) => Promise<string[]>;
   /**
    * When the commits of merged pull requests reached the default branch, by commit sha. A pull
    * request merged with a merge commit leaves its branch commit in the file's history with the
@@ -51,7 +54,7 @@ export function forgeRepoReader(options: ForgeRepoReaderOptions): RepoReader {
         return entry.root ? { sha: entry.sha, at, root: true } : { sha: entry.sha, at };
       });
     },
-    listFiles: async () => (options.listFiles ? options.listFiles() : []),
+    listFiles: async (folders) => (options.listFiles ? options.listFiles(folders) : []),
   };
 }
 

@@ -69,8 +69,11 @@ export interface GitHubSide {
   readOtherRepo?: PolicyFileReader;
   /** A push to one of the bot's branches, from its webhook: see `autoMergeAfterPush`. */
   afterPush?: (push: BranchPush) => Promise<AfterPush>;
-  /** The paths of the repository's files at a commit (a pull request's head). */
-  repoPathsAt?: (sha: string) => Promise<string[]>;
+  /**
+   * The paths of the repository's files at a commit (a pull request's head); a list GitHub
+   * truncates holds at least every file directly in each of `folders`.
+   */
+  repoPathsAt?: (sha: string, folders?: readonly string[]) => Promise<string[]>;
 }
 
 /** One repository to reconcile, with everything it needs. */
@@ -87,9 +90,13 @@ export interface ReconcileTarget {
   repoFiles?: (head: { sha: string; treeSha: string }) => Promise<RepoFile[]>;
   /**
    * The paths of the repo's files at a head: where a variable file Terraform reads after a
-   * pool's target is looked for. Absent: none is looked for.
+   * pool's target is looked for. A list GitHub truncates holds at least every file directly in
+   * each of `folders` (those of the targets). Absent: none is looked for.
    */
-  repoPaths?: (head: { sha: string; treeSha: string }) => Promise<string[]>;
+  repoPaths?: (
+    head: { sha: string; treeSha: string },
+    folders?: readonly string[],
+  ) => Promise<string[]>;
   github?: GitHubSide;
   memory: RepoMemory;
   settings: ReconcileSettings;

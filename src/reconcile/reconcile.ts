@@ -448,16 +448,16 @@ function withNodeChange(pr: ClosedBotPullRequest): ClosedBotPullRequest {
   return change ? { ...pr, change } : pr;
 }
 
-/** The right-sizing file index at the head's tree, built once per tree. */
 /** The file list of the head, for the reader, when the target can list it. */
 function repoPathsAt(
   target: ReconcileTarget,
   head: { sha: string; treeSha: string },
-): { listFiles?: () => Promise<string[]> } {
+): { listFiles?: (folders?: readonly string[]) => Promise<string[]> } {
   const { repoPaths } = target;
-  return repoPaths ? { listFiles: () => repoPaths(head) } : {};
+  return repoPaths ? { listFiles: (folders) => repoPaths(head, folders) } : {};
 }
 
+/** The right-sizing file index at the head's tree, built once per tree. */
 async function rightsizingFiles(
   target: ReconcileTarget,
   state: RepoState,

@@ -13,7 +13,7 @@ import {
   UnreadableFileError,
   workingTreeDeletion,
 } from "./repo-reader.ts";
-import { laterVariableFiles, readByTerraform } from "./tfvars-precedence.ts";
+import { laterVariableFiles, readByTerraform, variableFileFolders } from "./tfvars-precedence.ts";
 
 /** How many commits of a target file are searched for the last change of its value. */
 const HISTORY_DEPTH = 20;
@@ -53,9 +53,11 @@ export async function readPoolFacts(
   const unreadable = new Map<string, string>();
   let listed: Promise<string[]> | undefined;
   let listingProblem: string | undefined;
-  // Listed once, and only for a pool whose count Terraform reads from a file of its own choice.
+  // Listed once, and only for a pool whose count Terraform reads from a file of its own choice;
+  // a list that cannot be whole at once is whole in the targets' folders, where such files are.
+  const folders = variableFileFolders(config.pools.map((pool) => pool.target.file));
   const listing = () => {
-    listed ??= repo.listFiles().catch((error: unknown) => {
+    listed ??= repo.listFiles(folders).catch((error: unknown) => {
       listingProblem = error instanceof Error ? error.message : String(error);
       return [];
     });

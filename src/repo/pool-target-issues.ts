@@ -6,6 +6,7 @@ import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { locateInYaml } from "../policy/yaml-locations.ts";
 import { countAt, laterOverride, workingTreeCountProblem } from "./pool-facts.ts";
 import { type RepoReader, UnreadableFileError, workingTreeDeletion } from "./repo-reader.ts";
+import { variableFileFolders } from "./tfvars-precedence.ts";
 
 /**
  * The pools whose count cannot be read from the repository's files: a target file that does not
@@ -52,19 +53,22 @@ export async function poolTargetIssues(
  * whose pools' counts cannot all be read has problems too, at the lines naming them (its
  * `config` stays, telling them from problems of the configuration itself). Reads the
  * configuration's text and each target file once through `read`; without `listFiles`, a later
- * variable file overriding a count is not looked for; `checkout` as for `poolTargetIssues`.
+ * variable file overriding a count is not looked for (it is asked for the targets' folders,
+ * which a list it cannot give whole at once must hold whole, as `RepoReader.listFiles`);
+ * `checkout` as for `poolTargetIssues`.
  */
 export async function withPoolTargets(
   result: RepoConfiguration,
   read: PolicyFileReader,
-  listFiles?: () => Promise<string[]>,
+  listFiles?: (folders: readonly string[]) => Promise<string[]>,
   checkout?: RepoReader,
 ): Promise<RepoConfiguration> {
   if (!result.ok || result.config === undefined) return result;
   const text = await read(undefined, REPO_CONFIG_PATH);
   if (text === undefined) return result;
+  const folders = variableFileFolders(result.config.pools.map((pool) => pool.target.file));
   let listed: Promise<string[]> | undefined;
-  const listing = listFiles && (() => (listed ??= listFiles()));
+  const listing = listFiles && (() => (listed ??= listFiles(folders)));
   const issues = await poolTargetIssues(text, result.config, read, listing, checkout);
   const held = checkout ? await heldByPlan(result.config, read, checkout, listing) : [];
   const notes = [...result.notes, ...held];

@@ -32,8 +32,13 @@ export interface RepoReader {
    * has no commit of the file, never "unknown".
    */
   fileCommits(path: string, limit: number): Promise<FileCommit[]>;
-  /** Every file path on the default branch head, relative to the root (for discovery). */
-  listFiles(): Promise<string[]>;
+  /**
+   * Every file path on the default branch head, relative to the root (for discovery). A reader
+   * that cannot list them all at once (GitHub truncates the tree of a repository of over
+   * 100,000 entries or 7 MB) lists at least every file directly in each of `folders` ("" for
+   * the root).
+   */
+  listFiles(folders?: readonly string[]): Promise<string[]>;
   /**
    * A checkout's file that no commit of the branch holds (untracked, or only staged): it exists
    * in the working tree only. Readers of a branch itself (the GitHub API) have no such files

@@ -20,6 +20,14 @@ export function readByTerraform(path: string): boolean {
   return readingRank(split(path).name) !== undefined;
 }
 
+/**
+ * The folders ("" for the root) of those of `targets` that Terraform reads by itself: where a
+ * variable file it reads after one of them would be.
+ */
+export function variableFileFolders(targets: readonly string[]): string[] {
+  return [...new Set(targets.filter(readByTerraform).map((path) => split(path).dir.slice(0, -1)))];
+}
+
 function split(path: string): { dir: string; name: string } {
   const slash = path.lastIndexOf("/");
   return { dir: path.slice(0, slash + 1), name: path.slice(slash + 1) };

@@ -545,6 +545,32 @@ describe("a pull request that changes a file holding a pool's count", () => {
     ]);
   });
 
+  it("finds a variable file it adds past the cut of a head's tree GitHub truncates", async () => {
+    const world = scenario();
+    const target = world.replica();
+    world.github.branch("prod-vars");
+    const added = "terraform/prod.auto.tfvars";
+    world.github.push({ [added]: "# prod\nworker_count = 5\n" }, { branch: "prod-vars" });
+    const pull = world.github.openPull("prod-vars", "Prod variables");
+    // `.github`, the configuration and `kubernetes`: the folder `terraform` is past the cut.
+    world.github.treeLimit = 3;
+    world.github.reset();
+    expect(await configCheck(world, target, pull.number, [added])()).toBe("created");
+    const check = world.github.checkRuns.at(-1);
+    expect(check).toMatchObject({ conclusion: "failure" });
+    expect(check?.annotations).toEqual([expect.objectContaining({ path: added, start_line: 2 })]);
+    // The head's root tree, listed whole and truncated, then on its own, then the folder's.
+    const root = world.github.git.commits.get(pull.headSha)?.tree as string;
+    const folder = world.github.git.folders.get(root)?.find((entry) => entry.name === "terraform");
+    expect(
+      world.github.log.map((entry) => entry.call).filter((call) => call.includes("/git/trees/")),
+    ).toEqual([
+      `GET /git/trees/${root}?recursive=1`,
+      `GET /git/trees/${root}`,
+      `GET /git/trees/${folder?.sha}`,
+    ]);
+  });
+
   it("says on its check that no overriding variable file was looked for when the head's files cannot be listed", async () => {
     const world = scenario();
     const target = world.replica();

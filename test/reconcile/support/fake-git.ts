@@ -1,7 +1,9 @@
 /**
- * The git objects of the fake GitHub repository: blobs, trees (flat maps of path → blob), commits
- * and branches. Shas are content hashes, like git's, so equal contents give equal shas; a blob's
- * is git's own (the sha-1 of `blob <size>\0<bytes>`), as GitHub lists it for a file.
+ * The git objects of the fake GitHub repository: blobs, trees, commits and branches. A commit's
+ * tree is kept as a flat map of path → blob, and as git keeps it too: a tree of the root's
+ * entries, each folder a sub-tree of its own, with its own sha (`folders`). Shas are content
+ * hashes, like git's, so equal contents give equal shas; a blob's is git's own (the sha-1 of
+ * `blob <size>\0<bytes>`), as GitHub lists it for a file.
  */
 import { createHash } from "node:crypto";
 import { gitBlobSha } from "../../support/github-responses.ts";
@@ -18,6 +20,22 @@ function hash(kind: string, content: string): string {
   return createHash("sha1").update(`${kind}\u0000${content}`).digest("hex");
 }
 
+/** One entry of a git tree: a file (blob) or a folder (a sub-tree), by its name in the tree. */
+export interface FolderEntry {
+  name: string;
+  type: "blob" | "tree";
+  sha: string;
+}
+
+/**
+ * Git's order of a tree's entries: by name, a sub-tree's name compared as if it ended in `/`
+ * (so `a.txt` comes before the folder `a`, and the folder `a` before `a0`).
+ */
+function gitOrder(a: FolderEntry, b: FolderEntry): number {
+  const key = (entry: FolderEntry) => (entry.type === "tree" ? `${entry.name}/` : entry.name);
+  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+}
+
 /** A file that differs between two commits. */
 export interface FileDiff {
   path: string;
@@ -29,6 +47,8 @@ export interface FileDiff {
 export class FakeGit {
   readonly blobs = new Map<string, string>();
   readonly trees = new Map<string, Map<string, string>>();
+  /** Every tree, a commit's and each of its folders', by sha: its own entries, in git's order. */
+  readonly folders = new Map<string, FolderEntry[]>();
   readonly commits = new Map<string, FakeCommit>();
   /** Branch name → commit sha. */
   readonly branches = new Map<string, string>();
@@ -49,7 +69,43 @@ export class FakeGit {
     const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : 1));
     const sha = hash("tree", JSON.stringify(sorted));
     this.trees.set(sha, new Map(sorted));
+    this.folders.set(sha, this.folderEntries(sorted));
     return sha;
+  }
+
+  /** The entries of a folder holding `files` (paths relative to it), its sub-trees made too. */
+  private folderEntries(files: readonly [string, string][]): FolderEntry[] {
+    const entries: FolderEntry[] = [];
+    const inside = new Map<string, [string, string][]>();
+    for (const [path, blob] of files) {
+      const slash = path.indexOf("/");
+      if (slash < 0) entries.push({ name: path, type: "blob", sha: blob });
+      else {
+        const name = path.slice(0, slash);
+        const list = inside.get(name) ?? [];
+        list.push([path.slice(slash + 1), blob]);
+        inside.set(name, list);
+      }
+    }
+    for (const [name, list] of inside) {
+      const own = this.folderEntries(list);
+      const sha = hash("tree", JSON.stringify(own));
+      this.folders.set(sha, own);
+      entries.push({ name, type: "tree", sha });
+    }
+    return entries.sort(gitOrder);
+  }
+
+  /**
+   * Every entry under the tree `sha`, with its path from it, as `git ls-tree -r -t` lists them
+   * (and GitHub's recursive listing of a tree): in git's order, a folder before what it holds.
+   */
+  recursiveEntries(sha: string, prefix = ""): (FolderEntry & { path: string })[] {
+    return (this.folders.get(sha) ?? []).flatMap((entry) => {
+      const path = `${prefix}${entry.name}`;
+      const own = { ...entry, path };
+      return entry.type === "tree" ? [own, ...this.recursiveEntries(entry.sha, `${path}/`)] : [own];
+    });
   }
 
   commit(fields: Omit<FakeCommit, "sha">): FakeCommit {

@@ -225,6 +225,11 @@ export class FakeGitHub {
   readonly log: { call: string; status: number }[] = [];
   /** Status checks the default branch requires, by a ruleset; none by default. */
   readonly requiredChecks: string[] = [];
+  /**
+   * The most entries a recursive listing of a tree holds: past it GitHub cuts the listing and
+   * says `truncated: true` (GitHub's limit is 100,000 entries, or 7 MB).
+   */
+  treeLimit = 100_000;
   /** The repository setting "Allow auto-merge": off, as on a new GitHub repository. */
   allowAutoMerge = false;
   /** Every auto-merge mutation served, in order, with GitHub's refusal when it refused. */
@@ -642,7 +647,11 @@ export class FakeGitHub {
       ["PATCH", /^\/git\/refs\/heads\/(.+)$/, ([name], _, body) => this.moveRef(s(name), body)],
       ["DELETE", /^\/git\/refs\/heads\/(.+)$/, ([name]) => this.deleteRef(s(name))],
       ["POST", /^\/git\/trees$/, (_, __, body) => this.createTree(body)],
-      ["GET", /^\/git\/trees\/([0-9a-f]+)$/, ([sha]) => this.getTree(s(sha))],
+      [
+        "GET",
+        /^\/git\/trees\/([0-9a-f]+)$/,
+        ([sha], query) => this.getTree(s(sha), query.recursive !== undefined),
+      ],
       ["POST", /^\/git\/commits$/, (_, __, body) => this.createCommit(body)],
       ["GET", /^\/git\/commits\/([0-9a-f]+)$/, ([sha]) => this.getCommit(s(sha))],
       [
@@ -772,29 +781,36 @@ export class FakeGitHub {
     return [201, treeAnswer(sha)];
   }
 
-  private getTree(sha: string): [number, unknown] {
-    const entries = this.git.trees.get(sha);
-    if (!entries) return [404, { message: "Not Found" }];
+  /**
+   * A tree as GitHub lists it: its own entries, or with `recursive` (any value, as GitHub takes
+   * it) every entry under it, folders too, cut at `treeLimit` entries with `truncated: true`.
+   */
+  private getTree(sha: string, recursive: boolean): [number, unknown] {
+    const own = this.git.folders.get(sha);
+    if (!own) return [404, { message: "Not Found" }];
     const example = responseExample(
       "GET",
       "/repos/{owner}/{repo}/git/trees/{tree_sha}",
       200,
     ) as Json;
     const template = (example.tree as Json[])[0] as Json;
+    const entries = recursive
+      ? this.git.recursiveEntries(sha)
+      : own.map((entry) => ({ ...entry, path: entry.name }));
+    const truncated = recursive && entries.length > this.treeLimit;
     return [
       200,
       {
         ...example,
         sha,
-        truncated: false,
-        tree: [...entries].map(([path, blob]) => ({
-          ...template,
-          path,
-          sha: blob,
-          type: "blob",
-          mode: "100644",
-          size: this.git.blobs.get(blob)?.length ?? 0,
-        })),
+        truncated,
+        tree: entries.slice(0, truncated ? this.treeLimit : undefined).map((entry) => {
+          const { size: _, ...shape } = template;
+          if (entry.type === "tree")
+            return { ...shape, path: entry.path, sha: entry.sha, type: "tree", mode: "040000" };
+          const size = this.git.blobs.get(entry.sha)?.length ?? 0;
+          return { ...shape, path: entry.path, sha: entry.sha, type: "blob", mode: "100644", size };
+        }),
       },
     ];
   }
