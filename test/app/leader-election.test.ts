@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import { parseAllDocuments } from "yaml";
 import {
+  type Clock,
   createLeaderElector,
   type ElectionLog,
   type LeaderElectionTiming,
@@ -103,13 +104,54 @@ function store(): LeaseStore {
   return kubeLeaseStore({ loaded, namespace, name: leaseName, timeoutMs: 10_000 });
 }
 
+/**
+ * Real time and real timers, except that once `hold()` is called a timer of more than a second
+ * (the renew deadline's: the retries' are far shorter) waits for `release()`, which starts it
+ * with the time it has left. A step down on the deadline then cannot come before what the test
+ * waits for, however long the process stalls.
+ */
+function deadlineOnCue(): { clock: Clock; hold(): void; held(): number; release(): void } {
+  let holding = false;
+  const parked = new Map<symbol, { callback: () => void; at: number }>();
+  const clock: Clock = {
+    now: () => Date.now(),
+    monotonic: () => performance.now(),
+    setTimeout(callback, ms) {
+      if (!holding || ms <= 1_000) return setTimeout(callback, ms).unref();
+      const handle = Symbol("deadline");
+      parked.set(handle, { callback, at: performance.now() + ms });
+      return handle;
+    },
+    clearTimeout(handle) {
+      if (typeof handle === "symbol") parked.delete(handle);
+      else clearTimeout(handle as NodeJS.Timeout);
+    },
+  };
+  return {
+    clock,
+    hold: () => {
+      holding = true;
+    },
+    held: () => parked.size,
+    release() {
+      holding = false;
+      for (const [handle, { callback, at }] of parked) {
+        parked.delete(handle);
+        setTimeout(callback, Math.max(0, at - performance.now())).unref();
+      }
+    },
+  };
+}
+
 function elector(
   identity: string,
   timing: LeaderElectionTiming = steady,
   leaseStore: LeaseStore = store(),
+  clock?: Clock,
 ): LeaderElector {
   const created = createLeaderElector({
     ...timing,
+    ...(clock ? { clock } : {}),
     store: leaseStore,
     identity,
     log: recordingLog(logs),
@@ -227,10 +269,22 @@ describe("when the API fails", () => {
   beforeEach(startFake);
 
   it("the leader steps down after the renew deadline when the API is unreachable", async () => {
-    const a = elector("replica-a", fast);
+    // The renewal that fails must come while replica-a still leads: were the process stalled
+    // for the renew deadline (2 s) after the API closed, the deadline's timer would fire first,
+    // and the failure be that of a follower. The deadline set at the last renewal before the
+    // API closes therefore starts only once that failure is logged.
+    const deadline = deadlineOnCue();
+    const a = elector("replica-a", fast, store(), deadline.clock);
     await waitFor(() => a.isLeader(), "replica-a leads");
+    deadline.hold();
+    await waitFor(() => deadline.held() > 0, "replica-a renews once more");
     await api().close();
     fake = undefined;
+    await waitFor(
+      () => logs.some((line) => line.level === "error"),
+      "the renewal fails while replica-a leads",
+    );
+    deadline.release();
     await waitFor(() => !a.isLeader(), "replica-a steps down");
     expect(leaders.size).toBe(0);
     expect(logs).toContainEqual({
