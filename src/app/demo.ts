@@ -55,7 +55,7 @@ export async function runDemo(options: { exampleDir?: string; now?: Date } = {})
       repo: "talos-proxmox",
       forge,
       observe: async () => snapshot,
-      repoFiles: () => readRepoFiles(localRepo(exampleDir)),
+      repoFiles: async () => ({ files: await readRepoFiles(localRepo(exampleDir)) }),
       memory: createRepoMemory(),
       settings: DEFAULT_SETTINGS,
       now: () => now,

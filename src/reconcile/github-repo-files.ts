@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { createBoundedCache } from "../forge/github/bounded-cache.ts";
 import type { GitHubClient } from "../forge/github/github-client.ts";
-import { isDiscoverable, type RepoFile } from "../rightsizing/repo-files.ts";
+import { type DiscoveredFiles, isDiscoverable, type RepoFile } from "../rightsizing/repo-files.ts";
 
 const GitHubTreeListing = z.object({
   truncated: z.boolean().optional(),
@@ -124,16 +124,18 @@ export function githubRepoPaths(
  * The repository's YAML files at a head, for right-sizing discovery: one request for the tree
  * (recursive, shared through `tree`), then one per blob not read before. Blobs are cached by
  * their sha, so after a push only the files it changed are read again; the caller keeps the
- * index per tree.
+ * index per tree. A tree GitHub truncates gives the files it lists, said to be `partial`: the
+ * whole of a tree that large is not read one sub-tree at a time.
  */
 export function githubRepoFiles(
   client: GitHubClient,
   tree: (treeSha: string) => Promise<TreeListing> = githubTree(client),
-): (head: { treeSha: string }) => Promise<RepoFile[]> {
+): (head: { treeSha: string }) => Promise<DiscoveredFiles> {
   const blobs = createBoundedCache<string | null>(BLOB_CACHE_ENTRIES);
   return async (head) => {
     const files: RepoFile[] = [];
-    const wanted = (await tree(head.treeSha)).entries.filter(
+    const listing = await tree(head.treeSha);
+    const wanted = listing.entries.filter(
       (entry) =>
         entry.type === "blob" && isDiscoverable(entry.path) && (entry.size ?? 0) <= MAX_BYTES,
     );
@@ -145,7 +147,8 @@ export function githubRepoFiles(
       }
       if (text !== null) files.push({ path: entry.path, text });
     }
-    return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return listing.truncated ? { files, partial: true } : { files };
   };
 }
 

@@ -152,7 +152,7 @@ async function planResources(input: PlanChangesInput): Promise<RightsizingPlan> 
   const config = input.config.rightsizing;
   if (!config?.enabled) return { proposals: [], notes: [], unjudged: [], leftOut: [] };
   const files = input.rightsizingFiles ?? (await readRepoFiles(input.repo));
-  return planRightsizing({
+  const plan = planRightsizing({
     snapshot: input.snapshot,
     config,
     files,
@@ -160,4 +160,14 @@ async function planResources(input: PlanChangesInput): Promise<RightsizingPlan> 
     now: input.now,
     ...(input.heldKeys ? { held: input.heldKeys } : {}),
   });
+  if ("documents" in files && files.partial) plan.notes.push({ ...PARTIAL_DISCOVERY });
+  return plan;
 }
+
+/** Discovery on a file list GitHub truncated: what it did not see, it cannot say is not there. */
+const PARTIAL_DISCOVERY: PlanNote = {
+  level: "warning",
+  subject: "repo",
+  message:
+    "GitHub truncated the list of the repository's files (a tree of over 100,000 entries or 7 MB): right-sizing's discovery saw only the files listed, and a values file, manifest or kustomization past the cut was not looked at",
+};

@@ -14,7 +14,7 @@ import type { PlanNote } from "../planning/proposal.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import type { AutomergePolicy } from "../policy/automerge-policy.ts";
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
-import type { RepoFile } from "../rightsizing/repo-files.ts";
+import type { DiscoveredFiles } from "../rightsizing/repo-files.ts";
 import type { PlannedPullRequest } from "./pull-request-content.ts";
 import type { RepoMemory } from "./repo-memory.ts";
 
@@ -87,7 +87,7 @@ export interface ReconcileTarget {
    */
   observe: (request?: { usageWindowSeconds?: number }) => Promise<Snapshot>;
   /** The repo's YAML files at a head, for right-sizing discovery. */
-  repoFiles?: (head: { sha: string; treeSha: string }) => Promise<RepoFile[]>;
+  repoFiles?: (head: { sha: string; treeSha: string }) => Promise<DiscoveredFiles>;
   /**
    * The paths of the repo's files at a head: where a variable file Terraform reads after a
    * pool's target is looked for. A list GitHub truncates holds at least every file directly in

@@ -2,7 +2,7 @@ import { shownWarnings } from "../cluster/warnings.ts";
 import { applyControl } from "../control/apply-control.ts";
 import { isPaused } from "../control/control-state.ts";
 import type { ClosedBotPullRequest, RepoState } from "../forge/forge.ts";
-import { EmptyRepositoryError } from "../forge/forge-error.ts";
+import { EmptyRepositoryError, NotATextFileError } from "../forge/forge-error.ts";
 import { INCOMPLETE_CODES } from "../planning/safety.ts";
 import type { Snapshot } from "../planning/snapshot.ts";
 import { usageWarningsOutsidePools } from "../planning/unread-usage.ts";
@@ -10,6 +10,7 @@ import { poolUtilisationSamples } from "../planning/usage-history.ts";
 import type { RepoConfiguration } from "../policy/policy-validate.ts";
 import { MISNAMED_CONFIG, MISNAMED_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
 import { widestCheckSeconds } from "../policy/usage-window.ts";
+import type { RepoFile } from "../rightsizing/repo-files.ts";
 import { indexRepo, type RepoIndex } from "../rightsizing/repo-index.ts";
 import { configCheckReport, readConfiguration } from "./config-check.ts";
 import { retireRepository } from "./config-removed.ts";
@@ -466,7 +467,41 @@ async function rightsizingFiles(
   if (!config.rightsizing?.enabled || !target.repoFiles) return {};
   const cached = target.memory.rightsizingIndex;
   if (cached?.treeSha === state.head.treeSha) return { rightsizingFiles: cached.index };
-  const index = indexRepo(await target.repoFiles(state.head), [`${target.owner}/${target.repo}`]);
+  const discovered = await target.repoFiles(state.head);
+  const files = discovered.partial
+    ? [...discovered.files, ...(await targetsPastCut(target, state, config, discovered.files))]
+    : discovered.files;
+  const built = indexRepo(files, [`${target.owner}/${target.repo}`]);
+  const index = discovered.partial ? { ...built, partial: discovered.partial } : built;
   target.memory.rightsizingIndex = { treeSha: state.head.treeSha, index };
   return { rightsizingFiles: index };
+}
+
+/**
+ * The files of right-sizing's configured targets that a list cut short left out, read at the
+ * head: a target names its file, which is there to read whether or not the list reached it,
+ * and is not to be said missing. A file that is no text file is left out, as discovery leaves
+ * it out.
+ */
+async function targetsPastCut(
+  target: ReconcileTarget,
+  state: RepoState,
+  config: RepoConfig,
+  listed: readonly RepoFile[],
+): Promise<RepoFile[]> {
+  const known = new Set(listed.map((file) => file.path));
+  const missing = new Set(
+    (config.rightsizing?.targets ?? [])
+      .map((entry) => entry.file)
+      .filter((file) => !known.has(file)),
+  );
+  const files: RepoFile[] = [];
+  for (const path of missing) {
+    const text = await target.forge.readFile(path, state.head.sha).catch((error: unknown) => {
+      if (error instanceof NotATextFileError) return undefined;
+      throw error;
+    });
+    if (text !== undefined) files.push({ path, text });
+  }
+  return files;
 }

@@ -6,6 +6,16 @@ export interface RepoFile {
   text: string;
 }
 
+/** The repo's files discovery reads, from a list of the repository's files. */
+export interface DiscoveredFiles {
+  files: RepoFile[];
+  /**
+   * The list was cut short (GitHub truncates the tree of a repository of over 100,000 entries or
+   * 7 MB): `files` are those of the part listed, and files past the cut are missing.
+   */
+  partial?: true;
+}
+
 /** What discovery needs from the repo: its file list and their texts. */
 export interface RepoFileSource extends Pick<RepoReader, "readFile"> {
   /** Every file path in the repo, relative to its root. */

@@ -105,6 +105,11 @@ export interface RepoIndex {
    * repo itself shows.
    */
   repository: readonly string[];
+  /**
+   * Built from part of the repository's files (`DiscoveredFiles`): what lies past the cut of
+   * their list is not in it.
+   */
+  partial?: true;
 }
 
 /**
