@@ -4,6 +4,24 @@ import { scenario } from "./support/scenario.ts";
 
 const OVERRIDE = "terraform/prod.auto.tfvars";
 
+/**
+ * The reconcile holds the pool, opening no pull request, with a note naming the later file and
+ * line that sets the count.
+ */
+async function expectHeldByOverride(world: ReturnType<typeof scenario>): Promise<void> {
+  const result = await world.run();
+  expect(result.errors).toEqual([]);
+  expect(result.pullRequests).toEqual([]);
+  expect(world.github.openPulls()).toEqual([]);
+  expect(result.notes).toContainEqual(
+    expect.objectContaining({
+      message: expect.stringContaining(
+        `${OVERRIDE}:2:16: worker_count is set here too, and Terraform reads this file after ${TFVARS}: its value is the one applied, not worker_count of ${TFVARS}; point the pool's target.file at ${OVERRIDE}, or set worker_count in one file only`,
+      ),
+    }),
+  );
+}
+
 /** Three workers one node short, with `extra` files beside the pool's tfvars. */
 function oneNodeShortWith(extra: Record<string, string>) {
   return scenario({
@@ -19,17 +37,7 @@ function oneNodeShortWith(extra: Record<string, string>) {
 describe("a count a variable file Terraform reads later overrides, in the app", () => {
   it("holds the pool with a note naming the file and line, and opens no pull request", async () => {
     const world = oneNodeShortWith({ [OVERRIDE]: "# prod\nworker_count = 5\n" });
-    const result = await world.run();
-    expect(result.errors).toEqual([]);
-    expect(result.pullRequests).toEqual([]);
-    expect(world.github.openPulls()).toEqual([]);
-    expect(result.notes).toContainEqual(
-      expect.objectContaining({
-        message: expect.stringContaining(
-          `${OVERRIDE}:2:16: worker_count is set here too, and Terraform reads this file after ${TFVARS}: its value is the one applied, not worker_count of ${TFVARS}; point the pool's target.file at ${OVERRIDE}, or set worker_count in one file only`,
-        ),
-      }),
-    );
+    await expectHeldByOverride(world);
   });
 
   it("says so when the file tree cannot be read, rather than take it as listing no later file", async () => {
@@ -62,17 +70,7 @@ describe("a count a variable file Terraform reads later overrides, in a tree Git
     const world = oneNodeShortWith({ [OVERRIDE]: "# prod\nworker_count = 5\n" });
     // `.github`, its configuration, then the folder `terraform`: its files are past the cut.
     world.github.treeLimit = 3;
-    const result = await world.run();
-    expect(result.errors).toEqual([]);
-    expect(result.pullRequests).toEqual([]);
-    expect(world.github.openPulls()).toEqual([]);
-    expect(result.notes).toContainEqual(
-      expect.objectContaining({
-        message: expect.stringContaining(
-          `${OVERRIDE}:2:16: worker_count is set here too, and Terraform reads this file after ${TFVARS}`,
-        ),
-      }),
-    );
+    await expectHeldByOverride(world);
     const head = world.github.head();
     const root = world.github.git.commits.get(head)?.tree as string;
     const folder = world.github.git.folders.get(root)?.find((entry) => entry.name === "terraform");
