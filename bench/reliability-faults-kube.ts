@@ -23,9 +23,17 @@ import { type GitHubWorld, gitHubWorld, judge } from "./reliability-faults-world
 type Raw = Record<string, unknown>;
 
 const WORKERS = ["talos-worker-0", "talos-worker-1", "talos-worker-2", "talos-worker-3"];
-/** How long the reader waits for an answer before it gives up on a request. */
-export const KUBE_TIMEOUT_MS = 300;
-const SLOW_MS = 1000;
+/**
+ * How long the reader waits for an answer before it gives up on a request. The fake API server
+ * runs in this process, so its answers come only when the process runs: a stall of it (a loaded
+ * machine stalls it for a second) must not make an answer late, so this is seconds, not ms.
+ */
+export const KUBE_TIMEOUT_MS = 3_000;
+/**
+ * How late a slow server's answers are: past the reader's wait for both tries, so the reader
+ * gives up first whatever the stalls. The fake drops the answer when the reader goes.
+ */
+const SLOW_MS = 60_000;
 const PAGE_SIZE = 2;
 
 const CONFIG = `pools:
@@ -164,7 +172,7 @@ export const kubeFaults: KubeFault[] = [
     inject: () => ({ dead: true }),
   },
   {
-    name: `Kubernetes API slow (every answer ${SLOW_MS} ms late; the reader waits ${KUBE_TIMEOUT_MS} ms)`,
+    name: `Kubernetes API slow (every answer ${SLOW_MS / 1000} s late; the reader waits ${KUBE_TIMEOUT_MS / 1000} s)`,
     inject: (cluster) => {
       cluster.fake.injectFault({ path: /./, delayMs: SLOW_MS, times: Infinity });
       return {};
@@ -204,7 +212,7 @@ export const kubeFaults: KubeFault[] = [
     },
   },
   {
-    name: `metrics-server slow (its answers ${SLOW_MS} ms late)`,
+    name: `metrics-server slow (its answers ${SLOW_MS / 1000} s late)`,
     inject: (cluster) => {
       cluster.fake.injectFault({
         path: /^\/apis\/metrics\.k8s\.io\//,

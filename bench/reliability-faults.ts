@@ -139,7 +139,7 @@ export function renderFaultTable(report: FaultReport, when = new Date()): string
   const out = [
     `Run on ${when.toISOString().slice(0, 10)} (Node.js ${process.versions.node}): ${runs} runs${
       report.reduced ? " (the reduced set)" : ""
-    }; GitHub requests time out after ${REQUEST_TIMEOUT_MS} ms, Kubernetes requests after ${KUBE_TIMEOUT_MS} ms; ${DELIVERIES} deliveries in the concurrency run.`,
+    }; GitHub requests time out after ${REQUEST_TIMEOUT_MS} ms, Kubernetes requests after ${KUBE_TIMEOUT_MS / 1000} s; ${DELIVERIES} deliveries in the concurrency run.`,
     "",
     line([
       "Fault",
