@@ -112,7 +112,9 @@ function store(): LeaseStore {
  */
 function deadlineOnCue(): { clock: Clock; hold(): void; held(): number; release(): void } {
   let holding = false;
+  /** Timers held, and those started since by `release` (cleared by the handle given out). */
   const parked = new Map<symbol, { callback: () => void; at: number }>();
+  const started = new Map<symbol, NodeJS.Timeout>();
   const clock: Clock = {
     now: () => Date.now(),
     monotonic: () => performance.now(),
@@ -123,8 +125,10 @@ function deadlineOnCue(): { clock: Clock; hold(): void; held(): number; release(
       return handle;
     },
     clearTimeout(handle) {
-      if (typeof handle === "symbol") parked.delete(handle);
-      else clearTimeout(handle as NodeJS.Timeout);
+      if (typeof handle !== "symbol") return clearTimeout(handle as NodeJS.Timeout);
+      parked.delete(handle);
+      clearTimeout(started.get(handle));
+      started.delete(handle);
     },
   };
   return {
@@ -137,7 +141,14 @@ function deadlineOnCue(): { clock: Clock; hold(): void; held(): number; release(
       holding = false;
       for (const [handle, { callback, at }] of parked) {
         parked.delete(handle);
-        setTimeout(callback, Math.max(0, at - performance.now())).unref();
+        const timer = setTimeout(
+          () => {
+            started.delete(handle);
+            callback();
+          },
+          Math.max(0, at - performance.now()),
+        );
+        started.set(handle, timer.unref());
       }
     },
   };
