@@ -887,7 +887,7 @@ export function holdText(hold: Hold, pullRequest: NodeDecision["pullRequest"]): 
     case "snapshot-incomplete":
       return `the cluster snapshot is incomplete (${hold.warnings.join("; ") || "no list read failed; see the snapshot's warnings"}); no action`;
     case "too-many-unready":
-      return `${hold.unready.length} of ${hold.total} nodes not Ready (${formatCompared(hold.percent, hold.limit, ">")} > ${hold.limit} %): ${hold.unready.join(", ")}; no action`;
+      return `${hold.unready.length} of ${hold.total} nodes not Ready (${formatCompared(hold.percent, hold.limit, ">")} > ${hold.limit} %${hold.okUnready === undefined ? "" : `, and ${hold.unready.length} > okUnready ${hold.okUnready}`}): ${hold.unready.join(", ")}; no action`;
     case "pools-overlap":
       return `${hold.nodes.join(", ")} ${agreeing(hold.nodes.length, "is", "are")} also in pool ${hold.pools.join(", ")}: make the pools' selectors exclusive, each node in one pool; no action`;
     case "usage-unknown":

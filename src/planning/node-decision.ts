@@ -152,7 +152,15 @@ export interface IncompleteList {
 export type Hold =
   /** `lists`: the lists of `warnings`, one each, as data. */
   | { kind: "snapshot-incomplete"; warnings: string[]; lists: IncompleteList[] }
-  | { kind: "too-many-unready"; unready: string[]; total: number; percent: number; limit: number }
+  /** `limit`: maxUnready; `okUnready`: the pool's floor under it, when set (more than 0). */
+  | {
+      kind: "too-many-unready";
+      unready: string[];
+      total: number;
+      percent: number;
+      limit: number;
+      okUnready?: number;
+    }
   /** Nodes other pools' selectors match too: which pool's VMs they are is not known. */
   | { kind: "pools-overlap"; nodes: string[]; pools: string[] }
   /** `allocatable`: those of `nodes` whose allocatable, not usage, is what is unknown. */

@@ -25,14 +25,18 @@ export function safetyHolds(snapshot: Snapshot, context: PoolContext): Hold[] {
   const counted = context.members.filter((node) => !isJoining(node, context) && !leaving.has(node));
   const total = counted.length;
   const unready = counted.filter((node) => !node.ready).map((node) => node.name);
-  // Compared in whole numbers: 11 of 20 is 55 %, not 55.000000000000001 % > 55 %.
-  if (unready.length * 100 > context.pool.maxUnready * total)
+  // Compared in whole numbers: 11 of 20 is 55 %, not 55.000000000000001 % > 55 %. As
+  // cluster-autoscaler's ok-total-unready-count does, okUnready lets a small pool lose that many
+  // nodes whatever their share: one dead worker of two need not keep pending pods from a node.
+  const { maxUnready, okUnready } = context.pool;
+  if (unready.length * 100 > maxUnready * total && unready.length > okUnready)
     holds.push({
       kind: "too-many-unready",
       unready,
       total,
       percent: (unready.length / total) * 100,
-      limit: context.pool.maxUnready,
+      limit: maxUnready,
+      ...(okUnready > 0 ? { okUnready } : {}),
     });
   if (context.overlap) holds.push({ kind: "pools-overlap", ...context.overlap });
   if (context.current === undefined) {

@@ -469,6 +469,15 @@ const PoolFields = z.strictObject({
   maxUnready: Percent.default(45).meta({
     description: "No action while more than this % of the pool's nodes are not Ready.",
   }),
+  okUnready: z
+    .number()
+    .int({ error: "expected a whole number of nodes such as 1" })
+    .min(0, { error: "must be 0 or more (0 leaves the maxUnready stop as it is)" })
+    .default(0)
+    .meta({
+      description:
+        "A floor under maxUnready: no action only while the nodes not Ready are more than this many as well. 0, the default, leaves the maxUnready stop as it is; cluster-autoscaler's ok-total-unready-count is 3.",
+    }),
   expendablePriority: z
     .number()
     .int({ error: "expected a whole number such as -10" })

@@ -2,9 +2,9 @@
  * `plan --json` against a Kubernetes API server on 127.0.0.1 for the planner's review fixes:
  * pending pods taking room on any node that admits them, pools that share nodes, nominated
  * pods keeping their node's room, the new-node shape with extended resources, the max as a
- * bound, the maxUnready boundary, held pools' notes as data, usage judged against the time
- * planned for, and a count file git does not track. Each scenario asserts the proposal (or its
- * absence) and the explanation line that names the cause.
+ * bound, the maxUnready boundary and its okUnready floor, held pools' notes as data, usage
+ * judged against the time planned for, and a count file git does not track. Each scenario
+ * asserts the proposal (or its absence) and the explanation line that names the cause.
  */
 import { describe, expect, it } from "@jest/globals";
 import type { NoteJson } from "../support/plan-json.ts";
@@ -549,6 +549,46 @@ describe("plan review: maxUnready compared in whole numbers", () => {
     expect(noteOf(output).holds).toContainEqual(
       expect.objectContaining({ kind: "too-many-unready", total: 20, limit: 55 }),
     );
+  });
+});
+
+describe("plan review: okUnready, a floor under the maxUnready stop", () => {
+  // Two workers, talos-worker-2 dead, talos-worker-1 full: the transcode Job's pod needs a node.
+  const two = ["talos-worker-1", "talos-worker-2"];
+  const objects = () => [
+    ...cluster(two, { "talos-worker-2": { ready: false } }),
+    ...fillers(["talos-worker-1"]),
+    transcodeJob("okun01"),
+  ];
+
+  it("holds a pool of 2 with one worker not Ready by default", async () => {
+    const output = await plan(objects(), { tfvars: tfvars(2) });
+    expect(output.proposals).toEqual([]);
+    expect(poolNote(output)).toContain(
+      "hold: 1 of 2 nodes not Ready (50 % > 45 %): talos-worker-2; no action",
+    );
+    expect(noteOf(output).holds).toContainEqual({
+      kind: "too-many-unready",
+      unready: ["talos-worker-2"],
+      total: 2,
+      percent: 50,
+      limit: 45,
+    });
+  });
+
+  it("adds a node for the pending pod with okUnready: 1, not counting on the dead worker's room", async () => {
+    const output = await plan(objects(), {
+      tfvars: tfvars(2),
+      config: config({ "max: 6": "max: 6\n    okUnready: 1" }),
+    });
+    expect(output.proposals).toHaveLength(1);
+    expect(output.proposals[0]).toMatchObject({ from: 2, to: 3, direction: "up", holds: [] });
+    expect(reasons(output)).toContain("nodes: 2 in the pool, 1 Ready; not Ready: talos-worker-2");
+    // The dead worker has room for the pod, but a node not Ready is never counted on.
+    expect(reasons(output)).toContain(
+      "→ new-1 (existing nodes: talos-worker-2 is not Ready; talos-cp-1 has room but a taint it does not tolerate keeps it off; talos-worker-1 has too little cpu free)",
+    );
+    expect(output.notes.filter((note) => note.subject === "pool/workers")).toEqual([]);
   });
 });
 

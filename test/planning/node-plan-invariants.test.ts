@@ -76,6 +76,8 @@ interface PoolCase {
   scaleDown: boolean;
   maxEmptyBulk: number;
   maxUnready: number;
+  /** The floor under maxUnready; absent: its default, 0. */
+  okUnready?: number;
   pendingPods: boolean;
 }
 
@@ -176,6 +178,7 @@ const poolCase: fc.Arbitrary<PoolCase> = fc.record(
     scaleDown: fc.constantFrom(true, true, true, true, true, false),
     maxEmptyBulk: fc.integer({ min: 1, max: 10 }),
     maxUnready: fc.constantFrom(10, 25, 45, 60, 100),
+    okUnready: fc.integer({ min: 0, max: 2 }),
     pendingPods: fc.constantFrom(true, true, true, false),
   },
   { requiredKeys: ["min", "span", "scaleDown", "maxEmptyBulk", "maxUnready", "pendingPods"] },
@@ -317,6 +320,7 @@ function build(input: ClusterCase): Built {
     min,
     max,
     maxUnready: input.pool.maxUnready,
+    ...(input.pool.okUnready !== undefined ? { okUnready: input.pool.okUnready } : {}),
     scaleUp: { pendingPods: input.pool.pendingPods },
     scaleDown: { enabled: input.pool.scaleDown, maxEmptyBulk: input.pool.maxEmptyBulk },
     ...(hostCap !== undefined ? { host: { maxNodes: hostCap } } : {}),
@@ -431,10 +435,20 @@ function counted(built: Built): NodeInfo[] {
   return built.workers.filter((worker) => !joining(built, worker) && !leaving(built, worker));
 }
 
-/** More than `maxUnready` % of `workers` not Ready. */
+/** More than `maxUnready` % of `workers` not Ready, and more than `okUnready` of them. */
 function tooManyUnready(input: ClusterCase, workers: readonly NodeInfo[]): boolean {
   const unready = workers.filter((worker) => !worker.ready).length;
-  return unready * 100 > input.pool.maxUnready * workers.length;
+  return (
+    unready * 100 > input.pool.maxUnready * workers.length && unready > (input.pool.okUnready ?? 0)
+  );
+}
+
+/** More than `maxUnready` % of `workers` not Ready, but no more than `okUnready` of them. */
+function withinOkUnready(input: ClusterCase, workers: readonly NodeInfo[]): boolean {
+  const unready = workers.filter((worker) => !worker.ready).length;
+  return (
+    unready * 100 > input.pool.maxUnready * workers.length && unready <= (input.pool.okUnready ?? 0)
+  );
 }
 
 /** What the generated cases must reach, each a few times, for the properties to mean much. */
@@ -449,6 +463,7 @@ const OUTCOMES = [
   "too many unready",
   "a node joining",
   "joining nodes keep the pool within maxUnready",
+  "okUnready lets a pool past maxUnready act",
   "pods on existing nodes",
   "pods on new nodes",
   "pods never fitting",
@@ -498,6 +513,10 @@ describe("planner invariants over random small clusters", () => {
       count(
         "joining nodes keep the pool within maxUnready",
         tooManyUnready(input, built.workers) && !tooManyUnready(input, counted(built)),
+      );
+      count(
+        "okUnready lets a pool past maxUnready act",
+        withinOkUnready(input, counted(built)) && decision.action !== "none",
       );
       count("pods on existing nodes", decision.pending.onExisting.length > 0);
       count("pods on new nodes", decision.pending.onNew.length > 0);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { clampCount, poolBounds } from "../../src/planning/bounds.ts";
+import { explainNodeDecision } from "../../src/planning/explain-node-decision.ts";
 import { planNodes } from "../../src/planning/node-plan.ts";
 import {
   buildSnapshot,
@@ -89,6 +90,63 @@ describe("safety stops", () => {
   it("does not stop at 45 % or below", () => {
     const workers = [...nodes(3, BUSY), node("worker-4", { ready: false })];
     const decision = planOne(buildSnapshot({ nodes: workers }));
+    expect(kinds(decision.holds)).not.toContain("too-many-unready");
+  });
+
+  it("with okUnready, stops only when the nodes not Ready are more than that many as well", () => {
+    // One dead worker of two: 50 % > 45 % holds the pool by default. okUnready 1, like
+    // cluster-autoscaler's ok-total-unready-count, lets the pending pod get a node; the dead
+    // worker's room is not counted on (the pod would fit there).
+    const snapshot = buildSnapshot({
+      nodes: [node("worker-1", BUSY), node("worker-2", { ready: false })],
+      pods: [
+        pod("fill/worker-1", { node: "worker-1", cpu: "3500m" }),
+        pendingPod("web/a", { cpu: "3" }),
+      ],
+    });
+    const held = planOne(snapshot);
+    expect(held.action).toBe("none");
+    expect(held.holds).toContainEqual({
+      kind: "too-many-unready",
+      unready: ["worker-2"],
+      total: 2,
+      percent: 50,
+      limit: 45,
+    });
+    const allowed = planOne(snapshot, { okUnready: 1 });
+    expect(allowed).toMatchObject({ action: "scale-up", current: 2, desired: 3 });
+    expect(allowed.holds).toEqual([]);
+  });
+
+  it("says okUnready in the hold when it is set, and still stops past it", () => {
+    const workers = [
+      ...nodes(1, BUSY),
+      node("worker-2", { ready: false }),
+      node("worker-3", { ready: false }),
+      node("worker-4", { ready: false }),
+    ];
+    const snapshot = buildSnapshot({ nodes: workers });
+    const held = planOne(snapshot, { okUnready: 2 });
+    expect(held.action).toBe("none");
+    expect(held.holds).toContainEqual({
+      kind: "too-many-unready",
+      unready: ["worker-2", "worker-3", "worker-4"],
+      total: 4,
+      percent: 75,
+      limit: 45,
+      okUnready: 2,
+    });
+    expect(explainNodeDecision(held)).toContain(
+      "  hold: 3 of 4 nodes not Ready (75 % > 45 %, and 3 > okUnready 2): worker-2, worker-3, worker-4; no action",
+    );
+    // At the floor, not past it: 3 not Ready is no more than okUnready 3.
+    expect(kinds(planOne(snapshot, { okUnready: 3 }).holds)).not.toContain("too-many-unready");
+  });
+
+  it("keeps the percentage stop with okUnready set: both must be passed", () => {
+    // 2 of 5 is 40 %, not more than 45 %: okUnready 1 does not make 2 not Ready a stop.
+    const workers = [...nodes(3, BUSY), ...nodes(2, { ready: false }, "worker-", 4)];
+    const decision = planOne(buildSnapshot({ nodes: workers }), { okUnready: 1 });
     expect(kinds(decision.holds)).not.toContain("too-many-unready");
   });
 

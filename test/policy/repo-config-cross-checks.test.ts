@@ -143,7 +143,7 @@ describe("cross-checks are reported with the file's other problems, all at once"
         `${AT}:10:15: pools[0].scaleUp.memory: scale-up threshold (30 %) must be above the scale-down threshold (40 %, default): raise it, or set scaleDown.memory below it`,
         `${AT}:11:15: pools[0].scaleUp.window: "yes" is not a duration: write it like 90s, 10m, 1h30m or 2d`,
         `${AT}:12:23: pools[0].provisionTimeout: "1.5h" is not a duration: write it like 90s, 10m, 1h30m or 2d`,
-        `${AT}:13:5: pools[0].maxNodes: unknown key "maxNodes"; allowed keys: name, target, selector, min, max, newNode, host, removal, scaleUp, scaleDown, cooldown, provisionTimeout, maxUnready, expendablePriority, schedules`,
+        `${AT}:13:5: pools[0].maxNodes: unknown key "maxNodes"; allowed keys: name, target, selector, min, max, newNode, host, removal, scaleUp, scaleDown, cooldown, provisionTimeout, maxUnready, okUnready, expendablePriority, schedules`,
         `${AT}:15:49: pools[0].schedules[0].min: schedule min (9) is greater than the pool's max (6)`,
       ].join("\n"),
     );

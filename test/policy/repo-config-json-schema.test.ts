@@ -196,6 +196,8 @@ describe("the committed JSON Schema files", () => {
       ["provisionTimeout", 0, "/pools/0/provisionTimeout"],
       ["provisionTimeout", "30s", "/pools/0/provisionTimeout"],
       ["removal", { nameTemplate: "talos-worker" }, "/pools/0/removal/nameTemplate"],
+      ["okUnready", -1, "/pools/0/okUnready"],
+      ["okUnready", 1.5, "/pools/0/okUnready"],
     ] as const) {
       const config = { pools: [{ ...pool, [key]: value }] };
       expect(validate(config)).toBe(false);

@@ -64,3 +64,21 @@ describe("scaleUp.pendingFor", () => {
     );
   });
 });
+
+describe("okUnready", () => {
+  it("defaults to 0, the maxUnready stop as it is, and takes a whole number of nodes from 0", () => {
+    expect(loaded(poolWith("maxUnready: 45")).okUnready).toBe(0);
+    expect(loaded(poolWith("okUnready: 0")).okUnready).toBe(0);
+    expect(loaded(poolWith("okUnready: 3")).okUnready).toBe(3);
+  });
+
+  it.each([
+    ["-1", "must be 0 or more (0 leaves the maxUnready stop as it is)"],
+    ["1.5", "expected a whole number of nodes such as 1"],
+    ["one", 'expected a number, got the string "one"'],
+  ])("refuses %s at its line", (value, message) => {
+    expect(refused(poolWith(`maxUnready: 45\nokUnready: ${value}`))).toBe(
+      `${FILE}:8:16: pools[0].okUnready: ${message}`,
+    );
+  });
+});
