@@ -202,6 +202,18 @@ describe("a policy extended from another repository that cannot be read", () => 
   });
 });
 
+/** A pull request from a new branch `branch` whose one commit writes `files`, and that commit. */
+function openPullWith(
+  world: ReturnType<typeof scenario>,
+  branch: string,
+  files: Record<string, string>,
+  title: string,
+): { pull: ReturnType<typeof world.github.openPull>; head: string } {
+  world.github.branch(branch);
+  const head = world.github.push(files, { branch });
+  return { pull: world.github.openPull(branch, title), head };
+}
+
 /**
  * The configuration check of pull request `number` at its head as it is when called, as the app
  * makes it on each push to it.
@@ -228,9 +240,12 @@ describe("a pull request that changes the configuration", () => {
   it("gets a failing check on its head before it merges, and a passing one once fixed", async () => {
     const world = scenario();
     const target = world.replica();
-    world.github.branch("tune-autoscaler");
-    const head = world.github.push({ [CONFIG_PATH]: BROKEN }, { branch: "tune-autoscaler" });
-    const pull = world.github.openPull("tune-autoscaler", "Tune the autoscaler");
+    const { pull, head } = openPullWith(
+      world,
+      "tune-autoscaler",
+      { [CONFIG_PATH]: BROKEN },
+      "Tune the autoscaler",
+    );
     const check = configCheck(world, target, pull.number, [CONFIG_PATH]);
     expect(await check()).toBe("created");
     expect(world.github.checkRuns).toEqual([
@@ -304,16 +319,16 @@ describe("a pull request that changes the configuration", () => {
   it("fails on a pool whose count a variable file Terraform reads later sets too, at the head", async () => {
     const world = scenario();
     const target = world.replica();
-    world.github.branch("prod-vars");
-    world.github.push(
+    const { pull } = openPullWith(
+      world,
+      "prod-vars",
       {
         [CONFIG_PATH]: `${WORKERS_POOL}  - name: gpu\n    target:\n      file: terraform/gpu.tfvars\n      path: gpu_count\n    max: 2\n`,
         "terraform/gpu.tfvars": "gpu_count = 1\n",
         "terraform/prod.auto.tfvars": "# prod\nworker_count = 5\n",
       },
-      { branch: "prod-vars" },
+      "Prod variables and a GPU pool",
     );
-    const pull = world.github.openPull("prod-vars", "Prod variables and a GPU pool");
     expect(await configCheck(world, target, pull.number, [CONFIG_PATH])()).toBe("created");
     const check = world.github.checkRuns.at(-1);
     expect(check).toMatchObject({ conclusion: "failure" });
@@ -529,10 +544,13 @@ describe("a pull request that changes a file holding a pool's count", () => {
   it("fails at the line of a variable file it adds beside the target that overrides the count", async () => {
     const world = scenario();
     const target = world.replica();
-    world.github.branch("prod-vars");
     const added = "terraform/prod.auto.tfvars";
-    world.github.push({ [added]: "# prod\nworker_count = 5\n" }, { branch: "prod-vars" });
-    const pull = world.github.openPull("prod-vars", "Prod variables");
+    const { pull } = openPullWith(
+      world,
+      "prod-vars",
+      { [added]: "# prod\nworker_count = 5\n" },
+      "Prod variables",
+    );
     expect(await configCheck(world, target, pull.number, [added])()).toBe("created");
     const check = world.github.checkRuns.at(-1);
     expect(check).toMatchObject({ conclusion: "failure" });
@@ -548,10 +566,13 @@ describe("a pull request that changes a file holding a pool's count", () => {
   it("finds a variable file it adds past the cut of a head's tree GitHub truncates", async () => {
     const world = scenario();
     const target = world.replica();
-    world.github.branch("prod-vars");
     const added = "terraform/prod.auto.tfvars";
-    world.github.push({ [added]: "# prod\nworker_count = 5\n" }, { branch: "prod-vars" });
-    const pull = world.github.openPull("prod-vars", "Prod variables");
+    const { pull } = openPullWith(
+      world,
+      "prod-vars",
+      { [added]: "# prod\nworker_count = 5\n" },
+      "Prod variables",
+    );
     // `.github`, the configuration and `kubernetes`: the folder `terraform` is past the cut.
     world.github.treeLimit = 3;
     world.github.reset();
@@ -574,10 +595,13 @@ describe("a pull request that changes a file holding a pool's count", () => {
   it("says on its check that no overriding variable file was looked for when the head's files cannot be listed", async () => {
     const world = scenario();
     const target = world.replica();
-    world.github.branch("prod-vars");
     const added = "terraform/prod.auto.tfvars";
-    world.github.push({ [added]: "# prod\nworker_count = 5\n" }, { branch: "prod-vars" });
-    const pull = world.github.openPull("prod-vars", "Prod variables");
+    const { pull } = openPullWith(
+      world,
+      "prod-vars",
+      { [added]: "# prod\nworker_count = 5\n" },
+      "Prod variables",
+    );
     world.github.fail("GET", /^\/git\/trees\//, 502, "Bad Gateway", 10);
     expect(await configCheck(world, target, pull.number, [added])()).toBe("created");
     const check = world.github.checkRuns.at(-1);
@@ -593,14 +617,12 @@ describe("a pull request that changes a file holding a pool's count", () => {
     // Only the configuration at the head tells the pools' files: one read, and no check.
     const world = scenario();
     const target = world.replica();
-    world.github.branch("staging");
     const files = {
       "staging/terraform.tfvars": "worker_count = 2\n",
       // Beside the target, but read only when passed with -var-file: it overrides nothing.
       "terraform/staging.tfvars": "worker_count = 2\n",
     };
-    world.github.push(files, { branch: "staging" });
-    const pull = world.github.openPull("staging", "A staging cluster");
+    const { pull } = openPullWith(world, "staging", files, "A staging cluster");
     world.github.reset();
     const check = configCheck(world, target, pull.number, Object.keys(files));
     expect(await check()).toBe("skipped");
@@ -612,9 +634,12 @@ describe("a pull request that changes a file holding a pool's count", () => {
     const world = scenario();
     const target = world.replica();
     world.github.push({ [CONFIG_PATH]: BROKEN });
-    world.github.branch("rename");
-    world.github.push({ [TFVARS]: "workers = 3\n" }, { branch: "rename" });
-    const pull = world.github.openPull("rename", "Rename the worker count");
+    const { pull } = openPullWith(
+      world,
+      "rename",
+      { [TFVARS]: "workers = 3\n" },
+      "Rename the worker count",
+    );
     world.github.reset();
     expect(await configCheck(world, target, pull.number, [TFVARS])()).toBe("skipped");
     expect(world.github.calls()).toEqual([`GET /contents/${CONFIG_PATH}`]);
@@ -627,9 +652,12 @@ describe("a pull request that changes a file holding a pool's count", () => {
     const file = "terraform/workers.hcl";
     const config = `pools:\n  - name: workers\n    target: { file: ${file}, path: worker_count, format: tfvars }\n    max: 6\n`;
     world.github.push({ [CONFIG_PATH]: config, [file]: "worker_count = 3\n" });
-    world.github.branch("hcl");
-    world.github.push({ [file]: "workers = 3\n" }, { branch: "hcl" });
-    const pull = world.github.openPull("hcl", "Rename the worker count");
+    const { pull } = openPullWith(
+      world,
+      "hcl",
+      { [file]: "workers = 3\n" },
+      "Rename the worker count",
+    );
     const input = {
       forge: target.forge,
       owner: OWNER,
