@@ -485,6 +485,20 @@ describe("a pull request that changes the configuration", () => {
 });
 
 describe("a pull request that changes a file holding a pool's count", () => {
+  /** A pull request adding a variable file beside the target that sets the count to 5. */
+  function prodVariablesPull() {
+    const world = scenario();
+    const target = world.replica();
+    const added = "terraform/prod.auto.tfvars";
+    const { pull } = openPullWith(
+      world,
+      "prod-vars",
+      { [added]: "# prod\nworker_count = 5\n" },
+      "Prod variables",
+    );
+    return { world, target, pull, added };
+  }
+
   /** The requests of the check that read the head's files. */
   function reads(world: ReturnType<typeof scenario>): string[] {
     return world.github.calls().filter((call) => call.startsWith("GET /contents/"));
@@ -542,15 +556,7 @@ describe("a pull request that changes a file holding a pool's count", () => {
   });
 
   it("fails at the line of a variable file it adds beside the target that overrides the count", async () => {
-    const world = scenario();
-    const target = world.replica();
-    const added = "terraform/prod.auto.tfvars";
-    const { pull } = openPullWith(
-      world,
-      "prod-vars",
-      { [added]: "# prod\nworker_count = 5\n" },
-      "Prod variables",
-    );
+    const { world, target, pull, added } = prodVariablesPull();
     expect(await configCheck(world, target, pull.number, [added])()).toBe("created");
     const check = world.github.checkRuns.at(-1);
     expect(check).toMatchObject({ conclusion: "failure" });
@@ -564,15 +570,7 @@ describe("a pull request that changes a file holding a pool's count", () => {
   });
 
   it("finds a variable file it adds past the cut of a head's tree GitHub truncates", async () => {
-    const world = scenario();
-    const target = world.replica();
-    const added = "terraform/prod.auto.tfvars";
-    const { pull } = openPullWith(
-      world,
-      "prod-vars",
-      { [added]: "# prod\nworker_count = 5\n" },
-      "Prod variables",
-    );
+    const { world, target, pull, added } = prodVariablesPull();
     // `.github`, the configuration and `kubernetes`: the folder `terraform` is past the cut.
     world.github.treeLimit = 3;
     world.github.reset();
@@ -593,15 +591,7 @@ describe("a pull request that changes a file holding a pool's count", () => {
   });
 
   it("says on its check that no overriding variable file was looked for when the head's files cannot be listed", async () => {
-    const world = scenario();
-    const target = world.replica();
-    const added = "terraform/prod.auto.tfvars";
-    const { pull } = openPullWith(
-      world,
-      "prod-vars",
-      { [added]: "# prod\nworker_count = 5\n" },
-      "Prod variables",
-    );
+    const { world, target, pull, added } = prodVariablesPull();
     world.github.fail("GET", /^\/git\/trees\//, 502, "Bad Gateway", 10);
     expect(await configCheck(world, target, pull.number, [added])()).toBe("created");
     const check = world.github.checkRuns.at(-1);
