@@ -7,6 +7,7 @@ import { type ConfigIssue, formatConfigIssues } from "../policy/load-repo-config
 import type { PolicyFileReader } from "../policy/policy-resolve.ts";
 import { type RepoConfiguration, validateRepoConfiguration } from "../policy/policy-validate.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
+import { unlistedFilesMessage } from "../repo/pool-facts.ts";
 import { withPoolTargets } from "../repo/pool-target-issues.ts";
 import { laterVariableFiles } from "../repo/tfvars-precedence.ts";
 import { agreeing } from "../util/plural.ts";
@@ -228,16 +229,17 @@ export async function checkPullRequestConfig(
   const targets =
     listingProblem === undefined
       ? listed
-      : { ...listed, notes: [...listed.notes, unlistedNote(listingProblem)] };
+      : {
+          ...listed,
+          notes: [
+            ...listed.notes,
+            unlistedFilesMessage("the files of the pull request's head", listingProblem),
+          ],
+        };
   const configuration = targets.config ? await guardNamingAt(targets, read) : targets;
   const report = configCheckReport(input.headSha, configuration, input.files);
   const result = await input.forge.reportCheck(report);
   return result.action;
-}
-
-/** What the check says when the head's files could not be listed, as the plan says it. */
-function unlistedNote(problem: string): string {
-  return `the files of the pull request's head could not be listed (${problem}): a variable file Terraform reads after a pool's target, which would override its count, was not looked for`;
 }
 
 /** The configuration, or a YAML file under `.github/` other than workflows, where policies live. */

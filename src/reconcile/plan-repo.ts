@@ -17,7 +17,7 @@ import {
   unreadableConfigIssue,
 } from "../policy/load-repo-config.ts";
 import { REPO_CONFIG_PATH, type RepoConfig } from "../policy/repo-config.ts";
-import { readPoolFacts } from "../repo/pool-facts.ts";
+import { readPoolFacts, unlistedFilesMessage } from "../repo/pool-facts.ts";
 import { type RepoReader, UnreadableFileError } from "../repo/repo-reader.ts";
 import { planRightsizing, type RightsizingPlan } from "../rightsizing/plan-rightsizing.ts";
 import { type RepoFile, readRepoFiles } from "../rightsizing/repo-files.ts";
@@ -99,7 +99,7 @@ export async function planRepo(input: PlanRepoInput): Promise<PlanRepoResult> {
     output.notes.push({
       level: "warning",
       subject: "repo",
-      message: `the repository's files could not be listed (${listingProblem}): a variable file Terraform reads after a pool's target, which would override its count, was not looked for`,
+      message: unlistedFilesMessage("the repository's files", listingProblem),
     });
   const unjudged = input.config.pools.length > 0 && unjudgedPendingNote(input.snapshot, input.now);
   if (unjudged) output.notes.push(unjudged);

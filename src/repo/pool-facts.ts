@@ -30,6 +30,15 @@ export interface PoolFacts {
 }
 
 /**
+ * What is said when `files` (the repository's, a pull request head's) could not be listed for
+ * the look for a variable file overriding a pool's count: that the look was left out, not that
+ * it found nothing.
+ */
+export function unlistedFilesMessage(files: string, problem: string): string {
+  return `${files} could not be listed (${problem}): a variable file Terraform reads after a pool's target, which would override its count, was not looked for`;
+}
+
+/**
  * Reads what the repo says about each pool: the target's current value, and when (and in which
  * direction) the value last changed, from the history of its file. The time of a change is
  * when its commit reached the branch, so cooldowns survive restarts: they live in git.
